@@ -1,0 +1,1 @@
+//! Spec loading, IR and emission for connector crates.

@@ -1,0 +1,4 @@
+//! Shared runtime for generated Airbyte agent connector crates.
+
+pub mod descriptor;
+pub use descriptor::*;
