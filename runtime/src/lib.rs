@@ -1,4 +1,51 @@
 //! Shared runtime for generated Airbyte agent connector crates.
+//!
+//! Generated crates describe their operations as static data ([`descriptor`]); this crate
+//! executes them: URL and body building, auth (including OAuth2 refresh), retries, response
+//! extraction, pagination and streamed downloads. See `ARCHITECTURE.md` for the contract.
+//!
+//! ```no_run
+//! # async fn demo(descriptor: &'static airbyte_agent_runtime::ConnectorDescriptor) -> airbyte_agent_runtime::Result<()> {
+//! use airbyte_agent_runtime::{Client, Credentials};
+//! let client = Client::builder(descriptor, Credentials::new("bearerAuth").set("token", "secret".to_string()))
+//!     .build()?;
+//! let result = client.execute("customers", "list", serde_json::json!({"limit": 10})).await?;
+//! println!("{}", result.data);
+//! # Ok(()) }
+//! ```
+
+#![warn(missing_docs)]
 
 pub mod descriptor;
 pub use descriptor::*;
+
+mod auth;
+mod client;
+mod credentials;
+mod download;
+mod encode;
+mod error;
+mod jsonpath;
+mod macros;
+mod pagination;
+mod request;
+mod response;
+mod retry;
+mod template;
+mod validate;
+
+pub use auth::{RefreshedTokens, TokenRefreshCallback};
+pub use client::{Client, ClientBuilder, DEFAULT_MAX_PAGES};
+pub use credentials::Credentials;
+pub use download::ByteStream;
+pub use error::{Error, HttpErrorDetails, Result};
+pub use pagination::{Page, PageStream, RecordStream};
+pub use response::{ExecuteResult, ResultKind};
+pub use retry::RetryPolicy;
+
+pub use secrecy::{ExposeSecret, SecretString};
+pub use serde;
+pub use serde_json;
+
+/// Parameters of a call: wire name → JSON value.
+pub type Params = serde_json::Map<String, serde_json::Value>;

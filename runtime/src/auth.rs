@@ -1,0 +1,471 @@
+//! Auth injection (bearer, basic, API key, OAuth2) and OAuth2 refresh-token handling.
+
+use std::collections::BTreeMap;
+use std::fmt;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, RwLock};
+
+use base64::Engine as _;
+use secrecy::{ExposeSecret, SecretString};
+use serde_json::Value;
+
+use crate::credentials::Credentials;
+use crate::descriptor::{
+    AuthKind, AuthSchemeDescriptor, ConnectorDescriptor, TokenBodyFormat, TokenClientAuth,
+};
+use crate::error::{Error, HttpErrorDetails, Result};
+use crate::template;
+
+/// Tokens obtained by a refresh, handed to the `on_token_refresh` callback so the caller can
+/// persist them (rotated refresh tokens in particular). `Debug` is redacted.
+#[derive(Clone)]
+#[non_exhaustive]
+pub struct RefreshedTokens {
+    /// The new access token.
+    pub access_token: SecretString,
+    /// The new refresh token when the provider rotated it.
+    pub refresh_token: Option<SecretString>,
+    /// `token_type` of the response (default `Bearer`).
+    pub token_type: String,
+    /// `expires_in` of the response, in seconds, if present.
+    pub expires_in: Option<u64>,
+    /// Values extracted from the token response (`x-airbyte-token-extract`, e.g. `instance_url`).
+    pub extracted: BTreeMap<String, String>,
+}
+
+impl fmt::Debug for RefreshedTokens {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("RefreshedTokens")
+            .field("access_token", &"[REDACTED]")
+            .field(
+                "refresh_token",
+                &self.refresh_token.as_ref().map(|_| "[REDACTED]"),
+            )
+            .field("token_type", &self.token_type)
+            .field("expires_in", &self.expires_in)
+            .field("extracted", &self.extracted.keys().collect::<Vec<_>>())
+            .finish()
+    }
+}
+
+/// Callback receiving refreshed tokens.
+pub type TokenRefreshCallback = Arc<dyn Fn(&RefreshedTokens) + Send + Sync>;
+
+/// A header to set, with its sensitivity.
+pub(crate) struct AuthHeader {
+    pub name: String,
+    pub value: String,
+    pub sensitive: bool,
+}
+
+/// What auth adds to a request.
+#[derive(Default)]
+pub(crate) struct AuthParts {
+    pub headers: Vec<AuthHeader>,
+    pub query: Vec<(String, String)>,
+}
+
+pub(crate) struct AuthState {
+    pub scheme: Option<&'static AuthSchemeDescriptor>,
+    /// Current user fields plus refreshed tokens, by name.
+    secrets: RwLock<BTreeMap<String, SecretString>>,
+    generation: AtomicU64,
+    refresh_lock: tokio::sync::Mutex<()>,
+    proactive_done: std::sync::atomic::AtomicBool,
+}
+
+impl fmt::Debug for AuthState {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("AuthState")
+            .field("scheme", &self.scheme.map(|s| s.key))
+            .field("secrets", &"[REDACTED]")
+            .finish()
+    }
+}
+
+/// Parameter names of a scheme when the spec has no explicit mapping.
+fn default_params(kind: &AuthKind) -> &'static [&'static str] {
+    match kind {
+        AuthKind::Bearer => &["token"],
+        AuthKind::Basic => &["username", "password"],
+        AuthKind::ApiKeyHeader { .. } | AuthKind::ApiKeyQuery { .. } => &["api_key"],
+        _ => &[
+            "access_token",
+            "refresh_token",
+            "client_id",
+            "client_secret",
+        ],
+    }
+}
+
+impl AuthState {
+    pub(crate) fn new(
+        descriptor: &'static ConnectorDescriptor,
+        creds: &Credentials,
+    ) -> Result<Self> {
+        let scheme = if descriptor.auth_schemes.is_empty() {
+            None
+        } else {
+            let found = descriptor
+                .auth_schemes
+                .iter()
+                .find(|s| s.key == creds.scheme())
+                .ok_or_else(|| {
+                    let keys: Vec<&str> = descriptor.auth_schemes.iter().map(|s| s.key).collect();
+                    Error::Config(format!(
+                        "unknown auth scheme `{}`; available schemes: {}",
+                        creds.scheme(),
+                        keys.join(", ")
+                    ))
+                })?;
+            for f in found.fields {
+                if f.required && creds.get(f.name).is_none() {
+                    return Err(Error::Config(format!(
+                        "auth scheme `{}` requires credential field `{}`",
+                        found.key, f.name
+                    )));
+                }
+            }
+            Some(found)
+        };
+        let mut secrets = BTreeMap::new();
+        for name in creds.field_names() {
+            if let Some(v) = creds.get(name) {
+                secrets.insert(name.to_string(), v.clone());
+            }
+        }
+        Ok(AuthState {
+            scheme,
+            secrets: RwLock::new(secrets),
+            generation: AtomicU64::new(0),
+            refresh_lock: tokio::sync::Mutex::new(()),
+            proactive_done: std::sync::atomic::AtomicBool::new(false),
+        })
+    }
+
+    pub(crate) fn generation(&self) -> u64 {
+        self.generation.load(Ordering::SeqCst)
+    }
+
+    fn field_required(&self, name: &str) -> bool {
+        self.scheme
+            .and_then(|s| s.fields.iter().find(|f| f.name == name))
+            .is_some_and(|f| f.required)
+    }
+
+    /// Scheme parameters (`token`, `username`, `access_token`, ...) resolved from the mapping,
+    /// plus every raw field (fields used only in additional headers pass through).
+    fn resolved(&self) -> Result<BTreeMap<String, String>> {
+        let secrets = self.secrets.read().map_err(|_| poisoned())?;
+        let mut out: BTreeMap<String, String> = secrets
+            .iter()
+            .map(|(k, v)| (k.clone(), v.expose_secret().to_string()))
+            .collect();
+        let Some(scheme) = self.scheme else {
+            return Ok(out);
+        };
+        for (param, tmpl) in scheme.mapping {
+            // Refreshed tokens win over mapped user fields.
+            if *param == "access_token" && secrets.contains_key("__refreshed_access_token") {
+                continue;
+            }
+            match template::render_dollar(tmpl, |n| secrets.get(n).map(|s| s.expose_secret())) {
+                Ok(v) => {
+                    out.insert((*param).to_string(), v);
+                }
+                Err(missing) => {
+                    if self.field_required(&missing) {
+                        return Err(Error::Config(format!(
+                            "credential field `{missing}` is required by auth scheme `{}`",
+                            scheme.key
+                        )));
+                    }
+                }
+            }
+        }
+        if let Some(t) = secrets.get("__refreshed_access_token") {
+            out.insert("access_token".into(), t.expose_secret().to_string());
+        }
+        if let Some(t) = secrets.get("__refreshed_refresh_token") {
+            out.insert("refresh_token".into(), t.expose_secret().to_string());
+        }
+        out.retain(|k, _| !k.starts_with("__"));
+        Ok(out)
+    }
+
+    fn has_param(&self, name: &str) -> bool {
+        self.resolved()
+            .map(|m| m.get(name).is_some_and(|v| !v.is_empty()))
+            .unwrap_or(false)
+    }
+
+    /// Whether a 401 can be answered with a refresh.
+    pub(crate) fn can_refresh(&self, refresh_url_override: Option<&str>) -> bool {
+        match self.scheme.map(|s| &s.kind) {
+            Some(AuthKind::OAuth2(o)) => {
+                (o.refresh_url.is_some() || refresh_url_override.is_some())
+                    && self.has_param("refresh_token")
+            }
+            _ => false,
+        }
+    }
+
+    /// Whether the first request must be preceded by a refresh (no access token yet).
+    pub(crate) fn needs_proactive_refresh(&self) -> bool {
+        matches!(self.scheme.map(|s| &s.kind), Some(AuthKind::OAuth2(_)))
+            && !self.proactive_done.load(Ordering::SeqCst)
+            && !self.has_param("access_token")
+            && self.has_param("refresh_token")
+    }
+
+    /// Headers and query pairs for one request.
+    pub(crate) fn parts(&self) -> Result<AuthParts> {
+        let mut parts = AuthParts::default();
+        let Some(scheme) = self.scheme else {
+            return Ok(parts);
+        };
+        let p = self.resolved()?;
+        let get = |name: &str| p.get(name).cloned();
+        let missing = |what: &str| {
+            Error::Config(format!(
+                "auth scheme `{}` has no value for `{what}`",
+                scheme.key
+            ))
+        };
+        let _ = default_params(&scheme.kind);
+        match &scheme.kind {
+            AuthKind::Bearer => {
+                let t = get("token").ok_or_else(|| missing("token"))?;
+                parts.headers.push(AuthHeader {
+                    name: "Authorization".into(),
+                    value: format!("Bearer {t}"),
+                    sensitive: true,
+                });
+            }
+            AuthKind::Basic => {
+                let u = get("username").ok_or_else(|| missing("username"))?;
+                let pw = get("password").unwrap_or_default();
+                let enc = base64::engine::general_purpose::STANDARD.encode(format!("{u}:{pw}"));
+                parts.headers.push(AuthHeader {
+                    name: "Authorization".into(),
+                    value: format!("Basic {enc}"),
+                    sensitive: true,
+                });
+            }
+            AuthKind::ApiKeyHeader { header } => {
+                let k = get("api_key").ok_or_else(|| missing("api_key"))?;
+                parts.headers.push(AuthHeader {
+                    name: (*header).to_string(),
+                    value: k,
+                    sensitive: true,
+                });
+            }
+            AuthKind::ApiKeyQuery { name } => {
+                let k = get("api_key").ok_or_else(|| missing("api_key"))?;
+                parts.query.push(((*name).to_string(), k));
+            }
+            AuthKind::OAuth2(_) => {
+                let t = get("access_token").filter(|t| !t.is_empty()).ok_or_else(|| {
+                    if p.contains_key("refresh_token") {
+                        Error::Config(format!(
+                            "auth scheme `{}` has no access token and no refresh URL to obtain one",
+                            scheme.key
+                        ))
+                    } else {
+                        missing("access_token")
+                    }
+                })?;
+                parts.headers.push(AuthHeader {
+                    name: "Authorization".into(),
+                    value: format!("Bearer {t}"),
+                    sensitive: true,
+                });
+            }
+        }
+        for (name, tmpl) in scheme.additional_headers {
+            let value = template::render_braces(tmpl, |n| p.get(n).cloned());
+            parts.headers.retain(|h| !h.name.eq_ignore_ascii_case(name));
+            parts.headers.push(AuthHeader {
+                name: (*name).to_string(),
+                value,
+                sensitive: true,
+            });
+        }
+        Ok(parts)
+    }
+
+    /// Refresh the access token once, unless another task already did since `seen_generation`.
+    pub(crate) async fn refresh(
+        &self,
+        http: &reqwest::Client,
+        seen_generation: u64,
+        config: &RwLock<BTreeMap<String, String>>,
+        refresh_url_override: Option<&str>,
+        callback: Option<&TokenRefreshCallback>,
+    ) -> Result<()> {
+        let _guard = self.refresh_lock.lock().await;
+        if self.generation() != seen_generation {
+            return Ok(());
+        }
+        let Some(AuthKind::OAuth2(o)) = self.scheme.map(|s| &s.kind) else {
+            return Err(Error::Config(
+                "auth scheme does not support token refresh".into(),
+            ));
+        };
+        let p = self.resolved()?;
+        let refresh_token = p
+            .get("refresh_token")
+            .filter(|s| !s.is_empty())
+            .ok_or_else(|| Error::Config("no refresh token available".into()))?
+            .clone();
+        let url_tmpl = refresh_url_override
+            .or(o.refresh_url)
+            .ok_or_else(|| Error::Config("the auth scheme declares no refresh URL".into()))?;
+        let url = {
+            let cfg = config.read().map_err(|_| poisoned())?;
+            template::render_braces(url_tmpl, |n| {
+                cfg.get(n).cloned().or_else(|| p.get(n).cloned())
+            })
+        };
+        let client_id = p.get("client_id").cloned().unwrap_or_default();
+        let client_secret = p.get("client_secret").cloned().unwrap_or_default();
+        let mut fields: Vec<(String, String)> = vec![
+            ("grant_type".into(), "refresh_token".into()),
+            ("refresh_token".into(), refresh_token),
+        ];
+        if o.client_auth == TokenClientAuth::Body {
+            fields.push(("client_id".into(), client_id.clone()));
+            fields.push(("client_secret".into(), client_secret.clone()));
+        }
+        let mut req = http.post(&url);
+        match o.body_format {
+            TokenBodyFormat::Json => {
+                let obj: serde_json::Map<String, Value> = fields
+                    .into_iter()
+                    .map(|(k, v)| (k, Value::String(v)))
+                    .collect();
+                req = req
+                    .header("content-type", "application/json")
+                    .body(Value::Object(obj).to_string());
+            }
+            _ => {
+                req = req
+                    .header("content-type", "application/x-www-form-urlencoded")
+                    .body(crate::encode::encode_pairs(&fields));
+            }
+        }
+        if o.client_auth == TokenClientAuth::Basic {
+            let enc = base64::engine::general_purpose::STANDARD
+                .encode(format!("{client_id}:{client_secret}"));
+            let mut hv =
+                reqwest::header::HeaderValue::from_str(&format!("Basic {enc}")).map_err(|_| {
+                    Error::Config("client credentials contain invalid header characters".into())
+                })?;
+            hv.set_sensitive(true);
+            req = req.header(reqwest::header::AUTHORIZATION, hv);
+        }
+        let resp = req.send().await.map_err(|e| {
+            Error::Auth(HttpErrorDetails {
+                status: 0,
+                message: format!(
+                    "token refresh request failed: {}",
+                    crate::client::describe_reqwest(&e)
+                ),
+                code: None,
+                request_id: None,
+            })
+        })?;
+        let status = resp.status().as_u16();
+        let text = resp.text().await.unwrap_or_default();
+        if !(200..300).contains(&status) {
+            let snippet: String = text.chars().take(500).collect();
+            return Err(Error::Auth(HttpErrorDetails {
+                status,
+                message: format!("token refresh failed: {snippet}"),
+                code: None,
+                request_id: None,
+            }));
+        }
+        let body: Value = serde_json::from_str(&text).map_err(|_| {
+            Error::Auth(HttpErrorDetails {
+                status,
+                message: "token refresh response is not JSON".into(),
+                code: None,
+                request_id: None,
+            })
+        })?;
+        let access = body
+            .get("access_token")
+            .and_then(Value::as_str)
+            .filter(|s| !s.is_empty())
+            .ok_or_else(|| {
+                Error::Auth(HttpErrorDetails {
+                    status,
+                    message: "token refresh response has no access_token".into(),
+                    code: None,
+                    request_id: None,
+                })
+            })?
+            .to_string();
+        let rotated = body
+            .get("refresh_token")
+            .and_then(Value::as_str)
+            .filter(|s| !s.is_empty())
+            .map(str::to_string);
+        let mut extracted = BTreeMap::new();
+        for key in o.token_extract {
+            if let Some(v) = body.get(*key).and_then(crate::encode::scalar_text) {
+                extracted.insert((*key).to_string(), v);
+            }
+        }
+        {
+            let mut s = self.secrets.write().map_err(|_| poisoned())?;
+            s.insert(
+                "__refreshed_access_token".into(),
+                SecretString::from(access.clone()),
+            );
+            if let Some(r) = &rotated {
+                s.insert(
+                    "__refreshed_refresh_token".into(),
+                    SecretString::from(r.clone()),
+                );
+            }
+        }
+        if !extracted.is_empty() {
+            let mut cfg = config.write().map_err(|_| poisoned())?;
+            for (k, v) in &extracted {
+                cfg.insert(k.clone(), v.clone());
+            }
+        }
+        self.proactive_done.store(true, Ordering::SeqCst);
+        self.generation.fetch_add(1, Ordering::SeqCst);
+        tracing::debug!(rotated = rotated.is_some(), "access token refreshed");
+        if let Some(cb) = callback {
+            let tokens = RefreshedTokens {
+                access_token: SecretString::from(access),
+                refresh_token: rotated.map(SecretString::from),
+                token_type: body
+                    .get("token_type")
+                    .and_then(Value::as_str)
+                    .unwrap_or("Bearer")
+                    .to_string(),
+                expires_in: body.get("expires_in").and_then(Value::as_u64),
+                extracted,
+            };
+            let cb = cb.clone();
+            // A panicking callback must not take the client down.
+            if std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| cb(&tokens))).is_err() {
+                tracing::warn!("on_token_refresh callback panicked");
+            }
+        }
+        Ok(())
+    }
+
+    pub(crate) fn mark_proactive_done(&self) {
+        self.proactive_done.store(true, Ordering::SeqCst);
+    }
+}
+
+pub(crate) fn poisoned() -> Error {
+    Error::Config("internal lock poisoned".into())
+}

@@ -1,0 +1,731 @@
+//! `Client` and `ClientBuilder`: direct mode execution (hosted mode plugs in via [`Mode`]).
+
+use std::collections::BTreeMap;
+use std::fmt;
+use std::sync::{Arc, RwLock};
+use std::time::{Duration, Instant};
+
+use serde::de::DeserializeOwned;
+use serde_json::Value;
+use tracing::Instrument as _;
+
+use crate::auth::{AuthState, RefreshedTokens, TokenRefreshCallback, poisoned};
+use crate::credentials::Credentials;
+use crate::descriptor::{
+    ActionKind, ConnectorDescriptor, Method, OperationDescriptor, ParamLocation,
+};
+use crate::download::ByteStream;
+use crate::error::{Error, Result};
+use crate::pagination::{Page, PageStream};
+use crate::request::{self, Prepared};
+use crate::response::{self, ExecuteResult, Headers, ResultKind};
+use crate::retry::RetryPolicy;
+use crate::{Params, validate};
+
+/// Default page cap of [`Client::pages`].
+pub const DEFAULT_MAX_PAGES: usize = 1000;
+
+/// Builder of a [`Client`].
+pub struct ClientBuilder {
+    descriptor: &'static ConnectorDescriptor,
+    credentials: Credentials,
+    base_url: Option<String>,
+    config: BTreeMap<String, String>,
+    timeout: Duration,
+    connect_timeout: Duration,
+    retry: RetryPolicy,
+    on_token_refresh: Option<TokenRefreshCallback>,
+    refresh_url: Option<String>,
+    max_pages: usize,
+}
+
+impl fmt::Debug for ClientBuilder {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("ClientBuilder")
+            .field("connector", &self.descriptor.name)
+            .field("credentials", &self.credentials)
+            .field("base_url", &self.base_url)
+            .field("config", &self.config.keys().collect::<Vec<_>>())
+            .finish_non_exhaustive()
+    }
+}
+
+impl ClientBuilder {
+    /// Override the base URL (tests, proxies, regional endpoints). `{variable}` placeholders are
+    /// still filled from server variables.
+    pub fn base_url(mut self, url: impl Into<String>) -> Self {
+        self.base_url = Some(url.into());
+        self
+    }
+
+    /// Set a server variable / config value (`subdomain`, `region`, `instance_url`, ...). Also
+    /// feeds `x-airbyte-scoping`, `x-airbyte-param-config-inject` and token URL templates.
+    pub fn server_variable(mut self, name: impl Into<String>, value: impl Into<String>) -> Self {
+        self.config.insert(name.into(), value.into());
+        self
+    }
+
+    /// Read timeout per request (default 30 s): the longest wait for response data.
+    pub fn timeout(mut self, timeout: Duration) -> Self {
+        self.timeout = timeout;
+        self
+    }
+
+    /// Connect timeout (default 5 s).
+    pub fn connect_timeout(mut self, timeout: Duration) -> Self {
+        self.connect_timeout = timeout;
+        self
+    }
+
+    /// Retry policy (default [`RetryPolicy::default`]).
+    pub fn retry_policy(mut self, policy: RetryPolicy) -> Self {
+        self.retry = policy;
+        self
+    }
+
+    /// Callback receiving every refreshed token set (persist rotated refresh tokens there).
+    pub fn on_token_refresh(
+        mut self,
+        f: impl Fn(&RefreshedTokens) + Send + Sync + 'static,
+    ) -> Self {
+        self.on_token_refresh = Some(Arc::new(f));
+        self
+    }
+
+    /// Override the OAuth2 token refresh URL of the auth scheme.
+    pub fn refresh_url(mut self, url: impl Into<String>) -> Self {
+        self.refresh_url = Some(url.into());
+        self
+    }
+
+    /// Page cap of [`Client::pages`] (default [`DEFAULT_MAX_PAGES`]).
+    pub fn max_pages(mut self, n: usize) -> Self {
+        self.max_pages = n.max(1);
+        self
+    }
+
+    /// Build the client.
+    pub fn build(self) -> Result<Client> {
+        let auth = AuthState::new(self.descriptor, &self.credentials)?;
+        let http = http_client(self.timeout, self.connect_timeout)?;
+        Ok(Client {
+            inner: Arc::new(Inner {
+                descriptor: self.descriptor,
+                mode: Mode::Direct,
+                http,
+                auth,
+                config: RwLock::new(self.config),
+                base_url: self.base_url,
+                retry: self.retry,
+                on_token_refresh: self.on_token_refresh,
+                refresh_url: self.refresh_url,
+                max_pages: self.max_pages,
+            }),
+        })
+    }
+}
+
+fn http_client(timeout: Duration, connect_timeout: Duration) -> Result<reqwest::Client> {
+    let provider = Arc::new(rustls::crypto::ring::default_provider());
+    let verifier = rustls_platform_verifier::Verifier::new(provider.clone())
+        .map_err(|e| Error::Config(format!("cannot load TLS roots: {e}")))?;
+    let mut tls = rustls::ClientConfig::builder_with_provider(provider)
+        .with_safe_default_protocol_versions()
+        .map_err(|e| Error::Config(format!("TLS setup failed: {e}")))?
+        .dangerous()
+        .with_custom_certificate_verifier(Arc::new(verifier))
+        .with_no_client_auth();
+    tls.alpn_protocols = vec![b"http/1.1".to_vec()];
+    reqwest::Client::builder()
+        .tls_backend_preconfigured(tls)
+        .connect_timeout(connect_timeout)
+        .read_timeout(timeout)
+        .pool_max_idle_per_host(20)
+        .build()
+        .map_err(|e| {
+            Error::Config(format!(
+                "cannot build HTTP client: {}",
+                describe_reqwest(&e)
+            ))
+        })
+}
+
+/// How calls are executed. Hosted mode (Airbyte's API) will add a variant here.
+#[derive(Debug)]
+enum Mode {
+    /// Requests go straight to the provider's API.
+    Direct,
+}
+
+struct Inner {
+    descriptor: &'static ConnectorDescriptor,
+    mode: Mode,
+    http: reqwest::Client,
+    auth: AuthState,
+    config: RwLock<BTreeMap<String, String>>,
+    base_url: Option<String>,
+    retry: RetryPolicy,
+    on_token_refresh: Option<TokenRefreshCallback>,
+    refresh_url: Option<String>,
+    max_pages: usize,
+}
+
+/// A connector client: cheap to clone (an `Arc` inside), safe to share across tasks.
+#[derive(Clone)]
+pub struct Client {
+    inner: Arc<Inner>,
+}
+
+impl fmt::Debug for Client {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Client")
+            .field("connector", &self.inner.descriptor.name)
+            .field("mode", &self.inner.mode)
+            .field("auth_scheme", &self.inner.auth.scheme.map(|s| s.key))
+            .field("base_url", &self.inner.base_url)
+            .finish_non_exhaustive()
+    }
+}
+
+pub(crate) fn describe_reqwest(e: &reqwest::Error) -> String {
+    // reqwest's Display may include the URL, whose query could carry an API key: strip it.
+    let mut msg = e.to_string();
+    if let Some(u) = e.url() {
+        let mut c = u.clone();
+        c.set_query(None);
+        msg = msg.replace(u.as_str(), c.as_str());
+    }
+    let mut src = std::error::Error::source(e);
+    while let Some(s) = src {
+        msg.push_str(": ");
+        msg.push_str(&s.to_string());
+        src = s.source();
+    }
+    msg
+}
+
+fn map_send_error(e: reqwest::Error) -> Error {
+    let timeout = e.is_timeout();
+    let e = e.without_url();
+    let mut msg = e.to_string();
+    let mut src = std::error::Error::source(&e);
+    while let Some(s) = src {
+        msg.push_str(": ");
+        msg.push_str(&s.to_string());
+        src = s.source();
+    }
+    if timeout {
+        Error::Timeout { message: msg }
+    } else {
+        Error::Network { message: msg }
+    }
+}
+
+fn origin(url: &str) -> Option<String> {
+    let u = reqwest::Url::parse(url).ok()?;
+    Some(format!(
+        "{}://{}:{}",
+        u.scheme(),
+        u.host_str()?.to_ascii_lowercase(),
+        u.port_or_known_default()?
+    ))
+}
+
+impl Client {
+    /// Start building a client for `descriptor` with `credentials`.
+    pub fn builder(
+        descriptor: &'static ConnectorDescriptor,
+        credentials: Credentials,
+    ) -> ClientBuilder {
+        ClientBuilder {
+            descriptor,
+            credentials,
+            base_url: None,
+            config: BTreeMap::new(),
+            timeout: Duration::from_secs(30),
+            connect_timeout: Duration::from_secs(5),
+            retry: RetryPolicy::default(),
+            on_token_refresh: None,
+            refresh_url: None,
+            max_pages: DEFAULT_MAX_PAGES,
+        }
+    }
+
+    /// The connector descriptor.
+    pub fn descriptor(&self) -> &'static ConnectorDescriptor {
+        self.inner.descriptor
+    }
+
+    /// Look up an operation, with errors naming the valid choices.
+    pub fn operation(&self, entity: &str, action: &str) -> Result<&'static OperationDescriptor> {
+        let d = self.inner.descriptor;
+        let e = d.entity(entity).ok_or_else(|| Error::UnknownEntity {
+            entity: entity.to_string(),
+            available: d.entities.iter().map(|e| e.name).collect(),
+        })?;
+        let action_eq = |a: &str| {
+            a == action
+                || (action == "api_search" && a == "search")
+                || (action == "search" && a == "api_search")
+        };
+        e.operations
+            .iter()
+            .find(|o| o.action == action)
+            .or_else(|| e.operations.iter().find(|o| action_eq(o.action)))
+            .ok_or_else(|| {
+                if action == "context_store_search" || action == "context_store_sql_query" {
+                    Error::Unsupported(format!(
+                        "{action} is only available in hosted execution mode"
+                    ))
+                } else {
+                    Error::UnknownAction {
+                        entity: entity.to_string(),
+                        action: action.to_string(),
+                        available: e.operations.iter().map(|o| o.action).collect(),
+                    }
+                }
+            })
+    }
+
+    /// Dynamic, validated entry point (LLM tools): `params` must be a JSON object whose keys are
+    /// the operation's parameter names (wire names or their snake-case aliases).
+    ///
+    /// Download operations return [`ResultKind::Download`] with
+    /// `{"content_base64": ..., "size": n}`; use [`Client::download`] to stream instead.
+    pub async fn execute(
+        &self,
+        entity: &str,
+        action: &str,
+        params: Value,
+    ) -> Result<ExecuteResult> {
+        let op = self.operation(entity, action)?;
+        let params = match params {
+            Value::Object(m) => m,
+            Value::Null => Params::new(),
+            other => {
+                return Err(Error::invalid(
+                    op,
+                    "params",
+                    format!("expected a JSON object, got {other}"),
+                ));
+            }
+        };
+        if op.kind == ActionKind::Download {
+            use base64::Engine as _;
+            let stream = self.download(op, params).await?;
+            let bytes = stream.collect_bytes().await?;
+            let mut m = serde_json::Map::new();
+            m.insert("size".into(), Value::from(bytes.len()));
+            m.insert(
+                "content_base64".into(),
+                Value::String(base64::engine::general_purpose::STANDARD.encode(&bytes)),
+            );
+            return Ok(ExecuteResult {
+                data: Value::Object(m),
+                meta: None,
+                kind: ResultKind::Download,
+            });
+        }
+        self.call(op, params).await
+    }
+
+    /// Typed entry point: run `op` with `params` (keys are wire names).
+    pub async fn call(
+        &self,
+        op: &'static OperationDescriptor,
+        params: Params,
+    ) -> Result<ExecuteResult> {
+        let span = tracing::info_span!(
+            "airbyte_connector_call",
+            connector = self.inner.descriptor.name,
+            entity = op.entity,
+            action = op.action
+        );
+        async move {
+            let params = self.prepare_params(op, params)?;
+            self.call_prepared(op, &params).await
+        }
+        .instrument(span)
+        .await
+    }
+
+    /// Run a single-record operation and decode the record.
+    pub async fn call_record<T: DeserializeOwned>(
+        &self,
+        op: &'static OperationDescriptor,
+        params: Params,
+    ) -> Result<T> {
+        let r = self.call(op, params).await?;
+        decode(op, "data", r.data)
+    }
+
+    /// Run a list/search operation and decode one page.
+    pub async fn call_list<T: DeserializeOwned, M: DeserializeOwned>(
+        &self,
+        op: &'static OperationDescriptor,
+        params: Params,
+    ) -> Result<Page<T, M>> {
+        let r = self.call(op, params).await?;
+        Page::decode(op, r)
+    }
+
+    /// A lazy stream of pages following the operation's pagination (capped at `max_pages`).
+    pub fn pages<T, M>(&self, op: &'static OperationDescriptor, params: Params) -> PageStream<T, M>
+    where
+        T: DeserializeOwned + Send + 'static,
+        M: DeserializeOwned + Send + 'static,
+    {
+        crate::pagination::stream(self.clone(), op, params, self.inner.max_pages)
+    }
+
+    /// Stream the bytes of a download operation (one- or two-step), with back-pressure.
+    pub async fn download(
+        &self,
+        op: &'static OperationDescriptor,
+        params: Params,
+    ) -> Result<ByteStream> {
+        let span = tracing::info_span!(
+            "airbyte_connector_download",
+            connector = self.inner.descriptor.name,
+            entity = op.entity,
+            action = op.action
+        );
+        async move {
+            let mut params = self.prepare_params(op, params)?;
+            let range = params
+                .remove("range_header")
+                .and_then(|v| v.as_str().map(str::to_string));
+            let (base, config) = self.base_and_config()?;
+            let mut prep = request::build(self.inner.descriptor, op, &params, &base, &config)?;
+            if let Some(file_url) = op.response.file_url {
+                let (headers, bytes) = self.send_checked(&prep).await?;
+                let body = response::parse_body(200, &headers, &bytes)?;
+                response::check_error(self.inner.descriptor, &headers, &body)?;
+                let path = crate::template::render_braces(
+                    &file_url.replace('{', "{{").replace('}', "}}"),
+                    |n| params.get(n).and_then(crate::encode::scalar_text),
+                );
+                let url = crate::jsonpath::dotted_get(&body, &path)
+                    .and_then(Value::as_str)
+                    .ok_or_else(|| {
+                        Error::records(op, format!("no download URL at `{path}` in the response"))
+                    })?
+                    .to_string();
+                prep = Prepared {
+                    method: Method::Get,
+                    url: self.absolutize(&url, &base),
+                    query: Vec::new(),
+                    headers: Vec::new(),
+                    body: None,
+                };
+            }
+            prep.headers
+                .retain(|(k, _)| !k.eq_ignore_ascii_case("accept"));
+            prep.headers.push(("Accept".into(), "*/*".into()));
+            if let Some(r) = range {
+                prep.headers.push(("Range".into(), r));
+            }
+            let resp = self.send(&prep, true).await?;
+            let status = resp.status().as_u16();
+            if status >= 400 {
+                let headers = Headers::from_reqwest(resp.headers());
+                let bytes = resp.bytes().await.unwrap_or_default();
+                return Err(response::status_error(status, &headers, &bytes));
+            }
+            Ok(ByteStream::from_response(resp))
+        }
+        .instrument(span)
+        .await
+    }
+
+    fn prepare_params(&self, op: &'static OperationDescriptor, params: Params) -> Result<Params> {
+        let params = validate::normalize(op, params)?;
+        let d = self.inner.descriptor;
+        let config = self.inner.config.read().map_err(|_| poisoned())?;
+        validate::check_required(op, &params, |p| {
+            (p.location == ParamLocation::Path
+                && d.scoping.iter().any(|s| {
+                    s.param == p.name
+                        && (config.contains_key(s.config_key) || config.contains_key(s.param))
+                }))
+                || p.config_inject
+                    .as_ref()
+                    .is_some_and(|c| config.contains_key(c.source))
+        })?;
+        Ok(params)
+    }
+
+    fn base_and_config(&self) -> Result<(String, BTreeMap<String, String>)> {
+        let config = self.inner.config.read().map_err(|_| poisoned())?.clone();
+        let tmpl = self
+            .inner
+            .base_url
+            .as_deref()
+            .unwrap_or(self.inner.descriptor.base_url);
+        let base = request::render_base_url(tmpl, self.inner.descriptor, &config)?;
+        Ok((base, config))
+    }
+
+    fn absolutize(&self, url: &str, base: &str) -> String {
+        if url.starts_with("http://") || url.starts_with("https://") {
+            url.to_string()
+        } else if let Ok(b) = reqwest::Url::parse(base) {
+            b.join(url)
+                .map(|u| u.to_string())
+                .unwrap_or_else(|_| format!("{base}{url}"))
+        } else {
+            format!("{base}{url}")
+        }
+    }
+
+    /// Run with already normalised params.
+    pub(crate) async fn call_prepared(
+        &self,
+        op: &'static OperationDescriptor,
+        params: &Params,
+    ) -> Result<ExecuteResult> {
+        let (base, config) = self.base_and_config()?;
+        let prep = request::build(self.inner.descriptor, op, params, &base, &config)?;
+        self.run(op, &prep).await
+    }
+
+    /// Fetch an absolute/relative next-page URL as-is.
+    pub(crate) async fn call_url(
+        &self,
+        op: &'static OperationDescriptor,
+        url: &str,
+    ) -> Result<ExecuteResult> {
+        let (base, _) = self.base_and_config()?;
+        let prep = Prepared {
+            method: Method::Get,
+            url: self.absolutize(url, &base),
+            query: Vec::new(),
+            headers: Vec::new(),
+            body: None,
+        };
+        self.run(op, &prep).await
+    }
+
+    async fn run(
+        &self,
+        op: &'static OperationDescriptor,
+        prep: &Prepared,
+    ) -> Result<ExecuteResult> {
+        let (headers, bytes) = self.send_checked(prep).await?;
+        let body = if op.response.no_content && bytes.is_empty() {
+            Value::Object(Default::default())
+        } else {
+            response::parse_body(200, &headers, &bytes)?
+        };
+        let config = self.inner.config.read().map_err(|_| poisoned())?.clone();
+        response::shape(self.inner.descriptor, op, &headers, body, &config)
+    }
+
+    /// Send and map status ≥ 400 to errors; returns headers and the body.
+    async fn send_checked(&self, prep: &Prepared) -> Result<(Headers, bytes::Bytes)> {
+        let resp = self.send(prep, true).await?;
+        let status = resp.status().as_u16();
+        let headers = Headers::from_reqwest(resp.headers());
+        let bytes = resp.bytes().await.map_err(map_send_error)?;
+        if status >= 400 {
+            return Err(response::status_error(status, &headers, &bytes));
+        }
+        Ok((headers, bytes))
+    }
+
+    /// Send with auth (proactive refresh, 401 refresh-and-replay) and retries.
+    async fn send(&self, prep: &Prepared, use_auth: bool) -> Result<reqwest::Response> {
+        let inner = &self.inner;
+        let (base, _) = self.base_and_config()?;
+        let same_origin = origin(&prep.url).is_some() && origin(&prep.url) == origin(&base);
+        let use_auth = use_auth && same_origin;
+        if use_auth && inner.auth.needs_proactive_refresh() {
+            if inner.auth.can_refresh(inner.refresh_url.as_deref()) {
+                let generation = inner.auth.generation();
+                inner
+                    .auth
+                    .refresh(
+                        &inner.http,
+                        generation,
+                        &inner.config,
+                        inner.refresh_url.as_deref(),
+                        inner.on_token_refresh.as_ref(),
+                    )
+                    .await?;
+            } else {
+                inner.auth.mark_proactive_done();
+            }
+        }
+        // The URL may have changed (token_extract → base URL).
+        let prep_owned;
+        let prep = if use_auth {
+            let (new_base, _) = self.base_and_config()?;
+            if new_base != base && prep.url.starts_with(&base) {
+                let mut p = prep.clone();
+                p.url = format!("{new_base}{}", &prep.url[base.len()..]);
+                prep_owned = p;
+                &prep_owned
+            } else {
+                prep
+            }
+        } else {
+            prep
+        };
+        let generation = inner.auth.generation();
+        let resp = self.send_with_retries(prep, use_auth).await?;
+        if resp.status().as_u16() == 401
+            && use_auth
+            && inner.auth.can_refresh(inner.refresh_url.as_deref())
+        {
+            let refreshed = inner
+                .auth
+                .refresh(
+                    &inner.http,
+                    generation,
+                    &inner.config,
+                    inner.refresh_url.as_deref(),
+                    inner.on_token_refresh.as_ref(),
+                )
+                .await;
+            match refreshed {
+                Ok(()) if inner.auth.generation() != generation => {
+                    return self.send_with_retries(prep, use_auth).await;
+                }
+                Ok(()) => {}
+                Err(e) => tracing::warn!(error = %e, "token refresh after 401 failed"),
+            }
+        }
+        Ok(resp)
+    }
+
+    fn to_reqwest(&self, prep: &Prepared, use_auth: bool) -> Result<reqwest::RequestBuilder> {
+        use reqwest::header::{HeaderName, HeaderValue};
+        let mut url = prep.url.clone();
+        let mut query = prep.query.clone();
+        let mut auth_headers = Vec::new();
+        if use_auth {
+            let parts = self.inner.auth.parts()?;
+            query.extend(parts.query);
+            auth_headers = parts.headers;
+        }
+        if !query.is_empty() {
+            url.push(if url.contains('?') { '&' } else { '?' });
+            url.push_str(&crate::encode::encode_pairs(&query));
+        }
+        let method = match prep.method {
+            Method::Get => reqwest::Method::GET,
+            Method::Post => reqwest::Method::POST,
+            Method::Put => reqwest::Method::PUT,
+            Method::Patch => reqwest::Method::PATCH,
+            Method::Delete => reqwest::Method::DELETE,
+            Method::Head => reqwest::Method::HEAD,
+            _ => reqwest::Method::OPTIONS,
+        };
+        let parsed = reqwest::Url::parse(&url)
+            .map_err(|e| Error::Config(format!("invalid request URL ({e})")))?;
+        let mut map = reqwest::header::HeaderMap::new();
+        for (k, v) in &prep.headers {
+            let name = HeaderName::from_bytes(k.as_bytes())
+                .map_err(|_| Error::Config(format!("invalid header name `{k}`")))?;
+            let value = HeaderValue::from_str(v)
+                .map_err(|_| Error::Config(format!("invalid value for header `{k}`")))?;
+            map.insert(name, value);
+        }
+        for h in auth_headers {
+            let name = HeaderName::from_bytes(h.name.as_bytes())
+                .map_err(|_| Error::Config(format!("invalid auth header name `{}`", h.name)))?;
+            let mut value = HeaderValue::from_str(&h.value).map_err(|_| {
+                Error::Config(format!(
+                    "credential for header `{}` contains invalid characters",
+                    h.name
+                ))
+            })?;
+            value.set_sensitive(h.sensitive);
+            map.insert(name, value);
+        }
+        let mut rb = self.inner.http.request(method, parsed).headers(map);
+        if let Some(b) = &prep.body {
+            rb = rb.body(b.bytes.clone());
+        }
+        Ok(rb)
+    }
+
+    async fn send_with_retries(
+        &self,
+        prep: &Prepared,
+        use_auth: bool,
+    ) -> Result<reqwest::Response> {
+        let policy = &self.inner.retry;
+        let idempotent = prep.method.is_idempotent() || policy.retry_writes;
+        let start = Instant::now();
+        let mut attempt: u32 = 0;
+        loop {
+            let rb = self.to_reqwest(prep, use_auth)?;
+            let last = attempt + 1 >= policy.max_attempts;
+            match rb.send().await {
+                Ok(resp) => {
+                    let status = resp.status().as_u16();
+                    let retryable =
+                        policy.statuses.contains(&status) && (status == 429 || idempotent);
+                    if retryable && !last {
+                        let ra = resp
+                            .headers()
+                            .get(reqwest::header::RETRY_AFTER)
+                            .and_then(|v| v.to_str().ok())
+                            .and_then(crate::retry::parse_retry_after);
+                        let delay = policy.delay(attempt, ra);
+                        if start.elapsed() + delay <= policy.max_elapsed {
+                            tracing::debug!(
+                                status,
+                                attempt,
+                                delay_ms = delay.as_millis() as u64,
+                                "retrying"
+                            );
+                            drop(resp);
+                            tokio::time::sleep(delay).await;
+                            attempt += 1;
+                            continue;
+                        }
+                    }
+                    return Ok(resp);
+                }
+                Err(e) => {
+                    // Connection failures happen before the server sees the request: safe to retry.
+                    let safe = idempotent || e.is_connect();
+                    let retryable = e.is_timeout() || e.is_connect() || e.is_request();
+                    if retryable && safe && !last {
+                        let delay = policy.backoff(attempt);
+                        if start.elapsed() + delay <= policy.max_elapsed {
+                            tracing::debug!(attempt, "retrying after transport error");
+                            tokio::time::sleep(delay).await;
+                            attempt += 1;
+                            continue;
+                        }
+                    }
+                    return Err(map_send_error(e));
+                }
+            }
+        }
+    }
+}
+
+/// Decode JSON into `T` with the serde path of the failure.
+pub(crate) fn decode<T: DeserializeOwned>(
+    op: &OperationDescriptor,
+    prefix: &str,
+    v: Value,
+) -> Result<T> {
+    serde_path_to_error::deserialize(v).map_err(|e| {
+        let inner = e.path().to_string();
+        Error::Decode {
+            entity: op.entity.to_string(),
+            action: op.action.to_string(),
+            path: if inner == "." {
+                prefix.to_string()
+            } else {
+                format!("{prefix}.{inner}")
+            },
+            message: e.into_inner().to_string(),
+        }
+    })
+}
