@@ -1,0 +1,137 @@
+//! Helpers for building static descriptors in tests.
+#![allow(dead_code)]
+
+use airbyte_agent_runtime::*;
+
+pub const fn param(name: &'static str, location: ParamLocation, kind: ValueKind) -> ParamDescriptor {
+    ParamDescriptor {
+        name,
+        location,
+        required: false,
+        kind,
+        item_kind: None,
+        nullable: false,
+        enum_values: &[],
+        default: None,
+        style: ParamStyle::Form,
+        description: "",
+        schema: "{}",
+        config_inject: None,
+    }
+}
+
+pub const fn query(name: &'static str, kind: ValueKind) -> ParamDescriptor {
+    param(name, ParamLocation::Query, kind)
+}
+
+pub const fn path(name: &'static str) -> ParamDescriptor {
+    ParamDescriptor {
+        required: true,
+        ..param(name, ParamLocation::Path, ValueKind::String)
+    }
+}
+
+pub const fn body(name: &'static str, kind: ValueKind) -> ParamDescriptor {
+    param(name, ParamLocation::Body, kind)
+}
+
+pub const RESPONSE: ResponseDescriptor = ResponseDescriptor {
+    record_extractor: None,
+    meta_extractor: &[],
+    record_filter: None,
+    record_transform: &[],
+    file_url: None,
+    no_content: false,
+};
+
+pub const fn op(
+    entity: &'static str,
+    action: &'static str,
+    kind: ActionKind,
+    method: Method,
+    path: &'static str,
+) -> OperationDescriptor {
+    OperationDescriptor {
+        entity,
+        action,
+        kind,
+        method,
+        path,
+        summary: "",
+        description: "",
+        params: &[],
+        body: BodyDescriptor::None,
+        response: RESPONSE,
+        pagination: Pagination::None,
+        preferred_for_check: false,
+    }
+}
+
+pub const fn scheme(key: &'static str, kind: AuthKind) -> AuthSchemeDescriptor {
+    AuthSchemeDescriptor {
+        key,
+        title: "",
+        description: "",
+        kind,
+        fields: &[],
+        mapping: &[],
+        additional_headers: &[],
+    }
+}
+
+pub const fn field(name: &'static str, required: bool) -> AuthField {
+    AuthField {
+        name,
+        title: "",
+        description: "",
+        required,
+    }
+}
+
+pub const BEARER: AuthSchemeDescriptor = AuthSchemeDescriptor {
+    fields: &[field("api_key", true)],
+    mapping: &[("token", "${api_key}")],
+    ..scheme("bearerAuth", AuthKind::Bearer)
+};
+
+pub const fn connector(
+    auth_schemes: &'static [AuthSchemeDescriptor],
+    entities: &'static [EntityDescriptor],
+) -> ConnectorDescriptor {
+    ConnectorDescriptor {
+        name: "test",
+        title: "Test",
+        version: "0.0.1",
+        definition_id: "00000000-0000-0000-0000-000000000000",
+        base_url: "https://api.example.invalid",
+        server_variables: &[],
+        auth_schemes,
+        entities,
+        scoping: &[],
+        response_error_check: None,
+    }
+}
+
+pub fn bearer_creds() -> Credentials {
+    Credentials::new("bearerAuth").set("api_key", "sk_test_secret_value".to_string())
+}
+
+/// A client on the given connector, pointing at `uri`, with fast retries.
+pub fn client(d: &'static ConnectorDescriptor, creds: Credentials, uri: &str) -> Client {
+    Client::builder(d, creds)
+        .base_url(uri)
+        .retry_policy(
+            RetryPolicy::default()
+                .base_delay(std::time::Duration::from_millis(5))
+                .max_delay(std::time::Duration::from_millis(50)),
+        )
+        .build()
+        .expect("client builds")
+}
+
+pub fn params(v: serde_json::Value) -> Params {
+    match v {
+        serde_json::Value::Object(m) => m,
+        _ => panic!("params must be an object"),
+    }
+}
