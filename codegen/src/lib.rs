@@ -11,6 +11,7 @@
 //! ```
 
 pub mod descriptor;
+pub mod emit;
 pub mod ir;
 pub mod spec;
 

@@ -69,6 +69,8 @@ pub fn pascal_base(wire: &str) -> String {
     let s = s.trim_matches('_').to_string();
     if s.is_empty() {
         "Value".to_string()
+    } else if s == "Self" {
+        "SelfValue".to_string()
     } else if s.starts_with(|c: char| c.is_ascii_digit()) {
         format!("V{s}")
     } else {

@@ -79,6 +79,7 @@ const CURSOR_PARAMS: &[&str] = &[
     "page[cursor]",
     "offset",
     "page",
+    "starting_after",
 ];
 
 fn norm(s: &str) -> String {
@@ -248,7 +249,12 @@ pub(crate) fn classify(
     // Next URL only.
     if let Some((n, _)) = metas.iter().filter(|(_, e)| !is_bool(e)).find(|(n, e)| {
         let s = format!("{} {}", norm(n), norm(e));
-        s.contains("next")
+        let tokenish = s.contains("token") || s.contains("cursor");
+        let urlish = looks_url(n, e)
+            || meta_type(e).as_deref() == Some("uri")
+            || norm(n) == "next"
+            || norm(n) == "nextpage";
+        s.contains("next") && urlish && !tokenish
     }) {
         return PaginationIr::NextUrl { meta: n.clone() };
     }

@@ -102,6 +102,31 @@ pub(crate) struct TypeBuilder<'a> {
     pub(crate) namer: Namer,
     pub(crate) warnings: Vec<Warning>,
     warned: BTreeSet<String>,
+    /// Structural dedupe: canonical schema JSON → type already built for it.
+    shapes: HashMap<String, RustType>,
+}
+
+/// Canonical text of a schema for structural dedupe (prose and extensions ignored).
+fn shape_key(v: &Value) -> String {
+    fn strip(v: &Value) -> Value {
+        match v {
+            Value::Object(m) => Value::Object(
+                m.iter()
+                    .filter(|(k, _)| {
+                        !k.starts_with("x-")
+                            && !matches!(
+                                k.as_str(),
+                                "description" | "title" | "example" | "examples"
+                            )
+                    })
+                    .map(|(k, v)| (k.clone(), strip(v)))
+                    .collect(),
+            ),
+            Value::Array(a) => Value::Array(a.iter().map(strip).collect()),
+            v => v.clone(),
+        }
+    }
+    serde_json::to_string(&strip(v)).unwrap_or_default()
 }
 
 const REF_PREFIX: &str = "#/components/schemas/";
@@ -174,6 +199,7 @@ impl<'a> TypeBuilder<'a> {
             namer,
             warnings: Vec::new(),
             warned: BTreeSet::new(),
+            shapes: HashMap::new(),
         }
     }
 
@@ -388,7 +414,13 @@ impl<'a> TypeBuilder<'a> {
                     let strings: Vec<&str> = vals.iter().filter_map(|v| v.as_str()).collect();
                     let all_strings = vals.iter().all(|v| v.is_string() || v.is_null());
                     if all_strings && !strings.is_empty() {
-                        return Ok(RustType::Named(self.enum_type(hint, node, &strings)?));
+                        let key = format!("enum:{}", shape_key(e.value));
+                        if let Some(t) = self.shapes.get(&key) {
+                            return Ok(t.clone());
+                        }
+                        let t = RustType::Named(self.enum_type(hint, node, &strings)?);
+                        self.shapes.insert(key, t.clone());
+                        return Ok(t);
                     }
                 }
                 Ok(RustType::String)
@@ -477,8 +509,13 @@ impl<'a> TypeBuilder<'a> {
             .get("properties")
             .map(|p| p.value.as_object().is_some_and(|o| !o.is_empty()));
         if has_props == Some(true) {
+            let key = shape_key(node.value);
+            if let Some(t) = self.shapes.get(&key) {
+                return Ok(t.clone());
+            }
             let doc = node.text_of("description")?.unwrap_or_default();
             let id = self.new_type(hint, doc);
+            self.shapes.insert(key, RustType::Named(id));
             let fields = self.fields(node, id)?;
             self.graph.types[id].kind = TypeKind::Struct(fields);
             return Ok(RustType::Named(id));
