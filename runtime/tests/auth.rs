@@ -92,7 +92,10 @@ async fn basic_with_templates_and_literals() {
             Credentials::new("freshdesk").set("api_key", "k1".to_string()),
             "k1:X",
         ),
-        (Credentials::new("emptypw").set("key", "k2".to_string()), "k2:"),
+        (
+            Credentials::new("emptypw").set("key", "k2".to_string()),
+            "k2:",
+        ),
     ];
     for (creds, plain) in cases {
         let c = client(&BASIC_CONN, creds, &server.uri());
@@ -108,12 +111,22 @@ static APIKEY_SCHEMES: &[AuthSchemeDescriptor] = &[
     AuthSchemeDescriptor {
         fields: &[field("api_key", true)],
         mapping: &[("api_key", "Klaviyo-API-Key ${api_key}")],
-        ..scheme("klaviyo", AuthKind::ApiKeyHeader { header: "Authorization" })
+        ..scheme(
+            "klaviyo",
+            AuthKind::ApiKeyHeader {
+                header: "Authorization",
+            },
+        )
     },
     AuthSchemeDescriptor {
         fields: &[field("access_token", true)],
         mapping: &[("api_key", "${access_token}")],
-        ..scheme("shopify", AuthKind::ApiKeyHeader { header: "X-Shopify-Access-Token" })
+        ..scheme(
+            "shopify",
+            AuthKind::ApiKeyHeader {
+                header: "X-Shopify-Access-Token",
+            },
+        )
     },
     AuthSchemeDescriptor {
         fields: &[field("key", true)],
@@ -143,7 +156,9 @@ async fn api_key_header_and_query() {
     );
     c.execute("me", "get", json!({})).await.unwrap();
     assert_eq!(
-        auth_header(&server, "x-shopify-access-token").await.as_deref(),
+        auth_header(&server, "x-shopify-access-token")
+            .await
+            .as_deref(),
         Some("shpat")
     );
     let c = client(
@@ -157,9 +172,16 @@ async fn api_key_header_and_query() {
 }
 
 static OPTIONAL_SCHEMES: &[AuthSchemeDescriptor] = &[AuthSchemeDescriptor {
-    fields: &[field("token", true), field("account_id", false), field("dev", false)],
+    fields: &[
+        field("token", true),
+        field("account_id", false),
+        field("dev", false),
+    ],
     mapping: &[("token", "${token}"), ("account", "${account_id}")],
-    additional_headers: &[("Harvest-Account-Id", "{{ account_id }}"), ("X-Dev", "dev={{ dev }}")],
+    additional_headers: &[
+        ("Harvest-Account-Id", "{{ account_id }}"),
+        ("X-Dev", "dev={{ dev }}"),
+    ],
     ..scheme("opt", AuthKind::Bearer)
 }];
 static OPTIONAL_CONN: ConnectorDescriptor = connector(OPTIONAL_SCHEMES, ENTITIES);
@@ -174,7 +196,10 @@ async fn optional_mapping_entries_and_additional_headers() {
         &server.uri(),
     );
     c.execute("me", "get", json!({})).await.unwrap();
-    assert_eq!(auth_header(&server, "authorization").await.as_deref(), Some("Bearer t"));
+    assert_eq!(
+        auth_header(&server, "authorization").await.as_deref(),
+        Some("Bearer t")
+    );
     // Present: additional headers rendered from secrets.
     let c = client(
         &OPTIONAL_CONN,
@@ -185,21 +210,35 @@ async fn optional_mapping_entries_and_additional_headers() {
         &server.uri(),
     );
     c.execute("me", "get", json!({})).await.unwrap();
-    assert_eq!(auth_header(&server, "harvest-account-id").await.as_deref(), Some("acc-9"));
-    assert_eq!(auth_header(&server, "x-dev").await.as_deref(), Some("dev=d1"));
+    assert_eq!(
+        auth_header(&server, "harvest-account-id").await.as_deref(),
+        Some("acc-9")
+    );
+    assert_eq!(
+        auth_header(&server, "x-dev").await.as_deref(),
+        Some("dev=d1")
+    );
     // Required field missing: build error naming the field, not the value.
-    let err = Client::builder(&OPTIONAL_CONN, Credentials::new("opt")).build().unwrap_err();
+    let err = Client::builder(&OPTIONAL_CONN, Credentials::new("opt"))
+        .build()
+        .unwrap_err();
     assert!(matches!(err, Error::Config(_)));
     assert!(err.to_string().contains("token"), "{err}");
     // Unknown scheme: error lists the valid ones.
-    let err = Client::builder(&OPTIONAL_CONN, Credentials::new("nope")).build().unwrap_err();
+    let err = Client::builder(&OPTIONAL_CONN, Credentials::new("nope"))
+        .build()
+        .unwrap_err();
     assert!(err.to_string().contains("opt"), "{err}");
 }
 
 // ------------------------------------------------------------------------------------------
 // OAuth2
 
-const fn oauth(client_auth: TokenClientAuth, body_format: TokenBodyFormat, extract: &'static [&'static str]) -> AuthKind {
+const fn oauth(
+    client_auth: TokenClientAuth,
+    body_format: TokenBodyFormat,
+    extract: &'static [&'static str],
+) -> AuthKind {
     AuthKind::OAuth2(OAuth2Descriptor {
         refresh_url: Some("https://{{ subdomain }}.example.invalid/oauth/token"),
         authorization_url: None,
@@ -221,17 +260,30 @@ static OAUTH_SCHEMES: &[AuthSchemeDescriptor] = &[
     AuthSchemeDescriptor {
         fields: OAUTH_FIELDS,
         additional_headers: &[("X-Client", "{{ client_id }}")],
-        ..scheme("body", oauth(TokenClientAuth::Body, TokenBodyFormat::Form, &[]))
+        ..scheme(
+            "body",
+            oauth(TokenClientAuth::Body, TokenBodyFormat::Form, &[]),
+        )
     },
     AuthSchemeDescriptor {
         fields: OAUTH_FIELDS,
-        ..scheme("basic", oauth(TokenClientAuth::Basic, TokenBodyFormat::Json, &["instance_url"]))
+        ..scheme(
+            "basic",
+            oauth(
+                TokenClientAuth::Basic,
+                TokenBodyFormat::Json,
+                &["instance_url"],
+            ),
+        )
     },
     // Zoho style: an additional header overwrites Authorization using the refreshed token.
     AuthSchemeDescriptor {
         fields: OAUTH_FIELDS,
         additional_headers: &[("Authorization", "Zoho-oauthtoken {{ access_token }}")],
-        ..scheme("zoho", oauth(TokenClientAuth::None, TokenBodyFormat::Form, &[]))
+        ..scheme(
+            "zoho",
+            oauth(TokenClientAuth::None, TokenBodyFormat::Form, &[]),
+        )
     },
 ];
 static OAUTH_CONN: ConnectorDescriptor = connector(OAUTH_SCHEMES, ENTITIES);
@@ -241,14 +293,21 @@ fn oauth_creds(scheme: &'static str, access: Option<&str>) -> Credentials {
         .set("client_id", "cid".to_string())
         .set("client_secret", "csec".to_string())
         .set("refresh_token", "rt0".to_string())
-        .set_opt("access_token", access.map(|a| SecretString::from(a.to_string())))
+        .set_opt(
+            "access_token",
+            access.map(|a| SecretString::from(a.to_string())),
+        )
 }
 
 /// Answers 401 unless the bearer token is the refreshed one.
 struct NeedsToken(&'static str);
 impl Respond for NeedsToken {
     fn respond(&self, req: &Request) -> ResponseTemplate {
-        let auth = req.headers.get("authorization").and_then(|v| v.to_str().ok()).unwrap_or("");
+        let auth = req
+            .headers
+            .get("authorization")
+            .and_then(|v| v.to_str().ok())
+            .unwrap_or("");
         if auth.ends_with(self.0) {
             ResponseTemplate::new(200).set_body_json(json!({"id": "u1"}))
         } else {
@@ -257,7 +316,11 @@ impl Respond for NeedsToken {
     }
 }
 
-fn oauth_client(server: &MockServer, creds: Credentials, calls: Arc<Mutex<Vec<RefreshedTokens>>>) -> Client {
+fn oauth_client(
+    server: &MockServer,
+    creds: Credentials,
+    calls: Arc<Mutex<Vec<RefreshedTokens>>>,
+) -> Client {
     Client::builder(&OAUTH_CONN, creds)
         .base_url(server.uri())
         .server_variable("subdomain", "acme")
@@ -291,11 +354,20 @@ async fn proactive_refresh_form_body_and_rotation() {
     let c = oauth_client(&server, oauth_creds("body", None), calls.clone());
     c.execute("me", "get", json!({})).await.unwrap();
     c.execute("me", "get", json!({})).await.unwrap();
-    assert_eq!(auth_header(&server, "x-client").await.as_deref(), Some("cid"));
+    assert_eq!(
+        auth_header(&server, "x-client").await.as_deref(),
+        Some("cid")
+    );
     let calls = calls.lock().unwrap();
     assert_eq!(calls.len(), 1);
     assert_eq!(calls[0].access_token.expose_secret(), "at1");
-    assert_eq!(calls[0].refresh_token.as_ref().map(|s| s.expose_secret().to_string()), Some("rt1".into()));
+    assert_eq!(
+        calls[0]
+            .refresh_token
+            .as_ref()
+            .map(|s| s.expose_secret().to_string()),
+        Some("rt1".into())
+    );
     assert_eq!(calls[0].expires_in, Some(3600));
     assert!(!format!("{:?}", calls[0]).contains("at1"));
 }
@@ -356,11 +428,17 @@ async fn hundred_concurrent_calls_refresh_once() {
         .respond_with(NeedsToken("fresh"))
         .mount(&server)
         .await;
-    let c = oauth_client(&server, oauth_creds("body", Some("expired")), Arc::default());
+    let c = oauth_client(
+        &server,
+        oauth_creds("body", Some("expired")),
+        Arc::default(),
+    );
     let mut tasks = Vec::new();
     for _ in 0..100 {
         let c = c.clone();
-        tasks.push(tokio::spawn(async move { c.execute("me", "get", json!({})).await }));
+        tasks.push(tokio::spawn(async move {
+            c.execute("me", "get", json!({})).await
+        }));
     }
     for t in tasks {
         t.await.unwrap().unwrap();
@@ -386,11 +464,15 @@ async fn basic_client_auth_json_body_and_token_extract() {
         .await;
     Mock::given(method("POST"))
         .and(path("/oauth/token"))
-        .and(header("authorization", format!("Basic {}", b64("cid:csec")).as_str()))
-        .and(header("content-type", "application/json"))
-        .respond_with(ResponseTemplate::new(200).set_body_json(
-            json!({"access_token": "at1", "instance_url": other.uri()}),
+        .and(header(
+            "authorization",
+            format!("Basic {}", b64("cid:csec")).as_str(),
         ))
+        .and(header("content-type", "application/json"))
+        .respond_with(
+            ResponseTemplate::new(200)
+                .set_body_json(json!({"access_token": "at1", "instance_url": other.uri()})),
+        )
         .expect(1)
         .mount(&server)
         .await;
@@ -409,8 +491,14 @@ async fn basic_client_auth_json_body_and_token_extract() {
     assert_eq!(r.data, json!({"on": "instance"}));
     let token_req = &server.received_requests().await.unwrap()[0];
     let body: serde_json::Value = serde_json::from_slice(&token_req.body).unwrap();
-    assert_eq!(body, json!({"grant_type": "refresh_token", "refresh_token": "rt0"}));
-    assert_eq!(auth_header(&other, "authorization").await.as_deref(), Some("Bearer at1"));
+    assert_eq!(
+        body,
+        json!({"grant_type": "refresh_token", "refresh_token": "rt0"})
+    );
+    assert_eq!(
+        auth_header(&other, "authorization").await.as_deref(),
+        Some("Bearer at1")
+    );
     assert_eq!(
         calls.lock().unwrap()[0].extracted.get("instance_url"),
         Some(&other.uri())
@@ -492,7 +580,13 @@ async fn no_credentials_to_foreign_hosts() {
             file_url: Some("file.url"),
             ..RESPONSE
         },
-        ..op("files", "download", ActionKind::Download, Method::Get, "/files/{id}")
+        ..op(
+            "files",
+            "download",
+            ActionKind::Download,
+            Method::Get,
+            "/files/{id}",
+        )
     };
     static FILE_CONN: ConnectorDescriptor = connector(
         std::slice::from_ref(&BEARER),
@@ -506,9 +600,10 @@ async fn no_credentials_to_foreign_hosts() {
     let cdn = MockServer::start().await;
     Mock::given(method("GET"))
         .and(path("/files/f%2F1"))
-        .respond_with(ResponseTemplate::new(200).set_body_json(
-            json!({"file": {"url": format!("{}/blob?sig=abc", cdn.uri())}}),
-        ))
+        .respond_with(
+            ResponseTemplate::new(200)
+                .set_body_json(json!({"file": {"url": format!("{}/blob?sig=abc", cdn.uri())}})),
+        )
         .mount(&api)
         .await;
     Mock::given(method("GET"))

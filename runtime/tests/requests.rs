@@ -42,7 +42,13 @@ static LIST: OperationDescriptor = OperationDescriptor {
 
 static GET: OperationDescriptor = OperationDescriptor {
     params: &[path("account_id"), path("id")],
-    ..op("items", "get", ActionKind::Get, Method::Get, "/v1/accounts/{account_id}/items/{id}")
+    ..op(
+        "items",
+        "get",
+        ActionKind::Get,
+        Method::Get,
+        "/v1/accounts/{account_id}/items/{id}",
+    )
 };
 
 static CREATE_FORM: OperationDescriptor = OperationDescriptor {
@@ -53,7 +59,13 @@ static CREATE_FORM: OperationDescriptor = OperationDescriptor {
         body("address", ValueKind::Object),
     ],
     body: BodyDescriptor::Form,
-    ..op("items", "create", ActionKind::Create, Method::Post, "/v1/items")
+    ..op(
+        "items",
+        "create",
+        ActionKind::Create,
+        Method::Post,
+        "/v1/items",
+    )
 };
 
 static UPDATE_JSON: OperationDescriptor = OperationDescriptor {
@@ -71,7 +83,13 @@ static UPDATE_JSON: OperationDescriptor = OperationDescriptor {
         body("note", ValueKind::String),
     ],
     body: BodyDescriptor::Json,
-    ..op("items", "update", ActionKind::Update, Method::Patch, "/v1/items/{id}")
+    ..op(
+        "items",
+        "update",
+        ActionKind::Update,
+        Method::Patch,
+        "/v1/items/{id}",
+    )
 };
 
 static UPLOAD: OperationDescriptor = OperationDescriptor {
@@ -84,15 +102,32 @@ static UPLOAD: OperationDescriptor = OperationDescriptor {
             ..body("file_content", ValueKind::String)
         },
     ],
-    body: BodyDescriptor::MultipartRelated { file_param: "file_content" },
-    ..op("files", "create", ActionKind::Create, Method::Post, "/upload/files")
+    body: BodyDescriptor::MultipartRelated {
+        file_param: "file_content",
+    },
+    ..op(
+        "files",
+        "create",
+        ActionKind::Create,
+        Method::Post,
+        "/upload/files",
+    )
 };
 
 static GQL_GET: OperationDescriptor = OperationDescriptor {
     params: &[
-        ParamDescriptor { required: true, ..query("owner", ValueKind::String) },
-        ParamDescriptor { required: true, ..query("repo", ValueKind::String) },
-        ParamDescriptor { default: Some("20"), ..query("per_page", ValueKind::Integer) },
+        ParamDescriptor {
+            required: true,
+            ..query("owner", ValueKind::String)
+        },
+        ParamDescriptor {
+            required: true,
+            ..query("repo", ValueKind::String)
+        },
+        ParamDescriptor {
+            default: Some("20"),
+            ..query("per_page", ValueKind::Integer)
+        },
         query("after", ValueKind::String),
         query("labels", ValueKind::Array),
         query("fields", ValueKind::Array),
@@ -101,31 +136,38 @@ static GQL_GET: OperationDescriptor = OperationDescriptor {
     ],
     body: BodyDescriptor::GraphQl(GraphQlBody {
         query: "query Q($owner: String!) {\n  repository(owner: $owner) {\n    {{ fields }}\n  }\n}",
-        variables: Some(r#"{"owner": "{{ owner }}", "name": "{{ repo }}", "first": "{{ per_page }}", "after": "{{ after }}", "labels": "{{ labels }}", "full": "{{ owner }}/{{ repo }}", "input": {"assigneeId": "{{ assigneeId }}", "projectId": "{{ projectId }}"}, "assigneeId": "{{ assigneeId }}", "projectId": "{{ projectId }}"}"#),
+        variables: Some(
+            r#"{"owner": "{{ owner }}", "name": "{{ repo }}", "first": "{{ per_page }}", "after": "{{ after }}", "labels": "{{ labels }}", "full": "{{ owner }}/{{ repo }}", "input": {"assigneeId": "{{ assigneeId }}", "projectId": "{{ projectId }}"}, "assigneeId": "{{ assigneeId }}", "projectId": "{{ projectId }}"}"#,
+        ),
         default_fields: Some(r#""id name owner { login }""#),
         operation_name: Some("Q"),
         nullable_variables: &["assigneeId"],
     }),
-    ..op("repositories", "get", ActionKind::Get, Method::Post, "/graphql")
+    ..op(
+        "repositories",
+        "get",
+        ActionKind::Get,
+        Method::Post,
+        "/graphql",
+    )
 };
 
-static ENTITIES: &[EntityDescriptor] = &[
-    EntityDescriptor {
+static ENTITIES: &[EntityDescriptor] = &[EntityDescriptor {
+    name: "items",
+    description: "",
+    operations: &[],
+}];
+
+static CONN: ConnectorDescriptor = ConnectorDescriptor {
+    entities: &[EntityDescriptor {
         name: "items",
         description: "",
         operations: &[],
-    },
-];
-
-static CONN: ConnectorDescriptor = ConnectorDescriptor {
-    entities: &[
-        EntityDescriptor {
-            name: "items",
-            description: "",
-            operations: &[],
-        },
-    ],
-    scoping: &[Scoping { param: "account_id", config_key: "account" }],
+    }],
+    scoping: &[Scoping {
+        param: "account_id",
+        config_key: "account",
+    }],
     ..connector(std::slice::from_ref(&BEARER), ENTITIES)
 };
 
@@ -177,7 +219,10 @@ async fn query_encoding_matches_reference() {
         "limit=7&expand=a&expand=b+c&active=true&created%5Bgte%5D=1&created%5Blte%5D=2024-01-01T00%3A00%3A00Z&since=processed_at+ASC&order=asc&page%5Bsize%5D=5&maxResults=3&marketplaceIds=ATVPDKIKX0DER"
     );
     assert_eq!(r.headers.get("api-version").unwrap(), "2024-01-01");
-    assert_eq!(r.headers.get("authorization").unwrap(), "Bearer sk_test_secret_value");
+    assert_eq!(
+        r.headers.get("authorization").unwrap(),
+        "Bearer sk_test_secret_value"
+    );
     assert!(r.headers.get("content-type").is_none());
 }
 
@@ -185,15 +230,23 @@ async fn query_encoding_matches_reference() {
 async fn path_params_are_fully_encoded_and_scoped() {
     let s = server().await;
     let c = conn_client(&s.uri());
-    c.call(&GET, params(json!({"id": "a/b c?d"}))).await.unwrap();
+    c.call(&GET, params(json!({"id": "a/b c?d"})))
+        .await
+        .unwrap();
     let r = last(&s).await;
     // account_id comes from the `account` config key via x-airbyte-scoping.
     assert_eq!(r.url.path(), "/v1/accounts/acct%2F1/items/a%2Fb%20c%3Fd");
 
     let err = c.call(&GET, params(json!({"id": "  "}))).await.unwrap_err();
-    assert!(matches!(err, Error::InvalidParam { ref param, .. } if param == "id"), "{err}");
+    assert!(
+        matches!(err, Error::InvalidParam { ref param, .. } if param == "id"),
+        "{err}"
+    );
     let err = c.call(&GET, params(json!({}))).await.unwrap_err();
-    assert!(matches!(err, Error::MissingParam { ref param, .. } if param == "id"), "{err}");
+    assert!(
+        matches!(err, Error::MissingParam { ref param, .. } if param == "id"),
+        "{err}"
+    );
 }
 
 #[tokio::test]
@@ -212,7 +265,10 @@ async fn form_body_bracket_flattening() {
     .await
     .unwrap();
     let r = last(&s).await;
-    assert_eq!(r.headers.get("content-type").unwrap(), "application/x-www-form-urlencoded");
+    assert_eq!(
+        r.headers.get("content-type").unwrap(),
+        "application/x-www-form-urlencoded"
+    );
     assert_eq!(
         String::from_utf8(r.body).unwrap(),
         "email=x%40y.z&metadata%5Bk%5D=v&items%5B0%5D%5Bprice%5D=p_1&items%5B0%5D%5Bquantity%5D=2&address%5Bline1%5D=1+Main+St"
@@ -238,8 +294,14 @@ async fn json_body_defaults_overlaid_and_required() {
     assert_eq!(r.method.as_str(), "PATCH");
     assert_eq!(r.headers.get("content-type").unwrap(), "application/json");
     let body: Value = serde_json::from_slice(&r.body).unwrap();
-    assert_eq!(body, json!({"title": "T", "state": "open", "labels": ["x"]}));
-    let err = c.call(&UPDATE_JSON, params(json!({"id": "7"}))).await.unwrap_err();
+    assert_eq!(
+        body,
+        json!({"title": "T", "state": "open", "labels": ["x"]})
+    );
+    let err = c
+        .call(&UPDATE_JSON, params(json!({"id": "7"})))
+        .await
+        .unwrap_err();
     assert!(matches!(err, Error::MissingParam { ref param, .. } if param == "title"));
 }
 
@@ -260,7 +322,13 @@ async fn multipart_related_upload() {
     .unwrap();
     let r = last(&s).await;
     assert_eq!(r.url.query(), Some("uploadType=multipart"));
-    let ct = r.headers.get("content-type").unwrap().to_str().unwrap().to_string();
+    let ct = r
+        .headers
+        .get("content-type")
+        .unwrap()
+        .to_str()
+        .unwrap()
+        .to_string();
     let boundary = ct.strip_prefix("multipart/related; boundary=").unwrap();
     let body = String::from_utf8(r.body).unwrap().replace(boundary, "{b}");
     assert_eq!(
@@ -311,11 +379,19 @@ async fn graphql_variables_and_fields() {
         })
     );
     // Default fields when none given.
-    c.call(&GQL_GET, params(json!({"owner": "o", "repo": "r", "per_page": 5})))
-        .await
-        .unwrap();
+    c.call(
+        &GQL_GET,
+        params(json!({"owner": "o", "repo": "r", "per_page": 5})),
+    )
+    .await
+    .unwrap();
     let body: Value = serde_json::from_slice(&last(&s).await.body).unwrap();
-    assert!(body["query"].as_str().unwrap().contains("    id name owner { login }\n"));
+    assert!(
+        body["query"]
+            .as_str()
+            .unwrap()
+            .contains("    id name owner { login }\n")
+    );
     assert_eq!(body["variables"]["first"], 5);
 }
 
@@ -354,22 +430,39 @@ async fn dynamic_validation_names_valid_choices() {
     assert!(e.to_string().contains("items, users"), "{e}");
     let e = c.execute("items", "delete", json!({})).await.unwrap_err();
     assert!(e.to_string().contains("available actions: list"), "{e}");
-    let e = c.execute("items", "list", json!({"limt": 1})).await.unwrap_err();
+    let e = c
+        .execute("items", "list", json!({"limt": 1}))
+        .await
+        .unwrap_err();
     assert!(matches!(e, Error::UnknownParam { ref param, .. } if param == "limt"));
     assert!(e.to_string().contains("limit, order, ids"), "{e}");
-    let e = c.execute("items", "list", json!({"limit": "ten"})).await.unwrap_err();
-    assert!(e.to_string().contains("expected an integer, got a string"), "{e}");
-    let e = c.execute("items", "list", json!({"order": "up"})).await.unwrap_err();
+    let e = c
+        .execute("items", "list", json!({"limit": "ten"}))
+        .await
+        .unwrap_err();
+    assert!(
+        e.to_string().contains("expected an integer, got a string"),
+        "{e}"
+    );
+    let e = c
+        .execute("items", "list", json!({"order": "up"}))
+        .await
+        .unwrap_err();
     assert!(e.to_string().contains("\"asc\", \"desc\""), "{e}");
     let e = c.execute("items", "list", json!([1])).await.unwrap_err();
     assert!(matches!(e, Error::InvalidParam { .. }));
-    let e = c.execute("items", "context_store_search", json!({})).await.unwrap_err();
+    let e = c
+        .execute("items", "context_store_search", json!({}))
+        .await
+        .unwrap_err();
     assert!(matches!(e, Error::Unsupported(_)));
     assert!(e.is_validation() || matches!(e, Error::Unsupported(_)));
     // No request reached the server.
     assert!(s.received_requests().await.unwrap().is_empty());
     // A scalar where an array is expected is sent as a one-element list.
-    c.execute("items", "list", json!({"ids": "a"})).await.unwrap();
+    c.execute("items", "list", json!({"ids": "a"}))
+        .await
+        .unwrap();
     assert_eq!(last(&s).await.url.query(), Some("ids=a"));
 }
 
@@ -378,9 +471,24 @@ async fn server_variables_render_the_base_url() {
     static VARS: ConnectorDescriptor = ConnectorDescriptor {
         base_url: "http://{host}:{port}/api/{version}",
         server_variables: &[
-            ServerVariable { name: "host", default: Some("127.0.0.1"), enum_values: &[], description: "" },
-            ServerVariable { name: "port", default: None, enum_values: &[], description: "" },
-            ServerVariable { name: "version", default: Some("v1"), enum_values: &[], description: "" },
+            ServerVariable {
+                name: "host",
+                default: Some("127.0.0.1"),
+                enum_values: &[],
+                description: "",
+            },
+            ServerVariable {
+                name: "port",
+                default: None,
+                enum_values: &[],
+                description: "",
+            },
+            ServerVariable {
+                name: "version",
+                default: Some("v1"),
+                enum_values: &[],
+                description: "",
+            },
         ],
         entities: &[EntityDescriptor {
             name: "users",
@@ -401,6 +509,8 @@ async fn server_variables_render_the_base_url() {
     // Missing variable without default → clear config error.
     let c = Client::builder(&VARS, bearer_creds()).build().unwrap();
     let e = c.execute("users", "get", json!({})).await.unwrap_err();
-    assert!(matches!(e, Error::Config(_)) && e.to_string().contains("port"), "{e}");
+    assert!(
+        matches!(e, Error::Config(_)) && e.to_string().contains("port"),
+        "{e}"
+    );
 }
-

@@ -59,7 +59,12 @@ async fn record_extraction_rules() {
     static GET_MISSING: OperationDescriptor = get_op(Some("$.nope"));
     static NONE: OperationDescriptor = list_op(None);
 
-    let r = run(&DATA, json!({"data": [{"id": 1}, {"id": 2}], "has_more": true})).await.unwrap();
+    let r = run(
+        &DATA,
+        json!({"data": [{"id": 1}, {"id": 2}], "has_more": true}),
+    )
+    .await
+    .unwrap();
     assert_eq!(r.data, json!([{"id": 1}, {"id": 2}]));
     assert_eq!(r.kind, ResultKind::Envelope);
     assert_eq!(r.meta, None);
@@ -67,18 +72,29 @@ async fn record_extraction_rules() {
     let r = run(&ROOT, json!(["a", {"id": 1}])).await.unwrap();
     assert_eq!(r.data, json!([{"value": "a"}, {"id": 1}]));
     // A single wildcard match is wrapped in a list.
-    let r = run(&WILD, json!({"results": [{"item": {"id": 1}}]})).await.unwrap();
+    let r = run(&WILD, json!({"results": [{"item": {"id": 1}}]}))
+        .await
+        .unwrap();
     assert_eq!(r.data, json!([{"id": 1}]));
-    let r = run(&WILD, json!({"results": [{"item": 5}, {"item": {"id": 2}}]})).await.unwrap();
+    let r = run(
+        &WILD,
+        json!({"results": [{"item": 5}, {"item": {"id": 2}}]}),
+    )
+    .await
+    .unwrap();
     assert_eq!(r.data, json!([{"value": 5}, {"id": 2}]));
-    let r = run(&NESTED, json!([[{"a": 1}, {"a": 2}], [{"a": 3}]])).await.unwrap();
+    let r = run(&NESTED, json!([[{"a": 1}, {"a": 2}], [{"a": 3}]]))
+        .await
+        .unwrap();
     assert_eq!(r.data, json!([{"a": 1}, {"a": 2}, {"a": 3}]));
     // A non-wildcard single match that is an object is returned as-is.
     let r = run(&FIRST, json!({"data": [{"id": 9}]})).await.unwrap();
     assert_eq!(r.data, json!({"id": 9}));
     let r = run(&MISSING, json!({"data": []})).await.unwrap();
     assert_eq!(r.data, json!([]));
-    let r = run(&GET_DATA, json!({"data": {"item": {"id": 3}}})).await.unwrap();
+    let r = run(&GET_DATA, json!({"data": {"item": {"id": 3}}}))
+        .await
+        .unwrap();
     assert_eq!((r.data, r.kind), (json!({"id": 3}), ResultKind::Raw));
     let r = run(&GET_MISSING, json!({"x": 1})).await.unwrap();
     assert_eq!(r.data, Value::Null);
@@ -111,7 +127,10 @@ async fn meta_from_jsonpath_link_and_header() {
         )
         .mount(&s)
         .await;
-    let r = client(&CONN, bearer_creds(), &s.uri()).call(&OP, Params::new()).await.unwrap();
+    let r = client(&CONN, bearer_creds(), &s.uri())
+        .call(&OP, Params::new())
+        .await
+        .unwrap();
     // A get with a meta extractor is an envelope.
     assert_eq!(r.kind, ResultKind::Envelope);
     assert_eq!(
@@ -135,7 +154,10 @@ async fn filter_fails_closed_and_transform() {
         response: ResponseDescriptor {
             record_extractor: Some("$.resourceNames"),
             record_transform: &[
-                ("customer_id", "{{ record.value | replace('customers/', '') }}"),
+                (
+                    "customer_id",
+                    "{{ record.value | replace('customers/', '') }}",
+                ),
                 ("urn", "urn:li:x:{{ record.value }}"),
             ],
             ..RESPONSE
@@ -150,11 +172,16 @@ async fn filter_fails_closed_and_transform() {
     .unwrap();
     assert_eq!(r.data, json!([{"id": 2, "metaData": {"isPrivate": false}}]));
     // A record without the field makes the filter fail: the call errors instead of leaking it.
-    let e = run(&FILTERED, json!({"calls": [{"id": 3}]})).await.unwrap_err();
-    assert!(matches!(e, Error::Records { .. }), "{e}");
-    let r = run(&TRANSFORMED, json!({"resourceNames": ["customers/1", "customers/2"]}))
+    let e = run(&FILTERED, json!({"calls": [{"id": 3}]}))
         .await
-        .unwrap();
+        .unwrap_err();
+    assert!(matches!(e, Error::Records { .. }), "{e}");
+    let r = run(
+        &TRANSFORMED,
+        json!({"resourceNames": ["customers/1", "customers/2"]}),
+    )
+    .await
+    .unwrap();
     assert_eq!(
         r.data,
         json!([
@@ -184,23 +211,48 @@ async fn status_error(status: u16, body: Value, headers: &[(&str, &str)]) -> Err
 
 #[tokio::test]
 async fn error_mapping_and_messages() {
-    let e = status_error(404, json!({"error": "not_found", "message": "mock: resource not found"}), &[("x-request-id", "req_1")]).await;
+    let e = status_error(
+        404,
+        json!({"error": "not_found", "message": "mock: resource not found"}),
+        &[("x-request-id", "req_1")],
+    )
+    .await;
     assert!(matches!(e, Error::NotFound(_)));
     assert_eq!(e.message(), "mock: resource not found");
     assert_eq!(e.details().unwrap().request_id.as_deref(), Some("req_1"));
     assert!(e.to_string().contains("mock: resource not found"));
-    let e = status_error(401, json!({"errors": [{"message": "a"}, {"userPresentableMessage": "b"}]}), &[]).await;
+    let e = status_error(
+        401,
+        json!({"errors": [{"message": "a"}, {"userPresentableMessage": "b"}]}),
+        &[],
+    )
+    .await;
     assert!(matches!(e, Error::Auth(_)));
     assert_eq!(e.message(), "a, b");
     let e = status_error(403, json!({"message": "forbidden"}), &[]).await;
     assert_eq!((e.status(), e.is_retryable()), (Some(403), false));
-    let e = status_error(422, json!({"error": {"message": "bad field", "code": "invalid"}}), &[]).await;
+    let e = status_error(
+        422,
+        json!({"error": {"message": "bad field", "code": "invalid"}}),
+        &[],
+    )
+    .await;
     assert!(matches!(e, Error::Validation(_)));
     assert_eq!(e.message(), "bad field");
-    let e = status_error(429, json!({"message": "slow down"}), &[("retry-after", "7")]).await;
+    let e = status_error(
+        429,
+        json!({"message": "slow down"}),
+        &[("retry-after", "7")],
+    )
+    .await;
     assert!(e.is_retryable());
     assert_eq!(e.retry_after(), Some(std::time::Duration::from_secs(7)));
-    let e = status_error(502, json!({"code": "upstream", "message": "bad gateway"}), &[]).await;
+    let e = status_error(
+        502,
+        json!({"code": "upstream", "message": "bad gateway"}),
+        &[],
+    )
+    .await;
     assert!(matches!(e, Error::Service(ref d) if d.code.as_deref() == Some("upstream")));
     assert!(e.to_string().contains("HTTP 502") && e.to_string().contains("bad gateway"));
     let e = status_error(409, json!("plain"), &[]).await;
@@ -224,15 +276,23 @@ async fn content_types_and_empty_bodies() {
         .respond_with(ResponseTemplate::new(200))
         .mount(&s)
         .await;
-    let r = client(&CONN, bearer_creds(), &s.uri()).call(&OP, Params::new()).await.unwrap();
+    let r = client(&CONN, bearer_creds(), &s.uri())
+        .call(&OP, Params::new())
+        .await
+        .unwrap();
     assert_eq!(r.data, json!({}));
 
     let s = MockServer::start().await;
     Mock::given(method("GET"))
-        .respond_with(ResponseTemplate::new(200).set_body_raw(r#"{"a":1}"#, "application/vnd.api+json"))
+        .respond_with(
+            ResponseTemplate::new(200).set_body_raw(r#"{"a":1}"#, "application/vnd.api+json"),
+        )
         .mount(&s)
         .await;
-    let r = client(&CONN, bearer_creds(), &s.uri()).call(&OP, Params::new()).await.unwrap();
+    let r = client(&CONN, bearer_creds(), &s.uri())
+        .call(&OP, Params::new())
+        .await
+        .unwrap();
     assert_eq!(r.data, json!({"a": 1}));
 
     let s = MockServer::start().await;
@@ -240,7 +300,10 @@ async fn content_types_and_empty_bodies() {
         .respond_with(ResponseTemplate::new(200).set_body_raw("{not json", "application/json"))
         .mount(&s)
         .await;
-    let e = client(&CONN, bearer_creds(), &s.uri()).call(&OP, Params::new()).await.unwrap_err();
+    let e = client(&CONN, bearer_creds(), &s.uri())
+        .call(&OP, Params::new())
+        .await
+        .unwrap_err();
     assert!(matches!(e, Error::Response { .. }));
 }
 
@@ -256,11 +319,17 @@ async fn http_200_error_check() {
     };
     static OP: OperationDescriptor = list_op(Some("$.members"));
     let s = serve(json!({"ok": false, "error": "mock_error_code"})).await;
-    let e = client(&SLACK, bearer_creds(), &s.uri()).call(&OP, Params::new()).await.unwrap_err();
+    let e = client(&SLACK, bearer_creds(), &s.uri())
+        .call(&OP, Params::new())
+        .await
+        .unwrap_err();
     assert!(matches!(e, Error::Api(_)));
     assert_eq!(e.to_string(), "API error: mock_error_code");
     let s = serve(json!({"ok": true, "members": [{"id": "U1"}]})).await;
-    let r = client(&SLACK, bearer_creds(), &s.uri()).call(&OP, Params::new()).await.unwrap();
+    let r = client(&SLACK, bearer_creds(), &s.uri())
+        .call(&OP, Params::new())
+        .await
+        .unwrap();
     assert_eq!(r.data, json!([{"id": "U1"}]));
 }
 
@@ -287,17 +356,37 @@ async fn typed_decoding_with_paths() {
         ..op("items", "list", ActionKind::List, Method::Get, "/items")
     };
     static GET: OperationDescriptor = get_op(None);
-    let s = serve(json!({"data": [{"id": 1, "extra": true}, {"id": 2, "name": "b"}], "has_more": false})).await;
+    let s = serve(
+        json!({"data": [{"id": 1, "extra": true}, {"id": 2, "name": "b"}], "has_more": false}),
+    )
+    .await;
     let c = client(&CONN, bearer_creds(), &s.uri());
     let page: Page<Item, Meta> = c.call_list(&OP, Params::new()).await.unwrap();
-    assert_eq!(page.data, vec![Item { id: 1, name: None }, Item { id: 2, name: Some("b".into()) }]);
-    assert_eq!(page.meta, Meta { has_more: Some(false) });
+    assert_eq!(
+        page.data,
+        vec![
+            Item { id: 1, name: None },
+            Item {
+                id: 2,
+                name: Some("b".into())
+            }
+        ]
+    );
+    assert_eq!(
+        page.meta,
+        Meta {
+            has_more: Some(false)
+        }
+    );
     let page: Page<Item, ()> = c.call_list(&OP, Params::new()).await.unwrap();
     assert_eq!(page.data.len(), 2);
 
     let s = serve(json!({"data": [{"id": 1}, {"id": "two"}]})).await;
     let c = client(&CONN, bearer_creds(), &s.uri());
-    let e = c.call_list::<Item, Meta>(&OP, Params::new()).await.unwrap_err();
+    let e = c
+        .call_list::<Item, Meta>(&OP, Params::new())
+        .await
+        .unwrap_err();
     match &e {
         Error::Decode { path, entity, .. } => {
             assert_eq!(path, "data[1].id");
@@ -305,13 +394,25 @@ async fn typed_decoding_with_paths() {
         }
         other => panic!("unexpected {other:?}"),
     }
-    let e = c.call_record::<Item>(&GET, Params::new()).await.unwrap_err();
-    assert!(matches!(e, Error::Decode { ref path, .. } if path == "data"), "{e}");
+    let e = c
+        .call_record::<Item>(&GET, Params::new())
+        .await
+        .unwrap_err();
+    assert!(
+        matches!(e, Error::Decode { ref path, .. } if path == "data"),
+        "{e}"
+    );
     assert!(e.to_string().contains("missing field `id`"), "{e}");
     let s = serve(json!({"id": "x"})).await;
     let c = client(&CONN, bearer_creds(), &s.uri());
-    let e = c.call_record::<Item>(&GET, Params::new()).await.unwrap_err();
-    assert!(matches!(e, Error::Decode { ref path, .. } if path == "data.id"), "{e}");
+    let e = c
+        .call_record::<Item>(&GET, Params::new())
+        .await
+        .unwrap_err();
+    assert!(
+        matches!(e, Error::Decode { ref path, .. } if path == "data.id"),
+        "{e}"
+    );
 }
 
 string_enum! {
@@ -331,6 +432,9 @@ fn string_enum_round_trip() {
     assert_eq!(u, Status::Unknown("paused".into()));
     assert_eq!(u.as_str(), "paused");
     assert_eq!(Status::Active.to_string(), "active");
-    assert_eq!(serde_json::to_value(Status::Active).unwrap(), json!("active"));
+    assert_eq!(
+        serde_json::to_value(Status::Active).unwrap(),
+        json!("active")
+    );
     assert_eq!(Status::VALUES, &["active", "past_due"]);
 }

@@ -3,7 +3,11 @@
 
 use airbyte_agent_runtime::*;
 
-pub const fn param(name: &'static str, location: ParamLocation, kind: ValueKind) -> ParamDescriptor {
+pub const fn param(
+    name: &'static str,
+    location: ParamLocation,
+    kind: ValueKind,
+) -> ParamDescriptor {
     ParamDescriptor {
         name,
         location,
