@@ -1,11 +1,24 @@
+//! Repository tasks: `cargo xtask generate | conformance | oracle`.
+
+mod conformance;
+mod generate;
+
 use std::process::ExitCode;
+
+const USAGE: &str = "usage:
+  cargo xtask generate [--check]               specs/*/connector.yaml -> connectors/
+  cargo xtask generate --specs DIR --out DIR   standalone workspace in DIR
+  cargo xtask conformance DIR...               generate + cargo check every spec of the folders
+  cargo xtask oracle ORACLE_DIR --specs SPEC_DIR [options]";
 
 fn main() -> ExitCode {
     let mut args = std::env::args().skip(1);
     match args.next().as_deref() {
+        Some("generate") => generate::main(args),
+        Some("conformance") => conformance::main(args),
         Some("oracle") => airbyte_agent_tests::oracle::main_with_args(args),
         _ => {
-            eprintln!("usage: cargo xtask oracle ORACLE_DIR --specs SPEC_DIR [options]");
+            eprintln!("{USAGE}");
             ExitCode::from(2)
         }
     }

@@ -689,6 +689,7 @@ fn lib_file(ir: &Connector) -> TokenStream {
         pub mod types;
 
         pub use auth::*;
+        #[allow(unused_imports)]
         pub use types::*;
         #(#reexports)*
         pub use airbyte_agent_runtime::{ByteStream, Error, ExecuteResult, Page, PageStream, Result, RetryPolicy, SecretString};
@@ -710,6 +711,7 @@ fn lib_file(ir: &Connector) -> TokenStream {
         }
 
         /// JSON value of a typed parameter (serialisation of generated types cannot fail).
+        #[allow(dead_code)]
         pub(crate) fn to_value<T: airbyte_agent_runtime::serde::Serialize>(value: T) -> Value {
             airbyte_agent_runtime::serde_json::to_value(value).unwrap_or(Value::Null)
         }
