@@ -57,11 +57,11 @@ pub fn main(args: impl Iterator<Item = String>) -> ExitCode {
     let target = std::env::var_os("CARGO_TARGET_DIR")
         .map(PathBuf::from)
         .unwrap_or_else(|| root.join("target").join("conformance").join("target"));
-    if ws.exists() {
-        if let Err(e) = std::fs::remove_dir_all(&ws) {
-            eprintln!("cannot clean {}: {e}", ws.display());
-            return ExitCode::FAILURE;
-        }
+    if ws.exists()
+        && let Err(e) = std::fs::remove_dir_all(&ws)
+    {
+        eprintln!("cannot clean {}: {e}", ws.display());
+        return ExitCode::FAILURE;
     }
     let runtime = root.join("runtime").to_string_lossy().into_owned();
 

@@ -1113,31 +1113,27 @@ fn record_type<'a>(
         },
         None => None,
     };
-    if kind.returns_many() {
-        if let Some(t) = &target {
-            if TypeBuilder::types_of(t).iter().any(|t| t == "array") {
-                target = match t.get("items") {
-                    Some(i) => Some(i),
-                    None => None,
-                };
-            }
-        }
+    if kind.returns_many()
+        && let Some(t) = &target
+        && TypeBuilder::types_of(t).iter().any(|t| t == "array")
+    {
+        target = t.get("items");
     }
     let mut ty = match &target {
         Some(t) => tb.ty(t, hint, true)?,
         None => RustType::Value,
     };
-    if matches!(ty, RustType::Value | RustType::Object) {
-        if let Some(linked) = linked_schema(spec, &op.entity) {
-            // Prefer the entity-linked component when the response schema is untyped.
-            let name = spec
-                .schemas
-                .iter()
-                .find(|(_, n)| n.path == linked.path)
-                .map(|(k, _)| k.clone());
-            if let Some(name) = name {
-                ty = tb.component_named(&linked, &name)?;
-            }
+    if matches!(ty, RustType::Value | RustType::Object)
+        && let Some(linked) = linked_schema(spec, &op.entity)
+    {
+        // Prefer the entity-linked component when the response schema is untyped.
+        let name = spec
+            .schemas
+            .iter()
+            .find(|(_, n)| n.path == linked.path)
+            .map(|(k, _)| k.clone());
+        if let Some(name) = name {
+            ty = tb.component_named(&linked, &name)?;
         }
     }
     Ok(match ty {

@@ -225,24 +225,24 @@ pub(crate) fn classify(
         })
         .map(|(n, _)| n.clone());
     for name in ["page", "page_number", "pageNumber", "current_page"] {
-        if let Some(p) = param(name) {
-            if matches!(p.kind, ValueKind::Integer | ValueKind::Number) {
-                return PaginationIr::PageNumber {
-                    param: p.name.clone(),
-                    next_meta,
-                };
-            }
+        if let Some(p) = param(name)
+            && matches!(p.kind, ValueKind::Integer | ValueKind::Number)
+        {
+            return PaginationIr::PageNumber {
+                param: p.name.clone(),
+                next_meta,
+            };
         }
     }
 
     // Offset.
     for name in ["offset", "startAt", "start", "skip"] {
-        if let Some(p) = param(name) {
-            if matches!(p.kind, ValueKind::Integer | ValueKind::Number) {
-                return PaginationIr::Offset {
-                    param: p.name.clone(),
-                };
-            }
+        if let Some(p) = param(name)
+            && matches!(p.kind, ValueKind::Integer | ValueKind::Number)
+        {
+            return PaginationIr::Offset {
+                param: p.name.clone(),
+            };
         }
     }
 

@@ -463,10 +463,11 @@ impl<'a> TypeBuilder<'a> {
         direct: bool,
     ) -> Result<RustType, SpecError> {
         if let Some(t) = self.components.get(name) {
-            if let RustType::Named(id) = t {
-                if direct && self.in_progress.iter().any(|n| n == name) {
-                    return Ok(RustType::Boxed(*id));
-                }
+            if let RustType::Named(id) = t
+                && direct
+                && self.in_progress.iter().any(|n| n == name)
+            {
+                return Ok(RustType::Boxed(*id));
             }
             return Ok(t.clone());
         }

@@ -739,11 +739,11 @@ fn parse_operation<'a>(
             if let Some((_, r)) = entries.iter().find(|(k, _)| *k == code) {
                 if let Some(c) = r.get("content") {
                     for (ct, media) in c.entries()? {
-                        if ct.contains("json") {
-                            if let Some(s) = media.get("schema") {
-                                response_schema = Some(s);
-                                break;
-                            }
+                        if ct.contains("json")
+                            && let Some(s) = media.get("schema")
+                        {
+                            response_schema = Some(s);
+                            break;
                         }
                     }
                 }
