@@ -4,6 +4,7 @@
 //! [[allow]]
 //! case = "stripe:customers.list.optional"   # "<connector>:<case id>", `*` matches any text
 //! aspects = ["request.query"]               # optional: only these differences are allowed
+//! error = "MissingParam"                    # optional: only when our call failed with this error
 //! reason = "we do not send an explicit null query parameter as `key=`"
 //! ```
 //!
@@ -25,6 +26,8 @@ pub struct AllowEntry {
     pub case: String,
     /// Aspects allowed to differ (`None` = all).
     pub aspects: Option<Vec<Aspect>>,
+    /// The entry applies only when our call failed with this error category.
+    pub error: Option<String>,
     /// Why the difference is deliberate.
     pub reason: String,
 }
@@ -49,6 +52,8 @@ struct RawEntry {
     case: String,
     #[serde(default)]
     aspects: Option<Vec<String>>,
+    #[serde(default)]
+    error: Option<String>,
     reason: String,
 }
 
@@ -112,6 +117,7 @@ impl AllowList {
             entries.push(AllowEntry {
                 case: e.case,
                 aspects,
+                error: e.error,
                 reason: e.reason,
             });
         }
@@ -127,18 +133,37 @@ impl AllowList {
         Self::parse(&text, &path.display().to_string())
     }
 
-    /// Entries whose pattern matches `<connector>:<case id>`.
-    pub fn matching<'a>(&'a self, connector: &str, case_id: &str) -> Vec<&'a AllowEntry> {
+    /// Entries whose pattern matches `<connector>:<case id>` (and whose `error`, if any, is
+    /// the category of the error our call returned).
+    pub fn matching<'a>(
+        &'a self,
+        connector: &str,
+        case_id: &str,
+        observed_error: Option<&str>,
+    ) -> Vec<&'a AllowEntry> {
         let key = format!("{connector}:{case_id}");
         self.entries
             .iter()
             .filter(|e| glob_match(&e.case, &key))
+            .filter(|e| e.error.is_none() || e.error.as_deref() == observed_error)
             .collect()
     }
 
-    /// Judge a case's mismatches.
-    pub fn judge(&self, connector: &str, case_id: &str, mismatches: &[Mismatch]) -> Verdict {
-        let entries = self.matching(connector, case_id);
+    /// Whether any entry's pattern names the case (whatever its conditions).
+    pub fn is_listed(&self, connector: &str, case_id: &str) -> bool {
+        let key = format!("{connector}:{case_id}");
+        self.entries.iter().any(|e| glob_match(&e.case, &key))
+    }
+
+    /// Judge a case's mismatches; `observed_error` is the category of our error, if any.
+    pub fn judge(
+        &self,
+        connector: &str,
+        case_id: &str,
+        observed_error: Option<&str>,
+        mismatches: &[Mismatch],
+    ) -> Verdict {
+        let entries = self.matching(connector, case_id, observed_error);
         if entries.is_empty() {
             return Verdict::NotListed;
         }
@@ -220,17 +245,36 @@ reason = "null params are omitted"
         let q = Mismatch::new(Aspect::Query, "q");
         let h = Mismatch::new(Aspect::Header, "h");
         assert!(matches!(
-            list.judge("stripe", "a.list.optional", std::slice::from_ref(&q)),
+            list.judge("stripe", "a.list.optional", None, std::slice::from_ref(&q)),
             Verdict::Allowed(_)
         ));
         assert_eq!(
-            list.judge("stripe", "a.list.optional", &[q.clone(), h]),
+            list.judge("stripe", "a.list.optional", None, &[q.clone(), h]),
             Verdict::Partial(vec![Aspect::Header])
         );
         assert_eq!(
-            list.judge("slack", "a.list.optional", &[q]),
+            list.judge("slack", "a.list.optional", None, &[q]),
             Verdict::NotListed
         );
+    }
+
+    #[test]
+    fn entries_may_require_an_error_category() {
+        let list = AllowList::parse(
+            "[[allow]]\ncase = \"a:*\"\nerror = \"MissingParam\"\nreason = \"r\"\n",
+            "t",
+        )
+        .unwrap();
+        let s = Mismatch::new(Aspect::Success, "s");
+        assert!(matches!(
+            list.judge("a", "x", Some("MissingParam"), std::slice::from_ref(&s)),
+            Verdict::Allowed(_)
+        ));
+        assert_eq!(
+            list.judge("a", "x", Some("Network"), std::slice::from_ref(&s)),
+            Verdict::NotListed
+        );
+        assert_eq!(list.judge("a", "x", None, &[s]), Verdict::NotListed);
     }
 
     #[test]

@@ -33,18 +33,18 @@ impl Connector {
         })
     }
 
-    /// Replay one case and return every difference.
+    /// Replay one case; returns every difference and the category of our error, if any.
     pub(crate) async fn replay(
         &self,
         file: &OracleFile,
         case: &Case,
         server: &MockServer,
-    ) -> Vec<Mismatch> {
+    ) -> (Vec<Mismatch>, Option<&'static str>) {
         let host = server.host();
         server.set_script(script(file, case, &host));
         let setup = match ClientSetup::new(self.descriptor, file, case, server) {
             Ok(s) => s,
-            Err(e) => return vec![Mismatch::new(Aspect::Setup, e)],
+            Err(e) => return (vec![Mismatch::new(Aspect::Setup, e)], None),
         };
         let descriptor = self.descriptor;
         let (entity, action, params) = (
@@ -69,11 +69,15 @@ impl Connector {
         let requests = server.take_requests();
         let mut out = Vec::new();
         compare_requests(&case.requests, &requests, &mut out);
+        let mut category = None;
         match outcome {
-            Ok(observed) => compare_result(&case.result, &observed, &mut out),
+            Ok(observed) => {
+                category = observed.error.as_ref().map(|e| e.category);
+                compare_result(&case.result, &observed, &mut out);
+            }
             Err(m) => out.push(m),
         }
-        out
+        (out, category)
     }
 }
 
