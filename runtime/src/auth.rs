@@ -227,10 +227,12 @@ impl AuthState {
         let p = self.resolved()?;
         let get = |name: &str| p.get(name).cloned();
         let missing = |what: &str| {
-            Error::Config(format!(
-                "auth scheme `{}` has no value for `{what}`",
-                scheme.key
-            ))
+            Error::Auth(HttpErrorDetails {
+                status: 0,
+                message: format!("auth scheme `{}` has no value for `{what}`", scheme.key),
+                code: None,
+                request_id: None,
+            })
         };
         let _ = default_params(&scheme.kind);
         match &scheme.kind {
@@ -267,10 +269,15 @@ impl AuthState {
             AuthKind::OAuth2(_) => {
                 let t = get("access_token").filter(|t| !t.is_empty()).ok_or_else(|| {
                     if p.contains_key("refresh_token") {
-                        Error::Config(format!(
-                            "auth scheme `{}` has no access token and no refresh URL to obtain one",
-                            scheme.key
-                        ))
+                        Error::Auth(HttpErrorDetails {
+                            status: 0,
+                            message: format!(
+                                "auth scheme `{}` has no access token and no refresh URL to obtain one",
+                                scheme.key
+                            ),
+                            code: None,
+                            request_id: None,
+                        })
                     } else {
                         missing("access_token")
                     }

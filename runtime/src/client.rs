@@ -275,7 +275,7 @@ impl Client {
             .ok_or_else(|| {
                 if action == "context_store_search" || action == "context_store_sql_query" {
                     Error::Unsupported(format!(
-                        "{action} is only available in hosted execution mode"
+                        "{action} is only available in hosted execution mode. Initialize the connector with an AirbyteAuthConfig to use this feature."
                     ))
                 } else {
                     Error::UnknownAction {
@@ -442,12 +442,14 @@ impl Client {
         let params = validate::normalize(op, params)?;
         let d = self.inner.descriptor;
         let config = self.inner.config.read().map_err(|_| poisoned())?;
+        let graphql = matches!(op.body, crate::descriptor::BodyDescriptor::GraphQl(_));
         validate::check_required(op, &params, |p| {
-            (p.location == ParamLocation::Path
-                && d.scoping.iter().any(|s| {
-                    s.param == p.name
-                        && (config.contains_key(s.config_key) || config.contains_key(s.param))
-                }))
+            (graphql && p.location == ParamLocation::Body)
+                || (p.location == ParamLocation::Path
+                    && d.scoping.iter().any(|s| {
+                        s.param == p.name
+                            && (config.contains_key(s.config_key) || config.contains_key(s.param))
+                    }))
                 || p.config_inject
                     .as_ref()
                     .is_some_and(|c| config.contains_key(c.source))
@@ -537,8 +539,14 @@ impl Client {
     async fn send(&self, prep: &Prepared, use_auth: bool) -> Result<reqwest::Response> {
         let inner = &self.inner;
         let (base, _) = self.base_and_config()?;
-        let same_origin = origin(&prep.url).is_some() && origin(&prep.url) == origin(&base);
-        let use_auth = use_auth && same_origin;
+        // Credentials only go to URLs under the API base URL (pre-signed and foreign URLs get none).
+        let under_base = prep.url.starts_with(&base)
+            && matches!(
+                prep.url.as_bytes().get(base.len()),
+                None | Some(b'/' | b'?' | b'#')
+            )
+            && origin(&prep.url).is_some();
+        let use_auth = use_auth && under_base;
         if use_auth && inner.auth.needs_proactive_refresh() {
             if inner.auth.can_refresh(inner.refresh_url.as_deref()) {
                 let generation = inner.auth.generation();

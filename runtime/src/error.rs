@@ -197,9 +197,12 @@ impl Error {
     /// The bare message: for HTTP errors the text extracted from the response body, otherwise the
     /// `Display` text.
     pub fn message(&self) -> String {
-        match self.details() {
-            Some(d) => d.message.clone(),
-            None => self.to_string(),
+        match self {
+            Error::Unsupported(m) | Error::Config(m) => m.clone(),
+            _ => match self.details() {
+                Some(d) => d.message.clone(),
+                None => self.to_string(),
+            },
         }
     }
 

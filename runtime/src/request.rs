@@ -155,6 +155,11 @@ pub(crate) fn build(
             None => {
                 if let Some(v) = injected(p, config) {
                     push_query(p, &v, &mut injected_query);
+                } else if op.kind == crate::descriptor::ActionKind::Download {
+                    // Download actions apply their query defaults (Drive `alt=media`).
+                    if let Some(v) = default_value(p) {
+                        push_query(p, &v, &mut query);
+                    }
                 }
             }
         }

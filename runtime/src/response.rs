@@ -414,10 +414,8 @@ fn map_records(data: Value, f: impl Fn(Value) -> Result<Value>) -> Result<Value>
 }
 
 fn transform(op: &OperationDescriptor, rec: Value, config: &Value) -> Result<Value> {
-    let mut out = match &rec {
-        Value::Object(m) => m.clone(),
-        _ => Map::new(),
-    };
+    // The transform defines the output record entirely.
+    let mut out = Map::new();
     for (field, tmpl) in op.response.record_transform {
         let s = template::render_jinja(tmpl, &[("record", &rec), ("config", config)])
             .map_err(|e| Error::records(op, format!("record transform `{field}`: {e}")))?;

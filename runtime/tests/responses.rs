@@ -185,8 +185,8 @@ async fn filter_fails_closed_and_transform() {
     assert_eq!(
         r.data,
         json!([
-            {"value": "customers/1", "customer_id": "1", "urn": "urn:li:x:customers/1"},
-            {"value": "customers/2", "customer_id": "2", "urn": "urn:li:x:customers/2"}
+            {"customer_id": "1", "urn": "urn:li:x:customers/1"},
+            {"customer_id": "2", "urn": "urn:li:x:customers/2"}
         ])
     );
 }
