@@ -491,7 +491,7 @@ fn graphql(op: &OperationDescriptor, g: &GraphQlBody, params: &Params) -> Result
     if let Some(vars_text) = g.variables {
         let tmpl: Value = serde_json::from_str(vars_text)
             .map_err(|e| Error::Config(format!("invalid GraphQL variables template: {e}")))?;
-        let rendered = render_vars(&tmpl, op, params);
+        let rendered = prune_vars(render_vars(&tmpl, op, params));
         let mut vars = match rendered {
             Value::Object(m) => m,
             _ => Map::new(),
@@ -562,16 +562,20 @@ pub(crate) fn selection_from_list(names: &[String]) -> String {
     render(&root)
 }
 
-fn lookup_var(name: &str, op: &OperationDescriptor, params: &Params) -> Value {
+/// A variable's value: the caller's (explicit `null` included), else the query default;
+/// `None` when unresolved.
+fn lookup_var(name: &str, op: &OperationDescriptor, params: &Params) -> Option<Value> {
     if let Some(v) = params.get(name) {
-        return v.clone();
+        return Some(v.clone());
     }
     op.params
         .iter()
         .find(|p| p.name == name && p.location == ParamLocation::Query)
         .and_then(default_value)
-        .unwrap_or(Value::Null)
 }
+
+/// Marker for unresolved exact placeholders; removed before sending.
+const UNRESOLVED: &str = "\u{0}__airbyte_unresolved__";
 
 fn render_vars(tmpl: &Value, op: &OperationDescriptor, params: &Params) -> Value {
     match tmpl {
@@ -580,13 +584,14 @@ fn render_vars(tmpl: &Value, op: &OperationDescriptor, params: &Params) -> Value
             // Exact placeholder keeps the JSON type.
             if t.starts_with("{{") && t.ends_with("}}") && t.matches("{{").count() == 1 {
                 let name = t[2..t.len() - 2].trim();
-                return lookup_var(name, op, params);
+                return lookup_var(name, op, params)
+                    .unwrap_or_else(|| Value::String(UNRESOLVED.into()));
             }
             if !s.contains("{{") {
                 return tmpl.clone();
             }
             Value::String(crate::template::render_braces(s, |n| {
-                encode::scalar_text(&lookup_var(n, op, params))
+                lookup_var(n, op, params).and_then(|v| encode::scalar_text(&v))
             }))
         }
         Value::Array(a) => Value::Array(a.iter().map(|v| render_vars(v, op, params)).collect()),
@@ -596,6 +601,25 @@ fn render_vars(tmpl: &Value, op: &OperationDescriptor, params: &Params) -> Value
                 .collect(),
         ),
         other => other.clone(),
+    }
+}
+
+/// Drop unresolved variables everywhere; drop top-level nulls unless nullable.
+fn prune_vars(v: Value) -> Value {
+    match v {
+        Value::Object(m) => Value::Object(
+            m.into_iter()
+                .filter(|(_, v)| v.as_str() != Some(UNRESOLVED))
+                .map(|(k, v)| (k, prune_vars(v)))
+                .collect(),
+        ),
+        Value::Array(a) => Value::Array(
+            a.into_iter()
+                .filter(|v| v.as_str() != Some(UNRESOLVED))
+                .map(prune_vars)
+                .collect(),
+        ),
+        other => other,
     }
 }
 

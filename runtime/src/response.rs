@@ -325,15 +325,13 @@ fn wrap_primitive(v: Value) -> Value {
     }
 }
 
-fn wrap_all(v: Value) -> Value {
-    match v {
+/// Record extraction (§2.6 rules).
+fn extract_records(op: &OperationDescriptor, body: Value, wrap: bool) -> Result<Value> {
+    let wrap_primitive = |v: Value| if wrap { wrap_primitive(v) } else { v };
+    let wrap_all = |v: Value| match v {
         Value::Array(a) => Value::Array(a.into_iter().map(wrap_primitive).collect()),
         other => wrap_primitive(other),
-    }
-}
-
-/// Record extraction (§2.6 rules).
-fn extract_records(op: &OperationDescriptor, body: Value) -> Result<Value> {
+    };
     let Some(expr) = op.response.record_extractor else {
         return Ok(body);
     };
@@ -378,14 +376,15 @@ pub(crate) fn shape(
 ) -> Result<ExecuteResult> {
     check_error(descriptor, headers, &body)?;
     let meta = extract_meta(op, headers, &body);
-    let mut data = extract_records(op, body)?;
+    let transforming = !op.response.record_transform.is_empty();
+    let mut data = extract_records(op, body, !transforming)?;
     let config_value = Value::Object(
         config
             .iter()
             .map(|(k, v)| (k.clone(), Value::String(v.clone())))
             .collect(),
     );
-    if !op.response.record_transform.is_empty() {
+    if transforming {
         data = map_records(data, |rec| transform(op, rec, &config_value))?;
     }
     if op.kind.returns_many()
@@ -414,8 +413,12 @@ fn map_records(data: Value, f: impl Fn(Value) -> Result<Value>) -> Result<Value>
 }
 
 fn transform(op: &OperationDescriptor, rec: Value, config: &Value) -> Result<Value> {
-    // The transform defines the output record entirely.
-    let mut out = Map::new();
+    // Objects keep their fields and gain the transformed ones; a primitive record (seen by the
+    // template as `record.value`) is replaced by the transformed fields.
+    let (rec, mut out) = match rec {
+        Value::Object(m) => (Value::Object(m.clone()), m),
+        other => (wrap_primitive(other), Map::new()),
+    };
     for (field, tmpl) in op.response.record_transform {
         let s = template::render_jinja(tmpl, &[("record", &rec), ("config", config)])
             .map_err(|e| Error::records(op, format!("record transform `{field}`: {e}")))?;

@@ -99,7 +99,8 @@ pub(crate) fn normalize(op: &'static OperationDescriptor, params: Params) -> Res
     for (key, value) in params {
         if let Some(p) = find_param(op, &key) {
             if value.is_null() {
-                if p.nullable {
+                // Explicit nulls matter for nullable params and GraphQL variables (unassigning).
+                if p.nullable || matches!(op.body, BodyDescriptor::GraphQl(_)) {
                     out.insert(p.name.to_string(), value);
                 }
                 continue;

@@ -353,6 +353,8 @@ async fn graphql_variables_and_fields() {
             "repo": "hello",
             "labels": ["bug", "p1"],
             "fields": ["id", "owner.login", "owner.url"],
+            "assigneeId": null,
+            "projectId": null,
         })),
     )
     .await
@@ -365,7 +367,8 @@ async fn graphql_variables_and_fields() {
     );
     assert_eq!(body["operationName"], "Q");
     // Exact placeholders keep types, partial ones are strings, unresolved fall back to the
-    // query default (per_page) or null; nulls dropped unless nullable (assigneeId kept).
+    // query default (per_page) or are dropped (after); explicit top-level nulls are dropped
+    // unless nullable (assigneeId kept, projectId dropped).
     assert_eq!(
         body["variables"],
         json!({
