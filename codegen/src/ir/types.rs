@@ -497,6 +497,9 @@ impl<'a> TypeBuilder<'a> {
             let id = self.new_type(name, doc);
             self.components
                 .insert(name.to_string(), RustType::Named(id));
+            self.shapes
+                .entry(shape_key(node.value))
+                .or_insert(RustType::Named(id));
             let fields = self.fields(node, id)?;
             self.graph.types[id].kind = TypeKind::Struct(fields);
             return Ok(RustType::Named(id));
@@ -557,20 +560,26 @@ impl<'a> TypeBuilder<'a> {
                 });
                 continue;
             }
-            if prop.get("$ref").is_none()
-                && prop.get("type").is_none()
-                && prop.get("oneOf").is_none()
-            {
-                let extra = prop
-                    .value
-                    .as_object()
-                    .map(|o| o.keys().filter(|k| !is_schema_keyword(k)).count());
-                if extra.unwrap_or(0) > 0 {
-                    self.warn_once(
-                        &prop,
-                        format!("property `{wire}` holds unknown keys (malformed schema?); typed as any JSON value"),
-                    );
-                }
+            let misplaced: Vec<&String> = prop
+                .value
+                .as_object()
+                .map(|o| {
+                    o.iter()
+                        .filter(|(k, v)| !is_schema_keyword(k) && v.is_object())
+                        .map(|(k, _)| k)
+                        .collect()
+                })
+                .unwrap_or_default();
+            if !misplaced.is_empty() {
+                self.warn_once(
+                    &prop,
+                    format!(
+                        "property `{wire}` holds {} unknown key(s) that look like misplaced properties \
+                         (malformed schema, e.g. `{}`); ignored",
+                        misplaced.len(),
+                        misplaced[0]
+                    ),
+                );
             }
             let hint = format!("{owner_name}{}", pascal_base(wire));
             let ty = self.ty(&prop, &hint, true)?;
@@ -635,21 +644,36 @@ impl<'a> TypeBuilder<'a> {
 fn is_schema_keyword(k: &str) -> bool {
     matches!(
         k,
-        "description"
+        "type"
+            | "properties"
+            | "items"
+            | "$ref"
+            | "oneOf"
+            | "anyOf"
+            | "allOf"
+            | "not"
+            | "required"
+            | "additionalProperties"
+            | "description"
             | "title"
             | "format"
             | "default"
             | "example"
             | "examples"
             | "enum"
+            | "const"
             | "minimum"
             | "maximum"
             | "pattern"
             | "minLength"
             | "maxLength"
+            | "minItems"
+            | "maxItems"
+            | "uniqueItems"
             | "readOnly"
             | "writeOnly"
             | "deprecated"
             | "nullable"
+            | "discriminator"
     ) || k.starts_with("x-")
 }

@@ -357,7 +357,7 @@ pub struct IssuesRecord {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub request_id: Option<String>,
 }
-/// The `UsersRecord` object.
+/// The `User` object.
 #[cfg(any(feature = "me", feature = "users"))]
 #[derive(
     Debug,
@@ -367,7 +367,7 @@ pub struct IssuesRecord {
     airbyte_agent_runtime::serde::Serialize
 )]
 #[serde(crate = "airbyte_agent_runtime::serde", default)]
-pub struct UsersRecord {
+pub struct User {
     /// Unique identifier of this user.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub id: Option<String>,

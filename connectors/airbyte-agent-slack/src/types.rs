@@ -3,64 +3,6 @@
 //! Record types shared by several entities.
 #[allow(unused_imports)]
 use airbyte_agent_runtime::serde_json::{Map, Value};
-/// Topic shown in a channel header, with who set it and when.
-#[cfg(
-    any(
-        feature = "channel_invites",
-        feature = "channel_joins",
-        feature = "channel_purposes",
-        feature = "channel_topics",
-        feature = "channels"
-    )
-)]
-#[derive(
-    Debug,
-    Clone,
-    Default,
-    airbyte_agent_runtime::serde::Deserialize,
-    airbyte_agent_runtime::serde::Serialize
-)]
-#[serde(crate = "airbyte_agent_runtime::serde", default)]
-pub struct ChannelTopic {
-    /// Value of this channel topic.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub value: Option<String>,
-    /// Creator of this channel topic.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub creator: Option<String>,
-    /// Last set, as a Unix timestamp in seconds.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub last_set: Option<i64>,
-}
-/// Purpose of a channel, with who set it and when.
-#[cfg(
-    any(
-        feature = "channel_invites",
-        feature = "channel_joins",
-        feature = "channel_purposes",
-        feature = "channel_topics",
-        feature = "channels"
-    )
-)]
-#[derive(
-    Debug,
-    Clone,
-    Default,
-    airbyte_agent_runtime::serde::Deserialize,
-    airbyte_agent_runtime::serde::Serialize
-)]
-#[serde(crate = "airbyte_agent_runtime::serde", default)]
-pub struct ChannelPurpose {
-    /// Value of this channel purpose.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub value: Option<String>,
-    /// Creator of this channel purpose.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub creator: Option<String>,
-    /// Last set, as a Unix timestamp in seconds.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub last_set: Option<i64>,
-}
 /// A conversation: public or private channel, group DM or DM.
 #[cfg(
     any(
@@ -79,7 +21,7 @@ pub struct ChannelPurpose {
     airbyte_agent_runtime::serde::Serialize
 )]
 #[serde(crate = "airbyte_agent_runtime::serde", default)]
-pub struct ChannelsRecord {
+pub struct Channel {
     /// Unique identifier of this channel.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub id: Option<String>,
@@ -173,6 +115,64 @@ pub struct ChannelsRecord {
     /// True when the channel is read only.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub is_read_only: Option<bool>,
+}
+/// Topic shown in a channel header, with who set it and when.
+#[cfg(
+    any(
+        feature = "channel_invites",
+        feature = "channel_joins",
+        feature = "channel_purposes",
+        feature = "channel_topics",
+        feature = "channels"
+    )
+)]
+#[derive(
+    Debug,
+    Clone,
+    Default,
+    airbyte_agent_runtime::serde::Deserialize,
+    airbyte_agent_runtime::serde::Serialize
+)]
+#[serde(crate = "airbyte_agent_runtime::serde", default)]
+pub struct ChannelTopic {
+    /// Value of this channel topic.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub value: Option<String>,
+    /// Creator of this channel topic.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub creator: Option<String>,
+    /// Last set, as a Unix timestamp in seconds.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub last_set: Option<i64>,
+}
+/// Purpose of a channel, with who set it and when.
+#[cfg(
+    any(
+        feature = "channel_invites",
+        feature = "channel_joins",
+        feature = "channel_purposes",
+        feature = "channel_topics",
+        feature = "channels"
+    )
+)]
+#[derive(
+    Debug,
+    Clone,
+    Default,
+    airbyte_agent_runtime::serde::Deserialize,
+    airbyte_agent_runtime::serde::Serialize
+)]
+#[serde(crate = "airbyte_agent_runtime::serde", default)]
+pub struct ChannelPurpose {
+    /// Value of this channel purpose.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub value: Option<String>,
+    /// Creator of this channel purpose.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub creator: Option<String>,
+    /// Last set, as a Unix timestamp in seconds.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub last_set: Option<i64>,
 }
 /// An emoji reaction and who used it.
 #[cfg(any(feature = "channel_messages", feature = "threads"))]

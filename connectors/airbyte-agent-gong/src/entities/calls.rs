@@ -109,9 +109,9 @@ pub struct CallsGetRequest {
 }
 impl CallsGetRequest {
     /// Send the request.
-    pub async fn send(self) -> Result<CallsRecord> {
+    pub async fn send(self) -> Result<Call> {
         self.client
-            .call_record::<CallsRecord>(&crate::descriptor::CALLS[1usize], self.params)
+            .call_record::<Call>(&crate::descriptor::CALLS[1usize], self.params)
             .await
     }
     /// The parameters collected so far (wire names).
@@ -120,9 +120,9 @@ impl CallsGetRequest {
     }
 }
 impl ::std::future::IntoFuture for CallsGetRequest {
-    type Output = Result<CallsRecord>;
+    type Output = Result<Call>;
     type IntoFuture = ::std::pin::Pin<
-        Box<dyn ::std::future::Future<Output = Result<CallsRecord>> + Send>,
+        Box<dyn ::std::future::Future<Output = Result<Call>> + Send>,
     >;
     fn into_future(self) -> Self::IntoFuture {
         Box::pin(self.send())
@@ -218,75 +218,4 @@ pub struct CallsListMeta {
     /// `$.records.currentPageNumber`
     #[serde(skip_serializing_if = "Option::is_none")]
     pub current_page_number: Option<i64>,
-}
-/// Basic record of a recorded call or meeting.
-#[derive(
-    Debug,
-    Clone,
-    Default,
-    airbyte_agent_runtime::serde::Deserialize,
-    airbyte_agent_runtime::serde::Serialize
-)]
-#[serde(crate = "airbyte_agent_runtime::serde", default)]
-pub struct CallsRecord {
-    /// Unique identifier of this call.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub id: Option<String>,
-    /// Address of this call.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub url: Option<String>,
-    /// The call's title.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub title: Option<String>,
-    /// Scheduled (ISO 8601 date-time).
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub scheduled: Option<String>,
-    /// Start time of the call.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub started: Option<String>,
-    /// Length in seconds.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub duration: Option<i64>,
-    /// ID of the user who hosted the call.
-    #[serde(rename = "primaryUserId", skip_serializing_if = "Option::is_none")]
-    pub primary_user_id: Option<String>,
-    /// Call direction, such as Inbound or Outbound.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub direction: Option<String>,
-    /// System of this call.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub system: Option<String>,
-    /// Whether the call was internal or external.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub scope: Option<String>,
-    /// Media kind of the call (audio or video).
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub media: Option<String>,
-    /// Detected language code.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub language: Option<String>,
-    /// Identifier of the related workspace.
-    #[serde(rename = "workspaceId", skip_serializing_if = "Option::is_none")]
-    pub workspace_id: Option<String>,
-    /// Sdr disposition of this call.
-    #[serde(rename = "sdrDisposition", skip_serializing_if = "Option::is_none")]
-    pub sdr_disposition: Option<String>,
-    /// Identifier of the related client unique.
-    #[serde(rename = "clientUniqueId", skip_serializing_if = "Option::is_none")]
-    pub client_unique_id: Option<String>,
-    /// Custom data of this call.
-    #[serde(rename = "customData", skip_serializing_if = "Option::is_none")]
-    pub custom_data: Option<String>,
-    /// Stated purpose of the call.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub purpose: Option<String>,
-    /// Link of the web meeting.
-    #[serde(rename = "meetingUrl", skip_serializing_if = "Option::is_none")]
-    pub meeting_url: Option<String>,
-    /// True when the call is marked private.
-    #[serde(rename = "isPrivate", skip_serializing_if = "Option::is_none")]
-    pub is_private: Option<bool>,
-    /// Identifier of the related calendar event.
-    #[serde(rename = "calendarEventId", skip_serializing_if = "Option::is_none")]
-    pub calendar_event_id: Option<String>,
 }

@@ -95,9 +95,9 @@ pub struct UsersGetRequest {
 }
 impl UsersGetRequest {
     /// Send the request.
-    pub async fn send(self) -> Result<UsersRecord> {
+    pub async fn send(self) -> Result<User> {
         self.client
-            .call_record::<UsersRecord>(&crate::descriptor::USERS[1usize], self.params)
+            .call_record::<User>(&crate::descriptor::USERS[1usize], self.params)
             .await
     }
     /// The parameters collected so far (wire names).
@@ -106,9 +106,9 @@ impl UsersGetRequest {
     }
 }
 impl ::std::future::IntoFuture for UsersGetRequest {
-    type Output = Result<UsersRecord>;
+    type Output = Result<User>;
     type IntoFuture = ::std::pin::Pin<
-        Box<dyn ::std::future::Future<Output = Result<UsersRecord>> + Send>,
+        Box<dyn ::std::future::Future<Output = Result<User>> + Send>,
     >;
     fn into_future(self) -> Self::IntoFuture {
         Box::pin(self.send())
@@ -247,63 +247,4 @@ pub struct UsersListMeta {
     /// `$.records.currentPageNumber`
     #[serde(skip_serializing_if = "Option::is_none")]
     pub current_page_number: Option<i64>,
-}
-/// A person with a seat in the Gong account.
-#[derive(
-    Debug,
-    Clone,
-    Default,
-    airbyte_agent_runtime::serde::Deserialize,
-    airbyte_agent_runtime::serde::Serialize
-)]
-#[serde(crate = "airbyte_agent_runtime::serde", default)]
-pub struct UsersRecord {
-    /// Unique identifier of this user.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub id: Option<String>,
-    /// Email address of the user.
-    #[serde(rename = "emailAddress", skip_serializing_if = "Option::is_none")]
-    pub email_address: Option<String>,
-    /// Creation time of the user.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub created: Option<String>,
-    /// Whether the user is active.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub active: Option<bool>,
-    /// Email aliases (list of strings).
-    #[serde(rename = "emailAliases", skip_serializing_if = "Option::is_none")]
-    pub email_aliases: Option<Vec<String>>,
-    /// Trusted email address of this user.
-    #[serde(rename = "trustedEmailAddress", skip_serializing_if = "Option::is_none")]
-    pub trusted_email_address: Option<String>,
-    /// Given name.
-    #[serde(rename = "firstName", skip_serializing_if = "Option::is_none")]
-    pub first_name: Option<String>,
-    /// Family name.
-    #[serde(rename = "lastName", skip_serializing_if = "Option::is_none")]
-    pub last_name: Option<String>,
-    /// The user's title.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub title: Option<String>,
-    /// Phone number of this user.
-    #[serde(rename = "phoneNumber", skip_serializing_if = "Option::is_none")]
-    pub phone_number: Option<String>,
-    /// Extension of this user.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub extension: Option<String>,
-    /// Personal meeting URLs (list of strings).
-    #[serde(rename = "personalMeetingUrls", skip_serializing_if = "Option::is_none")]
-    pub personal_meeting_urls: Option<Vec<String>>,
-    /// Object describing the settings.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub settings: Option<UserSettings>,
-    /// User ID of the manager.
-    #[serde(rename = "managerId", skip_serializing_if = "Option::is_none")]
-    pub manager_id: Option<String>,
-    /// Meeting consent page URL (a URL).
-    #[serde(rename = "meetingConsentPageUrl", skip_serializing_if = "Option::is_none")]
-    pub meeting_consent_page_url: Option<String>,
-    /// Spoken languages (list).
-    #[serde(rename = "spokenLanguages", skip_serializing_if = "Option::is_none")]
-    pub spoken_languages: Option<Vec<UserSpokenLanguagesItem>>,
 }

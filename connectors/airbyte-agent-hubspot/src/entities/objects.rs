@@ -177,11 +177,9 @@ impl ObjectsGetRequest {
         self
     }
     /// Send the request.
-    pub async fn send(self) -> Result<ObjectsRecord> {
+    pub async fn send(self) -> Result<CrmObject> {
         self.client
-            .call_record::<
-                ObjectsRecord,
-            >(&crate::descriptor::OBJECTS[1usize], self.params)
+            .call_record::<CrmObject>(&crate::descriptor::OBJECTS[1usize], self.params)
             .await
     }
     /// The parameters collected so far (wire names).
@@ -190,9 +188,9 @@ impl ObjectsGetRequest {
     }
 }
 impl ::std::future::IntoFuture for ObjectsGetRequest {
-    type Output = Result<ObjectsRecord>;
+    type Output = Result<CrmObject>;
     type IntoFuture = ::std::pin::Pin<
-        Box<dyn ::std::future::Future<Output = Result<ObjectsRecord>> + Send>,
+        Box<dyn ::std::future::Future<Output = Result<CrmObject>> + Send>,
     >;
     fn into_future(self) -> Self::IntoFuture {
         Box::pin(self.send())
@@ -275,45 +273,4 @@ pub struct ObjectsListMeta {
     /// `$.paging.next.link`
     #[serde(skip_serializing_if = "Option::is_none")]
     pub next_link: Option<String>,
-}
-/// A record of any object type, including custom objects.
-#[derive(
-    Debug,
-    Clone,
-    Default,
-    airbyte_agent_runtime::serde::Deserialize,
-    airbyte_agent_runtime::serde::Serialize
-)]
-#[serde(crate = "airbyte_agent_runtime::serde", default)]
-pub struct ObjectsRecord {
-    /// Unique identifier of this object.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub id: Option<String>,
-    /// Property values of the object, keyed by property name.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub properties: Option<CrmObjectProperties>,
-    /// Creation time of the object.
-    #[serde(rename = "createdAt", skip_serializing_if = "Option::is_none")]
-    pub created_at: Option<String>,
-    /// Time of the latest change to the object.
-    #[serde(rename = "updatedAt", skip_serializing_if = "Option::is_none")]
-    pub updated_at: Option<String>,
-    /// True when the object is archived.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub archived: Option<bool>,
-    /// When the object was archived.
-    #[serde(rename = "archivedAt", skip_serializing_if = "Option::is_none")]
-    pub archived_at: Option<String>,
-    /// Earlier values of the requested properties.
-    #[serde(rename = "propertiesWithHistory", skip_serializing_if = "Option::is_none")]
-    pub properties_with_history: Option<Map<String, Value>>,
-    /// Object describing the associations.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub associations: Option<Map<String, Value>>,
-    /// Identifier of the related object write trace.
-    #[serde(rename = "objectWriteTraceId", skip_serializing_if = "Option::is_none")]
-    pub object_write_trace_id: Option<String>,
-    /// Address of this object.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub url: Option<String>,
 }

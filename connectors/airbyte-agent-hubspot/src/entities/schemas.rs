@@ -99,11 +99,9 @@ pub struct SchemasGetRequest {
 }
 impl SchemasGetRequest {
     /// Send the request.
-    pub async fn send(self) -> Result<SchemasRecord> {
+    pub async fn send(self) -> Result<Schema> {
         self.client
-            .call_record::<
-                SchemasRecord,
-            >(&crate::descriptor::SCHEMAS[1usize], self.params)
+            .call_record::<Schema>(&crate::descriptor::SCHEMAS[1usize], self.params)
             .await
     }
     /// The parameters collected so far (wire names).
@@ -112,9 +110,9 @@ impl SchemasGetRequest {
     }
 }
 impl ::std::future::IntoFuture for SchemasGetRequest {
-    type Output = Result<SchemasRecord>;
+    type Output = Result<Schema>;
     type IntoFuture = ::std::pin::Pin<
-        Box<dyn ::std::future::Future<Output = Result<SchemasRecord>> + Send>,
+        Box<dyn ::std::future::Future<Output = Result<Schema>> + Send>,
     >;
     fn into_future(self) -> Self::IntoFuture {
         Box::pin(self.send())
@@ -377,80 +375,3 @@ pub struct SchemaAssociationsItem {
 )]
 #[serde(crate = "airbyte_agent_runtime::serde", default)]
 pub struct SchemasListMeta {}
-/// Definition of a custom object type.
-#[derive(
-    Debug,
-    Clone,
-    Default,
-    airbyte_agent_runtime::serde::Deserialize,
-    airbyte_agent_runtime::serde::Serialize
-)]
-#[serde(crate = "airbyte_agent_runtime::serde", default)]
-pub struct SchemasRecord {
-    /// Unique identifier of this schema.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub id: Option<String>,
-    /// Name of the schema.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub name: Option<String>,
-    /// Object describing the labels.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub labels: Option<SchemaLabels>,
-    /// Identifier of the related object type.
-    #[serde(rename = "objectTypeId", skip_serializing_if = "Option::is_none")]
-    pub object_type_id: Option<String>,
-    /// Fully qualified name of this schema.
-    #[serde(rename = "fullyQualifiedName", skip_serializing_if = "Option::is_none")]
-    pub fully_qualified_name: Option<String>,
-    /// `requiredProperties`
-    #[serde(rename = "requiredProperties", skip_serializing_if = "Option::is_none")]
-    pub required_properties: Option<Vec<String>>,
-    /// `searchableProperties`
-    #[serde(rename = "searchableProperties", skip_serializing_if = "Option::is_none")]
-    pub searchable_properties: Option<Vec<String>>,
-    /// `primaryDisplayProperty`
-    #[serde(rename = "primaryDisplayProperty", skip_serializing_if = "Option::is_none")]
-    pub primary_display_property: Option<String>,
-    /// `secondaryDisplayProperties`
-    #[serde(
-        rename = "secondaryDisplayProperties",
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub secondary_display_properties: Option<Vec<String>>,
-    /// `description`
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub description: Option<String>,
-    /// `allowsSensitiveProperties`
-    #[serde(
-        rename = "allowsSensitiveProperties",
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub allows_sensitive_properties: Option<bool>,
-    /// `archived`
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub archived: Option<bool>,
-    /// `restorable`
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub restorable: Option<bool>,
-    /// `metaType`
-    #[serde(rename = "metaType", skip_serializing_if = "Option::is_none")]
-    pub meta_type: Option<String>,
-    /// `createdByUserId`
-    #[serde(rename = "createdByUserId", skip_serializing_if = "Option::is_none")]
-    pub created_by_user_id: Option<i64>,
-    /// `updatedByUserId`
-    #[serde(rename = "updatedByUserId", skip_serializing_if = "Option::is_none")]
-    pub updated_by_user_id: Option<i64>,
-    /// Property values of the schema, keyed by property name.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub properties: Option<Vec<SchemaPropertiesItem>>,
-    /// `associations`
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub associations: Option<Vec<SchemaAssociationsItem>>,
-    /// `createdAt`
-    #[serde(rename = "createdAt", skip_serializing_if = "Option::is_none")]
-    pub created_at: Option<String>,
-    /// `updatedAt`
-    #[serde(rename = "updatedAt", skip_serializing_if = "Option::is_none")]
-    pub updated_at: Option<String>,
-}

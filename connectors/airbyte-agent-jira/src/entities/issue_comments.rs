@@ -206,10 +206,10 @@ impl IssueCommentsCreateRequest {
         self
     }
     /// Send the request.
-    pub async fn send(self) -> Result<IssueCommentsRecord> {
+    pub async fn send(self) -> Result<IssueComment> {
         self.client
             .call_record::<
-                IssueCommentsRecord,
+                IssueComment,
             >(&crate::descriptor::ISSUE_COMMENTS[1usize], self.params)
             .await
     }
@@ -219,9 +219,9 @@ impl IssueCommentsCreateRequest {
     }
 }
 impl ::std::future::IntoFuture for IssueCommentsCreateRequest {
-    type Output = Result<IssueCommentsRecord>;
+    type Output = Result<IssueComment>;
     type IntoFuture = ::std::pin::Pin<
-        Box<dyn ::std::future::Future<Output = Result<IssueCommentsRecord>> + Send>,
+        Box<dyn ::std::future::Future<Output = Result<IssueComment>> + Send>,
     >;
     fn into_future(self) -> Self::IntoFuture {
         Box::pin(self.send())
@@ -243,10 +243,10 @@ impl IssueCommentsGetRequest {
         self
     }
     /// Send the request.
-    pub async fn send(self) -> Result<IssueCommentsRecord> {
+    pub async fn send(self) -> Result<IssueComment> {
         self.client
             .call_record::<
-                IssueCommentsRecord,
+                IssueComment,
             >(&crate::descriptor::ISSUE_COMMENTS[2usize], self.params)
             .await
     }
@@ -256,9 +256,9 @@ impl IssueCommentsGetRequest {
     }
 }
 impl ::std::future::IntoFuture for IssueCommentsGetRequest {
-    type Output = Result<IssueCommentsRecord>;
+    type Output = Result<IssueComment>;
     type IntoFuture = ::std::pin::Pin<
-        Box<dyn ::std::future::Future<Output = Result<IssueCommentsRecord>> + Send>,
+        Box<dyn ::std::future::Future<Output = Result<IssueComment>> + Send>,
     >;
     fn into_future(self) -> Self::IntoFuture {
         Box::pin(self.send())
@@ -294,10 +294,10 @@ impl IssueCommentsUpdateRequest {
         self
     }
     /// Send the request.
-    pub async fn send(self) -> Result<IssueCommentsRecord> {
+    pub async fn send(self) -> Result<IssueComment> {
         self.client
             .call_record::<
-                IssueCommentsRecord,
+                IssueComment,
             >(&crate::descriptor::ISSUE_COMMENTS[3usize], self.params)
             .await
     }
@@ -307,9 +307,9 @@ impl IssueCommentsUpdateRequest {
     }
 }
 impl ::std::future::IntoFuture for IssueCommentsUpdateRequest {
-    type Output = Result<IssueCommentsRecord>;
+    type Output = Result<IssueComment>;
     type IntoFuture = ::std::pin::Pin<
-        Box<dyn ::std::future::Future<Output = Result<IssueCommentsRecord>> + Send>,
+        Box<dyn ::std::future::Future<Output = Result<IssueComment>> + Send>,
     >;
     fn into_future(self) -> Self::IntoFuture {
         Box::pin(self.send())
@@ -433,48 +433,4 @@ pub struct IssueCommentsCreateBody {
     /// Top-level blocks of the document.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub content: Option<Vec<IssuesCreateFieldsDescriptionContentItem>>,
-}
-/// A comment on an issue.
-#[derive(
-    Debug,
-    Clone,
-    Default,
-    airbyte_agent_runtime::serde::Deserialize,
-    airbyte_agent_runtime::serde::Serialize
-)]
-#[serde(crate = "airbyte_agent_runtime::serde", default)]
-pub struct IssueCommentsRecord {
-    /// Unique identifier of this issue comment.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub id: Option<String>,
-    /// Self (a URL).
-    #[serde(rename = "self", skip_serializing_if = "Option::is_none")]
-    pub self_: Option<String>,
-    /// Free-form body of the issue comment.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub body: Option<IssueCommentBody>,
-    /// Object describing the author.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub author: Option<IssueCommentAuthor>,
-    /// Object describing the update author.
-    #[serde(rename = "updateAuthor", skip_serializing_if = "Option::is_none")]
-    pub update_author: Option<IssueCommentAuthor>,
-    /// Creation time of the issue comment.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub created: Option<String>,
-    /// Updated (ISO 8601 date-time).
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub updated: Option<String>,
-    /// Flag: jsd public.
-    #[serde(rename = "jsdPublic", skip_serializing_if = "Option::is_none")]
-    pub jsd_public: Option<bool>,
-    /// Object describing the visibility.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub visibility: Option<IssueCommentVisibility>,
-    /// Rendered body of this issue comment.
-    #[serde(rename = "renderedBody", skip_serializing_if = "Option::is_none")]
-    pub rendered_body: Option<String>,
-    /// Properties (list).
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub properties: Option<Vec<Map<String, Value>>>,
 }

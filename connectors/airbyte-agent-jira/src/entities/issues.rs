@@ -274,11 +274,9 @@ impl IssuesGetRequest {
         self
     }
     /// Send the request.
-    pub async fn send(self) -> Result<IssuesRecord2> {
+    pub async fn send(self) -> Result<Issue> {
         self.client
-            .call_record::<
-                IssuesRecord2,
-            >(&crate::descriptor::ISSUES[2usize], self.params)
+            .call_record::<Issue>(&crate::descriptor::ISSUES[2usize], self.params)
             .await
     }
     /// The parameters collected so far (wire names).
@@ -287,9 +285,9 @@ impl IssuesGetRequest {
     }
 }
 impl ::std::future::IntoFuture for IssuesGetRequest {
-    type Output = Result<IssuesRecord2>;
+    type Output = Result<Issue>;
     type IntoFuture = ::std::pin::Pin<
-        Box<dyn ::std::future::Future<Output = Result<IssuesRecord2>> + Send>,
+        Box<dyn ::std::future::Future<Output = Result<Issue>> + Send>,
     >;
     fn into_future(self) -> Self::IntoFuture {
         Box::pin(self.send())
@@ -360,11 +358,9 @@ impl IssuesUpdateRequest {
         self
     }
     /// Send the request.
-    pub async fn send(self) -> Result<IssuesRecord2> {
+    pub async fn send(self) -> Result<Issue> {
         self.client
-            .call_record::<
-                IssuesRecord2,
-            >(&crate::descriptor::ISSUES[3usize], self.params)
+            .call_record::<Issue>(&crate::descriptor::ISSUES[3usize], self.params)
             .await
     }
     /// The parameters collected so far (wire names).
@@ -373,9 +369,9 @@ impl IssuesUpdateRequest {
     }
 }
 impl ::std::future::IntoFuture for IssuesUpdateRequest {
-    type Output = Result<IssuesRecord2>;
+    type Output = Result<Issue>;
     type IntoFuture = ::std::pin::Pin<
-        Box<dyn ::std::future::Future<Output = Result<IssuesRecord2>> + Send>,
+        Box<dyn ::std::future::Future<Output = Result<Issue>> + Send>,
     >;
     fn into_future(self) -> Self::IntoFuture {
         Box::pin(self.send())
@@ -709,32 +705,6 @@ pub struct IssuesRecord {
     /// Self (a URL).
     #[serde(rename = "self", skip_serializing_if = "Option::is_none")]
     pub self_: Option<String>,
-}
-/// A Jira work item, such as a story, bug, task or epic.
-#[derive(
-    Debug,
-    Clone,
-    Default,
-    airbyte_agent_runtime::serde::Deserialize,
-    airbyte_agent_runtime::serde::Serialize
-)]
-#[serde(crate = "airbyte_agent_runtime::serde", default)]
-pub struct IssuesRecord2 {
-    /// Unique identifier of this issue.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub id: Option<String>,
-    /// Key of this issue.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub key: Option<String>,
-    /// Self (a URL).
-    #[serde(rename = "self", skip_serializing_if = "Option::is_none")]
-    pub self_: Option<String>,
-    /// Expand of this issue.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub expand: Option<String>,
-    /// Object describing the fields.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub fields: Option<IssueFields2>,
 }
 /// Field values to change.
 #[derive(

@@ -187,11 +187,9 @@ impl ProjectsGetRequest {
         self
     }
     /// Send the request.
-    pub async fn send(self) -> Result<ProjectsRecord> {
+    pub async fn send(self) -> Result<Project> {
         self.client
-            .call_record::<
-                ProjectsRecord,
-            >(&crate::descriptor::PROJECTS[1usize], self.params)
+            .call_record::<Project>(&crate::descriptor::PROJECTS[1usize], self.params)
             .await
     }
     /// The parameters collected so far (wire names).
@@ -200,9 +198,9 @@ impl ProjectsGetRequest {
     }
 }
 impl ::std::future::IntoFuture for ProjectsGetRequest {
-    type Output = Result<ProjectsRecord>;
+    type Output = Result<Project>;
     type IntoFuture = ::std::pin::Pin<
-        Box<dyn ::std::future::Future<Output = Result<ProjectsRecord>> + Send>,
+        Box<dyn ::std::future::Future<Output = Result<Project>> + Send>,
     >;
     fn into_future(self) -> Self::IntoFuture {
         Box::pin(self.send())
@@ -433,81 +431,4 @@ pub struct ProjectsSearchMeta {
     /// `$.total`
     #[serde(skip_serializing_if = "Option::is_none")]
     pub total: Option<i64>,
-}
-/// A Jira project: a container of issues with its own key.
-#[derive(
-    Debug,
-    Clone,
-    Default,
-    airbyte_agent_runtime::serde::Deserialize,
-    airbyte_agent_runtime::serde::Serialize
-)]
-#[serde(crate = "airbyte_agent_runtime::serde", default)]
-pub struct ProjectsRecord {
-    /// Unique identifier of this project.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub id: Option<String>,
-    /// Key of this project.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub key: Option<String>,
-    /// Name shown for the project.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub name: Option<String>,
-    /// Self (a URL).
-    #[serde(rename = "self", skip_serializing_if = "Option::is_none")]
-    pub self_: Option<String>,
-    /// Expand of this project.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub expand: Option<String>,
-    /// Free-form description of the project.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub description: Option<String>,
-    /// Object describing the lead.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub lead: Option<ProjectLead>,
-    /// Object describing the avatar URLs.
-    #[serde(rename = "avatarUrls", skip_serializing_if = "Option::is_none")]
-    pub avatar_urls: Option<IssueFields2ProjectAvatarUrls>,
-    /// Project type key of this project.
-    #[serde(rename = "projectTypeKey", skip_serializing_if = "Option::is_none")]
-    pub project_type_key: Option<String>,
-    /// True when the project is simplified.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub simplified: Option<bool>,
-    /// Style of this project.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub style: Option<String>,
-    /// True when the project is private.
-    #[serde(rename = "isPrivate", skip_serializing_if = "Option::is_none")]
-    pub is_private: Option<bool>,
-    /// Object describing the properties.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub properties: Option<Map<String, Value>>,
-    /// Object describing the project category.
-    #[serde(rename = "projectCategory", skip_serializing_if = "Option::is_none")]
-    pub project_category: Option<IssueFields2ProjectProjectCategory>,
-    /// Identifier of the related entity.
-    #[serde(rename = "entityId", skip_serializing_if = "Option::is_none")]
-    pub entity_id: Option<String>,
-    /// Unique identifier of this project.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub uuid: Option<String>,
-    /// Address of this project.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub url: Option<String>,
-    /// Assignee type of this project.
-    #[serde(rename = "assigneeType", skip_serializing_if = "Option::is_none")]
-    pub assignee_type: Option<String>,
-    /// Components (list).
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub components: Option<Vec<ProjectComponentsItem>>,
-    /// Issue types (list).
-    #[serde(rename = "issueTypes", skip_serializing_if = "Option::is_none")]
-    pub issue_types: Option<Vec<IssueFields2Issuetype>>,
-    /// Versions (list).
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub versions: Option<Vec<ProjectVersionsItem>>,
-    /// Object describing the roles.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub roles: Option<::std::collections::BTreeMap<String, String>>,
 }

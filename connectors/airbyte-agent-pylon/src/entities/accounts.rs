@@ -192,11 +192,9 @@ pub struct AccountsGetRequest {
 }
 impl AccountsGetRequest {
     /// Send the request.
-    pub async fn send(self) -> Result<AccountsRecord2> {
+    pub async fn send(self) -> Result<Account> {
         self.client
-            .call_record::<
-                AccountsRecord2,
-            >(&crate::descriptor::ACCOUNTS[2usize], self.params)
+            .call_record::<Account>(&crate::descriptor::ACCOUNTS[2usize], self.params)
             .await
     }
     /// The parameters collected so far (wire names).
@@ -205,9 +203,9 @@ impl AccountsGetRequest {
     }
 }
 impl ::std::future::IntoFuture for AccountsGetRequest {
-    type Output = Result<AccountsRecord2>;
+    type Output = Result<Account>;
     type IntoFuture = ::std::pin::Pin<
-        Box<dyn ::std::future::Future<Output = Result<AccountsRecord2>> + Send>,
+        Box<dyn ::std::future::Future<Output = Result<Account>> + Send>,
     >;
     fn into_future(self) -> Self::IntoFuture {
         Box::pin(self.send())
@@ -398,57 +396,4 @@ pub struct AccountsRecord {
     /// ID Pylon assigned to this request.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub request_id: Option<String>,
-}
-/// The `AccountsRecord2` object.
-#[derive(
-    Debug,
-    Clone,
-    Default,
-    airbyte_agent_runtime::serde::Deserialize,
-    airbyte_agent_runtime::serde::Serialize
-)]
-#[serde(crate = "airbyte_agent_runtime::serde", default)]
-pub struct AccountsRecord2 {
-    /// Unique identifier of this account.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub id: Option<String>,
-    /// Channels: a list of account channel objects.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub channels: Option<Vec<AccountChannel>>,
-    /// Creation time of the account.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub created_at: Option<String>,
-    /// Custom key/value data kept on the account.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub custom_fields: Option<Map<String, Value>>,
-    /// Domain of this account.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub domain: Option<String>,
-    /// Domains (list of strings).
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub domains: Option<Vec<String>>,
-    /// Identifiers of the related external records.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub external_ids: Option<Map<String, Value>>,
-    /// True when the account is disabled.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub is_disabled: Option<bool>,
-    /// Latest customer activity time (ISO 8601 date-time).
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub latest_customer_activity_time: Option<String>,
-    /// Name shown for the account.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub name: Option<String>,
-    /// `owner`
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub owner: Option<MiniUser>,
-    /// Primary domain of this account.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub primary_domain: Option<String>,
-    /// Tags (list of strings).
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub tags: Option<Vec<String>>,
-    /// Kind of account.
-    #[serde(rename = "type", skip_serializing_if = "Option::is_none")]
-    pub type_: Option<String>,
 }

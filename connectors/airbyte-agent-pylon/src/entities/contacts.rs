@@ -178,11 +178,9 @@ pub struct ContactsGetRequest {
 }
 impl ContactsGetRequest {
     /// Send the request.
-    pub async fn send(self) -> Result<ContactsRecord2> {
+    pub async fn send(self) -> Result<Contact> {
         self.client
-            .call_record::<
-                ContactsRecord2,
-            >(&crate::descriptor::CONTACTS[2usize], self.params)
+            .call_record::<Contact>(&crate::descriptor::CONTACTS[2usize], self.params)
             .await
     }
     /// The parameters collected so far (wire names).
@@ -191,9 +189,9 @@ impl ContactsGetRequest {
     }
 }
 impl ::std::future::IntoFuture for ContactsGetRequest {
-    type Output = Result<ContactsRecord2>;
+    type Output = Result<Contact>;
     type IntoFuture = ::std::pin::Pin<
-        Box<dyn ::std::future::Future<Output = Result<ContactsRecord2>> + Send>,
+        Box<dyn ::std::future::Future<Output = Result<Contact>> + Send>,
     >;
     fn into_future(self) -> Self::IntoFuture {
         Box::pin(self.send())
@@ -344,48 +342,4 @@ pub struct ContactsRecord {
     /// ID Pylon assigned to this request.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub request_id: Option<String>,
-}
-/// The `ContactsRecord2` object.
-#[derive(
-    Debug,
-    Clone,
-    Default,
-    airbyte_agent_runtime::serde::Deserialize,
-    airbyte_agent_runtime::serde::Serialize
-)]
-#[serde(crate = "airbyte_agent_runtime::serde", default)]
-pub struct ContactsRecord2 {
-    /// Unique identifier of this contact.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub id: Option<String>,
-    /// `account`
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub account: Option<MiniAccount>,
-    /// Avatar URL (a URL).
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub avatar_url: Option<String>,
-    /// Custom key/value data kept on the contact.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub custom_fields: Option<Map<String, Value>>,
-    /// Email address of the contact.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub email: Option<String>,
-    /// Emails (list of strings).
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub emails: Option<Vec<String>>,
-    /// Identifiers of the related integration user records.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub integration_user_ids: Option<Vec<IntegrationUserId>>,
-    /// Name shown for the contact.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub name: Option<String>,
-    /// Phone numbers (list of strings).
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub phone_numbers: Option<Vec<String>>,
-    /// Portal role of this contact.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub portal_role: Option<String>,
-    /// Identifier of the related portal role.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub portal_role_id: Option<String>,
 }

@@ -103,10 +103,10 @@ pub struct CustomFieldsGetRequest {
 }
 impl CustomFieldsGetRequest {
     /// Send the request.
-    pub async fn send(self) -> Result<CustomFieldsRecord> {
+    pub async fn send(self) -> Result<CustomField> {
         self.client
             .call_record::<
-                CustomFieldsRecord,
+                CustomField,
             >(&crate::descriptor::CUSTOM_FIELDS[1usize], self.params)
             .await
     }
@@ -116,9 +116,9 @@ impl CustomFieldsGetRequest {
     }
 }
 impl ::std::future::IntoFuture for CustomFieldsGetRequest {
-    type Output = Result<CustomFieldsRecord>;
+    type Output = Result<CustomField>;
     type IntoFuture = ::std::pin::Pin<
-        Box<dyn ::std::future::Future<Output = Result<CustomFieldsRecord>> + Send>,
+        Box<dyn ::std::future::Future<Output = Result<CustomField>> + Send>,
     >;
     fn into_future(self) -> Self::IntoFuture {
         Box::pin(self.send())
@@ -249,57 +249,4 @@ pub struct CustomFieldsListMeta {
     /// `$.pagination.has_next_page`
     #[serde(skip_serializing_if = "Option::is_none")]
     pub has_next_page: Option<bool>,
-}
-/// The `CustomFieldsRecord` object.
-#[derive(
-    Debug,
-    Clone,
-    Default,
-    airbyte_agent_runtime::serde::Deserialize,
-    airbyte_agent_runtime::serde::Serialize
-)]
-#[serde(crate = "airbyte_agent_runtime::serde", default)]
-pub struct CustomFieldsRecord {
-    /// Unique identifier of this custom field.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub id: Option<String>,
-    /// Creation time of the custom field.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub created_at: Option<String>,
-    /// Default value of this custom field.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub default_value: Option<String>,
-    /// Default values (list of strings).
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub default_values: Option<Vec<String>>,
-    /// Free-form description of the custom field.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub description: Option<String>,
-    /// True when the custom field is read only.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub is_read_only: Option<bool>,
-    /// Label of this custom field.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub label: Option<String>,
-    /// `number_metadata`
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub number_metadata: Option<NumberMetadata>,
-    /// Object type of this custom field.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub object_type: Option<String>,
-    /// `select_metadata`
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub select_metadata: Option<SelectMetadata>,
-    /// Slug of this custom field.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub slug: Option<String>,
-    /// Source of this custom field.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub source: Option<String>,
-    /// Kind of custom field.
-    #[serde(rename = "type", skip_serializing_if = "Option::is_none")]
-    pub type_: Option<String>,
-    /// Time of the latest change to the custom field.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub updated_at: Option<String>,
 }

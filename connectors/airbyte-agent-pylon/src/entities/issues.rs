@@ -229,11 +229,9 @@ pub struct IssuesGetRequest {
 }
 impl IssuesGetRequest {
     /// Send the request.
-    pub async fn send(self) -> Result<IssuesRecord2> {
+    pub async fn send(self) -> Result<Issue> {
         self.client
-            .call_record::<
-                IssuesRecord2,
-            >(&crate::descriptor::ISSUES[2usize], self.params)
+            .call_record::<Issue>(&crate::descriptor::ISSUES[2usize], self.params)
             .await
     }
     /// The parameters collected so far (wire names).
@@ -242,9 +240,9 @@ impl IssuesGetRequest {
     }
 }
 impl ::std::future::IntoFuture for IssuesGetRequest {
-    type Output = Result<IssuesRecord2>;
+    type Output = Result<Issue>;
     type IntoFuture = ::std::pin::Pin<
-        Box<dyn ::std::future::Future<Output = Result<IssuesRecord2>> + Send>,
+        Box<dyn ::std::future::Future<Output = Result<Issue>> + Send>,
     >;
     fn into_future(self) -> Self::IntoFuture {
         Box::pin(self.send())
@@ -322,10 +320,10 @@ pub struct IssuesDeleteRequest {
 }
 impl IssuesDeleteRequest {
     /// Send the request.
-    pub async fn send(self) -> Result<IssuesRecord3> {
+    pub async fn send(self) -> Result<IssuesRecord2> {
         self.client
             .call_record::<
-                IssuesRecord3,
+                IssuesRecord2,
             >(&crate::descriptor::ISSUES[4usize], self.params)
             .await
     }
@@ -335,9 +333,9 @@ impl IssuesDeleteRequest {
     }
 }
 impl ::std::future::IntoFuture for IssuesDeleteRequest {
-    type Output = Result<IssuesRecord3>;
+    type Output = Result<IssuesRecord2>;
     type IntoFuture = ::std::pin::Pin<
-        Box<dyn ::std::future::Future<Output = Result<IssuesRecord3>> + Send>,
+        Box<dyn ::std::future::Future<Output = Result<IssuesRecord2>> + Send>,
     >;
     fn into_future(self) -> Self::IntoFuture {
         Box::pin(self.send())
@@ -370,121 +368,6 @@ pub struct IssuesListMeta {
 )]
 #[serde(crate = "airbyte_agent_runtime::serde", default)]
 pub struct IssuesRecord2 {
-    /// Unique identifier of this issue.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub id: Option<String>,
-    /// `account`
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub account: Option<MiniAccount>,
-    /// `assignee`
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub assignee: Option<MiniUser>,
-    /// Attachment URLs (list of strings).
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub attachment_urls: Option<Vec<String>>,
-    /// True when the issue is author unverified.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub author_unverified: Option<bool>,
-    /// Body of the issue as HTML.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub body_html: Option<String>,
-    /// Business hours first response seconds (numeric).
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub business_hours_first_response_seconds: Option<i64>,
-    /// Business hours resolution seconds (numeric).
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub business_hours_resolution_seconds: Option<i64>,
-    /// Object describing the business hours time in status seconds.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub business_hours_time_in_status_seconds: Option<
-        ::std::collections::BTreeMap<String, i64>,
-    >,
-    /// `chat_widget_info`
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub chat_widget_info: Option<IssueChatWidgetInfo>,
-    /// Creation time of the issue.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub created_at: Option<String>,
-    /// CSAT responses: a list of CSAT response objects.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub csat_responses: Option<Vec<CsatResponse>>,
-    /// Custom key/value data kept on the issue.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub custom_fields: Option<::std::collections::BTreeMap<String, CustomFieldValue>>,
-    /// Flag: customer portal visible.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub customer_portal_visible: Option<bool>,
-    /// External issues: a list of external issue objects.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub external_issues: Option<Vec<ExternalIssue>>,
-    /// First response seconds (numeric).
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub first_response_seconds: Option<i64>,
-    /// First response time (ISO 8601 date-time).
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub first_response_time: Option<String>,
-    /// Latest message time (ISO 8601 date-time).
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub latest_message_time: Option<String>,
-    /// Link (a URL).
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub link: Option<String>,
-    /// Sequential number of the issue.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub number: Option<i64>,
-    /// How many touches there are.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub number_of_touches: Option<i64>,
-    /// `requester`
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub requester: Option<MiniContact>,
-    /// Resolution seconds (numeric).
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub resolution_seconds: Option<i64>,
-    /// Resolution time (ISO 8601 date-time).
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub resolution_time: Option<String>,
-    /// `slack`
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub slack: Option<SlackInfo>,
-    /// Snoozed until time (ISO 8601 date-time).
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub snoozed_until_time: Option<String>,
-    /// `source`
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub source: Option<IssueSource>,
-    /// Current state of the issue.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub state: Option<String>,
-    /// Tags (list of strings).
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub tags: Option<Vec<String>>,
-    /// `team`
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub team: Option<MiniTeam>,
-    /// The issue's title.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub title: Option<String>,
-    /// Object describing the time in status seconds.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub time_in_status_seconds: Option<::std::collections::BTreeMap<String, i64>>,
-    /// `type`
-    #[serde(rename = "type", skip_serializing_if = "Option::is_none")]
-    pub type_: Option<IssueType>,
-    /// Time of the latest change to the issue.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub updated_at: Option<String>,
-}
-/// The `IssuesRecord3` object.
-#[derive(
-    Debug,
-    Clone,
-    Default,
-    airbyte_agent_runtime::serde::Deserialize,
-    airbyte_agent_runtime::serde::Serialize
-)]
-#[serde(crate = "airbyte_agent_runtime::serde", default)]
-pub struct IssuesRecord3 {
     /// ID Pylon assigned to this request.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub request_id: Option<String>,

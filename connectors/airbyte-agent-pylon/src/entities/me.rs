@@ -39,9 +39,9 @@ pub struct MeGetRequest {
 }
 impl MeGetRequest {
     /// Send the request.
-    pub async fn send(self) -> Result<UsersRecord> {
+    pub async fn send(self) -> Result<User> {
         self.client
-            .call_record::<UsersRecord>(&crate::descriptor::ME[0usize], self.params)
+            .call_record::<User>(&crate::descriptor::ME[0usize], self.params)
             .await
     }
     /// The parameters collected so far (wire names).
@@ -50,9 +50,9 @@ impl MeGetRequest {
     }
 }
 impl ::std::future::IntoFuture for MeGetRequest {
-    type Output = Result<UsersRecord>;
+    type Output = Result<User>;
     type IntoFuture = ::std::pin::Pin<
-        Box<dyn ::std::future::Future<Output = Result<UsersRecord>> + Send>,
+        Box<dyn ::std::future::Future<Output = Result<User>> + Send>,
     >;
     fn into_future(self) -> Self::IntoFuture {
         Box::pin(self.send())

@@ -163,9 +163,9 @@ pub struct TagsGetRequest {
 }
 impl TagsGetRequest {
     /// Send the request.
-    pub async fn send(self) -> Result<TagsRecord2> {
+    pub async fn send(self) -> Result<Tag> {
         self.client
-            .call_record::<TagsRecord2>(&crate::descriptor::TAGS[2usize], self.params)
+            .call_record::<Tag>(&crate::descriptor::TAGS[2usize], self.params)
             .await
     }
     /// The parameters collected so far (wire names).
@@ -174,9 +174,9 @@ impl TagsGetRequest {
     }
 }
 impl ::std::future::IntoFuture for TagsGetRequest {
-    type Output = Result<TagsRecord2>;
+    type Output = Result<Tag>;
     type IntoFuture = ::std::pin::Pin<
-        Box<dyn ::std::future::Future<Output = Result<TagsRecord2>> + Send>,
+        Box<dyn ::std::future::Future<Output = Result<Tag>> + Send>,
     >;
     fn into_future(self) -> Self::IntoFuture {
         Box::pin(self.send())
@@ -280,27 +280,4 @@ pub struct TagsRecord {
     /// ID Pylon assigned to this request.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub request_id: Option<String>,
-}
-/// The `TagsRecord2` object.
-#[derive(
-    Debug,
-    Clone,
-    Default,
-    airbyte_agent_runtime::serde::Deserialize,
-    airbyte_agent_runtime::serde::Serialize
-)]
-#[serde(crate = "airbyte_agent_runtime::serde", default)]
-pub struct TagsRecord2 {
-    /// Unique identifier of this tag.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub id: Option<String>,
-    /// Hex color of this tag.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub hex_color: Option<String>,
-    /// Object type of this tag.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub object_type: Option<String>,
-    /// Value of this tag.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub value: Option<String>,
 }

@@ -157,9 +157,9 @@ pub struct TeamsGetRequest {
 }
 impl TeamsGetRequest {
     /// Send the request.
-    pub async fn send(self) -> Result<TeamsRecord2> {
+    pub async fn send(self) -> Result<Team> {
         self.client
-            .call_record::<TeamsRecord2>(&crate::descriptor::TEAMS[2usize], self.params)
+            .call_record::<Team>(&crate::descriptor::TEAMS[2usize], self.params)
             .await
     }
     /// The parameters collected so far (wire names).
@@ -168,9 +168,9 @@ impl TeamsGetRequest {
     }
 }
 impl ::std::future::IntoFuture for TeamsGetRequest {
-    type Output = Result<TeamsRecord2>;
+    type Output = Result<Team>;
     type IntoFuture = ::std::pin::Pin<
-        Box<dyn ::std::future::Future<Output = Result<TeamsRecord2>> + Send>,
+        Box<dyn ::std::future::Future<Output = Result<Team>> + Send>,
     >;
     fn into_future(self) -> Self::IntoFuture {
         Box::pin(self.send())
@@ -264,24 +264,4 @@ pub struct TeamsRecord {
     /// ID Pylon assigned to this request.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub request_id: Option<String>,
-}
-/// The `TeamsRecord2` object.
-#[derive(
-    Debug,
-    Clone,
-    Default,
-    airbyte_agent_runtime::serde::Deserialize,
-    airbyte_agent_runtime::serde::Serialize
-)]
-#[serde(crate = "airbyte_agent_runtime::serde", default)]
-pub struct TeamsRecord2 {
-    /// Unique identifier of this team.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub id: Option<String>,
-    /// Name shown for the team.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub name: Option<String>,
-    /// Users: a list of mini user objects.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub users: Option<Vec<MiniUser>>,
 }

@@ -95,9 +95,9 @@ pub struct UsersGetRequest {
 }
 impl UsersGetRequest {
     /// Send the request.
-    pub async fn send(self) -> Result<UsersRecord> {
+    pub async fn send(self) -> Result<User> {
         self.client
-            .call_record::<UsersRecord>(&crate::descriptor::USERS[1usize], self.params)
+            .call_record::<User>(&crate::descriptor::USERS[1usize], self.params)
             .await
     }
     /// The parameters collected so far (wire names).
@@ -106,45 +106,13 @@ impl UsersGetRequest {
     }
 }
 impl ::std::future::IntoFuture for UsersGetRequest {
-    type Output = Result<UsersRecord>;
+    type Output = Result<User>;
     type IntoFuture = ::std::pin::Pin<
-        Box<dyn ::std::future::Future<Output = Result<UsersRecord>> + Send>,
+        Box<dyn ::std::future::Future<Output = Result<User>> + Send>,
     >;
     fn into_future(self) -> Self::IntoFuture {
         Box::pin(self.send())
     }
-}
-/// The `User` object.
-#[derive(
-    Debug,
-    Clone,
-    Default,
-    airbyte_agent_runtime::serde::Deserialize,
-    airbyte_agent_runtime::serde::Serialize
-)]
-#[serde(crate = "airbyte_agent_runtime::serde", default)]
-pub struct User {
-    /// Unique identifier of this user.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub id: Option<String>,
-    /// Avatar URL (a URL).
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub avatar_url: Option<String>,
-    /// Email address of the user.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub email: Option<String>,
-    /// Emails (list of strings).
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub emails: Option<Vec<String>>,
-    /// Name shown for the user.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub name: Option<String>,
-    /// Identifier of the related role.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub role_id: Option<String>,
-    /// Current status of the user.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub status: Option<String>,
 }
 /// Metadata returned by `users.list` next to the records.
 #[derive(

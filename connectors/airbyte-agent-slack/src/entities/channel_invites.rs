@@ -52,10 +52,10 @@ impl ChannelInvitesCreateRequest {
         self
     }
     /// Send the request.
-    pub async fn send(self) -> Result<ChannelsRecord> {
+    pub async fn send(self) -> Result<Channel> {
         self.client
             .call_record::<
-                ChannelsRecord,
+                Channel,
             >(&crate::descriptor::CHANNEL_INVITES[0usize], self.params)
             .await
     }
@@ -65,9 +65,9 @@ impl ChannelInvitesCreateRequest {
     }
 }
 impl ::std::future::IntoFuture for ChannelInvitesCreateRequest {
-    type Output = Result<ChannelsRecord>;
+    type Output = Result<Channel>;
     type IntoFuture = ::std::pin::Pin<
-        Box<dyn ::std::future::Future<Output = Result<ChannelsRecord>> + Send>,
+        Box<dyn ::std::future::Future<Output = Result<Channel>> + Send>,
     >;
     fn into_future(self) -> Self::IntoFuture {
         Box::pin(self.send())

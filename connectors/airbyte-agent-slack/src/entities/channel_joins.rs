@@ -40,10 +40,10 @@ pub struct ChannelJoinsCreateRequest {
 }
 impl ChannelJoinsCreateRequest {
     /// Send the request.
-    pub async fn send(self) -> Result<ChannelsRecord> {
+    pub async fn send(self) -> Result<Channel> {
         self.client
             .call_record::<
-                ChannelsRecord,
+                Channel,
             >(&crate::descriptor::CHANNEL_JOINS[0usize], self.params)
             .await
     }
@@ -53,9 +53,9 @@ impl ChannelJoinsCreateRequest {
     }
 }
 impl ::std::future::IntoFuture for ChannelJoinsCreateRequest {
-    type Output = Result<ChannelsRecord>;
+    type Output = Result<Channel>;
     type IntoFuture = ::std::pin::Pin<
-        Box<dyn ::std::future::Future<Output = Result<ChannelsRecord>> + Send>,
+        Box<dyn ::std::future::Future<Output = Result<Channel>> + Send>,
     >;
     fn into_future(self) -> Self::IntoFuture {
         Box::pin(self.send())

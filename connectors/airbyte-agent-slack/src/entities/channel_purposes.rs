@@ -45,10 +45,10 @@ pub struct ChannelPurposesCreateRequest {
 }
 impl ChannelPurposesCreateRequest {
     /// Send the request.
-    pub async fn send(self) -> Result<ChannelsRecord> {
+    pub async fn send(self) -> Result<Channel> {
         self.client
             .call_record::<
-                ChannelsRecord,
+                Channel,
             >(&crate::descriptor::CHANNEL_PURPOSES[0usize], self.params)
             .await
     }
@@ -58,9 +58,9 @@ impl ChannelPurposesCreateRequest {
     }
 }
 impl ::std::future::IntoFuture for ChannelPurposesCreateRequest {
-    type Output = Result<ChannelsRecord>;
+    type Output = Result<Channel>;
     type IntoFuture = ::std::pin::Pin<
-        Box<dyn ::std::future::Future<Output = Result<ChannelsRecord>> + Send>,
+        Box<dyn ::std::future::Future<Output = Result<Channel>> + Send>,
     >;
     fn into_future(self) -> Self::IntoFuture {
         Box::pin(self.send())

@@ -45,10 +45,10 @@ pub struct ChannelTopicsCreateRequest {
 }
 impl ChannelTopicsCreateRequest {
     /// Send the request.
-    pub async fn send(self) -> Result<ChannelsRecord> {
+    pub async fn send(self) -> Result<Channel> {
         self.client
             .call_record::<
-                ChannelsRecord,
+                Channel,
             >(&crate::descriptor::CHANNEL_TOPICS[0usize], self.params)
             .await
     }
@@ -58,9 +58,9 @@ impl ChannelTopicsCreateRequest {
     }
 }
 impl ::std::future::IntoFuture for ChannelTopicsCreateRequest {
-    type Output = Result<ChannelsRecord>;
+    type Output = Result<Channel>;
     type IntoFuture = ::std::pin::Pin<
-        Box<dyn ::std::future::Future<Output = Result<ChannelsRecord>> + Send>,
+        Box<dyn ::std::future::Future<Output = Result<Channel>> + Send>,
     >;
     fn into_future(self) -> Self::IntoFuture {
         Box::pin(self.send())

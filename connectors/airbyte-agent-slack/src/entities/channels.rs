@@ -153,11 +153,9 @@ pub struct ChannelsGetRequest {
 }
 impl ChannelsGetRequest {
     /// Send the request.
-    pub async fn send(self) -> Result<ChannelsRecord> {
+    pub async fn send(self) -> Result<Channel> {
         self.client
-            .call_record::<
-                ChannelsRecord,
-            >(&crate::descriptor::CHANNELS[1usize], self.params)
+            .call_record::<Channel>(&crate::descriptor::CHANNELS[1usize], self.params)
             .await
     }
     /// The parameters collected so far (wire names).
@@ -166,9 +164,9 @@ impl ChannelsGetRequest {
     }
 }
 impl ::std::future::IntoFuture for ChannelsGetRequest {
-    type Output = Result<ChannelsRecord>;
+    type Output = Result<Channel>;
     type IntoFuture = ::std::pin::Pin<
-        Box<dyn ::std::future::Future<Output = Result<ChannelsRecord>> + Send>,
+        Box<dyn ::std::future::Future<Output = Result<Channel>> + Send>,
     >;
     fn into_future(self) -> Self::IntoFuture {
         Box::pin(self.send())
@@ -190,11 +188,9 @@ impl ChannelsCreateRequest {
         self
     }
     /// Send the request.
-    pub async fn send(self) -> Result<ChannelsRecord> {
+    pub async fn send(self) -> Result<Channel> {
         self.client
-            .call_record::<
-                ChannelsRecord,
-            >(&crate::descriptor::CHANNELS[2usize], self.params)
+            .call_record::<Channel>(&crate::descriptor::CHANNELS[2usize], self.params)
             .await
     }
     /// The parameters collected so far (wire names).
@@ -203,9 +199,9 @@ impl ChannelsCreateRequest {
     }
 }
 impl ::std::future::IntoFuture for ChannelsCreateRequest {
-    type Output = Result<ChannelsRecord>;
+    type Output = Result<Channel>;
     type IntoFuture = ::std::pin::Pin<
-        Box<dyn ::std::future::Future<Output = Result<ChannelsRecord>> + Send>,
+        Box<dyn ::std::future::Future<Output = Result<Channel>> + Send>,
     >;
     fn into_future(self) -> Self::IntoFuture {
         Box::pin(self.send())
@@ -220,11 +216,9 @@ pub struct ChannelsUpdateRequest {
 }
 impl ChannelsUpdateRequest {
     /// Send the request.
-    pub async fn send(self) -> Result<ChannelsRecord> {
+    pub async fn send(self) -> Result<Channel> {
         self.client
-            .call_record::<
-                ChannelsRecord,
-            >(&crate::descriptor::CHANNELS[3usize], self.params)
+            .call_record::<Channel>(&crate::descriptor::CHANNELS[3usize], self.params)
             .await
     }
     /// The parameters collected so far (wire names).
@@ -233,117 +227,13 @@ impl ChannelsUpdateRequest {
     }
 }
 impl ::std::future::IntoFuture for ChannelsUpdateRequest {
-    type Output = Result<ChannelsRecord>;
+    type Output = Result<Channel>;
     type IntoFuture = ::std::pin::Pin<
-        Box<dyn ::std::future::Future<Output = Result<ChannelsRecord>> + Send>,
+        Box<dyn ::std::future::Future<Output = Result<Channel>> + Send>,
     >;
     fn into_future(self) -> Self::IntoFuture {
         Box::pin(self.send())
     }
-}
-/// A conversation: public or private channel, group DM or DM.
-#[derive(
-    Debug,
-    Clone,
-    Default,
-    airbyte_agent_runtime::serde::Deserialize,
-    airbyte_agent_runtime::serde::Serialize
-)]
-#[serde(crate = "airbyte_agent_runtime::serde", default)]
-pub struct Channel {
-    /// Unique identifier of this channel.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub id: Option<String>,
-    /// Name shown for the channel.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub name: Option<String>,
-    /// True when the channel is channel.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub is_channel: Option<bool>,
-    /// True when the channel is group.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub is_group: Option<bool>,
-    /// True when the channel is IM.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub is_im: Option<bool>,
-    /// True when the channel is MPIM.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub is_mpim: Option<bool>,
-    /// True for private channels.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub is_private: Option<bool>,
-    /// Creation time of the channel.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub created: Option<i64>,
-    /// True when the channel is archived.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub is_archived: Option<bool>,
-    /// True when the channel is general.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub is_general: Option<bool>,
-    /// Unlinked (numeric).
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub unlinked: Option<i64>,
-    /// Name normalized of this channel.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub name_normalized: Option<String>,
-    /// True when the channel is shared.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub is_shared: Option<bool>,
-    /// True when the channel is org shared.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub is_org_shared: Option<bool>,
-    /// True when the channel is pending ext shared.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub is_pending_ext_shared: Option<bool>,
-    /// Pending shared (list of strings).
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub pending_shared: Option<Vec<String>>,
-    /// Identifier of the related context team.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub context_team_id: Option<String>,
-    /// Updated, as a Unix timestamp in seconds.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub updated: Option<i64>,
-    /// Creator of this channel.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub creator: Option<String>,
-    /// True when the channel is ext shared.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub is_ext_shared: Option<bool>,
-    /// Identifiers of the related shared team records.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub shared_team_ids: Option<Vec<String>>,
-    /// Identifiers of the related pending connected team records.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub pending_connected_team_ids: Option<Vec<String>>,
-    /// True when the token's user or bot belongs to the channel.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub is_member: Option<bool>,
-    /// Topic, as a channel topic object.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub topic: Option<ChannelTopic>,
-    /// Purpose, as a channel purpose object.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub purpose: Option<ChannelPurpose>,
-    /// Previous names (list of strings).
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub previous_names: Option<Vec<String>>,
-    /// Number of members.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub num_members: Option<i64>,
-    /// Parent conversation of this channel.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub parent_conversation: Option<String>,
-    /// Object describing the properties.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub properties: Option<Map<String, Value>>,
-    /// True when the channel is thread only.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub is_thread_only: Option<bool>,
-    /// True when the channel is read only.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub is_read_only: Option<bool>,
 }
 /// Metadata returned by `channels.list` next to the records.
 #[derive(

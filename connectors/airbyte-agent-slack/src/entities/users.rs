@@ -102,9 +102,9 @@ pub struct UsersGetRequest {
 }
 impl UsersGetRequest {
     /// Send the request.
-    pub async fn send(self) -> Result<UsersRecord> {
+    pub async fn send(self) -> Result<User> {
         self.client
-            .call_record::<UsersRecord>(&crate::descriptor::USERS[1usize], self.params)
+            .call_record::<User>(&crate::descriptor::USERS[1usize], self.params)
             .await
     }
     /// The parameters collected so far (wire names).
@@ -113,9 +113,9 @@ impl UsersGetRequest {
     }
 }
 impl ::std::future::IntoFuture for UsersGetRequest {
-    type Output = Result<UsersRecord>;
+    type Output = Result<User>;
     type IntoFuture = ::std::pin::Pin<
-        Box<dyn ::std::future::Future<Output = Result<UsersRecord>> + Send>,
+        Box<dyn ::std::future::Future<Output = Result<User>> + Send>,
     >;
     fn into_future(self) -> Self::IntoFuture {
         Box::pin(self.send())
@@ -279,75 +279,4 @@ pub struct UsersListMeta {
     /// `$.response_metadata.next_cursor`
     #[serde(skip_serializing_if = "Option::is_none")]
     pub next_cursor: Option<String>,
-}
-/// A member of the workspace, person or bot.
-#[derive(
-    Debug,
-    Clone,
-    Default,
-    airbyte_agent_runtime::serde::Deserialize,
-    airbyte_agent_runtime::serde::Serialize
-)]
-#[serde(crate = "airbyte_agent_runtime::serde", default)]
-pub struct UsersRecord {
-    /// Unique identifier of this user.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub id: Option<String>,
-    /// ID of the workspace.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub team_id: Option<String>,
-    /// Name shown for the user.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub name: Option<String>,
-    /// True when the account was deactivated.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub deleted: Option<bool>,
-    /// Color of this user.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub color: Option<String>,
-    /// Full name of the member.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub real_name: Option<String>,
-    /// Time zone name, such as Europe/Berlin.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub tz: Option<String>,
-    /// TZ label of this user.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub tz_label: Option<String>,
-    /// TZ offset (numeric).
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub tz_offset: Option<i64>,
-    /// Profile, as a user profile object.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub profile: Option<UserProfile>,
-    /// True when the user is admin.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub is_admin: Option<bool>,
-    /// True when the user is owner.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub is_owner: Option<bool>,
-    /// True when the user is primary owner.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub is_primary_owner: Option<bool>,
-    /// True when the user is restricted.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub is_restricted: Option<bool>,
-    /// True when the user is ultra restricted.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub is_ultra_restricted: Option<bool>,
-    /// True for bot users.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub is_bot: Option<bool>,
-    /// True when the user is app user.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub is_app_user: Option<bool>,
-    /// Updated, as a Unix timestamp in seconds.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub updated: Option<i64>,
-    /// True when the user is email confirmed.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub is_email_confirmed: Option<bool>,
-    /// Who can share contact card of this user.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub who_can_share_contact_card: Option<String>,
 }

@@ -150,10 +150,10 @@ pub struct BalanceTransactionsGetRequest {
 }
 impl BalanceTransactionsGetRequest {
     /// Send the request.
-    pub async fn send(self) -> Result<BalanceTransactionsRecord> {
+    pub async fn send(self) -> Result<BalanceTransaction> {
         self.client
             .call_record::<
-                BalanceTransactionsRecord,
+                BalanceTransaction,
             >(&crate::descriptor::BALANCE_TRANSACTIONS[1usize], self.params)
             .await
     }
@@ -163,9 +163,9 @@ impl BalanceTransactionsGetRequest {
     }
 }
 impl ::std::future::IntoFuture for BalanceTransactionsGetRequest {
-    type Output = Result<BalanceTransactionsRecord>;
+    type Output = Result<BalanceTransaction>;
     type IntoFuture = ::std::pin::Pin<
-        Box<dyn ::std::future::Future<Output = Result<BalanceTransactionsRecord>> + Send>,
+        Box<dyn ::std::future::Future<Output = Result<BalanceTransaction>> + Send>,
     >;
     fn into_future(self) -> Self::IntoFuture {
         Box::pin(self.send())
@@ -287,63 +287,4 @@ pub struct BalanceTransactionsListMeta {
     /// `$.has_more`
     #[serde(skip_serializing_if = "Option::is_none")]
     pub has_more: Option<bool>,
-}
-/// The `BalanceTransactionsRecord` object.
-#[derive(
-    Debug,
-    Clone,
-    Default,
-    airbyte_agent_runtime::serde::Deserialize,
-    airbyte_agent_runtime::serde::Serialize
-)]
-#[serde(crate = "airbyte_agent_runtime::serde", default)]
-pub struct BalanceTransactionsRecord {
-    /// Unique identifier of this balance transaction.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub id: Option<String>,
-    /// Type tag naming the kind of Stripe object.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub object: Option<BalanceTransactionObject>,
-    /// Amount in the currency's smallest unit (for example cents).
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub amount: Option<i64>,
-    /// When the funds become available, as a Unix timestamp.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub available_on: Option<i64>,
-    /// Balance type; one of `issuing`, `payments`, `refund_and_dispute_prefunding`.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub balance_type: Option<BalanceTransactionBalanceType>,
-    /// When the balance transaction was created, as a Unix timestamp.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub created: Option<i64>,
-    /// Currency, as a lowercase ISO 4217 code.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub currency: Option<String>,
-    /// Free-text description kept on the balance transaction.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub description: Option<String>,
-    /// Conversion rate applied, if a currency conversion happened.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub exchange_rate: Option<f64>,
-    /// Fees in the smallest currency unit.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub fee: Option<i64>,
-    /// Breakdown of the fees.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub fee_details: Option<Vec<BalanceTransactionFeeDetailsItem>>,
-    /// Amount after fees, in the smallest currency unit.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub net: Option<i64>,
-    /// Category used in financial reports.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub reporting_category: Option<String>,
-    /// Object that produced this movement.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub source: Option<String>,
-    /// Status the balance transaction is currently in.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub status: Option<BalanceTransactionStatus>,
-    /// Kind of balance transaction.
-    #[serde(rename = "type", skip_serializing_if = "Option::is_none")]
-    pub type_: Option<String>,
 }

@@ -148,11 +148,9 @@ pub struct ChargesGetRequest {
 }
 impl ChargesGetRequest {
     /// Send the request.
-    pub async fn send(self) -> Result<ChargesRecord> {
+    pub async fn send(self) -> Result<Charge> {
         self.client
-            .call_record::<
-                ChargesRecord,
-            >(&crate::descriptor::CHARGES[1usize], self.params)
+            .call_record::<Charge>(&crate::descriptor::CHARGES[1usize], self.params)
             .await
     }
     /// The parameters collected so far (wire names).
@@ -161,9 +159,9 @@ impl ChargesGetRequest {
     }
 }
 impl ::std::future::IntoFuture for ChargesGetRequest {
-    type Output = Result<ChargesRecord>;
+    type Output = Result<Charge>;
     type IntoFuture = ::std::pin::Pin<
-        Box<dyn ::std::future::Future<Output = Result<ChargesRecord>> + Send>,
+        Box<dyn ::std::future::Future<Output = Result<Charge>> + Send>,
     >;
     fn into_future(self) -> Self::IntoFuture {
         Box::pin(self.send())
@@ -192,16 +190,16 @@ impl ChargesSearchRequest {
         self
     }
     /// Send the request.
-    pub async fn send(self) -> Result<Page<ChargesRecord2, ChargesSearchMeta>> {
+    pub async fn send(self) -> Result<Page<ChargesRecord, ChargesSearchMeta>> {
         self.client
             .call_list::<
-                ChargesRecord2,
+                ChargesRecord,
                 ChargesSearchMeta,
             >(&crate::descriptor::CHARGES[2usize], self.params)
             .await
     }
     /// Every page, lazily, following the operation's pagination.
-    pub fn pages(self) -> PageStream<ChargesRecord2, ChargesSearchMeta> {
+    pub fn pages(self) -> PageStream<ChargesRecord, ChargesSearchMeta> {
         self.client.pages(&crate::descriptor::CHARGES[2usize], self.params)
     }
     /// The parameters collected so far (wire names).
@@ -210,11 +208,11 @@ impl ChargesSearchRequest {
     }
 }
 impl ::std::future::IntoFuture for ChargesSearchRequest {
-    type Output = Result<Page<ChargesRecord2, ChargesSearchMeta>>;
+    type Output = Result<Page<ChargesRecord, ChargesSearchMeta>>;
     type IntoFuture = ::std::pin::Pin<
         Box<
             dyn ::std::future::Future<
-                Output = Result<Page<ChargesRecord2, ChargesSearchMeta>>,
+                Output = Result<Page<ChargesRecord, ChargesSearchMeta>>,
             > + Send,
         >,
     >;
@@ -706,167 +704,6 @@ pub struct ChargesListMeta {
 )]
 #[serde(crate = "airbyte_agent_runtime::serde", default)]
 pub struct ChargesRecord {
-    /// Unique identifier of this charge.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub id: Option<String>,
-    /// Type tag naming the kind of Stripe object.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub object: Option<ChargeObject>,
-    /// When the charge was created, as a Unix timestamp.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub created: Option<i64>,
-    /// True for live data, false for test data.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub livemode: Option<bool>,
-    /// Amount in the currency's smallest unit (for example cents).
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub amount: Option<i64>,
-    /// Amount captured in minor currency units (cents for USD).
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub amount_captured: Option<i64>,
-    /// Amount refunded in minor currency units (cents for USD).
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub amount_refunded: Option<i64>,
-    /// Amount updates (list).
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub amount_updates: Option<Vec<Map<String, Value>>>,
-    /// Connect application that created the charge, if any.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub application: Option<String>,
-    /// Application fee of this charge.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub application_fee: Option<String>,
-    /// Platform fee taken from this payment, in minor units.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub application_fee_amount: Option<i64>,
-    /// Calculated statement descriptor of this charge.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub calculated_statement_descriptor: Option<String>,
-    /// Currency, as a lowercase ISO 4217 code.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub currency: Option<String>,
-    /// ID of the customer involved, if any.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub customer: Option<String>,
-    /// Free-text description kept on the charge.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub description: Option<String>,
-    /// Bank account or card receiving the funds.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub destination: Option<String>,
-    /// Dispute of this charge.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub dispute: Option<String>,
-    /// True when a dispute was opened for this charge.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub disputed: Option<bool>,
-    /// Failure balance transaction of this charge.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub failure_balance_transaction: Option<String>,
-    /// Machine-readable reason for a failure, if one happened.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub failure_code: Option<String>,
-    /// Human-readable reason for a failure, if one happened.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub failure_message: Option<String>,
-    /// Object describing the fraud details.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub fraud_details: Option<ChargeFraudDetails>,
-    /// ID of the invoice involved, if any.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub invoice: Option<String>,
-    /// Connected account the payment is made for, if any.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub on_behalf_of: Option<String>,
-    /// Order of this charge.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub order: Option<String>,
-    /// Result of risk checks and authorisation.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub outcome: Option<ChargeOutcome>,
-    /// True once the payment has succeeded.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub paid: Option<bool>,
-    /// ID of the payment intent involved, if any.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub payment_intent: Option<String>,
-    /// ID of the payment method used.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub payment_method: Option<String>,
-    /// Object describing the payment method details.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub payment_method_details: Option<ChargePaymentMethodDetails>,
-    /// Object describing the presentment details.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub presentment_details: Option<ChargePresentmentDetails>,
-    /// Address the receipt is sent to.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub receipt_email: Option<String>,
-    /// Receipt number of this charge.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub receipt_number: Option<String>,
-    /// Link to the receipt page.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub receipt_url: Option<String>,
-    /// True when the full amount has been refunded.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub refunded: Option<bool>,
-    /// Object describing the refunds.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub refunds: Option<ChargeRefunds>,
-    /// Review of this charge.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub review: Option<String>,
-    /// Shipping name, address and phone.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub shipping: Option<Map<String, Value>>,
-    /// Object that produced this movement.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub source: Option<Map<String, Value>>,
-    /// Source transfer of this charge.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub source_transfer: Option<String>,
-    /// Text printed on the payer's card or bank statement.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub statement_descriptor: Option<String>,
-    /// Statement descriptor suffix of this charge.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub statement_descriptor_suffix: Option<String>,
-    /// Status the charge is currently in.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub status: Option<ChargeStatus>,
-    /// Object describing the transfer data.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub transfer_data: Option<Map<String, Value>>,
-    /// Transfer group of this charge.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub transfer_group: Option<String>,
-    /// True when the funds have been captured.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub captured: Option<bool>,
-    /// ID of the balance transaction this created, if any.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub balance_transaction: Option<String>,
-    /// Billing contact details of the payer.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub billing_details: Option<ChargeBillingDetails>,
-    /// Your own key/value pairs stored on the charge.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub metadata: Option<::std::collections::BTreeMap<String, String>>,
-    /// Object describing the radar options.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub radar_options: Option<Map<String, Value>>,
-}
-/// The `ChargesRecord2` object.
-#[derive(
-    Debug,
-    Clone,
-    Default,
-    airbyte_agent_runtime::serde::Deserialize,
-    airbyte_agent_runtime::serde::Serialize
-)]
-#[serde(crate = "airbyte_agent_runtime::serde", default)]
-pub struct ChargesRecord2 {
     /// `object`
     #[serde(skip_serializing_if = "Option::is_none")]
     pub object: Option<InvoicesRecord2Object>,

@@ -227,11 +227,9 @@ impl CustomersCreateRequest {
         self
     }
     /// Send the request.
-    pub async fn send(self) -> Result<CustomersRecord> {
+    pub async fn send(self) -> Result<Customer> {
         self.client
-            .call_record::<
-                CustomersRecord,
-            >(&crate::descriptor::CUSTOMERS[1usize], self.params)
+            .call_record::<Customer>(&crate::descriptor::CUSTOMERS[1usize], self.params)
             .await
     }
     /// The parameters collected so far (wire names).
@@ -240,9 +238,9 @@ impl CustomersCreateRequest {
     }
 }
 impl ::std::future::IntoFuture for CustomersCreateRequest {
-    type Output = Result<CustomersRecord>;
+    type Output = Result<Customer>;
     type IntoFuture = ::std::pin::Pin<
-        Box<dyn ::std::future::Future<Output = Result<CustomersRecord>> + Send>,
+        Box<dyn ::std::future::Future<Output = Result<Customer>> + Send>,
     >;
     fn into_future(self) -> Self::IntoFuture {
         Box::pin(self.send())
@@ -257,11 +255,9 @@ pub struct CustomersGetRequest {
 }
 impl CustomersGetRequest {
     /// Send the request.
-    pub async fn send(self) -> Result<CustomersRecord> {
+    pub async fn send(self) -> Result<Customer> {
         self.client
-            .call_record::<
-                CustomersRecord,
-            >(&crate::descriptor::CUSTOMERS[2usize], self.params)
+            .call_record::<Customer>(&crate::descriptor::CUSTOMERS[2usize], self.params)
             .await
     }
     /// The parameters collected so far (wire names).
@@ -270,9 +266,9 @@ impl CustomersGetRequest {
     }
 }
 impl ::std::future::IntoFuture for CustomersGetRequest {
-    type Output = Result<CustomersRecord>;
+    type Output = Result<Customer>;
     type IntoFuture = ::std::pin::Pin<
-        Box<dyn ::std::future::Future<Output = Result<CustomersRecord>> + Send>,
+        Box<dyn ::std::future::Future<Output = Result<Customer>> + Send>,
     >;
     fn into_future(self) -> Self::IntoFuture {
         Box::pin(self.send())
@@ -332,11 +328,9 @@ impl CustomersUpdateRequest {
         self
     }
     /// Send the request.
-    pub async fn send(self) -> Result<CustomersRecord> {
+    pub async fn send(self) -> Result<Customer> {
         self.client
-            .call_record::<
-                CustomersRecord,
-            >(&crate::descriptor::CUSTOMERS[3usize], self.params)
+            .call_record::<Customer>(&crate::descriptor::CUSTOMERS[3usize], self.params)
             .await
     }
     /// The parameters collected so far (wire names).
@@ -345,9 +339,9 @@ impl CustomersUpdateRequest {
     }
 }
 impl ::std::future::IntoFuture for CustomersUpdateRequest {
-    type Output = Result<CustomersRecord>;
+    type Output = Result<Customer>;
     type IntoFuture = ::std::pin::Pin<
-        Box<dyn ::std::future::Future<Output = Result<CustomersRecord>> + Send>,
+        Box<dyn ::std::future::Future<Output = Result<Customer>> + Send>,
     >;
     fn into_future(self) -> Self::IntoFuture {
         Box::pin(self.send())
@@ -362,10 +356,10 @@ pub struct CustomersDeleteRequest {
 }
 impl CustomersDeleteRequest {
     /// Send the request.
-    pub async fn send(self) -> Result<CustomersRecord2> {
+    pub async fn send(self) -> Result<CustomersRecord> {
         self.client
             .call_record::<
-                CustomersRecord2,
+                CustomersRecord,
             >(&crate::descriptor::CUSTOMERS[4usize], self.params)
             .await
     }
@@ -375,9 +369,9 @@ impl CustomersDeleteRequest {
     }
 }
 impl ::std::future::IntoFuture for CustomersDeleteRequest {
-    type Output = Result<CustomersRecord2>;
+    type Output = Result<CustomersRecord>;
     type IntoFuture = ::std::pin::Pin<
-        Box<dyn ::std::future::Future<Output = Result<CustomersRecord2>> + Send>,
+        Box<dyn ::std::future::Future<Output = Result<CustomersRecord>> + Send>,
     >;
     fn into_future(self) -> Self::IntoFuture {
         Box::pin(self.send())
@@ -863,107 +857,6 @@ pub struct CustomersCreateAddress {
 )]
 #[serde(crate = "airbyte_agent_runtime::serde", default)]
 pub struct CustomersRecord {
-    /// Unique identifier of this customer.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub id: Option<String>,
-    /// Type tag naming the kind of Stripe object.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub object: Option<CustomerObject>,
-    /// Postal address.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub address: Option<CustomerAddress>,
-    /// Customer credit balance in minor units; negative means credit.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub balance: Option<i64>,
-    /// Business name of this customer.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub business_name: Option<String>,
-    /// Object describing the cash balance.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub cash_balance: Option<CustomerCashBalance>,
-    /// When the customer was created, as a Unix timestamp.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub created: Option<i64>,
-    /// Currency, as a lowercase ISO 4217 code.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub currency: Option<String>,
-    /// Customer account of this customer.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub customer_account: Option<String>,
-    /// Default currency as a three-letter ISO 4217 code.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub default_currency: Option<String>,
-    /// Default source of this customer.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub default_source: Option<String>,
-    /// Whether the latest invoice payment failed.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub delinquent: Option<bool>,
-    /// Free-text description kept on the customer.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub description: Option<String>,
-    /// Discount applied to the customer, if any.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub discount: Option<CustomerDiscount>,
-    /// Email address.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub email: Option<String>,
-    /// Individual name of this customer.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub individual_name: Option<String>,
-    /// Object describing the invoice credit balance.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub invoice_credit_balance: Option<Map<String, Value>>,
-    /// Prefix used for this customer's invoice numbers.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub invoice_prefix: Option<String>,
-    /// Default settings for invoices of this customer.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub invoice_settings: Option<CustomerInvoiceSettings>,
-    /// True for live data, false for test data.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub livemode: Option<bool>,
-    /// Your own key/value pairs stored on the customer.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub metadata: Option<::std::collections::BTreeMap<String, String>>,
-    /// Name of the customer.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub name: Option<String>,
-    /// Sequence number the next invoice will use.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub next_invoice_sequence: Option<i64>,
-    /// Phone number.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub phone: Option<String>,
-    /// Preferred languages, most preferred first.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub preferred_locales: Option<Vec<String>>,
-    /// Shipping name, address and phone.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub shipping: Option<CustomerShipping>,
-    /// Object describing the sources.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub sources: Option<CustomerSources>,
-    /// Object describing the subscriptions.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub subscriptions: Option<CustomerSubscriptions>,
-    /// Tax exemption status: none, exempt or reverse.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub tax_exempt: Option<String>,
-    /// Test clock the customer is attached to, if any.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub test_clock: Option<String>,
-}
-/// The `CustomersRecord2` object.
-#[derive(
-    Debug,
-    Clone,
-    Default,
-    airbyte_agent_runtime::serde::Deserialize,
-    airbyte_agent_runtime::serde::Serialize
-)]
-#[serde(crate = "airbyte_agent_runtime::serde", default)]
-pub struct CustomersRecord2 {
     /// Unique identifier of this customer.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub id: Option<String>,

@@ -134,11 +134,9 @@ pub struct DisputesGetRequest {
 }
 impl DisputesGetRequest {
     /// Send the request.
-    pub async fn send(self) -> Result<DisputesRecord> {
+    pub async fn send(self) -> Result<Dispute> {
         self.client
-            .call_record::<
-                DisputesRecord,
-            >(&crate::descriptor::DISPUTES[1usize], self.params)
+            .call_record::<Dispute>(&crate::descriptor::DISPUTES[1usize], self.params)
             .await
     }
     /// The parameters collected so far (wire names).
@@ -147,9 +145,9 @@ impl DisputesGetRequest {
     }
 }
 impl ::std::future::IntoFuture for DisputesGetRequest {
-    type Output = Result<DisputesRecord>;
+    type Output = Result<Dispute>;
     type IntoFuture = ::std::pin::Pin<
-        Box<dyn ::std::future::Future<Output = Result<DisputesRecord>> + Send>,
+        Box<dyn ::std::future::Future<Output = Result<Dispute>> + Send>,
     >;
     fn into_future(self) -> Self::IntoFuture {
         Box::pin(self.send())
@@ -257,66 +255,4 @@ pub struct DisputesListMeta {
     /// `$.has_more`
     #[serde(skip_serializing_if = "Option::is_none")]
     pub has_more: Option<bool>,
-}
-/// The `DisputesRecord` object.
-#[derive(
-    Debug,
-    Clone,
-    Default,
-    airbyte_agent_runtime::serde::Deserialize,
-    airbyte_agent_runtime::serde::Serialize
-)]
-#[serde(crate = "airbyte_agent_runtime::serde", default)]
-pub struct DisputesRecord {
-    /// Unique identifier of this dispute.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub id: Option<String>,
-    /// Type tag naming the kind of Stripe object.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub object: Option<DisputeObject>,
-    /// Amount in the currency's smallest unit (for example cents).
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub amount: Option<i64>,
-    /// Balance transactions (list).
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub balance_transactions: Option<Vec<Map<String, Value>>>,
-    /// ID of the charge involved, if any.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub charge: Option<String>,
-    /// When the dispute was created, as a Unix timestamp.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub created: Option<i64>,
-    /// Currency, as a lowercase ISO 4217 code.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub currency: Option<String>,
-    /// Enhanced eligibility types (list of strings).
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub enhanced_eligibility_types: Option<Vec<String>>,
-    /// Evidence submitted for the dispute.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub evidence: Option<Map<String, Value>>,
-    /// Deadline and submission state of the evidence.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub evidence_details: Option<DisputeEvidenceDetails>,
-    /// Whether the disputed charge can still be refunded.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub is_charge_refundable: Option<bool>,
-    /// True for live data, false for test data.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub livemode: Option<bool>,
-    /// Your own key/value pairs stored on the dispute.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub metadata: Option<::std::collections::BTreeMap<String, String>>,
-    /// ID of the payment intent involved, if any.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub payment_intent: Option<String>,
-    /// Object describing the payment method details.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub payment_method_details: Option<Map<String, Value>>,
-    /// Reason given for the dispute.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub reason: Option<String>,
-    /// Status the dispute is currently in.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub status: Option<String>,
 }

@@ -141,11 +141,9 @@ pub struct PayoutsGetRequest {
 }
 impl PayoutsGetRequest {
     /// Send the request.
-    pub async fn send(self) -> Result<PayoutsRecord> {
+    pub async fn send(self) -> Result<Payout> {
         self.client
-            .call_record::<
-                PayoutsRecord,
-            >(&crate::descriptor::PAYOUTS[1usize], self.params)
+            .call_record::<Payout>(&crate::descriptor::PAYOUTS[1usize], self.params)
             .await
     }
     /// The parameters collected so far (wire names).
@@ -154,9 +152,9 @@ impl PayoutsGetRequest {
     }
 }
 impl ::std::future::IntoFuture for PayoutsGetRequest {
-    type Output = Result<PayoutsRecord>;
+    type Output = Result<Payout>;
     type IntoFuture = ::std::pin::Pin<
-        Box<dyn ::std::future::Future<Output = Result<PayoutsRecord>> + Send>,
+        Box<dyn ::std::future::Future<Output = Result<Payout>> + Send>,
     >;
     fn into_future(self) -> Self::IntoFuture {
         Box::pin(self.send())
@@ -300,99 +298,4 @@ pub struct PayoutsListMeta {
     /// `$.has_more`
     #[serde(skip_serializing_if = "Option::is_none")]
     pub has_more: Option<bool>,
-}
-/// The `PayoutsRecord` object.
-#[derive(
-    Debug,
-    Clone,
-    Default,
-    airbyte_agent_runtime::serde::Deserialize,
-    airbyte_agent_runtime::serde::Serialize
-)]
-#[serde(crate = "airbyte_agent_runtime::serde", default)]
-pub struct PayoutsRecord {
-    /// Unique identifier of this payout.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub id: Option<String>,
-    /// Type tag naming the kind of Stripe object.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub object: Option<PayoutObject>,
-    /// Amount in the currency's smallest unit (for example cents).
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub amount: Option<i64>,
-    /// Application fee of this payout.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub application_fee: Option<String>,
-    /// Platform fee taken from this payment, in minor units.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub application_fee_amount: Option<i64>,
-    /// Date the payout is expected to arrive, as a Unix timestamp.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub arrival_date: Option<i64>,
-    /// True when Stripe created the payout on its schedule.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub automatic: Option<bool>,
-    /// ID of the balance transaction this created, if any.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub balance_transaction: Option<String>,
-    /// When the payout was created, as a Unix timestamp.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub created: Option<i64>,
-    /// Currency, as a lowercase ISO 4217 code.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub currency: Option<String>,
-    /// Free-text description kept on the payout.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub description: Option<String>,
-    /// Bank account or card receiving the funds.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub destination: Option<String>,
-    /// Failure balance transaction of this payout.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub failure_balance_transaction: Option<String>,
-    /// Machine-readable reason for a failure, if one happened.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub failure_code: Option<String>,
-    /// Human-readable reason for a failure, if one happened.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub failure_message: Option<String>,
-    /// True for live data, false for test data.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub livemode: Option<bool>,
-    /// Your own key/value pairs stored on the payout.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub metadata: Option<::std::collections::BTreeMap<String, String>>,
-    /// Payout speed: standard or instant.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub method: Option<PayoutMethod>,
-    /// Original payout of this payout.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub original_payout: Option<String>,
-    /// Payout method of this payout.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub payout_method: Option<String>,
-    /// Reconciliation status of this payout.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub reconciliation_status: Option<String>,
-    /// Reversed by of this payout.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub reversed_by: Option<String>,
-    /// Source balance of this payout.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub source_balance: Option<String>,
-    /// Source type of this payout.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub source_type: Option<String>,
-    /// Text printed on the payer's card or bank statement.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub statement_descriptor: Option<String>,
-    /// Status the payout is currently in.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub status: Option<String>,
-    /// Identifier of the related trace.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub trace_id: Option<PayoutTraceId>,
-    /// Kind of payout.
-    #[serde(rename = "type", skip_serializing_if = "Option::is_none")]
-    pub type_: Option<String>,
 }

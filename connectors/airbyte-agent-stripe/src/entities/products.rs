@@ -292,11 +292,9 @@ impl ProductsCreateRequest {
         self
     }
     /// Send the request.
-    pub async fn send(self) -> Result<ProductsRecord> {
+    pub async fn send(self) -> Result<Product> {
         self.client
-            .call_record::<
-                ProductsRecord,
-            >(&crate::descriptor::PRODUCTS[1usize], self.params)
+            .call_record::<Product>(&crate::descriptor::PRODUCTS[1usize], self.params)
             .await
     }
     /// The parameters collected so far (wire names).
@@ -305,9 +303,9 @@ impl ProductsCreateRequest {
     }
 }
 impl ::std::future::IntoFuture for ProductsCreateRequest {
-    type Output = Result<ProductsRecord>;
+    type Output = Result<Product>;
     type IntoFuture = ::std::pin::Pin<
-        Box<dyn ::std::future::Future<Output = Result<ProductsRecord>> + Send>,
+        Box<dyn ::std::future::Future<Output = Result<Product>> + Send>,
     >;
     fn into_future(self) -> Self::IntoFuture {
         Box::pin(self.send())
@@ -322,11 +320,9 @@ pub struct ProductsGetRequest {
 }
 impl ProductsGetRequest {
     /// Send the request.
-    pub async fn send(self) -> Result<ProductsRecord> {
+    pub async fn send(self) -> Result<Product> {
         self.client
-            .call_record::<
-                ProductsRecord,
-            >(&crate::descriptor::PRODUCTS[2usize], self.params)
+            .call_record::<Product>(&crate::descriptor::PRODUCTS[2usize], self.params)
             .await
     }
     /// The parameters collected so far (wire names).
@@ -335,9 +331,9 @@ impl ProductsGetRequest {
     }
 }
 impl ::std::future::IntoFuture for ProductsGetRequest {
-    type Output = Result<ProductsRecord>;
+    type Output = Result<Product>;
     type IntoFuture = ::std::pin::Pin<
-        Box<dyn ::std::future::Future<Output = Result<ProductsRecord>> + Send>,
+        Box<dyn ::std::future::Future<Output = Result<Product>> + Send>,
     >;
     fn into_future(self) -> Self::IntoFuture {
         Box::pin(self.send())
@@ -447,11 +443,9 @@ impl ProductsUpdateRequest {
         self
     }
     /// Send the request.
-    pub async fn send(self) -> Result<ProductsRecord> {
+    pub async fn send(self) -> Result<Product> {
         self.client
-            .call_record::<
-                ProductsRecord,
-            >(&crate::descriptor::PRODUCTS[3usize], self.params)
+            .call_record::<Product>(&crate::descriptor::PRODUCTS[3usize], self.params)
             .await
     }
     /// The parameters collected so far (wire names).
@@ -460,9 +454,9 @@ impl ProductsUpdateRequest {
     }
 }
 impl ::std::future::IntoFuture for ProductsUpdateRequest {
-    type Output = Result<ProductsRecord>;
+    type Output = Result<Product>;
     type IntoFuture = ::std::pin::Pin<
-        Box<dyn ::std::future::Future<Output = Result<ProductsRecord>> + Send>,
+        Box<dyn ::std::future::Future<Output = Result<Product>> + Send>,
     >;
     fn into_future(self) -> Self::IntoFuture {
         Box::pin(self.send())
@@ -477,10 +471,10 @@ pub struct ProductsDeleteRequest {
 }
 impl ProductsDeleteRequest {
     /// Send the request.
-    pub async fn send(self) -> Result<ProductsRecord2> {
+    pub async fn send(self) -> Result<ProductsRecord> {
         self.client
             .call_record::<
-                ProductsRecord2,
+                ProductsRecord,
             >(&crate::descriptor::PRODUCTS[4usize], self.params)
             .await
     }
@@ -490,9 +484,9 @@ impl ProductsDeleteRequest {
     }
 }
 impl ::std::future::IntoFuture for ProductsDeleteRequest {
-    type Output = Result<ProductsRecord2>;
+    type Output = Result<ProductsRecord>;
     type IntoFuture = ::std::pin::Pin<
-        Box<dyn ::std::future::Future<Output = Result<ProductsRecord2>> + Send>,
+        Box<dyn ::std::future::Future<Output = Result<ProductsRecord>> + Send>,
     >;
     fn into_future(self) -> Self::IntoFuture {
         Box::pin(self.send())
@@ -731,80 +725,6 @@ pub struct ProductsCreatePackageDimensions {
 )]
 #[serde(crate = "airbyte_agent_runtime::serde", default)]
 pub struct ProductsRecord {
-    /// Unique identifier of this product.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub id: Option<String>,
-    /// Type tag naming the kind of Stripe object.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub object: Option<ProductObject>,
-    /// True while the product is offered for new purchases.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub active: Option<bool>,
-    /// Attributes (list of strings).
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub attributes: Option<Vec<String>>,
-    /// When the product was created, as a Unix timestamp.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub created: Option<i64>,
-    /// ID of the default price of the product.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub default_price: Option<String>,
-    /// Free-text description kept on the product.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub description: Option<String>,
-    /// Marketing feature list of the product.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub features: Option<Vec<ProductFeaturesItem>>,
-    /// Links to images of the product.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub images: Option<Vec<String>>,
-    /// True for live data, false for test data.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub livemode: Option<bool>,
-    /// Marketing feature list of the product.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub marketing_features: Option<Vec<ProductMarketingFeaturesItem>>,
-    /// Your own key/value pairs stored on the product.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub metadata: Option<::std::collections::BTreeMap<String, String>>,
-    /// Name of the product.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub name: Option<String>,
-    /// Package size and weight for shipping.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub package_dimensions: Option<ProductPackageDimensions>,
-    /// Whether the product is a physical good that ships.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub shippable: Option<bool>,
-    /// Text printed on the payer's card or bank statement.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub statement_descriptor: Option<String>,
-    /// Tax code classifying the product.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub tax_code: Option<String>,
-    /// Kind of product.
-    #[serde(rename = "type", skip_serializing_if = "Option::is_none")]
-    pub type_: Option<ProductType>,
-    /// Unit name shown on receipts and invoices.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub unit_label: Option<String>,
-    /// Updated, as a Unix timestamp in seconds.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub updated: Option<i64>,
-    /// API path of this list.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub url: Option<String>,
-}
-/// The `ProductsRecord2` object.
-#[derive(
-    Debug,
-    Clone,
-    Default,
-    airbyte_agent_runtime::serde::Deserialize,
-    airbyte_agent_runtime::serde::Serialize
-)]
-#[serde(crate = "airbyte_agent_runtime::serde", default)]
-pub struct ProductsRecord2 {
     /// Unique identifier of this product.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub id: Option<String>,

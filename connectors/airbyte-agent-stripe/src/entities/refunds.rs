@@ -199,11 +199,9 @@ impl RefundsCreateRequest {
         self
     }
     /// Send the request.
-    pub async fn send(self) -> Result<RefundsRecord> {
+    pub async fn send(self) -> Result<Refund> {
         self.client
-            .call_record::<
-                RefundsRecord,
-            >(&crate::descriptor::REFUNDS[1usize], self.params)
+            .call_record::<Refund>(&crate::descriptor::REFUNDS[1usize], self.params)
             .await
     }
     /// The parameters collected so far (wire names).
@@ -212,9 +210,9 @@ impl RefundsCreateRequest {
     }
 }
 impl ::std::future::IntoFuture for RefundsCreateRequest {
-    type Output = Result<RefundsRecord>;
+    type Output = Result<Refund>;
     type IntoFuture = ::std::pin::Pin<
-        Box<dyn ::std::future::Future<Output = Result<RefundsRecord>> + Send>,
+        Box<dyn ::std::future::Future<Output = Result<Refund>> + Send>,
     >;
     fn into_future(self) -> Self::IntoFuture {
         Box::pin(self.send())
@@ -229,11 +227,9 @@ pub struct RefundsGetRequest {
 }
 impl RefundsGetRequest {
     /// Send the request.
-    pub async fn send(self) -> Result<RefundsRecord> {
+    pub async fn send(self) -> Result<Refund> {
         self.client
-            .call_record::<
-                RefundsRecord,
-            >(&crate::descriptor::REFUNDS[2usize], self.params)
+            .call_record::<Refund>(&crate::descriptor::REFUNDS[2usize], self.params)
             .await
     }
     /// The parameters collected so far (wire names).
@@ -242,9 +238,9 @@ impl RefundsGetRequest {
     }
 }
 impl ::std::future::IntoFuture for RefundsGetRequest {
-    type Output = Result<RefundsRecord>;
+    type Output = Result<Refund>;
     type IntoFuture = ::std::pin::Pin<
-        Box<dyn ::std::future::Future<Output = Result<RefundsRecord>> + Send>,
+        Box<dyn ::std::future::Future<Output = Result<Refund>> + Send>,
     >;
     fn into_future(self) -> Self::IntoFuture {
         Box::pin(self.send())
@@ -629,78 +625,4 @@ airbyte_agent_runtime::string_enum! {
     " `duplicate`"] Duplicate => "duplicate", #[doc = " `fraudulent`"] Fraudulent =>
     "fraudulent", #[doc = " `requested_by_customer`"] RequestedByCustomer =>
     "requested_by_customer" }
-}
-/// The `RefundsRecord` object.
-#[derive(
-    Debug,
-    Clone,
-    Default,
-    airbyte_agent_runtime::serde::Deserialize,
-    airbyte_agent_runtime::serde::Serialize
-)]
-#[serde(crate = "airbyte_agent_runtime::serde", default)]
-pub struct RefundsRecord {
-    /// Unique identifier of this refund.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub id: Option<String>,
-    /// Type tag naming the kind of Stripe object.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub object: Option<RefundObject>,
-    /// Amount in the currency's smallest unit (for example cents).
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub amount: Option<i64>,
-    /// ID of the balance transaction this created, if any.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub balance_transaction: Option<String>,
-    /// ID of the charge involved, if any.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub charge: Option<String>,
-    /// When the refund was created, as a Unix timestamp.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub created: Option<i64>,
-    /// Currency, as a lowercase ISO 4217 code.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub currency: Option<String>,
-    /// Free-text description kept on the refund.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub description: Option<String>,
-    /// Object describing the destination details.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub destination_details: Option<RefundDestinationDetails>,
-    /// Failure balance transaction of this refund.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub failure_balance_transaction: Option<String>,
-    /// Failure reason of this refund.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub failure_reason: Option<String>,
-    /// Instructions email (an email address).
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub instructions_email: Option<String>,
-    /// Your own key/value pairs stored on the refund.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub metadata: Option<::std::collections::BTreeMap<String, String>>,
-    /// Step the customer must take to continue, if any.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub next_action: Option<RefundNextAction>,
-    /// ID of the payment intent involved, if any.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub payment_intent: Option<String>,
-    /// Pending reason; one of `processing`, `insufficient_funds`, `charge_pending`.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub pending_reason: Option<RefundPendingReason>,
-    /// Reason given for the refund.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub reason: Option<String>,
-    /// Receipt number of this refund.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub receipt_number: Option<String>,
-    /// Source transfer reversal of this refund.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub source_transfer_reversal: Option<String>,
-    /// Status the refund is currently in.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub status: Option<RefundStatus>,
-    /// Transfer reversal of this refund.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub transfer_reversal: Option<String>,
 }

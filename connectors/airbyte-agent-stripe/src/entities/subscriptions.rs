@@ -176,10 +176,10 @@ impl SubscriptionsCreateRequest {
         self
     }
     /// Send the request.
-    pub async fn send(self) -> Result<SubscriptionsRecord> {
+    pub async fn send(self) -> Result<Subscription> {
         self.client
             .call_record::<
-                SubscriptionsRecord,
+                Subscription,
             >(&crate::descriptor::SUBSCRIPTIONS[0usize], self.params)
             .await
     }
@@ -189,9 +189,9 @@ impl SubscriptionsCreateRequest {
     }
 }
 impl ::std::future::IntoFuture for SubscriptionsCreateRequest {
-    type Output = Result<SubscriptionsRecord>;
+    type Output = Result<Subscription>;
     type IntoFuture = ::std::pin::Pin<
-        Box<dyn ::std::future::Future<Output = Result<SubscriptionsRecord>> + Send>,
+        Box<dyn ::std::future::Future<Output = Result<Subscription>> + Send>,
     >;
     fn into_future(self) -> Self::IntoFuture {
         Box::pin(self.send())
@@ -392,10 +392,10 @@ impl SubscriptionsUpdateRequest {
         self
     }
     /// Send the request.
-    pub async fn send(self) -> Result<SubscriptionsRecord> {
+    pub async fn send(self) -> Result<Subscription> {
         self.client
             .call_record::<
-                SubscriptionsRecord,
+                Subscription,
             >(&crate::descriptor::SUBSCRIPTIONS[2usize], self.params)
             .await
     }
@@ -405,9 +405,9 @@ impl SubscriptionsUpdateRequest {
     }
 }
 impl ::std::future::IntoFuture for SubscriptionsUpdateRequest {
-    type Output = Result<SubscriptionsRecord>;
+    type Output = Result<Subscription>;
     type IntoFuture = ::std::pin::Pin<
-        Box<dyn ::std::future::Future<Output = Result<SubscriptionsRecord>> + Send>,
+        Box<dyn ::std::future::Future<Output = Result<Subscription>> + Send>,
     >;
     fn into_future(self) -> Self::IntoFuture {
         Box::pin(self.send())
@@ -422,10 +422,10 @@ pub struct SubscriptionsDeleteRequest {
 }
 impl SubscriptionsDeleteRequest {
     /// Send the request.
-    pub async fn send(self) -> Result<SubscriptionsRecord> {
+    pub async fn send(self) -> Result<Subscription> {
         self.client
             .call_record::<
-                SubscriptionsRecord,
+                Subscription,
             >(&crate::descriptor::SUBSCRIPTIONS[3usize], self.params)
             .await
     }
@@ -435,9 +435,9 @@ impl SubscriptionsDeleteRequest {
     }
 }
 impl ::std::future::IntoFuture for SubscriptionsDeleteRequest {
-    type Output = Result<SubscriptionsRecord>;
+    type Output = Result<Subscription>;
     type IntoFuture = ::std::pin::Pin<
-        Box<dyn ::std::future::Future<Output = Result<SubscriptionsRecord>> + Send>,
+        Box<dyn ::std::future::Future<Output = Result<Subscription>> + Send>,
     >;
     fn into_future(self) -> Self::IntoFuture {
         Box::pin(self.send())
@@ -452,10 +452,10 @@ pub struct SubscriptionsGetRequest {
 }
 impl SubscriptionsGetRequest {
     /// Send the request.
-    pub async fn send(self) -> Result<SubscriptionsRecord> {
+    pub async fn send(self) -> Result<Subscription> {
         self.client
             .call_record::<
-                SubscriptionsRecord,
+                Subscription,
             >(&crate::descriptor::SUBSCRIPTIONS[4usize], self.params)
             .await
     }
@@ -465,9 +465,9 @@ impl SubscriptionsGetRequest {
     }
 }
 impl ::std::future::IntoFuture for SubscriptionsGetRequest {
-    type Output = Result<SubscriptionsRecord>;
+    type Output = Result<Subscription>;
     type IntoFuture = ::std::pin::Pin<
-        Box<dyn ::std::future::Future<Output = Result<SubscriptionsRecord>> + Send>,
+        Box<dyn ::std::future::Future<Output = Result<Subscription>> + Send>,
     >;
     fn into_future(self) -> Self::IntoFuture {
         Box::pin(self.send())
@@ -498,16 +498,16 @@ impl SubscriptionsSearchRequest {
     /// Send the request.
     pub async fn send(
         self,
-    ) -> Result<Page<SubscriptionsRecord2, SubscriptionsSearchMeta>> {
+    ) -> Result<Page<SubscriptionsRecord, SubscriptionsSearchMeta>> {
         self.client
             .call_list::<
-                SubscriptionsRecord2,
+                SubscriptionsRecord,
                 SubscriptionsSearchMeta,
             >(&crate::descriptor::SUBSCRIPTIONS[5usize], self.params)
             .await
     }
     /// Every page, lazily, following the operation's pagination.
-    pub fn pages(self) -> PageStream<SubscriptionsRecord2, SubscriptionsSearchMeta> {
+    pub fn pages(self) -> PageStream<SubscriptionsRecord, SubscriptionsSearchMeta> {
         self.client.pages(&crate::descriptor::SUBSCRIPTIONS[5usize], self.params)
     }
     /// The parameters collected so far (wire names).
@@ -516,178 +516,17 @@ impl SubscriptionsSearchRequest {
     }
 }
 impl ::std::future::IntoFuture for SubscriptionsSearchRequest {
-    type Output = Result<Page<SubscriptionsRecord2, SubscriptionsSearchMeta>>;
+    type Output = Result<Page<SubscriptionsRecord, SubscriptionsSearchMeta>>;
     type IntoFuture = ::std::pin::Pin<
         Box<
             dyn ::std::future::Future<
-                Output = Result<Page<SubscriptionsRecord2, SubscriptionsSearchMeta>>,
+                Output = Result<Page<SubscriptionsRecord, SubscriptionsSearchMeta>>,
             > + Send,
         >,
     >;
     fn into_future(self) -> Self::IntoFuture {
         Box::pin(self.send())
     }
-}
-/// The `SubscriptionsRecord` object.
-#[derive(
-    Debug,
-    Clone,
-    Default,
-    airbyte_agent_runtime::serde::Deserialize,
-    airbyte_agent_runtime::serde::Serialize
-)]
-#[serde(crate = "airbyte_agent_runtime::serde", default)]
-pub struct SubscriptionsRecord {
-    /// Unique identifier of this subscription.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub id: Option<String>,
-    /// Type tag naming the kind of Stripe object.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub object: Option<SubscriptionObject>,
-    /// Connect application that created the subscription, if any.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub application: Option<String>,
-    /// Application fee percent (numeric).
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub application_fee_percent: Option<f64>,
-    /// Object describing the automatic tax.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub automatic_tax: Option<SubscriptionAutomaticTax>,
-    /// Billing cycle anchor, as a Unix timestamp in seconds.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub billing_cycle_anchor: Option<i64>,
-    /// Object describing the billing cycle anchor config.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub billing_cycle_anchor_config: Option<SubscriptionBillingCycleAnchorConfig>,
-    /// Object describing the billing mode.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub billing_mode: Option<SubscriptionBillingMode>,
-    /// Object describing the billing thresholds.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub billing_thresholds: Option<SubscriptionBillingThresholds>,
-    /// Cancel at, as a Unix timestamp in seconds.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub cancel_at: Option<i64>,
-    /// Whether the subscription stops at the end of the current period.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub cancel_at_period_end: Option<bool>,
-    /// When the subscription was cancelled, as a Unix timestamp.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub canceled_at: Option<i64>,
-    /// Object describing the cancellation details.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub cancellation_details: Option<SubscriptionCancellationDetails>,
-    /// Whether Stripe charges automatically or emails an invoice.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub collection_method: Option<SubscriptionCollectionMethod>,
-    /// When the subscription was created, as a Unix timestamp.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub created: Option<i64>,
-    /// Currency, as a lowercase ISO 4217 code.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub currency: Option<String>,
-    /// ID of the customer involved, if any.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub customer: Option<String>,
-    /// Customer account of this subscription.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub customer_account: Option<String>,
-    /// Days the customer has to pay an emailed invoice.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub days_until_due: Option<i64>,
-    /// Payment method used when none is specified.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub default_payment_method: Option<String>,
-    /// Default source of this subscription.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub default_source: Option<String>,
-    /// Default tax rates (list).
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub default_tax_rates: Option<Vec<SubscriptionDefaultTaxRatesItem>>,
-    /// Free-text description kept on the subscription.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub description: Option<String>,
-    /// Discounts applied to the subscription.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub discounts: Option<Vec<String>>,
-    /// When the subscription ended, as a Unix timestamp.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub ended_at: Option<i64>,
-    /// Default settings for invoices of this customer.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub invoice_settings: Option<SubscriptionInvoiceSettings>,
-    /// Subscription items, one per price.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub items: Option<SubscriptionItems>,
-    /// Latest invoice of this subscription.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub latest_invoice: Option<String>,
-    /// True for live data, false for test data.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub livemode: Option<bool>,
-    /// Your own key/value pairs stored on the subscription.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub metadata: Option<::std::collections::BTreeMap<String, String>>,
-    /// Next pending invoice item invoice (numeric).
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub next_pending_invoice_item_invoice: Option<i64>,
-    /// Connected account the payment is made for, if any.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub on_behalf_of: Option<String>,
-    /// Object describing the pause collection.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub pause_collection: Option<SubscriptionPauseCollection>,
-    /// Object describing the payment settings.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub payment_settings: Option<SubscriptionPaymentSettings>,
-    /// Status the subscription is currently in.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub status: Option<SubscriptionStatus>,
-    /// Current period start, as a Unix timestamp in seconds.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub current_period_start: Option<i64>,
-    /// Current period end, as a Unix timestamp in seconds.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub current_period_end: Option<i64>,
-    /// When the subscription started, as a Unix timestamp.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub start_date: Option<i64>,
-    /// Start of the trial, as a Unix timestamp.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub trial_start: Option<i64>,
-    /// End of the trial, as a Unix timestamp.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub trial_end: Option<i64>,
-    /// Discount applied to the subscription, if any.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub discount: Option<Map<String, Value>>,
-    /// Object describing the plan.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub plan: Option<Map<String, Value>>,
-    /// Number of units.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub quantity: Option<i64>,
-    /// Schedule of this subscription.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub schedule: Option<String>,
-    /// Test clock the subscription is attached to, if any.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub test_clock: Option<String>,
-    /// Object describing the transfer data.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub transfer_data: Option<Map<String, Value>>,
-    /// Object describing the trial settings.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub trial_settings: Option<SubscriptionTrialSettings>,
-    /// Object describing the pending invoice item interval.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub pending_invoice_item_interval: Option<Map<String, Value>>,
-    /// Pending setup intent of this subscription.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub pending_setup_intent: Option<String>,
-    /// Object describing the pending update.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub pending_update: Option<Map<String, Value>>,
 }
 /// The `SubscriptionsListAutomaticTax` object.
 #[derive(
@@ -751,7 +590,7 @@ airbyte_agent_runtime::string_enum! {
     CreateProrations => "create_prorations", #[doc = " `none`"] None => "none", #[doc =
     " `always_invoice`"] AlwaysInvoice => "always_invoice" }
 }
-/// The `SubscriptionsRecord2` object.
+/// The `SubscriptionsRecord` object.
 #[derive(
     Debug,
     Clone,
@@ -760,7 +599,7 @@ airbyte_agent_runtime::string_enum! {
     airbyte_agent_runtime::serde::Serialize
 )]
 #[serde(crate = "airbyte_agent_runtime::serde", default)]
-pub struct SubscriptionsRecord2 {
+pub struct SubscriptionsRecord {
     /// `object`
     #[serde(skip_serializing_if = "Option::is_none")]
     pub object: Option<InvoicesRecord2Object>,

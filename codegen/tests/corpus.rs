@@ -1,0 +1,168 @@
+//! Every corpus spec (`../shared/airbyte-specs/{current,previous}`, beside the checkout) loads,
+//! yields a descriptor and emits parseable code; a few IR facts are checked.
+
+use std::path::{Path, PathBuf};
+
+use airbyte_agent_runtime::{BodyDescriptor, Pagination, ParamLocation, ParamStyle};
+
+fn corpus() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("../../shared/airbyte-specs")
+}
+
+fn spec(folder: &str, name: &str) -> PathBuf {
+    corpus().join(folder).join(name).join("connector.yaml")
+}
+
+#[test]
+fn all_corpus_specs_load_and_emit() {
+    let mut count = 0;
+    for folder in ["current", "previous"] {
+        let dir = corpus().join(folder);
+        let rd = std::fs::read_dir(&dir)
+            .unwrap_or_else(|e| panic!("corpus folder {}: {e}", dir.display()));
+        let mut names: Vec<_> = rd
+            .flatten()
+            .map(|e| e.path())
+            .filter(|p| p.join("connector.yaml").is_file())
+            .collect();
+        names.sort();
+        for p in names {
+            let file = p.join("connector.yaml");
+            let loaded = airbyte_agent_codegen::load(&file).unwrap_or_else(|e| panic!("{e}"));
+            let d = airbyte_agent_codegen::descriptor(&loaded.ir);
+            assert!(!d.entities.is_empty(), "{}: no entities", file.display());
+            for e in d.entities {
+                for o in e.operations {
+                    assert!(d.operation(e.name, o.action).is_some());
+                    for p in o.params {
+                        assert!(
+                            serde_json::from_str::<serde_json::Value>(p.schema).is_ok(),
+                            "param schema is JSON"
+                        );
+                    }
+                }
+            }
+            let opts = airbyte_agent_codegen::emit::EmitOptions::in_repo(&loaded.ir);
+            airbyte_agent_codegen::emit::emit_crate(&loaded.ir, &opts)
+                .unwrap_or_else(|e| panic!("{}: {e}", file.display()));
+            count += 1;
+        }
+    }
+    assert_eq!(count, 82, "expected 41 current + 41 previous specs");
+}
+
+#[test]
+fn stripe_facts() {
+    let l = airbyte_agent_codegen::load(&spec("current", "stripe")).unwrap();
+    let d = airbyte_agent_codegen::descriptor(&l.ir);
+    let list = d.operation("customers", "list").expect("customers.list");
+    let created = list
+        .params
+        .iter()
+        .find(|p| p.name == "created")
+        .expect("created param");
+    assert_eq!(created.style, ParamStyle::DeepObject);
+    assert_eq!(created.location, ParamLocation::Query);
+    assert!(matches!(
+        list.pagination,
+        Pagination::LastRecord {
+            param: "starting_after",
+            ..
+        }
+    ));
+    let create = d
+        .operation("customers", "create")
+        .expect("customers.create");
+    assert!(matches!(create.body, BodyDescriptor::Form));
+    assert!(
+        create
+            .params
+            .iter()
+            .any(|p| p.location == ParamLocation::Body && p.name == "email")
+    );
+    assert_eq!(l.ir.auth[0].type_name, "StripeAuthConfig");
+}
+
+#[test]
+fn github_has_graphql_bodies_and_relay_pagination() {
+    let l = airbyte_agent_codegen::load(&spec("current", "github")).unwrap();
+    let d = airbyte_agent_codegen::descriptor(&l.ir);
+    let ops: Vec<_> = d
+        .entities
+        .iter()
+        .flat_map(|e| e.operations.iter())
+        .collect();
+    let graphql = ops
+        .iter()
+        .filter(|o| matches!(o.body, BodyDescriptor::GraphQl(_)))
+        .count();
+    assert!(graphql >= 40, "github GraphQL operations: {graphql}");
+    assert!(
+        ops.iter()
+            .filter(|o| matches!(o.body, BodyDescriptor::GraphQl(_)))
+            .all(|o| o.path == "/graphql")
+    );
+    let relay = ops
+        .iter()
+        .filter(|o| matches!(o.pagination, Pagination::Relay { .. }))
+        .count();
+    assert!(relay >= 20, "relay pagination: {relay}");
+    assert_eq!(l.ir.auth.len(), 2);
+}
+
+#[test]
+fn known_defects_are_tolerated_with_warnings() {
+    let z = airbyte_agent_codegen::load(&spec("current", "zendesk-support")).unwrap();
+    assert!(z.warnings.iter().any(|w| {
+        w.message
+            .contains("duplicate operation for entity `ticket_audits`")
+    }));
+    let d = airbyte_agent_codegen::descriptor(&z.ir);
+    // Last declaration wins (matches the reference loader).
+    assert_eq!(
+        d.operation("ticket_audits", "list").unwrap().path,
+        "/tickets/{ticket_id}/audits.json"
+    );
+
+    let a = airbyte_agent_codegen::load(&spec("current", "asana")).unwrap();
+    assert!(
+        a.warnings
+            .iter()
+            .any(|w| w.path.ends_with("Task.properties.gid") && w.message.contains("misplaced"))
+    );
+
+    let j = airbyte_agent_codegen::load(&spec("current", "jira")).unwrap();
+    assert!(j.warnings.iter().any(|w| w.message.contains("nullable")));
+}
+
+#[test]
+fn auth_naming_follows_the_reference() {
+    let g = airbyte_agent_codegen::load(&spec("current", "gong")).unwrap();
+    let names: Vec<&str> = g.ir.auth.iter().map(|a| a.type_name.as_str()).collect();
+    assert!(
+        names.contains(&"GongAccessKeyAuthenticationAuthConfig"),
+        "{names:?}"
+    );
+    assert!(
+        names.contains(&"GongOauth20AuthenticationAuthConfig"),
+        "{names:?}"
+    );
+    assert_eq!(g.ir.auth_type, "GongAuthConfig");
+
+    let z = airbyte_agent_codegen::load(&spec("current", "zendesk-support")).unwrap();
+    let sub =
+        z.ir.server_variables
+            .iter()
+            .find(|v| v.name == "subdomain")
+            .unwrap();
+    assert!(
+        sub.required,
+        "placeholder default makes the variable required"
+    );
+    let s = airbyte_agent_codegen::load(&spec("current", "slack")).unwrap();
+    assert!(
+        airbyte_agent_codegen::descriptor(&s.ir)
+            .response_error_check
+            .is_some()
+    );
+}
