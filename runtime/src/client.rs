@@ -438,7 +438,11 @@ impl Client {
         .await
     }
 
-    fn prepare_params(&self, op: &'static OperationDescriptor, params: Params) -> Result<Params> {
+    pub(crate) fn prepare_params(
+        &self,
+        op: &'static OperationDescriptor,
+        params: Params,
+    ) -> Result<Params> {
         let params = validate::normalize(op, params)?;
         let d = self.inner.descriptor;
         let config = self.inner.config.read().map_err(|_| poisoned())?;
@@ -682,7 +686,11 @@ impl Client {
                             .and_then(|v| v.to_str().ok())
                             .and_then(crate::retry::parse_retry_after);
                         let delay = policy.delay(attempt, ra);
-                        if start.elapsed() + delay <= policy.max_elapsed {
+                        if start
+                            .elapsed()
+                            .checked_add(delay)
+                            .is_some_and(|t| t <= policy.max_elapsed)
+                        {
                             tracing::debug!(
                                 status,
                                 attempt,
@@ -703,7 +711,11 @@ impl Client {
                     let retryable = e.is_timeout() || e.is_connect() || e.is_request();
                     if retryable && safe && !last {
                         let delay = policy.backoff(attempt);
-                        if start.elapsed() + delay <= policy.max_elapsed {
+                        if start
+                            .elapsed()
+                            .checked_add(delay)
+                            .is_some_and(|t| t <= policy.max_elapsed)
+                        {
                             tracing::debug!(attempt, "retrying after transport error");
                             tokio::time::sleep(delay).await;
                             attempt += 1;

@@ -333,7 +333,7 @@ where
         let result: Result<(ExecuteResult, Params)> = if st.first {
             st.first = false;
             let raw = st.initial.take().unwrap_or_default();
-            match crate::validate::normalize(st.op, raw) {
+            match st.client.prepare_params(st.op, raw) {
                 Ok(p) => st.client.call_prepared(st.op, &p).await.map(|r| (r, p)),
                 Err(e) => Err(e),
             }
