@@ -1,0 +1,9 @@
+use airbyte_agent_stripe::{StripeAuthConfig, StripeConnector};
+
+async fn run(stripe: StripeConnector) {
+    let _ = stripe.customers().list().limit("ten").await;
+}
+
+fn main() {
+    let _ = run(StripeConnector::new(StripeAuthConfig::new("sk_test")).unwrap());
+}
