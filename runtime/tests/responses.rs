@@ -189,6 +189,22 @@ async fn filter_fails_closed_and_transform() {
             {"customer_id": "2", "urn": "urn:li:x:customers/2"}
         ])
     );
+    // Object records keep their fields and gain the transformed ones.
+    static MERGED: OperationDescriptor = OperationDescriptor {
+        response: ResponseDescriptor {
+            record_extractor: Some("$.elements"),
+            record_transform: &[("account_urn", "urn:li:sponsoredAccount:{{ record.id }}")],
+            ..RESPONSE
+        },
+        ..op("accounts", "list", ActionKind::List, Method::Get, "/a")
+    };
+    let r = run(&MERGED, json!({"elements": [{"id": 5, "name": "n"}]}))
+        .await
+        .unwrap();
+    assert_eq!(
+        r.data,
+        json!([{"id": 5, "name": "n", "account_urn": "urn:li:sponsoredAccount:5"}])
+    );
 }
 
 async fn status_error(status: u16, body: Value, headers: &[(&str, &str)]) -> Error {

@@ -1,0 +1,419 @@
+//! HTTP transport to Airbyte's API: application token, common headers, retries, 401 re-token,
+//! error mapping with secret redaction.
+
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use reqwest::header::{HeaderMap, HeaderName, HeaderValue};
+use secrecy::{ExposeSecret, SecretString};
+use serde_json::Value;
+
+use super::config::ResolvedAuth;
+use super::error::HostedError;
+use super::token::{Token, TokenSlot, slot_for};
+use crate::error::{Error, HttpErrorDetails, Result};
+use crate::response::Headers;
+use crate::retry::RetryPolicy;
+
+/// Value of the `X-ADP-Agent-SDK` header (the platform identifies agent SDK traffic by it).
+pub const AGENT_SDK_HEADER_VALUE: &str = "airbyte-agent-sdk";
+const TOKEN_PATH: &str = "/api/v1/account/applications/token";
+
+/// HTTP method of a platform call.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Verb {
+    Get,
+    Post,
+    Put,
+    Delete,
+}
+
+impl Verb {
+    fn as_str(self) -> &'static str {
+        match self {
+            Verb::Get => "GET",
+            Verb::Post => "POST",
+            Verb::Put => "PUT",
+            Verb::Delete => "DELETE",
+        }
+    }
+    fn reqwest(self) -> reqwest::Method {
+        match self {
+            Verb::Get => reqwest::Method::GET,
+            Verb::Post => reqwest::Method::POST,
+            Verb::Put => reqwest::Method::PUT,
+            Verb::Delete => reqwest::Method::DELETE,
+        }
+    }
+}
+
+/// A platform call.
+pub(crate) struct Call<'a> {
+    pub verb: Verb,
+    pub path: &'a str,
+    pub query: Vec<(&'a str, String)>,
+    pub body: Option<&'a Value>,
+    /// Whether 5xx/timeouts may be retried (429 always is).
+    pub idempotent: bool,
+}
+
+impl<'a> Call<'a> {
+    pub(crate) fn get(path: &'a str) -> Self {
+        Call {
+            verb: Verb::Get,
+            path,
+            query: Vec::new(),
+            body: None,
+            idempotent: true,
+        }
+    }
+    pub(crate) fn post(path: &'a str, body: &'a Value) -> Self {
+        Call {
+            verb: Verb::Post,
+            path,
+            query: Vec::new(),
+            body: Some(body),
+            idempotent: false,
+        }
+    }
+    pub(crate) fn query(mut self, k: &'a str, v: impl Into<String>) -> Self {
+        self.query.push((k, v.into()));
+        self
+    }
+}
+
+/// Shared transport: one per hosted client / platform client; the token cache is process-wide.
+pub(crate) struct Transport {
+    http: reqwest::Client,
+    pub(crate) auth: ResolvedAuth,
+    token: Arc<TokenSlot>,
+    retry: RetryPolicy,
+}
+
+impl std::fmt::Debug for Transport {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Transport")
+            .field("auth", &self.auth)
+            .finish_non_exhaustive()
+    }
+}
+
+impl Transport {
+    pub(crate) fn new(
+        auth: ResolvedAuth,
+        timeout: Duration,
+        connect_timeout: Duration,
+        retry: RetryPolicy,
+    ) -> Result<Self> {
+        let http = crate::client::http_client(timeout, connect_timeout)?;
+        let token = slot_for(&auth);
+        Ok(Transport {
+            http,
+            auth,
+            token,
+            retry,
+        })
+    }
+
+    pub(crate) fn retry_policy(&self) -> &RetryPolicy {
+        &self.retry
+    }
+
+    /// Number of application tokens this credential set fetched in this process.
+    pub(crate) fn token_fetches(&self) -> u64 {
+        self.token.fetch_count()
+    }
+
+    /// A valid application token (cached, single flight).
+    pub(crate) async fn token(&self) -> Result<Token> {
+        self.token.get(|| self.fetch_token()).await
+    }
+
+    fn url(&self, path: &str) -> String {
+        format!("{}{}", self.auth.base_url, path)
+    }
+
+    fn base_headers(&self) -> Result<HeaderMap> {
+        let mut h = HeaderMap::new();
+        h.insert(
+            HeaderName::from_static("x-adp-agent-sdk"),
+            HeaderValue::from_static(AGENT_SDK_HEADER_VALUE),
+        );
+        h.insert(
+            reqwest::header::USER_AGENT,
+            HeaderValue::from_static(concat!("airbyte-agent-rs/", env!("CARGO_PKG_VERSION"))),
+        );
+        h.insert(
+            reqwest::header::ACCEPT,
+            HeaderValue::from_static("application/json"),
+        );
+        if let Some(org) = &self.auth.organization_id {
+            let v = HeaderValue::from_str(org).map_err(|_| {
+                Error::Config("organization id contains characters not allowed in a header".into())
+            })?;
+            h.insert(HeaderName::from_static("x-organization-id"), v);
+        }
+        Ok(h)
+    }
+
+    async fn fetch_token(&self) -> Result<(SecretString, Option<Duration>)> {
+        let body = serde_json::json!({
+            "client_id": self.auth.client_id,
+            "client_secret": self.auth.client_secret.expose_secret(),
+        });
+        let call = Call {
+            verb: Verb::Post,
+            path: TOKEN_PATH,
+            query: Vec::new(),
+            body: Some(&body),
+            // Asking for a token twice is harmless.
+            idempotent: true,
+        };
+        let (status, headers, bytes) = self.send_with_retries(&call, None).await?;
+        if status >= 400 {
+            let mut e = self.error(&call, status, &headers, &bytes);
+            if let Some(d) = details_mut(&mut e) {
+                d.message = format!(
+                    "Airbyte rejected the application credentials of client id `{}`: {}",
+                    self.auth.client_id, d.message
+                );
+            }
+            return Err(e);
+        }
+        let v: Value = serde_json::from_slice(&bytes).map_err(|e| {
+            unexpected(&call, format!("token response is not JSON ({e})"))
+        })?;
+        let token = v
+            .get("access_token")
+            .or_else(|| v.get("token"))
+            .and_then(Value::as_str)
+            .filter(|t| !t.is_empty())
+            .ok_or_else(|| unexpected(&call, "token response has no `access_token`".into()))?;
+        let ttl = v.get("expires_in").and_then(|e| match e {
+            Value::Number(n) => n.as_f64(),
+            Value::String(s) => s.trim().parse::<f64>().ok(),
+            _ => None,
+        });
+        let ttl = ttl
+            .filter(|s| s.is_finite() && *s >= 0.0)
+            .map(|s| Duration::from_secs_f64(s.min(1.0e7)));
+        Ok((SecretString::from(token.to_string()), ttl))
+    }
+
+    /// Run a call with the application token; on 401 the token is re-fetched once and the call
+    /// replayed. Returns the parsed JSON body (`null` for empty bodies).
+    pub(crate) async fn json(&self, call: &Call<'_>) -> Result<Value> {
+        let (status, headers, bytes) = self.send_authed(call).await?;
+        if status >= 400 {
+            return Err(self.error(call, status, &headers, &bytes));
+        }
+        if bytes.iter().all(u8::is_ascii_whitespace) {
+            return Ok(Value::Null);
+        }
+        serde_json::from_slice(&bytes)
+            .map_err(|e| unexpected(call, format!("response is not JSON ({e})")))
+    }
+
+    async fn send_authed(&self, call: &Call<'_>) -> Result<(u16, Headers, bytes::Bytes)> {
+        let token = self.token().await?;
+        let r = self.send_with_retries(call, Some(&token.value)).await?;
+        if r.0 != 401 {
+            return Ok(r);
+        }
+        tracing::debug!(path = call.path, "application token rejected; fetching a new one");
+        self.token.invalidate(token.generation);
+        let token = self.token().await?;
+        self.send_with_retries(call, Some(&token.value)).await
+    }
+
+    async fn send_with_retries(
+        &self,
+        call: &Call<'_>,
+        bearer: Option<&SecretString>,
+    ) -> Result<(u16, Headers, bytes::Bytes)> {
+        let policy = &self.retry;
+        let start = Instant::now();
+        let mut attempt: u32 = 0;
+        let mut url = reqwest::Url::parse(&self.url(call.path))
+            .map_err(|e| Error::Config(format!("invalid Airbyte API URL ({e})")))?;
+        if !call.query.is_empty() {
+            url.query_pairs_mut()
+                .extend_pairs(call.query.iter().map(|(k, v)| (*k, v.as_str())));
+        }
+        loop {
+            let mut headers = self.base_headers()?;
+            if let Some(t) = bearer {
+                let mut v = HeaderValue::from_str(&format!("Bearer {}", t.expose_secret()))
+                    .map_err(|_| Error::Config("application token is not a valid header".into()))?;
+                v.set_sensitive(true);
+                headers.insert(reqwest::header::AUTHORIZATION, v);
+            }
+            let mut rb = self
+                .http
+                .request(call.verb.reqwest(), url.clone())
+                .headers(headers);
+            if let Some(b) = call.body {
+                let bytes = serde_json::to_vec(b)
+                    .map_err(|e| Error::Config(format!("cannot encode request body ({e})")))?;
+                rb = rb
+                    .header(reqwest::header::CONTENT_TYPE, "application/json")
+                    .body(bytes);
+            }
+            let last = attempt + 1 >= policy.max_attempts;
+            match rb.send().await {
+                Ok(resp) => {
+                    let status = resp.status().as_u16();
+                    let retryable =
+                        policy.statuses.contains(&status) && (status == 429 || call.idempotent);
+                    if retryable && !last {
+                        let ra = resp
+                            .headers()
+                            .get(reqwest::header::RETRY_AFTER)
+                            .and_then(|v| v.to_str().ok())
+                            .and_then(crate::retry::parse_retry_after);
+                        let delay = policy.delay(attempt, ra);
+                        if start.elapsed() + delay <= policy.max_elapsed {
+                            tracing::debug!(status, attempt, path = call.path, "retrying Airbyte API call");
+                            drop(resp);
+                            tokio::time::sleep(delay).await;
+                            attempt += 1;
+                            continue;
+                        }
+                    }
+                    let headers = Headers::from_reqwest(resp.headers());
+                    let bytes = resp.bytes().await.map_err(send_error)?;
+                    return Ok((status, headers, bytes));
+                }
+                Err(e) => {
+                    let safe = call.idempotent || e.is_connect();
+                    let retryable = e.is_timeout() || e.is_connect() || e.is_request();
+                    if retryable && safe && !last {
+                        let delay = policy.backoff(attempt);
+                        if start.elapsed() + delay <= policy.max_elapsed {
+                            tokio::time::sleep(delay).await;
+                            attempt += 1;
+                            continue;
+                        }
+                    }
+                    return Err(send_error(e));
+                }
+            }
+        }
+    }
+
+    /// Map an error response; the client secret never survives into the message.
+    fn error(&self, call: &Call<'_>, status: u16, headers: &Headers, body: &[u8]) -> Error {
+        let mut e = crate::response::status_error(status, headers, body);
+        if let Some(d) = details_mut(&mut e) {
+            if let Some(detail) = detail_message(body) {
+                d.message = detail;
+            }
+            let secret = self.auth.client_secret.expose_secret();
+            if secret.len() >= 4 {
+                d.message = d.message.replace(secret, "[REDACTED]");
+            }
+            d.message = format!("{} ({} {})", d.message, call.verb.as_str(), call.path);
+        }
+        e
+    }
+}
+
+/// `{detail: ...}` bodies (FastAPI style), which the generic extraction leaves as raw JSON.
+fn detail_message(body: &[u8]) -> Option<String> {
+    let v: Value = serde_json::from_slice(body).ok()?;
+    if v.get("errors").is_some() || v.get("message").is_some() || v.get("error").is_some() {
+        return None;
+    }
+    match v.get("detail")? {
+        Value::String(s) => Some(s.clone()),
+        Value::Array(items) => {
+            let msgs: Vec<String> = items
+                .iter()
+                .map(|i| match i.get("msg").and_then(Value::as_str) {
+                    Some(m) => {
+                        let loc = i
+                            .get("loc")
+                            .and_then(Value::as_array)
+                            .map(|l| {
+                                l.iter()
+                                    .map(|x| match x {
+                                        Value::String(s) => s.clone(),
+                                        other => other.to_string(),
+                                    })
+                                    .collect::<Vec<_>>()
+                                    .join(".")
+                            })
+                            .unwrap_or_default();
+                        if loc.is_empty() {
+                            m.to_string()
+                        } else {
+                            format!("{loc}: {m}")
+                        }
+                    }
+                    None => i.to_string(),
+                })
+                .collect();
+            Some(msgs.join("; "))
+        }
+        other => Some(other.to_string()),
+    }
+}
+
+pub(crate) fn details_mut(e: &mut Error) -> Option<&mut HttpErrorDetails> {
+    match e {
+        Error::Auth(d)
+        | Error::NotFound(d)
+        | Error::Validation(d)
+        | Error::Service(d)
+        | Error::Api(d) => Some(d),
+        Error::RateLimited { details, .. } => Some(details),
+        _ => None,
+    }
+}
+
+pub(crate) fn unexpected(call: &Call<'_>, message: String) -> Error {
+    HostedError::UnexpectedResponse {
+        endpoint: format!("{} {}", call.verb.as_str(), call.path),
+        message,
+    }
+    .into()
+}
+
+fn send_error(e: reqwest::Error) -> Error {
+    let timeout = e.is_timeout();
+    let e = e.without_url();
+    let mut msg = e.to_string();
+    let mut src = std::error::Error::source(&e);
+    while let Some(s) = src {
+        msg.push_str(": ");
+        msg.push_str(&s.to_string());
+        src = s.source();
+    }
+    if timeout {
+        Error::Timeout { message: msg }
+    } else {
+        Error::Network {
+            message: format!("Airbyte API unreachable: {msg}"),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn detail_bodies() {
+        assert_eq!(
+            detail_message(br#"{"detail":"Workspace not found"}"#).as_deref(),
+            Some("Workspace not found")
+        );
+        assert_eq!(
+            detail_message(br#"{"detail":[{"loc":["body","name"],"msg":"field required"}]}"#)
+                .as_deref(),
+            Some("body.name: field required")
+        );
+        assert_eq!(detail_message(br#"{"message":"x","detail":"y"}"#), None);
+        assert_eq!(detail_message(b"not json"), None);
+    }
+}
