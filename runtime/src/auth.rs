@@ -83,21 +83,6 @@ impl fmt::Debug for AuthState {
     }
 }
 
-/// Parameter names of a scheme when the spec has no explicit mapping.
-fn default_params(kind: &AuthKind) -> &'static [&'static str] {
-    match kind {
-        AuthKind::Bearer => &["token"],
-        AuthKind::Basic => &["username", "password"],
-        AuthKind::ApiKeyHeader { .. } | AuthKind::ApiKeyQuery { .. } => &["api_key"],
-        _ => &[
-            "access_token",
-            "refresh_token",
-            "client_id",
-            "client_secret",
-        ],
-    }
-}
-
 impl AuthState {
     pub(crate) fn new(
         descriptor: &'static ConnectorDescriptor,
@@ -201,8 +186,8 @@ impl AuthState {
 
     /// Whether a 401 can be answered with a refresh.
     pub(crate) fn can_refresh(&self, refresh_url_override: Option<&str>) -> bool {
-        match self.scheme.map(|s| &s.kind) {
-            Some(AuthKind::OAuth2(o)) => {
+        match self.scheme.and_then(|s| s.kind.oauth2()) {
+            Some(o) => {
                 (o.refresh_url.is_some() || refresh_url_override.is_some())
                     && self.has_param("refresh_token")
             }
@@ -212,7 +197,7 @@ impl AuthState {
 
     /// Whether the first request must be preceded by a refresh (no access token yet).
     pub(crate) fn needs_proactive_refresh(&self) -> bool {
-        matches!(self.scheme.map(|s| &s.kind), Some(AuthKind::OAuth2(_)))
+        self.scheme.and_then(|s| s.kind.oauth2()).is_some()
             && !self.proactive_done.load(Ordering::SeqCst)
             && !self.has_param("access_token")
             && self.has_param("refresh_token")
@@ -234,7 +219,6 @@ impl AuthState {
                 request_id: None,
             })
         };
-        let _ = default_params(&scheme.kind);
         match &scheme.kind {
             AuthKind::Bearer => {
                 let t = get("token").ok_or_else(|| missing("token"))?;
@@ -266,7 +250,7 @@ impl AuthState {
                 let k = get("api_key").ok_or_else(|| missing("api_key"))?;
                 parts.query.push(((*name).to_string(), k));
             }
-            AuthKind::OAuth2(_) => {
+            AuthKind::OAuth2(_) | AuthKind::OAuth2Header { .. } => {
                 let t = get("access_token").filter(|t| !t.is_empty()).ok_or_else(|| {
                     if p.contains_key("refresh_token") {
                         Error::Auth(HttpErrorDetails {
@@ -282,9 +266,20 @@ impl AuthState {
                         missing("access_token")
                     }
                 })?;
+                let (name, value) = match &scheme.kind {
+                    AuthKind::OAuth2Header { header, prefix, .. } => (
+                        (*header).to_string(),
+                        if prefix.is_empty() {
+                            t
+                        } else {
+                            format!("{prefix} {t}")
+                        },
+                    ),
+                    _ => ("Authorization".to_string(), format!("Bearer {t}")),
+                };
                 parts.headers.push(AuthHeader {
-                    name: "Authorization".into(),
-                    value: format!("Bearer {t}"),
+                    name,
+                    value,
                     sensitive: true,
                 });
             }
@@ -314,7 +309,7 @@ impl AuthState {
         if self.generation() != seen_generation {
             return Ok(());
         }
-        let Some(AuthKind::OAuth2(o)) = self.scheme.map(|s| &s.kind) else {
+        let Some(o) = self.scheme.and_then(|s| s.kind.oauth2()) else {
             return Err(Error::Config(
                 "auth scheme does not support token refresh".into(),
             ));

@@ -86,6 +86,26 @@ pub enum AuthKind {
     },
     /// OAuth2 access token as a bearer header, optionally refreshed.
     OAuth2(OAuth2Descriptor),
+    /// OAuth2 access token sent in a custom header instead of `Authorization: Bearer`
+    /// (`x-airbyte-token-refresh: {header, prefix}`, e.g. Shopify's `X-Shopify-Access-Token`).
+    OAuth2Header {
+        /// OAuth2 details (refresh works as for [`AuthKind::OAuth2`]).
+        oauth: OAuth2Descriptor,
+        /// Header carrying the token.
+        header: &'static str,
+        /// Text before the token, joined with a space; empty sends the raw token.
+        prefix: &'static str,
+    },
+}
+
+impl AuthKind {
+    /// The OAuth2 details of OAuth2 kinds.
+    pub fn oauth2(&self) -> Option<&OAuth2Descriptor> {
+        match self {
+            AuthKind::OAuth2(o) | AuthKind::OAuth2Header { oauth: o, .. } => Some(o),
+            _ => None,
+        }
+    }
 }
 
 /// OAuth2 details of an auth option.
@@ -357,8 +377,12 @@ pub struct ConfigInject {
 pub enum BodyDescriptor {
     /// No body.
     None,
-    /// JSON object built from the `Body` params.
+    /// JSON object built from the `Body` params. A `Body` param named `*` marks an open schema
+    /// (`additionalProperties`): undeclared caller params then become body fields too.
     Json,
+    /// A JSON array holding one object built from the `Body` params (array-typed request
+    /// schemas whose item fields are exposed as params, e.g. HubSpot association labels).
+    JsonArray,
     /// `application/x-www-form-urlencoded` with bracket flattening.
     Form,
     /// `multipart/related`: JSON metadata plus a base64-supplied file part.

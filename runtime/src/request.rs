@@ -69,6 +69,11 @@ pub(crate) fn render_base_url(
     Ok(out.trim_end_matches('/').to_string())
 }
 
+/// The `*` body param marking an open (`additionalProperties`) body schema.
+pub(crate) fn is_open_body(p: &ParamDescriptor) -> bool {
+    p.name == "*" && p.location == ParamLocation::Body
+}
+
 fn param_value<'a>(params: &'a Params, p: &ParamDescriptor) -> Option<&'a Value> {
     params.get(p.name).filter(|v| !v.is_null())
 }
@@ -193,6 +198,19 @@ pub(crate) fn build(
                 })
             }
         }
+        BodyDescriptor::JsonArray => {
+            let obj = body_object(op, params, None, config);
+            if obj.is_empty() {
+                None
+            } else {
+                Some(Body {
+                    content_type: "application/json".into(),
+                    bytes: Value::Array(vec![Value::Object(obj.into_iter().collect())])
+                        .to_string()
+                        .into(),
+                })
+            }
+        }
         BodyDescriptor::Form => {
             let obj = body_object(op, params, None, config);
             let mut pairs = Vec::new();
@@ -304,6 +322,17 @@ fn body_object(
             .or_else(|| default_value(p));
         if let Some(v) = v {
             obj.push((p.name.to_string(), v));
+        }
+    }
+    // Open schema: undeclared params are body fields too.
+    if op.params.iter().any(is_open_body) {
+        for (k, v) in params {
+            if !v.is_null()
+                && !op.params.iter().any(|p| p.name == k.as_str())
+                && !obj.iter().any(|(n, _)| n == k)
+            {
+                obj.push((k.clone(), v.clone()));
+            }
         }
     }
     obj

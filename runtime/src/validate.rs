@@ -134,7 +134,9 @@ pub(crate) fn normalize(op: &'static OperationDescriptor, params: Params) -> Res
             }
             check_enum(op, p, &value)?;
             out.insert(p.name.to_string(), value);
-        } else if specials.contains(&key.as_str()) {
+        } else if specials.contains(&key.as_str())
+            || op.params.iter().any(crate::request::is_open_body)
+        {
             out.insert(key, value);
         } else {
             let mut available: Vec<&'static str> = op.params.iter().map(|p| p.name).collect();

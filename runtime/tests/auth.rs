@@ -625,3 +625,41 @@ async fn no_credentials_to_foreign_hosts() {
     assert!(cdn_req.headers.get("authorization").is_none());
     assert_eq!(cdn_req.headers.get("accept").unwrap(), "*/*");
 }
+
+static SHOPIFY_SCHEMES: &[AuthSchemeDescriptor] = &[AuthSchemeDescriptor {
+    fields: &[field("access_token", true)],
+    ..scheme(
+        "shopifyOAuth",
+        AuthKind::OAuth2Header {
+            oauth: OAuth2Descriptor {
+                refresh_url: None,
+                authorization_url: None,
+                token_url: None,
+                client_auth: TokenClientAuth::Body,
+                body_format: TokenBodyFormat::Form,
+                token_extract: &[],
+            },
+            header: "X-Shopify-Access-Token",
+            prefix: "",
+        },
+    )
+}];
+static SHOPIFY_CONN: ConnectorDescriptor = connector(SHOPIFY_SCHEMES, ENTITIES);
+
+#[tokio::test]
+async fn oauth_token_in_custom_header() {
+    let server = ok_server().await;
+    let c = client(
+        &SHOPIFY_CONN,
+        Credentials::new("shopifyOAuth").set("access_token", "shpat_x".to_string()),
+        &server.uri(),
+    );
+    c.execute("me", "get", json!({})).await.unwrap();
+    assert_eq!(
+        auth_header(&server, "x-shopify-access-token")
+            .await
+            .as_deref(),
+        Some("shpat_x")
+    );
+    assert!(auth_header(&server, "authorization").await.is_none());
+}

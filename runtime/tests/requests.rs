@@ -517,3 +517,59 @@ async fn server_variables_render_the_base_url() {
         "{e}"
     );
 }
+
+#[tokio::test]
+async fn json_array_and_open_bodies() {
+    static ARRAY: OperationDescriptor = OperationDescriptor {
+        params: &[
+            path("id"),
+            body("associationCategory", ValueKind::String),
+            body("associationTypeId", ValueKind::Integer),
+        ],
+        body: BodyDescriptor::JsonArray,
+        ..op(
+            "associations",
+            "create",
+            ActionKind::Create,
+            Method::Put,
+            "/assoc/{id}",
+        )
+    };
+    static OPEN: OperationDescriptor = OperationDescriptor {
+        params: &[path("id"), body("*", ValueKind::Any)],
+        body: BodyDescriptor::Json,
+        ..op(
+            "sobjects",
+            "update",
+            ActionKind::Update,
+            Method::Patch,
+            "/sobjects/{id}",
+        )
+    };
+    let s = server().await;
+    let c = conn_client(&s.uri());
+    c.call(
+        &ARRAY,
+        params(
+            json!({"id": "1", "association_category": "HUBSPOT_DEFINED", "association_type_id": 3}),
+        ),
+    )
+    .await
+    .unwrap();
+    let body: Value = serde_json::from_slice(&last(&s).await.body).unwrap();
+    assert_eq!(
+        body,
+        json!([{"associationCategory": "HUBSPOT_DEFINED", "associationTypeId": 3}])
+    );
+    // Undeclared params become fields of an open body; path params stay in the path.
+    c.call(
+        &OPEN,
+        params(json!({"id": "a1", "Name": "Acme", "Amount__c": 5})),
+    )
+    .await
+    .unwrap();
+    let r = last(&s).await;
+    assert_eq!(r.url.path(), "/sobjects/a1");
+    let body: Value = serde_json::from_slice(&r.body).unwrap();
+    assert_eq!(body, json!({"Name": "Acme", "Amount__c": 5}));
+}

@@ -1,0 +1,292 @@
+//! Hosted mode: run operations through Airbyte's API with credentials stored in Airbyte Cloud,
+//! plus the platform API (workspaces, connectors, OAuth, templates, scoped tokens).
+//!
+//! A hosted [`Client`] has the same typed surface as a direct one (`call`, `call_record`,
+//! `call_list`, `pages`, `execute`): every operation is posted to
+//! `POST /api/v1/integrations/connectors/{id}/execute` and the result is decoded into the same
+//! typed records. The connector id is given or looked up once by workspace and definition id.
+//!
+//! ```no_run
+//! # async fn demo(descriptor: &'static airbyte_agent_runtime::ConnectorDescriptor) -> airbyte_agent_runtime::Result<()> {
+//! use airbyte_agent_runtime::{Client, hosted::AirbyteAuthConfig};
+//! let client = Client::hosted(descriptor, AirbyteAuthConfig::from_env().workspace_name("acme")).build()?;
+//! let page = client.execute("customers", "list", serde_json::json!({"limit": 5})).await?;
+//! # Ok(()) }
+//! ```
+//!
+//! Tokens: one application token per credential set and process, shared by every client,
+//! fetched by a single task at a time, refreshed before it expires and re-fetched once when the
+//! API answers 401. Retries follow the client's [`RetryPolicy`] (429 always; 5xx only for
+//! operations whose HTTP method is idempotent).
+
+mod config;
+mod error;
+mod execute;
+mod platform;
+mod token;
+mod transport;
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use serde::Deserialize;
+use serde::de::DeserializeOwned;
+use serde_json::{Map, Value};
+
+pub use config::{
+    AirbyteAuthConfig, DEFAULT_API_BASE, DEFAULT_WORKSPACE, ENV_API_HOST, ENV_CLIENT_ID,
+    ENV_CLIENT_SECRET, ENV_ORGANIZATION_ID, ResolvedAuth, clear_configuration, configure,
+    parse_dotenv,
+};
+pub use error::HostedError;
+pub use platform::{
+    ConnectorInfo, CreateOptions, OAuthCallback, OAuthOptions, Platform, PlatformBuilder, Region,
+    ScopedToken, SourceTemplate, Workspace, WorkspaceInfo,
+};
+pub use transport::AGENT_SDK_HEADER_VALUE;
+
+pub(crate) use execute::Binding;
+use transport::Transport;
+
+use crate::descriptor::ConnectorDescriptor;
+use crate::error::{Error, Result};
+use crate::retry::RetryPolicy;
+use crate::{Client, DEFAULT_MAX_PAGES};
+
+/// Builder of a hosted-mode [`Client`] (see [`Client::hosted`]).
+#[must_use]
+pub struct HostedClientBuilder {
+    descriptor: &'static ConnectorDescriptor,
+    source: Source,
+    connector_id: Option<String>,
+    timeout: Duration,
+    connect_timeout: Duration,
+    retry: RetryPolicy,
+    max_pages: usize,
+}
+
+enum Source {
+    Config(Box<AirbyteAuthConfig>),
+    Transport(Arc<Transport>, String),
+}
+
+impl std::fmt::Debug for HostedClientBuilder {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("HostedClientBuilder")
+            .field("connector", &self.descriptor.name)
+            .field("connector_id", &self.connector_id)
+            .finish_non_exhaustive()
+    }
+}
+
+impl HostedClientBuilder {
+    pub(crate) fn from_transport(
+        descriptor: &'static ConnectorDescriptor,
+        transport: Arc<Transport>,
+        workspace_name: String,
+    ) -> Self {
+        HostedClientBuilder {
+            connector_id: None,
+            timeout: Duration::from_secs(300),
+            connect_timeout: Duration::from_secs(5),
+            retry: transport.retry_policy().clone(),
+            max_pages: DEFAULT_MAX_PAGES,
+            source: Source::Transport(transport, workspace_name),
+            descriptor,
+        }
+    }
+
+    /// Bind to a known connector id (no lookup).
+    pub fn connector_id(mut self, id: impl Into<String>) -> Self {
+        self.connector_id = Some(id.into());
+        self
+    }
+
+    /// Read timeout per request (default 300 s: the platform runs the provider call inside).
+    pub fn timeout(mut self, t: Duration) -> Self {
+        self.timeout = t;
+        self
+    }
+
+    /// Connect timeout (default 5 s).
+    pub fn connect_timeout(mut self, t: Duration) -> Self {
+        self.connect_timeout = t;
+        self
+    }
+
+    /// Retry policy for 429/5xx answers of the Airbyte API.
+    pub fn retry_policy(mut self, p: RetryPolicy) -> Self {
+        self.retry = p;
+        self
+    }
+
+    /// Page cap of [`Client::pages`].
+    pub fn max_pages(mut self, n: usize) -> Self {
+        self.max_pages = n.max(1);
+        self
+    }
+
+    /// Resolve credentials (a clear error, before any request, when they are missing) and
+    /// build. The connector id is looked up on the first call, or eagerly with
+    /// [`Client::hosted_connector_id`].
+    pub fn build(self) -> Result<Client> {
+        let (transport, workspace, config_id) = match self.source {
+            Source::Config(cfg) => {
+                let auth = cfg.resolve()?;
+                let ws = auth.workspace_name.clone();
+                let id = auth.connector_id.clone();
+                let t = Transport::new(auth, self.timeout, self.connect_timeout, self.retry.clone())?;
+                (Arc::new(t), ws, id)
+            }
+            Source::Transport(t, ws) => (t, ws, None),
+        };
+        let binding = Binding::new(transport, workspace, self.connector_id.or(config_id));
+        Ok(Client::from_hosted(
+            self.descriptor,
+            binding,
+            self.retry,
+            self.max_pages,
+        ))
+    }
+}
+
+impl Client {
+    /// A hosted-mode client for `descriptor`: operations run through Airbyte's API with the
+    /// credentials stored there.
+    pub fn hosted(
+        descriptor: &'static ConnectorDescriptor,
+        config: AirbyteAuthConfig,
+    ) -> HostedClientBuilder {
+        HostedClientBuilder {
+            descriptor,
+            connector_id: None,
+            timeout: Duration::from_secs(300),
+            connect_timeout: Duration::from_secs(5),
+            retry: RetryPolicy::default(),
+            max_pages: DEFAULT_MAX_PAGES,
+            source: Source::Config(Box::new(config)),
+        }
+    }
+
+    /// Whether this client runs in hosted mode.
+    pub fn is_hosted(&self) -> bool {
+        self.hosted_binding().is_some()
+    }
+
+    /// Hosted mode: the connector id, looking it up (once) by workspace and definition id.
+    pub async fn hosted_connector_id(&self) -> Result<String> {
+        let b = self.require_hosted("hosted_connector_id")?;
+        b.connector_id(self.descriptor()).await
+    }
+
+    /// Hosted mode: application tokens fetched so far for this client's credential set.
+    pub fn hosted_token_fetches(&self) -> Option<u64> {
+        self.hosted_binding().map(|b| b.transport.token_fetches())
+    }
+
+    /// Hosted mode: search the Airbyte context store of `entity`.
+    /// `query` is `{"filter": {...}, "sort": [...]}`.
+    pub async fn context_store_search<T: DeserializeOwned>(
+        &self,
+        entity: &str,
+        query: Value,
+        options: SearchOptions,
+    ) -> Result<ContextStoreSearch<T>> {
+        let b = self.require_hosted("context_store_search")?;
+        let mut params = Map::new();
+        params.insert("query".into(), query);
+        if let Some(l) = options.limit {
+            params.insert("limit".into(), l.into());
+        }
+        if let Some(c) = options.cursor {
+            params.insert("cursor".into(), c.into());
+        }
+        if let Some(f) = options.fields {
+            params.insert("fields".into(), f.into());
+        }
+        let (result, _) = b
+            .execute_raw(
+                self.descriptor(),
+                entity,
+                "context_store_search",
+                Value::Object(params),
+                true,
+            )
+            .await?;
+        serde_path_to_error::deserialize(result).map_err(|e| Error::Decode {
+            entity: entity.to_string(),
+            action: "context_store_search".into(),
+            path: e.path().to_string(),
+            message: e.into_inner().to_string(),
+        })
+    }
+
+    fn require_hosted(&self, what: &str) -> Result<&Binding> {
+        self.hosted_binding().ok_or_else(|| {
+            Error::Unsupported(format!(
+                "{what} is only available in hosted execution mode. Initialize the connector with an AirbyteAuthConfig to use this feature."
+            ))
+        })
+    }
+}
+
+/// Options of [`Client::context_store_search`].
+#[derive(Debug, Clone, Default)]
+#[non_exhaustive]
+pub struct SearchOptions {
+    /// Page size.
+    pub limit: Option<u64>,
+    /// Cursor from the previous page's meta.
+    pub cursor: Option<String>,
+    /// Fields to return.
+    pub fields: Option<Vec<String>>,
+}
+
+impl SearchOptions {
+    /// No options.
+    pub fn new() -> Self {
+        Self::default()
+    }
+    /// Set the page size.
+    pub fn limit(mut self, n: u64) -> Self {
+        self.limit = Some(n);
+        self
+    }
+    /// Continue after a cursor.
+    pub fn cursor(mut self, c: impl Into<String>) -> Self {
+        self.cursor = Some(c.into());
+        self
+    }
+    /// Select fields.
+    pub fn fields(mut self, f: impl IntoIterator<Item = impl Into<String>>) -> Self {
+        self.fields = Some(f.into_iter().map(Into::into).collect());
+        self
+    }
+}
+
+/// A page of context-store search results.
+#[derive(Debug, Clone, Deserialize, PartialEq)]
+#[non_exhaustive]
+pub struct ContextStoreSearch<T> {
+    /// Matching records.
+    #[serde(default = "Vec::new")]
+    pub data: Vec<T>,
+    /// Paging and timing.
+    #[serde(default)]
+    pub meta: SearchMeta,
+}
+
+/// Meta of a context-store search page.
+#[derive(Debug, Clone, Default, Deserialize, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct SearchMeta {
+    /// Whether more results exist.
+    #[serde(default)]
+    pub has_more: bool,
+    /// Cursor of the next page.
+    #[serde(default)]
+    pub cursor: Option<String>,
+    /// Server time in milliseconds.
+    #[serde(default)]
+    pub took_ms: Option<u64>,
+}
