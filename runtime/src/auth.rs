@@ -128,6 +128,17 @@ impl AuthState {
         })
     }
 
+    /// No credentials at all (hosted mode: the platform holds them).
+    pub(crate) fn none() -> Self {
+        AuthState {
+            scheme: None,
+            secrets: RwLock::new(BTreeMap::new()),
+            generation: AtomicU64::new(0),
+            refresh_lock: tokio::sync::Mutex::new(()),
+            proactive_done: std::sync::atomic::AtomicBool::new(true),
+        }
+    }
+
     pub(crate) fn generation(&self) -> u64 {
         self.generation.load(Ordering::SeqCst)
     }

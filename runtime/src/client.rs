@@ -125,7 +125,7 @@ impl ClientBuilder {
     }
 }
 
-fn http_client(timeout: Duration, connect_timeout: Duration) -> Result<reqwest::Client> {
+pub(crate) fn http_client(timeout: Duration, connect_timeout: Duration) -> Result<reqwest::Client> {
     let provider = Arc::new(rustls::crypto::ring::default_provider());
     let verifier = rustls_platform_verifier::Verifier::new(provider.clone())
         .map_err(|e| Error::Config(format!("cannot load TLS roots: {e}")))?;
@@ -150,11 +150,13 @@ fn http_client(timeout: Duration, connect_timeout: Duration) -> Result<reqwest::
         })
 }
 
-/// How calls are executed. Hosted mode (Airbyte's API) will add a variant here.
+/// How calls are executed.
 #[derive(Debug)]
 enum Mode {
     /// Requests go straight to the provider's API.
     Direct,
+    /// Operations run through Airbyte's hosted execute endpoint (`crate::hosted`).
+    Hosted(crate::hosted::Binding),
 }
 
 struct Inner {
@@ -232,6 +234,38 @@ fn origin(url: &str) -> Option<String> {
 }
 
 impl Client {
+    /// A hosted-mode client (built by `crate::hosted::HostedClientBuilder`).
+    pub(crate) fn from_hosted(
+        descriptor: &'static ConnectorDescriptor,
+        binding: crate::hosted::Binding,
+        retry: RetryPolicy,
+        max_pages: usize,
+    ) -> Client {
+        Client {
+            inner: Arc::new(Inner {
+                descriptor,
+                mode: Mode::Hosted(binding),
+                // Never used in hosted mode (requests go through the binding's transport).
+                http: reqwest::Client::new(),
+                auth: AuthState::none(),
+                config: RwLock::new(BTreeMap::new()),
+                base_url: None,
+                retry,
+                on_token_refresh: None,
+                refresh_url: None,
+                max_pages,
+            }),
+        }
+    }
+
+    /// The hosted-mode state, when the client runs in hosted mode.
+    pub(crate) fn hosted_binding(&self) -> Option<&crate::hosted::Binding> {
+        match &self.inner.mode {
+            Mode::Hosted(b) => Some(b),
+            Mode::Direct => None,
+        }
+    }
+
     /// Start building a client for `descriptor` with `credentials`.
     pub fn builder(
         descriptor: &'static ConnectorDescriptor,
@@ -298,6 +332,13 @@ impl Client {
         action: &str,
         params: Value,
     ) -> Result<ExecuteResult> {
+        if let Some(h) = self.hosted_binding()
+            && (action == "context_store_search" || action == "context_store_sql_query")
+        {
+            return h
+                .execute_passthrough(self.inner.descriptor, entity, action, params)
+                .await;
+        }
         let op = self.operation(entity, action)?;
         let params = match params {
             Value::Object(m) => m,
@@ -392,6 +433,9 @@ impl Client {
         );
         async move {
             let mut params = self.prepare_params(op, params)?;
+            if let Some(h) = self.hosted_binding() {
+                return h.download(self.inner.descriptor, op, &params).await;
+            }
             let range = params
                 .remove("range_header")
                 .and_then(|v| v.as_str().map(str::to_string));
@@ -447,8 +491,14 @@ impl Client {
         let d = self.inner.descriptor;
         let config = self.inner.config.read().map_err(|_| poisoned())?;
         let graphql = matches!(op.body, crate::descriptor::BodyDescriptor::GraphQl(_));
+        let hosted = self.hosted_binding().is_some();
         validate::check_required(op, &params, |p| {
-            (graphql && p.location == ParamLocation::Body)
+            // Hosted: scoping and config-injected values live with the connector on the server.
+            (hosted
+                && (p.config_inject.is_some()
+                    || (p.location == ParamLocation::Path
+                        && d.scoping.iter().any(|s| s.param == p.name))))
+                || (graphql && p.location == ParamLocation::Body)
                 || (p.location == ParamLocation::Path
                     && d.scoping.iter().any(|s| {
                         s.param == p.name
@@ -490,6 +540,9 @@ impl Client {
         op: &'static OperationDescriptor,
         params: &Params,
     ) -> Result<ExecuteResult> {
+        if let Some(h) = self.hosted_binding() {
+            return h.execute(self.inner.descriptor, op, params).await;
+        }
         let (base, config) = self.base_and_config()?;
         let prep = request::build(self.inner.descriptor, op, params, &base, &config)?;
         self.run(op, &prep).await
@@ -501,6 +554,12 @@ impl Client {
         op: &'static OperationDescriptor,
         url: &str,
     ) -> Result<ExecuteResult> {
+        if self.hosted_binding().is_some() {
+            return Err(Error::Unsupported(format!(
+                "`{}.{}` paginates with next-page URLs, which hosted mode cannot follow; pass the cursor parameters explicitly",
+                op.entity, op.action
+            )));
+        }
         let (base, _) = self.base_and_config()?;
         let prep = Prepared {
             method: Method::Get,

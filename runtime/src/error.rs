@@ -152,6 +152,9 @@ pub enum Error {
     /// The operation cannot run in this mode (e.g. hosted-only actions in direct mode).
     #[error("unsupported: {0}")]
     Unsupported(String),
+    /// Hosted-mode failure that is not an HTTP error (missing credentials, connector lookup, ...).
+    #[error(transparent)]
+    Hosted(#[from] crate::hosted::HostedError),
 }
 
 fn status_suffix(status: u16) -> String {

@@ -193,11 +193,8 @@ impl AirbyteAuthConfig {
             g(|c| c.organization_id.clone()),
             env(ENV_ORGANIZATION_ID),
         ]);
-        let workspace_name = pick(&[
-            self.workspace_name.clone(),
-            g(|c| c.workspace_name.clone()),
-        ])
-        .unwrap_or_else(|| DEFAULT_WORKSPACE.to_string());
+        let workspace_name = pick(&[self.workspace_name.clone(), g(|c| c.workspace_name.clone())])
+            .unwrap_or_else(|| DEFAULT_WORKSPACE.to_string());
         let base = pick(&[
             self.base_url.clone(),
             g(|c| c.base_url.clone()),
@@ -210,7 +207,7 @@ impl AirbyteAuthConfig {
             client_secret,
             organization_id,
             workspace_name,
-            connector_id: pick(&[self.connector_id.clone()]),
+            connector_id: self.connector_id.clone().filter(|s| !s.trim().is_empty()),
             base_url,
         })
     }
@@ -302,9 +299,7 @@ pub fn parse_dotenv(text: &str) -> BTreeMap<String, String> {
         let value = value.trim();
         let value = if let Some(rest) = value.strip_prefix('"') {
             match rest.find('"') {
-                Some(end) => rest[..end]
-                    .replace("\\n", "\n")
-                    .replace("\\\"", "\""),
+                Some(end) => rest[..end].replace("\\n", "\n").replace("\\\"", "\""),
                 None => continue,
             }
         } else if let Some(rest) = value.strip_prefix('\'') {

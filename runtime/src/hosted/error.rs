@@ -1,7 +1,5 @@
 //! Hosted-mode specific failures (wrapped in [`Error::Hosted`](crate::Error::Hosted)).
 
-use crate::error::Error;
-
 /// Failures specific to Airbyte's hosted API that are not plain HTTP errors.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 #[non_exhaustive]
@@ -53,10 +51,4 @@ pub enum HostedError {
         /// What is wrong.
         message: String,
     },
-}
-
-impl From<HostedError> for Error {
-    fn from(e: HostedError) -> Self {
-        Error::Hosted(e)
-    }
 }

@@ -50,7 +50,12 @@ impl Binding {
     pub(crate) async fn connector_id(&self, d: &'static ConnectorDescriptor) -> Result<String> {
         self.connector_id
             .get_or_try_init(|| {
-                find_connector(&self.transport, &self.workspace_name, d.name, d.definition_id)
+                find_connector(
+                    &self.transport,
+                    &self.workspace_name,
+                    d.name,
+                    d.definition_id,
+                )
             })
             .await
             .cloned()
@@ -75,15 +80,14 @@ impl Binding {
             idempotent,
             ..Call::post(&path, &body)
         };
-        let span = tracing::info_span!(
-            "airbyte_hosted_execute",
-            connector = d.name,
-            entity,
-            action
-        );
+        let span =
+            tracing::info_span!("airbyte_hosted_execute", connector = d.name, entity, action);
         let v = tracing::Instrument::instrument(self.transport.json(&call), span).await?;
         let Value::Object(mut m) = v else {
-            return Err(unexpected(&call, "execute response is not a JSON object".into()));
+            return Err(unexpected(
+                &call,
+                "execute response is not a JSON object".into(),
+            ));
         };
         if !m.contains_key("result") {
             return Err(unexpected(&call, "execute response has no `result`".into()));
@@ -91,6 +95,38 @@ impl Binding {
         let result = m.remove("result").unwrap_or(Value::Null);
         let meta = m.remove("connector_metadata").filter(|v| !v.is_null());
         Ok((result, meta))
+    }
+
+    /// Hosted-only actions (`context_store_search`, ...) that no descriptor describes.
+    pub(crate) async fn execute_passthrough(
+        &self,
+        d: &'static ConnectorDescriptor,
+        entity: &str,
+        action: &str,
+        params: Value,
+    ) -> Result<ExecuteResult> {
+        if d.entity(entity).is_none() {
+            return Err(Error::UnknownEntity {
+                entity: entity.to_string(),
+                available: d.entities.iter().map(|e| e.name).collect(),
+            });
+        }
+        let (result, meta) = self.execute_raw(d, entity, action, params, true).await?;
+        let (data, meta) = match (result, meta) {
+            (Value::Object(mut m), None) if m.contains_key("data") => {
+                let meta = m.remove("meta");
+                (m.remove("data").unwrap_or(Value::Null), meta)
+            }
+            (r, m) => (r, m),
+        };
+        Ok(ExecuteResult {
+            data,
+            meta: match meta {
+                Some(Value::Object(m)) => Some(m),
+                _ => None,
+            },
+            kind: ResultKind::Envelope,
+        })
     }
 
     /// Execute a described operation and shape the result like direct mode.
@@ -131,7 +167,11 @@ impl Binding {
             _ => None,
         };
         let bytes = text
-            .and_then(|t| base64::engine::general_purpose::STANDARD.decode(t.trim()).ok())
+            .and_then(|t| {
+                base64::engine::general_purpose::STANDARD
+                    .decode(t.trim())
+                    .ok()
+            })
             .ok_or_else(|| {
                 Error::records(op, "hosted download result carries no base64 content")
             })?;
@@ -182,10 +222,17 @@ fn shape(op: &OperationDescriptor, result: Value, meta: Option<Value>) -> Execut
 
 /// Records of a platform list body (`data`, or a historical key).
 pub(crate) fn list_items(v: &Value) -> Option<&Vec<Value>> {
-    ["data", "connectors", "instances", "workspaces", "templates", "items"]
-        .iter()
-        .find_map(|k| v.get(*k).and_then(Value::as_array))
-        .or_else(|| v.as_array())
+    [
+        "data",
+        "connectors",
+        "instances",
+        "workspaces",
+        "templates",
+        "items",
+    ]
+    .iter()
+    .find_map(|k| v.get(*k).and_then(Value::as_array))
+    .or_else(|| v.as_array())
 }
 
 /// `GET /api/v1/integrations/connectors?workspace_name=&definition_id=`: exactly one match.

@@ -135,7 +135,8 @@ impl HostedClientBuilder {
                 let auth = cfg.resolve()?;
                 let ws = auth.workspace_name.clone();
                 let id = auth.connector_id.clone();
-                let t = Transport::new(auth, self.timeout, self.connect_timeout, self.retry.clone())?;
+                let t =
+                    Transport::new(auth, self.timeout, self.connect_timeout, self.retry.clone())?;
                 (Arc::new(t), ws, id)
             }
             Source::Transport(t, ws) => (t, ws, None),

@@ -9,21 +9,26 @@ use secrecy::{ExposeSecret, SecretString};
 use serde::Deserialize;
 use serde_json::{Map, Value};
 
+use super::HostedClientBuilder;
 use super::config::AirbyteAuthConfig;
 use super::error::HostedError;
 use super::execute::{find_connector, id_text, list_items};
 use super::transport::{Call, Transport, Verb, unexpected};
-use super::HostedClientBuilder;
+use crate::Client;
 use crate::credentials::Credentials;
 use crate::descriptor::ConnectorDescriptor;
 use crate::error::Result;
 use crate::retry::RetryPolicy;
-use crate::Client;
 
 /// Upper bound on pages followed by platform list calls.
 const MAX_LIST_PAGES: usize = 1000;
 /// Credential keys that only select an auth option; the API infers the option and rejects them.
-const DISCRIMINATORS: &[&str] = &["auth_type", "auth_method", "option_title", "credentials_title"];
+const DISCRIMINATORS: &[&str] = &[
+    "auth_type",
+    "auth_method",
+    "option_title",
+    "credentials_title",
+];
 
 /// Client of Airbyte's platform API (workspaces, connectors, OAuth, templates, scoped tokens).
 ///
@@ -494,10 +499,7 @@ impl OAuthCallback {
             .filter(|p| !p.is_empty())
             .map(|p| {
                 let (k, v) = p.split_once('=').unwrap_or((p, ""));
-                (
-                    crate::encode::form_decode(k),
-                    crate::encode::form_decode(v),
-                )
+                (crate::encode::form_decode(k), crate::encode::form_decode(v))
             })
             .collect();
         let get = |k: &str| {
@@ -671,7 +673,9 @@ fn credentials_json(descriptor: &ConnectorDescriptor, c: &Credentials) -> Map<St
 fn decode_one<T: serde::de::DeserializeOwned>(call: &Call<'_>, v: Value) -> Result<T> {
     // Some endpoints wrap the object in `data`.
     let v = match v {
-        Value::Object(mut m) if !m.contains_key("id") && m.get("data").is_some_and(Value::is_object) => {
+        Value::Object(mut m)
+            if !m.contains_key("id") && m.get("data").is_some_and(Value::is_object) =>
+        {
             m.remove("data").unwrap_or(Value::Null)
         }
         other => other,
@@ -679,7 +683,10 @@ fn decode_one<T: serde::de::DeserializeOwned>(call: &Call<'_>, v: Value) -> Resu
     serde_json::from_value(v).map_err(|e| unexpected(call, format!("cannot decode ({e})")))
 }
 
-fn decode_items<T: serde::de::DeserializeOwned>(endpoint: &str, items: Vec<Value>) -> Result<Vec<T>> {
+fn decode_items<T: serde::de::DeserializeOwned>(
+    endpoint: &str,
+    items: Vec<Value>,
+) -> Result<Vec<T>> {
     items
         .into_iter()
         .enumerate()
@@ -711,11 +718,13 @@ fn next_cursor(v: &Value) -> Option<Next> {
         return None;
     }
     if let Some(n) = s(v.get("next")).or_else(|| s(meta.and_then(|m| m.get("next")))) {
-        return Some(if n.starts_with("http://") || n.starts_with("https://") || n.starts_with('/') {
-            Next::Url(n)
-        } else {
-            Next::Cursor(n)
-        });
+        return Some(
+            if n.starts_with("http://") || n.starts_with("https://") || n.starts_with('/') {
+                Next::Url(n)
+            } else {
+                Next::Cursor(n)
+            },
+        );
     }
     s(v.get("next_cursor"))
         .or_else(|| s(meta.and_then(|m| m.get("next_cursor"))))
@@ -812,7 +821,8 @@ mod tests {
             OAuthCallback::parse("connector_id=c-9").unwrap(),
             OAuthCallback::ConnectorId("c-9".into())
         );
-        let e = OAuthCallback::parse("https://x/cb?error=access_denied&error_description=no").unwrap_err();
+        let e = OAuthCallback::parse("https://x/cb?error=access_denied&error_description=no")
+            .unwrap_err();
         assert!(e.to_string().contains("access_denied"));
         assert!(OAuthCallback::parse("https://x/cb").is_err());
     }
@@ -825,17 +835,32 @@ mod tests {
             Some(Next::Url(u)) => Some(format!("u:{u}")),
             None => None,
         };
-        assert_eq!(c(json!({"data": [], "next_cursor": "a"})), Some("c:a".into()));
-        assert_eq!(c(json!({"data": [], "next": "/x?cursor=b"})), Some("u:/x?cursor=b".into()));
-        assert_eq!(c(json!({"data": [], "meta": {"has_more": true, "cursor": "d"}})), Some("c:d".into()));
-        assert_eq!(c(json!({"data": [], "meta": {"has_more": false, "cursor": "d"}})), None);
+        assert_eq!(
+            c(json!({"data": [], "next_cursor": "a"})),
+            Some("c:a".into())
+        );
+        assert_eq!(
+            c(json!({"data": [], "next": "/x?cursor=b"})),
+            Some("u:/x?cursor=b".into())
+        );
+        assert_eq!(
+            c(json!({"data": [], "meta": {"has_more": true, "cursor": "d"}})),
+            Some("c:d".into())
+        );
+        assert_eq!(
+            c(json!({"data": [], "meta": {"has_more": false, "cursor": "d"}})),
+            None
+        );
         assert_eq!(c(json!({"data": [], "cursor": "d"})), None);
         assert_eq!(c(json!({"data": [], "next": null})), None);
     }
 
     #[test]
     fn regions() {
-        assert_eq!(Region::default().id(), "645a183f-b12b-4c6e-8ad3-99e165603450");
+        assert_eq!(
+            Region::default().id(),
+            "645a183f-b12b-4c6e-8ad3-99e165603450"
+        );
         assert_eq!(Region::Eu.id(), "b9e48d61-f082-4a14-a8d0-799a907938cb");
     }
 }

@@ -6,7 +6,7 @@
 //! fetches a fresh one.
 
 use std::collections::HashMap;
-use std::hash::{BuildHasher, Hash, Hasher};
+use std::hash::{BuildHasher, Hash};
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, OnceLock, RwLock};
 use std::time::{Duration, Instant};
@@ -64,13 +64,11 @@ pub(crate) fn slot_for(auth: &ResolvedAuth) -> Arc<TokenSlot> {
     let (reg, hasher_state) = registry();
     // Keyed SipHash of the secret: different secrets never share a token, and the key holds no
     // plain secret.
-    let mut h = hasher_state.build_hasher();
-    auth.client_secret.expose_secret().hash(&mut h);
     let key = Key {
         base_url: auth.base_url.clone(),
         client_id: auth.client_id.clone(),
         organization_id: auth.organization_id.clone(),
-        secret_fingerprint: h.finish(),
+        secret_fingerprint: hasher_state.hash_one(auth.client_secret.expose_secret()),
     };
     let mut map = match reg.lock() {
         Ok(m) => m,

@@ -24,7 +24,6 @@ const TOKEN_PATH: &str = "/api/v1/account/applications/token";
 pub(crate) enum Verb {
     Get,
     Post,
-    Put,
     Delete,
 }
 
@@ -33,7 +32,6 @@ impl Verb {
         match self {
             Verb::Get => "GET",
             Verb::Post => "POST",
-            Verb::Put => "PUT",
             Verb::Delete => "DELETE",
         }
     }
@@ -41,7 +39,6 @@ impl Verb {
         match self {
             Verb::Get => reqwest::Method::GET,
             Verb::Post => reqwest::Method::POST,
-            Verb::Put => reqwest::Method::PUT,
             Verb::Delete => reqwest::Method::DELETE,
         }
     }
@@ -180,9 +177,8 @@ impl Transport {
             }
             return Err(e);
         }
-        let v: Value = serde_json::from_slice(&bytes).map_err(|e| {
-            unexpected(&call, format!("token response is not JSON ({e})"))
-        })?;
+        let v: Value = serde_json::from_slice(&bytes)
+            .map_err(|e| unexpected(&call, format!("token response is not JSON ({e})")))?;
         let token = v
             .get("access_token")
             .or_else(|| v.get("token"))
@@ -220,7 +216,10 @@ impl Transport {
         if r.0 != 401 {
             return Ok(r);
         }
-        tracing::debug!(path = call.path, "application token rejected; fetching a new one");
+        tracing::debug!(
+            path = call.path,
+            "application token rejected; fetching a new one"
+        );
         self.token.invalidate(token.generation);
         let token = self.token().await?;
         self.send_with_retries(call, Some(&token.value)).await
@@ -273,7 +272,12 @@ impl Transport {
                             .and_then(crate::retry::parse_retry_after);
                         let delay = policy.delay(attempt, ra);
                         if start.elapsed() + delay <= policy.max_elapsed {
-                            tracing::debug!(status, attempt, path = call.path, "retrying Airbyte API call");
+                            tracing::debug!(
+                                status,
+                                attempt,
+                                path = call.path,
+                                "retrying Airbyte API call"
+                            );
                             drop(resp);
                             tokio::time::sleep(delay).await;
                             attempt += 1;
