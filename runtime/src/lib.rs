@@ -35,6 +35,8 @@ mod retry;
 mod template;
 mod validate;
 
+pub mod tools;
+
 pub use auth::{RefreshedTokens, TokenRefreshCallback};
 pub use client::{Client, ClientBuilder, DEFAULT_MAX_PAGES};
 pub use credentials::Credentials;

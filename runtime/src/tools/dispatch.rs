@@ -1,0 +1,341 @@
+//! Running tool calls: argument checks, execution, errors written for models, output guard.
+
+use serde_json::{Map, Value};
+
+use super::{ConnectorTools, Tool, ToolOptions, ToolTarget, action_signature};
+use crate::Client;
+use crate::descriptor::{Method, OperationDescriptor};
+use crate::error::Error;
+
+/// Default output-size limit of a tool result, in characters.
+pub const DEFAULT_MAX_OUTPUT_CHARS: usize = 100_000;
+
+/// Why a tool call failed, for callers that map failures to their own signals.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum ToolErrorKind {
+    /// Unknown tool, or arguments that do not fit the schema (nothing was sent).
+    InvalidArguments,
+    /// Credentials missing, invalid or lacking permission.
+    Auth,
+    /// The addressed record does not exist (HTTP 404).
+    NotFound,
+    /// The service rejected the request as invalid (HTTP 400/422 or an error in a 200 answer).
+    Rejected,
+    /// Rate limited (HTTP 429).
+    RateLimited,
+    /// Temporary failure: 5xx, timeout, network.
+    Transient,
+    /// Anything else (configuration, unexpected responses, unsupported actions).
+    Other,
+}
+
+/// The result of one tool call: text for the model plus machine-readable flags.
+#[derive(Debug, Clone, PartialEq)]
+#[non_exhaustive]
+pub struct ToolOutput {
+    /// Compact JSON of the result, or the error message; possibly truncated.
+    pub text: String,
+    /// Whether the call failed.
+    pub is_error: bool,
+    /// Failure class when `is_error`.
+    pub error_kind: Option<ToolErrorKind>,
+    /// Whether `text` was cut to the output limit.
+    pub truncated: bool,
+    /// Whether repeating the same call later may succeed.
+    pub retryable: bool,
+}
+
+impl ToolOutput {
+    fn ok(text: String) -> Self {
+        ToolOutput {
+            text,
+            is_error: false,
+            error_kind: None,
+            truncated: false,
+            retryable: false,
+        }
+    }
+
+    fn error(kind: ToolErrorKind, text: String, retryable: bool) -> Self {
+        ToolOutput {
+            text,
+            is_error: true,
+            error_kind: Some(kind),
+            truncated: false,
+            retryable,
+        }
+    }
+}
+
+/// Cut `text` to `max` characters and append a marker telling the model how to narrow the
+/// request. Returns whether it was cut.
+pub(crate) fn guard_output(text: &mut String, max: usize) -> bool {
+    let total = text.chars().count();
+    if total <= max {
+        return false;
+    }
+    let cut = text.char_indices().nth(max).map_or(text.len(), |(i, _)| i);
+    text.truncate(cut);
+    text.push_str(&format!(
+        "\n[output truncated: showing {max} of {total} characters. Narrow the request \
+         (a smaller `limit`, filters, or `get` for a single record) to see complete results.]"
+    ));
+    true
+}
+
+/// Runs tool calls of one connector through a [`Client`].
+#[derive(Debug, Clone)]
+pub struct Dispatcher {
+    client: Client,
+    tools: ConnectorTools,
+}
+
+impl Dispatcher {
+    /// A dispatcher with default [`ToolOptions`].
+    pub fn new(client: Client) -> Self {
+        Self::with_options(client, ToolOptions::default())
+    }
+
+    /// A dispatcher exposing the tools chosen by `options`.
+    pub fn with_options(client: Client, options: ToolOptions) -> Self {
+        let tools = ConnectorTools::with_options(client.descriptor(), options);
+        Dispatcher { client, tools }
+    }
+
+    /// The tools this dispatcher answers.
+    pub fn tools(&self) -> &ConnectorTools {
+        &self.tools
+    }
+
+    /// The client calls run through.
+    pub fn client(&self) -> &Client {
+        &self.client
+    }
+
+    /// Run a tool call given as JSON: `{"name": "...", "arguments": {...}}` (`arguments` may
+    /// also be a JSON string holding the object, as some model APIs send it).
+    pub async fn call_json(&self, call: &Value) -> ToolOutput {
+        let Some(obj) = call.as_object() else {
+            return invalid(format!(
+                "A tool call must be a JSON object with `name` and `arguments`, got {}.",
+                type_name(call)
+            ));
+        };
+        let Some(name) = obj.get("name").and_then(Value::as_str) else {
+            return invalid(
+                "A tool call needs a string `name`; available tools: ".to_string()
+                    + &self.tool_names(),
+            );
+        };
+        let args = match obj.get("arguments").or_else(|| obj.get("input")) {
+            Some(Value::String(s)) => match serde_json::from_str(s) {
+                Ok(v) => v,
+                Err(e) => return invalid(format!("`arguments` is not valid JSON: {e}.")),
+            },
+            Some(v) => v.clone(),
+            None => Value::Null,
+        };
+        self.call(name, args).await
+    }
+
+    /// Run the tool `name` with `arguments` (a JSON object, or null for none). Never panics:
+    /// every failure becomes an error output whose text tells the model what to change.
+    pub async fn call(&self, name: &str, arguments: Value) -> ToolOutput {
+        let Some(tool) = self.tools.tool(name) else {
+            return invalid(format!(
+                "Unknown tool `{name}`. Available tools: {}.",
+                self.tool_names()
+            ));
+        };
+        let args = match arguments {
+            Value::Object(m) => m,
+            Value::Null => Map::new(),
+            other => {
+                return invalid(format!(
+                    "The arguments of `{name}` must be a JSON object, got {}.",
+                    type_name(&other)
+                ));
+            }
+        };
+        match tool.target {
+            ToolTarget::Action(op) => self.run(op, Value::Object(args)).await,
+            ToolTarget::Combined => self.run_combined(tool, args).await,
+        }
+    }
+
+    fn tool_names(&self) -> String {
+        let names: Vec<&str> = self.tools.tools().iter().map(|t| t.name.as_str()).collect();
+        names.join(", ")
+    }
+
+    async fn run_combined(&self, tool: &Tool, mut args: Map<String, Value>) -> ToolOutput {
+        let d = self.client.descriptor();
+        if let Some(extra) = args
+            .keys()
+            .find(|k| !matches!(k.as_str(), "entity" | "action" | "params"))
+        {
+            return invalid(format!(
+                "`{}` takes only `entity`, `action` and `params`; unexpected `{extra}`. Put action parameters inside `params`.",
+                tool.name
+            ));
+        }
+        let entities = || {
+            d.entities
+                .iter()
+                .map(|e| e.name)
+                .collect::<Vec<_>>()
+                .join(", ")
+        };
+        let entity = match args.remove("entity") {
+            Some(Value::String(s)) => s,
+            Some(other) => {
+                return invalid(format!(
+                    "`entity` must be a string, got {}. Valid entities: {}.",
+                    type_name(&other),
+                    entities()
+                ));
+            }
+            None => {
+                return invalid(format!(
+                    "`entity` is required. Valid entities: {}.",
+                    entities()
+                ));
+            }
+        };
+        let action = match args.remove("action") {
+            Some(Value::String(s)) => s,
+            other => {
+                let actions = d
+                    .entity(&entity)
+                    .map(|e| {
+                        e.operations
+                            .iter()
+                            .map(|o| o.action)
+                            .collect::<Vec<_>>()
+                            .join(", ")
+                    })
+                    .unwrap_or_default();
+                let what = match other {
+                    Some(v) => format!("`action` must be a string, got {}", type_name(&v)),
+                    None => "`action` is required".to_string(),
+                };
+                return invalid(if actions.is_empty() {
+                    format!("{what}.")
+                } else {
+                    format!("{what}. Actions of `{entity}`: {actions}.")
+                });
+            }
+        };
+        let params = match args.remove("params") {
+            None | Some(Value::Null) => Value::Object(Map::new()),
+            Some(v @ Value::Object(_)) => v,
+            Some(other) => {
+                return invalid(format!(
+                    "`params` must be a JSON object, got {}.",
+                    type_name(&other)
+                ));
+            }
+        };
+        let op = match self.client.operation(&entity, &action) {
+            Ok(op) => op,
+            Err(e) => return self.failure(None, e),
+        };
+        self.run(op, params).await
+    }
+
+    async fn run(&self, op: &'static OperationDescriptor, params: Value) -> ToolOutput {
+        match self.client.execute(op.entity, op.action, params).await {
+            Ok(result) => {
+                let value = result.into_value();
+                let mut text = match serde_json::to_string(&value) {
+                    Ok(t) => t,
+                    Err(e) => {
+                        return ToolOutput::error(
+                            ToolErrorKind::Other,
+                            format!("The result could not be serialised: {e}."),
+                            false,
+                        );
+                    }
+                };
+                let truncated = guard_output(&mut text, self.tools.options().max_output_chars);
+                let mut out = ToolOutput::ok(text);
+                out.truncated = truncated;
+                out
+            }
+            Err(e) => self.failure(Some(op), e),
+        }
+    }
+
+    fn failure(&self, op: Option<&'static OperationDescriptor>, e: Error) -> ToolOutput {
+        let d = self.client.descriptor();
+        let retryable = e.is_retryable();
+        let write = op.is_some_and(|o| !o.method.is_idempotent() || o.method == Method::Delete);
+        let (kind, hint) = match &e {
+            _ if e.is_validation() => (
+                ToolErrorKind::InvalidArguments,
+                match (&e, op) {
+                    (Error::MissingParam { .. } | Error::InvalidParam { .. }, Some(op)) => {
+                        format!(
+                            "Nothing was sent. Fix the arguments and call again. Parameters: {}.",
+                            action_signature(d, op)
+                        )
+                    }
+                    _ => "Nothing was sent. Fix the arguments and call again.".to_string(),
+                },
+            ),
+            Error::Auth(_) => (
+                ToolErrorKind::Auth,
+                "The credentials are missing, invalid or lack permission; retrying will not help. Tell the user.".into(),
+            ),
+            Error::NotFound(_) => (
+                ToolErrorKind::NotFound,
+                "Check the identifier; list the entity to find valid ones.".into(),
+            ),
+            Error::Validation(_) | Error::Api(_) => (
+                ToolErrorKind::Rejected,
+                "The service rejected the arguments; change them before calling again.".into(),
+            ),
+            Error::RateLimited { retry_after, .. } => (
+                ToolErrorKind::RateLimited,
+                match retry_after {
+                    Some(d) => format!("Wait {} s before calling again.", d.as_secs_f64().ceil()),
+                    None => "Wait a little before calling again.".into(),
+                },
+            ),
+            _ if retryable && write => (
+                ToolErrorKind::Transient,
+                "This may be temporary, but the write may have happened: check with list/get before retrying.".into(),
+            ),
+            _ if retryable => (
+                ToolErrorKind::Transient,
+                "This may be temporary; you may retry once.".into(),
+            ),
+            _ => (ToolErrorKind::Other, String::new()),
+        };
+        let mut text = format!("Error: {e}.");
+        if text.ends_with("..") {
+            text.pop();
+        }
+        if !hint.is_empty() {
+            text.push(' ');
+            text.push_str(&hint);
+        }
+        ToolOutput::error(kind, text, retryable)
+    }
+}
+
+fn invalid(text: String) -> ToolOutput {
+    ToolOutput::error(ToolErrorKind::InvalidArguments, text, false)
+}
+
+fn type_name(v: &Value) -> &'static str {
+    match v {
+        Value::Null => "null",
+        Value::Bool(_) => "a boolean",
+        Value::Number(_) => "a number",
+        Value::String(_) => "a string",
+        Value::Array(_) => "an array",
+        Value::Object(_) => "an object",
+    }
+}
