@@ -1,2 +1,3 @@
 //! Shared helpers for integration tests.
+pub mod airbyte_double;
 pub mod oracle;

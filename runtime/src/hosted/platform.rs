@@ -286,6 +286,18 @@ impl Workspace {
         self.connector_by_id(descriptor, info.id).build()
     }
 
+    /// Create a connector with credentials sent verbatim (dynamic callers). Prefer
+    /// [`Workspace::create_hosted`], which drops discriminator fields the API rejects.
+    pub async fn create_connector_json(
+        &self,
+        descriptor: &'static ConnectorDescriptor,
+        credentials: Map<String, Value>,
+        options: CreateOptions,
+    ) -> Result<ConnectorInfo> {
+        self.create_connector_raw(descriptor, Some(credentials), None, options)
+            .await
+    }
+
     /// Create a connector from a server-side OAuth secret id (see [`Workspace::complete_oauth`]).
     pub async fn create_from_oauth_secret(
         &self,
