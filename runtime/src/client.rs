@@ -244,9 +244,8 @@ impl Client {
         Client {
             inner: Arc::new(Inner {
                 descriptor,
-                mode: Mode::Hosted(binding),
-                // Never used in hosted mode (requests go through the binding's transport).
-                http: reqwest::Client::new(),
+                // Requests go through the binding's transport; this is the same pooled client.
+                http: binding.http_client(),
                 auth: AuthState::none(),
                 config: RwLock::new(BTreeMap::new()),
                 base_url: None,
@@ -254,6 +253,7 @@ impl Client {
                 on_token_refresh: None,
                 refresh_url: None,
                 max_pages,
+                mode: Mode::Hosted(binding),
             }),
         }
     }

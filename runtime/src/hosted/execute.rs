@@ -46,6 +46,11 @@ impl Binding {
         }
     }
 
+    /// The pooled HTTP client of the transport.
+    pub(crate) fn http_client(&self) -> reqwest::Client {
+        self.transport.http_client()
+    }
+
     /// The connector id: given, or looked up once by workspace and definition id.
     pub(crate) async fn connector_id(&self, d: &'static ConnectorDescriptor) -> Result<String> {
         self.connector_id

@@ -112,6 +112,10 @@ impl Transport {
         })
     }
 
+    pub(crate) fn http_client(&self) -> reqwest::Client {
+        self.http.clone()
+    }
+
     pub(crate) fn retry_policy(&self) -> &RetryPolicy {
         &self.retry
     }

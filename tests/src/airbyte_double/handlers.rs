@@ -1,5 +1,8 @@
 //! Request handling of the double.
 
+// Handlers short-circuit with ready responses; their size does not matter in a test double.
+#![allow(clippy::result_large_err)]
+
 use std::convert::Infallible;
 use std::sync::Arc;
 use std::sync::atomic::Ordering;
@@ -487,9 +490,9 @@ fn create_connector(shared: &Arc<Shared>, rec: &Recorded, org: &str) -> Resp {
         .and_then(Value::as_object)
         .cloned();
     for key in &def.required_replication {
-        if !replication
+        if replication
             .as_ref()
-            .is_some_and(|r| r.get(key).is_some_and(|v| !v.is_null()))
+            .is_none_or(|r| r.get(key).is_none_or(Value::is_null))
         {
             return errors(
                 422,
