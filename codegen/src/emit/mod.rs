@@ -682,6 +682,7 @@ fn lib_file(ir: &Connector) -> TokenStream {
     quote! {
         #crate_doc
         #![allow(clippy::too_many_arguments, clippy::large_enum_variant, clippy::doc_lazy_continuation, clippy::doc_overindented_list_items, rustdoc::all)]
+        #![warn(missing_docs)]
 
         pub mod auth;
         pub mod descriptor;

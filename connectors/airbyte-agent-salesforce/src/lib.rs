@@ -10,6 +10,7 @@
     clippy::doc_overindented_list_items,
     rustdoc::all
 )]
+#![warn(missing_docs)]
 pub mod auth;
 pub mod descriptor;
 pub mod entities;
