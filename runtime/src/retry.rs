@@ -99,6 +99,73 @@ impl RetryPolicy {
     }
 }
 
+/// The retry loop shared by every transport: sends what `build` returns, retrying per `policy`.
+///
+/// 429 is always retried (honouring `Retry-After`); other retryable statuses and timeouts only
+/// when `idempotent` (or [`RetryPolicy::retry_writes`]); connection failures always (the server
+/// never saw the request). Returns the last response (whatever its status) or transport error;
+/// the outer error is a failure of `build`.
+pub(crate) async fn send_with_policy(
+    policy: &RetryPolicy,
+    idempotent: bool,
+    mut build: impl FnMut() -> crate::error::Result<reqwest::RequestBuilder>,
+) -> crate::error::Result<Result<reqwest::Response, reqwest::Error>> {
+    let idempotent = idempotent || policy.retry_writes;
+    let start = std::time::Instant::now();
+    let within_budget = |delay: Duration| {
+        start
+            .elapsed()
+            .checked_add(delay)
+            .is_some_and(|t| t <= policy.max_elapsed)
+    };
+    let mut attempt: u32 = 0;
+    loop {
+        let rb = build()?;
+        let last = attempt + 1 >= policy.max_attempts;
+        match rb.send().await {
+            Ok(resp) => {
+                let status = resp.status().as_u16();
+                let retryable = policy.statuses.contains(&status) && (status == 429 || idempotent);
+                if retryable && !last {
+                    let ra = resp
+                        .headers()
+                        .get(reqwest::header::RETRY_AFTER)
+                        .and_then(|v| v.to_str().ok())
+                        .and_then(parse_retry_after);
+                    let delay = policy.delay(attempt, ra);
+                    if within_budget(delay) {
+                        tracing::debug!(
+                            status,
+                            attempt,
+                            delay_ms = delay.as_millis() as u64,
+                            "retrying"
+                        );
+                        drop(resp);
+                        tokio::time::sleep(delay).await;
+                        attempt += 1;
+                        continue;
+                    }
+                }
+                return Ok(Ok(resp));
+            }
+            Err(e) => {
+                let safe = idempotent || e.is_connect();
+                let retryable = e.is_timeout() || e.is_connect() || e.is_request();
+                if retryable && safe && !last {
+                    let delay = policy.backoff(attempt);
+                    if within_budget(delay) {
+                        tracing::debug!(attempt, "retrying after transport error");
+                        tokio::time::sleep(delay).await;
+                        attempt += 1;
+                        continue;
+                    }
+                }
+                return Ok(Err(e));
+            }
+        }
+    }
+}
+
 /// A pseudo-random number in [0, 1) (xorshift seeded from the clock and a counter; jitter only).
 fn jitter() -> f64 {
     use std::sync::atomic::{AtomicU64, Ordering};

@@ -2,7 +2,7 @@
 //! error mapping with secret redaction.
 
 use std::sync::Arc;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use reqwest::header::{HeaderMap, HeaderName, HeaderValue};
 use secrecy::{ExposeSecret, SecretString};
@@ -234,16 +234,18 @@ impl Transport {
         call: &Call<'_>,
         bearer: Option<&SecretString>,
     ) -> Result<(u16, Headers, bytes::Bytes)> {
-        let policy = &self.retry;
-        let start = Instant::now();
-        let mut attempt: u32 = 0;
         let mut url = reqwest::Url::parse(&self.url(call.path))
             .map_err(|e| Error::Config(format!("invalid Airbyte API URL ({e})")))?;
         if !call.query.is_empty() {
             url.query_pairs_mut()
                 .extend_pairs(call.query.iter().map(|(k, v)| (*k, v.as_str())));
         }
-        loop {
+        let body = call
+            .body
+            .map(serde_json::to_vec)
+            .transpose()
+            .map_err(|e| Error::Config(format!("cannot encode request body ({e})")))?;
+        let build = || {
             let mut headers = self.base_headers()?;
             if let Some(t) = bearer {
                 let mut v = HeaderValue::from_str(&format!("Bearer {}", t.expose_secret()))
@@ -255,58 +257,20 @@ impl Transport {
                 .http
                 .request(call.verb.reqwest(), url.clone())
                 .headers(headers);
-            if let Some(b) = call.body {
-                let bytes = serde_json::to_vec(b)
-                    .map_err(|e| Error::Config(format!("cannot encode request body ({e})")))?;
+            if let Some(b) = &body {
                 rb = rb
                     .header(reqwest::header::CONTENT_TYPE, "application/json")
-                    .body(bytes);
+                    .body(b.clone());
             }
-            let last = attempt + 1 >= policy.max_attempts;
-            match rb.send().await {
-                Ok(resp) => {
-                    let status = resp.status().as_u16();
-                    let retryable =
-                        policy.statuses.contains(&status) && (status == 429 || call.idempotent);
-                    if retryable && !last {
-                        let ra = resp
-                            .headers()
-                            .get(reqwest::header::RETRY_AFTER)
-                            .and_then(|v| v.to_str().ok())
-                            .and_then(crate::retry::parse_retry_after);
-                        let delay = policy.delay(attempt, ra);
-                        if start.elapsed() + delay <= policy.max_elapsed {
-                            tracing::debug!(
-                                status,
-                                attempt,
-                                path = call.path,
-                                "retrying Airbyte API call"
-                            );
-                            drop(resp);
-                            tokio::time::sleep(delay).await;
-                            attempt += 1;
-                            continue;
-                        }
-                    }
-                    let headers = Headers::from_reqwest(resp.headers());
-                    let bytes = resp.bytes().await.map_err(send_error)?;
-                    return Ok((status, headers, bytes));
-                }
-                Err(e) => {
-                    let safe = call.idempotent || e.is_connect();
-                    let retryable = e.is_timeout() || e.is_connect() || e.is_request();
-                    if retryable && safe && !last {
-                        let delay = policy.backoff(attempt);
-                        if start.elapsed() + delay <= policy.max_elapsed {
-                            tokio::time::sleep(delay).await;
-                            attempt += 1;
-                            continue;
-                        }
-                    }
-                    return Err(send_error(e));
-                }
-            }
-        }
+            Ok(rb)
+        };
+        let resp = crate::retry::send_with_policy(&self.retry, call.idempotent, build)
+            .await?
+            .map_err(send_error)?;
+        let status = resp.status().as_u16();
+        let headers = Headers::from_reqwest(resp.headers());
+        let bytes = resp.bytes().await.map_err(send_error)?;
+        Ok((status, headers, bytes))
     }
 
     /// Map an error response; the client secret never survives into the message.
