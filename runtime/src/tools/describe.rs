@@ -19,6 +19,17 @@ const MAX_ENUM_SHOWN: usize = 8;
 /// Most characters of an operation description repeated in a per-action tool description.
 const MAX_DESCRIPTION_CHARS: usize = 600;
 
+/// The connector title without a trailing "connector" (`Stripe connector` → `Stripe`).
+pub(crate) fn short_title(d: &ConnectorDescriptor) -> &str {
+    let t = d.title.trim();
+    let lower = t.to_ascii_lowercase();
+    match lower.strip_suffix(" connector") {
+        Some(rest) if !rest.trim().is_empty() => t[..rest.len()].trim_end(),
+        _ if t.is_empty() => d.name,
+        _ => t,
+    }
+}
+
 /// First sentence (or line) of a description, trimmed.
 fn first_sentence(text: &str) -> &str {
     let text = text.trim();
@@ -175,7 +186,12 @@ pub fn action_description(d: &ConnectorDescriptor, op: &OperationDescriptor) -> 
         (true, false) => description,
         (true, true) => format!("{} {}", op.action, op.entity),
     };
-    let _ = writeln!(s, "{} ({}).", clip(&head, MAX_DESCRIPTION_CHARS), d.title);
+    let _ = writeln!(
+        s,
+        "{}: {}",
+        short_title(d),
+        clip(&head, MAX_DESCRIPTION_CHARS)
+    );
     let _ = writeln!(s, "Parameters: {}", action_signature(d, op));
     let _ = write!(s, "{}", result_shape(op));
     if let Some(h) = failure_hint(op) {
@@ -192,7 +208,8 @@ pub fn connector_description(d: &ConnectorDescriptor) -> String {
     let _ = writeln!(
         s,
         "{} connector (`{}`). Entities and their actions; `?` marks optional parameters:",
-        d.title, d.name
+        short_title(d),
+        d.name
     );
     for e in d.entities {
         let desc = first_sentence(e.description);

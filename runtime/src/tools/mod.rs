@@ -262,10 +262,11 @@ impl ConnectorTools {
             }
             tools.push(Tool {
                 name,
-                title: format!("{} (any action)", d.title),
+                title: format!("{} (any action)", describe::short_title(d)),
                 description: format!(
                     "Run any action of the {} connector: pass `entity`, `action` and `params`.\n{}",
-                    d.title, description
+                    describe::short_title(d),
+                    description
                 ),
                 input_schema: combined_schema(d),
                 annotations: ToolAnnotations::combine(

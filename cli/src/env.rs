@@ -1,0 +1,272 @@
+//! Settings from the environment and `.env`, and building clients from them.
+//!
+//! Naming rule: every connector setting is `<CONNECTOR>_<KEY>` in upper snake case, where
+//! `<CONNECTOR>` is the connector slug (`zendesk-support` → `ZENDESK_SUPPORT`) and `<KEY>` an
+//! auth field (`STRIPE_API_KEY`), a server variable or config key (`ZENDESK_SUPPORT_SUBDOMAIN`),
+//! or one of `BASE_URL` (override the API base URL), `AUTH_SCHEME` (pick an auth option by key)
+//! and `CONNECTOR_ID` (hosted mode: a known connector id). Hosted mode uses
+//! `AIRBYTE_CLIENT_ID`, `AIRBYTE_CLIENT_SECRET`, optional `AIRBYTE_ORGANIZATION_ID`,
+//! `AIRBYTE_WORKSPACE_NAME` and `SDK_DEV_ADP_API_HOST`. Process variables win over `.env`.
+
+use std::collections::BTreeMap;
+use std::path::Path;
+
+use airbyte_agent_runtime::hosted::{self, AirbyteAuthConfig};
+use airbyte_agent_runtime::{Client, ConnectorDescriptor, Credentials, SecretString};
+
+use crate::error::CliError;
+
+/// Process environment layered over an optional `.env` file.
+#[derive(Default)]
+pub struct Env {
+    file: BTreeMap<String, String>,
+}
+
+impl Env {
+    /// Load `path`, or `./.env` when it exists and no path is given.
+    pub fn load(path: Option<&Path>) -> Result<Env, CliError> {
+        let file = match path {
+            Some(p) => {
+                let text = std::fs::read_to_string(p).map_err(|e| {
+                    CliError::Usage(format!("cannot read env file `{}`: {e}", p.display()))
+                })?;
+                hosted::parse_dotenv(&text)
+            }
+            None => match std::fs::read_to_string(".env") {
+                Ok(text) => hosted::parse_dotenv(&text),
+                Err(_) => BTreeMap::new(),
+            },
+        };
+        Ok(Env { file })
+    }
+
+    /// A non-empty value: process environment first, then the file.
+    pub fn get(&self, key: &str) -> Option<String> {
+        std::env::var(key)
+            .ok()
+            .filter(|v| !v.is_empty())
+            .or_else(|| self.file.get(key).filter(|v| !v.is_empty()).cloned())
+    }
+}
+
+/// `zendesk-support` → `ZENDESK_SUPPORT`; `apiKey` → `API_KEY`.
+pub fn upper_snake(text: &str) -> String {
+    let mut out = String::new();
+    let mut prev: Option<char> = None;
+    for c in text.chars() {
+        if c.is_ascii_alphanumeric() {
+            if c.is_ascii_uppercase()
+                && prev.is_some_and(|p| p.is_ascii_lowercase() || p.is_ascii_digit())
+            {
+                out.push('_');
+            }
+            out.push(c.to_ascii_uppercase());
+        } else if !out.ends_with('_') && !out.is_empty() {
+            out.push('_');
+        }
+        prev = Some(c);
+    }
+    out.trim_end_matches('_').to_string()
+}
+
+/// The environment variable of connector setting `key`.
+pub fn var_name(d: &ConnectorDescriptor, key: &str) -> String {
+    format!("{}_{}", upper_snake(d.name), upper_snake(key))
+}
+
+/// How to run a connector.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Mode {
+    /// Pick direct when the connector's credentials are set, else hosted when Airbyte
+    /// credentials are set.
+    Auto,
+    /// Call the SaaS API with credentials from the environment.
+    Direct,
+    /// Run through Airbyte's hosted API.
+    Hosted,
+}
+
+/// Options shared by every client the CLI builds.
+#[derive(Debug, Clone, Copy)]
+pub struct ClientOptions {
+    /// Direct, hosted or automatic.
+    pub mode: Mode,
+}
+
+fn direct_credentials(d: &ConnectorDescriptor, env: &Env) -> Result<Credentials, String> {
+    let present = |field: &str| env.get(&var_name(d, field));
+    let scheme = if let Some(key) = env.get(&var_name(d, "AUTH_SCHEME")) {
+        d.auth_schemes
+            .iter()
+            .find(|s| s.key.eq_ignore_ascii_case(&key))
+            .ok_or_else(|| {
+                let keys: Vec<&str> = d.auth_schemes.iter().map(|s| s.key).collect();
+                format!(
+                    "{} is `{key}`, which is not an auth option of {}; options: {}",
+                    var_name(d, "AUTH_SCHEME"),
+                    d.name,
+                    keys.join(", ")
+                )
+            })?
+    } else {
+        d.auth_schemes
+            .iter()
+            .filter(|s| {
+                s.fields
+                    .iter()
+                    .all(|f| !f.required || present(f.name).is_some())
+                    && s.fields.iter().any(|f| present(f.name).is_some())
+            })
+            .max_by_key(|s| {
+                // Most fields set wins; earlier options win ties (max_by_key keeps the last).
+                let set = s
+                    .fields
+                    .iter()
+                    .filter(|f| present(f.name).is_some())
+                    .count();
+                (
+                    set,
+                    std::cmp::Reverse(d.auth_schemes.iter().position(|x| x.key == s.key)),
+                )
+            })
+            .ok_or_else(|| missing_credentials_message(d))?
+    };
+    let mut creds = Credentials::for_scheme(scheme.key);
+    for f in scheme.fields {
+        match present(f.name) {
+            Some(v) => creds.insert(f.name, SecretString::from(v)),
+            None if f.required => {
+                return Err(format!(
+                    "auth option `{}` of {} needs {}",
+                    scheme.key,
+                    d.name,
+                    var_name(d, f.name)
+                ));
+            }
+            None => {}
+        }
+    }
+    Ok(creds)
+}
+
+/// What to set for direct mode, per auth option.
+pub fn missing_credentials_message(d: &ConnectorDescriptor) -> String {
+    let options: Vec<String> = d
+        .auth_schemes
+        .iter()
+        .map(|s| {
+            let vars: Vec<String> = s
+                .fields
+                .iter()
+                .filter(|f| f.required)
+                .map(|f| var_name(d, f.name))
+                .collect();
+            format!("{} ({})", vars.join(" + "), s.key)
+        })
+        .collect();
+    format!(
+        "no credentials for {}: set {}, or AIRBYTE_CLIENT_ID + AIRBYTE_CLIENT_SECRET for hosted mode",
+        d.name,
+        if options.is_empty() {
+            "nothing (no auth options)".to_string()
+        } else {
+            options.join(", or ")
+        }
+    )
+}
+
+fn has_direct_settings(d: &ConnectorDescriptor, env: &Env) -> bool {
+    d.auth_schemes
+        .iter()
+        .flat_map(|s| s.fields.iter())
+        .any(|f| env.get(&var_name(d, f.name)).is_some())
+        || d.auth_schemes.iter().all(|s| s.fields.is_empty())
+}
+
+fn has_hosted_settings(env: &Env) -> bool {
+    env.get(hosted::ENV_CLIENT_ID).is_some() && env.get(hosted::ENV_CLIENT_SECRET).is_some()
+}
+
+/// Config keys a connector reads: server variables, scoping and config-injected parameters.
+fn config_keys(d: &ConnectorDescriptor) -> Vec<&'static str> {
+    let mut keys: Vec<&'static str> = d.server_variables.iter().map(|v| v.name).collect();
+    keys.extend(d.scoping.iter().map(|s| s.config_key));
+    for e in d.entities {
+        for op in e.operations {
+            for p in op.params {
+                if let Some(ci) = &p.config_inject {
+                    keys.push(ci.source);
+                }
+            }
+        }
+    }
+    keys.sort_unstable();
+    keys.dedup();
+    keys
+}
+
+/// Build a client for `d` from the environment.
+pub fn build_client(
+    d: &'static ConnectorDescriptor,
+    env: &Env,
+    opts: ClientOptions,
+) -> Result<Client, CliError> {
+    let mode = match opts.mode {
+        Mode::Auto if has_direct_settings(d, env) => Mode::Direct,
+        Mode::Auto if has_hosted_settings(env) => Mode::Hosted,
+        Mode::Auto => return Err(CliError::Auth(missing_credentials_message(d))),
+        m => m,
+    };
+    match mode {
+        Mode::Hosted => {
+            let id = env.get(hosted::ENV_CLIENT_ID);
+            let secret = env.get(hosted::ENV_CLIENT_SECRET);
+            let (Some(id), Some(secret)) = (id, secret) else {
+                return Err(CliError::Auth(
+                    "hosted mode needs AIRBYTE_CLIENT_ID and AIRBYTE_CLIENT_SECRET".into(),
+                ));
+            };
+            let mut cfg = AirbyteAuthConfig::new(id, SecretString::from(secret));
+            if let Some(org) = env.get(hosted::ENV_ORGANIZATION_ID) {
+                cfg = cfg.organization_id(org);
+            }
+            if let Some(ws) = env.get("AIRBYTE_WORKSPACE_NAME") {
+                cfg = cfg.workspace_name(ws);
+            }
+            if let Some(host) = env.get(hosted::ENV_API_HOST) {
+                cfg = cfg.base_url(host);
+            }
+            if let Some(cid) = env.get(&var_name(d, "CONNECTOR_ID")) {
+                cfg = cfg.connector_id(cid);
+            }
+            Client::hosted(d, cfg).build().map_err(CliError::from)
+        }
+        _ => {
+            let creds = direct_credentials(d, env).map_err(CliError::Auth)?;
+            let mut b = Client::builder(d, creds);
+            if let Some(url) = env.get(&var_name(d, "BASE_URL")) {
+                b = b.base_url(url);
+            }
+            for key in config_keys(d) {
+                if let Some(v) = env.get(&var_name(d, key)) {
+                    b = b.server_variable(key, v);
+                }
+            }
+            b.build().map_err(CliError::from)
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::upper_snake;
+
+    #[test]
+    fn upper_snake_names() {
+        assert_eq!(upper_snake("zendesk-support"), "ZENDESK_SUPPORT");
+        assert_eq!(upper_snake("api_key"), "API_KEY");
+        assert_eq!(upper_snake("apiKey"), "API_KEY");
+        assert_eq!(upper_snake("stripe"), "STRIPE");
+        assert_eq!(upper_snake("x.y"), "X_Y");
+    }
+}

@@ -1,0 +1,571 @@
+//! `airbyte-agent`: call connector actions from the command line, or serve them to AI agents
+//! over MCP.
+//!
+//! ```text
+//! airbyte-agent <connector> <entity> <action> [--param NAME=VALUE]... [--json PARAMS]
+//! airbyte-agent <connector> --help
+//! airbyte-agent mcp --connector stripe [--connector github]
+//! airbyte-agent tools <connector>
+//! airbyte-agent connectors
+//! ```
+//!
+//! Exit codes: 0 success, 1 other failure, 2 usage (bad arguments, unknown names, invalid
+//! parameters), 3 authentication (missing or rejected credentials), 4 API (HTTP errors,
+//! timeouts, network failures).
+
+mod env;
+mod error;
+mod mcp;
+mod registry;
+
+use std::io::{IsTerminal, Read, Write};
+use std::path::PathBuf;
+
+use airbyte_agent_runtime::serde_json::{self, Map, Value};
+use airbyte_agent_runtime::tools::{
+    ConnectorTools, Dispatcher, ToolOptions, action_description, action_signature,
+    connector_description,
+};
+use airbyte_agent_runtime::{ConnectorDescriptor, OperationDescriptor, ValueKind};
+
+use crate::env::{ClientOptions, Env, Mode, var_name};
+use crate::error::CliError;
+
+const USAGE: &str = "\
+airbyte-agent: call Airbyte agent connectors from the command line or serve them over MCP.
+
+Usage:
+  airbyte-agent <connector> <entity> <action> [--param NAME=VALUE]... [--json PARAMS]
+  airbyte-agent <connector> [<entity> [<action>]] --help
+  airbyte-agent mcp --connector <connector> [--connector <connector>]... [--tools per-action|combined|both]
+                    [--prefix] [--max-output-chars N]
+  airbyte-agent tools <connector> [--tools per-action|combined|both]
+  airbyte-agent connectors
+
+Call options:
+  -p, --param NAME=VALUE   a parameter; VALUE is JSON for non-string parameters (limit=10,
+                           tags='[\"a\"]'), repeated names build arrays, NAME.sub=VALUE nests
+  --json PARAMS            all parameters as a JSON object (`-` reads standard input)
+  --pretty / --compact     output format (default: pretty on a terminal, compact in pipes)
+
+Common options:
+  --env-file PATH          read settings from PATH (default: ./.env when present)
+  --direct / --hosted      force direct or hosted mode (default: direct when the connector's
+                           credentials are set, hosted when AIRBYTE_CLIENT_ID/SECRET are)
+
+Settings (environment or .env; process variables win):
+  <CONNECTOR>_<FIELD>      credential and config fields, upper snake case: STRIPE_API_KEY,
+                           ZENDESK_SUPPORT_SUBDOMAIN
+  <CONNECTOR>_BASE_URL     override the API base URL
+  <CONNECTOR>_AUTH_SCHEME  choose an auth option by key when several are set
+  AIRBYTE_CLIENT_ID, AIRBYTE_CLIENT_SECRET, AIRBYTE_ORGANIZATION_ID, AIRBYTE_WORKSPACE_NAME,
+  <CONNECTOR>_CONNECTOR_ID hosted mode
+
+Exit codes: 0 ok, 1 other, 2 usage, 3 authentication, 4 API error.";
+
+#[derive(Default)]
+struct Common {
+    env_file: Option<PathBuf>,
+    mode: Option<Mode>,
+    help: bool,
+    pretty: Option<bool>,
+}
+
+fn main() {
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    let runtime = match tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+    {
+        Ok(rt) => rt,
+        Err(e) => {
+            eprintln!("error: cannot start the async runtime: {e}");
+            std::process::exit(error::EXIT_OTHER);
+        }
+    };
+    let code = match runtime.block_on(run(args)) {
+        Ok(()) => 0,
+        Err(e) => {
+            eprintln!("error: {e}");
+            e.exit_code()
+        }
+    };
+    drop(runtime);
+    std::process::exit(code);
+}
+
+fn usage(msg: impl Into<String>) -> CliError {
+    CliError::Usage(format!(
+        "{}\nRun `airbyte-agent --help` for usage.",
+        msg.into()
+    ))
+}
+
+fn take_value(args: &mut std::vec::IntoIter<String>, flag: &str) -> Result<String, CliError> {
+    args.next()
+        .ok_or_else(|| usage(format!("{flag} needs a value")))
+}
+
+async fn run(args: Vec<String>) -> Result<(), CliError> {
+    let mut common = Common::default();
+    let mut positional: Vec<String> = Vec::new();
+    let mut params: Vec<String> = Vec::new();
+    let mut json: Option<String> = None;
+    let mut connectors: Vec<String> = Vec::new();
+    let mut tools_mode: Option<String> = None;
+    let mut prefix = false;
+    let mut max_output: Option<usize> = None;
+    let mut version = false;
+
+    let mut it = args.into_iter();
+    while let Some(arg) = it.next() {
+        let (flag, inline) = match arg.split_once('=') {
+            Some((f, v)) if f.starts_with("--") => (f.to_string(), Some(v.to_string())),
+            _ => (arg.clone(), None),
+        };
+        let value = |it: &mut std::vec::IntoIter<String>| match inline.clone() {
+            Some(v) => Ok(v),
+            None => take_value(it, &flag),
+        };
+        match flag.as_str() {
+            "-h" | "--help" => common.help = true,
+            "-V" | "--version" => version = true,
+            "--env-file" => common.env_file = Some(PathBuf::from(value(&mut it)?)),
+            "--direct" => common.mode = Some(Mode::Direct),
+            "--hosted" => common.mode = Some(Mode::Hosted),
+            "--pretty" => common.pretty = Some(true),
+            "--compact" => common.pretty = Some(false),
+            "-p" | "--param" => params.push(value(&mut it)?),
+            "--json" => json = Some(value(&mut it)?),
+            "-c" | "--connector" => connectors.extend(
+                value(&mut it)?
+                    .split(',')
+                    .map(str::trim)
+                    .filter(|s| !s.is_empty())
+                    .map(String::from),
+            ),
+            "--tools" => tools_mode = Some(value(&mut it)?),
+            "--prefix" => prefix = true,
+            "--max-output-chars" => {
+                let v = value(&mut it)?;
+                max_output =
+                    Some(v.parse().map_err(|_| {
+                        usage(format!("--max-output-chars needs a number, got `{v}`"))
+                    })?);
+            }
+            "--" => positional.extend(it.by_ref()),
+            f if f.starts_with('-') && f.len() > 1 => {
+                return Err(usage(format!("unknown option `{f}`")));
+            }
+            _ => positional.push(arg),
+        }
+    }
+
+    if version {
+        println!("airbyte-agent {}", env!("CARGO_PKG_VERSION"));
+        return Ok(());
+    }
+    let Some(first) = positional.first().cloned() else {
+        if common.help {
+            println!("{USAGE}");
+            return Ok(());
+        }
+        return Err(usage("missing command"));
+    };
+    let tool_options =
+        |connector: &ConnectorDescriptor, many: bool| -> Result<ToolOptions, CliError> {
+            let mut o = ToolOptions::new();
+            match tools_mode.as_deref() {
+                None | Some("per-action") => {}
+                Some("combined") => o = o.per_action(false).combined(true),
+                Some("both") => o = o.combined(true),
+                Some(other) => {
+                    return Err(usage(format!(
+                        "--tools must be per-action, combined or both, got `{other}`"
+                    )));
+                }
+            }
+            if prefix || many {
+                o = o.prefix(connector.name.replace('-', "_"));
+            }
+            if let Some(n) = max_output {
+                o = o.max_output_chars(n);
+            }
+            Ok(o)
+        };
+
+    match first.as_str() {
+        "help" => {
+            println!("{USAGE}");
+            Ok(())
+        }
+        "connectors" => {
+            for d in registry::connectors() {
+                println!("{}\t{}\t{}", d.name, d.version, d.title);
+            }
+            Ok(())
+        }
+        "tools" => {
+            let name = positional
+                .get(1)
+                .ok_or_else(|| usage("`tools` needs a connector name"))?;
+            let d = find_connector(name)?;
+            let tools = ConnectorTools::with_options(d, tool_options(d, false)?);
+            let list: Vec<Value> = tools
+                .tools()
+                .iter()
+                .map(|t| {
+                    serde_json::json!({
+                        "name": t.name,
+                        "title": t.title,
+                        "description": t.description,
+                        "inputSchema": t.input_schema,
+                        "annotations": {
+                            "readOnlyHint": t.annotations.read_only,
+                            "destructiveHint": t.annotations.destructive,
+                            "idempotentHint": t.annotations.idempotent,
+                            "openWorldHint": t.annotations.open_world,
+                        }
+                    })
+                })
+                .collect();
+            print_json(&Value::Array(list), common.pretty)
+        }
+        "mcp" => {
+            if common.help {
+                println!("{USAGE}");
+                return Ok(());
+            }
+            if connectors.is_empty() {
+                return Err(usage(format!(
+                    "`mcp` needs --connector NAME (available: {})",
+                    registry::names()
+                )));
+            }
+            let env = Env::load(common.env_file.as_deref())?;
+            let opts = ClientOptions {
+                mode: common.mode.unwrap_or(Mode::Auto),
+            };
+            let many = connectors.len() > 1;
+            let mut dispatchers = Vec::new();
+            for name in &connectors {
+                let d = find_connector(name)?;
+                if dispatchers
+                    .iter()
+                    .any(|x: &Dispatcher| x.tools().descriptor().name == d.name)
+                {
+                    continue;
+                }
+                let client = env::build_client(d, &env, opts)?;
+                dispatchers.push(Dispatcher::with_options(client, tool_options(d, many)?));
+            }
+            mcp::AgentServer::new(dispatchers)?.serve_stdio().await
+        }
+        name => {
+            let d = find_connector(name)?;
+            let entity = positional.get(1);
+            let action = positional.get(2);
+            if let Some(extra) = positional.get(3) {
+                return Err(usage(format!("unexpected argument `{extra}`")));
+            }
+            match (entity, action) {
+                (None, _) => {
+                    print!("{}", connector_help(d));
+                    if common.help {
+                        Ok(())
+                    } else {
+                        Err(usage("missing <entity> <action>"))
+                    }
+                }
+                (Some(e), None) => {
+                    let ent = find_entity(d, e)?;
+                    let mut s = format!("{}: {}\nActions:\n", ent.name, ent.description.trim());
+                    for op in ent.operations {
+                        s.push_str(&format!("  {}\n", action_signature(d, op)));
+                    }
+                    print!("{s}");
+                    if common.help {
+                        Ok(())
+                    } else {
+                        Err(usage(format!("missing <action> for `{}`", ent.name)))
+                    }
+                }
+                (Some(e), Some(a)) => {
+                    let op = find_operation(d, e, a)?;
+                    if common.help {
+                        println!("{}", action_help(d, op));
+                        return Ok(());
+                    }
+                    let call_params = build_params(op, json.as_deref(), &params)?;
+                    let env = Env::load(common.env_file.as_deref())?;
+                    let client = env::build_client(
+                        d,
+                        &env,
+                        ClientOptions {
+                            mode: common.mode.unwrap_or(Mode::Auto),
+                        },
+                    )?;
+                    let result = client
+                        .execute(op.entity, op.action, Value::Object(call_params))
+                        .await?;
+                    print_json(&result.into_value(), common.pretty)
+                }
+            }
+        }
+    }
+}
+
+fn find_connector(name: &str) -> Result<&'static ConnectorDescriptor, CliError> {
+    registry::find(name).ok_or_else(|| {
+        usage(format!(
+            "unknown connector `{name}`; available: {}",
+            registry::names()
+        ))
+    })
+}
+
+fn find_entity(
+    d: &'static ConnectorDescriptor,
+    name: &str,
+) -> Result<&'static airbyte_agent_runtime::EntityDescriptor, CliError> {
+    d.entity(name).ok_or_else(|| {
+        let names: Vec<&str> = d.entities.iter().map(|e| e.name).collect();
+        usage(format!(
+            "{} has no entity `{name}`; entities: {}",
+            d.name,
+            names.join(", ")
+        ))
+    })
+}
+
+fn find_operation(
+    d: &'static ConnectorDescriptor,
+    entity: &str,
+    action: &str,
+) -> Result<&'static OperationDescriptor, CliError> {
+    let e = find_entity(d, entity)?;
+    e.operations
+        .iter()
+        .find(|o| o.action == action)
+        .ok_or_else(|| {
+            let names: Vec<&str> = e.operations.iter().map(|o| o.action).collect();
+            usage(format!(
+                "entity `{}` has no action `{action}`; actions: {}",
+                e.name,
+                names.join(", ")
+            ))
+        })
+}
+
+fn connector_help(d: &ConnectorDescriptor) -> String {
+    let mut s = format!(
+        "Usage: airbyte-agent {} <entity> <action> [--param NAME=VALUE]... [--json PARAMS]\n\n{}\n\nSettings:\n",
+        d.name,
+        connector_description(d)
+    );
+    s.push_str(&format!(
+        "  {}\n",
+        env::missing_credentials_message(d).replacen("no credentials for", "credentials for", 1)
+    ));
+    s.push_str(&format!(
+        "  {} overrides the base URL ({})\n",
+        var_name(d, "BASE_URL"),
+        d.base_url
+    ));
+    for v in d.server_variables {
+        s.push_str(&format!(
+            "  {} sets server variable `{}`{}\n",
+            var_name(d, v.name),
+            v.name,
+            v.default
+                .map(|x| format!(" (default `{x}`)"))
+                .unwrap_or_default()
+        ));
+    }
+    s
+}
+
+fn action_help(d: &ConnectorDescriptor, op: &OperationDescriptor) -> String {
+    let mut s = format!(
+        "Usage: airbyte-agent {} {} {} [--param NAME=VALUE]...\n\n{}\n\nParameters:\n",
+        d.name,
+        op.entity,
+        op.action,
+        action_description(d, op)
+    );
+    for p in op.params {
+        if p.name == "*" {
+            continue;
+        }
+        let desc = p
+            .description
+            .split_whitespace()
+            .collect::<Vec<_>>()
+            .join(" ");
+        s.push_str(&format!(
+            "  {} ({:?}, {}{}){}{}\n",
+            p.name,
+            p.location,
+            kind_name(p.kind),
+            if p.required && p.default.is_none() {
+                ", required"
+            } else {
+                ""
+            },
+            p.default
+                .map(|x| format!(" default {x}"))
+                .unwrap_or_default(),
+            if desc.is_empty() {
+                String::new()
+            } else {
+                format!(": {desc}")
+            }
+        ));
+    }
+    s
+}
+
+fn kind_name(kind: ValueKind) -> &'static str {
+    match kind {
+        ValueKind::String => "string",
+        ValueKind::Integer => "integer",
+        ValueKind::Number => "number",
+        ValueKind::Boolean => "boolean",
+        ValueKind::Array => "array",
+        ValueKind::Object => "object",
+        _ => "any",
+    }
+}
+
+/// Parameters from `--json` and `--param` (params win).
+fn build_params(
+    op: &OperationDescriptor,
+    json: Option<&str>,
+    params: &[String],
+) -> Result<Map<String, Value>, CliError> {
+    let mut out = match json {
+        None => Map::new(),
+        Some(text) => {
+            let text = if text == "-" {
+                let mut s = String::new();
+                std::io::stdin()
+                    .read_to_string(&mut s)
+                    .map_err(|e| usage(format!("cannot read --json from standard input: {e}")))?;
+                s
+            } else {
+                text.to_string()
+            };
+            match serde_json::from_str::<Value>(&text) {
+                Ok(Value::Object(m)) => m,
+                Ok(other) => {
+                    return Err(usage(format!(
+                        "--json must be a JSON object, got `{other}`"
+                    )));
+                }
+                Err(e) => return Err(usage(format!("--json is not valid JSON: {e}"))),
+            }
+        }
+    };
+    let mut seen: Vec<String> = Vec::new();
+    for raw in params {
+        let Some((key, text)) = raw.split_once('=') else {
+            return Err(usage(format!("--param needs NAME=VALUE, got `{raw}`")));
+        };
+        let key = key.trim();
+        if key.is_empty() {
+            return Err(usage(format!("--param needs a name, got `{raw}`")));
+        }
+        let declared = op.params.iter().find(|p| p.name == key);
+        match declared {
+            Some(p) => {
+                let value = parse_value(p.kind, text);
+                if p.kind == ValueKind::Array && seen.iter().any(|s| s == key) {
+                    // Repeated names build arrays.
+                    let slot = out.entry(key.to_string()).or_insert(Value::Array(vec![]));
+                    let item = match value {
+                        Value::Array(a) => a,
+                        v => vec![v],
+                    };
+                    match slot {
+                        Value::Array(a) => a.extend(item),
+                        other => {
+                            let prev = std::mem::take(other);
+                            let mut a = vec![prev];
+                            a.extend(item);
+                            *other = Value::Array(a);
+                        }
+                    }
+                } else {
+                    out.insert(key.to_string(), value);
+                }
+                seen.push(key.to_string());
+            }
+            None => match key.split_once('.') {
+                Some((base, rest)) if op.params.iter().any(|p| p.name == base) => {
+                    let slot = out
+                        .entry(base.to_string())
+                        .or_insert_with(|| Value::Object(Map::new()));
+                    insert_path(slot, rest, parse_value(ValueKind::Any, text))
+                        .map_err(|m| usage(format!("--param {key}: {m}")))?;
+                }
+                // Unknown names are passed through; the runtime reports them with the valid
+                // choices (or accepts them as aliases / open body fields).
+                _ => {
+                    out.insert(key.to_string(), parse_value(ValueKind::Any, text));
+                }
+            },
+        }
+    }
+    Ok(out)
+}
+
+fn insert_path(slot: &mut Value, path: &str, value: Value) -> Result<(), String> {
+    let Value::Object(map) = slot else {
+        return Err("the parameter is already set to a non-object value".into());
+    };
+    match path.split_once('.') {
+        None => {
+            map.insert(path.to_string(), value);
+            Ok(())
+        }
+        Some((head, rest)) => {
+            let next = map
+                .entry(head.to_string())
+                .or_insert_with(|| Value::Object(Map::new()));
+            insert_path(next, rest, value)
+        }
+    }
+}
+
+/// Strings stay strings; other kinds are parsed as JSON, falling back to the raw string (the
+/// runtime then reports a type error naming the parameter).
+fn parse_value(kind: ValueKind, text: &str) -> Value {
+    if kind == ValueKind::String {
+        return Value::String(text.to_string());
+    }
+    serde_json::from_str(text).unwrap_or_else(|_| Value::String(text.to_string()))
+}
+
+fn print_json(v: &Value, pretty: Option<bool>) -> Result<(), CliError> {
+    let stdout = std::io::stdout();
+    let pretty = pretty.unwrap_or_else(|| stdout.is_terminal());
+    let text = if pretty {
+        serde_json::to_string_pretty(v)
+    } else {
+        serde_json::to_string(v)
+    }
+    .map_err(|e| CliError::Other(format!("cannot print the result: {e}")))?;
+    let mut lock = stdout.lock();
+    writeln!(lock, "{text}")
+        .and_then(|_| lock.flush())
+        .or_else(|e| {
+            // A closed pipe (`| head`) is not an error worth reporting.
+            if e.kind() == std::io::ErrorKind::BrokenPipe {
+                Ok(())
+            } else {
+                Err(e)
+            }
+        })
+        .map_err(|e| CliError::Other(format!("cannot write the result: {e}")))
+}
