@@ -565,11 +565,8 @@ impl Client {
         op: &'static OperationDescriptor,
         url: &str,
     ) -> Result<ExecuteResult> {
-        if self.hosted_binding().is_some() {
-            return Err(Error::Unsupported(format!(
-                "`{}.{}` paginates with next-page URLs, which hosted mode cannot follow; pass the cursor parameters explicitly",
-                op.entity, op.action
-            )));
+        if let Some(h) = self.hosted_binding() {
+            return h.execute_next_url(self.inner.descriptor, op, url).await;
         }
         let (base, _) = self.base_and_config()?;
         let prep = Prepared {

@@ -153,6 +153,25 @@ impl Binding {
         Ok(shape(op, result, meta))
     }
 
+    /// Follow a provider next-page URL in hosted mode: its query parameters that the operation
+    /// declares become the parameters of the next execute call. URLs that carry the position
+    /// elsewhere (in the path) cannot be followed through the execute endpoint.
+    pub(crate) async fn execute_next_url(
+        &self,
+        d: &'static ConnectorDescriptor,
+        op: &'static OperationDescriptor,
+        url: &str,
+    ) -> Result<ExecuteResult> {
+        let params = next_url_params(op, url).ok_or_else(|| {
+            Error::Unsupported(format!(
+                "`{}.{}` paginates with next-page URLs that hosted mode cannot follow; pass the cursor parameters explicitly",
+                op.entity, op.action
+            ))
+        })?;
+        let params = crate::validate::normalize(op, params)?;
+        self.execute(d, op, &params).await
+    }
+
     /// Downloads through the execute endpoint: the result carries the bytes as base64.
     pub(crate) async fn download(
         &self,
@@ -225,6 +244,43 @@ fn shape(op: &OperationDescriptor, result: Value, meta: Option<Value>) -> Execut
     }
 }
 
+/// Declared query parameters of `op` found in a next-page URL, typed by the parameter kind.
+fn next_url_params(op: &OperationDescriptor, url: &str) -> Option<Params> {
+    use crate::descriptor::{ParamLocation, ValueKind};
+    let query = url.split_once('?')?.1.split('#').next().unwrap_or("");
+    let mut out = Params::new();
+    for pair in query.split('&').filter(|p| !p.is_empty()) {
+        let (k, v) = pair.split_once('=').unwrap_or((pair, ""));
+        let (k, v) = (crate::encode::form_decode(k), crate::encode::form_decode(v));
+        let Some(p) = op
+            .params
+            .iter()
+            .find(|p| p.name == k && p.location == ParamLocation::Query)
+        else {
+            continue;
+        };
+        let typed = |kind: Option<ValueKind>, v: &str| match kind {
+            Some(ValueKind::Integer) => v.parse::<i64>().map(Value::from).ok(),
+            Some(ValueKind::Number) => v.parse::<f64>().ok().map(Value::from),
+            Some(ValueKind::Boolean) => v.parse::<bool>().ok().map(Value::from),
+            _ => Some(Value::String(v.to_string())),
+        };
+        if p.kind == ValueKind::Array {
+            let item = typed(p.item_kind, &v)?;
+            match out
+                .entry(p.name.to_string())
+                .or_insert_with(|| Value::Array(Vec::new()))
+            {
+                Value::Array(a) => a.push(item),
+                _ => return None,
+            }
+        } else {
+            out.insert(p.name.to_string(), typed(Some(p.kind), &v)?);
+        }
+    }
+    (!out.is_empty()).then_some(out)
+}
+
 /// Records of a platform list body (`data`, or a historical key).
 pub(crate) fn list_items(v: &Value) -> Option<&Vec<Value>> {
     [
@@ -291,5 +347,90 @@ pub(crate) fn id_text(v: &Value) -> Option<String> {
         Value::String(s) if !s.is_empty() => Some(s.clone()),
         Value::Number(n) => Some(n.to_string()),
         _ => None,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::descriptor::*;
+
+    const fn q(
+        name: &'static str,
+        kind: ValueKind,
+        item_kind: Option<ValueKind>,
+    ) -> ParamDescriptor {
+        ParamDescriptor {
+            name,
+            location: ParamLocation::Query,
+            required: false,
+            kind,
+            item_kind,
+            nullable: false,
+            enum_values: &[],
+            default: None,
+            style: ParamStyle::Form,
+            description: "",
+            schema: "{}",
+            config_inject: None,
+        }
+    }
+
+    static PARAMS: [ParamDescriptor; 4] = [
+        q("page", ValueKind::Integer, None),
+        q("per_page", ValueKind::Integer, None),
+        q("status[]", ValueKind::Array, Some(ValueKind::String)),
+        q("active", ValueKind::Boolean, None),
+    ];
+
+    static OP: OperationDescriptor = OperationDescriptor {
+        entity: "candidates",
+        action: "list",
+        kind: ActionKind::List,
+        method: Method::Get,
+        path: "/candidates",
+        summary: "",
+        description: "",
+        params: &PARAMS,
+        body: BodyDescriptor::None,
+        response: ResponseDescriptor {
+            record_extractor: None,
+            meta_extractor: &[("next", "@link.next")],
+            record_filter: None,
+            record_transform: &[],
+            file_url: None,
+            no_content: false,
+        },
+        pagination: Pagination::NextUrl { meta: "next" },
+        preferred_for_check: false,
+    };
+
+    #[test]
+    fn next_url_query_becomes_typed_params() {
+        let p = next_url_params(
+            &OP,
+            "https://api.example/v1/candidates?page=3&per_page=50&status%5B%5D=a&status%5B%5D=b&active=true&unknown=x",
+        )
+        .unwrap();
+        assert_eq!(
+            Value::Object(p),
+            serde_json::json!({"page": 3, "per_page": 50, "status[]": ["a", "b"], "active": true})
+        );
+        assert!(next_url_params(&OP, "https://api.example/v1/query/01gx-2000").is_none());
+        assert!(next_url_params(&OP, "https://api.example/v1/candidates?page=two").is_none());
+    }
+
+    #[test]
+    fn shaping_mirrors_direct_mode() {
+        let r = shape(&OP, serde_json::json!([{"id": 1}]), None);
+        assert_eq!(r.kind, ResultKind::Envelope);
+        assert_eq!(r.meta.unwrap().get("next"), Some(&Value::Null));
+        let r = shape(
+            &OP,
+            serde_json::json!({"data": [{"id": 1}], "meta": {"next": "u"}}),
+            None,
+        );
+        assert_eq!(r.data, serde_json::json!([{"id": 1}]));
+        assert_eq!(r.meta.unwrap()["next"], "u");
     }
 }
