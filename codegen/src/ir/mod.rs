@@ -75,6 +75,7 @@ pub struct ServerVariable {
 
 /// How an auth option reaches the wire.
 #[derive(Debug, Clone)]
+#[non_exhaustive]
 pub enum AuthKindIr {
     /// Bearer.
     Bearer,
@@ -160,6 +161,7 @@ pub struct Entity {
 
 /// Request body encoding.
 #[derive(Debug, Clone)]
+#[non_exhaustive]
 pub enum BodyIr {
     /// None.
     None,
@@ -223,6 +225,7 @@ pub struct ParamIr {
 
 /// What a typed call returns.
 #[derive(Debug, Clone)]
+#[non_exhaustive]
 pub enum OutputIr {
     /// One record.
     Record(RustType),
@@ -897,8 +900,7 @@ fn build_operation<'a>(
                         push_raw(&mut raw, rp, warnings, &prop.path);
                     }
                 }
-                None => warnings
-                    .push(eff.warn("request body schema has no properties; no typed body fields")),
+                None => warnings.push(eff.warn(body_shape_warning(&eff))),
             }
         }
         if let BodyIr::GraphQl {
@@ -1041,6 +1043,21 @@ fn build_operation<'a>(
         request_type,
         output,
     })
+}
+
+fn body_shape_warning(schema: &Node<'_>) -> String {
+    let types = TypeBuilder::types_of(schema);
+    if types.iter().any(|t| t == "array") {
+        "array request body: its item fields cannot be expressed as flat body params (descriptor has no \
+         array-body encoding); no typed body fields"
+            .to_string()
+    } else if schema.get("additionalProperties").is_some() {
+        "open request body (additionalProperties only): arbitrary fields cannot be declared in the \
+         descriptor; no typed body fields"
+            .to_string()
+    } else {
+        "request body schema has no properties; no typed body fields".to_string()
+    }
 }
 
 fn p_raw<'a>(p: &Parameter<'a>, location: ParamLocation) -> RawParam<'a> {

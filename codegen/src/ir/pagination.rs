@@ -8,6 +8,7 @@ use crate::spec::Operation;
 
 /// Owned mirror of `runtime::Pagination`.
 #[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
 pub enum PaginationIr {
     /// Single page.
     None,

@@ -17,6 +17,7 @@ pub type TypeId = usize;
 
 /// A Rust type used by generated code.
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
+#[non_exhaustive]
 pub enum RustType {
     /// `String`
     String,
@@ -66,6 +67,7 @@ pub struct Field {
 
 /// What a named type is.
 #[derive(Debug, Clone)]
+#[non_exhaustive]
 pub enum TypeKind {
     /// A struct with optional fields.
     Struct(Vec<Field>),

@@ -384,6 +384,62 @@ pub struct Spec<'a> {
 
 const METHODS: &[&str] = &["get", "post", "put", "patch", "delete", "head", "options"];
 
+const KNOWN_ROOT_KEYS: &[&str] = &[
+    "openapi",
+    "info",
+    "servers",
+    "security",
+    "components",
+    "paths",
+    "tags",
+    "externalDocs",
+    "jsonSchemaDialect",
+];
+
+const KNOWN_INFO_KEYS: &[&str] = &[
+    "title",
+    "version",
+    "description",
+    "summary",
+    "contact",
+    "license",
+    "termsOfService",
+    "x-airbyte-connector-name",
+    "x-airbyte-connector-definition-id",
+    "x-airbyte-replication-version",
+    "x-airbyte-replication-compatibility",
+    "x-airbyte-external-documentation-urls",
+    "x-airbyte-example-questions",
+    "x-airbyte-context-store",
+    "x-airbyte-skip-context-store",
+    "x-airbyte-replication-config",
+    "x-airbyte-entity-relationships",
+    "x-airbyte-scoping",
+    "x-airbyte-response-error-check",
+    "x-airbyte-skip-suggested-streams",
+    "x-airbyte-skip-auth-methods",
+    "x-airbyte-auth-tooltip",
+    "x-airbyte-retry-config",
+    "x-airbyte-config-normalization",
+];
+
+const KNOWN_SCHEME_KEYS: &[&str] = &[
+    "type",
+    "scheme",
+    "in",
+    "name",
+    "flows",
+    "description",
+    "bearerFormat",
+    "x-airbyte-auth-config",
+    "x-airbyte-token-refresh",
+    "x-airbyte-token-extract",
+    "x-airbyte-oauth-credentials",
+    "x-airbyte-oauth-scopes",
+    "x-airbyte-untested",
+    "x-airbyte-token-path",
+];
+
 const KNOWN_OP_KEYS: &[&str] = &[
     "summary",
     "description",
@@ -421,7 +477,18 @@ impl<'a> Spec<'a> {
                 )));
             }
         }
-        let info = parse_info(&root.req("info")?)?;
+        for (k, v) in root.entries()? {
+            if !KNOWN_ROOT_KEYS.contains(&k) {
+                warnings.push(v.warn(format!("unknown top-level key `{k}` ignored")));
+            }
+        }
+        let info_node = root.req("info")?;
+        for (k, v) in info_node.entries()? {
+            if !KNOWN_INFO_KEYS.contains(&k) {
+                warnings.push(v.warn(format!("unknown info key `{k}` ignored")));
+            }
+        }
+        let info = parse_info(&info_node)?;
         let server = match root.get("servers") {
             Some(s) => {
                 let items = s.items()?;
@@ -436,6 +503,20 @@ impl<'a> Spec<'a> {
         let mut schemes = Vec::new();
         if let Some(ss) = components.as_ref().and_then(|c| c.get("securitySchemes")) {
             for (key, node) in ss.entries()? {
+                for (k, v) in node.entries()? {
+                    if !KNOWN_SCHEME_KEYS.contains(&k) {
+                        warnings.push(v.warn(format!("unknown security-scheme key `{k}` ignored")));
+                    }
+                }
+                if let Some(tr) = node.get("x-airbyte-token-refresh") {
+                    for (k, v) in tr.entries()? {
+                        if k != "auth_style" && k != "body_format" {
+                            warnings.push(v.warn(format!(
+                                "token-refresh setting `{k}` is not expressible in the runtime descriptor; ignored"
+                            )));
+                        }
+                    }
+                }
                 schemes.push(parse_scheme(key, &node)?);
             }
         }
