@@ -387,7 +387,8 @@ async fn wrong_client_secret_is_a_clear_error_without_the_secret() {
     assert!(shown.contains("[REDACTED]"), "{shown}");
     assert_eq!(env.double.execute_requests(), 0);
     assert_eq!(env.double.lookup_requests(), 0);
-    // Debug output of the config never shows the secret either.
+    // Debug output of the client and the config never shows the secret either.
+    assert!(!format!("{client:?}").contains(wrong));
     let dbg = format!("{:?}", AirbyteAuthConfig::new(CLIENT_ID, wrong.to_string()));
     assert!(!dbg.contains(wrong));
 }
@@ -884,6 +885,16 @@ async fn rate_limits_and_server_errors_are_retried_like_direct_mode() {
     assert_eq!(e.status(), Some(503));
     assert!(e.is_retryable());
 
+    // Retry-After is honoured (1 s here).
+    env.double.fail_next("/execute", 429, 1, Some("1"));
+    let started = Instant::now();
+    client
+        .execute("customers", "list", json!({"limit": 1}))
+        .await
+        .unwrap();
+    let waited = started.elapsed();
+    assert!(waited >= Duration::from_millis(950), "{waited:?}");
+
     // Exhausted retries on 429 surface as RateLimited with the delay.
     env.double.fail_next("/execute", 429, 5, Some("0"));
     let e = client
@@ -987,4 +998,60 @@ async fn context_store_search_is_typed_and_hosted_only() {
         .unwrap_err();
     assert!(matches!(e, Error::Unsupported(_)));
     assert!(e.to_string().contains("hosted execution mode"));
+}
+
+#[tokio::test]
+async fn a_rejected_fresh_token_is_replayed_only_once() {
+    // Tokens die instantly and the response does not say so: every call gets a 401.
+    let env = env_with(
+        DoubleConfig {
+            token_ttl: Duration::ZERO,
+            send_expires_in: false,
+            ..Default::default()
+        },
+        &[ORG],
+    )
+    .await;
+    let id = seed_stripe(&env);
+    let client = Client::hosted(stripe(), auth(&env).connector_id(id))
+        .build()
+        .unwrap();
+    let e = client
+        .execute("customers", "list", json!({}))
+        .await
+        .unwrap_err();
+    assert!(matches!(e, Error::Auth(_)), "{e:?}");
+    assert!(e.to_string().contains("Token expired"), "{e}");
+    assert_eq!(env.double.token_requests(), 2);
+    let sent = env
+        .double
+        .requests()
+        .iter()
+        .filter(|r| r.path.ends_with("/execute"))
+        .count();
+    assert_eq!(sent, 2);
+}
+
+#[tokio::test]
+async fn connectors_can_be_chosen_by_name() {
+    let env = env().await;
+    let ws = Platform::new(auth(&env)).unwrap().default_workspace();
+    let creds: Credentials = StripeAuthConfig::new(STRIPE_KEY).into();
+    for name in ["billing-eu", "billing-us"] {
+        ws.create_hosted(stripe(), &creds, CreateOptions::new().name(name))
+            .await
+            .unwrap();
+    }
+    let client = ws.connector_by_name(stripe(), "billing-us").await.unwrap();
+    let stored = env.double.connectors();
+    assert_eq!(client.hosted_connector_id().await.unwrap(), stored[1].id);
+    client
+        .execute("customers", "list", json!({"limit": 1}))
+        .await
+        .unwrap();
+    let e = ws.connector_by_name(stripe(), "nope").await.unwrap_err();
+    assert!(matches!(
+        e,
+        Error::Hosted(HostedError::ConnectorNotFound { .. })
+    ));
 }

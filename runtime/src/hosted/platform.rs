@@ -257,6 +257,41 @@ impl Workspace {
         .await
     }
 
+    /// A hosted client bound to the connector named `name` in this workspace.
+    pub async fn connector_by_name(
+        &self,
+        descriptor: &'static ConnectorDescriptor,
+        name: &str,
+    ) -> Result<Client> {
+        let matches: Vec<ConnectorInfo> = self
+            .list_connectors()
+            .await?
+            .into_iter()
+            .filter(|c| c.name.as_deref() == Some(name))
+            .filter(|c| {
+                c.definition_id
+                    .as_deref()
+                    .is_none_or(|d| d == descriptor.definition_id)
+            })
+            .collect();
+        match matches.as_slice() {
+            [one] => self.connector_by_id(descriptor, one.id.clone()).build(),
+            [] => Err(HostedError::ConnectorNotFound {
+                connector: format!("{} named `{name}`", descriptor.name),
+                workspace_name: self.name.clone(),
+                definition_id: descriptor.definition_id.to_string(),
+            }
+            .into()),
+            many => Err(HostedError::AmbiguousConnector {
+                connector: format!("{} named `{name}`", descriptor.name),
+                workspace_name: self.name.clone(),
+                definition_id: descriptor.definition_id.to_string(),
+                ids: many.iter().map(|c| c.id.clone()).collect(),
+            }
+            .into()),
+        }
+    }
+
     /// A hosted client for `descriptor` in this workspace (connector looked up on first call).
     pub fn connector(&self, descriptor: &'static ConnectorDescriptor) -> HostedClientBuilder {
         HostedClientBuilder::from_transport(descriptor, self.transport().clone(), self.name.clone())
