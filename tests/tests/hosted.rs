@@ -1055,3 +1055,34 @@ async fn connectors_can_be_chosen_by_name() {
         Error::Hosted(HostedError::ConnectorNotFound { .. })
     ));
 }
+
+/// Rough overhead of hosted over direct on loopback (`cargo test --release -- --ignored --nocapture`).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[ignore = "measurement, not a check"]
+async fn measure_hosted_overhead() {
+    let env = env().await;
+    seed_stripe(&env);
+    let direct = StripeConnector::builder(StripeAuthConfig::new(STRIPE_KEY))
+        .base_url(env.provider.uri())
+        .build()
+        .unwrap();
+    let hosted = Client::hosted(stripe(), auth(&env)).build().unwrap();
+    hosted.hosted_connector_id().await.unwrap();
+    let n = 500;
+    for (name, client) in [("direct", direct.client().clone()), ("hosted", hosted)] {
+        client
+            .execute("customers", "list", json!({"limit": 3}))
+            .await
+            .unwrap();
+        let started = Instant::now();
+        for _ in 0..n {
+            client
+                .execute("customers", "list", json!({"limit": 3}))
+                .await
+                .unwrap();
+        }
+        let per = started.elapsed() / n;
+        eprintln!("{name}: {per:?} per sequential call ({n} calls)");
+    }
+    eprintln!("token requests: {}", env.double.token_requests());
+}
