@@ -739,6 +739,12 @@ async fn workspaces_and_connectors_follow_pagination() {
         Some(Some(ORG.to_string()))
     );
 
+    let created = platform.create_workspace("w6").await.unwrap();
+    assert_eq!(created.name, "w6");
+    assert_eq!(platform.list_workspaces().await.unwrap().len(), 6);
+    let e = platform.create_workspace("w6").await.unwrap_err();
+    assert!(e.to_string().contains("already exists"), "{e}");
+
     let ids: Vec<String> = (0..5)
         .map(|_| double.seed_connector(ORG, "default", stripe(), json!({"api_key": "k"})))
         .collect();
@@ -1085,4 +1091,24 @@ async fn measure_hosted_overhead() {
         eprintln!("{name}: {per:?} per sequential call ({n} calls)");
     }
     eprintln!("token requests: {}", env.double.token_requests());
+}
+
+#[tokio::test]
+async fn oauth_app_override_is_set_and_reset() {
+    let env = env().await;
+    let platform = Platform::new(auth(&env)).unwrap();
+    let app_secret = airbyte_agent_runtime::SecretString::from("oauth-app-secret".to_string());
+    platform
+        .set_oauth_app("hubspot", "my-app-id", &app_secret)
+        .await
+        .unwrap();
+    let apps = env.double.oauth_apps(ORG);
+    assert_eq!(
+        Value::Object(apps["hubspot"].clone()),
+        json!({"client_id": "my-app-id", "client_secret": "oauth-app-secret"})
+    );
+    platform.reset_oauth_app("hubspot").await.unwrap();
+    assert!(env.double.oauth_apps(ORG).is_empty());
+    let e = platform.reset_oauth_app("hubspot").await.unwrap_err();
+    assert!(matches!(e, Error::NotFound(_)), "{e:?}");
 }

@@ -147,6 +147,50 @@ impl Platform {
             .find(|w| w.name == name))
     }
 
+    /// Create a workspace.
+    pub async fn create_workspace(&self, name: &str) -> Result<WorkspaceInfo> {
+        let body = serde_json::json!({"name": name});
+        let call = Call::post("/api/v1/workspaces", &body);
+        let v = self.transport.json(&call).await?;
+        decode_one(&call, v)
+    }
+
+    /// Use the organization's own OAuth app (client id/secret) for `connector_type`
+    /// (e.g. `hubspot`) instead of Airbyte's.
+    pub async fn set_oauth_app(
+        &self,
+        connector_type: &str,
+        client_id: &str,
+        client_secret: &SecretString,
+    ) -> Result<()> {
+        let body = serde_json::json!({
+            "connector_type": connector_type,
+            "configuration": {
+                "client_id": client_id,
+                "client_secret": client_secret.expose_secret(),
+            },
+        });
+        let call = Call {
+            verb: Verb::Put,
+            idempotent: true,
+            ..Call::post("/api/v1/oauth/credentials", &body)
+        };
+        self.transport.json(&call).await.map(|_| ())
+    }
+
+    /// Go back to Airbyte's OAuth app for `connector_type`.
+    pub async fn reset_oauth_app(&self, connector_type: &str) -> Result<()> {
+        let path = format!(
+            "/api/v1/oauth/credentials/connector_type/{}",
+            crate::encode::path_segment(connector_type)
+        );
+        let call = Call {
+            verb: Verb::Delete,
+            ..Call::get(&path)
+        };
+        self.transport.json(&call).await.map(|_| ())
+    }
+
     /// Source templates of the organization.
     pub async fn list_source_templates(&self) -> Result<Vec<SourceTemplate>> {
         let items = collect_pages(

@@ -24,6 +24,7 @@ const TOKEN_PATH: &str = "/api/v1/account/applications/token";
 pub(crate) enum Verb {
     Get,
     Post,
+    Put,
     Delete,
 }
 
@@ -32,6 +33,7 @@ impl Verb {
         match self {
             Verb::Get => "GET",
             Verb::Post => "POST",
+            Verb::Put => "PUT",
             Verb::Delete => "DELETE",
         }
     }
@@ -39,6 +41,7 @@ impl Verb {
         match self {
             Verb::Get => reqwest::Method::GET,
             Verb::Post => reqwest::Method::POST,
+            Verb::Put => reqwest::Method::PUT,
             Verb::Delete => reqwest::Method::DELETE,
         }
     }

@@ -291,6 +291,39 @@ async fn route(shared: &Arc<Shared>, rec: &Recorded) -> Resp {
         ("POST", ["api", "v1", "integrations", "templates", "sources"]) => {
             create_template(shared, rec, &org)
         }
+        ("PUT", ["api", "v1", "oauth", "credentials"]) => {
+            let body = match json_body(rec) {
+                Ok(b) => b,
+                Err(r) => return r,
+            };
+            let (Some(t), Some(Value::Object(cfg))) = (
+                body.get("connector_type").and_then(Value::as_str),
+                body.get("configuration"),
+            ) else {
+                return errors(422, "connector_type and configuration are required");
+            };
+            if !(cfg.contains_key("client_id") && cfg.contains_key("client_secret")) {
+                return errors(422, "configuration needs client_id and client_secret");
+            }
+            shared
+                .lock()
+                .oauth_apps
+                .insert((org.clone(), t.to_string()), cfg.clone());
+            respond(200, &json!({"connector_type": t}))
+        }
+        ("DELETE", ["api", "v1", "oauth", "credentials", "connector_type", t]) => {
+            match shared
+                .lock()
+                .oauth_apps
+                .remove(&(org.clone(), t.to_string()))
+            {
+                Some(_) => respond(200, &json!({})),
+                None => respond(
+                    404,
+                    &json!({"detail": format!("no OAuth override for {t}")}),
+                ),
+            }
+        }
         ("POST", ["api", "v1", "embedded", "scoped-token"]) => scoped_token(shared, rec, &org),
         _ => respond(404, &json!({"detail": "Not Found"})),
     }

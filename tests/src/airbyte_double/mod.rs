@@ -241,6 +241,7 @@ pub(crate) struct State {
     faults: Vec<Fault>,
     requests: Vec<Recorded>,
     context_store: BTreeMap<String, Vec<Value>>,
+    oauth_apps: BTreeMap<(String, String), Map<String, Value>>,
     clients: BTreeMap<String, airbyte_agent_runtime::Client>,
     next_id: u64,
 }
@@ -392,6 +393,17 @@ impl AirbyteDouble {
     /// Every request received so far.
     pub fn requests(&self) -> Vec<Recorded> {
         self.shared.lock().requests.clone()
+    }
+
+    /// OAuth-app overrides of an organization: connector type → configuration.
+    pub fn oauth_apps(&self, organization_id: &str) -> BTreeMap<String, Map<String, Value>> {
+        self.shared
+            .lock()
+            .oauth_apps
+            .iter()
+            .filter(|((org, _), _)| org == organization_id)
+            .map(|((_, t), c)| (t.clone(), c.clone()))
+            .collect()
     }
 
     /// Connectors currently stored.
