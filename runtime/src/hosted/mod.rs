@@ -139,7 +139,16 @@ impl HostedClientBuilder {
                     Transport::new(auth, self.timeout, self.connect_timeout, self.retry.clone())?;
                 (Arc::new(t), ws, id)
             }
-            Source::Transport(t, ws) => (t, ws, None),
+            // Same credentials (and so the same process-wide token), this builder's settings.
+            Source::Transport(t, ws) => {
+                let t = Transport::new(
+                    t.auth.clone(),
+                    self.timeout,
+                    self.connect_timeout,
+                    self.retry.clone(),
+                )?;
+                (Arc::new(t), ws, None)
+            }
         };
         let binding = Binding::new(transport, workspace, self.connector_id.or(config_id));
         Ok(Client::from_hosted(
