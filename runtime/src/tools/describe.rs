@@ -162,14 +162,17 @@ fn pagination_hint(p: &Pagination) -> Option<String> {
 }
 
 fn failure_hint(op: &OperationDescriptor) -> Option<&'static str> {
-    match op.method {
-        Method::Get | Method::Head | Method::Options => None,
-        Method::Delete => Some(
+    let a = super::ToolAnnotations::for_operation(op);
+    if a.read_only {
+        None
+    } else if a.destructive && op.method == Method::Delete {
+        Some(
             "Destructive: deletes data; confirm with the user first. On failure do not retry blindly with a different target.",
-        ),
-        _ => Some(
+        )
+    } else {
+        Some(
             "Writes data. On failure read the error; do not retry blindly (the write may have happened), check with list/get first.",
-        ),
+        )
     }
 }
 

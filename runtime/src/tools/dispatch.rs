@@ -4,7 +4,7 @@ use serde_json::{Map, Value};
 
 use super::{ConnectorTools, Tool, ToolOptions, ToolTarget, action_signature};
 use crate::Client;
-use crate::descriptor::{Method, OperationDescriptor};
+use crate::descriptor::OperationDescriptor;
 use crate::error::Error;
 
 /// Default output-size limit of a tool result, in characters.
@@ -270,7 +270,7 @@ impl Dispatcher {
     fn failure(&self, op: Option<&'static OperationDescriptor>, e: Error) -> ToolOutput {
         let d = self.client.descriptor();
         let retryable = e.is_retryable();
-        let write = op.is_some_and(|o| !o.method.is_idempotent() || o.method == Method::Delete);
+        let write = op.is_some_and(|o| !super::ToolAnnotations::for_operation(o).read_only);
         let (kind, hint) = match &e {
             _ if e.is_validation() => (
                 ToolErrorKind::InvalidArguments,

@@ -290,7 +290,24 @@ fn action_schema_map(d: &ConnectorDescriptor, op: &OperationDescriptor) -> Map<S
         if props.contains_key(p.name) {
             continue;
         }
-        props.insert(p.name.to_string(), param_schema(p));
+        let mut schema = param_schema(p);
+        if let Some(sc) = d
+            .scoping
+            .iter()
+            .find(|s| p.location == ParamLocation::Path && s.param == p.name)
+            && let Value::Object(m) = &mut schema
+        {
+            let note = format!(
+                "(Filled from the connector configuration `{}` when omitted.)",
+                sc.config_key
+            );
+            let text = match m.get("description").and_then(Value::as_str) {
+                Some(t) if !t.is_empty() => format!("{t} {note}"),
+                _ => note,
+            };
+            m.insert("description".into(), text.into());
+        }
+        props.insert(p.name.to_string(), schema);
         if is_required(d, p) {
             required.push(Value::String(p.name.to_string()));
         }
