@@ -1,0 +1,300 @@
+//! The command line against a local Stripe double: output formats, parameters, help and exit
+//! codes.
+#![cfg(feature = "stripe")]
+
+use std::process::Stdio;
+
+use airbyte_agent_runtime::serde_json::{self, Value, json};
+use wiremock::matchers::{header, method, path, query_param};
+use wiremock::{Mock, MockServer, ResponseTemplate};
+
+struct Output {
+    code: Option<i32>,
+    stdout: String,
+    stderr: String,
+}
+
+async fn run(args: &[&str], env: &[(&str, &str)]) -> Output {
+    let mut cmd = tokio::process::Command::new(env!("CARGO_BIN_EXE_airbyte-agent"));
+    cmd.args(args)
+        .current_dir(std::env::temp_dir())
+        .env_remove("STRIPE_API_KEY")
+        .env_remove("STRIPE_BASE_URL")
+        .env_remove("AIRBYTE_CLIENT_ID")
+        .env_remove("AIRBYTE_CLIENT_SECRET")
+        .stdin(Stdio::null());
+    for (k, v) in env {
+        cmd.env(k, v);
+    }
+    let out = cmd.output().await.expect("run airbyte-agent");
+    Output {
+        code: out.status.code(),
+        stdout: String::from_utf8_lossy(&out.stdout).into_owned(),
+        stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
+    }
+}
+
+async fn stripe_double() -> MockServer {
+    let server = MockServer::start().await;
+    Mock::given(method("GET"))
+        .and(path("/v1/customers"))
+        .and(header("authorization", "Bearer sk_test_cli"))
+        .and(query_param("limit", "2"))
+        .respond_with(ResponseTemplate::new(200).set_body_json(json!({
+            "object": "list",
+            "has_more": false,
+            "data": [{"id": "cus_1", "email": "one@example.com"}, {"id": "cus_2", "email": "two@example.com"}]
+        })))
+        .mount(&server)
+        .await;
+    Mock::given(method("GET"))
+        .and(path("/v1/customers"))
+        .and(query_param("created[gte]", "1700000000"))
+        .respond_with(ResponseTemplate::new(200).set_body_json(json!({
+            "object": "list", "has_more": false, "data": [{"id": "cus_new"}]
+        })))
+        .mount(&server)
+        .await;
+    Mock::given(method("GET"))
+        .and(path("/v1/customers/cus_404"))
+        .respond_with(ResponseTemplate::new(404).set_body_json(json!({
+            "error": {"message": "No such customer: 'cus_404'"}
+        })))
+        .mount(&server)
+        .await;
+    Mock::given(method("GET"))
+        .and(path("/v1/customers/cus_401"))
+        .respond_with(ResponseTemplate::new(401).set_body_json(json!({
+            "error": {"message": "Invalid API Key provided"}
+        })))
+        .mount(&server)
+        .await;
+    Mock::given(method("POST"))
+        .and(path("/v1/customers"))
+        .respond_with(ResponseTemplate::new(200).set_body_json(json!({"id": "cus_created"})))
+        .mount(&server)
+        .await;
+    server
+}
+
+#[tokio::test]
+async fn calls_print_json_compact_in_pipes_or_pretty_on_request() {
+    let server = stripe_double().await;
+    let uri = server.uri();
+    let env = [("STRIPE_API_KEY", "sk_test_cli"), ("STRIPE_BASE_URL", &uri)];
+
+    let out = run(&["stripe", "customers", "list", "--param", "limit=2"], &env).await;
+    assert_eq!(out.code, Some(0), "{}", out.stderr);
+    assert_eq!(
+        out.stdout.trim_end().lines().count(),
+        1,
+        "compact in a pipe"
+    );
+    let v: Value = serde_json::from_str(&out.stdout).expect("JSON");
+    assert_eq!(v["data"][1]["id"], "cus_2");
+    assert_eq!(v["meta"]["has_more"], false);
+
+    let out = run(
+        &[
+            "stripe",
+            "customers",
+            "list",
+            "--json",
+            r#"{"limit": 2}"#,
+            "--pretty",
+        ],
+        &env,
+    )
+    .await;
+    assert_eq!(out.code, Some(0), "{}", out.stderr);
+    assert!(out.stdout.lines().count() > 5, "pretty output");
+    let pretty: Value = serde_json::from_str(&out.stdout).expect("JSON");
+    assert_eq!(pretty, v);
+
+    // Nested params: `created.gte=` builds {"created": {"gte": ...}} (sent as created[gte]).
+    let out = run(
+        &[
+            "stripe",
+            "customers",
+            "list",
+            "-p",
+            "created.gte=1700000000",
+        ],
+        &env,
+    )
+    .await;
+    assert_eq!(out.code, Some(0), "{}", out.stderr);
+    assert!(out.stdout.contains("cus_new"), "{}", out.stdout);
+
+    // Body params of a create.
+    let out = run(
+        &[
+            "stripe",
+            "customers",
+            "create",
+            "-p",
+            "email=new@example.com",
+            "-p",
+            "metadata.plan=pro",
+        ],
+        &env,
+    )
+    .await;
+    assert_eq!(out.code, Some(0), "{}", out.stderr);
+    assert!(out.stdout.contains("cus_created"));
+    let reqs = server.received_requests().await.expect("recorded");
+    let create = reqs
+        .iter()
+        .find(|r| r.method.as_str() == "POST")
+        .expect("create request");
+    let body = String::from_utf8_lossy(&create.body);
+    assert!(body.contains("email=new%40example.com"), "{body}");
+    assert!(body.contains("metadata%5Bplan%5D=pro"), "{body}");
+}
+
+#[tokio::test]
+async fn exit_codes_distinguish_usage_auth_and_api_errors() {
+    let server = stripe_double().await;
+    let uri = server.uri();
+    let env = [("STRIPE_API_KEY", "sk_test_cli"), ("STRIPE_BASE_URL", &uri)];
+
+    // Usage: 2.
+    let out = run(&["nosuch", "customers", "list"], &env).await;
+    assert_eq!(out.code, Some(2));
+    assert!(out.stderr.contains("stripe"), "{}", out.stderr);
+    let out = run(&["stripe", "custmers", "list"], &env).await;
+    assert_eq!(out.code, Some(2));
+    assert!(out.stderr.contains("customers"), "{}", out.stderr);
+    let out = run(&["stripe", "customers", "fly"], &env).await;
+    assert_eq!(out.code, Some(2));
+    assert!(out.stderr.contains("list"), "{}", out.stderr);
+    let out = run(&["stripe", "customers", "list", "-p", "limt=2"], &env).await;
+    assert_eq!(out.code, Some(2));
+    assert!(out.stderr.contains("starting_after"), "{}", out.stderr);
+    let out = run(&["stripe", "customers", "list", "-p", "limit=lots"], &env).await;
+    assert_eq!(out.code, Some(2), "{}", out.stderr);
+    assert!(out.stderr.contains("limit"), "{}", out.stderr);
+    let out = run(&["stripe", "customers", "get"], &env).await;
+    assert_eq!(out.code, Some(2));
+    assert!(out.stderr.contains("`id`"), "{}", out.stderr);
+    let out = run(&["stripe", "customers", "list", "--param", "limit"], &env).await;
+    assert_eq!(out.code, Some(2));
+    let out = run(&["stripe", "customers", "list", "--json", "[1]"], &env).await;
+    assert_eq!(out.code, Some(2));
+    let out = run(&["stripe", "customers", "list", "--frobnicate"], &env).await;
+    assert_eq!(out.code, Some(2));
+
+    // Auth: 3 (missing credentials, rejected credentials).
+    let out = run(
+        &["stripe", "customers", "list"],
+        &[("STRIPE_BASE_URL", &uri)],
+    )
+    .await;
+    assert_eq!(out.code, Some(3));
+    assert!(out.stderr.contains("STRIPE_API_KEY"), "{}", out.stderr);
+    let out = run(&["stripe", "customers", "get", "-p", "id=cus_401"], &env).await;
+    assert_eq!(out.code, Some(3), "{}", out.stderr);
+    assert!(out.stderr.contains("Invalid API Key"), "{}", out.stderr);
+    assert!(!out.stderr.contains("sk_test_cli"));
+
+    // API: 4.
+    let out = run(&["stripe", "customers", "get", "-p", "id=cus_404"], &env).await;
+    assert_eq!(out.code, Some(4), "{}", out.stderr);
+    assert!(out.stderr.contains("No such customer"), "{}", out.stderr);
+    let out = run(
+        &["stripe", "customers", "list", "-p", "limit=2"],
+        &[
+            ("STRIPE_API_KEY", "sk_test_cli"),
+            ("STRIPE_BASE_URL", "http://127.0.0.1:9"),
+        ],
+    )
+    .await;
+    assert_eq!(out.code, Some(4), "{}", out.stderr);
+
+    // Nothing invalid reached the double.
+    let reqs = server.received_requests().await.expect("recorded");
+    assert_eq!(reqs.len(), 2, "only the 401 and 404 calls were sent");
+}
+
+#[tokio::test]
+async fn help_lists_entities_actions_and_parameters() {
+    let out = run(&["--help"], &[]).await;
+    assert_eq!(out.code, Some(0));
+    assert!(out.stdout.contains("airbyte-agent mcp"));
+
+    let out = run(&["stripe", "--help"], &[]).await;
+    assert_eq!(out.code, Some(0), "{}", out.stderr);
+    assert!(out.stdout.contains("customers:"), "{}", out.stdout);
+    assert!(out.stdout.contains("get(id: string)"), "{}", out.stdout);
+    assert!(out.stdout.contains("STRIPE_API_KEY"));
+    assert!(out.stdout.contains("STRIPE_BASE_URL"));
+
+    let out = run(&["stripe", "customers", "--help"], &[]).await;
+    assert_eq!(out.code, Some(0));
+    assert!(out.stdout.contains("delete(id: string)"), "{}", out.stdout);
+
+    let out = run(&["stripe", "customers", "list", "--help"], &[]).await;
+    assert_eq!(out.code, Some(0));
+    assert!(out.stdout.contains("starting_after"), "{}", out.stdout);
+
+    // Without --help a connector alone is a usage error, after printing the same help.
+    let out = run(&["stripe"], &[]).await;
+    assert_eq!(out.code, Some(2));
+    assert!(out.stdout.contains("customers:"));
+
+    let out = run(&["connectors"], &[]).await;
+    assert_eq!(out.code, Some(0));
+    assert!(out.stdout.lines().any(|l| l.starts_with("stripe\t")));
+
+    let out = run(&["tools", "stripe", "--tools", "combined"], &[]).await;
+    assert_eq!(out.code, Some(0), "{}", out.stderr);
+    let tools: Value = serde_json::from_str(&out.stdout).expect("JSON");
+    assert_eq!(tools.as_array().map(Vec::len), Some(1));
+    assert_eq!(tools[0]["name"], "stripe_execute");
+}
+
+#[tokio::test]
+async fn env_file_supplies_credentials() {
+    let server = stripe_double().await;
+    let dir = std::env::temp_dir().join(format!("airbyte-agent-cli-test-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).expect("temp dir");
+    let file = dir.join("test.env");
+    std::fs::write(
+        &file,
+        format!(
+            "# test settings\nexport STRIPE_API_KEY=\"sk_test_cli\"\nSTRIPE_BASE_URL={}\n",
+            server.uri()
+        ),
+    )
+    .expect("write env file");
+    let file_arg = file.to_string_lossy().into_owned();
+    let out = run(
+        &[
+            "--env-file",
+            &file_arg,
+            "stripe",
+            "customers",
+            "list",
+            "-p",
+            "limit=2",
+        ],
+        &[],
+    )
+    .await;
+    let _ = std::fs::remove_dir_all(&dir);
+    assert_eq!(out.code, Some(0), "{}", out.stderr);
+    assert!(out.stdout.contains("cus_1"));
+
+    let out = run(
+        &[
+            "--env-file",
+            "/nonexistent/airbyte.env",
+            "stripe",
+            "customers",
+            "list",
+        ],
+        &[],
+    )
+    .await;
+    assert_eq!(out.code, Some(2));
+}
