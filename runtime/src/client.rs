@@ -417,6 +417,30 @@ impl Client {
         op: &'static OperationDescriptor,
         params: Params,
     ) -> Result<Page<T, M>> {
+        if self.hosted_binding().is_none() && crate::fast::eligible(self.inner.descriptor, op) {
+            let span = tracing::info_span!(
+                "airbyte_connector_call",
+                connector = self.inner.descriptor.name,
+                entity = op.entity,
+                action = op.action
+            );
+            return async move {
+                let params = self.prepare_params(op, params)?;
+                let (base, config) = self.base_and_config()?;
+                let prep = request::build(self.inner.descriptor, op, &params, &base, &config)?;
+                let (headers, bytes) = self.send_checked(&prep).await?;
+                // Records decoded straight from the bytes; any unusual body takes the general
+                // path below (on the same bytes), which also yields the precise error.
+                if let Some(page) =
+                    crate::fast::page::<T, M>(self.inner.descriptor, op, &headers, &bytes)
+                {
+                    return page;
+                }
+                Page::decode(op, self.shape_bytes(op, &headers, &bytes)?)
+            }
+            .instrument(span)
+            .await;
+        }
         let r = self.call(op, params).await?;
         Page::decode(op, r)
     }
@@ -585,13 +609,23 @@ impl Client {
         prep: &Prepared,
     ) -> Result<ExecuteResult> {
         let (headers, bytes) = self.send_checked(prep).await?;
+        self.shape_bytes(op, &headers, &bytes)
+    }
+
+    /// Parse and shape a successful body.
+    fn shape_bytes(
+        &self,
+        op: &'static OperationDescriptor,
+        headers: &Headers,
+        bytes: &[u8],
+    ) -> Result<ExecuteResult> {
         let body = if op.response.no_content && bytes.is_empty() {
             Value::Object(Default::default())
         } else {
-            response::parse_body(200, &headers, &bytes)?
+            response::parse_body(200, headers, bytes)?
         };
         let config = self.inner.config.read().map_err(|_| poisoned())?.clone();
-        response::shape(self.inner.descriptor, op, &headers, body, &config)
+        response::shape(self.inner.descriptor, op, headers, body, &config)
     }
 
     /// Send and map status ≥ 400 to errors; returns headers and the body.

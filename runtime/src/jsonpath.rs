@@ -74,6 +74,17 @@ impl JsonPath {
         self.segs.contains(&Seg::Wild)
     }
 
+    /// The key names when every segment is a plain key (`$.a.b`, `$['a']`), else `None`.
+    pub(crate) fn keys(&self) -> Option<Vec<String>> {
+        self.segs
+            .iter()
+            .map(|s| match s {
+                Seg::Key(k) => Some(k.clone()),
+                _ => None,
+            })
+            .collect()
+    }
+
     /// All matches, in document order.
     pub(crate) fn find<'a>(&self, root: &'a Value) -> Vec<&'a Value> {
         let mut cur = vec![root];

@@ -25,6 +25,7 @@ mod credentials;
 mod download;
 mod encode;
 mod error;
+mod fast;
 pub mod hosted;
 mod jsonpath;
 mod macros;

@@ -35,7 +35,16 @@ impl<T: DeserializeOwned, M: DeserializeOwned> Page<T, M> {
         for (i, item) in items.into_iter().enumerate() {
             data.push(decode(op, &format!("data[{i}]"), item)?);
         }
-        let meta_value = Value::Object(r.meta.unwrap_or_default());
+        Self::from_parts(op, data, r.meta)
+    }
+
+    /// A page from decoded records and the raw meta values (typed meta decoded here).
+    pub(crate) fn from_parts(
+        op: &OperationDescriptor,
+        data: Vec<T>,
+        meta: Option<Map<String, Value>>,
+    ) -> Result<Self> {
+        let meta_value = Value::Object(meta.unwrap_or_default());
         let meta = match decode::<M>(op, "meta", meta_value) {
             Ok(m) => m,
             Err(e) => match serde_json::from_value::<M>(Value::Null) {

@@ -288,6 +288,20 @@ fn split_links(h: &str) -> Vec<&str> {
     parts
 }
 
+/// A `@link.<rel>` or `@header.<name>` meta value.
+pub(crate) fn meta_from_headers(headers: &Headers, expr: &str) -> Option<Value> {
+    if let Some(rel) = expr.strip_prefix("@link.") {
+        headers
+            .get("link")
+            .and_then(|h| link_rel(h, rel))
+            .map(Value::String)
+    } else if let Some(h) = expr.strip_prefix("@header.") {
+        headers.get(h).map(|v| Value::String(v.to_string()))
+    } else {
+        None
+    }
+}
+
 /// Meta extraction on the full body.
 pub(crate) fn extract_meta(
     op: &OperationDescriptor,
@@ -299,13 +313,8 @@ pub(crate) fn extract_meta(
     }
     let mut meta = Map::new();
     for (name, expr) in op.response.meta_extractor {
-        let v = if let Some(rel) = expr.strip_prefix("@link.") {
-            headers
-                .get("link")
-                .and_then(|h| link_rel(h, rel))
-                .map(Value::String)
-        } else if let Some(h) = expr.strip_prefix("@header.") {
-            headers.get(h).map(|v| Value::String(v.to_string()))
+        let v = if expr.starts_with("@link.") || expr.starts_with("@header.") {
+            meta_from_headers(headers, expr)
         } else {
             JsonPath::parse(expr).and_then(|p| p.find(body).into_iter().next().cloned())
         };
