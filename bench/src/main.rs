@@ -132,7 +132,13 @@ fn run_parent(opts: Opts) -> Result<(), String> {
         }
     }
     let workloads: Vec<&str> = if opts.workload == "all" {
-        vec!["clientbuild", "latency", "throughput", "decode", "firstcall"]
+        vec![
+            "clientbuild",
+            "latency",
+            "throughput",
+            "decode",
+            "firstcall",
+        ]
     } else {
         vec![opts.workload.as_str()]
     };
@@ -196,7 +202,8 @@ fn firstcall_parent(opts: &Opts, base_url: &str) -> Result<(), String> {
             }
         }
         let status = child.wait().map_err(|e| e.to_string())?;
-        let d = got.ok_or_else(|| format!("the firstcall child printed no FIRST_RESULT ({status})"))?;
+        let d =
+            got.ok_or_else(|| format!("the firstcall child printed no FIRST_RESULT ({status})"))?;
         samples.push(d);
         if let Some(kib) = child_report
             .as_ref()
@@ -248,10 +255,12 @@ fn run_child(opts: &Opts, start: Instant) -> Result<(), String> {
 }
 
 fn connector(base_url: &str) -> Result<StripeConnector, String> {
-    StripeConnector::builder(StripeAuthConfig::new("sk_test_bench_not_a_real_key".to_string()))
-        .base_url(base_url)
-        .build()
-        .map_err(|e| format!("cannot build the connector: {e}"))
+    StripeConnector::builder(StripeAuthConfig::new(
+        "sk_test_bench_not_a_real_key".to_string(),
+    ))
+    .base_url(base_url)
+    .build()
+    .map_err(|e| format!("cannot build the connector: {e}"))
 }
 
 async fn list(c: &StripeConnector, limit: usize) -> Result<(), String> {
@@ -293,12 +302,15 @@ async fn latency(opts: &Opts, base_url: &str) -> Result<(), String> {
         list(&c, 10).await?;
     }
     let mut samples = Vec::with_capacity(opts.n);
+    let cpu0 = cpu_time();
     for _ in 0..opts.n {
         let t = Instant::now();
         list(&c, 10).await?;
         samples.push(t.elapsed());
     }
+    let cpu = cpu_time().saturating_sub(cpu0);
     let mut line = stats_line("latency", &samples);
+    line["client_cpu_ms_per_call"] = json!(round(ms(cpu) / opts.n.max(1) as f64, 4));
     line["limit"] = json!(10);
     line["runtime"] = json!(opts.rt);
     line["peak_rss_kib"] = json!(peak_rss_kib());
@@ -352,8 +364,7 @@ async fn throughput(opts: &Opts, base_url: &str) -> Result<(), String> {
         line["errors"] = json!(errors.load(Ordering::Relaxed));
         line["wall_s"] = json!(wall.as_secs_f64());
         line["calls_per_s"] = json!(round(samples.len() as f64 / wall.as_secs_f64(), 1));
-        line["client_cpu_ms_per_call"] =
-            json!(round(ms(cpu) / samples.len().max(1) as f64, 4));
+        line["client_cpu_ms_per_call"] = json!(round(ms(cpu) / samples.len().max(1) as f64, 4));
         line["runtime"] = json!(opts.rt);
         line["peak_rss_kib"] = json!(peak_rss_kib());
         println!("{line}");
@@ -365,29 +376,39 @@ async fn decode(opts: &Opts, base_url: &str) -> Result<(), String> {
     let c = connector(base_url)?;
     let runs = opts.runs.unwrap_or(300).max(1);
     let mut p50s = Vec::new();
+    let mut cpus = Vec::new();
     for limit in [1usize, 10, 100] {
         for _ in 0..20 {
             list(&c, limit).await?;
         }
         let mut samples = Vec::with_capacity(runs);
+        let cpu0 = cpu_time();
         for _ in 0..runs {
             let t = Instant::now();
             list(&c, limit).await?;
             samples.push(t.elapsed());
         }
+        let cpu_per_call_us = cpu_time().saturating_sub(cpu0).as_secs_f64() * 1e6 / runs as f64;
+        cpus.push(cpu_per_call_us);
         let mut line = stats_line("decode", &samples);
         line["limit"] = json!(limit);
+        line["client_cpu_ms_per_call"] = json!(round(cpu_per_call_us / 1000.0, 4));
         p50s.push((limit, line["p50_ms"].as_f64().unwrap_or(0.0)));
         println!("{line}");
     }
     if let (Some(&(l1, a)), Some(&(l2, b))) = (p50s.first(), p50s.last()) {
         let slope_us = (b - a) * 1000.0 / (l2 - l1) as f64;
+        let cpu_slope_us = match (cpus.first(), cpus.last()) {
+            (Some(x), Some(y)) => (y - x) / (l2 - l1) as f64,
+            _ => 0.0,
+        };
         println!(
             "{}",
             json!({
                 "bench": "decode_per_record",
                 "impl": "rust",
                 "per_record_us": round(slope_us, 3),
+                "cpu_per_record_us": round(cpu_slope_us, 3),
                 "method": "(p50 at limit 100 - p50 at limit 1) / 99: transfer + parse + typed decode",
                 "peak_rss_kib": peak_rss_kib(),
             })

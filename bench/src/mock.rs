@@ -71,7 +71,7 @@ pub fn customer(i: usize) -> Value {
         "customer_account": null,
         "default_currency": "usd",
         "default_source": null,
-        "delinquent": i % 7 == 0,
+        "delinquent": i.is_multiple_of(7),
         "description": format!("Benchmark customer number {i}"),
         "discount": null,
         "email": format!("customer{i}@example.com"),
@@ -116,7 +116,10 @@ fn limit_of(query: Option<&str>) -> usize {
         .unwrap_or(10)
 }
 
-async fn handle(pages: Arc<Pages>, req: Request<Incoming>) -> Result<Response<Full<Bytes>>, Infallible> {
+async fn handle(
+    pages: Arc<Pages>,
+    req: Request<Incoming>,
+) -> Result<Response<Full<Bytes>>, Infallible> {
     let resp = if req.uri().path() == "/v1/customers" {
         Response::builder()
             .status(StatusCode::OK)
