@@ -69,14 +69,25 @@ fn build(ir: &Connector) -> ConnectorDescriptor {
                             client_auth,
                             body_format,
                             token_extract,
-                        } => AuthKind::OAuth2(OAuth2Descriptor {
-                            refresh_url: os(refresh_url),
-                            authorization_url: os(authorization_url),
-                            token_url: os(token_url),
-                            client_auth: *client_auth,
-                            body_format: *body_format,
-                            token_extract: strs(token_extract),
-                        }),
+                            token_header,
+                        } => {
+                            let oauth = OAuth2Descriptor {
+                                refresh_url: os(refresh_url),
+                                authorization_url: os(authorization_url),
+                                token_url: os(token_url),
+                                client_auth: *client_auth,
+                                body_format: *body_format,
+                                token_extract: strs(token_extract),
+                            };
+                            match token_header {
+                                Some((header, prefix)) => AuthKind::OAuth2Header {
+                                    oauth,
+                                    header: s(header),
+                                    prefix: s(prefix),
+                                },
+                                None => AuthKind::OAuth2(oauth),
+                            }
+                        }
                     },
                     fields: slice(
                         a.fields
@@ -157,6 +168,7 @@ fn operation(o: &crate::ir::OperationIr) -> OperationDescriptor {
         body: match &o.body {
             BodyIr::None => BodyDescriptor::None,
             BodyIr::Json => BodyDescriptor::Json,
+            BodyIr::JsonArray => BodyDescriptor::JsonArray,
             BodyIr::Form => BodyDescriptor::Form,
             BodyIr::MultipartRelated(f) => BodyDescriptor::MultipartRelated { file_param: s(f) },
             BodyIr::MultipartForm => BodyDescriptor::MultipartForm,

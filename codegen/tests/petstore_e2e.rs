@@ -189,3 +189,37 @@ async fn download_and_dynamic_execute() {
     assert!(e.to_string().contains("fly"), "{e}");
     assert!(PetstoreConnector::operations().any(|(e, a)| e == "pet_search" && a == "search"));
 }
+
+#[tokio::test]
+async fn open_and_array_bodies() {
+    let server = MockServer::start().await;
+    Mock::given(method("POST"))
+        .and(path("/pets/p1/notes"))
+        .and(body_json(json!({"text": "hello", "mood": 3})))
+        .respond_with(ResponseTemplate::new(200).set_body_json(json!({"ok": true})))
+        .expect(1)
+        .mount(&server)
+        .await;
+    Mock::given(method("PUT"))
+        .and(path("/pets/p1/labels"))
+        .and(body_json(json!([{"label": "good", "weight": 2}])))
+        .respond_with(ResponseTemplate::new(204))
+        .expect(1)
+        .mount(&server)
+        .await;
+    let c = connector(&server).await;
+    let note = c
+        .notes()
+        .create("p1")
+        .body_field("text", "hello")
+        .body_field("mood", 3)
+        .await
+        .expect("note");
+    assert_eq!(note["ok"], true);
+    c.labels()
+        .update("p1")
+        .label("good")
+        .weight(2)
+        .await
+        .expect("labels");
+}

@@ -512,6 +512,15 @@ fn operation_items(
         }
     };
     let setters = o.params.iter().filter(|p| !p.is_arg).map(|p| {
+        if p.name == "*" {
+            return quote! {
+                /// Any body field (the body schema is open): `name` is the wire name.
+                pub fn body_field(mut self, name: impl Into<String>, #var: impl Into<Value>) -> Self {
+                    self.params.insert(name.into(), #var.into());
+                    self
+                }
+            };
+        }
         let n = ident(&p.rust_name);
         let (t, conv) = param_conv(ir, p, &var);
         let wire = &p.name;

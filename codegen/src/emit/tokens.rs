@@ -145,6 +145,7 @@ fn body(b: &BodyDescriptor) -> TokenStream {
     match b {
         BodyDescriptor::None => quote!(BodyDescriptor::None),
         BodyDescriptor::Json => quote!(BodyDescriptor::Json),
+        BodyDescriptor::JsonArray => quote!(BodyDescriptor::JsonArray),
         BodyDescriptor::Form => quote!(BodyDescriptor::Form),
         BodyDescriptor::MultipartRelated { file_param } => {
             quote!(BodyDescriptor::MultipartRelated { file_param: #file_param })
@@ -263,6 +264,32 @@ pub fn operation(o: &OperationDescriptor) -> TokenStream {
     }
 }
 
+fn oauth2(o: &OAuth2Descriptor) -> TokenStream {
+    let refresh_url = opt_str(o.refresh_url);
+    let authorization_url = opt_str(o.authorization_url);
+    let token_url = opt_str(o.token_url);
+    let client_auth = match o.client_auth {
+        TokenClientAuth::Body => quote!(TokenClientAuth::Body),
+        TokenClientAuth::Basic => quote!(TokenClientAuth::Basic),
+        TokenClientAuth::None => quote!(TokenClientAuth::None),
+        _ => unsupported("TokenClientAuth"),
+    };
+    let body_format = match o.body_format {
+        TokenBodyFormat::Form => quote!(TokenBodyFormat::Form),
+        TokenBodyFormat::Json => quote!(TokenBodyFormat::Json),
+        _ => unsupported("TokenBodyFormat"),
+    };
+    let token_extract = strs(o.token_extract);
+    quote!(OAuth2Descriptor {
+        refresh_url: #refresh_url,
+        authorization_url: #authorization_url,
+        token_url: #token_url,
+        client_auth: #client_auth,
+        body_format: #body_format,
+        token_extract: #token_extract,
+    })
+}
+
 fn auth_scheme(a: &AuthSchemeDescriptor) -> TokenStream {
     let AuthSchemeDescriptor {
         key,
@@ -279,29 +306,16 @@ fn auth_scheme(a: &AuthSchemeDescriptor) -> TokenStream {
         AuthKind::ApiKeyHeader { header } => quote!(AuthKind::ApiKeyHeader { header: #header }),
         AuthKind::ApiKeyQuery { name } => quote!(AuthKind::ApiKeyQuery { name: #name }),
         AuthKind::OAuth2(o) => {
-            let refresh_url = opt_str(o.refresh_url);
-            let authorization_url = opt_str(o.authorization_url);
-            let token_url = opt_str(o.token_url);
-            let client_auth = match o.client_auth {
-                TokenClientAuth::Body => quote!(TokenClientAuth::Body),
-                TokenClientAuth::Basic => quote!(TokenClientAuth::Basic),
-                TokenClientAuth::None => quote!(TokenClientAuth::None),
-                _ => unsupported("TokenClientAuth"),
-            };
-            let body_format = match o.body_format {
-                TokenBodyFormat::Form => quote!(TokenBodyFormat::Form),
-                TokenBodyFormat::Json => quote!(TokenBodyFormat::Json),
-                _ => unsupported("TokenBodyFormat"),
-            };
-            let token_extract = strs(o.token_extract);
-            quote!(AuthKind::OAuth2(OAuth2Descriptor {
-                refresh_url: #refresh_url,
-                authorization_url: #authorization_url,
-                token_url: #token_url,
-                client_auth: #client_auth,
-                body_format: #body_format,
-                token_extract: #token_extract,
-            }))
+            let o = oauth2(o);
+            quote!(AuthKind::OAuth2(#o))
+        }
+        AuthKind::OAuth2Header {
+            oauth,
+            header,
+            prefix,
+        } => {
+            let o = oauth2(oauth);
+            quote!(AuthKind::OAuth2Header { oauth: #o, header: #header, prefix: #prefix })
         }
         _ => unsupported("AuthKind"),
     };

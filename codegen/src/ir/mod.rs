@@ -99,6 +99,8 @@ pub enum AuthKindIr {
         body_format: TokenBodyFormat,
         /// Token-extract fields.
         token_extract: Vec<String>,
+        /// Custom token header and prefix (`x-airbyte-token-refresh.header/prefix`).
+        token_header: Option<(String, String)>,
     },
 }
 
@@ -167,6 +169,8 @@ pub enum BodyIr {
     None,
     /// JSON.
     Json,
+    /// A JSON array holding one object built from the body params.
+    JsonArray,
     /// Form.
     Form,
     /// multipart/related.
@@ -292,6 +296,7 @@ pub struct Loaded {
 /// Methods every request builder has; parameters must not shadow them.
 const REQUEST_METHODS: &[&str] = &[
     "send",
+    "body_field",
     "pages",
     "into_future",
     "new",
@@ -568,6 +573,10 @@ fn build_auth(
                     }
                 },
                 token_extract: s.token_extract.clone(),
+                token_header: s
+                    .token_header
+                    .clone()
+                    .map(|h| (h, s.token_prefix.clone().unwrap_or_default())),
             },
             other => {
                 return Err(node_err(
@@ -873,7 +882,22 @@ fn build_operation<'a>(
             }
         };
         if let Some((_, Some(schema))) = first {
-            let eff = tb.effective(schema)?;
+            let mut eff = tb.effective(schema)?;
+            let array_items = if matches!(body, BodyIr::Json)
+                && TypeBuilder::types_of(&eff).iter().any(|t| t == "array")
+            {
+                eff.get("items")
+            } else {
+                None
+            };
+            if let Some(items) = array_items {
+                let items = tb.effective(&items)?;
+                if items.get("properties").is_some() {
+                    // One-element array of the item object (e.g. association labels).
+                    body = BodyIr::JsonArray;
+                    eff = items;
+                }
+            }
             let required: BTreeSet<String> = eff
                 .get("required")
                 .map(|r| r.str_list())
@@ -887,7 +911,9 @@ fn build_operation<'a>(
                         let rp = RawParam {
                             name: name.to_string(),
                             location: ParamLocation::Body,
-                            required: required.contains(name),
+                            // Array-item fields are neither required nor enum-checked by the
+                            // reference runtime (it omits the body when none is given).
+                            required: required.contains(name) && !matches!(body, BodyIr::JsonArray),
                             description: prop
                                 .text_of("description")
                                 .ok()
@@ -900,7 +926,26 @@ fn build_operation<'a>(
                         push_raw(&mut raw, rp, warnings, &prop.path);
                     }
                 }
-                None => warnings.push(eff.warn(body_shape_warning(&eff))),
+                None => {
+                    let open = matches!(body, BodyIr::Json | BodyIr::Form)
+                        && !TypeBuilder::types_of(&eff).iter().any(|t| t != "object")
+                        && eff.value.get("additionalProperties") != Some(&Value::Bool(false));
+                    if open {
+                        // Open schema: the runtime accepts undeclared params as body fields.
+                        raw.push(RawParam {
+                            name: "*".into(),
+                            location: ParamLocation::Body,
+                            required: false,
+                            schema: None,
+                            description:
+                                "Any field: the body schema is open (additionalProperties).".into(),
+                            style: ParamStyle::Form,
+                            config_inject: None,
+                        });
+                    } else {
+                        warnings.push(eff.warn(body_shape_warning(&eff)));
+                    }
+                }
             }
         }
         if let BodyIr::GraphQl {
@@ -981,6 +1026,13 @@ fn build_operation<'a>(
                 "{}".to_string(),
                 RustType::Value,
             ),
+        };
+        // The reference does not validate array-item body fields: keep them unchecked.
+        let unchecked = r.location == ParamLocation::Body && matches!(body, BodyIr::JsonArray);
+        let (kind, item_kind, enum_values) = if unchecked {
+            (ValueKind::Any, None, Vec::new())
+        } else {
+            (kind, item_kind, enum_values)
         };
         let is_arg = r.required
             && !(r.location == ParamLocation::Header && default.is_some())

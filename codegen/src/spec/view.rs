@@ -265,6 +265,10 @@ pub struct SecurityScheme {
     pub refresh_auth_style: Option<String>,
     /// `x-airbyte-token-refresh.body_format`.
     pub refresh_body_format: Option<String>,
+    /// `x-airbyte-token-refresh.header`: header carrying the access token.
+    pub token_header: Option<String>,
+    /// `x-airbyte-token-refresh.prefix`: text before the token in that header.
+    pub token_prefix: Option<String>,
     /// `x-airbyte-token-extract`.
     pub token_extract: Vec<String>,
     /// `x-airbyte-auth-config`.
@@ -510,7 +514,7 @@ impl<'a> Spec<'a> {
                 }
                 if let Some(tr) = node.get("x-airbyte-token-refresh") {
                     for (k, v) in tr.entries()? {
-                        if k != "auth_style" && k != "body_format" {
+                        if !matches!(k, "auth_style" | "body_format" | "header" | "prefix") {
                             warnings.push(v.warn(format!(
                                 "token-refresh setting `{k}` is not expressible in the runtime descriptor; ignored"
                             )));
@@ -702,6 +706,16 @@ fn parse_scheme(key: &str, node: &Node<'_>) -> Result<SecurityScheme, SpecError>
         refresh_body_format: refresh
             .as_ref()
             .map(|r| r.text_of("body_format"))
+            .transpose()?
+            .flatten(),
+        token_header: refresh
+            .as_ref()
+            .map(|r| r.text_of("header"))
+            .transpose()?
+            .flatten(),
+        token_prefix: refresh
+            .as_ref()
+            .map(|r| r.text_of("prefix"))
             .transpose()?
             .flatten(),
         token_extract: node

@@ -6260,18 +6260,22 @@ pub static CONNECTOR: ConnectorDescriptor = ConnectorDescriptor {
             key: "shopifyOAuth",
             title: "OAuth2",
             description: "",
-            kind: AuthKind::OAuth2(OAuth2Descriptor {
-                refresh_url: None,
-                authorization_url: Some(
-                    "https://{{shop}}.myshopify.com/admin/oauth/authorize",
-                ),
-                token_url: Some(
-                    "https://{{shop}}.myshopify.com/admin/oauth/access_token",
-                ),
-                client_auth: TokenClientAuth::Body,
-                body_format: TokenBodyFormat::Form,
-                token_extract: &[],
-            }),
+            kind: AuthKind::OAuth2Header {
+                oauth: OAuth2Descriptor {
+                    refresh_url: None,
+                    authorization_url: Some(
+                        "https://{{shop}}.myshopify.com/admin/oauth/authorize",
+                    ),
+                    token_url: Some(
+                        "https://{{shop}}.myshopify.com/admin/oauth/access_token",
+                    ),
+                    client_auth: TokenClientAuth::Body,
+                    body_format: TokenBodyFormat::Form,
+                    token_extract: &[],
+                },
+                header: "X-Shopify-Access-Token",
+                prefix: "",
+            },
             fields: &[
                 AuthField {
                     name: "client_id",

@@ -148,6 +148,23 @@ pub struct AssociationsCreateRequest {
     params: Params,
 }
 impl AssociationsCreateRequest {
+    /// Association category: HUBSPOT_DEFINED for built-in types, USER_DEFINED for custom labels; INTEGRATOR_DEFINED also occurs in responses.
+    ///
+    /// Wire name `associationCategory` (body).
+    pub fn association_category(
+        mut self,
+        value: AssociationsCreateAssociationCategory,
+    ) -> Self {
+        self.params.insert("associationCategory".to_owned(), crate::to_value(value));
+        self
+    }
+    /// Numeric association type, for example 279 contact-to-company or 202 note-to-contact.
+    ///
+    /// Wire name `associationTypeId` (body).
+    pub fn association_type_id(mut self, value: i64) -> Self {
+        self.params.insert("associationTypeId".to_owned(), Value::from(value));
+        self
+    }
     /// Send the request.
     pub async fn send(self) -> Result<AssociationsRecord2> {
         self.client
@@ -314,6 +331,13 @@ pub struct AssociationsListMeta {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub next_link: Option<String>,
 }
+airbyte_agent_runtime::string_enum! {
+    #[doc =
+    " Association category: HUBSPOT_DEFINED for built-in types, USER_DEFINED for custom labels; INTEGRATOR_DEFINED also occurs in responses."]
+    pub enum AssociationsCreateAssociationCategory { #[doc = " `HUBSPOT_DEFINED`"]
+    HubspotDefined => "HUBSPOT_DEFINED", #[doc = " `USER_DEFINED`"] UserDefined =>
+    "USER_DEFINED" }
+}
 /// Outcome of linking two records.
 #[derive(
     Debug,
@@ -372,19 +396,10 @@ pub struct AssociationsRecord2ResultsItem {
 pub struct AssociationsRecord2ResultsItemAssociationSpec {
     /// Association category: HUBSPOT_DEFINED for built-in types, USER_DEFINED for custom labels; INTEGRATOR_DEFINED also occurs in responses.
     #[serde(rename = "associationCategory", skip_serializing_if = "Option::is_none")]
-    pub association_category: Option<
-        AssociationsRecord2ResultsItemAssociationSpecAssociationCategory,
-    >,
+    pub association_category: Option<AssociationsCreateAssociationCategory>,
     /// Numeric association type, for example 279 contact-to-company or 202 note-to-contact.
     #[serde(rename = "associationTypeId", skip_serializing_if = "Option::is_none")]
     pub association_type_id: Option<i64>,
-}
-airbyte_agent_runtime::string_enum! {
-    #[doc =
-    " Association category: HUBSPOT_DEFINED for built-in types, USER_DEFINED for custom labels; INTEGRATOR_DEFINED also occurs in responses."]
-    pub enum AssociationsRecord2ResultsItemAssociationSpecAssociationCategory { #[doc =
-    " `HUBSPOT_DEFINED`"] HubspotDefined => "HUBSPOT_DEFINED", #[doc = " `USER_DEFINED`"]
-    UserDefined => "USER_DEFINED" }
 }
 /// Outcome of linking two records.
 #[derive(

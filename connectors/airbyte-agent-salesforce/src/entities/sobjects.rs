@@ -148,6 +148,15 @@ pub struct SobjectsCreateRequest {
     params: Params,
 }
 impl SobjectsCreateRequest {
+    /// Any body field (the body schema is open): `name` is the wire name.
+    pub fn body_field(
+        mut self,
+        name: impl Into<String>,
+        value: impl Into<Value>,
+    ) -> Self {
+        self.params.insert(name.into(), value.into());
+        self
+    }
     /// Send the request.
     pub async fn send(self) -> Result<SobjectsRecord> {
         self.client
@@ -213,6 +222,15 @@ pub struct SobjectsUpdateRequest {
     params: Params,
 }
 impl SobjectsUpdateRequest {
+    /// Any body field (the body schema is open): `name` is the wire name.
+    pub fn body_field(
+        mut self,
+        name: impl Into<String>,
+        value: impl Into<Value>,
+    ) -> Self {
+        self.params.insert(name.into(), value.into());
+        self
+    }
     /// Send the request.
     pub async fn send(self) -> Result<SObject> {
         self.client
