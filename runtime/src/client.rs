@@ -107,7 +107,7 @@ impl ClientBuilder {
     /// Build the client.
     pub fn build(self) -> Result<Client> {
         let auth = AuthState::new(self.descriptor, &self.credentials)?;
-        let http = http_client(self.timeout, self.connect_timeout)?;
+        let http = direct_http_client(self.timeout, self.connect_timeout)?;
         Ok(Client {
             inner: Arc::new(Inner {
                 descriptor: self.descriptor,
@@ -147,7 +147,26 @@ fn tls_config() -> Result<rustls::ClientConfig> {
 }
 
 pub(crate) fn http_client(timeout: Duration, connect_timeout: Duration) -> Result<reqwest::Client> {
+    build_http_client(
+        timeout,
+        connect_timeout,
+        reqwest::redirect::Policy::default(),
+    )
+}
+
+/// Direct mode's HTTP client: redirects are followed by [`Client`] itself (credentials stay on
+/// the API's origin).
+fn direct_http_client(timeout: Duration, connect_timeout: Duration) -> Result<reqwest::Client> {
+    build_http_client(timeout, connect_timeout, reqwest::redirect::Policy::none())
+}
+
+fn build_http_client(
+    timeout: Duration,
+    connect_timeout: Duration,
+    redirects: reqwest::redirect::Policy,
+) -> Result<reqwest::Client> {
     reqwest::Client::builder()
+        .redirect(redirects)
         .tls_backend_preconfigured(tls_config()?)
         .connect_timeout(connect_timeout)
         .read_timeout(timeout)
@@ -640,8 +659,70 @@ impl Client {
         Ok((headers, bytes))
     }
 
-    /// Send with auth (proactive refresh, 401 refresh-and-replay) and retries.
+    /// Send with auth and retries, following redirects by hand: credentials (auth headers and
+    /// query parameters) go only to URLs under the API base URL, so a redirect to another host
+    /// never carries them (reqwest's own policy would forward custom API-key headers).
     async fn send(&self, prep: &Prepared, use_auth: bool) -> Result<reqwest::Response> {
+        const MAX_REDIRECTS: usize = 10;
+        let mut resp = self.send_once(prep, use_auth).await?;
+        let mut current = prep.clone();
+        for _ in 0..MAX_REDIRECTS {
+            let status = resp.status().as_u16();
+            if !matches!(status, 301 | 302 | 303 | 307 | 308) {
+                return Ok(resp);
+            }
+            let Some(location) = resp
+                .headers()
+                .get(reqwest::header::LOCATION)
+                .and_then(|v| v.to_str().ok())
+            else {
+                return Ok(resp);
+            };
+            let Ok(next_url) = reqwest::Url::parse(&current.url).and_then(|u| u.join(location))
+            else {
+                return Err(Error::Network {
+                    message: format!("redirect (HTTP {status}) to an invalid location"),
+                });
+            };
+            if !matches!(next_url.scheme(), "http" | "https") {
+                return Err(Error::Network {
+                    message: format!("redirect (HTTP {status}) to an unsupported scheme"),
+                });
+            }
+            let keep_method = matches!(status, 307 | 308)
+                || (status != 303 && current.method != Method::Post)
+                || current.method == Method::Head;
+            let mut next = Prepared {
+                method: if keep_method {
+                    current.method
+                } else {
+                    Method::Get
+                },
+                url: next_url.to_string(),
+                query: Vec::new(),
+                headers: current.headers.clone(),
+                body: if keep_method {
+                    current.body.clone()
+                } else {
+                    None
+                },
+            };
+            if !keep_method {
+                next.headers
+                    .retain(|(k, _)| !k.eq_ignore_ascii_case("content-type"));
+            }
+            drop(resp);
+            tracing::debug!(status, "following redirect");
+            resp = self.send_once(&next, use_auth).await?;
+            current = next;
+        }
+        Err(Error::Network {
+            message: format!("more than {MAX_REDIRECTS} redirects"),
+        })
+    }
+
+    /// Send with auth (proactive refresh, 401 refresh-and-replay) and retries.
+    async fn send_once(&self, prep: &Prepared, use_auth: bool) -> Result<reqwest::Response> {
         let inner = &self.inner;
         let (base, _) = self.base_and_config()?;
         // Credentials only go to URLs under the API base URL (pre-signed and foreign URLs get none).
