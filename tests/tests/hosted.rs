@@ -1112,3 +1112,78 @@ async fn oauth_app_override_is_set_and_reset() {
     let e = platform.reset_oauth_app("hubspot").await.unwrap_err();
     assert!(matches!(e, Error::NotFound(_)), "{e:?}");
 }
+
+#[tokio::test]
+async fn next_url_pagination_works_in_hosted_mode() {
+    let gh = airbyte_agent_greenhouse::GreenhouseConnector::descriptor();
+    let provider = MockServer::start().await;
+    Mock::given(method("GET"))
+        .and(path("/candidates"))
+        .and(query_param_is_missing("cursor"))
+        .and(header("authorization", "Bearer gh-access"))
+        .respond_with(
+            ResponseTemplate::new(200)
+                .insert_header(
+                    "link",
+                    format!(
+                        "<{}/candidates?cursor=p2&per_page=2>; rel=\"next\"",
+                        provider.uri()
+                    )
+                    .as_str(),
+                )
+                .set_body_json(
+                    json!([{"id": 1, "first_name": "Ada"}, {"id": 2, "first_name": "Grace"}]),
+                ),
+        )
+        .mount(&provider)
+        .await;
+    Mock::given(method("GET"))
+        .and(path("/candidates"))
+        .and(query_param("cursor", "p2"))
+        .and(query_param("per_page", "2"))
+        .respond_with(
+            ResponseTemplate::new(200).set_body_json(json!([{"id": 3, "first_name": "Edsger"}])),
+        )
+        .mount(&provider)
+        .await;
+    let double = AirbyteDouble::builder()
+        .account(Account::new(CLIENT_ID, SECRET, [ORG]))
+        .workspaces(ORG, ["default"])
+        .definition(Definition::new(gh, provider.uri()))
+        .start()
+        .await
+        .unwrap();
+    let creds = json!({"client_id": "c", "client_secret": "s", "refresh_token": "r", "access_token": "gh-access"});
+    double.seed_connector(ORG, "default", gh, creds);
+    let op = gh.operation("candidates", "list").unwrap();
+    let hosted = Client::hosted(
+        gh,
+        AirbyteAuthConfig::new(CLIENT_ID, SECRET.to_string()).base_url(double.base_url()),
+    )
+    .build()
+    .unwrap();
+    let records: Vec<Value> = hosted
+        .pages::<Value, Value>(op, list_params_named("per_page", 2))
+        .records()
+        .map(|r| r.expect("record"))
+        .collect()
+        .await;
+    assert_eq!(
+        records.iter().map(|r| r["id"].clone()).collect::<Vec<_>>(),
+        [json!(1), json!(2), json!(3)]
+    );
+    let bodies: Vec<Value> = double
+        .requests()
+        .iter()
+        .filter(|r| r.path.ends_with("/execute"))
+        .map(|r| serde_json::from_slice(&r.body).unwrap())
+        .collect();
+    assert_eq!(bodies.len(), 2);
+    assert_eq!(bodies[1]["params"], json!({"cursor": "p2", "per_page": 2}));
+}
+
+fn list_params_named(name: &str, v: i64) -> Params {
+    let mut p = Params::new();
+    p.insert(name.into(), json!(v));
+    p
+}
