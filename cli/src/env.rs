@@ -188,7 +188,7 @@ fn has_hosted_settings(env: &Env) -> bool {
 }
 
 /// Config keys a connector reads: server variables, scoping and config-injected parameters.
-fn config_keys(d: &ConnectorDescriptor) -> Vec<&'static str> {
+pub fn config_keys(d: &ConnectorDescriptor) -> Vec<&'static str> {
     let mut keys: Vec<&'static str> = d.server_variables.iter().map(|v| v.name).collect();
     keys.extend(d.scoping.iter().map(|s| s.config_key));
     for e in d.entities {

@@ -373,6 +373,15 @@ fn connector_help(d: &ConnectorDescriptor) -> String {
         var_name(d, "BASE_URL"),
         d.base_url
     ));
+    for key in env::config_keys(d) {
+        if d.server_variables.iter().any(|v| v.name == key) {
+            continue;
+        }
+        s.push_str(&format!(
+            "  {} sets config value `{key}`\n",
+            var_name(d, key)
+        ));
+    }
     for v in d.server_variables {
         s.push_str(&format!(
             "  {} sets server variable `{}`{}\n",

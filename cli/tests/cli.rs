@@ -298,3 +298,48 @@ async fn env_file_supplies_credentials() {
     .await;
     assert_eq!(out.code, Some(2));
 }
+
+#[tokio::test]
+async fn hosted_mode_runs_through_the_airbyte_api() {
+    let api = MockServer::start().await;
+    Mock::given(method("POST"))
+        .and(path("/api/v1/account/applications/token"))
+        .respond_with(
+            ResponseTemplate::new(200)
+                .set_body_json(json!({"access_token": "app_token", "expires_in": 900})),
+        )
+        .expect(1)
+        .mount(&api)
+        .await;
+    Mock::given(method("POST"))
+        .and(path("/api/v1/integrations/connectors/conn_1/execute"))
+        .and(header("authorization", "Bearer app_token"))
+        .respond_with(ResponseTemplate::new(200).set_body_json(json!({
+            "result": {"data": [{"id": "cus_hosted"}], "meta": {"has_more": false}}
+        })))
+        .expect(1)
+        .mount(&api)
+        .await;
+    let uri = api.uri();
+    let out = run(
+        &["stripe", "customers", "list", "-p", "limit=1"],
+        &[
+            ("AIRBYTE_CLIENT_ID", "client"),
+            ("AIRBYTE_CLIENT_SECRET", "client_secret_value"),
+            ("SDK_DEV_ADP_API_HOST", &uri),
+            ("STRIPE_CONNECTOR_ID", "conn_1"),
+        ],
+    )
+    .await;
+    assert_eq!(out.code, Some(0), "{}", out.stderr);
+    assert!(out.stdout.contains("cus_hosted"), "{}", out.stdout);
+    let reqs = api.received_requests().await.expect("recorded");
+    let exec = reqs
+        .iter()
+        .find(|r| r.url.path().ends_with("/execute"))
+        .expect("execute call");
+    let body: Value = serde_json::from_slice(&exec.body).expect("JSON body");
+    assert_eq!(body["entity"], "customers");
+    assert_eq!(body["action"], "list");
+    assert_eq!(body["params"]["limit"], 1);
+}
