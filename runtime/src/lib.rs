@@ -38,6 +38,9 @@ mod validate;
 
 pub mod tools;
 
+pub mod check;
+pub use check::{CheckReport, CheckStatus};
+
 pub use auth::{RefreshedTokens, TokenRefreshCallback};
 pub use client::{Client, ClientBuilder, DEFAULT_MAX_PAGES};
 pub use credentials::Credentials;
