@@ -21,7 +21,10 @@ async fn gong_access_key_is_sent_as_basic_auth_and_private_calls_are_filtered_ou
     let expected = base64::engine::general_purpose::STANDARD.encode("key-id:key-secret-value");
     Mock::given(method("GET"))
         .and(path("/v2/calls"))
-        .and(header("authorization", format!("Basic {expected}").as_str()))
+        .and(header(
+            "authorization",
+            format!("Basic {expected}").as_str(),
+        ))
         .respond_with(ResponseTemplate::new(200).set_body_json(json!({
             "calls": [call("c1", false), call("c2", true), call("c3", false)],
             "records": {"totalRecords": 3, "cursor": null}
@@ -58,7 +61,10 @@ async fn gong_filter_fails_closed_when_the_privacy_flag_cannot_be_read() {
         .build()
         .expect("connector builds");
     let result = gong.calls().list().await;
-    assert!(result.is_err(), "an unreadable privacy flag must not leak records: {result:?}");
+    assert!(
+        result.is_err(),
+        "an unreadable privacy flag must not leak records: {result:?}"
+    );
 }
 
 #[tokio::test]
@@ -90,7 +96,9 @@ async fn pylon_list_follows_the_cursor_and_create_sends_json() {
     Mock::given(method("POST"))
         .and(path("/issues"))
         .and(header("content-type", "application/json"))
-        .and(body_json(json!({"title": "Printer on fire", "body_html": "<p>help</p>", "tags": ["urgent"]})))
+        .and(body_json(
+            json!({"title": "Printer on fire", "body_html": "<p>help</p>", "tags": ["urgent"]}),
+        ))
         .respond_with(ResponseTemplate::new(200).set_body_json(json!({
             "data": {"id": "i9", "title": "Printer on fire"}, "request_id": "req-1"
         })))

@@ -52,7 +52,13 @@ async fn typed_list_sends_the_expected_request_and_decodes_records() {
         gte: Some(1_700_000_000),
         ..Default::default()
     };
-    let page = stripe.customers().list().limit(2).created(created).await.expect("list succeeds");
+    let page = stripe
+        .customers()
+        .list()
+        .limit(2)
+        .created(created)
+        .await
+        .expect("list succeeds");
 
     assert_eq!(page.data.len(), 2);
     assert_eq!(page.data[0].id.as_deref(), Some("cus_1"));
@@ -102,7 +108,9 @@ async fn typed_create_sends_a_form_body() {
         .and(path("/v1/customers"))
         .and(header("content-type", "application/x-www-form-urlencoded"))
         .and(body_string("email=new%40example.com&name=Ada+Lovelace"))
-        .respond_with(ResponseTemplate::new(200).set_body_json(customer("cus_9", "new@example.com")))
+        .respond_with(
+            ResponseTemplate::new(200).set_body_json(customer("cus_9", "new@example.com")),
+        )
         .expect(1)
         .mount(&server)
         .await;
@@ -131,7 +139,11 @@ async fn typed_get_percent_encodes_the_path_and_maps_404_to_a_typed_error() {
         .await;
 
     let stripe = connector(&server).await;
-    let err = stripe.customers().get("cus/42").await.expect_err("404 is an error");
+    let err = stripe
+        .customers()
+        .get("cus/42")
+        .await
+        .expect_err("404 is an error");
     assert_eq!(err.status(), Some(404), "{err:?}");
     let shown = err.to_string();
     assert!(shown.contains("No such customer"), "{shown}");
@@ -143,11 +155,17 @@ async fn dynamic_execute_validates_and_names_the_valid_choices() {
     let server = MockServer::start().await;
     let stripe = connector(&server).await;
 
-    let err = stripe.execute("customerz", "list", json!({})).await.expect_err("unknown entity");
+    let err = stripe
+        .execute("customerz", "list", json!({}))
+        .await
+        .expect_err("unknown entity");
     assert!(matches!(err, Error::UnknownEntity { .. }), "{err:?}");
     assert!(err.to_string().contains("customers"), "{err}");
 
-    let err = stripe.execute("customers", "lisst", json!({})).await.expect_err("unknown action");
+    let err = stripe
+        .execute("customers", "lisst", json!({}))
+        .await
+        .expect_err("unknown action");
     assert!(err.to_string().contains("list"), "{err}");
 
     let err = stripe
@@ -156,9 +174,18 @@ async fn dynamic_execute_validates_and_names_the_valid_choices() {
         .expect_err("unknown param");
     assert!(err.to_string().contains("limit"), "{err}");
 
-    let err = stripe.execute("customers", "get", json!({})).await.expect_err("missing id");
+    let err = stripe
+        .execute("customers", "get", json!({}))
+        .await
+        .expect_err("missing id");
     assert!(err.to_string().contains("id"), "{err}");
-    assert!(server.received_requests().await.unwrap_or_default().is_empty());
+    assert!(
+        server
+            .received_requests()
+            .await
+            .unwrap_or_default()
+            .is_empty()
+    );
 }
 
 #[tokio::test]
