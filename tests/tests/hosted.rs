@@ -168,6 +168,24 @@ async fn typed_list_returns_equal_records_in_direct_and_hosted_mode() {
         Some("user2@example.com")
     );
 
+    // The generated typed API in hosted mode: `customers().list()` on a hosted connector.
+    let typed_hosted = StripeConnector::hosted(auth(&env)).expect("hosted connector");
+    let typed_page = typed_hosted
+        .customers()
+        .list()
+        .limit(3)
+        .await
+        .expect("typed hosted list");
+    assert_eq!(
+        serde_json::to_value(&direct_page.data).unwrap(),
+        serde_json::to_value(&typed_page.data).unwrap()
+    );
+    assert_eq!(direct_page.meta.has_more, typed_page.meta.has_more);
+    // A client of another connector is refused.
+    let pylon_client = Client::hosted(pylon(), auth(&env)).build().unwrap();
+    let e = StripeConnector::from_client(pylon_client).unwrap_err();
+    assert!(e.to_string().contains("built for connector `pylon`"), "{e}");
+
     // Dynamic execute gives identical results too.
     let d = direct
         .execute("customers", "list", json!({"limit": 3}))
@@ -200,8 +218,12 @@ async fn typed_list_returns_equal_records_in_direct_and_hosted_mode() {
     );
 
     // Wire protocol: one token, one lookup, headers everywhere.
-    assert_eq!(env.double.token_requests(), 1);
-    assert_eq!(env.double.lookup_requests(), 1);
+    assert_eq!(
+        env.double.token_requests(),
+        1,
+        "one token for the whole process"
+    );
+    assert_eq!(env.double.lookup_requests(), 2, "one lookup per client");
     let reqs = env.double.requests();
     let token_req = reqs
         .iter()
@@ -222,7 +244,7 @@ async fn typed_list_returns_equal_records_in_direct_and_hosted_mode() {
         .iter()
         .filter(|r| r.path.ends_with("/execute"))
         .collect();
-    assert_eq!(exec.len(), 1 + 1 + 2);
+    assert_eq!(exec.len(), 1 + 1 + 1 + 2);
     for r in &exec {
         assert_eq!(r.header("x-organization-id"), Some(ORG));
         assert_eq!(r.header("x-adp-agent-sdk"), Some("airbyte-agent-sdk"));

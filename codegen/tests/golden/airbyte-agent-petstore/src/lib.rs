@@ -78,6 +78,36 @@ impl PetstoreConnector {
                 .server_variable("shop", shop.into()),
         }
     }
+    /// Wrap a runtime client built for this connector, e.g. a hosted-mode one from
+    /// `airbyte_agent_runtime::hosted::Workspace::create_hosted`. Fails when the client
+    /// was built for another connector.
+    pub fn from_client(client: airbyte_agent_runtime::Client) -> Result<Self> {
+        let d = client.descriptor();
+        if d.name != descriptor::CONNECTOR.name
+            || d.definition_id != descriptor::CONNECTOR.definition_id
+        {
+            return Err(
+                airbyte_agent_runtime::Error::Config(
+                    format!(
+                        "the client was built for connector `{}`, not `{}`", d.name,
+                        descriptor::CONNECTOR.name
+                    ),
+                ),
+            );
+        }
+        Ok(Self { client })
+    }
+    /// Hosted mode: every call runs through Airbyte's API with the credentials stored in
+    /// Airbyte Cloud (connector looked up by workspace and definition id unless
+    /// `config` names one). Missing Airbyte credentials fail here, before any request.
+    pub fn hosted(
+        config: airbyte_agent_runtime::hosted::AirbyteAuthConfig,
+    ) -> Result<Self> {
+        Self::from_client(
+            airbyte_agent_runtime::Client::hosted(&descriptor::CONNECTOR, config)
+                .build()?,
+        )
+    }
     /// The underlying runtime client.
     pub fn client(&self) -> &airbyte_agent_runtime::Client {
         &self.client
