@@ -19,6 +19,9 @@
 pub mod descriptor;
 pub use descriptor::*;
 
+#[doc(hidden)]
+#[path = "fuzz_api.rs"]
+pub mod __fuzz;
 mod auth;
 mod client;
 mod credentials;
