@@ -20,6 +20,7 @@
 //! operations whose HTTP method is idempotent).
 
 mod config;
+mod embedded;
 mod error;
 mod execute;
 mod platform;
@@ -37,6 +38,10 @@ pub use config::{
     AirbyteAuthConfig, DEFAULT_API_BASE, DEFAULT_WORKSPACE, ENV_API_HOST, ENV_CLIENT_ID,
     ENV_CLIENT_SECRET, ENV_ORGANIZATION_ID, ResolvedAuth, clear_configuration, configure,
     parse_dotenv,
+};
+pub use embedded::{
+    Catalog, CreateSource, Embedded, EmbeddedSource, EmbeddedTemplate, ScopedSession, StreamInfo,
+    StreamSelection, TagFilter, TagMode, TemplateTag, WidgetToken, validate_whitelist,
 };
 pub use error::HostedError;
 pub use platform::{
