@@ -17,7 +17,13 @@ use serde_json::{Value, json};
 use wiremock::matchers::{header, method, path, query_param, query_param_is_missing};
 use wiremock::{Mock, MockServer, ResponseTemplate};
 
-const CLIENT_ID: &str = "app-client-1";
+/// A client id unique to each double of this process: the token cache is process-wide and keyed
+/// by base URL and client id, and a later double may get the port of an earlier one.
+fn fresh_client_id() -> String {
+    use std::sync::atomic::{AtomicUsize, Ordering};
+    static NEXT: AtomicUsize = AtomicUsize::new(1);
+    format!("app-client-{}", NEXT.fetch_add(1, Ordering::Relaxed))
+}
 const SECRET: &str = "airbyte-app-secret-do-not-leak";
 const ORG: &str = "org-1111";
 const STRIPE_KEY: &str = "sk_test_provider_key";
@@ -74,15 +80,21 @@ fn pylon() -> &'static airbyte_agent_runtime::ConnectorDescriptor {
 }
 
 struct Env {
+    client_id: String,
     double: AirbyteDouble,
     provider: MockServer,
 }
 
 async fn env_with(config: DoubleConfig, orgs: &[&str]) -> Env {
     let provider = stripe_provider(STRIPE_KEY).await;
+    let client_id = fresh_client_id();
     let double = AirbyteDouble::builder()
         .config(config)
-        .account(Account::new(CLIENT_ID, SECRET, orgs.iter().copied()))
+        .account(Account::new(
+            client_id.clone(),
+            SECRET,
+            orgs.iter().copied(),
+        ))
         .workspaces(orgs[0], ["default", "acme"])
         .definition(
             Definition::new(stripe(), provider.uri())
@@ -92,7 +104,11 @@ async fn env_with(config: DoubleConfig, orgs: &[&str]) -> Env {
         .start()
         .await
         .expect("double starts");
-    Env { double, provider }
+    Env {
+        client_id,
+        double,
+        provider,
+    }
 }
 
 async fn env() -> Env {
@@ -100,7 +116,7 @@ async fn env() -> Env {
 }
 
 fn auth(env: &Env) -> AirbyteAuthConfig {
-    AirbyteAuthConfig::new(CLIENT_ID, SECRET.to_string())
+    AirbyteAuthConfig::new(env.client_id.clone(), SECRET.to_string())
         .organization_id(ORG)
         .base_url(env.double.base_url())
 }
@@ -238,7 +254,7 @@ async fn typed_list_returns_equal_records_in_direct_and_hosted_mode() {
     let body: Value = serde_json::from_slice(&token_req.body).unwrap();
     assert_eq!(
         body,
-        json!({"client_id": CLIENT_ID, "client_secret": SECRET})
+        json!({"client_id": env.client_id, "client_secret": SECRET})
     );
     let exec: Vec<_> = reqs
         .iter()
@@ -390,7 +406,7 @@ async fn wrong_client_secret_is_a_clear_error_without_the_secret() {
     let wrong = "wrong-secret-value-123";
     let client = Client::hosted(
         stripe(),
-        AirbyteAuthConfig::new(CLIENT_ID, wrong.to_string())
+        AirbyteAuthConfig::new(env.client_id.clone(), wrong.to_string())
             .organization_id(ORG)
             .base_url(env.double.base_url()),
     )
@@ -403,7 +419,7 @@ async fn wrong_client_secret_is_a_clear_error_without_the_secret() {
     assert!(matches!(e, Error::Auth(_)), "{e:?}");
     assert_eq!(e.status(), Some(401));
     let shown = format!("{e} / {e:?}");
-    assert!(shown.contains(CLIENT_ID), "{shown}");
+    assert!(shown.contains(&env.client_id), "{shown}");
     assert!(shown.contains("invalid client credentials"), "{shown}");
     assert!(!shown.contains(wrong), "secret echoed: {shown}");
     assert!(shown.contains("[REDACTED]"), "{shown}");
@@ -411,7 +427,10 @@ async fn wrong_client_secret_is_a_clear_error_without_the_secret() {
     assert_eq!(env.double.lookup_requests(), 0);
     // Debug output of the client and the config never shows the secret either.
     assert!(!format!("{client:?}").contains(wrong));
-    let dbg = format!("{:?}", AirbyteAuthConfig::new(CLIENT_ID, wrong.to_string()));
+    let dbg = format!(
+        "{:?}",
+        AirbyteAuthConfig::new(env.client_id.clone(), wrong.to_string())
+    );
     assert!(!dbg.contains(wrong));
 }
 
@@ -524,8 +543,8 @@ async fn connector_lookup_not_found_ambiguous_and_cached() {
 async fn multi_organization_accounts_require_the_organization_header() {
     let env = env_with(DoubleConfig::default(), &[ORG, "org-2222"]).await;
     seed_stripe(&env);
-    let no_org =
-        AirbyteAuthConfig::new(CLIENT_ID, SECRET.to_string()).base_url(env.double.base_url());
+    let no_org = AirbyteAuthConfig::new(env.client_id.clone(), SECRET.to_string())
+        .base_url(env.double.base_url());
     let client = Client::hosted(stripe(), no_org).build().unwrap();
     let e = client
         .execute("customers", "list", json!({}))
@@ -721,13 +740,14 @@ async fn oauth_with_connector_id_callback() {
 #[tokio::test]
 async fn workspaces_and_connectors_follow_pagination() {
     let provider = stripe_provider(STRIPE_KEY).await;
+    let cid = fresh_client_id();
     let double = AirbyteDouble::builder()
         .config(DoubleConfig {
             workspace_page_size: 2,
             connector_page_size: Some(2),
             ..Default::default()
         })
-        .account(Account::new(CLIENT_ID, SECRET, [ORG]))
+        .account(Account::new(cid.clone(), SECRET, [ORG]))
         .workspaces(ORG, ["default", "w2", "w3", "w4", "w5"])
         .workspaces("org-other", ["not-mine"])
         .definition(Definition::new(stripe(), provider.uri()))
@@ -735,7 +755,7 @@ async fn workspaces_and_connectors_follow_pagination() {
         .await
         .unwrap();
     let platform = Platform::new(
-        AirbyteAuthConfig::new(CLIENT_ID, SECRET.to_string()).base_url(double.base_url()),
+        AirbyteAuthConfig::new(cid.clone(), SECRET.to_string()).base_url(double.base_url()),
     )
     .unwrap();
     let names: Vec<String> = platform
@@ -857,6 +877,7 @@ async fn scoped_tokens_by_region_and_both_field_names() {
             .filter(|r| r.path == "/api/v1/embedded/scoped-token")
             .map(|r| serde_json::from_slice(&r.body).unwrap())
             .collect();
+        assert_eq!(bodies.len(), 2, "{bodies:?}");
         assert_eq!(
             bodies[1]["region_id"],
             "b9e48d61-f082-4a14-a8d0-799a907938cb"
@@ -965,8 +986,9 @@ async fn context_store_search_is_typed_and_hosted_only() {
     let records: Vec<Value> = (1..=5)
         .map(|i| json!({"id": format!("cus_{i}"), "email": format!("u{i}@x.io"), "tier": if i % 2 == 0 {"gold"} else {"free"}}))
         .collect();
+    let cid = fresh_client_id();
     let double = AirbyteDouble::builder()
-        .account(Account::new(CLIENT_ID, SECRET, [ORG]))
+        .account(Account::new(cid.clone(), SECRET, [ORG]))
         .workspaces(ORG, ["default"])
         .definition(Definition::new(stripe(), provider.uri()))
         .context_store("customers", records)
@@ -976,7 +998,7 @@ async fn context_store_search_is_typed_and_hosted_only() {
     double.seed_connector(ORG, "default", stripe(), json!({"api_key": STRIPE_KEY}));
     let client = Client::hosted(
         stripe(),
-        AirbyteAuthConfig::new(CLIENT_ID, SECRET.to_string()).base_url(double.base_url()),
+        AirbyteAuthConfig::new(cid.clone(), SECRET.to_string()).base_url(double.base_url()),
     )
     .build()
     .unwrap();
@@ -1168,8 +1190,9 @@ async fn next_url_pagination_works_in_hosted_mode() {
         )
         .mount(&provider)
         .await;
+    let cid = fresh_client_id();
     let double = AirbyteDouble::builder()
-        .account(Account::new(CLIENT_ID, SECRET, [ORG]))
+        .account(Account::new(cid.clone(), SECRET, [ORG]))
         .workspaces(ORG, ["default"])
         .definition(Definition::new(gh, provider.uri()))
         .start()
@@ -1180,7 +1203,7 @@ async fn next_url_pagination_works_in_hosted_mode() {
     let op = gh.operation("candidates", "list").unwrap();
     let hosted = Client::hosted(
         gh,
-        AirbyteAuthConfig::new(CLIENT_ID, SECRET.to_string()).base_url(double.base_url()),
+        AirbyteAuthConfig::new(cid.clone(), SECRET.to_string()).base_url(double.base_url()),
     )
     .build()
     .unwrap();
