@@ -22,9 +22,9 @@ use super::{
 const REGION_US: &str = "645a183f-b12b-4c6e-8ad3-99e165603450";
 const REGION_EU: &str = "b9e48d61-f082-4a14-a8d0-799a907938cb";
 
-type Resp = Response<Full<Bytes>>;
+pub(super) type Resp = Response<Full<Bytes>>;
 
-fn respond(status: u16, body: &Value) -> Resp {
+pub(super) fn respond(status: u16, body: &Value) -> Resp {
     let mut r = Response::new(Full::new(Bytes::from(body.to_string())));
     *r.status_mut() =
         hyper::StatusCode::from_u16(status).unwrap_or(hyper::StatusCode::INTERNAL_SERVER_ERROR);
@@ -35,14 +35,14 @@ fn respond(status: u16, body: &Value) -> Resp {
     r
 }
 
-fn errors(status: u16, msg: &str) -> Resp {
+pub(super) fn errors(status: u16, msg: &str) -> Resp {
     respond(
         status,
         &json!({"errors": [{"userPresentableMessage": msg}]}),
     )
 }
 
-fn query_pairs(q: &str) -> Vec<(String, String)> {
+pub(super) fn query_pairs(q: &str) -> Vec<(String, String)> {
     q.split('&')
         .filter(|p| !p.is_empty())
         .map(|p| {
@@ -136,7 +136,7 @@ pub(crate) async fn handle(
     Ok(route(&shared, &rec).await)
 }
 
-fn json_body(rec: &Recorded) -> Result<Map<String, Value>, Resp> {
+pub(super) fn json_body(rec: &Recorded) -> Result<Map<String, Value>, Resp> {
     match serde_json::from_slice::<Value>(&rec.body) {
         Ok(Value::Object(m)) => Ok(m),
         _ => Err(respond(
@@ -166,7 +166,7 @@ fn organization(st: &State, client_id: &str, rec: &Recorded) -> Result<String, R
 }
 
 /// Authenticate a bearer call → organization id.
-fn authenticate(st: &State, rec: &Recorded) -> Result<String, Resp> {
+pub(super) fn authenticate(st: &State, rec: &Recorded) -> Result<String, Resp> {
     let token = rec
         .header("authorization")
         .and_then(|h| h.strip_prefix("Bearer "))
@@ -214,6 +214,9 @@ async fn route(shared: &Arc<Shared>, rec: &Recorded) -> Resp {
     }
     if m == "GET" && p == "/oauth/consent" {
         return consent(shared, rec);
+    }
+    if p.starts_with("/api/v1/embedded/") && p != "/api/v1/embedded/scoped-token" {
+        return super::embedded::route(shared, rec);
     }
     let org = match authenticate(&shared.lock(), rec) {
         Ok(o) => o,
@@ -764,6 +767,9 @@ fn scoped_token(shared: &Arc<Shared>, rec: &Recorded, org: &str) -> Resp {
         if region == REGION_EU { "eu" } else { "us" },
         st.id("")
     );
+    st.embedded
+        .scoped
+        .insert(token.clone(), (org.to_string(), ws.to_string()));
     let mut out = Map::new();
     out.insert(field.to_string(), json!(token));
     out.insert("expires_in".into(), json!(1200));

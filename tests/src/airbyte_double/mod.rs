@@ -21,6 +21,7 @@
 //! # Ok(()) }
 //! ```
 
+mod embedded;
 mod handlers;
 
 use std::collections::BTreeMap;
@@ -244,6 +245,7 @@ pub(crate) struct State {
     oauth_apps: BTreeMap<(String, String), Map<String, Value>>,
     clients: BTreeMap<String, airbyte_agent_runtime::Client>,
     next_id: u64,
+    embedded: embedded::EmbeddedState,
 }
 
 impl State {
@@ -448,6 +450,11 @@ impl AirbyteDouble {
             remaining: times,
             retry_after: retry_after.map(str::to_string),
         });
+    }
+
+    /// Connection-template tags an embedded source was created with.
+    pub fn embedded_source_tags(&self, source_id: &str) -> Option<Vec<String>> {
+        embedded::source_tags(&self.shared.lock(), source_id)
     }
 
     /// Expire every issued application token now.
