@@ -166,3 +166,71 @@ fn auth_naming_follows_the_reference() {
             .is_some()
     );
 }
+
+/// Every parameter the spec marks `required` is a constructor argument of the typed API, whatever
+/// its location, unless the runtime always fills it (a header with a default).
+#[test]
+fn required_params_are_constructor_arguments() {
+    let mut args = 0;
+    let mut exempt = Vec::new();
+    for folder in ["current", "previous"] {
+        let dir = corpus().join(folder);
+        let mut names: Vec<_> = std::fs::read_dir(&dir)
+            .unwrap_or_else(|e| panic!("corpus folder {}: {e}", dir.display()))
+            .flatten()
+            .map(|e| e.path())
+            .filter(|p| p.join("connector.yaml").is_file())
+            .collect();
+        names.sort();
+        for p in names {
+            let loaded = airbyte_agent_codegen::load(&p.join("connector.yaml")).unwrap();
+            let ir = &loaded.ir;
+            for e in &ir.entities {
+                for o in &e.operations {
+                    for prm in o.params.iter().filter(|p| p.required) {
+                        if prm.is_arg {
+                            args += 1;
+                            continue;
+                        }
+                        let why = if prm.location == ParamLocation::Header && prm.default.is_some()
+                        {
+                            "header default"
+                        } else {
+                            panic!(
+                                "{}: {}.{} required `{}` is not an argument",
+                                ir.name, o.entity, o.action, prm.name
+                            )
+                        };
+                        exempt.push(format!(
+                            "{}/{}.{}:{} ({why})",
+                            ir.name, o.entity, o.action, prm.name
+                        ));
+                    }
+                }
+            }
+        }
+    }
+    eprintln!(
+        "{args} required params are arguments; {} exempt (header defaults)",
+        exempt.len()
+    );
+    assert!(args > 100);
+}
+
+#[test]
+fn github_graphql_required_inputs_are_arguments() {
+    let l = airbyte_agent_codegen::load(&spec("current", "github")).unwrap();
+    let op =
+        l.ir.entities
+            .iter()
+            .flat_map(|e| &e.operations)
+            .find(|o| o.entity == "repositories" && o.action == "get")
+            .expect("repositories.get");
+    for name in ["owner", "repo"] {
+        let p = op.params.iter().find(|p| p.name == name).unwrap();
+        assert!(
+            p.required && p.is_arg,
+            "{name} must be a constructor argument"
+        );
+    }
+}

@@ -11,7 +11,7 @@ use proc_macro2::{Ident, Span, TokenStream};
 use quote::{format_ident, quote};
 
 use crate::ir::types::{RustType, TypeDef, TypeKind};
-use crate::ir::{AuthOption, Connector, Entity, OperationIr, OutputIr, ParamIr};
+use crate::ir::{AuthKindIr, AuthOption, Connector, Entity, OperationIr, OutputIr, ParamIr};
 
 /// Version of this generator, stamped into generated crates.
 pub const GENERATOR_VERSION: &str = env!("CARGO_PKG_VERSION");
@@ -67,15 +67,123 @@ fn ident(s: &str) -> Ident {
     Ident::new(s, Span::call_site())
 }
 
-/// Normalise spec prose for rustdoc: trim, unify line endings, never empty.
+/// Normalise spec prose for rustdoc: trim, unify line endings, never empty, and sanitise it
+/// ([`sanitize_doc`]) so rustdoc sees no broken links, bare URLs or stray HTML.
 fn doc_text(text: &str, fallback: &str) -> String {
     let t = text.replace("\r\n", "\n");
     let t = t.trim();
     if t.is_empty() {
         fallback.to_string()
     } else {
-        t.to_string()
+        sanitize_doc(t)
     }
+}
+
+/// Make spec prose safe for rustdoc. Outside code spans and fenced blocks: bare URLs become
+/// autolinks `<https://…>`, `<`/`>` become entities, and `[`/`]` are escaped unless they form a
+/// Markdown link `[text](url)`. Fenced blocks are marked `text` so rustdoc never parses them as Rust.
+pub fn sanitize_doc(text: &str) -> String {
+    let mut out = String::with_capacity(text.len() + 16);
+    let mut in_fence = false;
+    for (i, line) in text.lines().enumerate() {
+        if i > 0 {
+            out.push('\n');
+        }
+        let trimmed = line.trim_start();
+        if trimmed.starts_with("```") || trimmed.starts_with("~~~") {
+            if !in_fence && trimmed.trim_start_matches(['`', '~']).trim().is_empty() {
+                out.push_str(line);
+                out.push_str("text");
+            } else {
+                out.push_str(line);
+            }
+            in_fence = !in_fence;
+            continue;
+        }
+        if in_fence {
+            out.push_str(line);
+        } else {
+            sanitize_line(line, &mut out);
+        }
+    }
+    if in_fence {
+        out.push_str("\n```");
+    }
+    out
+}
+
+fn sanitize_line(line: &str, out: &mut String) {
+    let chars: Vec<char> = line.chars().collect();
+    // Unbalanced backticks: treat them as text.
+    let ticks = chars.iter().filter(|c| **c == '`').count();
+    let mut in_code = false;
+    let mut i = 0;
+    while i < chars.len() {
+        let c = chars[i];
+        if c == '`' {
+            if ticks % 2 == 0 {
+                in_code = !in_code;
+                out.push(c);
+            } else {
+                out.push_str("\\`");
+            }
+            i += 1;
+            continue;
+        }
+        if in_code {
+            out.push(c);
+            i += 1;
+            continue;
+        }
+        // Markdown link `[text](url)`: keep as is.
+        if c == '[' {
+            if let Some(end) = link_end(&chars, i) {
+                out.extend(&chars[i..end]);
+                i = end;
+                continue;
+            }
+            out.push_str("\\[");
+            i += 1;
+            continue;
+        }
+        if c == ']' {
+            out.push_str("\\]");
+            i += 1;
+            continue;
+        }
+        let rest: String = chars[i..chars.len().min(i + 8)].iter().collect();
+        if rest.starts_with("http://") || rest.starts_with("https://") {
+            let mut end = i;
+            while end < chars.len() && !chars[end].is_whitespace() && !"<>\"'`".contains(chars[end])
+            {
+                end += 1;
+            }
+            while end > i && ".,;:!?)".contains(chars[end - 1]) {
+                end -= 1;
+            }
+            out.push('<');
+            out.extend(&chars[i..end]);
+            out.push('>');
+            i = end;
+            continue;
+        }
+        match c {
+            '<' => out.push_str("&lt;"),
+            '>' => out.push_str("&gt;"),
+            _ => out.push(c),
+        }
+        i += 1;
+    }
+}
+
+/// End (exclusive) of a Markdown link starting at `chars[start] == '['`.
+fn link_end(chars: &[char], start: usize) -> Option<usize> {
+    let close = (start + 1..chars.len()).find(|&j| chars[j] == ']' || chars[j] == '[')?;
+    if chars[close] != ']' || close == start + 1 || chars.get(close + 1) != Some(&'(') {
+        return None;
+    }
+    let paren = (close + 2..chars.len()).find(|&j| chars[j] == ')' || chars[j].is_whitespace())?;
+    (chars[paren] == ')').then_some(paren + 1)
 }
 
 fn doc(text: &str, fallback: &str) -> TokenStream {
@@ -101,6 +209,48 @@ fn render(file: &str, ir: &Connector, tokens: TokenStream) -> Result<String, Emi
         header(ir),
         prettyplease::unparse(&parsed)
     ))
+}
+
+/// Render the crate root with `#[rustfmt::skip]` on every top-level item: the output is
+/// prettyplease's, and an outer skip on `mod x;` keeps `cargo fmt --all` away from the whole module
+/// tree, so formatting the workspace never makes a generated crate stale.
+fn render_root(file: &str, ir: &Connector, tokens: TokenStream) -> Result<String, EmitError> {
+    let mut parsed: syn::File = syn::parse2(tokens).map_err(|e| EmitError {
+        file: file.into(),
+        message: e.to_string(),
+    })?;
+    for item in &mut parsed.items {
+        if let Some(attrs) = item_attrs(item) {
+            attrs.insert(0, syn::parse_quote!(#[rustfmt::skip]));
+        }
+    }
+    Ok(format!(
+        "{}\n{}",
+        header(ir),
+        prettyplease::unparse(&parsed)
+    ))
+}
+
+fn item_attrs(item: &mut syn::Item) -> Option<&mut Vec<syn::Attribute>> {
+    use syn::Item;
+    Some(match item {
+        Item::Const(i) => &mut i.attrs,
+        Item::Enum(i) => &mut i.attrs,
+        Item::ExternCrate(i) => &mut i.attrs,
+        Item::Fn(i) => &mut i.attrs,
+        Item::ForeignMod(i) => &mut i.attrs,
+        Item::Impl(i) => &mut i.attrs,
+        Item::Macro(i) => &mut i.attrs,
+        Item::Mod(i) => &mut i.attrs,
+        Item::Static(i) => &mut i.attrs,
+        Item::Struct(i) => &mut i.attrs,
+        Item::Trait(i) => &mut i.attrs,
+        Item::TraitAlias(i) => &mut i.attrs,
+        Item::Type(i) => &mut i.attrs,
+        Item::Union(i) => &mut i.attrs,
+        Item::Use(i) => &mut i.attrs,
+        _ => return None,
+    })
 }
 
 /// Where each named type is emitted.
@@ -665,6 +815,21 @@ fn lib_file(ir: &Connector) -> TokenStream {
         let module = ident(&e.rust_name);
         quote!(#[cfg(feature = #feature)] pub use entities::#module::*;)
     });
+    let has_refresh = ir
+        .auth
+        .iter()
+        .any(|a| matches!(&a.kind, AuthKindIr::OAuth2 { .. }));
+    let refresh = if has_refresh {
+        quote! {
+            /// Override the OAuth2 token refresh URL (tests, proxies).
+            pub fn refresh_url(mut self, url: impl Into<String>) -> Self {
+                self.inner = self.inner.refresh_url(url);
+                self
+            }
+        }
+    } else {
+        quote!()
+    };
     let cname = &ir.name;
     let version = &ir.version;
     let sha = &ir.spec_sha256;
@@ -676,7 +841,10 @@ fn lib_file(ir: &Connector) -> TokenStream {
     );
     quote! {
         #crate_doc
-        #![allow(clippy::too_many_arguments, clippy::large_enum_variant, clippy::doc_lazy_continuation, clippy::doc_overindented_list_items, rustdoc::all)]
+        #![allow(clippy::too_many_arguments)]
+        #![allow(clippy::large_enum_variant)]
+        #![allow(clippy::doc_lazy_continuation)]
+        #![allow(clippy::doc_overindented_list_items)]
         #![warn(missing_docs)]
 
         pub mod auth;
@@ -731,6 +899,13 @@ fn lib_file(ir: &Connector) -> TokenStream {
                 }
             }
 
+            /// Hosted mode: every call runs through Airbyte's API with the credentials stored in
+            /// Airbyte Cloud (connector looked up by workspace and definition id unless
+            /// `config` names one). Missing Airbyte credentials fail here, before any request.
+            pub fn hosted(config: airbyte_agent_runtime::hosted::AirbyteAuthConfig) -> Result<Self> {
+                Self::from_client(airbyte_agent_runtime::Client::hosted(&descriptor::CONNECTOR, config).build()?)
+            }
+
             /// Wrap a runtime client built for this connector, e.g. a hosted-mode one from
             /// `airbyte_agent_runtime::hosted::Workspace::create_hosted`. Fails when the client
             /// was built for another connector.
@@ -743,13 +918,6 @@ fn lib_file(ir: &Connector) -> TokenStream {
                     )));
                 }
                 Ok(Self { client })
-            }
-
-            /// Hosted mode: every call runs through Airbyte's API with the credentials stored in
-            /// Airbyte Cloud (connector looked up by workspace and definition id unless
-            /// `config` names one). Missing Airbyte credentials fail here, before any request.
-            pub fn hosted(config: airbyte_agent_runtime::hosted::AirbyteAuthConfig) -> Result<Self> {
-                Self::from_client(airbyte_agent_runtime::Client::hosted(&descriptor::CONNECTOR, config).build()?)
             }
 
             /// The underlying runtime client.
@@ -802,6 +970,12 @@ fn lib_file(ir: &Connector) -> TokenStream {
                 self.inner = self.inner.on_token_refresh(f);
                 self
             }
+            #refresh
+            /// Page cap of `pages()` streams.
+            pub fn max_pages(mut self, n: usize) -> Self {
+                self.inner = self.inner.max_pages(n);
+                self
+            }
             #(#var_setters)*
             /// Build the connector.
             pub fn build(self) -> Result<#conn> {
@@ -825,7 +999,7 @@ pub fn emit_crate(ir: &Connector, opts: &EmitOptions) -> Result<Vec<GeneratedFil
     for (path, text) in docs::docs(ir, opts, desc) {
         push(path, text);
     }
-    push("src/lib.rs", render("src/lib.rs", ir, lib_file(ir))?);
+    push("src/lib.rs", render_root("src/lib.rs", ir, lib_file(ir))?);
     push("src/auth.rs", render("src/auth.rs", ir, auth_items(ir))?);
     let d = tokens::descriptor_items(desc, ir);
     push(
@@ -890,4 +1064,22 @@ pub fn emit_crate(ir: &Connector, opts: &EmitOptions) -> Result<Vec<GeneratedFil
         push(&path.clone(), render(&path, ir, tokens)?);
     }
     Ok(files)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::sanitize_doc;
+
+    #[test]
+    fn sanitiser_escapes_rustdoc_hazards() {
+        assert_eq!(
+            sanitize_doc("see https://x.io/a. ok"),
+            "see <https://x.io/a>. ok"
+        );
+        assert_eq!(sanitize_doc("a [b](https://c) d"), "a [b](https://c) d");
+        assert_eq!(sanitize_doc("ids [1, 2]"), "ids \\[1, 2\\]");
+        assert_eq!(sanitize_doc("Vec<T> `Vec<T>`"), "Vec&lt;T&gt; `Vec<T>`");
+        assert_eq!(sanitize_doc("```\n[x] <y>\n```"), "```text\n[x] <y>\n```");
+        assert_eq!(sanitize_doc("odd ` tick"), "odd \\` tick");
+    }
 }

@@ -342,6 +342,8 @@ pub fn build(doc: &crate::spec::Document) -> Result<Loaded, SpecError> {
                 "retry_policy",
                 "build",
                 "on_token_refresh",
+                "refresh_url",
+                "max_pages",
                 "auth",
                 "inner",
             ]);
@@ -976,7 +978,6 @@ fn build_operation<'a>(
     }
 
     // Typed params.
-    let scoped: BTreeSet<&str> = spec.info.scoping.iter().map(|(p, _)| p.as_str()).collect();
     let mut pnamer = Namer::with_reserved(REQUEST_METHODS);
     let mut params = Vec::new();
     for r in raw {
@@ -1034,10 +1035,11 @@ fn build_operation<'a>(
         } else {
             (kind, item_kind, enum_values)
         };
-        let is_arg = r.required
-            && !(r.location == ParamLocation::Header && default.is_some())
-            && r.config_inject.is_none()
-            && !scoped.contains(r.name.as_str());
+        // Every required parameter is a constructor argument, whatever its location (GitHub's
+        // GraphQL `owner`/`repo` are query parameters feeding variables). The one exception is a
+        // header with a default: the runtime always sends it. Scoped and config-injected
+        // parameters are arguments too: a typed client has no connector config to fill them from.
+        let is_arg = r.required && !(r.location == ParamLocation::Header && default.is_some());
         params.push(ParamIr {
             rust_name: pnamer.unique(&safe_snake(&snake_base(&r.name))),
             name: r.name,

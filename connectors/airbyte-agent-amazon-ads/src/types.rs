@@ -24,7 +24,7 @@ airbyte_agent_runtime::string_enum! {
     " `ENABLED`"] Enabled2 => "ENABLED", #[doc = " `PAUSED`"] Paused2 => "PAUSED", #[doc
     = " `ARCHIVED`"] Archived2 => "ARCHIVED" }
 }
-/// ID filter; send {"include": ["<portfolioId>"]} to read that portfolio.
+/// ID filter; send {"include": \["&lt;portfolioId&gt;"\]} to read that portfolio.
 #[cfg(any(feature = "portfolios", feature = "sponsored_product_campaigns"))]
 #[derive(
     Debug,

@@ -32,7 +32,7 @@ impl From<GithubOauth2AuthConfig> for Credentials {
 pub struct GithubPersonalAccessTokenAuthConfig {
     /// Personal access token
     ///
-    /// Classic or fine-grained token created under Settings > Developer settings.
+    /// Classic or fine-grained token created under Settings &gt; Developer settings.
     pub token: SecretString,
 }
 impl GithubPersonalAccessTokenAuthConfig {

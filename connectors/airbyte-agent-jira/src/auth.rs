@@ -72,7 +72,7 @@ pub struct JiraJiraApiTokenAuthenticationAuthConfig {
     pub username: SecretString,
     /// API token
     ///
-    /// API token created at https://id.atlassian.com/manage-profile/security/api-tokens.
+    /// API token created at <https://id.atlassian.com/manage-profile/security/api-tokens>.
     pub password: SecretString,
 }
 impl JiraJiraApiTokenAuthenticationAuthConfig {

@@ -105,6 +105,17 @@ impl MailchimpConnector {
             ),
         }
     }
+    /// Hosted mode: every call runs through Airbyte's API with the credentials stored in
+    /// Airbyte Cloud (connector looked up by workspace and definition id unless
+    /// `config` names one). Missing Airbyte credentials fail here, before any request.
+    pub fn hosted(
+        config: airbyte_agent_runtime::hosted::AirbyteAuthConfig,
+    ) -> Result<Self> {
+        Self::from_client(
+            airbyte_agent_runtime::Client::hosted(&descriptor::CONNECTOR, config)
+                .build()?,
+        )
+    }
     /// Wrap a runtime client built for this connector, e.g. a hosted-mode one from
     /// `airbyte_agent_runtime::hosted::Workspace::create_hosted`. Fails when the client
     /// was built for another connector.
@@ -123,17 +134,6 @@ impl MailchimpConnector {
             );
         }
         Ok(Self { client })
-    }
-    /// Hosted mode: every call runs through Airbyte's API with the credentials stored in
-    /// Airbyte Cloud (connector looked up by workspace and definition id unless
-    /// `config` names one). Missing Airbyte credentials fail here, before any request.
-    pub fn hosted(
-        config: airbyte_agent_runtime::hosted::AirbyteAuthConfig,
-    ) -> Result<Self> {
-        Self::from_client(
-            airbyte_agent_runtime::Client::hosted(&descriptor::CONNECTOR, config)
-                .build()?,
-        )
     }
     /// The underlying runtime client.
     pub fn client(&self) -> &airbyte_agent_runtime::Client {
@@ -257,6 +257,11 @@ impl MailchimpConnectorBuilder {
         f: impl Fn(&airbyte_agent_runtime::RefreshedTokens) + Send + Sync + 'static,
     ) -> Self {
         self.inner = self.inner.on_token_refresh(f);
+        self
+    }
+    /// Page cap of `pages()` streams.
+    pub fn max_pages(mut self, n: usize) -> Self {
+        self.inner = self.inner.max_pages(n);
         self
     }
     /// Data center of the account, the suffix of the API key, such as us1 or us6.

@@ -117,6 +117,17 @@ impl SalesforceConnector {
             ),
         }
     }
+    /// Hosted mode: every call runs through Airbyte's API with the credentials stored in
+    /// Airbyte Cloud (connector looked up by workspace and definition id unless
+    /// `config` names one). Missing Airbyte credentials fail here, before any request.
+    pub fn hosted(
+        config: airbyte_agent_runtime::hosted::AirbyteAuthConfig,
+    ) -> Result<Self> {
+        Self::from_client(
+            airbyte_agent_runtime::Client::hosted(&descriptor::CONNECTOR, config)
+                .build()?,
+        )
+    }
     /// Wrap a runtime client built for this connector, e.g. a hosted-mode one from
     /// `airbyte_agent_runtime::hosted::Workspace::create_hosted`. Fails when the client
     /// was built for another connector.
@@ -135,17 +146,6 @@ impl SalesforceConnector {
             );
         }
         Ok(Self { client })
-    }
-    /// Hosted mode: every call runs through Airbyte's API with the credentials stored in
-    /// Airbyte Cloud (connector looked up by workspace and definition id unless
-    /// `config` names one). Missing Airbyte credentials fail here, before any request.
-    pub fn hosted(
-        config: airbyte_agent_runtime::hosted::AirbyteAuthConfig,
-    ) -> Result<Self> {
-        Self::from_client(
-            airbyte_agent_runtime::Client::hosted(&descriptor::CONNECTOR, config)
-                .build()?,
-        )
     }
     /// The underlying runtime client.
     pub fn client(&self) -> &airbyte_agent_runtime::Client {
@@ -289,7 +289,17 @@ impl SalesforceConnectorBuilder {
         self.inner = self.inner.on_token_refresh(f);
         self
     }
-    /// Base URL of the org, such as https://na1.salesforce.com; taken from the token response after a refresh.
+    /// Override the OAuth2 token refresh URL (tests, proxies).
+    pub fn refresh_url(mut self, url: impl Into<String>) -> Self {
+        self.inner = self.inner.refresh_url(url);
+        self
+    }
+    /// Page cap of `pages()` streams.
+    pub fn max_pages(mut self, n: usize) -> Self {
+        self.inner = self.inner.max_pages(n);
+        self
+    }
+    /// Base URL of the org, such as <https://na1.salesforce.com>; taken from the token response after a refresh.
     ///
     /// Server variable `instance_url` (default `https://login.salesforce.com`).
     pub fn instance_url(mut self, value: impl Into<String>) -> Self {

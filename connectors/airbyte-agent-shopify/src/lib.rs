@@ -209,6 +209,17 @@ impl ShopifyConnector {
                 .server_variable("shop", shop.into()),
         }
     }
+    /// Hosted mode: every call runs through Airbyte's API with the credentials stored in
+    /// Airbyte Cloud (connector looked up by workspace and definition id unless
+    /// `config` names one). Missing Airbyte credentials fail here, before any request.
+    pub fn hosted(
+        config: airbyte_agent_runtime::hosted::AirbyteAuthConfig,
+    ) -> Result<Self> {
+        Self::from_client(
+            airbyte_agent_runtime::Client::hosted(&descriptor::CONNECTOR, config)
+                .build()?,
+        )
+    }
     /// Wrap a runtime client built for this connector, e.g. a hosted-mode one from
     /// `airbyte_agent_runtime::hosted::Workspace::create_hosted`. Fails when the client
     /// was built for another connector.
@@ -227,17 +238,6 @@ impl ShopifyConnector {
             );
         }
         Ok(Self { client })
-    }
-    /// Hosted mode: every call runs through Airbyte's API with the credentials stored in
-    /// Airbyte Cloud (connector looked up by workspace and definition id unless
-    /// `config` names one). Missing Airbyte credentials fail here, before any request.
-    pub fn hosted(
-        config: airbyte_agent_runtime::hosted::AirbyteAuthConfig,
-    ) -> Result<Self> {
-        Self::from_client(
-            airbyte_agent_runtime::Client::hosted(&descriptor::CONNECTOR, config)
-                .build()?,
-        )
     }
     /// The underlying runtime client.
     pub fn client(&self) -> &airbyte_agent_runtime::Client {
@@ -545,6 +545,16 @@ impl ShopifyConnectorBuilder {
         f: impl Fn(&airbyte_agent_runtime::RefreshedTokens) + Send + Sync + 'static,
     ) -> Self {
         self.inner = self.inner.on_token_refresh(f);
+        self
+    }
+    /// Override the OAuth2 token refresh URL (tests, proxies).
+    pub fn refresh_url(mut self, url: impl Into<String>) -> Self {
+        self.inner = self.inner.refresh_url(url);
+        self
+    }
+    /// Page cap of `pages()` streams.
+    pub fn max_pages(mut self, n: usize) -> Self {
+        self.inner = self.inner.max_pages(n);
         self
     }
     /// Build the connector.

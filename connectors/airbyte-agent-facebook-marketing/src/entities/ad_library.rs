@@ -94,7 +94,7 @@ impl AdLibraryListRequest {
         self.params.insert("bylines".to_owned(), Value::String(value.into()));
         self
     }
-    /// Language codes (ISO 639-1) as a JSON array, such as ['en','es'].
+    /// Language codes (ISO 639-1) as a JSON array, such as \['en','es'\].
     ///
     /// Wire name `languages` (query).
     pub fn languages(mut self, value: impl Into<String>) -> Self {

@@ -21,9 +21,15 @@ impl Branches {
     /// Returns the branches of a repository. Read through the GraphQL API; `fields` picks the returned fields. Pass `after` with the end cursor of the previous page to continue.
     ///
     /// `POST /graphql` (`branches.list`).
-    pub fn list(&self) -> BranchesListRequest {
+    pub fn list(
+        &self,
+        owner: impl Into<String>,
+        repo: impl Into<String>,
+    ) -> BranchesListRequest {
         #[allow(unused_mut)]
         let mut params = Params::new();
+        params.insert("owner".to_owned(), Value::String(owner.into()));
+        params.insert("repo".to_owned(), Value::String(repo.into()));
         BranchesListRequest {
             client: self.client.clone(),
             params,
@@ -34,9 +40,16 @@ impl Branches {
     /// Returns one branch of a repository by name, with its head commit. Read through the GraphQL API; `fields` picks the returned fields.
     ///
     /// `POST /graphql` (`branches.get`).
-    pub fn get(&self, branch: impl Into<String>) -> BranchesGetRequest {
+    pub fn get(
+        &self,
+        owner: impl Into<String>,
+        repo: impl Into<String>,
+        branch: impl Into<String>,
+    ) -> BranchesGetRequest {
         #[allow(unused_mut)]
         let mut params = Params::new();
+        params.insert("owner".to_owned(), Value::String(owner.into()));
+        params.insert("repo".to_owned(), Value::String(repo.into()));
         params.insert("branch".to_owned(), Value::String(branch.into()));
         BranchesGetRequest {
             client: self.client.clone(),
@@ -52,20 +65,6 @@ pub struct BranchesListRequest {
     params: Params,
 }
 impl BranchesListRequest {
-    /// Login of the user or organization that owns the repository.
-    ///
-    /// Wire name `owner` (query).
-    pub fn owner(mut self, value: impl Into<String>) -> Self {
-        self.params.insert("owner".to_owned(), Value::String(value.into()));
-        self
-    }
-    /// Repository name without the owner.
-    ///
-    /// Wire name `repo` (query).
-    pub fn repo(mut self, value: impl Into<String>) -> Self {
-        self.params.insert("repo".to_owned(), Value::String(value.into()));
-        self
-    }
     /// Records per page (1 to 100).
     ///
     /// Wire name `per_page` (query).
@@ -126,20 +125,6 @@ pub struct BranchesGetRequest {
     params: Params,
 }
 impl BranchesGetRequest {
-    /// Login of the user or organization that owns the repository.
-    ///
-    /// Wire name `owner` (query).
-    pub fn owner(mut self, value: impl Into<String>) -> Self {
-        self.params.insert("owner".to_owned(), Value::String(value.into()));
-        self
-    }
-    /// Repository name without the owner.
-    ///
-    /// Wire name `repo` (query).
-    pub fn repo(mut self, value: impl Into<String>) -> Self {
-        self.params.insert("repo".to_owned(), Value::String(value.into()));
-        self
-    }
     /// GraphQL fields to return; dotted names select nested fields. The default selection is used when omitted.
     ///
     /// Wire name `fields` (query).

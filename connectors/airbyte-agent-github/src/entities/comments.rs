@@ -23,11 +23,15 @@ impl Comments {
     /// `POST /repos/{owner}/{repo}/issues/{issue_number}/comments` (`comments.create`).
     pub fn create(
         &self,
+        owner: impl Into<String>,
+        repo: impl Into<String>,
         issue_number: i64,
         body: impl Into<String>,
     ) -> CommentsCreateRequest {
         #[allow(unused_mut)]
         let mut params = Params::new();
+        params.insert("owner".to_owned(), Value::String(owner.into()));
+        params.insert("repo".to_owned(), Value::String(repo.into()));
         params.insert("issue_number".to_owned(), Value::from(issue_number));
         params.insert("body".to_owned(), Value::String(body.into()));
         CommentsCreateRequest {
@@ -40,9 +44,16 @@ impl Comments {
     /// Returns the comments on an issue. Read through the GraphQL API; `fields` picks the returned fields. Pass `after` with the end cursor of the previous page to continue.
     ///
     /// `POST /graphql` (`comments.list`).
-    pub fn list(&self, number: i64) -> CommentsListRequest {
+    pub fn list(
+        &self,
+        owner: impl Into<String>,
+        repo: impl Into<String>,
+        number: i64,
+    ) -> CommentsListRequest {
         #[allow(unused_mut)]
         let mut params = Params::new();
+        params.insert("owner".to_owned(), Value::String(owner.into()));
+        params.insert("repo".to_owned(), Value::String(repo.into()));
         params.insert("number".to_owned(), Value::from(number));
         CommentsListRequest {
             client: self.client.clone(),
@@ -72,20 +83,6 @@ pub struct CommentsCreateRequest {
     params: Params,
 }
 impl CommentsCreateRequest {
-    /// Login of the user or organization that owns the repository.
-    ///
-    /// Wire name `owner` (path).
-    pub fn owner(mut self, value: impl Into<String>) -> Self {
-        self.params.insert("owner".to_owned(), Value::String(value.into()));
-        self
-    }
-    /// Repository name without the owner.
-    ///
-    /// Wire name `repo` (path).
-    pub fn repo(mut self, value: impl Into<String>) -> Self {
-        self.params.insert("repo".to_owned(), Value::String(value.into()));
-        self
-    }
     /// Send the request.
     pub async fn send(self) -> Result<CommentsRecord> {
         self.client
@@ -116,20 +113,6 @@ pub struct CommentsListRequest {
     params: Params,
 }
 impl CommentsListRequest {
-    /// Login of the user or organization that owns the repository.
-    ///
-    /// Wire name `owner` (query).
-    pub fn owner(mut self, value: impl Into<String>) -> Self {
-        self.params.insert("owner".to_owned(), Value::String(value.into()));
-        self
-    }
-    /// Repository name without the owner.
-    ///
-    /// Wire name `repo` (query).
-    pub fn repo(mut self, value: impl Into<String>) -> Self {
-        self.params.insert("repo".to_owned(), Value::String(value.into()));
-        self
-    }
     /// Records per page (1 to 100).
     ///
     /// Wire name `per_page` (query).

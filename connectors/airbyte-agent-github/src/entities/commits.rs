@@ -21,9 +21,15 @@ impl Commits {
     /// Returns commit history of the default branch, newest first, optionally only commits touching a path. Read through the GraphQL API; `fields` picks the returned fields. Pass `after` with the end cursor of the previous page to continue.
     ///
     /// `POST /graphql` (`commits.list`).
-    pub fn list(&self) -> CommitsListRequest {
+    pub fn list(
+        &self,
+        owner: impl Into<String>,
+        repo: impl Into<String>,
+    ) -> CommitsListRequest {
         #[allow(unused_mut)]
         let mut params = Params::new();
+        params.insert("owner".to_owned(), Value::String(owner.into()));
+        params.insert("repo".to_owned(), Value::String(repo.into()));
         CommitsListRequest {
             client: self.client.clone(),
             params,
@@ -34,9 +40,16 @@ impl Commits {
     /// Returns one commit of a repository by SHA. Read through the GraphQL API; `fields` picks the returned fields.
     ///
     /// `POST /graphql` (`commits.get`).
-    pub fn get(&self, sha: impl Into<String>) -> CommitsGetRequest {
+    pub fn get(
+        &self,
+        owner: impl Into<String>,
+        repo: impl Into<String>,
+        sha: impl Into<String>,
+    ) -> CommitsGetRequest {
         #[allow(unused_mut)]
         let mut params = Params::new();
+        params.insert("owner".to_owned(), Value::String(owner.into()));
+        params.insert("repo".to_owned(), Value::String(repo.into()));
         params.insert("sha".to_owned(), Value::String(sha.into()));
         CommitsGetRequest {
             client: self.client.clone(),
@@ -52,20 +65,6 @@ pub struct CommitsListRequest {
     params: Params,
 }
 impl CommitsListRequest {
-    /// Login of the user or organization that owns the repository.
-    ///
-    /// Wire name `owner` (query).
-    pub fn owner(mut self, value: impl Into<String>) -> Self {
-        self.params.insert("owner".to_owned(), Value::String(value.into()));
-        self
-    }
-    /// Repository name without the owner.
-    ///
-    /// Wire name `repo` (query).
-    pub fn repo(mut self, value: impl Into<String>) -> Self {
-        self.params.insert("repo".to_owned(), Value::String(value.into()));
-        self
-    }
     /// Records per page (1 to 100).
     ///
     /// Wire name `per_page` (query).
@@ -133,20 +132,6 @@ pub struct CommitsGetRequest {
     params: Params,
 }
 impl CommitsGetRequest {
-    /// Login of the user or organization that owns the repository.
-    ///
-    /// Wire name `owner` (query).
-    pub fn owner(mut self, value: impl Into<String>) -> Self {
-        self.params.insert("owner".to_owned(), Value::String(value.into()));
-        self
-    }
-    /// Repository name without the owner.
-    ///
-    /// Wire name `repo` (query).
-    pub fn repo(mut self, value: impl Into<String>) -> Self {
-        self.params.insert("repo".to_owned(), Value::String(value.into()));
-        self
-    }
     /// GraphQL fields to return; dotted names select nested fields. The default selection is used when omitted.
     ///
     /// Wire name `fields` (query).

@@ -21,9 +21,16 @@ impl DirectoryContent {
     /// Returns the entries of a folder at a path and ref: name, kind (blob = file, tree = folder) and object ID. Useful for browsing before reading files.
     ///
     /// `POST /graphql` (`directory_content.list`).
-    pub fn list(&self, path: impl Into<String>) -> DirectoryContentListRequest {
+    pub fn list(
+        &self,
+        owner: impl Into<String>,
+        repo: impl Into<String>,
+        path: impl Into<String>,
+    ) -> DirectoryContentListRequest {
         #[allow(unused_mut)]
         let mut params = Params::new();
+        params.insert("owner".to_owned(), Value::String(owner.into()));
+        params.insert("repo".to_owned(), Value::String(repo.into()));
         params.insert("path".to_owned(), Value::String(path.into()));
         DirectoryContentListRequest {
             client: self.client.clone(),
@@ -39,20 +46,6 @@ pub struct DirectoryContentListRequest {
     params: Params,
 }
 impl DirectoryContentListRequest {
-    /// Login of the user or organization that owns the repository.
-    ///
-    /// Wire name `owner` (query).
-    pub fn owner(mut self, value: impl Into<String>) -> Self {
-        self.params.insert("owner".to_owned(), Value::String(value.into()));
-        self
-    }
-    /// Repository name without the owner.
-    ///
-    /// Wire name `repo` (query).
-    pub fn repo(mut self, value: impl Into<String>) -> Self {
-        self.params.insert("repo".to_owned(), Value::String(value.into()));
-        self
-    }
     /// Branch, tag or commit SHA to read from; HEAD (the default branch) when omitted.
     ///
     /// Wire name `ref` (query).

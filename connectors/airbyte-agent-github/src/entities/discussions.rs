@@ -21,9 +21,15 @@ impl Discussions {
     /// Returns discussions of a repository, optionally by state or answered flag. Read through the GraphQL API; `fields` picks the returned fields. Pass `after` with the end cursor of the previous page to continue.
     ///
     /// `POST /graphql` (`discussions.list`).
-    pub fn list(&self) -> DiscussionsListRequest {
+    pub fn list(
+        &self,
+        owner: impl Into<String>,
+        repo: impl Into<String>,
+    ) -> DiscussionsListRequest {
         #[allow(unused_mut)]
         let mut params = Params::new();
+        params.insert("owner".to_owned(), Value::String(owner.into()));
+        params.insert("repo".to_owned(), Value::String(repo.into()));
         DiscussionsListRequest {
             client: self.client.clone(),
             params,
@@ -34,9 +40,16 @@ impl Discussions {
     /// Returns one discussion of a repository by number. Read through the GraphQL API; `fields` picks the returned fields.
     ///
     /// `POST /graphql` (`discussions.get`).
-    pub fn get(&self, number: i64) -> DiscussionsGetRequest {
+    pub fn get(
+        &self,
+        owner: impl Into<String>,
+        repo: impl Into<String>,
+        number: i64,
+    ) -> DiscussionsGetRequest {
         #[allow(unused_mut)]
         let mut params = Params::new();
+        params.insert("owner".to_owned(), Value::String(owner.into()));
+        params.insert("repo".to_owned(), Value::String(repo.into()));
         params.insert("number".to_owned(), Value::from(number));
         DiscussionsGetRequest {
             client: self.client.clone(),
@@ -66,20 +79,6 @@ pub struct DiscussionsListRequest {
     params: Params,
 }
 impl DiscussionsListRequest {
-    /// Login of the user or organization that owns the repository.
-    ///
-    /// Wire name `owner` (query).
-    pub fn owner(mut self, value: impl Into<String>) -> Self {
-        self.params.insert("owner".to_owned(), Value::String(value.into()));
-        self
-    }
-    /// Repository name without the owner.
-    ///
-    /// Wire name `repo` (query).
-    pub fn repo(mut self, value: impl Into<String>) -> Self {
-        self.params.insert("repo".to_owned(), Value::String(value.into()));
-        self
-    }
     /// Discussion states to include: OPEN, CLOSED.
     ///
     /// Wire name `states` (query).
@@ -154,20 +153,6 @@ pub struct DiscussionsGetRequest {
     params: Params,
 }
 impl DiscussionsGetRequest {
-    /// Login of the user or organization that owns the repository.
-    ///
-    /// Wire name `owner` (query).
-    pub fn owner(mut self, value: impl Into<String>) -> Self {
-        self.params.insert("owner".to_owned(), Value::String(value.into()));
-        self
-    }
-    /// Repository name without the owner.
-    ///
-    /// Wire name `repo` (query).
-    pub fn repo(mut self, value: impl Into<String>) -> Self {
-        self.params.insert("repo".to_owned(), Value::String(value.into()));
-        self
-    }
     /// GraphQL fields to return; dotted names select nested fields. The default selection is used when omitted.
     ///
     /// Wire name `fields` (query).

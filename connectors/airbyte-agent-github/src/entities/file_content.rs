@@ -21,9 +21,16 @@ impl FileContent {
     /// Returns the text of a file at a path and ref (branch, tag or SHA). For binary files `text` is null and `isBinary` is true.
     ///
     /// `POST /graphql` (`file_content.get`).
-    pub fn get(&self, path: impl Into<String>) -> FileContentGetRequest {
+    pub fn get(
+        &self,
+        owner: impl Into<String>,
+        repo: impl Into<String>,
+        path: impl Into<String>,
+    ) -> FileContentGetRequest {
         #[allow(unused_mut)]
         let mut params = Params::new();
+        params.insert("owner".to_owned(), Value::String(owner.into()));
+        params.insert("repo".to_owned(), Value::String(repo.into()));
         params.insert("path".to_owned(), Value::String(path.into()));
         FileContentGetRequest {
             client: self.client.clone(),
@@ -39,20 +46,6 @@ pub struct FileContentGetRequest {
     params: Params,
 }
 impl FileContentGetRequest {
-    /// Login of the user or organization that owns the repository.
-    ///
-    /// Wire name `owner` (query).
-    pub fn owner(mut self, value: impl Into<String>) -> Self {
-        self.params.insert("owner".to_owned(), Value::String(value.into()));
-        self
-    }
-    /// Repository name without the owner.
-    ///
-    /// Wire name `repo` (query).
-    pub fn repo(mut self, value: impl Into<String>) -> Self {
-        self.params.insert("repo".to_owned(), Value::String(value.into()));
-        self
-    }
     /// Branch, tag or commit SHA to read from; HEAD (the default branch) when omitted.
     ///
     /// Wire name `ref` (query).

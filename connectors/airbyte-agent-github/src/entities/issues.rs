@@ -21,9 +21,15 @@ impl Issues {
     /// Returns issues of a repository, optionally by state. Read through the GraphQL API; `fields` picks the returned fields. Pass `after` with the end cursor of the previous page to continue.
     ///
     /// `POST /graphql` (`issues.list`).
-    pub fn list(&self) -> IssuesListRequest {
+    pub fn list(
+        &self,
+        owner: impl Into<String>,
+        repo: impl Into<String>,
+    ) -> IssuesListRequest {
         #[allow(unused_mut)]
         let mut params = Params::new();
+        params.insert("owner".to_owned(), Value::String(owner.into()));
+        params.insert("repo".to_owned(), Value::String(repo.into()));
         IssuesListRequest {
             client: self.client.clone(),
             params,
@@ -34,9 +40,16 @@ impl Issues {
     /// Returns one issue of a repository by number. Read through the GraphQL API; `fields` picks the returned fields.
     ///
     /// `POST /graphql` (`issues.get`).
-    pub fn get(&self, number: i64) -> IssuesGetRequest {
+    pub fn get(
+        &self,
+        owner: impl Into<String>,
+        repo: impl Into<String>,
+        number: i64,
+    ) -> IssuesGetRequest {
         #[allow(unused_mut)]
         let mut params = Params::new();
+        params.insert("owner".to_owned(), Value::String(owner.into()));
+        params.insert("repo".to_owned(), Value::String(repo.into()));
         params.insert("number".to_owned(), Value::from(number));
         IssuesGetRequest {
             client: self.client.clone(),
@@ -62,9 +75,16 @@ impl Issues {
     /// Opens a new issue in a repository. Labels and assignees are only applied when the token has push access; otherwise GitHub drops them without an error.
     ///
     /// `POST /repos/{owner}/{repo}/issues` (`issues.create`).
-    pub fn create(&self, title: impl Into<String>) -> IssuesCreateRequest {
+    pub fn create(
+        &self,
+        owner: impl Into<String>,
+        repo: impl Into<String>,
+        title: impl Into<String>,
+    ) -> IssuesCreateRequest {
         #[allow(unused_mut)]
         let mut params = Params::new();
+        params.insert("owner".to_owned(), Value::String(owner.into()));
+        params.insert("repo".to_owned(), Value::String(repo.into()));
         params.insert("title".to_owned(), Value::String(title.into()));
         IssuesCreateRequest {
             client: self.client.clone(),
@@ -76,9 +96,16 @@ impl Issues {
     /// Changes an issue: close or reopen it, edit title or body, replace labels or assignees, or set the milestone. Requires push access.
     ///
     /// `PATCH /repos/{owner}/{repo}/issues/{issue_number}` (`issues.update`).
-    pub fn update(&self, issue_number: i64) -> IssuesUpdateRequest {
+    pub fn update(
+        &self,
+        owner: impl Into<String>,
+        repo: impl Into<String>,
+        issue_number: i64,
+    ) -> IssuesUpdateRequest {
         #[allow(unused_mut)]
         let mut params = Params::new();
+        params.insert("owner".to_owned(), Value::String(owner.into()));
+        params.insert("repo".to_owned(), Value::String(repo.into()));
         params.insert("issue_number".to_owned(), Value::from(issue_number));
         IssuesUpdateRequest {
             client: self.client.clone(),
@@ -94,20 +121,6 @@ pub struct IssuesListRequest {
     params: Params,
 }
 impl IssuesListRequest {
-    /// Login of the user or organization that owns the repository.
-    ///
-    /// Wire name `owner` (query).
-    pub fn owner(mut self, value: impl Into<String>) -> Self {
-        self.params.insert("owner".to_owned(), Value::String(value.into()));
-        self
-    }
-    /// Repository name without the owner.
-    ///
-    /// Wire name `repo` (query).
-    pub fn repo(mut self, value: impl Into<String>) -> Self {
-        self.params.insert("repo".to_owned(), Value::String(value.into()));
-        self
-    }
     /// Issue states to include: OPEN, CLOSED.
     ///
     /// Wire name `states` (query).
@@ -175,20 +188,6 @@ pub struct IssuesGetRequest {
     params: Params,
 }
 impl IssuesGetRequest {
-    /// Login of the user or organization that owns the repository.
-    ///
-    /// Wire name `owner` (query).
-    pub fn owner(mut self, value: impl Into<String>) -> Self {
-        self.params.insert("owner".to_owned(), Value::String(value.into()));
-        self
-    }
-    /// Repository name without the owner.
-    ///
-    /// Wire name `repo` (query).
-    pub fn repo(mut self, value: impl Into<String>) -> Self {
-        self.params.insert("repo".to_owned(), Value::String(value.into()));
-        self
-    }
     /// GraphQL fields to return; dotted names select nested fields. The default selection is used when omitted.
     ///
     /// Wire name `fields` (query).
@@ -286,20 +285,6 @@ pub struct IssuesCreateRequest {
     params: Params,
 }
 impl IssuesCreateRequest {
-    /// Login of the user or organization that owns the repository.
-    ///
-    /// Wire name `owner` (path).
-    pub fn owner(mut self, value: impl Into<String>) -> Self {
-        self.params.insert("owner".to_owned(), Value::String(value.into()));
-        self
-    }
-    /// Repository name without the owner.
-    ///
-    /// Wire name `repo` (path).
-    pub fn repo(mut self, value: impl Into<String>) -> Self {
-        self.params.insert("repo".to_owned(), Value::String(value.into()));
-        self
-    }
     /// Issue text in Markdown.
     ///
     /// Wire name `body` (body).
@@ -356,20 +341,6 @@ pub struct IssuesUpdateRequest {
     params: Params,
 }
 impl IssuesUpdateRequest {
-    /// Login of the user or organization that owns the repository.
-    ///
-    /// Wire name `owner` (path).
-    pub fn owner(mut self, value: impl Into<String>) -> Self {
-        self.params.insert("owner".to_owned(), Value::String(value.into()));
-        self
-    }
-    /// Repository name without the owner.
-    ///
-    /// Wire name `repo` (path).
-    pub fn repo(mut self, value: impl Into<String>) -> Self {
-        self.params.insert("repo".to_owned(), Value::String(value.into()));
-        self
-    }
     /// New issue title.
     ///
     /// Wire name `title` (body).

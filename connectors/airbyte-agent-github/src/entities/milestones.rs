@@ -21,9 +21,15 @@ impl Milestones {
     /// Returns milestones of a repository, optionally by state. Read through the GraphQL API; `fields` picks the returned fields. Pass `after` with the end cursor of the previous page to continue.
     ///
     /// `POST /graphql` (`milestones.list`).
-    pub fn list(&self) -> MilestonesListRequest {
+    pub fn list(
+        &self,
+        owner: impl Into<String>,
+        repo: impl Into<String>,
+    ) -> MilestonesListRequest {
         #[allow(unused_mut)]
         let mut params = Params::new();
+        params.insert("owner".to_owned(), Value::String(owner.into()));
+        params.insert("repo".to_owned(), Value::String(repo.into()));
         MilestonesListRequest {
             client: self.client.clone(),
             params,
@@ -34,9 +40,16 @@ impl Milestones {
     /// Returns one milestone of a repository by number. Read through the GraphQL API; `fields` picks the returned fields.
     ///
     /// `POST /graphql` (`milestones.get`).
-    pub fn get(&self, number: i64) -> MilestonesGetRequest {
+    pub fn get(
+        &self,
+        owner: impl Into<String>,
+        repo: impl Into<String>,
+        number: i64,
+    ) -> MilestonesGetRequest {
         #[allow(unused_mut)]
         let mut params = Params::new();
+        params.insert("owner".to_owned(), Value::String(owner.into()));
+        params.insert("repo".to_owned(), Value::String(repo.into()));
         params.insert("number".to_owned(), Value::from(number));
         MilestonesGetRequest {
             client: self.client.clone(),
@@ -52,20 +65,6 @@ pub struct MilestonesListRequest {
     params: Params,
 }
 impl MilestonesListRequest {
-    /// Login of the user or organization that owns the repository.
-    ///
-    /// Wire name `owner` (query).
-    pub fn owner(mut self, value: impl Into<String>) -> Self {
-        self.params.insert("owner".to_owned(), Value::String(value.into()));
-        self
-    }
-    /// Repository name without the owner.
-    ///
-    /// Wire name `repo` (query).
-    pub fn repo(mut self, value: impl Into<String>) -> Self {
-        self.params.insert("repo".to_owned(), Value::String(value.into()));
-        self
-    }
     /// Milestone states to include: OPEN, CLOSED.
     ///
     /// Wire name `states` (query).
@@ -133,20 +132,6 @@ pub struct MilestonesGetRequest {
     params: Params,
 }
 impl MilestonesGetRequest {
-    /// Login of the user or organization that owns the repository.
-    ///
-    /// Wire name `owner` (query).
-    pub fn owner(mut self, value: impl Into<String>) -> Self {
-        self.params.insert("owner".to_owned(), Value::String(value.into()));
-        self
-    }
-    /// Repository name without the owner.
-    ///
-    /// Wire name `repo` (query).
-    pub fn repo(mut self, value: impl Into<String>) -> Self {
-        self.params.insert("repo".to_owned(), Value::String(value.into()));
-        self
-    }
     /// GraphQL fields to return; dotted names select nested fields. The default selection is used when omitted.
     ///
     /// Wire name `fields` (query).

@@ -21,9 +21,10 @@ impl OrgRepositories {
     /// Returns repositories that belong to the organization. Read through the GraphQL API; `fields` picks the returned fields. Pass `after` with the end cursor of the previous page to continue.
     ///
     /// `POST /graphql` (`org_repositories.list`).
-    pub fn list(&self) -> OrgRepositoriesListRequest {
+    pub fn list(&self, org: impl Into<String>) -> OrgRepositoriesListRequest {
         #[allow(unused_mut)]
         let mut params = Params::new();
+        params.insert("org".to_owned(), Value::String(org.into()));
         OrgRepositoriesListRequest {
             client: self.client.clone(),
             params,
@@ -38,13 +39,6 @@ pub struct OrgRepositoriesListRequest {
     params: Params,
 }
 impl OrgRepositoriesListRequest {
-    /// Login of the organization.
-    ///
-    /// Wire name `org` (query).
-    pub fn org(mut self, value: impl Into<String>) -> Self {
-        self.params.insert("org".to_owned(), Value::String(value.into()));
-        self
-    }
     /// Records per page (1 to 100).
     ///
     /// Wire name `per_page` (query).

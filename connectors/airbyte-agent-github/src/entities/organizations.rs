@@ -21,9 +21,10 @@ impl Organizations {
     /// Returns one organization by login. Read through the GraphQL API; `fields` picks the returned fields.
     ///
     /// `POST /graphql` (`organizations.get`).
-    pub fn get(&self) -> OrganizationsGetRequest {
+    pub fn get(&self, org: impl Into<String>) -> OrganizationsGetRequest {
         #[allow(unused_mut)]
         let mut params = Params::new();
+        params.insert("org".to_owned(), Value::String(org.into()));
         OrganizationsGetRequest {
             client: self.client.clone(),
             params,
@@ -34,9 +35,10 @@ impl Organizations {
     /// Returns organizations the given user belongs to. Read through the GraphQL API; `fields` picks the returned fields. Pass `after` with the end cursor of the previous page to continue.
     ///
     /// `POST /graphql` (`organizations.list`).
-    pub fn list(&self) -> OrganizationsListRequest {
+    pub fn list(&self, username: impl Into<String>) -> OrganizationsListRequest {
         #[allow(unused_mut)]
         let mut params = Params::new();
+        params.insert("username".to_owned(), Value::String(username.into()));
         OrganizationsListRequest {
             client: self.client.clone(),
             params,
@@ -51,13 +53,6 @@ pub struct OrganizationsGetRequest {
     params: Params,
 }
 impl OrganizationsGetRequest {
-    /// Login of the organization.
-    ///
-    /// Wire name `org` (query).
-    pub fn org(mut self, value: impl Into<String>) -> Self {
-        self.params.insert("org".to_owned(), Value::String(value.into()));
-        self
-    }
     /// GraphQL fields to return; dotted names select nested fields. The default selection is used when omitted.
     ///
     /// Wire name `fields` (query).
@@ -95,13 +90,6 @@ pub struct OrganizationsListRequest {
     params: Params,
 }
 impl OrganizationsListRequest {
-    /// Login of the user whose organizations to return.
-    ///
-    /// Wire name `username` (query).
-    pub fn username(mut self, value: impl Into<String>) -> Self {
-        self.params.insert("username".to_owned(), Value::String(value.into()));
-        self
-    }
     /// Records per page (1 to 100).
     ///
     /// Wire name `per_page` (query).

@@ -21,9 +21,14 @@ impl ProjectItems {
     /// Returns the cards of a Projects (v2) board (issues, pull requests, drafts) with their field values such as status or priority. Pass `after` with the end cursor of the previous page to continue.
     ///
     /// `POST /graphql` (`project_items.list`).
-    pub fn list(&self, project_number: i64) -> ProjectItemsListRequest {
+    pub fn list(
+        &self,
+        org: impl Into<String>,
+        project_number: i64,
+    ) -> ProjectItemsListRequest {
         #[allow(unused_mut)]
         let mut params = Params::new();
+        params.insert("org".to_owned(), Value::String(org.into()));
         params.insert("project_number".to_owned(), Value::from(project_number));
         ProjectItemsListRequest {
             client: self.client.clone(),
@@ -39,13 +44,6 @@ pub struct ProjectItemsListRequest {
     params: Params,
 }
 impl ProjectItemsListRequest {
-    /// Login of the organization.
-    ///
-    /// Wire name `org` (query).
-    pub fn org(mut self, value: impl Into<String>) -> Self {
-        self.params.insert("org".to_owned(), Value::String(value.into()));
-        self
-    }
     /// Records per page (1 to 100).
     ///
     /// Wire name `per_page` (query).

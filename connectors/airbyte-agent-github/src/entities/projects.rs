@@ -21,9 +21,10 @@ impl Projects {
     /// Returns the Projects (v2) boards of an organization. Read through the GraphQL API; `fields` picks the returned fields. Pass `after` with the end cursor of the previous page to continue.
     ///
     /// `POST /graphql` (`projects.list`).
-    pub fn list(&self) -> ProjectsListRequest {
+    pub fn list(&self, org: impl Into<String>) -> ProjectsListRequest {
         #[allow(unused_mut)]
         let mut params = Params::new();
+        params.insert("org".to_owned(), Value::String(org.into()));
         ProjectsListRequest {
             client: self.client.clone(),
             params,
@@ -34,9 +35,14 @@ impl Projects {
     /// Returns one Projects (v2) board of an organization by number. Read through the GraphQL API; `fields` picks the returned fields.
     ///
     /// `POST /graphql` (`projects.get`).
-    pub fn get(&self, project_number: i64) -> ProjectsGetRequest {
+    pub fn get(
+        &self,
+        org: impl Into<String>,
+        project_number: i64,
+    ) -> ProjectsGetRequest {
         #[allow(unused_mut)]
         let mut params = Params::new();
+        params.insert("org".to_owned(), Value::String(org.into()));
         params.insert("project_number".to_owned(), Value::from(project_number));
         ProjectsGetRequest {
             client: self.client.clone(),
@@ -52,13 +58,6 @@ pub struct ProjectsListRequest {
     params: Params,
 }
 impl ProjectsListRequest {
-    /// Login of the organization.
-    ///
-    /// Wire name `org` (query).
-    pub fn org(mut self, value: impl Into<String>) -> Self {
-        self.params.insert("org".to_owned(), Value::String(value.into()));
-        self
-    }
     /// Records per page (1 to 100).
     ///
     /// Wire name `per_page` (query).
@@ -119,13 +118,6 @@ pub struct ProjectsGetRequest {
     params: Params,
 }
 impl ProjectsGetRequest {
-    /// Login of the organization.
-    ///
-    /// Wire name `org` (query).
-    pub fn org(mut self, value: impl Into<String>) -> Self {
-        self.params.insert("org".to_owned(), Value::String(value.into()));
-        self
-    }
     /// GraphQL fields to return; dotted names select nested fields. The default selection is used when omitted.
     ///
     /// Wire name `fields` (query).

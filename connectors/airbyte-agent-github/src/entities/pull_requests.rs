@@ -23,12 +23,16 @@ impl PullRequests {
     /// `POST /repos/{owner}/{repo}/pulls` (`pull_requests.create`).
     pub fn create(
         &self,
+        owner: impl Into<String>,
+        repo: impl Into<String>,
         title: impl Into<String>,
         head: impl Into<String>,
         base: impl Into<String>,
     ) -> PullRequestsCreateRequest {
         #[allow(unused_mut)]
         let mut params = Params::new();
+        params.insert("owner".to_owned(), Value::String(owner.into()));
+        params.insert("repo".to_owned(), Value::String(repo.into()));
         params.insert("title".to_owned(), Value::String(title.into()));
         params.insert("head".to_owned(), Value::String(head.into()));
         params.insert("base".to_owned(), Value::String(base.into()));
@@ -42,9 +46,15 @@ impl PullRequests {
     /// Returns pull requests of a repository, optionally by state (open, closed, merged). Read through the GraphQL API; `fields` picks the returned fields. Pass `after` with the end cursor of the previous page to continue.
     ///
     /// `POST /graphql` (`pull_requests.list`).
-    pub fn list(&self) -> PullRequestsListRequest {
+    pub fn list(
+        &self,
+        owner: impl Into<String>,
+        repo: impl Into<String>,
+    ) -> PullRequestsListRequest {
         #[allow(unused_mut)]
         let mut params = Params::new();
+        params.insert("owner".to_owned(), Value::String(owner.into()));
+        params.insert("repo".to_owned(), Value::String(repo.into()));
         PullRequestsListRequest {
             client: self.client.clone(),
             params,
@@ -55,9 +65,16 @@ impl PullRequests {
     /// Returns one pull request of a repository by number. Read through the GraphQL API; `fields` picks the returned fields.
     ///
     /// `POST /graphql` (`pull_requests.get`).
-    pub fn get(&self, number: i64) -> PullRequestsGetRequest {
+    pub fn get(
+        &self,
+        owner: impl Into<String>,
+        repo: impl Into<String>,
+        number: i64,
+    ) -> PullRequestsGetRequest {
         #[allow(unused_mut)]
         let mut params = Params::new();
+        params.insert("owner".to_owned(), Value::String(owner.into()));
+        params.insert("repo".to_owned(), Value::String(repo.into()));
         params.insert("number".to_owned(), Value::from(number));
         PullRequestsGetRequest {
             client: self.client.clone(),
@@ -87,20 +104,6 @@ pub struct PullRequestsCreateRequest {
     params: Params,
 }
 impl PullRequestsCreateRequest {
-    /// Login of the user or organization that owns the repository.
-    ///
-    /// Wire name `owner` (path).
-    pub fn owner(mut self, value: impl Into<String>) -> Self {
-        self.params.insert("owner".to_owned(), Value::String(value.into()));
-        self
-    }
-    /// Repository name without the owner.
-    ///
-    /// Wire name `repo` (path).
-    pub fn repo(mut self, value: impl Into<String>) -> Self {
-        self.params.insert("repo".to_owned(), Value::String(value.into()));
-        self
-    }
     /// Pull request text in Markdown.
     ///
     /// Wire name `body` (body).
@@ -152,20 +155,6 @@ pub struct PullRequestsListRequest {
     params: Params,
 }
 impl PullRequestsListRequest {
-    /// Login of the user or organization that owns the repository.
-    ///
-    /// Wire name `owner` (query).
-    pub fn owner(mut self, value: impl Into<String>) -> Self {
-        self.params.insert("owner".to_owned(), Value::String(value.into()));
-        self
-    }
-    /// Repository name without the owner.
-    ///
-    /// Wire name `repo` (query).
-    pub fn repo(mut self, value: impl Into<String>) -> Self {
-        self.params.insert("repo".to_owned(), Value::String(value.into()));
-        self
-    }
     /// Pull request states to include: OPEN, CLOSED, MERGED.
     ///
     /// Wire name `states` (query).
@@ -233,20 +222,6 @@ pub struct PullRequestsGetRequest {
     params: Params,
 }
 impl PullRequestsGetRequest {
-    /// Login of the user or organization that owns the repository.
-    ///
-    /// Wire name `owner` (query).
-    pub fn owner(mut self, value: impl Into<String>) -> Self {
-        self.params.insert("owner".to_owned(), Value::String(value.into()));
-        self
-    }
-    /// Repository name without the owner.
-    ///
-    /// Wire name `repo` (query).
-    pub fn repo(mut self, value: impl Into<String>) -> Self {
-        self.params.insert("repo".to_owned(), Value::String(value.into()));
-        self
-    }
     /// GraphQL fields to return; dotted names select nested fields. The default selection is used when omitted.
     ///
     /// Wire name `fields` (query).

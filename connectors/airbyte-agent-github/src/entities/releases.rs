@@ -21,9 +21,15 @@ impl Releases {
     /// Returns the releases of a repository. Read through the GraphQL API; `fields` picks the returned fields. Pass `after` with the end cursor of the previous page to continue.
     ///
     /// `POST /graphql` (`releases.list`).
-    pub fn list(&self) -> ReleasesListRequest {
+    pub fn list(
+        &self,
+        owner: impl Into<String>,
+        repo: impl Into<String>,
+    ) -> ReleasesListRequest {
         #[allow(unused_mut)]
         let mut params = Params::new();
+        params.insert("owner".to_owned(), Value::String(owner.into()));
+        params.insert("repo".to_owned(), Value::String(repo.into()));
         ReleasesListRequest {
             client: self.client.clone(),
             params,
@@ -34,9 +40,16 @@ impl Releases {
     /// Returns one release of a repository by its tag. Read through the GraphQL API; `fields` picks the returned fields.
     ///
     /// `POST /graphql` (`releases.get`).
-    pub fn get(&self, tag: impl Into<String>) -> ReleasesGetRequest {
+    pub fn get(
+        &self,
+        owner: impl Into<String>,
+        repo: impl Into<String>,
+        tag: impl Into<String>,
+    ) -> ReleasesGetRequest {
         #[allow(unused_mut)]
         let mut params = Params::new();
+        params.insert("owner".to_owned(), Value::String(owner.into()));
+        params.insert("repo".to_owned(), Value::String(repo.into()));
         params.insert("tag".to_owned(), Value::String(tag.into()));
         ReleasesGetRequest {
             client: self.client.clone(),
@@ -52,20 +65,6 @@ pub struct ReleasesListRequest {
     params: Params,
 }
 impl ReleasesListRequest {
-    /// Login of the user or organization that owns the repository.
-    ///
-    /// Wire name `owner` (query).
-    pub fn owner(mut self, value: impl Into<String>) -> Self {
-        self.params.insert("owner".to_owned(), Value::String(value.into()));
-        self
-    }
-    /// Repository name without the owner.
-    ///
-    /// Wire name `repo` (query).
-    pub fn repo(mut self, value: impl Into<String>) -> Self {
-        self.params.insert("repo".to_owned(), Value::String(value.into()));
-        self
-    }
     /// Records per page (1 to 100).
     ///
     /// Wire name `per_page` (query).
@@ -126,20 +125,6 @@ pub struct ReleasesGetRequest {
     params: Params,
 }
 impl ReleasesGetRequest {
-    /// Login of the user or organization that owns the repository.
-    ///
-    /// Wire name `owner` (query).
-    pub fn owner(mut self, value: impl Into<String>) -> Self {
-        self.params.insert("owner".to_owned(), Value::String(value.into()));
-        self
-    }
-    /// Repository name without the owner.
-    ///
-    /// Wire name `repo` (query).
-    pub fn repo(mut self, value: impl Into<String>) -> Self {
-        self.params.insert("repo".to_owned(), Value::String(value.into()));
-        self
-    }
     /// GraphQL fields to return; dotted names select nested fields. The default selection is used when omitted.
     ///
     /// Wire name `fields` (query).

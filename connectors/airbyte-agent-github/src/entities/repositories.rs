@@ -21,9 +21,15 @@ impl Repositories {
     /// Returns one repository identified by owner and name. Read through the GraphQL API; `fields` picks the returned fields.
     ///
     /// `POST /graphql` (`repositories.get`).
-    pub fn get(&self) -> RepositoriesGetRequest {
+    pub fn get(
+        &self,
+        owner: impl Into<String>,
+        repo: impl Into<String>,
+    ) -> RepositoriesGetRequest {
         #[allow(unused_mut)]
         let mut params = Params::new();
+        params.insert("owner".to_owned(), Value::String(owner.into()));
+        params.insert("repo".to_owned(), Value::String(repo.into()));
         RepositoriesGetRequest {
             client: self.client.clone(),
             params,
@@ -34,9 +40,10 @@ impl Repositories {
     /// Returns repositories of the given user account. Read through the GraphQL API; `fields` picks the returned fields. Pass `after` with the end cursor of the previous page to continue.
     ///
     /// `POST /graphql` (`repositories.list`).
-    pub fn list(&self) -> RepositoriesListRequest {
+    pub fn list(&self, username: impl Into<String>) -> RepositoriesListRequest {
         #[allow(unused_mut)]
         let mut params = Params::new();
+        params.insert("username".to_owned(), Value::String(username.into()));
         RepositoriesListRequest {
             client: self.client.clone(),
             params,
@@ -65,20 +72,6 @@ pub struct RepositoriesGetRequest {
     params: Params,
 }
 impl RepositoriesGetRequest {
-    /// Login of the user or organization that owns the repository.
-    ///
-    /// Wire name `owner` (query).
-    pub fn owner(mut self, value: impl Into<String>) -> Self {
-        self.params.insert("owner".to_owned(), Value::String(value.into()));
-        self
-    }
-    /// Repository name without the owner.
-    ///
-    /// Wire name `repo` (query).
-    pub fn repo(mut self, value: impl Into<String>) -> Self {
-        self.params.insert("repo".to_owned(), Value::String(value.into()));
-        self
-    }
     /// GraphQL fields to return; dotted names select nested fields. The default selection is used when omitted.
     ///
     /// Wire name `fields` (query).
@@ -116,13 +109,6 @@ pub struct RepositoriesListRequest {
     params: Params,
 }
 impl RepositoriesListRequest {
-    /// Login of the user whose repositories to return.
-    ///
-    /// Wire name `username` (query).
-    pub fn username(mut self, value: impl Into<String>) -> Self {
-        self.params.insert("username".to_owned(), Value::String(value.into()));
-        self
-    }
     /// Records per page (1 to 100).
     ///
     /// Wire name `per_page` (query).

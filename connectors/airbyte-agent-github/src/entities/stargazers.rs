@@ -21,9 +21,15 @@ impl Stargazers {
     /// Returns users who starred a repository. GitHub now shows this list only to administrators and collaborators: other tokens get an empty page with either a positive `stargazer_count`, or a null count plus a FORBIDDEN error in meta. In that case report the count (or `stargazers_count` from repositories.get when null), say that the individual users are hidden, and do not claim there are no stars.
     ///
     /// `POST /graphql` (`stargazers.list`).
-    pub fn list(&self) -> StargazersListRequest {
+    pub fn list(
+        &self,
+        owner: impl Into<String>,
+        repo: impl Into<String>,
+    ) -> StargazersListRequest {
         #[allow(unused_mut)]
         let mut params = Params::new();
+        params.insert("owner".to_owned(), Value::String(owner.into()));
+        params.insert("repo".to_owned(), Value::String(repo.into()));
         StargazersListRequest {
             client: self.client.clone(),
             params,
@@ -38,20 +44,6 @@ pub struct StargazersListRequest {
     params: Params,
 }
 impl StargazersListRequest {
-    /// Login of the user or organization that owns the repository.
-    ///
-    /// Wire name `owner` (query).
-    pub fn owner(mut self, value: impl Into<String>) -> Self {
-        self.params.insert("owner".to_owned(), Value::String(value.into()));
-        self
-    }
-    /// Repository name without the owner.
-    ///
-    /// Wire name `repo` (query).
-    pub fn repo(mut self, value: impl Into<String>) -> Self {
-        self.params.insert("repo".to_owned(), Value::String(value.into()));
-        self
-    }
     /// Records per page (1 to 100).
     ///
     /// Wire name `per_page` (query).

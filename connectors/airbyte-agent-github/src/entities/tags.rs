@@ -21,9 +21,15 @@ impl Tags {
     /// Returns the git tags of a repository. Read through the GraphQL API; `fields` picks the returned fields. Pass `after` with the end cursor of the previous page to continue.
     ///
     /// `POST /graphql` (`tags.list`).
-    pub fn list(&self) -> TagsListRequest {
+    pub fn list(
+        &self,
+        owner: impl Into<String>,
+        repo: impl Into<String>,
+    ) -> TagsListRequest {
         #[allow(unused_mut)]
         let mut params = Params::new();
+        params.insert("owner".to_owned(), Value::String(owner.into()));
+        params.insert("repo".to_owned(), Value::String(repo.into()));
         TagsListRequest {
             client: self.client.clone(),
             params,
@@ -34,9 +40,16 @@ impl Tags {
     /// Returns one git tag of a repository by name. Read through the GraphQL API; `fields` picks the returned fields.
     ///
     /// `POST /graphql` (`tags.get`).
-    pub fn get(&self, tag: impl Into<String>) -> TagsGetRequest {
+    pub fn get(
+        &self,
+        owner: impl Into<String>,
+        repo: impl Into<String>,
+        tag: impl Into<String>,
+    ) -> TagsGetRequest {
         #[allow(unused_mut)]
         let mut params = Params::new();
+        params.insert("owner".to_owned(), Value::String(owner.into()));
+        params.insert("repo".to_owned(), Value::String(repo.into()));
         params.insert("tag".to_owned(), Value::String(tag.into()));
         TagsGetRequest {
             client: self.client.clone(),
@@ -52,20 +65,6 @@ pub struct TagsListRequest {
     params: Params,
 }
 impl TagsListRequest {
-    /// Login of the user or organization that owns the repository.
-    ///
-    /// Wire name `owner` (query).
-    pub fn owner(mut self, value: impl Into<String>) -> Self {
-        self.params.insert("owner".to_owned(), Value::String(value.into()));
-        self
-    }
-    /// Repository name without the owner.
-    ///
-    /// Wire name `repo` (query).
-    pub fn repo(mut self, value: impl Into<String>) -> Self {
-        self.params.insert("repo".to_owned(), Value::String(value.into()));
-        self
-    }
     /// Records per page (1 to 100).
     ///
     /// Wire name `per_page` (query).
@@ -126,20 +125,6 @@ pub struct TagsGetRequest {
     params: Params,
 }
 impl TagsGetRequest {
-    /// Login of the user or organization that owns the repository.
-    ///
-    /// Wire name `owner` (query).
-    pub fn owner(mut self, value: impl Into<String>) -> Self {
-        self.params.insert("owner".to_owned(), Value::String(value.into()));
-        self
-    }
-    /// Repository name without the owner.
-    ///
-    /// Wire name `repo` (query).
-    pub fn repo(mut self, value: impl Into<String>) -> Self {
-        self.params.insert("repo".to_owned(), Value::String(value.into()));
-        self
-    }
     /// GraphQL fields to return; dotted names select nested fields. The default selection is used when omitted.
     ///
     /// Wire name `fields` (query).

@@ -21,9 +21,10 @@ impl Teams {
     /// Returns the teams of an organization. Read through the GraphQL API; `fields` picks the returned fields. Pass `after` with the end cursor of the previous page to continue.
     ///
     /// `POST /graphql` (`teams.list`).
-    pub fn list(&self) -> TeamsListRequest {
+    pub fn list(&self, org: impl Into<String>) -> TeamsListRequest {
         #[allow(unused_mut)]
         let mut params = Params::new();
+        params.insert("org".to_owned(), Value::String(org.into()));
         TeamsListRequest {
             client: self.client.clone(),
             params,
@@ -34,9 +35,14 @@ impl Teams {
     /// Returns one team of an organization by slug. Read through the GraphQL API; `fields` picks the returned fields.
     ///
     /// `POST /graphql` (`teams.get`).
-    pub fn get(&self, team_slug: impl Into<String>) -> TeamsGetRequest {
+    pub fn get(
+        &self,
+        org: impl Into<String>,
+        team_slug: impl Into<String>,
+    ) -> TeamsGetRequest {
         #[allow(unused_mut)]
         let mut params = Params::new();
+        params.insert("org".to_owned(), Value::String(org.into()));
         params.insert("team_slug".to_owned(), Value::String(team_slug.into()));
         TeamsGetRequest {
             client: self.client.clone(),
@@ -52,13 +58,6 @@ pub struct TeamsListRequest {
     params: Params,
 }
 impl TeamsListRequest {
-    /// Login of the organization.
-    ///
-    /// Wire name `org` (query).
-    pub fn org(mut self, value: impl Into<String>) -> Self {
-        self.params.insert("org".to_owned(), Value::String(value.into()));
-        self
-    }
     /// Records per page (1 to 100).
     ///
     /// Wire name `per_page` (query).
@@ -119,13 +118,6 @@ pub struct TeamsGetRequest {
     params: Params,
 }
 impl TeamsGetRequest {
-    /// Login of the organization.
-    ///
-    /// Wire name `org` (query).
-    pub fn org(mut self, value: impl Into<String>) -> Self {
-        self.params.insert("org".to_owned(), Value::String(value.into()));
-        self
-    }
     /// GraphQL fields to return; dotted names select nested fields. The default selection is used when omitted.
     ///
     /// Wire name `fields` (query).

@@ -21,9 +21,10 @@ impl Users {
     /// Returns the public profile of a user by login. Read through the GraphQL API; `fields` picks the returned fields.
     ///
     /// `POST /graphql` (`users.get`).
-    pub fn get(&self) -> UsersGetRequest {
+    pub fn get(&self, username: impl Into<String>) -> UsersGetRequest {
         #[allow(unused_mut)]
         let mut params = Params::new();
+        params.insert("username".to_owned(), Value::String(username.into()));
         UsersGetRequest {
             client: self.client.clone(),
             params,
@@ -34,9 +35,10 @@ impl Users {
     /// Returns the people who belong to an organization. Read through the GraphQL API; `fields` picks the returned fields. Pass `after` with the end cursor of the previous page to continue.
     ///
     /// `POST /graphql` (`users.list`).
-    pub fn list(&self) -> UsersListRequest {
+    pub fn list(&self, org: impl Into<String>) -> UsersListRequest {
         #[allow(unused_mut)]
         let mut params = Params::new();
+        params.insert("org".to_owned(), Value::String(org.into()));
         UsersListRequest {
             client: self.client.clone(),
             params,
@@ -65,13 +67,6 @@ pub struct UsersGetRequest {
     params: Params,
 }
 impl UsersGetRequest {
-    /// Login of the user to look up.
-    ///
-    /// Wire name `username` (query).
-    pub fn username(mut self, value: impl Into<String>) -> Self {
-        self.params.insert("username".to_owned(), Value::String(value.into()));
-        self
-    }
     /// GraphQL fields to return; dotted names select nested fields. The default selection is used when omitted.
     ///
     /// Wire name `fields` (query).
@@ -109,13 +104,6 @@ pub struct UsersListRequest {
     params: Params,
 }
 impl UsersListRequest {
-    /// Login of the organization.
-    ///
-    /// Wire name `org` (query).
-    pub fn org(mut self, value: impl Into<String>) -> Self {
-        self.params.insert("org".to_owned(), Value::String(value.into()));
-        self
-    }
     /// Records per page (1 to 100).
     ///
     /// Wire name `per_page` (query).

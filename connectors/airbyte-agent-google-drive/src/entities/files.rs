@@ -122,7 +122,7 @@ impl FilesListRequest {
         self.params.insert("pageToken".to_owned(), Value::String(value.into()));
         self
     }
-    /// Drive search query, such as "'<folderId>' in parents and trashed = false".
+    /// Drive search query, such as "'&lt;folderId&gt;' in parents and trashed = false".
     ///
     /// Wire name `q` (query).
     pub fn q(mut self, value: impl Into<String>) -> Self {

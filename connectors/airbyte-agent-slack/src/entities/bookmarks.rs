@@ -46,7 +46,7 @@ pub struct BookmarksCreateRequest {
     params: Params,
 }
 impl BookmarksCreateRequest {
-    /// Address to bookmark (needed for links); must start with http:// or https://.
+    /// Address to bookmark (needed for links); must start with <http://> or <https://>.
     ///
     /// Wire name `link` (body).
     pub fn link(mut self, value: impl Into<String>) -> Self {
