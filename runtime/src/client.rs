@@ -170,7 +170,9 @@ fn build_http_client(
         .tls_backend_preconfigured(tls_config()?)
         .connect_timeout(connect_timeout)
         .read_timeout(timeout)
-        .pool_max_idle_per_host(20)
+        // Keep enough idle connections for highly concurrent callers: a smaller cap closes the
+        // surplus after every response, so each call beyond it pays a new connection.
+        .pool_max_idle_per_host(128)
         .build()
         .map_err(|e| {
             Error::Config(format!(
