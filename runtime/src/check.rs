@@ -183,11 +183,38 @@ impl Client {
     /// obtained and direct mode reports [`CheckStatus::Skipped`]. Never fails: the outcome is
     /// in the report.
     pub async fn check(&self) -> CheckReport {
+        self.check_with(Map::new()).await
+    }
+
+    /// [`Client::check`] with extra parameters for the checked operation (e.g. GitHub's
+    /// `username`, which its preferred check operation requires). Parameters the operation
+    /// does not declare are ignored. When the check operation still lacks a required
+    /// parameter, the report is [`CheckStatus::Skipped`] naming it (no request is sent).
+    pub async fn check_with(&self, extra: Map<String, Value>) -> CheckReport {
         let started = Instant::now();
         match check_operation(self.descriptor()) {
             Some(op) => {
-                let r = self.call(op, probe_params(op)).await;
-                CheckReport::from_result(op, started, r)
+                let mut params = probe_params(op);
+                for (k, v) in extra {
+                    if op.params.iter().any(|p| p.name == k) {
+                        params.insert(k, v);
+                    }
+                }
+                let r = self.call(op, params).await;
+                let mut report = CheckReport::from_result(op, started, r);
+                if let CheckStatus::Skipped(m) = &mut report.status
+                    && let Some(s) = self
+                        .descriptor()
+                        .scoping
+                        .iter()
+                        .find(|s| m.ends_with(&format!("`{}`", s.param)))
+                {
+                    m.push_str(&format!(
+                        " (pass it to the check, e.g. `{}=...`; it is scoped by config value `{}`)",
+                        s.param, s.config_key
+                    ));
+                }
+                report
             }
             None => {
                 let mut report = CheckReport::new(None, started);
