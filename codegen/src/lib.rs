@@ -10,6 +10,7 @@
 //! # Ok::<(), airbyte_agent_codegen::SpecError>(())
 //! ```
 
+pub mod api;
 pub mod descriptor;
 pub mod emit;
 pub mod ir;

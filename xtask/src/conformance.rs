@@ -95,7 +95,7 @@ pub fn main(args: impl Iterator<Item = String>) -> ExitCode {
                 label,
                 ..Row::default()
             };
-            match generate_one(&s.path, &runtime, &suffix) {
+            match generate_one(&s.path, &runtime, &suffix, None) {
                 Ok(c) => {
                     row.lines = c
                         .files

@@ -5,6 +5,7 @@ use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 use std::time::Instant;
 
+use airbyte_agent_codegen::api;
 use airbyte_agent_codegen::emit::{EmitOptions, GeneratedFile, emit_crate};
 
 /// Marker proving a directory holds a generated crate (first line of its Cargo.toml).
@@ -52,19 +53,63 @@ pub struct CrateFiles {
     pub files: Vec<GeneratedFile>,
     /// Number of warnings from the loader.
     pub warnings: usize,
+    /// Public-API change report against the checked-in crate (`None`: no previous `api.json`).
+    pub api_report: Option<String>,
 }
 
-/// Load and emit one spec. `suffix` is appended to the package name (conformance).
-pub fn generate_one(spec: &Path, runtime_path: &str, suffix: &str) -> Result<CrateFiles, String> {
+/// Version of a checked-in crate and its API summary, if any.
+fn previous(dir: &Path) -> (Option<String>, Option<serde_json::Value>) {
+    let api = std::fs::read_to_string(dir.join("api.json"))
+        .ok()
+        .and_then(|t| serde_json::from_str::<serde_json::Value>(&t).ok());
+    let version = std::fs::read_to_string(dir.join("Cargo.toml"))
+        .ok()
+        .and_then(|t| {
+            t.lines().find_map(|l| {
+                l.strip_prefix("version = \"")?
+                    .strip_suffix('"')
+                    .map(String::from)
+            })
+        });
+    (version, api)
+}
+
+/// Load and emit one spec. `suffix` is appended to the package name (conformance). With
+/// `existing` (the folder holding the checked-in crates) the crate version follows the API diff
+/// against the checked-in `api.json` (see `airbyte_agent_codegen::api`).
+pub fn generate_one(
+    spec: &Path,
+    runtime_path: &str,
+    suffix: &str,
+    existing: Option<&Path>,
+) -> Result<CrateFiles, String> {
     let loaded = airbyte_agent_codegen::load(spec).map_err(|e| e.to_string())?;
     let mut opts = EmitOptions::in_repo(&loaded.ir);
     opts.runtime_path = runtime_path.to_string();
     opts.package.push_str(suffix);
+    let mut api_report = None;
+    if let Some(parent) = existing {
+        let (old_version, old_api) = previous(&parent.join(&opts.package));
+        match (old_version, old_api) {
+            (Some(v), Some(old)) => {
+                let new = api::summary(&loaded.ir, &v);
+                let d = api::diff(&old, &new);
+                let next = api::bump(&v, d.level());
+                if d.level() != api::Level::None {
+                    api_report = Some(api::report(&opts.package, &v, &next, &d));
+                }
+                opts.crate_version = Some(next);
+            }
+            (Some(v), None) => opts.crate_version = Some(v),
+            _ => {}
+        }
+    }
     let files = emit_crate(&loaded.ir, &opts).map_err(|e| e.to_string())?;
     Ok(CrateFiles {
         package: opts.package,
         files,
         warnings: loaded.warnings.len(),
+        api_report,
     })
 }
 
@@ -249,9 +294,12 @@ fn generate_repo(root: &Path, specs_dir: PathBuf, check: bool) -> Result<usize, 
     let mut names = BTreeSet::new();
     for s in &specs {
         let t = Instant::now();
-        let c = generate_one(&s.path, "../../runtime", "")?;
+        let c = generate_one(&s.path, "../../runtime", "", Some(&connectors))?;
         let dir = connectors.join(&c.package);
         plan_crate(&dir, &c.files, &mut changes);
+        if let Some(r) = &c.api_report {
+            print!("{r}");
+        }
         eprintln!(
             "  {:<32} {:>4} files {:>3} warnings {:>5} ms",
             c.package,
@@ -293,7 +341,7 @@ fn generate_standalone(
     let mut members = Vec::new();
     let mut failures = Vec::new();
     for s in &specs {
-        match generate_one(&s.path, &runtime, "") {
+        match generate_one(&s.path, &runtime, "", Some(out)) {
             Ok(c) => {
                 plan_crate(&out.join(&c.package), &c.files, &mut changes);
                 members.push(c.package);

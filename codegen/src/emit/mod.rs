@@ -38,6 +38,8 @@ pub struct EmitOptions {
     pub repository: String,
     /// `license` metadata.
     pub license: String,
+    /// Crate version; `None`: the spec version when it is semver, else `0.1.0` (see [`crate::api`]).
+    pub crate_version: Option<String>,
 }
 
 impl EmitOptions {
@@ -49,6 +51,7 @@ impl EmitOptions {
             runtime_version: "0.1.0".into(),
             repository: "https://github.com/airbyte-agent-rs/airbyte-agent-rs".into(),
             license: "Apache-2.0".into(),
+            crate_version: None,
         }
     }
 }
@@ -363,11 +366,7 @@ fn cargo_toml(ir: &Connector, opts: &EmitOptions) -> String {
     for e in &ir.entities {
         features.push_str(&format!("{} = []\n", e.feature));
     }
-    let version = if is_semver(&ir.version) {
-        ir.version.clone()
-    } else {
-        "0.1.0".to_string()
-    };
+    let version = crate_version(ir, opts);
     let description = format!(
         "Typed Rust connector for the {} API (Airbyte agent connector, generated).",
         ir.title
@@ -382,8 +381,10 @@ fn cargo_toml(ir: &Connector, opts: &EmitOptions) -> String {
          description = {description:?}\n\
          license = {license:?}\n\
          repository = {repo:?}\n\
+         documentation = \"https://docs.rs/{pkg_bare}\"\n\
          readme = \"README.md\"\n\
-         keywords = [\"airbyte\", \"connector\", \"api\", \"agent\"]\n\
+         keywords = [\"airbyte\", \"connector\", \"api\", \"agent\", {kw:?}]\n\
+         categories = [\"api-bindings\", \"web-programming::http-client\"]\n\
          \n\
          [lib]\n\
          doctest = false\n\
@@ -397,11 +398,36 @@ fn cargo_toml(ir: &Connector, opts: &EmitOptions) -> String {
         sv = ir.version,
         sha = ir.spec_sha256,
         pkg = opts.package,
+        pkg_bare = opts.package,
+        kw = keyword(&ir.name),
         license = opts.license,
         repo = opts.repository,
         rt = opts.runtime_path,
         rtv = opts.runtime_version,
     )
+}
+
+/// A crates.io keyword from the connector name (at most 20 ASCII alphanumerics, `-`, `_`).
+fn keyword(name: &str) -> String {
+    let k: String = name
+        .chars()
+        .filter(|c| c.is_ascii_alphanumeric() || *c == '-' || *c == '_')
+        .take(20)
+        .collect();
+    if k.is_empty() {
+        "connector-crate".into()
+    } else {
+        k.to_ascii_lowercase()
+    }
+}
+
+/// The version written into the generated `Cargo.toml` and `api.json`.
+pub fn crate_version(ir: &Connector, opts: &EmitOptions) -> String {
+    match &opts.crate_version {
+        Some(v) => v.clone(),
+        None if is_semver(&ir.version) => ir.version.clone(),
+        None => "0.1.0".to_string(),
+    }
 }
 
 fn is_semver(v: &str) -> bool {
@@ -996,6 +1022,17 @@ pub fn emit_crate(ir: &Connector, opts: &EmitOptions) -> Result<Vec<GeneratedFil
         })
     };
     push("Cargo.toml", cargo_toml(ir, opts));
+    let api = crate::api::summary(ir, &crate_version(ir, opts));
+    push(
+        "api.json",
+        format!(
+            "{}\n",
+            serde_json::to_string_pretty(&api).map_err(|e| EmitError {
+                file: "api.json".into(),
+                message: e.to_string(),
+            })?
+        ),
+    );
     for (path, text) in docs::docs(ir, opts, desc) {
         push(path, text);
     }
