@@ -21,6 +21,9 @@ pub enum CliError {
     /// Missing or unusable credentials.
     #[error("{0}")]
     Auth(String),
+    /// An API failure described by the CLI (exit code 4).
+    #[error("{0}")]
+    Api(String),
     /// A runtime error.
     #[error(transparent)]
     Runtime(#[from] Error),
@@ -36,6 +39,7 @@ impl CliError {
             CliError::Usage(_) => EXIT_USAGE,
             CliError::Auth(_) => EXIT_AUTH,
             CliError::Other(_) => EXIT_OTHER,
+            CliError::Api(_) => EXIT_API,
             CliError::Runtime(e) => runtime_exit_code(e),
         }
     }

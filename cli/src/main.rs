@@ -7,6 +7,8 @@
 //! airbyte-agent mcp --connector stripe [--connector github]
 //! airbyte-agent tools <connector>
 //! airbyte-agent connectors
+//! airbyte-agent <connector> check [--entity E]
+//! airbyte-agent setup <connector>
 //! ```
 //!
 //! Exit codes: 0 success, 1 other failure, 2 usage (bad arguments, unknown names, invalid
@@ -17,6 +19,7 @@ mod env;
 mod error;
 mod mcp;
 mod registry;
+mod setup;
 
 use std::io::{IsTerminal, Read, Write};
 use std::path::PathBuf;
@@ -37,6 +40,9 @@ airbyte-agent: call Airbyte agent connectors from the command line or serve them
 Usage:
   airbyte-agent <connector> <entity> <action> [--param NAME=VALUE]... [--json PARAMS]
   airbyte-agent <connector> [<entity> [<action>]] --help
+  airbyte-agent <connector> check [--entity ENTITY] [--param NAME=VALUE]...
+  airbyte-agent setup <connector> [--client-id ID] [--workspace NAME] [--set FIELD=VALUE]...
+                      [--organization-id ORG] [--api-host URL] [--replace] [--yes]
   airbyte-agent mcp --connector <connector> [--connector <connector>]... [--tools per-action|combined|both]
                     [--prefix] [--max-output-chars N]
   airbyte-agent tools <connector> [--tools per-action|combined|both]
@@ -47,6 +53,17 @@ Call options:
                            tags='[\"a\"]'), repeated names build arrays, NAME.sub=VALUE nests
   --json PARAMS            all parameters as a JSON object (`-` reads standard input)
   --pretty / --compact     output format (default: pretty on a terminal, compact in pipes)
+
+Setup (guided hosted setup; safe to rerun, resumes where it stopped):
+  --client-id ID           Airbyte application client id (else AIRBYTE_CLIENT_ID, else a prompt);
+                           the secret comes from AIRBYTE_CLIENT_SECRET or a prompt without echo
+  --workspace NAME         workspace to use (asked when there are several)
+  --set FIELD=VALUE        a connector credential field (else <CONNECTOR>_<FIELD>, else a prompt)
+  --replace                delete the existing connector and enter new credentials
+  -y, --yes                never prompt; fail with what is missing instead
+  Writes AIRBYTE_* and <CONNECTOR>_CONNECTOR_ID to the env file (other keys kept, mode 0600).
+
+Check exit codes: 0 ok, 3 credentials rejected, 4 unreachable or API error, 1 nothing checkable.
 
 Common options:
   --env-file PATH          read settings from PATH (default: ./.env when present)
@@ -117,6 +134,8 @@ async fn run(args: Vec<String>) -> Result<(), CliError> {
     let mut prefix = false;
     let mut max_output: Option<usize> = None;
     let mut version = false;
+    let mut setup_opts = setup::SetupOptions::default();
+    let mut check_entity: Option<String> = None;
 
     let mut it = args.into_iter();
     while let Some(arg) = it.next() {
@@ -147,6 +166,21 @@ async fn run(args: Vec<String>) -> Result<(), CliError> {
             ),
             "--tools" => tools_mode = Some(value(&mut it)?),
             "--prefix" => prefix = true,
+            "--client-id" => setup_opts.client_id = Some(value(&mut it)?),
+            "--client-secret" => setup_opts.client_secret = Some(value(&mut it)?),
+            "--organization-id" => setup_opts.organization_id = Some(value(&mut it)?),
+            "--workspace" => setup_opts.workspace = Some(value(&mut it)?),
+            "--api-host" => setup_opts.api_host = Some(value(&mut it)?),
+            "-y" | "--yes" => setup_opts.yes = true,
+            "--replace" => setup_opts.replace = true,
+            "--set" => {
+                let v = value(&mut it)?;
+                let (k, val) = v
+                    .split_once('=')
+                    .ok_or_else(|| usage(format!("--set needs FIELD=VALUE, got `{v}`")))?;
+                setup_opts.fields.push((k.to_string(), val.to_string()));
+            }
+            "--entity" => check_entity = Some(value(&mut it)?),
             "--max-output-chars" => {
                 let v = value(&mut it)?;
                 max_output =
@@ -262,6 +296,63 @@ async fn run(args: Vec<String>) -> Result<(), CliError> {
             }
             mcp::AgentServer::new(dispatchers)?.serve_stdio().await
         }
+        "setup" => {
+            if common.help {
+                println!("{USAGE}");
+                return Ok(());
+            }
+            let name = positional
+                .get(1)
+                .ok_or_else(|| usage("`setup` needs a connector name"))?;
+            if let Some(extra) = positional.get(2) {
+                return Err(usage(format!("unexpected argument `{extra}`")));
+            }
+            let d = find_connector(name)?;
+            setup_opts.env_file = common.env_file.clone();
+            setup_opts.check_params = loose_params(&params)?;
+            setup::run(d, setup_opts).await
+        }
+        name if positional.get(1).map(String::as_str) == Some("check") && !common.help => {
+            let d = find_connector(name)?;
+            if let Some(extra) = positional.get(2) {
+                return Err(usage(format!("unexpected argument `{extra}`")));
+            }
+            let env = Env::load(common.env_file.as_deref())?;
+            let client = env::build_client(
+                d,
+                &env,
+                ClientOptions {
+                    mode: common.mode.unwrap_or(Mode::Auto),
+                },
+            )?;
+            let report = match &check_entity {
+                Some(e) => {
+                    find_entity(d, e)?;
+                    client.check_entity(e).await
+                }
+                None => client.check_with(loose_params(&params)?).await,
+            };
+            let out = serde_json::json!({
+                "status": report.status.label(),
+                "message": report.status.message(),
+                "mode": if client.is_hosted() { "hosted" } else { "direct" },
+                "entity": report.entity,
+                "action": report.action,
+                "http_status": report.http_status,
+                "records": report.records,
+                "elapsed_ms": u64::try_from(report.elapsed.as_millis()).unwrap_or(u64::MAX),
+            });
+            print_json(&out, common.pretty)?;
+            match report.status {
+                airbyte_agent_runtime::CheckStatus::Ok => Ok(()),
+                airbyte_agent_runtime::CheckStatus::AuthFailed(m) => Err(CliError::Auth(m)),
+                airbyte_agent_runtime::CheckStatus::Skipped(m) => Err(CliError::Other(m)),
+                airbyte_agent_runtime::CheckStatus::Unreachable(m) => {
+                    Err(CliError::Api(format!("unreachable: {m}")))
+                }
+                other => Err(CliError::Api(other.to_string())),
+            }
+        }
         name => {
             let d = find_connector(name)?;
             let entity = positional.get(1);
@@ -314,6 +405,20 @@ async fn run(args: Vec<String>) -> Result<(), CliError> {
             }
         }
     }
+}
+
+/// `NAME=VALUE` pairs for operations not known in advance: VALUE is JSON when it parses,
+/// else a string.
+fn loose_params(pairs: &[String]) -> Result<Map<String, Value>, CliError> {
+    let mut m = Map::new();
+    for p in pairs {
+        let (k, v) = p
+            .split_once('=')
+            .ok_or_else(|| usage(format!("--param needs NAME=VALUE, got `{p}`")))?;
+        let v = serde_json::from_str(v).unwrap_or_else(|_| Value::String(v.to_string()));
+        m.insert(k.to_string(), v);
+    }
+    Ok(m)
 }
 
 fn find_connector(name: &str) -> Result<&'static ConnectorDescriptor, CliError> {
