@@ -3,7 +3,7 @@
 use std::collections::BTreeMap;
 use std::fmt;
 use std::sync::{Arc, OnceLock, RwLock};
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use serde::de::DeserializeOwned;
 use serde_json::Value;
@@ -851,65 +851,11 @@ impl Client {
         prep: &Prepared,
         use_auth: bool,
     ) -> Result<reqwest::Response> {
-        let policy = &self.inner.retry;
-        let idempotent = prep.method.is_idempotent() || policy.retry_writes;
-        let start = Instant::now();
-        let mut attempt: u32 = 0;
-        loop {
-            let rb = self.to_reqwest(prep, use_auth)?;
-            let last = attempt + 1 >= policy.max_attempts;
-            match rb.send().await {
-                Ok(resp) => {
-                    let status = resp.status().as_u16();
-                    let retryable =
-                        policy.statuses.contains(&status) && (status == 429 || idempotent);
-                    if retryable && !last {
-                        let ra = resp
-                            .headers()
-                            .get(reqwest::header::RETRY_AFTER)
-                            .and_then(|v| v.to_str().ok())
-                            .and_then(crate::retry::parse_retry_after);
-                        let delay = policy.delay(attempt, ra);
-                        if start
-                            .elapsed()
-                            .checked_add(delay)
-                            .is_some_and(|t| t <= policy.max_elapsed)
-                        {
-                            tracing::debug!(
-                                status,
-                                attempt,
-                                delay_ms = delay.as_millis() as u64,
-                                "retrying"
-                            );
-                            drop(resp);
-                            tokio::time::sleep(delay).await;
-                            attempt += 1;
-                            continue;
-                        }
-                    }
-                    return Ok(resp);
-                }
-                Err(e) => {
-                    // Connection failures happen before the server sees the request: safe to retry.
-                    let safe = idempotent || e.is_connect();
-                    let retryable = e.is_timeout() || e.is_connect() || e.is_request();
-                    if retryable && safe && !last {
-                        let delay = policy.backoff(attempt);
-                        if start
-                            .elapsed()
-                            .checked_add(delay)
-                            .is_some_and(|t| t <= policy.max_elapsed)
-                        {
-                            tracing::debug!(attempt, "retrying after transport error");
-                            tokio::time::sleep(delay).await;
-                            attempt += 1;
-                            continue;
-                        }
-                    }
-                    return Err(map_send_error(e));
-                }
-            }
-        }
+        crate::retry::send_with_policy(&self.inner.retry, prep.method.is_idempotent(), || {
+            self.to_reqwest(prep, use_auth)
+        })
+        .await?
+        .map_err(map_send_error)
     }
 }
 
