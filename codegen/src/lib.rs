@@ -13,6 +13,7 @@
 pub mod api;
 pub mod descriptor;
 pub mod emit;
+pub mod import;
 pub mod ir;
 pub mod spec;
 

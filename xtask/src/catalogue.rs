@@ -148,6 +148,78 @@ pub fn feature_check(mut args: impl Iterator<Item = String>) -> ExitCode {
     }
 }
 
+/// `cargo xtask import-spec PATH [--name NAME] [--force]`: write `specs/NAME/connector.yaml`
+/// (NAME defaults to the spec's connector name) with upstream prose replaced by TODO markers.
+pub fn import_spec(args: impl Iterator<Item = String>) -> ExitCode {
+    let mut path = None;
+    let mut name = None;
+    let mut force = false;
+    let mut args = args;
+    while let Some(a) = args.next() {
+        match a.as_str() {
+            "--name" => name = args.next(),
+            "--force" => force = true,
+            _ if path.is_none() => path = Some(std::path::PathBuf::from(a)),
+            other => {
+                eprintln!("import-spec: unexpected argument `{other}`");
+                return ExitCode::from(2);
+            }
+        }
+    }
+    let Some(path) = path else {
+        eprintln!("usage: cargo xtask import-spec PATH [--name NAME] [--force]");
+        return ExitCode::from(2);
+    };
+    let (text, stats) = match airbyte_agent_codegen::import::import_spec(&path, name.as_deref()) {
+        Ok(r) => r,
+        Err(e) => {
+            eprintln!("import-spec: {e}");
+            return ExitCode::FAILURE;
+        }
+    };
+    let name = match name {
+        Some(n) => n,
+        None => match airbyte_agent_codegen::load_bytes(&path, text.as_bytes()) {
+            Ok(l) => l.ir.name,
+            Err(e) => {
+                eprintln!("import-spec: {e}");
+                return ExitCode::FAILURE;
+            }
+        },
+    };
+    if name.is_empty()
+        || !name
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_')
+    {
+        eprintln!("import-spec: invalid connector name `{name}`");
+        return ExitCode::from(2);
+    }
+    let out = repo_root().join("specs").join(&name).join("connector.yaml");
+    if out.exists() && !force {
+        eprintln!("import-spec: {} exists (use --force)", out.display());
+        return ExitCode::FAILURE;
+    }
+    if let Some(parent) = out.parent()
+        && let Err(e) = std::fs::create_dir_all(parent)
+    {
+        eprintln!("import-spec: {}: {e}", parent.display());
+        return ExitCode::FAILURE;
+    }
+    if let Err(e) = std::fs::write(&out, text) {
+        eprintln!("import-spec: {}: {e}", out.display());
+        return ExitCode::FAILURE;
+    }
+    eprintln!(
+        "import-spec: wrote {} ({} prose fields and {} titles replaced by TODO, {} prose extensions dropped)",
+        out.display(),
+        stats.prose_replaced,
+        stats.titles_replaced,
+        stats.extensions_dropped
+    );
+    ExitCode::SUCCESS
+}
+
 #[cfg(test)]
 mod tests {
     use super::metadata_problems;

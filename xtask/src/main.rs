@@ -22,6 +22,7 @@ fn main() -> ExitCode {
         Some("conformance") => conformance::main(args),
         Some("package-check") => catalogue::package_check(),
         Some("feature-check") => catalogue::feature_check(args),
+        Some("import-spec") => catalogue::import_spec(args),
         Some("oracle") => airbyte_agent_tests::oracle::main_with_args(args),
         _ => {
             eprintln!("{USAGE}");
