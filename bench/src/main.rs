@@ -493,7 +493,15 @@ fn cpu_time() -> Duration {
         .unwrap_or_default()
 }
 
-/// Peak resident set size of this process in KiB.
+/// Peak resident set size of this process in KiB: `VmHWM` (reset by exec, unlike
+/// `ru_maxrss`, which a child inherits from its parent's size at fork), else `ru_maxrss`.
 fn peak_rss_kib() -> u64 {
-    rusage().map(|r| r.ru_maxrss.max(0) as u64).unwrap_or(0)
+    std::fs::read_to_string("/proc/self/status")
+        .ok()
+        .and_then(|s| {
+            s.lines()
+                .find_map(|l| l.strip_prefix("VmHWM:"))
+                .and_then(|v| v.trim().trim_end_matches("kB").trim().parse().ok())
+        })
+        .unwrap_or_else(|| rusage().map(|r| r.ru_maxrss.max(0) as u64).unwrap_or(0))
 }
