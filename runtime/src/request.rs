@@ -307,31 +307,31 @@ fn body_object(
     skip: Option<&str>,
     config: &BTreeMap<String, String>,
 ) -> Vec<(String, Value)> {
-    let mut obj = Vec::new();
-    for p in op
-        .params
-        .iter()
-        .filter(|p| p.location == ParamLocation::Body)
-    {
-        if Some(p.name) == skip {
+    // As the reference builds it: the fields that have a default (or a config value) first, in
+    // schema order, then the caller's values in the order given, replacing a default in place.
+    let body_params = || {
+        op.params
+            .iter()
+            .filter(move |p| p.location == ParamLocation::Body && Some(p.name) != skip)
+    };
+    let mut obj: Vec<(String, Value)> = body_params()
+        .filter(|p| param_value(params, p).is_none())
+        .filter_map(|p| {
+            let v = injected(p, config).or_else(|| default_value(p))?;
+            Some((p.name.to_string(), v))
+        })
+        .collect();
+    let open = op.params.iter().any(is_open_body);
+    for (k, v) in params {
+        if v.is_null() || Some(k.as_str()) == skip {
             continue;
         }
-        let v = param_value(params, p)
-            .cloned()
-            .or_else(|| injected(p, config))
-            .or_else(|| default_value(p));
-        if let Some(v) = v {
-            obj.push((p.name.to_string(), v));
-        }
-    }
-    // Open schema: undeclared params are body fields too.
-    if op.params.iter().any(is_open_body) {
-        for (k, v) in params {
-            if !v.is_null()
-                && !op.params.iter().any(|p| p.name == k.as_str())
-                && !obj.iter().any(|(n, _)| n == k)
-            {
-                obj.push((k.clone(), v.clone()));
+        let declared = body_params().any(|p| p.name == k.as_str());
+        let undeclared = open && !op.params.iter().any(|p| p.name == k.as_str());
+        if declared || undeclared {
+            match obj.iter_mut().find(|(n, _)| n == k) {
+                Some(slot) => slot.1 = v.clone(),
+                None => obj.push((k.clone(), v.clone())),
             }
         }
     }
