@@ -24,6 +24,7 @@ airbyte-agent-bench [options]
   --base-url URL      target server (default: start the built-in Stripe-shaped mock)
   --rt R              current | multi tokio runtime for the client (default: current)
   --n N               latency: measured sequential calls (default 500, after 20 warm-up calls)
+  --limit N           latency: page size (default 10)
   --calls N           throughput: calls per concurrency level (default 2000)
   --concurrency LIST  throughput: comma-separated task counts (default 1,10,20,50)
   --runs N            firstcall: process launches (default 20); decode: calls per limit (default 300)
@@ -39,6 +40,7 @@ struct Opts {
     calls: usize,
     concurrency: Vec<usize>,
     runs: Option<usize>,
+    limit: usize,
     child: bool,
 }
 
@@ -51,6 +53,7 @@ fn parse_args() -> Result<Opts, String> {
         calls: 2000,
         concurrency: vec![1, 10, 20, 50],
         runs: None,
+        limit: 10,
         child: false,
     };
     let mut args = std::env::args().skip(1);
@@ -67,6 +70,7 @@ fn parse_args() -> Result<Opts, String> {
             "--n" => o.n = num(val("--n")?, "--n")?,
             "--calls" => o.calls = num(val("--calls")?, "--calls")?,
             "--runs" => o.runs = Some(num(val("--runs")?, "--runs")?),
+            "--limit" => o.limit = num(val("--limit")?, "--limit")?.clamp(1, 100),
             "--concurrency" => {
                 o.concurrency = val("--concurrency")?
                     .split(',')
@@ -163,7 +167,8 @@ fn child_command(opts: &Opts, workload: &str, base_url: &str) -> Command {
     c.args(["--child", "--workload", workload, "--base-url", base_url])
         .args(["--rt", &opts.rt])
         .args(["--n", &opts.n.to_string()])
-        .args(["--calls", &opts.calls.to_string()]);
+        .args(["--calls", &opts.calls.to_string()])
+        .args(["--limit", &opts.limit.to_string()]);
     let conc: Vec<String> = opts.concurrency.iter().map(|c| c.to_string()).collect();
     c.args(["--concurrency", &conc.join(",")]);
     if let Some(r) = opts.runs {
@@ -299,19 +304,19 @@ async fn firstcall_child(base_url: &str, start: Instant) -> Result<(), String> {
 async fn latency(opts: &Opts, base_url: &str) -> Result<(), String> {
     let c = connector(base_url)?;
     for _ in 0..20 {
-        list(&c, 10).await?;
+        list(&c, opts.limit).await?;
     }
     let mut samples = Vec::with_capacity(opts.n);
     let cpu0 = cpu_time();
     for _ in 0..opts.n {
         let t = Instant::now();
-        list(&c, 10).await?;
+        list(&c, opts.limit).await?;
         samples.push(t.elapsed());
     }
     let cpu = cpu_time().saturating_sub(cpu0);
     let mut line = stats_line("latency", &samples);
     line["client_cpu_ms_per_call"] = json!(round(ms(cpu) / opts.n.max(1) as f64, 4));
-    line["limit"] = json!(10);
+    line["limit"] = json!(opts.limit);
     line["runtime"] = json!(opts.rt);
     line["peak_rss_kib"] = json!(peak_rss_kib());
     println!("{line}");
