@@ -2,12 +2,14 @@
 //! basic auth from an access key, OAuth2 refresh before the first call, the fail-closed privacy
 //! filter on Gong calls, cursor pagination, and a JSON create body.
 
-use airbyte_agent_gong::{GongAccessKeyAuthenticationAuthConfig, GongConnector};
+use airbyte_agent_gong::{
+    GongAccessKeyAuthenticationAuthConfig, GongConnector, GongOauth20AuthenticationAuthConfig,
+};
 use airbyte_agent_pylon::{PylonAuthConfig, PylonConnector};
 use base64::Engine;
 use futures_util::StreamExt;
 use serde_json::json;
-use wiremock::matchers::{body_json, header, method, path, query_param};
+use wiremock::matchers::{body_json, body_string_contains, header, method, path, query_param};
 use wiremock::{Mock, MockServer, ResponseTemplate};
 
 fn call(id: &str, private: bool) -> serde_json::Value {
@@ -64,6 +66,68 @@ async fn gong_filter_fails_closed_when_the_privacy_flag_cannot_be_read() {
     assert!(
         result.is_err(),
         "an unreadable privacy flag must not leak records: {result:?}"
+    );
+}
+
+#[tokio::test]
+async fn gong_oauth_refreshes_on_401_replays_and_hands_tokens_to_the_callback() {
+    let server = MockServer::start().await;
+    Mock::given(method("GET"))
+        .and(path("/v2/users"))
+        .and(header("authorization", "Bearer at-stale"))
+        .respond_with(ResponseTemplate::new(401).set_body_json(json!({"errors": ["expired"]})))
+        .expect(1)
+        .mount(&server)
+        .await;
+    let client_auth = base64::engine::general_purpose::STANDARD.encode("cid:csecret");
+    Mock::given(method("POST"))
+        .and(path("/oauth2/token"))
+        .and(header(
+            "authorization",
+            format!("Basic {client_auth}").as_str(),
+        ))
+        .and(body_string_contains("grant_type=refresh_token"))
+        .and(body_string_contains("refresh_token=rt-1"))
+        .respond_with(ResponseTemplate::new(200).set_body_json(json!({
+            "access_token": "at-fresh", "refresh_token": "rt-2", "token_type": "Bearer"
+        })))
+        .expect(1)
+        .mount(&server)
+        .await;
+    Mock::given(method("GET"))
+        .and(path("/v2/users"))
+        .and(header("authorization", "Bearer at-fresh"))
+        .respond_with(ResponseTemplate::new(200).set_body_json(json!({
+            "users": [{"id": "u1", "emailAddress": "ana@example.com"}],
+            "records": {"cursor": "next-1"}
+        })))
+        .expect(1)
+        .mount(&server)
+        .await;
+
+    let (tx, mut rx) = tokio::sync::mpsc::unbounded_channel();
+    let auth = GongOauth20AuthenticationAuthConfig::new("at-stale", "rt-1")
+        .client_id("cid")
+        .client_secret("csecret");
+    let gong = GongConnector::builder(auth)
+        .base_url(server.uri())
+        .refresh_url(format!("{}/oauth2/token", server.uri()))
+        .on_token_refresh(move |tokens| {
+            let _ = tx.send(format!("{tokens:?}"));
+        })
+        .build()
+        .expect("connector builds");
+    let page = gong
+        .users()
+        .list()
+        .await
+        .expect("list succeeds after refresh and replay");
+    assert_eq!(page.data[0].id.as_deref(), Some("u1"));
+    assert_eq!(page.meta.cursor.as_deref(), Some("next-1"));
+    let shown = rx.recv().await.expect("callback received the new tokens");
+    assert!(
+        !shown.contains("at-fresh") && !shown.contains("rt-2"),
+        "{shown}"
     );
 }
 
