@@ -153,7 +153,11 @@ fn clone_error(e: &Error) -> Error {
 
 /// Run the checklist.
 pub async fn run(d: &'static ConnectorDescriptor, opts: SetupOptions) -> Result<(), CliError> {
-    let env = Env::load(opts.env_file.as_deref())?;
+    // The env file is created by setup when it does not exist yet.
+    let env = match opts.env_file.as_deref() {
+        Some(p) if !p.exists() => Env::default(),
+        p => Env::load(p)?,
+    };
     let mut io = Io {
         tty: std::io::stdin().is_terminal(),
         yes: opts.yes,
