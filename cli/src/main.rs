@@ -42,7 +42,8 @@ Usage:
   airbyte-agent <connector> [<entity> [<action>]] --help
   airbyte-agent <connector> check [--entity ENTITY] [--param NAME=VALUE]...
   airbyte-agent setup <connector> [--client-id ID] [--workspace NAME] [--set FIELD=VALUE]...
-                      [--organization-id ORG] [--api-host URL] [--replace] [--yes]
+                      [--organization-id ORG] [--api-host URL] [--replication KEY=VALUE]...
+                      [--replace] [--yes]
   airbyte-agent mcp --connector <connector> [--connector <connector>]... [--tools per-action|combined|both]
                     [--prefix] [--max-output-chars N]
   airbyte-agent tools <connector> [--tools per-action|combined|both]
@@ -59,6 +60,7 @@ Setup (guided hosted setup; safe to rerun, resumes where it stopped):
                            the secret comes from AIRBYTE_CLIENT_SECRET or a prompt without echo
   --workspace NAME         workspace to use (asked when there are several)
   --set FIELD=VALUE        a connector credential field (else <CONNECTOR>_<FIELD>, else a prompt)
+  --replication KEY=VALUE  a replication setting some sources require (start_date=2024-01-01)
   --replace                delete the existing connector and enter new credentials
   -y, --yes                never prompt; fail with what is missing instead
   Writes AIRBYTE_* and <CONNECTOR>_CONNECTOR_ID to the env file (other keys kept, mode 0600).
@@ -179,6 +181,15 @@ async fn run(args: Vec<String>) -> Result<(), CliError> {
                     .split_once('=')
                     .ok_or_else(|| usage(format!("--set needs FIELD=VALUE, got `{v}`")))?;
                 setup_opts.fields.push((k.to_string(), val.to_string()));
+            }
+            "--replication" => {
+                let v = value(&mut it)?;
+                let (k, val) = v
+                    .split_once('=')
+                    .ok_or_else(|| usage(format!("--replication needs KEY=VALUE, got `{v}`")))?;
+                setup_opts
+                    .replication
+                    .push((k.to_string(), val.to_string()));
             }
             "--entity" => check_entity = Some(value(&mut it)?),
             "--max-output-chars" => {

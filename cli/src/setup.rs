@@ -42,6 +42,8 @@ pub struct SetupOptions {
     pub replace: bool,
     /// `--set FIELD=VALUE`: connector credential fields.
     pub fields: Vec<(String, String)>,
+    /// `--replication KEY=VALUE`: replication settings some sources require (e.g. `start_date`).
+    pub replication: Vec<(String, String)>,
     /// `--param NAME=VALUE` for the test query.
     pub check_params: Map<String, Value>,
     /// `.env` to read and update.
@@ -329,18 +331,18 @@ pub async fn run(d: &'static ConnectorDescriptor, opts: SetupOptions) -> Result<
             }
             let creds = collect_credentials(d, &env, &opts, &mut io)?;
             let name = format!("{} - {workspace}", d.name);
+            let mut create = CreateOptions::new()
+                .name(name.clone())
+                .source_template_id(template.id.clone());
+            for (k, v) in &opts.replication {
+                create = create.replication(k.clone(), v.clone());
+            }
             let info = ws
-                .create_connector_json(
-                    d,
-                    creds,
-                    CreateOptions::new()
-                        .name(name.clone())
-                        .source_template_id(template.id.clone()),
-                )
+                .create_connector_json(d, creds, create)
                 .await
                 .map_err(|e| match e {
                     Error::Validation(det) => CliError::Usage(format!(
-                        "Airbyte rejected the connector settings: {}; check the values and rerun setup",
+                        "Airbyte rejected the connector settings: {}; check the values (replication settings go in --replication KEY=VALUE) and rerun setup",
                         det.message
                     )),
                     other => CliError::Runtime(other),

@@ -423,3 +423,64 @@ async fn pseudo_terminal_hides_secrets() {
     assert!(seen.contains("returned 1 record(s)"), "{seen}");
     assert_eq!(w.double.connectors().len(), 1);
 }
+
+/// Pylon needs a replication `start_date`: without it the rejection says how to pass it.
+#[cfg(feature = "pylon")]
+#[tokio::test]
+async fn replication_settings_for_pylon() {
+    let provider = MockServer::start().await;
+    Mock::given(method("GET"))
+        .and(path("/accounts"))
+        .and(header("authorization", "Bearer pylon_token"))
+        .respond_with(ResponseTemplate::new(200).set_body_json(json!({
+            "data": [{"id": "acc_1"}, {"id": "acc_2"}], "pagination": {"has_next_page": false}
+        })))
+        .mount(&provider)
+        .await;
+    let pylon = airbyte_agent_pylon::PylonConnector::descriptor();
+    let n = N.fetch_add(1, Ordering::SeqCst);
+    let client_id = format!("setup-client-{}-{n}", std::process::id());
+    let double = AirbyteDouble::builder()
+        .account(Account::new(client_id.clone(), SECRET, [ORG]))
+        .workspaces(ORG, ["default"])
+        .definition(Definition::new(pylon, provider.uri()).require_replication(["start_date"]))
+        .start()
+        .await
+        .unwrap();
+    let dir = std::env::temp_dir().join(format!("aa-setup-test-{}-{n}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).unwrap();
+    std::fs::write(
+        dir.join(".env"),
+        format!("AIRBYTE_CLIENT_ID={client_id}\nAIRBYTE_CLIENT_SECRET={SECRET}\n"),
+    )
+    .unwrap();
+    let w = World {
+        double,
+        _provider: provider,
+        client_id,
+        dir,
+    };
+    let args = ["setup", "pylon", "--yes", "--set", "api_token=pylon_token"];
+    let out = run(&w, &args, "").await;
+    assert_eq!(out.code, Some(2), "{}\n{}", out.stdout, out.stderr);
+    assert!(out.stderr.contains("start_date"), "{}", out.stderr);
+    assert!(out.stderr.contains("--replication"), "{}", out.stderr);
+    let mut args = args.to_vec();
+    args.extend(["--replication", "start_date=2024-01-01T00:00:00Z"]);
+    let out = run(&w, &args, "").await;
+    assert_eq!(out.code, Some(0), "{}\n{}", out.stdout, out.stderr);
+    assert!(
+        out.stdout.contains("accounts.list returned 2 record(s)"),
+        "{}",
+        out.stdout
+    );
+    let c = &w.double.connectors()[0];
+    assert_eq!(
+        c.replication_config
+            .as_ref()
+            .and_then(|r| r.get("start_date")),
+        Some(&json!("2024-01-01T00:00:00Z"))
+    );
+    assert!(env_text(&w.env_file()).contains(&format!("PYLON_CONNECTOR_ID={}", c.id)));
+}
