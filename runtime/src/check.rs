@@ -241,9 +241,11 @@ impl Client {
     /// Check one entity: its `list` (with `limit=1`), else its `get`.
     ///
     /// Path parameters are resolved through `x-airbyte-scoping` and config values (server
-    /// variables in direct mode, the stored connector in hosted mode). When a required
-    /// parameter is still missing the entity is reported [`CheckStatus::Skipped`] with the
-    /// parameter named. An unknown entity is reported as [`CheckStatus::Other`].
+    /// variables in direct mode, the stored connector in hosted mode); a path parameter that is
+    /// still missing is taken from the first record of the parent collection (the `list` at
+    /// the path before the placeholder, e.g. `/issues/{id}/messages` ← `GET /issues`). When a
+    /// required parameter remains missing the entity is reported [`CheckStatus::Skipped`] with
+    /// the parameter named. An unknown entity is reported as [`CheckStatus::Other`].
     pub async fn check_entity(&self, entity: &str) -> CheckReport {
         let started = Instant::now();
         let d = self.descriptor();
@@ -272,8 +274,46 @@ impl Client {
             ));
             return r;
         };
-        let r = self.call(op, probe_params(op)).await;
+        let mut params = probe_params(op);
+        let mut r = self.call(op, params.clone()).await;
+        // Missing path parameters: take them from the first record of the parent collection
+        // (the list at the path before the placeholder), at most three times.
+        for _ in 0..3 {
+            let param = match &r {
+                Err(Error::MissingParam { param, .. }) => param.clone(),
+                _ => break,
+            };
+            let Some(value) = self.parent_id(op, &param).await else {
+                break;
+            };
+            params.insert(param, value);
+            r = self.call(op, params.clone()).await;
+        }
         CheckReport::from_result(op, started, r)
+    }
+
+    /// The id of the first record of the collection whose list path precedes `{param}` in
+    /// `op`'s path (`/issues/{id}/messages` → first record of `GET /issues`).
+    async fn parent_id(&self, op: &OperationDescriptor, param: &str) -> Option<Value> {
+        let at = op.path.find(&format!("{{{param}}}"))?;
+        let prefix = op.path[..at].trim_end_matches('/');
+        let parent = self
+            .descriptor()
+            .entities
+            .iter()
+            .flat_map(|e| e.operations.iter())
+            .find(|o| o.kind == ActionKind::List && o.path == prefix && needs_no_input(o))?;
+        let res = self.call(parent, probe_params(parent)).await.ok()?;
+        let records = match &res.data {
+            Value::Array(a) => a,
+            Value::Object(m) => m.get("data")?.as_array()?,
+            _ => return None,
+        };
+        records
+            .first()?
+            .get("id")
+            .filter(|v| v.is_string() || v.is_number())
+            .cloned()
     }
 
     /// Check every entity concurrently (at most four at a time), in descriptor order.

@@ -258,4 +258,38 @@ async fn entity_checks() {
         "{r:?}"
     );
     assert!(server.received_requests().await.unwrap().is_empty());
+
+    // Pylon: `messages` lives under `/issues/{id}`; the id comes from the first issue.
+    let py = &cases[3];
+    let server = MockServer::start().await;
+    Mock::given(method("GET"))
+        .and(path("/issues"))
+        .respond_with(
+            ResponseTemplate::new(200)
+                .set_body_json(json!({"data": [{"id": "iss_7"}, {"id": "iss_8"}]})),
+        )
+        .mount(&server)
+        .await;
+    Mock::given(method("GET"))
+        .and(path("/issues/iss_7/messages"))
+        .respond_with(
+            ResponseTemplate::new(200).set_body_json(json!({"data": [{"id": "m1"}, {"id": "m2"}]})),
+        )
+        .mount(&server)
+        .await;
+    let r = direct(py, &server.uri()).check_entity("messages").await;
+    assert!(r.is_ok(), "{r:?}");
+    assert_eq!(r.records, Some(2));
+    // No parent records: the parameter cannot be resolved and the entity is skipped.
+    let empty = MockServer::start().await;
+    Mock::given(method("GET"))
+        .and(path("/issues"))
+        .respond_with(ResponseTemplate::new(200).set_body_json(json!({"data": []})))
+        .mount(&empty)
+        .await;
+    let r = direct(py, &empty.uri()).check_entity("messages").await;
+    assert!(
+        matches!(r.status, CheckStatus::Skipped(ref m) if m.contains("`id`")),
+        "{r:?}"
+    );
 }
