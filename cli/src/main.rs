@@ -323,8 +323,15 @@ async fn run(args: Vec<String>) -> Result<(), CliError> {
             setup_opts.check_params = loose_params(&params)?;
             setup::run(d, setup_opts).await
         }
-        name if positional.get(1).map(String::as_str) == Some("check") && !common.help => {
+        name if positional.get(1).map(String::as_str) == Some("check") => {
             let d = find_connector(name)?;
+            if common.help {
+                println!(
+                    "airbyte-agent {} check [--entity ENTITY] [--param NAME=VALUE]...\n\nRuns the connector's health-check operation (or one entity's list/get) with limit 1 and prints\na JSON report. Exit codes: 0 ok, 3 credentials rejected, 4 unreachable or API error,\n1 nothing checkable.",
+                    d.name
+                );
+                return Ok(());
+            }
             if let Some(extra) = positional.get(2) {
                 return Err(usage(format!("unexpected argument `{extra}`")));
             }
