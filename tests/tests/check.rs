@@ -293,3 +293,56 @@ async fn entity_checks() {
         "{r:?}"
     );
 }
+
+/// A connector without any operation suitable for a check.
+static NOTHING_TO_CHECK: ConnectorDescriptor = ConnectorDescriptor {
+    name: "nothing",
+    title: "Nothing",
+    version: "0.0.0",
+    definition_id: "00000000-0000-4000-8000-00000000c0de",
+    base_url: "http://127.0.0.1:9",
+    server_variables: &[],
+    auth_schemes: &[],
+    entities: &[],
+    scoping: &[],
+    response_error_check: None,
+};
+
+#[tokio::test]
+async fn without_a_check_operation() {
+    assert!(check_operation(&NOTHING_TO_CHECK).is_none());
+    // Direct: nothing to call.
+    let direct = Client::builder(&NOTHING_TO_CHECK, Credentials::new("none"))
+        .build()
+        .unwrap();
+    let r = direct.check().await;
+    assert!(matches!(r.status, CheckStatus::Skipped(_)), "{r:?}");
+    assert_eq!(r.entity, None);
+
+    // Hosted: a token fetch is the check.
+    let client_id = format!("check-{}", NEXT_CLIENT.fetch_add(1, Ordering::SeqCst));
+    let double = AirbyteDouble::builder()
+        .account(Account::new(client_id.clone(), "check-secret", [ORG]))
+        .workspaces(ORG, ["default"])
+        .start()
+        .await
+        .unwrap();
+    let hosted = |secret: &str| {
+        Client::hosted(
+            &NOTHING_TO_CHECK,
+            AirbyteAuthConfig::new(client_id.clone(), secret.to_string())
+                .organization_id(ORG)
+                .base_url(double.base_url()),
+        )
+        .build()
+        .unwrap()
+    };
+    let before = double.token_requests();
+    let r = hosted("check-secret").check().await;
+    assert!(r.is_ok(), "{r:?}");
+    assert_eq!(r.entity, None);
+    assert!(double.token_requests() > before);
+    assert_eq!(double.execute_requests(), 0);
+    let r = hosted("bad-secret").check().await;
+    assert!(matches!(r.status, CheckStatus::AuthFailed(_)), "{r:?}");
+}
