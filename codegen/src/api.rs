@@ -182,7 +182,7 @@ impl ApiDiff {
     }
 }
 
-fn obj<'a>(v: &'a Value, key: &str) -> Map<String, Value> {
+fn obj(v: &Value, key: &str) -> Map<String, Value> {
     v.get(key)
         .and_then(Value::as_object)
         .cloned()
@@ -300,7 +300,7 @@ pub fn diff(old: &Value, new: &Value) -> ApiDiff {
     for name in ne.keys().filter(|e| !oe.contains_key(*e)) {
         push(Level::Additive, format!("entity `{name}` added"));
     }
-    changes.sort_by(|a, b| b.level.cmp(&a.level));
+    changes.sort_by_key(|c| std::cmp::Reverse(c.level));
     ApiDiff {
         changes,
         spec_changed: s(old, "spec_sha256") != s(new, "spec_sha256"),

@@ -87,6 +87,10 @@ pub fn generate_one(
     let mut opts = EmitOptions::in_repo(&loaded.ir);
     opts.runtime_path = runtime_path.to_string();
     opts.package.push_str(suffix);
+    if runtime_path == "../../runtime" {
+        // In this repository: replay the oracle through the typed API (tests crate beside).
+        opts.oracle_tests = Some("../../tests".into());
+    }
     let mut api_report = None;
     if let Some(parent) = existing {
         let (old_version, old_api) = previous(&parent.join(&opts.package));

@@ -36,7 +36,10 @@ airbyte_agent_runtime::string_enum! {
 #[serde(crate = "airbyte_agent_runtime::serde", default)]
 pub struct PortfoliosGetPortfolioIdFilter {
     /// `include`
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[serde(
+        deserialize_with = "crate::vec_skip_nulls",
+        skip_serializing_if = "Option::is_none"
+    )]
     pub include: Option<Vec<String>>,
 }
 /// The `SponsoredProductCampaignsListStateFilter` object.

@@ -224,7 +224,10 @@ pub struct UsersRecord {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub resource_type: Option<String>,
     /// `workspaces`
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[serde(
+        deserialize_with = "crate::vec_skip_nulls",
+        skip_serializing_if = "Option::is_none"
+    )]
     pub workspaces: Option<Vec<ProjectsRecordCurrentStatusAuthor>>,
 }
 /// Short form of an Asana team.

@@ -15,7 +15,11 @@ use airbyte_agent_runtime::serde_json::{Map, Value};
 #[serde(crate = "airbyte_agent_runtime::serde", default)]
 pub struct CallAudioDownloadFilter {
     /// A list holding the one call ID to download.
-    #[serde(rename = "callIds", skip_serializing_if = "Option::is_none")]
+    #[serde(
+        rename = "callIds",
+        deserialize_with = "crate::vec_skip_nulls",
+        skip_serializing_if = "Option::is_none"
+    )]
     pub call_ids: Option<Vec<String>>,
 }
 /// The `CallAudioDownloadContentSelector` object.
@@ -72,6 +76,10 @@ pub struct StatsActivityAggregateListFilter {
     #[serde(rename = "toDate", skip_serializing_if = "Option::is_none")]
     pub to_date: Option<String>,
     /// User IDs to report on; all users when omitted.
-    #[serde(rename = "userIds", skip_serializing_if = "Option::is_none")]
+    #[serde(
+        rename = "userIds",
+        deserialize_with = "crate::vec_skip_nulls",
+        skip_serializing_if = "Option::is_none"
+    )]
     pub user_ids: Option<Vec<String>>,
 }

@@ -39,7 +39,10 @@ pub struct File {
     #[serde(rename = "explicitlyTrashed", skip_serializing_if = "Option::is_none")]
     pub explicitly_trashed: Option<bool>,
     /// IDs of the folders that contain the file.
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[serde(
+        deserialize_with = "crate::vec_skip_nulls",
+        skip_serializing_if = "Option::is_none"
+    )]
     pub parents: Option<Vec<String>>,
     /// Object describing the properties.
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -48,7 +51,10 @@ pub struct File {
     #[serde(rename = "appProperties", skip_serializing_if = "Option::is_none")]
     pub app_properties: Option<::std::collections::BTreeMap<String, String>>,
     /// Spaces (list of strings).
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[serde(
+        deserialize_with = "crate::vec_skip_nulls",
+        skip_serializing_if = "Option::is_none"
+    )]
     pub spaces: Option<Vec<String>>,
     /// Version of this file.
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -96,7 +102,10 @@ pub struct File {
     #[serde(rename = "sharingUser", skip_serializing_if = "Option::is_none")]
     pub sharing_user: Option<User>,
     /// Owners of the file.
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[serde(
+        deserialize_with = "crate::vec_skip_nulls",
+        skip_serializing_if = "Option::is_none"
+    )]
     pub owners: Option<Vec<User>>,
     /// Shared drive that holds the file.
     #[serde(rename = "driveId", skip_serializing_if = "Option::is_none")]
@@ -126,7 +135,11 @@ pub struct File {
     #[serde(rename = "writersCanShare", skip_serializing_if = "Option::is_none")]
     pub writers_can_share: Option<bool>,
     /// Identifiers of the related permission records.
-    #[serde(rename = "permissionIds", skip_serializing_if = "Option::is_none")]
+    #[serde(
+        rename = "permissionIds",
+        deserialize_with = "crate::vec_skip_nulls",
+        skip_serializing_if = "Option::is_none"
+    )]
     pub permission_ids: Option<Vec<String>>,
     /// Folder color rgb of this file.
     #[serde(rename = "folderColorRgb", skip_serializing_if = "Option::is_none")]
@@ -168,7 +181,11 @@ pub struct File {
     #[serde(rename = "shortcutDetails", skip_serializing_if = "Option::is_none")]
     pub shortcut_details: Option<FileShortcutDetails>,
     /// Content restrictions (list).
-    #[serde(rename = "contentRestrictions", skip_serializing_if = "Option::is_none")]
+    #[serde(
+        rename = "contentRestrictions",
+        deserialize_with = "crate::vec_skip_nulls",
+        skip_serializing_if = "Option::is_none"
+    )]
     pub content_restrictions: Option<Vec<FileContentRestrictionsItem>>,
     /// Resource key of this file.
     #[serde(rename = "resourceKey", skip_serializing_if = "Option::is_none")]
@@ -358,7 +375,10 @@ pub struct FileLinkShareMetadata {
 #[serde(crate = "airbyte_agent_runtime::serde", default)]
 pub struct FileLabelInfo {
     /// `labels`
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[serde(
+        deserialize_with = "crate::vec_skip_nulls",
+        skip_serializing_if = "Option::is_none"
+    )]
     pub labels: Option<Vec<Map<String, Value>>>,
 }
 /// Object describing the image media metadata.

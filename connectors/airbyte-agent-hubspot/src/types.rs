@@ -22,7 +22,10 @@ use airbyte_agent_runtime::serde_json::{Map, Value};
 #[serde(crate = "airbyte_agent_runtime::serde", default)]
 pub struct ContactsSearchFilterGroupsItem {
     /// `filters`
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[serde(
+        deserialize_with = "crate::vec_skip_nulls",
+        skip_serializing_if = "Option::is_none"
+    )]
     pub filters: Option<Vec<ContactsSearchFilterGroupsItemFiltersItem>>,
 }
 /// The `ContactsSearchFilterGroupsItemFiltersItem` object.
@@ -53,7 +56,10 @@ pub struct ContactsSearchFilterGroupsItemFiltersItem {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub value: Option<String>,
     /// Values to compare with (for IN and NOT_IN).
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[serde(
+        deserialize_with = "crate::vec_skip_nulls",
+        skip_serializing_if = "Option::is_none"
+    )]
     pub values: Option<Vec<String>>,
 }
 #[cfg(
@@ -136,7 +142,10 @@ pub struct NotesCreateAssociationsItem {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub to: Option<NotesCreateAssociationsItemTo>,
     /// `types`
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[serde(
+        deserialize_with = "crate::vec_skip_nulls",
+        skip_serializing_if = "Option::is_none"
+    )]
     pub types: Option<Vec<NotesCreateAssociationsItemTypesItem>>,
 }
 /// The `NotesCreateAssociationsItemTo` object.

@@ -170,7 +170,10 @@ pub struct IssuesCreateFieldsDescription {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub version: Option<i64>,
     /// Top-level blocks of the document.
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[serde(
+        deserialize_with = "crate::vec_skip_nulls",
+        skip_serializing_if = "Option::is_none"
+    )]
     pub content: Option<Vec<IssuesCreateFieldsDescriptionContentItem>>,
 }
 /// The `IssuesCreateFieldsDescriptionContentItem` object.
@@ -195,7 +198,10 @@ pub struct IssuesCreateFieldsDescriptionContentItem {
     #[serde(rename = "type", skip_serializing_if = "Option::is_none")]
     pub type_: Option<String>,
     /// `content`
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[serde(
+        deserialize_with = "crate::vec_skip_nulls",
+        skip_serializing_if = "Option::is_none"
+    )]
     pub content: Option<Vec<IssuesCreateFieldsDescriptionContentItemContentItem>>,
 }
 /// The `IssuesCreateFieldsDescriptionContentItemContentItem` object.
@@ -241,7 +247,10 @@ pub struct IssueCommentBody {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub version: Option<i64>,
     /// Free-form content of the body.
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[serde(
+        deserialize_with = "crate::vec_skip_nulls",
+        skip_serializing_if = "Option::is_none"
+    )]
     pub content: Option<Vec<IssuesCreateFieldsDescriptionContentItem>>,
 }
 /// Object describing the author.

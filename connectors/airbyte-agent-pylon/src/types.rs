@@ -26,7 +26,10 @@ pub struct Issue {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub assignee: Option<MiniUser>,
     /// Attachment URLs (list of strings).
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[serde(
+        deserialize_with = "crate::vec_skip_nulls",
+        skip_serializing_if = "Option::is_none"
+    )]
     pub attachment_urls: Option<Vec<String>>,
     /// True when the issue is author unverified.
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -52,7 +55,10 @@ pub struct Issue {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub created_at: Option<String>,
     /// CSAT responses: a list of CSAT response objects.
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[serde(
+        deserialize_with = "crate::vec_skip_nulls",
+        skip_serializing_if = "Option::is_none"
+    )]
     pub csat_responses: Option<Vec<CsatResponse>>,
     /// Custom key/value data kept on the issue.
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -61,7 +67,10 @@ pub struct Issue {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub customer_portal_visible: Option<bool>,
     /// External issues: a list of external issue objects.
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[serde(
+        deserialize_with = "crate::vec_skip_nulls",
+        skip_serializing_if = "Option::is_none"
+    )]
     pub external_issues: Option<Vec<ExternalIssue>>,
     /// First response seconds (numeric).
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -103,7 +112,10 @@ pub struct Issue {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub state: Option<String>,
     /// Tags (list of strings).
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[serde(
+        deserialize_with = "crate::vec_skip_nulls",
+        skip_serializing_if = "Option::is_none"
+    )]
     pub tags: Option<Vec<String>>,
     /// `team`
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -227,7 +239,10 @@ pub struct CustomFieldValue {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub value: Option<String>,
     /// Values (list of strings).
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[serde(
+        deserialize_with = "crate::vec_skip_nulls",
+        skip_serializing_if = "Option::is_none"
+    )]
     pub values: Option<Vec<String>>,
 }
 /// The `ExternalIssue` object.
@@ -378,7 +393,10 @@ pub struct User {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub email: Option<String>,
     /// Emails (list of strings).
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[serde(
+        deserialize_with = "crate::vec_skip_nulls",
+        skip_serializing_if = "Option::is_none"
+    )]
     pub emails: Option<Vec<String>>,
     /// Name shown for the user.
     #[serde(skip_serializing_if = "Option::is_none")]

@@ -35,7 +35,10 @@ pub struct SobjectsRecord {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub success: Option<bool>,
     /// `errors`
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[serde(
+        deserialize_with = "crate::vec_skip_nulls",
+        skip_serializing_if = "Option::is_none"
+    )]
     pub errors: Option<Vec<Map<String, Value>>>,
 }
 /// Account record; list calls return the standard fields selected with FIELDS(STANDARD).
@@ -126,7 +129,11 @@ pub struct AccountAttributes {
 #[serde(crate = "airbyte_agent_runtime::serde", default)]
 pub struct AccountsRecord {
     /// Search records (list).
-    #[serde(rename = "searchRecords", skip_serializing_if = "Option::is_none")]
+    #[serde(
+        rename = "searchRecords",
+        deserialize_with = "crate::vec_skip_nulls",
+        skip_serializing_if = "Option::is_none"
+    )]
     pub search_records: Option<Vec<AccountsRecordSearchRecordsItem>>,
 }
 /// The `AccountsRecordSearchRecordsItem` object.

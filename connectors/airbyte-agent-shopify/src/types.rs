@@ -79,7 +79,10 @@ pub struct Customer {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub phone: Option<String>,
     /// `addresses`
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[serde(
+        deserialize_with = "crate::vec_skip_nulls",
+        skip_serializing_if = "Option::is_none"
+    )]
     pub addresses: Option<Vec<CustomerAddress2>>,
     /// Accepts marketing updated at (ISO 8601 date-time).
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -88,7 +91,10 @@ pub struct Customer {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub marketing_opt_in_level: Option<String>,
     /// `tax_exemptions`
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[serde(
+        deserialize_with = "crate::vec_skip_nulls",
+        skip_serializing_if = "Option::is_none"
+    )]
     pub tax_exemptions: Option<Vec<String>>,
     /// `email_marketing_consent`
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -307,19 +313,28 @@ pub struct Fulfillment {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub origin_address: Option<Map<String, Value>>,
     /// `line_items`
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[serde(
+        deserialize_with = "crate::vec_skip_nulls",
+        skip_serializing_if = "Option::is_none"
+    )]
     pub line_items: Option<Vec<LineItem>>,
     /// `tracking_number`
     #[serde(skip_serializing_if = "Option::is_none")]
     pub tracking_number: Option<String>,
     /// `tracking_numbers`
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[serde(
+        deserialize_with = "crate::vec_skip_nulls",
+        skip_serializing_if = "Option::is_none"
+    )]
     pub tracking_numbers: Option<Vec<String>>,
     /// `tracking_url`
     #[serde(skip_serializing_if = "Option::is_none")]
     pub tracking_url: Option<String>,
     /// `tracking_urls`
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[serde(
+        deserialize_with = "crate::vec_skip_nulls",
+        skip_serializing_if = "Option::is_none"
+    )]
     pub tracking_urls: Option<Vec<String>>,
     /// `receipt`
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -356,7 +371,10 @@ pub struct LineItem {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub admin_graphql_api_id: Option<String>,
     /// `attributed_staffs`
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[serde(
+        deserialize_with = "crate::vec_skip_nulls",
+        skip_serializing_if = "Option::is_none"
+    )]
     pub attributed_staffs: Option<Vec<Map<String, Value>>>,
     /// `current_quantity`
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -392,7 +410,10 @@ pub struct LineItem {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub product_id: Option<i64>,
     /// `properties`
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[serde(
+        deserialize_with = "crate::vec_skip_nulls",
+        skip_serializing_if = "Option::is_none"
+    )]
     pub properties: Option<Vec<Map<String, Value>>>,
     /// `quantity`
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -428,13 +449,22 @@ pub struct LineItem {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub vendor: Option<String>,
     /// `tax_lines`
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[serde(
+        deserialize_with = "crate::vec_skip_nulls",
+        skip_serializing_if = "Option::is_none"
+    )]
     pub tax_lines: Option<Vec<Map<String, Value>>>,
     /// `duties`
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[serde(
+        deserialize_with = "crate::vec_skip_nulls",
+        skip_serializing_if = "Option::is_none"
+    )]
     pub duties: Option<Vec<Map<String, Value>>>,
     /// `discount_allocations`
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[serde(
+        deserialize_with = "crate::vec_skip_nulls",
+        skip_serializing_if = "Option::is_none"
+    )]
     pub discount_allocations: Option<Vec<Map<String, Value>>>,
 }
 /// Money returned for an order, with the items refunded.
@@ -470,7 +500,10 @@ pub struct Refund {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub restock: Option<bool>,
     /// `duties`
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[serde(
+        deserialize_with = "crate::vec_skip_nulls",
+        skip_serializing_if = "Option::is_none"
+    )]
     pub duties: Option<Vec<Map<String, Value>>>,
     /// `total_duties_set`
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -479,19 +512,31 @@ pub struct Refund {
     #[serde(rename = "return", skip_serializing_if = "Option::is_none")]
     pub return_: Option<Map<String, Value>>,
     /// `refund_line_items`
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[serde(
+        deserialize_with = "crate::vec_skip_nulls",
+        skip_serializing_if = "Option::is_none"
+    )]
     pub refund_line_items: Option<Vec<Map<String, Value>>>,
     /// `transactions`
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[serde(
+        deserialize_with = "crate::vec_skip_nulls",
+        skip_serializing_if = "Option::is_none"
+    )]
     pub transactions: Option<Vec<Transaction>>,
     /// `order_adjustments`
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[serde(
+        deserialize_with = "crate::vec_skip_nulls",
+        skip_serializing_if = "Option::is_none"
+    )]
     pub order_adjustments: Option<Vec<Map<String, Value>>>,
     /// `admin_graphql_api_id`
     #[serde(skip_serializing_if = "Option::is_none")]
     pub admin_graphql_api_id: Option<String>,
     /// `refund_shipping_lines`
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[serde(
+        deserialize_with = "crate::vec_skip_nulls",
+        skip_serializing_if = "Option::is_none"
+    )]
     pub refund_shipping_lines: Option<Vec<Map<String, Value>>>,
 }
 /// A payment step of an order, such as an authorization or capture.
@@ -793,7 +838,10 @@ pub struct ProductImage {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub src: Option<String>,
     /// `variant_ids`
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[serde(
+        deserialize_with = "crate::vec_skip_nulls",
+        skip_serializing_if = "Option::is_none"
+    )]
     pub variant_ids: Option<Vec<i64>>,
     /// Global ID of the product image for the GraphQL API.
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -895,7 +943,11 @@ airbyte_agent_runtime::string_enum! {
 #[serde(crate = "airbyte_agent_runtime::serde", default)]
 pub struct InventorySetRecord {
     /// `userErrors`
-    #[serde(rename = "userErrors", skip_serializing_if = "Option::is_none")]
+    #[serde(
+        rename = "userErrors",
+        deserialize_with = "crate::vec_skip_nulls",
+        skip_serializing_if = "Option::is_none"
+    )]
     pub user_errors: Option<Vec<GraphQlUserError>>,
     /// `inventoryAdjustmentGroup`
     #[serde(
@@ -922,7 +974,10 @@ pub struct InventoryAdjustmentGroup {
     #[serde(rename = "referenceDocumentUri", skip_serializing_if = "Option::is_none")]
     pub reference_document_uri: Option<String>,
     /// `changes`
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[serde(
+        deserialize_with = "crate::vec_skip_nulls",
+        skip_serializing_if = "Option::is_none"
+    )]
     pub changes: Option<Vec<InventoryAdjustmentGroupChangesItem>>,
 }
 /// The `InventoryAdjustmentGroupChangesItem` object.

@@ -68,7 +68,10 @@ pub struct Channel {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub is_pending_ext_shared: Option<bool>,
     /// Pending shared (list of strings).
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[serde(
+        deserialize_with = "crate::vec_skip_nulls",
+        skip_serializing_if = "Option::is_none"
+    )]
     pub pending_shared: Option<Vec<String>>,
     /// Identifier of the related context team.
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -83,10 +86,16 @@ pub struct Channel {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub is_ext_shared: Option<bool>,
     /// Identifiers of the related shared team records.
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[serde(
+        deserialize_with = "crate::vec_skip_nulls",
+        skip_serializing_if = "Option::is_none"
+    )]
     pub shared_team_ids: Option<Vec<String>>,
     /// Identifiers of the related pending connected team records.
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[serde(
+        deserialize_with = "crate::vec_skip_nulls",
+        skip_serializing_if = "Option::is_none"
+    )]
     pub pending_connected_team_ids: Option<Vec<String>>,
     /// True when the token's user or bot belongs to the channel.
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -98,7 +107,10 @@ pub struct Channel {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub purpose: Option<ChannelPurpose>,
     /// Previous names (list of strings).
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[serde(
+        deserialize_with = "crate::vec_skip_nulls",
+        skip_serializing_if = "Option::is_none"
+    )]
     pub previous_names: Option<Vec<String>>,
     /// Number of members.
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -189,7 +201,10 @@ pub struct Reaction {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub name: Option<String>,
     /// Users (list of strings).
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[serde(
+        deserialize_with = "crate::vec_skip_nulls",
+        skip_serializing_if = "Option::is_none"
+    )]
     pub users: Option<Vec<String>>,
     /// Count (numeric).
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -243,7 +258,10 @@ pub struct Attachment {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub text: Option<String>,
     /// Fields (list).
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[serde(
+        deserialize_with = "crate::vec_skip_nulls",
+        skip_serializing_if = "Option::is_none"
+    )]
     pub fields: Option<Vec<Map<String, Value>>>,
     /// Image URL (a URL).
     #[serde(skip_serializing_if = "Option::is_none")]

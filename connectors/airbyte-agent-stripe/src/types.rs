@@ -271,13 +271,19 @@ pub struct Subscription {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub default_source: Option<String>,
     /// Default tax rates (list).
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[serde(
+        deserialize_with = "crate::vec_skip_nulls",
+        skip_serializing_if = "Option::is_none"
+    )]
     pub default_tax_rates: Option<Vec<SubscriptionDefaultTaxRatesItem>>,
     /// Free-text description kept on the subscription.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub description: Option<String>,
     /// Discounts applied to the subscription.
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[serde(
+        deserialize_with = "crate::vec_skip_nulls",
+        skip_serializing_if = "Option::is_none"
+    )]
     pub discounts: Option<Vec<String>>,
     /// When the subscription ended, as a Unix timestamp.
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -707,7 +713,10 @@ airbyte_agent_runtime::string_enum! {
 #[serde(crate = "airbyte_agent_runtime::serde", default)]
 pub struct SubscriptionInvoiceSettings {
     /// Identifiers of the related account tax records.
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[serde(
+        deserialize_with = "crate::vec_skip_nulls",
+        skip_serializing_if = "Option::is_none"
+    )]
     pub account_tax_ids: Option<Vec<String>>,
     /// Object describing the issuer.
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -754,7 +763,10 @@ pub struct SubscriptionItems {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub object: Option<CustomerSourcesObject>,
     /// Records on this page.
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[serde(
+        deserialize_with = "crate::vec_skip_nulls",
+        skip_serializing_if = "Option::is_none"
+    )]
     pub data: Option<Vec<SubscriptionItemsDataItem>>,
     /// True when further results exist after this page.
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -796,7 +808,10 @@ pub struct SubscriptionItemsDataItem {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub current_period_start: Option<i64>,
     /// Discounts applied to the subscription.
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[serde(
+        deserialize_with = "crate::vec_skip_nulls",
+        skip_serializing_if = "Option::is_none"
+    )]
     pub discounts: Option<Vec<String>>,
     /// Your own key/value pairs stored on the subscription.
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -814,7 +829,10 @@ pub struct SubscriptionItemsDataItem {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub subscription: Option<String>,
     /// Tax rates (list).
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[serde(
+        deserialize_with = "crate::vec_skip_nulls",
+        skip_serializing_if = "Option::is_none"
+    )]
     pub tax_rates: Option<Vec<Map<String, Value>>>,
 }
 /// Object describing the billing thresholds.
@@ -872,7 +890,10 @@ pub struct SubscriptionPaymentSettings {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub payment_method_options: Option<Map<String, Value>>,
     /// Payment method types that may be used.
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[serde(
+        deserialize_with = "crate::vec_skip_nulls",
+        skip_serializing_if = "Option::is_none"
+    )]
     pub payment_method_types: Option<Vec<String>>,
 }
 #[cfg(any(feature = "customers", feature = "subscriptions"))]
@@ -944,7 +965,10 @@ pub struct InvoicesRecord {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub account_name: Option<String>,
     /// Identifiers of the related account tax records.
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[serde(
+        deserialize_with = "crate::vec_skip_nulls",
+        skip_serializing_if = "Option::is_none"
+    )]
     pub account_tax_ids: Option<Vec<String>>,
     /// Amount still to be paid, in minor units.
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -1001,7 +1025,10 @@ pub struct InvoicesRecord {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub currency: Option<String>,
     /// Custom key/value data kept on the invoice.
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[serde(
+        deserialize_with = "crate::vec_skip_nulls",
+        skip_serializing_if = "Option::is_none"
+    )]
     pub custom_fields: Option<Vec<CustomerInvoiceSettingsCustomFieldsItem>>,
     /// ID of the customer involved, if any.
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -1028,7 +1055,10 @@ pub struct InvoicesRecord {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub customer_tax_exempt: Option<InvoicesRecordCustomerTaxExempt>,
     /// Identifiers of the related customer tax records.
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[serde(
+        deserialize_with = "crate::vec_skip_nulls",
+        skip_serializing_if = "Option::is_none"
+    )]
     pub customer_tax_ids: Option<Vec<InvoicesRecordCustomerTaxIdsItem>>,
     /// Payment method used when none is specified.
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -1037,7 +1067,10 @@ pub struct InvoicesRecord {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub default_source: Option<String>,
     /// Default tax rates (list).
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[serde(
+        deserialize_with = "crate::vec_skip_nulls",
+        skip_serializing_if = "Option::is_none"
+    )]
     pub default_tax_rates: Option<Vec<InvoicesRecordDefaultTaxRatesItem>>,
     /// Free-text description kept on the invoice.
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -1046,7 +1079,10 @@ pub struct InvoicesRecord {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub discount: Option<InvoicesRecordDiscount>,
     /// Discounts applied to the invoice.
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[serde(
+        deserialize_with = "crate::vec_skip_nulls",
+        skip_serializing_if = "Option::is_none"
+    )]
     pub discounts: Option<Vec<String>>,
     /// Due date, as a Unix timestamp in seconds.
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -1181,7 +1217,10 @@ pub struct InvoicesRecord {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub total: Option<i64>,
     /// Total discount amounts (list).
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[serde(
+        deserialize_with = "crate::vec_skip_nulls",
+        skip_serializing_if = "Option::is_none"
+    )]
     pub total_discount_amounts: Option<
         Vec<InvoicesRecordLinesDataItemDiscountAmountsItem>,
     >,
@@ -1189,15 +1228,24 @@ pub struct InvoicesRecord {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub total_excluding_tax: Option<i64>,
     /// Total pretax credit amounts (list).
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[serde(
+        deserialize_with = "crate::vec_skip_nulls",
+        skip_serializing_if = "Option::is_none"
+    )]
     pub total_pretax_credit_amounts: Option<
         Vec<InvoicesRecordTotalPretaxCreditAmountsItem>,
     >,
     /// Total tax amounts (list).
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[serde(
+        deserialize_with = "crate::vec_skip_nulls",
+        skip_serializing_if = "Option::is_none"
+    )]
     pub total_tax_amounts: Option<Vec<InvoicesRecordTotalTaxAmountsItem>>,
     /// Total taxes (list).
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[serde(
+        deserialize_with = "crate::vec_skip_nulls",
+        skip_serializing_if = "Option::is_none"
+    )]
     pub total_taxes: Option<Vec<InvoicesRecordTotalTaxesItem>>,
     /// Object describing the transfer data.
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -1625,7 +1673,10 @@ pub struct InvoicesRecordLines {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub object: Option<CustomerSourcesObject>,
     /// `data`
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[serde(
+        deserialize_with = "crate::vec_skip_nulls",
+        skip_serializing_if = "Option::is_none"
+    )]
     pub data: Option<Vec<InvoicesRecordLinesDataItem>>,
     /// `has_more`
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -1670,13 +1721,19 @@ pub struct InvoicesRecordLinesDataItem {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub description: Option<String>,
     /// Discount amounts (list).
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[serde(
+        deserialize_with = "crate::vec_skip_nulls",
+        skip_serializing_if = "Option::is_none"
+    )]
     pub discount_amounts: Option<Vec<InvoicesRecordLinesDataItemDiscountAmountsItem>>,
     /// Flag: discountable.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub discountable: Option<bool>,
     /// Discounts applied to the invoice.
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[serde(
+        deserialize_with = "crate::vec_skip_nulls",
+        skip_serializing_if = "Option::is_none"
+    )]
     pub discounts: Option<Vec<String>>,
     /// ID of the invoice involved, if any.
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -1856,7 +1913,10 @@ pub struct InvoicesRecordPaymentSettings {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub payment_method_options: Option<Map<String, Value>>,
     /// Payment method types that may be used.
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[serde(
+        deserialize_with = "crate::vec_skip_nulls",
+        skip_serializing_if = "Option::is_none"
+    )]
     pub payment_method_types: Option<Vec<String>>,
 }
 /// Object describing the payments.
@@ -1880,7 +1940,10 @@ pub struct InvoicesRecordPayments {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub object: Option<CustomerSourcesObject>,
     /// Records on this page.
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[serde(
+        deserialize_with = "crate::vec_skip_nulls",
+        skip_serializing_if = "Option::is_none"
+    )]
     pub data: Option<Vec<InvoicesRecordPaymentsDataItem>>,
     /// True when further results exist after this page.
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -2030,7 +2093,10 @@ pub struct InvoicesRecordShippingCost {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub shipping_rate: Option<String>,
     /// Taxes (list).
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[serde(
+        deserialize_with = "crate::vec_skip_nulls",
+        skip_serializing_if = "Option::is_none"
+    )]
     pub taxes: Option<Vec<InvoicesRecordShippingCostTaxesItem>>,
 }
 /// The `InvoicesRecordShippingCostTaxesItem` object.
@@ -2171,7 +2237,10 @@ pub struct InvoicesRecordThresholdReason {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub amount_gte: Option<i64>,
     /// Item reasons (list).
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[serde(
+        deserialize_with = "crate::vec_skip_nulls",
+        skip_serializing_if = "Option::is_none"
+    )]
     pub item_reasons: Option<Vec<InvoicesRecordThresholdReasonItemReasonsItem>>,
 }
 /// The `InvoicesRecordThresholdReasonItemReasonsItem` object.
@@ -2192,7 +2261,10 @@ pub struct InvoicesRecordThresholdReason {
 #[serde(crate = "airbyte_agent_runtime::serde", default)]
 pub struct InvoicesRecordThresholdReasonItemReasonsItem {
     /// Identifiers of the related line item records.
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[serde(
+        deserialize_with = "crate::vec_skip_nulls",
+        skip_serializing_if = "Option::is_none"
+    )]
     pub line_item_ids: Option<Vec<String>>,
     /// Usage gte (numeric).
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -2440,7 +2512,10 @@ pub struct PaymentIntentsRecord {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub payment_method: Option<String>,
     /// Payment method types that may be used.
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[serde(
+        deserialize_with = "crate::vec_skip_nulls",
+        skip_serializing_if = "Option::is_none"
+    )]
     pub payment_method_types: Option<Vec<String>>,
     /// Status the payment intent is currently in.
     #[serde(skip_serializing_if = "Option::is_none")]

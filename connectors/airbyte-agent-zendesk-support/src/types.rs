@@ -76,13 +76,22 @@ pub struct Ticket {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub group_id: Option<i64>,
     /// Users copied on the ticket.
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[serde(
+        deserialize_with = "crate::vec_skip_nulls",
+        skip_serializing_if = "Option::is_none"
+    )]
     pub collaborator_ids: Option<Vec<i64>>,
     /// Agents following the ticket.
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[serde(
+        deserialize_with = "crate::vec_skip_nulls",
+        skip_serializing_if = "Option::is_none"
+    )]
     pub follower_ids: Option<Vec<i64>>,
     /// Users copied by email.
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[serde(
+        deserialize_with = "crate::vec_skip_nulls",
+        skip_serializing_if = "Option::is_none"
+    )]
     pub email_cc_ids: Option<Vec<i64>>,
     /// Identifier of the related forum topic.
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -100,25 +109,40 @@ pub struct Ticket {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub due_at: Option<String>,
     /// Tags on the ticket.
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[serde(
+        deserialize_with = "crate::vec_skip_nulls",
+        skip_serializing_if = "Option::is_none"
+    )]
     pub tags: Option<Vec<String>>,
     /// Custom field values, each with `id` and `value`.
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[serde(
+        deserialize_with = "crate::vec_skip_nulls",
+        skip_serializing_if = "Option::is_none"
+    )]
     pub custom_fields: Option<Vec<Map<String, Value>>>,
     /// Customer satisfaction rating of the ticket.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub satisfaction_rating: Option<Map<String, Value>>,
     /// Sharing agreements the ticket is shared through.
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[serde(
+        deserialize_with = "crate::vec_skip_nulls",
+        skip_serializing_if = "Option::is_none"
+    )]
     pub sharing_agreement_ids: Option<Vec<i64>>,
     /// Identifier of the related custom status.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub custom_status_id: Option<i64>,
     /// Fields (list).
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[serde(
+        deserialize_with = "crate::vec_skip_nulls",
+        skip_serializing_if = "Option::is_none"
+    )]
     pub fields: Option<Vec<Map<String, Value>>>,
     /// Identifiers of the related followup records.
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[serde(
+        deserialize_with = "crate::vec_skip_nulls",
+        skip_serializing_if = "Option::is_none"
+    )]
     pub followup_ids: Option<Vec<i64>>,
     /// Form the ticket was filed with.
     #[serde(skip_serializing_if = "Option::is_none")]

@@ -16,6 +16,7 @@ pub mod model;
 mod replay;
 pub mod report;
 pub mod server;
+pub mod typed;
 
 use std::collections::VecDeque;
 use std::io::Write;

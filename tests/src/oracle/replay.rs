@@ -96,7 +96,7 @@ fn panic_text(err: tokio::task::JoinError) -> String {
 }
 
 /// The canned responses of a case, `{mock_host}` substituted.
-fn script(file: &OracleFile, case: &Case, host: &str) -> Script {
+pub(crate) fn script(file: &OracleFile, case: &Case, host: &str) -> Script {
     let token_paths = file
         .oauth_refresh
         .iter()
@@ -218,6 +218,29 @@ impl ClientSetup {
             Err(e) => observed_error(&e),
         })
     }
+}
+
+/// A client for `case` (typed-API replay, `oracle::typed`): `Err` is a setup failure, `Ok(Err)`
+/// a client the runtime refused to build.
+pub(crate) fn build_client(
+    descriptor: &'static ConnectorDescriptor,
+    file: &OracleFile,
+    case: &Case,
+    server: &MockServer,
+) -> Result<Result<Client, Error>, String> {
+    let s = ClientSetup::new(descriptor, file, case, server)?;
+    let mut creds = Credentials::for_scheme(s.scheme);
+    for (k, v) in s.credentials {
+        creds.insert(k, SecretString::from(v));
+    }
+    let mut builder = Client::builder(descriptor, creds).base_url(s.base_url);
+    for (k, v) in s.variables {
+        builder = builder.server_variable(k, v);
+    }
+    if let Some(url) = s.refresh_url {
+        builder = builder.refresh_url(url);
+    }
+    Ok(builder.build())
 }
 
 /// The descriptor's scheme key for the oracle's scheme name. The reference names the only

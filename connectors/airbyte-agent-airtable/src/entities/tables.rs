@@ -90,10 +90,16 @@ pub struct Table {
     #[serde(rename = "primaryFieldId", skip_serializing_if = "Option::is_none")]
     pub primary_field_id: Option<String>,
     /// Fields (columns) of the table.
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[serde(
+        deserialize_with = "crate::vec_skip_nulls",
+        skip_serializing_if = "Option::is_none"
+    )]
     pub fields: Option<Vec<TableField>>,
     /// Views defined on the table.
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[serde(
+        deserialize_with = "crate::vec_skip_nulls",
+        skip_serializing_if = "Option::is_none"
+    )]
     pub views: Option<Vec<View>>,
 }
 /// A field (column) of a table.

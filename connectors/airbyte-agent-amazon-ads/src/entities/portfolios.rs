@@ -173,7 +173,10 @@ impl ::std::future::IntoFuture for PortfoliosGetRequest {
 #[serde(crate = "airbyte_agent_runtime::serde", default)]
 pub struct PortfoliosRecord {
     /// `portfolios`
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[serde(
+        deserialize_with = "crate::vec_skip_nulls",
+        skip_serializing_if = "Option::is_none"
+    )]
     pub portfolios: Option<Vec<Portfolio>>,
     /// Token from the previous response for the next page.
     #[serde(rename = "nextToken", skip_serializing_if = "Option::is_none")]

@@ -144,7 +144,10 @@ impl ::std::future::IntoFuture for SponsoredBrandsCampaignsListRequest {
 #[serde(crate = "airbyte_agent_runtime::serde", default)]
 pub struct SponsoredBrandsCampaignsRecord {
     /// `campaigns`
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[serde(
+        deserialize_with = "crate::vec_skip_nulls",
+        skip_serializing_if = "Option::is_none"
+    )]
     pub campaigns: Option<Vec<SponsoredBrandsCampaign>>,
     /// Token from the previous response for the next page.
     #[serde(rename = "nextToken", skip_serializing_if = "Option::is_none")]

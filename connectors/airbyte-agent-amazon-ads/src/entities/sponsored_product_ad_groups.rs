@@ -144,7 +144,11 @@ impl ::std::future::IntoFuture for SponsoredProductAdGroupsListRequest {
 #[serde(crate = "airbyte_agent_runtime::serde", default)]
 pub struct SponsoredProductAdGroupsRecord {
     /// `adGroups`
-    #[serde(rename = "adGroups", skip_serializing_if = "Option::is_none")]
+    #[serde(
+        rename = "adGroups",
+        deserialize_with = "crate::vec_skip_nulls",
+        skip_serializing_if = "Option::is_none"
+    )]
     pub ad_groups: Option<Vec<SponsoredProductAdGroup>>,
     /// Token from the previous response for the next page.
     #[serde(rename = "nextToken", skip_serializing_if = "Option::is_none")]

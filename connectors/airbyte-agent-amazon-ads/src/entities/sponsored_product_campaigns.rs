@@ -222,7 +222,10 @@ impl ::std::future::IntoFuture for SponsoredProductCampaignsGetRequest {
 #[serde(crate = "airbyte_agent_runtime::serde", default)]
 pub struct SponsoredProductCampaignsRecord {
     /// `campaigns`
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[serde(
+        deserialize_with = "crate::vec_skip_nulls",
+        skip_serializing_if = "Option::is_none"
+    )]
     pub campaigns: Option<Vec<SponsoredProductCampaign>>,
     /// Token from the previous response for the next page.
     #[serde(rename = "nextToken", skip_serializing_if = "Option::is_none")]
@@ -309,7 +312,11 @@ airbyte_agent_runtime::string_enum! {
 #[serde(crate = "airbyte_agent_runtime::serde", default)]
 pub struct DynamicBidding {
     /// `placementBidding`
-    #[serde(rename = "placementBidding", skip_serializing_if = "Option::is_none")]
+    #[serde(
+        rename = "placementBidding",
+        deserialize_with = "crate::vec_skip_nulls",
+        skip_serializing_if = "Option::is_none"
+    )]
     pub placement_bidding: Option<Vec<DynamicBiddingPlacementBiddingItem>>,
     /// Strategy of this dynamic bidding.
     #[serde(skip_serializing_if = "Option::is_none")]

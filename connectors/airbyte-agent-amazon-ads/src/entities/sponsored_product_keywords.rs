@@ -144,7 +144,10 @@ impl ::std::future::IntoFuture for SponsoredProductKeywordsListRequest {
 #[serde(crate = "airbyte_agent_runtime::serde", default)]
 pub struct SponsoredProductKeywordsRecord {
     /// `keywords`
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[serde(
+        deserialize_with = "crate::vec_skip_nulls",
+        skip_serializing_if = "Option::is_none"
+    )]
     pub keywords: Option<Vec<SponsoredProductKeyword>>,
     /// Token from the previous response for the next page.
     #[serde(rename = "nextToken", skip_serializing_if = "Option::is_none")]

@@ -163,7 +163,11 @@ impl ::std::future::IntoFuture for SponsoredProductNegativeKeywordsListRequest {
 #[serde(crate = "airbyte_agent_runtime::serde", default)]
 pub struct SponsoredProductNegativeKeywordsRecord {
     /// `negativeKeywords`
-    #[serde(rename = "negativeKeywords", skip_serializing_if = "Option::is_none")]
+    #[serde(
+        rename = "negativeKeywords",
+        deserialize_with = "crate::vec_skip_nulls",
+        skip_serializing_if = "Option::is_none"
+    )]
     pub negative_keywords: Option<Vec<SponsoredProductNegativeKeyword>>,
     /// Token from the previous response for the next page.
     #[serde(rename = "nextToken", skip_serializing_if = "Option::is_none")]

@@ -165,6 +165,7 @@ pub struct SponsoredProductNegativeTargetsRecord {
     /// `negativeTargetingClauses`
     #[serde(
         rename = "negativeTargetingClauses",
+        deserialize_with = "crate::vec_skip_nulls",
         skip_serializing_if = "Option::is_none"
     )]
     pub negative_targeting_clauses: Option<Vec<SponsoredProductNegativeTarget>>,
@@ -192,10 +193,17 @@ pub struct SponsoredProductNegativeTarget {
     #[serde(rename = "adGroupId", skip_serializing_if = "Option::is_none")]
     pub ad_group_id: Option<Value>,
     /// Products or categories the clause targets.
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[serde(
+        deserialize_with = "crate::vec_skip_nulls",
+        skip_serializing_if = "Option::is_none"
+    )]
     pub expression: Option<Vec<SponsoredProductTargetExpressionItem>>,
     /// The targeting expression as Amazon resolved it.
-    #[serde(rename = "resolvedExpression", skip_serializing_if = "Option::is_none")]
+    #[serde(
+        rename = "resolvedExpression",
+        deserialize_with = "crate::vec_skip_nulls",
+        skip_serializing_if = "Option::is_none"
+    )]
     pub resolved_expression: Option<Vec<SponsoredProductTargetExpressionItem>>,
     /// MANUAL or AUTO clause.
     #[serde(rename = "expressionType", skip_serializing_if = "Option::is_none")]

@@ -154,7 +154,11 @@ impl ::std::future::IntoFuture for SponsoredProductProductAdsListRequest {
 #[serde(crate = "airbyte_agent_runtime::serde", default)]
 pub struct SponsoredProductProductAdsRecord {
     /// `productAds`
-    #[serde(rename = "productAds", skip_serializing_if = "Option::is_none")]
+    #[serde(
+        rename = "productAds",
+        deserialize_with = "crate::vec_skip_nulls",
+        skip_serializing_if = "Option::is_none"
+    )]
     pub product_ads: Option<Vec<SponsoredProductProductAd>>,
     /// Token from the previous response for the next page.
     #[serde(rename = "nextToken", skip_serializing_if = "Option::is_none")]

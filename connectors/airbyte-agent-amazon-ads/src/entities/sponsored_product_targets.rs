@@ -141,7 +141,11 @@ impl ::std::future::IntoFuture for SponsoredProductTargetsListRequest {
 #[serde(crate = "airbyte_agent_runtime::serde", default)]
 pub struct SponsoredProductTargetsRecord {
     /// `targetingClauses`
-    #[serde(rename = "targetingClauses", skip_serializing_if = "Option::is_none")]
+    #[serde(
+        rename = "targetingClauses",
+        deserialize_with = "crate::vec_skip_nulls",
+        skip_serializing_if = "Option::is_none"
+    )]
     pub targeting_clauses: Option<Vec<SponsoredProductTarget>>,
     /// Token from the previous response for the next page.
     #[serde(rename = "nextToken", skip_serializing_if = "Option::is_none")]
@@ -167,10 +171,17 @@ pub struct SponsoredProductTarget {
     #[serde(rename = "adGroupId", skip_serializing_if = "Option::is_none")]
     pub ad_group_id: Option<Value>,
     /// Products or categories the clause targets.
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[serde(
+        deserialize_with = "crate::vec_skip_nulls",
+        skip_serializing_if = "Option::is_none"
+    )]
     pub expression: Option<Vec<SponsoredProductTargetExpressionItem>>,
     /// The targeting expression as Amazon resolved it.
-    #[serde(rename = "resolvedExpression", skip_serializing_if = "Option::is_none")]
+    #[serde(
+        rename = "resolvedExpression",
+        deserialize_with = "crate::vec_skip_nulls",
+        skip_serializing_if = "Option::is_none"
+    )]
     pub resolved_expression: Option<Vec<SponsoredProductTargetExpressionItem>>,
     /// MANUAL or AUTO clause.
     #[serde(rename = "expressionType", skip_serializing_if = "Option::is_none")]

@@ -405,10 +405,16 @@ pub struct ProjectsRecord {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub due_date: Option<String>,
     /// `followers`
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[serde(
+        deserialize_with = "crate::vec_skip_nulls",
+        skip_serializing_if = "Option::is_none"
+    )]
     pub followers: Option<Vec<ProjectsRecordCurrentStatusAuthor>>,
     /// `members`
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[serde(
+        deserialize_with = "crate::vec_skip_nulls",
+        skip_serializing_if = "Option::is_none"
+    )]
     pub members: Option<Vec<ProjectsRecordCurrentStatusAuthor>>,
     /// `minimum_access_level_for_customization`
     #[serde(skip_serializing_if = "Option::is_none")]

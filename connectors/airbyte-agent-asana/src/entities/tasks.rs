@@ -329,7 +329,10 @@ pub struct TasksCreateData {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub workspace: Option<String>,
     /// Gids of projects to put the task in.
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[serde(
+        deserialize_with = "crate::vec_skip_nulls",
+        skip_serializing_if = "Option::is_none"
+    )]
     pub projects: Option<Vec<String>>,
     /// Gid of the assignee, or `me`.
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -356,10 +359,16 @@ pub struct TasksCreateData {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub parent: Option<String>,
     /// Gids of tags to put on the task.
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[serde(
+        deserialize_with = "crate::vec_skip_nulls",
+        skip_serializing_if = "Option::is_none"
+    )]
     pub tags: Option<Vec<String>>,
     /// Gids of users who follow the task.
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[serde(
+        deserialize_with = "crate::vec_skip_nulls",
+        skip_serializing_if = "Option::is_none"
+    )]
     pub followers: Option<Vec<String>>,
     /// Kind of task: default_task, milestone, section or approval.
     #[serde(skip_serializing_if = "Option::is_none")]

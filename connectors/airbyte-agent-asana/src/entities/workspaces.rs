@@ -181,7 +181,10 @@ pub struct WorkspacesRecord {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub name: Option<String>,
     /// `email_domains`
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[serde(
+        deserialize_with = "crate::vec_skip_nulls",
+        skip_serializing_if = "Option::is_none"
+    )]
     pub email_domains: Option<Vec<String>>,
     /// `is_organization`
     #[serde(skip_serializing_if = "Option::is_none")]

@@ -223,16 +223,28 @@ pub struct AdLibraryAd {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub ad_creation_time: Option<String>,
     /// Ad creative bodies (list of strings).
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[serde(
+        deserialize_with = "crate::vec_skip_nulls",
+        skip_serializing_if = "Option::is_none"
+    )]
     pub ad_creative_bodies: Option<Vec<String>>,
     /// Ad creative link captions (list of strings).
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[serde(
+        deserialize_with = "crate::vec_skip_nulls",
+        skip_serializing_if = "Option::is_none"
+    )]
     pub ad_creative_link_captions: Option<Vec<String>>,
     /// Ad creative link descriptions (list of strings).
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[serde(
+        deserialize_with = "crate::vec_skip_nulls",
+        skip_serializing_if = "Option::is_none"
+    )]
     pub ad_creative_link_descriptions: Option<Vec<String>>,
     /// Ad creative link titles (list of strings).
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[serde(
+        deserialize_with = "crate::vec_skip_nulls",
+        skip_serializing_if = "Option::is_none"
+    )]
     pub ad_creative_link_titles: Option<Vec<String>>,
     /// Ad delivery start time (ISO 8601 date-time).
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -244,10 +256,16 @@ pub struct AdLibraryAd {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub ad_snapshot_url: Option<String>,
     /// Age country gender reach breakdown (list).
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[serde(
+        deserialize_with = "crate::vec_skip_nulls",
+        skip_serializing_if = "Option::is_none"
+    )]
     pub age_country_gender_reach_breakdown: Option<Vec<Map<String, Value>>>,
     /// Beneficiary payers (list).
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[serde(
+        deserialize_with = "crate::vec_skip_nulls",
+        skip_serializing_if = "Option::is_none"
+    )]
     pub beneficiary_payers: Option<Vec<Map<String, Value>>>,
     /// Br total reach (numeric).
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -259,10 +277,16 @@ pub struct AdLibraryAd {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub currency: Option<String>,
     /// Delivery by region (list).
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[serde(
+        deserialize_with = "crate::vec_skip_nulls",
+        skip_serializing_if = "Option::is_none"
+    )]
     pub delivery_by_region: Option<Vec<AdLibraryAdDeliveryByRegionItem>>,
     /// Demographic distribution (list).
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[serde(
+        deserialize_with = "crate::vec_skip_nulls",
+        skip_serializing_if = "Option::is_none"
+    )]
     pub demographic_distribution: Option<Vec<AdLibraryAdDemographicDistributionItem>>,
     /// Object describing the estimated audience size.
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -274,7 +298,10 @@ pub struct AdLibraryAd {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub impressions: Option<AdLibraryAdEstimatedAudienceSize>,
     /// Languages (list of strings).
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[serde(
+        deserialize_with = "crate::vec_skip_nulls",
+        skip_serializing_if = "Option::is_none"
+    )]
     pub languages: Option<Vec<String>>,
     /// ID of the Page that ran the ad.
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -283,22 +310,34 @@ pub struct AdLibraryAd {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub page_name: Option<String>,
     /// Publisher platforms (list of strings).
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[serde(
+        deserialize_with = "crate::vec_skip_nulls",
+        skip_serializing_if = "Option::is_none"
+    )]
     pub publisher_platforms: Option<Vec<String>>,
     /// Amount spent.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub spend: Option<AdLibraryAdEstimatedAudienceSize>,
     /// Target ages (list of strings).
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[serde(
+        deserialize_with = "crate::vec_skip_nulls",
+        skip_serializing_if = "Option::is_none"
+    )]
     pub target_ages: Option<Vec<String>>,
     /// Target gender of this ad library.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub target_gender: Option<String>,
     /// Target locations (list).
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[serde(
+        deserialize_with = "crate::vec_skip_nulls",
+        skip_serializing_if = "Option::is_none"
+    )]
     pub target_locations: Option<Vec<Map<String, Value>>>,
     /// Total reach by location (list).
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[serde(
+        deserialize_with = "crate::vec_skip_nulls",
+        skip_serializing_if = "Option::is_none"
+    )]
     pub total_reach_by_location: Option<Vec<Map<String, Value>>>,
 }
 /// The `AdLibraryAdDeliveryByRegionItem` object.

@@ -355,7 +355,10 @@ pub struct AdSet {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub account_id: Option<String>,
     /// Adlabels: a list of ad label objects.
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[serde(
+        deserialize_with = "crate::vec_skip_nulls",
+        skip_serializing_if = "Option::is_none"
+    )]
     pub adlabels: Option<Vec<AdLabel>>,
     /// Bid amount (numeric).
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -440,7 +443,10 @@ pub struct LearningStageInfo {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub last_sig_edit_ts: Option<i64>,
     /// Attribution windows (list of strings).
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[serde(
+        deserialize_with = "crate::vec_skip_nulls",
+        skip_serializing_if = "Option::is_none"
+    )]
     pub attribution_windows: Option<Vec<String>>,
 }
 /// The `PromotedObject` object.

@@ -303,7 +303,10 @@ pub struct Ad {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub campaign_id: Option<String>,
     /// Adlabels: a list of ad label objects.
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[serde(
+        deserialize_with = "crate::vec_skip_nulls",
+        skip_serializing_if = "Option::is_none"
+    )]
     pub adlabels: Option<Vec<AdLabel>>,
     /// Bid amount (numeric).
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -318,7 +321,10 @@ pub struct Ad {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub configured_status: Option<String>,
     /// Conversion specs (list).
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[serde(
+        deserialize_with = "crate::vec_skip_nulls",
+        skip_serializing_if = "Option::is_none"
+    )]
     pub conversion_specs: Option<Vec<Map<String, Value>>>,
     /// When the ad was created.
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -333,7 +339,10 @@ pub struct Ad {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub last_updated_by_app_id: Option<String>,
     /// Recommendations: a list of recommendation objects.
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[serde(
+        deserialize_with = "crate::vec_skip_nulls",
+        skip_serializing_if = "Option::is_none"
+    )]
     pub recommendations: Option<Vec<Recommendation>>,
     /// Identifier of the related source ad.
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -342,7 +351,10 @@ pub struct Ad {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub status: Option<String>,
     /// Tracking specs (list).
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[serde(
+        deserialize_with = "crate::vec_skip_nulls",
+        skip_serializing_if = "Option::is_none"
+    )]
     pub tracking_specs: Option<Vec<Map<String, Value>>>,
     /// When the ad was last changed.
     #[serde(skip_serializing_if = "Option::is_none")]

@@ -202,10 +202,16 @@ pub struct AdsInsight {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub date_stop: Option<String>,
     /// Actions attributed to the ads, by action type.
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[serde(
+        deserialize_with = "crate::vec_skip_nulls",
+        skip_serializing_if = "Option::is_none"
+    )]
     pub actions: Option<Vec<AdsActionStats>>,
     /// Action values: a list of ads action stats objects.
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[serde(
+        deserialize_with = "crate::vec_skip_nulls",
+        skip_serializing_if = "Option::is_none"
+    )]
     pub action_values: Option<Vec<AdsActionStats>>,
 }
 /// Ads action stats structure.

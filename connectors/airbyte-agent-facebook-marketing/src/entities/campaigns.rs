@@ -334,7 +334,10 @@ pub struct Campaign {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub account_id: Option<String>,
     /// Adlabels: a list of ad label objects.
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[serde(
+        deserialize_with = "crate::vec_skip_nulls",
+        skip_serializing_if = "Option::is_none"
+    )]
     pub adlabels: Option<Vec<AdLabel>>,
     /// Bid strategy.
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -364,7 +367,10 @@ pub struct Campaign {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub effective_status: Option<String>,
     /// Issues info: a list of issue info objects.
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[serde(
+        deserialize_with = "crate::vec_skip_nulls",
+        skip_serializing_if = "Option::is_none"
+    )]
     pub issues_info: Option<Vec<IssueInfo>>,
     /// Lifetime budget in cents.
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -382,7 +388,10 @@ pub struct Campaign {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub special_ad_category: Option<String>,
     /// Special ad category country (list of strings).
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[serde(
+        deserialize_with = "crate::vec_skip_nulls",
+        skip_serializing_if = "Option::is_none"
+    )]
     pub special_ad_category_country: Option<Vec<String>>,
     /// Spending cap in cents.
     #[serde(skip_serializing_if = "Option::is_none")]

@@ -122,7 +122,10 @@ pub struct CustomConversion {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub custom_event_type: Option<String>,
     /// Data sources: a list of data source objects.
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[serde(
+        deserialize_with = "crate::vec_skip_nulls",
+        skip_serializing_if = "Option::is_none"
+    )]
     pub data_sources: Option<Vec<DataSource>>,
     /// Default conversion value (numeric).
     #[serde(skip_serializing_if = "Option::is_none")]

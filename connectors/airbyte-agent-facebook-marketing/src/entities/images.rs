@@ -114,7 +114,10 @@ pub struct Image {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub created_time: Option<String>,
     /// Creatives (list of strings).
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[serde(
+        deserialize_with = "crate::vec_skip_nulls",
+        skip_serializing_if = "Option::is_none"
+    )]
     pub creatives: Option<Vec<String>>,
     /// Filename of this image.
     #[serde(skip_serializing_if = "Option::is_none")]

@@ -107,7 +107,10 @@ airbyte_agent_runtime::string_enum! {
 #[serde(crate = "airbyte_agent_runtime::serde", default)]
 pub struct PixelStat {
     /// Records of this page.
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[serde(
+        deserialize_with = "crate::vec_skip_nulls",
+        skip_serializing_if = "Option::is_none"
+    )]
     pub data: Option<Vec<PixelStatDataItem>>,
     /// Event of this pixel stat.
     #[serde(skip_serializing_if = "Option::is_none")]

@@ -111,7 +111,10 @@ pub struct Video {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub account_id: Option<String>,
     /// Ad breaks (list of integers).
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[serde(
+        deserialize_with = "crate::vec_skip_nulls",
+        skip_serializing_if = "Option::is_none"
+    )]
     pub ad_breaks: Option<Vec<i64>>,
     /// Backdated time (ISO 8601 date-time).
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -123,13 +126,19 @@ pub struct Video {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub content_category: Option<String>,
     /// Content tags (list of strings).
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[serde(
+        deserialize_with = "crate::vec_skip_nulls",
+        skip_serializing_if = "Option::is_none"
+    )]
     pub content_tags: Option<Vec<String>>,
     /// When the video was created.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub created_time: Option<String>,
     /// Custom labels (list of strings).
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[serde(
+        deserialize_with = "crate::vec_skip_nulls",
+        skip_serializing_if = "Option::is_none"
+    )]
     pub custom_labels: Option<Vec<String>>,
     /// Free-form description of the video.
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -141,7 +150,10 @@ pub struct Video {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub embeddable: Option<bool>,
     /// Format: a list of video format objects.
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[serde(
+        deserialize_with = "crate::vec_skip_nulls",
+        skip_serializing_if = "Option::is_none"
+    )]
     pub format: Option<Vec<VideoFormat>>,
     /// Icon of this video.
     #[serde(skip_serializing_if = "Option::is_none")]

@@ -500,10 +500,16 @@ pub struct IssuesRecord {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub user: Option<IssuesRecordUser>,
     /// Labels on the issue.
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[serde(
+        deserialize_with = "crate::vec_skip_nulls",
+        skip_serializing_if = "Option::is_none"
+    )]
     pub labels: Option<Vec<IssuesRecordLabelsItem>>,
     /// Accounts assigned to the issue.
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[serde(
+        deserialize_with = "crate::vec_skip_nulls",
+        skip_serializing_if = "Option::is_none"
+    )]
     pub assignees: Option<Vec<IssuesRecordAssigneesItem>>,
     /// Milestone the issue belongs to.
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -554,7 +560,10 @@ pub struct IssuesRecord {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub pinned_comment: Option<Map<String, Value>>,
     /// Issue field values (list).
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[serde(
+        deserialize_with = "crate::vec_skip_nulls",
+        skip_serializing_if = "Option::is_none"
+    )]
     pub issue_field_values: Option<Vec<Map<String, Value>>>,
     /// Object describing the issue dependencies summary.
     #[serde(skip_serializing_if = "Option::is_none")]

@@ -385,16 +385,25 @@ pub struct PullRequestsRecord {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub author_association: Option<String>,
     /// Labels on the pull request.
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[serde(
+        deserialize_with = "crate::vec_skip_nulls",
+        skip_serializing_if = "Option::is_none"
+    )]
     pub labels: Option<Vec<IssuesRecordLabelsItem>>,
     /// Milestone the pull request belongs to.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub milestone: Option<Map<String, Value>>,
     /// Accounts assigned to the pull request.
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[serde(
+        deserialize_with = "crate::vec_skip_nulls",
+        skip_serializing_if = "Option::is_none"
+    )]
     pub assignees: Option<Vec<IssuesRecordAssigneesItem>>,
     /// Requested reviewers (list).
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[serde(
+        deserialize_with = "crate::vec_skip_nulls",
+        skip_serializing_if = "Option::is_none"
+    )]
     pub requested_reviewers: Option<Vec<Map<String, Value>>>,
     /// Number of comments.
     #[serde(skip_serializing_if = "Option::is_none")]

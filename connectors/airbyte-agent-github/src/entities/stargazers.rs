@@ -116,7 +116,10 @@ pub struct StargazersListMeta {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub stargazer_count: Option<i64>,
     /// `$.errors`
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[serde(
+        deserialize_with = "crate::vec_skip_nulls",
+        skip_serializing_if = "Option::is_none"
+    )]
     pub errors: Option<Vec<StargazersListMetaErrorsItem>>,
 }
 /// The `StargazersListMetaErrorsItem` object.

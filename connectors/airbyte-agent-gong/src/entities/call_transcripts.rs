@@ -94,7 +94,11 @@ pub struct CallTranscriptsListFilter {
     #[serde(rename = "toDateTime", skip_serializing_if = "Option::is_none")]
     pub to_date_time: Option<String>,
     /// Call IDs whose transcripts to return, instead of a time range.
-    #[serde(rename = "callIds", skip_serializing_if = "Option::is_none")]
+    #[serde(
+        rename = "callIds",
+        deserialize_with = "crate::vec_skip_nulls",
+        skip_serializing_if = "Option::is_none"
+    )]
     pub call_ids: Option<Vec<String>>,
 }
 /// Transcript of one call, split into monologues per speaker.
@@ -111,7 +115,10 @@ pub struct CallTranscript {
     #[serde(rename = "callId", skip_serializing_if = "Option::is_none")]
     pub call_id: Option<String>,
     /// `transcript`
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[serde(
+        deserialize_with = "crate::vec_skip_nulls",
+        skip_serializing_if = "Option::is_none"
+    )]
     pub transcript: Option<Vec<CallTranscriptTranscriptItem>>,
 }
 /// The `CallTranscriptTranscriptItem` object.
@@ -131,7 +138,10 @@ pub struct CallTranscriptTranscriptItem {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub topic: Option<String>,
     /// `sentences`
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[serde(
+        deserialize_with = "crate::vec_skip_nulls",
+        skip_serializing_if = "Option::is_none"
+    )]
     pub sentences: Option<Vec<CallTranscriptTranscriptItemSentencesItem>>,
 }
 /// The `CallTranscriptTranscriptItemSentencesItem` object.

@@ -101,7 +101,11 @@ pub struct CallsExtensiveListFilter {
     #[serde(rename = "toDateTime", skip_serializing_if = "Option::is_none")]
     pub to_date_time: Option<String>,
     /// Call IDs to return, instead of a time range.
-    #[serde(rename = "callIds", skip_serializing_if = "Option::is_none")]
+    #[serde(
+        rename = "callIds",
+        deserialize_with = "crate::vec_skip_nulls",
+        skip_serializing_if = "Option::is_none"
+    )]
     pub call_ids: Option<Vec<String>>,
     /// Workspace ID to restrict the calls to.
     #[serde(rename = "workspaceId", skip_serializing_if = "Option::is_none")]
@@ -121,7 +125,11 @@ pub struct CallsExtensiveListContentSelector {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub context: Option<CallsExtensiveListContentSelectorContext>,
     /// Whether CRM context reflects now or the time of the call.
-    #[serde(rename = "contextTiming", skip_serializing_if = "Option::is_none")]
+    #[serde(
+        rename = "contextTiming",
+        deserialize_with = "crate::vec_skip_nulls",
+        skip_serializing_if = "Option::is_none"
+    )]
     pub context_timing: Option<Vec<CallsExtensiveListContentSelectorContextTimingItem>>,
     /// Switches for the optional parts of each call.
     #[serde(rename = "exposedFields", skip_serializing_if = "Option::is_none")]
@@ -257,7 +265,10 @@ pub struct ExtensiveCall {
     #[serde(rename = "metaData", skip_serializing_if = "Option::is_none")]
     pub meta_data: Option<ExtensiveCallMetaData>,
     /// Add the participants.
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[serde(
+        deserialize_with = "crate::vec_skip_nulls",
+        skip_serializing_if = "Option::is_none"
+    )]
     pub parties: Option<Vec<ExtensiveCallPartiesItem>>,
     /// Object describing the interaction.
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -375,13 +386,19 @@ pub struct ExtensiveCallPartiesItem {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub affiliation: Option<String>,
     /// Methods (list of strings).
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[serde(
+        deserialize_with = "crate::vec_skip_nulls",
+        skip_serializing_if = "Option::is_none"
+    )]
     pub methods: Option<Vec<String>>,
     /// Phone number of this party.
     #[serde(rename = "phoneNumber", skip_serializing_if = "Option::is_none")]
     pub phone_number: Option<String>,
     /// Extra CRM context to attach.
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[serde(
+        deserialize_with = "crate::vec_skip_nulls",
+        skip_serializing_if = "Option::is_none"
+    )]
     pub context: Option<Vec<ExtensiveCallPartiesItemContextItem>>,
 }
 /// The `ExtensiveCallPartiesItemContextItem` object.
@@ -398,7 +415,10 @@ pub struct ExtensiveCallPartiesItemContextItem {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub system: Option<String>,
     /// Objects (list).
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[serde(
+        deserialize_with = "crate::vec_skip_nulls",
+        skip_serializing_if = "Option::is_none"
+    )]
     pub objects: Option<Vec<ExtensiveCallPartiesItemContextItemObjectsItem>>,
 }
 /// The `ExtensiveCallPartiesItemContextItemObjectsItem` object.
@@ -418,7 +438,10 @@ pub struct ExtensiveCallPartiesItemContextItemObjectsItem {
     #[serde(rename = "objectId", skip_serializing_if = "Option::is_none")]
     pub object_id: Option<String>,
     /// Fields (list).
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[serde(
+        deserialize_with = "crate::vec_skip_nulls",
+        skip_serializing_if = "Option::is_none"
+    )]
     pub fields: Option<Vec<ExtensiveCallPartiesItemContextItemObjectsItemFieldsItem>>,
 }
 /// The `ExtensiveCallPartiesItemContextItemObjectsItemFieldsItem` object.
@@ -449,7 +472,11 @@ pub struct ExtensiveCallPartiesItemContextItemObjectsItemFieldsItem {
 #[serde(crate = "airbyte_agent_runtime::serde", default)]
 pub struct ExtensiveCallInteraction {
     /// `interactionStats`
-    #[serde(rename = "interactionStats", skip_serializing_if = "Option::is_none")]
+    #[serde(
+        rename = "interactionStats",
+        deserialize_with = "crate::vec_skip_nulls",
+        skip_serializing_if = "Option::is_none"
+    )]
     pub interaction_stats: Option<Vec<ExtensiveCallInteractionInteractionStatsItem>>,
     /// `questions`
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -500,7 +527,11 @@ pub struct ExtensiveCallInteractionQuestions {
 #[serde(crate = "airbyte_agent_runtime::serde", default)]
 pub struct ExtensiveCallCollaboration {
     /// `publicComments`
-    #[serde(rename = "publicComments", skip_serializing_if = "Option::is_none")]
+    #[serde(
+        rename = "publicComments",
+        deserialize_with = "crate::vec_skip_nulls",
+        skip_serializing_if = "Option::is_none"
+    )]
     pub public_comments: Option<Vec<Map<String, Value>>>,
 }
 /// Free-form content of the calls extensive.
@@ -514,10 +545,16 @@ pub struct ExtensiveCallCollaboration {
 #[serde(crate = "airbyte_agent_runtime::serde", default)]
 pub struct ExtensiveCallContent {
     /// `topics`
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[serde(
+        deserialize_with = "crate::vec_skip_nulls",
+        skip_serializing_if = "Option::is_none"
+    )]
     pub topics: Option<Vec<ExtensiveCallContentTopicsItem>>,
     /// `trackers`
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[serde(
+        deserialize_with = "crate::vec_skip_nulls",
+        skip_serializing_if = "Option::is_none"
+    )]
     pub trackers: Option<Vec<ExtensiveCallContentTrackersItem>>,
     /// `pointsOfInterest`
     #[serde(rename = "pointsOfInterest", skip_serializing_if = "Option::is_none")]
@@ -563,7 +600,10 @@ pub struct ExtensiveCallContentTrackersItem {
     #[serde(rename = "type", skip_serializing_if = "Option::is_none")]
     pub type_: Option<String>,
     /// `occurrences`
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[serde(
+        deserialize_with = "crate::vec_skip_nulls",
+        skip_serializing_if = "Option::is_none"
+    )]
     pub occurrences: Option<Vec<Map<String, Value>>>,
 }
 /// Media kind of the call (audio or video).

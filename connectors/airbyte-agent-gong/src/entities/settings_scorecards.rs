@@ -111,7 +111,10 @@ pub struct Scorecard {
     #[serde(rename = "reviewMethod", skip_serializing_if = "Option::is_none")]
     pub review_method: Option<String>,
     /// `questions`
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[serde(
+        deserialize_with = "crate::vec_skip_nulls",
+        skip_serializing_if = "Option::is_none"
+    )]
     pub questions: Option<Vec<ScorecardQuestion>>,
 }
 /// One question of a scorecard.
@@ -161,7 +164,11 @@ pub struct ScorecardQuestion {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub updated: Option<String>,
     /// Answer options (list).
-    #[serde(rename = "answerOptions", skip_serializing_if = "Option::is_none")]
+    #[serde(
+        rename = "answerOptions",
+        deserialize_with = "crate::vec_skip_nulls",
+        skip_serializing_if = "Option::is_none"
+    )]
     pub answer_options: Option<Vec<ScorecardQuestionAnswerOptionsItem>>,
 }
 /// The `ScorecardQuestionAnswerOptionsItem` object.

@@ -96,7 +96,11 @@ pub struct Tracker {
     #[serde(rename = "workspaceId", skip_serializing_if = "Option::is_none")]
     pub workspace_id: Option<String>,
     /// Language keywords (list).
-    #[serde(rename = "languageKeywords", skip_serializing_if = "Option::is_none")]
+    #[serde(
+        rename = "languageKeywords",
+        deserialize_with = "crate::vec_skip_nulls",
+        skip_serializing_if = "Option::is_none"
+    )]
     pub language_keywords: Option<Vec<TrackerLanguageKeywordsItem>>,
     /// Affiliation of this settings tracker.
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -114,7 +118,11 @@ pub struct Tracker {
     #[serde(rename = "saidAtUnit", skip_serializing_if = "Option::is_none")]
     pub said_at_unit: Option<String>,
     /// Said in topics (list of strings).
-    #[serde(rename = "saidInTopics", skip_serializing_if = "Option::is_none")]
+    #[serde(
+        rename = "saidInTopics",
+        deserialize_with = "crate::vec_skip_nulls",
+        skip_serializing_if = "Option::is_none"
+    )]
     pub said_in_topics: Option<Vec<String>>,
     /// Filter query of this settings tracker.
     #[serde(rename = "filterQuery", skip_serializing_if = "Option::is_none")]
@@ -146,7 +154,10 @@ pub struct TrackerLanguageKeywordsItem {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub language: Option<String>,
     /// Keywords (list of strings).
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[serde(
+        deserialize_with = "crate::vec_skip_nulls",
+        skip_serializing_if = "Option::is_none"
+    )]
     pub keywords: Option<Vec<String>>,
     /// True when include related forms is enabled.
     #[serde(rename = "includeRelatedForms", skip_serializing_if = "Option::is_none")]

@@ -97,7 +97,11 @@ pub struct UserDetailedActivity {
     #[serde(rename = "userEmailAddress", skip_serializing_if = "Option::is_none")]
     pub user_email_address: Option<String>,
     /// `userDailyActivityStats`
-    #[serde(rename = "userDailyActivityStats", skip_serializing_if = "Option::is_none")]
+    #[serde(
+        rename = "userDailyActivityStats",
+        deserialize_with = "crate::vec_skip_nulls",
+        skip_serializing_if = "Option::is_none"
+    )]
     pub user_daily_activity_stats: Option<Vec<DailyActivityStats>>,
 }
 /// Activity figures of one user for one day, with the related call IDs.
@@ -111,55 +115,109 @@ pub struct UserDetailedActivity {
 #[serde(crate = "airbyte_agent_runtime::serde", default)]
 pub struct DailyActivityStats {
     /// `callsAsHost`
-    #[serde(rename = "callsAsHost", skip_serializing_if = "Option::is_none")]
+    #[serde(
+        rename = "callsAsHost",
+        deserialize_with = "crate::vec_skip_nulls",
+        skip_serializing_if = "Option::is_none"
+    )]
     pub calls_as_host: Option<Vec<String>>,
     /// `callsGaveFeedback`
-    #[serde(rename = "callsGaveFeedback", skip_serializing_if = "Option::is_none")]
+    #[serde(
+        rename = "callsGaveFeedback",
+        deserialize_with = "crate::vec_skip_nulls",
+        skip_serializing_if = "Option::is_none"
+    )]
     pub calls_gave_feedback: Option<Vec<String>>,
     /// `callsRequestedFeedback`
-    #[serde(rename = "callsRequestedFeedback", skip_serializing_if = "Option::is_none")]
+    #[serde(
+        rename = "callsRequestedFeedback",
+        deserialize_with = "crate::vec_skip_nulls",
+        skip_serializing_if = "Option::is_none"
+    )]
     pub calls_requested_feedback: Option<Vec<String>>,
     /// `callsReceivedFeedback`
-    #[serde(rename = "callsReceivedFeedback", skip_serializing_if = "Option::is_none")]
+    #[serde(
+        rename = "callsReceivedFeedback",
+        deserialize_with = "crate::vec_skip_nulls",
+        skip_serializing_if = "Option::is_none"
+    )]
     pub calls_received_feedback: Option<Vec<String>>,
     /// `ownCallsListenedTo`
-    #[serde(rename = "ownCallsListenedTo", skip_serializing_if = "Option::is_none")]
+    #[serde(
+        rename = "ownCallsListenedTo",
+        deserialize_with = "crate::vec_skip_nulls",
+        skip_serializing_if = "Option::is_none"
+    )]
     pub own_calls_listened_to: Option<Vec<String>>,
     /// `othersCallsListenedTo`
-    #[serde(rename = "othersCallsListenedTo", skip_serializing_if = "Option::is_none")]
+    #[serde(
+        rename = "othersCallsListenedTo",
+        deserialize_with = "crate::vec_skip_nulls",
+        skip_serializing_if = "Option::is_none"
+    )]
     pub others_calls_listened_to: Option<Vec<String>>,
     /// `callsSharedInternally`
-    #[serde(rename = "callsSharedInternally", skip_serializing_if = "Option::is_none")]
+    #[serde(
+        rename = "callsSharedInternally",
+        deserialize_with = "crate::vec_skip_nulls",
+        skip_serializing_if = "Option::is_none"
+    )]
     pub calls_shared_internally: Option<Vec<String>>,
     /// `callsSharedExternally`
-    #[serde(rename = "callsSharedExternally", skip_serializing_if = "Option::is_none")]
+    #[serde(
+        rename = "callsSharedExternally",
+        deserialize_with = "crate::vec_skip_nulls",
+        skip_serializing_if = "Option::is_none"
+    )]
     pub calls_shared_externally: Option<Vec<String>>,
     /// `callsAttended`
-    #[serde(rename = "callsAttended", skip_serializing_if = "Option::is_none")]
+    #[serde(
+        rename = "callsAttended",
+        deserialize_with = "crate::vec_skip_nulls",
+        skip_serializing_if = "Option::is_none"
+    )]
     pub calls_attended: Option<Vec<String>>,
     /// `callsCommentsGiven`
-    #[serde(rename = "callsCommentsGiven", skip_serializing_if = "Option::is_none")]
+    #[serde(
+        rename = "callsCommentsGiven",
+        deserialize_with = "crate::vec_skip_nulls",
+        skip_serializing_if = "Option::is_none"
+    )]
     pub calls_comments_given: Option<Vec<String>>,
     /// `callsCommentsReceived`
-    #[serde(rename = "callsCommentsReceived", skip_serializing_if = "Option::is_none")]
+    #[serde(
+        rename = "callsCommentsReceived",
+        deserialize_with = "crate::vec_skip_nulls",
+        skip_serializing_if = "Option::is_none"
+    )]
     pub calls_comments_received: Option<Vec<String>>,
     /// `callsMarkedAsFeedbackGiven`
     #[serde(
         rename = "callsMarkedAsFeedbackGiven",
+        deserialize_with = "crate::vec_skip_nulls",
         skip_serializing_if = "Option::is_none"
     )]
     pub calls_marked_as_feedback_given: Option<Vec<String>>,
     /// `callsMarkedAsFeedbackReceived`
     #[serde(
         rename = "callsMarkedAsFeedbackReceived",
+        deserialize_with = "crate::vec_skip_nulls",
         skip_serializing_if = "Option::is_none"
     )]
     pub calls_marked_as_feedback_received: Option<Vec<String>>,
     /// `callsScorecardsFilled`
-    #[serde(rename = "callsScorecardsFilled", skip_serializing_if = "Option::is_none")]
+    #[serde(
+        rename = "callsScorecardsFilled",
+        deserialize_with = "crate::vec_skip_nulls",
+        skip_serializing_if = "Option::is_none"
+    )]
     pub calls_scorecards_filled: Option<Vec<String>>,
     /// `callsScorecardsReceived`
-    #[serde(rename = "callsScorecardsReceived", skip_serializing_if = "Option::is_none")]
+    #[serde(
+        rename = "callsScorecardsReceived",
+        deserialize_with = "crate::vec_skip_nulls",
+        skip_serializing_if = "Option::is_none"
+    )]
     pub calls_scorecards_received: Option<Vec<String>>,
     /// `fromDate`
     #[serde(rename = "fromDate", skip_serializing_if = "Option::is_none")]

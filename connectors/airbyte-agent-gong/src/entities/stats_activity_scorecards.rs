@@ -102,16 +102,32 @@ pub struct StatsActivityScorecardsListFilter {
     #[serde(rename = "toDateTime", skip_serializing_if = "Option::is_none")]
     pub to_date_time: Option<String>,
     /// Scorecard IDs to include.
-    #[serde(rename = "scorecardIds", skip_serializing_if = "Option::is_none")]
+    #[serde(
+        rename = "scorecardIds",
+        deserialize_with = "crate::vec_skip_nulls",
+        skip_serializing_if = "Option::is_none"
+    )]
     pub scorecard_ids: Option<Vec<String>>,
     /// IDs of the users whose calls were reviewed.
-    #[serde(rename = "reviewedUserIds", skip_serializing_if = "Option::is_none")]
+    #[serde(
+        rename = "reviewedUserIds",
+        deserialize_with = "crate::vec_skip_nulls",
+        skip_serializing_if = "Option::is_none"
+    )]
     pub reviewed_user_ids: Option<Vec<String>>,
     /// IDs of the users who did the reviewing.
-    #[serde(rename = "reviewerUserIds", skip_serializing_if = "Option::is_none")]
+    #[serde(
+        rename = "reviewerUserIds",
+        deserialize_with = "crate::vec_skip_nulls",
+        skip_serializing_if = "Option::is_none"
+    )]
     pub reviewer_user_ids: Option<Vec<String>>,
     /// Call IDs to include.
-    #[serde(rename = "callIds", skip_serializing_if = "Option::is_none")]
+    #[serde(
+        rename = "callIds",
+        deserialize_with = "crate::vec_skip_nulls",
+        skip_serializing_if = "Option::is_none"
+    )]
     pub call_ids: Option<Vec<String>>,
 }
 /// A scorecard that a reviewer filled in for a call.
@@ -161,7 +177,10 @@ pub struct AnsweredScorecard {
     #[serde(rename = "visibilityType", skip_serializing_if = "Option::is_none")]
     pub visibility_type: Option<String>,
     /// `answers`
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[serde(
+        deserialize_with = "crate::vec_skip_nulls",
+        skip_serializing_if = "Option::is_none"
+    )]
     pub answers: Option<Vec<AnsweredScorecardAnswer>>,
     /// Overall score (numeric).
     #[serde(rename = "overallScore", skip_serializing_if = "Option::is_none")]
@@ -202,7 +221,11 @@ pub struct AnsweredScorecardAnswer {
     #[serde(rename = "notApplicable", skip_serializing_if = "Option::is_none")]
     pub not_applicable: Option<bool>,
     /// Selected options (list of strings).
-    #[serde(rename = "selectedOptions", skip_serializing_if = "Option::is_none")]
+    #[serde(
+        rename = "selectedOptions",
+        deserialize_with = "crate::vec_skip_nulls",
+        skip_serializing_if = "Option::is_none"
+    )]
     pub selected_options: Option<Vec<String>>,
 }
 /// Metadata returned by `stats_activity_scorecards.list` next to the records.

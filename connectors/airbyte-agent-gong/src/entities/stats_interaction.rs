@@ -92,7 +92,11 @@ pub struct UserInteractionStats {
     #[serde(rename = "userEmailAddress", skip_serializing_if = "Option::is_none")]
     pub user_email_address: Option<String>,
     /// `personInteractionStats`
-    #[serde(rename = "personInteractionStats", skip_serializing_if = "Option::is_none")]
+    #[serde(
+        rename = "personInteractionStats",
+        deserialize_with = "crate::vec_skip_nulls",
+        skip_serializing_if = "Option::is_none"
+    )]
     pub person_interaction_stats: Option<Vec<PersonInteractionStat>>,
 }
 /// One named interaction figure and its value.

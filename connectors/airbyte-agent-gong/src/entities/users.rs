@@ -137,7 +137,11 @@ pub struct User {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub active: Option<bool>,
     /// Email aliases (list of strings).
-    #[serde(rename = "emailAliases", skip_serializing_if = "Option::is_none")]
+    #[serde(
+        rename = "emailAliases",
+        deserialize_with = "crate::vec_skip_nulls",
+        skip_serializing_if = "Option::is_none"
+    )]
     pub email_aliases: Option<Vec<String>>,
     /// Trusted email address of this user.
     #[serde(rename = "trustedEmailAddress", skip_serializing_if = "Option::is_none")]
@@ -158,7 +162,11 @@ pub struct User {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub extension: Option<String>,
     /// Personal meeting URLs (list of strings).
-    #[serde(rename = "personalMeetingUrls", skip_serializing_if = "Option::is_none")]
+    #[serde(
+        rename = "personalMeetingUrls",
+        deserialize_with = "crate::vec_skip_nulls",
+        skip_serializing_if = "Option::is_none"
+    )]
     pub personal_meeting_urls: Option<Vec<String>>,
     /// Object describing the settings.
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -170,7 +178,11 @@ pub struct User {
     #[serde(rename = "meetingConsentPageUrl", skip_serializing_if = "Option::is_none")]
     pub meeting_consent_page_url: Option<String>,
     /// Spoken languages (list).
-    #[serde(rename = "spokenLanguages", skip_serializing_if = "Option::is_none")]
+    #[serde(
+        rename = "spokenLanguages",
+        deserialize_with = "crate::vec_skip_nulls",
+        skip_serializing_if = "Option::is_none"
+    )]
     pub spoken_languages: Option<Vec<UserSpokenLanguagesItem>>,
 }
 /// Object describing the settings.

@@ -100,10 +100,18 @@ pub struct AboutRecord {
     #[serde(rename = "appInstalled", skip_serializing_if = "Option::is_none")]
     pub app_installed: Option<bool>,
     /// Folder color palette (list of strings).
-    #[serde(rename = "folderColorPalette", skip_serializing_if = "Option::is_none")]
+    #[serde(
+        rename = "folderColorPalette",
+        deserialize_with = "crate::vec_skip_nulls",
+        skip_serializing_if = "Option::is_none"
+    )]
     pub folder_color_palette: Option<Vec<String>>,
     /// Drive themes (list).
-    #[serde(rename = "driveThemes", skip_serializing_if = "Option::is_none")]
+    #[serde(
+        rename = "driveThemes",
+        deserialize_with = "crate::vec_skip_nulls",
+        skip_serializing_if = "Option::is_none"
+    )]
     pub drive_themes: Option<Vec<AboutRecordDriveThemesItem>>,
     /// True when the about can create drives.
     #[serde(rename = "canCreateDrives", skip_serializing_if = "Option::is_none")]
@@ -112,7 +120,11 @@ pub struct AboutRecord {
     #[serde(rename = "canCreateTeamDrives", skip_serializing_if = "Option::is_none")]
     pub can_create_team_drives: Option<bool>,
     /// Team drive themes (list).
-    #[serde(rename = "teamDriveThemes", skip_serializing_if = "Option::is_none")]
+    #[serde(
+        rename = "teamDriveThemes",
+        deserialize_with = "crate::vec_skip_nulls",
+        skip_serializing_if = "Option::is_none"
+    )]
     pub team_drive_themes: Option<Vec<AboutRecordDriveThemesItem>>,
 }
 /// Storage limit and usage in bytes.

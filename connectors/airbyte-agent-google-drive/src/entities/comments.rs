@@ -210,10 +210,17 @@ pub struct Comment {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub anchor: Option<String>,
     /// Replies to the comment.
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[serde(
+        deserialize_with = "crate::vec_skip_nulls",
+        skip_serializing_if = "Option::is_none"
+    )]
     pub replies: Option<Vec<Reply>>,
     /// Mentioned email addresses (list of strings).
-    #[serde(rename = "mentionedEmailAddresses", skip_serializing_if = "Option::is_none")]
+    #[serde(
+        rename = "mentionedEmailAddresses",
+        deserialize_with = "crate::vec_skip_nulls",
+        skip_serializing_if = "Option::is_none"
+    )]
     pub mentioned_email_addresses: Option<Vec<String>>,
     /// Assignee email address of this comment.
     #[serde(rename = "assigneeEmailAddress", skip_serializing_if = "Option::is_none")]

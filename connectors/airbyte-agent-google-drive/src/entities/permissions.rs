@@ -207,13 +207,18 @@ pub struct Permission {
     /// Team drive permission details (list).
     #[serde(
         rename = "teamDrivePermissionDetails",
+        deserialize_with = "crate::vec_skip_nulls",
         skip_serializing_if = "Option::is_none"
     )]
     pub team_drive_permission_details: Option<
         Vec<PermissionTeamDrivePermissionDetailsItem>,
     >,
     /// Permission details (list).
-    #[serde(rename = "permissionDetails", skip_serializing_if = "Option::is_none")]
+    #[serde(
+        rename = "permissionDetails",
+        deserialize_with = "crate::vec_skip_nulls",
+        skip_serializing_if = "Option::is_none"
+    )]
     pub permission_details: Option<Vec<PermissionPermissionDetailsItem>>,
     /// True when the permission was deleted.
     #[serde(skip_serializing_if = "Option::is_none")]

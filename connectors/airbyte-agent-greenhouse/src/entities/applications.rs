@@ -111,7 +111,10 @@ pub struct Application {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub agency_note_id: Option<i64>,
     /// Answers (list).
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[serde(
+        deserialize_with = "crate::vec_skip_nulls",
+        skip_serializing_if = "Option::is_none"
+    )]
     pub answers: Option<Vec<ApplicationAnswersItem>>,
     /// Candidate the application belongs to.
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -152,7 +155,10 @@ pub struct Application {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub prospect: Option<bool>,
     /// Identifiers of the related prospective job records.
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[serde(
+        deserialize_with = "crate::vec_skip_nulls",
+        skip_serializing_if = "Option::is_none"
+    )]
     pub prospective_job_ids: Option<Vec<i64>>,
     /// Identifier of the related recruiter.
     #[serde(skip_serializing_if = "Option::is_none")]

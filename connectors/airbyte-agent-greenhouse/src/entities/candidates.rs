@@ -108,7 +108,10 @@ impl ::std::future::IntoFuture for CandidatesListRequest {
 #[serde(crate = "airbyte_agent_runtime::serde", default)]
 pub struct Candidate {
     /// Addresses (list).
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[serde(
+        deserialize_with = "crate::vec_skip_nulls",
+        skip_serializing_if = "Option::is_none"
+    )]
     pub addresses: Option<Vec<CandidateAddressesItem>>,
     /// True when the candidate can email.
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -125,7 +128,10 @@ pub struct Candidate {
         ::std::collections::BTreeMap<String, ApplicationCustomFieldsValue>,
     >,
     /// Email addresses with their type.
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[serde(
+        deserialize_with = "crate::vec_skip_nulls",
+        skip_serializing_if = "Option::is_none"
+    )]
     pub email_addresses: Option<Vec<CandidateAddressesItem>>,
     /// `first_name`
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -140,10 +146,16 @@ pub struct Candidate {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub last_name: Option<String>,
     /// Identifiers of the related linked user records.
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[serde(
+        deserialize_with = "crate::vec_skip_nulls",
+        skip_serializing_if = "Option::is_none"
+    )]
     pub linked_user_ids: Option<Vec<i64>>,
     /// Phone numbers with their type.
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[serde(
+        deserialize_with = "crate::vec_skip_nulls",
+        skip_serializing_if = "Option::is_none"
+    )]
     pub phone_numbers: Option<Vec<CandidateAddressesItem>>,
     /// Preferred name of this candidate.
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -152,10 +164,16 @@ pub struct Candidate {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub private: Option<bool>,
     /// Social media addresses (list).
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[serde(
+        deserialize_with = "crate::vec_skip_nulls",
+        skip_serializing_if = "Option::is_none"
+    )]
     pub social_media_addresses: Option<Vec<CandidateSocialMediaAddressesItem>>,
     /// Tags (list of strings).
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[serde(
+        deserialize_with = "crate::vec_skip_nulls",
+        skip_serializing_if = "Option::is_none"
+    )]
     pub tags: Option<Vec<String>>,
     /// Time zone of this candidate.
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -167,7 +185,10 @@ pub struct Candidate {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub updated_at: Option<String>,
     /// Website addresses (list).
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[serde(
+        deserialize_with = "crate::vec_skip_nulls",
+        skip_serializing_if = "Option::is_none"
+    )]
     pub website_addresses: Option<Vec<CandidateAddressesItem>>,
 }
 /// The `CandidateAddressesItem` object.

@@ -157,7 +157,10 @@ pub struct JobPost {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub public_url: Option<String>,
     /// Questions (list).
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[serde(
+        deserialize_with = "crate::vec_skip_nulls",
+        skip_serializing_if = "Option::is_none"
+    )]
     pub questions: Option<Vec<JobPostQuestionsItem>>,
     /// The job post's title.
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -192,7 +195,10 @@ pub struct JobPostQuestionsItem {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub name: Option<String>,
     /// Options (list).
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[serde(
+        deserialize_with = "crate::vec_skip_nulls",
+        skip_serializing_if = "Option::is_none"
+    )]
     pub options: Option<Vec<JobPostQuestionsItemOptionsItem>>,
     /// Flag: private.
     #[serde(skip_serializing_if = "Option::is_none")]

@@ -136,7 +136,10 @@ pub struct Job {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub notes: Option<String>,
     /// Identifiers of the related office records.
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[serde(
+        deserialize_with = "crate::vec_skip_nulls",
+        skip_serializing_if = "Option::is_none"
+    )]
     pub office_ids: Option<Vec<i64>>,
     /// When the job opened.
     #[serde(skip_serializing_if = "Option::is_none")]

@@ -125,10 +125,16 @@ pub struct User {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub deactivated: Option<bool>,
     /// Identifiers of the related department records.
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[serde(
+        deserialize_with = "crate::vec_skip_nulls",
+        skip_serializing_if = "Option::is_none"
+    )]
     pub department_ids: Option<Vec<i64>>,
     /// Emails (list of strings).
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[serde(
+        deserialize_with = "crate::vec_skip_nulls",
+        skip_serializing_if = "Option::is_none"
+    )]
     pub emails: Option<Vec<String>>,
     /// Employee ID of the user.
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -140,7 +146,10 @@ pub struct User {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub id: Option<i64>,
     /// Interviewer tags (list).
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[serde(
+        deserialize_with = "crate::vec_skip_nulls",
+        skip_serializing_if = "Option::is_none"
+    )]
     pub interviewer_tags: Option<Vec<SourceType>>,
     /// Job title of this user.
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -149,13 +158,19 @@ pub struct User {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub last_name: Option<String>,
     /// Identifiers of the related linked candidate records.
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[serde(
+        deserialize_with = "crate::vec_skip_nulls",
+        skip_serializing_if = "Option::is_none"
+    )]
     pub linked_candidate_ids: Option<Vec<i64>>,
     /// Name shown for the user.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub name: Option<String>,
     /// Identifiers of the related office records.
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[serde(
+        deserialize_with = "crate::vec_skip_nulls",
+        skip_serializing_if = "Option::is_none"
+    )]
     pub office_ids: Option<Vec<i64>>,
     /// Primary email (an email address).
     #[serde(skip_serializing_if = "Option::is_none")]

@@ -228,7 +228,10 @@ impl ::std::future::IntoFuture for AssociationsDeleteRequest {
 #[serde(crate = "airbyte_agent_runtime::serde", default)]
 pub struct AssociationsRecord {
     /// Records on this page.
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[serde(
+        deserialize_with = "crate::vec_skip_nulls",
+        skip_serializing_if = "Option::is_none"
+    )]
     pub results: Option<Vec<AssociationsRecordResultsItem>>,
     /// Paging data; `next.after` is the cursor for the following page.
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -248,7 +251,11 @@ pub struct AssociationsRecordResultsItem {
     #[serde(rename = "toObjectId", skip_serializing_if = "Option::is_none")]
     pub to_object_id: Option<Value>,
     /// Association types (list).
-    #[serde(rename = "associationTypes", skip_serializing_if = "Option::is_none")]
+    #[serde(
+        rename = "associationTypes",
+        deserialize_with = "crate::vec_skip_nulls",
+        skip_serializing_if = "Option::is_none"
+    )]
     pub association_types: Option<
         Vec<AssociationsRecordResultsItemAssociationTypesItem>,
     >,
@@ -352,7 +359,10 @@ pub struct AssociationsRecord2 {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub status: Option<String>,
     /// Records on this page.
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[serde(
+        deserialize_with = "crate::vec_skip_nulls",
+        skip_serializing_if = "Option::is_none"
+    )]
     pub results: Option<Vec<AssociationsRecord2ResultsItem>>,
     /// Started at (ISO 8601 date-time).
     #[serde(rename = "startedAt", skip_serializing_if = "Option::is_none")]
@@ -415,7 +425,10 @@ pub struct AssociationResult {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub status: Option<String>,
     /// Records on this page.
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[serde(
+        deserialize_with = "crate::vec_skip_nulls",
+        skip_serializing_if = "Option::is_none"
+    )]
     pub results: Option<Vec<AssociationsRecord2ResultsItem>>,
     /// Started at (ISO 8601 date-time).
     #[serde(rename = "startedAt", skip_serializing_if = "Option::is_none")]

@@ -144,10 +144,18 @@ pub struct Schema {
     #[serde(rename = "fullyQualifiedName", skip_serializing_if = "Option::is_none")]
     pub fully_qualified_name: Option<String>,
     /// `requiredProperties`
-    #[serde(rename = "requiredProperties", skip_serializing_if = "Option::is_none")]
+    #[serde(
+        rename = "requiredProperties",
+        deserialize_with = "crate::vec_skip_nulls",
+        skip_serializing_if = "Option::is_none"
+    )]
     pub required_properties: Option<Vec<String>>,
     /// `searchableProperties`
-    #[serde(rename = "searchableProperties", skip_serializing_if = "Option::is_none")]
+    #[serde(
+        rename = "searchableProperties",
+        deserialize_with = "crate::vec_skip_nulls",
+        skip_serializing_if = "Option::is_none"
+    )]
     pub searchable_properties: Option<Vec<String>>,
     /// `primaryDisplayProperty`
     #[serde(rename = "primaryDisplayProperty", skip_serializing_if = "Option::is_none")]
@@ -155,6 +163,7 @@ pub struct Schema {
     /// `secondaryDisplayProperties`
     #[serde(
         rename = "secondaryDisplayProperties",
+        deserialize_with = "crate::vec_skip_nulls",
         skip_serializing_if = "Option::is_none"
     )]
     pub secondary_display_properties: Option<Vec<String>>,
@@ -183,10 +192,16 @@ pub struct Schema {
     #[serde(rename = "updatedByUserId", skip_serializing_if = "Option::is_none")]
     pub updated_by_user_id: Option<i64>,
     /// Property values of the schema, keyed by property name.
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[serde(
+        deserialize_with = "crate::vec_skip_nulls",
+        skip_serializing_if = "Option::is_none"
+    )]
     pub properties: Option<Vec<SchemaPropertiesItem>>,
     /// `associations`
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[serde(
+        deserialize_with = "crate::vec_skip_nulls",
+        skip_serializing_if = "Option::is_none"
+    )]
     pub associations: Option<Vec<SchemaAssociationsItem>>,
     /// `createdAt`
     #[serde(rename = "createdAt", skip_serializing_if = "Option::is_none")]

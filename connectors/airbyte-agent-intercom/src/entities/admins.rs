@@ -163,7 +163,10 @@ pub struct Admin {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub has_inbox_seat: Option<bool>,
     /// Teams the admin belongs to.
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[serde(
+        deserialize_with = "crate::vec_skip_nulls",
+        skip_serializing_if = "Option::is_none"
+    )]
     pub team_ids: Option<Vec<i64>>,
     /// `avatar`
     #[serde(skip_serializing_if = "Option::is_none")]

@@ -598,7 +598,10 @@ pub struct SocialProfiles {
     #[serde(rename = "type", skip_serializing_if = "Option::is_none")]
     pub type_: Option<String>,
     /// `data`
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[serde(
+        deserialize_with = "crate::vec_skip_nulls",
+        skip_serializing_if = "Option::is_none"
+    )]
     pub data: Option<Vec<SocialProfile>>,
 }
 /// Social profile structure.
@@ -664,7 +667,10 @@ pub struct ContactTags {
     #[serde(rename = "type", skip_serializing_if = "Option::is_none")]
     pub type_: Option<String>,
     /// `data`
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[serde(
+        deserialize_with = "crate::vec_skip_nulls",
+        skip_serializing_if = "Option::is_none"
+    )]
     pub data: Option<Vec<TagReference>>,
 }
 /// Tag reference structure.
@@ -701,7 +707,10 @@ pub struct ContactNotes {
     #[serde(rename = "type", skip_serializing_if = "Option::is_none")]
     pub type_: Option<String>,
     /// `data`
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[serde(
+        deserialize_with = "crate::vec_skip_nulls",
+        skip_serializing_if = "Option::is_none"
+    )]
     pub data: Option<Vec<NoteReference>>,
 }
 /// Note reference structure.
@@ -738,7 +747,10 @@ pub struct ContactCompanies {
     #[serde(rename = "type", skip_serializing_if = "Option::is_none")]
     pub type_: Option<String>,
     /// `data`
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[serde(
+        deserialize_with = "crate::vec_skip_nulls",
+        skip_serializing_if = "Option::is_none"
+    )]
     pub data: Option<Vec<CompanyReference>>,
 }
 /// Company reference structure.

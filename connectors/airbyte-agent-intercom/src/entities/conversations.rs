@@ -482,7 +482,10 @@ pub struct ConversationTags {
     #[serde(rename = "type", skip_serializing_if = "Option::is_none")]
     pub type_: Option<String>,
     /// `tags`
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[serde(
+        deserialize_with = "crate::vec_skip_nulls",
+        skip_serializing_if = "Option::is_none"
+    )]
     pub tags: Option<Vec<Tag>>,
 }
 /// Conversation rating structure.
@@ -540,7 +543,10 @@ pub struct ConversationSource {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub author: Option<Author>,
     /// `attachments`
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[serde(
+        deserialize_with = "crate::vec_skip_nulls",
+        skip_serializing_if = "Option::is_none"
+    )]
     pub attachments: Option<Vec<Attachment>>,
     /// Address of this conversation source.
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -595,7 +601,10 @@ pub struct ConversationContacts {
     #[serde(rename = "type", skip_serializing_if = "Option::is_none")]
     pub type_: Option<String>,
     /// `contacts`
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[serde(
+        deserialize_with = "crate::vec_skip_nulls",
+        skip_serializing_if = "Option::is_none"
+    )]
     pub contacts: Option<Vec<ContactReference>>,
 }
 /// Conversation teammates structure.
@@ -612,7 +621,10 @@ pub struct ConversationTeammates {
     #[serde(rename = "type", skip_serializing_if = "Option::is_none")]
     pub type_: Option<String>,
     /// `admins`
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[serde(
+        deserialize_with = "crate::vec_skip_nulls",
+        skip_serializing_if = "Option::is_none"
+    )]
     pub admins: Option<Vec<AdminReference>>,
 }
 /// First contact reply structure.
@@ -737,7 +749,10 @@ pub struct ConversationPartsReference {
     #[serde(rename = "type", skip_serializing_if = "Option::is_none")]
     pub type_: Option<String>,
     /// `conversation_parts`
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[serde(
+        deserialize_with = "crate::vec_skip_nulls",
+        skip_serializing_if = "Option::is_none"
+    )]
     pub conversation_parts: Option<Vec<ConversationPart>>,
     /// Total number of matching records.
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -781,7 +796,10 @@ pub struct ConversationPart {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub author: Option<Author>,
     /// `attachments`
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[serde(
+        deserialize_with = "crate::vec_skip_nulls",
+        skip_serializing_if = "Option::is_none"
+    )]
     pub attachments: Option<Vec<Attachment>>,
     /// Your own ID for the contact.
     #[serde(skip_serializing_if = "Option::is_none")]

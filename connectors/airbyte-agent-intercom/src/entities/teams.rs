@@ -141,7 +141,10 @@ pub struct Team {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub name: Option<String>,
     /// IDs of the admins in the team.
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[serde(
+        deserialize_with = "crate::vec_skip_nulls",
+        skip_serializing_if = "Option::is_none"
+    )]
     pub admin_ids: Option<Vec<i64>>,
     /// `admin_priority_level`
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -158,10 +161,16 @@ pub struct Team {
 #[serde(crate = "airbyte_agent_runtime::serde", default)]
 pub struct AdminPriorityLevel {
     /// Identifiers of the related primary admin records.
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[serde(
+        deserialize_with = "crate::vec_skip_nulls",
+        skip_serializing_if = "Option::is_none"
+    )]
     pub primary_admin_ids: Option<Vec<i64>>,
     /// Identifiers of the related secondary admin records.
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[serde(
+        deserialize_with = "crate::vec_skip_nulls",
+        skip_serializing_if = "Option::is_none"
+    )]
     pub secondary_admin_ids: Option<Vec<i64>>,
 }
 /// Metadata returned by `teams.list` next to the records.

@@ -391,7 +391,10 @@ pub struct IssueComment {
     #[serde(rename = "renderedBody", skip_serializing_if = "Option::is_none")]
     pub rendered_body: Option<String>,
     /// Properties (list).
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[serde(
+        deserialize_with = "crate::vec_skip_nulls",
+        skip_serializing_if = "Option::is_none"
+    )]
     pub properties: Option<Vec<Map<String, Value>>>,
 }
 /// Metadata returned by `issue_comments.list` next to the records.
@@ -431,6 +434,9 @@ pub struct IssueCommentsCreateBody {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub version: Option<i64>,
     /// Top-level blocks of the document.
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[serde(
+        deserialize_with = "crate::vec_skip_nulls",
+        skip_serializing_if = "Option::is_none"
+    )]
     pub content: Option<Vec<IssuesCreateFieldsDescriptionContentItem>>,
 }

@@ -202,7 +202,11 @@ pub struct IssueField {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub searchable: Option<bool>,
     /// Clause names (list of strings).
-    #[serde(rename = "clauseNames", skip_serializing_if = "Option::is_none")]
+    #[serde(
+        rename = "clauseNames",
+        deserialize_with = "crate::vec_skip_nulls",
+        skip_serializing_if = "Option::is_none"
+    )]
     pub clause_names: Option<Vec<String>>,
     /// Object describing the schema.
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -310,7 +314,10 @@ pub struct IssueFieldsRecord {
     #[serde(rename = "isLast", skip_serializing_if = "Option::is_none")]
     pub is_last: Option<bool>,
     /// Values: a list of issue field objects.
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[serde(
+        deserialize_with = "crate::vec_skip_nulls",
+        skip_serializing_if = "Option::is_none"
+    )]
     pub values: Option<Vec<IssueField>>,
 }
 /// Metadata returned by `issue_fields.search` next to the records.

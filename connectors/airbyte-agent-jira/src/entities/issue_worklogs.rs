@@ -290,7 +290,10 @@ pub struct IssueWorklogsRecord {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub visibility: Option<IssueCommentVisibility>,
     /// Properties (list).
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[serde(
+        deserialize_with = "crate::vec_skip_nulls",
+        skip_serializing_if = "Option::is_none"
+    )]
     pub properties: Option<Vec<Map<String, Value>>>,
 }
 /// Time logged on an issue.
@@ -340,7 +343,10 @@ pub struct Worklog {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub visibility: Option<IssueCommentVisibility>,
     /// Properties (list).
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[serde(
+        deserialize_with = "crate::vec_skip_nulls",
+        skip_serializing_if = "Option::is_none"
+    )]
     pub properties: Option<Vec<Map<String, Value>>>,
 }
 /// Metadata returned by `issue_worklogs.list` next to the records.

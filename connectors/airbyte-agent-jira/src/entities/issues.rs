@@ -618,7 +618,10 @@ pub struct IssuesCreateFields {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub assignee: Option<IssuesCreateFieldsAssignee>,
     /// Labels on the issue.
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[serde(
+        deserialize_with = "crate::vec_skip_nulls",
+        skip_serializing_if = "Option::is_none"
+    )]
     pub labels: Option<Vec<String>>,
     /// Parent issue, needed for sub-tasks.
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -729,7 +732,10 @@ pub struct IssuesUpdateFields {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub assignee: Option<IssuesCreateFieldsAssignee>,
     /// Labels on the issue.
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[serde(
+        deserialize_with = "crate::vec_skip_nulls",
+        skip_serializing_if = "Option::is_none"
+    )]
     pub labels: Option<Vec<String>>,
 }
 /// Workflow transition to apply along with the edit.

@@ -301,13 +301,23 @@ pub struct Project {
     #[serde(rename = "assigneeType", skip_serializing_if = "Option::is_none")]
     pub assignee_type: Option<String>,
     /// Components (list).
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[serde(
+        deserialize_with = "crate::vec_skip_nulls",
+        skip_serializing_if = "Option::is_none"
+    )]
     pub components: Option<Vec<ProjectComponentsItem>>,
     /// Issue types (list).
-    #[serde(rename = "issueTypes", skip_serializing_if = "Option::is_none")]
+    #[serde(
+        rename = "issueTypes",
+        deserialize_with = "crate::vec_skip_nulls",
+        skip_serializing_if = "Option::is_none"
+    )]
     pub issue_types: Option<Vec<IssueFields2Issuetype>>,
     /// Versions (list).
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[serde(
+        deserialize_with = "crate::vec_skip_nulls",
+        skip_serializing_if = "Option::is_none"
+    )]
     pub versions: Option<Vec<ProjectVersionsItem>>,
     /// Object describing the roles.
     #[serde(skip_serializing_if = "Option::is_none")]

@@ -276,7 +276,10 @@ pub struct UsersRecordGroups {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub size: Option<i64>,
     /// Items (list).
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[serde(
+        deserialize_with = "crate::vec_skip_nulls",
+        skip_serializing_if = "Option::is_none"
+    )]
     pub items: Option<Vec<UsersRecordGroupsItemsItem>>,
 }
 /// The `UsersRecordGroupsItemsItem` object.
@@ -313,7 +316,10 @@ pub struct UsersRecordApplicationRoles {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub size: Option<i64>,
     /// Items (list).
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[serde(
+        deserialize_with = "crate::vec_skip_nulls",
+        skip_serializing_if = "Option::is_none"
+    )]
     pub items: Option<Vec<UsersRecordApplicationRolesItemsItem>>,
 }
 /// The `UsersRecordApplicationRolesItemsItem` object.
@@ -333,16 +339,31 @@ pub struct UsersRecordApplicationRolesItemsItem {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub name: Option<String>,
     /// `groups`
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[serde(
+        deserialize_with = "crate::vec_skip_nulls",
+        skip_serializing_if = "Option::is_none"
+    )]
     pub groups: Option<Vec<String>>,
     /// `groupDetails`
-    #[serde(rename = "groupDetails", skip_serializing_if = "Option::is_none")]
+    #[serde(
+        rename = "groupDetails",
+        deserialize_with = "crate::vec_skip_nulls",
+        skip_serializing_if = "Option::is_none"
+    )]
     pub group_details: Option<Vec<UsersRecordGroupsItemsItem>>,
     /// `defaultGroups`
-    #[serde(rename = "defaultGroups", skip_serializing_if = "Option::is_none")]
+    #[serde(
+        rename = "defaultGroups",
+        deserialize_with = "crate::vec_skip_nulls",
+        skip_serializing_if = "Option::is_none"
+    )]
     pub default_groups: Option<Vec<String>>,
     /// `defaultGroupsDetails`
-    #[serde(rename = "defaultGroupsDetails", skip_serializing_if = "Option::is_none")]
+    #[serde(
+        rename = "defaultGroupsDetails",
+        deserialize_with = "crate::vec_skip_nulls",
+        skip_serializing_if = "Option::is_none"
+    )]
     pub default_groups_details: Option<Vec<UsersRecordGroupsItemsItem>>,
     /// `selectedByDefault`
     #[serde(rename = "selectedByDefault", skip_serializing_if = "Option::is_none")]

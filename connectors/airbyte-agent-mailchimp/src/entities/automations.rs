@@ -209,7 +209,10 @@ pub struct AutomationRecipientsSegmentOpts {
     #[serde(rename = "match", skip_serializing_if = "Option::is_none")]
     pub match_: Option<String>,
     /// Conditions (list).
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[serde(
+        deserialize_with = "crate::vec_skip_nulls",
+        skip_serializing_if = "Option::is_none"
+    )]
     pub conditions: Option<Vec<Map<String, Value>>>,
 }
 /// Settings of the automation.
@@ -287,6 +290,9 @@ pub struct AutomationReportSummary {
 #[serde(crate = "airbyte_agent_runtime::serde", default)]
 pub struct AutomationsListMeta {
     /// `$._links`
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[serde(
+        deserialize_with = "crate::vec_skip_nulls",
+        skip_serializing_if = "Option::is_none"
+    )]
     pub links: Option<Vec<Link>>,
 }

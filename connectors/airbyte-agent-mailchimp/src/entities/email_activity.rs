@@ -117,7 +117,10 @@ pub struct EmailActivity2 {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub email_address: Option<String>,
     /// Opens, clicks and bounces of the recipient.
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[serde(
+        deserialize_with = "crate::vec_skip_nulls",
+        skip_serializing_if = "Option::is_none"
+    )]
     pub activity: Option<Vec<EmailActivity2ActivityItem>>,
 }
 /// The `EmailActivity2ActivityItem` object.
@@ -157,6 +160,9 @@ pub struct EmailActivity2ActivityItem {
 #[serde(crate = "airbyte_agent_runtime::serde", default)]
 pub struct EmailActivityListMeta {
     /// `$._links`
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[serde(
+        deserialize_with = "crate::vec_skip_nulls",
+        skip_serializing_if = "Option::is_none"
+    )]
     pub links: Option<Vec<Link>>,
 }

@@ -182,6 +182,9 @@ airbyte_agent_runtime::string_enum! {
 #[serde(crate = "airbyte_agent_runtime::serde", default)]
 pub struct InterestCategoriesListMeta {
     /// `$._links`
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[serde(
+        deserialize_with = "crate::vec_skip_nulls",
+        skip_serializing_if = "Option::is_none"
+    )]
     pub links: Option<Vec<Link>>,
 }

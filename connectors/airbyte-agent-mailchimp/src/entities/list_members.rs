@@ -333,7 +333,10 @@ pub struct ListMember {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub tags_count: Option<i64>,
     /// Tags (list).
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[serde(
+        deserialize_with = "crate::vec_skip_nulls",
+        skip_serializing_if = "Option::is_none"
+    )]
     pub tags: Option<Vec<ListMemberTagsItem>>,
     /// Audience the list member belongs to.
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -407,6 +410,9 @@ pub struct ListMemberTagsItem {
 #[serde(crate = "airbyte_agent_runtime::serde", default)]
 pub struct ListMembersListMeta {
     /// `$._links`
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[serde(
+        deserialize_with = "crate::vec_skip_nulls",
+        skip_serializing_if = "Option::is_none"
+    )]
     pub links: Option<Vec<Link>>,
 }

@@ -409,6 +409,9 @@ pub struct ReportDeliveryStatus {
 #[serde(crate = "airbyte_agent_runtime::serde", default)]
 pub struct ReportsListMeta {
     /// `$._links`
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[serde(
+        deserialize_with = "crate::vec_skip_nulls",
+        skip_serializing_if = "Option::is_none"
+    )]
     pub links: Option<Vec<Link>>,
 }

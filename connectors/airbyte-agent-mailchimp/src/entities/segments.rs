@@ -220,7 +220,10 @@ pub struct SegmentOptions {
     #[serde(rename = "match", skip_serializing_if = "Option::is_none")]
     pub match_: Option<String>,
     /// Conditions (list).
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[serde(
+        deserialize_with = "crate::vec_skip_nulls",
+        skip_serializing_if = "Option::is_none"
+    )]
     pub conditions: Option<Vec<Map<String, Value>>>,
 }
 /// Metadata returned by `segments.list` next to the records.
@@ -234,6 +237,9 @@ pub struct SegmentOptions {
 #[serde(crate = "airbyte_agent_runtime::serde", default)]
 pub struct SegmentsListMeta {
     /// `$._links`
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[serde(
+        deserialize_with = "crate::vec_skip_nulls",
+        skip_serializing_if = "Option::is_none"
+    )]
     pub links: Option<Vec<Link>>,
 }

@@ -101,6 +101,9 @@ pub struct Tag {
 #[serde(crate = "airbyte_agent_runtime::serde", default)]
 pub struct TagsListMeta {
     /// `$._links`
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[serde(
+        deserialize_with = "crate::vec_skip_nulls",
+        skip_serializing_if = "Option::is_none"
+    )]
     pub links: Option<Vec<Link>>,
 }

@@ -552,7 +552,10 @@ pub struct Block {
 #[serde(crate = "airbyte_agent_runtime::serde", default)]
 pub struct BlockParagraph {
     /// `rich_text`
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[serde(
+        deserialize_with = "crate::vec_skip_nulls",
+        skip_serializing_if = "Option::is_none"
+    )]
     pub rich_text: Option<Vec<RichText>>,
     /// `color`
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -569,7 +572,10 @@ pub struct BlockParagraph {
 #[serde(crate = "airbyte_agent_runtime::serde", default)]
 pub struct BlockHeading1 {
     /// `rich_text`
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[serde(
+        deserialize_with = "crate::vec_skip_nulls",
+        skip_serializing_if = "Option::is_none"
+    )]
     pub rich_text: Option<Vec<RichText>>,
     /// `color`
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -589,7 +595,10 @@ pub struct BlockHeading1 {
 #[serde(crate = "airbyte_agent_runtime::serde", default)]
 pub struct BlockToDo {
     /// `rich_text`
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[serde(
+        deserialize_with = "crate::vec_skip_nulls",
+        skip_serializing_if = "Option::is_none"
+    )]
     pub rich_text: Option<Vec<RichText>>,
     /// `checked`
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -609,10 +618,16 @@ pub struct BlockToDo {
 #[serde(crate = "airbyte_agent_runtime::serde", default)]
 pub struct BlockCode {
     /// `rich_text`
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[serde(
+        deserialize_with = "crate::vec_skip_nulls",
+        skip_serializing_if = "Option::is_none"
+    )]
     pub rich_text: Option<Vec<RichText>>,
     /// `caption`
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[serde(
+        deserialize_with = "crate::vec_skip_nulls",
+        skip_serializing_if = "Option::is_none"
+    )]
     pub caption: Option<Vec<RichText>>,
     /// `language`
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -643,7 +658,10 @@ pub struct BlockChildPage {
 #[serde(crate = "airbyte_agent_runtime::serde", default)]
 pub struct BlockCallout {
     /// `rich_text`
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[serde(
+        deserialize_with = "crate::vec_skip_nulls",
+        skip_serializing_if = "Option::is_none"
+    )]
     pub rich_text: Option<Vec<RichText>>,
     /// `icon`
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -677,7 +695,10 @@ pub struct BlockTableOfContents {
 #[serde(crate = "airbyte_agent_runtime::serde", default)]
 pub struct BlockBookmark {
     /// `caption`
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[serde(
+        deserialize_with = "crate::vec_skip_nulls",
+        skip_serializing_if = "Option::is_none"
+    )]
     pub caption: Option<Vec<RichText>>,
     /// `url`
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -864,7 +885,10 @@ pub struct BlocksCreateChildrenItem {
 #[serde(crate = "airbyte_agent_runtime::serde", default)]
 pub struct BlocksCreateChildrenItemParagraph {
     /// `rich_text`
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[serde(
+        deserialize_with = "crate::vec_skip_nulls",
+        skip_serializing_if = "Option::is_none"
+    )]
     pub rich_text: Option<Vec<DataSourcesUpdateTitleItem>>,
     /// `color`
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -881,7 +905,10 @@ pub struct BlocksCreateChildrenItemParagraph {
 #[serde(crate = "airbyte_agent_runtime::serde", default)]
 pub struct BlocksCreateChildrenItemHeading1 {
     /// `rich_text`
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[serde(
+        deserialize_with = "crate::vec_skip_nulls",
+        skip_serializing_if = "Option::is_none"
+    )]
     pub rich_text: Option<Vec<DataSourcesUpdateTitleItem>>,
     /// `color`
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -901,7 +928,10 @@ pub struct BlocksCreateChildrenItemHeading1 {
 #[serde(crate = "airbyte_agent_runtime::serde", default)]
 pub struct BlocksCreateChildrenItemToDo {
     /// `rich_text`
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[serde(
+        deserialize_with = "crate::vec_skip_nulls",
+        skip_serializing_if = "Option::is_none"
+    )]
     pub rich_text: Option<Vec<DataSourcesUpdateTitleItem>>,
     /// `checked`
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -921,7 +951,10 @@ pub struct BlocksCreateChildrenItemToDo {
 #[serde(crate = "airbyte_agent_runtime::serde", default)]
 pub struct BlocksCreateChildrenItemCode {
     /// `rich_text`
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[serde(
+        deserialize_with = "crate::vec_skip_nulls",
+        skip_serializing_if = "Option::is_none"
+    )]
     pub rich_text: Option<Vec<DataSourcesUpdateTitleItem>>,
     /// Programming language of the code block.
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -938,7 +971,10 @@ pub struct BlocksCreateChildrenItemCode {
 #[serde(crate = "airbyte_agent_runtime::serde", default)]
 pub struct BlocksCreateChildrenItemCallout {
     /// `rich_text`
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[serde(
+        deserialize_with = "crate::vec_skip_nulls",
+        skip_serializing_if = "Option::is_none"
+    )]
     pub rich_text: Option<Vec<DataSourcesUpdateTitleItem>>,
     /// `icon`
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -961,7 +997,10 @@ pub struct BlocksCreateChildrenItemBookmark {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub url: Option<String>,
     /// `caption`
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[serde(
+        deserialize_with = "crate::vec_skip_nulls",
+        skip_serializing_if = "Option::is_none"
+    )]
     pub caption: Option<Vec<DataSourcesUpdateTitleItem>>,
 }
 /// Content for a new table_of_contents block.
@@ -1009,13 +1048,19 @@ pub struct BlocksCreateChildrenItemImage {
 #[serde(crate = "airbyte_agent_runtime::serde", default)]
 pub struct BlocksUpdateCode {
     /// `rich_text`
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[serde(
+        deserialize_with = "crate::vec_skip_nulls",
+        skip_serializing_if = "Option::is_none"
+    )]
     pub rich_text: Option<Vec<DataSourcesUpdateTitleItem>>,
     /// `language`
     #[serde(skip_serializing_if = "Option::is_none")]
     pub language: Option<String>,
     /// `caption`
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[serde(
+        deserialize_with = "crate::vec_skip_nulls",
+        skip_serializing_if = "Option::is_none"
+    )]
     pub caption: Option<Vec<DataSourcesUpdateTitleItem>>,
 }
 /// New content for a table block.

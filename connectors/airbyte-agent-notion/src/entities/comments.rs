@@ -189,7 +189,10 @@ pub struct Comment {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub created_by: Option<Page2CreatedBy>,
     /// Text as a list of rich text spans.
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[serde(
+        deserialize_with = "crate::vec_skip_nulls",
+        skip_serializing_if = "Option::is_none"
+    )]
     pub rich_text: Option<Vec<RichText>>,
 }
 /// Metadata returned by `comments.list` next to the records.

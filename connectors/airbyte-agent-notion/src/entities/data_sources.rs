@@ -301,10 +301,16 @@ pub struct DataSource {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub last_edited_by: Option<Page2CreatedBy>,
     /// The data source's title.
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[serde(
+        deserialize_with = "crate::vec_skip_nulls",
+        skip_serializing_if = "Option::is_none"
+    )]
     pub title: Option<Vec<RichText>>,
     /// Free-form description of the data source.
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[serde(
+        deserialize_with = "crate::vec_skip_nulls",
+        skip_serializing_if = "Option::is_none"
+    )]
     pub description: Option<Vec<RichText>>,
     /// Icon of the data source.
     #[serde(skip_serializing_if = "Option::is_none")]

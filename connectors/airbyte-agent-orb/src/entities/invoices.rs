@@ -253,7 +253,10 @@ pub struct Invoice {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub hosted_invoice_url: Option<String>,
     /// Charges that make up the invoice.
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[serde(
+        deserialize_with = "crate::vec_skip_nulls",
+        skip_serializing_if = "Option::is_none"
+    )]
     pub line_items: Option<Vec<InvoiceLineItemsItem>>,
     /// Object describing the subscription.
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -274,7 +277,10 @@ pub struct Invoice {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub maximum: Option<Map<String, Value>>,
     /// Credit notes (list).
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[serde(
+        deserialize_with = "crate::vec_skip_nulls",
+        skip_serializing_if = "Option::is_none"
+    )]
     pub credit_notes: Option<Vec<Map<String, Value>>>,
     /// Flag: will auto issue.
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -283,7 +289,10 @@ pub struct Invoice {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub eligible_to_issue_at: Option<String>,
     /// Balance changes of the customer tied to this invoice.
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[serde(
+        deserialize_with = "crate::vec_skip_nulls",
+        skip_serializing_if = "Option::is_none"
+    )]
     pub customer_balance_transactions: Option<Vec<Map<String, Value>>>,
     /// True when Orb charges the payment method automatically.
     #[serde(skip_serializing_if = "Option::is_none")]

@@ -156,7 +156,10 @@ pub struct Plan {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub currency: Option<String>,
     /// Prices that make up the plan.
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[serde(
+        deserialize_with = "crate::vec_skip_nulls",
+        skip_serializing_if = "Option::is_none"
+    )]
     pub prices: Option<Vec<PlanPricesItem>>,
     /// Object describing the product.
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -174,7 +177,10 @@ pub struct Plan {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub trial_config: Option<Map<String, Value>>,
     /// Plan phases (list).
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[serde(
+        deserialize_with = "crate::vec_skip_nulls",
+        skip_serializing_if = "Option::is_none"
+    )]
     pub plan_phases: Option<Vec<Map<String, Value>>>,
     /// Identifier of the related external plan.
     #[serde(skip_serializing_if = "Option::is_none")]

@@ -196,10 +196,16 @@ pub struct Subscription {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub active_plan_phase_order: Option<i64>,
     /// Fixed fee quantity schedule (list).
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[serde(
+        deserialize_with = "crate::vec_skip_nulls",
+        skip_serializing_if = "Option::is_none"
+    )]
     pub fixed_fee_quantity_schedule: Option<Vec<Map<String, Value>>>,
     /// Price intervals (list).
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[serde(
+        deserialize_with = "crate::vec_skip_nulls",
+        skip_serializing_if = "Option::is_none"
+    )]
     pub price_intervals: Option<Vec<Map<String, Value>>>,
     /// Object describing the redeemed coupon.
     #[serde(skip_serializing_if = "Option::is_none")]

@@ -304,7 +304,10 @@ pub struct Account {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub id: Option<String>,
     /// Channels: a list of account channel objects.
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[serde(
+        deserialize_with = "crate::vec_skip_nulls",
+        skip_serializing_if = "Option::is_none"
+    )]
     pub channels: Option<Vec<AccountChannel>>,
     /// Creation time of the account.
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -316,7 +319,10 @@ pub struct Account {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub domain: Option<String>,
     /// Domains (list of strings).
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[serde(
+        deserialize_with = "crate::vec_skip_nulls",
+        skip_serializing_if = "Option::is_none"
+    )]
     pub domains: Option<Vec<String>>,
     /// Identifiers of the related external records.
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -337,7 +343,10 @@ pub struct Account {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub primary_domain: Option<String>,
     /// Tags (list of strings).
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[serde(
+        deserialize_with = "crate::vec_skip_nulls",
+        skip_serializing_if = "Option::is_none"
+    )]
     pub tags: Option<Vec<String>>,
     /// Kind of account.
     #[serde(rename = "type", skip_serializing_if = "Option::is_none")]

@@ -274,16 +274,25 @@ pub struct Contact {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub email: Option<String>,
     /// Emails (list of strings).
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[serde(
+        deserialize_with = "crate::vec_skip_nulls",
+        skip_serializing_if = "Option::is_none"
+    )]
     pub emails: Option<Vec<String>>,
     /// Identifiers of the related integration user records.
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[serde(
+        deserialize_with = "crate::vec_skip_nulls",
+        skip_serializing_if = "Option::is_none"
+    )]
     pub integration_user_ids: Option<Vec<IntegrationUserId>>,
     /// Name shown for the contact.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub name: Option<String>,
     /// Phone numbers (list of strings).
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[serde(
+        deserialize_with = "crate::vec_skip_nulls",
+        skip_serializing_if = "Option::is_none"
+    )]
     pub phone_numbers: Option<Vec<String>>,
     /// Portal role of this contact.
     #[serde(skip_serializing_if = "Option::is_none")]

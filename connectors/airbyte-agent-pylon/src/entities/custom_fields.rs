@@ -149,7 +149,10 @@ pub struct CustomField {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub default_value: Option<String>,
     /// Default values (list of strings).
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[serde(
+        deserialize_with = "crate::vec_skip_nulls",
+        skip_serializing_if = "Option::is_none"
+    )]
     pub default_values: Option<Vec<String>>,
     /// Free-form description of the custom field.
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -213,7 +216,10 @@ pub struct NumberMetadata {
 #[serde(crate = "airbyte_agent_runtime::serde", default)]
 pub struct SelectMetadata {
     /// Options: a list of select option objects.
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[serde(
+        deserialize_with = "crate::vec_skip_nulls",
+        skip_serializing_if = "Option::is_none"
+    )]
     pub options: Option<Vec<SelectOption>>,
 }
 /// The `SelectOption` object.

@@ -97,7 +97,10 @@ pub struct Message {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub email_info: Option<EmailMessageInfo>,
     /// File URLs (list of strings).
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[serde(
+        deserialize_with = "crate::vec_skip_nulls",
+        skip_serializing_if = "Option::is_none"
+    )]
     pub file_urls: Option<Vec<String>>,
     /// True when the message is private.
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -149,10 +152,16 @@ pub struct MessageAuthor {
 #[serde(crate = "airbyte_agent_runtime::serde", default)]
 pub struct EmailMessageInfo {
     /// BCC emails (list of strings).
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[serde(
+        deserialize_with = "crate::vec_skip_nulls",
+        skip_serializing_if = "Option::is_none"
+    )]
     pub bcc_emails: Option<Vec<String>>,
     /// CC emails (list of strings).
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[serde(
+        deserialize_with = "crate::vec_skip_nulls",
+        skip_serializing_if = "Option::is_none"
+    )]
     pub cc_emails: Option<Vec<String>>,
     /// From email (an email address).
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -161,7 +170,10 @@ pub struct EmailMessageInfo {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub message_id: Option<String>,
     /// To emails (list of strings).
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[serde(
+        deserialize_with = "crate::vec_skip_nulls",
+        skip_serializing_if = "Option::is_none"
+    )]
     pub to_emails: Option<Vec<String>>,
 }
 /// Metadata returned by `messages.list` next to the records.

@@ -228,7 +228,10 @@ pub struct Team {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub name: Option<String>,
     /// Users: a list of mini user objects.
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[serde(
+        deserialize_with = "crate::vec_skip_nulls",
+        skip_serializing_if = "Option::is_none"
+    )]
     pub users: Option<Vec<MiniUser>>,
 }
 /// Metadata returned by `teams.list` next to the records.

@@ -93,7 +93,10 @@ pub struct TicketForm {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub description_html: Option<String>,
     /// Fields: a list of ticket form field objects.
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[serde(
+        deserialize_with = "crate::vec_skip_nulls",
+        skip_serializing_if = "Option::is_none"
+    )]
     pub fields: Option<Vec<TicketFormField>>,
     /// True when the ticket form is public.
     #[serde(skip_serializing_if = "Option::is_none")]

@@ -90,7 +90,10 @@ pub struct QueryResult {
     #[serde(rename = "nextRecordsUrl", skip_serializing_if = "Option::is_none")]
     pub next_records_url: Option<String>,
     /// Records of this batch.
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[serde(
+        deserialize_with = "crate::vec_skip_nulls",
+        skip_serializing_if = "Option::is_none"
+    )]
     pub records: Option<Vec<Map<String, Value>>>,
 }
 /// Metadata returned by `query.list` next to the records.

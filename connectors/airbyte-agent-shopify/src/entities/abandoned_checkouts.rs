@@ -166,13 +166,19 @@ pub struct AbandonedCheckout {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub note: Option<String>,
     /// `note_attributes`
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[serde(
+        deserialize_with = "crate::vec_skip_nulls",
+        skip_serializing_if = "Option::is_none"
+    )]
     pub note_attributes: Option<Vec<Map<String, Value>>>,
     /// `referring_site`
     #[serde(skip_serializing_if = "Option::is_none")]
     pub referring_site: Option<String>,
     /// `shipping_lines`
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[serde(
+        deserialize_with = "crate::vec_skip_nulls",
+        skip_serializing_if = "Option::is_none"
+    )]
     pub shipping_lines: Option<Vec<Map<String, Value>>>,
     /// `taxes_included`
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -211,7 +217,10 @@ pub struct AbandonedCheckout {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub customer_locale: Option<String>,
     /// `line_items`
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[serde(
+        deserialize_with = "crate::vec_skip_nulls",
+        skip_serializing_if = "Option::is_none"
+    )]
     pub line_items: Option<Vec<LineItem>>,
     /// `name`
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -223,10 +232,16 @@ pub struct AbandonedCheckout {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub abandoned_checkout_url: Option<String>,
     /// `discount_codes`
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[serde(
+        deserialize_with = "crate::vec_skip_nulls",
+        skip_serializing_if = "Option::is_none"
+    )]
     pub discount_codes: Option<Vec<Map<String, Value>>>,
     /// `tax_lines`
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[serde(
+        deserialize_with = "crate::vec_skip_nulls",
+        skip_serializing_if = "Option::is_none"
+    )]
     pub tax_lines: Option<Vec<Map<String, Value>>>,
     /// `source_name`
     #[serde(skip_serializing_if = "Option::is_none")]

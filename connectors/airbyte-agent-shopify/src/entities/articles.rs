@@ -421,7 +421,10 @@ pub struct ArticlesCreateArticle {
     #[serde(rename = "isPublished", skip_serializing_if = "Option::is_none")]
     pub is_published: Option<bool>,
     /// `tags`
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[serde(
+        deserialize_with = "crate::vec_skip_nulls",
+        skip_serializing_if = "Option::is_none"
+    )]
     pub tags: Option<Vec<String>>,
     /// Author of the post; Shopify requires it.
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -452,7 +455,11 @@ pub struct ArticlesCreateArticleAuthor {
 #[serde(crate = "airbyte_agent_runtime::serde", default)]
 pub struct ArticlesRecord {
     /// `userErrors`
-    #[serde(rename = "userErrors", skip_serializing_if = "Option::is_none")]
+    #[serde(
+        rename = "userErrors",
+        deserialize_with = "crate::vec_skip_nulls",
+        skip_serializing_if = "Option::is_none"
+    )]
     pub user_errors: Option<Vec<GraphQlUserError>>,
     /// `article`
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -513,7 +520,10 @@ pub struct ArticlesUpdateArticle {
     #[serde(rename = "isPublished", skip_serializing_if = "Option::is_none")]
     pub is_published: Option<bool>,
     /// `tags`
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[serde(
+        deserialize_with = "crate::vec_skip_nulls",
+        skip_serializing_if = "Option::is_none"
+    )]
     pub tags: Option<Vec<String>>,
 }
 /// The `ArticlesRecord2` object.
@@ -527,7 +537,11 @@ pub struct ArticlesUpdateArticle {
 #[serde(crate = "airbyte_agent_runtime::serde", default)]
 pub struct ArticlesRecord2 {
     /// `userErrors`
-    #[serde(rename = "userErrors", skip_serializing_if = "Option::is_none")]
+    #[serde(
+        rename = "userErrors",
+        deserialize_with = "crate::vec_skip_nulls",
+        skip_serializing_if = "Option::is_none"
+    )]
     pub user_errors: Option<Vec<GraphQlUserError>>,
     /// `deletedArticleId`
     #[serde(rename = "deletedArticleId", skip_serializing_if = "Option::is_none")]

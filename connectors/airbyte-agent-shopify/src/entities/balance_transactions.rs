@@ -159,7 +159,10 @@ pub struct BalanceTransaction {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub processed_at: Option<String>,
     /// `adjustment_order_transactions`
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[serde(
+        deserialize_with = "crate::vec_skip_nulls",
+        skip_serializing_if = "Option::is_none"
+    )]
     pub adjustment_order_transactions: Option<Vec<Map<String, Value>>>,
     /// Adjustment reason of this balance transaction.
     #[serde(skip_serializing_if = "Option::is_none")]

@@ -338,7 +338,11 @@ pub struct BlogsCreateBlog {
 #[serde(crate = "airbyte_agent_runtime::serde", default)]
 pub struct BlogsRecord {
     /// `userErrors`
-    #[serde(rename = "userErrors", skip_serializing_if = "Option::is_none")]
+    #[serde(
+        rename = "userErrors",
+        deserialize_with = "crate::vec_skip_nulls",
+        skip_serializing_if = "Option::is_none"
+    )]
     pub user_errors: Option<Vec<GraphQlUserError>>,
     /// `blog`
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -395,7 +399,11 @@ pub struct BlogsUpdateBlog {
 #[serde(crate = "airbyte_agent_runtime::serde", default)]
 pub struct BlogsRecord2 {
     /// `userErrors`
-    #[serde(rename = "userErrors", skip_serializing_if = "Option::is_none")]
+    #[serde(
+        rename = "userErrors",
+        deserialize_with = "crate::vec_skip_nulls",
+        skip_serializing_if = "Option::is_none"
+    )]
     pub user_errors: Option<Vec<GraphQlUserError>>,
     /// `deletedBlogId`
     #[serde(rename = "deletedBlogId", skip_serializing_if = "Option::is_none")]

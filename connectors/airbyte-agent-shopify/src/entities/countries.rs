@@ -144,7 +144,10 @@ pub struct Country {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub tax: Option<f64>,
     /// `provinces`
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[serde(
+        deserialize_with = "crate::vec_skip_nulls",
+        skip_serializing_if = "Option::is_none"
+    )]
     pub provinces: Option<Vec<Map<String, Value>>>,
 }
 /// Metadata returned by `countries.list` next to the records.

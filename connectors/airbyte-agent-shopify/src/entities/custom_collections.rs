@@ -408,7 +408,10 @@ pub struct CustomCollectionsCreateInputRuleSet {
     #[serde(rename = "appliedDisjunctively", skip_serializing_if = "Option::is_none")]
     pub applied_disjunctively: Option<bool>,
     /// `rules`
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[serde(
+        deserialize_with = "crate::vec_skip_nulls",
+        skip_serializing_if = "Option::is_none"
+    )]
     pub rules: Option<Vec<CustomCollectionsCreateInputRuleSetRulesItem>>,
 }
 /// The `CustomCollectionsCreateInputRuleSetRulesItem` object.
@@ -442,7 +445,11 @@ pub struct CustomCollectionsCreateInputRuleSetRulesItem {
 #[serde(crate = "airbyte_agent_runtime::serde", default)]
 pub struct CustomCollectionsRecord {
     /// `userErrors`
-    #[serde(rename = "userErrors", skip_serializing_if = "Option::is_none")]
+    #[serde(
+        rename = "userErrors",
+        deserialize_with = "crate::vec_skip_nulls",
+        skip_serializing_if = "Option::is_none"
+    )]
     pub user_errors: Option<Vec<GraphQlUserError>>,
     /// `collection`
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -517,7 +524,11 @@ pub struct CustomCollectionsUpdateInput {
 #[serde(crate = "airbyte_agent_runtime::serde", default)]
 pub struct CustomCollectionsRecord2 {
     /// `userErrors`
-    #[serde(rename = "userErrors", skip_serializing_if = "Option::is_none")]
+    #[serde(
+        rename = "userErrors",
+        deserialize_with = "crate::vec_skip_nulls",
+        skip_serializing_if = "Option::is_none"
+    )]
     pub user_errors: Option<Vec<GraphQlUserError>>,
     /// `deletedCollectionId`
     #[serde(rename = "deletedCollectionId", skip_serializing_if = "Option::is_none")]

@@ -325,13 +325,19 @@ pub struct CustomersCreateInput {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub note: Option<String>,
     /// Tags for the customer.
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[serde(
+        deserialize_with = "crate::vec_skip_nulls",
+        skip_serializing_if = "Option::is_none"
+    )]
     pub tags: Option<Vec<String>>,
     /// true when no tax is charged to this customer.
     #[serde(rename = "taxExempt", skip_serializing_if = "Option::is_none")]
     pub tax_exempt: Option<bool>,
     /// Addresses to save for the customer.
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[serde(
+        deserialize_with = "crate::vec_skip_nulls",
+        skip_serializing_if = "Option::is_none"
+    )]
     pub addresses: Option<Vec<CustomersCreateInputAddressesItem>>,
 }
 /// The `CustomersCreateInputAddressesItem` object.
@@ -383,7 +389,11 @@ pub struct CustomersCreateInputAddressesItem {
 #[serde(crate = "airbyte_agent_runtime::serde", default)]
 pub struct CustomersRecord {
     /// `userErrors`
-    #[serde(rename = "userErrors", skip_serializing_if = "Option::is_none")]
+    #[serde(
+        rename = "userErrors",
+        deserialize_with = "crate::vec_skip_nulls",
+        skip_serializing_if = "Option::is_none"
+    )]
     pub user_errors: Option<Vec<GraphQlUserError>>,
     /// Graph ql customer structure.
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -418,7 +428,10 @@ pub struct GraphQlCustomer {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub note: Option<String>,
     /// `tags`
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[serde(
+        deserialize_with = "crate::vec_skip_nulls",
+        skip_serializing_if = "Option::is_none"
+    )]
     pub tags: Option<Vec<String>>,
     /// `taxExempt`
     #[serde(rename = "taxExempt", skip_serializing_if = "Option::is_none")]
@@ -459,7 +472,10 @@ pub struct CustomersUpdateInput {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub note: Option<String>,
     /// Tags for the customer.
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[serde(
+        deserialize_with = "crate::vec_skip_nulls",
+        skip_serializing_if = "Option::is_none"
+    )]
     pub tags: Option<Vec<String>>,
     /// true when no tax is charged to this customer.
     #[serde(rename = "taxExempt", skip_serializing_if = "Option::is_none")]
@@ -476,7 +492,11 @@ pub struct CustomersUpdateInput {
 #[serde(crate = "airbyte_agent_runtime::serde", default)]
 pub struct CustomersRecord2 {
     /// `userErrors`
-    #[serde(rename = "userErrors", skip_serializing_if = "Option::is_none")]
+    #[serde(
+        rename = "userErrors",
+        deserialize_with = "crate::vec_skip_nulls",
+        skip_serializing_if = "Option::is_none"
+    )]
     pub user_errors: Option<Vec<GraphQlUserError>>,
     /// Identifier of the related deleted customer.
     #[serde(rename = "deletedCustomerId", skip_serializing_if = "Option::is_none")]

@@ -429,7 +429,11 @@ pub struct DiscountCodesCreateBasicCodeDiscountCustomerGetsValueDiscountAmount {
 #[serde(crate = "airbyte_agent_runtime::serde", default)]
 pub struct DiscountCodesRecord {
     /// `userErrors`
-    #[serde(rename = "userErrors", skip_serializing_if = "Option::is_none")]
+    #[serde(
+        rename = "userErrors",
+        deserialize_with = "crate::vec_skip_nulls",
+        skip_serializing_if = "Option::is_none"
+    )]
     pub user_errors: Option<Vec<GraphQlUserError>>,
     /// `codeDiscountNode`
     #[serde(rename = "codeDiscountNode", skip_serializing_if = "Option::is_none")]
@@ -492,7 +496,10 @@ pub struct DiscountCodesRecordCodeDiscountNodeCodeDiscount {
 #[serde(crate = "airbyte_agent_runtime::serde", default)]
 pub struct DiscountCodesRecordCodeDiscountNodeCodeDiscountCodes {
     /// `nodes`
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[serde(
+        deserialize_with = "crate::vec_skip_nulls",
+        skip_serializing_if = "Option::is_none"
+    )]
     pub nodes: Option<
         Vec<DiscountCodesRecordCodeDiscountNodeCodeDiscountCodesNodesItem>,
     >,
@@ -548,7 +555,11 @@ pub struct DiscountCodesUpdateBasicCodeDiscount {
 #[serde(crate = "airbyte_agent_runtime::serde", default)]
 pub struct DiscountCodesRecord2 {
     /// `userErrors`
-    #[serde(rename = "userErrors", skip_serializing_if = "Option::is_none")]
+    #[serde(
+        rename = "userErrors",
+        deserialize_with = "crate::vec_skip_nulls",
+        skip_serializing_if = "Option::is_none"
+    )]
     pub user_errors: Option<Vec<GraphQlUserError>>,
     /// `deletedCodeDiscountId`
     #[serde(rename = "deletedCodeDiscountId", skip_serializing_if = "Option::is_none")]

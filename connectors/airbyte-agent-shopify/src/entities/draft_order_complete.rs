@@ -79,7 +79,11 @@ impl ::std::future::IntoFuture for DraftOrderCompleteUpdateRequest {
 #[serde(crate = "airbyte_agent_runtime::serde", default)]
 pub struct DraftOrderCompleteRecord {
     /// `userErrors`
-    #[serde(rename = "userErrors", skip_serializing_if = "Option::is_none")]
+    #[serde(
+        rename = "userErrors",
+        deserialize_with = "crate::vec_skip_nulls",
+        skip_serializing_if = "Option::is_none"
+    )]
     pub user_errors: Option<Vec<GraphQlUserError>>,
     /// `draftOrder`
     #[serde(rename = "draftOrder", skip_serializing_if = "Option::is_none")]

@@ -337,7 +337,10 @@ pub struct DraftOrder {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub status: Option<String>,
     /// `line_items`
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[serde(
+        deserialize_with = "crate::vec_skip_nulls",
+        skip_serializing_if = "Option::is_none"
+    )]
     pub line_items: Option<Vec<LineItem>>,
     /// `shipping_address`
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -358,13 +361,19 @@ pub struct DraftOrder {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub shipping_line: Option<Map<String, Value>>,
     /// `tax_lines`
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[serde(
+        deserialize_with = "crate::vec_skip_nulls",
+        skip_serializing_if = "Option::is_none"
+    )]
     pub tax_lines: Option<Vec<Map<String, Value>>>,
     /// `tags`
     #[serde(skip_serializing_if = "Option::is_none")]
     pub tags: Option<String>,
     /// `note_attributes`
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[serde(
+        deserialize_with = "crate::vec_skip_nulls",
+        skip_serializing_if = "Option::is_none"
+    )]
     pub note_attributes: Option<Vec<Map<String, Value>>>,
     /// `total_price`
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -425,7 +434,11 @@ pub struct DraftOrdersListMeta {
 #[serde(crate = "airbyte_agent_runtime::serde", default)]
 pub struct DraftOrdersCreateInput {
     /// Items of the order.
-    #[serde(rename = "lineItems", skip_serializing_if = "Option::is_none")]
+    #[serde(
+        rename = "lineItems",
+        deserialize_with = "crate::vec_skip_nulls",
+        skip_serializing_if = "Option::is_none"
+    )]
     pub line_items: Option<Vec<DraftOrdersCreateInputLineItemsItem>>,
     /// Global ID of the customer.
     #[serde(rename = "customerId", skip_serializing_if = "Option::is_none")]
@@ -437,7 +450,10 @@ pub struct DraftOrdersCreateInput {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub note: Option<String>,
     /// `tags`
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[serde(
+        deserialize_with = "crate::vec_skip_nulls",
+        skip_serializing_if = "Option::is_none"
+    )]
     pub tags: Option<Vec<String>>,
     /// `shippingAddress`
     #[serde(rename = "shippingAddress", skip_serializing_if = "Option::is_none")]
@@ -477,7 +493,11 @@ pub struct DraftOrdersCreateInputLineItemsItem {
 #[serde(crate = "airbyte_agent_runtime::serde", default)]
 pub struct DraftOrdersRecord {
     /// `userErrors`
-    #[serde(rename = "userErrors", skip_serializing_if = "Option::is_none")]
+    #[serde(
+        rename = "userErrors",
+        deserialize_with = "crate::vec_skip_nulls",
+        skip_serializing_if = "Option::is_none"
+    )]
     pub user_errors: Option<Vec<GraphQlUserError>>,
     /// `draftOrder`
     #[serde(rename = "draftOrder", skip_serializing_if = "Option::is_none")]
@@ -529,7 +549,11 @@ pub struct GraphQlDraftOrder {
 #[serde(crate = "airbyte_agent_runtime::serde", default)]
 pub struct DraftOrdersUpdateInput {
     /// `lineItems`
-    #[serde(rename = "lineItems", skip_serializing_if = "Option::is_none")]
+    #[serde(
+        rename = "lineItems",
+        deserialize_with = "crate::vec_skip_nulls",
+        skip_serializing_if = "Option::is_none"
+    )]
     pub line_items: Option<Vec<DraftOrdersCreateInputLineItemsItem>>,
     /// `email`
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -538,7 +562,10 @@ pub struct DraftOrdersUpdateInput {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub note: Option<String>,
     /// `tags`
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[serde(
+        deserialize_with = "crate::vec_skip_nulls",
+        skip_serializing_if = "Option::is_none"
+    )]
     pub tags: Option<Vec<String>>,
 }
 /// The `DraftOrdersRecord2` object.
@@ -552,7 +579,11 @@ pub struct DraftOrdersUpdateInput {
 #[serde(crate = "airbyte_agent_runtime::serde", default)]
 pub struct DraftOrdersRecord2 {
     /// `userErrors`
-    #[serde(rename = "userErrors", skip_serializing_if = "Option::is_none")]
+    #[serde(
+        rename = "userErrors",
+        deserialize_with = "crate::vec_skip_nulls",
+        skip_serializing_if = "Option::is_none"
+    )]
     pub user_errors: Option<Vec<GraphQlUserError>>,
     /// `deletedId`
     #[serde(rename = "deletedId", skip_serializing_if = "Option::is_none")]

@@ -149,13 +149,19 @@ pub struct FulfillmentOrder {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub status: Option<String>,
     /// `supported_actions`
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[serde(
+        deserialize_with = "crate::vec_skip_nulls",
+        skip_serializing_if = "Option::is_none"
+    )]
     pub supported_actions: Option<Vec<String>>,
     /// `destination`
     #[serde(skip_serializing_if = "Option::is_none")]
     pub destination: Option<Map<String, Value>>,
     /// `line_items`
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[serde(
+        deserialize_with = "crate::vec_skip_nulls",
+        skip_serializing_if = "Option::is_none"
+    )]
     pub line_items: Option<Vec<Map<String, Value>>>,
     /// `fulfill_at`
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -167,7 +173,10 @@ pub struct FulfillmentOrder {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub international_duties: Option<Map<String, Value>>,
     /// `fulfillment_holds`
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[serde(
+        deserialize_with = "crate::vec_skip_nulls",
+        skip_serializing_if = "Option::is_none"
+    )]
     pub fulfillment_holds: Option<Vec<Map<String, Value>>>,
     /// `delivery_method`
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -176,7 +185,10 @@ pub struct FulfillmentOrder {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub assigned_location: Option<Map<String, Value>>,
     /// `merchant_requests`
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[serde(
+        deserialize_with = "crate::vec_skip_nulls",
+        skip_serializing_if = "Option::is_none"
+    )]
     pub merchant_requests: Option<Vec<Map<String, Value>>>,
     /// `created_at`
     #[serde(skip_serializing_if = "Option::is_none")]

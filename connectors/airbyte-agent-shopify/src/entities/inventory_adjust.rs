@@ -87,7 +87,10 @@ pub struct InventoryAdjustCreateInput {
     #[serde(rename = "referenceDocumentUri", skip_serializing_if = "Option::is_none")]
     pub reference_document_uri: Option<String>,
     /// Changes per item and location.
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[serde(
+        deserialize_with = "crate::vec_skip_nulls",
+        skip_serializing_if = "Option::is_none"
+    )]
     pub changes: Option<Vec<InventoryAdjustCreateInputChangesItem>>,
 }
 /// The `InventoryAdjustCreateInputChangesItem` object.

@@ -162,7 +162,10 @@ pub struct InventoryItem {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub tracked: Option<bool>,
     /// `country_harmonized_system_codes`
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[serde(
+        deserialize_with = "crate::vec_skip_nulls",
+        skip_serializing_if = "Option::is_none"
+    )]
     pub country_harmonized_system_codes: Option<Vec<Map<String, Value>>>,
     /// `admin_graphql_api_id`
     #[serde(skip_serializing_if = "Option::is_none")]

@@ -148,10 +148,17 @@ pub struct MetafieldsCreateMetafieldsItem {
 #[serde(crate = "airbyte_agent_runtime::serde", default)]
 pub struct MetafieldsRecord {
     /// `userErrors`
-    #[serde(rename = "userErrors", skip_serializing_if = "Option::is_none")]
+    #[serde(
+        rename = "userErrors",
+        deserialize_with = "crate::vec_skip_nulls",
+        skip_serializing_if = "Option::is_none"
+    )]
     pub user_errors: Option<Vec<GraphQlUserError>>,
     /// `metafields`
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[serde(
+        deserialize_with = "crate::vec_skip_nulls",
+        skip_serializing_if = "Option::is_none"
+    )]
     pub metafields: Option<Vec<MetafieldsRecordMetafieldsItem>>,
 }
 /// The `MetafieldsRecordMetafieldsItem` object.
@@ -214,10 +221,18 @@ pub struct MetafieldsDeleteMetafieldsItem {
 #[serde(crate = "airbyte_agent_runtime::serde", default)]
 pub struct MetafieldsRecord2 {
     /// `deletedMetafields`
-    #[serde(rename = "deletedMetafields", skip_serializing_if = "Option::is_none")]
+    #[serde(
+        rename = "deletedMetafields",
+        deserialize_with = "crate::vec_skip_nulls",
+        skip_serializing_if = "Option::is_none"
+    )]
     pub deleted_metafields: Option<Vec<MetafieldsRecord2DeletedMetafieldsItem>>,
     /// `userErrors`
-    #[serde(rename = "userErrors", skip_serializing_if = "Option::is_none")]
+    #[serde(
+        rename = "userErrors",
+        deserialize_with = "crate::vec_skip_nulls",
+        skip_serializing_if = "Option::is_none"
+    )]
     pub user_errors: Option<Vec<GraphQlUserError>>,
 }
 /// The `MetafieldsRecord2DeletedMetafieldsItem` object.

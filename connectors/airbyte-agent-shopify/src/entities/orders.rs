@@ -464,10 +464,16 @@ pub struct Order {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub device_id: Option<i64>,
     /// `discount_applications`
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[serde(
+        deserialize_with = "crate::vec_skip_nulls",
+        skip_serializing_if = "Option::is_none"
+    )]
     pub discount_applications: Option<Vec<Map<String, Value>>>,
     /// `discount_codes`
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[serde(
+        deserialize_with = "crate::vec_skip_nulls",
+        skip_serializing_if = "Option::is_none"
+    )]
     pub discount_codes: Option<Vec<Map<String, Value>>>,
     /// `email`
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -482,7 +488,10 @@ pub struct Order {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub fulfillment_status: Option<String>,
     /// `fulfillments`
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[serde(
+        deserialize_with = "crate::vec_skip_nulls",
+        skip_serializing_if = "Option::is_none"
+    )]
     pub fulfillments: Option<Vec<Fulfillment>>,
     /// `gateway`
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -494,7 +503,10 @@ pub struct Order {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub landing_site_ref: Option<String>,
     /// `line_items`
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[serde(
+        deserialize_with = "crate::vec_skip_nulls",
+        skip_serializing_if = "Option::is_none"
+    )]
     pub line_items: Option<Vec<LineItem>>,
     /// `location_id`
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -524,7 +536,10 @@ pub struct Order {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub note: Option<String>,
     /// `note_attributes`
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[serde(
+        deserialize_with = "crate::vec_skip_nulls",
+        skip_serializing_if = "Option::is_none"
+    )]
     pub note_attributes: Option<Vec<Map<String, Value>>>,
     /// `number`
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -542,7 +557,10 @@ pub struct Order {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub original_total_duties_set: Option<Map<String, Value>>,
     /// `payment_gateway_names`
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[serde(
+        deserialize_with = "crate::vec_skip_nulls",
+        skip_serializing_if = "Option::is_none"
+    )]
     pub payment_gateway_names: Option<Vec<String>>,
     /// `phone`
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -563,13 +581,19 @@ pub struct Order {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub referring_site: Option<String>,
     /// `refunds`
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[serde(
+        deserialize_with = "crate::vec_skip_nulls",
+        skip_serializing_if = "Option::is_none"
+    )]
     pub refunds: Option<Vec<Refund>>,
     /// `shipping_address`
     #[serde(skip_serializing_if = "Option::is_none")]
     pub shipping_address: Option<OrderAddress>,
     /// `shipping_lines`
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[serde(
+        deserialize_with = "crate::vec_skip_nulls",
+        skip_serializing_if = "Option::is_none"
+    )]
     pub shipping_lines: Option<Vec<Map<String, Value>>>,
     /// `source_identifier`
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -593,7 +617,10 @@ pub struct Order {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub tax_exempt: Option<bool>,
     /// `tax_lines`
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[serde(
+        deserialize_with = "crate::vec_skip_nulls",
+        skip_serializing_if = "Option::is_none"
+    )]
     pub tax_lines: Option<Vec<Map<String, Value>>>,
     /// `taxes_included`
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -675,7 +702,11 @@ pub struct OrdersListMeta {
 #[serde(crate = "airbyte_agent_runtime::serde", default)]
 pub struct OrdersCreateOrder {
     /// Items of the order.
-    #[serde(rename = "lineItems", skip_serializing_if = "Option::is_none")]
+    #[serde(
+        rename = "lineItems",
+        deserialize_with = "crate::vec_skip_nulls",
+        skip_serializing_if = "Option::is_none"
+    )]
     pub line_items: Option<Vec<OrdersCreateOrderLineItemsItem>>,
     /// Global ID of the customer.
     #[serde(rename = "customerId", skip_serializing_if = "Option::is_none")]
@@ -687,7 +718,10 @@ pub struct OrdersCreateOrder {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub note: Option<String>,
     /// Tags of the order.
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[serde(
+        deserialize_with = "crate::vec_skip_nulls",
+        skip_serializing_if = "Option::is_none"
+    )]
     pub tags: Option<Vec<String>>,
     /// `shippingAddress`
     #[serde(rename = "shippingAddress", skip_serializing_if = "Option::is_none")]
@@ -811,7 +845,11 @@ airbyte_agent_runtime::string_enum! {
 #[serde(crate = "airbyte_agent_runtime::serde", default)]
 pub struct OrdersRecord {
     /// `userErrors`
-    #[serde(rename = "userErrors", skip_serializing_if = "Option::is_none")]
+    #[serde(
+        rename = "userErrors",
+        deserialize_with = "crate::vec_skip_nulls",
+        skip_serializing_if = "Option::is_none"
+    )]
     pub user_errors: Option<Vec<GraphQlUserError>>,
     /// `order`
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -886,7 +924,10 @@ pub struct OrdersUpdateInput {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub note: Option<String>,
     /// Tags of the order.
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[serde(
+        deserialize_with = "crate::vec_skip_nulls",
+        skip_serializing_if = "Option::is_none"
+    )]
     pub tags: Option<Vec<String>>,
     /// `shippingAddress`
     #[serde(rename = "shippingAddress", skip_serializing_if = "Option::is_none")]
@@ -903,7 +944,11 @@ pub struct OrdersUpdateInput {
 #[serde(crate = "airbyte_agent_runtime::serde", default)]
 pub struct OrdersRecord2 {
     /// `userErrors`
-    #[serde(rename = "userErrors", skip_serializing_if = "Option::is_none")]
+    #[serde(
+        rename = "userErrors",
+        deserialize_with = "crate::vec_skip_nulls",
+        skip_serializing_if = "Option::is_none"
+    )]
     pub user_errors: Option<Vec<GraphQlUserError>>,
     /// `order`
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -932,7 +977,10 @@ pub struct OrdersRecord2Order {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub note: Option<String>,
     /// `tags`
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[serde(
+        deserialize_with = "crate::vec_skip_nulls",
+        skip_serializing_if = "Option::is_none"
+    )]
     pub tags: Option<Vec<String>>,
     /// `createdAt`
     #[serde(rename = "createdAt", skip_serializing_if = "Option::is_none")]
@@ -966,10 +1014,18 @@ airbyte_agent_runtime::string_enum! {
 #[serde(crate = "airbyte_agent_runtime::serde", default)]
 pub struct OrdersRecord3 {
     /// `userErrors`
-    #[serde(rename = "userErrors", skip_serializing_if = "Option::is_none")]
+    #[serde(
+        rename = "userErrors",
+        deserialize_with = "crate::vec_skip_nulls",
+        skip_serializing_if = "Option::is_none"
+    )]
     pub user_errors: Option<Vec<GraphQlUserError>>,
     /// `orderCancelUserErrors`
-    #[serde(rename = "orderCancelUserErrors", skip_serializing_if = "Option::is_none")]
+    #[serde(
+        rename = "orderCancelUserErrors",
+        deserialize_with = "crate::vec_skip_nulls",
+        skip_serializing_if = "Option::is_none"
+    )]
     pub order_cancel_user_errors: Option<Vec<GraphQlUserError>>,
     /// `job`
     #[serde(skip_serializing_if = "Option::is_none")]

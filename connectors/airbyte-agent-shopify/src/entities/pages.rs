@@ -378,7 +378,11 @@ pub struct PagesCreatePage {
 #[serde(crate = "airbyte_agent_runtime::serde", default)]
 pub struct PagesRecord {
     /// `userErrors`
-    #[serde(rename = "userErrors", skip_serializing_if = "Option::is_none")]
+    #[serde(
+        rename = "userErrors",
+        deserialize_with = "crate::vec_skip_nulls",
+        skip_serializing_if = "Option::is_none"
+    )]
     pub user_errors: Option<Vec<GraphQlUserError>>,
     /// `page`
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -447,7 +451,11 @@ pub struct PagesUpdatePage {
 #[serde(crate = "airbyte_agent_runtime::serde", default)]
 pub struct PagesRecord2 {
     /// `userErrors`
-    #[serde(rename = "userErrors", skip_serializing_if = "Option::is_none")]
+    #[serde(
+        rename = "userErrors",
+        deserialize_with = "crate::vec_skip_nulls",
+        skip_serializing_if = "Option::is_none"
+    )]
     pub user_errors: Option<Vec<GraphQlUserError>>,
     /// `deletedPageId`
     #[serde(rename = "deletedPageId", skip_serializing_if = "Option::is_none")]

@@ -208,31 +208,58 @@ pub struct PriceRule {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub updated_at: Option<String>,
     /// `entitled_product_ids`
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[serde(
+        deserialize_with = "crate::vec_skip_nulls",
+        skip_serializing_if = "Option::is_none"
+    )]
     pub entitled_product_ids: Option<Vec<i64>>,
     /// `entitled_variant_ids`
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[serde(
+        deserialize_with = "crate::vec_skip_nulls",
+        skip_serializing_if = "Option::is_none"
+    )]
     pub entitled_variant_ids: Option<Vec<i64>>,
     /// `entitled_collection_ids`
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[serde(
+        deserialize_with = "crate::vec_skip_nulls",
+        skip_serializing_if = "Option::is_none"
+    )]
     pub entitled_collection_ids: Option<Vec<i64>>,
     /// `entitled_country_ids`
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[serde(
+        deserialize_with = "crate::vec_skip_nulls",
+        skip_serializing_if = "Option::is_none"
+    )]
     pub entitled_country_ids: Option<Vec<i64>>,
     /// `prerequisite_product_ids`
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[serde(
+        deserialize_with = "crate::vec_skip_nulls",
+        skip_serializing_if = "Option::is_none"
+    )]
     pub prerequisite_product_ids: Option<Vec<i64>>,
     /// `prerequisite_variant_ids`
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[serde(
+        deserialize_with = "crate::vec_skip_nulls",
+        skip_serializing_if = "Option::is_none"
+    )]
     pub prerequisite_variant_ids: Option<Vec<i64>>,
     /// `prerequisite_collection_ids`
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[serde(
+        deserialize_with = "crate::vec_skip_nulls",
+        skip_serializing_if = "Option::is_none"
+    )]
     pub prerequisite_collection_ids: Option<Vec<i64>>,
     /// `customer_segment_prerequisite_ids`
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[serde(
+        deserialize_with = "crate::vec_skip_nulls",
+        skip_serializing_if = "Option::is_none"
+    )]
     pub customer_segment_prerequisite_ids: Option<Vec<i64>>,
     /// `prerequisite_customer_ids`
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[serde(
+        deserialize_with = "crate::vec_skip_nulls",
+        skip_serializing_if = "Option::is_none"
+    )]
     pub prerequisite_customer_ids: Option<Vec<i64>>,
     /// `prerequisite_subtotal_range`
     #[serde(skip_serializing_if = "Option::is_none")]

@@ -312,7 +312,11 @@ pub struct ProductVariantsCreateVariantsItem {
     #[serde(rename = "inventoryItem", skip_serializing_if = "Option::is_none")]
     pub inventory_item: Option<ProductVariantsCreateVariantsItemInventoryItem>,
     /// One value per product option (for example Color and Size); products with a single option use the option Title.
-    #[serde(rename = "optionValues", skip_serializing_if = "Option::is_none")]
+    #[serde(
+        rename = "optionValues",
+        deserialize_with = "crate::vec_skip_nulls",
+        skip_serializing_if = "Option::is_none"
+    )]
     pub option_values: Option<Vec<ProductVariantsCreateVariantsItemOptionValuesItem>>,
 }
 /// Stock-keeping data of the variant; the SKU is set here, not on the variant itself.
@@ -357,10 +361,18 @@ pub struct ProductVariantsCreateVariantsItemOptionValuesItem {
 #[serde(crate = "airbyte_agent_runtime::serde", default)]
 pub struct ProductVariantsRecord {
     /// `userErrors`
-    #[serde(rename = "userErrors", skip_serializing_if = "Option::is_none")]
+    #[serde(
+        rename = "userErrors",
+        deserialize_with = "crate::vec_skip_nulls",
+        skip_serializing_if = "Option::is_none"
+    )]
     pub user_errors: Option<Vec<GraphQlUserError>>,
     /// `productVariants`
-    #[serde(rename = "productVariants", skip_serializing_if = "Option::is_none")]
+    #[serde(
+        rename = "productVariants",
+        deserialize_with = "crate::vec_skip_nulls",
+        skip_serializing_if = "Option::is_none"
+    )]
     pub product_variants: Option<Vec<GraphQlProductVariant>>,
 }
 /// The `GraphQlProductVariant` object.
@@ -432,7 +444,11 @@ pub struct ProductVariantsUpdateVariantsItem {
 #[serde(crate = "airbyte_agent_runtime::serde", default)]
 pub struct ProductVariantsRecord2 {
     /// `userErrors`
-    #[serde(rename = "userErrors", skip_serializing_if = "Option::is_none")]
+    #[serde(
+        rename = "userErrors",
+        deserialize_with = "crate::vec_skip_nulls",
+        skip_serializing_if = "Option::is_none"
+    )]
     pub user_errors: Option<Vec<GraphQlUserError>>,
     /// `product`
     #[serde(skip_serializing_if = "Option::is_none")]

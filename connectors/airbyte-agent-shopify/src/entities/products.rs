@@ -378,13 +378,22 @@ pub struct Product {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub admin_graphql_api_id: Option<String>,
     /// `variants`
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[serde(
+        deserialize_with = "crate::vec_skip_nulls",
+        skip_serializing_if = "Option::is_none"
+    )]
     pub variants: Option<Vec<ProductVariant>>,
     /// `options`
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[serde(
+        deserialize_with = "crate::vec_skip_nulls",
+        skip_serializing_if = "Option::is_none"
+    )]
     pub options: Option<Vec<Map<String, Value>>>,
     /// `images`
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[serde(
+        deserialize_with = "crate::vec_skip_nulls",
+        skip_serializing_if = "Option::is_none"
+    )]
     pub images: Option<Vec<ProductImage>>,
     /// `image`
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -427,7 +436,10 @@ pub struct ProductsCreateProduct {
     #[serde(rename = "productType", skip_serializing_if = "Option::is_none")]
     pub product_type: Option<String>,
     /// Tags for the product.
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[serde(
+        deserialize_with = "crate::vec_skip_nulls",
+        skip_serializing_if = "Option::is_none"
+    )]
     pub tags: Option<Vec<String>>,
     /// ACTIVE, ARCHIVED or DRAFT.
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -472,7 +484,11 @@ airbyte_agent_runtime::string_enum! {
 #[serde(crate = "airbyte_agent_runtime::serde", default)]
 pub struct ProductsRecord {
     /// `userErrors`
-    #[serde(rename = "userErrors", skip_serializing_if = "Option::is_none")]
+    #[serde(
+        rename = "userErrors",
+        deserialize_with = "crate::vec_skip_nulls",
+        skip_serializing_if = "Option::is_none"
+    )]
     pub user_errors: Option<Vec<GraphQlUserError>>,
     /// Graph ql product structure.
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -504,7 +520,10 @@ pub struct GraphQlProduct {
     #[serde(rename = "productType", skip_serializing_if = "Option::is_none")]
     pub product_type: Option<String>,
     /// `tags`
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[serde(
+        deserialize_with = "crate::vec_skip_nulls",
+        skip_serializing_if = "Option::is_none"
+    )]
     pub tags: Option<Vec<String>>,
     /// `status`
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -542,7 +561,10 @@ pub struct ProductsUpdateProduct {
     #[serde(rename = "productType", skip_serializing_if = "Option::is_none")]
     pub product_type: Option<String>,
     /// Tags for the product.
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[serde(
+        deserialize_with = "crate::vec_skip_nulls",
+        skip_serializing_if = "Option::is_none"
+    )]
     pub tags: Option<Vec<String>>,
     /// New status: ACTIVE, ARCHIVED or DRAFT.
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -559,7 +581,11 @@ pub struct ProductsUpdateProduct {
 #[serde(crate = "airbyte_agent_runtime::serde", default)]
 pub struct ProductsRecord2 {
     /// `userErrors`
-    #[serde(rename = "userErrors", skip_serializing_if = "Option::is_none")]
+    #[serde(
+        rename = "userErrors",
+        deserialize_with = "crate::vec_skip_nulls",
+        skip_serializing_if = "Option::is_none"
+    )]
     pub user_errors: Option<Vec<GraphQlUserError>>,
     /// `deletedProductId`
     #[serde(rename = "deletedProductId", skip_serializing_if = "Option::is_none")]

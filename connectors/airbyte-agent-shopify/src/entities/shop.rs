@@ -222,7 +222,10 @@ pub struct ShopRecord {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub pre_launch_enabled: Option<bool>,
     /// `enabled_presentment_currencies`
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[serde(
+        deserialize_with = "crate::vec_skip_nulls",
+        skip_serializing_if = "Option::is_none"
+    )]
     pub enabled_presentment_currencies: Option<Vec<String>>,
     /// `transactional_sms_disabled`
     #[serde(skip_serializing_if = "Option::is_none")]

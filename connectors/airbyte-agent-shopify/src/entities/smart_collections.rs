@@ -193,7 +193,10 @@ pub struct SmartCollection {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub disjunctive: Option<bool>,
     /// `rules`
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[serde(
+        deserialize_with = "crate::vec_skip_nulls",
+        skip_serializing_if = "Option::is_none"
+    )]
     pub rules: Option<Vec<Map<String, Value>>>,
     /// `published_scope`
     #[serde(skip_serializing_if = "Option::is_none")]

@@ -174,9 +174,15 @@ pub struct ScheduledMessageContent {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub bot_profile: Option<Map<String, Value>>,
     /// Blocks (list).
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[serde(
+        deserialize_with = "crate::vec_skip_nulls",
+        skip_serializing_if = "Option::is_none"
+    )]
     pub blocks: Option<Vec<Map<String, Value>>>,
     /// Attachments: a list of attachment objects.
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[serde(
+        deserialize_with = "crate::vec_skip_nulls",
+        skip_serializing_if = "Option::is_none"
+    )]
     pub attachments: Option<Vec<Attachment>>,
 }

@@ -153,7 +153,10 @@ pub struct Thread {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub latest_reply: Option<String>,
     /// Reply users (list of strings).
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[serde(
+        deserialize_with = "crate::vec_skip_nulls",
+        skip_serializing_if = "Option::is_none"
+    )]
     pub reply_users: Option<Vec<String>>,
     /// True when the thread is locked.
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -162,16 +165,28 @@ pub struct Thread {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub subscribed: Option<bool>,
     /// Emoji reactions on the message.
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[serde(
+        deserialize_with = "crate::vec_skip_nulls",
+        skip_serializing_if = "Option::is_none"
+    )]
     pub reactions: Option<Vec<Reaction>>,
     /// Attachments: a list of attachment objects.
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[serde(
+        deserialize_with = "crate::vec_skip_nulls",
+        skip_serializing_if = "Option::is_none"
+    )]
     pub attachments: Option<Vec<Attachment>>,
     /// Blocks (list).
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[serde(
+        deserialize_with = "crate::vec_skip_nulls",
+        skip_serializing_if = "Option::is_none"
+    )]
     pub blocks: Option<Vec<Map<String, Value>>>,
     /// Files: a list of file objects.
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[serde(
+        deserialize_with = "crate::vec_skip_nulls",
+        skip_serializing_if = "Option::is_none"
+    )]
     pub files: Option<Vec<File>>,
     /// Edited, as a edited info object.
     #[serde(skip_serializing_if = "Option::is_none")]

@@ -77,19 +77,31 @@ pub struct BalanceRecord {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub livemode: Option<bool>,
     /// Funds that can be paid out now, per currency.
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[serde(
+        deserialize_with = "crate::vec_skip_nulls",
+        skip_serializing_if = "Option::is_none"
+    )]
     pub available: Option<Vec<BalanceRecordAvailableItem>>,
     /// Connect reserved (list).
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[serde(
+        deserialize_with = "crate::vec_skip_nulls",
+        skip_serializing_if = "Option::is_none"
+    )]
     pub connect_reserved: Option<Vec<BalanceRecordAvailableItem>>,
     /// Instant available (list).
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[serde(
+        deserialize_with = "crate::vec_skip_nulls",
+        skip_serializing_if = "Option::is_none"
+    )]
     pub instant_available: Option<Vec<BalanceRecordInstantAvailableItem>>,
     /// Object describing the issuing.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub issuing: Option<BalanceRecordIssuing>,
     /// Funds not yet available, per currency.
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[serde(
+        deserialize_with = "crate::vec_skip_nulls",
+        skip_serializing_if = "Option::is_none"
+    )]
     pub pending: Option<Vec<BalanceRecordAvailableItem>>,
     /// Object describing the refund and dispute prefunding.
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -159,7 +171,10 @@ pub struct BalanceRecordInstantAvailableItem {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub source_types: Option<BalanceRecordAvailableItemSourceTypes>,
     /// Net available (list).
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[serde(
+        deserialize_with = "crate::vec_skip_nulls",
+        skip_serializing_if = "Option::is_none"
+    )]
     pub net_available: Option<Vec<BalanceRecordInstantAvailableItemNetAvailableItem>>,
 }
 /// The `BalanceRecordInstantAvailableItemNetAvailableItem` object.
@@ -193,7 +208,10 @@ pub struct BalanceRecordInstantAvailableItemNetAvailableItem {
 #[serde(crate = "airbyte_agent_runtime::serde", default)]
 pub struct BalanceRecordIssuing {
     /// Funds that can be paid out now, per currency.
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[serde(
+        deserialize_with = "crate::vec_skip_nulls",
+        skip_serializing_if = "Option::is_none"
+    )]
     pub available: Option<Vec<BalanceRecordAvailableItem>>,
 }
 /// Object describing the refund and dispute prefunding.
@@ -207,9 +225,15 @@ pub struct BalanceRecordIssuing {
 #[serde(crate = "airbyte_agent_runtime::serde", default)]
 pub struct BalanceRecordRefundAndDisputePrefunding {
     /// Funds that can be paid out now, per currency.
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[serde(
+        deserialize_with = "crate::vec_skip_nulls",
+        skip_serializing_if = "Option::is_none"
+    )]
     pub available: Option<Vec<BalanceRecordAvailableItem>>,
     /// Funds not yet available, per currency.
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[serde(
+        deserialize_with = "crate::vec_skip_nulls",
+        skip_serializing_if = "Option::is_none"
+    )]
     pub pending: Option<Vec<BalanceRecordAvailableItem>>,
 }

@@ -212,7 +212,10 @@ pub struct BalanceTransaction {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub fee: Option<i64>,
     /// Breakdown of the fees.
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[serde(
+        deserialize_with = "crate::vec_skip_nulls",
+        skip_serializing_if = "Option::is_none"
+    )]
     pub fee_details: Option<Vec<BalanceTransactionFeeDetailsItem>>,
     /// Amount after fees, in the smallest currency unit.
     #[serde(skip_serializing_if = "Option::is_none")]

@@ -252,7 +252,10 @@ pub struct Charge {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub amount_refunded: Option<i64>,
     /// Amount updates (list).
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[serde(
+        deserialize_with = "crate::vec_skip_nulls",
+        skip_serializing_if = "Option::is_none"
+    )]
     pub amount_updates: Option<Vec<Map<String, Value>>>,
     /// Connect application that created the charge, if any.
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -637,7 +640,10 @@ pub struct ChargeRefunds {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub object: Option<CustomerSourcesObject>,
     /// `data`
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[serde(
+        deserialize_with = "crate::vec_skip_nulls",
+        skip_serializing_if = "Option::is_none"
+    )]
     pub data: Option<Vec<Map<String, Value>>>,
     /// `has_more`
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -708,7 +714,10 @@ pub struct ChargesRecord {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub object: Option<InvoicesRecord2Object>,
     /// `data`
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[serde(
+        deserialize_with = "crate::vec_skip_nulls",
+        skip_serializing_if = "Option::is_none"
+    )]
     pub data: Option<Vec<Charge>>,
     /// True when further results exist after this page.
     #[serde(skip_serializing_if = "Option::is_none")]

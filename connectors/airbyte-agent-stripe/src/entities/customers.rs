@@ -513,7 +513,10 @@ pub struct Customer {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub phone: Option<String>,
     /// Preferred languages, most preferred first.
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[serde(
+        deserialize_with = "crate::vec_skip_nulls",
+        skip_serializing_if = "Option::is_none"
+    )]
     pub preferred_locales: Option<Vec<String>>,
     /// Shipping name, address and phone.
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -663,7 +666,10 @@ airbyte_agent_runtime::string_enum! {
 #[serde(crate = "airbyte_agent_runtime::serde", default)]
 pub struct CustomerInvoiceSettings {
     /// Custom key/value data kept on the invoice settings.
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[serde(
+        deserialize_with = "crate::vec_skip_nulls",
+        skip_serializing_if = "Option::is_none"
+    )]
     pub custom_fields: Option<Vec<CustomerInvoiceSettingsCustomFieldsItem>>,
     /// Payment method used when none is specified.
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -706,7 +712,10 @@ pub struct CustomerSources {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub object: Option<CustomerSourcesObject>,
     /// Records on this page.
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[serde(
+        deserialize_with = "crate::vec_skip_nulls",
+        skip_serializing_if = "Option::is_none"
+    )]
     pub data: Option<Vec<CustomerSourcesDataItem>>,
     /// True when further results exist after this page.
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -744,7 +753,10 @@ pub struct CustomerSourcesDataItem {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub account_type: Option<String>,
     /// Available payout methods; each entry is one of `instant`, `standard`.
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[serde(
+        deserialize_with = "crate::vec_skip_nulls",
+        skip_serializing_if = "Option::is_none"
+    )]
     pub available_payout_methods: Option<
         Vec<CustomerSourcesDataItemAvailablePayoutMethodsItem>,
     >,
@@ -795,7 +807,10 @@ pub struct CustomerSubscriptions {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub object: Option<CustomerSourcesObject>,
     /// Records on this page.
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[serde(
+        deserialize_with = "crate::vec_skip_nulls",
+        skip_serializing_if = "Option::is_none"
+    )]
     pub data: Option<Vec<Subscription>>,
     /// True when further results exist after this page.
     #[serde(skip_serializing_if = "Option::is_none")]

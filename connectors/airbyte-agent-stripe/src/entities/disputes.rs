@@ -173,7 +173,10 @@ pub struct Dispute {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub amount: Option<i64>,
     /// Balance transactions (list).
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[serde(
+        deserialize_with = "crate::vec_skip_nulls",
+        skip_serializing_if = "Option::is_none"
+    )]
     pub balance_transactions: Option<Vec<Map<String, Value>>>,
     /// ID of the charge involved, if any.
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -185,7 +188,10 @@ pub struct Dispute {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub currency: Option<String>,
     /// Enhanced eligibility types (list of strings).
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[serde(
+        deserialize_with = "crate::vec_skip_nulls",
+        skip_serializing_if = "Option::is_none"
+    )]
     pub enhanced_eligibility_types: Option<Vec<String>>,
     /// Evidence submitted for the dispute.
     #[serde(skip_serializing_if = "Option::is_none")]

@@ -378,7 +378,10 @@ pub struct Invoice {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub account_name: Option<String>,
     /// Identifiers of the related account tax records.
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[serde(
+        deserialize_with = "crate::vec_skip_nulls",
+        skip_serializing_if = "Option::is_none"
+    )]
     pub account_tax_ids: Option<Vec<String>>,
     /// Amount still to be paid, in minor units.
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -435,7 +438,10 @@ pub struct Invoice {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub currency: Option<String>,
     /// Custom key/value data kept on the invoice.
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[serde(
+        deserialize_with = "crate::vec_skip_nulls",
+        skip_serializing_if = "Option::is_none"
+    )]
     pub custom_fields: Option<Vec<CustomerInvoiceSettingsCustomFieldsItem>>,
     /// ID of the customer involved, if any.
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -462,7 +468,10 @@ pub struct Invoice {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub customer_tax_exempt: Option<InvoicesRecordCustomerTaxExempt>,
     /// Identifiers of the related customer tax records.
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[serde(
+        deserialize_with = "crate::vec_skip_nulls",
+        skip_serializing_if = "Option::is_none"
+    )]
     pub customer_tax_ids: Option<Vec<InvoicesRecordCustomerTaxIdsItem>>,
     /// Payment method used when none is specified.
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -471,7 +480,10 @@ pub struct Invoice {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub default_source: Option<String>,
     /// Default tax rates (list).
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[serde(
+        deserialize_with = "crate::vec_skip_nulls",
+        skip_serializing_if = "Option::is_none"
+    )]
     pub default_tax_rates: Option<Vec<InvoicesRecordDefaultTaxRatesItem>>,
     /// Free-text description kept on the invoice.
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -480,7 +492,10 @@ pub struct Invoice {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub discount: Option<InvoicesRecordDiscount>,
     /// Discounts applied to the invoice.
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[serde(
+        deserialize_with = "crate::vec_skip_nulls",
+        skip_serializing_if = "Option::is_none"
+    )]
     pub discounts: Option<Vec<String>>,
     /// Due date, as a Unix timestamp in seconds.
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -615,7 +630,10 @@ pub struct Invoice {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub total: Option<i64>,
     /// Total discount amounts (list).
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[serde(
+        deserialize_with = "crate::vec_skip_nulls",
+        skip_serializing_if = "Option::is_none"
+    )]
     pub total_discount_amounts: Option<
         Vec<InvoicesRecordLinesDataItemDiscountAmountsItem>,
     >,
@@ -623,15 +641,24 @@ pub struct Invoice {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub total_excluding_tax: Option<i64>,
     /// Total pretax credit amounts (list).
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[serde(
+        deserialize_with = "crate::vec_skip_nulls",
+        skip_serializing_if = "Option::is_none"
+    )]
     pub total_pretax_credit_amounts: Option<
         Vec<InvoicesRecordTotalPretaxCreditAmountsItem>,
     >,
     /// Total tax amounts (list).
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[serde(
+        deserialize_with = "crate::vec_skip_nulls",
+        skip_serializing_if = "Option::is_none"
+    )]
     pub total_tax_amounts: Option<Vec<InvoicesRecordTotalTaxAmountsItem>>,
     /// Total taxes (list).
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[serde(
+        deserialize_with = "crate::vec_skip_nulls",
+        skip_serializing_if = "Option::is_none"
+    )]
     pub total_taxes: Option<Vec<InvoicesRecordTotalTaxesItem>>,
     /// Object describing the transfer data.
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -668,7 +695,10 @@ pub struct InvoicesRecord2 {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub object: Option<InvoicesRecord2Object>,
     /// `data`
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[serde(
+        deserialize_with = "crate::vec_skip_nulls",
+        skip_serializing_if = "Option::is_none"
+    )]
     pub data: Option<Vec<Invoice>>,
     /// True when further results exist after this page.
     #[serde(skip_serializing_if = "Option::is_none")]

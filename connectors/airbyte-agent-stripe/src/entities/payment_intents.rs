@@ -547,7 +547,10 @@ pub struct PaymentIntent {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub payment_method: Option<String>,
     /// Payment method types that may be used.
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[serde(
+        deserialize_with = "crate::vec_skip_nulls",
+        skip_serializing_if = "Option::is_none"
+    )]
     pub payment_method_types: Option<Vec<String>>,
     /// Status the payment intent is currently in.
     #[serde(skip_serializing_if = "Option::is_none")]

@@ -565,7 +565,10 @@ pub struct Product {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub active: Option<bool>,
     /// Attributes (list of strings).
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[serde(
+        deserialize_with = "crate::vec_skip_nulls",
+        skip_serializing_if = "Option::is_none"
+    )]
     pub attributes: Option<Vec<String>>,
     /// When the product was created, as a Unix timestamp.
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -577,16 +580,25 @@ pub struct Product {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub description: Option<String>,
     /// Marketing feature list of the product.
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[serde(
+        deserialize_with = "crate::vec_skip_nulls",
+        skip_serializing_if = "Option::is_none"
+    )]
     pub features: Option<Vec<ProductFeaturesItem>>,
     /// Links to images of the product.
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[serde(
+        deserialize_with = "crate::vec_skip_nulls",
+        skip_serializing_if = "Option::is_none"
+    )]
     pub images: Option<Vec<String>>,
     /// True for live data, false for test data.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub livemode: Option<bool>,
     /// Marketing feature list of the product.
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[serde(
+        deserialize_with = "crate::vec_skip_nulls",
+        skip_serializing_if = "Option::is_none"
+    )]
     pub marketing_features: Option<Vec<ProductMarketingFeaturesItem>>,
     /// Your own key/value pairs stored on the product.
     #[serde(skip_serializing_if = "Option::is_none")]

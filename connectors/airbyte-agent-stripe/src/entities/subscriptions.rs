@@ -604,7 +604,10 @@ pub struct SubscriptionsRecord {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub object: Option<InvoicesRecord2Object>,
     /// `data`
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[serde(
+        deserialize_with = "crate::vec_skip_nulls",
+        skip_serializing_if = "Option::is_none"
+    )]
     pub data: Option<Vec<Subscription>>,
     /// True when further results exist after this page.
     #[serde(skip_serializing_if = "Option::is_none")]

@@ -160,13 +160,22 @@ pub struct Agent {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub roles: Option<AgentRoles>,
     /// Departments the agent works in.
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[serde(
+        deserialize_with = "crate::vec_skip_nulls",
+        skip_serializing_if = "Option::is_none"
+    )]
     pub departments: Option<Vec<i64>>,
     /// Enabled departments (list of integers).
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[serde(
+        deserialize_with = "crate::vec_skip_nulls",
+        skip_serializing_if = "Option::is_none"
+    )]
     pub enabled_departments: Option<Vec<i64>>,
     /// Skills of the agent.
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[serde(
+        deserialize_with = "crate::vec_skip_nulls",
+        skip_serializing_if = "Option::is_none"
+    )]
     pub skills: Option<Vec<i64>>,
     /// Scope of this agent.
     #[serde(skip_serializing_if = "Option::is_none")]

@@ -160,10 +160,16 @@ pub struct Chat {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub department_name: Option<String>,
     /// `agent_ids`
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[serde(
+        deserialize_with = "crate::vec_skip_nulls",
+        skip_serializing_if = "Option::is_none"
+    )]
     pub agent_ids: Option<Vec<String>>,
     /// `agent_names`
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[serde(
+        deserialize_with = "crate::vec_skip_nulls",
+        skip_serializing_if = "Option::is_none"
+    )]
     pub agent_names: Option<Vec<String>>,
     /// `visitor`
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -172,13 +178,22 @@ pub struct Chat {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub session: Option<ChatSession>,
     /// `history`
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[serde(
+        deserialize_with = "crate::vec_skip_nulls",
+        skip_serializing_if = "Option::is_none"
+    )]
     pub history: Option<Vec<ChatHistoryItem>>,
     /// `engagements`
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[serde(
+        deserialize_with = "crate::vec_skip_nulls",
+        skip_serializing_if = "Option::is_none"
+    )]
     pub engagements: Option<Vec<ChatEngagement>>,
     /// `conversions`
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[serde(
+        deserialize_with = "crate::vec_skip_nulls",
+        skip_serializing_if = "Option::is_none"
+    )]
     pub conversions: Option<Vec<ChatConversion>>,
     /// `count`
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -193,7 +208,10 @@ pub struct Chat {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub comment: Option<String>,
     /// `tags`
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[serde(
+        deserialize_with = "crate::vec_skip_nulls",
+        skip_serializing_if = "Option::is_none"
+    )]
     pub tags: Option<Vec<String>>,
     /// `started_by`
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -217,7 +235,10 @@ pub struct Chat {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub message: Option<String>,
     /// `webpath`
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[serde(
+        deserialize_with = "crate::vec_skip_nulls",
+        skip_serializing_if = "Option::is_none"
+    )]
     pub webpath: Option<Vec<WebpathItem>>,
     /// Zendesk Support ticket made from this chat.
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -337,10 +358,16 @@ pub struct ChatHistoryItem {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub new_rating: Option<String>,
     /// `tags`
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[serde(
+        deserialize_with = "crate::vec_skip_nulls",
+        skip_serializing_if = "Option::is_none"
+    )]
     pub tags: Option<Vec<String>>,
     /// `new_tags`
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[serde(
+        deserialize_with = "crate::vec_skip_nulls",
+        skip_serializing_if = "Option::is_none"
+    )]
     pub new_tags: Option<Vec<String>>,
     /// `options`
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -399,7 +426,10 @@ pub struct ChatEngagement {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub response_time: Option<ResponseTime>,
     /// `skills_requested`
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[serde(
+        deserialize_with = "crate::vec_skip_nulls",
+        skip_serializing_if = "Option::is_none"
+    )]
     pub skills_requested: Option<Vec<i64>>,
     /// `skills_fulfilled`
     #[serde(skip_serializing_if = "Option::is_none")]

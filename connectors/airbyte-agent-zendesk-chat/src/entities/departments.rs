@@ -136,7 +136,10 @@ pub struct Department {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub enabled: Option<bool>,
     /// `members`
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[serde(
+        deserialize_with = "crate::vec_skip_nulls",
+        skip_serializing_if = "Option::is_none"
+    )]
     pub members: Option<Vec<i64>>,
     /// `settings`
     #[serde(skip_serializing_if = "Option::is_none")]

@@ -134,13 +134,22 @@ pub struct Shortcut {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub options: Option<String>,
     /// `tags`
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[serde(
+        deserialize_with = "crate::vec_skip_nulls",
+        skip_serializing_if = "Option::is_none"
+    )]
     pub tags: Option<Vec<String>>,
     /// `departments`
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[serde(
+        deserialize_with = "crate::vec_skip_nulls",
+        skip_serializing_if = "Option::is_none"
+    )]
     pub departments: Option<Vec<i64>>,
     /// `agents`
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[serde(
+        deserialize_with = "crate::vec_skip_nulls",
+        skip_serializing_if = "Option::is_none"
+    )]
     pub agents: Option<Vec<i64>>,
     /// `scope`
     #[serde(skip_serializing_if = "Option::is_none")]

@@ -95,13 +95,22 @@ pub struct Trigger {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub run_once: Option<bool>,
     /// `conditions`
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[serde(
+        deserialize_with = "crate::vec_skip_nulls",
+        skip_serializing_if = "Option::is_none"
+    )]
     pub conditions: Option<Vec<Map<String, Value>>>,
     /// `actions`
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[serde(
+        deserialize_with = "crate::vec_skip_nulls",
+        skip_serializing_if = "Option::is_none"
+    )]
     pub actions: Option<Vec<Map<String, Value>>>,
     /// `departments`
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[serde(
+        deserialize_with = "crate::vec_skip_nulls",
+        skip_serializing_if = "Option::is_none"
+    )]
     pub departments: Option<Vec<i64>>,
     /// Conditions and actions of the trigger.
     #[serde(skip_serializing_if = "Option::is_none")]

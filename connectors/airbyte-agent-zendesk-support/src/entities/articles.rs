@@ -192,7 +192,10 @@ pub struct Article {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub vote_count: Option<i64>,
     /// Label names (list of strings).
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[serde(
+        deserialize_with = "crate::vec_skip_nulls",
+        skip_serializing_if = "Option::is_none"
+    )]
     pub label_names: Option<Vec<String>>,
     /// True when the article is a draft.
     #[serde(skip_serializing_if = "Option::is_none")]

@@ -151,6 +151,9 @@ pub struct AttachmentsRecord {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub url: Option<String>,
     /// Smaller preview images of the file.
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[serde(
+        deserialize_with = "crate::vec_skip_nulls",
+        skip_serializing_if = "Option::is_none"
+    )]
     pub thumbnails: Option<Vec<Map<String, Value>>>,
 }

@@ -172,7 +172,10 @@ pub struct Brand {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub logo: Option<Map<String, Value>>,
     /// Identifiers of the related ticket form records.
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[serde(
+        deserialize_with = "crate::vec_skip_nulls",
+        skip_serializing_if = "Option::is_none"
+    )]
     pub ticket_form_ids: Option<Vec<i64>>,
     /// Signature template of this brand.
     #[serde(skip_serializing_if = "Option::is_none")]

@@ -203,7 +203,10 @@ pub struct MacrosRecord {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub description: Option<String>,
     /// Changes the macro applies.
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[serde(
+        deserialize_with = "crate::vec_skip_nulls",
+        skip_serializing_if = "Option::is_none"
+    )]
     pub actions: Option<Vec<Map<String, Value>>>,
     /// Who may use the macro.
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -247,7 +250,10 @@ pub struct Macro {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub description: Option<String>,
     /// Changes the macro applies.
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[serde(
+        deserialize_with = "crate::vec_skip_nulls",
+        skip_serializing_if = "Option::is_none"
+    )]
     pub actions: Option<Vec<Map<String, Value>>>,
     /// Who may use the macro.
     #[serde(skip_serializing_if = "Option::is_none")]

@@ -165,10 +165,16 @@ pub struct Organization {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub external_id: Option<String>,
     /// Domain names (list of strings).
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[serde(
+        deserialize_with = "crate::vec_skip_nulls",
+        skip_serializing_if = "Option::is_none"
+    )]
     pub domain_names: Option<Vec<String>>,
     /// Tags on the organization.
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[serde(
+        deserialize_with = "crate::vec_skip_nulls",
+        skip_serializing_if = "Option::is_none"
+    )]
     pub tags: Option<Vec<String>>,
     /// Object describing the organization fields.
     #[serde(skip_serializing_if = "Option::is_none")]

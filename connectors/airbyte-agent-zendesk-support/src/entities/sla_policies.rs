@@ -156,7 +156,10 @@ pub struct SlaPolicy {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub filter: Option<Map<String, Value>>,
     /// Targets of the policy per priority.
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[serde(
+        deserialize_with = "crate::vec_skip_nulls",
+        skip_serializing_if = "Option::is_none"
+    )]
     pub policy_metrics: Option<Vec<Map<String, Value>>>,
     /// Creation time of the SLA policy.
     #[serde(skip_serializing_if = "Option::is_none")]

@@ -110,7 +110,10 @@ pub struct TicketAudit {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub via: Option<Map<String, Value>>,
     /// Individual changes recorded in the audit.
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[serde(
+        deserialize_with = "crate::vec_skip_nulls",
+        skip_serializing_if = "Option::is_none"
+    )]
     pub events: Option<Vec<Map<String, Value>>>,
     /// Creation time of the ticket audit.
     #[serde(skip_serializing_if = "Option::is_none")]

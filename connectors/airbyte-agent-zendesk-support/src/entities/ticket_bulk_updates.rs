@@ -89,13 +89,22 @@ pub struct TicketBulkUpdatesCreateTicket {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub group_id: Option<i64>,
     /// Full new tag list for the tickets; replaces their tags.
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[serde(
+        deserialize_with = "crate::vec_skip_nulls",
+        skip_serializing_if = "Option::is_none"
+    )]
     pub tags: Option<Vec<String>>,
     /// Tags added next to the existing ones.
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[serde(
+        deserialize_with = "crate::vec_skip_nulls",
+        skip_serializing_if = "Option::is_none"
+    )]
     pub additional_tags: Option<Vec<String>>,
     /// Tags taken off the tickets.
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[serde(
+        deserialize_with = "crate::vec_skip_nulls",
+        skip_serializing_if = "Option::is_none"
+    )]
     pub remove_tags: Option<Vec<String>>,
 }
 /// Status of a background job such as a bulk ticket update.

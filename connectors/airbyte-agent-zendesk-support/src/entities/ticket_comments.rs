@@ -216,7 +216,10 @@ pub struct TicketComment {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub author_id: Option<i64>,
     /// Attachments (list).
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[serde(
+        deserialize_with = "crate::vec_skip_nulls",
+        skip_serializing_if = "Option::is_none"
+    )]
     pub attachments: Option<Vec<Map<String, Value>>>,
     /// Identifier of the related audit.
     #[serde(skip_serializing_if = "Option::is_none")]

@@ -199,10 +199,16 @@ pub struct TicketField {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub tag: Option<String>,
     /// Custom field options (list).
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[serde(
+        deserialize_with = "crate::vec_skip_nulls",
+        skip_serializing_if = "Option::is_none"
+    )]
     pub custom_field_options: Option<Vec<Map<String, Value>>>,
     /// System field options (list).
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[serde(
+        deserialize_with = "crate::vec_skip_nulls",
+        skip_serializing_if = "Option::is_none"
+    )]
     pub system_field_options: Option<Vec<Map<String, Value>>>,
     /// Identifier of the related sub type.
     #[serde(skip_serializing_if = "Option::is_none")]

@@ -185,16 +185,28 @@ pub struct TicketForm {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub in_all_brands: Option<bool>,
     /// Identifiers of the related restricted brand records.
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[serde(
+        deserialize_with = "crate::vec_skip_nulls",
+        skip_serializing_if = "Option::is_none"
+    )]
     pub restricted_brand_ids: Option<Vec<i64>>,
     /// Identifiers of the related ticket field records.
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[serde(
+        deserialize_with = "crate::vec_skip_nulls",
+        skip_serializing_if = "Option::is_none"
+    )]
     pub ticket_field_ids: Option<Vec<i64>>,
     /// Agent conditions (list).
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[serde(
+        deserialize_with = "crate::vec_skip_nulls",
+        skip_serializing_if = "Option::is_none"
+    )]
     pub agent_conditions: Option<Vec<Map<String, Value>>>,
     /// End user conditions (list).
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[serde(
+        deserialize_with = "crate::vec_skip_nulls",
+        skip_serializing_if = "Option::is_none"
+    )]
     pub end_user_conditions: Option<Vec<Map<String, Value>>>,
     /// Creation time of the ticket form.
     #[serde(skip_serializing_if = "Option::is_none")]

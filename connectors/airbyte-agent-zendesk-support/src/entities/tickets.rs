@@ -305,19 +305,28 @@ pub struct TicketsCreateTicket {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub organization_id: Option<i64>,
     /// Tags for the ticket.
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[serde(
+        deserialize_with = "crate::vec_skip_nulls",
+        skip_serializing_if = "Option::is_none"
+    )]
     pub tags: Option<Vec<String>>,
     /// ID of the matching record in another system.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub external_id: Option<String>,
     /// Custom field values, each with `id` and `value`.
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[serde(
+        deserialize_with = "crate::vec_skip_nulls",
+        skip_serializing_if = "Option::is_none"
+    )]
     pub custom_fields: Option<Vec<TicketsCreateTicketCustomFieldsItem>>,
     /// Due time, for tickets of type task.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub due_at: Option<String>,
     /// Users copied on the ticket.
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[serde(
+        deserialize_with = "crate::vec_skip_nulls",
+        skip_serializing_if = "Option::is_none"
+    )]
     pub collaborator_ids: Option<Vec<i64>>,
 }
 /// First comment of the ticket.
@@ -394,19 +403,28 @@ pub struct TicketsUpdateTicket {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub group_id: Option<i64>,
     /// Full new tag list; replaces the current tags.
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[serde(
+        deserialize_with = "crate::vec_skip_nulls",
+        skip_serializing_if = "Option::is_none"
+    )]
     pub tags: Option<Vec<String>>,
     /// ID of the matching record in another system.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub external_id: Option<String>,
     /// Custom field values, each with `id` and `value`.
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[serde(
+        deserialize_with = "crate::vec_skip_nulls",
+        skip_serializing_if = "Option::is_none"
+    )]
     pub custom_fields: Option<Vec<TicketsCreateTicketCustomFieldsItem>>,
     /// Due time, for tickets of type task.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub due_at: Option<String>,
     /// Full new list of users copied on the ticket.
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[serde(
+        deserialize_with = "crate::vec_skip_nulls",
+        skip_serializing_if = "Option::is_none"
+    )]
     pub collaborator_ids: Option<Vec<i64>>,
 }
 /// Reply or internal note added with this change.

@@ -185,7 +185,10 @@ pub struct Trigger {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub conditions: Option<Map<String, Value>>,
     /// Changes the trigger applies.
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[serde(
+        deserialize_with = "crate::vec_skip_nulls",
+        skip_serializing_if = "Option::is_none"
+    )]
     pub actions: Option<Vec<Map<String, Value>>>,
     /// Title including unrendered placeholders.
     #[serde(skip_serializing_if = "Option::is_none")]

@@ -278,7 +278,10 @@ pub struct User {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub external_id: Option<String>,
     /// Tags on the user.
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[serde(
+        deserialize_with = "crate::vec_skip_nulls",
+        skip_serializing_if = "Option::is_none"
+    )]
     pub tags: Option<Vec<String>>,
     /// True when the user is active.
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -408,7 +411,10 @@ pub struct UsersCreateUser {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub details: Option<String>,
     /// Tags on the user.
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[serde(
+        deserialize_with = "crate::vec_skip_nulls",
+        skip_serializing_if = "Option::is_none"
+    )]
     pub tags: Option<Vec<String>>,
     /// true marks the primary identity as already verified.
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -455,7 +461,10 @@ pub struct UsersUpdateUser {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub details: Option<String>,
     /// Tags on the user.
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[serde(
+        deserialize_with = "crate::vec_skip_nulls",
+        skip_serializing_if = "Option::is_none"
+    )]
     pub tags: Option<Vec<String>>,
     /// true suspends the agent.
     #[serde(skip_serializing_if = "Option::is_none")]

@@ -265,7 +265,10 @@ pub struct Pet {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub weight: Option<f64>,
     /// `tags`
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[serde(
+        deserialize_with = "crate::vec_skip_nulls",
+        skip_serializing_if = "Option::is_none"
+    )]
     pub tags: Option<Vec<String>>,
     /// `owner`
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -304,7 +307,10 @@ pub struct Owner {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub best_friend: Option<Box<Owner>>,
     /// `pets`
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[serde(
+        deserialize_with = "crate::vec_skip_nulls",
+        skip_serializing_if = "Option::is_none"
+    )]
     pub pets: Option<Vec<Pet>>,
 }
 /// The `PetCollar` object.
