@@ -395,3 +395,58 @@ pub fn write_crate(dir: &Path, files: &[GeneratedFile]) -> Result<(), String> {
     plan_crate(dir, files, &mut changes);
     apply(&changes)
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A crate generated from the previous stripe spec, regenerated from the current one: the
+    /// version follows the API diff (search actions renamed → breaking → 0.x minor bump), and a
+    /// second regeneration changes nothing.
+    #[test]
+    fn regeneration_bumps_by_api_diff() {
+        let root = repo_root();
+        let corpus = root.join("../shared/airbyte-specs");
+        let out = std::env::temp_dir().join(format!("xtask-bump-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&out);
+        let prev = generate_one(
+            &corpus.join("previous/stripe/connector.yaml"),
+            "../../runtime",
+            "",
+            Some(&out),
+        )
+        .expect("previous spec generates");
+        assert!(prev.api_report.is_none(), "no checked-in crate yet");
+        write_crate(&out.join(&prev.package), &prev.files).expect("write");
+        let v0 = previous(&out.join(&prev.package)).0.expect("version");
+        let cur = generate_one(
+            &corpus.join("current/stripe/connector.yaml"),
+            "../../runtime",
+            "",
+            Some(&out),
+        )
+        .expect("current spec generates");
+        let report = cur.api_report.clone().expect("API changed");
+        assert!(report.contains("breaking"), "{report}");
+        write_crate(&out.join(&cur.package), &cur.files).expect("write");
+        let v1 = previous(&out.join(&cur.package)).0.expect("version");
+        assert_eq!(v1, api::bump(&v0, api::Level::Breaking), "{v0} -> {v1}");
+        let again = generate_one(
+            &corpus.join("current/stripe/connector.yaml"),
+            "../../runtime",
+            "",
+            Some(&out),
+        )
+        .expect("regenerates");
+        assert!(again.api_report.is_none());
+        assert_eq!(
+            again
+                .files
+                .iter()
+                .find(|f| f.path.ends_with("Cargo.toml"))
+                .map(|f| f.contents.contains(&format!("version = \"{v1}\""))),
+            Some(true)
+        );
+        let _ = std::fs::remove_dir_all(&out);
+    }
+}
