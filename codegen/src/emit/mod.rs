@@ -1133,6 +1133,8 @@ fn oracle_test(ir: &Connector, krate: &str) -> TokenStream {
         /// Oracle file name.
         const CONNECTOR: &str = #name;
 
+        /// A required argument (unused when no operation of the crate has one).
+        #[allow(dead_code)]
         fn arg<T: airbyte_agent_runtime::serde::de::DeserializeOwned>(p: &Value, names: &[&str]) -> Result<T, String> {
             opt(p, names)?.ok_or_else(|| format!("missing `{}`", names[0]))
         }

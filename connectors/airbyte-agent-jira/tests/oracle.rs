@@ -16,6 +16,8 @@ use airbyte_agent_jira::*;
 /// Oracle file name.
 const CONNECTOR: &str = "jira";
 #[rustfmt::skip]
+/// A required argument (unused when no operation of the crate has one).
+#[allow(dead_code)]
 fn arg<T: airbyte_agent_runtime::serde::de::DeserializeOwned>(
     p: &Value,
     names: &[&str],
