@@ -196,3 +196,41 @@ async fn the_auth_config_never_shows_its_secret() {
     let stripe = connector(&server).await;
     assert!(!format!("{stripe:?}").contains(KEY));
 }
+
+#[tokio::test]
+async fn the_generated_check_reports_ok_and_auth_failures() {
+    let server = MockServer::start().await;
+    Mock::given(method("GET"))
+        .and(header("authorization", format!("Bearer {KEY}").as_str()))
+        .respond_with(ResponseTemplate::new(200).set_body_json(json!({
+            "object": "list", "data": [customer("cus_1", "a@example.com")], "has_more": false
+        })))
+        .mount(&server)
+        .await;
+    Mock::given(method("GET"))
+        .respond_with(ResponseTemplate::new(401).set_body_json(json!({
+            "error": {"message": "Invalid API Key provided"}
+        })))
+        .mount(&server)
+        .await;
+
+    let report = connector(&server).await.check().await;
+    assert_eq!(
+        report.status,
+        airbyte_agent_runtime::CheckStatus::Ok,
+        "{report:?}"
+    );
+
+    let wrong = StripeConnector::builder(StripeAuthConfig::new("sk_test_wrong"))
+        .base_url(server.uri())
+        .build()
+        .expect("connector builds");
+    let report = wrong.check().await;
+    assert!(
+        matches!(
+            report.status,
+            airbyte_agent_runtime::CheckStatus::AuthFailed(_)
+        ),
+        "{report:?}"
+    );
+}

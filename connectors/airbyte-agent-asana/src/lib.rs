@@ -200,6 +200,11 @@ impl AsanaConnector {
     pub fn client(&self) -> &airbyte_agent_runtime::Client {
         &self.client
     }
+    /// Health check: runs the spec's check operation (or the first list without required
+    /// inputs) with `limit=1`, in direct or hosted mode. Never fails; the report says why.
+    pub async fn check(&self) -> airbyte_agent_runtime::CheckReport {
+        self.client.check().await
+    }
     /// The connector's static description (all enabled entities and operations).
     pub fn descriptor() -> &'static airbyte_agent_runtime::ConnectorDescriptor {
         &descriptor::CONNECTOR
