@@ -32,16 +32,14 @@
 use std::fmt;
 use std::time::Duration;
 
-use reqwest::header::{HeaderMap, HeaderName, HeaderValue};
 use secrecy::{ExposeSecret, SecretString};
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
 
 use super::error::HostedError;
 use super::platform::{Platform, Region, ScopedToken, SourceTemplate};
-use super::transport::AGENT_SDK_HEADER_VALUE;
+use super::transport::{Call, Verb, json_response, send_call};
 use crate::error::{Error, Result};
-use crate::response::{Headers, status_error};
 use crate::retry::RetryPolicy;
 
 /// Organization-level embedded operations (application token). See the module docs.
@@ -405,14 +403,9 @@ impl Embedded {
         &self.platform
     }
 
-    async fn app(
-        &self,
-        method: reqwest::Method,
-        path: &str,
-        body: Option<&Value>,
-    ) -> Result<Value> {
+    async fn app(&self, verb: Verb, path: &str, body: Option<&Value>) -> Result<Value> {
         let token = self.platform.application_token().await?;
-        self.http.send(method, path, &[], body, &token).await
+        self.http.send(verb, path, &[], body, &token).await
     }
 
     /// A workspace-scoped token (`POST /api/v1/embedded/scoped-token`).
@@ -443,7 +436,7 @@ impl Embedded {
             "region_id": region.id(),
         });
         let path = "/api/v1/embedded/widget-token";
-        let v = self.app(reqwest::Method::POST, path, Some(&body)).await?;
+        let v = self.app(Verb::Post, path, Some(&body)).await?;
         let token = v
             .get("token")
             .and_then(Value::as_str)
@@ -469,7 +462,7 @@ impl Embedded {
         selection.validate()?;
         let body = serde_json::json!({"customization": selection.to_json()});
         let path = format!("/api/v1/embedded/templates/sources/{}", seg(template_id));
-        let v = self.app(reqwest::Method::PATCH, &path, Some(&body)).await?;
+        let v = self.app(Verb::Patch, &path, Some(&body)).await?;
         decode("PATCH", &path, v)
     }
 
@@ -493,14 +486,14 @@ impl Embedded {
     /// A source's catalog (`GET /api/v1/embedded/sources/{id}/discover`).
     pub async fn discover(&self, source_id: &str) -> Result<Catalog> {
         let path = format!("/api/v1/embedded/sources/{}/discover", seg(source_id));
-        let v = self.app(reqwest::Method::GET, &path, None).await?;
+        let v = self.app(Verb::Get, &path, None).await?;
         decode("GET", &path, v)
     }
 
     /// Every template tag (`GET /api/v1/embedded/template-tags`).
     pub async fn list_tags(&self) -> Result<Vec<TemplateTag>> {
         let path = "/api/v1/embedded/template-tags";
-        let v = self.app(reqwest::Method::GET, path, None).await?;
+        let v = self.app(Verb::Get, path, None).await?;
         decode_list("GET", path, v)
     }
 
@@ -509,7 +502,7 @@ impl Embedded {
         non_blank("tag name", name)?;
         let path = "/api/v1/embedded/template-tags";
         let body = serde_json::json!({"name": name});
-        let v = self.app(reqwest::Method::POST, path, Some(&body)).await?;
+        let v = self.app(Verb::Post, path, Some(&body)).await?;
         decode("POST", path, v)
     }
 
@@ -518,16 +511,14 @@ impl Embedded {
         non_blank("tag name", new_name)?;
         let path = format!("/api/v1/embedded/template-tags/{}", seg(name));
         let body = serde_json::json!({"name": new_name});
-        let v = self.app(reqwest::Method::PATCH, &path, Some(&body)).await?;
+        let v = self.app(Verb::Patch, &path, Some(&body)).await?;
         decode("PATCH", &path, v)
     }
 
     /// Delete a tag, removing it from every template (`DELETE /api/v1/embedded/template-tags/{name}`).
     pub async fn delete_tag(&self, name: &str) -> Result<()> {
         let path = format!("/api/v1/embedded/template-tags/{}", seg(name));
-        self.app(reqwest::Method::DELETE, &path, None)
-            .await
-            .map(|_| ())
+        self.app(Verb::Delete, &path, None).await.map(|_| ())
     }
 
     /// Tag a template (`POST /api/v1/embedded/templates/sources/{id}/tags`).
@@ -537,9 +528,7 @@ impl Embedded {
             seg(template_id)
         );
         let body = serde_json::json!({"name": tag});
-        self.app(reqwest::Method::POST, &path, Some(&body))
-            .await
-            .map(|_| ())
+        self.app(Verb::Post, &path, Some(&body)).await.map(|_| ())
     }
 
     /// Remove a tag from a template
@@ -550,9 +539,7 @@ impl Embedded {
             seg(template_id),
             seg(tag)
         );
-        self.app(reqwest::Method::DELETE, &path, None)
-            .await
-            .map(|_| ())
+        self.app(Verb::Delete, &path, None).await.map(|_| ())
     }
 
     /// The organization's source templates (application token), as
@@ -588,7 +575,7 @@ impl ScopedSession {
         }
         let v = self
             .http
-            .send(reqwest::Method::GET, path, &query, None, &self.token)
+            .send(Verb::Get, path, &query, None, &self.token)
             .await?;
         decode_list("GET", path, v)
     }
@@ -599,7 +586,7 @@ impl ScopedSession {
         let path = "/api/v1/embedded/sources";
         let v = self
             .http
-            .send(reqwest::Method::POST, path, &[], Some(&body), &self.token)
+            .send(Verb::Post, path, &[], Some(&body), &self.token)
             .await?;
         decode("POST", path, v)
     }
@@ -609,7 +596,7 @@ impl ScopedSession {
         let path = format!("/api/v1/embedded/sources/{}/discover", seg(source_id));
         let v = self
             .http
-            .send(reqwest::Method::GET, &path, &[], None, &self.token)
+            .send(Verb::Get, &path, &[], None, &self.token)
             .await?;
         decode("GET", &path, v)
     }
@@ -636,109 +623,32 @@ pub fn validate_whitelist(catalog: &Catalog, whitelist: &[String]) -> Result<()>
 }
 
 impl Http {
+    /// One call with `bearer`, through the same transport code as every other platform call.
     async fn send(
         &self,
-        method: reqwest::Method,
+        verb: Verb,
         path: &str,
         query: &[(&str, String)],
         body: Option<&Value>,
         bearer: &SecretString,
     ) -> Result<Value> {
-        let mut url = reqwest::Url::parse(&format!("{}{path}", self.base))
-            .map_err(|e| Error::Config(format!("invalid Airbyte API URL ({e})")))?;
-        if !query.is_empty() {
-            url.query_pairs_mut()
-                .extend_pairs(query.iter().map(|(k, v)| (*k, v.as_str())));
-        }
-        let bytes = body
-            .map(serde_json::to_vec)
-            .transpose()
-            .map_err(|e| Error::Config(format!("cannot encode request body ({e})")))?;
-        let idempotent = matches!(
-            method,
-            reqwest::Method::GET | reqwest::Method::PUT | reqwest::Method::DELETE
-        );
-        let build = || {
-            let mut h = HeaderMap::new();
-            h.insert(
-                HeaderName::from_static("x-adp-agent-sdk"),
-                HeaderValue::from_static(AGENT_SDK_HEADER_VALUE),
-            );
-            h.insert(
-                reqwest::header::ACCEPT,
-                HeaderValue::from_static("application/json"),
-            );
-            if let Some(org) = &self.organization_id {
-                let v = HeaderValue::from_str(org).map_err(|_| {
-                    Error::Config(
-                        "organization id contains characters not allowed in a header".into(),
-                    )
-                })?;
-                h.insert(HeaderName::from_static("x-organization-id"), v);
-            }
-            let mut auth = HeaderValue::from_str(&format!("Bearer {}", bearer.expose_secret()))
-                .map_err(|_| Error::Config("token is not a valid header value".into()))?;
-            auth.set_sensitive(true);
-            h.insert(reqwest::header::AUTHORIZATION, auth);
-            let mut rb = self.client.request(method.clone(), url.clone()).headers(h);
-            if let Some(b) = &bytes {
-                rb = rb
-                    .header(reqwest::header::CONTENT_TYPE, "application/json")
-                    .body(b.clone());
-            }
-            Ok(rb)
+        let call = Call {
+            verb,
+            path,
+            query: query.to_vec(),
+            body,
+            idempotent: matches!(verb, Verb::Get | Verb::Put | Verb::Delete),
         };
-        let resp = crate::retry::send_with_policy(&self.retry, idempotent, build)
-            .await?
-            .map_err(net_error)?;
-        let status = resp.status().as_u16();
-        let headers = Headers::from_reqwest(resp.headers());
-        let body = resp.bytes().await.map_err(net_error)?;
-        if status >= 400 {
-            let mut e = status_error(status, &headers, &body);
-            if let Some(d) = super::transport::details_mut(&mut e) {
-                if let Some(detail) = detail_text(&body) {
-                    d.message = detail;
-                }
-                d.message = format!("{} ({} {path})", d.message, method.as_str());
-            }
-            return Err(e);
-        }
-        if body.iter().all(u8::is_ascii_whitespace) {
-            return Ok(Value::Null);
-        }
-        serde_json::from_slice(&body).map_err(|e| {
-            unexpected(
-                method.as_str(),
-                path,
-                &format!("response is not JSON ({e})"),
-            )
-        })
-    }
-}
-
-fn detail_text(body: &[u8]) -> Option<String> {
-    let v: Value = serde_json::from_slice(body).ok()?;
-    match v.get("detail")? {
-        Value::String(s) => Some(s.clone()),
-        other => Some(other.to_string()),
-    }
-}
-
-fn net_error(e: reqwest::Error) -> Error {
-    let timeout = e.is_timeout();
-    let e = e.without_url();
-    let mut msg = e.to_string();
-    let mut src = std::error::Error::source(&e);
-    while let Some(s) = src {
-        msg.push_str(": ");
-        msg.push_str(&s.to_string());
-        src = s.source();
-    }
-    if timeout {
-        Error::Timeout { message: msg }
-    } else {
-        Error::Network { message: msg }
+        let (status, headers, bytes) = send_call(
+            &self.client,
+            &self.retry,
+            &self.base,
+            self.organization_id.as_deref(),
+            &call,
+            Some(bearer),
+        )
+        .await?;
+        json_response(&call, status, &headers, &bytes, None)
     }
 }
 

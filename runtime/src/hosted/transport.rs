@@ -25,6 +25,7 @@ pub(crate) enum Verb {
     Get,
     Post,
     Put,
+    Patch,
     Delete,
 }
 
@@ -34,6 +35,7 @@ impl Verb {
             Verb::Get => "GET",
             Verb::Post => "POST",
             Verb::Put => "PUT",
+            Verb::Patch => "PATCH",
             Verb::Delete => "DELETE",
         }
     }
@@ -42,6 +44,7 @@ impl Verb {
             Verb::Get => reqwest::Method::GET,
             Verb::Post => reqwest::Method::POST,
             Verb::Put => reqwest::Method::PUT,
+            Verb::Patch => reqwest::Method::PATCH,
             Verb::Delete => reqwest::Method::DELETE,
         }
     }
@@ -133,33 +136,6 @@ impl Transport {
         self.token.get(|| self.fetch_token()).await
     }
 
-    fn url(&self, path: &str) -> String {
-        format!("{}{}", self.auth.base_url, path)
-    }
-
-    fn base_headers(&self) -> Result<HeaderMap> {
-        let mut h = HeaderMap::new();
-        h.insert(
-            HeaderName::from_static("x-adp-agent-sdk"),
-            HeaderValue::from_static(AGENT_SDK_HEADER_VALUE),
-        );
-        h.insert(
-            reqwest::header::USER_AGENT,
-            HeaderValue::from_static(concat!("airbyte-agent-rs/", env!("CARGO_PKG_VERSION"))),
-        );
-        h.insert(
-            reqwest::header::ACCEPT,
-            HeaderValue::from_static("application/json"),
-        );
-        if let Some(org) = &self.auth.organization_id {
-            let v = HeaderValue::from_str(org).map_err(|_| {
-                Error::Config("organization id contains characters not allowed in a header".into())
-            })?;
-            h.insert(HeaderName::from_static("x-organization-id"), v);
-        }
-        Ok(h)
-    }
-
     async fn fetch_token(&self) -> Result<(SecretString, Option<Duration>)> {
         let body = serde_json::json!({
             "client_id": self.auth.client_id,
@@ -207,14 +183,13 @@ impl Transport {
     /// replayed. Returns the parsed JSON body (`null` for empty bodies).
     pub(crate) async fn json(&self, call: &Call<'_>) -> Result<Value> {
         let (status, headers, bytes) = self.send_authed(call).await?;
-        if status >= 400 {
-            return Err(self.error(call, status, &headers, &bytes));
-        }
-        if bytes.iter().all(u8::is_ascii_whitespace) {
-            return Ok(Value::Null);
-        }
-        serde_json::from_slice(&bytes)
-            .map_err(|e| unexpected(call, format!("response is not JSON ({e})")))
+        json_response(
+            call,
+            status,
+            &headers,
+            &bytes,
+            Some(&self.auth.client_secret),
+        )
     }
 
     async fn send_authed(&self, call: &Call<'_>) -> Result<(u16, Headers, bytes::Bytes)> {
@@ -237,60 +212,133 @@ impl Transport {
         call: &Call<'_>,
         bearer: Option<&SecretString>,
     ) -> Result<(u16, Headers, bytes::Bytes)> {
-        let mut url = reqwest::Url::parse(&self.url(call.path))
-            .map_err(|e| Error::Config(format!("invalid Airbyte API URL ({e})")))?;
-        if !call.query.is_empty() {
-            url.query_pairs_mut()
-                .extend_pairs(call.query.iter().map(|(k, v)| (*k, v.as_str())));
-        }
-        let body = call
-            .body
-            .map(serde_json::to_vec)
-            .transpose()
-            .map_err(|e| Error::Config(format!("cannot encode request body ({e})")))?;
-        let build = || {
-            let mut headers = self.base_headers()?;
-            if let Some(t) = bearer {
-                let mut v = HeaderValue::from_str(&format!("Bearer {}", t.expose_secret()))
-                    .map_err(|_| Error::Config("application token is not a valid header".into()))?;
-                v.set_sensitive(true);
-                headers.insert(reqwest::header::AUTHORIZATION, v);
-            }
-            let mut rb = self
-                .http
-                .request(call.verb.reqwest(), url.clone())
-                .headers(headers);
-            if let Some(b) = &body {
-                rb = rb
-                    .header(reqwest::header::CONTENT_TYPE, "application/json")
-                    .body(b.clone());
-            }
-            Ok(rb)
-        };
-        let resp = crate::retry::send_with_policy(&self.retry, call.idempotent, build)
-            .await?
-            .map_err(send_error)?;
-        let status = resp.status().as_u16();
-        let headers = Headers::from_reqwest(resp.headers());
-        let bytes = resp.bytes().await.map_err(send_error)?;
-        Ok((status, headers, bytes))
+        send_call(
+            &self.http,
+            &self.retry,
+            &self.auth.base_url,
+            self.auth.organization_id.as_deref(),
+            call,
+            bearer,
+        )
+        .await
     }
 
     /// Map an error response; the client secret never survives into the message.
     fn error(&self, call: &Call<'_>, status: u16, headers: &Headers, body: &[u8]) -> Error {
-        let mut e = crate::response::status_error(status, headers, body);
-        if let Some(d) = details_mut(&mut e) {
-            if let Some(detail) = detail_message(body) {
-                d.message = detail;
-            }
-            let secret = self.auth.client_secret.expose_secret();
-            if secret.len() >= 4 {
-                d.message = d.message.replace(secret, "[REDACTED]");
-            }
-            d.message = format!("{} ({} {})", d.message, call.verb.as_str(), call.path);
-        }
-        e
+        error_response(call, status, headers, body, Some(&self.auth.client_secret))
     }
+}
+
+/// The headers every call to Airbyte's API carries.
+fn api_headers(organization_id: Option<&str>) -> Result<HeaderMap> {
+    let mut h = HeaderMap::new();
+    h.insert(
+        HeaderName::from_static("x-adp-agent-sdk"),
+        HeaderValue::from_static(AGENT_SDK_HEADER_VALUE),
+    );
+    h.insert(
+        reqwest::header::USER_AGENT,
+        HeaderValue::from_static(concat!("airbyte-agent-rs/", env!("CARGO_PKG_VERSION"))),
+    );
+    h.insert(
+        reqwest::header::ACCEPT,
+        HeaderValue::from_static("application/json"),
+    );
+    if let Some(org) = organization_id {
+        let v = HeaderValue::from_str(org).map_err(|_| {
+            Error::Config("organization id contains characters not allowed in a header".into())
+        })?;
+        h.insert(HeaderName::from_static("x-organization-id"), v);
+    }
+    Ok(h)
+}
+
+/// Send one call to Airbyte's API: common headers, an optional bearer token, a JSON body, and
+/// the shared retry loop. Used by the application-token transport and by scoped-token sessions.
+pub(crate) async fn send_call(
+    http: &reqwest::Client,
+    retry: &RetryPolicy,
+    base_url: &str,
+    organization_id: Option<&str>,
+    call: &Call<'_>,
+    bearer: Option<&SecretString>,
+) -> Result<(u16, Headers, bytes::Bytes)> {
+    let mut url = reqwest::Url::parse(&format!("{base_url}{}", call.path))
+        .map_err(|e| Error::Config(format!("invalid Airbyte API URL ({e})")))?;
+    if !call.query.is_empty() {
+        url.query_pairs_mut()
+            .extend_pairs(call.query.iter().map(|(k, v)| (*k, v.as_str())));
+    }
+    let body = call
+        .body
+        .map(serde_json::to_vec)
+        .transpose()
+        .map_err(|e| Error::Config(format!("cannot encode request body ({e})")))?;
+    let build = || {
+        let mut headers = api_headers(organization_id)?;
+        if let Some(t) = bearer {
+            let mut v = HeaderValue::from_str(&format!("Bearer {}", t.expose_secret()))
+                .map_err(|_| Error::Config("token is not a valid header value".into()))?;
+            v.set_sensitive(true);
+            headers.insert(reqwest::header::AUTHORIZATION, v);
+        }
+        let mut rb = http
+            .request(call.verb.reqwest(), url.clone())
+            .headers(headers);
+        if let Some(b) = &body {
+            rb = rb
+                .header(reqwest::header::CONTENT_TYPE, "application/json")
+                .body(b.clone());
+        }
+        Ok(rb)
+    };
+    let resp = crate::retry::send_with_policy(retry, call.idempotent, build)
+        .await?
+        .map_err(send_error)?;
+    let status = resp.status().as_u16();
+    let headers = Headers::from_reqwest(resp.headers());
+    let bytes = resp.bytes().await.map_err(send_error)?;
+    Ok((status, headers, bytes))
+}
+
+/// A response as JSON (`null` for an empty body), or the typed error of an error status.
+pub(crate) fn json_response(
+    call: &Call<'_>,
+    status: u16,
+    headers: &Headers,
+    bytes: &[u8],
+    redact: Option<&SecretString>,
+) -> Result<Value> {
+    if status >= 400 {
+        return Err(error_response(call, status, headers, bytes, redact));
+    }
+    if bytes.iter().all(u8::is_ascii_whitespace) {
+        return Ok(Value::Null);
+    }
+    serde_json::from_slice(bytes)
+        .map_err(|e| unexpected(call, format!("response is not JSON ({e})")))
+}
+
+/// Map an error response: the server's detail and the endpoint in the message, and `redact`
+/// (the client secret) never in it, even when the server echoes it.
+fn error_response(
+    call: &Call<'_>,
+    status: u16,
+    headers: &Headers,
+    body: &[u8],
+    redact: Option<&SecretString>,
+) -> Error {
+    let mut e = crate::response::status_error(status, headers, body);
+    if let Some(d) = details_mut(&mut e) {
+        if let Some(detail) = detail_message(body) {
+            d.message = detail;
+        }
+        if let Some(secret) = redact.map(|s| s.expose_secret()).filter(|s| s.len() >= 4) {
+            d.message = d.message.replace(secret, "[REDACTED]");
+        }
+        d.message = format!("{} ({} {})", d.message, call.verb.as_str(), call.path);
+    }
+    e
 }
 
 /// `{detail: ...}` bodies (FastAPI style), which the generic extraction leaves as raw JSON.
