@@ -8,7 +8,7 @@ use std::future::Future;
 use std::pin::Pin;
 use std::sync::Arc;
 
-use airbyte_agent_runtime::serde_json::{Map, Value};
+use airbyte_agent_runtime::serde_json::{self, Map, Value};
 use airbyte_agent_runtime::tools::{Dispatcher, Tool, ToolOutput};
 use rmcp::handler::server::router::tool::{ToolRoute, ToolRouter};
 use rmcp::handler::server::tool::ToolCallContext;
@@ -46,12 +46,43 @@ fn to_mcp_tool(t: &Tool) -> McpTool {
         .with_annotations(annotations)
 }
 
+/// The MCP result of one tool call.
+///
+/// Every result carries the text block (compact JSON, or the error message): clients older than
+/// MCP 2025-06-18 read only that. A successful, untruncated result is ALSO sent as
+/// `structuredContent`, the same JSON value:
+///
+/// * an object result goes in as it is;
+/// * any other value (array, string, number, boolean, null) is wrapped as
+///   `{"result": <value>}`, because MCP requires `structuredContent` to be an object.
+///
+/// When the output-size guard truncated the text, `structuredContent` is omitted: the truncated
+/// text is no longer valid JSON, and sending the full value there would defeat the guard (the
+/// client would receive the huge payload after all). The truncation marker in the text tells
+/// the model to narrow its request. Errors are `isError: true` with the text block only.
 fn to_result(out: ToolOutput) -> CallToolResponse {
-    let content = vec![ContentBlock::text(out.text)];
     if out.is_error {
-        CallToolResult::error(content).into()
-    } else {
-        CallToolResult::success(content).into()
+        return CallToolResult::error(vec![ContentBlock::text(out.text)]).into();
+    }
+    let structured = structured_content(&out.text, out.truncated);
+    let mut result = CallToolResult::success(vec![ContentBlock::text(out.text)]);
+    result.structured_content = structured;
+    result.into()
+}
+
+/// The `structuredContent` of a successful result's `text`, per [`to_result`]: `None` for
+/// truncated output and for text that is not JSON.
+fn structured_content(text: &str, truncated: bool) -> Option<Value> {
+    if truncated {
+        return None;
+    }
+    match serde_json::from_str::<Value>(text).ok()? {
+        Value::Object(map) => Some(Value::Object(map)),
+        other => {
+            let mut wrapped = Map::new();
+            wrapped.insert("result".to_string(), other);
+            Some(Value::Object(wrapped))
+        }
     }
 }
 
@@ -154,5 +185,43 @@ impl ServerHandler for AgentServer {
 
     fn get_tool(&self, name: &str) -> Option<McpTool> {
         self.router.get(name).cloned()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::structured_content;
+    use airbyte_agent_runtime::serde_json::json;
+
+    #[test]
+    fn objects_go_in_as_they_are() {
+        let v = structured_content(r#"{"data":[{"id":"a"}],"meta":{"has_more":false}}"#, false);
+        assert_eq!(
+            v,
+            Some(json!({"data": [{"id": "a"}], "meta": {"has_more": false}}))
+        );
+    }
+
+    #[test]
+    fn other_values_are_wrapped_in_an_object() {
+        assert_eq!(
+            structured_content("[1,2]", false),
+            Some(json!({"result": [1, 2]}))
+        );
+        assert_eq!(
+            structured_content("\"ok\"", false),
+            Some(json!({"result": "ok"}))
+        );
+        assert_eq!(
+            structured_content("null", false),
+            Some(json!({"result": null}))
+        );
+    }
+
+    #[test]
+    fn truncated_or_non_json_text_has_no_structured_content() {
+        assert_eq!(structured_content(r#"{"data":[]}"#, true), None);
+        assert_eq!(structured_content(r#"{"data":[{"id""#, false), None);
+        assert_eq!(structured_content("", false), None);
     }
 }

@@ -93,10 +93,14 @@ impl McpClient {
         result
     }
 
+    /// The whole `tools/call` result.
+    async fn call_result(&mut self, name: &str, arguments: Value) -> Value {
+        self.request("tools/call", json!({"name": name, "arguments": arguments}))
+            .await
+    }
+
     async fn call(&mut self, name: &str, arguments: Value) -> (bool, String) {
-        let r = self
-            .request("tools/call", json!({"name": name, "arguments": arguments}))
-            .await;
+        let r = self.call_result(name, arguments).await;
         let text = r["content"][0]["text"]
             .as_str()
             .unwrap_or_else(|| panic!("no text content: {r}"))
@@ -187,12 +191,18 @@ async fn mcp_server_lists_and_calls_stripe_tools() {
             .is_some_and(|e| e.contains(&json!("customers")))
     );
 
-    let (is_error, text) = mcp.call("customers_list", json!({"limit": 2})).await;
-    assert!(!is_error, "{text}");
-    let v: Value = serde_json::from_str(&text).expect("JSON result");
+    let r = mcp.call_result("customers_list", json!({"limit": 2})).await;
+    assert_eq!(r["isError"], false, "{r}");
+    let text = r["content"][0]["text"].as_str().expect("text block kept");
+    let v: Value = serde_json::from_str(text).expect("JSON result");
     assert_eq!(v["data"][0]["id"], "cus_A");
     assert_eq!(v["data"][1]["email"], "b@example.com");
     assert_eq!(v["meta"]["has_more"], true);
+    // The same value, structured (MCP 2025-06-18): an object result goes in as it is.
+    let structured = &r["structuredContent"];
+    assert!(structured.is_object(), "{r}");
+    assert_eq!(structured, &v);
+    assert_eq!(structured["data"][1]["id"], "cus_B");
 
     // The same call through the combined tool.
     let (is_error, text) = mcp
@@ -211,11 +221,17 @@ async fn mcp_server_lists_and_calls_stripe_tools() {
         text.contains("limt") && text.contains("starting_after"),
         "{text}"
     );
-    let (is_error, text) = mcp
-        .call("customers_get", json!({"id": "cus_missing"}))
+    let r = mcp
+        .call_result("customers_get", json!({"id": "cus_missing"}))
         .await;
-    assert!(is_error);
+    assert_eq!(r["isError"], true, "{r}");
+    let text = r["content"][0]["text"].as_str().expect("error text");
     assert!(text.contains("No such customer"), "{text}");
+    // Errors are text only.
+    assert!(r.get("structuredContent").is_none(), "{r}");
+    let r = mcp.call_result("customers_list", json!({"limt": 2})).await;
+    assert_eq!(r["isError"], true, "{r}");
+    assert!(r.get("structuredContent").is_none(), "{r}");
     let (is_error, text) = mcp.call("customers_fly", json!({})).await;
     assert!(is_error);
     assert!(text.contains("customers_list"), "{text}");
@@ -267,9 +283,14 @@ async fn mcp_server_prefixes_tools_of_several_connectors() {
             .all(|n| n.starts_with("stripe_") || n.starts_with("github_"))
     );
 
-    let (is_error, text) = mcp.call("stripe_customers_list", json!({"limit": 2})).await;
-    assert!(!is_error, "{text}");
+    let r = mcp
+        .call_result("stripe_customers_list", json!({"limit": 2}))
+        .await;
+    assert_eq!(r["isError"], false, "{r}");
+    let text = r["content"][0]["text"].as_str().expect("text block");
     assert!(text.contains("[output truncated: showing 60 of"), "{text}");
+    // A truncated result is not sent in full as structured content either.
+    assert!(r.get("structuredContent").is_none(), "{r}");
     mcp.shutdown().await;
 }
 
