@@ -119,8 +119,93 @@ pub fn summary(ir: &Connector, version: &str) -> Value {
         "spec_version": ir.version,
         "spec_sha256": ir.spec_sha256,
         "entities": entities.into_iter().collect::<Map<_, _>>(),
+        "items": items(ir),
     })
 }
+
+/// Public items outside the entities: connector methods (name → signature), auth and
+/// replication types and their fields (`required`/`optional`, with the type for settings).
+fn items(ir: &Connector) -> Map<String, Value> {
+    let mut out = BTreeMap::new();
+    let vars: String = ir
+        .server_variables
+        .iter()
+        .filter(|v| v.required)
+        .map(|v| format!(", {}: impl Into<String>", v.rust_name))
+        .collect();
+    let auth = format!("auth: impl Into<{}>{vars}", ir.auth_type);
+    let repl = ir
+        .replication
+        .as_ref()
+        .map(|r| format!(", replication: {}", r.type_name))
+        .unwrap_or_default();
+    for (name, sig) in [
+        ("new", format!("({auth}) -> Result<Self>")),
+        (
+            "builder",
+            format!("({auth}) -> {}ConnectorBuilder", ir.pascal),
+        ),
+        (
+            "hosted",
+            "(config: AirbyteAuthConfig) -> Result<Self>".to_string(),
+        ),
+        (
+            "create_hosted",
+            format!(
+                "async (workspace: &Workspace, auth: impl Into<{}>{repl}, options: CreateOptions) -> Result<Self>",
+                ir.auth_type
+            ),
+        ),
+        ("from_client", "(client: Client) -> Result<Self>".into()),
+        ("client", "(&self) -> &Client".into()),
+        ("check", "async (&self) -> CheckReport".into()),
+        ("descriptor", "() -> &'static ConnectorDescriptor".into()),
+        (
+            "operations",
+            "() -> impl Iterator<Item = (&str, &str)>".into(),
+        ),
+        (
+            "execute",
+            "async (&self, entity: &str, action: &str, params: Value) -> Result<ExecuteResult>"
+                .into(),
+        ),
+    ] {
+        out.insert(format!("connector.{name}"), Value::String(sig));
+    }
+    for a in &ir.auth {
+        out.insert(format!("auth.{}", a.type_name), "struct".into());
+        for f in &a.fields {
+            let req = if f.required { "required" } else { "optional" };
+            out.insert(format!("auth.{}.{}", a.type_name, f.rust_name), req.into());
+        }
+    }
+    if let Some(r) = &ir.replication {
+        out.insert(format!("replication.{}", r.type_name), "struct".into());
+        for f in &r.fields {
+            let req = if f.required { "required" } else { "optional" };
+            out.insert(
+                format!("replication.{}.{}", r.type_name, f.rust_name),
+                format!("{req} {:?}", f.ty).into(),
+            );
+        }
+    }
+    out.into_iter().collect()
+}
+
+/// Names of the connector type's public methods the summary records (kept equal to the
+/// emitted `impl` by a test).
+pub const CONNECTOR_METHODS: &[&str] = &[
+    "new",
+    "builder",
+    "hosted",
+    "create_hosted",
+    "from_client",
+    "client",
+    "check",
+    "descriptor",
+    "operations",
+    "execute",
+];
 
 /// How much a change matters to users of the crate.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
@@ -300,6 +385,36 @@ pub fn diff(old: &Value, new: &Value) -> ApiDiff {
     for name in ne.keys().filter(|e| !oe.contains_key(*e)) {
         push(Level::Additive, format!("entity `{name}` added"));
     }
+    // Items: a summary written before items were recorded counts every item as added.
+    let (oi, ni) = (obj(old, "items"), obj(new, "items"));
+    for (name, o) in &oi {
+        match ni.get(name) {
+            None => push(Level::Breaking, format!("`{name}` removed")),
+            Some(n) if n != o => push(
+                Level::Breaking,
+                format!(
+                    "`{name}` changed `{}` → `{}`",
+                    o.as_str().unwrap_or(""),
+                    n.as_str().unwrap_or("")
+                ),
+            ),
+            _ => {}
+        }
+    }
+    for (name, n) in ni.iter().filter(|(k, _)| !oi.contains_key(*k)) {
+        // A new required field of a type that already existed breaks its constructor.
+        let parent_existed = name
+            .rsplit_once('.')
+            .is_some_and(|(parent, _)| oi.contains_key(parent));
+        if parent_existed && n.as_str().is_some_and(|v| v.starts_with("required")) {
+            push(
+                Level::Breaking,
+                format!("`{name}` added as a required field"),
+            );
+        } else {
+            push(Level::Additive, format!("`{name}` added"));
+        }
+    }
     changes.sort_by_key(|c| std::cmp::Reverse(c.level));
     ApiDiff {
         changes,
@@ -371,5 +486,27 @@ mod tests {
         assert_eq!(d.count(Level::Breaking), 2, "{d:?}");
         assert_eq!(d.count(Level::Additive), 3, "{d:?}");
         assert_eq!(diff(&new, &new).level(), Level::None);
+    }
+
+    #[test]
+    fn items_classify() {
+        let old = json!({"spec_sha256": "a", "items": {
+            "connector.new": "(auth) -> Result<Self>",
+            "auth.A": "struct", "auth.A.key": "required",
+            "replication.R": "struct", "replication.R.start": "optional String"}});
+        let new = json!({"spec_sha256": "a", "items": {
+            "connector.new": "(auth) -> Result<Self>",
+            "connector.check": "async (&self) -> CheckReport",
+            "auth.A": "struct", "auth.A.key": "required", "auth.A.extra": "required",
+            "auth.B": "struct", "auth.B.token": "required",
+            "replication.R": "struct", "replication.R.start": "required String"}});
+        let d = diff(&old, &new);
+        // Breaking: A.extra (new required field of an existing type), R.start became required.
+        assert_eq!(d.count(Level::Breaking), 2, "{d:?}");
+        // Additive: check, auth.B and its field.
+        assert_eq!(d.count(Level::Additive), 3, "{d:?}");
+        // A summary without items (older generator) sees only additions.
+        let before = json!({"spec_sha256": "a"});
+        assert_eq!(diff(&before, &new).level(), Level::Additive);
     }
 }

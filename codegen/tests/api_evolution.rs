@@ -85,10 +85,23 @@ fn previous_to_current_semver_decisions() {
         "notion only gained things"
     );
     assert_eq!(all["intercom"].level(), Level::Additive);
+    // Gong's operations are unchanged, but its OAuth access token became required: the
+    // auth struct's constructor gains an argument, which breaks callers.
+    assert_eq!(all["gong"].level(), Level::Breaking);
+    assert!(
+        all["gong"]
+            .changes
+            .iter()
+            .any(|c| c.level == Level::Breaking
+                && c.what.contains("access_token")
+                && c.what.contains("`optional` → `required`")),
+        "{:?}",
+        all["gong"]
+    );
     assert_eq!(
-        all["gong"].level(),
+        all["airtable"].level(),
         Level::Patch,
-        "gong: same API, new spec"
+        "airtable: same API, new spec"
     );
 }
 

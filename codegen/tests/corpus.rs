@@ -234,3 +234,121 @@ fn github_graphql_required_inputs_are_arguments() {
         );
     }
 }
+
+/// Every corpus spec with `x-airbyte-replication-config` yields `<Pascal>ReplicationConfig`
+/// with one typed field per property; required properties are constructor arguments.
+#[test]
+fn replication_configs_become_typed_settings() {
+    use airbyte_agent_codegen::ir::ReplicationType;
+    let mut with_config = 0;
+    for name in ["stripe", "slack", "github", "pylon", "intercom"] {
+        let file = spec("current", name);
+        let l = airbyte_agent_codegen::load(&file).unwrap_or_else(|e| panic!("{e}"));
+        let raw = std::fs::read_to_string(&file).unwrap();
+        let Some(r) = &l.ir.replication else {
+            assert!(
+                !raw.contains("x-airbyte-replication-config"),
+                "{name}: config declared but not typed"
+            );
+            continue;
+        };
+        with_config += 1;
+        assert_eq!(r.type_name, format!("{}ReplicationConfig", l.ir.pascal));
+        assert!(!r.fields.is_empty(), "{name}: no fields");
+        for f in &r.fields {
+            assert!(
+                raw.contains(&format!("{}:", f.name)),
+                "{name}: field {} not in the spec",
+                f.name
+            );
+        }
+        let code = airbyte_agent_codegen::emit::emit_crate(
+            &l.ir,
+            &airbyte_agent_codegen::emit::EmitOptions::in_repo(&l.ir),
+        )
+        .unwrap();
+        let auth = code
+            .iter()
+            .find(|f| f.path.ends_with("src/auth.rs"))
+            .expect("auth.rs");
+        assert!(
+            auth.contents
+                .contains(&format!("pub struct {}", r.type_name))
+        );
+        let lib = code
+            .iter()
+            .find(|f| f.path.ends_with("src/lib.rs"))
+            .expect("lib.rs");
+        assert!(
+            lib.contents
+                .contains(&format!("replication: {}", r.type_name))
+        );
+    }
+    assert!(with_config >= 3, "the sample should include typed configs");
+
+    // Stripe: one required string; Slack: integers and booleans typed as such.
+    let stripe = airbyte_agent_codegen::load(&spec("current", "stripe")).unwrap();
+    let r = stripe.ir.replication.expect("stripe replication config");
+    let account = r.fields.iter().find(|f| f.name == "account_id").unwrap();
+    assert!(account.required);
+    assert_eq!(account.ty, ReplicationType::String);
+    let slack = airbyte_agent_codegen::load(&spec("current", "slack")).unwrap();
+    let r = slack.ir.replication.expect("slack replication config");
+    let ty = |n: &str| r.fields.iter().find(|f| f.name == n).map(|f| f.ty);
+    assert_eq!(ty("lookback_window"), Some(ReplicationType::Integer));
+    assert_eq!(ty("join_channels"), Some(ReplicationType::Boolean));
+    assert_eq!(ty("start_date"), Some(ReplicationType::String));
+}
+
+/// `api.json` records every public method of the connector type (so a renamed or removed
+/// method is reported as breaking): the list equals the emitted `impl`.
+#[test]
+fn api_summary_lists_every_connector_method() {
+    let l = airbyte_agent_codegen::load(&spec("current", "stripe")).unwrap();
+    let code = airbyte_agent_codegen::emit::emit_crate(
+        &l.ir,
+        &airbyte_agent_codegen::emit::EmitOptions::in_repo(&l.ir),
+    )
+    .unwrap();
+    let lib = code
+        .iter()
+        .find(|f| f.path.ends_with("src/lib.rs"))
+        .expect("lib.rs");
+    let file = syn::parse_file(&lib.contents).expect("lib.rs parses");
+    let connector = format!("{}Connector", l.ir.pascal);
+    let entity_methods: Vec<&str> = l.ir.entities.iter().map(|e| e.rust_name.as_str()).collect();
+    let mut emitted: Vec<String> = Vec::new();
+    for item in &file.items {
+        let syn::Item::Impl(imp) = item else { continue };
+        let syn::Type::Path(p) = &*imp.self_ty else {
+            continue;
+        };
+        if imp.trait_.is_some() || !p.path.is_ident(&connector) {
+            continue;
+        }
+        for i in &imp.items {
+            if let syn::ImplItem::Fn(f) = i
+                && matches!(f.vis, syn::Visibility::Public(_))
+            {
+                let name = f.sig.ident.to_string();
+                if !entity_methods.contains(&name.as_str()) {
+                    emitted.push(name);
+                }
+            }
+        }
+    }
+    emitted.sort();
+    let mut listed: Vec<String> = airbyte_agent_codegen::api::CONNECTOR_METHODS
+        .iter()
+        .map(|s| s.to_string())
+        .collect();
+    listed.sort();
+    assert_eq!(emitted, listed);
+    let summary = airbyte_agent_codegen::api::summary(&l.ir, "0.1.0");
+    for m in airbyte_agent_codegen::api::CONNECTOR_METHODS {
+        assert!(
+            summary["items"].get(format!("connector.{m}")).is_some(),
+            "{m} not in the summary"
+        );
+    }
+}

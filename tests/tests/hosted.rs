@@ -1232,3 +1232,69 @@ fn list_params_named(name: &str, v: i64) -> Params {
     p.insert(name.into(), json!(v));
     p
 }
+
+/// The generated `create_hosted` sends the typed credentials and replication settings, and the
+/// connector it returns runs typed calls through Airbyte.
+#[tokio::test]
+async fn typed_create_hosted_sends_credentials_and_replication_settings() {
+    use airbyte_agent_stripe::StripeReplicationConfig;
+    let provider = stripe_provider(STRIPE_KEY).await;
+    let client_id = fresh_client_id();
+    let double = AirbyteDouble::builder()
+        .account(Account::new(client_id.clone(), SECRET, [ORG]))
+        .workspaces(ORG, ["default"])
+        .definition(Definition::new(stripe(), provider.uri()).require_replication(["account_id"]))
+        .start()
+        .await
+        .expect("double starts");
+    let platform = Platform::new(
+        AirbyteAuthConfig::new(client_id, SECRET.to_string())
+            .organization_id(ORG)
+            .base_url(double.base_url()),
+    )
+    .expect("platform");
+    let ws = platform.workspace("default");
+
+    let connector = StripeConnector::create_hosted(
+        &ws,
+        StripeAuthConfig::new(STRIPE_KEY),
+        StripeReplicationConfig::new("acct_123"),
+        CreateOptions::new().name("stripe for acme"),
+    )
+    .await
+    .expect("created");
+    let stored = double.connectors();
+    assert_eq!(stored.len(), 1);
+    assert_eq!(stored[0].name, "stripe for acme");
+    assert_eq!(
+        Value::Object(stored[0].credentials.clone()),
+        json!({"api_key": STRIPE_KEY})
+    );
+    assert_eq!(
+        stored[0].replication_config.clone().map(Value::Object),
+        Some(json!({"account_id": "acct_123"}))
+    );
+    let page = connector
+        .customers()
+        .list()
+        .await
+        .expect("typed call through the hosted connector");
+    assert_eq!(page.data[0].id.as_deref(), Some("cus_1"));
+
+    // Settings merge: a raw key set on the options survives the typed config.
+    let second = StripeConnector::create_hosted(
+        &ws,
+        StripeAuthConfig::new(STRIPE_KEY),
+        StripeReplicationConfig::new("acct_456"),
+        CreateOptions::new().replication("extra", true),
+    )
+    .await;
+    assert!(second.is_ok(), "{second:?}");
+    assert_eq!(
+        double.connectors()[1]
+            .replication_config
+            .clone()
+            .map(Value::Object),
+        Some(json!({"extra": true, "account_id": "acct_456"}))
+    );
+}

@@ -13,7 +13,7 @@ use airbyte_agent_runtime::{
 };
 
 use super::EmitOptions;
-use crate::ir::Connector;
+use crate::ir::{Connector, ReplicationFieldIr, ReplicationType};
 
 /// The three documentation files of a crate, as (path, contents).
 pub(crate) fn docs(
@@ -123,6 +123,96 @@ fn example_call(ir: &Connector) -> Option<(String, String, String, String)> {
     })
 }
 
+/// The auth option examples use: the first one that needs no OAuth flow, else the first.
+fn example_option<'a>(
+    ir: &'a Connector,
+    desc: &'static ConnectorDescriptor,
+) -> Option<&'a crate::ir::AuthOption> {
+    ir.auth
+        .iter()
+        .zip(desc.auth_schemes.iter())
+        .find(|(_, d)| d.kind.oauth2().is_none())
+        .or_else(|| ir.auth.iter().zip(desc.auth_schemes.iter()).next())
+        .map(|(a, _)| a)
+}
+
+/// Rust expression building the example option's credentials from environment variables.
+fn auth_expr(ir: &Connector, a: &crate::ir::AuthOption) -> String {
+    let args: Vec<String> = a
+        .fields
+        .iter()
+        .filter(|f| f.required)
+        .map(|f| format!("std::env::var(\"{}\")?", env_var(ir, &f.name)))
+        .collect();
+    format!("{}::new({})", a.type_name, args.join(", "))
+}
+
+/// Rust expression of an example value for a required replication setting.
+fn replication_example(ir: &Connector, f: &ReplicationFieldIr) -> String {
+    match f.ty {
+        ReplicationType::String => match (f.format.as_deref(), f.enum_values.first()) {
+            (_, Some(v)) => format!("{v:?}"),
+            (Some("date-time"), _) => "\"2024-01-01T00:00:00Z\"".into(),
+            (Some("date"), _) => "\"2024-01-01\"".into(),
+            _ => format!("std::env::var(\"{}\")?", env_var(ir, &f.name)),
+        },
+        ReplicationType::Integer => f
+            .default
+            .as_deref()
+            .filter(|d| d.parse::<i64>().is_ok())
+            .unwrap_or("30")
+            .to_string(),
+        ReplicationType::Number => "1.0".into(),
+        ReplicationType::Boolean => "false".into(),
+        ReplicationType::StringList => format!("[std::env::var(\"{}\")?]", env_var(ir, &f.name)),
+        _ => "serde_json::json!({})".into(),
+    }
+}
+
+/// A complete program: the `use` lines, then `main`'s body lines (indented by four spaces).
+fn program(uses: &[String], body: &str) -> String {
+    let mut s = String::from("```rust,no_run\n");
+    for u in uses {
+        let _ = writeln!(s, "use {u};");
+    }
+    s.push_str("\n#[tokio::main]\nasync fn main() -> Result<(), Box<dyn std::error::Error>> {\n");
+    for line in body.lines() {
+        if line.is_empty() {
+            s.push('\n');
+        } else {
+            let _ = writeln!(s, "    {line}");
+        }
+    }
+    s.push_str("    Ok(())\n}\n```\n\n");
+    s
+}
+
+/// Lines of the typed example call (`connector` in scope), if some list needs no argument.
+fn example_lines(ir: &Connector) -> String {
+    match example_call(ir) {
+        Some((entity_fn, op_fn, _, _)) => format!(
+            "let page = connector.{entity_fn}().{op_fn}().await?;\n\
+             println!(\"{{}} records\", page.data.len());\n"
+        ),
+        None => "println!(\"{:?}\", connector.check().await);\n".into(),
+    }
+}
+
+/// Hosted-mode example: an existing connector found by workspace and definition id.
+fn hosted_example(ir: &Connector, krate: &str) -> String {
+    let connector_type = format!("{}Connector", ir.pascal);
+    program(
+        &[format!("{krate}::{{AirbyteAuthConfig, {connector_type}}}")],
+        &format!(
+            "// AIRBYTE_CLIENT_ID and AIRBYTE_CLIENT_SECRET (optionally AIRBYTE_ORGANIZATION_ID) from the\n\
+             // environment; the {} credentials themselves stay in Airbyte.\n\
+             let connector = {connector_type}::hosted(AirbyteAuthConfig::from_env())?;\n{}",
+            short_title(ir),
+            example_lines(ir)
+        ),
+    )
+}
+
 fn readme(ir: &Connector, opts: &EmitOptions, desc: &'static ConnectorDescriptor) -> String {
     let mut s = header(ir);
     let krate = crate_ident(opts);
@@ -150,62 +240,45 @@ fn readme(ir: &Connector, opts: &EmitOptions, desc: &'static ConnectorDescriptor
     );
 
     // Quick start with the first auth option that needs no OAuth flow.
-    let option = ir
-        .auth
-        .iter()
-        .zip(desc.auth_schemes.iter())
-        .find(|(_, d)| d.kind.oauth2().is_none())
-        .or_else(|| ir.auth.iter().zip(desc.auth_schemes.iter()).next());
-    s.push_str("## Quick start\n\n```rust,no_run\n");
+    let option = example_option(ir, desc);
     let connector_type = format!("{}Connector", ir.pascal);
-    match option {
-        Some((a, _)) => {
-            let _ = writeln!(s, "use {krate}::{{{connector_type}, {}}};", a.type_name);
-            let _ = write!(
-                s,
-                "\n#[tokio::main]\nasync fn main() -> Result<(), Box<dyn std::error::Error>> {{\n"
-            );
-            let args: Vec<String> = a
-                .fields
-                .iter()
-                .filter(|f| f.required)
-                .map(|f| format!("std::env::var(\"{}\")?", env_var(ir, &f.name)))
-                .collect();
-            let mut new_args = vec![format!("{}::new({})", a.type_name, args.join(", "))];
-            new_args.extend(
-                ir.server_variables
-                    .iter()
-                    .filter(|v| v.required)
-                    .map(|v| format!("std::env::var(\"{}\")?", env_var(ir, &v.name))),
-            );
-            let _ = writeln!(
-                s,
-                "    let connector = {connector_type}::new({})?;",
-                new_args.join(", ")
-            );
-        }
-        None => {
-            let _ = writeln!(s, "use {krate}::{connector_type};");
-            let _ = write!(
-                s,
-                "\n#[tokio::main]\nasync fn main() -> Result<(), Box<dyn std::error::Error>> {{\n"
-            );
-            let _ = writeln!(s, "    let connector = {connector_type}::new(())?;");
-        }
-    }
+    let mut new_args = vec![match option {
+        Some(a) => auth_expr(ir, a),
+        None => "()".into(),
+    }];
+    new_args.extend(
+        ir.server_variables
+            .iter()
+            .filter(|v| v.required)
+            .map(|v| format!("std::env::var(\"{}\")?", env_var(ir, &v.name))),
+    );
+    let uses = match option {
+        Some(a) => vec![format!("{krate}::{{{connector_type}, {}}}", a.type_name)],
+        None => vec![format!("{krate}::{connector_type}")],
+    };
+    let mut body = format!(
+        "let connector = {connector_type}::new({})?;\n",
+        new_args.join(", ")
+    );
     if let Some((entity_fn, op_fn, entity, action)) = example_call(ir) {
         let _ = write!(
-            s,
-            "    // Typed: one method per entity and action; `.await` sends the request.\n    \
-             let page = connector.{entity_fn}().{op_fn}().await?;\n    \
-             println!(\"{{}} records\", page.data.len());\n    \
-             // Dynamic: any action by name with JSON parameters, validated before sending.\n    \
-             let result = connector\n        \
-             .execute(\"{entity}\", \"{action}\", serde_json::json!({{}}))\n        .await?;\n    \
+            body,
+            "// Typed: one method per entity and action; `.await` sends the request.\n\
+             let page = connector.{entity_fn}().{op_fn}().await?;\n\
+             println!(\"{{}} records\", page.data.len());\n\
+             // Dynamic: any action by name with JSON parameters, validated before sending.\n\
+             let result = connector\n    \
+             .execute(\"{entity}\", \"{action}\", serde_json::json!({{}}))\n    .await?;\n\
              println!(\"{{}}\", result.into_value());\n"
         );
     }
-    s.push_str("    Ok(())\n}\n```\n\n");
+    s.push_str("## Quick start (direct mode)\n\n");
+    s.push_str(&program(&uses, &body));
+    s.push_str(
+        "## Hosted mode\n\nThe same typed calls run through Airbyte's API when Airbyte keeps the \
+         credentials (see [AUTH.md](AUTH.md#hosted-mode) to create such a connector):\n\n",
+    );
+    s.push_str(&hosted_example(ir, &krate));
 
     s.push_str(
         "## Entities\n\nEach entity is a Cargo feature (all enabled by default); disable default features and \
@@ -245,7 +318,7 @@ fn readme(ir: &Connector, opts: &EmitOptions, desc: &'static ConnectorDescriptor
          airbyte-agent {name} --help\n\
          airbyte-agent mcp --connector {name}\n```\n",
         key = option
-            .and_then(|(a, _)| a.fields.iter().find(|f| f.required))
+            .and_then(|a| a.fields.iter().find(|f| f.required))
             .map(|f| env_var(ir, &f.name))
             .unwrap_or_else(|| env_var(ir, "API_KEY")),
         name = ir.name,
@@ -517,22 +590,113 @@ fn auth(ir: &Connector, opts: &EmitOptions, desc: &'static ConnectorDescriptor) 
          file, named `<CONNECTOR>_<FIELD>` in upper snake case as in the tables above. \
          `{base}` overrides the base URL; `{scheme}` picks an option by key when several are set.\n\n\
          ## Hosted mode\n\n\
-         Credentials live in Airbyte; the client needs only an Airbyte application's id and secret:\n\n\
-         ```rust,no_run\n\
-         # async fn demo() -> airbyte_agent_runtime::Result<()> {{\n\
-         use airbyte_agent_runtime::{{Client, hosted::AirbyteAuthConfig}};\n\
-         // AIRBYTE_CLIENT_ID / AIRBYTE_CLIENT_SECRET (and optionally AIRBYTE_ORGANIZATION_ID) from the environment.\n\
-         let client = Client::hosted(&{krate}::descriptor::CONNECTOR, AirbyteAuthConfig::from_env())\n    \
-         .build()?;\n\
-         # Ok(()) }}\n\
-         ```\n\n\
-         The connector is found by workspace (default `default`) and definition id `{def}`, or given \
-         with `{cid}` on the command line.\n",
+         Credentials live in Airbyte; the client needs only an Airbyte application's id and secret.\n\n\
+         ### Use an existing connector\n\n",
         base = env_var(ir, "BASE_URL"),
         scheme = env_var(ir, "AUTH_SCHEME"),
-        krate = crate_ident(opts),
+    );
+    let krate = crate_ident(opts);
+    s.push_str(&hosted_example(ir, &krate));
+    let _ = write!(
+        s,
+        "The connector is found by workspace (default `default`; `AirbyteAuthConfig::workspace_name` picks another) and \
+         definition id `{def}`, or given with `{cid}` on the command line.\n\n\
+         ### Create a connector\n\n\
+         `{pascal}Connector::create_hosted` stores the credentials in Airbyte{repl} and returns a \
+         connector bound to the new hosted connector:\n\n",
         def = ir.definition_id,
         cid = env_var(ir, "CONNECTOR_ID"),
+        pascal = ir.pascal,
+        repl = match &ir.replication {
+            Some(r) => format!(
+                " together with the replication settings (`{}`)",
+                r.type_name
+            ),
+            None => String::new(),
+        },
     );
+    let connector_type = format!("{}Connector", ir.pascal);
+    let mut uses = vec![format!("{krate}::hosted::{{CreateOptions, Platform}}")];
+    let mut names = vec!["AirbyteAuthConfig".to_string(), connector_type.clone()];
+    let auth_arg = match example_option(ir, desc) {
+        Some(a) => {
+            names.push(a.type_name.clone());
+            auth_expr(ir, a)
+        }
+        None => "()".into(),
+    };
+    let mut args = vec!["&workspace".to_string(), auth_arg];
+    if let Some(r) = &ir.replication {
+        names.push(r.type_name.clone());
+        let req: Vec<String> = r
+            .fields
+            .iter()
+            .filter(|f| f.required)
+            .map(|f| replication_example(ir, f))
+            .collect();
+        args.push(format!("{}::new({})", r.type_name, req.join(", ")));
+    }
+    args.push(format!(
+        "CreateOptions::new().name(\"{} for Acme\")",
+        short_title(ir)
+    ));
+    names.sort();
+    uses.insert(0, format!("{krate}::{{{}}}", names.join(", ")));
+    let body = format!(
+        "let platform = Platform::new(AirbyteAuthConfig::from_env())?;\n\
+         let workspace = platform.workspace(\"default\");\n\
+         let connector = {connector_type}::create_hosted(\n{}\n)\n.await?;\n\
+         println!(\"{{:?}}\", connector.check().await);\n",
+        args.iter()
+            .map(|a| format!("    {a},"))
+            .collect::<Vec<_>>()
+            .join("\n")
+    );
+    s.push_str(&program(&uses, &body));
+    if let Some(r) = &ir.replication {
+        let _ = write!(
+            s,
+            "### Replication settings\n\n{}Rust type: `{krate}::{}`; required settings are arguments \
+             of `new`, optional ones have setters. Sent once, when the connector is created.\n\n\
+             | setting | type | required | description |\n|---|---|---|---|\n",
+            if r.description.trim().is_empty() {
+                String::new()
+            } else {
+                format!("{}\n\n", cell(&r.description).replace("\\|", "|"))
+            },
+            r.type_name
+        );
+        for f in &r.fields {
+            let ty = match f.ty {
+                ReplicationType::String => match &f.format {
+                    Some(fmt) => format!("string ({fmt})"),
+                    None => "string".into(),
+                },
+                ReplicationType::Integer => "integer".into(),
+                ReplicationType::Number => "number".into(),
+                ReplicationType::Boolean => "boolean".into(),
+                ReplicationType::StringList => "array of string".into(),
+                _ => "any".into(),
+            };
+            let mut d = if f.description.trim().is_empty() {
+                cell(&f.title)
+            } else {
+                cell(&f.description)
+            };
+            if !f.enum_values.is_empty() {
+                let _ = write!(d, " One of: `{}`.", f.enum_values.join("`, `"));
+            }
+            if let Some(def) = &f.default {
+                let _ = write!(d, " Airbyte's default: `{}`.", cell(def));
+            }
+            let _ = writeln!(
+                s,
+                "| `{}` | {ty} | {} | {d} |",
+                f.name,
+                if f.required { "yes" } else { "no" }
+            );
+        }
+        s.push('\n');
+    }
     s
 }

@@ -11,7 +11,10 @@ use proc_macro2::{Ident, Span, TokenStream};
 use quote::{format_ident, quote};
 
 use crate::ir::types::{RustType, TypeDef, TypeKind};
-use crate::ir::{AuthKindIr, AuthOption, Connector, Entity, OperationIr, OutputIr, ParamIr};
+use crate::ir::{
+    AuthKindIr, AuthOption, Connector, Entity, OperationIr, OutputIr, ParamIr, ReplicationFieldIr,
+    ReplicationIr, ReplicationType,
+};
 
 /// Version of this generator, stamped into generated crates.
 pub const GENERATOR_VERSION: &str = env!("CARGO_PKG_VERSION");
@@ -367,6 +370,16 @@ fn type_item(ir: &Connector, t: &TypeDef, cfg: &TokenStream) -> TokenStream {
 }
 
 fn cargo_toml(ir: &Connector, opts: &EmitOptions) -> String {
+    // The README and AUTH.md examples are doctests: they need tokio and serde_json.
+    let oracle = match &opts.oracle_tests {
+        Some(path) => format!("airbyte-agent-tests = {{ path = {path:?} }}\n"),
+        None => String::new(),
+    };
+    let dev_dependencies = format!(
+        "[dev-dependencies]\n\
+         {oracle}serde_json = \"1\"\n\
+         tokio = {{ version = \"1\", features = [\"macros\", \"rt-multi-thread\"] }}\n\n"
+    );
     let mut features = String::new();
     let all: Vec<String> = ir
         .entities
@@ -397,9 +410,6 @@ fn cargo_toml(ir: &Connector, opts: &EmitOptions) -> String {
          keywords = [\"airbyte\", \"connector\", \"api\", \"agent\", {kw:?}]\n\
          categories = [\"api-bindings\", \"web-programming::http-client\"]\n\
          \n\
-         [lib]\n\
-         doctest = false\n\
-         \n\
          [dependencies]\n\
          airbyte-agent-runtime = {{ path = {rt:?}, version = {rtv:?} }}\n\
          \n\
@@ -411,14 +421,7 @@ fn cargo_toml(ir: &Connector, opts: &EmitOptions) -> String {
         sha = ir.spec_sha256,
         pkg = opts.package,
         pkg_bare = opts.package,
-        dev = match &opts.oracle_tests {
-            Some(path) => format!(
-                "[dev-dependencies]\n\
-                 airbyte-agent-tests = {{ path = {path:?} }}\n\
-                 tokio = {{ version = \"1\", features = [\"macros\", \"rt-multi-thread\"] }}\n\n"
-            ),
-            None => String::new(),
-        },
+        dev = dev_dependencies,
         kw = keyword(&ir.name),
         license = opts.license,
         repo = opts.repository,
@@ -506,10 +509,149 @@ fn auth_items(ir: &Connector) -> TokenStream {
             }
         });
     }
+    let replication = ir.replication.as_ref().map(replication_struct);
+    let map_import = ir.replication.as_ref().map(|_| {
+        quote!(
+            use airbyte_agent_runtime::serde_json::{Map, Value};
+        )
+    });
     quote! {
-        //! Typed credentials. Secrets are `SecretString`s: `Debug` output is redacted.
+        //! Typed credentials (and the replication settings hosted creation takes). Secrets are
+        //! `SecretString`s: `Debug` output is redacted.
         use airbyte_agent_runtime::{Credentials, SecretString};
+        #map_import
         #(#items)*
+        #replication
+    }
+}
+
+/// `<Pascal>ReplicationConfig`: required settings are constructor arguments, optional ones setters.
+fn replication_struct(r: &ReplicationIr) -> TokenStream {
+    let name = ident(&r.type_name);
+    let d = doc(
+        &format!(
+            "{}\n\n{}\n\nSent as `replication_config` when a hosted connector is created; the \
+             connector's own calls never read it.",
+            r.title, r.description
+        ),
+        "Replication settings.",
+    );
+    let field_ty = |f: &ReplicationFieldIr| match f.ty {
+        ReplicationType::String => quote!(String),
+        ReplicationType::Integer => quote!(i64),
+        ReplicationType::Number => quote!(f64),
+        ReplicationType::Boolean => quote!(bool),
+        ReplicationType::StringList => quote!(Vec<String>),
+        _ => quote!(Value),
+    };
+    let arg_ty = |f: &ReplicationFieldIr| match f.ty {
+        ReplicationType::String => quote!(impl Into<String>),
+        ReplicationType::Integer => quote!(i64),
+        ReplicationType::Number => quote!(f64),
+        ReplicationType::Boolean => quote!(bool),
+        ReplicationType::StringList => quote!(impl IntoIterator<Item = impl Into<String>>),
+        _ => quote!(impl Into<Value>),
+    };
+    let conv = |f: &ReplicationFieldIr, v: &Ident| match f.ty {
+        ReplicationType::String | ReplicationType::Json => quote!(#v.into()),
+        ReplicationType::StringList => quote!(#v.into_iter().map(Into::into).collect()),
+        _ => quote!(#v),
+    };
+    let fields = r.fields.iter().map(|f| {
+        let n = ident(&f.rust_name);
+        let mut text = format!("{}\n\n{}", f.title, f.description);
+        if let Some(fmt) = &f.format {
+            text.push_str(&format!("\n\nFormat: `{fmt}`."));
+        }
+        if !f.enum_values.is_empty() {
+            text.push_str(&format!("\n\nOne of: `{}`.", f.enum_values.join("`, `")));
+        }
+        if let Some(def) = &f.default {
+            text.push_str(&format!("\n\nAirbyte's default: `{def}`."));
+        }
+        let fd = doc(&text, &format!("`{}`", f.name));
+        let t = field_ty(f);
+        if f.required {
+            quote!(#fd pub #n: #t)
+        } else {
+            quote!(#fd pub #n: Option<#t>)
+        }
+    });
+    let req: Vec<_> = r.fields.iter().filter(|f| f.required).collect();
+    let args = req.iter().map(|f| {
+        let n = ident(&f.rust_name);
+        let t = arg_ty(f);
+        quote!(#n: #t)
+    });
+    let inits = r.fields.iter().map(|f| {
+        let n = ident(&f.rust_name);
+        if f.required {
+            match f.ty {
+                ReplicationType::String | ReplicationType::Json | ReplicationType::StringList => {
+                    let c = conv(f, &n);
+                    quote!(#n: #c)
+                }
+                _ => quote!(#n),
+            }
+        } else {
+            quote!(#n: None)
+        }
+    });
+    let setters = r.fields.iter().filter(|f| !f.required).map(|f| {
+        let n = ident(&f.rust_name);
+        let d = format!(" Set `{}`.", f.name);
+        let t = arg_ty(f);
+        let value = ident("value");
+        let c = conv(f, &value);
+        quote! {
+            #[doc = #d]
+            pub fn #n(mut self, value: #t) -> Self {
+                self.#n = Some(#c);
+                self
+            }
+        }
+    });
+    let inserts = r.fields.iter().map(|f| {
+        let n = ident(&f.rust_name);
+        let wire = &f.name;
+        let value = match f.ty {
+            ReplicationType::Json => quote!(v),
+            _ => quote!(Value::from(v)),
+        };
+        if f.required {
+            quote! {
+                let v = self.#n;
+                map.insert(#wire.to_string(), #value);
+            }
+        } else {
+            quote! {
+                if let Some(v) = self.#n {
+                    map.insert(#wire.to_string(), #value);
+                }
+            }
+        }
+    });
+    quote! {
+        #d
+        #[derive(Debug, Clone, PartialEq)]
+        #[non_exhaustive]
+        pub struct #name { #(#fields),* }
+        impl #name {
+            /// Settings from the required fields; optional ones have setters.
+            pub fn new(#(#args),*) -> Self {
+                #name { #(#inits),* }
+            }
+            #(#setters)*
+            /// The JSON object Airbyte's API takes as `replication_config` (unset fields omitted).
+            pub fn into_map(self) -> Map<String, Value> {
+                let mut map = Map::new();
+                #(#inserts)*
+                map
+            }
+        }
+        impl From<#name> for Map<String, Value> {
+            fn from(value: #name) -> Self { value.into_map() }
+        }
     }
 }
 
@@ -788,6 +930,41 @@ fn lib_file(ir: &Connector) -> TokenStream {
     let conn = format_ident!("{}Connector", ir.pascal);
     let builder = format_ident!("{}ConnectorBuilder", ir.pascal);
     let auth = ident(&ir.auth_type);
+    let (repl_arg, repl_set, repl_doc) = match &ir.replication {
+        Some(r) => {
+            let t = ident(&r.type_name);
+            (
+                quote!(replication: #t,),
+                quote!(let options = options.replication_config(replication.into_map());),
+                {
+                    let d = format!(
+                        " `replication` holds the settings Airbyte needs to replicate this source ([`{}`]).",
+                        r.type_name
+                    );
+                    quote!(#[doc = #d])
+                },
+            )
+        }
+        None => (quote!(), quote!(), quote!()),
+    };
+    let create_hosted = quote! {
+        /// Create a hosted connector in `workspace` that keeps these credentials in Airbyte,
+        /// and return a connector whose calls run through Airbyte's API.
+        #repl_doc
+        /// `options` sets the name and source template.
+        pub async fn create_hosted(
+            workspace: &airbyte_agent_runtime::hosted::Workspace,
+            auth: impl Into<#auth>,
+            #repl_arg
+            options: airbyte_agent_runtime::hosted::CreateOptions,
+        ) -> Result<Self> {
+            #repl_set
+            let credentials = auth.into().into_credentials();
+            Self::from_client(
+                workspace.create_hosted(&descriptor::CONNECTOR, &credentials, options).await?,
+            )
+        }
+    };
     let crate_doc = {
         let t = format!(
             "Typed client for the {} API (Airbyte agent connector `{}`, spec version {}).\n\n\
@@ -903,6 +1080,19 @@ fn lib_file(ir: &Connector) -> TokenStream {
         pub use types::*;
         #(#reexports)*
         pub use airbyte_agent_runtime::{ByteStream, Error, ExecuteResult, Page, PageStream, Result, RetryPolicy, SecretString};
+        pub use airbyte_agent_runtime::hosted::AirbyteAuthConfig;
+        /// Hosted mode: Airbyte's platform API (workspaces, connector creation, OAuth, templates).
+        pub use airbyte_agent_runtime::hosted;
+
+        /// The README's examples, compiled as doctests.
+        #[cfg(doctest)]
+        #[doc = include_str!("../README.md")]
+        pub struct ReadmeDoctests;
+
+        /// AUTH.md's examples, compiled as doctests.
+        #[cfg(doctest)]
+        #[doc = include_str!("../AUTH.md")]
+        pub struct AuthDoctests;
 
         use airbyte_agent_runtime::serde_json::Value;
 
@@ -963,6 +1153,8 @@ fn lib_file(ir: &Connector) -> TokenStream {
             pub fn hosted(config: airbyte_agent_runtime::hosted::AirbyteAuthConfig) -> Result<Self> {
                 Self::from_client(airbyte_agent_runtime::Client::hosted(&descriptor::CONNECTOR, config).build()?)
             }
+
+            #create_hosted
 
             /// Wrap a runtime client built for this connector, e.g. a hosted-mode one from
             /// `airbyte_agent_runtime::hosted::Workspace::create_hosted`. Fails when the client

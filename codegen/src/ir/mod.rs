@@ -54,6 +54,62 @@ pub struct Connector {
     pub entities: Vec<Entity>,
     /// Generated record/param/meta types.
     pub types: TypeGraph,
+    /// `x-airbyte-replication-config`: typed settings for creating a hosted connector.
+    pub replication: Option<ReplicationIr>,
+}
+
+/// The typed replication settings of a connector (`<Pascal>ReplicationConfig`).
+#[derive(Debug, Clone)]
+pub struct ReplicationIr {
+    /// Rust struct name.
+    pub type_name: String,
+    /// Title.
+    pub title: String,
+    /// Description.
+    pub description: String,
+    /// Fields in declaration order.
+    pub fields: Vec<ReplicationFieldIr>,
+}
+
+/// Rust type of a replication setting.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum ReplicationType {
+    /// `string` (any format).
+    String,
+    /// `integer`.
+    Integer,
+    /// `number`.
+    Number,
+    /// `boolean`.
+    Boolean,
+    /// `array` of strings.
+    StringList,
+    /// Anything else, as JSON.
+    Json,
+}
+
+/// One replication setting.
+#[derive(Debug, Clone)]
+pub struct ReplicationFieldIr {
+    /// Wire name.
+    pub name: String,
+    /// Rust identifier.
+    pub rust_name: String,
+    /// Rust type.
+    pub ty: ReplicationType,
+    /// Required (a constructor argument).
+    pub required: bool,
+    /// Title.
+    pub title: String,
+    /// Description.
+    pub description: String,
+    /// `format`.
+    pub format: Option<String>,
+    /// `default`, as JSON text.
+    pub default: Option<String>,
+    /// Allowed values.
+    pub enum_values: Vec<String>,
 }
 
 /// A server URL variable.
@@ -377,6 +433,10 @@ pub fn build(doc: &crate::spec::Document) -> Result<Loaded, SpecError> {
     } else {
         type_namer.unique(&format!("{pascal}AuthConfig"))
     };
+    let replication = info
+        .replication_config
+        .as_ref()
+        .map(|r| build_replication(r, &type_namer.unique(&format!("{pascal}ReplicationConfig"))));
 
     // Group operations by entity; duplicate (entity, action) → last wins.
     let mut order: Vec<String> = Vec::new();
@@ -400,6 +460,10 @@ pub fn build(doc: &crate::spec::Document) -> Result<Loaded, SpecError> {
     let mut entity_namer = Namer::with_reserved(&[
         "new",
         "builder",
+        "hosted",
+        "create_hosted",
+        "from_client",
+        "check",
         "execute",
         "client",
         "descriptor",
@@ -485,11 +549,44 @@ pub fn build(doc: &crate::spec::Document) -> Result<Loaded, SpecError> {
         response_error_check: info.response_error_check.clone(),
         entities,
         types: tb.graph,
+        replication,
     };
     Ok(Loaded {
         ir: connector,
         warnings,
     })
+}
+
+fn build_replication(view: &crate::spec::ReplicationConfigView, type_name: &str) -> ReplicationIr {
+    let mut namer = Namer::with_reserved(&["new", "into_map", "clone", "fmt"]);
+    let fields = view
+        .properties
+        .iter()
+        .map(|p| ReplicationFieldIr {
+            name: p.name.clone(),
+            rust_name: namer.unique(&safe_snake(&snake_base(&p.name))),
+            ty: match (p.kind.as_str(), p.item_kind.as_deref()) {
+                ("string", _) => ReplicationType::String,
+                ("integer", _) => ReplicationType::Integer,
+                ("number", _) => ReplicationType::Number,
+                ("boolean", _) => ReplicationType::Boolean,
+                ("array", Some("string") | None) => ReplicationType::StringList,
+                _ => ReplicationType::Json,
+            },
+            required: view.required.contains(&p.name),
+            title: p.title.clone(),
+            description: p.description.clone(),
+            format: p.format.clone(),
+            default: p.default.clone(),
+            enum_values: p.enum_values.clone(),
+        })
+        .collect();
+    ReplicationIr {
+        type_name: type_name.to_string(),
+        title: view.title.clone().unwrap_or_default(),
+        description: view.description.clone(),
+        fields,
+    }
 }
 
 fn is_placeholder(default: Option<&str>) -> bool {

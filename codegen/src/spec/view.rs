@@ -201,6 +201,42 @@ pub struct Info {
     pub scoping: Vec<(String, String)>,
     /// `x-airbyte-response-error-check`: (field, on_value JSON, message_field).
     pub response_error_check: Option<(String, String, Option<String>)>,
+    /// `x-airbyte-replication-config`: settings Airbyte needs to create a hosted source.
+    pub replication_config: Option<ReplicationConfigView>,
+}
+
+/// `x-airbyte-replication-config`.
+#[derive(Debug, Clone, Default)]
+pub struct ReplicationConfigView {
+    /// Title.
+    pub title: Option<String>,
+    /// Description.
+    pub description: String,
+    /// Required property names (unknown names are dropped with a warning).
+    pub required: Vec<String>,
+    /// Properties in declaration order.
+    pub properties: Vec<ReplicationProperty>,
+}
+
+/// One property of `x-airbyte-replication-config`.
+#[derive(Debug, Clone)]
+pub struct ReplicationProperty {
+    /// Wire name.
+    pub name: String,
+    /// JSON type (`string` when absent; the first non-`null` entry of a type list).
+    pub kind: String,
+    /// JSON type of array items.
+    pub item_kind: Option<String>,
+    /// Title.
+    pub title: String,
+    /// Description.
+    pub description: String,
+    /// `format` (e.g. `date-time`).
+    pub format: Option<String>,
+    /// `default`, as JSON text.
+    pub default: Option<String>,
+    /// `enum` values, as text.
+    pub enum_values: Vec<String>,
 }
 
 /// A server variable.
@@ -492,7 +528,7 @@ impl<'a> Spec<'a> {
                 warnings.push(v.warn(format!("unknown info key `{k}` ignored")));
             }
         }
-        let info = parse_info(&info_node)?;
+        let info = parse_info(&info_node, &mut warnings)?;
         let server = match root.get("servers") {
             Some(s) => {
                 let items = s.items()?;
@@ -559,7 +595,7 @@ impl<'a> Spec<'a> {
     }
 }
 
-fn parse_info(node: &Node<'_>) -> Result<Info, SpecError> {
+fn parse_info(node: &Node<'_>, warnings: &mut Vec<Warning>) -> Result<Info, SpecError> {
     let title = node.text_of("title")?.unwrap_or_default();
     let version = node.text_of("version")?.unwrap_or_else(|| "0.0.0".into());
     let description = node.text_of("description")?.unwrap_or_default();
@@ -606,6 +642,10 @@ fn parse_info(node: &Node<'_>) -> Result<Info, SpecError> {
         )),
         None => None,
     };
+    let replication_config = node
+        .get("x-airbyte-replication-config")
+        .map(|c| parse_replication_config(&c, warnings))
+        .transpose()?;
     Ok(Info {
         title,
         version,
@@ -614,6 +654,70 @@ fn parse_info(node: &Node<'_>) -> Result<Info, SpecError> {
         definition_id,
         scoping,
         response_error_check,
+        replication_config,
+    })
+}
+
+/// A JSON Schema `type`: a string, or a list whose first non-`null` entry counts.
+fn json_type(node: &Node<'_>) -> Result<Option<String>, SpecError> {
+    let Some(t) = node.get("type") else {
+        return Ok(None);
+    };
+    match t.value {
+        Value::String(s) => Ok(Some(s.clone())),
+        Value::Array(_) => Ok(t.str_list()?.into_iter().find(|k| k != "null")),
+        v => Err(t.err(format!(
+            "expected a type name or a list of them, found {}",
+            type_name(v)
+        ))),
+    }
+}
+
+fn parse_replication_config(
+    node: &Node<'_>,
+    warnings: &mut Vec<Warning>,
+) -> Result<ReplicationConfigView, SpecError> {
+    let mut properties = Vec::new();
+    if let Some(p) = node.get("properties") {
+        for (name, prop) in p.entries()? {
+            let item_kind = match prop.get("items") {
+                Some(items) => json_type(&items)?,
+                None => None,
+            };
+            properties.push(ReplicationProperty {
+                name: name.to_string(),
+                kind: json_type(&prop)?.unwrap_or_else(|| "string".into()),
+                item_kind,
+                title: prop.text_of("title")?.unwrap_or_default(),
+                description: prop.text_of("description")?.unwrap_or_default(),
+                format: prop.text_of("format")?,
+                default: prop
+                    .get("default")
+                    .map(|d| serde_json::to_string(d.value).unwrap_or_default()),
+                enum_values: match prop.get("enum") {
+                    Some(e) => e.str_list()?,
+                    None => Vec::new(),
+                },
+            });
+        }
+    }
+    let mut required = Vec::new();
+    if let Some(r) = node.get("required") {
+        for name in r.str_list()? {
+            if properties.iter().any(|p| p.name == name) {
+                required.push(name);
+            } else {
+                warnings.push(r.warn(format!(
+                    "required replication setting `{name}` is not among the properties; ignored"
+                )));
+            }
+        }
+    }
+    Ok(ReplicationConfigView {
+        title: node.text_of("title")?,
+        description: node.text_of("description")?.unwrap_or_default(),
+        required,
+        properties,
     })
 }
 

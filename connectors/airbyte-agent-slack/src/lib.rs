@@ -74,6 +74,21 @@ pub use airbyte_agent_runtime::{
     ByteStream, Error, ExecuteResult, Page, PageStream, Result, RetryPolicy, SecretString,
 };
 #[rustfmt::skip]
+pub use airbyte_agent_runtime::hosted::AirbyteAuthConfig;
+#[rustfmt::skip]
+/// Hosted mode: Airbyte's platform API (workspaces, connector creation, OAuth, templates).
+pub use airbyte_agent_runtime::hosted;
+#[rustfmt::skip]
+/// The README's examples, compiled as doctests.
+#[cfg(doctest)]
+#[doc = include_str!("../README.md")]
+pub struct ReadmeDoctests;
+#[rustfmt::skip]
+/// AUTH.md's examples, compiled as doctests.
+#[cfg(doctest)]
+#[doc = include_str!("../AUTH.md")]
+pub struct AuthDoctests;
+#[rustfmt::skip]
 use airbyte_agent_runtime::serde_json::Value;
 #[rustfmt::skip]
 /// Provenance of this crate.
@@ -142,6 +157,22 @@ impl SlackConnector {
         Self::from_client(
             airbyte_agent_runtime::Client::hosted(&descriptor::CONNECTOR, config)
                 .build()?,
+        )
+    }
+    /// Create a hosted connector in `workspace` that keeps these credentials in Airbyte,
+    /// and return a connector whose calls run through Airbyte's API.
+    /// `replication` holds the settings Airbyte needs to replicate this source ([`SlackReplicationConfig`]).
+    /// `options` sets the name and source template.
+    pub async fn create_hosted(
+        workspace: &airbyte_agent_runtime::hosted::Workspace,
+        auth: impl Into<SlackAuthConfig>,
+        replication: SlackReplicationConfig,
+        options: airbyte_agent_runtime::hosted::CreateOptions,
+    ) -> Result<Self> {
+        let options = options.replication_config(replication.into_map());
+        let credentials = auth.into().into_credentials();
+        Self::from_client(
+            workspace.create_hosted(&descriptor::CONNECTOR, &credentials, options).await?,
         )
     }
     /// Wrap a runtime client built for this connector, e.g. a hosted-mode one from

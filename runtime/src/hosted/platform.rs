@@ -525,6 +525,14 @@ impl CreateOptions {
             .insert(key.into(), value.into());
         self
     }
+    /// Merge a whole replication config (e.g. a generated `<Connector>ReplicationConfig`);
+    /// its keys replace settings of the same name.
+    pub fn replication_config(mut self, config: impl Into<Map<String, Value>>) -> Self {
+        self.replication_config
+            .get_or_insert_with(Map::new)
+            .extend(config.into());
+        self
+    }
     /// Set the source template id.
     pub fn source_template_id(mut self, id: impl Into<String>) -> Self {
         self.source_template_id = Some(id.into());
