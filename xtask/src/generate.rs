@@ -3,7 +3,8 @@
 use std::collections::BTreeSet;
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
-use std::time::Instant;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::time::{Duration, Instant};
 
 use airbyte_agent_codegen::api;
 use airbyte_agent_codegen::emit::{EmitOptions, GeneratedFile, emit_crate};
@@ -117,6 +118,53 @@ pub fn generate_one(
     })
 }
 
+/// [`generate_one`] for every spec, on one thread per core; results (with the time each took)
+/// come back in `specs` order.
+pub fn generate_many(
+    specs: &[SpecFile],
+    runtime_path: &str,
+    suffix: &str,
+    existing: Option<&Path>,
+) -> Vec<(Result<CrateFiles, String>, Duration)> {
+    let next = AtomicUsize::new(0);
+    let threads = std::thread::available_parallelism()
+        .map(|n| n.get())
+        .unwrap_or(1)
+        .clamp(1, specs.len().max(1));
+    let mut done: Vec<(usize, Result<CrateFiles, String>, Duration)> =
+        std::thread::scope(|scope| {
+            let workers: Vec<_> = (0..threads)
+                .map(|_| {
+                    scope.spawn(|| {
+                        let mut out = Vec::new();
+                        loop {
+                            let i = next.fetch_add(1, Ordering::Relaxed);
+                            let Some(s) = specs.get(i) else { break };
+                            let t = Instant::now();
+                            let r = generate_one(&s.path, runtime_path, suffix, existing);
+                            out.push((i, r, t.elapsed()));
+                        }
+                        out
+                    })
+                })
+                .collect();
+            workers
+                .into_iter()
+                .flat_map(|w| {
+                    w.join().unwrap_or_else(|_| {
+                        vec![(
+                            usize::MAX,
+                            Err("generator thread panicked".into()),
+                            Duration::ZERO,
+                        )]
+                    })
+                })
+                .collect()
+        });
+    done.sort_by_key(|(i, _, _)| *i);
+    done.into_iter().map(|(_, r, t)| (r, t)).collect()
+}
+
 /// Pending change to the file system.
 #[derive(Debug)]
 enum Change {
@@ -161,6 +209,7 @@ fn is_generated_crate(dir: &Path) -> bool {
 }
 
 fn apply(changes: &[Change]) -> Result<(), String> {
+    let mut writes = Vec::new();
     for c in changes {
         match c {
             Change::Write(p, contents) => {
@@ -168,7 +217,7 @@ fn apply(changes: &[Change]) -> Result<(), String> {
                     std::fs::create_dir_all(parent)
                         .map_err(|e| format!("{}: {e}", parent.display()))?;
                 }
-                std::fs::write(p, contents).map_err(|e| format!("{}: {e}", p.display()))?;
+                writes.push((p, contents));
             }
             Change::Remove(p) => {
                 std::fs::remove_file(p).map_err(|e| format!("{}: {e}", p.display()))?
@@ -178,7 +227,27 @@ fn apply(changes: &[Change]) -> Result<(), String> {
             }
         }
     }
-    Ok(())
+    // File creation is mostly file-system work: spread it over the cores too.
+    let threads = std::thread::available_parallelism()
+        .map(|n| n.get())
+        .unwrap_or(1);
+    let chunk = writes.len().div_ceil(threads).max(1);
+    std::thread::scope(|scope| {
+        let workers: Vec<_> = writes
+            .chunks(chunk)
+            .map(|part| {
+                scope.spawn(move || {
+                    part.iter().try_for_each(|(p, contents)| {
+                        std::fs::write(p, contents).map_err(|e| format!("{}: {e}", p.display()))
+                    })
+                })
+            })
+            .collect();
+        workers.into_iter().try_for_each(|w| {
+            w.join()
+                .unwrap_or_else(|_| Err("writer thread panicked".into()))
+        })
+    })
 }
 
 /// Keep the root `Cargo.toml` members list right: the `"connectors/*"` glob iff a crate exists.
@@ -296,9 +365,8 @@ fn generate_repo(root: &Path, specs_dir: PathBuf, check: bool) -> Result<usize, 
     let connectors = root.join("connectors");
     let mut changes = Vec::new();
     let mut names = BTreeSet::new();
-    for s in &specs {
-        let t = Instant::now();
-        let c = generate_one(&s.path, "../../runtime", "", Some(&connectors))?;
+    for (result, took) in generate_many(&specs, "../../runtime", "", Some(&connectors)) {
+        let c = result?;
         let dir = connectors.join(&c.package);
         plan_crate(&dir, &c.files, &mut changes);
         if let Some(r) = &c.api_report {
@@ -309,7 +377,7 @@ fn generate_repo(root: &Path, specs_dir: PathBuf, check: bool) -> Result<usize, 
             c.package,
             c.files.len(),
             c.warnings,
-            t.elapsed().as_millis()
+            took.as_millis()
         );
         names.insert(c.package);
     }
@@ -344,8 +412,8 @@ fn generate_standalone(
     let mut changes = Vec::new();
     let mut members = Vec::new();
     let mut failures = Vec::new();
-    for s in &specs {
-        match generate_one(&s.path, &runtime, "", Some(out)) {
+    for (result, _) in generate_many(&specs, &runtime, "", Some(out)) {
+        match result {
             Ok(c) => {
                 plan_crate(&out.join(&c.package), &c.files, &mut changes);
                 members.push(c.package);
