@@ -33,6 +33,7 @@ pub mod hosted;
 mod jsonpath;
 mod macros;
 mod pagination;
+pub mod record;
 mod request;
 mod response;
 mod retry;

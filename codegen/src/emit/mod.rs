@@ -345,25 +345,78 @@ fn type_item(ir: &Connector, t: &TypeDef, cfg: &TokenStream) -> TokenStream {
                 } else {
                     quote!()
                 };
-                // Null items in a list of non-null items are dropped instead of failing the record.
-                let lenient = match &f.ty {
-                    RustType::Vec(inner) if !matches!(**inner, RustType::Value) => {
-                        quote!(deserialize_with = "crate::vec_skip_nulls",)
-                    }
-                    _ => quote!(),
-                };
                 quote! {
                     #fd
-                    #[serde(#rename #lenient skip_serializing_if = "Option::is_none")]
+                    #[serde(#rename skip_serializing_if = "Option::is_none")]
                     pub #fname: Option<#fty>
                 }
             });
+            // Decoding goes through the runtime's `Record` walk: a key match and one
+            // assignment per field.
+            let keys = fields.iter().enumerate().map(|(i, f)| {
+                let wire = &f.wire;
+                quote!(#wire => Some(#i))
+            });
+            let sets = fields.iter().enumerate().map(|(i, f)| {
+                let fname = ident(&f.name);
+                match &f.ty {
+                    // Null items in a list of non-null items are dropped instead of failing
+                    // the record.
+                    RustType::Vec(inner) if !matches!(**inner, RustType::Value) => {
+                        let it = ty_tokens(ir, inner);
+                        quote!(#i => self.#fname = map.next_value::<airbyte_agent_runtime::record::SkipNulls<#it>>()?.0)
+                    }
+                    _ => quote!(#i => self.#fname = map.next_value()?),
+                }
+            });
+            let type_name = &t.name;
+            let set_body = if fields.is_empty() {
+                quote! {
+                    let _ = index;
+                    map.next_value::<airbyte_agent_runtime::serde::de::IgnoredAny>()?;
+                }
+            } else {
+                quote! {
+                    match index {
+                        #(#sets,)*
+                        _ => {
+                            map.next_value::<airbyte_agent_runtime::serde::de::IgnoredAny>()?;
+                        }
+                    }
+                }
+            };
+            let key_match = if fields.is_empty() {
+                quote!({ let _ = key; None })
+            } else {
+                quote!(match key { #(#keys,)* _ => None })
+            };
             quote! {
                 #d
                 #cfg
-                #[derive(Debug, Clone, Default, airbyte_agent_runtime::serde::Deserialize, airbyte_agent_runtime::serde::Serialize)]
-                #[serde(crate = "airbyte_agent_runtime::serde", default)]
+                #[derive(Debug, Clone, Default, airbyte_agent_runtime::serde::Serialize)]
+                #[serde(crate = "airbyte_agent_runtime::serde")]
                 pub struct #name { #(#fs),* }
+                #cfg
+                impl airbyte_agent_runtime::record::Record for #name {
+                    const NAME: &'static str = #type_name;
+                    fn field_index(key: &str) -> Option<usize> { #key_match }
+                    fn set_field<'de, __M: airbyte_agent_runtime::serde::de::MapAccess<'de>>(
+                        &mut self,
+                        index: usize,
+                        map: &mut __M,
+                    ) -> ::std::result::Result<(), __M::Error> {
+                        #set_body
+                        Ok(())
+                    }
+                }
+                #cfg
+                impl<'de> airbyte_agent_runtime::serde::Deserialize<'de> for #name {
+                    fn deserialize<__D: airbyte_agent_runtime::serde::Deserializer<'de>>(
+                        deserializer: __D,
+                    ) -> ::std::result::Result<Self, __D::Error> {
+                        airbyte_agent_runtime::record::deserialize(deserializer)
+                    }
+                }
             }
         }
     }
@@ -1114,18 +1167,6 @@ fn lib_file(ir: &Connector) -> TokenStream {
         #[allow(dead_code)]
         pub(crate) fn to_value<T: airbyte_agent_runtime::serde::Serialize>(value: T) -> Value {
             airbyte_agent_runtime::serde_json::to_value(value).unwrap_or(Value::Null)
-        }
-
-        /// Decode an optional list, dropping `null` items (a spec-violating `null` in a list of
-        /// strings or objects must not make the whole record undecodable).
-        #[allow(dead_code)]
-        pub(crate) fn vec_skip_nulls<'de, D, T>(deserializer: D) -> ::std::result::Result<Option<Vec<T>>, D::Error>
-        where
-            D: airbyte_agent_runtime::serde::Deserializer<'de>,
-            T: airbyte_agent_runtime::serde::Deserialize<'de>,
-        {
-            let items: Option<Vec<Option<T>>> = airbyte_agent_runtime::serde::Deserialize::deserialize(deserializer)?;
-            Ok(items.map(|v| v.into_iter().flatten().collect()))
         }
 
         #[doc = #conn_doc]

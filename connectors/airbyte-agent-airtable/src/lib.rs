@@ -72,22 +72,6 @@ pub(crate) fn to_value<T: airbyte_agent_runtime::serde::Serialize>(value: T) -> 
     airbyte_agent_runtime::serde_json::to_value(value).unwrap_or(Value::Null)
 }
 #[rustfmt::skip]
-/// Decode an optional list, dropping `null` items (a spec-violating `null` in a list of
-/// strings or objects must not make the whole record undecodable).
-#[allow(dead_code)]
-pub(crate) fn vec_skip_nulls<'de, D, T>(
-    deserializer: D,
-) -> ::std::result::Result<Option<Vec<T>>, D::Error>
-where
-    D: airbyte_agent_runtime::serde::Deserializer<'de>,
-    T: airbyte_agent_runtime::serde::Deserialize<'de>,
-{
-    let items: Option<Vec<Option<T>>> = airbyte_agent_runtime::serde::Deserialize::deserialize(
-        deserializer,
-    )?;
-    Ok(items.map(|v| v.into_iter().flatten().collect()))
-}
-#[rustfmt::skip]
 /// The Airtable connector connector: one method per entity, plus `execute` for dynamic calls.
 #[derive(Debug, Clone)]
 pub struct AirtableConnector {

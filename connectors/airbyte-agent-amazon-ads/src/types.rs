@@ -26,21 +26,48 @@ airbyte_agent_runtime::string_enum! {
 }
 /// ID filter; send {"include": \["&lt;portfolioId&gt;"\]} to read that portfolio.
 #[cfg(any(feature = "portfolios", feature = "sponsored_product_campaigns"))]
-#[derive(
-    Debug,
-    Clone,
-    Default,
-    airbyte_agent_runtime::serde::Deserialize,
-    airbyte_agent_runtime::serde::Serialize
-)]
-#[serde(crate = "airbyte_agent_runtime::serde", default)]
+#[derive(Debug, Clone, Default, airbyte_agent_runtime::serde::Serialize)]
+#[serde(crate = "airbyte_agent_runtime::serde")]
 pub struct PortfoliosGetPortfolioIdFilter {
     /// `include`
-    #[serde(
-        deserialize_with = "crate::vec_skip_nulls",
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub include: Option<Vec<String>>,
+}
+#[cfg(any(feature = "portfolios", feature = "sponsored_product_campaigns"))]
+impl airbyte_agent_runtime::record::Record for PortfoliosGetPortfolioIdFilter {
+    const NAME: &'static str = "PortfoliosGetPortfolioIdFilter";
+    fn field_index(key: &str) -> Option<usize> {
+        match key {
+            "include" => Some(0usize),
+            _ => None,
+        }
+    }
+    fn set_field<'de, __M: airbyte_agent_runtime::serde::de::MapAccess<'de>>(
+        &mut self,
+        index: usize,
+        map: &mut __M,
+    ) -> ::std::result::Result<(), __M::Error> {
+        match index {
+            0usize => {
+                self.include = map
+                    .next_value::<airbyte_agent_runtime::record::SkipNulls<String>>()?
+                    .0;
+            }
+            _ => {
+                map.next_value::<airbyte_agent_runtime::serde::de::IgnoredAny>()?;
+            }
+        }
+        Ok(())
+    }
+}
+#[cfg(any(feature = "portfolios", feature = "sponsored_product_campaigns"))]
+impl<'de> airbyte_agent_runtime::serde::Deserialize<'de>
+for PortfoliosGetPortfolioIdFilter {
+    fn deserialize<__D: airbyte_agent_runtime::serde::Deserializer<'de>>(
+        deserializer: __D,
+    ) -> ::std::result::Result<Self, __D::Error> {
+        airbyte_agent_runtime::record::deserialize(deserializer)
+    }
 }
 /// The `SponsoredProductCampaignsListStateFilter` object.
 #[cfg(
@@ -56,18 +83,68 @@ pub struct PortfoliosGetPortfolioIdFilter {
         feature = "sponsored_product_targets"
     )
 )]
-#[derive(
-    Debug,
-    Clone,
-    Default,
-    airbyte_agent_runtime::serde::Deserialize,
-    airbyte_agent_runtime::serde::Serialize
-)]
-#[serde(crate = "airbyte_agent_runtime::serde", default)]
+#[derive(Debug, Clone, Default, airbyte_agent_runtime::serde::Serialize)]
+#[serde(crate = "airbyte_agent_runtime::serde")]
 pub struct SponsoredProductCampaignsListStateFilter {
     /// States to include, separated by commas: enabled, paused or archived.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub include: Option<String>,
+}
+#[cfg(
+    any(
+        feature = "sponsored_brands_ad_groups",
+        feature = "sponsored_brands_campaigns",
+        feature = "sponsored_product_ad_groups",
+        feature = "sponsored_product_campaigns",
+        feature = "sponsored_product_keywords",
+        feature = "sponsored_product_negative_keywords",
+        feature = "sponsored_product_negative_targets",
+        feature = "sponsored_product_product_ads",
+        feature = "sponsored_product_targets"
+    )
+)]
+impl airbyte_agent_runtime::record::Record for SponsoredProductCampaignsListStateFilter {
+    const NAME: &'static str = "SponsoredProductCampaignsListStateFilter";
+    fn field_index(key: &str) -> Option<usize> {
+        match key {
+            "include" => Some(0usize),
+            _ => None,
+        }
+    }
+    fn set_field<'de, __M: airbyte_agent_runtime::serde::de::MapAccess<'de>>(
+        &mut self,
+        index: usize,
+        map: &mut __M,
+    ) -> ::std::result::Result<(), __M::Error> {
+        match index {
+            0usize => self.include = map.next_value()?,
+            _ => {
+                map.next_value::<airbyte_agent_runtime::serde::de::IgnoredAny>()?;
+            }
+        }
+        Ok(())
+    }
+}
+#[cfg(
+    any(
+        feature = "sponsored_brands_ad_groups",
+        feature = "sponsored_brands_campaigns",
+        feature = "sponsored_product_ad_groups",
+        feature = "sponsored_product_campaigns",
+        feature = "sponsored_product_keywords",
+        feature = "sponsored_product_negative_keywords",
+        feature = "sponsored_product_negative_targets",
+        feature = "sponsored_product_product_ads",
+        feature = "sponsored_product_targets"
+    )
+)]
+impl<'de> airbyte_agent_runtime::serde::Deserialize<'de>
+for SponsoredProductCampaignsListStateFilter {
+    fn deserialize<__D: airbyte_agent_runtime::serde::Deserializer<'de>>(
+        deserializer: __D,
+    ) -> ::std::result::Result<Self, __D::Error> {
+        airbyte_agent_runtime::record::deserialize(deserializer)
+    }
 }
 /// The `SponsoredProductTargetExpressionItem` object.
 #[cfg(
@@ -76,14 +153,8 @@ pub struct SponsoredProductCampaignsListStateFilter {
         feature = "sponsored_product_targets"
     )
 )]
-#[derive(
-    Debug,
-    Clone,
-    Default,
-    airbyte_agent_runtime::serde::Deserialize,
-    airbyte_agent_runtime::serde::Serialize
-)]
-#[serde(crate = "airbyte_agent_runtime::serde", default)]
+#[derive(Debug, Clone, Default, airbyte_agent_runtime::serde::Serialize)]
+#[serde(crate = "airbyte_agent_runtime::serde")]
 pub struct SponsoredProductTargetExpressionItem {
     /// Kind of expression.
     #[serde(rename = "type", skip_serializing_if = "Option::is_none")]
@@ -91,4 +162,48 @@ pub struct SponsoredProductTargetExpressionItem {
     /// Value of this expression.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub value: Option<String>,
+}
+#[cfg(
+    any(
+        feature = "sponsored_product_negative_targets",
+        feature = "sponsored_product_targets"
+    )
+)]
+impl airbyte_agent_runtime::record::Record for SponsoredProductTargetExpressionItem {
+    const NAME: &'static str = "SponsoredProductTargetExpressionItem";
+    fn field_index(key: &str) -> Option<usize> {
+        match key {
+            "type" => Some(0usize),
+            "value" => Some(1usize),
+            _ => None,
+        }
+    }
+    fn set_field<'de, __M: airbyte_agent_runtime::serde::de::MapAccess<'de>>(
+        &mut self,
+        index: usize,
+        map: &mut __M,
+    ) -> ::std::result::Result<(), __M::Error> {
+        match index {
+            0usize => self.type_ = map.next_value()?,
+            1usize => self.value = map.next_value()?,
+            _ => {
+                map.next_value::<airbyte_agent_runtime::serde::de::IgnoredAny>()?;
+            }
+        }
+        Ok(())
+    }
+}
+#[cfg(
+    any(
+        feature = "sponsored_product_negative_targets",
+        feature = "sponsored_product_targets"
+    )
+)]
+impl<'de> airbyte_agent_runtime::serde::Deserialize<'de>
+for SponsoredProductTargetExpressionItem {
+    fn deserialize<__D: airbyte_agent_runtime::serde::Deserializer<'de>>(
+        deserializer: __D,
+    ) -> ::std::result::Result<Self, __D::Error> {
+        airbyte_agent_runtime::record::deserialize(deserializer)
+    }
 }

@@ -16,14 +16,8 @@ use airbyte_agent_runtime::serde_json::{Map, Value};
         feature = "workspace_task_search"
     )
 )]
-#[derive(
-    Debug,
-    Clone,
-    Default,
-    airbyte_agent_runtime::serde::Deserialize,
-    airbyte_agent_runtime::serde::Serialize
-)]
-#[serde(crate = "airbyte_agent_runtime::serde", default)]
+#[derive(Debug, Clone, Default, airbyte_agent_runtime::serde::Serialize)]
+#[serde(crate = "airbyte_agent_runtime::serde")]
 pub struct TaskCompact {
     /// Globally unique ID of the task, as a string.
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -41,6 +35,67 @@ pub struct TaskCompact {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub created_by: Option<TaskCompactCreatedBy>,
 }
+#[cfg(
+    any(
+        feature = "project_tasks",
+        feature = "section_tasks",
+        feature = "tag_tasks",
+        feature = "task_dependencies",
+        feature = "task_dependents",
+        feature = "task_subtasks",
+        feature = "tasks",
+        feature = "workspace_task_search"
+    )
+)]
+impl airbyte_agent_runtime::record::Record for TaskCompact {
+    const NAME: &'static str = "TaskCompact";
+    fn field_index(key: &str) -> Option<usize> {
+        match key {
+            "gid" => Some(0usize),
+            "resource_type" => Some(1usize),
+            "name" => Some(2usize),
+            "resource_subtype" => Some(3usize),
+            "created_by" => Some(4usize),
+            _ => None,
+        }
+    }
+    fn set_field<'de, __M: airbyte_agent_runtime::serde::de::MapAccess<'de>>(
+        &mut self,
+        index: usize,
+        map: &mut __M,
+    ) -> ::std::result::Result<(), __M::Error> {
+        match index {
+            0usize => self.gid = map.next_value()?,
+            1usize => self.resource_type = map.next_value()?,
+            2usize => self.name = map.next_value()?,
+            3usize => self.resource_subtype = map.next_value()?,
+            4usize => self.created_by = map.next_value()?,
+            _ => {
+                map.next_value::<airbyte_agent_runtime::serde::de::IgnoredAny>()?;
+            }
+        }
+        Ok(())
+    }
+}
+#[cfg(
+    any(
+        feature = "project_tasks",
+        feature = "section_tasks",
+        feature = "tag_tasks",
+        feature = "task_dependencies",
+        feature = "task_dependents",
+        feature = "task_subtasks",
+        feature = "tasks",
+        feature = "workspace_task_search"
+    )
+)]
+impl<'de> airbyte_agent_runtime::serde::Deserialize<'de> for TaskCompact {
+    fn deserialize<__D: airbyte_agent_runtime::serde::Deserializer<'de>>(
+        deserializer: __D,
+    ) -> ::std::result::Result<Self, __D::Error> {
+        airbyte_agent_runtime::record::deserialize(deserializer)
+    }
+}
 /// Object describing the created by.
 #[cfg(
     any(
@@ -54,14 +109,8 @@ pub struct TaskCompact {
         feature = "workspace_task_search"
     )
 )]
-#[derive(
-    Debug,
-    Clone,
-    Default,
-    airbyte_agent_runtime::serde::Deserialize,
-    airbyte_agent_runtime::serde::Serialize
-)]
-#[serde(crate = "airbyte_agent_runtime::serde", default)]
+#[derive(Debug, Clone, Default, airbyte_agent_runtime::serde::Serialize)]
+#[serde(crate = "airbyte_agent_runtime::serde")]
 pub struct TaskCompactCreatedBy {
     /// `gid`
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -69,6 +118,61 @@ pub struct TaskCompactCreatedBy {
     /// `resource_type`
     #[serde(skip_serializing_if = "Option::is_none")]
     pub resource_type: Option<String>,
+}
+#[cfg(
+    any(
+        feature = "project_tasks",
+        feature = "section_tasks",
+        feature = "tag_tasks",
+        feature = "task_dependencies",
+        feature = "task_dependents",
+        feature = "task_subtasks",
+        feature = "tasks",
+        feature = "workspace_task_search"
+    )
+)]
+impl airbyte_agent_runtime::record::Record for TaskCompactCreatedBy {
+    const NAME: &'static str = "TaskCompactCreatedBy";
+    fn field_index(key: &str) -> Option<usize> {
+        match key {
+            "gid" => Some(0usize),
+            "resource_type" => Some(1usize),
+            _ => None,
+        }
+    }
+    fn set_field<'de, __M: airbyte_agent_runtime::serde::de::MapAccess<'de>>(
+        &mut self,
+        index: usize,
+        map: &mut __M,
+    ) -> ::std::result::Result<(), __M::Error> {
+        match index {
+            0usize => self.gid = map.next_value()?,
+            1usize => self.resource_type = map.next_value()?,
+            _ => {
+                map.next_value::<airbyte_agent_runtime::serde::de::IgnoredAny>()?;
+            }
+        }
+        Ok(())
+    }
+}
+#[cfg(
+    any(
+        feature = "project_tasks",
+        feature = "section_tasks",
+        feature = "tag_tasks",
+        feature = "task_dependencies",
+        feature = "task_dependents",
+        feature = "task_subtasks",
+        feature = "tasks",
+        feature = "workspace_task_search"
+    )
+)]
+impl<'de> airbyte_agent_runtime::serde::Deserialize<'de> for TaskCompactCreatedBy {
+    fn deserialize<__D: airbyte_agent_runtime::serde::Deserializer<'de>>(
+        deserializer: __D,
+    ) -> ::std::result::Result<Self, __D::Error> {
+        airbyte_agent_runtime::record::deserialize(deserializer)
+    }
 }
 /// The `TasksListMetaNextPage` object.
 #[cfg(
@@ -96,14 +200,8 @@ pub struct TaskCompactCreatedBy {
         feature = "workspaces"
     )
 )]
-#[derive(
-    Debug,
-    Clone,
-    Default,
-    airbyte_agent_runtime::serde::Deserialize,
-    airbyte_agent_runtime::serde::Serialize
-)]
-#[serde(crate = "airbyte_agent_runtime::serde", default)]
+#[derive(Debug, Clone, Default, airbyte_agent_runtime::serde::Serialize)]
+#[serde(crate = "airbyte_agent_runtime::serde")]
 pub struct TasksListMetaNextPage {
     /// `offset`
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -115,6 +213,89 @@ pub struct TasksListMetaNextPage {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub uri: Option<String>,
 }
+#[cfg(
+    any(
+        feature = "attachments",
+        feature = "project_sections",
+        feature = "project_tasks",
+        feature = "projects",
+        feature = "section_tasks",
+        feature = "tag_tasks",
+        feature = "task_dependencies",
+        feature = "task_dependents",
+        feature = "task_projects",
+        feature = "task_subtasks",
+        feature = "tasks",
+        feature = "team_projects",
+        feature = "team_users",
+        feature = "user_teams",
+        feature = "users",
+        feature = "workspace_projects",
+        feature = "workspace_tags",
+        feature = "workspace_task_search",
+        feature = "workspace_teams",
+        feature = "workspace_users",
+        feature = "workspaces"
+    )
+)]
+impl airbyte_agent_runtime::record::Record for TasksListMetaNextPage {
+    const NAME: &'static str = "TasksListMetaNextPage";
+    fn field_index(key: &str) -> Option<usize> {
+        match key {
+            "offset" => Some(0usize),
+            "path" => Some(1usize),
+            "uri" => Some(2usize),
+            _ => None,
+        }
+    }
+    fn set_field<'de, __M: airbyte_agent_runtime::serde::de::MapAccess<'de>>(
+        &mut self,
+        index: usize,
+        map: &mut __M,
+    ) -> ::std::result::Result<(), __M::Error> {
+        match index {
+            0usize => self.offset = map.next_value()?,
+            1usize => self.path = map.next_value()?,
+            2usize => self.uri = map.next_value()?,
+            _ => {
+                map.next_value::<airbyte_agent_runtime::serde::de::IgnoredAny>()?;
+            }
+        }
+        Ok(())
+    }
+}
+#[cfg(
+    any(
+        feature = "attachments",
+        feature = "project_sections",
+        feature = "project_tasks",
+        feature = "projects",
+        feature = "section_tasks",
+        feature = "tag_tasks",
+        feature = "task_dependencies",
+        feature = "task_dependents",
+        feature = "task_projects",
+        feature = "task_subtasks",
+        feature = "tasks",
+        feature = "team_projects",
+        feature = "team_users",
+        feature = "user_teams",
+        feature = "users",
+        feature = "workspace_projects",
+        feature = "workspace_tags",
+        feature = "workspace_task_search",
+        feature = "workspace_teams",
+        feature = "workspace_users",
+        feature = "workspaces"
+    )
+)]
+impl<'de> airbyte_agent_runtime::serde::Deserialize<'de> for TasksListMetaNextPage {
+    fn deserialize<__D: airbyte_agent_runtime::serde::Deserializer<'de>>(
+        deserializer: __D,
+    ) -> ::std::result::Result<Self, __D::Error> {
+        airbyte_agent_runtime::record::deserialize(deserializer)
+    }
+}
 /// Short form of an Asana project.
 #[cfg(
     any(
@@ -124,14 +305,8 @@ pub struct TasksListMetaNextPage {
         feature = "workspace_projects"
     )
 )]
-#[derive(
-    Debug,
-    Clone,
-    Default,
-    airbyte_agent_runtime::serde::Deserialize,
-    airbyte_agent_runtime::serde::Serialize
-)]
-#[serde(crate = "airbyte_agent_runtime::serde", default)]
+#[derive(Debug, Clone, Default, airbyte_agent_runtime::serde::Serialize)]
+#[serde(crate = "airbyte_agent_runtime::serde")]
 pub struct ProjectCompact {
     /// Globally unique ID of the project, as a string.
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -142,6 +317,55 @@ pub struct ProjectCompact {
     /// Name shown for the project.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub name: Option<String>,
+}
+#[cfg(
+    any(
+        feature = "projects",
+        feature = "task_projects",
+        feature = "team_projects",
+        feature = "workspace_projects"
+    )
+)]
+impl airbyte_agent_runtime::record::Record for ProjectCompact {
+    const NAME: &'static str = "ProjectCompact";
+    fn field_index(key: &str) -> Option<usize> {
+        match key {
+            "gid" => Some(0usize),
+            "resource_type" => Some(1usize),
+            "name" => Some(2usize),
+            _ => None,
+        }
+    }
+    fn set_field<'de, __M: airbyte_agent_runtime::serde::de::MapAccess<'de>>(
+        &mut self,
+        index: usize,
+        map: &mut __M,
+    ) -> ::std::result::Result<(), __M::Error> {
+        match index {
+            0usize => self.gid = map.next_value()?,
+            1usize => self.resource_type = map.next_value()?,
+            2usize => self.name = map.next_value()?,
+            _ => {
+                map.next_value::<airbyte_agent_runtime::serde::de::IgnoredAny>()?;
+            }
+        }
+        Ok(())
+    }
+}
+#[cfg(
+    any(
+        feature = "projects",
+        feature = "task_projects",
+        feature = "team_projects",
+        feature = "workspace_projects"
+    )
+)]
+impl<'de> airbyte_agent_runtime::serde::Deserialize<'de> for ProjectCompact {
+    fn deserialize<__D: airbyte_agent_runtime::serde::Deserializer<'de>>(
+        deserializer: __D,
+    ) -> ::std::result::Result<Self, __D::Error> {
+        airbyte_agent_runtime::record::deserialize(deserializer)
+    }
 }
 /// The `ProjectsRecordCurrentStatusAuthor` object.
 #[cfg(
@@ -157,14 +381,8 @@ pub struct ProjectCompact {
         feature = "workspace_tags"
     )
 )]
-#[derive(
-    Debug,
-    Clone,
-    Default,
-    airbyte_agent_runtime::serde::Deserialize,
-    airbyte_agent_runtime::serde::Serialize
-)]
-#[serde(crate = "airbyte_agent_runtime::serde", default)]
+#[derive(Debug, Clone, Default, airbyte_agent_runtime::serde::Serialize)]
+#[serde(crate = "airbyte_agent_runtime::serde")]
 pub struct ProjectsRecordCurrentStatusAuthor {
     /// `gid`
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -176,16 +394,70 @@ pub struct ProjectsRecordCurrentStatusAuthor {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub resource_type: Option<String>,
 }
+#[cfg(
+    any(
+        feature = "project_sections",
+        feature = "projects",
+        feature = "sections",
+        feature = "tags",
+        feature = "task_stories",
+        feature = "teams",
+        feature = "users",
+        feature = "workspace_memberships",
+        feature = "workspace_tags"
+    )
+)]
+impl airbyte_agent_runtime::record::Record for ProjectsRecordCurrentStatusAuthor {
+    const NAME: &'static str = "ProjectsRecordCurrentStatusAuthor";
+    fn field_index(key: &str) -> Option<usize> {
+        match key {
+            "gid" => Some(0usize),
+            "name" => Some(1usize),
+            "resource_type" => Some(2usize),
+            _ => None,
+        }
+    }
+    fn set_field<'de, __M: airbyte_agent_runtime::serde::de::MapAccess<'de>>(
+        &mut self,
+        index: usize,
+        map: &mut __M,
+    ) -> ::std::result::Result<(), __M::Error> {
+        match index {
+            0usize => self.gid = map.next_value()?,
+            1usize => self.name = map.next_value()?,
+            2usize => self.resource_type = map.next_value()?,
+            _ => {
+                map.next_value::<airbyte_agent_runtime::serde::de::IgnoredAny>()?;
+            }
+        }
+        Ok(())
+    }
+}
+#[cfg(
+    any(
+        feature = "project_sections",
+        feature = "projects",
+        feature = "sections",
+        feature = "tags",
+        feature = "task_stories",
+        feature = "teams",
+        feature = "users",
+        feature = "workspace_memberships",
+        feature = "workspace_tags"
+    )
+)]
+impl<'de> airbyte_agent_runtime::serde::Deserialize<'de>
+for ProjectsRecordCurrentStatusAuthor {
+    fn deserialize<__D: airbyte_agent_runtime::serde::Deserializer<'de>>(
+        deserializer: __D,
+    ) -> ::std::result::Result<Self, __D::Error> {
+        airbyte_agent_runtime::record::deserialize(deserializer)
+    }
+}
 /// Short form of an Asana user.
 #[cfg(any(feature = "team_users", feature = "users", feature = "workspace_users"))]
-#[derive(
-    Debug,
-    Clone,
-    Default,
-    airbyte_agent_runtime::serde::Deserialize,
-    airbyte_agent_runtime::serde::Serialize
-)]
-#[serde(crate = "airbyte_agent_runtime::serde", default)]
+#[derive(Debug, Clone, Default, airbyte_agent_runtime::serde::Serialize)]
+#[serde(crate = "airbyte_agent_runtime::serde")]
 pub struct UserCompact {
     /// Globally unique ID of the user, as a string.
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -197,16 +469,45 @@ pub struct UserCompact {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub name: Option<String>,
 }
+#[cfg(any(feature = "team_users", feature = "users", feature = "workspace_users"))]
+impl airbyte_agent_runtime::record::Record for UserCompact {
+    const NAME: &'static str = "UserCompact";
+    fn field_index(key: &str) -> Option<usize> {
+        match key {
+            "gid" => Some(0usize),
+            "resource_type" => Some(1usize),
+            "name" => Some(2usize),
+            _ => None,
+        }
+    }
+    fn set_field<'de, __M: airbyte_agent_runtime::serde::de::MapAccess<'de>>(
+        &mut self,
+        index: usize,
+        map: &mut __M,
+    ) -> ::std::result::Result<(), __M::Error> {
+        match index {
+            0usize => self.gid = map.next_value()?,
+            1usize => self.resource_type = map.next_value()?,
+            2usize => self.name = map.next_value()?,
+            _ => {
+                map.next_value::<airbyte_agent_runtime::serde::de::IgnoredAny>()?;
+            }
+        }
+        Ok(())
+    }
+}
+#[cfg(any(feature = "team_users", feature = "users", feature = "workspace_users"))]
+impl<'de> airbyte_agent_runtime::serde::Deserialize<'de> for UserCompact {
+    fn deserialize<__D: airbyte_agent_runtime::serde::Deserializer<'de>>(
+        deserializer: __D,
+    ) -> ::std::result::Result<Self, __D::Error> {
+        airbyte_agent_runtime::record::deserialize(deserializer)
+    }
+}
 /// An Asana user with profile and workspaces.
 #[cfg(any(feature = "users", feature = "workspace_memberships"))]
-#[derive(
-    Debug,
-    Clone,
-    Default,
-    airbyte_agent_runtime::serde::Deserialize,
-    airbyte_agent_runtime::serde::Serialize
-)]
-#[serde(crate = "airbyte_agent_runtime::serde", default)]
+#[derive(Debug, Clone, Default, airbyte_agent_runtime::serde::Serialize)]
+#[serde(crate = "airbyte_agent_runtime::serde")]
 pub struct UsersRecord {
     /// `gid`
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -224,22 +525,62 @@ pub struct UsersRecord {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub resource_type: Option<String>,
     /// `workspaces`
-    #[serde(
-        deserialize_with = "crate::vec_skip_nulls",
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub workspaces: Option<Vec<ProjectsRecordCurrentStatusAuthor>>,
+}
+#[cfg(any(feature = "users", feature = "workspace_memberships"))]
+impl airbyte_agent_runtime::record::Record for UsersRecord {
+    const NAME: &'static str = "UsersRecord";
+    fn field_index(key: &str) -> Option<usize> {
+        match key {
+            "gid" => Some(0usize),
+            "email" => Some(1usize),
+            "name" => Some(2usize),
+            "photo" => Some(3usize),
+            "resource_type" => Some(4usize),
+            "workspaces" => Some(5usize),
+            _ => None,
+        }
+    }
+    fn set_field<'de, __M: airbyte_agent_runtime::serde::de::MapAccess<'de>>(
+        &mut self,
+        index: usize,
+        map: &mut __M,
+    ) -> ::std::result::Result<(), __M::Error> {
+        match index {
+            0usize => self.gid = map.next_value()?,
+            1usize => self.email = map.next_value()?,
+            2usize => self.name = map.next_value()?,
+            3usize => self.photo = map.next_value()?,
+            4usize => self.resource_type = map.next_value()?,
+            5usize => {
+                self.workspaces = map
+                    .next_value::<
+                        airbyte_agent_runtime::record::SkipNulls<
+                            ProjectsRecordCurrentStatusAuthor,
+                        >,
+                    >()?
+                    .0;
+            }
+            _ => {
+                map.next_value::<airbyte_agent_runtime::serde::de::IgnoredAny>()?;
+            }
+        }
+        Ok(())
+    }
+}
+#[cfg(any(feature = "users", feature = "workspace_memberships"))]
+impl<'de> airbyte_agent_runtime::serde::Deserialize<'de> for UsersRecord {
+    fn deserialize<__D: airbyte_agent_runtime::serde::Deserializer<'de>>(
+        deserializer: __D,
+    ) -> ::std::result::Result<Self, __D::Error> {
+        airbyte_agent_runtime::record::deserialize(deserializer)
+    }
 }
 /// Short form of an Asana team.
 #[cfg(any(feature = "user_teams", feature = "workspace_teams"))]
-#[derive(
-    Debug,
-    Clone,
-    Default,
-    airbyte_agent_runtime::serde::Deserialize,
-    airbyte_agent_runtime::serde::Serialize
-)]
-#[serde(crate = "airbyte_agent_runtime::serde", default)]
+#[derive(Debug, Clone, Default, airbyte_agent_runtime::serde::Serialize)]
+#[serde(crate = "airbyte_agent_runtime::serde")]
 pub struct TeamCompact {
     /// Globally unique ID of the team, as a string.
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -251,16 +592,45 @@ pub struct TeamCompact {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub name: Option<String>,
 }
+#[cfg(any(feature = "user_teams", feature = "workspace_teams"))]
+impl airbyte_agent_runtime::record::Record for TeamCompact {
+    const NAME: &'static str = "TeamCompact";
+    fn field_index(key: &str) -> Option<usize> {
+        match key {
+            "gid" => Some(0usize),
+            "resource_type" => Some(1usize),
+            "name" => Some(2usize),
+            _ => None,
+        }
+    }
+    fn set_field<'de, __M: airbyte_agent_runtime::serde::de::MapAccess<'de>>(
+        &mut self,
+        index: usize,
+        map: &mut __M,
+    ) -> ::std::result::Result<(), __M::Error> {
+        match index {
+            0usize => self.gid = map.next_value()?,
+            1usize => self.resource_type = map.next_value()?,
+            2usize => self.name = map.next_value()?,
+            _ => {
+                map.next_value::<airbyte_agent_runtime::serde::de::IgnoredAny>()?;
+            }
+        }
+        Ok(())
+    }
+}
+#[cfg(any(feature = "user_teams", feature = "workspace_teams"))]
+impl<'de> airbyte_agent_runtime::serde::Deserialize<'de> for TeamCompact {
+    fn deserialize<__D: airbyte_agent_runtime::serde::Deserializer<'de>>(
+        deserializer: __D,
+    ) -> ::std::result::Result<Self, __D::Error> {
+        airbyte_agent_runtime::record::deserialize(deserializer)
+    }
+}
 /// Short form of an Asana tag.
 #[cfg(any(feature = "tags", feature = "workspace_tags"))]
-#[derive(
-    Debug,
-    Clone,
-    Default,
-    airbyte_agent_runtime::serde::Deserialize,
-    airbyte_agent_runtime::serde::Serialize
-)]
-#[serde(crate = "airbyte_agent_runtime::serde", default)]
+#[derive(Debug, Clone, Default, airbyte_agent_runtime::serde::Serialize)]
+#[serde(crate = "airbyte_agent_runtime::serde")]
 pub struct TagCompact {
     /// Globally unique ID of the tag, as a string.
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -272,16 +642,45 @@ pub struct TagCompact {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub name: Option<String>,
 }
+#[cfg(any(feature = "tags", feature = "workspace_tags"))]
+impl airbyte_agent_runtime::record::Record for TagCompact {
+    const NAME: &'static str = "TagCompact";
+    fn field_index(key: &str) -> Option<usize> {
+        match key {
+            "gid" => Some(0usize),
+            "resource_type" => Some(1usize),
+            "name" => Some(2usize),
+            _ => None,
+        }
+    }
+    fn set_field<'de, __M: airbyte_agent_runtime::serde::de::MapAccess<'de>>(
+        &mut self,
+        index: usize,
+        map: &mut __M,
+    ) -> ::std::result::Result<(), __M::Error> {
+        match index {
+            0usize => self.gid = map.next_value()?,
+            1usize => self.resource_type = map.next_value()?,
+            2usize => self.name = map.next_value()?,
+            _ => {
+                map.next_value::<airbyte_agent_runtime::serde::de::IgnoredAny>()?;
+            }
+        }
+        Ok(())
+    }
+}
+#[cfg(any(feature = "tags", feature = "workspace_tags"))]
+impl<'de> airbyte_agent_runtime::serde::Deserialize<'de> for TagCompact {
+    fn deserialize<__D: airbyte_agent_runtime::serde::Deserializer<'de>>(
+        deserializer: __D,
+    ) -> ::std::result::Result<Self, __D::Error> {
+        airbyte_agent_runtime::record::deserialize(deserializer)
+    }
+}
 /// An Asana tag with color and notes.
 #[cfg(any(feature = "tags", feature = "workspace_tags"))]
-#[derive(
-    Debug,
-    Clone,
-    Default,
-    airbyte_agent_runtime::serde::Deserialize,
-    airbyte_agent_runtime::serde::Serialize
-)]
-#[serde(crate = "airbyte_agent_runtime::serde", default)]
+#[derive(Debug, Clone, Default, airbyte_agent_runtime::serde::Serialize)]
+#[serde(crate = "airbyte_agent_runtime::serde")]
 pub struct WorkspaceTagsRecord {
     /// `gid`
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -311,16 +710,57 @@ pub struct WorkspaceTagsRecord {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub workspace: Option<ProjectsRecordCurrentStatusAuthor>,
 }
+#[cfg(any(feature = "tags", feature = "workspace_tags"))]
+impl airbyte_agent_runtime::record::Record for WorkspaceTagsRecord {
+    const NAME: &'static str = "WorkspaceTagsRecord";
+    fn field_index(key: &str) -> Option<usize> {
+        match key {
+            "gid" => Some(0usize),
+            "resource_type" => Some(1usize),
+            "name" => Some(2usize),
+            "color" => Some(3usize),
+            "created_at" => Some(4usize),
+            "followers" => Some(5usize),
+            "notes" => Some(6usize),
+            "permalink_url" => Some(7usize),
+            "workspace" => Some(8usize),
+            _ => None,
+        }
+    }
+    fn set_field<'de, __M: airbyte_agent_runtime::serde::de::MapAccess<'de>>(
+        &mut self,
+        index: usize,
+        map: &mut __M,
+    ) -> ::std::result::Result<(), __M::Error> {
+        match index {
+            0usize => self.gid = map.next_value()?,
+            1usize => self.resource_type = map.next_value()?,
+            2usize => self.name = map.next_value()?,
+            3usize => self.color = map.next_value()?,
+            4usize => self.created_at = map.next_value()?,
+            5usize => self.followers = map.next_value()?,
+            6usize => self.notes = map.next_value()?,
+            7usize => self.permalink_url = map.next_value()?,
+            8usize => self.workspace = map.next_value()?,
+            _ => {
+                map.next_value::<airbyte_agent_runtime::serde::de::IgnoredAny>()?;
+            }
+        }
+        Ok(())
+    }
+}
+#[cfg(any(feature = "tags", feature = "workspace_tags"))]
+impl<'de> airbyte_agent_runtime::serde::Deserialize<'de> for WorkspaceTagsRecord {
+    fn deserialize<__D: airbyte_agent_runtime::serde::Deserializer<'de>>(
+        deserializer: __D,
+    ) -> ::std::result::Result<Self, __D::Error> {
+        airbyte_agent_runtime::record::deserialize(deserializer)
+    }
+}
 /// Short form of a project section.
 #[cfg(any(feature = "project_sections", feature = "sections"))]
-#[derive(
-    Debug,
-    Clone,
-    Default,
-    airbyte_agent_runtime::serde::Deserialize,
-    airbyte_agent_runtime::serde::Serialize
-)]
-#[serde(crate = "airbyte_agent_runtime::serde", default)]
+#[derive(Debug, Clone, Default, airbyte_agent_runtime::serde::Serialize)]
+#[serde(crate = "airbyte_agent_runtime::serde")]
 pub struct SectionCompact {
     /// Globally unique ID of the section, as a string.
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -332,16 +772,45 @@ pub struct SectionCompact {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub name: Option<String>,
 }
+#[cfg(any(feature = "project_sections", feature = "sections"))]
+impl airbyte_agent_runtime::record::Record for SectionCompact {
+    const NAME: &'static str = "SectionCompact";
+    fn field_index(key: &str) -> Option<usize> {
+        match key {
+            "gid" => Some(0usize),
+            "resource_type" => Some(1usize),
+            "name" => Some(2usize),
+            _ => None,
+        }
+    }
+    fn set_field<'de, __M: airbyte_agent_runtime::serde::de::MapAccess<'de>>(
+        &mut self,
+        index: usize,
+        map: &mut __M,
+    ) -> ::std::result::Result<(), __M::Error> {
+        match index {
+            0usize => self.gid = map.next_value()?,
+            1usize => self.resource_type = map.next_value()?,
+            2usize => self.name = map.next_value()?,
+            _ => {
+                map.next_value::<airbyte_agent_runtime::serde::de::IgnoredAny>()?;
+            }
+        }
+        Ok(())
+    }
+}
+#[cfg(any(feature = "project_sections", feature = "sections"))]
+impl<'de> airbyte_agent_runtime::serde::Deserialize<'de> for SectionCompact {
+    fn deserialize<__D: airbyte_agent_runtime::serde::Deserializer<'de>>(
+        deserializer: __D,
+    ) -> ::std::result::Result<Self, __D::Error> {
+        airbyte_agent_runtime::record::deserialize(deserializer)
+    }
+}
 /// A section of a project, shown as a list group or board column.
 #[cfg(any(feature = "project_sections", feature = "sections"))]
-#[derive(
-    Debug,
-    Clone,
-    Default,
-    airbyte_agent_runtime::serde::Deserialize,
-    airbyte_agent_runtime::serde::Serialize
-)]
-#[serde(crate = "airbyte_agent_runtime::serde", default)]
+#[derive(Debug, Clone, Default, airbyte_agent_runtime::serde::Serialize)]
+#[serde(crate = "airbyte_agent_runtime::serde")]
 pub struct ProjectSectionsRecord {
     /// `gid`
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -358,4 +827,43 @@ pub struct ProjectSectionsRecord {
     /// `project`
     #[serde(skip_serializing_if = "Option::is_none")]
     pub project: Option<ProjectsRecordCurrentStatusAuthor>,
+}
+#[cfg(any(feature = "project_sections", feature = "sections"))]
+impl airbyte_agent_runtime::record::Record for ProjectSectionsRecord {
+    const NAME: &'static str = "ProjectSectionsRecord";
+    fn field_index(key: &str) -> Option<usize> {
+        match key {
+            "gid" => Some(0usize),
+            "resource_type" => Some(1usize),
+            "name" => Some(2usize),
+            "created_at" => Some(3usize),
+            "project" => Some(4usize),
+            _ => None,
+        }
+    }
+    fn set_field<'de, __M: airbyte_agent_runtime::serde::de::MapAccess<'de>>(
+        &mut self,
+        index: usize,
+        map: &mut __M,
+    ) -> ::std::result::Result<(), __M::Error> {
+        match index {
+            0usize => self.gid = map.next_value()?,
+            1usize => self.resource_type = map.next_value()?,
+            2usize => self.name = map.next_value()?,
+            3usize => self.created_at = map.next_value()?,
+            4usize => self.project = map.next_value()?,
+            _ => {
+                map.next_value::<airbyte_agent_runtime::serde::de::IgnoredAny>()?;
+            }
+        }
+        Ok(())
+    }
+}
+#[cfg(any(feature = "project_sections", feature = "sections"))]
+impl<'de> airbyte_agent_runtime::serde::Deserialize<'de> for ProjectSectionsRecord {
+    fn deserialize<__D: airbyte_agent_runtime::serde::Deserializer<'de>>(
+        deserializer: __D,
+    ) -> ::std::result::Result<Self, __D::Error> {
+        airbyte_agent_runtime::record::deserialize(deserializer)
+    }
 }

@@ -5,14 +5,8 @@
 use airbyte_agent_runtime::serde_json::{Map, Value};
 /// The `AdLabel` object.
 #[cfg(any(feature = "ad_sets", feature = "ads", feature = "campaigns"))]
-#[derive(
-    Debug,
-    Clone,
-    Default,
-    airbyte_agent_runtime::serde::Deserialize,
-    airbyte_agent_runtime::serde::Serialize
-)]
-#[serde(crate = "airbyte_agent_runtime::serde", default)]
+#[derive(Debug, Clone, Default, airbyte_agent_runtime::serde::Serialize)]
+#[serde(crate = "airbyte_agent_runtime::serde")]
 pub struct AdLabel {
     /// Unique identifier of this ad label.
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -28,24 +22,86 @@ pub struct AdLabel {
     pub updated_time: Option<String>,
 }
 #[cfg(any(feature = "ad_sets", feature = "ads", feature = "campaigns"))]
+impl airbyte_agent_runtime::record::Record for AdLabel {
+    const NAME: &'static str = "AdLabel";
+    fn field_index(key: &str) -> Option<usize> {
+        match key {
+            "id" => Some(0usize),
+            "name" => Some(1usize),
+            "created_time" => Some(2usize),
+            "updated_time" => Some(3usize),
+            _ => None,
+        }
+    }
+    fn set_field<'de, __M: airbyte_agent_runtime::serde::de::MapAccess<'de>>(
+        &mut self,
+        index: usize,
+        map: &mut __M,
+    ) -> ::std::result::Result<(), __M::Error> {
+        match index {
+            0usize => self.id = map.next_value()?,
+            1usize => self.name = map.next_value()?,
+            2usize => self.created_time = map.next_value()?,
+            3usize => self.updated_time = map.next_value()?,
+            _ => {
+                map.next_value::<airbyte_agent_runtime::serde::de::IgnoredAny>()?;
+            }
+        }
+        Ok(())
+    }
+}
+#[cfg(any(feature = "ad_sets", feature = "ads", feature = "campaigns"))]
+impl<'de> airbyte_agent_runtime::serde::Deserialize<'de> for AdLabel {
+    fn deserialize<__D: airbyte_agent_runtime::serde::Deserializer<'de>>(
+        deserializer: __D,
+    ) -> ::std::result::Result<Self, __D::Error> {
+        airbyte_agent_runtime::record::deserialize(deserializer)
+    }
+}
+#[cfg(any(feature = "ad_sets", feature = "ads", feature = "campaigns"))]
 airbyte_agent_runtime::string_enum! {
     #[doc = " ACTIVE or PAUSED."] pub enum CampaignsCreateStatus { #[doc = " `ACTIVE`"]
     Active => "ACTIVE", #[doc = " `PAUSED`"] Paused => "PAUSED" }
 }
 /// Response envelope with campaign create data.
 #[cfg(any(feature = "ad_sets", feature = "ads", feature = "campaigns"))]
-#[derive(
-    Debug,
-    Clone,
-    Default,
-    airbyte_agent_runtime::serde::Deserialize,
-    airbyte_agent_runtime::serde::Serialize
-)]
-#[serde(crate = "airbyte_agent_runtime::serde", default)]
+#[derive(Debug, Clone, Default, airbyte_agent_runtime::serde::Serialize)]
+#[serde(crate = "airbyte_agent_runtime::serde")]
 pub struct CampaignsRecord {
     /// Unique identifier of this campaign.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub id: Option<String>,
+}
+#[cfg(any(feature = "ad_sets", feature = "ads", feature = "campaigns"))]
+impl airbyte_agent_runtime::record::Record for CampaignsRecord {
+    const NAME: &'static str = "CampaignsRecord";
+    fn field_index(key: &str) -> Option<usize> {
+        match key {
+            "id" => Some(0usize),
+            _ => None,
+        }
+    }
+    fn set_field<'de, __M: airbyte_agent_runtime::serde::de::MapAccess<'de>>(
+        &mut self,
+        index: usize,
+        map: &mut __M,
+    ) -> ::std::result::Result<(), __M::Error> {
+        match index {
+            0usize => self.id = map.next_value()?,
+            _ => {
+                map.next_value::<airbyte_agent_runtime::serde::de::IgnoredAny>()?;
+            }
+        }
+        Ok(())
+    }
+}
+#[cfg(any(feature = "ad_sets", feature = "ads", feature = "campaigns"))]
+impl<'de> airbyte_agent_runtime::serde::Deserialize<'de> for CampaignsRecord {
+    fn deserialize<__D: airbyte_agent_runtime::serde::Deserializer<'de>>(
+        deserializer: __D,
+    ) -> ::std::result::Result<Self, __D::Error> {
+        airbyte_agent_runtime::record::deserialize(deserializer)
+    }
 }
 #[cfg(any(feature = "ad_sets", feature = "ads", feature = "campaigns"))]
 airbyte_agent_runtime::string_enum! {
@@ -55,29 +111,48 @@ airbyte_agent_runtime::string_enum! {
 }
 /// Response envelope with update data.
 #[cfg(any(feature = "ad_sets", feature = "ads", feature = "campaigns"))]
-#[derive(
-    Debug,
-    Clone,
-    Default,
-    airbyte_agent_runtime::serde::Deserialize,
-    airbyte_agent_runtime::serde::Serialize
-)]
-#[serde(crate = "airbyte_agent_runtime::serde", default)]
+#[derive(Debug, Clone, Default, airbyte_agent_runtime::serde::Serialize)]
+#[serde(crate = "airbyte_agent_runtime::serde")]
 pub struct CampaignsRecord2 {
     /// Flag: success.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub success: Option<bool>,
 }
+#[cfg(any(feature = "ad_sets", feature = "ads", feature = "campaigns"))]
+impl airbyte_agent_runtime::record::Record for CampaignsRecord2 {
+    const NAME: &'static str = "CampaignsRecord2";
+    fn field_index(key: &str) -> Option<usize> {
+        match key {
+            "success" => Some(0usize),
+            _ => None,
+        }
+    }
+    fn set_field<'de, __M: airbyte_agent_runtime::serde::de::MapAccess<'de>>(
+        &mut self,
+        index: usize,
+        map: &mut __M,
+    ) -> ::std::result::Result<(), __M::Error> {
+        match index {
+            0usize => self.success = map.next_value()?,
+            _ => {
+                map.next_value::<airbyte_agent_runtime::serde::de::IgnoredAny>()?;
+            }
+        }
+        Ok(())
+    }
+}
+#[cfg(any(feature = "ad_sets", feature = "ads", feature = "campaigns"))]
+impl<'de> airbyte_agent_runtime::serde::Deserialize<'de> for CampaignsRecord2 {
+    fn deserialize<__D: airbyte_agent_runtime::serde::Deserializer<'de>>(
+        deserializer: __D,
+    ) -> ::std::result::Result<Self, __D::Error> {
+        airbyte_agent_runtime::record::deserialize(deserializer)
+    }
+}
 /// The `BidInfo` object.
 #[cfg(any(feature = "ad_sets", feature = "ads"))]
-#[derive(
-    Debug,
-    Clone,
-    Default,
-    airbyte_agent_runtime::serde::Deserialize,
-    airbyte_agent_runtime::serde::Serialize
-)]
-#[serde(crate = "airbyte_agent_runtime::serde", default)]
+#[derive(Debug, Clone, Default, airbyte_agent_runtime::serde::Serialize)]
+#[serde(crate = "airbyte_agent_runtime::serde")]
 pub struct BidInfo {
     /// Clicks (numeric).
     #[serde(rename = "CLICKS", skip_serializing_if = "Option::is_none")]
@@ -94,4 +169,43 @@ pub struct BidInfo {
     /// Social (numeric).
     #[serde(rename = "SOCIAL", skip_serializing_if = "Option::is_none")]
     pub social: Option<i64>,
+}
+#[cfg(any(feature = "ad_sets", feature = "ads"))]
+impl airbyte_agent_runtime::record::Record for BidInfo {
+    const NAME: &'static str = "BidInfo";
+    fn field_index(key: &str) -> Option<usize> {
+        match key {
+            "CLICKS" => Some(0usize),
+            "ACTIONS" => Some(1usize),
+            "REACH" => Some(2usize),
+            "IMPRESSIONS" => Some(3usize),
+            "SOCIAL" => Some(4usize),
+            _ => None,
+        }
+    }
+    fn set_field<'de, __M: airbyte_agent_runtime::serde::de::MapAccess<'de>>(
+        &mut self,
+        index: usize,
+        map: &mut __M,
+    ) -> ::std::result::Result<(), __M::Error> {
+        match index {
+            0usize => self.clicks = map.next_value()?,
+            1usize => self.actions = map.next_value()?,
+            2usize => self.reach = map.next_value()?,
+            3usize => self.impressions = map.next_value()?,
+            4usize => self.social = map.next_value()?,
+            _ => {
+                map.next_value::<airbyte_agent_runtime::serde::de::IgnoredAny>()?;
+            }
+        }
+        Ok(())
+    }
+}
+#[cfg(any(feature = "ad_sets", feature = "ads"))]
+impl<'de> airbyte_agent_runtime::serde::Deserialize<'de> for BidInfo {
+    fn deserialize<__D: airbyte_agent_runtime::serde::Deserializer<'de>>(
+        deserializer: __D,
+    ) -> ::std::result::Result<Self, __D::Error> {
+        airbyte_agent_runtime::record::deserialize(deserializer)
+    }
 }

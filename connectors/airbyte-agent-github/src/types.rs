@@ -10,14 +10,8 @@ airbyte_agent_runtime::string_enum! {
 }
 /// Account that created the issue.
 #[cfg(any(feature = "comments", feature = "issues", feature = "pull_requests"))]
-#[derive(
-    Debug,
-    Clone,
-    Default,
-    airbyte_agent_runtime::serde::Deserialize,
-    airbyte_agent_runtime::serde::Serialize
-)]
-#[serde(crate = "airbyte_agent_runtime::serde", default)]
+#[derive(Debug, Clone, Default, airbyte_agent_runtime::serde::Serialize)]
+#[serde(crate = "airbyte_agent_runtime::serde")]
 pub struct IssuesRecordUser {
     /// `login`
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -44,16 +38,55 @@ pub struct IssuesRecordUser {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub site_admin: Option<bool>,
 }
+#[cfg(any(feature = "comments", feature = "issues", feature = "pull_requests"))]
+impl airbyte_agent_runtime::record::Record for IssuesRecordUser {
+    const NAME: &'static str = "IssuesRecordUser";
+    fn field_index(key: &str) -> Option<usize> {
+        match key {
+            "login" => Some(0usize),
+            "id" => Some(1usize),
+            "node_id" => Some(2usize),
+            "avatar_url" => Some(3usize),
+            "url" => Some(4usize),
+            "html_url" => Some(5usize),
+            "type" => Some(6usize),
+            "site_admin" => Some(7usize),
+            _ => None,
+        }
+    }
+    fn set_field<'de, __M: airbyte_agent_runtime::serde::de::MapAccess<'de>>(
+        &mut self,
+        index: usize,
+        map: &mut __M,
+    ) -> ::std::result::Result<(), __M::Error> {
+        match index {
+            0usize => self.login = map.next_value()?,
+            1usize => self.id = map.next_value()?,
+            2usize => self.node_id = map.next_value()?,
+            3usize => self.avatar_url = map.next_value()?,
+            4usize => self.url = map.next_value()?,
+            5usize => self.html_url = map.next_value()?,
+            6usize => self.type_ = map.next_value()?,
+            7usize => self.site_admin = map.next_value()?,
+            _ => {
+                map.next_value::<airbyte_agent_runtime::serde::de::IgnoredAny>()?;
+            }
+        }
+        Ok(())
+    }
+}
+#[cfg(any(feature = "comments", feature = "issues", feature = "pull_requests"))]
+impl<'de> airbyte_agent_runtime::serde::Deserialize<'de> for IssuesRecordUser {
+    fn deserialize<__D: airbyte_agent_runtime::serde::Deserializer<'de>>(
+        deserializer: __D,
+    ) -> ::std::result::Result<Self, __D::Error> {
+        airbyte_agent_runtime::record::deserialize(deserializer)
+    }
+}
 /// The `IssuesRecordLabelsItem` object.
 #[cfg(any(feature = "issues", feature = "pull_requests"))]
-#[derive(
-    Debug,
-    Clone,
-    Default,
-    airbyte_agent_runtime::serde::Deserialize,
-    airbyte_agent_runtime::serde::Serialize
-)]
-#[serde(crate = "airbyte_agent_runtime::serde", default)]
+#[derive(Debug, Clone, Default, airbyte_agent_runtime::serde::Serialize)]
+#[serde(crate = "airbyte_agent_runtime::serde")]
 pub struct IssuesRecordLabelsItem {
     /// `id`
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -77,16 +110,53 @@ pub struct IssuesRecordLabelsItem {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub description: Option<String>,
 }
+#[cfg(any(feature = "issues", feature = "pull_requests"))]
+impl airbyte_agent_runtime::record::Record for IssuesRecordLabelsItem {
+    const NAME: &'static str = "IssuesRecordLabelsItem";
+    fn field_index(key: &str) -> Option<usize> {
+        match key {
+            "id" => Some(0usize),
+            "node_id" => Some(1usize),
+            "url" => Some(2usize),
+            "name" => Some(3usize),
+            "color" => Some(4usize),
+            "default" => Some(5usize),
+            "description" => Some(6usize),
+            _ => None,
+        }
+    }
+    fn set_field<'de, __M: airbyte_agent_runtime::serde::de::MapAccess<'de>>(
+        &mut self,
+        index: usize,
+        map: &mut __M,
+    ) -> ::std::result::Result<(), __M::Error> {
+        match index {
+            0usize => self.id = map.next_value()?,
+            1usize => self.node_id = map.next_value()?,
+            2usize => self.url = map.next_value()?,
+            3usize => self.name = map.next_value()?,
+            4usize => self.color = map.next_value()?,
+            5usize => self.default = map.next_value()?,
+            6usize => self.description = map.next_value()?,
+            _ => {
+                map.next_value::<airbyte_agent_runtime::serde::de::IgnoredAny>()?;
+            }
+        }
+        Ok(())
+    }
+}
+#[cfg(any(feature = "issues", feature = "pull_requests"))]
+impl<'de> airbyte_agent_runtime::serde::Deserialize<'de> for IssuesRecordLabelsItem {
+    fn deserialize<__D: airbyte_agent_runtime::serde::Deserializer<'de>>(
+        deserializer: __D,
+    ) -> ::std::result::Result<Self, __D::Error> {
+        airbyte_agent_runtime::record::deserialize(deserializer)
+    }
+}
 /// The `IssuesRecordAssigneesItem` object.
 #[cfg(any(feature = "issues", feature = "pull_requests"))]
-#[derive(
-    Debug,
-    Clone,
-    Default,
-    airbyte_agent_runtime::serde::Deserialize,
-    airbyte_agent_runtime::serde::Serialize
-)]
-#[serde(crate = "airbyte_agent_runtime::serde", default)]
+#[derive(Debug, Clone, Default, airbyte_agent_runtime::serde::Serialize)]
+#[serde(crate = "airbyte_agent_runtime::serde")]
 pub struct IssuesRecordAssigneesItem {
     /// `login`
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -113,16 +183,55 @@ pub struct IssuesRecordAssigneesItem {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub site_admin: Option<bool>,
 }
+#[cfg(any(feature = "issues", feature = "pull_requests"))]
+impl airbyte_agent_runtime::record::Record for IssuesRecordAssigneesItem {
+    const NAME: &'static str = "IssuesRecordAssigneesItem";
+    fn field_index(key: &str) -> Option<usize> {
+        match key {
+            "login" => Some(0usize),
+            "id" => Some(1usize),
+            "node_id" => Some(2usize),
+            "avatar_url" => Some(3usize),
+            "url" => Some(4usize),
+            "html_url" => Some(5usize),
+            "type" => Some(6usize),
+            "site_admin" => Some(7usize),
+            _ => None,
+        }
+    }
+    fn set_field<'de, __M: airbyte_agent_runtime::serde::de::MapAccess<'de>>(
+        &mut self,
+        index: usize,
+        map: &mut __M,
+    ) -> ::std::result::Result<(), __M::Error> {
+        match index {
+            0usize => self.login = map.next_value()?,
+            1usize => self.id = map.next_value()?,
+            2usize => self.node_id = map.next_value()?,
+            3usize => self.avatar_url = map.next_value()?,
+            4usize => self.url = map.next_value()?,
+            5usize => self.html_url = map.next_value()?,
+            6usize => self.type_ = map.next_value()?,
+            7usize => self.site_admin = map.next_value()?,
+            _ => {
+                map.next_value::<airbyte_agent_runtime::serde::de::IgnoredAny>()?;
+            }
+        }
+        Ok(())
+    }
+}
+#[cfg(any(feature = "issues", feature = "pull_requests"))]
+impl<'de> airbyte_agent_runtime::serde::Deserialize<'de> for IssuesRecordAssigneesItem {
+    fn deserialize<__D: airbyte_agent_runtime::serde::Deserializer<'de>>(
+        deserializer: __D,
+    ) -> ::std::result::Result<Self, __D::Error> {
+        airbyte_agent_runtime::record::deserialize(deserializer)
+    }
+}
 /// Reaction counts on the issue.
 #[cfg(any(feature = "comments", feature = "issues"))]
-#[derive(
-    Debug,
-    Clone,
-    Default,
-    airbyte_agent_runtime::serde::Deserialize,
-    airbyte_agent_runtime::serde::Serialize
-)]
-#[serde(crate = "airbyte_agent_runtime::serde", default)]
+#[derive(Debug, Clone, Default, airbyte_agent_runtime::serde::Serialize)]
+#[serde(crate = "airbyte_agent_runtime::serde")]
 pub struct IssuesRecordReactions {
     /// `url`
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -154,4 +263,53 @@ pub struct IssuesRecordReactions {
     /// `eyes`
     #[serde(skip_serializing_if = "Option::is_none")]
     pub eyes: Option<i64>,
+}
+#[cfg(any(feature = "comments", feature = "issues"))]
+impl airbyte_agent_runtime::record::Record for IssuesRecordReactions {
+    const NAME: &'static str = "IssuesRecordReactions";
+    fn field_index(key: &str) -> Option<usize> {
+        match key {
+            "url" => Some(0usize),
+            "total_count" => Some(1usize),
+            "+1" => Some(2usize),
+            "-1" => Some(3usize),
+            "laugh" => Some(4usize),
+            "hooray" => Some(5usize),
+            "confused" => Some(6usize),
+            "heart" => Some(7usize),
+            "rocket" => Some(8usize),
+            "eyes" => Some(9usize),
+            _ => None,
+        }
+    }
+    fn set_field<'de, __M: airbyte_agent_runtime::serde::de::MapAccess<'de>>(
+        &mut self,
+        index: usize,
+        map: &mut __M,
+    ) -> ::std::result::Result<(), __M::Error> {
+        match index {
+            0usize => self.url = map.next_value()?,
+            1usize => self.total_count = map.next_value()?,
+            2usize => self.plus_1 = map.next_value()?,
+            3usize => self.minus_1 = map.next_value()?,
+            4usize => self.laugh = map.next_value()?,
+            5usize => self.hooray = map.next_value()?,
+            6usize => self.confused = map.next_value()?,
+            7usize => self.heart = map.next_value()?,
+            8usize => self.rocket = map.next_value()?,
+            9usize => self.eyes = map.next_value()?,
+            _ => {
+                map.next_value::<airbyte_agent_runtime::serde::de::IgnoredAny>()?;
+            }
+        }
+        Ok(())
+    }
+}
+#[cfg(any(feature = "comments", feature = "issues"))]
+impl<'de> airbyte_agent_runtime::serde::Deserialize<'de> for IssuesRecordReactions {
+    fn deserialize<__D: airbyte_agent_runtime::serde::Deserializer<'de>>(
+        deserializer: __D,
+    ) -> ::std::result::Result<Self, __D::Error> {
+        airbyte_agent_runtime::record::deserialize(deserializer)
+    }
 }

@@ -5,52 +5,130 @@
 use airbyte_agent_runtime::serde_json::{Map, Value};
 /// The `CallAudioDownloadFilter` object.
 #[cfg(any(feature = "call_audio", feature = "call_video"))]
-#[derive(
-    Debug,
-    Clone,
-    Default,
-    airbyte_agent_runtime::serde::Deserialize,
-    airbyte_agent_runtime::serde::Serialize
-)]
-#[serde(crate = "airbyte_agent_runtime::serde", default)]
+#[derive(Debug, Clone, Default, airbyte_agent_runtime::serde::Serialize)]
+#[serde(crate = "airbyte_agent_runtime::serde")]
 pub struct CallAudioDownloadFilter {
     /// A list holding the one call ID to download.
-    #[serde(
-        rename = "callIds",
-        deserialize_with = "crate::vec_skip_nulls",
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(rename = "callIds", skip_serializing_if = "Option::is_none")]
     pub call_ids: Option<Vec<String>>,
+}
+#[cfg(any(feature = "call_audio", feature = "call_video"))]
+impl airbyte_agent_runtime::record::Record for CallAudioDownloadFilter {
+    const NAME: &'static str = "CallAudioDownloadFilter";
+    fn field_index(key: &str) -> Option<usize> {
+        match key {
+            "callIds" => Some(0usize),
+            _ => None,
+        }
+    }
+    fn set_field<'de, __M: airbyte_agent_runtime::serde::de::MapAccess<'de>>(
+        &mut self,
+        index: usize,
+        map: &mut __M,
+    ) -> ::std::result::Result<(), __M::Error> {
+        match index {
+            0usize => {
+                self.call_ids = map
+                    .next_value::<airbyte_agent_runtime::record::SkipNulls<String>>()?
+                    .0;
+            }
+            _ => {
+                map.next_value::<airbyte_agent_runtime::serde::de::IgnoredAny>()?;
+            }
+        }
+        Ok(())
+    }
+}
+#[cfg(any(feature = "call_audio", feature = "call_video"))]
+impl<'de> airbyte_agent_runtime::serde::Deserialize<'de> for CallAudioDownloadFilter {
+    fn deserialize<__D: airbyte_agent_runtime::serde::Deserializer<'de>>(
+        deserializer: __D,
+    ) -> ::std::result::Result<Self, __D::Error> {
+        airbyte_agent_runtime::record::deserialize(deserializer)
+    }
 }
 /// The `CallAudioDownloadContentSelector` object.
 #[cfg(any(feature = "call_audio", feature = "call_video"))]
-#[derive(
-    Debug,
-    Clone,
-    Default,
-    airbyte_agent_runtime::serde::Deserialize,
-    airbyte_agent_runtime::serde::Serialize
-)]
-#[serde(crate = "airbyte_agent_runtime::serde", default)]
+#[derive(Debug, Clone, Default, airbyte_agent_runtime::serde::Serialize)]
+#[serde(crate = "airbyte_agent_runtime::serde")]
 pub struct CallAudioDownloadContentSelector {
     /// `exposedFields`
     #[serde(rename = "exposedFields", skip_serializing_if = "Option::is_none")]
     pub exposed_fields: Option<CallAudioDownloadContentSelectorExposedFields>,
 }
+#[cfg(any(feature = "call_audio", feature = "call_video"))]
+impl airbyte_agent_runtime::record::Record for CallAudioDownloadContentSelector {
+    const NAME: &'static str = "CallAudioDownloadContentSelector";
+    fn field_index(key: &str) -> Option<usize> {
+        match key {
+            "exposedFields" => Some(0usize),
+            _ => None,
+        }
+    }
+    fn set_field<'de, __M: airbyte_agent_runtime::serde::de::MapAccess<'de>>(
+        &mut self,
+        index: usize,
+        map: &mut __M,
+    ) -> ::std::result::Result<(), __M::Error> {
+        match index {
+            0usize => self.exposed_fields = map.next_value()?,
+            _ => {
+                map.next_value::<airbyte_agent_runtime::serde::de::IgnoredAny>()?;
+            }
+        }
+        Ok(())
+    }
+}
+#[cfg(any(feature = "call_audio", feature = "call_video"))]
+impl<'de> airbyte_agent_runtime::serde::Deserialize<'de>
+for CallAudioDownloadContentSelector {
+    fn deserialize<__D: airbyte_agent_runtime::serde::Deserializer<'de>>(
+        deserializer: __D,
+    ) -> ::std::result::Result<Self, __D::Error> {
+        airbyte_agent_runtime::record::deserialize(deserializer)
+    }
+}
 /// The `CallAudioDownloadContentSelectorExposedFields` object.
 #[cfg(any(feature = "call_audio", feature = "call_video"))]
-#[derive(
-    Debug,
-    Clone,
-    Default,
-    airbyte_agent_runtime::serde::Deserialize,
-    airbyte_agent_runtime::serde::Serialize
-)]
-#[serde(crate = "airbyte_agent_runtime::serde", default)]
+#[derive(Debug, Clone, Default, airbyte_agent_runtime::serde::Serialize)]
+#[serde(crate = "airbyte_agent_runtime::serde")]
 pub struct CallAudioDownloadContentSelectorExposedFields {
     /// Has to be true so that Gong includes the media links.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub media: Option<bool>,
+}
+#[cfg(any(feature = "call_audio", feature = "call_video"))]
+impl airbyte_agent_runtime::record::Record
+for CallAudioDownloadContentSelectorExposedFields {
+    const NAME: &'static str = "CallAudioDownloadContentSelectorExposedFields";
+    fn field_index(key: &str) -> Option<usize> {
+        match key {
+            "media" => Some(0usize),
+            _ => None,
+        }
+    }
+    fn set_field<'de, __M: airbyte_agent_runtime::serde::de::MapAccess<'de>>(
+        &mut self,
+        index: usize,
+        map: &mut __M,
+    ) -> ::std::result::Result<(), __M::Error> {
+        match index {
+            0usize => self.media = map.next_value()?,
+            _ => {
+                map.next_value::<airbyte_agent_runtime::serde::de::IgnoredAny>()?;
+            }
+        }
+        Ok(())
+    }
+}
+#[cfg(any(feature = "call_audio", feature = "call_video"))]
+impl<'de> airbyte_agent_runtime::serde::Deserialize<'de>
+for CallAudioDownloadContentSelectorExposedFields {
+    fn deserialize<__D: airbyte_agent_runtime::serde::Deserializer<'de>>(
+        deserializer: __D,
+    ) -> ::std::result::Result<Self, __D::Error> {
+        airbyte_agent_runtime::record::deserialize(deserializer)
+    }
 }
 /// The `StatsActivityAggregateListFilter` object.
 #[cfg(
@@ -60,14 +138,8 @@ pub struct CallAudioDownloadContentSelectorExposedFields {
         feature = "stats_interaction"
     )
 )]
-#[derive(
-    Debug,
-    Clone,
-    Default,
-    airbyte_agent_runtime::serde::Deserialize,
-    airbyte_agent_runtime::serde::Serialize
-)]
-#[serde(crate = "airbyte_agent_runtime::serde", default)]
+#[derive(Debug, Clone, Default, airbyte_agent_runtime::serde::Serialize)]
+#[serde(crate = "airbyte_agent_runtime::serde")]
 pub struct StatsActivityAggregateListFilter {
     /// First day of the range (YYYY-MM-DD); Gong requires it.
     #[serde(rename = "fromDate", skip_serializing_if = "Option::is_none")]
@@ -76,10 +148,58 @@ pub struct StatsActivityAggregateListFilter {
     #[serde(rename = "toDate", skip_serializing_if = "Option::is_none")]
     pub to_date: Option<String>,
     /// User IDs to report on; all users when omitted.
-    #[serde(
-        rename = "userIds",
-        deserialize_with = "crate::vec_skip_nulls",
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(rename = "userIds", skip_serializing_if = "Option::is_none")]
     pub user_ids: Option<Vec<String>>,
+}
+#[cfg(
+    any(
+        feature = "stats_activity_aggregate",
+        feature = "stats_activity_day_by_day",
+        feature = "stats_interaction"
+    )
+)]
+impl airbyte_agent_runtime::record::Record for StatsActivityAggregateListFilter {
+    const NAME: &'static str = "StatsActivityAggregateListFilter";
+    fn field_index(key: &str) -> Option<usize> {
+        match key {
+            "fromDate" => Some(0usize),
+            "toDate" => Some(1usize),
+            "userIds" => Some(2usize),
+            _ => None,
+        }
+    }
+    fn set_field<'de, __M: airbyte_agent_runtime::serde::de::MapAccess<'de>>(
+        &mut self,
+        index: usize,
+        map: &mut __M,
+    ) -> ::std::result::Result<(), __M::Error> {
+        match index {
+            0usize => self.from_date = map.next_value()?,
+            1usize => self.to_date = map.next_value()?,
+            2usize => {
+                self.user_ids = map
+                    .next_value::<airbyte_agent_runtime::record::SkipNulls<String>>()?
+                    .0;
+            }
+            _ => {
+                map.next_value::<airbyte_agent_runtime::serde::de::IgnoredAny>()?;
+            }
+        }
+        Ok(())
+    }
+}
+#[cfg(
+    any(
+        feature = "stats_activity_aggregate",
+        feature = "stats_activity_day_by_day",
+        feature = "stats_interaction"
+    )
+)]
+impl<'de> airbyte_agent_runtime::serde::Deserialize<'de>
+for StatsActivityAggregateListFilter {
+    fn deserialize<__D: airbyte_agent_runtime::serde::Deserializer<'de>>(
+        deserializer: __D,
+    ) -> ::std::result::Result<Self, __D::Error> {
+        airbyte_agent_runtime::record::deserialize(deserializer)
+    }
 }

@@ -5,14 +5,8 @@
 use airbyte_agent_runtime::serde_json::{Map, Value};
 /// Metadata of a Drive file or folder.
 #[cfg(any(feature = "changes", feature = "files", feature = "files_upload"))]
-#[derive(
-    Debug,
-    Clone,
-    Default,
-    airbyte_agent_runtime::serde::Deserialize,
-    airbyte_agent_runtime::serde::Serialize
-)]
-#[serde(crate = "airbyte_agent_runtime::serde", default)]
+#[derive(Debug, Clone, Default, airbyte_agent_runtime::serde::Serialize)]
+#[serde(crate = "airbyte_agent_runtime::serde")]
 pub struct File {
     /// Resource type tag, such as drive#file.
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -39,10 +33,7 @@ pub struct File {
     #[serde(rename = "explicitlyTrashed", skip_serializing_if = "Option::is_none")]
     pub explicitly_trashed: Option<bool>,
     /// IDs of the folders that contain the file.
-    #[serde(
-        deserialize_with = "crate::vec_skip_nulls",
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub parents: Option<Vec<String>>,
     /// Object describing the properties.
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -51,10 +42,7 @@ pub struct File {
     #[serde(rename = "appProperties", skip_serializing_if = "Option::is_none")]
     pub app_properties: Option<::std::collections::BTreeMap<String, String>>,
     /// Spaces (list of strings).
-    #[serde(
-        deserialize_with = "crate::vec_skip_nulls",
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub spaces: Option<Vec<String>>,
     /// Version of this file.
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -102,10 +90,7 @@ pub struct File {
     #[serde(rename = "sharingUser", skip_serializing_if = "Option::is_none")]
     pub sharing_user: Option<User>,
     /// Owners of the file.
-    #[serde(
-        deserialize_with = "crate::vec_skip_nulls",
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub owners: Option<Vec<User>>,
     /// Shared drive that holds the file.
     #[serde(rename = "driveId", skip_serializing_if = "Option::is_none")]
@@ -135,11 +120,7 @@ pub struct File {
     #[serde(rename = "writersCanShare", skip_serializing_if = "Option::is_none")]
     pub writers_can_share: Option<bool>,
     /// Identifiers of the related permission records.
-    #[serde(
-        rename = "permissionIds",
-        deserialize_with = "crate::vec_skip_nulls",
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(rename = "permissionIds", skip_serializing_if = "Option::is_none")]
     pub permission_ids: Option<Vec<String>>,
     /// Folder color rgb of this file.
     #[serde(rename = "folderColorRgb", skip_serializing_if = "Option::is_none")]
@@ -181,11 +162,7 @@ pub struct File {
     #[serde(rename = "shortcutDetails", skip_serializing_if = "Option::is_none")]
     pub shortcut_details: Option<FileShortcutDetails>,
     /// Content restrictions (list).
-    #[serde(
-        rename = "contentRestrictions",
-        deserialize_with = "crate::vec_skip_nulls",
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(rename = "contentRestrictions", skip_serializing_if = "Option::is_none")]
     pub content_restrictions: Option<Vec<FileContentRestrictionsItem>>,
     /// Resource key of this file.
     #[serde(rename = "resourceKey", skip_serializing_if = "Option::is_none")]
@@ -209,6 +186,175 @@ pub struct File {
     #[serde(rename = "videoMediaMetadata", skip_serializing_if = "Option::is_none")]
     pub video_media_metadata: Option<FileVideoMediaMetadata>,
 }
+#[cfg(any(feature = "changes", feature = "files", feature = "files_upload"))]
+impl airbyte_agent_runtime::record::Record for File {
+    const NAME: &'static str = "File";
+    fn field_index(key: &str) -> Option<usize> {
+        match key {
+            "kind" => Some(0usize),
+            "id" => Some(1usize),
+            "name" => Some(2usize),
+            "mimeType" => Some(3usize),
+            "description" => Some(4usize),
+            "starred" => Some(5usize),
+            "trashed" => Some(6usize),
+            "explicitlyTrashed" => Some(7usize),
+            "parents" => Some(8usize),
+            "properties" => Some(9usize),
+            "appProperties" => Some(10usize),
+            "spaces" => Some(11usize),
+            "version" => Some(12usize),
+            "webContentLink" => Some(13usize),
+            "webViewLink" => Some(14usize),
+            "iconLink" => Some(15usize),
+            "hasThumbnail" => Some(16usize),
+            "thumbnailLink" => Some(17usize),
+            "thumbnailVersion" => Some(18usize),
+            "viewedByMe" => Some(19usize),
+            "viewedByMeTime" => Some(20usize),
+            "createdTime" => Some(21usize),
+            "modifiedTime" => Some(22usize),
+            "modifiedByMeTime" => Some(23usize),
+            "modifiedByMe" => Some(24usize),
+            "sharedWithMeTime" => Some(25usize),
+            "sharingUser" => Some(26usize),
+            "owners" => Some(27usize),
+            "driveId" => Some(28usize),
+            "lastModifyingUser" => Some(29usize),
+            "shared" => Some(30usize),
+            "ownedByMe" => Some(31usize),
+            "capabilities" => Some(32usize),
+            "viewersCanCopyContent" => Some(33usize),
+            "copyRequiresWriterPermission" => Some(34usize),
+            "writersCanShare" => Some(35usize),
+            "permissionIds" => Some(36usize),
+            "folderColorRgb" => Some(37usize),
+            "originalFilename" => Some(38usize),
+            "fullFileExtension" => Some(39usize),
+            "fileExtension" => Some(40usize),
+            "md5Checksum" => Some(41usize),
+            "sha1Checksum" => Some(42usize),
+            "sha256Checksum" => Some(43usize),
+            "size" => Some(44usize),
+            "quotaBytesUsed" => Some(45usize),
+            "headRevisionId" => Some(46usize),
+            "isAppAuthorized" => Some(47usize),
+            "exportLinks" => Some(48usize),
+            "shortcutDetails" => Some(49usize),
+            "contentRestrictions" => Some(50usize),
+            "resourceKey" => Some(51usize),
+            "linkShareMetadata" => Some(52usize),
+            "labelInfo" => Some(53usize),
+            "trashedTime" => Some(54usize),
+            "trashingUser" => Some(55usize),
+            "imageMediaMetadata" => Some(56usize),
+            "videoMediaMetadata" => Some(57usize),
+            _ => None,
+        }
+    }
+    fn set_field<'de, __M: airbyte_agent_runtime::serde::de::MapAccess<'de>>(
+        &mut self,
+        index: usize,
+        map: &mut __M,
+    ) -> ::std::result::Result<(), __M::Error> {
+        match index {
+            0usize => self.kind = map.next_value()?,
+            1usize => self.id = map.next_value()?,
+            2usize => self.name = map.next_value()?,
+            3usize => self.mime_type = map.next_value()?,
+            4usize => self.description = map.next_value()?,
+            5usize => self.starred = map.next_value()?,
+            6usize => self.trashed = map.next_value()?,
+            7usize => self.explicitly_trashed = map.next_value()?,
+            8usize => {
+                self.parents = map
+                    .next_value::<airbyte_agent_runtime::record::SkipNulls<String>>()?
+                    .0;
+            }
+            9usize => self.properties = map.next_value()?,
+            10usize => self.app_properties = map.next_value()?,
+            11usize => {
+                self.spaces = map
+                    .next_value::<airbyte_agent_runtime::record::SkipNulls<String>>()?
+                    .0;
+            }
+            12usize => self.version = map.next_value()?,
+            13usize => self.web_content_link = map.next_value()?,
+            14usize => self.web_view_link = map.next_value()?,
+            15usize => self.icon_link = map.next_value()?,
+            16usize => self.has_thumbnail = map.next_value()?,
+            17usize => self.thumbnail_link = map.next_value()?,
+            18usize => self.thumbnail_version = map.next_value()?,
+            19usize => self.viewed_by_me = map.next_value()?,
+            20usize => self.viewed_by_me_time = map.next_value()?,
+            21usize => self.created_time = map.next_value()?,
+            22usize => self.modified_time = map.next_value()?,
+            23usize => self.modified_by_me_time = map.next_value()?,
+            24usize => self.modified_by_me = map.next_value()?,
+            25usize => self.shared_with_me_time = map.next_value()?,
+            26usize => self.sharing_user = map.next_value()?,
+            27usize => {
+                self.owners = map
+                    .next_value::<airbyte_agent_runtime::record::SkipNulls<User>>()?
+                    .0;
+            }
+            28usize => self.drive_id = map.next_value()?,
+            29usize => self.last_modifying_user = map.next_value()?,
+            30usize => self.shared = map.next_value()?,
+            31usize => self.owned_by_me = map.next_value()?,
+            32usize => self.capabilities = map.next_value()?,
+            33usize => self.viewers_can_copy_content = map.next_value()?,
+            34usize => self.copy_requires_writer_permission = map.next_value()?,
+            35usize => self.writers_can_share = map.next_value()?,
+            36usize => {
+                self.permission_ids = map
+                    .next_value::<airbyte_agent_runtime::record::SkipNulls<String>>()?
+                    .0;
+            }
+            37usize => self.folder_color_rgb = map.next_value()?,
+            38usize => self.original_filename = map.next_value()?,
+            39usize => self.full_file_extension = map.next_value()?,
+            40usize => self.file_extension = map.next_value()?,
+            41usize => self.md5_checksum = map.next_value()?,
+            42usize => self.sha1_checksum = map.next_value()?,
+            43usize => self.sha256_checksum = map.next_value()?,
+            44usize => self.size = map.next_value()?,
+            45usize => self.quota_bytes_used = map.next_value()?,
+            46usize => self.head_revision_id = map.next_value()?,
+            47usize => self.is_app_authorized = map.next_value()?,
+            48usize => self.export_links = map.next_value()?,
+            49usize => self.shortcut_details = map.next_value()?,
+            50usize => {
+                self.content_restrictions = map
+                    .next_value::<
+                        airbyte_agent_runtime::record::SkipNulls<
+                            FileContentRestrictionsItem,
+                        >,
+                    >()?
+                    .0;
+            }
+            51usize => self.resource_key = map.next_value()?,
+            52usize => self.link_share_metadata = map.next_value()?,
+            53usize => self.label_info = map.next_value()?,
+            54usize => self.trashed_time = map.next_value()?,
+            55usize => self.trashing_user = map.next_value()?,
+            56usize => self.image_media_metadata = map.next_value()?,
+            57usize => self.video_media_metadata = map.next_value()?,
+            _ => {
+                map.next_value::<airbyte_agent_runtime::serde::de::IgnoredAny>()?;
+            }
+        }
+        Ok(())
+    }
+}
+#[cfg(any(feature = "changes", feature = "files", feature = "files_upload"))]
+impl<'de> airbyte_agent_runtime::serde::Deserialize<'de> for File {
+    fn deserialize<__D: airbyte_agent_runtime::serde::Deserializer<'de>>(
+        deserializer: __D,
+    ) -> ::std::result::Result<Self, __D::Error> {
+        airbyte_agent_runtime::record::deserialize(deserializer)
+    }
+}
 /// User structure.
 #[cfg(
     any(
@@ -221,14 +367,8 @@ pub struct File {
         feature = "revisions"
     )
 )]
-#[derive(
-    Debug,
-    Clone,
-    Default,
-    airbyte_agent_runtime::serde::Deserialize,
-    airbyte_agent_runtime::serde::Serialize
-)]
-#[serde(crate = "airbyte_agent_runtime::serde", default)]
+#[derive(Debug, Clone, Default, airbyte_agent_runtime::serde::Serialize)]
+#[serde(crate = "airbyte_agent_runtime::serde")]
 pub struct User {
     /// Resource type tag, such as drive#file.
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -249,16 +389,71 @@ pub struct User {
     #[serde(rename = "emailAddress", skip_serializing_if = "Option::is_none")]
     pub email_address: Option<String>,
 }
+#[cfg(
+    any(
+        feature = "about",
+        feature = "changes",
+        feature = "comments",
+        feature = "files",
+        feature = "files_upload",
+        feature = "replies",
+        feature = "revisions"
+    )
+)]
+impl airbyte_agent_runtime::record::Record for User {
+    const NAME: &'static str = "User";
+    fn field_index(key: &str) -> Option<usize> {
+        match key {
+            "kind" => Some(0usize),
+            "displayName" => Some(1usize),
+            "photoLink" => Some(2usize),
+            "me" => Some(3usize),
+            "permissionId" => Some(4usize),
+            "emailAddress" => Some(5usize),
+            _ => None,
+        }
+    }
+    fn set_field<'de, __M: airbyte_agent_runtime::serde::de::MapAccess<'de>>(
+        &mut self,
+        index: usize,
+        map: &mut __M,
+    ) -> ::std::result::Result<(), __M::Error> {
+        match index {
+            0usize => self.kind = map.next_value()?,
+            1usize => self.display_name = map.next_value()?,
+            2usize => self.photo_link = map.next_value()?,
+            3usize => self.me = map.next_value()?,
+            4usize => self.permission_id = map.next_value()?,
+            5usize => self.email_address = map.next_value()?,
+            _ => {
+                map.next_value::<airbyte_agent_runtime::serde::de::IgnoredAny>()?;
+            }
+        }
+        Ok(())
+    }
+}
+#[cfg(
+    any(
+        feature = "about",
+        feature = "changes",
+        feature = "comments",
+        feature = "files",
+        feature = "files_upload",
+        feature = "replies",
+        feature = "revisions"
+    )
+)]
+impl<'de> airbyte_agent_runtime::serde::Deserialize<'de> for User {
+    fn deserialize<__D: airbyte_agent_runtime::serde::Deserializer<'de>>(
+        deserializer: __D,
+    ) -> ::std::result::Result<Self, __D::Error> {
+        airbyte_agent_runtime::record::deserialize(deserializer)
+    }
+}
 /// What the user may do with the file.
 #[cfg(any(feature = "changes", feature = "files", feature = "files_upload"))]
-#[derive(
-    Debug,
-    Clone,
-    Default,
-    airbyte_agent_runtime::serde::Deserialize,
-    airbyte_agent_runtime::serde::Serialize
-)]
-#[serde(crate = "airbyte_agent_runtime::serde", default)]
+#[derive(Debug, Clone, Default, airbyte_agent_runtime::serde::Serialize)]
+#[serde(crate = "airbyte_agent_runtime::serde")]
 pub struct FileCapabilities {
     /// `canEdit`
     #[serde(rename = "canEdit", skip_serializing_if = "Option::is_none")]
@@ -297,16 +492,63 @@ pub struct FileCapabilities {
     #[serde(rename = "canRemoveChildren", skip_serializing_if = "Option::is_none")]
     pub can_remove_children: Option<bool>,
 }
+#[cfg(any(feature = "changes", feature = "files", feature = "files_upload"))]
+impl airbyte_agent_runtime::record::Record for FileCapabilities {
+    const NAME: &'static str = "FileCapabilities";
+    fn field_index(key: &str) -> Option<usize> {
+        match key {
+            "canEdit" => Some(0usize),
+            "canComment" => Some(1usize),
+            "canShare" => Some(2usize),
+            "canCopy" => Some(3usize),
+            "canDownload" => Some(4usize),
+            "canDelete" => Some(5usize),
+            "canRename" => Some(6usize),
+            "canTrash" => Some(7usize),
+            "canReadRevisions" => Some(8usize),
+            "canAddChildren" => Some(9usize),
+            "canListChildren" => Some(10usize),
+            "canRemoveChildren" => Some(11usize),
+            _ => None,
+        }
+    }
+    fn set_field<'de, __M: airbyte_agent_runtime::serde::de::MapAccess<'de>>(
+        &mut self,
+        index: usize,
+        map: &mut __M,
+    ) -> ::std::result::Result<(), __M::Error> {
+        match index {
+            0usize => self.can_edit = map.next_value()?,
+            1usize => self.can_comment = map.next_value()?,
+            2usize => self.can_share = map.next_value()?,
+            3usize => self.can_copy = map.next_value()?,
+            4usize => self.can_download = map.next_value()?,
+            5usize => self.can_delete = map.next_value()?,
+            6usize => self.can_rename = map.next_value()?,
+            7usize => self.can_trash = map.next_value()?,
+            8usize => self.can_read_revisions = map.next_value()?,
+            9usize => self.can_add_children = map.next_value()?,
+            10usize => self.can_list_children = map.next_value()?,
+            11usize => self.can_remove_children = map.next_value()?,
+            _ => {
+                map.next_value::<airbyte_agent_runtime::serde::de::IgnoredAny>()?;
+            }
+        }
+        Ok(())
+    }
+}
+#[cfg(any(feature = "changes", feature = "files", feature = "files_upload"))]
+impl<'de> airbyte_agent_runtime::serde::Deserialize<'de> for FileCapabilities {
+    fn deserialize<__D: airbyte_agent_runtime::serde::Deserializer<'de>>(
+        deserializer: __D,
+    ) -> ::std::result::Result<Self, __D::Error> {
+        airbyte_agent_runtime::record::deserialize(deserializer)
+    }
+}
 /// Object describing the shortcut details.
 #[cfg(any(feature = "changes", feature = "files", feature = "files_upload"))]
-#[derive(
-    Debug,
-    Clone,
-    Default,
-    airbyte_agent_runtime::serde::Deserialize,
-    airbyte_agent_runtime::serde::Serialize
-)]
-#[serde(crate = "airbyte_agent_runtime::serde", default)]
+#[derive(Debug, Clone, Default, airbyte_agent_runtime::serde::Serialize)]
+#[serde(crate = "airbyte_agent_runtime::serde")]
 pub struct FileShortcutDetails {
     /// `targetId`
     #[serde(rename = "targetId", skip_serializing_if = "Option::is_none")]
@@ -318,16 +560,45 @@ pub struct FileShortcutDetails {
     #[serde(rename = "targetResourceKey", skip_serializing_if = "Option::is_none")]
     pub target_resource_key: Option<String>,
 }
+#[cfg(any(feature = "changes", feature = "files", feature = "files_upload"))]
+impl airbyte_agent_runtime::record::Record for FileShortcutDetails {
+    const NAME: &'static str = "FileShortcutDetails";
+    fn field_index(key: &str) -> Option<usize> {
+        match key {
+            "targetId" => Some(0usize),
+            "targetMimeType" => Some(1usize),
+            "targetResourceKey" => Some(2usize),
+            _ => None,
+        }
+    }
+    fn set_field<'de, __M: airbyte_agent_runtime::serde::de::MapAccess<'de>>(
+        &mut self,
+        index: usize,
+        map: &mut __M,
+    ) -> ::std::result::Result<(), __M::Error> {
+        match index {
+            0usize => self.target_id = map.next_value()?,
+            1usize => self.target_mime_type = map.next_value()?,
+            2usize => self.target_resource_key = map.next_value()?,
+            _ => {
+                map.next_value::<airbyte_agent_runtime::serde::de::IgnoredAny>()?;
+            }
+        }
+        Ok(())
+    }
+}
+#[cfg(any(feature = "changes", feature = "files", feature = "files_upload"))]
+impl<'de> airbyte_agent_runtime::serde::Deserialize<'de> for FileShortcutDetails {
+    fn deserialize<__D: airbyte_agent_runtime::serde::Deserializer<'de>>(
+        deserializer: __D,
+    ) -> ::std::result::Result<Self, __D::Error> {
+        airbyte_agent_runtime::record::deserialize(deserializer)
+    }
+}
 /// The `FileContentRestrictionsItem` object.
 #[cfg(any(feature = "changes", feature = "files", feature = "files_upload"))]
-#[derive(
-    Debug,
-    Clone,
-    Default,
-    airbyte_agent_runtime::serde::Deserialize,
-    airbyte_agent_runtime::serde::Serialize
-)]
-#[serde(crate = "airbyte_agent_runtime::serde", default)]
+#[derive(Debug, Clone, Default, airbyte_agent_runtime::serde::Serialize)]
+#[serde(crate = "airbyte_agent_runtime::serde")]
 pub struct FileContentRestrictionsItem {
     /// `readOnly`
     #[serde(rename = "readOnly", skip_serializing_if = "Option::is_none")]
@@ -345,16 +616,50 @@ pub struct FileContentRestrictionsItem {
     #[serde(rename = "type", skip_serializing_if = "Option::is_none")]
     pub type_: Option<String>,
 }
+#[cfg(any(feature = "changes", feature = "files", feature = "files_upload"))]
+impl airbyte_agent_runtime::record::Record for FileContentRestrictionsItem {
+    const NAME: &'static str = "FileContentRestrictionsItem";
+    fn field_index(key: &str) -> Option<usize> {
+        match key {
+            "readOnly" => Some(0usize),
+            "reason" => Some(1usize),
+            "restrictingUser" => Some(2usize),
+            "restrictionTime" => Some(3usize),
+            "type" => Some(4usize),
+            _ => None,
+        }
+    }
+    fn set_field<'de, __M: airbyte_agent_runtime::serde::de::MapAccess<'de>>(
+        &mut self,
+        index: usize,
+        map: &mut __M,
+    ) -> ::std::result::Result<(), __M::Error> {
+        match index {
+            0usize => self.read_only = map.next_value()?,
+            1usize => self.reason = map.next_value()?,
+            2usize => self.restricting_user = map.next_value()?,
+            3usize => self.restriction_time = map.next_value()?,
+            4usize => self.type_ = map.next_value()?,
+            _ => {
+                map.next_value::<airbyte_agent_runtime::serde::de::IgnoredAny>()?;
+            }
+        }
+        Ok(())
+    }
+}
+#[cfg(any(feature = "changes", feature = "files", feature = "files_upload"))]
+impl<'de> airbyte_agent_runtime::serde::Deserialize<'de>
+for FileContentRestrictionsItem {
+    fn deserialize<__D: airbyte_agent_runtime::serde::Deserializer<'de>>(
+        deserializer: __D,
+    ) -> ::std::result::Result<Self, __D::Error> {
+        airbyte_agent_runtime::record::deserialize(deserializer)
+    }
+}
 /// Object describing the link share metadata.
 #[cfg(any(feature = "changes", feature = "files", feature = "files_upload"))]
-#[derive(
-    Debug,
-    Clone,
-    Default,
-    airbyte_agent_runtime::serde::Deserialize,
-    airbyte_agent_runtime::serde::Serialize
-)]
-#[serde(crate = "airbyte_agent_runtime::serde", default)]
+#[derive(Debug, Clone, Default, airbyte_agent_runtime::serde::Serialize)]
+#[serde(crate = "airbyte_agent_runtime::serde")]
 pub struct FileLinkShareMetadata {
     /// `securityUpdateEligible`
     #[serde(rename = "securityUpdateEligible", skip_serializing_if = "Option::is_none")]
@@ -363,34 +668,89 @@ pub struct FileLinkShareMetadata {
     #[serde(rename = "securityUpdateEnabled", skip_serializing_if = "Option::is_none")]
     pub security_update_enabled: Option<bool>,
 }
+#[cfg(any(feature = "changes", feature = "files", feature = "files_upload"))]
+impl airbyte_agent_runtime::record::Record for FileLinkShareMetadata {
+    const NAME: &'static str = "FileLinkShareMetadata";
+    fn field_index(key: &str) -> Option<usize> {
+        match key {
+            "securityUpdateEligible" => Some(0usize),
+            "securityUpdateEnabled" => Some(1usize),
+            _ => None,
+        }
+    }
+    fn set_field<'de, __M: airbyte_agent_runtime::serde::de::MapAccess<'de>>(
+        &mut self,
+        index: usize,
+        map: &mut __M,
+    ) -> ::std::result::Result<(), __M::Error> {
+        match index {
+            0usize => self.security_update_eligible = map.next_value()?,
+            1usize => self.security_update_enabled = map.next_value()?,
+            _ => {
+                map.next_value::<airbyte_agent_runtime::serde::de::IgnoredAny>()?;
+            }
+        }
+        Ok(())
+    }
+}
+#[cfg(any(feature = "changes", feature = "files", feature = "files_upload"))]
+impl<'de> airbyte_agent_runtime::serde::Deserialize<'de> for FileLinkShareMetadata {
+    fn deserialize<__D: airbyte_agent_runtime::serde::Deserializer<'de>>(
+        deserializer: __D,
+    ) -> ::std::result::Result<Self, __D::Error> {
+        airbyte_agent_runtime::record::deserialize(deserializer)
+    }
+}
 /// Object describing the label info.
 #[cfg(any(feature = "changes", feature = "files", feature = "files_upload"))]
-#[derive(
-    Debug,
-    Clone,
-    Default,
-    airbyte_agent_runtime::serde::Deserialize,
-    airbyte_agent_runtime::serde::Serialize
-)]
-#[serde(crate = "airbyte_agent_runtime::serde", default)]
+#[derive(Debug, Clone, Default, airbyte_agent_runtime::serde::Serialize)]
+#[serde(crate = "airbyte_agent_runtime::serde")]
 pub struct FileLabelInfo {
     /// `labels`
-    #[serde(
-        deserialize_with = "crate::vec_skip_nulls",
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub labels: Option<Vec<Map<String, Value>>>,
+}
+#[cfg(any(feature = "changes", feature = "files", feature = "files_upload"))]
+impl airbyte_agent_runtime::record::Record for FileLabelInfo {
+    const NAME: &'static str = "FileLabelInfo";
+    fn field_index(key: &str) -> Option<usize> {
+        match key {
+            "labels" => Some(0usize),
+            _ => None,
+        }
+    }
+    fn set_field<'de, __M: airbyte_agent_runtime::serde::de::MapAccess<'de>>(
+        &mut self,
+        index: usize,
+        map: &mut __M,
+    ) -> ::std::result::Result<(), __M::Error> {
+        match index {
+            0usize => {
+                self.labels = map
+                    .next_value::<
+                        airbyte_agent_runtime::record::SkipNulls<Map<String, Value>>,
+                    >()?
+                    .0;
+            }
+            _ => {
+                map.next_value::<airbyte_agent_runtime::serde::de::IgnoredAny>()?;
+            }
+        }
+        Ok(())
+    }
+}
+#[cfg(any(feature = "changes", feature = "files", feature = "files_upload"))]
+impl<'de> airbyte_agent_runtime::serde::Deserialize<'de> for FileLabelInfo {
+    fn deserialize<__D: airbyte_agent_runtime::serde::Deserializer<'de>>(
+        deserializer: __D,
+    ) -> ::std::result::Result<Self, __D::Error> {
+        airbyte_agent_runtime::record::deserialize(deserializer)
+    }
 }
 /// Object describing the image media metadata.
 #[cfg(any(feature = "changes", feature = "files", feature = "files_upload"))]
-#[derive(
-    Debug,
-    Clone,
-    Default,
-    airbyte_agent_runtime::serde::Deserialize,
-    airbyte_agent_runtime::serde::Serialize
-)]
-#[serde(crate = "airbyte_agent_runtime::serde", default)]
+#[derive(Debug, Clone, Default, airbyte_agent_runtime::serde::Serialize)]
+#[serde(crate = "airbyte_agent_runtime::serde")]
 pub struct FileImageMediaMetadata {
     /// `width`
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -456,16 +816,81 @@ pub struct FileImageMediaMetadata {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub location: Option<FileImageMediaMetadataLocation>,
 }
+#[cfg(any(feature = "changes", feature = "files", feature = "files_upload"))]
+impl airbyte_agent_runtime::record::Record for FileImageMediaMetadata {
+    const NAME: &'static str = "FileImageMediaMetadata";
+    fn field_index(key: &str) -> Option<usize> {
+        match key {
+            "width" => Some(0usize),
+            "height" => Some(1usize),
+            "rotation" => Some(2usize),
+            "time" => Some(3usize),
+            "cameraMake" => Some(4usize),
+            "cameraModel" => Some(5usize),
+            "exposureTime" => Some(6usize),
+            "aperture" => Some(7usize),
+            "flashUsed" => Some(8usize),
+            "focalLength" => Some(9usize),
+            "isoSpeed" => Some(10usize),
+            "meteringMode" => Some(11usize),
+            "sensor" => Some(12usize),
+            "exposureMode" => Some(13usize),
+            "colorSpace" => Some(14usize),
+            "whiteBalance" => Some(15usize),
+            "exposureBias" => Some(16usize),
+            "maxApertureValue" => Some(17usize),
+            "subjectDistance" => Some(18usize),
+            "lens" => Some(19usize),
+            "location" => Some(20usize),
+            _ => None,
+        }
+    }
+    fn set_field<'de, __M: airbyte_agent_runtime::serde::de::MapAccess<'de>>(
+        &mut self,
+        index: usize,
+        map: &mut __M,
+    ) -> ::std::result::Result<(), __M::Error> {
+        match index {
+            0usize => self.width = map.next_value()?,
+            1usize => self.height = map.next_value()?,
+            2usize => self.rotation = map.next_value()?,
+            3usize => self.time = map.next_value()?,
+            4usize => self.camera_make = map.next_value()?,
+            5usize => self.camera_model = map.next_value()?,
+            6usize => self.exposure_time = map.next_value()?,
+            7usize => self.aperture = map.next_value()?,
+            8usize => self.flash_used = map.next_value()?,
+            9usize => self.focal_length = map.next_value()?,
+            10usize => self.iso_speed = map.next_value()?,
+            11usize => self.metering_mode = map.next_value()?,
+            12usize => self.sensor = map.next_value()?,
+            13usize => self.exposure_mode = map.next_value()?,
+            14usize => self.color_space = map.next_value()?,
+            15usize => self.white_balance = map.next_value()?,
+            16usize => self.exposure_bias = map.next_value()?,
+            17usize => self.max_aperture_value = map.next_value()?,
+            18usize => self.subject_distance = map.next_value()?,
+            19usize => self.lens = map.next_value()?,
+            20usize => self.location = map.next_value()?,
+            _ => {
+                map.next_value::<airbyte_agent_runtime::serde::de::IgnoredAny>()?;
+            }
+        }
+        Ok(())
+    }
+}
+#[cfg(any(feature = "changes", feature = "files", feature = "files_upload"))]
+impl<'de> airbyte_agent_runtime::serde::Deserialize<'de> for FileImageMediaMetadata {
+    fn deserialize<__D: airbyte_agent_runtime::serde::Deserializer<'de>>(
+        deserializer: __D,
+    ) -> ::std::result::Result<Self, __D::Error> {
+        airbyte_agent_runtime::record::deserialize(deserializer)
+    }
+}
 /// The `FileImageMediaMetadataLocation` object.
 #[cfg(any(feature = "changes", feature = "files", feature = "files_upload"))]
-#[derive(
-    Debug,
-    Clone,
-    Default,
-    airbyte_agent_runtime::serde::Deserialize,
-    airbyte_agent_runtime::serde::Serialize
-)]
-#[serde(crate = "airbyte_agent_runtime::serde", default)]
+#[derive(Debug, Clone, Default, airbyte_agent_runtime::serde::Serialize)]
+#[serde(crate = "airbyte_agent_runtime::serde")]
 pub struct FileImageMediaMetadataLocation {
     /// `latitude`
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -477,16 +902,46 @@ pub struct FileImageMediaMetadataLocation {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub altitude: Option<f64>,
 }
+#[cfg(any(feature = "changes", feature = "files", feature = "files_upload"))]
+impl airbyte_agent_runtime::record::Record for FileImageMediaMetadataLocation {
+    const NAME: &'static str = "FileImageMediaMetadataLocation";
+    fn field_index(key: &str) -> Option<usize> {
+        match key {
+            "latitude" => Some(0usize),
+            "longitude" => Some(1usize),
+            "altitude" => Some(2usize),
+            _ => None,
+        }
+    }
+    fn set_field<'de, __M: airbyte_agent_runtime::serde::de::MapAccess<'de>>(
+        &mut self,
+        index: usize,
+        map: &mut __M,
+    ) -> ::std::result::Result<(), __M::Error> {
+        match index {
+            0usize => self.latitude = map.next_value()?,
+            1usize => self.longitude = map.next_value()?,
+            2usize => self.altitude = map.next_value()?,
+            _ => {
+                map.next_value::<airbyte_agent_runtime::serde::de::IgnoredAny>()?;
+            }
+        }
+        Ok(())
+    }
+}
+#[cfg(any(feature = "changes", feature = "files", feature = "files_upload"))]
+impl<'de> airbyte_agent_runtime::serde::Deserialize<'de>
+for FileImageMediaMetadataLocation {
+    fn deserialize<__D: airbyte_agent_runtime::serde::Deserializer<'de>>(
+        deserializer: __D,
+    ) -> ::std::result::Result<Self, __D::Error> {
+        airbyte_agent_runtime::record::deserialize(deserializer)
+    }
+}
 /// Object describing the video media metadata.
 #[cfg(any(feature = "changes", feature = "files", feature = "files_upload"))]
-#[derive(
-    Debug,
-    Clone,
-    Default,
-    airbyte_agent_runtime::serde::Deserialize,
-    airbyte_agent_runtime::serde::Serialize
-)]
-#[serde(crate = "airbyte_agent_runtime::serde", default)]
+#[derive(Debug, Clone, Default, airbyte_agent_runtime::serde::Serialize)]
+#[serde(crate = "airbyte_agent_runtime::serde")]
 pub struct FileVideoMediaMetadata {
     /// `width`
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -498,16 +953,45 @@ pub struct FileVideoMediaMetadata {
     #[serde(rename = "durationMillis", skip_serializing_if = "Option::is_none")]
     pub duration_millis: Option<String>,
 }
+#[cfg(any(feature = "changes", feature = "files", feature = "files_upload"))]
+impl airbyte_agent_runtime::record::Record for FileVideoMediaMetadata {
+    const NAME: &'static str = "FileVideoMediaMetadata";
+    fn field_index(key: &str) -> Option<usize> {
+        match key {
+            "width" => Some(0usize),
+            "height" => Some(1usize),
+            "durationMillis" => Some(2usize),
+            _ => None,
+        }
+    }
+    fn set_field<'de, __M: airbyte_agent_runtime::serde::de::MapAccess<'de>>(
+        &mut self,
+        index: usize,
+        map: &mut __M,
+    ) -> ::std::result::Result<(), __M::Error> {
+        match index {
+            0usize => self.width = map.next_value()?,
+            1usize => self.height = map.next_value()?,
+            2usize => self.duration_millis = map.next_value()?,
+            _ => {
+                map.next_value::<airbyte_agent_runtime::serde::de::IgnoredAny>()?;
+            }
+        }
+        Ok(())
+    }
+}
+#[cfg(any(feature = "changes", feature = "files", feature = "files_upload"))]
+impl<'de> airbyte_agent_runtime::serde::Deserialize<'de> for FileVideoMediaMetadata {
+    fn deserialize<__D: airbyte_agent_runtime::serde::Deserializer<'de>>(
+        deserializer: __D,
+    ) -> ::std::result::Result<Self, __D::Error> {
+        airbyte_agent_runtime::record::deserialize(deserializer)
+    }
+}
 /// A shared drive.
 #[cfg(any(feature = "changes", feature = "drives"))]
-#[derive(
-    Debug,
-    Clone,
-    Default,
-    airbyte_agent_runtime::serde::Deserialize,
-    airbyte_agent_runtime::serde::Serialize
-)]
-#[serde(crate = "airbyte_agent_runtime::serde", default)]
+#[derive(Debug, Clone, Default, airbyte_agent_runtime::serde::Serialize)]
+#[serde(crate = "airbyte_agent_runtime::serde")]
 pub struct Drive {
     /// Resource type tag, such as drive#file.
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -546,16 +1030,63 @@ pub struct Drive {
     #[serde(rename = "orgUnitId", skip_serializing_if = "Option::is_none")]
     pub org_unit_id: Option<String>,
 }
+#[cfg(any(feature = "changes", feature = "drives"))]
+impl airbyte_agent_runtime::record::Record for Drive {
+    const NAME: &'static str = "Drive";
+    fn field_index(key: &str) -> Option<usize> {
+        match key {
+            "kind" => Some(0usize),
+            "id" => Some(1usize),
+            "name" => Some(2usize),
+            "colorRgb" => Some(3usize),
+            "backgroundImageLink" => Some(4usize),
+            "backgroundImageFile" => Some(5usize),
+            "capabilities" => Some(6usize),
+            "themeId" => Some(7usize),
+            "createdTime" => Some(8usize),
+            "hidden" => Some(9usize),
+            "restrictions" => Some(10usize),
+            "orgUnitId" => Some(11usize),
+            _ => None,
+        }
+    }
+    fn set_field<'de, __M: airbyte_agent_runtime::serde::de::MapAccess<'de>>(
+        &mut self,
+        index: usize,
+        map: &mut __M,
+    ) -> ::std::result::Result<(), __M::Error> {
+        match index {
+            0usize => self.kind = map.next_value()?,
+            1usize => self.id = map.next_value()?,
+            2usize => self.name = map.next_value()?,
+            3usize => self.color_rgb = map.next_value()?,
+            4usize => self.background_image_link = map.next_value()?,
+            5usize => self.background_image_file = map.next_value()?,
+            6usize => self.capabilities = map.next_value()?,
+            7usize => self.theme_id = map.next_value()?,
+            8usize => self.created_time = map.next_value()?,
+            9usize => self.hidden = map.next_value()?,
+            10usize => self.restrictions = map.next_value()?,
+            11usize => self.org_unit_id = map.next_value()?,
+            _ => {
+                map.next_value::<airbyte_agent_runtime::serde::de::IgnoredAny>()?;
+            }
+        }
+        Ok(())
+    }
+}
+#[cfg(any(feature = "changes", feature = "drives"))]
+impl<'de> airbyte_agent_runtime::serde::Deserialize<'de> for Drive {
+    fn deserialize<__D: airbyte_agent_runtime::serde::Deserializer<'de>>(
+        deserializer: __D,
+    ) -> ::std::result::Result<Self, __D::Error> {
+        airbyte_agent_runtime::record::deserialize(deserializer)
+    }
+}
 /// Object describing the background image file.
 #[cfg(any(feature = "changes", feature = "drives"))]
-#[derive(
-    Debug,
-    Clone,
-    Default,
-    airbyte_agent_runtime::serde::Deserialize,
-    airbyte_agent_runtime::serde::Serialize
-)]
-#[serde(crate = "airbyte_agent_runtime::serde", default)]
+#[derive(Debug, Clone, Default, airbyte_agent_runtime::serde::Serialize)]
+#[serde(crate = "airbyte_agent_runtime::serde")]
 pub struct DriveBackgroundImageFile {
     /// `id`
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -570,16 +1101,47 @@ pub struct DriveBackgroundImageFile {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub width: Option<f64>,
 }
+#[cfg(any(feature = "changes", feature = "drives"))]
+impl airbyte_agent_runtime::record::Record for DriveBackgroundImageFile {
+    const NAME: &'static str = "DriveBackgroundImageFile";
+    fn field_index(key: &str) -> Option<usize> {
+        match key {
+            "id" => Some(0usize),
+            "xCoordinate" => Some(1usize),
+            "yCoordinate" => Some(2usize),
+            "width" => Some(3usize),
+            _ => None,
+        }
+    }
+    fn set_field<'de, __M: airbyte_agent_runtime::serde::de::MapAccess<'de>>(
+        &mut self,
+        index: usize,
+        map: &mut __M,
+    ) -> ::std::result::Result<(), __M::Error> {
+        match index {
+            0usize => self.id = map.next_value()?,
+            1usize => self.x_coordinate = map.next_value()?,
+            2usize => self.y_coordinate = map.next_value()?,
+            3usize => self.width = map.next_value()?,
+            _ => {
+                map.next_value::<airbyte_agent_runtime::serde::de::IgnoredAny>()?;
+            }
+        }
+        Ok(())
+    }
+}
+#[cfg(any(feature = "changes", feature = "drives"))]
+impl<'de> airbyte_agent_runtime::serde::Deserialize<'de> for DriveBackgroundImageFile {
+    fn deserialize<__D: airbyte_agent_runtime::serde::Deserializer<'de>>(
+        deserializer: __D,
+    ) -> ::std::result::Result<Self, __D::Error> {
+        airbyte_agent_runtime::record::deserialize(deserializer)
+    }
+}
 /// What the user may do with the drive.
 #[cfg(any(feature = "changes", feature = "drives"))]
-#[derive(
-    Debug,
-    Clone,
-    Default,
-    airbyte_agent_runtime::serde::Deserialize,
-    airbyte_agent_runtime::serde::Serialize
-)]
-#[serde(crate = "airbyte_agent_runtime::serde", default)]
+#[derive(Debug, Clone, Default, airbyte_agent_runtime::serde::Serialize)]
+#[serde(crate = "airbyte_agent_runtime::serde")]
 pub struct DriveCapabilities {
     /// `canAddChildren`
     #[serde(rename = "canAddChildren", skip_serializing_if = "Option::is_none")]
@@ -662,16 +1224,88 @@ pub struct DriveCapabilities {
     #[serde(rename = "canTrashChildren", skip_serializing_if = "Option::is_none")]
     pub can_trash_children: Option<bool>,
 }
+#[cfg(any(feature = "changes", feature = "drives"))]
+impl airbyte_agent_runtime::record::Record for DriveCapabilities {
+    const NAME: &'static str = "DriveCapabilities";
+    fn field_index(key: &str) -> Option<usize> {
+        match key {
+            "canAddChildren" => Some(0usize),
+            "canComment" => Some(1usize),
+            "canCopy" => Some(2usize),
+            "canDeleteDrive" => Some(3usize),
+            "canDownload" => Some(4usize),
+            "canEdit" => Some(5usize),
+            "canListChildren" => Some(6usize),
+            "canManageMembers" => Some(7usize),
+            "canReadRevisions" => Some(8usize),
+            "canRename" => Some(9usize),
+            "canRenameDrive" => Some(10usize),
+            "canChangeDriveBackground" => Some(11usize),
+            "canShare" => Some(12usize),
+            "canChangeCopyRequiresWriterPermissionRestriction" => Some(13usize),
+            "canChangeDomainUsersOnlyRestriction" => Some(14usize),
+            "canChangeDriveMembersOnlyRestriction" => Some(15usize),
+            "canChangeSharingFoldersRequiresOrganizerPermissionRestriction" => {
+                Some(16usize)
+            }
+            "canResetDriveRestrictions" => Some(17usize),
+            "canDeleteChildren" => Some(18usize),
+            "canTrashChildren" => Some(19usize),
+            _ => None,
+        }
+    }
+    fn set_field<'de, __M: airbyte_agent_runtime::serde::de::MapAccess<'de>>(
+        &mut self,
+        index: usize,
+        map: &mut __M,
+    ) -> ::std::result::Result<(), __M::Error> {
+        match index {
+            0usize => self.can_add_children = map.next_value()?,
+            1usize => self.can_comment = map.next_value()?,
+            2usize => self.can_copy = map.next_value()?,
+            3usize => self.can_delete_drive = map.next_value()?,
+            4usize => self.can_download = map.next_value()?,
+            5usize => self.can_edit = map.next_value()?,
+            6usize => self.can_list_children = map.next_value()?,
+            7usize => self.can_manage_members = map.next_value()?,
+            8usize => self.can_read_revisions = map.next_value()?,
+            9usize => self.can_rename = map.next_value()?,
+            10usize => self.can_rename_drive = map.next_value()?,
+            11usize => self.can_change_drive_background = map.next_value()?,
+            12usize => self.can_share = map.next_value()?,
+            13usize => {
+                self.can_change_copy_requires_writer_permission_restriction = map
+                    .next_value()?;
+            }
+            14usize => self.can_change_domain_users_only_restriction = map.next_value()?,
+            15usize => self.can_change_drive_members_only_restriction = map.next_value()?,
+            16usize => {
+                self
+                    .can_change_sharing_folders_requires_organizer_permission_restriction = map
+                    .next_value()?;
+            }
+            17usize => self.can_reset_drive_restrictions = map.next_value()?,
+            18usize => self.can_delete_children = map.next_value()?,
+            19usize => self.can_trash_children = map.next_value()?,
+            _ => {
+                map.next_value::<airbyte_agent_runtime::serde::de::IgnoredAny>()?;
+            }
+        }
+        Ok(())
+    }
+}
+#[cfg(any(feature = "changes", feature = "drives"))]
+impl<'de> airbyte_agent_runtime::serde::Deserialize<'de> for DriveCapabilities {
+    fn deserialize<__D: airbyte_agent_runtime::serde::Deserializer<'de>>(
+        deserializer: __D,
+    ) -> ::std::result::Result<Self, __D::Error> {
+        airbyte_agent_runtime::record::deserialize(deserializer)
+    }
+}
 /// Object describing the restrictions.
 #[cfg(any(feature = "changes", feature = "drives"))]
-#[derive(
-    Debug,
-    Clone,
-    Default,
-    airbyte_agent_runtime::serde::Deserialize,
-    airbyte_agent_runtime::serde::Serialize
-)]
-#[serde(crate = "airbyte_agent_runtime::serde", default)]
+#[derive(Debug, Clone, Default, airbyte_agent_runtime::serde::Serialize)]
+#[serde(crate = "airbyte_agent_runtime::serde")]
 pub struct DriveRestrictions {
     /// `copyRequiresWriterPermission`
     #[serde(
@@ -698,16 +1332,51 @@ pub struct DriveRestrictions {
     )]
     pub sharing_folders_requires_organizer_permission: Option<bool>,
 }
+#[cfg(any(feature = "changes", feature = "drives"))]
+impl airbyte_agent_runtime::record::Record for DriveRestrictions {
+    const NAME: &'static str = "DriveRestrictions";
+    fn field_index(key: &str) -> Option<usize> {
+        match key {
+            "copyRequiresWriterPermission" => Some(0usize),
+            "domainUsersOnly" => Some(1usize),
+            "driveMembersOnly" => Some(2usize),
+            "adminManagedRestrictions" => Some(3usize),
+            "sharingFoldersRequiresOrganizerPermission" => Some(4usize),
+            _ => None,
+        }
+    }
+    fn set_field<'de, __M: airbyte_agent_runtime::serde::de::MapAccess<'de>>(
+        &mut self,
+        index: usize,
+        map: &mut __M,
+    ) -> ::std::result::Result<(), __M::Error> {
+        match index {
+            0usize => self.copy_requires_writer_permission = map.next_value()?,
+            1usize => self.domain_users_only = map.next_value()?,
+            2usize => self.drive_members_only = map.next_value()?,
+            3usize => self.admin_managed_restrictions = map.next_value()?,
+            4usize => {
+                self.sharing_folders_requires_organizer_permission = map.next_value()?;
+            }
+            _ => {
+                map.next_value::<airbyte_agent_runtime::serde::de::IgnoredAny>()?;
+            }
+        }
+        Ok(())
+    }
+}
+#[cfg(any(feature = "changes", feature = "drives"))]
+impl<'de> airbyte_agent_runtime::serde::Deserialize<'de> for DriveRestrictions {
+    fn deserialize<__D: airbyte_agent_runtime::serde::Deserializer<'de>>(
+        deserializer: __D,
+    ) -> ::std::result::Result<Self, __D::Error> {
+        airbyte_agent_runtime::record::deserialize(deserializer)
+    }
+}
 /// A reply in a comment thread.
 #[cfg(any(feature = "comments", feature = "replies"))]
-#[derive(
-    Debug,
-    Clone,
-    Default,
-    airbyte_agent_runtime::serde::Deserialize,
-    airbyte_agent_runtime::serde::Serialize
-)]
-#[serde(crate = "airbyte_agent_runtime::serde", default)]
+#[derive(Debug, Clone, Default, airbyte_agent_runtime::serde::Serialize)]
+#[serde(crate = "airbyte_agent_runtime::serde")]
 pub struct Reply {
     /// Resource type tag, such as drive#file.
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -736,4 +1405,51 @@ pub struct Reply {
     /// What the reply did to the thread: resolve or reopen.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub action: Option<String>,
+}
+#[cfg(any(feature = "comments", feature = "replies"))]
+impl airbyte_agent_runtime::record::Record for Reply {
+    const NAME: &'static str = "Reply";
+    fn field_index(key: &str) -> Option<usize> {
+        match key {
+            "kind" => Some(0usize),
+            "id" => Some(1usize),
+            "createdTime" => Some(2usize),
+            "modifiedTime" => Some(3usize),
+            "author" => Some(4usize),
+            "htmlContent" => Some(5usize),
+            "content" => Some(6usize),
+            "deleted" => Some(7usize),
+            "action" => Some(8usize),
+            _ => None,
+        }
+    }
+    fn set_field<'de, __M: airbyte_agent_runtime::serde::de::MapAccess<'de>>(
+        &mut self,
+        index: usize,
+        map: &mut __M,
+    ) -> ::std::result::Result<(), __M::Error> {
+        match index {
+            0usize => self.kind = map.next_value()?,
+            1usize => self.id = map.next_value()?,
+            2usize => self.created_time = map.next_value()?,
+            3usize => self.modified_time = map.next_value()?,
+            4usize => self.author = map.next_value()?,
+            5usize => self.html_content = map.next_value()?,
+            6usize => self.content = map.next_value()?,
+            7usize => self.deleted = map.next_value()?,
+            8usize => self.action = map.next_value()?,
+            _ => {
+                map.next_value::<airbyte_agent_runtime::serde::de::IgnoredAny>()?;
+            }
+        }
+        Ok(())
+    }
+}
+#[cfg(any(feature = "comments", feature = "replies"))]
+impl<'de> airbyte_agent_runtime::serde::Deserialize<'de> for Reply {
+    fn deserialize<__D: airbyte_agent_runtime::serde::Deserializer<'de>>(
+        deserializer: __D,
+    ) -> ::std::result::Result<Self, __D::Error> {
+        airbyte_agent_runtime::record::deserialize(deserializer)
+    }
 }

@@ -13,14 +13,8 @@ use airbyte_agent_runtime::serde_json::{Map, Value};
         feature = "users"
     )
 )]
-#[derive(
-    Debug,
-    Clone,
-    Default,
-    airbyte_agent_runtime::serde::Deserialize,
-    airbyte_agent_runtime::serde::Serialize
-)]
-#[serde(crate = "airbyte_agent_runtime::serde", default)]
+#[derive(Debug, Clone, Default, airbyte_agent_runtime::serde::Serialize)]
+#[serde(crate = "airbyte_agent_runtime::serde")]
 pub struct ApplicationCustomFieldsValue {
     /// `name`
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -32,16 +26,62 @@ pub struct ApplicationCustomFieldsValue {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub value: Option<Value>,
 }
+#[cfg(
+    any(
+        feature = "applications",
+        feature = "candidates",
+        feature = "jobs",
+        feature = "offers",
+        feature = "users"
+    )
+)]
+impl airbyte_agent_runtime::record::Record for ApplicationCustomFieldsValue {
+    const NAME: &'static str = "ApplicationCustomFieldsValue";
+    fn field_index(key: &str) -> Option<usize> {
+        match key {
+            "name" => Some(0usize),
+            "type" => Some(1usize),
+            "value" => Some(2usize),
+            _ => None,
+        }
+    }
+    fn set_field<'de, __M: airbyte_agent_runtime::serde::de::MapAccess<'de>>(
+        &mut self,
+        index: usize,
+        map: &mut __M,
+    ) -> ::std::result::Result<(), __M::Error> {
+        match index {
+            0usize => self.name = map.next_value()?,
+            1usize => self.type_ = map.next_value()?,
+            2usize => self.value = map.next_value()?,
+            _ => {
+                map.next_value::<airbyte_agent_runtime::serde::de::IgnoredAny>()?;
+            }
+        }
+        Ok(())
+    }
+}
+#[cfg(
+    any(
+        feature = "applications",
+        feature = "candidates",
+        feature = "jobs",
+        feature = "offers",
+        feature = "users"
+    )
+)]
+impl<'de> airbyte_agent_runtime::serde::Deserialize<'de>
+for ApplicationCustomFieldsValue {
+    fn deserialize<__D: airbyte_agent_runtime::serde::Deserializer<'de>>(
+        deserializer: __D,
+    ) -> ::std::result::Result<Self, __D::Error> {
+        airbyte_agent_runtime::record::deserialize(deserializer)
+    }
+}
 /// Kind of source.
 #[cfg(any(feature = "sources", feature = "users"))]
-#[derive(
-    Debug,
-    Clone,
-    Default,
-    airbyte_agent_runtime::serde::Deserialize,
-    airbyte_agent_runtime::serde::Serialize
-)]
-#[serde(crate = "airbyte_agent_runtime::serde", default)]
+#[derive(Debug, Clone, Default, airbyte_agent_runtime::serde::Serialize)]
+#[serde(crate = "airbyte_agent_runtime::serde")]
 pub struct SourceType {
     /// Unique identifier of this type.
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -49,4 +89,37 @@ pub struct SourceType {
     /// Name shown for the type.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub name: Option<String>,
+}
+#[cfg(any(feature = "sources", feature = "users"))]
+impl airbyte_agent_runtime::record::Record for SourceType {
+    const NAME: &'static str = "SourceType";
+    fn field_index(key: &str) -> Option<usize> {
+        match key {
+            "id" => Some(0usize),
+            "name" => Some(1usize),
+            _ => None,
+        }
+    }
+    fn set_field<'de, __M: airbyte_agent_runtime::serde::de::MapAccess<'de>>(
+        &mut self,
+        index: usize,
+        map: &mut __M,
+    ) -> ::std::result::Result<(), __M::Error> {
+        match index {
+            0usize => self.id = map.next_value()?,
+            1usize => self.name = map.next_value()?,
+            _ => {
+                map.next_value::<airbyte_agent_runtime::serde::de::IgnoredAny>()?;
+            }
+        }
+        Ok(())
+    }
+}
+#[cfg(any(feature = "sources", feature = "users"))]
+impl<'de> airbyte_agent_runtime::serde::Deserialize<'de> for SourceType {
+    fn deserialize<__D: airbyte_agent_runtime::serde::Deserializer<'de>>(
+        deserializer: __D,
+    ) -> ::std::result::Result<Self, __D::Error> {
+        airbyte_agent_runtime::record::deserialize(deserializer)
+    }
 }

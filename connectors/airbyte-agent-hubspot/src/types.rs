@@ -12,21 +12,66 @@ use airbyte_agent_runtime::serde_json::{Map, Value};
         feature = "tickets"
     )
 )]
-#[derive(
-    Debug,
-    Clone,
-    Default,
-    airbyte_agent_runtime::serde::Deserialize,
-    airbyte_agent_runtime::serde::Serialize
-)]
-#[serde(crate = "airbyte_agent_runtime::serde", default)]
+#[derive(Debug, Clone, Default, airbyte_agent_runtime::serde::Serialize)]
+#[serde(crate = "airbyte_agent_runtime::serde")]
 pub struct ContactsSearchFilterGroupsItem {
     /// `filters`
-    #[serde(
-        deserialize_with = "crate::vec_skip_nulls",
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub filters: Option<Vec<ContactsSearchFilterGroupsItemFiltersItem>>,
+}
+#[cfg(
+    any(
+        feature = "companies",
+        feature = "contacts",
+        feature = "deals",
+        feature = "tickets"
+    )
+)]
+impl airbyte_agent_runtime::record::Record for ContactsSearchFilterGroupsItem {
+    const NAME: &'static str = "ContactsSearchFilterGroupsItem";
+    fn field_index(key: &str) -> Option<usize> {
+        match key {
+            "filters" => Some(0usize),
+            _ => None,
+        }
+    }
+    fn set_field<'de, __M: airbyte_agent_runtime::serde::de::MapAccess<'de>>(
+        &mut self,
+        index: usize,
+        map: &mut __M,
+    ) -> ::std::result::Result<(), __M::Error> {
+        match index {
+            0usize => {
+                self.filters = map
+                    .next_value::<
+                        airbyte_agent_runtime::record::SkipNulls<
+                            ContactsSearchFilterGroupsItemFiltersItem,
+                        >,
+                    >()?
+                    .0;
+            }
+            _ => {
+                map.next_value::<airbyte_agent_runtime::serde::de::IgnoredAny>()?;
+            }
+        }
+        Ok(())
+    }
+}
+#[cfg(
+    any(
+        feature = "companies",
+        feature = "contacts",
+        feature = "deals",
+        feature = "tickets"
+    )
+)]
+impl<'de> airbyte_agent_runtime::serde::Deserialize<'de>
+for ContactsSearchFilterGroupsItem {
+    fn deserialize<__D: airbyte_agent_runtime::serde::Deserializer<'de>>(
+        deserializer: __D,
+    ) -> ::std::result::Result<Self, __D::Error> {
+        airbyte_agent_runtime::record::deserialize(deserializer)
+    }
 }
 /// The `ContactsSearchFilterGroupsItemFiltersItem` object.
 #[cfg(
@@ -37,14 +82,8 @@ pub struct ContactsSearchFilterGroupsItem {
         feature = "tickets"
     )
 )]
-#[derive(
-    Debug,
-    Clone,
-    Default,
-    airbyte_agent_runtime::serde::Deserialize,
-    airbyte_agent_runtime::serde::Serialize
-)]
-#[serde(crate = "airbyte_agent_runtime::serde", default)]
+#[derive(Debug, Clone, Default, airbyte_agent_runtime::serde::Serialize)]
+#[serde(crate = "airbyte_agent_runtime::serde")]
 pub struct ContactsSearchFilterGroupsItemFiltersItem {
     /// `operator`
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -56,11 +95,65 @@ pub struct ContactsSearchFilterGroupsItemFiltersItem {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub value: Option<String>,
     /// Values to compare with (for IN and NOT_IN).
-    #[serde(
-        deserialize_with = "crate::vec_skip_nulls",
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub values: Option<Vec<String>>,
+}
+#[cfg(
+    any(
+        feature = "companies",
+        feature = "contacts",
+        feature = "deals",
+        feature = "tickets"
+    )
+)]
+impl airbyte_agent_runtime::record::Record
+for ContactsSearchFilterGroupsItemFiltersItem {
+    const NAME: &'static str = "ContactsSearchFilterGroupsItemFiltersItem";
+    fn field_index(key: &str) -> Option<usize> {
+        match key {
+            "operator" => Some(0usize),
+            "propertyName" => Some(1usize),
+            "value" => Some(2usize),
+            "values" => Some(3usize),
+            _ => None,
+        }
+    }
+    fn set_field<'de, __M: airbyte_agent_runtime::serde::de::MapAccess<'de>>(
+        &mut self,
+        index: usize,
+        map: &mut __M,
+    ) -> ::std::result::Result<(), __M::Error> {
+        match index {
+            0usize => self.operator = map.next_value()?,
+            1usize => self.property_name = map.next_value()?,
+            2usize => self.value = map.next_value()?,
+            3usize => {
+                self.values = map
+                    .next_value::<airbyte_agent_runtime::record::SkipNulls<String>>()?
+                    .0;
+            }
+            _ => {
+                map.next_value::<airbyte_agent_runtime::serde::de::IgnoredAny>()?;
+            }
+        }
+        Ok(())
+    }
+}
+#[cfg(
+    any(
+        feature = "companies",
+        feature = "contacts",
+        feature = "deals",
+        feature = "tickets"
+    )
+)]
+impl<'de> airbyte_agent_runtime::serde::Deserialize<'de>
+for ContactsSearchFilterGroupsItemFiltersItem {
+    fn deserialize<__D: airbyte_agent_runtime::serde::Deserializer<'de>>(
+        deserializer: __D,
+    ) -> ::std::result::Result<Self, __D::Error> {
+        airbyte_agent_runtime::record::deserialize(deserializer)
+    }
 }
 #[cfg(
     any(
@@ -90,14 +183,8 @@ airbyte_agent_runtime::string_enum! {
         feature = "tickets"
     )
 )]
-#[derive(
-    Debug,
-    Clone,
-    Default,
-    airbyte_agent_runtime::serde::Deserialize,
-    airbyte_agent_runtime::serde::Serialize
-)]
-#[serde(crate = "airbyte_agent_runtime::serde", default)]
+#[derive(Debug, Clone, Default, airbyte_agent_runtime::serde::Serialize)]
+#[serde(crate = "airbyte_agent_runtime::serde")]
 pub struct ContactsSearchSortsItem {
     /// `propertyName`
     #[serde(rename = "propertyName", skip_serializing_if = "Option::is_none")]
@@ -105,6 +192,53 @@ pub struct ContactsSearchSortsItem {
     /// `direction`
     #[serde(skip_serializing_if = "Option::is_none")]
     pub direction: Option<ContactsSearchSortsItemDirection>,
+}
+#[cfg(
+    any(
+        feature = "companies",
+        feature = "contacts",
+        feature = "deals",
+        feature = "tickets"
+    )
+)]
+impl airbyte_agent_runtime::record::Record for ContactsSearchSortsItem {
+    const NAME: &'static str = "ContactsSearchSortsItem";
+    fn field_index(key: &str) -> Option<usize> {
+        match key {
+            "propertyName" => Some(0usize),
+            "direction" => Some(1usize),
+            _ => None,
+        }
+    }
+    fn set_field<'de, __M: airbyte_agent_runtime::serde::de::MapAccess<'de>>(
+        &mut self,
+        index: usize,
+        map: &mut __M,
+    ) -> ::std::result::Result<(), __M::Error> {
+        match index {
+            0usize => self.property_name = map.next_value()?,
+            1usize => self.direction = map.next_value()?,
+            _ => {
+                map.next_value::<airbyte_agent_runtime::serde::de::IgnoredAny>()?;
+            }
+        }
+        Ok(())
+    }
+}
+#[cfg(
+    any(
+        feature = "companies",
+        feature = "contacts",
+        feature = "deals",
+        feature = "tickets"
+    )
+)]
+impl<'de> airbyte_agent_runtime::serde::Deserialize<'de> for ContactsSearchSortsItem {
+    fn deserialize<__D: airbyte_agent_runtime::serde::Deserializer<'de>>(
+        deserializer: __D,
+    ) -> ::std::result::Result<Self, __D::Error> {
+        airbyte_agent_runtime::record::deserialize(deserializer)
+    }
 }
 #[cfg(
     any(
@@ -129,24 +263,73 @@ airbyte_agent_runtime::string_enum! {
         feature = "tasks"
     )
 )]
-#[derive(
-    Debug,
-    Clone,
-    Default,
-    airbyte_agent_runtime::serde::Deserialize,
-    airbyte_agent_runtime::serde::Serialize
-)]
-#[serde(crate = "airbyte_agent_runtime::serde", default)]
+#[derive(Debug, Clone, Default, airbyte_agent_runtime::serde::Serialize)]
+#[serde(crate = "airbyte_agent_runtime::serde")]
 pub struct NotesCreateAssociationsItem {
     /// `to`
     #[serde(skip_serializing_if = "Option::is_none")]
     pub to: Option<NotesCreateAssociationsItemTo>,
     /// `types`
-    #[serde(
-        deserialize_with = "crate::vec_skip_nulls",
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub types: Option<Vec<NotesCreateAssociationsItemTypesItem>>,
+}
+#[cfg(
+    any(
+        feature = "calls",
+        feature = "emails",
+        feature = "meetings",
+        feature = "notes",
+        feature = "tasks"
+    )
+)]
+impl airbyte_agent_runtime::record::Record for NotesCreateAssociationsItem {
+    const NAME: &'static str = "NotesCreateAssociationsItem";
+    fn field_index(key: &str) -> Option<usize> {
+        match key {
+            "to" => Some(0usize),
+            "types" => Some(1usize),
+            _ => None,
+        }
+    }
+    fn set_field<'de, __M: airbyte_agent_runtime::serde::de::MapAccess<'de>>(
+        &mut self,
+        index: usize,
+        map: &mut __M,
+    ) -> ::std::result::Result<(), __M::Error> {
+        match index {
+            0usize => self.to = map.next_value()?,
+            1usize => {
+                self.types = map
+                    .next_value::<
+                        airbyte_agent_runtime::record::SkipNulls<
+                            NotesCreateAssociationsItemTypesItem,
+                        >,
+                    >()?
+                    .0;
+            }
+            _ => {
+                map.next_value::<airbyte_agent_runtime::serde::de::IgnoredAny>()?;
+            }
+        }
+        Ok(())
+    }
+}
+#[cfg(
+    any(
+        feature = "calls",
+        feature = "emails",
+        feature = "meetings",
+        feature = "notes",
+        feature = "tasks"
+    )
+)]
+impl<'de> airbyte_agent_runtime::serde::Deserialize<'de>
+for NotesCreateAssociationsItem {
+    fn deserialize<__D: airbyte_agent_runtime::serde::Deserializer<'de>>(
+        deserializer: __D,
+    ) -> ::std::result::Result<Self, __D::Error> {
+        airbyte_agent_runtime::record::deserialize(deserializer)
+    }
 }
 /// The `NotesCreateAssociationsItemTo` object.
 #[cfg(
@@ -159,18 +342,62 @@ pub struct NotesCreateAssociationsItem {
         feature = "tasks"
     )
 )]
-#[derive(
-    Debug,
-    Clone,
-    Default,
-    airbyte_agent_runtime::serde::Deserialize,
-    airbyte_agent_runtime::serde::Serialize
-)]
-#[serde(crate = "airbyte_agent_runtime::serde", default)]
+#[derive(Debug, Clone, Default, airbyte_agent_runtime::serde::Serialize)]
+#[serde(crate = "airbyte_agent_runtime::serde")]
 pub struct NotesCreateAssociationsItemTo {
     /// Unique identifier of this to.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub id: Option<String>,
+}
+#[cfg(
+    any(
+        feature = "associations",
+        feature = "calls",
+        feature = "emails",
+        feature = "meetings",
+        feature = "notes",
+        feature = "tasks"
+    )
+)]
+impl airbyte_agent_runtime::record::Record for NotesCreateAssociationsItemTo {
+    const NAME: &'static str = "NotesCreateAssociationsItemTo";
+    fn field_index(key: &str) -> Option<usize> {
+        match key {
+            "id" => Some(0usize),
+            _ => None,
+        }
+    }
+    fn set_field<'de, __M: airbyte_agent_runtime::serde::de::MapAccess<'de>>(
+        &mut self,
+        index: usize,
+        map: &mut __M,
+    ) -> ::std::result::Result<(), __M::Error> {
+        match index {
+            0usize => self.id = map.next_value()?,
+            _ => {
+                map.next_value::<airbyte_agent_runtime::serde::de::IgnoredAny>()?;
+            }
+        }
+        Ok(())
+    }
+}
+#[cfg(
+    any(
+        feature = "associations",
+        feature = "calls",
+        feature = "emails",
+        feature = "meetings",
+        feature = "notes",
+        feature = "tasks"
+    )
+)]
+impl<'de> airbyte_agent_runtime::serde::Deserialize<'de>
+for NotesCreateAssociationsItemTo {
+    fn deserialize<__D: airbyte_agent_runtime::serde::Deserializer<'de>>(
+        deserializer: __D,
+    ) -> ::std::result::Result<Self, __D::Error> {
+        airbyte_agent_runtime::record::deserialize(deserializer)
+    }
 }
 /// The `NotesCreateAssociationsItemTypesItem` object.
 #[cfg(
@@ -182,14 +409,8 @@ pub struct NotesCreateAssociationsItemTo {
         feature = "tasks"
     )
 )]
-#[derive(
-    Debug,
-    Clone,
-    Default,
-    airbyte_agent_runtime::serde::Deserialize,
-    airbyte_agent_runtime::serde::Serialize
-)]
-#[serde(crate = "airbyte_agent_runtime::serde", default)]
+#[derive(Debug, Clone, Default, airbyte_agent_runtime::serde::Serialize)]
+#[serde(crate = "airbyte_agent_runtime::serde")]
 pub struct NotesCreateAssociationsItemTypesItem {
     /// Association category: HUBSPOT_DEFINED for built-in types, USER_DEFINED for custom labels; INTEGRATOR_DEFINED also occurs in responses.
     #[serde(rename = "associationCategory", skip_serializing_if = "Option::is_none")]
@@ -197,4 +418,54 @@ pub struct NotesCreateAssociationsItemTypesItem {
     /// Numeric association type, for example 279 contact-to-company or 202 note-to-contact.
     #[serde(rename = "associationTypeId", skip_serializing_if = "Option::is_none")]
     pub association_type_id: Option<i64>,
+}
+#[cfg(
+    any(
+        feature = "calls",
+        feature = "emails",
+        feature = "meetings",
+        feature = "notes",
+        feature = "tasks"
+    )
+)]
+impl airbyte_agent_runtime::record::Record for NotesCreateAssociationsItemTypesItem {
+    const NAME: &'static str = "NotesCreateAssociationsItemTypesItem";
+    fn field_index(key: &str) -> Option<usize> {
+        match key {
+            "associationCategory" => Some(0usize),
+            "associationTypeId" => Some(1usize),
+            _ => None,
+        }
+    }
+    fn set_field<'de, __M: airbyte_agent_runtime::serde::de::MapAccess<'de>>(
+        &mut self,
+        index: usize,
+        map: &mut __M,
+    ) -> ::std::result::Result<(), __M::Error> {
+        match index {
+            0usize => self.association_category = map.next_value()?,
+            1usize => self.association_type_id = map.next_value()?,
+            _ => {
+                map.next_value::<airbyte_agent_runtime::serde::de::IgnoredAny>()?;
+            }
+        }
+        Ok(())
+    }
+}
+#[cfg(
+    any(
+        feature = "calls",
+        feature = "emails",
+        feature = "meetings",
+        feature = "notes",
+        feature = "tasks"
+    )
+)]
+impl<'de> airbyte_agent_runtime::serde::Deserialize<'de>
+for NotesCreateAssociationsItemTypesItem {
+    fn deserialize<__D: airbyte_agent_runtime::serde::Deserializer<'de>>(
+        deserializer: __D,
+    ) -> ::std::result::Result<Self, __D::Error> {
+        airbyte_agent_runtime::record::deserialize(deserializer)
+    }
 }

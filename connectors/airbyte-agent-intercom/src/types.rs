@@ -5,14 +5,8 @@
 use airbyte_agent_runtime::serde_json::{Map, Value};
 /// A tag for contacts, companies or conversations.
 #[cfg(any(feature = "companies", feature = "conversations", feature = "tags"))]
-#[derive(
-    Debug,
-    Clone,
-    Default,
-    airbyte_agent_runtime::serde::Deserialize,
-    airbyte_agent_runtime::serde::Serialize
-)]
-#[serde(crate = "airbyte_agent_runtime::serde", default)]
+#[derive(Debug, Clone, Default, airbyte_agent_runtime::serde::Serialize)]
+#[serde(crate = "airbyte_agent_runtime::serde")]
 pub struct Tag {
     /// Object type of the tag.
     #[serde(rename = "type", skip_serializing_if = "Option::is_none")]
@@ -30,16 +24,49 @@ pub struct Tag {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub applied_by: Option<AdminReference>,
 }
+#[cfg(any(feature = "companies", feature = "conversations", feature = "tags"))]
+impl airbyte_agent_runtime::record::Record for Tag {
+    const NAME: &'static str = "Tag";
+    fn field_index(key: &str) -> Option<usize> {
+        match key {
+            "type" => Some(0usize),
+            "id" => Some(1usize),
+            "name" => Some(2usize),
+            "applied_at" => Some(3usize),
+            "applied_by" => Some(4usize),
+            _ => None,
+        }
+    }
+    fn set_field<'de, __M: airbyte_agent_runtime::serde::de::MapAccess<'de>>(
+        &mut self,
+        index: usize,
+        map: &mut __M,
+    ) -> ::std::result::Result<(), __M::Error> {
+        match index {
+            0usize => self.type_ = map.next_value()?,
+            1usize => self.id = map.next_value()?,
+            2usize => self.name = map.next_value()?,
+            3usize => self.applied_at = map.next_value()?,
+            4usize => self.applied_by = map.next_value()?,
+            _ => {
+                map.next_value::<airbyte_agent_runtime::serde::de::IgnoredAny>()?;
+            }
+        }
+        Ok(())
+    }
+}
+#[cfg(any(feature = "companies", feature = "conversations", feature = "tags"))]
+impl<'de> airbyte_agent_runtime::serde::Deserialize<'de> for Tag {
+    fn deserialize<__D: airbyte_agent_runtime::serde::Deserializer<'de>>(
+        deserializer: __D,
+    ) -> ::std::result::Result<Self, __D::Error> {
+        airbyte_agent_runtime::record::deserialize(deserializer)
+    }
+}
 /// Admin reference structure.
 #[cfg(any(feature = "companies", feature = "conversations", feature = "tags"))]
-#[derive(
-    Debug,
-    Clone,
-    Default,
-    airbyte_agent_runtime::serde::Deserialize,
-    airbyte_agent_runtime::serde::Serialize
-)]
-#[serde(crate = "airbyte_agent_runtime::serde", default)]
+#[derive(Debug, Clone, Default, airbyte_agent_runtime::serde::Serialize)]
+#[serde(crate = "airbyte_agent_runtime::serde")]
 pub struct AdminReference {
     /// Object type of the admin reference.
     #[serde(rename = "type", skip_serializing_if = "Option::is_none")]
@@ -48,16 +75,43 @@ pub struct AdminReference {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub id: Option<String>,
 }
+#[cfg(any(feature = "companies", feature = "conversations", feature = "tags"))]
+impl airbyte_agent_runtime::record::Record for AdminReference {
+    const NAME: &'static str = "AdminReference";
+    fn field_index(key: &str) -> Option<usize> {
+        match key {
+            "type" => Some(0usize),
+            "id" => Some(1usize),
+            _ => None,
+        }
+    }
+    fn set_field<'de, __M: airbyte_agent_runtime::serde::de::MapAccess<'de>>(
+        &mut self,
+        index: usize,
+        map: &mut __M,
+    ) -> ::std::result::Result<(), __M::Error> {
+        match index {
+            0usize => self.type_ = map.next_value()?,
+            1usize => self.id = map.next_value()?,
+            _ => {
+                map.next_value::<airbyte_agent_runtime::serde::de::IgnoredAny>()?;
+            }
+        }
+        Ok(())
+    }
+}
+#[cfg(any(feature = "companies", feature = "conversations", feature = "tags"))]
+impl<'de> airbyte_agent_runtime::serde::Deserialize<'de> for AdminReference {
+    fn deserialize<__D: airbyte_agent_runtime::serde::Deserializer<'de>>(
+        deserializer: __D,
+    ) -> ::std::result::Result<Self, __D::Error> {
+        airbyte_agent_runtime::record::deserialize(deserializer)
+    }
+}
 /// Contact reference structure.
 #[cfg(any(feature = "conversations", feature = "notes"))]
-#[derive(
-    Debug,
-    Clone,
-    Default,
-    airbyte_agent_runtime::serde::Deserialize,
-    airbyte_agent_runtime::serde::Serialize
-)]
-#[serde(crate = "airbyte_agent_runtime::serde", default)]
+#[derive(Debug, Clone, Default, airbyte_agent_runtime::serde::Serialize)]
+#[serde(crate = "airbyte_agent_runtime::serde")]
 pub struct ContactReference {
     /// Object type of the contact reference.
     #[serde(rename = "type", skip_serializing_if = "Option::is_none")]
@@ -66,16 +120,43 @@ pub struct ContactReference {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub id: Option<String>,
 }
+#[cfg(any(feature = "conversations", feature = "notes"))]
+impl airbyte_agent_runtime::record::Record for ContactReference {
+    const NAME: &'static str = "ContactReference";
+    fn field_index(key: &str) -> Option<usize> {
+        match key {
+            "type" => Some(0usize),
+            "id" => Some(1usize),
+            _ => None,
+        }
+    }
+    fn set_field<'de, __M: airbyte_agent_runtime::serde::de::MapAccess<'de>>(
+        &mut self,
+        index: usize,
+        map: &mut __M,
+    ) -> ::std::result::Result<(), __M::Error> {
+        match index {
+            0usize => self.type_ = map.next_value()?,
+            1usize => self.id = map.next_value()?,
+            _ => {
+                map.next_value::<airbyte_agent_runtime::serde::de::IgnoredAny>()?;
+            }
+        }
+        Ok(())
+    }
+}
+#[cfg(any(feature = "conversations", feature = "notes"))]
+impl<'de> airbyte_agent_runtime::serde::Deserialize<'de> for ContactReference {
+    fn deserialize<__D: airbyte_agent_runtime::serde::Deserializer<'de>>(
+        deserializer: __D,
+    ) -> ::std::result::Result<Self, __D::Error> {
+        airbyte_agent_runtime::record::deserialize(deserializer)
+    }
+}
 /// Author structure.
 #[cfg(any(feature = "conversations", feature = "notes"))]
-#[derive(
-    Debug,
-    Clone,
-    Default,
-    airbyte_agent_runtime::serde::Deserialize,
-    airbyte_agent_runtime::serde::Serialize
-)]
-#[serde(crate = "airbyte_agent_runtime::serde", default)]
+#[derive(Debug, Clone, Default, airbyte_agent_runtime::serde::Serialize)]
+#[serde(crate = "airbyte_agent_runtime::serde")]
 pub struct Author {
     /// Object type of the author.
     #[serde(rename = "type", skip_serializing_if = "Option::is_none")]
@@ -90,18 +171,49 @@ pub struct Author {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub email: Option<String>,
 }
+#[cfg(any(feature = "conversations", feature = "notes"))]
+impl airbyte_agent_runtime::record::Record for Author {
+    const NAME: &'static str = "Author";
+    fn field_index(key: &str) -> Option<usize> {
+        match key {
+            "type" => Some(0usize),
+            "id" => Some(1usize),
+            "name" => Some(2usize),
+            "email" => Some(3usize),
+            _ => None,
+        }
+    }
+    fn set_field<'de, __M: airbyte_agent_runtime::serde::de::MapAccess<'de>>(
+        &mut self,
+        index: usize,
+        map: &mut __M,
+    ) -> ::std::result::Result<(), __M::Error> {
+        match index {
+            0usize => self.type_ = map.next_value()?,
+            1usize => self.id = map.next_value()?,
+            2usize => self.name = map.next_value()?,
+            3usize => self.email = map.next_value()?,
+            _ => {
+                map.next_value::<airbyte_agent_runtime::serde::de::IgnoredAny>()?;
+            }
+        }
+        Ok(())
+    }
+}
+#[cfg(any(feature = "conversations", feature = "notes"))]
+impl<'de> airbyte_agent_runtime::serde::Deserialize<'de> for Author {
+    fn deserialize<__D: airbyte_agent_runtime::serde::Deserializer<'de>>(
+        deserializer: __D,
+    ) -> ::std::result::Result<Self, __D::Error> {
+        airbyte_agent_runtime::record::deserialize(deserializer)
+    }
+}
 /// Response envelope with conversation deleted data.
 #[cfg(
     any(feature = "companies", feature = "conversations", feature = "internal_articles")
 )]
-#[derive(
-    Debug,
-    Clone,
-    Default,
-    airbyte_agent_runtime::serde::Deserialize,
-    airbyte_agent_runtime::serde::Serialize
-)]
-#[serde(crate = "airbyte_agent_runtime::serde", default)]
+#[derive(Debug, Clone, Default, airbyte_agent_runtime::serde::Serialize)]
+#[serde(crate = "airbyte_agent_runtime::serde")]
 pub struct ConversationsRecord2 {
     /// Unique identifier of this conversation.
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -113,16 +225,49 @@ pub struct ConversationsRecord2 {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub deleted: Option<bool>,
 }
+#[cfg(
+    any(feature = "companies", feature = "conversations", feature = "internal_articles")
+)]
+impl airbyte_agent_runtime::record::Record for ConversationsRecord2 {
+    const NAME: &'static str = "ConversationsRecord2";
+    fn field_index(key: &str) -> Option<usize> {
+        match key {
+            "id" => Some(0usize),
+            "object" => Some(1usize),
+            "deleted" => Some(2usize),
+            _ => None,
+        }
+    }
+    fn set_field<'de, __M: airbyte_agent_runtime::serde::de::MapAccess<'de>>(
+        &mut self,
+        index: usize,
+        map: &mut __M,
+    ) -> ::std::result::Result<(), __M::Error> {
+        match index {
+            0usize => self.id = map.next_value()?,
+            1usize => self.object = map.next_value()?,
+            2usize => self.deleted = map.next_value()?,
+            _ => {
+                map.next_value::<airbyte_agent_runtime::serde::de::IgnoredAny>()?;
+            }
+        }
+        Ok(())
+    }
+}
+#[cfg(
+    any(feature = "companies", feature = "conversations", feature = "internal_articles")
+)]
+impl<'de> airbyte_agent_runtime::serde::Deserialize<'de> for ConversationsRecord2 {
+    fn deserialize<__D: airbyte_agent_runtime::serde::Deserializer<'de>>(
+        deserializer: __D,
+    ) -> ::std::result::Result<Self, __D::Error> {
+        airbyte_agent_runtime::record::deserialize(deserializer)
+    }
+}
 /// A segment of contacts defined by filters.
 #[cfg(any(feature = "companies", feature = "segments"))]
-#[derive(
-    Debug,
-    Clone,
-    Default,
-    airbyte_agent_runtime::serde::Deserialize,
-    airbyte_agent_runtime::serde::Serialize
-)]
-#[serde(crate = "airbyte_agent_runtime::serde", default)]
+#[derive(Debug, Clone, Default, airbyte_agent_runtime::serde::Serialize)]
+#[serde(crate = "airbyte_agent_runtime::serde")]
 pub struct Segment {
     /// Object type of the segment.
     #[serde(rename = "type", skip_serializing_if = "Option::is_none")]
@@ -145,4 +290,47 @@ pub struct Segment {
     /// Number of contacts in the segment.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub count: Option<i64>,
+}
+#[cfg(any(feature = "companies", feature = "segments"))]
+impl airbyte_agent_runtime::record::Record for Segment {
+    const NAME: &'static str = "Segment";
+    fn field_index(key: &str) -> Option<usize> {
+        match key {
+            "type" => Some(0usize),
+            "id" => Some(1usize),
+            "name" => Some(2usize),
+            "created_at" => Some(3usize),
+            "updated_at" => Some(4usize),
+            "person_type" => Some(5usize),
+            "count" => Some(6usize),
+            _ => None,
+        }
+    }
+    fn set_field<'de, __M: airbyte_agent_runtime::serde::de::MapAccess<'de>>(
+        &mut self,
+        index: usize,
+        map: &mut __M,
+    ) -> ::std::result::Result<(), __M::Error> {
+        match index {
+            0usize => self.type_ = map.next_value()?,
+            1usize => self.id = map.next_value()?,
+            2usize => self.name = map.next_value()?,
+            3usize => self.created_at = map.next_value()?,
+            4usize => self.updated_at = map.next_value()?,
+            5usize => self.person_type = map.next_value()?,
+            6usize => self.count = map.next_value()?,
+            _ => {
+                map.next_value::<airbyte_agent_runtime::serde::de::IgnoredAny>()?;
+            }
+        }
+        Ok(())
+    }
+}
+#[cfg(any(feature = "companies", feature = "segments"))]
+impl<'de> airbyte_agent_runtime::serde::Deserialize<'de> for Segment {
+    fn deserialize<__D: airbyte_agent_runtime::serde::Deserializer<'de>>(
+        deserializer: __D,
+    ) -> ::std::result::Result<Self, __D::Error> {
+        airbyte_agent_runtime::record::deserialize(deserializer)
+    }
 }

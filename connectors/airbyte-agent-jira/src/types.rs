@@ -5,14 +5,8 @@
 use airbyte_agent_runtime::serde_json::{Map, Value};
 /// Object describing the issuetype.
 #[cfg(any(feature = "issues", feature = "projects"))]
-#[derive(
-    Debug,
-    Clone,
-    Default,
-    airbyte_agent_runtime::serde::Deserialize,
-    airbyte_agent_runtime::serde::Serialize
-)]
-#[serde(crate = "airbyte_agent_runtime::serde", default)]
+#[derive(Debug, Clone, Default, airbyte_agent_runtime::serde::Serialize)]
+#[serde(crate = "airbyte_agent_runtime::serde")]
 pub struct IssueFields2Issuetype {
     /// `self`
     #[serde(rename = "self", skip_serializing_if = "Option::is_none")]
@@ -39,6 +33,51 @@ pub struct IssueFields2Issuetype {
     #[serde(rename = "hierarchyLevel", skip_serializing_if = "Option::is_none")]
     pub hierarchy_level: Option<i64>,
 }
+#[cfg(any(feature = "issues", feature = "projects"))]
+impl airbyte_agent_runtime::record::Record for IssueFields2Issuetype {
+    const NAME: &'static str = "IssueFields2Issuetype";
+    fn field_index(key: &str) -> Option<usize> {
+        match key {
+            "self" => Some(0usize),
+            "id" => Some(1usize),
+            "description" => Some(2usize),
+            "iconUrl" => Some(3usize),
+            "name" => Some(4usize),
+            "subtask" => Some(5usize),
+            "avatarId" => Some(6usize),
+            "hierarchyLevel" => Some(7usize),
+            _ => None,
+        }
+    }
+    fn set_field<'de, __M: airbyte_agent_runtime::serde::de::MapAccess<'de>>(
+        &mut self,
+        index: usize,
+        map: &mut __M,
+    ) -> ::std::result::Result<(), __M::Error> {
+        match index {
+            0usize => self.self_ = map.next_value()?,
+            1usize => self.id = map.next_value()?,
+            2usize => self.description = map.next_value()?,
+            3usize => self.icon_url = map.next_value()?,
+            4usize => self.name = map.next_value()?,
+            5usize => self.subtask = map.next_value()?,
+            6usize => self.avatar_id = map.next_value()?,
+            7usize => self.hierarchy_level = map.next_value()?,
+            _ => {
+                map.next_value::<airbyte_agent_runtime::serde::de::IgnoredAny>()?;
+            }
+        }
+        Ok(())
+    }
+}
+#[cfg(any(feature = "issues", feature = "projects"))]
+impl<'de> airbyte_agent_runtime::serde::Deserialize<'de> for IssueFields2Issuetype {
+    fn deserialize<__D: airbyte_agent_runtime::serde::Deserializer<'de>>(
+        deserializer: __D,
+    ) -> ::std::result::Result<Self, __D::Error> {
+        airbyte_agent_runtime::record::deserialize(deserializer)
+    }
+}
 /// Object describing the avatar URLs.
 #[cfg(
     any(
@@ -49,14 +88,8 @@ pub struct IssueFields2Issuetype {
         feature = "users"
     )
 )]
-#[derive(
-    Debug,
-    Clone,
-    Default,
-    airbyte_agent_runtime::serde::Deserialize,
-    airbyte_agent_runtime::serde::Serialize
-)]
-#[serde(crate = "airbyte_agent_runtime::serde", default)]
+#[derive(Debug, Clone, Default, airbyte_agent_runtime::serde::Serialize)]
+#[serde(crate = "airbyte_agent_runtime::serde")]
 pub struct IssueFields2ProjectAvatarUrls {
     /// `16x16`
     #[serde(rename = "16x16", skip_serializing_if = "Option::is_none")]
@@ -71,16 +104,64 @@ pub struct IssueFields2ProjectAvatarUrls {
     #[serde(rename = "48x48", skip_serializing_if = "Option::is_none")]
     pub _48x48: Option<String>,
 }
+#[cfg(
+    any(
+        feature = "issue_comments",
+        feature = "issue_worklogs",
+        feature = "issues",
+        feature = "projects",
+        feature = "users"
+    )
+)]
+impl airbyte_agent_runtime::record::Record for IssueFields2ProjectAvatarUrls {
+    const NAME: &'static str = "IssueFields2ProjectAvatarUrls";
+    fn field_index(key: &str) -> Option<usize> {
+        match key {
+            "16x16" => Some(0usize),
+            "24x24" => Some(1usize),
+            "32x32" => Some(2usize),
+            "48x48" => Some(3usize),
+            _ => None,
+        }
+    }
+    fn set_field<'de, __M: airbyte_agent_runtime::serde::de::MapAccess<'de>>(
+        &mut self,
+        index: usize,
+        map: &mut __M,
+    ) -> ::std::result::Result<(), __M::Error> {
+        match index {
+            0usize => self._16x16 = map.next_value()?,
+            1usize => self._24x24 = map.next_value()?,
+            2usize => self._32x32 = map.next_value()?,
+            3usize => self._48x48 = map.next_value()?,
+            _ => {
+                map.next_value::<airbyte_agent_runtime::serde::de::IgnoredAny>()?;
+            }
+        }
+        Ok(())
+    }
+}
+#[cfg(
+    any(
+        feature = "issue_comments",
+        feature = "issue_worklogs",
+        feature = "issues",
+        feature = "projects",
+        feature = "users"
+    )
+)]
+impl<'de> airbyte_agent_runtime::serde::Deserialize<'de>
+for IssueFields2ProjectAvatarUrls {
+    fn deserialize<__D: airbyte_agent_runtime::serde::Deserializer<'de>>(
+        deserializer: __D,
+    ) -> ::std::result::Result<Self, __D::Error> {
+        airbyte_agent_runtime::record::deserialize(deserializer)
+    }
+}
 /// The `IssueFields2ProjectProjectCategory` object.
 #[cfg(any(feature = "issues", feature = "projects"))]
-#[derive(
-    Debug,
-    Clone,
-    Default,
-    airbyte_agent_runtime::serde::Deserialize,
-    airbyte_agent_runtime::serde::Serialize
-)]
-#[serde(crate = "airbyte_agent_runtime::serde", default)]
+#[derive(Debug, Clone, Default, airbyte_agent_runtime::serde::Serialize)]
+#[serde(crate = "airbyte_agent_runtime::serde")]
 pub struct IssueFields2ProjectProjectCategory {
     /// `self`
     #[serde(rename = "self", skip_serializing_if = "Option::is_none")]
@@ -95,16 +176,48 @@ pub struct IssueFields2ProjectProjectCategory {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub description: Option<String>,
 }
+#[cfg(any(feature = "issues", feature = "projects"))]
+impl airbyte_agent_runtime::record::Record for IssueFields2ProjectProjectCategory {
+    const NAME: &'static str = "IssueFields2ProjectProjectCategory";
+    fn field_index(key: &str) -> Option<usize> {
+        match key {
+            "self" => Some(0usize),
+            "id" => Some(1usize),
+            "name" => Some(2usize),
+            "description" => Some(3usize),
+            _ => None,
+        }
+    }
+    fn set_field<'de, __M: airbyte_agent_runtime::serde::de::MapAccess<'de>>(
+        &mut self,
+        index: usize,
+        map: &mut __M,
+    ) -> ::std::result::Result<(), __M::Error> {
+        match index {
+            0usize => self.self_ = map.next_value()?,
+            1usize => self.id = map.next_value()?,
+            2usize => self.name = map.next_value()?,
+            3usize => self.description = map.next_value()?,
+            _ => {
+                map.next_value::<airbyte_agent_runtime::serde::de::IgnoredAny>()?;
+            }
+        }
+        Ok(())
+    }
+}
+#[cfg(any(feature = "issues", feature = "projects"))]
+impl<'de> airbyte_agent_runtime::serde::Deserialize<'de>
+for IssueFields2ProjectProjectCategory {
+    fn deserialize<__D: airbyte_agent_runtime::serde::Deserializer<'de>>(
+        deserializer: __D,
+    ) -> ::std::result::Result<Self, __D::Error> {
+        airbyte_agent_runtime::record::deserialize(deserializer)
+    }
+}
 /// Current status of the fields.
 #[cfg(any(feature = "issue_transitions", feature = "issues"))]
-#[derive(
-    Debug,
-    Clone,
-    Default,
-    airbyte_agent_runtime::serde::Deserialize,
-    airbyte_agent_runtime::serde::Serialize
-)]
-#[serde(crate = "airbyte_agent_runtime::serde", default)]
+#[derive(Debug, Clone, Default, airbyte_agent_runtime::serde::Serialize)]
+#[serde(crate = "airbyte_agent_runtime::serde")]
 pub struct IssueFields2Status {
     /// `self`
     #[serde(rename = "self", skip_serializing_if = "Option::is_none")]
@@ -125,16 +238,51 @@ pub struct IssueFields2Status {
     #[serde(rename = "statusCategory", skip_serializing_if = "Option::is_none")]
     pub status_category: Option<IssueFields2StatusStatusCategory>,
 }
+#[cfg(any(feature = "issue_transitions", feature = "issues"))]
+impl airbyte_agent_runtime::record::Record for IssueFields2Status {
+    const NAME: &'static str = "IssueFields2Status";
+    fn field_index(key: &str) -> Option<usize> {
+        match key {
+            "self" => Some(0usize),
+            "description" => Some(1usize),
+            "iconUrl" => Some(2usize),
+            "name" => Some(3usize),
+            "id" => Some(4usize),
+            "statusCategory" => Some(5usize),
+            _ => None,
+        }
+    }
+    fn set_field<'de, __M: airbyte_agent_runtime::serde::de::MapAccess<'de>>(
+        &mut self,
+        index: usize,
+        map: &mut __M,
+    ) -> ::std::result::Result<(), __M::Error> {
+        match index {
+            0usize => self.self_ = map.next_value()?,
+            1usize => self.description = map.next_value()?,
+            2usize => self.icon_url = map.next_value()?,
+            3usize => self.name = map.next_value()?,
+            4usize => self.id = map.next_value()?,
+            5usize => self.status_category = map.next_value()?,
+            _ => {
+                map.next_value::<airbyte_agent_runtime::serde::de::IgnoredAny>()?;
+            }
+        }
+        Ok(())
+    }
+}
+#[cfg(any(feature = "issue_transitions", feature = "issues"))]
+impl<'de> airbyte_agent_runtime::serde::Deserialize<'de> for IssueFields2Status {
+    fn deserialize<__D: airbyte_agent_runtime::serde::Deserializer<'de>>(
+        deserializer: __D,
+    ) -> ::std::result::Result<Self, __D::Error> {
+        airbyte_agent_runtime::record::deserialize(deserializer)
+    }
+}
 /// The `IssueFields2StatusStatusCategory` object.
 #[cfg(any(feature = "issue_transitions", feature = "issues"))]
-#[derive(
-    Debug,
-    Clone,
-    Default,
-    airbyte_agent_runtime::serde::Deserialize,
-    airbyte_agent_runtime::serde::Serialize
-)]
-#[serde(crate = "airbyte_agent_runtime::serde", default)]
+#[derive(Debug, Clone, Default, airbyte_agent_runtime::serde::Serialize)]
+#[serde(crate = "airbyte_agent_runtime::serde")]
 pub struct IssueFields2StatusStatusCategory {
     /// `self`
     #[serde(rename = "self", skip_serializing_if = "Option::is_none")]
@@ -152,16 +300,50 @@ pub struct IssueFields2StatusStatusCategory {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub name: Option<String>,
 }
+#[cfg(any(feature = "issue_transitions", feature = "issues"))]
+impl airbyte_agent_runtime::record::Record for IssueFields2StatusStatusCategory {
+    const NAME: &'static str = "IssueFields2StatusStatusCategory";
+    fn field_index(key: &str) -> Option<usize> {
+        match key {
+            "self" => Some(0usize),
+            "id" => Some(1usize),
+            "key" => Some(2usize),
+            "colorName" => Some(3usize),
+            "name" => Some(4usize),
+            _ => None,
+        }
+    }
+    fn set_field<'de, __M: airbyte_agent_runtime::serde::de::MapAccess<'de>>(
+        &mut self,
+        index: usize,
+        map: &mut __M,
+    ) -> ::std::result::Result<(), __M::Error> {
+        match index {
+            0usize => self.self_ = map.next_value()?,
+            1usize => self.id = map.next_value()?,
+            2usize => self.key = map.next_value()?,
+            3usize => self.color_name = map.next_value()?,
+            4usize => self.name = map.next_value()?,
+            _ => {
+                map.next_value::<airbyte_agent_runtime::serde::de::IgnoredAny>()?;
+            }
+        }
+        Ok(())
+    }
+}
+#[cfg(any(feature = "issue_transitions", feature = "issues"))]
+impl<'de> airbyte_agent_runtime::serde::Deserialize<'de>
+for IssueFields2StatusStatusCategory {
+    fn deserialize<__D: airbyte_agent_runtime::serde::Deserializer<'de>>(
+        deserializer: __D,
+    ) -> ::std::result::Result<Self, __D::Error> {
+        airbyte_agent_runtime::record::deserialize(deserializer)
+    }
+}
 /// Issue description as an Atlassian Document Format document.
 #[cfg(any(feature = "issue_links", feature = "issue_worklogs", feature = "issues"))]
-#[derive(
-    Debug,
-    Clone,
-    Default,
-    airbyte_agent_runtime::serde::Deserialize,
-    airbyte_agent_runtime::serde::Serialize
-)]
-#[serde(crate = "airbyte_agent_runtime::serde", default)]
+#[derive(Debug, Clone, Default, airbyte_agent_runtime::serde::Serialize)]
+#[serde(crate = "airbyte_agent_runtime::serde")]
 pub struct IssuesCreateFieldsDescription {
     /// Always `doc`.
     #[serde(rename = "type", skip_serializing_if = "Option::is_none")]
@@ -170,11 +352,52 @@ pub struct IssuesCreateFieldsDescription {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub version: Option<i64>,
     /// Top-level blocks of the document.
-    #[serde(
-        deserialize_with = "crate::vec_skip_nulls",
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub content: Option<Vec<IssuesCreateFieldsDescriptionContentItem>>,
+}
+#[cfg(any(feature = "issue_links", feature = "issue_worklogs", feature = "issues"))]
+impl airbyte_agent_runtime::record::Record for IssuesCreateFieldsDescription {
+    const NAME: &'static str = "IssuesCreateFieldsDescription";
+    fn field_index(key: &str) -> Option<usize> {
+        match key {
+            "type" => Some(0usize),
+            "version" => Some(1usize),
+            "content" => Some(2usize),
+            _ => None,
+        }
+    }
+    fn set_field<'de, __M: airbyte_agent_runtime::serde::de::MapAccess<'de>>(
+        &mut self,
+        index: usize,
+        map: &mut __M,
+    ) -> ::std::result::Result<(), __M::Error> {
+        match index {
+            0usize => self.type_ = map.next_value()?,
+            1usize => self.version = map.next_value()?,
+            2usize => {
+                self.content = map
+                    .next_value::<
+                        airbyte_agent_runtime::record::SkipNulls<
+                            IssuesCreateFieldsDescriptionContentItem,
+                        >,
+                    >()?
+                    .0;
+            }
+            _ => {
+                map.next_value::<airbyte_agent_runtime::serde::de::IgnoredAny>()?;
+            }
+        }
+        Ok(())
+    }
+}
+#[cfg(any(feature = "issue_links", feature = "issue_worklogs", feature = "issues"))]
+impl<'de> airbyte_agent_runtime::serde::Deserialize<'de>
+for IssuesCreateFieldsDescription {
+    fn deserialize<__D: airbyte_agent_runtime::serde::Deserializer<'de>>(
+        deserializer: __D,
+    ) -> ::std::result::Result<Self, __D::Error> {
+        airbyte_agent_runtime::record::deserialize(deserializer)
+    }
 }
 /// The `IssuesCreateFieldsDescriptionContentItem` object.
 #[cfg(
@@ -185,24 +408,71 @@ pub struct IssuesCreateFieldsDescription {
         feature = "issues"
     )
 )]
-#[derive(
-    Debug,
-    Clone,
-    Default,
-    airbyte_agent_runtime::serde::Deserialize,
-    airbyte_agent_runtime::serde::Serialize
-)]
-#[serde(crate = "airbyte_agent_runtime::serde", default)]
+#[derive(Debug, Clone, Default, airbyte_agent_runtime::serde::Serialize)]
+#[serde(crate = "airbyte_agent_runtime::serde")]
 pub struct IssuesCreateFieldsDescriptionContentItem {
     /// Kind of content.
     #[serde(rename = "type", skip_serializing_if = "Option::is_none")]
     pub type_: Option<String>,
     /// `content`
-    #[serde(
-        deserialize_with = "crate::vec_skip_nulls",
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub content: Option<Vec<IssuesCreateFieldsDescriptionContentItemContentItem>>,
+}
+#[cfg(
+    any(
+        feature = "issue_comments",
+        feature = "issue_links",
+        feature = "issue_worklogs",
+        feature = "issues"
+    )
+)]
+impl airbyte_agent_runtime::record::Record for IssuesCreateFieldsDescriptionContentItem {
+    const NAME: &'static str = "IssuesCreateFieldsDescriptionContentItem";
+    fn field_index(key: &str) -> Option<usize> {
+        match key {
+            "type" => Some(0usize),
+            "content" => Some(1usize),
+            _ => None,
+        }
+    }
+    fn set_field<'de, __M: airbyte_agent_runtime::serde::de::MapAccess<'de>>(
+        &mut self,
+        index: usize,
+        map: &mut __M,
+    ) -> ::std::result::Result<(), __M::Error> {
+        match index {
+            0usize => self.type_ = map.next_value()?,
+            1usize => {
+                self.content = map
+                    .next_value::<
+                        airbyte_agent_runtime::record::SkipNulls<
+                            IssuesCreateFieldsDescriptionContentItemContentItem,
+                        >,
+                    >()?
+                    .0;
+            }
+            _ => {
+                map.next_value::<airbyte_agent_runtime::serde::de::IgnoredAny>()?;
+            }
+        }
+        Ok(())
+    }
+}
+#[cfg(
+    any(
+        feature = "issue_comments",
+        feature = "issue_links",
+        feature = "issue_worklogs",
+        feature = "issues"
+    )
+)]
+impl<'de> airbyte_agent_runtime::serde::Deserialize<'de>
+for IssuesCreateFieldsDescriptionContentItem {
+    fn deserialize<__D: airbyte_agent_runtime::serde::Deserializer<'de>>(
+        deserializer: __D,
+    ) -> ::std::result::Result<Self, __D::Error> {
+        airbyte_agent_runtime::record::deserialize(deserializer)
+    }
 }
 /// The `IssuesCreateFieldsDescriptionContentItemContentItem` object.
 #[cfg(
@@ -213,14 +483,8 @@ pub struct IssuesCreateFieldsDescriptionContentItem {
         feature = "issues"
     )
 )]
-#[derive(
-    Debug,
-    Clone,
-    Default,
-    airbyte_agent_runtime::serde::Deserialize,
-    airbyte_agent_runtime::serde::Serialize
-)]
-#[serde(crate = "airbyte_agent_runtime::serde", default)]
+#[derive(Debug, Clone, Default, airbyte_agent_runtime::serde::Serialize)]
+#[serde(crate = "airbyte_agent_runtime::serde")]
 pub struct IssuesCreateFieldsDescriptionContentItemContentItem {
     /// Kind of content.
     #[serde(rename = "type", skip_serializing_if = "Option::is_none")]
@@ -229,16 +493,59 @@ pub struct IssuesCreateFieldsDescriptionContentItemContentItem {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub text: Option<String>,
 }
+#[cfg(
+    any(
+        feature = "issue_comments",
+        feature = "issue_links",
+        feature = "issue_worklogs",
+        feature = "issues"
+    )
+)]
+impl airbyte_agent_runtime::record::Record
+for IssuesCreateFieldsDescriptionContentItemContentItem {
+    const NAME: &'static str = "IssuesCreateFieldsDescriptionContentItemContentItem";
+    fn field_index(key: &str) -> Option<usize> {
+        match key {
+            "type" => Some(0usize),
+            "text" => Some(1usize),
+            _ => None,
+        }
+    }
+    fn set_field<'de, __M: airbyte_agent_runtime::serde::de::MapAccess<'de>>(
+        &mut self,
+        index: usize,
+        map: &mut __M,
+    ) -> ::std::result::Result<(), __M::Error> {
+        match index {
+            0usize => self.type_ = map.next_value()?,
+            1usize => self.text = map.next_value()?,
+            _ => {
+                map.next_value::<airbyte_agent_runtime::serde::de::IgnoredAny>()?;
+            }
+        }
+        Ok(())
+    }
+}
+#[cfg(
+    any(
+        feature = "issue_comments",
+        feature = "issue_links",
+        feature = "issue_worklogs",
+        feature = "issues"
+    )
+)]
+impl<'de> airbyte_agent_runtime::serde::Deserialize<'de>
+for IssuesCreateFieldsDescriptionContentItemContentItem {
+    fn deserialize<__D: airbyte_agent_runtime::serde::Deserializer<'de>>(
+        deserializer: __D,
+    ) -> ::std::result::Result<Self, __D::Error> {
+        airbyte_agent_runtime::record::deserialize(deserializer)
+    }
+}
 /// Free-form body of the issue comment.
 #[cfg(any(feature = "issue_comments", feature = "issue_worklogs"))]
-#[derive(
-    Debug,
-    Clone,
-    Default,
-    airbyte_agent_runtime::serde::Deserialize,
-    airbyte_agent_runtime::serde::Serialize
-)]
-#[serde(crate = "airbyte_agent_runtime::serde", default)]
+#[derive(Debug, Clone, Default, airbyte_agent_runtime::serde::Serialize)]
+#[serde(crate = "airbyte_agent_runtime::serde")]
 pub struct IssueCommentBody {
     /// Kind of body.
     #[serde(rename = "type", skip_serializing_if = "Option::is_none")]
@@ -247,22 +554,56 @@ pub struct IssueCommentBody {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub version: Option<i64>,
     /// Free-form content of the body.
-    #[serde(
-        deserialize_with = "crate::vec_skip_nulls",
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub content: Option<Vec<IssuesCreateFieldsDescriptionContentItem>>,
+}
+#[cfg(any(feature = "issue_comments", feature = "issue_worklogs"))]
+impl airbyte_agent_runtime::record::Record for IssueCommentBody {
+    const NAME: &'static str = "IssueCommentBody";
+    fn field_index(key: &str) -> Option<usize> {
+        match key {
+            "type" => Some(0usize),
+            "version" => Some(1usize),
+            "content" => Some(2usize),
+            _ => None,
+        }
+    }
+    fn set_field<'de, __M: airbyte_agent_runtime::serde::de::MapAccess<'de>>(
+        &mut self,
+        index: usize,
+        map: &mut __M,
+    ) -> ::std::result::Result<(), __M::Error> {
+        match index {
+            0usize => self.type_ = map.next_value()?,
+            1usize => self.version = map.next_value()?,
+            2usize => {
+                self.content = map
+                    .next_value::<
+                        airbyte_agent_runtime::record::SkipNulls<
+                            IssuesCreateFieldsDescriptionContentItem,
+                        >,
+                    >()?
+                    .0;
+            }
+            _ => {
+                map.next_value::<airbyte_agent_runtime::serde::de::IgnoredAny>()?;
+            }
+        }
+        Ok(())
+    }
+}
+#[cfg(any(feature = "issue_comments", feature = "issue_worklogs"))]
+impl<'de> airbyte_agent_runtime::serde::Deserialize<'de> for IssueCommentBody {
+    fn deserialize<__D: airbyte_agent_runtime::serde::Deserializer<'de>>(
+        deserializer: __D,
+    ) -> ::std::result::Result<Self, __D::Error> {
+        airbyte_agent_runtime::record::deserialize(deserializer)
+    }
 }
 /// Object describing the author.
 #[cfg(any(feature = "issue_comments", feature = "issue_worklogs"))]
-#[derive(
-    Debug,
-    Clone,
-    Default,
-    airbyte_agent_runtime::serde::Deserialize,
-    airbyte_agent_runtime::serde::Serialize
-)]
-#[serde(crate = "airbyte_agent_runtime::serde", default)]
+#[derive(Debug, Clone, Default, airbyte_agent_runtime::serde::Serialize)]
+#[serde(crate = "airbyte_agent_runtime::serde")]
 pub struct IssueCommentAuthor {
     /// `self`
     #[serde(rename = "self", skip_serializing_if = "Option::is_none")]
@@ -289,16 +630,55 @@ pub struct IssueCommentAuthor {
     #[serde(rename = "avatarUrls", skip_serializing_if = "Option::is_none")]
     pub avatar_urls: Option<IssueFields2ProjectAvatarUrls>,
 }
+#[cfg(any(feature = "issue_comments", feature = "issue_worklogs"))]
+impl airbyte_agent_runtime::record::Record for IssueCommentAuthor {
+    const NAME: &'static str = "IssueCommentAuthor";
+    fn field_index(key: &str) -> Option<usize> {
+        match key {
+            "self" => Some(0usize),
+            "accountId" => Some(1usize),
+            "emailAddress" => Some(2usize),
+            "displayName" => Some(3usize),
+            "active" => Some(4usize),
+            "timeZone" => Some(5usize),
+            "accountType" => Some(6usize),
+            "avatarUrls" => Some(7usize),
+            _ => None,
+        }
+    }
+    fn set_field<'de, __M: airbyte_agent_runtime::serde::de::MapAccess<'de>>(
+        &mut self,
+        index: usize,
+        map: &mut __M,
+    ) -> ::std::result::Result<(), __M::Error> {
+        match index {
+            0usize => self.self_ = map.next_value()?,
+            1usize => self.account_id = map.next_value()?,
+            2usize => self.email_address = map.next_value()?,
+            3usize => self.display_name = map.next_value()?,
+            4usize => self.active = map.next_value()?,
+            5usize => self.time_zone = map.next_value()?,
+            6usize => self.account_type = map.next_value()?,
+            7usize => self.avatar_urls = map.next_value()?,
+            _ => {
+                map.next_value::<airbyte_agent_runtime::serde::de::IgnoredAny>()?;
+            }
+        }
+        Ok(())
+    }
+}
+#[cfg(any(feature = "issue_comments", feature = "issue_worklogs"))]
+impl<'de> airbyte_agent_runtime::serde::Deserialize<'de> for IssueCommentAuthor {
+    fn deserialize<__D: airbyte_agent_runtime::serde::Deserializer<'de>>(
+        deserializer: __D,
+    ) -> ::std::result::Result<Self, __D::Error> {
+        airbyte_agent_runtime::record::deserialize(deserializer)
+    }
+}
 /// Object describing the visibility.
 #[cfg(any(feature = "issue_comments", feature = "issue_worklogs"))]
-#[derive(
-    Debug,
-    Clone,
-    Default,
-    airbyte_agent_runtime::serde::Deserialize,
-    airbyte_agent_runtime::serde::Serialize
-)]
-#[serde(crate = "airbyte_agent_runtime::serde", default)]
+#[derive(Debug, Clone, Default, airbyte_agent_runtime::serde::Serialize)]
+#[serde(crate = "airbyte_agent_runtime::serde")]
 pub struct IssueCommentVisibility {
     /// `type`
     #[serde(rename = "type", skip_serializing_if = "Option::is_none")]
@@ -310,16 +690,45 @@ pub struct IssueCommentVisibility {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub identifier: Option<String>,
 }
+#[cfg(any(feature = "issue_comments", feature = "issue_worklogs"))]
+impl airbyte_agent_runtime::record::Record for IssueCommentVisibility {
+    const NAME: &'static str = "IssueCommentVisibility";
+    fn field_index(key: &str) -> Option<usize> {
+        match key {
+            "type" => Some(0usize),
+            "value" => Some(1usize),
+            "identifier" => Some(2usize),
+            _ => None,
+        }
+    }
+    fn set_field<'de, __M: airbyte_agent_runtime::serde::de::MapAccess<'de>>(
+        &mut self,
+        index: usize,
+        map: &mut __M,
+    ) -> ::std::result::Result<(), __M::Error> {
+        match index {
+            0usize => self.type_ = map.next_value()?,
+            1usize => self.value = map.next_value()?,
+            2usize => self.identifier = map.next_value()?,
+            _ => {
+                map.next_value::<airbyte_agent_runtime::serde::de::IgnoredAny>()?;
+            }
+        }
+        Ok(())
+    }
+}
+#[cfg(any(feature = "issue_comments", feature = "issue_worklogs"))]
+impl<'de> airbyte_agent_runtime::serde::Deserialize<'de> for IssueCommentVisibility {
+    fn deserialize<__D: airbyte_agent_runtime::serde::Deserializer<'de>>(
+        deserializer: __D,
+    ) -> ::std::result::Result<Self, __D::Error> {
+        airbyte_agent_runtime::record::deserialize(deserializer)
+    }
+}
 /// Limit who sees the comment to a group or role.
 #[cfg(any(feature = "issue_comments", feature = "issue_worklogs"))]
-#[derive(
-    Debug,
-    Clone,
-    Default,
-    airbyte_agent_runtime::serde::Deserialize,
-    airbyte_agent_runtime::serde::Serialize
-)]
-#[serde(crate = "airbyte_agent_runtime::serde", default)]
+#[derive(Debug, Clone, Default, airbyte_agent_runtime::serde::Serialize)]
+#[serde(crate = "airbyte_agent_runtime::serde")]
 pub struct IssueCommentsCreateVisibility {
     /// Kind of restriction: group or role.
     #[serde(rename = "type", skip_serializing_if = "Option::is_none")]
@@ -330,6 +739,42 @@ pub struct IssueCommentsCreateVisibility {
     /// ID of the group or role.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub identifier: Option<String>,
+}
+#[cfg(any(feature = "issue_comments", feature = "issue_worklogs"))]
+impl airbyte_agent_runtime::record::Record for IssueCommentsCreateVisibility {
+    const NAME: &'static str = "IssueCommentsCreateVisibility";
+    fn field_index(key: &str) -> Option<usize> {
+        match key {
+            "type" => Some(0usize),
+            "value" => Some(1usize),
+            "identifier" => Some(2usize),
+            _ => None,
+        }
+    }
+    fn set_field<'de, __M: airbyte_agent_runtime::serde::de::MapAccess<'de>>(
+        &mut self,
+        index: usize,
+        map: &mut __M,
+    ) -> ::std::result::Result<(), __M::Error> {
+        match index {
+            0usize => self.type_ = map.next_value()?,
+            1usize => self.value = map.next_value()?,
+            2usize => self.identifier = map.next_value()?,
+            _ => {
+                map.next_value::<airbyte_agent_runtime::serde::de::IgnoredAny>()?;
+            }
+        }
+        Ok(())
+    }
+}
+#[cfg(any(feature = "issue_comments", feature = "issue_worklogs"))]
+impl<'de> airbyte_agent_runtime::serde::Deserialize<'de>
+for IssueCommentsCreateVisibility {
+    fn deserialize<__D: airbyte_agent_runtime::serde::Deserializer<'de>>(
+        deserializer: __D,
+    ) -> ::std::result::Result<Self, __D::Error> {
+        airbyte_agent_runtime::record::deserialize(deserializer)
+    }
 }
 #[cfg(any(feature = "issue_comments", feature = "issue_worklogs"))]
 airbyte_agent_runtime::string_enum! {

@@ -15,16 +15,61 @@ use airbyte_agent_runtime::serde_json::{Map, Value};
         feature = "profiles"
     )
 )]
-#[derive(
-    Debug,
-    Clone,
-    Default,
-    airbyte_agent_runtime::serde::Deserialize,
-    airbyte_agent_runtime::serde::Serialize
-)]
-#[serde(crate = "airbyte_agent_runtime::serde", default)]
+#[derive(Debug, Clone, Default, airbyte_agent_runtime::serde::Serialize)]
+#[serde(crate = "airbyte_agent_runtime::serde")]
 pub struct ProfileLinks {
     /// `self`
     #[serde(rename = "self", skip_serializing_if = "Option::is_none")]
     pub self_: Option<String>,
+}
+#[cfg(
+    any(
+        feature = "campaigns",
+        feature = "email_templates",
+        feature = "events",
+        feature = "flows",
+        feature = "lists",
+        feature = "metrics",
+        feature = "profiles"
+    )
+)]
+impl airbyte_agent_runtime::record::Record for ProfileLinks {
+    const NAME: &'static str = "ProfileLinks";
+    fn field_index(key: &str) -> Option<usize> {
+        match key {
+            "self" => Some(0usize),
+            _ => None,
+        }
+    }
+    fn set_field<'de, __M: airbyte_agent_runtime::serde::de::MapAccess<'de>>(
+        &mut self,
+        index: usize,
+        map: &mut __M,
+    ) -> ::std::result::Result<(), __M::Error> {
+        match index {
+            0usize => self.self_ = map.next_value()?,
+            _ => {
+                map.next_value::<airbyte_agent_runtime::serde::de::IgnoredAny>()?;
+            }
+        }
+        Ok(())
+    }
+}
+#[cfg(
+    any(
+        feature = "campaigns",
+        feature = "email_templates",
+        feature = "events",
+        feature = "flows",
+        feature = "lists",
+        feature = "metrics",
+        feature = "profiles"
+    )
+)]
+impl<'de> airbyte_agent_runtime::serde::Deserialize<'de> for ProfileLinks {
+    fn deserialize<__D: airbyte_agent_runtime::serde::Deserializer<'de>>(
+        deserializer: __D,
+    ) -> ::std::result::Result<Self, __D::Error> {
+        airbyte_agent_runtime::record::deserialize(deserializer)
+    }
 }

@@ -17,14 +17,8 @@ airbyte_agent_runtime::string_enum! {
 }
 /// Tracking options of the campaign.
 #[cfg(any(feature = "automations", feature = "campaigns"))]
-#[derive(
-    Debug,
-    Clone,
-    Default,
-    airbyte_agent_runtime::serde::Deserialize,
-    airbyte_agent_runtime::serde::Serialize
-)]
-#[serde(crate = "airbyte_agent_runtime::serde", default)]
+#[derive(Debug, Clone, Default, airbyte_agent_runtime::serde::Serialize)]
+#[serde(crate = "airbyte_agent_runtime::serde")]
 pub struct CampaignTracking {
     /// Open figures of the campaign.
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -48,16 +42,53 @@ pub struct CampaignTracking {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub clicktale: Option<String>,
 }
+#[cfg(any(feature = "automations", feature = "campaigns"))]
+impl airbyte_agent_runtime::record::Record for CampaignTracking {
+    const NAME: &'static str = "CampaignTracking";
+    fn field_index(key: &str) -> Option<usize> {
+        match key {
+            "opens" => Some(0usize),
+            "html_clicks" => Some(1usize),
+            "text_clicks" => Some(2usize),
+            "goal_tracking" => Some(3usize),
+            "ecomm360" => Some(4usize),
+            "google_analytics" => Some(5usize),
+            "clicktale" => Some(6usize),
+            _ => None,
+        }
+    }
+    fn set_field<'de, __M: airbyte_agent_runtime::serde::de::MapAccess<'de>>(
+        &mut self,
+        index: usize,
+        map: &mut __M,
+    ) -> ::std::result::Result<(), __M::Error> {
+        match index {
+            0usize => self.opens = map.next_value()?,
+            1usize => self.html_clicks = map.next_value()?,
+            2usize => self.text_clicks = map.next_value()?,
+            3usize => self.goal_tracking = map.next_value()?,
+            4usize => self.ecomm360 = map.next_value()?,
+            5usize => self.google_analytics = map.next_value()?,
+            6usize => self.clicktale = map.next_value()?,
+            _ => {
+                map.next_value::<airbyte_agent_runtime::serde::de::IgnoredAny>()?;
+            }
+        }
+        Ok(())
+    }
+}
+#[cfg(any(feature = "automations", feature = "campaigns"))]
+impl<'de> airbyte_agent_runtime::serde::Deserialize<'de> for CampaignTracking {
+    fn deserialize<__D: airbyte_agent_runtime::serde::Deserializer<'de>>(
+        deserializer: __D,
+    ) -> ::std::result::Result<Self, __D::Error> {
+        airbyte_agent_runtime::record::deserialize(deserializer)
+    }
+}
 /// Object describing the ecommerce.
 #[cfg(any(feature = "campaigns", feature = "reports"))]
-#[derive(
-    Debug,
-    Clone,
-    Default,
-    airbyte_agent_runtime::serde::Deserialize,
-    airbyte_agent_runtime::serde::Serialize
-)]
-#[serde(crate = "airbyte_agent_runtime::serde", default)]
+#[derive(Debug, Clone, Default, airbyte_agent_runtime::serde::Serialize)]
+#[serde(crate = "airbyte_agent_runtime::serde")]
 pub struct CampaignReportSummaryEcommerce {
     /// How many total orders there are.
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -68,6 +99,42 @@ pub struct CampaignReportSummaryEcommerce {
     /// How many total revenue there are.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub total_revenue: Option<f64>,
+}
+#[cfg(any(feature = "campaigns", feature = "reports"))]
+impl airbyte_agent_runtime::record::Record for CampaignReportSummaryEcommerce {
+    const NAME: &'static str = "CampaignReportSummaryEcommerce";
+    fn field_index(key: &str) -> Option<usize> {
+        match key {
+            "total_orders" => Some(0usize),
+            "total_spent" => Some(1usize),
+            "total_revenue" => Some(2usize),
+            _ => None,
+        }
+    }
+    fn set_field<'de, __M: airbyte_agent_runtime::serde::de::MapAccess<'de>>(
+        &mut self,
+        index: usize,
+        map: &mut __M,
+    ) -> ::std::result::Result<(), __M::Error> {
+        match index {
+            0usize => self.total_orders = map.next_value()?,
+            1usize => self.total_spent = map.next_value()?,
+            2usize => self.total_revenue = map.next_value()?,
+            _ => {
+                map.next_value::<airbyte_agent_runtime::serde::de::IgnoredAny>()?;
+            }
+        }
+        Ok(())
+    }
+}
+#[cfg(any(feature = "campaigns", feature = "reports"))]
+impl<'de> airbyte_agent_runtime::serde::Deserialize<'de>
+for CampaignReportSummaryEcommerce {
+    fn deserialize<__D: airbyte_agent_runtime::serde::Deserializer<'de>>(
+        deserializer: __D,
+    ) -> ::std::result::Result<Self, __D::Error> {
+        airbyte_agent_runtime::record::deserialize(deserializer)
+    }
 }
 /// Link structure.
 #[cfg(
@@ -86,14 +153,8 @@ pub struct CampaignReportSummaryEcommerce {
         feature = "unsubscribes"
     )
 )]
-#[derive(
-    Debug,
-    Clone,
-    Default,
-    airbyte_agent_runtime::serde::Deserialize,
-    airbyte_agent_runtime::serde::Serialize
-)]
-#[serde(crate = "airbyte_agent_runtime::serde", default)]
+#[derive(Debug, Clone, Default, airbyte_agent_runtime::serde::Serialize)]
+#[serde(crate = "airbyte_agent_runtime::serde")]
 pub struct Link {
     /// Rel of this link.
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -111,6 +172,75 @@ pub struct Link {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub schema: Option<String>,
 }
+#[cfg(
+    any(
+        feature = "automations",
+        feature = "campaigns",
+        feature = "email_activity",
+        feature = "interest_categories",
+        feature = "interests",
+        feature = "list_members",
+        feature = "lists",
+        feature = "reports",
+        feature = "segment_members",
+        feature = "segments",
+        feature = "tags",
+        feature = "unsubscribes"
+    )
+)]
+impl airbyte_agent_runtime::record::Record for Link {
+    const NAME: &'static str = "Link";
+    fn field_index(key: &str) -> Option<usize> {
+        match key {
+            "rel" => Some(0usize),
+            "href" => Some(1usize),
+            "method" => Some(2usize),
+            "targetSchema" => Some(3usize),
+            "schema" => Some(4usize),
+            _ => None,
+        }
+    }
+    fn set_field<'de, __M: airbyte_agent_runtime::serde::de::MapAccess<'de>>(
+        &mut self,
+        index: usize,
+        map: &mut __M,
+    ) -> ::std::result::Result<(), __M::Error> {
+        match index {
+            0usize => self.rel = map.next_value()?,
+            1usize => self.href = map.next_value()?,
+            2usize => self.method = map.next_value()?,
+            3usize => self.target_schema = map.next_value()?,
+            4usize => self.schema = map.next_value()?,
+            _ => {
+                map.next_value::<airbyte_agent_runtime::serde::de::IgnoredAny>()?;
+            }
+        }
+        Ok(())
+    }
+}
+#[cfg(
+    any(
+        feature = "automations",
+        feature = "campaigns",
+        feature = "email_activity",
+        feature = "interest_categories",
+        feature = "interests",
+        feature = "list_members",
+        feature = "lists",
+        feature = "reports",
+        feature = "segment_members",
+        feature = "segments",
+        feature = "tags",
+        feature = "unsubscribes"
+    )
+)]
+impl<'de> airbyte_agent_runtime::serde::Deserialize<'de> for Link {
+    fn deserialize<__D: airbyte_agent_runtime::serde::Deserializer<'de>>(
+        deserializer: __D,
+    ) -> ::std::result::Result<Self, __D::Error> {
+        airbyte_agent_runtime::record::deserialize(deserializer)
+    }
+}
 #[cfg(any(feature = "list_members", feature = "segment_members"))]
 airbyte_agent_runtime::string_enum! {
     #[doc = " Status of the list member."] pub enum ListMemberStatus { #[doc =
@@ -121,14 +251,8 @@ airbyte_agent_runtime::string_enum! {
 }
 /// Object describing the location.
 #[cfg(any(feature = "list_members", feature = "segment_members"))]
-#[derive(
-    Debug,
-    Clone,
-    Default,
-    airbyte_agent_runtime::serde::Deserialize,
-    airbyte_agent_runtime::serde::Serialize
-)]
-#[serde(crate = "airbyte_agent_runtime::serde", default)]
+#[derive(Debug, Clone, Default, airbyte_agent_runtime::serde::Serialize)]
+#[serde(crate = "airbyte_agent_runtime::serde")]
 pub struct ListMemberLocation {
     /// Latitude (numeric).
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -151,4 +275,47 @@ pub struct ListMemberLocation {
     /// Region of this location.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub region: Option<String>,
+}
+#[cfg(any(feature = "list_members", feature = "segment_members"))]
+impl airbyte_agent_runtime::record::Record for ListMemberLocation {
+    const NAME: &'static str = "ListMemberLocation";
+    fn field_index(key: &str) -> Option<usize> {
+        match key {
+            "latitude" => Some(0usize),
+            "longitude" => Some(1usize),
+            "gmtoff" => Some(2usize),
+            "dstoff" => Some(3usize),
+            "country_code" => Some(4usize),
+            "timezone" => Some(5usize),
+            "region" => Some(6usize),
+            _ => None,
+        }
+    }
+    fn set_field<'de, __M: airbyte_agent_runtime::serde::de::MapAccess<'de>>(
+        &mut self,
+        index: usize,
+        map: &mut __M,
+    ) -> ::std::result::Result<(), __M::Error> {
+        match index {
+            0usize => self.latitude = map.next_value()?,
+            1usize => self.longitude = map.next_value()?,
+            2usize => self.gmtoff = map.next_value()?,
+            3usize => self.dstoff = map.next_value()?,
+            4usize => self.country_code = map.next_value()?,
+            5usize => self.timezone = map.next_value()?,
+            6usize => self.region = map.next_value()?,
+            _ => {
+                map.next_value::<airbyte_agent_runtime::serde::de::IgnoredAny>()?;
+            }
+        }
+        Ok(())
+    }
+}
+#[cfg(any(feature = "list_members", feature = "segment_members"))]
+impl<'de> airbyte_agent_runtime::serde::Deserialize<'de> for ListMemberLocation {
+    fn deserialize<__D: airbyte_agent_runtime::serde::Deserializer<'de>>(
+        deserializer: __D,
+    ) -> ::std::result::Result<Self, __D::Error> {
+        airbyte_agent_runtime::record::deserialize(deserializer)
+    }
 }

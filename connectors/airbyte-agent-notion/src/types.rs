@@ -5,14 +5,8 @@
 use airbyte_agent_runtime::serde_json::{Map, Value};
 /// The `PagesListSort` object.
 #[cfg(any(feature = "data_sources", feature = "pages"))]
-#[derive(
-    Debug,
-    Clone,
-    Default,
-    airbyte_agent_runtime::serde::Deserialize,
-    airbyte_agent_runtime::serde::Serialize
-)]
-#[serde(crate = "airbyte_agent_runtime::serde", default)]
+#[derive(Debug, Clone, Default, airbyte_agent_runtime::serde::Serialize)]
+#[serde(crate = "airbyte_agent_runtime::serde")]
 pub struct PagesListSort {
     /// `direction`
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -20,6 +14,39 @@ pub struct PagesListSort {
     /// `timestamp`
     #[serde(skip_serializing_if = "Option::is_none")]
     pub timestamp: Option<String>,
+}
+#[cfg(any(feature = "data_sources", feature = "pages"))]
+impl airbyte_agent_runtime::record::Record for PagesListSort {
+    const NAME: &'static str = "PagesListSort";
+    fn field_index(key: &str) -> Option<usize> {
+        match key {
+            "direction" => Some(0usize),
+            "timestamp" => Some(1usize),
+            _ => None,
+        }
+    }
+    fn set_field<'de, __M: airbyte_agent_runtime::serde::de::MapAccess<'de>>(
+        &mut self,
+        index: usize,
+        map: &mut __M,
+    ) -> ::std::result::Result<(), __M::Error> {
+        match index {
+            0usize => self.direction = map.next_value()?,
+            1usize => self.timestamp = map.next_value()?,
+            _ => {
+                map.next_value::<airbyte_agent_runtime::serde::de::IgnoredAny>()?;
+            }
+        }
+        Ok(())
+    }
+}
+#[cfg(any(feature = "data_sources", feature = "pages"))]
+impl<'de> airbyte_agent_runtime::serde::Deserialize<'de> for PagesListSort {
+    fn deserialize<__D: airbyte_agent_runtime::serde::Deserializer<'de>>(
+        deserializer: __D,
+    ) -> ::std::result::Result<Self, __D::Error> {
+        airbyte_agent_runtime::record::deserialize(deserializer)
+    }
 }
 /// Creator of the page.
 #[cfg(
@@ -30,14 +57,8 @@ pub struct PagesListSort {
         feature = "pages"
     )
 )]
-#[derive(
-    Debug,
-    Clone,
-    Default,
-    airbyte_agent_runtime::serde::Deserialize,
-    airbyte_agent_runtime::serde::Serialize
-)]
-#[serde(crate = "airbyte_agent_runtime::serde", default)]
+#[derive(Debug, Clone, Default, airbyte_agent_runtime::serde::Serialize)]
+#[serde(crate = "airbyte_agent_runtime::serde")]
 pub struct Page2CreatedBy {
     /// `object`
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -45,6 +66,53 @@ pub struct Page2CreatedBy {
     /// `id`
     #[serde(skip_serializing_if = "Option::is_none")]
     pub id: Option<String>,
+}
+#[cfg(
+    any(
+        feature = "blocks",
+        feature = "comments",
+        feature = "data_sources",
+        feature = "pages"
+    )
+)]
+impl airbyte_agent_runtime::record::Record for Page2CreatedBy {
+    const NAME: &'static str = "Page2CreatedBy";
+    fn field_index(key: &str) -> Option<usize> {
+        match key {
+            "object" => Some(0usize),
+            "id" => Some(1usize),
+            _ => None,
+        }
+    }
+    fn set_field<'de, __M: airbyte_agent_runtime::serde::de::MapAccess<'de>>(
+        &mut self,
+        index: usize,
+        map: &mut __M,
+    ) -> ::std::result::Result<(), __M::Error> {
+        match index {
+            0usize => self.object = map.next_value()?,
+            1usize => self.id = map.next_value()?,
+            _ => {
+                map.next_value::<airbyte_agent_runtime::serde::de::IgnoredAny>()?;
+            }
+        }
+        Ok(())
+    }
+}
+#[cfg(
+    any(
+        feature = "blocks",
+        feature = "comments",
+        feature = "data_sources",
+        feature = "pages"
+    )
+)]
+impl<'de> airbyte_agent_runtime::serde::Deserialize<'de> for Page2CreatedBy {
+    fn deserialize<__D: airbyte_agent_runtime::serde::Deserializer<'de>>(
+        deserializer: __D,
+    ) -> ::std::result::Result<Self, __D::Error> {
+        airbyte_agent_runtime::record::deserialize(deserializer)
+    }
 }
 /// Parent structure.
 #[cfg(
@@ -55,14 +123,8 @@ pub struct Page2CreatedBy {
         feature = "pages"
     )
 )]
-#[derive(
-    Debug,
-    Clone,
-    Default,
-    airbyte_agent_runtime::serde::Deserialize,
-    airbyte_agent_runtime::serde::Serialize
-)]
-#[serde(crate = "airbyte_agent_runtime::serde", default)]
+#[derive(Debug, Clone, Default, airbyte_agent_runtime::serde::Serialize)]
+#[serde(crate = "airbyte_agent_runtime::serde")]
 pub struct Parent {
     /// Kind of parent.
     #[serde(rename = "type", skip_serializing_if = "Option::is_none")]
@@ -83,16 +145,65 @@ pub struct Parent {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub workspace: Option<bool>,
 }
+#[cfg(
+    any(
+        feature = "blocks",
+        feature = "comments",
+        feature = "data_sources",
+        feature = "pages"
+    )
+)]
+impl airbyte_agent_runtime::record::Record for Parent {
+    const NAME: &'static str = "Parent";
+    fn field_index(key: &str) -> Option<usize> {
+        match key {
+            "type" => Some(0usize),
+            "database_id" => Some(1usize),
+            "data_source_id" => Some(2usize),
+            "page_id" => Some(3usize),
+            "block_id" => Some(4usize),
+            "workspace" => Some(5usize),
+            _ => None,
+        }
+    }
+    fn set_field<'de, __M: airbyte_agent_runtime::serde::de::MapAccess<'de>>(
+        &mut self,
+        index: usize,
+        map: &mut __M,
+    ) -> ::std::result::Result<(), __M::Error> {
+        match index {
+            0usize => self.type_ = map.next_value()?,
+            1usize => self.database_id = map.next_value()?,
+            2usize => self.data_source_id = map.next_value()?,
+            3usize => self.page_id = map.next_value()?,
+            4usize => self.block_id = map.next_value()?,
+            5usize => self.workspace = map.next_value()?,
+            _ => {
+                map.next_value::<airbyte_agent_runtime::serde::de::IgnoredAny>()?;
+            }
+        }
+        Ok(())
+    }
+}
+#[cfg(
+    any(
+        feature = "blocks",
+        feature = "comments",
+        feature = "data_sources",
+        feature = "pages"
+    )
+)]
+impl<'de> airbyte_agent_runtime::serde::Deserialize<'de> for Parent {
+    fn deserialize<__D: airbyte_agent_runtime::serde::Deserializer<'de>>(
+        deserializer: __D,
+    ) -> ::std::result::Result<Self, __D::Error> {
+        airbyte_agent_runtime::record::deserialize(deserializer)
+    }
+}
 /// Page icon: an emoji, an external image, an uploaded file, a custom emoji or a built-in Notion icon; null removes it.
 #[cfg(any(feature = "data_sources", feature = "pages"))]
-#[derive(
-    Debug,
-    Clone,
-    Default,
-    airbyte_agent_runtime::serde::Deserialize,
-    airbyte_agent_runtime::serde::Serialize
-)]
-#[serde(crate = "airbyte_agent_runtime::serde", default)]
+#[derive(Debug, Clone, Default, airbyte_agent_runtime::serde::Serialize)]
+#[serde(crate = "airbyte_agent_runtime::serde")]
 pub struct PagesCreateIcon {
     /// Kind of icon.
     #[serde(rename = "type", skip_serializing_if = "Option::is_none")]
@@ -113,46 +224,131 @@ pub struct PagesCreateIcon {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub icon: Option<PagesCreateIconIcon>,
 }
+#[cfg(any(feature = "data_sources", feature = "pages"))]
+impl airbyte_agent_runtime::record::Record for PagesCreateIcon {
+    const NAME: &'static str = "PagesCreateIcon";
+    fn field_index(key: &str) -> Option<usize> {
+        match key {
+            "type" => Some(0usize),
+            "emoji" => Some(1usize),
+            "external" => Some(2usize),
+            "file_upload" => Some(3usize),
+            "custom_emoji" => Some(4usize),
+            "icon" => Some(5usize),
+            _ => None,
+        }
+    }
+    fn set_field<'de, __M: airbyte_agent_runtime::serde::de::MapAccess<'de>>(
+        &mut self,
+        index: usize,
+        map: &mut __M,
+    ) -> ::std::result::Result<(), __M::Error> {
+        match index {
+            0usize => self.type_ = map.next_value()?,
+            1usize => self.emoji = map.next_value()?,
+            2usize => self.external = map.next_value()?,
+            3usize => self.file_upload = map.next_value()?,
+            4usize => self.custom_emoji = map.next_value()?,
+            5usize => self.icon = map.next_value()?,
+            _ => {
+                map.next_value::<airbyte_agent_runtime::serde::de::IgnoredAny>()?;
+            }
+        }
+        Ok(())
+    }
+}
+#[cfg(any(feature = "data_sources", feature = "pages"))]
+impl<'de> airbyte_agent_runtime::serde::Deserialize<'de> for PagesCreateIcon {
+    fn deserialize<__D: airbyte_agent_runtime::serde::Deserializer<'de>>(
+        deserializer: __D,
+    ) -> ::std::result::Result<Self, __D::Error> {
+        airbyte_agent_runtime::record::deserialize(deserializer)
+    }
+}
 /// External file given by URL.
 #[cfg(any(feature = "blocks", feature = "data_sources", feature = "pages"))]
-#[derive(
-    Debug,
-    Clone,
-    Default,
-    airbyte_agent_runtime::serde::Deserialize,
-    airbyte_agent_runtime::serde::Serialize
-)]
-#[serde(crate = "airbyte_agent_runtime::serde", default)]
+#[derive(Debug, Clone, Default, airbyte_agent_runtime::serde::Serialize)]
+#[serde(crate = "airbyte_agent_runtime::serde")]
 pub struct PagesCreateIconExternal {
     /// `url`
     #[serde(skip_serializing_if = "Option::is_none")]
     pub url: Option<String>,
 }
+#[cfg(any(feature = "blocks", feature = "data_sources", feature = "pages"))]
+impl airbyte_agent_runtime::record::Record for PagesCreateIconExternal {
+    const NAME: &'static str = "PagesCreateIconExternal";
+    fn field_index(key: &str) -> Option<usize> {
+        match key {
+            "url" => Some(0usize),
+            _ => None,
+        }
+    }
+    fn set_field<'de, __M: airbyte_agent_runtime::serde::de::MapAccess<'de>>(
+        &mut self,
+        index: usize,
+        map: &mut __M,
+    ) -> ::std::result::Result<(), __M::Error> {
+        match index {
+            0usize => self.url = map.next_value()?,
+            _ => {
+                map.next_value::<airbyte_agent_runtime::serde::de::IgnoredAny>()?;
+            }
+        }
+        Ok(())
+    }
+}
+#[cfg(any(feature = "blocks", feature = "data_sources", feature = "pages"))]
+impl<'de> airbyte_agent_runtime::serde::Deserialize<'de> for PagesCreateIconExternal {
+    fn deserialize<__D: airbyte_agent_runtime::serde::Deserializer<'de>>(
+        deserializer: __D,
+    ) -> ::std::result::Result<Self, __D::Error> {
+        airbyte_agent_runtime::record::deserialize(deserializer)
+    }
+}
 /// Reference to a file uploaded to Notion.
 #[cfg(any(feature = "blocks", feature = "data_sources", feature = "pages"))]
-#[derive(
-    Debug,
-    Clone,
-    Default,
-    airbyte_agent_runtime::serde::Deserialize,
-    airbyte_agent_runtime::serde::Serialize
-)]
-#[serde(crate = "airbyte_agent_runtime::serde", default)]
+#[derive(Debug, Clone, Default, airbyte_agent_runtime::serde::Serialize)]
+#[serde(crate = "airbyte_agent_runtime::serde")]
 pub struct PagesCreateIconFileUpload {
     /// `id`
     #[serde(skip_serializing_if = "Option::is_none")]
     pub id: Option<String>,
 }
+#[cfg(any(feature = "blocks", feature = "data_sources", feature = "pages"))]
+impl airbyte_agent_runtime::record::Record for PagesCreateIconFileUpload {
+    const NAME: &'static str = "PagesCreateIconFileUpload";
+    fn field_index(key: &str) -> Option<usize> {
+        match key {
+            "id" => Some(0usize),
+            _ => None,
+        }
+    }
+    fn set_field<'de, __M: airbyte_agent_runtime::serde::de::MapAccess<'de>>(
+        &mut self,
+        index: usize,
+        map: &mut __M,
+    ) -> ::std::result::Result<(), __M::Error> {
+        match index {
+            0usize => self.id = map.next_value()?,
+            _ => {
+                map.next_value::<airbyte_agent_runtime::serde::de::IgnoredAny>()?;
+            }
+        }
+        Ok(())
+    }
+}
+#[cfg(any(feature = "blocks", feature = "data_sources", feature = "pages"))]
+impl<'de> airbyte_agent_runtime::serde::Deserialize<'de> for PagesCreateIconFileUpload {
+    fn deserialize<__D: airbyte_agent_runtime::serde::Deserializer<'de>>(
+        deserializer: __D,
+    ) -> ::std::result::Result<Self, __D::Error> {
+        airbyte_agent_runtime::record::deserialize(deserializer)
+    }
+}
 /// Page icon: an emoji, an external image, an uploaded file, a custom emoji or a built-in Notion icon; null removes it.
 #[cfg(any(feature = "data_sources", feature = "pages"))]
-#[derive(
-    Debug,
-    Clone,
-    Default,
-    airbyte_agent_runtime::serde::Deserialize,
-    airbyte_agent_runtime::serde::Serialize
-)]
-#[serde(crate = "airbyte_agent_runtime::serde", default)]
+#[derive(Debug, Clone, Default, airbyte_agent_runtime::serde::Serialize)]
+#[serde(crate = "airbyte_agent_runtime::serde")]
 pub struct PagesCreateIconIcon {
     /// `name`
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -161,16 +357,43 @@ pub struct PagesCreateIconIcon {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub color: Option<String>,
 }
+#[cfg(any(feature = "data_sources", feature = "pages"))]
+impl airbyte_agent_runtime::record::Record for PagesCreateIconIcon {
+    const NAME: &'static str = "PagesCreateIconIcon";
+    fn field_index(key: &str) -> Option<usize> {
+        match key {
+            "name" => Some(0usize),
+            "color" => Some(1usize),
+            _ => None,
+        }
+    }
+    fn set_field<'de, __M: airbyte_agent_runtime::serde::de::MapAccess<'de>>(
+        &mut self,
+        index: usize,
+        map: &mut __M,
+    ) -> ::std::result::Result<(), __M::Error> {
+        match index {
+            0usize => self.name = map.next_value()?,
+            1usize => self.color = map.next_value()?,
+            _ => {
+                map.next_value::<airbyte_agent_runtime::serde::de::IgnoredAny>()?;
+            }
+        }
+        Ok(())
+    }
+}
+#[cfg(any(feature = "data_sources", feature = "pages"))]
+impl<'de> airbyte_agent_runtime::serde::Deserialize<'de> for PagesCreateIconIcon {
+    fn deserialize<__D: airbyte_agent_runtime::serde::Deserializer<'de>>(
+        deserializer: __D,
+    ) -> ::std::result::Result<Self, __D::Error> {
+        airbyte_agent_runtime::record::deserialize(deserializer)
+    }
+}
 /// Cover image from an external URL or an uploaded file; null removes it.
 #[cfg(any(feature = "data_sources", feature = "pages"))]
-#[derive(
-    Debug,
-    Clone,
-    Default,
-    airbyte_agent_runtime::serde::Deserialize,
-    airbyte_agent_runtime::serde::Serialize
-)]
-#[serde(crate = "airbyte_agent_runtime::serde", default)]
+#[derive(Debug, Clone, Default, airbyte_agent_runtime::serde::Serialize)]
+#[serde(crate = "airbyte_agent_runtime::serde")]
 pub struct PagesCreateCover {
     /// Kind of cover.
     #[serde(rename = "type", skip_serializing_if = "Option::is_none")]
@@ -182,16 +405,45 @@ pub struct PagesCreateCover {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub file_upload: Option<PagesCreateIconFileUpload>,
 }
+#[cfg(any(feature = "data_sources", feature = "pages"))]
+impl airbyte_agent_runtime::record::Record for PagesCreateCover {
+    const NAME: &'static str = "PagesCreateCover";
+    fn field_index(key: &str) -> Option<usize> {
+        match key {
+            "type" => Some(0usize),
+            "external" => Some(1usize),
+            "file_upload" => Some(2usize),
+            _ => None,
+        }
+    }
+    fn set_field<'de, __M: airbyte_agent_runtime::serde::de::MapAccess<'de>>(
+        &mut self,
+        index: usize,
+        map: &mut __M,
+    ) -> ::std::result::Result<(), __M::Error> {
+        match index {
+            0usize => self.type_ = map.next_value()?,
+            1usize => self.external = map.next_value()?,
+            2usize => self.file_upload = map.next_value()?,
+            _ => {
+                map.next_value::<airbyte_agent_runtime::serde::de::IgnoredAny>()?;
+            }
+        }
+        Ok(())
+    }
+}
+#[cfg(any(feature = "data_sources", feature = "pages"))]
+impl<'de> airbyte_agent_runtime::serde::Deserialize<'de> for PagesCreateCover {
+    fn deserialize<__D: airbyte_agent_runtime::serde::Deserializer<'de>>(
+        deserializer: __D,
+    ) -> ::std::result::Result<Self, __D::Error> {
+        airbyte_agent_runtime::record::deserialize(deserializer)
+    }
+}
 /// Rich text structure.
 #[cfg(any(feature = "blocks", feature = "comments", feature = "data_sources"))]
-#[derive(
-    Debug,
-    Clone,
-    Default,
-    airbyte_agent_runtime::serde::Deserialize,
-    airbyte_agent_runtime::serde::Serialize
-)]
-#[serde(crate = "airbyte_agent_runtime::serde", default)]
+#[derive(Debug, Clone, Default, airbyte_agent_runtime::serde::Serialize)]
+#[serde(crate = "airbyte_agent_runtime::serde")]
 pub struct RichText {
     /// Kind of rich text.
     #[serde(rename = "type", skip_serializing_if = "Option::is_none")]
@@ -209,16 +461,49 @@ pub struct RichText {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub href: Option<String>,
 }
+#[cfg(any(feature = "blocks", feature = "comments", feature = "data_sources"))]
+impl airbyte_agent_runtime::record::Record for RichText {
+    const NAME: &'static str = "RichText";
+    fn field_index(key: &str) -> Option<usize> {
+        match key {
+            "type" => Some(0usize),
+            "text" => Some(1usize),
+            "annotations" => Some(2usize),
+            "plain_text" => Some(3usize),
+            "href" => Some(4usize),
+            _ => None,
+        }
+    }
+    fn set_field<'de, __M: airbyte_agent_runtime::serde::de::MapAccess<'de>>(
+        &mut self,
+        index: usize,
+        map: &mut __M,
+    ) -> ::std::result::Result<(), __M::Error> {
+        match index {
+            0usize => self.type_ = map.next_value()?,
+            1usize => self.text = map.next_value()?,
+            2usize => self.annotations = map.next_value()?,
+            3usize => self.plain_text = map.next_value()?,
+            4usize => self.href = map.next_value()?,
+            _ => {
+                map.next_value::<airbyte_agent_runtime::serde::de::IgnoredAny>()?;
+            }
+        }
+        Ok(())
+    }
+}
+#[cfg(any(feature = "blocks", feature = "comments", feature = "data_sources"))]
+impl<'de> airbyte_agent_runtime::serde::Deserialize<'de> for RichText {
+    fn deserialize<__D: airbyte_agent_runtime::serde::Deserializer<'de>>(
+        deserializer: __D,
+    ) -> ::std::result::Result<Self, __D::Error> {
+        airbyte_agent_runtime::record::deserialize(deserializer)
+    }
+}
 /// Free-form text of the rich text.
 #[cfg(any(feature = "blocks", feature = "comments", feature = "data_sources"))]
-#[derive(
-    Debug,
-    Clone,
-    Default,
-    airbyte_agent_runtime::serde::Deserialize,
-    airbyte_agent_runtime::serde::Serialize
-)]
-#[serde(crate = "airbyte_agent_runtime::serde", default)]
+#[derive(Debug, Clone, Default, airbyte_agent_runtime::serde::Serialize)]
+#[serde(crate = "airbyte_agent_runtime::serde")]
 pub struct RichTextText {
     /// Free-form content of the text.
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -227,16 +512,43 @@ pub struct RichTextText {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub link: Option<Map<String, Value>>,
 }
+#[cfg(any(feature = "blocks", feature = "comments", feature = "data_sources"))]
+impl airbyte_agent_runtime::record::Record for RichTextText {
+    const NAME: &'static str = "RichTextText";
+    fn field_index(key: &str) -> Option<usize> {
+        match key {
+            "content" => Some(0usize),
+            "link" => Some(1usize),
+            _ => None,
+        }
+    }
+    fn set_field<'de, __M: airbyte_agent_runtime::serde::de::MapAccess<'de>>(
+        &mut self,
+        index: usize,
+        map: &mut __M,
+    ) -> ::std::result::Result<(), __M::Error> {
+        match index {
+            0usize => self.content = map.next_value()?,
+            1usize => self.link = map.next_value()?,
+            _ => {
+                map.next_value::<airbyte_agent_runtime::serde::de::IgnoredAny>()?;
+            }
+        }
+        Ok(())
+    }
+}
+#[cfg(any(feature = "blocks", feature = "comments", feature = "data_sources"))]
+impl<'de> airbyte_agent_runtime::serde::Deserialize<'de> for RichTextText {
+    fn deserialize<__D: airbyte_agent_runtime::serde::Deserializer<'de>>(
+        deserializer: __D,
+    ) -> ::std::result::Result<Self, __D::Error> {
+        airbyte_agent_runtime::record::deserialize(deserializer)
+    }
+}
 /// Styling of the text span: bold, italic, strikethrough, underline, code and color.
 #[cfg(any(feature = "blocks", feature = "comments", feature = "data_sources"))]
-#[derive(
-    Debug,
-    Clone,
-    Default,
-    airbyte_agent_runtime::serde::Deserialize,
-    airbyte_agent_runtime::serde::Serialize
-)]
-#[serde(crate = "airbyte_agent_runtime::serde", default)]
+#[derive(Debug, Clone, Default, airbyte_agent_runtime::serde::Serialize)]
+#[serde(crate = "airbyte_agent_runtime::serde")]
 pub struct RichTextAnnotations {
     /// `bold`
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -257,16 +569,51 @@ pub struct RichTextAnnotations {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub color: Option<String>,
 }
+#[cfg(any(feature = "blocks", feature = "comments", feature = "data_sources"))]
+impl airbyte_agent_runtime::record::Record for RichTextAnnotations {
+    const NAME: &'static str = "RichTextAnnotations";
+    fn field_index(key: &str) -> Option<usize> {
+        match key {
+            "bold" => Some(0usize),
+            "italic" => Some(1usize),
+            "strikethrough" => Some(2usize),
+            "underline" => Some(3usize),
+            "code" => Some(4usize),
+            "color" => Some(5usize),
+            _ => None,
+        }
+    }
+    fn set_field<'de, __M: airbyte_agent_runtime::serde::de::MapAccess<'de>>(
+        &mut self,
+        index: usize,
+        map: &mut __M,
+    ) -> ::std::result::Result<(), __M::Error> {
+        match index {
+            0usize => self.bold = map.next_value()?,
+            1usize => self.italic = map.next_value()?,
+            2usize => self.strikethrough = map.next_value()?,
+            3usize => self.underline = map.next_value()?,
+            4usize => self.code = map.next_value()?,
+            5usize => self.color = map.next_value()?,
+            _ => {
+                map.next_value::<airbyte_agent_runtime::serde::de::IgnoredAny>()?;
+            }
+        }
+        Ok(())
+    }
+}
+#[cfg(any(feature = "blocks", feature = "comments", feature = "data_sources"))]
+impl<'de> airbyte_agent_runtime::serde::Deserialize<'de> for RichTextAnnotations {
+    fn deserialize<__D: airbyte_agent_runtime::serde::Deserializer<'de>>(
+        deserializer: __D,
+    ) -> ::std::result::Result<Self, __D::Error> {
+        airbyte_agent_runtime::record::deserialize(deserializer)
+    }
+}
 /// The `DataSourcesUpdateTitleItem` object.
 #[cfg(any(feature = "blocks", feature = "comments", feature = "data_sources"))]
-#[derive(
-    Debug,
-    Clone,
-    Default,
-    airbyte_agent_runtime::serde::Deserialize,
-    airbyte_agent_runtime::serde::Serialize
-)]
-#[serde(crate = "airbyte_agent_runtime::serde", default)]
+#[derive(Debug, Clone, Default, airbyte_agent_runtime::serde::Serialize)]
+#[serde(crate = "airbyte_agent_runtime::serde")]
 pub struct DataSourcesUpdateTitleItem {
     /// `type`
     #[serde(rename = "type", skip_serializing_if = "Option::is_none")]
@@ -284,16 +631,49 @@ pub struct DataSourcesUpdateTitleItem {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub annotations: Option<DataSourcesUpdateTitleItemAnnotations>,
 }
+#[cfg(any(feature = "blocks", feature = "comments", feature = "data_sources"))]
+impl airbyte_agent_runtime::record::Record for DataSourcesUpdateTitleItem {
+    const NAME: &'static str = "DataSourcesUpdateTitleItem";
+    fn field_index(key: &str) -> Option<usize> {
+        match key {
+            "type" => Some(0usize),
+            "text" => Some(1usize),
+            "mention" => Some(2usize),
+            "equation" => Some(3usize),
+            "annotations" => Some(4usize),
+            _ => None,
+        }
+    }
+    fn set_field<'de, __M: airbyte_agent_runtime::serde::de::MapAccess<'de>>(
+        &mut self,
+        index: usize,
+        map: &mut __M,
+    ) -> ::std::result::Result<(), __M::Error> {
+        match index {
+            0usize => self.type_ = map.next_value()?,
+            1usize => self.text = map.next_value()?,
+            2usize => self.mention = map.next_value()?,
+            3usize => self.equation = map.next_value()?,
+            4usize => self.annotations = map.next_value()?,
+            _ => {
+                map.next_value::<airbyte_agent_runtime::serde::de::IgnoredAny>()?;
+            }
+        }
+        Ok(())
+    }
+}
+#[cfg(any(feature = "blocks", feature = "comments", feature = "data_sources"))]
+impl<'de> airbyte_agent_runtime::serde::Deserialize<'de> for DataSourcesUpdateTitleItem {
+    fn deserialize<__D: airbyte_agent_runtime::serde::Deserializer<'de>>(
+        deserializer: __D,
+    ) -> ::std::result::Result<Self, __D::Error> {
+        airbyte_agent_runtime::record::deserialize(deserializer)
+    }
+}
 /// The `DataSourcesUpdateTitleItemText` object.
 #[cfg(any(feature = "blocks", feature = "comments", feature = "data_sources"))]
-#[derive(
-    Debug,
-    Clone,
-    Default,
-    airbyte_agent_runtime::serde::Deserialize,
-    airbyte_agent_runtime::serde::Serialize
-)]
-#[serde(crate = "airbyte_agent_runtime::serde", default)]
+#[derive(Debug, Clone, Default, airbyte_agent_runtime::serde::Serialize)]
+#[serde(crate = "airbyte_agent_runtime::serde")]
 pub struct DataSourcesUpdateTitleItemText {
     /// `content`
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -302,46 +682,126 @@ pub struct DataSourcesUpdateTitleItemText {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub link: Option<DataSourcesUpdateTitleItemTextLink>,
 }
+#[cfg(any(feature = "blocks", feature = "comments", feature = "data_sources"))]
+impl airbyte_agent_runtime::record::Record for DataSourcesUpdateTitleItemText {
+    const NAME: &'static str = "DataSourcesUpdateTitleItemText";
+    fn field_index(key: &str) -> Option<usize> {
+        match key {
+            "content" => Some(0usize),
+            "link" => Some(1usize),
+            _ => None,
+        }
+    }
+    fn set_field<'de, __M: airbyte_agent_runtime::serde::de::MapAccess<'de>>(
+        &mut self,
+        index: usize,
+        map: &mut __M,
+    ) -> ::std::result::Result<(), __M::Error> {
+        match index {
+            0usize => self.content = map.next_value()?,
+            1usize => self.link = map.next_value()?,
+            _ => {
+                map.next_value::<airbyte_agent_runtime::serde::de::IgnoredAny>()?;
+            }
+        }
+        Ok(())
+    }
+}
+#[cfg(any(feature = "blocks", feature = "comments", feature = "data_sources"))]
+impl<'de> airbyte_agent_runtime::serde::Deserialize<'de>
+for DataSourcesUpdateTitleItemText {
+    fn deserialize<__D: airbyte_agent_runtime::serde::Deserializer<'de>>(
+        deserializer: __D,
+    ) -> ::std::result::Result<Self, __D::Error> {
+        airbyte_agent_runtime::record::deserialize(deserializer)
+    }
+}
 /// The `DataSourcesUpdateTitleItemTextLink` object.
 #[cfg(any(feature = "blocks", feature = "comments", feature = "data_sources"))]
-#[derive(
-    Debug,
-    Clone,
-    Default,
-    airbyte_agent_runtime::serde::Deserialize,
-    airbyte_agent_runtime::serde::Serialize
-)]
-#[serde(crate = "airbyte_agent_runtime::serde", default)]
+#[derive(Debug, Clone, Default, airbyte_agent_runtime::serde::Serialize)]
+#[serde(crate = "airbyte_agent_runtime::serde")]
 pub struct DataSourcesUpdateTitleItemTextLink {
     /// `url`
     #[serde(skip_serializing_if = "Option::is_none")]
     pub url: Option<String>,
 }
+#[cfg(any(feature = "blocks", feature = "comments", feature = "data_sources"))]
+impl airbyte_agent_runtime::record::Record for DataSourcesUpdateTitleItemTextLink {
+    const NAME: &'static str = "DataSourcesUpdateTitleItemTextLink";
+    fn field_index(key: &str) -> Option<usize> {
+        match key {
+            "url" => Some(0usize),
+            _ => None,
+        }
+    }
+    fn set_field<'de, __M: airbyte_agent_runtime::serde::de::MapAccess<'de>>(
+        &mut self,
+        index: usize,
+        map: &mut __M,
+    ) -> ::std::result::Result<(), __M::Error> {
+        match index {
+            0usize => self.url = map.next_value()?,
+            _ => {
+                map.next_value::<airbyte_agent_runtime::serde::de::IgnoredAny>()?;
+            }
+        }
+        Ok(())
+    }
+}
+#[cfg(any(feature = "blocks", feature = "comments", feature = "data_sources"))]
+impl<'de> airbyte_agent_runtime::serde::Deserialize<'de>
+for DataSourcesUpdateTitleItemTextLink {
+    fn deserialize<__D: airbyte_agent_runtime::serde::Deserializer<'de>>(
+        deserializer: __D,
+    ) -> ::std::result::Result<Self, __D::Error> {
+        airbyte_agent_runtime::record::deserialize(deserializer)
+    }
+}
 /// The `DataSourcesUpdateTitleItemEquation` object.
 #[cfg(any(feature = "blocks", feature = "comments", feature = "data_sources"))]
-#[derive(
-    Debug,
-    Clone,
-    Default,
-    airbyte_agent_runtime::serde::Deserialize,
-    airbyte_agent_runtime::serde::Serialize
-)]
-#[serde(crate = "airbyte_agent_runtime::serde", default)]
+#[derive(Debug, Clone, Default, airbyte_agent_runtime::serde::Serialize)]
+#[serde(crate = "airbyte_agent_runtime::serde")]
 pub struct DataSourcesUpdateTitleItemEquation {
     /// `expression`
     #[serde(skip_serializing_if = "Option::is_none")]
     pub expression: Option<String>,
 }
+#[cfg(any(feature = "blocks", feature = "comments", feature = "data_sources"))]
+impl airbyte_agent_runtime::record::Record for DataSourcesUpdateTitleItemEquation {
+    const NAME: &'static str = "DataSourcesUpdateTitleItemEquation";
+    fn field_index(key: &str) -> Option<usize> {
+        match key {
+            "expression" => Some(0usize),
+            _ => None,
+        }
+    }
+    fn set_field<'de, __M: airbyte_agent_runtime::serde::de::MapAccess<'de>>(
+        &mut self,
+        index: usize,
+        map: &mut __M,
+    ) -> ::std::result::Result<(), __M::Error> {
+        match index {
+            0usize => self.expression = map.next_value()?,
+            _ => {
+                map.next_value::<airbyte_agent_runtime::serde::de::IgnoredAny>()?;
+            }
+        }
+        Ok(())
+    }
+}
+#[cfg(any(feature = "blocks", feature = "comments", feature = "data_sources"))]
+impl<'de> airbyte_agent_runtime::serde::Deserialize<'de>
+for DataSourcesUpdateTitleItemEquation {
+    fn deserialize<__D: airbyte_agent_runtime::serde::Deserializer<'de>>(
+        deserializer: __D,
+    ) -> ::std::result::Result<Self, __D::Error> {
+        airbyte_agent_runtime::record::deserialize(deserializer)
+    }
+}
 /// The `DataSourcesUpdateTitleItemAnnotations` object.
 #[cfg(any(feature = "blocks", feature = "comments", feature = "data_sources"))]
-#[derive(
-    Debug,
-    Clone,
-    Default,
-    airbyte_agent_runtime::serde::Deserialize,
-    airbyte_agent_runtime::serde::Serialize
-)]
-#[serde(crate = "airbyte_agent_runtime::serde", default)]
+#[derive(Debug, Clone, Default, airbyte_agent_runtime::serde::Serialize)]
+#[serde(crate = "airbyte_agent_runtime::serde")]
 pub struct DataSourcesUpdateTitleItemAnnotations {
     /// `bold`
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -361,4 +821,46 @@ pub struct DataSourcesUpdateTitleItemAnnotations {
     /// `color`
     #[serde(skip_serializing_if = "Option::is_none")]
     pub color: Option<String>,
+}
+#[cfg(any(feature = "blocks", feature = "comments", feature = "data_sources"))]
+impl airbyte_agent_runtime::record::Record for DataSourcesUpdateTitleItemAnnotations {
+    const NAME: &'static str = "DataSourcesUpdateTitleItemAnnotations";
+    fn field_index(key: &str) -> Option<usize> {
+        match key {
+            "bold" => Some(0usize),
+            "italic" => Some(1usize),
+            "strikethrough" => Some(2usize),
+            "underline" => Some(3usize),
+            "code" => Some(4usize),
+            "color" => Some(5usize),
+            _ => None,
+        }
+    }
+    fn set_field<'de, __M: airbyte_agent_runtime::serde::de::MapAccess<'de>>(
+        &mut self,
+        index: usize,
+        map: &mut __M,
+    ) -> ::std::result::Result<(), __M::Error> {
+        match index {
+            0usize => self.bold = map.next_value()?,
+            1usize => self.italic = map.next_value()?,
+            2usize => self.strikethrough = map.next_value()?,
+            3usize => self.underline = map.next_value()?,
+            4usize => self.code = map.next_value()?,
+            5usize => self.color = map.next_value()?,
+            _ => {
+                map.next_value::<airbyte_agent_runtime::serde::de::IgnoredAny>()?;
+            }
+        }
+        Ok(())
+    }
+}
+#[cfg(any(feature = "blocks", feature = "comments", feature = "data_sources"))]
+impl<'de> airbyte_agent_runtime::serde::Deserialize<'de>
+for DataSourcesUpdateTitleItemAnnotations {
+    fn deserialize<__D: airbyte_agent_runtime::serde::Deserializer<'de>>(
+        deserializer: __D,
+    ) -> ::std::result::Result<Self, __D::Error> {
+        airbyte_agent_runtime::record::deserialize(deserializer)
+    }
 }

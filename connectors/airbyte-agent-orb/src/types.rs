@@ -5,14 +5,8 @@
 use airbyte_agent_runtime::serde_json::{Map, Value};
 /// A postal address.
 #[cfg(any(feature = "customers", feature = "invoices"))]
-#[derive(
-    Debug,
-    Clone,
-    Default,
-    airbyte_agent_runtime::serde::Deserialize,
-    airbyte_agent_runtime::serde::Serialize
-)]
-#[serde(crate = "airbyte_agent_runtime::serde", default)]
+#[derive(Debug, Clone, Default, airbyte_agent_runtime::serde::Serialize)]
+#[serde(crate = "airbyte_agent_runtime::serde")]
 pub struct Address {
     /// City of this address.
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -33,16 +27,51 @@ pub struct Address {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub state: Option<String>,
 }
+#[cfg(any(feature = "customers", feature = "invoices"))]
+impl airbyte_agent_runtime::record::Record for Address {
+    const NAME: &'static str = "Address";
+    fn field_index(key: &str) -> Option<usize> {
+        match key {
+            "city" => Some(0usize),
+            "country" => Some(1usize),
+            "line1" => Some(2usize),
+            "line2" => Some(3usize),
+            "postal_code" => Some(4usize),
+            "state" => Some(5usize),
+            _ => None,
+        }
+    }
+    fn set_field<'de, __M: airbyte_agent_runtime::serde::de::MapAccess<'de>>(
+        &mut self,
+        index: usize,
+        map: &mut __M,
+    ) -> ::std::result::Result<(), __M::Error> {
+        match index {
+            0usize => self.city = map.next_value()?,
+            1usize => self.country = map.next_value()?,
+            2usize => self.line1 = map.next_value()?,
+            3usize => self.line2 = map.next_value()?,
+            4usize => self.postal_code = map.next_value()?,
+            5usize => self.state = map.next_value()?,
+            _ => {
+                map.next_value::<airbyte_agent_runtime::serde::de::IgnoredAny>()?;
+            }
+        }
+        Ok(())
+    }
+}
+#[cfg(any(feature = "customers", feature = "invoices"))]
+impl<'de> airbyte_agent_runtime::serde::Deserialize<'de> for Address {
+    fn deserialize<__D: airbyte_agent_runtime::serde::Deserializer<'de>>(
+        deserializer: __D,
+    ) -> ::std::result::Result<Self, __D::Error> {
+        airbyte_agent_runtime::record::deserialize(deserializer)
+    }
+}
 /// Object describing the customer.
 #[cfg(any(feature = "invoices", feature = "subscriptions"))]
-#[derive(
-    Debug,
-    Clone,
-    Default,
-    airbyte_agent_runtime::serde::Deserialize,
-    airbyte_agent_runtime::serde::Serialize
-)]
-#[serde(crate = "airbyte_agent_runtime::serde", default)]
+#[derive(Debug, Clone, Default, airbyte_agent_runtime::serde::Serialize)]
+#[serde(crate = "airbyte_agent_runtime::serde")]
 pub struct SubscriptionCustomer {
     /// Unique identifier of this customer.
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -51,16 +80,43 @@ pub struct SubscriptionCustomer {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub external_customer_id: Option<String>,
 }
+#[cfg(any(feature = "invoices", feature = "subscriptions"))]
+impl airbyte_agent_runtime::record::Record for SubscriptionCustomer {
+    const NAME: &'static str = "SubscriptionCustomer";
+    fn field_index(key: &str) -> Option<usize> {
+        match key {
+            "id" => Some(0usize),
+            "external_customer_id" => Some(1usize),
+            _ => None,
+        }
+    }
+    fn set_field<'de, __M: airbyte_agent_runtime::serde::de::MapAccess<'de>>(
+        &mut self,
+        index: usize,
+        map: &mut __M,
+    ) -> ::std::result::Result<(), __M::Error> {
+        match index {
+            0usize => self.id = map.next_value()?,
+            1usize => self.external_customer_id = map.next_value()?,
+            _ => {
+                map.next_value::<airbyte_agent_runtime::serde::de::IgnoredAny>()?;
+            }
+        }
+        Ok(())
+    }
+}
+#[cfg(any(feature = "invoices", feature = "subscriptions"))]
+impl<'de> airbyte_agent_runtime::serde::Deserialize<'de> for SubscriptionCustomer {
+    fn deserialize<__D: airbyte_agent_runtime::serde::Deserializer<'de>>(
+        deserializer: __D,
+    ) -> ::std::result::Result<Self, __D::Error> {
+        airbyte_agent_runtime::record::deserialize(deserializer)
+    }
+}
 /// Object describing the plan.
 #[cfg(any(feature = "plans", feature = "subscriptions"))]
-#[derive(
-    Debug,
-    Clone,
-    Default,
-    airbyte_agent_runtime::serde::Deserialize,
-    airbyte_agent_runtime::serde::Serialize
-)]
-#[serde(crate = "airbyte_agent_runtime::serde", default)]
+#[derive(Debug, Clone, Default, airbyte_agent_runtime::serde::Serialize)]
+#[serde(crate = "airbyte_agent_runtime::serde")]
 pub struct SubscriptionPlan {
     /// Unique identifier of this plan.
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -68,4 +124,37 @@ pub struct SubscriptionPlan {
     /// Name shown for the plan.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub name: Option<String>,
+}
+#[cfg(any(feature = "plans", feature = "subscriptions"))]
+impl airbyte_agent_runtime::record::Record for SubscriptionPlan {
+    const NAME: &'static str = "SubscriptionPlan";
+    fn field_index(key: &str) -> Option<usize> {
+        match key {
+            "id" => Some(0usize),
+            "name" => Some(1usize),
+            _ => None,
+        }
+    }
+    fn set_field<'de, __M: airbyte_agent_runtime::serde::de::MapAccess<'de>>(
+        &mut self,
+        index: usize,
+        map: &mut __M,
+    ) -> ::std::result::Result<(), __M::Error> {
+        match index {
+            0usize => self.id = map.next_value()?,
+            1usize => self.name = map.next_value()?,
+            _ => {
+                map.next_value::<airbyte_agent_runtime::serde::de::IgnoredAny>()?;
+            }
+        }
+        Ok(())
+    }
+}
+#[cfg(any(feature = "plans", feature = "subscriptions"))]
+impl<'de> airbyte_agent_runtime::serde::Deserialize<'de> for SubscriptionPlan {
+    fn deserialize<__D: airbyte_agent_runtime::serde::Deserializer<'de>>(
+        deserializer: __D,
+    ) -> ::std::result::Result<Self, __D::Error> {
+        airbyte_agent_runtime::record::deserialize(deserializer)
+    }
 }

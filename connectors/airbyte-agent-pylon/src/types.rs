@@ -7,14 +7,8 @@ use airbyte_agent_runtime::serde_json::{Map, Value};
 #[cfg(
     any(feature = "issue_assignments", feature = "issue_statuses", feature = "issues")
 )]
-#[derive(
-    Debug,
-    Clone,
-    Default,
-    airbyte_agent_runtime::serde::Deserialize,
-    airbyte_agent_runtime::serde::Serialize
-)]
-#[serde(crate = "airbyte_agent_runtime::serde", default)]
+#[derive(Debug, Clone, Default, airbyte_agent_runtime::serde::Serialize)]
+#[serde(crate = "airbyte_agent_runtime::serde")]
 pub struct Issue {
     /// Unique identifier of this issue.
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -26,10 +20,7 @@ pub struct Issue {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub assignee: Option<MiniUser>,
     /// Attachment URLs (list of strings).
-    #[serde(
-        deserialize_with = "crate::vec_skip_nulls",
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub attachment_urls: Option<Vec<String>>,
     /// True when the issue is author unverified.
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -55,10 +46,7 @@ pub struct Issue {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub created_at: Option<String>,
     /// CSAT responses: a list of CSAT response objects.
-    #[serde(
-        deserialize_with = "crate::vec_skip_nulls",
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub csat_responses: Option<Vec<CsatResponse>>,
     /// Custom key/value data kept on the issue.
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -67,10 +55,7 @@ pub struct Issue {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub customer_portal_visible: Option<bool>,
     /// External issues: a list of external issue objects.
-    #[serde(
-        deserialize_with = "crate::vec_skip_nulls",
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub external_issues: Option<Vec<ExternalIssue>>,
     /// First response seconds (numeric).
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -112,10 +97,7 @@ pub struct Issue {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub state: Option<String>,
     /// Tags (list of strings).
-    #[serde(
-        deserialize_with = "crate::vec_skip_nulls",
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub tags: Option<Vec<String>>,
     /// `team`
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -133,6 +115,127 @@ pub struct Issue {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub updated_at: Option<String>,
 }
+#[cfg(
+    any(feature = "issue_assignments", feature = "issue_statuses", feature = "issues")
+)]
+impl airbyte_agent_runtime::record::Record for Issue {
+    const NAME: &'static str = "Issue";
+    fn field_index(key: &str) -> Option<usize> {
+        match key {
+            "id" => Some(0usize),
+            "account" => Some(1usize),
+            "assignee" => Some(2usize),
+            "attachment_urls" => Some(3usize),
+            "author_unverified" => Some(4usize),
+            "body_html" => Some(5usize),
+            "business_hours_first_response_seconds" => Some(6usize),
+            "business_hours_resolution_seconds" => Some(7usize),
+            "business_hours_time_in_status_seconds" => Some(8usize),
+            "chat_widget_info" => Some(9usize),
+            "created_at" => Some(10usize),
+            "csat_responses" => Some(11usize),
+            "custom_fields" => Some(12usize),
+            "customer_portal_visible" => Some(13usize),
+            "external_issues" => Some(14usize),
+            "first_response_seconds" => Some(15usize),
+            "first_response_time" => Some(16usize),
+            "latest_message_time" => Some(17usize),
+            "link" => Some(18usize),
+            "number" => Some(19usize),
+            "number_of_touches" => Some(20usize),
+            "requester" => Some(21usize),
+            "resolution_seconds" => Some(22usize),
+            "resolution_time" => Some(23usize),
+            "slack" => Some(24usize),
+            "snoozed_until_time" => Some(25usize),
+            "source" => Some(26usize),
+            "state" => Some(27usize),
+            "tags" => Some(28usize),
+            "team" => Some(29usize),
+            "title" => Some(30usize),
+            "time_in_status_seconds" => Some(31usize),
+            "type" => Some(32usize),
+            "updated_at" => Some(33usize),
+            _ => None,
+        }
+    }
+    fn set_field<'de, __M: airbyte_agent_runtime::serde::de::MapAccess<'de>>(
+        &mut self,
+        index: usize,
+        map: &mut __M,
+    ) -> ::std::result::Result<(), __M::Error> {
+        match index {
+            0usize => self.id = map.next_value()?,
+            1usize => self.account = map.next_value()?,
+            2usize => self.assignee = map.next_value()?,
+            3usize => {
+                self.attachment_urls = map
+                    .next_value::<airbyte_agent_runtime::record::SkipNulls<String>>()?
+                    .0;
+            }
+            4usize => self.author_unverified = map.next_value()?,
+            5usize => self.body_html = map.next_value()?,
+            6usize => self.business_hours_first_response_seconds = map.next_value()?,
+            7usize => self.business_hours_resolution_seconds = map.next_value()?,
+            8usize => self.business_hours_time_in_status_seconds = map.next_value()?,
+            9usize => self.chat_widget_info = map.next_value()?,
+            10usize => self.created_at = map.next_value()?,
+            11usize => {
+                self.csat_responses = map
+                    .next_value::<
+                        airbyte_agent_runtime::record::SkipNulls<CsatResponse>,
+                    >()?
+                    .0;
+            }
+            12usize => self.custom_fields = map.next_value()?,
+            13usize => self.customer_portal_visible = map.next_value()?,
+            14usize => {
+                self.external_issues = map
+                    .next_value::<
+                        airbyte_agent_runtime::record::SkipNulls<ExternalIssue>,
+                    >()?
+                    .0;
+            }
+            15usize => self.first_response_seconds = map.next_value()?,
+            16usize => self.first_response_time = map.next_value()?,
+            17usize => self.latest_message_time = map.next_value()?,
+            18usize => self.link = map.next_value()?,
+            19usize => self.number = map.next_value()?,
+            20usize => self.number_of_touches = map.next_value()?,
+            21usize => self.requester = map.next_value()?,
+            22usize => self.resolution_seconds = map.next_value()?,
+            23usize => self.resolution_time = map.next_value()?,
+            24usize => self.slack = map.next_value()?,
+            25usize => self.snoozed_until_time = map.next_value()?,
+            26usize => self.source = map.next_value()?,
+            27usize => self.state = map.next_value()?,
+            28usize => {
+                self.tags = map
+                    .next_value::<airbyte_agent_runtime::record::SkipNulls<String>>()?
+                    .0;
+            }
+            29usize => self.team = map.next_value()?,
+            30usize => self.title = map.next_value()?,
+            31usize => self.time_in_status_seconds = map.next_value()?,
+            32usize => self.type_ = map.next_value()?,
+            33usize => self.updated_at = map.next_value()?,
+            _ => {
+                map.next_value::<airbyte_agent_runtime::serde::de::IgnoredAny>()?;
+            }
+        }
+        Ok(())
+    }
+}
+#[cfg(
+    any(feature = "issue_assignments", feature = "issue_statuses", feature = "issues")
+)]
+impl<'de> airbyte_agent_runtime::serde::Deserialize<'de> for Issue {
+    fn deserialize<__D: airbyte_agent_runtime::serde::Deserializer<'de>>(
+        deserializer: __D,
+    ) -> ::std::result::Result<Self, __D::Error> {
+        airbyte_agent_runtime::record::deserialize(deserializer)
+    }
+}
 /// The `MiniAccount` object.
 #[cfg(
     any(
@@ -142,18 +245,57 @@ pub struct Issue {
         feature = "issues"
     )
 )]
-#[derive(
-    Debug,
-    Clone,
-    Default,
-    airbyte_agent_runtime::serde::Deserialize,
-    airbyte_agent_runtime::serde::Serialize
-)]
-#[serde(crate = "airbyte_agent_runtime::serde", default)]
+#[derive(Debug, Clone, Default, airbyte_agent_runtime::serde::Serialize)]
+#[serde(crate = "airbyte_agent_runtime::serde")]
 pub struct MiniAccount {
     /// Unique identifier of this mini account.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub id: Option<String>,
+}
+#[cfg(
+    any(
+        feature = "contacts",
+        feature = "issue_assignments",
+        feature = "issue_statuses",
+        feature = "issues"
+    )
+)]
+impl airbyte_agent_runtime::record::Record for MiniAccount {
+    const NAME: &'static str = "MiniAccount";
+    fn field_index(key: &str) -> Option<usize> {
+        match key {
+            "id" => Some(0usize),
+            _ => None,
+        }
+    }
+    fn set_field<'de, __M: airbyte_agent_runtime::serde::de::MapAccess<'de>>(
+        &mut self,
+        index: usize,
+        map: &mut __M,
+    ) -> ::std::result::Result<(), __M::Error> {
+        match index {
+            0usize => self.id = map.next_value()?,
+            _ => {
+                map.next_value::<airbyte_agent_runtime::serde::de::IgnoredAny>()?;
+            }
+        }
+        Ok(())
+    }
+}
+#[cfg(
+    any(
+        feature = "contacts",
+        feature = "issue_assignments",
+        feature = "issue_statuses",
+        feature = "issues"
+    )
+)]
+impl<'de> airbyte_agent_runtime::serde::Deserialize<'de> for MiniAccount {
+    fn deserialize<__D: airbyte_agent_runtime::serde::Deserializer<'de>>(
+        deserializer: __D,
+    ) -> ::std::result::Result<Self, __D::Error> {
+        airbyte_agent_runtime::record::deserialize(deserializer)
+    }
 }
 /// The `MiniUser` object.
 #[cfg(
@@ -166,14 +308,8 @@ pub struct MiniAccount {
         feature = "teams"
     )
 )]
-#[derive(
-    Debug,
-    Clone,
-    Default,
-    airbyte_agent_runtime::serde::Deserialize,
-    airbyte_agent_runtime::serde::Serialize
-)]
-#[serde(crate = "airbyte_agent_runtime::serde", default)]
+#[derive(Debug, Clone, Default, airbyte_agent_runtime::serde::Serialize)]
+#[serde(crate = "airbyte_agent_runtime::serde")]
 pub struct MiniUser {
     /// Email address of the mini user.
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -182,35 +318,109 @@ pub struct MiniUser {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub id: Option<String>,
 }
+#[cfg(
+    any(
+        feature = "accounts",
+        feature = "issue_assignments",
+        feature = "issue_statuses",
+        feature = "issues",
+        feature = "messages",
+        feature = "teams"
+    )
+)]
+impl airbyte_agent_runtime::record::Record for MiniUser {
+    const NAME: &'static str = "MiniUser";
+    fn field_index(key: &str) -> Option<usize> {
+        match key {
+            "email" => Some(0usize),
+            "id" => Some(1usize),
+            _ => None,
+        }
+    }
+    fn set_field<'de, __M: airbyte_agent_runtime::serde::de::MapAccess<'de>>(
+        &mut self,
+        index: usize,
+        map: &mut __M,
+    ) -> ::std::result::Result<(), __M::Error> {
+        match index {
+            0usize => self.email = map.next_value()?,
+            1usize => self.id = map.next_value()?,
+            _ => {
+                map.next_value::<airbyte_agent_runtime::serde::de::IgnoredAny>()?;
+            }
+        }
+        Ok(())
+    }
+}
+#[cfg(
+    any(
+        feature = "accounts",
+        feature = "issue_assignments",
+        feature = "issue_statuses",
+        feature = "issues",
+        feature = "messages",
+        feature = "teams"
+    )
+)]
+impl<'de> airbyte_agent_runtime::serde::Deserialize<'de> for MiniUser {
+    fn deserialize<__D: airbyte_agent_runtime::serde::Deserializer<'de>>(
+        deserializer: __D,
+    ) -> ::std::result::Result<Self, __D::Error> {
+        airbyte_agent_runtime::record::deserialize(deserializer)
+    }
+}
 /// The `IssueChatWidgetInfo` object.
 #[cfg(
     any(feature = "issue_assignments", feature = "issue_statuses", feature = "issues")
 )]
-#[derive(
-    Debug,
-    Clone,
-    Default,
-    airbyte_agent_runtime::serde::Deserialize,
-    airbyte_agent_runtime::serde::Serialize
-)]
-#[serde(crate = "airbyte_agent_runtime::serde", default)]
+#[derive(Debug, Clone, Default, airbyte_agent_runtime::serde::Serialize)]
+#[serde(crate = "airbyte_agent_runtime::serde")]
 pub struct IssueChatWidgetInfo {
     /// Page URL (a URL).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub page_url: Option<String>,
 }
+#[cfg(
+    any(feature = "issue_assignments", feature = "issue_statuses", feature = "issues")
+)]
+impl airbyte_agent_runtime::record::Record for IssueChatWidgetInfo {
+    const NAME: &'static str = "IssueChatWidgetInfo";
+    fn field_index(key: &str) -> Option<usize> {
+        match key {
+            "page_url" => Some(0usize),
+            _ => None,
+        }
+    }
+    fn set_field<'de, __M: airbyte_agent_runtime::serde::de::MapAccess<'de>>(
+        &mut self,
+        index: usize,
+        map: &mut __M,
+    ) -> ::std::result::Result<(), __M::Error> {
+        match index {
+            0usize => self.page_url = map.next_value()?,
+            _ => {
+                map.next_value::<airbyte_agent_runtime::serde::de::IgnoredAny>()?;
+            }
+        }
+        Ok(())
+    }
+}
+#[cfg(
+    any(feature = "issue_assignments", feature = "issue_statuses", feature = "issues")
+)]
+impl<'de> airbyte_agent_runtime::serde::Deserialize<'de> for IssueChatWidgetInfo {
+    fn deserialize<__D: airbyte_agent_runtime::serde::Deserializer<'de>>(
+        deserializer: __D,
+    ) -> ::std::result::Result<Self, __D::Error> {
+        airbyte_agent_runtime::record::deserialize(deserializer)
+    }
+}
 /// The `CsatResponse` object.
 #[cfg(
     any(feature = "issue_assignments", feature = "issue_statuses", feature = "issues")
 )]
-#[derive(
-    Debug,
-    Clone,
-    Default,
-    airbyte_agent_runtime::serde::Deserialize,
-    airbyte_agent_runtime::serde::Serialize
-)]
-#[serde(crate = "airbyte_agent_runtime::serde", default)]
+#[derive(Debug, Clone, Default, airbyte_agent_runtime::serde::Serialize)]
+#[serde(crate = "airbyte_agent_runtime::serde")]
 pub struct CsatResponse {
     /// Comment of this csat.
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -219,18 +429,49 @@ pub struct CsatResponse {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub score: Option<i64>,
 }
+#[cfg(
+    any(feature = "issue_assignments", feature = "issue_statuses", feature = "issues")
+)]
+impl airbyte_agent_runtime::record::Record for CsatResponse {
+    const NAME: &'static str = "CsatResponse";
+    fn field_index(key: &str) -> Option<usize> {
+        match key {
+            "comment" => Some(0usize),
+            "score" => Some(1usize),
+            _ => None,
+        }
+    }
+    fn set_field<'de, __M: airbyte_agent_runtime::serde::de::MapAccess<'de>>(
+        &mut self,
+        index: usize,
+        map: &mut __M,
+    ) -> ::std::result::Result<(), __M::Error> {
+        match index {
+            0usize => self.comment = map.next_value()?,
+            1usize => self.score = map.next_value()?,
+            _ => {
+                map.next_value::<airbyte_agent_runtime::serde::de::IgnoredAny>()?;
+            }
+        }
+        Ok(())
+    }
+}
+#[cfg(
+    any(feature = "issue_assignments", feature = "issue_statuses", feature = "issues")
+)]
+impl<'de> airbyte_agent_runtime::serde::Deserialize<'de> for CsatResponse {
+    fn deserialize<__D: airbyte_agent_runtime::serde::Deserializer<'de>>(
+        deserializer: __D,
+    ) -> ::std::result::Result<Self, __D::Error> {
+        airbyte_agent_runtime::record::deserialize(deserializer)
+    }
+}
 /// The `CustomFieldValue` object.
 #[cfg(
     any(feature = "issue_assignments", feature = "issue_statuses", feature = "issues")
 )]
-#[derive(
-    Debug,
-    Clone,
-    Default,
-    airbyte_agent_runtime::serde::Deserialize,
-    airbyte_agent_runtime::serde::Serialize
-)]
-#[serde(crate = "airbyte_agent_runtime::serde", default)]
+#[derive(Debug, Clone, Default, airbyte_agent_runtime::serde::Serialize)]
+#[serde(crate = "airbyte_agent_runtime::serde")]
 pub struct CustomFieldValue {
     /// Slug of this custom field value.
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -239,24 +480,58 @@ pub struct CustomFieldValue {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub value: Option<String>,
     /// Values (list of strings).
-    #[serde(
-        deserialize_with = "crate::vec_skip_nulls",
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub values: Option<Vec<String>>,
+}
+#[cfg(
+    any(feature = "issue_assignments", feature = "issue_statuses", feature = "issues")
+)]
+impl airbyte_agent_runtime::record::Record for CustomFieldValue {
+    const NAME: &'static str = "CustomFieldValue";
+    fn field_index(key: &str) -> Option<usize> {
+        match key {
+            "slug" => Some(0usize),
+            "value" => Some(1usize),
+            "values" => Some(2usize),
+            _ => None,
+        }
+    }
+    fn set_field<'de, __M: airbyte_agent_runtime::serde::de::MapAccess<'de>>(
+        &mut self,
+        index: usize,
+        map: &mut __M,
+    ) -> ::std::result::Result<(), __M::Error> {
+        match index {
+            0usize => self.slug = map.next_value()?,
+            1usize => self.value = map.next_value()?,
+            2usize => {
+                self.values = map
+                    .next_value::<airbyte_agent_runtime::record::SkipNulls<String>>()?
+                    .0;
+            }
+            _ => {
+                map.next_value::<airbyte_agent_runtime::serde::de::IgnoredAny>()?;
+            }
+        }
+        Ok(())
+    }
+}
+#[cfg(
+    any(feature = "issue_assignments", feature = "issue_statuses", feature = "issues")
+)]
+impl<'de> airbyte_agent_runtime::serde::Deserialize<'de> for CustomFieldValue {
+    fn deserialize<__D: airbyte_agent_runtime::serde::Deserializer<'de>>(
+        deserializer: __D,
+    ) -> ::std::result::Result<Self, __D::Error> {
+        airbyte_agent_runtime::record::deserialize(deserializer)
+    }
 }
 /// The `ExternalIssue` object.
 #[cfg(
     any(feature = "issue_assignments", feature = "issue_statuses", feature = "issues")
 )]
-#[derive(
-    Debug,
-    Clone,
-    Default,
-    airbyte_agent_runtime::serde::Deserialize,
-    airbyte_agent_runtime::serde::Serialize
-)]
-#[serde(crate = "airbyte_agent_runtime::serde", default)]
+#[derive(Debug, Clone, Default, airbyte_agent_runtime::serde::Serialize)]
+#[serde(crate = "airbyte_agent_runtime::serde")]
 pub struct ExternalIssue {
     /// Identifier of the related external.
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -268,6 +543,45 @@ pub struct ExternalIssue {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub source: Option<String>,
 }
+#[cfg(
+    any(feature = "issue_assignments", feature = "issue_statuses", feature = "issues")
+)]
+impl airbyte_agent_runtime::record::Record for ExternalIssue {
+    const NAME: &'static str = "ExternalIssue";
+    fn field_index(key: &str) -> Option<usize> {
+        match key {
+            "external_id" => Some(0usize),
+            "link" => Some(1usize),
+            "source" => Some(2usize),
+            _ => None,
+        }
+    }
+    fn set_field<'de, __M: airbyte_agent_runtime::serde::de::MapAccess<'de>>(
+        &mut self,
+        index: usize,
+        map: &mut __M,
+    ) -> ::std::result::Result<(), __M::Error> {
+        match index {
+            0usize => self.external_id = map.next_value()?,
+            1usize => self.link = map.next_value()?,
+            2usize => self.source = map.next_value()?,
+            _ => {
+                map.next_value::<airbyte_agent_runtime::serde::de::IgnoredAny>()?;
+            }
+        }
+        Ok(())
+    }
+}
+#[cfg(
+    any(feature = "issue_assignments", feature = "issue_statuses", feature = "issues")
+)]
+impl<'de> airbyte_agent_runtime::serde::Deserialize<'de> for ExternalIssue {
+    fn deserialize<__D: airbyte_agent_runtime::serde::Deserializer<'de>>(
+        deserializer: __D,
+    ) -> ::std::result::Result<Self, __D::Error> {
+        airbyte_agent_runtime::record::deserialize(deserializer)
+    }
+}
 /// The `MiniContact` object.
 #[cfg(
     any(
@@ -277,14 +591,8 @@ pub struct ExternalIssue {
         feature = "messages"
     )
 )]
-#[derive(
-    Debug,
-    Clone,
-    Default,
-    airbyte_agent_runtime::serde::Deserialize,
-    airbyte_agent_runtime::serde::Serialize
-)]
-#[serde(crate = "airbyte_agent_runtime::serde", default)]
+#[derive(Debug, Clone, Default, airbyte_agent_runtime::serde::Serialize)]
+#[serde(crate = "airbyte_agent_runtime::serde")]
 pub struct MiniContact {
     /// Email address of the mini contact.
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -293,18 +601,59 @@ pub struct MiniContact {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub id: Option<String>,
 }
+#[cfg(
+    any(
+        feature = "issue_assignments",
+        feature = "issue_statuses",
+        feature = "issues",
+        feature = "messages"
+    )
+)]
+impl airbyte_agent_runtime::record::Record for MiniContact {
+    const NAME: &'static str = "MiniContact";
+    fn field_index(key: &str) -> Option<usize> {
+        match key {
+            "email" => Some(0usize),
+            "id" => Some(1usize),
+            _ => None,
+        }
+    }
+    fn set_field<'de, __M: airbyte_agent_runtime::serde::de::MapAccess<'de>>(
+        &mut self,
+        index: usize,
+        map: &mut __M,
+    ) -> ::std::result::Result<(), __M::Error> {
+        match index {
+            0usize => self.email = map.next_value()?,
+            1usize => self.id = map.next_value()?,
+            _ => {
+                map.next_value::<airbyte_agent_runtime::serde::de::IgnoredAny>()?;
+            }
+        }
+        Ok(())
+    }
+}
+#[cfg(
+    any(
+        feature = "issue_assignments",
+        feature = "issue_statuses",
+        feature = "issues",
+        feature = "messages"
+    )
+)]
+impl<'de> airbyte_agent_runtime::serde::Deserialize<'de> for MiniContact {
+    fn deserialize<__D: airbyte_agent_runtime::serde::Deserializer<'de>>(
+        deserializer: __D,
+    ) -> ::std::result::Result<Self, __D::Error> {
+        airbyte_agent_runtime::record::deserialize(deserializer)
+    }
+}
 /// The `SlackInfo` object.
 #[cfg(
     any(feature = "issue_assignments", feature = "issue_statuses", feature = "issues")
 )]
-#[derive(
-    Debug,
-    Clone,
-    Default,
-    airbyte_agent_runtime::serde::Deserialize,
-    airbyte_agent_runtime::serde::Serialize
-)]
-#[serde(crate = "airbyte_agent_runtime::serde", default)]
+#[derive(Debug, Clone, Default, airbyte_agent_runtime::serde::Serialize)]
+#[serde(crate = "airbyte_agent_runtime::serde")]
 pub struct SlackInfo {
     /// Identifier of the related channel.
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -315,6 +664,45 @@ pub struct SlackInfo {
     /// Identifier of the related workspace.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub workspace_id: Option<String>,
+}
+#[cfg(
+    any(feature = "issue_assignments", feature = "issue_statuses", feature = "issues")
+)]
+impl airbyte_agent_runtime::record::Record for SlackInfo {
+    const NAME: &'static str = "SlackInfo";
+    fn field_index(key: &str) -> Option<usize> {
+        match key {
+            "channel_id" => Some(0usize),
+            "message_ts" => Some(1usize),
+            "workspace_id" => Some(2usize),
+            _ => None,
+        }
+    }
+    fn set_field<'de, __M: airbyte_agent_runtime::serde::de::MapAccess<'de>>(
+        &mut self,
+        index: usize,
+        map: &mut __M,
+    ) -> ::std::result::Result<(), __M::Error> {
+        match index {
+            0usize => self.channel_id = map.next_value()?,
+            1usize => self.message_ts = map.next_value()?,
+            2usize => self.workspace_id = map.next_value()?,
+            _ => {
+                map.next_value::<airbyte_agent_runtime::serde::de::IgnoredAny>()?;
+            }
+        }
+        Ok(())
+    }
+}
+#[cfg(
+    any(feature = "issue_assignments", feature = "issue_statuses", feature = "issues")
+)]
+impl<'de> airbyte_agent_runtime::serde::Deserialize<'de> for SlackInfo {
+    fn deserialize<__D: airbyte_agent_runtime::serde::Deserializer<'de>>(
+        deserializer: __D,
+    ) -> ::std::result::Result<Self, __D::Error> {
+        airbyte_agent_runtime::record::deserialize(deserializer)
+    }
 }
 #[cfg(
     any(feature = "issue_assignments", feature = "issue_statuses", feature = "issues")
@@ -332,18 +720,47 @@ airbyte_agent_runtime::string_enum! {
 #[cfg(
     any(feature = "issue_assignments", feature = "issue_statuses", feature = "issues")
 )]
-#[derive(
-    Debug,
-    Clone,
-    Default,
-    airbyte_agent_runtime::serde::Deserialize,
-    airbyte_agent_runtime::serde::Serialize
-)]
-#[serde(crate = "airbyte_agent_runtime::serde", default)]
+#[derive(Debug, Clone, Default, airbyte_agent_runtime::serde::Serialize)]
+#[serde(crate = "airbyte_agent_runtime::serde")]
 pub struct MiniTeam {
     /// Unique identifier of this mini team.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub id: Option<String>,
+}
+#[cfg(
+    any(feature = "issue_assignments", feature = "issue_statuses", feature = "issues")
+)]
+impl airbyte_agent_runtime::record::Record for MiniTeam {
+    const NAME: &'static str = "MiniTeam";
+    fn field_index(key: &str) -> Option<usize> {
+        match key {
+            "id" => Some(0usize),
+            _ => None,
+        }
+    }
+    fn set_field<'de, __M: airbyte_agent_runtime::serde::de::MapAccess<'de>>(
+        &mut self,
+        index: usize,
+        map: &mut __M,
+    ) -> ::std::result::Result<(), __M::Error> {
+        match index {
+            0usize => self.id = map.next_value()?,
+            _ => {
+                map.next_value::<airbyte_agent_runtime::serde::de::IgnoredAny>()?;
+            }
+        }
+        Ok(())
+    }
+}
+#[cfg(
+    any(feature = "issue_assignments", feature = "issue_statuses", feature = "issues")
+)]
+impl<'de> airbyte_agent_runtime::serde::Deserialize<'de> for MiniTeam {
+    fn deserialize<__D: airbyte_agent_runtime::serde::Deserializer<'de>>(
+        deserializer: __D,
+    ) -> ::std::result::Result<Self, __D::Error> {
+        airbyte_agent_runtime::record::deserialize(deserializer)
+    }
 }
 #[cfg(
     any(feature = "issue_assignments", feature = "issue_statuses", feature = "issues")
@@ -356,14 +773,8 @@ airbyte_agent_runtime::string_enum! {
 #[cfg(
     any(feature = "issue_assignments", feature = "issue_statuses", feature = "issues")
 )]
-#[derive(
-    Debug,
-    Clone,
-    Default,
-    airbyte_agent_runtime::serde::Deserialize,
-    airbyte_agent_runtime::serde::Serialize
-)]
-#[serde(crate = "airbyte_agent_runtime::serde", default)]
+#[derive(Debug, Clone, Default, airbyte_agent_runtime::serde::Serialize)]
+#[serde(crate = "airbyte_agent_runtime::serde")]
 pub struct IssuesRecord {
     /// `data`
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -372,16 +783,47 @@ pub struct IssuesRecord {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub request_id: Option<String>,
 }
+#[cfg(
+    any(feature = "issue_assignments", feature = "issue_statuses", feature = "issues")
+)]
+impl airbyte_agent_runtime::record::Record for IssuesRecord {
+    const NAME: &'static str = "IssuesRecord";
+    fn field_index(key: &str) -> Option<usize> {
+        match key {
+            "data" => Some(0usize),
+            "request_id" => Some(1usize),
+            _ => None,
+        }
+    }
+    fn set_field<'de, __M: airbyte_agent_runtime::serde::de::MapAccess<'de>>(
+        &mut self,
+        index: usize,
+        map: &mut __M,
+    ) -> ::std::result::Result<(), __M::Error> {
+        match index {
+            0usize => self.data = map.next_value()?,
+            1usize => self.request_id = map.next_value()?,
+            _ => {
+                map.next_value::<airbyte_agent_runtime::serde::de::IgnoredAny>()?;
+            }
+        }
+        Ok(())
+    }
+}
+#[cfg(
+    any(feature = "issue_assignments", feature = "issue_statuses", feature = "issues")
+)]
+impl<'de> airbyte_agent_runtime::serde::Deserialize<'de> for IssuesRecord {
+    fn deserialize<__D: airbyte_agent_runtime::serde::Deserializer<'de>>(
+        deserializer: __D,
+    ) -> ::std::result::Result<Self, __D::Error> {
+        airbyte_agent_runtime::record::deserialize(deserializer)
+    }
+}
 /// The `User` object.
 #[cfg(any(feature = "me", feature = "users"))]
-#[derive(
-    Debug,
-    Clone,
-    Default,
-    airbyte_agent_runtime::serde::Deserialize,
-    airbyte_agent_runtime::serde::Serialize
-)]
-#[serde(crate = "airbyte_agent_runtime::serde", default)]
+#[derive(Debug, Clone, Default, airbyte_agent_runtime::serde::Serialize)]
+#[serde(crate = "airbyte_agent_runtime::serde")]
 pub struct User {
     /// Unique identifier of this user.
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -393,10 +835,7 @@ pub struct User {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub email: Option<String>,
     /// Emails (list of strings).
-    #[serde(
-        deserialize_with = "crate::vec_skip_nulls",
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub emails: Option<Vec<String>>,
     /// Name shown for the user.
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -407,4 +846,51 @@ pub struct User {
     /// Current status of the user.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub status: Option<String>,
+}
+#[cfg(any(feature = "me", feature = "users"))]
+impl airbyte_agent_runtime::record::Record for User {
+    const NAME: &'static str = "User";
+    fn field_index(key: &str) -> Option<usize> {
+        match key {
+            "id" => Some(0usize),
+            "avatar_url" => Some(1usize),
+            "email" => Some(2usize),
+            "emails" => Some(3usize),
+            "name" => Some(4usize),
+            "role_id" => Some(5usize),
+            "status" => Some(6usize),
+            _ => None,
+        }
+    }
+    fn set_field<'de, __M: airbyte_agent_runtime::serde::de::MapAccess<'de>>(
+        &mut self,
+        index: usize,
+        map: &mut __M,
+    ) -> ::std::result::Result<(), __M::Error> {
+        match index {
+            0usize => self.id = map.next_value()?,
+            1usize => self.avatar_url = map.next_value()?,
+            2usize => self.email = map.next_value()?,
+            3usize => {
+                self.emails = map
+                    .next_value::<airbyte_agent_runtime::record::SkipNulls<String>>()?
+                    .0;
+            }
+            4usize => self.name = map.next_value()?,
+            5usize => self.role_id = map.next_value()?,
+            6usize => self.status = map.next_value()?,
+            _ => {
+                map.next_value::<airbyte_agent_runtime::serde::de::IgnoredAny>()?;
+            }
+        }
+        Ok(())
+    }
+}
+#[cfg(any(feature = "me", feature = "users"))]
+impl<'de> airbyte_agent_runtime::serde::Deserialize<'de> for User {
+    fn deserialize<__D: airbyte_agent_runtime::serde::Deserializer<'de>>(
+        deserializer: __D,
+    ) -> ::std::result::Result<Self, __D::Error> {
+        airbyte_agent_runtime::record::deserialize(deserializer)
+    }
 }

@@ -19,14 +19,8 @@ use airbyte_agent_runtime::serde_json::{Map, Value};
         feature = "users"
     )
 )]
-#[derive(
-    Debug,
-    Clone,
-    Default,
-    airbyte_agent_runtime::serde::Deserialize,
-    airbyte_agent_runtime::serde::Serialize
-)]
-#[serde(crate = "airbyte_agent_runtime::serde", default)]
+#[derive(Debug, Clone, Default, airbyte_agent_runtime::serde::Serialize)]
+#[serde(crate = "airbyte_agent_runtime::serde")]
 pub struct SobjectsRecord {
     /// Unique identifier of this 201.
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -35,11 +29,77 @@ pub struct SobjectsRecord {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub success: Option<bool>,
     /// `errors`
-    #[serde(
-        deserialize_with = "crate::vec_skip_nulls",
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub errors: Option<Vec<Map<String, Value>>>,
+}
+#[cfg(
+    any(
+        feature = "accounts",
+        feature = "campaigns",
+        feature = "cases",
+        feature = "contacts",
+        feature = "events",
+        feature = "leads",
+        feature = "notes",
+        feature = "opportunities",
+        feature = "sobjects",
+        feature = "tasks",
+        feature = "users"
+    )
+)]
+impl airbyte_agent_runtime::record::Record for SobjectsRecord {
+    const NAME: &'static str = "SobjectsRecord";
+    fn field_index(key: &str) -> Option<usize> {
+        match key {
+            "id" => Some(0usize),
+            "success" => Some(1usize),
+            "errors" => Some(2usize),
+            _ => None,
+        }
+    }
+    fn set_field<'de, __M: airbyte_agent_runtime::serde::de::MapAccess<'de>>(
+        &mut self,
+        index: usize,
+        map: &mut __M,
+    ) -> ::std::result::Result<(), __M::Error> {
+        match index {
+            0usize => self.id = map.next_value()?,
+            1usize => self.success = map.next_value()?,
+            2usize => {
+                self.errors = map
+                    .next_value::<
+                        airbyte_agent_runtime::record::SkipNulls<Map<String, Value>>,
+                    >()?
+                    .0;
+            }
+            _ => {
+                map.next_value::<airbyte_agent_runtime::serde::de::IgnoredAny>()?;
+            }
+        }
+        Ok(())
+    }
+}
+#[cfg(
+    any(
+        feature = "accounts",
+        feature = "campaigns",
+        feature = "cases",
+        feature = "contacts",
+        feature = "events",
+        feature = "leads",
+        feature = "notes",
+        feature = "opportunities",
+        feature = "sobjects",
+        feature = "tasks",
+        feature = "users"
+    )
+)]
+impl<'de> airbyte_agent_runtime::serde::Deserialize<'de> for SobjectsRecord {
+    fn deserialize<__D: airbyte_agent_runtime::serde::Deserializer<'de>>(
+        deserializer: __D,
+    ) -> ::std::result::Result<Self, __D::Error> {
+        airbyte_agent_runtime::record::deserialize(deserializer)
+    }
 }
 /// Account record; list calls return the standard fields selected with FIELDS(STANDARD).
 #[cfg(
@@ -52,14 +112,8 @@ pub struct SobjectsRecord {
         feature = "users"
     )
 )]
-#[derive(
-    Debug,
-    Clone,
-    Default,
-    airbyte_agent_runtime::serde::Deserialize,
-    airbyte_agent_runtime::serde::Serialize
-)]
-#[serde(crate = "airbyte_agent_runtime::serde", default)]
+#[derive(Debug, Clone, Default, airbyte_agent_runtime::serde::Serialize)]
+#[serde(crate = "airbyte_agent_runtime::serde")]
 pub struct Account {
     /// Salesforce ID of the record.
     #[serde(rename = "Id", skip_serializing_if = "Option::is_none")]
@@ -70,6 +124,59 @@ pub struct Account {
     /// `attributes`
     #[serde(skip_serializing_if = "Option::is_none")]
     pub attributes: Option<AccountAttributes>,
+}
+#[cfg(
+    any(
+        feature = "accounts",
+        feature = "campaigns",
+        feature = "contacts",
+        feature = "leads",
+        feature = "opportunities",
+        feature = "users"
+    )
+)]
+impl airbyte_agent_runtime::record::Record for Account {
+    const NAME: &'static str = "Account";
+    fn field_index(key: &str) -> Option<usize> {
+        match key {
+            "Id" => Some(0usize),
+            "Name" => Some(1usize),
+            "attributes" => Some(2usize),
+            _ => None,
+        }
+    }
+    fn set_field<'de, __M: airbyte_agent_runtime::serde::de::MapAccess<'de>>(
+        &mut self,
+        index: usize,
+        map: &mut __M,
+    ) -> ::std::result::Result<(), __M::Error> {
+        match index {
+            0usize => self.id = map.next_value()?,
+            1usize => self.name = map.next_value()?,
+            2usize => self.attributes = map.next_value()?,
+            _ => {
+                map.next_value::<airbyte_agent_runtime::serde::de::IgnoredAny>()?;
+            }
+        }
+        Ok(())
+    }
+}
+#[cfg(
+    any(
+        feature = "accounts",
+        feature = "campaigns",
+        feature = "contacts",
+        feature = "leads",
+        feature = "opportunities",
+        feature = "users"
+    )
+)]
+impl<'de> airbyte_agent_runtime::serde::Deserialize<'de> for Account {
+    fn deserialize<__D: airbyte_agent_runtime::serde::Deserializer<'de>>(
+        deserializer: __D,
+    ) -> ::std::result::Result<Self, __D::Error> {
+        airbyte_agent_runtime::record::deserialize(deserializer)
+    }
 }
 /// The `AccountAttributes` object.
 #[cfg(
@@ -89,14 +196,8 @@ pub struct Account {
         feature = "users"
     )
 )]
-#[derive(
-    Debug,
-    Clone,
-    Default,
-    airbyte_agent_runtime::serde::Deserialize,
-    airbyte_agent_runtime::serde::Serialize
-)]
-#[serde(crate = "airbyte_agent_runtime::serde", default)]
+#[derive(Debug, Clone, Default, airbyte_agent_runtime::serde::Serialize)]
+#[serde(crate = "airbyte_agent_runtime::serde")]
 pub struct AccountAttributes {
     /// `type`
     #[serde(rename = "type", skip_serializing_if = "Option::is_none")]
@@ -104,6 +205,71 @@ pub struct AccountAttributes {
     /// `url`
     #[serde(skip_serializing_if = "Option::is_none")]
     pub url: Option<String>,
+}
+#[cfg(
+    any(
+        feature = "accounts",
+        feature = "attachments",
+        feature = "campaigns",
+        feature = "cases",
+        feature = "contacts",
+        feature = "content_versions",
+        feature = "events",
+        feature = "leads",
+        feature = "notes",
+        feature = "opportunities",
+        feature = "opportunity_stages",
+        feature = "tasks",
+        feature = "users"
+    )
+)]
+impl airbyte_agent_runtime::record::Record for AccountAttributes {
+    const NAME: &'static str = "AccountAttributes";
+    fn field_index(key: &str) -> Option<usize> {
+        match key {
+            "type" => Some(0usize),
+            "url" => Some(1usize),
+            _ => None,
+        }
+    }
+    fn set_field<'de, __M: airbyte_agent_runtime::serde::de::MapAccess<'de>>(
+        &mut self,
+        index: usize,
+        map: &mut __M,
+    ) -> ::std::result::Result<(), __M::Error> {
+        match index {
+            0usize => self.type_ = map.next_value()?,
+            1usize => self.url = map.next_value()?,
+            _ => {
+                map.next_value::<airbyte_agent_runtime::serde::de::IgnoredAny>()?;
+            }
+        }
+        Ok(())
+    }
+}
+#[cfg(
+    any(
+        feature = "accounts",
+        feature = "attachments",
+        feature = "campaigns",
+        feature = "cases",
+        feature = "contacts",
+        feature = "content_versions",
+        feature = "events",
+        feature = "leads",
+        feature = "notes",
+        feature = "opportunities",
+        feature = "opportunity_stages",
+        feature = "tasks",
+        feature = "users"
+    )
+)]
+impl<'de> airbyte_agent_runtime::serde::Deserialize<'de> for AccountAttributes {
+    fn deserialize<__D: airbyte_agent_runtime::serde::Deserializer<'de>>(
+        deserializer: __D,
+    ) -> ::std::result::Result<Self, __D::Error> {
+        airbyte_agent_runtime::record::deserialize(deserializer)
+    }
 }
 /// Result of a SOSL search.
 #[cfg(
@@ -119,22 +285,75 @@ pub struct AccountAttributes {
         feature = "tasks"
     )
 )]
-#[derive(
-    Debug,
-    Clone,
-    Default,
-    airbyte_agent_runtime::serde::Deserialize,
-    airbyte_agent_runtime::serde::Serialize
-)]
-#[serde(crate = "airbyte_agent_runtime::serde", default)]
+#[derive(Debug, Clone, Default, airbyte_agent_runtime::serde::Serialize)]
+#[serde(crate = "airbyte_agent_runtime::serde")]
 pub struct AccountsRecord {
     /// Search records (list).
-    #[serde(
-        rename = "searchRecords",
-        deserialize_with = "crate::vec_skip_nulls",
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(rename = "searchRecords", skip_serializing_if = "Option::is_none")]
     pub search_records: Option<Vec<AccountsRecordSearchRecordsItem>>,
+}
+#[cfg(
+    any(
+        feature = "accounts",
+        feature = "campaigns",
+        feature = "cases",
+        feature = "contacts",
+        feature = "events",
+        feature = "leads",
+        feature = "notes",
+        feature = "opportunities",
+        feature = "tasks"
+    )
+)]
+impl airbyte_agent_runtime::record::Record for AccountsRecord {
+    const NAME: &'static str = "AccountsRecord";
+    fn field_index(key: &str) -> Option<usize> {
+        match key {
+            "searchRecords" => Some(0usize),
+            _ => None,
+        }
+    }
+    fn set_field<'de, __M: airbyte_agent_runtime::serde::de::MapAccess<'de>>(
+        &mut self,
+        index: usize,
+        map: &mut __M,
+    ) -> ::std::result::Result<(), __M::Error> {
+        match index {
+            0usize => {
+                self.search_records = map
+                    .next_value::<
+                        airbyte_agent_runtime::record::SkipNulls<
+                            AccountsRecordSearchRecordsItem,
+                        >,
+                    >()?
+                    .0;
+            }
+            _ => {
+                map.next_value::<airbyte_agent_runtime::serde::de::IgnoredAny>()?;
+            }
+        }
+        Ok(())
+    }
+}
+#[cfg(
+    any(
+        feature = "accounts",
+        feature = "campaigns",
+        feature = "cases",
+        feature = "contacts",
+        feature = "events",
+        feature = "leads",
+        feature = "notes",
+        feature = "opportunities",
+        feature = "tasks"
+    )
+)]
+impl<'de> airbyte_agent_runtime::serde::Deserialize<'de> for AccountsRecord {
+    fn deserialize<__D: airbyte_agent_runtime::serde::Deserializer<'de>>(
+        deserializer: __D,
+    ) -> ::std::result::Result<Self, __D::Error> {
+        airbyte_agent_runtime::record::deserialize(deserializer)
+    }
 }
 /// The `AccountsRecordSearchRecordsItem` object.
 #[cfg(
@@ -150,14 +369,8 @@ pub struct AccountsRecord {
         feature = "tasks"
     )
 )]
-#[derive(
-    Debug,
-    Clone,
-    Default,
-    airbyte_agent_runtime::serde::Deserialize,
-    airbyte_agent_runtime::serde::Serialize
-)]
-#[serde(crate = "airbyte_agent_runtime::serde", default)]
+#[derive(Debug, Clone, Default, airbyte_agent_runtime::serde::Serialize)]
+#[serde(crate = "airbyte_agent_runtime::serde")]
 pub struct AccountsRecordSearchRecordsItem {
     /// `Id`
     #[serde(rename = "Id", skip_serializing_if = "Option::is_none")]
@@ -166,16 +379,68 @@ pub struct AccountsRecordSearchRecordsItem {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub attributes: Option<AccountAttributes>,
 }
+#[cfg(
+    any(
+        feature = "accounts",
+        feature = "campaigns",
+        feature = "cases",
+        feature = "contacts",
+        feature = "events",
+        feature = "leads",
+        feature = "notes",
+        feature = "opportunities",
+        feature = "tasks"
+    )
+)]
+impl airbyte_agent_runtime::record::Record for AccountsRecordSearchRecordsItem {
+    const NAME: &'static str = "AccountsRecordSearchRecordsItem";
+    fn field_index(key: &str) -> Option<usize> {
+        match key {
+            "Id" => Some(0usize),
+            "attributes" => Some(1usize),
+            _ => None,
+        }
+    }
+    fn set_field<'de, __M: airbyte_agent_runtime::serde::de::MapAccess<'de>>(
+        &mut self,
+        index: usize,
+        map: &mut __M,
+    ) -> ::std::result::Result<(), __M::Error> {
+        match index {
+            0usize => self.id = map.next_value()?,
+            1usize => self.attributes = map.next_value()?,
+            _ => {
+                map.next_value::<airbyte_agent_runtime::serde::de::IgnoredAny>()?;
+            }
+        }
+        Ok(())
+    }
+}
+#[cfg(
+    any(
+        feature = "accounts",
+        feature = "campaigns",
+        feature = "cases",
+        feature = "contacts",
+        feature = "events",
+        feature = "leads",
+        feature = "notes",
+        feature = "opportunities",
+        feature = "tasks"
+    )
+)]
+impl<'de> airbyte_agent_runtime::serde::Deserialize<'de>
+for AccountsRecordSearchRecordsItem {
+    fn deserialize<__D: airbyte_agent_runtime::serde::Deserializer<'de>>(
+        deserializer: __D,
+    ) -> ::std::result::Result<Self, __D::Error> {
+        airbyte_agent_runtime::record::deserialize(deserializer)
+    }
+}
 /// Task record; list calls return the standard fields selected with FIELDS(STANDARD).
 #[cfg(any(feature = "events", feature = "tasks"))]
-#[derive(
-    Debug,
-    Clone,
-    Default,
-    airbyte_agent_runtime::serde::Deserialize,
-    airbyte_agent_runtime::serde::Serialize
-)]
-#[serde(crate = "airbyte_agent_runtime::serde", default)]
+#[derive(Debug, Clone, Default, airbyte_agent_runtime::serde::Serialize)]
+#[serde(crate = "airbyte_agent_runtime::serde")]
 pub struct Task {
     /// `Id`
     #[serde(rename = "Id", skip_serializing_if = "Option::is_none")]
@@ -186,4 +451,39 @@ pub struct Task {
     /// `attributes`
     #[serde(skip_serializing_if = "Option::is_none")]
     pub attributes: Option<AccountAttributes>,
+}
+#[cfg(any(feature = "events", feature = "tasks"))]
+impl airbyte_agent_runtime::record::Record for Task {
+    const NAME: &'static str = "Task";
+    fn field_index(key: &str) -> Option<usize> {
+        match key {
+            "Id" => Some(0usize),
+            "Subject" => Some(1usize),
+            "attributes" => Some(2usize),
+            _ => None,
+        }
+    }
+    fn set_field<'de, __M: airbyte_agent_runtime::serde::de::MapAccess<'de>>(
+        &mut self,
+        index: usize,
+        map: &mut __M,
+    ) -> ::std::result::Result<(), __M::Error> {
+        match index {
+            0usize => self.id = map.next_value()?,
+            1usize => self.subject = map.next_value()?,
+            2usize => self.attributes = map.next_value()?,
+            _ => {
+                map.next_value::<airbyte_agent_runtime::serde::de::IgnoredAny>()?;
+            }
+        }
+        Ok(())
+    }
+}
+#[cfg(any(feature = "events", feature = "tasks"))]
+impl<'de> airbyte_agent_runtime::serde::Deserialize<'de> for Task {
+    fn deserialize<__D: airbyte_agent_runtime::serde::Deserializer<'de>>(
+        deserializer: __D,
+    ) -> ::std::result::Result<Self, __D::Error> {
+        airbyte_agent_runtime::record::deserialize(deserializer)
+    }
 }

@@ -12,14 +12,8 @@ use airbyte_agent_runtime::serde_json::{Map, Value};
         feature = "orders"
     )
 )]
-#[derive(
-    Debug,
-    Clone,
-    Default,
-    airbyte_agent_runtime::serde::Deserialize,
-    airbyte_agent_runtime::serde::Serialize
-)]
-#[serde(crate = "airbyte_agent_runtime::serde", default)]
+#[derive(Debug, Clone, Default, airbyte_agent_runtime::serde::Serialize)]
+#[serde(crate = "airbyte_agent_runtime::serde")]
 pub struct Customer {
     /// Unique identifier of this customer.
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -79,10 +73,7 @@ pub struct Customer {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub phone: Option<String>,
     /// `addresses`
-    #[serde(
-        deserialize_with = "crate::vec_skip_nulls",
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub addresses: Option<Vec<CustomerAddress2>>,
     /// Accepts marketing updated at (ISO 8601 date-time).
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -91,10 +82,7 @@ pub struct Customer {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub marketing_opt_in_level: Option<String>,
     /// `tax_exemptions`
-    #[serde(
-        deserialize_with = "crate::vec_skip_nulls",
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub tax_exemptions: Option<Vec<String>>,
     /// `email_marketing_consent`
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -109,6 +97,113 @@ pub struct Customer {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub default_address: Option<CustomerAddress2>,
 }
+#[cfg(
+    any(
+        feature = "abandoned_checkouts",
+        feature = "customers",
+        feature = "draft_orders",
+        feature = "orders"
+    )
+)]
+impl airbyte_agent_runtime::record::Record for Customer {
+    const NAME: &'static str = "Customer";
+    fn field_index(key: &str) -> Option<usize> {
+        match key {
+            "id" => Some(0usize),
+            "email" => Some(1usize),
+            "accepts_marketing" => Some(2usize),
+            "created_at" => Some(3usize),
+            "updated_at" => Some(4usize),
+            "first_name" => Some(5usize),
+            "last_name" => Some(6usize),
+            "orders_count" => Some(7usize),
+            "state" => Some(8usize),
+            "total_spent" => Some(9usize),
+            "last_order_id" => Some(10usize),
+            "note" => Some(11usize),
+            "verified_email" => Some(12usize),
+            "multipass_identifier" => Some(13usize),
+            "tax_exempt" => Some(14usize),
+            "tags" => Some(15usize),
+            "last_order_name" => Some(16usize),
+            "currency" => Some(17usize),
+            "phone" => Some(18usize),
+            "addresses" => Some(19usize),
+            "accepts_marketing_updated_at" => Some(20usize),
+            "marketing_opt_in_level" => Some(21usize),
+            "tax_exemptions" => Some(22usize),
+            "email_marketing_consent" => Some(23usize),
+            "sms_marketing_consent" => Some(24usize),
+            "admin_graphql_api_id" => Some(25usize),
+            "default_address" => Some(26usize),
+            _ => None,
+        }
+    }
+    fn set_field<'de, __M: airbyte_agent_runtime::serde::de::MapAccess<'de>>(
+        &mut self,
+        index: usize,
+        map: &mut __M,
+    ) -> ::std::result::Result<(), __M::Error> {
+        match index {
+            0usize => self.id = map.next_value()?,
+            1usize => self.email = map.next_value()?,
+            2usize => self.accepts_marketing = map.next_value()?,
+            3usize => self.created_at = map.next_value()?,
+            4usize => self.updated_at = map.next_value()?,
+            5usize => self.first_name = map.next_value()?,
+            6usize => self.last_name = map.next_value()?,
+            7usize => self.orders_count = map.next_value()?,
+            8usize => self.state = map.next_value()?,
+            9usize => self.total_spent = map.next_value()?,
+            10usize => self.last_order_id = map.next_value()?,
+            11usize => self.note = map.next_value()?,
+            12usize => self.verified_email = map.next_value()?,
+            13usize => self.multipass_identifier = map.next_value()?,
+            14usize => self.tax_exempt = map.next_value()?,
+            15usize => self.tags = map.next_value()?,
+            16usize => self.last_order_name = map.next_value()?,
+            17usize => self.currency = map.next_value()?,
+            18usize => self.phone = map.next_value()?,
+            19usize => {
+                self.addresses = map
+                    .next_value::<
+                        airbyte_agent_runtime::record::SkipNulls<CustomerAddress2>,
+                    >()?
+                    .0;
+            }
+            20usize => self.accepts_marketing_updated_at = map.next_value()?,
+            21usize => self.marketing_opt_in_level = map.next_value()?,
+            22usize => {
+                self.tax_exemptions = map
+                    .next_value::<airbyte_agent_runtime::record::SkipNulls<String>>()?
+                    .0;
+            }
+            23usize => self.email_marketing_consent = map.next_value()?,
+            24usize => self.sms_marketing_consent = map.next_value()?,
+            25usize => self.admin_graphql_api_id = map.next_value()?,
+            26usize => self.default_address = map.next_value()?,
+            _ => {
+                map.next_value::<airbyte_agent_runtime::serde::de::IgnoredAny>()?;
+            }
+        }
+        Ok(())
+    }
+}
+#[cfg(
+    any(
+        feature = "abandoned_checkouts",
+        feature = "customers",
+        feature = "draft_orders",
+        feature = "orders"
+    )
+)]
+impl<'de> airbyte_agent_runtime::serde::Deserialize<'de> for Customer {
+    fn deserialize<__D: airbyte_agent_runtime::serde::Deserializer<'de>>(
+        deserializer: __D,
+    ) -> ::std::result::Result<Self, __D::Error> {
+        airbyte_agent_runtime::record::deserialize(deserializer)
+    }
+}
 /// Customer address structure.
 #[cfg(
     any(
@@ -119,14 +214,8 @@ pub struct Customer {
         feature = "orders"
     )
 )]
-#[derive(
-    Debug,
-    Clone,
-    Default,
-    airbyte_agent_runtime::serde::Deserialize,
-    airbyte_agent_runtime::serde::Serialize
-)]
-#[serde(crate = "airbyte_agent_runtime::serde", default)]
+#[derive(Debug, Clone, Default, airbyte_agent_runtime::serde::Serialize)]
+#[serde(crate = "airbyte_agent_runtime::serde")]
 pub struct CustomerAddress2 {
     /// Unique identifier of this customer address.
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -180,6 +269,85 @@ pub struct CustomerAddress2 {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub default: Option<bool>,
 }
+#[cfg(
+    any(
+        feature = "abandoned_checkouts",
+        feature = "customer_address",
+        feature = "customers",
+        feature = "draft_orders",
+        feature = "orders"
+    )
+)]
+impl airbyte_agent_runtime::record::Record for CustomerAddress2 {
+    const NAME: &'static str = "CustomerAddress2";
+    fn field_index(key: &str) -> Option<usize> {
+        match key {
+            "id" => Some(0usize),
+            "customer_id" => Some(1usize),
+            "first_name" => Some(2usize),
+            "last_name" => Some(3usize),
+            "company" => Some(4usize),
+            "address1" => Some(5usize),
+            "address2" => Some(6usize),
+            "city" => Some(7usize),
+            "province" => Some(8usize),
+            "country" => Some(9usize),
+            "zip" => Some(10usize),
+            "phone" => Some(11usize),
+            "name" => Some(12usize),
+            "province_code" => Some(13usize),
+            "country_code" => Some(14usize),
+            "country_name" => Some(15usize),
+            "default" => Some(16usize),
+            _ => None,
+        }
+    }
+    fn set_field<'de, __M: airbyte_agent_runtime::serde::de::MapAccess<'de>>(
+        &mut self,
+        index: usize,
+        map: &mut __M,
+    ) -> ::std::result::Result<(), __M::Error> {
+        match index {
+            0usize => self.id = map.next_value()?,
+            1usize => self.customer_id = map.next_value()?,
+            2usize => self.first_name = map.next_value()?,
+            3usize => self.last_name = map.next_value()?,
+            4usize => self.company = map.next_value()?,
+            5usize => self.address1 = map.next_value()?,
+            6usize => self.address2 = map.next_value()?,
+            7usize => self.city = map.next_value()?,
+            8usize => self.province = map.next_value()?,
+            9usize => self.country = map.next_value()?,
+            10usize => self.zip = map.next_value()?,
+            11usize => self.phone = map.next_value()?,
+            12usize => self.name = map.next_value()?,
+            13usize => self.province_code = map.next_value()?,
+            14usize => self.country_code = map.next_value()?,
+            15usize => self.country_name = map.next_value()?,
+            16usize => self.default = map.next_value()?,
+            _ => {
+                map.next_value::<airbyte_agent_runtime::serde::de::IgnoredAny>()?;
+            }
+        }
+        Ok(())
+    }
+}
+#[cfg(
+    any(
+        feature = "abandoned_checkouts",
+        feature = "customer_address",
+        feature = "customers",
+        feature = "draft_orders",
+        feature = "orders"
+    )
+)]
+impl<'de> airbyte_agent_runtime::serde::Deserialize<'de> for CustomerAddress2 {
+    fn deserialize<__D: airbyte_agent_runtime::serde::Deserializer<'de>>(
+        deserializer: __D,
+    ) -> ::std::result::Result<Self, __D::Error> {
+        airbyte_agent_runtime::record::deserialize(deserializer)
+    }
+}
 /// The `MarketingConsent` object.
 #[cfg(
     any(
@@ -189,14 +357,8 @@ pub struct CustomerAddress2 {
         feature = "orders"
     )
 )]
-#[derive(
-    Debug,
-    Clone,
-    Default,
-    airbyte_agent_runtime::serde::Deserialize,
-    airbyte_agent_runtime::serde::Serialize
-)]
-#[serde(crate = "airbyte_agent_runtime::serde", default)]
+#[derive(Debug, Clone, Default, airbyte_agent_runtime::serde::Serialize)]
+#[serde(crate = "airbyte_agent_runtime::serde")]
 pub struct MarketingConsent {
     /// `state`
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -210,6 +372,57 @@ pub struct MarketingConsent {
     /// `consent_collected_from`
     #[serde(skip_serializing_if = "Option::is_none")]
     pub consent_collected_from: Option<String>,
+}
+#[cfg(
+    any(
+        feature = "abandoned_checkouts",
+        feature = "customers",
+        feature = "draft_orders",
+        feature = "orders"
+    )
+)]
+impl airbyte_agent_runtime::record::Record for MarketingConsent {
+    const NAME: &'static str = "MarketingConsent";
+    fn field_index(key: &str) -> Option<usize> {
+        match key {
+            "state" => Some(0usize),
+            "opt_in_level" => Some(1usize),
+            "consent_updated_at" => Some(2usize),
+            "consent_collected_from" => Some(3usize),
+            _ => None,
+        }
+    }
+    fn set_field<'de, __M: airbyte_agent_runtime::serde::de::MapAccess<'de>>(
+        &mut self,
+        index: usize,
+        map: &mut __M,
+    ) -> ::std::result::Result<(), __M::Error> {
+        match index {
+            0usize => self.state = map.next_value()?,
+            1usize => self.opt_in_level = map.next_value()?,
+            2usize => self.consent_updated_at = map.next_value()?,
+            3usize => self.consent_collected_from = map.next_value()?,
+            _ => {
+                map.next_value::<airbyte_agent_runtime::serde::de::IgnoredAny>()?;
+            }
+        }
+        Ok(())
+    }
+}
+#[cfg(
+    any(
+        feature = "abandoned_checkouts",
+        feature = "customers",
+        feature = "draft_orders",
+        feature = "orders"
+    )
+)]
+impl<'de> airbyte_agent_runtime::serde::Deserialize<'de> for MarketingConsent {
+    fn deserialize<__D: airbyte_agent_runtime::serde::Deserializer<'de>>(
+        deserializer: __D,
+    ) -> ::std::result::Result<Self, __D::Error> {
+        airbyte_agent_runtime::record::deserialize(deserializer)
+    }
 }
 /// The `GraphQlUserError` object.
 #[cfg(
@@ -230,14 +443,8 @@ pub struct MarketingConsent {
         feature = "products"
     )
 )]
-#[derive(
-    Debug,
-    Clone,
-    Default,
-    airbyte_agent_runtime::serde::Deserialize,
-    airbyte_agent_runtime::serde::Serialize
-)]
-#[serde(crate = "airbyte_agent_runtime::serde", default)]
+#[derive(Debug, Clone, Default, airbyte_agent_runtime::serde::Serialize)]
+#[serde(crate = "airbyte_agent_runtime::serde")]
 pub struct GraphQlUserError {
     /// Field (list).
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -249,6 +456,75 @@ pub struct GraphQlUserError {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub code: Option<String>,
 }
+#[cfg(
+    any(
+        feature = "articles",
+        feature = "blogs",
+        feature = "custom_collections",
+        feature = "customers",
+        feature = "discount_codes",
+        feature = "draft_order_complete",
+        feature = "draft_orders",
+        feature = "inventory_adjust",
+        feature = "inventory_set",
+        feature = "metafields",
+        feature = "orders",
+        feature = "pages",
+        feature = "product_variants",
+        feature = "products"
+    )
+)]
+impl airbyte_agent_runtime::record::Record for GraphQlUserError {
+    const NAME: &'static str = "GraphQlUserError";
+    fn field_index(key: &str) -> Option<usize> {
+        match key {
+            "field" => Some(0usize),
+            "message" => Some(1usize),
+            "code" => Some(2usize),
+            _ => None,
+        }
+    }
+    fn set_field<'de, __M: airbyte_agent_runtime::serde::de::MapAccess<'de>>(
+        &mut self,
+        index: usize,
+        map: &mut __M,
+    ) -> ::std::result::Result<(), __M::Error> {
+        match index {
+            0usize => self.field = map.next_value()?,
+            1usize => self.message = map.next_value()?,
+            2usize => self.code = map.next_value()?,
+            _ => {
+                map.next_value::<airbyte_agent_runtime::serde::de::IgnoredAny>()?;
+            }
+        }
+        Ok(())
+    }
+}
+#[cfg(
+    any(
+        feature = "articles",
+        feature = "blogs",
+        feature = "custom_collections",
+        feature = "customers",
+        feature = "discount_codes",
+        feature = "draft_order_complete",
+        feature = "draft_orders",
+        feature = "inventory_adjust",
+        feature = "inventory_set",
+        feature = "metafields",
+        feature = "orders",
+        feature = "pages",
+        feature = "product_variants",
+        feature = "products"
+    )
+)]
+impl<'de> airbyte_agent_runtime::serde::Deserialize<'de> for GraphQlUserError {
+    fn deserialize<__D: airbyte_agent_runtime::serde::Deserializer<'de>>(
+        deserializer: __D,
+    ) -> ::std::result::Result<Self, __D::Error> {
+        airbyte_agent_runtime::record::deserialize(deserializer)
+    }
+}
 /// The `CustomersDeleteInput` object.
 #[cfg(
     any(
@@ -258,29 +534,62 @@ pub struct GraphQlUserError {
         feature = "products"
     )
 )]
-#[derive(
-    Debug,
-    Clone,
-    Default,
-    airbyte_agent_runtime::serde::Deserialize,
-    airbyte_agent_runtime::serde::Serialize
-)]
-#[serde(crate = "airbyte_agent_runtime::serde", default)]
+#[derive(Debug, Clone, Default, airbyte_agent_runtime::serde::Serialize)]
+#[serde(crate = "airbyte_agent_runtime::serde")]
 pub struct CustomersDeleteInput {
     /// Global ID of the customer to remove (gid://shopify/Customer/...).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub id: Option<String>,
 }
+#[cfg(
+    any(
+        feature = "custom_collections",
+        feature = "customers",
+        feature = "draft_orders",
+        feature = "products"
+    )
+)]
+impl airbyte_agent_runtime::record::Record for CustomersDeleteInput {
+    const NAME: &'static str = "CustomersDeleteInput";
+    fn field_index(key: &str) -> Option<usize> {
+        match key {
+            "id" => Some(0usize),
+            _ => None,
+        }
+    }
+    fn set_field<'de, __M: airbyte_agent_runtime::serde::de::MapAccess<'de>>(
+        &mut self,
+        index: usize,
+        map: &mut __M,
+    ) -> ::std::result::Result<(), __M::Error> {
+        match index {
+            0usize => self.id = map.next_value()?,
+            _ => {
+                map.next_value::<airbyte_agent_runtime::serde::de::IgnoredAny>()?;
+            }
+        }
+        Ok(())
+    }
+}
+#[cfg(
+    any(
+        feature = "custom_collections",
+        feature = "customers",
+        feature = "draft_orders",
+        feature = "products"
+    )
+)]
+impl<'de> airbyte_agent_runtime::serde::Deserialize<'de> for CustomersDeleteInput {
+    fn deserialize<__D: airbyte_agent_runtime::serde::Deserializer<'de>>(
+        deserializer: __D,
+    ) -> ::std::result::Result<Self, __D::Error> {
+        airbyte_agent_runtime::record::deserialize(deserializer)
+    }
+}
 /// A shipment of some or all items of an order.
 #[cfg(any(feature = "fulfillments", feature = "orders"))]
-#[derive(
-    Debug,
-    Clone,
-    Default,
-    airbyte_agent_runtime::serde::Deserialize,
-    airbyte_agent_runtime::serde::Serialize
-)]
-#[serde(crate = "airbyte_agent_runtime::serde", default)]
+#[derive(Debug, Clone, Default, airbyte_agent_runtime::serde::Serialize)]
+#[serde(crate = "airbyte_agent_runtime::serde")]
 pub struct Fulfillment {
     /// Unique identifier of this fulfillment.
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -313,28 +622,19 @@ pub struct Fulfillment {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub origin_address: Option<Map<String, Value>>,
     /// `line_items`
-    #[serde(
-        deserialize_with = "crate::vec_skip_nulls",
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub line_items: Option<Vec<LineItem>>,
     /// `tracking_number`
     #[serde(skip_serializing_if = "Option::is_none")]
     pub tracking_number: Option<String>,
     /// `tracking_numbers`
-    #[serde(
-        deserialize_with = "crate::vec_skip_nulls",
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub tracking_numbers: Option<Vec<String>>,
     /// `tracking_url`
     #[serde(skip_serializing_if = "Option::is_none")]
     pub tracking_url: Option<String>,
     /// `tracking_urls`
-    #[serde(
-        deserialize_with = "crate::vec_skip_nulls",
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub tracking_urls: Option<Vec<String>>,
     /// `receipt`
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -346,6 +646,83 @@ pub struct Fulfillment {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub admin_graphql_api_id: Option<String>,
 }
+#[cfg(any(feature = "fulfillments", feature = "orders"))]
+impl airbyte_agent_runtime::record::Record for Fulfillment {
+    const NAME: &'static str = "Fulfillment";
+    fn field_index(key: &str) -> Option<usize> {
+        match key {
+            "id" => Some(0usize),
+            "order_id" => Some(1usize),
+            "status" => Some(2usize),
+            "created_at" => Some(3usize),
+            "service" => Some(4usize),
+            "updated_at" => Some(5usize),
+            "tracking_company" => Some(6usize),
+            "shipment_status" => Some(7usize),
+            "location_id" => Some(8usize),
+            "origin_address" => Some(9usize),
+            "line_items" => Some(10usize),
+            "tracking_number" => Some(11usize),
+            "tracking_numbers" => Some(12usize),
+            "tracking_url" => Some(13usize),
+            "tracking_urls" => Some(14usize),
+            "receipt" => Some(15usize),
+            "name" => Some(16usize),
+            "admin_graphql_api_id" => Some(17usize),
+            _ => None,
+        }
+    }
+    fn set_field<'de, __M: airbyte_agent_runtime::serde::de::MapAccess<'de>>(
+        &mut self,
+        index: usize,
+        map: &mut __M,
+    ) -> ::std::result::Result<(), __M::Error> {
+        match index {
+            0usize => self.id = map.next_value()?,
+            1usize => self.order_id = map.next_value()?,
+            2usize => self.status = map.next_value()?,
+            3usize => self.created_at = map.next_value()?,
+            4usize => self.service = map.next_value()?,
+            5usize => self.updated_at = map.next_value()?,
+            6usize => self.tracking_company = map.next_value()?,
+            7usize => self.shipment_status = map.next_value()?,
+            8usize => self.location_id = map.next_value()?,
+            9usize => self.origin_address = map.next_value()?,
+            10usize => {
+                self.line_items = map
+                    .next_value::<airbyte_agent_runtime::record::SkipNulls<LineItem>>()?
+                    .0;
+            }
+            11usize => self.tracking_number = map.next_value()?,
+            12usize => {
+                self.tracking_numbers = map
+                    .next_value::<airbyte_agent_runtime::record::SkipNulls<String>>()?
+                    .0;
+            }
+            13usize => self.tracking_url = map.next_value()?,
+            14usize => {
+                self.tracking_urls = map
+                    .next_value::<airbyte_agent_runtime::record::SkipNulls<String>>()?
+                    .0;
+            }
+            15usize => self.receipt = map.next_value()?,
+            16usize => self.name = map.next_value()?,
+            17usize => self.admin_graphql_api_id = map.next_value()?,
+            _ => {
+                map.next_value::<airbyte_agent_runtime::serde::de::IgnoredAny>()?;
+            }
+        }
+        Ok(())
+    }
+}
+#[cfg(any(feature = "fulfillments", feature = "orders"))]
+impl<'de> airbyte_agent_runtime::serde::Deserialize<'de> for Fulfillment {
+    fn deserialize<__D: airbyte_agent_runtime::serde::Deserializer<'de>>(
+        deserializer: __D,
+    ) -> ::std::result::Result<Self, __D::Error> {
+        airbyte_agent_runtime::record::deserialize(deserializer)
+    }
+}
 /// The `LineItem` object.
 #[cfg(
     any(
@@ -355,14 +732,8 @@ pub struct Fulfillment {
         feature = "orders"
     )
 )]
-#[derive(
-    Debug,
-    Clone,
-    Default,
-    airbyte_agent_runtime::serde::Deserialize,
-    airbyte_agent_runtime::serde::Serialize
-)]
-#[serde(crate = "airbyte_agent_runtime::serde", default)]
+#[derive(Debug, Clone, Default, airbyte_agent_runtime::serde::Serialize)]
+#[serde(crate = "airbyte_agent_runtime::serde")]
 pub struct LineItem {
     /// `id`
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -371,10 +742,7 @@ pub struct LineItem {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub admin_graphql_api_id: Option<String>,
     /// `attributed_staffs`
-    #[serde(
-        deserialize_with = "crate::vec_skip_nulls",
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub attributed_staffs: Option<Vec<Map<String, Value>>>,
     /// `current_quantity`
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -410,10 +778,7 @@ pub struct LineItem {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub product_id: Option<i64>,
     /// `properties`
-    #[serde(
-        deserialize_with = "crate::vec_skip_nulls",
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub properties: Option<Vec<Map<String, Value>>>,
     /// `quantity`
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -449,34 +814,150 @@ pub struct LineItem {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub vendor: Option<String>,
     /// `tax_lines`
-    #[serde(
-        deserialize_with = "crate::vec_skip_nulls",
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub tax_lines: Option<Vec<Map<String, Value>>>,
     /// `duties`
-    #[serde(
-        deserialize_with = "crate::vec_skip_nulls",
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub duties: Option<Vec<Map<String, Value>>>,
     /// `discount_allocations`
-    #[serde(
-        deserialize_with = "crate::vec_skip_nulls",
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub discount_allocations: Option<Vec<Map<String, Value>>>,
+}
+#[cfg(
+    any(
+        feature = "abandoned_checkouts",
+        feature = "draft_orders",
+        feature = "fulfillments",
+        feature = "orders"
+    )
+)]
+impl airbyte_agent_runtime::record::Record for LineItem {
+    const NAME: &'static str = "LineItem";
+    fn field_index(key: &str) -> Option<usize> {
+        match key {
+            "id" => Some(0usize),
+            "admin_graphql_api_id" => Some(1usize),
+            "attributed_staffs" => Some(2usize),
+            "current_quantity" => Some(3usize),
+            "fulfillable_quantity" => Some(4usize),
+            "fulfillment_service" => Some(5usize),
+            "fulfillment_status" => Some(6usize),
+            "gift_card" => Some(7usize),
+            "grams" => Some(8usize),
+            "name" => Some(9usize),
+            "price" => Some(10usize),
+            "price_set" => Some(11usize),
+            "product_exists" => Some(12usize),
+            "product_id" => Some(13usize),
+            "properties" => Some(14usize),
+            "quantity" => Some(15usize),
+            "requires_shipping" => Some(16usize),
+            "sku" => Some(17usize),
+            "taxable" => Some(18usize),
+            "title" => Some(19usize),
+            "total_discount" => Some(20usize),
+            "total_discount_set" => Some(21usize),
+            "variant_id" => Some(22usize),
+            "variant_inventory_management" => Some(23usize),
+            "variant_title" => Some(24usize),
+            "vendor" => Some(25usize),
+            "tax_lines" => Some(26usize),
+            "duties" => Some(27usize),
+            "discount_allocations" => Some(28usize),
+            _ => None,
+        }
+    }
+    fn set_field<'de, __M: airbyte_agent_runtime::serde::de::MapAccess<'de>>(
+        &mut self,
+        index: usize,
+        map: &mut __M,
+    ) -> ::std::result::Result<(), __M::Error> {
+        match index {
+            0usize => self.id = map.next_value()?,
+            1usize => self.admin_graphql_api_id = map.next_value()?,
+            2usize => {
+                self.attributed_staffs = map
+                    .next_value::<
+                        airbyte_agent_runtime::record::SkipNulls<Map<String, Value>>,
+                    >()?
+                    .0;
+            }
+            3usize => self.current_quantity = map.next_value()?,
+            4usize => self.fulfillable_quantity = map.next_value()?,
+            5usize => self.fulfillment_service = map.next_value()?,
+            6usize => self.fulfillment_status = map.next_value()?,
+            7usize => self.gift_card = map.next_value()?,
+            8usize => self.grams = map.next_value()?,
+            9usize => self.name = map.next_value()?,
+            10usize => self.price = map.next_value()?,
+            11usize => self.price_set = map.next_value()?,
+            12usize => self.product_exists = map.next_value()?,
+            13usize => self.product_id = map.next_value()?,
+            14usize => {
+                self.properties = map
+                    .next_value::<
+                        airbyte_agent_runtime::record::SkipNulls<Map<String, Value>>,
+                    >()?
+                    .0;
+            }
+            15usize => self.quantity = map.next_value()?,
+            16usize => self.requires_shipping = map.next_value()?,
+            17usize => self.sku = map.next_value()?,
+            18usize => self.taxable = map.next_value()?,
+            19usize => self.title = map.next_value()?,
+            20usize => self.total_discount = map.next_value()?,
+            21usize => self.total_discount_set = map.next_value()?,
+            22usize => self.variant_id = map.next_value()?,
+            23usize => self.variant_inventory_management = map.next_value()?,
+            24usize => self.variant_title = map.next_value()?,
+            25usize => self.vendor = map.next_value()?,
+            26usize => {
+                self.tax_lines = map
+                    .next_value::<
+                        airbyte_agent_runtime::record::SkipNulls<Map<String, Value>>,
+                    >()?
+                    .0;
+            }
+            27usize => {
+                self.duties = map
+                    .next_value::<
+                        airbyte_agent_runtime::record::SkipNulls<Map<String, Value>>,
+                    >()?
+                    .0;
+            }
+            28usize => {
+                self.discount_allocations = map
+                    .next_value::<
+                        airbyte_agent_runtime::record::SkipNulls<Map<String, Value>>,
+                    >()?
+                    .0;
+            }
+            _ => {
+                map.next_value::<airbyte_agent_runtime::serde::de::IgnoredAny>()?;
+            }
+        }
+        Ok(())
+    }
+}
+#[cfg(
+    any(
+        feature = "abandoned_checkouts",
+        feature = "draft_orders",
+        feature = "fulfillments",
+        feature = "orders"
+    )
+)]
+impl<'de> airbyte_agent_runtime::serde::Deserialize<'de> for LineItem {
+    fn deserialize<__D: airbyte_agent_runtime::serde::Deserializer<'de>>(
+        deserializer: __D,
+    ) -> ::std::result::Result<Self, __D::Error> {
+        airbyte_agent_runtime::record::deserialize(deserializer)
+    }
 }
 /// Money returned for an order, with the items refunded.
 #[cfg(any(feature = "order_refunds", feature = "orders"))]
-#[derive(
-    Debug,
-    Clone,
-    Default,
-    airbyte_agent_runtime::serde::Deserialize,
-    airbyte_agent_runtime::serde::Serialize
-)]
-#[serde(crate = "airbyte_agent_runtime::serde", default)]
+#[derive(Debug, Clone, Default, airbyte_agent_runtime::serde::Serialize)]
+#[serde(crate = "airbyte_agent_runtime::serde")]
 pub struct Refund {
     /// Unique identifier of this order refund.
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -500,10 +981,7 @@ pub struct Refund {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub restock: Option<bool>,
     /// `duties`
-    #[serde(
-        deserialize_with = "crate::vec_skip_nulls",
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub duties: Option<Vec<Map<String, Value>>>,
     /// `total_duties_set`
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -512,43 +990,114 @@ pub struct Refund {
     #[serde(rename = "return", skip_serializing_if = "Option::is_none")]
     pub return_: Option<Map<String, Value>>,
     /// `refund_line_items`
-    #[serde(
-        deserialize_with = "crate::vec_skip_nulls",
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub refund_line_items: Option<Vec<Map<String, Value>>>,
     /// `transactions`
-    #[serde(
-        deserialize_with = "crate::vec_skip_nulls",
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub transactions: Option<Vec<Transaction>>,
     /// `order_adjustments`
-    #[serde(
-        deserialize_with = "crate::vec_skip_nulls",
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub order_adjustments: Option<Vec<Map<String, Value>>>,
     /// `admin_graphql_api_id`
     #[serde(skip_serializing_if = "Option::is_none")]
     pub admin_graphql_api_id: Option<String>,
     /// `refund_shipping_lines`
-    #[serde(
-        deserialize_with = "crate::vec_skip_nulls",
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub refund_shipping_lines: Option<Vec<Map<String, Value>>>,
+}
+#[cfg(any(feature = "order_refunds", feature = "orders"))]
+impl airbyte_agent_runtime::record::Record for Refund {
+    const NAME: &'static str = "Refund";
+    fn field_index(key: &str) -> Option<usize> {
+        match key {
+            "id" => Some(0usize),
+            "order_id" => Some(1usize),
+            "created_at" => Some(2usize),
+            "note" => Some(3usize),
+            "user_id" => Some(4usize),
+            "processed_at" => Some(5usize),
+            "restock" => Some(6usize),
+            "duties" => Some(7usize),
+            "total_duties_set" => Some(8usize),
+            "return" => Some(9usize),
+            "refund_line_items" => Some(10usize),
+            "transactions" => Some(11usize),
+            "order_adjustments" => Some(12usize),
+            "admin_graphql_api_id" => Some(13usize),
+            "refund_shipping_lines" => Some(14usize),
+            _ => None,
+        }
+    }
+    fn set_field<'de, __M: airbyte_agent_runtime::serde::de::MapAccess<'de>>(
+        &mut self,
+        index: usize,
+        map: &mut __M,
+    ) -> ::std::result::Result<(), __M::Error> {
+        match index {
+            0usize => self.id = map.next_value()?,
+            1usize => self.order_id = map.next_value()?,
+            2usize => self.created_at = map.next_value()?,
+            3usize => self.note = map.next_value()?,
+            4usize => self.user_id = map.next_value()?,
+            5usize => self.processed_at = map.next_value()?,
+            6usize => self.restock = map.next_value()?,
+            7usize => {
+                self.duties = map
+                    .next_value::<
+                        airbyte_agent_runtime::record::SkipNulls<Map<String, Value>>,
+                    >()?
+                    .0;
+            }
+            8usize => self.total_duties_set = map.next_value()?,
+            9usize => self.return_ = map.next_value()?,
+            10usize => {
+                self.refund_line_items = map
+                    .next_value::<
+                        airbyte_agent_runtime::record::SkipNulls<Map<String, Value>>,
+                    >()?
+                    .0;
+            }
+            11usize => {
+                self.transactions = map
+                    .next_value::<
+                        airbyte_agent_runtime::record::SkipNulls<Transaction>,
+                    >()?
+                    .0;
+            }
+            12usize => {
+                self.order_adjustments = map
+                    .next_value::<
+                        airbyte_agent_runtime::record::SkipNulls<Map<String, Value>>,
+                    >()?
+                    .0;
+            }
+            13usize => self.admin_graphql_api_id = map.next_value()?,
+            14usize => {
+                self.refund_shipping_lines = map
+                    .next_value::<
+                        airbyte_agent_runtime::record::SkipNulls<Map<String, Value>>,
+                    >()?
+                    .0;
+            }
+            _ => {
+                map.next_value::<airbyte_agent_runtime::serde::de::IgnoredAny>()?;
+            }
+        }
+        Ok(())
+    }
+}
+#[cfg(any(feature = "order_refunds", feature = "orders"))]
+impl<'de> airbyte_agent_runtime::serde::Deserialize<'de> for Refund {
+    fn deserialize<__D: airbyte_agent_runtime::serde::Deserializer<'de>>(
+        deserializer: __D,
+    ) -> ::std::result::Result<Self, __D::Error> {
+        airbyte_agent_runtime::record::deserialize(deserializer)
+    }
 }
 /// A payment step of an order, such as an authorization or capture.
 #[cfg(any(feature = "order_refunds", feature = "orders", feature = "transactions"))]
-#[derive(
-    Debug,
-    Clone,
-    Default,
-    airbyte_agent_runtime::serde::Deserialize,
-    airbyte_agent_runtime::serde::Serialize
-)]
-#[serde(crate = "airbyte_agent_runtime::serde", default)]
+#[derive(Debug, Clone, Default, airbyte_agent_runtime::serde::Serialize)]
+#[serde(crate = "airbyte_agent_runtime::serde")]
 pub struct Transaction {
     /// Unique identifier of this transaction.
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -623,18 +1172,89 @@ pub struct Transaction {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub admin_graphql_api_id: Option<String>,
 }
+#[cfg(any(feature = "order_refunds", feature = "orders", feature = "transactions"))]
+impl airbyte_agent_runtime::record::Record for Transaction {
+    const NAME: &'static str = "Transaction";
+    fn field_index(key: &str) -> Option<usize> {
+        match key {
+            "id" => Some(0usize),
+            "order_id" => Some(1usize),
+            "kind" => Some(2usize),
+            "gateway" => Some(3usize),
+            "status" => Some(4usize),
+            "message" => Some(5usize),
+            "created_at" => Some(6usize),
+            "test" => Some(7usize),
+            "authorization" => Some(8usize),
+            "location_id" => Some(9usize),
+            "user_id" => Some(10usize),
+            "parent_id" => Some(11usize),
+            "processed_at" => Some(12usize),
+            "device_id" => Some(13usize),
+            "error_code" => Some(14usize),
+            "source_name" => Some(15usize),
+            "receipt" => Some(16usize),
+            "currency_exchange_adjustment" => Some(17usize),
+            "amount" => Some(18usize),
+            "currency" => Some(19usize),
+            "payment_id" => Some(20usize),
+            "total_unsettled_set" => Some(21usize),
+            "manual_payment_gateway" => Some(22usize),
+            "admin_graphql_api_id" => Some(23usize),
+            _ => None,
+        }
+    }
+    fn set_field<'de, __M: airbyte_agent_runtime::serde::de::MapAccess<'de>>(
+        &mut self,
+        index: usize,
+        map: &mut __M,
+    ) -> ::std::result::Result<(), __M::Error> {
+        match index {
+            0usize => self.id = map.next_value()?,
+            1usize => self.order_id = map.next_value()?,
+            2usize => self.kind = map.next_value()?,
+            3usize => self.gateway = map.next_value()?,
+            4usize => self.status = map.next_value()?,
+            5usize => self.message = map.next_value()?,
+            6usize => self.created_at = map.next_value()?,
+            7usize => self.test = map.next_value()?,
+            8usize => self.authorization = map.next_value()?,
+            9usize => self.location_id = map.next_value()?,
+            10usize => self.user_id = map.next_value()?,
+            11usize => self.parent_id = map.next_value()?,
+            12usize => self.processed_at = map.next_value()?,
+            13usize => self.device_id = map.next_value()?,
+            14usize => self.error_code = map.next_value()?,
+            15usize => self.source_name = map.next_value()?,
+            16usize => self.receipt = map.next_value()?,
+            17usize => self.currency_exchange_adjustment = map.next_value()?,
+            18usize => self.amount = map.next_value()?,
+            19usize => self.currency = map.next_value()?,
+            20usize => self.payment_id = map.next_value()?,
+            21usize => self.total_unsettled_set = map.next_value()?,
+            22usize => self.manual_payment_gateway = map.next_value()?,
+            23usize => self.admin_graphql_api_id = map.next_value()?,
+            _ => {
+                map.next_value::<airbyte_agent_runtime::serde::de::IgnoredAny>()?;
+            }
+        }
+        Ok(())
+    }
+}
+#[cfg(any(feature = "order_refunds", feature = "orders", feature = "transactions"))]
+impl<'de> airbyte_agent_runtime::serde::Deserialize<'de> for Transaction {
+    fn deserialize<__D: airbyte_agent_runtime::serde::Deserializer<'de>>(
+        deserializer: __D,
+    ) -> ::std::result::Result<Self, __D::Error> {
+        airbyte_agent_runtime::record::deserialize(deserializer)
+    }
+}
 /// Order address structure.
 #[cfg(
     any(feature = "abandoned_checkouts", feature = "draft_orders", feature = "orders")
 )]
-#[derive(
-    Debug,
-    Clone,
-    Default,
-    airbyte_agent_runtime::serde::Deserialize,
-    airbyte_agent_runtime::serde::Serialize
-)]
-#[serde(crate = "airbyte_agent_runtime::serde", default)]
+#[derive(Debug, Clone, Default, airbyte_agent_runtime::serde::Serialize)]
+#[serde(crate = "airbyte_agent_runtime::serde")]
 pub struct OrderAddress {
     /// `first_name`
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -682,16 +1302,73 @@ pub struct OrderAddress {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub longitude: Option<f64>,
 }
+#[cfg(
+    any(feature = "abandoned_checkouts", feature = "draft_orders", feature = "orders")
+)]
+impl airbyte_agent_runtime::record::Record for OrderAddress {
+    const NAME: &'static str = "OrderAddress";
+    fn field_index(key: &str) -> Option<usize> {
+        match key {
+            "first_name" => Some(0usize),
+            "last_name" => Some(1usize),
+            "company" => Some(2usize),
+            "address1" => Some(3usize),
+            "address2" => Some(4usize),
+            "city" => Some(5usize),
+            "province" => Some(6usize),
+            "country" => Some(7usize),
+            "zip" => Some(8usize),
+            "phone" => Some(9usize),
+            "name" => Some(10usize),
+            "province_code" => Some(11usize),
+            "country_code" => Some(12usize),
+            "latitude" => Some(13usize),
+            "longitude" => Some(14usize),
+            _ => None,
+        }
+    }
+    fn set_field<'de, __M: airbyte_agent_runtime::serde::de::MapAccess<'de>>(
+        &mut self,
+        index: usize,
+        map: &mut __M,
+    ) -> ::std::result::Result<(), __M::Error> {
+        match index {
+            0usize => self.first_name = map.next_value()?,
+            1usize => self.last_name = map.next_value()?,
+            2usize => self.company = map.next_value()?,
+            3usize => self.address1 = map.next_value()?,
+            4usize => self.address2 = map.next_value()?,
+            5usize => self.city = map.next_value()?,
+            6usize => self.province = map.next_value()?,
+            7usize => self.country = map.next_value()?,
+            8usize => self.zip = map.next_value()?,
+            9usize => self.phone = map.next_value()?,
+            10usize => self.name = map.next_value()?,
+            11usize => self.province_code = map.next_value()?,
+            12usize => self.country_code = map.next_value()?,
+            13usize => self.latitude = map.next_value()?,
+            14usize => self.longitude = map.next_value()?,
+            _ => {
+                map.next_value::<airbyte_agent_runtime::serde::de::IgnoredAny>()?;
+            }
+        }
+        Ok(())
+    }
+}
+#[cfg(
+    any(feature = "abandoned_checkouts", feature = "draft_orders", feature = "orders")
+)]
+impl<'de> airbyte_agent_runtime::serde::Deserialize<'de> for OrderAddress {
+    fn deserialize<__D: airbyte_agent_runtime::serde::Deserializer<'de>>(
+        deserializer: __D,
+    ) -> ::std::result::Result<Self, __D::Error> {
+        airbyte_agent_runtime::record::deserialize(deserializer)
+    }
+}
 /// The `OrdersUpdateInputShippingAddress` object.
 #[cfg(any(feature = "draft_orders", feature = "orders"))]
-#[derive(
-    Debug,
-    Clone,
-    Default,
-    airbyte_agent_runtime::serde::Deserialize,
-    airbyte_agent_runtime::serde::Serialize
-)]
-#[serde(crate = "airbyte_agent_runtime::serde", default)]
+#[derive(Debug, Clone, Default, airbyte_agent_runtime::serde::Serialize)]
+#[serde(crate = "airbyte_agent_runtime::serde")]
 pub struct OrdersUpdateInputShippingAddress {
     /// `address1`
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -709,16 +1386,50 @@ pub struct OrdersUpdateInputShippingAddress {
     #[serde(rename = "countryCode", skip_serializing_if = "Option::is_none")]
     pub country_code: Option<String>,
 }
+#[cfg(any(feature = "draft_orders", feature = "orders"))]
+impl airbyte_agent_runtime::record::Record for OrdersUpdateInputShippingAddress {
+    const NAME: &'static str = "OrdersUpdateInputShippingAddress";
+    fn field_index(key: &str) -> Option<usize> {
+        match key {
+            "address1" => Some(0usize),
+            "city" => Some(1usize),
+            "provinceCode" => Some(2usize),
+            "zip" => Some(3usize),
+            "countryCode" => Some(4usize),
+            _ => None,
+        }
+    }
+    fn set_field<'de, __M: airbyte_agent_runtime::serde::de::MapAccess<'de>>(
+        &mut self,
+        index: usize,
+        map: &mut __M,
+    ) -> ::std::result::Result<(), __M::Error> {
+        match index {
+            0usize => self.address1 = map.next_value()?,
+            1usize => self.city = map.next_value()?,
+            2usize => self.province_code = map.next_value()?,
+            3usize => self.zip = map.next_value()?,
+            4usize => self.country_code = map.next_value()?,
+            _ => {
+                map.next_value::<airbyte_agent_runtime::serde::de::IgnoredAny>()?;
+            }
+        }
+        Ok(())
+    }
+}
+#[cfg(any(feature = "draft_orders", feature = "orders"))]
+impl<'de> airbyte_agent_runtime::serde::Deserialize<'de>
+for OrdersUpdateInputShippingAddress {
+    fn deserialize<__D: airbyte_agent_runtime::serde::Deserializer<'de>>(
+        deserializer: __D,
+    ) -> ::std::result::Result<Self, __D::Error> {
+        airbyte_agent_runtime::record::deserialize(deserializer)
+    }
+}
 /// A purchasable variant of a product, such as a size or color.
 #[cfg(any(feature = "product_variants", feature = "products"))]
-#[derive(
-    Debug,
-    Clone,
-    Default,
-    airbyte_agent_runtime::serde::Deserialize,
-    airbyte_agent_runtime::serde::Serialize
-)]
-#[serde(crate = "airbyte_agent_runtime::serde", default)]
+#[derive(Debug, Clone, Default, airbyte_agent_runtime::serde::Serialize)]
+#[serde(crate = "airbyte_agent_runtime::serde")]
 pub struct ProductVariant {
     /// Unique identifier of this product variant.
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -799,16 +1510,91 @@ pub struct ProductVariant {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub admin_graphql_api_id: Option<String>,
 }
+#[cfg(any(feature = "product_variants", feature = "products"))]
+impl airbyte_agent_runtime::record::Record for ProductVariant {
+    const NAME: &'static str = "ProductVariant";
+    fn field_index(key: &str) -> Option<usize> {
+        match key {
+            "id" => Some(0usize),
+            "product_id" => Some(1usize),
+            "title" => Some(2usize),
+            "price" => Some(3usize),
+            "sku" => Some(4usize),
+            "position" => Some(5usize),
+            "inventory_policy" => Some(6usize),
+            "compare_at_price" => Some(7usize),
+            "fulfillment_service" => Some(8usize),
+            "inventory_management" => Some(9usize),
+            "option1" => Some(10usize),
+            "option2" => Some(11usize),
+            "option3" => Some(12usize),
+            "created_at" => Some(13usize),
+            "updated_at" => Some(14usize),
+            "taxable" => Some(15usize),
+            "barcode" => Some(16usize),
+            "grams" => Some(17usize),
+            "image_id" => Some(18usize),
+            "weight" => Some(19usize),
+            "weight_unit" => Some(20usize),
+            "inventory_item_id" => Some(21usize),
+            "inventory_quantity" => Some(22usize),
+            "old_inventory_quantity" => Some(23usize),
+            "requires_shipping" => Some(24usize),
+            "admin_graphql_api_id" => Some(25usize),
+            _ => None,
+        }
+    }
+    fn set_field<'de, __M: airbyte_agent_runtime::serde::de::MapAccess<'de>>(
+        &mut self,
+        index: usize,
+        map: &mut __M,
+    ) -> ::std::result::Result<(), __M::Error> {
+        match index {
+            0usize => self.id = map.next_value()?,
+            1usize => self.product_id = map.next_value()?,
+            2usize => self.title = map.next_value()?,
+            3usize => self.price = map.next_value()?,
+            4usize => self.sku = map.next_value()?,
+            5usize => self.position = map.next_value()?,
+            6usize => self.inventory_policy = map.next_value()?,
+            7usize => self.compare_at_price = map.next_value()?,
+            8usize => self.fulfillment_service = map.next_value()?,
+            9usize => self.inventory_management = map.next_value()?,
+            10usize => self.option1 = map.next_value()?,
+            11usize => self.option2 = map.next_value()?,
+            12usize => self.option3 = map.next_value()?,
+            13usize => self.created_at = map.next_value()?,
+            14usize => self.updated_at = map.next_value()?,
+            15usize => self.taxable = map.next_value()?,
+            16usize => self.barcode = map.next_value()?,
+            17usize => self.grams = map.next_value()?,
+            18usize => self.image_id = map.next_value()?,
+            19usize => self.weight = map.next_value()?,
+            20usize => self.weight_unit = map.next_value()?,
+            21usize => self.inventory_item_id = map.next_value()?,
+            22usize => self.inventory_quantity = map.next_value()?,
+            23usize => self.old_inventory_quantity = map.next_value()?,
+            24usize => self.requires_shipping = map.next_value()?,
+            25usize => self.admin_graphql_api_id = map.next_value()?,
+            _ => {
+                map.next_value::<airbyte_agent_runtime::serde::de::IgnoredAny>()?;
+            }
+        }
+        Ok(())
+    }
+}
+#[cfg(any(feature = "product_variants", feature = "products"))]
+impl<'de> airbyte_agent_runtime::serde::Deserialize<'de> for ProductVariant {
+    fn deserialize<__D: airbyte_agent_runtime::serde::Deserializer<'de>>(
+        deserializer: __D,
+    ) -> ::std::result::Result<Self, __D::Error> {
+        airbyte_agent_runtime::record::deserialize(deserializer)
+    }
+}
 /// An image of a product.
 #[cfg(any(feature = "product_images", feature = "products"))]
-#[derive(
-    Debug,
-    Clone,
-    Default,
-    airbyte_agent_runtime::serde::Deserialize,
-    airbyte_agent_runtime::serde::Serialize
-)]
-#[serde(crate = "airbyte_agent_runtime::serde", default)]
+#[derive(Debug, Clone, Default, airbyte_agent_runtime::serde::Serialize)]
+#[serde(crate = "airbyte_agent_runtime::serde")]
 pub struct ProductImage {
     /// Unique identifier of this product image.
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -838,25 +1624,71 @@ pub struct ProductImage {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub src: Option<String>,
     /// `variant_ids`
-    #[serde(
-        deserialize_with = "crate::vec_skip_nulls",
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub variant_ids: Option<Vec<i64>>,
     /// Global ID of the product image for the GraphQL API.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub admin_graphql_api_id: Option<String>,
 }
+#[cfg(any(feature = "product_images", feature = "products"))]
+impl airbyte_agent_runtime::record::Record for ProductImage {
+    const NAME: &'static str = "ProductImage";
+    fn field_index(key: &str) -> Option<usize> {
+        match key {
+            "id" => Some(0usize),
+            "product_id" => Some(1usize),
+            "position" => Some(2usize),
+            "created_at" => Some(3usize),
+            "updated_at" => Some(4usize),
+            "alt" => Some(5usize),
+            "width" => Some(6usize),
+            "height" => Some(7usize),
+            "src" => Some(8usize),
+            "variant_ids" => Some(9usize),
+            "admin_graphql_api_id" => Some(10usize),
+            _ => None,
+        }
+    }
+    fn set_field<'de, __M: airbyte_agent_runtime::serde::de::MapAccess<'de>>(
+        &mut self,
+        index: usize,
+        map: &mut __M,
+    ) -> ::std::result::Result<(), __M::Error> {
+        match index {
+            0usize => self.id = map.next_value()?,
+            1usize => self.product_id = map.next_value()?,
+            2usize => self.position = map.next_value()?,
+            3usize => self.created_at = map.next_value()?,
+            4usize => self.updated_at = map.next_value()?,
+            5usize => self.alt = map.next_value()?,
+            6usize => self.width = map.next_value()?,
+            7usize => self.height = map.next_value()?,
+            8usize => self.src = map.next_value()?,
+            9usize => {
+                self.variant_ids = map
+                    .next_value::<airbyte_agent_runtime::record::SkipNulls<i64>>()?
+                    .0;
+            }
+            10usize => self.admin_graphql_api_id = map.next_value()?,
+            _ => {
+                map.next_value::<airbyte_agent_runtime::serde::de::IgnoredAny>()?;
+            }
+        }
+        Ok(())
+    }
+}
+#[cfg(any(feature = "product_images", feature = "products"))]
+impl<'de> airbyte_agent_runtime::serde::Deserialize<'de> for ProductImage {
+    fn deserialize<__D: airbyte_agent_runtime::serde::Deserializer<'de>>(
+        deserializer: __D,
+    ) -> ::std::result::Result<Self, __D::Error> {
+        airbyte_agent_runtime::record::deserialize(deserializer)
+    }
+}
 /// The `ProductVariantsRecord2Product` object.
 #[cfg(any(feature = "articles", feature = "product_variants"))]
-#[derive(
-    Debug,
-    Clone,
-    Default,
-    airbyte_agent_runtime::serde::Deserialize,
-    airbyte_agent_runtime::serde::Serialize
-)]
-#[serde(crate = "airbyte_agent_runtime::serde", default)]
+#[derive(Debug, Clone, Default, airbyte_agent_runtime::serde::Serialize)]
+#[serde(crate = "airbyte_agent_runtime::serde")]
 pub struct ProductVariantsRecord2Product {
     /// `id`
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -864,6 +1696,40 @@ pub struct ProductVariantsRecord2Product {
     /// `title`
     #[serde(skip_serializing_if = "Option::is_none")]
     pub title: Option<String>,
+}
+#[cfg(any(feature = "articles", feature = "product_variants"))]
+impl airbyte_agent_runtime::record::Record for ProductVariantsRecord2Product {
+    const NAME: &'static str = "ProductVariantsRecord2Product";
+    fn field_index(key: &str) -> Option<usize> {
+        match key {
+            "id" => Some(0usize),
+            "title" => Some(1usize),
+            _ => None,
+        }
+    }
+    fn set_field<'de, __M: airbyte_agent_runtime::serde::de::MapAccess<'de>>(
+        &mut self,
+        index: usize,
+        map: &mut __M,
+    ) -> ::std::result::Result<(), __M::Error> {
+        match index {
+            0usize => self.id = map.next_value()?,
+            1usize => self.title = map.next_value()?,
+            _ => {
+                map.next_value::<airbyte_agent_runtime::serde::de::IgnoredAny>()?;
+            }
+        }
+        Ok(())
+    }
+}
+#[cfg(any(feature = "articles", feature = "product_variants"))]
+impl<'de> airbyte_agent_runtime::serde::Deserialize<'de>
+for ProductVariantsRecord2Product {
+    fn deserialize<__D: airbyte_agent_runtime::serde::Deserializer<'de>>(
+        deserializer: __D,
+    ) -> ::std::result::Result<Self, __D::Error> {
+        airbyte_agent_runtime::record::deserialize(deserializer)
+    }
 }
 /// A custom field stored on a store resource.
 #[cfg(
@@ -882,14 +1748,8 @@ pub struct ProductVariantsRecord2Product {
         feature = "metafield_smart_collections"
     )
 )]
-#[derive(
-    Debug,
-    Clone,
-    Default,
-    airbyte_agent_runtime::serde::Deserialize,
-    airbyte_agent_runtime::serde::Serialize
-)]
-#[serde(crate = "airbyte_agent_runtime::serde", default)]
+#[derive(Debug, Clone, Default, airbyte_agent_runtime::serde::Serialize)]
+#[serde(crate = "airbyte_agent_runtime::serde")]
 pub struct Metafield {
     /// Unique identifier of this metafield.
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -925,6 +1785,87 @@ pub struct Metafield {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub admin_graphql_api_id: Option<String>,
 }
+#[cfg(
+    any(
+        feature = "metafield_articles",
+        feature = "metafield_blogs",
+        feature = "metafield_customers",
+        feature = "metafield_draft_orders",
+        feature = "metafield_locations",
+        feature = "metafield_orders",
+        feature = "metafield_pages",
+        feature = "metafield_product_images",
+        feature = "metafield_product_variants",
+        feature = "metafield_products",
+        feature = "metafield_shops",
+        feature = "metafield_smart_collections"
+    )
+)]
+impl airbyte_agent_runtime::record::Record for Metafield {
+    const NAME: &'static str = "Metafield";
+    fn field_index(key: &str) -> Option<usize> {
+        match key {
+            "id" => Some(0usize),
+            "namespace" => Some(1usize),
+            "key" => Some(2usize),
+            "value" => Some(3usize),
+            "type" => Some(4usize),
+            "description" => Some(5usize),
+            "owner_id" => Some(6usize),
+            "created_at" => Some(7usize),
+            "updated_at" => Some(8usize),
+            "owner_resource" => Some(9usize),
+            "admin_graphql_api_id" => Some(10usize),
+            _ => None,
+        }
+    }
+    fn set_field<'de, __M: airbyte_agent_runtime::serde::de::MapAccess<'de>>(
+        &mut self,
+        index: usize,
+        map: &mut __M,
+    ) -> ::std::result::Result<(), __M::Error> {
+        match index {
+            0usize => self.id = map.next_value()?,
+            1usize => self.namespace = map.next_value()?,
+            2usize => self.key = map.next_value()?,
+            3usize => self.value = map.next_value()?,
+            4usize => self.type_ = map.next_value()?,
+            5usize => self.description = map.next_value()?,
+            6usize => self.owner_id = map.next_value()?,
+            7usize => self.created_at = map.next_value()?,
+            8usize => self.updated_at = map.next_value()?,
+            9usize => self.owner_resource = map.next_value()?,
+            10usize => self.admin_graphql_api_id = map.next_value()?,
+            _ => {
+                map.next_value::<airbyte_agent_runtime::serde::de::IgnoredAny>()?;
+            }
+        }
+        Ok(())
+    }
+}
+#[cfg(
+    any(
+        feature = "metafield_articles",
+        feature = "metafield_blogs",
+        feature = "metafield_customers",
+        feature = "metafield_draft_orders",
+        feature = "metafield_locations",
+        feature = "metafield_orders",
+        feature = "metafield_pages",
+        feature = "metafield_product_images",
+        feature = "metafield_product_variants",
+        feature = "metafield_products",
+        feature = "metafield_shops",
+        feature = "metafield_smart_collections"
+    )
+)]
+impl<'de> airbyte_agent_runtime::serde::Deserialize<'de> for Metafield {
+    fn deserialize<__D: airbyte_agent_runtime::serde::Deserializer<'de>>(
+        deserializer: __D,
+    ) -> ::std::result::Result<Self, __D::Error> {
+        airbyte_agent_runtime::record::deserialize(deserializer)
+    }
+}
 #[cfg(any(feature = "articles", feature = "pages"))]
 airbyte_agent_runtime::string_enum! {
     #[doc = " Values of `PagesListPublishedStatus`."] pub enum PagesListPublishedStatus {
@@ -933,21 +1874,11 @@ airbyte_agent_runtime::string_enum! {
 }
 /// The `InventorySetRecord` object.
 #[cfg(any(feature = "inventory_adjust", feature = "inventory_set"))]
-#[derive(
-    Debug,
-    Clone,
-    Default,
-    airbyte_agent_runtime::serde::Deserialize,
-    airbyte_agent_runtime::serde::Serialize
-)]
-#[serde(crate = "airbyte_agent_runtime::serde", default)]
+#[derive(Debug, Clone, Default, airbyte_agent_runtime::serde::Serialize)]
+#[serde(crate = "airbyte_agent_runtime::serde")]
 pub struct InventorySetRecord {
     /// `userErrors`
-    #[serde(
-        rename = "userErrors",
-        deserialize_with = "crate::vec_skip_nulls",
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(rename = "userErrors", skip_serializing_if = "Option::is_none")]
     pub user_errors: Option<Vec<GraphQlUserError>>,
     /// `inventoryAdjustmentGroup`
     #[serde(
@@ -956,16 +1887,49 @@ pub struct InventorySetRecord {
     )]
     pub inventory_adjustment_group: Option<InventoryAdjustmentGroup>,
 }
+#[cfg(any(feature = "inventory_adjust", feature = "inventory_set"))]
+impl airbyte_agent_runtime::record::Record for InventorySetRecord {
+    const NAME: &'static str = "InventorySetRecord";
+    fn field_index(key: &str) -> Option<usize> {
+        match key {
+            "userErrors" => Some(0usize),
+            "inventoryAdjustmentGroup" => Some(1usize),
+            _ => None,
+        }
+    }
+    fn set_field<'de, __M: airbyte_agent_runtime::serde::de::MapAccess<'de>>(
+        &mut self,
+        index: usize,
+        map: &mut __M,
+    ) -> ::std::result::Result<(), __M::Error> {
+        match index {
+            0usize => {
+                self.user_errors = map
+                    .next_value::<
+                        airbyte_agent_runtime::record::SkipNulls<GraphQlUserError>,
+                    >()?
+                    .0;
+            }
+            1usize => self.inventory_adjustment_group = map.next_value()?,
+            _ => {
+                map.next_value::<airbyte_agent_runtime::serde::de::IgnoredAny>()?;
+            }
+        }
+        Ok(())
+    }
+}
+#[cfg(any(feature = "inventory_adjust", feature = "inventory_set"))]
+impl<'de> airbyte_agent_runtime::serde::Deserialize<'de> for InventorySetRecord {
+    fn deserialize<__D: airbyte_agent_runtime::serde::Deserializer<'de>>(
+        deserializer: __D,
+    ) -> ::std::result::Result<Self, __D::Error> {
+        airbyte_agent_runtime::record::deserialize(deserializer)
+    }
+}
 /// The `InventoryAdjustmentGroup` object.
 #[cfg(any(feature = "inventory_adjust", feature = "inventory_set"))]
-#[derive(
-    Debug,
-    Clone,
-    Default,
-    airbyte_agent_runtime::serde::Deserialize,
-    airbyte_agent_runtime::serde::Serialize
-)]
-#[serde(crate = "airbyte_agent_runtime::serde", default)]
+#[derive(Debug, Clone, Default, airbyte_agent_runtime::serde::Serialize)]
+#[serde(crate = "airbyte_agent_runtime::serde")]
 pub struct InventoryAdjustmentGroup {
     /// `reason`
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -974,22 +1938,56 @@ pub struct InventoryAdjustmentGroup {
     #[serde(rename = "referenceDocumentUri", skip_serializing_if = "Option::is_none")]
     pub reference_document_uri: Option<String>,
     /// `changes`
-    #[serde(
-        deserialize_with = "crate::vec_skip_nulls",
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub changes: Option<Vec<InventoryAdjustmentGroupChangesItem>>,
+}
+#[cfg(any(feature = "inventory_adjust", feature = "inventory_set"))]
+impl airbyte_agent_runtime::record::Record for InventoryAdjustmentGroup {
+    const NAME: &'static str = "InventoryAdjustmentGroup";
+    fn field_index(key: &str) -> Option<usize> {
+        match key {
+            "reason" => Some(0usize),
+            "referenceDocumentUri" => Some(1usize),
+            "changes" => Some(2usize),
+            _ => None,
+        }
+    }
+    fn set_field<'de, __M: airbyte_agent_runtime::serde::de::MapAccess<'de>>(
+        &mut self,
+        index: usize,
+        map: &mut __M,
+    ) -> ::std::result::Result<(), __M::Error> {
+        match index {
+            0usize => self.reason = map.next_value()?,
+            1usize => self.reference_document_uri = map.next_value()?,
+            2usize => {
+                self.changes = map
+                    .next_value::<
+                        airbyte_agent_runtime::record::SkipNulls<
+                            InventoryAdjustmentGroupChangesItem,
+                        >,
+                    >()?
+                    .0;
+            }
+            _ => {
+                map.next_value::<airbyte_agent_runtime::serde::de::IgnoredAny>()?;
+            }
+        }
+        Ok(())
+    }
+}
+#[cfg(any(feature = "inventory_adjust", feature = "inventory_set"))]
+impl<'de> airbyte_agent_runtime::serde::Deserialize<'de> for InventoryAdjustmentGroup {
+    fn deserialize<__D: airbyte_agent_runtime::serde::Deserializer<'de>>(
+        deserializer: __D,
+    ) -> ::std::result::Result<Self, __D::Error> {
+        airbyte_agent_runtime::record::deserialize(deserializer)
+    }
 }
 /// The `InventoryAdjustmentGroupChangesItem` object.
 #[cfg(any(feature = "inventory_adjust", feature = "inventory_set"))]
-#[derive(
-    Debug,
-    Clone,
-    Default,
-    airbyte_agent_runtime::serde::Deserialize,
-    airbyte_agent_runtime::serde::Serialize
-)]
-#[serde(crate = "airbyte_agent_runtime::serde", default)]
+#[derive(Debug, Clone, Default, airbyte_agent_runtime::serde::Serialize)]
+#[serde(crate = "airbyte_agent_runtime::serde")]
 pub struct InventoryAdjustmentGroupChangesItem {
     /// `name`
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -1000,4 +1998,40 @@ pub struct InventoryAdjustmentGroupChangesItem {
     /// `quantityAfterChange`
     #[serde(rename = "quantityAfterChange", skip_serializing_if = "Option::is_none")]
     pub quantity_after_change: Option<i64>,
+}
+#[cfg(any(feature = "inventory_adjust", feature = "inventory_set"))]
+impl airbyte_agent_runtime::record::Record for InventoryAdjustmentGroupChangesItem {
+    const NAME: &'static str = "InventoryAdjustmentGroupChangesItem";
+    fn field_index(key: &str) -> Option<usize> {
+        match key {
+            "name" => Some(0usize),
+            "delta" => Some(1usize),
+            "quantityAfterChange" => Some(2usize),
+            _ => None,
+        }
+    }
+    fn set_field<'de, __M: airbyte_agent_runtime::serde::de::MapAccess<'de>>(
+        &mut self,
+        index: usize,
+        map: &mut __M,
+    ) -> ::std::result::Result<(), __M::Error> {
+        match index {
+            0usize => self.name = map.next_value()?,
+            1usize => self.delta = map.next_value()?,
+            2usize => self.quantity_after_change = map.next_value()?,
+            _ => {
+                map.next_value::<airbyte_agent_runtime::serde::de::IgnoredAny>()?;
+            }
+        }
+        Ok(())
+    }
+}
+#[cfg(any(feature = "inventory_adjust", feature = "inventory_set"))]
+impl<'de> airbyte_agent_runtime::serde::Deserialize<'de>
+for InventoryAdjustmentGroupChangesItem {
+    fn deserialize<__D: airbyte_agent_runtime::serde::Deserializer<'de>>(
+        deserializer: __D,
+    ) -> ::std::result::Result<Self, __D::Error> {
+        airbyte_agent_runtime::record::deserialize(deserializer)
+    }
 }

@@ -13,14 +13,8 @@ use airbyte_agent_runtime::serde_json::{Map, Value};
         feature = "channels"
     )
 )]
-#[derive(
-    Debug,
-    Clone,
-    Default,
-    airbyte_agent_runtime::serde::Deserialize,
-    airbyte_agent_runtime::serde::Serialize
-)]
-#[serde(crate = "airbyte_agent_runtime::serde", default)]
+#[derive(Debug, Clone, Default, airbyte_agent_runtime::serde::Serialize)]
+#[serde(crate = "airbyte_agent_runtime::serde")]
 pub struct Channel {
     /// Unique identifier of this channel.
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -68,10 +62,7 @@ pub struct Channel {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub is_pending_ext_shared: Option<bool>,
     /// Pending shared (list of strings).
-    #[serde(
-        deserialize_with = "crate::vec_skip_nulls",
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub pending_shared: Option<Vec<String>>,
     /// Identifier of the related context team.
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -86,16 +77,10 @@ pub struct Channel {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub is_ext_shared: Option<bool>,
     /// Identifiers of the related shared team records.
-    #[serde(
-        deserialize_with = "crate::vec_skip_nulls",
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub shared_team_ids: Option<Vec<String>>,
     /// Identifiers of the related pending connected team records.
-    #[serde(
-        deserialize_with = "crate::vec_skip_nulls",
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub pending_connected_team_ids: Option<Vec<String>>,
     /// True when the token's user or bot belongs to the channel.
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -107,10 +92,7 @@ pub struct Channel {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub purpose: Option<ChannelPurpose>,
     /// Previous names (list of strings).
-    #[serde(
-        deserialize_with = "crate::vec_skip_nulls",
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub previous_names: Option<Vec<String>>,
     /// Number of members.
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -128,6 +110,129 @@ pub struct Channel {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub is_read_only: Option<bool>,
 }
+#[cfg(
+    any(
+        feature = "channel_invites",
+        feature = "channel_joins",
+        feature = "channel_purposes",
+        feature = "channel_topics",
+        feature = "channels"
+    )
+)]
+impl airbyte_agent_runtime::record::Record for Channel {
+    const NAME: &'static str = "Channel";
+    fn field_index(key: &str) -> Option<usize> {
+        match key {
+            "id" => Some(0usize),
+            "name" => Some(1usize),
+            "is_channel" => Some(2usize),
+            "is_group" => Some(3usize),
+            "is_im" => Some(4usize),
+            "is_mpim" => Some(5usize),
+            "is_private" => Some(6usize),
+            "created" => Some(7usize),
+            "is_archived" => Some(8usize),
+            "is_general" => Some(9usize),
+            "unlinked" => Some(10usize),
+            "name_normalized" => Some(11usize),
+            "is_shared" => Some(12usize),
+            "is_org_shared" => Some(13usize),
+            "is_pending_ext_shared" => Some(14usize),
+            "pending_shared" => Some(15usize),
+            "context_team_id" => Some(16usize),
+            "updated" => Some(17usize),
+            "creator" => Some(18usize),
+            "is_ext_shared" => Some(19usize),
+            "shared_team_ids" => Some(20usize),
+            "pending_connected_team_ids" => Some(21usize),
+            "is_member" => Some(22usize),
+            "topic" => Some(23usize),
+            "purpose" => Some(24usize),
+            "previous_names" => Some(25usize),
+            "num_members" => Some(26usize),
+            "parent_conversation" => Some(27usize),
+            "properties" => Some(28usize),
+            "is_thread_only" => Some(29usize),
+            "is_read_only" => Some(30usize),
+            _ => None,
+        }
+    }
+    fn set_field<'de, __M: airbyte_agent_runtime::serde::de::MapAccess<'de>>(
+        &mut self,
+        index: usize,
+        map: &mut __M,
+    ) -> ::std::result::Result<(), __M::Error> {
+        match index {
+            0usize => self.id = map.next_value()?,
+            1usize => self.name = map.next_value()?,
+            2usize => self.is_channel = map.next_value()?,
+            3usize => self.is_group = map.next_value()?,
+            4usize => self.is_im = map.next_value()?,
+            5usize => self.is_mpim = map.next_value()?,
+            6usize => self.is_private = map.next_value()?,
+            7usize => self.created = map.next_value()?,
+            8usize => self.is_archived = map.next_value()?,
+            9usize => self.is_general = map.next_value()?,
+            10usize => self.unlinked = map.next_value()?,
+            11usize => self.name_normalized = map.next_value()?,
+            12usize => self.is_shared = map.next_value()?,
+            13usize => self.is_org_shared = map.next_value()?,
+            14usize => self.is_pending_ext_shared = map.next_value()?,
+            15usize => {
+                self.pending_shared = map
+                    .next_value::<airbyte_agent_runtime::record::SkipNulls<String>>()?
+                    .0;
+            }
+            16usize => self.context_team_id = map.next_value()?,
+            17usize => self.updated = map.next_value()?,
+            18usize => self.creator = map.next_value()?,
+            19usize => self.is_ext_shared = map.next_value()?,
+            20usize => {
+                self.shared_team_ids = map
+                    .next_value::<airbyte_agent_runtime::record::SkipNulls<String>>()?
+                    .0;
+            }
+            21usize => {
+                self.pending_connected_team_ids = map
+                    .next_value::<airbyte_agent_runtime::record::SkipNulls<String>>()?
+                    .0;
+            }
+            22usize => self.is_member = map.next_value()?,
+            23usize => self.topic = map.next_value()?,
+            24usize => self.purpose = map.next_value()?,
+            25usize => {
+                self.previous_names = map
+                    .next_value::<airbyte_agent_runtime::record::SkipNulls<String>>()?
+                    .0;
+            }
+            26usize => self.num_members = map.next_value()?,
+            27usize => self.parent_conversation = map.next_value()?,
+            28usize => self.properties = map.next_value()?,
+            29usize => self.is_thread_only = map.next_value()?,
+            30usize => self.is_read_only = map.next_value()?,
+            _ => {
+                map.next_value::<airbyte_agent_runtime::serde::de::IgnoredAny>()?;
+            }
+        }
+        Ok(())
+    }
+}
+#[cfg(
+    any(
+        feature = "channel_invites",
+        feature = "channel_joins",
+        feature = "channel_purposes",
+        feature = "channel_topics",
+        feature = "channels"
+    )
+)]
+impl<'de> airbyte_agent_runtime::serde::Deserialize<'de> for Channel {
+    fn deserialize<__D: airbyte_agent_runtime::serde::Deserializer<'de>>(
+        deserializer: __D,
+    ) -> ::std::result::Result<Self, __D::Error> {
+        airbyte_agent_runtime::record::deserialize(deserializer)
+    }
+}
 /// Topic shown in a channel header, with who set it and when.
 #[cfg(
     any(
@@ -138,14 +243,8 @@ pub struct Channel {
         feature = "channels"
     )
 )]
-#[derive(
-    Debug,
-    Clone,
-    Default,
-    airbyte_agent_runtime::serde::Deserialize,
-    airbyte_agent_runtime::serde::Serialize
-)]
-#[serde(crate = "airbyte_agent_runtime::serde", default)]
+#[derive(Debug, Clone, Default, airbyte_agent_runtime::serde::Serialize)]
+#[serde(crate = "airbyte_agent_runtime::serde")]
 pub struct ChannelTopic {
     /// Value of this channel topic.
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -157,6 +256,57 @@ pub struct ChannelTopic {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub last_set: Option<i64>,
 }
+#[cfg(
+    any(
+        feature = "channel_invites",
+        feature = "channel_joins",
+        feature = "channel_purposes",
+        feature = "channel_topics",
+        feature = "channels"
+    )
+)]
+impl airbyte_agent_runtime::record::Record for ChannelTopic {
+    const NAME: &'static str = "ChannelTopic";
+    fn field_index(key: &str) -> Option<usize> {
+        match key {
+            "value" => Some(0usize),
+            "creator" => Some(1usize),
+            "last_set" => Some(2usize),
+            _ => None,
+        }
+    }
+    fn set_field<'de, __M: airbyte_agent_runtime::serde::de::MapAccess<'de>>(
+        &mut self,
+        index: usize,
+        map: &mut __M,
+    ) -> ::std::result::Result<(), __M::Error> {
+        match index {
+            0usize => self.value = map.next_value()?,
+            1usize => self.creator = map.next_value()?,
+            2usize => self.last_set = map.next_value()?,
+            _ => {
+                map.next_value::<airbyte_agent_runtime::serde::de::IgnoredAny>()?;
+            }
+        }
+        Ok(())
+    }
+}
+#[cfg(
+    any(
+        feature = "channel_invites",
+        feature = "channel_joins",
+        feature = "channel_purposes",
+        feature = "channel_topics",
+        feature = "channels"
+    )
+)]
+impl<'de> airbyte_agent_runtime::serde::Deserialize<'de> for ChannelTopic {
+    fn deserialize<__D: airbyte_agent_runtime::serde::Deserializer<'de>>(
+        deserializer: __D,
+    ) -> ::std::result::Result<Self, __D::Error> {
+        airbyte_agent_runtime::record::deserialize(deserializer)
+    }
+}
 /// Purpose of a channel, with who set it and when.
 #[cfg(
     any(
@@ -167,14 +317,8 @@ pub struct ChannelTopic {
         feature = "channels"
     )
 )]
-#[derive(
-    Debug,
-    Clone,
-    Default,
-    airbyte_agent_runtime::serde::Deserialize,
-    airbyte_agent_runtime::serde::Serialize
-)]
-#[serde(crate = "airbyte_agent_runtime::serde", default)]
+#[derive(Debug, Clone, Default, airbyte_agent_runtime::serde::Serialize)]
+#[serde(crate = "airbyte_agent_runtime::serde")]
 pub struct ChannelPurpose {
     /// Value of this channel purpose.
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -186,29 +330,110 @@ pub struct ChannelPurpose {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub last_set: Option<i64>,
 }
+#[cfg(
+    any(
+        feature = "channel_invites",
+        feature = "channel_joins",
+        feature = "channel_purposes",
+        feature = "channel_topics",
+        feature = "channels"
+    )
+)]
+impl airbyte_agent_runtime::record::Record for ChannelPurpose {
+    const NAME: &'static str = "ChannelPurpose";
+    fn field_index(key: &str) -> Option<usize> {
+        match key {
+            "value" => Some(0usize),
+            "creator" => Some(1usize),
+            "last_set" => Some(2usize),
+            _ => None,
+        }
+    }
+    fn set_field<'de, __M: airbyte_agent_runtime::serde::de::MapAccess<'de>>(
+        &mut self,
+        index: usize,
+        map: &mut __M,
+    ) -> ::std::result::Result<(), __M::Error> {
+        match index {
+            0usize => self.value = map.next_value()?,
+            1usize => self.creator = map.next_value()?,
+            2usize => self.last_set = map.next_value()?,
+            _ => {
+                map.next_value::<airbyte_agent_runtime::serde::de::IgnoredAny>()?;
+            }
+        }
+        Ok(())
+    }
+}
+#[cfg(
+    any(
+        feature = "channel_invites",
+        feature = "channel_joins",
+        feature = "channel_purposes",
+        feature = "channel_topics",
+        feature = "channels"
+    )
+)]
+impl<'de> airbyte_agent_runtime::serde::Deserialize<'de> for ChannelPurpose {
+    fn deserialize<__D: airbyte_agent_runtime::serde::Deserializer<'de>>(
+        deserializer: __D,
+    ) -> ::std::result::Result<Self, __D::Error> {
+        airbyte_agent_runtime::record::deserialize(deserializer)
+    }
+}
 /// An emoji reaction and who used it.
 #[cfg(any(feature = "channel_messages", feature = "threads"))]
-#[derive(
-    Debug,
-    Clone,
-    Default,
-    airbyte_agent_runtime::serde::Deserialize,
-    airbyte_agent_runtime::serde::Serialize
-)]
-#[serde(crate = "airbyte_agent_runtime::serde", default)]
+#[derive(Debug, Clone, Default, airbyte_agent_runtime::serde::Serialize)]
+#[serde(crate = "airbyte_agent_runtime::serde")]
 pub struct Reaction {
     /// Name shown for the reaction.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub name: Option<String>,
     /// Users (list of strings).
-    #[serde(
-        deserialize_with = "crate::vec_skip_nulls",
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub users: Option<Vec<String>>,
     /// Count (numeric).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub count: Option<i64>,
+}
+#[cfg(any(feature = "channel_messages", feature = "threads"))]
+impl airbyte_agent_runtime::record::Record for Reaction {
+    const NAME: &'static str = "Reaction";
+    fn field_index(key: &str) -> Option<usize> {
+        match key {
+            "name" => Some(0usize),
+            "users" => Some(1usize),
+            "count" => Some(2usize),
+            _ => None,
+        }
+    }
+    fn set_field<'de, __M: airbyte_agent_runtime::serde::de::MapAccess<'de>>(
+        &mut self,
+        index: usize,
+        map: &mut __M,
+    ) -> ::std::result::Result<(), __M::Error> {
+        match index {
+            0usize => self.name = map.next_value()?,
+            1usize => {
+                self.users = map
+                    .next_value::<airbyte_agent_runtime::record::SkipNulls<String>>()?
+                    .0;
+            }
+            2usize => self.count = map.next_value()?,
+            _ => {
+                map.next_value::<airbyte_agent_runtime::serde::de::IgnoredAny>()?;
+            }
+        }
+        Ok(())
+    }
+}
+#[cfg(any(feature = "channel_messages", feature = "threads"))]
+impl<'de> airbyte_agent_runtime::serde::Deserialize<'de> for Reaction {
+    fn deserialize<__D: airbyte_agent_runtime::serde::Deserializer<'de>>(
+        deserializer: __D,
+    ) -> ::std::result::Result<Self, __D::Error> {
+        airbyte_agent_runtime::record::deserialize(deserializer)
+    }
 }
 /// A legacy message attachment.
 #[cfg(
@@ -218,14 +443,8 @@ pub struct Reaction {
         feature = "threads"
     )
 )]
-#[derive(
-    Debug,
-    Clone,
-    Default,
-    airbyte_agent_runtime::serde::Deserialize,
-    airbyte_agent_runtime::serde::Serialize
-)]
-#[serde(crate = "airbyte_agent_runtime::serde", default)]
+#[derive(Debug, Clone, Default, airbyte_agent_runtime::serde::Serialize)]
+#[serde(crate = "airbyte_agent_runtime::serde")]
 pub struct Attachment {
     /// Unique identifier of this attachment.
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -258,10 +477,7 @@ pub struct Attachment {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub text: Option<String>,
     /// Fields (list).
-    #[serde(
-        deserialize_with = "crate::vec_skip_nulls",
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub fields: Option<Vec<Map<String, Value>>>,
     /// Image URL (a URL).
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -279,16 +495,89 @@ pub struct Attachment {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub ts: Option<Value>,
 }
+#[cfg(
+    any(
+        feature = "channel_messages",
+        feature = "scheduled_messages",
+        feature = "threads"
+    )
+)]
+impl airbyte_agent_runtime::record::Record for Attachment {
+    const NAME: &'static str = "Attachment";
+    fn field_index(key: &str) -> Option<usize> {
+        match key {
+            "id" => Some(0usize),
+            "fallback" => Some(1usize),
+            "color" => Some(2usize),
+            "pretext" => Some(3usize),
+            "author_name" => Some(4usize),
+            "author_link" => Some(5usize),
+            "author_icon" => Some(6usize),
+            "title" => Some(7usize),
+            "title_link" => Some(8usize),
+            "text" => Some(9usize),
+            "fields" => Some(10usize),
+            "image_url" => Some(11usize),
+            "thumb_url" => Some(12usize),
+            "footer" => Some(13usize),
+            "footer_icon" => Some(14usize),
+            "ts" => Some(15usize),
+            _ => None,
+        }
+    }
+    fn set_field<'de, __M: airbyte_agent_runtime::serde::de::MapAccess<'de>>(
+        &mut self,
+        index: usize,
+        map: &mut __M,
+    ) -> ::std::result::Result<(), __M::Error> {
+        match index {
+            0usize => self.id = map.next_value()?,
+            1usize => self.fallback = map.next_value()?,
+            2usize => self.color = map.next_value()?,
+            3usize => self.pretext = map.next_value()?,
+            4usize => self.author_name = map.next_value()?,
+            5usize => self.author_link = map.next_value()?,
+            6usize => self.author_icon = map.next_value()?,
+            7usize => self.title = map.next_value()?,
+            8usize => self.title_link = map.next_value()?,
+            9usize => self.text = map.next_value()?,
+            10usize => {
+                self.fields = map
+                    .next_value::<
+                        airbyte_agent_runtime::record::SkipNulls<Map<String, Value>>,
+                    >()?
+                    .0;
+            }
+            11usize => self.image_url = map.next_value()?,
+            12usize => self.thumb_url = map.next_value()?,
+            13usize => self.footer = map.next_value()?,
+            14usize => self.footer_icon = map.next_value()?,
+            15usize => self.ts = map.next_value()?,
+            _ => {
+                map.next_value::<airbyte_agent_runtime::serde::de::IgnoredAny>()?;
+            }
+        }
+        Ok(())
+    }
+}
+#[cfg(
+    any(
+        feature = "channel_messages",
+        feature = "scheduled_messages",
+        feature = "threads"
+    )
+)]
+impl<'de> airbyte_agent_runtime::serde::Deserialize<'de> for Attachment {
+    fn deserialize<__D: airbyte_agent_runtime::serde::Deserializer<'de>>(
+        deserializer: __D,
+    ) -> ::std::result::Result<Self, __D::Error> {
+        airbyte_agent_runtime::record::deserialize(deserializer)
+    }
+}
 /// A file shared in a message.
 #[cfg(any(feature = "channel_messages", feature = "threads"))]
-#[derive(
-    Debug,
-    Clone,
-    Default,
-    airbyte_agent_runtime::serde::Deserialize,
-    airbyte_agent_runtime::serde::Serialize
-)]
-#[serde(crate = "airbyte_agent_runtime::serde", default)]
+#[derive(Debug, Clone, Default, airbyte_agent_runtime::serde::Serialize)]
+#[serde(crate = "airbyte_agent_runtime::serde")]
 pub struct File {
     /// Unique identifier of this file.
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -348,16 +637,77 @@ pub struct File {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub timestamp: Option<i64>,
 }
+#[cfg(any(feature = "channel_messages", feature = "threads"))]
+impl airbyte_agent_runtime::record::Record for File {
+    const NAME: &'static str = "File";
+    fn field_index(key: &str) -> Option<usize> {
+        match key {
+            "id" => Some(0usize),
+            "name" => Some(1usize),
+            "title" => Some(2usize),
+            "mimetype" => Some(3usize),
+            "filetype" => Some(4usize),
+            "pretty_type" => Some(5usize),
+            "user" => Some(6usize),
+            "size" => Some(7usize),
+            "mode" => Some(8usize),
+            "is_external" => Some(9usize),
+            "external_type" => Some(10usize),
+            "is_public" => Some(11usize),
+            "public_url_shared" => Some(12usize),
+            "url_private" => Some(13usize),
+            "url_private_download" => Some(14usize),
+            "permalink" => Some(15usize),
+            "permalink_public" => Some(16usize),
+            "created" => Some(17usize),
+            "timestamp" => Some(18usize),
+            _ => None,
+        }
+    }
+    fn set_field<'de, __M: airbyte_agent_runtime::serde::de::MapAccess<'de>>(
+        &mut self,
+        index: usize,
+        map: &mut __M,
+    ) -> ::std::result::Result<(), __M::Error> {
+        match index {
+            0usize => self.id = map.next_value()?,
+            1usize => self.name = map.next_value()?,
+            2usize => self.title = map.next_value()?,
+            3usize => self.mimetype = map.next_value()?,
+            4usize => self.filetype = map.next_value()?,
+            5usize => self.pretty_type = map.next_value()?,
+            6usize => self.user = map.next_value()?,
+            7usize => self.size = map.next_value()?,
+            8usize => self.mode = map.next_value()?,
+            9usize => self.is_external = map.next_value()?,
+            10usize => self.external_type = map.next_value()?,
+            11usize => self.is_public = map.next_value()?,
+            12usize => self.public_url_shared = map.next_value()?,
+            13usize => self.url_private = map.next_value()?,
+            14usize => self.url_private_download = map.next_value()?,
+            15usize => self.permalink = map.next_value()?,
+            16usize => self.permalink_public = map.next_value()?,
+            17usize => self.created = map.next_value()?,
+            18usize => self.timestamp = map.next_value()?,
+            _ => {
+                map.next_value::<airbyte_agent_runtime::serde::de::IgnoredAny>()?;
+            }
+        }
+        Ok(())
+    }
+}
+#[cfg(any(feature = "channel_messages", feature = "threads"))]
+impl<'de> airbyte_agent_runtime::serde::Deserialize<'de> for File {
+    fn deserialize<__D: airbyte_agent_runtime::serde::Deserializer<'de>>(
+        deserializer: __D,
+    ) -> ::std::result::Result<Self, __D::Error> {
+        airbyte_agent_runtime::record::deserialize(deserializer)
+    }
+}
 /// Who last edited a message and when.
 #[cfg(any(feature = "channel_messages", feature = "threads"))]
-#[derive(
-    Debug,
-    Clone,
-    Default,
-    airbyte_agent_runtime::serde::Deserialize,
-    airbyte_agent_runtime::serde::Serialize
-)]
-#[serde(crate = "airbyte_agent_runtime::serde", default)]
+#[derive(Debug, Clone, Default, airbyte_agent_runtime::serde::Serialize)]
+#[serde(crate = "airbyte_agent_runtime::serde")]
 pub struct EditedInfo {
     /// User of this edited info.
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -366,16 +716,43 @@ pub struct EditedInfo {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub ts: Option<String>,
 }
+#[cfg(any(feature = "channel_messages", feature = "threads"))]
+impl airbyte_agent_runtime::record::Record for EditedInfo {
+    const NAME: &'static str = "EditedInfo";
+    fn field_index(key: &str) -> Option<usize> {
+        match key {
+            "user" => Some(0usize),
+            "ts" => Some(1usize),
+            _ => None,
+        }
+    }
+    fn set_field<'de, __M: airbyte_agent_runtime::serde::de::MapAccess<'de>>(
+        &mut self,
+        index: usize,
+        map: &mut __M,
+    ) -> ::std::result::Result<(), __M::Error> {
+        match index {
+            0usize => self.user = map.next_value()?,
+            1usize => self.ts = map.next_value()?,
+            _ => {
+                map.next_value::<airbyte_agent_runtime::serde::de::IgnoredAny>()?;
+            }
+        }
+        Ok(())
+    }
+}
+#[cfg(any(feature = "channel_messages", feature = "threads"))]
+impl<'de> airbyte_agent_runtime::serde::Deserialize<'de> for EditedInfo {
+    fn deserialize<__D: airbyte_agent_runtime::serde::Deserializer<'de>>(
+        deserializer: __D,
+    ) -> ::std::result::Result<Self, __D::Error> {
+        airbyte_agent_runtime::record::deserialize(deserializer)
+    }
+}
 /// Profile of the bot that posted a message.
 #[cfg(any(feature = "channel_messages", feature = "messages", feature = "threads"))]
-#[derive(
-    Debug,
-    Clone,
-    Default,
-    airbyte_agent_runtime::serde::Deserialize,
-    airbyte_agent_runtime::serde::Serialize
-)]
-#[serde(crate = "airbyte_agent_runtime::serde", default)]
+#[derive(Debug, Clone, Default, airbyte_agent_runtime::serde::Serialize)]
+#[serde(crate = "airbyte_agent_runtime::serde")]
 pub struct BotProfile {
     /// Unique identifier of this bot profile.
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -396,18 +773,84 @@ pub struct BotProfile {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub team_id: Option<String>,
 }
+#[cfg(any(feature = "channel_messages", feature = "messages", feature = "threads"))]
+impl airbyte_agent_runtime::record::Record for BotProfile {
+    const NAME: &'static str = "BotProfile";
+    fn field_index(key: &str) -> Option<usize> {
+        match key {
+            "id" => Some(0usize),
+            "deleted" => Some(1usize),
+            "name" => Some(2usize),
+            "updated" => Some(3usize),
+            "app_id" => Some(4usize),
+            "team_id" => Some(5usize),
+            _ => None,
+        }
+    }
+    fn set_field<'de, __M: airbyte_agent_runtime::serde::de::MapAccess<'de>>(
+        &mut self,
+        index: usize,
+        map: &mut __M,
+    ) -> ::std::result::Result<(), __M::Error> {
+        match index {
+            0usize => self.id = map.next_value()?,
+            1usize => self.deleted = map.next_value()?,
+            2usize => self.name = map.next_value()?,
+            3usize => self.updated = map.next_value()?,
+            4usize => self.app_id = map.next_value()?,
+            5usize => self.team_id = map.next_value()?,
+            _ => {
+                map.next_value::<airbyte_agent_runtime::serde::de::IgnoredAny>()?;
+            }
+        }
+        Ok(())
+    }
+}
+#[cfg(any(feature = "channel_messages", feature = "messages", feature = "threads"))]
+impl<'de> airbyte_agent_runtime::serde::Deserialize<'de> for BotProfile {
+    fn deserialize<__D: airbyte_agent_runtime::serde::Deserializer<'de>>(
+        deserializer: __D,
+    ) -> ::std::result::Result<Self, __D::Error> {
+        airbyte_agent_runtime::record::deserialize(deserializer)
+    }
+}
 /// Response envelope with reaction add data.
 #[cfg(any(feature = "channel_archives", feature = "pins", feature = "reactions"))]
-#[derive(
-    Debug,
-    Clone,
-    Default,
-    airbyte_agent_runtime::serde::Deserialize,
-    airbyte_agent_runtime::serde::Serialize
-)]
-#[serde(crate = "airbyte_agent_runtime::serde", default)]
+#[derive(Debug, Clone, Default, airbyte_agent_runtime::serde::Serialize)]
+#[serde(crate = "airbyte_agent_runtime::serde")]
 pub struct ReactionsRecord {
     /// true when Slack handled the call successfully.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub ok: Option<bool>,
+}
+#[cfg(any(feature = "channel_archives", feature = "pins", feature = "reactions"))]
+impl airbyte_agent_runtime::record::Record for ReactionsRecord {
+    const NAME: &'static str = "ReactionsRecord";
+    fn field_index(key: &str) -> Option<usize> {
+        match key {
+            "ok" => Some(0usize),
+            _ => None,
+        }
+    }
+    fn set_field<'de, __M: airbyte_agent_runtime::serde::de::MapAccess<'de>>(
+        &mut self,
+        index: usize,
+        map: &mut __M,
+    ) -> ::std::result::Result<(), __M::Error> {
+        match index {
+            0usize => self.ok = map.next_value()?,
+            _ => {
+                map.next_value::<airbyte_agent_runtime::serde::de::IgnoredAny>()?;
+            }
+        }
+        Ok(())
+    }
+}
+#[cfg(any(feature = "channel_archives", feature = "pins", feature = "reactions"))]
+impl<'de> airbyte_agent_runtime::serde::Deserialize<'de> for ReactionsRecord {
+    fn deserialize<__D: airbyte_agent_runtime::serde::Deserializer<'de>>(
+        deserializer: __D,
+    ) -> ::std::result::Result<Self, __D::Error> {
+        airbyte_agent_runtime::record::deserialize(deserializer)
+    }
 }

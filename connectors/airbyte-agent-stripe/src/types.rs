@@ -18,14 +18,8 @@ use airbyte_agent_runtime::serde_json::{Map, Value};
         feature = "subscriptions"
     )
 )]
-#[derive(
-    Debug,
-    Clone,
-    Default,
-    airbyte_agent_runtime::serde::Deserialize,
-    airbyte_agent_runtime::serde::Serialize
-)]
-#[serde(crate = "airbyte_agent_runtime::serde", default)]
+#[derive(Debug, Clone, Default, airbyte_agent_runtime::serde::Serialize)]
+#[serde(crate = "airbyte_agent_runtime::serde")]
 pub struct CustomersListCreated {
     /// Lower bound, exclusive.
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -40,6 +34,69 @@ pub struct CustomersListCreated {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub lte: Option<i64>,
 }
+#[cfg(
+    any(
+        feature = "balance_transactions",
+        feature = "charges",
+        feature = "customers",
+        feature = "disputes",
+        feature = "invoices",
+        feature = "payment_intents",
+        feature = "payouts",
+        feature = "products",
+        feature = "refunds",
+        feature = "subscriptions"
+    )
+)]
+impl airbyte_agent_runtime::record::Record for CustomersListCreated {
+    const NAME: &'static str = "CustomersListCreated";
+    fn field_index(key: &str) -> Option<usize> {
+        match key {
+            "gt" => Some(0usize),
+            "gte" => Some(1usize),
+            "lt" => Some(2usize),
+            "lte" => Some(3usize),
+            _ => None,
+        }
+    }
+    fn set_field<'de, __M: airbyte_agent_runtime::serde::de::MapAccess<'de>>(
+        &mut self,
+        index: usize,
+        map: &mut __M,
+    ) -> ::std::result::Result<(), __M::Error> {
+        match index {
+            0usize => self.gt = map.next_value()?,
+            1usize => self.gte = map.next_value()?,
+            2usize => self.lt = map.next_value()?,
+            3usize => self.lte = map.next_value()?,
+            _ => {
+                map.next_value::<airbyte_agent_runtime::serde::de::IgnoredAny>()?;
+            }
+        }
+        Ok(())
+    }
+}
+#[cfg(
+    any(
+        feature = "balance_transactions",
+        feature = "charges",
+        feature = "customers",
+        feature = "disputes",
+        feature = "invoices",
+        feature = "payment_intents",
+        feature = "payouts",
+        feature = "products",
+        feature = "refunds",
+        feature = "subscriptions"
+    )
+)]
+impl<'de> airbyte_agent_runtime::serde::Deserialize<'de> for CustomersListCreated {
+    fn deserialize<__D: airbyte_agent_runtime::serde::Deserializer<'de>>(
+        deserializer: __D,
+    ) -> ::std::result::Result<Self, __D::Error> {
+        airbyte_agent_runtime::record::deserialize(deserializer)
+    }
+}
 /// Postal address.
 #[cfg(
     any(
@@ -51,14 +108,8 @@ pub struct CustomersListCreated {
         feature = "payment_method_attachments"
     )
 )]
-#[derive(
-    Debug,
-    Clone,
-    Default,
-    airbyte_agent_runtime::serde::Deserialize,
-    airbyte_agent_runtime::serde::Serialize
-)]
-#[serde(crate = "airbyte_agent_runtime::serde", default)]
+#[derive(Debug, Clone, Default, airbyte_agent_runtime::serde::Serialize)]
+#[serde(crate = "airbyte_agent_runtime::serde")]
 pub struct CustomerAddress {
     /// City or locality.
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -78,6 +129,65 @@ pub struct CustomerAddress {
     /// State, province or region.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub state: Option<String>,
+}
+#[cfg(
+    any(
+        feature = "charges",
+        feature = "customers",
+        feature = "invoice_finalizations",
+        feature = "invoice_sends",
+        feature = "invoices",
+        feature = "payment_method_attachments"
+    )
+)]
+impl airbyte_agent_runtime::record::Record for CustomerAddress {
+    const NAME: &'static str = "CustomerAddress";
+    fn field_index(key: &str) -> Option<usize> {
+        match key {
+            "city" => Some(0usize),
+            "country" => Some(1usize),
+            "line1" => Some(2usize),
+            "line2" => Some(3usize),
+            "postal_code" => Some(4usize),
+            "state" => Some(5usize),
+            _ => None,
+        }
+    }
+    fn set_field<'de, __M: airbyte_agent_runtime::serde::de::MapAccess<'de>>(
+        &mut self,
+        index: usize,
+        map: &mut __M,
+    ) -> ::std::result::Result<(), __M::Error> {
+        match index {
+            0usize => self.city = map.next_value()?,
+            1usize => self.country = map.next_value()?,
+            2usize => self.line1 = map.next_value()?,
+            3usize => self.line2 = map.next_value()?,
+            4usize => self.postal_code = map.next_value()?,
+            5usize => self.state = map.next_value()?,
+            _ => {
+                map.next_value::<airbyte_agent_runtime::serde::de::IgnoredAny>()?;
+            }
+        }
+        Ok(())
+    }
+}
+#[cfg(
+    any(
+        feature = "charges",
+        feature = "customers",
+        feature = "invoice_finalizations",
+        feature = "invoice_sends",
+        feature = "invoices",
+        feature = "payment_method_attachments"
+    )
+)]
+impl<'de> airbyte_agent_runtime::serde::Deserialize<'de> for CustomerAddress {
+    fn deserialize<__D: airbyte_agent_runtime::serde::Deserializer<'de>>(
+        deserializer: __D,
+    ) -> ::std::result::Result<Self, __D::Error> {
+        airbyte_agent_runtime::record::deserialize(deserializer)
+    }
 }
 #[cfg(
     any(
@@ -101,14 +211,8 @@ airbyte_agent_runtime::string_enum! {
         feature = "invoices"
     )
 )]
-#[derive(
-    Debug,
-    Clone,
-    Default,
-    airbyte_agent_runtime::serde::Deserialize,
-    airbyte_agent_runtime::serde::Serialize
-)]
-#[serde(crate = "airbyte_agent_runtime::serde", default)]
+#[derive(Debug, Clone, Default, airbyte_agent_runtime::serde::Serialize)]
+#[serde(crate = "airbyte_agent_runtime::serde")]
 pub struct CustomerInvoiceSettingsCustomFieldsItem {
     /// Name of the custom field.
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -116,6 +220,54 @@ pub struct CustomerInvoiceSettingsCustomFieldsItem {
     /// Value of this custom field.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub value: Option<String>,
+}
+#[cfg(
+    any(
+        feature = "customers",
+        feature = "invoice_finalizations",
+        feature = "invoice_sends",
+        feature = "invoices"
+    )
+)]
+impl airbyte_agent_runtime::record::Record for CustomerInvoiceSettingsCustomFieldsItem {
+    const NAME: &'static str = "CustomerInvoiceSettingsCustomFieldsItem";
+    fn field_index(key: &str) -> Option<usize> {
+        match key {
+            "name" => Some(0usize),
+            "value" => Some(1usize),
+            _ => None,
+        }
+    }
+    fn set_field<'de, __M: airbyte_agent_runtime::serde::de::MapAccess<'de>>(
+        &mut self,
+        index: usize,
+        map: &mut __M,
+    ) -> ::std::result::Result<(), __M::Error> {
+        match index {
+            0usize => self.name = map.next_value()?,
+            1usize => self.value = map.next_value()?,
+            _ => {
+                map.next_value::<airbyte_agent_runtime::serde::de::IgnoredAny>()?;
+            }
+        }
+        Ok(())
+    }
+}
+#[cfg(
+    any(
+        feature = "customers",
+        feature = "invoice_finalizations",
+        feature = "invoice_sends",
+        feature = "invoices"
+    )
+)]
+impl<'de> airbyte_agent_runtime::serde::Deserialize<'de>
+for CustomerInvoiceSettingsCustomFieldsItem {
+    fn deserialize<__D: airbyte_agent_runtime::serde::Deserializer<'de>>(
+        deserializer: __D,
+    ) -> ::std::result::Result<Self, __D::Error> {
+        airbyte_agent_runtime::record::deserialize(deserializer)
+    }
 }
 /// Shipping name, address and phone.
 #[cfg(
@@ -126,14 +278,8 @@ pub struct CustomerInvoiceSettingsCustomFieldsItem {
         feature = "invoices"
     )
 )]
-#[derive(
-    Debug,
-    Clone,
-    Default,
-    airbyte_agent_runtime::serde::Deserialize,
-    airbyte_agent_runtime::serde::Serialize
-)]
-#[serde(crate = "airbyte_agent_runtime::serde", default)]
+#[derive(Debug, Clone, Default, airbyte_agent_runtime::serde::Serialize)]
+#[serde(crate = "airbyte_agent_runtime::serde")]
 pub struct CustomerShipping {
     /// Postal address.
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -145,6 +291,55 @@ pub struct CustomerShipping {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub phone: Option<String>,
 }
+#[cfg(
+    any(
+        feature = "customers",
+        feature = "invoice_finalizations",
+        feature = "invoice_sends",
+        feature = "invoices"
+    )
+)]
+impl airbyte_agent_runtime::record::Record for CustomerShipping {
+    const NAME: &'static str = "CustomerShipping";
+    fn field_index(key: &str) -> Option<usize> {
+        match key {
+            "address" => Some(0usize),
+            "name" => Some(1usize),
+            "phone" => Some(2usize),
+            _ => None,
+        }
+    }
+    fn set_field<'de, __M: airbyte_agent_runtime::serde::de::MapAccess<'de>>(
+        &mut self,
+        index: usize,
+        map: &mut __M,
+    ) -> ::std::result::Result<(), __M::Error> {
+        match index {
+            0usize => self.address = map.next_value()?,
+            1usize => self.name = map.next_value()?,
+            2usize => self.phone = map.next_value()?,
+            _ => {
+                map.next_value::<airbyte_agent_runtime::serde::de::IgnoredAny>()?;
+            }
+        }
+        Ok(())
+    }
+}
+#[cfg(
+    any(
+        feature = "customers",
+        feature = "invoice_finalizations",
+        feature = "invoice_sends",
+        feature = "invoices"
+    )
+)]
+impl<'de> airbyte_agent_runtime::serde::Deserialize<'de> for CustomerShipping {
+    fn deserialize<__D: airbyte_agent_runtime::serde::Deserializer<'de>>(
+        deserializer: __D,
+    ) -> ::std::result::Result<Self, __D::Error> {
+        airbyte_agent_runtime::record::deserialize(deserializer)
+    }
+}
 /// Postal address.
 #[cfg(
     any(
@@ -154,14 +349,8 @@ pub struct CustomerShipping {
         feature = "invoices"
     )
 )]
-#[derive(
-    Debug,
-    Clone,
-    Default,
-    airbyte_agent_runtime::serde::Deserialize,
-    airbyte_agent_runtime::serde::Serialize
-)]
-#[serde(crate = "airbyte_agent_runtime::serde", default)]
+#[derive(Debug, Clone, Default, airbyte_agent_runtime::serde::Serialize)]
+#[serde(crate = "airbyte_agent_runtime::serde")]
 pub struct CustomerShippingAddress {
     /// City or locality.
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -184,6 +373,61 @@ pub struct CustomerShippingAddress {
 }
 #[cfg(
     any(
+        feature = "customers",
+        feature = "invoice_finalizations",
+        feature = "invoice_sends",
+        feature = "invoices"
+    )
+)]
+impl airbyte_agent_runtime::record::Record for CustomerShippingAddress {
+    const NAME: &'static str = "CustomerShippingAddress";
+    fn field_index(key: &str) -> Option<usize> {
+        match key {
+            "city" => Some(0usize),
+            "country" => Some(1usize),
+            "line1" => Some(2usize),
+            "line2" => Some(3usize),
+            "postal_code" => Some(4usize),
+            "state" => Some(5usize),
+            _ => None,
+        }
+    }
+    fn set_field<'de, __M: airbyte_agent_runtime::serde::de::MapAccess<'de>>(
+        &mut self,
+        index: usize,
+        map: &mut __M,
+    ) -> ::std::result::Result<(), __M::Error> {
+        match index {
+            0usize => self.city = map.next_value()?,
+            1usize => self.country = map.next_value()?,
+            2usize => self.line1 = map.next_value()?,
+            3usize => self.line2 = map.next_value()?,
+            4usize => self.postal_code = map.next_value()?,
+            5usize => self.state = map.next_value()?,
+            _ => {
+                map.next_value::<airbyte_agent_runtime::serde::de::IgnoredAny>()?;
+            }
+        }
+        Ok(())
+    }
+}
+#[cfg(
+    any(
+        feature = "customers",
+        feature = "invoice_finalizations",
+        feature = "invoice_sends",
+        feature = "invoices"
+    )
+)]
+impl<'de> airbyte_agent_runtime::serde::Deserialize<'de> for CustomerShippingAddress {
+    fn deserialize<__D: airbyte_agent_runtime::serde::Deserializer<'de>>(
+        deserializer: __D,
+    ) -> ::std::result::Result<Self, __D::Error> {
+        airbyte_agent_runtime::record::deserialize(deserializer)
+    }
+}
+#[cfg(
+    any(
         feature = "charges",
         feature = "customers",
         feature = "invoice_finalizations",
@@ -198,14 +442,8 @@ airbyte_agent_runtime::string_enum! {
 }
 /// The `Subscription` object.
 #[cfg(any(feature = "customers", feature = "subscriptions"))]
-#[derive(
-    Debug,
-    Clone,
-    Default,
-    airbyte_agent_runtime::serde::Deserialize,
-    airbyte_agent_runtime::serde::Serialize
-)]
-#[serde(crate = "airbyte_agent_runtime::serde", default)]
+#[derive(Debug, Clone, Default, airbyte_agent_runtime::serde::Serialize)]
+#[serde(crate = "airbyte_agent_runtime::serde")]
 pub struct Subscription {
     /// Unique identifier of this subscription.
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -271,19 +509,13 @@ pub struct Subscription {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub default_source: Option<String>,
     /// Default tax rates (list).
-    #[serde(
-        deserialize_with = "crate::vec_skip_nulls",
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub default_tax_rates: Option<Vec<SubscriptionDefaultTaxRatesItem>>,
     /// Free-text description kept on the subscription.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub description: Option<String>,
     /// Discounts applied to the subscription.
-    #[serde(
-        deserialize_with = "crate::vec_skip_nulls",
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub discounts: Option<Vec<String>>,
     /// When the subscription ended, as a Unix timestamp.
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -365,20 +597,155 @@ pub struct Subscription {
     pub pending_update: Option<Map<String, Value>>,
 }
 #[cfg(any(feature = "customers", feature = "subscriptions"))]
+impl airbyte_agent_runtime::record::Record for Subscription {
+    const NAME: &'static str = "Subscription";
+    fn field_index(key: &str) -> Option<usize> {
+        match key {
+            "id" => Some(0usize),
+            "object" => Some(1usize),
+            "application" => Some(2usize),
+            "application_fee_percent" => Some(3usize),
+            "automatic_tax" => Some(4usize),
+            "billing_cycle_anchor" => Some(5usize),
+            "billing_cycle_anchor_config" => Some(6usize),
+            "billing_mode" => Some(7usize),
+            "billing_thresholds" => Some(8usize),
+            "cancel_at" => Some(9usize),
+            "cancel_at_period_end" => Some(10usize),
+            "canceled_at" => Some(11usize),
+            "cancellation_details" => Some(12usize),
+            "collection_method" => Some(13usize),
+            "created" => Some(14usize),
+            "currency" => Some(15usize),
+            "customer" => Some(16usize),
+            "customer_account" => Some(17usize),
+            "days_until_due" => Some(18usize),
+            "default_payment_method" => Some(19usize),
+            "default_source" => Some(20usize),
+            "default_tax_rates" => Some(21usize),
+            "description" => Some(22usize),
+            "discounts" => Some(23usize),
+            "ended_at" => Some(24usize),
+            "invoice_settings" => Some(25usize),
+            "items" => Some(26usize),
+            "latest_invoice" => Some(27usize),
+            "livemode" => Some(28usize),
+            "metadata" => Some(29usize),
+            "next_pending_invoice_item_invoice" => Some(30usize),
+            "on_behalf_of" => Some(31usize),
+            "pause_collection" => Some(32usize),
+            "payment_settings" => Some(33usize),
+            "status" => Some(34usize),
+            "current_period_start" => Some(35usize),
+            "current_period_end" => Some(36usize),
+            "start_date" => Some(37usize),
+            "trial_start" => Some(38usize),
+            "trial_end" => Some(39usize),
+            "discount" => Some(40usize),
+            "plan" => Some(41usize),
+            "quantity" => Some(42usize),
+            "schedule" => Some(43usize),
+            "test_clock" => Some(44usize),
+            "transfer_data" => Some(45usize),
+            "trial_settings" => Some(46usize),
+            "pending_invoice_item_interval" => Some(47usize),
+            "pending_setup_intent" => Some(48usize),
+            "pending_update" => Some(49usize),
+            _ => None,
+        }
+    }
+    fn set_field<'de, __M: airbyte_agent_runtime::serde::de::MapAccess<'de>>(
+        &mut self,
+        index: usize,
+        map: &mut __M,
+    ) -> ::std::result::Result<(), __M::Error> {
+        match index {
+            0usize => self.id = map.next_value()?,
+            1usize => self.object = map.next_value()?,
+            2usize => self.application = map.next_value()?,
+            3usize => self.application_fee_percent = map.next_value()?,
+            4usize => self.automatic_tax = map.next_value()?,
+            5usize => self.billing_cycle_anchor = map.next_value()?,
+            6usize => self.billing_cycle_anchor_config = map.next_value()?,
+            7usize => self.billing_mode = map.next_value()?,
+            8usize => self.billing_thresholds = map.next_value()?,
+            9usize => self.cancel_at = map.next_value()?,
+            10usize => self.cancel_at_period_end = map.next_value()?,
+            11usize => self.canceled_at = map.next_value()?,
+            12usize => self.cancellation_details = map.next_value()?,
+            13usize => self.collection_method = map.next_value()?,
+            14usize => self.created = map.next_value()?,
+            15usize => self.currency = map.next_value()?,
+            16usize => self.customer = map.next_value()?,
+            17usize => self.customer_account = map.next_value()?,
+            18usize => self.days_until_due = map.next_value()?,
+            19usize => self.default_payment_method = map.next_value()?,
+            20usize => self.default_source = map.next_value()?,
+            21usize => {
+                self.default_tax_rates = map
+                    .next_value::<
+                        airbyte_agent_runtime::record::SkipNulls<
+                            SubscriptionDefaultTaxRatesItem,
+                        >,
+                    >()?
+                    .0;
+            }
+            22usize => self.description = map.next_value()?,
+            23usize => {
+                self.discounts = map
+                    .next_value::<airbyte_agent_runtime::record::SkipNulls<String>>()?
+                    .0;
+            }
+            24usize => self.ended_at = map.next_value()?,
+            25usize => self.invoice_settings = map.next_value()?,
+            26usize => self.items = map.next_value()?,
+            27usize => self.latest_invoice = map.next_value()?,
+            28usize => self.livemode = map.next_value()?,
+            29usize => self.metadata = map.next_value()?,
+            30usize => self.next_pending_invoice_item_invoice = map.next_value()?,
+            31usize => self.on_behalf_of = map.next_value()?,
+            32usize => self.pause_collection = map.next_value()?,
+            33usize => self.payment_settings = map.next_value()?,
+            34usize => self.status = map.next_value()?,
+            35usize => self.current_period_start = map.next_value()?,
+            36usize => self.current_period_end = map.next_value()?,
+            37usize => self.start_date = map.next_value()?,
+            38usize => self.trial_start = map.next_value()?,
+            39usize => self.trial_end = map.next_value()?,
+            40usize => self.discount = map.next_value()?,
+            41usize => self.plan = map.next_value()?,
+            42usize => self.quantity = map.next_value()?,
+            43usize => self.schedule = map.next_value()?,
+            44usize => self.test_clock = map.next_value()?,
+            45usize => self.transfer_data = map.next_value()?,
+            46usize => self.trial_settings = map.next_value()?,
+            47usize => self.pending_invoice_item_interval = map.next_value()?,
+            48usize => self.pending_setup_intent = map.next_value()?,
+            49usize => self.pending_update = map.next_value()?,
+            _ => {
+                map.next_value::<airbyte_agent_runtime::serde::de::IgnoredAny>()?;
+            }
+        }
+        Ok(())
+    }
+}
+#[cfg(any(feature = "customers", feature = "subscriptions"))]
+impl<'de> airbyte_agent_runtime::serde::Deserialize<'de> for Subscription {
+    fn deserialize<__D: airbyte_agent_runtime::serde::Deserializer<'de>>(
+        deserializer: __D,
+    ) -> ::std::result::Result<Self, __D::Error> {
+        airbyte_agent_runtime::record::deserialize(deserializer)
+    }
+}
+#[cfg(any(feature = "customers", feature = "subscriptions"))]
 airbyte_agent_runtime::string_enum! {
     #[doc = " Type tag naming the kind of Stripe object."] pub enum SubscriptionObject {
     #[doc = " `subscription`"] Subscription => "subscription" }
 }
 /// Object describing the automatic tax.
 #[cfg(any(feature = "customers", feature = "subscriptions"))]
-#[derive(
-    Debug,
-    Clone,
-    Default,
-    airbyte_agent_runtime::serde::Deserialize,
-    airbyte_agent_runtime::serde::Serialize
-)]
-#[serde(crate = "airbyte_agent_runtime::serde", default)]
+#[derive(Debug, Clone, Default, airbyte_agent_runtime::serde::Serialize)]
+#[serde(crate = "airbyte_agent_runtime::serde")]
 pub struct SubscriptionAutomaticTax {
     /// Disabled reason of this automatic tax.
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -390,6 +757,41 @@ pub struct SubscriptionAutomaticTax {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub liability: Option<SubscriptionAutomaticTaxLiability>,
 }
+#[cfg(any(feature = "customers", feature = "subscriptions"))]
+impl airbyte_agent_runtime::record::Record for SubscriptionAutomaticTax {
+    const NAME: &'static str = "SubscriptionAutomaticTax";
+    fn field_index(key: &str) -> Option<usize> {
+        match key {
+            "disabled_reason" => Some(0usize),
+            "enabled" => Some(1usize),
+            "liability" => Some(2usize),
+            _ => None,
+        }
+    }
+    fn set_field<'de, __M: airbyte_agent_runtime::serde::de::MapAccess<'de>>(
+        &mut self,
+        index: usize,
+        map: &mut __M,
+    ) -> ::std::result::Result<(), __M::Error> {
+        match index {
+            0usize => self.disabled_reason = map.next_value()?,
+            1usize => self.enabled = map.next_value()?,
+            2usize => self.liability = map.next_value()?,
+            _ => {
+                map.next_value::<airbyte_agent_runtime::serde::de::IgnoredAny>()?;
+            }
+        }
+        Ok(())
+    }
+}
+#[cfg(any(feature = "customers", feature = "subscriptions"))]
+impl<'de> airbyte_agent_runtime::serde::Deserialize<'de> for SubscriptionAutomaticTax {
+    fn deserialize<__D: airbyte_agent_runtime::serde::Deserializer<'de>>(
+        deserializer: __D,
+    ) -> ::std::result::Result<Self, __D::Error> {
+        airbyte_agent_runtime::record::deserialize(deserializer)
+    }
+}
 /// Object describing the liability.
 #[cfg(
     any(
@@ -400,14 +802,8 @@ pub struct SubscriptionAutomaticTax {
         feature = "subscriptions"
     )
 )]
-#[derive(
-    Debug,
-    Clone,
-    Default,
-    airbyte_agent_runtime::serde::Deserialize,
-    airbyte_agent_runtime::serde::Serialize
-)]
-#[serde(crate = "airbyte_agent_runtime::serde", default)]
+#[derive(Debug, Clone, Default, airbyte_agent_runtime::serde::Serialize)]
+#[serde(crate = "airbyte_agent_runtime::serde")]
 pub struct SubscriptionAutomaticTaxLiability {
     /// Account of this liability.
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -425,20 +821,64 @@ pub struct SubscriptionAutomaticTaxLiability {
         feature = "subscriptions"
     )
 )]
+impl airbyte_agent_runtime::record::Record for SubscriptionAutomaticTaxLiability {
+    const NAME: &'static str = "SubscriptionAutomaticTaxLiability";
+    fn field_index(key: &str) -> Option<usize> {
+        match key {
+            "account" => Some(0usize),
+            "type" => Some(1usize),
+            _ => None,
+        }
+    }
+    fn set_field<'de, __M: airbyte_agent_runtime::serde::de::MapAccess<'de>>(
+        &mut self,
+        index: usize,
+        map: &mut __M,
+    ) -> ::std::result::Result<(), __M::Error> {
+        match index {
+            0usize => self.account = map.next_value()?,
+            1usize => self.type_ = map.next_value()?,
+            _ => {
+                map.next_value::<airbyte_agent_runtime::serde::de::IgnoredAny>()?;
+            }
+        }
+        Ok(())
+    }
+}
+#[cfg(
+    any(
+        feature = "customers",
+        feature = "invoice_finalizations",
+        feature = "invoice_sends",
+        feature = "invoices",
+        feature = "subscriptions"
+    )
+)]
+impl<'de> airbyte_agent_runtime::serde::Deserialize<'de>
+for SubscriptionAutomaticTaxLiability {
+    fn deserialize<__D: airbyte_agent_runtime::serde::Deserializer<'de>>(
+        deserializer: __D,
+    ) -> ::std::result::Result<Self, __D::Error> {
+        airbyte_agent_runtime::record::deserialize(deserializer)
+    }
+}
+#[cfg(
+    any(
+        feature = "customers",
+        feature = "invoice_finalizations",
+        feature = "invoice_sends",
+        feature = "invoices",
+        feature = "subscriptions"
+    )
+)]
 airbyte_agent_runtime::string_enum! {
     #[doc = " Kind of liability."] pub enum SubscriptionAutomaticTaxLiabilityType { #[doc
     = " `account`"] Account => "account", #[doc = " `self`"] SelfValue => "self" }
 }
 /// Object describing the billing cycle anchor config.
 #[cfg(any(feature = "customers", feature = "subscriptions"))]
-#[derive(
-    Debug,
-    Clone,
-    Default,
-    airbyte_agent_runtime::serde::Deserialize,
-    airbyte_agent_runtime::serde::Serialize
-)]
-#[serde(crate = "airbyte_agent_runtime::serde", default)]
+#[derive(Debug, Clone, Default, airbyte_agent_runtime::serde::Serialize)]
+#[serde(crate = "airbyte_agent_runtime::serde")]
 pub struct SubscriptionBillingCycleAnchorConfig {
     /// Day of month (numeric).
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -456,16 +896,50 @@ pub struct SubscriptionBillingCycleAnchorConfig {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub second: Option<i64>,
 }
+#[cfg(any(feature = "customers", feature = "subscriptions"))]
+impl airbyte_agent_runtime::record::Record for SubscriptionBillingCycleAnchorConfig {
+    const NAME: &'static str = "SubscriptionBillingCycleAnchorConfig";
+    fn field_index(key: &str) -> Option<usize> {
+        match key {
+            "day_of_month" => Some(0usize),
+            "hour" => Some(1usize),
+            "minute" => Some(2usize),
+            "month" => Some(3usize),
+            "second" => Some(4usize),
+            _ => None,
+        }
+    }
+    fn set_field<'de, __M: airbyte_agent_runtime::serde::de::MapAccess<'de>>(
+        &mut self,
+        index: usize,
+        map: &mut __M,
+    ) -> ::std::result::Result<(), __M::Error> {
+        match index {
+            0usize => self.day_of_month = map.next_value()?,
+            1usize => self.hour = map.next_value()?,
+            2usize => self.minute = map.next_value()?,
+            3usize => self.month = map.next_value()?,
+            4usize => self.second = map.next_value()?,
+            _ => {
+                map.next_value::<airbyte_agent_runtime::serde::de::IgnoredAny>()?;
+            }
+        }
+        Ok(())
+    }
+}
+#[cfg(any(feature = "customers", feature = "subscriptions"))]
+impl<'de> airbyte_agent_runtime::serde::Deserialize<'de>
+for SubscriptionBillingCycleAnchorConfig {
+    fn deserialize<__D: airbyte_agent_runtime::serde::Deserializer<'de>>(
+        deserializer: __D,
+    ) -> ::std::result::Result<Self, __D::Error> {
+        airbyte_agent_runtime::record::deserialize(deserializer)
+    }
+}
 /// Object describing the billing mode.
 #[cfg(any(feature = "customers", feature = "subscriptions"))]
-#[derive(
-    Debug,
-    Clone,
-    Default,
-    airbyte_agent_runtime::serde::Deserialize,
-    airbyte_agent_runtime::serde::Serialize
-)]
-#[serde(crate = "airbyte_agent_runtime::serde", default)]
+#[derive(Debug, Clone, Default, airbyte_agent_runtime::serde::Serialize)]
+#[serde(crate = "airbyte_agent_runtime::serde")]
 pub struct SubscriptionBillingMode {
     /// Object describing the flexible.
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -477,20 +951,81 @@ pub struct SubscriptionBillingMode {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub updated_at: Option<i64>,
 }
+#[cfg(any(feature = "customers", feature = "subscriptions"))]
+impl airbyte_agent_runtime::record::Record for SubscriptionBillingMode {
+    const NAME: &'static str = "SubscriptionBillingMode";
+    fn field_index(key: &str) -> Option<usize> {
+        match key {
+            "flexible" => Some(0usize),
+            "type" => Some(1usize),
+            "updated_at" => Some(2usize),
+            _ => None,
+        }
+    }
+    fn set_field<'de, __M: airbyte_agent_runtime::serde::de::MapAccess<'de>>(
+        &mut self,
+        index: usize,
+        map: &mut __M,
+    ) -> ::std::result::Result<(), __M::Error> {
+        match index {
+            0usize => self.flexible = map.next_value()?,
+            1usize => self.type_ = map.next_value()?,
+            2usize => self.updated_at = map.next_value()?,
+            _ => {
+                map.next_value::<airbyte_agent_runtime::serde::de::IgnoredAny>()?;
+            }
+        }
+        Ok(())
+    }
+}
+#[cfg(any(feature = "customers", feature = "subscriptions"))]
+impl<'de> airbyte_agent_runtime::serde::Deserialize<'de> for SubscriptionBillingMode {
+    fn deserialize<__D: airbyte_agent_runtime::serde::Deserializer<'de>>(
+        deserializer: __D,
+    ) -> ::std::result::Result<Self, __D::Error> {
+        airbyte_agent_runtime::record::deserialize(deserializer)
+    }
+}
 /// Object describing the flexible.
 #[cfg(any(feature = "customers", feature = "subscriptions"))]
-#[derive(
-    Debug,
-    Clone,
-    Default,
-    airbyte_agent_runtime::serde::Deserialize,
-    airbyte_agent_runtime::serde::Serialize
-)]
-#[serde(crate = "airbyte_agent_runtime::serde", default)]
+#[derive(Debug, Clone, Default, airbyte_agent_runtime::serde::Serialize)]
+#[serde(crate = "airbyte_agent_runtime::serde")]
 pub struct SubscriptionBillingModeFlexible {
     /// Proration discounts; one of `included`, `itemized`.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub proration_discounts: Option<SubscriptionBillingModeFlexibleProrationDiscounts>,
+}
+#[cfg(any(feature = "customers", feature = "subscriptions"))]
+impl airbyte_agent_runtime::record::Record for SubscriptionBillingModeFlexible {
+    const NAME: &'static str = "SubscriptionBillingModeFlexible";
+    fn field_index(key: &str) -> Option<usize> {
+        match key {
+            "proration_discounts" => Some(0usize),
+            _ => None,
+        }
+    }
+    fn set_field<'de, __M: airbyte_agent_runtime::serde::de::MapAccess<'de>>(
+        &mut self,
+        index: usize,
+        map: &mut __M,
+    ) -> ::std::result::Result<(), __M::Error> {
+        match index {
+            0usize => self.proration_discounts = map.next_value()?,
+            _ => {
+                map.next_value::<airbyte_agent_runtime::serde::de::IgnoredAny>()?;
+            }
+        }
+        Ok(())
+    }
+}
+#[cfg(any(feature = "customers", feature = "subscriptions"))]
+impl<'de> airbyte_agent_runtime::serde::Deserialize<'de>
+for SubscriptionBillingModeFlexible {
+    fn deserialize<__D: airbyte_agent_runtime::serde::Deserializer<'de>>(
+        deserializer: __D,
+    ) -> ::std::result::Result<Self, __D::Error> {
+        airbyte_agent_runtime::record::deserialize(deserializer)
+    }
 }
 #[cfg(any(feature = "customers", feature = "subscriptions"))]
 airbyte_agent_runtime::string_enum! {
@@ -505,14 +1040,8 @@ airbyte_agent_runtime::string_enum! {
 }
 /// Object describing the billing thresholds.
 #[cfg(any(feature = "customers", feature = "subscriptions"))]
-#[derive(
-    Debug,
-    Clone,
-    Default,
-    airbyte_agent_runtime::serde::Deserialize,
-    airbyte_agent_runtime::serde::Serialize
-)]
-#[serde(crate = "airbyte_agent_runtime::serde", default)]
+#[derive(Debug, Clone, Default, airbyte_agent_runtime::serde::Serialize)]
+#[serde(crate = "airbyte_agent_runtime::serde")]
 pub struct SubscriptionBillingThresholds {
     /// Amount gte in minor currency units (cents for USD).
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -521,16 +1050,44 @@ pub struct SubscriptionBillingThresholds {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub reset_billing_cycle_anchor: Option<bool>,
 }
+#[cfg(any(feature = "customers", feature = "subscriptions"))]
+impl airbyte_agent_runtime::record::Record for SubscriptionBillingThresholds {
+    const NAME: &'static str = "SubscriptionBillingThresholds";
+    fn field_index(key: &str) -> Option<usize> {
+        match key {
+            "amount_gte" => Some(0usize),
+            "reset_billing_cycle_anchor" => Some(1usize),
+            _ => None,
+        }
+    }
+    fn set_field<'de, __M: airbyte_agent_runtime::serde::de::MapAccess<'de>>(
+        &mut self,
+        index: usize,
+        map: &mut __M,
+    ) -> ::std::result::Result<(), __M::Error> {
+        match index {
+            0usize => self.amount_gte = map.next_value()?,
+            1usize => self.reset_billing_cycle_anchor = map.next_value()?,
+            _ => {
+                map.next_value::<airbyte_agent_runtime::serde::de::IgnoredAny>()?;
+            }
+        }
+        Ok(())
+    }
+}
+#[cfg(any(feature = "customers", feature = "subscriptions"))]
+impl<'de> airbyte_agent_runtime::serde::Deserialize<'de>
+for SubscriptionBillingThresholds {
+    fn deserialize<__D: airbyte_agent_runtime::serde::Deserializer<'de>>(
+        deserializer: __D,
+    ) -> ::std::result::Result<Self, __D::Error> {
+        airbyte_agent_runtime::record::deserialize(deserializer)
+    }
+}
 /// Object describing the cancellation details.
 #[cfg(any(feature = "customers", feature = "subscriptions"))]
-#[derive(
-    Debug,
-    Clone,
-    Default,
-    airbyte_agent_runtime::serde::Deserialize,
-    airbyte_agent_runtime::serde::Serialize
-)]
-#[serde(crate = "airbyte_agent_runtime::serde", default)]
+#[derive(Debug, Clone, Default, airbyte_agent_runtime::serde::Serialize)]
+#[serde(crate = "airbyte_agent_runtime::serde")]
 pub struct SubscriptionCancellationDetails {
     /// Comment of this cancellation details.
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -541,6 +1098,42 @@ pub struct SubscriptionCancellationDetails {
     /// Reason given for the cancellation details.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub reason: Option<String>,
+}
+#[cfg(any(feature = "customers", feature = "subscriptions"))]
+impl airbyte_agent_runtime::record::Record for SubscriptionCancellationDetails {
+    const NAME: &'static str = "SubscriptionCancellationDetails";
+    fn field_index(key: &str) -> Option<usize> {
+        match key {
+            "comment" => Some(0usize),
+            "feedback" => Some(1usize),
+            "reason" => Some(2usize),
+            _ => None,
+        }
+    }
+    fn set_field<'de, __M: airbyte_agent_runtime::serde::de::MapAccess<'de>>(
+        &mut self,
+        index: usize,
+        map: &mut __M,
+    ) -> ::std::result::Result<(), __M::Error> {
+        match index {
+            0usize => self.comment = map.next_value()?,
+            1usize => self.feedback = map.next_value()?,
+            2usize => self.reason = map.next_value()?,
+            _ => {
+                map.next_value::<airbyte_agent_runtime::serde::de::IgnoredAny>()?;
+            }
+        }
+        Ok(())
+    }
+}
+#[cfg(any(feature = "customers", feature = "subscriptions"))]
+impl<'de> airbyte_agent_runtime::serde::Deserialize<'de>
+for SubscriptionCancellationDetails {
+    fn deserialize<__D: airbyte_agent_runtime::serde::Deserializer<'de>>(
+        deserializer: __D,
+    ) -> ::std::result::Result<Self, __D::Error> {
+        airbyte_agent_runtime::record::deserialize(deserializer)
+    }
 }
 #[cfg(
     any(
@@ -558,14 +1151,8 @@ airbyte_agent_runtime::string_enum! {
 }
 /// The `SubscriptionDefaultTaxRatesItem` object.
 #[cfg(any(feature = "customers", feature = "subscriptions"))]
-#[derive(
-    Debug,
-    Clone,
-    Default,
-    airbyte_agent_runtime::serde::Deserialize,
-    airbyte_agent_runtime::serde::Serialize
-)]
-#[serde(crate = "airbyte_agent_runtime::serde", default)]
+#[derive(Debug, Clone, Default, airbyte_agent_runtime::serde::Serialize)]
+#[serde(crate = "airbyte_agent_runtime::serde")]
 pub struct SubscriptionDefaultTaxRatesItem {
     /// Unique identifier of this default tax rate.
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -622,6 +1209,72 @@ pub struct SubscriptionDefaultTaxRatesItem {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub tax_type: Option<SubscriptionDefaultTaxRatesItemTaxType>,
 }
+#[cfg(any(feature = "customers", feature = "subscriptions"))]
+impl airbyte_agent_runtime::record::Record for SubscriptionDefaultTaxRatesItem {
+    const NAME: &'static str = "SubscriptionDefaultTaxRatesItem";
+    fn field_index(key: &str) -> Option<usize> {
+        match key {
+            "id" => Some(0usize),
+            "object" => Some(1usize),
+            "active" => Some(2usize),
+            "country" => Some(3usize),
+            "created" => Some(4usize),
+            "description" => Some(5usize),
+            "display_name" => Some(6usize),
+            "effective_percentage" => Some(7usize),
+            "flat_amount" => Some(8usize),
+            "inclusive" => Some(9usize),
+            "jurisdiction" => Some(10usize),
+            "jurisdiction_level" => Some(11usize),
+            "livemode" => Some(12usize),
+            "metadata" => Some(13usize),
+            "percentage" => Some(14usize),
+            "rate_type" => Some(15usize),
+            "state" => Some(16usize),
+            "tax_type" => Some(17usize),
+            _ => None,
+        }
+    }
+    fn set_field<'de, __M: airbyte_agent_runtime::serde::de::MapAccess<'de>>(
+        &mut self,
+        index: usize,
+        map: &mut __M,
+    ) -> ::std::result::Result<(), __M::Error> {
+        match index {
+            0usize => self.id = map.next_value()?,
+            1usize => self.object = map.next_value()?,
+            2usize => self.active = map.next_value()?,
+            3usize => self.country = map.next_value()?,
+            4usize => self.created = map.next_value()?,
+            5usize => self.description = map.next_value()?,
+            6usize => self.display_name = map.next_value()?,
+            7usize => self.effective_percentage = map.next_value()?,
+            8usize => self.flat_amount = map.next_value()?,
+            9usize => self.inclusive = map.next_value()?,
+            10usize => self.jurisdiction = map.next_value()?,
+            11usize => self.jurisdiction_level = map.next_value()?,
+            12usize => self.livemode = map.next_value()?,
+            13usize => self.metadata = map.next_value()?,
+            14usize => self.percentage = map.next_value()?,
+            15usize => self.rate_type = map.next_value()?,
+            16usize => self.state = map.next_value()?,
+            17usize => self.tax_type = map.next_value()?,
+            _ => {
+                map.next_value::<airbyte_agent_runtime::serde::de::IgnoredAny>()?;
+            }
+        }
+        Ok(())
+    }
+}
+#[cfg(any(feature = "customers", feature = "subscriptions"))]
+impl<'de> airbyte_agent_runtime::serde::Deserialize<'de>
+for SubscriptionDefaultTaxRatesItem {
+    fn deserialize<__D: airbyte_agent_runtime::serde::Deserializer<'de>>(
+        deserializer: __D,
+    ) -> ::std::result::Result<Self, __D::Error> {
+        airbyte_agent_runtime::record::deserialize(deserializer)
+    }
+}
 /// Object describing the flat amount.
 #[cfg(
     any(
@@ -632,14 +1285,8 @@ pub struct SubscriptionDefaultTaxRatesItem {
         feature = "subscriptions"
     )
 )]
-#[derive(
-    Debug,
-    Clone,
-    Default,
-    airbyte_agent_runtime::serde::Deserialize,
-    airbyte_agent_runtime::serde::Serialize
-)]
-#[serde(crate = "airbyte_agent_runtime::serde", default)]
+#[derive(Debug, Clone, Default, airbyte_agent_runtime::serde::Serialize)]
+#[serde(crate = "airbyte_agent_runtime::serde")]
 pub struct SubscriptionDefaultTaxRatesItemFlatAmount {
     /// Amount in the currency's smallest unit (for example cents).
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -647,6 +1294,57 @@ pub struct SubscriptionDefaultTaxRatesItemFlatAmount {
     /// Currency, as a lowercase ISO 4217 code.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub currency: Option<String>,
+}
+#[cfg(
+    any(
+        feature = "customers",
+        feature = "invoice_finalizations",
+        feature = "invoice_sends",
+        feature = "invoices",
+        feature = "subscriptions"
+    )
+)]
+impl airbyte_agent_runtime::record::Record
+for SubscriptionDefaultTaxRatesItemFlatAmount {
+    const NAME: &'static str = "SubscriptionDefaultTaxRatesItemFlatAmount";
+    fn field_index(key: &str) -> Option<usize> {
+        match key {
+            "amount" => Some(0usize),
+            "currency" => Some(1usize),
+            _ => None,
+        }
+    }
+    fn set_field<'de, __M: airbyte_agent_runtime::serde::de::MapAccess<'de>>(
+        &mut self,
+        index: usize,
+        map: &mut __M,
+    ) -> ::std::result::Result<(), __M::Error> {
+        match index {
+            0usize => self.amount = map.next_value()?,
+            1usize => self.currency = map.next_value()?,
+            _ => {
+                map.next_value::<airbyte_agent_runtime::serde::de::IgnoredAny>()?;
+            }
+        }
+        Ok(())
+    }
+}
+#[cfg(
+    any(
+        feature = "customers",
+        feature = "invoice_finalizations",
+        feature = "invoice_sends",
+        feature = "invoices",
+        feature = "subscriptions"
+    )
+)]
+impl<'de> airbyte_agent_runtime::serde::Deserialize<'de>
+for SubscriptionDefaultTaxRatesItemFlatAmount {
+    fn deserialize<__D: airbyte_agent_runtime::serde::Deserializer<'de>>(
+        deserializer: __D,
+    ) -> ::std::result::Result<Self, __D::Error> {
+        airbyte_agent_runtime::record::deserialize(deserializer)
+    }
 }
 #[cfg(
     any(
@@ -703,24 +1401,53 @@ airbyte_agent_runtime::string_enum! {
 }
 /// Default settings for invoices of this customer.
 #[cfg(any(feature = "customers", feature = "subscriptions"))]
-#[derive(
-    Debug,
-    Clone,
-    Default,
-    airbyte_agent_runtime::serde::Deserialize,
-    airbyte_agent_runtime::serde::Serialize
-)]
-#[serde(crate = "airbyte_agent_runtime::serde", default)]
+#[derive(Debug, Clone, Default, airbyte_agent_runtime::serde::Serialize)]
+#[serde(crate = "airbyte_agent_runtime::serde")]
 pub struct SubscriptionInvoiceSettings {
     /// Identifiers of the related account tax records.
-    #[serde(
-        deserialize_with = "crate::vec_skip_nulls",
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub account_tax_ids: Option<Vec<String>>,
     /// Object describing the issuer.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub issuer: Option<SubscriptionInvoiceSettingsIssuer>,
+}
+#[cfg(any(feature = "customers", feature = "subscriptions"))]
+impl airbyte_agent_runtime::record::Record for SubscriptionInvoiceSettings {
+    const NAME: &'static str = "SubscriptionInvoiceSettings";
+    fn field_index(key: &str) -> Option<usize> {
+        match key {
+            "account_tax_ids" => Some(0usize),
+            "issuer" => Some(1usize),
+            _ => None,
+        }
+    }
+    fn set_field<'de, __M: airbyte_agent_runtime::serde::de::MapAccess<'de>>(
+        &mut self,
+        index: usize,
+        map: &mut __M,
+    ) -> ::std::result::Result<(), __M::Error> {
+        match index {
+            0usize => {
+                self.account_tax_ids = map
+                    .next_value::<airbyte_agent_runtime::record::SkipNulls<String>>()?
+                    .0;
+            }
+            1usize => self.issuer = map.next_value()?,
+            _ => {
+                map.next_value::<airbyte_agent_runtime::serde::de::IgnoredAny>()?;
+            }
+        }
+        Ok(())
+    }
+}
+#[cfg(any(feature = "customers", feature = "subscriptions"))]
+impl<'de> airbyte_agent_runtime::serde::Deserialize<'de>
+for SubscriptionInvoiceSettings {
+    fn deserialize<__D: airbyte_agent_runtime::serde::Deserializer<'de>>(
+        deserializer: __D,
+    ) -> ::std::result::Result<Self, __D::Error> {
+        airbyte_agent_runtime::record::deserialize(deserializer)
+    }
 }
 /// Object describing the issuer.
 #[cfg(
@@ -732,14 +1459,8 @@ pub struct SubscriptionInvoiceSettings {
         feature = "subscriptions"
     )
 )]
-#[derive(
-    Debug,
-    Clone,
-    Default,
-    airbyte_agent_runtime::serde::Deserialize,
-    airbyte_agent_runtime::serde::Serialize
-)]
-#[serde(crate = "airbyte_agent_runtime::serde", default)]
+#[derive(Debug, Clone, Default, airbyte_agent_runtime::serde::Serialize)]
+#[serde(crate = "airbyte_agent_runtime::serde")]
 pub struct SubscriptionInvoiceSettingsIssuer {
     /// Account of this issuer.
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -748,25 +1469,66 @@ pub struct SubscriptionInvoiceSettingsIssuer {
     #[serde(rename = "type", skip_serializing_if = "Option::is_none")]
     pub type_: Option<SubscriptionAutomaticTaxLiabilityType>,
 }
+#[cfg(
+    any(
+        feature = "customers",
+        feature = "invoice_finalizations",
+        feature = "invoice_sends",
+        feature = "invoices",
+        feature = "subscriptions"
+    )
+)]
+impl airbyte_agent_runtime::record::Record for SubscriptionInvoiceSettingsIssuer {
+    const NAME: &'static str = "SubscriptionInvoiceSettingsIssuer";
+    fn field_index(key: &str) -> Option<usize> {
+        match key {
+            "account" => Some(0usize),
+            "type" => Some(1usize),
+            _ => None,
+        }
+    }
+    fn set_field<'de, __M: airbyte_agent_runtime::serde::de::MapAccess<'de>>(
+        &mut self,
+        index: usize,
+        map: &mut __M,
+    ) -> ::std::result::Result<(), __M::Error> {
+        match index {
+            0usize => self.account = map.next_value()?,
+            1usize => self.type_ = map.next_value()?,
+            _ => {
+                map.next_value::<airbyte_agent_runtime::serde::de::IgnoredAny>()?;
+            }
+        }
+        Ok(())
+    }
+}
+#[cfg(
+    any(
+        feature = "customers",
+        feature = "invoice_finalizations",
+        feature = "invoice_sends",
+        feature = "invoices",
+        feature = "subscriptions"
+    )
+)]
+impl<'de> airbyte_agent_runtime::serde::Deserialize<'de>
+for SubscriptionInvoiceSettingsIssuer {
+    fn deserialize<__D: airbyte_agent_runtime::serde::Deserializer<'de>>(
+        deserializer: __D,
+    ) -> ::std::result::Result<Self, __D::Error> {
+        airbyte_agent_runtime::record::deserialize(deserializer)
+    }
+}
 /// Subscription items, one per price.
 #[cfg(any(feature = "customers", feature = "subscriptions"))]
-#[derive(
-    Debug,
-    Clone,
-    Default,
-    airbyte_agent_runtime::serde::Deserialize,
-    airbyte_agent_runtime::serde::Serialize
-)]
-#[serde(crate = "airbyte_agent_runtime::serde", default)]
+#[derive(Debug, Clone, Default, airbyte_agent_runtime::serde::Serialize)]
+#[serde(crate = "airbyte_agent_runtime::serde")]
 pub struct SubscriptionItems {
     /// Type tag naming the kind of Stripe object.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub object: Option<CustomerSourcesObject>,
     /// Records on this page.
-    #[serde(
-        deserialize_with = "crate::vec_skip_nulls",
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub data: Option<Vec<SubscriptionItemsDataItem>>,
     /// True when further results exist after this page.
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -778,16 +1540,57 @@ pub struct SubscriptionItems {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub total_count: Option<i64>,
 }
+#[cfg(any(feature = "customers", feature = "subscriptions"))]
+impl airbyte_agent_runtime::record::Record for SubscriptionItems {
+    const NAME: &'static str = "SubscriptionItems";
+    fn field_index(key: &str) -> Option<usize> {
+        match key {
+            "object" => Some(0usize),
+            "data" => Some(1usize),
+            "has_more" => Some(2usize),
+            "url" => Some(3usize),
+            "total_count" => Some(4usize),
+            _ => None,
+        }
+    }
+    fn set_field<'de, __M: airbyte_agent_runtime::serde::de::MapAccess<'de>>(
+        &mut self,
+        index: usize,
+        map: &mut __M,
+    ) -> ::std::result::Result<(), __M::Error> {
+        match index {
+            0usize => self.object = map.next_value()?,
+            1usize => {
+                self.data = map
+                    .next_value::<
+                        airbyte_agent_runtime::record::SkipNulls<
+                            SubscriptionItemsDataItem,
+                        >,
+                    >()?
+                    .0;
+            }
+            2usize => self.has_more = map.next_value()?,
+            3usize => self.url = map.next_value()?,
+            4usize => self.total_count = map.next_value()?,
+            _ => {
+                map.next_value::<airbyte_agent_runtime::serde::de::IgnoredAny>()?;
+            }
+        }
+        Ok(())
+    }
+}
+#[cfg(any(feature = "customers", feature = "subscriptions"))]
+impl<'de> airbyte_agent_runtime::serde::Deserialize<'de> for SubscriptionItems {
+    fn deserialize<__D: airbyte_agent_runtime::serde::Deserializer<'de>>(
+        deserializer: __D,
+    ) -> ::std::result::Result<Self, __D::Error> {
+        airbyte_agent_runtime::record::deserialize(deserializer)
+    }
+}
 /// The `SubscriptionItemsDataItem` object.
 #[cfg(any(feature = "customers", feature = "subscriptions"))]
-#[derive(
-    Debug,
-    Clone,
-    Default,
-    airbyte_agent_runtime::serde::Deserialize,
-    airbyte_agent_runtime::serde::Serialize
-)]
-#[serde(crate = "airbyte_agent_runtime::serde", default)]
+#[derive(Debug, Clone, Default, airbyte_agent_runtime::serde::Serialize)]
+#[serde(crate = "airbyte_agent_runtime::serde")]
 pub struct SubscriptionItemsDataItem {
     /// Unique identifier of this subscription.
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -808,10 +1611,7 @@ pub struct SubscriptionItemsDataItem {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub current_period_start: Option<i64>,
     /// Discounts applied to the subscription.
-    #[serde(
-        deserialize_with = "crate::vec_skip_nulls",
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub discounts: Option<Vec<String>>,
     /// Your own key/value pairs stored on the subscription.
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -829,37 +1629,120 @@ pub struct SubscriptionItemsDataItem {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub subscription: Option<String>,
     /// Tax rates (list).
-    #[serde(
-        deserialize_with = "crate::vec_skip_nulls",
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub tax_rates: Option<Vec<Map<String, Value>>>,
+}
+#[cfg(any(feature = "customers", feature = "subscriptions"))]
+impl airbyte_agent_runtime::record::Record for SubscriptionItemsDataItem {
+    const NAME: &'static str = "SubscriptionItemsDataItem";
+    fn field_index(key: &str) -> Option<usize> {
+        match key {
+            "id" => Some(0usize),
+            "object" => Some(1usize),
+            "billing_thresholds" => Some(2usize),
+            "created" => Some(3usize),
+            "current_period_end" => Some(4usize),
+            "current_period_start" => Some(5usize),
+            "discounts" => Some(6usize),
+            "metadata" => Some(7usize),
+            "plan" => Some(8usize),
+            "price" => Some(9usize),
+            "quantity" => Some(10usize),
+            "subscription" => Some(11usize),
+            "tax_rates" => Some(12usize),
+            _ => None,
+        }
+    }
+    fn set_field<'de, __M: airbyte_agent_runtime::serde::de::MapAccess<'de>>(
+        &mut self,
+        index: usize,
+        map: &mut __M,
+    ) -> ::std::result::Result<(), __M::Error> {
+        match index {
+            0usize => self.id = map.next_value()?,
+            1usize => self.object = map.next_value()?,
+            2usize => self.billing_thresholds = map.next_value()?,
+            3usize => self.created = map.next_value()?,
+            4usize => self.current_period_end = map.next_value()?,
+            5usize => self.current_period_start = map.next_value()?,
+            6usize => {
+                self.discounts = map
+                    .next_value::<airbyte_agent_runtime::record::SkipNulls<String>>()?
+                    .0;
+            }
+            7usize => self.metadata = map.next_value()?,
+            8usize => self.plan = map.next_value()?,
+            9usize => self.price = map.next_value()?,
+            10usize => self.quantity = map.next_value()?,
+            11usize => self.subscription = map.next_value()?,
+            12usize => {
+                self.tax_rates = map
+                    .next_value::<
+                        airbyte_agent_runtime::record::SkipNulls<Map<String, Value>>,
+                    >()?
+                    .0;
+            }
+            _ => {
+                map.next_value::<airbyte_agent_runtime::serde::de::IgnoredAny>()?;
+            }
+        }
+        Ok(())
+    }
+}
+#[cfg(any(feature = "customers", feature = "subscriptions"))]
+impl<'de> airbyte_agent_runtime::serde::Deserialize<'de> for SubscriptionItemsDataItem {
+    fn deserialize<__D: airbyte_agent_runtime::serde::Deserializer<'de>>(
+        deserializer: __D,
+    ) -> ::std::result::Result<Self, __D::Error> {
+        airbyte_agent_runtime::record::deserialize(deserializer)
+    }
 }
 /// Object describing the billing thresholds.
 #[cfg(any(feature = "customers", feature = "subscriptions"))]
-#[derive(
-    Debug,
-    Clone,
-    Default,
-    airbyte_agent_runtime::serde::Deserialize,
-    airbyte_agent_runtime::serde::Serialize
-)]
-#[serde(crate = "airbyte_agent_runtime::serde", default)]
+#[derive(Debug, Clone, Default, airbyte_agent_runtime::serde::Serialize)]
+#[serde(crate = "airbyte_agent_runtime::serde")]
 pub struct SubscriptionItemsDataItemBillingThresholds {
     /// Usage gte (numeric).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub usage_gte: Option<i64>,
 }
+#[cfg(any(feature = "customers", feature = "subscriptions"))]
+impl airbyte_agent_runtime::record::Record
+for SubscriptionItemsDataItemBillingThresholds {
+    const NAME: &'static str = "SubscriptionItemsDataItemBillingThresholds";
+    fn field_index(key: &str) -> Option<usize> {
+        match key {
+            "usage_gte" => Some(0usize),
+            _ => None,
+        }
+    }
+    fn set_field<'de, __M: airbyte_agent_runtime::serde::de::MapAccess<'de>>(
+        &mut self,
+        index: usize,
+        map: &mut __M,
+    ) -> ::std::result::Result<(), __M::Error> {
+        match index {
+            0usize => self.usage_gte = map.next_value()?,
+            _ => {
+                map.next_value::<airbyte_agent_runtime::serde::de::IgnoredAny>()?;
+            }
+        }
+        Ok(())
+    }
+}
+#[cfg(any(feature = "customers", feature = "subscriptions"))]
+impl<'de> airbyte_agent_runtime::serde::Deserialize<'de>
+for SubscriptionItemsDataItemBillingThresholds {
+    fn deserialize<__D: airbyte_agent_runtime::serde::Deserializer<'de>>(
+        deserializer: __D,
+    ) -> ::std::result::Result<Self, __D::Error> {
+        airbyte_agent_runtime::record::deserialize(deserializer)
+    }
+}
 /// Object describing the pause collection.
 #[cfg(any(feature = "customers", feature = "subscriptions"))]
-#[derive(
-    Debug,
-    Clone,
-    Default,
-    airbyte_agent_runtime::serde::Deserialize,
-    airbyte_agent_runtime::serde::Serialize
-)]
-#[serde(crate = "airbyte_agent_runtime::serde", default)]
+#[derive(Debug, Clone, Default, airbyte_agent_runtime::serde::Serialize)]
+#[serde(crate = "airbyte_agent_runtime::serde")]
 pub struct SubscriptionPauseCollection {
     /// Behavior; one of `keep_as_draft`, `mark_uncollectible`, `void`.
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -867,6 +1750,40 @@ pub struct SubscriptionPauseCollection {
     /// Resumes at, as a Unix timestamp in seconds.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub resumes_at: Option<i64>,
+}
+#[cfg(any(feature = "customers", feature = "subscriptions"))]
+impl airbyte_agent_runtime::record::Record for SubscriptionPauseCollection {
+    const NAME: &'static str = "SubscriptionPauseCollection";
+    fn field_index(key: &str) -> Option<usize> {
+        match key {
+            "behavior" => Some(0usize),
+            "resumes_at" => Some(1usize),
+            _ => None,
+        }
+    }
+    fn set_field<'de, __M: airbyte_agent_runtime::serde::de::MapAccess<'de>>(
+        &mut self,
+        index: usize,
+        map: &mut __M,
+    ) -> ::std::result::Result<(), __M::Error> {
+        match index {
+            0usize => self.behavior = map.next_value()?,
+            1usize => self.resumes_at = map.next_value()?,
+            _ => {
+                map.next_value::<airbyte_agent_runtime::serde::de::IgnoredAny>()?;
+            }
+        }
+        Ok(())
+    }
+}
+#[cfg(any(feature = "customers", feature = "subscriptions"))]
+impl<'de> airbyte_agent_runtime::serde::Deserialize<'de>
+for SubscriptionPauseCollection {
+    fn deserialize<__D: airbyte_agent_runtime::serde::Deserializer<'de>>(
+        deserializer: __D,
+    ) -> ::std::result::Result<Self, __D::Error> {
+        airbyte_agent_runtime::record::deserialize(deserializer)
+    }
 }
 #[cfg(any(feature = "customers", feature = "subscriptions"))]
 airbyte_agent_runtime::string_enum! {
@@ -877,24 +1794,53 @@ airbyte_agent_runtime::string_enum! {
 }
 /// Object describing the payment settings.
 #[cfg(any(feature = "customers", feature = "subscriptions"))]
-#[derive(
-    Debug,
-    Clone,
-    Default,
-    airbyte_agent_runtime::serde::Deserialize,
-    airbyte_agent_runtime::serde::Serialize
-)]
-#[serde(crate = "airbyte_agent_runtime::serde", default)]
+#[derive(Debug, Clone, Default, airbyte_agent_runtime::serde::Serialize)]
+#[serde(crate = "airbyte_agent_runtime::serde")]
 pub struct SubscriptionPaymentSettings {
     /// Object describing the payment method options.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub payment_method_options: Option<Map<String, Value>>,
     /// Payment method types that may be used.
-    #[serde(
-        deserialize_with = "crate::vec_skip_nulls",
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub payment_method_types: Option<Vec<String>>,
+}
+#[cfg(any(feature = "customers", feature = "subscriptions"))]
+impl airbyte_agent_runtime::record::Record for SubscriptionPaymentSettings {
+    const NAME: &'static str = "SubscriptionPaymentSettings";
+    fn field_index(key: &str) -> Option<usize> {
+        match key {
+            "payment_method_options" => Some(0usize),
+            "payment_method_types" => Some(1usize),
+            _ => None,
+        }
+    }
+    fn set_field<'de, __M: airbyte_agent_runtime::serde::de::MapAccess<'de>>(
+        &mut self,
+        index: usize,
+        map: &mut __M,
+    ) -> ::std::result::Result<(), __M::Error> {
+        match index {
+            0usize => self.payment_method_options = map.next_value()?,
+            1usize => {
+                self.payment_method_types = map
+                    .next_value::<airbyte_agent_runtime::record::SkipNulls<String>>()?
+                    .0;
+            }
+            _ => {
+                map.next_value::<airbyte_agent_runtime::serde::de::IgnoredAny>()?;
+            }
+        }
+        Ok(())
+    }
+}
+#[cfg(any(feature = "customers", feature = "subscriptions"))]
+impl<'de> airbyte_agent_runtime::serde::Deserialize<'de>
+for SubscriptionPaymentSettings {
+    fn deserialize<__D: airbyte_agent_runtime::serde::Deserializer<'de>>(
+        deserializer: __D,
+    ) -> ::std::result::Result<Self, __D::Error> {
+        airbyte_agent_runtime::record::deserialize(deserializer)
+    }
 }
 #[cfg(any(feature = "customers", feature = "subscriptions"))]
 airbyte_agent_runtime::string_enum! {
@@ -907,33 +1853,84 @@ airbyte_agent_runtime::string_enum! {
 }
 /// Object describing the trial settings.
 #[cfg(any(feature = "customers", feature = "subscriptions"))]
-#[derive(
-    Debug,
-    Clone,
-    Default,
-    airbyte_agent_runtime::serde::Deserialize,
-    airbyte_agent_runtime::serde::Serialize
-)]
-#[serde(crate = "airbyte_agent_runtime::serde", default)]
+#[derive(Debug, Clone, Default, airbyte_agent_runtime::serde::Serialize)]
+#[serde(crate = "airbyte_agent_runtime::serde")]
 pub struct SubscriptionTrialSettings {
     /// `end_behavior`
     #[serde(skip_serializing_if = "Option::is_none")]
     pub end_behavior: Option<SubscriptionTrialSettingsEndBehavior>,
 }
+#[cfg(any(feature = "customers", feature = "subscriptions"))]
+impl airbyte_agent_runtime::record::Record for SubscriptionTrialSettings {
+    const NAME: &'static str = "SubscriptionTrialSettings";
+    fn field_index(key: &str) -> Option<usize> {
+        match key {
+            "end_behavior" => Some(0usize),
+            _ => None,
+        }
+    }
+    fn set_field<'de, __M: airbyte_agent_runtime::serde::de::MapAccess<'de>>(
+        &mut self,
+        index: usize,
+        map: &mut __M,
+    ) -> ::std::result::Result<(), __M::Error> {
+        match index {
+            0usize => self.end_behavior = map.next_value()?,
+            _ => {
+                map.next_value::<airbyte_agent_runtime::serde::de::IgnoredAny>()?;
+            }
+        }
+        Ok(())
+    }
+}
+#[cfg(any(feature = "customers", feature = "subscriptions"))]
+impl<'de> airbyte_agent_runtime::serde::Deserialize<'de> for SubscriptionTrialSettings {
+    fn deserialize<__D: airbyte_agent_runtime::serde::Deserializer<'de>>(
+        deserializer: __D,
+    ) -> ::std::result::Result<Self, __D::Error> {
+        airbyte_agent_runtime::record::deserialize(deserializer)
+    }
+}
 /// The `SubscriptionTrialSettingsEndBehavior` object.
 #[cfg(any(feature = "customers", feature = "subscriptions"))]
-#[derive(
-    Debug,
-    Clone,
-    Default,
-    airbyte_agent_runtime::serde::Deserialize,
-    airbyte_agent_runtime::serde::Serialize
-)]
-#[serde(crate = "airbyte_agent_runtime::serde", default)]
+#[derive(Debug, Clone, Default, airbyte_agent_runtime::serde::Serialize)]
+#[serde(crate = "airbyte_agent_runtime::serde")]
 pub struct SubscriptionTrialSettingsEndBehavior {
     /// Missing payment method of this end behavior.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub missing_payment_method: Option<String>,
+}
+#[cfg(any(feature = "customers", feature = "subscriptions"))]
+impl airbyte_agent_runtime::record::Record for SubscriptionTrialSettingsEndBehavior {
+    const NAME: &'static str = "SubscriptionTrialSettingsEndBehavior";
+    fn field_index(key: &str) -> Option<usize> {
+        match key {
+            "missing_payment_method" => Some(0usize),
+            _ => None,
+        }
+    }
+    fn set_field<'de, __M: airbyte_agent_runtime::serde::de::MapAccess<'de>>(
+        &mut self,
+        index: usize,
+        map: &mut __M,
+    ) -> ::std::result::Result<(), __M::Error> {
+        match index {
+            0usize => self.missing_payment_method = map.next_value()?,
+            _ => {
+                map.next_value::<airbyte_agent_runtime::serde::de::IgnoredAny>()?;
+            }
+        }
+        Ok(())
+    }
+}
+#[cfg(any(feature = "customers", feature = "subscriptions"))]
+impl<'de> airbyte_agent_runtime::serde::Deserialize<'de>
+for SubscriptionTrialSettingsEndBehavior {
+    fn deserialize<__D: airbyte_agent_runtime::serde::Deserializer<'de>>(
+        deserializer: __D,
+    ) -> ::std::result::Result<Self, __D::Error> {
+        airbyte_agent_runtime::record::deserialize(deserializer)
+    }
 }
 /// The `InvoicesRecord` object.
 #[cfg(
@@ -943,14 +1940,8 @@ pub struct SubscriptionTrialSettingsEndBehavior {
         feature = "invoices"
     )
 )]
-#[derive(
-    Debug,
-    Clone,
-    Default,
-    airbyte_agent_runtime::serde::Deserialize,
-    airbyte_agent_runtime::serde::Serialize
-)]
-#[serde(crate = "airbyte_agent_runtime::serde", default)]
+#[derive(Debug, Clone, Default, airbyte_agent_runtime::serde::Serialize)]
+#[serde(crate = "airbyte_agent_runtime::serde")]
 pub struct InvoicesRecord {
     /// Unique identifier of this invoice.
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -965,10 +1956,7 @@ pub struct InvoicesRecord {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub account_name: Option<String>,
     /// Identifiers of the related account tax records.
-    #[serde(
-        deserialize_with = "crate::vec_skip_nulls",
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub account_tax_ids: Option<Vec<String>>,
     /// Amount still to be paid, in minor units.
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -1025,10 +2013,7 @@ pub struct InvoicesRecord {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub currency: Option<String>,
     /// Custom key/value data kept on the invoice.
-    #[serde(
-        deserialize_with = "crate::vec_skip_nulls",
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub custom_fields: Option<Vec<CustomerInvoiceSettingsCustomFieldsItem>>,
     /// ID of the customer involved, if any.
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -1055,10 +2040,7 @@ pub struct InvoicesRecord {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub customer_tax_exempt: Option<InvoicesRecordCustomerTaxExempt>,
     /// Identifiers of the related customer tax records.
-    #[serde(
-        deserialize_with = "crate::vec_skip_nulls",
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub customer_tax_ids: Option<Vec<InvoicesRecordCustomerTaxIdsItem>>,
     /// Payment method used when none is specified.
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -1067,10 +2049,7 @@ pub struct InvoicesRecord {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub default_source: Option<String>,
     /// Default tax rates (list).
-    #[serde(
-        deserialize_with = "crate::vec_skip_nulls",
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub default_tax_rates: Option<Vec<InvoicesRecordDefaultTaxRatesItem>>,
     /// Free-text description kept on the invoice.
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -1079,10 +2058,7 @@ pub struct InvoicesRecord {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub discount: Option<InvoicesRecordDiscount>,
     /// Discounts applied to the invoice.
-    #[serde(
-        deserialize_with = "crate::vec_skip_nulls",
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub discounts: Option<Vec<String>>,
     /// Due date, as a Unix timestamp in seconds.
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -1217,10 +2193,7 @@ pub struct InvoicesRecord {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub total: Option<i64>,
     /// Total discount amounts (list).
-    #[serde(
-        deserialize_with = "crate::vec_skip_nulls",
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub total_discount_amounts: Option<
         Vec<InvoicesRecordLinesDataItemDiscountAmountsItem>,
     >,
@@ -1228,24 +2201,15 @@ pub struct InvoicesRecord {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub total_excluding_tax: Option<i64>,
     /// Total pretax credit amounts (list).
-    #[serde(
-        deserialize_with = "crate::vec_skip_nulls",
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub total_pretax_credit_amounts: Option<
         Vec<InvoicesRecordTotalPretaxCreditAmountsItem>,
     >,
     /// Total tax amounts (list).
-    #[serde(
-        deserialize_with = "crate::vec_skip_nulls",
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub total_tax_amounts: Option<Vec<InvoicesRecordTotalTaxAmountsItem>>,
     /// Total taxes (list).
-    #[serde(
-        deserialize_with = "crate::vec_skip_nulls",
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub total_taxes: Option<Vec<InvoicesRecordTotalTaxesItem>>,
     /// Object describing the transfer data.
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -1253,6 +2217,291 @@ pub struct InvoicesRecord {
     /// Webhooks delivered at, as a Unix timestamp in seconds.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub webhooks_delivered_at: Option<i64>,
+}
+#[cfg(
+    any(
+        feature = "invoice_finalizations",
+        feature = "invoice_sends",
+        feature = "invoices"
+    )
+)]
+impl airbyte_agent_runtime::record::Record for InvoicesRecord {
+    const NAME: &'static str = "InvoicesRecord";
+    fn field_index(key: &str) -> Option<usize> {
+        match key {
+            "id" => Some(0usize),
+            "object" => Some(1usize),
+            "account_country" => Some(2usize),
+            "account_name" => Some(3usize),
+            "account_tax_ids" => Some(4usize),
+            "amount_due" => Some(5usize),
+            "amount_overpaid" => Some(6usize),
+            "amount_paid" => Some(7usize),
+            "amount_remaining" => Some(8usize),
+            "amount_shipping" => Some(9usize),
+            "application" => Some(10usize),
+            "application_fee_amount" => Some(11usize),
+            "attempt_count" => Some(12usize),
+            "attempted" => Some(13usize),
+            "auto_advance" => Some(14usize),
+            "automatic_tax" => Some(15usize),
+            "automatically_finalizes_at" => Some(16usize),
+            "billing_reason" => Some(17usize),
+            "charge" => Some(18usize),
+            "collection_method" => Some(19usize),
+            "confirmation_secret" => Some(20usize),
+            "created" => Some(21usize),
+            "currency" => Some(22usize),
+            "custom_fields" => Some(23usize),
+            "customer" => Some(24usize),
+            "customer_account" => Some(25usize),
+            "customer_address" => Some(26usize),
+            "customer_email" => Some(27usize),
+            "customer_name" => Some(28usize),
+            "customer_phone" => Some(29usize),
+            "customer_shipping" => Some(30usize),
+            "customer_tax_exempt" => Some(31usize),
+            "customer_tax_ids" => Some(32usize),
+            "default_payment_method" => Some(33usize),
+            "default_source" => Some(34usize),
+            "default_tax_rates" => Some(35usize),
+            "description" => Some(36usize),
+            "discount" => Some(37usize),
+            "discounts" => Some(38usize),
+            "due_date" => Some(39usize),
+            "effective_at" => Some(40usize),
+            "ending_balance" => Some(41usize),
+            "footer" => Some(42usize),
+            "from_invoice" => Some(43usize),
+            "hosted_invoice_url" => Some(44usize),
+            "invoice_pdf" => Some(45usize),
+            "issuer" => Some(46usize),
+            "last_finalization_error" => Some(47usize),
+            "latest_revision" => Some(48usize),
+            "lines" => Some(49usize),
+            "livemode" => Some(50usize),
+            "metadata" => Some(51usize),
+            "next_payment_attempt" => Some(52usize),
+            "number" => Some(53usize),
+            "on_behalf_of" => Some(54usize),
+            "paid" => Some(55usize),
+            "paid_out_of_band" => Some(56usize),
+            "parent" => Some(57usize),
+            "payment_intent" => Some(58usize),
+            "payment_settings" => Some(59usize),
+            "payments" => Some(60usize),
+            "period_end" => Some(61usize),
+            "period_start" => Some(62usize),
+            "post_payment_credit_notes_amount" => Some(63usize),
+            "pre_payment_credit_notes_amount" => Some(64usize),
+            "quote" => Some(65usize),
+            "receipt_number" => Some(66usize),
+            "rendering" => Some(67usize),
+            "rendering_options" => Some(68usize),
+            "shipping_cost" => Some(69usize),
+            "shipping_details" => Some(70usize),
+            "starting_balance" => Some(71usize),
+            "statement_descriptor" => Some(72usize),
+            "status" => Some(73usize),
+            "status_transitions" => Some(74usize),
+            "subscription" => Some(75usize),
+            "subscription_details" => Some(76usize),
+            "subtotal" => Some(77usize),
+            "subtotal_excluding_tax" => Some(78usize),
+            "tax" => Some(79usize),
+            "test_clock" => Some(80usize),
+            "threshold_reason" => Some(81usize),
+            "total" => Some(82usize),
+            "total_discount_amounts" => Some(83usize),
+            "total_excluding_tax" => Some(84usize),
+            "total_pretax_credit_amounts" => Some(85usize),
+            "total_tax_amounts" => Some(86usize),
+            "total_taxes" => Some(87usize),
+            "transfer_data" => Some(88usize),
+            "webhooks_delivered_at" => Some(89usize),
+            _ => None,
+        }
+    }
+    fn set_field<'de, __M: airbyte_agent_runtime::serde::de::MapAccess<'de>>(
+        &mut self,
+        index: usize,
+        map: &mut __M,
+    ) -> ::std::result::Result<(), __M::Error> {
+        match index {
+            0usize => self.id = map.next_value()?,
+            1usize => self.object = map.next_value()?,
+            2usize => self.account_country = map.next_value()?,
+            3usize => self.account_name = map.next_value()?,
+            4usize => {
+                self.account_tax_ids = map
+                    .next_value::<airbyte_agent_runtime::record::SkipNulls<String>>()?
+                    .0;
+            }
+            5usize => self.amount_due = map.next_value()?,
+            6usize => self.amount_overpaid = map.next_value()?,
+            7usize => self.amount_paid = map.next_value()?,
+            8usize => self.amount_remaining = map.next_value()?,
+            9usize => self.amount_shipping = map.next_value()?,
+            10usize => self.application = map.next_value()?,
+            11usize => self.application_fee_amount = map.next_value()?,
+            12usize => self.attempt_count = map.next_value()?,
+            13usize => self.attempted = map.next_value()?,
+            14usize => self.auto_advance = map.next_value()?,
+            15usize => self.automatic_tax = map.next_value()?,
+            16usize => self.automatically_finalizes_at = map.next_value()?,
+            17usize => self.billing_reason = map.next_value()?,
+            18usize => self.charge = map.next_value()?,
+            19usize => self.collection_method = map.next_value()?,
+            20usize => self.confirmation_secret = map.next_value()?,
+            21usize => self.created = map.next_value()?,
+            22usize => self.currency = map.next_value()?,
+            23usize => {
+                self.custom_fields = map
+                    .next_value::<
+                        airbyte_agent_runtime::record::SkipNulls<
+                            CustomerInvoiceSettingsCustomFieldsItem,
+                        >,
+                    >()?
+                    .0;
+            }
+            24usize => self.customer = map.next_value()?,
+            25usize => self.customer_account = map.next_value()?,
+            26usize => self.customer_address = map.next_value()?,
+            27usize => self.customer_email = map.next_value()?,
+            28usize => self.customer_name = map.next_value()?,
+            29usize => self.customer_phone = map.next_value()?,
+            30usize => self.customer_shipping = map.next_value()?,
+            31usize => self.customer_tax_exempt = map.next_value()?,
+            32usize => {
+                self.customer_tax_ids = map
+                    .next_value::<
+                        airbyte_agent_runtime::record::SkipNulls<
+                            InvoicesRecordCustomerTaxIdsItem,
+                        >,
+                    >()?
+                    .0;
+            }
+            33usize => self.default_payment_method = map.next_value()?,
+            34usize => self.default_source = map.next_value()?,
+            35usize => {
+                self.default_tax_rates = map
+                    .next_value::<
+                        airbyte_agent_runtime::record::SkipNulls<
+                            InvoicesRecordDefaultTaxRatesItem,
+                        >,
+                    >()?
+                    .0;
+            }
+            36usize => self.description = map.next_value()?,
+            37usize => self.discount = map.next_value()?,
+            38usize => {
+                self.discounts = map
+                    .next_value::<airbyte_agent_runtime::record::SkipNulls<String>>()?
+                    .0;
+            }
+            39usize => self.due_date = map.next_value()?,
+            40usize => self.effective_at = map.next_value()?,
+            41usize => self.ending_balance = map.next_value()?,
+            42usize => self.footer = map.next_value()?,
+            43usize => self.from_invoice = map.next_value()?,
+            44usize => self.hosted_invoice_url = map.next_value()?,
+            45usize => self.invoice_pdf = map.next_value()?,
+            46usize => self.issuer = map.next_value()?,
+            47usize => self.last_finalization_error = map.next_value()?,
+            48usize => self.latest_revision = map.next_value()?,
+            49usize => self.lines = map.next_value()?,
+            50usize => self.livemode = map.next_value()?,
+            51usize => self.metadata = map.next_value()?,
+            52usize => self.next_payment_attempt = map.next_value()?,
+            53usize => self.number = map.next_value()?,
+            54usize => self.on_behalf_of = map.next_value()?,
+            55usize => self.paid = map.next_value()?,
+            56usize => self.paid_out_of_band = map.next_value()?,
+            57usize => self.parent = map.next_value()?,
+            58usize => self.payment_intent = map.next_value()?,
+            59usize => self.payment_settings = map.next_value()?,
+            60usize => self.payments = map.next_value()?,
+            61usize => self.period_end = map.next_value()?,
+            62usize => self.period_start = map.next_value()?,
+            63usize => self.post_payment_credit_notes_amount = map.next_value()?,
+            64usize => self.pre_payment_credit_notes_amount = map.next_value()?,
+            65usize => self.quote = map.next_value()?,
+            66usize => self.receipt_number = map.next_value()?,
+            67usize => self.rendering = map.next_value()?,
+            68usize => self.rendering_options = map.next_value()?,
+            69usize => self.shipping_cost = map.next_value()?,
+            70usize => self.shipping_details = map.next_value()?,
+            71usize => self.starting_balance = map.next_value()?,
+            72usize => self.statement_descriptor = map.next_value()?,
+            73usize => self.status = map.next_value()?,
+            74usize => self.status_transitions = map.next_value()?,
+            75usize => self.subscription = map.next_value()?,
+            76usize => self.subscription_details = map.next_value()?,
+            77usize => self.subtotal = map.next_value()?,
+            78usize => self.subtotal_excluding_tax = map.next_value()?,
+            79usize => self.tax = map.next_value()?,
+            80usize => self.test_clock = map.next_value()?,
+            81usize => self.threshold_reason = map.next_value()?,
+            82usize => self.total = map.next_value()?,
+            83usize => {
+                self.total_discount_amounts = map
+                    .next_value::<
+                        airbyte_agent_runtime::record::SkipNulls<
+                            InvoicesRecordLinesDataItemDiscountAmountsItem,
+                        >,
+                    >()?
+                    .0;
+            }
+            84usize => self.total_excluding_tax = map.next_value()?,
+            85usize => {
+                self.total_pretax_credit_amounts = map
+                    .next_value::<
+                        airbyte_agent_runtime::record::SkipNulls<
+                            InvoicesRecordTotalPretaxCreditAmountsItem,
+                        >,
+                    >()?
+                    .0;
+            }
+            86usize => {
+                self.total_tax_amounts = map
+                    .next_value::<
+                        airbyte_agent_runtime::record::SkipNulls<
+                            InvoicesRecordTotalTaxAmountsItem,
+                        >,
+                    >()?
+                    .0;
+            }
+            87usize => {
+                self.total_taxes = map
+                    .next_value::<
+                        airbyte_agent_runtime::record::SkipNulls<
+                            InvoicesRecordTotalTaxesItem,
+                        >,
+                    >()?
+                    .0;
+            }
+            88usize => self.transfer_data = map.next_value()?,
+            89usize => self.webhooks_delivered_at = map.next_value()?,
+            _ => {
+                map.next_value::<airbyte_agent_runtime::serde::de::IgnoredAny>()?;
+            }
+        }
+        Ok(())
+    }
+}
+#[cfg(
+    any(
+        feature = "invoice_finalizations",
+        feature = "invoice_sends",
+        feature = "invoices"
+    )
+)]
+impl<'de> airbyte_agent_runtime::serde::Deserialize<'de> for InvoicesRecord {
+    fn deserialize<__D: airbyte_agent_runtime::serde::Deserializer<'de>>(
+        deserializer: __D,
+    ) -> ::std::result::Result<Self, __D::Error> {
+        airbyte_agent_runtime::record::deserialize(deserializer)
+    }
 }
 #[cfg(
     any(
@@ -1273,14 +2522,8 @@ airbyte_agent_runtime::string_enum! {
         feature = "invoices"
     )
 )]
-#[derive(
-    Debug,
-    Clone,
-    Default,
-    airbyte_agent_runtime::serde::Deserialize,
-    airbyte_agent_runtime::serde::Serialize
-)]
-#[serde(crate = "airbyte_agent_runtime::serde", default)]
+#[derive(Debug, Clone, Default, airbyte_agent_runtime::serde::Serialize)]
+#[serde(crate = "airbyte_agent_runtime::serde")]
 pub struct InvoicesRecordAutomaticTax {
     /// Disabled reason of this automatic tax.
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -1297,6 +2540,57 @@ pub struct InvoicesRecordAutomaticTax {
     /// Status the automatic tax is currently in.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub status: Option<String>,
+}
+#[cfg(
+    any(
+        feature = "invoice_finalizations",
+        feature = "invoice_sends",
+        feature = "invoices"
+    )
+)]
+impl airbyte_agent_runtime::record::Record for InvoicesRecordAutomaticTax {
+    const NAME: &'static str = "InvoicesRecordAutomaticTax";
+    fn field_index(key: &str) -> Option<usize> {
+        match key {
+            "disabled_reason" => Some(0usize),
+            "enabled" => Some(1usize),
+            "liability" => Some(2usize),
+            "provider" => Some(3usize),
+            "status" => Some(4usize),
+            _ => None,
+        }
+    }
+    fn set_field<'de, __M: airbyte_agent_runtime::serde::de::MapAccess<'de>>(
+        &mut self,
+        index: usize,
+        map: &mut __M,
+    ) -> ::std::result::Result<(), __M::Error> {
+        match index {
+            0usize => self.disabled_reason = map.next_value()?,
+            1usize => self.enabled = map.next_value()?,
+            2usize => self.liability = map.next_value()?,
+            3usize => self.provider = map.next_value()?,
+            4usize => self.status = map.next_value()?,
+            _ => {
+                map.next_value::<airbyte_agent_runtime::serde::de::IgnoredAny>()?;
+            }
+        }
+        Ok(())
+    }
+}
+#[cfg(
+    any(
+        feature = "invoice_finalizations",
+        feature = "invoice_sends",
+        feature = "invoices"
+    )
+)]
+impl<'de> airbyte_agent_runtime::serde::Deserialize<'de> for InvoicesRecordAutomaticTax {
+    fn deserialize<__D: airbyte_agent_runtime::serde::Deserializer<'de>>(
+        deserializer: __D,
+    ) -> ::std::result::Result<Self, __D::Error> {
+        airbyte_agent_runtime::record::deserialize(deserializer)
+    }
 }
 #[cfg(
     any(
@@ -1325,14 +2619,8 @@ airbyte_agent_runtime::string_enum! {
         feature = "invoices"
     )
 )]
-#[derive(
-    Debug,
-    Clone,
-    Default,
-    airbyte_agent_runtime::serde::Deserialize,
-    airbyte_agent_runtime::serde::Serialize
-)]
-#[serde(crate = "airbyte_agent_runtime::serde", default)]
+#[derive(Debug, Clone, Default, airbyte_agent_runtime::serde::Serialize)]
+#[serde(crate = "airbyte_agent_runtime::serde")]
 pub struct InvoicesRecordConfirmationSecret {
     /// Secret handed to client-side code to complete the payment; do not log it.
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -1340,6 +2628,52 @@ pub struct InvoicesRecordConfirmationSecret {
     /// Kind of confirmation secret.
     #[serde(rename = "type", skip_serializing_if = "Option::is_none")]
     pub type_: Option<String>,
+}
+#[cfg(
+    any(
+        feature = "invoice_finalizations",
+        feature = "invoice_sends",
+        feature = "invoices"
+    )
+)]
+impl airbyte_agent_runtime::record::Record for InvoicesRecordConfirmationSecret {
+    const NAME: &'static str = "InvoicesRecordConfirmationSecret";
+    fn field_index(key: &str) -> Option<usize> {
+        match key {
+            "client_secret" => Some(0usize),
+            "type" => Some(1usize),
+            _ => None,
+        }
+    }
+    fn set_field<'de, __M: airbyte_agent_runtime::serde::de::MapAccess<'de>>(
+        &mut self,
+        index: usize,
+        map: &mut __M,
+    ) -> ::std::result::Result<(), __M::Error> {
+        match index {
+            0usize => self.client_secret = map.next_value()?,
+            1usize => self.type_ = map.next_value()?,
+            _ => {
+                map.next_value::<airbyte_agent_runtime::serde::de::IgnoredAny>()?;
+            }
+        }
+        Ok(())
+    }
+}
+#[cfg(
+    any(
+        feature = "invoice_finalizations",
+        feature = "invoice_sends",
+        feature = "invoices"
+    )
+)]
+impl<'de> airbyte_agent_runtime::serde::Deserialize<'de>
+for InvoicesRecordConfirmationSecret {
+    fn deserialize<__D: airbyte_agent_runtime::serde::Deserializer<'de>>(
+        deserializer: __D,
+    ) -> ::std::result::Result<Self, __D::Error> {
+        airbyte_agent_runtime::record::deserialize(deserializer)
+    }
 }
 #[cfg(
     any(
@@ -1361,14 +2695,8 @@ airbyte_agent_runtime::string_enum! {
         feature = "invoices"
     )
 )]
-#[derive(
-    Debug,
-    Clone,
-    Default,
-    airbyte_agent_runtime::serde::Deserialize,
-    airbyte_agent_runtime::serde::Serialize
-)]
-#[serde(crate = "airbyte_agent_runtime::serde", default)]
+#[derive(Debug, Clone, Default, airbyte_agent_runtime::serde::Serialize)]
+#[serde(crate = "airbyte_agent_runtime::serde")]
 pub struct InvoicesRecordCustomerTaxIdsItem {
     /// Kind of customer tax ID.
     #[serde(rename = "type", skip_serializing_if = "Option::is_none")]
@@ -1376,6 +2704,52 @@ pub struct InvoicesRecordCustomerTaxIdsItem {
     /// Value of this customer tax ID.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub value: Option<String>,
+}
+#[cfg(
+    any(
+        feature = "invoice_finalizations",
+        feature = "invoice_sends",
+        feature = "invoices"
+    )
+)]
+impl airbyte_agent_runtime::record::Record for InvoicesRecordCustomerTaxIdsItem {
+    const NAME: &'static str = "InvoicesRecordCustomerTaxIdsItem";
+    fn field_index(key: &str) -> Option<usize> {
+        match key {
+            "type" => Some(0usize),
+            "value" => Some(1usize),
+            _ => None,
+        }
+    }
+    fn set_field<'de, __M: airbyte_agent_runtime::serde::de::MapAccess<'de>>(
+        &mut self,
+        index: usize,
+        map: &mut __M,
+    ) -> ::std::result::Result<(), __M::Error> {
+        match index {
+            0usize => self.type_ = map.next_value()?,
+            1usize => self.value = map.next_value()?,
+            _ => {
+                map.next_value::<airbyte_agent_runtime::serde::de::IgnoredAny>()?;
+            }
+        }
+        Ok(())
+    }
+}
+#[cfg(
+    any(
+        feature = "invoice_finalizations",
+        feature = "invoice_sends",
+        feature = "invoices"
+    )
+)]
+impl<'de> airbyte_agent_runtime::serde::Deserialize<'de>
+for InvoicesRecordCustomerTaxIdsItem {
+    fn deserialize<__D: airbyte_agent_runtime::serde::Deserializer<'de>>(
+        deserializer: __D,
+    ) -> ::std::result::Result<Self, __D::Error> {
+        airbyte_agent_runtime::record::deserialize(deserializer)
+    }
 }
 /// The `InvoicesRecordDefaultTaxRatesItem` object.
 #[cfg(
@@ -1385,14 +2759,8 @@ pub struct InvoicesRecordCustomerTaxIdsItem {
         feature = "invoices"
     )
 )]
-#[derive(
-    Debug,
-    Clone,
-    Default,
-    airbyte_agent_runtime::serde::Deserialize,
-    airbyte_agent_runtime::serde::Serialize
-)]
-#[serde(crate = "airbyte_agent_runtime::serde", default)]
+#[derive(Debug, Clone, Default, airbyte_agent_runtime::serde::Serialize)]
+#[serde(crate = "airbyte_agent_runtime::serde")]
 pub struct InvoicesRecordDefaultTaxRatesItem {
     /// Unique identifier of this default tax rate.
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -1449,6 +2817,84 @@ pub struct InvoicesRecordDefaultTaxRatesItem {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub tax_type: Option<SubscriptionDefaultTaxRatesItemTaxType>,
 }
+#[cfg(
+    any(
+        feature = "invoice_finalizations",
+        feature = "invoice_sends",
+        feature = "invoices"
+    )
+)]
+impl airbyte_agent_runtime::record::Record for InvoicesRecordDefaultTaxRatesItem {
+    const NAME: &'static str = "InvoicesRecordDefaultTaxRatesItem";
+    fn field_index(key: &str) -> Option<usize> {
+        match key {
+            "id" => Some(0usize),
+            "object" => Some(1usize),
+            "active" => Some(2usize),
+            "country" => Some(3usize),
+            "created" => Some(4usize),
+            "description" => Some(5usize),
+            "display_name" => Some(6usize),
+            "effective_percentage" => Some(7usize),
+            "inclusive" => Some(8usize),
+            "jurisdiction" => Some(9usize),
+            "livemode" => Some(10usize),
+            "metadata" => Some(11usize),
+            "percentage" => Some(12usize),
+            "flat_amount" => Some(13usize),
+            "jurisdiction_level" => Some(14usize),
+            "rate_type" => Some(15usize),
+            "state" => Some(16usize),
+            "tax_type" => Some(17usize),
+            _ => None,
+        }
+    }
+    fn set_field<'de, __M: airbyte_agent_runtime::serde::de::MapAccess<'de>>(
+        &mut self,
+        index: usize,
+        map: &mut __M,
+    ) -> ::std::result::Result<(), __M::Error> {
+        match index {
+            0usize => self.id = map.next_value()?,
+            1usize => self.object = map.next_value()?,
+            2usize => self.active = map.next_value()?,
+            3usize => self.country = map.next_value()?,
+            4usize => self.created = map.next_value()?,
+            5usize => self.description = map.next_value()?,
+            6usize => self.display_name = map.next_value()?,
+            7usize => self.effective_percentage = map.next_value()?,
+            8usize => self.inclusive = map.next_value()?,
+            9usize => self.jurisdiction = map.next_value()?,
+            10usize => self.livemode = map.next_value()?,
+            11usize => self.metadata = map.next_value()?,
+            12usize => self.percentage = map.next_value()?,
+            13usize => self.flat_amount = map.next_value()?,
+            14usize => self.jurisdiction_level = map.next_value()?,
+            15usize => self.rate_type = map.next_value()?,
+            16usize => self.state = map.next_value()?,
+            17usize => self.tax_type = map.next_value()?,
+            _ => {
+                map.next_value::<airbyte_agent_runtime::serde::de::IgnoredAny>()?;
+            }
+        }
+        Ok(())
+    }
+}
+#[cfg(
+    any(
+        feature = "invoice_finalizations",
+        feature = "invoice_sends",
+        feature = "invoices"
+    )
+)]
+impl<'de> airbyte_agent_runtime::serde::Deserialize<'de>
+for InvoicesRecordDefaultTaxRatesItem {
+    fn deserialize<__D: airbyte_agent_runtime::serde::Deserializer<'de>>(
+        deserializer: __D,
+    ) -> ::std::result::Result<Self, __D::Error> {
+        airbyte_agent_runtime::record::deserialize(deserializer)
+    }
+}
 /// Discount applied to the invoice, if any.
 #[cfg(
     any(
@@ -1457,14 +2903,8 @@ pub struct InvoicesRecordDefaultTaxRatesItem {
         feature = "invoices"
     )
 )]
-#[derive(
-    Debug,
-    Clone,
-    Default,
-    airbyte_agent_runtime::serde::Deserialize,
-    airbyte_agent_runtime::serde::Serialize
-)]
-#[serde(crate = "airbyte_agent_runtime::serde", default)]
+#[derive(Debug, Clone, Default, airbyte_agent_runtime::serde::Serialize)]
+#[serde(crate = "airbyte_agent_runtime::serde")]
 pub struct InvoicesRecordDiscount {
     /// `id`
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -1506,6 +2946,73 @@ pub struct InvoicesRecordDiscount {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub subscription_item: Option<String>,
 }
+#[cfg(
+    any(
+        feature = "invoice_finalizations",
+        feature = "invoice_sends",
+        feature = "invoices"
+    )
+)]
+impl airbyte_agent_runtime::record::Record for InvoicesRecordDiscount {
+    const NAME: &'static str = "InvoicesRecordDiscount";
+    fn field_index(key: &str) -> Option<usize> {
+        match key {
+            "id" => Some(0usize),
+            "object" => Some(1usize),
+            "checkout_session" => Some(2usize),
+            "coupon" => Some(3usize),
+            "customer" => Some(4usize),
+            "customer_account" => Some(5usize),
+            "end" => Some(6usize),
+            "invoice" => Some(7usize),
+            "invoice_item" => Some(8usize),
+            "promotion_code" => Some(9usize),
+            "start" => Some(10usize),
+            "subscription" => Some(11usize),
+            "subscription_item" => Some(12usize),
+            _ => None,
+        }
+    }
+    fn set_field<'de, __M: airbyte_agent_runtime::serde::de::MapAccess<'de>>(
+        &mut self,
+        index: usize,
+        map: &mut __M,
+    ) -> ::std::result::Result<(), __M::Error> {
+        match index {
+            0usize => self.id = map.next_value()?,
+            1usize => self.object = map.next_value()?,
+            2usize => self.checkout_session = map.next_value()?,
+            3usize => self.coupon = map.next_value()?,
+            4usize => self.customer = map.next_value()?,
+            5usize => self.customer_account = map.next_value()?,
+            6usize => self.end = map.next_value()?,
+            7usize => self.invoice = map.next_value()?,
+            8usize => self.invoice_item = map.next_value()?,
+            9usize => self.promotion_code = map.next_value()?,
+            10usize => self.start = map.next_value()?,
+            11usize => self.subscription = map.next_value()?,
+            12usize => self.subscription_item = map.next_value()?,
+            _ => {
+                map.next_value::<airbyte_agent_runtime::serde::de::IgnoredAny>()?;
+            }
+        }
+        Ok(())
+    }
+}
+#[cfg(
+    any(
+        feature = "invoice_finalizations",
+        feature = "invoice_sends",
+        feature = "invoices"
+    )
+)]
+impl<'de> airbyte_agent_runtime::serde::Deserialize<'de> for InvoicesRecordDiscount {
+    fn deserialize<__D: airbyte_agent_runtime::serde::Deserializer<'de>>(
+        deserializer: __D,
+    ) -> ::std::result::Result<Self, __D::Error> {
+        airbyte_agent_runtime::record::deserialize(deserializer)
+    }
+}
 /// The `InvoicesRecordDiscountCoupon` object.
 #[cfg(
     any(
@@ -1514,14 +3021,8 @@ pub struct InvoicesRecordDiscount {
         feature = "invoices"
     )
 )]
-#[derive(
-    Debug,
-    Clone,
-    Default,
-    airbyte_agent_runtime::serde::Deserialize,
-    airbyte_agent_runtime::serde::Serialize
-)]
-#[serde(crate = "airbyte_agent_runtime::serde", default)]
+#[derive(Debug, Clone, Default, airbyte_agent_runtime::serde::Serialize)]
+#[serde(crate = "airbyte_agent_runtime::serde")]
 pub struct InvoicesRecordDiscountCoupon {
     /// `id`
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -1569,6 +3070,78 @@ pub struct InvoicesRecordDiscountCoupon {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub valid: Option<bool>,
 }
+#[cfg(
+    any(
+        feature = "invoice_finalizations",
+        feature = "invoice_sends",
+        feature = "invoices"
+    )
+)]
+impl airbyte_agent_runtime::record::Record for InvoicesRecordDiscountCoupon {
+    const NAME: &'static str = "InvoicesRecordDiscountCoupon";
+    fn field_index(key: &str) -> Option<usize> {
+        match key {
+            "id" => Some(0usize),
+            "object" => Some(1usize),
+            "amount_off" => Some(2usize),
+            "created" => Some(3usize),
+            "currency" => Some(4usize),
+            "duration" => Some(5usize),
+            "duration_in_months" => Some(6usize),
+            "livemode" => Some(7usize),
+            "max_redemptions" => Some(8usize),
+            "metadata" => Some(9usize),
+            "name" => Some(10usize),
+            "percent_off" => Some(11usize),
+            "redeem_by" => Some(12usize),
+            "times_redeemed" => Some(13usize),
+            "valid" => Some(14usize),
+            _ => None,
+        }
+    }
+    fn set_field<'de, __M: airbyte_agent_runtime::serde::de::MapAccess<'de>>(
+        &mut self,
+        index: usize,
+        map: &mut __M,
+    ) -> ::std::result::Result<(), __M::Error> {
+        match index {
+            0usize => self.id = map.next_value()?,
+            1usize => self.object = map.next_value()?,
+            2usize => self.amount_off = map.next_value()?,
+            3usize => self.created = map.next_value()?,
+            4usize => self.currency = map.next_value()?,
+            5usize => self.duration = map.next_value()?,
+            6usize => self.duration_in_months = map.next_value()?,
+            7usize => self.livemode = map.next_value()?,
+            8usize => self.max_redemptions = map.next_value()?,
+            9usize => self.metadata = map.next_value()?,
+            10usize => self.name = map.next_value()?,
+            11usize => self.percent_off = map.next_value()?,
+            12usize => self.redeem_by = map.next_value()?,
+            13usize => self.times_redeemed = map.next_value()?,
+            14usize => self.valid = map.next_value()?,
+            _ => {
+                map.next_value::<airbyte_agent_runtime::serde::de::IgnoredAny>()?;
+            }
+        }
+        Ok(())
+    }
+}
+#[cfg(
+    any(
+        feature = "invoice_finalizations",
+        feature = "invoice_sends",
+        feature = "invoices"
+    )
+)]
+impl<'de> airbyte_agent_runtime::serde::Deserialize<'de>
+for InvoicesRecordDiscountCoupon {
+    fn deserialize<__D: airbyte_agent_runtime::serde::Deserializer<'de>>(
+        deserializer: __D,
+    ) -> ::std::result::Result<Self, __D::Error> {
+        airbyte_agent_runtime::record::deserialize(deserializer)
+    }
+}
 /// Object describing the from invoice.
 #[cfg(
     any(
@@ -1577,14 +3150,8 @@ pub struct InvoicesRecordDiscountCoupon {
         feature = "invoices"
     )
 )]
-#[derive(
-    Debug,
-    Clone,
-    Default,
-    airbyte_agent_runtime::serde::Deserialize,
-    airbyte_agent_runtime::serde::Serialize
-)]
-#[serde(crate = "airbyte_agent_runtime::serde", default)]
+#[derive(Debug, Clone, Default, airbyte_agent_runtime::serde::Serialize)]
+#[serde(crate = "airbyte_agent_runtime::serde")]
 pub struct InvoicesRecordFromInvoice {
     /// `action`
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -1592,6 +3159,51 @@ pub struct InvoicesRecordFromInvoice {
     /// `invoice`
     #[serde(skip_serializing_if = "Option::is_none")]
     pub invoice: Option<String>,
+}
+#[cfg(
+    any(
+        feature = "invoice_finalizations",
+        feature = "invoice_sends",
+        feature = "invoices"
+    )
+)]
+impl airbyte_agent_runtime::record::Record for InvoicesRecordFromInvoice {
+    const NAME: &'static str = "InvoicesRecordFromInvoice";
+    fn field_index(key: &str) -> Option<usize> {
+        match key {
+            "action" => Some(0usize),
+            "invoice" => Some(1usize),
+            _ => None,
+        }
+    }
+    fn set_field<'de, __M: airbyte_agent_runtime::serde::de::MapAccess<'de>>(
+        &mut self,
+        index: usize,
+        map: &mut __M,
+    ) -> ::std::result::Result<(), __M::Error> {
+        match index {
+            0usize => self.action = map.next_value()?,
+            1usize => self.invoice = map.next_value()?,
+            _ => {
+                map.next_value::<airbyte_agent_runtime::serde::de::IgnoredAny>()?;
+            }
+        }
+        Ok(())
+    }
+}
+#[cfg(
+    any(
+        feature = "invoice_finalizations",
+        feature = "invoice_sends",
+        feature = "invoices"
+    )
+)]
+impl<'de> airbyte_agent_runtime::serde::Deserialize<'de> for InvoicesRecordFromInvoice {
+    fn deserialize<__D: airbyte_agent_runtime::serde::Deserializer<'de>>(
+        deserializer: __D,
+    ) -> ::std::result::Result<Self, __D::Error> {
+        airbyte_agent_runtime::record::deserialize(deserializer)
+    }
 }
 /// Object describing the last finalization error.
 #[cfg(
@@ -1601,14 +3213,8 @@ pub struct InvoicesRecordFromInvoice {
         feature = "invoices"
     )
 )]
-#[derive(
-    Debug,
-    Clone,
-    Default,
-    airbyte_agent_runtime::serde::Deserialize,
-    airbyte_agent_runtime::serde::Serialize
-)]
-#[serde(crate = "airbyte_agent_runtime::serde", default)]
+#[derive(Debug, Clone, Default, airbyte_agent_runtime::serde::Serialize)]
+#[serde(crate = "airbyte_agent_runtime::serde")]
 pub struct InvoicesRecordLastFinalizationError {
     /// Advice code of this last finalization error.
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -1645,6 +3251,66 @@ pub struct InvoicesRecordLastFinalizationError {
         feature = "invoices"
     )
 )]
+impl airbyte_agent_runtime::record::Record for InvoicesRecordLastFinalizationError {
+    const NAME: &'static str = "InvoicesRecordLastFinalizationError";
+    fn field_index(key: &str) -> Option<usize> {
+        match key {
+            "advice_code" => Some(0usize),
+            "code" => Some(1usize),
+            "doc_url" => Some(2usize),
+            "message" => Some(3usize),
+            "network_advice_code" => Some(4usize),
+            "network_decline_code" => Some(5usize),
+            "param" => Some(6usize),
+            "payment_method_type" => Some(7usize),
+            "type" => Some(8usize),
+            _ => None,
+        }
+    }
+    fn set_field<'de, __M: airbyte_agent_runtime::serde::de::MapAccess<'de>>(
+        &mut self,
+        index: usize,
+        map: &mut __M,
+    ) -> ::std::result::Result<(), __M::Error> {
+        match index {
+            0usize => self.advice_code = map.next_value()?,
+            1usize => self.code = map.next_value()?,
+            2usize => self.doc_url = map.next_value()?,
+            3usize => self.message = map.next_value()?,
+            4usize => self.network_advice_code = map.next_value()?,
+            5usize => self.network_decline_code = map.next_value()?,
+            6usize => self.param = map.next_value()?,
+            7usize => self.payment_method_type = map.next_value()?,
+            8usize => self.type_ = map.next_value()?,
+            _ => {
+                map.next_value::<airbyte_agent_runtime::serde::de::IgnoredAny>()?;
+            }
+        }
+        Ok(())
+    }
+}
+#[cfg(
+    any(
+        feature = "invoice_finalizations",
+        feature = "invoice_sends",
+        feature = "invoices"
+    )
+)]
+impl<'de> airbyte_agent_runtime::serde::Deserialize<'de>
+for InvoicesRecordLastFinalizationError {
+    fn deserialize<__D: airbyte_agent_runtime::serde::Deserializer<'de>>(
+        deserializer: __D,
+    ) -> ::std::result::Result<Self, __D::Error> {
+        airbyte_agent_runtime::record::deserialize(deserializer)
+    }
+}
+#[cfg(
+    any(
+        feature = "invoice_finalizations",
+        feature = "invoice_sends",
+        feature = "invoices"
+    )
+)]
 airbyte_agent_runtime::string_enum! {
     #[doc = " Kind of last finalization error."] pub enum
     InvoicesRecordLastFinalizationErrorType { #[doc = " `api_error`"] ApiError =>
@@ -1660,23 +3326,14 @@ airbyte_agent_runtime::string_enum! {
         feature = "invoices"
     )
 )]
-#[derive(
-    Debug,
-    Clone,
-    Default,
-    airbyte_agent_runtime::serde::Deserialize,
-    airbyte_agent_runtime::serde::Serialize
-)]
-#[serde(crate = "airbyte_agent_runtime::serde", default)]
+#[derive(Debug, Clone, Default, airbyte_agent_runtime::serde::Serialize)]
+#[serde(crate = "airbyte_agent_runtime::serde")]
 pub struct InvoicesRecordLines {
     /// `object`
     #[serde(skip_serializing_if = "Option::is_none")]
     pub object: Option<CustomerSourcesObject>,
     /// `data`
-    #[serde(
-        deserialize_with = "crate::vec_skip_nulls",
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub data: Option<Vec<InvoicesRecordLinesDataItem>>,
     /// `has_more`
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -1688,6 +3345,65 @@ pub struct InvoicesRecordLines {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub url: Option<String>,
 }
+#[cfg(
+    any(
+        feature = "invoice_finalizations",
+        feature = "invoice_sends",
+        feature = "invoices"
+    )
+)]
+impl airbyte_agent_runtime::record::Record for InvoicesRecordLines {
+    const NAME: &'static str = "InvoicesRecordLines";
+    fn field_index(key: &str) -> Option<usize> {
+        match key {
+            "object" => Some(0usize),
+            "data" => Some(1usize),
+            "has_more" => Some(2usize),
+            "total_count" => Some(3usize),
+            "url" => Some(4usize),
+            _ => None,
+        }
+    }
+    fn set_field<'de, __M: airbyte_agent_runtime::serde::de::MapAccess<'de>>(
+        &mut self,
+        index: usize,
+        map: &mut __M,
+    ) -> ::std::result::Result<(), __M::Error> {
+        match index {
+            0usize => self.object = map.next_value()?,
+            1usize => {
+                self.data = map
+                    .next_value::<
+                        airbyte_agent_runtime::record::SkipNulls<
+                            InvoicesRecordLinesDataItem,
+                        >,
+                    >()?
+                    .0;
+            }
+            2usize => self.has_more = map.next_value()?,
+            3usize => self.total_count = map.next_value()?,
+            4usize => self.url = map.next_value()?,
+            _ => {
+                map.next_value::<airbyte_agent_runtime::serde::de::IgnoredAny>()?;
+            }
+        }
+        Ok(())
+    }
+}
+#[cfg(
+    any(
+        feature = "invoice_finalizations",
+        feature = "invoice_sends",
+        feature = "invoices"
+    )
+)]
+impl<'de> airbyte_agent_runtime::serde::Deserialize<'de> for InvoicesRecordLines {
+    fn deserialize<__D: airbyte_agent_runtime::serde::Deserializer<'de>>(
+        deserializer: __D,
+    ) -> ::std::result::Result<Self, __D::Error> {
+        airbyte_agent_runtime::record::deserialize(deserializer)
+    }
+}
 /// The `InvoicesRecordLinesDataItem` object.
 #[cfg(
     any(
@@ -1696,14 +3412,8 @@ pub struct InvoicesRecordLines {
         feature = "invoices"
     )
 )]
-#[derive(
-    Debug,
-    Clone,
-    Default,
-    airbyte_agent_runtime::serde::Deserialize,
-    airbyte_agent_runtime::serde::Serialize
-)]
-#[serde(crate = "airbyte_agent_runtime::serde", default)]
+#[derive(Debug, Clone, Default, airbyte_agent_runtime::serde::Serialize)]
+#[serde(crate = "airbyte_agent_runtime::serde")]
 pub struct InvoicesRecordLinesDataItem {
     /// Unique identifier of this invoice.
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -1721,19 +3431,13 @@ pub struct InvoicesRecordLinesDataItem {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub description: Option<String>,
     /// Discount amounts (list).
-    #[serde(
-        deserialize_with = "crate::vec_skip_nulls",
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub discount_amounts: Option<Vec<InvoicesRecordLinesDataItemDiscountAmountsItem>>,
     /// Flag: discountable.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub discountable: Option<bool>,
     /// Discounts applied to the invoice.
-    #[serde(
-        deserialize_with = "crate::vec_skip_nulls",
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub discounts: Option<Vec<String>>,
     /// ID of the invoice involved, if any.
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -1754,6 +3458,88 @@ pub struct InvoicesRecordLinesDataItem {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub quantity: Option<i64>,
 }
+#[cfg(
+    any(
+        feature = "invoice_finalizations",
+        feature = "invoice_sends",
+        feature = "invoices"
+    )
+)]
+impl airbyte_agent_runtime::record::Record for InvoicesRecordLinesDataItem {
+    const NAME: &'static str = "InvoicesRecordLinesDataItem";
+    fn field_index(key: &str) -> Option<usize> {
+        match key {
+            "id" => Some(0usize),
+            "object" => Some(1usize),
+            "amount" => Some(2usize),
+            "currency" => Some(3usize),
+            "description" => Some(4usize),
+            "discount_amounts" => Some(5usize),
+            "discountable" => Some(6usize),
+            "discounts" => Some(7usize),
+            "invoice" => Some(8usize),
+            "livemode" => Some(9usize),
+            "metadata" => Some(10usize),
+            "period" => Some(11usize),
+            "proration" => Some(12usize),
+            "quantity" => Some(13usize),
+            _ => None,
+        }
+    }
+    fn set_field<'de, __M: airbyte_agent_runtime::serde::de::MapAccess<'de>>(
+        &mut self,
+        index: usize,
+        map: &mut __M,
+    ) -> ::std::result::Result<(), __M::Error> {
+        match index {
+            0usize => self.id = map.next_value()?,
+            1usize => self.object = map.next_value()?,
+            2usize => self.amount = map.next_value()?,
+            3usize => self.currency = map.next_value()?,
+            4usize => self.description = map.next_value()?,
+            5usize => {
+                self.discount_amounts = map
+                    .next_value::<
+                        airbyte_agent_runtime::record::SkipNulls<
+                            InvoicesRecordLinesDataItemDiscountAmountsItem,
+                        >,
+                    >()?
+                    .0;
+            }
+            6usize => self.discountable = map.next_value()?,
+            7usize => {
+                self.discounts = map
+                    .next_value::<airbyte_agent_runtime::record::SkipNulls<String>>()?
+                    .0;
+            }
+            8usize => self.invoice = map.next_value()?,
+            9usize => self.livemode = map.next_value()?,
+            10usize => self.metadata = map.next_value()?,
+            11usize => self.period = map.next_value()?,
+            12usize => self.proration = map.next_value()?,
+            13usize => self.quantity = map.next_value()?,
+            _ => {
+                map.next_value::<airbyte_agent_runtime::serde::de::IgnoredAny>()?;
+            }
+        }
+        Ok(())
+    }
+}
+#[cfg(
+    any(
+        feature = "invoice_finalizations",
+        feature = "invoice_sends",
+        feature = "invoices"
+    )
+)]
+impl<'de> airbyte_agent_runtime::serde::Deserialize<'de>
+for InvoicesRecordLinesDataItem {
+    fn deserialize<__D: airbyte_agent_runtime::serde::Deserializer<'de>>(
+        deserializer: __D,
+    ) -> ::std::result::Result<Self, __D::Error> {
+        airbyte_agent_runtime::record::deserialize(deserializer)
+    }
+}
 /// The `InvoicesRecordLinesDataItemDiscountAmountsItem` object.
 #[cfg(
     any(
@@ -1762,14 +3548,8 @@ pub struct InvoicesRecordLinesDataItem {
         feature = "invoices"
     )
 )]
-#[derive(
-    Debug,
-    Clone,
-    Default,
-    airbyte_agent_runtime::serde::Deserialize,
-    airbyte_agent_runtime::serde::Serialize
-)]
-#[serde(crate = "airbyte_agent_runtime::serde", default)]
+#[derive(Debug, Clone, Default, airbyte_agent_runtime::serde::Serialize)]
+#[serde(crate = "airbyte_agent_runtime::serde")]
 pub struct InvoicesRecordLinesDataItemDiscountAmountsItem {
     /// Amount in the currency's smallest unit (for example cents).
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -1777,6 +3557,53 @@ pub struct InvoicesRecordLinesDataItemDiscountAmountsItem {
     /// Discount applied to the discount amount, if any.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub discount: Option<String>,
+}
+#[cfg(
+    any(
+        feature = "invoice_finalizations",
+        feature = "invoice_sends",
+        feature = "invoices"
+    )
+)]
+impl airbyte_agent_runtime::record::Record
+for InvoicesRecordLinesDataItemDiscountAmountsItem {
+    const NAME: &'static str = "InvoicesRecordLinesDataItemDiscountAmountsItem";
+    fn field_index(key: &str) -> Option<usize> {
+        match key {
+            "amount" => Some(0usize),
+            "discount" => Some(1usize),
+            _ => None,
+        }
+    }
+    fn set_field<'de, __M: airbyte_agent_runtime::serde::de::MapAccess<'de>>(
+        &mut self,
+        index: usize,
+        map: &mut __M,
+    ) -> ::std::result::Result<(), __M::Error> {
+        match index {
+            0usize => self.amount = map.next_value()?,
+            1usize => self.discount = map.next_value()?,
+            _ => {
+                map.next_value::<airbyte_agent_runtime::serde::de::IgnoredAny>()?;
+            }
+        }
+        Ok(())
+    }
+}
+#[cfg(
+    any(
+        feature = "invoice_finalizations",
+        feature = "invoice_sends",
+        feature = "invoices"
+    )
+)]
+impl<'de> airbyte_agent_runtime::serde::Deserialize<'de>
+for InvoicesRecordLinesDataItemDiscountAmountsItem {
+    fn deserialize<__D: airbyte_agent_runtime::serde::Deserializer<'de>>(
+        deserializer: __D,
+    ) -> ::std::result::Result<Self, __D::Error> {
+        airbyte_agent_runtime::record::deserialize(deserializer)
+    }
 }
 /// Object describing the period.
 #[cfg(
@@ -1786,14 +3613,8 @@ pub struct InvoicesRecordLinesDataItemDiscountAmountsItem {
         feature = "invoices"
     )
 )]
-#[derive(
-    Debug,
-    Clone,
-    Default,
-    airbyte_agent_runtime::serde::Deserialize,
-    airbyte_agent_runtime::serde::Serialize
-)]
-#[serde(crate = "airbyte_agent_runtime::serde", default)]
+#[derive(Debug, Clone, Default, airbyte_agent_runtime::serde::Serialize)]
+#[serde(crate = "airbyte_agent_runtime::serde")]
 pub struct InvoicesRecordLinesDataItemPeriod {
     /// End, as a Unix timestamp in seconds.
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -1801,6 +3622,52 @@ pub struct InvoicesRecordLinesDataItemPeriod {
     /// Start, as a Unix timestamp in seconds.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub start: Option<i64>,
+}
+#[cfg(
+    any(
+        feature = "invoice_finalizations",
+        feature = "invoice_sends",
+        feature = "invoices"
+    )
+)]
+impl airbyte_agent_runtime::record::Record for InvoicesRecordLinesDataItemPeriod {
+    const NAME: &'static str = "InvoicesRecordLinesDataItemPeriod";
+    fn field_index(key: &str) -> Option<usize> {
+        match key {
+            "end" => Some(0usize),
+            "start" => Some(1usize),
+            _ => None,
+        }
+    }
+    fn set_field<'de, __M: airbyte_agent_runtime::serde::de::MapAccess<'de>>(
+        &mut self,
+        index: usize,
+        map: &mut __M,
+    ) -> ::std::result::Result<(), __M::Error> {
+        match index {
+            0usize => self.end = map.next_value()?,
+            1usize => self.start = map.next_value()?,
+            _ => {
+                map.next_value::<airbyte_agent_runtime::serde::de::IgnoredAny>()?;
+            }
+        }
+        Ok(())
+    }
+}
+#[cfg(
+    any(
+        feature = "invoice_finalizations",
+        feature = "invoice_sends",
+        feature = "invoices"
+    )
+)]
+impl<'de> airbyte_agent_runtime::serde::Deserialize<'de>
+for InvoicesRecordLinesDataItemPeriod {
+    fn deserialize<__D: airbyte_agent_runtime::serde::Deserializer<'de>>(
+        deserializer: __D,
+    ) -> ::std::result::Result<Self, __D::Error> {
+        airbyte_agent_runtime::record::deserialize(deserializer)
+    }
 }
 /// Object describing the parent.
 #[cfg(
@@ -1810,14 +3677,8 @@ pub struct InvoicesRecordLinesDataItemPeriod {
         feature = "invoices"
     )
 )]
-#[derive(
-    Debug,
-    Clone,
-    Default,
-    airbyte_agent_runtime::serde::Deserialize,
-    airbyte_agent_runtime::serde::Serialize
-)]
-#[serde(crate = "airbyte_agent_runtime::serde", default)]
+#[derive(Debug, Clone, Default, airbyte_agent_runtime::serde::Serialize)]
+#[serde(crate = "airbyte_agent_runtime::serde")]
 pub struct InvoicesRecordParent {
     /// Object describing the quote details.
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -1829,6 +3690,53 @@ pub struct InvoicesRecordParent {
     #[serde(rename = "type", skip_serializing_if = "Option::is_none")]
     pub type_: Option<InvoicesRecordParentType>,
 }
+#[cfg(
+    any(
+        feature = "invoice_finalizations",
+        feature = "invoice_sends",
+        feature = "invoices"
+    )
+)]
+impl airbyte_agent_runtime::record::Record for InvoicesRecordParent {
+    const NAME: &'static str = "InvoicesRecordParent";
+    fn field_index(key: &str) -> Option<usize> {
+        match key {
+            "quote_details" => Some(0usize),
+            "subscription_details" => Some(1usize),
+            "type" => Some(2usize),
+            _ => None,
+        }
+    }
+    fn set_field<'de, __M: airbyte_agent_runtime::serde::de::MapAccess<'de>>(
+        &mut self,
+        index: usize,
+        map: &mut __M,
+    ) -> ::std::result::Result<(), __M::Error> {
+        match index {
+            0usize => self.quote_details = map.next_value()?,
+            1usize => self.subscription_details = map.next_value()?,
+            2usize => self.type_ = map.next_value()?,
+            _ => {
+                map.next_value::<airbyte_agent_runtime::serde::de::IgnoredAny>()?;
+            }
+        }
+        Ok(())
+    }
+}
+#[cfg(
+    any(
+        feature = "invoice_finalizations",
+        feature = "invoice_sends",
+        feature = "invoices"
+    )
+)]
+impl<'de> airbyte_agent_runtime::serde::Deserialize<'de> for InvoicesRecordParent {
+    fn deserialize<__D: airbyte_agent_runtime::serde::Deserializer<'de>>(
+        deserializer: __D,
+    ) -> ::std::result::Result<Self, __D::Error> {
+        airbyte_agent_runtime::record::deserialize(deserializer)
+    }
+}
 /// Object describing the quote details.
 #[cfg(
     any(
@@ -1837,18 +3745,56 @@ pub struct InvoicesRecordParent {
         feature = "invoices"
     )
 )]
-#[derive(
-    Debug,
-    Clone,
-    Default,
-    airbyte_agent_runtime::serde::Deserialize,
-    airbyte_agent_runtime::serde::Serialize
-)]
-#[serde(crate = "airbyte_agent_runtime::serde", default)]
+#[derive(Debug, Clone, Default, airbyte_agent_runtime::serde::Serialize)]
+#[serde(crate = "airbyte_agent_runtime::serde")]
 pub struct InvoicesRecordParentQuoteDetails {
     /// Quote of this quote details.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub quote: Option<String>,
+}
+#[cfg(
+    any(
+        feature = "invoice_finalizations",
+        feature = "invoice_sends",
+        feature = "invoices"
+    )
+)]
+impl airbyte_agent_runtime::record::Record for InvoicesRecordParentQuoteDetails {
+    const NAME: &'static str = "InvoicesRecordParentQuoteDetails";
+    fn field_index(key: &str) -> Option<usize> {
+        match key {
+            "quote" => Some(0usize),
+            _ => None,
+        }
+    }
+    fn set_field<'de, __M: airbyte_agent_runtime::serde::de::MapAccess<'de>>(
+        &mut self,
+        index: usize,
+        map: &mut __M,
+    ) -> ::std::result::Result<(), __M::Error> {
+        match index {
+            0usize => self.quote = map.next_value()?,
+            _ => {
+                map.next_value::<airbyte_agent_runtime::serde::de::IgnoredAny>()?;
+            }
+        }
+        Ok(())
+    }
+}
+#[cfg(
+    any(
+        feature = "invoice_finalizations",
+        feature = "invoice_sends",
+        feature = "invoices"
+    )
+)]
+impl<'de> airbyte_agent_runtime::serde::Deserialize<'de>
+for InvoicesRecordParentQuoteDetails {
+    fn deserialize<__D: airbyte_agent_runtime::serde::Deserializer<'de>>(
+        deserializer: __D,
+    ) -> ::std::result::Result<Self, __D::Error> {
+        airbyte_agent_runtime::record::deserialize(deserializer)
+    }
 }
 /// Object describing the subscription details.
 #[cfg(
@@ -1858,14 +3804,8 @@ pub struct InvoicesRecordParentQuoteDetails {
         feature = "invoices"
     )
 )]
-#[derive(
-    Debug,
-    Clone,
-    Default,
-    airbyte_agent_runtime::serde::Deserialize,
-    airbyte_agent_runtime::serde::Serialize
-)]
-#[serde(crate = "airbyte_agent_runtime::serde", default)]
+#[derive(Debug, Clone, Default, airbyte_agent_runtime::serde::Serialize)]
+#[serde(crate = "airbyte_agent_runtime::serde")]
 pub struct InvoicesRecordParentSubscriptionDetails {
     /// Your own key/value pairs stored on the subscription details.
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -1876,6 +3816,54 @@ pub struct InvoicesRecordParentSubscriptionDetails {
     /// Subscription proration date, as a Unix timestamp in seconds.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub subscription_proration_date: Option<i64>,
+}
+#[cfg(
+    any(
+        feature = "invoice_finalizations",
+        feature = "invoice_sends",
+        feature = "invoices"
+    )
+)]
+impl airbyte_agent_runtime::record::Record for InvoicesRecordParentSubscriptionDetails {
+    const NAME: &'static str = "InvoicesRecordParentSubscriptionDetails";
+    fn field_index(key: &str) -> Option<usize> {
+        match key {
+            "metadata" => Some(0usize),
+            "subscription" => Some(1usize),
+            "subscription_proration_date" => Some(2usize),
+            _ => None,
+        }
+    }
+    fn set_field<'de, __M: airbyte_agent_runtime::serde::de::MapAccess<'de>>(
+        &mut self,
+        index: usize,
+        map: &mut __M,
+    ) -> ::std::result::Result<(), __M::Error> {
+        match index {
+            0usize => self.metadata = map.next_value()?,
+            1usize => self.subscription = map.next_value()?,
+            2usize => self.subscription_proration_date = map.next_value()?,
+            _ => {
+                map.next_value::<airbyte_agent_runtime::serde::de::IgnoredAny>()?;
+            }
+        }
+        Ok(())
+    }
+}
+#[cfg(
+    any(
+        feature = "invoice_finalizations",
+        feature = "invoice_sends",
+        feature = "invoices"
+    )
+)]
+impl<'de> airbyte_agent_runtime::serde::Deserialize<'de>
+for InvoicesRecordParentSubscriptionDetails {
+    fn deserialize<__D: airbyte_agent_runtime::serde::Deserializer<'de>>(
+        deserializer: __D,
+    ) -> ::std::result::Result<Self, __D::Error> {
+        airbyte_agent_runtime::record::deserialize(deserializer)
+    }
 }
 #[cfg(
     any(
@@ -1897,14 +3885,8 @@ airbyte_agent_runtime::string_enum! {
         feature = "invoices"
     )
 )]
-#[derive(
-    Debug,
-    Clone,
-    Default,
-    airbyte_agent_runtime::serde::Deserialize,
-    airbyte_agent_runtime::serde::Serialize
-)]
-#[serde(crate = "airbyte_agent_runtime::serde", default)]
+#[derive(Debug, Clone, Default, airbyte_agent_runtime::serde::Serialize)]
+#[serde(crate = "airbyte_agent_runtime::serde")]
 pub struct InvoicesRecordPaymentSettings {
     /// Default mandate of this payment settings.
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -1913,11 +3895,60 @@ pub struct InvoicesRecordPaymentSettings {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub payment_method_options: Option<Map<String, Value>>,
     /// Payment method types that may be used.
-    #[serde(
-        deserialize_with = "crate::vec_skip_nulls",
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub payment_method_types: Option<Vec<String>>,
+}
+#[cfg(
+    any(
+        feature = "invoice_finalizations",
+        feature = "invoice_sends",
+        feature = "invoices"
+    )
+)]
+impl airbyte_agent_runtime::record::Record for InvoicesRecordPaymentSettings {
+    const NAME: &'static str = "InvoicesRecordPaymentSettings";
+    fn field_index(key: &str) -> Option<usize> {
+        match key {
+            "default_mandate" => Some(0usize),
+            "payment_method_options" => Some(1usize),
+            "payment_method_types" => Some(2usize),
+            _ => None,
+        }
+    }
+    fn set_field<'de, __M: airbyte_agent_runtime::serde::de::MapAccess<'de>>(
+        &mut self,
+        index: usize,
+        map: &mut __M,
+    ) -> ::std::result::Result<(), __M::Error> {
+        match index {
+            0usize => self.default_mandate = map.next_value()?,
+            1usize => self.payment_method_options = map.next_value()?,
+            2usize => {
+                self.payment_method_types = map
+                    .next_value::<airbyte_agent_runtime::record::SkipNulls<String>>()?
+                    .0;
+            }
+            _ => {
+                map.next_value::<airbyte_agent_runtime::serde::de::IgnoredAny>()?;
+            }
+        }
+        Ok(())
+    }
+}
+#[cfg(
+    any(
+        feature = "invoice_finalizations",
+        feature = "invoice_sends",
+        feature = "invoices"
+    )
+)]
+impl<'de> airbyte_agent_runtime::serde::Deserialize<'de>
+for InvoicesRecordPaymentSettings {
+    fn deserialize<__D: airbyte_agent_runtime::serde::Deserializer<'de>>(
+        deserializer: __D,
+    ) -> ::std::result::Result<Self, __D::Error> {
+        airbyte_agent_runtime::record::deserialize(deserializer)
+    }
 }
 /// Object describing the payments.
 #[cfg(
@@ -1927,23 +3958,14 @@ pub struct InvoicesRecordPaymentSettings {
         feature = "invoices"
     )
 )]
-#[derive(
-    Debug,
-    Clone,
-    Default,
-    airbyte_agent_runtime::serde::Deserialize,
-    airbyte_agent_runtime::serde::Serialize
-)]
-#[serde(crate = "airbyte_agent_runtime::serde", default)]
+#[derive(Debug, Clone, Default, airbyte_agent_runtime::serde::Serialize)]
+#[serde(crate = "airbyte_agent_runtime::serde")]
 pub struct InvoicesRecordPayments {
     /// Type tag naming the kind of Stripe object.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub object: Option<CustomerSourcesObject>,
     /// Records on this page.
-    #[serde(
-        deserialize_with = "crate::vec_skip_nulls",
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub data: Option<Vec<InvoicesRecordPaymentsDataItem>>,
     /// True when further results exist after this page.
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -1951,6 +3973,63 @@ pub struct InvoicesRecordPayments {
     /// API path of this list.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub url: Option<String>,
+}
+#[cfg(
+    any(
+        feature = "invoice_finalizations",
+        feature = "invoice_sends",
+        feature = "invoices"
+    )
+)]
+impl airbyte_agent_runtime::record::Record for InvoicesRecordPayments {
+    const NAME: &'static str = "InvoicesRecordPayments";
+    fn field_index(key: &str) -> Option<usize> {
+        match key {
+            "object" => Some(0usize),
+            "data" => Some(1usize),
+            "has_more" => Some(2usize),
+            "url" => Some(3usize),
+            _ => None,
+        }
+    }
+    fn set_field<'de, __M: airbyte_agent_runtime::serde::de::MapAccess<'de>>(
+        &mut self,
+        index: usize,
+        map: &mut __M,
+    ) -> ::std::result::Result<(), __M::Error> {
+        match index {
+            0usize => self.object = map.next_value()?,
+            1usize => {
+                self.data = map
+                    .next_value::<
+                        airbyte_agent_runtime::record::SkipNulls<
+                            InvoicesRecordPaymentsDataItem,
+                        >,
+                    >()?
+                    .0;
+            }
+            2usize => self.has_more = map.next_value()?,
+            3usize => self.url = map.next_value()?,
+            _ => {
+                map.next_value::<airbyte_agent_runtime::serde::de::IgnoredAny>()?;
+            }
+        }
+        Ok(())
+    }
+}
+#[cfg(
+    any(
+        feature = "invoice_finalizations",
+        feature = "invoice_sends",
+        feature = "invoices"
+    )
+)]
+impl<'de> airbyte_agent_runtime::serde::Deserialize<'de> for InvoicesRecordPayments {
+    fn deserialize<__D: airbyte_agent_runtime::serde::Deserializer<'de>>(
+        deserializer: __D,
+    ) -> ::std::result::Result<Self, __D::Error> {
+        airbyte_agent_runtime::record::deserialize(deserializer)
+    }
 }
 /// The `InvoicesRecordPaymentsDataItem` object.
 #[cfg(
@@ -1960,14 +4039,8 @@ pub struct InvoicesRecordPayments {
         feature = "invoices"
     )
 )]
-#[derive(
-    Debug,
-    Clone,
-    Default,
-    airbyte_agent_runtime::serde::Deserialize,
-    airbyte_agent_runtime::serde::Serialize
-)]
-#[serde(crate = "airbyte_agent_runtime::serde", default)]
+#[derive(Debug, Clone, Default, airbyte_agent_runtime::serde::Serialize)]
+#[serde(crate = "airbyte_agent_runtime::serde")]
 pub struct InvoicesRecordPaymentsDataItem {
     /// Unique identifier of this invoice.
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -2000,6 +4073,68 @@ pub struct InvoicesRecordPaymentsDataItem {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub status: Option<String>,
 }
+#[cfg(
+    any(
+        feature = "invoice_finalizations",
+        feature = "invoice_sends",
+        feature = "invoices"
+    )
+)]
+impl airbyte_agent_runtime::record::Record for InvoicesRecordPaymentsDataItem {
+    const NAME: &'static str = "InvoicesRecordPaymentsDataItem";
+    fn field_index(key: &str) -> Option<usize> {
+        match key {
+            "id" => Some(0usize),
+            "object" => Some(1usize),
+            "amount_paid" => Some(2usize),
+            "amount_requested" => Some(3usize),
+            "created" => Some(4usize),
+            "currency" => Some(5usize),
+            "invoice" => Some(6usize),
+            "is_default" => Some(7usize),
+            "livemode" => Some(8usize),
+            "status" => Some(9usize),
+            _ => None,
+        }
+    }
+    fn set_field<'de, __M: airbyte_agent_runtime::serde::de::MapAccess<'de>>(
+        &mut self,
+        index: usize,
+        map: &mut __M,
+    ) -> ::std::result::Result<(), __M::Error> {
+        match index {
+            0usize => self.id = map.next_value()?,
+            1usize => self.object = map.next_value()?,
+            2usize => self.amount_paid = map.next_value()?,
+            3usize => self.amount_requested = map.next_value()?,
+            4usize => self.created = map.next_value()?,
+            5usize => self.currency = map.next_value()?,
+            6usize => self.invoice = map.next_value()?,
+            7usize => self.is_default = map.next_value()?,
+            8usize => self.livemode = map.next_value()?,
+            9usize => self.status = map.next_value()?,
+            _ => {
+                map.next_value::<airbyte_agent_runtime::serde::de::IgnoredAny>()?;
+            }
+        }
+        Ok(())
+    }
+}
+#[cfg(
+    any(
+        feature = "invoice_finalizations",
+        feature = "invoice_sends",
+        feature = "invoices"
+    )
+)]
+impl<'de> airbyte_agent_runtime::serde::Deserialize<'de>
+for InvoicesRecordPaymentsDataItem {
+    fn deserialize<__D: airbyte_agent_runtime::serde::Deserializer<'de>>(
+        deserializer: __D,
+    ) -> ::std::result::Result<Self, __D::Error> {
+        airbyte_agent_runtime::record::deserialize(deserializer)
+    }
+}
 /// Object describing the rendering.
 #[cfg(
     any(
@@ -2008,14 +4143,8 @@ pub struct InvoicesRecordPaymentsDataItem {
         feature = "invoices"
     )
 )]
-#[derive(
-    Debug,
-    Clone,
-    Default,
-    airbyte_agent_runtime::serde::Deserialize,
-    airbyte_agent_runtime::serde::Serialize
-)]
-#[serde(crate = "airbyte_agent_runtime::serde", default)]
+#[derive(Debug, Clone, Default, airbyte_agent_runtime::serde::Serialize)]
+#[serde(crate = "airbyte_agent_runtime::serde")]
 pub struct InvoicesRecordRendering {
     /// Amount tax display of this rendering.
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -2030,6 +4159,55 @@ pub struct InvoicesRecordRendering {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub template_version: Option<i64>,
 }
+#[cfg(
+    any(
+        feature = "invoice_finalizations",
+        feature = "invoice_sends",
+        feature = "invoices"
+    )
+)]
+impl airbyte_agent_runtime::record::Record for InvoicesRecordRendering {
+    const NAME: &'static str = "InvoicesRecordRendering";
+    fn field_index(key: &str) -> Option<usize> {
+        match key {
+            "amount_tax_display" => Some(0usize),
+            "pdf" => Some(1usize),
+            "template" => Some(2usize),
+            "template_version" => Some(3usize),
+            _ => None,
+        }
+    }
+    fn set_field<'de, __M: airbyte_agent_runtime::serde::de::MapAccess<'de>>(
+        &mut self,
+        index: usize,
+        map: &mut __M,
+    ) -> ::std::result::Result<(), __M::Error> {
+        match index {
+            0usize => self.amount_tax_display = map.next_value()?,
+            1usize => self.pdf = map.next_value()?,
+            2usize => self.template = map.next_value()?,
+            3usize => self.template_version = map.next_value()?,
+            _ => {
+                map.next_value::<airbyte_agent_runtime::serde::de::IgnoredAny>()?;
+            }
+        }
+        Ok(())
+    }
+}
+#[cfg(
+    any(
+        feature = "invoice_finalizations",
+        feature = "invoice_sends",
+        feature = "invoices"
+    )
+)]
+impl<'de> airbyte_agent_runtime::serde::Deserialize<'de> for InvoicesRecordRendering {
+    fn deserialize<__D: airbyte_agent_runtime::serde::Deserializer<'de>>(
+        deserializer: __D,
+    ) -> ::std::result::Result<Self, __D::Error> {
+        airbyte_agent_runtime::record::deserialize(deserializer)
+    }
+}
 /// Object describing the PDF.
 #[cfg(
     any(
@@ -2038,18 +4216,55 @@ pub struct InvoicesRecordRendering {
         feature = "invoices"
     )
 )]
-#[derive(
-    Debug,
-    Clone,
-    Default,
-    airbyte_agent_runtime::serde::Deserialize,
-    airbyte_agent_runtime::serde::Serialize
-)]
-#[serde(crate = "airbyte_agent_runtime::serde", default)]
+#[derive(Debug, Clone, Default, airbyte_agent_runtime::serde::Serialize)]
+#[serde(crate = "airbyte_agent_runtime::serde")]
 pub struct InvoicesRecordRenderingPdf {
     /// Page size; one of `a4`, `auto`, `letter`.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub page_size: Option<InvoicesRecordRenderingPdfPageSize>,
+}
+#[cfg(
+    any(
+        feature = "invoice_finalizations",
+        feature = "invoice_sends",
+        feature = "invoices"
+    )
+)]
+impl airbyte_agent_runtime::record::Record for InvoicesRecordRenderingPdf {
+    const NAME: &'static str = "InvoicesRecordRenderingPdf";
+    fn field_index(key: &str) -> Option<usize> {
+        match key {
+            "page_size" => Some(0usize),
+            _ => None,
+        }
+    }
+    fn set_field<'de, __M: airbyte_agent_runtime::serde::de::MapAccess<'de>>(
+        &mut self,
+        index: usize,
+        map: &mut __M,
+    ) -> ::std::result::Result<(), __M::Error> {
+        match index {
+            0usize => self.page_size = map.next_value()?,
+            _ => {
+                map.next_value::<airbyte_agent_runtime::serde::de::IgnoredAny>()?;
+            }
+        }
+        Ok(())
+    }
+}
+#[cfg(
+    any(
+        feature = "invoice_finalizations",
+        feature = "invoice_sends",
+        feature = "invoices"
+    )
+)]
+impl<'de> airbyte_agent_runtime::serde::Deserialize<'de> for InvoicesRecordRenderingPdf {
+    fn deserialize<__D: airbyte_agent_runtime::serde::Deserializer<'de>>(
+        deserializer: __D,
+    ) -> ::std::result::Result<Self, __D::Error> {
+        airbyte_agent_runtime::record::deserialize(deserializer)
+    }
 }
 #[cfg(
     any(
@@ -2071,14 +4286,8 @@ airbyte_agent_runtime::string_enum! {
         feature = "invoices"
     )
 )]
-#[derive(
-    Debug,
-    Clone,
-    Default,
-    airbyte_agent_runtime::serde::Deserialize,
-    airbyte_agent_runtime::serde::Serialize
-)]
-#[serde(crate = "airbyte_agent_runtime::serde", default)]
+#[derive(Debug, Clone, Default, airbyte_agent_runtime::serde::Serialize)]
+#[serde(crate = "airbyte_agent_runtime::serde")]
 pub struct InvoicesRecordShippingCost {
     /// Amount subtotal in minor currency units (cents for USD).
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -2093,11 +4302,67 @@ pub struct InvoicesRecordShippingCost {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub shipping_rate: Option<String>,
     /// Taxes (list).
-    #[serde(
-        deserialize_with = "crate::vec_skip_nulls",
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub taxes: Option<Vec<InvoicesRecordShippingCostTaxesItem>>,
+}
+#[cfg(
+    any(
+        feature = "invoice_finalizations",
+        feature = "invoice_sends",
+        feature = "invoices"
+    )
+)]
+impl airbyte_agent_runtime::record::Record for InvoicesRecordShippingCost {
+    const NAME: &'static str = "InvoicesRecordShippingCost";
+    fn field_index(key: &str) -> Option<usize> {
+        match key {
+            "amount_subtotal" => Some(0usize),
+            "amount_tax" => Some(1usize),
+            "amount_total" => Some(2usize),
+            "shipping_rate" => Some(3usize),
+            "taxes" => Some(4usize),
+            _ => None,
+        }
+    }
+    fn set_field<'de, __M: airbyte_agent_runtime::serde::de::MapAccess<'de>>(
+        &mut self,
+        index: usize,
+        map: &mut __M,
+    ) -> ::std::result::Result<(), __M::Error> {
+        match index {
+            0usize => self.amount_subtotal = map.next_value()?,
+            1usize => self.amount_tax = map.next_value()?,
+            2usize => self.amount_total = map.next_value()?,
+            3usize => self.shipping_rate = map.next_value()?,
+            4usize => {
+                self.taxes = map
+                    .next_value::<
+                        airbyte_agent_runtime::record::SkipNulls<
+                            InvoicesRecordShippingCostTaxesItem,
+                        >,
+                    >()?
+                    .0;
+            }
+            _ => {
+                map.next_value::<airbyte_agent_runtime::serde::de::IgnoredAny>()?;
+            }
+        }
+        Ok(())
+    }
+}
+#[cfg(
+    any(
+        feature = "invoice_finalizations",
+        feature = "invoice_sends",
+        feature = "invoices"
+    )
+)]
+impl<'de> airbyte_agent_runtime::serde::Deserialize<'de> for InvoicesRecordShippingCost {
+    fn deserialize<__D: airbyte_agent_runtime::serde::Deserializer<'de>>(
+        deserializer: __D,
+    ) -> ::std::result::Result<Self, __D::Error> {
+        airbyte_agent_runtime::record::deserialize(deserializer)
+    }
 }
 /// The `InvoicesRecordShippingCostTaxesItem` object.
 #[cfg(
@@ -2107,14 +4372,8 @@ pub struct InvoicesRecordShippingCost {
         feature = "invoices"
     )
 )]
-#[derive(
-    Debug,
-    Clone,
-    Default,
-    airbyte_agent_runtime::serde::Deserialize,
-    airbyte_agent_runtime::serde::Serialize
-)]
-#[serde(crate = "airbyte_agent_runtime::serde", default)]
+#[derive(Debug, Clone, Default, airbyte_agent_runtime::serde::Serialize)]
+#[serde(crate = "airbyte_agent_runtime::serde")]
 pub struct InvoicesRecordShippingCostTaxesItem {
     /// Amount in the currency's smallest unit (for example cents).
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -2125,6 +4384,54 @@ pub struct InvoicesRecordShippingCostTaxesItem {
     /// Taxable amount in minor currency units (cents for USD).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub taxable_amount: Option<i64>,
+}
+#[cfg(
+    any(
+        feature = "invoice_finalizations",
+        feature = "invoice_sends",
+        feature = "invoices"
+    )
+)]
+impl airbyte_agent_runtime::record::Record for InvoicesRecordShippingCostTaxesItem {
+    const NAME: &'static str = "InvoicesRecordShippingCostTaxesItem";
+    fn field_index(key: &str) -> Option<usize> {
+        match key {
+            "amount" => Some(0usize),
+            "taxability_reason" => Some(1usize),
+            "taxable_amount" => Some(2usize),
+            _ => None,
+        }
+    }
+    fn set_field<'de, __M: airbyte_agent_runtime::serde::de::MapAccess<'de>>(
+        &mut self,
+        index: usize,
+        map: &mut __M,
+    ) -> ::std::result::Result<(), __M::Error> {
+        match index {
+            0usize => self.amount = map.next_value()?,
+            1usize => self.taxability_reason = map.next_value()?,
+            2usize => self.taxable_amount = map.next_value()?,
+            _ => {
+                map.next_value::<airbyte_agent_runtime::serde::de::IgnoredAny>()?;
+            }
+        }
+        Ok(())
+    }
+}
+#[cfg(
+    any(
+        feature = "invoice_finalizations",
+        feature = "invoice_sends",
+        feature = "invoices"
+    )
+)]
+impl<'de> airbyte_agent_runtime::serde::Deserialize<'de>
+for InvoicesRecordShippingCostTaxesItem {
+    fn deserialize<__D: airbyte_agent_runtime::serde::Deserializer<'de>>(
+        deserializer: __D,
+    ) -> ::std::result::Result<Self, __D::Error> {
+        airbyte_agent_runtime::record::deserialize(deserializer)
+    }
 }
 #[cfg(
     any(
@@ -2173,14 +4480,8 @@ airbyte_agent_runtime::string_enum! {
         feature = "invoices"
     )
 )]
-#[derive(
-    Debug,
-    Clone,
-    Default,
-    airbyte_agent_runtime::serde::Deserialize,
-    airbyte_agent_runtime::serde::Serialize
-)]
-#[serde(crate = "airbyte_agent_runtime::serde", default)]
+#[derive(Debug, Clone, Default, airbyte_agent_runtime::serde::Serialize)]
+#[serde(crate = "airbyte_agent_runtime::serde")]
 pub struct InvoicesRecordStatusTransitions {
     /// Finalized at, as a Unix timestamp in seconds.
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -2195,6 +4496,56 @@ pub struct InvoicesRecordStatusTransitions {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub voided_at: Option<i64>,
 }
+#[cfg(
+    any(
+        feature = "invoice_finalizations",
+        feature = "invoice_sends",
+        feature = "invoices"
+    )
+)]
+impl airbyte_agent_runtime::record::Record for InvoicesRecordStatusTransitions {
+    const NAME: &'static str = "InvoicesRecordStatusTransitions";
+    fn field_index(key: &str) -> Option<usize> {
+        match key {
+            "finalized_at" => Some(0usize),
+            "marked_uncollectible_at" => Some(1usize),
+            "paid_at" => Some(2usize),
+            "voided_at" => Some(3usize),
+            _ => None,
+        }
+    }
+    fn set_field<'de, __M: airbyte_agent_runtime::serde::de::MapAccess<'de>>(
+        &mut self,
+        index: usize,
+        map: &mut __M,
+    ) -> ::std::result::Result<(), __M::Error> {
+        match index {
+            0usize => self.finalized_at = map.next_value()?,
+            1usize => self.marked_uncollectible_at = map.next_value()?,
+            2usize => self.paid_at = map.next_value()?,
+            3usize => self.voided_at = map.next_value()?,
+            _ => {
+                map.next_value::<airbyte_agent_runtime::serde::de::IgnoredAny>()?;
+            }
+        }
+        Ok(())
+    }
+}
+#[cfg(
+    any(
+        feature = "invoice_finalizations",
+        feature = "invoice_sends",
+        feature = "invoices"
+    )
+)]
+impl<'de> airbyte_agent_runtime::serde::Deserialize<'de>
+for InvoicesRecordStatusTransitions {
+    fn deserialize<__D: airbyte_agent_runtime::serde::Deserializer<'de>>(
+        deserializer: __D,
+    ) -> ::std::result::Result<Self, __D::Error> {
+        airbyte_agent_runtime::record::deserialize(deserializer)
+    }
+}
 /// Object describing the subscription details.
 #[cfg(
     any(
@@ -2203,18 +4554,56 @@ pub struct InvoicesRecordStatusTransitions {
         feature = "invoices"
     )
 )]
-#[derive(
-    Debug,
-    Clone,
-    Default,
-    airbyte_agent_runtime::serde::Deserialize,
-    airbyte_agent_runtime::serde::Serialize
-)]
-#[serde(crate = "airbyte_agent_runtime::serde", default)]
+#[derive(Debug, Clone, Default, airbyte_agent_runtime::serde::Serialize)]
+#[serde(crate = "airbyte_agent_runtime::serde")]
 pub struct InvoicesRecordSubscriptionDetails {
     /// Your own key/value pairs stored on the subscription details.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub metadata: Option<::std::collections::BTreeMap<String, String>>,
+}
+#[cfg(
+    any(
+        feature = "invoice_finalizations",
+        feature = "invoice_sends",
+        feature = "invoices"
+    )
+)]
+impl airbyte_agent_runtime::record::Record for InvoicesRecordSubscriptionDetails {
+    const NAME: &'static str = "InvoicesRecordSubscriptionDetails";
+    fn field_index(key: &str) -> Option<usize> {
+        match key {
+            "metadata" => Some(0usize),
+            _ => None,
+        }
+    }
+    fn set_field<'de, __M: airbyte_agent_runtime::serde::de::MapAccess<'de>>(
+        &mut self,
+        index: usize,
+        map: &mut __M,
+    ) -> ::std::result::Result<(), __M::Error> {
+        match index {
+            0usize => self.metadata = map.next_value()?,
+            _ => {
+                map.next_value::<airbyte_agent_runtime::serde::de::IgnoredAny>()?;
+            }
+        }
+        Ok(())
+    }
+}
+#[cfg(
+    any(
+        feature = "invoice_finalizations",
+        feature = "invoice_sends",
+        feature = "invoices"
+    )
+)]
+impl<'de> airbyte_agent_runtime::serde::Deserialize<'de>
+for InvoicesRecordSubscriptionDetails {
+    fn deserialize<__D: airbyte_agent_runtime::serde::Deserializer<'de>>(
+        deserializer: __D,
+    ) -> ::std::result::Result<Self, __D::Error> {
+        airbyte_agent_runtime::record::deserialize(deserializer)
+    }
 }
 /// Object describing the threshold reason.
 #[cfg(
@@ -2224,24 +4613,69 @@ pub struct InvoicesRecordSubscriptionDetails {
         feature = "invoices"
     )
 )]
-#[derive(
-    Debug,
-    Clone,
-    Default,
-    airbyte_agent_runtime::serde::Deserialize,
-    airbyte_agent_runtime::serde::Serialize
-)]
-#[serde(crate = "airbyte_agent_runtime::serde", default)]
+#[derive(Debug, Clone, Default, airbyte_agent_runtime::serde::Serialize)]
+#[serde(crate = "airbyte_agent_runtime::serde")]
 pub struct InvoicesRecordThresholdReason {
     /// Amount gte in minor currency units (cents for USD).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub amount_gte: Option<i64>,
     /// Item reasons (list).
-    #[serde(
-        deserialize_with = "crate::vec_skip_nulls",
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub item_reasons: Option<Vec<InvoicesRecordThresholdReasonItemReasonsItem>>,
+}
+#[cfg(
+    any(
+        feature = "invoice_finalizations",
+        feature = "invoice_sends",
+        feature = "invoices"
+    )
+)]
+impl airbyte_agent_runtime::record::Record for InvoicesRecordThresholdReason {
+    const NAME: &'static str = "InvoicesRecordThresholdReason";
+    fn field_index(key: &str) -> Option<usize> {
+        match key {
+            "amount_gte" => Some(0usize),
+            "item_reasons" => Some(1usize),
+            _ => None,
+        }
+    }
+    fn set_field<'de, __M: airbyte_agent_runtime::serde::de::MapAccess<'de>>(
+        &mut self,
+        index: usize,
+        map: &mut __M,
+    ) -> ::std::result::Result<(), __M::Error> {
+        match index {
+            0usize => self.amount_gte = map.next_value()?,
+            1usize => {
+                self.item_reasons = map
+                    .next_value::<
+                        airbyte_agent_runtime::record::SkipNulls<
+                            InvoicesRecordThresholdReasonItemReasonsItem,
+                        >,
+                    >()?
+                    .0;
+            }
+            _ => {
+                map.next_value::<airbyte_agent_runtime::serde::de::IgnoredAny>()?;
+            }
+        }
+        Ok(())
+    }
+}
+#[cfg(
+    any(
+        feature = "invoice_finalizations",
+        feature = "invoice_sends",
+        feature = "invoices"
+    )
+)]
+impl<'de> airbyte_agent_runtime::serde::Deserialize<'de>
+for InvoicesRecordThresholdReason {
+    fn deserialize<__D: airbyte_agent_runtime::serde::Deserializer<'de>>(
+        deserializer: __D,
+    ) -> ::std::result::Result<Self, __D::Error> {
+        airbyte_agent_runtime::record::deserialize(deserializer)
+    }
 }
 /// The `InvoicesRecordThresholdReasonItemReasonsItem` object.
 #[cfg(
@@ -2251,24 +4685,66 @@ pub struct InvoicesRecordThresholdReason {
         feature = "invoices"
     )
 )]
-#[derive(
-    Debug,
-    Clone,
-    Default,
-    airbyte_agent_runtime::serde::Deserialize,
-    airbyte_agent_runtime::serde::Serialize
-)]
-#[serde(crate = "airbyte_agent_runtime::serde", default)]
+#[derive(Debug, Clone, Default, airbyte_agent_runtime::serde::Serialize)]
+#[serde(crate = "airbyte_agent_runtime::serde")]
 pub struct InvoicesRecordThresholdReasonItemReasonsItem {
     /// Identifiers of the related line item records.
-    #[serde(
-        deserialize_with = "crate::vec_skip_nulls",
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub line_item_ids: Option<Vec<String>>,
     /// Usage gte (numeric).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub usage_gte: Option<i64>,
+}
+#[cfg(
+    any(
+        feature = "invoice_finalizations",
+        feature = "invoice_sends",
+        feature = "invoices"
+    )
+)]
+impl airbyte_agent_runtime::record::Record
+for InvoicesRecordThresholdReasonItemReasonsItem {
+    const NAME: &'static str = "InvoicesRecordThresholdReasonItemReasonsItem";
+    fn field_index(key: &str) -> Option<usize> {
+        match key {
+            "line_item_ids" => Some(0usize),
+            "usage_gte" => Some(1usize),
+            _ => None,
+        }
+    }
+    fn set_field<'de, __M: airbyte_agent_runtime::serde::de::MapAccess<'de>>(
+        &mut self,
+        index: usize,
+        map: &mut __M,
+    ) -> ::std::result::Result<(), __M::Error> {
+        match index {
+            0usize => {
+                self.line_item_ids = map
+                    .next_value::<airbyte_agent_runtime::record::SkipNulls<String>>()?
+                    .0;
+            }
+            1usize => self.usage_gte = map.next_value()?,
+            _ => {
+                map.next_value::<airbyte_agent_runtime::serde::de::IgnoredAny>()?;
+            }
+        }
+        Ok(())
+    }
+}
+#[cfg(
+    any(
+        feature = "invoice_finalizations",
+        feature = "invoice_sends",
+        feature = "invoices"
+    )
+)]
+impl<'de> airbyte_agent_runtime::serde::Deserialize<'de>
+for InvoicesRecordThresholdReasonItemReasonsItem {
+    fn deserialize<__D: airbyte_agent_runtime::serde::Deserializer<'de>>(
+        deserializer: __D,
+    ) -> ::std::result::Result<Self, __D::Error> {
+        airbyte_agent_runtime::record::deserialize(deserializer)
+    }
 }
 /// The `InvoicesRecordTotalPretaxCreditAmountsItem` object.
 #[cfg(
@@ -2278,14 +4754,8 @@ pub struct InvoicesRecordThresholdReasonItemReasonsItem {
         feature = "invoices"
     )
 )]
-#[derive(
-    Debug,
-    Clone,
-    Default,
-    airbyte_agent_runtime::serde::Deserialize,
-    airbyte_agent_runtime::serde::Serialize
-)]
-#[serde(crate = "airbyte_agent_runtime::serde", default)]
+#[derive(Debug, Clone, Default, airbyte_agent_runtime::serde::Serialize)]
+#[serde(crate = "airbyte_agent_runtime::serde")]
 pub struct InvoicesRecordTotalPretaxCreditAmountsItem {
     /// Amount in the currency's smallest unit (for example cents).
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -2299,6 +4769,57 @@ pub struct InvoicesRecordTotalPretaxCreditAmountsItem {
     /// Kind of total pretax credit amount.
     #[serde(rename = "type", skip_serializing_if = "Option::is_none")]
     pub type_: Option<InvoicesRecordTotalPretaxCreditAmountsItemType>,
+}
+#[cfg(
+    any(
+        feature = "invoice_finalizations",
+        feature = "invoice_sends",
+        feature = "invoices"
+    )
+)]
+impl airbyte_agent_runtime::record::Record
+for InvoicesRecordTotalPretaxCreditAmountsItem {
+    const NAME: &'static str = "InvoicesRecordTotalPretaxCreditAmountsItem";
+    fn field_index(key: &str) -> Option<usize> {
+        match key {
+            "amount" => Some(0usize),
+            "credit_balance_transaction" => Some(1usize),
+            "discount" => Some(2usize),
+            "type" => Some(3usize),
+            _ => None,
+        }
+    }
+    fn set_field<'de, __M: airbyte_agent_runtime::serde::de::MapAccess<'de>>(
+        &mut self,
+        index: usize,
+        map: &mut __M,
+    ) -> ::std::result::Result<(), __M::Error> {
+        match index {
+            0usize => self.amount = map.next_value()?,
+            1usize => self.credit_balance_transaction = map.next_value()?,
+            2usize => self.discount = map.next_value()?,
+            3usize => self.type_ = map.next_value()?,
+            _ => {
+                map.next_value::<airbyte_agent_runtime::serde::de::IgnoredAny>()?;
+            }
+        }
+        Ok(())
+    }
+}
+#[cfg(
+    any(
+        feature = "invoice_finalizations",
+        feature = "invoice_sends",
+        feature = "invoices"
+    )
+)]
+impl<'de> airbyte_agent_runtime::serde::Deserialize<'de>
+for InvoicesRecordTotalPretaxCreditAmountsItem {
+    fn deserialize<__D: airbyte_agent_runtime::serde::Deserializer<'de>>(
+        deserializer: __D,
+    ) -> ::std::result::Result<Self, __D::Error> {
+        airbyte_agent_runtime::record::deserialize(deserializer)
+    }
 }
 #[cfg(
     any(
@@ -2321,14 +4842,8 @@ airbyte_agent_runtime::string_enum! {
         feature = "invoices"
     )
 )]
-#[derive(
-    Debug,
-    Clone,
-    Default,
-    airbyte_agent_runtime::serde::Deserialize,
-    airbyte_agent_runtime::serde::Serialize
-)]
-#[serde(crate = "airbyte_agent_runtime::serde", default)]
+#[derive(Debug, Clone, Default, airbyte_agent_runtime::serde::Serialize)]
+#[serde(crate = "airbyte_agent_runtime::serde")]
 pub struct InvoicesRecordTotalTaxAmountsItem {
     /// Amount in the currency's smallest unit (for example cents).
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -2346,6 +4861,58 @@ pub struct InvoicesRecordTotalTaxAmountsItem {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub taxable_amount: Option<i64>,
 }
+#[cfg(
+    any(
+        feature = "invoice_finalizations",
+        feature = "invoice_sends",
+        feature = "invoices"
+    )
+)]
+impl airbyte_agent_runtime::record::Record for InvoicesRecordTotalTaxAmountsItem {
+    const NAME: &'static str = "InvoicesRecordTotalTaxAmountsItem";
+    fn field_index(key: &str) -> Option<usize> {
+        match key {
+            "amount" => Some(0usize),
+            "inclusive" => Some(1usize),
+            "tax_rate" => Some(2usize),
+            "taxability_reason" => Some(3usize),
+            "taxable_amount" => Some(4usize),
+            _ => None,
+        }
+    }
+    fn set_field<'de, __M: airbyte_agent_runtime::serde::de::MapAccess<'de>>(
+        &mut self,
+        index: usize,
+        map: &mut __M,
+    ) -> ::std::result::Result<(), __M::Error> {
+        match index {
+            0usize => self.amount = map.next_value()?,
+            1usize => self.inclusive = map.next_value()?,
+            2usize => self.tax_rate = map.next_value()?,
+            3usize => self.taxability_reason = map.next_value()?,
+            4usize => self.taxable_amount = map.next_value()?,
+            _ => {
+                map.next_value::<airbyte_agent_runtime::serde::de::IgnoredAny>()?;
+            }
+        }
+        Ok(())
+    }
+}
+#[cfg(
+    any(
+        feature = "invoice_finalizations",
+        feature = "invoice_sends",
+        feature = "invoices"
+    )
+)]
+impl<'de> airbyte_agent_runtime::serde::Deserialize<'de>
+for InvoicesRecordTotalTaxAmountsItem {
+    fn deserialize<__D: airbyte_agent_runtime::serde::Deserializer<'de>>(
+        deserializer: __D,
+    ) -> ::std::result::Result<Self, __D::Error> {
+        airbyte_agent_runtime::record::deserialize(deserializer)
+    }
+}
 /// The `InvoicesRecordTotalTaxesItem` object.
 #[cfg(
     any(
@@ -2354,14 +4921,8 @@ pub struct InvoicesRecordTotalTaxAmountsItem {
         feature = "invoices"
     )
 )]
-#[derive(
-    Debug,
-    Clone,
-    Default,
-    airbyte_agent_runtime::serde::Deserialize,
-    airbyte_agent_runtime::serde::Serialize
-)]
-#[serde(crate = "airbyte_agent_runtime::serde", default)]
+#[derive(Debug, Clone, Default, airbyte_agent_runtime::serde::Serialize)]
+#[serde(crate = "airbyte_agent_runtime::serde")]
 pub struct InvoicesRecordTotalTaxesItem {
     /// Amount in the currency's smallest unit (for example cents).
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -2381,6 +4942,60 @@ pub struct InvoicesRecordTotalTaxesItem {
     /// Kind of total tax.
     #[serde(rename = "type", skip_serializing_if = "Option::is_none")]
     pub type_: Option<String>,
+}
+#[cfg(
+    any(
+        feature = "invoice_finalizations",
+        feature = "invoice_sends",
+        feature = "invoices"
+    )
+)]
+impl airbyte_agent_runtime::record::Record for InvoicesRecordTotalTaxesItem {
+    const NAME: &'static str = "InvoicesRecordTotalTaxesItem";
+    fn field_index(key: &str) -> Option<usize> {
+        match key {
+            "amount" => Some(0usize),
+            "tax_behavior" => Some(1usize),
+            "tax_rate_details" => Some(2usize),
+            "taxability_reason" => Some(3usize),
+            "taxable_amount" => Some(4usize),
+            "type" => Some(5usize),
+            _ => None,
+        }
+    }
+    fn set_field<'de, __M: airbyte_agent_runtime::serde::de::MapAccess<'de>>(
+        &mut self,
+        index: usize,
+        map: &mut __M,
+    ) -> ::std::result::Result<(), __M::Error> {
+        match index {
+            0usize => self.amount = map.next_value()?,
+            1usize => self.tax_behavior = map.next_value()?,
+            2usize => self.tax_rate_details = map.next_value()?,
+            3usize => self.taxability_reason = map.next_value()?,
+            4usize => self.taxable_amount = map.next_value()?,
+            5usize => self.type_ = map.next_value()?,
+            _ => {
+                map.next_value::<airbyte_agent_runtime::serde::de::IgnoredAny>()?;
+            }
+        }
+        Ok(())
+    }
+}
+#[cfg(
+    any(
+        feature = "invoice_finalizations",
+        feature = "invoice_sends",
+        feature = "invoices"
+    )
+)]
+impl<'de> airbyte_agent_runtime::serde::Deserialize<'de>
+for InvoicesRecordTotalTaxesItem {
+    fn deserialize<__D: airbyte_agent_runtime::serde::Deserializer<'de>>(
+        deserializer: __D,
+    ) -> ::std::result::Result<Self, __D::Error> {
+        airbyte_agent_runtime::record::deserialize(deserializer)
+    }
 }
 #[cfg(
     any(
@@ -2427,14 +5042,8 @@ airbyte_agent_runtime::string_enum! {
 }
 /// The `SubscriptionsCreateItemsItem` object.
 #[cfg(any(feature = "checkout_sessions", feature = "subscriptions"))]
-#[derive(
-    Debug,
-    Clone,
-    Default,
-    airbyte_agent_runtime::serde::Deserialize,
-    airbyte_agent_runtime::serde::Serialize
-)]
-#[serde(crate = "airbyte_agent_runtime::serde", default)]
+#[derive(Debug, Clone, Default, airbyte_agent_runtime::serde::Serialize)]
+#[serde(crate = "airbyte_agent_runtime::serde")]
 pub struct SubscriptionsCreateItemsItem {
     /// ID of the price.
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -2442,6 +5051,40 @@ pub struct SubscriptionsCreateItemsItem {
     /// Number of units.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub quantity: Option<i64>,
+}
+#[cfg(any(feature = "checkout_sessions", feature = "subscriptions"))]
+impl airbyte_agent_runtime::record::Record for SubscriptionsCreateItemsItem {
+    const NAME: &'static str = "SubscriptionsCreateItemsItem";
+    fn field_index(key: &str) -> Option<usize> {
+        match key {
+            "price" => Some(0usize),
+            "quantity" => Some(1usize),
+            _ => None,
+        }
+    }
+    fn set_field<'de, __M: airbyte_agent_runtime::serde::de::MapAccess<'de>>(
+        &mut self,
+        index: usize,
+        map: &mut __M,
+    ) -> ::std::result::Result<(), __M::Error> {
+        match index {
+            0usize => self.price = map.next_value()?,
+            1usize => self.quantity = map.next_value()?,
+            _ => {
+                map.next_value::<airbyte_agent_runtime::serde::de::IgnoredAny>()?;
+            }
+        }
+        Ok(())
+    }
+}
+#[cfg(any(feature = "checkout_sessions", feature = "subscriptions"))]
+impl<'de> airbyte_agent_runtime::serde::Deserialize<'de>
+for SubscriptionsCreateItemsItem {
+    fn deserialize<__D: airbyte_agent_runtime::serde::Deserializer<'de>>(
+        deserializer: __D,
+    ) -> ::std::result::Result<Self, __D::Error> {
+        airbyte_agent_runtime::record::deserialize(deserializer)
+    }
 }
 /// The `PaymentIntentsRecord` object.
 #[cfg(
@@ -2451,14 +5094,8 @@ pub struct SubscriptionsCreateItemsItem {
         feature = "payment_intents"
     )
 )]
-#[derive(
-    Debug,
-    Clone,
-    Default,
-    airbyte_agent_runtime::serde::Deserialize,
-    airbyte_agent_runtime::serde::Serialize
-)]
-#[serde(crate = "airbyte_agent_runtime::serde", default)]
+#[derive(Debug, Clone, Default, airbyte_agent_runtime::serde::Serialize)]
+#[serde(crate = "airbyte_agent_runtime::serde")]
 pub struct PaymentIntentsRecord {
     /// Unique identifier of this payment intent.
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -2512,14 +5149,94 @@ pub struct PaymentIntentsRecord {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub payment_method: Option<String>,
     /// Payment method types that may be used.
-    #[serde(
-        deserialize_with = "crate::vec_skip_nulls",
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub payment_method_types: Option<Vec<String>>,
     /// Status the payment intent is currently in.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub status: Option<String>,
+}
+#[cfg(
+    any(
+        feature = "payment_intent_cancellations",
+        feature = "payment_intent_confirmations",
+        feature = "payment_intents"
+    )
+)]
+impl airbyte_agent_runtime::record::Record for PaymentIntentsRecord {
+    const NAME: &'static str = "PaymentIntentsRecord";
+    fn field_index(key: &str) -> Option<usize> {
+        match key {
+            "id" => Some(0usize),
+            "object" => Some(1usize),
+            "amount" => Some(2usize),
+            "amount_capturable" => Some(3usize),
+            "amount_received" => Some(4usize),
+            "application" => Some(5usize),
+            "application_fee_amount" => Some(6usize),
+            "capture_method" => Some(7usize),
+            "client_secret" => Some(8usize),
+            "confirmation_method" => Some(9usize),
+            "created" => Some(10usize),
+            "currency" => Some(11usize),
+            "customer" => Some(12usize),
+            "description" => Some(13usize),
+            "livemode" => Some(14usize),
+            "metadata" => Some(15usize),
+            "payment_method" => Some(16usize),
+            "payment_method_types" => Some(17usize),
+            "status" => Some(18usize),
+            _ => None,
+        }
+    }
+    fn set_field<'de, __M: airbyte_agent_runtime::serde::de::MapAccess<'de>>(
+        &mut self,
+        index: usize,
+        map: &mut __M,
+    ) -> ::std::result::Result<(), __M::Error> {
+        match index {
+            0usize => self.id = map.next_value()?,
+            1usize => self.object = map.next_value()?,
+            2usize => self.amount = map.next_value()?,
+            3usize => self.amount_capturable = map.next_value()?,
+            4usize => self.amount_received = map.next_value()?,
+            5usize => self.application = map.next_value()?,
+            6usize => self.application_fee_amount = map.next_value()?,
+            7usize => self.capture_method = map.next_value()?,
+            8usize => self.client_secret = map.next_value()?,
+            9usize => self.confirmation_method = map.next_value()?,
+            10usize => self.created = map.next_value()?,
+            11usize => self.currency = map.next_value()?,
+            12usize => self.customer = map.next_value()?,
+            13usize => self.description = map.next_value()?,
+            14usize => self.livemode = map.next_value()?,
+            15usize => self.metadata = map.next_value()?,
+            16usize => self.payment_method = map.next_value()?,
+            17usize => {
+                self.payment_method_types = map
+                    .next_value::<airbyte_agent_runtime::record::SkipNulls<String>>()?
+                    .0;
+            }
+            18usize => self.status = map.next_value()?,
+            _ => {
+                map.next_value::<airbyte_agent_runtime::serde::de::IgnoredAny>()?;
+            }
+        }
+        Ok(())
+    }
+}
+#[cfg(
+    any(
+        feature = "payment_intent_cancellations",
+        feature = "payment_intent_confirmations",
+        feature = "payment_intents"
+    )
+)]
+impl<'de> airbyte_agent_runtime::serde::Deserialize<'de> for PaymentIntentsRecord {
+    fn deserialize<__D: airbyte_agent_runtime::serde::Deserializer<'de>>(
+        deserializer: __D,
+    ) -> ::std::result::Result<Self, __D::Error> {
+        airbyte_agent_runtime::record::deserialize(deserializer)
+    }
 }
 #[cfg(
     any(

@@ -21,14 +21,8 @@ airbyte_agent_runtime::string_enum! {
 }
 /// A Zendesk support ticket.
 #[cfg(any(feature = "ticket_comments", feature = "tickets"))]
-#[derive(
-    Debug,
-    Clone,
-    Default,
-    airbyte_agent_runtime::serde::Deserialize,
-    airbyte_agent_runtime::serde::Serialize
-)]
-#[serde(crate = "airbyte_agent_runtime::serde", default)]
+#[derive(Debug, Clone, Default, airbyte_agent_runtime::serde::Serialize)]
+#[serde(crate = "airbyte_agent_runtime::serde")]
 pub struct Ticket {
     /// Unique identifier of this ticket.
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -76,22 +70,13 @@ pub struct Ticket {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub group_id: Option<i64>,
     /// Users copied on the ticket.
-    #[serde(
-        deserialize_with = "crate::vec_skip_nulls",
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub collaborator_ids: Option<Vec<i64>>,
     /// Agents following the ticket.
-    #[serde(
-        deserialize_with = "crate::vec_skip_nulls",
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub follower_ids: Option<Vec<i64>>,
     /// Users copied by email.
-    #[serde(
-        deserialize_with = "crate::vec_skip_nulls",
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub email_cc_ids: Option<Vec<i64>>,
     /// Identifier of the related forum topic.
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -109,40 +94,25 @@ pub struct Ticket {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub due_at: Option<String>,
     /// Tags on the ticket.
-    #[serde(
-        deserialize_with = "crate::vec_skip_nulls",
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub tags: Option<Vec<String>>,
     /// Custom field values, each with `id` and `value`.
-    #[serde(
-        deserialize_with = "crate::vec_skip_nulls",
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub custom_fields: Option<Vec<Map<String, Value>>>,
     /// Customer satisfaction rating of the ticket.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub satisfaction_rating: Option<Map<String, Value>>,
     /// Sharing agreements the ticket is shared through.
-    #[serde(
-        deserialize_with = "crate::vec_skip_nulls",
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub sharing_agreement_ids: Option<Vec<i64>>,
     /// Identifier of the related custom status.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub custom_status_id: Option<i64>,
     /// Fields (list).
-    #[serde(
-        deserialize_with = "crate::vec_skip_nulls",
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub fields: Option<Vec<Map<String, Value>>>,
     /// Identifiers of the related followup records.
-    #[serde(
-        deserialize_with = "crate::vec_skip_nulls",
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub followup_ids: Option<Vec<i64>>,
     /// Form the ticket was filed with.
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -174,6 +144,151 @@ pub struct Ticket {
     /// Channel through which the ticket was created, such as email or web.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub via: Option<Map<String, Value>>,
+}
+#[cfg(any(feature = "ticket_comments", feature = "tickets"))]
+impl airbyte_agent_runtime::record::Record for Ticket {
+    const NAME: &'static str = "Ticket";
+    fn field_index(key: &str) -> Option<usize> {
+        match key {
+            "id" => Some(0usize),
+            "url" => Some(1usize),
+            "external_id" => Some(2usize),
+            "type" => Some(3usize),
+            "subject" => Some(4usize),
+            "raw_subject" => Some(5usize),
+            "description" => Some(6usize),
+            "priority" => Some(7usize),
+            "status" => Some(8usize),
+            "recipient" => Some(9usize),
+            "requester_id" => Some(10usize),
+            "submitter_id" => Some(11usize),
+            "assignee_id" => Some(12usize),
+            "organization_id" => Some(13usize),
+            "group_id" => Some(14usize),
+            "collaborator_ids" => Some(15usize),
+            "follower_ids" => Some(16usize),
+            "email_cc_ids" => Some(17usize),
+            "forum_topic_id" => Some(18usize),
+            "problem_id" => Some(19usize),
+            "has_incidents" => Some(20usize),
+            "is_public" => Some(21usize),
+            "due_at" => Some(22usize),
+            "tags" => Some(23usize),
+            "custom_fields" => Some(24usize),
+            "satisfaction_rating" => Some(25usize),
+            "sharing_agreement_ids" => Some(26usize),
+            "custom_status_id" => Some(27usize),
+            "fields" => Some(28usize),
+            "followup_ids" => Some(29usize),
+            "ticket_form_id" => Some(30usize),
+            "brand_id" => Some(31usize),
+            "allow_channelback" => Some(32usize),
+            "allow_attachments" => Some(33usize),
+            "from_messaging_channel" => Some(34usize),
+            "generated_timestamp" => Some(35usize),
+            "result_type" => Some(36usize),
+            "created_at" => Some(37usize),
+            "updated_at" => Some(38usize),
+            "via" => Some(39usize),
+            _ => None,
+        }
+    }
+    fn set_field<'de, __M: airbyte_agent_runtime::serde::de::MapAccess<'de>>(
+        &mut self,
+        index: usize,
+        map: &mut __M,
+    ) -> ::std::result::Result<(), __M::Error> {
+        match index {
+            0usize => self.id = map.next_value()?,
+            1usize => self.url = map.next_value()?,
+            2usize => self.external_id = map.next_value()?,
+            3usize => self.type_ = map.next_value()?,
+            4usize => self.subject = map.next_value()?,
+            5usize => self.raw_subject = map.next_value()?,
+            6usize => self.description = map.next_value()?,
+            7usize => self.priority = map.next_value()?,
+            8usize => self.status = map.next_value()?,
+            9usize => self.recipient = map.next_value()?,
+            10usize => self.requester_id = map.next_value()?,
+            11usize => self.submitter_id = map.next_value()?,
+            12usize => self.assignee_id = map.next_value()?,
+            13usize => self.organization_id = map.next_value()?,
+            14usize => self.group_id = map.next_value()?,
+            15usize => {
+                self.collaborator_ids = map
+                    .next_value::<airbyte_agent_runtime::record::SkipNulls<i64>>()?
+                    .0;
+            }
+            16usize => {
+                self.follower_ids = map
+                    .next_value::<airbyte_agent_runtime::record::SkipNulls<i64>>()?
+                    .0;
+            }
+            17usize => {
+                self.email_cc_ids = map
+                    .next_value::<airbyte_agent_runtime::record::SkipNulls<i64>>()?
+                    .0;
+            }
+            18usize => self.forum_topic_id = map.next_value()?,
+            19usize => self.problem_id = map.next_value()?,
+            20usize => self.has_incidents = map.next_value()?,
+            21usize => self.is_public = map.next_value()?,
+            22usize => self.due_at = map.next_value()?,
+            23usize => {
+                self.tags = map
+                    .next_value::<airbyte_agent_runtime::record::SkipNulls<String>>()?
+                    .0;
+            }
+            24usize => {
+                self.custom_fields = map
+                    .next_value::<
+                        airbyte_agent_runtime::record::SkipNulls<Map<String, Value>>,
+                    >()?
+                    .0;
+            }
+            25usize => self.satisfaction_rating = map.next_value()?,
+            26usize => {
+                self.sharing_agreement_ids = map
+                    .next_value::<airbyte_agent_runtime::record::SkipNulls<i64>>()?
+                    .0;
+            }
+            27usize => self.custom_status_id = map.next_value()?,
+            28usize => {
+                self.fields = map
+                    .next_value::<
+                        airbyte_agent_runtime::record::SkipNulls<Map<String, Value>>,
+                    >()?
+                    .0;
+            }
+            29usize => {
+                self.followup_ids = map
+                    .next_value::<airbyte_agent_runtime::record::SkipNulls<i64>>()?
+                    .0;
+            }
+            30usize => self.ticket_form_id = map.next_value()?,
+            31usize => self.brand_id = map.next_value()?,
+            32usize => self.allow_channelback = map.next_value()?,
+            33usize => self.allow_attachments = map.next_value()?,
+            34usize => self.from_messaging_channel = map.next_value()?,
+            35usize => self.generated_timestamp = map.next_value()?,
+            36usize => self.result_type = map.next_value()?,
+            37usize => self.created_at = map.next_value()?,
+            38usize => self.updated_at = map.next_value()?,
+            39usize => self.via = map.next_value()?,
+            _ => {
+                map.next_value::<airbyte_agent_runtime::serde::de::IgnoredAny>()?;
+            }
+        }
+        Ok(())
+    }
+}
+#[cfg(any(feature = "ticket_comments", feature = "tickets"))]
+impl<'de> airbyte_agent_runtime::serde::Deserialize<'de> for Ticket {
+    fn deserialize<__D: airbyte_agent_runtime::serde::Deserializer<'de>>(
+        deserializer: __D,
+    ) -> ::std::result::Result<Self, __D::Error> {
+        airbyte_agent_runtime::record::deserialize(deserializer)
+    }
 }
 #[cfg(any(feature = "ticket_comments", feature = "tickets"))]
 airbyte_agent_runtime::string_enum! {

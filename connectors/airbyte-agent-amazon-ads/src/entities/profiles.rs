@@ -136,14 +136,8 @@ impl ::std::future::IntoFuture for ProfilesGetRequest {
     }
 }
 /// An advertising profile: one advertiser account in one marketplace, used to scope other calls.
-#[derive(
-    Debug,
-    Clone,
-    Default,
-    airbyte_agent_runtime::serde::Deserialize,
-    airbyte_agent_runtime::serde::Serialize
-)]
-#[serde(crate = "airbyte_agent_runtime::serde", default)]
+#[derive(Debug, Clone, Default, airbyte_agent_runtime::serde::Serialize)]
+#[serde(crate = "airbyte_agent_runtime::serde")]
 pub struct Profile {
     /// ID of the profile; used as the scope of other calls.
     #[serde(rename = "profileId", skip_serializing_if = "Option::is_none")]
@@ -164,15 +158,48 @@ pub struct Profile {
     #[serde(rename = "accountInfo", skip_serializing_if = "Option::is_none")]
     pub account_info: Option<AccountInfo>,
 }
+impl airbyte_agent_runtime::record::Record for Profile {
+    const NAME: &'static str = "Profile";
+    fn field_index(key: &str) -> Option<usize> {
+        match key {
+            "profileId" => Some(0usize),
+            "countryCode" => Some(1usize),
+            "currencyCode" => Some(2usize),
+            "dailyBudget" => Some(3usize),
+            "timezone" => Some(4usize),
+            "accountInfo" => Some(5usize),
+            _ => None,
+        }
+    }
+    fn set_field<'de, __M: airbyte_agent_runtime::serde::de::MapAccess<'de>>(
+        &mut self,
+        index: usize,
+        map: &mut __M,
+    ) -> ::std::result::Result<(), __M::Error> {
+        match index {
+            0usize => self.profile_id = map.next_value()?,
+            1usize => self.country_code = map.next_value()?,
+            2usize => self.currency_code = map.next_value()?,
+            3usize => self.daily_budget = map.next_value()?,
+            4usize => self.timezone = map.next_value()?,
+            5usize => self.account_info = map.next_value()?,
+            _ => {
+                map.next_value::<airbyte_agent_runtime::serde::de::IgnoredAny>()?;
+            }
+        }
+        Ok(())
+    }
+}
+impl<'de> airbyte_agent_runtime::serde::Deserialize<'de> for Profile {
+    fn deserialize<__D: airbyte_agent_runtime::serde::Deserializer<'de>>(
+        deserializer: __D,
+    ) -> ::std::result::Result<Self, __D::Error> {
+        airbyte_agent_runtime::record::deserialize(deserializer)
+    }
+}
 /// Account info structure.
-#[derive(
-    Debug,
-    Clone,
-    Default,
-    airbyte_agent_runtime::serde::Deserialize,
-    airbyte_agent_runtime::serde::Serialize
-)]
-#[serde(crate = "airbyte_agent_runtime::serde", default)]
+#[derive(Debug, Clone, Default, airbyte_agent_runtime::serde::Serialize)]
+#[serde(crate = "airbyte_agent_runtime::serde")]
 pub struct AccountInfo {
     /// ID of the marketplace.
     #[serde(rename = "marketplaceStringId", skip_serializing_if = "Option::is_none")]
@@ -193,18 +220,76 @@ pub struct AccountInfo {
     #[serde(rename = "validPaymentMethod", skip_serializing_if = "Option::is_none")]
     pub valid_payment_method: Option<bool>,
 }
+impl airbyte_agent_runtime::record::Record for AccountInfo {
+    const NAME: &'static str = "AccountInfo";
+    fn field_index(key: &str) -> Option<usize> {
+        match key {
+            "marketplaceStringId" => Some(0usize),
+            "id" => Some(1usize),
+            "type" => Some(2usize),
+            "name" => Some(3usize),
+            "subType" => Some(4usize),
+            "validPaymentMethod" => Some(5usize),
+            _ => None,
+        }
+    }
+    fn set_field<'de, __M: airbyte_agent_runtime::serde::de::MapAccess<'de>>(
+        &mut self,
+        index: usize,
+        map: &mut __M,
+    ) -> ::std::result::Result<(), __M::Error> {
+        match index {
+            0usize => self.marketplace_string_id = map.next_value()?,
+            1usize => self.id = map.next_value()?,
+            2usize => self.type_ = map.next_value()?,
+            3usize => self.name = map.next_value()?,
+            4usize => self.sub_type = map.next_value()?,
+            5usize => self.valid_payment_method = map.next_value()?,
+            _ => {
+                map.next_value::<airbyte_agent_runtime::serde::de::IgnoredAny>()?;
+            }
+        }
+        Ok(())
+    }
+}
+impl<'de> airbyte_agent_runtime::serde::Deserialize<'de> for AccountInfo {
+    fn deserialize<__D: airbyte_agent_runtime::serde::Deserializer<'de>>(
+        deserializer: __D,
+    ) -> ::std::result::Result<Self, __D::Error> {
+        airbyte_agent_runtime::record::deserialize(deserializer)
+    }
+}
 airbyte_agent_runtime::string_enum! {
     #[doc = " Kind of account info."] pub enum AccountInfoType { #[doc = " `seller`"]
     Seller => "seller", #[doc = " `vendor`"] Vendor => "vendor", #[doc = " `agency`"]
     Agency => "agency" }
 }
 /// Metadata returned by `profiles.list` next to the records.
-#[derive(
-    Debug,
-    Clone,
-    Default,
-    airbyte_agent_runtime::serde::Deserialize,
-    airbyte_agent_runtime::serde::Serialize
-)]
-#[serde(crate = "airbyte_agent_runtime::serde", default)]
+#[derive(Debug, Clone, Default, airbyte_agent_runtime::serde::Serialize)]
+#[serde(crate = "airbyte_agent_runtime::serde")]
 pub struct ProfilesListMeta {}
+impl airbyte_agent_runtime::record::Record for ProfilesListMeta {
+    const NAME: &'static str = "ProfilesListMeta";
+    fn field_index(key: &str) -> Option<usize> {
+        {
+            let _ = key;
+            None
+        }
+    }
+    fn set_field<'de, __M: airbyte_agent_runtime::serde::de::MapAccess<'de>>(
+        &mut self,
+        index: usize,
+        map: &mut __M,
+    ) -> ::std::result::Result<(), __M::Error> {
+        let _ = index;
+        map.next_value::<airbyte_agent_runtime::serde::de::IgnoredAny>()?;
+        Ok(())
+    }
+}
+impl<'de> airbyte_agent_runtime::serde::Deserialize<'de> for ProfilesListMeta {
+    fn deserialize<__D: airbyte_agent_runtime::serde::Deserializer<'de>>(
+        deserializer: __D,
+    ) -> ::std::result::Result<Self, __D::Error> {
+        airbyte_agent_runtime::record::deserialize(deserializer)
+    }
+}

@@ -134,34 +134,57 @@ impl ::std::future::IntoFuture for SponsoredBrandsCampaignsListRequest {
     }
 }
 /// The `SponsoredBrandsCampaignsRecord` object.
-#[derive(
-    Debug,
-    Clone,
-    Default,
-    airbyte_agent_runtime::serde::Deserialize,
-    airbyte_agent_runtime::serde::Serialize
-)]
-#[serde(crate = "airbyte_agent_runtime::serde", default)]
+#[derive(Debug, Clone, Default, airbyte_agent_runtime::serde::Serialize)]
+#[serde(crate = "airbyte_agent_runtime::serde")]
 pub struct SponsoredBrandsCampaignsRecord {
     /// `campaigns`
-    #[serde(
-        deserialize_with = "crate::vec_skip_nulls",
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub campaigns: Option<Vec<SponsoredBrandsCampaign>>,
     /// Token from the previous response for the next page.
     #[serde(rename = "nextToken", skip_serializing_if = "Option::is_none")]
     pub next_token: Option<String>,
 }
+impl airbyte_agent_runtime::record::Record for SponsoredBrandsCampaignsRecord {
+    const NAME: &'static str = "SponsoredBrandsCampaignsRecord";
+    fn field_index(key: &str) -> Option<usize> {
+        match key {
+            "campaigns" => Some(0usize),
+            "nextToken" => Some(1usize),
+            _ => None,
+        }
+    }
+    fn set_field<'de, __M: airbyte_agent_runtime::serde::de::MapAccess<'de>>(
+        &mut self,
+        index: usize,
+        map: &mut __M,
+    ) -> ::std::result::Result<(), __M::Error> {
+        match index {
+            0usize => {
+                self.campaigns = map
+                    .next_value::<
+                        airbyte_agent_runtime::record::SkipNulls<SponsoredBrandsCampaign>,
+                    >()?
+                    .0;
+            }
+            1usize => self.next_token = map.next_value()?,
+            _ => {
+                map.next_value::<airbyte_agent_runtime::serde::de::IgnoredAny>()?;
+            }
+        }
+        Ok(())
+    }
+}
+impl<'de> airbyte_agent_runtime::serde::Deserialize<'de>
+for SponsoredBrandsCampaignsRecord {
+    fn deserialize<__D: airbyte_agent_runtime::serde::Deserializer<'de>>(
+        deserializer: __D,
+    ) -> ::std::result::Result<Self, __D::Error> {
+        airbyte_agent_runtime::record::deserialize(deserializer)
+    }
+}
 /// An SB (Sponsored Brands) campaign showing brand creatives in shopping results.
-#[derive(
-    Debug,
-    Clone,
-    Default,
-    airbyte_agent_runtime::serde::Deserialize,
-    airbyte_agent_runtime::serde::Serialize
-)]
-#[serde(crate = "airbyte_agent_runtime::serde", default)]
+#[derive(Debug, Clone, Default, airbyte_agent_runtime::serde::Serialize)]
+#[serde(crate = "airbyte_agent_runtime::serde")]
 pub struct SponsoredBrandsCampaign {
     /// Campaign the sponsored brands campaign belongs to.
     #[serde(rename = "campaignId", skip_serializing_if = "Option::is_none")]
@@ -209,22 +232,103 @@ pub struct SponsoredBrandsCampaign {
     #[serde(rename = "extendedData", skip_serializing_if = "Option::is_none")]
     pub extended_data: Option<Map<String, Value>>,
 }
+impl airbyte_agent_runtime::record::Record for SponsoredBrandsCampaign {
+    const NAME: &'static str = "SponsoredBrandsCampaign";
+    fn field_index(key: &str) -> Option<usize> {
+        match key {
+            "campaignId" => Some(0usize),
+            "name" => Some(1usize),
+            "state" => Some(2usize),
+            "budget" => Some(3usize),
+            "budgetType" => Some(4usize),
+            "startDate" => Some(5usize),
+            "endDate" => Some(6usize),
+            "bidOptimization" => Some(7usize),
+            "bidMultiplier" => Some(8usize),
+            "portfolioId" => Some(9usize),
+            "costType" => Some(10usize),
+            "productLocation" => Some(11usize),
+            "smartDefault" => Some(12usize),
+            "tags" => Some(13usize),
+            "extendedData" => Some(14usize),
+            _ => None,
+        }
+    }
+    fn set_field<'de, __M: airbyte_agent_runtime::serde::de::MapAccess<'de>>(
+        &mut self,
+        index: usize,
+        map: &mut __M,
+    ) -> ::std::result::Result<(), __M::Error> {
+        match index {
+            0usize => self.campaign_id = map.next_value()?,
+            1usize => self.name = map.next_value()?,
+            2usize => self.state = map.next_value()?,
+            3usize => self.budget = map.next_value()?,
+            4usize => self.budget_type = map.next_value()?,
+            5usize => self.start_date = map.next_value()?,
+            6usize => self.end_date = map.next_value()?,
+            7usize => self.bid_optimization = map.next_value()?,
+            8usize => self.bid_multiplier = map.next_value()?,
+            9usize => self.portfolio_id = map.next_value()?,
+            10usize => self.cost_type = map.next_value()?,
+            11usize => self.product_location = map.next_value()?,
+            12usize => self.smart_default = map.next_value()?,
+            13usize => self.tags = map.next_value()?,
+            14usize => self.extended_data = map.next_value()?,
+            _ => {
+                map.next_value::<airbyte_agent_runtime::serde::de::IgnoredAny>()?;
+            }
+        }
+        Ok(())
+    }
+}
+impl<'de> airbyte_agent_runtime::serde::Deserialize<'de> for SponsoredBrandsCampaign {
+    fn deserialize<__D: airbyte_agent_runtime::serde::Deserializer<'de>>(
+        deserializer: __D,
+    ) -> ::std::result::Result<Self, __D::Error> {
+        airbyte_agent_runtime::record::deserialize(deserializer)
+    }
+}
 airbyte_agent_runtime::string_enum! {
     #[doc = " Budget type; one of `DAILY`, `LIFETIME`."] pub enum
     SponsoredBrandsCampaignBudgetType { #[doc = " `DAILY`"] Daily => "DAILY", #[doc =
     " `LIFETIME`"] Lifetime => "LIFETIME" }
 }
 /// Metadata returned by `sponsored_brands_campaigns.list` next to the records.
-#[derive(
-    Debug,
-    Clone,
-    Default,
-    airbyte_agent_runtime::serde::Deserialize,
-    airbyte_agent_runtime::serde::Serialize
-)]
-#[serde(crate = "airbyte_agent_runtime::serde", default)]
+#[derive(Debug, Clone, Default, airbyte_agent_runtime::serde::Serialize)]
+#[serde(crate = "airbyte_agent_runtime::serde")]
 pub struct SponsoredBrandsCampaignsListMeta {
     /// `$.nextToken`
     #[serde(skip_serializing_if = "Option::is_none")]
     pub next_token: Option<String>,
+}
+impl airbyte_agent_runtime::record::Record for SponsoredBrandsCampaignsListMeta {
+    const NAME: &'static str = "SponsoredBrandsCampaignsListMeta";
+    fn field_index(key: &str) -> Option<usize> {
+        match key {
+            "next_token" => Some(0usize),
+            _ => None,
+        }
+    }
+    fn set_field<'de, __M: airbyte_agent_runtime::serde::de::MapAccess<'de>>(
+        &mut self,
+        index: usize,
+        map: &mut __M,
+    ) -> ::std::result::Result<(), __M::Error> {
+        match index {
+            0usize => self.next_token = map.next_value()?,
+            _ => {
+                map.next_value::<airbyte_agent_runtime::serde::de::IgnoredAny>()?;
+            }
+        }
+        Ok(())
+    }
+}
+impl<'de> airbyte_agent_runtime::serde::Deserialize<'de>
+for SponsoredBrandsCampaignsListMeta {
+    fn deserialize<__D: airbyte_agent_runtime::serde::Deserializer<'de>>(
+        deserializer: __D,
+    ) -> ::std::result::Result<Self, __D::Error> {
+        airbyte_agent_runtime::record::deserialize(deserializer)
+    }
 }

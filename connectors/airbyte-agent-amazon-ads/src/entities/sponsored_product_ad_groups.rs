@@ -134,35 +134,57 @@ impl ::std::future::IntoFuture for SponsoredProductAdGroupsListRequest {
     }
 }
 /// The `SponsoredProductAdGroupsRecord` object.
-#[derive(
-    Debug,
-    Clone,
-    Default,
-    airbyte_agent_runtime::serde::Deserialize,
-    airbyte_agent_runtime::serde::Serialize
-)]
-#[serde(crate = "airbyte_agent_runtime::serde", default)]
+#[derive(Debug, Clone, Default, airbyte_agent_runtime::serde::Serialize)]
+#[serde(crate = "airbyte_agent_runtime::serde")]
 pub struct SponsoredProductAdGroupsRecord {
     /// `adGroups`
-    #[serde(
-        rename = "adGroups",
-        deserialize_with = "crate::vec_skip_nulls",
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(rename = "adGroups", skip_serializing_if = "Option::is_none")]
     pub ad_groups: Option<Vec<SponsoredProductAdGroup>>,
     /// Token from the previous response for the next page.
     #[serde(rename = "nextToken", skip_serializing_if = "Option::is_none")]
     pub next_token: Option<String>,
 }
+impl airbyte_agent_runtime::record::Record for SponsoredProductAdGroupsRecord {
+    const NAME: &'static str = "SponsoredProductAdGroupsRecord";
+    fn field_index(key: &str) -> Option<usize> {
+        match key {
+            "adGroups" => Some(0usize),
+            "nextToken" => Some(1usize),
+            _ => None,
+        }
+    }
+    fn set_field<'de, __M: airbyte_agent_runtime::serde::de::MapAccess<'de>>(
+        &mut self,
+        index: usize,
+        map: &mut __M,
+    ) -> ::std::result::Result<(), __M::Error> {
+        match index {
+            0usize => {
+                self.ad_groups = map
+                    .next_value::<
+                        airbyte_agent_runtime::record::SkipNulls<SponsoredProductAdGroup>,
+                    >()?
+                    .0;
+            }
+            1usize => self.next_token = map.next_value()?,
+            _ => {
+                map.next_value::<airbyte_agent_runtime::serde::de::IgnoredAny>()?;
+            }
+        }
+        Ok(())
+    }
+}
+impl<'de> airbyte_agent_runtime::serde::Deserialize<'de>
+for SponsoredProductAdGroupsRecord {
+    fn deserialize<__D: airbyte_agent_runtime::serde::Deserializer<'de>>(
+        deserializer: __D,
+    ) -> ::std::result::Result<Self, __D::Error> {
+        airbyte_agent_runtime::record::deserialize(deserializer)
+    }
+}
 /// An ad group of a Sponsored Products campaign, with ads, targeting and a default bid.
-#[derive(
-    Debug,
-    Clone,
-    Default,
-    airbyte_agent_runtime::serde::Deserialize,
-    airbyte_agent_runtime::serde::Serialize
-)]
-#[serde(crate = "airbyte_agent_runtime::serde", default)]
+#[derive(Debug, Clone, Default, airbyte_agent_runtime::serde::Serialize)]
+#[serde(crate = "airbyte_agent_runtime::serde")]
 pub struct SponsoredProductAdGroup {
     /// Ad group the sponsored product ad group belongs to.
     #[serde(rename = "adGroupId", skip_serializing_if = "Option::is_none")]
@@ -183,17 +205,80 @@ pub struct SponsoredProductAdGroup {
     #[serde(rename = "extendedData", skip_serializing_if = "Option::is_none")]
     pub extended_data: Option<Map<String, Value>>,
 }
+impl airbyte_agent_runtime::record::Record for SponsoredProductAdGroup {
+    const NAME: &'static str = "SponsoredProductAdGroup";
+    fn field_index(key: &str) -> Option<usize> {
+        match key {
+            "adGroupId" => Some(0usize),
+            "campaignId" => Some(1usize),
+            "name" => Some(2usize),
+            "state" => Some(3usize),
+            "defaultBid" => Some(4usize),
+            "extendedData" => Some(5usize),
+            _ => None,
+        }
+    }
+    fn set_field<'de, __M: airbyte_agent_runtime::serde::de::MapAccess<'de>>(
+        &mut self,
+        index: usize,
+        map: &mut __M,
+    ) -> ::std::result::Result<(), __M::Error> {
+        match index {
+            0usize => self.ad_group_id = map.next_value()?,
+            1usize => self.campaign_id = map.next_value()?,
+            2usize => self.name = map.next_value()?,
+            3usize => self.state = map.next_value()?,
+            4usize => self.default_bid = map.next_value()?,
+            5usize => self.extended_data = map.next_value()?,
+            _ => {
+                map.next_value::<airbyte_agent_runtime::serde::de::IgnoredAny>()?;
+            }
+        }
+        Ok(())
+    }
+}
+impl<'de> airbyte_agent_runtime::serde::Deserialize<'de> for SponsoredProductAdGroup {
+    fn deserialize<__D: airbyte_agent_runtime::serde::Deserializer<'de>>(
+        deserializer: __D,
+    ) -> ::std::result::Result<Self, __D::Error> {
+        airbyte_agent_runtime::record::deserialize(deserializer)
+    }
+}
 /// Metadata returned by `sponsored_product_ad_groups.list` next to the records.
-#[derive(
-    Debug,
-    Clone,
-    Default,
-    airbyte_agent_runtime::serde::Deserialize,
-    airbyte_agent_runtime::serde::Serialize
-)]
-#[serde(crate = "airbyte_agent_runtime::serde", default)]
+#[derive(Debug, Clone, Default, airbyte_agent_runtime::serde::Serialize)]
+#[serde(crate = "airbyte_agent_runtime::serde")]
 pub struct SponsoredProductAdGroupsListMeta {
     /// `$.nextToken`
     #[serde(skip_serializing_if = "Option::is_none")]
     pub next_token: Option<String>,
+}
+impl airbyte_agent_runtime::record::Record for SponsoredProductAdGroupsListMeta {
+    const NAME: &'static str = "SponsoredProductAdGroupsListMeta";
+    fn field_index(key: &str) -> Option<usize> {
+        match key {
+            "next_token" => Some(0usize),
+            _ => None,
+        }
+    }
+    fn set_field<'de, __M: airbyte_agent_runtime::serde::de::MapAccess<'de>>(
+        &mut self,
+        index: usize,
+        map: &mut __M,
+    ) -> ::std::result::Result<(), __M::Error> {
+        match index {
+            0usize => self.next_token = map.next_value()?,
+            _ => {
+                map.next_value::<airbyte_agent_runtime::serde::de::IgnoredAny>()?;
+            }
+        }
+        Ok(())
+    }
+}
+impl<'de> airbyte_agent_runtime::serde::Deserialize<'de>
+for SponsoredProductAdGroupsListMeta {
+    fn deserialize<__D: airbyte_agent_runtime::serde::Deserializer<'de>>(
+        deserializer: __D,
+    ) -> ::std::result::Result<Self, __D::Error> {
+        airbyte_agent_runtime::record::deserialize(deserializer)
+    }
 }

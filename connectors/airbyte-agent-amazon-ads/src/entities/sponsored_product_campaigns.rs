@@ -212,34 +212,59 @@ impl ::std::future::IntoFuture for SponsoredProductCampaignsGetRequest {
     }
 }
 /// The `SponsoredProductCampaignsRecord` object.
-#[derive(
-    Debug,
-    Clone,
-    Default,
-    airbyte_agent_runtime::serde::Deserialize,
-    airbyte_agent_runtime::serde::Serialize
-)]
-#[serde(crate = "airbyte_agent_runtime::serde", default)]
+#[derive(Debug, Clone, Default, airbyte_agent_runtime::serde::Serialize)]
+#[serde(crate = "airbyte_agent_runtime::serde")]
 pub struct SponsoredProductCampaignsRecord {
     /// `campaigns`
-    #[serde(
-        deserialize_with = "crate::vec_skip_nulls",
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub campaigns: Option<Vec<SponsoredProductCampaign>>,
     /// Token from the previous response for the next page.
     #[serde(rename = "nextToken", skip_serializing_if = "Option::is_none")]
     pub next_token: Option<String>,
 }
+impl airbyte_agent_runtime::record::Record for SponsoredProductCampaignsRecord {
+    const NAME: &'static str = "SponsoredProductCampaignsRecord";
+    fn field_index(key: &str) -> Option<usize> {
+        match key {
+            "campaigns" => Some(0usize),
+            "nextToken" => Some(1usize),
+            _ => None,
+        }
+    }
+    fn set_field<'de, __M: airbyte_agent_runtime::serde::de::MapAccess<'de>>(
+        &mut self,
+        index: usize,
+        map: &mut __M,
+    ) -> ::std::result::Result<(), __M::Error> {
+        match index {
+            0usize => {
+                self.campaigns = map
+                    .next_value::<
+                        airbyte_agent_runtime::record::SkipNulls<
+                            SponsoredProductCampaign,
+                        >,
+                    >()?
+                    .0;
+            }
+            1usize => self.next_token = map.next_value()?,
+            _ => {
+                map.next_value::<airbyte_agent_runtime::serde::de::IgnoredAny>()?;
+            }
+        }
+        Ok(())
+    }
+}
+impl<'de> airbyte_agent_runtime::serde::Deserialize<'de>
+for SponsoredProductCampaignsRecord {
+    fn deserialize<__D: airbyte_agent_runtime::serde::Deserializer<'de>>(
+        deserializer: __D,
+    ) -> ::std::result::Result<Self, __D::Error> {
+        airbyte_agent_runtime::record::deserialize(deserializer)
+    }
+}
 /// A Sponsored Products campaign that advertises single product listings.
-#[derive(
-    Debug,
-    Clone,
-    Default,
-    airbyte_agent_runtime::serde::Deserialize,
-    airbyte_agent_runtime::serde::Serialize
-)]
-#[serde(crate = "airbyte_agent_runtime::serde", default)]
+#[derive(Debug, Clone, Default, airbyte_agent_runtime::serde::Serialize)]
+#[serde(crate = "airbyte_agent_runtime::serde")]
 pub struct SponsoredProductCampaign {
     /// Campaign the sponsored product campaign belongs to.
     #[serde(rename = "campaignId", skip_serializing_if = "Option::is_none")]
@@ -296,41 +321,125 @@ pub struct SponsoredProductCampaign {
     #[serde(rename = "offAmazonSettings", skip_serializing_if = "Option::is_none")]
     pub off_amazon_settings: Option<Map<String, Value>>,
 }
+impl airbyte_agent_runtime::record::Record for SponsoredProductCampaign {
+    const NAME: &'static str = "SponsoredProductCampaign";
+    fn field_index(key: &str) -> Option<usize> {
+        match key {
+            "campaignId" => Some(0usize),
+            "portfolioId" => Some(1usize),
+            "name" => Some(2usize),
+            "campaignType" => Some(3usize),
+            "tags" => Some(4usize),
+            "targetingType" => Some(5usize),
+            "premiumBidAdjustment" => Some(6usize),
+            "state" => Some(7usize),
+            "dynamicBidding" => Some(8usize),
+            "bidding" => Some(9usize),
+            "startDate" => Some(10usize),
+            "endDate" => Some(11usize),
+            "dailyBudget" => Some(12usize),
+            "budget" => Some(13usize),
+            "extendedData" => Some(14usize),
+            "marketplaceBudgetAllocation" => Some(15usize),
+            "offAmazonSettings" => Some(16usize),
+            _ => None,
+        }
+    }
+    fn set_field<'de, __M: airbyte_agent_runtime::serde::de::MapAccess<'de>>(
+        &mut self,
+        index: usize,
+        map: &mut __M,
+    ) -> ::std::result::Result<(), __M::Error> {
+        match index {
+            0usize => self.campaign_id = map.next_value()?,
+            1usize => self.portfolio_id = map.next_value()?,
+            2usize => self.name = map.next_value()?,
+            3usize => self.campaign_type = map.next_value()?,
+            4usize => self.tags = map.next_value()?,
+            5usize => self.targeting_type = map.next_value()?,
+            6usize => self.premium_bid_adjustment = map.next_value()?,
+            7usize => self.state = map.next_value()?,
+            8usize => self.dynamic_bidding = map.next_value()?,
+            9usize => self.bidding = map.next_value()?,
+            10usize => self.start_date = map.next_value()?,
+            11usize => self.end_date = map.next_value()?,
+            12usize => self.daily_budget = map.next_value()?,
+            13usize => self.budget = map.next_value()?,
+            14usize => self.extended_data = map.next_value()?,
+            15usize => self.marketplace_budget_allocation = map.next_value()?,
+            16usize => self.off_amazon_settings = map.next_value()?,
+            _ => {
+                map.next_value::<airbyte_agent_runtime::serde::de::IgnoredAny>()?;
+            }
+        }
+        Ok(())
+    }
+}
+impl<'de> airbyte_agent_runtime::serde::Deserialize<'de> for SponsoredProductCampaign {
+    fn deserialize<__D: airbyte_agent_runtime::serde::Deserializer<'de>>(
+        deserializer: __D,
+    ) -> ::std::result::Result<Self, __D::Error> {
+        airbyte_agent_runtime::record::deserialize(deserializer)
+    }
+}
 airbyte_agent_runtime::string_enum! {
     #[doc = " AUTO or MANUAL targeting."] pub enum SponsoredProductCampaignTargetingType
     { #[doc = " `manual`"] Manual => "manual", #[doc = " `auto`"] Auto => "auto", #[doc =
     " `MANUAL`"] Manual2 => "MANUAL", #[doc = " `AUTO`"] Auto2 => "AUTO" }
 }
 /// Dynamic bidding structure.
-#[derive(
-    Debug,
-    Clone,
-    Default,
-    airbyte_agent_runtime::serde::Deserialize,
-    airbyte_agent_runtime::serde::Serialize
-)]
-#[serde(crate = "airbyte_agent_runtime::serde", default)]
+#[derive(Debug, Clone, Default, airbyte_agent_runtime::serde::Serialize)]
+#[serde(crate = "airbyte_agent_runtime::serde")]
 pub struct DynamicBidding {
     /// `placementBidding`
-    #[serde(
-        rename = "placementBidding",
-        deserialize_with = "crate::vec_skip_nulls",
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(rename = "placementBidding", skip_serializing_if = "Option::is_none")]
     pub placement_bidding: Option<Vec<DynamicBiddingPlacementBiddingItem>>,
     /// Strategy of this dynamic bidding.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub strategy: Option<String>,
 }
+impl airbyte_agent_runtime::record::Record for DynamicBidding {
+    const NAME: &'static str = "DynamicBidding";
+    fn field_index(key: &str) -> Option<usize> {
+        match key {
+            "placementBidding" => Some(0usize),
+            "strategy" => Some(1usize),
+            _ => None,
+        }
+    }
+    fn set_field<'de, __M: airbyte_agent_runtime::serde::de::MapAccess<'de>>(
+        &mut self,
+        index: usize,
+        map: &mut __M,
+    ) -> ::std::result::Result<(), __M::Error> {
+        match index {
+            0usize => {
+                self.placement_bidding = map
+                    .next_value::<
+                        airbyte_agent_runtime::record::SkipNulls<
+                            DynamicBiddingPlacementBiddingItem,
+                        >,
+                    >()?
+                    .0;
+            }
+            1usize => self.strategy = map.next_value()?,
+            _ => {
+                map.next_value::<airbyte_agent_runtime::serde::de::IgnoredAny>()?;
+            }
+        }
+        Ok(())
+    }
+}
+impl<'de> airbyte_agent_runtime::serde::Deserialize<'de> for DynamicBidding {
+    fn deserialize<__D: airbyte_agent_runtime::serde::Deserializer<'de>>(
+        deserializer: __D,
+    ) -> ::std::result::Result<Self, __D::Error> {
+        airbyte_agent_runtime::record::deserialize(deserializer)
+    }
+}
 /// The `DynamicBiddingPlacementBiddingItem` object.
-#[derive(
-    Debug,
-    Clone,
-    Default,
-    airbyte_agent_runtime::serde::Deserialize,
-    airbyte_agent_runtime::serde::Serialize
-)]
-#[serde(crate = "airbyte_agent_runtime::serde", default)]
+#[derive(Debug, Clone, Default, airbyte_agent_runtime::serde::Serialize)]
+#[serde(crate = "airbyte_agent_runtime::serde")]
 pub struct DynamicBiddingPlacementBiddingItem {
     /// Placement of this placement bidding.
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -339,15 +448,41 @@ pub struct DynamicBiddingPlacementBiddingItem {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub percentage: Option<i64>,
 }
+impl airbyte_agent_runtime::record::Record for DynamicBiddingPlacementBiddingItem {
+    const NAME: &'static str = "DynamicBiddingPlacementBiddingItem";
+    fn field_index(key: &str) -> Option<usize> {
+        match key {
+            "placement" => Some(0usize),
+            "percentage" => Some(1usize),
+            _ => None,
+        }
+    }
+    fn set_field<'de, __M: airbyte_agent_runtime::serde::de::MapAccess<'de>>(
+        &mut self,
+        index: usize,
+        map: &mut __M,
+    ) -> ::std::result::Result<(), __M::Error> {
+        match index {
+            0usize => self.placement = map.next_value()?,
+            1usize => self.percentage = map.next_value()?,
+            _ => {
+                map.next_value::<airbyte_agent_runtime::serde::de::IgnoredAny>()?;
+            }
+        }
+        Ok(())
+    }
+}
+impl<'de> airbyte_agent_runtime::serde::Deserialize<'de>
+for DynamicBiddingPlacementBiddingItem {
+    fn deserialize<__D: airbyte_agent_runtime::serde::Deserializer<'de>>(
+        deserializer: __D,
+    ) -> ::std::result::Result<Self, __D::Error> {
+        airbyte_agent_runtime::record::deserialize(deserializer)
+    }
+}
 /// Campaign budget structure.
-#[derive(
-    Debug,
-    Clone,
-    Default,
-    airbyte_agent_runtime::serde::Deserialize,
-    airbyte_agent_runtime::serde::Serialize
-)]
-#[serde(crate = "airbyte_agent_runtime::serde", default)]
+#[derive(Debug, Clone, Default, airbyte_agent_runtime::serde::Serialize)]
+#[serde(crate = "airbyte_agent_runtime::serde")]
 pub struct CampaignBudget {
     /// Budget type of this campaign budget.
     #[serde(rename = "budgetType", skip_serializing_if = "Option::is_none")]
@@ -356,17 +491,72 @@ pub struct CampaignBudget {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub budget: Option<f64>,
 }
+impl airbyte_agent_runtime::record::Record for CampaignBudget {
+    const NAME: &'static str = "CampaignBudget";
+    fn field_index(key: &str) -> Option<usize> {
+        match key {
+            "budgetType" => Some(0usize),
+            "budget" => Some(1usize),
+            _ => None,
+        }
+    }
+    fn set_field<'de, __M: airbyte_agent_runtime::serde::de::MapAccess<'de>>(
+        &mut self,
+        index: usize,
+        map: &mut __M,
+    ) -> ::std::result::Result<(), __M::Error> {
+        match index {
+            0usize => self.budget_type = map.next_value()?,
+            1usize => self.budget = map.next_value()?,
+            _ => {
+                map.next_value::<airbyte_agent_runtime::serde::de::IgnoredAny>()?;
+            }
+        }
+        Ok(())
+    }
+}
+impl<'de> airbyte_agent_runtime::serde::Deserialize<'de> for CampaignBudget {
+    fn deserialize<__D: airbyte_agent_runtime::serde::Deserializer<'de>>(
+        deserializer: __D,
+    ) -> ::std::result::Result<Self, __D::Error> {
+        airbyte_agent_runtime::record::deserialize(deserializer)
+    }
+}
 /// Metadata returned by `sponsored_product_campaigns.list` next to the records.
-#[derive(
-    Debug,
-    Clone,
-    Default,
-    airbyte_agent_runtime::serde::Deserialize,
-    airbyte_agent_runtime::serde::Serialize
-)]
-#[serde(crate = "airbyte_agent_runtime::serde", default)]
+#[derive(Debug, Clone, Default, airbyte_agent_runtime::serde::Serialize)]
+#[serde(crate = "airbyte_agent_runtime::serde")]
 pub struct SponsoredProductCampaignsListMeta {
     /// `$.nextToken`
     #[serde(skip_serializing_if = "Option::is_none")]
     pub next_token: Option<String>,
+}
+impl airbyte_agent_runtime::record::Record for SponsoredProductCampaignsListMeta {
+    const NAME: &'static str = "SponsoredProductCampaignsListMeta";
+    fn field_index(key: &str) -> Option<usize> {
+        match key {
+            "next_token" => Some(0usize),
+            _ => None,
+        }
+    }
+    fn set_field<'de, __M: airbyte_agent_runtime::serde::de::MapAccess<'de>>(
+        &mut self,
+        index: usize,
+        map: &mut __M,
+    ) -> ::std::result::Result<(), __M::Error> {
+        match index {
+            0usize => self.next_token = map.next_value()?,
+            _ => {
+                map.next_value::<airbyte_agent_runtime::serde::de::IgnoredAny>()?;
+            }
+        }
+        Ok(())
+    }
+}
+impl<'de> airbyte_agent_runtime::serde::Deserialize<'de>
+for SponsoredProductCampaignsListMeta {
+    fn deserialize<__D: airbyte_agent_runtime::serde::Deserializer<'de>>(
+        deserializer: __D,
+    ) -> ::std::result::Result<Self, __D::Error> {
+        airbyte_agent_runtime::record::deserialize(deserializer)
+    }
 }

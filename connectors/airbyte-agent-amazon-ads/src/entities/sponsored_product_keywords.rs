@@ -134,34 +134,57 @@ impl ::std::future::IntoFuture for SponsoredProductKeywordsListRequest {
     }
 }
 /// The `SponsoredProductKeywordsRecord` object.
-#[derive(
-    Debug,
-    Clone,
-    Default,
-    airbyte_agent_runtime::serde::Deserialize,
-    airbyte_agent_runtime::serde::Serialize
-)]
-#[serde(crate = "airbyte_agent_runtime::serde", default)]
+#[derive(Debug, Clone, Default, airbyte_agent_runtime::serde::Serialize)]
+#[serde(crate = "airbyte_agent_runtime::serde")]
 pub struct SponsoredProductKeywordsRecord {
     /// `keywords`
-    #[serde(
-        deserialize_with = "crate::vec_skip_nulls",
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub keywords: Option<Vec<SponsoredProductKeyword>>,
     /// Token from the previous response for the next page.
     #[serde(rename = "nextToken", skip_serializing_if = "Option::is_none")]
     pub next_token: Option<String>,
 }
+impl airbyte_agent_runtime::record::Record for SponsoredProductKeywordsRecord {
+    const NAME: &'static str = "SponsoredProductKeywordsRecord";
+    fn field_index(key: &str) -> Option<usize> {
+        match key {
+            "keywords" => Some(0usize),
+            "nextToken" => Some(1usize),
+            _ => None,
+        }
+    }
+    fn set_field<'de, __M: airbyte_agent_runtime::serde::de::MapAccess<'de>>(
+        &mut self,
+        index: usize,
+        map: &mut __M,
+    ) -> ::std::result::Result<(), __M::Error> {
+        match index {
+            0usize => {
+                self.keywords = map
+                    .next_value::<
+                        airbyte_agent_runtime::record::SkipNulls<SponsoredProductKeyword>,
+                    >()?
+                    .0;
+            }
+            1usize => self.next_token = map.next_value()?,
+            _ => {
+                map.next_value::<airbyte_agent_runtime::serde::de::IgnoredAny>()?;
+            }
+        }
+        Ok(())
+    }
+}
+impl<'de> airbyte_agent_runtime::serde::Deserialize<'de>
+for SponsoredProductKeywordsRecord {
+    fn deserialize<__D: airbyte_agent_runtime::serde::Deserializer<'de>>(
+        deserializer: __D,
+    ) -> ::std::result::Result<Self, __D::Error> {
+        airbyte_agent_runtime::record::deserialize(deserializer)
+    }
+}
 /// A keyword a Sponsored Products ad group bids on.
-#[derive(
-    Debug,
-    Clone,
-    Default,
-    airbyte_agent_runtime::serde::Deserialize,
-    airbyte_agent_runtime::serde::Serialize
-)]
-#[serde(crate = "airbyte_agent_runtime::serde", default)]
+#[derive(Debug, Clone, Default, airbyte_agent_runtime::serde::Serialize)]
+#[serde(crate = "airbyte_agent_runtime::serde")]
 pub struct SponsoredProductKeyword {
     /// Identifier of the related keyword.
     #[serde(rename = "keywordId", skip_serializing_if = "Option::is_none")]
@@ -188,6 +211,49 @@ pub struct SponsoredProductKeyword {
     #[serde(rename = "extendedData", skip_serializing_if = "Option::is_none")]
     pub extended_data: Option<Map<String, Value>>,
 }
+impl airbyte_agent_runtime::record::Record for SponsoredProductKeyword {
+    const NAME: &'static str = "SponsoredProductKeyword";
+    fn field_index(key: &str) -> Option<usize> {
+        match key {
+            "keywordId" => Some(0usize),
+            "campaignId" => Some(1usize),
+            "adGroupId" => Some(2usize),
+            "keywordText" => Some(3usize),
+            "matchType" => Some(4usize),
+            "state" => Some(5usize),
+            "bid" => Some(6usize),
+            "extendedData" => Some(7usize),
+            _ => None,
+        }
+    }
+    fn set_field<'de, __M: airbyte_agent_runtime::serde::de::MapAccess<'de>>(
+        &mut self,
+        index: usize,
+        map: &mut __M,
+    ) -> ::std::result::Result<(), __M::Error> {
+        match index {
+            0usize => self.keyword_id = map.next_value()?,
+            1usize => self.campaign_id = map.next_value()?,
+            2usize => self.ad_group_id = map.next_value()?,
+            3usize => self.keyword_text = map.next_value()?,
+            4usize => self.match_type = map.next_value()?,
+            5usize => self.state = map.next_value()?,
+            6usize => self.bid = map.next_value()?,
+            7usize => self.extended_data = map.next_value()?,
+            _ => {
+                map.next_value::<airbyte_agent_runtime::serde::de::IgnoredAny>()?;
+            }
+        }
+        Ok(())
+    }
+}
+impl<'de> airbyte_agent_runtime::serde::Deserialize<'de> for SponsoredProductKeyword {
+    fn deserialize<__D: airbyte_agent_runtime::serde::Deserializer<'de>>(
+        deserializer: __D,
+    ) -> ::std::result::Result<Self, __D::Error> {
+        airbyte_agent_runtime::record::deserialize(deserializer)
+    }
+}
 airbyte_agent_runtime::string_enum! {
     #[doc = " How the keyword matches searches: exact, phrase or broad."] pub enum
     SponsoredProductKeywordMatchType { #[doc = " `exact`"] Exact => "exact", #[doc =
@@ -196,16 +262,40 @@ airbyte_agent_runtime::string_enum! {
     " `BROAD`"] Broad2 => "BROAD" }
 }
 /// Metadata returned by `sponsored_product_keywords.list` next to the records.
-#[derive(
-    Debug,
-    Clone,
-    Default,
-    airbyte_agent_runtime::serde::Deserialize,
-    airbyte_agent_runtime::serde::Serialize
-)]
-#[serde(crate = "airbyte_agent_runtime::serde", default)]
+#[derive(Debug, Clone, Default, airbyte_agent_runtime::serde::Serialize)]
+#[serde(crate = "airbyte_agent_runtime::serde")]
 pub struct SponsoredProductKeywordsListMeta {
     /// `$.nextToken`
     #[serde(skip_serializing_if = "Option::is_none")]
     pub next_token: Option<String>,
+}
+impl airbyte_agent_runtime::record::Record for SponsoredProductKeywordsListMeta {
+    const NAME: &'static str = "SponsoredProductKeywordsListMeta";
+    fn field_index(key: &str) -> Option<usize> {
+        match key {
+            "next_token" => Some(0usize),
+            _ => None,
+        }
+    }
+    fn set_field<'de, __M: airbyte_agent_runtime::serde::de::MapAccess<'de>>(
+        &mut self,
+        index: usize,
+        map: &mut __M,
+    ) -> ::std::result::Result<(), __M::Error> {
+        match index {
+            0usize => self.next_token = map.next_value()?,
+            _ => {
+                map.next_value::<airbyte_agent_runtime::serde::de::IgnoredAny>()?;
+            }
+        }
+        Ok(())
+    }
+}
+impl<'de> airbyte_agent_runtime::serde::Deserialize<'de>
+for SponsoredProductKeywordsListMeta {
+    fn deserialize<__D: airbyte_agent_runtime::serde::Deserializer<'de>>(
+        deserializer: __D,
+    ) -> ::std::result::Result<Self, __D::Error> {
+        airbyte_agent_runtime::record::deserialize(deserializer)
+    }
 }

@@ -153,35 +153,59 @@ impl ::std::future::IntoFuture for SponsoredProductNegativeKeywordsListRequest {
     }
 }
 /// The `SponsoredProductNegativeKeywordsRecord` object.
-#[derive(
-    Debug,
-    Clone,
-    Default,
-    airbyte_agent_runtime::serde::Deserialize,
-    airbyte_agent_runtime::serde::Serialize
-)]
-#[serde(crate = "airbyte_agent_runtime::serde", default)]
+#[derive(Debug, Clone, Default, airbyte_agent_runtime::serde::Serialize)]
+#[serde(crate = "airbyte_agent_runtime::serde")]
 pub struct SponsoredProductNegativeKeywordsRecord {
     /// `negativeKeywords`
-    #[serde(
-        rename = "negativeKeywords",
-        deserialize_with = "crate::vec_skip_nulls",
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(rename = "negativeKeywords", skip_serializing_if = "Option::is_none")]
     pub negative_keywords: Option<Vec<SponsoredProductNegativeKeyword>>,
     /// Token from the previous response for the next page.
     #[serde(rename = "nextToken", skip_serializing_if = "Option::is_none")]
     pub next_token: Option<String>,
 }
+impl airbyte_agent_runtime::record::Record for SponsoredProductNegativeKeywordsRecord {
+    const NAME: &'static str = "SponsoredProductNegativeKeywordsRecord";
+    fn field_index(key: &str) -> Option<usize> {
+        match key {
+            "negativeKeywords" => Some(0usize),
+            "nextToken" => Some(1usize),
+            _ => None,
+        }
+    }
+    fn set_field<'de, __M: airbyte_agent_runtime::serde::de::MapAccess<'de>>(
+        &mut self,
+        index: usize,
+        map: &mut __M,
+    ) -> ::std::result::Result<(), __M::Error> {
+        match index {
+            0usize => {
+                self.negative_keywords = map
+                    .next_value::<
+                        airbyte_agent_runtime::record::SkipNulls<
+                            SponsoredProductNegativeKeyword,
+                        >,
+                    >()?
+                    .0;
+            }
+            1usize => self.next_token = map.next_value()?,
+            _ => {
+                map.next_value::<airbyte_agent_runtime::serde::de::IgnoredAny>()?;
+            }
+        }
+        Ok(())
+    }
+}
+impl<'de> airbyte_agent_runtime::serde::Deserialize<'de>
+for SponsoredProductNegativeKeywordsRecord {
+    fn deserialize<__D: airbyte_agent_runtime::serde::Deserializer<'de>>(
+        deserializer: __D,
+    ) -> ::std::result::Result<Self, __D::Error> {
+        airbyte_agent_runtime::record::deserialize(deserializer)
+    }
+}
 /// A search term excluded from a Sponsored Products ad group.
-#[derive(
-    Debug,
-    Clone,
-    Default,
-    airbyte_agent_runtime::serde::Deserialize,
-    airbyte_agent_runtime::serde::Serialize
-)]
-#[serde(crate = "airbyte_agent_runtime::serde", default)]
+#[derive(Debug, Clone, Default, airbyte_agent_runtime::serde::Serialize)]
+#[serde(crate = "airbyte_agent_runtime::serde")]
 pub struct SponsoredProductNegativeKeyword {
     /// Identifier of the related keyword.
     #[serde(rename = "keywordId", skip_serializing_if = "Option::is_none")]
@@ -205,6 +229,48 @@ pub struct SponsoredProductNegativeKeyword {
     #[serde(rename = "extendedData", skip_serializing_if = "Option::is_none")]
     pub extended_data: Option<Map<String, Value>>,
 }
+impl airbyte_agent_runtime::record::Record for SponsoredProductNegativeKeyword {
+    const NAME: &'static str = "SponsoredProductNegativeKeyword";
+    fn field_index(key: &str) -> Option<usize> {
+        match key {
+            "keywordId" => Some(0usize),
+            "campaignId" => Some(1usize),
+            "adGroupId" => Some(2usize),
+            "keywordText" => Some(3usize),
+            "matchType" => Some(4usize),
+            "state" => Some(5usize),
+            "extendedData" => Some(6usize),
+            _ => None,
+        }
+    }
+    fn set_field<'de, __M: airbyte_agent_runtime::serde::de::MapAccess<'de>>(
+        &mut self,
+        index: usize,
+        map: &mut __M,
+    ) -> ::std::result::Result<(), __M::Error> {
+        match index {
+            0usize => self.keyword_id = map.next_value()?,
+            1usize => self.campaign_id = map.next_value()?,
+            2usize => self.ad_group_id = map.next_value()?,
+            3usize => self.keyword_text = map.next_value()?,
+            4usize => self.match_type = map.next_value()?,
+            5usize => self.state = map.next_value()?,
+            6usize => self.extended_data = map.next_value()?,
+            _ => {
+                map.next_value::<airbyte_agent_runtime::serde::de::IgnoredAny>()?;
+            }
+        }
+        Ok(())
+    }
+}
+impl<'de> airbyte_agent_runtime::serde::Deserialize<'de>
+for SponsoredProductNegativeKeyword {
+    fn deserialize<__D: airbyte_agent_runtime::serde::Deserializer<'de>>(
+        deserializer: __D,
+    ) -> ::std::result::Result<Self, __D::Error> {
+        airbyte_agent_runtime::record::deserialize(deserializer)
+    }
+}
 airbyte_agent_runtime::string_enum! {
     #[doc = " How the keyword matches searches: exact, phrase or broad."] pub enum
     SponsoredProductNegativeKeywordMatchType { #[doc = " `negativeExact`"] NegativeExact
@@ -213,16 +279,40 @@ airbyte_agent_runtime::string_enum! {
     " `NEGATIVE_PHRASE`"] NegativePhrase2 => "NEGATIVE_PHRASE" }
 }
 /// Metadata returned by `sponsored_product_negative_keywords.list` next to the records.
-#[derive(
-    Debug,
-    Clone,
-    Default,
-    airbyte_agent_runtime::serde::Deserialize,
-    airbyte_agent_runtime::serde::Serialize
-)]
-#[serde(crate = "airbyte_agent_runtime::serde", default)]
+#[derive(Debug, Clone, Default, airbyte_agent_runtime::serde::Serialize)]
+#[serde(crate = "airbyte_agent_runtime::serde")]
 pub struct SponsoredProductNegativeKeywordsListMeta {
     /// `$.nextToken`
     #[serde(skip_serializing_if = "Option::is_none")]
     pub next_token: Option<String>,
+}
+impl airbyte_agent_runtime::record::Record for SponsoredProductNegativeKeywordsListMeta {
+    const NAME: &'static str = "SponsoredProductNegativeKeywordsListMeta";
+    fn field_index(key: &str) -> Option<usize> {
+        match key {
+            "next_token" => Some(0usize),
+            _ => None,
+        }
+    }
+    fn set_field<'de, __M: airbyte_agent_runtime::serde::de::MapAccess<'de>>(
+        &mut self,
+        index: usize,
+        map: &mut __M,
+    ) -> ::std::result::Result<(), __M::Error> {
+        match index {
+            0usize => self.next_token = map.next_value()?,
+            _ => {
+                map.next_value::<airbyte_agent_runtime::serde::de::IgnoredAny>()?;
+            }
+        }
+        Ok(())
+    }
+}
+impl<'de> airbyte_agent_runtime::serde::Deserialize<'de>
+for SponsoredProductNegativeKeywordsListMeta {
+    fn deserialize<__D: airbyte_agent_runtime::serde::Deserializer<'de>>(
+        deserializer: __D,
+    ) -> ::std::result::Result<Self, __D::Error> {
+        airbyte_agent_runtime::record::deserialize(deserializer)
+    }
 }

@@ -153,19 +153,12 @@ impl ::std::future::IntoFuture for SponsoredProductNegativeTargetsListRequest {
     }
 }
 /// The `SponsoredProductNegativeTargetsRecord` object.
-#[derive(
-    Debug,
-    Clone,
-    Default,
-    airbyte_agent_runtime::serde::Deserialize,
-    airbyte_agent_runtime::serde::Serialize
-)]
-#[serde(crate = "airbyte_agent_runtime::serde", default)]
+#[derive(Debug, Clone, Default, airbyte_agent_runtime::serde::Serialize)]
+#[serde(crate = "airbyte_agent_runtime::serde")]
 pub struct SponsoredProductNegativeTargetsRecord {
     /// `negativeTargetingClauses`
     #[serde(
         rename = "negativeTargetingClauses",
-        deserialize_with = "crate::vec_skip_nulls",
         skip_serializing_if = "Option::is_none"
     )]
     pub negative_targeting_clauses: Option<Vec<SponsoredProductNegativeTarget>>,
@@ -173,15 +166,49 @@ pub struct SponsoredProductNegativeTargetsRecord {
     #[serde(rename = "nextToken", skip_serializing_if = "Option::is_none")]
     pub next_token: Option<String>,
 }
+impl airbyte_agent_runtime::record::Record for SponsoredProductNegativeTargetsRecord {
+    const NAME: &'static str = "SponsoredProductNegativeTargetsRecord";
+    fn field_index(key: &str) -> Option<usize> {
+        match key {
+            "negativeTargetingClauses" => Some(0usize),
+            "nextToken" => Some(1usize),
+            _ => None,
+        }
+    }
+    fn set_field<'de, __M: airbyte_agent_runtime::serde::de::MapAccess<'de>>(
+        &mut self,
+        index: usize,
+        map: &mut __M,
+    ) -> ::std::result::Result<(), __M::Error> {
+        match index {
+            0usize => {
+                self.negative_targeting_clauses = map
+                    .next_value::<
+                        airbyte_agent_runtime::record::SkipNulls<
+                            SponsoredProductNegativeTarget,
+                        >,
+                    >()?
+                    .0;
+            }
+            1usize => self.next_token = map.next_value()?,
+            _ => {
+                map.next_value::<airbyte_agent_runtime::serde::de::IgnoredAny>()?;
+            }
+        }
+        Ok(())
+    }
+}
+impl<'de> airbyte_agent_runtime::serde::Deserialize<'de>
+for SponsoredProductNegativeTargetsRecord {
+    fn deserialize<__D: airbyte_agent_runtime::serde::Deserializer<'de>>(
+        deserializer: __D,
+    ) -> ::std::result::Result<Self, __D::Error> {
+        airbyte_agent_runtime::record::deserialize(deserializer)
+    }
+}
 /// A product or category excluded from Sponsored Products targeting.
-#[derive(
-    Debug,
-    Clone,
-    Default,
-    airbyte_agent_runtime::serde::Deserialize,
-    airbyte_agent_runtime::serde::Serialize
-)]
-#[serde(crate = "airbyte_agent_runtime::serde", default)]
+#[derive(Debug, Clone, Default, airbyte_agent_runtime::serde::Serialize)]
+#[serde(crate = "airbyte_agent_runtime::serde")]
 pub struct SponsoredProductNegativeTarget {
     /// Identifier of the related target.
     #[serde(rename = "targetId", skip_serializing_if = "Option::is_none")]
@@ -193,17 +220,10 @@ pub struct SponsoredProductNegativeTarget {
     #[serde(rename = "adGroupId", skip_serializing_if = "Option::is_none")]
     pub ad_group_id: Option<Value>,
     /// Products or categories the clause targets.
-    #[serde(
-        deserialize_with = "crate::vec_skip_nulls",
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub expression: Option<Vec<SponsoredProductTargetExpressionItem>>,
     /// The targeting expression as Amazon resolved it.
-    #[serde(
-        rename = "resolvedExpression",
-        deserialize_with = "crate::vec_skip_nulls",
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(rename = "resolvedExpression", skip_serializing_if = "Option::is_none")]
     pub resolved_expression: Option<Vec<SponsoredProductTargetExpressionItem>>,
     /// MANUAL or AUTO clause.
     #[serde(rename = "expressionType", skip_serializing_if = "Option::is_none")]
@@ -215,17 +235,101 @@ pub struct SponsoredProductNegativeTarget {
     #[serde(rename = "extendedData", skip_serializing_if = "Option::is_none")]
     pub extended_data: Option<Map<String, Value>>,
 }
+impl airbyte_agent_runtime::record::Record for SponsoredProductNegativeTarget {
+    const NAME: &'static str = "SponsoredProductNegativeTarget";
+    fn field_index(key: &str) -> Option<usize> {
+        match key {
+            "targetId" => Some(0usize),
+            "campaignId" => Some(1usize),
+            "adGroupId" => Some(2usize),
+            "expression" => Some(3usize),
+            "resolvedExpression" => Some(4usize),
+            "expressionType" => Some(5usize),
+            "state" => Some(6usize),
+            "extendedData" => Some(7usize),
+            _ => None,
+        }
+    }
+    fn set_field<'de, __M: airbyte_agent_runtime::serde::de::MapAccess<'de>>(
+        &mut self,
+        index: usize,
+        map: &mut __M,
+    ) -> ::std::result::Result<(), __M::Error> {
+        match index {
+            0usize => self.target_id = map.next_value()?,
+            1usize => self.campaign_id = map.next_value()?,
+            2usize => self.ad_group_id = map.next_value()?,
+            3usize => {
+                self.expression = map
+                    .next_value::<
+                        airbyte_agent_runtime::record::SkipNulls<
+                            SponsoredProductTargetExpressionItem,
+                        >,
+                    >()?
+                    .0;
+            }
+            4usize => {
+                self.resolved_expression = map
+                    .next_value::<
+                        airbyte_agent_runtime::record::SkipNulls<
+                            SponsoredProductTargetExpressionItem,
+                        >,
+                    >()?
+                    .0;
+            }
+            5usize => self.expression_type = map.next_value()?,
+            6usize => self.state = map.next_value()?,
+            7usize => self.extended_data = map.next_value()?,
+            _ => {
+                map.next_value::<airbyte_agent_runtime::serde::de::IgnoredAny>()?;
+            }
+        }
+        Ok(())
+    }
+}
+impl<'de> airbyte_agent_runtime::serde::Deserialize<'de>
+for SponsoredProductNegativeTarget {
+    fn deserialize<__D: airbyte_agent_runtime::serde::Deserializer<'de>>(
+        deserializer: __D,
+    ) -> ::std::result::Result<Self, __D::Error> {
+        airbyte_agent_runtime::record::deserialize(deserializer)
+    }
+}
 /// Metadata returned by `sponsored_product_negative_targets.list` next to the records.
-#[derive(
-    Debug,
-    Clone,
-    Default,
-    airbyte_agent_runtime::serde::Deserialize,
-    airbyte_agent_runtime::serde::Serialize
-)]
-#[serde(crate = "airbyte_agent_runtime::serde", default)]
+#[derive(Debug, Clone, Default, airbyte_agent_runtime::serde::Serialize)]
+#[serde(crate = "airbyte_agent_runtime::serde")]
 pub struct SponsoredProductNegativeTargetsListMeta {
     /// `$.nextToken`
     #[serde(skip_serializing_if = "Option::is_none")]
     pub next_token: Option<String>,
+}
+impl airbyte_agent_runtime::record::Record for SponsoredProductNegativeTargetsListMeta {
+    const NAME: &'static str = "SponsoredProductNegativeTargetsListMeta";
+    fn field_index(key: &str) -> Option<usize> {
+        match key {
+            "next_token" => Some(0usize),
+            _ => None,
+        }
+    }
+    fn set_field<'de, __M: airbyte_agent_runtime::serde::de::MapAccess<'de>>(
+        &mut self,
+        index: usize,
+        map: &mut __M,
+    ) -> ::std::result::Result<(), __M::Error> {
+        match index {
+            0usize => self.next_token = map.next_value()?,
+            _ => {
+                map.next_value::<airbyte_agent_runtime::serde::de::IgnoredAny>()?;
+            }
+        }
+        Ok(())
+    }
+}
+impl<'de> airbyte_agent_runtime::serde::Deserialize<'de>
+for SponsoredProductNegativeTargetsListMeta {
+    fn deserialize<__D: airbyte_agent_runtime::serde::Deserializer<'de>>(
+        deserializer: __D,
+    ) -> ::std::result::Result<Self, __D::Error> {
+        airbyte_agent_runtime::record::deserialize(deserializer)
+    }
 }

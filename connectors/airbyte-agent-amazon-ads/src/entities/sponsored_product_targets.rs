@@ -131,35 +131,57 @@ impl ::std::future::IntoFuture for SponsoredProductTargetsListRequest {
     }
 }
 /// The `SponsoredProductTargetsRecord` object.
-#[derive(
-    Debug,
-    Clone,
-    Default,
-    airbyte_agent_runtime::serde::Deserialize,
-    airbyte_agent_runtime::serde::Serialize
-)]
-#[serde(crate = "airbyte_agent_runtime::serde", default)]
+#[derive(Debug, Clone, Default, airbyte_agent_runtime::serde::Serialize)]
+#[serde(crate = "airbyte_agent_runtime::serde")]
 pub struct SponsoredProductTargetsRecord {
     /// `targetingClauses`
-    #[serde(
-        rename = "targetingClauses",
-        deserialize_with = "crate::vec_skip_nulls",
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(rename = "targetingClauses", skip_serializing_if = "Option::is_none")]
     pub targeting_clauses: Option<Vec<SponsoredProductTarget>>,
     /// Token from the previous response for the next page.
     #[serde(rename = "nextToken", skip_serializing_if = "Option::is_none")]
     pub next_token: Option<String>,
 }
+impl airbyte_agent_runtime::record::Record for SponsoredProductTargetsRecord {
+    const NAME: &'static str = "SponsoredProductTargetsRecord";
+    fn field_index(key: &str) -> Option<usize> {
+        match key {
+            "targetingClauses" => Some(0usize),
+            "nextToken" => Some(1usize),
+            _ => None,
+        }
+    }
+    fn set_field<'de, __M: airbyte_agent_runtime::serde::de::MapAccess<'de>>(
+        &mut self,
+        index: usize,
+        map: &mut __M,
+    ) -> ::std::result::Result<(), __M::Error> {
+        match index {
+            0usize => {
+                self.targeting_clauses = map
+                    .next_value::<
+                        airbyte_agent_runtime::record::SkipNulls<SponsoredProductTarget>,
+                    >()?
+                    .0;
+            }
+            1usize => self.next_token = map.next_value()?,
+            _ => {
+                map.next_value::<airbyte_agent_runtime::serde::de::IgnoredAny>()?;
+            }
+        }
+        Ok(())
+    }
+}
+impl<'de> airbyte_agent_runtime::serde::Deserialize<'de>
+for SponsoredProductTargetsRecord {
+    fn deserialize<__D: airbyte_agent_runtime::serde::Deserializer<'de>>(
+        deserializer: __D,
+    ) -> ::std::result::Result<Self, __D::Error> {
+        airbyte_agent_runtime::record::deserialize(deserializer)
+    }
+}
 /// A product or category targeting clause of a Sponsored Products ad group.
-#[derive(
-    Debug,
-    Clone,
-    Default,
-    airbyte_agent_runtime::serde::Deserialize,
-    airbyte_agent_runtime::serde::Serialize
-)]
-#[serde(crate = "airbyte_agent_runtime::serde", default)]
+#[derive(Debug, Clone, Default, airbyte_agent_runtime::serde::Serialize)]
+#[serde(crate = "airbyte_agent_runtime::serde")]
 pub struct SponsoredProductTarget {
     /// Identifier of the related target.
     #[serde(rename = "targetId", skip_serializing_if = "Option::is_none")]
@@ -171,17 +193,10 @@ pub struct SponsoredProductTarget {
     #[serde(rename = "adGroupId", skip_serializing_if = "Option::is_none")]
     pub ad_group_id: Option<Value>,
     /// Products or categories the clause targets.
-    #[serde(
-        deserialize_with = "crate::vec_skip_nulls",
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub expression: Option<Vec<SponsoredProductTargetExpressionItem>>,
     /// The targeting expression as Amazon resolved it.
-    #[serde(
-        rename = "resolvedExpression",
-        deserialize_with = "crate::vec_skip_nulls",
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(rename = "resolvedExpression", skip_serializing_if = "Option::is_none")]
     pub resolved_expression: Option<Vec<SponsoredProductTargetExpressionItem>>,
     /// MANUAL or AUTO clause.
     #[serde(rename = "expressionType", skip_serializing_if = "Option::is_none")]
@@ -196,17 +211,102 @@ pub struct SponsoredProductTarget {
     #[serde(rename = "extendedData", skip_serializing_if = "Option::is_none")]
     pub extended_data: Option<Map<String, Value>>,
 }
+impl airbyte_agent_runtime::record::Record for SponsoredProductTarget {
+    const NAME: &'static str = "SponsoredProductTarget";
+    fn field_index(key: &str) -> Option<usize> {
+        match key {
+            "targetId" => Some(0usize),
+            "campaignId" => Some(1usize),
+            "adGroupId" => Some(2usize),
+            "expression" => Some(3usize),
+            "resolvedExpression" => Some(4usize),
+            "expressionType" => Some(5usize),
+            "state" => Some(6usize),
+            "bid" => Some(7usize),
+            "extendedData" => Some(8usize),
+            _ => None,
+        }
+    }
+    fn set_field<'de, __M: airbyte_agent_runtime::serde::de::MapAccess<'de>>(
+        &mut self,
+        index: usize,
+        map: &mut __M,
+    ) -> ::std::result::Result<(), __M::Error> {
+        match index {
+            0usize => self.target_id = map.next_value()?,
+            1usize => self.campaign_id = map.next_value()?,
+            2usize => self.ad_group_id = map.next_value()?,
+            3usize => {
+                self.expression = map
+                    .next_value::<
+                        airbyte_agent_runtime::record::SkipNulls<
+                            SponsoredProductTargetExpressionItem,
+                        >,
+                    >()?
+                    .0;
+            }
+            4usize => {
+                self.resolved_expression = map
+                    .next_value::<
+                        airbyte_agent_runtime::record::SkipNulls<
+                            SponsoredProductTargetExpressionItem,
+                        >,
+                    >()?
+                    .0;
+            }
+            5usize => self.expression_type = map.next_value()?,
+            6usize => self.state = map.next_value()?,
+            7usize => self.bid = map.next_value()?,
+            8usize => self.extended_data = map.next_value()?,
+            _ => {
+                map.next_value::<airbyte_agent_runtime::serde::de::IgnoredAny>()?;
+            }
+        }
+        Ok(())
+    }
+}
+impl<'de> airbyte_agent_runtime::serde::Deserialize<'de> for SponsoredProductTarget {
+    fn deserialize<__D: airbyte_agent_runtime::serde::Deserializer<'de>>(
+        deserializer: __D,
+    ) -> ::std::result::Result<Self, __D::Error> {
+        airbyte_agent_runtime::record::deserialize(deserializer)
+    }
+}
 /// Metadata returned by `sponsored_product_targets.list` next to the records.
-#[derive(
-    Debug,
-    Clone,
-    Default,
-    airbyte_agent_runtime::serde::Deserialize,
-    airbyte_agent_runtime::serde::Serialize
-)]
-#[serde(crate = "airbyte_agent_runtime::serde", default)]
+#[derive(Debug, Clone, Default, airbyte_agent_runtime::serde::Serialize)]
+#[serde(crate = "airbyte_agent_runtime::serde")]
 pub struct SponsoredProductTargetsListMeta {
     /// `$.nextToken`
     #[serde(skip_serializing_if = "Option::is_none")]
     pub next_token: Option<String>,
+}
+impl airbyte_agent_runtime::record::Record for SponsoredProductTargetsListMeta {
+    const NAME: &'static str = "SponsoredProductTargetsListMeta";
+    fn field_index(key: &str) -> Option<usize> {
+        match key {
+            "next_token" => Some(0usize),
+            _ => None,
+        }
+    }
+    fn set_field<'de, __M: airbyte_agent_runtime::serde::de::MapAccess<'de>>(
+        &mut self,
+        index: usize,
+        map: &mut __M,
+    ) -> ::std::result::Result<(), __M::Error> {
+        match index {
+            0usize => self.next_token = map.next_value()?,
+            _ => {
+                map.next_value::<airbyte_agent_runtime::serde::de::IgnoredAny>()?;
+            }
+        }
+        Ok(())
+    }
+}
+impl<'de> airbyte_agent_runtime::serde::Deserialize<'de>
+for SponsoredProductTargetsListMeta {
+    fn deserialize<__D: airbyte_agent_runtime::serde::Deserializer<'de>>(
+        deserializer: __D,
+    ) -> ::std::result::Result<Self, __D::Error> {
+        airbyte_agent_runtime::record::deserialize(deserializer)
+    }
 }

@@ -172,14 +172,8 @@ impl ::std::future::IntoFuture for AttachmentsDownloadRequest {
     }
 }
 /// Short form of a file attached to a task or other object.
-#[derive(
-    Debug,
-    Clone,
-    Default,
-    airbyte_agent_runtime::serde::Deserialize,
-    airbyte_agent_runtime::serde::Serialize
-)]
-#[serde(crate = "airbyte_agent_runtime::serde", default)]
+#[derive(Debug, Clone, Default, airbyte_agent_runtime::serde::Serialize)]
+#[serde(crate = "airbyte_agent_runtime::serde")]
 pub struct AttachmentCompact {
     /// Globally unique ID of the attachment, as a string.
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -194,29 +188,81 @@ pub struct AttachmentCompact {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub resource_subtype: Option<String>,
 }
+impl airbyte_agent_runtime::record::Record for AttachmentCompact {
+    const NAME: &'static str = "AttachmentCompact";
+    fn field_index(key: &str) -> Option<usize> {
+        match key {
+            "gid" => Some(0usize),
+            "resource_type" => Some(1usize),
+            "name" => Some(2usize),
+            "resource_subtype" => Some(3usize),
+            _ => None,
+        }
+    }
+    fn set_field<'de, __M: airbyte_agent_runtime::serde::de::MapAccess<'de>>(
+        &mut self,
+        index: usize,
+        map: &mut __M,
+    ) -> ::std::result::Result<(), __M::Error> {
+        match index {
+            0usize => self.gid = map.next_value()?,
+            1usize => self.resource_type = map.next_value()?,
+            2usize => self.name = map.next_value()?,
+            3usize => self.resource_subtype = map.next_value()?,
+            _ => {
+                map.next_value::<airbyte_agent_runtime::serde::de::IgnoredAny>()?;
+            }
+        }
+        Ok(())
+    }
+}
+impl<'de> airbyte_agent_runtime::serde::Deserialize<'de> for AttachmentCompact {
+    fn deserialize<__D: airbyte_agent_runtime::serde::Deserializer<'de>>(
+        deserializer: __D,
+    ) -> ::std::result::Result<Self, __D::Error> {
+        airbyte_agent_runtime::record::deserialize(deserializer)
+    }
+}
 /// Metadata returned by `attachments.list` next to the records.
-#[derive(
-    Debug,
-    Clone,
-    Default,
-    airbyte_agent_runtime::serde::Deserialize,
-    airbyte_agent_runtime::serde::Serialize
-)]
-#[serde(crate = "airbyte_agent_runtime::serde", default)]
+#[derive(Debug, Clone, Default, airbyte_agent_runtime::serde::Serialize)]
+#[serde(crate = "airbyte_agent_runtime::serde")]
 pub struct AttachmentsListMeta {
     /// `$.next_page`
     #[serde(skip_serializing_if = "Option::is_none")]
     pub next_page: Option<TasksListMetaNextPage>,
 }
+impl airbyte_agent_runtime::record::Record for AttachmentsListMeta {
+    const NAME: &'static str = "AttachmentsListMeta";
+    fn field_index(key: &str) -> Option<usize> {
+        match key {
+            "next_page" => Some(0usize),
+            _ => None,
+        }
+    }
+    fn set_field<'de, __M: airbyte_agent_runtime::serde::de::MapAccess<'de>>(
+        &mut self,
+        index: usize,
+        map: &mut __M,
+    ) -> ::std::result::Result<(), __M::Error> {
+        match index {
+            0usize => self.next_page = map.next_value()?,
+            _ => {
+                map.next_value::<airbyte_agent_runtime::serde::de::IgnoredAny>()?;
+            }
+        }
+        Ok(())
+    }
+}
+impl<'de> airbyte_agent_runtime::serde::Deserialize<'de> for AttachmentsListMeta {
+    fn deserialize<__D: airbyte_agent_runtime::serde::Deserializer<'de>>(
+        deserializer: __D,
+    ) -> ::std::result::Result<Self, __D::Error> {
+        airbyte_agent_runtime::record::deserialize(deserializer)
+    }
+}
 /// A file attached to an object, with host and download links.
-#[derive(
-    Debug,
-    Clone,
-    Default,
-    airbyte_agent_runtime::serde::Deserialize,
-    airbyte_agent_runtime::serde::Serialize
-)]
-#[serde(crate = "airbyte_agent_runtime::serde", default)]
+#[derive(Debug, Clone, Default, airbyte_agent_runtime::serde::Serialize)]
+#[serde(crate = "airbyte_agent_runtime::serde")]
 pub struct AttachmentsRecord {
     /// Globally unique ID of the attachment, as a string.
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -251,4 +297,53 @@ pub struct AttachmentsRecord {
     /// Size (numeric).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub size: Option<i64>,
+}
+impl airbyte_agent_runtime::record::Record for AttachmentsRecord {
+    const NAME: &'static str = "AttachmentsRecord";
+    fn field_index(key: &str) -> Option<usize> {
+        match key {
+            "gid" => Some(0usize),
+            "resource_type" => Some(1usize),
+            "name" => Some(2usize),
+            "resource_subtype" => Some(3usize),
+            "created_at" => Some(4usize),
+            "download_url" => Some(5usize),
+            "permanent_url" => Some(6usize),
+            "host" => Some(7usize),
+            "parent" => Some(8usize),
+            "view_url" => Some(9usize),
+            "size" => Some(10usize),
+            _ => None,
+        }
+    }
+    fn set_field<'de, __M: airbyte_agent_runtime::serde::de::MapAccess<'de>>(
+        &mut self,
+        index: usize,
+        map: &mut __M,
+    ) -> ::std::result::Result<(), __M::Error> {
+        match index {
+            0usize => self.gid = map.next_value()?,
+            1usize => self.resource_type = map.next_value()?,
+            2usize => self.name = map.next_value()?,
+            3usize => self.resource_subtype = map.next_value()?,
+            4usize => self.created_at = map.next_value()?,
+            5usize => self.download_url = map.next_value()?,
+            6usize => self.permanent_url = map.next_value()?,
+            7usize => self.host = map.next_value()?,
+            8usize => self.parent = map.next_value()?,
+            9usize => self.view_url = map.next_value()?,
+            10usize => self.size = map.next_value()?,
+            _ => {
+                map.next_value::<airbyte_agent_runtime::serde::de::IgnoredAny>()?;
+            }
+        }
+        Ok(())
+    }
+}
+impl<'de> airbyte_agent_runtime::serde::Deserialize<'de> for AttachmentsRecord {
+    fn deserialize<__D: airbyte_agent_runtime::serde::Deserializer<'de>>(
+        deserializer: __D,
+    ) -> ::std::result::Result<Self, __D::Error> {
+        airbyte_agent_runtime::record::deserialize(deserializer)
+    }
 }

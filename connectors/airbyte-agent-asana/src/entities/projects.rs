@@ -286,28 +286,45 @@ impl ::std::future::IntoFuture for ProjectsDeleteRequest {
     }
 }
 /// Metadata returned by `projects.list` next to the records.
-#[derive(
-    Debug,
-    Clone,
-    Default,
-    airbyte_agent_runtime::serde::Deserialize,
-    airbyte_agent_runtime::serde::Serialize
-)]
-#[serde(crate = "airbyte_agent_runtime::serde", default)]
+#[derive(Debug, Clone, Default, airbyte_agent_runtime::serde::Serialize)]
+#[serde(crate = "airbyte_agent_runtime::serde")]
 pub struct ProjectsListMeta {
     /// `$.next_page`
     #[serde(skip_serializing_if = "Option::is_none")]
     pub next_page: Option<TasksListMetaNextPage>,
 }
+impl airbyte_agent_runtime::record::Record for ProjectsListMeta {
+    const NAME: &'static str = "ProjectsListMeta";
+    fn field_index(key: &str) -> Option<usize> {
+        match key {
+            "next_page" => Some(0usize),
+            _ => None,
+        }
+    }
+    fn set_field<'de, __M: airbyte_agent_runtime::serde::de::MapAccess<'de>>(
+        &mut self,
+        index: usize,
+        map: &mut __M,
+    ) -> ::std::result::Result<(), __M::Error> {
+        match index {
+            0usize => self.next_page = map.next_value()?,
+            _ => {
+                map.next_value::<airbyte_agent_runtime::serde::de::IgnoredAny>()?;
+            }
+        }
+        Ok(())
+    }
+}
+impl<'de> airbyte_agent_runtime::serde::Deserialize<'de> for ProjectsListMeta {
+    fn deserialize<__D: airbyte_agent_runtime::serde::Deserializer<'de>>(
+        deserializer: __D,
+    ) -> ::std::result::Result<Self, __D::Error> {
+        airbyte_agent_runtime::record::deserialize(deserializer)
+    }
+}
 /// The `ProjectsCreateData` object.
-#[derive(
-    Debug,
-    Clone,
-    Default,
-    airbyte_agent_runtime::serde::Deserialize,
-    airbyte_agent_runtime::serde::Serialize
-)]
-#[serde(crate = "airbyte_agent_runtime::serde", default)]
+#[derive(Debug, Clone, Default, airbyte_agent_runtime::serde::Serialize)]
+#[serde(crate = "airbyte_agent_runtime::serde")]
 pub struct ProjectsCreateData {
     /// Name of the project.
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -343,6 +360,55 @@ pub struct ProjectsCreateData {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub archived: Option<bool>,
 }
+impl airbyte_agent_runtime::record::Record for ProjectsCreateData {
+    const NAME: &'static str = "ProjectsCreateData";
+    fn field_index(key: &str) -> Option<usize> {
+        match key {
+            "name" => Some(0usize),
+            "workspace" => Some(1usize),
+            "team" => Some(2usize),
+            "notes" => Some(3usize),
+            "html_notes" => Some(4usize),
+            "color" => Some(5usize),
+            "default_view" => Some(6usize),
+            "due_on" => Some(7usize),
+            "start_on" => Some(8usize),
+            "privacy_setting" => Some(9usize),
+            "archived" => Some(10usize),
+            _ => None,
+        }
+    }
+    fn set_field<'de, __M: airbyte_agent_runtime::serde::de::MapAccess<'de>>(
+        &mut self,
+        index: usize,
+        map: &mut __M,
+    ) -> ::std::result::Result<(), __M::Error> {
+        match index {
+            0usize => self.name = map.next_value()?,
+            1usize => self.workspace = map.next_value()?,
+            2usize => self.team = map.next_value()?,
+            3usize => self.notes = map.next_value()?,
+            4usize => self.html_notes = map.next_value()?,
+            5usize => self.color = map.next_value()?,
+            6usize => self.default_view = map.next_value()?,
+            7usize => self.due_on = map.next_value()?,
+            8usize => self.start_on = map.next_value()?,
+            9usize => self.privacy_setting = map.next_value()?,
+            10usize => self.archived = map.next_value()?,
+            _ => {
+                map.next_value::<airbyte_agent_runtime::serde::de::IgnoredAny>()?;
+            }
+        }
+        Ok(())
+    }
+}
+impl<'de> airbyte_agent_runtime::serde::Deserialize<'de> for ProjectsCreateData {
+    fn deserialize<__D: airbyte_agent_runtime::serde::Deserializer<'de>>(
+        deserializer: __D,
+    ) -> ::std::result::Result<Self, __D::Error> {
+        airbyte_agent_runtime::record::deserialize(deserializer)
+    }
+}
 airbyte_agent_runtime::string_enum! {
     #[doc = " View the project opens in: list, board, calendar or timeline."] pub enum
     ProjectsCreateDataDefaultView { #[doc = " `list`"] List => "list", #[doc =
@@ -356,14 +422,8 @@ airbyte_agent_runtime::string_enum! {
     "private" }
 }
 /// An Asana project with all of its details.
-#[derive(
-    Debug,
-    Clone,
-    Default,
-    airbyte_agent_runtime::serde::Deserialize,
-    airbyte_agent_runtime::serde::Serialize
-)]
-#[serde(crate = "airbyte_agent_runtime::serde", default)]
+#[derive(Debug, Clone, Default, airbyte_agent_runtime::serde::Serialize)]
+#[serde(crate = "airbyte_agent_runtime::serde")]
 pub struct ProjectsRecord {
     /// `gid`
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -405,16 +465,10 @@ pub struct ProjectsRecord {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub due_date: Option<String>,
     /// `followers`
-    #[serde(
-        deserialize_with = "crate::vec_skip_nulls",
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub followers: Option<Vec<ProjectsRecordCurrentStatusAuthor>>,
     /// `members`
-    #[serde(
-        deserialize_with = "crate::vec_skip_nulls",
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub members: Option<Vec<ProjectsRecordCurrentStatusAuthor>>,
     /// `minimum_access_level_for_customization`
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -462,15 +516,112 @@ pub struct ProjectsRecord {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub completed_by: Option<ProjectsRecordTeam>,
 }
+impl airbyte_agent_runtime::record::Record for ProjectsRecord {
+    const NAME: &'static str = "ProjectsRecord";
+    fn field_index(key: &str) -> Option<usize> {
+        match key {
+            "gid" => Some(0usize),
+            "archived" => Some(1usize),
+            "color" => Some(2usize),
+            "completed" => Some(3usize),
+            "completed_at" => Some(4usize),
+            "created_at" => Some(5usize),
+            "current_status" => Some(6usize),
+            "current_status_update" => Some(7usize),
+            "custom_fields" => Some(8usize),
+            "default_access_level" => Some(9usize),
+            "default_view" => Some(10usize),
+            "due_on" => Some(11usize),
+            "due_date" => Some(12usize),
+            "followers" => Some(13usize),
+            "members" => Some(14usize),
+            "minimum_access_level_for_customization" => Some(15usize),
+            "minimum_access_level_for_sharing" => Some(16usize),
+            "modified_at" => Some(17usize),
+            "name" => Some(18usize),
+            "notes" => Some(19usize),
+            "owner" => Some(20usize),
+            "permalink_url" => Some(21usize),
+            "privacy_setting" => Some(22usize),
+            "public" => Some(23usize),
+            "resource_type" => Some(24usize),
+            "start_on" => Some(25usize),
+            "team" => Some(26usize),
+            "workspace" => Some(27usize),
+            "icon" => Some(28usize),
+            "completed_by" => Some(29usize),
+            _ => None,
+        }
+    }
+    fn set_field<'de, __M: airbyte_agent_runtime::serde::de::MapAccess<'de>>(
+        &mut self,
+        index: usize,
+        map: &mut __M,
+    ) -> ::std::result::Result<(), __M::Error> {
+        match index {
+            0usize => self.gid = map.next_value()?,
+            1usize => self.archived = map.next_value()?,
+            2usize => self.color = map.next_value()?,
+            3usize => self.completed = map.next_value()?,
+            4usize => self.completed_at = map.next_value()?,
+            5usize => self.created_at = map.next_value()?,
+            6usize => self.current_status = map.next_value()?,
+            7usize => self.current_status_update = map.next_value()?,
+            8usize => self.custom_fields = map.next_value()?,
+            9usize => self.default_access_level = map.next_value()?,
+            10usize => self.default_view = map.next_value()?,
+            11usize => self.due_on = map.next_value()?,
+            12usize => self.due_date = map.next_value()?,
+            13usize => {
+                self.followers = map
+                    .next_value::<
+                        airbyte_agent_runtime::record::SkipNulls<
+                            ProjectsRecordCurrentStatusAuthor,
+                        >,
+                    >()?
+                    .0;
+            }
+            14usize => {
+                self.members = map
+                    .next_value::<
+                        airbyte_agent_runtime::record::SkipNulls<
+                            ProjectsRecordCurrentStatusAuthor,
+                        >,
+                    >()?
+                    .0;
+            }
+            15usize => self.minimum_access_level_for_customization = map.next_value()?,
+            16usize => self.minimum_access_level_for_sharing = map.next_value()?,
+            17usize => self.modified_at = map.next_value()?,
+            18usize => self.name = map.next_value()?,
+            19usize => self.notes = map.next_value()?,
+            20usize => self.owner = map.next_value()?,
+            21usize => self.permalink_url = map.next_value()?,
+            22usize => self.privacy_setting = map.next_value()?,
+            23usize => self.public = map.next_value()?,
+            24usize => self.resource_type = map.next_value()?,
+            25usize => self.start_on = map.next_value()?,
+            26usize => self.team = map.next_value()?,
+            27usize => self.workspace = map.next_value()?,
+            28usize => self.icon = map.next_value()?,
+            29usize => self.completed_by = map.next_value()?,
+            _ => {
+                map.next_value::<airbyte_agent_runtime::serde::de::IgnoredAny>()?;
+            }
+        }
+        Ok(())
+    }
+}
+impl<'de> airbyte_agent_runtime::serde::Deserialize<'de> for ProjectsRecord {
+    fn deserialize<__D: airbyte_agent_runtime::serde::Deserializer<'de>>(
+        deserializer: __D,
+    ) -> ::std::result::Result<Self, __D::Error> {
+        airbyte_agent_runtime::record::deserialize(deserializer)
+    }
+}
 /// The `ProjectsRecordCurrentStatus` object.
-#[derive(
-    Debug,
-    Clone,
-    Default,
-    airbyte_agent_runtime::serde::Deserialize,
-    airbyte_agent_runtime::serde::Serialize
-)]
-#[serde(crate = "airbyte_agent_runtime::serde", default)]
+#[derive(Debug, Clone, Default, airbyte_agent_runtime::serde::Serialize)]
+#[serde(crate = "airbyte_agent_runtime::serde")]
 pub struct ProjectsRecordCurrentStatus {
     /// `gid`
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -500,15 +651,55 @@ pub struct ProjectsRecordCurrentStatus {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub title: Option<String>,
 }
+impl airbyte_agent_runtime::record::Record for ProjectsRecordCurrentStatus {
+    const NAME: &'static str = "ProjectsRecordCurrentStatus";
+    fn field_index(key: &str) -> Option<usize> {
+        match key {
+            "gid" => Some(0usize),
+            "author" => Some(1usize),
+            "color" => Some(2usize),
+            "created_at" => Some(3usize),
+            "created_by" => Some(4usize),
+            "modified_at" => Some(5usize),
+            "resource_type" => Some(6usize),
+            "text" => Some(7usize),
+            "title" => Some(8usize),
+            _ => None,
+        }
+    }
+    fn set_field<'de, __M: airbyte_agent_runtime::serde::de::MapAccess<'de>>(
+        &mut self,
+        index: usize,
+        map: &mut __M,
+    ) -> ::std::result::Result<(), __M::Error> {
+        match index {
+            0usize => self.gid = map.next_value()?,
+            1usize => self.author = map.next_value()?,
+            2usize => self.color = map.next_value()?,
+            3usize => self.created_at = map.next_value()?,
+            4usize => self.created_by = map.next_value()?,
+            5usize => self.modified_at = map.next_value()?,
+            6usize => self.resource_type = map.next_value()?,
+            7usize => self.text = map.next_value()?,
+            8usize => self.title = map.next_value()?,
+            _ => {
+                map.next_value::<airbyte_agent_runtime::serde::de::IgnoredAny>()?;
+            }
+        }
+        Ok(())
+    }
+}
+impl<'de> airbyte_agent_runtime::serde::Deserialize<'de>
+for ProjectsRecordCurrentStatus {
+    fn deserialize<__D: airbyte_agent_runtime::serde::Deserializer<'de>>(
+        deserializer: __D,
+    ) -> ::std::result::Result<Self, __D::Error> {
+        airbyte_agent_runtime::record::deserialize(deserializer)
+    }
+}
 /// The `ProjectsRecordCurrentStatusUpdate` object.
-#[derive(
-    Debug,
-    Clone,
-    Default,
-    airbyte_agent_runtime::serde::Deserialize,
-    airbyte_agent_runtime::serde::Serialize
-)]
-#[serde(crate = "airbyte_agent_runtime::serde", default)]
+#[derive(Debug, Clone, Default, airbyte_agent_runtime::serde::Serialize)]
+#[serde(crate = "airbyte_agent_runtime::serde")]
 pub struct ProjectsRecordCurrentStatusUpdate {
     /// `gid`
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -523,15 +714,45 @@ pub struct ProjectsRecordCurrentStatusUpdate {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub title: Option<String>,
 }
+impl airbyte_agent_runtime::record::Record for ProjectsRecordCurrentStatusUpdate {
+    const NAME: &'static str = "ProjectsRecordCurrentStatusUpdate";
+    fn field_index(key: &str) -> Option<usize> {
+        match key {
+            "gid" => Some(0usize),
+            "resource_type" => Some(1usize),
+            "resource_subtype" => Some(2usize),
+            "title" => Some(3usize),
+            _ => None,
+        }
+    }
+    fn set_field<'de, __M: airbyte_agent_runtime::serde::de::MapAccess<'de>>(
+        &mut self,
+        index: usize,
+        map: &mut __M,
+    ) -> ::std::result::Result<(), __M::Error> {
+        match index {
+            0usize => self.gid = map.next_value()?,
+            1usize => self.resource_type = map.next_value()?,
+            2usize => self.resource_subtype = map.next_value()?,
+            3usize => self.title = map.next_value()?,
+            _ => {
+                map.next_value::<airbyte_agent_runtime::serde::de::IgnoredAny>()?;
+            }
+        }
+        Ok(())
+    }
+}
+impl<'de> airbyte_agent_runtime::serde::Deserialize<'de>
+for ProjectsRecordCurrentStatusUpdate {
+    fn deserialize<__D: airbyte_agent_runtime::serde::Deserializer<'de>>(
+        deserializer: __D,
+    ) -> ::std::result::Result<Self, __D::Error> {
+        airbyte_agent_runtime::record::deserialize(deserializer)
+    }
+}
 /// The `ProjectsRecordTeam` object.
-#[derive(
-    Debug,
-    Clone,
-    Default,
-    airbyte_agent_runtime::serde::Deserialize,
-    airbyte_agent_runtime::serde::Serialize
-)]
-#[serde(crate = "airbyte_agent_runtime::serde", default)]
+#[derive(Debug, Clone, Default, airbyte_agent_runtime::serde::Serialize)]
+#[serde(crate = "airbyte_agent_runtime::serde")]
 pub struct ProjectsRecordTeam {
     /// `gid`
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -543,15 +764,42 @@ pub struct ProjectsRecordTeam {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub resource_type: Option<String>,
 }
+impl airbyte_agent_runtime::record::Record for ProjectsRecordTeam {
+    const NAME: &'static str = "ProjectsRecordTeam";
+    fn field_index(key: &str) -> Option<usize> {
+        match key {
+            "gid" => Some(0usize),
+            "name" => Some(1usize),
+            "resource_type" => Some(2usize),
+            _ => None,
+        }
+    }
+    fn set_field<'de, __M: airbyte_agent_runtime::serde::de::MapAccess<'de>>(
+        &mut self,
+        index: usize,
+        map: &mut __M,
+    ) -> ::std::result::Result<(), __M::Error> {
+        match index {
+            0usize => self.gid = map.next_value()?,
+            1usize => self.name = map.next_value()?,
+            2usize => self.resource_type = map.next_value()?,
+            _ => {
+                map.next_value::<airbyte_agent_runtime::serde::de::IgnoredAny>()?;
+            }
+        }
+        Ok(())
+    }
+}
+impl<'de> airbyte_agent_runtime::serde::Deserialize<'de> for ProjectsRecordTeam {
+    fn deserialize<__D: airbyte_agent_runtime::serde::Deserializer<'de>>(
+        deserializer: __D,
+    ) -> ::std::result::Result<Self, __D::Error> {
+        airbyte_agent_runtime::record::deserialize(deserializer)
+    }
+}
 /// The `ProjectsUpdateData` object.
-#[derive(
-    Debug,
-    Clone,
-    Default,
-    airbyte_agent_runtime::serde::Deserialize,
-    airbyte_agent_runtime::serde::Serialize
-)]
-#[serde(crate = "airbyte_agent_runtime::serde", default)]
+#[derive(Debug, Clone, Default, airbyte_agent_runtime::serde::Serialize)]
+#[serde(crate = "airbyte_agent_runtime::serde")]
 pub struct ProjectsUpdateData {
     /// Name of the project.
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -577,4 +825,47 @@ pub struct ProjectsUpdateData {
     /// true archives the project, false restores it.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub archived: Option<bool>,
+}
+impl airbyte_agent_runtime::record::Record for ProjectsUpdateData {
+    const NAME: &'static str = "ProjectsUpdateData";
+    fn field_index(key: &str) -> Option<usize> {
+        match key {
+            "name" => Some(0usize),
+            "notes" => Some(1usize),
+            "html_notes" => Some(2usize),
+            "color" => Some(3usize),
+            "default_view" => Some(4usize),
+            "due_on" => Some(5usize),
+            "start_on" => Some(6usize),
+            "archived" => Some(7usize),
+            _ => None,
+        }
+    }
+    fn set_field<'de, __M: airbyte_agent_runtime::serde::de::MapAccess<'de>>(
+        &mut self,
+        index: usize,
+        map: &mut __M,
+    ) -> ::std::result::Result<(), __M::Error> {
+        match index {
+            0usize => self.name = map.next_value()?,
+            1usize => self.notes = map.next_value()?,
+            2usize => self.html_notes = map.next_value()?,
+            3usize => self.color = map.next_value()?,
+            4usize => self.default_view = map.next_value()?,
+            5usize => self.due_on = map.next_value()?,
+            6usize => self.start_on = map.next_value()?,
+            7usize => self.archived = map.next_value()?,
+            _ => {
+                map.next_value::<airbyte_agent_runtime::serde::de::IgnoredAny>()?;
+            }
+        }
+        Ok(())
+    }
+}
+impl<'de> airbyte_agent_runtime::serde::Deserialize<'de> for ProjectsUpdateData {
+    fn deserialize<__D: airbyte_agent_runtime::serde::Deserializer<'de>>(
+        deserializer: __D,
+    ) -> ::std::result::Result<Self, __D::Error> {
+        airbyte_agent_runtime::record::deserialize(deserializer)
+    }
 }

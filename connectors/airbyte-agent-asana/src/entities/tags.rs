@@ -153,14 +153,8 @@ impl ::std::future::IntoFuture for TagsDeleteRequest {
     }
 }
 /// The `TagsUpdateData` object.
-#[derive(
-    Debug,
-    Clone,
-    Default,
-    airbyte_agent_runtime::serde::Deserialize,
-    airbyte_agent_runtime::serde::Serialize
-)]
-#[serde(crate = "airbyte_agent_runtime::serde", default)]
+#[derive(Debug, Clone, Default, airbyte_agent_runtime::serde::Serialize)]
+#[serde(crate = "airbyte_agent_runtime::serde")]
 pub struct TagsUpdateData {
     /// Name of the tag.
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -171,4 +165,37 @@ pub struct TagsUpdateData {
     /// Plain-text description of the tag.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub notes: Option<String>,
+}
+impl airbyte_agent_runtime::record::Record for TagsUpdateData {
+    const NAME: &'static str = "TagsUpdateData";
+    fn field_index(key: &str) -> Option<usize> {
+        match key {
+            "name" => Some(0usize),
+            "color" => Some(1usize),
+            "notes" => Some(2usize),
+            _ => None,
+        }
+    }
+    fn set_field<'de, __M: airbyte_agent_runtime::serde::de::MapAccess<'de>>(
+        &mut self,
+        index: usize,
+        map: &mut __M,
+    ) -> ::std::result::Result<(), __M::Error> {
+        match index {
+            0usize => self.name = map.next_value()?,
+            1usize => self.color = map.next_value()?,
+            2usize => self.notes = map.next_value()?,
+            _ => {
+                map.next_value::<airbyte_agent_runtime::serde::de::IgnoredAny>()?;
+            }
+        }
+        Ok(())
+    }
+}
+impl<'de> airbyte_agent_runtime::serde::Deserialize<'de> for TagsUpdateData {
+    fn deserialize<__D: airbyte_agent_runtime::serde::Deserializer<'de>>(
+        deserializer: __D,
+    ) -> ::std::result::Result<Self, __D::Error> {
+        airbyte_agent_runtime::record::deserialize(deserializer)
+    }
 }

@@ -67,14 +67,8 @@ impl ::std::future::IntoFuture for TaskStoriesCreateRequest {
     }
 }
 /// The `TaskStoriesCreateData` object.
-#[derive(
-    Debug,
-    Clone,
-    Default,
-    airbyte_agent_runtime::serde::Deserialize,
-    airbyte_agent_runtime::serde::Serialize
-)]
-#[serde(crate = "airbyte_agent_runtime::serde", default)]
+#[derive(Debug, Clone, Default, airbyte_agent_runtime::serde::Serialize)]
+#[serde(crate = "airbyte_agent_runtime::serde")]
 pub struct TaskStoriesCreateData {
     /// Comment text without formatting.
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -86,15 +80,42 @@ pub struct TaskStoriesCreateData {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub is_pinned: Option<bool>,
 }
+impl airbyte_agent_runtime::record::Record for TaskStoriesCreateData {
+    const NAME: &'static str = "TaskStoriesCreateData";
+    fn field_index(key: &str) -> Option<usize> {
+        match key {
+            "text" => Some(0usize),
+            "html_text" => Some(1usize),
+            "is_pinned" => Some(2usize),
+            _ => None,
+        }
+    }
+    fn set_field<'de, __M: airbyte_agent_runtime::serde::de::MapAccess<'de>>(
+        &mut self,
+        index: usize,
+        map: &mut __M,
+    ) -> ::std::result::Result<(), __M::Error> {
+        match index {
+            0usize => self.text = map.next_value()?,
+            1usize => self.html_text = map.next_value()?,
+            2usize => self.is_pinned = map.next_value()?,
+            _ => {
+                map.next_value::<airbyte_agent_runtime::serde::de::IgnoredAny>()?;
+            }
+        }
+        Ok(())
+    }
+}
+impl<'de> airbyte_agent_runtime::serde::Deserialize<'de> for TaskStoriesCreateData {
+    fn deserialize<__D: airbyte_agent_runtime::serde::Deserializer<'de>>(
+        deserializer: __D,
+    ) -> ::std::result::Result<Self, __D::Error> {
+        airbyte_agent_runtime::record::deserialize(deserializer)
+    }
+}
 /// A comment or activity entry on a task.
-#[derive(
-    Debug,
-    Clone,
-    Default,
-    airbyte_agent_runtime::serde::Deserialize,
-    airbyte_agent_runtime::serde::Serialize
-)]
-#[serde(crate = "airbyte_agent_runtime::serde", default)]
+#[derive(Debug, Clone, Default, airbyte_agent_runtime::serde::Serialize)]
+#[serde(crate = "airbyte_agent_runtime::serde")]
 pub struct TaskStoriesRecord {
     /// `gid`
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -126,4 +147,51 @@ pub struct TaskStoriesRecord {
     /// `type`
     #[serde(rename = "type", skip_serializing_if = "Option::is_none")]
     pub type_: Option<String>,
+}
+impl airbyte_agent_runtime::record::Record for TaskStoriesRecord {
+    const NAME: &'static str = "TaskStoriesRecord";
+    fn field_index(key: &str) -> Option<usize> {
+        match key {
+            "gid" => Some(0usize),
+            "resource_type" => Some(1usize),
+            "resource_subtype" => Some(2usize),
+            "text" => Some(3usize),
+            "html_text" => Some(4usize),
+            "is_pinned" => Some(5usize),
+            "created_at" => Some(6usize),
+            "created_by" => Some(7usize),
+            "target" => Some(8usize),
+            "type" => Some(9usize),
+            _ => None,
+        }
+    }
+    fn set_field<'de, __M: airbyte_agent_runtime::serde::de::MapAccess<'de>>(
+        &mut self,
+        index: usize,
+        map: &mut __M,
+    ) -> ::std::result::Result<(), __M::Error> {
+        match index {
+            0usize => self.gid = map.next_value()?,
+            1usize => self.resource_type = map.next_value()?,
+            2usize => self.resource_subtype = map.next_value()?,
+            3usize => self.text = map.next_value()?,
+            4usize => self.html_text = map.next_value()?,
+            5usize => self.is_pinned = map.next_value()?,
+            6usize => self.created_at = map.next_value()?,
+            7usize => self.created_by = map.next_value()?,
+            8usize => self.target = map.next_value()?,
+            9usize => self.type_ = map.next_value()?,
+            _ => {
+                map.next_value::<airbyte_agent_runtime::serde::de::IgnoredAny>()?;
+            }
+        }
+        Ok(())
+    }
+}
+impl<'de> airbyte_agent_runtime::serde::Deserialize<'de> for TaskStoriesRecord {
+    fn deserialize<__D: airbyte_agent_runtime::serde::Deserializer<'de>>(
+        deserializer: __D,
+    ) -> ::std::result::Result<Self, __D::Error> {
+        airbyte_agent_runtime::record::deserialize(deserializer)
+    }
 }

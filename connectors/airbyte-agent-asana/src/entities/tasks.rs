@@ -299,28 +299,45 @@ impl ::std::future::IntoFuture for TasksDeleteRequest {
     }
 }
 /// Metadata returned by `tasks.list` next to the records.
-#[derive(
-    Debug,
-    Clone,
-    Default,
-    airbyte_agent_runtime::serde::Deserialize,
-    airbyte_agent_runtime::serde::Serialize
-)]
-#[serde(crate = "airbyte_agent_runtime::serde", default)]
+#[derive(Debug, Clone, Default, airbyte_agent_runtime::serde::Serialize)]
+#[serde(crate = "airbyte_agent_runtime::serde")]
 pub struct TasksListMeta {
     /// `$.next_page`
     #[serde(skip_serializing_if = "Option::is_none")]
     pub next_page: Option<TasksListMetaNextPage>,
 }
+impl airbyte_agent_runtime::record::Record for TasksListMeta {
+    const NAME: &'static str = "TasksListMeta";
+    fn field_index(key: &str) -> Option<usize> {
+        match key {
+            "next_page" => Some(0usize),
+            _ => None,
+        }
+    }
+    fn set_field<'de, __M: airbyte_agent_runtime::serde::de::MapAccess<'de>>(
+        &mut self,
+        index: usize,
+        map: &mut __M,
+    ) -> ::std::result::Result<(), __M::Error> {
+        match index {
+            0usize => self.next_page = map.next_value()?,
+            _ => {
+                map.next_value::<airbyte_agent_runtime::serde::de::IgnoredAny>()?;
+            }
+        }
+        Ok(())
+    }
+}
+impl<'de> airbyte_agent_runtime::serde::Deserialize<'de> for TasksListMeta {
+    fn deserialize<__D: airbyte_agent_runtime::serde::Deserializer<'de>>(
+        deserializer: __D,
+    ) -> ::std::result::Result<Self, __D::Error> {
+        airbyte_agent_runtime::record::deserialize(deserializer)
+    }
+}
 /// The `TasksCreateData` object.
-#[derive(
-    Debug,
-    Clone,
-    Default,
-    airbyte_agent_runtime::serde::Deserialize,
-    airbyte_agent_runtime::serde::Serialize
-)]
-#[serde(crate = "airbyte_agent_runtime::serde", default)]
+#[derive(Debug, Clone, Default, airbyte_agent_runtime::serde::Serialize)]
+#[serde(crate = "airbyte_agent_runtime::serde")]
 pub struct TasksCreateData {
     /// Name of the task.
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -329,10 +346,7 @@ pub struct TasksCreateData {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub workspace: Option<String>,
     /// Gids of projects to put the task in.
-    #[serde(
-        deserialize_with = "crate::vec_skip_nulls",
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub projects: Option<Vec<String>>,
     /// Gid of the assignee, or `me`.
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -359,20 +373,81 @@ pub struct TasksCreateData {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub parent: Option<String>,
     /// Gids of tags to put on the task.
-    #[serde(
-        deserialize_with = "crate::vec_skip_nulls",
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub tags: Option<Vec<String>>,
     /// Gids of users who follow the task.
-    #[serde(
-        deserialize_with = "crate::vec_skip_nulls",
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub followers: Option<Vec<String>>,
     /// Kind of task: default_task, milestone, section or approval.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub resource_subtype: Option<TasksCreateDataResourceSubtype>,
+}
+impl airbyte_agent_runtime::record::Record for TasksCreateData {
+    const NAME: &'static str = "TasksCreateData";
+    fn field_index(key: &str) -> Option<usize> {
+        match key {
+            "name" => Some(0usize),
+            "workspace" => Some(1usize),
+            "projects" => Some(2usize),
+            "assignee" => Some(3usize),
+            "notes" => Some(4usize),
+            "html_notes" => Some(5usize),
+            "due_on" => Some(6usize),
+            "due_at" => Some(7usize),
+            "start_on" => Some(8usize),
+            "completed" => Some(9usize),
+            "parent" => Some(10usize),
+            "tags" => Some(11usize),
+            "followers" => Some(12usize),
+            "resource_subtype" => Some(13usize),
+            _ => None,
+        }
+    }
+    fn set_field<'de, __M: airbyte_agent_runtime::serde::de::MapAccess<'de>>(
+        &mut self,
+        index: usize,
+        map: &mut __M,
+    ) -> ::std::result::Result<(), __M::Error> {
+        match index {
+            0usize => self.name = map.next_value()?,
+            1usize => self.workspace = map.next_value()?,
+            2usize => {
+                self.projects = map
+                    .next_value::<airbyte_agent_runtime::record::SkipNulls<String>>()?
+                    .0;
+            }
+            3usize => self.assignee = map.next_value()?,
+            4usize => self.notes = map.next_value()?,
+            5usize => self.html_notes = map.next_value()?,
+            6usize => self.due_on = map.next_value()?,
+            7usize => self.due_at = map.next_value()?,
+            8usize => self.start_on = map.next_value()?,
+            9usize => self.completed = map.next_value()?,
+            10usize => self.parent = map.next_value()?,
+            11usize => {
+                self.tags = map
+                    .next_value::<airbyte_agent_runtime::record::SkipNulls<String>>()?
+                    .0;
+            }
+            12usize => {
+                self.followers = map
+                    .next_value::<airbyte_agent_runtime::record::SkipNulls<String>>()?
+                    .0;
+            }
+            13usize => self.resource_subtype = map.next_value()?,
+            _ => {
+                map.next_value::<airbyte_agent_runtime::serde::de::IgnoredAny>()?;
+            }
+        }
+        Ok(())
+    }
+}
+impl<'de> airbyte_agent_runtime::serde::Deserialize<'de> for TasksCreateData {
+    fn deserialize<__D: airbyte_agent_runtime::serde::Deserializer<'de>>(
+        deserializer: __D,
+    ) -> ::std::result::Result<Self, __D::Error> {
+        airbyte_agent_runtime::record::deserialize(deserializer)
+    }
 }
 airbyte_agent_runtime::string_enum! {
     #[doc = " Kind of task: default_task, milestone, section or approval."] pub enum
@@ -381,28 +456,45 @@ airbyte_agent_runtime::string_enum! {
     " `section`"] Section => "section", #[doc = " `approval`"] Approval => "approval" }
 }
 /// An Asana task with all of its details.
-#[derive(
-    Debug,
-    Clone,
-    Default,
-    airbyte_agent_runtime::serde::Deserialize,
-    airbyte_agent_runtime::serde::Serialize
-)]
-#[serde(crate = "airbyte_agent_runtime::serde", default)]
+#[derive(Debug, Clone, Default, airbyte_agent_runtime::serde::Serialize)]
+#[serde(crate = "airbyte_agent_runtime::serde")]
 pub struct TasksRecord {
     /// `gid`
     #[serde(skip_serializing_if = "Option::is_none")]
     pub gid: Option<String>,
 }
+impl airbyte_agent_runtime::record::Record for TasksRecord {
+    const NAME: &'static str = "TasksRecord";
+    fn field_index(key: &str) -> Option<usize> {
+        match key {
+            "gid" => Some(0usize),
+            _ => None,
+        }
+    }
+    fn set_field<'de, __M: airbyte_agent_runtime::serde::de::MapAccess<'de>>(
+        &mut self,
+        index: usize,
+        map: &mut __M,
+    ) -> ::std::result::Result<(), __M::Error> {
+        match index {
+            0usize => self.gid = map.next_value()?,
+            _ => {
+                map.next_value::<airbyte_agent_runtime::serde::de::IgnoredAny>()?;
+            }
+        }
+        Ok(())
+    }
+}
+impl<'de> airbyte_agent_runtime::serde::Deserialize<'de> for TasksRecord {
+    fn deserialize<__D: airbyte_agent_runtime::serde::Deserializer<'de>>(
+        deserializer: __D,
+    ) -> ::std::result::Result<Self, __D::Error> {
+        airbyte_agent_runtime::record::deserialize(deserializer)
+    }
+}
 /// The `TasksUpdateData` object.
-#[derive(
-    Debug,
-    Clone,
-    Default,
-    airbyte_agent_runtime::serde::Deserialize,
-    airbyte_agent_runtime::serde::Serialize
-)]
-#[serde(crate = "airbyte_agent_runtime::serde", default)]
+#[derive(Debug, Clone, Default, airbyte_agent_runtime::serde::Serialize)]
+#[serde(crate = "airbyte_agent_runtime::serde")]
 pub struct TasksUpdateData {
     /// Name of the task.
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -428,4 +520,47 @@ pub struct TasksUpdateData {
     /// true marks the task done, false reopens it.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub completed: Option<bool>,
+}
+impl airbyte_agent_runtime::record::Record for TasksUpdateData {
+    const NAME: &'static str = "TasksUpdateData";
+    fn field_index(key: &str) -> Option<usize> {
+        match key {
+            "name" => Some(0usize),
+            "assignee" => Some(1usize),
+            "notes" => Some(2usize),
+            "html_notes" => Some(3usize),
+            "due_on" => Some(4usize),
+            "due_at" => Some(5usize),
+            "start_on" => Some(6usize),
+            "completed" => Some(7usize),
+            _ => None,
+        }
+    }
+    fn set_field<'de, __M: airbyte_agent_runtime::serde::de::MapAccess<'de>>(
+        &mut self,
+        index: usize,
+        map: &mut __M,
+    ) -> ::std::result::Result<(), __M::Error> {
+        match index {
+            0usize => self.name = map.next_value()?,
+            1usize => self.assignee = map.next_value()?,
+            2usize => self.notes = map.next_value()?,
+            3usize => self.html_notes = map.next_value()?,
+            4usize => self.due_on = map.next_value()?,
+            5usize => self.due_at = map.next_value()?,
+            6usize => self.start_on = map.next_value()?,
+            7usize => self.completed = map.next_value()?,
+            _ => {
+                map.next_value::<airbyte_agent_runtime::serde::de::IgnoredAny>()?;
+            }
+        }
+        Ok(())
+    }
+}
+impl<'de> airbyte_agent_runtime::serde::Deserialize<'de> for TasksUpdateData {
+    fn deserialize<__D: airbyte_agent_runtime::serde::Deserializer<'de>>(
+        deserializer: __D,
+    ) -> ::std::result::Result<Self, __D::Error> {
+        airbyte_agent_runtime::record::deserialize(deserializer)
+    }
 }

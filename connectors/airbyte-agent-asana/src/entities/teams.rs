@@ -60,14 +60,8 @@ impl ::std::future::IntoFuture for TeamsGetRequest {
     }
 }
 /// An Asana team with its details.
-#[derive(
-    Debug,
-    Clone,
-    Default,
-    airbyte_agent_runtime::serde::Deserialize,
-    airbyte_agent_runtime::serde::Serialize
-)]
-#[serde(crate = "airbyte_agent_runtime::serde", default)]
+#[derive(Debug, Clone, Default, airbyte_agent_runtime::serde::Serialize)]
+#[serde(crate = "airbyte_agent_runtime::serde")]
 pub struct TeamsRecord {
     /// `gid`
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -84,4 +78,41 @@ pub struct TeamsRecord {
     /// `resource_type`
     #[serde(skip_serializing_if = "Option::is_none")]
     pub resource_type: Option<String>,
+}
+impl airbyte_agent_runtime::record::Record for TeamsRecord {
+    const NAME: &'static str = "TeamsRecord";
+    fn field_index(key: &str) -> Option<usize> {
+        match key {
+            "gid" => Some(0usize),
+            "name" => Some(1usize),
+            "organization" => Some(2usize),
+            "permalink_url" => Some(3usize),
+            "resource_type" => Some(4usize),
+            _ => None,
+        }
+    }
+    fn set_field<'de, __M: airbyte_agent_runtime::serde::de::MapAccess<'de>>(
+        &mut self,
+        index: usize,
+        map: &mut __M,
+    ) -> ::std::result::Result<(), __M::Error> {
+        match index {
+            0usize => self.gid = map.next_value()?,
+            1usize => self.name = map.next_value()?,
+            2usize => self.organization = map.next_value()?,
+            3usize => self.permalink_url = map.next_value()?,
+            4usize => self.resource_type = map.next_value()?,
+            _ => {
+                map.next_value::<airbyte_agent_runtime::serde::de::IgnoredAny>()?;
+            }
+        }
+        Ok(())
+    }
+}
+impl<'de> airbyte_agent_runtime::serde::Deserialize<'de> for TeamsRecord {
+    fn deserialize<__D: airbyte_agent_runtime::serde::Deserializer<'de>>(
+        deserializer: __D,
+    ) -> ::std::result::Result<Self, __D::Error> {
+        airbyte_agent_runtime::record::deserialize(deserializer)
+    }
 }

@@ -67,16 +67,40 @@ impl ::std::future::IntoFuture for WorkspaceMembershipsCreateRequest {
     }
 }
 /// The `WorkspaceMembershipsCreateData` object.
-#[derive(
-    Debug,
-    Clone,
-    Default,
-    airbyte_agent_runtime::serde::Deserialize,
-    airbyte_agent_runtime::serde::Serialize
-)]
-#[serde(crate = "airbyte_agent_runtime::serde", default)]
+#[derive(Debug, Clone, Default, airbyte_agent_runtime::serde::Serialize)]
+#[serde(crate = "airbyte_agent_runtime::serde")]
 pub struct WorkspaceMembershipsCreateData {
     /// Gid or email address of the person to add.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub user: Option<String>,
+}
+impl airbyte_agent_runtime::record::Record for WorkspaceMembershipsCreateData {
+    const NAME: &'static str = "WorkspaceMembershipsCreateData";
+    fn field_index(key: &str) -> Option<usize> {
+        match key {
+            "user" => Some(0usize),
+            _ => None,
+        }
+    }
+    fn set_field<'de, __M: airbyte_agent_runtime::serde::de::MapAccess<'de>>(
+        &mut self,
+        index: usize,
+        map: &mut __M,
+    ) -> ::std::result::Result<(), __M::Error> {
+        match index {
+            0usize => self.user = map.next_value()?,
+            _ => {
+                map.next_value::<airbyte_agent_runtime::serde::de::IgnoredAny>()?;
+            }
+        }
+        Ok(())
+    }
+}
+impl<'de> airbyte_agent_runtime::serde::Deserialize<'de>
+for WorkspaceMembershipsCreateData {
+    fn deserialize<__D: airbyte_agent_runtime::serde::Deserializer<'de>>(
+        deserializer: __D,
+    ) -> ::std::result::Result<Self, __D::Error> {
+        airbyte_agent_runtime::record::deserialize(deserializer)
+    }
 }

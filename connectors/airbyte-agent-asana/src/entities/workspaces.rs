@@ -128,14 +128,8 @@ impl ::std::future::IntoFuture for WorkspacesGetRequest {
     }
 }
 /// Short form of an Asana workspace or organization.
-#[derive(
-    Debug,
-    Clone,
-    Default,
-    airbyte_agent_runtime::serde::Deserialize,
-    airbyte_agent_runtime::serde::Serialize
-)]
-#[serde(crate = "airbyte_agent_runtime::serde", default)]
+#[derive(Debug, Clone, Default, airbyte_agent_runtime::serde::Serialize)]
+#[serde(crate = "airbyte_agent_runtime::serde")]
 pub struct WorkspaceCompact {
     /// Globally unique ID of the workspace, as a string.
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -147,29 +141,79 @@ pub struct WorkspaceCompact {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub name: Option<String>,
 }
+impl airbyte_agent_runtime::record::Record for WorkspaceCompact {
+    const NAME: &'static str = "WorkspaceCompact";
+    fn field_index(key: &str) -> Option<usize> {
+        match key {
+            "gid" => Some(0usize),
+            "resource_type" => Some(1usize),
+            "name" => Some(2usize),
+            _ => None,
+        }
+    }
+    fn set_field<'de, __M: airbyte_agent_runtime::serde::de::MapAccess<'de>>(
+        &mut self,
+        index: usize,
+        map: &mut __M,
+    ) -> ::std::result::Result<(), __M::Error> {
+        match index {
+            0usize => self.gid = map.next_value()?,
+            1usize => self.resource_type = map.next_value()?,
+            2usize => self.name = map.next_value()?,
+            _ => {
+                map.next_value::<airbyte_agent_runtime::serde::de::IgnoredAny>()?;
+            }
+        }
+        Ok(())
+    }
+}
+impl<'de> airbyte_agent_runtime::serde::Deserialize<'de> for WorkspaceCompact {
+    fn deserialize<__D: airbyte_agent_runtime::serde::Deserializer<'de>>(
+        deserializer: __D,
+    ) -> ::std::result::Result<Self, __D::Error> {
+        airbyte_agent_runtime::record::deserialize(deserializer)
+    }
+}
 /// Metadata returned by `workspaces.list` next to the records.
-#[derive(
-    Debug,
-    Clone,
-    Default,
-    airbyte_agent_runtime::serde::Deserialize,
-    airbyte_agent_runtime::serde::Serialize
-)]
-#[serde(crate = "airbyte_agent_runtime::serde", default)]
+#[derive(Debug, Clone, Default, airbyte_agent_runtime::serde::Serialize)]
+#[serde(crate = "airbyte_agent_runtime::serde")]
 pub struct WorkspacesListMeta {
     /// `$.next_page`
     #[serde(skip_serializing_if = "Option::is_none")]
     pub next_page: Option<TasksListMetaNextPage>,
 }
+impl airbyte_agent_runtime::record::Record for WorkspacesListMeta {
+    const NAME: &'static str = "WorkspacesListMeta";
+    fn field_index(key: &str) -> Option<usize> {
+        match key {
+            "next_page" => Some(0usize),
+            _ => None,
+        }
+    }
+    fn set_field<'de, __M: airbyte_agent_runtime::serde::de::MapAccess<'de>>(
+        &mut self,
+        index: usize,
+        map: &mut __M,
+    ) -> ::std::result::Result<(), __M::Error> {
+        match index {
+            0usize => self.next_page = map.next_value()?,
+            _ => {
+                map.next_value::<airbyte_agent_runtime::serde::de::IgnoredAny>()?;
+            }
+        }
+        Ok(())
+    }
+}
+impl<'de> airbyte_agent_runtime::serde::Deserialize<'de> for WorkspacesListMeta {
+    fn deserialize<__D: airbyte_agent_runtime::serde::Deserializer<'de>>(
+        deserializer: __D,
+    ) -> ::std::result::Result<Self, __D::Error> {
+        airbyte_agent_runtime::record::deserialize(deserializer)
+    }
+}
 /// An Asana workspace or organization with its details.
-#[derive(
-    Debug,
-    Clone,
-    Default,
-    airbyte_agent_runtime::serde::Deserialize,
-    airbyte_agent_runtime::serde::Serialize
-)]
-#[serde(crate = "airbyte_agent_runtime::serde", default)]
+#[derive(Debug, Clone, Default, airbyte_agent_runtime::serde::Serialize)]
+#[serde(crate = "airbyte_agent_runtime::serde")]
 pub struct WorkspacesRecord {
     /// `gid`
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -181,12 +225,50 @@ pub struct WorkspacesRecord {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub name: Option<String>,
     /// `email_domains`
-    #[serde(
-        deserialize_with = "crate::vec_skip_nulls",
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub email_domains: Option<Vec<String>>,
     /// `is_organization`
     #[serde(skip_serializing_if = "Option::is_none")]
     pub is_organization: Option<bool>,
+}
+impl airbyte_agent_runtime::record::Record for WorkspacesRecord {
+    const NAME: &'static str = "WorkspacesRecord";
+    fn field_index(key: &str) -> Option<usize> {
+        match key {
+            "gid" => Some(0usize),
+            "resource_type" => Some(1usize),
+            "name" => Some(2usize),
+            "email_domains" => Some(3usize),
+            "is_organization" => Some(4usize),
+            _ => None,
+        }
+    }
+    fn set_field<'de, __M: airbyte_agent_runtime::serde::de::MapAccess<'de>>(
+        &mut self,
+        index: usize,
+        map: &mut __M,
+    ) -> ::std::result::Result<(), __M::Error> {
+        match index {
+            0usize => self.gid = map.next_value()?,
+            1usize => self.resource_type = map.next_value()?,
+            2usize => self.name = map.next_value()?,
+            3usize => {
+                self.email_domains = map
+                    .next_value::<airbyte_agent_runtime::record::SkipNulls<String>>()?
+                    .0;
+            }
+            4usize => self.is_organization = map.next_value()?,
+            _ => {
+                map.next_value::<airbyte_agent_runtime::serde::de::IgnoredAny>()?;
+            }
+        }
+        Ok(())
+    }
+}
+impl<'de> airbyte_agent_runtime::serde::Deserialize<'de> for WorkspacesRecord {
+    fn deserialize<__D: airbyte_agent_runtime::serde::Deserializer<'de>>(
+        deserializer: __D,
+    ) -> ::std::result::Result<Self, __D::Error> {
+        airbyte_agent_runtime::record::deserialize(deserializer)
+    }
 }

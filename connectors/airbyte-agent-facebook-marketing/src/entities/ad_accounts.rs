@@ -142,14 +142,8 @@ impl ::std::future::IntoFuture for AdAccountsGetRequest {
     }
 }
 /// An ad account as listed for the token user.
-#[derive(
-    Debug,
-    Clone,
-    Default,
-    airbyte_agent_runtime::serde::Deserialize,
-    airbyte_agent_runtime::serde::Serialize
-)]
-#[serde(crate = "airbyte_agent_runtime::serde", default)]
+#[derive(Debug, Clone, Default, airbyte_agent_runtime::serde::Serialize)]
+#[serde(crate = "airbyte_agent_runtime::serde")]
 pub struct AdAccountListItem {
     /// Unique identifier of this ad account.
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -197,15 +191,66 @@ pub struct AdAccountListItem {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub timezone_name: Option<String>,
 }
+impl airbyte_agent_runtime::record::Record for AdAccountListItem {
+    const NAME: &'static str = "AdAccountListItem";
+    fn field_index(key: &str) -> Option<usize> {
+        match key {
+            "id" => Some(0usize),
+            "account_id" => Some(1usize),
+            "name" => Some(2usize),
+            "account_status" => Some(3usize),
+            "age" => Some(4usize),
+            "amount_spent" => Some(5usize),
+            "balance" => Some(6usize),
+            "business" => Some(7usize),
+            "business_name" => Some(8usize),
+            "created_time" => Some(9usize),
+            "currency" => Some(10usize),
+            "disable_reason" => Some(11usize),
+            "spend_cap" => Some(12usize),
+            "timezone_id" => Some(13usize),
+            "timezone_name" => Some(14usize),
+            _ => None,
+        }
+    }
+    fn set_field<'de, __M: airbyte_agent_runtime::serde::de::MapAccess<'de>>(
+        &mut self,
+        index: usize,
+        map: &mut __M,
+    ) -> ::std::result::Result<(), __M::Error> {
+        match index {
+            0usize => self.id = map.next_value()?,
+            1usize => self.account_id = map.next_value()?,
+            2usize => self.name = map.next_value()?,
+            3usize => self.account_status = map.next_value()?,
+            4usize => self.age = map.next_value()?,
+            5usize => self.amount_spent = map.next_value()?,
+            6usize => self.balance = map.next_value()?,
+            7usize => self.business = map.next_value()?,
+            8usize => self.business_name = map.next_value()?,
+            9usize => self.created_time = map.next_value()?,
+            10usize => self.currency = map.next_value()?,
+            11usize => self.disable_reason = map.next_value()?,
+            12usize => self.spend_cap = map.next_value()?,
+            13usize => self.timezone_id = map.next_value()?,
+            14usize => self.timezone_name = map.next_value()?,
+            _ => {
+                map.next_value::<airbyte_agent_runtime::serde::de::IgnoredAny>()?;
+            }
+        }
+        Ok(())
+    }
+}
+impl<'de> airbyte_agent_runtime::serde::Deserialize<'de> for AdAccountListItem {
+    fn deserialize<__D: airbyte_agent_runtime::serde::Deserializer<'de>>(
+        deserializer: __D,
+    ) -> ::std::result::Result<Self, __D::Error> {
+        airbyte_agent_runtime::record::deserialize(deserializer)
+    }
+}
 /// Business ref structure.
-#[derive(
-    Debug,
-    Clone,
-    Default,
-    airbyte_agent_runtime::serde::Deserialize,
-    airbyte_agent_runtime::serde::Serialize
-)]
-#[serde(crate = "airbyte_agent_runtime::serde", default)]
+#[derive(Debug, Clone, Default, airbyte_agent_runtime::serde::Serialize)]
+#[serde(crate = "airbyte_agent_runtime::serde")]
 pub struct BusinessRef {
     /// Unique identifier of this business ref.
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -214,29 +259,77 @@ pub struct BusinessRef {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub name: Option<String>,
 }
+impl airbyte_agent_runtime::record::Record for BusinessRef {
+    const NAME: &'static str = "BusinessRef";
+    fn field_index(key: &str) -> Option<usize> {
+        match key {
+            "id" => Some(0usize),
+            "name" => Some(1usize),
+            _ => None,
+        }
+    }
+    fn set_field<'de, __M: airbyte_agent_runtime::serde::de::MapAccess<'de>>(
+        &mut self,
+        index: usize,
+        map: &mut __M,
+    ) -> ::std::result::Result<(), __M::Error> {
+        match index {
+            0usize => self.id = map.next_value()?,
+            1usize => self.name = map.next_value()?,
+            _ => {
+                map.next_value::<airbyte_agent_runtime::serde::de::IgnoredAny>()?;
+            }
+        }
+        Ok(())
+    }
+}
+impl<'de> airbyte_agent_runtime::serde::Deserialize<'de> for BusinessRef {
+    fn deserialize<__D: airbyte_agent_runtime::serde::Deserializer<'de>>(
+        deserializer: __D,
+    ) -> ::std::result::Result<Self, __D::Error> {
+        airbyte_agent_runtime::record::deserialize(deserializer)
+    }
+}
 /// Metadata returned by `ad_accounts.list` next to the records.
-#[derive(
-    Debug,
-    Clone,
-    Default,
-    airbyte_agent_runtime::serde::Deserialize,
-    airbyte_agent_runtime::serde::Serialize
-)]
-#[serde(crate = "airbyte_agent_runtime::serde", default)]
+#[derive(Debug, Clone, Default, airbyte_agent_runtime::serde::Serialize)]
+#[serde(crate = "airbyte_agent_runtime::serde")]
 pub struct AdAccountsListMeta {
     /// `$.paging.cursors.after`
     #[serde(skip_serializing_if = "Option::is_none")]
     pub after: Option<String>,
 }
+impl airbyte_agent_runtime::record::Record for AdAccountsListMeta {
+    const NAME: &'static str = "AdAccountsListMeta";
+    fn field_index(key: &str) -> Option<usize> {
+        match key {
+            "after" => Some(0usize),
+            _ => None,
+        }
+    }
+    fn set_field<'de, __M: airbyte_agent_runtime::serde::de::MapAccess<'de>>(
+        &mut self,
+        index: usize,
+        map: &mut __M,
+    ) -> ::std::result::Result<(), __M::Error> {
+        match index {
+            0usize => self.after = map.next_value()?,
+            _ => {
+                map.next_value::<airbyte_agent_runtime::serde::de::IgnoredAny>()?;
+            }
+        }
+        Ok(())
+    }
+}
+impl<'de> airbyte_agent_runtime::serde::Deserialize<'de> for AdAccountsListMeta {
+    fn deserialize<__D: airbyte_agent_runtime::serde::Deserializer<'de>>(
+        deserializer: __D,
+    ) -> ::std::result::Result<Self, __D::Error> {
+        airbyte_agent_runtime::record::deserialize(deserializer)
+    }
+}
 /// An ad account with balance, spend and business details.
-#[derive(
-    Debug,
-    Clone,
-    Default,
-    airbyte_agent_runtime::serde::Deserialize,
-    airbyte_agent_runtime::serde::Serialize
-)]
-#[serde(crate = "airbyte_agent_runtime::serde", default)]
+#[derive(Debug, Clone, Default, airbyte_agent_runtime::serde::Serialize)]
+#[serde(crate = "airbyte_agent_runtime::serde")]
 pub struct AdAccountsRecord {
     /// Unique identifier of this ad account.
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -337,4 +430,97 @@ pub struct AdAccountsRecord {
     /// Timezone offset hours UTC (numeric).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub timezone_offset_hours_utc: Option<f64>,
+}
+impl airbyte_agent_runtime::record::Record for AdAccountsRecord {
+    const NAME: &'static str = "AdAccountsRecord";
+    fn field_index(key: &str) -> Option<usize> {
+        match key {
+            "id" => Some(0usize),
+            "account_id" => Some(1usize),
+            "name" => Some(2usize),
+            "account_status" => Some(3usize),
+            "age" => Some(4usize),
+            "amount_spent" => Some(5usize),
+            "balance" => Some(6usize),
+            "business" => Some(7usize),
+            "business_city" => Some(8usize),
+            "business_country_code" => Some(9usize),
+            "business_name" => Some(10usize),
+            "business_state" => Some(11usize),
+            "business_street" => Some(12usize),
+            "business_street2" => Some(13usize),
+            "business_zip" => Some(14usize),
+            "created_time" => Some(15usize),
+            "currency" => Some(16usize),
+            "disable_reason" => Some(17usize),
+            "end_advertiser" => Some(18usize),
+            "end_advertiser_name" => Some(19usize),
+            "funding_source" => Some(20usize),
+            "funding_source_details" => Some(21usize),
+            "has_migrated_permissions" => Some(22usize),
+            "is_personal" => Some(23usize),
+            "is_prepay_account" => Some(24usize),
+            "is_tax_id_required" => Some(25usize),
+            "min_campaign_group_spend_cap" => Some(26usize),
+            "min_daily_budget" => Some(27usize),
+            "owner" => Some(28usize),
+            "spend_cap" => Some(29usize),
+            "timezone_id" => Some(30usize),
+            "timezone_name" => Some(31usize),
+            "timezone_offset_hours_utc" => Some(32usize),
+            _ => None,
+        }
+    }
+    fn set_field<'de, __M: airbyte_agent_runtime::serde::de::MapAccess<'de>>(
+        &mut self,
+        index: usize,
+        map: &mut __M,
+    ) -> ::std::result::Result<(), __M::Error> {
+        match index {
+            0usize => self.id = map.next_value()?,
+            1usize => self.account_id = map.next_value()?,
+            2usize => self.name = map.next_value()?,
+            3usize => self.account_status = map.next_value()?,
+            4usize => self.age = map.next_value()?,
+            5usize => self.amount_spent = map.next_value()?,
+            6usize => self.balance = map.next_value()?,
+            7usize => self.business = map.next_value()?,
+            8usize => self.business_city = map.next_value()?,
+            9usize => self.business_country_code = map.next_value()?,
+            10usize => self.business_name = map.next_value()?,
+            11usize => self.business_state = map.next_value()?,
+            12usize => self.business_street = map.next_value()?,
+            13usize => self.business_street2 = map.next_value()?,
+            14usize => self.business_zip = map.next_value()?,
+            15usize => self.created_time = map.next_value()?,
+            16usize => self.currency = map.next_value()?,
+            17usize => self.disable_reason = map.next_value()?,
+            18usize => self.end_advertiser = map.next_value()?,
+            19usize => self.end_advertiser_name = map.next_value()?,
+            20usize => self.funding_source = map.next_value()?,
+            21usize => self.funding_source_details = map.next_value()?,
+            22usize => self.has_migrated_permissions = map.next_value()?,
+            23usize => self.is_personal = map.next_value()?,
+            24usize => self.is_prepay_account = map.next_value()?,
+            25usize => self.is_tax_id_required = map.next_value()?,
+            26usize => self.min_campaign_group_spend_cap = map.next_value()?,
+            27usize => self.min_daily_budget = map.next_value()?,
+            28usize => self.owner = map.next_value()?,
+            29usize => self.spend_cap = map.next_value()?,
+            30usize => self.timezone_id = map.next_value()?,
+            31usize => self.timezone_name = map.next_value()?,
+            32usize => self.timezone_offset_hours_utc = map.next_value()?,
+            _ => {
+                map.next_value::<airbyte_agent_runtime::serde::de::IgnoredAny>()?;
+            }
+        }
+        Ok(())
+    }
+}
+impl<'de> airbyte_agent_runtime::serde::Deserialize<'de> for AdAccountsRecord {
+    fn deserialize<__D: airbyte_agent_runtime::serde::Deserializer<'de>>(
+        deserializer: __D,
+    ) -> ::std::result::Result<Self, __D::Error> {
+        airbyte_agent_runtime::record::deserialize(deserializer)
+    }
 }

@@ -207,14 +207,8 @@ airbyte_agent_runtime::string_enum! {
     " `KEYWORD_EXACT_PHRASE`"] KeywordExactPhrase => "KEYWORD_EXACT_PHRASE" }
 }
 /// A public Ad Library entry with creative text, delivery dates, spend range and reach by audience.
-#[derive(
-    Debug,
-    Clone,
-    Default,
-    airbyte_agent_runtime::serde::Deserialize,
-    airbyte_agent_runtime::serde::Serialize
-)]
-#[serde(crate = "airbyte_agent_runtime::serde", default)]
+#[derive(Debug, Clone, Default, airbyte_agent_runtime::serde::Serialize)]
+#[serde(crate = "airbyte_agent_runtime::serde")]
 pub struct AdLibraryAd {
     /// Unique identifier of this ad library.
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -223,28 +217,16 @@ pub struct AdLibraryAd {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub ad_creation_time: Option<String>,
     /// Ad creative bodies (list of strings).
-    #[serde(
-        deserialize_with = "crate::vec_skip_nulls",
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub ad_creative_bodies: Option<Vec<String>>,
     /// Ad creative link captions (list of strings).
-    #[serde(
-        deserialize_with = "crate::vec_skip_nulls",
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub ad_creative_link_captions: Option<Vec<String>>,
     /// Ad creative link descriptions (list of strings).
-    #[serde(
-        deserialize_with = "crate::vec_skip_nulls",
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub ad_creative_link_descriptions: Option<Vec<String>>,
     /// Ad creative link titles (list of strings).
-    #[serde(
-        deserialize_with = "crate::vec_skip_nulls",
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub ad_creative_link_titles: Option<Vec<String>>,
     /// Ad delivery start time (ISO 8601 date-time).
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -256,16 +238,10 @@ pub struct AdLibraryAd {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub ad_snapshot_url: Option<String>,
     /// Age country gender reach breakdown (list).
-    #[serde(
-        deserialize_with = "crate::vec_skip_nulls",
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub age_country_gender_reach_breakdown: Option<Vec<Map<String, Value>>>,
     /// Beneficiary payers (list).
-    #[serde(
-        deserialize_with = "crate::vec_skip_nulls",
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub beneficiary_payers: Option<Vec<Map<String, Value>>>,
     /// Br total reach (numeric).
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -277,16 +253,10 @@ pub struct AdLibraryAd {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub currency: Option<String>,
     /// Delivery by region (list).
-    #[serde(
-        deserialize_with = "crate::vec_skip_nulls",
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub delivery_by_region: Option<Vec<AdLibraryAdDeliveryByRegionItem>>,
     /// Demographic distribution (list).
-    #[serde(
-        deserialize_with = "crate::vec_skip_nulls",
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub demographic_distribution: Option<Vec<AdLibraryAdDemographicDistributionItem>>,
     /// Object describing the estimated audience size.
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -298,10 +268,7 @@ pub struct AdLibraryAd {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub impressions: Option<AdLibraryAdEstimatedAudienceSize>,
     /// Languages (list of strings).
-    #[serde(
-        deserialize_with = "crate::vec_skip_nulls",
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub languages: Option<Vec<String>>,
     /// ID of the Page that ran the ad.
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -310,45 +277,178 @@ pub struct AdLibraryAd {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub page_name: Option<String>,
     /// Publisher platforms (list of strings).
-    #[serde(
-        deserialize_with = "crate::vec_skip_nulls",
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub publisher_platforms: Option<Vec<String>>,
     /// Amount spent.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub spend: Option<AdLibraryAdEstimatedAudienceSize>,
     /// Target ages (list of strings).
-    #[serde(
-        deserialize_with = "crate::vec_skip_nulls",
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub target_ages: Option<Vec<String>>,
     /// Target gender of this ad library.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub target_gender: Option<String>,
     /// Target locations (list).
-    #[serde(
-        deserialize_with = "crate::vec_skip_nulls",
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub target_locations: Option<Vec<Map<String, Value>>>,
     /// Total reach by location (list).
-    #[serde(
-        deserialize_with = "crate::vec_skip_nulls",
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub total_reach_by_location: Option<Vec<Map<String, Value>>>,
 }
+impl airbyte_agent_runtime::record::Record for AdLibraryAd {
+    const NAME: &'static str = "AdLibraryAd";
+    fn field_index(key: &str) -> Option<usize> {
+        match key {
+            "id" => Some(0usize),
+            "ad_creation_time" => Some(1usize),
+            "ad_creative_bodies" => Some(2usize),
+            "ad_creative_link_captions" => Some(3usize),
+            "ad_creative_link_descriptions" => Some(4usize),
+            "ad_creative_link_titles" => Some(5usize),
+            "ad_delivery_start_time" => Some(6usize),
+            "ad_delivery_stop_time" => Some(7usize),
+            "ad_snapshot_url" => Some(8usize),
+            "age_country_gender_reach_breakdown" => Some(9usize),
+            "beneficiary_payers" => Some(10usize),
+            "br_total_reach" => Some(11usize),
+            "bylines" => Some(12usize),
+            "currency" => Some(13usize),
+            "delivery_by_region" => Some(14usize),
+            "demographic_distribution" => Some(15usize),
+            "estimated_audience_size" => Some(16usize),
+            "eu_total_reach" => Some(17usize),
+            "impressions" => Some(18usize),
+            "languages" => Some(19usize),
+            "page_id" => Some(20usize),
+            "page_name" => Some(21usize),
+            "publisher_platforms" => Some(22usize),
+            "spend" => Some(23usize),
+            "target_ages" => Some(24usize),
+            "target_gender" => Some(25usize),
+            "target_locations" => Some(26usize),
+            "total_reach_by_location" => Some(27usize),
+            _ => None,
+        }
+    }
+    fn set_field<'de, __M: airbyte_agent_runtime::serde::de::MapAccess<'de>>(
+        &mut self,
+        index: usize,
+        map: &mut __M,
+    ) -> ::std::result::Result<(), __M::Error> {
+        match index {
+            0usize => self.id = map.next_value()?,
+            1usize => self.ad_creation_time = map.next_value()?,
+            2usize => {
+                self.ad_creative_bodies = map
+                    .next_value::<airbyte_agent_runtime::record::SkipNulls<String>>()?
+                    .0;
+            }
+            3usize => {
+                self.ad_creative_link_captions = map
+                    .next_value::<airbyte_agent_runtime::record::SkipNulls<String>>()?
+                    .0;
+            }
+            4usize => {
+                self.ad_creative_link_descriptions = map
+                    .next_value::<airbyte_agent_runtime::record::SkipNulls<String>>()?
+                    .0;
+            }
+            5usize => {
+                self.ad_creative_link_titles = map
+                    .next_value::<airbyte_agent_runtime::record::SkipNulls<String>>()?
+                    .0;
+            }
+            6usize => self.ad_delivery_start_time = map.next_value()?,
+            7usize => self.ad_delivery_stop_time = map.next_value()?,
+            8usize => self.ad_snapshot_url = map.next_value()?,
+            9usize => {
+                self.age_country_gender_reach_breakdown = map
+                    .next_value::<
+                        airbyte_agent_runtime::record::SkipNulls<Map<String, Value>>,
+                    >()?
+                    .0;
+            }
+            10usize => {
+                self.beneficiary_payers = map
+                    .next_value::<
+                        airbyte_agent_runtime::record::SkipNulls<Map<String, Value>>,
+                    >()?
+                    .0;
+            }
+            11usize => self.br_total_reach = map.next_value()?,
+            12usize => self.bylines = map.next_value()?,
+            13usize => self.currency = map.next_value()?,
+            14usize => {
+                self.delivery_by_region = map
+                    .next_value::<
+                        airbyte_agent_runtime::record::SkipNulls<
+                            AdLibraryAdDeliveryByRegionItem,
+                        >,
+                    >()?
+                    .0;
+            }
+            15usize => {
+                self.demographic_distribution = map
+                    .next_value::<
+                        airbyte_agent_runtime::record::SkipNulls<
+                            AdLibraryAdDemographicDistributionItem,
+                        >,
+                    >()?
+                    .0;
+            }
+            16usize => self.estimated_audience_size = map.next_value()?,
+            17usize => self.eu_total_reach = map.next_value()?,
+            18usize => self.impressions = map.next_value()?,
+            19usize => {
+                self.languages = map
+                    .next_value::<airbyte_agent_runtime::record::SkipNulls<String>>()?
+                    .0;
+            }
+            20usize => self.page_id = map.next_value()?,
+            21usize => self.page_name = map.next_value()?,
+            22usize => {
+                self.publisher_platforms = map
+                    .next_value::<airbyte_agent_runtime::record::SkipNulls<String>>()?
+                    .0;
+            }
+            23usize => self.spend = map.next_value()?,
+            24usize => {
+                self.target_ages = map
+                    .next_value::<airbyte_agent_runtime::record::SkipNulls<String>>()?
+                    .0;
+            }
+            25usize => self.target_gender = map.next_value()?,
+            26usize => {
+                self.target_locations = map
+                    .next_value::<
+                        airbyte_agent_runtime::record::SkipNulls<Map<String, Value>>,
+                    >()?
+                    .0;
+            }
+            27usize => {
+                self.total_reach_by_location = map
+                    .next_value::<
+                        airbyte_agent_runtime::record::SkipNulls<Map<String, Value>>,
+                    >()?
+                    .0;
+            }
+            _ => {
+                map.next_value::<airbyte_agent_runtime::serde::de::IgnoredAny>()?;
+            }
+        }
+        Ok(())
+    }
+}
+impl<'de> airbyte_agent_runtime::serde::Deserialize<'de> for AdLibraryAd {
+    fn deserialize<__D: airbyte_agent_runtime::serde::Deserializer<'de>>(
+        deserializer: __D,
+    ) -> ::std::result::Result<Self, __D::Error> {
+        airbyte_agent_runtime::record::deserialize(deserializer)
+    }
+}
 /// The `AdLibraryAdDeliveryByRegionItem` object.
-#[derive(
-    Debug,
-    Clone,
-    Default,
-    airbyte_agent_runtime::serde::Deserialize,
-    airbyte_agent_runtime::serde::Serialize
-)]
-#[serde(crate = "airbyte_agent_runtime::serde", default)]
+#[derive(Debug, Clone, Default, airbyte_agent_runtime::serde::Serialize)]
+#[serde(crate = "airbyte_agent_runtime::serde")]
 pub struct AdLibraryAdDeliveryByRegionItem {
     /// Region of this delivery by region.
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -357,15 +457,41 @@ pub struct AdLibraryAdDeliveryByRegionItem {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub percentage: Option<String>,
 }
+impl airbyte_agent_runtime::record::Record for AdLibraryAdDeliveryByRegionItem {
+    const NAME: &'static str = "AdLibraryAdDeliveryByRegionItem";
+    fn field_index(key: &str) -> Option<usize> {
+        match key {
+            "region" => Some(0usize),
+            "percentage" => Some(1usize),
+            _ => None,
+        }
+    }
+    fn set_field<'de, __M: airbyte_agent_runtime::serde::de::MapAccess<'de>>(
+        &mut self,
+        index: usize,
+        map: &mut __M,
+    ) -> ::std::result::Result<(), __M::Error> {
+        match index {
+            0usize => self.region = map.next_value()?,
+            1usize => self.percentage = map.next_value()?,
+            _ => {
+                map.next_value::<airbyte_agent_runtime::serde::de::IgnoredAny>()?;
+            }
+        }
+        Ok(())
+    }
+}
+impl<'de> airbyte_agent_runtime::serde::Deserialize<'de>
+for AdLibraryAdDeliveryByRegionItem {
+    fn deserialize<__D: airbyte_agent_runtime::serde::Deserializer<'de>>(
+        deserializer: __D,
+    ) -> ::std::result::Result<Self, __D::Error> {
+        airbyte_agent_runtime::record::deserialize(deserializer)
+    }
+}
 /// The `AdLibraryAdDemographicDistributionItem` object.
-#[derive(
-    Debug,
-    Clone,
-    Default,
-    airbyte_agent_runtime::serde::Deserialize,
-    airbyte_agent_runtime::serde::Serialize
-)]
-#[serde(crate = "airbyte_agent_runtime::serde", default)]
+#[derive(Debug, Clone, Default, airbyte_agent_runtime::serde::Serialize)]
+#[serde(crate = "airbyte_agent_runtime::serde")]
 pub struct AdLibraryAdDemographicDistributionItem {
     /// Age of this demographic distribution.
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -377,15 +503,43 @@ pub struct AdLibraryAdDemographicDistributionItem {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub percentage: Option<String>,
 }
+impl airbyte_agent_runtime::record::Record for AdLibraryAdDemographicDistributionItem {
+    const NAME: &'static str = "AdLibraryAdDemographicDistributionItem";
+    fn field_index(key: &str) -> Option<usize> {
+        match key {
+            "age" => Some(0usize),
+            "gender" => Some(1usize),
+            "percentage" => Some(2usize),
+            _ => None,
+        }
+    }
+    fn set_field<'de, __M: airbyte_agent_runtime::serde::de::MapAccess<'de>>(
+        &mut self,
+        index: usize,
+        map: &mut __M,
+    ) -> ::std::result::Result<(), __M::Error> {
+        match index {
+            0usize => self.age = map.next_value()?,
+            1usize => self.gender = map.next_value()?,
+            2usize => self.percentage = map.next_value()?,
+            _ => {
+                map.next_value::<airbyte_agent_runtime::serde::de::IgnoredAny>()?;
+            }
+        }
+        Ok(())
+    }
+}
+impl<'de> airbyte_agent_runtime::serde::Deserialize<'de>
+for AdLibraryAdDemographicDistributionItem {
+    fn deserialize<__D: airbyte_agent_runtime::serde::Deserializer<'de>>(
+        deserializer: __D,
+    ) -> ::std::result::Result<Self, __D::Error> {
+        airbyte_agent_runtime::record::deserialize(deserializer)
+    }
+}
 /// Object describing the estimated audience size.
-#[derive(
-    Debug,
-    Clone,
-    Default,
-    airbyte_agent_runtime::serde::Deserialize,
-    airbyte_agent_runtime::serde::Serialize
-)]
-#[serde(crate = "airbyte_agent_runtime::serde", default)]
+#[derive(Debug, Clone, Default, airbyte_agent_runtime::serde::Serialize)]
+#[serde(crate = "airbyte_agent_runtime::serde")]
 pub struct AdLibraryAdEstimatedAudienceSize {
     /// Lower bound (numeric).
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -394,17 +548,72 @@ pub struct AdLibraryAdEstimatedAudienceSize {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub upper_bound: Option<i64>,
 }
+impl airbyte_agent_runtime::record::Record for AdLibraryAdEstimatedAudienceSize {
+    const NAME: &'static str = "AdLibraryAdEstimatedAudienceSize";
+    fn field_index(key: &str) -> Option<usize> {
+        match key {
+            "lower_bound" => Some(0usize),
+            "upper_bound" => Some(1usize),
+            _ => None,
+        }
+    }
+    fn set_field<'de, __M: airbyte_agent_runtime::serde::de::MapAccess<'de>>(
+        &mut self,
+        index: usize,
+        map: &mut __M,
+    ) -> ::std::result::Result<(), __M::Error> {
+        match index {
+            0usize => self.lower_bound = map.next_value()?,
+            1usize => self.upper_bound = map.next_value()?,
+            _ => {
+                map.next_value::<airbyte_agent_runtime::serde::de::IgnoredAny>()?;
+            }
+        }
+        Ok(())
+    }
+}
+impl<'de> airbyte_agent_runtime::serde::Deserialize<'de>
+for AdLibraryAdEstimatedAudienceSize {
+    fn deserialize<__D: airbyte_agent_runtime::serde::Deserializer<'de>>(
+        deserializer: __D,
+    ) -> ::std::result::Result<Self, __D::Error> {
+        airbyte_agent_runtime::record::deserialize(deserializer)
+    }
+}
 /// Metadata returned by `ad_library.list` next to the records.
-#[derive(
-    Debug,
-    Clone,
-    Default,
-    airbyte_agent_runtime::serde::Deserialize,
-    airbyte_agent_runtime::serde::Serialize
-)]
-#[serde(crate = "airbyte_agent_runtime::serde", default)]
+#[derive(Debug, Clone, Default, airbyte_agent_runtime::serde::Serialize)]
+#[serde(crate = "airbyte_agent_runtime::serde")]
 pub struct AdLibraryListMeta {
     /// `$.paging.cursors.after`
     #[serde(skip_serializing_if = "Option::is_none")]
     pub after: Option<String>,
+}
+impl airbyte_agent_runtime::record::Record for AdLibraryListMeta {
+    const NAME: &'static str = "AdLibraryListMeta";
+    fn field_index(key: &str) -> Option<usize> {
+        match key {
+            "after" => Some(0usize),
+            _ => None,
+        }
+    }
+    fn set_field<'de, __M: airbyte_agent_runtime::serde::de::MapAccess<'de>>(
+        &mut self,
+        index: usize,
+        map: &mut __M,
+    ) -> ::std::result::Result<(), __M::Error> {
+        match index {
+            0usize => self.after = map.next_value()?,
+            _ => {
+                map.next_value::<airbyte_agent_runtime::serde::de::IgnoredAny>()?;
+            }
+        }
+        Ok(())
+    }
+}
+impl<'de> airbyte_agent_runtime::serde::Deserialize<'de> for AdLibraryListMeta {
+    fn deserialize<__D: airbyte_agent_runtime::serde::Deserializer<'de>>(
+        deserializer: __D,
+    ) -> ::std::result::Result<Self, __D::Error> {
+        airbyte_agent_runtime::record::deserialize(deserializer)
+    }
 }

@@ -336,14 +336,8 @@ impl ::std::future::IntoFuture for AdSetsUpdateRequest {
     }
 }
 /// An ad set with targeting, schedule, bid and budget.
-#[derive(
-    Debug,
-    Clone,
-    Default,
-    airbyte_agent_runtime::serde::Deserialize,
-    airbyte_agent_runtime::serde::Serialize
-)]
-#[serde(crate = "airbyte_agent_runtime::serde", default)]
+#[derive(Debug, Clone, Default, airbyte_agent_runtime::serde::Serialize)]
+#[serde(crate = "airbyte_agent_runtime::serde")]
 pub struct AdSet {
     /// Unique identifier of this ad set.
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -355,10 +349,7 @@ pub struct AdSet {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub account_id: Option<String>,
     /// Adlabels: a list of ad label objects.
-    #[serde(
-        deserialize_with = "crate::vec_skip_nulls",
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub adlabels: Option<Vec<AdLabel>>,
     /// Bid amount (numeric).
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -409,29 +400,117 @@ pub struct AdSet {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub updated_time: Option<String>,
 }
+impl airbyte_agent_runtime::record::Record for AdSet {
+    const NAME: &'static str = "AdSet";
+    fn field_index(key: &str) -> Option<usize> {
+        match key {
+            "id" => Some(0usize),
+            "name" => Some(1usize),
+            "account_id" => Some(2usize),
+            "adlabels" => Some(3usize),
+            "bid_amount" => Some(4usize),
+            "bid_info" => Some(5usize),
+            "bid_strategy" => Some(6usize),
+            "bid_constraints" => Some(7usize),
+            "budget_remaining" => Some(8usize),
+            "campaign_id" => Some(9usize),
+            "created_time" => Some(10usize),
+            "daily_budget" => Some(11usize),
+            "effective_status" => Some(12usize),
+            "end_time" => Some(13usize),
+            "learning_stage_info" => Some(14usize),
+            "lifetime_budget" => Some(15usize),
+            "promoted_object" => Some(16usize),
+            "start_time" => Some(17usize),
+            "targeting" => Some(18usize),
+            "updated_time" => Some(19usize),
+            _ => None,
+        }
+    }
+    fn set_field<'de, __M: airbyte_agent_runtime::serde::de::MapAccess<'de>>(
+        &mut self,
+        index: usize,
+        map: &mut __M,
+    ) -> ::std::result::Result<(), __M::Error> {
+        match index {
+            0usize => self.id = map.next_value()?,
+            1usize => self.name = map.next_value()?,
+            2usize => self.account_id = map.next_value()?,
+            3usize => {
+                self.adlabels = map
+                    .next_value::<airbyte_agent_runtime::record::SkipNulls<AdLabel>>()?
+                    .0;
+            }
+            4usize => self.bid_amount = map.next_value()?,
+            5usize => self.bid_info = map.next_value()?,
+            6usize => self.bid_strategy = map.next_value()?,
+            7usize => self.bid_constraints = map.next_value()?,
+            8usize => self.budget_remaining = map.next_value()?,
+            9usize => self.campaign_id = map.next_value()?,
+            10usize => self.created_time = map.next_value()?,
+            11usize => self.daily_budget = map.next_value()?,
+            12usize => self.effective_status = map.next_value()?,
+            13usize => self.end_time = map.next_value()?,
+            14usize => self.learning_stage_info = map.next_value()?,
+            15usize => self.lifetime_budget = map.next_value()?,
+            16usize => self.promoted_object = map.next_value()?,
+            17usize => self.start_time = map.next_value()?,
+            18usize => self.targeting = map.next_value()?,
+            19usize => self.updated_time = map.next_value()?,
+            _ => {
+                map.next_value::<airbyte_agent_runtime::serde::de::IgnoredAny>()?;
+            }
+        }
+        Ok(())
+    }
+}
+impl<'de> airbyte_agent_runtime::serde::Deserialize<'de> for AdSet {
+    fn deserialize<__D: airbyte_agent_runtime::serde::Deserializer<'de>>(
+        deserializer: __D,
+    ) -> ::std::result::Result<Self, __D::Error> {
+        airbyte_agent_runtime::record::deserialize(deserializer)
+    }
+}
 /// The `BidConstraints` object.
-#[derive(
-    Debug,
-    Clone,
-    Default,
-    airbyte_agent_runtime::serde::Deserialize,
-    airbyte_agent_runtime::serde::Serialize
-)]
-#[serde(crate = "airbyte_agent_runtime::serde", default)]
+#[derive(Debug, Clone, Default, airbyte_agent_runtime::serde::Serialize)]
+#[serde(crate = "airbyte_agent_runtime::serde")]
 pub struct BidConstraints {
     /// Roas average floor (numeric).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub roas_average_floor: Option<i64>,
 }
+impl airbyte_agent_runtime::record::Record for BidConstraints {
+    const NAME: &'static str = "BidConstraints";
+    fn field_index(key: &str) -> Option<usize> {
+        match key {
+            "roas_average_floor" => Some(0usize),
+            _ => None,
+        }
+    }
+    fn set_field<'de, __M: airbyte_agent_runtime::serde::de::MapAccess<'de>>(
+        &mut self,
+        index: usize,
+        map: &mut __M,
+    ) -> ::std::result::Result<(), __M::Error> {
+        match index {
+            0usize => self.roas_average_floor = map.next_value()?,
+            _ => {
+                map.next_value::<airbyte_agent_runtime::serde::de::IgnoredAny>()?;
+            }
+        }
+        Ok(())
+    }
+}
+impl<'de> airbyte_agent_runtime::serde::Deserialize<'de> for BidConstraints {
+    fn deserialize<__D: airbyte_agent_runtime::serde::Deserializer<'de>>(
+        deserializer: __D,
+    ) -> ::std::result::Result<Self, __D::Error> {
+        airbyte_agent_runtime::record::deserialize(deserializer)
+    }
+}
 /// The `LearningStageInfo` object.
-#[derive(
-    Debug,
-    Clone,
-    Default,
-    airbyte_agent_runtime::serde::Deserialize,
-    airbyte_agent_runtime::serde::Serialize
-)]
-#[serde(crate = "airbyte_agent_runtime::serde", default)]
+#[derive(Debug, Clone, Default, airbyte_agent_runtime::serde::Serialize)]
+#[serde(crate = "airbyte_agent_runtime::serde")]
 pub struct LearningStageInfo {
     /// Status of the learning stage info.
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -443,21 +522,51 @@ pub struct LearningStageInfo {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub last_sig_edit_ts: Option<i64>,
     /// Attribution windows (list of strings).
-    #[serde(
-        deserialize_with = "crate::vec_skip_nulls",
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub attribution_windows: Option<Vec<String>>,
 }
+impl airbyte_agent_runtime::record::Record for LearningStageInfo {
+    const NAME: &'static str = "LearningStageInfo";
+    fn field_index(key: &str) -> Option<usize> {
+        match key {
+            "status" => Some(0usize),
+            "conversions" => Some(1usize),
+            "last_sig_edit_ts" => Some(2usize),
+            "attribution_windows" => Some(3usize),
+            _ => None,
+        }
+    }
+    fn set_field<'de, __M: airbyte_agent_runtime::serde::de::MapAccess<'de>>(
+        &mut self,
+        index: usize,
+        map: &mut __M,
+    ) -> ::std::result::Result<(), __M::Error> {
+        match index {
+            0usize => self.status = map.next_value()?,
+            1usize => self.conversions = map.next_value()?,
+            2usize => self.last_sig_edit_ts = map.next_value()?,
+            3usize => {
+                self.attribution_windows = map
+                    .next_value::<airbyte_agent_runtime::record::SkipNulls<String>>()?
+                    .0;
+            }
+            _ => {
+                map.next_value::<airbyte_agent_runtime::serde::de::IgnoredAny>()?;
+            }
+        }
+        Ok(())
+    }
+}
+impl<'de> airbyte_agent_runtime::serde::Deserialize<'de> for LearningStageInfo {
+    fn deserialize<__D: airbyte_agent_runtime::serde::Deserializer<'de>>(
+        deserializer: __D,
+    ) -> ::std::result::Result<Self, __D::Error> {
+        airbyte_agent_runtime::record::deserialize(deserializer)
+    }
+}
 /// The `PromotedObject` object.
-#[derive(
-    Debug,
-    Clone,
-    Default,
-    airbyte_agent_runtime::serde::Deserialize,
-    airbyte_agent_runtime::serde::Serialize
-)]
-#[serde(crate = "airbyte_agent_runtime::serde", default)]
+#[derive(Debug, Clone, Default, airbyte_agent_runtime::serde::Serialize)]
+#[serde(crate = "airbyte_agent_runtime::serde")]
 pub struct PromotedObject {
     /// Custom event type of this promoted.
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -484,19 +593,85 @@ pub struct PromotedObject {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub offer_id: Option<String>,
 }
+impl airbyte_agent_runtime::record::Record for PromotedObject {
+    const NAME: &'static str = "PromotedObject";
+    fn field_index(key: &str) -> Option<usize> {
+        match key {
+            "custom_event_type" => Some(0usize),
+            "pixel_id" => Some(1usize),
+            "pixel_rule" => Some(2usize),
+            "page_id" => Some(3usize),
+            "object_store_url" => Some(4usize),
+            "application_id" => Some(5usize),
+            "product_set_id" => Some(6usize),
+            "offer_id" => Some(7usize),
+            _ => None,
+        }
+    }
+    fn set_field<'de, __M: airbyte_agent_runtime::serde::de::MapAccess<'de>>(
+        &mut self,
+        index: usize,
+        map: &mut __M,
+    ) -> ::std::result::Result<(), __M::Error> {
+        match index {
+            0usize => self.custom_event_type = map.next_value()?,
+            1usize => self.pixel_id = map.next_value()?,
+            2usize => self.pixel_rule = map.next_value()?,
+            3usize => self.page_id = map.next_value()?,
+            4usize => self.object_store_url = map.next_value()?,
+            5usize => self.application_id = map.next_value()?,
+            6usize => self.product_set_id = map.next_value()?,
+            7usize => self.offer_id = map.next_value()?,
+            _ => {
+                map.next_value::<airbyte_agent_runtime::serde::de::IgnoredAny>()?;
+            }
+        }
+        Ok(())
+    }
+}
+impl<'de> airbyte_agent_runtime::serde::Deserialize<'de> for PromotedObject {
+    fn deserialize<__D: airbyte_agent_runtime::serde::Deserializer<'de>>(
+        deserializer: __D,
+    ) -> ::std::result::Result<Self, __D::Error> {
+        airbyte_agent_runtime::record::deserialize(deserializer)
+    }
+}
 /// Metadata returned by `ad_sets.list` next to the records.
-#[derive(
-    Debug,
-    Clone,
-    Default,
-    airbyte_agent_runtime::serde::Deserialize,
-    airbyte_agent_runtime::serde::Serialize
-)]
-#[serde(crate = "airbyte_agent_runtime::serde", default)]
+#[derive(Debug, Clone, Default, airbyte_agent_runtime::serde::Serialize)]
+#[serde(crate = "airbyte_agent_runtime::serde")]
 pub struct AdSetsListMeta {
     /// `$.paging.cursors.after`
     #[serde(skip_serializing_if = "Option::is_none")]
     pub after: Option<String>,
+}
+impl airbyte_agent_runtime::record::Record for AdSetsListMeta {
+    const NAME: &'static str = "AdSetsListMeta";
+    fn field_index(key: &str) -> Option<usize> {
+        match key {
+            "after" => Some(0usize),
+            _ => None,
+        }
+    }
+    fn set_field<'de, __M: airbyte_agent_runtime::serde::de::MapAccess<'de>>(
+        &mut self,
+        index: usize,
+        map: &mut __M,
+    ) -> ::std::result::Result<(), __M::Error> {
+        match index {
+            0usize => self.after = map.next_value()?,
+            _ => {
+                map.next_value::<airbyte_agent_runtime::serde::de::IgnoredAny>()?;
+            }
+        }
+        Ok(())
+    }
+}
+impl<'de> airbyte_agent_runtime::serde::Deserialize<'de> for AdSetsListMeta {
+    fn deserialize<__D: airbyte_agent_runtime::serde::Deserializer<'de>>(
+        deserializer: __D,
+    ) -> ::std::result::Result<Self, __D::Error> {
+        airbyte_agent_runtime::record::deserialize(deserializer)
+    }
 }
 airbyte_agent_runtime::string_enum! {
     #[doc = " What is billed, such as IMPRESSIONS or LINK_CLICKS."] pub enum

@@ -278,14 +278,8 @@ impl ::std::future::IntoFuture for AdsUpdateRequest {
     }
 }
 /// An ad with its creative and delivery status.
-#[derive(
-    Debug,
-    Clone,
-    Default,
-    airbyte_agent_runtime::serde::Deserialize,
-    airbyte_agent_runtime::serde::Serialize
-)]
-#[serde(crate = "airbyte_agent_runtime::serde", default)]
+#[derive(Debug, Clone, Default, airbyte_agent_runtime::serde::Serialize)]
+#[serde(crate = "airbyte_agent_runtime::serde")]
 pub struct Ad {
     /// Unique identifier of this ad.
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -303,10 +297,7 @@ pub struct Ad {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub campaign_id: Option<String>,
     /// Adlabels: a list of ad label objects.
-    #[serde(
-        deserialize_with = "crate::vec_skip_nulls",
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub adlabels: Option<Vec<AdLabel>>,
     /// Bid amount (numeric).
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -321,10 +312,7 @@ pub struct Ad {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub configured_status: Option<String>,
     /// Conversion specs (list).
-    #[serde(
-        deserialize_with = "crate::vec_skip_nulls",
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub conversion_specs: Option<Vec<Map<String, Value>>>,
     /// When the ad was created.
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -339,10 +327,7 @@ pub struct Ad {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub last_updated_by_app_id: Option<String>,
     /// Recommendations: a list of recommendation objects.
-    #[serde(
-        deserialize_with = "crate::vec_skip_nulls",
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub recommendations: Option<Vec<Recommendation>>,
     /// Identifier of the related source ad.
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -351,24 +336,104 @@ pub struct Ad {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub status: Option<String>,
     /// Tracking specs (list).
-    #[serde(
-        deserialize_with = "crate::vec_skip_nulls",
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub tracking_specs: Option<Vec<Map<String, Value>>>,
     /// When the ad was last changed.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub updated_time: Option<String>,
 }
+impl airbyte_agent_runtime::record::Record for Ad {
+    const NAME: &'static str = "Ad";
+    fn field_index(key: &str) -> Option<usize> {
+        match key {
+            "id" => Some(0usize),
+            "name" => Some(1usize),
+            "account_id" => Some(2usize),
+            "adset_id" => Some(3usize),
+            "campaign_id" => Some(4usize),
+            "adlabels" => Some(5usize),
+            "bid_amount" => Some(6usize),
+            "bid_info" => Some(7usize),
+            "bid_type" => Some(8usize),
+            "configured_status" => Some(9usize),
+            "conversion_specs" => Some(10usize),
+            "created_time" => Some(11usize),
+            "creative" => Some(12usize),
+            "effective_status" => Some(13usize),
+            "last_updated_by_app_id" => Some(14usize),
+            "recommendations" => Some(15usize),
+            "source_ad_id" => Some(16usize),
+            "status" => Some(17usize),
+            "tracking_specs" => Some(18usize),
+            "updated_time" => Some(19usize),
+            _ => None,
+        }
+    }
+    fn set_field<'de, __M: airbyte_agent_runtime::serde::de::MapAccess<'de>>(
+        &mut self,
+        index: usize,
+        map: &mut __M,
+    ) -> ::std::result::Result<(), __M::Error> {
+        match index {
+            0usize => self.id = map.next_value()?,
+            1usize => self.name = map.next_value()?,
+            2usize => self.account_id = map.next_value()?,
+            3usize => self.adset_id = map.next_value()?,
+            4usize => self.campaign_id = map.next_value()?,
+            5usize => {
+                self.adlabels = map
+                    .next_value::<airbyte_agent_runtime::record::SkipNulls<AdLabel>>()?
+                    .0;
+            }
+            6usize => self.bid_amount = map.next_value()?,
+            7usize => self.bid_info = map.next_value()?,
+            8usize => self.bid_type = map.next_value()?,
+            9usize => self.configured_status = map.next_value()?,
+            10usize => {
+                self.conversion_specs = map
+                    .next_value::<
+                        airbyte_agent_runtime::record::SkipNulls<Map<String, Value>>,
+                    >()?
+                    .0;
+            }
+            11usize => self.created_time = map.next_value()?,
+            12usize => self.creative = map.next_value()?,
+            13usize => self.effective_status = map.next_value()?,
+            14usize => self.last_updated_by_app_id = map.next_value()?,
+            15usize => {
+                self.recommendations = map
+                    .next_value::<
+                        airbyte_agent_runtime::record::SkipNulls<Recommendation>,
+                    >()?
+                    .0;
+            }
+            16usize => self.source_ad_id = map.next_value()?,
+            17usize => self.status = map.next_value()?,
+            18usize => {
+                self.tracking_specs = map
+                    .next_value::<
+                        airbyte_agent_runtime::record::SkipNulls<Map<String, Value>>,
+                    >()?
+                    .0;
+            }
+            19usize => self.updated_time = map.next_value()?,
+            _ => {
+                map.next_value::<airbyte_agent_runtime::serde::de::IgnoredAny>()?;
+            }
+        }
+        Ok(())
+    }
+}
+impl<'de> airbyte_agent_runtime::serde::Deserialize<'de> for Ad {
+    fn deserialize<__D: airbyte_agent_runtime::serde::Deserializer<'de>>(
+        deserializer: __D,
+    ) -> ::std::result::Result<Self, __D::Error> {
+        airbyte_agent_runtime::record::deserialize(deserializer)
+    }
+}
 /// The `AdCreativeRef` object.
-#[derive(
-    Debug,
-    Clone,
-    Default,
-    airbyte_agent_runtime::serde::Deserialize,
-    airbyte_agent_runtime::serde::Serialize
-)]
-#[serde(crate = "airbyte_agent_runtime::serde", default)]
+#[derive(Debug, Clone, Default, airbyte_agent_runtime::serde::Serialize)]
+#[serde(crate = "airbyte_agent_runtime::serde")]
 pub struct AdCreativeRef {
     /// Unique identifier of this ad creative ref.
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -377,15 +442,40 @@ pub struct AdCreativeRef {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub creative_id: Option<String>,
 }
+impl airbyte_agent_runtime::record::Record for AdCreativeRef {
+    const NAME: &'static str = "AdCreativeRef";
+    fn field_index(key: &str) -> Option<usize> {
+        match key {
+            "id" => Some(0usize),
+            "creative_id" => Some(1usize),
+            _ => None,
+        }
+    }
+    fn set_field<'de, __M: airbyte_agent_runtime::serde::de::MapAccess<'de>>(
+        &mut self,
+        index: usize,
+        map: &mut __M,
+    ) -> ::std::result::Result<(), __M::Error> {
+        match index {
+            0usize => self.id = map.next_value()?,
+            1usize => self.creative_id = map.next_value()?,
+            _ => {
+                map.next_value::<airbyte_agent_runtime::serde::de::IgnoredAny>()?;
+            }
+        }
+        Ok(())
+    }
+}
+impl<'de> airbyte_agent_runtime::serde::Deserialize<'de> for AdCreativeRef {
+    fn deserialize<__D: airbyte_agent_runtime::serde::Deserializer<'de>>(
+        deserializer: __D,
+    ) -> ::std::result::Result<Self, __D::Error> {
+        airbyte_agent_runtime::record::deserialize(deserializer)
+    }
+}
 /// The `Recommendation` object.
-#[derive(
-    Debug,
-    Clone,
-    Default,
-    airbyte_agent_runtime::serde::Deserialize,
-    airbyte_agent_runtime::serde::Serialize
-)]
-#[serde(crate = "airbyte_agent_runtime::serde", default)]
+#[derive(Debug, Clone, Default, airbyte_agent_runtime::serde::Serialize)]
+#[serde(crate = "airbyte_agent_runtime::serde")]
 pub struct Recommendation {
     /// Blame field of this recommendation.
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -406,17 +496,79 @@ pub struct Recommendation {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub title: Option<String>,
 }
+impl airbyte_agent_runtime::record::Record for Recommendation {
+    const NAME: &'static str = "Recommendation";
+    fn field_index(key: &str) -> Option<usize> {
+        match key {
+            "blame_field" => Some(0usize),
+            "code" => Some(1usize),
+            "confidence" => Some(2usize),
+            "importance" => Some(3usize),
+            "message" => Some(4usize),
+            "title" => Some(5usize),
+            _ => None,
+        }
+    }
+    fn set_field<'de, __M: airbyte_agent_runtime::serde::de::MapAccess<'de>>(
+        &mut self,
+        index: usize,
+        map: &mut __M,
+    ) -> ::std::result::Result<(), __M::Error> {
+        match index {
+            0usize => self.blame_field = map.next_value()?,
+            1usize => self.code = map.next_value()?,
+            2usize => self.confidence = map.next_value()?,
+            3usize => self.importance = map.next_value()?,
+            4usize => self.message = map.next_value()?,
+            5usize => self.title = map.next_value()?,
+            _ => {
+                map.next_value::<airbyte_agent_runtime::serde::de::IgnoredAny>()?;
+            }
+        }
+        Ok(())
+    }
+}
+impl<'de> airbyte_agent_runtime::serde::Deserialize<'de> for Recommendation {
+    fn deserialize<__D: airbyte_agent_runtime::serde::Deserializer<'de>>(
+        deserializer: __D,
+    ) -> ::std::result::Result<Self, __D::Error> {
+        airbyte_agent_runtime::record::deserialize(deserializer)
+    }
+}
 /// Metadata returned by `ads.list` next to the records.
-#[derive(
-    Debug,
-    Clone,
-    Default,
-    airbyte_agent_runtime::serde::Deserialize,
-    airbyte_agent_runtime::serde::Serialize
-)]
-#[serde(crate = "airbyte_agent_runtime::serde", default)]
+#[derive(Debug, Clone, Default, airbyte_agent_runtime::serde::Serialize)]
+#[serde(crate = "airbyte_agent_runtime::serde")]
 pub struct AdsListMeta {
     /// `$.paging.cursors.after`
     #[serde(skip_serializing_if = "Option::is_none")]
     pub after: Option<String>,
+}
+impl airbyte_agent_runtime::record::Record for AdsListMeta {
+    const NAME: &'static str = "AdsListMeta";
+    fn field_index(key: &str) -> Option<usize> {
+        match key {
+            "after" => Some(0usize),
+            _ => None,
+        }
+    }
+    fn set_field<'de, __M: airbyte_agent_runtime::serde::de::MapAccess<'de>>(
+        &mut self,
+        index: usize,
+        map: &mut __M,
+    ) -> ::std::result::Result<(), __M::Error> {
+        match index {
+            0usize => self.after = map.next_value()?,
+            _ => {
+                map.next_value::<airbyte_agent_runtime::serde::de::IgnoredAny>()?;
+            }
+        }
+        Ok(())
+    }
+}
+impl<'de> airbyte_agent_runtime::serde::Deserialize<'de> for AdsListMeta {
+    fn deserialize<__D: airbyte_agent_runtime::serde::Deserializer<'de>>(
+        deserializer: __D,
+    ) -> ::std::result::Result<Self, __D::Error> {
+        airbyte_agent_runtime::record::deserialize(deserializer)
+    }
 }

@@ -141,14 +141,8 @@ airbyte_agent_runtime::string_enum! {
     Campaign => "campaign", #[doc = " `account`"] Account => "account" }
 }
 /// Performance figures for one level and period.
-#[derive(
-    Debug,
-    Clone,
-    Default,
-    airbyte_agent_runtime::serde::Deserialize,
-    airbyte_agent_runtime::serde::Serialize
-)]
-#[serde(crate = "airbyte_agent_runtime::serde", default)]
+#[derive(Debug, Clone, Default, airbyte_agent_runtime::serde::Serialize)]
+#[serde(crate = "airbyte_agent_runtime::serde")]
 pub struct AdsInsight {
     /// Ad account of the ads insight.
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -202,27 +196,92 @@ pub struct AdsInsight {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub date_stop: Option<String>,
     /// Actions attributed to the ads, by action type.
-    #[serde(
-        deserialize_with = "crate::vec_skip_nulls",
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub actions: Option<Vec<AdsActionStats>>,
     /// Action values: a list of ads action stats objects.
-    #[serde(
-        deserialize_with = "crate::vec_skip_nulls",
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub action_values: Option<Vec<AdsActionStats>>,
 }
+impl airbyte_agent_runtime::record::Record for AdsInsight {
+    const NAME: &'static str = "AdsInsight";
+    fn field_index(key: &str) -> Option<usize> {
+        match key {
+            "account_id" => Some(0usize),
+            "account_name" => Some(1usize),
+            "campaign_id" => Some(2usize),
+            "campaign_name" => Some(3usize),
+            "adset_id" => Some(4usize),
+            "adset_name" => Some(5usize),
+            "ad_id" => Some(6usize),
+            "ad_name" => Some(7usize),
+            "clicks" => Some(8usize),
+            "impressions" => Some(9usize),
+            "reach" => Some(10usize),
+            "spend" => Some(11usize),
+            "cpc" => Some(12usize),
+            "cpm" => Some(13usize),
+            "ctr" => Some(14usize),
+            "date_start" => Some(15usize),
+            "date_stop" => Some(16usize),
+            "actions" => Some(17usize),
+            "action_values" => Some(18usize),
+            _ => None,
+        }
+    }
+    fn set_field<'de, __M: airbyte_agent_runtime::serde::de::MapAccess<'de>>(
+        &mut self,
+        index: usize,
+        map: &mut __M,
+    ) -> ::std::result::Result<(), __M::Error> {
+        match index {
+            0usize => self.account_id = map.next_value()?,
+            1usize => self.account_name = map.next_value()?,
+            2usize => self.campaign_id = map.next_value()?,
+            3usize => self.campaign_name = map.next_value()?,
+            4usize => self.adset_id = map.next_value()?,
+            5usize => self.adset_name = map.next_value()?,
+            6usize => self.ad_id = map.next_value()?,
+            7usize => self.ad_name = map.next_value()?,
+            8usize => self.clicks = map.next_value()?,
+            9usize => self.impressions = map.next_value()?,
+            10usize => self.reach = map.next_value()?,
+            11usize => self.spend = map.next_value()?,
+            12usize => self.cpc = map.next_value()?,
+            13usize => self.cpm = map.next_value()?,
+            14usize => self.ctr = map.next_value()?,
+            15usize => self.date_start = map.next_value()?,
+            16usize => self.date_stop = map.next_value()?,
+            17usize => {
+                self.actions = map
+                    .next_value::<
+                        airbyte_agent_runtime::record::SkipNulls<AdsActionStats>,
+                    >()?
+                    .0;
+            }
+            18usize => {
+                self.action_values = map
+                    .next_value::<
+                        airbyte_agent_runtime::record::SkipNulls<AdsActionStats>,
+                    >()?
+                    .0;
+            }
+            _ => {
+                map.next_value::<airbyte_agent_runtime::serde::de::IgnoredAny>()?;
+            }
+        }
+        Ok(())
+    }
+}
+impl<'de> airbyte_agent_runtime::serde::Deserialize<'de> for AdsInsight {
+    fn deserialize<__D: airbyte_agent_runtime::serde::Deserializer<'de>>(
+        deserializer: __D,
+    ) -> ::std::result::Result<Self, __D::Error> {
+        airbyte_agent_runtime::record::deserialize(deserializer)
+    }
+}
 /// Ads action stats structure.
-#[derive(
-    Debug,
-    Clone,
-    Default,
-    airbyte_agent_runtime::serde::Deserialize,
-    airbyte_agent_runtime::serde::Serialize
-)]
-#[serde(crate = "airbyte_agent_runtime::serde", default)]
+#[derive(Debug, Clone, Default, airbyte_agent_runtime::serde::Serialize)]
+#[serde(crate = "airbyte_agent_runtime::serde")]
 pub struct AdsActionStats {
     /// Action type of this ads action stats.
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -255,17 +314,87 @@ pub struct AdsActionStats {
     #[serde(rename = "28d_view", skip_serializing_if = "Option::is_none")]
     pub _28d_view: Option<f64>,
 }
+impl airbyte_agent_runtime::record::Record for AdsActionStats {
+    const NAME: &'static str = "AdsActionStats";
+    fn field_index(key: &str) -> Option<usize> {
+        match key {
+            "action_type" => Some(0usize),
+            "action_destination" => Some(1usize),
+            "action_target_id" => Some(2usize),
+            "value" => Some(3usize),
+            "1d_click" => Some(4usize),
+            "7d_click" => Some(5usize),
+            "28d_click" => Some(6usize),
+            "1d_view" => Some(7usize),
+            "7d_view" => Some(8usize),
+            "28d_view" => Some(9usize),
+            _ => None,
+        }
+    }
+    fn set_field<'de, __M: airbyte_agent_runtime::serde::de::MapAccess<'de>>(
+        &mut self,
+        index: usize,
+        map: &mut __M,
+    ) -> ::std::result::Result<(), __M::Error> {
+        match index {
+            0usize => self.action_type = map.next_value()?,
+            1usize => self.action_destination = map.next_value()?,
+            2usize => self.action_target_id = map.next_value()?,
+            3usize => self.value = map.next_value()?,
+            4usize => self._1d_click = map.next_value()?,
+            5usize => self._7d_click = map.next_value()?,
+            6usize => self._28d_click = map.next_value()?,
+            7usize => self._1d_view = map.next_value()?,
+            8usize => self._7d_view = map.next_value()?,
+            9usize => self._28d_view = map.next_value()?,
+            _ => {
+                map.next_value::<airbyte_agent_runtime::serde::de::IgnoredAny>()?;
+            }
+        }
+        Ok(())
+    }
+}
+impl<'de> airbyte_agent_runtime::serde::Deserialize<'de> for AdsActionStats {
+    fn deserialize<__D: airbyte_agent_runtime::serde::Deserializer<'de>>(
+        deserializer: __D,
+    ) -> ::std::result::Result<Self, __D::Error> {
+        airbyte_agent_runtime::record::deserialize(deserializer)
+    }
+}
 /// Metadata returned by `ads_insights.list` next to the records.
-#[derive(
-    Debug,
-    Clone,
-    Default,
-    airbyte_agent_runtime::serde::Deserialize,
-    airbyte_agent_runtime::serde::Serialize
-)]
-#[serde(crate = "airbyte_agent_runtime::serde", default)]
+#[derive(Debug, Clone, Default, airbyte_agent_runtime::serde::Serialize)]
+#[serde(crate = "airbyte_agent_runtime::serde")]
 pub struct AdsInsightsListMeta {
     /// `$.paging.cursors.after`
     #[serde(skip_serializing_if = "Option::is_none")]
     pub after: Option<String>,
+}
+impl airbyte_agent_runtime::record::Record for AdsInsightsListMeta {
+    const NAME: &'static str = "AdsInsightsListMeta";
+    fn field_index(key: &str) -> Option<usize> {
+        match key {
+            "after" => Some(0usize),
+            _ => None,
+        }
+    }
+    fn set_field<'de, __M: airbyte_agent_runtime::serde::de::MapAccess<'de>>(
+        &mut self,
+        index: usize,
+        map: &mut __M,
+    ) -> ::std::result::Result<(), __M::Error> {
+        match index {
+            0usize => self.after = map.next_value()?,
+            _ => {
+                map.next_value::<airbyte_agent_runtime::serde::de::IgnoredAny>()?;
+            }
+        }
+        Ok(())
+    }
+}
+impl<'de> airbyte_agent_runtime::serde::Deserialize<'de> for AdsInsightsListMeta {
+    fn deserialize<__D: airbyte_agent_runtime::serde::Deserializer<'de>>(
+        deserializer: __D,
+    ) -> ::std::result::Result<Self, __D::Error> {
+        airbyte_agent_runtime::record::deserialize(deserializer)
+    }
 }

@@ -315,14 +315,8 @@ impl ::std::future::IntoFuture for CampaignsUpdateRequest {
     }
 }
 /// An ad campaign with objective, status and budget.
-#[derive(
-    Debug,
-    Clone,
-    Default,
-    airbyte_agent_runtime::serde::Deserialize,
-    airbyte_agent_runtime::serde::Serialize
-)]
-#[serde(crate = "airbyte_agent_runtime::serde", default)]
+#[derive(Debug, Clone, Default, airbyte_agent_runtime::serde::Serialize)]
+#[serde(crate = "airbyte_agent_runtime::serde")]
 pub struct Campaign {
     /// Unique identifier of this campaign.
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -334,10 +328,7 @@ pub struct Campaign {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub account_id: Option<String>,
     /// Adlabels: a list of ad label objects.
-    #[serde(
-        deserialize_with = "crate::vec_skip_nulls",
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub adlabels: Option<Vec<AdLabel>>,
     /// Bid strategy.
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -367,10 +358,7 @@ pub struct Campaign {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub effective_status: Option<String>,
     /// Issues info: a list of issue info objects.
-    #[serde(
-        deserialize_with = "crate::vec_skip_nulls",
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub issues_info: Option<Vec<IssueInfo>>,
     /// Lifetime budget in cents.
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -388,10 +376,7 @@ pub struct Campaign {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub special_ad_category: Option<String>,
     /// Special ad category country (list of strings).
-    #[serde(
-        deserialize_with = "crate::vec_skip_nulls",
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub special_ad_category_country: Option<Vec<String>>,
     /// Spending cap in cents.
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -409,15 +394,98 @@ pub struct Campaign {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub updated_time: Option<String>,
 }
+impl airbyte_agent_runtime::record::Record for Campaign {
+    const NAME: &'static str = "Campaign";
+    fn field_index(key: &str) -> Option<usize> {
+        match key {
+            "id" => Some(0usize),
+            "name" => Some(1usize),
+            "account_id" => Some(2usize),
+            "adlabels" => Some(3usize),
+            "bid_strategy" => Some(4usize),
+            "boosted_object_id" => Some(5usize),
+            "budget_rebalance_flag" => Some(6usize),
+            "budget_remaining" => Some(7usize),
+            "buying_type" => Some(8usize),
+            "daily_budget" => Some(9usize),
+            "created_time" => Some(10usize),
+            "configured_status" => Some(11usize),
+            "effective_status" => Some(12usize),
+            "issues_info" => Some(13usize),
+            "lifetime_budget" => Some(14usize),
+            "objective" => Some(15usize),
+            "smart_promotion_type" => Some(16usize),
+            "source_campaign_id" => Some(17usize),
+            "special_ad_category" => Some(18usize),
+            "special_ad_category_country" => Some(19usize),
+            "spend_cap" => Some(20usize),
+            "start_time" => Some(21usize),
+            "status" => Some(22usize),
+            "stop_time" => Some(23usize),
+            "updated_time" => Some(24usize),
+            _ => None,
+        }
+    }
+    fn set_field<'de, __M: airbyte_agent_runtime::serde::de::MapAccess<'de>>(
+        &mut self,
+        index: usize,
+        map: &mut __M,
+    ) -> ::std::result::Result<(), __M::Error> {
+        match index {
+            0usize => self.id = map.next_value()?,
+            1usize => self.name = map.next_value()?,
+            2usize => self.account_id = map.next_value()?,
+            3usize => {
+                self.adlabels = map
+                    .next_value::<airbyte_agent_runtime::record::SkipNulls<AdLabel>>()?
+                    .0;
+            }
+            4usize => self.bid_strategy = map.next_value()?,
+            5usize => self.boosted_object_id = map.next_value()?,
+            6usize => self.budget_rebalance_flag = map.next_value()?,
+            7usize => self.budget_remaining = map.next_value()?,
+            8usize => self.buying_type = map.next_value()?,
+            9usize => self.daily_budget = map.next_value()?,
+            10usize => self.created_time = map.next_value()?,
+            11usize => self.configured_status = map.next_value()?,
+            12usize => self.effective_status = map.next_value()?,
+            13usize => {
+                self.issues_info = map
+                    .next_value::<airbyte_agent_runtime::record::SkipNulls<IssueInfo>>()?
+                    .0;
+            }
+            14usize => self.lifetime_budget = map.next_value()?,
+            15usize => self.objective = map.next_value()?,
+            16usize => self.smart_promotion_type = map.next_value()?,
+            17usize => self.source_campaign_id = map.next_value()?,
+            18usize => self.special_ad_category = map.next_value()?,
+            19usize => {
+                self.special_ad_category_country = map
+                    .next_value::<airbyte_agent_runtime::record::SkipNulls<String>>()?
+                    .0;
+            }
+            20usize => self.spend_cap = map.next_value()?,
+            21usize => self.start_time = map.next_value()?,
+            22usize => self.status = map.next_value()?,
+            23usize => self.stop_time = map.next_value()?,
+            24usize => self.updated_time = map.next_value()?,
+            _ => {
+                map.next_value::<airbyte_agent_runtime::serde::de::IgnoredAny>()?;
+            }
+        }
+        Ok(())
+    }
+}
+impl<'de> airbyte_agent_runtime::serde::Deserialize<'de> for Campaign {
+    fn deserialize<__D: airbyte_agent_runtime::serde::Deserializer<'de>>(
+        deserializer: __D,
+    ) -> ::std::result::Result<Self, __D::Error> {
+        airbyte_agent_runtime::record::deserialize(deserializer)
+    }
+}
 /// The `IssueInfo` object.
-#[derive(
-    Debug,
-    Clone,
-    Default,
-    airbyte_agent_runtime::serde::Deserialize,
-    airbyte_agent_runtime::serde::Serialize
-)]
-#[serde(crate = "airbyte_agent_runtime::serde", default)]
+#[derive(Debug, Clone, Default, airbyte_agent_runtime::serde::Serialize)]
+#[serde(crate = "airbyte_agent_runtime::serde")]
 pub struct IssueInfo {
     /// Error code of this issue info.
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -435,19 +503,79 @@ pub struct IssueInfo {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub level: Option<String>,
 }
+impl airbyte_agent_runtime::record::Record for IssueInfo {
+    const NAME: &'static str = "IssueInfo";
+    fn field_index(key: &str) -> Option<usize> {
+        match key {
+            "error_code" => Some(0usize),
+            "error_message" => Some(1usize),
+            "error_summary" => Some(2usize),
+            "error_type" => Some(3usize),
+            "level" => Some(4usize),
+            _ => None,
+        }
+    }
+    fn set_field<'de, __M: airbyte_agent_runtime::serde::de::MapAccess<'de>>(
+        &mut self,
+        index: usize,
+        map: &mut __M,
+    ) -> ::std::result::Result<(), __M::Error> {
+        match index {
+            0usize => self.error_code = map.next_value()?,
+            1usize => self.error_message = map.next_value()?,
+            2usize => self.error_summary = map.next_value()?,
+            3usize => self.error_type = map.next_value()?,
+            4usize => self.level = map.next_value()?,
+            _ => {
+                map.next_value::<airbyte_agent_runtime::serde::de::IgnoredAny>()?;
+            }
+        }
+        Ok(())
+    }
+}
+impl<'de> airbyte_agent_runtime::serde::Deserialize<'de> for IssueInfo {
+    fn deserialize<__D: airbyte_agent_runtime::serde::Deserializer<'de>>(
+        deserializer: __D,
+    ) -> ::std::result::Result<Self, __D::Error> {
+        airbyte_agent_runtime::record::deserialize(deserializer)
+    }
+}
 /// Metadata returned by `campaigns.list` next to the records.
-#[derive(
-    Debug,
-    Clone,
-    Default,
-    airbyte_agent_runtime::serde::Deserialize,
-    airbyte_agent_runtime::serde::Serialize
-)]
-#[serde(crate = "airbyte_agent_runtime::serde", default)]
+#[derive(Debug, Clone, Default, airbyte_agent_runtime::serde::Serialize)]
+#[serde(crate = "airbyte_agent_runtime::serde")]
 pub struct CampaignsListMeta {
     /// `$.paging.cursors.after`
     #[serde(skip_serializing_if = "Option::is_none")]
     pub after: Option<String>,
+}
+impl airbyte_agent_runtime::record::Record for CampaignsListMeta {
+    const NAME: &'static str = "CampaignsListMeta";
+    fn field_index(key: &str) -> Option<usize> {
+        match key {
+            "after" => Some(0usize),
+            _ => None,
+        }
+    }
+    fn set_field<'de, __M: airbyte_agent_runtime::serde::de::MapAccess<'de>>(
+        &mut self,
+        index: usize,
+        map: &mut __M,
+    ) -> ::std::result::Result<(), __M::Error> {
+        match index {
+            0usize => self.after = map.next_value()?,
+            _ => {
+                map.next_value::<airbyte_agent_runtime::serde::de::IgnoredAny>()?;
+            }
+        }
+        Ok(())
+    }
+}
+impl<'de> airbyte_agent_runtime::serde::Deserialize<'de> for CampaignsListMeta {
+    fn deserialize<__D: airbyte_agent_runtime::serde::Deserializer<'de>>(
+        deserializer: __D,
+    ) -> ::std::result::Result<Self, __D::Error> {
+        airbyte_agent_runtime::record::deserialize(deserializer)
+    }
 }
 airbyte_agent_runtime::string_enum! {
     #[doc =

@@ -94,14 +94,8 @@ impl ::std::future::IntoFuture for CustomConversionsListRequest {
     }
 }
 /// A custom conversion rule.
-#[derive(
-    Debug,
-    Clone,
-    Default,
-    airbyte_agent_runtime::serde::Deserialize,
-    airbyte_agent_runtime::serde::Serialize
-)]
-#[serde(crate = "airbyte_agent_runtime::serde", default)]
+#[derive(Debug, Clone, Default, airbyte_agent_runtime::serde::Serialize)]
+#[serde(crate = "airbyte_agent_runtime::serde")]
 pub struct CustomConversion {
     /// Unique identifier of this custom conversion.
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -122,10 +116,7 @@ pub struct CustomConversion {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub custom_event_type: Option<String>,
     /// Data sources: a list of data source objects.
-    #[serde(
-        deserialize_with = "crate::vec_skip_nulls",
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub data_sources: Option<Vec<DataSource>>,
     /// Default conversion value (numeric).
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -158,15 +149,76 @@ pub struct CustomConversion {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub rule: Option<String>,
 }
+impl airbyte_agent_runtime::record::Record for CustomConversion {
+    const NAME: &'static str = "CustomConversion";
+    fn field_index(key: &str) -> Option<usize> {
+        match key {
+            "id" => Some(0usize),
+            "name" => Some(1usize),
+            "account_id" => Some(2usize),
+            "business" => Some(3usize),
+            "creation_time" => Some(4usize),
+            "custom_event_type" => Some(5usize),
+            "data_sources" => Some(6usize),
+            "default_conversion_value" => Some(7usize),
+            "description" => Some(8usize),
+            "event_source_type" => Some(9usize),
+            "first_fired_time" => Some(10usize),
+            "is_archived" => Some(11usize),
+            "is_unavailable" => Some(12usize),
+            "last_fired_time" => Some(13usize),
+            "offline_conversion_data_set" => Some(14usize),
+            "retention_days" => Some(15usize),
+            "rule" => Some(16usize),
+            _ => None,
+        }
+    }
+    fn set_field<'de, __M: airbyte_agent_runtime::serde::de::MapAccess<'de>>(
+        &mut self,
+        index: usize,
+        map: &mut __M,
+    ) -> ::std::result::Result<(), __M::Error> {
+        match index {
+            0usize => self.id = map.next_value()?,
+            1usize => self.name = map.next_value()?,
+            2usize => self.account_id = map.next_value()?,
+            3usize => self.business = map.next_value()?,
+            4usize => self.creation_time = map.next_value()?,
+            5usize => self.custom_event_type = map.next_value()?,
+            6usize => {
+                self.data_sources = map
+                    .next_value::<
+                        airbyte_agent_runtime::record::SkipNulls<DataSource>,
+                    >()?
+                    .0;
+            }
+            7usize => self.default_conversion_value = map.next_value()?,
+            8usize => self.description = map.next_value()?,
+            9usize => self.event_source_type = map.next_value()?,
+            10usize => self.first_fired_time = map.next_value()?,
+            11usize => self.is_archived = map.next_value()?,
+            12usize => self.is_unavailable = map.next_value()?,
+            13usize => self.last_fired_time = map.next_value()?,
+            14usize => self.offline_conversion_data_set = map.next_value()?,
+            15usize => self.retention_days = map.next_value()?,
+            16usize => self.rule = map.next_value()?,
+            _ => {
+                map.next_value::<airbyte_agent_runtime::serde::de::IgnoredAny>()?;
+            }
+        }
+        Ok(())
+    }
+}
+impl<'de> airbyte_agent_runtime::serde::Deserialize<'de> for CustomConversion {
+    fn deserialize<__D: airbyte_agent_runtime::serde::Deserializer<'de>>(
+        deserializer: __D,
+    ) -> ::std::result::Result<Self, __D::Error> {
+        airbyte_agent_runtime::record::deserialize(deserializer)
+    }
+}
 /// The `DataSource` object.
-#[derive(
-    Debug,
-    Clone,
-    Default,
-    airbyte_agent_runtime::serde::Deserialize,
-    airbyte_agent_runtime::serde::Serialize
-)]
-#[serde(crate = "airbyte_agent_runtime::serde", default)]
+#[derive(Debug, Clone, Default, airbyte_agent_runtime::serde::Serialize)]
+#[serde(crate = "airbyte_agent_runtime::serde")]
 pub struct DataSource {
     /// Unique identifier of this data source.
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -178,17 +230,73 @@ pub struct DataSource {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub name: Option<String>,
 }
+impl airbyte_agent_runtime::record::Record for DataSource {
+    const NAME: &'static str = "DataSource";
+    fn field_index(key: &str) -> Option<usize> {
+        match key {
+            "id" => Some(0usize),
+            "source_type" => Some(1usize),
+            "name" => Some(2usize),
+            _ => None,
+        }
+    }
+    fn set_field<'de, __M: airbyte_agent_runtime::serde::de::MapAccess<'de>>(
+        &mut self,
+        index: usize,
+        map: &mut __M,
+    ) -> ::std::result::Result<(), __M::Error> {
+        match index {
+            0usize => self.id = map.next_value()?,
+            1usize => self.source_type = map.next_value()?,
+            2usize => self.name = map.next_value()?,
+            _ => {
+                map.next_value::<airbyte_agent_runtime::serde::de::IgnoredAny>()?;
+            }
+        }
+        Ok(())
+    }
+}
+impl<'de> airbyte_agent_runtime::serde::Deserialize<'de> for DataSource {
+    fn deserialize<__D: airbyte_agent_runtime::serde::Deserializer<'de>>(
+        deserializer: __D,
+    ) -> ::std::result::Result<Self, __D::Error> {
+        airbyte_agent_runtime::record::deserialize(deserializer)
+    }
+}
 /// Metadata returned by `custom_conversions.list` next to the records.
-#[derive(
-    Debug,
-    Clone,
-    Default,
-    airbyte_agent_runtime::serde::Deserialize,
-    airbyte_agent_runtime::serde::Serialize
-)]
-#[serde(crate = "airbyte_agent_runtime::serde", default)]
+#[derive(Debug, Clone, Default, airbyte_agent_runtime::serde::Serialize)]
+#[serde(crate = "airbyte_agent_runtime::serde")]
 pub struct CustomConversionsListMeta {
     /// `$.paging.cursors.after`
     #[serde(skip_serializing_if = "Option::is_none")]
     pub after: Option<String>,
+}
+impl airbyte_agent_runtime::record::Record for CustomConversionsListMeta {
+    const NAME: &'static str = "CustomConversionsListMeta";
+    fn field_index(key: &str) -> Option<usize> {
+        match key {
+            "after" => Some(0usize),
+            _ => None,
+        }
+    }
+    fn set_field<'de, __M: airbyte_agent_runtime::serde::de::MapAccess<'de>>(
+        &mut self,
+        index: usize,
+        map: &mut __M,
+    ) -> ::std::result::Result<(), __M::Error> {
+        match index {
+            0usize => self.after = map.next_value()?,
+            _ => {
+                map.next_value::<airbyte_agent_runtime::serde::de::IgnoredAny>()?;
+            }
+        }
+        Ok(())
+    }
+}
+impl<'de> airbyte_agent_runtime::serde::Deserialize<'de> for CustomConversionsListMeta {
+    fn deserialize<__D: airbyte_agent_runtime::serde::Deserializer<'de>>(
+        deserializer: __D,
+    ) -> ::std::result::Result<Self, __D::Error> {
+        airbyte_agent_runtime::record::deserialize(deserializer)
+    }
 }

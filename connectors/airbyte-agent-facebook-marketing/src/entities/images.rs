@@ -92,14 +92,8 @@ impl ::std::future::IntoFuture for ImagesListRequest {
     }
 }
 /// The `Image` object.
-#[derive(
-    Debug,
-    Clone,
-    Default,
-    airbyte_agent_runtime::serde::Deserialize,
-    airbyte_agent_runtime::serde::Serialize
-)]
-#[serde(crate = "airbyte_agent_runtime::serde", default)]
+#[derive(Debug, Clone, Default, airbyte_agent_runtime::serde::Serialize)]
+#[serde(crate = "airbyte_agent_runtime::serde")]
 pub struct Image {
     /// Unique identifier of this image.
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -114,10 +108,7 @@ pub struct Image {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub created_time: Option<String>,
     /// Creatives (list of strings).
-    #[serde(
-        deserialize_with = "crate::vec_skip_nulls",
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub creatives: Option<Vec<String>>,
     /// Filename of this image.
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -156,17 +147,105 @@ pub struct Image {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub width: Option<i64>,
 }
+impl airbyte_agent_runtime::record::Record for Image {
+    const NAME: &'static str = "Image";
+    fn field_index(key: &str) -> Option<usize> {
+        match key {
+            "id" => Some(0usize),
+            "name" => Some(1usize),
+            "account_id" => Some(2usize),
+            "created_time" => Some(3usize),
+            "creatives" => Some(4usize),
+            "filename" => Some(5usize),
+            "hash" => Some(6usize),
+            "height" => Some(7usize),
+            "is_associated_creatives_in_adgroups" => Some(8usize),
+            "original_height" => Some(9usize),
+            "original_width" => Some(10usize),
+            "permalink_url" => Some(11usize),
+            "status" => Some(12usize),
+            "updated_time" => Some(13usize),
+            "url" => Some(14usize),
+            "url_128" => Some(15usize),
+            "width" => Some(16usize),
+            _ => None,
+        }
+    }
+    fn set_field<'de, __M: airbyte_agent_runtime::serde::de::MapAccess<'de>>(
+        &mut self,
+        index: usize,
+        map: &mut __M,
+    ) -> ::std::result::Result<(), __M::Error> {
+        match index {
+            0usize => self.id = map.next_value()?,
+            1usize => self.name = map.next_value()?,
+            2usize => self.account_id = map.next_value()?,
+            3usize => self.created_time = map.next_value()?,
+            4usize => {
+                self.creatives = map
+                    .next_value::<airbyte_agent_runtime::record::SkipNulls<String>>()?
+                    .0;
+            }
+            5usize => self.filename = map.next_value()?,
+            6usize => self.hash = map.next_value()?,
+            7usize => self.height = map.next_value()?,
+            8usize => self.is_associated_creatives_in_adgroups = map.next_value()?,
+            9usize => self.original_height = map.next_value()?,
+            10usize => self.original_width = map.next_value()?,
+            11usize => self.permalink_url = map.next_value()?,
+            12usize => self.status = map.next_value()?,
+            13usize => self.updated_time = map.next_value()?,
+            14usize => self.url = map.next_value()?,
+            15usize => self.url_128 = map.next_value()?,
+            16usize => self.width = map.next_value()?,
+            _ => {
+                map.next_value::<airbyte_agent_runtime::serde::de::IgnoredAny>()?;
+            }
+        }
+        Ok(())
+    }
+}
+impl<'de> airbyte_agent_runtime::serde::Deserialize<'de> for Image {
+    fn deserialize<__D: airbyte_agent_runtime::serde::Deserializer<'de>>(
+        deserializer: __D,
+    ) -> ::std::result::Result<Self, __D::Error> {
+        airbyte_agent_runtime::record::deserialize(deserializer)
+    }
+}
 /// Metadata returned by `images.list` next to the records.
-#[derive(
-    Debug,
-    Clone,
-    Default,
-    airbyte_agent_runtime::serde::Deserialize,
-    airbyte_agent_runtime::serde::Serialize
-)]
-#[serde(crate = "airbyte_agent_runtime::serde", default)]
+#[derive(Debug, Clone, Default, airbyte_agent_runtime::serde::Serialize)]
+#[serde(crate = "airbyte_agent_runtime::serde")]
 pub struct ImagesListMeta {
     /// `$.paging.cursors.after`
     #[serde(skip_serializing_if = "Option::is_none")]
     pub after: Option<String>,
+}
+impl airbyte_agent_runtime::record::Record for ImagesListMeta {
+    const NAME: &'static str = "ImagesListMeta";
+    fn field_index(key: &str) -> Option<usize> {
+        match key {
+            "after" => Some(0usize),
+            _ => None,
+        }
+    }
+    fn set_field<'de, __M: airbyte_agent_runtime::serde::de::MapAccess<'de>>(
+        &mut self,
+        index: usize,
+        map: &mut __M,
+    ) -> ::std::result::Result<(), __M::Error> {
+        match index {
+            0usize => self.after = map.next_value()?,
+            _ => {
+                map.next_value::<airbyte_agent_runtime::serde::de::IgnoredAny>()?;
+            }
+        }
+        Ok(())
+    }
+}
+impl<'de> airbyte_agent_runtime::serde::Deserialize<'de> for ImagesListMeta {
+    fn deserialize<__D: airbyte_agent_runtime::serde::Deserializer<'de>>(
+        deserializer: __D,
+    ) -> ::std::result::Result<Self, __D::Error> {
+        airbyte_agent_runtime::record::deserialize(deserializer)
+    }
 }

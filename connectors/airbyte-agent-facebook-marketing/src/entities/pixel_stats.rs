@@ -97,20 +97,11 @@ airbyte_agent_runtime::string_enum! {
     #[doc = " `custom_data_field`"] CustomDataField => "custom_data_field" }
 }
 /// Event counts and quality figures of a pixel for one group.
-#[derive(
-    Debug,
-    Clone,
-    Default,
-    airbyte_agent_runtime::serde::Deserialize,
-    airbyte_agent_runtime::serde::Serialize
-)]
-#[serde(crate = "airbyte_agent_runtime::serde", default)]
+#[derive(Debug, Clone, Default, airbyte_agent_runtime::serde::Serialize)]
+#[serde(crate = "airbyte_agent_runtime::serde")]
 pub struct PixelStat {
     /// Records of this page.
-    #[serde(
-        deserialize_with = "crate::vec_skip_nulls",
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub data: Option<Vec<PixelStatDataItem>>,
     /// Event of this pixel stat.
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -131,15 +122,56 @@ pub struct PixelStat {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub test_events_count: Option<i64>,
 }
+impl airbyte_agent_runtime::record::Record for PixelStat {
+    const NAME: &'static str = "PixelStat";
+    fn field_index(key: &str) -> Option<usize> {
+        match key {
+            "data" => Some(0usize),
+            "event" => Some(1usize),
+            "event_source" => Some(2usize),
+            "total_count" => Some(3usize),
+            "total_matched_count" => Some(4usize),
+            "total_deduped_count" => Some(5usize),
+            "test_events_count" => Some(6usize),
+            _ => None,
+        }
+    }
+    fn set_field<'de, __M: airbyte_agent_runtime::serde::de::MapAccess<'de>>(
+        &mut self,
+        index: usize,
+        map: &mut __M,
+    ) -> ::std::result::Result<(), __M::Error> {
+        match index {
+            0usize => {
+                self.data = map
+                    .next_value::<
+                        airbyte_agent_runtime::record::SkipNulls<PixelStatDataItem>,
+                    >()?
+                    .0;
+            }
+            1usize => self.event = map.next_value()?,
+            2usize => self.event_source = map.next_value()?,
+            3usize => self.total_count = map.next_value()?,
+            4usize => self.total_matched_count = map.next_value()?,
+            5usize => self.total_deduped_count = map.next_value()?,
+            6usize => self.test_events_count = map.next_value()?,
+            _ => {
+                map.next_value::<airbyte_agent_runtime::serde::de::IgnoredAny>()?;
+            }
+        }
+        Ok(())
+    }
+}
+impl<'de> airbyte_agent_runtime::serde::Deserialize<'de> for PixelStat {
+    fn deserialize<__D: airbyte_agent_runtime::serde::Deserializer<'de>>(
+        deserializer: __D,
+    ) -> ::std::result::Result<Self, __D::Error> {
+        airbyte_agent_runtime::record::deserialize(deserializer)
+    }
+}
 /// The `PixelStatDataItem` object.
-#[derive(
-    Debug,
-    Clone,
-    Default,
-    airbyte_agent_runtime::serde::Deserialize,
-    airbyte_agent_runtime::serde::Serialize
-)]
-#[serde(crate = "airbyte_agent_runtime::serde", default)]
+#[derive(Debug, Clone, Default, airbyte_agent_runtime::serde::Serialize)]
+#[serde(crate = "airbyte_agent_runtime::serde")]
 pub struct PixelStatDataItem {
     /// Timestamp (ISO 8601 date-time).
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -148,13 +180,63 @@ pub struct PixelStatDataItem {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub value: Option<i64>,
 }
+impl airbyte_agent_runtime::record::Record for PixelStatDataItem {
+    const NAME: &'static str = "PixelStatDataItem";
+    fn field_index(key: &str) -> Option<usize> {
+        match key {
+            "timestamp" => Some(0usize),
+            "value" => Some(1usize),
+            _ => None,
+        }
+    }
+    fn set_field<'de, __M: airbyte_agent_runtime::serde::de::MapAccess<'de>>(
+        &mut self,
+        index: usize,
+        map: &mut __M,
+    ) -> ::std::result::Result<(), __M::Error> {
+        match index {
+            0usize => self.timestamp = map.next_value()?,
+            1usize => self.value = map.next_value()?,
+            _ => {
+                map.next_value::<airbyte_agent_runtime::serde::de::IgnoredAny>()?;
+            }
+        }
+        Ok(())
+    }
+}
+impl<'de> airbyte_agent_runtime::serde::Deserialize<'de> for PixelStatDataItem {
+    fn deserialize<__D: airbyte_agent_runtime::serde::Deserializer<'de>>(
+        deserializer: __D,
+    ) -> ::std::result::Result<Self, __D::Error> {
+        airbyte_agent_runtime::record::deserialize(deserializer)
+    }
+}
 /// Metadata returned by `pixel_stats.list` next to the records.
-#[derive(
-    Debug,
-    Clone,
-    Default,
-    airbyte_agent_runtime::serde::Deserialize,
-    airbyte_agent_runtime::serde::Serialize
-)]
-#[serde(crate = "airbyte_agent_runtime::serde", default)]
+#[derive(Debug, Clone, Default, airbyte_agent_runtime::serde::Serialize)]
+#[serde(crate = "airbyte_agent_runtime::serde")]
 pub struct PixelStatsListMeta {}
+impl airbyte_agent_runtime::record::Record for PixelStatsListMeta {
+    const NAME: &'static str = "PixelStatsListMeta";
+    fn field_index(key: &str) -> Option<usize> {
+        {
+            let _ = key;
+            None
+        }
+    }
+    fn set_field<'de, __M: airbyte_agent_runtime::serde::de::MapAccess<'de>>(
+        &mut self,
+        index: usize,
+        map: &mut __M,
+    ) -> ::std::result::Result<(), __M::Error> {
+        let _ = index;
+        map.next_value::<airbyte_agent_runtime::serde::de::IgnoredAny>()?;
+        Ok(())
+    }
+}
+impl<'de> airbyte_agent_runtime::serde::Deserialize<'de> for PixelStatsListMeta {
+    fn deserialize<__D: airbyte_agent_runtime::serde::Deserializer<'de>>(
+        deserializer: __D,
+    ) -> ::std::result::Result<Self, __D::Error> {
+        airbyte_agent_runtime::record::deserialize(deserializer)
+    }
+}

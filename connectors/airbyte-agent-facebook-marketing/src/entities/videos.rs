@@ -92,14 +92,8 @@ impl ::std::future::IntoFuture for VideosListRequest {
     }
 }
 /// The `Video` object.
-#[derive(
-    Debug,
-    Clone,
-    Default,
-    airbyte_agent_runtime::serde::Deserialize,
-    airbyte_agent_runtime::serde::Serialize
-)]
-#[serde(crate = "airbyte_agent_runtime::serde", default)]
+#[derive(Debug, Clone, Default, airbyte_agent_runtime::serde::Serialize)]
+#[serde(crate = "airbyte_agent_runtime::serde")]
 pub struct Video {
     /// Unique identifier of this video.
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -111,10 +105,7 @@ pub struct Video {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub account_id: Option<String>,
     /// Ad breaks (list of integers).
-    #[serde(
-        deserialize_with = "crate::vec_skip_nulls",
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub ad_breaks: Option<Vec<i64>>,
     /// Backdated time (ISO 8601 date-time).
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -126,19 +117,13 @@ pub struct Video {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub content_category: Option<String>,
     /// Content tags (list of strings).
-    #[serde(
-        deserialize_with = "crate::vec_skip_nulls",
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub content_tags: Option<Vec<String>>,
     /// When the video was created.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub created_time: Option<String>,
     /// Custom labels (list of strings).
-    #[serde(
-        deserialize_with = "crate::vec_skip_nulls",
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub custom_labels: Option<Vec<String>>,
     /// Free-form description of the video.
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -150,10 +135,7 @@ pub struct Video {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub embeddable: Option<bool>,
     /// Format: a list of video format objects.
-    #[serde(
-        deserialize_with = "crate::vec_skip_nulls",
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub format: Option<Vec<VideoFormat>>,
     /// Icon of this video.
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -204,15 +186,114 @@ pub struct Video {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub views: Option<i64>,
 }
+impl airbyte_agent_runtime::record::Record for Video {
+    const NAME: &'static str = "Video";
+    fn field_index(key: &str) -> Option<usize> {
+        match key {
+            "id" => Some(0usize),
+            "title" => Some(1usize),
+            "account_id" => Some(2usize),
+            "ad_breaks" => Some(3usize),
+            "backdated_time" => Some(4usize),
+            "backdated_time_granularity" => Some(5usize),
+            "content_category" => Some(6usize),
+            "content_tags" => Some(7usize),
+            "created_time" => Some(8usize),
+            "custom_labels" => Some(9usize),
+            "description" => Some(10usize),
+            "embed_html" => Some(11usize),
+            "embeddable" => Some(12usize),
+            "format" => Some(13usize),
+            "icon" => Some(14usize),
+            "is_crosspost_video" => Some(15usize),
+            "is_crossposting_eligible" => Some(16usize),
+            "is_episode" => Some(17usize),
+            "is_instagram_eligible" => Some(18usize),
+            "length" => Some(19usize),
+            "live_status" => Some(20usize),
+            "permalink_url" => Some(21usize),
+            "post_views" => Some(22usize),
+            "premiere_living_room_status" => Some(23usize),
+            "published" => Some(24usize),
+            "scheduled_publish_time" => Some(25usize),
+            "source" => Some(26usize),
+            "universal_video_id" => Some(27usize),
+            "updated_time" => Some(28usize),
+            "views" => Some(29usize),
+            _ => None,
+        }
+    }
+    fn set_field<'de, __M: airbyte_agent_runtime::serde::de::MapAccess<'de>>(
+        &mut self,
+        index: usize,
+        map: &mut __M,
+    ) -> ::std::result::Result<(), __M::Error> {
+        match index {
+            0usize => self.id = map.next_value()?,
+            1usize => self.title = map.next_value()?,
+            2usize => self.account_id = map.next_value()?,
+            3usize => {
+                self.ad_breaks = map
+                    .next_value::<airbyte_agent_runtime::record::SkipNulls<i64>>()?
+                    .0;
+            }
+            4usize => self.backdated_time = map.next_value()?,
+            5usize => self.backdated_time_granularity = map.next_value()?,
+            6usize => self.content_category = map.next_value()?,
+            7usize => {
+                self.content_tags = map
+                    .next_value::<airbyte_agent_runtime::record::SkipNulls<String>>()?
+                    .0;
+            }
+            8usize => self.created_time = map.next_value()?,
+            9usize => {
+                self.custom_labels = map
+                    .next_value::<airbyte_agent_runtime::record::SkipNulls<String>>()?
+                    .0;
+            }
+            10usize => self.description = map.next_value()?,
+            11usize => self.embed_html = map.next_value()?,
+            12usize => self.embeddable = map.next_value()?,
+            13usize => {
+                self.format = map
+                    .next_value::<
+                        airbyte_agent_runtime::record::SkipNulls<VideoFormat>,
+                    >()?
+                    .0;
+            }
+            14usize => self.icon = map.next_value()?,
+            15usize => self.is_crosspost_video = map.next_value()?,
+            16usize => self.is_crossposting_eligible = map.next_value()?,
+            17usize => self.is_episode = map.next_value()?,
+            18usize => self.is_instagram_eligible = map.next_value()?,
+            19usize => self.length = map.next_value()?,
+            20usize => self.live_status = map.next_value()?,
+            21usize => self.permalink_url = map.next_value()?,
+            22usize => self.post_views = map.next_value()?,
+            23usize => self.premiere_living_room_status = map.next_value()?,
+            24usize => self.published = map.next_value()?,
+            25usize => self.scheduled_publish_time = map.next_value()?,
+            26usize => self.source = map.next_value()?,
+            27usize => self.universal_video_id = map.next_value()?,
+            28usize => self.updated_time = map.next_value()?,
+            29usize => self.views = map.next_value()?,
+            _ => {
+                map.next_value::<airbyte_agent_runtime::serde::de::IgnoredAny>()?;
+            }
+        }
+        Ok(())
+    }
+}
+impl<'de> airbyte_agent_runtime::serde::Deserialize<'de> for Video {
+    fn deserialize<__D: airbyte_agent_runtime::serde::Deserializer<'de>>(
+        deserializer: __D,
+    ) -> ::std::result::Result<Self, __D::Error> {
+        airbyte_agent_runtime::record::deserialize(deserializer)
+    }
+}
 /// The `VideoFormat` object.
-#[derive(
-    Debug,
-    Clone,
-    Default,
-    airbyte_agent_runtime::serde::Deserialize,
-    airbyte_agent_runtime::serde::Serialize
-)]
-#[serde(crate = "airbyte_agent_runtime::serde", default)]
+#[derive(Debug, Clone, Default, airbyte_agent_runtime::serde::Serialize)]
+#[serde(crate = "airbyte_agent_runtime::serde")]
 pub struct VideoFormat {
     /// Filter of this video format.
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -230,17 +311,77 @@ pub struct VideoFormat {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub picture: Option<String>,
 }
+impl airbyte_agent_runtime::record::Record for VideoFormat {
+    const NAME: &'static str = "VideoFormat";
+    fn field_index(key: &str) -> Option<usize> {
+        match key {
+            "filter" => Some(0usize),
+            "embed_html" => Some(1usize),
+            "width" => Some(2usize),
+            "height" => Some(3usize),
+            "picture" => Some(4usize),
+            _ => None,
+        }
+    }
+    fn set_field<'de, __M: airbyte_agent_runtime::serde::de::MapAccess<'de>>(
+        &mut self,
+        index: usize,
+        map: &mut __M,
+    ) -> ::std::result::Result<(), __M::Error> {
+        match index {
+            0usize => self.filter = map.next_value()?,
+            1usize => self.embed_html = map.next_value()?,
+            2usize => self.width = map.next_value()?,
+            3usize => self.height = map.next_value()?,
+            4usize => self.picture = map.next_value()?,
+            _ => {
+                map.next_value::<airbyte_agent_runtime::serde::de::IgnoredAny>()?;
+            }
+        }
+        Ok(())
+    }
+}
+impl<'de> airbyte_agent_runtime::serde::Deserialize<'de> for VideoFormat {
+    fn deserialize<__D: airbyte_agent_runtime::serde::Deserializer<'de>>(
+        deserializer: __D,
+    ) -> ::std::result::Result<Self, __D::Error> {
+        airbyte_agent_runtime::record::deserialize(deserializer)
+    }
+}
 /// Metadata returned by `videos.list` next to the records.
-#[derive(
-    Debug,
-    Clone,
-    Default,
-    airbyte_agent_runtime::serde::Deserialize,
-    airbyte_agent_runtime::serde::Serialize
-)]
-#[serde(crate = "airbyte_agent_runtime::serde", default)]
+#[derive(Debug, Clone, Default, airbyte_agent_runtime::serde::Serialize)]
+#[serde(crate = "airbyte_agent_runtime::serde")]
 pub struct VideosListMeta {
     /// `$.paging.cursors.after`
     #[serde(skip_serializing_if = "Option::is_none")]
     pub after: Option<String>,
+}
+impl airbyte_agent_runtime::record::Record for VideosListMeta {
+    const NAME: &'static str = "VideosListMeta";
+    fn field_index(key: &str) -> Option<usize> {
+        match key {
+            "after" => Some(0usize),
+            _ => None,
+        }
+    }
+    fn set_field<'de, __M: airbyte_agent_runtime::serde::de::MapAccess<'de>>(
+        &mut self,
+        index: usize,
+        map: &mut __M,
+    ) -> ::std::result::Result<(), __M::Error> {
+        match index {
+            0usize => self.after = map.next_value()?,
+            _ => {
+                map.next_value::<airbyte_agent_runtime::serde::de::IgnoredAny>()?;
+            }
+        }
+        Ok(())
+    }
+}
+impl<'de> airbyte_agent_runtime::serde::Deserialize<'de> for VideosListMeta {
+    fn deserialize<__D: airbyte_agent_runtime::serde::Deserializer<'de>>(
+        deserializer: __D,
+    ) -> ::std::result::Result<Self, __D::Error> {
+        airbyte_agent_runtime::record::deserialize(deserializer)
+    }
 }

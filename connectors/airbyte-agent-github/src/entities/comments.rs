@@ -203,14 +203,8 @@ impl ::std::future::IntoFuture for CommentsGetRequest {
     }
 }
 /// The `CommentsRecord` object.
-#[derive(
-    Debug,
-    Clone,
-    Default,
-    airbyte_agent_runtime::serde::Deserialize,
-    airbyte_agent_runtime::serde::Serialize
-)]
-#[serde(crate = "airbyte_agent_runtime::serde", default)]
+#[derive(Debug, Clone, Default, airbyte_agent_runtime::serde::Serialize)]
+#[serde(crate = "airbyte_agent_runtime::serde")]
 pub struct CommentsRecord {
     /// Unique identifier of this comment.
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -249,15 +243,60 @@ pub struct CommentsRecord {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub reactions: Option<IssuesRecordReactions>,
 }
+impl airbyte_agent_runtime::record::Record for CommentsRecord {
+    const NAME: &'static str = "CommentsRecord";
+    fn field_index(key: &str) -> Option<usize> {
+        match key {
+            "id" => Some(0usize),
+            "node_id" => Some(1usize),
+            "url" => Some(2usize),
+            "html_url" => Some(3usize),
+            "body" => Some(4usize),
+            "user" => Some(5usize),
+            "created_at" => Some(6usize),
+            "updated_at" => Some(7usize),
+            "issue_url" => Some(8usize),
+            "author_association" => Some(9usize),
+            "performed_via_github_app" => Some(10usize),
+            "reactions" => Some(11usize),
+            _ => None,
+        }
+    }
+    fn set_field<'de, __M: airbyte_agent_runtime::serde::de::MapAccess<'de>>(
+        &mut self,
+        index: usize,
+        map: &mut __M,
+    ) -> ::std::result::Result<(), __M::Error> {
+        match index {
+            0usize => self.id = map.next_value()?,
+            1usize => self.node_id = map.next_value()?,
+            2usize => self.url = map.next_value()?,
+            3usize => self.html_url = map.next_value()?,
+            4usize => self.body = map.next_value()?,
+            5usize => self.user = map.next_value()?,
+            6usize => self.created_at = map.next_value()?,
+            7usize => self.updated_at = map.next_value()?,
+            8usize => self.issue_url = map.next_value()?,
+            9usize => self.author_association = map.next_value()?,
+            10usize => self.performed_via_github_app = map.next_value()?,
+            11usize => self.reactions = map.next_value()?,
+            _ => {
+                map.next_value::<airbyte_agent_runtime::serde::de::IgnoredAny>()?;
+            }
+        }
+        Ok(())
+    }
+}
+impl<'de> airbyte_agent_runtime::serde::Deserialize<'de> for CommentsRecord {
+    fn deserialize<__D: airbyte_agent_runtime::serde::Deserializer<'de>>(
+        deserializer: __D,
+    ) -> ::std::result::Result<Self, __D::Error> {
+        airbyte_agent_runtime::record::deserialize(deserializer)
+    }
+}
 /// Metadata returned by `comments.list` next to the records.
-#[derive(
-    Debug,
-    Clone,
-    Default,
-    airbyte_agent_runtime::serde::Deserialize,
-    airbyte_agent_runtime::serde::Serialize
-)]
-#[serde(crate = "airbyte_agent_runtime::serde", default)]
+#[derive(Debug, Clone, Default, airbyte_agent_runtime::serde::Serialize)]
+#[serde(crate = "airbyte_agent_runtime::serde")]
 pub struct CommentsListMeta {
     /// `$.data.repository.issue.comments.pageInfo.hasNextPage`
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -265,4 +304,35 @@ pub struct CommentsListMeta {
     /// `$.data.repository.issue.comments.pageInfo.endCursor`
     #[serde(skip_serializing_if = "Option::is_none")]
     pub end_cursor: Option<String>,
+}
+impl airbyte_agent_runtime::record::Record for CommentsListMeta {
+    const NAME: &'static str = "CommentsListMeta";
+    fn field_index(key: &str) -> Option<usize> {
+        match key {
+            "has_next_page" => Some(0usize),
+            "end_cursor" => Some(1usize),
+            _ => None,
+        }
+    }
+    fn set_field<'de, __M: airbyte_agent_runtime::serde::de::MapAccess<'de>>(
+        &mut self,
+        index: usize,
+        map: &mut __M,
+    ) -> ::std::result::Result<(), __M::Error> {
+        match index {
+            0usize => self.has_next_page = map.next_value()?,
+            1usize => self.end_cursor = map.next_value()?,
+            _ => {
+                map.next_value::<airbyte_agent_runtime::serde::de::IgnoredAny>()?;
+            }
+        }
+        Ok(())
+    }
+}
+impl<'de> airbyte_agent_runtime::serde::Deserialize<'de> for CommentsListMeta {
+    fn deserialize<__D: airbyte_agent_runtime::serde::Deserializer<'de>>(
+        deserializer: __D,
+    ) -> ::std::result::Result<Self, __D::Error> {
+        airbyte_agent_runtime::record::deserialize(deserializer)
+    }
 }

@@ -411,14 +411,8 @@ impl ::std::future::IntoFuture for IssuesUpdateRequest {
     }
 }
 /// Metadata returned by `issues.list` next to the records.
-#[derive(
-    Debug,
-    Clone,
-    Default,
-    airbyte_agent_runtime::serde::Deserialize,
-    airbyte_agent_runtime::serde::Serialize
-)]
-#[serde(crate = "airbyte_agent_runtime::serde", default)]
+#[derive(Debug, Clone, Default, airbyte_agent_runtime::serde::Serialize)]
+#[serde(crate = "airbyte_agent_runtime::serde")]
 pub struct IssuesListMeta {
     /// `$.data.repository.issues.pageInfo.hasNextPage`
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -427,15 +421,40 @@ pub struct IssuesListMeta {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub end_cursor: Option<String>,
 }
+impl airbyte_agent_runtime::record::Record for IssuesListMeta {
+    const NAME: &'static str = "IssuesListMeta";
+    fn field_index(key: &str) -> Option<usize> {
+        match key {
+            "has_next_page" => Some(0usize),
+            "end_cursor" => Some(1usize),
+            _ => None,
+        }
+    }
+    fn set_field<'de, __M: airbyte_agent_runtime::serde::de::MapAccess<'de>>(
+        &mut self,
+        index: usize,
+        map: &mut __M,
+    ) -> ::std::result::Result<(), __M::Error> {
+        match index {
+            0usize => self.has_next_page = map.next_value()?,
+            1usize => self.end_cursor = map.next_value()?,
+            _ => {
+                map.next_value::<airbyte_agent_runtime::serde::de::IgnoredAny>()?;
+            }
+        }
+        Ok(())
+    }
+}
+impl<'de> airbyte_agent_runtime::serde::Deserialize<'de> for IssuesListMeta {
+    fn deserialize<__D: airbyte_agent_runtime::serde::Deserializer<'de>>(
+        deserializer: __D,
+    ) -> ::std::result::Result<Self, __D::Error> {
+        airbyte_agent_runtime::record::deserialize(deserializer)
+    }
+}
 /// Metadata returned by `issues.search` next to the records.
-#[derive(
-    Debug,
-    Clone,
-    Default,
-    airbyte_agent_runtime::serde::Deserialize,
-    airbyte_agent_runtime::serde::Serialize
-)]
-#[serde(crate = "airbyte_agent_runtime::serde", default)]
+#[derive(Debug, Clone, Default, airbyte_agent_runtime::serde::Serialize)]
+#[serde(crate = "airbyte_agent_runtime::serde")]
 pub struct IssuesSearchMeta {
     /// `$.data.search.pageInfo.hasNextPage`
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -447,15 +466,42 @@ pub struct IssuesSearchMeta {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub total_count: Option<i64>,
 }
+impl airbyte_agent_runtime::record::Record for IssuesSearchMeta {
+    const NAME: &'static str = "IssuesSearchMeta";
+    fn field_index(key: &str) -> Option<usize> {
+        match key {
+            "has_next_page" => Some(0usize),
+            "end_cursor" => Some(1usize),
+            "total_count" => Some(2usize),
+            _ => None,
+        }
+    }
+    fn set_field<'de, __M: airbyte_agent_runtime::serde::de::MapAccess<'de>>(
+        &mut self,
+        index: usize,
+        map: &mut __M,
+    ) -> ::std::result::Result<(), __M::Error> {
+        match index {
+            0usize => self.has_next_page = map.next_value()?,
+            1usize => self.end_cursor = map.next_value()?,
+            2usize => self.total_count = map.next_value()?,
+            _ => {
+                map.next_value::<airbyte_agent_runtime::serde::de::IgnoredAny>()?;
+            }
+        }
+        Ok(())
+    }
+}
+impl<'de> airbyte_agent_runtime::serde::Deserialize<'de> for IssuesSearchMeta {
+    fn deserialize<__D: airbyte_agent_runtime::serde::Deserializer<'de>>(
+        deserializer: __D,
+    ) -> ::std::result::Result<Self, __D::Error> {
+        airbyte_agent_runtime::record::deserialize(deserializer)
+    }
+}
 /// The `IssuesRecord` object.
-#[derive(
-    Debug,
-    Clone,
-    Default,
-    airbyte_agent_runtime::serde::Deserialize,
-    airbyte_agent_runtime::serde::Serialize
-)]
-#[serde(crate = "airbyte_agent_runtime::serde", default)]
+#[derive(Debug, Clone, Default, airbyte_agent_runtime::serde::Serialize)]
+#[serde(crate = "airbyte_agent_runtime::serde")]
 pub struct IssuesRecord {
     /// Unique identifier of this issue.
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -500,16 +546,10 @@ pub struct IssuesRecord {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub user: Option<IssuesRecordUser>,
     /// Labels on the issue.
-    #[serde(
-        deserialize_with = "crate::vec_skip_nulls",
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub labels: Option<Vec<IssuesRecordLabelsItem>>,
     /// Accounts assigned to the issue.
-    #[serde(
-        deserialize_with = "crate::vec_skip_nulls",
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub assignees: Option<Vec<IssuesRecordAssigneesItem>>,
     /// Milestone the issue belongs to.
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -560,24 +600,130 @@ pub struct IssuesRecord {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub pinned_comment: Option<Map<String, Value>>,
     /// Issue field values (list).
-    #[serde(
-        deserialize_with = "crate::vec_skip_nulls",
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub issue_field_values: Option<Vec<Map<String, Value>>>,
     /// Object describing the issue dependencies summary.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub issue_dependencies_summary: Option<IssuesRecordIssueDependenciesSummary>,
 }
+impl airbyte_agent_runtime::record::Record for IssuesRecord {
+    const NAME: &'static str = "IssuesRecord";
+    fn field_index(key: &str) -> Option<usize> {
+        match key {
+            "id" => Some(0usize),
+            "node_id" => Some(1usize),
+            "url" => Some(2usize),
+            "repository_url" => Some(3usize),
+            "labels_url" => Some(4usize),
+            "comments_url" => Some(5usize),
+            "events_url" => Some(6usize),
+            "html_url" => Some(7usize),
+            "number" => Some(8usize),
+            "state" => Some(9usize),
+            "state_reason" => Some(10usize),
+            "title" => Some(11usize),
+            "body" => Some(12usize),
+            "user" => Some(13usize),
+            "labels" => Some(14usize),
+            "assignees" => Some(15usize),
+            "milestone" => Some(16usize),
+            "locked" => Some(17usize),
+            "comments" => Some(18usize),
+            "closed_at" => Some(19usize),
+            "created_at" => Some(20usize),
+            "updated_at" => Some(21usize),
+            "author_association" => Some(22usize),
+            "active_lock_reason" => Some(23usize),
+            "closed_by" => Some(24usize),
+            "timeline_url" => Some(25usize),
+            "performed_via_github_app" => Some(26usize),
+            "assignee" => Some(27usize),
+            "reactions" => Some(28usize),
+            "sub_issues_summary" => Some(29usize),
+            "type" => Some(30usize),
+            "pinned_comment" => Some(31usize),
+            "issue_field_values" => Some(32usize),
+            "issue_dependencies_summary" => Some(33usize),
+            _ => None,
+        }
+    }
+    fn set_field<'de, __M: airbyte_agent_runtime::serde::de::MapAccess<'de>>(
+        &mut self,
+        index: usize,
+        map: &mut __M,
+    ) -> ::std::result::Result<(), __M::Error> {
+        match index {
+            0usize => self.id = map.next_value()?,
+            1usize => self.node_id = map.next_value()?,
+            2usize => self.url = map.next_value()?,
+            3usize => self.repository_url = map.next_value()?,
+            4usize => self.labels_url = map.next_value()?,
+            5usize => self.comments_url = map.next_value()?,
+            6usize => self.events_url = map.next_value()?,
+            7usize => self.html_url = map.next_value()?,
+            8usize => self.number = map.next_value()?,
+            9usize => self.state = map.next_value()?,
+            10usize => self.state_reason = map.next_value()?,
+            11usize => self.title = map.next_value()?,
+            12usize => self.body = map.next_value()?,
+            13usize => self.user = map.next_value()?,
+            14usize => {
+                self.labels = map
+                    .next_value::<
+                        airbyte_agent_runtime::record::SkipNulls<IssuesRecordLabelsItem>,
+                    >()?
+                    .0;
+            }
+            15usize => {
+                self.assignees = map
+                    .next_value::<
+                        airbyte_agent_runtime::record::SkipNulls<
+                            IssuesRecordAssigneesItem,
+                        >,
+                    >()?
+                    .0;
+            }
+            16usize => self.milestone = map.next_value()?,
+            17usize => self.locked = map.next_value()?,
+            18usize => self.comments = map.next_value()?,
+            19usize => self.closed_at = map.next_value()?,
+            20usize => self.created_at = map.next_value()?,
+            21usize => self.updated_at = map.next_value()?,
+            22usize => self.author_association = map.next_value()?,
+            23usize => self.active_lock_reason = map.next_value()?,
+            24usize => self.closed_by = map.next_value()?,
+            25usize => self.timeline_url = map.next_value()?,
+            26usize => self.performed_via_github_app = map.next_value()?,
+            27usize => self.assignee = map.next_value()?,
+            28usize => self.reactions = map.next_value()?,
+            29usize => self.sub_issues_summary = map.next_value()?,
+            30usize => self.type_ = map.next_value()?,
+            31usize => self.pinned_comment = map.next_value()?,
+            32usize => {
+                self.issue_field_values = map
+                    .next_value::<
+                        airbyte_agent_runtime::record::SkipNulls<Map<String, Value>>,
+                    >()?
+                    .0;
+            }
+            33usize => self.issue_dependencies_summary = map.next_value()?,
+            _ => {
+                map.next_value::<airbyte_agent_runtime::serde::de::IgnoredAny>()?;
+            }
+        }
+        Ok(())
+    }
+}
+impl<'de> airbyte_agent_runtime::serde::Deserialize<'de> for IssuesRecord {
+    fn deserialize<__D: airbyte_agent_runtime::serde::Deserializer<'de>>(
+        deserializer: __D,
+    ) -> ::std::result::Result<Self, __D::Error> {
+        airbyte_agent_runtime::record::deserialize(deserializer)
+    }
+}
 /// Object describing the sub issues summary.
-#[derive(
-    Debug,
-    Clone,
-    Default,
-    airbyte_agent_runtime::serde::Deserialize,
-    airbyte_agent_runtime::serde::Serialize
-)]
-#[serde(crate = "airbyte_agent_runtime::serde", default)]
+#[derive(Debug, Clone, Default, airbyte_agent_runtime::serde::Serialize)]
+#[serde(crate = "airbyte_agent_runtime::serde")]
 pub struct IssuesRecordSubIssuesSummary {
     /// `total`
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -589,15 +735,43 @@ pub struct IssuesRecordSubIssuesSummary {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub percent_completed: Option<i64>,
 }
+impl airbyte_agent_runtime::record::Record for IssuesRecordSubIssuesSummary {
+    const NAME: &'static str = "IssuesRecordSubIssuesSummary";
+    fn field_index(key: &str) -> Option<usize> {
+        match key {
+            "total" => Some(0usize),
+            "completed" => Some(1usize),
+            "percent_completed" => Some(2usize),
+            _ => None,
+        }
+    }
+    fn set_field<'de, __M: airbyte_agent_runtime::serde::de::MapAccess<'de>>(
+        &mut self,
+        index: usize,
+        map: &mut __M,
+    ) -> ::std::result::Result<(), __M::Error> {
+        match index {
+            0usize => self.total = map.next_value()?,
+            1usize => self.completed = map.next_value()?,
+            2usize => self.percent_completed = map.next_value()?,
+            _ => {
+                map.next_value::<airbyte_agent_runtime::serde::de::IgnoredAny>()?;
+            }
+        }
+        Ok(())
+    }
+}
+impl<'de> airbyte_agent_runtime::serde::Deserialize<'de>
+for IssuesRecordSubIssuesSummary {
+    fn deserialize<__D: airbyte_agent_runtime::serde::Deserializer<'de>>(
+        deserializer: __D,
+    ) -> ::std::result::Result<Self, __D::Error> {
+        airbyte_agent_runtime::record::deserialize(deserializer)
+    }
+}
 /// Object describing the issue dependencies summary.
-#[derive(
-    Debug,
-    Clone,
-    Default,
-    airbyte_agent_runtime::serde::Deserialize,
-    airbyte_agent_runtime::serde::Serialize
-)]
-#[serde(crate = "airbyte_agent_runtime::serde", default)]
+#[derive(Debug, Clone, Default, airbyte_agent_runtime::serde::Serialize)]
+#[serde(crate = "airbyte_agent_runtime::serde")]
 pub struct IssuesRecordIssueDependenciesSummary {
     /// `blocked_by`
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -611,6 +785,42 @@ pub struct IssuesRecordIssueDependenciesSummary {
     /// `total_blocking`
     #[serde(skip_serializing_if = "Option::is_none")]
     pub total_blocking: Option<i64>,
+}
+impl airbyte_agent_runtime::record::Record for IssuesRecordIssueDependenciesSummary {
+    const NAME: &'static str = "IssuesRecordIssueDependenciesSummary";
+    fn field_index(key: &str) -> Option<usize> {
+        match key {
+            "blocked_by" => Some(0usize),
+            "blocking" => Some(1usize),
+            "total_blocked_by" => Some(2usize),
+            "total_blocking" => Some(3usize),
+            _ => None,
+        }
+    }
+    fn set_field<'de, __M: airbyte_agent_runtime::serde::de::MapAccess<'de>>(
+        &mut self,
+        index: usize,
+        map: &mut __M,
+    ) -> ::std::result::Result<(), __M::Error> {
+        match index {
+            0usize => self.blocked_by = map.next_value()?,
+            1usize => self.blocking = map.next_value()?,
+            2usize => self.total_blocked_by = map.next_value()?,
+            3usize => self.total_blocking = map.next_value()?,
+            _ => {
+                map.next_value::<airbyte_agent_runtime::serde::de::IgnoredAny>()?;
+            }
+        }
+        Ok(())
+    }
+}
+impl<'de> airbyte_agent_runtime::serde::Deserialize<'de>
+for IssuesRecordIssueDependenciesSummary {
+    fn deserialize<__D: airbyte_agent_runtime::serde::Deserializer<'de>>(
+        deserializer: __D,
+    ) -> ::std::result::Result<Self, __D::Error> {
+        airbyte_agent_runtime::record::deserialize(deserializer)
+    }
 }
 airbyte_agent_runtime::string_enum! {
     #[doc = " open or closed."] pub enum IssuesUpdateState { #[doc = " `open`"] Open =>

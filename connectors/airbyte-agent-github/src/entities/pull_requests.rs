@@ -312,14 +312,8 @@ impl ::std::future::IntoFuture for PullRequestsSearchRequest {
     }
 }
 /// The `PullRequestsRecord` object.
-#[derive(
-    Debug,
-    Clone,
-    Default,
-    airbyte_agent_runtime::serde::Deserialize,
-    airbyte_agent_runtime::serde::Serialize
-)]
-#[serde(crate = "airbyte_agent_runtime::serde", default)]
+#[derive(Debug, Clone, Default, airbyte_agent_runtime::serde::Serialize)]
+#[serde(crate = "airbyte_agent_runtime::serde")]
 pub struct PullRequestsRecord {
     /// Unique identifier of this pull request.
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -385,25 +379,16 @@ pub struct PullRequestsRecord {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub author_association: Option<String>,
     /// Labels on the pull request.
-    #[serde(
-        deserialize_with = "crate::vec_skip_nulls",
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub labels: Option<Vec<IssuesRecordLabelsItem>>,
     /// Milestone the pull request belongs to.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub milestone: Option<Map<String, Value>>,
     /// Accounts assigned to the pull request.
-    #[serde(
-        deserialize_with = "crate::vec_skip_nulls",
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub assignees: Option<Vec<IssuesRecordAssigneesItem>>,
     /// Requested reviewers (list).
-    #[serde(
-        deserialize_with = "crate::vec_skip_nulls",
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub requested_reviewers: Option<Vec<Map<String, Value>>>,
     /// Number of comments.
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -424,15 +409,118 @@ pub struct PullRequestsRecord {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub changed_files: Option<i64>,
 }
+impl airbyte_agent_runtime::record::Record for PullRequestsRecord {
+    const NAME: &'static str = "PullRequestsRecord";
+    fn field_index(key: &str) -> Option<usize> {
+        match key {
+            "id" => Some(0usize),
+            "node_id" => Some(1usize),
+            "url" => Some(2usize),
+            "html_url" => Some(3usize),
+            "diff_url" => Some(4usize),
+            "patch_url" => Some(5usize),
+            "number" => Some(6usize),
+            "state" => Some(7usize),
+            "locked" => Some(8usize),
+            "title" => Some(9usize),
+            "body" => Some(10usize),
+            "user" => Some(11usize),
+            "created_at" => Some(12usize),
+            "updated_at" => Some(13usize),
+            "closed_at" => Some(14usize),
+            "merged_at" => Some(15usize),
+            "merge_commit_sha" => Some(16usize),
+            "draft" => Some(17usize),
+            "head" => Some(18usize),
+            "base" => Some(19usize),
+            "author_association" => Some(20usize),
+            "labels" => Some(21usize),
+            "milestone" => Some(22usize),
+            "assignees" => Some(23usize),
+            "requested_reviewers" => Some(24usize),
+            "comments" => Some(25usize),
+            "review_comments" => Some(26usize),
+            "commits" => Some(27usize),
+            "additions" => Some(28usize),
+            "deletions" => Some(29usize),
+            "changed_files" => Some(30usize),
+            _ => None,
+        }
+    }
+    fn set_field<'de, __M: airbyte_agent_runtime::serde::de::MapAccess<'de>>(
+        &mut self,
+        index: usize,
+        map: &mut __M,
+    ) -> ::std::result::Result<(), __M::Error> {
+        match index {
+            0usize => self.id = map.next_value()?,
+            1usize => self.node_id = map.next_value()?,
+            2usize => self.url = map.next_value()?,
+            3usize => self.html_url = map.next_value()?,
+            4usize => self.diff_url = map.next_value()?,
+            5usize => self.patch_url = map.next_value()?,
+            6usize => self.number = map.next_value()?,
+            7usize => self.state = map.next_value()?,
+            8usize => self.locked = map.next_value()?,
+            9usize => self.title = map.next_value()?,
+            10usize => self.body = map.next_value()?,
+            11usize => self.user = map.next_value()?,
+            12usize => self.created_at = map.next_value()?,
+            13usize => self.updated_at = map.next_value()?,
+            14usize => self.closed_at = map.next_value()?,
+            15usize => self.merged_at = map.next_value()?,
+            16usize => self.merge_commit_sha = map.next_value()?,
+            17usize => self.draft = map.next_value()?,
+            18usize => self.head = map.next_value()?,
+            19usize => self.base = map.next_value()?,
+            20usize => self.author_association = map.next_value()?,
+            21usize => {
+                self.labels = map
+                    .next_value::<
+                        airbyte_agent_runtime::record::SkipNulls<IssuesRecordLabelsItem>,
+                    >()?
+                    .0;
+            }
+            22usize => self.milestone = map.next_value()?,
+            23usize => {
+                self.assignees = map
+                    .next_value::<
+                        airbyte_agent_runtime::record::SkipNulls<
+                            IssuesRecordAssigneesItem,
+                        >,
+                    >()?
+                    .0;
+            }
+            24usize => {
+                self.requested_reviewers = map
+                    .next_value::<
+                        airbyte_agent_runtime::record::SkipNulls<Map<String, Value>>,
+                    >()?
+                    .0;
+            }
+            25usize => self.comments = map.next_value()?,
+            26usize => self.review_comments = map.next_value()?,
+            27usize => self.commits = map.next_value()?,
+            28usize => self.additions = map.next_value()?,
+            29usize => self.deletions = map.next_value()?,
+            30usize => self.changed_files = map.next_value()?,
+            _ => {
+                map.next_value::<airbyte_agent_runtime::serde::de::IgnoredAny>()?;
+            }
+        }
+        Ok(())
+    }
+}
+impl<'de> airbyte_agent_runtime::serde::Deserialize<'de> for PullRequestsRecord {
+    fn deserialize<__D: airbyte_agent_runtime::serde::Deserializer<'de>>(
+        deserializer: __D,
+    ) -> ::std::result::Result<Self, __D::Error> {
+        airbyte_agent_runtime::record::deserialize(deserializer)
+    }
+}
 /// Object describing the head.
-#[derive(
-    Debug,
-    Clone,
-    Default,
-    airbyte_agent_runtime::serde::Deserialize,
-    airbyte_agent_runtime::serde::Serialize
-)]
-#[serde(crate = "airbyte_agent_runtime::serde", default)]
+#[derive(Debug, Clone, Default, airbyte_agent_runtime::serde::Serialize)]
+#[serde(crate = "airbyte_agent_runtime::serde")]
 pub struct PullRequestsRecordHead {
     /// `label`
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -444,20 +532,47 @@ pub struct PullRequestsRecordHead {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub sha: Option<String>,
 }
+impl airbyte_agent_runtime::record::Record for PullRequestsRecordHead {
+    const NAME: &'static str = "PullRequestsRecordHead";
+    fn field_index(key: &str) -> Option<usize> {
+        match key {
+            "label" => Some(0usize),
+            "ref" => Some(1usize),
+            "sha" => Some(2usize),
+            _ => None,
+        }
+    }
+    fn set_field<'de, __M: airbyte_agent_runtime::serde::de::MapAccess<'de>>(
+        &mut self,
+        index: usize,
+        map: &mut __M,
+    ) -> ::std::result::Result<(), __M::Error> {
+        match index {
+            0usize => self.label = map.next_value()?,
+            1usize => self.ref_ = map.next_value()?,
+            2usize => self.sha = map.next_value()?,
+            _ => {
+                map.next_value::<airbyte_agent_runtime::serde::de::IgnoredAny>()?;
+            }
+        }
+        Ok(())
+    }
+}
+impl<'de> airbyte_agent_runtime::serde::Deserialize<'de> for PullRequestsRecordHead {
+    fn deserialize<__D: airbyte_agent_runtime::serde::Deserializer<'de>>(
+        deserializer: __D,
+    ) -> ::std::result::Result<Self, __D::Error> {
+        airbyte_agent_runtime::record::deserialize(deserializer)
+    }
+}
 airbyte_agent_runtime::string_enum! {
     #[doc = " Values of `PullRequestsListStatesItem`."] pub enum
     PullRequestsListStatesItem { #[doc = " `OPEN`"] Open => "OPEN", #[doc = " `CLOSED`"]
     Closed => "CLOSED", #[doc = " `MERGED`"] Merged => "MERGED" }
 }
 /// Metadata returned by `pull_requests.list` next to the records.
-#[derive(
-    Debug,
-    Clone,
-    Default,
-    airbyte_agent_runtime::serde::Deserialize,
-    airbyte_agent_runtime::serde::Serialize
-)]
-#[serde(crate = "airbyte_agent_runtime::serde", default)]
+#[derive(Debug, Clone, Default, airbyte_agent_runtime::serde::Serialize)]
+#[serde(crate = "airbyte_agent_runtime::serde")]
 pub struct PullRequestsListMeta {
     /// `$.data.repository.pullRequests.pageInfo.hasNextPage`
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -466,15 +581,40 @@ pub struct PullRequestsListMeta {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub end_cursor: Option<String>,
 }
+impl airbyte_agent_runtime::record::Record for PullRequestsListMeta {
+    const NAME: &'static str = "PullRequestsListMeta";
+    fn field_index(key: &str) -> Option<usize> {
+        match key {
+            "has_next_page" => Some(0usize),
+            "end_cursor" => Some(1usize),
+            _ => None,
+        }
+    }
+    fn set_field<'de, __M: airbyte_agent_runtime::serde::de::MapAccess<'de>>(
+        &mut self,
+        index: usize,
+        map: &mut __M,
+    ) -> ::std::result::Result<(), __M::Error> {
+        match index {
+            0usize => self.has_next_page = map.next_value()?,
+            1usize => self.end_cursor = map.next_value()?,
+            _ => {
+                map.next_value::<airbyte_agent_runtime::serde::de::IgnoredAny>()?;
+            }
+        }
+        Ok(())
+    }
+}
+impl<'de> airbyte_agent_runtime::serde::Deserialize<'de> for PullRequestsListMeta {
+    fn deserialize<__D: airbyte_agent_runtime::serde::Deserializer<'de>>(
+        deserializer: __D,
+    ) -> ::std::result::Result<Self, __D::Error> {
+        airbyte_agent_runtime::record::deserialize(deserializer)
+    }
+}
 /// Metadata returned by `pull_requests.search` next to the records.
-#[derive(
-    Debug,
-    Clone,
-    Default,
-    airbyte_agent_runtime::serde::Deserialize,
-    airbyte_agent_runtime::serde::Serialize
-)]
-#[serde(crate = "airbyte_agent_runtime::serde", default)]
+#[derive(Debug, Clone, Default, airbyte_agent_runtime::serde::Serialize)]
+#[serde(crate = "airbyte_agent_runtime::serde")]
 pub struct PullRequestsSearchMeta {
     /// `$.data.search.pageInfo.hasNextPage`
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -485,4 +625,37 @@ pub struct PullRequestsSearchMeta {
     /// `$.data.search.issueCount`
     #[serde(skip_serializing_if = "Option::is_none")]
     pub total_count: Option<i64>,
+}
+impl airbyte_agent_runtime::record::Record for PullRequestsSearchMeta {
+    const NAME: &'static str = "PullRequestsSearchMeta";
+    fn field_index(key: &str) -> Option<usize> {
+        match key {
+            "has_next_page" => Some(0usize),
+            "end_cursor" => Some(1usize),
+            "total_count" => Some(2usize),
+            _ => None,
+        }
+    }
+    fn set_field<'de, __M: airbyte_agent_runtime::serde::de::MapAccess<'de>>(
+        &mut self,
+        index: usize,
+        map: &mut __M,
+    ) -> ::std::result::Result<(), __M::Error> {
+        match index {
+            0usize => self.has_next_page = map.next_value()?,
+            1usize => self.end_cursor = map.next_value()?,
+            2usize => self.total_count = map.next_value()?,
+            _ => {
+                map.next_value::<airbyte_agent_runtime::serde::de::IgnoredAny>()?;
+            }
+        }
+        Ok(())
+    }
+}
+impl<'de> airbyte_agent_runtime::serde::Deserialize<'de> for PullRequestsSearchMeta {
+    fn deserialize<__D: airbyte_agent_runtime::serde::Deserializer<'de>>(
+        deserializer: __D,
+    ) -> ::std::result::Result<Self, __D::Error> {
+        airbyte_agent_runtime::record::deserialize(deserializer)
+    }
 }

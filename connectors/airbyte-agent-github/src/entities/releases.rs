@@ -155,14 +155,8 @@ impl ::std::future::IntoFuture for ReleasesGetRequest {
     }
 }
 /// Metadata returned by `releases.list` next to the records.
-#[derive(
-    Debug,
-    Clone,
-    Default,
-    airbyte_agent_runtime::serde::Deserialize,
-    airbyte_agent_runtime::serde::Serialize
-)]
-#[serde(crate = "airbyte_agent_runtime::serde", default)]
+#[derive(Debug, Clone, Default, airbyte_agent_runtime::serde::Serialize)]
+#[serde(crate = "airbyte_agent_runtime::serde")]
 pub struct ReleasesListMeta {
     /// `$.data.repository.releases.pageInfo.hasNextPage`
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -170,4 +164,35 @@ pub struct ReleasesListMeta {
     /// `$.data.repository.releases.pageInfo.endCursor`
     #[serde(skip_serializing_if = "Option::is_none")]
     pub end_cursor: Option<String>,
+}
+impl airbyte_agent_runtime::record::Record for ReleasesListMeta {
+    const NAME: &'static str = "ReleasesListMeta";
+    fn field_index(key: &str) -> Option<usize> {
+        match key {
+            "has_next_page" => Some(0usize),
+            "end_cursor" => Some(1usize),
+            _ => None,
+        }
+    }
+    fn set_field<'de, __M: airbyte_agent_runtime::serde::de::MapAccess<'de>>(
+        &mut self,
+        index: usize,
+        map: &mut __M,
+    ) -> ::std::result::Result<(), __M::Error> {
+        match index {
+            0usize => self.has_next_page = map.next_value()?,
+            1usize => self.end_cursor = map.next_value()?,
+            _ => {
+                map.next_value::<airbyte_agent_runtime::serde::de::IgnoredAny>()?;
+            }
+        }
+        Ok(())
+    }
+}
+impl<'de> airbyte_agent_runtime::serde::Deserialize<'de> for ReleasesListMeta {
+    fn deserialize<__D: airbyte_agent_runtime::serde::Deserializer<'de>>(
+        deserializer: __D,
+    ) -> ::std::result::Result<Self, __D::Error> {
+        airbyte_agent_runtime::record::deserialize(deserializer)
+    }
 }

@@ -222,14 +222,8 @@ impl ::std::future::IntoFuture for RepositoriesSearchRequest {
     }
 }
 /// Metadata returned by `repositories.list` next to the records.
-#[derive(
-    Debug,
-    Clone,
-    Default,
-    airbyte_agent_runtime::serde::Deserialize,
-    airbyte_agent_runtime::serde::Serialize
-)]
-#[serde(crate = "airbyte_agent_runtime::serde", default)]
+#[derive(Debug, Clone, Default, airbyte_agent_runtime::serde::Serialize)]
+#[serde(crate = "airbyte_agent_runtime::serde")]
 pub struct RepositoriesListMeta {
     /// `$.data.user.repositories.pageInfo.hasNextPage`
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -238,15 +232,40 @@ pub struct RepositoriesListMeta {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub end_cursor: Option<String>,
 }
+impl airbyte_agent_runtime::record::Record for RepositoriesListMeta {
+    const NAME: &'static str = "RepositoriesListMeta";
+    fn field_index(key: &str) -> Option<usize> {
+        match key {
+            "has_next_page" => Some(0usize),
+            "end_cursor" => Some(1usize),
+            _ => None,
+        }
+    }
+    fn set_field<'de, __M: airbyte_agent_runtime::serde::de::MapAccess<'de>>(
+        &mut self,
+        index: usize,
+        map: &mut __M,
+    ) -> ::std::result::Result<(), __M::Error> {
+        match index {
+            0usize => self.has_next_page = map.next_value()?,
+            1usize => self.end_cursor = map.next_value()?,
+            _ => {
+                map.next_value::<airbyte_agent_runtime::serde::de::IgnoredAny>()?;
+            }
+        }
+        Ok(())
+    }
+}
+impl<'de> airbyte_agent_runtime::serde::Deserialize<'de> for RepositoriesListMeta {
+    fn deserialize<__D: airbyte_agent_runtime::serde::Deserializer<'de>>(
+        deserializer: __D,
+    ) -> ::std::result::Result<Self, __D::Error> {
+        airbyte_agent_runtime::record::deserialize(deserializer)
+    }
+}
 /// Metadata returned by `repositories.search` next to the records.
-#[derive(
-    Debug,
-    Clone,
-    Default,
-    airbyte_agent_runtime::serde::Deserialize,
-    airbyte_agent_runtime::serde::Serialize
-)]
-#[serde(crate = "airbyte_agent_runtime::serde", default)]
+#[derive(Debug, Clone, Default, airbyte_agent_runtime::serde::Serialize)]
+#[serde(crate = "airbyte_agent_runtime::serde")]
 pub struct RepositoriesSearchMeta {
     /// `$.data.search.pageInfo.hasNextPage`
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -257,4 +276,37 @@ pub struct RepositoriesSearchMeta {
     /// `$.data.search.repositoryCount`
     #[serde(skip_serializing_if = "Option::is_none")]
     pub total_count: Option<i64>,
+}
+impl airbyte_agent_runtime::record::Record for RepositoriesSearchMeta {
+    const NAME: &'static str = "RepositoriesSearchMeta";
+    fn field_index(key: &str) -> Option<usize> {
+        match key {
+            "has_next_page" => Some(0usize),
+            "end_cursor" => Some(1usize),
+            "total_count" => Some(2usize),
+            _ => None,
+        }
+    }
+    fn set_field<'de, __M: airbyte_agent_runtime::serde::de::MapAccess<'de>>(
+        &mut self,
+        index: usize,
+        map: &mut __M,
+    ) -> ::std::result::Result<(), __M::Error> {
+        match index {
+            0usize => self.has_next_page = map.next_value()?,
+            1usize => self.end_cursor = map.next_value()?,
+            2usize => self.total_count = map.next_value()?,
+            _ => {
+                map.next_value::<airbyte_agent_runtime::serde::de::IgnoredAny>()?;
+            }
+        }
+        Ok(())
+    }
+}
+impl<'de> airbyte_agent_runtime::serde::Deserialize<'de> for RepositoriesSearchMeta {
+    fn deserialize<__D: airbyte_agent_runtime::serde::Deserializer<'de>>(
+        deserializer: __D,
+    ) -> ::std::result::Result<Self, __D::Error> {
+        airbyte_agent_runtime::record::deserialize(deserializer)
+    }
 }

@@ -97,14 +97,8 @@ impl ::std::future::IntoFuture for StargazersListRequest {
     }
 }
 /// Metadata returned by `stargazers.list` next to the records.
-#[derive(
-    Debug,
-    Clone,
-    Default,
-    airbyte_agent_runtime::serde::Deserialize,
-    airbyte_agent_runtime::serde::Serialize
-)]
-#[serde(crate = "airbyte_agent_runtime::serde", default)]
+#[derive(Debug, Clone, Default, airbyte_agent_runtime::serde::Serialize)]
+#[serde(crate = "airbyte_agent_runtime::serde")]
 pub struct StargazersListMeta {
     /// `$.data.repository.stargazers.pageInfo.hasNextPage`
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -116,21 +110,55 @@ pub struct StargazersListMeta {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub stargazer_count: Option<i64>,
     /// `$.errors`
-    #[serde(
-        deserialize_with = "crate::vec_skip_nulls",
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub errors: Option<Vec<StargazersListMetaErrorsItem>>,
 }
+impl airbyte_agent_runtime::record::Record for StargazersListMeta {
+    const NAME: &'static str = "StargazersListMeta";
+    fn field_index(key: &str) -> Option<usize> {
+        match key {
+            "has_next_page" => Some(0usize),
+            "end_cursor" => Some(1usize),
+            "stargazer_count" => Some(2usize),
+            "errors" => Some(3usize),
+            _ => None,
+        }
+    }
+    fn set_field<'de, __M: airbyte_agent_runtime::serde::de::MapAccess<'de>>(
+        &mut self,
+        index: usize,
+        map: &mut __M,
+    ) -> ::std::result::Result<(), __M::Error> {
+        match index {
+            0usize => self.has_next_page = map.next_value()?,
+            1usize => self.end_cursor = map.next_value()?,
+            2usize => self.stargazer_count = map.next_value()?,
+            3usize => {
+                self.errors = map
+                    .next_value::<
+                        airbyte_agent_runtime::record::SkipNulls<
+                            StargazersListMetaErrorsItem,
+                        >,
+                    >()?
+                    .0;
+            }
+            _ => {
+                map.next_value::<airbyte_agent_runtime::serde::de::IgnoredAny>()?;
+            }
+        }
+        Ok(())
+    }
+}
+impl<'de> airbyte_agent_runtime::serde::Deserialize<'de> for StargazersListMeta {
+    fn deserialize<__D: airbyte_agent_runtime::serde::Deserializer<'de>>(
+        deserializer: __D,
+    ) -> ::std::result::Result<Self, __D::Error> {
+        airbyte_agent_runtime::record::deserialize(deserializer)
+    }
+}
 /// The `StargazersListMetaErrorsItem` object.
-#[derive(
-    Debug,
-    Clone,
-    Default,
-    airbyte_agent_runtime::serde::Deserialize,
-    airbyte_agent_runtime::serde::Serialize
-)]
-#[serde(crate = "airbyte_agent_runtime::serde", default)]
+#[derive(Debug, Clone, Default, airbyte_agent_runtime::serde::Serialize)]
+#[serde(crate = "airbyte_agent_runtime::serde")]
 pub struct StargazersListMetaErrorsItem {
     /// `type`
     #[serde(rename = "type", skip_serializing_if = "Option::is_none")]
@@ -138,4 +166,36 @@ pub struct StargazersListMetaErrorsItem {
     /// `message`
     #[serde(skip_serializing_if = "Option::is_none")]
     pub message: Option<String>,
+}
+impl airbyte_agent_runtime::record::Record for StargazersListMetaErrorsItem {
+    const NAME: &'static str = "StargazersListMetaErrorsItem";
+    fn field_index(key: &str) -> Option<usize> {
+        match key {
+            "type" => Some(0usize),
+            "message" => Some(1usize),
+            _ => None,
+        }
+    }
+    fn set_field<'de, __M: airbyte_agent_runtime::serde::de::MapAccess<'de>>(
+        &mut self,
+        index: usize,
+        map: &mut __M,
+    ) -> ::std::result::Result<(), __M::Error> {
+        match index {
+            0usize => self.type_ = map.next_value()?,
+            1usize => self.message = map.next_value()?,
+            _ => {
+                map.next_value::<airbyte_agent_runtime::serde::de::IgnoredAny>()?;
+            }
+        }
+        Ok(())
+    }
+}
+impl<'de> airbyte_agent_runtime::serde::Deserialize<'de>
+for StargazersListMetaErrorsItem {
+    fn deserialize<__D: airbyte_agent_runtime::serde::Deserializer<'de>>(
+        deserializer: __D,
+    ) -> ::std::result::Result<Self, __D::Error> {
+        airbyte_agent_runtime::record::deserialize(deserializer)
+    }
 }

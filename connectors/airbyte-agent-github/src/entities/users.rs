@@ -217,14 +217,8 @@ impl ::std::future::IntoFuture for UsersSearchRequest {
     }
 }
 /// Metadata returned by `users.list` next to the records.
-#[derive(
-    Debug,
-    Clone,
-    Default,
-    airbyte_agent_runtime::serde::Deserialize,
-    airbyte_agent_runtime::serde::Serialize
-)]
-#[serde(crate = "airbyte_agent_runtime::serde", default)]
+#[derive(Debug, Clone, Default, airbyte_agent_runtime::serde::Serialize)]
+#[serde(crate = "airbyte_agent_runtime::serde")]
 pub struct UsersListMeta {
     /// `$.data.organization.membersWithRole.pageInfo.hasNextPage`
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -233,15 +227,40 @@ pub struct UsersListMeta {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub end_cursor: Option<String>,
 }
+impl airbyte_agent_runtime::record::Record for UsersListMeta {
+    const NAME: &'static str = "UsersListMeta";
+    fn field_index(key: &str) -> Option<usize> {
+        match key {
+            "has_next_page" => Some(0usize),
+            "end_cursor" => Some(1usize),
+            _ => None,
+        }
+    }
+    fn set_field<'de, __M: airbyte_agent_runtime::serde::de::MapAccess<'de>>(
+        &mut self,
+        index: usize,
+        map: &mut __M,
+    ) -> ::std::result::Result<(), __M::Error> {
+        match index {
+            0usize => self.has_next_page = map.next_value()?,
+            1usize => self.end_cursor = map.next_value()?,
+            _ => {
+                map.next_value::<airbyte_agent_runtime::serde::de::IgnoredAny>()?;
+            }
+        }
+        Ok(())
+    }
+}
+impl<'de> airbyte_agent_runtime::serde::Deserialize<'de> for UsersListMeta {
+    fn deserialize<__D: airbyte_agent_runtime::serde::Deserializer<'de>>(
+        deserializer: __D,
+    ) -> ::std::result::Result<Self, __D::Error> {
+        airbyte_agent_runtime::record::deserialize(deserializer)
+    }
+}
 /// Metadata returned by `users.search` next to the records.
-#[derive(
-    Debug,
-    Clone,
-    Default,
-    airbyte_agent_runtime::serde::Deserialize,
-    airbyte_agent_runtime::serde::Serialize
-)]
-#[serde(crate = "airbyte_agent_runtime::serde", default)]
+#[derive(Debug, Clone, Default, airbyte_agent_runtime::serde::Serialize)]
+#[serde(crate = "airbyte_agent_runtime::serde")]
 pub struct UsersSearchMeta {
     /// `$.data.search.pageInfo.hasNextPage`
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -252,4 +271,37 @@ pub struct UsersSearchMeta {
     /// `$.data.search.userCount`
     #[serde(skip_serializing_if = "Option::is_none")]
     pub total_count: Option<i64>,
+}
+impl airbyte_agent_runtime::record::Record for UsersSearchMeta {
+    const NAME: &'static str = "UsersSearchMeta";
+    fn field_index(key: &str) -> Option<usize> {
+        match key {
+            "has_next_page" => Some(0usize),
+            "end_cursor" => Some(1usize),
+            "total_count" => Some(2usize),
+            _ => None,
+        }
+    }
+    fn set_field<'de, __M: airbyte_agent_runtime::serde::de::MapAccess<'de>>(
+        &mut self,
+        index: usize,
+        map: &mut __M,
+    ) -> ::std::result::Result<(), __M::Error> {
+        match index {
+            0usize => self.has_next_page = map.next_value()?,
+            1usize => self.end_cursor = map.next_value()?,
+            2usize => self.total_count = map.next_value()?,
+            _ => {
+                map.next_value::<airbyte_agent_runtime::serde::de::IgnoredAny>()?;
+            }
+        }
+        Ok(())
+    }
+}
+impl<'de> airbyte_agent_runtime::serde::Deserialize<'de> for UsersSearchMeta {
+    fn deserialize<__D: airbyte_agent_runtime::serde::Deserializer<'de>>(
+        deserializer: __D,
+    ) -> ::std::result::Result<Self, __D::Error> {
+        airbyte_agent_runtime::record::deserialize(deserializer)
+    }
 }

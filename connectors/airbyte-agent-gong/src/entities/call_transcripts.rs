@@ -78,14 +78,8 @@ impl ::std::future::IntoFuture for CallTranscriptsListRequest {
     }
 }
 /// The `CallTranscriptsListFilter` object.
-#[derive(
-    Debug,
-    Clone,
-    Default,
-    airbyte_agent_runtime::serde::Deserialize,
-    airbyte_agent_runtime::serde::Serialize
-)]
-#[serde(crate = "airbyte_agent_runtime::serde", default)]
+#[derive(Debug, Clone, Default, airbyte_agent_runtime::serde::Serialize)]
+#[serde(crate = "airbyte_agent_runtime::serde")]
 pub struct CallTranscriptsListFilter {
     /// Start of the time range (ISO 8601); keeps the result size manageable.
     #[serde(rename = "fromDateTime", skip_serializing_if = "Option::is_none")]
@@ -94,42 +88,99 @@ pub struct CallTranscriptsListFilter {
     #[serde(rename = "toDateTime", skip_serializing_if = "Option::is_none")]
     pub to_date_time: Option<String>,
     /// Call IDs whose transcripts to return, instead of a time range.
-    #[serde(
-        rename = "callIds",
-        deserialize_with = "crate::vec_skip_nulls",
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(rename = "callIds", skip_serializing_if = "Option::is_none")]
     pub call_ids: Option<Vec<String>>,
 }
+impl airbyte_agent_runtime::record::Record for CallTranscriptsListFilter {
+    const NAME: &'static str = "CallTranscriptsListFilter";
+    fn field_index(key: &str) -> Option<usize> {
+        match key {
+            "fromDateTime" => Some(0usize),
+            "toDateTime" => Some(1usize),
+            "callIds" => Some(2usize),
+            _ => None,
+        }
+    }
+    fn set_field<'de, __M: airbyte_agent_runtime::serde::de::MapAccess<'de>>(
+        &mut self,
+        index: usize,
+        map: &mut __M,
+    ) -> ::std::result::Result<(), __M::Error> {
+        match index {
+            0usize => self.from_date_time = map.next_value()?,
+            1usize => self.to_date_time = map.next_value()?,
+            2usize => {
+                self.call_ids = map
+                    .next_value::<airbyte_agent_runtime::record::SkipNulls<String>>()?
+                    .0;
+            }
+            _ => {
+                map.next_value::<airbyte_agent_runtime::serde::de::IgnoredAny>()?;
+            }
+        }
+        Ok(())
+    }
+}
+impl<'de> airbyte_agent_runtime::serde::Deserialize<'de> for CallTranscriptsListFilter {
+    fn deserialize<__D: airbyte_agent_runtime::serde::Deserializer<'de>>(
+        deserializer: __D,
+    ) -> ::std::result::Result<Self, __D::Error> {
+        airbyte_agent_runtime::record::deserialize(deserializer)
+    }
+}
 /// Transcript of one call, split into monologues per speaker.
-#[derive(
-    Debug,
-    Clone,
-    Default,
-    airbyte_agent_runtime::serde::Deserialize,
-    airbyte_agent_runtime::serde::Serialize
-)]
-#[serde(crate = "airbyte_agent_runtime::serde", default)]
+#[derive(Debug, Clone, Default, airbyte_agent_runtime::serde::Serialize)]
+#[serde(crate = "airbyte_agent_runtime::serde")]
 pub struct CallTranscript {
     /// ID of the call.
     #[serde(rename = "callId", skip_serializing_if = "Option::is_none")]
     pub call_id: Option<String>,
     /// `transcript`
-    #[serde(
-        deserialize_with = "crate::vec_skip_nulls",
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub transcript: Option<Vec<CallTranscriptTranscriptItem>>,
 }
+impl airbyte_agent_runtime::record::Record for CallTranscript {
+    const NAME: &'static str = "CallTranscript";
+    fn field_index(key: &str) -> Option<usize> {
+        match key {
+            "callId" => Some(0usize),
+            "transcript" => Some(1usize),
+            _ => None,
+        }
+    }
+    fn set_field<'de, __M: airbyte_agent_runtime::serde::de::MapAccess<'de>>(
+        &mut self,
+        index: usize,
+        map: &mut __M,
+    ) -> ::std::result::Result<(), __M::Error> {
+        match index {
+            0usize => self.call_id = map.next_value()?,
+            1usize => {
+                self.transcript = map
+                    .next_value::<
+                        airbyte_agent_runtime::record::SkipNulls<
+                            CallTranscriptTranscriptItem,
+                        >,
+                    >()?
+                    .0;
+            }
+            _ => {
+                map.next_value::<airbyte_agent_runtime::serde::de::IgnoredAny>()?;
+            }
+        }
+        Ok(())
+    }
+}
+impl<'de> airbyte_agent_runtime::serde::Deserialize<'de> for CallTranscript {
+    fn deserialize<__D: airbyte_agent_runtime::serde::Deserializer<'de>>(
+        deserializer: __D,
+    ) -> ::std::result::Result<Self, __D::Error> {
+        airbyte_agent_runtime::record::deserialize(deserializer)
+    }
+}
 /// The `CallTranscriptTranscriptItem` object.
-#[derive(
-    Debug,
-    Clone,
-    Default,
-    airbyte_agent_runtime::serde::Deserialize,
-    airbyte_agent_runtime::serde::Serialize
-)]
-#[serde(crate = "airbyte_agent_runtime::serde", default)]
+#[derive(Debug, Clone, Default, airbyte_agent_runtime::serde::Serialize)]
+#[serde(crate = "airbyte_agent_runtime::serde")]
 pub struct CallTranscriptTranscriptItem {
     /// ID of the speaker.
     #[serde(rename = "speakerId", skip_serializing_if = "Option::is_none")]
@@ -138,21 +189,54 @@ pub struct CallTranscriptTranscriptItem {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub topic: Option<String>,
     /// `sentences`
-    #[serde(
-        deserialize_with = "crate::vec_skip_nulls",
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub sentences: Option<Vec<CallTranscriptTranscriptItemSentencesItem>>,
 }
+impl airbyte_agent_runtime::record::Record for CallTranscriptTranscriptItem {
+    const NAME: &'static str = "CallTranscriptTranscriptItem";
+    fn field_index(key: &str) -> Option<usize> {
+        match key {
+            "speakerId" => Some(0usize),
+            "topic" => Some(1usize),
+            "sentences" => Some(2usize),
+            _ => None,
+        }
+    }
+    fn set_field<'de, __M: airbyte_agent_runtime::serde::de::MapAccess<'de>>(
+        &mut self,
+        index: usize,
+        map: &mut __M,
+    ) -> ::std::result::Result<(), __M::Error> {
+        match index {
+            0usize => self.speaker_id = map.next_value()?,
+            1usize => self.topic = map.next_value()?,
+            2usize => {
+                self.sentences = map
+                    .next_value::<
+                        airbyte_agent_runtime::record::SkipNulls<
+                            CallTranscriptTranscriptItemSentencesItem,
+                        >,
+                    >()?
+                    .0;
+            }
+            _ => {
+                map.next_value::<airbyte_agent_runtime::serde::de::IgnoredAny>()?;
+            }
+        }
+        Ok(())
+    }
+}
+impl<'de> airbyte_agent_runtime::serde::Deserialize<'de>
+for CallTranscriptTranscriptItem {
+    fn deserialize<__D: airbyte_agent_runtime::serde::Deserializer<'de>>(
+        deserializer: __D,
+    ) -> ::std::result::Result<Self, __D::Error> {
+        airbyte_agent_runtime::record::deserialize(deserializer)
+    }
+}
 /// The `CallTranscriptTranscriptItemSentencesItem` object.
-#[derive(
-    Debug,
-    Clone,
-    Default,
-    airbyte_agent_runtime::serde::Deserialize,
-    airbyte_agent_runtime::serde::Serialize
-)]
-#[serde(crate = "airbyte_agent_runtime::serde", default)]
+#[derive(Debug, Clone, Default, airbyte_agent_runtime::serde::Serialize)]
+#[serde(crate = "airbyte_agent_runtime::serde")]
 pub struct CallTranscriptTranscriptItemSentencesItem {
     /// Start, as a Unix timestamp in seconds.
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -164,15 +248,44 @@ pub struct CallTranscriptTranscriptItemSentencesItem {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub text: Option<String>,
 }
+impl airbyte_agent_runtime::record::Record
+for CallTranscriptTranscriptItemSentencesItem {
+    const NAME: &'static str = "CallTranscriptTranscriptItemSentencesItem";
+    fn field_index(key: &str) -> Option<usize> {
+        match key {
+            "start" => Some(0usize),
+            "end" => Some(1usize),
+            "text" => Some(2usize),
+            _ => None,
+        }
+    }
+    fn set_field<'de, __M: airbyte_agent_runtime::serde::de::MapAccess<'de>>(
+        &mut self,
+        index: usize,
+        map: &mut __M,
+    ) -> ::std::result::Result<(), __M::Error> {
+        match index {
+            0usize => self.start = map.next_value()?,
+            1usize => self.end = map.next_value()?,
+            2usize => self.text = map.next_value()?,
+            _ => {
+                map.next_value::<airbyte_agent_runtime::serde::de::IgnoredAny>()?;
+            }
+        }
+        Ok(())
+    }
+}
+impl<'de> airbyte_agent_runtime::serde::Deserialize<'de>
+for CallTranscriptTranscriptItemSentencesItem {
+    fn deserialize<__D: airbyte_agent_runtime::serde::Deserializer<'de>>(
+        deserializer: __D,
+    ) -> ::std::result::Result<Self, __D::Error> {
+        airbyte_agent_runtime::record::deserialize(deserializer)
+    }
+}
 /// Metadata returned by `call_transcripts.list` next to the records.
-#[derive(
-    Debug,
-    Clone,
-    Default,
-    airbyte_agent_runtime::serde::Deserialize,
-    airbyte_agent_runtime::serde::Serialize
-)]
-#[serde(crate = "airbyte_agent_runtime::serde", default)]
+#[derive(Debug, Clone, Default, airbyte_agent_runtime::serde::Serialize)]
+#[serde(crate = "airbyte_agent_runtime::serde")]
 pub struct CallTranscriptsListMeta {
     /// `$.records.cursor`
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -183,4 +296,37 @@ pub struct CallTranscriptsListMeta {
     /// `$.records.currentPageNumber`
     #[serde(skip_serializing_if = "Option::is_none")]
     pub current_page_number: Option<i64>,
+}
+impl airbyte_agent_runtime::record::Record for CallTranscriptsListMeta {
+    const NAME: &'static str = "CallTranscriptsListMeta";
+    fn field_index(key: &str) -> Option<usize> {
+        match key {
+            "cursor" => Some(0usize),
+            "total_records" => Some(1usize),
+            "current_page_number" => Some(2usize),
+            _ => None,
+        }
+    }
+    fn set_field<'de, __M: airbyte_agent_runtime::serde::de::MapAccess<'de>>(
+        &mut self,
+        index: usize,
+        map: &mut __M,
+    ) -> ::std::result::Result<(), __M::Error> {
+        match index {
+            0usize => self.cursor = map.next_value()?,
+            1usize => self.total_records = map.next_value()?,
+            2usize => self.current_page_number = map.next_value()?,
+            _ => {
+                map.next_value::<airbyte_agent_runtime::serde::de::IgnoredAny>()?;
+            }
+        }
+        Ok(())
+    }
+}
+impl<'de> airbyte_agent_runtime::serde::Deserialize<'de> for CallTranscriptsListMeta {
+    fn deserialize<__D: airbyte_agent_runtime::serde::Deserializer<'de>>(
+        deserializer: __D,
+    ) -> ::std::result::Result<Self, __D::Error> {
+        airbyte_agent_runtime::record::deserialize(deserializer)
+    }
 }

@@ -129,14 +129,8 @@ impl ::std::future::IntoFuture for CallsGetRequest {
     }
 }
 /// Basic record of a recorded call or meeting.
-#[derive(
-    Debug,
-    Clone,
-    Default,
-    airbyte_agent_runtime::serde::Deserialize,
-    airbyte_agent_runtime::serde::Serialize
-)]
-#[serde(crate = "airbyte_agent_runtime::serde", default)]
+#[derive(Debug, Clone, Default, airbyte_agent_runtime::serde::Serialize)]
+#[serde(crate = "airbyte_agent_runtime::serde")]
 pub struct Call {
     /// Unique identifier of this call.
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -199,15 +193,76 @@ pub struct Call {
     #[serde(rename = "calendarEventId", skip_serializing_if = "Option::is_none")]
     pub calendar_event_id: Option<String>,
 }
+impl airbyte_agent_runtime::record::Record for Call {
+    const NAME: &'static str = "Call";
+    fn field_index(key: &str) -> Option<usize> {
+        match key {
+            "id" => Some(0usize),
+            "url" => Some(1usize),
+            "title" => Some(2usize),
+            "scheduled" => Some(3usize),
+            "started" => Some(4usize),
+            "duration" => Some(5usize),
+            "primaryUserId" => Some(6usize),
+            "direction" => Some(7usize),
+            "system" => Some(8usize),
+            "scope" => Some(9usize),
+            "media" => Some(10usize),
+            "language" => Some(11usize),
+            "workspaceId" => Some(12usize),
+            "sdrDisposition" => Some(13usize),
+            "clientUniqueId" => Some(14usize),
+            "customData" => Some(15usize),
+            "purpose" => Some(16usize),
+            "meetingUrl" => Some(17usize),
+            "isPrivate" => Some(18usize),
+            "calendarEventId" => Some(19usize),
+            _ => None,
+        }
+    }
+    fn set_field<'de, __M: airbyte_agent_runtime::serde::de::MapAccess<'de>>(
+        &mut self,
+        index: usize,
+        map: &mut __M,
+    ) -> ::std::result::Result<(), __M::Error> {
+        match index {
+            0usize => self.id = map.next_value()?,
+            1usize => self.url = map.next_value()?,
+            2usize => self.title = map.next_value()?,
+            3usize => self.scheduled = map.next_value()?,
+            4usize => self.started = map.next_value()?,
+            5usize => self.duration = map.next_value()?,
+            6usize => self.primary_user_id = map.next_value()?,
+            7usize => self.direction = map.next_value()?,
+            8usize => self.system = map.next_value()?,
+            9usize => self.scope = map.next_value()?,
+            10usize => self.media = map.next_value()?,
+            11usize => self.language = map.next_value()?,
+            12usize => self.workspace_id = map.next_value()?,
+            13usize => self.sdr_disposition = map.next_value()?,
+            14usize => self.client_unique_id = map.next_value()?,
+            15usize => self.custom_data = map.next_value()?,
+            16usize => self.purpose = map.next_value()?,
+            17usize => self.meeting_url = map.next_value()?,
+            18usize => self.is_private = map.next_value()?,
+            19usize => self.calendar_event_id = map.next_value()?,
+            _ => {
+                map.next_value::<airbyte_agent_runtime::serde::de::IgnoredAny>()?;
+            }
+        }
+        Ok(())
+    }
+}
+impl<'de> airbyte_agent_runtime::serde::Deserialize<'de> for Call {
+    fn deserialize<__D: airbyte_agent_runtime::serde::Deserializer<'de>>(
+        deserializer: __D,
+    ) -> ::std::result::Result<Self, __D::Error> {
+        airbyte_agent_runtime::record::deserialize(deserializer)
+    }
+}
 /// Metadata returned by `calls.list` next to the records.
-#[derive(
-    Debug,
-    Clone,
-    Default,
-    airbyte_agent_runtime::serde::Deserialize,
-    airbyte_agent_runtime::serde::Serialize
-)]
-#[serde(crate = "airbyte_agent_runtime::serde", default)]
+#[derive(Debug, Clone, Default, airbyte_agent_runtime::serde::Serialize)]
+#[serde(crate = "airbyte_agent_runtime::serde")]
 pub struct CallsListMeta {
     /// `$.records.cursor`
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -218,4 +273,37 @@ pub struct CallsListMeta {
     /// `$.records.currentPageNumber`
     #[serde(skip_serializing_if = "Option::is_none")]
     pub current_page_number: Option<i64>,
+}
+impl airbyte_agent_runtime::record::Record for CallsListMeta {
+    const NAME: &'static str = "CallsListMeta";
+    fn field_index(key: &str) -> Option<usize> {
+        match key {
+            "cursor" => Some(0usize),
+            "total_records" => Some(1usize),
+            "current_page_number" => Some(2usize),
+            _ => None,
+        }
+    }
+    fn set_field<'de, __M: airbyte_agent_runtime::serde::de::MapAccess<'de>>(
+        &mut self,
+        index: usize,
+        map: &mut __M,
+    ) -> ::std::result::Result<(), __M::Error> {
+        match index {
+            0usize => self.cursor = map.next_value()?,
+            1usize => self.total_records = map.next_value()?,
+            2usize => self.current_page_number = map.next_value()?,
+            _ => {
+                map.next_value::<airbyte_agent_runtime::serde::de::IgnoredAny>()?;
+            }
+        }
+        Ok(())
+    }
+}
+impl<'de> airbyte_agent_runtime::serde::Deserialize<'de> for CallsListMeta {
+    fn deserialize<__D: airbyte_agent_runtime::serde::Deserializer<'de>>(
+        deserializer: __D,
+    ) -> ::std::result::Result<Self, __D::Error> {
+        airbyte_agent_runtime::record::deserialize(deserializer)
+    }
 }

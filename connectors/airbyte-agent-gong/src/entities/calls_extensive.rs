@@ -85,14 +85,8 @@ impl ::std::future::IntoFuture for CallsExtensiveListRequest {
     }
 }
 /// The `CallsExtensiveListFilter` object.
-#[derive(
-    Debug,
-    Clone,
-    Default,
-    airbyte_agent_runtime::serde::Deserialize,
-    airbyte_agent_runtime::serde::Serialize
-)]
-#[serde(crate = "airbyte_agent_runtime::serde", default)]
+#[derive(Debug, Clone, Default, airbyte_agent_runtime::serde::Serialize)]
+#[serde(crate = "airbyte_agent_runtime::serde")]
 pub struct CallsExtensiveListFilter {
     /// Start of the time range (ISO 8601); keeps the result size manageable.
     #[serde(rename = "fromDateTime", skip_serializing_if = "Option::is_none")]
@@ -101,39 +95,106 @@ pub struct CallsExtensiveListFilter {
     #[serde(rename = "toDateTime", skip_serializing_if = "Option::is_none")]
     pub to_date_time: Option<String>,
     /// Call IDs to return, instead of a time range.
-    #[serde(
-        rename = "callIds",
-        deserialize_with = "crate::vec_skip_nulls",
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(rename = "callIds", skip_serializing_if = "Option::is_none")]
     pub call_ids: Option<Vec<String>>,
     /// Workspace ID to restrict the calls to.
     #[serde(rename = "workspaceId", skip_serializing_if = "Option::is_none")]
     pub workspace_id: Option<String>,
 }
+impl airbyte_agent_runtime::record::Record for CallsExtensiveListFilter {
+    const NAME: &'static str = "CallsExtensiveListFilter";
+    fn field_index(key: &str) -> Option<usize> {
+        match key {
+            "fromDateTime" => Some(0usize),
+            "toDateTime" => Some(1usize),
+            "callIds" => Some(2usize),
+            "workspaceId" => Some(3usize),
+            _ => None,
+        }
+    }
+    fn set_field<'de, __M: airbyte_agent_runtime::serde::de::MapAccess<'de>>(
+        &mut self,
+        index: usize,
+        map: &mut __M,
+    ) -> ::std::result::Result<(), __M::Error> {
+        match index {
+            0usize => self.from_date_time = map.next_value()?,
+            1usize => self.to_date_time = map.next_value()?,
+            2usize => {
+                self.call_ids = map
+                    .next_value::<airbyte_agent_runtime::record::SkipNulls<String>>()?
+                    .0;
+            }
+            3usize => self.workspace_id = map.next_value()?,
+            _ => {
+                map.next_value::<airbyte_agent_runtime::serde::de::IgnoredAny>()?;
+            }
+        }
+        Ok(())
+    }
+}
+impl<'de> airbyte_agent_runtime::serde::Deserialize<'de> for CallsExtensiveListFilter {
+    fn deserialize<__D: airbyte_agent_runtime::serde::Deserializer<'de>>(
+        deserializer: __D,
+    ) -> ::std::result::Result<Self, __D::Error> {
+        airbyte_agent_runtime::record::deserialize(deserializer)
+    }
+}
 /// Chooses which parts of each call are returned.
-#[derive(
-    Debug,
-    Clone,
-    Default,
-    airbyte_agent_runtime::serde::Deserialize,
-    airbyte_agent_runtime::serde::Serialize
-)]
-#[serde(crate = "airbyte_agent_runtime::serde", default)]
+#[derive(Debug, Clone, Default, airbyte_agent_runtime::serde::Serialize)]
+#[serde(crate = "airbyte_agent_runtime::serde")]
 pub struct CallsExtensiveListContentSelector {
     /// Extra CRM context to attach.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub context: Option<CallsExtensiveListContentSelectorContext>,
     /// Whether CRM context reflects now or the time of the call.
-    #[serde(
-        rename = "contextTiming",
-        deserialize_with = "crate::vec_skip_nulls",
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(rename = "contextTiming", skip_serializing_if = "Option::is_none")]
     pub context_timing: Option<Vec<CallsExtensiveListContentSelectorContextTimingItem>>,
     /// Switches for the optional parts of each call.
     #[serde(rename = "exposedFields", skip_serializing_if = "Option::is_none")]
     pub exposed_fields: Option<CallsExtensiveListContentSelectorExposedFields>,
+}
+impl airbyte_agent_runtime::record::Record for CallsExtensiveListContentSelector {
+    const NAME: &'static str = "CallsExtensiveListContentSelector";
+    fn field_index(key: &str) -> Option<usize> {
+        match key {
+            "context" => Some(0usize),
+            "contextTiming" => Some(1usize),
+            "exposedFields" => Some(2usize),
+            _ => None,
+        }
+    }
+    fn set_field<'de, __M: airbyte_agent_runtime::serde::de::MapAccess<'de>>(
+        &mut self,
+        index: usize,
+        map: &mut __M,
+    ) -> ::std::result::Result<(), __M::Error> {
+        match index {
+            0usize => self.context = map.next_value()?,
+            1usize => {
+                self.context_timing = map
+                    .next_value::<
+                        airbyte_agent_runtime::record::SkipNulls<
+                            CallsExtensiveListContentSelectorContextTimingItem,
+                        >,
+                    >()?
+                    .0;
+            }
+            2usize => self.exposed_fields = map.next_value()?,
+            _ => {
+                map.next_value::<airbyte_agent_runtime::serde::de::IgnoredAny>()?;
+            }
+        }
+        Ok(())
+    }
+}
+impl<'de> airbyte_agent_runtime::serde::Deserialize<'de>
+for CallsExtensiveListContentSelector {
+    fn deserialize<__D: airbyte_agent_runtime::serde::Deserializer<'de>>(
+        deserializer: __D,
+    ) -> ::std::result::Result<Self, __D::Error> {
+        airbyte_agent_runtime::record::deserialize(deserializer)
+    }
 }
 airbyte_agent_runtime::string_enum! {
     #[doc = " Extra CRM context to attach."] pub enum
@@ -146,14 +207,8 @@ airbyte_agent_runtime::string_enum! {
     #[doc = " `TimeOfCall`"] TimeOfCall => "TimeOfCall" }
 }
 /// Switches for the optional parts of each call.
-#[derive(
-    Debug,
-    Clone,
-    Default,
-    airbyte_agent_runtime::serde::Deserialize,
-    airbyte_agent_runtime::serde::Serialize
-)]
-#[serde(crate = "airbyte_agent_runtime::serde", default)]
+#[derive(Debug, Clone, Default, airbyte_agent_runtime::serde::Serialize)]
+#[serde(crate = "airbyte_agent_runtime::serde")]
 pub struct CallsExtensiveListContentSelectorExposedFields {
     /// `collaboration`
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -173,29 +228,87 @@ pub struct CallsExtensiveListContentSelectorExposedFields {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub parties: Option<bool>,
 }
+impl airbyte_agent_runtime::record::Record
+for CallsExtensiveListContentSelectorExposedFields {
+    const NAME: &'static str = "CallsExtensiveListContentSelectorExposedFields";
+    fn field_index(key: &str) -> Option<usize> {
+        match key {
+            "collaboration" => Some(0usize),
+            "content" => Some(1usize),
+            "interaction" => Some(2usize),
+            "media" => Some(3usize),
+            "parties" => Some(4usize),
+            _ => None,
+        }
+    }
+    fn set_field<'de, __M: airbyte_agent_runtime::serde::de::MapAccess<'de>>(
+        &mut self,
+        index: usize,
+        map: &mut __M,
+    ) -> ::std::result::Result<(), __M::Error> {
+        match index {
+            0usize => self.collaboration = map.next_value()?,
+            1usize => self.content = map.next_value()?,
+            2usize => self.interaction = map.next_value()?,
+            3usize => self.media = map.next_value()?,
+            4usize => self.parties = map.next_value()?,
+            _ => {
+                map.next_value::<airbyte_agent_runtime::serde::de::IgnoredAny>()?;
+            }
+        }
+        Ok(())
+    }
+}
+impl<'de> airbyte_agent_runtime::serde::Deserialize<'de>
+for CallsExtensiveListContentSelectorExposedFields {
+    fn deserialize<__D: airbyte_agent_runtime::serde::Deserializer<'de>>(
+        deserializer: __D,
+    ) -> ::std::result::Result<Self, __D::Error> {
+        airbyte_agent_runtime::record::deserialize(deserializer)
+    }
+}
 /// The `CallsExtensiveListContentSelectorExposedFieldsCollaboration` object.
-#[derive(
-    Debug,
-    Clone,
-    Default,
-    airbyte_agent_runtime::serde::Deserialize,
-    airbyte_agent_runtime::serde::Serialize
-)]
-#[serde(crate = "airbyte_agent_runtime::serde", default)]
+#[derive(Debug, Clone, Default, airbyte_agent_runtime::serde::Serialize)]
+#[serde(crate = "airbyte_agent_runtime::serde")]
 pub struct CallsExtensiveListContentSelectorExposedFieldsCollaboration {
     /// Add public comments.
     #[serde(rename = "publicComments", skip_serializing_if = "Option::is_none")]
     pub public_comments: Option<bool>,
 }
+impl airbyte_agent_runtime::record::Record
+for CallsExtensiveListContentSelectorExposedFieldsCollaboration {
+    const NAME: &'static str = "CallsExtensiveListContentSelectorExposedFieldsCollaboration";
+    fn field_index(key: &str) -> Option<usize> {
+        match key {
+            "publicComments" => Some(0usize),
+            _ => None,
+        }
+    }
+    fn set_field<'de, __M: airbyte_agent_runtime::serde::de::MapAccess<'de>>(
+        &mut self,
+        index: usize,
+        map: &mut __M,
+    ) -> ::std::result::Result<(), __M::Error> {
+        match index {
+            0usize => self.public_comments = map.next_value()?,
+            _ => {
+                map.next_value::<airbyte_agent_runtime::serde::de::IgnoredAny>()?;
+            }
+        }
+        Ok(())
+    }
+}
+impl<'de> airbyte_agent_runtime::serde::Deserialize<'de>
+for CallsExtensiveListContentSelectorExposedFieldsCollaboration {
+    fn deserialize<__D: airbyte_agent_runtime::serde::Deserializer<'de>>(
+        deserializer: __D,
+    ) -> ::std::result::Result<Self, __D::Error> {
+        airbyte_agent_runtime::record::deserialize(deserializer)
+    }
+}
 /// The `CallsExtensiveListContentSelectorExposedFieldsContent` object.
-#[derive(
-    Debug,
-    Clone,
-    Default,
-    airbyte_agent_runtime::serde::Deserialize,
-    airbyte_agent_runtime::serde::Serialize
-)]
-#[serde(crate = "airbyte_agent_runtime::serde", default)]
+#[derive(Debug, Clone, Default, airbyte_agent_runtime::serde::Serialize)]
+#[serde(crate = "airbyte_agent_runtime::serde")]
 pub struct CallsExtensiveListContentSelectorExposedFieldsContent {
     /// Add points of interest (superseded by highlights).
     #[serde(rename = "pointsOfInterest", skip_serializing_if = "Option::is_none")]
@@ -228,15 +341,58 @@ pub struct CallsExtensiveListContentSelectorExposedFieldsContent {
     #[serde(rename = "keyPoints", skip_serializing_if = "Option::is_none")]
     pub key_points: Option<bool>,
 }
+impl airbyte_agent_runtime::record::Record
+for CallsExtensiveListContentSelectorExposedFieldsContent {
+    const NAME: &'static str = "CallsExtensiveListContentSelectorExposedFieldsContent";
+    fn field_index(key: &str) -> Option<usize> {
+        match key {
+            "pointsOfInterest" => Some(0usize),
+            "structure" => Some(1usize),
+            "topics" => Some(2usize),
+            "trackers" => Some(3usize),
+            "trackerOccurrences" => Some(4usize),
+            "brief" => Some(5usize),
+            "outline" => Some(6usize),
+            "highlights" => Some(7usize),
+            "callOutcome" => Some(8usize),
+            "keyPoints" => Some(9usize),
+            _ => None,
+        }
+    }
+    fn set_field<'de, __M: airbyte_agent_runtime::serde::de::MapAccess<'de>>(
+        &mut self,
+        index: usize,
+        map: &mut __M,
+    ) -> ::std::result::Result<(), __M::Error> {
+        match index {
+            0usize => self.points_of_interest = map.next_value()?,
+            1usize => self.structure = map.next_value()?,
+            2usize => self.topics = map.next_value()?,
+            3usize => self.trackers = map.next_value()?,
+            4usize => self.tracker_occurrences = map.next_value()?,
+            5usize => self.brief = map.next_value()?,
+            6usize => self.outline = map.next_value()?,
+            7usize => self.highlights = map.next_value()?,
+            8usize => self.call_outcome = map.next_value()?,
+            9usize => self.key_points = map.next_value()?,
+            _ => {
+                map.next_value::<airbyte_agent_runtime::serde::de::IgnoredAny>()?;
+            }
+        }
+        Ok(())
+    }
+}
+impl<'de> airbyte_agent_runtime::serde::Deserialize<'de>
+for CallsExtensiveListContentSelectorExposedFieldsContent {
+    fn deserialize<__D: airbyte_agent_runtime::serde::Deserializer<'de>>(
+        deserializer: __D,
+    ) -> ::std::result::Result<Self, __D::Error> {
+        airbyte_agent_runtime::record::deserialize(deserializer)
+    }
+}
 /// The `CallsExtensiveListContentSelectorExposedFieldsInteraction` object.
-#[derive(
-    Debug,
-    Clone,
-    Default,
-    airbyte_agent_runtime::serde::Deserialize,
-    airbyte_agent_runtime::serde::Serialize
-)]
-#[serde(crate = "airbyte_agent_runtime::serde", default)]
+#[derive(Debug, Clone, Default, airbyte_agent_runtime::serde::Serialize)]
+#[serde(crate = "airbyte_agent_runtime::serde")]
 pub struct CallsExtensiveListContentSelectorExposedFieldsInteraction {
     /// Add per-person interaction figures.
     #[serde(rename = "personInteractionStats", skip_serializing_if = "Option::is_none")]
@@ -251,24 +407,52 @@ pub struct CallsExtensiveListContentSelectorExposedFieldsInteraction {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub video: Option<bool>,
 }
+impl airbyte_agent_runtime::record::Record
+for CallsExtensiveListContentSelectorExposedFieldsInteraction {
+    const NAME: &'static str = "CallsExtensiveListContentSelectorExposedFieldsInteraction";
+    fn field_index(key: &str) -> Option<usize> {
+        match key {
+            "personInteractionStats" => Some(0usize),
+            "questions" => Some(1usize),
+            "speakers" => Some(2usize),
+            "video" => Some(3usize),
+            _ => None,
+        }
+    }
+    fn set_field<'de, __M: airbyte_agent_runtime::serde::de::MapAccess<'de>>(
+        &mut self,
+        index: usize,
+        map: &mut __M,
+    ) -> ::std::result::Result<(), __M::Error> {
+        match index {
+            0usize => self.person_interaction_stats = map.next_value()?,
+            1usize => self.questions = map.next_value()?,
+            2usize => self.speakers = map.next_value()?,
+            3usize => self.video = map.next_value()?,
+            _ => {
+                map.next_value::<airbyte_agent_runtime::serde::de::IgnoredAny>()?;
+            }
+        }
+        Ok(())
+    }
+}
+impl<'de> airbyte_agent_runtime::serde::Deserialize<'de>
+for CallsExtensiveListContentSelectorExposedFieldsInteraction {
+    fn deserialize<__D: airbyte_agent_runtime::serde::Deserializer<'de>>(
+        deserializer: __D,
+    ) -> ::std::result::Result<Self, __D::Error> {
+        airbyte_agent_runtime::record::deserialize(deserializer)
+    }
+}
 /// Detailed call record with parties, content and interaction data.
-#[derive(
-    Debug,
-    Clone,
-    Default,
-    airbyte_agent_runtime::serde::Deserialize,
-    airbyte_agent_runtime::serde::Serialize
-)]
-#[serde(crate = "airbyte_agent_runtime::serde", default)]
+#[derive(Debug, Clone, Default, airbyte_agent_runtime::serde::Serialize)]
+#[serde(crate = "airbyte_agent_runtime::serde")]
 pub struct ExtensiveCall {
     /// Object describing the meta data.
     #[serde(rename = "metaData", skip_serializing_if = "Option::is_none")]
     pub meta_data: Option<ExtensiveCallMetaData>,
     /// Add the participants.
-    #[serde(
-        deserialize_with = "crate::vec_skip_nulls",
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub parties: Option<Vec<ExtensiveCallPartiesItem>>,
     /// Object describing the interaction.
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -283,15 +467,56 @@ pub struct ExtensiveCall {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub media: Option<ExtensiveCallMedia>,
 }
+impl airbyte_agent_runtime::record::Record for ExtensiveCall {
+    const NAME: &'static str = "ExtensiveCall";
+    fn field_index(key: &str) -> Option<usize> {
+        match key {
+            "metaData" => Some(0usize),
+            "parties" => Some(1usize),
+            "interaction" => Some(2usize),
+            "collaboration" => Some(3usize),
+            "content" => Some(4usize),
+            "media" => Some(5usize),
+            _ => None,
+        }
+    }
+    fn set_field<'de, __M: airbyte_agent_runtime::serde::de::MapAccess<'de>>(
+        &mut self,
+        index: usize,
+        map: &mut __M,
+    ) -> ::std::result::Result<(), __M::Error> {
+        match index {
+            0usize => self.meta_data = map.next_value()?,
+            1usize => {
+                self.parties = map
+                    .next_value::<
+                        airbyte_agent_runtime::record::SkipNulls<
+                            ExtensiveCallPartiesItem,
+                        >,
+                    >()?
+                    .0;
+            }
+            2usize => self.interaction = map.next_value()?,
+            3usize => self.collaboration = map.next_value()?,
+            4usize => self.content = map.next_value()?,
+            5usize => self.media = map.next_value()?,
+            _ => {
+                map.next_value::<airbyte_agent_runtime::serde::de::IgnoredAny>()?;
+            }
+        }
+        Ok(())
+    }
+}
+impl<'de> airbyte_agent_runtime::serde::Deserialize<'de> for ExtensiveCall {
+    fn deserialize<__D: airbyte_agent_runtime::serde::Deserializer<'de>>(
+        deserializer: __D,
+    ) -> ::std::result::Result<Self, __D::Error> {
+        airbyte_agent_runtime::record::deserialize(deserializer)
+    }
+}
 /// Object describing the meta data.
-#[derive(
-    Debug,
-    Clone,
-    Default,
-    airbyte_agent_runtime::serde::Deserialize,
-    airbyte_agent_runtime::serde::Serialize
-)]
-#[serde(crate = "airbyte_agent_runtime::serde", default)]
+#[derive(Debug, Clone, Default, airbyte_agent_runtime::serde::Serialize)]
+#[serde(crate = "airbyte_agent_runtime::serde")]
 pub struct ExtensiveCallMetaData {
     /// Unique identifier of this meta data.
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -354,15 +579,76 @@ pub struct ExtensiveCallMetaData {
     #[serde(rename = "calendarEventId", skip_serializing_if = "Option::is_none")]
     pub calendar_event_id: Option<String>,
 }
+impl airbyte_agent_runtime::record::Record for ExtensiveCallMetaData {
+    const NAME: &'static str = "ExtensiveCallMetaData";
+    fn field_index(key: &str) -> Option<usize> {
+        match key {
+            "id" => Some(0usize),
+            "url" => Some(1usize),
+            "title" => Some(2usize),
+            "scheduled" => Some(3usize),
+            "started" => Some(4usize),
+            "duration" => Some(5usize),
+            "primaryUserId" => Some(6usize),
+            "direction" => Some(7usize),
+            "system" => Some(8usize),
+            "scope" => Some(9usize),
+            "media" => Some(10usize),
+            "language" => Some(11usize),
+            "workspaceId" => Some(12usize),
+            "sdrDisposition" => Some(13usize),
+            "clientUniqueId" => Some(14usize),
+            "customData" => Some(15usize),
+            "purpose" => Some(16usize),
+            "isPrivate" => Some(17usize),
+            "meetingUrl" => Some(18usize),
+            "calendarEventId" => Some(19usize),
+            _ => None,
+        }
+    }
+    fn set_field<'de, __M: airbyte_agent_runtime::serde::de::MapAccess<'de>>(
+        &mut self,
+        index: usize,
+        map: &mut __M,
+    ) -> ::std::result::Result<(), __M::Error> {
+        match index {
+            0usize => self.id = map.next_value()?,
+            1usize => self.url = map.next_value()?,
+            2usize => self.title = map.next_value()?,
+            3usize => self.scheduled = map.next_value()?,
+            4usize => self.started = map.next_value()?,
+            5usize => self.duration = map.next_value()?,
+            6usize => self.primary_user_id = map.next_value()?,
+            7usize => self.direction = map.next_value()?,
+            8usize => self.system = map.next_value()?,
+            9usize => self.scope = map.next_value()?,
+            10usize => self.media = map.next_value()?,
+            11usize => self.language = map.next_value()?,
+            12usize => self.workspace_id = map.next_value()?,
+            13usize => self.sdr_disposition = map.next_value()?,
+            14usize => self.client_unique_id = map.next_value()?,
+            15usize => self.custom_data = map.next_value()?,
+            16usize => self.purpose = map.next_value()?,
+            17usize => self.is_private = map.next_value()?,
+            18usize => self.meeting_url = map.next_value()?,
+            19usize => self.calendar_event_id = map.next_value()?,
+            _ => {
+                map.next_value::<airbyte_agent_runtime::serde::de::IgnoredAny>()?;
+            }
+        }
+        Ok(())
+    }
+}
+impl<'de> airbyte_agent_runtime::serde::Deserialize<'de> for ExtensiveCallMetaData {
+    fn deserialize<__D: airbyte_agent_runtime::serde::Deserializer<'de>>(
+        deserializer: __D,
+    ) -> ::std::result::Result<Self, __D::Error> {
+        airbyte_agent_runtime::record::deserialize(deserializer)
+    }
+}
 /// The `ExtensiveCallPartiesItem` object.
-#[derive(
-    Debug,
-    Clone,
-    Default,
-    airbyte_agent_runtime::serde::Deserialize,
-    airbyte_agent_runtime::serde::Serialize
-)]
-#[serde(crate = "airbyte_agent_runtime::serde", default)]
+#[derive(Debug, Clone, Default, airbyte_agent_runtime::serde::Serialize)]
+#[serde(crate = "airbyte_agent_runtime::serde")]
 pub struct ExtensiveCallPartiesItem {
     /// Unique identifier of this party.
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -386,50 +672,128 @@ pub struct ExtensiveCallPartiesItem {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub affiliation: Option<String>,
     /// Methods (list of strings).
-    #[serde(
-        deserialize_with = "crate::vec_skip_nulls",
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub methods: Option<Vec<String>>,
     /// Phone number of this party.
     #[serde(rename = "phoneNumber", skip_serializing_if = "Option::is_none")]
     pub phone_number: Option<String>,
     /// Extra CRM context to attach.
-    #[serde(
-        deserialize_with = "crate::vec_skip_nulls",
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub context: Option<Vec<ExtensiveCallPartiesItemContextItem>>,
 }
+impl airbyte_agent_runtime::record::Record for ExtensiveCallPartiesItem {
+    const NAME: &'static str = "ExtensiveCallPartiesItem";
+    fn field_index(key: &str) -> Option<usize> {
+        match key {
+            "id" => Some(0usize),
+            "emailAddress" => Some(1usize),
+            "name" => Some(2usize),
+            "title" => Some(3usize),
+            "userId" => Some(4usize),
+            "speakerId" => Some(5usize),
+            "affiliation" => Some(6usize),
+            "methods" => Some(7usize),
+            "phoneNumber" => Some(8usize),
+            "context" => Some(9usize),
+            _ => None,
+        }
+    }
+    fn set_field<'de, __M: airbyte_agent_runtime::serde::de::MapAccess<'de>>(
+        &mut self,
+        index: usize,
+        map: &mut __M,
+    ) -> ::std::result::Result<(), __M::Error> {
+        match index {
+            0usize => self.id = map.next_value()?,
+            1usize => self.email_address = map.next_value()?,
+            2usize => self.name = map.next_value()?,
+            3usize => self.title = map.next_value()?,
+            4usize => self.user_id = map.next_value()?,
+            5usize => self.speaker_id = map.next_value()?,
+            6usize => self.affiliation = map.next_value()?,
+            7usize => {
+                self.methods = map
+                    .next_value::<airbyte_agent_runtime::record::SkipNulls<String>>()?
+                    .0;
+            }
+            8usize => self.phone_number = map.next_value()?,
+            9usize => {
+                self.context = map
+                    .next_value::<
+                        airbyte_agent_runtime::record::SkipNulls<
+                            ExtensiveCallPartiesItemContextItem,
+                        >,
+                    >()?
+                    .0;
+            }
+            _ => {
+                map.next_value::<airbyte_agent_runtime::serde::de::IgnoredAny>()?;
+            }
+        }
+        Ok(())
+    }
+}
+impl<'de> airbyte_agent_runtime::serde::Deserialize<'de> for ExtensiveCallPartiesItem {
+    fn deserialize<__D: airbyte_agent_runtime::serde::Deserializer<'de>>(
+        deserializer: __D,
+    ) -> ::std::result::Result<Self, __D::Error> {
+        airbyte_agent_runtime::record::deserialize(deserializer)
+    }
+}
 /// The `ExtensiveCallPartiesItemContextItem` object.
-#[derive(
-    Debug,
-    Clone,
-    Default,
-    airbyte_agent_runtime::serde::Deserialize,
-    airbyte_agent_runtime::serde::Serialize
-)]
-#[serde(crate = "airbyte_agent_runtime::serde", default)]
+#[derive(Debug, Clone, Default, airbyte_agent_runtime::serde::Serialize)]
+#[serde(crate = "airbyte_agent_runtime::serde")]
 pub struct ExtensiveCallPartiesItemContextItem {
     /// System of this context.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub system: Option<String>,
     /// Objects (list).
-    #[serde(
-        deserialize_with = "crate::vec_skip_nulls",
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub objects: Option<Vec<ExtensiveCallPartiesItemContextItemObjectsItem>>,
 }
+impl airbyte_agent_runtime::record::Record for ExtensiveCallPartiesItemContextItem {
+    const NAME: &'static str = "ExtensiveCallPartiesItemContextItem";
+    fn field_index(key: &str) -> Option<usize> {
+        match key {
+            "system" => Some(0usize),
+            "objects" => Some(1usize),
+            _ => None,
+        }
+    }
+    fn set_field<'de, __M: airbyte_agent_runtime::serde::de::MapAccess<'de>>(
+        &mut self,
+        index: usize,
+        map: &mut __M,
+    ) -> ::std::result::Result<(), __M::Error> {
+        match index {
+            0usize => self.system = map.next_value()?,
+            1usize => {
+                self.objects = map
+                    .next_value::<
+                        airbyte_agent_runtime::record::SkipNulls<
+                            ExtensiveCallPartiesItemContextItemObjectsItem,
+                        >,
+                    >()?
+                    .0;
+            }
+            _ => {
+                map.next_value::<airbyte_agent_runtime::serde::de::IgnoredAny>()?;
+            }
+        }
+        Ok(())
+    }
+}
+impl<'de> airbyte_agent_runtime::serde::Deserialize<'de>
+for ExtensiveCallPartiesItemContextItem {
+    fn deserialize<__D: airbyte_agent_runtime::serde::Deserializer<'de>>(
+        deserializer: __D,
+    ) -> ::std::result::Result<Self, __D::Error> {
+        airbyte_agent_runtime::record::deserialize(deserializer)
+    }
+}
 /// The `ExtensiveCallPartiesItemContextItemObjectsItem` object.
-#[derive(
-    Debug,
-    Clone,
-    Default,
-    airbyte_agent_runtime::serde::Deserialize,
-    airbyte_agent_runtime::serde::Serialize
-)]
-#[serde(crate = "airbyte_agent_runtime::serde", default)]
+#[derive(Debug, Clone, Default, airbyte_agent_runtime::serde::Serialize)]
+#[serde(crate = "airbyte_agent_runtime::serde")]
 pub struct ExtensiveCallPartiesItemContextItemObjectsItem {
     /// Object type of this object.
     #[serde(rename = "objectType", skip_serializing_if = "Option::is_none")]
@@ -438,21 +802,55 @@ pub struct ExtensiveCallPartiesItemContextItemObjectsItem {
     #[serde(rename = "objectId", skip_serializing_if = "Option::is_none")]
     pub object_id: Option<String>,
     /// Fields (list).
-    #[serde(
-        deserialize_with = "crate::vec_skip_nulls",
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub fields: Option<Vec<ExtensiveCallPartiesItemContextItemObjectsItemFieldsItem>>,
 }
+impl airbyte_agent_runtime::record::Record
+for ExtensiveCallPartiesItemContextItemObjectsItem {
+    const NAME: &'static str = "ExtensiveCallPartiesItemContextItemObjectsItem";
+    fn field_index(key: &str) -> Option<usize> {
+        match key {
+            "objectType" => Some(0usize),
+            "objectId" => Some(1usize),
+            "fields" => Some(2usize),
+            _ => None,
+        }
+    }
+    fn set_field<'de, __M: airbyte_agent_runtime::serde::de::MapAccess<'de>>(
+        &mut self,
+        index: usize,
+        map: &mut __M,
+    ) -> ::std::result::Result<(), __M::Error> {
+        match index {
+            0usize => self.object_type = map.next_value()?,
+            1usize => self.object_id = map.next_value()?,
+            2usize => {
+                self.fields = map
+                    .next_value::<
+                        airbyte_agent_runtime::record::SkipNulls<
+                            ExtensiveCallPartiesItemContextItemObjectsItemFieldsItem,
+                        >,
+                    >()?
+                    .0;
+            }
+            _ => {
+                map.next_value::<airbyte_agent_runtime::serde::de::IgnoredAny>()?;
+            }
+        }
+        Ok(())
+    }
+}
+impl<'de> airbyte_agent_runtime::serde::Deserialize<'de>
+for ExtensiveCallPartiesItemContextItemObjectsItem {
+    fn deserialize<__D: airbyte_agent_runtime::serde::Deserializer<'de>>(
+        deserializer: __D,
+    ) -> ::std::result::Result<Self, __D::Error> {
+        airbyte_agent_runtime::record::deserialize(deserializer)
+    }
+}
 /// The `ExtensiveCallPartiesItemContextItemObjectsItemFieldsItem` object.
-#[derive(
-    Debug,
-    Clone,
-    Default,
-    airbyte_agent_runtime::serde::Deserialize,
-    airbyte_agent_runtime::serde::Serialize
-)]
-#[serde(crate = "airbyte_agent_runtime::serde", default)]
+#[derive(Debug, Clone, Default, airbyte_agent_runtime::serde::Serialize)]
+#[serde(crate = "airbyte_agent_runtime::serde")]
 pub struct ExtensiveCallPartiesItemContextItemObjectsItemFieldsItem {
     /// Name shown for the field.
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -461,36 +859,92 @@ pub struct ExtensiveCallPartiesItemContextItemObjectsItemFieldsItem {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub value: Option<Value>,
 }
+impl airbyte_agent_runtime::record::Record
+for ExtensiveCallPartiesItemContextItemObjectsItemFieldsItem {
+    const NAME: &'static str = "ExtensiveCallPartiesItemContextItemObjectsItemFieldsItem";
+    fn field_index(key: &str) -> Option<usize> {
+        match key {
+            "name" => Some(0usize),
+            "value" => Some(1usize),
+            _ => None,
+        }
+    }
+    fn set_field<'de, __M: airbyte_agent_runtime::serde::de::MapAccess<'de>>(
+        &mut self,
+        index: usize,
+        map: &mut __M,
+    ) -> ::std::result::Result<(), __M::Error> {
+        match index {
+            0usize => self.name = map.next_value()?,
+            1usize => self.value = map.next_value()?,
+            _ => {
+                map.next_value::<airbyte_agent_runtime::serde::de::IgnoredAny>()?;
+            }
+        }
+        Ok(())
+    }
+}
+impl<'de> airbyte_agent_runtime::serde::Deserialize<'de>
+for ExtensiveCallPartiesItemContextItemObjectsItemFieldsItem {
+    fn deserialize<__D: airbyte_agent_runtime::serde::Deserializer<'de>>(
+        deserializer: __D,
+    ) -> ::std::result::Result<Self, __D::Error> {
+        airbyte_agent_runtime::record::deserialize(deserializer)
+    }
+}
 /// Object describing the interaction.
-#[derive(
-    Debug,
-    Clone,
-    Default,
-    airbyte_agent_runtime::serde::Deserialize,
-    airbyte_agent_runtime::serde::Serialize
-)]
-#[serde(crate = "airbyte_agent_runtime::serde", default)]
+#[derive(Debug, Clone, Default, airbyte_agent_runtime::serde::Serialize)]
+#[serde(crate = "airbyte_agent_runtime::serde")]
 pub struct ExtensiveCallInteraction {
     /// `interactionStats`
-    #[serde(
-        rename = "interactionStats",
-        deserialize_with = "crate::vec_skip_nulls",
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(rename = "interactionStats", skip_serializing_if = "Option::is_none")]
     pub interaction_stats: Option<Vec<ExtensiveCallInteractionInteractionStatsItem>>,
     /// `questions`
     #[serde(skip_serializing_if = "Option::is_none")]
     pub questions: Option<ExtensiveCallInteractionQuestions>,
 }
+impl airbyte_agent_runtime::record::Record for ExtensiveCallInteraction {
+    const NAME: &'static str = "ExtensiveCallInteraction";
+    fn field_index(key: &str) -> Option<usize> {
+        match key {
+            "interactionStats" => Some(0usize),
+            "questions" => Some(1usize),
+            _ => None,
+        }
+    }
+    fn set_field<'de, __M: airbyte_agent_runtime::serde::de::MapAccess<'de>>(
+        &mut self,
+        index: usize,
+        map: &mut __M,
+    ) -> ::std::result::Result<(), __M::Error> {
+        match index {
+            0usize => {
+                self.interaction_stats = map
+                    .next_value::<
+                        airbyte_agent_runtime::record::SkipNulls<
+                            ExtensiveCallInteractionInteractionStatsItem,
+                        >,
+                    >()?
+                    .0;
+            }
+            1usize => self.questions = map.next_value()?,
+            _ => {
+                map.next_value::<airbyte_agent_runtime::serde::de::IgnoredAny>()?;
+            }
+        }
+        Ok(())
+    }
+}
+impl<'de> airbyte_agent_runtime::serde::Deserialize<'de> for ExtensiveCallInteraction {
+    fn deserialize<__D: airbyte_agent_runtime::serde::Deserializer<'de>>(
+        deserializer: __D,
+    ) -> ::std::result::Result<Self, __D::Error> {
+        airbyte_agent_runtime::record::deserialize(deserializer)
+    }
+}
 /// The `ExtensiveCallInteractionInteractionStatsItem` object.
-#[derive(
-    Debug,
-    Clone,
-    Default,
-    airbyte_agent_runtime::serde::Deserialize,
-    airbyte_agent_runtime::serde::Serialize
-)]
-#[serde(crate = "airbyte_agent_runtime::serde", default)]
+#[derive(Debug, Clone, Default, airbyte_agent_runtime::serde::Serialize)]
+#[serde(crate = "airbyte_agent_runtime::serde")]
 pub struct ExtensiveCallInteractionInteractionStatsItem {
     /// Name shown for the interaction stat.
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -499,15 +953,42 @@ pub struct ExtensiveCallInteractionInteractionStatsItem {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub value: Option<f64>,
 }
+impl airbyte_agent_runtime::record::Record
+for ExtensiveCallInteractionInteractionStatsItem {
+    const NAME: &'static str = "ExtensiveCallInteractionInteractionStatsItem";
+    fn field_index(key: &str) -> Option<usize> {
+        match key {
+            "name" => Some(0usize),
+            "value" => Some(1usize),
+            _ => None,
+        }
+    }
+    fn set_field<'de, __M: airbyte_agent_runtime::serde::de::MapAccess<'de>>(
+        &mut self,
+        index: usize,
+        map: &mut __M,
+    ) -> ::std::result::Result<(), __M::Error> {
+        match index {
+            0usize => self.name = map.next_value()?,
+            1usize => self.value = map.next_value()?,
+            _ => {
+                map.next_value::<airbyte_agent_runtime::serde::de::IgnoredAny>()?;
+            }
+        }
+        Ok(())
+    }
+}
+impl<'de> airbyte_agent_runtime::serde::Deserialize<'de>
+for ExtensiveCallInteractionInteractionStatsItem {
+    fn deserialize<__D: airbyte_agent_runtime::serde::Deserializer<'de>>(
+        deserializer: __D,
+    ) -> ::std::result::Result<Self, __D::Error> {
+        airbyte_agent_runtime::record::deserialize(deserializer)
+    }
+}
 /// The `ExtensiveCallInteractionQuestions` object.
-#[derive(
-    Debug,
-    Clone,
-    Default,
-    airbyte_agent_runtime::serde::Deserialize,
-    airbyte_agent_runtime::serde::Serialize
-)]
-#[serde(crate = "airbyte_agent_runtime::serde", default)]
+#[derive(Debug, Clone, Default, airbyte_agent_runtime::serde::Serialize)]
+#[serde(crate = "airbyte_agent_runtime::serde")]
 pub struct ExtensiveCallInteractionQuestions {
     /// `companyCount`
     #[serde(rename = "companyCount", skip_serializing_if = "Option::is_none")]
@@ -516,59 +997,147 @@ pub struct ExtensiveCallInteractionQuestions {
     #[serde(rename = "nonCompanyCount", skip_serializing_if = "Option::is_none")]
     pub non_company_count: Option<i64>,
 }
+impl airbyte_agent_runtime::record::Record for ExtensiveCallInteractionQuestions {
+    const NAME: &'static str = "ExtensiveCallInteractionQuestions";
+    fn field_index(key: &str) -> Option<usize> {
+        match key {
+            "companyCount" => Some(0usize),
+            "nonCompanyCount" => Some(1usize),
+            _ => None,
+        }
+    }
+    fn set_field<'de, __M: airbyte_agent_runtime::serde::de::MapAccess<'de>>(
+        &mut self,
+        index: usize,
+        map: &mut __M,
+    ) -> ::std::result::Result<(), __M::Error> {
+        match index {
+            0usize => self.company_count = map.next_value()?,
+            1usize => self.non_company_count = map.next_value()?,
+            _ => {
+                map.next_value::<airbyte_agent_runtime::serde::de::IgnoredAny>()?;
+            }
+        }
+        Ok(())
+    }
+}
+impl<'de> airbyte_agent_runtime::serde::Deserialize<'de>
+for ExtensiveCallInteractionQuestions {
+    fn deserialize<__D: airbyte_agent_runtime::serde::Deserializer<'de>>(
+        deserializer: __D,
+    ) -> ::std::result::Result<Self, __D::Error> {
+        airbyte_agent_runtime::record::deserialize(deserializer)
+    }
+}
 /// Object describing the collaboration.
-#[derive(
-    Debug,
-    Clone,
-    Default,
-    airbyte_agent_runtime::serde::Deserialize,
-    airbyte_agent_runtime::serde::Serialize
-)]
-#[serde(crate = "airbyte_agent_runtime::serde", default)]
+#[derive(Debug, Clone, Default, airbyte_agent_runtime::serde::Serialize)]
+#[serde(crate = "airbyte_agent_runtime::serde")]
 pub struct ExtensiveCallCollaboration {
     /// `publicComments`
-    #[serde(
-        rename = "publicComments",
-        deserialize_with = "crate::vec_skip_nulls",
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(rename = "publicComments", skip_serializing_if = "Option::is_none")]
     pub public_comments: Option<Vec<Map<String, Value>>>,
 }
+impl airbyte_agent_runtime::record::Record for ExtensiveCallCollaboration {
+    const NAME: &'static str = "ExtensiveCallCollaboration";
+    fn field_index(key: &str) -> Option<usize> {
+        match key {
+            "publicComments" => Some(0usize),
+            _ => None,
+        }
+    }
+    fn set_field<'de, __M: airbyte_agent_runtime::serde::de::MapAccess<'de>>(
+        &mut self,
+        index: usize,
+        map: &mut __M,
+    ) -> ::std::result::Result<(), __M::Error> {
+        match index {
+            0usize => {
+                self.public_comments = map
+                    .next_value::<
+                        airbyte_agent_runtime::record::SkipNulls<Map<String, Value>>,
+                    >()?
+                    .0;
+            }
+            _ => {
+                map.next_value::<airbyte_agent_runtime::serde::de::IgnoredAny>()?;
+            }
+        }
+        Ok(())
+    }
+}
+impl<'de> airbyte_agent_runtime::serde::Deserialize<'de> for ExtensiveCallCollaboration {
+    fn deserialize<__D: airbyte_agent_runtime::serde::Deserializer<'de>>(
+        deserializer: __D,
+    ) -> ::std::result::Result<Self, __D::Error> {
+        airbyte_agent_runtime::record::deserialize(deserializer)
+    }
+}
 /// Free-form content of the calls extensive.
-#[derive(
-    Debug,
-    Clone,
-    Default,
-    airbyte_agent_runtime::serde::Deserialize,
-    airbyte_agent_runtime::serde::Serialize
-)]
-#[serde(crate = "airbyte_agent_runtime::serde", default)]
+#[derive(Debug, Clone, Default, airbyte_agent_runtime::serde::Serialize)]
+#[serde(crate = "airbyte_agent_runtime::serde")]
 pub struct ExtensiveCallContent {
     /// `topics`
-    #[serde(
-        deserialize_with = "crate::vec_skip_nulls",
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub topics: Option<Vec<ExtensiveCallContentTopicsItem>>,
     /// `trackers`
-    #[serde(
-        deserialize_with = "crate::vec_skip_nulls",
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub trackers: Option<Vec<ExtensiveCallContentTrackersItem>>,
     /// `pointsOfInterest`
     #[serde(rename = "pointsOfInterest", skip_serializing_if = "Option::is_none")]
     pub points_of_interest: Option<Map<String, Value>>,
 }
+impl airbyte_agent_runtime::record::Record for ExtensiveCallContent {
+    const NAME: &'static str = "ExtensiveCallContent";
+    fn field_index(key: &str) -> Option<usize> {
+        match key {
+            "topics" => Some(0usize),
+            "trackers" => Some(1usize),
+            "pointsOfInterest" => Some(2usize),
+            _ => None,
+        }
+    }
+    fn set_field<'de, __M: airbyte_agent_runtime::serde::de::MapAccess<'de>>(
+        &mut self,
+        index: usize,
+        map: &mut __M,
+    ) -> ::std::result::Result<(), __M::Error> {
+        match index {
+            0usize => {
+                self.topics = map
+                    .next_value::<
+                        airbyte_agent_runtime::record::SkipNulls<
+                            ExtensiveCallContentTopicsItem,
+                        >,
+                    >()?
+                    .0;
+            }
+            1usize => {
+                self.trackers = map
+                    .next_value::<
+                        airbyte_agent_runtime::record::SkipNulls<
+                            ExtensiveCallContentTrackersItem,
+                        >,
+                    >()?
+                    .0;
+            }
+            2usize => self.points_of_interest = map.next_value()?,
+            _ => {
+                map.next_value::<airbyte_agent_runtime::serde::de::IgnoredAny>()?;
+            }
+        }
+        Ok(())
+    }
+}
+impl<'de> airbyte_agent_runtime::serde::Deserialize<'de> for ExtensiveCallContent {
+    fn deserialize<__D: airbyte_agent_runtime::serde::Deserializer<'de>>(
+        deserializer: __D,
+    ) -> ::std::result::Result<Self, __D::Error> {
+        airbyte_agent_runtime::record::deserialize(deserializer)
+    }
+}
 /// The `ExtensiveCallContentTopicsItem` object.
-#[derive(
-    Debug,
-    Clone,
-    Default,
-    airbyte_agent_runtime::serde::Deserialize,
-    airbyte_agent_runtime::serde::Serialize
-)]
-#[serde(crate = "airbyte_agent_runtime::serde", default)]
+#[derive(Debug, Clone, Default, airbyte_agent_runtime::serde::Serialize)]
+#[serde(crate = "airbyte_agent_runtime::serde")]
 pub struct ExtensiveCallContentTopicsItem {
     /// `name`
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -577,15 +1146,41 @@ pub struct ExtensiveCallContentTopicsItem {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub duration: Option<f64>,
 }
+impl airbyte_agent_runtime::record::Record for ExtensiveCallContentTopicsItem {
+    const NAME: &'static str = "ExtensiveCallContentTopicsItem";
+    fn field_index(key: &str) -> Option<usize> {
+        match key {
+            "name" => Some(0usize),
+            "duration" => Some(1usize),
+            _ => None,
+        }
+    }
+    fn set_field<'de, __M: airbyte_agent_runtime::serde::de::MapAccess<'de>>(
+        &mut self,
+        index: usize,
+        map: &mut __M,
+    ) -> ::std::result::Result<(), __M::Error> {
+        match index {
+            0usize => self.name = map.next_value()?,
+            1usize => self.duration = map.next_value()?,
+            _ => {
+                map.next_value::<airbyte_agent_runtime::serde::de::IgnoredAny>()?;
+            }
+        }
+        Ok(())
+    }
+}
+impl<'de> airbyte_agent_runtime::serde::Deserialize<'de>
+for ExtensiveCallContentTopicsItem {
+    fn deserialize<__D: airbyte_agent_runtime::serde::Deserializer<'de>>(
+        deserializer: __D,
+    ) -> ::std::result::Result<Self, __D::Error> {
+        airbyte_agent_runtime::record::deserialize(deserializer)
+    }
+}
 /// The `ExtensiveCallContentTrackersItem` object.
-#[derive(
-    Debug,
-    Clone,
-    Default,
-    airbyte_agent_runtime::serde::Deserialize,
-    airbyte_agent_runtime::serde::Serialize
-)]
-#[serde(crate = "airbyte_agent_runtime::serde", default)]
+#[derive(Debug, Clone, Default, airbyte_agent_runtime::serde::Serialize)]
+#[serde(crate = "airbyte_agent_runtime::serde")]
 pub struct ExtensiveCallContentTrackersItem {
     /// `id`
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -600,21 +1195,56 @@ pub struct ExtensiveCallContentTrackersItem {
     #[serde(rename = "type", skip_serializing_if = "Option::is_none")]
     pub type_: Option<String>,
     /// `occurrences`
-    #[serde(
-        deserialize_with = "crate::vec_skip_nulls",
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub occurrences: Option<Vec<Map<String, Value>>>,
 }
+impl airbyte_agent_runtime::record::Record for ExtensiveCallContentTrackersItem {
+    const NAME: &'static str = "ExtensiveCallContentTrackersItem";
+    fn field_index(key: &str) -> Option<usize> {
+        match key {
+            "id" => Some(0usize),
+            "name" => Some(1usize),
+            "count" => Some(2usize),
+            "type" => Some(3usize),
+            "occurrences" => Some(4usize),
+            _ => None,
+        }
+    }
+    fn set_field<'de, __M: airbyte_agent_runtime::serde::de::MapAccess<'de>>(
+        &mut self,
+        index: usize,
+        map: &mut __M,
+    ) -> ::std::result::Result<(), __M::Error> {
+        match index {
+            0usize => self.id = map.next_value()?,
+            1usize => self.name = map.next_value()?,
+            2usize => self.count = map.next_value()?,
+            3usize => self.type_ = map.next_value()?,
+            4usize => {
+                self.occurrences = map
+                    .next_value::<
+                        airbyte_agent_runtime::record::SkipNulls<Map<String, Value>>,
+                    >()?
+                    .0;
+            }
+            _ => {
+                map.next_value::<airbyte_agent_runtime::serde::de::IgnoredAny>()?;
+            }
+        }
+        Ok(())
+    }
+}
+impl<'de> airbyte_agent_runtime::serde::Deserialize<'de>
+for ExtensiveCallContentTrackersItem {
+    fn deserialize<__D: airbyte_agent_runtime::serde::Deserializer<'de>>(
+        deserializer: __D,
+    ) -> ::std::result::Result<Self, __D::Error> {
+        airbyte_agent_runtime::record::deserialize(deserializer)
+    }
+}
 /// Media kind of the call (audio or video).
-#[derive(
-    Debug,
-    Clone,
-    Default,
-    airbyte_agent_runtime::serde::Deserialize,
-    airbyte_agent_runtime::serde::Serialize
-)]
-#[serde(crate = "airbyte_agent_runtime::serde", default)]
+#[derive(Debug, Clone, Default, airbyte_agent_runtime::serde::Serialize)]
+#[serde(crate = "airbyte_agent_runtime::serde")]
 pub struct ExtensiveCallMedia {
     /// `audioUrl`
     #[serde(rename = "audioUrl", skip_serializing_if = "Option::is_none")]
@@ -623,15 +1253,40 @@ pub struct ExtensiveCallMedia {
     #[serde(rename = "videoUrl", skip_serializing_if = "Option::is_none")]
     pub video_url: Option<String>,
 }
+impl airbyte_agent_runtime::record::Record for ExtensiveCallMedia {
+    const NAME: &'static str = "ExtensiveCallMedia";
+    fn field_index(key: &str) -> Option<usize> {
+        match key {
+            "audioUrl" => Some(0usize),
+            "videoUrl" => Some(1usize),
+            _ => None,
+        }
+    }
+    fn set_field<'de, __M: airbyte_agent_runtime::serde::de::MapAccess<'de>>(
+        &mut self,
+        index: usize,
+        map: &mut __M,
+    ) -> ::std::result::Result<(), __M::Error> {
+        match index {
+            0usize => self.audio_url = map.next_value()?,
+            1usize => self.video_url = map.next_value()?,
+            _ => {
+                map.next_value::<airbyte_agent_runtime::serde::de::IgnoredAny>()?;
+            }
+        }
+        Ok(())
+    }
+}
+impl<'de> airbyte_agent_runtime::serde::Deserialize<'de> for ExtensiveCallMedia {
+    fn deserialize<__D: airbyte_agent_runtime::serde::Deserializer<'de>>(
+        deserializer: __D,
+    ) -> ::std::result::Result<Self, __D::Error> {
+        airbyte_agent_runtime::record::deserialize(deserializer)
+    }
+}
 /// Metadata returned by `calls_extensive.list` next to the records.
-#[derive(
-    Debug,
-    Clone,
-    Default,
-    airbyte_agent_runtime::serde::Deserialize,
-    airbyte_agent_runtime::serde::Serialize
-)]
-#[serde(crate = "airbyte_agent_runtime::serde", default)]
+#[derive(Debug, Clone, Default, airbyte_agent_runtime::serde::Serialize)]
+#[serde(crate = "airbyte_agent_runtime::serde")]
 pub struct CallsExtensiveListMeta {
     /// `$.records.cursor`
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -642,4 +1297,37 @@ pub struct CallsExtensiveListMeta {
     /// `$.records.currentPageNumber`
     #[serde(skip_serializing_if = "Option::is_none")]
     pub current_page_number: Option<i64>,
+}
+impl airbyte_agent_runtime::record::Record for CallsExtensiveListMeta {
+    const NAME: &'static str = "CallsExtensiveListMeta";
+    fn field_index(key: &str) -> Option<usize> {
+        match key {
+            "cursor" => Some(0usize),
+            "total_records" => Some(1usize),
+            "current_page_number" => Some(2usize),
+            _ => None,
+        }
+    }
+    fn set_field<'de, __M: airbyte_agent_runtime::serde::de::MapAccess<'de>>(
+        &mut self,
+        index: usize,
+        map: &mut __M,
+    ) -> ::std::result::Result<(), __M::Error> {
+        match index {
+            0usize => self.cursor = map.next_value()?,
+            1usize => self.total_records = map.next_value()?,
+            2usize => self.current_page_number = map.next_value()?,
+            _ => {
+                map.next_value::<airbyte_agent_runtime::serde::de::IgnoredAny>()?;
+            }
+        }
+        Ok(())
+    }
+}
+impl<'de> airbyte_agent_runtime::serde::Deserialize<'de> for CallsExtensiveListMeta {
+    fn deserialize<__D: airbyte_agent_runtime::serde::Deserializer<'de>>(
+        deserializer: __D,
+    ) -> ::std::result::Result<Self, __D::Error> {
+        airbyte_agent_runtime::record::deserialize(deserializer)
+    }
 }

@@ -80,14 +80,8 @@ impl ::std::future::IntoFuture for CoachingListRequest {
     }
 }
 /// Coaching figures for a manager and one of their reports.
-#[derive(
-    Debug,
-    Clone,
-    Default,
-    airbyte_agent_runtime::serde::Deserialize,
-    airbyte_agent_runtime::serde::Serialize
-)]
-#[serde(crate = "airbyte_agent_runtime::serde", default)]
+#[derive(Debug, Clone, Default, airbyte_agent_runtime::serde::Serialize)]
+#[serde(crate = "airbyte_agent_runtime::serde")]
 pub struct CoachingData {
     /// Identifier of the related user.
     #[serde(rename = "userId", skip_serializing_if = "Option::is_none")]
@@ -105,15 +99,46 @@ pub struct CoachingData {
     #[serde(rename = "coachingMetrics", skip_serializing_if = "Option::is_none")]
     pub coaching_metrics: Option<CoachingMetrics>,
 }
+impl airbyte_agent_runtime::record::Record for CoachingData {
+    const NAME: &'static str = "CoachingData";
+    fn field_index(key: &str) -> Option<usize> {
+        match key {
+            "userId" => Some(0usize),
+            "userEmailAddress" => Some(1usize),
+            "userName" => Some(2usize),
+            "isManager" => Some(3usize),
+            "coachingMetrics" => Some(4usize),
+            _ => None,
+        }
+    }
+    fn set_field<'de, __M: airbyte_agent_runtime::serde::de::MapAccess<'de>>(
+        &mut self,
+        index: usize,
+        map: &mut __M,
+    ) -> ::std::result::Result<(), __M::Error> {
+        match index {
+            0usize => self.user_id = map.next_value()?,
+            1usize => self.user_email_address = map.next_value()?,
+            2usize => self.user_name = map.next_value()?,
+            3usize => self.is_manager = map.next_value()?,
+            4usize => self.coaching_metrics = map.next_value()?,
+            _ => {
+                map.next_value::<airbyte_agent_runtime::serde::de::IgnoredAny>()?;
+            }
+        }
+        Ok(())
+    }
+}
+impl<'de> airbyte_agent_runtime::serde::Deserialize<'de> for CoachingData {
+    fn deserialize<__D: airbyte_agent_runtime::serde::Deserializer<'de>>(
+        deserializer: __D,
+    ) -> ::std::result::Result<Self, __D::Error> {
+        airbyte_agent_runtime::record::deserialize(deserializer)
+    }
+}
 /// Coaching figures of one user.
-#[derive(
-    Debug,
-    Clone,
-    Default,
-    airbyte_agent_runtime::serde::Deserialize,
-    airbyte_agent_runtime::serde::Serialize
-)]
-#[serde(crate = "airbyte_agent_runtime::serde", default)]
+#[derive(Debug, Clone, Default, airbyte_agent_runtime::serde::Serialize)]
+#[serde(crate = "airbyte_agent_runtime::serde")]
 pub struct CoachingMetrics {
     /// Calls listened (numeric).
     #[serde(rename = "callsListened", skip_serializing_if = "Option::is_none")]
@@ -131,13 +156,69 @@ pub struct CoachingMetrics {
     #[serde(rename = "scorecardsFilled", skip_serializing_if = "Option::is_none")]
     pub scorecards_filled: Option<i64>,
 }
+impl airbyte_agent_runtime::record::Record for CoachingMetrics {
+    const NAME: &'static str = "CoachingMetrics";
+    fn field_index(key: &str) -> Option<usize> {
+        match key {
+            "callsListened" => Some(0usize),
+            "callsAttended" => Some(1usize),
+            "callsWithFeedback" => Some(2usize),
+            "callsWithComments" => Some(3usize),
+            "scorecardsFilled" => Some(4usize),
+            _ => None,
+        }
+    }
+    fn set_field<'de, __M: airbyte_agent_runtime::serde::de::MapAccess<'de>>(
+        &mut self,
+        index: usize,
+        map: &mut __M,
+    ) -> ::std::result::Result<(), __M::Error> {
+        match index {
+            0usize => self.calls_listened = map.next_value()?,
+            1usize => self.calls_attended = map.next_value()?,
+            2usize => self.calls_with_feedback = map.next_value()?,
+            3usize => self.calls_with_comments = map.next_value()?,
+            4usize => self.scorecards_filled = map.next_value()?,
+            _ => {
+                map.next_value::<airbyte_agent_runtime::serde::de::IgnoredAny>()?;
+            }
+        }
+        Ok(())
+    }
+}
+impl<'de> airbyte_agent_runtime::serde::Deserialize<'de> for CoachingMetrics {
+    fn deserialize<__D: airbyte_agent_runtime::serde::Deserializer<'de>>(
+        deserializer: __D,
+    ) -> ::std::result::Result<Self, __D::Error> {
+        airbyte_agent_runtime::record::deserialize(deserializer)
+    }
+}
 /// Metadata returned by `coaching.list` next to the records.
-#[derive(
-    Debug,
-    Clone,
-    Default,
-    airbyte_agent_runtime::serde::Deserialize,
-    airbyte_agent_runtime::serde::Serialize
-)]
-#[serde(crate = "airbyte_agent_runtime::serde", default)]
+#[derive(Debug, Clone, Default, airbyte_agent_runtime::serde::Serialize)]
+#[serde(crate = "airbyte_agent_runtime::serde")]
 pub struct CoachingListMeta {}
+impl airbyte_agent_runtime::record::Record for CoachingListMeta {
+    const NAME: &'static str = "CoachingListMeta";
+    fn field_index(key: &str) -> Option<usize> {
+        {
+            let _ = key;
+            None
+        }
+    }
+    fn set_field<'de, __M: airbyte_agent_runtime::serde::de::MapAccess<'de>>(
+        &mut self,
+        index: usize,
+        map: &mut __M,
+    ) -> ::std::result::Result<(), __M::Error> {
+        let _ = index;
+        map.next_value::<airbyte_agent_runtime::serde::de::IgnoredAny>()?;
+        Ok(())
+    }
+}
+impl<'de> airbyte_agent_runtime::serde::Deserialize<'de> for CoachingListMeta {
+    fn deserialize<__D: airbyte_agent_runtime::serde::Deserializer<'de>>(
+        deserializer: __D,
+    ) -> ::std::result::Result<Self, __D::Error> {
+        airbyte_agent_runtime::record::deserialize(deserializer)
+    }
+}

@@ -77,14 +77,8 @@ impl ::std::future::IntoFuture for SettingsScorecardsListRequest {
     }
 }
 /// Settings of a scorecard used to review calls.
-#[derive(
-    Debug,
-    Clone,
-    Default,
-    airbyte_agent_runtime::serde::Deserialize,
-    airbyte_agent_runtime::serde::Serialize
-)]
-#[serde(crate = "airbyte_agent_runtime::serde", default)]
+#[derive(Debug, Clone, Default, airbyte_agent_runtime::serde::Serialize)]
+#[serde(crate = "airbyte_agent_runtime::serde")]
 pub struct Scorecard {
     /// Identifier of the related scorecard.
     #[serde(rename = "scorecardId", skip_serializing_if = "Option::is_none")]
@@ -111,21 +105,63 @@ pub struct Scorecard {
     #[serde(rename = "reviewMethod", skip_serializing_if = "Option::is_none")]
     pub review_method: Option<String>,
     /// `questions`
-    #[serde(
-        deserialize_with = "crate::vec_skip_nulls",
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub questions: Option<Vec<ScorecardQuestion>>,
 }
+impl airbyte_agent_runtime::record::Record for Scorecard {
+    const NAME: &'static str = "Scorecard";
+    fn field_index(key: &str) -> Option<usize> {
+        match key {
+            "scorecardId" => Some(0usize),
+            "scorecardName" => Some(1usize),
+            "workspaceId" => Some(2usize),
+            "enabled" => Some(3usize),
+            "updaterUserId" => Some(4usize),
+            "created" => Some(5usize),
+            "updated" => Some(6usize),
+            "reviewMethod" => Some(7usize),
+            "questions" => Some(8usize),
+            _ => None,
+        }
+    }
+    fn set_field<'de, __M: airbyte_agent_runtime::serde::de::MapAccess<'de>>(
+        &mut self,
+        index: usize,
+        map: &mut __M,
+    ) -> ::std::result::Result<(), __M::Error> {
+        match index {
+            0usize => self.scorecard_id = map.next_value()?,
+            1usize => self.scorecard_name = map.next_value()?,
+            2usize => self.workspace_id = map.next_value()?,
+            3usize => self.enabled = map.next_value()?,
+            4usize => self.updater_user_id = map.next_value()?,
+            5usize => self.created = map.next_value()?,
+            6usize => self.updated = map.next_value()?,
+            7usize => self.review_method = map.next_value()?,
+            8usize => {
+                self.questions = map
+                    .next_value::<
+                        airbyte_agent_runtime::record::SkipNulls<ScorecardQuestion>,
+                    >()?
+                    .0;
+            }
+            _ => {
+                map.next_value::<airbyte_agent_runtime::serde::de::IgnoredAny>()?;
+            }
+        }
+        Ok(())
+    }
+}
+impl<'de> airbyte_agent_runtime::serde::Deserialize<'de> for Scorecard {
+    fn deserialize<__D: airbyte_agent_runtime::serde::Deserializer<'de>>(
+        deserializer: __D,
+    ) -> ::std::result::Result<Self, __D::Error> {
+        airbyte_agent_runtime::record::deserialize(deserializer)
+    }
+}
 /// One question of a scorecard.
-#[derive(
-    Debug,
-    Clone,
-    Default,
-    airbyte_agent_runtime::serde::Deserialize,
-    airbyte_agent_runtime::serde::Serialize
-)]
-#[serde(crate = "airbyte_agent_runtime::serde", default)]
+#[derive(Debug, Clone, Default, airbyte_agent_runtime::serde::Serialize)]
+#[serde(crate = "airbyte_agent_runtime::serde")]
 pub struct ScorecardQuestion {
     /// Identifier of the related question.
     #[serde(rename = "questionId", skip_serializing_if = "Option::is_none")]
@@ -164,22 +200,73 @@ pub struct ScorecardQuestion {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub updated: Option<String>,
     /// Answer options (list).
-    #[serde(
-        rename = "answerOptions",
-        deserialize_with = "crate::vec_skip_nulls",
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(rename = "answerOptions", skip_serializing_if = "Option::is_none")]
     pub answer_options: Option<Vec<ScorecardQuestionAnswerOptionsItem>>,
 }
+impl airbyte_agent_runtime::record::Record for ScorecardQuestion {
+    const NAME: &'static str = "ScorecardQuestion";
+    fn field_index(key: &str) -> Option<usize> {
+        match key {
+            "questionId" => Some(0usize),
+            "questionRevisionId" => Some(1usize),
+            "questionText" => Some(2usize),
+            "questionType" => Some(3usize),
+            "isRequired" => Some(4usize),
+            "isOverall" => Some(5usize),
+            "updaterUserId" => Some(6usize),
+            "answerGuide" => Some(7usize),
+            "minRange" => Some(8usize),
+            "maxRange" => Some(9usize),
+            "created" => Some(10usize),
+            "updated" => Some(11usize),
+            "answerOptions" => Some(12usize),
+            _ => None,
+        }
+    }
+    fn set_field<'de, __M: airbyte_agent_runtime::serde::de::MapAccess<'de>>(
+        &mut self,
+        index: usize,
+        map: &mut __M,
+    ) -> ::std::result::Result<(), __M::Error> {
+        match index {
+            0usize => self.question_id = map.next_value()?,
+            1usize => self.question_revision_id = map.next_value()?,
+            2usize => self.question_text = map.next_value()?,
+            3usize => self.question_type = map.next_value()?,
+            4usize => self.is_required = map.next_value()?,
+            5usize => self.is_overall = map.next_value()?,
+            6usize => self.updater_user_id = map.next_value()?,
+            7usize => self.answer_guide = map.next_value()?,
+            8usize => self.min_range = map.next_value()?,
+            9usize => self.max_range = map.next_value()?,
+            10usize => self.created = map.next_value()?,
+            11usize => self.updated = map.next_value()?,
+            12usize => {
+                self.answer_options = map
+                    .next_value::<
+                        airbyte_agent_runtime::record::SkipNulls<
+                            ScorecardQuestionAnswerOptionsItem,
+                        >,
+                    >()?
+                    .0;
+            }
+            _ => {
+                map.next_value::<airbyte_agent_runtime::serde::de::IgnoredAny>()?;
+            }
+        }
+        Ok(())
+    }
+}
+impl<'de> airbyte_agent_runtime::serde::Deserialize<'de> for ScorecardQuestion {
+    fn deserialize<__D: airbyte_agent_runtime::serde::Deserializer<'de>>(
+        deserializer: __D,
+    ) -> ::std::result::Result<Self, __D::Error> {
+        airbyte_agent_runtime::record::deserialize(deserializer)
+    }
+}
 /// The `ScorecardQuestionAnswerOptionsItem` object.
-#[derive(
-    Debug,
-    Clone,
-    Default,
-    airbyte_agent_runtime::serde::Deserialize,
-    airbyte_agent_runtime::serde::Serialize
-)]
-#[serde(crate = "airbyte_agent_runtime::serde", default)]
+#[derive(Debug, Clone, Default, airbyte_agent_runtime::serde::Serialize)]
+#[serde(crate = "airbyte_agent_runtime::serde")]
 pub struct ScorecardQuestionAnswerOptionsItem {
     /// `optionId`
     #[serde(rename = "optionId", skip_serializing_if = "Option::is_none")]
@@ -191,13 +278,66 @@ pub struct ScorecardQuestionAnswerOptionsItem {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub score: Option<f64>,
 }
+impl airbyte_agent_runtime::record::Record for ScorecardQuestionAnswerOptionsItem {
+    const NAME: &'static str = "ScorecardQuestionAnswerOptionsItem";
+    fn field_index(key: &str) -> Option<usize> {
+        match key {
+            "optionId" => Some(0usize),
+            "optionText" => Some(1usize),
+            "score" => Some(2usize),
+            _ => None,
+        }
+    }
+    fn set_field<'de, __M: airbyte_agent_runtime::serde::de::MapAccess<'de>>(
+        &mut self,
+        index: usize,
+        map: &mut __M,
+    ) -> ::std::result::Result<(), __M::Error> {
+        match index {
+            0usize => self.option_id = map.next_value()?,
+            1usize => self.option_text = map.next_value()?,
+            2usize => self.score = map.next_value()?,
+            _ => {
+                map.next_value::<airbyte_agent_runtime::serde::de::IgnoredAny>()?;
+            }
+        }
+        Ok(())
+    }
+}
+impl<'de> airbyte_agent_runtime::serde::Deserialize<'de>
+for ScorecardQuestionAnswerOptionsItem {
+    fn deserialize<__D: airbyte_agent_runtime::serde::Deserializer<'de>>(
+        deserializer: __D,
+    ) -> ::std::result::Result<Self, __D::Error> {
+        airbyte_agent_runtime::record::deserialize(deserializer)
+    }
+}
 /// Metadata returned by `settings_scorecards.list` next to the records.
-#[derive(
-    Debug,
-    Clone,
-    Default,
-    airbyte_agent_runtime::serde::Deserialize,
-    airbyte_agent_runtime::serde::Serialize
-)]
-#[serde(crate = "airbyte_agent_runtime::serde", default)]
+#[derive(Debug, Clone, Default, airbyte_agent_runtime::serde::Serialize)]
+#[serde(crate = "airbyte_agent_runtime::serde")]
 pub struct SettingsScorecardsListMeta {}
+impl airbyte_agent_runtime::record::Record for SettingsScorecardsListMeta {
+    const NAME: &'static str = "SettingsScorecardsListMeta";
+    fn field_index(key: &str) -> Option<usize> {
+        {
+            let _ = key;
+            None
+        }
+    }
+    fn set_field<'de, __M: airbyte_agent_runtime::serde::de::MapAccess<'de>>(
+        &mut self,
+        index: usize,
+        map: &mut __M,
+    ) -> ::std::result::Result<(), __M::Error> {
+        let _ = index;
+        map.next_value::<airbyte_agent_runtime::serde::de::IgnoredAny>()?;
+        Ok(())
+    }
+}
+impl<'de> airbyte_agent_runtime::serde::Deserialize<'de> for SettingsScorecardsListMeta {
+    fn deserialize<__D: airbyte_agent_runtime::serde::Deserializer<'de>>(
+        deserializer: __D,
+    ) -> ::std::result::Result<Self, __D::Error> {
+        airbyte_agent_runtime::record::deserialize(deserializer)
+    }
+}

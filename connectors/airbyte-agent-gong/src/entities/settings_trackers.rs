@@ -77,14 +77,8 @@ impl ::std::future::IntoFuture for SettingsTrackersListRequest {
     }
 }
 /// Settings of a keyword tracker.
-#[derive(
-    Debug,
-    Clone,
-    Default,
-    airbyte_agent_runtime::serde::Deserialize,
-    airbyte_agent_runtime::serde::Serialize
-)]
-#[serde(crate = "airbyte_agent_runtime::serde", default)]
+#[derive(Debug, Clone, Default, airbyte_agent_runtime::serde::Serialize)]
+#[serde(crate = "airbyte_agent_runtime::serde")]
 pub struct Tracker {
     /// Identifier of the related tracker.
     #[serde(rename = "trackerId", skip_serializing_if = "Option::is_none")]
@@ -96,11 +90,7 @@ pub struct Tracker {
     #[serde(rename = "workspaceId", skip_serializing_if = "Option::is_none")]
     pub workspace_id: Option<String>,
     /// Language keywords (list).
-    #[serde(
-        rename = "languageKeywords",
-        deserialize_with = "crate::vec_skip_nulls",
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(rename = "languageKeywords", skip_serializing_if = "Option::is_none")]
     pub language_keywords: Option<Vec<TrackerLanguageKeywordsItem>>,
     /// Affiliation of this settings tracker.
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -118,11 +108,7 @@ pub struct Tracker {
     #[serde(rename = "saidAtUnit", skip_serializing_if = "Option::is_none")]
     pub said_at_unit: Option<String>,
     /// Said in topics (list of strings).
-    #[serde(
-        rename = "saidInTopics",
-        deserialize_with = "crate::vec_skip_nulls",
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(rename = "saidInTopics", skip_serializing_if = "Option::is_none")]
     pub said_in_topics: Option<Vec<String>>,
     /// Filter query of this settings tracker.
     #[serde(rename = "filterQuery", skip_serializing_if = "Option::is_none")]
@@ -140,36 +126,153 @@ pub struct Tracker {
     #[serde(rename = "updaterUserId", skip_serializing_if = "Option::is_none")]
     pub updater_user_id: Option<String>,
 }
+impl airbyte_agent_runtime::record::Record for Tracker {
+    const NAME: &'static str = "Tracker";
+    fn field_index(key: &str) -> Option<usize> {
+        match key {
+            "trackerId" => Some(0usize),
+            "trackerName" => Some(1usize),
+            "workspaceId" => Some(2usize),
+            "languageKeywords" => Some(3usize),
+            "affiliation" => Some(4usize),
+            "partOfQuestion" => Some(5usize),
+            "saidAt" => Some(6usize),
+            "saidAtInterval" => Some(7usize),
+            "saidAtUnit" => Some(8usize),
+            "saidInTopics" => Some(9usize),
+            "filterQuery" => Some(10usize),
+            "created" => Some(11usize),
+            "creatorUserId" => Some(12usize),
+            "updated" => Some(13usize),
+            "updaterUserId" => Some(14usize),
+            _ => None,
+        }
+    }
+    fn set_field<'de, __M: airbyte_agent_runtime::serde::de::MapAccess<'de>>(
+        &mut self,
+        index: usize,
+        map: &mut __M,
+    ) -> ::std::result::Result<(), __M::Error> {
+        match index {
+            0usize => self.tracker_id = map.next_value()?,
+            1usize => self.tracker_name = map.next_value()?,
+            2usize => self.workspace_id = map.next_value()?,
+            3usize => {
+                self.language_keywords = map
+                    .next_value::<
+                        airbyte_agent_runtime::record::SkipNulls<
+                            TrackerLanguageKeywordsItem,
+                        >,
+                    >()?
+                    .0;
+            }
+            4usize => self.affiliation = map.next_value()?,
+            5usize => self.part_of_question = map.next_value()?,
+            6usize => self.said_at = map.next_value()?,
+            7usize => self.said_at_interval = map.next_value()?,
+            8usize => self.said_at_unit = map.next_value()?,
+            9usize => {
+                self.said_in_topics = map
+                    .next_value::<airbyte_agent_runtime::record::SkipNulls<String>>()?
+                    .0;
+            }
+            10usize => self.filter_query = map.next_value()?,
+            11usize => self.created = map.next_value()?,
+            12usize => self.creator_user_id = map.next_value()?,
+            13usize => self.updated = map.next_value()?,
+            14usize => self.updater_user_id = map.next_value()?,
+            _ => {
+                map.next_value::<airbyte_agent_runtime::serde::de::IgnoredAny>()?;
+            }
+        }
+        Ok(())
+    }
+}
+impl<'de> airbyte_agent_runtime::serde::Deserialize<'de> for Tracker {
+    fn deserialize<__D: airbyte_agent_runtime::serde::Deserializer<'de>>(
+        deserializer: __D,
+    ) -> ::std::result::Result<Self, __D::Error> {
+        airbyte_agent_runtime::record::deserialize(deserializer)
+    }
+}
 /// The `TrackerLanguageKeywordsItem` object.
-#[derive(
-    Debug,
-    Clone,
-    Default,
-    airbyte_agent_runtime::serde::Deserialize,
-    airbyte_agent_runtime::serde::Serialize
-)]
-#[serde(crate = "airbyte_agent_runtime::serde", default)]
+#[derive(Debug, Clone, Default, airbyte_agent_runtime::serde::Serialize)]
+#[serde(crate = "airbyte_agent_runtime::serde")]
 pub struct TrackerLanguageKeywordsItem {
     /// Detected language code.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub language: Option<String>,
     /// Keywords (list of strings).
-    #[serde(
-        deserialize_with = "crate::vec_skip_nulls",
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub keywords: Option<Vec<String>>,
     /// True when include related forms is enabled.
     #[serde(rename = "includeRelatedForms", skip_serializing_if = "Option::is_none")]
     pub include_related_forms: Option<bool>,
 }
+impl airbyte_agent_runtime::record::Record for TrackerLanguageKeywordsItem {
+    const NAME: &'static str = "TrackerLanguageKeywordsItem";
+    fn field_index(key: &str) -> Option<usize> {
+        match key {
+            "language" => Some(0usize),
+            "keywords" => Some(1usize),
+            "includeRelatedForms" => Some(2usize),
+            _ => None,
+        }
+    }
+    fn set_field<'de, __M: airbyte_agent_runtime::serde::de::MapAccess<'de>>(
+        &mut self,
+        index: usize,
+        map: &mut __M,
+    ) -> ::std::result::Result<(), __M::Error> {
+        match index {
+            0usize => self.language = map.next_value()?,
+            1usize => {
+                self.keywords = map
+                    .next_value::<airbyte_agent_runtime::record::SkipNulls<String>>()?
+                    .0;
+            }
+            2usize => self.include_related_forms = map.next_value()?,
+            _ => {
+                map.next_value::<airbyte_agent_runtime::serde::de::IgnoredAny>()?;
+            }
+        }
+        Ok(())
+    }
+}
+impl<'de> airbyte_agent_runtime::serde::Deserialize<'de>
+for TrackerLanguageKeywordsItem {
+    fn deserialize<__D: airbyte_agent_runtime::serde::Deserializer<'de>>(
+        deserializer: __D,
+    ) -> ::std::result::Result<Self, __D::Error> {
+        airbyte_agent_runtime::record::deserialize(deserializer)
+    }
+}
 /// Metadata returned by `settings_trackers.list` next to the records.
-#[derive(
-    Debug,
-    Clone,
-    Default,
-    airbyte_agent_runtime::serde::Deserialize,
-    airbyte_agent_runtime::serde::Serialize
-)]
-#[serde(crate = "airbyte_agent_runtime::serde", default)]
+#[derive(Debug, Clone, Default, airbyte_agent_runtime::serde::Serialize)]
+#[serde(crate = "airbyte_agent_runtime::serde")]
 pub struct SettingsTrackersListMeta {}
+impl airbyte_agent_runtime::record::Record for SettingsTrackersListMeta {
+    const NAME: &'static str = "SettingsTrackersListMeta";
+    fn field_index(key: &str) -> Option<usize> {
+        {
+            let _ = key;
+            None
+        }
+    }
+    fn set_field<'de, __M: airbyte_agent_runtime::serde::de::MapAccess<'de>>(
+        &mut self,
+        index: usize,
+        map: &mut __M,
+    ) -> ::std::result::Result<(), __M::Error> {
+        let _ = index;
+        map.next_value::<airbyte_agent_runtime::serde::de::IgnoredAny>()?;
+        Ok(())
+    }
+}
+impl<'de> airbyte_agent_runtime::serde::Deserialize<'de> for SettingsTrackersListMeta {
+    fn deserialize<__D: airbyte_agent_runtime::serde::Deserializer<'de>>(
+        deserializer: __D,
+    ) -> ::std::result::Result<Self, __D::Error> {
+        airbyte_agent_runtime::record::deserialize(deserializer)
+    }
+}

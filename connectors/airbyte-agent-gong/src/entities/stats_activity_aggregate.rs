@@ -81,14 +81,8 @@ impl ::std::future::IntoFuture for StatsActivityAggregateListRequest {
     }
 }
 /// A user together with their activity totals.
-#[derive(
-    Debug,
-    Clone,
-    Default,
-    airbyte_agent_runtime::serde::Deserialize,
-    airbyte_agent_runtime::serde::Serialize
-)]
-#[serde(crate = "airbyte_agent_runtime::serde", default)]
+#[derive(Debug, Clone, Default, airbyte_agent_runtime::serde::Serialize)]
+#[serde(crate = "airbyte_agent_runtime::serde")]
 pub struct UserAggregateActivity {
     /// `userId`
     #[serde(rename = "userId", skip_serializing_if = "Option::is_none")]
@@ -103,15 +97,42 @@ pub struct UserAggregateActivity {
     )]
     pub user_aggregate_activity_stats: Option<UserAggregateActivityStats>,
 }
+impl airbyte_agent_runtime::record::Record for UserAggregateActivity {
+    const NAME: &'static str = "UserAggregateActivity";
+    fn field_index(key: &str) -> Option<usize> {
+        match key {
+            "userId" => Some(0usize),
+            "userEmailAddress" => Some(1usize),
+            "userAggregateActivityStats" => Some(2usize),
+            _ => None,
+        }
+    }
+    fn set_field<'de, __M: airbyte_agent_runtime::serde::de::MapAccess<'de>>(
+        &mut self,
+        index: usize,
+        map: &mut __M,
+    ) -> ::std::result::Result<(), __M::Error> {
+        match index {
+            0usize => self.user_id = map.next_value()?,
+            1usize => self.user_email_address = map.next_value()?,
+            2usize => self.user_aggregate_activity_stats = map.next_value()?,
+            _ => {
+                map.next_value::<airbyte_agent_runtime::serde::de::IgnoredAny>()?;
+            }
+        }
+        Ok(())
+    }
+}
+impl<'de> airbyte_agent_runtime::serde::Deserialize<'de> for UserAggregateActivity {
+    fn deserialize<__D: airbyte_agent_runtime::serde::Deserializer<'de>>(
+        deserializer: __D,
+    ) -> ::std::result::Result<Self, __D::Error> {
+        airbyte_agent_runtime::record::deserialize(deserializer)
+    }
+}
 /// Activity totals of one user for the requested range.
-#[derive(
-    Debug,
-    Clone,
-    Default,
-    airbyte_agent_runtime::serde::Deserialize,
-    airbyte_agent_runtime::serde::Serialize
-)]
-#[serde(crate = "airbyte_agent_runtime::serde", default)]
+#[derive(Debug, Clone, Default, airbyte_agent_runtime::serde::Serialize)]
+#[serde(crate = "airbyte_agent_runtime::serde")]
 pub struct UserAggregateActivityStats {
     /// `callsAsHost`
     #[serde(rename = "callsAsHost", skip_serializing_if = "Option::is_none")]
@@ -165,15 +186,66 @@ pub struct UserAggregateActivityStats {
     )]
     pub calls_marked_as_feedback_received: Option<i64>,
 }
+impl airbyte_agent_runtime::record::Record for UserAggregateActivityStats {
+    const NAME: &'static str = "UserAggregateActivityStats";
+    fn field_index(key: &str) -> Option<usize> {
+        match key {
+            "callsAsHost" => Some(0usize),
+            "callsGaveFeedback" => Some(1usize),
+            "callsRequestedFeedback" => Some(2usize),
+            "callsReceivedFeedback" => Some(3usize),
+            "ownCallsListenedTo" => Some(4usize),
+            "othersCallsListenedTo" => Some(5usize),
+            "callsSharedInternally" => Some(6usize),
+            "callsSharedExternally" => Some(7usize),
+            "callsScorecardsFilled" => Some(8usize),
+            "callsScorecardsReceived" => Some(9usize),
+            "callsAttended" => Some(10usize),
+            "callsCommentsGiven" => Some(11usize),
+            "callsCommentsReceived" => Some(12usize),
+            "callsMarkedAsFeedbackGiven" => Some(13usize),
+            "callsMarkedAsFeedbackReceived" => Some(14usize),
+            _ => None,
+        }
+    }
+    fn set_field<'de, __M: airbyte_agent_runtime::serde::de::MapAccess<'de>>(
+        &mut self,
+        index: usize,
+        map: &mut __M,
+    ) -> ::std::result::Result<(), __M::Error> {
+        match index {
+            0usize => self.calls_as_host = map.next_value()?,
+            1usize => self.calls_gave_feedback = map.next_value()?,
+            2usize => self.calls_requested_feedback = map.next_value()?,
+            3usize => self.calls_received_feedback = map.next_value()?,
+            4usize => self.own_calls_listened_to = map.next_value()?,
+            5usize => self.others_calls_listened_to = map.next_value()?,
+            6usize => self.calls_shared_internally = map.next_value()?,
+            7usize => self.calls_shared_externally = map.next_value()?,
+            8usize => self.calls_scorecards_filled = map.next_value()?,
+            9usize => self.calls_scorecards_received = map.next_value()?,
+            10usize => self.calls_attended = map.next_value()?,
+            11usize => self.calls_comments_given = map.next_value()?,
+            12usize => self.calls_comments_received = map.next_value()?,
+            13usize => self.calls_marked_as_feedback_given = map.next_value()?,
+            14usize => self.calls_marked_as_feedback_received = map.next_value()?,
+            _ => {
+                map.next_value::<airbyte_agent_runtime::serde::de::IgnoredAny>()?;
+            }
+        }
+        Ok(())
+    }
+}
+impl<'de> airbyte_agent_runtime::serde::Deserialize<'de> for UserAggregateActivityStats {
+    fn deserialize<__D: airbyte_agent_runtime::serde::Deserializer<'de>>(
+        deserializer: __D,
+    ) -> ::std::result::Result<Self, __D::Error> {
+        airbyte_agent_runtime::record::deserialize(deserializer)
+    }
+}
 /// Metadata returned by `stats_activity_aggregate.list` next to the records.
-#[derive(
-    Debug,
-    Clone,
-    Default,
-    airbyte_agent_runtime::serde::Deserialize,
-    airbyte_agent_runtime::serde::Serialize
-)]
-#[serde(crate = "airbyte_agent_runtime::serde", default)]
+#[derive(Debug, Clone, Default, airbyte_agent_runtime::serde::Serialize)]
+#[serde(crate = "airbyte_agent_runtime::serde")]
 pub struct StatsActivityAggregateListMeta {
     /// `$.records.cursor`
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -184,4 +256,38 @@ pub struct StatsActivityAggregateListMeta {
     /// `$.records.currentPageNumber`
     #[serde(skip_serializing_if = "Option::is_none")]
     pub current_page_number: Option<i64>,
+}
+impl airbyte_agent_runtime::record::Record for StatsActivityAggregateListMeta {
+    const NAME: &'static str = "StatsActivityAggregateListMeta";
+    fn field_index(key: &str) -> Option<usize> {
+        match key {
+            "cursor" => Some(0usize),
+            "total_records" => Some(1usize),
+            "current_page_number" => Some(2usize),
+            _ => None,
+        }
+    }
+    fn set_field<'de, __M: airbyte_agent_runtime::serde::de::MapAccess<'de>>(
+        &mut self,
+        index: usize,
+        map: &mut __M,
+    ) -> ::std::result::Result<(), __M::Error> {
+        match index {
+            0usize => self.cursor = map.next_value()?,
+            1usize => self.total_records = map.next_value()?,
+            2usize => self.current_page_number = map.next_value()?,
+            _ => {
+                map.next_value::<airbyte_agent_runtime::serde::de::IgnoredAny>()?;
+            }
+        }
+        Ok(())
+    }
+}
+impl<'de> airbyte_agent_runtime::serde::Deserialize<'de>
+for StatsActivityAggregateListMeta {
+    fn deserialize<__D: airbyte_agent_runtime::serde::Deserializer<'de>>(
+        deserializer: __D,
+    ) -> ::std::result::Result<Self, __D::Error> {
+        airbyte_agent_runtime::record::deserialize(deserializer)
+    }
 }

@@ -81,14 +81,8 @@ impl ::std::future::IntoFuture for StatsActivityDayByDayListRequest {
     }
 }
 /// A user together with their activity per day.
-#[derive(
-    Debug,
-    Clone,
-    Default,
-    airbyte_agent_runtime::serde::Deserialize,
-    airbyte_agent_runtime::serde::Serialize
-)]
-#[serde(crate = "airbyte_agent_runtime::serde", default)]
+#[derive(Debug, Clone, Default, airbyte_agent_runtime::serde::Serialize)]
+#[serde(crate = "airbyte_agent_runtime::serde")]
 pub struct UserDetailedActivity {
     /// `userId`
     #[serde(rename = "userId", skip_serializing_if = "Option::is_none")]
@@ -97,127 +91,102 @@ pub struct UserDetailedActivity {
     #[serde(rename = "userEmailAddress", skip_serializing_if = "Option::is_none")]
     pub user_email_address: Option<String>,
     /// `userDailyActivityStats`
-    #[serde(
-        rename = "userDailyActivityStats",
-        deserialize_with = "crate::vec_skip_nulls",
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(rename = "userDailyActivityStats", skip_serializing_if = "Option::is_none")]
     pub user_daily_activity_stats: Option<Vec<DailyActivityStats>>,
 }
+impl airbyte_agent_runtime::record::Record for UserDetailedActivity {
+    const NAME: &'static str = "UserDetailedActivity";
+    fn field_index(key: &str) -> Option<usize> {
+        match key {
+            "userId" => Some(0usize),
+            "userEmailAddress" => Some(1usize),
+            "userDailyActivityStats" => Some(2usize),
+            _ => None,
+        }
+    }
+    fn set_field<'de, __M: airbyte_agent_runtime::serde::de::MapAccess<'de>>(
+        &mut self,
+        index: usize,
+        map: &mut __M,
+    ) -> ::std::result::Result<(), __M::Error> {
+        match index {
+            0usize => self.user_id = map.next_value()?,
+            1usize => self.user_email_address = map.next_value()?,
+            2usize => {
+                self.user_daily_activity_stats = map
+                    .next_value::<
+                        airbyte_agent_runtime::record::SkipNulls<DailyActivityStats>,
+                    >()?
+                    .0;
+            }
+            _ => {
+                map.next_value::<airbyte_agent_runtime::serde::de::IgnoredAny>()?;
+            }
+        }
+        Ok(())
+    }
+}
+impl<'de> airbyte_agent_runtime::serde::Deserialize<'de> for UserDetailedActivity {
+    fn deserialize<__D: airbyte_agent_runtime::serde::Deserializer<'de>>(
+        deserializer: __D,
+    ) -> ::std::result::Result<Self, __D::Error> {
+        airbyte_agent_runtime::record::deserialize(deserializer)
+    }
+}
 /// Activity figures of one user for one day, with the related call IDs.
-#[derive(
-    Debug,
-    Clone,
-    Default,
-    airbyte_agent_runtime::serde::Deserialize,
-    airbyte_agent_runtime::serde::Serialize
-)]
-#[serde(crate = "airbyte_agent_runtime::serde", default)]
+#[derive(Debug, Clone, Default, airbyte_agent_runtime::serde::Serialize)]
+#[serde(crate = "airbyte_agent_runtime::serde")]
 pub struct DailyActivityStats {
     /// `callsAsHost`
-    #[serde(
-        rename = "callsAsHost",
-        deserialize_with = "crate::vec_skip_nulls",
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(rename = "callsAsHost", skip_serializing_if = "Option::is_none")]
     pub calls_as_host: Option<Vec<String>>,
     /// `callsGaveFeedback`
-    #[serde(
-        rename = "callsGaveFeedback",
-        deserialize_with = "crate::vec_skip_nulls",
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(rename = "callsGaveFeedback", skip_serializing_if = "Option::is_none")]
     pub calls_gave_feedback: Option<Vec<String>>,
     /// `callsRequestedFeedback`
-    #[serde(
-        rename = "callsRequestedFeedback",
-        deserialize_with = "crate::vec_skip_nulls",
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(rename = "callsRequestedFeedback", skip_serializing_if = "Option::is_none")]
     pub calls_requested_feedback: Option<Vec<String>>,
     /// `callsReceivedFeedback`
-    #[serde(
-        rename = "callsReceivedFeedback",
-        deserialize_with = "crate::vec_skip_nulls",
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(rename = "callsReceivedFeedback", skip_serializing_if = "Option::is_none")]
     pub calls_received_feedback: Option<Vec<String>>,
     /// `ownCallsListenedTo`
-    #[serde(
-        rename = "ownCallsListenedTo",
-        deserialize_with = "crate::vec_skip_nulls",
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(rename = "ownCallsListenedTo", skip_serializing_if = "Option::is_none")]
     pub own_calls_listened_to: Option<Vec<String>>,
     /// `othersCallsListenedTo`
-    #[serde(
-        rename = "othersCallsListenedTo",
-        deserialize_with = "crate::vec_skip_nulls",
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(rename = "othersCallsListenedTo", skip_serializing_if = "Option::is_none")]
     pub others_calls_listened_to: Option<Vec<String>>,
     /// `callsSharedInternally`
-    #[serde(
-        rename = "callsSharedInternally",
-        deserialize_with = "crate::vec_skip_nulls",
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(rename = "callsSharedInternally", skip_serializing_if = "Option::is_none")]
     pub calls_shared_internally: Option<Vec<String>>,
     /// `callsSharedExternally`
-    #[serde(
-        rename = "callsSharedExternally",
-        deserialize_with = "crate::vec_skip_nulls",
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(rename = "callsSharedExternally", skip_serializing_if = "Option::is_none")]
     pub calls_shared_externally: Option<Vec<String>>,
     /// `callsAttended`
-    #[serde(
-        rename = "callsAttended",
-        deserialize_with = "crate::vec_skip_nulls",
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(rename = "callsAttended", skip_serializing_if = "Option::is_none")]
     pub calls_attended: Option<Vec<String>>,
     /// `callsCommentsGiven`
-    #[serde(
-        rename = "callsCommentsGiven",
-        deserialize_with = "crate::vec_skip_nulls",
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(rename = "callsCommentsGiven", skip_serializing_if = "Option::is_none")]
     pub calls_comments_given: Option<Vec<String>>,
     /// `callsCommentsReceived`
-    #[serde(
-        rename = "callsCommentsReceived",
-        deserialize_with = "crate::vec_skip_nulls",
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(rename = "callsCommentsReceived", skip_serializing_if = "Option::is_none")]
     pub calls_comments_received: Option<Vec<String>>,
     /// `callsMarkedAsFeedbackGiven`
     #[serde(
         rename = "callsMarkedAsFeedbackGiven",
-        deserialize_with = "crate::vec_skip_nulls",
         skip_serializing_if = "Option::is_none"
     )]
     pub calls_marked_as_feedback_given: Option<Vec<String>>,
     /// `callsMarkedAsFeedbackReceived`
     #[serde(
         rename = "callsMarkedAsFeedbackReceived",
-        deserialize_with = "crate::vec_skip_nulls",
         skip_serializing_if = "Option::is_none"
     )]
     pub calls_marked_as_feedback_received: Option<Vec<String>>,
     /// `callsScorecardsFilled`
-    #[serde(
-        rename = "callsScorecardsFilled",
-        deserialize_with = "crate::vec_skip_nulls",
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(rename = "callsScorecardsFilled", skip_serializing_if = "Option::is_none")]
     pub calls_scorecards_filled: Option<Vec<String>>,
     /// `callsScorecardsReceived`
-    #[serde(
-        rename = "callsScorecardsReceived",
-        deserialize_with = "crate::vec_skip_nulls",
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(rename = "callsScorecardsReceived", skip_serializing_if = "Option::is_none")]
     pub calls_scorecards_received: Option<Vec<String>>,
     /// `fromDate`
     #[serde(rename = "fromDate", skip_serializing_if = "Option::is_none")]
@@ -226,15 +195,130 @@ pub struct DailyActivityStats {
     #[serde(rename = "toDate", skip_serializing_if = "Option::is_none")]
     pub to_date: Option<String>,
 }
+impl airbyte_agent_runtime::record::Record for DailyActivityStats {
+    const NAME: &'static str = "DailyActivityStats";
+    fn field_index(key: &str) -> Option<usize> {
+        match key {
+            "callsAsHost" => Some(0usize),
+            "callsGaveFeedback" => Some(1usize),
+            "callsRequestedFeedback" => Some(2usize),
+            "callsReceivedFeedback" => Some(3usize),
+            "ownCallsListenedTo" => Some(4usize),
+            "othersCallsListenedTo" => Some(5usize),
+            "callsSharedInternally" => Some(6usize),
+            "callsSharedExternally" => Some(7usize),
+            "callsAttended" => Some(8usize),
+            "callsCommentsGiven" => Some(9usize),
+            "callsCommentsReceived" => Some(10usize),
+            "callsMarkedAsFeedbackGiven" => Some(11usize),
+            "callsMarkedAsFeedbackReceived" => Some(12usize),
+            "callsScorecardsFilled" => Some(13usize),
+            "callsScorecardsReceived" => Some(14usize),
+            "fromDate" => Some(15usize),
+            "toDate" => Some(16usize),
+            _ => None,
+        }
+    }
+    fn set_field<'de, __M: airbyte_agent_runtime::serde::de::MapAccess<'de>>(
+        &mut self,
+        index: usize,
+        map: &mut __M,
+    ) -> ::std::result::Result<(), __M::Error> {
+        match index {
+            0usize => {
+                self.calls_as_host = map
+                    .next_value::<airbyte_agent_runtime::record::SkipNulls<String>>()?
+                    .0;
+            }
+            1usize => {
+                self.calls_gave_feedback = map
+                    .next_value::<airbyte_agent_runtime::record::SkipNulls<String>>()?
+                    .0;
+            }
+            2usize => {
+                self.calls_requested_feedback = map
+                    .next_value::<airbyte_agent_runtime::record::SkipNulls<String>>()?
+                    .0;
+            }
+            3usize => {
+                self.calls_received_feedback = map
+                    .next_value::<airbyte_agent_runtime::record::SkipNulls<String>>()?
+                    .0;
+            }
+            4usize => {
+                self.own_calls_listened_to = map
+                    .next_value::<airbyte_agent_runtime::record::SkipNulls<String>>()?
+                    .0;
+            }
+            5usize => {
+                self.others_calls_listened_to = map
+                    .next_value::<airbyte_agent_runtime::record::SkipNulls<String>>()?
+                    .0;
+            }
+            6usize => {
+                self.calls_shared_internally = map
+                    .next_value::<airbyte_agent_runtime::record::SkipNulls<String>>()?
+                    .0;
+            }
+            7usize => {
+                self.calls_shared_externally = map
+                    .next_value::<airbyte_agent_runtime::record::SkipNulls<String>>()?
+                    .0;
+            }
+            8usize => {
+                self.calls_attended = map
+                    .next_value::<airbyte_agent_runtime::record::SkipNulls<String>>()?
+                    .0;
+            }
+            9usize => {
+                self.calls_comments_given = map
+                    .next_value::<airbyte_agent_runtime::record::SkipNulls<String>>()?
+                    .0;
+            }
+            10usize => {
+                self.calls_comments_received = map
+                    .next_value::<airbyte_agent_runtime::record::SkipNulls<String>>()?
+                    .0;
+            }
+            11usize => {
+                self.calls_marked_as_feedback_given = map
+                    .next_value::<airbyte_agent_runtime::record::SkipNulls<String>>()?
+                    .0;
+            }
+            12usize => {
+                self.calls_marked_as_feedback_received = map
+                    .next_value::<airbyte_agent_runtime::record::SkipNulls<String>>()?
+                    .0;
+            }
+            13usize => {
+                self.calls_scorecards_filled = map
+                    .next_value::<airbyte_agent_runtime::record::SkipNulls<String>>()?
+                    .0;
+            }
+            14usize => {
+                self.calls_scorecards_received = map
+                    .next_value::<airbyte_agent_runtime::record::SkipNulls<String>>()?
+                    .0;
+            }
+            15usize => self.from_date = map.next_value()?,
+            16usize => self.to_date = map.next_value()?,
+            _ => {
+                map.next_value::<airbyte_agent_runtime::serde::de::IgnoredAny>()?;
+            }
+        }
+        Ok(())
+    }
+}
+impl<'de> airbyte_agent_runtime::serde::Deserialize<'de> for DailyActivityStats {
+    fn deserialize<__D: airbyte_agent_runtime::serde::Deserializer<'de>>(
+        deserializer: __D,
+    ) -> ::std::result::Result<Self, __D::Error> {
+        airbyte_agent_runtime::record::deserialize(deserializer)
+    }
+}
 /// Metadata returned by `stats_activity_day_by_day.list` next to the records.
-#[derive(
-    Debug,
-    Clone,
-    Default,
-    airbyte_agent_runtime::serde::Deserialize,
-    airbyte_agent_runtime::serde::Serialize
-)]
-#[serde(crate = "airbyte_agent_runtime::serde", default)]
+#[derive(Debug, Clone, Default, airbyte_agent_runtime::serde::Serialize)]
+#[serde(crate = "airbyte_agent_runtime::serde")]
 pub struct StatsActivityDayByDayListMeta {
     /// `$.records.cursor`
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -245,4 +329,38 @@ pub struct StatsActivityDayByDayListMeta {
     /// `$.records.currentPageNumber`
     #[serde(skip_serializing_if = "Option::is_none")]
     pub current_page_number: Option<i64>,
+}
+impl airbyte_agent_runtime::record::Record for StatsActivityDayByDayListMeta {
+    const NAME: &'static str = "StatsActivityDayByDayListMeta";
+    fn field_index(key: &str) -> Option<usize> {
+        match key {
+            "cursor" => Some(0usize),
+            "total_records" => Some(1usize),
+            "current_page_number" => Some(2usize),
+            _ => None,
+        }
+    }
+    fn set_field<'de, __M: airbyte_agent_runtime::serde::de::MapAccess<'de>>(
+        &mut self,
+        index: usize,
+        map: &mut __M,
+    ) -> ::std::result::Result<(), __M::Error> {
+        match index {
+            0usize => self.cursor = map.next_value()?,
+            1usize => self.total_records = map.next_value()?,
+            2usize => self.current_page_number = map.next_value()?,
+            _ => {
+                map.next_value::<airbyte_agent_runtime::serde::de::IgnoredAny>()?;
+            }
+        }
+        Ok(())
+    }
+}
+impl<'de> airbyte_agent_runtime::serde::Deserialize<'de>
+for StatsActivityDayByDayListMeta {
+    fn deserialize<__D: airbyte_agent_runtime::serde::Deserializer<'de>>(
+        deserializer: __D,
+    ) -> ::std::result::Result<Self, __D::Error> {
+        airbyte_agent_runtime::record::deserialize(deserializer)
+    }
 }

@@ -86,14 +86,8 @@ impl ::std::future::IntoFuture for StatsActivityScorecardsListRequest {
     }
 }
 /// The `StatsActivityScorecardsListFilter` object.
-#[derive(
-    Debug,
-    Clone,
-    Default,
-    airbyte_agent_runtime::serde::Deserialize,
-    airbyte_agent_runtime::serde::Serialize
-)]
-#[serde(crate = "airbyte_agent_runtime::serde", default)]
+#[derive(Debug, Clone, Default, airbyte_agent_runtime::serde::Serialize)]
+#[serde(crate = "airbyte_agent_runtime::serde")]
 pub struct StatsActivityScorecardsListFilter {
     /// Start of the time range (ISO 8601); keeps the result size manageable.
     #[serde(rename = "fromDateTime", skip_serializing_if = "Option::is_none")]
@@ -102,43 +96,77 @@ pub struct StatsActivityScorecardsListFilter {
     #[serde(rename = "toDateTime", skip_serializing_if = "Option::is_none")]
     pub to_date_time: Option<String>,
     /// Scorecard IDs to include.
-    #[serde(
-        rename = "scorecardIds",
-        deserialize_with = "crate::vec_skip_nulls",
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(rename = "scorecardIds", skip_serializing_if = "Option::is_none")]
     pub scorecard_ids: Option<Vec<String>>,
     /// IDs of the users whose calls were reviewed.
-    #[serde(
-        rename = "reviewedUserIds",
-        deserialize_with = "crate::vec_skip_nulls",
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(rename = "reviewedUserIds", skip_serializing_if = "Option::is_none")]
     pub reviewed_user_ids: Option<Vec<String>>,
     /// IDs of the users who did the reviewing.
-    #[serde(
-        rename = "reviewerUserIds",
-        deserialize_with = "crate::vec_skip_nulls",
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(rename = "reviewerUserIds", skip_serializing_if = "Option::is_none")]
     pub reviewer_user_ids: Option<Vec<String>>,
     /// Call IDs to include.
-    #[serde(
-        rename = "callIds",
-        deserialize_with = "crate::vec_skip_nulls",
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(rename = "callIds", skip_serializing_if = "Option::is_none")]
     pub call_ids: Option<Vec<String>>,
 }
+impl airbyte_agent_runtime::record::Record for StatsActivityScorecardsListFilter {
+    const NAME: &'static str = "StatsActivityScorecardsListFilter";
+    fn field_index(key: &str) -> Option<usize> {
+        match key {
+            "fromDateTime" => Some(0usize),
+            "toDateTime" => Some(1usize),
+            "scorecardIds" => Some(2usize),
+            "reviewedUserIds" => Some(3usize),
+            "reviewerUserIds" => Some(4usize),
+            "callIds" => Some(5usize),
+            _ => None,
+        }
+    }
+    fn set_field<'de, __M: airbyte_agent_runtime::serde::de::MapAccess<'de>>(
+        &mut self,
+        index: usize,
+        map: &mut __M,
+    ) -> ::std::result::Result<(), __M::Error> {
+        match index {
+            0usize => self.from_date_time = map.next_value()?,
+            1usize => self.to_date_time = map.next_value()?,
+            2usize => {
+                self.scorecard_ids = map
+                    .next_value::<airbyte_agent_runtime::record::SkipNulls<String>>()?
+                    .0;
+            }
+            3usize => {
+                self.reviewed_user_ids = map
+                    .next_value::<airbyte_agent_runtime::record::SkipNulls<String>>()?
+                    .0;
+            }
+            4usize => {
+                self.reviewer_user_ids = map
+                    .next_value::<airbyte_agent_runtime::record::SkipNulls<String>>()?
+                    .0;
+            }
+            5usize => {
+                self.call_ids = map
+                    .next_value::<airbyte_agent_runtime::record::SkipNulls<String>>()?
+                    .0;
+            }
+            _ => {
+                map.next_value::<airbyte_agent_runtime::serde::de::IgnoredAny>()?;
+            }
+        }
+        Ok(())
+    }
+}
+impl<'de> airbyte_agent_runtime::serde::Deserialize<'de>
+for StatsActivityScorecardsListFilter {
+    fn deserialize<__D: airbyte_agent_runtime::serde::Deserializer<'de>>(
+        deserializer: __D,
+    ) -> ::std::result::Result<Self, __D::Error> {
+        airbyte_agent_runtime::record::deserialize(deserializer)
+    }
+}
 /// A scorecard that a reviewer filled in for a call.
-#[derive(
-    Debug,
-    Clone,
-    Default,
-    airbyte_agent_runtime::serde::Deserialize,
-    airbyte_agent_runtime::serde::Serialize
-)]
-#[serde(crate = "airbyte_agent_runtime::serde", default)]
+#[derive(Debug, Clone, Default, airbyte_agent_runtime::serde::Serialize)]
+#[serde(crate = "airbyte_agent_runtime::serde")]
 pub struct AnsweredScorecard {
     /// Identifier of the related answered scorecard.
     #[serde(rename = "answeredScorecardId", skip_serializing_if = "Option::is_none")]
@@ -177,10 +205,7 @@ pub struct AnsweredScorecard {
     #[serde(rename = "visibilityType", skip_serializing_if = "Option::is_none")]
     pub visibility_type: Option<String>,
     /// `answers`
-    #[serde(
-        deserialize_with = "crate::vec_skip_nulls",
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub answers: Option<Vec<AnsweredScorecardAnswer>>,
     /// Overall score (numeric).
     #[serde(rename = "overallScore", skip_serializing_if = "Option::is_none")]
@@ -189,15 +214,72 @@ pub struct AnsweredScorecard {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub visibility: Option<String>,
 }
+impl airbyte_agent_runtime::record::Record for AnsweredScorecard {
+    const NAME: &'static str = "AnsweredScorecard";
+    fn field_index(key: &str) -> Option<usize> {
+        match key {
+            "answeredScorecardId" => Some(0usize),
+            "scorecardId" => Some(1usize),
+            "scorecardName" => Some(2usize),
+            "callId" => Some(3usize),
+            "callStartTime" => Some(4usize),
+            "reviewedUserId" => Some(5usize),
+            "reviewerUserId" => Some(6usize),
+            "reviewMethod" => Some(7usize),
+            "editorUserId" => Some(8usize),
+            "answeredDateTime" => Some(9usize),
+            "reviewTime" => Some(10usize),
+            "visibilityType" => Some(11usize),
+            "answers" => Some(12usize),
+            "overallScore" => Some(13usize),
+            "visibility" => Some(14usize),
+            _ => None,
+        }
+    }
+    fn set_field<'de, __M: airbyte_agent_runtime::serde::de::MapAccess<'de>>(
+        &mut self,
+        index: usize,
+        map: &mut __M,
+    ) -> ::std::result::Result<(), __M::Error> {
+        match index {
+            0usize => self.answered_scorecard_id = map.next_value()?,
+            1usize => self.scorecard_id = map.next_value()?,
+            2usize => self.scorecard_name = map.next_value()?,
+            3usize => self.call_id = map.next_value()?,
+            4usize => self.call_start_time = map.next_value()?,
+            5usize => self.reviewed_user_id = map.next_value()?,
+            6usize => self.reviewer_user_id = map.next_value()?,
+            7usize => self.review_method = map.next_value()?,
+            8usize => self.editor_user_id = map.next_value()?,
+            9usize => self.answered_date_time = map.next_value()?,
+            10usize => self.review_time = map.next_value()?,
+            11usize => self.visibility_type = map.next_value()?,
+            12usize => {
+                self.answers = map
+                    .next_value::<
+                        airbyte_agent_runtime::record::SkipNulls<AnsweredScorecardAnswer>,
+                    >()?
+                    .0;
+            }
+            13usize => self.overall_score = map.next_value()?,
+            14usize => self.visibility = map.next_value()?,
+            _ => {
+                map.next_value::<airbyte_agent_runtime::serde::de::IgnoredAny>()?;
+            }
+        }
+        Ok(())
+    }
+}
+impl<'de> airbyte_agent_runtime::serde::Deserialize<'de> for AnsweredScorecard {
+    fn deserialize<__D: airbyte_agent_runtime::serde::Deserializer<'de>>(
+        deserializer: __D,
+    ) -> ::std::result::Result<Self, __D::Error> {
+        airbyte_agent_runtime::record::deserialize(deserializer)
+    }
+}
 /// Answer given to one scorecard question.
-#[derive(
-    Debug,
-    Clone,
-    Default,
-    airbyte_agent_runtime::serde::Deserialize,
-    airbyte_agent_runtime::serde::Serialize
-)]
-#[serde(crate = "airbyte_agent_runtime::serde", default)]
+#[derive(Debug, Clone, Default, airbyte_agent_runtime::serde::Serialize)]
+#[serde(crate = "airbyte_agent_runtime::serde")]
 pub struct AnsweredScorecardAnswer {
     /// Identifier of the related question.
     #[serde(rename = "questionId", skip_serializing_if = "Option::is_none")]
@@ -221,22 +303,59 @@ pub struct AnsweredScorecardAnswer {
     #[serde(rename = "notApplicable", skip_serializing_if = "Option::is_none")]
     pub not_applicable: Option<bool>,
     /// Selected options (list of strings).
-    #[serde(
-        rename = "selectedOptions",
-        deserialize_with = "crate::vec_skip_nulls",
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(rename = "selectedOptions", skip_serializing_if = "Option::is_none")]
     pub selected_options: Option<Vec<String>>,
 }
+impl airbyte_agent_runtime::record::Record for AnsweredScorecardAnswer {
+    const NAME: &'static str = "AnsweredScorecardAnswer";
+    fn field_index(key: &str) -> Option<usize> {
+        match key {
+            "questionId" => Some(0usize),
+            "questionRevisionId" => Some(1usize),
+            "isOverall" => Some(2usize),
+            "answer" => Some(3usize),
+            "answerText" => Some(4usize),
+            "score" => Some(5usize),
+            "notApplicable" => Some(6usize),
+            "selectedOptions" => Some(7usize),
+            _ => None,
+        }
+    }
+    fn set_field<'de, __M: airbyte_agent_runtime::serde::de::MapAccess<'de>>(
+        &mut self,
+        index: usize,
+        map: &mut __M,
+    ) -> ::std::result::Result<(), __M::Error> {
+        match index {
+            0usize => self.question_id = map.next_value()?,
+            1usize => self.question_revision_id = map.next_value()?,
+            2usize => self.is_overall = map.next_value()?,
+            3usize => self.answer = map.next_value()?,
+            4usize => self.answer_text = map.next_value()?,
+            5usize => self.score = map.next_value()?,
+            6usize => self.not_applicable = map.next_value()?,
+            7usize => {
+                self.selected_options = map
+                    .next_value::<airbyte_agent_runtime::record::SkipNulls<String>>()?
+                    .0;
+            }
+            _ => {
+                map.next_value::<airbyte_agent_runtime::serde::de::IgnoredAny>()?;
+            }
+        }
+        Ok(())
+    }
+}
+impl<'de> airbyte_agent_runtime::serde::Deserialize<'de> for AnsweredScorecardAnswer {
+    fn deserialize<__D: airbyte_agent_runtime::serde::Deserializer<'de>>(
+        deserializer: __D,
+    ) -> ::std::result::Result<Self, __D::Error> {
+        airbyte_agent_runtime::record::deserialize(deserializer)
+    }
+}
 /// Metadata returned by `stats_activity_scorecards.list` next to the records.
-#[derive(
-    Debug,
-    Clone,
-    Default,
-    airbyte_agent_runtime::serde::Deserialize,
-    airbyte_agent_runtime::serde::Serialize
-)]
-#[serde(crate = "airbyte_agent_runtime::serde", default)]
+#[derive(Debug, Clone, Default, airbyte_agent_runtime::serde::Serialize)]
+#[serde(crate = "airbyte_agent_runtime::serde")]
 pub struct StatsActivityScorecardsListMeta {
     /// `$.records.cursor`
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -247,4 +366,38 @@ pub struct StatsActivityScorecardsListMeta {
     /// `$.records.currentPageNumber`
     #[serde(skip_serializing_if = "Option::is_none")]
     pub current_page_number: Option<i64>,
+}
+impl airbyte_agent_runtime::record::Record for StatsActivityScorecardsListMeta {
+    const NAME: &'static str = "StatsActivityScorecardsListMeta";
+    fn field_index(key: &str) -> Option<usize> {
+        match key {
+            "cursor" => Some(0usize),
+            "total_records" => Some(1usize),
+            "current_page_number" => Some(2usize),
+            _ => None,
+        }
+    }
+    fn set_field<'de, __M: airbyte_agent_runtime::serde::de::MapAccess<'de>>(
+        &mut self,
+        index: usize,
+        map: &mut __M,
+    ) -> ::std::result::Result<(), __M::Error> {
+        match index {
+            0usize => self.cursor = map.next_value()?,
+            1usize => self.total_records = map.next_value()?,
+            2usize => self.current_page_number = map.next_value()?,
+            _ => {
+                map.next_value::<airbyte_agent_runtime::serde::de::IgnoredAny>()?;
+            }
+        }
+        Ok(())
+    }
+}
+impl<'de> airbyte_agent_runtime::serde::Deserialize<'de>
+for StatsActivityScorecardsListMeta {
+    fn deserialize<__D: airbyte_agent_runtime::serde::Deserializer<'de>>(
+        deserializer: __D,
+    ) -> ::std::result::Result<Self, __D::Error> {
+        airbyte_agent_runtime::record::deserialize(deserializer)
+    }
 }

@@ -76,14 +76,8 @@ impl ::std::future::IntoFuture for StatsInteractionListRequest {
     }
 }
 /// A user together with their interaction figures.
-#[derive(
-    Debug,
-    Clone,
-    Default,
-    airbyte_agent_runtime::serde::Deserialize,
-    airbyte_agent_runtime::serde::Serialize
-)]
-#[serde(crate = "airbyte_agent_runtime::serde", default)]
+#[derive(Debug, Clone, Default, airbyte_agent_runtime::serde::Serialize)]
+#[serde(crate = "airbyte_agent_runtime::serde")]
 pub struct UserInteractionStats {
     /// `userId`
     #[serde(rename = "userId", skip_serializing_if = "Option::is_none")]
@@ -92,22 +86,51 @@ pub struct UserInteractionStats {
     #[serde(rename = "userEmailAddress", skip_serializing_if = "Option::is_none")]
     pub user_email_address: Option<String>,
     /// `personInteractionStats`
-    #[serde(
-        rename = "personInteractionStats",
-        deserialize_with = "crate::vec_skip_nulls",
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(rename = "personInteractionStats", skip_serializing_if = "Option::is_none")]
     pub person_interaction_stats: Option<Vec<PersonInteractionStat>>,
 }
+impl airbyte_agent_runtime::record::Record for UserInteractionStats {
+    const NAME: &'static str = "UserInteractionStats";
+    fn field_index(key: &str) -> Option<usize> {
+        match key {
+            "userId" => Some(0usize),
+            "userEmailAddress" => Some(1usize),
+            "personInteractionStats" => Some(2usize),
+            _ => None,
+        }
+    }
+    fn set_field<'de, __M: airbyte_agent_runtime::serde::de::MapAccess<'de>>(
+        &mut self,
+        index: usize,
+        map: &mut __M,
+    ) -> ::std::result::Result<(), __M::Error> {
+        match index {
+            0usize => self.user_id = map.next_value()?,
+            1usize => self.user_email_address = map.next_value()?,
+            2usize => {
+                self.person_interaction_stats = map
+                    .next_value::<
+                        airbyte_agent_runtime::record::SkipNulls<PersonInteractionStat>,
+                    >()?
+                    .0;
+            }
+            _ => {
+                map.next_value::<airbyte_agent_runtime::serde::de::IgnoredAny>()?;
+            }
+        }
+        Ok(())
+    }
+}
+impl<'de> airbyte_agent_runtime::serde::Deserialize<'de> for UserInteractionStats {
+    fn deserialize<__D: airbyte_agent_runtime::serde::Deserializer<'de>>(
+        deserializer: __D,
+    ) -> ::std::result::Result<Self, __D::Error> {
+        airbyte_agent_runtime::record::deserialize(deserializer)
+    }
+}
 /// One named interaction figure and its value.
-#[derive(
-    Debug,
-    Clone,
-    Default,
-    airbyte_agent_runtime::serde::Deserialize,
-    airbyte_agent_runtime::serde::Serialize
-)]
-#[serde(crate = "airbyte_agent_runtime::serde", default)]
+#[derive(Debug, Clone, Default, airbyte_agent_runtime::serde::Serialize)]
+#[serde(crate = "airbyte_agent_runtime::serde")]
 pub struct PersonInteractionStat {
     /// `name`
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -116,15 +139,40 @@ pub struct PersonInteractionStat {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub value: Option<f64>,
 }
+impl airbyte_agent_runtime::record::Record for PersonInteractionStat {
+    const NAME: &'static str = "PersonInteractionStat";
+    fn field_index(key: &str) -> Option<usize> {
+        match key {
+            "name" => Some(0usize),
+            "value" => Some(1usize),
+            _ => None,
+        }
+    }
+    fn set_field<'de, __M: airbyte_agent_runtime::serde::de::MapAccess<'de>>(
+        &mut self,
+        index: usize,
+        map: &mut __M,
+    ) -> ::std::result::Result<(), __M::Error> {
+        match index {
+            0usize => self.name = map.next_value()?,
+            1usize => self.value = map.next_value()?,
+            _ => {
+                map.next_value::<airbyte_agent_runtime::serde::de::IgnoredAny>()?;
+            }
+        }
+        Ok(())
+    }
+}
+impl<'de> airbyte_agent_runtime::serde::Deserialize<'de> for PersonInteractionStat {
+    fn deserialize<__D: airbyte_agent_runtime::serde::Deserializer<'de>>(
+        deserializer: __D,
+    ) -> ::std::result::Result<Self, __D::Error> {
+        airbyte_agent_runtime::record::deserialize(deserializer)
+    }
+}
 /// Metadata returned by `stats_interaction.list` next to the records.
-#[derive(
-    Debug,
-    Clone,
-    Default,
-    airbyte_agent_runtime::serde::Deserialize,
-    airbyte_agent_runtime::serde::Serialize
-)]
-#[serde(crate = "airbyte_agent_runtime::serde", default)]
+#[derive(Debug, Clone, Default, airbyte_agent_runtime::serde::Serialize)]
+#[serde(crate = "airbyte_agent_runtime::serde")]
 pub struct StatsInteractionListMeta {
     /// `$.records.cursor`
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -135,4 +183,37 @@ pub struct StatsInteractionListMeta {
     /// `$.records.currentPageNumber`
     #[serde(skip_serializing_if = "Option::is_none")]
     pub current_page_number: Option<i64>,
+}
+impl airbyte_agent_runtime::record::Record for StatsInteractionListMeta {
+    const NAME: &'static str = "StatsInteractionListMeta";
+    fn field_index(key: &str) -> Option<usize> {
+        match key {
+            "cursor" => Some(0usize),
+            "total_records" => Some(1usize),
+            "current_page_number" => Some(2usize),
+            _ => None,
+        }
+    }
+    fn set_field<'de, __M: airbyte_agent_runtime::serde::de::MapAccess<'de>>(
+        &mut self,
+        index: usize,
+        map: &mut __M,
+    ) -> ::std::result::Result<(), __M::Error> {
+        match index {
+            0usize => self.cursor = map.next_value()?,
+            1usize => self.total_records = map.next_value()?,
+            2usize => self.current_page_number = map.next_value()?,
+            _ => {
+                map.next_value::<airbyte_agent_runtime::serde::de::IgnoredAny>()?;
+            }
+        }
+        Ok(())
+    }
+}
+impl<'de> airbyte_agent_runtime::serde::Deserialize<'de> for StatsInteractionListMeta {
+    fn deserialize<__D: airbyte_agent_runtime::serde::Deserializer<'de>>(
+        deserializer: __D,
+    ) -> ::std::result::Result<Self, __D::Error> {
+        airbyte_agent_runtime::record::deserialize(deserializer)
+    }
 }

@@ -115,14 +115,8 @@ impl ::std::future::IntoFuture for UsersGetRequest {
     }
 }
 /// A person with a seat in the Gong account.
-#[derive(
-    Debug,
-    Clone,
-    Default,
-    airbyte_agent_runtime::serde::Deserialize,
-    airbyte_agent_runtime::serde::Serialize
-)]
-#[serde(crate = "airbyte_agent_runtime::serde", default)]
+#[derive(Debug, Clone, Default, airbyte_agent_runtime::serde::Serialize)]
+#[serde(crate = "airbyte_agent_runtime::serde")]
 pub struct User {
     /// Unique identifier of this user.
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -137,11 +131,7 @@ pub struct User {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub active: Option<bool>,
     /// Email aliases (list of strings).
-    #[serde(
-        rename = "emailAliases",
-        deserialize_with = "crate::vec_skip_nulls",
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(rename = "emailAliases", skip_serializing_if = "Option::is_none")]
     pub email_aliases: Option<Vec<String>>,
     /// Trusted email address of this user.
     #[serde(rename = "trustedEmailAddress", skip_serializing_if = "Option::is_none")]
@@ -162,11 +152,7 @@ pub struct User {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub extension: Option<String>,
     /// Personal meeting URLs (list of strings).
-    #[serde(
-        rename = "personalMeetingUrls",
-        deserialize_with = "crate::vec_skip_nulls",
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(rename = "personalMeetingUrls", skip_serializing_if = "Option::is_none")]
     pub personal_meeting_urls: Option<Vec<String>>,
     /// Object describing the settings.
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -178,22 +164,85 @@ pub struct User {
     #[serde(rename = "meetingConsentPageUrl", skip_serializing_if = "Option::is_none")]
     pub meeting_consent_page_url: Option<String>,
     /// Spoken languages (list).
-    #[serde(
-        rename = "spokenLanguages",
-        deserialize_with = "crate::vec_skip_nulls",
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(rename = "spokenLanguages", skip_serializing_if = "Option::is_none")]
     pub spoken_languages: Option<Vec<UserSpokenLanguagesItem>>,
 }
+impl airbyte_agent_runtime::record::Record for User {
+    const NAME: &'static str = "User";
+    fn field_index(key: &str) -> Option<usize> {
+        match key {
+            "id" => Some(0usize),
+            "emailAddress" => Some(1usize),
+            "created" => Some(2usize),
+            "active" => Some(3usize),
+            "emailAliases" => Some(4usize),
+            "trustedEmailAddress" => Some(5usize),
+            "firstName" => Some(6usize),
+            "lastName" => Some(7usize),
+            "title" => Some(8usize),
+            "phoneNumber" => Some(9usize),
+            "extension" => Some(10usize),
+            "personalMeetingUrls" => Some(11usize),
+            "settings" => Some(12usize),
+            "managerId" => Some(13usize),
+            "meetingConsentPageUrl" => Some(14usize),
+            "spokenLanguages" => Some(15usize),
+            _ => None,
+        }
+    }
+    fn set_field<'de, __M: airbyte_agent_runtime::serde::de::MapAccess<'de>>(
+        &mut self,
+        index: usize,
+        map: &mut __M,
+    ) -> ::std::result::Result<(), __M::Error> {
+        match index {
+            0usize => self.id = map.next_value()?,
+            1usize => self.email_address = map.next_value()?,
+            2usize => self.created = map.next_value()?,
+            3usize => self.active = map.next_value()?,
+            4usize => {
+                self.email_aliases = map
+                    .next_value::<airbyte_agent_runtime::record::SkipNulls<String>>()?
+                    .0;
+            }
+            5usize => self.trusted_email_address = map.next_value()?,
+            6usize => self.first_name = map.next_value()?,
+            7usize => self.last_name = map.next_value()?,
+            8usize => self.title = map.next_value()?,
+            9usize => self.phone_number = map.next_value()?,
+            10usize => self.extension = map.next_value()?,
+            11usize => {
+                self.personal_meeting_urls = map
+                    .next_value::<airbyte_agent_runtime::record::SkipNulls<String>>()?
+                    .0;
+            }
+            12usize => self.settings = map.next_value()?,
+            13usize => self.manager_id = map.next_value()?,
+            14usize => self.meeting_consent_page_url = map.next_value()?,
+            15usize => {
+                self.spoken_languages = map
+                    .next_value::<
+                        airbyte_agent_runtime::record::SkipNulls<UserSpokenLanguagesItem>,
+                    >()?
+                    .0;
+            }
+            _ => {
+                map.next_value::<airbyte_agent_runtime::serde::de::IgnoredAny>()?;
+            }
+        }
+        Ok(())
+    }
+}
+impl<'de> airbyte_agent_runtime::serde::Deserialize<'de> for User {
+    fn deserialize<__D: airbyte_agent_runtime::serde::Deserializer<'de>>(
+        deserializer: __D,
+    ) -> ::std::result::Result<Self, __D::Error> {
+        airbyte_agent_runtime::record::deserialize(deserializer)
+    }
+}
 /// Object describing the settings.
-#[derive(
-    Debug,
-    Clone,
-    Default,
-    airbyte_agent_runtime::serde::Deserialize,
-    airbyte_agent_runtime::serde::Serialize
-)]
-#[serde(crate = "airbyte_agent_runtime::serde", default)]
+#[derive(Debug, Clone, Default, airbyte_agent_runtime::serde::Serialize)]
+#[serde(crate = "airbyte_agent_runtime::serde")]
 pub struct UserSettings {
     /// `webConferencesRecorded`
     #[serde(rename = "webConferencesRecorded", skip_serializing_if = "Option::is_none")]
@@ -223,15 +272,50 @@ pub struct UserSettings {
     #[serde(rename = "gongConnectEnabled", skip_serializing_if = "Option::is_none")]
     pub gong_connect_enabled: Option<bool>,
 }
+impl airbyte_agent_runtime::record::Record for UserSettings {
+    const NAME: &'static str = "UserSettings";
+    fn field_index(key: &str) -> Option<usize> {
+        match key {
+            "webConferencesRecorded" => Some(0usize),
+            "preventWebConferenceRecording" => Some(1usize),
+            "telephonyCallsImported" => Some(2usize),
+            "emailsImported" => Some(3usize),
+            "preventEmailImport" => Some(4usize),
+            "nonRecordedMeetingsImported" => Some(5usize),
+            "gongConnectEnabled" => Some(6usize),
+            _ => None,
+        }
+    }
+    fn set_field<'de, __M: airbyte_agent_runtime::serde::de::MapAccess<'de>>(
+        &mut self,
+        index: usize,
+        map: &mut __M,
+    ) -> ::std::result::Result<(), __M::Error> {
+        match index {
+            0usize => self.web_conferences_recorded = map.next_value()?,
+            1usize => self.prevent_web_conference_recording = map.next_value()?,
+            2usize => self.telephony_calls_imported = map.next_value()?,
+            3usize => self.emails_imported = map.next_value()?,
+            4usize => self.prevent_email_import = map.next_value()?,
+            5usize => self.non_recorded_meetings_imported = map.next_value()?,
+            6usize => self.gong_connect_enabled = map.next_value()?,
+            _ => {
+                map.next_value::<airbyte_agent_runtime::serde::de::IgnoredAny>()?;
+            }
+        }
+        Ok(())
+    }
+}
+impl<'de> airbyte_agent_runtime::serde::Deserialize<'de> for UserSettings {
+    fn deserialize<__D: airbyte_agent_runtime::serde::Deserializer<'de>>(
+        deserializer: __D,
+    ) -> ::std::result::Result<Self, __D::Error> {
+        airbyte_agent_runtime::record::deserialize(deserializer)
+    }
+}
 /// The `UserSpokenLanguagesItem` object.
-#[derive(
-    Debug,
-    Clone,
-    Default,
-    airbyte_agent_runtime::serde::Deserialize,
-    airbyte_agent_runtime::serde::Serialize
-)]
-#[serde(crate = "airbyte_agent_runtime::serde", default)]
+#[derive(Debug, Clone, Default, airbyte_agent_runtime::serde::Serialize)]
+#[serde(crate = "airbyte_agent_runtime::serde")]
 pub struct UserSpokenLanguagesItem {
     /// `language`
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -240,15 +324,40 @@ pub struct UserSpokenLanguagesItem {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub primary: Option<bool>,
 }
+impl airbyte_agent_runtime::record::Record for UserSpokenLanguagesItem {
+    const NAME: &'static str = "UserSpokenLanguagesItem";
+    fn field_index(key: &str) -> Option<usize> {
+        match key {
+            "language" => Some(0usize),
+            "primary" => Some(1usize),
+            _ => None,
+        }
+    }
+    fn set_field<'de, __M: airbyte_agent_runtime::serde::de::MapAccess<'de>>(
+        &mut self,
+        index: usize,
+        map: &mut __M,
+    ) -> ::std::result::Result<(), __M::Error> {
+        match index {
+            0usize => self.language = map.next_value()?,
+            1usize => self.primary = map.next_value()?,
+            _ => {
+                map.next_value::<airbyte_agent_runtime::serde::de::IgnoredAny>()?;
+            }
+        }
+        Ok(())
+    }
+}
+impl<'de> airbyte_agent_runtime::serde::Deserialize<'de> for UserSpokenLanguagesItem {
+    fn deserialize<__D: airbyte_agent_runtime::serde::Deserializer<'de>>(
+        deserializer: __D,
+    ) -> ::std::result::Result<Self, __D::Error> {
+        airbyte_agent_runtime::record::deserialize(deserializer)
+    }
+}
 /// Metadata returned by `users.list` next to the records.
-#[derive(
-    Debug,
-    Clone,
-    Default,
-    airbyte_agent_runtime::serde::Deserialize,
-    airbyte_agent_runtime::serde::Serialize
-)]
-#[serde(crate = "airbyte_agent_runtime::serde", default)]
+#[derive(Debug, Clone, Default, airbyte_agent_runtime::serde::Serialize)]
+#[serde(crate = "airbyte_agent_runtime::serde")]
 pub struct UsersListMeta {
     /// `$.records.cursor`
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -259,4 +368,37 @@ pub struct UsersListMeta {
     /// `$.records.currentPageNumber`
     #[serde(skip_serializing_if = "Option::is_none")]
     pub current_page_number: Option<i64>,
+}
+impl airbyte_agent_runtime::record::Record for UsersListMeta {
+    const NAME: &'static str = "UsersListMeta";
+    fn field_index(key: &str) -> Option<usize> {
+        match key {
+            "cursor" => Some(0usize),
+            "total_records" => Some(1usize),
+            "current_page_number" => Some(2usize),
+            _ => None,
+        }
+    }
+    fn set_field<'de, __M: airbyte_agent_runtime::serde::de::MapAccess<'de>>(
+        &mut self,
+        index: usize,
+        map: &mut __M,
+    ) -> ::std::result::Result<(), __M::Error> {
+        match index {
+            0usize => self.cursor = map.next_value()?,
+            1usize => self.total_records = map.next_value()?,
+            2usize => self.current_page_number = map.next_value()?,
+            _ => {
+                map.next_value::<airbyte_agent_runtime::serde::de::IgnoredAny>()?;
+            }
+        }
+        Ok(())
+    }
+}
+impl<'de> airbyte_agent_runtime::serde::Deserialize<'de> for UsersListMeta {
+    fn deserialize<__D: airbyte_agent_runtime::serde::Deserializer<'de>>(
+        deserializer: __D,
+    ) -> ::std::result::Result<Self, __D::Error> {
+        airbyte_agent_runtime::record::deserialize(deserializer)
+    }
 }

@@ -66,14 +66,8 @@ impl ::std::future::IntoFuture for AboutGetRequest {
     }
 }
 /// The signed-in user, storage quota and supported formats.
-#[derive(
-    Debug,
-    Clone,
-    Default,
-    airbyte_agent_runtime::serde::Deserialize,
-    airbyte_agent_runtime::serde::Serialize
-)]
-#[serde(crate = "airbyte_agent_runtime::serde", default)]
+#[derive(Debug, Clone, Default, airbyte_agent_runtime::serde::Serialize)]
+#[serde(crate = "airbyte_agent_runtime::serde")]
 pub struct AboutRecord {
     /// Resource type tag, such as drive#file.
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -100,18 +94,10 @@ pub struct AboutRecord {
     #[serde(rename = "appInstalled", skip_serializing_if = "Option::is_none")]
     pub app_installed: Option<bool>,
     /// Folder color palette (list of strings).
-    #[serde(
-        rename = "folderColorPalette",
-        deserialize_with = "crate::vec_skip_nulls",
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(rename = "folderColorPalette", skip_serializing_if = "Option::is_none")]
     pub folder_color_palette: Option<Vec<String>>,
     /// Drive themes (list).
-    #[serde(
-        rename = "driveThemes",
-        deserialize_with = "crate::vec_skip_nulls",
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(rename = "driveThemes", skip_serializing_if = "Option::is_none")]
     pub drive_themes: Option<Vec<AboutRecordDriveThemesItem>>,
     /// True when the about can create drives.
     #[serde(rename = "canCreateDrives", skip_serializing_if = "Option::is_none")]
@@ -120,22 +106,85 @@ pub struct AboutRecord {
     #[serde(rename = "canCreateTeamDrives", skip_serializing_if = "Option::is_none")]
     pub can_create_team_drives: Option<bool>,
     /// Team drive themes (list).
-    #[serde(
-        rename = "teamDriveThemes",
-        deserialize_with = "crate::vec_skip_nulls",
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(rename = "teamDriveThemes", skip_serializing_if = "Option::is_none")]
     pub team_drive_themes: Option<Vec<AboutRecordDriveThemesItem>>,
 }
+impl airbyte_agent_runtime::record::Record for AboutRecord {
+    const NAME: &'static str = "AboutRecord";
+    fn field_index(key: &str) -> Option<usize> {
+        match key {
+            "kind" => Some(0usize),
+            "user" => Some(1usize),
+            "storageQuota" => Some(2usize),
+            "importFormats" => Some(3usize),
+            "exportFormats" => Some(4usize),
+            "maxImportSizes" => Some(5usize),
+            "maxUploadSize" => Some(6usize),
+            "appInstalled" => Some(7usize),
+            "folderColorPalette" => Some(8usize),
+            "driveThemes" => Some(9usize),
+            "canCreateDrives" => Some(10usize),
+            "canCreateTeamDrives" => Some(11usize),
+            "teamDriveThemes" => Some(12usize),
+            _ => None,
+        }
+    }
+    fn set_field<'de, __M: airbyte_agent_runtime::serde::de::MapAccess<'de>>(
+        &mut self,
+        index: usize,
+        map: &mut __M,
+    ) -> ::std::result::Result<(), __M::Error> {
+        match index {
+            0usize => self.kind = map.next_value()?,
+            1usize => self.user = map.next_value()?,
+            2usize => self.storage_quota = map.next_value()?,
+            3usize => self.import_formats = map.next_value()?,
+            4usize => self.export_formats = map.next_value()?,
+            5usize => self.max_import_sizes = map.next_value()?,
+            6usize => self.max_upload_size = map.next_value()?,
+            7usize => self.app_installed = map.next_value()?,
+            8usize => {
+                self.folder_color_palette = map
+                    .next_value::<airbyte_agent_runtime::record::SkipNulls<String>>()?
+                    .0;
+            }
+            9usize => {
+                self.drive_themes = map
+                    .next_value::<
+                        airbyte_agent_runtime::record::SkipNulls<
+                            AboutRecordDriveThemesItem,
+                        >,
+                    >()?
+                    .0;
+            }
+            10usize => self.can_create_drives = map.next_value()?,
+            11usize => self.can_create_team_drives = map.next_value()?,
+            12usize => {
+                self.team_drive_themes = map
+                    .next_value::<
+                        airbyte_agent_runtime::record::SkipNulls<
+                            AboutRecordDriveThemesItem,
+                        >,
+                    >()?
+                    .0;
+            }
+            _ => {
+                map.next_value::<airbyte_agent_runtime::serde::de::IgnoredAny>()?;
+            }
+        }
+        Ok(())
+    }
+}
+impl<'de> airbyte_agent_runtime::serde::Deserialize<'de> for AboutRecord {
+    fn deserialize<__D: airbyte_agent_runtime::serde::Deserializer<'de>>(
+        deserializer: __D,
+    ) -> ::std::result::Result<Self, __D::Error> {
+        airbyte_agent_runtime::record::deserialize(deserializer)
+    }
+}
 /// Storage limit and usage in bytes.
-#[derive(
-    Debug,
-    Clone,
-    Default,
-    airbyte_agent_runtime::serde::Deserialize,
-    airbyte_agent_runtime::serde::Serialize
-)]
-#[serde(crate = "airbyte_agent_runtime::serde", default)]
+#[derive(Debug, Clone, Default, airbyte_agent_runtime::serde::Serialize)]
+#[serde(crate = "airbyte_agent_runtime::serde")]
 pub struct AboutRecordStorageQuota {
     /// Limit of this storage quota.
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -150,15 +199,44 @@ pub struct AboutRecordStorageQuota {
     #[serde(rename = "usageInDriveTrash", skip_serializing_if = "Option::is_none")]
     pub usage_in_drive_trash: Option<String>,
 }
+impl airbyte_agent_runtime::record::Record for AboutRecordStorageQuota {
+    const NAME: &'static str = "AboutRecordStorageQuota";
+    fn field_index(key: &str) -> Option<usize> {
+        match key {
+            "limit" => Some(0usize),
+            "usage" => Some(1usize),
+            "usageInDrive" => Some(2usize),
+            "usageInDriveTrash" => Some(3usize),
+            _ => None,
+        }
+    }
+    fn set_field<'de, __M: airbyte_agent_runtime::serde::de::MapAccess<'de>>(
+        &mut self,
+        index: usize,
+        map: &mut __M,
+    ) -> ::std::result::Result<(), __M::Error> {
+        match index {
+            0usize => self.limit = map.next_value()?,
+            1usize => self.usage = map.next_value()?,
+            2usize => self.usage_in_drive = map.next_value()?,
+            3usize => self.usage_in_drive_trash = map.next_value()?,
+            _ => {
+                map.next_value::<airbyte_agent_runtime::serde::de::IgnoredAny>()?;
+            }
+        }
+        Ok(())
+    }
+}
+impl<'de> airbyte_agent_runtime::serde::Deserialize<'de> for AboutRecordStorageQuota {
+    fn deserialize<__D: airbyte_agent_runtime::serde::Deserializer<'de>>(
+        deserializer: __D,
+    ) -> ::std::result::Result<Self, __D::Error> {
+        airbyte_agent_runtime::record::deserialize(deserializer)
+    }
+}
 /// The `AboutRecordDriveThemesItem` object.
-#[derive(
-    Debug,
-    Clone,
-    Default,
-    airbyte_agent_runtime::serde::Deserialize,
-    airbyte_agent_runtime::serde::Serialize
-)]
-#[serde(crate = "airbyte_agent_runtime::serde", default)]
+#[derive(Debug, Clone, Default, airbyte_agent_runtime::serde::Serialize)]
+#[serde(crate = "airbyte_agent_runtime::serde")]
 pub struct AboutRecordDriveThemesItem {
     /// `id`
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -169,4 +247,37 @@ pub struct AboutRecordDriveThemesItem {
     /// `colorRgb`
     #[serde(rename = "colorRgb", skip_serializing_if = "Option::is_none")]
     pub color_rgb: Option<String>,
+}
+impl airbyte_agent_runtime::record::Record for AboutRecordDriveThemesItem {
+    const NAME: &'static str = "AboutRecordDriveThemesItem";
+    fn field_index(key: &str) -> Option<usize> {
+        match key {
+            "id" => Some(0usize),
+            "backgroundImageLink" => Some(1usize),
+            "colorRgb" => Some(2usize),
+            _ => None,
+        }
+    }
+    fn set_field<'de, __M: airbyte_agent_runtime::serde::de::MapAccess<'de>>(
+        &mut self,
+        index: usize,
+        map: &mut __M,
+    ) -> ::std::result::Result<(), __M::Error> {
+        match index {
+            0usize => self.id = map.next_value()?,
+            1usize => self.background_image_link = map.next_value()?,
+            2usize => self.color_rgb = map.next_value()?,
+            _ => {
+                map.next_value::<airbyte_agent_runtime::serde::de::IgnoredAny>()?;
+            }
+        }
+        Ok(())
+    }
+}
+impl<'de> airbyte_agent_runtime::serde::Deserialize<'de> for AboutRecordDriveThemesItem {
+    fn deserialize<__D: airbyte_agent_runtime::serde::Deserializer<'de>>(
+        deserializer: __D,
+    ) -> ::std::result::Result<Self, __D::Error> {
+        airbyte_agent_runtime::record::deserialize(deserializer)
+    }
 }

@@ -126,14 +126,8 @@ impl ::std::future::IntoFuture for ChangesListRequest {
     }
 }
 /// One entry of the change feed: a file or shared drive that was changed or removed.
-#[derive(
-    Debug,
-    Clone,
-    Default,
-    airbyte_agent_runtime::serde::Deserialize,
-    airbyte_agent_runtime::serde::Serialize
-)]
-#[serde(crate = "airbyte_agent_runtime::serde", default)]
+#[derive(Debug, Clone, Default, airbyte_agent_runtime::serde::Serialize)]
+#[serde(crate = "airbyte_agent_runtime::serde")]
 pub struct Change {
     /// Resource type tag, such as drive#file.
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -163,15 +157,54 @@ pub struct Change {
     #[serde(rename = "changeType", skip_serializing_if = "Option::is_none")]
     pub change_type: Option<String>,
 }
+impl airbyte_agent_runtime::record::Record for Change {
+    const NAME: &'static str = "Change";
+    fn field_index(key: &str) -> Option<usize> {
+        match key {
+            "kind" => Some(0usize),
+            "removed" => Some(1usize),
+            "file" => Some(2usize),
+            "fileId" => Some(3usize),
+            "driveId" => Some(4usize),
+            "drive" => Some(5usize),
+            "time" => Some(6usize),
+            "type" => Some(7usize),
+            "changeType" => Some(8usize),
+            _ => None,
+        }
+    }
+    fn set_field<'de, __M: airbyte_agent_runtime::serde::de::MapAccess<'de>>(
+        &mut self,
+        index: usize,
+        map: &mut __M,
+    ) -> ::std::result::Result<(), __M::Error> {
+        match index {
+            0usize => self.kind = map.next_value()?,
+            1usize => self.removed = map.next_value()?,
+            2usize => self.file = map.next_value()?,
+            3usize => self.file_id = map.next_value()?,
+            4usize => self.drive_id = map.next_value()?,
+            5usize => self.drive = map.next_value()?,
+            6usize => self.time = map.next_value()?,
+            7usize => self.type_ = map.next_value()?,
+            8usize => self.change_type = map.next_value()?,
+            _ => {
+                map.next_value::<airbyte_agent_runtime::serde::de::IgnoredAny>()?;
+            }
+        }
+        Ok(())
+    }
+}
+impl<'de> airbyte_agent_runtime::serde::Deserialize<'de> for Change {
+    fn deserialize<__D: airbyte_agent_runtime::serde::Deserializer<'de>>(
+        deserializer: __D,
+    ) -> ::std::result::Result<Self, __D::Error> {
+        airbyte_agent_runtime::record::deserialize(deserializer)
+    }
+}
 /// Metadata returned by `changes.list` next to the records.
-#[derive(
-    Debug,
-    Clone,
-    Default,
-    airbyte_agent_runtime::serde::Deserialize,
-    airbyte_agent_runtime::serde::Serialize
-)]
-#[serde(crate = "airbyte_agent_runtime::serde", default)]
+#[derive(Debug, Clone, Default, airbyte_agent_runtime::serde::Serialize)]
+#[serde(crate = "airbyte_agent_runtime::serde")]
 pub struct ChangesListMeta {
     /// `$.nextPageToken`
     #[serde(rename = "nextPageToken", skip_serializing_if = "Option::is_none")]
@@ -179,4 +212,35 @@ pub struct ChangesListMeta {
     /// `$.newStartPageToken`
     #[serde(rename = "newStartPageToken", skip_serializing_if = "Option::is_none")]
     pub new_start_page_token: Option<String>,
+}
+impl airbyte_agent_runtime::record::Record for ChangesListMeta {
+    const NAME: &'static str = "ChangesListMeta";
+    fn field_index(key: &str) -> Option<usize> {
+        match key {
+            "nextPageToken" => Some(0usize),
+            "newStartPageToken" => Some(1usize),
+            _ => None,
+        }
+    }
+    fn set_field<'de, __M: airbyte_agent_runtime::serde::de::MapAccess<'de>>(
+        &mut self,
+        index: usize,
+        map: &mut __M,
+    ) -> ::std::result::Result<(), __M::Error> {
+        match index {
+            0usize => self.next_page_token = map.next_value()?,
+            1usize => self.new_start_page_token = map.next_value()?,
+            _ => {
+                map.next_value::<airbyte_agent_runtime::serde::de::IgnoredAny>()?;
+            }
+        }
+        Ok(())
+    }
+}
+impl<'de> airbyte_agent_runtime::serde::Deserialize<'de> for ChangesListMeta {
+    fn deserialize<__D: airbyte_agent_runtime::serde::Deserializer<'de>>(
+        deserializer: __D,
+    ) -> ::std::result::Result<Self, __D::Error> {
+        airbyte_agent_runtime::record::deserialize(deserializer)
+    }
 }

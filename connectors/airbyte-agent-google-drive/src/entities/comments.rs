@@ -167,14 +167,8 @@ impl ::std::future::IntoFuture for CommentsGetRequest {
     }
 }
 /// A comment on a file.
-#[derive(
-    Debug,
-    Clone,
-    Default,
-    airbyte_agent_runtime::serde::Deserialize,
-    airbyte_agent_runtime::serde::Serialize
-)]
-#[serde(crate = "airbyte_agent_runtime::serde", default)]
+#[derive(Debug, Clone, Default, airbyte_agent_runtime::serde::Serialize)]
+#[serde(crate = "airbyte_agent_runtime::serde")]
 pub struct Comment {
     /// Resource type tag, such as drive#file.
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -210,31 +204,81 @@ pub struct Comment {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub anchor: Option<String>,
     /// Replies to the comment.
-    #[serde(
-        deserialize_with = "crate::vec_skip_nulls",
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub replies: Option<Vec<Reply>>,
     /// Mentioned email addresses (list of strings).
-    #[serde(
-        rename = "mentionedEmailAddresses",
-        deserialize_with = "crate::vec_skip_nulls",
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(rename = "mentionedEmailAddresses", skip_serializing_if = "Option::is_none")]
     pub mentioned_email_addresses: Option<Vec<String>>,
     /// Assignee email address of this comment.
     #[serde(rename = "assigneeEmailAddress", skip_serializing_if = "Option::is_none")]
     pub assignee_email_address: Option<String>,
 }
+impl airbyte_agent_runtime::record::Record for Comment {
+    const NAME: &'static str = "Comment";
+    fn field_index(key: &str) -> Option<usize> {
+        match key {
+            "kind" => Some(0usize),
+            "id" => Some(1usize),
+            "createdTime" => Some(2usize),
+            "modifiedTime" => Some(3usize),
+            "author" => Some(4usize),
+            "htmlContent" => Some(5usize),
+            "content" => Some(6usize),
+            "deleted" => Some(7usize),
+            "resolved" => Some(8usize),
+            "quotedFileContent" => Some(9usize),
+            "anchor" => Some(10usize),
+            "replies" => Some(11usize),
+            "mentionedEmailAddresses" => Some(12usize),
+            "assigneeEmailAddress" => Some(13usize),
+            _ => None,
+        }
+    }
+    fn set_field<'de, __M: airbyte_agent_runtime::serde::de::MapAccess<'de>>(
+        &mut self,
+        index: usize,
+        map: &mut __M,
+    ) -> ::std::result::Result<(), __M::Error> {
+        match index {
+            0usize => self.kind = map.next_value()?,
+            1usize => self.id = map.next_value()?,
+            2usize => self.created_time = map.next_value()?,
+            3usize => self.modified_time = map.next_value()?,
+            4usize => self.author = map.next_value()?,
+            5usize => self.html_content = map.next_value()?,
+            6usize => self.content = map.next_value()?,
+            7usize => self.deleted = map.next_value()?,
+            8usize => self.resolved = map.next_value()?,
+            9usize => self.quoted_file_content = map.next_value()?,
+            10usize => self.anchor = map.next_value()?,
+            11usize => {
+                self.replies = map
+                    .next_value::<airbyte_agent_runtime::record::SkipNulls<Reply>>()?
+                    .0;
+            }
+            12usize => {
+                self.mentioned_email_addresses = map
+                    .next_value::<airbyte_agent_runtime::record::SkipNulls<String>>()?
+                    .0;
+            }
+            13usize => self.assignee_email_address = map.next_value()?,
+            _ => {
+                map.next_value::<airbyte_agent_runtime::serde::de::IgnoredAny>()?;
+            }
+        }
+        Ok(())
+    }
+}
+impl<'de> airbyte_agent_runtime::serde::Deserialize<'de> for Comment {
+    fn deserialize<__D: airbyte_agent_runtime::serde::Deserializer<'de>>(
+        deserializer: __D,
+    ) -> ::std::result::Result<Self, __D::Error> {
+        airbyte_agent_runtime::record::deserialize(deserializer)
+    }
+}
 /// Part of the file the comment refers to.
-#[derive(
-    Debug,
-    Clone,
-    Default,
-    airbyte_agent_runtime::serde::Deserialize,
-    airbyte_agent_runtime::serde::Serialize
-)]
-#[serde(crate = "airbyte_agent_runtime::serde", default)]
+#[derive(Debug, Clone, Default, airbyte_agent_runtime::serde::Serialize)]
+#[serde(crate = "airbyte_agent_runtime::serde")]
 pub struct CommentQuotedFileContent {
     /// `mimeType`
     #[serde(rename = "mimeType", skip_serializing_if = "Option::is_none")]
@@ -243,17 +287,71 @@ pub struct CommentQuotedFileContent {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub value: Option<String>,
 }
+impl airbyte_agent_runtime::record::Record for CommentQuotedFileContent {
+    const NAME: &'static str = "CommentQuotedFileContent";
+    fn field_index(key: &str) -> Option<usize> {
+        match key {
+            "mimeType" => Some(0usize),
+            "value" => Some(1usize),
+            _ => None,
+        }
+    }
+    fn set_field<'de, __M: airbyte_agent_runtime::serde::de::MapAccess<'de>>(
+        &mut self,
+        index: usize,
+        map: &mut __M,
+    ) -> ::std::result::Result<(), __M::Error> {
+        match index {
+            0usize => self.mime_type = map.next_value()?,
+            1usize => self.value = map.next_value()?,
+            _ => {
+                map.next_value::<airbyte_agent_runtime::serde::de::IgnoredAny>()?;
+            }
+        }
+        Ok(())
+    }
+}
+impl<'de> airbyte_agent_runtime::serde::Deserialize<'de> for CommentQuotedFileContent {
+    fn deserialize<__D: airbyte_agent_runtime::serde::Deserializer<'de>>(
+        deserializer: __D,
+    ) -> ::std::result::Result<Self, __D::Error> {
+        airbyte_agent_runtime::record::deserialize(deserializer)
+    }
+}
 /// Metadata returned by `comments.list` next to the records.
-#[derive(
-    Debug,
-    Clone,
-    Default,
-    airbyte_agent_runtime::serde::Deserialize,
-    airbyte_agent_runtime::serde::Serialize
-)]
-#[serde(crate = "airbyte_agent_runtime::serde", default)]
+#[derive(Debug, Clone, Default, airbyte_agent_runtime::serde::Serialize)]
+#[serde(crate = "airbyte_agent_runtime::serde")]
 pub struct CommentsListMeta {
     /// `$.nextPageToken`
     #[serde(rename = "nextPageToken", skip_serializing_if = "Option::is_none")]
     pub next_page_token: Option<String>,
+}
+impl airbyte_agent_runtime::record::Record for CommentsListMeta {
+    const NAME: &'static str = "CommentsListMeta";
+    fn field_index(key: &str) -> Option<usize> {
+        match key {
+            "nextPageToken" => Some(0usize),
+            _ => None,
+        }
+    }
+    fn set_field<'de, __M: airbyte_agent_runtime::serde::de::MapAccess<'de>>(
+        &mut self,
+        index: usize,
+        map: &mut __M,
+    ) -> ::std::result::Result<(), __M::Error> {
+        match index {
+            0usize => self.next_page_token = map.next_value()?,
+            _ => {
+                map.next_value::<airbyte_agent_runtime::serde::de::IgnoredAny>()?;
+            }
+        }
+        Ok(())
+    }
+}
+impl<'de> airbyte_agent_runtime::serde::Deserialize<'de> for CommentsListMeta {
+    fn deserialize<__D: airbyte_agent_runtime::serde::Deserializer<'de>>(
+        deserializer: __D,
+    ) -> ::std::result::Result<Self, __D::Error> {
+        airbyte_agent_runtime::record::deserialize(deserializer)
+    }
 }

@@ -449,14 +449,8 @@ impl ::std::future::IntoFuture for FilesDownloadRequest {
     }
 }
 /// Metadata returned by `files.list` next to the records.
-#[derive(
-    Debug,
-    Clone,
-    Default,
-    airbyte_agent_runtime::serde::Deserialize,
-    airbyte_agent_runtime::serde::Serialize
-)]
-#[serde(crate = "airbyte_agent_runtime::serde", default)]
+#[derive(Debug, Clone, Default, airbyte_agent_runtime::serde::Serialize)]
+#[serde(crate = "airbyte_agent_runtime::serde")]
 pub struct FilesListMeta {
     /// `$.nextPageToken`
     #[serde(rename = "nextPageToken", skip_serializing_if = "Option::is_none")]
@@ -464,6 +458,37 @@ pub struct FilesListMeta {
     /// `$.incompleteSearch`
     #[serde(rename = "incompleteSearch", skip_serializing_if = "Option::is_none")]
     pub incomplete_search: Option<bool>,
+}
+impl airbyte_agent_runtime::record::Record for FilesListMeta {
+    const NAME: &'static str = "FilesListMeta";
+    fn field_index(key: &str) -> Option<usize> {
+        match key {
+            "nextPageToken" => Some(0usize),
+            "incompleteSearch" => Some(1usize),
+            _ => None,
+        }
+    }
+    fn set_field<'de, __M: airbyte_agent_runtime::serde::de::MapAccess<'de>>(
+        &mut self,
+        index: usize,
+        map: &mut __M,
+    ) -> ::std::result::Result<(), __M::Error> {
+        match index {
+            0usize => self.next_page_token = map.next_value()?,
+            1usize => self.incomplete_search = map.next_value()?,
+            _ => {
+                map.next_value::<airbyte_agent_runtime::serde::de::IgnoredAny>()?;
+            }
+        }
+        Ok(())
+    }
+}
+impl<'de> airbyte_agent_runtime::serde::Deserialize<'de> for FilesListMeta {
+    fn deserialize<__D: airbyte_agent_runtime::serde::Deserializer<'de>>(
+        deserializer: __D,
+    ) -> ::std::result::Result<Self, __D::Error> {
+        airbyte_agent_runtime::record::deserialize(deserializer)
+    }
 }
 airbyte_agent_runtime::string_enum! {
     #[doc = " Values of `FilesDownloadAlt`."] pub enum FilesDownloadAlt { #[doc =

@@ -162,14 +162,8 @@ impl ::std::future::IntoFuture for PermissionsGetRequest {
     }
 }
 /// One grant of access to a file or shared drive.
-#[derive(
-    Debug,
-    Clone,
-    Default,
-    airbyte_agent_runtime::serde::Deserialize,
-    airbyte_agent_runtime::serde::Serialize
-)]
-#[serde(crate = "airbyte_agent_runtime::serde", default)]
+#[derive(Debug, Clone, Default, airbyte_agent_runtime::serde::Serialize)]
+#[serde(crate = "airbyte_agent_runtime::serde")]
 pub struct Permission {
     /// Resource type tag, such as drive#file.
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -207,18 +201,13 @@ pub struct Permission {
     /// Team drive permission details (list).
     #[serde(
         rename = "teamDrivePermissionDetails",
-        deserialize_with = "crate::vec_skip_nulls",
         skip_serializing_if = "Option::is_none"
     )]
     pub team_drive_permission_details: Option<
         Vec<PermissionTeamDrivePermissionDetailsItem>,
     >,
     /// Permission details (list).
-    #[serde(
-        rename = "permissionDetails",
-        deserialize_with = "crate::vec_skip_nulls",
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(rename = "permissionDetails", skip_serializing_if = "Option::is_none")]
     pub permission_details: Option<Vec<PermissionPermissionDetailsItem>>,
     /// True when the permission was deleted.
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -227,15 +216,82 @@ pub struct Permission {
     #[serde(rename = "pendingOwner", skip_serializing_if = "Option::is_none")]
     pub pending_owner: Option<bool>,
 }
+impl airbyte_agent_runtime::record::Record for Permission {
+    const NAME: &'static str = "Permission";
+    fn field_index(key: &str) -> Option<usize> {
+        match key {
+            "kind" => Some(0usize),
+            "id" => Some(1usize),
+            "type" => Some(2usize),
+            "emailAddress" => Some(3usize),
+            "domain" => Some(4usize),
+            "role" => Some(5usize),
+            "view" => Some(6usize),
+            "allowFileDiscovery" => Some(7usize),
+            "displayName" => Some(8usize),
+            "photoLink" => Some(9usize),
+            "expirationTime" => Some(10usize),
+            "teamDrivePermissionDetails" => Some(11usize),
+            "permissionDetails" => Some(12usize),
+            "deleted" => Some(13usize),
+            "pendingOwner" => Some(14usize),
+            _ => None,
+        }
+    }
+    fn set_field<'de, __M: airbyte_agent_runtime::serde::de::MapAccess<'de>>(
+        &mut self,
+        index: usize,
+        map: &mut __M,
+    ) -> ::std::result::Result<(), __M::Error> {
+        match index {
+            0usize => self.kind = map.next_value()?,
+            1usize => self.id = map.next_value()?,
+            2usize => self.type_ = map.next_value()?,
+            3usize => self.email_address = map.next_value()?,
+            4usize => self.domain = map.next_value()?,
+            5usize => self.role = map.next_value()?,
+            6usize => self.view = map.next_value()?,
+            7usize => self.allow_file_discovery = map.next_value()?,
+            8usize => self.display_name = map.next_value()?,
+            9usize => self.photo_link = map.next_value()?,
+            10usize => self.expiration_time = map.next_value()?,
+            11usize => {
+                self.team_drive_permission_details = map
+                    .next_value::<
+                        airbyte_agent_runtime::record::SkipNulls<
+                            PermissionTeamDrivePermissionDetailsItem,
+                        >,
+                    >()?
+                    .0;
+            }
+            12usize => {
+                self.permission_details = map
+                    .next_value::<
+                        airbyte_agent_runtime::record::SkipNulls<
+                            PermissionPermissionDetailsItem,
+                        >,
+                    >()?
+                    .0;
+            }
+            13usize => self.deleted = map.next_value()?,
+            14usize => self.pending_owner = map.next_value()?,
+            _ => {
+                map.next_value::<airbyte_agent_runtime::serde::de::IgnoredAny>()?;
+            }
+        }
+        Ok(())
+    }
+}
+impl<'de> airbyte_agent_runtime::serde::Deserialize<'de> for Permission {
+    fn deserialize<__D: airbyte_agent_runtime::serde::Deserializer<'de>>(
+        deserializer: __D,
+    ) -> ::std::result::Result<Self, __D::Error> {
+        airbyte_agent_runtime::record::deserialize(deserializer)
+    }
+}
 /// The `PermissionTeamDrivePermissionDetailsItem` object.
-#[derive(
-    Debug,
-    Clone,
-    Default,
-    airbyte_agent_runtime::serde::Deserialize,
-    airbyte_agent_runtime::serde::Serialize
-)]
-#[serde(crate = "airbyte_agent_runtime::serde", default)]
+#[derive(Debug, Clone, Default, airbyte_agent_runtime::serde::Serialize)]
+#[serde(crate = "airbyte_agent_runtime::serde")]
 pub struct PermissionTeamDrivePermissionDetailsItem {
     /// `teamDrivePermissionType`
     #[serde(rename = "teamDrivePermissionType", skip_serializing_if = "Option::is_none")]
@@ -250,15 +306,45 @@ pub struct PermissionTeamDrivePermissionDetailsItem {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub inherited: Option<bool>,
 }
+impl airbyte_agent_runtime::record::Record for PermissionTeamDrivePermissionDetailsItem {
+    const NAME: &'static str = "PermissionTeamDrivePermissionDetailsItem";
+    fn field_index(key: &str) -> Option<usize> {
+        match key {
+            "teamDrivePermissionType" => Some(0usize),
+            "role" => Some(1usize),
+            "inheritedFrom" => Some(2usize),
+            "inherited" => Some(3usize),
+            _ => None,
+        }
+    }
+    fn set_field<'de, __M: airbyte_agent_runtime::serde::de::MapAccess<'de>>(
+        &mut self,
+        index: usize,
+        map: &mut __M,
+    ) -> ::std::result::Result<(), __M::Error> {
+        match index {
+            0usize => self.team_drive_permission_type = map.next_value()?,
+            1usize => self.role = map.next_value()?,
+            2usize => self.inherited_from = map.next_value()?,
+            3usize => self.inherited = map.next_value()?,
+            _ => {
+                map.next_value::<airbyte_agent_runtime::serde::de::IgnoredAny>()?;
+            }
+        }
+        Ok(())
+    }
+}
+impl<'de> airbyte_agent_runtime::serde::Deserialize<'de>
+for PermissionTeamDrivePermissionDetailsItem {
+    fn deserialize<__D: airbyte_agent_runtime::serde::Deserializer<'de>>(
+        deserializer: __D,
+    ) -> ::std::result::Result<Self, __D::Error> {
+        airbyte_agent_runtime::record::deserialize(deserializer)
+    }
+}
 /// The `PermissionPermissionDetailsItem` object.
-#[derive(
-    Debug,
-    Clone,
-    Default,
-    airbyte_agent_runtime::serde::Deserialize,
-    airbyte_agent_runtime::serde::Serialize
-)]
-#[serde(crate = "airbyte_agent_runtime::serde", default)]
+#[derive(Debug, Clone, Default, airbyte_agent_runtime::serde::Serialize)]
+#[serde(crate = "airbyte_agent_runtime::serde")]
 pub struct PermissionPermissionDetailsItem {
     /// `permissionType`
     #[serde(rename = "permissionType", skip_serializing_if = "Option::is_none")]
@@ -273,17 +359,76 @@ pub struct PermissionPermissionDetailsItem {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub inherited: Option<bool>,
 }
+impl airbyte_agent_runtime::record::Record for PermissionPermissionDetailsItem {
+    const NAME: &'static str = "PermissionPermissionDetailsItem";
+    fn field_index(key: &str) -> Option<usize> {
+        match key {
+            "permissionType" => Some(0usize),
+            "role" => Some(1usize),
+            "inheritedFrom" => Some(2usize),
+            "inherited" => Some(3usize),
+            _ => None,
+        }
+    }
+    fn set_field<'de, __M: airbyte_agent_runtime::serde::de::MapAccess<'de>>(
+        &mut self,
+        index: usize,
+        map: &mut __M,
+    ) -> ::std::result::Result<(), __M::Error> {
+        match index {
+            0usize => self.permission_type = map.next_value()?,
+            1usize => self.role = map.next_value()?,
+            2usize => self.inherited_from = map.next_value()?,
+            3usize => self.inherited = map.next_value()?,
+            _ => {
+                map.next_value::<airbyte_agent_runtime::serde::de::IgnoredAny>()?;
+            }
+        }
+        Ok(())
+    }
+}
+impl<'de> airbyte_agent_runtime::serde::Deserialize<'de>
+for PermissionPermissionDetailsItem {
+    fn deserialize<__D: airbyte_agent_runtime::serde::Deserializer<'de>>(
+        deserializer: __D,
+    ) -> ::std::result::Result<Self, __D::Error> {
+        airbyte_agent_runtime::record::deserialize(deserializer)
+    }
+}
 /// Metadata returned by `permissions.list` next to the records.
-#[derive(
-    Debug,
-    Clone,
-    Default,
-    airbyte_agent_runtime::serde::Deserialize,
-    airbyte_agent_runtime::serde::Serialize
-)]
-#[serde(crate = "airbyte_agent_runtime::serde", default)]
+#[derive(Debug, Clone, Default, airbyte_agent_runtime::serde::Serialize)]
+#[serde(crate = "airbyte_agent_runtime::serde")]
 pub struct PermissionsListMeta {
     /// `$.nextPageToken`
     #[serde(rename = "nextPageToken", skip_serializing_if = "Option::is_none")]
     pub next_page_token: Option<String>,
+}
+impl airbyte_agent_runtime::record::Record for PermissionsListMeta {
+    const NAME: &'static str = "PermissionsListMeta";
+    fn field_index(key: &str) -> Option<usize> {
+        match key {
+            "nextPageToken" => Some(0usize),
+            _ => None,
+        }
+    }
+    fn set_field<'de, __M: airbyte_agent_runtime::serde::de::MapAccess<'de>>(
+        &mut self,
+        index: usize,
+        map: &mut __M,
+    ) -> ::std::result::Result<(), __M::Error> {
+        match index {
+            0usize => self.next_page_token = map.next_value()?,
+            _ => {
+                map.next_value::<airbyte_agent_runtime::serde::de::IgnoredAny>()?;
+            }
+        }
+        Ok(())
+    }
+}
+impl<'de> airbyte_agent_runtime::serde::Deserialize<'de> for PermissionsListMeta {
+    fn deserialize<__D: airbyte_agent_runtime::serde::Deserializer<'de>>(
+        deserializer: __D,
+    ) -> ::std::result::Result<Self, __D::Error> {
+        airbyte_agent_runtime::record::deserialize(deserializer)
+    }
 }

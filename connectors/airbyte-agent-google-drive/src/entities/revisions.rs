@@ -132,14 +132,8 @@ impl ::std::future::IntoFuture for RevisionsGetRequest {
     }
 }
 /// Metadata of one stored version of a file.
-#[derive(
-    Debug,
-    Clone,
-    Default,
-    airbyte_agent_runtime::serde::Deserialize,
-    airbyte_agent_runtime::serde::Serialize
-)]
-#[serde(crate = "airbyte_agent_runtime::serde", default)]
+#[derive(Debug, Clone, Default, airbyte_agent_runtime::serde::Serialize)]
+#[serde(crate = "airbyte_agent_runtime::serde")]
 pub struct Revision {
     /// Resource type tag, such as drive#file.
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -184,17 +178,95 @@ pub struct Revision {
     #[serde(rename = "exportLinks", skip_serializing_if = "Option::is_none")]
     pub export_links: Option<::std::collections::BTreeMap<String, String>>,
 }
+impl airbyte_agent_runtime::record::Record for Revision {
+    const NAME: &'static str = "Revision";
+    fn field_index(key: &str) -> Option<usize> {
+        match key {
+            "kind" => Some(0usize),
+            "id" => Some(1usize),
+            "mimeType" => Some(2usize),
+            "modifiedTime" => Some(3usize),
+            "keepForever" => Some(4usize),
+            "published" => Some(5usize),
+            "publishedLink" => Some(6usize),
+            "publishAuto" => Some(7usize),
+            "publishedOutsideDomain" => Some(8usize),
+            "lastModifyingUser" => Some(9usize),
+            "originalFilename" => Some(10usize),
+            "md5Checksum" => Some(11usize),
+            "size" => Some(12usize),
+            "exportLinks" => Some(13usize),
+            _ => None,
+        }
+    }
+    fn set_field<'de, __M: airbyte_agent_runtime::serde::de::MapAccess<'de>>(
+        &mut self,
+        index: usize,
+        map: &mut __M,
+    ) -> ::std::result::Result<(), __M::Error> {
+        match index {
+            0usize => self.kind = map.next_value()?,
+            1usize => self.id = map.next_value()?,
+            2usize => self.mime_type = map.next_value()?,
+            3usize => self.modified_time = map.next_value()?,
+            4usize => self.keep_forever = map.next_value()?,
+            5usize => self.published = map.next_value()?,
+            6usize => self.published_link = map.next_value()?,
+            7usize => self.publish_auto = map.next_value()?,
+            8usize => self.published_outside_domain = map.next_value()?,
+            9usize => self.last_modifying_user = map.next_value()?,
+            10usize => self.original_filename = map.next_value()?,
+            11usize => self.md5_checksum = map.next_value()?,
+            12usize => self.size = map.next_value()?,
+            13usize => self.export_links = map.next_value()?,
+            _ => {
+                map.next_value::<airbyte_agent_runtime::serde::de::IgnoredAny>()?;
+            }
+        }
+        Ok(())
+    }
+}
+impl<'de> airbyte_agent_runtime::serde::Deserialize<'de> for Revision {
+    fn deserialize<__D: airbyte_agent_runtime::serde::Deserializer<'de>>(
+        deserializer: __D,
+    ) -> ::std::result::Result<Self, __D::Error> {
+        airbyte_agent_runtime::record::deserialize(deserializer)
+    }
+}
 /// Metadata returned by `revisions.list` next to the records.
-#[derive(
-    Debug,
-    Clone,
-    Default,
-    airbyte_agent_runtime::serde::Deserialize,
-    airbyte_agent_runtime::serde::Serialize
-)]
-#[serde(crate = "airbyte_agent_runtime::serde", default)]
+#[derive(Debug, Clone, Default, airbyte_agent_runtime::serde::Serialize)]
+#[serde(crate = "airbyte_agent_runtime::serde")]
 pub struct RevisionsListMeta {
     /// `$.nextPageToken`
     #[serde(rename = "nextPageToken", skip_serializing_if = "Option::is_none")]
     pub next_page_token: Option<String>,
+}
+impl airbyte_agent_runtime::record::Record for RevisionsListMeta {
+    const NAME: &'static str = "RevisionsListMeta";
+    fn field_index(key: &str) -> Option<usize> {
+        match key {
+            "nextPageToken" => Some(0usize),
+            _ => None,
+        }
+    }
+    fn set_field<'de, __M: airbyte_agent_runtime::serde::de::MapAccess<'de>>(
+        &mut self,
+        index: usize,
+        map: &mut __M,
+    ) -> ::std::result::Result<(), __M::Error> {
+        match index {
+            0usize => self.next_page_token = map.next_value()?,
+            _ => {
+                map.next_value::<airbyte_agent_runtime::serde::de::IgnoredAny>()?;
+            }
+        }
+        Ok(())
+    }
+}
+impl<'de> airbyte_agent_runtime::serde::Deserialize<'de> for RevisionsListMeta {
+    fn deserialize<__D: airbyte_agent_runtime::serde::Deserializer<'de>>(
+        deserializer: __D,
+    ) -> ::std::result::Result<Self, __D::Error> {
+        airbyte_agent_runtime::record::deserialize(deserializer)
+    }
 }

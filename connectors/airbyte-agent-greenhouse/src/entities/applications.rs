@@ -98,23 +98,14 @@ impl ::std::future::IntoFuture for ApplicationsListRequest {
     }
 }
 /// A candidate applying to a job, with stage and status.
-#[derive(
-    Debug,
-    Clone,
-    Default,
-    airbyte_agent_runtime::serde::Deserialize,
-    airbyte_agent_runtime::serde::Serialize
-)]
-#[serde(crate = "airbyte_agent_runtime::serde", default)]
+#[derive(Debug, Clone, Default, airbyte_agent_runtime::serde::Serialize)]
+#[serde(crate = "airbyte_agent_runtime::serde")]
 pub struct Application {
     /// Identifier of the related agency note.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub agency_note_id: Option<i64>,
     /// Answers (list).
-    #[serde(
-        deserialize_with = "crate::vec_skip_nulls",
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub answers: Option<Vec<ApplicationAnswersItem>>,
     /// Candidate the application belongs to.
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -155,10 +146,7 @@ pub struct Application {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub prospect: Option<bool>,
     /// Identifiers of the related prospective job records.
-    #[serde(
-        deserialize_with = "crate::vec_skip_nulls",
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub prospective_job_ids: Option<Vec<i64>>,
     /// Identifier of the related recruiter.
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -188,15 +176,94 @@ pub struct Application {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub updated_at: Option<String>,
 }
+impl airbyte_agent_runtime::record::Record for Application {
+    const NAME: &'static str = "Application";
+    fn field_index(key: &str) -> Option<usize> {
+        match key {
+            "agency_note_id" => Some(0usize),
+            "answers" => Some(1usize),
+            "candidate_id" => Some(2usize),
+            "coordinator_id" => Some(3usize),
+            "created_at" => Some(4usize),
+            "custom_fields" => Some(5usize),
+            "id" => Some(6usize),
+            "job_id" => Some(7usize),
+            "job_interview_stage_id" => Some(8usize),
+            "job_post_id" => Some(9usize),
+            "last_activity_at" => Some(10usize),
+            "location_address" => Some(11usize),
+            "needs_decision" => Some(12usize),
+            "prospect" => Some(13usize),
+            "prospective_job_ids" => Some(14usize),
+            "recruiter_id" => Some(15usize),
+            "referrer_id" => Some(16usize),
+            "rejected_at" => Some(17usize),
+            "rejection_reason_id" => Some(18usize),
+            "source_id" => Some(19usize),
+            "stage_id" => Some(20usize),
+            "stage_name" => Some(21usize),
+            "status" => Some(22usize),
+            "updated_at" => Some(23usize),
+            _ => None,
+        }
+    }
+    fn set_field<'de, __M: airbyte_agent_runtime::serde::de::MapAccess<'de>>(
+        &mut self,
+        index: usize,
+        map: &mut __M,
+    ) -> ::std::result::Result<(), __M::Error> {
+        match index {
+            0usize => self.agency_note_id = map.next_value()?,
+            1usize => {
+                self.answers = map
+                    .next_value::<
+                        airbyte_agent_runtime::record::SkipNulls<ApplicationAnswersItem>,
+                    >()?
+                    .0;
+            }
+            2usize => self.candidate_id = map.next_value()?,
+            3usize => self.coordinator_id = map.next_value()?,
+            4usize => self.created_at = map.next_value()?,
+            5usize => self.custom_fields = map.next_value()?,
+            6usize => self.id = map.next_value()?,
+            7usize => self.job_id = map.next_value()?,
+            8usize => self.job_interview_stage_id = map.next_value()?,
+            9usize => self.job_post_id = map.next_value()?,
+            10usize => self.last_activity_at = map.next_value()?,
+            11usize => self.location_address = map.next_value()?,
+            12usize => self.needs_decision = map.next_value()?,
+            13usize => self.prospect = map.next_value()?,
+            14usize => {
+                self.prospective_job_ids = map
+                    .next_value::<airbyte_agent_runtime::record::SkipNulls<i64>>()?
+                    .0;
+            }
+            15usize => self.recruiter_id = map.next_value()?,
+            16usize => self.referrer_id = map.next_value()?,
+            17usize => self.rejected_at = map.next_value()?,
+            18usize => self.rejection_reason_id = map.next_value()?,
+            19usize => self.source_id = map.next_value()?,
+            20usize => self.stage_id = map.next_value()?,
+            21usize => self.stage_name = map.next_value()?,
+            22usize => self.status = map.next_value()?,
+            23usize => self.updated_at = map.next_value()?,
+            _ => {
+                map.next_value::<airbyte_agent_runtime::serde::de::IgnoredAny>()?;
+            }
+        }
+        Ok(())
+    }
+}
+impl<'de> airbyte_agent_runtime::serde::Deserialize<'de> for Application {
+    fn deserialize<__D: airbyte_agent_runtime::serde::Deserializer<'de>>(
+        deserializer: __D,
+    ) -> ::std::result::Result<Self, __D::Error> {
+        airbyte_agent_runtime::record::deserialize(deserializer)
+    }
+}
 /// The `ApplicationAnswersItem` object.
-#[derive(
-    Debug,
-    Clone,
-    Default,
-    airbyte_agent_runtime::serde::Deserialize,
-    airbyte_agent_runtime::serde::Serialize
-)]
-#[serde(crate = "airbyte_agent_runtime::serde", default)]
+#[derive(Debug, Clone, Default, airbyte_agent_runtime::serde::Serialize)]
+#[serde(crate = "airbyte_agent_runtime::serde")]
 pub struct ApplicationAnswersItem {
     /// Answer of this answer.
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -205,17 +272,71 @@ pub struct ApplicationAnswersItem {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub question: Option<String>,
 }
+impl airbyte_agent_runtime::record::Record for ApplicationAnswersItem {
+    const NAME: &'static str = "ApplicationAnswersItem";
+    fn field_index(key: &str) -> Option<usize> {
+        match key {
+            "answer" => Some(0usize),
+            "question" => Some(1usize),
+            _ => None,
+        }
+    }
+    fn set_field<'de, __M: airbyte_agent_runtime::serde::de::MapAccess<'de>>(
+        &mut self,
+        index: usize,
+        map: &mut __M,
+    ) -> ::std::result::Result<(), __M::Error> {
+        match index {
+            0usize => self.answer = map.next_value()?,
+            1usize => self.question = map.next_value()?,
+            _ => {
+                map.next_value::<airbyte_agent_runtime::serde::de::IgnoredAny>()?;
+            }
+        }
+        Ok(())
+    }
+}
+impl<'de> airbyte_agent_runtime::serde::Deserialize<'de> for ApplicationAnswersItem {
+    fn deserialize<__D: airbyte_agent_runtime::serde::Deserializer<'de>>(
+        deserializer: __D,
+    ) -> ::std::result::Result<Self, __D::Error> {
+        airbyte_agent_runtime::record::deserialize(deserializer)
+    }
+}
 /// Metadata returned by `applications.list` next to the records.
-#[derive(
-    Debug,
-    Clone,
-    Default,
-    airbyte_agent_runtime::serde::Deserialize,
-    airbyte_agent_runtime::serde::Serialize
-)]
-#[serde(crate = "airbyte_agent_runtime::serde", default)]
+#[derive(Debug, Clone, Default, airbyte_agent_runtime::serde::Serialize)]
+#[serde(crate = "airbyte_agent_runtime::serde")]
 pub struct ApplicationsListMeta {
     /// `@link.next`
     #[serde(skip_serializing_if = "Option::is_none")]
     pub next: Option<String>,
+}
+impl airbyte_agent_runtime::record::Record for ApplicationsListMeta {
+    const NAME: &'static str = "ApplicationsListMeta";
+    fn field_index(key: &str) -> Option<usize> {
+        match key {
+            "next" => Some(0usize),
+            _ => None,
+        }
+    }
+    fn set_field<'de, __M: airbyte_agent_runtime::serde::de::MapAccess<'de>>(
+        &mut self,
+        index: usize,
+        map: &mut __M,
+    ) -> ::std::result::Result<(), __M::Error> {
+        match index {
+            0usize => self.next = map.next_value()?,
+            _ => {
+                map.next_value::<airbyte_agent_runtime::serde::de::IgnoredAny>()?;
+            }
+        }
+        Ok(())
+    }
+}
+impl<'de> airbyte_agent_runtime::serde::Deserialize<'de> for ApplicationsListMeta {
+    fn deserialize<__D: airbyte_agent_runtime::serde::Deserializer<'de>>(
+        deserializer: __D,
+    ) -> ::std::result::Result<Self, __D::Error> {
+        airbyte_agent_runtime::record::deserialize(deserializer)
+    }
 }

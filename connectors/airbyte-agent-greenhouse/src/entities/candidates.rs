@@ -98,20 +98,11 @@ impl ::std::future::IntoFuture for CandidatesListRequest {
     }
 }
 /// A person in the hiring pipeline.
-#[derive(
-    Debug,
-    Clone,
-    Default,
-    airbyte_agent_runtime::serde::Deserialize,
-    airbyte_agent_runtime::serde::Serialize
-)]
-#[serde(crate = "airbyte_agent_runtime::serde", default)]
+#[derive(Debug, Clone, Default, airbyte_agent_runtime::serde::Serialize)]
+#[serde(crate = "airbyte_agent_runtime::serde")]
 pub struct Candidate {
     /// Addresses (list).
-    #[serde(
-        deserialize_with = "crate::vec_skip_nulls",
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub addresses: Option<Vec<CandidateAddressesItem>>,
     /// True when the candidate can email.
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -128,10 +119,7 @@ pub struct Candidate {
         ::std::collections::BTreeMap<String, ApplicationCustomFieldsValue>,
     >,
     /// Email addresses with their type.
-    #[serde(
-        deserialize_with = "crate::vec_skip_nulls",
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub email_addresses: Option<Vec<CandidateAddressesItem>>,
     /// `first_name`
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -146,16 +134,10 @@ pub struct Candidate {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub last_name: Option<String>,
     /// Identifiers of the related linked user records.
-    #[serde(
-        deserialize_with = "crate::vec_skip_nulls",
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub linked_user_ids: Option<Vec<i64>>,
     /// Phone numbers with their type.
-    #[serde(
-        deserialize_with = "crate::vec_skip_nulls",
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub phone_numbers: Option<Vec<CandidateAddressesItem>>,
     /// Preferred name of this candidate.
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -164,16 +146,10 @@ pub struct Candidate {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub private: Option<bool>,
     /// Social media addresses (list).
-    #[serde(
-        deserialize_with = "crate::vec_skip_nulls",
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub social_media_addresses: Option<Vec<CandidateSocialMediaAddressesItem>>,
     /// Tags (list of strings).
-    #[serde(
-        deserialize_with = "crate::vec_skip_nulls",
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub tags: Option<Vec<String>>,
     /// Time zone of this candidate.
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -185,21 +161,119 @@ pub struct Candidate {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub updated_at: Option<String>,
     /// Website addresses (list).
-    #[serde(
-        deserialize_with = "crate::vec_skip_nulls",
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub website_addresses: Option<Vec<CandidateAddressesItem>>,
 }
+impl airbyte_agent_runtime::record::Record for Candidate {
+    const NAME: &'static str = "Candidate";
+    fn field_index(key: &str) -> Option<usize> {
+        match key {
+            "addresses" => Some(0usize),
+            "can_email" => Some(1usize),
+            "company" => Some(2usize),
+            "created_at" => Some(3usize),
+            "custom_fields" => Some(4usize),
+            "email_addresses" => Some(5usize),
+            "first_name" => Some(6usize),
+            "id" => Some(7usize),
+            "last_activity_at" => Some(8usize),
+            "last_name" => Some(9usize),
+            "linked_user_ids" => Some(10usize),
+            "phone_numbers" => Some(11usize),
+            "preferred_name" => Some(12usize),
+            "private" => Some(13usize),
+            "social_media_addresses" => Some(14usize),
+            "tags" => Some(15usize),
+            "time_zone" => Some(16usize),
+            "title" => Some(17usize),
+            "updated_at" => Some(18usize),
+            "website_addresses" => Some(19usize),
+            _ => None,
+        }
+    }
+    fn set_field<'de, __M: airbyte_agent_runtime::serde::de::MapAccess<'de>>(
+        &mut self,
+        index: usize,
+        map: &mut __M,
+    ) -> ::std::result::Result<(), __M::Error> {
+        match index {
+            0usize => {
+                self.addresses = map
+                    .next_value::<
+                        airbyte_agent_runtime::record::SkipNulls<CandidateAddressesItem>,
+                    >()?
+                    .0;
+            }
+            1usize => self.can_email = map.next_value()?,
+            2usize => self.company = map.next_value()?,
+            3usize => self.created_at = map.next_value()?,
+            4usize => self.custom_fields = map.next_value()?,
+            5usize => {
+                self.email_addresses = map
+                    .next_value::<
+                        airbyte_agent_runtime::record::SkipNulls<CandidateAddressesItem>,
+                    >()?
+                    .0;
+            }
+            6usize => self.first_name = map.next_value()?,
+            7usize => self.id = map.next_value()?,
+            8usize => self.last_activity_at = map.next_value()?,
+            9usize => self.last_name = map.next_value()?,
+            10usize => {
+                self.linked_user_ids = map
+                    .next_value::<airbyte_agent_runtime::record::SkipNulls<i64>>()?
+                    .0;
+            }
+            11usize => {
+                self.phone_numbers = map
+                    .next_value::<
+                        airbyte_agent_runtime::record::SkipNulls<CandidateAddressesItem>,
+                    >()?
+                    .0;
+            }
+            12usize => self.preferred_name = map.next_value()?,
+            13usize => self.private = map.next_value()?,
+            14usize => {
+                self.social_media_addresses = map
+                    .next_value::<
+                        airbyte_agent_runtime::record::SkipNulls<
+                            CandidateSocialMediaAddressesItem,
+                        >,
+                    >()?
+                    .0;
+            }
+            15usize => {
+                self.tags = map
+                    .next_value::<airbyte_agent_runtime::record::SkipNulls<String>>()?
+                    .0;
+            }
+            16usize => self.time_zone = map.next_value()?,
+            17usize => self.title = map.next_value()?,
+            18usize => self.updated_at = map.next_value()?,
+            19usize => {
+                self.website_addresses = map
+                    .next_value::<
+                        airbyte_agent_runtime::record::SkipNulls<CandidateAddressesItem>,
+                    >()?
+                    .0;
+            }
+            _ => {
+                map.next_value::<airbyte_agent_runtime::serde::de::IgnoredAny>()?;
+            }
+        }
+        Ok(())
+    }
+}
+impl<'de> airbyte_agent_runtime::serde::Deserialize<'de> for Candidate {
+    fn deserialize<__D: airbyte_agent_runtime::serde::Deserializer<'de>>(
+        deserializer: __D,
+    ) -> ::std::result::Result<Self, __D::Error> {
+        airbyte_agent_runtime::record::deserialize(deserializer)
+    }
+}
 /// The `CandidateAddressesItem` object.
-#[derive(
-    Debug,
-    Clone,
-    Default,
-    airbyte_agent_runtime::serde::Deserialize,
-    airbyte_agent_runtime::serde::Serialize
-)]
-#[serde(crate = "airbyte_agent_runtime::serde", default)]
+#[derive(Debug, Clone, Default, airbyte_agent_runtime::serde::Serialize)]
+#[serde(crate = "airbyte_agent_runtime::serde")]
 pub struct CandidateAddressesItem {
     /// `type`
     #[serde(rename = "type", skip_serializing_if = "Option::is_none")]
@@ -208,31 +282,109 @@ pub struct CandidateAddressesItem {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub value: Option<String>,
 }
+impl airbyte_agent_runtime::record::Record for CandidateAddressesItem {
+    const NAME: &'static str = "CandidateAddressesItem";
+    fn field_index(key: &str) -> Option<usize> {
+        match key {
+            "type" => Some(0usize),
+            "value" => Some(1usize),
+            _ => None,
+        }
+    }
+    fn set_field<'de, __M: airbyte_agent_runtime::serde::de::MapAccess<'de>>(
+        &mut self,
+        index: usize,
+        map: &mut __M,
+    ) -> ::std::result::Result<(), __M::Error> {
+        match index {
+            0usize => self.type_ = map.next_value()?,
+            1usize => self.value = map.next_value()?,
+            _ => {
+                map.next_value::<airbyte_agent_runtime::serde::de::IgnoredAny>()?;
+            }
+        }
+        Ok(())
+    }
+}
+impl<'de> airbyte_agent_runtime::serde::Deserialize<'de> for CandidateAddressesItem {
+    fn deserialize<__D: airbyte_agent_runtime::serde::Deserializer<'de>>(
+        deserializer: __D,
+    ) -> ::std::result::Result<Self, __D::Error> {
+        airbyte_agent_runtime::record::deserialize(deserializer)
+    }
+}
 /// The `CandidateSocialMediaAddressesItem` object.
-#[derive(
-    Debug,
-    Clone,
-    Default,
-    airbyte_agent_runtime::serde::Deserialize,
-    airbyte_agent_runtime::serde::Serialize
-)]
-#[serde(crate = "airbyte_agent_runtime::serde", default)]
+#[derive(Debug, Clone, Default, airbyte_agent_runtime::serde::Serialize)]
+#[serde(crate = "airbyte_agent_runtime::serde")]
 pub struct CandidateSocialMediaAddressesItem {
     /// `value`
     #[serde(skip_serializing_if = "Option::is_none")]
     pub value: Option<String>,
 }
+impl airbyte_agent_runtime::record::Record for CandidateSocialMediaAddressesItem {
+    const NAME: &'static str = "CandidateSocialMediaAddressesItem";
+    fn field_index(key: &str) -> Option<usize> {
+        match key {
+            "value" => Some(0usize),
+            _ => None,
+        }
+    }
+    fn set_field<'de, __M: airbyte_agent_runtime::serde::de::MapAccess<'de>>(
+        &mut self,
+        index: usize,
+        map: &mut __M,
+    ) -> ::std::result::Result<(), __M::Error> {
+        match index {
+            0usize => self.value = map.next_value()?,
+            _ => {
+                map.next_value::<airbyte_agent_runtime::serde::de::IgnoredAny>()?;
+            }
+        }
+        Ok(())
+    }
+}
+impl<'de> airbyte_agent_runtime::serde::Deserialize<'de>
+for CandidateSocialMediaAddressesItem {
+    fn deserialize<__D: airbyte_agent_runtime::serde::Deserializer<'de>>(
+        deserializer: __D,
+    ) -> ::std::result::Result<Self, __D::Error> {
+        airbyte_agent_runtime::record::deserialize(deserializer)
+    }
+}
 /// Metadata returned by `candidates.list` next to the records.
-#[derive(
-    Debug,
-    Clone,
-    Default,
-    airbyte_agent_runtime::serde::Deserialize,
-    airbyte_agent_runtime::serde::Serialize
-)]
-#[serde(crate = "airbyte_agent_runtime::serde", default)]
+#[derive(Debug, Clone, Default, airbyte_agent_runtime::serde::Serialize)]
+#[serde(crate = "airbyte_agent_runtime::serde")]
 pub struct CandidatesListMeta {
     /// `@link.next`
     #[serde(skip_serializing_if = "Option::is_none")]
     pub next: Option<String>,
+}
+impl airbyte_agent_runtime::record::Record for CandidatesListMeta {
+    const NAME: &'static str = "CandidatesListMeta";
+    fn field_index(key: &str) -> Option<usize> {
+        match key {
+            "next" => Some(0usize),
+            _ => None,
+        }
+    }
+    fn set_field<'de, __M: airbyte_agent_runtime::serde::de::MapAccess<'de>>(
+        &mut self,
+        index: usize,
+        map: &mut __M,
+    ) -> ::std::result::Result<(), __M::Error> {
+        match index {
+            0usize => self.next = map.next_value()?,
+            _ => {
+                map.next_value::<airbyte_agent_runtime::serde::de::IgnoredAny>()?;
+            }
+        }
+        Ok(())
+    }
+}
+impl<'de> airbyte_agent_runtime::serde::Deserialize<'de> for CandidatesListMeta {
+    fn deserialize<__D: airbyte_agent_runtime::serde::Deserializer<'de>>(
+        deserializer: __D,
+    ) -> ::std::result::Result<Self, __D::Error> {
+        airbyte_agent_runtime::record::deserialize(deserializer)
+    }
 }

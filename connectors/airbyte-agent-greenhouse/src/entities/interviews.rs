@@ -98,14 +98,8 @@ impl ::std::future::IntoFuture for InterviewsListRequest {
     }
 }
 /// A scheduled interview.
-#[derive(
-    Debug,
-    Clone,
-    Default,
-    airbyte_agent_runtime::serde::Deserialize,
-    airbyte_agent_runtime::serde::Serialize
-)]
-#[serde(crate = "airbyte_agent_runtime::serde", default)]
+#[derive(Debug, Clone, Default, airbyte_agent_runtime::serde::Serialize)]
+#[serde(crate = "airbyte_agent_runtime::serde")]
 pub struct Interview {
     /// All day end on (calendar date).
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -159,17 +153,101 @@ pub struct Interview {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub video_conferencing_url: Option<String>,
 }
+impl airbyte_agent_runtime::record::Record for Interview {
+    const NAME: &'static str = "Interview";
+    fn field_index(key: &str) -> Option<usize> {
+        match key {
+            "all_day_end_on" => Some(0usize),
+            "all_day_start_on" => Some(1usize),
+            "application_id" => Some(2usize),
+            "availability_received_at" => Some(3usize),
+            "created_at" => Some(4usize),
+            "ends_at" => Some(5usize),
+            "external_event_id" => Some(6usize),
+            "id" => Some(7usize),
+            "job_id" => Some(8usize),
+            "job_interview_id" => Some(9usize),
+            "location" => Some(10usize),
+            "organizer_id" => Some(11usize),
+            "scheduled_at" => Some(12usize),
+            "starts_at" => Some(13usize),
+            "status" => Some(14usize),
+            "updated_at" => Some(15usize),
+            "video_conferencing_url" => Some(16usize),
+            _ => None,
+        }
+    }
+    fn set_field<'de, __M: airbyte_agent_runtime::serde::de::MapAccess<'de>>(
+        &mut self,
+        index: usize,
+        map: &mut __M,
+    ) -> ::std::result::Result<(), __M::Error> {
+        match index {
+            0usize => self.all_day_end_on = map.next_value()?,
+            1usize => self.all_day_start_on = map.next_value()?,
+            2usize => self.application_id = map.next_value()?,
+            3usize => self.availability_received_at = map.next_value()?,
+            4usize => self.created_at = map.next_value()?,
+            5usize => self.ends_at = map.next_value()?,
+            6usize => self.external_event_id = map.next_value()?,
+            7usize => self.id = map.next_value()?,
+            8usize => self.job_id = map.next_value()?,
+            9usize => self.job_interview_id = map.next_value()?,
+            10usize => self.location = map.next_value()?,
+            11usize => self.organizer_id = map.next_value()?,
+            12usize => self.scheduled_at = map.next_value()?,
+            13usize => self.starts_at = map.next_value()?,
+            14usize => self.status = map.next_value()?,
+            15usize => self.updated_at = map.next_value()?,
+            16usize => self.video_conferencing_url = map.next_value()?,
+            _ => {
+                map.next_value::<airbyte_agent_runtime::serde::de::IgnoredAny>()?;
+            }
+        }
+        Ok(())
+    }
+}
+impl<'de> airbyte_agent_runtime::serde::Deserialize<'de> for Interview {
+    fn deserialize<__D: airbyte_agent_runtime::serde::Deserializer<'de>>(
+        deserializer: __D,
+    ) -> ::std::result::Result<Self, __D::Error> {
+        airbyte_agent_runtime::record::deserialize(deserializer)
+    }
+}
 /// Metadata returned by `interviews.list` next to the records.
-#[derive(
-    Debug,
-    Clone,
-    Default,
-    airbyte_agent_runtime::serde::Deserialize,
-    airbyte_agent_runtime::serde::Serialize
-)]
-#[serde(crate = "airbyte_agent_runtime::serde", default)]
+#[derive(Debug, Clone, Default, airbyte_agent_runtime::serde::Serialize)]
+#[serde(crate = "airbyte_agent_runtime::serde")]
 pub struct InterviewsListMeta {
     /// `@link.next`
     #[serde(skip_serializing_if = "Option::is_none")]
     pub next: Option<String>,
+}
+impl airbyte_agent_runtime::record::Record for InterviewsListMeta {
+    const NAME: &'static str = "InterviewsListMeta";
+    fn field_index(key: &str) -> Option<usize> {
+        match key {
+            "next" => Some(0usize),
+            _ => None,
+        }
+    }
+    fn set_field<'de, __M: airbyte_agent_runtime::serde::de::MapAccess<'de>>(
+        &mut self,
+        index: usize,
+        map: &mut __M,
+    ) -> ::std::result::Result<(), __M::Error> {
+        match index {
+            0usize => self.next = map.next_value()?,
+            _ => {
+                map.next_value::<airbyte_agent_runtime::serde::de::IgnoredAny>()?;
+            }
+        }
+        Ok(())
+    }
+}
+impl<'de> airbyte_agent_runtime::serde::Deserialize<'de> for InterviewsListMeta {
+    fn deserialize<__D: airbyte_agent_runtime::serde::Deserializer<'de>>(
+        deserializer: __D,
+    ) -> ::std::result::Result<Self, __D::Error> {
+        airbyte_agent_runtime::record::deserialize(deserializer)
+    }
 }

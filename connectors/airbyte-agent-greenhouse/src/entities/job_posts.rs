@@ -105,14 +105,8 @@ impl ::std::future::IntoFuture for JobPostsListRequest {
     }
 }
 /// A job post published on a job board.
-#[derive(
-    Debug,
-    Clone,
-    Default,
-    airbyte_agent_runtime::serde::Deserialize,
-    airbyte_agent_runtime::serde::Serialize
-)]
-#[serde(crate = "airbyte_agent_runtime::serde", default)]
+#[derive(Debug, Clone, Default, airbyte_agent_runtime::serde::Serialize)]
+#[serde(crate = "airbyte_agent_runtime::serde")]
 pub struct JobPost {
     /// Flag: active.
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -157,10 +151,7 @@ pub struct JobPost {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub public_url: Option<String>,
     /// Questions (list).
-    #[serde(
-        deserialize_with = "crate::vec_skip_nulls",
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub questions: Option<Vec<JobPostQuestionsItem>>,
     /// The job post's title.
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -169,15 +160,76 @@ pub struct JobPost {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub updated_at: Option<String>,
 }
+impl airbyte_agent_runtime::record::Record for JobPost {
+    const NAME: &'static str = "JobPost";
+    fn field_index(key: &str) -> Option<usize> {
+        match key {
+            "active" => Some(0usize),
+            "content" => Some(1usize),
+            "created_at" => Some(2usize),
+            "demographic_question_set_id" => Some(3usize),
+            "featured" => Some(4usize),
+            "first_published_at" => Some(5usize),
+            "id" => Some(6usize),
+            "internal" => Some(7usize),
+            "internal_content" => Some(8usize),
+            "job_board_id" => Some(9usize),
+            "job_id" => Some(10usize),
+            "language" => Some(11usize),
+            "live" => Some(12usize),
+            "public_url" => Some(13usize),
+            "questions" => Some(14usize),
+            "title" => Some(15usize),
+            "updated_at" => Some(16usize),
+            _ => None,
+        }
+    }
+    fn set_field<'de, __M: airbyte_agent_runtime::serde::de::MapAccess<'de>>(
+        &mut self,
+        index: usize,
+        map: &mut __M,
+    ) -> ::std::result::Result<(), __M::Error> {
+        match index {
+            0usize => self.active = map.next_value()?,
+            1usize => self.content = map.next_value()?,
+            2usize => self.created_at = map.next_value()?,
+            3usize => self.demographic_question_set_id = map.next_value()?,
+            4usize => self.featured = map.next_value()?,
+            5usize => self.first_published_at = map.next_value()?,
+            6usize => self.id = map.next_value()?,
+            7usize => self.internal = map.next_value()?,
+            8usize => self.internal_content = map.next_value()?,
+            9usize => self.job_board_id = map.next_value()?,
+            10usize => self.job_id = map.next_value()?,
+            11usize => self.language = map.next_value()?,
+            12usize => self.live = map.next_value()?,
+            13usize => self.public_url = map.next_value()?,
+            14usize => {
+                self.questions = map
+                    .next_value::<
+                        airbyte_agent_runtime::record::SkipNulls<JobPostQuestionsItem>,
+                    >()?
+                    .0;
+            }
+            15usize => self.title = map.next_value()?,
+            16usize => self.updated_at = map.next_value()?,
+            _ => {
+                map.next_value::<airbyte_agent_runtime::serde::de::IgnoredAny>()?;
+            }
+        }
+        Ok(())
+    }
+}
+impl<'de> airbyte_agent_runtime::serde::Deserialize<'de> for JobPost {
+    fn deserialize<__D: airbyte_agent_runtime::serde::Deserializer<'de>>(
+        deserializer: __D,
+    ) -> ::std::result::Result<Self, __D::Error> {
+        airbyte_agent_runtime::record::deserialize(deserializer)
+    }
+}
 /// The `JobPostQuestionsItem` object.
-#[derive(
-    Debug,
-    Clone,
-    Default,
-    airbyte_agent_runtime::serde::Deserialize,
-    airbyte_agent_runtime::serde::Serialize
-)]
-#[serde(crate = "airbyte_agent_runtime::serde", default)]
+#[derive(Debug, Clone, Default, airbyte_agent_runtime::serde::Serialize)]
+#[serde(crate = "airbyte_agent_runtime::serde")]
 pub struct JobPostQuestionsItem {
     /// Answer type of this question.
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -195,10 +247,7 @@ pub struct JobPostQuestionsItem {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub name: Option<String>,
     /// Options (list).
-    #[serde(
-        deserialize_with = "crate::vec_skip_nulls",
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub options: Option<Vec<JobPostQuestionsItemOptionsItem>>,
     /// Flag: private.
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -207,15 +256,60 @@ pub struct JobPostQuestionsItem {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub required: Option<bool>,
 }
+impl airbyte_agent_runtime::record::Record for JobPostQuestionsItem {
+    const NAME: &'static str = "JobPostQuestionsItem";
+    fn field_index(key: &str) -> Option<usize> {
+        match key {
+            "answer_type" => Some(0usize),
+            "description" => Some(1usize),
+            "id" => Some(2usize),
+            "label" => Some(3usize),
+            "name" => Some(4usize),
+            "options" => Some(5usize),
+            "private" => Some(6usize),
+            "required" => Some(7usize),
+            _ => None,
+        }
+    }
+    fn set_field<'de, __M: airbyte_agent_runtime::serde::de::MapAccess<'de>>(
+        &mut self,
+        index: usize,
+        map: &mut __M,
+    ) -> ::std::result::Result<(), __M::Error> {
+        match index {
+            0usize => self.answer_type = map.next_value()?,
+            1usize => self.description = map.next_value()?,
+            2usize => self.id = map.next_value()?,
+            3usize => self.label = map.next_value()?,
+            4usize => self.name = map.next_value()?,
+            5usize => {
+                self.options = map
+                    .next_value::<
+                        airbyte_agent_runtime::record::SkipNulls<
+                            JobPostQuestionsItemOptionsItem,
+                        >,
+                    >()?
+                    .0;
+            }
+            6usize => self.private = map.next_value()?,
+            7usize => self.required = map.next_value()?,
+            _ => {
+                map.next_value::<airbyte_agent_runtime::serde::de::IgnoredAny>()?;
+            }
+        }
+        Ok(())
+    }
+}
+impl<'de> airbyte_agent_runtime::serde::Deserialize<'de> for JobPostQuestionsItem {
+    fn deserialize<__D: airbyte_agent_runtime::serde::Deserializer<'de>>(
+        deserializer: __D,
+    ) -> ::std::result::Result<Self, __D::Error> {
+        airbyte_agent_runtime::record::deserialize(deserializer)
+    }
+}
 /// The `JobPostQuestionsItemOptionsItem` object.
-#[derive(
-    Debug,
-    Clone,
-    Default,
-    airbyte_agent_runtime::serde::Deserialize,
-    airbyte_agent_runtime::serde::Serialize
-)]
-#[serde(crate = "airbyte_agent_runtime::serde", default)]
+#[derive(Debug, Clone, Default, airbyte_agent_runtime::serde::Serialize)]
+#[serde(crate = "airbyte_agent_runtime::serde")]
 pub struct JobPostQuestionsItemOptionsItem {
     /// Unique identifier of this option.
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -224,17 +318,72 @@ pub struct JobPostQuestionsItemOptionsItem {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub label: Option<String>,
 }
+impl airbyte_agent_runtime::record::Record for JobPostQuestionsItemOptionsItem {
+    const NAME: &'static str = "JobPostQuestionsItemOptionsItem";
+    fn field_index(key: &str) -> Option<usize> {
+        match key {
+            "id" => Some(0usize),
+            "label" => Some(1usize),
+            _ => None,
+        }
+    }
+    fn set_field<'de, __M: airbyte_agent_runtime::serde::de::MapAccess<'de>>(
+        &mut self,
+        index: usize,
+        map: &mut __M,
+    ) -> ::std::result::Result<(), __M::Error> {
+        match index {
+            0usize => self.id = map.next_value()?,
+            1usize => self.label = map.next_value()?,
+            _ => {
+                map.next_value::<airbyte_agent_runtime::serde::de::IgnoredAny>()?;
+            }
+        }
+        Ok(())
+    }
+}
+impl<'de> airbyte_agent_runtime::serde::Deserialize<'de>
+for JobPostQuestionsItemOptionsItem {
+    fn deserialize<__D: airbyte_agent_runtime::serde::Deserializer<'de>>(
+        deserializer: __D,
+    ) -> ::std::result::Result<Self, __D::Error> {
+        airbyte_agent_runtime::record::deserialize(deserializer)
+    }
+}
 /// Metadata returned by `job_posts.list` next to the records.
-#[derive(
-    Debug,
-    Clone,
-    Default,
-    airbyte_agent_runtime::serde::Deserialize,
-    airbyte_agent_runtime::serde::Serialize
-)]
-#[serde(crate = "airbyte_agent_runtime::serde", default)]
+#[derive(Debug, Clone, Default, airbyte_agent_runtime::serde::Serialize)]
+#[serde(crate = "airbyte_agent_runtime::serde")]
 pub struct JobPostsListMeta {
     /// `@link.next`
     #[serde(skip_serializing_if = "Option::is_none")]
     pub next: Option<String>,
+}
+impl airbyte_agent_runtime::record::Record for JobPostsListMeta {
+    const NAME: &'static str = "JobPostsListMeta";
+    fn field_index(key: &str) -> Option<usize> {
+        match key {
+            "next" => Some(0usize),
+            _ => None,
+        }
+    }
+    fn set_field<'de, __M: airbyte_agent_runtime::serde::de::MapAccess<'de>>(
+        &mut self,
+        index: usize,
+        map: &mut __M,
+    ) -> ::std::result::Result<(), __M::Error> {
+        match index {
+            0usize => self.next = map.next_value()?,
+            _ => {
+                map.next_value::<airbyte_agent_runtime::serde::de::IgnoredAny>()?;
+            }
+        }
+        Ok(())
+    }
+}
+impl<'de> airbyte_agent_runtime::serde::Deserialize<'de> for JobPostsListMeta {
+    fn deserialize<__D: airbyte_agent_runtime::serde::Deserializer<'de>>(
+        deserializer: __D,
+    ) -> ::std::result::Result<Self, __D::Error> {
+        airbyte_agent_runtime::record::deserialize(deserializer)
+    }
 }

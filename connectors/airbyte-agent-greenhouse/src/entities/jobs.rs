@@ -94,14 +94,8 @@ impl ::std::future::IntoFuture for JobsListRequest {
     }
 }
 /// An open or closed job (requisition).
-#[derive(
-    Debug,
-    Clone,
-    Default,
-    airbyte_agent_runtime::serde::Deserialize,
-    airbyte_agent_runtime::serde::Serialize
-)]
-#[serde(crate = "airbyte_agent_runtime::serde", default)]
+#[derive(Debug, Clone, Default, airbyte_agent_runtime::serde::Serialize)]
+#[serde(crate = "airbyte_agent_runtime::serde")]
 pub struct Job {
     /// When the job closed.
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -136,10 +130,7 @@ pub struct Job {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub notes: Option<String>,
     /// Identifiers of the related office records.
-    #[serde(
-        deserialize_with = "crate::vec_skip_nulls",
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub office_ids: Option<Vec<i64>>,
     /// When the job opened.
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -154,17 +145,101 @@ pub struct Job {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub updated_at: Option<String>,
 }
+impl airbyte_agent_runtime::record::Record for Job {
+    const NAME: &'static str = "Job";
+    fn field_index(key: &str) -> Option<usize> {
+        match key {
+            "closed_at" => Some(0usize),
+            "confidential" => Some(1usize),
+            "copied_from_id" => Some(2usize),
+            "created_at" => Some(3usize),
+            "custom_fields" => Some(4usize),
+            "department_id" => Some(5usize),
+            "id" => Some(6usize),
+            "is_template" => Some(7usize),
+            "name" => Some(8usize),
+            "notes" => Some(9usize),
+            "office_ids" => Some(10usize),
+            "opened_at" => Some(11usize),
+            "requisition_id" => Some(12usize),
+            "status" => Some(13usize),
+            "updated_at" => Some(14usize),
+            _ => None,
+        }
+    }
+    fn set_field<'de, __M: airbyte_agent_runtime::serde::de::MapAccess<'de>>(
+        &mut self,
+        index: usize,
+        map: &mut __M,
+    ) -> ::std::result::Result<(), __M::Error> {
+        match index {
+            0usize => self.closed_at = map.next_value()?,
+            1usize => self.confidential = map.next_value()?,
+            2usize => self.copied_from_id = map.next_value()?,
+            3usize => self.created_at = map.next_value()?,
+            4usize => self.custom_fields = map.next_value()?,
+            5usize => self.department_id = map.next_value()?,
+            6usize => self.id = map.next_value()?,
+            7usize => self.is_template = map.next_value()?,
+            8usize => self.name = map.next_value()?,
+            9usize => self.notes = map.next_value()?,
+            10usize => {
+                self.office_ids = map
+                    .next_value::<airbyte_agent_runtime::record::SkipNulls<i64>>()?
+                    .0;
+            }
+            11usize => self.opened_at = map.next_value()?,
+            12usize => self.requisition_id = map.next_value()?,
+            13usize => self.status = map.next_value()?,
+            14usize => self.updated_at = map.next_value()?,
+            _ => {
+                map.next_value::<airbyte_agent_runtime::serde::de::IgnoredAny>()?;
+            }
+        }
+        Ok(())
+    }
+}
+impl<'de> airbyte_agent_runtime::serde::Deserialize<'de> for Job {
+    fn deserialize<__D: airbyte_agent_runtime::serde::Deserializer<'de>>(
+        deserializer: __D,
+    ) -> ::std::result::Result<Self, __D::Error> {
+        airbyte_agent_runtime::record::deserialize(deserializer)
+    }
+}
 /// Metadata returned by `jobs.list` next to the records.
-#[derive(
-    Debug,
-    Clone,
-    Default,
-    airbyte_agent_runtime::serde::Deserialize,
-    airbyte_agent_runtime::serde::Serialize
-)]
-#[serde(crate = "airbyte_agent_runtime::serde", default)]
+#[derive(Debug, Clone, Default, airbyte_agent_runtime::serde::Serialize)]
+#[serde(crate = "airbyte_agent_runtime::serde")]
 pub struct JobsListMeta {
     /// `@link.next`
     #[serde(skip_serializing_if = "Option::is_none")]
     pub next: Option<String>,
+}
+impl airbyte_agent_runtime::record::Record for JobsListMeta {
+    const NAME: &'static str = "JobsListMeta";
+    fn field_index(key: &str) -> Option<usize> {
+        match key {
+            "next" => Some(0usize),
+            _ => None,
+        }
+    }
+    fn set_field<'de, __M: airbyte_agent_runtime::serde::de::MapAccess<'de>>(
+        &mut self,
+        index: usize,
+        map: &mut __M,
+    ) -> ::std::result::Result<(), __M::Error> {
+        match index {
+            0usize => self.next = map.next_value()?,
+            _ => {
+                map.next_value::<airbyte_agent_runtime::serde::de::IgnoredAny>()?;
+            }
+        }
+        Ok(())
+    }
+}
+impl<'de> airbyte_agent_runtime::serde::Deserialize<'de> for JobsListMeta {
+    fn deserialize<__D: airbyte_agent_runtime::serde::Deserializer<'de>>(
+        deserializer: __D,
+    ) -> ::std::result::Result<Self, __D::Error> {
+        airbyte_agent_runtime::record::deserialize(deserializer)
+    }
 }

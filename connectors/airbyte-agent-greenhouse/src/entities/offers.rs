@@ -98,14 +98,8 @@ impl ::std::future::IntoFuture for OffersListRequest {
     }
 }
 /// An offer made to a candidate.
-#[derive(
-    Debug,
-    Clone,
-    Default,
-    airbyte_agent_runtime::serde::Deserialize,
-    airbyte_agent_runtime::serde::Serialize
-)]
-#[serde(crate = "airbyte_agent_runtime::serde", default)]
+#[derive(Debug, Clone, Default, airbyte_agent_runtime::serde::Serialize)]
+#[serde(crate = "airbyte_agent_runtime::serde")]
 pub struct Offer {
     /// Application the offer belongs to.
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -149,17 +143,93 @@ pub struct Offer {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub version: Option<i64>,
 }
+impl airbyte_agent_runtime::record::Record for Offer {
+    const NAME: &'static str = "Offer";
+    fn field_index(key: &str) -> Option<usize> {
+        match key {
+            "application_id" => Some(0usize),
+            "candidate_id" => Some(1usize),
+            "created_at" => Some(2usize),
+            "custom_fields" => Some(3usize),
+            "id" => Some(4usize),
+            "job_id" => Some(5usize),
+            "opening_id" => Some(6usize),
+            "resolved_at" => Some(7usize),
+            "sent_on" => Some(8usize),
+            "starts_on" => Some(9usize),
+            "status" => Some(10usize),
+            "updated_at" => Some(11usize),
+            "version" => Some(12usize),
+            _ => None,
+        }
+    }
+    fn set_field<'de, __M: airbyte_agent_runtime::serde::de::MapAccess<'de>>(
+        &mut self,
+        index: usize,
+        map: &mut __M,
+    ) -> ::std::result::Result<(), __M::Error> {
+        match index {
+            0usize => self.application_id = map.next_value()?,
+            1usize => self.candidate_id = map.next_value()?,
+            2usize => self.created_at = map.next_value()?,
+            3usize => self.custom_fields = map.next_value()?,
+            4usize => self.id = map.next_value()?,
+            5usize => self.job_id = map.next_value()?,
+            6usize => self.opening_id = map.next_value()?,
+            7usize => self.resolved_at = map.next_value()?,
+            8usize => self.sent_on = map.next_value()?,
+            9usize => self.starts_on = map.next_value()?,
+            10usize => self.status = map.next_value()?,
+            11usize => self.updated_at = map.next_value()?,
+            12usize => self.version = map.next_value()?,
+            _ => {
+                map.next_value::<airbyte_agent_runtime::serde::de::IgnoredAny>()?;
+            }
+        }
+        Ok(())
+    }
+}
+impl<'de> airbyte_agent_runtime::serde::Deserialize<'de> for Offer {
+    fn deserialize<__D: airbyte_agent_runtime::serde::Deserializer<'de>>(
+        deserializer: __D,
+    ) -> ::std::result::Result<Self, __D::Error> {
+        airbyte_agent_runtime::record::deserialize(deserializer)
+    }
+}
 /// Metadata returned by `offers.list` next to the records.
-#[derive(
-    Debug,
-    Clone,
-    Default,
-    airbyte_agent_runtime::serde::Deserialize,
-    airbyte_agent_runtime::serde::Serialize
-)]
-#[serde(crate = "airbyte_agent_runtime::serde", default)]
+#[derive(Debug, Clone, Default, airbyte_agent_runtime::serde::Serialize)]
+#[serde(crate = "airbyte_agent_runtime::serde")]
 pub struct OffersListMeta {
     /// `@link.next`
     #[serde(skip_serializing_if = "Option::is_none")]
     pub next: Option<String>,
+}
+impl airbyte_agent_runtime::record::Record for OffersListMeta {
+    const NAME: &'static str = "OffersListMeta";
+    fn field_index(key: &str) -> Option<usize> {
+        match key {
+            "next" => Some(0usize),
+            _ => None,
+        }
+    }
+    fn set_field<'de, __M: airbyte_agent_runtime::serde::de::MapAccess<'de>>(
+        &mut self,
+        index: usize,
+        map: &mut __M,
+    ) -> ::std::result::Result<(), __M::Error> {
+        match index {
+            0usize => self.next = map.next_value()?,
+            _ => {
+                map.next_value::<airbyte_agent_runtime::serde::de::IgnoredAny>()?;
+            }
+        }
+        Ok(())
+    }
+}
+impl<'de> airbyte_agent_runtime::serde::Deserialize<'de> for OffersListMeta {
+    fn deserialize<__D: airbyte_agent_runtime::serde::Deserializer<'de>>(
+        deserializer: __D,
+    ) -> ::std::result::Result<Self, __D::Error> {
+        airbyte_agent_runtime::record::deserialize(deserializer)
+    }
 }

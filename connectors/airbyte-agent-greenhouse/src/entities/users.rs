@@ -101,14 +101,8 @@ impl ::std::future::IntoFuture for UsersListRequest {
     }
 }
 /// A Greenhouse user, such as a recruiter or hiring manager.
-#[derive(
-    Debug,
-    Clone,
-    Default,
-    airbyte_agent_runtime::serde::Deserialize,
-    airbyte_agent_runtime::serde::Serialize
-)]
-#[serde(crate = "airbyte_agent_runtime::serde", default)]
+#[derive(Debug, Clone, Default, airbyte_agent_runtime::serde::Serialize)]
+#[serde(crate = "airbyte_agent_runtime::serde")]
 pub struct User {
     /// Identifier of the related agency.
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -125,16 +119,10 @@ pub struct User {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub deactivated: Option<bool>,
     /// Identifiers of the related department records.
-    #[serde(
-        deserialize_with = "crate::vec_skip_nulls",
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub department_ids: Option<Vec<i64>>,
     /// Emails (list of strings).
-    #[serde(
-        deserialize_with = "crate::vec_skip_nulls",
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub emails: Option<Vec<String>>,
     /// Employee ID of the user.
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -146,10 +134,7 @@ pub struct User {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub id: Option<i64>,
     /// Interviewer tags (list).
-    #[serde(
-        deserialize_with = "crate::vec_skip_nulls",
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub interviewer_tags: Option<Vec<SourceType>>,
     /// Job title of this user.
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -158,19 +143,13 @@ pub struct User {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub last_name: Option<String>,
     /// Identifiers of the related linked candidate records.
-    #[serde(
-        deserialize_with = "crate::vec_skip_nulls",
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub linked_candidate_ids: Option<Vec<i64>>,
     /// Name shown for the user.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub name: Option<String>,
     /// Identifiers of the related office records.
-    #[serde(
-        deserialize_with = "crate::vec_skip_nulls",
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub office_ids: Option<Vec<i64>>,
     /// Primary email (an email address).
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -182,17 +161,125 @@ pub struct User {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub updated_at: Option<String>,
 }
+impl airbyte_agent_runtime::record::Record for User {
+    const NAME: &'static str = "User";
+    fn field_index(key: &str) -> Option<usize> {
+        match key {
+            "agency_id" => Some(0usize),
+            "created_at" => Some(1usize),
+            "custom_fields" => Some(2usize),
+            "deactivated" => Some(3usize),
+            "department_ids" => Some(4usize),
+            "emails" => Some(5usize),
+            "employee_id" => Some(6usize),
+            "first_name" => Some(7usize),
+            "id" => Some(8usize),
+            "interviewer_tags" => Some(9usize),
+            "job_title" => Some(10usize),
+            "last_name" => Some(11usize),
+            "linked_candidate_ids" => Some(12usize),
+            "name" => Some(13usize),
+            "office_ids" => Some(14usize),
+            "primary_email" => Some(15usize),
+            "site_admin" => Some(16usize),
+            "updated_at" => Some(17usize),
+            _ => None,
+        }
+    }
+    fn set_field<'de, __M: airbyte_agent_runtime::serde::de::MapAccess<'de>>(
+        &mut self,
+        index: usize,
+        map: &mut __M,
+    ) -> ::std::result::Result<(), __M::Error> {
+        match index {
+            0usize => self.agency_id = map.next_value()?,
+            1usize => self.created_at = map.next_value()?,
+            2usize => self.custom_fields = map.next_value()?,
+            3usize => self.deactivated = map.next_value()?,
+            4usize => {
+                self.department_ids = map
+                    .next_value::<airbyte_agent_runtime::record::SkipNulls<i64>>()?
+                    .0;
+            }
+            5usize => {
+                self.emails = map
+                    .next_value::<airbyte_agent_runtime::record::SkipNulls<String>>()?
+                    .0;
+            }
+            6usize => self.employee_id = map.next_value()?,
+            7usize => self.first_name = map.next_value()?,
+            8usize => self.id = map.next_value()?,
+            9usize => {
+                self.interviewer_tags = map
+                    .next_value::<
+                        airbyte_agent_runtime::record::SkipNulls<SourceType>,
+                    >()?
+                    .0;
+            }
+            10usize => self.job_title = map.next_value()?,
+            11usize => self.last_name = map.next_value()?,
+            12usize => {
+                self.linked_candidate_ids = map
+                    .next_value::<airbyte_agent_runtime::record::SkipNulls<i64>>()?
+                    .0;
+            }
+            13usize => self.name = map.next_value()?,
+            14usize => {
+                self.office_ids = map
+                    .next_value::<airbyte_agent_runtime::record::SkipNulls<i64>>()?
+                    .0;
+            }
+            15usize => self.primary_email = map.next_value()?,
+            16usize => self.site_admin = map.next_value()?,
+            17usize => self.updated_at = map.next_value()?,
+            _ => {
+                map.next_value::<airbyte_agent_runtime::serde::de::IgnoredAny>()?;
+            }
+        }
+        Ok(())
+    }
+}
+impl<'de> airbyte_agent_runtime::serde::Deserialize<'de> for User {
+    fn deserialize<__D: airbyte_agent_runtime::serde::Deserializer<'de>>(
+        deserializer: __D,
+    ) -> ::std::result::Result<Self, __D::Error> {
+        airbyte_agent_runtime::record::deserialize(deserializer)
+    }
+}
 /// Metadata returned by `users.list` next to the records.
-#[derive(
-    Debug,
-    Clone,
-    Default,
-    airbyte_agent_runtime::serde::Deserialize,
-    airbyte_agent_runtime::serde::Serialize
-)]
-#[serde(crate = "airbyte_agent_runtime::serde", default)]
+#[derive(Debug, Clone, Default, airbyte_agent_runtime::serde::Serialize)]
+#[serde(crate = "airbyte_agent_runtime::serde")]
 pub struct UsersListMeta {
     /// `@link.next`
     #[serde(skip_serializing_if = "Option::is_none")]
     pub next: Option<String>,
+}
+impl airbyte_agent_runtime::record::Record for UsersListMeta {
+    const NAME: &'static str = "UsersListMeta";
+    fn field_index(key: &str) -> Option<usize> {
+        match key {
+            "next" => Some(0usize),
+            _ => None,
+        }
+    }
+    fn set_field<'de, __M: airbyte_agent_runtime::serde::de::MapAccess<'de>>(
+        &mut self,
+        index: usize,
+        map: &mut __M,
+    ) -> ::std::result::Result<(), __M::Error> {
+        match index {
+            0usize => self.next = map.next_value()?,
+            _ => {
+                map.next_value::<airbyte_agent_runtime::serde::de::IgnoredAny>()?;
+            }
+        }
+        Ok(())
+    }
+}
+impl<'de> airbyte_agent_runtime::serde::Deserialize<'de> for UsersListMeta {
+    fn deserialize<__D: airbyte_agent_runtime::serde::Deserializer<'de>>(
+        deserializer: __D,
+    ) -> ::std::result::Result<Self, __D::Error> {
+        airbyte_agent_runtime::record::deserialize(deserializer)
+    }
 }

@@ -218,57 +218,111 @@ impl ::std::future::IntoFuture for AssociationsDeleteRequest {
     }
 }
 /// A page of records linked to one record.
-#[derive(
-    Debug,
-    Clone,
-    Default,
-    airbyte_agent_runtime::serde::Deserialize,
-    airbyte_agent_runtime::serde::Serialize
-)]
-#[serde(crate = "airbyte_agent_runtime::serde", default)]
+#[derive(Debug, Clone, Default, airbyte_agent_runtime::serde::Serialize)]
+#[serde(crate = "airbyte_agent_runtime::serde")]
 pub struct AssociationsRecord {
     /// Records on this page.
-    #[serde(
-        deserialize_with = "crate::vec_skip_nulls",
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub results: Option<Vec<AssociationsRecordResultsItem>>,
     /// Paging data; `next.after` is the cursor for the following page.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub paging: Option<AssociationsRecordPaging>,
 }
+impl airbyte_agent_runtime::record::Record for AssociationsRecord {
+    const NAME: &'static str = "AssociationsRecord";
+    fn field_index(key: &str) -> Option<usize> {
+        match key {
+            "results" => Some(0usize),
+            "paging" => Some(1usize),
+            _ => None,
+        }
+    }
+    fn set_field<'de, __M: airbyte_agent_runtime::serde::de::MapAccess<'de>>(
+        &mut self,
+        index: usize,
+        map: &mut __M,
+    ) -> ::std::result::Result<(), __M::Error> {
+        match index {
+            0usize => {
+                self.results = map
+                    .next_value::<
+                        airbyte_agent_runtime::record::SkipNulls<
+                            AssociationsRecordResultsItem,
+                        >,
+                    >()?
+                    .0;
+            }
+            1usize => self.paging = map.next_value()?,
+            _ => {
+                map.next_value::<airbyte_agent_runtime::serde::de::IgnoredAny>()?;
+            }
+        }
+        Ok(())
+    }
+}
+impl<'de> airbyte_agent_runtime::serde::Deserialize<'de> for AssociationsRecord {
+    fn deserialize<__D: airbyte_agent_runtime::serde::Deserializer<'de>>(
+        deserializer: __D,
+    ) -> ::std::result::Result<Self, __D::Error> {
+        airbyte_agent_runtime::record::deserialize(deserializer)
+    }
+}
 /// The `AssociationsRecordResultsItem` object.
-#[derive(
-    Debug,
-    Clone,
-    Default,
-    airbyte_agent_runtime::serde::Deserialize,
-    airbyte_agent_runtime::serde::Serialize
-)]
-#[serde(crate = "airbyte_agent_runtime::serde", default)]
+#[derive(Debug, Clone, Default, airbyte_agent_runtime::serde::Serialize)]
+#[serde(crate = "airbyte_agent_runtime::serde")]
 pub struct AssociationsRecordResultsItem {
     /// Identifier of the related to object.
     #[serde(rename = "toObjectId", skip_serializing_if = "Option::is_none")]
     pub to_object_id: Option<Value>,
     /// Association types (list).
-    #[serde(
-        rename = "associationTypes",
-        deserialize_with = "crate::vec_skip_nulls",
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(rename = "associationTypes", skip_serializing_if = "Option::is_none")]
     pub association_types: Option<
         Vec<AssociationsRecordResultsItemAssociationTypesItem>,
     >,
 }
+impl airbyte_agent_runtime::record::Record for AssociationsRecordResultsItem {
+    const NAME: &'static str = "AssociationsRecordResultsItem";
+    fn field_index(key: &str) -> Option<usize> {
+        match key {
+            "toObjectId" => Some(0usize),
+            "associationTypes" => Some(1usize),
+            _ => None,
+        }
+    }
+    fn set_field<'de, __M: airbyte_agent_runtime::serde::de::MapAccess<'de>>(
+        &mut self,
+        index: usize,
+        map: &mut __M,
+    ) -> ::std::result::Result<(), __M::Error> {
+        match index {
+            0usize => self.to_object_id = map.next_value()?,
+            1usize => {
+                self.association_types = map
+                    .next_value::<
+                        airbyte_agent_runtime::record::SkipNulls<
+                            AssociationsRecordResultsItemAssociationTypesItem,
+                        >,
+                    >()?
+                    .0;
+            }
+            _ => {
+                map.next_value::<airbyte_agent_runtime::serde::de::IgnoredAny>()?;
+            }
+        }
+        Ok(())
+    }
+}
+impl<'de> airbyte_agent_runtime::serde::Deserialize<'de>
+for AssociationsRecordResultsItem {
+    fn deserialize<__D: airbyte_agent_runtime::serde::Deserializer<'de>>(
+        deserializer: __D,
+    ) -> ::std::result::Result<Self, __D::Error> {
+        airbyte_agent_runtime::record::deserialize(deserializer)
+    }
+}
 /// The `AssociationsRecordResultsItemAssociationTypesItem` object.
-#[derive(
-    Debug,
-    Clone,
-    Default,
-    airbyte_agent_runtime::serde::Deserialize,
-    airbyte_agent_runtime::serde::Serialize
-)]
-#[serde(crate = "airbyte_agent_runtime::serde", default)]
+#[derive(Debug, Clone, Default, airbyte_agent_runtime::serde::Serialize)]
+#[serde(crate = "airbyte_agent_runtime::serde")]
 pub struct AssociationsRecordResultsItemAssociationTypesItem {
     /// Category; one of `HUBSPOT_DEFINED`, `USER_DEFINED`, `INTEGRATOR_DEFINED`.
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -280,6 +334,41 @@ pub struct AssociationsRecordResultsItemAssociationTypesItem {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub label: Option<String>,
 }
+impl airbyte_agent_runtime::record::Record
+for AssociationsRecordResultsItemAssociationTypesItem {
+    const NAME: &'static str = "AssociationsRecordResultsItemAssociationTypesItem";
+    fn field_index(key: &str) -> Option<usize> {
+        match key {
+            "category" => Some(0usize),
+            "typeId" => Some(1usize),
+            "label" => Some(2usize),
+            _ => None,
+        }
+    }
+    fn set_field<'de, __M: airbyte_agent_runtime::serde::de::MapAccess<'de>>(
+        &mut self,
+        index: usize,
+        map: &mut __M,
+    ) -> ::std::result::Result<(), __M::Error> {
+        match index {
+            0usize => self.category = map.next_value()?,
+            1usize => self.type_id = map.next_value()?,
+            2usize => self.label = map.next_value()?,
+            _ => {
+                map.next_value::<airbyte_agent_runtime::serde::de::IgnoredAny>()?;
+            }
+        }
+        Ok(())
+    }
+}
+impl<'de> airbyte_agent_runtime::serde::Deserialize<'de>
+for AssociationsRecordResultsItemAssociationTypesItem {
+    fn deserialize<__D: airbyte_agent_runtime::serde::Deserializer<'de>>(
+        deserializer: __D,
+    ) -> ::std::result::Result<Self, __D::Error> {
+        airbyte_agent_runtime::record::deserialize(deserializer)
+    }
+}
 airbyte_agent_runtime::string_enum! {
     #[doc = " Category; one of `HUBSPOT_DEFINED`, `USER_DEFINED`, `INTEGRATOR_DEFINED`."]
     pub enum AssociationsRecordResultsItemAssociationTypesItemCategory { #[doc =
@@ -288,14 +377,8 @@ airbyte_agent_runtime::string_enum! {
     "INTEGRATOR_DEFINED" }
 }
 /// Paging data; `next.after` is the cursor for the following page.
-#[derive(
-    Debug,
-    Clone,
-    Default,
-    airbyte_agent_runtime::serde::Deserialize,
-    airbyte_agent_runtime::serde::Serialize
-)]
-#[serde(crate = "airbyte_agent_runtime::serde", default)]
+#[derive(Debug, Clone, Default, airbyte_agent_runtime::serde::Serialize)]
+#[serde(crate = "airbyte_agent_runtime::serde")]
 pub struct AssociationsRecordPaging {
     /// Object describing the next.
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -304,15 +387,40 @@ pub struct AssociationsRecordPaging {
     #[serde(rename = "additionalProperties", skip_serializing_if = "Option::is_none")]
     pub additional_properties: Option<Value>,
 }
+impl airbyte_agent_runtime::record::Record for AssociationsRecordPaging {
+    const NAME: &'static str = "AssociationsRecordPaging";
+    fn field_index(key: &str) -> Option<usize> {
+        match key {
+            "next" => Some(0usize),
+            "additionalProperties" => Some(1usize),
+            _ => None,
+        }
+    }
+    fn set_field<'de, __M: airbyte_agent_runtime::serde::de::MapAccess<'de>>(
+        &mut self,
+        index: usize,
+        map: &mut __M,
+    ) -> ::std::result::Result<(), __M::Error> {
+        match index {
+            0usize => self.next = map.next_value()?,
+            1usize => self.additional_properties = map.next_value()?,
+            _ => {
+                map.next_value::<airbyte_agent_runtime::serde::de::IgnoredAny>()?;
+            }
+        }
+        Ok(())
+    }
+}
+impl<'de> airbyte_agent_runtime::serde::Deserialize<'de> for AssociationsRecordPaging {
+    fn deserialize<__D: airbyte_agent_runtime::serde::Deserializer<'de>>(
+        deserializer: __D,
+    ) -> ::std::result::Result<Self, __D::Error> {
+        airbyte_agent_runtime::record::deserialize(deserializer)
+    }
+}
 /// Object describing the next.
-#[derive(
-    Debug,
-    Clone,
-    Default,
-    airbyte_agent_runtime::serde::Deserialize,
-    airbyte_agent_runtime::serde::Serialize
-)]
-#[serde(crate = "airbyte_agent_runtime::serde", default)]
+#[derive(Debug, Clone, Default, airbyte_agent_runtime::serde::Serialize)]
+#[serde(crate = "airbyte_agent_runtime::serde")]
 pub struct AssociationsRecordPagingNext {
     /// Cursor for the next page.
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -321,15 +429,41 @@ pub struct AssociationsRecordPagingNext {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub link: Option<String>,
 }
+impl airbyte_agent_runtime::record::Record for AssociationsRecordPagingNext {
+    const NAME: &'static str = "AssociationsRecordPagingNext";
+    fn field_index(key: &str) -> Option<usize> {
+        match key {
+            "after" => Some(0usize),
+            "link" => Some(1usize),
+            _ => None,
+        }
+    }
+    fn set_field<'de, __M: airbyte_agent_runtime::serde::de::MapAccess<'de>>(
+        &mut self,
+        index: usize,
+        map: &mut __M,
+    ) -> ::std::result::Result<(), __M::Error> {
+        match index {
+            0usize => self.after = map.next_value()?,
+            1usize => self.link = map.next_value()?,
+            _ => {
+                map.next_value::<airbyte_agent_runtime::serde::de::IgnoredAny>()?;
+            }
+        }
+        Ok(())
+    }
+}
+impl<'de> airbyte_agent_runtime::serde::Deserialize<'de>
+for AssociationsRecordPagingNext {
+    fn deserialize<__D: airbyte_agent_runtime::serde::Deserializer<'de>>(
+        deserializer: __D,
+    ) -> ::std::result::Result<Self, __D::Error> {
+        airbyte_agent_runtime::record::deserialize(deserializer)
+    }
+}
 /// Metadata returned by `associations.list` next to the records.
-#[derive(
-    Debug,
-    Clone,
-    Default,
-    airbyte_agent_runtime::serde::Deserialize,
-    airbyte_agent_runtime::serde::Serialize
-)]
-#[serde(crate = "airbyte_agent_runtime::serde", default)]
+#[derive(Debug, Clone, Default, airbyte_agent_runtime::serde::Serialize)]
+#[serde(crate = "airbyte_agent_runtime::serde")]
 pub struct AssociationsListMeta {
     /// `$.paging.next.after`
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -337,6 +471,37 @@ pub struct AssociationsListMeta {
     /// `$.paging.next.link`
     #[serde(skip_serializing_if = "Option::is_none")]
     pub next_link: Option<String>,
+}
+impl airbyte_agent_runtime::record::Record for AssociationsListMeta {
+    const NAME: &'static str = "AssociationsListMeta";
+    fn field_index(key: &str) -> Option<usize> {
+        match key {
+            "next_cursor" => Some(0usize),
+            "next_link" => Some(1usize),
+            _ => None,
+        }
+    }
+    fn set_field<'de, __M: airbyte_agent_runtime::serde::de::MapAccess<'de>>(
+        &mut self,
+        index: usize,
+        map: &mut __M,
+    ) -> ::std::result::Result<(), __M::Error> {
+        match index {
+            0usize => self.next_cursor = map.next_value()?,
+            1usize => self.next_link = map.next_value()?,
+            _ => {
+                map.next_value::<airbyte_agent_runtime::serde::de::IgnoredAny>()?;
+            }
+        }
+        Ok(())
+    }
+}
+impl<'de> airbyte_agent_runtime::serde::Deserialize<'de> for AssociationsListMeta {
+    fn deserialize<__D: airbyte_agent_runtime::serde::Deserializer<'de>>(
+        deserializer: __D,
+    ) -> ::std::result::Result<Self, __D::Error> {
+        airbyte_agent_runtime::record::deserialize(deserializer)
+    }
 }
 airbyte_agent_runtime::string_enum! {
     #[doc =
@@ -346,23 +511,14 @@ airbyte_agent_runtime::string_enum! {
     "USER_DEFINED" }
 }
 /// Outcome of linking two records.
-#[derive(
-    Debug,
-    Clone,
-    Default,
-    airbyte_agent_runtime::serde::Deserialize,
-    airbyte_agent_runtime::serde::Serialize
-)]
-#[serde(crate = "airbyte_agent_runtime::serde", default)]
+#[derive(Debug, Clone, Default, airbyte_agent_runtime::serde::Serialize)]
+#[serde(crate = "airbyte_agent_runtime::serde")]
 pub struct AssociationsRecord2 {
     /// Current status of the association.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub status: Option<String>,
     /// Records on this page.
-    #[serde(
-        deserialize_with = "crate::vec_skip_nulls",
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub results: Option<Vec<AssociationsRecord2ResultsItem>>,
     /// Started at (ISO 8601 date-time).
     #[serde(rename = "startedAt", skip_serializing_if = "Option::is_none")]
@@ -374,15 +530,54 @@ pub struct AssociationsRecord2 {
     #[serde(rename = "requestedAt", skip_serializing_if = "Option::is_none")]
     pub requested_at: Option<String>,
 }
+impl airbyte_agent_runtime::record::Record for AssociationsRecord2 {
+    const NAME: &'static str = "AssociationsRecord2";
+    fn field_index(key: &str) -> Option<usize> {
+        match key {
+            "status" => Some(0usize),
+            "results" => Some(1usize),
+            "startedAt" => Some(2usize),
+            "completedAt" => Some(3usize),
+            "requestedAt" => Some(4usize),
+            _ => None,
+        }
+    }
+    fn set_field<'de, __M: airbyte_agent_runtime::serde::de::MapAccess<'de>>(
+        &mut self,
+        index: usize,
+        map: &mut __M,
+    ) -> ::std::result::Result<(), __M::Error> {
+        match index {
+            0usize => self.status = map.next_value()?,
+            1usize => {
+                self.results = map
+                    .next_value::<
+                        airbyte_agent_runtime::record::SkipNulls<
+                            AssociationsRecord2ResultsItem,
+                        >,
+                    >()?
+                    .0;
+            }
+            2usize => self.started_at = map.next_value()?,
+            3usize => self.completed_at = map.next_value()?,
+            4usize => self.requested_at = map.next_value()?,
+            _ => {
+                map.next_value::<airbyte_agent_runtime::serde::de::IgnoredAny>()?;
+            }
+        }
+        Ok(())
+    }
+}
+impl<'de> airbyte_agent_runtime::serde::Deserialize<'de> for AssociationsRecord2 {
+    fn deserialize<__D: airbyte_agent_runtime::serde::Deserializer<'de>>(
+        deserializer: __D,
+    ) -> ::std::result::Result<Self, __D::Error> {
+        airbyte_agent_runtime::record::deserialize(deserializer)
+    }
+}
 /// The `AssociationsRecord2ResultsItem` object.
-#[derive(
-    Debug,
-    Clone,
-    Default,
-    airbyte_agent_runtime::serde::Deserialize,
-    airbyte_agent_runtime::serde::Serialize
-)]
-#[serde(crate = "airbyte_agent_runtime::serde", default)]
+#[derive(Debug, Clone, Default, airbyte_agent_runtime::serde::Serialize)]
+#[serde(crate = "airbyte_agent_runtime::serde")]
 pub struct AssociationsRecord2ResultsItem {
     /// Object describing the from.
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -394,15 +589,43 @@ pub struct AssociationsRecord2ResultsItem {
     #[serde(rename = "associationSpec", skip_serializing_if = "Option::is_none")]
     pub association_spec: Option<AssociationsRecord2ResultsItemAssociationSpec>,
 }
+impl airbyte_agent_runtime::record::Record for AssociationsRecord2ResultsItem {
+    const NAME: &'static str = "AssociationsRecord2ResultsItem";
+    fn field_index(key: &str) -> Option<usize> {
+        match key {
+            "from" => Some(0usize),
+            "to" => Some(1usize),
+            "associationSpec" => Some(2usize),
+            _ => None,
+        }
+    }
+    fn set_field<'de, __M: airbyte_agent_runtime::serde::de::MapAccess<'de>>(
+        &mut self,
+        index: usize,
+        map: &mut __M,
+    ) -> ::std::result::Result<(), __M::Error> {
+        match index {
+            0usize => self.from = map.next_value()?,
+            1usize => self.to = map.next_value()?,
+            2usize => self.association_spec = map.next_value()?,
+            _ => {
+                map.next_value::<airbyte_agent_runtime::serde::de::IgnoredAny>()?;
+            }
+        }
+        Ok(())
+    }
+}
+impl<'de> airbyte_agent_runtime::serde::Deserialize<'de>
+for AssociationsRecord2ResultsItem {
+    fn deserialize<__D: airbyte_agent_runtime::serde::Deserializer<'de>>(
+        deserializer: __D,
+    ) -> ::std::result::Result<Self, __D::Error> {
+        airbyte_agent_runtime::record::deserialize(deserializer)
+    }
+}
 /// Object describing the association spec.
-#[derive(
-    Debug,
-    Clone,
-    Default,
-    airbyte_agent_runtime::serde::Deserialize,
-    airbyte_agent_runtime::serde::Serialize
-)]
-#[serde(crate = "airbyte_agent_runtime::serde", default)]
+#[derive(Debug, Clone, Default, airbyte_agent_runtime::serde::Serialize)]
+#[serde(crate = "airbyte_agent_runtime::serde")]
 pub struct AssociationsRecord2ResultsItemAssociationSpec {
     /// Association category: HUBSPOT_DEFINED for built-in types, USER_DEFINED for custom labels; INTEGRATOR_DEFINED also occurs in responses.
     #[serde(rename = "associationCategory", skip_serializing_if = "Option::is_none")]
@@ -411,24 +634,48 @@ pub struct AssociationsRecord2ResultsItemAssociationSpec {
     #[serde(rename = "associationTypeId", skip_serializing_if = "Option::is_none")]
     pub association_type_id: Option<i64>,
 }
+impl airbyte_agent_runtime::record::Record
+for AssociationsRecord2ResultsItemAssociationSpec {
+    const NAME: &'static str = "AssociationsRecord2ResultsItemAssociationSpec";
+    fn field_index(key: &str) -> Option<usize> {
+        match key {
+            "associationCategory" => Some(0usize),
+            "associationTypeId" => Some(1usize),
+            _ => None,
+        }
+    }
+    fn set_field<'de, __M: airbyte_agent_runtime::serde::de::MapAccess<'de>>(
+        &mut self,
+        index: usize,
+        map: &mut __M,
+    ) -> ::std::result::Result<(), __M::Error> {
+        match index {
+            0usize => self.association_category = map.next_value()?,
+            1usize => self.association_type_id = map.next_value()?,
+            _ => {
+                map.next_value::<airbyte_agent_runtime::serde::de::IgnoredAny>()?;
+            }
+        }
+        Ok(())
+    }
+}
+impl<'de> airbyte_agent_runtime::serde::Deserialize<'de>
+for AssociationsRecord2ResultsItemAssociationSpec {
+    fn deserialize<__D: airbyte_agent_runtime::serde::Deserializer<'de>>(
+        deserializer: __D,
+    ) -> ::std::result::Result<Self, __D::Error> {
+        airbyte_agent_runtime::record::deserialize(deserializer)
+    }
+}
 /// Outcome of linking two records.
-#[derive(
-    Debug,
-    Clone,
-    Default,
-    airbyte_agent_runtime::serde::Deserialize,
-    airbyte_agent_runtime::serde::Serialize
-)]
-#[serde(crate = "airbyte_agent_runtime::serde", default)]
+#[derive(Debug, Clone, Default, airbyte_agent_runtime::serde::Serialize)]
+#[serde(crate = "airbyte_agent_runtime::serde")]
 pub struct AssociationResult {
     /// Current status of the association.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub status: Option<String>,
     /// Records on this page.
-    #[serde(
-        deserialize_with = "crate::vec_skip_nulls",
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub results: Option<Vec<AssociationsRecord2ResultsItem>>,
     /// Started at (ISO 8601 date-time).
     #[serde(rename = "startedAt", skip_serializing_if = "Option::is_none")]
@@ -439,4 +686,49 @@ pub struct AssociationResult {
     /// Requested at (ISO 8601 date-time).
     #[serde(rename = "requestedAt", skip_serializing_if = "Option::is_none")]
     pub requested_at: Option<String>,
+}
+impl airbyte_agent_runtime::record::Record for AssociationResult {
+    const NAME: &'static str = "AssociationResult";
+    fn field_index(key: &str) -> Option<usize> {
+        match key {
+            "status" => Some(0usize),
+            "results" => Some(1usize),
+            "startedAt" => Some(2usize),
+            "completedAt" => Some(3usize),
+            "requestedAt" => Some(4usize),
+            _ => None,
+        }
+    }
+    fn set_field<'de, __M: airbyte_agent_runtime::serde::de::MapAccess<'de>>(
+        &mut self,
+        index: usize,
+        map: &mut __M,
+    ) -> ::std::result::Result<(), __M::Error> {
+        match index {
+            0usize => self.status = map.next_value()?,
+            1usize => {
+                self.results = map
+                    .next_value::<
+                        airbyte_agent_runtime::record::SkipNulls<
+                            AssociationsRecord2ResultsItem,
+                        >,
+                    >()?
+                    .0;
+            }
+            2usize => self.started_at = map.next_value()?,
+            3usize => self.completed_at = map.next_value()?,
+            4usize => self.requested_at = map.next_value()?,
+            _ => {
+                map.next_value::<airbyte_agent_runtime::serde::de::IgnoredAny>()?;
+            }
+        }
+        Ok(())
+    }
+}
+impl<'de> airbyte_agent_runtime::serde::Deserialize<'de> for AssociationResult {
+    fn deserialize<__D: airbyte_agent_runtime::serde::Deserializer<'de>>(
+        deserializer: __D,
+    ) -> ::std::result::Result<Self, __D::Error> {
+        airbyte_agent_runtime::record::deserialize(deserializer)
+    }
 }

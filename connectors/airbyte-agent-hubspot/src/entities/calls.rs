@@ -325,14 +325,8 @@ impl ::std::future::IntoFuture for CallsDeleteRequest {
     }
 }
 /// Property values to set, keyed by property name.
-#[derive(
-    Debug,
-    Clone,
-    Default,
-    airbyte_agent_runtime::serde::Deserialize,
-    airbyte_agent_runtime::serde::Serialize
-)]
-#[serde(crate = "airbyte_agent_runtime::serde", default)]
+#[derive(Debug, Clone, Default, airbyte_agent_runtime::serde::Serialize)]
+#[serde(crate = "airbyte_agent_runtime::serde")]
 pub struct CallsCreateProperties {
     /// Notes about the call.
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -365,15 +359,56 @@ pub struct CallsCreateProperties {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub hubspot_owner_id: Option<String>,
 }
+impl airbyte_agent_runtime::record::Record for CallsCreateProperties {
+    const NAME: &'static str = "CallsCreateProperties";
+    fn field_index(key: &str) -> Option<usize> {
+        match key {
+            "hs_call_body" => Some(0usize),
+            "hs_call_direction" => Some(1usize),
+            "hs_call_disposition" => Some(2usize),
+            "hs_call_duration" => Some(3usize),
+            "hs_call_from_number" => Some(4usize),
+            "hs_call_to_number" => Some(5usize),
+            "hs_call_status" => Some(6usize),
+            "hs_call_title" => Some(7usize),
+            "hs_timestamp" => Some(8usize),
+            "hubspot_owner_id" => Some(9usize),
+            _ => None,
+        }
+    }
+    fn set_field<'de, __M: airbyte_agent_runtime::serde::de::MapAccess<'de>>(
+        &mut self,
+        index: usize,
+        map: &mut __M,
+    ) -> ::std::result::Result<(), __M::Error> {
+        match index {
+            0usize => self.hs_call_body = map.next_value()?,
+            1usize => self.hs_call_direction = map.next_value()?,
+            2usize => self.hs_call_disposition = map.next_value()?,
+            3usize => self.hs_call_duration = map.next_value()?,
+            4usize => self.hs_call_from_number = map.next_value()?,
+            5usize => self.hs_call_to_number = map.next_value()?,
+            6usize => self.hs_call_status = map.next_value()?,
+            7usize => self.hs_call_title = map.next_value()?,
+            8usize => self.hs_timestamp = map.next_value()?,
+            9usize => self.hubspot_owner_id = map.next_value()?,
+            _ => {
+                map.next_value::<airbyte_agent_runtime::serde::de::IgnoredAny>()?;
+            }
+        }
+        Ok(())
+    }
+}
+impl<'de> airbyte_agent_runtime::serde::Deserialize<'de> for CallsCreateProperties {
+    fn deserialize<__D: airbyte_agent_runtime::serde::Deserializer<'de>>(
+        deserializer: __D,
+    ) -> ::std::result::Result<Self, __D::Error> {
+        airbyte_agent_runtime::record::deserialize(deserializer)
+    }
+}
 /// A call engagement.
-#[derive(
-    Debug,
-    Clone,
-    Default,
-    airbyte_agent_runtime::serde::Deserialize,
-    airbyte_agent_runtime::serde::Serialize
-)]
-#[serde(crate = "airbyte_agent_runtime::serde", default)]
+#[derive(Debug, Clone, Default, airbyte_agent_runtime::serde::Serialize)]
+#[serde(crate = "airbyte_agent_runtime::serde")]
 pub struct CallsRecord {
     /// Unique identifier of this call.
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -397,15 +432,50 @@ pub struct CallsRecord {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub associations: Option<Map<String, Value>>,
 }
+impl airbyte_agent_runtime::record::Record for CallsRecord {
+    const NAME: &'static str = "CallsRecord";
+    fn field_index(key: &str) -> Option<usize> {
+        match key {
+            "id" => Some(0usize),
+            "properties" => Some(1usize),
+            "createdAt" => Some(2usize),
+            "updatedAt" => Some(3usize),
+            "archived" => Some(4usize),
+            "archivedAt" => Some(5usize),
+            "associations" => Some(6usize),
+            _ => None,
+        }
+    }
+    fn set_field<'de, __M: airbyte_agent_runtime::serde::de::MapAccess<'de>>(
+        &mut self,
+        index: usize,
+        map: &mut __M,
+    ) -> ::std::result::Result<(), __M::Error> {
+        match index {
+            0usize => self.id = map.next_value()?,
+            1usize => self.properties = map.next_value()?,
+            2usize => self.created_at = map.next_value()?,
+            3usize => self.updated_at = map.next_value()?,
+            4usize => self.archived = map.next_value()?,
+            5usize => self.archived_at = map.next_value()?,
+            6usize => self.associations = map.next_value()?,
+            _ => {
+                map.next_value::<airbyte_agent_runtime::serde::de::IgnoredAny>()?;
+            }
+        }
+        Ok(())
+    }
+}
+impl<'de> airbyte_agent_runtime::serde::Deserialize<'de> for CallsRecord {
+    fn deserialize<__D: airbyte_agent_runtime::serde::Deserializer<'de>>(
+        deserializer: __D,
+    ) -> ::std::result::Result<Self, __D::Error> {
+        airbyte_agent_runtime::record::deserialize(deserializer)
+    }
+}
 /// Property values of the call, keyed by property name.
-#[derive(
-    Debug,
-    Clone,
-    Default,
-    airbyte_agent_runtime::serde::Deserialize,
-    airbyte_agent_runtime::serde::Serialize
-)]
-#[serde(crate = "airbyte_agent_runtime::serde", default)]
+#[derive(Debug, Clone, Default, airbyte_agent_runtime::serde::Serialize)]
+#[serde(crate = "airbyte_agent_runtime::serde")]
 pub struct CallsRecordProperties {
     /// Notes about the call.
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -447,15 +517,62 @@ pub struct CallsRecordProperties {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub hs_lastmodifieddate: Option<String>,
 }
+impl airbyte_agent_runtime::record::Record for CallsRecordProperties {
+    const NAME: &'static str = "CallsRecordProperties";
+    fn field_index(key: &str) -> Option<usize> {
+        match key {
+            "hs_call_body" => Some(0usize),
+            "hs_call_direction" => Some(1usize),
+            "hs_call_disposition" => Some(2usize),
+            "hs_call_duration" => Some(3usize),
+            "hs_call_from_number" => Some(4usize),
+            "hs_call_to_number" => Some(5usize),
+            "hs_call_status" => Some(6usize),
+            "hs_call_title" => Some(7usize),
+            "hs_timestamp" => Some(8usize),
+            "hubspot_owner_id" => Some(9usize),
+            "hs_object_id" => Some(10usize),
+            "hs_createdate" => Some(11usize),
+            "hs_lastmodifieddate" => Some(12usize),
+            _ => None,
+        }
+    }
+    fn set_field<'de, __M: airbyte_agent_runtime::serde::de::MapAccess<'de>>(
+        &mut self,
+        index: usize,
+        map: &mut __M,
+    ) -> ::std::result::Result<(), __M::Error> {
+        match index {
+            0usize => self.hs_call_body = map.next_value()?,
+            1usize => self.hs_call_direction = map.next_value()?,
+            2usize => self.hs_call_disposition = map.next_value()?,
+            3usize => self.hs_call_duration = map.next_value()?,
+            4usize => self.hs_call_from_number = map.next_value()?,
+            5usize => self.hs_call_to_number = map.next_value()?,
+            6usize => self.hs_call_status = map.next_value()?,
+            7usize => self.hs_call_title = map.next_value()?,
+            8usize => self.hs_timestamp = map.next_value()?,
+            9usize => self.hubspot_owner_id = map.next_value()?,
+            10usize => self.hs_object_id = map.next_value()?,
+            11usize => self.hs_createdate = map.next_value()?,
+            12usize => self.hs_lastmodifieddate = map.next_value()?,
+            _ => {
+                map.next_value::<airbyte_agent_runtime::serde::de::IgnoredAny>()?;
+            }
+        }
+        Ok(())
+    }
+}
+impl<'de> airbyte_agent_runtime::serde::Deserialize<'de> for CallsRecordProperties {
+    fn deserialize<__D: airbyte_agent_runtime::serde::Deserializer<'de>>(
+        deserializer: __D,
+    ) -> ::std::result::Result<Self, __D::Error> {
+        airbyte_agent_runtime::record::deserialize(deserializer)
+    }
+}
 /// A call engagement.
-#[derive(
-    Debug,
-    Clone,
-    Default,
-    airbyte_agent_runtime::serde::Deserialize,
-    airbyte_agent_runtime::serde::Serialize
-)]
-#[serde(crate = "airbyte_agent_runtime::serde", default)]
+#[derive(Debug, Clone, Default, airbyte_agent_runtime::serde::Serialize)]
+#[serde(crate = "airbyte_agent_runtime::serde")]
 pub struct Call {
     /// Unique identifier of this call.
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -479,15 +596,50 @@ pub struct Call {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub associations: Option<Map<String, Value>>,
 }
+impl airbyte_agent_runtime::record::Record for Call {
+    const NAME: &'static str = "Call";
+    fn field_index(key: &str) -> Option<usize> {
+        match key {
+            "id" => Some(0usize),
+            "properties" => Some(1usize),
+            "createdAt" => Some(2usize),
+            "updatedAt" => Some(3usize),
+            "archived" => Some(4usize),
+            "archivedAt" => Some(5usize),
+            "associations" => Some(6usize),
+            _ => None,
+        }
+    }
+    fn set_field<'de, __M: airbyte_agent_runtime::serde::de::MapAccess<'de>>(
+        &mut self,
+        index: usize,
+        map: &mut __M,
+    ) -> ::std::result::Result<(), __M::Error> {
+        match index {
+            0usize => self.id = map.next_value()?,
+            1usize => self.properties = map.next_value()?,
+            2usize => self.created_at = map.next_value()?,
+            3usize => self.updated_at = map.next_value()?,
+            4usize => self.archived = map.next_value()?,
+            5usize => self.archived_at = map.next_value()?,
+            6usize => self.associations = map.next_value()?,
+            _ => {
+                map.next_value::<airbyte_agent_runtime::serde::de::IgnoredAny>()?;
+            }
+        }
+        Ok(())
+    }
+}
+impl<'de> airbyte_agent_runtime::serde::Deserialize<'de> for Call {
+    fn deserialize<__D: airbyte_agent_runtime::serde::Deserializer<'de>>(
+        deserializer: __D,
+    ) -> ::std::result::Result<Self, __D::Error> {
+        airbyte_agent_runtime::record::deserialize(deserializer)
+    }
+}
 /// Metadata returned by `calls.list` next to the records.
-#[derive(
-    Debug,
-    Clone,
-    Default,
-    airbyte_agent_runtime::serde::Deserialize,
-    airbyte_agent_runtime::serde::Serialize
-)]
-#[serde(crate = "airbyte_agent_runtime::serde", default)]
+#[derive(Debug, Clone, Default, airbyte_agent_runtime::serde::Serialize)]
+#[serde(crate = "airbyte_agent_runtime::serde")]
 pub struct CallsListMeta {
     /// `$.paging.next.after`
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -496,15 +648,40 @@ pub struct CallsListMeta {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub next_link: Option<String>,
 }
+impl airbyte_agent_runtime::record::Record for CallsListMeta {
+    const NAME: &'static str = "CallsListMeta";
+    fn field_index(key: &str) -> Option<usize> {
+        match key {
+            "next_cursor" => Some(0usize),
+            "next_link" => Some(1usize),
+            _ => None,
+        }
+    }
+    fn set_field<'de, __M: airbyte_agent_runtime::serde::de::MapAccess<'de>>(
+        &mut self,
+        index: usize,
+        map: &mut __M,
+    ) -> ::std::result::Result<(), __M::Error> {
+        match index {
+            0usize => self.next_cursor = map.next_value()?,
+            1usize => self.next_link = map.next_value()?,
+            _ => {
+                map.next_value::<airbyte_agent_runtime::serde::de::IgnoredAny>()?;
+            }
+        }
+        Ok(())
+    }
+}
+impl<'de> airbyte_agent_runtime::serde::Deserialize<'de> for CallsListMeta {
+    fn deserialize<__D: airbyte_agent_runtime::serde::Deserializer<'de>>(
+        deserializer: __D,
+    ) -> ::std::result::Result<Self, __D::Error> {
+        airbyte_agent_runtime::record::deserialize(deserializer)
+    }
+}
 /// Property values to change, keyed by property name.
-#[derive(
-    Debug,
-    Clone,
-    Default,
-    airbyte_agent_runtime::serde::Deserialize,
-    airbyte_agent_runtime::serde::Serialize
-)]
-#[serde(crate = "airbyte_agent_runtime::serde", default)]
+#[derive(Debug, Clone, Default, airbyte_agent_runtime::serde::Serialize)]
+#[serde(crate = "airbyte_agent_runtime::serde")]
 pub struct CallsUpdateProperties {
     /// Notes about the call.
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -536,4 +713,51 @@ pub struct CallsUpdateProperties {
     /// ID of the HubSpot owner responsible for the record.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub hubspot_owner_id: Option<String>,
+}
+impl airbyte_agent_runtime::record::Record for CallsUpdateProperties {
+    const NAME: &'static str = "CallsUpdateProperties";
+    fn field_index(key: &str) -> Option<usize> {
+        match key {
+            "hs_call_body" => Some(0usize),
+            "hs_call_direction" => Some(1usize),
+            "hs_call_disposition" => Some(2usize),
+            "hs_call_duration" => Some(3usize),
+            "hs_call_from_number" => Some(4usize),
+            "hs_call_to_number" => Some(5usize),
+            "hs_call_status" => Some(6usize),
+            "hs_call_title" => Some(7usize),
+            "hs_timestamp" => Some(8usize),
+            "hubspot_owner_id" => Some(9usize),
+            _ => None,
+        }
+    }
+    fn set_field<'de, __M: airbyte_agent_runtime::serde::de::MapAccess<'de>>(
+        &mut self,
+        index: usize,
+        map: &mut __M,
+    ) -> ::std::result::Result<(), __M::Error> {
+        match index {
+            0usize => self.hs_call_body = map.next_value()?,
+            1usize => self.hs_call_direction = map.next_value()?,
+            2usize => self.hs_call_disposition = map.next_value()?,
+            3usize => self.hs_call_duration = map.next_value()?,
+            4usize => self.hs_call_from_number = map.next_value()?,
+            5usize => self.hs_call_to_number = map.next_value()?,
+            6usize => self.hs_call_status = map.next_value()?,
+            7usize => self.hs_call_title = map.next_value()?,
+            8usize => self.hs_timestamp = map.next_value()?,
+            9usize => self.hubspot_owner_id = map.next_value()?,
+            _ => {
+                map.next_value::<airbyte_agent_runtime::serde::de::IgnoredAny>()?;
+            }
+        }
+        Ok(())
+    }
+}
+impl<'de> airbyte_agent_runtime::serde::Deserialize<'de> for CallsUpdateProperties {
+    fn deserialize<__D: airbyte_agent_runtime::serde::Deserializer<'de>>(
+        deserializer: __D,
+    ) -> ::std::result::Result<Self, __D::Error> {
+        airbyte_agent_runtime::record::deserialize(deserializer)
+    }
 }

@@ -383,14 +383,8 @@ impl ::std::future::IntoFuture for CompaniesSearchRequest {
     }
 }
 /// Property values to set, keyed by property name.
-#[derive(
-    Debug,
-    Clone,
-    Default,
-    airbyte_agent_runtime::serde::Deserialize,
-    airbyte_agent_runtime::serde::Serialize
-)]
-#[serde(crate = "airbyte_agent_runtime::serde", default)]
+#[derive(Debug, Clone, Default, airbyte_agent_runtime::serde::Serialize)]
+#[serde(crate = "airbyte_agent_runtime::serde")]
 pub struct CompaniesCreateProperties {
     /// Name of the properties.
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -435,15 +429,64 @@ pub struct CompaniesCreateProperties {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub website: Option<String>,
 }
+impl airbyte_agent_runtime::record::Record for CompaniesCreateProperties {
+    const NAME: &'static str = "CompaniesCreateProperties";
+    fn field_index(key: &str) -> Option<usize> {
+        match key {
+            "name" => Some(0usize),
+            "domain" => Some(1usize),
+            "description" => Some(2usize),
+            "phone" => Some(3usize),
+            "industry" => Some(4usize),
+            "city" => Some(5usize),
+            "state" => Some(6usize),
+            "country" => Some(7usize),
+            "zip" => Some(8usize),
+            "numberofemployees" => Some(9usize),
+            "annualrevenue" => Some(10usize),
+            "lifecyclestage" => Some(11usize),
+            "hubspot_owner_id" => Some(12usize),
+            "website" => Some(13usize),
+            _ => None,
+        }
+    }
+    fn set_field<'de, __M: airbyte_agent_runtime::serde::de::MapAccess<'de>>(
+        &mut self,
+        index: usize,
+        map: &mut __M,
+    ) -> ::std::result::Result<(), __M::Error> {
+        match index {
+            0usize => self.name = map.next_value()?,
+            1usize => self.domain = map.next_value()?,
+            2usize => self.description = map.next_value()?,
+            3usize => self.phone = map.next_value()?,
+            4usize => self.industry = map.next_value()?,
+            5usize => self.city = map.next_value()?,
+            6usize => self.state = map.next_value()?,
+            7usize => self.country = map.next_value()?,
+            8usize => self.zip = map.next_value()?,
+            9usize => self.numberofemployees = map.next_value()?,
+            10usize => self.annualrevenue = map.next_value()?,
+            11usize => self.lifecyclestage = map.next_value()?,
+            12usize => self.hubspot_owner_id = map.next_value()?,
+            13usize => self.website = map.next_value()?,
+            _ => {
+                map.next_value::<airbyte_agent_runtime::serde::de::IgnoredAny>()?;
+            }
+        }
+        Ok(())
+    }
+}
+impl<'de> airbyte_agent_runtime::serde::Deserialize<'de> for CompaniesCreateProperties {
+    fn deserialize<__D: airbyte_agent_runtime::serde::Deserializer<'de>>(
+        deserializer: __D,
+    ) -> ::std::result::Result<Self, __D::Error> {
+        airbyte_agent_runtime::record::deserialize(deserializer)
+    }
+}
 /// An organisation in the CRM.
-#[derive(
-    Debug,
-    Clone,
-    Default,
-    airbyte_agent_runtime::serde::Deserialize,
-    airbyte_agent_runtime::serde::Serialize
-)]
-#[serde(crate = "airbyte_agent_runtime::serde", default)]
+#[derive(Debug, Clone, Default, airbyte_agent_runtime::serde::Serialize)]
+#[serde(crate = "airbyte_agent_runtime::serde")]
 pub struct CompaniesRecord {
     /// Unique identifier of this company.
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -476,15 +519,56 @@ pub struct CompaniesRecord {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub url: Option<String>,
 }
+impl airbyte_agent_runtime::record::Record for CompaniesRecord {
+    const NAME: &'static str = "CompaniesRecord";
+    fn field_index(key: &str) -> Option<usize> {
+        match key {
+            "id" => Some(0usize),
+            "properties" => Some(1usize),
+            "createdAt" => Some(2usize),
+            "updatedAt" => Some(3usize),
+            "archived" => Some(4usize),
+            "archivedAt" => Some(5usize),
+            "propertiesWithHistory" => Some(6usize),
+            "associations" => Some(7usize),
+            "objectWriteTraceId" => Some(8usize),
+            "url" => Some(9usize),
+            _ => None,
+        }
+    }
+    fn set_field<'de, __M: airbyte_agent_runtime::serde::de::MapAccess<'de>>(
+        &mut self,
+        index: usize,
+        map: &mut __M,
+    ) -> ::std::result::Result<(), __M::Error> {
+        match index {
+            0usize => self.id = map.next_value()?,
+            1usize => self.properties = map.next_value()?,
+            2usize => self.created_at = map.next_value()?,
+            3usize => self.updated_at = map.next_value()?,
+            4usize => self.archived = map.next_value()?,
+            5usize => self.archived_at = map.next_value()?,
+            6usize => self.properties_with_history = map.next_value()?,
+            7usize => self.associations = map.next_value()?,
+            8usize => self.object_write_trace_id = map.next_value()?,
+            9usize => self.url = map.next_value()?,
+            _ => {
+                map.next_value::<airbyte_agent_runtime::serde::de::IgnoredAny>()?;
+            }
+        }
+        Ok(())
+    }
+}
+impl<'de> airbyte_agent_runtime::serde::Deserialize<'de> for CompaniesRecord {
+    fn deserialize<__D: airbyte_agent_runtime::serde::Deserializer<'de>>(
+        deserializer: __D,
+    ) -> ::std::result::Result<Self, __D::Error> {
+        airbyte_agent_runtime::record::deserialize(deserializer)
+    }
+}
 /// Property values of the company, keyed by property name.
-#[derive(
-    Debug,
-    Clone,
-    Default,
-    airbyte_agent_runtime::serde::Deserialize,
-    airbyte_agent_runtime::serde::Serialize
-)]
-#[serde(crate = "airbyte_agent_runtime::serde", default)]
+#[derive(Debug, Clone, Default, airbyte_agent_runtime::serde::Serialize)]
+#[serde(crate = "airbyte_agent_runtime::serde")]
 pub struct CompaniesRecordProperties {
     /// `createdate`
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -502,15 +586,46 @@ pub struct CompaniesRecordProperties {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub name: Option<String>,
 }
+impl airbyte_agent_runtime::record::Record for CompaniesRecordProperties {
+    const NAME: &'static str = "CompaniesRecordProperties";
+    fn field_index(key: &str) -> Option<usize> {
+        match key {
+            "createdate" => Some(0usize),
+            "domain" => Some(1usize),
+            "hs_lastmodifieddate" => Some(2usize),
+            "hs_object_id" => Some(3usize),
+            "name" => Some(4usize),
+            _ => None,
+        }
+    }
+    fn set_field<'de, __M: airbyte_agent_runtime::serde::de::MapAccess<'de>>(
+        &mut self,
+        index: usize,
+        map: &mut __M,
+    ) -> ::std::result::Result<(), __M::Error> {
+        match index {
+            0usize => self.createdate = map.next_value()?,
+            1usize => self.domain = map.next_value()?,
+            2usize => self.hs_lastmodifieddate = map.next_value()?,
+            3usize => self.hs_object_id = map.next_value()?,
+            4usize => self.name = map.next_value()?,
+            _ => {
+                map.next_value::<airbyte_agent_runtime::serde::de::IgnoredAny>()?;
+            }
+        }
+        Ok(())
+    }
+}
+impl<'de> airbyte_agent_runtime::serde::Deserialize<'de> for CompaniesRecordProperties {
+    fn deserialize<__D: airbyte_agent_runtime::serde::Deserializer<'de>>(
+        deserializer: __D,
+    ) -> ::std::result::Result<Self, __D::Error> {
+        airbyte_agent_runtime::record::deserialize(deserializer)
+    }
+}
 /// An organisation in the CRM.
-#[derive(
-    Debug,
-    Clone,
-    Default,
-    airbyte_agent_runtime::serde::Deserialize,
-    airbyte_agent_runtime::serde::Serialize
-)]
-#[serde(crate = "airbyte_agent_runtime::serde", default)]
+#[derive(Debug, Clone, Default, airbyte_agent_runtime::serde::Serialize)]
+#[serde(crate = "airbyte_agent_runtime::serde")]
 pub struct Company {
     /// Unique identifier of this company.
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -543,15 +658,56 @@ pub struct Company {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub url: Option<String>,
 }
+impl airbyte_agent_runtime::record::Record for Company {
+    const NAME: &'static str = "Company";
+    fn field_index(key: &str) -> Option<usize> {
+        match key {
+            "id" => Some(0usize),
+            "properties" => Some(1usize),
+            "createdAt" => Some(2usize),
+            "updatedAt" => Some(3usize),
+            "archived" => Some(4usize),
+            "archivedAt" => Some(5usize),
+            "propertiesWithHistory" => Some(6usize),
+            "associations" => Some(7usize),
+            "objectWriteTraceId" => Some(8usize),
+            "url" => Some(9usize),
+            _ => None,
+        }
+    }
+    fn set_field<'de, __M: airbyte_agent_runtime::serde::de::MapAccess<'de>>(
+        &mut self,
+        index: usize,
+        map: &mut __M,
+    ) -> ::std::result::Result<(), __M::Error> {
+        match index {
+            0usize => self.id = map.next_value()?,
+            1usize => self.properties = map.next_value()?,
+            2usize => self.created_at = map.next_value()?,
+            3usize => self.updated_at = map.next_value()?,
+            4usize => self.archived = map.next_value()?,
+            5usize => self.archived_at = map.next_value()?,
+            6usize => self.properties_with_history = map.next_value()?,
+            7usize => self.associations = map.next_value()?,
+            8usize => self.object_write_trace_id = map.next_value()?,
+            9usize => self.url = map.next_value()?,
+            _ => {
+                map.next_value::<airbyte_agent_runtime::serde::de::IgnoredAny>()?;
+            }
+        }
+        Ok(())
+    }
+}
+impl<'de> airbyte_agent_runtime::serde::Deserialize<'de> for Company {
+    fn deserialize<__D: airbyte_agent_runtime::serde::Deserializer<'de>>(
+        deserializer: __D,
+    ) -> ::std::result::Result<Self, __D::Error> {
+        airbyte_agent_runtime::record::deserialize(deserializer)
+    }
+}
 /// Metadata returned by `companies.list` next to the records.
-#[derive(
-    Debug,
-    Clone,
-    Default,
-    airbyte_agent_runtime::serde::Deserialize,
-    airbyte_agent_runtime::serde::Serialize
-)]
-#[serde(crate = "airbyte_agent_runtime::serde", default)]
+#[derive(Debug, Clone, Default, airbyte_agent_runtime::serde::Serialize)]
+#[serde(crate = "airbyte_agent_runtime::serde")]
 pub struct CompaniesListMeta {
     /// `$.paging.next.after`
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -560,15 +716,40 @@ pub struct CompaniesListMeta {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub next_link: Option<String>,
 }
+impl airbyte_agent_runtime::record::Record for CompaniesListMeta {
+    const NAME: &'static str = "CompaniesListMeta";
+    fn field_index(key: &str) -> Option<usize> {
+        match key {
+            "next_cursor" => Some(0usize),
+            "next_link" => Some(1usize),
+            _ => None,
+        }
+    }
+    fn set_field<'de, __M: airbyte_agent_runtime::serde::de::MapAccess<'de>>(
+        &mut self,
+        index: usize,
+        map: &mut __M,
+    ) -> ::std::result::Result<(), __M::Error> {
+        match index {
+            0usize => self.next_cursor = map.next_value()?,
+            1usize => self.next_link = map.next_value()?,
+            _ => {
+                map.next_value::<airbyte_agent_runtime::serde::de::IgnoredAny>()?;
+            }
+        }
+        Ok(())
+    }
+}
+impl<'de> airbyte_agent_runtime::serde::Deserialize<'de> for CompaniesListMeta {
+    fn deserialize<__D: airbyte_agent_runtime::serde::Deserializer<'de>>(
+        deserializer: __D,
+    ) -> ::std::result::Result<Self, __D::Error> {
+        airbyte_agent_runtime::record::deserialize(deserializer)
+    }
+}
 /// Property values to change, keyed by property name.
-#[derive(
-    Debug,
-    Clone,
-    Default,
-    airbyte_agent_runtime::serde::Deserialize,
-    airbyte_agent_runtime::serde::Serialize
-)]
-#[serde(crate = "airbyte_agent_runtime::serde", default)]
+#[derive(Debug, Clone, Default, airbyte_agent_runtime::serde::Serialize)]
+#[serde(crate = "airbyte_agent_runtime::serde")]
 pub struct CompaniesUpdateProperties {
     /// Name of the properties.
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -613,15 +794,64 @@ pub struct CompaniesUpdateProperties {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub website: Option<String>,
 }
+impl airbyte_agent_runtime::record::Record for CompaniesUpdateProperties {
+    const NAME: &'static str = "CompaniesUpdateProperties";
+    fn field_index(key: &str) -> Option<usize> {
+        match key {
+            "name" => Some(0usize),
+            "domain" => Some(1usize),
+            "description" => Some(2usize),
+            "phone" => Some(3usize),
+            "industry" => Some(4usize),
+            "city" => Some(5usize),
+            "state" => Some(6usize),
+            "country" => Some(7usize),
+            "zip" => Some(8usize),
+            "numberofemployees" => Some(9usize),
+            "annualrevenue" => Some(10usize),
+            "lifecyclestage" => Some(11usize),
+            "hubspot_owner_id" => Some(12usize),
+            "website" => Some(13usize),
+            _ => None,
+        }
+    }
+    fn set_field<'de, __M: airbyte_agent_runtime::serde::de::MapAccess<'de>>(
+        &mut self,
+        index: usize,
+        map: &mut __M,
+    ) -> ::std::result::Result<(), __M::Error> {
+        match index {
+            0usize => self.name = map.next_value()?,
+            1usize => self.domain = map.next_value()?,
+            2usize => self.description = map.next_value()?,
+            3usize => self.phone = map.next_value()?,
+            4usize => self.industry = map.next_value()?,
+            5usize => self.city = map.next_value()?,
+            6usize => self.state = map.next_value()?,
+            7usize => self.country = map.next_value()?,
+            8usize => self.zip = map.next_value()?,
+            9usize => self.numberofemployees = map.next_value()?,
+            10usize => self.annualrevenue = map.next_value()?,
+            11usize => self.lifecyclestage = map.next_value()?,
+            12usize => self.hubspot_owner_id = map.next_value()?,
+            13usize => self.website = map.next_value()?,
+            _ => {
+                map.next_value::<airbyte_agent_runtime::serde::de::IgnoredAny>()?;
+            }
+        }
+        Ok(())
+    }
+}
+impl<'de> airbyte_agent_runtime::serde::Deserialize<'de> for CompaniesUpdateProperties {
+    fn deserialize<__D: airbyte_agent_runtime::serde::Deserializer<'de>>(
+        deserializer: __D,
+    ) -> ::std::result::Result<Self, __D::Error> {
+        airbyte_agent_runtime::record::deserialize(deserializer)
+    }
+}
 /// Metadata returned by `companies.search` next to the records.
-#[derive(
-    Debug,
-    Clone,
-    Default,
-    airbyte_agent_runtime::serde::Deserialize,
-    airbyte_agent_runtime::serde::Serialize
-)]
-#[serde(crate = "airbyte_agent_runtime::serde", default)]
+#[derive(Debug, Clone, Default, airbyte_agent_runtime::serde::Serialize)]
+#[serde(crate = "airbyte_agent_runtime::serde")]
 pub struct CompaniesSearchMeta {
     /// `$.total`
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -632,4 +862,37 @@ pub struct CompaniesSearchMeta {
     /// `$.paging.next.link`
     #[serde(skip_serializing_if = "Option::is_none")]
     pub next_link: Option<String>,
+}
+impl airbyte_agent_runtime::record::Record for CompaniesSearchMeta {
+    const NAME: &'static str = "CompaniesSearchMeta";
+    fn field_index(key: &str) -> Option<usize> {
+        match key {
+            "total" => Some(0usize),
+            "next_cursor" => Some(1usize),
+            "next_link" => Some(2usize),
+            _ => None,
+        }
+    }
+    fn set_field<'de, __M: airbyte_agent_runtime::serde::de::MapAccess<'de>>(
+        &mut self,
+        index: usize,
+        map: &mut __M,
+    ) -> ::std::result::Result<(), __M::Error> {
+        match index {
+            0usize => self.total = map.next_value()?,
+            1usize => self.next_cursor = map.next_value()?,
+            2usize => self.next_link = map.next_value()?,
+            _ => {
+                map.next_value::<airbyte_agent_runtime::serde::de::IgnoredAny>()?;
+            }
+        }
+        Ok(())
+    }
+}
+impl<'de> airbyte_agent_runtime::serde::Deserialize<'de> for CompaniesSearchMeta {
+    fn deserialize<__D: airbyte_agent_runtime::serde::Deserializer<'de>>(
+        deserializer: __D,
+    ) -> ::std::result::Result<Self, __D::Error> {
+        airbyte_agent_runtime::record::deserialize(deserializer)
+    }
 }

@@ -380,14 +380,8 @@ impl ::std::future::IntoFuture for ContactsSearchRequest {
     }
 }
 /// Property values to set, keyed by property name.
-#[derive(
-    Debug,
-    Clone,
-    Default,
-    airbyte_agent_runtime::serde::Deserialize,
-    airbyte_agent_runtime::serde::Serialize
-)]
-#[serde(crate = "airbyte_agent_runtime::serde", default)]
+#[derive(Debug, Clone, Default, airbyte_agent_runtime::serde::Serialize)]
+#[serde(crate = "airbyte_agent_runtime::serde")]
 pub struct ContactsCreateProperties {
     /// Email address; HubSpot uses it to recognise the contact.
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -417,15 +411,54 @@ pub struct ContactsCreateProperties {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub hubspot_owner_id: Option<String>,
 }
+impl airbyte_agent_runtime::record::Record for ContactsCreateProperties {
+    const NAME: &'static str = "ContactsCreateProperties";
+    fn field_index(key: &str) -> Option<usize> {
+        match key {
+            "email" => Some(0usize),
+            "firstname" => Some(1usize),
+            "lastname" => Some(2usize),
+            "phone" => Some(3usize),
+            "company" => Some(4usize),
+            "website" => Some(5usize),
+            "lifecyclestage" => Some(6usize),
+            "jobtitle" => Some(7usize),
+            "hubspot_owner_id" => Some(8usize),
+            _ => None,
+        }
+    }
+    fn set_field<'de, __M: airbyte_agent_runtime::serde::de::MapAccess<'de>>(
+        &mut self,
+        index: usize,
+        map: &mut __M,
+    ) -> ::std::result::Result<(), __M::Error> {
+        match index {
+            0usize => self.email = map.next_value()?,
+            1usize => self.firstname = map.next_value()?,
+            2usize => self.lastname = map.next_value()?,
+            3usize => self.phone = map.next_value()?,
+            4usize => self.company = map.next_value()?,
+            5usize => self.website = map.next_value()?,
+            6usize => self.lifecyclestage = map.next_value()?,
+            7usize => self.jobtitle = map.next_value()?,
+            8usize => self.hubspot_owner_id = map.next_value()?,
+            _ => {
+                map.next_value::<airbyte_agent_runtime::serde::de::IgnoredAny>()?;
+            }
+        }
+        Ok(())
+    }
+}
+impl<'de> airbyte_agent_runtime::serde::Deserialize<'de> for ContactsCreateProperties {
+    fn deserialize<__D: airbyte_agent_runtime::serde::Deserializer<'de>>(
+        deserializer: __D,
+    ) -> ::std::result::Result<Self, __D::Error> {
+        airbyte_agent_runtime::record::deserialize(deserializer)
+    }
+}
 /// A person in the CRM.
-#[derive(
-    Debug,
-    Clone,
-    Default,
-    airbyte_agent_runtime::serde::Deserialize,
-    airbyte_agent_runtime::serde::Serialize
-)]
-#[serde(crate = "airbyte_agent_runtime::serde", default)]
+#[derive(Debug, Clone, Default, airbyte_agent_runtime::serde::Serialize)]
+#[serde(crate = "airbyte_agent_runtime::serde")]
 pub struct ContactsRecord {
     /// Unique identifier of this contact.
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -458,15 +491,56 @@ pub struct ContactsRecord {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub url: Option<String>,
 }
+impl airbyte_agent_runtime::record::Record for ContactsRecord {
+    const NAME: &'static str = "ContactsRecord";
+    fn field_index(key: &str) -> Option<usize> {
+        match key {
+            "id" => Some(0usize),
+            "properties" => Some(1usize),
+            "createdAt" => Some(2usize),
+            "updatedAt" => Some(3usize),
+            "archived" => Some(4usize),
+            "archivedAt" => Some(5usize),
+            "propertiesWithHistory" => Some(6usize),
+            "associations" => Some(7usize),
+            "objectWriteTraceId" => Some(8usize),
+            "url" => Some(9usize),
+            _ => None,
+        }
+    }
+    fn set_field<'de, __M: airbyte_agent_runtime::serde::de::MapAccess<'de>>(
+        &mut self,
+        index: usize,
+        map: &mut __M,
+    ) -> ::std::result::Result<(), __M::Error> {
+        match index {
+            0usize => self.id = map.next_value()?,
+            1usize => self.properties = map.next_value()?,
+            2usize => self.created_at = map.next_value()?,
+            3usize => self.updated_at = map.next_value()?,
+            4usize => self.archived = map.next_value()?,
+            5usize => self.archived_at = map.next_value()?,
+            6usize => self.properties_with_history = map.next_value()?,
+            7usize => self.associations = map.next_value()?,
+            8usize => self.object_write_trace_id = map.next_value()?,
+            9usize => self.url = map.next_value()?,
+            _ => {
+                map.next_value::<airbyte_agent_runtime::serde::de::IgnoredAny>()?;
+            }
+        }
+        Ok(())
+    }
+}
+impl<'de> airbyte_agent_runtime::serde::Deserialize<'de> for ContactsRecord {
+    fn deserialize<__D: airbyte_agent_runtime::serde::Deserializer<'de>>(
+        deserializer: __D,
+    ) -> ::std::result::Result<Self, __D::Error> {
+        airbyte_agent_runtime::record::deserialize(deserializer)
+    }
+}
 /// Property values of the contact, keyed by property name.
-#[derive(
-    Debug,
-    Clone,
-    Default,
-    airbyte_agent_runtime::serde::Deserialize,
-    airbyte_agent_runtime::serde::Serialize
-)]
-#[serde(crate = "airbyte_agent_runtime::serde", default)]
+#[derive(Debug, Clone, Default, airbyte_agent_runtime::serde::Serialize)]
+#[serde(crate = "airbyte_agent_runtime::serde")]
 pub struct ContactsRecordProperties {
     /// `createdate`
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -487,15 +561,48 @@ pub struct ContactsRecordProperties {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub lastname: Option<String>,
 }
+impl airbyte_agent_runtime::record::Record for ContactsRecordProperties {
+    const NAME: &'static str = "ContactsRecordProperties";
+    fn field_index(key: &str) -> Option<usize> {
+        match key {
+            "createdate" => Some(0usize),
+            "email" => Some(1usize),
+            "firstname" => Some(2usize),
+            "hs_object_id" => Some(3usize),
+            "lastmodifieddate" => Some(4usize),
+            "lastname" => Some(5usize),
+            _ => None,
+        }
+    }
+    fn set_field<'de, __M: airbyte_agent_runtime::serde::de::MapAccess<'de>>(
+        &mut self,
+        index: usize,
+        map: &mut __M,
+    ) -> ::std::result::Result<(), __M::Error> {
+        match index {
+            0usize => self.createdate = map.next_value()?,
+            1usize => self.email = map.next_value()?,
+            2usize => self.firstname = map.next_value()?,
+            3usize => self.hs_object_id = map.next_value()?,
+            4usize => self.lastmodifieddate = map.next_value()?,
+            5usize => self.lastname = map.next_value()?,
+            _ => {
+                map.next_value::<airbyte_agent_runtime::serde::de::IgnoredAny>()?;
+            }
+        }
+        Ok(())
+    }
+}
+impl<'de> airbyte_agent_runtime::serde::Deserialize<'de> for ContactsRecordProperties {
+    fn deserialize<__D: airbyte_agent_runtime::serde::Deserializer<'de>>(
+        deserializer: __D,
+    ) -> ::std::result::Result<Self, __D::Error> {
+        airbyte_agent_runtime::record::deserialize(deserializer)
+    }
+}
 /// A person in the CRM.
-#[derive(
-    Debug,
-    Clone,
-    Default,
-    airbyte_agent_runtime::serde::Deserialize,
-    airbyte_agent_runtime::serde::Serialize
-)]
-#[serde(crate = "airbyte_agent_runtime::serde", default)]
+#[derive(Debug, Clone, Default, airbyte_agent_runtime::serde::Serialize)]
+#[serde(crate = "airbyte_agent_runtime::serde")]
 pub struct Contact {
     /// Unique identifier of this contact.
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -528,15 +635,56 @@ pub struct Contact {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub url: Option<String>,
 }
+impl airbyte_agent_runtime::record::Record for Contact {
+    const NAME: &'static str = "Contact";
+    fn field_index(key: &str) -> Option<usize> {
+        match key {
+            "id" => Some(0usize),
+            "properties" => Some(1usize),
+            "createdAt" => Some(2usize),
+            "updatedAt" => Some(3usize),
+            "archived" => Some(4usize),
+            "archivedAt" => Some(5usize),
+            "propertiesWithHistory" => Some(6usize),
+            "associations" => Some(7usize),
+            "objectWriteTraceId" => Some(8usize),
+            "url" => Some(9usize),
+            _ => None,
+        }
+    }
+    fn set_field<'de, __M: airbyte_agent_runtime::serde::de::MapAccess<'de>>(
+        &mut self,
+        index: usize,
+        map: &mut __M,
+    ) -> ::std::result::Result<(), __M::Error> {
+        match index {
+            0usize => self.id = map.next_value()?,
+            1usize => self.properties = map.next_value()?,
+            2usize => self.created_at = map.next_value()?,
+            3usize => self.updated_at = map.next_value()?,
+            4usize => self.archived = map.next_value()?,
+            5usize => self.archived_at = map.next_value()?,
+            6usize => self.properties_with_history = map.next_value()?,
+            7usize => self.associations = map.next_value()?,
+            8usize => self.object_write_trace_id = map.next_value()?,
+            9usize => self.url = map.next_value()?,
+            _ => {
+                map.next_value::<airbyte_agent_runtime::serde::de::IgnoredAny>()?;
+            }
+        }
+        Ok(())
+    }
+}
+impl<'de> airbyte_agent_runtime::serde::Deserialize<'de> for Contact {
+    fn deserialize<__D: airbyte_agent_runtime::serde::Deserializer<'de>>(
+        deserializer: __D,
+    ) -> ::std::result::Result<Self, __D::Error> {
+        airbyte_agent_runtime::record::deserialize(deserializer)
+    }
+}
 /// Metadata returned by `contacts.list` next to the records.
-#[derive(
-    Debug,
-    Clone,
-    Default,
-    airbyte_agent_runtime::serde::Deserialize,
-    airbyte_agent_runtime::serde::Serialize
-)]
-#[serde(crate = "airbyte_agent_runtime::serde", default)]
+#[derive(Debug, Clone, Default, airbyte_agent_runtime::serde::Serialize)]
+#[serde(crate = "airbyte_agent_runtime::serde")]
 pub struct ContactsListMeta {
     /// `$.paging.next.after`
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -545,15 +693,40 @@ pub struct ContactsListMeta {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub next_link: Option<String>,
 }
+impl airbyte_agent_runtime::record::Record for ContactsListMeta {
+    const NAME: &'static str = "ContactsListMeta";
+    fn field_index(key: &str) -> Option<usize> {
+        match key {
+            "next_cursor" => Some(0usize),
+            "next_link" => Some(1usize),
+            _ => None,
+        }
+    }
+    fn set_field<'de, __M: airbyte_agent_runtime::serde::de::MapAccess<'de>>(
+        &mut self,
+        index: usize,
+        map: &mut __M,
+    ) -> ::std::result::Result<(), __M::Error> {
+        match index {
+            0usize => self.next_cursor = map.next_value()?,
+            1usize => self.next_link = map.next_value()?,
+            _ => {
+                map.next_value::<airbyte_agent_runtime::serde::de::IgnoredAny>()?;
+            }
+        }
+        Ok(())
+    }
+}
+impl<'de> airbyte_agent_runtime::serde::Deserialize<'de> for ContactsListMeta {
+    fn deserialize<__D: airbyte_agent_runtime::serde::Deserializer<'de>>(
+        deserializer: __D,
+    ) -> ::std::result::Result<Self, __D::Error> {
+        airbyte_agent_runtime::record::deserialize(deserializer)
+    }
+}
 /// Property values to change, keyed by property name.
-#[derive(
-    Debug,
-    Clone,
-    Default,
-    airbyte_agent_runtime::serde::Deserialize,
-    airbyte_agent_runtime::serde::Serialize
-)]
-#[serde(crate = "airbyte_agent_runtime::serde", default)]
+#[derive(Debug, Clone, Default, airbyte_agent_runtime::serde::Serialize)]
+#[serde(crate = "airbyte_agent_runtime::serde")]
 pub struct ContactsUpdateProperties {
     /// Email address; HubSpot uses it to recognise the contact.
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -583,15 +756,54 @@ pub struct ContactsUpdateProperties {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub hubspot_owner_id: Option<String>,
 }
+impl airbyte_agent_runtime::record::Record for ContactsUpdateProperties {
+    const NAME: &'static str = "ContactsUpdateProperties";
+    fn field_index(key: &str) -> Option<usize> {
+        match key {
+            "email" => Some(0usize),
+            "firstname" => Some(1usize),
+            "lastname" => Some(2usize),
+            "phone" => Some(3usize),
+            "company" => Some(4usize),
+            "website" => Some(5usize),
+            "lifecyclestage" => Some(6usize),
+            "jobtitle" => Some(7usize),
+            "hubspot_owner_id" => Some(8usize),
+            _ => None,
+        }
+    }
+    fn set_field<'de, __M: airbyte_agent_runtime::serde::de::MapAccess<'de>>(
+        &mut self,
+        index: usize,
+        map: &mut __M,
+    ) -> ::std::result::Result<(), __M::Error> {
+        match index {
+            0usize => self.email = map.next_value()?,
+            1usize => self.firstname = map.next_value()?,
+            2usize => self.lastname = map.next_value()?,
+            3usize => self.phone = map.next_value()?,
+            4usize => self.company = map.next_value()?,
+            5usize => self.website = map.next_value()?,
+            6usize => self.lifecyclestage = map.next_value()?,
+            7usize => self.jobtitle = map.next_value()?,
+            8usize => self.hubspot_owner_id = map.next_value()?,
+            _ => {
+                map.next_value::<airbyte_agent_runtime::serde::de::IgnoredAny>()?;
+            }
+        }
+        Ok(())
+    }
+}
+impl<'de> airbyte_agent_runtime::serde::Deserialize<'de> for ContactsUpdateProperties {
+    fn deserialize<__D: airbyte_agent_runtime::serde::Deserializer<'de>>(
+        deserializer: __D,
+    ) -> ::std::result::Result<Self, __D::Error> {
+        airbyte_agent_runtime::record::deserialize(deserializer)
+    }
+}
 /// Metadata returned by `contacts.search` next to the records.
-#[derive(
-    Debug,
-    Clone,
-    Default,
-    airbyte_agent_runtime::serde::Deserialize,
-    airbyte_agent_runtime::serde::Serialize
-)]
-#[serde(crate = "airbyte_agent_runtime::serde", default)]
+#[derive(Debug, Clone, Default, airbyte_agent_runtime::serde::Serialize)]
+#[serde(crate = "airbyte_agent_runtime::serde")]
 pub struct ContactsSearchMeta {
     /// `$.total`
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -602,4 +814,37 @@ pub struct ContactsSearchMeta {
     /// `$.paging.next.link`
     #[serde(skip_serializing_if = "Option::is_none")]
     pub next_link: Option<String>,
+}
+impl airbyte_agent_runtime::record::Record for ContactsSearchMeta {
+    const NAME: &'static str = "ContactsSearchMeta";
+    fn field_index(key: &str) -> Option<usize> {
+        match key {
+            "total" => Some(0usize),
+            "next_cursor" => Some(1usize),
+            "next_link" => Some(2usize),
+            _ => None,
+        }
+    }
+    fn set_field<'de, __M: airbyte_agent_runtime::serde::de::MapAccess<'de>>(
+        &mut self,
+        index: usize,
+        map: &mut __M,
+    ) -> ::std::result::Result<(), __M::Error> {
+        match index {
+            0usize => self.total = map.next_value()?,
+            1usize => self.next_cursor = map.next_value()?,
+            2usize => self.next_link = map.next_value()?,
+            _ => {
+                map.next_value::<airbyte_agent_runtime::serde::de::IgnoredAny>()?;
+            }
+        }
+        Ok(())
+    }
+}
+impl<'de> airbyte_agent_runtime::serde::Deserialize<'de> for ContactsSearchMeta {
+    fn deserialize<__D: airbyte_agent_runtime::serde::Deserializer<'de>>(
+        deserializer: __D,
+    ) -> ::std::result::Result<Self, __D::Error> {
+        airbyte_agent_runtime::record::deserialize(deserializer)
+    }
 }

@@ -370,14 +370,8 @@ impl ::std::future::IntoFuture for DealsSearchRequest {
     }
 }
 /// Property values to set, keyed by property name.
-#[derive(
-    Debug,
-    Clone,
-    Default,
-    airbyte_agent_runtime::serde::Deserialize,
-    airbyte_agent_runtime::serde::Serialize
-)]
-#[serde(crate = "airbyte_agent_runtime::serde", default)]
+#[derive(Debug, Clone, Default, airbyte_agent_runtime::serde::Serialize)]
+#[serde(crate = "airbyte_agent_runtime::serde")]
 pub struct DealsCreateProperties {
     /// Deal name.
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -404,15 +398,52 @@ pub struct DealsCreateProperties {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub hubspot_owner_id: Option<String>,
 }
+impl airbyte_agent_runtime::record::Record for DealsCreateProperties {
+    const NAME: &'static str = "DealsCreateProperties";
+    fn field_index(key: &str) -> Option<usize> {
+        match key {
+            "dealname" => Some(0usize),
+            "amount" => Some(1usize),
+            "dealstage" => Some(2usize),
+            "pipeline" => Some(3usize),
+            "closedate" => Some(4usize),
+            "dealtype" => Some(5usize),
+            "description" => Some(6usize),
+            "hubspot_owner_id" => Some(7usize),
+            _ => None,
+        }
+    }
+    fn set_field<'de, __M: airbyte_agent_runtime::serde::de::MapAccess<'de>>(
+        &mut self,
+        index: usize,
+        map: &mut __M,
+    ) -> ::std::result::Result<(), __M::Error> {
+        match index {
+            0usize => self.dealname = map.next_value()?,
+            1usize => self.amount = map.next_value()?,
+            2usize => self.dealstage = map.next_value()?,
+            3usize => self.pipeline = map.next_value()?,
+            4usize => self.closedate = map.next_value()?,
+            5usize => self.dealtype = map.next_value()?,
+            6usize => self.description = map.next_value()?,
+            7usize => self.hubspot_owner_id = map.next_value()?,
+            _ => {
+                map.next_value::<airbyte_agent_runtime::serde::de::IgnoredAny>()?;
+            }
+        }
+        Ok(())
+    }
+}
+impl<'de> airbyte_agent_runtime::serde::Deserialize<'de> for DealsCreateProperties {
+    fn deserialize<__D: airbyte_agent_runtime::serde::Deserializer<'de>>(
+        deserializer: __D,
+    ) -> ::std::result::Result<Self, __D::Error> {
+        airbyte_agent_runtime::record::deserialize(deserializer)
+    }
+}
 /// A sales opportunity.
-#[derive(
-    Debug,
-    Clone,
-    Default,
-    airbyte_agent_runtime::serde::Deserialize,
-    airbyte_agent_runtime::serde::Serialize
-)]
-#[serde(crate = "airbyte_agent_runtime::serde", default)]
+#[derive(Debug, Clone, Default, airbyte_agent_runtime::serde::Serialize)]
+#[serde(crate = "airbyte_agent_runtime::serde")]
 pub struct DealsRecord {
     /// Unique identifier of this deal.
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -445,15 +476,56 @@ pub struct DealsRecord {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub url: Option<String>,
 }
+impl airbyte_agent_runtime::record::Record for DealsRecord {
+    const NAME: &'static str = "DealsRecord";
+    fn field_index(key: &str) -> Option<usize> {
+        match key {
+            "id" => Some(0usize),
+            "properties" => Some(1usize),
+            "createdAt" => Some(2usize),
+            "updatedAt" => Some(3usize),
+            "archived" => Some(4usize),
+            "archivedAt" => Some(5usize),
+            "propertiesWithHistory" => Some(6usize),
+            "associations" => Some(7usize),
+            "objectWriteTraceId" => Some(8usize),
+            "url" => Some(9usize),
+            _ => None,
+        }
+    }
+    fn set_field<'de, __M: airbyte_agent_runtime::serde::de::MapAccess<'de>>(
+        &mut self,
+        index: usize,
+        map: &mut __M,
+    ) -> ::std::result::Result<(), __M::Error> {
+        match index {
+            0usize => self.id = map.next_value()?,
+            1usize => self.properties = map.next_value()?,
+            2usize => self.created_at = map.next_value()?,
+            3usize => self.updated_at = map.next_value()?,
+            4usize => self.archived = map.next_value()?,
+            5usize => self.archived_at = map.next_value()?,
+            6usize => self.properties_with_history = map.next_value()?,
+            7usize => self.associations = map.next_value()?,
+            8usize => self.object_write_trace_id = map.next_value()?,
+            9usize => self.url = map.next_value()?,
+            _ => {
+                map.next_value::<airbyte_agent_runtime::serde::de::IgnoredAny>()?;
+            }
+        }
+        Ok(())
+    }
+}
+impl<'de> airbyte_agent_runtime::serde::Deserialize<'de> for DealsRecord {
+    fn deserialize<__D: airbyte_agent_runtime::serde::Deserializer<'de>>(
+        deserializer: __D,
+    ) -> ::std::result::Result<Self, __D::Error> {
+        airbyte_agent_runtime::record::deserialize(deserializer)
+    }
+}
 /// Property values of the deal, keyed by property name.
-#[derive(
-    Debug,
-    Clone,
-    Default,
-    airbyte_agent_runtime::serde::Deserialize,
-    airbyte_agent_runtime::serde::Serialize
-)]
-#[serde(crate = "airbyte_agent_runtime::serde", default)]
+#[derive(Debug, Clone, Default, airbyte_agent_runtime::serde::Serialize)]
+#[serde(crate = "airbyte_agent_runtime::serde")]
 pub struct DealsRecordProperties {
     /// `amount`
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -480,15 +552,52 @@ pub struct DealsRecordProperties {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub pipeline: Option<String>,
 }
+impl airbyte_agent_runtime::record::Record for DealsRecordProperties {
+    const NAME: &'static str = "DealsRecordProperties";
+    fn field_index(key: &str) -> Option<usize> {
+        match key {
+            "amount" => Some(0usize),
+            "closedate" => Some(1usize),
+            "createdate" => Some(2usize),
+            "dealname" => Some(3usize),
+            "dealstage" => Some(4usize),
+            "hs_lastmodifieddate" => Some(5usize),
+            "hs_object_id" => Some(6usize),
+            "pipeline" => Some(7usize),
+            _ => None,
+        }
+    }
+    fn set_field<'de, __M: airbyte_agent_runtime::serde::de::MapAccess<'de>>(
+        &mut self,
+        index: usize,
+        map: &mut __M,
+    ) -> ::std::result::Result<(), __M::Error> {
+        match index {
+            0usize => self.amount = map.next_value()?,
+            1usize => self.closedate = map.next_value()?,
+            2usize => self.createdate = map.next_value()?,
+            3usize => self.dealname = map.next_value()?,
+            4usize => self.dealstage = map.next_value()?,
+            5usize => self.hs_lastmodifieddate = map.next_value()?,
+            6usize => self.hs_object_id = map.next_value()?,
+            7usize => self.pipeline = map.next_value()?,
+            _ => {
+                map.next_value::<airbyte_agent_runtime::serde::de::IgnoredAny>()?;
+            }
+        }
+        Ok(())
+    }
+}
+impl<'de> airbyte_agent_runtime::serde::Deserialize<'de> for DealsRecordProperties {
+    fn deserialize<__D: airbyte_agent_runtime::serde::Deserializer<'de>>(
+        deserializer: __D,
+    ) -> ::std::result::Result<Self, __D::Error> {
+        airbyte_agent_runtime::record::deserialize(deserializer)
+    }
+}
 /// A sales opportunity.
-#[derive(
-    Debug,
-    Clone,
-    Default,
-    airbyte_agent_runtime::serde::Deserialize,
-    airbyte_agent_runtime::serde::Serialize
-)]
-#[serde(crate = "airbyte_agent_runtime::serde", default)]
+#[derive(Debug, Clone, Default, airbyte_agent_runtime::serde::Serialize)]
+#[serde(crate = "airbyte_agent_runtime::serde")]
 pub struct Deal {
     /// Unique identifier of this deal.
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -521,15 +630,56 @@ pub struct Deal {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub url: Option<String>,
 }
+impl airbyte_agent_runtime::record::Record for Deal {
+    const NAME: &'static str = "Deal";
+    fn field_index(key: &str) -> Option<usize> {
+        match key {
+            "id" => Some(0usize),
+            "properties" => Some(1usize),
+            "createdAt" => Some(2usize),
+            "updatedAt" => Some(3usize),
+            "archived" => Some(4usize),
+            "archivedAt" => Some(5usize),
+            "propertiesWithHistory" => Some(6usize),
+            "associations" => Some(7usize),
+            "objectWriteTraceId" => Some(8usize),
+            "url" => Some(9usize),
+            _ => None,
+        }
+    }
+    fn set_field<'de, __M: airbyte_agent_runtime::serde::de::MapAccess<'de>>(
+        &mut self,
+        index: usize,
+        map: &mut __M,
+    ) -> ::std::result::Result<(), __M::Error> {
+        match index {
+            0usize => self.id = map.next_value()?,
+            1usize => self.properties = map.next_value()?,
+            2usize => self.created_at = map.next_value()?,
+            3usize => self.updated_at = map.next_value()?,
+            4usize => self.archived = map.next_value()?,
+            5usize => self.archived_at = map.next_value()?,
+            6usize => self.properties_with_history = map.next_value()?,
+            7usize => self.associations = map.next_value()?,
+            8usize => self.object_write_trace_id = map.next_value()?,
+            9usize => self.url = map.next_value()?,
+            _ => {
+                map.next_value::<airbyte_agent_runtime::serde::de::IgnoredAny>()?;
+            }
+        }
+        Ok(())
+    }
+}
+impl<'de> airbyte_agent_runtime::serde::Deserialize<'de> for Deal {
+    fn deserialize<__D: airbyte_agent_runtime::serde::Deserializer<'de>>(
+        deserializer: __D,
+    ) -> ::std::result::Result<Self, __D::Error> {
+        airbyte_agent_runtime::record::deserialize(deserializer)
+    }
+}
 /// Metadata returned by `deals.list` next to the records.
-#[derive(
-    Debug,
-    Clone,
-    Default,
-    airbyte_agent_runtime::serde::Deserialize,
-    airbyte_agent_runtime::serde::Serialize
-)]
-#[serde(crate = "airbyte_agent_runtime::serde", default)]
+#[derive(Debug, Clone, Default, airbyte_agent_runtime::serde::Serialize)]
+#[serde(crate = "airbyte_agent_runtime::serde")]
 pub struct DealsListMeta {
     /// `$.paging.next.after`
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -538,15 +688,40 @@ pub struct DealsListMeta {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub next_link: Option<String>,
 }
+impl airbyte_agent_runtime::record::Record for DealsListMeta {
+    const NAME: &'static str = "DealsListMeta";
+    fn field_index(key: &str) -> Option<usize> {
+        match key {
+            "next_cursor" => Some(0usize),
+            "next_link" => Some(1usize),
+            _ => None,
+        }
+    }
+    fn set_field<'de, __M: airbyte_agent_runtime::serde::de::MapAccess<'de>>(
+        &mut self,
+        index: usize,
+        map: &mut __M,
+    ) -> ::std::result::Result<(), __M::Error> {
+        match index {
+            0usize => self.next_cursor = map.next_value()?,
+            1usize => self.next_link = map.next_value()?,
+            _ => {
+                map.next_value::<airbyte_agent_runtime::serde::de::IgnoredAny>()?;
+            }
+        }
+        Ok(())
+    }
+}
+impl<'de> airbyte_agent_runtime::serde::Deserialize<'de> for DealsListMeta {
+    fn deserialize<__D: airbyte_agent_runtime::serde::Deserializer<'de>>(
+        deserializer: __D,
+    ) -> ::std::result::Result<Self, __D::Error> {
+        airbyte_agent_runtime::record::deserialize(deserializer)
+    }
+}
 /// Property values to change, keyed by property name.
-#[derive(
-    Debug,
-    Clone,
-    Default,
-    airbyte_agent_runtime::serde::Deserialize,
-    airbyte_agent_runtime::serde::Serialize
-)]
-#[serde(crate = "airbyte_agent_runtime::serde", default)]
+#[derive(Debug, Clone, Default, airbyte_agent_runtime::serde::Serialize)]
+#[serde(crate = "airbyte_agent_runtime::serde")]
 pub struct DealsUpdateProperties {
     /// Deal name.
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -573,15 +748,52 @@ pub struct DealsUpdateProperties {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub hubspot_owner_id: Option<String>,
 }
+impl airbyte_agent_runtime::record::Record for DealsUpdateProperties {
+    const NAME: &'static str = "DealsUpdateProperties";
+    fn field_index(key: &str) -> Option<usize> {
+        match key {
+            "dealname" => Some(0usize),
+            "amount" => Some(1usize),
+            "dealstage" => Some(2usize),
+            "pipeline" => Some(3usize),
+            "closedate" => Some(4usize),
+            "dealtype" => Some(5usize),
+            "description" => Some(6usize),
+            "hubspot_owner_id" => Some(7usize),
+            _ => None,
+        }
+    }
+    fn set_field<'de, __M: airbyte_agent_runtime::serde::de::MapAccess<'de>>(
+        &mut self,
+        index: usize,
+        map: &mut __M,
+    ) -> ::std::result::Result<(), __M::Error> {
+        match index {
+            0usize => self.dealname = map.next_value()?,
+            1usize => self.amount = map.next_value()?,
+            2usize => self.dealstage = map.next_value()?,
+            3usize => self.pipeline = map.next_value()?,
+            4usize => self.closedate = map.next_value()?,
+            5usize => self.dealtype = map.next_value()?,
+            6usize => self.description = map.next_value()?,
+            7usize => self.hubspot_owner_id = map.next_value()?,
+            _ => {
+                map.next_value::<airbyte_agent_runtime::serde::de::IgnoredAny>()?;
+            }
+        }
+        Ok(())
+    }
+}
+impl<'de> airbyte_agent_runtime::serde::Deserialize<'de> for DealsUpdateProperties {
+    fn deserialize<__D: airbyte_agent_runtime::serde::Deserializer<'de>>(
+        deserializer: __D,
+    ) -> ::std::result::Result<Self, __D::Error> {
+        airbyte_agent_runtime::record::deserialize(deserializer)
+    }
+}
 /// Metadata returned by `deals.search` next to the records.
-#[derive(
-    Debug,
-    Clone,
-    Default,
-    airbyte_agent_runtime::serde::Deserialize,
-    airbyte_agent_runtime::serde::Serialize
-)]
-#[serde(crate = "airbyte_agent_runtime::serde", default)]
+#[derive(Debug, Clone, Default, airbyte_agent_runtime::serde::Serialize)]
+#[serde(crate = "airbyte_agent_runtime::serde")]
 pub struct DealsSearchMeta {
     /// `$.total`
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -592,4 +804,37 @@ pub struct DealsSearchMeta {
     /// `$.paging.next.link`
     #[serde(skip_serializing_if = "Option::is_none")]
     pub next_link: Option<String>,
+}
+impl airbyte_agent_runtime::record::Record for DealsSearchMeta {
+    const NAME: &'static str = "DealsSearchMeta";
+    fn field_index(key: &str) -> Option<usize> {
+        match key {
+            "total" => Some(0usize),
+            "next_cursor" => Some(1usize),
+            "next_link" => Some(2usize),
+            _ => None,
+        }
+    }
+    fn set_field<'de, __M: airbyte_agent_runtime::serde::de::MapAccess<'de>>(
+        &mut self,
+        index: usize,
+        map: &mut __M,
+    ) -> ::std::result::Result<(), __M::Error> {
+        match index {
+            0usize => self.total = map.next_value()?,
+            1usize => self.next_cursor = map.next_value()?,
+            2usize => self.next_link = map.next_value()?,
+            _ => {
+                map.next_value::<airbyte_agent_runtime::serde::de::IgnoredAny>()?;
+            }
+        }
+        Ok(())
+    }
+}
+impl<'de> airbyte_agent_runtime::serde::Deserialize<'de> for DealsSearchMeta {
+    fn deserialize<__D: airbyte_agent_runtime::serde::Deserializer<'de>>(
+        deserializer: __D,
+    ) -> ::std::result::Result<Self, __D::Error> {
+        airbyte_agent_runtime::record::deserialize(deserializer)
+    }
 }

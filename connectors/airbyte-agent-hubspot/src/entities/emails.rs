@@ -329,14 +329,8 @@ impl ::std::future::IntoFuture for EmailsDeleteRequest {
     }
 }
 /// Property values to set, keyed by property name.
-#[derive(
-    Debug,
-    Clone,
-    Default,
-    airbyte_agent_runtime::serde::Deserialize,
-    airbyte_agent_runtime::serde::Serialize
-)]
-#[serde(crate = "airbyte_agent_runtime::serde", default)]
+#[derive(Debug, Clone, Default, airbyte_agent_runtime::serde::Serialize)]
+#[serde(crate = "airbyte_agent_runtime::serde")]
 pub struct EmailsCreateProperties {
     /// Email subject.
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -366,15 +360,54 @@ pub struct EmailsCreateProperties {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub hubspot_owner_id: Option<String>,
 }
+impl airbyte_agent_runtime::record::Record for EmailsCreateProperties {
+    const NAME: &'static str = "EmailsCreateProperties";
+    fn field_index(key: &str) -> Option<usize> {
+        match key {
+            "hs_email_subject" => Some(0usize),
+            "hs_email_text" => Some(1usize),
+            "hs_email_html" => Some(2usize),
+            "hs_email_direction" => Some(3usize),
+            "hs_email_status" => Some(4usize),
+            "hs_email_sender_email" => Some(5usize),
+            "hs_email_to_email" => Some(6usize),
+            "hs_timestamp" => Some(7usize),
+            "hubspot_owner_id" => Some(8usize),
+            _ => None,
+        }
+    }
+    fn set_field<'de, __M: airbyte_agent_runtime::serde::de::MapAccess<'de>>(
+        &mut self,
+        index: usize,
+        map: &mut __M,
+    ) -> ::std::result::Result<(), __M::Error> {
+        match index {
+            0usize => self.hs_email_subject = map.next_value()?,
+            1usize => self.hs_email_text = map.next_value()?,
+            2usize => self.hs_email_html = map.next_value()?,
+            3usize => self.hs_email_direction = map.next_value()?,
+            4usize => self.hs_email_status = map.next_value()?,
+            5usize => self.hs_email_sender_email = map.next_value()?,
+            6usize => self.hs_email_to_email = map.next_value()?,
+            7usize => self.hs_timestamp = map.next_value()?,
+            8usize => self.hubspot_owner_id = map.next_value()?,
+            _ => {
+                map.next_value::<airbyte_agent_runtime::serde::de::IgnoredAny>()?;
+            }
+        }
+        Ok(())
+    }
+}
+impl<'de> airbyte_agent_runtime::serde::Deserialize<'de> for EmailsCreateProperties {
+    fn deserialize<__D: airbyte_agent_runtime::serde::Deserializer<'de>>(
+        deserializer: __D,
+    ) -> ::std::result::Result<Self, __D::Error> {
+        airbyte_agent_runtime::record::deserialize(deserializer)
+    }
+}
 /// An email engagement.
-#[derive(
-    Debug,
-    Clone,
-    Default,
-    airbyte_agent_runtime::serde::Deserialize,
-    airbyte_agent_runtime::serde::Serialize
-)]
-#[serde(crate = "airbyte_agent_runtime::serde", default)]
+#[derive(Debug, Clone, Default, airbyte_agent_runtime::serde::Serialize)]
+#[serde(crate = "airbyte_agent_runtime::serde")]
 pub struct EmailsRecord {
     /// Unique identifier of this email.
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -398,15 +431,50 @@ pub struct EmailsRecord {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub associations: Option<Map<String, Value>>,
 }
+impl airbyte_agent_runtime::record::Record for EmailsRecord {
+    const NAME: &'static str = "EmailsRecord";
+    fn field_index(key: &str) -> Option<usize> {
+        match key {
+            "id" => Some(0usize),
+            "properties" => Some(1usize),
+            "createdAt" => Some(2usize),
+            "updatedAt" => Some(3usize),
+            "archived" => Some(4usize),
+            "archivedAt" => Some(5usize),
+            "associations" => Some(6usize),
+            _ => None,
+        }
+    }
+    fn set_field<'de, __M: airbyte_agent_runtime::serde::de::MapAccess<'de>>(
+        &mut self,
+        index: usize,
+        map: &mut __M,
+    ) -> ::std::result::Result<(), __M::Error> {
+        match index {
+            0usize => self.id = map.next_value()?,
+            1usize => self.properties = map.next_value()?,
+            2usize => self.created_at = map.next_value()?,
+            3usize => self.updated_at = map.next_value()?,
+            4usize => self.archived = map.next_value()?,
+            5usize => self.archived_at = map.next_value()?,
+            6usize => self.associations = map.next_value()?,
+            _ => {
+                map.next_value::<airbyte_agent_runtime::serde::de::IgnoredAny>()?;
+            }
+        }
+        Ok(())
+    }
+}
+impl<'de> airbyte_agent_runtime::serde::Deserialize<'de> for EmailsRecord {
+    fn deserialize<__D: airbyte_agent_runtime::serde::Deserializer<'de>>(
+        deserializer: __D,
+    ) -> ::std::result::Result<Self, __D::Error> {
+        airbyte_agent_runtime::record::deserialize(deserializer)
+    }
+}
 /// Property values of the email, keyed by property name.
-#[derive(
-    Debug,
-    Clone,
-    Default,
-    airbyte_agent_runtime::serde::Deserialize,
-    airbyte_agent_runtime::serde::Serialize
-)]
-#[serde(crate = "airbyte_agent_runtime::serde", default)]
+#[derive(Debug, Clone, Default, airbyte_agent_runtime::serde::Serialize)]
+#[serde(crate = "airbyte_agent_runtime::serde")]
 pub struct EmailsRecordProperties {
     /// Email subject.
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -445,15 +513,60 @@ pub struct EmailsRecordProperties {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub hs_lastmodifieddate: Option<String>,
 }
+impl airbyte_agent_runtime::record::Record for EmailsRecordProperties {
+    const NAME: &'static str = "EmailsRecordProperties";
+    fn field_index(key: &str) -> Option<usize> {
+        match key {
+            "hs_email_subject" => Some(0usize),
+            "hs_email_text" => Some(1usize),
+            "hs_email_html" => Some(2usize),
+            "hs_email_direction" => Some(3usize),
+            "hs_email_status" => Some(4usize),
+            "hs_email_sender_email" => Some(5usize),
+            "hs_email_to_email" => Some(6usize),
+            "hs_timestamp" => Some(7usize),
+            "hubspot_owner_id" => Some(8usize),
+            "hs_object_id" => Some(9usize),
+            "hs_createdate" => Some(10usize),
+            "hs_lastmodifieddate" => Some(11usize),
+            _ => None,
+        }
+    }
+    fn set_field<'de, __M: airbyte_agent_runtime::serde::de::MapAccess<'de>>(
+        &mut self,
+        index: usize,
+        map: &mut __M,
+    ) -> ::std::result::Result<(), __M::Error> {
+        match index {
+            0usize => self.hs_email_subject = map.next_value()?,
+            1usize => self.hs_email_text = map.next_value()?,
+            2usize => self.hs_email_html = map.next_value()?,
+            3usize => self.hs_email_direction = map.next_value()?,
+            4usize => self.hs_email_status = map.next_value()?,
+            5usize => self.hs_email_sender_email = map.next_value()?,
+            6usize => self.hs_email_to_email = map.next_value()?,
+            7usize => self.hs_timestamp = map.next_value()?,
+            8usize => self.hubspot_owner_id = map.next_value()?,
+            9usize => self.hs_object_id = map.next_value()?,
+            10usize => self.hs_createdate = map.next_value()?,
+            11usize => self.hs_lastmodifieddate = map.next_value()?,
+            _ => {
+                map.next_value::<airbyte_agent_runtime::serde::de::IgnoredAny>()?;
+            }
+        }
+        Ok(())
+    }
+}
+impl<'de> airbyte_agent_runtime::serde::Deserialize<'de> for EmailsRecordProperties {
+    fn deserialize<__D: airbyte_agent_runtime::serde::Deserializer<'de>>(
+        deserializer: __D,
+    ) -> ::std::result::Result<Self, __D::Error> {
+        airbyte_agent_runtime::record::deserialize(deserializer)
+    }
+}
 /// An email engagement.
-#[derive(
-    Debug,
-    Clone,
-    Default,
-    airbyte_agent_runtime::serde::Deserialize,
-    airbyte_agent_runtime::serde::Serialize
-)]
-#[serde(crate = "airbyte_agent_runtime::serde", default)]
+#[derive(Debug, Clone, Default, airbyte_agent_runtime::serde::Serialize)]
+#[serde(crate = "airbyte_agent_runtime::serde")]
 pub struct Email {
     /// Unique identifier of this email.
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -477,15 +590,50 @@ pub struct Email {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub associations: Option<Map<String, Value>>,
 }
+impl airbyte_agent_runtime::record::Record for Email {
+    const NAME: &'static str = "Email";
+    fn field_index(key: &str) -> Option<usize> {
+        match key {
+            "id" => Some(0usize),
+            "properties" => Some(1usize),
+            "createdAt" => Some(2usize),
+            "updatedAt" => Some(3usize),
+            "archived" => Some(4usize),
+            "archivedAt" => Some(5usize),
+            "associations" => Some(6usize),
+            _ => None,
+        }
+    }
+    fn set_field<'de, __M: airbyte_agent_runtime::serde::de::MapAccess<'de>>(
+        &mut self,
+        index: usize,
+        map: &mut __M,
+    ) -> ::std::result::Result<(), __M::Error> {
+        match index {
+            0usize => self.id = map.next_value()?,
+            1usize => self.properties = map.next_value()?,
+            2usize => self.created_at = map.next_value()?,
+            3usize => self.updated_at = map.next_value()?,
+            4usize => self.archived = map.next_value()?,
+            5usize => self.archived_at = map.next_value()?,
+            6usize => self.associations = map.next_value()?,
+            _ => {
+                map.next_value::<airbyte_agent_runtime::serde::de::IgnoredAny>()?;
+            }
+        }
+        Ok(())
+    }
+}
+impl<'de> airbyte_agent_runtime::serde::Deserialize<'de> for Email {
+    fn deserialize<__D: airbyte_agent_runtime::serde::Deserializer<'de>>(
+        deserializer: __D,
+    ) -> ::std::result::Result<Self, __D::Error> {
+        airbyte_agent_runtime::record::deserialize(deserializer)
+    }
+}
 /// Metadata returned by `emails.list` next to the records.
-#[derive(
-    Debug,
-    Clone,
-    Default,
-    airbyte_agent_runtime::serde::Deserialize,
-    airbyte_agent_runtime::serde::Serialize
-)]
-#[serde(crate = "airbyte_agent_runtime::serde", default)]
+#[derive(Debug, Clone, Default, airbyte_agent_runtime::serde::Serialize)]
+#[serde(crate = "airbyte_agent_runtime::serde")]
 pub struct EmailsListMeta {
     /// `$.paging.next.after`
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -494,15 +642,40 @@ pub struct EmailsListMeta {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub next_link: Option<String>,
 }
+impl airbyte_agent_runtime::record::Record for EmailsListMeta {
+    const NAME: &'static str = "EmailsListMeta";
+    fn field_index(key: &str) -> Option<usize> {
+        match key {
+            "next_cursor" => Some(0usize),
+            "next_link" => Some(1usize),
+            _ => None,
+        }
+    }
+    fn set_field<'de, __M: airbyte_agent_runtime::serde::de::MapAccess<'de>>(
+        &mut self,
+        index: usize,
+        map: &mut __M,
+    ) -> ::std::result::Result<(), __M::Error> {
+        match index {
+            0usize => self.next_cursor = map.next_value()?,
+            1usize => self.next_link = map.next_value()?,
+            _ => {
+                map.next_value::<airbyte_agent_runtime::serde::de::IgnoredAny>()?;
+            }
+        }
+        Ok(())
+    }
+}
+impl<'de> airbyte_agent_runtime::serde::Deserialize<'de> for EmailsListMeta {
+    fn deserialize<__D: airbyte_agent_runtime::serde::Deserializer<'de>>(
+        deserializer: __D,
+    ) -> ::std::result::Result<Self, __D::Error> {
+        airbyte_agent_runtime::record::deserialize(deserializer)
+    }
+}
 /// Property values to change, keyed by property name.
-#[derive(
-    Debug,
-    Clone,
-    Default,
-    airbyte_agent_runtime::serde::Deserialize,
-    airbyte_agent_runtime::serde::Serialize
-)]
-#[serde(crate = "airbyte_agent_runtime::serde", default)]
+#[derive(Debug, Clone, Default, airbyte_agent_runtime::serde::Serialize)]
+#[serde(crate = "airbyte_agent_runtime::serde")]
 pub struct EmailsUpdateProperties {
     /// Email subject.
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -525,4 +698,45 @@ pub struct EmailsUpdateProperties {
     /// ID of the HubSpot owner responsible for the record.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub hubspot_owner_id: Option<String>,
+}
+impl airbyte_agent_runtime::record::Record for EmailsUpdateProperties {
+    const NAME: &'static str = "EmailsUpdateProperties";
+    fn field_index(key: &str) -> Option<usize> {
+        match key {
+            "hs_email_subject" => Some(0usize),
+            "hs_email_text" => Some(1usize),
+            "hs_email_html" => Some(2usize),
+            "hs_email_direction" => Some(3usize),
+            "hs_email_status" => Some(4usize),
+            "hs_timestamp" => Some(5usize),
+            "hubspot_owner_id" => Some(6usize),
+            _ => None,
+        }
+    }
+    fn set_field<'de, __M: airbyte_agent_runtime::serde::de::MapAccess<'de>>(
+        &mut self,
+        index: usize,
+        map: &mut __M,
+    ) -> ::std::result::Result<(), __M::Error> {
+        match index {
+            0usize => self.hs_email_subject = map.next_value()?,
+            1usize => self.hs_email_text = map.next_value()?,
+            2usize => self.hs_email_html = map.next_value()?,
+            3usize => self.hs_email_direction = map.next_value()?,
+            4usize => self.hs_email_status = map.next_value()?,
+            5usize => self.hs_timestamp = map.next_value()?,
+            6usize => self.hubspot_owner_id = map.next_value()?,
+            _ => {
+                map.next_value::<airbyte_agent_runtime::serde::de::IgnoredAny>()?;
+            }
+        }
+        Ok(())
+    }
+}
+impl<'de> airbyte_agent_runtime::serde::Deserialize<'de> for EmailsUpdateProperties {
+    fn deserialize<__D: airbyte_agent_runtime::serde::Deserializer<'de>>(
+        deserializer: __D,
+    ) -> ::std::result::Result<Self, __D::Error> {
+        airbyte_agent_runtime::record::deserialize(deserializer)
+    }
 }

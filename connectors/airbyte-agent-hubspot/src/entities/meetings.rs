@@ -335,14 +335,8 @@ impl ::std::future::IntoFuture for MeetingsDeleteRequest {
     }
 }
 /// Property values to set, keyed by property name.
-#[derive(
-    Debug,
-    Clone,
-    Default,
-    airbyte_agent_runtime::serde::Deserialize,
-    airbyte_agent_runtime::serde::Serialize
-)]
-#[serde(crate = "airbyte_agent_runtime::serde", default)]
+#[derive(Debug, Clone, Default, airbyte_agent_runtime::serde::Serialize)]
+#[serde(crate = "airbyte_agent_runtime::serde")]
 pub struct MeetingsCreateProperties {
     /// Meeting title; needed when logging.
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -372,15 +366,54 @@ pub struct MeetingsCreateProperties {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub hubspot_owner_id: Option<String>,
 }
+impl airbyte_agent_runtime::record::Record for MeetingsCreateProperties {
+    const NAME: &'static str = "MeetingsCreateProperties";
+    fn field_index(key: &str) -> Option<usize> {
+        match key {
+            "hs_meeting_title" => Some(0usize),
+            "hs_meeting_body" => Some(1usize),
+            "hs_meeting_start_time" => Some(2usize),
+            "hs_meeting_end_time" => Some(3usize),
+            "hs_meeting_location" => Some(4usize),
+            "hs_meeting_outcome" => Some(5usize),
+            "hs_internal_meeting_notes" => Some(6usize),
+            "hs_timestamp" => Some(7usize),
+            "hubspot_owner_id" => Some(8usize),
+            _ => None,
+        }
+    }
+    fn set_field<'de, __M: airbyte_agent_runtime::serde::de::MapAccess<'de>>(
+        &mut self,
+        index: usize,
+        map: &mut __M,
+    ) -> ::std::result::Result<(), __M::Error> {
+        match index {
+            0usize => self.hs_meeting_title = map.next_value()?,
+            1usize => self.hs_meeting_body = map.next_value()?,
+            2usize => self.hs_meeting_start_time = map.next_value()?,
+            3usize => self.hs_meeting_end_time = map.next_value()?,
+            4usize => self.hs_meeting_location = map.next_value()?,
+            5usize => self.hs_meeting_outcome = map.next_value()?,
+            6usize => self.hs_internal_meeting_notes = map.next_value()?,
+            7usize => self.hs_timestamp = map.next_value()?,
+            8usize => self.hubspot_owner_id = map.next_value()?,
+            _ => {
+                map.next_value::<airbyte_agent_runtime::serde::de::IgnoredAny>()?;
+            }
+        }
+        Ok(())
+    }
+}
+impl<'de> airbyte_agent_runtime::serde::Deserialize<'de> for MeetingsCreateProperties {
+    fn deserialize<__D: airbyte_agent_runtime::serde::Deserializer<'de>>(
+        deserializer: __D,
+    ) -> ::std::result::Result<Self, __D::Error> {
+        airbyte_agent_runtime::record::deserialize(deserializer)
+    }
+}
 /// A meeting engagement.
-#[derive(
-    Debug,
-    Clone,
-    Default,
-    airbyte_agent_runtime::serde::Deserialize,
-    airbyte_agent_runtime::serde::Serialize
-)]
-#[serde(crate = "airbyte_agent_runtime::serde", default)]
+#[derive(Debug, Clone, Default, airbyte_agent_runtime::serde::Serialize)]
+#[serde(crate = "airbyte_agent_runtime::serde")]
 pub struct MeetingsRecord {
     /// Unique identifier of this meeting.
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -404,15 +437,50 @@ pub struct MeetingsRecord {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub associations: Option<Map<String, Value>>,
 }
+impl airbyte_agent_runtime::record::Record for MeetingsRecord {
+    const NAME: &'static str = "MeetingsRecord";
+    fn field_index(key: &str) -> Option<usize> {
+        match key {
+            "id" => Some(0usize),
+            "properties" => Some(1usize),
+            "createdAt" => Some(2usize),
+            "updatedAt" => Some(3usize),
+            "archived" => Some(4usize),
+            "archivedAt" => Some(5usize),
+            "associations" => Some(6usize),
+            _ => None,
+        }
+    }
+    fn set_field<'de, __M: airbyte_agent_runtime::serde::de::MapAccess<'de>>(
+        &mut self,
+        index: usize,
+        map: &mut __M,
+    ) -> ::std::result::Result<(), __M::Error> {
+        match index {
+            0usize => self.id = map.next_value()?,
+            1usize => self.properties = map.next_value()?,
+            2usize => self.created_at = map.next_value()?,
+            3usize => self.updated_at = map.next_value()?,
+            4usize => self.archived = map.next_value()?,
+            5usize => self.archived_at = map.next_value()?,
+            6usize => self.associations = map.next_value()?,
+            _ => {
+                map.next_value::<airbyte_agent_runtime::serde::de::IgnoredAny>()?;
+            }
+        }
+        Ok(())
+    }
+}
+impl<'de> airbyte_agent_runtime::serde::Deserialize<'de> for MeetingsRecord {
+    fn deserialize<__D: airbyte_agent_runtime::serde::Deserializer<'de>>(
+        deserializer: __D,
+    ) -> ::std::result::Result<Self, __D::Error> {
+        airbyte_agent_runtime::record::deserialize(deserializer)
+    }
+}
 /// Property values of the meeting, keyed by property name.
-#[derive(
-    Debug,
-    Clone,
-    Default,
-    airbyte_agent_runtime::serde::Deserialize,
-    airbyte_agent_runtime::serde::Serialize
-)]
-#[serde(crate = "airbyte_agent_runtime::serde", default)]
+#[derive(Debug, Clone, Default, airbyte_agent_runtime::serde::Serialize)]
+#[serde(crate = "airbyte_agent_runtime::serde")]
 pub struct MeetingsRecordProperties {
     /// Meeting title; needed when logging.
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -451,15 +519,60 @@ pub struct MeetingsRecordProperties {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub hs_lastmodifieddate: Option<String>,
 }
+impl airbyte_agent_runtime::record::Record for MeetingsRecordProperties {
+    const NAME: &'static str = "MeetingsRecordProperties";
+    fn field_index(key: &str) -> Option<usize> {
+        match key {
+            "hs_meeting_title" => Some(0usize),
+            "hs_meeting_body" => Some(1usize),
+            "hs_meeting_start_time" => Some(2usize),
+            "hs_meeting_end_time" => Some(3usize),
+            "hs_meeting_location" => Some(4usize),
+            "hs_meeting_outcome" => Some(5usize),
+            "hs_internal_meeting_notes" => Some(6usize),
+            "hs_timestamp" => Some(7usize),
+            "hubspot_owner_id" => Some(8usize),
+            "hs_object_id" => Some(9usize),
+            "hs_createdate" => Some(10usize),
+            "hs_lastmodifieddate" => Some(11usize),
+            _ => None,
+        }
+    }
+    fn set_field<'de, __M: airbyte_agent_runtime::serde::de::MapAccess<'de>>(
+        &mut self,
+        index: usize,
+        map: &mut __M,
+    ) -> ::std::result::Result<(), __M::Error> {
+        match index {
+            0usize => self.hs_meeting_title = map.next_value()?,
+            1usize => self.hs_meeting_body = map.next_value()?,
+            2usize => self.hs_meeting_start_time = map.next_value()?,
+            3usize => self.hs_meeting_end_time = map.next_value()?,
+            4usize => self.hs_meeting_location = map.next_value()?,
+            5usize => self.hs_meeting_outcome = map.next_value()?,
+            6usize => self.hs_internal_meeting_notes = map.next_value()?,
+            7usize => self.hs_timestamp = map.next_value()?,
+            8usize => self.hubspot_owner_id = map.next_value()?,
+            9usize => self.hs_object_id = map.next_value()?,
+            10usize => self.hs_createdate = map.next_value()?,
+            11usize => self.hs_lastmodifieddate = map.next_value()?,
+            _ => {
+                map.next_value::<airbyte_agent_runtime::serde::de::IgnoredAny>()?;
+            }
+        }
+        Ok(())
+    }
+}
+impl<'de> airbyte_agent_runtime::serde::Deserialize<'de> for MeetingsRecordProperties {
+    fn deserialize<__D: airbyte_agent_runtime::serde::Deserializer<'de>>(
+        deserializer: __D,
+    ) -> ::std::result::Result<Self, __D::Error> {
+        airbyte_agent_runtime::record::deserialize(deserializer)
+    }
+}
 /// A meeting engagement.
-#[derive(
-    Debug,
-    Clone,
-    Default,
-    airbyte_agent_runtime::serde::Deserialize,
-    airbyte_agent_runtime::serde::Serialize
-)]
-#[serde(crate = "airbyte_agent_runtime::serde", default)]
+#[derive(Debug, Clone, Default, airbyte_agent_runtime::serde::Serialize)]
+#[serde(crate = "airbyte_agent_runtime::serde")]
 pub struct Meeting {
     /// Unique identifier of this meeting.
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -483,15 +596,50 @@ pub struct Meeting {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub associations: Option<Map<String, Value>>,
 }
+impl airbyte_agent_runtime::record::Record for Meeting {
+    const NAME: &'static str = "Meeting";
+    fn field_index(key: &str) -> Option<usize> {
+        match key {
+            "id" => Some(0usize),
+            "properties" => Some(1usize),
+            "createdAt" => Some(2usize),
+            "updatedAt" => Some(3usize),
+            "archived" => Some(4usize),
+            "archivedAt" => Some(5usize),
+            "associations" => Some(6usize),
+            _ => None,
+        }
+    }
+    fn set_field<'de, __M: airbyte_agent_runtime::serde::de::MapAccess<'de>>(
+        &mut self,
+        index: usize,
+        map: &mut __M,
+    ) -> ::std::result::Result<(), __M::Error> {
+        match index {
+            0usize => self.id = map.next_value()?,
+            1usize => self.properties = map.next_value()?,
+            2usize => self.created_at = map.next_value()?,
+            3usize => self.updated_at = map.next_value()?,
+            4usize => self.archived = map.next_value()?,
+            5usize => self.archived_at = map.next_value()?,
+            6usize => self.associations = map.next_value()?,
+            _ => {
+                map.next_value::<airbyte_agent_runtime::serde::de::IgnoredAny>()?;
+            }
+        }
+        Ok(())
+    }
+}
+impl<'de> airbyte_agent_runtime::serde::Deserialize<'de> for Meeting {
+    fn deserialize<__D: airbyte_agent_runtime::serde::Deserializer<'de>>(
+        deserializer: __D,
+    ) -> ::std::result::Result<Self, __D::Error> {
+        airbyte_agent_runtime::record::deserialize(deserializer)
+    }
+}
 /// Metadata returned by `meetings.list` next to the records.
-#[derive(
-    Debug,
-    Clone,
-    Default,
-    airbyte_agent_runtime::serde::Deserialize,
-    airbyte_agent_runtime::serde::Serialize
-)]
-#[serde(crate = "airbyte_agent_runtime::serde", default)]
+#[derive(Debug, Clone, Default, airbyte_agent_runtime::serde::Serialize)]
+#[serde(crate = "airbyte_agent_runtime::serde")]
 pub struct MeetingsListMeta {
     /// `$.paging.next.after`
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -500,15 +648,40 @@ pub struct MeetingsListMeta {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub next_link: Option<String>,
 }
+impl airbyte_agent_runtime::record::Record for MeetingsListMeta {
+    const NAME: &'static str = "MeetingsListMeta";
+    fn field_index(key: &str) -> Option<usize> {
+        match key {
+            "next_cursor" => Some(0usize),
+            "next_link" => Some(1usize),
+            _ => None,
+        }
+    }
+    fn set_field<'de, __M: airbyte_agent_runtime::serde::de::MapAccess<'de>>(
+        &mut self,
+        index: usize,
+        map: &mut __M,
+    ) -> ::std::result::Result<(), __M::Error> {
+        match index {
+            0usize => self.next_cursor = map.next_value()?,
+            1usize => self.next_link = map.next_value()?,
+            _ => {
+                map.next_value::<airbyte_agent_runtime::serde::de::IgnoredAny>()?;
+            }
+        }
+        Ok(())
+    }
+}
+impl<'de> airbyte_agent_runtime::serde::Deserialize<'de> for MeetingsListMeta {
+    fn deserialize<__D: airbyte_agent_runtime::serde::Deserializer<'de>>(
+        deserializer: __D,
+    ) -> ::std::result::Result<Self, __D::Error> {
+        airbyte_agent_runtime::record::deserialize(deserializer)
+    }
+}
 /// Property values to change, keyed by property name.
-#[derive(
-    Debug,
-    Clone,
-    Default,
-    airbyte_agent_runtime::serde::Deserialize,
-    airbyte_agent_runtime::serde::Serialize
-)]
-#[serde(crate = "airbyte_agent_runtime::serde", default)]
+#[derive(Debug, Clone, Default, airbyte_agent_runtime::serde::Serialize)]
+#[serde(crate = "airbyte_agent_runtime::serde")]
 pub struct MeetingsUpdateProperties {
     /// Meeting title; needed when logging.
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -537,4 +710,49 @@ pub struct MeetingsUpdateProperties {
     /// ID of the HubSpot owner responsible for the record.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub hubspot_owner_id: Option<String>,
+}
+impl airbyte_agent_runtime::record::Record for MeetingsUpdateProperties {
+    const NAME: &'static str = "MeetingsUpdateProperties";
+    fn field_index(key: &str) -> Option<usize> {
+        match key {
+            "hs_meeting_title" => Some(0usize),
+            "hs_meeting_body" => Some(1usize),
+            "hs_meeting_start_time" => Some(2usize),
+            "hs_meeting_end_time" => Some(3usize),
+            "hs_meeting_location" => Some(4usize),
+            "hs_meeting_outcome" => Some(5usize),
+            "hs_internal_meeting_notes" => Some(6usize),
+            "hs_timestamp" => Some(7usize),
+            "hubspot_owner_id" => Some(8usize),
+            _ => None,
+        }
+    }
+    fn set_field<'de, __M: airbyte_agent_runtime::serde::de::MapAccess<'de>>(
+        &mut self,
+        index: usize,
+        map: &mut __M,
+    ) -> ::std::result::Result<(), __M::Error> {
+        match index {
+            0usize => self.hs_meeting_title = map.next_value()?,
+            1usize => self.hs_meeting_body = map.next_value()?,
+            2usize => self.hs_meeting_start_time = map.next_value()?,
+            3usize => self.hs_meeting_end_time = map.next_value()?,
+            4usize => self.hs_meeting_location = map.next_value()?,
+            5usize => self.hs_meeting_outcome = map.next_value()?,
+            6usize => self.hs_internal_meeting_notes = map.next_value()?,
+            7usize => self.hs_timestamp = map.next_value()?,
+            8usize => self.hubspot_owner_id = map.next_value()?,
+            _ => {
+                map.next_value::<airbyte_agent_runtime::serde::de::IgnoredAny>()?;
+            }
+        }
+        Ok(())
+    }
+}
+impl<'de> airbyte_agent_runtime::serde::Deserialize<'de> for MeetingsUpdateProperties {
+    fn deserialize<__D: airbyte_agent_runtime::serde::Deserializer<'de>>(
+        deserializer: __D,
+    ) -> ::std::result::Result<Self, __D::Error> {
+        airbyte_agent_runtime::record::deserialize(deserializer)
+    }
 }

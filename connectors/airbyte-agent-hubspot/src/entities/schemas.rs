@@ -119,14 +119,8 @@ impl ::std::future::IntoFuture for SchemasGetRequest {
     }
 }
 /// Definition of a custom object type.
-#[derive(
-    Debug,
-    Clone,
-    Default,
-    airbyte_agent_runtime::serde::Deserialize,
-    airbyte_agent_runtime::serde::Serialize
-)]
-#[serde(crate = "airbyte_agent_runtime::serde", default)]
+#[derive(Debug, Clone, Default, airbyte_agent_runtime::serde::Serialize)]
+#[serde(crate = "airbyte_agent_runtime::serde")]
 pub struct Schema {
     /// Unique identifier of this schema.
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -144,18 +138,10 @@ pub struct Schema {
     #[serde(rename = "fullyQualifiedName", skip_serializing_if = "Option::is_none")]
     pub fully_qualified_name: Option<String>,
     /// `requiredProperties`
-    #[serde(
-        rename = "requiredProperties",
-        deserialize_with = "crate::vec_skip_nulls",
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(rename = "requiredProperties", skip_serializing_if = "Option::is_none")]
     pub required_properties: Option<Vec<String>>,
     /// `searchableProperties`
-    #[serde(
-        rename = "searchableProperties",
-        deserialize_with = "crate::vec_skip_nulls",
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(rename = "searchableProperties", skip_serializing_if = "Option::is_none")]
     pub searchable_properties: Option<Vec<String>>,
     /// `primaryDisplayProperty`
     #[serde(rename = "primaryDisplayProperty", skip_serializing_if = "Option::is_none")]
@@ -163,7 +149,6 @@ pub struct Schema {
     /// `secondaryDisplayProperties`
     #[serde(
         rename = "secondaryDisplayProperties",
-        deserialize_with = "crate::vec_skip_nulls",
         skip_serializing_if = "Option::is_none"
     )]
     pub secondary_display_properties: Option<Vec<String>>,
@@ -192,16 +177,10 @@ pub struct Schema {
     #[serde(rename = "updatedByUserId", skip_serializing_if = "Option::is_none")]
     pub updated_by_user_id: Option<i64>,
     /// Property values of the schema, keyed by property name.
-    #[serde(
-        deserialize_with = "crate::vec_skip_nulls",
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub properties: Option<Vec<SchemaPropertiesItem>>,
     /// `associations`
-    #[serde(
-        deserialize_with = "crate::vec_skip_nulls",
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub associations: Option<Vec<SchemaAssociationsItem>>,
     /// `createdAt`
     #[serde(rename = "createdAt", skip_serializing_if = "Option::is_none")]
@@ -210,15 +189,100 @@ pub struct Schema {
     #[serde(rename = "updatedAt", skip_serializing_if = "Option::is_none")]
     pub updated_at: Option<String>,
 }
+impl airbyte_agent_runtime::record::Record for Schema {
+    const NAME: &'static str = "Schema";
+    fn field_index(key: &str) -> Option<usize> {
+        match key {
+            "id" => Some(0usize),
+            "name" => Some(1usize),
+            "labels" => Some(2usize),
+            "objectTypeId" => Some(3usize),
+            "fullyQualifiedName" => Some(4usize),
+            "requiredProperties" => Some(5usize),
+            "searchableProperties" => Some(6usize),
+            "primaryDisplayProperty" => Some(7usize),
+            "secondaryDisplayProperties" => Some(8usize),
+            "description" => Some(9usize),
+            "allowsSensitiveProperties" => Some(10usize),
+            "archived" => Some(11usize),
+            "restorable" => Some(12usize),
+            "metaType" => Some(13usize),
+            "createdByUserId" => Some(14usize),
+            "updatedByUserId" => Some(15usize),
+            "properties" => Some(16usize),
+            "associations" => Some(17usize),
+            "createdAt" => Some(18usize),
+            "updatedAt" => Some(19usize),
+            _ => None,
+        }
+    }
+    fn set_field<'de, __M: airbyte_agent_runtime::serde::de::MapAccess<'de>>(
+        &mut self,
+        index: usize,
+        map: &mut __M,
+    ) -> ::std::result::Result<(), __M::Error> {
+        match index {
+            0usize => self.id = map.next_value()?,
+            1usize => self.name = map.next_value()?,
+            2usize => self.labels = map.next_value()?,
+            3usize => self.object_type_id = map.next_value()?,
+            4usize => self.fully_qualified_name = map.next_value()?,
+            5usize => {
+                self.required_properties = map
+                    .next_value::<airbyte_agent_runtime::record::SkipNulls<String>>()?
+                    .0;
+            }
+            6usize => {
+                self.searchable_properties = map
+                    .next_value::<airbyte_agent_runtime::record::SkipNulls<String>>()?
+                    .0;
+            }
+            7usize => self.primary_display_property = map.next_value()?,
+            8usize => {
+                self.secondary_display_properties = map
+                    .next_value::<airbyte_agent_runtime::record::SkipNulls<String>>()?
+                    .0;
+            }
+            9usize => self.description = map.next_value()?,
+            10usize => self.allows_sensitive_properties = map.next_value()?,
+            11usize => self.archived = map.next_value()?,
+            12usize => self.restorable = map.next_value()?,
+            13usize => self.meta_type = map.next_value()?,
+            14usize => self.created_by_user_id = map.next_value()?,
+            15usize => self.updated_by_user_id = map.next_value()?,
+            16usize => {
+                self.properties = map
+                    .next_value::<
+                        airbyte_agent_runtime::record::SkipNulls<SchemaPropertiesItem>,
+                    >()?
+                    .0;
+            }
+            17usize => {
+                self.associations = map
+                    .next_value::<
+                        airbyte_agent_runtime::record::SkipNulls<SchemaAssociationsItem>,
+                    >()?
+                    .0;
+            }
+            18usize => self.created_at = map.next_value()?,
+            19usize => self.updated_at = map.next_value()?,
+            _ => {
+                map.next_value::<airbyte_agent_runtime::serde::de::IgnoredAny>()?;
+            }
+        }
+        Ok(())
+    }
+}
+impl<'de> airbyte_agent_runtime::serde::Deserialize<'de> for Schema {
+    fn deserialize<__D: airbyte_agent_runtime::serde::Deserializer<'de>>(
+        deserializer: __D,
+    ) -> ::std::result::Result<Self, __D::Error> {
+        airbyte_agent_runtime::record::deserialize(deserializer)
+    }
+}
 /// Object describing the labels.
-#[derive(
-    Debug,
-    Clone,
-    Default,
-    airbyte_agent_runtime::serde::Deserialize,
-    airbyte_agent_runtime::serde::Serialize
-)]
-#[serde(crate = "airbyte_agent_runtime::serde", default)]
+#[derive(Debug, Clone, Default, airbyte_agent_runtime::serde::Serialize)]
+#[serde(crate = "airbyte_agent_runtime::serde")]
 pub struct SchemaLabels {
     /// `singular`
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -227,15 +291,40 @@ pub struct SchemaLabels {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub plural: Option<String>,
 }
+impl airbyte_agent_runtime::record::Record for SchemaLabels {
+    const NAME: &'static str = "SchemaLabels";
+    fn field_index(key: &str) -> Option<usize> {
+        match key {
+            "singular" => Some(0usize),
+            "plural" => Some(1usize),
+            _ => None,
+        }
+    }
+    fn set_field<'de, __M: airbyte_agent_runtime::serde::de::MapAccess<'de>>(
+        &mut self,
+        index: usize,
+        map: &mut __M,
+    ) -> ::std::result::Result<(), __M::Error> {
+        match index {
+            0usize => self.singular = map.next_value()?,
+            1usize => self.plural = map.next_value()?,
+            _ => {
+                map.next_value::<airbyte_agent_runtime::serde::de::IgnoredAny>()?;
+            }
+        }
+        Ok(())
+    }
+}
+impl<'de> airbyte_agent_runtime::serde::Deserialize<'de> for SchemaLabels {
+    fn deserialize<__D: airbyte_agent_runtime::serde::Deserializer<'de>>(
+        deserializer: __D,
+    ) -> ::std::result::Result<Self, __D::Error> {
+        airbyte_agent_runtime::record::deserialize(deserializer)
+    }
+}
 /// The `SchemaPropertiesItem` object.
-#[derive(
-    Debug,
-    Clone,
-    Default,
-    airbyte_agent_runtime::serde::Deserialize,
-    airbyte_agent_runtime::serde::Serialize
-)]
-#[serde(crate = "airbyte_agent_runtime::serde", default)]
+#[derive(Debug, Clone, Default, airbyte_agent_runtime::serde::Serialize)]
+#[serde(crate = "airbyte_agent_runtime::serde")]
 pub struct SchemaPropertiesItem {
     /// `name`
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -304,15 +393,80 @@ pub struct SchemaPropertiesItem {
     #[serde(rename = "modificationMetadata", skip_serializing_if = "Option::is_none")]
     pub modification_metadata: Option<SchemaPropertiesItemModificationMetadata>,
 }
+impl airbyte_agent_runtime::record::Record for SchemaPropertiesItem {
+    const NAME: &'static str = "SchemaPropertiesItem";
+    fn field_index(key: &str) -> Option<usize> {
+        match key {
+            "name" => Some(0usize),
+            "label" => Some(1usize),
+            "type" => Some(2usize),
+            "fieldType" => Some(3usize),
+            "description" => Some(4usize),
+            "groupName" => Some(5usize),
+            "displayOrder" => Some(6usize),
+            "calculated" => Some(7usize),
+            "externalOptions" => Some(8usize),
+            "archived" => Some(9usize),
+            "hasUniqueValue" => Some(10usize),
+            "hidden" => Some(11usize),
+            "formField" => Some(12usize),
+            "dataSensitivity" => Some(13usize),
+            "hubspotDefined" => Some(14usize),
+            "updatedAt" => Some(15usize),
+            "createdAt" => Some(16usize),
+            "options" => Some(17usize),
+            "createdUserId" => Some(18usize),
+            "updatedUserId" => Some(19usize),
+            "showCurrencySymbol" => Some(20usize),
+            "modificationMetadata" => Some(21usize),
+            _ => None,
+        }
+    }
+    fn set_field<'de, __M: airbyte_agent_runtime::serde::de::MapAccess<'de>>(
+        &mut self,
+        index: usize,
+        map: &mut __M,
+    ) -> ::std::result::Result<(), __M::Error> {
+        match index {
+            0usize => self.name = map.next_value()?,
+            1usize => self.label = map.next_value()?,
+            2usize => self.type_ = map.next_value()?,
+            3usize => self.field_type = map.next_value()?,
+            4usize => self.description = map.next_value()?,
+            5usize => self.group_name = map.next_value()?,
+            6usize => self.display_order = map.next_value()?,
+            7usize => self.calculated = map.next_value()?,
+            8usize => self.external_options = map.next_value()?,
+            9usize => self.archived = map.next_value()?,
+            10usize => self.has_unique_value = map.next_value()?,
+            11usize => self.hidden = map.next_value()?,
+            12usize => self.form_field = map.next_value()?,
+            13usize => self.data_sensitivity = map.next_value()?,
+            14usize => self.hubspot_defined = map.next_value()?,
+            15usize => self.updated_at = map.next_value()?,
+            16usize => self.created_at = map.next_value()?,
+            17usize => self.options = map.next_value()?,
+            18usize => self.created_user_id = map.next_value()?,
+            19usize => self.updated_user_id = map.next_value()?,
+            20usize => self.show_currency_symbol = map.next_value()?,
+            21usize => self.modification_metadata = map.next_value()?,
+            _ => {
+                map.next_value::<airbyte_agent_runtime::serde::de::IgnoredAny>()?;
+            }
+        }
+        Ok(())
+    }
+}
+impl<'de> airbyte_agent_runtime::serde::Deserialize<'de> for SchemaPropertiesItem {
+    fn deserialize<__D: airbyte_agent_runtime::serde::Deserializer<'de>>(
+        deserializer: __D,
+    ) -> ::std::result::Result<Self, __D::Error> {
+        airbyte_agent_runtime::record::deserialize(deserializer)
+    }
+}
 /// The `SchemaPropertiesItemModificationMetadata` object.
-#[derive(
-    Debug,
-    Clone,
-    Default,
-    airbyte_agent_runtime::serde::Deserialize,
-    airbyte_agent_runtime::serde::Serialize
-)]
-#[serde(crate = "airbyte_agent_runtime::serde", default)]
+#[derive(Debug, Clone, Default, airbyte_agent_runtime::serde::Serialize)]
+#[serde(crate = "airbyte_agent_runtime::serde")]
 pub struct SchemaPropertiesItemModificationMetadata {
     /// `archivable`
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -327,15 +481,45 @@ pub struct SchemaPropertiesItemModificationMetadata {
     #[serde(rename = "readOnlyOptions", skip_serializing_if = "Option::is_none")]
     pub read_only_options: Option<bool>,
 }
+impl airbyte_agent_runtime::record::Record for SchemaPropertiesItemModificationMetadata {
+    const NAME: &'static str = "SchemaPropertiesItemModificationMetadata";
+    fn field_index(key: &str) -> Option<usize> {
+        match key {
+            "archivable" => Some(0usize),
+            "readOnlyDefinition" => Some(1usize),
+            "readOnlyValue" => Some(2usize),
+            "readOnlyOptions" => Some(3usize),
+            _ => None,
+        }
+    }
+    fn set_field<'de, __M: airbyte_agent_runtime::serde::de::MapAccess<'de>>(
+        &mut self,
+        index: usize,
+        map: &mut __M,
+    ) -> ::std::result::Result<(), __M::Error> {
+        match index {
+            0usize => self.archivable = map.next_value()?,
+            1usize => self.read_only_definition = map.next_value()?,
+            2usize => self.read_only_value = map.next_value()?,
+            3usize => self.read_only_options = map.next_value()?,
+            _ => {
+                map.next_value::<airbyte_agent_runtime::serde::de::IgnoredAny>()?;
+            }
+        }
+        Ok(())
+    }
+}
+impl<'de> airbyte_agent_runtime::serde::Deserialize<'de>
+for SchemaPropertiesItemModificationMetadata {
+    fn deserialize<__D: airbyte_agent_runtime::serde::Deserializer<'de>>(
+        deserializer: __D,
+    ) -> ::std::result::Result<Self, __D::Error> {
+        airbyte_agent_runtime::record::deserialize(deserializer)
+    }
+}
 /// The `SchemaAssociationsItem` object.
-#[derive(
-    Debug,
-    Clone,
-    Default,
-    airbyte_agent_runtime::serde::Deserialize,
-    airbyte_agent_runtime::serde::Serialize
-)]
-#[serde(crate = "airbyte_agent_runtime::serde", default)]
+#[derive(Debug, Clone, Default, airbyte_agent_runtime::serde::Serialize)]
+#[serde(crate = "airbyte_agent_runtime::serde")]
 pub struct SchemaAssociationsItem {
     /// `fromObjectTypeId`
     #[serde(rename = "fromObjectTypeId", skip_serializing_if = "Option::is_none")]
@@ -380,13 +564,83 @@ pub struct SchemaAssociationsItem {
     #[serde(rename = "updatedAt", skip_serializing_if = "Option::is_none")]
     pub updated_at: Option<String>,
 }
+impl airbyte_agent_runtime::record::Record for SchemaAssociationsItem {
+    const NAME: &'static str = "SchemaAssociationsItem";
+    fn field_index(key: &str) -> Option<usize> {
+        match key {
+            "fromObjectTypeId" => Some(0usize),
+            "toObjectTypeId" => Some(1usize),
+            "name" => Some(2usize),
+            "cardinality" => Some(3usize),
+            "id" => Some(4usize),
+            "inverseCardinality" => Some(5usize),
+            "hasUserEnforcedMaxToObjectIds" => Some(6usize),
+            "hasUserEnforcedMaxFromObjectIds" => Some(7usize),
+            "maxToObjectIds" => Some(8usize),
+            "maxFromObjectIds" => Some(9usize),
+            "createdAt" => Some(10usize),
+            "updatedAt" => Some(11usize),
+            _ => None,
+        }
+    }
+    fn set_field<'de, __M: airbyte_agent_runtime::serde::de::MapAccess<'de>>(
+        &mut self,
+        index: usize,
+        map: &mut __M,
+    ) -> ::std::result::Result<(), __M::Error> {
+        match index {
+            0usize => self.from_object_type_id = map.next_value()?,
+            1usize => self.to_object_type_id = map.next_value()?,
+            2usize => self.name = map.next_value()?,
+            3usize => self.cardinality = map.next_value()?,
+            4usize => self.id = map.next_value()?,
+            5usize => self.inverse_cardinality = map.next_value()?,
+            6usize => self.has_user_enforced_max_to_object_ids = map.next_value()?,
+            7usize => self.has_user_enforced_max_from_object_ids = map.next_value()?,
+            8usize => self.max_to_object_ids = map.next_value()?,
+            9usize => self.max_from_object_ids = map.next_value()?,
+            10usize => self.created_at = map.next_value()?,
+            11usize => self.updated_at = map.next_value()?,
+            _ => {
+                map.next_value::<airbyte_agent_runtime::serde::de::IgnoredAny>()?;
+            }
+        }
+        Ok(())
+    }
+}
+impl<'de> airbyte_agent_runtime::serde::Deserialize<'de> for SchemaAssociationsItem {
+    fn deserialize<__D: airbyte_agent_runtime::serde::Deserializer<'de>>(
+        deserializer: __D,
+    ) -> ::std::result::Result<Self, __D::Error> {
+        airbyte_agent_runtime::record::deserialize(deserializer)
+    }
+}
 /// Metadata returned by `schemas.list` next to the records.
-#[derive(
-    Debug,
-    Clone,
-    Default,
-    airbyte_agent_runtime::serde::Deserialize,
-    airbyte_agent_runtime::serde::Serialize
-)]
-#[serde(crate = "airbyte_agent_runtime::serde", default)]
+#[derive(Debug, Clone, Default, airbyte_agent_runtime::serde::Serialize)]
+#[serde(crate = "airbyte_agent_runtime::serde")]
 pub struct SchemasListMeta {}
+impl airbyte_agent_runtime::record::Record for SchemasListMeta {
+    const NAME: &'static str = "SchemasListMeta";
+    fn field_index(key: &str) -> Option<usize> {
+        {
+            let _ = key;
+            None
+        }
+    }
+    fn set_field<'de, __M: airbyte_agent_runtime::serde::de::MapAccess<'de>>(
+        &mut self,
+        index: usize,
+        map: &mut __M,
+    ) -> ::std::result::Result<(), __M::Error> {
+        let _ = index;
+        map.next_value::<airbyte_agent_runtime::serde::de::IgnoredAny>()?;
+        Ok(())
+    }
+}
+impl<'de> airbyte_agent_runtime::serde::Deserialize<'de> for SchemasListMeta {
+    fn deserialize<__D: airbyte_agent_runtime::serde::Deserializer<'de>>(
+        deserializer: __D,
+    ) -> ::std::result::Result<Self, __D::Error> {
+        airbyte_agent_runtime::record::deserialize(deserializer)
+    }
+}

@@ -325,14 +325,8 @@ impl ::std::future::IntoFuture for TasksDeleteRequest {
     }
 }
 /// Property values to set, keyed by property name.
-#[derive(
-    Debug,
-    Clone,
-    Default,
-    airbyte_agent_runtime::serde::Deserialize,
-    airbyte_agent_runtime::serde::Serialize
-)]
-#[serde(crate = "airbyte_agent_runtime::serde", default)]
+#[derive(Debug, Clone, Default, airbyte_agent_runtime::serde::Serialize)]
+#[serde(crate = "airbyte_agent_runtime::serde")]
 pub struct TasksCreateProperties {
     /// Task details; HTML is allowed.
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -359,15 +353,52 @@ pub struct TasksCreateProperties {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub hubspot_owner_id: Option<String>,
 }
+impl airbyte_agent_runtime::record::Record for TasksCreateProperties {
+    const NAME: &'static str = "TasksCreateProperties";
+    fn field_index(key: &str) -> Option<usize> {
+        match key {
+            "hs_task_body" => Some(0usize),
+            "hs_task_subject" => Some(1usize),
+            "hs_task_status" => Some(2usize),
+            "hs_task_priority" => Some(3usize),
+            "hs_task_type" => Some(4usize),
+            "hs_task_reminders" => Some(5usize),
+            "hs_timestamp" => Some(6usize),
+            "hubspot_owner_id" => Some(7usize),
+            _ => None,
+        }
+    }
+    fn set_field<'de, __M: airbyte_agent_runtime::serde::de::MapAccess<'de>>(
+        &mut self,
+        index: usize,
+        map: &mut __M,
+    ) -> ::std::result::Result<(), __M::Error> {
+        match index {
+            0usize => self.hs_task_body = map.next_value()?,
+            1usize => self.hs_task_subject = map.next_value()?,
+            2usize => self.hs_task_status = map.next_value()?,
+            3usize => self.hs_task_priority = map.next_value()?,
+            4usize => self.hs_task_type = map.next_value()?,
+            5usize => self.hs_task_reminders = map.next_value()?,
+            6usize => self.hs_timestamp = map.next_value()?,
+            7usize => self.hubspot_owner_id = map.next_value()?,
+            _ => {
+                map.next_value::<airbyte_agent_runtime::serde::de::IgnoredAny>()?;
+            }
+        }
+        Ok(())
+    }
+}
+impl<'de> airbyte_agent_runtime::serde::Deserialize<'de> for TasksCreateProperties {
+    fn deserialize<__D: airbyte_agent_runtime::serde::Deserializer<'de>>(
+        deserializer: __D,
+    ) -> ::std::result::Result<Self, __D::Error> {
+        airbyte_agent_runtime::record::deserialize(deserializer)
+    }
+}
 /// A task engagement.
-#[derive(
-    Debug,
-    Clone,
-    Default,
-    airbyte_agent_runtime::serde::Deserialize,
-    airbyte_agent_runtime::serde::Serialize
-)]
-#[serde(crate = "airbyte_agent_runtime::serde", default)]
+#[derive(Debug, Clone, Default, airbyte_agent_runtime::serde::Serialize)]
+#[serde(crate = "airbyte_agent_runtime::serde")]
 pub struct TasksRecord {
     /// Unique identifier of this task.
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -391,15 +422,50 @@ pub struct TasksRecord {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub associations: Option<Map<String, Value>>,
 }
+impl airbyte_agent_runtime::record::Record for TasksRecord {
+    const NAME: &'static str = "TasksRecord";
+    fn field_index(key: &str) -> Option<usize> {
+        match key {
+            "id" => Some(0usize),
+            "properties" => Some(1usize),
+            "createdAt" => Some(2usize),
+            "updatedAt" => Some(3usize),
+            "archived" => Some(4usize),
+            "archivedAt" => Some(5usize),
+            "associations" => Some(6usize),
+            _ => None,
+        }
+    }
+    fn set_field<'de, __M: airbyte_agent_runtime::serde::de::MapAccess<'de>>(
+        &mut self,
+        index: usize,
+        map: &mut __M,
+    ) -> ::std::result::Result<(), __M::Error> {
+        match index {
+            0usize => self.id = map.next_value()?,
+            1usize => self.properties = map.next_value()?,
+            2usize => self.created_at = map.next_value()?,
+            3usize => self.updated_at = map.next_value()?,
+            4usize => self.archived = map.next_value()?,
+            5usize => self.archived_at = map.next_value()?,
+            6usize => self.associations = map.next_value()?,
+            _ => {
+                map.next_value::<airbyte_agent_runtime::serde::de::IgnoredAny>()?;
+            }
+        }
+        Ok(())
+    }
+}
+impl<'de> airbyte_agent_runtime::serde::Deserialize<'de> for TasksRecord {
+    fn deserialize<__D: airbyte_agent_runtime::serde::Deserializer<'de>>(
+        deserializer: __D,
+    ) -> ::std::result::Result<Self, __D::Error> {
+        airbyte_agent_runtime::record::deserialize(deserializer)
+    }
+}
 /// Property values of the task, keyed by property name.
-#[derive(
-    Debug,
-    Clone,
-    Default,
-    airbyte_agent_runtime::serde::Deserialize,
-    airbyte_agent_runtime::serde::Serialize
-)]
-#[serde(crate = "airbyte_agent_runtime::serde", default)]
+#[derive(Debug, Clone, Default, airbyte_agent_runtime::serde::Serialize)]
+#[serde(crate = "airbyte_agent_runtime::serde")]
 pub struct TasksRecordProperties {
     /// Task details; HTML is allowed.
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -435,15 +501,58 @@ pub struct TasksRecordProperties {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub hs_lastmodifieddate: Option<String>,
 }
+impl airbyte_agent_runtime::record::Record for TasksRecordProperties {
+    const NAME: &'static str = "TasksRecordProperties";
+    fn field_index(key: &str) -> Option<usize> {
+        match key {
+            "hs_task_body" => Some(0usize),
+            "hs_task_subject" => Some(1usize),
+            "hs_task_status" => Some(2usize),
+            "hs_task_priority" => Some(3usize),
+            "hs_task_type" => Some(4usize),
+            "hs_task_reminders" => Some(5usize),
+            "hs_timestamp" => Some(6usize),
+            "hubspot_owner_id" => Some(7usize),
+            "hs_object_id" => Some(8usize),
+            "hs_createdate" => Some(9usize),
+            "hs_lastmodifieddate" => Some(10usize),
+            _ => None,
+        }
+    }
+    fn set_field<'de, __M: airbyte_agent_runtime::serde::de::MapAccess<'de>>(
+        &mut self,
+        index: usize,
+        map: &mut __M,
+    ) -> ::std::result::Result<(), __M::Error> {
+        match index {
+            0usize => self.hs_task_body = map.next_value()?,
+            1usize => self.hs_task_subject = map.next_value()?,
+            2usize => self.hs_task_status = map.next_value()?,
+            3usize => self.hs_task_priority = map.next_value()?,
+            4usize => self.hs_task_type = map.next_value()?,
+            5usize => self.hs_task_reminders = map.next_value()?,
+            6usize => self.hs_timestamp = map.next_value()?,
+            7usize => self.hubspot_owner_id = map.next_value()?,
+            8usize => self.hs_object_id = map.next_value()?,
+            9usize => self.hs_createdate = map.next_value()?,
+            10usize => self.hs_lastmodifieddate = map.next_value()?,
+            _ => {
+                map.next_value::<airbyte_agent_runtime::serde::de::IgnoredAny>()?;
+            }
+        }
+        Ok(())
+    }
+}
+impl<'de> airbyte_agent_runtime::serde::Deserialize<'de> for TasksRecordProperties {
+    fn deserialize<__D: airbyte_agent_runtime::serde::Deserializer<'de>>(
+        deserializer: __D,
+    ) -> ::std::result::Result<Self, __D::Error> {
+        airbyte_agent_runtime::record::deserialize(deserializer)
+    }
+}
 /// A task engagement.
-#[derive(
-    Debug,
-    Clone,
-    Default,
-    airbyte_agent_runtime::serde::Deserialize,
-    airbyte_agent_runtime::serde::Serialize
-)]
-#[serde(crate = "airbyte_agent_runtime::serde", default)]
+#[derive(Debug, Clone, Default, airbyte_agent_runtime::serde::Serialize)]
+#[serde(crate = "airbyte_agent_runtime::serde")]
 pub struct Task {
     /// Unique identifier of this task.
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -467,15 +576,50 @@ pub struct Task {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub associations: Option<Map<String, Value>>,
 }
+impl airbyte_agent_runtime::record::Record for Task {
+    const NAME: &'static str = "Task";
+    fn field_index(key: &str) -> Option<usize> {
+        match key {
+            "id" => Some(0usize),
+            "properties" => Some(1usize),
+            "createdAt" => Some(2usize),
+            "updatedAt" => Some(3usize),
+            "archived" => Some(4usize),
+            "archivedAt" => Some(5usize),
+            "associations" => Some(6usize),
+            _ => None,
+        }
+    }
+    fn set_field<'de, __M: airbyte_agent_runtime::serde::de::MapAccess<'de>>(
+        &mut self,
+        index: usize,
+        map: &mut __M,
+    ) -> ::std::result::Result<(), __M::Error> {
+        match index {
+            0usize => self.id = map.next_value()?,
+            1usize => self.properties = map.next_value()?,
+            2usize => self.created_at = map.next_value()?,
+            3usize => self.updated_at = map.next_value()?,
+            4usize => self.archived = map.next_value()?,
+            5usize => self.archived_at = map.next_value()?,
+            6usize => self.associations = map.next_value()?,
+            _ => {
+                map.next_value::<airbyte_agent_runtime::serde::de::IgnoredAny>()?;
+            }
+        }
+        Ok(())
+    }
+}
+impl<'de> airbyte_agent_runtime::serde::Deserialize<'de> for Task {
+    fn deserialize<__D: airbyte_agent_runtime::serde::Deserializer<'de>>(
+        deserializer: __D,
+    ) -> ::std::result::Result<Self, __D::Error> {
+        airbyte_agent_runtime::record::deserialize(deserializer)
+    }
+}
 /// Metadata returned by `tasks.list` next to the records.
-#[derive(
-    Debug,
-    Clone,
-    Default,
-    airbyte_agent_runtime::serde::Deserialize,
-    airbyte_agent_runtime::serde::Serialize
-)]
-#[serde(crate = "airbyte_agent_runtime::serde", default)]
+#[derive(Debug, Clone, Default, airbyte_agent_runtime::serde::Serialize)]
+#[serde(crate = "airbyte_agent_runtime::serde")]
 pub struct TasksListMeta {
     /// `$.paging.next.after`
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -484,15 +628,40 @@ pub struct TasksListMeta {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub next_link: Option<String>,
 }
+impl airbyte_agent_runtime::record::Record for TasksListMeta {
+    const NAME: &'static str = "TasksListMeta";
+    fn field_index(key: &str) -> Option<usize> {
+        match key {
+            "next_cursor" => Some(0usize),
+            "next_link" => Some(1usize),
+            _ => None,
+        }
+    }
+    fn set_field<'de, __M: airbyte_agent_runtime::serde::de::MapAccess<'de>>(
+        &mut self,
+        index: usize,
+        map: &mut __M,
+    ) -> ::std::result::Result<(), __M::Error> {
+        match index {
+            0usize => self.next_cursor = map.next_value()?,
+            1usize => self.next_link = map.next_value()?,
+            _ => {
+                map.next_value::<airbyte_agent_runtime::serde::de::IgnoredAny>()?;
+            }
+        }
+        Ok(())
+    }
+}
+impl<'de> airbyte_agent_runtime::serde::Deserialize<'de> for TasksListMeta {
+    fn deserialize<__D: airbyte_agent_runtime::serde::Deserializer<'de>>(
+        deserializer: __D,
+    ) -> ::std::result::Result<Self, __D::Error> {
+        airbyte_agent_runtime::record::deserialize(deserializer)
+    }
+}
 /// Property values to change, keyed by property name.
-#[derive(
-    Debug,
-    Clone,
-    Default,
-    airbyte_agent_runtime::serde::Deserialize,
-    airbyte_agent_runtime::serde::Serialize
-)]
-#[serde(crate = "airbyte_agent_runtime::serde", default)]
+#[derive(Debug, Clone, Default, airbyte_agent_runtime::serde::Serialize)]
+#[serde(crate = "airbyte_agent_runtime::serde")]
 pub struct TasksUpdateProperties {
     /// Task details; HTML is allowed.
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -518,4 +687,47 @@ pub struct TasksUpdateProperties {
     /// ID of the HubSpot owner responsible for the record.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub hubspot_owner_id: Option<String>,
+}
+impl airbyte_agent_runtime::record::Record for TasksUpdateProperties {
+    const NAME: &'static str = "TasksUpdateProperties";
+    fn field_index(key: &str) -> Option<usize> {
+        match key {
+            "hs_task_body" => Some(0usize),
+            "hs_task_subject" => Some(1usize),
+            "hs_task_status" => Some(2usize),
+            "hs_task_priority" => Some(3usize),
+            "hs_task_type" => Some(4usize),
+            "hs_task_reminders" => Some(5usize),
+            "hs_timestamp" => Some(6usize),
+            "hubspot_owner_id" => Some(7usize),
+            _ => None,
+        }
+    }
+    fn set_field<'de, __M: airbyte_agent_runtime::serde::de::MapAccess<'de>>(
+        &mut self,
+        index: usize,
+        map: &mut __M,
+    ) -> ::std::result::Result<(), __M::Error> {
+        match index {
+            0usize => self.hs_task_body = map.next_value()?,
+            1usize => self.hs_task_subject = map.next_value()?,
+            2usize => self.hs_task_status = map.next_value()?,
+            3usize => self.hs_task_priority = map.next_value()?,
+            4usize => self.hs_task_type = map.next_value()?,
+            5usize => self.hs_task_reminders = map.next_value()?,
+            6usize => self.hs_timestamp = map.next_value()?,
+            7usize => self.hubspot_owner_id = map.next_value()?,
+            _ => {
+                map.next_value::<airbyte_agent_runtime::serde::de::IgnoredAny>()?;
+            }
+        }
+        Ok(())
+    }
+}
+impl<'de> airbyte_agent_runtime::serde::Deserialize<'de> for TasksUpdateProperties {
+    fn deserialize<__D: airbyte_agent_runtime::serde::Deserializer<'de>>(
+        deserializer: __D,
+    ) -> ::std::result::Result<Self, __D::Error> {
+        airbyte_agent_runtime::record::deserialize(deserializer)
+    }
 }

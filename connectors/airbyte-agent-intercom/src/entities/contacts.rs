@@ -442,14 +442,8 @@ impl ::std::future::IntoFuture for ContactsDeleteRequest {
     }
 }
 /// An Intercom contact: a user or a lead.
-#[derive(
-    Debug,
-    Clone,
-    Default,
-    airbyte_agent_runtime::serde::Deserialize,
-    airbyte_agent_runtime::serde::Serialize
-)]
-#[serde(crate = "airbyte_agent_runtime::serde", default)]
+#[derive(Debug, Clone, Default, airbyte_agent_runtime::serde::Serialize)]
+#[serde(crate = "airbyte_agent_runtime::serde")]
 pub struct ContactsRecord {
     /// Object type of the contact.
     #[serde(rename = "type", skip_serializing_if = "Option::is_none")]
@@ -584,35 +578,172 @@ pub struct ContactsRecord {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub companies: Option<ContactCompanies>,
 }
+impl airbyte_agent_runtime::record::Record for ContactsRecord {
+    const NAME: &'static str = "ContactsRecord";
+    fn field_index(key: &str) -> Option<usize> {
+        match key {
+            "type" => Some(0usize),
+            "id" => Some(1usize),
+            "workspace_id" => Some(2usize),
+            "external_id" => Some(3usize),
+            "role" => Some(4usize),
+            "email" => Some(5usize),
+            "phone" => Some(6usize),
+            "name" => Some(7usize),
+            "avatar" => Some(8usize),
+            "owner_id" => Some(9usize),
+            "social_profiles" => Some(10usize),
+            "has_hard_bounced" => Some(11usize),
+            "marked_email_as_spam" => Some(12usize),
+            "unsubscribed_from_emails" => Some(13usize),
+            "created_at" => Some(14usize),
+            "updated_at" => Some(15usize),
+            "signed_up_at" => Some(16usize),
+            "last_seen_at" => Some(17usize),
+            "last_replied_at" => Some(18usize),
+            "last_contacted_at" => Some(19usize),
+            "last_email_opened_at" => Some(20usize),
+            "last_email_clicked_at" => Some(21usize),
+            "language_override" => Some(22usize),
+            "browser" => Some(23usize),
+            "browser_version" => Some(24usize),
+            "browser_language" => Some(25usize),
+            "os" => Some(26usize),
+            "location" => Some(27usize),
+            "android_app_name" => Some(28usize),
+            "android_app_version" => Some(29usize),
+            "android_device" => Some(30usize),
+            "android_os_version" => Some(31usize),
+            "android_sdk_version" => Some(32usize),
+            "android_last_seen_at" => Some(33usize),
+            "ios_app_name" => Some(34usize),
+            "ios_app_version" => Some(35usize),
+            "ios_device" => Some(36usize),
+            "ios_os_version" => Some(37usize),
+            "ios_sdk_version" => Some(38usize),
+            "ios_last_seen_at" => Some(39usize),
+            "custom_attributes" => Some(40usize),
+            "tags" => Some(41usize),
+            "notes" => Some(42usize),
+            "companies" => Some(43usize),
+            _ => None,
+        }
+    }
+    fn set_field<'de, __M: airbyte_agent_runtime::serde::de::MapAccess<'de>>(
+        &mut self,
+        index: usize,
+        map: &mut __M,
+    ) -> ::std::result::Result<(), __M::Error> {
+        match index {
+            0usize => self.type_ = map.next_value()?,
+            1usize => self.id = map.next_value()?,
+            2usize => self.workspace_id = map.next_value()?,
+            3usize => self.external_id = map.next_value()?,
+            4usize => self.role = map.next_value()?,
+            5usize => self.email = map.next_value()?,
+            6usize => self.phone = map.next_value()?,
+            7usize => self.name = map.next_value()?,
+            8usize => self.avatar = map.next_value()?,
+            9usize => self.owner_id = map.next_value()?,
+            10usize => self.social_profiles = map.next_value()?,
+            11usize => self.has_hard_bounced = map.next_value()?,
+            12usize => self.marked_email_as_spam = map.next_value()?,
+            13usize => self.unsubscribed_from_emails = map.next_value()?,
+            14usize => self.created_at = map.next_value()?,
+            15usize => self.updated_at = map.next_value()?,
+            16usize => self.signed_up_at = map.next_value()?,
+            17usize => self.last_seen_at = map.next_value()?,
+            18usize => self.last_replied_at = map.next_value()?,
+            19usize => self.last_contacted_at = map.next_value()?,
+            20usize => self.last_email_opened_at = map.next_value()?,
+            21usize => self.last_email_clicked_at = map.next_value()?,
+            22usize => self.language_override = map.next_value()?,
+            23usize => self.browser = map.next_value()?,
+            24usize => self.browser_version = map.next_value()?,
+            25usize => self.browser_language = map.next_value()?,
+            26usize => self.os = map.next_value()?,
+            27usize => self.location = map.next_value()?,
+            28usize => self.android_app_name = map.next_value()?,
+            29usize => self.android_app_version = map.next_value()?,
+            30usize => self.android_device = map.next_value()?,
+            31usize => self.android_os_version = map.next_value()?,
+            32usize => self.android_sdk_version = map.next_value()?,
+            33usize => self.android_last_seen_at = map.next_value()?,
+            34usize => self.ios_app_name = map.next_value()?,
+            35usize => self.ios_app_version = map.next_value()?,
+            36usize => self.ios_device = map.next_value()?,
+            37usize => self.ios_os_version = map.next_value()?,
+            38usize => self.ios_sdk_version = map.next_value()?,
+            39usize => self.ios_last_seen_at = map.next_value()?,
+            40usize => self.custom_attributes = map.next_value()?,
+            41usize => self.tags = map.next_value()?,
+            42usize => self.notes = map.next_value()?,
+            43usize => self.companies = map.next_value()?,
+            _ => {
+                map.next_value::<airbyte_agent_runtime::serde::de::IgnoredAny>()?;
+            }
+        }
+        Ok(())
+    }
+}
+impl<'de> airbyte_agent_runtime::serde::Deserialize<'de> for ContactsRecord {
+    fn deserialize<__D: airbyte_agent_runtime::serde::Deserializer<'de>>(
+        deserializer: __D,
+    ) -> ::std::result::Result<Self, __D::Error> {
+        airbyte_agent_runtime::record::deserialize(deserializer)
+    }
+}
 /// Social profiles structure.
-#[derive(
-    Debug,
-    Clone,
-    Default,
-    airbyte_agent_runtime::serde::Deserialize,
-    airbyte_agent_runtime::serde::Serialize
-)]
-#[serde(crate = "airbyte_agent_runtime::serde", default)]
+#[derive(Debug, Clone, Default, airbyte_agent_runtime::serde::Serialize)]
+#[serde(crate = "airbyte_agent_runtime::serde")]
 pub struct SocialProfiles {
     /// Object type of the social profiles.
     #[serde(rename = "type", skip_serializing_if = "Option::is_none")]
     pub type_: Option<String>,
     /// `data`
-    #[serde(
-        deserialize_with = "crate::vec_skip_nulls",
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub data: Option<Vec<SocialProfile>>,
 }
+impl airbyte_agent_runtime::record::Record for SocialProfiles {
+    const NAME: &'static str = "SocialProfiles";
+    fn field_index(key: &str) -> Option<usize> {
+        match key {
+            "type" => Some(0usize),
+            "data" => Some(1usize),
+            _ => None,
+        }
+    }
+    fn set_field<'de, __M: airbyte_agent_runtime::serde::de::MapAccess<'de>>(
+        &mut self,
+        index: usize,
+        map: &mut __M,
+    ) -> ::std::result::Result<(), __M::Error> {
+        match index {
+            0usize => self.type_ = map.next_value()?,
+            1usize => {
+                self.data = map
+                    .next_value::<
+                        airbyte_agent_runtime::record::SkipNulls<SocialProfile>,
+                    >()?
+                    .0;
+            }
+            _ => {
+                map.next_value::<airbyte_agent_runtime::serde::de::IgnoredAny>()?;
+            }
+        }
+        Ok(())
+    }
+}
+impl<'de> airbyte_agent_runtime::serde::Deserialize<'de> for SocialProfiles {
+    fn deserialize<__D: airbyte_agent_runtime::serde::Deserializer<'de>>(
+        deserializer: __D,
+    ) -> ::std::result::Result<Self, __D::Error> {
+        airbyte_agent_runtime::record::deserialize(deserializer)
+    }
+}
 /// Social profile structure.
-#[derive(
-    Debug,
-    Clone,
-    Default,
-    airbyte_agent_runtime::serde::Deserialize,
-    airbyte_agent_runtime::serde::Serialize
-)]
-#[serde(crate = "airbyte_agent_runtime::serde", default)]
+#[derive(Debug, Clone, Default, airbyte_agent_runtime::serde::Serialize)]
+#[serde(crate = "airbyte_agent_runtime::serde")]
 pub struct SocialProfile {
     /// Object type of the social profile.
     #[serde(rename = "type", skip_serializing_if = "Option::is_none")]
@@ -624,15 +755,42 @@ pub struct SocialProfile {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub url: Option<String>,
 }
+impl airbyte_agent_runtime::record::Record for SocialProfile {
+    const NAME: &'static str = "SocialProfile";
+    fn field_index(key: &str) -> Option<usize> {
+        match key {
+            "type" => Some(0usize),
+            "name" => Some(1usize),
+            "url" => Some(2usize),
+            _ => None,
+        }
+    }
+    fn set_field<'de, __M: airbyte_agent_runtime::serde::de::MapAccess<'de>>(
+        &mut self,
+        index: usize,
+        map: &mut __M,
+    ) -> ::std::result::Result<(), __M::Error> {
+        match index {
+            0usize => self.type_ = map.next_value()?,
+            1usize => self.name = map.next_value()?,
+            2usize => self.url = map.next_value()?,
+            _ => {
+                map.next_value::<airbyte_agent_runtime::serde::de::IgnoredAny>()?;
+            }
+        }
+        Ok(())
+    }
+}
+impl<'de> airbyte_agent_runtime::serde::Deserialize<'de> for SocialProfile {
+    fn deserialize<__D: airbyte_agent_runtime::serde::Deserializer<'de>>(
+        deserializer: __D,
+    ) -> ::std::result::Result<Self, __D::Error> {
+        airbyte_agent_runtime::record::deserialize(deserializer)
+    }
+}
 /// Location structure.
-#[derive(
-    Debug,
-    Clone,
-    Default,
-    airbyte_agent_runtime::serde::Deserialize,
-    airbyte_agent_runtime::serde::Serialize
-)]
-#[serde(crate = "airbyte_agent_runtime::serde", default)]
+#[derive(Debug, Clone, Default, airbyte_agent_runtime::serde::Serialize)]
+#[serde(crate = "airbyte_agent_runtime::serde")]
 pub struct Location {
     /// Object type of the location.
     #[serde(rename = "type", skip_serializing_if = "Option::is_none")]
@@ -653,35 +811,96 @@ pub struct Location {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub continent_code: Option<String>,
 }
+impl airbyte_agent_runtime::record::Record for Location {
+    const NAME: &'static str = "Location";
+    fn field_index(key: &str) -> Option<usize> {
+        match key {
+            "type" => Some(0usize),
+            "country" => Some(1usize),
+            "region" => Some(2usize),
+            "city" => Some(3usize),
+            "country_code" => Some(4usize),
+            "continent_code" => Some(5usize),
+            _ => None,
+        }
+    }
+    fn set_field<'de, __M: airbyte_agent_runtime::serde::de::MapAccess<'de>>(
+        &mut self,
+        index: usize,
+        map: &mut __M,
+    ) -> ::std::result::Result<(), __M::Error> {
+        match index {
+            0usize => self.type_ = map.next_value()?,
+            1usize => self.country = map.next_value()?,
+            2usize => self.region = map.next_value()?,
+            3usize => self.city = map.next_value()?,
+            4usize => self.country_code = map.next_value()?,
+            5usize => self.continent_code = map.next_value()?,
+            _ => {
+                map.next_value::<airbyte_agent_runtime::serde::de::IgnoredAny>()?;
+            }
+        }
+        Ok(())
+    }
+}
+impl<'de> airbyte_agent_runtime::serde::Deserialize<'de> for Location {
+    fn deserialize<__D: airbyte_agent_runtime::serde::Deserializer<'de>>(
+        deserializer: __D,
+    ) -> ::std::result::Result<Self, __D::Error> {
+        airbyte_agent_runtime::record::deserialize(deserializer)
+    }
+}
 /// Contact tags structure.
-#[derive(
-    Debug,
-    Clone,
-    Default,
-    airbyte_agent_runtime::serde::Deserialize,
-    airbyte_agent_runtime::serde::Serialize
-)]
-#[serde(crate = "airbyte_agent_runtime::serde", default)]
+#[derive(Debug, Clone, Default, airbyte_agent_runtime::serde::Serialize)]
+#[serde(crate = "airbyte_agent_runtime::serde")]
 pub struct ContactTags {
     /// Object type of the contact tags.
     #[serde(rename = "type", skip_serializing_if = "Option::is_none")]
     pub type_: Option<String>,
     /// `data`
-    #[serde(
-        deserialize_with = "crate::vec_skip_nulls",
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub data: Option<Vec<TagReference>>,
 }
+impl airbyte_agent_runtime::record::Record for ContactTags {
+    const NAME: &'static str = "ContactTags";
+    fn field_index(key: &str) -> Option<usize> {
+        match key {
+            "type" => Some(0usize),
+            "data" => Some(1usize),
+            _ => None,
+        }
+    }
+    fn set_field<'de, __M: airbyte_agent_runtime::serde::de::MapAccess<'de>>(
+        &mut self,
+        index: usize,
+        map: &mut __M,
+    ) -> ::std::result::Result<(), __M::Error> {
+        match index {
+            0usize => self.type_ = map.next_value()?,
+            1usize => {
+                self.data = map
+                    .next_value::<
+                        airbyte_agent_runtime::record::SkipNulls<TagReference>,
+                    >()?
+                    .0;
+            }
+            _ => {
+                map.next_value::<airbyte_agent_runtime::serde::de::IgnoredAny>()?;
+            }
+        }
+        Ok(())
+    }
+}
+impl<'de> airbyte_agent_runtime::serde::Deserialize<'de> for ContactTags {
+    fn deserialize<__D: airbyte_agent_runtime::serde::Deserializer<'de>>(
+        deserializer: __D,
+    ) -> ::std::result::Result<Self, __D::Error> {
+        airbyte_agent_runtime::record::deserialize(deserializer)
+    }
+}
 /// Tag reference structure.
-#[derive(
-    Debug,
-    Clone,
-    Default,
-    airbyte_agent_runtime::serde::Deserialize,
-    airbyte_agent_runtime::serde::Serialize
-)]
-#[serde(crate = "airbyte_agent_runtime::serde", default)]
+#[derive(Debug, Clone, Default, airbyte_agent_runtime::serde::Serialize)]
+#[serde(crate = "airbyte_agent_runtime::serde")]
 pub struct TagReference {
     /// Object type of the tag reference.
     #[serde(rename = "type", skip_serializing_if = "Option::is_none")]
@@ -693,35 +912,90 @@ pub struct TagReference {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub url: Option<String>,
 }
+impl airbyte_agent_runtime::record::Record for TagReference {
+    const NAME: &'static str = "TagReference";
+    fn field_index(key: &str) -> Option<usize> {
+        match key {
+            "type" => Some(0usize),
+            "id" => Some(1usize),
+            "url" => Some(2usize),
+            _ => None,
+        }
+    }
+    fn set_field<'de, __M: airbyte_agent_runtime::serde::de::MapAccess<'de>>(
+        &mut self,
+        index: usize,
+        map: &mut __M,
+    ) -> ::std::result::Result<(), __M::Error> {
+        match index {
+            0usize => self.type_ = map.next_value()?,
+            1usize => self.id = map.next_value()?,
+            2usize => self.url = map.next_value()?,
+            _ => {
+                map.next_value::<airbyte_agent_runtime::serde::de::IgnoredAny>()?;
+            }
+        }
+        Ok(())
+    }
+}
+impl<'de> airbyte_agent_runtime::serde::Deserialize<'de> for TagReference {
+    fn deserialize<__D: airbyte_agent_runtime::serde::Deserializer<'de>>(
+        deserializer: __D,
+    ) -> ::std::result::Result<Self, __D::Error> {
+        airbyte_agent_runtime::record::deserialize(deserializer)
+    }
+}
 /// Contact notes structure.
-#[derive(
-    Debug,
-    Clone,
-    Default,
-    airbyte_agent_runtime::serde::Deserialize,
-    airbyte_agent_runtime::serde::Serialize
-)]
-#[serde(crate = "airbyte_agent_runtime::serde", default)]
+#[derive(Debug, Clone, Default, airbyte_agent_runtime::serde::Serialize)]
+#[serde(crate = "airbyte_agent_runtime::serde")]
 pub struct ContactNotes {
     /// Object type of the contact notes.
     #[serde(rename = "type", skip_serializing_if = "Option::is_none")]
     pub type_: Option<String>,
     /// `data`
-    #[serde(
-        deserialize_with = "crate::vec_skip_nulls",
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub data: Option<Vec<NoteReference>>,
 }
+impl airbyte_agent_runtime::record::Record for ContactNotes {
+    const NAME: &'static str = "ContactNotes";
+    fn field_index(key: &str) -> Option<usize> {
+        match key {
+            "type" => Some(0usize),
+            "data" => Some(1usize),
+            _ => None,
+        }
+    }
+    fn set_field<'de, __M: airbyte_agent_runtime::serde::de::MapAccess<'de>>(
+        &mut self,
+        index: usize,
+        map: &mut __M,
+    ) -> ::std::result::Result<(), __M::Error> {
+        match index {
+            0usize => self.type_ = map.next_value()?,
+            1usize => {
+                self.data = map
+                    .next_value::<
+                        airbyte_agent_runtime::record::SkipNulls<NoteReference>,
+                    >()?
+                    .0;
+            }
+            _ => {
+                map.next_value::<airbyte_agent_runtime::serde::de::IgnoredAny>()?;
+            }
+        }
+        Ok(())
+    }
+}
+impl<'de> airbyte_agent_runtime::serde::Deserialize<'de> for ContactNotes {
+    fn deserialize<__D: airbyte_agent_runtime::serde::Deserializer<'de>>(
+        deserializer: __D,
+    ) -> ::std::result::Result<Self, __D::Error> {
+        airbyte_agent_runtime::record::deserialize(deserializer)
+    }
+}
 /// Note reference structure.
-#[derive(
-    Debug,
-    Clone,
-    Default,
-    airbyte_agent_runtime::serde::Deserialize,
-    airbyte_agent_runtime::serde::Serialize
-)]
-#[serde(crate = "airbyte_agent_runtime::serde", default)]
+#[derive(Debug, Clone, Default, airbyte_agent_runtime::serde::Serialize)]
+#[serde(crate = "airbyte_agent_runtime::serde")]
 pub struct NoteReference {
     /// Object type of the note reference.
     #[serde(rename = "type", skip_serializing_if = "Option::is_none")]
@@ -733,35 +1007,90 @@ pub struct NoteReference {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub url: Option<String>,
 }
+impl airbyte_agent_runtime::record::Record for NoteReference {
+    const NAME: &'static str = "NoteReference";
+    fn field_index(key: &str) -> Option<usize> {
+        match key {
+            "type" => Some(0usize),
+            "id" => Some(1usize),
+            "url" => Some(2usize),
+            _ => None,
+        }
+    }
+    fn set_field<'de, __M: airbyte_agent_runtime::serde::de::MapAccess<'de>>(
+        &mut self,
+        index: usize,
+        map: &mut __M,
+    ) -> ::std::result::Result<(), __M::Error> {
+        match index {
+            0usize => self.type_ = map.next_value()?,
+            1usize => self.id = map.next_value()?,
+            2usize => self.url = map.next_value()?,
+            _ => {
+                map.next_value::<airbyte_agent_runtime::serde::de::IgnoredAny>()?;
+            }
+        }
+        Ok(())
+    }
+}
+impl<'de> airbyte_agent_runtime::serde::Deserialize<'de> for NoteReference {
+    fn deserialize<__D: airbyte_agent_runtime::serde::Deserializer<'de>>(
+        deserializer: __D,
+    ) -> ::std::result::Result<Self, __D::Error> {
+        airbyte_agent_runtime::record::deserialize(deserializer)
+    }
+}
 /// Contact companies structure.
-#[derive(
-    Debug,
-    Clone,
-    Default,
-    airbyte_agent_runtime::serde::Deserialize,
-    airbyte_agent_runtime::serde::Serialize
-)]
-#[serde(crate = "airbyte_agent_runtime::serde", default)]
+#[derive(Debug, Clone, Default, airbyte_agent_runtime::serde::Serialize)]
+#[serde(crate = "airbyte_agent_runtime::serde")]
 pub struct ContactCompanies {
     /// Object type of the contact companies.
     #[serde(rename = "type", skip_serializing_if = "Option::is_none")]
     pub type_: Option<String>,
     /// `data`
-    #[serde(
-        deserialize_with = "crate::vec_skip_nulls",
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub data: Option<Vec<CompanyReference>>,
 }
+impl airbyte_agent_runtime::record::Record for ContactCompanies {
+    const NAME: &'static str = "ContactCompanies";
+    fn field_index(key: &str) -> Option<usize> {
+        match key {
+            "type" => Some(0usize),
+            "data" => Some(1usize),
+            _ => None,
+        }
+    }
+    fn set_field<'de, __M: airbyte_agent_runtime::serde::de::MapAccess<'de>>(
+        &mut self,
+        index: usize,
+        map: &mut __M,
+    ) -> ::std::result::Result<(), __M::Error> {
+        match index {
+            0usize => self.type_ = map.next_value()?,
+            1usize => {
+                self.data = map
+                    .next_value::<
+                        airbyte_agent_runtime::record::SkipNulls<CompanyReference>,
+                    >()?
+                    .0;
+            }
+            _ => {
+                map.next_value::<airbyte_agent_runtime::serde::de::IgnoredAny>()?;
+            }
+        }
+        Ok(())
+    }
+}
+impl<'de> airbyte_agent_runtime::serde::Deserialize<'de> for ContactCompanies {
+    fn deserialize<__D: airbyte_agent_runtime::serde::Deserializer<'de>>(
+        deserializer: __D,
+    ) -> ::std::result::Result<Self, __D::Error> {
+        airbyte_agent_runtime::record::deserialize(deserializer)
+    }
+}
 /// Company reference structure.
-#[derive(
-    Debug,
-    Clone,
-    Default,
-    airbyte_agent_runtime::serde::Deserialize,
-    airbyte_agent_runtime::serde::Serialize
-)]
-#[serde(crate = "airbyte_agent_runtime::serde", default)]
+#[derive(Debug, Clone, Default, airbyte_agent_runtime::serde::Serialize)]
+#[serde(crate = "airbyte_agent_runtime::serde")]
 pub struct CompanyReference {
     /// Object type of the company reference.
     #[serde(rename = "type", skip_serializing_if = "Option::is_none")]
@@ -773,15 +1102,42 @@ pub struct CompanyReference {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub url: Option<String>,
 }
+impl airbyte_agent_runtime::record::Record for CompanyReference {
+    const NAME: &'static str = "CompanyReference";
+    fn field_index(key: &str) -> Option<usize> {
+        match key {
+            "type" => Some(0usize),
+            "id" => Some(1usize),
+            "url" => Some(2usize),
+            _ => None,
+        }
+    }
+    fn set_field<'de, __M: airbyte_agent_runtime::serde::de::MapAccess<'de>>(
+        &mut self,
+        index: usize,
+        map: &mut __M,
+    ) -> ::std::result::Result<(), __M::Error> {
+        match index {
+            0usize => self.type_ = map.next_value()?,
+            1usize => self.id = map.next_value()?,
+            2usize => self.url = map.next_value()?,
+            _ => {
+                map.next_value::<airbyte_agent_runtime::serde::de::IgnoredAny>()?;
+            }
+        }
+        Ok(())
+    }
+}
+impl<'de> airbyte_agent_runtime::serde::Deserialize<'de> for CompanyReference {
+    fn deserialize<__D: airbyte_agent_runtime::serde::Deserializer<'de>>(
+        deserializer: __D,
+    ) -> ::std::result::Result<Self, __D::Error> {
+        airbyte_agent_runtime::record::deserialize(deserializer)
+    }
+}
 /// An Intercom contact: a user or a lead.
-#[derive(
-    Debug,
-    Clone,
-    Default,
-    airbyte_agent_runtime::serde::Deserialize,
-    airbyte_agent_runtime::serde::Serialize
-)]
-#[serde(crate = "airbyte_agent_runtime::serde", default)]
+#[derive(Debug, Clone, Default, airbyte_agent_runtime::serde::Serialize)]
+#[serde(crate = "airbyte_agent_runtime::serde")]
 pub struct Contact {
     /// Object type of the contact.
     #[serde(rename = "type", skip_serializing_if = "Option::is_none")]
@@ -916,29 +1272,161 @@ pub struct Contact {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub companies: Option<ContactCompanies>,
 }
+impl airbyte_agent_runtime::record::Record for Contact {
+    const NAME: &'static str = "Contact";
+    fn field_index(key: &str) -> Option<usize> {
+        match key {
+            "type" => Some(0usize),
+            "id" => Some(1usize),
+            "workspace_id" => Some(2usize),
+            "external_id" => Some(3usize),
+            "role" => Some(4usize),
+            "email" => Some(5usize),
+            "phone" => Some(6usize),
+            "name" => Some(7usize),
+            "avatar" => Some(8usize),
+            "owner_id" => Some(9usize),
+            "social_profiles" => Some(10usize),
+            "has_hard_bounced" => Some(11usize),
+            "marked_email_as_spam" => Some(12usize),
+            "unsubscribed_from_emails" => Some(13usize),
+            "created_at" => Some(14usize),
+            "updated_at" => Some(15usize),
+            "signed_up_at" => Some(16usize),
+            "last_seen_at" => Some(17usize),
+            "last_replied_at" => Some(18usize),
+            "last_contacted_at" => Some(19usize),
+            "last_email_opened_at" => Some(20usize),
+            "last_email_clicked_at" => Some(21usize),
+            "language_override" => Some(22usize),
+            "browser" => Some(23usize),
+            "browser_version" => Some(24usize),
+            "browser_language" => Some(25usize),
+            "os" => Some(26usize),
+            "location" => Some(27usize),
+            "android_app_name" => Some(28usize),
+            "android_app_version" => Some(29usize),
+            "android_device" => Some(30usize),
+            "android_os_version" => Some(31usize),
+            "android_sdk_version" => Some(32usize),
+            "android_last_seen_at" => Some(33usize),
+            "ios_app_name" => Some(34usize),
+            "ios_app_version" => Some(35usize),
+            "ios_device" => Some(36usize),
+            "ios_os_version" => Some(37usize),
+            "ios_sdk_version" => Some(38usize),
+            "ios_last_seen_at" => Some(39usize),
+            "custom_attributes" => Some(40usize),
+            "tags" => Some(41usize),
+            "notes" => Some(42usize),
+            "companies" => Some(43usize),
+            _ => None,
+        }
+    }
+    fn set_field<'de, __M: airbyte_agent_runtime::serde::de::MapAccess<'de>>(
+        &mut self,
+        index: usize,
+        map: &mut __M,
+    ) -> ::std::result::Result<(), __M::Error> {
+        match index {
+            0usize => self.type_ = map.next_value()?,
+            1usize => self.id = map.next_value()?,
+            2usize => self.workspace_id = map.next_value()?,
+            3usize => self.external_id = map.next_value()?,
+            4usize => self.role = map.next_value()?,
+            5usize => self.email = map.next_value()?,
+            6usize => self.phone = map.next_value()?,
+            7usize => self.name = map.next_value()?,
+            8usize => self.avatar = map.next_value()?,
+            9usize => self.owner_id = map.next_value()?,
+            10usize => self.social_profiles = map.next_value()?,
+            11usize => self.has_hard_bounced = map.next_value()?,
+            12usize => self.marked_email_as_spam = map.next_value()?,
+            13usize => self.unsubscribed_from_emails = map.next_value()?,
+            14usize => self.created_at = map.next_value()?,
+            15usize => self.updated_at = map.next_value()?,
+            16usize => self.signed_up_at = map.next_value()?,
+            17usize => self.last_seen_at = map.next_value()?,
+            18usize => self.last_replied_at = map.next_value()?,
+            19usize => self.last_contacted_at = map.next_value()?,
+            20usize => self.last_email_opened_at = map.next_value()?,
+            21usize => self.last_email_clicked_at = map.next_value()?,
+            22usize => self.language_override = map.next_value()?,
+            23usize => self.browser = map.next_value()?,
+            24usize => self.browser_version = map.next_value()?,
+            25usize => self.browser_language = map.next_value()?,
+            26usize => self.os = map.next_value()?,
+            27usize => self.location = map.next_value()?,
+            28usize => self.android_app_name = map.next_value()?,
+            29usize => self.android_app_version = map.next_value()?,
+            30usize => self.android_device = map.next_value()?,
+            31usize => self.android_os_version = map.next_value()?,
+            32usize => self.android_sdk_version = map.next_value()?,
+            33usize => self.android_last_seen_at = map.next_value()?,
+            34usize => self.ios_app_name = map.next_value()?,
+            35usize => self.ios_app_version = map.next_value()?,
+            36usize => self.ios_device = map.next_value()?,
+            37usize => self.ios_os_version = map.next_value()?,
+            38usize => self.ios_sdk_version = map.next_value()?,
+            39usize => self.ios_last_seen_at = map.next_value()?,
+            40usize => self.custom_attributes = map.next_value()?,
+            41usize => self.tags = map.next_value()?,
+            42usize => self.notes = map.next_value()?,
+            43usize => self.companies = map.next_value()?,
+            _ => {
+                map.next_value::<airbyte_agent_runtime::serde::de::IgnoredAny>()?;
+            }
+        }
+        Ok(())
+    }
+}
+impl<'de> airbyte_agent_runtime::serde::Deserialize<'de> for Contact {
+    fn deserialize<__D: airbyte_agent_runtime::serde::Deserializer<'de>>(
+        deserializer: __D,
+    ) -> ::std::result::Result<Self, __D::Error> {
+        airbyte_agent_runtime::record::deserialize(deserializer)
+    }
+}
 /// Metadata returned by `contacts.list` next to the records.
-#[derive(
-    Debug,
-    Clone,
-    Default,
-    airbyte_agent_runtime::serde::Deserialize,
-    airbyte_agent_runtime::serde::Serialize
-)]
-#[serde(crate = "airbyte_agent_runtime::serde", default)]
+#[derive(Debug, Clone, Default, airbyte_agent_runtime::serde::Serialize)]
+#[serde(crate = "airbyte_agent_runtime::serde")]
 pub struct ContactsListMeta {
     /// `$.pages.next.starting_after`
     #[serde(skip_serializing_if = "Option::is_none")]
     pub next_page: Option<String>,
 }
+impl airbyte_agent_runtime::record::Record for ContactsListMeta {
+    const NAME: &'static str = "ContactsListMeta";
+    fn field_index(key: &str) -> Option<usize> {
+        match key {
+            "next_page" => Some(0usize),
+            _ => None,
+        }
+    }
+    fn set_field<'de, __M: airbyte_agent_runtime::serde::de::MapAccess<'de>>(
+        &mut self,
+        index: usize,
+        map: &mut __M,
+    ) -> ::std::result::Result<(), __M::Error> {
+        match index {
+            0usize => self.next_page = map.next_value()?,
+            _ => {
+                map.next_value::<airbyte_agent_runtime::serde::de::IgnoredAny>()?;
+            }
+        }
+        Ok(())
+    }
+}
+impl<'de> airbyte_agent_runtime::serde::Deserialize<'de> for ContactsListMeta {
+    fn deserialize<__D: airbyte_agent_runtime::serde::Deserializer<'de>>(
+        deserializer: __D,
+    ) -> ::std::result::Result<Self, __D::Error> {
+        airbyte_agent_runtime::record::deserialize(deserializer)
+    }
+}
 /// Response envelope with contact deleted data.
-#[derive(
-    Debug,
-    Clone,
-    Default,
-    airbyte_agent_runtime::serde::Deserialize,
-    airbyte_agent_runtime::serde::Serialize
-)]
-#[serde(crate = "airbyte_agent_runtime::serde", default)]
+#[derive(Debug, Clone, Default, airbyte_agent_runtime::serde::Serialize)]
+#[serde(crate = "airbyte_agent_runtime::serde")]
 pub struct ContactsRecord2 {
     /// Object type of the contact.
     #[serde(rename = "type", skip_serializing_if = "Option::is_none")]
@@ -952,4 +1440,39 @@ pub struct ContactsRecord2 {
     /// True when the contact is deleted.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub deleted: Option<bool>,
+}
+impl airbyte_agent_runtime::record::Record for ContactsRecord2 {
+    const NAME: &'static str = "ContactsRecord2";
+    fn field_index(key: &str) -> Option<usize> {
+        match key {
+            "type" => Some(0usize),
+            "id" => Some(1usize),
+            "external_id" => Some(2usize),
+            "deleted" => Some(3usize),
+            _ => None,
+        }
+    }
+    fn set_field<'de, __M: airbyte_agent_runtime::serde::de::MapAccess<'de>>(
+        &mut self,
+        index: usize,
+        map: &mut __M,
+    ) -> ::std::result::Result<(), __M::Error> {
+        match index {
+            0usize => self.type_ = map.next_value()?,
+            1usize => self.id = map.next_value()?,
+            2usize => self.external_id = map.next_value()?,
+            3usize => self.deleted = map.next_value()?,
+            _ => {
+                map.next_value::<airbyte_agent_runtime::serde::de::IgnoredAny>()?;
+            }
+        }
+        Ok(())
+    }
+}
+impl<'de> airbyte_agent_runtime::serde::Deserialize<'de> for ContactsRecord2 {
+    fn deserialize<__D: airbyte_agent_runtime::serde::Deserializer<'de>>(
+        deserializer: __D,
+    ) -> ::std::result::Result<Self, __D::Error> {
+        airbyte_agent_runtime::record::deserialize(deserializer)
+    }
 }

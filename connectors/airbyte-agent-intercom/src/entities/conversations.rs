@@ -335,14 +335,8 @@ impl ::std::future::IntoFuture for ConversationsDeleteRequest {
     }
 }
 /// Contact who sends the first message.
-#[derive(
-    Debug,
-    Clone,
-    Default,
-    airbyte_agent_runtime::serde::Deserialize,
-    airbyte_agent_runtime::serde::Serialize
-)]
-#[serde(crate = "airbyte_agent_runtime::serde", default)]
+#[derive(Debug, Clone, Default, airbyte_agent_runtime::serde::Serialize)]
+#[serde(crate = "airbyte_agent_runtime::serde")]
 pub struct ConversationsCreateFrom {
     /// Kind of sender: lead, user or contact.
     #[serde(rename = "type", skip_serializing_if = "Option::is_none")]
@@ -351,20 +345,45 @@ pub struct ConversationsCreateFrom {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub id: Option<String>,
 }
+impl airbyte_agent_runtime::record::Record for ConversationsCreateFrom {
+    const NAME: &'static str = "ConversationsCreateFrom";
+    fn field_index(key: &str) -> Option<usize> {
+        match key {
+            "type" => Some(0usize),
+            "id" => Some(1usize),
+            _ => None,
+        }
+    }
+    fn set_field<'de, __M: airbyte_agent_runtime::serde::de::MapAccess<'de>>(
+        &mut self,
+        index: usize,
+        map: &mut __M,
+    ) -> ::std::result::Result<(), __M::Error> {
+        match index {
+            0usize => self.type_ = map.next_value()?,
+            1usize => self.id = map.next_value()?,
+            _ => {
+                map.next_value::<airbyte_agent_runtime::serde::de::IgnoredAny>()?;
+            }
+        }
+        Ok(())
+    }
+}
+impl<'de> airbyte_agent_runtime::serde::Deserialize<'de> for ConversationsCreateFrom {
+    fn deserialize<__D: airbyte_agent_runtime::serde::Deserializer<'de>>(
+        deserializer: __D,
+    ) -> ::std::result::Result<Self, __D::Error> {
+        airbyte_agent_runtime::record::deserialize(deserializer)
+    }
+}
 airbyte_agent_runtime::string_enum! {
     #[doc = " Kind of sender: lead, user or contact."] pub enum
     ConversationsCreateFromType { #[doc = " `lead`"] Lead => "lead", #[doc = " `user`"]
     User => "user", #[doc = " `contact`"] Contact => "contact" }
 }
 /// Message structure.
-#[derive(
-    Debug,
-    Clone,
-    Default,
-    airbyte_agent_runtime::serde::Deserialize,
-    airbyte_agent_runtime::serde::Serialize
-)]
-#[serde(crate = "airbyte_agent_runtime::serde", default)]
+#[derive(Debug, Clone, Default, airbyte_agent_runtime::serde::Serialize)]
+#[serde(crate = "airbyte_agent_runtime::serde")]
 pub struct ConversationsRecord {
     /// Object type of the message.
     #[serde(rename = "type", skip_serializing_if = "Option::is_none")]
@@ -388,15 +407,50 @@ pub struct ConversationsRecord {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub conversation_id: Option<String>,
 }
+impl airbyte_agent_runtime::record::Record for ConversationsRecord {
+    const NAME: &'static str = "ConversationsRecord";
+    fn field_index(key: &str) -> Option<usize> {
+        match key {
+            "type" => Some(0usize),
+            "id" => Some(1usize),
+            "created_at" => Some(2usize),
+            "subject" => Some(3usize),
+            "body" => Some(4usize),
+            "message_type" => Some(5usize),
+            "conversation_id" => Some(6usize),
+            _ => None,
+        }
+    }
+    fn set_field<'de, __M: airbyte_agent_runtime::serde::de::MapAccess<'de>>(
+        &mut self,
+        index: usize,
+        map: &mut __M,
+    ) -> ::std::result::Result<(), __M::Error> {
+        match index {
+            0usize => self.type_ = map.next_value()?,
+            1usize => self.id = map.next_value()?,
+            2usize => self.created_at = map.next_value()?,
+            3usize => self.subject = map.next_value()?,
+            4usize => self.body = map.next_value()?,
+            5usize => self.message_type = map.next_value()?,
+            6usize => self.conversation_id = map.next_value()?,
+            _ => {
+                map.next_value::<airbyte_agent_runtime::serde::de::IgnoredAny>()?;
+            }
+        }
+        Ok(())
+    }
+}
+impl<'de> airbyte_agent_runtime::serde::Deserialize<'de> for ConversationsRecord {
+    fn deserialize<__D: airbyte_agent_runtime::serde::Deserializer<'de>>(
+        deserializer: __D,
+    ) -> ::std::result::Result<Self, __D::Error> {
+        airbyte_agent_runtime::record::deserialize(deserializer)
+    }
+}
 /// A conversation between a contact and the team.
-#[derive(
-    Debug,
-    Clone,
-    Default,
-    airbyte_agent_runtime::serde::Deserialize,
-    airbyte_agent_runtime::serde::Serialize
-)]
-#[serde(crate = "airbyte_agent_runtime::serde", default)]
+#[derive(Debug, Clone, Default, airbyte_agent_runtime::serde::Serialize)]
+#[serde(crate = "airbyte_agent_runtime::serde")]
 pub struct Conversation {
     /// Object type of the conversation.
     #[serde(rename = "type", skip_serializing_if = "Option::is_none")]
@@ -468,35 +522,128 @@ pub struct Conversation {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub custom_attributes: Option<Map<String, Value>>,
 }
+impl airbyte_agent_runtime::record::Record for Conversation {
+    const NAME: &'static str = "Conversation";
+    fn field_index(key: &str) -> Option<usize> {
+        match key {
+            "type" => Some(0usize),
+            "id" => Some(1usize),
+            "title" => Some(2usize),
+            "created_at" => Some(3usize),
+            "updated_at" => Some(4usize),
+            "waiting_since" => Some(5usize),
+            "snoozed_until" => Some(6usize),
+            "open" => Some(7usize),
+            "state" => Some(8usize),
+            "read" => Some(9usize),
+            "priority" => Some(10usize),
+            "admin_assignee_id" => Some(11usize),
+            "team_assignee_id" => Some(12usize),
+            "tags" => Some(13usize),
+            "conversation_rating" => Some(14usize),
+            "source" => Some(15usize),
+            "contacts" => Some(16usize),
+            "teammates" => Some(17usize),
+            "first_contact_reply" => Some(18usize),
+            "sla_applied" => Some(19usize),
+            "statistics" => Some(20usize),
+            "conversation_parts" => Some(21usize),
+            "custom_attributes" => Some(22usize),
+            _ => None,
+        }
+    }
+    fn set_field<'de, __M: airbyte_agent_runtime::serde::de::MapAccess<'de>>(
+        &mut self,
+        index: usize,
+        map: &mut __M,
+    ) -> ::std::result::Result<(), __M::Error> {
+        match index {
+            0usize => self.type_ = map.next_value()?,
+            1usize => self.id = map.next_value()?,
+            2usize => self.title = map.next_value()?,
+            3usize => self.created_at = map.next_value()?,
+            4usize => self.updated_at = map.next_value()?,
+            5usize => self.waiting_since = map.next_value()?,
+            6usize => self.snoozed_until = map.next_value()?,
+            7usize => self.open = map.next_value()?,
+            8usize => self.state = map.next_value()?,
+            9usize => self.read = map.next_value()?,
+            10usize => self.priority = map.next_value()?,
+            11usize => self.admin_assignee_id = map.next_value()?,
+            12usize => self.team_assignee_id = map.next_value()?,
+            13usize => self.tags = map.next_value()?,
+            14usize => self.conversation_rating = map.next_value()?,
+            15usize => self.source = map.next_value()?,
+            16usize => self.contacts = map.next_value()?,
+            17usize => self.teammates = map.next_value()?,
+            18usize => self.first_contact_reply = map.next_value()?,
+            19usize => self.sla_applied = map.next_value()?,
+            20usize => self.statistics = map.next_value()?,
+            21usize => self.conversation_parts = map.next_value()?,
+            22usize => self.custom_attributes = map.next_value()?,
+            _ => {
+                map.next_value::<airbyte_agent_runtime::serde::de::IgnoredAny>()?;
+            }
+        }
+        Ok(())
+    }
+}
+impl<'de> airbyte_agent_runtime::serde::Deserialize<'de> for Conversation {
+    fn deserialize<__D: airbyte_agent_runtime::serde::Deserializer<'de>>(
+        deserializer: __D,
+    ) -> ::std::result::Result<Self, __D::Error> {
+        airbyte_agent_runtime::record::deserialize(deserializer)
+    }
+}
 /// Conversation tags structure.
-#[derive(
-    Debug,
-    Clone,
-    Default,
-    airbyte_agent_runtime::serde::Deserialize,
-    airbyte_agent_runtime::serde::Serialize
-)]
-#[serde(crate = "airbyte_agent_runtime::serde", default)]
+#[derive(Debug, Clone, Default, airbyte_agent_runtime::serde::Serialize)]
+#[serde(crate = "airbyte_agent_runtime::serde")]
 pub struct ConversationTags {
     /// Object type of the conversation tags.
     #[serde(rename = "type", skip_serializing_if = "Option::is_none")]
     pub type_: Option<String>,
     /// `tags`
-    #[serde(
-        deserialize_with = "crate::vec_skip_nulls",
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub tags: Option<Vec<Tag>>,
 }
+impl airbyte_agent_runtime::record::Record for ConversationTags {
+    const NAME: &'static str = "ConversationTags";
+    fn field_index(key: &str) -> Option<usize> {
+        match key {
+            "type" => Some(0usize),
+            "tags" => Some(1usize),
+            _ => None,
+        }
+    }
+    fn set_field<'de, __M: airbyte_agent_runtime::serde::de::MapAccess<'de>>(
+        &mut self,
+        index: usize,
+        map: &mut __M,
+    ) -> ::std::result::Result<(), __M::Error> {
+        match index {
+            0usize => self.type_ = map.next_value()?,
+            1usize => {
+                self.tags = map
+                    .next_value::<airbyte_agent_runtime::record::SkipNulls<Tag>>()?
+                    .0;
+            }
+            _ => {
+                map.next_value::<airbyte_agent_runtime::serde::de::IgnoredAny>()?;
+            }
+        }
+        Ok(())
+    }
+}
+impl<'de> airbyte_agent_runtime::serde::Deserialize<'de> for ConversationTags {
+    fn deserialize<__D: airbyte_agent_runtime::serde::Deserializer<'de>>(
+        deserializer: __D,
+    ) -> ::std::result::Result<Self, __D::Error> {
+        airbyte_agent_runtime::record::deserialize(deserializer)
+    }
+}
 /// Conversation rating structure.
-#[derive(
-    Debug,
-    Clone,
-    Default,
-    airbyte_agent_runtime::serde::Deserialize,
-    airbyte_agent_runtime::serde::Serialize
-)]
-#[serde(crate = "airbyte_agent_runtime::serde", default)]
+#[derive(Debug, Clone, Default, airbyte_agent_runtime::serde::Serialize)]
+#[serde(crate = "airbyte_agent_runtime::serde")]
 pub struct ConversationRating {
     /// Rating (numeric).
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -514,15 +661,46 @@ pub struct ConversationRating {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub teammate: Option<AdminReference>,
 }
+impl airbyte_agent_runtime::record::Record for ConversationRating {
+    const NAME: &'static str = "ConversationRating";
+    fn field_index(key: &str) -> Option<usize> {
+        match key {
+            "rating" => Some(0usize),
+            "remark" => Some(1usize),
+            "created_at" => Some(2usize),
+            "contact" => Some(3usize),
+            "teammate" => Some(4usize),
+            _ => None,
+        }
+    }
+    fn set_field<'de, __M: airbyte_agent_runtime::serde::de::MapAccess<'de>>(
+        &mut self,
+        index: usize,
+        map: &mut __M,
+    ) -> ::std::result::Result<(), __M::Error> {
+        match index {
+            0usize => self.rating = map.next_value()?,
+            1usize => self.remark = map.next_value()?,
+            2usize => self.created_at = map.next_value()?,
+            3usize => self.contact = map.next_value()?,
+            4usize => self.teammate = map.next_value()?,
+            _ => {
+                map.next_value::<airbyte_agent_runtime::serde::de::IgnoredAny>()?;
+            }
+        }
+        Ok(())
+    }
+}
+impl<'de> airbyte_agent_runtime::serde::Deserialize<'de> for ConversationRating {
+    fn deserialize<__D: airbyte_agent_runtime::serde::Deserializer<'de>>(
+        deserializer: __D,
+    ) -> ::std::result::Result<Self, __D::Error> {
+        airbyte_agent_runtime::record::deserialize(deserializer)
+    }
+}
 /// Conversation source structure.
-#[derive(
-    Debug,
-    Clone,
-    Default,
-    airbyte_agent_runtime::serde::Deserialize,
-    airbyte_agent_runtime::serde::Serialize
-)]
-#[serde(crate = "airbyte_agent_runtime::serde", default)]
+#[derive(Debug, Clone, Default, airbyte_agent_runtime::serde::Serialize)]
+#[serde(crate = "airbyte_agent_runtime::serde")]
 pub struct ConversationSource {
     /// Object type of the conversation source.
     #[serde(rename = "type", skip_serializing_if = "Option::is_none")]
@@ -543,10 +721,7 @@ pub struct ConversationSource {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub author: Option<Author>,
     /// `attachments`
-    #[serde(
-        deserialize_with = "crate::vec_skip_nulls",
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub attachments: Option<Vec<Attachment>>,
     /// Address of this conversation source.
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -555,15 +730,60 @@ pub struct ConversationSource {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub redacted: Option<bool>,
 }
+impl airbyte_agent_runtime::record::Record for ConversationSource {
+    const NAME: &'static str = "ConversationSource";
+    fn field_index(key: &str) -> Option<usize> {
+        match key {
+            "type" => Some(0usize),
+            "id" => Some(1usize),
+            "delivered_as" => Some(2usize),
+            "subject" => Some(3usize),
+            "body" => Some(4usize),
+            "author" => Some(5usize),
+            "attachments" => Some(6usize),
+            "url" => Some(7usize),
+            "redacted" => Some(8usize),
+            _ => None,
+        }
+    }
+    fn set_field<'de, __M: airbyte_agent_runtime::serde::de::MapAccess<'de>>(
+        &mut self,
+        index: usize,
+        map: &mut __M,
+    ) -> ::std::result::Result<(), __M::Error> {
+        match index {
+            0usize => self.type_ = map.next_value()?,
+            1usize => self.id = map.next_value()?,
+            2usize => self.delivered_as = map.next_value()?,
+            3usize => self.subject = map.next_value()?,
+            4usize => self.body = map.next_value()?,
+            5usize => self.author = map.next_value()?,
+            6usize => {
+                self.attachments = map
+                    .next_value::<
+                        airbyte_agent_runtime::record::SkipNulls<Attachment>,
+                    >()?
+                    .0;
+            }
+            7usize => self.url = map.next_value()?,
+            8usize => self.redacted = map.next_value()?,
+            _ => {
+                map.next_value::<airbyte_agent_runtime::serde::de::IgnoredAny>()?;
+            }
+        }
+        Ok(())
+    }
+}
+impl<'de> airbyte_agent_runtime::serde::Deserialize<'de> for ConversationSource {
+    fn deserialize<__D: airbyte_agent_runtime::serde::Deserializer<'de>>(
+        deserializer: __D,
+    ) -> ::std::result::Result<Self, __D::Error> {
+        airbyte_agent_runtime::record::deserialize(deserializer)
+    }
+}
 /// Attachment structure.
-#[derive(
-    Debug,
-    Clone,
-    Default,
-    airbyte_agent_runtime::serde::Deserialize,
-    airbyte_agent_runtime::serde::Serialize
-)]
-#[serde(crate = "airbyte_agent_runtime::serde", default)]
+#[derive(Debug, Clone, Default, airbyte_agent_runtime::serde::Serialize)]
+#[serde(crate = "airbyte_agent_runtime::serde")]
 pub struct Attachment {
     /// Object type of the attachment.
     #[serde(rename = "type", skip_serializing_if = "Option::is_none")]
@@ -587,55 +807,146 @@ pub struct Attachment {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub height: Option<i64>,
 }
+impl airbyte_agent_runtime::record::Record for Attachment {
+    const NAME: &'static str = "Attachment";
+    fn field_index(key: &str) -> Option<usize> {
+        match key {
+            "type" => Some(0usize),
+            "name" => Some(1usize),
+            "url" => Some(2usize),
+            "content_type" => Some(3usize),
+            "filesize" => Some(4usize),
+            "width" => Some(5usize),
+            "height" => Some(6usize),
+            _ => None,
+        }
+    }
+    fn set_field<'de, __M: airbyte_agent_runtime::serde::de::MapAccess<'de>>(
+        &mut self,
+        index: usize,
+        map: &mut __M,
+    ) -> ::std::result::Result<(), __M::Error> {
+        match index {
+            0usize => self.type_ = map.next_value()?,
+            1usize => self.name = map.next_value()?,
+            2usize => self.url = map.next_value()?,
+            3usize => self.content_type = map.next_value()?,
+            4usize => self.filesize = map.next_value()?,
+            5usize => self.width = map.next_value()?,
+            6usize => self.height = map.next_value()?,
+            _ => {
+                map.next_value::<airbyte_agent_runtime::serde::de::IgnoredAny>()?;
+            }
+        }
+        Ok(())
+    }
+}
+impl<'de> airbyte_agent_runtime::serde::Deserialize<'de> for Attachment {
+    fn deserialize<__D: airbyte_agent_runtime::serde::Deserializer<'de>>(
+        deserializer: __D,
+    ) -> ::std::result::Result<Self, __D::Error> {
+        airbyte_agent_runtime::record::deserialize(deserializer)
+    }
+}
 /// Conversation contacts structure.
-#[derive(
-    Debug,
-    Clone,
-    Default,
-    airbyte_agent_runtime::serde::Deserialize,
-    airbyte_agent_runtime::serde::Serialize
-)]
-#[serde(crate = "airbyte_agent_runtime::serde", default)]
+#[derive(Debug, Clone, Default, airbyte_agent_runtime::serde::Serialize)]
+#[serde(crate = "airbyte_agent_runtime::serde")]
 pub struct ConversationContacts {
     /// Object type of the conversation contacts.
     #[serde(rename = "type", skip_serializing_if = "Option::is_none")]
     pub type_: Option<String>,
     /// `contacts`
-    #[serde(
-        deserialize_with = "crate::vec_skip_nulls",
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub contacts: Option<Vec<ContactReference>>,
 }
+impl airbyte_agent_runtime::record::Record for ConversationContacts {
+    const NAME: &'static str = "ConversationContacts";
+    fn field_index(key: &str) -> Option<usize> {
+        match key {
+            "type" => Some(0usize),
+            "contacts" => Some(1usize),
+            _ => None,
+        }
+    }
+    fn set_field<'de, __M: airbyte_agent_runtime::serde::de::MapAccess<'de>>(
+        &mut self,
+        index: usize,
+        map: &mut __M,
+    ) -> ::std::result::Result<(), __M::Error> {
+        match index {
+            0usize => self.type_ = map.next_value()?,
+            1usize => {
+                self.contacts = map
+                    .next_value::<
+                        airbyte_agent_runtime::record::SkipNulls<ContactReference>,
+                    >()?
+                    .0;
+            }
+            _ => {
+                map.next_value::<airbyte_agent_runtime::serde::de::IgnoredAny>()?;
+            }
+        }
+        Ok(())
+    }
+}
+impl<'de> airbyte_agent_runtime::serde::Deserialize<'de> for ConversationContacts {
+    fn deserialize<__D: airbyte_agent_runtime::serde::Deserializer<'de>>(
+        deserializer: __D,
+    ) -> ::std::result::Result<Self, __D::Error> {
+        airbyte_agent_runtime::record::deserialize(deserializer)
+    }
+}
 /// Conversation teammates structure.
-#[derive(
-    Debug,
-    Clone,
-    Default,
-    airbyte_agent_runtime::serde::Deserialize,
-    airbyte_agent_runtime::serde::Serialize
-)]
-#[serde(crate = "airbyte_agent_runtime::serde", default)]
+#[derive(Debug, Clone, Default, airbyte_agent_runtime::serde::Serialize)]
+#[serde(crate = "airbyte_agent_runtime::serde")]
 pub struct ConversationTeammates {
     /// Object type of the conversation teammates.
     #[serde(rename = "type", skip_serializing_if = "Option::is_none")]
     pub type_: Option<String>,
     /// `admins`
-    #[serde(
-        deserialize_with = "crate::vec_skip_nulls",
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub admins: Option<Vec<AdminReference>>,
 }
+impl airbyte_agent_runtime::record::Record for ConversationTeammates {
+    const NAME: &'static str = "ConversationTeammates";
+    fn field_index(key: &str) -> Option<usize> {
+        match key {
+            "type" => Some(0usize),
+            "admins" => Some(1usize),
+            _ => None,
+        }
+    }
+    fn set_field<'de, __M: airbyte_agent_runtime::serde::de::MapAccess<'de>>(
+        &mut self,
+        index: usize,
+        map: &mut __M,
+    ) -> ::std::result::Result<(), __M::Error> {
+        match index {
+            0usize => self.type_ = map.next_value()?,
+            1usize => {
+                self.admins = map
+                    .next_value::<
+                        airbyte_agent_runtime::record::SkipNulls<AdminReference>,
+                    >()?
+                    .0;
+            }
+            _ => {
+                map.next_value::<airbyte_agent_runtime::serde::de::IgnoredAny>()?;
+            }
+        }
+        Ok(())
+    }
+}
+impl<'de> airbyte_agent_runtime::serde::Deserialize<'de> for ConversationTeammates {
+    fn deserialize<__D: airbyte_agent_runtime::serde::Deserializer<'de>>(
+        deserializer: __D,
+    ) -> ::std::result::Result<Self, __D::Error> {
+        airbyte_agent_runtime::record::deserialize(deserializer)
+    }
+}
 /// First contact reply structure.
-#[derive(
-    Debug,
-    Clone,
-    Default,
-    airbyte_agent_runtime::serde::Deserialize,
-    airbyte_agent_runtime::serde::Serialize
-)]
-#[serde(crate = "airbyte_agent_runtime::serde", default)]
+#[derive(Debug, Clone, Default, airbyte_agent_runtime::serde::Serialize)]
+#[serde(crate = "airbyte_agent_runtime::serde")]
 pub struct FirstContactReply {
     /// Creation time of the first contact reply.
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -647,15 +958,42 @@ pub struct FirstContactReply {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub url: Option<String>,
 }
+impl airbyte_agent_runtime::record::Record for FirstContactReply {
+    const NAME: &'static str = "FirstContactReply";
+    fn field_index(key: &str) -> Option<usize> {
+        match key {
+            "created_at" => Some(0usize),
+            "type" => Some(1usize),
+            "url" => Some(2usize),
+            _ => None,
+        }
+    }
+    fn set_field<'de, __M: airbyte_agent_runtime::serde::de::MapAccess<'de>>(
+        &mut self,
+        index: usize,
+        map: &mut __M,
+    ) -> ::std::result::Result<(), __M::Error> {
+        match index {
+            0usize => self.created_at = map.next_value()?,
+            1usize => self.type_ = map.next_value()?,
+            2usize => self.url = map.next_value()?,
+            _ => {
+                map.next_value::<airbyte_agent_runtime::serde::de::IgnoredAny>()?;
+            }
+        }
+        Ok(())
+    }
+}
+impl<'de> airbyte_agent_runtime::serde::Deserialize<'de> for FirstContactReply {
+    fn deserialize<__D: airbyte_agent_runtime::serde::Deserializer<'de>>(
+        deserializer: __D,
+    ) -> ::std::result::Result<Self, __D::Error> {
+        airbyte_agent_runtime::record::deserialize(deserializer)
+    }
+}
 /// Sla applied structure.
-#[derive(
-    Debug,
-    Clone,
-    Default,
-    airbyte_agent_runtime::serde::Deserialize,
-    airbyte_agent_runtime::serde::Serialize
-)]
-#[serde(crate = "airbyte_agent_runtime::serde", default)]
+#[derive(Debug, Clone, Default, airbyte_agent_runtime::serde::Serialize)]
+#[serde(crate = "airbyte_agent_runtime::serde")]
 pub struct SlaApplied {
     /// Object type of the sla applied.
     #[serde(rename = "type", skip_serializing_if = "Option::is_none")]
@@ -667,15 +1005,42 @@ pub struct SlaApplied {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub sla_status: Option<String>,
 }
+impl airbyte_agent_runtime::record::Record for SlaApplied {
+    const NAME: &'static str = "SlaApplied";
+    fn field_index(key: &str) -> Option<usize> {
+        match key {
+            "type" => Some(0usize),
+            "sla_name" => Some(1usize),
+            "sla_status" => Some(2usize),
+            _ => None,
+        }
+    }
+    fn set_field<'de, __M: airbyte_agent_runtime::serde::de::MapAccess<'de>>(
+        &mut self,
+        index: usize,
+        map: &mut __M,
+    ) -> ::std::result::Result<(), __M::Error> {
+        match index {
+            0usize => self.type_ = map.next_value()?,
+            1usize => self.sla_name = map.next_value()?,
+            2usize => self.sla_status = map.next_value()?,
+            _ => {
+                map.next_value::<airbyte_agent_runtime::serde::de::IgnoredAny>()?;
+            }
+        }
+        Ok(())
+    }
+}
+impl<'de> airbyte_agent_runtime::serde::Deserialize<'de> for SlaApplied {
+    fn deserialize<__D: airbyte_agent_runtime::serde::Deserializer<'de>>(
+        deserializer: __D,
+    ) -> ::std::result::Result<Self, __D::Error> {
+        airbyte_agent_runtime::record::deserialize(deserializer)
+    }
+}
 /// Conversation statistics structure.
-#[derive(
-    Debug,
-    Clone,
-    Default,
-    airbyte_agent_runtime::serde::Deserialize,
-    airbyte_agent_runtime::serde::Serialize
-)]
-#[serde(crate = "airbyte_agent_runtime::serde", default)]
+#[derive(Debug, Clone, Default, airbyte_agent_runtime::serde::Serialize)]
+#[serde(crate = "airbyte_agent_runtime::serde")]
 pub struct ConversationStatistics {
     /// Object type of the conversation statistics.
     #[serde(rename = "type", skip_serializing_if = "Option::is_none")]
@@ -735,38 +1100,127 @@ pub struct ConversationStatistics {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub count_conversation_parts: Option<i64>,
 }
+impl airbyte_agent_runtime::record::Record for ConversationStatistics {
+    const NAME: &'static str = "ConversationStatistics";
+    fn field_index(key: &str) -> Option<usize> {
+        match key {
+            "type" => Some(0usize),
+            "time_to_assignment" => Some(1usize),
+            "time_to_admin_reply" => Some(2usize),
+            "time_to_first_close" => Some(3usize),
+            "time_to_last_close" => Some(4usize),
+            "median_time_to_reply" => Some(5usize),
+            "first_contact_reply_at" => Some(6usize),
+            "first_assignment_at" => Some(7usize),
+            "first_admin_reply_at" => Some(8usize),
+            "first_close_at" => Some(9usize),
+            "last_assignment_at" => Some(10usize),
+            "last_assignment_admin_reply_at" => Some(11usize),
+            "last_contact_reply_at" => Some(12usize),
+            "last_admin_reply_at" => Some(13usize),
+            "last_close_at" => Some(14usize),
+            "last_closed_by_id" => Some(15usize),
+            "count_reopens" => Some(16usize),
+            "count_assignments" => Some(17usize),
+            "count_conversation_parts" => Some(18usize),
+            _ => None,
+        }
+    }
+    fn set_field<'de, __M: airbyte_agent_runtime::serde::de::MapAccess<'de>>(
+        &mut self,
+        index: usize,
+        map: &mut __M,
+    ) -> ::std::result::Result<(), __M::Error> {
+        match index {
+            0usize => self.type_ = map.next_value()?,
+            1usize => self.time_to_assignment = map.next_value()?,
+            2usize => self.time_to_admin_reply = map.next_value()?,
+            3usize => self.time_to_first_close = map.next_value()?,
+            4usize => self.time_to_last_close = map.next_value()?,
+            5usize => self.median_time_to_reply = map.next_value()?,
+            6usize => self.first_contact_reply_at = map.next_value()?,
+            7usize => self.first_assignment_at = map.next_value()?,
+            8usize => self.first_admin_reply_at = map.next_value()?,
+            9usize => self.first_close_at = map.next_value()?,
+            10usize => self.last_assignment_at = map.next_value()?,
+            11usize => self.last_assignment_admin_reply_at = map.next_value()?,
+            12usize => self.last_contact_reply_at = map.next_value()?,
+            13usize => self.last_admin_reply_at = map.next_value()?,
+            14usize => self.last_close_at = map.next_value()?,
+            15usize => self.last_closed_by_id = map.next_value()?,
+            16usize => self.count_reopens = map.next_value()?,
+            17usize => self.count_assignments = map.next_value()?,
+            18usize => self.count_conversation_parts = map.next_value()?,
+            _ => {
+                map.next_value::<airbyte_agent_runtime::serde::de::IgnoredAny>()?;
+            }
+        }
+        Ok(())
+    }
+}
+impl<'de> airbyte_agent_runtime::serde::Deserialize<'de> for ConversationStatistics {
+    fn deserialize<__D: airbyte_agent_runtime::serde::Deserializer<'de>>(
+        deserializer: __D,
+    ) -> ::std::result::Result<Self, __D::Error> {
+        airbyte_agent_runtime::record::deserialize(deserializer)
+    }
+}
 /// Conversation parts reference structure.
-#[derive(
-    Debug,
-    Clone,
-    Default,
-    airbyte_agent_runtime::serde::Deserialize,
-    airbyte_agent_runtime::serde::Serialize
-)]
-#[serde(crate = "airbyte_agent_runtime::serde", default)]
+#[derive(Debug, Clone, Default, airbyte_agent_runtime::serde::Serialize)]
+#[serde(crate = "airbyte_agent_runtime::serde")]
 pub struct ConversationPartsReference {
     /// Object type of the conversation parts reference.
     #[serde(rename = "type", skip_serializing_if = "Option::is_none")]
     pub type_: Option<String>,
     /// `conversation_parts`
-    #[serde(
-        deserialize_with = "crate::vec_skip_nulls",
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub conversation_parts: Option<Vec<ConversationPart>>,
     /// Total number of matching records.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub total_count: Option<i64>,
 }
+impl airbyte_agent_runtime::record::Record for ConversationPartsReference {
+    const NAME: &'static str = "ConversationPartsReference";
+    fn field_index(key: &str) -> Option<usize> {
+        match key {
+            "type" => Some(0usize),
+            "conversation_parts" => Some(1usize),
+            "total_count" => Some(2usize),
+            _ => None,
+        }
+    }
+    fn set_field<'de, __M: airbyte_agent_runtime::serde::de::MapAccess<'de>>(
+        &mut self,
+        index: usize,
+        map: &mut __M,
+    ) -> ::std::result::Result<(), __M::Error> {
+        match index {
+            0usize => self.type_ = map.next_value()?,
+            1usize => {
+                self.conversation_parts = map
+                    .next_value::<
+                        airbyte_agent_runtime::record::SkipNulls<ConversationPart>,
+                    >()?
+                    .0;
+            }
+            2usize => self.total_count = map.next_value()?,
+            _ => {
+                map.next_value::<airbyte_agent_runtime::serde::de::IgnoredAny>()?;
+            }
+        }
+        Ok(())
+    }
+}
+impl<'de> airbyte_agent_runtime::serde::Deserialize<'de> for ConversationPartsReference {
+    fn deserialize<__D: airbyte_agent_runtime::serde::Deserializer<'de>>(
+        deserializer: __D,
+    ) -> ::std::result::Result<Self, __D::Error> {
+        airbyte_agent_runtime::record::deserialize(deserializer)
+    }
+}
 /// One entry in a conversation: a message, note or action.
-#[derive(
-    Debug,
-    Clone,
-    Default,
-    airbyte_agent_runtime::serde::Deserialize,
-    airbyte_agent_runtime::serde::Serialize
-)]
-#[serde(crate = "airbyte_agent_runtime::serde", default)]
+#[derive(Debug, Clone, Default, airbyte_agent_runtime::serde::Serialize)]
+#[serde(crate = "airbyte_agent_runtime::serde")]
 pub struct ConversationPart {
     /// Object type of the conversation part.
     #[serde(rename = "type", skip_serializing_if = "Option::is_none")]
@@ -796,10 +1250,7 @@ pub struct ConversationPart {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub author: Option<Author>,
     /// `attachments`
-    #[serde(
-        deserialize_with = "crate::vec_skip_nulls",
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub attachments: Option<Vec<Attachment>>,
     /// Your own ID for the contact.
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -808,17 +1259,97 @@ pub struct ConversationPart {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub redacted: Option<bool>,
 }
+impl airbyte_agent_runtime::record::Record for ConversationPart {
+    const NAME: &'static str = "ConversationPart";
+    fn field_index(key: &str) -> Option<usize> {
+        match key {
+            "type" => Some(0usize),
+            "id" => Some(1usize),
+            "part_type" => Some(2usize),
+            "body" => Some(3usize),
+            "created_at" => Some(4usize),
+            "updated_at" => Some(5usize),
+            "notified_at" => Some(6usize),
+            "assigned_to" => Some(7usize),
+            "author" => Some(8usize),
+            "attachments" => Some(9usize),
+            "external_id" => Some(10usize),
+            "redacted" => Some(11usize),
+            _ => None,
+        }
+    }
+    fn set_field<'de, __M: airbyte_agent_runtime::serde::de::MapAccess<'de>>(
+        &mut self,
+        index: usize,
+        map: &mut __M,
+    ) -> ::std::result::Result<(), __M::Error> {
+        match index {
+            0usize => self.type_ = map.next_value()?,
+            1usize => self.id = map.next_value()?,
+            2usize => self.part_type = map.next_value()?,
+            3usize => self.body = map.next_value()?,
+            4usize => self.created_at = map.next_value()?,
+            5usize => self.updated_at = map.next_value()?,
+            6usize => self.notified_at = map.next_value()?,
+            7usize => self.assigned_to = map.next_value()?,
+            8usize => self.author = map.next_value()?,
+            9usize => {
+                self.attachments = map
+                    .next_value::<
+                        airbyte_agent_runtime::record::SkipNulls<Attachment>,
+                    >()?
+                    .0;
+            }
+            10usize => self.external_id = map.next_value()?,
+            11usize => self.redacted = map.next_value()?,
+            _ => {
+                map.next_value::<airbyte_agent_runtime::serde::de::IgnoredAny>()?;
+            }
+        }
+        Ok(())
+    }
+}
+impl<'de> airbyte_agent_runtime::serde::Deserialize<'de> for ConversationPart {
+    fn deserialize<__D: airbyte_agent_runtime::serde::Deserializer<'de>>(
+        deserializer: __D,
+    ) -> ::std::result::Result<Self, __D::Error> {
+        airbyte_agent_runtime::record::deserialize(deserializer)
+    }
+}
 /// Metadata returned by `conversations.list` next to the records.
-#[derive(
-    Debug,
-    Clone,
-    Default,
-    airbyte_agent_runtime::serde::Deserialize,
-    airbyte_agent_runtime::serde::Serialize
-)]
-#[serde(crate = "airbyte_agent_runtime::serde", default)]
+#[derive(Debug, Clone, Default, airbyte_agent_runtime::serde::Serialize)]
+#[serde(crate = "airbyte_agent_runtime::serde")]
 pub struct ConversationsListMeta {
     /// `$.pages.next.starting_after`
     #[serde(skip_serializing_if = "Option::is_none")]
     pub next_page: Option<String>,
+}
+impl airbyte_agent_runtime::record::Record for ConversationsListMeta {
+    const NAME: &'static str = "ConversationsListMeta";
+    fn field_index(key: &str) -> Option<usize> {
+        match key {
+            "next_page" => Some(0usize),
+            _ => None,
+        }
+    }
+    fn set_field<'de, __M: airbyte_agent_runtime::serde::de::MapAccess<'de>>(
+        &mut self,
+        index: usize,
+        map: &mut __M,
+    ) -> ::std::result::Result<(), __M::Error> {
+        match index {
+            0usize => self.next_page = map.next_value()?,
+            _ => {
+                map.next_value::<airbyte_agent_runtime::serde::de::IgnoredAny>()?;
+            }
+        }
+        Ok(())
+    }
+}
+impl<'de> airbyte_agent_runtime::serde::Deserialize<'de> for ConversationsListMeta {
+    fn deserialize<__D: airbyte_agent_runtime::serde::Deserializer<'de>>(
+        deserializer: __D,
+    ) -> ::std::result::Result<Self, __D::Error> {
+        airbyte_agent_runtime::record::deserialize(deserializer)
+    }
 }

@@ -213,14 +213,8 @@ impl ::std::future::IntoFuture for InternalArticlesDeleteRequest {
     }
 }
 /// An article in the team-only knowledge base.
-#[derive(
-    Debug,
-    Clone,
-    Default,
-    airbyte_agent_runtime::serde::Deserialize,
-    airbyte_agent_runtime::serde::Serialize
-)]
-#[serde(crate = "airbyte_agent_runtime::serde", default)]
+#[derive(Debug, Clone, Default, airbyte_agent_runtime::serde::Serialize)]
+#[serde(crate = "airbyte_agent_runtime::serde")]
 pub struct InternalArticlesRecord {
     /// Unique identifier of this internal article.
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -246,4 +240,47 @@ pub struct InternalArticlesRecord {
     /// Locale of this internal article.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub locale: Option<String>,
+}
+impl airbyte_agent_runtime::record::Record for InternalArticlesRecord {
+    const NAME: &'static str = "InternalArticlesRecord";
+    fn field_index(key: &str) -> Option<usize> {
+        match key {
+            "id" => Some(0usize),
+            "title" => Some(1usize),
+            "body" => Some(2usize),
+            "owner_id" => Some(3usize),
+            "author_id" => Some(4usize),
+            "created_at" => Some(5usize),
+            "updated_at" => Some(6usize),
+            "locale" => Some(7usize),
+            _ => None,
+        }
+    }
+    fn set_field<'de, __M: airbyte_agent_runtime::serde::de::MapAccess<'de>>(
+        &mut self,
+        index: usize,
+        map: &mut __M,
+    ) -> ::std::result::Result<(), __M::Error> {
+        match index {
+            0usize => self.id = map.next_value()?,
+            1usize => self.title = map.next_value()?,
+            2usize => self.body = map.next_value()?,
+            3usize => self.owner_id = map.next_value()?,
+            4usize => self.author_id = map.next_value()?,
+            5usize => self.created_at = map.next_value()?,
+            6usize => self.updated_at = map.next_value()?,
+            7usize => self.locale = map.next_value()?,
+            _ => {
+                map.next_value::<airbyte_agent_runtime::serde::de::IgnoredAny>()?;
+            }
+        }
+        Ok(())
+    }
+}
+impl<'de> airbyte_agent_runtime::serde::Deserialize<'de> for InternalArticlesRecord {
+    fn deserialize<__D: airbyte_agent_runtime::serde::Deserializer<'de>>(
+        deserializer: __D,
+    ) -> ::std::result::Result<Self, __D::Error> {
+        airbyte_agent_runtime::record::deserialize(deserializer)
+    }
 }

@@ -79,14 +79,8 @@ impl ::std::future::IntoFuture for NotesCreateRequest {
     }
 }
 /// An internal note on a contact.
-#[derive(
-    Debug,
-    Clone,
-    Default,
-    airbyte_agent_runtime::serde::Deserialize,
-    airbyte_agent_runtime::serde::Serialize
-)]
-#[serde(crate = "airbyte_agent_runtime::serde", default)]
+#[derive(Debug, Clone, Default, airbyte_agent_runtime::serde::Serialize)]
+#[serde(crate = "airbyte_agent_runtime::serde")]
 pub struct NotesRecord {
     /// Object type of the note.
     #[serde(rename = "type", skip_serializing_if = "Option::is_none")]
@@ -106,4 +100,43 @@ pub struct NotesRecord {
     /// Text of the note in HTML.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub body: Option<String>,
+}
+impl airbyte_agent_runtime::record::Record for NotesRecord {
+    const NAME: &'static str = "NotesRecord";
+    fn field_index(key: &str) -> Option<usize> {
+        match key {
+            "type" => Some(0usize),
+            "id" => Some(1usize),
+            "created_at" => Some(2usize),
+            "contact" => Some(3usize),
+            "author" => Some(4usize),
+            "body" => Some(5usize),
+            _ => None,
+        }
+    }
+    fn set_field<'de, __M: airbyte_agent_runtime::serde::de::MapAccess<'de>>(
+        &mut self,
+        index: usize,
+        map: &mut __M,
+    ) -> ::std::result::Result<(), __M::Error> {
+        match index {
+            0usize => self.type_ = map.next_value()?,
+            1usize => self.id = map.next_value()?,
+            2usize => self.created_at = map.next_value()?,
+            3usize => self.contact = map.next_value()?,
+            4usize => self.author = map.next_value()?,
+            5usize => self.body = map.next_value()?,
+            _ => {
+                map.next_value::<airbyte_agent_runtime::serde::de::IgnoredAny>()?;
+            }
+        }
+        Ok(())
+    }
+}
+impl<'de> airbyte_agent_runtime::serde::Deserialize<'de> for NotesRecord {
+    fn deserialize<__D: airbyte_agent_runtime::serde::Deserializer<'de>>(
+        deserializer: __D,
+    ) -> ::std::result::Result<Self, __D::Error> {
+        airbyte_agent_runtime::record::deserialize(deserializer)
+    }
 }

@@ -351,14 +351,8 @@ airbyte_agent_runtime::string_enum! {
     "-created", #[doc = " `+created`"] PlusCreated => "+created" }
 }
 /// A comment on an issue.
-#[derive(
-    Debug,
-    Clone,
-    Default,
-    airbyte_agent_runtime::serde::Deserialize,
-    airbyte_agent_runtime::serde::Serialize
-)]
-#[serde(crate = "airbyte_agent_runtime::serde", default)]
+#[derive(Debug, Clone, Default, airbyte_agent_runtime::serde::Serialize)]
+#[serde(crate = "airbyte_agent_runtime::serde")]
 pub struct IssueComment {
     /// Unique identifier of this issue comment.
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -391,21 +385,67 @@ pub struct IssueComment {
     #[serde(rename = "renderedBody", skip_serializing_if = "Option::is_none")]
     pub rendered_body: Option<String>,
     /// Properties (list).
-    #[serde(
-        deserialize_with = "crate::vec_skip_nulls",
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub properties: Option<Vec<Map<String, Value>>>,
 }
+impl airbyte_agent_runtime::record::Record for IssueComment {
+    const NAME: &'static str = "IssueComment";
+    fn field_index(key: &str) -> Option<usize> {
+        match key {
+            "id" => Some(0usize),
+            "self" => Some(1usize),
+            "body" => Some(2usize),
+            "author" => Some(3usize),
+            "updateAuthor" => Some(4usize),
+            "created" => Some(5usize),
+            "updated" => Some(6usize),
+            "jsdPublic" => Some(7usize),
+            "visibility" => Some(8usize),
+            "renderedBody" => Some(9usize),
+            "properties" => Some(10usize),
+            _ => None,
+        }
+    }
+    fn set_field<'de, __M: airbyte_agent_runtime::serde::de::MapAccess<'de>>(
+        &mut self,
+        index: usize,
+        map: &mut __M,
+    ) -> ::std::result::Result<(), __M::Error> {
+        match index {
+            0usize => self.id = map.next_value()?,
+            1usize => self.self_ = map.next_value()?,
+            2usize => self.body = map.next_value()?,
+            3usize => self.author = map.next_value()?,
+            4usize => self.update_author = map.next_value()?,
+            5usize => self.created = map.next_value()?,
+            6usize => self.updated = map.next_value()?,
+            7usize => self.jsd_public = map.next_value()?,
+            8usize => self.visibility = map.next_value()?,
+            9usize => self.rendered_body = map.next_value()?,
+            10usize => {
+                self.properties = map
+                    .next_value::<
+                        airbyte_agent_runtime::record::SkipNulls<Map<String, Value>>,
+                    >()?
+                    .0;
+            }
+            _ => {
+                map.next_value::<airbyte_agent_runtime::serde::de::IgnoredAny>()?;
+            }
+        }
+        Ok(())
+    }
+}
+impl<'de> airbyte_agent_runtime::serde::Deserialize<'de> for IssueComment {
+    fn deserialize<__D: airbyte_agent_runtime::serde::Deserializer<'de>>(
+        deserializer: __D,
+    ) -> ::std::result::Result<Self, __D::Error> {
+        airbyte_agent_runtime::record::deserialize(deserializer)
+    }
+}
 /// Metadata returned by `issue_comments.list` next to the records.
-#[derive(
-    Debug,
-    Clone,
-    Default,
-    airbyte_agent_runtime::serde::Deserialize,
-    airbyte_agent_runtime::serde::Serialize
-)]
-#[serde(crate = "airbyte_agent_runtime::serde", default)]
+#[derive(Debug, Clone, Default, airbyte_agent_runtime::serde::Serialize)]
+#[serde(crate = "airbyte_agent_runtime::serde")]
 pub struct IssueCommentsListMeta {
     /// `$.startAt`
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -417,15 +457,42 @@ pub struct IssueCommentsListMeta {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub total: Option<i64>,
 }
+impl airbyte_agent_runtime::record::Record for IssueCommentsListMeta {
+    const NAME: &'static str = "IssueCommentsListMeta";
+    fn field_index(key: &str) -> Option<usize> {
+        match key {
+            "next_offset" => Some(0usize),
+            "max_results" => Some(1usize),
+            "total" => Some(2usize),
+            _ => None,
+        }
+    }
+    fn set_field<'de, __M: airbyte_agent_runtime::serde::de::MapAccess<'de>>(
+        &mut self,
+        index: usize,
+        map: &mut __M,
+    ) -> ::std::result::Result<(), __M::Error> {
+        match index {
+            0usize => self.next_offset = map.next_value()?,
+            1usize => self.max_results = map.next_value()?,
+            2usize => self.total = map.next_value()?,
+            _ => {
+                map.next_value::<airbyte_agent_runtime::serde::de::IgnoredAny>()?;
+            }
+        }
+        Ok(())
+    }
+}
+impl<'de> airbyte_agent_runtime::serde::Deserialize<'de> for IssueCommentsListMeta {
+    fn deserialize<__D: airbyte_agent_runtime::serde::Deserializer<'de>>(
+        deserializer: __D,
+    ) -> ::std::result::Result<Self, __D::Error> {
+        airbyte_agent_runtime::record::deserialize(deserializer)
+    }
+}
 /// Comment text as an Atlassian Document Format document.
-#[derive(
-    Debug,
-    Clone,
-    Default,
-    airbyte_agent_runtime::serde::Deserialize,
-    airbyte_agent_runtime::serde::Serialize
-)]
-#[serde(crate = "airbyte_agent_runtime::serde", default)]
+#[derive(Debug, Clone, Default, airbyte_agent_runtime::serde::Serialize)]
+#[serde(crate = "airbyte_agent_runtime::serde")]
 pub struct IssueCommentsCreateBody {
     /// Always `doc`.
     #[serde(rename = "type", skip_serializing_if = "Option::is_none")]
@@ -434,9 +501,47 @@ pub struct IssueCommentsCreateBody {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub version: Option<i64>,
     /// Top-level blocks of the document.
-    #[serde(
-        deserialize_with = "crate::vec_skip_nulls",
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub content: Option<Vec<IssuesCreateFieldsDescriptionContentItem>>,
+}
+impl airbyte_agent_runtime::record::Record for IssueCommentsCreateBody {
+    const NAME: &'static str = "IssueCommentsCreateBody";
+    fn field_index(key: &str) -> Option<usize> {
+        match key {
+            "type" => Some(0usize),
+            "version" => Some(1usize),
+            "content" => Some(2usize),
+            _ => None,
+        }
+    }
+    fn set_field<'de, __M: airbyte_agent_runtime::serde::de::MapAccess<'de>>(
+        &mut self,
+        index: usize,
+        map: &mut __M,
+    ) -> ::std::result::Result<(), __M::Error> {
+        match index {
+            0usize => self.type_ = map.next_value()?,
+            1usize => self.version = map.next_value()?,
+            2usize => {
+                self.content = map
+                    .next_value::<
+                        airbyte_agent_runtime::record::SkipNulls<
+                            IssuesCreateFieldsDescriptionContentItem,
+                        >,
+                    >()?
+                    .0;
+            }
+            _ => {
+                map.next_value::<airbyte_agent_runtime::serde::de::IgnoredAny>()?;
+            }
+        }
+        Ok(())
+    }
+}
+impl<'de> airbyte_agent_runtime::serde::Deserialize<'de> for IssueCommentsCreateBody {
+    fn deserialize<__D: airbyte_agent_runtime::serde::Deserializer<'de>>(
+        deserializer: __D,
+    ) -> ::std::result::Result<Self, __D::Error> {
+        airbyte_agent_runtime::record::deserialize(deserializer)
+    }
 }

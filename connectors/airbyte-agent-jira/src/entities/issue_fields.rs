@@ -171,14 +171,8 @@ impl ::std::future::IntoFuture for IssueFieldsSearchRequest {
     }
 }
 /// A system or custom field that issues can carry.
-#[derive(
-    Debug,
-    Clone,
-    Default,
-    airbyte_agent_runtime::serde::Deserialize,
-    airbyte_agent_runtime::serde::Serialize
-)]
-#[serde(crate = "airbyte_agent_runtime::serde", default)]
+#[derive(Debug, Clone, Default, airbyte_agent_runtime::serde::Serialize)]
+#[serde(crate = "airbyte_agent_runtime::serde")]
 pub struct IssueField {
     /// Unique identifier of this issue field.
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -202,11 +196,7 @@ pub struct IssueField {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub searchable: Option<bool>,
     /// Clause names (list of strings).
-    #[serde(
-        rename = "clauseNames",
-        deserialize_with = "crate::vec_skip_nulls",
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(rename = "clauseNames", skip_serializing_if = "Option::is_none")]
     pub clause_names: Option<Vec<String>>,
     /// Object describing the schema.
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -236,15 +226,74 @@ pub struct IssueField {
     #[serde(rename = "lastUsed", skip_serializing_if = "Option::is_none")]
     pub last_used: Option<String>,
 }
+impl airbyte_agent_runtime::record::Record for IssueField {
+    const NAME: &'static str = "IssueField";
+    fn field_index(key: &str) -> Option<usize> {
+        match key {
+            "id" => Some(0usize),
+            "key" => Some(1usize),
+            "name" => Some(2usize),
+            "custom" => Some(3usize),
+            "orderable" => Some(4usize),
+            "navigable" => Some(5usize),
+            "searchable" => Some(6usize),
+            "clauseNames" => Some(7usize),
+            "schema" => Some(8usize),
+            "untranslatedName" => Some(9usize),
+            "typeDisplayName" => Some(10usize),
+            "description" => Some(11usize),
+            "searcherKey" => Some(12usize),
+            "screensCount" => Some(13usize),
+            "contextsCount" => Some(14usize),
+            "isLocked" => Some(15usize),
+            "lastUsed" => Some(16usize),
+            _ => None,
+        }
+    }
+    fn set_field<'de, __M: airbyte_agent_runtime::serde::de::MapAccess<'de>>(
+        &mut self,
+        index: usize,
+        map: &mut __M,
+    ) -> ::std::result::Result<(), __M::Error> {
+        match index {
+            0usize => self.id = map.next_value()?,
+            1usize => self.key = map.next_value()?,
+            2usize => self.name = map.next_value()?,
+            3usize => self.custom = map.next_value()?,
+            4usize => self.orderable = map.next_value()?,
+            5usize => self.navigable = map.next_value()?,
+            6usize => self.searchable = map.next_value()?,
+            7usize => {
+                self.clause_names = map
+                    .next_value::<airbyte_agent_runtime::record::SkipNulls<String>>()?
+                    .0;
+            }
+            8usize => self.schema = map.next_value()?,
+            9usize => self.untranslated_name = map.next_value()?,
+            10usize => self.type_display_name = map.next_value()?,
+            11usize => self.description = map.next_value()?,
+            12usize => self.searcher_key = map.next_value()?,
+            13usize => self.screens_count = map.next_value()?,
+            14usize => self.contexts_count = map.next_value()?,
+            15usize => self.is_locked = map.next_value()?,
+            16usize => self.last_used = map.next_value()?,
+            _ => {
+                map.next_value::<airbyte_agent_runtime::serde::de::IgnoredAny>()?;
+            }
+        }
+        Ok(())
+    }
+}
+impl<'de> airbyte_agent_runtime::serde::Deserialize<'de> for IssueField {
+    fn deserialize<__D: airbyte_agent_runtime::serde::Deserializer<'de>>(
+        deserializer: __D,
+    ) -> ::std::result::Result<Self, __D::Error> {
+        airbyte_agent_runtime::record::deserialize(deserializer)
+    }
+}
 /// Object describing the schema.
-#[derive(
-    Debug,
-    Clone,
-    Default,
-    airbyte_agent_runtime::serde::Deserialize,
-    airbyte_agent_runtime::serde::Serialize
-)]
-#[serde(crate = "airbyte_agent_runtime::serde", default)]
+#[derive(Debug, Clone, Default, airbyte_agent_runtime::serde::Serialize)]
+#[serde(crate = "airbyte_agent_runtime::serde")]
 pub struct IssueFieldSchema {
     /// Kind of schema.
     #[serde(rename = "type", skip_serializing_if = "Option::is_none")]
@@ -265,16 +314,74 @@ pub struct IssueFieldSchema {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub configuration: Option<Map<String, Value>>,
 }
+impl airbyte_agent_runtime::record::Record for IssueFieldSchema {
+    const NAME: &'static str = "IssueFieldSchema";
+    fn field_index(key: &str) -> Option<usize> {
+        match key {
+            "type" => Some(0usize),
+            "system" => Some(1usize),
+            "items" => Some(2usize),
+            "custom" => Some(3usize),
+            "customId" => Some(4usize),
+            "configuration" => Some(5usize),
+            _ => None,
+        }
+    }
+    fn set_field<'de, __M: airbyte_agent_runtime::serde::de::MapAccess<'de>>(
+        &mut self,
+        index: usize,
+        map: &mut __M,
+    ) -> ::std::result::Result<(), __M::Error> {
+        match index {
+            0usize => self.type_ = map.next_value()?,
+            1usize => self.system = map.next_value()?,
+            2usize => self.items = map.next_value()?,
+            3usize => self.custom = map.next_value()?,
+            4usize => self.custom_id = map.next_value()?,
+            5usize => self.configuration = map.next_value()?,
+            _ => {
+                map.next_value::<airbyte_agent_runtime::serde::de::IgnoredAny>()?;
+            }
+        }
+        Ok(())
+    }
+}
+impl<'de> airbyte_agent_runtime::serde::Deserialize<'de> for IssueFieldSchema {
+    fn deserialize<__D: airbyte_agent_runtime::serde::Deserializer<'de>>(
+        deserializer: __D,
+    ) -> ::std::result::Result<Self, __D::Error> {
+        airbyte_agent_runtime::record::deserialize(deserializer)
+    }
+}
 /// Metadata returned by `issue_fields.list` next to the records.
-#[derive(
-    Debug,
-    Clone,
-    Default,
-    airbyte_agent_runtime::serde::Deserialize,
-    airbyte_agent_runtime::serde::Serialize
-)]
-#[serde(crate = "airbyte_agent_runtime::serde", default)]
+#[derive(Debug, Clone, Default, airbyte_agent_runtime::serde::Serialize)]
+#[serde(crate = "airbyte_agent_runtime::serde")]
 pub struct IssueFieldsListMeta {}
+impl airbyte_agent_runtime::record::Record for IssueFieldsListMeta {
+    const NAME: &'static str = "IssueFieldsListMeta";
+    fn field_index(key: &str) -> Option<usize> {
+        {
+            let _ = key;
+            None
+        }
+    }
+    fn set_field<'de, __M: airbyte_agent_runtime::serde::de::MapAccess<'de>>(
+        &mut self,
+        index: usize,
+        map: &mut __M,
+    ) -> ::std::result::Result<(), __M::Error> {
+        let _ = index;
+        map.next_value::<airbyte_agent_runtime::serde::de::IgnoredAny>()?;
+        Ok(())
+    }
+}
+impl<'de> airbyte_agent_runtime::serde::Deserialize<'de> for IssueFieldsListMeta {
+    fn deserialize<__D: airbyte_agent_runtime::serde::Deserializer<'de>>(
+        deserializer: __D,
+    ) -> ::std::result::Result<Self, __D::Error> {
+        airbyte_agent_runtime::record::deserialize(deserializer)
+    }
+}
 airbyte_agent_runtime::string_enum! {
     #[doc = " Values of `IssueFieldsSearchTypeItem`."] pub enum IssueFieldsSearchTypeItem
     { #[doc = " `custom`"] Custom => "custom", #[doc = " `system`"] System => "system" }
@@ -292,14 +399,8 @@ airbyte_agent_runtime::string_enum! {
     "+screensCount" }
 }
 /// Issue field search structure.
-#[derive(
-    Debug,
-    Clone,
-    Default,
-    airbyte_agent_runtime::serde::Deserialize,
-    airbyte_agent_runtime::serde::Serialize
-)]
-#[serde(crate = "airbyte_agent_runtime::serde", default)]
+#[derive(Debug, Clone, Default, airbyte_agent_runtime::serde::Serialize)]
+#[serde(crate = "airbyte_agent_runtime::serde")]
 pub struct IssueFieldsRecord {
     /// Max results (numeric).
     #[serde(rename = "maxResults", skip_serializing_if = "Option::is_none")]
@@ -314,19 +415,78 @@ pub struct IssueFieldsRecord {
     #[serde(rename = "isLast", skip_serializing_if = "Option::is_none")]
     pub is_last: Option<bool>,
     /// Values: a list of issue field objects.
-    #[serde(
-        deserialize_with = "crate::vec_skip_nulls",
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub values: Option<Vec<IssueField>>,
 }
+impl airbyte_agent_runtime::record::Record for IssueFieldsRecord {
+    const NAME: &'static str = "IssueFieldsRecord";
+    fn field_index(key: &str) -> Option<usize> {
+        match key {
+            "maxResults" => Some(0usize),
+            "startAt" => Some(1usize),
+            "total" => Some(2usize),
+            "isLast" => Some(3usize),
+            "values" => Some(4usize),
+            _ => None,
+        }
+    }
+    fn set_field<'de, __M: airbyte_agent_runtime::serde::de::MapAccess<'de>>(
+        &mut self,
+        index: usize,
+        map: &mut __M,
+    ) -> ::std::result::Result<(), __M::Error> {
+        match index {
+            0usize => self.max_results = map.next_value()?,
+            1usize => self.start_at = map.next_value()?,
+            2usize => self.total = map.next_value()?,
+            3usize => self.is_last = map.next_value()?,
+            4usize => {
+                self.values = map
+                    .next_value::<
+                        airbyte_agent_runtime::record::SkipNulls<IssueField>,
+                    >()?
+                    .0;
+            }
+            _ => {
+                map.next_value::<airbyte_agent_runtime::serde::de::IgnoredAny>()?;
+            }
+        }
+        Ok(())
+    }
+}
+impl<'de> airbyte_agent_runtime::serde::Deserialize<'de> for IssueFieldsRecord {
+    fn deserialize<__D: airbyte_agent_runtime::serde::Deserializer<'de>>(
+        deserializer: __D,
+    ) -> ::std::result::Result<Self, __D::Error> {
+        airbyte_agent_runtime::record::deserialize(deserializer)
+    }
+}
 /// Metadata returned by `issue_fields.search` next to the records.
-#[derive(
-    Debug,
-    Clone,
-    Default,
-    airbyte_agent_runtime::serde::Deserialize,
-    airbyte_agent_runtime::serde::Serialize
-)]
-#[serde(crate = "airbyte_agent_runtime::serde", default)]
+#[derive(Debug, Clone, Default, airbyte_agent_runtime::serde::Serialize)]
+#[serde(crate = "airbyte_agent_runtime::serde")]
 pub struct IssueFieldsSearchMeta {}
+impl airbyte_agent_runtime::record::Record for IssueFieldsSearchMeta {
+    const NAME: &'static str = "IssueFieldsSearchMeta";
+    fn field_index(key: &str) -> Option<usize> {
+        {
+            let _ = key;
+            None
+        }
+    }
+    fn set_field<'de, __M: airbyte_agent_runtime::serde::de::MapAccess<'de>>(
+        &mut self,
+        index: usize,
+        map: &mut __M,
+    ) -> ::std::result::Result<(), __M::Error> {
+        let _ = index;
+        map.next_value::<airbyte_agent_runtime::serde::de::IgnoredAny>()?;
+        Ok(())
+    }
+}
+impl<'de> airbyte_agent_runtime::serde::Deserialize<'de> for IssueFieldsSearchMeta {
+    fn deserialize<__D: airbyte_agent_runtime::serde::Deserializer<'de>>(
+        deserializer: __D,
+    ) -> ::std::result::Result<Self, __D::Error> {
+        airbyte_agent_runtime::record::deserialize(deserializer)
+    }
+}

@@ -76,14 +76,8 @@ impl ::std::future::IntoFuture for IssueLinksCreateRequest {
     }
 }
 /// Link type, such as Blocks, Duplicate or Relates.
-#[derive(
-    Debug,
-    Clone,
-    Default,
-    airbyte_agent_runtime::serde::Deserialize,
-    airbyte_agent_runtime::serde::Serialize
-)]
-#[serde(crate = "airbyte_agent_runtime::serde", default)]
+#[derive(Debug, Clone, Default, airbyte_agent_runtime::serde::Serialize)]
+#[serde(crate = "airbyte_agent_runtime::serde")]
 pub struct IssueLinksCreateType {
     /// Link type name, such as Blocks, Duplicate, Relates or Cloners.
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -98,15 +92,44 @@ pub struct IssueLinksCreateType {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub outward: Option<String>,
 }
+impl airbyte_agent_runtime::record::Record for IssueLinksCreateType {
+    const NAME: &'static str = "IssueLinksCreateType";
+    fn field_index(key: &str) -> Option<usize> {
+        match key {
+            "name" => Some(0usize),
+            "id" => Some(1usize),
+            "inward" => Some(2usize),
+            "outward" => Some(3usize),
+            _ => None,
+        }
+    }
+    fn set_field<'de, __M: airbyte_agent_runtime::serde::de::MapAccess<'de>>(
+        &mut self,
+        index: usize,
+        map: &mut __M,
+    ) -> ::std::result::Result<(), __M::Error> {
+        match index {
+            0usize => self.name = map.next_value()?,
+            1usize => self.id = map.next_value()?,
+            2usize => self.inward = map.next_value()?,
+            3usize => self.outward = map.next_value()?,
+            _ => {
+                map.next_value::<airbyte_agent_runtime::serde::de::IgnoredAny>()?;
+            }
+        }
+        Ok(())
+    }
+}
+impl<'de> airbyte_agent_runtime::serde::Deserialize<'de> for IssueLinksCreateType {
+    fn deserialize<__D: airbyte_agent_runtime::serde::Deserializer<'de>>(
+        deserializer: __D,
+    ) -> ::std::result::Result<Self, __D::Error> {
+        airbyte_agent_runtime::record::deserialize(deserializer)
+    }
+}
 /// Issue on the receiving side of the link (for Blocks: the blocked one).
-#[derive(
-    Debug,
-    Clone,
-    Default,
-    airbyte_agent_runtime::serde::Deserialize,
-    airbyte_agent_runtime::serde::Serialize
-)]
-#[serde(crate = "airbyte_agent_runtime::serde", default)]
+#[derive(Debug, Clone, Default, airbyte_agent_runtime::serde::Serialize)]
+#[serde(crate = "airbyte_agent_runtime::serde")]
 pub struct IssueLinksCreateInwardIssue {
     /// Issue key, such as ABC-123.
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -115,17 +138,72 @@ pub struct IssueLinksCreateInwardIssue {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub id: Option<String>,
 }
+impl airbyte_agent_runtime::record::Record for IssueLinksCreateInwardIssue {
+    const NAME: &'static str = "IssueLinksCreateInwardIssue";
+    fn field_index(key: &str) -> Option<usize> {
+        match key {
+            "key" => Some(0usize),
+            "id" => Some(1usize),
+            _ => None,
+        }
+    }
+    fn set_field<'de, __M: airbyte_agent_runtime::serde::de::MapAccess<'de>>(
+        &mut self,
+        index: usize,
+        map: &mut __M,
+    ) -> ::std::result::Result<(), __M::Error> {
+        match index {
+            0usize => self.key = map.next_value()?,
+            1usize => self.id = map.next_value()?,
+            _ => {
+                map.next_value::<airbyte_agent_runtime::serde::de::IgnoredAny>()?;
+            }
+        }
+        Ok(())
+    }
+}
+impl<'de> airbyte_agent_runtime::serde::Deserialize<'de>
+for IssueLinksCreateInwardIssue {
+    fn deserialize<__D: airbyte_agent_runtime::serde::Deserializer<'de>>(
+        deserializer: __D,
+    ) -> ::std::result::Result<Self, __D::Error> {
+        airbyte_agent_runtime::record::deserialize(deserializer)
+    }
+}
 /// Comment added with the link, as an Atlassian Document Format document.
-#[derive(
-    Debug,
-    Clone,
-    Default,
-    airbyte_agent_runtime::serde::Deserialize,
-    airbyte_agent_runtime::serde::Serialize
-)]
-#[serde(crate = "airbyte_agent_runtime::serde", default)]
+#[derive(Debug, Clone, Default, airbyte_agent_runtime::serde::Serialize)]
+#[serde(crate = "airbyte_agent_runtime::serde")]
 pub struct IssueLinksCreateComment {
     /// `body`
     #[serde(skip_serializing_if = "Option::is_none")]
     pub body: Option<IssuesCreateFieldsDescription>,
+}
+impl airbyte_agent_runtime::record::Record for IssueLinksCreateComment {
+    const NAME: &'static str = "IssueLinksCreateComment";
+    fn field_index(key: &str) -> Option<usize> {
+        match key {
+            "body" => Some(0usize),
+            _ => None,
+        }
+    }
+    fn set_field<'de, __M: airbyte_agent_runtime::serde::de::MapAccess<'de>>(
+        &mut self,
+        index: usize,
+        map: &mut __M,
+    ) -> ::std::result::Result<(), __M::Error> {
+        match index {
+            0usize => self.body = map.next_value()?,
+            _ => {
+                map.next_value::<airbyte_agent_runtime::serde::de::IgnoredAny>()?;
+            }
+        }
+        Ok(())
+    }
+}
+impl<'de> airbyte_agent_runtime::serde::Deserialize<'de> for IssueLinksCreateComment {
+    fn deserialize<__D: airbyte_agent_runtime::serde::Deserializer<'de>>(
+        deserializer: __D,
+    ) -> ::std::result::Result<Self, __D::Error> {
+        airbyte_agent_runtime::record::deserialize(deserializer)
+    }
 }

@@ -244,14 +244,8 @@ impl ::std::future::IntoFuture for IssueWorklogsCreateRequest {
     }
 }
 /// Time logged on an issue.
-#[derive(
-    Debug,
-    Clone,
-    Default,
-    airbyte_agent_runtime::serde::Deserialize,
-    airbyte_agent_runtime::serde::Serialize
-)]
-#[serde(crate = "airbyte_agent_runtime::serde", default)]
+#[derive(Debug, Clone, Default, airbyte_agent_runtime::serde::Serialize)]
+#[serde(crate = "airbyte_agent_runtime::serde")]
 pub struct IssueWorklogsRecord {
     /// Unique identifier of this worklog.
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -290,21 +284,71 @@ pub struct IssueWorklogsRecord {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub visibility: Option<IssueCommentVisibility>,
     /// Properties (list).
-    #[serde(
-        deserialize_with = "crate::vec_skip_nulls",
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub properties: Option<Vec<Map<String, Value>>>,
 }
+impl airbyte_agent_runtime::record::Record for IssueWorklogsRecord {
+    const NAME: &'static str = "IssueWorklogsRecord";
+    fn field_index(key: &str) -> Option<usize> {
+        match key {
+            "id" => Some(0usize),
+            "self" => Some(1usize),
+            "author" => Some(2usize),
+            "updateAuthor" => Some(3usize),
+            "comment" => Some(4usize),
+            "created" => Some(5usize),
+            "updated" => Some(6usize),
+            "started" => Some(7usize),
+            "timeSpent" => Some(8usize),
+            "timeSpentSeconds" => Some(9usize),
+            "issueId" => Some(10usize),
+            "visibility" => Some(11usize),
+            "properties" => Some(12usize),
+            _ => None,
+        }
+    }
+    fn set_field<'de, __M: airbyte_agent_runtime::serde::de::MapAccess<'de>>(
+        &mut self,
+        index: usize,
+        map: &mut __M,
+    ) -> ::std::result::Result<(), __M::Error> {
+        match index {
+            0usize => self.id = map.next_value()?,
+            1usize => self.self_ = map.next_value()?,
+            2usize => self.author = map.next_value()?,
+            3usize => self.update_author = map.next_value()?,
+            4usize => self.comment = map.next_value()?,
+            5usize => self.created = map.next_value()?,
+            6usize => self.updated = map.next_value()?,
+            7usize => self.started = map.next_value()?,
+            8usize => self.time_spent = map.next_value()?,
+            9usize => self.time_spent_seconds = map.next_value()?,
+            10usize => self.issue_id = map.next_value()?,
+            11usize => self.visibility = map.next_value()?,
+            12usize => {
+                self.properties = map
+                    .next_value::<
+                        airbyte_agent_runtime::record::SkipNulls<Map<String, Value>>,
+                    >()?
+                    .0;
+            }
+            _ => {
+                map.next_value::<airbyte_agent_runtime::serde::de::IgnoredAny>()?;
+            }
+        }
+        Ok(())
+    }
+}
+impl<'de> airbyte_agent_runtime::serde::Deserialize<'de> for IssueWorklogsRecord {
+    fn deserialize<__D: airbyte_agent_runtime::serde::Deserializer<'de>>(
+        deserializer: __D,
+    ) -> ::std::result::Result<Self, __D::Error> {
+        airbyte_agent_runtime::record::deserialize(deserializer)
+    }
+}
 /// Time logged on an issue.
-#[derive(
-    Debug,
-    Clone,
-    Default,
-    airbyte_agent_runtime::serde::Deserialize,
-    airbyte_agent_runtime::serde::Serialize
-)]
-#[serde(crate = "airbyte_agent_runtime::serde", default)]
+#[derive(Debug, Clone, Default, airbyte_agent_runtime::serde::Serialize)]
+#[serde(crate = "airbyte_agent_runtime::serde")]
 pub struct Worklog {
     /// Unique identifier of this worklog.
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -343,21 +387,71 @@ pub struct Worklog {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub visibility: Option<IssueCommentVisibility>,
     /// Properties (list).
-    #[serde(
-        deserialize_with = "crate::vec_skip_nulls",
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub properties: Option<Vec<Map<String, Value>>>,
 }
+impl airbyte_agent_runtime::record::Record for Worklog {
+    const NAME: &'static str = "Worklog";
+    fn field_index(key: &str) -> Option<usize> {
+        match key {
+            "id" => Some(0usize),
+            "self" => Some(1usize),
+            "author" => Some(2usize),
+            "updateAuthor" => Some(3usize),
+            "comment" => Some(4usize),
+            "created" => Some(5usize),
+            "updated" => Some(6usize),
+            "started" => Some(7usize),
+            "timeSpent" => Some(8usize),
+            "timeSpentSeconds" => Some(9usize),
+            "issueId" => Some(10usize),
+            "visibility" => Some(11usize),
+            "properties" => Some(12usize),
+            _ => None,
+        }
+    }
+    fn set_field<'de, __M: airbyte_agent_runtime::serde::de::MapAccess<'de>>(
+        &mut self,
+        index: usize,
+        map: &mut __M,
+    ) -> ::std::result::Result<(), __M::Error> {
+        match index {
+            0usize => self.id = map.next_value()?,
+            1usize => self.self_ = map.next_value()?,
+            2usize => self.author = map.next_value()?,
+            3usize => self.update_author = map.next_value()?,
+            4usize => self.comment = map.next_value()?,
+            5usize => self.created = map.next_value()?,
+            6usize => self.updated = map.next_value()?,
+            7usize => self.started = map.next_value()?,
+            8usize => self.time_spent = map.next_value()?,
+            9usize => self.time_spent_seconds = map.next_value()?,
+            10usize => self.issue_id = map.next_value()?,
+            11usize => self.visibility = map.next_value()?,
+            12usize => {
+                self.properties = map
+                    .next_value::<
+                        airbyte_agent_runtime::record::SkipNulls<Map<String, Value>>,
+                    >()?
+                    .0;
+            }
+            _ => {
+                map.next_value::<airbyte_agent_runtime::serde::de::IgnoredAny>()?;
+            }
+        }
+        Ok(())
+    }
+}
+impl<'de> airbyte_agent_runtime::serde::Deserialize<'de> for Worklog {
+    fn deserialize<__D: airbyte_agent_runtime::serde::Deserializer<'de>>(
+        deserializer: __D,
+    ) -> ::std::result::Result<Self, __D::Error> {
+        airbyte_agent_runtime::record::deserialize(deserializer)
+    }
+}
 /// Metadata returned by `issue_worklogs.list` next to the records.
-#[derive(
-    Debug,
-    Clone,
-    Default,
-    airbyte_agent_runtime::serde::Deserialize,
-    airbyte_agent_runtime::serde::Serialize
-)]
-#[serde(crate = "airbyte_agent_runtime::serde", default)]
+#[derive(Debug, Clone, Default, airbyte_agent_runtime::serde::Serialize)]
+#[serde(crate = "airbyte_agent_runtime::serde")]
 pub struct IssueWorklogsListMeta {
     /// `$.startAt`
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -368,6 +462,39 @@ pub struct IssueWorklogsListMeta {
     /// `$.total`
     #[serde(skip_serializing_if = "Option::is_none")]
     pub total: Option<i64>,
+}
+impl airbyte_agent_runtime::record::Record for IssueWorklogsListMeta {
+    const NAME: &'static str = "IssueWorklogsListMeta";
+    fn field_index(key: &str) -> Option<usize> {
+        match key {
+            "next_offset" => Some(0usize),
+            "max_results" => Some(1usize),
+            "total" => Some(2usize),
+            _ => None,
+        }
+    }
+    fn set_field<'de, __M: airbyte_agent_runtime::serde::de::MapAccess<'de>>(
+        &mut self,
+        index: usize,
+        map: &mut __M,
+    ) -> ::std::result::Result<(), __M::Error> {
+        match index {
+            0usize => self.next_offset = map.next_value()?,
+            1usize => self.max_results = map.next_value()?,
+            2usize => self.total = map.next_value()?,
+            _ => {
+                map.next_value::<airbyte_agent_runtime::serde::de::IgnoredAny>()?;
+            }
+        }
+        Ok(())
+    }
+}
+impl<'de> airbyte_agent_runtime::serde::Deserialize<'de> for IssueWorklogsListMeta {
+    fn deserialize<__D: airbyte_agent_runtime::serde::Deserializer<'de>>(
+        deserializer: __D,
+    ) -> ::std::result::Result<Self, __D::Error> {
+        airbyte_agent_runtime::record::deserialize(deserializer)
+    }
 }
 airbyte_agent_runtime::string_enum! {
     #[doc = " Values of `IssueWorklogsCreateAdjustEstimate`."] pub enum

@@ -413,14 +413,8 @@ impl ::std::future::IntoFuture for IssuesDeleteRequest {
     }
 }
 /// A Jira work item, such as a story, bug, task or epic.
-#[derive(
-    Debug,
-    Clone,
-    Default,
-    airbyte_agent_runtime::serde::Deserialize,
-    airbyte_agent_runtime::serde::Serialize
-)]
-#[serde(crate = "airbyte_agent_runtime::serde", default)]
+#[derive(Debug, Clone, Default, airbyte_agent_runtime::serde::Serialize)]
+#[serde(crate = "airbyte_agent_runtime::serde")]
 pub struct Issue {
     /// Unique identifier of this issue.
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -438,15 +432,46 @@ pub struct Issue {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub fields: Option<IssueFields2>,
 }
+impl airbyte_agent_runtime::record::Record for Issue {
+    const NAME: &'static str = "Issue";
+    fn field_index(key: &str) -> Option<usize> {
+        match key {
+            "id" => Some(0usize),
+            "key" => Some(1usize),
+            "self" => Some(2usize),
+            "expand" => Some(3usize),
+            "fields" => Some(4usize),
+            _ => None,
+        }
+    }
+    fn set_field<'de, __M: airbyte_agent_runtime::serde::de::MapAccess<'de>>(
+        &mut self,
+        index: usize,
+        map: &mut __M,
+    ) -> ::std::result::Result<(), __M::Error> {
+        match index {
+            0usize => self.id = map.next_value()?,
+            1usize => self.key = map.next_value()?,
+            2usize => self.self_ = map.next_value()?,
+            3usize => self.expand = map.next_value()?,
+            4usize => self.fields = map.next_value()?,
+            _ => {
+                map.next_value::<airbyte_agent_runtime::serde::de::IgnoredAny>()?;
+            }
+        }
+        Ok(())
+    }
+}
+impl<'de> airbyte_agent_runtime::serde::Deserialize<'de> for Issue {
+    fn deserialize<__D: airbyte_agent_runtime::serde::Deserializer<'de>>(
+        deserializer: __D,
+    ) -> ::std::result::Result<Self, __D::Error> {
+        airbyte_agent_runtime::record::deserialize(deserializer)
+    }
+}
 /// Object describing the fields.
-#[derive(
-    Debug,
-    Clone,
-    Default,
-    airbyte_agent_runtime::serde::Deserialize,
-    airbyte_agent_runtime::serde::Serialize
-)]
-#[serde(crate = "airbyte_agent_runtime::serde", default)]
+#[derive(Debug, Clone, Default, airbyte_agent_runtime::serde::Serialize)]
+#[serde(crate = "airbyte_agent_runtime::serde")]
 pub struct IssueFields2 {
     /// Issue title.
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -476,15 +501,54 @@ pub struct IssueFields2 {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub status: Option<IssueFields2Status>,
 }
+impl airbyte_agent_runtime::record::Record for IssueFields2 {
+    const NAME: &'static str = "IssueFields2";
+    fn field_index(key: &str) -> Option<usize> {
+        match key {
+            "summary" => Some(0usize),
+            "issuetype" => Some(1usize),
+            "created" => Some(2usize),
+            "updated" => Some(3usize),
+            "project" => Some(4usize),
+            "reporter" => Some(5usize),
+            "assignee" => Some(6usize),
+            "priority" => Some(7usize),
+            "status" => Some(8usize),
+            _ => None,
+        }
+    }
+    fn set_field<'de, __M: airbyte_agent_runtime::serde::de::MapAccess<'de>>(
+        &mut self,
+        index: usize,
+        map: &mut __M,
+    ) -> ::std::result::Result<(), __M::Error> {
+        match index {
+            0usize => self.summary = map.next_value()?,
+            1usize => self.issuetype = map.next_value()?,
+            2usize => self.created = map.next_value()?,
+            3usize => self.updated = map.next_value()?,
+            4usize => self.project = map.next_value()?,
+            5usize => self.reporter = map.next_value()?,
+            6usize => self.assignee = map.next_value()?,
+            7usize => self.priority = map.next_value()?,
+            8usize => self.status = map.next_value()?,
+            _ => {
+                map.next_value::<airbyte_agent_runtime::serde::de::IgnoredAny>()?;
+            }
+        }
+        Ok(())
+    }
+}
+impl<'de> airbyte_agent_runtime::serde::Deserialize<'de> for IssueFields2 {
+    fn deserialize<__D: airbyte_agent_runtime::serde::Deserializer<'de>>(
+        deserializer: __D,
+    ) -> ::std::result::Result<Self, __D::Error> {
+        airbyte_agent_runtime::record::deserialize(deserializer)
+    }
+}
 /// Object describing the project.
-#[derive(
-    Debug,
-    Clone,
-    Default,
-    airbyte_agent_runtime::serde::Deserialize,
-    airbyte_agent_runtime::serde::Serialize
-)]
-#[serde(crate = "airbyte_agent_runtime::serde", default)]
+#[derive(Debug, Clone, Default, airbyte_agent_runtime::serde::Serialize)]
+#[serde(crate = "airbyte_agent_runtime::serde")]
 pub struct IssueFields2Project {
     /// `self`
     #[serde(rename = "self", skip_serializing_if = "Option::is_none")]
@@ -511,15 +575,52 @@ pub struct IssueFields2Project {
     #[serde(rename = "projectCategory", skip_serializing_if = "Option::is_none")]
     pub project_category: Option<IssueFields2ProjectProjectCategory>,
 }
+impl airbyte_agent_runtime::record::Record for IssueFields2Project {
+    const NAME: &'static str = "IssueFields2Project";
+    fn field_index(key: &str) -> Option<usize> {
+        match key {
+            "self" => Some(0usize),
+            "id" => Some(1usize),
+            "key" => Some(2usize),
+            "name" => Some(3usize),
+            "projectTypeKey" => Some(4usize),
+            "simplified" => Some(5usize),
+            "avatarUrls" => Some(6usize),
+            "projectCategory" => Some(7usize),
+            _ => None,
+        }
+    }
+    fn set_field<'de, __M: airbyte_agent_runtime::serde::de::MapAccess<'de>>(
+        &mut self,
+        index: usize,
+        map: &mut __M,
+    ) -> ::std::result::Result<(), __M::Error> {
+        match index {
+            0usize => self.self_ = map.next_value()?,
+            1usize => self.id = map.next_value()?,
+            2usize => self.key = map.next_value()?,
+            3usize => self.name = map.next_value()?,
+            4usize => self.project_type_key = map.next_value()?,
+            5usize => self.simplified = map.next_value()?,
+            6usize => self.avatar_urls = map.next_value()?,
+            7usize => self.project_category = map.next_value()?,
+            _ => {
+                map.next_value::<airbyte_agent_runtime::serde::de::IgnoredAny>()?;
+            }
+        }
+        Ok(())
+    }
+}
+impl<'de> airbyte_agent_runtime::serde::Deserialize<'de> for IssueFields2Project {
+    fn deserialize<__D: airbyte_agent_runtime::serde::Deserializer<'de>>(
+        deserializer: __D,
+    ) -> ::std::result::Result<Self, __D::Error> {
+        airbyte_agent_runtime::record::deserialize(deserializer)
+    }
+}
 /// Object describing the reporter.
-#[derive(
-    Debug,
-    Clone,
-    Default,
-    airbyte_agent_runtime::serde::Deserialize,
-    airbyte_agent_runtime::serde::Serialize
-)]
-#[serde(crate = "airbyte_agent_runtime::serde", default)]
+#[derive(Debug, Clone, Default, airbyte_agent_runtime::serde::Serialize)]
+#[serde(crate = "airbyte_agent_runtime::serde")]
 pub struct IssueFields2Reporter {
     /// `self`
     #[serde(rename = "self", skip_serializing_if = "Option::is_none")]
@@ -546,15 +647,52 @@ pub struct IssueFields2Reporter {
     #[serde(rename = "accountType", skip_serializing_if = "Option::is_none")]
     pub account_type: Option<String>,
 }
+impl airbyte_agent_runtime::record::Record for IssueFields2Reporter {
+    const NAME: &'static str = "IssueFields2Reporter";
+    fn field_index(key: &str) -> Option<usize> {
+        match key {
+            "self" => Some(0usize),
+            "accountId" => Some(1usize),
+            "emailAddress" => Some(2usize),
+            "avatarUrls" => Some(3usize),
+            "displayName" => Some(4usize),
+            "active" => Some(5usize),
+            "timeZone" => Some(6usize),
+            "accountType" => Some(7usize),
+            _ => None,
+        }
+    }
+    fn set_field<'de, __M: airbyte_agent_runtime::serde::de::MapAccess<'de>>(
+        &mut self,
+        index: usize,
+        map: &mut __M,
+    ) -> ::std::result::Result<(), __M::Error> {
+        match index {
+            0usize => self.self_ = map.next_value()?,
+            1usize => self.account_id = map.next_value()?,
+            2usize => self.email_address = map.next_value()?,
+            3usize => self.avatar_urls = map.next_value()?,
+            4usize => self.display_name = map.next_value()?,
+            5usize => self.active = map.next_value()?,
+            6usize => self.time_zone = map.next_value()?,
+            7usize => self.account_type = map.next_value()?,
+            _ => {
+                map.next_value::<airbyte_agent_runtime::serde::de::IgnoredAny>()?;
+            }
+        }
+        Ok(())
+    }
+}
+impl<'de> airbyte_agent_runtime::serde::Deserialize<'de> for IssueFields2Reporter {
+    fn deserialize<__D: airbyte_agent_runtime::serde::Deserializer<'de>>(
+        deserializer: __D,
+    ) -> ::std::result::Result<Self, __D::Error> {
+        airbyte_agent_runtime::record::deserialize(deserializer)
+    }
+}
 /// Object describing the priority.
-#[derive(
-    Debug,
-    Clone,
-    Default,
-    airbyte_agent_runtime::serde::Deserialize,
-    airbyte_agent_runtime::serde::Serialize
-)]
-#[serde(crate = "airbyte_agent_runtime::serde", default)]
+#[derive(Debug, Clone, Default, airbyte_agent_runtime::serde::Serialize)]
+#[serde(crate = "airbyte_agent_runtime::serde")]
 pub struct IssueFields2Priority {
     /// `self`
     #[serde(rename = "self", skip_serializing_if = "Option::is_none")]
@@ -569,15 +707,44 @@ pub struct IssueFields2Priority {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub id: Option<String>,
 }
+impl airbyte_agent_runtime::record::Record for IssueFields2Priority {
+    const NAME: &'static str = "IssueFields2Priority";
+    fn field_index(key: &str) -> Option<usize> {
+        match key {
+            "self" => Some(0usize),
+            "iconUrl" => Some(1usize),
+            "name" => Some(2usize),
+            "id" => Some(3usize),
+            _ => None,
+        }
+    }
+    fn set_field<'de, __M: airbyte_agent_runtime::serde::de::MapAccess<'de>>(
+        &mut self,
+        index: usize,
+        map: &mut __M,
+    ) -> ::std::result::Result<(), __M::Error> {
+        match index {
+            0usize => self.self_ = map.next_value()?,
+            1usize => self.icon_url = map.next_value()?,
+            2usize => self.name = map.next_value()?,
+            3usize => self.id = map.next_value()?,
+            _ => {
+                map.next_value::<airbyte_agent_runtime::serde::de::IgnoredAny>()?;
+            }
+        }
+        Ok(())
+    }
+}
+impl<'de> airbyte_agent_runtime::serde::Deserialize<'de> for IssueFields2Priority {
+    fn deserialize<__D: airbyte_agent_runtime::serde::Deserializer<'de>>(
+        deserializer: __D,
+    ) -> ::std::result::Result<Self, __D::Error> {
+        airbyte_agent_runtime::record::deserialize(deserializer)
+    }
+}
 /// Metadata returned by `issues.search` next to the records.
-#[derive(
-    Debug,
-    Clone,
-    Default,
-    airbyte_agent_runtime::serde::Deserialize,
-    airbyte_agent_runtime::serde::Serialize
-)]
-#[serde(crate = "airbyte_agent_runtime::serde", default)]
+#[derive(Debug, Clone, Default, airbyte_agent_runtime::serde::Serialize)]
+#[serde(crate = "airbyte_agent_runtime::serde")]
 pub struct IssuesSearchMeta {
     /// `$.nextPageToken`
     #[serde(rename = "nextPageToken", skip_serializing_if = "Option::is_none")]
@@ -589,15 +756,42 @@ pub struct IssuesSearchMeta {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub total: Option<i64>,
 }
+impl airbyte_agent_runtime::record::Record for IssuesSearchMeta {
+    const NAME: &'static str = "IssuesSearchMeta";
+    fn field_index(key: &str) -> Option<usize> {
+        match key {
+            "nextPageToken" => Some(0usize),
+            "isLast" => Some(1usize),
+            "total" => Some(2usize),
+            _ => None,
+        }
+    }
+    fn set_field<'de, __M: airbyte_agent_runtime::serde::de::MapAccess<'de>>(
+        &mut self,
+        index: usize,
+        map: &mut __M,
+    ) -> ::std::result::Result<(), __M::Error> {
+        match index {
+            0usize => self.next_page_token = map.next_value()?,
+            1usize => self.is_last = map.next_value()?,
+            2usize => self.total = map.next_value()?,
+            _ => {
+                map.next_value::<airbyte_agent_runtime::serde::de::IgnoredAny>()?;
+            }
+        }
+        Ok(())
+    }
+}
+impl<'de> airbyte_agent_runtime::serde::Deserialize<'de> for IssuesSearchMeta {
+    fn deserialize<__D: airbyte_agent_runtime::serde::Deserializer<'de>>(
+        deserializer: __D,
+    ) -> ::std::result::Result<Self, __D::Error> {
+        airbyte_agent_runtime::record::deserialize(deserializer)
+    }
+}
 /// Field values of the new issue.
-#[derive(
-    Debug,
-    Clone,
-    Default,
-    airbyte_agent_runtime::serde::Deserialize,
-    airbyte_agent_runtime::serde::Serialize
-)]
-#[serde(crate = "airbyte_agent_runtime::serde", default)]
+#[derive(Debug, Clone, Default, airbyte_agent_runtime::serde::Serialize)]
+#[serde(crate = "airbyte_agent_runtime::serde")]
 pub struct IssuesCreateFields {
     /// Project that gets the issue, by ID or key.
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -618,24 +812,62 @@ pub struct IssuesCreateFields {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub assignee: Option<IssuesCreateFieldsAssignee>,
     /// Labels on the issue.
-    #[serde(
-        deserialize_with = "crate::vec_skip_nulls",
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub labels: Option<Vec<String>>,
     /// Parent issue, needed for sub-tasks.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub parent: Option<IssuesCreateFieldsParent>,
 }
+impl airbyte_agent_runtime::record::Record for IssuesCreateFields {
+    const NAME: &'static str = "IssuesCreateFields";
+    fn field_index(key: &str) -> Option<usize> {
+        match key {
+            "project" => Some(0usize),
+            "issuetype" => Some(1usize),
+            "summary" => Some(2usize),
+            "description" => Some(3usize),
+            "priority" => Some(4usize),
+            "assignee" => Some(5usize),
+            "labels" => Some(6usize),
+            "parent" => Some(7usize),
+            _ => None,
+        }
+    }
+    fn set_field<'de, __M: airbyte_agent_runtime::serde::de::MapAccess<'de>>(
+        &mut self,
+        index: usize,
+        map: &mut __M,
+    ) -> ::std::result::Result<(), __M::Error> {
+        match index {
+            0usize => self.project = map.next_value()?,
+            1usize => self.issuetype = map.next_value()?,
+            2usize => self.summary = map.next_value()?,
+            3usize => self.description = map.next_value()?,
+            4usize => self.priority = map.next_value()?,
+            5usize => self.assignee = map.next_value()?,
+            6usize => {
+                self.labels = map
+                    .next_value::<airbyte_agent_runtime::record::SkipNulls<String>>()?
+                    .0;
+            }
+            7usize => self.parent = map.next_value()?,
+            _ => {
+                map.next_value::<airbyte_agent_runtime::serde::de::IgnoredAny>()?;
+            }
+        }
+        Ok(())
+    }
+}
+impl<'de> airbyte_agent_runtime::serde::Deserialize<'de> for IssuesCreateFields {
+    fn deserialize<__D: airbyte_agent_runtime::serde::Deserializer<'de>>(
+        deserializer: __D,
+    ) -> ::std::result::Result<Self, __D::Error> {
+        airbyte_agent_runtime::record::deserialize(deserializer)
+    }
+}
 /// Project that gets the issue, by ID or key.
-#[derive(
-    Debug,
-    Clone,
-    Default,
-    airbyte_agent_runtime::serde::Deserialize,
-    airbyte_agent_runtime::serde::Serialize
-)]
-#[serde(crate = "airbyte_agent_runtime::serde", default)]
+#[derive(Debug, Clone, Default, airbyte_agent_runtime::serde::Serialize)]
+#[serde(crate = "airbyte_agent_runtime::serde")]
 pub struct IssuesCreateFieldsProject {
     /// ID of the project.
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -644,15 +876,40 @@ pub struct IssuesCreateFieldsProject {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub key: Option<String>,
 }
+impl airbyte_agent_runtime::record::Record for IssuesCreateFieldsProject {
+    const NAME: &'static str = "IssuesCreateFieldsProject";
+    fn field_index(key: &str) -> Option<usize> {
+        match key {
+            "id" => Some(0usize),
+            "key" => Some(1usize),
+            _ => None,
+        }
+    }
+    fn set_field<'de, __M: airbyte_agent_runtime::serde::de::MapAccess<'de>>(
+        &mut self,
+        index: usize,
+        map: &mut __M,
+    ) -> ::std::result::Result<(), __M::Error> {
+        match index {
+            0usize => self.id = map.next_value()?,
+            1usize => self.key = map.next_value()?,
+            _ => {
+                map.next_value::<airbyte_agent_runtime::serde::de::IgnoredAny>()?;
+            }
+        }
+        Ok(())
+    }
+}
+impl<'de> airbyte_agent_runtime::serde::Deserialize<'de> for IssuesCreateFieldsProject {
+    fn deserialize<__D: airbyte_agent_runtime::serde::Deserializer<'de>>(
+        deserializer: __D,
+    ) -> ::std::result::Result<Self, __D::Error> {
+        airbyte_agent_runtime::record::deserialize(deserializer)
+    }
+}
 /// Issue type, such as Bug, Task or Story.
-#[derive(
-    Debug,
-    Clone,
-    Default,
-    airbyte_agent_runtime::serde::Deserialize,
-    airbyte_agent_runtime::serde::Serialize
-)]
-#[serde(crate = "airbyte_agent_runtime::serde", default)]
+#[derive(Debug, Clone, Default, airbyte_agent_runtime::serde::Serialize)]
+#[serde(crate = "airbyte_agent_runtime::serde")]
 pub struct IssuesCreateFieldsIssuetype {
     /// ID of the issue type.
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -661,43 +918,115 @@ pub struct IssuesCreateFieldsIssuetype {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub name: Option<String>,
 }
+impl airbyte_agent_runtime::record::Record for IssuesCreateFieldsIssuetype {
+    const NAME: &'static str = "IssuesCreateFieldsIssuetype";
+    fn field_index(key: &str) -> Option<usize> {
+        match key {
+            "id" => Some(0usize),
+            "name" => Some(1usize),
+            _ => None,
+        }
+    }
+    fn set_field<'de, __M: airbyte_agent_runtime::serde::de::MapAccess<'de>>(
+        &mut self,
+        index: usize,
+        map: &mut __M,
+    ) -> ::std::result::Result<(), __M::Error> {
+        match index {
+            0usize => self.id = map.next_value()?,
+            1usize => self.name = map.next_value()?,
+            _ => {
+                map.next_value::<airbyte_agent_runtime::serde::de::IgnoredAny>()?;
+            }
+        }
+        Ok(())
+    }
+}
+impl<'de> airbyte_agent_runtime::serde::Deserialize<'de>
+for IssuesCreateFieldsIssuetype {
+    fn deserialize<__D: airbyte_agent_runtime::serde::Deserializer<'de>>(
+        deserializer: __D,
+    ) -> ::std::result::Result<Self, __D::Error> {
+        airbyte_agent_runtime::record::deserialize(deserializer)
+    }
+}
 /// User the issue is assigned to.
-#[derive(
-    Debug,
-    Clone,
-    Default,
-    airbyte_agent_runtime::serde::Deserialize,
-    airbyte_agent_runtime::serde::Serialize
-)]
-#[serde(crate = "airbyte_agent_runtime::serde", default)]
+#[derive(Debug, Clone, Default, airbyte_agent_runtime::serde::Serialize)]
+#[serde(crate = "airbyte_agent_runtime::serde")]
 pub struct IssuesCreateFieldsAssignee {
     /// Atlassian account ID.
     #[serde(rename = "accountId", skip_serializing_if = "Option::is_none")]
     pub account_id: Option<String>,
 }
+impl airbyte_agent_runtime::record::Record for IssuesCreateFieldsAssignee {
+    const NAME: &'static str = "IssuesCreateFieldsAssignee";
+    fn field_index(key: &str) -> Option<usize> {
+        match key {
+            "accountId" => Some(0usize),
+            _ => None,
+        }
+    }
+    fn set_field<'de, __M: airbyte_agent_runtime::serde::de::MapAccess<'de>>(
+        &mut self,
+        index: usize,
+        map: &mut __M,
+    ) -> ::std::result::Result<(), __M::Error> {
+        match index {
+            0usize => self.account_id = map.next_value()?,
+            _ => {
+                map.next_value::<airbyte_agent_runtime::serde::de::IgnoredAny>()?;
+            }
+        }
+        Ok(())
+    }
+}
+impl<'de> airbyte_agent_runtime::serde::Deserialize<'de> for IssuesCreateFieldsAssignee {
+    fn deserialize<__D: airbyte_agent_runtime::serde::Deserializer<'de>>(
+        deserializer: __D,
+    ) -> ::std::result::Result<Self, __D::Error> {
+        airbyte_agent_runtime::record::deserialize(deserializer)
+    }
+}
 /// Parent issue, needed for sub-tasks.
-#[derive(
-    Debug,
-    Clone,
-    Default,
-    airbyte_agent_runtime::serde::Deserialize,
-    airbyte_agent_runtime::serde::Serialize
-)]
-#[serde(crate = "airbyte_agent_runtime::serde", default)]
+#[derive(Debug, Clone, Default, airbyte_agent_runtime::serde::Serialize)]
+#[serde(crate = "airbyte_agent_runtime::serde")]
 pub struct IssuesCreateFieldsParent {
     /// Key of the parent issue.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub key: Option<String>,
 }
+impl airbyte_agent_runtime::record::Record for IssuesCreateFieldsParent {
+    const NAME: &'static str = "IssuesCreateFieldsParent";
+    fn field_index(key: &str) -> Option<usize> {
+        match key {
+            "key" => Some(0usize),
+            _ => None,
+        }
+    }
+    fn set_field<'de, __M: airbyte_agent_runtime::serde::de::MapAccess<'de>>(
+        &mut self,
+        index: usize,
+        map: &mut __M,
+    ) -> ::std::result::Result<(), __M::Error> {
+        match index {
+            0usize => self.key = map.next_value()?,
+            _ => {
+                map.next_value::<airbyte_agent_runtime::serde::de::IgnoredAny>()?;
+            }
+        }
+        Ok(())
+    }
+}
+impl<'de> airbyte_agent_runtime::serde::Deserialize<'de> for IssuesCreateFieldsParent {
+    fn deserialize<__D: airbyte_agent_runtime::serde::Deserializer<'de>>(
+        deserializer: __D,
+    ) -> ::std::result::Result<Self, __D::Error> {
+        airbyte_agent_runtime::record::deserialize(deserializer)
+    }
+}
 /// Response envelope with issue create data.
-#[derive(
-    Debug,
-    Clone,
-    Default,
-    airbyte_agent_runtime::serde::Deserialize,
-    airbyte_agent_runtime::serde::Serialize
-)]
-#[serde(crate = "airbyte_agent_runtime::serde", default)]
+#[derive(Debug, Clone, Default, airbyte_agent_runtime::serde::Serialize)]
+#[serde(crate = "airbyte_agent_runtime::serde")]
 pub struct IssuesRecord {
     /// Unique identifier of this issue.
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -709,15 +1038,42 @@ pub struct IssuesRecord {
     #[serde(rename = "self", skip_serializing_if = "Option::is_none")]
     pub self_: Option<String>,
 }
+impl airbyte_agent_runtime::record::Record for IssuesRecord {
+    const NAME: &'static str = "IssuesRecord";
+    fn field_index(key: &str) -> Option<usize> {
+        match key {
+            "id" => Some(0usize),
+            "key" => Some(1usize),
+            "self" => Some(2usize),
+            _ => None,
+        }
+    }
+    fn set_field<'de, __M: airbyte_agent_runtime::serde::de::MapAccess<'de>>(
+        &mut self,
+        index: usize,
+        map: &mut __M,
+    ) -> ::std::result::Result<(), __M::Error> {
+        match index {
+            0usize => self.id = map.next_value()?,
+            1usize => self.key = map.next_value()?,
+            2usize => self.self_ = map.next_value()?,
+            _ => {
+                map.next_value::<airbyte_agent_runtime::serde::de::IgnoredAny>()?;
+            }
+        }
+        Ok(())
+    }
+}
+impl<'de> airbyte_agent_runtime::serde::Deserialize<'de> for IssuesRecord {
+    fn deserialize<__D: airbyte_agent_runtime::serde::Deserializer<'de>>(
+        deserializer: __D,
+    ) -> ::std::result::Result<Self, __D::Error> {
+        airbyte_agent_runtime::record::deserialize(deserializer)
+    }
+}
 /// Field values to change.
-#[derive(
-    Debug,
-    Clone,
-    Default,
-    airbyte_agent_runtime::serde::Deserialize,
-    airbyte_agent_runtime::serde::Serialize
-)]
-#[serde(crate = "airbyte_agent_runtime::serde", default)]
+#[derive(Debug, Clone, Default, airbyte_agent_runtime::serde::Serialize)]
+#[serde(crate = "airbyte_agent_runtime::serde")]
 pub struct IssuesUpdateFields {
     /// Issue title.
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -732,23 +1088,84 @@ pub struct IssuesUpdateFields {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub assignee: Option<IssuesCreateFieldsAssignee>,
     /// Labels on the issue.
-    #[serde(
-        deserialize_with = "crate::vec_skip_nulls",
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub labels: Option<Vec<String>>,
 }
+impl airbyte_agent_runtime::record::Record for IssuesUpdateFields {
+    const NAME: &'static str = "IssuesUpdateFields";
+    fn field_index(key: &str) -> Option<usize> {
+        match key {
+            "summary" => Some(0usize),
+            "description" => Some(1usize),
+            "priority" => Some(2usize),
+            "assignee" => Some(3usize),
+            "labels" => Some(4usize),
+            _ => None,
+        }
+    }
+    fn set_field<'de, __M: airbyte_agent_runtime::serde::de::MapAccess<'de>>(
+        &mut self,
+        index: usize,
+        map: &mut __M,
+    ) -> ::std::result::Result<(), __M::Error> {
+        match index {
+            0usize => self.summary = map.next_value()?,
+            1usize => self.description = map.next_value()?,
+            2usize => self.priority = map.next_value()?,
+            3usize => self.assignee = map.next_value()?,
+            4usize => {
+                self.labels = map
+                    .next_value::<airbyte_agent_runtime::record::SkipNulls<String>>()?
+                    .0;
+            }
+            _ => {
+                map.next_value::<airbyte_agent_runtime::serde::de::IgnoredAny>()?;
+            }
+        }
+        Ok(())
+    }
+}
+impl<'de> airbyte_agent_runtime::serde::Deserialize<'de> for IssuesUpdateFields {
+    fn deserialize<__D: airbyte_agent_runtime::serde::Deserializer<'de>>(
+        deserializer: __D,
+    ) -> ::std::result::Result<Self, __D::Error> {
+        airbyte_agent_runtime::record::deserialize(deserializer)
+    }
+}
 /// Workflow transition to apply along with the edit.
-#[derive(
-    Debug,
-    Clone,
-    Default,
-    airbyte_agent_runtime::serde::Deserialize,
-    airbyte_agent_runtime::serde::Serialize
-)]
-#[serde(crate = "airbyte_agent_runtime::serde", default)]
+#[derive(Debug, Clone, Default, airbyte_agent_runtime::serde::Serialize)]
+#[serde(crate = "airbyte_agent_runtime::serde")]
 pub struct IssuesUpdateTransition {
     /// ID of the transition to apply.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub id: Option<String>,
+}
+impl airbyte_agent_runtime::record::Record for IssuesUpdateTransition {
+    const NAME: &'static str = "IssuesUpdateTransition";
+    fn field_index(key: &str) -> Option<usize> {
+        match key {
+            "id" => Some(0usize),
+            _ => None,
+        }
+    }
+    fn set_field<'de, __M: airbyte_agent_runtime::serde::de::MapAccess<'de>>(
+        &mut self,
+        index: usize,
+        map: &mut __M,
+    ) -> ::std::result::Result<(), __M::Error> {
+        match index {
+            0usize => self.id = map.next_value()?,
+            _ => {
+                map.next_value::<airbyte_agent_runtime::serde::de::IgnoredAny>()?;
+            }
+        }
+        Ok(())
+    }
+}
+impl<'de> airbyte_agent_runtime::serde::Deserialize<'de> for IssuesUpdateTransition {
+    fn deserialize<__D: airbyte_agent_runtime::serde::Deserializer<'de>>(
+        deserializer: __D,
+    ) -> ::std::result::Result<Self, __D::Error> {
+        airbyte_agent_runtime::record::deserialize(deserializer)
+    }
 }

@@ -237,14 +237,8 @@ airbyte_agent_runtime::string_enum! {
     #[doc = " `deleted`"] Deleted => "deleted" }
 }
 /// A Jira project: a container of issues with its own key.
-#[derive(
-    Debug,
-    Clone,
-    Default,
-    airbyte_agent_runtime::serde::Deserialize,
-    airbyte_agent_runtime::serde::Serialize
-)]
-#[serde(crate = "airbyte_agent_runtime::serde", default)]
+#[derive(Debug, Clone, Default, airbyte_agent_runtime::serde::Serialize)]
+#[serde(crate = "airbyte_agent_runtime::serde")]
 pub struct Project {
     /// Unique identifier of this project.
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -301,37 +295,110 @@ pub struct Project {
     #[serde(rename = "assigneeType", skip_serializing_if = "Option::is_none")]
     pub assignee_type: Option<String>,
     /// Components (list).
-    #[serde(
-        deserialize_with = "crate::vec_skip_nulls",
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub components: Option<Vec<ProjectComponentsItem>>,
     /// Issue types (list).
-    #[serde(
-        rename = "issueTypes",
-        deserialize_with = "crate::vec_skip_nulls",
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(rename = "issueTypes", skip_serializing_if = "Option::is_none")]
     pub issue_types: Option<Vec<IssueFields2Issuetype>>,
     /// Versions (list).
-    #[serde(
-        deserialize_with = "crate::vec_skip_nulls",
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub versions: Option<Vec<ProjectVersionsItem>>,
     /// Object describing the roles.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub roles: Option<::std::collections::BTreeMap<String, String>>,
 }
+impl airbyte_agent_runtime::record::Record for Project {
+    const NAME: &'static str = "Project";
+    fn field_index(key: &str) -> Option<usize> {
+        match key {
+            "id" => Some(0usize),
+            "key" => Some(1usize),
+            "name" => Some(2usize),
+            "self" => Some(3usize),
+            "expand" => Some(4usize),
+            "description" => Some(5usize),
+            "lead" => Some(6usize),
+            "avatarUrls" => Some(7usize),
+            "projectTypeKey" => Some(8usize),
+            "simplified" => Some(9usize),
+            "style" => Some(10usize),
+            "isPrivate" => Some(11usize),
+            "properties" => Some(12usize),
+            "projectCategory" => Some(13usize),
+            "entityId" => Some(14usize),
+            "uuid" => Some(15usize),
+            "url" => Some(16usize),
+            "assigneeType" => Some(17usize),
+            "components" => Some(18usize),
+            "issueTypes" => Some(19usize),
+            "versions" => Some(20usize),
+            "roles" => Some(21usize),
+            _ => None,
+        }
+    }
+    fn set_field<'de, __M: airbyte_agent_runtime::serde::de::MapAccess<'de>>(
+        &mut self,
+        index: usize,
+        map: &mut __M,
+    ) -> ::std::result::Result<(), __M::Error> {
+        match index {
+            0usize => self.id = map.next_value()?,
+            1usize => self.key = map.next_value()?,
+            2usize => self.name = map.next_value()?,
+            3usize => self.self_ = map.next_value()?,
+            4usize => self.expand = map.next_value()?,
+            5usize => self.description = map.next_value()?,
+            6usize => self.lead = map.next_value()?,
+            7usize => self.avatar_urls = map.next_value()?,
+            8usize => self.project_type_key = map.next_value()?,
+            9usize => self.simplified = map.next_value()?,
+            10usize => self.style = map.next_value()?,
+            11usize => self.is_private = map.next_value()?,
+            12usize => self.properties = map.next_value()?,
+            13usize => self.project_category = map.next_value()?,
+            14usize => self.entity_id = map.next_value()?,
+            15usize => self.uuid = map.next_value()?,
+            16usize => self.url = map.next_value()?,
+            17usize => self.assignee_type = map.next_value()?,
+            18usize => {
+                self.components = map
+                    .next_value::<
+                        airbyte_agent_runtime::record::SkipNulls<ProjectComponentsItem>,
+                    >()?
+                    .0;
+            }
+            19usize => {
+                self.issue_types = map
+                    .next_value::<
+                        airbyte_agent_runtime::record::SkipNulls<IssueFields2Issuetype>,
+                    >()?
+                    .0;
+            }
+            20usize => {
+                self.versions = map
+                    .next_value::<
+                        airbyte_agent_runtime::record::SkipNulls<ProjectVersionsItem>,
+                    >()?
+                    .0;
+            }
+            21usize => self.roles = map.next_value()?,
+            _ => {
+                map.next_value::<airbyte_agent_runtime::serde::de::IgnoredAny>()?;
+            }
+        }
+        Ok(())
+    }
+}
+impl<'de> airbyte_agent_runtime::serde::Deserialize<'de> for Project {
+    fn deserialize<__D: airbyte_agent_runtime::serde::Deserializer<'de>>(
+        deserializer: __D,
+    ) -> ::std::result::Result<Self, __D::Error> {
+        airbyte_agent_runtime::record::deserialize(deserializer)
+    }
+}
 /// Object describing the lead.
-#[derive(
-    Debug,
-    Clone,
-    Default,
-    airbyte_agent_runtime::serde::Deserialize,
-    airbyte_agent_runtime::serde::Serialize
-)]
-#[serde(crate = "airbyte_agent_runtime::serde", default)]
+#[derive(Debug, Clone, Default, airbyte_agent_runtime::serde::Serialize)]
+#[serde(crate = "airbyte_agent_runtime::serde")]
 pub struct ProjectLead {
     /// `self`
     #[serde(rename = "self", skip_serializing_if = "Option::is_none")]
@@ -352,15 +419,48 @@ pub struct ProjectLead {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub active: Option<bool>,
 }
+impl airbyte_agent_runtime::record::Record for ProjectLead {
+    const NAME: &'static str = "ProjectLead";
+    fn field_index(key: &str) -> Option<usize> {
+        match key {
+            "self" => Some(0usize),
+            "accountId" => Some(1usize),
+            "accountType" => Some(2usize),
+            "avatarUrls" => Some(3usize),
+            "displayName" => Some(4usize),
+            "active" => Some(5usize),
+            _ => None,
+        }
+    }
+    fn set_field<'de, __M: airbyte_agent_runtime::serde::de::MapAccess<'de>>(
+        &mut self,
+        index: usize,
+        map: &mut __M,
+    ) -> ::std::result::Result<(), __M::Error> {
+        match index {
+            0usize => self.self_ = map.next_value()?,
+            1usize => self.account_id = map.next_value()?,
+            2usize => self.account_type = map.next_value()?,
+            3usize => self.avatar_urls = map.next_value()?,
+            4usize => self.display_name = map.next_value()?,
+            5usize => self.active = map.next_value()?,
+            _ => {
+                map.next_value::<airbyte_agent_runtime::serde::de::IgnoredAny>()?;
+            }
+        }
+        Ok(())
+    }
+}
+impl<'de> airbyte_agent_runtime::serde::Deserialize<'de> for ProjectLead {
+    fn deserialize<__D: airbyte_agent_runtime::serde::Deserializer<'de>>(
+        deserializer: __D,
+    ) -> ::std::result::Result<Self, __D::Error> {
+        airbyte_agent_runtime::record::deserialize(deserializer)
+    }
+}
 /// The `ProjectComponentsItem` object.
-#[derive(
-    Debug,
-    Clone,
-    Default,
-    airbyte_agent_runtime::serde::Deserialize,
-    airbyte_agent_runtime::serde::Serialize
-)]
-#[serde(crate = "airbyte_agent_runtime::serde", default)]
+#[derive(Debug, Clone, Default, airbyte_agent_runtime::serde::Serialize)]
+#[serde(crate = "airbyte_agent_runtime::serde")]
 pub struct ProjectComponentsItem {
     /// `self`
     #[serde(rename = "self", skip_serializing_if = "Option::is_none")]
@@ -378,15 +478,46 @@ pub struct ProjectComponentsItem {
     #[serde(rename = "isAssigneeTypeValid", skip_serializing_if = "Option::is_none")]
     pub is_assignee_type_valid: Option<bool>,
 }
+impl airbyte_agent_runtime::record::Record for ProjectComponentsItem {
+    const NAME: &'static str = "ProjectComponentsItem";
+    fn field_index(key: &str) -> Option<usize> {
+        match key {
+            "self" => Some(0usize),
+            "id" => Some(1usize),
+            "name" => Some(2usize),
+            "description" => Some(3usize),
+            "isAssigneeTypeValid" => Some(4usize),
+            _ => None,
+        }
+    }
+    fn set_field<'de, __M: airbyte_agent_runtime::serde::de::MapAccess<'de>>(
+        &mut self,
+        index: usize,
+        map: &mut __M,
+    ) -> ::std::result::Result<(), __M::Error> {
+        match index {
+            0usize => self.self_ = map.next_value()?,
+            1usize => self.id = map.next_value()?,
+            2usize => self.name = map.next_value()?,
+            3usize => self.description = map.next_value()?,
+            4usize => self.is_assignee_type_valid = map.next_value()?,
+            _ => {
+                map.next_value::<airbyte_agent_runtime::serde::de::IgnoredAny>()?;
+            }
+        }
+        Ok(())
+    }
+}
+impl<'de> airbyte_agent_runtime::serde::Deserialize<'de> for ProjectComponentsItem {
+    fn deserialize<__D: airbyte_agent_runtime::serde::Deserializer<'de>>(
+        deserializer: __D,
+    ) -> ::std::result::Result<Self, __D::Error> {
+        airbyte_agent_runtime::record::deserialize(deserializer)
+    }
+}
 /// The `ProjectVersionsItem` object.
-#[derive(
-    Debug,
-    Clone,
-    Default,
-    airbyte_agent_runtime::serde::Deserialize,
-    airbyte_agent_runtime::serde::Serialize
-)]
-#[serde(crate = "airbyte_agent_runtime::serde", default)]
+#[derive(Debug, Clone, Default, airbyte_agent_runtime::serde::Serialize)]
+#[serde(crate = "airbyte_agent_runtime::serde")]
 pub struct ProjectVersionsItem {
     /// `self`
     #[serde(rename = "self", skip_serializing_if = "Option::is_none")]
@@ -425,15 +556,60 @@ pub struct ProjectVersionsItem {
     #[serde(rename = "projectId", skip_serializing_if = "Option::is_none")]
     pub project_id: Option<i64>,
 }
+impl airbyte_agent_runtime::record::Record for ProjectVersionsItem {
+    const NAME: &'static str = "ProjectVersionsItem";
+    fn field_index(key: &str) -> Option<usize> {
+        match key {
+            "self" => Some(0usize),
+            "id" => Some(1usize),
+            "name" => Some(2usize),
+            "description" => Some(3usize),
+            "archived" => Some(4usize),
+            "released" => Some(5usize),
+            "startDate" => Some(6usize),
+            "releaseDate" => Some(7usize),
+            "overdue" => Some(8usize),
+            "userStartDate" => Some(9usize),
+            "userReleaseDate" => Some(10usize),
+            "projectId" => Some(11usize),
+            _ => None,
+        }
+    }
+    fn set_field<'de, __M: airbyte_agent_runtime::serde::de::MapAccess<'de>>(
+        &mut self,
+        index: usize,
+        map: &mut __M,
+    ) -> ::std::result::Result<(), __M::Error> {
+        match index {
+            0usize => self.self_ = map.next_value()?,
+            1usize => self.id = map.next_value()?,
+            2usize => self.name = map.next_value()?,
+            3usize => self.description = map.next_value()?,
+            4usize => self.archived = map.next_value()?,
+            5usize => self.released = map.next_value()?,
+            6usize => self.start_date = map.next_value()?,
+            7usize => self.release_date = map.next_value()?,
+            8usize => self.overdue = map.next_value()?,
+            9usize => self.user_start_date = map.next_value()?,
+            10usize => self.user_release_date = map.next_value()?,
+            11usize => self.project_id = map.next_value()?,
+            _ => {
+                map.next_value::<airbyte_agent_runtime::serde::de::IgnoredAny>()?;
+            }
+        }
+        Ok(())
+    }
+}
+impl<'de> airbyte_agent_runtime::serde::Deserialize<'de> for ProjectVersionsItem {
+    fn deserialize<__D: airbyte_agent_runtime::serde::Deserializer<'de>>(
+        deserializer: __D,
+    ) -> ::std::result::Result<Self, __D::Error> {
+        airbyte_agent_runtime::record::deserialize(deserializer)
+    }
+}
 /// Metadata returned by `projects.search` next to the records.
-#[derive(
-    Debug,
-    Clone,
-    Default,
-    airbyte_agent_runtime::serde::Deserialize,
-    airbyte_agent_runtime::serde::Serialize
-)]
-#[serde(crate = "airbyte_agent_runtime::serde", default)]
+#[derive(Debug, Clone, Default, airbyte_agent_runtime::serde::Serialize)]
+#[serde(crate = "airbyte_agent_runtime::serde")]
 pub struct ProjectsSearchMeta {
     /// `$.nextPage`
     #[serde(rename = "nextPage", skip_serializing_if = "Option::is_none")]
@@ -441,4 +617,35 @@ pub struct ProjectsSearchMeta {
     /// `$.total`
     #[serde(skip_serializing_if = "Option::is_none")]
     pub total: Option<i64>,
+}
+impl airbyte_agent_runtime::record::Record for ProjectsSearchMeta {
+    const NAME: &'static str = "ProjectsSearchMeta";
+    fn field_index(key: &str) -> Option<usize> {
+        match key {
+            "nextPage" => Some(0usize),
+            "total" => Some(1usize),
+            _ => None,
+        }
+    }
+    fn set_field<'de, __M: airbyte_agent_runtime::serde::de::MapAccess<'de>>(
+        &mut self,
+        index: usize,
+        map: &mut __M,
+    ) -> ::std::result::Result<(), __M::Error> {
+        match index {
+            0usize => self.next_page = map.next_value()?,
+            1usize => self.total = map.next_value()?,
+            _ => {
+                map.next_value::<airbyte_agent_runtime::serde::de::IgnoredAny>()?;
+            }
+        }
+        Ok(())
+    }
+}
+impl<'de> airbyte_agent_runtime::serde::Deserialize<'de> for ProjectsSearchMeta {
+    fn deserialize<__D: airbyte_agent_runtime::serde::Deserializer<'de>>(
+        deserializer: __D,
+    ) -> ::std::result::Result<Self, __D::Error> {
+        airbyte_agent_runtime::record::deserialize(deserializer)
+    }
 }

@@ -216,14 +216,8 @@ impl ::std::future::IntoFuture for UsersSearchRequest {
     }
 }
 /// An Atlassian account known to the site.
-#[derive(
-    Debug,
-    Clone,
-    Default,
-    airbyte_agent_runtime::serde::Deserialize,
-    airbyte_agent_runtime::serde::Serialize
-)]
-#[serde(crate = "airbyte_agent_runtime::serde", default)]
+#[derive(Debug, Clone, Default, airbyte_agent_runtime::serde::Serialize)]
+#[serde(crate = "airbyte_agent_runtime::serde")]
 pub struct UsersRecord {
     /// Self (a URL).
     #[serde(rename = "self", skip_serializing_if = "Option::is_none")]
@@ -262,35 +256,110 @@ pub struct UsersRecord {
     #[serde(rename = "applicationRoles", skip_serializing_if = "Option::is_none")]
     pub application_roles: Option<UsersRecordApplicationRoles>,
 }
+impl airbyte_agent_runtime::record::Record for UsersRecord {
+    const NAME: &'static str = "UsersRecord";
+    fn field_index(key: &str) -> Option<usize> {
+        match key {
+            "self" => Some(0usize),
+            "accountId" => Some(1usize),
+            "accountType" => Some(2usize),
+            "emailAddress" => Some(3usize),
+            "avatarUrls" => Some(4usize),
+            "displayName" => Some(5usize),
+            "active" => Some(6usize),
+            "timeZone" => Some(7usize),
+            "locale" => Some(8usize),
+            "expand" => Some(9usize),
+            "groups" => Some(10usize),
+            "applicationRoles" => Some(11usize),
+            _ => None,
+        }
+    }
+    fn set_field<'de, __M: airbyte_agent_runtime::serde::de::MapAccess<'de>>(
+        &mut self,
+        index: usize,
+        map: &mut __M,
+    ) -> ::std::result::Result<(), __M::Error> {
+        match index {
+            0usize => self.self_ = map.next_value()?,
+            1usize => self.account_id = map.next_value()?,
+            2usize => self.account_type = map.next_value()?,
+            3usize => self.email_address = map.next_value()?,
+            4usize => self.avatar_urls = map.next_value()?,
+            5usize => self.display_name = map.next_value()?,
+            6usize => self.active = map.next_value()?,
+            7usize => self.time_zone = map.next_value()?,
+            8usize => self.locale = map.next_value()?,
+            9usize => self.expand = map.next_value()?,
+            10usize => self.groups = map.next_value()?,
+            11usize => self.application_roles = map.next_value()?,
+            _ => {
+                map.next_value::<airbyte_agent_runtime::serde::de::IgnoredAny>()?;
+            }
+        }
+        Ok(())
+    }
+}
+impl<'de> airbyte_agent_runtime::serde::Deserialize<'de> for UsersRecord {
+    fn deserialize<__D: airbyte_agent_runtime::serde::Deserializer<'de>>(
+        deserializer: __D,
+    ) -> ::std::result::Result<Self, __D::Error> {
+        airbyte_agent_runtime::record::deserialize(deserializer)
+    }
+}
 /// Object describing the groups.
-#[derive(
-    Debug,
-    Clone,
-    Default,
-    airbyte_agent_runtime::serde::Deserialize,
-    airbyte_agent_runtime::serde::Serialize
-)]
-#[serde(crate = "airbyte_agent_runtime::serde", default)]
+#[derive(Debug, Clone, Default, airbyte_agent_runtime::serde::Serialize)]
+#[serde(crate = "airbyte_agent_runtime::serde")]
 pub struct UsersRecordGroups {
     /// Size (numeric).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub size: Option<i64>,
     /// Items (list).
-    #[serde(
-        deserialize_with = "crate::vec_skip_nulls",
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub items: Option<Vec<UsersRecordGroupsItemsItem>>,
 }
+impl airbyte_agent_runtime::record::Record for UsersRecordGroups {
+    const NAME: &'static str = "UsersRecordGroups";
+    fn field_index(key: &str) -> Option<usize> {
+        match key {
+            "size" => Some(0usize),
+            "items" => Some(1usize),
+            _ => None,
+        }
+    }
+    fn set_field<'de, __M: airbyte_agent_runtime::serde::de::MapAccess<'de>>(
+        &mut self,
+        index: usize,
+        map: &mut __M,
+    ) -> ::std::result::Result<(), __M::Error> {
+        match index {
+            0usize => self.size = map.next_value()?,
+            1usize => {
+                self.items = map
+                    .next_value::<
+                        airbyte_agent_runtime::record::SkipNulls<
+                            UsersRecordGroupsItemsItem,
+                        >,
+                    >()?
+                    .0;
+            }
+            _ => {
+                map.next_value::<airbyte_agent_runtime::serde::de::IgnoredAny>()?;
+            }
+        }
+        Ok(())
+    }
+}
+impl<'de> airbyte_agent_runtime::serde::Deserialize<'de> for UsersRecordGroups {
+    fn deserialize<__D: airbyte_agent_runtime::serde::Deserializer<'de>>(
+        deserializer: __D,
+    ) -> ::std::result::Result<Self, __D::Error> {
+        airbyte_agent_runtime::record::deserialize(deserializer)
+    }
+}
 /// The `UsersRecordGroupsItemsItem` object.
-#[derive(
-    Debug,
-    Clone,
-    Default,
-    airbyte_agent_runtime::serde::Deserialize,
-    airbyte_agent_runtime::serde::Serialize
-)]
-#[serde(crate = "airbyte_agent_runtime::serde", default)]
+#[derive(Debug, Clone, Default, airbyte_agent_runtime::serde::Serialize)]
+#[serde(crate = "airbyte_agent_runtime::serde")]
 pub struct UsersRecordGroupsItemsItem {
     /// `name`
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -302,35 +371,93 @@ pub struct UsersRecordGroupsItemsItem {
     #[serde(rename = "self", skip_serializing_if = "Option::is_none")]
     pub self_: Option<String>,
 }
+impl airbyte_agent_runtime::record::Record for UsersRecordGroupsItemsItem {
+    const NAME: &'static str = "UsersRecordGroupsItemsItem";
+    fn field_index(key: &str) -> Option<usize> {
+        match key {
+            "name" => Some(0usize),
+            "groupId" => Some(1usize),
+            "self" => Some(2usize),
+            _ => None,
+        }
+    }
+    fn set_field<'de, __M: airbyte_agent_runtime::serde::de::MapAccess<'de>>(
+        &mut self,
+        index: usize,
+        map: &mut __M,
+    ) -> ::std::result::Result<(), __M::Error> {
+        match index {
+            0usize => self.name = map.next_value()?,
+            1usize => self.group_id = map.next_value()?,
+            2usize => self.self_ = map.next_value()?,
+            _ => {
+                map.next_value::<airbyte_agent_runtime::serde::de::IgnoredAny>()?;
+            }
+        }
+        Ok(())
+    }
+}
+impl<'de> airbyte_agent_runtime::serde::Deserialize<'de> for UsersRecordGroupsItemsItem {
+    fn deserialize<__D: airbyte_agent_runtime::serde::Deserializer<'de>>(
+        deserializer: __D,
+    ) -> ::std::result::Result<Self, __D::Error> {
+        airbyte_agent_runtime::record::deserialize(deserializer)
+    }
+}
 /// Object describing the application roles.
-#[derive(
-    Debug,
-    Clone,
-    Default,
-    airbyte_agent_runtime::serde::Deserialize,
-    airbyte_agent_runtime::serde::Serialize
-)]
-#[serde(crate = "airbyte_agent_runtime::serde", default)]
+#[derive(Debug, Clone, Default, airbyte_agent_runtime::serde::Serialize)]
+#[serde(crate = "airbyte_agent_runtime::serde")]
 pub struct UsersRecordApplicationRoles {
     /// Size (numeric).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub size: Option<i64>,
     /// Items (list).
-    #[serde(
-        deserialize_with = "crate::vec_skip_nulls",
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub items: Option<Vec<UsersRecordApplicationRolesItemsItem>>,
 }
+impl airbyte_agent_runtime::record::Record for UsersRecordApplicationRoles {
+    const NAME: &'static str = "UsersRecordApplicationRoles";
+    fn field_index(key: &str) -> Option<usize> {
+        match key {
+            "size" => Some(0usize),
+            "items" => Some(1usize),
+            _ => None,
+        }
+    }
+    fn set_field<'de, __M: airbyte_agent_runtime::serde::de::MapAccess<'de>>(
+        &mut self,
+        index: usize,
+        map: &mut __M,
+    ) -> ::std::result::Result<(), __M::Error> {
+        match index {
+            0usize => self.size = map.next_value()?,
+            1usize => {
+                self.items = map
+                    .next_value::<
+                        airbyte_agent_runtime::record::SkipNulls<
+                            UsersRecordApplicationRolesItemsItem,
+                        >,
+                    >()?
+                    .0;
+            }
+            _ => {
+                map.next_value::<airbyte_agent_runtime::serde::de::IgnoredAny>()?;
+            }
+        }
+        Ok(())
+    }
+}
+impl<'de> airbyte_agent_runtime::serde::Deserialize<'de>
+for UsersRecordApplicationRoles {
+    fn deserialize<__D: airbyte_agent_runtime::serde::Deserializer<'de>>(
+        deserializer: __D,
+    ) -> ::std::result::Result<Self, __D::Error> {
+        airbyte_agent_runtime::record::deserialize(deserializer)
+    }
+}
 /// The `UsersRecordApplicationRolesItemsItem` object.
-#[derive(
-    Debug,
-    Clone,
-    Default,
-    airbyte_agent_runtime::serde::Deserialize,
-    airbyte_agent_runtime::serde::Serialize
-)]
-#[serde(crate = "airbyte_agent_runtime::serde", default)]
+#[derive(Debug, Clone, Default, airbyte_agent_runtime::serde::Serialize)]
+#[serde(crate = "airbyte_agent_runtime::serde")]
 pub struct UsersRecordApplicationRolesItemsItem {
     /// `key`
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -339,31 +466,16 @@ pub struct UsersRecordApplicationRolesItemsItem {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub name: Option<String>,
     /// `groups`
-    #[serde(
-        deserialize_with = "crate::vec_skip_nulls",
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub groups: Option<Vec<String>>,
     /// `groupDetails`
-    #[serde(
-        rename = "groupDetails",
-        deserialize_with = "crate::vec_skip_nulls",
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(rename = "groupDetails", skip_serializing_if = "Option::is_none")]
     pub group_details: Option<Vec<UsersRecordGroupsItemsItem>>,
     /// `defaultGroups`
-    #[serde(
-        rename = "defaultGroups",
-        deserialize_with = "crate::vec_skip_nulls",
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(rename = "defaultGroups", skip_serializing_if = "Option::is_none")]
     pub default_groups: Option<Vec<String>>,
     /// `defaultGroupsDetails`
-    #[serde(
-        rename = "defaultGroupsDetails",
-        deserialize_with = "crate::vec_skip_nulls",
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(rename = "defaultGroupsDetails", skip_serializing_if = "Option::is_none")]
     pub default_groups_details: Option<Vec<UsersRecordGroupsItemsItem>>,
     /// `selectedByDefault`
     #[serde(rename = "selectedByDefault", skip_serializing_if = "Option::is_none")]
@@ -390,15 +502,89 @@ pub struct UsersRecordApplicationRolesItemsItem {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub platform: Option<bool>,
 }
+impl airbyte_agent_runtime::record::Record for UsersRecordApplicationRolesItemsItem {
+    const NAME: &'static str = "UsersRecordApplicationRolesItemsItem";
+    fn field_index(key: &str) -> Option<usize> {
+        match key {
+            "key" => Some(0usize),
+            "name" => Some(1usize),
+            "groups" => Some(2usize),
+            "groupDetails" => Some(3usize),
+            "defaultGroups" => Some(4usize),
+            "defaultGroupsDetails" => Some(5usize),
+            "selectedByDefault" => Some(6usize),
+            "defined" => Some(7usize),
+            "numberOfSeats" => Some(8usize),
+            "remainingSeats" => Some(9usize),
+            "userCount" => Some(10usize),
+            "userCountDescription" => Some(11usize),
+            "hasUnlimitedSeats" => Some(12usize),
+            "platform" => Some(13usize),
+            _ => None,
+        }
+    }
+    fn set_field<'de, __M: airbyte_agent_runtime::serde::de::MapAccess<'de>>(
+        &mut self,
+        index: usize,
+        map: &mut __M,
+    ) -> ::std::result::Result<(), __M::Error> {
+        match index {
+            0usize => self.key = map.next_value()?,
+            1usize => self.name = map.next_value()?,
+            2usize => {
+                self.groups = map
+                    .next_value::<airbyte_agent_runtime::record::SkipNulls<String>>()?
+                    .0;
+            }
+            3usize => {
+                self.group_details = map
+                    .next_value::<
+                        airbyte_agent_runtime::record::SkipNulls<
+                            UsersRecordGroupsItemsItem,
+                        >,
+                    >()?
+                    .0;
+            }
+            4usize => {
+                self.default_groups = map
+                    .next_value::<airbyte_agent_runtime::record::SkipNulls<String>>()?
+                    .0;
+            }
+            5usize => {
+                self.default_groups_details = map
+                    .next_value::<
+                        airbyte_agent_runtime::record::SkipNulls<
+                            UsersRecordGroupsItemsItem,
+                        >,
+                    >()?
+                    .0;
+            }
+            6usize => self.selected_by_default = map.next_value()?,
+            7usize => self.defined = map.next_value()?,
+            8usize => self.number_of_seats = map.next_value()?,
+            9usize => self.remaining_seats = map.next_value()?,
+            10usize => self.user_count = map.next_value()?,
+            11usize => self.user_count_description = map.next_value()?,
+            12usize => self.has_unlimited_seats = map.next_value()?,
+            13usize => self.platform = map.next_value()?,
+            _ => {
+                map.next_value::<airbyte_agent_runtime::serde::de::IgnoredAny>()?;
+            }
+        }
+        Ok(())
+    }
+}
+impl<'de> airbyte_agent_runtime::serde::Deserialize<'de>
+for UsersRecordApplicationRolesItemsItem {
+    fn deserialize<__D: airbyte_agent_runtime::serde::Deserializer<'de>>(
+        deserializer: __D,
+    ) -> ::std::result::Result<Self, __D::Error> {
+        airbyte_agent_runtime::record::deserialize(deserializer)
+    }
+}
 /// An Atlassian account known to the site.
-#[derive(
-    Debug,
-    Clone,
-    Default,
-    airbyte_agent_runtime::serde::Deserialize,
-    airbyte_agent_runtime::serde::Serialize
-)]
-#[serde(crate = "airbyte_agent_runtime::serde", default)]
+#[derive(Debug, Clone, Default, airbyte_agent_runtime::serde::Serialize)]
+#[serde(crate = "airbyte_agent_runtime::serde")]
 pub struct User {
     /// Self (a URL).
     #[serde(rename = "self", skip_serializing_if = "Option::is_none")]
@@ -437,23 +623,112 @@ pub struct User {
     #[serde(rename = "applicationRoles", skip_serializing_if = "Option::is_none")]
     pub application_roles: Option<UsersRecordApplicationRoles>,
 }
+impl airbyte_agent_runtime::record::Record for User {
+    const NAME: &'static str = "User";
+    fn field_index(key: &str) -> Option<usize> {
+        match key {
+            "self" => Some(0usize),
+            "accountId" => Some(1usize),
+            "accountType" => Some(2usize),
+            "emailAddress" => Some(3usize),
+            "avatarUrls" => Some(4usize),
+            "displayName" => Some(5usize),
+            "active" => Some(6usize),
+            "timeZone" => Some(7usize),
+            "locale" => Some(8usize),
+            "expand" => Some(9usize),
+            "groups" => Some(10usize),
+            "applicationRoles" => Some(11usize),
+            _ => None,
+        }
+    }
+    fn set_field<'de, __M: airbyte_agent_runtime::serde::de::MapAccess<'de>>(
+        &mut self,
+        index: usize,
+        map: &mut __M,
+    ) -> ::std::result::Result<(), __M::Error> {
+        match index {
+            0usize => self.self_ = map.next_value()?,
+            1usize => self.account_id = map.next_value()?,
+            2usize => self.account_type = map.next_value()?,
+            3usize => self.email_address = map.next_value()?,
+            4usize => self.avatar_urls = map.next_value()?,
+            5usize => self.display_name = map.next_value()?,
+            6usize => self.active = map.next_value()?,
+            7usize => self.time_zone = map.next_value()?,
+            8usize => self.locale = map.next_value()?,
+            9usize => self.expand = map.next_value()?,
+            10usize => self.groups = map.next_value()?,
+            11usize => self.application_roles = map.next_value()?,
+            _ => {
+                map.next_value::<airbyte_agent_runtime::serde::de::IgnoredAny>()?;
+            }
+        }
+        Ok(())
+    }
+}
+impl<'de> airbyte_agent_runtime::serde::Deserialize<'de> for User {
+    fn deserialize<__D: airbyte_agent_runtime::serde::Deserializer<'de>>(
+        deserializer: __D,
+    ) -> ::std::result::Result<Self, __D::Error> {
+        airbyte_agent_runtime::record::deserialize(deserializer)
+    }
+}
 /// Metadata returned by `users.list` next to the records.
-#[derive(
-    Debug,
-    Clone,
-    Default,
-    airbyte_agent_runtime::serde::Deserialize,
-    airbyte_agent_runtime::serde::Serialize
-)]
-#[serde(crate = "airbyte_agent_runtime::serde", default)]
+#[derive(Debug, Clone, Default, airbyte_agent_runtime::serde::Serialize)]
+#[serde(crate = "airbyte_agent_runtime::serde")]
 pub struct UsersListMeta {}
+impl airbyte_agent_runtime::record::Record for UsersListMeta {
+    const NAME: &'static str = "UsersListMeta";
+    fn field_index(key: &str) -> Option<usize> {
+        {
+            let _ = key;
+            None
+        }
+    }
+    fn set_field<'de, __M: airbyte_agent_runtime::serde::de::MapAccess<'de>>(
+        &mut self,
+        index: usize,
+        map: &mut __M,
+    ) -> ::std::result::Result<(), __M::Error> {
+        let _ = index;
+        map.next_value::<airbyte_agent_runtime::serde::de::IgnoredAny>()?;
+        Ok(())
+    }
+}
+impl<'de> airbyte_agent_runtime::serde::Deserialize<'de> for UsersListMeta {
+    fn deserialize<__D: airbyte_agent_runtime::serde::Deserializer<'de>>(
+        deserializer: __D,
+    ) -> ::std::result::Result<Self, __D::Error> {
+        airbyte_agent_runtime::record::deserialize(deserializer)
+    }
+}
 /// Metadata returned by `users.search` next to the records.
-#[derive(
-    Debug,
-    Clone,
-    Default,
-    airbyte_agent_runtime::serde::Deserialize,
-    airbyte_agent_runtime::serde::Serialize
-)]
-#[serde(crate = "airbyte_agent_runtime::serde", default)]
+#[derive(Debug, Clone, Default, airbyte_agent_runtime::serde::Serialize)]
+#[serde(crate = "airbyte_agent_runtime::serde")]
 pub struct UsersSearchMeta {}
+impl airbyte_agent_runtime::record::Record for UsersSearchMeta {
+    const NAME: &'static str = "UsersSearchMeta";
+    fn field_index(key: &str) -> Option<usize> {
+        {
+            let _ = key;
+            None
+        }
+    }
+    fn set_field<'de, __M: airbyte_agent_runtime::serde::de::MapAccess<'de>>(
+        &mut self,
+        index: usize,
+        map: &mut __M,
+    ) -> ::std::result::Result<(), __M::Error> {
+        let _ = index;
+        map.next_value::<airbyte_agent_runtime::serde::de::IgnoredAny>()?;
+        Ok(())
+    }
+}
+impl<'de> airbyte_agent_runtime::serde::Deserialize<'de> for UsersSearchMeta {
+    fn deserialize<__D: airbyte_agent_runtime::serde::Deserializer<'de>>(
+        deserializer: __D,
+    ) -> ::std::result::Result<Self, __D::Error> {
+        airbyte_agent_runtime::record::deserialize(deserializer)
+    }
+}

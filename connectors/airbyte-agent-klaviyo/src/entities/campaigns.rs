@@ -134,14 +134,8 @@ impl ::std::future::IntoFuture for CampaignsGetRequest {
     }
 }
 /// An email or SMS campaign.
-#[derive(
-    Debug,
-    Clone,
-    Default,
-    airbyte_agent_runtime::serde::Deserialize,
-    airbyte_agent_runtime::serde::Serialize
-)]
-#[serde(crate = "airbyte_agent_runtime::serde", default)]
+#[derive(Debug, Clone, Default, airbyte_agent_runtime::serde::Serialize)]
+#[serde(crate = "airbyte_agent_runtime::serde")]
 pub struct Campaign {
     /// Unique identifier of this campaign.
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -156,15 +150,44 @@ pub struct Campaign {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub links: Option<ProfileLinks>,
 }
+impl airbyte_agent_runtime::record::Record for Campaign {
+    const NAME: &'static str = "Campaign";
+    fn field_index(key: &str) -> Option<usize> {
+        match key {
+            "id" => Some(0usize),
+            "type" => Some(1usize),
+            "attributes" => Some(2usize),
+            "links" => Some(3usize),
+            _ => None,
+        }
+    }
+    fn set_field<'de, __M: airbyte_agent_runtime::serde::de::MapAccess<'de>>(
+        &mut self,
+        index: usize,
+        map: &mut __M,
+    ) -> ::std::result::Result<(), __M::Error> {
+        match index {
+            0usize => self.id = map.next_value()?,
+            1usize => self.type_ = map.next_value()?,
+            2usize => self.attributes = map.next_value()?,
+            3usize => self.links = map.next_value()?,
+            _ => {
+                map.next_value::<airbyte_agent_runtime::serde::de::IgnoredAny>()?;
+            }
+        }
+        Ok(())
+    }
+}
+impl<'de> airbyte_agent_runtime::serde::Deserialize<'de> for Campaign {
+    fn deserialize<__D: airbyte_agent_runtime::serde::Deserializer<'de>>(
+        deserializer: __D,
+    ) -> ::std::result::Result<Self, __D::Error> {
+        airbyte_agent_runtime::record::deserialize(deserializer)
+    }
+}
 /// Fields of the campaign.
-#[derive(
-    Debug,
-    Clone,
-    Default,
-    airbyte_agent_runtime::serde::Deserialize,
-    airbyte_agent_runtime::serde::Serialize
-)]
-#[serde(crate = "airbyte_agent_runtime::serde", default)]
+#[derive(Debug, Clone, Default, airbyte_agent_runtime::serde::Serialize)]
+#[serde(crate = "airbyte_agent_runtime::serde")]
 pub struct CampaignAttributes {
     /// Name shown for the attributes.
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -200,17 +223,89 @@ pub struct CampaignAttributes {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub send_time: Option<String>,
 }
+impl airbyte_agent_runtime::record::Record for CampaignAttributes {
+    const NAME: &'static str = "CampaignAttributes";
+    fn field_index(key: &str) -> Option<usize> {
+        match key {
+            "name" => Some(0usize),
+            "status" => Some(1usize),
+            "archived" => Some(2usize),
+            "audiences" => Some(3usize),
+            "send_options" => Some(4usize),
+            "tracking_options" => Some(5usize),
+            "send_strategy" => Some(6usize),
+            "created_at" => Some(7usize),
+            "scheduled_at" => Some(8usize),
+            "updated_at" => Some(9usize),
+            "send_time" => Some(10usize),
+            _ => None,
+        }
+    }
+    fn set_field<'de, __M: airbyte_agent_runtime::serde::de::MapAccess<'de>>(
+        &mut self,
+        index: usize,
+        map: &mut __M,
+    ) -> ::std::result::Result<(), __M::Error> {
+        match index {
+            0usize => self.name = map.next_value()?,
+            1usize => self.status = map.next_value()?,
+            2usize => self.archived = map.next_value()?,
+            3usize => self.audiences = map.next_value()?,
+            4usize => self.send_options = map.next_value()?,
+            5usize => self.tracking_options = map.next_value()?,
+            6usize => self.send_strategy = map.next_value()?,
+            7usize => self.created_at = map.next_value()?,
+            8usize => self.scheduled_at = map.next_value()?,
+            9usize => self.updated_at = map.next_value()?,
+            10usize => self.send_time = map.next_value()?,
+            _ => {
+                map.next_value::<airbyte_agent_runtime::serde::de::IgnoredAny>()?;
+            }
+        }
+        Ok(())
+    }
+}
+impl<'de> airbyte_agent_runtime::serde::Deserialize<'de> for CampaignAttributes {
+    fn deserialize<__D: airbyte_agent_runtime::serde::Deserializer<'de>>(
+        deserializer: __D,
+    ) -> ::std::result::Result<Self, __D::Error> {
+        airbyte_agent_runtime::record::deserialize(deserializer)
+    }
+}
 /// Metadata returned by `campaigns.list` next to the records.
-#[derive(
-    Debug,
-    Clone,
-    Default,
-    airbyte_agent_runtime::serde::Deserialize,
-    airbyte_agent_runtime::serde::Serialize
-)]
-#[serde(crate = "airbyte_agent_runtime::serde", default)]
+#[derive(Debug, Clone, Default, airbyte_agent_runtime::serde::Serialize)]
+#[serde(crate = "airbyte_agent_runtime::serde")]
 pub struct CampaignsListMeta {
     /// `$.links.next`
     #[serde(skip_serializing_if = "Option::is_none")]
     pub next: Option<String>,
+}
+impl airbyte_agent_runtime::record::Record for CampaignsListMeta {
+    const NAME: &'static str = "CampaignsListMeta";
+    fn field_index(key: &str) -> Option<usize> {
+        match key {
+            "next" => Some(0usize),
+            _ => None,
+        }
+    }
+    fn set_field<'de, __M: airbyte_agent_runtime::serde::de::MapAccess<'de>>(
+        &mut self,
+        index: usize,
+        map: &mut __M,
+    ) -> ::std::result::Result<(), __M::Error> {
+        match index {
+            0usize => self.next = map.next_value()?,
+            _ => {
+                map.next_value::<airbyte_agent_runtime::serde::de::IgnoredAny>()?;
+            }
+        }
+        Ok(())
+    }
+}
+impl<'de> airbyte_agent_runtime::serde::Deserialize<'de> for CampaignsListMeta {
+    fn deserialize<__D: airbyte_agent_runtime::serde::Deserializer<'de>>(
+        deserializer: __D,
+    ) -> ::std::result::Result<Self, __D::Error> {
+        airbyte_agent_runtime::record::deserialize(deserializer)
+    }
 }

@@ -136,14 +136,8 @@ impl ::std::future::IntoFuture for FlowsGetRequest {
     }
 }
 /// An automated sequence of messages.
-#[derive(
-    Debug,
-    Clone,
-    Default,
-    airbyte_agent_runtime::serde::Deserialize,
-    airbyte_agent_runtime::serde::Serialize
-)]
-#[serde(crate = "airbyte_agent_runtime::serde", default)]
+#[derive(Debug, Clone, Default, airbyte_agent_runtime::serde::Serialize)]
+#[serde(crate = "airbyte_agent_runtime::serde")]
 pub struct Flow {
     /// Unique identifier of this flow.
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -158,15 +152,44 @@ pub struct Flow {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub links: Option<ProfileLinks>,
 }
+impl airbyte_agent_runtime::record::Record for Flow {
+    const NAME: &'static str = "Flow";
+    fn field_index(key: &str) -> Option<usize> {
+        match key {
+            "id" => Some(0usize),
+            "type" => Some(1usize),
+            "attributes" => Some(2usize),
+            "links" => Some(3usize),
+            _ => None,
+        }
+    }
+    fn set_field<'de, __M: airbyte_agent_runtime::serde::de::MapAccess<'de>>(
+        &mut self,
+        index: usize,
+        map: &mut __M,
+    ) -> ::std::result::Result<(), __M::Error> {
+        match index {
+            0usize => self.id = map.next_value()?,
+            1usize => self.type_ = map.next_value()?,
+            2usize => self.attributes = map.next_value()?,
+            3usize => self.links = map.next_value()?,
+            _ => {
+                map.next_value::<airbyte_agent_runtime::serde::de::IgnoredAny>()?;
+            }
+        }
+        Ok(())
+    }
+}
+impl<'de> airbyte_agent_runtime::serde::Deserialize<'de> for Flow {
+    fn deserialize<__D: airbyte_agent_runtime::serde::Deserializer<'de>>(
+        deserializer: __D,
+    ) -> ::std::result::Result<Self, __D::Error> {
+        airbyte_agent_runtime::record::deserialize(deserializer)
+    }
+}
 /// Fields of the flow.
-#[derive(
-    Debug,
-    Clone,
-    Default,
-    airbyte_agent_runtime::serde::Deserialize,
-    airbyte_agent_runtime::serde::Serialize
-)]
-#[serde(crate = "airbyte_agent_runtime::serde", default)]
+#[derive(Debug, Clone, Default, airbyte_agent_runtime::serde::Serialize)]
+#[serde(crate = "airbyte_agent_runtime::serde")]
 pub struct FlowAttributes {
     /// Name shown for the attributes.
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -187,17 +210,79 @@ pub struct FlowAttributes {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub trigger_type: Option<String>,
 }
+impl airbyte_agent_runtime::record::Record for FlowAttributes {
+    const NAME: &'static str = "FlowAttributes";
+    fn field_index(key: &str) -> Option<usize> {
+        match key {
+            "name" => Some(0usize),
+            "status" => Some(1usize),
+            "archived" => Some(2usize),
+            "created" => Some(3usize),
+            "updated" => Some(4usize),
+            "trigger_type" => Some(5usize),
+            _ => None,
+        }
+    }
+    fn set_field<'de, __M: airbyte_agent_runtime::serde::de::MapAccess<'de>>(
+        &mut self,
+        index: usize,
+        map: &mut __M,
+    ) -> ::std::result::Result<(), __M::Error> {
+        match index {
+            0usize => self.name = map.next_value()?,
+            1usize => self.status = map.next_value()?,
+            2usize => self.archived = map.next_value()?,
+            3usize => self.created = map.next_value()?,
+            4usize => self.updated = map.next_value()?,
+            5usize => self.trigger_type = map.next_value()?,
+            _ => {
+                map.next_value::<airbyte_agent_runtime::serde::de::IgnoredAny>()?;
+            }
+        }
+        Ok(())
+    }
+}
+impl<'de> airbyte_agent_runtime::serde::Deserialize<'de> for FlowAttributes {
+    fn deserialize<__D: airbyte_agent_runtime::serde::Deserializer<'de>>(
+        deserializer: __D,
+    ) -> ::std::result::Result<Self, __D::Error> {
+        airbyte_agent_runtime::record::deserialize(deserializer)
+    }
+}
 /// Metadata returned by `flows.list` next to the records.
-#[derive(
-    Debug,
-    Clone,
-    Default,
-    airbyte_agent_runtime::serde::Deserialize,
-    airbyte_agent_runtime::serde::Serialize
-)]
-#[serde(crate = "airbyte_agent_runtime::serde", default)]
+#[derive(Debug, Clone, Default, airbyte_agent_runtime::serde::Serialize)]
+#[serde(crate = "airbyte_agent_runtime::serde")]
 pub struct FlowsListMeta {
     /// `$.links.next`
     #[serde(skip_serializing_if = "Option::is_none")]
     pub next: Option<String>,
+}
+impl airbyte_agent_runtime::record::Record for FlowsListMeta {
+    const NAME: &'static str = "FlowsListMeta";
+    fn field_index(key: &str) -> Option<usize> {
+        match key {
+            "next" => Some(0usize),
+            _ => None,
+        }
+    }
+    fn set_field<'de, __M: airbyte_agent_runtime::serde::de::MapAccess<'de>>(
+        &mut self,
+        index: usize,
+        map: &mut __M,
+    ) -> ::std::result::Result<(), __M::Error> {
+        match index {
+            0usize => self.next = map.next_value()?,
+            _ => {
+                map.next_value::<airbyte_agent_runtime::serde::de::IgnoredAny>()?;
+            }
+        }
+        Ok(())
+    }
+}
+impl<'de> airbyte_agent_runtime::serde::Deserialize<'de> for FlowsListMeta {
+    fn deserialize<__D: airbyte_agent_runtime::serde::Deserializer<'de>>(
+        deserializer: __D,
+    ) -> ::std::result::Result<Self, __D::Error> {
+        airbyte_agent_runtime::record::deserialize(deserializer)
+    }
 }

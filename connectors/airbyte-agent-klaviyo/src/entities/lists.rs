@@ -136,14 +136,8 @@ impl ::std::future::IntoFuture for ListsGetRequest {
     }
 }
 /// A list of subscribed profiles.
-#[derive(
-    Debug,
-    Clone,
-    Default,
-    airbyte_agent_runtime::serde::Deserialize,
-    airbyte_agent_runtime::serde::Serialize
-)]
-#[serde(crate = "airbyte_agent_runtime::serde", default)]
+#[derive(Debug, Clone, Default, airbyte_agent_runtime::serde::Serialize)]
+#[serde(crate = "airbyte_agent_runtime::serde")]
 pub struct List {
     /// Unique identifier of this list.
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -158,15 +152,44 @@ pub struct List {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub links: Option<ProfileLinks>,
 }
+impl airbyte_agent_runtime::record::Record for List {
+    const NAME: &'static str = "List";
+    fn field_index(key: &str) -> Option<usize> {
+        match key {
+            "id" => Some(0usize),
+            "type" => Some(1usize),
+            "attributes" => Some(2usize),
+            "links" => Some(3usize),
+            _ => None,
+        }
+    }
+    fn set_field<'de, __M: airbyte_agent_runtime::serde::de::MapAccess<'de>>(
+        &mut self,
+        index: usize,
+        map: &mut __M,
+    ) -> ::std::result::Result<(), __M::Error> {
+        match index {
+            0usize => self.id = map.next_value()?,
+            1usize => self.type_ = map.next_value()?,
+            2usize => self.attributes = map.next_value()?,
+            3usize => self.links = map.next_value()?,
+            _ => {
+                map.next_value::<airbyte_agent_runtime::serde::de::IgnoredAny>()?;
+            }
+        }
+        Ok(())
+    }
+}
+impl<'de> airbyte_agent_runtime::serde::Deserialize<'de> for List {
+    fn deserialize<__D: airbyte_agent_runtime::serde::Deserializer<'de>>(
+        deserializer: __D,
+    ) -> ::std::result::Result<Self, __D::Error> {
+        airbyte_agent_runtime::record::deserialize(deserializer)
+    }
+}
 /// Fields of the list.
-#[derive(
-    Debug,
-    Clone,
-    Default,
-    airbyte_agent_runtime::serde::Deserialize,
-    airbyte_agent_runtime::serde::Serialize
-)]
-#[serde(crate = "airbyte_agent_runtime::serde", default)]
+#[derive(Debug, Clone, Default, airbyte_agent_runtime::serde::Serialize)]
+#[serde(crate = "airbyte_agent_runtime::serde")]
 pub struct ListAttributes {
     /// Name shown for the attributes.
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -181,17 +204,75 @@ pub struct ListAttributes {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub opt_in_process: Option<String>,
 }
+impl airbyte_agent_runtime::record::Record for ListAttributes {
+    const NAME: &'static str = "ListAttributes";
+    fn field_index(key: &str) -> Option<usize> {
+        match key {
+            "name" => Some(0usize),
+            "created" => Some(1usize),
+            "updated" => Some(2usize),
+            "opt_in_process" => Some(3usize),
+            _ => None,
+        }
+    }
+    fn set_field<'de, __M: airbyte_agent_runtime::serde::de::MapAccess<'de>>(
+        &mut self,
+        index: usize,
+        map: &mut __M,
+    ) -> ::std::result::Result<(), __M::Error> {
+        match index {
+            0usize => self.name = map.next_value()?,
+            1usize => self.created = map.next_value()?,
+            2usize => self.updated = map.next_value()?,
+            3usize => self.opt_in_process = map.next_value()?,
+            _ => {
+                map.next_value::<airbyte_agent_runtime::serde::de::IgnoredAny>()?;
+            }
+        }
+        Ok(())
+    }
+}
+impl<'de> airbyte_agent_runtime::serde::Deserialize<'de> for ListAttributes {
+    fn deserialize<__D: airbyte_agent_runtime::serde::Deserializer<'de>>(
+        deserializer: __D,
+    ) -> ::std::result::Result<Self, __D::Error> {
+        airbyte_agent_runtime::record::deserialize(deserializer)
+    }
+}
 /// Metadata returned by `lists.list` next to the records.
-#[derive(
-    Debug,
-    Clone,
-    Default,
-    airbyte_agent_runtime::serde::Deserialize,
-    airbyte_agent_runtime::serde::Serialize
-)]
-#[serde(crate = "airbyte_agent_runtime::serde", default)]
+#[derive(Debug, Clone, Default, airbyte_agent_runtime::serde::Serialize)]
+#[serde(crate = "airbyte_agent_runtime::serde")]
 pub struct ListsListMeta {
     /// `$.links.next`
     #[serde(skip_serializing_if = "Option::is_none")]
     pub next: Option<String>,
+}
+impl airbyte_agent_runtime::record::Record for ListsListMeta {
+    const NAME: &'static str = "ListsListMeta";
+    fn field_index(key: &str) -> Option<usize> {
+        match key {
+            "next" => Some(0usize),
+            _ => None,
+        }
+    }
+    fn set_field<'de, __M: airbyte_agent_runtime::serde::de::MapAccess<'de>>(
+        &mut self,
+        index: usize,
+        map: &mut __M,
+    ) -> ::std::result::Result<(), __M::Error> {
+        match index {
+            0usize => self.next = map.next_value()?,
+            _ => {
+                map.next_value::<airbyte_agent_runtime::serde::de::IgnoredAny>()?;
+            }
+        }
+        Ok(())
+    }
+}
+impl<'de> airbyte_agent_runtime::serde::Deserialize<'de> for ListsListMeta {
+    fn deserialize<__D: airbyte_agent_runtime::serde::Deserializer<'de>>(
+        deserializer: __D,
+    ) -> ::std::result::Result<Self, __D::Error> {
+        airbyte_agent_runtime::record::deserialize(deserializer)
+    }
 }

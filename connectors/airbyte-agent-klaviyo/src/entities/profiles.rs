@@ -140,14 +140,8 @@ impl ::std::future::IntoFuture for ProfilesGetRequest {
     }
 }
 /// A Klaviyo profile: one contact with identifiers and properties.
-#[derive(
-    Debug,
-    Clone,
-    Default,
-    airbyte_agent_runtime::serde::Deserialize,
-    airbyte_agent_runtime::serde::Serialize
-)]
-#[serde(crate = "airbyte_agent_runtime::serde", default)]
+#[derive(Debug, Clone, Default, airbyte_agent_runtime::serde::Serialize)]
+#[serde(crate = "airbyte_agent_runtime::serde")]
 pub struct Profile {
     /// Unique identifier of this profile.
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -162,15 +156,44 @@ pub struct Profile {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub links: Option<ProfileLinks>,
 }
+impl airbyte_agent_runtime::record::Record for Profile {
+    const NAME: &'static str = "Profile";
+    fn field_index(key: &str) -> Option<usize> {
+        match key {
+            "id" => Some(0usize),
+            "type" => Some(1usize),
+            "attributes" => Some(2usize),
+            "links" => Some(3usize),
+            _ => None,
+        }
+    }
+    fn set_field<'de, __M: airbyte_agent_runtime::serde::de::MapAccess<'de>>(
+        &mut self,
+        index: usize,
+        map: &mut __M,
+    ) -> ::std::result::Result<(), __M::Error> {
+        match index {
+            0usize => self.id = map.next_value()?,
+            1usize => self.type_ = map.next_value()?,
+            2usize => self.attributes = map.next_value()?,
+            3usize => self.links = map.next_value()?,
+            _ => {
+                map.next_value::<airbyte_agent_runtime::serde::de::IgnoredAny>()?;
+            }
+        }
+        Ok(())
+    }
+}
+impl<'de> airbyte_agent_runtime::serde::Deserialize<'de> for Profile {
+    fn deserialize<__D: airbyte_agent_runtime::serde::Deserializer<'de>>(
+        deserializer: __D,
+    ) -> ::std::result::Result<Self, __D::Error> {
+        airbyte_agent_runtime::record::deserialize(deserializer)
+    }
+}
 /// Fields of the profile.
-#[derive(
-    Debug,
-    Clone,
-    Default,
-    airbyte_agent_runtime::serde::Deserialize,
-    airbyte_agent_runtime::serde::Serialize
-)]
-#[serde(crate = "airbyte_agent_runtime::serde", default)]
+#[derive(Debug, Clone, Default, airbyte_agent_runtime::serde::Serialize)]
+#[serde(crate = "airbyte_agent_runtime::serde")]
 pub struct ProfileAttributes {
     /// Email address of the attributes.
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -209,15 +232,60 @@ pub struct ProfileAttributes {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub properties: Option<Map<String, Value>>,
 }
+impl airbyte_agent_runtime::record::Record for ProfileAttributes {
+    const NAME: &'static str = "ProfileAttributes";
+    fn field_index(key: &str) -> Option<usize> {
+        match key {
+            "email" => Some(0usize),
+            "phone_number" => Some(1usize),
+            "external_id" => Some(2usize),
+            "first_name" => Some(3usize),
+            "last_name" => Some(4usize),
+            "organization" => Some(5usize),
+            "title" => Some(6usize),
+            "image" => Some(7usize),
+            "created" => Some(8usize),
+            "updated" => Some(9usize),
+            "location" => Some(10usize),
+            "properties" => Some(11usize),
+            _ => None,
+        }
+    }
+    fn set_field<'de, __M: airbyte_agent_runtime::serde::de::MapAccess<'de>>(
+        &mut self,
+        index: usize,
+        map: &mut __M,
+    ) -> ::std::result::Result<(), __M::Error> {
+        match index {
+            0usize => self.email = map.next_value()?,
+            1usize => self.phone_number = map.next_value()?,
+            2usize => self.external_id = map.next_value()?,
+            3usize => self.first_name = map.next_value()?,
+            4usize => self.last_name = map.next_value()?,
+            5usize => self.organization = map.next_value()?,
+            6usize => self.title = map.next_value()?,
+            7usize => self.image = map.next_value()?,
+            8usize => self.created = map.next_value()?,
+            9usize => self.updated = map.next_value()?,
+            10usize => self.location = map.next_value()?,
+            11usize => self.properties = map.next_value()?,
+            _ => {
+                map.next_value::<airbyte_agent_runtime::serde::de::IgnoredAny>()?;
+            }
+        }
+        Ok(())
+    }
+}
+impl<'de> airbyte_agent_runtime::serde::Deserialize<'de> for ProfileAttributes {
+    fn deserialize<__D: airbyte_agent_runtime::serde::Deserializer<'de>>(
+        deserializer: __D,
+    ) -> ::std::result::Result<Self, __D::Error> {
+        airbyte_agent_runtime::record::deserialize(deserializer)
+    }
+}
 /// Object describing the location.
-#[derive(
-    Debug,
-    Clone,
-    Default,
-    airbyte_agent_runtime::serde::Deserialize,
-    airbyte_agent_runtime::serde::Serialize
-)]
-#[serde(crate = "airbyte_agent_runtime::serde", default)]
+#[derive(Debug, Clone, Default, airbyte_agent_runtime::serde::Serialize)]
+#[serde(crate = "airbyte_agent_runtime::serde")]
 pub struct ProfileAttributesLocation {
     /// `address1`
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -247,17 +315,85 @@ pub struct ProfileAttributesLocation {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub longitude: Option<f64>,
 }
+impl airbyte_agent_runtime::record::Record for ProfileAttributesLocation {
+    const NAME: &'static str = "ProfileAttributesLocation";
+    fn field_index(key: &str) -> Option<usize> {
+        match key {
+            "address1" => Some(0usize),
+            "address2" => Some(1usize),
+            "city" => Some(2usize),
+            "country" => Some(3usize),
+            "region" => Some(4usize),
+            "zip" => Some(5usize),
+            "timezone" => Some(6usize),
+            "latitude" => Some(7usize),
+            "longitude" => Some(8usize),
+            _ => None,
+        }
+    }
+    fn set_field<'de, __M: airbyte_agent_runtime::serde::de::MapAccess<'de>>(
+        &mut self,
+        index: usize,
+        map: &mut __M,
+    ) -> ::std::result::Result<(), __M::Error> {
+        match index {
+            0usize => self.address1 = map.next_value()?,
+            1usize => self.address2 = map.next_value()?,
+            2usize => self.city = map.next_value()?,
+            3usize => self.country = map.next_value()?,
+            4usize => self.region = map.next_value()?,
+            5usize => self.zip = map.next_value()?,
+            6usize => self.timezone = map.next_value()?,
+            7usize => self.latitude = map.next_value()?,
+            8usize => self.longitude = map.next_value()?,
+            _ => {
+                map.next_value::<airbyte_agent_runtime::serde::de::IgnoredAny>()?;
+            }
+        }
+        Ok(())
+    }
+}
+impl<'de> airbyte_agent_runtime::serde::Deserialize<'de> for ProfileAttributesLocation {
+    fn deserialize<__D: airbyte_agent_runtime::serde::Deserializer<'de>>(
+        deserializer: __D,
+    ) -> ::std::result::Result<Self, __D::Error> {
+        airbyte_agent_runtime::record::deserialize(deserializer)
+    }
+}
 /// Metadata returned by `profiles.list` next to the records.
-#[derive(
-    Debug,
-    Clone,
-    Default,
-    airbyte_agent_runtime::serde::Deserialize,
-    airbyte_agent_runtime::serde::Serialize
-)]
-#[serde(crate = "airbyte_agent_runtime::serde", default)]
+#[derive(Debug, Clone, Default, airbyte_agent_runtime::serde::Serialize)]
+#[serde(crate = "airbyte_agent_runtime::serde")]
 pub struct ProfilesListMeta {
     /// `$.links.next`
     #[serde(skip_serializing_if = "Option::is_none")]
     pub next: Option<String>,
+}
+impl airbyte_agent_runtime::record::Record for ProfilesListMeta {
+    const NAME: &'static str = "ProfilesListMeta";
+    fn field_index(key: &str) -> Option<usize> {
+        match key {
+            "next" => Some(0usize),
+            _ => None,
+        }
+    }
+    fn set_field<'de, __M: airbyte_agent_runtime::serde::de::MapAccess<'de>>(
+        &mut self,
+        index: usize,
+        map: &mut __M,
+    ) -> ::std::result::Result<(), __M::Error> {
+        match index {
+            0usize => self.next = map.next_value()?,
+            _ => {
+                map.next_value::<airbyte_agent_runtime::serde::de::IgnoredAny>()?;
+            }
+        }
+        Ok(())
+    }
+}
+impl<'de> airbyte_agent_runtime::serde::Deserialize<'de> for ProfilesListMeta {
+    fn deserialize<__D: airbyte_agent_runtime::serde::Deserializer<'de>>(
+        deserializer: __D,
+    ) -> ::std::result::Result<Self, __D::Error> {
+        airbyte_agent_runtime::record::deserialize(deserializer)
+    }
 }

@@ -317,14 +317,8 @@ impl ::std::future::IntoFuture for IssuesUpdateRequest {
     }
 }
 /// A Linear issue: a bug, task or request tracked by a team.
-#[derive(
-    Debug,
-    Clone,
-    Default,
-    airbyte_agent_runtime::serde::Deserialize,
-    airbyte_agent_runtime::serde::Serialize
-)]
-#[serde(crate = "airbyte_agent_runtime::serde", default)]
+#[derive(Debug, Clone, Default, airbyte_agent_runtime::serde::Serialize)]
+#[serde(crate = "airbyte_agent_runtime::serde")]
 pub struct Issue {
     /// Unique identifier of this issue.
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -357,15 +351,56 @@ pub struct Issue {
     #[serde(rename = "updatedAt", skip_serializing_if = "Option::is_none")]
     pub updated_at: Option<String>,
 }
+impl airbyte_agent_runtime::record::Record for Issue {
+    const NAME: &'static str = "Issue";
+    fn field_index(key: &str) -> Option<usize> {
+        match key {
+            "id" => Some(0usize),
+            "title" => Some(1usize),
+            "description" => Some(2usize),
+            "state" => Some(3usize),
+            "priority" => Some(4usize),
+            "assignee" => Some(5usize),
+            "team" => Some(6usize),
+            "project" => Some(7usize),
+            "createdAt" => Some(8usize),
+            "updatedAt" => Some(9usize),
+            _ => None,
+        }
+    }
+    fn set_field<'de, __M: airbyte_agent_runtime::serde::de::MapAccess<'de>>(
+        &mut self,
+        index: usize,
+        map: &mut __M,
+    ) -> ::std::result::Result<(), __M::Error> {
+        match index {
+            0usize => self.id = map.next_value()?,
+            1usize => self.title = map.next_value()?,
+            2usize => self.description = map.next_value()?,
+            3usize => self.state = map.next_value()?,
+            4usize => self.priority = map.next_value()?,
+            5usize => self.assignee = map.next_value()?,
+            6usize => self.team = map.next_value()?,
+            7usize => self.project = map.next_value()?,
+            8usize => self.created_at = map.next_value()?,
+            9usize => self.updated_at = map.next_value()?,
+            _ => {
+                map.next_value::<airbyte_agent_runtime::serde::de::IgnoredAny>()?;
+            }
+        }
+        Ok(())
+    }
+}
+impl<'de> airbyte_agent_runtime::serde::Deserialize<'de> for Issue {
+    fn deserialize<__D: airbyte_agent_runtime::serde::Deserializer<'de>>(
+        deserializer: __D,
+    ) -> ::std::result::Result<Self, __D::Error> {
+        airbyte_agent_runtime::record::deserialize(deserializer)
+    }
+}
 /// Metadata returned by `issues.list` next to the records.
-#[derive(
-    Debug,
-    Clone,
-    Default,
-    airbyte_agent_runtime::serde::Deserialize,
-    airbyte_agent_runtime::serde::Serialize
-)]
-#[serde(crate = "airbyte_agent_runtime::serde", default)]
+#[derive(Debug, Clone, Default, airbyte_agent_runtime::serde::Serialize)]
+#[serde(crate = "airbyte_agent_runtime::serde")]
 pub struct IssuesListMeta {
     /// `$.data.issues.pageInfo.hasNextPage`
     #[serde(rename = "hasNextPage", skip_serializing_if = "Option::is_none")]
@@ -374,15 +409,40 @@ pub struct IssuesListMeta {
     #[serde(rename = "endCursor", skip_serializing_if = "Option::is_none")]
     pub end_cursor: Option<String>,
 }
+impl airbyte_agent_runtime::record::Record for IssuesListMeta {
+    const NAME: &'static str = "IssuesListMeta";
+    fn field_index(key: &str) -> Option<usize> {
+        match key {
+            "hasNextPage" => Some(0usize),
+            "endCursor" => Some(1usize),
+            _ => None,
+        }
+    }
+    fn set_field<'de, __M: airbyte_agent_runtime::serde::de::MapAccess<'de>>(
+        &mut self,
+        index: usize,
+        map: &mut __M,
+    ) -> ::std::result::Result<(), __M::Error> {
+        match index {
+            0usize => self.has_next_page = map.next_value()?,
+            1usize => self.end_cursor = map.next_value()?,
+            _ => {
+                map.next_value::<airbyte_agent_runtime::serde::de::IgnoredAny>()?;
+            }
+        }
+        Ok(())
+    }
+}
+impl<'de> airbyte_agent_runtime::serde::Deserialize<'de> for IssuesListMeta {
+    fn deserialize<__D: airbyte_agent_runtime::serde::Deserializer<'de>>(
+        deserializer: __D,
+    ) -> ::std::result::Result<Self, __D::Error> {
+        airbyte_agent_runtime::record::deserialize(deserializer)
+    }
+}
 /// Issue mutation structure.
-#[derive(
-    Debug,
-    Clone,
-    Default,
-    airbyte_agent_runtime::serde::Deserialize,
-    airbyte_agent_runtime::serde::Serialize
-)]
-#[serde(crate = "airbyte_agent_runtime::serde", default)]
+#[derive(Debug, Clone, Default, airbyte_agent_runtime::serde::Serialize)]
+#[serde(crate = "airbyte_agent_runtime::serde")]
 pub struct IssuesRecord {
     /// True when the mutation was applied.
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -391,15 +451,40 @@ pub struct IssuesRecord {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub issue: Option<IssueWithState>,
 }
+impl airbyte_agent_runtime::record::Record for IssuesRecord {
+    const NAME: &'static str = "IssuesRecord";
+    fn field_index(key: &str) -> Option<usize> {
+        match key {
+            "success" => Some(0usize),
+            "issue" => Some(1usize),
+            _ => None,
+        }
+    }
+    fn set_field<'de, __M: airbyte_agent_runtime::serde::de::MapAccess<'de>>(
+        &mut self,
+        index: usize,
+        map: &mut __M,
+    ) -> ::std::result::Result<(), __M::Error> {
+        match index {
+            0usize => self.success = map.next_value()?,
+            1usize => self.issue = map.next_value()?,
+            _ => {
+                map.next_value::<airbyte_agent_runtime::serde::de::IgnoredAny>()?;
+            }
+        }
+        Ok(())
+    }
+}
+impl<'de> airbyte_agent_runtime::serde::Deserialize<'de> for IssuesRecord {
+    fn deserialize<__D: airbyte_agent_runtime::serde::Deserializer<'de>>(
+        deserializer: __D,
+    ) -> ::std::result::Result<Self, __D::Error> {
+        airbyte_agent_runtime::record::deserialize(deserializer)
+    }
+}
 /// An issue as returned by mutations, including state and assignee IDs.
-#[derive(
-    Debug,
-    Clone,
-    Default,
-    airbyte_agent_runtime::serde::Deserialize,
-    airbyte_agent_runtime::serde::Serialize
-)]
-#[serde(crate = "airbyte_agent_runtime::serde", default)]
+#[derive(Debug, Clone, Default, airbyte_agent_runtime::serde::Serialize)]
+#[serde(crate = "airbyte_agent_runtime::serde")]
 pub struct IssueWithState {
     /// Unique identifier of this issue with state.
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -428,4 +513,49 @@ pub struct IssueWithState {
     /// Updated at (ISO 8601 date-time).
     #[serde(rename = "updatedAt", skip_serializing_if = "Option::is_none")]
     pub updated_at: Option<String>,
+}
+impl airbyte_agent_runtime::record::Record for IssueWithState {
+    const NAME: &'static str = "IssueWithState";
+    fn field_index(key: &str) -> Option<usize> {
+        match key {
+            "id" => Some(0usize),
+            "title" => Some(1usize),
+            "description" => Some(2usize),
+            "state" => Some(3usize),
+            "priority" => Some(4usize),
+            "assignee" => Some(5usize),
+            "project" => Some(6usize),
+            "createdAt" => Some(7usize),
+            "updatedAt" => Some(8usize),
+            _ => None,
+        }
+    }
+    fn set_field<'de, __M: airbyte_agent_runtime::serde::de::MapAccess<'de>>(
+        &mut self,
+        index: usize,
+        map: &mut __M,
+    ) -> ::std::result::Result<(), __M::Error> {
+        match index {
+            0usize => self.id = map.next_value()?,
+            1usize => self.title = map.next_value()?,
+            2usize => self.description = map.next_value()?,
+            3usize => self.state = map.next_value()?,
+            4usize => self.priority = map.next_value()?,
+            5usize => self.assignee = map.next_value()?,
+            6usize => self.project = map.next_value()?,
+            7usize => self.created_at = map.next_value()?,
+            8usize => self.updated_at = map.next_value()?,
+            _ => {
+                map.next_value::<airbyte_agent_runtime::serde::de::IgnoredAny>()?;
+            }
+        }
+        Ok(())
+    }
+}
+impl<'de> airbyte_agent_runtime::serde::Deserialize<'de> for IssueWithState {
+    fn deserialize<__D: airbyte_agent_runtime::serde::Deserializer<'de>>(
+        deserializer: __D,
+    ) -> ::std::result::Result<Self, __D::Error> {
+        airbyte_agent_runtime::record::deserialize(deserializer)
+    }
 }

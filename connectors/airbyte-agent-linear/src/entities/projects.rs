@@ -328,14 +328,8 @@ impl ::std::future::IntoFuture for ProjectsUpdateRequest {
     }
 }
 /// A Linear project that groups issues toward a goal.
-#[derive(
-    Debug,
-    Clone,
-    Default,
-    airbyte_agent_runtime::serde::Deserialize,
-    airbyte_agent_runtime::serde::Serialize
-)]
-#[serde(crate = "airbyte_agent_runtime::serde", default)]
+#[derive(Debug, Clone, Default, airbyte_agent_runtime::serde::Serialize)]
+#[serde(crate = "airbyte_agent_runtime::serde")]
 pub struct Project {
     /// Unique identifier of this project.
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -365,15 +359,54 @@ pub struct Project {
     #[serde(rename = "updatedAt", skip_serializing_if = "Option::is_none")]
     pub updated_at: Option<String>,
 }
+impl airbyte_agent_runtime::record::Record for Project {
+    const NAME: &'static str = "Project";
+    fn field_index(key: &str) -> Option<usize> {
+        match key {
+            "id" => Some(0usize),
+            "name" => Some(1usize),
+            "description" => Some(2usize),
+            "state" => Some(3usize),
+            "startDate" => Some(4usize),
+            "targetDate" => Some(5usize),
+            "lead" => Some(6usize),
+            "createdAt" => Some(7usize),
+            "updatedAt" => Some(8usize),
+            _ => None,
+        }
+    }
+    fn set_field<'de, __M: airbyte_agent_runtime::serde::de::MapAccess<'de>>(
+        &mut self,
+        index: usize,
+        map: &mut __M,
+    ) -> ::std::result::Result<(), __M::Error> {
+        match index {
+            0usize => self.id = map.next_value()?,
+            1usize => self.name = map.next_value()?,
+            2usize => self.description = map.next_value()?,
+            3usize => self.state = map.next_value()?,
+            4usize => self.start_date = map.next_value()?,
+            5usize => self.target_date = map.next_value()?,
+            6usize => self.lead = map.next_value()?,
+            7usize => self.created_at = map.next_value()?,
+            8usize => self.updated_at = map.next_value()?,
+            _ => {
+                map.next_value::<airbyte_agent_runtime::serde::de::IgnoredAny>()?;
+            }
+        }
+        Ok(())
+    }
+}
+impl<'de> airbyte_agent_runtime::serde::Deserialize<'de> for Project {
+    fn deserialize<__D: airbyte_agent_runtime::serde::Deserializer<'de>>(
+        deserializer: __D,
+    ) -> ::std::result::Result<Self, __D::Error> {
+        airbyte_agent_runtime::record::deserialize(deserializer)
+    }
+}
 /// The `ProjectLead` object.
-#[derive(
-    Debug,
-    Clone,
-    Default,
-    airbyte_agent_runtime::serde::Deserialize,
-    airbyte_agent_runtime::serde::Serialize
-)]
-#[serde(crate = "airbyte_agent_runtime::serde", default)]
+#[derive(Debug, Clone, Default, airbyte_agent_runtime::serde::Serialize)]
+#[serde(crate = "airbyte_agent_runtime::serde")]
 pub struct ProjectLead {
     /// `name`
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -382,15 +415,40 @@ pub struct ProjectLead {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub email: Option<String>,
 }
+impl airbyte_agent_runtime::record::Record for ProjectLead {
+    const NAME: &'static str = "ProjectLead";
+    fn field_index(key: &str) -> Option<usize> {
+        match key {
+            "name" => Some(0usize),
+            "email" => Some(1usize),
+            _ => None,
+        }
+    }
+    fn set_field<'de, __M: airbyte_agent_runtime::serde::de::MapAccess<'de>>(
+        &mut self,
+        index: usize,
+        map: &mut __M,
+    ) -> ::std::result::Result<(), __M::Error> {
+        match index {
+            0usize => self.name = map.next_value()?,
+            1usize => self.email = map.next_value()?,
+            _ => {
+                map.next_value::<airbyte_agent_runtime::serde::de::IgnoredAny>()?;
+            }
+        }
+        Ok(())
+    }
+}
+impl<'de> airbyte_agent_runtime::serde::Deserialize<'de> for ProjectLead {
+    fn deserialize<__D: airbyte_agent_runtime::serde::Deserializer<'de>>(
+        deserializer: __D,
+    ) -> ::std::result::Result<Self, __D::Error> {
+        airbyte_agent_runtime::record::deserialize(deserializer)
+    }
+}
 /// Metadata returned by `projects.list` next to the records.
-#[derive(
-    Debug,
-    Clone,
-    Default,
-    airbyte_agent_runtime::serde::Deserialize,
-    airbyte_agent_runtime::serde::Serialize
-)]
-#[serde(crate = "airbyte_agent_runtime::serde", default)]
+#[derive(Debug, Clone, Default, airbyte_agent_runtime::serde::Serialize)]
+#[serde(crate = "airbyte_agent_runtime::serde")]
 pub struct ProjectsListMeta {
     /// `$.data.projects.pageInfo.hasNextPage`
     #[serde(rename = "hasNextPage", skip_serializing_if = "Option::is_none")]
@@ -399,15 +457,40 @@ pub struct ProjectsListMeta {
     #[serde(rename = "endCursor", skip_serializing_if = "Option::is_none")]
     pub end_cursor: Option<String>,
 }
+impl airbyte_agent_runtime::record::Record for ProjectsListMeta {
+    const NAME: &'static str = "ProjectsListMeta";
+    fn field_index(key: &str) -> Option<usize> {
+        match key {
+            "hasNextPage" => Some(0usize),
+            "endCursor" => Some(1usize),
+            _ => None,
+        }
+    }
+    fn set_field<'de, __M: airbyte_agent_runtime::serde::de::MapAccess<'de>>(
+        &mut self,
+        index: usize,
+        map: &mut __M,
+    ) -> ::std::result::Result<(), __M::Error> {
+        match index {
+            0usize => self.has_next_page = map.next_value()?,
+            1usize => self.end_cursor = map.next_value()?,
+            _ => {
+                map.next_value::<airbyte_agent_runtime::serde::de::IgnoredAny>()?;
+            }
+        }
+        Ok(())
+    }
+}
+impl<'de> airbyte_agent_runtime::serde::Deserialize<'de> for ProjectsListMeta {
+    fn deserialize<__D: airbyte_agent_runtime::serde::Deserializer<'de>>(
+        deserializer: __D,
+    ) -> ::std::result::Result<Self, __D::Error> {
+        airbyte_agent_runtime::record::deserialize(deserializer)
+    }
+}
 /// Project mutation structure.
-#[derive(
-    Debug,
-    Clone,
-    Default,
-    airbyte_agent_runtime::serde::Deserialize,
-    airbyte_agent_runtime::serde::Serialize
-)]
-#[serde(crate = "airbyte_agent_runtime::serde", default)]
+#[derive(Debug, Clone, Default, airbyte_agent_runtime::serde::Serialize)]
+#[serde(crate = "airbyte_agent_runtime::serde")]
 pub struct ProjectsRecord {
     /// True when the mutation was applied.
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -415,4 +498,35 @@ pub struct ProjectsRecord {
     /// A Linear project that groups issues toward a goal.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub project: Option<Project>,
+}
+impl airbyte_agent_runtime::record::Record for ProjectsRecord {
+    const NAME: &'static str = "ProjectsRecord";
+    fn field_index(key: &str) -> Option<usize> {
+        match key {
+            "success" => Some(0usize),
+            "project" => Some(1usize),
+            _ => None,
+        }
+    }
+    fn set_field<'de, __M: airbyte_agent_runtime::serde::de::MapAccess<'de>>(
+        &mut self,
+        index: usize,
+        map: &mut __M,
+    ) -> ::std::result::Result<(), __M::Error> {
+        match index {
+            0usize => self.success = map.next_value()?,
+            1usize => self.project = map.next_value()?,
+            _ => {
+                map.next_value::<airbyte_agent_runtime::serde::de::IgnoredAny>()?;
+            }
+        }
+        Ok(())
+    }
+}
+impl<'de> airbyte_agent_runtime::serde::Deserialize<'de> for ProjectsRecord {
+    fn deserialize<__D: airbyte_agent_runtime::serde::Deserializer<'de>>(
+        deserializer: __D,
+    ) -> ::std::result::Result<Self, __D::Error> {
+        airbyte_agent_runtime::record::deserialize(deserializer)
+    }
 }

@@ -92,14 +92,8 @@ impl ::std::future::IntoFuture for WorkflowStatesListRequest {
     }
 }
 /// One status in a team workflow, such as Todo or Done.
-#[derive(
-    Debug,
-    Clone,
-    Default,
-    airbyte_agent_runtime::serde::Deserialize,
-    airbyte_agent_runtime::serde::Serialize
-)]
-#[serde(crate = "airbyte_agent_runtime::serde", default)]
+#[derive(Debug, Clone, Default, airbyte_agent_runtime::serde::Serialize)]
+#[serde(crate = "airbyte_agent_runtime::serde")]
 pub struct WorkflowState {
     /// Unique identifier of this workflow state.
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -126,15 +120,52 @@ pub struct WorkflowState {
     #[serde(rename = "updatedAt", skip_serializing_if = "Option::is_none")]
     pub updated_at: Option<String>,
 }
+impl airbyte_agent_runtime::record::Record for WorkflowState {
+    const NAME: &'static str = "WorkflowState";
+    fn field_index(key: &str) -> Option<usize> {
+        match key {
+            "id" => Some(0usize),
+            "name" => Some(1usize),
+            "type" => Some(2usize),
+            "position" => Some(3usize),
+            "color" => Some(4usize),
+            "team" => Some(5usize),
+            "createdAt" => Some(6usize),
+            "updatedAt" => Some(7usize),
+            _ => None,
+        }
+    }
+    fn set_field<'de, __M: airbyte_agent_runtime::serde::de::MapAccess<'de>>(
+        &mut self,
+        index: usize,
+        map: &mut __M,
+    ) -> ::std::result::Result<(), __M::Error> {
+        match index {
+            0usize => self.id = map.next_value()?,
+            1usize => self.name = map.next_value()?,
+            2usize => self.type_ = map.next_value()?,
+            3usize => self.position = map.next_value()?,
+            4usize => self.color = map.next_value()?,
+            5usize => self.team = map.next_value()?,
+            6usize => self.created_at = map.next_value()?,
+            7usize => self.updated_at = map.next_value()?,
+            _ => {
+                map.next_value::<airbyte_agent_runtime::serde::de::IgnoredAny>()?;
+            }
+        }
+        Ok(())
+    }
+}
+impl<'de> airbyte_agent_runtime::serde::Deserialize<'de> for WorkflowState {
+    fn deserialize<__D: airbyte_agent_runtime::serde::Deserializer<'de>>(
+        deserializer: __D,
+    ) -> ::std::result::Result<Self, __D::Error> {
+        airbyte_agent_runtime::record::deserialize(deserializer)
+    }
+}
 /// Metadata returned by `workflow_states.list` next to the records.
-#[derive(
-    Debug,
-    Clone,
-    Default,
-    airbyte_agent_runtime::serde::Deserialize,
-    airbyte_agent_runtime::serde::Serialize
-)]
-#[serde(crate = "airbyte_agent_runtime::serde", default)]
+#[derive(Debug, Clone, Default, airbyte_agent_runtime::serde::Serialize)]
+#[serde(crate = "airbyte_agent_runtime::serde")]
 pub struct WorkflowStatesListMeta {
     /// `$.data.workflowStates.pageInfo.hasNextPage`
     #[serde(rename = "hasNextPage", skip_serializing_if = "Option::is_none")]
@@ -142,4 +173,35 @@ pub struct WorkflowStatesListMeta {
     /// `$.data.workflowStates.pageInfo.endCursor`
     #[serde(rename = "endCursor", skip_serializing_if = "Option::is_none")]
     pub end_cursor: Option<String>,
+}
+impl airbyte_agent_runtime::record::Record for WorkflowStatesListMeta {
+    const NAME: &'static str = "WorkflowStatesListMeta";
+    fn field_index(key: &str) -> Option<usize> {
+        match key {
+            "hasNextPage" => Some(0usize),
+            "endCursor" => Some(1usize),
+            _ => None,
+        }
+    }
+    fn set_field<'de, __M: airbyte_agent_runtime::serde::de::MapAccess<'de>>(
+        &mut self,
+        index: usize,
+        map: &mut __M,
+    ) -> ::std::result::Result<(), __M::Error> {
+        match index {
+            0usize => self.has_next_page = map.next_value()?,
+            1usize => self.end_cursor = map.next_value()?,
+            _ => {
+                map.next_value::<airbyte_agent_runtime::serde::de::IgnoredAny>()?;
+            }
+        }
+        Ok(())
+    }
+}
+impl<'de> airbyte_agent_runtime::serde::Deserialize<'de> for WorkflowStatesListMeta {
+    fn deserialize<__D: airbyte_agent_runtime::serde::Deserializer<'de>>(
+        deserializer: __D,
+    ) -> ::std::result::Result<Self, __D::Error> {
+        airbyte_agent_runtime::record::deserialize(deserializer)
+    }
 }

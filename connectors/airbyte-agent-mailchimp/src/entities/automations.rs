@@ -124,14 +124,8 @@ airbyte_agent_runtime::string_enum! {
     " `sending`"] Sending => "sending" }
 }
 /// A classic automation workflow.
-#[derive(
-    Debug,
-    Clone,
-    Default,
-    airbyte_agent_runtime::serde::Deserialize,
-    airbyte_agent_runtime::serde::Serialize
-)]
-#[serde(crate = "airbyte_agent_runtime::serde", default)]
+#[derive(Debug, Clone, Default, airbyte_agent_runtime::serde::Serialize)]
+#[serde(crate = "airbyte_agent_runtime::serde")]
 pub struct Automation {
     /// Unique identifier of this automation.
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -161,20 +155,59 @@ pub struct Automation {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub report_summary: Option<AutomationReportSummary>,
 }
+impl airbyte_agent_runtime::record::Record for Automation {
+    const NAME: &'static str = "Automation";
+    fn field_index(key: &str) -> Option<usize> {
+        match key {
+            "id" => Some(0usize),
+            "create_time" => Some(1usize),
+            "start_time" => Some(2usize),
+            "status" => Some(3usize),
+            "emails_sent" => Some(4usize),
+            "recipients" => Some(5usize),
+            "settings" => Some(6usize),
+            "tracking" => Some(7usize),
+            "report_summary" => Some(8usize),
+            _ => None,
+        }
+    }
+    fn set_field<'de, __M: airbyte_agent_runtime::serde::de::MapAccess<'de>>(
+        &mut self,
+        index: usize,
+        map: &mut __M,
+    ) -> ::std::result::Result<(), __M::Error> {
+        match index {
+            0usize => self.id = map.next_value()?,
+            1usize => self.create_time = map.next_value()?,
+            2usize => self.start_time = map.next_value()?,
+            3usize => self.status = map.next_value()?,
+            4usize => self.emails_sent = map.next_value()?,
+            5usize => self.recipients = map.next_value()?,
+            6usize => self.settings = map.next_value()?,
+            7usize => self.tracking = map.next_value()?,
+            8usize => self.report_summary = map.next_value()?,
+            _ => {
+                map.next_value::<airbyte_agent_runtime::serde::de::IgnoredAny>()?;
+            }
+        }
+        Ok(())
+    }
+}
+impl<'de> airbyte_agent_runtime::serde::Deserialize<'de> for Automation {
+    fn deserialize<__D: airbyte_agent_runtime::serde::Deserializer<'de>>(
+        deserializer: __D,
+    ) -> ::std::result::Result<Self, __D::Error> {
+        airbyte_agent_runtime::record::deserialize(deserializer)
+    }
+}
 airbyte_agent_runtime::string_enum! {
     #[doc = " Status of the automation."] pub enum AutomationStatus { #[doc = " `save`"]
     Save => "save", #[doc = " `paused`"] Paused => "paused", #[doc = " `sending`"]
     Sending => "sending" }
 }
 /// Audience and segment the campaign goes to.
-#[derive(
-    Debug,
-    Clone,
-    Default,
-    airbyte_agent_runtime::serde::Deserialize,
-    airbyte_agent_runtime::serde::Serialize
-)]
-#[serde(crate = "airbyte_agent_runtime::serde", default)]
+#[derive(Debug, Clone, Default, airbyte_agent_runtime::serde::Serialize)]
+#[serde(crate = "airbyte_agent_runtime::serde")]
 pub struct AutomationRecipients {
     /// Audience the recipients belongs to.
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -192,15 +225,46 @@ pub struct AutomationRecipients {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub store_id: Option<String>,
 }
+impl airbyte_agent_runtime::record::Record for AutomationRecipients {
+    const NAME: &'static str = "AutomationRecipients";
+    fn field_index(key: &str) -> Option<usize> {
+        match key {
+            "list_id" => Some(0usize),
+            "list_is_active" => Some(1usize),
+            "list_name" => Some(2usize),
+            "segment_opts" => Some(3usize),
+            "store_id" => Some(4usize),
+            _ => None,
+        }
+    }
+    fn set_field<'de, __M: airbyte_agent_runtime::serde::de::MapAccess<'de>>(
+        &mut self,
+        index: usize,
+        map: &mut __M,
+    ) -> ::std::result::Result<(), __M::Error> {
+        match index {
+            0usize => self.list_id = map.next_value()?,
+            1usize => self.list_is_active = map.next_value()?,
+            2usize => self.list_name = map.next_value()?,
+            3usize => self.segment_opts = map.next_value()?,
+            4usize => self.store_id = map.next_value()?,
+            _ => {
+                map.next_value::<airbyte_agent_runtime::serde::de::IgnoredAny>()?;
+            }
+        }
+        Ok(())
+    }
+}
+impl<'de> airbyte_agent_runtime::serde::Deserialize<'de> for AutomationRecipients {
+    fn deserialize<__D: airbyte_agent_runtime::serde::Deserializer<'de>>(
+        deserializer: __D,
+    ) -> ::std::result::Result<Self, __D::Error> {
+        airbyte_agent_runtime::record::deserialize(deserializer)
+    }
+}
 /// Object describing the segment opts.
-#[derive(
-    Debug,
-    Clone,
-    Default,
-    airbyte_agent_runtime::serde::Deserialize,
-    airbyte_agent_runtime::serde::Serialize
-)]
-#[serde(crate = "airbyte_agent_runtime::serde", default)]
+#[derive(Debug, Clone, Default, airbyte_agent_runtime::serde::Serialize)]
+#[serde(crate = "airbyte_agent_runtime::serde")]
 pub struct AutomationRecipientsSegmentOpts {
     /// Identifier of the related saved segment.
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -209,21 +273,52 @@ pub struct AutomationRecipientsSegmentOpts {
     #[serde(rename = "match", skip_serializing_if = "Option::is_none")]
     pub match_: Option<String>,
     /// Conditions (list).
-    #[serde(
-        deserialize_with = "crate::vec_skip_nulls",
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub conditions: Option<Vec<Map<String, Value>>>,
 }
+impl airbyte_agent_runtime::record::Record for AutomationRecipientsSegmentOpts {
+    const NAME: &'static str = "AutomationRecipientsSegmentOpts";
+    fn field_index(key: &str) -> Option<usize> {
+        match key {
+            "saved_segment_id" => Some(0usize),
+            "match" => Some(1usize),
+            "conditions" => Some(2usize),
+            _ => None,
+        }
+    }
+    fn set_field<'de, __M: airbyte_agent_runtime::serde::de::MapAccess<'de>>(
+        &mut self,
+        index: usize,
+        map: &mut __M,
+    ) -> ::std::result::Result<(), __M::Error> {
+        match index {
+            0usize => self.saved_segment_id = map.next_value()?,
+            1usize => self.match_ = map.next_value()?,
+            2usize => {
+                self.conditions = map
+                    .next_value::<
+                        airbyte_agent_runtime::record::SkipNulls<Map<String, Value>>,
+                    >()?
+                    .0;
+            }
+            _ => {
+                map.next_value::<airbyte_agent_runtime::serde::de::IgnoredAny>()?;
+            }
+        }
+        Ok(())
+    }
+}
+impl<'de> airbyte_agent_runtime::serde::Deserialize<'de>
+for AutomationRecipientsSegmentOpts {
+    fn deserialize<__D: airbyte_agent_runtime::serde::Deserializer<'de>>(
+        deserializer: __D,
+    ) -> ::std::result::Result<Self, __D::Error> {
+        airbyte_agent_runtime::record::deserialize(deserializer)
+    }
+}
 /// Settings of the automation.
-#[derive(
-    Debug,
-    Clone,
-    Default,
-    airbyte_agent_runtime::serde::Deserialize,
-    airbyte_agent_runtime::serde::Serialize
-)]
-#[serde(crate = "airbyte_agent_runtime::serde", default)]
+#[derive(Debug, Clone, Default, airbyte_agent_runtime::serde::Serialize)]
+#[serde(crate = "airbyte_agent_runtime::serde")]
 pub struct AutomationSettings {
     /// The settings's title.
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -250,15 +345,52 @@ pub struct AutomationSettings {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub inline_css: Option<bool>,
 }
+impl airbyte_agent_runtime::record::Record for AutomationSettings {
+    const NAME: &'static str = "AutomationSettings";
+    fn field_index(key: &str) -> Option<usize> {
+        match key {
+            "title" => Some(0usize),
+            "from_name" => Some(1usize),
+            "reply_to" => Some(2usize),
+            "use_conversation" => Some(3usize),
+            "to_name" => Some(4usize),
+            "authenticate" => Some(5usize),
+            "auto_footer" => Some(6usize),
+            "inline_css" => Some(7usize),
+            _ => None,
+        }
+    }
+    fn set_field<'de, __M: airbyte_agent_runtime::serde::de::MapAccess<'de>>(
+        &mut self,
+        index: usize,
+        map: &mut __M,
+    ) -> ::std::result::Result<(), __M::Error> {
+        match index {
+            0usize => self.title = map.next_value()?,
+            1usize => self.from_name = map.next_value()?,
+            2usize => self.reply_to = map.next_value()?,
+            3usize => self.use_conversation = map.next_value()?,
+            4usize => self.to_name = map.next_value()?,
+            5usize => self.authenticate = map.next_value()?,
+            6usize => self.auto_footer = map.next_value()?,
+            7usize => self.inline_css = map.next_value()?,
+            _ => {
+                map.next_value::<airbyte_agent_runtime::serde::de::IgnoredAny>()?;
+            }
+        }
+        Ok(())
+    }
+}
+impl<'de> airbyte_agent_runtime::serde::Deserialize<'de> for AutomationSettings {
+    fn deserialize<__D: airbyte_agent_runtime::serde::Deserializer<'de>>(
+        deserializer: __D,
+    ) -> ::std::result::Result<Self, __D::Error> {
+        airbyte_agent_runtime::record::deserialize(deserializer)
+    }
+}
 /// Object describing the report summary.
-#[derive(
-    Debug,
-    Clone,
-    Default,
-    airbyte_agent_runtime::serde::Deserialize,
-    airbyte_agent_runtime::serde::Serialize
-)]
-#[serde(crate = "airbyte_agent_runtime::serde", default)]
+#[derive(Debug, Clone, Default, airbyte_agent_runtime::serde::Serialize)]
+#[serde(crate = "airbyte_agent_runtime::serde")]
 pub struct AutomationReportSummary {
     /// Open figures of the campaign.
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -279,20 +411,83 @@ pub struct AutomationReportSummary {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub click_rate: Option<f64>,
 }
+impl airbyte_agent_runtime::record::Record for AutomationReportSummary {
+    const NAME: &'static str = "AutomationReportSummary";
+    fn field_index(key: &str) -> Option<usize> {
+        match key {
+            "opens" => Some(0usize),
+            "unique_opens" => Some(1usize),
+            "open_rate" => Some(2usize),
+            "clicks" => Some(3usize),
+            "subscriber_clicks" => Some(4usize),
+            "click_rate" => Some(5usize),
+            _ => None,
+        }
+    }
+    fn set_field<'de, __M: airbyte_agent_runtime::serde::de::MapAccess<'de>>(
+        &mut self,
+        index: usize,
+        map: &mut __M,
+    ) -> ::std::result::Result<(), __M::Error> {
+        match index {
+            0usize => self.opens = map.next_value()?,
+            1usize => self.unique_opens = map.next_value()?,
+            2usize => self.open_rate = map.next_value()?,
+            3usize => self.clicks = map.next_value()?,
+            4usize => self.subscriber_clicks = map.next_value()?,
+            5usize => self.click_rate = map.next_value()?,
+            _ => {
+                map.next_value::<airbyte_agent_runtime::serde::de::IgnoredAny>()?;
+            }
+        }
+        Ok(())
+    }
+}
+impl<'de> airbyte_agent_runtime::serde::Deserialize<'de> for AutomationReportSummary {
+    fn deserialize<__D: airbyte_agent_runtime::serde::Deserializer<'de>>(
+        deserializer: __D,
+    ) -> ::std::result::Result<Self, __D::Error> {
+        airbyte_agent_runtime::record::deserialize(deserializer)
+    }
+}
 /// Metadata returned by `automations.list` next to the records.
-#[derive(
-    Debug,
-    Clone,
-    Default,
-    airbyte_agent_runtime::serde::Deserialize,
-    airbyte_agent_runtime::serde::Serialize
-)]
-#[serde(crate = "airbyte_agent_runtime::serde", default)]
+#[derive(Debug, Clone, Default, airbyte_agent_runtime::serde::Serialize)]
+#[serde(crate = "airbyte_agent_runtime::serde")]
 pub struct AutomationsListMeta {
     /// `$._links`
-    #[serde(
-        deserialize_with = "crate::vec_skip_nulls",
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub links: Option<Vec<Link>>,
+}
+impl airbyte_agent_runtime::record::Record for AutomationsListMeta {
+    const NAME: &'static str = "AutomationsListMeta";
+    fn field_index(key: &str) -> Option<usize> {
+        match key {
+            "links" => Some(0usize),
+            _ => None,
+        }
+    }
+    fn set_field<'de, __M: airbyte_agent_runtime::serde::de::MapAccess<'de>>(
+        &mut self,
+        index: usize,
+        map: &mut __M,
+    ) -> ::std::result::Result<(), __M::Error> {
+        match index {
+            0usize => {
+                self.links = map
+                    .next_value::<airbyte_agent_runtime::record::SkipNulls<Link>>()?
+                    .0;
+            }
+            _ => {
+                map.next_value::<airbyte_agent_runtime::serde::de::IgnoredAny>()?;
+            }
+        }
+        Ok(())
+    }
+}
+impl<'de> airbyte_agent_runtime::serde::Deserialize<'de> for AutomationsListMeta {
+    fn deserialize<__D: airbyte_agent_runtime::serde::Deserializer<'de>>(
+        deserializer: __D,
+    ) -> ::std::result::Result<Self, __D::Error> {
+        airbyte_agent_runtime::record::deserialize(deserializer)
+    }
 }

@@ -92,14 +92,8 @@ impl ::std::future::IntoFuture for EmailActivityListRequest {
     }
 }
 /// What one recipient did with a campaign email.
-#[derive(
-    Debug,
-    Clone,
-    Default,
-    airbyte_agent_runtime::serde::Deserialize,
-    airbyte_agent_runtime::serde::Serialize
-)]
-#[serde(crate = "airbyte_agent_runtime::serde", default)]
+#[derive(Debug, Clone, Default, airbyte_agent_runtime::serde::Serialize)]
+#[serde(crate = "airbyte_agent_runtime::serde")]
 pub struct EmailActivity2 {
     /// Campaign the email activity belongs to.
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -117,21 +111,59 @@ pub struct EmailActivity2 {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub email_address: Option<String>,
     /// Opens, clicks and bounces of the recipient.
-    #[serde(
-        deserialize_with = "crate::vec_skip_nulls",
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub activity: Option<Vec<EmailActivity2ActivityItem>>,
 }
+impl airbyte_agent_runtime::record::Record for EmailActivity2 {
+    const NAME: &'static str = "EmailActivity2";
+    fn field_index(key: &str) -> Option<usize> {
+        match key {
+            "campaign_id" => Some(0usize),
+            "list_id" => Some(1usize),
+            "list_is_active" => Some(2usize),
+            "email_id" => Some(3usize),
+            "email_address" => Some(4usize),
+            "activity" => Some(5usize),
+            _ => None,
+        }
+    }
+    fn set_field<'de, __M: airbyte_agent_runtime::serde::de::MapAccess<'de>>(
+        &mut self,
+        index: usize,
+        map: &mut __M,
+    ) -> ::std::result::Result<(), __M::Error> {
+        match index {
+            0usize => self.campaign_id = map.next_value()?,
+            1usize => self.list_id = map.next_value()?,
+            2usize => self.list_is_active = map.next_value()?,
+            3usize => self.email_id = map.next_value()?,
+            4usize => self.email_address = map.next_value()?,
+            5usize => {
+                self.activity = map
+                    .next_value::<
+                        airbyte_agent_runtime::record::SkipNulls<
+                            EmailActivity2ActivityItem,
+                        >,
+                    >()?
+                    .0;
+            }
+            _ => {
+                map.next_value::<airbyte_agent_runtime::serde::de::IgnoredAny>()?;
+            }
+        }
+        Ok(())
+    }
+}
+impl<'de> airbyte_agent_runtime::serde::Deserialize<'de> for EmailActivity2 {
+    fn deserialize<__D: airbyte_agent_runtime::serde::Deserializer<'de>>(
+        deserializer: __D,
+    ) -> ::std::result::Result<Self, __D::Error> {
+        airbyte_agent_runtime::record::deserialize(deserializer)
+    }
+}
 /// The `EmailActivity2ActivityItem` object.
-#[derive(
-    Debug,
-    Clone,
-    Default,
-    airbyte_agent_runtime::serde::Deserialize,
-    airbyte_agent_runtime::serde::Serialize
-)]
-#[serde(crate = "airbyte_agent_runtime::serde", default)]
+#[derive(Debug, Clone, Default, airbyte_agent_runtime::serde::Serialize)]
+#[serde(crate = "airbyte_agent_runtime::serde")]
 pub struct EmailActivity2ActivityItem {
     /// What happened: open, click or bounce.
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -149,20 +181,81 @@ pub struct EmailActivity2ActivityItem {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub ip: Option<String>,
 }
+impl airbyte_agent_runtime::record::Record for EmailActivity2ActivityItem {
+    const NAME: &'static str = "EmailActivity2ActivityItem";
+    fn field_index(key: &str) -> Option<usize> {
+        match key {
+            "action" => Some(0usize),
+            "timestamp" => Some(1usize),
+            "url" => Some(2usize),
+            "type" => Some(3usize),
+            "ip" => Some(4usize),
+            _ => None,
+        }
+    }
+    fn set_field<'de, __M: airbyte_agent_runtime::serde::de::MapAccess<'de>>(
+        &mut self,
+        index: usize,
+        map: &mut __M,
+    ) -> ::std::result::Result<(), __M::Error> {
+        match index {
+            0usize => self.action = map.next_value()?,
+            1usize => self.timestamp = map.next_value()?,
+            2usize => self.url = map.next_value()?,
+            3usize => self.type_ = map.next_value()?,
+            4usize => self.ip = map.next_value()?,
+            _ => {
+                map.next_value::<airbyte_agent_runtime::serde::de::IgnoredAny>()?;
+            }
+        }
+        Ok(())
+    }
+}
+impl<'de> airbyte_agent_runtime::serde::Deserialize<'de> for EmailActivity2ActivityItem {
+    fn deserialize<__D: airbyte_agent_runtime::serde::Deserializer<'de>>(
+        deserializer: __D,
+    ) -> ::std::result::Result<Self, __D::Error> {
+        airbyte_agent_runtime::record::deserialize(deserializer)
+    }
+}
 /// Metadata returned by `email_activity.list` next to the records.
-#[derive(
-    Debug,
-    Clone,
-    Default,
-    airbyte_agent_runtime::serde::Deserialize,
-    airbyte_agent_runtime::serde::Serialize
-)]
-#[serde(crate = "airbyte_agent_runtime::serde", default)]
+#[derive(Debug, Clone, Default, airbyte_agent_runtime::serde::Serialize)]
+#[serde(crate = "airbyte_agent_runtime::serde")]
 pub struct EmailActivityListMeta {
     /// `$._links`
-    #[serde(
-        deserialize_with = "crate::vec_skip_nulls",
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub links: Option<Vec<Link>>,
+}
+impl airbyte_agent_runtime::record::Record for EmailActivityListMeta {
+    const NAME: &'static str = "EmailActivityListMeta";
+    fn field_index(key: &str) -> Option<usize> {
+        match key {
+            "links" => Some(0usize),
+            _ => None,
+        }
+    }
+    fn set_field<'de, __M: airbyte_agent_runtime::serde::de::MapAccess<'de>>(
+        &mut self,
+        index: usize,
+        map: &mut __M,
+    ) -> ::std::result::Result<(), __M::Error> {
+        match index {
+            0usize => {
+                self.links = map
+                    .next_value::<airbyte_agent_runtime::record::SkipNulls<Link>>()?
+                    .0;
+            }
+            _ => {
+                map.next_value::<airbyte_agent_runtime::serde::de::IgnoredAny>()?;
+            }
+        }
+        Ok(())
+    }
+}
+impl<'de> airbyte_agent_runtime::serde::Deserialize<'de> for EmailActivityListMeta {
+    fn deserialize<__D: airbyte_agent_runtime::serde::Deserializer<'de>>(
+        deserializer: __D,
+    ) -> ::std::result::Result<Self, __D::Error> {
+        airbyte_agent_runtime::record::deserialize(deserializer)
+    }
 }

@@ -140,14 +140,8 @@ impl ::std::future::IntoFuture for InterestCategoriesGetRequest {
     }
 }
 /// A group of interests members can pick, as shown on signup forms.
-#[derive(
-    Debug,
-    Clone,
-    Default,
-    airbyte_agent_runtime::serde::Deserialize,
-    airbyte_agent_runtime::serde::Serialize
-)]
-#[serde(crate = "airbyte_agent_runtime::serde", default)]
+#[derive(Debug, Clone, Default, airbyte_agent_runtime::serde::Serialize)]
+#[serde(crate = "airbyte_agent_runtime::serde")]
 pub struct InterestCategory {
     /// Audience the interest category belongs to.
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -165,6 +159,43 @@ pub struct InterestCategory {
     #[serde(rename = "type", skip_serializing_if = "Option::is_none")]
     pub type_: Option<InterestCategoryType>,
 }
+impl airbyte_agent_runtime::record::Record for InterestCategory {
+    const NAME: &'static str = "InterestCategory";
+    fn field_index(key: &str) -> Option<usize> {
+        match key {
+            "list_id" => Some(0usize),
+            "id" => Some(1usize),
+            "title" => Some(2usize),
+            "display_order" => Some(3usize),
+            "type" => Some(4usize),
+            _ => None,
+        }
+    }
+    fn set_field<'de, __M: airbyte_agent_runtime::serde::de::MapAccess<'de>>(
+        &mut self,
+        index: usize,
+        map: &mut __M,
+    ) -> ::std::result::Result<(), __M::Error> {
+        match index {
+            0usize => self.list_id = map.next_value()?,
+            1usize => self.id = map.next_value()?,
+            2usize => self.title = map.next_value()?,
+            3usize => self.display_order = map.next_value()?,
+            4usize => self.type_ = map.next_value()?,
+            _ => {
+                map.next_value::<airbyte_agent_runtime::serde::de::IgnoredAny>()?;
+            }
+        }
+        Ok(())
+    }
+}
+impl<'de> airbyte_agent_runtime::serde::Deserialize<'de> for InterestCategory {
+    fn deserialize<__D: airbyte_agent_runtime::serde::Deserializer<'de>>(
+        deserializer: __D,
+    ) -> ::std::result::Result<Self, __D::Error> {
+        airbyte_agent_runtime::record::deserialize(deserializer)
+    }
+}
 airbyte_agent_runtime::string_enum! {
     #[doc = " Kind of interest category."] pub enum InterestCategoryType { #[doc =
     " `checkboxes`"] Checkboxes => "checkboxes", #[doc = " `dropdown`"] Dropdown =>
@@ -172,19 +203,43 @@ airbyte_agent_runtime::string_enum! {
     "hidden" }
 }
 /// Metadata returned by `interest_categories.list` next to the records.
-#[derive(
-    Debug,
-    Clone,
-    Default,
-    airbyte_agent_runtime::serde::Deserialize,
-    airbyte_agent_runtime::serde::Serialize
-)]
-#[serde(crate = "airbyte_agent_runtime::serde", default)]
+#[derive(Debug, Clone, Default, airbyte_agent_runtime::serde::Serialize)]
+#[serde(crate = "airbyte_agent_runtime::serde")]
 pub struct InterestCategoriesListMeta {
     /// `$._links`
-    #[serde(
-        deserialize_with = "crate::vec_skip_nulls",
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub links: Option<Vec<Link>>,
+}
+impl airbyte_agent_runtime::record::Record for InterestCategoriesListMeta {
+    const NAME: &'static str = "InterestCategoriesListMeta";
+    fn field_index(key: &str) -> Option<usize> {
+        match key {
+            "links" => Some(0usize),
+            _ => None,
+        }
+    }
+    fn set_field<'de, __M: airbyte_agent_runtime::serde::de::MapAccess<'de>>(
+        &mut self,
+        index: usize,
+        map: &mut __M,
+    ) -> ::std::result::Result<(), __M::Error> {
+        match index {
+            0usize => {
+                self.links = map
+                    .next_value::<airbyte_agent_runtime::record::SkipNulls<Link>>()?
+                    .0;
+            }
+            _ => {
+                map.next_value::<airbyte_agent_runtime::serde::de::IgnoredAny>()?;
+            }
+        }
+        Ok(())
+    }
+}
+impl<'de> airbyte_agent_runtime::serde::Deserialize<'de> for InterestCategoriesListMeta {
+    fn deserialize<__D: airbyte_agent_runtime::serde::Deserializer<'de>>(
+        deserializer: __D,
+    ) -> ::std::result::Result<Self, __D::Error> {
+        airbyte_agent_runtime::record::deserialize(deserializer)
+    }
 }

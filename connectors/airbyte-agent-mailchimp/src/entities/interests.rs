@@ -147,14 +147,8 @@ impl ::std::future::IntoFuture for InterestsGetRequest {
     }
 }
 /// One option in an interest category.
-#[derive(
-    Debug,
-    Clone,
-    Default,
-    airbyte_agent_runtime::serde::Deserialize,
-    airbyte_agent_runtime::serde::Serialize
-)]
-#[serde(crate = "airbyte_agent_runtime::serde", default)]
+#[derive(Debug, Clone, Default, airbyte_agent_runtime::serde::Serialize)]
+#[serde(crate = "airbyte_agent_runtime::serde")]
 pub struct Interest {
     /// Identifier of the related category.
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -175,20 +169,83 @@ pub struct Interest {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub display_order: Option<i64>,
 }
+impl airbyte_agent_runtime::record::Record for Interest {
+    const NAME: &'static str = "Interest";
+    fn field_index(key: &str) -> Option<usize> {
+        match key {
+            "category_id" => Some(0usize),
+            "list_id" => Some(1usize),
+            "id" => Some(2usize),
+            "name" => Some(3usize),
+            "subscriber_count" => Some(4usize),
+            "display_order" => Some(5usize),
+            _ => None,
+        }
+    }
+    fn set_field<'de, __M: airbyte_agent_runtime::serde::de::MapAccess<'de>>(
+        &mut self,
+        index: usize,
+        map: &mut __M,
+    ) -> ::std::result::Result<(), __M::Error> {
+        match index {
+            0usize => self.category_id = map.next_value()?,
+            1usize => self.list_id = map.next_value()?,
+            2usize => self.id = map.next_value()?,
+            3usize => self.name = map.next_value()?,
+            4usize => self.subscriber_count = map.next_value()?,
+            5usize => self.display_order = map.next_value()?,
+            _ => {
+                map.next_value::<airbyte_agent_runtime::serde::de::IgnoredAny>()?;
+            }
+        }
+        Ok(())
+    }
+}
+impl<'de> airbyte_agent_runtime::serde::Deserialize<'de> for Interest {
+    fn deserialize<__D: airbyte_agent_runtime::serde::Deserializer<'de>>(
+        deserializer: __D,
+    ) -> ::std::result::Result<Self, __D::Error> {
+        airbyte_agent_runtime::record::deserialize(deserializer)
+    }
+}
 /// Metadata returned by `interests.list` next to the records.
-#[derive(
-    Debug,
-    Clone,
-    Default,
-    airbyte_agent_runtime::serde::Deserialize,
-    airbyte_agent_runtime::serde::Serialize
-)]
-#[serde(crate = "airbyte_agent_runtime::serde", default)]
+#[derive(Debug, Clone, Default, airbyte_agent_runtime::serde::Serialize)]
+#[serde(crate = "airbyte_agent_runtime::serde")]
 pub struct InterestsListMeta {
     /// `$._links`
-    #[serde(
-        deserialize_with = "crate::vec_skip_nulls",
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub links: Option<Vec<Link>>,
+}
+impl airbyte_agent_runtime::record::Record for InterestsListMeta {
+    const NAME: &'static str = "InterestsListMeta";
+    fn field_index(key: &str) -> Option<usize> {
+        match key {
+            "links" => Some(0usize),
+            _ => None,
+        }
+    }
+    fn set_field<'de, __M: airbyte_agent_runtime::serde::de::MapAccess<'de>>(
+        &mut self,
+        index: usize,
+        map: &mut __M,
+    ) -> ::std::result::Result<(), __M::Error> {
+        match index {
+            0usize => {
+                self.links = map
+                    .next_value::<airbyte_agent_runtime::record::SkipNulls<Link>>()?
+                    .0;
+            }
+            _ => {
+                map.next_value::<airbyte_agent_runtime::serde::de::IgnoredAny>()?;
+            }
+        }
+        Ok(())
+    }
+}
+impl<'de> airbyte_agent_runtime::serde::Deserialize<'de> for InterestsListMeta {
+    fn deserialize<__D: airbyte_agent_runtime::serde::Deserializer<'de>>(
+        deserializer: __D,
+    ) -> ::std::result::Result<Self, __D::Error> {
+        airbyte_agent_runtime::record::deserialize(deserializer)
+    }
 }

@@ -85,14 +85,8 @@ impl ::std::future::IntoFuture for UnsubscribesListRequest {
     }
 }
 /// A member who left through a campaign.
-#[derive(
-    Debug,
-    Clone,
-    Default,
-    airbyte_agent_runtime::serde::Deserialize,
-    airbyte_agent_runtime::serde::Serialize
-)]
-#[serde(crate = "airbyte_agent_runtime::serde", default)]
+#[derive(Debug, Clone, Default, airbyte_agent_runtime::serde::Serialize)]
+#[serde(crate = "airbyte_agent_runtime::serde")]
 pub struct Unsubscribe {
     /// Identifier of the related email.
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -122,20 +116,89 @@ pub struct Unsubscribe {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub list_is_active: Option<bool>,
 }
+impl airbyte_agent_runtime::record::Record for Unsubscribe {
+    const NAME: &'static str = "Unsubscribe";
+    fn field_index(key: &str) -> Option<usize> {
+        match key {
+            "email_id" => Some(0usize),
+            "email_address" => Some(1usize),
+            "merge_fields" => Some(2usize),
+            "vip" => Some(3usize),
+            "timestamp" => Some(4usize),
+            "reason" => Some(5usize),
+            "campaign_id" => Some(6usize),
+            "list_id" => Some(7usize),
+            "list_is_active" => Some(8usize),
+            _ => None,
+        }
+    }
+    fn set_field<'de, __M: airbyte_agent_runtime::serde::de::MapAccess<'de>>(
+        &mut self,
+        index: usize,
+        map: &mut __M,
+    ) -> ::std::result::Result<(), __M::Error> {
+        match index {
+            0usize => self.email_id = map.next_value()?,
+            1usize => self.email_address = map.next_value()?,
+            2usize => self.merge_fields = map.next_value()?,
+            3usize => self.vip = map.next_value()?,
+            4usize => self.timestamp = map.next_value()?,
+            5usize => self.reason = map.next_value()?,
+            6usize => self.campaign_id = map.next_value()?,
+            7usize => self.list_id = map.next_value()?,
+            8usize => self.list_is_active = map.next_value()?,
+            _ => {
+                map.next_value::<airbyte_agent_runtime::serde::de::IgnoredAny>()?;
+            }
+        }
+        Ok(())
+    }
+}
+impl<'de> airbyte_agent_runtime::serde::Deserialize<'de> for Unsubscribe {
+    fn deserialize<__D: airbyte_agent_runtime::serde::Deserializer<'de>>(
+        deserializer: __D,
+    ) -> ::std::result::Result<Self, __D::Error> {
+        airbyte_agent_runtime::record::deserialize(deserializer)
+    }
+}
 /// Metadata returned by `unsubscribes.list` next to the records.
-#[derive(
-    Debug,
-    Clone,
-    Default,
-    airbyte_agent_runtime::serde::Deserialize,
-    airbyte_agent_runtime::serde::Serialize
-)]
-#[serde(crate = "airbyte_agent_runtime::serde", default)]
+#[derive(Debug, Clone, Default, airbyte_agent_runtime::serde::Serialize)]
+#[serde(crate = "airbyte_agent_runtime::serde")]
 pub struct UnsubscribesListMeta {
     /// `$._links`
-    #[serde(
-        deserialize_with = "crate::vec_skip_nulls",
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub links: Option<Vec<Link>>,
+}
+impl airbyte_agent_runtime::record::Record for UnsubscribesListMeta {
+    const NAME: &'static str = "UnsubscribesListMeta";
+    fn field_index(key: &str) -> Option<usize> {
+        match key {
+            "links" => Some(0usize),
+            _ => None,
+        }
+    }
+    fn set_field<'de, __M: airbyte_agent_runtime::serde::de::MapAccess<'de>>(
+        &mut self,
+        index: usize,
+        map: &mut __M,
+    ) -> ::std::result::Result<(), __M::Error> {
+        match index {
+            0usize => {
+                self.links = map
+                    .next_value::<airbyte_agent_runtime::record::SkipNulls<Link>>()?
+                    .0;
+            }
+            _ => {
+                map.next_value::<airbyte_agent_runtime::serde::de::IgnoredAny>()?;
+            }
+        }
+        Ok(())
+    }
+}
+impl<'de> airbyte_agent_runtime::serde::Deserialize<'de> for UnsubscribesListMeta {
+    fn deserialize<__D: airbyte_agent_runtime::serde::Deserializer<'de>>(
+        deserializer: __D,
+    ) -> ::std::result::Result<Self, __D::Error> {
+        airbyte_agent_runtime::record::deserialize(deserializer)
+    }
 }

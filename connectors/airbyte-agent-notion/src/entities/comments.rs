@@ -158,14 +158,8 @@ impl ::std::future::IntoFuture for CommentsCreateRequest {
     }
 }
 /// A comment on a page or block.
-#[derive(
-    Debug,
-    Clone,
-    Default,
-    airbyte_agent_runtime::serde::Deserialize,
-    airbyte_agent_runtime::serde::Serialize
-)]
-#[serde(crate = "airbyte_agent_runtime::serde", default)]
+#[derive(Debug, Clone, Default, airbyte_agent_runtime::serde::Serialize)]
+#[serde(crate = "airbyte_agent_runtime::serde")]
 pub struct Comment {
     /// Unique identifier of this comment.
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -189,21 +183,59 @@ pub struct Comment {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub created_by: Option<Page2CreatedBy>,
     /// Text as a list of rich text spans.
-    #[serde(
-        deserialize_with = "crate::vec_skip_nulls",
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub rich_text: Option<Vec<RichText>>,
 }
+impl airbyte_agent_runtime::record::Record for Comment {
+    const NAME: &'static str = "Comment";
+    fn field_index(key: &str) -> Option<usize> {
+        match key {
+            "id" => Some(0usize),
+            "object" => Some(1usize),
+            "parent" => Some(2usize),
+            "discussion_id" => Some(3usize),
+            "created_time" => Some(4usize),
+            "last_edited_time" => Some(5usize),
+            "created_by" => Some(6usize),
+            "rich_text" => Some(7usize),
+            _ => None,
+        }
+    }
+    fn set_field<'de, __M: airbyte_agent_runtime::serde::de::MapAccess<'de>>(
+        &mut self,
+        index: usize,
+        map: &mut __M,
+    ) -> ::std::result::Result<(), __M::Error> {
+        match index {
+            0usize => self.id = map.next_value()?,
+            1usize => self.object = map.next_value()?,
+            2usize => self.parent = map.next_value()?,
+            3usize => self.discussion_id = map.next_value()?,
+            4usize => self.created_time = map.next_value()?,
+            5usize => self.last_edited_time = map.next_value()?,
+            6usize => self.created_by = map.next_value()?,
+            7usize => {
+                self.rich_text = map
+                    .next_value::<airbyte_agent_runtime::record::SkipNulls<RichText>>()?
+                    .0;
+            }
+            _ => {
+                map.next_value::<airbyte_agent_runtime::serde::de::IgnoredAny>()?;
+            }
+        }
+        Ok(())
+    }
+}
+impl<'de> airbyte_agent_runtime::serde::Deserialize<'de> for Comment {
+    fn deserialize<__D: airbyte_agent_runtime::serde::Deserializer<'de>>(
+        deserializer: __D,
+    ) -> ::std::result::Result<Self, __D::Error> {
+        airbyte_agent_runtime::record::deserialize(deserializer)
+    }
+}
 /// Metadata returned by `comments.list` next to the records.
-#[derive(
-    Debug,
-    Clone,
-    Default,
-    airbyte_agent_runtime::serde::Deserialize,
-    airbyte_agent_runtime::serde::Serialize
-)]
-#[serde(crate = "airbyte_agent_runtime::serde", default)]
+#[derive(Debug, Clone, Default, airbyte_agent_runtime::serde::Serialize)]
+#[serde(crate = "airbyte_agent_runtime::serde")]
 pub struct CommentsListMeta {
     /// `$.next_cursor`
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -211,4 +243,35 @@ pub struct CommentsListMeta {
     /// `$.has_more`
     #[serde(skip_serializing_if = "Option::is_none")]
     pub has_more: Option<bool>,
+}
+impl airbyte_agent_runtime::record::Record for CommentsListMeta {
+    const NAME: &'static str = "CommentsListMeta";
+    fn field_index(key: &str) -> Option<usize> {
+        match key {
+            "next_cursor" => Some(0usize),
+            "has_more" => Some(1usize),
+            _ => None,
+        }
+    }
+    fn set_field<'de, __M: airbyte_agent_runtime::serde::de::MapAccess<'de>>(
+        &mut self,
+        index: usize,
+        map: &mut __M,
+    ) -> ::std::result::Result<(), __M::Error> {
+        match index {
+            0usize => self.next_cursor = map.next_value()?,
+            1usize => self.has_more = map.next_value()?,
+            _ => {
+                map.next_value::<airbyte_agent_runtime::serde::de::IgnoredAny>()?;
+            }
+        }
+        Ok(())
+    }
+}
+impl<'de> airbyte_agent_runtime::serde::Deserialize<'de> for CommentsListMeta {
+    fn deserialize<__D: airbyte_agent_runtime::serde::Deserializer<'de>>(
+        deserializer: __D,
+    ) -> ::std::result::Result<Self, __D::Error> {
+        airbyte_agent_runtime::record::deserialize(deserializer)
+    }
 }

@@ -256,14 +256,8 @@ impl ::std::future::IntoFuture for DataSourcesUpdateRequest {
     }
 }
 /// The `DataSourcesListFilter` object.
-#[derive(
-    Debug,
-    Clone,
-    Default,
-    airbyte_agent_runtime::serde::Deserialize,
-    airbyte_agent_runtime::serde::Serialize
-)]
-#[serde(crate = "airbyte_agent_runtime::serde", default)]
+#[derive(Debug, Clone, Default, airbyte_agent_runtime::serde::Serialize)]
+#[serde(crate = "airbyte_agent_runtime::serde")]
 pub struct DataSourcesListFilter {
     /// `property`
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -272,15 +266,40 @@ pub struct DataSourcesListFilter {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub value: Option<String>,
 }
+impl airbyte_agent_runtime::record::Record for DataSourcesListFilter {
+    const NAME: &'static str = "DataSourcesListFilter";
+    fn field_index(key: &str) -> Option<usize> {
+        match key {
+            "property" => Some(0usize),
+            "value" => Some(1usize),
+            _ => None,
+        }
+    }
+    fn set_field<'de, __M: airbyte_agent_runtime::serde::de::MapAccess<'de>>(
+        &mut self,
+        index: usize,
+        map: &mut __M,
+    ) -> ::std::result::Result<(), __M::Error> {
+        match index {
+            0usize => self.property = map.next_value()?,
+            1usize => self.value = map.next_value()?,
+            _ => {
+                map.next_value::<airbyte_agent_runtime::serde::de::IgnoredAny>()?;
+            }
+        }
+        Ok(())
+    }
+}
+impl<'de> airbyte_agent_runtime::serde::Deserialize<'de> for DataSourcesListFilter {
+    fn deserialize<__D: airbyte_agent_runtime::serde::Deserializer<'de>>(
+        deserializer: __D,
+    ) -> ::std::result::Result<Self, __D::Error> {
+        airbyte_agent_runtime::record::deserialize(deserializer)
+    }
+}
 /// A Notion data source, the table inside a database, with its property schema.
-#[derive(
-    Debug,
-    Clone,
-    Default,
-    airbyte_agent_runtime::serde::Deserialize,
-    airbyte_agent_runtime::serde::Serialize
-)]
-#[serde(crate = "airbyte_agent_runtime::serde", default)]
+#[derive(Debug, Clone, Default, airbyte_agent_runtime::serde::Serialize)]
+#[serde(crate = "airbyte_agent_runtime::serde")]
 pub struct DataSource {
     /// Unique identifier of this data source.
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -301,16 +320,10 @@ pub struct DataSource {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub last_edited_by: Option<Page2CreatedBy>,
     /// The data source's title.
-    #[serde(
-        deserialize_with = "crate::vec_skip_nulls",
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub title: Option<Vec<RichText>>,
     /// Free-form description of the data source.
-    #[serde(
-        deserialize_with = "crate::vec_skip_nulls",
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub description: Option<Vec<RichText>>,
     /// Icon of the data source.
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -352,15 +365,86 @@ pub struct DataSource {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub request_id: Option<String>,
 }
+impl airbyte_agent_runtime::record::Record for DataSource {
+    const NAME: &'static str = "DataSource";
+    fn field_index(key: &str) -> Option<usize> {
+        match key {
+            "id" => Some(0usize),
+            "object" => Some(1usize),
+            "created_time" => Some(2usize),
+            "last_edited_time" => Some(3usize),
+            "created_by" => Some(4usize),
+            "last_edited_by" => Some(5usize),
+            "title" => Some(6usize),
+            "description" => Some(7usize),
+            "icon" => Some(8usize),
+            "cover" => Some(9usize),
+            "properties" => Some(10usize),
+            "parent" => Some(11usize),
+            "database_parent" => Some(12usize),
+            "url" => Some(13usize),
+            "public_url" => Some(14usize),
+            "archived" => Some(15usize),
+            "in_trash" => Some(16usize),
+            "is_archived" => Some(17usize),
+            "is_inline" => Some(18usize),
+            "is_locked" => Some(19usize),
+            "request_id" => Some(20usize),
+            _ => None,
+        }
+    }
+    fn set_field<'de, __M: airbyte_agent_runtime::serde::de::MapAccess<'de>>(
+        &mut self,
+        index: usize,
+        map: &mut __M,
+    ) -> ::std::result::Result<(), __M::Error> {
+        match index {
+            0usize => self.id = map.next_value()?,
+            1usize => self.object = map.next_value()?,
+            2usize => self.created_time = map.next_value()?,
+            3usize => self.last_edited_time = map.next_value()?,
+            4usize => self.created_by = map.next_value()?,
+            5usize => self.last_edited_by = map.next_value()?,
+            6usize => {
+                self.title = map
+                    .next_value::<airbyte_agent_runtime::record::SkipNulls<RichText>>()?
+                    .0;
+            }
+            7usize => {
+                self.description = map
+                    .next_value::<airbyte_agent_runtime::record::SkipNulls<RichText>>()?
+                    .0;
+            }
+            8usize => self.icon = map.next_value()?,
+            9usize => self.cover = map.next_value()?,
+            10usize => self.properties = map.next_value()?,
+            11usize => self.parent = map.next_value()?,
+            12usize => self.database_parent = map.next_value()?,
+            13usize => self.url = map.next_value()?,
+            14usize => self.public_url = map.next_value()?,
+            15usize => self.archived = map.next_value()?,
+            16usize => self.in_trash = map.next_value()?,
+            17usize => self.is_archived = map.next_value()?,
+            18usize => self.is_inline = map.next_value()?,
+            19usize => self.is_locked = map.next_value()?,
+            20usize => self.request_id = map.next_value()?,
+            _ => {
+                map.next_value::<airbyte_agent_runtime::serde::de::IgnoredAny>()?;
+            }
+        }
+        Ok(())
+    }
+}
+impl<'de> airbyte_agent_runtime::serde::Deserialize<'de> for DataSource {
+    fn deserialize<__D: airbyte_agent_runtime::serde::Deserializer<'de>>(
+        deserializer: __D,
+    ) -> ::std::result::Result<Self, __D::Error> {
+        airbyte_agent_runtime::record::deserialize(deserializer)
+    }
+}
 /// Metadata returned by `data_sources.list` next to the records.
-#[derive(
-    Debug,
-    Clone,
-    Default,
-    airbyte_agent_runtime::serde::Deserialize,
-    airbyte_agent_runtime::serde::Serialize
-)]
-#[serde(crate = "airbyte_agent_runtime::serde", default)]
+#[derive(Debug, Clone, Default, airbyte_agent_runtime::serde::Serialize)]
+#[serde(crate = "airbyte_agent_runtime::serde")]
 pub struct DataSourcesListMeta {
     /// `$.next_cursor`
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -368,4 +452,35 @@ pub struct DataSourcesListMeta {
     /// `$.has_more`
     #[serde(skip_serializing_if = "Option::is_none")]
     pub has_more: Option<bool>,
+}
+impl airbyte_agent_runtime::record::Record for DataSourcesListMeta {
+    const NAME: &'static str = "DataSourcesListMeta";
+    fn field_index(key: &str) -> Option<usize> {
+        match key {
+            "next_cursor" => Some(0usize),
+            "has_more" => Some(1usize),
+            _ => None,
+        }
+    }
+    fn set_field<'de, __M: airbyte_agent_runtime::serde::de::MapAccess<'de>>(
+        &mut self,
+        index: usize,
+        map: &mut __M,
+    ) -> ::std::result::Result<(), __M::Error> {
+        match index {
+            0usize => self.next_cursor = map.next_value()?,
+            1usize => self.has_more = map.next_value()?,
+            _ => {
+                map.next_value::<airbyte_agent_runtime::serde::de::IgnoredAny>()?;
+            }
+        }
+        Ok(())
+    }
+}
+impl<'de> airbyte_agent_runtime::serde::Deserialize<'de> for DataSourcesListMeta {
+    fn deserialize<__D: airbyte_agent_runtime::serde::Deserializer<'de>>(
+        deserializer: __D,
+    ) -> ::std::result::Result<Self, __D::Error> {
+        airbyte_agent_runtime::record::deserialize(deserializer)
+    }
 }

@@ -313,14 +313,8 @@ impl ::std::future::IntoFuture for PagesUpdateRequest {
     }
 }
 /// The `PagesListFilter` object.
-#[derive(
-    Debug,
-    Clone,
-    Default,
-    airbyte_agent_runtime::serde::Deserialize,
-    airbyte_agent_runtime::serde::Serialize
-)]
-#[serde(crate = "airbyte_agent_runtime::serde", default)]
+#[derive(Debug, Clone, Default, airbyte_agent_runtime::serde::Serialize)]
+#[serde(crate = "airbyte_agent_runtime::serde")]
 pub struct PagesListFilter {
     /// `property`
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -329,15 +323,40 @@ pub struct PagesListFilter {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub value: Option<String>,
 }
+impl airbyte_agent_runtime::record::Record for PagesListFilter {
+    const NAME: &'static str = "PagesListFilter";
+    fn field_index(key: &str) -> Option<usize> {
+        match key {
+            "property" => Some(0usize),
+            "value" => Some(1usize),
+            _ => None,
+        }
+    }
+    fn set_field<'de, __M: airbyte_agent_runtime::serde::de::MapAccess<'de>>(
+        &mut self,
+        index: usize,
+        map: &mut __M,
+    ) -> ::std::result::Result<(), __M::Error> {
+        match index {
+            0usize => self.property = map.next_value()?,
+            1usize => self.value = map.next_value()?,
+            _ => {
+                map.next_value::<airbyte_agent_runtime::serde::de::IgnoredAny>()?;
+            }
+        }
+        Ok(())
+    }
+}
+impl<'de> airbyte_agent_runtime::serde::Deserialize<'de> for PagesListFilter {
+    fn deserialize<__D: airbyte_agent_runtime::serde::Deserializer<'de>>(
+        deserializer: __D,
+    ) -> ::std::result::Result<Self, __D::Error> {
+        airbyte_agent_runtime::record::deserialize(deserializer)
+    }
+}
 /// A Notion page with its properties and metadata.
-#[derive(
-    Debug,
-    Clone,
-    Default,
-    airbyte_agent_runtime::serde::Deserialize,
-    airbyte_agent_runtime::serde::Serialize
-)]
-#[serde(crate = "airbyte_agent_runtime::serde", default)]
+#[derive(Debug, Clone, Default, airbyte_agent_runtime::serde::Serialize)]
+#[serde(crate = "airbyte_agent_runtime::serde")]
 pub struct Page2 {
     /// Unique identifier of this page.
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -391,15 +410,70 @@ pub struct Page2 {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub request_id: Option<String>,
 }
+impl airbyte_agent_runtime::record::Record for Page2 {
+    const NAME: &'static str = "Page2";
+    fn field_index(key: &str) -> Option<usize> {
+        match key {
+            "id" => Some(0usize),
+            "object" => Some(1usize),
+            "created_time" => Some(2usize),
+            "last_edited_time" => Some(3usize),
+            "created_by" => Some(4usize),
+            "last_edited_by" => Some(5usize),
+            "cover" => Some(6usize),
+            "icon" => Some(7usize),
+            "parent" => Some(8usize),
+            "archived" => Some(9usize),
+            "in_trash" => Some(10usize),
+            "is_archived" => Some(11usize),
+            "is_locked" => Some(12usize),
+            "properties" => Some(13usize),
+            "url" => Some(14usize),
+            "public_url" => Some(15usize),
+            "request_id" => Some(16usize),
+            _ => None,
+        }
+    }
+    fn set_field<'de, __M: airbyte_agent_runtime::serde::de::MapAccess<'de>>(
+        &mut self,
+        index: usize,
+        map: &mut __M,
+    ) -> ::std::result::Result<(), __M::Error> {
+        match index {
+            0usize => self.id = map.next_value()?,
+            1usize => self.object = map.next_value()?,
+            2usize => self.created_time = map.next_value()?,
+            3usize => self.last_edited_time = map.next_value()?,
+            4usize => self.created_by = map.next_value()?,
+            5usize => self.last_edited_by = map.next_value()?,
+            6usize => self.cover = map.next_value()?,
+            7usize => self.icon = map.next_value()?,
+            8usize => self.parent = map.next_value()?,
+            9usize => self.archived = map.next_value()?,
+            10usize => self.in_trash = map.next_value()?,
+            11usize => self.is_archived = map.next_value()?,
+            12usize => self.is_locked = map.next_value()?,
+            13usize => self.properties = map.next_value()?,
+            14usize => self.url = map.next_value()?,
+            15usize => self.public_url = map.next_value()?,
+            16usize => self.request_id = map.next_value()?,
+            _ => {
+                map.next_value::<airbyte_agent_runtime::serde::de::IgnoredAny>()?;
+            }
+        }
+        Ok(())
+    }
+}
+impl<'de> airbyte_agent_runtime::serde::Deserialize<'de> for Page2 {
+    fn deserialize<__D: airbyte_agent_runtime::serde::Deserializer<'de>>(
+        deserializer: __D,
+    ) -> ::std::result::Result<Self, __D::Error> {
+        airbyte_agent_runtime::record::deserialize(deserializer)
+    }
+}
 /// Metadata returned by `pages.list` next to the records.
-#[derive(
-    Debug,
-    Clone,
-    Default,
-    airbyte_agent_runtime::serde::Deserialize,
-    airbyte_agent_runtime::serde::Serialize
-)]
-#[serde(crate = "airbyte_agent_runtime::serde", default)]
+#[derive(Debug, Clone, Default, airbyte_agent_runtime::serde::Serialize)]
+#[serde(crate = "airbyte_agent_runtime::serde")]
 pub struct PagesListMeta {
     /// `$.next_cursor`
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -407,4 +481,35 @@ pub struct PagesListMeta {
     /// `$.has_more`
     #[serde(skip_serializing_if = "Option::is_none")]
     pub has_more: Option<bool>,
+}
+impl airbyte_agent_runtime::record::Record for PagesListMeta {
+    const NAME: &'static str = "PagesListMeta";
+    fn field_index(key: &str) -> Option<usize> {
+        match key {
+            "next_cursor" => Some(0usize),
+            "has_more" => Some(1usize),
+            _ => None,
+        }
+    }
+    fn set_field<'de, __M: airbyte_agent_runtime::serde::de::MapAccess<'de>>(
+        &mut self,
+        index: usize,
+        map: &mut __M,
+    ) -> ::std::result::Result<(), __M::Error> {
+        match index {
+            0usize => self.next_cursor = map.next_value()?,
+            1usize => self.has_more = map.next_value()?,
+            _ => {
+                map.next_value::<airbyte_agent_runtime::serde::de::IgnoredAny>()?;
+            }
+        }
+        Ok(())
+    }
+}
+impl<'de> airbyte_agent_runtime::serde::Deserialize<'de> for PagesListMeta {
+    fn deserialize<__D: airbyte_agent_runtime::serde::Deserializer<'de>>(
+        deserializer: __D,
+    ) -> ::std::result::Result<Self, __D::Error> {
+        airbyte_agent_runtime::record::deserialize(deserializer)
+    }
 }

@@ -136,14 +136,8 @@ impl ::std::future::IntoFuture for UsersGetRequest {
     }
 }
 /// A Notion user: a person or a bot.
-#[derive(
-    Debug,
-    Clone,
-    Default,
-    airbyte_agent_runtime::serde::Deserialize,
-    airbyte_agent_runtime::serde::Serialize
-)]
-#[serde(crate = "airbyte_agent_runtime::serde", default)]
+#[derive(Debug, Clone, Default, airbyte_agent_runtime::serde::Serialize)]
+#[serde(crate = "airbyte_agent_runtime::serde")]
 pub struct User {
     /// Unique identifier of this user.
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -170,29 +164,89 @@ pub struct User {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub request_id: Option<String>,
 }
+impl airbyte_agent_runtime::record::Record for User {
+    const NAME: &'static str = "User";
+    fn field_index(key: &str) -> Option<usize> {
+        match key {
+            "id" => Some(0usize),
+            "object" => Some(1usize),
+            "type" => Some(2usize),
+            "name" => Some(3usize),
+            "avatar_url" => Some(4usize),
+            "person" => Some(5usize),
+            "bot" => Some(6usize),
+            "request_id" => Some(7usize),
+            _ => None,
+        }
+    }
+    fn set_field<'de, __M: airbyte_agent_runtime::serde::de::MapAccess<'de>>(
+        &mut self,
+        index: usize,
+        map: &mut __M,
+    ) -> ::std::result::Result<(), __M::Error> {
+        match index {
+            0usize => self.id = map.next_value()?,
+            1usize => self.object = map.next_value()?,
+            2usize => self.type_ = map.next_value()?,
+            3usize => self.name = map.next_value()?,
+            4usize => self.avatar_url = map.next_value()?,
+            5usize => self.person = map.next_value()?,
+            6usize => self.bot = map.next_value()?,
+            7usize => self.request_id = map.next_value()?,
+            _ => {
+                map.next_value::<airbyte_agent_runtime::serde::de::IgnoredAny>()?;
+            }
+        }
+        Ok(())
+    }
+}
+impl<'de> airbyte_agent_runtime::serde::Deserialize<'de> for User {
+    fn deserialize<__D: airbyte_agent_runtime::serde::Deserializer<'de>>(
+        deserializer: __D,
+    ) -> ::std::result::Result<Self, __D::Error> {
+        airbyte_agent_runtime::record::deserialize(deserializer)
+    }
+}
 /// Data that exists only for people, such as email.
-#[derive(
-    Debug,
-    Clone,
-    Default,
-    airbyte_agent_runtime::serde::Deserialize,
-    airbyte_agent_runtime::serde::Serialize
-)]
-#[serde(crate = "airbyte_agent_runtime::serde", default)]
+#[derive(Debug, Clone, Default, airbyte_agent_runtime::serde::Serialize)]
+#[serde(crate = "airbyte_agent_runtime::serde")]
 pub struct UserPerson {
     /// Email address of the person.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub email: Option<String>,
 }
+impl airbyte_agent_runtime::record::Record for UserPerson {
+    const NAME: &'static str = "UserPerson";
+    fn field_index(key: &str) -> Option<usize> {
+        match key {
+            "email" => Some(0usize),
+            _ => None,
+        }
+    }
+    fn set_field<'de, __M: airbyte_agent_runtime::serde::de::MapAccess<'de>>(
+        &mut self,
+        index: usize,
+        map: &mut __M,
+    ) -> ::std::result::Result<(), __M::Error> {
+        match index {
+            0usize => self.email = map.next_value()?,
+            _ => {
+                map.next_value::<airbyte_agent_runtime::serde::de::IgnoredAny>()?;
+            }
+        }
+        Ok(())
+    }
+}
+impl<'de> airbyte_agent_runtime::serde::Deserialize<'de> for UserPerson {
+    fn deserialize<__D: airbyte_agent_runtime::serde::Deserializer<'de>>(
+        deserializer: __D,
+    ) -> ::std::result::Result<Self, __D::Error> {
+        airbyte_agent_runtime::record::deserialize(deserializer)
+    }
+}
 /// Data that exists only for bots, such as the owner.
-#[derive(
-    Debug,
-    Clone,
-    Default,
-    airbyte_agent_runtime::serde::Deserialize,
-    airbyte_agent_runtime::serde::Serialize
-)]
-#[serde(crate = "airbyte_agent_runtime::serde", default)]
+#[derive(Debug, Clone, Default, airbyte_agent_runtime::serde::Serialize)]
+#[serde(crate = "airbyte_agent_runtime::serde")]
 pub struct UserBot {
     /// Who owns the bot.
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -201,15 +255,40 @@ pub struct UserBot {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub workspace_name: Option<String>,
 }
+impl airbyte_agent_runtime::record::Record for UserBot {
+    const NAME: &'static str = "UserBot";
+    fn field_index(key: &str) -> Option<usize> {
+        match key {
+            "owner" => Some(0usize),
+            "workspace_name" => Some(1usize),
+            _ => None,
+        }
+    }
+    fn set_field<'de, __M: airbyte_agent_runtime::serde::de::MapAccess<'de>>(
+        &mut self,
+        index: usize,
+        map: &mut __M,
+    ) -> ::std::result::Result<(), __M::Error> {
+        match index {
+            0usize => self.owner = map.next_value()?,
+            1usize => self.workspace_name = map.next_value()?,
+            _ => {
+                map.next_value::<airbyte_agent_runtime::serde::de::IgnoredAny>()?;
+            }
+        }
+        Ok(())
+    }
+}
+impl<'de> airbyte_agent_runtime::serde::Deserialize<'de> for UserBot {
+    fn deserialize<__D: airbyte_agent_runtime::serde::Deserializer<'de>>(
+        deserializer: __D,
+    ) -> ::std::result::Result<Self, __D::Error> {
+        airbyte_agent_runtime::record::deserialize(deserializer)
+    }
+}
 /// Metadata returned by `users.list` next to the records.
-#[derive(
-    Debug,
-    Clone,
-    Default,
-    airbyte_agent_runtime::serde::Deserialize,
-    airbyte_agent_runtime::serde::Serialize
-)]
-#[serde(crate = "airbyte_agent_runtime::serde", default)]
+#[derive(Debug, Clone, Default, airbyte_agent_runtime::serde::Serialize)]
+#[serde(crate = "airbyte_agent_runtime::serde")]
 pub struct UsersListMeta {
     /// `$.next_cursor`
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -217,4 +296,35 @@ pub struct UsersListMeta {
     /// `$.has_more`
     #[serde(skip_serializing_if = "Option::is_none")]
     pub has_more: Option<bool>,
+}
+impl airbyte_agent_runtime::record::Record for UsersListMeta {
+    const NAME: &'static str = "UsersListMeta";
+    fn field_index(key: &str) -> Option<usize> {
+        match key {
+            "next_cursor" => Some(0usize),
+            "has_more" => Some(1usize),
+            _ => None,
+        }
+    }
+    fn set_field<'de, __M: airbyte_agent_runtime::serde::de::MapAccess<'de>>(
+        &mut self,
+        index: usize,
+        map: &mut __M,
+    ) -> ::std::result::Result<(), __M::Error> {
+        match index {
+            0usize => self.next_cursor = map.next_value()?,
+            1usize => self.has_more = map.next_value()?,
+            _ => {
+                map.next_value::<airbyte_agent_runtime::serde::de::IgnoredAny>()?;
+            }
+        }
+        Ok(())
+    }
+}
+impl<'de> airbyte_agent_runtime::serde::Deserialize<'de> for UsersListMeta {
+    fn deserialize<__D: airbyte_agent_runtime::serde::Deserializer<'de>>(
+        deserializer: __D,
+    ) -> ::std::result::Result<Self, __D::Error> {
+        airbyte_agent_runtime::record::deserialize(deserializer)
+    }
 }

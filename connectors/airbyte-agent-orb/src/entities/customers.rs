@@ -126,14 +126,8 @@ impl ::std::future::IntoFuture for CustomersGetRequest {
     }
 }
 /// An Orb customer with billing settings.
-#[derive(
-    Debug,
-    Clone,
-    Default,
-    airbyte_agent_runtime::serde::Deserialize,
-    airbyte_agent_runtime::serde::Serialize
-)]
-#[serde(crate = "airbyte_agent_runtime::serde", default)]
+#[derive(Debug, Clone, Default, airbyte_agent_runtime::serde::Serialize)]
+#[serde(crate = "airbyte_agent_runtime::serde")]
 pub struct Customer {
     /// Unique identifier of this customer.
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -181,15 +175,66 @@ pub struct Customer {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub metadata: Option<Map<String, Value>>,
 }
+impl airbyte_agent_runtime::record::Record for Customer {
+    const NAME: &'static str = "Customer";
+    fn field_index(key: &str) -> Option<usize> {
+        match key {
+            "id" => Some(0usize),
+            "external_customer_id" => Some(1usize),
+            "name" => Some(2usize),
+            "email" => Some(3usize),
+            "created_at" => Some(4usize),
+            "payment_provider" => Some(5usize),
+            "payment_provider_id" => Some(6usize),
+            "timezone" => Some(7usize),
+            "shipping_address" => Some(8usize),
+            "billing_address" => Some(9usize),
+            "balance" => Some(10usize),
+            "currency" => Some(11usize),
+            "tax_id" => Some(12usize),
+            "auto_collection" => Some(13usize),
+            "metadata" => Some(14usize),
+            _ => None,
+        }
+    }
+    fn set_field<'de, __M: airbyte_agent_runtime::serde::de::MapAccess<'de>>(
+        &mut self,
+        index: usize,
+        map: &mut __M,
+    ) -> ::std::result::Result<(), __M::Error> {
+        match index {
+            0usize => self.id = map.next_value()?,
+            1usize => self.external_customer_id = map.next_value()?,
+            2usize => self.name = map.next_value()?,
+            3usize => self.email = map.next_value()?,
+            4usize => self.created_at = map.next_value()?,
+            5usize => self.payment_provider = map.next_value()?,
+            6usize => self.payment_provider_id = map.next_value()?,
+            7usize => self.timezone = map.next_value()?,
+            8usize => self.shipping_address = map.next_value()?,
+            9usize => self.billing_address = map.next_value()?,
+            10usize => self.balance = map.next_value()?,
+            11usize => self.currency = map.next_value()?,
+            12usize => self.tax_id = map.next_value()?,
+            13usize => self.auto_collection = map.next_value()?,
+            14usize => self.metadata = map.next_value()?,
+            _ => {
+                map.next_value::<airbyte_agent_runtime::serde::de::IgnoredAny>()?;
+            }
+        }
+        Ok(())
+    }
+}
+impl<'de> airbyte_agent_runtime::serde::Deserialize<'de> for Customer {
+    fn deserialize<__D: airbyte_agent_runtime::serde::Deserializer<'de>>(
+        deserializer: __D,
+    ) -> ::std::result::Result<Self, __D::Error> {
+        airbyte_agent_runtime::record::deserialize(deserializer)
+    }
+}
 /// Identifier of the related tax.
-#[derive(
-    Debug,
-    Clone,
-    Default,
-    airbyte_agent_runtime::serde::Deserialize,
-    airbyte_agent_runtime::serde::Serialize
-)]
-#[serde(crate = "airbyte_agent_runtime::serde", default)]
+#[derive(Debug, Clone, Default, airbyte_agent_runtime::serde::Serialize)]
+#[serde(crate = "airbyte_agent_runtime::serde")]
 pub struct CustomerTaxId {
     /// Kind of tax ID.
     #[serde(rename = "type", skip_serializing_if = "Option::is_none")]
@@ -201,17 +246,73 @@ pub struct CustomerTaxId {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub country: Option<String>,
 }
+impl airbyte_agent_runtime::record::Record for CustomerTaxId {
+    const NAME: &'static str = "CustomerTaxId";
+    fn field_index(key: &str) -> Option<usize> {
+        match key {
+            "type" => Some(0usize),
+            "value" => Some(1usize),
+            "country" => Some(2usize),
+            _ => None,
+        }
+    }
+    fn set_field<'de, __M: airbyte_agent_runtime::serde::de::MapAccess<'de>>(
+        &mut self,
+        index: usize,
+        map: &mut __M,
+    ) -> ::std::result::Result<(), __M::Error> {
+        match index {
+            0usize => self.type_ = map.next_value()?,
+            1usize => self.value = map.next_value()?,
+            2usize => self.country = map.next_value()?,
+            _ => {
+                map.next_value::<airbyte_agent_runtime::serde::de::IgnoredAny>()?;
+            }
+        }
+        Ok(())
+    }
+}
+impl<'de> airbyte_agent_runtime::serde::Deserialize<'de> for CustomerTaxId {
+    fn deserialize<__D: airbyte_agent_runtime::serde::Deserializer<'de>>(
+        deserializer: __D,
+    ) -> ::std::result::Result<Self, __D::Error> {
+        airbyte_agent_runtime::record::deserialize(deserializer)
+    }
+}
 /// Metadata returned by `customers.list` next to the records.
-#[derive(
-    Debug,
-    Clone,
-    Default,
-    airbyte_agent_runtime::serde::Deserialize,
-    airbyte_agent_runtime::serde::Serialize
-)]
-#[serde(crate = "airbyte_agent_runtime::serde", default)]
+#[derive(Debug, Clone, Default, airbyte_agent_runtime::serde::Serialize)]
+#[serde(crate = "airbyte_agent_runtime::serde")]
 pub struct CustomersListMeta {
     /// `$.pagination_metadata.next_cursor`
     #[serde(skip_serializing_if = "Option::is_none")]
     pub next_cursor: Option<String>,
+}
+impl airbyte_agent_runtime::record::Record for CustomersListMeta {
+    const NAME: &'static str = "CustomersListMeta";
+    fn field_index(key: &str) -> Option<usize> {
+        match key {
+            "next_cursor" => Some(0usize),
+            _ => None,
+        }
+    }
+    fn set_field<'de, __M: airbyte_agent_runtime::serde::de::MapAccess<'de>>(
+        &mut self,
+        index: usize,
+        map: &mut __M,
+    ) -> ::std::result::Result<(), __M::Error> {
+        match index {
+            0usize => self.next_cursor = map.next_value()?,
+            _ => {
+                map.next_value::<airbyte_agent_runtime::serde::de::IgnoredAny>()?;
+            }
+        }
+        Ok(())
+    }
+}
+impl<'de> airbyte_agent_runtime::serde::Deserialize<'de> for CustomersListMeta {
+    fn deserialize<__D: airbyte_agent_runtime::serde::Deserializer<'de>>(
+        deserializer: __D,
+    ) -> ::std::result::Result<Self, __D::Error> {
+        airbyte_agent_runtime::record::deserialize(deserializer)
+    }
 }

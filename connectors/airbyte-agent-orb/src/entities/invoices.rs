@@ -189,14 +189,8 @@ airbyte_agent_runtime::string_enum! {
     " `void`"] Void => "void" }
 }
 /// An invoice with line items, totals and payment state.
-#[derive(
-    Debug,
-    Clone,
-    Default,
-    airbyte_agent_runtime::serde::Deserialize,
-    airbyte_agent_runtime::serde::Serialize
-)]
-#[serde(crate = "airbyte_agent_runtime::serde", default)]
+#[derive(Debug, Clone, Default, airbyte_agent_runtime::serde::Serialize)]
+#[serde(crate = "airbyte_agent_runtime::serde")]
 pub struct Invoice {
     /// Unique identifier of this invoice.
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -253,10 +247,7 @@ pub struct Invoice {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub hosted_invoice_url: Option<String>,
     /// Charges that make up the invoice.
-    #[serde(
-        deserialize_with = "crate::vec_skip_nulls",
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub line_items: Option<Vec<InvoiceLineItemsItem>>,
     /// Object describing the subscription.
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -277,10 +268,7 @@ pub struct Invoice {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub maximum: Option<Map<String, Value>>,
     /// Credit notes (list).
-    #[serde(
-        deserialize_with = "crate::vec_skip_nulls",
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub credit_notes: Option<Vec<Map<String, Value>>>,
     /// Flag: will auto issue.
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -289,10 +277,7 @@ pub struct Invoice {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub eligible_to_issue_at: Option<String>,
     /// Balance changes of the customer tied to this invoice.
-    #[serde(
-        deserialize_with = "crate::vec_skip_nulls",
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub customer_balance_transactions: Option<Vec<Map<String, Value>>>,
     /// True when Orb charges the payment method automatically.
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -310,15 +295,122 @@ pub struct Invoice {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub metadata: Option<Map<String, Value>>,
 }
+impl airbyte_agent_runtime::record::Record for Invoice {
+    const NAME: &'static str = "Invoice";
+    fn field_index(key: &str) -> Option<usize> {
+        match key {
+            "id" => Some(0usize),
+            "created_at" => Some(1usize),
+            "invoice_date" => Some(2usize),
+            "due_date" => Some(3usize),
+            "invoice_pdf" => Some(4usize),
+            "subtotal" => Some(5usize),
+            "total" => Some(6usize),
+            "amount_due" => Some(7usize),
+            "status" => Some(8usize),
+            "memo" => Some(9usize),
+            "issue_failed_at" => Some(10usize),
+            "sync_failed_at" => Some(11usize),
+            "payment_failed_at" => Some(12usize),
+            "payment_started_at" => Some(13usize),
+            "voided_at" => Some(14usize),
+            "paid_at" => Some(15usize),
+            "issued_at" => Some(16usize),
+            "hosted_invoice_url" => Some(17usize),
+            "line_items" => Some(18usize),
+            "subscription" => Some(19usize),
+            "customer" => Some(20usize),
+            "currency" => Some(21usize),
+            "discount" => Some(22usize),
+            "minimum" => Some(23usize),
+            "maximum" => Some(24usize),
+            "credit_notes" => Some(25usize),
+            "will_auto_issue" => Some(26usize),
+            "eligible_to_issue_at" => Some(27usize),
+            "customer_balance_transactions" => Some(28usize),
+            "auto_collection" => Some(29usize),
+            "invoice_number" => Some(30usize),
+            "billing_address" => Some(31usize),
+            "shipping_address" => Some(32usize),
+            "metadata" => Some(33usize),
+            _ => None,
+        }
+    }
+    fn set_field<'de, __M: airbyte_agent_runtime::serde::de::MapAccess<'de>>(
+        &mut self,
+        index: usize,
+        map: &mut __M,
+    ) -> ::std::result::Result<(), __M::Error> {
+        match index {
+            0usize => self.id = map.next_value()?,
+            1usize => self.created_at = map.next_value()?,
+            2usize => self.invoice_date = map.next_value()?,
+            3usize => self.due_date = map.next_value()?,
+            4usize => self.invoice_pdf = map.next_value()?,
+            5usize => self.subtotal = map.next_value()?,
+            6usize => self.total = map.next_value()?,
+            7usize => self.amount_due = map.next_value()?,
+            8usize => self.status = map.next_value()?,
+            9usize => self.memo = map.next_value()?,
+            10usize => self.issue_failed_at = map.next_value()?,
+            11usize => self.sync_failed_at = map.next_value()?,
+            12usize => self.payment_failed_at = map.next_value()?,
+            13usize => self.payment_started_at = map.next_value()?,
+            14usize => self.voided_at = map.next_value()?,
+            15usize => self.paid_at = map.next_value()?,
+            16usize => self.issued_at = map.next_value()?,
+            17usize => self.hosted_invoice_url = map.next_value()?,
+            18usize => {
+                self.line_items = map
+                    .next_value::<
+                        airbyte_agent_runtime::record::SkipNulls<InvoiceLineItemsItem>,
+                    >()?
+                    .0;
+            }
+            19usize => self.subscription = map.next_value()?,
+            20usize => self.customer = map.next_value()?,
+            21usize => self.currency = map.next_value()?,
+            22usize => self.discount = map.next_value()?,
+            23usize => self.minimum = map.next_value()?,
+            24usize => self.maximum = map.next_value()?,
+            25usize => {
+                self.credit_notes = map
+                    .next_value::<
+                        airbyte_agent_runtime::record::SkipNulls<Map<String, Value>>,
+                    >()?
+                    .0;
+            }
+            26usize => self.will_auto_issue = map.next_value()?,
+            27usize => self.eligible_to_issue_at = map.next_value()?,
+            28usize => {
+                self.customer_balance_transactions = map
+                    .next_value::<
+                        airbyte_agent_runtime::record::SkipNulls<Map<String, Value>>,
+                    >()?
+                    .0;
+            }
+            29usize => self.auto_collection = map.next_value()?,
+            30usize => self.invoice_number = map.next_value()?,
+            31usize => self.billing_address = map.next_value()?,
+            32usize => self.shipping_address = map.next_value()?,
+            33usize => self.metadata = map.next_value()?,
+            _ => {
+                map.next_value::<airbyte_agent_runtime::serde::de::IgnoredAny>()?;
+            }
+        }
+        Ok(())
+    }
+}
+impl<'de> airbyte_agent_runtime::serde::Deserialize<'de> for Invoice {
+    fn deserialize<__D: airbyte_agent_runtime::serde::Deserializer<'de>>(
+        deserializer: __D,
+    ) -> ::std::result::Result<Self, __D::Error> {
+        airbyte_agent_runtime::record::deserialize(deserializer)
+    }
+}
 /// The `InvoiceLineItemsItem` object.
-#[derive(
-    Debug,
-    Clone,
-    Default,
-    airbyte_agent_runtime::serde::Deserialize,
-    airbyte_agent_runtime::serde::Serialize
-)]
-#[serde(crate = "airbyte_agent_runtime::serde", default)]
+#[derive(Debug, Clone, Default, airbyte_agent_runtime::serde::Serialize)]
+#[serde(crate = "airbyte_agent_runtime::serde")]
 pub struct InvoiceLineItemsItem {
     /// Unique identifier of this line item.
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -339,31 +431,116 @@ pub struct InvoiceLineItemsItem {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub end_date: Option<String>,
 }
+impl airbyte_agent_runtime::record::Record for InvoiceLineItemsItem {
+    const NAME: &'static str = "InvoiceLineItemsItem";
+    fn field_index(key: &str) -> Option<usize> {
+        match key {
+            "id" => Some(0usize),
+            "quantity" => Some(1usize),
+            "amount" => Some(2usize),
+            "name" => Some(3usize),
+            "start_date" => Some(4usize),
+            "end_date" => Some(5usize),
+            _ => None,
+        }
+    }
+    fn set_field<'de, __M: airbyte_agent_runtime::serde::de::MapAccess<'de>>(
+        &mut self,
+        index: usize,
+        map: &mut __M,
+    ) -> ::std::result::Result<(), __M::Error> {
+        match index {
+            0usize => self.id = map.next_value()?,
+            1usize => self.quantity = map.next_value()?,
+            2usize => self.amount = map.next_value()?,
+            3usize => self.name = map.next_value()?,
+            4usize => self.start_date = map.next_value()?,
+            5usize => self.end_date = map.next_value()?,
+            _ => {
+                map.next_value::<airbyte_agent_runtime::serde::de::IgnoredAny>()?;
+            }
+        }
+        Ok(())
+    }
+}
+impl<'de> airbyte_agent_runtime::serde::Deserialize<'de> for InvoiceLineItemsItem {
+    fn deserialize<__D: airbyte_agent_runtime::serde::Deserializer<'de>>(
+        deserializer: __D,
+    ) -> ::std::result::Result<Self, __D::Error> {
+        airbyte_agent_runtime::record::deserialize(deserializer)
+    }
+}
 /// Object describing the subscription.
-#[derive(
-    Debug,
-    Clone,
-    Default,
-    airbyte_agent_runtime::serde::Deserialize,
-    airbyte_agent_runtime::serde::Serialize
-)]
-#[serde(crate = "airbyte_agent_runtime::serde", default)]
+#[derive(Debug, Clone, Default, airbyte_agent_runtime::serde::Serialize)]
+#[serde(crate = "airbyte_agent_runtime::serde")]
 pub struct InvoiceSubscription {
     /// Unique identifier of this subscription.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub id: Option<String>,
 }
+impl airbyte_agent_runtime::record::Record for InvoiceSubscription {
+    const NAME: &'static str = "InvoiceSubscription";
+    fn field_index(key: &str) -> Option<usize> {
+        match key {
+            "id" => Some(0usize),
+            _ => None,
+        }
+    }
+    fn set_field<'de, __M: airbyte_agent_runtime::serde::de::MapAccess<'de>>(
+        &mut self,
+        index: usize,
+        map: &mut __M,
+    ) -> ::std::result::Result<(), __M::Error> {
+        match index {
+            0usize => self.id = map.next_value()?,
+            _ => {
+                map.next_value::<airbyte_agent_runtime::serde::de::IgnoredAny>()?;
+            }
+        }
+        Ok(())
+    }
+}
+impl<'de> airbyte_agent_runtime::serde::Deserialize<'de> for InvoiceSubscription {
+    fn deserialize<__D: airbyte_agent_runtime::serde::Deserializer<'de>>(
+        deserializer: __D,
+    ) -> ::std::result::Result<Self, __D::Error> {
+        airbyte_agent_runtime::record::deserialize(deserializer)
+    }
+}
 /// Metadata returned by `invoices.list` next to the records.
-#[derive(
-    Debug,
-    Clone,
-    Default,
-    airbyte_agent_runtime::serde::Deserialize,
-    airbyte_agent_runtime::serde::Serialize
-)]
-#[serde(crate = "airbyte_agent_runtime::serde", default)]
+#[derive(Debug, Clone, Default, airbyte_agent_runtime::serde::Serialize)]
+#[serde(crate = "airbyte_agent_runtime::serde")]
 pub struct InvoicesListMeta {
     /// `$.pagination_metadata.next_cursor`
     #[serde(skip_serializing_if = "Option::is_none")]
     pub next_cursor: Option<String>,
+}
+impl airbyte_agent_runtime::record::Record for InvoicesListMeta {
+    const NAME: &'static str = "InvoicesListMeta";
+    fn field_index(key: &str) -> Option<usize> {
+        match key {
+            "next_cursor" => Some(0usize),
+            _ => None,
+        }
+    }
+    fn set_field<'de, __M: airbyte_agent_runtime::serde::de::MapAccess<'de>>(
+        &mut self,
+        index: usize,
+        map: &mut __M,
+    ) -> ::std::result::Result<(), __M::Error> {
+        match index {
+            0usize => self.next_cursor = map.next_value()?,
+            _ => {
+                map.next_value::<airbyte_agent_runtime::serde::de::IgnoredAny>()?;
+            }
+        }
+        Ok(())
+    }
+}
+impl<'de> airbyte_agent_runtime::serde::Deserialize<'de> for InvoicesListMeta {
+    fn deserialize<__D: airbyte_agent_runtime::serde::Deserializer<'de>>(
+        deserializer: __D,
+    ) -> ::std::result::Result<Self, __D::Error> {
+        airbyte_agent_runtime::record::deserialize(deserializer)
+    }
 }

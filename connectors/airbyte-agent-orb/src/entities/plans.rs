@@ -122,14 +122,8 @@ impl ::std::future::IntoFuture for PlansGetRequest {
     }
 }
 /// A pricing plan with its prices.
-#[derive(
-    Debug,
-    Clone,
-    Default,
-    airbyte_agent_runtime::serde::Deserialize,
-    airbyte_agent_runtime::serde::Serialize
-)]
-#[serde(crate = "airbyte_agent_runtime::serde", default)]
+#[derive(Debug, Clone, Default, airbyte_agent_runtime::serde::Serialize)]
+#[serde(crate = "airbyte_agent_runtime::serde")]
 pub struct Plan {
     /// Unique identifier of this plan.
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -156,10 +150,7 @@ pub struct Plan {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub currency: Option<String>,
     /// Prices that make up the plan.
-    #[serde(
-        deserialize_with = "crate::vec_skip_nulls",
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub prices: Option<Vec<PlanPricesItem>>,
     /// Object describing the product.
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -177,10 +168,7 @@ pub struct Plan {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub trial_config: Option<Map<String, Value>>,
     /// Plan phases (list).
-    #[serde(
-        deserialize_with = "crate::vec_skip_nulls",
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub plan_phases: Option<Vec<Map<String, Value>>>,
     /// Identifier of the related external plan.
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -192,15 +180,84 @@ pub struct Plan {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub metadata: Option<Map<String, Value>>,
 }
+impl airbyte_agent_runtime::record::Record for Plan {
+    const NAME: &'static str = "Plan";
+    fn field_index(key: &str) -> Option<usize> {
+        match key {
+            "id" => Some(0usize),
+            "created_at" => Some(1usize),
+            "name" => Some(2usize),
+            "description" => Some(3usize),
+            "status" => Some(4usize),
+            "default_invoice_memo" => Some(5usize),
+            "net_terms" => Some(6usize),
+            "currency" => Some(7usize),
+            "prices" => Some(8usize),
+            "product" => Some(9usize),
+            "minimum" => Some(10usize),
+            "maximum" => Some(11usize),
+            "discount" => Some(12usize),
+            "trial_config" => Some(13usize),
+            "plan_phases" => Some(14usize),
+            "external_plan_id" => Some(15usize),
+            "invoicing_currency" => Some(16usize),
+            "metadata" => Some(17usize),
+            _ => None,
+        }
+    }
+    fn set_field<'de, __M: airbyte_agent_runtime::serde::de::MapAccess<'de>>(
+        &mut self,
+        index: usize,
+        map: &mut __M,
+    ) -> ::std::result::Result<(), __M::Error> {
+        match index {
+            0usize => self.id = map.next_value()?,
+            1usize => self.created_at = map.next_value()?,
+            2usize => self.name = map.next_value()?,
+            3usize => self.description = map.next_value()?,
+            4usize => self.status = map.next_value()?,
+            5usize => self.default_invoice_memo = map.next_value()?,
+            6usize => self.net_terms = map.next_value()?,
+            7usize => self.currency = map.next_value()?,
+            8usize => {
+                self.prices = map
+                    .next_value::<
+                        airbyte_agent_runtime::record::SkipNulls<PlanPricesItem>,
+                    >()?
+                    .0;
+            }
+            9usize => self.product = map.next_value()?,
+            10usize => self.minimum = map.next_value()?,
+            11usize => self.maximum = map.next_value()?,
+            12usize => self.discount = map.next_value()?,
+            13usize => self.trial_config = map.next_value()?,
+            14usize => {
+                self.plan_phases = map
+                    .next_value::<
+                        airbyte_agent_runtime::record::SkipNulls<Map<String, Value>>,
+                    >()?
+                    .0;
+            }
+            15usize => self.external_plan_id = map.next_value()?,
+            16usize => self.invoicing_currency = map.next_value()?,
+            17usize => self.metadata = map.next_value()?,
+            _ => {
+                map.next_value::<airbyte_agent_runtime::serde::de::IgnoredAny>()?;
+            }
+        }
+        Ok(())
+    }
+}
+impl<'de> airbyte_agent_runtime::serde::Deserialize<'de> for Plan {
+    fn deserialize<__D: airbyte_agent_runtime::serde::Deserializer<'de>>(
+        deserializer: __D,
+    ) -> ::std::result::Result<Self, __D::Error> {
+        airbyte_agent_runtime::record::deserialize(deserializer)
+    }
+}
 /// The `PlanPricesItem` object.
-#[derive(
-    Debug,
-    Clone,
-    Default,
-    airbyte_agent_runtime::serde::Deserialize,
-    airbyte_agent_runtime::serde::Serialize
-)]
-#[serde(crate = "airbyte_agent_runtime::serde", default)]
+#[derive(Debug, Clone, Default, airbyte_agent_runtime::serde::Serialize)]
+#[serde(crate = "airbyte_agent_runtime::serde")]
 pub struct PlanPricesItem {
     /// Unique identifier of this price.
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -218,17 +275,77 @@ pub struct PlanPricesItem {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub currency: Option<String>,
 }
+impl airbyte_agent_runtime::record::Record for PlanPricesItem {
+    const NAME: &'static str = "PlanPricesItem";
+    fn field_index(key: &str) -> Option<usize> {
+        match key {
+            "id" => Some(0usize),
+            "name" => Some(1usize),
+            "price_type" => Some(2usize),
+            "model_type" => Some(3usize),
+            "currency" => Some(4usize),
+            _ => None,
+        }
+    }
+    fn set_field<'de, __M: airbyte_agent_runtime::serde::de::MapAccess<'de>>(
+        &mut self,
+        index: usize,
+        map: &mut __M,
+    ) -> ::std::result::Result<(), __M::Error> {
+        match index {
+            0usize => self.id = map.next_value()?,
+            1usize => self.name = map.next_value()?,
+            2usize => self.price_type = map.next_value()?,
+            3usize => self.model_type = map.next_value()?,
+            4usize => self.currency = map.next_value()?,
+            _ => {
+                map.next_value::<airbyte_agent_runtime::serde::de::IgnoredAny>()?;
+            }
+        }
+        Ok(())
+    }
+}
+impl<'de> airbyte_agent_runtime::serde::Deserialize<'de> for PlanPricesItem {
+    fn deserialize<__D: airbyte_agent_runtime::serde::Deserializer<'de>>(
+        deserializer: __D,
+    ) -> ::std::result::Result<Self, __D::Error> {
+        airbyte_agent_runtime::record::deserialize(deserializer)
+    }
+}
 /// Metadata returned by `plans.list` next to the records.
-#[derive(
-    Debug,
-    Clone,
-    Default,
-    airbyte_agent_runtime::serde::Deserialize,
-    airbyte_agent_runtime::serde::Serialize
-)]
-#[serde(crate = "airbyte_agent_runtime::serde", default)]
+#[derive(Debug, Clone, Default, airbyte_agent_runtime::serde::Serialize)]
+#[serde(crate = "airbyte_agent_runtime::serde")]
 pub struct PlansListMeta {
     /// `$.pagination_metadata.next_cursor`
     #[serde(skip_serializing_if = "Option::is_none")]
     pub next_cursor: Option<String>,
+}
+impl airbyte_agent_runtime::record::Record for PlansListMeta {
+    const NAME: &'static str = "PlansListMeta";
+    fn field_index(key: &str) -> Option<usize> {
+        match key {
+            "next_cursor" => Some(0usize),
+            _ => None,
+        }
+    }
+    fn set_field<'de, __M: airbyte_agent_runtime::serde::de::MapAccess<'de>>(
+        &mut self,
+        index: usize,
+        map: &mut __M,
+    ) -> ::std::result::Result<(), __M::Error> {
+        match index {
+            0usize => self.next_cursor = map.next_value()?,
+            _ => {
+                map.next_value::<airbyte_agent_runtime::serde::de::IgnoredAny>()?;
+            }
+        }
+        Ok(())
+    }
+}
+impl<'de> airbyte_agent_runtime::serde::Deserialize<'de> for PlansListMeta {
+    fn deserialize<__D: airbyte_agent_runtime::serde::Deserializer<'de>>(
+        deserializer: __D,
+    ) -> ::std::result::Result<Self, __D::Error> {
+        airbyte_agent_runtime::record::deserialize(deserializer)
+    }
 }

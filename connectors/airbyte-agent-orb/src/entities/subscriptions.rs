@@ -156,14 +156,8 @@ airbyte_agent_runtime::string_enum! {
     = " `upcoming`"] Upcoming => "upcoming" }
 }
 /// A subscription of a customer to a plan.
-#[derive(
-    Debug,
-    Clone,
-    Default,
-    airbyte_agent_runtime::serde::Deserialize,
-    airbyte_agent_runtime::serde::Serialize
-)]
-#[serde(crate = "airbyte_agent_runtime::serde", default)]
+#[derive(Debug, Clone, Default, airbyte_agent_runtime::serde::Serialize)]
+#[serde(crate = "airbyte_agent_runtime::serde")]
 pub struct Subscription {
     /// Unique identifier of this subscription.
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -196,16 +190,10 @@ pub struct Subscription {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub active_plan_phase_order: Option<i64>,
     /// Fixed fee quantity schedule (list).
-    #[serde(
-        deserialize_with = "crate::vec_skip_nulls",
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub fixed_fee_quantity_schedule: Option<Vec<Map<String, Value>>>,
     /// Price intervals (list).
-    #[serde(
-        deserialize_with = "crate::vec_skip_nulls",
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub price_intervals: Option<Vec<Map<String, Value>>>,
     /// Object describing the redeemed coupon.
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -226,17 +214,115 @@ pub struct Subscription {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub metadata: Option<Map<String, Value>>,
 }
+impl airbyte_agent_runtime::record::Record for Subscription {
+    const NAME: &'static str = "Subscription";
+    fn field_index(key: &str) -> Option<usize> {
+        match key {
+            "id" => Some(0usize),
+            "created_at" => Some(1usize),
+            "start_date" => Some(2usize),
+            "end_date" => Some(3usize),
+            "status" => Some(4usize),
+            "customer" => Some(5usize),
+            "plan" => Some(6usize),
+            "current_billing_period_start_date" => Some(7usize),
+            "current_billing_period_end_date" => Some(8usize),
+            "active_plan_phase_order" => Some(9usize),
+            "fixed_fee_quantity_schedule" => Some(10usize),
+            "price_intervals" => Some(11usize),
+            "redeemed_coupon" => Some(12usize),
+            "default_invoice_memo" => Some(13usize),
+            "auto_collection" => Some(14usize),
+            "net_terms" => Some(15usize),
+            "invoicing_threshold" => Some(16usize),
+            "metadata" => Some(17usize),
+            _ => None,
+        }
+    }
+    fn set_field<'de, __M: airbyte_agent_runtime::serde::de::MapAccess<'de>>(
+        &mut self,
+        index: usize,
+        map: &mut __M,
+    ) -> ::std::result::Result<(), __M::Error> {
+        match index {
+            0usize => self.id = map.next_value()?,
+            1usize => self.created_at = map.next_value()?,
+            2usize => self.start_date = map.next_value()?,
+            3usize => self.end_date = map.next_value()?,
+            4usize => self.status = map.next_value()?,
+            5usize => self.customer = map.next_value()?,
+            6usize => self.plan = map.next_value()?,
+            7usize => self.current_billing_period_start_date = map.next_value()?,
+            8usize => self.current_billing_period_end_date = map.next_value()?,
+            9usize => self.active_plan_phase_order = map.next_value()?,
+            10usize => {
+                self.fixed_fee_quantity_schedule = map
+                    .next_value::<
+                        airbyte_agent_runtime::record::SkipNulls<Map<String, Value>>,
+                    >()?
+                    .0;
+            }
+            11usize => {
+                self.price_intervals = map
+                    .next_value::<
+                        airbyte_agent_runtime::record::SkipNulls<Map<String, Value>>,
+                    >()?
+                    .0;
+            }
+            12usize => self.redeemed_coupon = map.next_value()?,
+            13usize => self.default_invoice_memo = map.next_value()?,
+            14usize => self.auto_collection = map.next_value()?,
+            15usize => self.net_terms = map.next_value()?,
+            16usize => self.invoicing_threshold = map.next_value()?,
+            17usize => self.metadata = map.next_value()?,
+            _ => {
+                map.next_value::<airbyte_agent_runtime::serde::de::IgnoredAny>()?;
+            }
+        }
+        Ok(())
+    }
+}
+impl<'de> airbyte_agent_runtime::serde::Deserialize<'de> for Subscription {
+    fn deserialize<__D: airbyte_agent_runtime::serde::Deserializer<'de>>(
+        deserializer: __D,
+    ) -> ::std::result::Result<Self, __D::Error> {
+        airbyte_agent_runtime::record::deserialize(deserializer)
+    }
+}
 /// Metadata returned by `subscriptions.list` next to the records.
-#[derive(
-    Debug,
-    Clone,
-    Default,
-    airbyte_agent_runtime::serde::Deserialize,
-    airbyte_agent_runtime::serde::Serialize
-)]
-#[serde(crate = "airbyte_agent_runtime::serde", default)]
+#[derive(Debug, Clone, Default, airbyte_agent_runtime::serde::Serialize)]
+#[serde(crate = "airbyte_agent_runtime::serde")]
 pub struct SubscriptionsListMeta {
     /// `$.pagination_metadata.next_cursor`
     #[serde(skip_serializing_if = "Option::is_none")]
     pub next_cursor: Option<String>,
+}
+impl airbyte_agent_runtime::record::Record for SubscriptionsListMeta {
+    const NAME: &'static str = "SubscriptionsListMeta";
+    fn field_index(key: &str) -> Option<usize> {
+        match key {
+            "next_cursor" => Some(0usize),
+            _ => None,
+        }
+    }
+    fn set_field<'de, __M: airbyte_agent_runtime::serde::de::MapAccess<'de>>(
+        &mut self,
+        index: usize,
+        map: &mut __M,
+    ) -> ::std::result::Result<(), __M::Error> {
+        match index {
+            0usize => self.next_cursor = map.next_value()?,
+            _ => {
+                map.next_value::<airbyte_agent_runtime::serde::de::IgnoredAny>()?;
+            }
+        }
+        Ok(())
+    }
+}
+impl<'de> airbyte_agent_runtime::serde::Deserialize<'de> for SubscriptionsListMeta {
+    fn deserialize<__D: airbyte_agent_runtime::serde::Deserializer<'de>>(
+        deserializer: __D,
+    ) -> ::std::result::Result<Self, __D::Error> {
+        airbyte_agent_runtime::record::deserialize(deserializer)
+    }
 }

@@ -291,23 +291,14 @@ impl ::std::future::IntoFuture for AccountsUpdateRequest {
     }
 }
 /// The `Account` object.
-#[derive(
-    Debug,
-    Clone,
-    Default,
-    airbyte_agent_runtime::serde::Deserialize,
-    airbyte_agent_runtime::serde::Serialize
-)]
-#[serde(crate = "airbyte_agent_runtime::serde", default)]
+#[derive(Debug, Clone, Default, airbyte_agent_runtime::serde::Serialize)]
+#[serde(crate = "airbyte_agent_runtime::serde")]
 pub struct Account {
     /// Unique identifier of this account.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub id: Option<String>,
     /// Channels: a list of account channel objects.
-    #[serde(
-        deserialize_with = "crate::vec_skip_nulls",
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub channels: Option<Vec<AccountChannel>>,
     /// Creation time of the account.
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -319,10 +310,7 @@ pub struct Account {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub domain: Option<String>,
     /// Domains (list of strings).
-    #[serde(
-        deserialize_with = "crate::vec_skip_nulls",
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub domains: Option<Vec<String>>,
     /// Identifiers of the related external records.
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -343,24 +331,84 @@ pub struct Account {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub primary_domain: Option<String>,
     /// Tags (list of strings).
-    #[serde(
-        deserialize_with = "crate::vec_skip_nulls",
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub tags: Option<Vec<String>>,
     /// Kind of account.
     #[serde(rename = "type", skip_serializing_if = "Option::is_none")]
     pub type_: Option<String>,
 }
+impl airbyte_agent_runtime::record::Record for Account {
+    const NAME: &'static str = "Account";
+    fn field_index(key: &str) -> Option<usize> {
+        match key {
+            "id" => Some(0usize),
+            "channels" => Some(1usize),
+            "created_at" => Some(2usize),
+            "custom_fields" => Some(3usize),
+            "domain" => Some(4usize),
+            "domains" => Some(5usize),
+            "external_ids" => Some(6usize),
+            "is_disabled" => Some(7usize),
+            "latest_customer_activity_time" => Some(8usize),
+            "name" => Some(9usize),
+            "owner" => Some(10usize),
+            "primary_domain" => Some(11usize),
+            "tags" => Some(12usize),
+            "type" => Some(13usize),
+            _ => None,
+        }
+    }
+    fn set_field<'de, __M: airbyte_agent_runtime::serde::de::MapAccess<'de>>(
+        &mut self,
+        index: usize,
+        map: &mut __M,
+    ) -> ::std::result::Result<(), __M::Error> {
+        match index {
+            0usize => self.id = map.next_value()?,
+            1usize => {
+                self.channels = map
+                    .next_value::<
+                        airbyte_agent_runtime::record::SkipNulls<AccountChannel>,
+                    >()?
+                    .0;
+            }
+            2usize => self.created_at = map.next_value()?,
+            3usize => self.custom_fields = map.next_value()?,
+            4usize => self.domain = map.next_value()?,
+            5usize => {
+                self.domains = map
+                    .next_value::<airbyte_agent_runtime::record::SkipNulls<String>>()?
+                    .0;
+            }
+            6usize => self.external_ids = map.next_value()?,
+            7usize => self.is_disabled = map.next_value()?,
+            8usize => self.latest_customer_activity_time = map.next_value()?,
+            9usize => self.name = map.next_value()?,
+            10usize => self.owner = map.next_value()?,
+            11usize => self.primary_domain = map.next_value()?,
+            12usize => {
+                self.tags = map
+                    .next_value::<airbyte_agent_runtime::record::SkipNulls<String>>()?
+                    .0;
+            }
+            13usize => self.type_ = map.next_value()?,
+            _ => {
+                map.next_value::<airbyte_agent_runtime::serde::de::IgnoredAny>()?;
+            }
+        }
+        Ok(())
+    }
+}
+impl<'de> airbyte_agent_runtime::serde::Deserialize<'de> for Account {
+    fn deserialize<__D: airbyte_agent_runtime::serde::Deserializer<'de>>(
+        deserializer: __D,
+    ) -> ::std::result::Result<Self, __D::Error> {
+        airbyte_agent_runtime::record::deserialize(deserializer)
+    }
+}
 /// The `AccountChannel` object.
-#[derive(
-    Debug,
-    Clone,
-    Default,
-    airbyte_agent_runtime::serde::Deserialize,
-    airbyte_agent_runtime::serde::Serialize
-)]
-#[serde(crate = "airbyte_agent_runtime::serde", default)]
+#[derive(Debug, Clone, Default, airbyte_agent_runtime::serde::Serialize)]
+#[serde(crate = "airbyte_agent_runtime::serde")]
 pub struct AccountChannel {
     /// Identifier of the related channel.
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -372,15 +420,42 @@ pub struct AccountChannel {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub is_primary: Option<bool>,
 }
+impl airbyte_agent_runtime::record::Record for AccountChannel {
+    const NAME: &'static str = "AccountChannel";
+    fn field_index(key: &str) -> Option<usize> {
+        match key {
+            "channel_id" => Some(0usize),
+            "source" => Some(1usize),
+            "is_primary" => Some(2usize),
+            _ => None,
+        }
+    }
+    fn set_field<'de, __M: airbyte_agent_runtime::serde::de::MapAccess<'de>>(
+        &mut self,
+        index: usize,
+        map: &mut __M,
+    ) -> ::std::result::Result<(), __M::Error> {
+        match index {
+            0usize => self.channel_id = map.next_value()?,
+            1usize => self.source = map.next_value()?,
+            2usize => self.is_primary = map.next_value()?,
+            _ => {
+                map.next_value::<airbyte_agent_runtime::serde::de::IgnoredAny>()?;
+            }
+        }
+        Ok(())
+    }
+}
+impl<'de> airbyte_agent_runtime::serde::Deserialize<'de> for AccountChannel {
+    fn deserialize<__D: airbyte_agent_runtime::serde::Deserializer<'de>>(
+        deserializer: __D,
+    ) -> ::std::result::Result<Self, __D::Error> {
+        airbyte_agent_runtime::record::deserialize(deserializer)
+    }
+}
 /// Metadata returned by `accounts.list` next to the records.
-#[derive(
-    Debug,
-    Clone,
-    Default,
-    airbyte_agent_runtime::serde::Deserialize,
-    airbyte_agent_runtime::serde::Serialize
-)]
-#[serde(crate = "airbyte_agent_runtime::serde", default)]
+#[derive(Debug, Clone, Default, airbyte_agent_runtime::serde::Serialize)]
+#[serde(crate = "airbyte_agent_runtime::serde")]
 pub struct AccountsListMeta {
     /// `$.pagination.cursor`
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -389,15 +464,40 @@ pub struct AccountsListMeta {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub has_next_page: Option<bool>,
 }
+impl airbyte_agent_runtime::record::Record for AccountsListMeta {
+    const NAME: &'static str = "AccountsListMeta";
+    fn field_index(key: &str) -> Option<usize> {
+        match key {
+            "next_cursor" => Some(0usize),
+            "has_next_page" => Some(1usize),
+            _ => None,
+        }
+    }
+    fn set_field<'de, __M: airbyte_agent_runtime::serde::de::MapAccess<'de>>(
+        &mut self,
+        index: usize,
+        map: &mut __M,
+    ) -> ::std::result::Result<(), __M::Error> {
+        match index {
+            0usize => self.next_cursor = map.next_value()?,
+            1usize => self.has_next_page = map.next_value()?,
+            _ => {
+                map.next_value::<airbyte_agent_runtime::serde::de::IgnoredAny>()?;
+            }
+        }
+        Ok(())
+    }
+}
+impl<'de> airbyte_agent_runtime::serde::Deserialize<'de> for AccountsListMeta {
+    fn deserialize<__D: airbyte_agent_runtime::serde::Deserializer<'de>>(
+        deserializer: __D,
+    ) -> ::std::result::Result<Self, __D::Error> {
+        airbyte_agent_runtime::record::deserialize(deserializer)
+    }
+}
 /// The `AccountsRecord` object.
-#[derive(
-    Debug,
-    Clone,
-    Default,
-    airbyte_agent_runtime::serde::Deserialize,
-    airbyte_agent_runtime::serde::Serialize
-)]
-#[serde(crate = "airbyte_agent_runtime::serde", default)]
+#[derive(Debug, Clone, Default, airbyte_agent_runtime::serde::Serialize)]
+#[serde(crate = "airbyte_agent_runtime::serde")]
 pub struct AccountsRecord {
     /// `data`
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -405,4 +505,35 @@ pub struct AccountsRecord {
     /// ID Pylon assigned to this request.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub request_id: Option<String>,
+}
+impl airbyte_agent_runtime::record::Record for AccountsRecord {
+    const NAME: &'static str = "AccountsRecord";
+    fn field_index(key: &str) -> Option<usize> {
+        match key {
+            "data" => Some(0usize),
+            "request_id" => Some(1usize),
+            _ => None,
+        }
+    }
+    fn set_field<'de, __M: airbyte_agent_runtime::serde::de::MapAccess<'de>>(
+        &mut self,
+        index: usize,
+        map: &mut __M,
+    ) -> ::std::result::Result<(), __M::Error> {
+        match index {
+            0usize => self.data = map.next_value()?,
+            1usize => self.request_id = map.next_value()?,
+            _ => {
+                map.next_value::<airbyte_agent_runtime::serde::de::IgnoredAny>()?;
+            }
+        }
+        Ok(())
+    }
+}
+impl<'de> airbyte_agent_runtime::serde::Deserialize<'de> for AccountsRecord {
+    fn deserialize<__D: airbyte_agent_runtime::serde::Deserializer<'de>>(
+        deserializer: __D,
+    ) -> ::std::result::Result<Self, __D::Error> {
+        airbyte_agent_runtime::record::deserialize(deserializer)
+    }
 }

@@ -130,14 +130,8 @@ airbyte_agent_runtime::string_enum! {
     " `issue`"] Issue => "issue", #[doc = " `contact`"] Contact => "contact" }
 }
 /// The `CustomField` object.
-#[derive(
-    Debug,
-    Clone,
-    Default,
-    airbyte_agent_runtime::serde::Deserialize,
-    airbyte_agent_runtime::serde::Serialize
-)]
-#[serde(crate = "airbyte_agent_runtime::serde", default)]
+#[derive(Debug, Clone, Default, airbyte_agent_runtime::serde::Serialize)]
+#[serde(crate = "airbyte_agent_runtime::serde")]
 pub struct CustomField {
     /// Unique identifier of this custom field.
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -149,10 +143,7 @@ pub struct CustomField {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub default_value: Option<String>,
     /// Default values (list of strings).
-    #[serde(
-        deserialize_with = "crate::vec_skip_nulls",
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub default_values: Option<Vec<String>>,
     /// Free-form description of the custom field.
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -185,15 +176,68 @@ pub struct CustomField {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub updated_at: Option<String>,
 }
+impl airbyte_agent_runtime::record::Record for CustomField {
+    const NAME: &'static str = "CustomField";
+    fn field_index(key: &str) -> Option<usize> {
+        match key {
+            "id" => Some(0usize),
+            "created_at" => Some(1usize),
+            "default_value" => Some(2usize),
+            "default_values" => Some(3usize),
+            "description" => Some(4usize),
+            "is_read_only" => Some(5usize),
+            "label" => Some(6usize),
+            "number_metadata" => Some(7usize),
+            "object_type" => Some(8usize),
+            "select_metadata" => Some(9usize),
+            "slug" => Some(10usize),
+            "source" => Some(11usize),
+            "type" => Some(12usize),
+            "updated_at" => Some(13usize),
+            _ => None,
+        }
+    }
+    fn set_field<'de, __M: airbyte_agent_runtime::serde::de::MapAccess<'de>>(
+        &mut self,
+        index: usize,
+        map: &mut __M,
+    ) -> ::std::result::Result<(), __M::Error> {
+        match index {
+            0usize => self.id = map.next_value()?,
+            1usize => self.created_at = map.next_value()?,
+            2usize => self.default_value = map.next_value()?,
+            3usize => {
+                self.default_values = map
+                    .next_value::<airbyte_agent_runtime::record::SkipNulls<String>>()?
+                    .0;
+            }
+            4usize => self.description = map.next_value()?,
+            5usize => self.is_read_only = map.next_value()?,
+            6usize => self.label = map.next_value()?,
+            7usize => self.number_metadata = map.next_value()?,
+            8usize => self.object_type = map.next_value()?,
+            9usize => self.select_metadata = map.next_value()?,
+            10usize => self.slug = map.next_value()?,
+            11usize => self.source = map.next_value()?,
+            12usize => self.type_ = map.next_value()?,
+            13usize => self.updated_at = map.next_value()?,
+            _ => {
+                map.next_value::<airbyte_agent_runtime::serde::de::IgnoredAny>()?;
+            }
+        }
+        Ok(())
+    }
+}
+impl<'de> airbyte_agent_runtime::serde::Deserialize<'de> for CustomField {
+    fn deserialize<__D: airbyte_agent_runtime::serde::Deserializer<'de>>(
+        deserializer: __D,
+    ) -> ::std::result::Result<Self, __D::Error> {
+        airbyte_agent_runtime::record::deserialize(deserializer)
+    }
+}
 /// The `NumberMetadata` object.
-#[derive(
-    Debug,
-    Clone,
-    Default,
-    airbyte_agent_runtime::serde::Deserialize,
-    airbyte_agent_runtime::serde::Serialize
-)]
-#[serde(crate = "airbyte_agent_runtime::serde", default)]
+#[derive(Debug, Clone, Default, airbyte_agent_runtime::serde::Serialize)]
+#[serde(crate = "airbyte_agent_runtime::serde")]
 pub struct NumberMetadata {
     /// Currency as a three-letter ISO 4217 code.
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -205,32 +249,85 @@ pub struct NumberMetadata {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub format: Option<String>,
 }
+impl airbyte_agent_runtime::record::Record for NumberMetadata {
+    const NAME: &'static str = "NumberMetadata";
+    fn field_index(key: &str) -> Option<usize> {
+        match key {
+            "currency" => Some(0usize),
+            "decimal_places" => Some(1usize),
+            "format" => Some(2usize),
+            _ => None,
+        }
+    }
+    fn set_field<'de, __M: airbyte_agent_runtime::serde::de::MapAccess<'de>>(
+        &mut self,
+        index: usize,
+        map: &mut __M,
+    ) -> ::std::result::Result<(), __M::Error> {
+        match index {
+            0usize => self.currency = map.next_value()?,
+            1usize => self.decimal_places = map.next_value()?,
+            2usize => self.format = map.next_value()?,
+            _ => {
+                map.next_value::<airbyte_agent_runtime::serde::de::IgnoredAny>()?;
+            }
+        }
+        Ok(())
+    }
+}
+impl<'de> airbyte_agent_runtime::serde::Deserialize<'de> for NumberMetadata {
+    fn deserialize<__D: airbyte_agent_runtime::serde::Deserializer<'de>>(
+        deserializer: __D,
+    ) -> ::std::result::Result<Self, __D::Error> {
+        airbyte_agent_runtime::record::deserialize(deserializer)
+    }
+}
 /// The `SelectMetadata` object.
-#[derive(
-    Debug,
-    Clone,
-    Default,
-    airbyte_agent_runtime::serde::Deserialize,
-    airbyte_agent_runtime::serde::Serialize
-)]
-#[serde(crate = "airbyte_agent_runtime::serde", default)]
+#[derive(Debug, Clone, Default, airbyte_agent_runtime::serde::Serialize)]
+#[serde(crate = "airbyte_agent_runtime::serde")]
 pub struct SelectMetadata {
     /// Options: a list of select option objects.
-    #[serde(
-        deserialize_with = "crate::vec_skip_nulls",
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub options: Option<Vec<SelectOption>>,
 }
+impl airbyte_agent_runtime::record::Record for SelectMetadata {
+    const NAME: &'static str = "SelectMetadata";
+    fn field_index(key: &str) -> Option<usize> {
+        match key {
+            "options" => Some(0usize),
+            _ => None,
+        }
+    }
+    fn set_field<'de, __M: airbyte_agent_runtime::serde::de::MapAccess<'de>>(
+        &mut self,
+        index: usize,
+        map: &mut __M,
+    ) -> ::std::result::Result<(), __M::Error> {
+        match index {
+            0usize => {
+                self.options = map
+                    .next_value::<
+                        airbyte_agent_runtime::record::SkipNulls<SelectOption>,
+                    >()?
+                    .0;
+            }
+            _ => {
+                map.next_value::<airbyte_agent_runtime::serde::de::IgnoredAny>()?;
+            }
+        }
+        Ok(())
+    }
+}
+impl<'de> airbyte_agent_runtime::serde::Deserialize<'de> for SelectMetadata {
+    fn deserialize<__D: airbyte_agent_runtime::serde::Deserializer<'de>>(
+        deserializer: __D,
+    ) -> ::std::result::Result<Self, __D::Error> {
+        airbyte_agent_runtime::record::deserialize(deserializer)
+    }
+}
 /// The `SelectOption` object.
-#[derive(
-    Debug,
-    Clone,
-    Default,
-    airbyte_agent_runtime::serde::Deserialize,
-    airbyte_agent_runtime::serde::Serialize
-)]
-#[serde(crate = "airbyte_agent_runtime::serde", default)]
+#[derive(Debug, Clone, Default, airbyte_agent_runtime::serde::Serialize)]
+#[serde(crate = "airbyte_agent_runtime::serde")]
 pub struct SelectOption {
     /// Label of this select option.
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -239,15 +336,40 @@ pub struct SelectOption {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub slug: Option<String>,
 }
+impl airbyte_agent_runtime::record::Record for SelectOption {
+    const NAME: &'static str = "SelectOption";
+    fn field_index(key: &str) -> Option<usize> {
+        match key {
+            "label" => Some(0usize),
+            "slug" => Some(1usize),
+            _ => None,
+        }
+    }
+    fn set_field<'de, __M: airbyte_agent_runtime::serde::de::MapAccess<'de>>(
+        &mut self,
+        index: usize,
+        map: &mut __M,
+    ) -> ::std::result::Result<(), __M::Error> {
+        match index {
+            0usize => self.label = map.next_value()?,
+            1usize => self.slug = map.next_value()?,
+            _ => {
+                map.next_value::<airbyte_agent_runtime::serde::de::IgnoredAny>()?;
+            }
+        }
+        Ok(())
+    }
+}
+impl<'de> airbyte_agent_runtime::serde::Deserialize<'de> for SelectOption {
+    fn deserialize<__D: airbyte_agent_runtime::serde::Deserializer<'de>>(
+        deserializer: __D,
+    ) -> ::std::result::Result<Self, __D::Error> {
+        airbyte_agent_runtime::record::deserialize(deserializer)
+    }
+}
 /// Metadata returned by `custom_fields.list` next to the records.
-#[derive(
-    Debug,
-    Clone,
-    Default,
-    airbyte_agent_runtime::serde::Deserialize,
-    airbyte_agent_runtime::serde::Serialize
-)]
-#[serde(crate = "airbyte_agent_runtime::serde", default)]
+#[derive(Debug, Clone, Default, airbyte_agent_runtime::serde::Serialize)]
+#[serde(crate = "airbyte_agent_runtime::serde")]
 pub struct CustomFieldsListMeta {
     /// `$.pagination.cursor`
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -255,4 +377,35 @@ pub struct CustomFieldsListMeta {
     /// `$.pagination.has_next_page`
     #[serde(skip_serializing_if = "Option::is_none")]
     pub has_next_page: Option<bool>,
+}
+impl airbyte_agent_runtime::record::Record for CustomFieldsListMeta {
+    const NAME: &'static str = "CustomFieldsListMeta";
+    fn field_index(key: &str) -> Option<usize> {
+        match key {
+            "next_cursor" => Some(0usize),
+            "has_next_page" => Some(1usize),
+            _ => None,
+        }
+    }
+    fn set_field<'de, __M: airbyte_agent_runtime::serde::de::MapAccess<'de>>(
+        &mut self,
+        index: usize,
+        map: &mut __M,
+    ) -> ::std::result::Result<(), __M::Error> {
+        match index {
+            0usize => self.next_cursor = map.next_value()?,
+            1usize => self.has_next_page = map.next_value()?,
+            _ => {
+                map.next_value::<airbyte_agent_runtime::serde::de::IgnoredAny>()?;
+            }
+        }
+        Ok(())
+    }
+}
+impl<'de> airbyte_agent_runtime::serde::Deserialize<'de> for CustomFieldsListMeta {
+    fn deserialize<__D: airbyte_agent_runtime::serde::Deserializer<'de>>(
+        deserializer: __D,
+    ) -> ::std::result::Result<Self, __D::Error> {
+        airbyte_agent_runtime::record::deserialize(deserializer)
+    }
 }

@@ -78,14 +78,8 @@ impl ::std::future::IntoFuture for MessagesListRequest {
     }
 }
 /// The `Message` object.
-#[derive(
-    Debug,
-    Clone,
-    Default,
-    airbyte_agent_runtime::serde::Deserialize,
-    airbyte_agent_runtime::serde::Serialize
-)]
-#[serde(crate = "airbyte_agent_runtime::serde", default)]
+#[derive(Debug, Clone, Default, airbyte_agent_runtime::serde::Serialize)]
+#[serde(crate = "airbyte_agent_runtime::serde")]
 pub struct Message {
     /// Unique identifier of this message.
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -97,10 +91,7 @@ pub struct Message {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub email_info: Option<EmailMessageInfo>,
     /// File URLs (list of strings).
-    #[serde(
-        deserialize_with = "crate::vec_skip_nulls",
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub file_urls: Option<Vec<String>>,
     /// True when the message is private.
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -118,15 +109,58 @@ pub struct Message {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub timestamp: Option<String>,
 }
+impl airbyte_agent_runtime::record::Record for Message {
+    const NAME: &'static str = "Message";
+    fn field_index(key: &str) -> Option<usize> {
+        match key {
+            "id" => Some(0usize),
+            "author" => Some(1usize),
+            "email_info" => Some(2usize),
+            "file_urls" => Some(3usize),
+            "is_private" => Some(4usize),
+            "message_html" => Some(5usize),
+            "source" => Some(6usize),
+            "thread_id" => Some(7usize),
+            "timestamp" => Some(8usize),
+            _ => None,
+        }
+    }
+    fn set_field<'de, __M: airbyte_agent_runtime::serde::de::MapAccess<'de>>(
+        &mut self,
+        index: usize,
+        map: &mut __M,
+    ) -> ::std::result::Result<(), __M::Error> {
+        match index {
+            0usize => self.id = map.next_value()?,
+            1usize => self.author = map.next_value()?,
+            2usize => self.email_info = map.next_value()?,
+            3usize => {
+                self.file_urls = map
+                    .next_value::<airbyte_agent_runtime::record::SkipNulls<String>>()?
+                    .0;
+            }
+            4usize => self.is_private = map.next_value()?,
+            5usize => self.message_html = map.next_value()?,
+            6usize => self.source = map.next_value()?,
+            7usize => self.thread_id = map.next_value()?,
+            8usize => self.timestamp = map.next_value()?,
+            _ => {
+                map.next_value::<airbyte_agent_runtime::serde::de::IgnoredAny>()?;
+            }
+        }
+        Ok(())
+    }
+}
+impl<'de> airbyte_agent_runtime::serde::Deserialize<'de> for Message {
+    fn deserialize<__D: airbyte_agent_runtime::serde::Deserializer<'de>>(
+        deserializer: __D,
+    ) -> ::std::result::Result<Self, __D::Error> {
+        airbyte_agent_runtime::record::deserialize(deserializer)
+    }
+}
 /// The `MessageAuthor` object.
-#[derive(
-    Debug,
-    Clone,
-    Default,
-    airbyte_agent_runtime::serde::Deserialize,
-    airbyte_agent_runtime::serde::Serialize
-)]
-#[serde(crate = "airbyte_agent_runtime::serde", default)]
+#[derive(Debug, Clone, Default, airbyte_agent_runtime::serde::Serialize)]
+#[serde(crate = "airbyte_agent_runtime::serde")]
 pub struct MessageAuthor {
     /// `avatar_url`
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -141,27 +175,50 @@ pub struct MessageAuthor {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub user: Option<MiniUser>,
 }
+impl airbyte_agent_runtime::record::Record for MessageAuthor {
+    const NAME: &'static str = "MessageAuthor";
+    fn field_index(key: &str) -> Option<usize> {
+        match key {
+            "avatar_url" => Some(0usize),
+            "contact" => Some(1usize),
+            "name" => Some(2usize),
+            "user" => Some(3usize),
+            _ => None,
+        }
+    }
+    fn set_field<'de, __M: airbyte_agent_runtime::serde::de::MapAccess<'de>>(
+        &mut self,
+        index: usize,
+        map: &mut __M,
+    ) -> ::std::result::Result<(), __M::Error> {
+        match index {
+            0usize => self.avatar_url = map.next_value()?,
+            1usize => self.contact = map.next_value()?,
+            2usize => self.name = map.next_value()?,
+            3usize => self.user = map.next_value()?,
+            _ => {
+                map.next_value::<airbyte_agent_runtime::serde::de::IgnoredAny>()?;
+            }
+        }
+        Ok(())
+    }
+}
+impl<'de> airbyte_agent_runtime::serde::Deserialize<'de> for MessageAuthor {
+    fn deserialize<__D: airbyte_agent_runtime::serde::Deserializer<'de>>(
+        deserializer: __D,
+    ) -> ::std::result::Result<Self, __D::Error> {
+        airbyte_agent_runtime::record::deserialize(deserializer)
+    }
+}
 /// The `EmailMessageInfo` object.
-#[derive(
-    Debug,
-    Clone,
-    Default,
-    airbyte_agent_runtime::serde::Deserialize,
-    airbyte_agent_runtime::serde::Serialize
-)]
-#[serde(crate = "airbyte_agent_runtime::serde", default)]
+#[derive(Debug, Clone, Default, airbyte_agent_runtime::serde::Serialize)]
+#[serde(crate = "airbyte_agent_runtime::serde")]
 pub struct EmailMessageInfo {
     /// BCC emails (list of strings).
-    #[serde(
-        deserialize_with = "crate::vec_skip_nulls",
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub bcc_emails: Option<Vec<String>>,
     /// CC emails (list of strings).
-    #[serde(
-        deserialize_with = "crate::vec_skip_nulls",
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub cc_emails: Option<Vec<String>>,
     /// From email (an email address).
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -170,21 +227,61 @@ pub struct EmailMessageInfo {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub message_id: Option<String>,
     /// To emails (list of strings).
-    #[serde(
-        deserialize_with = "crate::vec_skip_nulls",
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub to_emails: Option<Vec<String>>,
 }
+impl airbyte_agent_runtime::record::Record for EmailMessageInfo {
+    const NAME: &'static str = "EmailMessageInfo";
+    fn field_index(key: &str) -> Option<usize> {
+        match key {
+            "bcc_emails" => Some(0usize),
+            "cc_emails" => Some(1usize),
+            "from_email" => Some(2usize),
+            "message_id" => Some(3usize),
+            "to_emails" => Some(4usize),
+            _ => None,
+        }
+    }
+    fn set_field<'de, __M: airbyte_agent_runtime::serde::de::MapAccess<'de>>(
+        &mut self,
+        index: usize,
+        map: &mut __M,
+    ) -> ::std::result::Result<(), __M::Error> {
+        match index {
+            0usize => {
+                self.bcc_emails = map
+                    .next_value::<airbyte_agent_runtime::record::SkipNulls<String>>()?
+                    .0;
+            }
+            1usize => {
+                self.cc_emails = map
+                    .next_value::<airbyte_agent_runtime::record::SkipNulls<String>>()?
+                    .0;
+            }
+            2usize => self.from_email = map.next_value()?,
+            3usize => self.message_id = map.next_value()?,
+            4usize => {
+                self.to_emails = map
+                    .next_value::<airbyte_agent_runtime::record::SkipNulls<String>>()?
+                    .0;
+            }
+            _ => {
+                map.next_value::<airbyte_agent_runtime::serde::de::IgnoredAny>()?;
+            }
+        }
+        Ok(())
+    }
+}
+impl<'de> airbyte_agent_runtime::serde::Deserialize<'de> for EmailMessageInfo {
+    fn deserialize<__D: airbyte_agent_runtime::serde::Deserializer<'de>>(
+        deserializer: __D,
+    ) -> ::std::result::Result<Self, __D::Error> {
+        airbyte_agent_runtime::record::deserialize(deserializer)
+    }
+}
 /// Metadata returned by `messages.list` next to the records.
-#[derive(
-    Debug,
-    Clone,
-    Default,
-    airbyte_agent_runtime::serde::Deserialize,
-    airbyte_agent_runtime::serde::Serialize
-)]
-#[serde(crate = "airbyte_agent_runtime::serde", default)]
+#[derive(Debug, Clone, Default, airbyte_agent_runtime::serde::Serialize)]
+#[serde(crate = "airbyte_agent_runtime::serde")]
 pub struct MessagesListMeta {
     /// `$.pagination.cursor`
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -192,4 +289,35 @@ pub struct MessagesListMeta {
     /// `$.pagination.has_next_page`
     #[serde(skip_serializing_if = "Option::is_none")]
     pub has_next_page: Option<bool>,
+}
+impl airbyte_agent_runtime::record::Record for MessagesListMeta {
+    const NAME: &'static str = "MessagesListMeta";
+    fn field_index(key: &str) -> Option<usize> {
+        match key {
+            "next_cursor" => Some(0usize),
+            "has_next_page" => Some(1usize),
+            _ => None,
+        }
+    }
+    fn set_field<'de, __M: airbyte_agent_runtime::serde::de::MapAccess<'de>>(
+        &mut self,
+        index: usize,
+        map: &mut __M,
+    ) -> ::std::result::Result<(), __M::Error> {
+        match index {
+            0usize => self.next_cursor = map.next_value()?,
+            1usize => self.has_next_page = map.next_value()?,
+            _ => {
+                map.next_value::<airbyte_agent_runtime::serde::de::IgnoredAny>()?;
+            }
+        }
+        Ok(())
+    }
+}
+impl<'de> airbyte_agent_runtime::serde::Deserialize<'de> for MessagesListMeta {
+    fn deserialize<__D: airbyte_agent_runtime::serde::Deserializer<'de>>(
+        deserializer: __D,
+    ) -> ::std::result::Result<Self, __D::Error> {
+        airbyte_agent_runtime::record::deserialize(deserializer)
+    }
 }

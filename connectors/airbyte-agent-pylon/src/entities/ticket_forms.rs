@@ -77,14 +77,8 @@ impl ::std::future::IntoFuture for TicketFormsListRequest {
     }
 }
 /// The `TicketForm` object.
-#[derive(
-    Debug,
-    Clone,
-    Default,
-    airbyte_agent_runtime::serde::Deserialize,
-    airbyte_agent_runtime::serde::Serialize
-)]
-#[serde(crate = "airbyte_agent_runtime::serde", default)]
+#[derive(Debug, Clone, Default, airbyte_agent_runtime::serde::Serialize)]
+#[serde(crate = "airbyte_agent_runtime::serde")]
 pub struct TicketForm {
     /// Unique identifier of this ticket form.
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -93,10 +87,7 @@ pub struct TicketForm {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub description_html: Option<String>,
     /// Fields: a list of ticket form field objects.
-    #[serde(
-        deserialize_with = "crate::vec_skip_nulls",
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub fields: Option<Vec<TicketFormField>>,
     /// True when the ticket form is public.
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -111,15 +102,56 @@ pub struct TicketForm {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub url: Option<String>,
 }
+impl airbyte_agent_runtime::record::Record for TicketForm {
+    const NAME: &'static str = "TicketForm";
+    fn field_index(key: &str) -> Option<usize> {
+        match key {
+            "id" => Some(0usize),
+            "description_html" => Some(1usize),
+            "fields" => Some(2usize),
+            "is_public" => Some(3usize),
+            "name" => Some(4usize),
+            "slug" => Some(5usize),
+            "url" => Some(6usize),
+            _ => None,
+        }
+    }
+    fn set_field<'de, __M: airbyte_agent_runtime::serde::de::MapAccess<'de>>(
+        &mut self,
+        index: usize,
+        map: &mut __M,
+    ) -> ::std::result::Result<(), __M::Error> {
+        match index {
+            0usize => self.id = map.next_value()?,
+            1usize => self.description_html = map.next_value()?,
+            2usize => {
+                self.fields = map
+                    .next_value::<
+                        airbyte_agent_runtime::record::SkipNulls<TicketFormField>,
+                    >()?
+                    .0;
+            }
+            3usize => self.is_public = map.next_value()?,
+            4usize => self.name = map.next_value()?,
+            5usize => self.slug = map.next_value()?,
+            6usize => self.url = map.next_value()?,
+            _ => {
+                map.next_value::<airbyte_agent_runtime::serde::de::IgnoredAny>()?;
+            }
+        }
+        Ok(())
+    }
+}
+impl<'de> airbyte_agent_runtime::serde::Deserialize<'de> for TicketForm {
+    fn deserialize<__D: airbyte_agent_runtime::serde::Deserializer<'de>>(
+        deserializer: __D,
+    ) -> ::std::result::Result<Self, __D::Error> {
+        airbyte_agent_runtime::record::deserialize(deserializer)
+    }
+}
 /// The `TicketFormField` object.
-#[derive(
-    Debug,
-    Clone,
-    Default,
-    airbyte_agent_runtime::serde::Deserialize,
-    airbyte_agent_runtime::serde::Serialize
-)]
-#[serde(crate = "airbyte_agent_runtime::serde", default)]
+#[derive(Debug, Clone, Default, airbyte_agent_runtime::serde::Serialize)]
+#[serde(crate = "airbyte_agent_runtime::serde")]
 pub struct TicketFormField {
     /// Description HTML of this ticket form field.
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -134,15 +166,44 @@ pub struct TicketFormField {
     #[serde(rename = "type", skip_serializing_if = "Option::is_none")]
     pub type_: Option<String>,
 }
+impl airbyte_agent_runtime::record::Record for TicketFormField {
+    const NAME: &'static str = "TicketFormField";
+    fn field_index(key: &str) -> Option<usize> {
+        match key {
+            "description_html" => Some(0usize),
+            "name" => Some(1usize),
+            "slug" => Some(2usize),
+            "type" => Some(3usize),
+            _ => None,
+        }
+    }
+    fn set_field<'de, __M: airbyte_agent_runtime::serde::de::MapAccess<'de>>(
+        &mut self,
+        index: usize,
+        map: &mut __M,
+    ) -> ::std::result::Result<(), __M::Error> {
+        match index {
+            0usize => self.description_html = map.next_value()?,
+            1usize => self.name = map.next_value()?,
+            2usize => self.slug = map.next_value()?,
+            3usize => self.type_ = map.next_value()?,
+            _ => {
+                map.next_value::<airbyte_agent_runtime::serde::de::IgnoredAny>()?;
+            }
+        }
+        Ok(())
+    }
+}
+impl<'de> airbyte_agent_runtime::serde::Deserialize<'de> for TicketFormField {
+    fn deserialize<__D: airbyte_agent_runtime::serde::Deserializer<'de>>(
+        deserializer: __D,
+    ) -> ::std::result::Result<Self, __D::Error> {
+        airbyte_agent_runtime::record::deserialize(deserializer)
+    }
+}
 /// Metadata returned by `ticket_forms.list` next to the records.
-#[derive(
-    Debug,
-    Clone,
-    Default,
-    airbyte_agent_runtime::serde::Deserialize,
-    airbyte_agent_runtime::serde::Serialize
-)]
-#[serde(crate = "airbyte_agent_runtime::serde", default)]
+#[derive(Debug, Clone, Default, airbyte_agent_runtime::serde::Serialize)]
+#[serde(crate = "airbyte_agent_runtime::serde")]
 pub struct TicketFormsListMeta {
     /// `$.pagination.cursor`
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -150,4 +211,35 @@ pub struct TicketFormsListMeta {
     /// `$.pagination.has_next_page`
     #[serde(skip_serializing_if = "Option::is_none")]
     pub has_next_page: Option<bool>,
+}
+impl airbyte_agent_runtime::record::Record for TicketFormsListMeta {
+    const NAME: &'static str = "TicketFormsListMeta";
+    fn field_index(key: &str) -> Option<usize> {
+        match key {
+            "next_cursor" => Some(0usize),
+            "has_next_page" => Some(1usize),
+            _ => None,
+        }
+    }
+    fn set_field<'de, __M: airbyte_agent_runtime::serde::de::MapAccess<'de>>(
+        &mut self,
+        index: usize,
+        map: &mut __M,
+    ) -> ::std::result::Result<(), __M::Error> {
+        match index {
+            0usize => self.next_cursor = map.next_value()?,
+            1usize => self.has_next_page = map.next_value()?,
+            _ => {
+                map.next_value::<airbyte_agent_runtime::serde::de::IgnoredAny>()?;
+            }
+        }
+        Ok(())
+    }
+}
+impl<'de> airbyte_agent_runtime::serde::Deserialize<'de> for TicketFormsListMeta {
+    fn deserialize<__D: airbyte_agent_runtime::serde::Deserializer<'de>>(
+        deserializer: __D,
+    ) -> ::std::result::Result<Self, __D::Error> {
+        airbyte_agent_runtime::record::deserialize(deserializer)
+    }
 }

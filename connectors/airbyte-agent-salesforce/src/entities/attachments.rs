@@ -162,14 +162,8 @@ impl ::std::future::IntoFuture for AttachmentsDownloadRequest {
     }
 }
 /// A legacy file attached to a record.
-#[derive(
-    Debug,
-    Clone,
-    Default,
-    airbyte_agent_runtime::serde::Deserialize,
-    airbyte_agent_runtime::serde::Serialize
-)]
-#[serde(crate = "airbyte_agent_runtime::serde", default)]
+#[derive(Debug, Clone, Default, airbyte_agent_runtime::serde::Serialize)]
+#[serde(crate = "airbyte_agent_runtime::serde")]
 pub struct Attachment {
     /// Salesforce ID of the record.
     #[serde(rename = "Id", skip_serializing_if = "Option::is_none")]
@@ -190,15 +184,48 @@ pub struct Attachment {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub attributes: Option<AccountAttributes>,
 }
+impl airbyte_agent_runtime::record::Record for Attachment {
+    const NAME: &'static str = "Attachment";
+    fn field_index(key: &str) -> Option<usize> {
+        match key {
+            "Id" => Some(0usize),
+            "Name" => Some(1usize),
+            "ContentType" => Some(2usize),
+            "BodyLength" => Some(3usize),
+            "ParentId" => Some(4usize),
+            "attributes" => Some(5usize),
+            _ => None,
+        }
+    }
+    fn set_field<'de, __M: airbyte_agent_runtime::serde::de::MapAccess<'de>>(
+        &mut self,
+        index: usize,
+        map: &mut __M,
+    ) -> ::std::result::Result<(), __M::Error> {
+        match index {
+            0usize => self.id = map.next_value()?,
+            1usize => self.name = map.next_value()?,
+            2usize => self.content_type = map.next_value()?,
+            3usize => self.body_length = map.next_value()?,
+            4usize => self.parent_id = map.next_value()?,
+            5usize => self.attributes = map.next_value()?,
+            _ => {
+                map.next_value::<airbyte_agent_runtime::serde::de::IgnoredAny>()?;
+            }
+        }
+        Ok(())
+    }
+}
+impl<'de> airbyte_agent_runtime::serde::Deserialize<'de> for Attachment {
+    fn deserialize<__D: airbyte_agent_runtime::serde::Deserializer<'de>>(
+        deserializer: __D,
+    ) -> ::std::result::Result<Self, __D::Error> {
+        airbyte_agent_runtime::record::deserialize(deserializer)
+    }
+}
 /// Metadata returned by `attachments.list` next to the records.
-#[derive(
-    Debug,
-    Clone,
-    Default,
-    airbyte_agent_runtime::serde::Deserialize,
-    airbyte_agent_runtime::serde::Serialize
-)]
-#[serde(crate = "airbyte_agent_runtime::serde", default)]
+#[derive(Debug, Clone, Default, airbyte_agent_runtime::serde::Serialize)]
+#[serde(crate = "airbyte_agent_runtime::serde")]
 pub struct AttachmentsListMeta {
     /// `$.done`
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -206,4 +233,35 @@ pub struct AttachmentsListMeta {
     /// `$.nextRecordsUrl`
     #[serde(rename = "nextRecordsUrl", skip_serializing_if = "Option::is_none")]
     pub next_records_url: Option<String>,
+}
+impl airbyte_agent_runtime::record::Record for AttachmentsListMeta {
+    const NAME: &'static str = "AttachmentsListMeta";
+    fn field_index(key: &str) -> Option<usize> {
+        match key {
+            "done" => Some(0usize),
+            "nextRecordsUrl" => Some(1usize),
+            _ => None,
+        }
+    }
+    fn set_field<'de, __M: airbyte_agent_runtime::serde::de::MapAccess<'de>>(
+        &mut self,
+        index: usize,
+        map: &mut __M,
+    ) -> ::std::result::Result<(), __M::Error> {
+        match index {
+            0usize => self.done = map.next_value()?,
+            1usize => self.next_records_url = map.next_value()?,
+            _ => {
+                map.next_value::<airbyte_agent_runtime::serde::de::IgnoredAny>()?;
+            }
+        }
+        Ok(())
+    }
+}
+impl<'de> airbyte_agent_runtime::serde::Deserialize<'de> for AttachmentsListMeta {
+    fn deserialize<__D: airbyte_agent_runtime::serde::Deserializer<'de>>(
+        deserializer: __D,
+    ) -> ::std::result::Result<Self, __D::Error> {
+        airbyte_agent_runtime::record::deserialize(deserializer)
+    }
 }

@@ -164,14 +164,8 @@ impl ::std::future::IntoFuture for ContentVersionsDownloadRequest {
     }
 }
 /// One version of a file stored in Salesforce.
-#[derive(
-    Debug,
-    Clone,
-    Default,
-    airbyte_agent_runtime::serde::Deserialize,
-    airbyte_agent_runtime::serde::Serialize
-)]
-#[serde(crate = "airbyte_agent_runtime::serde", default)]
+#[derive(Debug, Clone, Default, airbyte_agent_runtime::serde::Serialize)]
+#[serde(crate = "airbyte_agent_runtime::serde")]
 pub struct ContentVersion {
     /// Salesforce ID of the record.
     #[serde(rename = "Id", skip_serializing_if = "Option::is_none")]
@@ -198,15 +192,52 @@ pub struct ContentVersion {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub attributes: Option<AccountAttributes>,
 }
+impl airbyte_agent_runtime::record::Record for ContentVersion {
+    const NAME: &'static str = "ContentVersion";
+    fn field_index(key: &str) -> Option<usize> {
+        match key {
+            "Id" => Some(0usize),
+            "Title" => Some(1usize),
+            "FileExtension" => Some(2usize),
+            "ContentSize" => Some(3usize),
+            "ContentDocumentId" => Some(4usize),
+            "VersionNumber" => Some(5usize),
+            "IsLatest" => Some(6usize),
+            "attributes" => Some(7usize),
+            _ => None,
+        }
+    }
+    fn set_field<'de, __M: airbyte_agent_runtime::serde::de::MapAccess<'de>>(
+        &mut self,
+        index: usize,
+        map: &mut __M,
+    ) -> ::std::result::Result<(), __M::Error> {
+        match index {
+            0usize => self.id = map.next_value()?,
+            1usize => self.title = map.next_value()?,
+            2usize => self.file_extension = map.next_value()?,
+            3usize => self.content_size = map.next_value()?,
+            4usize => self.content_document_id = map.next_value()?,
+            5usize => self.version_number = map.next_value()?,
+            6usize => self.is_latest = map.next_value()?,
+            7usize => self.attributes = map.next_value()?,
+            _ => {
+                map.next_value::<airbyte_agent_runtime::serde::de::IgnoredAny>()?;
+            }
+        }
+        Ok(())
+    }
+}
+impl<'de> airbyte_agent_runtime::serde::Deserialize<'de> for ContentVersion {
+    fn deserialize<__D: airbyte_agent_runtime::serde::Deserializer<'de>>(
+        deserializer: __D,
+    ) -> ::std::result::Result<Self, __D::Error> {
+        airbyte_agent_runtime::record::deserialize(deserializer)
+    }
+}
 /// Metadata returned by `content_versions.list` next to the records.
-#[derive(
-    Debug,
-    Clone,
-    Default,
-    airbyte_agent_runtime::serde::Deserialize,
-    airbyte_agent_runtime::serde::Serialize
-)]
-#[serde(crate = "airbyte_agent_runtime::serde", default)]
+#[derive(Debug, Clone, Default, airbyte_agent_runtime::serde::Serialize)]
+#[serde(crate = "airbyte_agent_runtime::serde")]
 pub struct ContentVersionsListMeta {
     /// `$.done`
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -214,4 +245,35 @@ pub struct ContentVersionsListMeta {
     /// `$.nextRecordsUrl`
     #[serde(rename = "nextRecordsUrl", skip_serializing_if = "Option::is_none")]
     pub next_records_url: Option<String>,
+}
+impl airbyte_agent_runtime::record::Record for ContentVersionsListMeta {
+    const NAME: &'static str = "ContentVersionsListMeta";
+    fn field_index(key: &str) -> Option<usize> {
+        match key {
+            "done" => Some(0usize),
+            "nextRecordsUrl" => Some(1usize),
+            _ => None,
+        }
+    }
+    fn set_field<'de, __M: airbyte_agent_runtime::serde::de::MapAccess<'de>>(
+        &mut self,
+        index: usize,
+        map: &mut __M,
+    ) -> ::std::result::Result<(), __M::Error> {
+        match index {
+            0usize => self.done = map.next_value()?,
+            1usize => self.next_records_url = map.next_value()?,
+            _ => {
+                map.next_value::<airbyte_agent_runtime::serde::de::IgnoredAny>()?;
+            }
+        }
+        Ok(())
+    }
+}
+impl<'de> airbyte_agent_runtime::serde::Deserialize<'de> for ContentVersionsListMeta {
+    fn deserialize<__D: airbyte_agent_runtime::serde::Deserializer<'de>>(
+        deserializer: __D,
+    ) -> ::std::result::Result<Self, __D::Error> {
+        airbyte_agent_runtime::record::deserialize(deserializer)
+    }
 }

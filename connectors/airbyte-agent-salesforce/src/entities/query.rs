@@ -71,14 +71,8 @@ impl ::std::future::IntoFuture for QueryListRequest {
     }
 }
 /// Result of a SOQL query.
-#[derive(
-    Debug,
-    Clone,
-    Default,
-    airbyte_agent_runtime::serde::Deserialize,
-    airbyte_agent_runtime::serde::Serialize
-)]
-#[serde(crate = "airbyte_agent_runtime::serde", default)]
+#[derive(Debug, Clone, Default, airbyte_agent_runtime::serde::Serialize)]
+#[serde(crate = "airbyte_agent_runtime::serde")]
 pub struct QueryResult {
     /// Number of records that match the query.
     #[serde(rename = "totalSize", skip_serializing_if = "Option::is_none")]
@@ -90,21 +84,53 @@ pub struct QueryResult {
     #[serde(rename = "nextRecordsUrl", skip_serializing_if = "Option::is_none")]
     pub next_records_url: Option<String>,
     /// Records of this batch.
-    #[serde(
-        deserialize_with = "crate::vec_skip_nulls",
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub records: Option<Vec<Map<String, Value>>>,
 }
+impl airbyte_agent_runtime::record::Record for QueryResult {
+    const NAME: &'static str = "QueryResult";
+    fn field_index(key: &str) -> Option<usize> {
+        match key {
+            "totalSize" => Some(0usize),
+            "done" => Some(1usize),
+            "nextRecordsUrl" => Some(2usize),
+            "records" => Some(3usize),
+            _ => None,
+        }
+    }
+    fn set_field<'de, __M: airbyte_agent_runtime::serde::de::MapAccess<'de>>(
+        &mut self,
+        index: usize,
+        map: &mut __M,
+    ) -> ::std::result::Result<(), __M::Error> {
+        match index {
+            0usize => self.total_size = map.next_value()?,
+            1usize => self.done = map.next_value()?,
+            2usize => self.next_records_url = map.next_value()?,
+            3usize => {
+                self.records = map
+                    .next_value::<
+                        airbyte_agent_runtime::record::SkipNulls<Map<String, Value>>,
+                    >()?
+                    .0;
+            }
+            _ => {
+                map.next_value::<airbyte_agent_runtime::serde::de::IgnoredAny>()?;
+            }
+        }
+        Ok(())
+    }
+}
+impl<'de> airbyte_agent_runtime::serde::Deserialize<'de> for QueryResult {
+    fn deserialize<__D: airbyte_agent_runtime::serde::Deserializer<'de>>(
+        deserializer: __D,
+    ) -> ::std::result::Result<Self, __D::Error> {
+        airbyte_agent_runtime::record::deserialize(deserializer)
+    }
+}
 /// Metadata returned by `query.list` next to the records.
-#[derive(
-    Debug,
-    Clone,
-    Default,
-    airbyte_agent_runtime::serde::Deserialize,
-    airbyte_agent_runtime::serde::Serialize
-)]
-#[serde(crate = "airbyte_agent_runtime::serde", default)]
+#[derive(Debug, Clone, Default, airbyte_agent_runtime::serde::Serialize)]
+#[serde(crate = "airbyte_agent_runtime::serde")]
 pub struct QueryListMeta {
     /// `$.done`
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -112,4 +138,35 @@ pub struct QueryListMeta {
     /// `$.nextRecordsUrl`
     #[serde(rename = "nextRecordsUrl", skip_serializing_if = "Option::is_none")]
     pub next_records_url: Option<String>,
+}
+impl airbyte_agent_runtime::record::Record for QueryListMeta {
+    const NAME: &'static str = "QueryListMeta";
+    fn field_index(key: &str) -> Option<usize> {
+        match key {
+            "done" => Some(0usize),
+            "nextRecordsUrl" => Some(1usize),
+            _ => None,
+        }
+    }
+    fn set_field<'de, __M: airbyte_agent_runtime::serde::de::MapAccess<'de>>(
+        &mut self,
+        index: usize,
+        map: &mut __M,
+    ) -> ::std::result::Result<(), __M::Error> {
+        match index {
+            0usize => self.done = map.next_value()?,
+            1usize => self.next_records_url = map.next_value()?,
+            _ => {
+                map.next_value::<airbyte_agent_runtime::serde::de::IgnoredAny>()?;
+            }
+        }
+        Ok(())
+    }
+}
+impl<'de> airbyte_agent_runtime::serde::Deserialize<'de> for QueryListMeta {
+    fn deserialize<__D: airbyte_agent_runtime::serde::Deserializer<'de>>(
+        deserializer: __D,
+    ) -> ::std::result::Result<Self, __D::Error> {
+        airbyte_agent_runtime::record::deserialize(deserializer)
+    }
 }

@@ -121,14 +121,8 @@ impl ::std::future::IntoFuture for ReportsGetRequest {
     }
 }
 /// Report metadata from the Analytics API.
-#[derive(
-    Debug,
-    Clone,
-    Default,
-    airbyte_agent_runtime::serde::Deserialize,
-    airbyte_agent_runtime::serde::Serialize
-)]
-#[serde(crate = "airbyte_agent_runtime::serde", default)]
+#[derive(Debug, Clone, Default, airbyte_agent_runtime::serde::Serialize)]
+#[serde(crate = "airbyte_agent_runtime::serde")]
 pub struct Report {
     /// Unique identifier of this report.
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -146,25 +140,75 @@ pub struct Report {
     #[serde(rename = "instancesUrl", skip_serializing_if = "Option::is_none")]
     pub instances_url: Option<String>,
 }
+impl airbyte_agent_runtime::record::Record for Report {
+    const NAME: &'static str = "Report";
+    fn field_index(key: &str) -> Option<usize> {
+        match key {
+            "id" => Some(0usize),
+            "name" => Some(1usize),
+            "url" => Some(2usize),
+            "describeUrl" => Some(3usize),
+            "instancesUrl" => Some(4usize),
+            _ => None,
+        }
+    }
+    fn set_field<'de, __M: airbyte_agent_runtime::serde::de::MapAccess<'de>>(
+        &mut self,
+        index: usize,
+        map: &mut __M,
+    ) -> ::std::result::Result<(), __M::Error> {
+        match index {
+            0usize => self.id = map.next_value()?,
+            1usize => self.name = map.next_value()?,
+            2usize => self.url = map.next_value()?,
+            3usize => self.describe_url = map.next_value()?,
+            4usize => self.instances_url = map.next_value()?,
+            _ => {
+                map.next_value::<airbyte_agent_runtime::serde::de::IgnoredAny>()?;
+            }
+        }
+        Ok(())
+    }
+}
+impl<'de> airbyte_agent_runtime::serde::Deserialize<'de> for Report {
+    fn deserialize<__D: airbyte_agent_runtime::serde::Deserializer<'de>>(
+        deserializer: __D,
+    ) -> ::std::result::Result<Self, __D::Error> {
+        airbyte_agent_runtime::record::deserialize(deserializer)
+    }
+}
 /// Metadata returned by `reports.list` next to the records.
-#[derive(
-    Debug,
-    Clone,
-    Default,
-    airbyte_agent_runtime::serde::Deserialize,
-    airbyte_agent_runtime::serde::Serialize
-)]
-#[serde(crate = "airbyte_agent_runtime::serde", default)]
+#[derive(Debug, Clone, Default, airbyte_agent_runtime::serde::Serialize)]
+#[serde(crate = "airbyte_agent_runtime::serde")]
 pub struct ReportsListMeta {}
+impl airbyte_agent_runtime::record::Record for ReportsListMeta {
+    const NAME: &'static str = "ReportsListMeta";
+    fn field_index(key: &str) -> Option<usize> {
+        {
+            let _ = key;
+            None
+        }
+    }
+    fn set_field<'de, __M: airbyte_agent_runtime::serde::de::MapAccess<'de>>(
+        &mut self,
+        index: usize,
+        map: &mut __M,
+    ) -> ::std::result::Result<(), __M::Error> {
+        let _ = index;
+        map.next_value::<airbyte_agent_runtime::serde::de::IgnoredAny>()?;
+        Ok(())
+    }
+}
+impl<'de> airbyte_agent_runtime::serde::Deserialize<'de> for ReportsListMeta {
+    fn deserialize<__D: airbyte_agent_runtime::serde::Deserializer<'de>>(
+        deserializer: __D,
+    ) -> ::std::result::Result<Self, __D::Error> {
+        airbyte_agent_runtime::record::deserialize(deserializer)
+    }
+}
 /// Output of a report run: data rows, aggregates and metadata.
-#[derive(
-    Debug,
-    Clone,
-    Default,
-    airbyte_agent_runtime::serde::Deserialize,
-    airbyte_agent_runtime::serde::Serialize
-)]
-#[serde(crate = "airbyte_agent_runtime::serde", default)]
+#[derive(Debug, Clone, Default, airbyte_agent_runtime::serde::Serialize)]
+#[serde(crate = "airbyte_agent_runtime::serde")]
 pub struct ReportsRecord {
     /// Object type and API path of the record.
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -190,4 +234,47 @@ pub struct ReportsRecord {
     /// Flag: all data.
     #[serde(rename = "allData", skip_serializing_if = "Option::is_none")]
     pub all_data: Option<bool>,
+}
+impl airbyte_agent_runtime::record::Record for ReportsRecord {
+    const NAME: &'static str = "ReportsRecord";
+    fn field_index(key: &str) -> Option<usize> {
+        match key {
+            "attributes" => Some(0usize),
+            "reportMetadata" => Some(1usize),
+            "reportExtendedMetadata" => Some(2usize),
+            "factMap" => Some(3usize),
+            "groupingsDown" => Some(4usize),
+            "groupingsAcross" => Some(5usize),
+            "hasDetailRows" => Some(6usize),
+            "allData" => Some(7usize),
+            _ => None,
+        }
+    }
+    fn set_field<'de, __M: airbyte_agent_runtime::serde::de::MapAccess<'de>>(
+        &mut self,
+        index: usize,
+        map: &mut __M,
+    ) -> ::std::result::Result<(), __M::Error> {
+        match index {
+            0usize => self.attributes = map.next_value()?,
+            1usize => self.report_metadata = map.next_value()?,
+            2usize => self.report_extended_metadata = map.next_value()?,
+            3usize => self.fact_map = map.next_value()?,
+            4usize => self.groupings_down = map.next_value()?,
+            5usize => self.groupings_across = map.next_value()?,
+            6usize => self.has_detail_rows = map.next_value()?,
+            7usize => self.all_data = map.next_value()?,
+            _ => {
+                map.next_value::<airbyte_agent_runtime::serde::de::IgnoredAny>()?;
+            }
+        }
+        Ok(())
+    }
+}
+impl<'de> airbyte_agent_runtime::serde::Deserialize<'de> for ReportsRecord {
+    fn deserialize<__D: airbyte_agent_runtime::serde::Deserializer<'de>>(
+        deserializer: __D,
+    ) -> ::std::result::Result<Self, __D::Error> {
+        airbyte_agent_runtime::record::deserialize(deserializer)
+    }
 }

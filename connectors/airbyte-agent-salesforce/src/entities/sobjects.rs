@@ -280,14 +280,8 @@ impl ::std::future::IntoFuture for SobjectsDeleteRequest {
     }
 }
 /// Description of one object type and what can be done with it.
-#[derive(
-    Debug,
-    Clone,
-    Default,
-    airbyte_agent_runtime::serde::Deserialize,
-    airbyte_agent_runtime::serde::Serialize
-)]
-#[serde(crate = "airbyte_agent_runtime::serde", default)]
+#[derive(Debug, Clone, Default, airbyte_agent_runtime::serde::Serialize)]
+#[serde(crate = "airbyte_agent_runtime::serde")]
 pub struct SObject {
     /// Name shown for the sobject.
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -323,13 +317,81 @@ pub struct SObject {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub urls: Option<Map<String, Value>>,
 }
+impl airbyte_agent_runtime::record::Record for SObject {
+    const NAME: &'static str = "SObject";
+    fn field_index(key: &str) -> Option<usize> {
+        match key {
+            "name" => Some(0usize),
+            "label" => Some(1usize),
+            "labelPlural" => Some(2usize),
+            "keyPrefix" => Some(3usize),
+            "custom" => Some(4usize),
+            "queryable" => Some(5usize),
+            "searchable" => Some(6usize),
+            "createable" => Some(7usize),
+            "updateable" => Some(8usize),
+            "deletable" => Some(9usize),
+            "urls" => Some(10usize),
+            _ => None,
+        }
+    }
+    fn set_field<'de, __M: airbyte_agent_runtime::serde::de::MapAccess<'de>>(
+        &mut self,
+        index: usize,
+        map: &mut __M,
+    ) -> ::std::result::Result<(), __M::Error> {
+        match index {
+            0usize => self.name = map.next_value()?,
+            1usize => self.label = map.next_value()?,
+            2usize => self.label_plural = map.next_value()?,
+            3usize => self.key_prefix = map.next_value()?,
+            4usize => self.custom = map.next_value()?,
+            5usize => self.queryable = map.next_value()?,
+            6usize => self.searchable = map.next_value()?,
+            7usize => self.createable = map.next_value()?,
+            8usize => self.updateable = map.next_value()?,
+            9usize => self.deletable = map.next_value()?,
+            10usize => self.urls = map.next_value()?,
+            _ => {
+                map.next_value::<airbyte_agent_runtime::serde::de::IgnoredAny>()?;
+            }
+        }
+        Ok(())
+    }
+}
+impl<'de> airbyte_agent_runtime::serde::Deserialize<'de> for SObject {
+    fn deserialize<__D: airbyte_agent_runtime::serde::Deserializer<'de>>(
+        deserializer: __D,
+    ) -> ::std::result::Result<Self, __D::Error> {
+        airbyte_agent_runtime::record::deserialize(deserializer)
+    }
+}
 /// Metadata returned by `sobjects.list` next to the records.
-#[derive(
-    Debug,
-    Clone,
-    Default,
-    airbyte_agent_runtime::serde::Deserialize,
-    airbyte_agent_runtime::serde::Serialize
-)]
-#[serde(crate = "airbyte_agent_runtime::serde", default)]
+#[derive(Debug, Clone, Default, airbyte_agent_runtime::serde::Serialize)]
+#[serde(crate = "airbyte_agent_runtime::serde")]
 pub struct SobjectsListMeta {}
+impl airbyte_agent_runtime::record::Record for SobjectsListMeta {
+    const NAME: &'static str = "SobjectsListMeta";
+    fn field_index(key: &str) -> Option<usize> {
+        {
+            let _ = key;
+            None
+        }
+    }
+    fn set_field<'de, __M: airbyte_agent_runtime::serde::de::MapAccess<'de>>(
+        &mut self,
+        index: usize,
+        map: &mut __M,
+    ) -> ::std::result::Result<(), __M::Error> {
+        let _ = index;
+        map.next_value::<airbyte_agent_runtime::serde::de::IgnoredAny>()?;
+        Ok(())
+    }
+}
+impl<'de> airbyte_agent_runtime::serde::Deserialize<'de> for SobjectsListMeta {
+    fn deserialize<__D: airbyte_agent_runtime::serde::Deserializer<'de>>(
+        deserializer: __D,
+    ) -> ::std::result::Result<Self, __D::Error> {
+        airbyte_agent_runtime::record::deserialize(deserializer)
+    }
+}

@@ -107,14 +107,8 @@ airbyte_agent_runtime::string_enum! {
     Canceled => "canceled" }
 }
 /// A movement in the Shopify Payments balance.
-#[derive(
-    Debug,
-    Clone,
-    Default,
-    airbyte_agent_runtime::serde::Deserialize,
-    airbyte_agent_runtime::serde::Serialize
-)]
-#[serde(crate = "airbyte_agent_runtime::serde", default)]
+#[derive(Debug, Clone, Default, airbyte_agent_runtime::serde::Serialize)]
+#[serde(crate = "airbyte_agent_runtime::serde")]
 pub struct BalanceTransaction {
     /// Unique identifier of this balance transaction.
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -159,26 +153,112 @@ pub struct BalanceTransaction {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub processed_at: Option<String>,
     /// `adjustment_order_transactions`
-    #[serde(
-        deserialize_with = "crate::vec_skip_nulls",
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub adjustment_order_transactions: Option<Vec<Map<String, Value>>>,
     /// Adjustment reason of this balance transaction.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub adjustment_reason: Option<String>,
 }
+impl airbyte_agent_runtime::record::Record for BalanceTransaction {
+    const NAME: &'static str = "BalanceTransaction";
+    fn field_index(key: &str) -> Option<usize> {
+        match key {
+            "id" => Some(0usize),
+            "type" => Some(1usize),
+            "test" => Some(2usize),
+            "payout_id" => Some(3usize),
+            "payout_status" => Some(4usize),
+            "currency" => Some(5usize),
+            "amount" => Some(6usize),
+            "fee" => Some(7usize),
+            "net" => Some(8usize),
+            "source_id" => Some(9usize),
+            "source_type" => Some(10usize),
+            "source_order_id" => Some(11usize),
+            "source_order_transaction_id" => Some(12usize),
+            "processed_at" => Some(13usize),
+            "adjustment_order_transactions" => Some(14usize),
+            "adjustment_reason" => Some(15usize),
+            _ => None,
+        }
+    }
+    fn set_field<'de, __M: airbyte_agent_runtime::serde::de::MapAccess<'de>>(
+        &mut self,
+        index: usize,
+        map: &mut __M,
+    ) -> ::std::result::Result<(), __M::Error> {
+        match index {
+            0usize => self.id = map.next_value()?,
+            1usize => self.type_ = map.next_value()?,
+            2usize => self.test = map.next_value()?,
+            3usize => self.payout_id = map.next_value()?,
+            4usize => self.payout_status = map.next_value()?,
+            5usize => self.currency = map.next_value()?,
+            6usize => self.amount = map.next_value()?,
+            7usize => self.fee = map.next_value()?,
+            8usize => self.net = map.next_value()?,
+            9usize => self.source_id = map.next_value()?,
+            10usize => self.source_type = map.next_value()?,
+            11usize => self.source_order_id = map.next_value()?,
+            12usize => self.source_order_transaction_id = map.next_value()?,
+            13usize => self.processed_at = map.next_value()?,
+            14usize => {
+                self.adjustment_order_transactions = map
+                    .next_value::<
+                        airbyte_agent_runtime::record::SkipNulls<Map<String, Value>>,
+                    >()?
+                    .0;
+            }
+            15usize => self.adjustment_reason = map.next_value()?,
+            _ => {
+                map.next_value::<airbyte_agent_runtime::serde::de::IgnoredAny>()?;
+            }
+        }
+        Ok(())
+    }
+}
+impl<'de> airbyte_agent_runtime::serde::Deserialize<'de> for BalanceTransaction {
+    fn deserialize<__D: airbyte_agent_runtime::serde::Deserializer<'de>>(
+        deserializer: __D,
+    ) -> ::std::result::Result<Self, __D::Error> {
+        airbyte_agent_runtime::record::deserialize(deserializer)
+    }
+}
 /// Metadata returned by `balance_transactions.list` next to the records.
-#[derive(
-    Debug,
-    Clone,
-    Default,
-    airbyte_agent_runtime::serde::Deserialize,
-    airbyte_agent_runtime::serde::Serialize
-)]
-#[serde(crate = "airbyte_agent_runtime::serde", default)]
+#[derive(Debug, Clone, Default, airbyte_agent_runtime::serde::Serialize)]
+#[serde(crate = "airbyte_agent_runtime::serde")]
 pub struct BalanceTransactionsListMeta {
     /// `@link.next`
     #[serde(skip_serializing_if = "Option::is_none")]
     pub next_page_url: Option<String>,
+}
+impl airbyte_agent_runtime::record::Record for BalanceTransactionsListMeta {
+    const NAME: &'static str = "BalanceTransactionsListMeta";
+    fn field_index(key: &str) -> Option<usize> {
+        match key {
+            "next_page_url" => Some(0usize),
+            _ => None,
+        }
+    }
+    fn set_field<'de, __M: airbyte_agent_runtime::serde::de::MapAccess<'de>>(
+        &mut self,
+        index: usize,
+        map: &mut __M,
+    ) -> ::std::result::Result<(), __M::Error> {
+        match index {
+            0usize => self.next_page_url = map.next_value()?,
+            _ => {
+                map.next_value::<airbyte_agent_runtime::serde::de::IgnoredAny>()?;
+            }
+        }
+        Ok(())
+    }
+}
+impl<'de> airbyte_agent_runtime::serde::Deserialize<'de>
+for BalanceTransactionsListMeta {
+    fn deserialize<__D: airbyte_agent_runtime::serde::Deserializer<'de>>(
+        deserializer: __D,
+    ) -> ::std::result::Result<Self, __D::Error> {
+        airbyte_agent_runtime::record::deserialize(deserializer)
+    }
 }

@@ -253,14 +253,8 @@ impl ::std::future::IntoFuture for BlogsDeleteRequest {
     }
 }
 /// A blog of the online store.
-#[derive(
-    Debug,
-    Clone,
-    Default,
-    airbyte_agent_runtime::serde::Deserialize,
-    airbyte_agent_runtime::serde::Serialize
-)]
-#[serde(crate = "airbyte_agent_runtime::serde", default)]
+#[derive(Debug, Clone, Default, airbyte_agent_runtime::serde::Serialize)]
+#[serde(crate = "airbyte_agent_runtime::serde")]
 pub struct Blog {
     /// Unique identifier of this blog.
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -296,29 +290,95 @@ pub struct Blog {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub admin_graphql_api_id: Option<String>,
 }
+impl airbyte_agent_runtime::record::Record for Blog {
+    const NAME: &'static str = "Blog";
+    fn field_index(key: &str) -> Option<usize> {
+        match key {
+            "id" => Some(0usize),
+            "title" => Some(1usize),
+            "handle" => Some(2usize),
+            "commentable" => Some(3usize),
+            "feedburner" => Some(4usize),
+            "feedburner_location" => Some(5usize),
+            "tags" => Some(6usize),
+            "template_suffix" => Some(7usize),
+            "created_at" => Some(8usize),
+            "updated_at" => Some(9usize),
+            "admin_graphql_api_id" => Some(10usize),
+            _ => None,
+        }
+    }
+    fn set_field<'de, __M: airbyte_agent_runtime::serde::de::MapAccess<'de>>(
+        &mut self,
+        index: usize,
+        map: &mut __M,
+    ) -> ::std::result::Result<(), __M::Error> {
+        match index {
+            0usize => self.id = map.next_value()?,
+            1usize => self.title = map.next_value()?,
+            2usize => self.handle = map.next_value()?,
+            3usize => self.commentable = map.next_value()?,
+            4usize => self.feedburner = map.next_value()?,
+            5usize => self.feedburner_location = map.next_value()?,
+            6usize => self.tags = map.next_value()?,
+            7usize => self.template_suffix = map.next_value()?,
+            8usize => self.created_at = map.next_value()?,
+            9usize => self.updated_at = map.next_value()?,
+            10usize => self.admin_graphql_api_id = map.next_value()?,
+            _ => {
+                map.next_value::<airbyte_agent_runtime::serde::de::IgnoredAny>()?;
+            }
+        }
+        Ok(())
+    }
+}
+impl<'de> airbyte_agent_runtime::serde::Deserialize<'de> for Blog {
+    fn deserialize<__D: airbyte_agent_runtime::serde::Deserializer<'de>>(
+        deserializer: __D,
+    ) -> ::std::result::Result<Self, __D::Error> {
+        airbyte_agent_runtime::record::deserialize(deserializer)
+    }
+}
 /// Metadata returned by `blogs.list` next to the records.
-#[derive(
-    Debug,
-    Clone,
-    Default,
-    airbyte_agent_runtime::serde::Deserialize,
-    airbyte_agent_runtime::serde::Serialize
-)]
-#[serde(crate = "airbyte_agent_runtime::serde", default)]
+#[derive(Debug, Clone, Default, airbyte_agent_runtime::serde::Serialize)]
+#[serde(crate = "airbyte_agent_runtime::serde")]
 pub struct BlogsListMeta {
     /// `@link.next`
     #[serde(skip_serializing_if = "Option::is_none")]
     pub next_page_url: Option<String>,
 }
+impl airbyte_agent_runtime::record::Record for BlogsListMeta {
+    const NAME: &'static str = "BlogsListMeta";
+    fn field_index(key: &str) -> Option<usize> {
+        match key {
+            "next_page_url" => Some(0usize),
+            _ => None,
+        }
+    }
+    fn set_field<'de, __M: airbyte_agent_runtime::serde::de::MapAccess<'de>>(
+        &mut self,
+        index: usize,
+        map: &mut __M,
+    ) -> ::std::result::Result<(), __M::Error> {
+        match index {
+            0usize => self.next_page_url = map.next_value()?,
+            _ => {
+                map.next_value::<airbyte_agent_runtime::serde::de::IgnoredAny>()?;
+            }
+        }
+        Ok(())
+    }
+}
+impl<'de> airbyte_agent_runtime::serde::Deserialize<'de> for BlogsListMeta {
+    fn deserialize<__D: airbyte_agent_runtime::serde::Deserializer<'de>>(
+        deserializer: __D,
+    ) -> ::std::result::Result<Self, __D::Error> {
+        airbyte_agent_runtime::record::deserialize(deserializer)
+    }
+}
 /// The `BlogsCreateBlog` object.
-#[derive(
-    Debug,
-    Clone,
-    Default,
-    airbyte_agent_runtime::serde::Deserialize,
-    airbyte_agent_runtime::serde::Serialize
-)]
-#[serde(crate = "airbyte_agent_runtime::serde", default)]
+#[derive(Debug, Clone, Default, airbyte_agent_runtime::serde::Serialize)]
+#[serde(crate = "airbyte_agent_runtime::serde")]
 pub struct BlogsCreateBlog {
     /// Title of the blog.
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -327,36 +387,88 @@ pub struct BlogsCreateBlog {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub handle: Option<String>,
 }
+impl airbyte_agent_runtime::record::Record for BlogsCreateBlog {
+    const NAME: &'static str = "BlogsCreateBlog";
+    fn field_index(key: &str) -> Option<usize> {
+        match key {
+            "title" => Some(0usize),
+            "handle" => Some(1usize),
+            _ => None,
+        }
+    }
+    fn set_field<'de, __M: airbyte_agent_runtime::serde::de::MapAccess<'de>>(
+        &mut self,
+        index: usize,
+        map: &mut __M,
+    ) -> ::std::result::Result<(), __M::Error> {
+        match index {
+            0usize => self.title = map.next_value()?,
+            1usize => self.handle = map.next_value()?,
+            _ => {
+                map.next_value::<airbyte_agent_runtime::serde::de::IgnoredAny>()?;
+            }
+        }
+        Ok(())
+    }
+}
+impl<'de> airbyte_agent_runtime::serde::Deserialize<'de> for BlogsCreateBlog {
+    fn deserialize<__D: airbyte_agent_runtime::serde::Deserializer<'de>>(
+        deserializer: __D,
+    ) -> ::std::result::Result<Self, __D::Error> {
+        airbyte_agent_runtime::record::deserialize(deserializer)
+    }
+}
 /// The `BlogsRecord` object.
-#[derive(
-    Debug,
-    Clone,
-    Default,
-    airbyte_agent_runtime::serde::Deserialize,
-    airbyte_agent_runtime::serde::Serialize
-)]
-#[serde(crate = "airbyte_agent_runtime::serde", default)]
+#[derive(Debug, Clone, Default, airbyte_agent_runtime::serde::Serialize)]
+#[serde(crate = "airbyte_agent_runtime::serde")]
 pub struct BlogsRecord {
     /// `userErrors`
-    #[serde(
-        rename = "userErrors",
-        deserialize_with = "crate::vec_skip_nulls",
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(rename = "userErrors", skip_serializing_if = "Option::is_none")]
     pub user_errors: Option<Vec<GraphQlUserError>>,
     /// `blog`
     #[serde(skip_serializing_if = "Option::is_none")]
     pub blog: Option<GraphQlBlog>,
 }
+impl airbyte_agent_runtime::record::Record for BlogsRecord {
+    const NAME: &'static str = "BlogsRecord";
+    fn field_index(key: &str) -> Option<usize> {
+        match key {
+            "userErrors" => Some(0usize),
+            "blog" => Some(1usize),
+            _ => None,
+        }
+    }
+    fn set_field<'de, __M: airbyte_agent_runtime::serde::de::MapAccess<'de>>(
+        &mut self,
+        index: usize,
+        map: &mut __M,
+    ) -> ::std::result::Result<(), __M::Error> {
+        match index {
+            0usize => {
+                self.user_errors = map
+                    .next_value::<
+                        airbyte_agent_runtime::record::SkipNulls<GraphQlUserError>,
+                    >()?
+                    .0;
+            }
+            1usize => self.blog = map.next_value()?,
+            _ => {
+                map.next_value::<airbyte_agent_runtime::serde::de::IgnoredAny>()?;
+            }
+        }
+        Ok(())
+    }
+}
+impl<'de> airbyte_agent_runtime::serde::Deserialize<'de> for BlogsRecord {
+    fn deserialize<__D: airbyte_agent_runtime::serde::Deserializer<'de>>(
+        deserializer: __D,
+    ) -> ::std::result::Result<Self, __D::Error> {
+        airbyte_agent_runtime::record::deserialize(deserializer)
+    }
+}
 /// The `GraphQlBlog` object.
-#[derive(
-    Debug,
-    Clone,
-    Default,
-    airbyte_agent_runtime::serde::Deserialize,
-    airbyte_agent_runtime::serde::Serialize
-)]
-#[serde(crate = "airbyte_agent_runtime::serde", default)]
+#[derive(Debug, Clone, Default, airbyte_agent_runtime::serde::Serialize)]
+#[serde(crate = "airbyte_agent_runtime::serde")]
 pub struct GraphQlBlog {
     /// `id`
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -371,15 +483,44 @@ pub struct GraphQlBlog {
     #[serde(rename = "createdAt", skip_serializing_if = "Option::is_none")]
     pub created_at: Option<String>,
 }
+impl airbyte_agent_runtime::record::Record for GraphQlBlog {
+    const NAME: &'static str = "GraphQlBlog";
+    fn field_index(key: &str) -> Option<usize> {
+        match key {
+            "id" => Some(0usize),
+            "title" => Some(1usize),
+            "handle" => Some(2usize),
+            "createdAt" => Some(3usize),
+            _ => None,
+        }
+    }
+    fn set_field<'de, __M: airbyte_agent_runtime::serde::de::MapAccess<'de>>(
+        &mut self,
+        index: usize,
+        map: &mut __M,
+    ) -> ::std::result::Result<(), __M::Error> {
+        match index {
+            0usize => self.id = map.next_value()?,
+            1usize => self.title = map.next_value()?,
+            2usize => self.handle = map.next_value()?,
+            3usize => self.created_at = map.next_value()?,
+            _ => {
+                map.next_value::<airbyte_agent_runtime::serde::de::IgnoredAny>()?;
+            }
+        }
+        Ok(())
+    }
+}
+impl<'de> airbyte_agent_runtime::serde::Deserialize<'de> for GraphQlBlog {
+    fn deserialize<__D: airbyte_agent_runtime::serde::Deserializer<'de>>(
+        deserializer: __D,
+    ) -> ::std::result::Result<Self, __D::Error> {
+        airbyte_agent_runtime::record::deserialize(deserializer)
+    }
+}
 /// The `BlogsUpdateBlog` object.
-#[derive(
-    Debug,
-    Clone,
-    Default,
-    airbyte_agent_runtime::serde::Deserialize,
-    airbyte_agent_runtime::serde::Serialize
-)]
-#[serde(crate = "airbyte_agent_runtime::serde", default)]
+#[derive(Debug, Clone, Default, airbyte_agent_runtime::serde::Serialize)]
+#[serde(crate = "airbyte_agent_runtime::serde")]
 pub struct BlogsUpdateBlog {
     /// `title`
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -388,24 +529,82 @@ pub struct BlogsUpdateBlog {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub handle: Option<String>,
 }
+impl airbyte_agent_runtime::record::Record for BlogsUpdateBlog {
+    const NAME: &'static str = "BlogsUpdateBlog";
+    fn field_index(key: &str) -> Option<usize> {
+        match key {
+            "title" => Some(0usize),
+            "handle" => Some(1usize),
+            _ => None,
+        }
+    }
+    fn set_field<'de, __M: airbyte_agent_runtime::serde::de::MapAccess<'de>>(
+        &mut self,
+        index: usize,
+        map: &mut __M,
+    ) -> ::std::result::Result<(), __M::Error> {
+        match index {
+            0usize => self.title = map.next_value()?,
+            1usize => self.handle = map.next_value()?,
+            _ => {
+                map.next_value::<airbyte_agent_runtime::serde::de::IgnoredAny>()?;
+            }
+        }
+        Ok(())
+    }
+}
+impl<'de> airbyte_agent_runtime::serde::Deserialize<'de> for BlogsUpdateBlog {
+    fn deserialize<__D: airbyte_agent_runtime::serde::Deserializer<'de>>(
+        deserializer: __D,
+    ) -> ::std::result::Result<Self, __D::Error> {
+        airbyte_agent_runtime::record::deserialize(deserializer)
+    }
+}
 /// The `BlogsRecord2` object.
-#[derive(
-    Debug,
-    Clone,
-    Default,
-    airbyte_agent_runtime::serde::Deserialize,
-    airbyte_agent_runtime::serde::Serialize
-)]
-#[serde(crate = "airbyte_agent_runtime::serde", default)]
+#[derive(Debug, Clone, Default, airbyte_agent_runtime::serde::Serialize)]
+#[serde(crate = "airbyte_agent_runtime::serde")]
 pub struct BlogsRecord2 {
     /// `userErrors`
-    #[serde(
-        rename = "userErrors",
-        deserialize_with = "crate::vec_skip_nulls",
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(rename = "userErrors", skip_serializing_if = "Option::is_none")]
     pub user_errors: Option<Vec<GraphQlUserError>>,
     /// `deletedBlogId`
     #[serde(rename = "deletedBlogId", skip_serializing_if = "Option::is_none")]
     pub deleted_blog_id: Option<String>,
+}
+impl airbyte_agent_runtime::record::Record for BlogsRecord2 {
+    const NAME: &'static str = "BlogsRecord2";
+    fn field_index(key: &str) -> Option<usize> {
+        match key {
+            "userErrors" => Some(0usize),
+            "deletedBlogId" => Some(1usize),
+            _ => None,
+        }
+    }
+    fn set_field<'de, __M: airbyte_agent_runtime::serde::de::MapAccess<'de>>(
+        &mut self,
+        index: usize,
+        map: &mut __M,
+    ) -> ::std::result::Result<(), __M::Error> {
+        match index {
+            0usize => {
+                self.user_errors = map
+                    .next_value::<
+                        airbyte_agent_runtime::record::SkipNulls<GraphQlUserError>,
+                    >()?
+                    .0;
+            }
+            1usize => self.deleted_blog_id = map.next_value()?,
+            _ => {
+                map.next_value::<airbyte_agent_runtime::serde::de::IgnoredAny>()?;
+            }
+        }
+        Ok(())
+    }
+}
+impl<'de> airbyte_agent_runtime::serde::Deserialize<'de> for BlogsRecord2 {
+    fn deserialize<__D: airbyte_agent_runtime::serde::Deserializer<'de>>(
+        deserializer: __D,
+    ) -> ::std::result::Result<Self, __D::Error> {
+        airbyte_agent_runtime::record::deserialize(deserializer)
+    }
 }

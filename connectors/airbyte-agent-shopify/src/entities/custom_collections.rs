@@ -296,14 +296,8 @@ impl ::std::future::IntoFuture for CustomCollectionsDeleteRequest {
     }
 }
 /// A hand-picked group of products.
-#[derive(
-    Debug,
-    Clone,
-    Default,
-    airbyte_agent_runtime::serde::Deserialize,
-    airbyte_agent_runtime::serde::Serialize
-)]
-#[serde(crate = "airbyte_agent_runtime::serde", default)]
+#[derive(Debug, Clone, Default, airbyte_agent_runtime::serde::Serialize)]
+#[serde(crate = "airbyte_agent_runtime::serde")]
 pub struct CustomCollection {
     /// Unique identifier of this custom collection.
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -342,29 +336,97 @@ pub struct CustomCollection {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub products_count: Option<i64>,
 }
+impl airbyte_agent_runtime::record::Record for CustomCollection {
+    const NAME: &'static str = "CustomCollection";
+    fn field_index(key: &str) -> Option<usize> {
+        match key {
+            "id" => Some(0usize),
+            "handle" => Some(1usize),
+            "title" => Some(2usize),
+            "updated_at" => Some(3usize),
+            "body_html" => Some(4usize),
+            "published_at" => Some(5usize),
+            "sort_order" => Some(6usize),
+            "template_suffix" => Some(7usize),
+            "published_scope" => Some(8usize),
+            "admin_graphql_api_id" => Some(9usize),
+            "image" => Some(10usize),
+            "products_count" => Some(11usize),
+            _ => None,
+        }
+    }
+    fn set_field<'de, __M: airbyte_agent_runtime::serde::de::MapAccess<'de>>(
+        &mut self,
+        index: usize,
+        map: &mut __M,
+    ) -> ::std::result::Result<(), __M::Error> {
+        match index {
+            0usize => self.id = map.next_value()?,
+            1usize => self.handle = map.next_value()?,
+            2usize => self.title = map.next_value()?,
+            3usize => self.updated_at = map.next_value()?,
+            4usize => self.body_html = map.next_value()?,
+            5usize => self.published_at = map.next_value()?,
+            6usize => self.sort_order = map.next_value()?,
+            7usize => self.template_suffix = map.next_value()?,
+            8usize => self.published_scope = map.next_value()?,
+            9usize => self.admin_graphql_api_id = map.next_value()?,
+            10usize => self.image = map.next_value()?,
+            11usize => self.products_count = map.next_value()?,
+            _ => {
+                map.next_value::<airbyte_agent_runtime::serde::de::IgnoredAny>()?;
+            }
+        }
+        Ok(())
+    }
+}
+impl<'de> airbyte_agent_runtime::serde::Deserialize<'de> for CustomCollection {
+    fn deserialize<__D: airbyte_agent_runtime::serde::Deserializer<'de>>(
+        deserializer: __D,
+    ) -> ::std::result::Result<Self, __D::Error> {
+        airbyte_agent_runtime::record::deserialize(deserializer)
+    }
+}
 /// Metadata returned by `custom_collections.list` next to the records.
-#[derive(
-    Debug,
-    Clone,
-    Default,
-    airbyte_agent_runtime::serde::Deserialize,
-    airbyte_agent_runtime::serde::Serialize
-)]
-#[serde(crate = "airbyte_agent_runtime::serde", default)]
+#[derive(Debug, Clone, Default, airbyte_agent_runtime::serde::Serialize)]
+#[serde(crate = "airbyte_agent_runtime::serde")]
 pub struct CustomCollectionsListMeta {
     /// `@link.next`
     #[serde(skip_serializing_if = "Option::is_none")]
     pub next_page_url: Option<String>,
 }
+impl airbyte_agent_runtime::record::Record for CustomCollectionsListMeta {
+    const NAME: &'static str = "CustomCollectionsListMeta";
+    fn field_index(key: &str) -> Option<usize> {
+        match key {
+            "next_page_url" => Some(0usize),
+            _ => None,
+        }
+    }
+    fn set_field<'de, __M: airbyte_agent_runtime::serde::de::MapAccess<'de>>(
+        &mut self,
+        index: usize,
+        map: &mut __M,
+    ) -> ::std::result::Result<(), __M::Error> {
+        match index {
+            0usize => self.next_page_url = map.next_value()?,
+            _ => {
+                map.next_value::<airbyte_agent_runtime::serde::de::IgnoredAny>()?;
+            }
+        }
+        Ok(())
+    }
+}
+impl<'de> airbyte_agent_runtime::serde::Deserialize<'de> for CustomCollectionsListMeta {
+    fn deserialize<__D: airbyte_agent_runtime::serde::Deserializer<'de>>(
+        deserializer: __D,
+    ) -> ::std::result::Result<Self, __D::Error> {
+        airbyte_agent_runtime::record::deserialize(deserializer)
+    }
+}
 /// The `CustomCollectionsCreateInput` object.
-#[derive(
-    Debug,
-    Clone,
-    Default,
-    airbyte_agent_runtime::serde::Deserialize,
-    airbyte_agent_runtime::serde::Serialize
-)]
-#[serde(crate = "airbyte_agent_runtime::serde", default)]
+#[derive(Debug, Clone, Default, airbyte_agent_runtime::serde::Serialize)]
+#[serde(crate = "airbyte_agent_runtime::serde")]
 pub struct CustomCollectionsCreateInput {
     /// Title of the collection.
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -385,6 +447,46 @@ pub struct CustomCollectionsCreateInput {
     #[serde(rename = "ruleSet", skip_serializing_if = "Option::is_none")]
     pub rule_set: Option<CustomCollectionsCreateInputRuleSet>,
 }
+impl airbyte_agent_runtime::record::Record for CustomCollectionsCreateInput {
+    const NAME: &'static str = "CustomCollectionsCreateInput";
+    fn field_index(key: &str) -> Option<usize> {
+        match key {
+            "title" => Some(0usize),
+            "descriptionHtml" => Some(1usize),
+            "handle" => Some(2usize),
+            "sortOrder" => Some(3usize),
+            "templateSuffix" => Some(4usize),
+            "ruleSet" => Some(5usize),
+            _ => None,
+        }
+    }
+    fn set_field<'de, __M: airbyte_agent_runtime::serde::de::MapAccess<'de>>(
+        &mut self,
+        index: usize,
+        map: &mut __M,
+    ) -> ::std::result::Result<(), __M::Error> {
+        match index {
+            0usize => self.title = map.next_value()?,
+            1usize => self.description_html = map.next_value()?,
+            2usize => self.handle = map.next_value()?,
+            3usize => self.sort_order = map.next_value()?,
+            4usize => self.template_suffix = map.next_value()?,
+            5usize => self.rule_set = map.next_value()?,
+            _ => {
+                map.next_value::<airbyte_agent_runtime::serde::de::IgnoredAny>()?;
+            }
+        }
+        Ok(())
+    }
+}
+impl<'de> airbyte_agent_runtime::serde::Deserialize<'de>
+for CustomCollectionsCreateInput {
+    fn deserialize<__D: airbyte_agent_runtime::serde::Deserializer<'de>>(
+        deserializer: __D,
+    ) -> ::std::result::Result<Self, __D::Error> {
+        airbyte_agent_runtime::record::deserialize(deserializer)
+    }
+}
 airbyte_agent_runtime::string_enum! {
     #[doc = " How products are sorted in the collection."] pub enum
     CustomCollectionsCreateInputSortOrder { #[doc = " `ALPHA_ASC`"] AlphaAsc =>
@@ -395,34 +497,59 @@ airbyte_agent_runtime::string_enum! {
     #[doc = " `PRICE_DESC`"] PriceDesc => "PRICE_DESC" }
 }
 /// Rules that fill a smart collection.
-#[derive(
-    Debug,
-    Clone,
-    Default,
-    airbyte_agent_runtime::serde::Deserialize,
-    airbyte_agent_runtime::serde::Serialize
-)]
-#[serde(crate = "airbyte_agent_runtime::serde", default)]
+#[derive(Debug, Clone, Default, airbyte_agent_runtime::serde::Serialize)]
+#[serde(crate = "airbyte_agent_runtime::serde")]
 pub struct CustomCollectionsCreateInputRuleSet {
     /// true when any rule suffices, false when all must match.
     #[serde(rename = "appliedDisjunctively", skip_serializing_if = "Option::is_none")]
     pub applied_disjunctively: Option<bool>,
     /// `rules`
-    #[serde(
-        deserialize_with = "crate::vec_skip_nulls",
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub rules: Option<Vec<CustomCollectionsCreateInputRuleSetRulesItem>>,
 }
+impl airbyte_agent_runtime::record::Record for CustomCollectionsCreateInputRuleSet {
+    const NAME: &'static str = "CustomCollectionsCreateInputRuleSet";
+    fn field_index(key: &str) -> Option<usize> {
+        match key {
+            "appliedDisjunctively" => Some(0usize),
+            "rules" => Some(1usize),
+            _ => None,
+        }
+    }
+    fn set_field<'de, __M: airbyte_agent_runtime::serde::de::MapAccess<'de>>(
+        &mut self,
+        index: usize,
+        map: &mut __M,
+    ) -> ::std::result::Result<(), __M::Error> {
+        match index {
+            0usize => self.applied_disjunctively = map.next_value()?,
+            1usize => {
+                self.rules = map
+                    .next_value::<
+                        airbyte_agent_runtime::record::SkipNulls<
+                            CustomCollectionsCreateInputRuleSetRulesItem,
+                        >,
+                    >()?
+                    .0;
+            }
+            _ => {
+                map.next_value::<airbyte_agent_runtime::serde::de::IgnoredAny>()?;
+            }
+        }
+        Ok(())
+    }
+}
+impl<'de> airbyte_agent_runtime::serde::Deserialize<'de>
+for CustomCollectionsCreateInputRuleSet {
+    fn deserialize<__D: airbyte_agent_runtime::serde::Deserializer<'de>>(
+        deserializer: __D,
+    ) -> ::std::result::Result<Self, __D::Error> {
+        airbyte_agent_runtime::record::deserialize(deserializer)
+    }
+}
 /// The `CustomCollectionsCreateInputRuleSetRulesItem` object.
-#[derive(
-    Debug,
-    Clone,
-    Default,
-    airbyte_agent_runtime::serde::Deserialize,
-    airbyte_agent_runtime::serde::Serialize
-)]
-#[serde(crate = "airbyte_agent_runtime::serde", default)]
+#[derive(Debug, Clone, Default, airbyte_agent_runtime::serde::Serialize)]
+#[serde(crate = "airbyte_agent_runtime::serde")]
 pub struct CustomCollectionsCreateInputRuleSetRulesItem {
     /// Column of this rule.
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -434,36 +561,92 @@ pub struct CustomCollectionsCreateInputRuleSetRulesItem {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub condition: Option<String>,
 }
+impl airbyte_agent_runtime::record::Record
+for CustomCollectionsCreateInputRuleSetRulesItem {
+    const NAME: &'static str = "CustomCollectionsCreateInputRuleSetRulesItem";
+    fn field_index(key: &str) -> Option<usize> {
+        match key {
+            "column" => Some(0usize),
+            "relation" => Some(1usize),
+            "condition" => Some(2usize),
+            _ => None,
+        }
+    }
+    fn set_field<'de, __M: airbyte_agent_runtime::serde::de::MapAccess<'de>>(
+        &mut self,
+        index: usize,
+        map: &mut __M,
+    ) -> ::std::result::Result<(), __M::Error> {
+        match index {
+            0usize => self.column = map.next_value()?,
+            1usize => self.relation = map.next_value()?,
+            2usize => self.condition = map.next_value()?,
+            _ => {
+                map.next_value::<airbyte_agent_runtime::serde::de::IgnoredAny>()?;
+            }
+        }
+        Ok(())
+    }
+}
+impl<'de> airbyte_agent_runtime::serde::Deserialize<'de>
+for CustomCollectionsCreateInputRuleSetRulesItem {
+    fn deserialize<__D: airbyte_agent_runtime::serde::Deserializer<'de>>(
+        deserializer: __D,
+    ) -> ::std::result::Result<Self, __D::Error> {
+        airbyte_agent_runtime::record::deserialize(deserializer)
+    }
+}
 /// The `CustomCollectionsRecord` object.
-#[derive(
-    Debug,
-    Clone,
-    Default,
-    airbyte_agent_runtime::serde::Deserialize,
-    airbyte_agent_runtime::serde::Serialize
-)]
-#[serde(crate = "airbyte_agent_runtime::serde", default)]
+#[derive(Debug, Clone, Default, airbyte_agent_runtime::serde::Serialize)]
+#[serde(crate = "airbyte_agent_runtime::serde")]
 pub struct CustomCollectionsRecord {
     /// `userErrors`
-    #[serde(
-        rename = "userErrors",
-        deserialize_with = "crate::vec_skip_nulls",
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(rename = "userErrors", skip_serializing_if = "Option::is_none")]
     pub user_errors: Option<Vec<GraphQlUserError>>,
     /// `collection`
     #[serde(skip_serializing_if = "Option::is_none")]
     pub collection: Option<CustomCollectionsRecordCollection>,
 }
+impl airbyte_agent_runtime::record::Record for CustomCollectionsRecord {
+    const NAME: &'static str = "CustomCollectionsRecord";
+    fn field_index(key: &str) -> Option<usize> {
+        match key {
+            "userErrors" => Some(0usize),
+            "collection" => Some(1usize),
+            _ => None,
+        }
+    }
+    fn set_field<'de, __M: airbyte_agent_runtime::serde::de::MapAccess<'de>>(
+        &mut self,
+        index: usize,
+        map: &mut __M,
+    ) -> ::std::result::Result<(), __M::Error> {
+        match index {
+            0usize => {
+                self.user_errors = map
+                    .next_value::<
+                        airbyte_agent_runtime::record::SkipNulls<GraphQlUserError>,
+                    >()?
+                    .0;
+            }
+            1usize => self.collection = map.next_value()?,
+            _ => {
+                map.next_value::<airbyte_agent_runtime::serde::de::IgnoredAny>()?;
+            }
+        }
+        Ok(())
+    }
+}
+impl<'de> airbyte_agent_runtime::serde::Deserialize<'de> for CustomCollectionsRecord {
+    fn deserialize<__D: airbyte_agent_runtime::serde::Deserializer<'de>>(
+        deserializer: __D,
+    ) -> ::std::result::Result<Self, __D::Error> {
+        airbyte_agent_runtime::record::deserialize(deserializer)
+    }
+}
 /// The `CustomCollectionsRecordCollection` object.
-#[derive(
-    Debug,
-    Clone,
-    Default,
-    airbyte_agent_runtime::serde::Deserialize,
-    airbyte_agent_runtime::serde::Serialize
-)]
-#[serde(crate = "airbyte_agent_runtime::serde", default)]
+#[derive(Debug, Clone, Default, airbyte_agent_runtime::serde::Serialize)]
+#[serde(crate = "airbyte_agent_runtime::serde")]
 pub struct CustomCollectionsRecordCollection {
     /// `id`
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -487,15 +670,51 @@ pub struct CustomCollectionsRecordCollection {
     #[serde(rename = "updatedAt", skip_serializing_if = "Option::is_none")]
     pub updated_at: Option<String>,
 }
+impl airbyte_agent_runtime::record::Record for CustomCollectionsRecordCollection {
+    const NAME: &'static str = "CustomCollectionsRecordCollection";
+    fn field_index(key: &str) -> Option<usize> {
+        match key {
+            "id" => Some(0usize),
+            "title" => Some(1usize),
+            "handle" => Some(2usize),
+            "descriptionHtml" => Some(3usize),
+            "sortOrder" => Some(4usize),
+            "templateSuffix" => Some(5usize),
+            "updatedAt" => Some(6usize),
+            _ => None,
+        }
+    }
+    fn set_field<'de, __M: airbyte_agent_runtime::serde::de::MapAccess<'de>>(
+        &mut self,
+        index: usize,
+        map: &mut __M,
+    ) -> ::std::result::Result<(), __M::Error> {
+        match index {
+            0usize => self.id = map.next_value()?,
+            1usize => self.title = map.next_value()?,
+            2usize => self.handle = map.next_value()?,
+            3usize => self.description_html = map.next_value()?,
+            4usize => self.sort_order = map.next_value()?,
+            5usize => self.template_suffix = map.next_value()?,
+            6usize => self.updated_at = map.next_value()?,
+            _ => {
+                map.next_value::<airbyte_agent_runtime::serde::de::IgnoredAny>()?;
+            }
+        }
+        Ok(())
+    }
+}
+impl<'de> airbyte_agent_runtime::serde::Deserialize<'de>
+for CustomCollectionsRecordCollection {
+    fn deserialize<__D: airbyte_agent_runtime::serde::Deserializer<'de>>(
+        deserializer: __D,
+    ) -> ::std::result::Result<Self, __D::Error> {
+        airbyte_agent_runtime::record::deserialize(deserializer)
+    }
+}
 /// The `CustomCollectionsUpdateInput` object.
-#[derive(
-    Debug,
-    Clone,
-    Default,
-    airbyte_agent_runtime::serde::Deserialize,
-    airbyte_agent_runtime::serde::Serialize
-)]
-#[serde(crate = "airbyte_agent_runtime::serde", default)]
+#[derive(Debug, Clone, Default, airbyte_agent_runtime::serde::Serialize)]
+#[serde(crate = "airbyte_agent_runtime::serde")]
 pub struct CustomCollectionsUpdateInput {
     /// Global ID of the collection (gid://shopify/Collection/...).
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -513,24 +732,89 @@ pub struct CustomCollectionsUpdateInput {
     #[serde(rename = "sortOrder", skip_serializing_if = "Option::is_none")]
     pub sort_order: Option<CustomCollectionsCreateInputSortOrder>,
 }
+impl airbyte_agent_runtime::record::Record for CustomCollectionsUpdateInput {
+    const NAME: &'static str = "CustomCollectionsUpdateInput";
+    fn field_index(key: &str) -> Option<usize> {
+        match key {
+            "id" => Some(0usize),
+            "title" => Some(1usize),
+            "descriptionHtml" => Some(2usize),
+            "handle" => Some(3usize),
+            "sortOrder" => Some(4usize),
+            _ => None,
+        }
+    }
+    fn set_field<'de, __M: airbyte_agent_runtime::serde::de::MapAccess<'de>>(
+        &mut self,
+        index: usize,
+        map: &mut __M,
+    ) -> ::std::result::Result<(), __M::Error> {
+        match index {
+            0usize => self.id = map.next_value()?,
+            1usize => self.title = map.next_value()?,
+            2usize => self.description_html = map.next_value()?,
+            3usize => self.handle = map.next_value()?,
+            4usize => self.sort_order = map.next_value()?,
+            _ => {
+                map.next_value::<airbyte_agent_runtime::serde::de::IgnoredAny>()?;
+            }
+        }
+        Ok(())
+    }
+}
+impl<'de> airbyte_agent_runtime::serde::Deserialize<'de>
+for CustomCollectionsUpdateInput {
+    fn deserialize<__D: airbyte_agent_runtime::serde::Deserializer<'de>>(
+        deserializer: __D,
+    ) -> ::std::result::Result<Self, __D::Error> {
+        airbyte_agent_runtime::record::deserialize(deserializer)
+    }
+}
 /// The `CustomCollectionsRecord2` object.
-#[derive(
-    Debug,
-    Clone,
-    Default,
-    airbyte_agent_runtime::serde::Deserialize,
-    airbyte_agent_runtime::serde::Serialize
-)]
-#[serde(crate = "airbyte_agent_runtime::serde", default)]
+#[derive(Debug, Clone, Default, airbyte_agent_runtime::serde::Serialize)]
+#[serde(crate = "airbyte_agent_runtime::serde")]
 pub struct CustomCollectionsRecord2 {
     /// `userErrors`
-    #[serde(
-        rename = "userErrors",
-        deserialize_with = "crate::vec_skip_nulls",
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(rename = "userErrors", skip_serializing_if = "Option::is_none")]
     pub user_errors: Option<Vec<GraphQlUserError>>,
     /// `deletedCollectionId`
     #[serde(rename = "deletedCollectionId", skip_serializing_if = "Option::is_none")]
     pub deleted_collection_id: Option<String>,
+}
+impl airbyte_agent_runtime::record::Record for CustomCollectionsRecord2 {
+    const NAME: &'static str = "CustomCollectionsRecord2";
+    fn field_index(key: &str) -> Option<usize> {
+        match key {
+            "userErrors" => Some(0usize),
+            "deletedCollectionId" => Some(1usize),
+            _ => None,
+        }
+    }
+    fn set_field<'de, __M: airbyte_agent_runtime::serde::de::MapAccess<'de>>(
+        &mut self,
+        index: usize,
+        map: &mut __M,
+    ) -> ::std::result::Result<(), __M::Error> {
+        match index {
+            0usize => {
+                self.user_errors = map
+                    .next_value::<
+                        airbyte_agent_runtime::record::SkipNulls<GraphQlUserError>,
+                    >()?
+                    .0;
+            }
+            1usize => self.deleted_collection_id = map.next_value()?,
+            _ => {
+                map.next_value::<airbyte_agent_runtime::serde::de::IgnoredAny>()?;
+            }
+        }
+        Ok(())
+    }
+}
+impl<'de> airbyte_agent_runtime::serde::Deserialize<'de> for CustomCollectionsRecord2 {
+    fn deserialize<__D: airbyte_agent_runtime::serde::Deserializer<'de>>(
+        deserializer: __D,
+    ) -> ::std::result::Result<Self, __D::Error> {
+        airbyte_agent_runtime::record::deserialize(deserializer)
+    }
 }

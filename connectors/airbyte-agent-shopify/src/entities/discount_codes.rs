@@ -275,14 +275,8 @@ impl ::std::future::IntoFuture for DiscountCodesDeleteRequest {
     }
 }
 /// A code that customers enter to get the discount of a price rule.
-#[derive(
-    Debug,
-    Clone,
-    Default,
-    airbyte_agent_runtime::serde::Deserialize,
-    airbyte_agent_runtime::serde::Serialize
-)]
-#[serde(crate = "airbyte_agent_runtime::serde", default)]
+#[derive(Debug, Clone, Default, airbyte_agent_runtime::serde::Serialize)]
+#[serde(crate = "airbyte_agent_runtime::serde")]
 pub struct DiscountCode {
     /// Unique identifier of this discount code.
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -303,29 +297,85 @@ pub struct DiscountCode {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub updated_at: Option<String>,
 }
+impl airbyte_agent_runtime::record::Record for DiscountCode {
+    const NAME: &'static str = "DiscountCode";
+    fn field_index(key: &str) -> Option<usize> {
+        match key {
+            "id" => Some(0usize),
+            "price_rule_id" => Some(1usize),
+            "code" => Some(2usize),
+            "usage_count" => Some(3usize),
+            "created_at" => Some(4usize),
+            "updated_at" => Some(5usize),
+            _ => None,
+        }
+    }
+    fn set_field<'de, __M: airbyte_agent_runtime::serde::de::MapAccess<'de>>(
+        &mut self,
+        index: usize,
+        map: &mut __M,
+    ) -> ::std::result::Result<(), __M::Error> {
+        match index {
+            0usize => self.id = map.next_value()?,
+            1usize => self.price_rule_id = map.next_value()?,
+            2usize => self.code = map.next_value()?,
+            3usize => self.usage_count = map.next_value()?,
+            4usize => self.created_at = map.next_value()?,
+            5usize => self.updated_at = map.next_value()?,
+            _ => {
+                map.next_value::<airbyte_agent_runtime::serde::de::IgnoredAny>()?;
+            }
+        }
+        Ok(())
+    }
+}
+impl<'de> airbyte_agent_runtime::serde::Deserialize<'de> for DiscountCode {
+    fn deserialize<__D: airbyte_agent_runtime::serde::Deserializer<'de>>(
+        deserializer: __D,
+    ) -> ::std::result::Result<Self, __D::Error> {
+        airbyte_agent_runtime::record::deserialize(deserializer)
+    }
+}
 /// Metadata returned by `discount_codes.list` next to the records.
-#[derive(
-    Debug,
-    Clone,
-    Default,
-    airbyte_agent_runtime::serde::Deserialize,
-    airbyte_agent_runtime::serde::Serialize
-)]
-#[serde(crate = "airbyte_agent_runtime::serde", default)]
+#[derive(Debug, Clone, Default, airbyte_agent_runtime::serde::Serialize)]
+#[serde(crate = "airbyte_agent_runtime::serde")]
 pub struct DiscountCodesListMeta {
     /// `@link.next`
     #[serde(skip_serializing_if = "Option::is_none")]
     pub next_page_url: Option<String>,
 }
+impl airbyte_agent_runtime::record::Record for DiscountCodesListMeta {
+    const NAME: &'static str = "DiscountCodesListMeta";
+    fn field_index(key: &str) -> Option<usize> {
+        match key {
+            "next_page_url" => Some(0usize),
+            _ => None,
+        }
+    }
+    fn set_field<'de, __M: airbyte_agent_runtime::serde::de::MapAccess<'de>>(
+        &mut self,
+        index: usize,
+        map: &mut __M,
+    ) -> ::std::result::Result<(), __M::Error> {
+        match index {
+            0usize => self.next_page_url = map.next_value()?,
+            _ => {
+                map.next_value::<airbyte_agent_runtime::serde::de::IgnoredAny>()?;
+            }
+        }
+        Ok(())
+    }
+}
+impl<'de> airbyte_agent_runtime::serde::Deserialize<'de> for DiscountCodesListMeta {
+    fn deserialize<__D: airbyte_agent_runtime::serde::Deserializer<'de>>(
+        deserializer: __D,
+    ) -> ::std::result::Result<Self, __D::Error> {
+        airbyte_agent_runtime::record::deserialize(deserializer)
+    }
+}
 /// The `DiscountCodesCreateBasicCodeDiscount` object.
-#[derive(
-    Debug,
-    Clone,
-    Default,
-    airbyte_agent_runtime::serde::Deserialize,
-    airbyte_agent_runtime::serde::Serialize
-)]
-#[serde(crate = "airbyte_agent_runtime::serde", default)]
+#[derive(Debug, Clone, Default, airbyte_agent_runtime::serde::Serialize)]
+#[serde(crate = "airbyte_agent_runtime::serde")]
 pub struct DiscountCodesCreateBasicCodeDiscount {
     /// Internal title of the discount.
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -351,29 +401,90 @@ pub struct DiscountCodesCreateBasicCodeDiscount {
     #[serde(rename = "customerGets", skip_serializing_if = "Option::is_none")]
     pub customer_gets: Option<DiscountCodesCreateBasicCodeDiscountCustomerGets>,
 }
+impl airbyte_agent_runtime::record::Record for DiscountCodesCreateBasicCodeDiscount {
+    const NAME: &'static str = "DiscountCodesCreateBasicCodeDiscount";
+    fn field_index(key: &str) -> Option<usize> {
+        match key {
+            "title" => Some(0usize),
+            "code" => Some(1usize),
+            "startsAt" => Some(2usize),
+            "endsAt" => Some(3usize),
+            "usageLimit" => Some(4usize),
+            "customerSelection" => Some(5usize),
+            "customerGets" => Some(6usize),
+            _ => None,
+        }
+    }
+    fn set_field<'de, __M: airbyte_agent_runtime::serde::de::MapAccess<'de>>(
+        &mut self,
+        index: usize,
+        map: &mut __M,
+    ) -> ::std::result::Result<(), __M::Error> {
+        match index {
+            0usize => self.title = map.next_value()?,
+            1usize => self.code = map.next_value()?,
+            2usize => self.starts_at = map.next_value()?,
+            3usize => self.ends_at = map.next_value()?,
+            4usize => self.usage_limit = map.next_value()?,
+            5usize => self.customer_selection = map.next_value()?,
+            6usize => self.customer_gets = map.next_value()?,
+            _ => {
+                map.next_value::<airbyte_agent_runtime::serde::de::IgnoredAny>()?;
+            }
+        }
+        Ok(())
+    }
+}
+impl<'de> airbyte_agent_runtime::serde::Deserialize<'de>
+for DiscountCodesCreateBasicCodeDiscount {
+    fn deserialize<__D: airbyte_agent_runtime::serde::Deserializer<'de>>(
+        deserializer: __D,
+    ) -> ::std::result::Result<Self, __D::Error> {
+        airbyte_agent_runtime::record::deserialize(deserializer)
+    }
+}
 /// Who may use the discount.
-#[derive(
-    Debug,
-    Clone,
-    Default,
-    airbyte_agent_runtime::serde::Deserialize,
-    airbyte_agent_runtime::serde::Serialize
-)]
-#[serde(crate = "airbyte_agent_runtime::serde", default)]
+#[derive(Debug, Clone, Default, airbyte_agent_runtime::serde::Serialize)]
+#[serde(crate = "airbyte_agent_runtime::serde")]
 pub struct DiscountCodesCreateBasicCodeDiscountCustomerSelection {
     /// true lets every customer use the discount.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub all: Option<bool>,
 }
+impl airbyte_agent_runtime::record::Record
+for DiscountCodesCreateBasicCodeDiscountCustomerSelection {
+    const NAME: &'static str = "DiscountCodesCreateBasicCodeDiscountCustomerSelection";
+    fn field_index(key: &str) -> Option<usize> {
+        match key {
+            "all" => Some(0usize),
+            _ => None,
+        }
+    }
+    fn set_field<'de, __M: airbyte_agent_runtime::serde::de::MapAccess<'de>>(
+        &mut self,
+        index: usize,
+        map: &mut __M,
+    ) -> ::std::result::Result<(), __M::Error> {
+        match index {
+            0usize => self.all = map.next_value()?,
+            _ => {
+                map.next_value::<airbyte_agent_runtime::serde::de::IgnoredAny>()?;
+            }
+        }
+        Ok(())
+    }
+}
+impl<'de> airbyte_agent_runtime::serde::Deserialize<'de>
+for DiscountCodesCreateBasicCodeDiscountCustomerSelection {
+    fn deserialize<__D: airbyte_agent_runtime::serde::Deserializer<'de>>(
+        deserializer: __D,
+    ) -> ::std::result::Result<Self, __D::Error> {
+        airbyte_agent_runtime::record::deserialize(deserializer)
+    }
+}
 /// What the discount gives and on which items.
-#[derive(
-    Debug,
-    Clone,
-    Default,
-    airbyte_agent_runtime::serde::Deserialize,
-    airbyte_agent_runtime::serde::Serialize
-)]
-#[serde(crate = "airbyte_agent_runtime::serde", default)]
+#[derive(Debug, Clone, Default, airbyte_agent_runtime::serde::Serialize)]
+#[serde(crate = "airbyte_agent_runtime::serde")]
 pub struct DiscountCodesCreateBasicCodeDiscountCustomerGets {
     /// Discount value: a percentage or an amount.
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -382,15 +493,42 @@ pub struct DiscountCodesCreateBasicCodeDiscountCustomerGets {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub items: Option<DiscountCodesCreateBasicCodeDiscountCustomerSelection>,
 }
+impl airbyte_agent_runtime::record::Record
+for DiscountCodesCreateBasicCodeDiscountCustomerGets {
+    const NAME: &'static str = "DiscountCodesCreateBasicCodeDiscountCustomerGets";
+    fn field_index(key: &str) -> Option<usize> {
+        match key {
+            "value" => Some(0usize),
+            "items" => Some(1usize),
+            _ => None,
+        }
+    }
+    fn set_field<'de, __M: airbyte_agent_runtime::serde::de::MapAccess<'de>>(
+        &mut self,
+        index: usize,
+        map: &mut __M,
+    ) -> ::std::result::Result<(), __M::Error> {
+        match index {
+            0usize => self.value = map.next_value()?,
+            1usize => self.items = map.next_value()?,
+            _ => {
+                map.next_value::<airbyte_agent_runtime::serde::de::IgnoredAny>()?;
+            }
+        }
+        Ok(())
+    }
+}
+impl<'de> airbyte_agent_runtime::serde::Deserialize<'de>
+for DiscountCodesCreateBasicCodeDiscountCustomerGets {
+    fn deserialize<__D: airbyte_agent_runtime::serde::Deserializer<'de>>(
+        deserializer: __D,
+    ) -> ::std::result::Result<Self, __D::Error> {
+        airbyte_agent_runtime::record::deserialize(deserializer)
+    }
+}
 /// Discount value: a percentage or an amount.
-#[derive(
-    Debug,
-    Clone,
-    Default,
-    airbyte_agent_runtime::serde::Deserialize,
-    airbyte_agent_runtime::serde::Serialize
-)]
-#[serde(crate = "airbyte_agent_runtime::serde", default)]
+#[derive(Debug, Clone, Default, airbyte_agent_runtime::serde::Serialize)]
+#[serde(crate = "airbyte_agent_runtime::serde")]
 pub struct DiscountCodesCreateBasicCodeDiscountCustomerGetsValue {
     /// Percentage (numeric).
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -401,15 +539,42 @@ pub struct DiscountCodesCreateBasicCodeDiscountCustomerGetsValue {
         DiscountCodesCreateBasicCodeDiscountCustomerGetsValueDiscountAmount,
     >,
 }
+impl airbyte_agent_runtime::record::Record
+for DiscountCodesCreateBasicCodeDiscountCustomerGetsValue {
+    const NAME: &'static str = "DiscountCodesCreateBasicCodeDiscountCustomerGetsValue";
+    fn field_index(key: &str) -> Option<usize> {
+        match key {
+            "percentage" => Some(0usize),
+            "discountAmount" => Some(1usize),
+            _ => None,
+        }
+    }
+    fn set_field<'de, __M: airbyte_agent_runtime::serde::de::MapAccess<'de>>(
+        &mut self,
+        index: usize,
+        map: &mut __M,
+    ) -> ::std::result::Result<(), __M::Error> {
+        match index {
+            0usize => self.percentage = map.next_value()?,
+            1usize => self.discount_amount = map.next_value()?,
+            _ => {
+                map.next_value::<airbyte_agent_runtime::serde::de::IgnoredAny>()?;
+            }
+        }
+        Ok(())
+    }
+}
+impl<'de> airbyte_agent_runtime::serde::Deserialize<'de>
+for DiscountCodesCreateBasicCodeDiscountCustomerGetsValue {
+    fn deserialize<__D: airbyte_agent_runtime::serde::Deserializer<'de>>(
+        deserializer: __D,
+    ) -> ::std::result::Result<Self, __D::Error> {
+        airbyte_agent_runtime::record::deserialize(deserializer)
+    }
+}
 /// The `DiscountCodesCreateBasicCodeDiscountCustomerGetsValueDiscountAmount` object.
-#[derive(
-    Debug,
-    Clone,
-    Default,
-    airbyte_agent_runtime::serde::Deserialize,
-    airbyte_agent_runtime::serde::Serialize
-)]
-#[serde(crate = "airbyte_agent_runtime::serde", default)]
+#[derive(Debug, Clone, Default, airbyte_agent_runtime::serde::Serialize)]
+#[serde(crate = "airbyte_agent_runtime::serde")]
 pub struct DiscountCodesCreateBasicCodeDiscountCustomerGetsValueDiscountAmount {
     /// `amount`
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -418,36 +583,90 @@ pub struct DiscountCodesCreateBasicCodeDiscountCustomerGetsValueDiscountAmount {
     #[serde(rename = "appliesOnEachItem", skip_serializing_if = "Option::is_none")]
     pub applies_on_each_item: Option<bool>,
 }
+impl airbyte_agent_runtime::record::Record
+for DiscountCodesCreateBasicCodeDiscountCustomerGetsValueDiscountAmount {
+    const NAME: &'static str = "DiscountCodesCreateBasicCodeDiscountCustomerGetsValueDiscountAmount";
+    fn field_index(key: &str) -> Option<usize> {
+        match key {
+            "amount" => Some(0usize),
+            "appliesOnEachItem" => Some(1usize),
+            _ => None,
+        }
+    }
+    fn set_field<'de, __M: airbyte_agent_runtime::serde::de::MapAccess<'de>>(
+        &mut self,
+        index: usize,
+        map: &mut __M,
+    ) -> ::std::result::Result<(), __M::Error> {
+        match index {
+            0usize => self.amount = map.next_value()?,
+            1usize => self.applies_on_each_item = map.next_value()?,
+            _ => {
+                map.next_value::<airbyte_agent_runtime::serde::de::IgnoredAny>()?;
+            }
+        }
+        Ok(())
+    }
+}
+impl<'de> airbyte_agent_runtime::serde::Deserialize<'de>
+for DiscountCodesCreateBasicCodeDiscountCustomerGetsValueDiscountAmount {
+    fn deserialize<__D: airbyte_agent_runtime::serde::Deserializer<'de>>(
+        deserializer: __D,
+    ) -> ::std::result::Result<Self, __D::Error> {
+        airbyte_agent_runtime::record::deserialize(deserializer)
+    }
+}
 /// The `DiscountCodesRecord` object.
-#[derive(
-    Debug,
-    Clone,
-    Default,
-    airbyte_agent_runtime::serde::Deserialize,
-    airbyte_agent_runtime::serde::Serialize
-)]
-#[serde(crate = "airbyte_agent_runtime::serde", default)]
+#[derive(Debug, Clone, Default, airbyte_agent_runtime::serde::Serialize)]
+#[serde(crate = "airbyte_agent_runtime::serde")]
 pub struct DiscountCodesRecord {
     /// `userErrors`
-    #[serde(
-        rename = "userErrors",
-        deserialize_with = "crate::vec_skip_nulls",
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(rename = "userErrors", skip_serializing_if = "Option::is_none")]
     pub user_errors: Option<Vec<GraphQlUserError>>,
     /// `codeDiscountNode`
     #[serde(rename = "codeDiscountNode", skip_serializing_if = "Option::is_none")]
     pub code_discount_node: Option<DiscountCodesRecordCodeDiscountNode>,
 }
+impl airbyte_agent_runtime::record::Record for DiscountCodesRecord {
+    const NAME: &'static str = "DiscountCodesRecord";
+    fn field_index(key: &str) -> Option<usize> {
+        match key {
+            "userErrors" => Some(0usize),
+            "codeDiscountNode" => Some(1usize),
+            _ => None,
+        }
+    }
+    fn set_field<'de, __M: airbyte_agent_runtime::serde::de::MapAccess<'de>>(
+        &mut self,
+        index: usize,
+        map: &mut __M,
+    ) -> ::std::result::Result<(), __M::Error> {
+        match index {
+            0usize => {
+                self.user_errors = map
+                    .next_value::<
+                        airbyte_agent_runtime::record::SkipNulls<GraphQlUserError>,
+                    >()?
+                    .0;
+            }
+            1usize => self.code_discount_node = map.next_value()?,
+            _ => {
+                map.next_value::<airbyte_agent_runtime::serde::de::IgnoredAny>()?;
+            }
+        }
+        Ok(())
+    }
+}
+impl<'de> airbyte_agent_runtime::serde::Deserialize<'de> for DiscountCodesRecord {
+    fn deserialize<__D: airbyte_agent_runtime::serde::Deserializer<'de>>(
+        deserializer: __D,
+    ) -> ::std::result::Result<Self, __D::Error> {
+        airbyte_agent_runtime::record::deserialize(deserializer)
+    }
+}
 /// The `DiscountCodesRecordCodeDiscountNode` object.
-#[derive(
-    Debug,
-    Clone,
-    Default,
-    airbyte_agent_runtime::serde::Deserialize,
-    airbyte_agent_runtime::serde::Serialize
-)]
-#[serde(crate = "airbyte_agent_runtime::serde", default)]
+#[derive(Debug, Clone, Default, airbyte_agent_runtime::serde::Serialize)]
+#[serde(crate = "airbyte_agent_runtime::serde")]
 pub struct DiscountCodesRecordCodeDiscountNode {
     /// `id`
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -456,15 +675,41 @@ pub struct DiscountCodesRecordCodeDiscountNode {
     #[serde(rename = "codeDiscount", skip_serializing_if = "Option::is_none")]
     pub code_discount: Option<DiscountCodesRecordCodeDiscountNodeCodeDiscount>,
 }
+impl airbyte_agent_runtime::record::Record for DiscountCodesRecordCodeDiscountNode {
+    const NAME: &'static str = "DiscountCodesRecordCodeDiscountNode";
+    fn field_index(key: &str) -> Option<usize> {
+        match key {
+            "id" => Some(0usize),
+            "codeDiscount" => Some(1usize),
+            _ => None,
+        }
+    }
+    fn set_field<'de, __M: airbyte_agent_runtime::serde::de::MapAccess<'de>>(
+        &mut self,
+        index: usize,
+        map: &mut __M,
+    ) -> ::std::result::Result<(), __M::Error> {
+        match index {
+            0usize => self.id = map.next_value()?,
+            1usize => self.code_discount = map.next_value()?,
+            _ => {
+                map.next_value::<airbyte_agent_runtime::serde::de::IgnoredAny>()?;
+            }
+        }
+        Ok(())
+    }
+}
+impl<'de> airbyte_agent_runtime::serde::Deserialize<'de>
+for DiscountCodesRecordCodeDiscountNode {
+    fn deserialize<__D: airbyte_agent_runtime::serde::Deserializer<'de>>(
+        deserializer: __D,
+    ) -> ::std::result::Result<Self, __D::Error> {
+        airbyte_agent_runtime::record::deserialize(deserializer)
+    }
+}
 /// The `DiscountCodesRecordCodeDiscountNodeCodeDiscount` object.
-#[derive(
-    Debug,
-    Clone,
-    Default,
-    airbyte_agent_runtime::serde::Deserialize,
-    airbyte_agent_runtime::serde::Serialize
-)]
-#[serde(crate = "airbyte_agent_runtime::serde", default)]
+#[derive(Debug, Clone, Default, airbyte_agent_runtime::serde::Serialize)]
+#[serde(crate = "airbyte_agent_runtime::serde")]
 pub struct DiscountCodesRecordCodeDiscountNodeCodeDiscount {
     /// `title`
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -485,48 +730,138 @@ pub struct DiscountCodesRecordCodeDiscountNodeCodeDiscount {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub codes: Option<DiscountCodesRecordCodeDiscountNodeCodeDiscountCodes>,
 }
+impl airbyte_agent_runtime::record::Record
+for DiscountCodesRecordCodeDiscountNodeCodeDiscount {
+    const NAME: &'static str = "DiscountCodesRecordCodeDiscountNodeCodeDiscount";
+    fn field_index(key: &str) -> Option<usize> {
+        match key {
+            "title" => Some(0usize),
+            "summary" => Some(1usize),
+            "startsAt" => Some(2usize),
+            "endsAt" => Some(3usize),
+            "status" => Some(4usize),
+            "codes" => Some(5usize),
+            _ => None,
+        }
+    }
+    fn set_field<'de, __M: airbyte_agent_runtime::serde::de::MapAccess<'de>>(
+        &mut self,
+        index: usize,
+        map: &mut __M,
+    ) -> ::std::result::Result<(), __M::Error> {
+        match index {
+            0usize => self.title = map.next_value()?,
+            1usize => self.summary = map.next_value()?,
+            2usize => self.starts_at = map.next_value()?,
+            3usize => self.ends_at = map.next_value()?,
+            4usize => self.status = map.next_value()?,
+            5usize => self.codes = map.next_value()?,
+            _ => {
+                map.next_value::<airbyte_agent_runtime::serde::de::IgnoredAny>()?;
+            }
+        }
+        Ok(())
+    }
+}
+impl<'de> airbyte_agent_runtime::serde::Deserialize<'de>
+for DiscountCodesRecordCodeDiscountNodeCodeDiscount {
+    fn deserialize<__D: airbyte_agent_runtime::serde::Deserializer<'de>>(
+        deserializer: __D,
+    ) -> ::std::result::Result<Self, __D::Error> {
+        airbyte_agent_runtime::record::deserialize(deserializer)
+    }
+}
 /// The `DiscountCodesRecordCodeDiscountNodeCodeDiscountCodes` object.
-#[derive(
-    Debug,
-    Clone,
-    Default,
-    airbyte_agent_runtime::serde::Deserialize,
-    airbyte_agent_runtime::serde::Serialize
-)]
-#[serde(crate = "airbyte_agent_runtime::serde", default)]
+#[derive(Debug, Clone, Default, airbyte_agent_runtime::serde::Serialize)]
+#[serde(crate = "airbyte_agent_runtime::serde")]
 pub struct DiscountCodesRecordCodeDiscountNodeCodeDiscountCodes {
     /// `nodes`
-    #[serde(
-        deserialize_with = "crate::vec_skip_nulls",
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub nodes: Option<
         Vec<DiscountCodesRecordCodeDiscountNodeCodeDiscountCodesNodesItem>,
     >,
 }
+impl airbyte_agent_runtime::record::Record
+for DiscountCodesRecordCodeDiscountNodeCodeDiscountCodes {
+    const NAME: &'static str = "DiscountCodesRecordCodeDiscountNodeCodeDiscountCodes";
+    fn field_index(key: &str) -> Option<usize> {
+        match key {
+            "nodes" => Some(0usize),
+            _ => None,
+        }
+    }
+    fn set_field<'de, __M: airbyte_agent_runtime::serde::de::MapAccess<'de>>(
+        &mut self,
+        index: usize,
+        map: &mut __M,
+    ) -> ::std::result::Result<(), __M::Error> {
+        match index {
+            0usize => {
+                self.nodes = map
+                    .next_value::<
+                        airbyte_agent_runtime::record::SkipNulls<
+                            DiscountCodesRecordCodeDiscountNodeCodeDiscountCodesNodesItem,
+                        >,
+                    >()?
+                    .0;
+            }
+            _ => {
+                map.next_value::<airbyte_agent_runtime::serde::de::IgnoredAny>()?;
+            }
+        }
+        Ok(())
+    }
+}
+impl<'de> airbyte_agent_runtime::serde::Deserialize<'de>
+for DiscountCodesRecordCodeDiscountNodeCodeDiscountCodes {
+    fn deserialize<__D: airbyte_agent_runtime::serde::Deserializer<'de>>(
+        deserializer: __D,
+    ) -> ::std::result::Result<Self, __D::Error> {
+        airbyte_agent_runtime::record::deserialize(deserializer)
+    }
+}
 /// The `DiscountCodesRecordCodeDiscountNodeCodeDiscountCodesNodesItem` object.
-#[derive(
-    Debug,
-    Clone,
-    Default,
-    airbyte_agent_runtime::serde::Deserialize,
-    airbyte_agent_runtime::serde::Serialize
-)]
-#[serde(crate = "airbyte_agent_runtime::serde", default)]
+#[derive(Debug, Clone, Default, airbyte_agent_runtime::serde::Serialize)]
+#[serde(crate = "airbyte_agent_runtime::serde")]
 pub struct DiscountCodesRecordCodeDiscountNodeCodeDiscountCodesNodesItem {
     /// `code`
     #[serde(skip_serializing_if = "Option::is_none")]
     pub code: Option<String>,
 }
+impl airbyte_agent_runtime::record::Record
+for DiscountCodesRecordCodeDiscountNodeCodeDiscountCodesNodesItem {
+    const NAME: &'static str = "DiscountCodesRecordCodeDiscountNodeCodeDiscountCodesNodesItem";
+    fn field_index(key: &str) -> Option<usize> {
+        match key {
+            "code" => Some(0usize),
+            _ => None,
+        }
+    }
+    fn set_field<'de, __M: airbyte_agent_runtime::serde::de::MapAccess<'de>>(
+        &mut self,
+        index: usize,
+        map: &mut __M,
+    ) -> ::std::result::Result<(), __M::Error> {
+        match index {
+            0usize => self.code = map.next_value()?,
+            _ => {
+                map.next_value::<airbyte_agent_runtime::serde::de::IgnoredAny>()?;
+            }
+        }
+        Ok(())
+    }
+}
+impl<'de> airbyte_agent_runtime::serde::Deserialize<'de>
+for DiscountCodesRecordCodeDiscountNodeCodeDiscountCodesNodesItem {
+    fn deserialize<__D: airbyte_agent_runtime::serde::Deserializer<'de>>(
+        deserializer: __D,
+    ) -> ::std::result::Result<Self, __D::Error> {
+        airbyte_agent_runtime::record::deserialize(deserializer)
+    }
+}
 /// The `DiscountCodesUpdateBasicCodeDiscount` object.
-#[derive(
-    Debug,
-    Clone,
-    Default,
-    airbyte_agent_runtime::serde::Deserialize,
-    airbyte_agent_runtime::serde::Serialize
-)]
-#[serde(crate = "airbyte_agent_runtime::serde", default)]
+#[derive(Debug, Clone, Default, airbyte_agent_runtime::serde::Serialize)]
+#[serde(crate = "airbyte_agent_runtime::serde")]
 pub struct DiscountCodesUpdateBasicCodeDiscount {
     /// `title`
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -544,24 +879,89 @@ pub struct DiscountCodesUpdateBasicCodeDiscount {
     #[serde(rename = "usageLimit", skip_serializing_if = "Option::is_none")]
     pub usage_limit: Option<i64>,
 }
+impl airbyte_agent_runtime::record::Record for DiscountCodesUpdateBasicCodeDiscount {
+    const NAME: &'static str = "DiscountCodesUpdateBasicCodeDiscount";
+    fn field_index(key: &str) -> Option<usize> {
+        match key {
+            "title" => Some(0usize),
+            "code" => Some(1usize),
+            "startsAt" => Some(2usize),
+            "endsAt" => Some(3usize),
+            "usageLimit" => Some(4usize),
+            _ => None,
+        }
+    }
+    fn set_field<'de, __M: airbyte_agent_runtime::serde::de::MapAccess<'de>>(
+        &mut self,
+        index: usize,
+        map: &mut __M,
+    ) -> ::std::result::Result<(), __M::Error> {
+        match index {
+            0usize => self.title = map.next_value()?,
+            1usize => self.code = map.next_value()?,
+            2usize => self.starts_at = map.next_value()?,
+            3usize => self.ends_at = map.next_value()?,
+            4usize => self.usage_limit = map.next_value()?,
+            _ => {
+                map.next_value::<airbyte_agent_runtime::serde::de::IgnoredAny>()?;
+            }
+        }
+        Ok(())
+    }
+}
+impl<'de> airbyte_agent_runtime::serde::Deserialize<'de>
+for DiscountCodesUpdateBasicCodeDiscount {
+    fn deserialize<__D: airbyte_agent_runtime::serde::Deserializer<'de>>(
+        deserializer: __D,
+    ) -> ::std::result::Result<Self, __D::Error> {
+        airbyte_agent_runtime::record::deserialize(deserializer)
+    }
+}
 /// The `DiscountCodesRecord2` object.
-#[derive(
-    Debug,
-    Clone,
-    Default,
-    airbyte_agent_runtime::serde::Deserialize,
-    airbyte_agent_runtime::serde::Serialize
-)]
-#[serde(crate = "airbyte_agent_runtime::serde", default)]
+#[derive(Debug, Clone, Default, airbyte_agent_runtime::serde::Serialize)]
+#[serde(crate = "airbyte_agent_runtime::serde")]
 pub struct DiscountCodesRecord2 {
     /// `userErrors`
-    #[serde(
-        rename = "userErrors",
-        deserialize_with = "crate::vec_skip_nulls",
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(rename = "userErrors", skip_serializing_if = "Option::is_none")]
     pub user_errors: Option<Vec<GraphQlUserError>>,
     /// `deletedCodeDiscountId`
     #[serde(rename = "deletedCodeDiscountId", skip_serializing_if = "Option::is_none")]
     pub deleted_code_discount_id: Option<String>,
+}
+impl airbyte_agent_runtime::record::Record for DiscountCodesRecord2 {
+    const NAME: &'static str = "DiscountCodesRecord2";
+    fn field_index(key: &str) -> Option<usize> {
+        match key {
+            "userErrors" => Some(0usize),
+            "deletedCodeDiscountId" => Some(1usize),
+            _ => None,
+        }
+    }
+    fn set_field<'de, __M: airbyte_agent_runtime::serde::de::MapAccess<'de>>(
+        &mut self,
+        index: usize,
+        map: &mut __M,
+    ) -> ::std::result::Result<(), __M::Error> {
+        match index {
+            0usize => {
+                self.user_errors = map
+                    .next_value::<
+                        airbyte_agent_runtime::record::SkipNulls<GraphQlUserError>,
+                    >()?
+                    .0;
+            }
+            1usize => self.deleted_code_discount_id = map.next_value()?,
+            _ => {
+                map.next_value::<airbyte_agent_runtime::serde::de::IgnoredAny>()?;
+            }
+        }
+        Ok(())
+    }
+}
+impl<'de> airbyte_agent_runtime::serde::Deserialize<'de> for DiscountCodesRecord2 {
+    fn deserialize<__D: airbyte_agent_runtime::serde::Deserializer<'de>>(
+        deserializer: __D,
+    ) -> ::std::result::Result<Self, __D::Error> {
+        airbyte_agent_runtime::record::deserialize(deserializer)
+    }
 }

@@ -147,14 +147,8 @@ airbyte_agent_runtime::string_enum! {
     Won => "won", #[doc = " `lost`"] Lost => "lost" }
 }
 /// A chargeback or inquiry raised by a card holder.
-#[derive(
-    Debug,
-    Clone,
-    Default,
-    airbyte_agent_runtime::serde::Deserialize,
-    airbyte_agent_runtime::serde::Serialize
-)]
-#[serde(crate = "airbyte_agent_runtime::serde", default)]
+#[derive(Debug, Clone, Default, airbyte_agent_runtime::serde::Serialize)]
+#[serde(crate = "airbyte_agent_runtime::serde")]
 pub struct Dispute {
     /// Unique identifier of this dispute.
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -193,17 +187,91 @@ pub struct Dispute {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub initiated_at: Option<String>,
 }
+impl airbyte_agent_runtime::record::Record for Dispute {
+    const NAME: &'static str = "Dispute";
+    fn field_index(key: &str) -> Option<usize> {
+        match key {
+            "id" => Some(0usize),
+            "order_id" => Some(1usize),
+            "type" => Some(2usize),
+            "amount" => Some(3usize),
+            "currency" => Some(4usize),
+            "reason" => Some(5usize),
+            "network_reason_code" => Some(6usize),
+            "status" => Some(7usize),
+            "evidence_due_by" => Some(8usize),
+            "evidence_sent_on" => Some(9usize),
+            "finalized_on" => Some(10usize),
+            "initiated_at" => Some(11usize),
+            _ => None,
+        }
+    }
+    fn set_field<'de, __M: airbyte_agent_runtime::serde::de::MapAccess<'de>>(
+        &mut self,
+        index: usize,
+        map: &mut __M,
+    ) -> ::std::result::Result<(), __M::Error> {
+        match index {
+            0usize => self.id = map.next_value()?,
+            1usize => self.order_id = map.next_value()?,
+            2usize => self.type_ = map.next_value()?,
+            3usize => self.amount = map.next_value()?,
+            4usize => self.currency = map.next_value()?,
+            5usize => self.reason = map.next_value()?,
+            6usize => self.network_reason_code = map.next_value()?,
+            7usize => self.status = map.next_value()?,
+            8usize => self.evidence_due_by = map.next_value()?,
+            9usize => self.evidence_sent_on = map.next_value()?,
+            10usize => self.finalized_on = map.next_value()?,
+            11usize => self.initiated_at = map.next_value()?,
+            _ => {
+                map.next_value::<airbyte_agent_runtime::serde::de::IgnoredAny>()?;
+            }
+        }
+        Ok(())
+    }
+}
+impl<'de> airbyte_agent_runtime::serde::Deserialize<'de> for Dispute {
+    fn deserialize<__D: airbyte_agent_runtime::serde::Deserializer<'de>>(
+        deserializer: __D,
+    ) -> ::std::result::Result<Self, __D::Error> {
+        airbyte_agent_runtime::record::deserialize(deserializer)
+    }
+}
 /// Metadata returned by `disputes.list` next to the records.
-#[derive(
-    Debug,
-    Clone,
-    Default,
-    airbyte_agent_runtime::serde::Deserialize,
-    airbyte_agent_runtime::serde::Serialize
-)]
-#[serde(crate = "airbyte_agent_runtime::serde", default)]
+#[derive(Debug, Clone, Default, airbyte_agent_runtime::serde::Serialize)]
+#[serde(crate = "airbyte_agent_runtime::serde")]
 pub struct DisputesListMeta {
     /// `@link.next`
     #[serde(skip_serializing_if = "Option::is_none")]
     pub next_page_url: Option<String>,
+}
+impl airbyte_agent_runtime::record::Record for DisputesListMeta {
+    const NAME: &'static str = "DisputesListMeta";
+    fn field_index(key: &str) -> Option<usize> {
+        match key {
+            "next_page_url" => Some(0usize),
+            _ => None,
+        }
+    }
+    fn set_field<'de, __M: airbyte_agent_runtime::serde::de::MapAccess<'de>>(
+        &mut self,
+        index: usize,
+        map: &mut __M,
+    ) -> ::std::result::Result<(), __M::Error> {
+        match index {
+            0usize => self.next_page_url = map.next_value()?,
+            _ => {
+                map.next_value::<airbyte_agent_runtime::serde::de::IgnoredAny>()?;
+            }
+        }
+        Ok(())
+    }
+}
+impl<'de> airbyte_agent_runtime::serde::Deserialize<'de> for DisputesListMeta {
+    fn deserialize<__D: airbyte_agent_runtime::serde::Deserializer<'de>>(
+        deserializer: __D,
+    ) -> ::std::result::Result<Self, __D::Error> {
+        airbyte_agent_runtime::record::deserialize(deserializer)
+    }
 }

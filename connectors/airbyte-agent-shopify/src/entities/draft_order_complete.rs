@@ -69,35 +69,56 @@ impl ::std::future::IntoFuture for DraftOrderCompleteUpdateRequest {
     }
 }
 /// The `DraftOrderCompleteRecord` object.
-#[derive(
-    Debug,
-    Clone,
-    Default,
-    airbyte_agent_runtime::serde::Deserialize,
-    airbyte_agent_runtime::serde::Serialize
-)]
-#[serde(crate = "airbyte_agent_runtime::serde", default)]
+#[derive(Debug, Clone, Default, airbyte_agent_runtime::serde::Serialize)]
+#[serde(crate = "airbyte_agent_runtime::serde")]
 pub struct DraftOrderCompleteRecord {
     /// `userErrors`
-    #[serde(
-        rename = "userErrors",
-        deserialize_with = "crate::vec_skip_nulls",
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(rename = "userErrors", skip_serializing_if = "Option::is_none")]
     pub user_errors: Option<Vec<GraphQlUserError>>,
     /// `draftOrder`
     #[serde(rename = "draftOrder", skip_serializing_if = "Option::is_none")]
     pub draft_order: Option<DraftOrderCompleteRecordDraftOrder>,
 }
+impl airbyte_agent_runtime::record::Record for DraftOrderCompleteRecord {
+    const NAME: &'static str = "DraftOrderCompleteRecord";
+    fn field_index(key: &str) -> Option<usize> {
+        match key {
+            "userErrors" => Some(0usize),
+            "draftOrder" => Some(1usize),
+            _ => None,
+        }
+    }
+    fn set_field<'de, __M: airbyte_agent_runtime::serde::de::MapAccess<'de>>(
+        &mut self,
+        index: usize,
+        map: &mut __M,
+    ) -> ::std::result::Result<(), __M::Error> {
+        match index {
+            0usize => {
+                self.user_errors = map
+                    .next_value::<
+                        airbyte_agent_runtime::record::SkipNulls<GraphQlUserError>,
+                    >()?
+                    .0;
+            }
+            1usize => self.draft_order = map.next_value()?,
+            _ => {
+                map.next_value::<airbyte_agent_runtime::serde::de::IgnoredAny>()?;
+            }
+        }
+        Ok(())
+    }
+}
+impl<'de> airbyte_agent_runtime::serde::Deserialize<'de> for DraftOrderCompleteRecord {
+    fn deserialize<__D: airbyte_agent_runtime::serde::Deserializer<'de>>(
+        deserializer: __D,
+    ) -> ::std::result::Result<Self, __D::Error> {
+        airbyte_agent_runtime::record::deserialize(deserializer)
+    }
+}
 /// The `DraftOrderCompleteRecordDraftOrder` object.
-#[derive(
-    Debug,
-    Clone,
-    Default,
-    airbyte_agent_runtime::serde::Deserialize,
-    airbyte_agent_runtime::serde::Serialize
-)]
-#[serde(crate = "airbyte_agent_runtime::serde", default)]
+#[derive(Debug, Clone, Default, airbyte_agent_runtime::serde::Serialize)]
+#[serde(crate = "airbyte_agent_runtime::serde")]
 pub struct DraftOrderCompleteRecordDraftOrder {
     /// `id`
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -112,15 +133,45 @@ pub struct DraftOrderCompleteRecordDraftOrder {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub order: Option<DraftOrderCompleteRecordDraftOrderOrder>,
 }
+impl airbyte_agent_runtime::record::Record for DraftOrderCompleteRecordDraftOrder {
+    const NAME: &'static str = "DraftOrderCompleteRecordDraftOrder";
+    fn field_index(key: &str) -> Option<usize> {
+        match key {
+            "id" => Some(0usize),
+            "name" => Some(1usize),
+            "status" => Some(2usize),
+            "order" => Some(3usize),
+            _ => None,
+        }
+    }
+    fn set_field<'de, __M: airbyte_agent_runtime::serde::de::MapAccess<'de>>(
+        &mut self,
+        index: usize,
+        map: &mut __M,
+    ) -> ::std::result::Result<(), __M::Error> {
+        match index {
+            0usize => self.id = map.next_value()?,
+            1usize => self.name = map.next_value()?,
+            2usize => self.status = map.next_value()?,
+            3usize => self.order = map.next_value()?,
+            _ => {
+                map.next_value::<airbyte_agent_runtime::serde::de::IgnoredAny>()?;
+            }
+        }
+        Ok(())
+    }
+}
+impl<'de> airbyte_agent_runtime::serde::Deserialize<'de>
+for DraftOrderCompleteRecordDraftOrder {
+    fn deserialize<__D: airbyte_agent_runtime::serde::Deserializer<'de>>(
+        deserializer: __D,
+    ) -> ::std::result::Result<Self, __D::Error> {
+        airbyte_agent_runtime::record::deserialize(deserializer)
+    }
+}
 /// The `DraftOrderCompleteRecordDraftOrderOrder` object.
-#[derive(
-    Debug,
-    Clone,
-    Default,
-    airbyte_agent_runtime::serde::Deserialize,
-    airbyte_agent_runtime::serde::Serialize
-)]
-#[serde(crate = "airbyte_agent_runtime::serde", default)]
+#[derive(Debug, Clone, Default, airbyte_agent_runtime::serde::Serialize)]
+#[serde(crate = "airbyte_agent_runtime::serde")]
 pub struct DraftOrderCompleteRecordDraftOrderOrder {
     /// `id`
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -128,4 +179,36 @@ pub struct DraftOrderCompleteRecordDraftOrderOrder {
     /// `name`
     #[serde(skip_serializing_if = "Option::is_none")]
     pub name: Option<String>,
+}
+impl airbyte_agent_runtime::record::Record for DraftOrderCompleteRecordDraftOrderOrder {
+    const NAME: &'static str = "DraftOrderCompleteRecordDraftOrderOrder";
+    fn field_index(key: &str) -> Option<usize> {
+        match key {
+            "id" => Some(0usize),
+            "name" => Some(1usize),
+            _ => None,
+        }
+    }
+    fn set_field<'de, __M: airbyte_agent_runtime::serde::de::MapAccess<'de>>(
+        &mut self,
+        index: usize,
+        map: &mut __M,
+    ) -> ::std::result::Result<(), __M::Error> {
+        match index {
+            0usize => self.id = map.next_value()?,
+            1usize => self.name = map.next_value()?,
+            _ => {
+                map.next_value::<airbyte_agent_runtime::serde::de::IgnoredAny>()?;
+            }
+        }
+        Ok(())
+    }
+}
+impl<'de> airbyte_agent_runtime::serde::Deserialize<'de>
+for DraftOrderCompleteRecordDraftOrderOrder {
+    fn deserialize<__D: airbyte_agent_runtime::serde::Deserializer<'de>>(
+        deserializer: __D,
+    ) -> ::std::result::Result<Self, __D::Error> {
+        airbyte_agent_runtime::record::deserialize(deserializer)
+    }
 }

@@ -291,14 +291,8 @@ airbyte_agent_runtime::string_enum! {
     "invoice_sent", #[doc = " `completed`"] Completed => "completed" }
 }
 /// An order that is not final yet, such as a quote.
-#[derive(
-    Debug,
-    Clone,
-    Default,
-    airbyte_agent_runtime::serde::Deserialize,
-    airbyte_agent_runtime::serde::Serialize
-)]
-#[serde(crate = "airbyte_agent_runtime::serde", default)]
+#[derive(Debug, Clone, Default, airbyte_agent_runtime::serde::Serialize)]
+#[serde(crate = "airbyte_agent_runtime::serde")]
 pub struct DraftOrder {
     /// Unique identifier of this draft order.
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -337,10 +331,7 @@ pub struct DraftOrder {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub status: Option<String>,
     /// `line_items`
-    #[serde(
-        deserialize_with = "crate::vec_skip_nulls",
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub line_items: Option<Vec<LineItem>>,
     /// `shipping_address`
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -361,19 +352,13 @@ pub struct DraftOrder {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub shipping_line: Option<Map<String, Value>>,
     /// `tax_lines`
-    #[serde(
-        deserialize_with = "crate::vec_skip_nulls",
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub tax_lines: Option<Vec<Map<String, Value>>>,
     /// `tags`
     #[serde(skip_serializing_if = "Option::is_none")]
     pub tags: Option<String>,
     /// `note_attributes`
-    #[serde(
-        deserialize_with = "crate::vec_skip_nulls",
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub note_attributes: Option<Vec<Map<String, Value>>>,
     /// `total_price`
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -409,36 +394,156 @@ pub struct DraftOrder {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub created_on_api_version_handle: Option<String>,
 }
+impl airbyte_agent_runtime::record::Record for DraftOrder {
+    const NAME: &'static str = "DraftOrder";
+    fn field_index(key: &str) -> Option<usize> {
+        match key {
+            "id" => Some(0usize),
+            "note" => Some(1usize),
+            "email" => Some(2usize),
+            "taxes_included" => Some(3usize),
+            "currency" => Some(4usize),
+            "invoice_sent_at" => Some(5usize),
+            "created_at" => Some(6usize),
+            "updated_at" => Some(7usize),
+            "tax_exempt" => Some(8usize),
+            "completed_at" => Some(9usize),
+            "name" => Some(10usize),
+            "status" => Some(11usize),
+            "line_items" => Some(12usize),
+            "shipping_address" => Some(13usize),
+            "billing_address" => Some(14usize),
+            "invoice_url" => Some(15usize),
+            "applied_discount" => Some(16usize),
+            "order_id" => Some(17usize),
+            "shipping_line" => Some(18usize),
+            "tax_lines" => Some(19usize),
+            "tags" => Some(20usize),
+            "note_attributes" => Some(21usize),
+            "total_price" => Some(22usize),
+            "subtotal_price" => Some(23usize),
+            "total_tax" => Some(24usize),
+            "payment_terms" => Some(25usize),
+            "admin_graphql_api_id" => Some(26usize),
+            "customer" => Some(27usize),
+            "allow_discount_codes_in_checkout?" => Some(28usize),
+            "b2b?" => Some(29usize),
+            "api_client_id" => Some(30usize),
+            "created_on_api_version_handle" => Some(31usize),
+            _ => None,
+        }
+    }
+    fn set_field<'de, __M: airbyte_agent_runtime::serde::de::MapAccess<'de>>(
+        &mut self,
+        index: usize,
+        map: &mut __M,
+    ) -> ::std::result::Result<(), __M::Error> {
+        match index {
+            0usize => self.id = map.next_value()?,
+            1usize => self.note = map.next_value()?,
+            2usize => self.email = map.next_value()?,
+            3usize => self.taxes_included = map.next_value()?,
+            4usize => self.currency = map.next_value()?,
+            5usize => self.invoice_sent_at = map.next_value()?,
+            6usize => self.created_at = map.next_value()?,
+            7usize => self.updated_at = map.next_value()?,
+            8usize => self.tax_exempt = map.next_value()?,
+            9usize => self.completed_at = map.next_value()?,
+            10usize => self.name = map.next_value()?,
+            11usize => self.status = map.next_value()?,
+            12usize => {
+                self.line_items = map
+                    .next_value::<airbyte_agent_runtime::record::SkipNulls<LineItem>>()?
+                    .0;
+            }
+            13usize => self.shipping_address = map.next_value()?,
+            14usize => self.billing_address = map.next_value()?,
+            15usize => self.invoice_url = map.next_value()?,
+            16usize => self.applied_discount = map.next_value()?,
+            17usize => self.order_id = map.next_value()?,
+            18usize => self.shipping_line = map.next_value()?,
+            19usize => {
+                self.tax_lines = map
+                    .next_value::<
+                        airbyte_agent_runtime::record::SkipNulls<Map<String, Value>>,
+                    >()?
+                    .0;
+            }
+            20usize => self.tags = map.next_value()?,
+            21usize => {
+                self.note_attributes = map
+                    .next_value::<
+                        airbyte_agent_runtime::record::SkipNulls<Map<String, Value>>,
+                    >()?
+                    .0;
+            }
+            22usize => self.total_price = map.next_value()?,
+            23usize => self.subtotal_price = map.next_value()?,
+            24usize => self.total_tax = map.next_value()?,
+            25usize => self.payment_terms = map.next_value()?,
+            26usize => self.admin_graphql_api_id = map.next_value()?,
+            27usize => self.customer = map.next_value()?,
+            28usize => self.allow_discount_codes_in_checkout = map.next_value()?,
+            29usize => self.b2b = map.next_value()?,
+            30usize => self.api_client_id = map.next_value()?,
+            31usize => self.created_on_api_version_handle = map.next_value()?,
+            _ => {
+                map.next_value::<airbyte_agent_runtime::serde::de::IgnoredAny>()?;
+            }
+        }
+        Ok(())
+    }
+}
+impl<'de> airbyte_agent_runtime::serde::Deserialize<'de> for DraftOrder {
+    fn deserialize<__D: airbyte_agent_runtime::serde::Deserializer<'de>>(
+        deserializer: __D,
+    ) -> ::std::result::Result<Self, __D::Error> {
+        airbyte_agent_runtime::record::deserialize(deserializer)
+    }
+}
 /// Metadata returned by `draft_orders.list` next to the records.
-#[derive(
-    Debug,
-    Clone,
-    Default,
-    airbyte_agent_runtime::serde::Deserialize,
-    airbyte_agent_runtime::serde::Serialize
-)]
-#[serde(crate = "airbyte_agent_runtime::serde", default)]
+#[derive(Debug, Clone, Default, airbyte_agent_runtime::serde::Serialize)]
+#[serde(crate = "airbyte_agent_runtime::serde")]
 pub struct DraftOrdersListMeta {
     /// `@link.next`
     #[serde(skip_serializing_if = "Option::is_none")]
     pub next_page_url: Option<String>,
 }
+impl airbyte_agent_runtime::record::Record for DraftOrdersListMeta {
+    const NAME: &'static str = "DraftOrdersListMeta";
+    fn field_index(key: &str) -> Option<usize> {
+        match key {
+            "next_page_url" => Some(0usize),
+            _ => None,
+        }
+    }
+    fn set_field<'de, __M: airbyte_agent_runtime::serde::de::MapAccess<'de>>(
+        &mut self,
+        index: usize,
+        map: &mut __M,
+    ) -> ::std::result::Result<(), __M::Error> {
+        match index {
+            0usize => self.next_page_url = map.next_value()?,
+            _ => {
+                map.next_value::<airbyte_agent_runtime::serde::de::IgnoredAny>()?;
+            }
+        }
+        Ok(())
+    }
+}
+impl<'de> airbyte_agent_runtime::serde::Deserialize<'de> for DraftOrdersListMeta {
+    fn deserialize<__D: airbyte_agent_runtime::serde::Deserializer<'de>>(
+        deserializer: __D,
+    ) -> ::std::result::Result<Self, __D::Error> {
+        airbyte_agent_runtime::record::deserialize(deserializer)
+    }
+}
 /// The new draft order.
-#[derive(
-    Debug,
-    Clone,
-    Default,
-    airbyte_agent_runtime::serde::Deserialize,
-    airbyte_agent_runtime::serde::Serialize
-)]
-#[serde(crate = "airbyte_agent_runtime::serde", default)]
+#[derive(Debug, Clone, Default, airbyte_agent_runtime::serde::Serialize)]
+#[serde(crate = "airbyte_agent_runtime::serde")]
 pub struct DraftOrdersCreateInput {
     /// Items of the order.
-    #[serde(
-        rename = "lineItems",
-        deserialize_with = "crate::vec_skip_nulls",
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(rename = "lineItems", skip_serializing_if = "Option::is_none")]
     pub line_items: Option<Vec<DraftOrdersCreateInputLineItemsItem>>,
     /// Global ID of the customer.
     #[serde(rename = "customerId", skip_serializing_if = "Option::is_none")]
@@ -450,24 +555,66 @@ pub struct DraftOrdersCreateInput {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub note: Option<String>,
     /// `tags`
-    #[serde(
-        deserialize_with = "crate::vec_skip_nulls",
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub tags: Option<Vec<String>>,
     /// `shippingAddress`
     #[serde(rename = "shippingAddress", skip_serializing_if = "Option::is_none")]
     pub shipping_address: Option<OrdersUpdateInputShippingAddress>,
 }
+impl airbyte_agent_runtime::record::Record for DraftOrdersCreateInput {
+    const NAME: &'static str = "DraftOrdersCreateInput";
+    fn field_index(key: &str) -> Option<usize> {
+        match key {
+            "lineItems" => Some(0usize),
+            "customerId" => Some(1usize),
+            "email" => Some(2usize),
+            "note" => Some(3usize),
+            "tags" => Some(4usize),
+            "shippingAddress" => Some(5usize),
+            _ => None,
+        }
+    }
+    fn set_field<'de, __M: airbyte_agent_runtime::serde::de::MapAccess<'de>>(
+        &mut self,
+        index: usize,
+        map: &mut __M,
+    ) -> ::std::result::Result<(), __M::Error> {
+        match index {
+            0usize => {
+                self.line_items = map
+                    .next_value::<
+                        airbyte_agent_runtime::record::SkipNulls<
+                            DraftOrdersCreateInputLineItemsItem,
+                        >,
+                    >()?
+                    .0;
+            }
+            1usize => self.customer_id = map.next_value()?,
+            2usize => self.email = map.next_value()?,
+            3usize => self.note = map.next_value()?,
+            4usize => {
+                self.tags = map
+                    .next_value::<airbyte_agent_runtime::record::SkipNulls<String>>()?
+                    .0;
+            }
+            5usize => self.shipping_address = map.next_value()?,
+            _ => {
+                map.next_value::<airbyte_agent_runtime::serde::de::IgnoredAny>()?;
+            }
+        }
+        Ok(())
+    }
+}
+impl<'de> airbyte_agent_runtime::serde::Deserialize<'de> for DraftOrdersCreateInput {
+    fn deserialize<__D: airbyte_agent_runtime::serde::Deserializer<'de>>(
+        deserializer: __D,
+    ) -> ::std::result::Result<Self, __D::Error> {
+        airbyte_agent_runtime::record::deserialize(deserializer)
+    }
+}
 /// The `DraftOrdersCreateInputLineItemsItem` object.
-#[derive(
-    Debug,
-    Clone,
-    Default,
-    airbyte_agent_runtime::serde::Deserialize,
-    airbyte_agent_runtime::serde::Serialize
-)]
-#[serde(crate = "airbyte_agent_runtime::serde", default)]
+#[derive(Debug, Clone, Default, airbyte_agent_runtime::serde::Serialize)]
+#[serde(crate = "airbyte_agent_runtime::serde")]
 pub struct DraftOrdersCreateInputLineItemsItem {
     /// Global ID of the variant being bought.
     #[serde(rename = "variantId", skip_serializing_if = "Option::is_none")]
@@ -482,36 +629,93 @@ pub struct DraftOrdersCreateInputLineItemsItem {
     #[serde(rename = "originalUnitPrice", skip_serializing_if = "Option::is_none")]
     pub original_unit_price: Option<String>,
 }
+impl airbyte_agent_runtime::record::Record for DraftOrdersCreateInputLineItemsItem {
+    const NAME: &'static str = "DraftOrdersCreateInputLineItemsItem";
+    fn field_index(key: &str) -> Option<usize> {
+        match key {
+            "variantId" => Some(0usize),
+            "quantity" => Some(1usize),
+            "title" => Some(2usize),
+            "originalUnitPrice" => Some(3usize),
+            _ => None,
+        }
+    }
+    fn set_field<'de, __M: airbyte_agent_runtime::serde::de::MapAccess<'de>>(
+        &mut self,
+        index: usize,
+        map: &mut __M,
+    ) -> ::std::result::Result<(), __M::Error> {
+        match index {
+            0usize => self.variant_id = map.next_value()?,
+            1usize => self.quantity = map.next_value()?,
+            2usize => self.title = map.next_value()?,
+            3usize => self.original_unit_price = map.next_value()?,
+            _ => {
+                map.next_value::<airbyte_agent_runtime::serde::de::IgnoredAny>()?;
+            }
+        }
+        Ok(())
+    }
+}
+impl<'de> airbyte_agent_runtime::serde::Deserialize<'de>
+for DraftOrdersCreateInputLineItemsItem {
+    fn deserialize<__D: airbyte_agent_runtime::serde::Deserializer<'de>>(
+        deserializer: __D,
+    ) -> ::std::result::Result<Self, __D::Error> {
+        airbyte_agent_runtime::record::deserialize(deserializer)
+    }
+}
 /// The `DraftOrdersRecord` object.
-#[derive(
-    Debug,
-    Clone,
-    Default,
-    airbyte_agent_runtime::serde::Deserialize,
-    airbyte_agent_runtime::serde::Serialize
-)]
-#[serde(crate = "airbyte_agent_runtime::serde", default)]
+#[derive(Debug, Clone, Default, airbyte_agent_runtime::serde::Serialize)]
+#[serde(crate = "airbyte_agent_runtime::serde")]
 pub struct DraftOrdersRecord {
     /// `userErrors`
-    #[serde(
-        rename = "userErrors",
-        deserialize_with = "crate::vec_skip_nulls",
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(rename = "userErrors", skip_serializing_if = "Option::is_none")]
     pub user_errors: Option<Vec<GraphQlUserError>>,
     /// `draftOrder`
     #[serde(rename = "draftOrder", skip_serializing_if = "Option::is_none")]
     pub draft_order: Option<GraphQlDraftOrder>,
 }
+impl airbyte_agent_runtime::record::Record for DraftOrdersRecord {
+    const NAME: &'static str = "DraftOrdersRecord";
+    fn field_index(key: &str) -> Option<usize> {
+        match key {
+            "userErrors" => Some(0usize),
+            "draftOrder" => Some(1usize),
+            _ => None,
+        }
+    }
+    fn set_field<'de, __M: airbyte_agent_runtime::serde::de::MapAccess<'de>>(
+        &mut self,
+        index: usize,
+        map: &mut __M,
+    ) -> ::std::result::Result<(), __M::Error> {
+        match index {
+            0usize => {
+                self.user_errors = map
+                    .next_value::<
+                        airbyte_agent_runtime::record::SkipNulls<GraphQlUserError>,
+                    >()?
+                    .0;
+            }
+            1usize => self.draft_order = map.next_value()?,
+            _ => {
+                map.next_value::<airbyte_agent_runtime::serde::de::IgnoredAny>()?;
+            }
+        }
+        Ok(())
+    }
+}
+impl<'de> airbyte_agent_runtime::serde::Deserialize<'de> for DraftOrdersRecord {
+    fn deserialize<__D: airbyte_agent_runtime::serde::Deserializer<'de>>(
+        deserializer: __D,
+    ) -> ::std::result::Result<Self, __D::Error> {
+        airbyte_agent_runtime::record::deserialize(deserializer)
+    }
+}
 /// The `GraphQlDraftOrder` object.
-#[derive(
-    Debug,
-    Clone,
-    Default,
-    airbyte_agent_runtime::serde::Deserialize,
-    airbyte_agent_runtime::serde::Serialize
-)]
-#[serde(crate = "airbyte_agent_runtime::serde", default)]
+#[derive(Debug, Clone, Default, airbyte_agent_runtime::serde::Serialize)]
+#[serde(crate = "airbyte_agent_runtime::serde")]
 pub struct GraphQlDraftOrder {
     /// `id`
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -538,22 +742,55 @@ pub struct GraphQlDraftOrder {
     #[serde(rename = "currencyCode", skip_serializing_if = "Option::is_none")]
     pub currency_code: Option<String>,
 }
+impl airbyte_agent_runtime::record::Record for GraphQlDraftOrder {
+    const NAME: &'static str = "GraphQlDraftOrder";
+    fn field_index(key: &str) -> Option<usize> {
+        match key {
+            "id" => Some(0usize),
+            "name" => Some(1usize),
+            "email" => Some(2usize),
+            "status" => Some(3usize),
+            "createdAt" => Some(4usize),
+            "updatedAt" => Some(5usize),
+            "totalPrice" => Some(6usize),
+            "currencyCode" => Some(7usize),
+            _ => None,
+        }
+    }
+    fn set_field<'de, __M: airbyte_agent_runtime::serde::de::MapAccess<'de>>(
+        &mut self,
+        index: usize,
+        map: &mut __M,
+    ) -> ::std::result::Result<(), __M::Error> {
+        match index {
+            0usize => self.id = map.next_value()?,
+            1usize => self.name = map.next_value()?,
+            2usize => self.email = map.next_value()?,
+            3usize => self.status = map.next_value()?,
+            4usize => self.created_at = map.next_value()?,
+            5usize => self.updated_at = map.next_value()?,
+            6usize => self.total_price = map.next_value()?,
+            7usize => self.currency_code = map.next_value()?,
+            _ => {
+                map.next_value::<airbyte_agent_runtime::serde::de::IgnoredAny>()?;
+            }
+        }
+        Ok(())
+    }
+}
+impl<'de> airbyte_agent_runtime::serde::Deserialize<'de> for GraphQlDraftOrder {
+    fn deserialize<__D: airbyte_agent_runtime::serde::Deserializer<'de>>(
+        deserializer: __D,
+    ) -> ::std::result::Result<Self, __D::Error> {
+        airbyte_agent_runtime::record::deserialize(deserializer)
+    }
+}
 /// Draft order fields to change.
-#[derive(
-    Debug,
-    Clone,
-    Default,
-    airbyte_agent_runtime::serde::Deserialize,
-    airbyte_agent_runtime::serde::Serialize
-)]
-#[serde(crate = "airbyte_agent_runtime::serde", default)]
+#[derive(Debug, Clone, Default, airbyte_agent_runtime::serde::Serialize)]
+#[serde(crate = "airbyte_agent_runtime::serde")]
 pub struct DraftOrdersUpdateInput {
     /// `lineItems`
-    #[serde(
-        rename = "lineItems",
-        deserialize_with = "crate::vec_skip_nulls",
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(rename = "lineItems", skip_serializing_if = "Option::is_none")]
     pub line_items: Option<Vec<DraftOrdersCreateInputLineItemsItem>>,
     /// `email`
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -562,30 +799,101 @@ pub struct DraftOrdersUpdateInput {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub note: Option<String>,
     /// `tags`
-    #[serde(
-        deserialize_with = "crate::vec_skip_nulls",
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub tags: Option<Vec<String>>,
 }
+impl airbyte_agent_runtime::record::Record for DraftOrdersUpdateInput {
+    const NAME: &'static str = "DraftOrdersUpdateInput";
+    fn field_index(key: &str) -> Option<usize> {
+        match key {
+            "lineItems" => Some(0usize),
+            "email" => Some(1usize),
+            "note" => Some(2usize),
+            "tags" => Some(3usize),
+            _ => None,
+        }
+    }
+    fn set_field<'de, __M: airbyte_agent_runtime::serde::de::MapAccess<'de>>(
+        &mut self,
+        index: usize,
+        map: &mut __M,
+    ) -> ::std::result::Result<(), __M::Error> {
+        match index {
+            0usize => {
+                self.line_items = map
+                    .next_value::<
+                        airbyte_agent_runtime::record::SkipNulls<
+                            DraftOrdersCreateInputLineItemsItem,
+                        >,
+                    >()?
+                    .0;
+            }
+            1usize => self.email = map.next_value()?,
+            2usize => self.note = map.next_value()?,
+            3usize => {
+                self.tags = map
+                    .next_value::<airbyte_agent_runtime::record::SkipNulls<String>>()?
+                    .0;
+            }
+            _ => {
+                map.next_value::<airbyte_agent_runtime::serde::de::IgnoredAny>()?;
+            }
+        }
+        Ok(())
+    }
+}
+impl<'de> airbyte_agent_runtime::serde::Deserialize<'de> for DraftOrdersUpdateInput {
+    fn deserialize<__D: airbyte_agent_runtime::serde::Deserializer<'de>>(
+        deserializer: __D,
+    ) -> ::std::result::Result<Self, __D::Error> {
+        airbyte_agent_runtime::record::deserialize(deserializer)
+    }
+}
 /// The `DraftOrdersRecord2` object.
-#[derive(
-    Debug,
-    Clone,
-    Default,
-    airbyte_agent_runtime::serde::Deserialize,
-    airbyte_agent_runtime::serde::Serialize
-)]
-#[serde(crate = "airbyte_agent_runtime::serde", default)]
+#[derive(Debug, Clone, Default, airbyte_agent_runtime::serde::Serialize)]
+#[serde(crate = "airbyte_agent_runtime::serde")]
 pub struct DraftOrdersRecord2 {
     /// `userErrors`
-    #[serde(
-        rename = "userErrors",
-        deserialize_with = "crate::vec_skip_nulls",
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(rename = "userErrors", skip_serializing_if = "Option::is_none")]
     pub user_errors: Option<Vec<GraphQlUserError>>,
     /// `deletedId`
     #[serde(rename = "deletedId", skip_serializing_if = "Option::is_none")]
     pub deleted_id: Option<String>,
+}
+impl airbyte_agent_runtime::record::Record for DraftOrdersRecord2 {
+    const NAME: &'static str = "DraftOrdersRecord2";
+    fn field_index(key: &str) -> Option<usize> {
+        match key {
+            "userErrors" => Some(0usize),
+            "deletedId" => Some(1usize),
+            _ => None,
+        }
+    }
+    fn set_field<'de, __M: airbyte_agent_runtime::serde::de::MapAccess<'de>>(
+        &mut self,
+        index: usize,
+        map: &mut __M,
+    ) -> ::std::result::Result<(), __M::Error> {
+        match index {
+            0usize => {
+                self.user_errors = map
+                    .next_value::<
+                        airbyte_agent_runtime::record::SkipNulls<GraphQlUserError>,
+                    >()?
+                    .0;
+            }
+            1usize => self.deleted_id = map.next_value()?,
+            _ => {
+                map.next_value::<airbyte_agent_runtime::serde::de::IgnoredAny>()?;
+            }
+        }
+        Ok(())
+    }
+}
+impl<'de> airbyte_agent_runtime::serde::Deserialize<'de> for DraftOrdersRecord2 {
+    fn deserialize<__D: airbyte_agent_runtime::serde::Deserializer<'de>>(
+        deserializer: __D,
+    ) -> ::std::result::Result<Self, __D::Error> {
+        airbyte_agent_runtime::record::deserialize(deserializer)
+    }
 }

@@ -121,14 +121,8 @@ impl ::std::future::IntoFuture for FulfillmentOrdersGetRequest {
     }
 }
 /// The work to ship items of an order from one location.
-#[derive(
-    Debug,
-    Clone,
-    Default,
-    airbyte_agent_runtime::serde::Deserialize,
-    airbyte_agent_runtime::serde::Serialize
-)]
-#[serde(crate = "airbyte_agent_runtime::serde", default)]
+#[derive(Debug, Clone, Default, airbyte_agent_runtime::serde::Serialize)]
+#[serde(crate = "airbyte_agent_runtime::serde")]
 pub struct FulfillmentOrder {
     /// Unique identifier of this fulfillment order.
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -149,19 +143,13 @@ pub struct FulfillmentOrder {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub status: Option<String>,
     /// `supported_actions`
-    #[serde(
-        deserialize_with = "crate::vec_skip_nulls",
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub supported_actions: Option<Vec<String>>,
     /// `destination`
     #[serde(skip_serializing_if = "Option::is_none")]
     pub destination: Option<Map<String, Value>>,
     /// `line_items`
-    #[serde(
-        deserialize_with = "crate::vec_skip_nulls",
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub line_items: Option<Vec<Map<String, Value>>>,
     /// `fulfill_at`
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -173,10 +161,7 @@ pub struct FulfillmentOrder {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub international_duties: Option<Map<String, Value>>,
     /// `fulfillment_holds`
-    #[serde(
-        deserialize_with = "crate::vec_skip_nulls",
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub fulfillment_holds: Option<Vec<Map<String, Value>>>,
     /// `delivery_method`
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -185,10 +170,7 @@ pub struct FulfillmentOrder {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub assigned_location: Option<Map<String, Value>>,
     /// `merchant_requests`
-    #[serde(
-        deserialize_with = "crate::vec_skip_nulls",
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub merchant_requests: Option<Vec<Map<String, Value>>>,
     /// `created_at`
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -197,17 +179,125 @@ pub struct FulfillmentOrder {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub updated_at: Option<String>,
 }
+impl airbyte_agent_runtime::record::Record for FulfillmentOrder {
+    const NAME: &'static str = "FulfillmentOrder";
+    fn field_index(key: &str) -> Option<usize> {
+        match key {
+            "id" => Some(0usize),
+            "shop_id" => Some(1usize),
+            "order_id" => Some(2usize),
+            "assigned_location_id" => Some(3usize),
+            "request_status" => Some(4usize),
+            "status" => Some(5usize),
+            "supported_actions" => Some(6usize),
+            "destination" => Some(7usize),
+            "line_items" => Some(8usize),
+            "fulfill_at" => Some(9usize),
+            "fulfill_by" => Some(10usize),
+            "international_duties" => Some(11usize),
+            "fulfillment_holds" => Some(12usize),
+            "delivery_method" => Some(13usize),
+            "assigned_location" => Some(14usize),
+            "merchant_requests" => Some(15usize),
+            "created_at" => Some(16usize),
+            "updated_at" => Some(17usize),
+            _ => None,
+        }
+    }
+    fn set_field<'de, __M: airbyte_agent_runtime::serde::de::MapAccess<'de>>(
+        &mut self,
+        index: usize,
+        map: &mut __M,
+    ) -> ::std::result::Result<(), __M::Error> {
+        match index {
+            0usize => self.id = map.next_value()?,
+            1usize => self.shop_id = map.next_value()?,
+            2usize => self.order_id = map.next_value()?,
+            3usize => self.assigned_location_id = map.next_value()?,
+            4usize => self.request_status = map.next_value()?,
+            5usize => self.status = map.next_value()?,
+            6usize => {
+                self.supported_actions = map
+                    .next_value::<airbyte_agent_runtime::record::SkipNulls<String>>()?
+                    .0;
+            }
+            7usize => self.destination = map.next_value()?,
+            8usize => {
+                self.line_items = map
+                    .next_value::<
+                        airbyte_agent_runtime::record::SkipNulls<Map<String, Value>>,
+                    >()?
+                    .0;
+            }
+            9usize => self.fulfill_at = map.next_value()?,
+            10usize => self.fulfill_by = map.next_value()?,
+            11usize => self.international_duties = map.next_value()?,
+            12usize => {
+                self.fulfillment_holds = map
+                    .next_value::<
+                        airbyte_agent_runtime::record::SkipNulls<Map<String, Value>>,
+                    >()?
+                    .0;
+            }
+            13usize => self.delivery_method = map.next_value()?,
+            14usize => self.assigned_location = map.next_value()?,
+            15usize => {
+                self.merchant_requests = map
+                    .next_value::<
+                        airbyte_agent_runtime::record::SkipNulls<Map<String, Value>>,
+                    >()?
+                    .0;
+            }
+            16usize => self.created_at = map.next_value()?,
+            17usize => self.updated_at = map.next_value()?,
+            _ => {
+                map.next_value::<airbyte_agent_runtime::serde::de::IgnoredAny>()?;
+            }
+        }
+        Ok(())
+    }
+}
+impl<'de> airbyte_agent_runtime::serde::Deserialize<'de> for FulfillmentOrder {
+    fn deserialize<__D: airbyte_agent_runtime::serde::Deserializer<'de>>(
+        deserializer: __D,
+    ) -> ::std::result::Result<Self, __D::Error> {
+        airbyte_agent_runtime::record::deserialize(deserializer)
+    }
+}
 /// Metadata returned by `fulfillment_orders.list` next to the records.
-#[derive(
-    Debug,
-    Clone,
-    Default,
-    airbyte_agent_runtime::serde::Deserialize,
-    airbyte_agent_runtime::serde::Serialize
-)]
-#[serde(crate = "airbyte_agent_runtime::serde", default)]
+#[derive(Debug, Clone, Default, airbyte_agent_runtime::serde::Serialize)]
+#[serde(crate = "airbyte_agent_runtime::serde")]
 pub struct FulfillmentOrdersListMeta {
     /// `@link.next`
     #[serde(skip_serializing_if = "Option::is_none")]
     pub next_page_url: Option<String>,
+}
+impl airbyte_agent_runtime::record::Record for FulfillmentOrdersListMeta {
+    const NAME: &'static str = "FulfillmentOrdersListMeta";
+    fn field_index(key: &str) -> Option<usize> {
+        match key {
+            "next_page_url" => Some(0usize),
+            _ => None,
+        }
+    }
+    fn set_field<'de, __M: airbyte_agent_runtime::serde::de::MapAccess<'de>>(
+        &mut self,
+        index: usize,
+        map: &mut __M,
+    ) -> ::std::result::Result<(), __M::Error> {
+        match index {
+            0usize => self.next_page_url = map.next_value()?,
+            _ => {
+                map.next_value::<airbyte_agent_runtime::serde::de::IgnoredAny>()?;
+            }
+        }
+        Ok(())
+    }
+}
+impl<'de> airbyte_agent_runtime::serde::Deserialize<'de> for FulfillmentOrdersListMeta {
+    fn deserialize<__D: airbyte_agent_runtime::serde::Deserializer<'de>>(
+        deserializer: __D,
+    ) -> ::std::result::Result<Self, __D::Error> {
+        airbyte_agent_runtime::record::deserialize(deserializer)
+    }
 }

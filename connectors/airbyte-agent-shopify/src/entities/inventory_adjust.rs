@@ -68,14 +68,8 @@ impl ::std::future::IntoFuture for InventoryAdjustCreateRequest {
     }
 }
 /// The `InventoryAdjustCreateInput` object.
-#[derive(
-    Debug,
-    Clone,
-    Default,
-    airbyte_agent_runtime::serde::Deserialize,
-    airbyte_agent_runtime::serde::Serialize
-)]
-#[serde(crate = "airbyte_agent_runtime::serde", default)]
+#[derive(Debug, Clone, Default, airbyte_agent_runtime::serde::Serialize)]
+#[serde(crate = "airbyte_agent_runtime::serde")]
 pub struct InventoryAdjustCreateInput {
     /// Which quantity to change, such as available.
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -87,21 +81,55 @@ pub struct InventoryAdjustCreateInput {
     #[serde(rename = "referenceDocumentUri", skip_serializing_if = "Option::is_none")]
     pub reference_document_uri: Option<String>,
     /// Changes per item and location.
-    #[serde(
-        deserialize_with = "crate::vec_skip_nulls",
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub changes: Option<Vec<InventoryAdjustCreateInputChangesItem>>,
 }
+impl airbyte_agent_runtime::record::Record for InventoryAdjustCreateInput {
+    const NAME: &'static str = "InventoryAdjustCreateInput";
+    fn field_index(key: &str) -> Option<usize> {
+        match key {
+            "name" => Some(0usize),
+            "reason" => Some(1usize),
+            "referenceDocumentUri" => Some(2usize),
+            "changes" => Some(3usize),
+            _ => None,
+        }
+    }
+    fn set_field<'de, __M: airbyte_agent_runtime::serde::de::MapAccess<'de>>(
+        &mut self,
+        index: usize,
+        map: &mut __M,
+    ) -> ::std::result::Result<(), __M::Error> {
+        match index {
+            0usize => self.name = map.next_value()?,
+            1usize => self.reason = map.next_value()?,
+            2usize => self.reference_document_uri = map.next_value()?,
+            3usize => {
+                self.changes = map
+                    .next_value::<
+                        airbyte_agent_runtime::record::SkipNulls<
+                            InventoryAdjustCreateInputChangesItem,
+                        >,
+                    >()?
+                    .0;
+            }
+            _ => {
+                map.next_value::<airbyte_agent_runtime::serde::de::IgnoredAny>()?;
+            }
+        }
+        Ok(())
+    }
+}
+impl<'de> airbyte_agent_runtime::serde::Deserialize<'de> for InventoryAdjustCreateInput {
+    fn deserialize<__D: airbyte_agent_runtime::serde::Deserializer<'de>>(
+        deserializer: __D,
+    ) -> ::std::result::Result<Self, __D::Error> {
+        airbyte_agent_runtime::record::deserialize(deserializer)
+    }
+}
 /// The `InventoryAdjustCreateInputChangesItem` object.
-#[derive(
-    Debug,
-    Clone,
-    Default,
-    airbyte_agent_runtime::serde::Deserialize,
-    airbyte_agent_runtime::serde::Serialize
-)]
-#[serde(crate = "airbyte_agent_runtime::serde", default)]
+#[derive(Debug, Clone, Default, airbyte_agent_runtime::serde::Serialize)]
+#[serde(crate = "airbyte_agent_runtime::serde")]
 pub struct InventoryAdjustCreateInputChangesItem {
     /// Global ID of the inventory item.
     #[serde(rename = "inventoryItemId", skip_serializing_if = "Option::is_none")]
@@ -115,4 +143,40 @@ pub struct InventoryAdjustCreateInputChangesItem {
     /// Quantity expected at the location now; the change fails if it differs. null skips the check.
     #[serde(rename = "changeFromQuantity", skip_serializing_if = "Option::is_none")]
     pub change_from_quantity: Option<i64>,
+}
+impl airbyte_agent_runtime::record::Record for InventoryAdjustCreateInputChangesItem {
+    const NAME: &'static str = "InventoryAdjustCreateInputChangesItem";
+    fn field_index(key: &str) -> Option<usize> {
+        match key {
+            "inventoryItemId" => Some(0usize),
+            "locationId" => Some(1usize),
+            "delta" => Some(2usize),
+            "changeFromQuantity" => Some(3usize),
+            _ => None,
+        }
+    }
+    fn set_field<'de, __M: airbyte_agent_runtime::serde::de::MapAccess<'de>>(
+        &mut self,
+        index: usize,
+        map: &mut __M,
+    ) -> ::std::result::Result<(), __M::Error> {
+        match index {
+            0usize => self.inventory_item_id = map.next_value()?,
+            1usize => self.location_id = map.next_value()?,
+            2usize => self.delta = map.next_value()?,
+            3usize => self.change_from_quantity = map.next_value()?,
+            _ => {
+                map.next_value::<airbyte_agent_runtime::serde::de::IgnoredAny>()?;
+            }
+        }
+        Ok(())
+    }
+}
+impl<'de> airbyte_agent_runtime::serde::Deserialize<'de>
+for InventoryAdjustCreateInputChangesItem {
+    fn deserialize<__D: airbyte_agent_runtime::serde::Deserializer<'de>>(
+        deserializer: __D,
+    ) -> ::std::result::Result<Self, __D::Error> {
+        airbyte_agent_runtime::record::deserialize(deserializer)
+    }
 }

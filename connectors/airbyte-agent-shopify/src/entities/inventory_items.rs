@@ -122,14 +122,8 @@ impl ::std::future::IntoFuture for InventoryItemsGetRequest {
     }
 }
 /// The stock-keeping record behind a variant, with SKU and cost.
-#[derive(
-    Debug,
-    Clone,
-    Default,
-    airbyte_agent_runtime::serde::Deserialize,
-    airbyte_agent_runtime::serde::Serialize
-)]
-#[serde(crate = "airbyte_agent_runtime::serde", default)]
+#[derive(Debug, Clone, Default, airbyte_agent_runtime::serde::Serialize)]
+#[serde(crate = "airbyte_agent_runtime::serde")]
 pub struct InventoryItem {
     /// Unique identifier of this inventory item.
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -162,26 +156,103 @@ pub struct InventoryItem {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub tracked: Option<bool>,
     /// `country_harmonized_system_codes`
-    #[serde(
-        deserialize_with = "crate::vec_skip_nulls",
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub country_harmonized_system_codes: Option<Vec<Map<String, Value>>>,
     /// `admin_graphql_api_id`
     #[serde(skip_serializing_if = "Option::is_none")]
     pub admin_graphql_api_id: Option<String>,
 }
+impl airbyte_agent_runtime::record::Record for InventoryItem {
+    const NAME: &'static str = "InventoryItem";
+    fn field_index(key: &str) -> Option<usize> {
+        match key {
+            "id" => Some(0usize),
+            "sku" => Some(1usize),
+            "created_at" => Some(2usize),
+            "updated_at" => Some(3usize),
+            "requires_shipping" => Some(4usize),
+            "cost" => Some(5usize),
+            "country_code_of_origin" => Some(6usize),
+            "province_code_of_origin" => Some(7usize),
+            "harmonized_system_code" => Some(8usize),
+            "tracked" => Some(9usize),
+            "country_harmonized_system_codes" => Some(10usize),
+            "admin_graphql_api_id" => Some(11usize),
+            _ => None,
+        }
+    }
+    fn set_field<'de, __M: airbyte_agent_runtime::serde::de::MapAccess<'de>>(
+        &mut self,
+        index: usize,
+        map: &mut __M,
+    ) -> ::std::result::Result<(), __M::Error> {
+        match index {
+            0usize => self.id = map.next_value()?,
+            1usize => self.sku = map.next_value()?,
+            2usize => self.created_at = map.next_value()?,
+            3usize => self.updated_at = map.next_value()?,
+            4usize => self.requires_shipping = map.next_value()?,
+            5usize => self.cost = map.next_value()?,
+            6usize => self.country_code_of_origin = map.next_value()?,
+            7usize => self.province_code_of_origin = map.next_value()?,
+            8usize => self.harmonized_system_code = map.next_value()?,
+            9usize => self.tracked = map.next_value()?,
+            10usize => {
+                self.country_harmonized_system_codes = map
+                    .next_value::<
+                        airbyte_agent_runtime::record::SkipNulls<Map<String, Value>>,
+                    >()?
+                    .0;
+            }
+            11usize => self.admin_graphql_api_id = map.next_value()?,
+            _ => {
+                map.next_value::<airbyte_agent_runtime::serde::de::IgnoredAny>()?;
+            }
+        }
+        Ok(())
+    }
+}
+impl<'de> airbyte_agent_runtime::serde::Deserialize<'de> for InventoryItem {
+    fn deserialize<__D: airbyte_agent_runtime::serde::Deserializer<'de>>(
+        deserializer: __D,
+    ) -> ::std::result::Result<Self, __D::Error> {
+        airbyte_agent_runtime::record::deserialize(deserializer)
+    }
+}
 /// Metadata returned by `inventory_items.list` next to the records.
-#[derive(
-    Debug,
-    Clone,
-    Default,
-    airbyte_agent_runtime::serde::Deserialize,
-    airbyte_agent_runtime::serde::Serialize
-)]
-#[serde(crate = "airbyte_agent_runtime::serde", default)]
+#[derive(Debug, Clone, Default, airbyte_agent_runtime::serde::Serialize)]
+#[serde(crate = "airbyte_agent_runtime::serde")]
 pub struct InventoryItemsListMeta {
     /// `@link.next`
     #[serde(skip_serializing_if = "Option::is_none")]
     pub next_page_url: Option<String>,
+}
+impl airbyte_agent_runtime::record::Record for InventoryItemsListMeta {
+    const NAME: &'static str = "InventoryItemsListMeta";
+    fn field_index(key: &str) -> Option<usize> {
+        match key {
+            "next_page_url" => Some(0usize),
+            _ => None,
+        }
+    }
+    fn set_field<'de, __M: airbyte_agent_runtime::serde::de::MapAccess<'de>>(
+        &mut self,
+        index: usize,
+        map: &mut __M,
+    ) -> ::std::result::Result<(), __M::Error> {
+        match index {
+            0usize => self.next_page_url = map.next_value()?,
+            _ => {
+                map.next_value::<airbyte_agent_runtime::serde::de::IgnoredAny>()?;
+            }
+        }
+        Ok(())
+    }
+}
+impl<'de> airbyte_agent_runtime::serde::Deserialize<'de> for InventoryItemsListMeta {
+    fn deserialize<__D: airbyte_agent_runtime::serde::Deserializer<'de>>(
+        deserializer: __D,
+    ) -> ::std::result::Result<Self, __D::Error> {
+        airbyte_agent_runtime::record::deserialize(deserializer)
+    }
 }

@@ -78,14 +78,8 @@ impl ::std::future::IntoFuture for InventoryLevelsListRequest {
     }
 }
 /// The quantity of one inventory item at one location.
-#[derive(
-    Debug,
-    Clone,
-    Default,
-    airbyte_agent_runtime::serde::Deserialize,
-    airbyte_agent_runtime::serde::Serialize
-)]
-#[serde(crate = "airbyte_agent_runtime::serde", default)]
+#[derive(Debug, Clone, Default, airbyte_agent_runtime::serde::Serialize)]
+#[serde(crate = "airbyte_agent_runtime::serde")]
 pub struct InventoryLevel {
     /// `inventory_item_id`
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -103,17 +97,77 @@ pub struct InventoryLevel {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub admin_graphql_api_id: Option<String>,
 }
+impl airbyte_agent_runtime::record::Record for InventoryLevel {
+    const NAME: &'static str = "InventoryLevel";
+    fn field_index(key: &str) -> Option<usize> {
+        match key {
+            "inventory_item_id" => Some(0usize),
+            "location_id" => Some(1usize),
+            "available" => Some(2usize),
+            "updated_at" => Some(3usize),
+            "admin_graphql_api_id" => Some(4usize),
+            _ => None,
+        }
+    }
+    fn set_field<'de, __M: airbyte_agent_runtime::serde::de::MapAccess<'de>>(
+        &mut self,
+        index: usize,
+        map: &mut __M,
+    ) -> ::std::result::Result<(), __M::Error> {
+        match index {
+            0usize => self.inventory_item_id = map.next_value()?,
+            1usize => self.location_id = map.next_value()?,
+            2usize => self.available = map.next_value()?,
+            3usize => self.updated_at = map.next_value()?,
+            4usize => self.admin_graphql_api_id = map.next_value()?,
+            _ => {
+                map.next_value::<airbyte_agent_runtime::serde::de::IgnoredAny>()?;
+            }
+        }
+        Ok(())
+    }
+}
+impl<'de> airbyte_agent_runtime::serde::Deserialize<'de> for InventoryLevel {
+    fn deserialize<__D: airbyte_agent_runtime::serde::Deserializer<'de>>(
+        deserializer: __D,
+    ) -> ::std::result::Result<Self, __D::Error> {
+        airbyte_agent_runtime::record::deserialize(deserializer)
+    }
+}
 /// Metadata returned by `inventory_levels.list` next to the records.
-#[derive(
-    Debug,
-    Clone,
-    Default,
-    airbyte_agent_runtime::serde::Deserialize,
-    airbyte_agent_runtime::serde::Serialize
-)]
-#[serde(crate = "airbyte_agent_runtime::serde", default)]
+#[derive(Debug, Clone, Default, airbyte_agent_runtime::serde::Serialize)]
+#[serde(crate = "airbyte_agent_runtime::serde")]
 pub struct InventoryLevelsListMeta {
     /// `@link.next`
     #[serde(skip_serializing_if = "Option::is_none")]
     pub next_page_url: Option<String>,
+}
+impl airbyte_agent_runtime::record::Record for InventoryLevelsListMeta {
+    const NAME: &'static str = "InventoryLevelsListMeta";
+    fn field_index(key: &str) -> Option<usize> {
+        match key {
+            "next_page_url" => Some(0usize),
+            _ => None,
+        }
+    }
+    fn set_field<'de, __M: airbyte_agent_runtime::serde::de::MapAccess<'de>>(
+        &mut self,
+        index: usize,
+        map: &mut __M,
+    ) -> ::std::result::Result<(), __M::Error> {
+        match index {
+            0usize => self.next_page_url = map.next_value()?,
+            _ => {
+                map.next_value::<airbyte_agent_runtime::serde::de::IgnoredAny>()?;
+            }
+        }
+        Ok(())
+    }
+}
+impl<'de> airbyte_agent_runtime::serde::Deserialize<'de> for InventoryLevelsListMeta {
+    fn deserialize<__D: airbyte_agent_runtime::serde::Deserializer<'de>>(
+        deserializer: __D,
+    ) -> ::std::result::Result<Self, __D::Error> {
+        airbyte_agent_runtime::record::deserialize(deserializer)
+    }
 }

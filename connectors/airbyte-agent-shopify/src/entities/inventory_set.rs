@@ -68,14 +68,8 @@ impl ::std::future::IntoFuture for InventorySetCreateRequest {
     }
 }
 /// The `InventorySetCreateInput` object.
-#[derive(
-    Debug,
-    Clone,
-    Default,
-    airbyte_agent_runtime::serde::Deserialize,
-    airbyte_agent_runtime::serde::Serialize
-)]
-#[serde(crate = "airbyte_agent_runtime::serde", default)]
+#[derive(Debug, Clone, Default, airbyte_agent_runtime::serde::Serialize)]
+#[serde(crate = "airbyte_agent_runtime::serde")]
 pub struct InventorySetCreateInput {
     /// Which quantity to set, such as available or on_hand.
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -87,21 +81,55 @@ pub struct InventorySetCreateInput {
     #[serde(rename = "referenceDocumentUri", skip_serializing_if = "Option::is_none")]
     pub reference_document_uri: Option<String>,
     /// Target quantities per item and location.
-    #[serde(
-        deserialize_with = "crate::vec_skip_nulls",
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub quantities: Option<Vec<InventorySetCreateInputQuantitiesItem>>,
 }
+impl airbyte_agent_runtime::record::Record for InventorySetCreateInput {
+    const NAME: &'static str = "InventorySetCreateInput";
+    fn field_index(key: &str) -> Option<usize> {
+        match key {
+            "name" => Some(0usize),
+            "reason" => Some(1usize),
+            "referenceDocumentUri" => Some(2usize),
+            "quantities" => Some(3usize),
+            _ => None,
+        }
+    }
+    fn set_field<'de, __M: airbyte_agent_runtime::serde::de::MapAccess<'de>>(
+        &mut self,
+        index: usize,
+        map: &mut __M,
+    ) -> ::std::result::Result<(), __M::Error> {
+        match index {
+            0usize => self.name = map.next_value()?,
+            1usize => self.reason = map.next_value()?,
+            2usize => self.reference_document_uri = map.next_value()?,
+            3usize => {
+                self.quantities = map
+                    .next_value::<
+                        airbyte_agent_runtime::record::SkipNulls<
+                            InventorySetCreateInputQuantitiesItem,
+                        >,
+                    >()?
+                    .0;
+            }
+            _ => {
+                map.next_value::<airbyte_agent_runtime::serde::de::IgnoredAny>()?;
+            }
+        }
+        Ok(())
+    }
+}
+impl<'de> airbyte_agent_runtime::serde::Deserialize<'de> for InventorySetCreateInput {
+    fn deserialize<__D: airbyte_agent_runtime::serde::Deserializer<'de>>(
+        deserializer: __D,
+    ) -> ::std::result::Result<Self, __D::Error> {
+        airbyte_agent_runtime::record::deserialize(deserializer)
+    }
+}
 /// The `InventorySetCreateInputQuantitiesItem` object.
-#[derive(
-    Debug,
-    Clone,
-    Default,
-    airbyte_agent_runtime::serde::Deserialize,
-    airbyte_agent_runtime::serde::Serialize
-)]
-#[serde(crate = "airbyte_agent_runtime::serde", default)]
+#[derive(Debug, Clone, Default, airbyte_agent_runtime::serde::Serialize)]
+#[serde(crate = "airbyte_agent_runtime::serde")]
 pub struct InventorySetCreateInputQuantitiesItem {
     /// Global ID of the inventory item.
     #[serde(rename = "inventoryItemId", skip_serializing_if = "Option::is_none")]
@@ -115,4 +143,40 @@ pub struct InventorySetCreateInputQuantitiesItem {
     /// Quantity expected at the location now; the change fails if it differs. null skips the check.
     #[serde(rename = "changeFromQuantity", skip_serializing_if = "Option::is_none")]
     pub change_from_quantity: Option<i64>,
+}
+impl airbyte_agent_runtime::record::Record for InventorySetCreateInputQuantitiesItem {
+    const NAME: &'static str = "InventorySetCreateInputQuantitiesItem";
+    fn field_index(key: &str) -> Option<usize> {
+        match key {
+            "inventoryItemId" => Some(0usize),
+            "locationId" => Some(1usize),
+            "quantity" => Some(2usize),
+            "changeFromQuantity" => Some(3usize),
+            _ => None,
+        }
+    }
+    fn set_field<'de, __M: airbyte_agent_runtime::serde::de::MapAccess<'de>>(
+        &mut self,
+        index: usize,
+        map: &mut __M,
+    ) -> ::std::result::Result<(), __M::Error> {
+        match index {
+            0usize => self.inventory_item_id = map.next_value()?,
+            1usize => self.location_id = map.next_value()?,
+            2usize => self.quantity = map.next_value()?,
+            3usize => self.change_from_quantity = map.next_value()?,
+            _ => {
+                map.next_value::<airbyte_agent_runtime::serde::de::IgnoredAny>()?;
+            }
+        }
+        Ok(())
+    }
+}
+impl<'de> airbyte_agent_runtime::serde::Deserialize<'de>
+for InventorySetCreateInputQuantitiesItem {
+    fn deserialize<__D: airbyte_agent_runtime::serde::Deserializer<'de>>(
+        deserializer: __D,
+    ) -> ::std::result::Result<Self, __D::Error> {
+        airbyte_agent_runtime::record::deserialize(deserializer)
+    }
 }

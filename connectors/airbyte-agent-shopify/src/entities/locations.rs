@@ -112,14 +112,8 @@ impl ::std::future::IntoFuture for LocationsGetRequest {
     }
 }
 /// A place that stocks or fulfills goods, such as a store or warehouse.
-#[derive(
-    Debug,
-    Clone,
-    Default,
-    airbyte_agent_runtime::serde::Deserialize,
-    airbyte_agent_runtime::serde::Serialize
-)]
-#[serde(crate = "airbyte_agent_runtime::serde", default)]
+#[derive(Debug, Clone, Default, airbyte_agent_runtime::serde::Serialize)]
+#[serde(crate = "airbyte_agent_runtime::serde")]
 pub struct Location {
     /// Unique identifier of this location.
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -179,17 +173,105 @@ pub struct Location {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub localized_province_name: Option<String>,
 }
+impl airbyte_agent_runtime::record::Record for Location {
+    const NAME: &'static str = "Location";
+    fn field_index(key: &str) -> Option<usize> {
+        match key {
+            "id" => Some(0usize),
+            "name" => Some(1usize),
+            "address1" => Some(2usize),
+            "address2" => Some(3usize),
+            "city" => Some(4usize),
+            "zip" => Some(5usize),
+            "province" => Some(6usize),
+            "country" => Some(7usize),
+            "phone" => Some(8usize),
+            "created_at" => Some(9usize),
+            "updated_at" => Some(10usize),
+            "country_code" => Some(11usize),
+            "country_name" => Some(12usize),
+            "province_code" => Some(13usize),
+            "legacy" => Some(14usize),
+            "active" => Some(15usize),
+            "admin_graphql_api_id" => Some(16usize),
+            "localized_country_name" => Some(17usize),
+            "localized_province_name" => Some(18usize),
+            _ => None,
+        }
+    }
+    fn set_field<'de, __M: airbyte_agent_runtime::serde::de::MapAccess<'de>>(
+        &mut self,
+        index: usize,
+        map: &mut __M,
+    ) -> ::std::result::Result<(), __M::Error> {
+        match index {
+            0usize => self.id = map.next_value()?,
+            1usize => self.name = map.next_value()?,
+            2usize => self.address1 = map.next_value()?,
+            3usize => self.address2 = map.next_value()?,
+            4usize => self.city = map.next_value()?,
+            5usize => self.zip = map.next_value()?,
+            6usize => self.province = map.next_value()?,
+            7usize => self.country = map.next_value()?,
+            8usize => self.phone = map.next_value()?,
+            9usize => self.created_at = map.next_value()?,
+            10usize => self.updated_at = map.next_value()?,
+            11usize => self.country_code = map.next_value()?,
+            12usize => self.country_name = map.next_value()?,
+            13usize => self.province_code = map.next_value()?,
+            14usize => self.legacy = map.next_value()?,
+            15usize => self.active = map.next_value()?,
+            16usize => self.admin_graphql_api_id = map.next_value()?,
+            17usize => self.localized_country_name = map.next_value()?,
+            18usize => self.localized_province_name = map.next_value()?,
+            _ => {
+                map.next_value::<airbyte_agent_runtime::serde::de::IgnoredAny>()?;
+            }
+        }
+        Ok(())
+    }
+}
+impl<'de> airbyte_agent_runtime::serde::Deserialize<'de> for Location {
+    fn deserialize<__D: airbyte_agent_runtime::serde::Deserializer<'de>>(
+        deserializer: __D,
+    ) -> ::std::result::Result<Self, __D::Error> {
+        airbyte_agent_runtime::record::deserialize(deserializer)
+    }
+}
 /// Metadata returned by `locations.list` next to the records.
-#[derive(
-    Debug,
-    Clone,
-    Default,
-    airbyte_agent_runtime::serde::Deserialize,
-    airbyte_agent_runtime::serde::Serialize
-)]
-#[serde(crate = "airbyte_agent_runtime::serde", default)]
+#[derive(Debug, Clone, Default, airbyte_agent_runtime::serde::Serialize)]
+#[serde(crate = "airbyte_agent_runtime::serde")]
 pub struct LocationsListMeta {
     /// `@link.next`
     #[serde(skip_serializing_if = "Option::is_none")]
     pub next_page_url: Option<String>,
+}
+impl airbyte_agent_runtime::record::Record for LocationsListMeta {
+    const NAME: &'static str = "LocationsListMeta";
+    fn field_index(key: &str) -> Option<usize> {
+        match key {
+            "next_page_url" => Some(0usize),
+            _ => None,
+        }
+    }
+    fn set_field<'de, __M: airbyte_agent_runtime::serde::de::MapAccess<'de>>(
+        &mut self,
+        index: usize,
+        map: &mut __M,
+    ) -> ::std::result::Result<(), __M::Error> {
+        match index {
+            0usize => self.next_page_url = map.next_value()?,
+            _ => {
+                map.next_value::<airbyte_agent_runtime::serde::de::IgnoredAny>()?;
+            }
+        }
+        Ok(())
+    }
+}
+impl<'de> airbyte_agent_runtime::serde::Deserialize<'de> for LocationsListMeta {
+    fn deserialize<__D: airbyte_agent_runtime::serde::Deserializer<'de>>(
+        deserializer: __D,
+    ) -> ::std::result::Result<Self, __D::Error> {
+        airbyte_agent_runtime::record::deserialize(deserializer)
+    }
 }

@@ -112,14 +112,8 @@ impl ::std::future::IntoFuture for MetafieldsDeleteRequest {
     }
 }
 /// The `MetafieldsCreateMetafieldsItem` object.
-#[derive(
-    Debug,
-    Clone,
-    Default,
-    airbyte_agent_runtime::serde::Deserialize,
-    airbyte_agent_runtime::serde::Serialize
-)]
-#[serde(crate = "airbyte_agent_runtime::serde", default)]
+#[derive(Debug, Clone, Default, airbyte_agent_runtime::serde::Serialize)]
+#[serde(crate = "airbyte_agent_runtime::serde")]
 pub struct MetafieldsCreateMetafieldsItem {
     /// Namespace of the metafield, such as custom.
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -137,39 +131,103 @@ pub struct MetafieldsCreateMetafieldsItem {
     #[serde(rename = "ownerId", skip_serializing_if = "Option::is_none")]
     pub owner_id: Option<String>,
 }
+impl airbyte_agent_runtime::record::Record for MetafieldsCreateMetafieldsItem {
+    const NAME: &'static str = "MetafieldsCreateMetafieldsItem";
+    fn field_index(key: &str) -> Option<usize> {
+        match key {
+            "namespace" => Some(0usize),
+            "key" => Some(1usize),
+            "type" => Some(2usize),
+            "value" => Some(3usize),
+            "ownerId" => Some(4usize),
+            _ => None,
+        }
+    }
+    fn set_field<'de, __M: airbyte_agent_runtime::serde::de::MapAccess<'de>>(
+        &mut self,
+        index: usize,
+        map: &mut __M,
+    ) -> ::std::result::Result<(), __M::Error> {
+        match index {
+            0usize => self.namespace = map.next_value()?,
+            1usize => self.key = map.next_value()?,
+            2usize => self.type_ = map.next_value()?,
+            3usize => self.value = map.next_value()?,
+            4usize => self.owner_id = map.next_value()?,
+            _ => {
+                map.next_value::<airbyte_agent_runtime::serde::de::IgnoredAny>()?;
+            }
+        }
+        Ok(())
+    }
+}
+impl<'de> airbyte_agent_runtime::serde::Deserialize<'de>
+for MetafieldsCreateMetafieldsItem {
+    fn deserialize<__D: airbyte_agent_runtime::serde::Deserializer<'de>>(
+        deserializer: __D,
+    ) -> ::std::result::Result<Self, __D::Error> {
+        airbyte_agent_runtime::record::deserialize(deserializer)
+    }
+}
 /// The `MetafieldsRecord` object.
-#[derive(
-    Debug,
-    Clone,
-    Default,
-    airbyte_agent_runtime::serde::Deserialize,
-    airbyte_agent_runtime::serde::Serialize
-)]
-#[serde(crate = "airbyte_agent_runtime::serde", default)]
+#[derive(Debug, Clone, Default, airbyte_agent_runtime::serde::Serialize)]
+#[serde(crate = "airbyte_agent_runtime::serde")]
 pub struct MetafieldsRecord {
     /// `userErrors`
-    #[serde(
-        rename = "userErrors",
-        deserialize_with = "crate::vec_skip_nulls",
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(rename = "userErrors", skip_serializing_if = "Option::is_none")]
     pub user_errors: Option<Vec<GraphQlUserError>>,
     /// `metafields`
-    #[serde(
-        deserialize_with = "crate::vec_skip_nulls",
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub metafields: Option<Vec<MetafieldsRecordMetafieldsItem>>,
 }
+impl airbyte_agent_runtime::record::Record for MetafieldsRecord {
+    const NAME: &'static str = "MetafieldsRecord";
+    fn field_index(key: &str) -> Option<usize> {
+        match key {
+            "userErrors" => Some(0usize),
+            "metafields" => Some(1usize),
+            _ => None,
+        }
+    }
+    fn set_field<'de, __M: airbyte_agent_runtime::serde::de::MapAccess<'de>>(
+        &mut self,
+        index: usize,
+        map: &mut __M,
+    ) -> ::std::result::Result<(), __M::Error> {
+        match index {
+            0usize => {
+                self.user_errors = map
+                    .next_value::<
+                        airbyte_agent_runtime::record::SkipNulls<GraphQlUserError>,
+                    >()?
+                    .0;
+            }
+            1usize => {
+                self.metafields = map
+                    .next_value::<
+                        airbyte_agent_runtime::record::SkipNulls<
+                            MetafieldsRecordMetafieldsItem,
+                        >,
+                    >()?
+                    .0;
+            }
+            _ => {
+                map.next_value::<airbyte_agent_runtime::serde::de::IgnoredAny>()?;
+            }
+        }
+        Ok(())
+    }
+}
+impl<'de> airbyte_agent_runtime::serde::Deserialize<'de> for MetafieldsRecord {
+    fn deserialize<__D: airbyte_agent_runtime::serde::Deserializer<'de>>(
+        deserializer: __D,
+    ) -> ::std::result::Result<Self, __D::Error> {
+        airbyte_agent_runtime::record::deserialize(deserializer)
+    }
+}
 /// The `MetafieldsRecordMetafieldsItem` object.
-#[derive(
-    Debug,
-    Clone,
-    Default,
-    airbyte_agent_runtime::serde::Deserialize,
-    airbyte_agent_runtime::serde::Serialize
-)]
-#[serde(crate = "airbyte_agent_runtime::serde", default)]
+#[derive(Debug, Clone, Default, airbyte_agent_runtime::serde::Serialize)]
+#[serde(crate = "airbyte_agent_runtime::serde")]
 pub struct MetafieldsRecordMetafieldsItem {
     /// `id`
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -190,15 +248,49 @@ pub struct MetafieldsRecordMetafieldsItem {
     #[serde(rename = "updatedAt", skip_serializing_if = "Option::is_none")]
     pub updated_at: Option<String>,
 }
+impl airbyte_agent_runtime::record::Record for MetafieldsRecordMetafieldsItem {
+    const NAME: &'static str = "MetafieldsRecordMetafieldsItem";
+    fn field_index(key: &str) -> Option<usize> {
+        match key {
+            "id" => Some(0usize),
+            "namespace" => Some(1usize),
+            "key" => Some(2usize),
+            "value" => Some(3usize),
+            "type" => Some(4usize),
+            "updatedAt" => Some(5usize),
+            _ => None,
+        }
+    }
+    fn set_field<'de, __M: airbyte_agent_runtime::serde::de::MapAccess<'de>>(
+        &mut self,
+        index: usize,
+        map: &mut __M,
+    ) -> ::std::result::Result<(), __M::Error> {
+        match index {
+            0usize => self.id = map.next_value()?,
+            1usize => self.namespace = map.next_value()?,
+            2usize => self.key = map.next_value()?,
+            3usize => self.value = map.next_value()?,
+            4usize => self.type_ = map.next_value()?,
+            5usize => self.updated_at = map.next_value()?,
+            _ => {
+                map.next_value::<airbyte_agent_runtime::serde::de::IgnoredAny>()?;
+            }
+        }
+        Ok(())
+    }
+}
+impl<'de> airbyte_agent_runtime::serde::Deserialize<'de>
+for MetafieldsRecordMetafieldsItem {
+    fn deserialize<__D: airbyte_agent_runtime::serde::Deserializer<'de>>(
+        deserializer: __D,
+    ) -> ::std::result::Result<Self, __D::Error> {
+        airbyte_agent_runtime::record::deserialize(deserializer)
+    }
+}
 /// The `MetafieldsDeleteMetafieldsItem` object.
-#[derive(
-    Debug,
-    Clone,
-    Default,
-    airbyte_agent_runtime::serde::Deserialize,
-    airbyte_agent_runtime::serde::Serialize
-)]
-#[serde(crate = "airbyte_agent_runtime::serde", default)]
+#[derive(Debug, Clone, Default, airbyte_agent_runtime::serde::Serialize)]
+#[serde(crate = "airbyte_agent_runtime::serde")]
 pub struct MetafieldsDeleteMetafieldsItem {
     /// Global ID of the resource that owns the metafield.
     #[serde(rename = "ownerId", skip_serializing_if = "Option::is_none")]
@@ -210,40 +302,99 @@ pub struct MetafieldsDeleteMetafieldsItem {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub key: Option<String>,
 }
+impl airbyte_agent_runtime::record::Record for MetafieldsDeleteMetafieldsItem {
+    const NAME: &'static str = "MetafieldsDeleteMetafieldsItem";
+    fn field_index(key: &str) -> Option<usize> {
+        match key {
+            "ownerId" => Some(0usize),
+            "namespace" => Some(1usize),
+            "key" => Some(2usize),
+            _ => None,
+        }
+    }
+    fn set_field<'de, __M: airbyte_agent_runtime::serde::de::MapAccess<'de>>(
+        &mut self,
+        index: usize,
+        map: &mut __M,
+    ) -> ::std::result::Result<(), __M::Error> {
+        match index {
+            0usize => self.owner_id = map.next_value()?,
+            1usize => self.namespace = map.next_value()?,
+            2usize => self.key = map.next_value()?,
+            _ => {
+                map.next_value::<airbyte_agent_runtime::serde::de::IgnoredAny>()?;
+            }
+        }
+        Ok(())
+    }
+}
+impl<'de> airbyte_agent_runtime::serde::Deserialize<'de>
+for MetafieldsDeleteMetafieldsItem {
+    fn deserialize<__D: airbyte_agent_runtime::serde::Deserializer<'de>>(
+        deserializer: __D,
+    ) -> ::std::result::Result<Self, __D::Error> {
+        airbyte_agent_runtime::record::deserialize(deserializer)
+    }
+}
 /// The `MetafieldsRecord2` object.
-#[derive(
-    Debug,
-    Clone,
-    Default,
-    airbyte_agent_runtime::serde::Deserialize,
-    airbyte_agent_runtime::serde::Serialize
-)]
-#[serde(crate = "airbyte_agent_runtime::serde", default)]
+#[derive(Debug, Clone, Default, airbyte_agent_runtime::serde::Serialize)]
+#[serde(crate = "airbyte_agent_runtime::serde")]
 pub struct MetafieldsRecord2 {
     /// `deletedMetafields`
-    #[serde(
-        rename = "deletedMetafields",
-        deserialize_with = "crate::vec_skip_nulls",
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(rename = "deletedMetafields", skip_serializing_if = "Option::is_none")]
     pub deleted_metafields: Option<Vec<MetafieldsRecord2DeletedMetafieldsItem>>,
     /// `userErrors`
-    #[serde(
-        rename = "userErrors",
-        deserialize_with = "crate::vec_skip_nulls",
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(rename = "userErrors", skip_serializing_if = "Option::is_none")]
     pub user_errors: Option<Vec<GraphQlUserError>>,
 }
+impl airbyte_agent_runtime::record::Record for MetafieldsRecord2 {
+    const NAME: &'static str = "MetafieldsRecord2";
+    fn field_index(key: &str) -> Option<usize> {
+        match key {
+            "deletedMetafields" => Some(0usize),
+            "userErrors" => Some(1usize),
+            _ => None,
+        }
+    }
+    fn set_field<'de, __M: airbyte_agent_runtime::serde::de::MapAccess<'de>>(
+        &mut self,
+        index: usize,
+        map: &mut __M,
+    ) -> ::std::result::Result<(), __M::Error> {
+        match index {
+            0usize => {
+                self.deleted_metafields = map
+                    .next_value::<
+                        airbyte_agent_runtime::record::SkipNulls<
+                            MetafieldsRecord2DeletedMetafieldsItem,
+                        >,
+                    >()?
+                    .0;
+            }
+            1usize => {
+                self.user_errors = map
+                    .next_value::<
+                        airbyte_agent_runtime::record::SkipNulls<GraphQlUserError>,
+                    >()?
+                    .0;
+            }
+            _ => {
+                map.next_value::<airbyte_agent_runtime::serde::de::IgnoredAny>()?;
+            }
+        }
+        Ok(())
+    }
+}
+impl<'de> airbyte_agent_runtime::serde::Deserialize<'de> for MetafieldsRecord2 {
+    fn deserialize<__D: airbyte_agent_runtime::serde::Deserializer<'de>>(
+        deserializer: __D,
+    ) -> ::std::result::Result<Self, __D::Error> {
+        airbyte_agent_runtime::record::deserialize(deserializer)
+    }
+}
 /// The `MetafieldsRecord2DeletedMetafieldsItem` object.
-#[derive(
-    Debug,
-    Clone,
-    Default,
-    airbyte_agent_runtime::serde::Deserialize,
-    airbyte_agent_runtime::serde::Serialize
-)]
-#[serde(crate = "airbyte_agent_runtime::serde", default)]
+#[derive(Debug, Clone, Default, airbyte_agent_runtime::serde::Serialize)]
+#[serde(crate = "airbyte_agent_runtime::serde")]
 pub struct MetafieldsRecord2DeletedMetafieldsItem {
     /// `key`
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -254,4 +405,38 @@ pub struct MetafieldsRecord2DeletedMetafieldsItem {
     /// `ownerId`
     #[serde(rename = "ownerId", skip_serializing_if = "Option::is_none")]
     pub owner_id: Option<String>,
+}
+impl airbyte_agent_runtime::record::Record for MetafieldsRecord2DeletedMetafieldsItem {
+    const NAME: &'static str = "MetafieldsRecord2DeletedMetafieldsItem";
+    fn field_index(key: &str) -> Option<usize> {
+        match key {
+            "key" => Some(0usize),
+            "namespace" => Some(1usize),
+            "ownerId" => Some(2usize),
+            _ => None,
+        }
+    }
+    fn set_field<'de, __M: airbyte_agent_runtime::serde::de::MapAccess<'de>>(
+        &mut self,
+        index: usize,
+        map: &mut __M,
+    ) -> ::std::result::Result<(), __M::Error> {
+        match index {
+            0usize => self.key = map.next_value()?,
+            1usize => self.namespace = map.next_value()?,
+            2usize => self.owner_id = map.next_value()?,
+            _ => {
+                map.next_value::<airbyte_agent_runtime::serde::de::IgnoredAny>()?;
+            }
+        }
+        Ok(())
+    }
+}
+impl<'de> airbyte_agent_runtime::serde::Deserialize<'de>
+for MetafieldsRecord2DeletedMetafieldsItem {
+    fn deserialize<__D: airbyte_agent_runtime::serde::Deserializer<'de>>(
+        deserializer: __D,
+    ) -> ::std::result::Result<Self, __D::Error> {
+        airbyte_agent_runtime::record::deserialize(deserializer)
+    }
 }

@@ -361,14 +361,8 @@ airbyte_agent_runtime::string_enum! {
     "unfulfilled" }
 }
 /// An order placed in the store.
-#[derive(
-    Debug,
-    Clone,
-    Default,
-    airbyte_agent_runtime::serde::Deserialize,
-    airbyte_agent_runtime::serde::Serialize
-)]
-#[serde(crate = "airbyte_agent_runtime::serde", default)]
+#[derive(Debug, Clone, Default, airbyte_agent_runtime::serde::Serialize)]
+#[serde(crate = "airbyte_agent_runtime::serde")]
 pub struct Order {
     /// Unique identifier of this order.
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -464,16 +458,10 @@ pub struct Order {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub device_id: Option<i64>,
     /// `discount_applications`
-    #[serde(
-        deserialize_with = "crate::vec_skip_nulls",
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub discount_applications: Option<Vec<Map<String, Value>>>,
     /// `discount_codes`
-    #[serde(
-        deserialize_with = "crate::vec_skip_nulls",
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub discount_codes: Option<Vec<Map<String, Value>>>,
     /// `email`
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -488,10 +476,7 @@ pub struct Order {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub fulfillment_status: Option<String>,
     /// `fulfillments`
-    #[serde(
-        deserialize_with = "crate::vec_skip_nulls",
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub fulfillments: Option<Vec<Fulfillment>>,
     /// `gateway`
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -503,10 +488,7 @@ pub struct Order {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub landing_site_ref: Option<String>,
     /// `line_items`
-    #[serde(
-        deserialize_with = "crate::vec_skip_nulls",
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub line_items: Option<Vec<LineItem>>,
     /// `location_id`
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -536,10 +518,7 @@ pub struct Order {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub note: Option<String>,
     /// `note_attributes`
-    #[serde(
-        deserialize_with = "crate::vec_skip_nulls",
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub note_attributes: Option<Vec<Map<String, Value>>>,
     /// `number`
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -557,10 +536,7 @@ pub struct Order {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub original_total_duties_set: Option<Map<String, Value>>,
     /// `payment_gateway_names`
-    #[serde(
-        deserialize_with = "crate::vec_skip_nulls",
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub payment_gateway_names: Option<Vec<String>>,
     /// `phone`
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -581,19 +557,13 @@ pub struct Order {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub referring_site: Option<String>,
     /// `refunds`
-    #[serde(
-        deserialize_with = "crate::vec_skip_nulls",
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub refunds: Option<Vec<Refund>>,
     /// `shipping_address`
     #[serde(skip_serializing_if = "Option::is_none")]
     pub shipping_address: Option<OrderAddress>,
     /// `shipping_lines`
-    #[serde(
-        deserialize_with = "crate::vec_skip_nulls",
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub shipping_lines: Option<Vec<Map<String, Value>>>,
     /// `source_identifier`
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -617,10 +587,7 @@ pub struct Order {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub tax_exempt: Option<bool>,
     /// `tax_lines`
-    #[serde(
-        deserialize_with = "crate::vec_skip_nulls",
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub tax_lines: Option<Vec<Map<String, Value>>>,
     /// `taxes_included`
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -677,36 +644,312 @@ pub struct Order {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub billing_address: Option<OrderAddress>,
 }
+impl airbyte_agent_runtime::record::Record for Order {
+    const NAME: &'static str = "Order";
+    fn field_index(key: &str) -> Option<usize> {
+        match key {
+            "id" => Some(0usize),
+            "admin_graphql_api_id" => Some(1usize),
+            "app_id" => Some(2usize),
+            "browser_ip" => Some(3usize),
+            "buyer_accepts_marketing" => Some(4usize),
+            "cancel_reason" => Some(5usize),
+            "cancelled_at" => Some(6usize),
+            "cart_token" => Some(7usize),
+            "checkout_id" => Some(8usize),
+            "checkout_token" => Some(9usize),
+            "client_details" => Some(10usize),
+            "closed_at" => Some(11usize),
+            "company" => Some(12usize),
+            "confirmation_number" => Some(13usize),
+            "confirmed" => Some(14usize),
+            "contact_email" => Some(15usize),
+            "created_at" => Some(16usize),
+            "currency" => Some(17usize),
+            "current_subtotal_price" => Some(18usize),
+            "current_subtotal_price_set" => Some(19usize),
+            "current_total_additional_fees_set" => Some(20usize),
+            "current_total_discounts" => Some(21usize),
+            "current_total_discounts_set" => Some(22usize),
+            "current_total_duties_set" => Some(23usize),
+            "current_total_price" => Some(24usize),
+            "current_total_price_set" => Some(25usize),
+            "current_total_tax" => Some(26usize),
+            "current_total_tax_set" => Some(27usize),
+            "customer" => Some(28usize),
+            "customer_locale" => Some(29usize),
+            "device_id" => Some(30usize),
+            "discount_applications" => Some(31usize),
+            "discount_codes" => Some(32usize),
+            "email" => Some(33usize),
+            "estimated_taxes" => Some(34usize),
+            "financial_status" => Some(35usize),
+            "fulfillment_status" => Some(36usize),
+            "fulfillments" => Some(37usize),
+            "gateway" => Some(38usize),
+            "landing_site" => Some(39usize),
+            "landing_site_ref" => Some(40usize),
+            "line_items" => Some(41usize),
+            "location_id" => Some(42usize),
+            "merchant_of_record_app_id" => Some(43usize),
+            "merchant_business_entity_id" => Some(44usize),
+            "duties_included" => Some(45usize),
+            "total_cash_rounding_payment_adjustment_set" => Some(46usize),
+            "total_cash_rounding_refund_adjustment_set" => Some(47usize),
+            "payment_terms" => Some(48usize),
+            "name" => Some(49usize),
+            "note" => Some(50usize),
+            "note_attributes" => Some(51usize),
+            "number" => Some(52usize),
+            "order_number" => Some(53usize),
+            "order_status_url" => Some(54usize),
+            "original_total_additional_fees_set" => Some(55usize),
+            "original_total_duties_set" => Some(56usize),
+            "payment_gateway_names" => Some(57usize),
+            "phone" => Some(58usize),
+            "po_number" => Some(59usize),
+            "presentment_currency" => Some(60usize),
+            "processed_at" => Some(61usize),
+            "reference" => Some(62usize),
+            "referring_site" => Some(63usize),
+            "refunds" => Some(64usize),
+            "shipping_address" => Some(65usize),
+            "shipping_lines" => Some(66usize),
+            "source_identifier" => Some(67usize),
+            "source_name" => Some(68usize),
+            "source_url" => Some(69usize),
+            "subtotal_price" => Some(70usize),
+            "subtotal_price_set" => Some(71usize),
+            "tags" => Some(72usize),
+            "tax_exempt" => Some(73usize),
+            "tax_lines" => Some(74usize),
+            "taxes_included" => Some(75usize),
+            "test" => Some(76usize),
+            "token" => Some(77usize),
+            "total_discounts" => Some(78usize),
+            "total_discounts_set" => Some(79usize),
+            "total_line_items_price" => Some(80usize),
+            "total_line_items_price_set" => Some(81usize),
+            "total_outstanding" => Some(82usize),
+            "total_price" => Some(83usize),
+            "total_price_set" => Some(84usize),
+            "total_shipping_price_set" => Some(85usize),
+            "total_tax" => Some(86usize),
+            "total_tax_set" => Some(87usize),
+            "total_tip_received" => Some(88usize),
+            "total_weight" => Some(89usize),
+            "updated_at" => Some(90usize),
+            "user_id" => Some(91usize),
+            "billing_address" => Some(92usize),
+            _ => None,
+        }
+    }
+    fn set_field<'de, __M: airbyte_agent_runtime::serde::de::MapAccess<'de>>(
+        &mut self,
+        index: usize,
+        map: &mut __M,
+    ) -> ::std::result::Result<(), __M::Error> {
+        match index {
+            0usize => self.id = map.next_value()?,
+            1usize => self.admin_graphql_api_id = map.next_value()?,
+            2usize => self.app_id = map.next_value()?,
+            3usize => self.browser_ip = map.next_value()?,
+            4usize => self.buyer_accepts_marketing = map.next_value()?,
+            5usize => self.cancel_reason = map.next_value()?,
+            6usize => self.cancelled_at = map.next_value()?,
+            7usize => self.cart_token = map.next_value()?,
+            8usize => self.checkout_id = map.next_value()?,
+            9usize => self.checkout_token = map.next_value()?,
+            10usize => self.client_details = map.next_value()?,
+            11usize => self.closed_at = map.next_value()?,
+            12usize => self.company = map.next_value()?,
+            13usize => self.confirmation_number = map.next_value()?,
+            14usize => self.confirmed = map.next_value()?,
+            15usize => self.contact_email = map.next_value()?,
+            16usize => self.created_at = map.next_value()?,
+            17usize => self.currency = map.next_value()?,
+            18usize => self.current_subtotal_price = map.next_value()?,
+            19usize => self.current_subtotal_price_set = map.next_value()?,
+            20usize => self.current_total_additional_fees_set = map.next_value()?,
+            21usize => self.current_total_discounts = map.next_value()?,
+            22usize => self.current_total_discounts_set = map.next_value()?,
+            23usize => self.current_total_duties_set = map.next_value()?,
+            24usize => self.current_total_price = map.next_value()?,
+            25usize => self.current_total_price_set = map.next_value()?,
+            26usize => self.current_total_tax = map.next_value()?,
+            27usize => self.current_total_tax_set = map.next_value()?,
+            28usize => self.customer = map.next_value()?,
+            29usize => self.customer_locale = map.next_value()?,
+            30usize => self.device_id = map.next_value()?,
+            31usize => {
+                self.discount_applications = map
+                    .next_value::<
+                        airbyte_agent_runtime::record::SkipNulls<Map<String, Value>>,
+                    >()?
+                    .0;
+            }
+            32usize => {
+                self.discount_codes = map
+                    .next_value::<
+                        airbyte_agent_runtime::record::SkipNulls<Map<String, Value>>,
+                    >()?
+                    .0;
+            }
+            33usize => self.email = map.next_value()?,
+            34usize => self.estimated_taxes = map.next_value()?,
+            35usize => self.financial_status = map.next_value()?,
+            36usize => self.fulfillment_status = map.next_value()?,
+            37usize => {
+                self.fulfillments = map
+                    .next_value::<
+                        airbyte_agent_runtime::record::SkipNulls<Fulfillment>,
+                    >()?
+                    .0;
+            }
+            38usize => self.gateway = map.next_value()?,
+            39usize => self.landing_site = map.next_value()?,
+            40usize => self.landing_site_ref = map.next_value()?,
+            41usize => {
+                self.line_items = map
+                    .next_value::<airbyte_agent_runtime::record::SkipNulls<LineItem>>()?
+                    .0;
+            }
+            42usize => self.location_id = map.next_value()?,
+            43usize => self.merchant_of_record_app_id = map.next_value()?,
+            44usize => self.merchant_business_entity_id = map.next_value()?,
+            45usize => self.duties_included = map.next_value()?,
+            46usize => {
+                self.total_cash_rounding_payment_adjustment_set = map.next_value()?;
+            }
+            47usize => self.total_cash_rounding_refund_adjustment_set = map.next_value()?,
+            48usize => self.payment_terms = map.next_value()?,
+            49usize => self.name = map.next_value()?,
+            50usize => self.note = map.next_value()?,
+            51usize => {
+                self.note_attributes = map
+                    .next_value::<
+                        airbyte_agent_runtime::record::SkipNulls<Map<String, Value>>,
+                    >()?
+                    .0;
+            }
+            52usize => self.number = map.next_value()?,
+            53usize => self.order_number = map.next_value()?,
+            54usize => self.order_status_url = map.next_value()?,
+            55usize => self.original_total_additional_fees_set = map.next_value()?,
+            56usize => self.original_total_duties_set = map.next_value()?,
+            57usize => {
+                self.payment_gateway_names = map
+                    .next_value::<airbyte_agent_runtime::record::SkipNulls<String>>()?
+                    .0;
+            }
+            58usize => self.phone = map.next_value()?,
+            59usize => self.po_number = map.next_value()?,
+            60usize => self.presentment_currency = map.next_value()?,
+            61usize => self.processed_at = map.next_value()?,
+            62usize => self.reference = map.next_value()?,
+            63usize => self.referring_site = map.next_value()?,
+            64usize => {
+                self.refunds = map
+                    .next_value::<airbyte_agent_runtime::record::SkipNulls<Refund>>()?
+                    .0;
+            }
+            65usize => self.shipping_address = map.next_value()?,
+            66usize => {
+                self.shipping_lines = map
+                    .next_value::<
+                        airbyte_agent_runtime::record::SkipNulls<Map<String, Value>>,
+                    >()?
+                    .0;
+            }
+            67usize => self.source_identifier = map.next_value()?,
+            68usize => self.source_name = map.next_value()?,
+            69usize => self.source_url = map.next_value()?,
+            70usize => self.subtotal_price = map.next_value()?,
+            71usize => self.subtotal_price_set = map.next_value()?,
+            72usize => self.tags = map.next_value()?,
+            73usize => self.tax_exempt = map.next_value()?,
+            74usize => {
+                self.tax_lines = map
+                    .next_value::<
+                        airbyte_agent_runtime::record::SkipNulls<Map<String, Value>>,
+                    >()?
+                    .0;
+            }
+            75usize => self.taxes_included = map.next_value()?,
+            76usize => self.test = map.next_value()?,
+            77usize => self.token = map.next_value()?,
+            78usize => self.total_discounts = map.next_value()?,
+            79usize => self.total_discounts_set = map.next_value()?,
+            80usize => self.total_line_items_price = map.next_value()?,
+            81usize => self.total_line_items_price_set = map.next_value()?,
+            82usize => self.total_outstanding = map.next_value()?,
+            83usize => self.total_price = map.next_value()?,
+            84usize => self.total_price_set = map.next_value()?,
+            85usize => self.total_shipping_price_set = map.next_value()?,
+            86usize => self.total_tax = map.next_value()?,
+            87usize => self.total_tax_set = map.next_value()?,
+            88usize => self.total_tip_received = map.next_value()?,
+            89usize => self.total_weight = map.next_value()?,
+            90usize => self.updated_at = map.next_value()?,
+            91usize => self.user_id = map.next_value()?,
+            92usize => self.billing_address = map.next_value()?,
+            _ => {
+                map.next_value::<airbyte_agent_runtime::serde::de::IgnoredAny>()?;
+            }
+        }
+        Ok(())
+    }
+}
+impl<'de> airbyte_agent_runtime::serde::Deserialize<'de> for Order {
+    fn deserialize<__D: airbyte_agent_runtime::serde::Deserializer<'de>>(
+        deserializer: __D,
+    ) -> ::std::result::Result<Self, __D::Error> {
+        airbyte_agent_runtime::record::deserialize(deserializer)
+    }
+}
 /// Metadata returned by `orders.list` next to the records.
-#[derive(
-    Debug,
-    Clone,
-    Default,
-    airbyte_agent_runtime::serde::Deserialize,
-    airbyte_agent_runtime::serde::Serialize
-)]
-#[serde(crate = "airbyte_agent_runtime::serde", default)]
+#[derive(Debug, Clone, Default, airbyte_agent_runtime::serde::Serialize)]
+#[serde(crate = "airbyte_agent_runtime::serde")]
 pub struct OrdersListMeta {
     /// `@link.next`
     #[serde(skip_serializing_if = "Option::is_none")]
     pub next_page_url: Option<String>,
 }
+impl airbyte_agent_runtime::record::Record for OrdersListMeta {
+    const NAME: &'static str = "OrdersListMeta";
+    fn field_index(key: &str) -> Option<usize> {
+        match key {
+            "next_page_url" => Some(0usize),
+            _ => None,
+        }
+    }
+    fn set_field<'de, __M: airbyte_agent_runtime::serde::de::MapAccess<'de>>(
+        &mut self,
+        index: usize,
+        map: &mut __M,
+    ) -> ::std::result::Result<(), __M::Error> {
+        match index {
+            0usize => self.next_page_url = map.next_value()?,
+            _ => {
+                map.next_value::<airbyte_agent_runtime::serde::de::IgnoredAny>()?;
+            }
+        }
+        Ok(())
+    }
+}
+impl<'de> airbyte_agent_runtime::serde::Deserialize<'de> for OrdersListMeta {
+    fn deserialize<__D: airbyte_agent_runtime::serde::Deserializer<'de>>(
+        deserializer: __D,
+    ) -> ::std::result::Result<Self, __D::Error> {
+        airbyte_agent_runtime::record::deserialize(deserializer)
+    }
+}
 /// The new order.
-#[derive(
-    Debug,
-    Clone,
-    Default,
-    airbyte_agent_runtime::serde::Deserialize,
-    airbyte_agent_runtime::serde::Serialize
-)]
-#[serde(crate = "airbyte_agent_runtime::serde", default)]
+#[derive(Debug, Clone, Default, airbyte_agent_runtime::serde::Serialize)]
+#[serde(crate = "airbyte_agent_runtime::serde")]
 pub struct OrdersCreateOrder {
     /// Items of the order.
-    #[serde(
-        rename = "lineItems",
-        deserialize_with = "crate::vec_skip_nulls",
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(rename = "lineItems", skip_serializing_if = "Option::is_none")]
     pub line_items: Option<Vec<OrdersCreateOrderLineItemsItem>>,
     /// Global ID of the customer.
     #[serde(rename = "customerId", skip_serializing_if = "Option::is_none")]
@@ -718,24 +961,66 @@ pub struct OrdersCreateOrder {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub note: Option<String>,
     /// Tags of the order.
-    #[serde(
-        deserialize_with = "crate::vec_skip_nulls",
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub tags: Option<Vec<String>>,
     /// `shippingAddress`
     #[serde(rename = "shippingAddress", skip_serializing_if = "Option::is_none")]
     pub shipping_address: Option<OrdersCreateOrderShippingAddress>,
 }
+impl airbyte_agent_runtime::record::Record for OrdersCreateOrder {
+    const NAME: &'static str = "OrdersCreateOrder";
+    fn field_index(key: &str) -> Option<usize> {
+        match key {
+            "lineItems" => Some(0usize),
+            "customerId" => Some(1usize),
+            "email" => Some(2usize),
+            "note" => Some(3usize),
+            "tags" => Some(4usize),
+            "shippingAddress" => Some(5usize),
+            _ => None,
+        }
+    }
+    fn set_field<'de, __M: airbyte_agent_runtime::serde::de::MapAccess<'de>>(
+        &mut self,
+        index: usize,
+        map: &mut __M,
+    ) -> ::std::result::Result<(), __M::Error> {
+        match index {
+            0usize => {
+                self.line_items = map
+                    .next_value::<
+                        airbyte_agent_runtime::record::SkipNulls<
+                            OrdersCreateOrderLineItemsItem,
+                        >,
+                    >()?
+                    .0;
+            }
+            1usize => self.customer_id = map.next_value()?,
+            2usize => self.email = map.next_value()?,
+            3usize => self.note = map.next_value()?,
+            4usize => {
+                self.tags = map
+                    .next_value::<airbyte_agent_runtime::record::SkipNulls<String>>()?
+                    .0;
+            }
+            5usize => self.shipping_address = map.next_value()?,
+            _ => {
+                map.next_value::<airbyte_agent_runtime::serde::de::IgnoredAny>()?;
+            }
+        }
+        Ok(())
+    }
+}
+impl<'de> airbyte_agent_runtime::serde::Deserialize<'de> for OrdersCreateOrder {
+    fn deserialize<__D: airbyte_agent_runtime::serde::Deserializer<'de>>(
+        deserializer: __D,
+    ) -> ::std::result::Result<Self, __D::Error> {
+        airbyte_agent_runtime::record::deserialize(deserializer)
+    }
+}
 /// The `OrdersCreateOrderLineItemsItem` object.
-#[derive(
-    Debug,
-    Clone,
-    Default,
-    airbyte_agent_runtime::serde::Deserialize,
-    airbyte_agent_runtime::serde::Serialize
-)]
-#[serde(crate = "airbyte_agent_runtime::serde", default)]
+#[derive(Debug, Clone, Default, airbyte_agent_runtime::serde::Serialize)]
+#[serde(crate = "airbyte_agent_runtime::serde")]
 pub struct OrdersCreateOrderLineItemsItem {
     /// Global ID of the variant being bought.
     #[serde(rename = "variantId", skip_serializing_if = "Option::is_none")]
@@ -750,29 +1035,83 @@ pub struct OrdersCreateOrderLineItemsItem {
     #[serde(rename = "priceSet", skip_serializing_if = "Option::is_none")]
     pub price_set: Option<OrdersCreateOrderLineItemsItemPriceSet>,
 }
+impl airbyte_agent_runtime::record::Record for OrdersCreateOrderLineItemsItem {
+    const NAME: &'static str = "OrdersCreateOrderLineItemsItem";
+    fn field_index(key: &str) -> Option<usize> {
+        match key {
+            "variantId" => Some(0usize),
+            "quantity" => Some(1usize),
+            "title" => Some(2usize),
+            "priceSet" => Some(3usize),
+            _ => None,
+        }
+    }
+    fn set_field<'de, __M: airbyte_agent_runtime::serde::de::MapAccess<'de>>(
+        &mut self,
+        index: usize,
+        map: &mut __M,
+    ) -> ::std::result::Result<(), __M::Error> {
+        match index {
+            0usize => self.variant_id = map.next_value()?,
+            1usize => self.quantity = map.next_value()?,
+            2usize => self.title = map.next_value()?,
+            3usize => self.price_set = map.next_value()?,
+            _ => {
+                map.next_value::<airbyte_agent_runtime::serde::de::IgnoredAny>()?;
+            }
+        }
+        Ok(())
+    }
+}
+impl<'de> airbyte_agent_runtime::serde::Deserialize<'de>
+for OrdersCreateOrderLineItemsItem {
+    fn deserialize<__D: airbyte_agent_runtime::serde::Deserializer<'de>>(
+        deserializer: __D,
+    ) -> ::std::result::Result<Self, __D::Error> {
+        airbyte_agent_runtime::record::deserialize(deserializer)
+    }
+}
 /// The `OrdersCreateOrderLineItemsItemPriceSet` object.
-#[derive(
-    Debug,
-    Clone,
-    Default,
-    airbyte_agent_runtime::serde::Deserialize,
-    airbyte_agent_runtime::serde::Serialize
-)]
-#[serde(crate = "airbyte_agent_runtime::serde", default)]
+#[derive(Debug, Clone, Default, airbyte_agent_runtime::serde::Serialize)]
+#[serde(crate = "airbyte_agent_runtime::serde")]
 pub struct OrdersCreateOrderLineItemsItemPriceSet {
     /// `shopMoney`
     #[serde(rename = "shopMoney", skip_serializing_if = "Option::is_none")]
     pub shop_money: Option<OrdersCreateOrderLineItemsItemPriceSetShopMoney>,
 }
+impl airbyte_agent_runtime::record::Record for OrdersCreateOrderLineItemsItemPriceSet {
+    const NAME: &'static str = "OrdersCreateOrderLineItemsItemPriceSet";
+    fn field_index(key: &str) -> Option<usize> {
+        match key {
+            "shopMoney" => Some(0usize),
+            _ => None,
+        }
+    }
+    fn set_field<'de, __M: airbyte_agent_runtime::serde::de::MapAccess<'de>>(
+        &mut self,
+        index: usize,
+        map: &mut __M,
+    ) -> ::std::result::Result<(), __M::Error> {
+        match index {
+            0usize => self.shop_money = map.next_value()?,
+            _ => {
+                map.next_value::<airbyte_agent_runtime::serde::de::IgnoredAny>()?;
+            }
+        }
+        Ok(())
+    }
+}
+impl<'de> airbyte_agent_runtime::serde::Deserialize<'de>
+for OrdersCreateOrderLineItemsItemPriceSet {
+    fn deserialize<__D: airbyte_agent_runtime::serde::Deserializer<'de>>(
+        deserializer: __D,
+    ) -> ::std::result::Result<Self, __D::Error> {
+        airbyte_agent_runtime::record::deserialize(deserializer)
+    }
+}
 /// The `OrdersCreateOrderLineItemsItemPriceSetShopMoney` object.
-#[derive(
-    Debug,
-    Clone,
-    Default,
-    airbyte_agent_runtime::serde::Deserialize,
-    airbyte_agent_runtime::serde::Serialize
-)]
-#[serde(crate = "airbyte_agent_runtime::serde", default)]
+#[derive(Debug, Clone, Default, airbyte_agent_runtime::serde::Serialize)]
+#[serde(crate = "airbyte_agent_runtime::serde")]
 pub struct OrdersCreateOrderLineItemsItemPriceSetShopMoney {
     /// `amount`
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -781,15 +1120,42 @@ pub struct OrdersCreateOrderLineItemsItemPriceSetShopMoney {
     #[serde(rename = "currencyCode", skip_serializing_if = "Option::is_none")]
     pub currency_code: Option<String>,
 }
+impl airbyte_agent_runtime::record::Record
+for OrdersCreateOrderLineItemsItemPriceSetShopMoney {
+    const NAME: &'static str = "OrdersCreateOrderLineItemsItemPriceSetShopMoney";
+    fn field_index(key: &str) -> Option<usize> {
+        match key {
+            "amount" => Some(0usize),
+            "currencyCode" => Some(1usize),
+            _ => None,
+        }
+    }
+    fn set_field<'de, __M: airbyte_agent_runtime::serde::de::MapAccess<'de>>(
+        &mut self,
+        index: usize,
+        map: &mut __M,
+    ) -> ::std::result::Result<(), __M::Error> {
+        match index {
+            0usize => self.amount = map.next_value()?,
+            1usize => self.currency_code = map.next_value()?,
+            _ => {
+                map.next_value::<airbyte_agent_runtime::serde::de::IgnoredAny>()?;
+            }
+        }
+        Ok(())
+    }
+}
+impl<'de> airbyte_agent_runtime::serde::Deserialize<'de>
+for OrdersCreateOrderLineItemsItemPriceSetShopMoney {
+    fn deserialize<__D: airbyte_agent_runtime::serde::Deserializer<'de>>(
+        deserializer: __D,
+    ) -> ::std::result::Result<Self, __D::Error> {
+        airbyte_agent_runtime::record::deserialize(deserializer)
+    }
+}
 /// The `OrdersCreateOrderShippingAddress` object.
-#[derive(
-    Debug,
-    Clone,
-    Default,
-    airbyte_agent_runtime::serde::Deserialize,
-    airbyte_agent_runtime::serde::Serialize
-)]
-#[serde(crate = "airbyte_agent_runtime::serde", default)]
+#[derive(Debug, Clone, Default, airbyte_agent_runtime::serde::Serialize)]
+#[serde(crate = "airbyte_agent_runtime::serde")]
 pub struct OrdersCreateOrderShippingAddress {
     /// `address1`
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -813,19 +1179,84 @@ pub struct OrdersCreateOrderShippingAddress {
     #[serde(rename = "lastName", skip_serializing_if = "Option::is_none")]
     pub last_name: Option<String>,
 }
+impl airbyte_agent_runtime::record::Record for OrdersCreateOrderShippingAddress {
+    const NAME: &'static str = "OrdersCreateOrderShippingAddress";
+    fn field_index(key: &str) -> Option<usize> {
+        match key {
+            "address1" => Some(0usize),
+            "city" => Some(1usize),
+            "provinceCode" => Some(2usize),
+            "zip" => Some(3usize),
+            "countryCode" => Some(4usize),
+            "firstName" => Some(5usize),
+            "lastName" => Some(6usize),
+            _ => None,
+        }
+    }
+    fn set_field<'de, __M: airbyte_agent_runtime::serde::de::MapAccess<'de>>(
+        &mut self,
+        index: usize,
+        map: &mut __M,
+    ) -> ::std::result::Result<(), __M::Error> {
+        match index {
+            0usize => self.address1 = map.next_value()?,
+            1usize => self.city = map.next_value()?,
+            2usize => self.province_code = map.next_value()?,
+            3usize => self.zip = map.next_value()?,
+            4usize => self.country_code = map.next_value()?,
+            5usize => self.first_name = map.next_value()?,
+            6usize => self.last_name = map.next_value()?,
+            _ => {
+                map.next_value::<airbyte_agent_runtime::serde::de::IgnoredAny>()?;
+            }
+        }
+        Ok(())
+    }
+}
+impl<'de> airbyte_agent_runtime::serde::Deserialize<'de>
+for OrdersCreateOrderShippingAddress {
+    fn deserialize<__D: airbyte_agent_runtime::serde::Deserializer<'de>>(
+        deserializer: __D,
+    ) -> ::std::result::Result<Self, __D::Error> {
+        airbyte_agent_runtime::record::deserialize(deserializer)
+    }
+}
 /// How the order affects inventory.
-#[derive(
-    Debug,
-    Clone,
-    Default,
-    airbyte_agent_runtime::serde::Deserialize,
-    airbyte_agent_runtime::serde::Serialize
-)]
-#[serde(crate = "airbyte_agent_runtime::serde", default)]
+#[derive(Debug, Clone, Default, airbyte_agent_runtime::serde::Serialize)]
+#[serde(crate = "airbyte_agent_runtime::serde")]
 pub struct OrdersCreateOptions {
     /// `inventoryBehaviour`
     #[serde(rename = "inventoryBehaviour", skip_serializing_if = "Option::is_none")]
     pub inventory_behaviour: Option<OrdersCreateOptionsInventoryBehaviour>,
+}
+impl airbyte_agent_runtime::record::Record for OrdersCreateOptions {
+    const NAME: &'static str = "OrdersCreateOptions";
+    fn field_index(key: &str) -> Option<usize> {
+        match key {
+            "inventoryBehaviour" => Some(0usize),
+            _ => None,
+        }
+    }
+    fn set_field<'de, __M: airbyte_agent_runtime::serde::de::MapAccess<'de>>(
+        &mut self,
+        index: usize,
+        map: &mut __M,
+    ) -> ::std::result::Result<(), __M::Error> {
+        match index {
+            0usize => self.inventory_behaviour = map.next_value()?,
+            _ => {
+                map.next_value::<airbyte_agent_runtime::serde::de::IgnoredAny>()?;
+            }
+        }
+        Ok(())
+    }
+}
+impl<'de> airbyte_agent_runtime::serde::Deserialize<'de> for OrdersCreateOptions {
+    fn deserialize<__D: airbyte_agent_runtime::serde::Deserializer<'de>>(
+        deserializer: __D,
+    ) -> ::std::result::Result<Self, __D::Error> {
+        airbyte_agent_runtime::record::deserialize(deserializer)
+    }
 }
 airbyte_agent_runtime::string_enum! {
     #[doc = " Values of `OrdersCreateOptionsInventoryBehaviour`."] pub enum
@@ -835,35 +1266,56 @@ airbyte_agent_runtime::string_enum! {
     DecrementObeyingPolicy => "DECREMENT_OBEYING_POLICY" }
 }
 /// The `OrdersRecord` object.
-#[derive(
-    Debug,
-    Clone,
-    Default,
-    airbyte_agent_runtime::serde::Deserialize,
-    airbyte_agent_runtime::serde::Serialize
-)]
-#[serde(crate = "airbyte_agent_runtime::serde", default)]
+#[derive(Debug, Clone, Default, airbyte_agent_runtime::serde::Serialize)]
+#[serde(crate = "airbyte_agent_runtime::serde")]
 pub struct OrdersRecord {
     /// `userErrors`
-    #[serde(
-        rename = "userErrors",
-        deserialize_with = "crate::vec_skip_nulls",
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(rename = "userErrors", skip_serializing_if = "Option::is_none")]
     pub user_errors: Option<Vec<GraphQlUserError>>,
     /// `order`
     #[serde(skip_serializing_if = "Option::is_none")]
     pub order: Option<GraphQlOrder>,
 }
+impl airbyte_agent_runtime::record::Record for OrdersRecord {
+    const NAME: &'static str = "OrdersRecord";
+    fn field_index(key: &str) -> Option<usize> {
+        match key {
+            "userErrors" => Some(0usize),
+            "order" => Some(1usize),
+            _ => None,
+        }
+    }
+    fn set_field<'de, __M: airbyte_agent_runtime::serde::de::MapAccess<'de>>(
+        &mut self,
+        index: usize,
+        map: &mut __M,
+    ) -> ::std::result::Result<(), __M::Error> {
+        match index {
+            0usize => {
+                self.user_errors = map
+                    .next_value::<
+                        airbyte_agent_runtime::record::SkipNulls<GraphQlUserError>,
+                    >()?
+                    .0;
+            }
+            1usize => self.order = map.next_value()?,
+            _ => {
+                map.next_value::<airbyte_agent_runtime::serde::de::IgnoredAny>()?;
+            }
+        }
+        Ok(())
+    }
+}
+impl<'de> airbyte_agent_runtime::serde::Deserialize<'de> for OrdersRecord {
+    fn deserialize<__D: airbyte_agent_runtime::serde::Deserializer<'de>>(
+        deserializer: __D,
+    ) -> ::std::result::Result<Self, __D::Error> {
+        airbyte_agent_runtime::record::deserialize(deserializer)
+    }
+}
 /// The `GraphQlOrder` object.
-#[derive(
-    Debug,
-    Clone,
-    Default,
-    airbyte_agent_runtime::serde::Deserialize,
-    airbyte_agent_runtime::serde::Serialize
-)]
-#[serde(crate = "airbyte_agent_runtime::serde", default)]
+#[derive(Debug, Clone, Default, airbyte_agent_runtime::serde::Serialize)]
+#[serde(crate = "airbyte_agent_runtime::serde")]
 pub struct GraphQlOrder {
     /// `id`
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -890,29 +1342,87 @@ pub struct GraphQlOrder {
     #[serde(rename = "totalPriceSet", skip_serializing_if = "Option::is_none")]
     pub total_price_set: Option<GraphQlOrderTotalPriceSet>,
 }
+impl airbyte_agent_runtime::record::Record for GraphQlOrder {
+    const NAME: &'static str = "GraphQlOrder";
+    fn field_index(key: &str) -> Option<usize> {
+        match key {
+            "id" => Some(0usize),
+            "name" => Some(1usize),
+            "email" => Some(2usize),
+            "createdAt" => Some(3usize),
+            "displayFinancialStatus" => Some(4usize),
+            "displayFulfillmentStatus" => Some(5usize),
+            "totalPriceSet" => Some(6usize),
+            _ => None,
+        }
+    }
+    fn set_field<'de, __M: airbyte_agent_runtime::serde::de::MapAccess<'de>>(
+        &mut self,
+        index: usize,
+        map: &mut __M,
+    ) -> ::std::result::Result<(), __M::Error> {
+        match index {
+            0usize => self.id = map.next_value()?,
+            1usize => self.name = map.next_value()?,
+            2usize => self.email = map.next_value()?,
+            3usize => self.created_at = map.next_value()?,
+            4usize => self.display_financial_status = map.next_value()?,
+            5usize => self.display_fulfillment_status = map.next_value()?,
+            6usize => self.total_price_set = map.next_value()?,
+            _ => {
+                map.next_value::<airbyte_agent_runtime::serde::de::IgnoredAny>()?;
+            }
+        }
+        Ok(())
+    }
+}
+impl<'de> airbyte_agent_runtime::serde::Deserialize<'de> for GraphQlOrder {
+    fn deserialize<__D: airbyte_agent_runtime::serde::Deserializer<'de>>(
+        deserializer: __D,
+    ) -> ::std::result::Result<Self, __D::Error> {
+        airbyte_agent_runtime::record::deserialize(deserializer)
+    }
+}
 /// The `GraphQlOrderTotalPriceSet` object.
-#[derive(
-    Debug,
-    Clone,
-    Default,
-    airbyte_agent_runtime::serde::Deserialize,
-    airbyte_agent_runtime::serde::Serialize
-)]
-#[serde(crate = "airbyte_agent_runtime::serde", default)]
+#[derive(Debug, Clone, Default, airbyte_agent_runtime::serde::Serialize)]
+#[serde(crate = "airbyte_agent_runtime::serde")]
 pub struct GraphQlOrderTotalPriceSet {
     /// `shopMoney`
     #[serde(rename = "shopMoney", skip_serializing_if = "Option::is_none")]
     pub shop_money: Option<OrdersCreateOrderLineItemsItemPriceSetShopMoney>,
 }
+impl airbyte_agent_runtime::record::Record for GraphQlOrderTotalPriceSet {
+    const NAME: &'static str = "GraphQlOrderTotalPriceSet";
+    fn field_index(key: &str) -> Option<usize> {
+        match key {
+            "shopMoney" => Some(0usize),
+            _ => None,
+        }
+    }
+    fn set_field<'de, __M: airbyte_agent_runtime::serde::de::MapAccess<'de>>(
+        &mut self,
+        index: usize,
+        map: &mut __M,
+    ) -> ::std::result::Result<(), __M::Error> {
+        match index {
+            0usize => self.shop_money = map.next_value()?,
+            _ => {
+                map.next_value::<airbyte_agent_runtime::serde::de::IgnoredAny>()?;
+            }
+        }
+        Ok(())
+    }
+}
+impl<'de> airbyte_agent_runtime::serde::Deserialize<'de> for GraphQlOrderTotalPriceSet {
+    fn deserialize<__D: airbyte_agent_runtime::serde::Deserializer<'de>>(
+        deserializer: __D,
+    ) -> ::std::result::Result<Self, __D::Error> {
+        airbyte_agent_runtime::record::deserialize(deserializer)
+    }
+}
 /// The `OrdersUpdateInput` object.
-#[derive(
-    Debug,
-    Clone,
-    Default,
-    airbyte_agent_runtime::serde::Deserialize,
-    airbyte_agent_runtime::serde::Serialize
-)]
-#[serde(crate = "airbyte_agent_runtime::serde", default)]
+#[derive(Debug, Clone, Default, airbyte_agent_runtime::serde::Serialize)]
+#[serde(crate = "airbyte_agent_runtime::serde")]
 pub struct OrdersUpdateInput {
     /// Global ID of the order (gid://shopify/Order/...).
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -924,45 +1434,104 @@ pub struct OrdersUpdateInput {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub note: Option<String>,
     /// Tags of the order.
-    #[serde(
-        deserialize_with = "crate::vec_skip_nulls",
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub tags: Option<Vec<String>>,
     /// `shippingAddress`
     #[serde(rename = "shippingAddress", skip_serializing_if = "Option::is_none")]
     pub shipping_address: Option<OrdersUpdateInputShippingAddress>,
 }
+impl airbyte_agent_runtime::record::Record for OrdersUpdateInput {
+    const NAME: &'static str = "OrdersUpdateInput";
+    fn field_index(key: &str) -> Option<usize> {
+        match key {
+            "id" => Some(0usize),
+            "email" => Some(1usize),
+            "note" => Some(2usize),
+            "tags" => Some(3usize),
+            "shippingAddress" => Some(4usize),
+            _ => None,
+        }
+    }
+    fn set_field<'de, __M: airbyte_agent_runtime::serde::de::MapAccess<'de>>(
+        &mut self,
+        index: usize,
+        map: &mut __M,
+    ) -> ::std::result::Result<(), __M::Error> {
+        match index {
+            0usize => self.id = map.next_value()?,
+            1usize => self.email = map.next_value()?,
+            2usize => self.note = map.next_value()?,
+            3usize => {
+                self.tags = map
+                    .next_value::<airbyte_agent_runtime::record::SkipNulls<String>>()?
+                    .0;
+            }
+            4usize => self.shipping_address = map.next_value()?,
+            _ => {
+                map.next_value::<airbyte_agent_runtime::serde::de::IgnoredAny>()?;
+            }
+        }
+        Ok(())
+    }
+}
+impl<'de> airbyte_agent_runtime::serde::Deserialize<'de> for OrdersUpdateInput {
+    fn deserialize<__D: airbyte_agent_runtime::serde::Deserializer<'de>>(
+        deserializer: __D,
+    ) -> ::std::result::Result<Self, __D::Error> {
+        airbyte_agent_runtime::record::deserialize(deserializer)
+    }
+}
 /// The `OrdersRecord2` object.
-#[derive(
-    Debug,
-    Clone,
-    Default,
-    airbyte_agent_runtime::serde::Deserialize,
-    airbyte_agent_runtime::serde::Serialize
-)]
-#[serde(crate = "airbyte_agent_runtime::serde", default)]
+#[derive(Debug, Clone, Default, airbyte_agent_runtime::serde::Serialize)]
+#[serde(crate = "airbyte_agent_runtime::serde")]
 pub struct OrdersRecord2 {
     /// `userErrors`
-    #[serde(
-        rename = "userErrors",
-        deserialize_with = "crate::vec_skip_nulls",
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(rename = "userErrors", skip_serializing_if = "Option::is_none")]
     pub user_errors: Option<Vec<GraphQlUserError>>,
     /// `order`
     #[serde(skip_serializing_if = "Option::is_none")]
     pub order: Option<OrdersRecord2Order>,
 }
+impl airbyte_agent_runtime::record::Record for OrdersRecord2 {
+    const NAME: &'static str = "OrdersRecord2";
+    fn field_index(key: &str) -> Option<usize> {
+        match key {
+            "userErrors" => Some(0usize),
+            "order" => Some(1usize),
+            _ => None,
+        }
+    }
+    fn set_field<'de, __M: airbyte_agent_runtime::serde::de::MapAccess<'de>>(
+        &mut self,
+        index: usize,
+        map: &mut __M,
+    ) -> ::std::result::Result<(), __M::Error> {
+        match index {
+            0usize => {
+                self.user_errors = map
+                    .next_value::<
+                        airbyte_agent_runtime::record::SkipNulls<GraphQlUserError>,
+                    >()?
+                    .0;
+            }
+            1usize => self.order = map.next_value()?,
+            _ => {
+                map.next_value::<airbyte_agent_runtime::serde::de::IgnoredAny>()?;
+            }
+        }
+        Ok(())
+    }
+}
+impl<'de> airbyte_agent_runtime::serde::Deserialize<'de> for OrdersRecord2 {
+    fn deserialize<__D: airbyte_agent_runtime::serde::Deserializer<'de>>(
+        deserializer: __D,
+    ) -> ::std::result::Result<Self, __D::Error> {
+        airbyte_agent_runtime::record::deserialize(deserializer)
+    }
+}
 /// The `OrdersRecord2Order` object.
-#[derive(
-    Debug,
-    Clone,
-    Default,
-    airbyte_agent_runtime::serde::Deserialize,
-    airbyte_agent_runtime::serde::Serialize
-)]
-#[serde(crate = "airbyte_agent_runtime::serde", default)]
+#[derive(Debug, Clone, Default, airbyte_agent_runtime::serde::Serialize)]
+#[serde(crate = "airbyte_agent_runtime::serde")]
 pub struct OrdersRecord2Order {
     /// `id`
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -977,10 +1546,7 @@ pub struct OrdersRecord2Order {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub note: Option<String>,
     /// `tags`
-    #[serde(
-        deserialize_with = "crate::vec_skip_nulls",
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub tags: Option<Vec<String>>,
     /// `createdAt`
     #[serde(rename = "createdAt", skip_serializing_if = "Option::is_none")]
@@ -995,6 +1561,53 @@ pub struct OrdersRecord2Order {
     )]
     pub display_fulfillment_status: Option<String>,
 }
+impl airbyte_agent_runtime::record::Record for OrdersRecord2Order {
+    const NAME: &'static str = "OrdersRecord2Order";
+    fn field_index(key: &str) -> Option<usize> {
+        match key {
+            "id" => Some(0usize),
+            "name" => Some(1usize),
+            "email" => Some(2usize),
+            "note" => Some(3usize),
+            "tags" => Some(4usize),
+            "createdAt" => Some(5usize),
+            "displayFinancialStatus" => Some(6usize),
+            "displayFulfillmentStatus" => Some(7usize),
+            _ => None,
+        }
+    }
+    fn set_field<'de, __M: airbyte_agent_runtime::serde::de::MapAccess<'de>>(
+        &mut self,
+        index: usize,
+        map: &mut __M,
+    ) -> ::std::result::Result<(), __M::Error> {
+        match index {
+            0usize => self.id = map.next_value()?,
+            1usize => self.name = map.next_value()?,
+            2usize => self.email = map.next_value()?,
+            3usize => self.note = map.next_value()?,
+            4usize => {
+                self.tags = map
+                    .next_value::<airbyte_agent_runtime::record::SkipNulls<String>>()?
+                    .0;
+            }
+            5usize => self.created_at = map.next_value()?,
+            6usize => self.display_financial_status = map.next_value()?,
+            7usize => self.display_fulfillment_status = map.next_value()?,
+            _ => {
+                map.next_value::<airbyte_agent_runtime::serde::de::IgnoredAny>()?;
+            }
+        }
+        Ok(())
+    }
+}
+impl<'de> airbyte_agent_runtime::serde::Deserialize<'de> for OrdersRecord2Order {
+    fn deserialize<__D: airbyte_agent_runtime::serde::Deserializer<'de>>(
+        deserializer: __D,
+    ) -> ::std::result::Result<Self, __D::Error> {
+        airbyte_agent_runtime::record::deserialize(deserializer)
+    }
+}
 airbyte_agent_runtime::string_enum! {
     #[doc =
     " Why the order is cancelled: CUSTOMER, DECLINED, FRAUD, INVENTORY, STAFF or OTHER."]
@@ -1004,42 +1617,67 @@ airbyte_agent_runtime::string_enum! {
     = " `STAFF`"] Staff => "STAFF" }
 }
 /// The `OrdersRecord3` object.
-#[derive(
-    Debug,
-    Clone,
-    Default,
-    airbyte_agent_runtime::serde::Deserialize,
-    airbyte_agent_runtime::serde::Serialize
-)]
-#[serde(crate = "airbyte_agent_runtime::serde", default)]
+#[derive(Debug, Clone, Default, airbyte_agent_runtime::serde::Serialize)]
+#[serde(crate = "airbyte_agent_runtime::serde")]
 pub struct OrdersRecord3 {
     /// `userErrors`
-    #[serde(
-        rename = "userErrors",
-        deserialize_with = "crate::vec_skip_nulls",
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(rename = "userErrors", skip_serializing_if = "Option::is_none")]
     pub user_errors: Option<Vec<GraphQlUserError>>,
     /// `orderCancelUserErrors`
-    #[serde(
-        rename = "orderCancelUserErrors",
-        deserialize_with = "crate::vec_skip_nulls",
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(rename = "orderCancelUserErrors", skip_serializing_if = "Option::is_none")]
     pub order_cancel_user_errors: Option<Vec<GraphQlUserError>>,
     /// `job`
     #[serde(skip_serializing_if = "Option::is_none")]
     pub job: Option<OrdersRecord3Job>,
 }
+impl airbyte_agent_runtime::record::Record for OrdersRecord3 {
+    const NAME: &'static str = "OrdersRecord3";
+    fn field_index(key: &str) -> Option<usize> {
+        match key {
+            "userErrors" => Some(0usize),
+            "orderCancelUserErrors" => Some(1usize),
+            "job" => Some(2usize),
+            _ => None,
+        }
+    }
+    fn set_field<'de, __M: airbyte_agent_runtime::serde::de::MapAccess<'de>>(
+        &mut self,
+        index: usize,
+        map: &mut __M,
+    ) -> ::std::result::Result<(), __M::Error> {
+        match index {
+            0usize => {
+                self.user_errors = map
+                    .next_value::<
+                        airbyte_agent_runtime::record::SkipNulls<GraphQlUserError>,
+                    >()?
+                    .0;
+            }
+            1usize => {
+                self.order_cancel_user_errors = map
+                    .next_value::<
+                        airbyte_agent_runtime::record::SkipNulls<GraphQlUserError>,
+                    >()?
+                    .0;
+            }
+            2usize => self.job = map.next_value()?,
+            _ => {
+                map.next_value::<airbyte_agent_runtime::serde::de::IgnoredAny>()?;
+            }
+        }
+        Ok(())
+    }
+}
+impl<'de> airbyte_agent_runtime::serde::Deserialize<'de> for OrdersRecord3 {
+    fn deserialize<__D: airbyte_agent_runtime::serde::Deserializer<'de>>(
+        deserializer: __D,
+    ) -> ::std::result::Result<Self, __D::Error> {
+        airbyte_agent_runtime::record::deserialize(deserializer)
+    }
+}
 /// The `OrdersRecord3Job` object.
-#[derive(
-    Debug,
-    Clone,
-    Default,
-    airbyte_agent_runtime::serde::Deserialize,
-    airbyte_agent_runtime::serde::Serialize
-)]
-#[serde(crate = "airbyte_agent_runtime::serde", default)]
+#[derive(Debug, Clone, Default, airbyte_agent_runtime::serde::Serialize)]
+#[serde(crate = "airbyte_agent_runtime::serde")]
 pub struct OrdersRecord3Job {
     /// `id`
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -1047,4 +1685,35 @@ pub struct OrdersRecord3Job {
     /// `done`
     #[serde(skip_serializing_if = "Option::is_none")]
     pub done: Option<bool>,
+}
+impl airbyte_agent_runtime::record::Record for OrdersRecord3Job {
+    const NAME: &'static str = "OrdersRecord3Job";
+    fn field_index(key: &str) -> Option<usize> {
+        match key {
+            "id" => Some(0usize),
+            "done" => Some(1usize),
+            _ => None,
+        }
+    }
+    fn set_field<'de, __M: airbyte_agent_runtime::serde::de::MapAccess<'de>>(
+        &mut self,
+        index: usize,
+        map: &mut __M,
+    ) -> ::std::result::Result<(), __M::Error> {
+        match index {
+            0usize => self.id = map.next_value()?,
+            1usize => self.done = map.next_value()?,
+            _ => {
+                map.next_value::<airbyte_agent_runtime::serde::de::IgnoredAny>()?;
+            }
+        }
+        Ok(())
+    }
+}
+impl<'de> airbyte_agent_runtime::serde::Deserialize<'de> for OrdersRecord3Job {
+    fn deserialize<__D: airbyte_agent_runtime::serde::Deserializer<'de>>(
+        deserializer: __D,
+    ) -> ::std::result::Result<Self, __D::Error> {
+        airbyte_agent_runtime::record::deserialize(deserializer)
+    }
 }

@@ -156,14 +156,8 @@ impl ::std::future::IntoFuture for PriceRulesGetRequest {
     }
 }
 /// A rule that defines a discount and who may use it.
-#[derive(
-    Debug,
-    Clone,
-    Default,
-    airbyte_agent_runtime::serde::Deserialize,
-    airbyte_agent_runtime::serde::Serialize
-)]
-#[serde(crate = "airbyte_agent_runtime::serde", default)]
+#[derive(Debug, Clone, Default, airbyte_agent_runtime::serde::Serialize)]
+#[serde(crate = "airbyte_agent_runtime::serde")]
 pub struct PriceRule {
     /// Unique identifier of this price rule.
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -208,58 +202,31 @@ pub struct PriceRule {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub updated_at: Option<String>,
     /// `entitled_product_ids`
-    #[serde(
-        deserialize_with = "crate::vec_skip_nulls",
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub entitled_product_ids: Option<Vec<i64>>,
     /// `entitled_variant_ids`
-    #[serde(
-        deserialize_with = "crate::vec_skip_nulls",
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub entitled_variant_ids: Option<Vec<i64>>,
     /// `entitled_collection_ids`
-    #[serde(
-        deserialize_with = "crate::vec_skip_nulls",
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub entitled_collection_ids: Option<Vec<i64>>,
     /// `entitled_country_ids`
-    #[serde(
-        deserialize_with = "crate::vec_skip_nulls",
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub entitled_country_ids: Option<Vec<i64>>,
     /// `prerequisite_product_ids`
-    #[serde(
-        deserialize_with = "crate::vec_skip_nulls",
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub prerequisite_product_ids: Option<Vec<i64>>,
     /// `prerequisite_variant_ids`
-    #[serde(
-        deserialize_with = "crate::vec_skip_nulls",
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub prerequisite_variant_ids: Option<Vec<i64>>,
     /// `prerequisite_collection_ids`
-    #[serde(
-        deserialize_with = "crate::vec_skip_nulls",
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub prerequisite_collection_ids: Option<Vec<i64>>,
     /// `customer_segment_prerequisite_ids`
-    #[serde(
-        deserialize_with = "crate::vec_skip_nulls",
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub customer_segment_prerequisite_ids: Option<Vec<i64>>,
     /// `prerequisite_customer_ids`
-    #[serde(
-        deserialize_with = "crate::vec_skip_nulls",
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub prerequisite_customer_ids: Option<Vec<i64>>,
     /// `prerequisite_subtotal_range`
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -283,17 +250,165 @@ pub struct PriceRule {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub admin_graphql_api_id: Option<String>,
 }
+impl airbyte_agent_runtime::record::Record for PriceRule {
+    const NAME: &'static str = "PriceRule";
+    fn field_index(key: &str) -> Option<usize> {
+        match key {
+            "id" => Some(0usize),
+            "value_type" => Some(1usize),
+            "value" => Some(2usize),
+            "customer_selection" => Some(3usize),
+            "target_type" => Some(4usize),
+            "target_selection" => Some(5usize),
+            "allocation_method" => Some(6usize),
+            "allocation_limit" => Some(7usize),
+            "once_per_customer" => Some(8usize),
+            "usage_limit" => Some(9usize),
+            "starts_at" => Some(10usize),
+            "ends_at" => Some(11usize),
+            "created_at" => Some(12usize),
+            "updated_at" => Some(13usize),
+            "entitled_product_ids" => Some(14usize),
+            "entitled_variant_ids" => Some(15usize),
+            "entitled_collection_ids" => Some(16usize),
+            "entitled_country_ids" => Some(17usize),
+            "prerequisite_product_ids" => Some(18usize),
+            "prerequisite_variant_ids" => Some(19usize),
+            "prerequisite_collection_ids" => Some(20usize),
+            "customer_segment_prerequisite_ids" => Some(21usize),
+            "prerequisite_customer_ids" => Some(22usize),
+            "prerequisite_subtotal_range" => Some(23usize),
+            "prerequisite_quantity_range" => Some(24usize),
+            "prerequisite_shipping_price_range" => Some(25usize),
+            "prerequisite_to_entitlement_quantity_ratio" => Some(26usize),
+            "prerequisite_to_entitlement_purchase" => Some(27usize),
+            "title" => Some(28usize),
+            "admin_graphql_api_id" => Some(29usize),
+            _ => None,
+        }
+    }
+    fn set_field<'de, __M: airbyte_agent_runtime::serde::de::MapAccess<'de>>(
+        &mut self,
+        index: usize,
+        map: &mut __M,
+    ) -> ::std::result::Result<(), __M::Error> {
+        match index {
+            0usize => self.id = map.next_value()?,
+            1usize => self.value_type = map.next_value()?,
+            2usize => self.value = map.next_value()?,
+            3usize => self.customer_selection = map.next_value()?,
+            4usize => self.target_type = map.next_value()?,
+            5usize => self.target_selection = map.next_value()?,
+            6usize => self.allocation_method = map.next_value()?,
+            7usize => self.allocation_limit = map.next_value()?,
+            8usize => self.once_per_customer = map.next_value()?,
+            9usize => self.usage_limit = map.next_value()?,
+            10usize => self.starts_at = map.next_value()?,
+            11usize => self.ends_at = map.next_value()?,
+            12usize => self.created_at = map.next_value()?,
+            13usize => self.updated_at = map.next_value()?,
+            14usize => {
+                self.entitled_product_ids = map
+                    .next_value::<airbyte_agent_runtime::record::SkipNulls<i64>>()?
+                    .0;
+            }
+            15usize => {
+                self.entitled_variant_ids = map
+                    .next_value::<airbyte_agent_runtime::record::SkipNulls<i64>>()?
+                    .0;
+            }
+            16usize => {
+                self.entitled_collection_ids = map
+                    .next_value::<airbyte_agent_runtime::record::SkipNulls<i64>>()?
+                    .0;
+            }
+            17usize => {
+                self.entitled_country_ids = map
+                    .next_value::<airbyte_agent_runtime::record::SkipNulls<i64>>()?
+                    .0;
+            }
+            18usize => {
+                self.prerequisite_product_ids = map
+                    .next_value::<airbyte_agent_runtime::record::SkipNulls<i64>>()?
+                    .0;
+            }
+            19usize => {
+                self.prerequisite_variant_ids = map
+                    .next_value::<airbyte_agent_runtime::record::SkipNulls<i64>>()?
+                    .0;
+            }
+            20usize => {
+                self.prerequisite_collection_ids = map
+                    .next_value::<airbyte_agent_runtime::record::SkipNulls<i64>>()?
+                    .0;
+            }
+            21usize => {
+                self.customer_segment_prerequisite_ids = map
+                    .next_value::<airbyte_agent_runtime::record::SkipNulls<i64>>()?
+                    .0;
+            }
+            22usize => {
+                self.prerequisite_customer_ids = map
+                    .next_value::<airbyte_agent_runtime::record::SkipNulls<i64>>()?
+                    .0;
+            }
+            23usize => self.prerequisite_subtotal_range = map.next_value()?,
+            24usize => self.prerequisite_quantity_range = map.next_value()?,
+            25usize => self.prerequisite_shipping_price_range = map.next_value()?,
+            26usize => {
+                self.prerequisite_to_entitlement_quantity_ratio = map.next_value()?;
+            }
+            27usize => self.prerequisite_to_entitlement_purchase = map.next_value()?,
+            28usize => self.title = map.next_value()?,
+            29usize => self.admin_graphql_api_id = map.next_value()?,
+            _ => {
+                map.next_value::<airbyte_agent_runtime::serde::de::IgnoredAny>()?;
+            }
+        }
+        Ok(())
+    }
+}
+impl<'de> airbyte_agent_runtime::serde::Deserialize<'de> for PriceRule {
+    fn deserialize<__D: airbyte_agent_runtime::serde::Deserializer<'de>>(
+        deserializer: __D,
+    ) -> ::std::result::Result<Self, __D::Error> {
+        airbyte_agent_runtime::record::deserialize(deserializer)
+    }
+}
 /// Metadata returned by `price_rules.list` next to the records.
-#[derive(
-    Debug,
-    Clone,
-    Default,
-    airbyte_agent_runtime::serde::Deserialize,
-    airbyte_agent_runtime::serde::Serialize
-)]
-#[serde(crate = "airbyte_agent_runtime::serde", default)]
+#[derive(Debug, Clone, Default, airbyte_agent_runtime::serde::Serialize)]
+#[serde(crate = "airbyte_agent_runtime::serde")]
 pub struct PriceRulesListMeta {
     /// `@link.next`
     #[serde(skip_serializing_if = "Option::is_none")]
     pub next_page_url: Option<String>,
+}
+impl airbyte_agent_runtime::record::Record for PriceRulesListMeta {
+    const NAME: &'static str = "PriceRulesListMeta";
+    fn field_index(key: &str) -> Option<usize> {
+        match key {
+            "next_page_url" => Some(0usize),
+            _ => None,
+        }
+    }
+    fn set_field<'de, __M: airbyte_agent_runtime::serde::de::MapAccess<'de>>(
+        &mut self,
+        index: usize,
+        map: &mut __M,
+    ) -> ::std::result::Result<(), __M::Error> {
+        match index {
+            0usize => self.next_page_url = map.next_value()?,
+            _ => {
+                map.next_value::<airbyte_agent_runtime::serde::de::IgnoredAny>()?;
+            }
+        }
+        Ok(())
+    }
+}
+impl<'de> airbyte_agent_runtime::serde::Deserialize<'de> for PriceRulesListMeta {
+    fn deserialize<__D: airbyte_agent_runtime::serde::Deserializer<'de>>(
+        deserializer: __D,
+    ) -> ::std::result::Result<Self, __D::Error> {
+        airbyte_agent_runtime::record::deserialize(deserializer)
+    }
 }

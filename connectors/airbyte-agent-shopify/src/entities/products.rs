@@ -326,14 +326,8 @@ airbyte_agent_runtime::string_enum! {
     = " `draft`"] Draft => "draft" }
 }
 /// A product in the catalog.
-#[derive(
-    Debug,
-    Clone,
-    Default,
-    airbyte_agent_runtime::serde::Deserialize,
-    airbyte_agent_runtime::serde::Serialize
-)]
-#[serde(crate = "airbyte_agent_runtime::serde", default)]
+#[derive(Debug, Clone, Default, airbyte_agent_runtime::serde::Serialize)]
+#[serde(crate = "airbyte_agent_runtime::serde")]
 pub struct Product {
     /// Unique identifier of this product.
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -378,50 +372,139 @@ pub struct Product {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub admin_graphql_api_id: Option<String>,
     /// `variants`
-    #[serde(
-        deserialize_with = "crate::vec_skip_nulls",
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub variants: Option<Vec<ProductVariant>>,
     /// `options`
-    #[serde(
-        deserialize_with = "crate::vec_skip_nulls",
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub options: Option<Vec<Map<String, Value>>>,
     /// `images`
-    #[serde(
-        deserialize_with = "crate::vec_skip_nulls",
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub images: Option<Vec<ProductImage>>,
     /// `image`
     #[serde(skip_serializing_if = "Option::is_none")]
     pub image: Option<ProductImage>,
 }
+impl airbyte_agent_runtime::record::Record for Product {
+    const NAME: &'static str = "Product";
+    fn field_index(key: &str) -> Option<usize> {
+        match key {
+            "id" => Some(0usize),
+            "title" => Some(1usize),
+            "body_html" => Some(2usize),
+            "vendor" => Some(3usize),
+            "product_type" => Some(4usize),
+            "created_at" => Some(5usize),
+            "handle" => Some(6usize),
+            "updated_at" => Some(7usize),
+            "published_at" => Some(8usize),
+            "template_suffix" => Some(9usize),
+            "published_scope" => Some(10usize),
+            "tags" => Some(11usize),
+            "status" => Some(12usize),
+            "admin_graphql_api_id" => Some(13usize),
+            "variants" => Some(14usize),
+            "options" => Some(15usize),
+            "images" => Some(16usize),
+            "image" => Some(17usize),
+            _ => None,
+        }
+    }
+    fn set_field<'de, __M: airbyte_agent_runtime::serde::de::MapAccess<'de>>(
+        &mut self,
+        index: usize,
+        map: &mut __M,
+    ) -> ::std::result::Result<(), __M::Error> {
+        match index {
+            0usize => self.id = map.next_value()?,
+            1usize => self.title = map.next_value()?,
+            2usize => self.body_html = map.next_value()?,
+            3usize => self.vendor = map.next_value()?,
+            4usize => self.product_type = map.next_value()?,
+            5usize => self.created_at = map.next_value()?,
+            6usize => self.handle = map.next_value()?,
+            7usize => self.updated_at = map.next_value()?,
+            8usize => self.published_at = map.next_value()?,
+            9usize => self.template_suffix = map.next_value()?,
+            10usize => self.published_scope = map.next_value()?,
+            11usize => self.tags = map.next_value()?,
+            12usize => self.status = map.next_value()?,
+            13usize => self.admin_graphql_api_id = map.next_value()?,
+            14usize => {
+                self.variants = map
+                    .next_value::<
+                        airbyte_agent_runtime::record::SkipNulls<ProductVariant>,
+                    >()?
+                    .0;
+            }
+            15usize => {
+                self.options = map
+                    .next_value::<
+                        airbyte_agent_runtime::record::SkipNulls<Map<String, Value>>,
+                    >()?
+                    .0;
+            }
+            16usize => {
+                self.images = map
+                    .next_value::<
+                        airbyte_agent_runtime::record::SkipNulls<ProductImage>,
+                    >()?
+                    .0;
+            }
+            17usize => self.image = map.next_value()?,
+            _ => {
+                map.next_value::<airbyte_agent_runtime::serde::de::IgnoredAny>()?;
+            }
+        }
+        Ok(())
+    }
+}
+impl<'de> airbyte_agent_runtime::serde::Deserialize<'de> for Product {
+    fn deserialize<__D: airbyte_agent_runtime::serde::Deserializer<'de>>(
+        deserializer: __D,
+    ) -> ::std::result::Result<Self, __D::Error> {
+        airbyte_agent_runtime::record::deserialize(deserializer)
+    }
+}
 /// Metadata returned by `products.list` next to the records.
-#[derive(
-    Debug,
-    Clone,
-    Default,
-    airbyte_agent_runtime::serde::Deserialize,
-    airbyte_agent_runtime::serde::Serialize
-)]
-#[serde(crate = "airbyte_agent_runtime::serde", default)]
+#[derive(Debug, Clone, Default, airbyte_agent_runtime::serde::Serialize)]
+#[serde(crate = "airbyte_agent_runtime::serde")]
 pub struct ProductsListMeta {
     /// `@link.next`
     #[serde(skip_serializing_if = "Option::is_none")]
     pub next_page_url: Option<String>,
 }
+impl airbyte_agent_runtime::record::Record for ProductsListMeta {
+    const NAME: &'static str = "ProductsListMeta";
+    fn field_index(key: &str) -> Option<usize> {
+        match key {
+            "next_page_url" => Some(0usize),
+            _ => None,
+        }
+    }
+    fn set_field<'de, __M: airbyte_agent_runtime::serde::de::MapAccess<'de>>(
+        &mut self,
+        index: usize,
+        map: &mut __M,
+    ) -> ::std::result::Result<(), __M::Error> {
+        match index {
+            0usize => self.next_page_url = map.next_value()?,
+            _ => {
+                map.next_value::<airbyte_agent_runtime::serde::de::IgnoredAny>()?;
+            }
+        }
+        Ok(())
+    }
+}
+impl<'de> airbyte_agent_runtime::serde::Deserialize<'de> for ProductsListMeta {
+    fn deserialize<__D: airbyte_agent_runtime::serde::Deserializer<'de>>(
+        deserializer: __D,
+    ) -> ::std::result::Result<Self, __D::Error> {
+        airbyte_agent_runtime::record::deserialize(deserializer)
+    }
+}
 /// The new product.
-#[derive(
-    Debug,
-    Clone,
-    Default,
-    airbyte_agent_runtime::serde::Deserialize,
-    airbyte_agent_runtime::serde::Serialize
-)]
-#[serde(crate = "airbyte_agent_runtime::serde", default)]
+#[derive(Debug, Clone, Default, airbyte_agent_runtime::serde::Serialize)]
+#[serde(crate = "airbyte_agent_runtime::serde")]
 pub struct ProductsCreateProduct {
     /// Product title.
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -436,14 +519,54 @@ pub struct ProductsCreateProduct {
     #[serde(rename = "productType", skip_serializing_if = "Option::is_none")]
     pub product_type: Option<String>,
     /// Tags for the product.
-    #[serde(
-        deserialize_with = "crate::vec_skip_nulls",
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub tags: Option<Vec<String>>,
     /// ACTIVE, ARCHIVED or DRAFT.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub status: Option<ProductsCreateProductStatus>,
+}
+impl airbyte_agent_runtime::record::Record for ProductsCreateProduct {
+    const NAME: &'static str = "ProductsCreateProduct";
+    fn field_index(key: &str) -> Option<usize> {
+        match key {
+            "title" => Some(0usize),
+            "descriptionHtml" => Some(1usize),
+            "vendor" => Some(2usize),
+            "productType" => Some(3usize),
+            "tags" => Some(4usize),
+            "status" => Some(5usize),
+            _ => None,
+        }
+    }
+    fn set_field<'de, __M: airbyte_agent_runtime::serde::de::MapAccess<'de>>(
+        &mut self,
+        index: usize,
+        map: &mut __M,
+    ) -> ::std::result::Result<(), __M::Error> {
+        match index {
+            0usize => self.title = map.next_value()?,
+            1usize => self.description_html = map.next_value()?,
+            2usize => self.vendor = map.next_value()?,
+            3usize => self.product_type = map.next_value()?,
+            4usize => {
+                self.tags = map
+                    .next_value::<airbyte_agent_runtime::record::SkipNulls<String>>()?
+                    .0;
+            }
+            5usize => self.status = map.next_value()?,
+            _ => {
+                map.next_value::<airbyte_agent_runtime::serde::de::IgnoredAny>()?;
+            }
+        }
+        Ok(())
+    }
+}
+impl<'de> airbyte_agent_runtime::serde::Deserialize<'de> for ProductsCreateProduct {
+    fn deserialize<__D: airbyte_agent_runtime::serde::Deserializer<'de>>(
+        deserializer: __D,
+    ) -> ::std::result::Result<Self, __D::Error> {
+        airbyte_agent_runtime::record::deserialize(deserializer)
+    }
 }
 airbyte_agent_runtime::string_enum! {
     #[doc = " ACTIVE, ARCHIVED or DRAFT."] pub enum ProductsCreateProductStatus { #[doc =
@@ -451,14 +574,8 @@ airbyte_agent_runtime::string_enum! {
     = " `DRAFT`"] Draft => "DRAFT" }
 }
 /// The `ProductsCreateMediaItem` object.
-#[derive(
-    Debug,
-    Clone,
-    Default,
-    airbyte_agent_runtime::serde::Deserialize,
-    airbyte_agent_runtime::serde::Serialize
-)]
-#[serde(crate = "airbyte_agent_runtime::serde", default)]
+#[derive(Debug, Clone, Default, airbyte_agent_runtime::serde::Serialize)]
+#[serde(crate = "airbyte_agent_runtime::serde")]
 pub struct ProductsCreateMediaItem {
     /// URL the media is fetched from.
     #[serde(rename = "originalSource", skip_serializing_if = "Option::is_none")]
@@ -467,6 +584,37 @@ pub struct ProductsCreateMediaItem {
     #[serde(rename = "mediaContentType", skip_serializing_if = "Option::is_none")]
     pub media_content_type: Option<ProductsCreateMediaItemMediaContentType>,
 }
+impl airbyte_agent_runtime::record::Record for ProductsCreateMediaItem {
+    const NAME: &'static str = "ProductsCreateMediaItem";
+    fn field_index(key: &str) -> Option<usize> {
+        match key {
+            "originalSource" => Some(0usize),
+            "mediaContentType" => Some(1usize),
+            _ => None,
+        }
+    }
+    fn set_field<'de, __M: airbyte_agent_runtime::serde::de::MapAccess<'de>>(
+        &mut self,
+        index: usize,
+        map: &mut __M,
+    ) -> ::std::result::Result<(), __M::Error> {
+        match index {
+            0usize => self.original_source = map.next_value()?,
+            1usize => self.media_content_type = map.next_value()?,
+            _ => {
+                map.next_value::<airbyte_agent_runtime::serde::de::IgnoredAny>()?;
+            }
+        }
+        Ok(())
+    }
+}
+impl<'de> airbyte_agent_runtime::serde::Deserialize<'de> for ProductsCreateMediaItem {
+    fn deserialize<__D: airbyte_agent_runtime::serde::Deserializer<'de>>(
+        deserializer: __D,
+    ) -> ::std::result::Result<Self, __D::Error> {
+        airbyte_agent_runtime::record::deserialize(deserializer)
+    }
+}
 airbyte_agent_runtime::string_enum! {
     #[doc = " Values of `ProductsCreateMediaItemMediaContentType`."] pub enum
     ProductsCreateMediaItemMediaContentType { #[doc = " `IMAGE`"] Image => "IMAGE", #[doc
@@ -474,35 +622,56 @@ airbyte_agent_runtime::string_enum! {
     "EXTERNAL_VIDEO", #[doc = " `MODEL_3D`"] Model3d => "MODEL_3D" }
 }
 /// The `ProductsRecord` object.
-#[derive(
-    Debug,
-    Clone,
-    Default,
-    airbyte_agent_runtime::serde::Deserialize,
-    airbyte_agent_runtime::serde::Serialize
-)]
-#[serde(crate = "airbyte_agent_runtime::serde", default)]
+#[derive(Debug, Clone, Default, airbyte_agent_runtime::serde::Serialize)]
+#[serde(crate = "airbyte_agent_runtime::serde")]
 pub struct ProductsRecord {
     /// `userErrors`
-    #[serde(
-        rename = "userErrors",
-        deserialize_with = "crate::vec_skip_nulls",
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(rename = "userErrors", skip_serializing_if = "Option::is_none")]
     pub user_errors: Option<Vec<GraphQlUserError>>,
     /// Graph ql product structure.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub product: Option<GraphQlProduct>,
 }
+impl airbyte_agent_runtime::record::Record for ProductsRecord {
+    const NAME: &'static str = "ProductsRecord";
+    fn field_index(key: &str) -> Option<usize> {
+        match key {
+            "userErrors" => Some(0usize),
+            "product" => Some(1usize),
+            _ => None,
+        }
+    }
+    fn set_field<'de, __M: airbyte_agent_runtime::serde::de::MapAccess<'de>>(
+        &mut self,
+        index: usize,
+        map: &mut __M,
+    ) -> ::std::result::Result<(), __M::Error> {
+        match index {
+            0usize => {
+                self.user_errors = map
+                    .next_value::<
+                        airbyte_agent_runtime::record::SkipNulls<GraphQlUserError>,
+                    >()?
+                    .0;
+            }
+            1usize => self.product = map.next_value()?,
+            _ => {
+                map.next_value::<airbyte_agent_runtime::serde::de::IgnoredAny>()?;
+            }
+        }
+        Ok(())
+    }
+}
+impl<'de> airbyte_agent_runtime::serde::Deserialize<'de> for ProductsRecord {
+    fn deserialize<__D: airbyte_agent_runtime::serde::Deserializer<'de>>(
+        deserializer: __D,
+    ) -> ::std::result::Result<Self, __D::Error> {
+        airbyte_agent_runtime::record::deserialize(deserializer)
+    }
+}
 /// Graph ql product structure.
-#[derive(
-    Debug,
-    Clone,
-    Default,
-    airbyte_agent_runtime::serde::Deserialize,
-    airbyte_agent_runtime::serde::Serialize
-)]
-#[serde(crate = "airbyte_agent_runtime::serde", default)]
+#[derive(Debug, Clone, Default, airbyte_agent_runtime::serde::Serialize)]
+#[serde(crate = "airbyte_agent_runtime::serde")]
 pub struct GraphQlProduct {
     /// Unique identifier of this graph ql product.
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -520,10 +689,7 @@ pub struct GraphQlProduct {
     #[serde(rename = "productType", skip_serializing_if = "Option::is_none")]
     pub product_type: Option<String>,
     /// `tags`
-    #[serde(
-        deserialize_with = "crate::vec_skip_nulls",
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub tags: Option<Vec<String>>,
     /// `status`
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -535,15 +701,58 @@ pub struct GraphQlProduct {
     #[serde(rename = "updatedAt", skip_serializing_if = "Option::is_none")]
     pub updated_at: Option<String>,
 }
+impl airbyte_agent_runtime::record::Record for GraphQlProduct {
+    const NAME: &'static str = "GraphQlProduct";
+    fn field_index(key: &str) -> Option<usize> {
+        match key {
+            "id" => Some(0usize),
+            "title" => Some(1usize),
+            "descriptionHtml" => Some(2usize),
+            "vendor" => Some(3usize),
+            "productType" => Some(4usize),
+            "tags" => Some(5usize),
+            "status" => Some(6usize),
+            "createdAt" => Some(7usize),
+            "updatedAt" => Some(8usize),
+            _ => None,
+        }
+    }
+    fn set_field<'de, __M: airbyte_agent_runtime::serde::de::MapAccess<'de>>(
+        &mut self,
+        index: usize,
+        map: &mut __M,
+    ) -> ::std::result::Result<(), __M::Error> {
+        match index {
+            0usize => self.id = map.next_value()?,
+            1usize => self.title = map.next_value()?,
+            2usize => self.description_html = map.next_value()?,
+            3usize => self.vendor = map.next_value()?,
+            4usize => self.product_type = map.next_value()?,
+            5usize => {
+                self.tags = map
+                    .next_value::<airbyte_agent_runtime::record::SkipNulls<String>>()?
+                    .0;
+            }
+            6usize => self.status = map.next_value()?,
+            7usize => self.created_at = map.next_value()?,
+            8usize => self.updated_at = map.next_value()?,
+            _ => {
+                map.next_value::<airbyte_agent_runtime::serde::de::IgnoredAny>()?;
+            }
+        }
+        Ok(())
+    }
+}
+impl<'de> airbyte_agent_runtime::serde::Deserialize<'de> for GraphQlProduct {
+    fn deserialize<__D: airbyte_agent_runtime::serde::Deserializer<'de>>(
+        deserializer: __D,
+    ) -> ::std::result::Result<Self, __D::Error> {
+        airbyte_agent_runtime::record::deserialize(deserializer)
+    }
+}
 /// Product fields to change, with the ID.
-#[derive(
-    Debug,
-    Clone,
-    Default,
-    airbyte_agent_runtime::serde::Deserialize,
-    airbyte_agent_runtime::serde::Serialize
-)]
-#[serde(crate = "airbyte_agent_runtime::serde", default)]
+#[derive(Debug, Clone, Default, airbyte_agent_runtime::serde::Serialize)]
+#[serde(crate = "airbyte_agent_runtime::serde")]
 pub struct ProductsUpdateProduct {
     /// Global ID of the product (gid://shopify/Product/...).
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -561,33 +770,102 @@ pub struct ProductsUpdateProduct {
     #[serde(rename = "productType", skip_serializing_if = "Option::is_none")]
     pub product_type: Option<String>,
     /// Tags for the product.
-    #[serde(
-        deserialize_with = "crate::vec_skip_nulls",
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub tags: Option<Vec<String>>,
     /// New status: ACTIVE, ARCHIVED or DRAFT.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub status: Option<ProductsCreateProductStatus>,
 }
+impl airbyte_agent_runtime::record::Record for ProductsUpdateProduct {
+    const NAME: &'static str = "ProductsUpdateProduct";
+    fn field_index(key: &str) -> Option<usize> {
+        match key {
+            "id" => Some(0usize),
+            "title" => Some(1usize),
+            "descriptionHtml" => Some(2usize),
+            "vendor" => Some(3usize),
+            "productType" => Some(4usize),
+            "tags" => Some(5usize),
+            "status" => Some(6usize),
+            _ => None,
+        }
+    }
+    fn set_field<'de, __M: airbyte_agent_runtime::serde::de::MapAccess<'de>>(
+        &mut self,
+        index: usize,
+        map: &mut __M,
+    ) -> ::std::result::Result<(), __M::Error> {
+        match index {
+            0usize => self.id = map.next_value()?,
+            1usize => self.title = map.next_value()?,
+            2usize => self.description_html = map.next_value()?,
+            3usize => self.vendor = map.next_value()?,
+            4usize => self.product_type = map.next_value()?,
+            5usize => {
+                self.tags = map
+                    .next_value::<airbyte_agent_runtime::record::SkipNulls<String>>()?
+                    .0;
+            }
+            6usize => self.status = map.next_value()?,
+            _ => {
+                map.next_value::<airbyte_agent_runtime::serde::de::IgnoredAny>()?;
+            }
+        }
+        Ok(())
+    }
+}
+impl<'de> airbyte_agent_runtime::serde::Deserialize<'de> for ProductsUpdateProduct {
+    fn deserialize<__D: airbyte_agent_runtime::serde::Deserializer<'de>>(
+        deserializer: __D,
+    ) -> ::std::result::Result<Self, __D::Error> {
+        airbyte_agent_runtime::record::deserialize(deserializer)
+    }
+}
 /// The `ProductsRecord2` object.
-#[derive(
-    Debug,
-    Clone,
-    Default,
-    airbyte_agent_runtime::serde::Deserialize,
-    airbyte_agent_runtime::serde::Serialize
-)]
-#[serde(crate = "airbyte_agent_runtime::serde", default)]
+#[derive(Debug, Clone, Default, airbyte_agent_runtime::serde::Serialize)]
+#[serde(crate = "airbyte_agent_runtime::serde")]
 pub struct ProductsRecord2 {
     /// `userErrors`
-    #[serde(
-        rename = "userErrors",
-        deserialize_with = "crate::vec_skip_nulls",
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(rename = "userErrors", skip_serializing_if = "Option::is_none")]
     pub user_errors: Option<Vec<GraphQlUserError>>,
     /// `deletedProductId`
     #[serde(rename = "deletedProductId", skip_serializing_if = "Option::is_none")]
     pub deleted_product_id: Option<String>,
+}
+impl airbyte_agent_runtime::record::Record for ProductsRecord2 {
+    const NAME: &'static str = "ProductsRecord2";
+    fn field_index(key: &str) -> Option<usize> {
+        match key {
+            "userErrors" => Some(0usize),
+            "deletedProductId" => Some(1usize),
+            _ => None,
+        }
+    }
+    fn set_field<'de, __M: airbyte_agent_runtime::serde::de::MapAccess<'de>>(
+        &mut self,
+        index: usize,
+        map: &mut __M,
+    ) -> ::std::result::Result<(), __M::Error> {
+        match index {
+            0usize => {
+                self.user_errors = map
+                    .next_value::<
+                        airbyte_agent_runtime::record::SkipNulls<GraphQlUserError>,
+                    >()?
+                    .0;
+            }
+            1usize => self.deleted_product_id = map.next_value()?,
+            _ => {
+                map.next_value::<airbyte_agent_runtime::serde::de::IgnoredAny>()?;
+            }
+        }
+        Ok(())
+    }
+}
+impl<'de> airbyte_agent_runtime::serde::Deserialize<'de> for ProductsRecord2 {
+    fn deserialize<__D: airbyte_agent_runtime::serde::Deserializer<'de>>(
+        deserializer: __D,
+    ) -> ::std::result::Result<Self, __D::Error> {
+        airbyte_agent_runtime::record::deserialize(deserializer)
+    }
 }

@@ -59,14 +59,8 @@ impl ::std::future::IntoFuture for ShopGetRequest {
     }
 }
 /// Settings and details of the store.
-#[derive(
-    Debug,
-    Clone,
-    Default,
-    airbyte_agent_runtime::serde::Deserialize,
-    airbyte_agent_runtime::serde::Serialize
-)]
-#[serde(crate = "airbyte_agent_runtime::serde", default)]
+#[derive(Debug, Clone, Default, airbyte_agent_runtime::serde::Serialize)]
+#[serde(crate = "airbyte_agent_runtime::serde")]
 pub struct ShopRecord {
     /// Unique identifier of this shop.
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -222,10 +216,7 @@ pub struct ShopRecord {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub pre_launch_enabled: Option<bool>,
     /// `enabled_presentment_currencies`
-    #[serde(
-        deserialize_with = "crate::vec_skip_nulls",
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub enabled_presentment_currencies: Option<Vec<String>>,
     /// `transactional_sms_disabled`
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -233,4 +224,143 @@ pub struct ShopRecord {
     /// `marketing_sms_consent_enabled_at_checkout`
     #[serde(skip_serializing_if = "Option::is_none")]
     pub marketing_sms_consent_enabled_at_checkout: Option<bool>,
+}
+impl airbyte_agent_runtime::record::Record for ShopRecord {
+    const NAME: &'static str = "ShopRecord";
+    fn field_index(key: &str) -> Option<usize> {
+        match key {
+            "id" => Some(0usize),
+            "name" => Some(1usize),
+            "email" => Some(2usize),
+            "domain" => Some(3usize),
+            "province" => Some(4usize),
+            "country" => Some(5usize),
+            "address1" => Some(6usize),
+            "zip" => Some(7usize),
+            "city" => Some(8usize),
+            "source" => Some(9usize),
+            "phone" => Some(10usize),
+            "latitude" => Some(11usize),
+            "longitude" => Some(12usize),
+            "primary_locale" => Some(13usize),
+            "address2" => Some(14usize),
+            "created_at" => Some(15usize),
+            "updated_at" => Some(16usize),
+            "country_code" => Some(17usize),
+            "country_name" => Some(18usize),
+            "currency" => Some(19usize),
+            "customer_email" => Some(20usize),
+            "timezone" => Some(21usize),
+            "iana_timezone" => Some(22usize),
+            "shop_owner" => Some(23usize),
+            "money_format" => Some(24usize),
+            "money_with_currency_format" => Some(25usize),
+            "weight_unit" => Some(26usize),
+            "province_code" => Some(27usize),
+            "taxes_included" => Some(28usize),
+            "auto_configure_tax_inclusivity" => Some(29usize),
+            "tax_shipping" => Some(30usize),
+            "county_taxes" => Some(31usize),
+            "plan_display_name" => Some(32usize),
+            "plan_name" => Some(33usize),
+            "has_discounts" => Some(34usize),
+            "has_gift_cards" => Some(35usize),
+            "myshopify_domain" => Some(36usize),
+            "google_apps_domain" => Some(37usize),
+            "google_apps_login_enabled" => Some(38usize),
+            "money_in_emails_format" => Some(39usize),
+            "money_with_currency_in_emails_format" => Some(40usize),
+            "eligible_for_payments" => Some(41usize),
+            "requires_extra_payments_agreement" => Some(42usize),
+            "password_enabled" => Some(43usize),
+            "has_storefront" => Some(44usize),
+            "finances" => Some(45usize),
+            "primary_location_id" => Some(46usize),
+            "checkout_api_supported" => Some(47usize),
+            "multi_location_enabled" => Some(48usize),
+            "setup_required" => Some(49usize),
+            "pre_launch_enabled" => Some(50usize),
+            "enabled_presentment_currencies" => Some(51usize),
+            "transactional_sms_disabled" => Some(52usize),
+            "marketing_sms_consent_enabled_at_checkout" => Some(53usize),
+            _ => None,
+        }
+    }
+    fn set_field<'de, __M: airbyte_agent_runtime::serde::de::MapAccess<'de>>(
+        &mut self,
+        index: usize,
+        map: &mut __M,
+    ) -> ::std::result::Result<(), __M::Error> {
+        match index {
+            0usize => self.id = map.next_value()?,
+            1usize => self.name = map.next_value()?,
+            2usize => self.email = map.next_value()?,
+            3usize => self.domain = map.next_value()?,
+            4usize => self.province = map.next_value()?,
+            5usize => self.country = map.next_value()?,
+            6usize => self.address1 = map.next_value()?,
+            7usize => self.zip = map.next_value()?,
+            8usize => self.city = map.next_value()?,
+            9usize => self.source = map.next_value()?,
+            10usize => self.phone = map.next_value()?,
+            11usize => self.latitude = map.next_value()?,
+            12usize => self.longitude = map.next_value()?,
+            13usize => self.primary_locale = map.next_value()?,
+            14usize => self.address2 = map.next_value()?,
+            15usize => self.created_at = map.next_value()?,
+            16usize => self.updated_at = map.next_value()?,
+            17usize => self.country_code = map.next_value()?,
+            18usize => self.country_name = map.next_value()?,
+            19usize => self.currency = map.next_value()?,
+            20usize => self.customer_email = map.next_value()?,
+            21usize => self.timezone = map.next_value()?,
+            22usize => self.iana_timezone = map.next_value()?,
+            23usize => self.shop_owner = map.next_value()?,
+            24usize => self.money_format = map.next_value()?,
+            25usize => self.money_with_currency_format = map.next_value()?,
+            26usize => self.weight_unit = map.next_value()?,
+            27usize => self.province_code = map.next_value()?,
+            28usize => self.taxes_included = map.next_value()?,
+            29usize => self.auto_configure_tax_inclusivity = map.next_value()?,
+            30usize => self.tax_shipping = map.next_value()?,
+            31usize => self.county_taxes = map.next_value()?,
+            32usize => self.plan_display_name = map.next_value()?,
+            33usize => self.plan_name = map.next_value()?,
+            34usize => self.has_discounts = map.next_value()?,
+            35usize => self.has_gift_cards = map.next_value()?,
+            36usize => self.myshopify_domain = map.next_value()?,
+            37usize => self.google_apps_domain = map.next_value()?,
+            38usize => self.google_apps_login_enabled = map.next_value()?,
+            39usize => self.money_in_emails_format = map.next_value()?,
+            40usize => self.money_with_currency_in_emails_format = map.next_value()?,
+            41usize => self.eligible_for_payments = map.next_value()?,
+            42usize => self.requires_extra_payments_agreement = map.next_value()?,
+            43usize => self.password_enabled = map.next_value()?,
+            44usize => self.has_storefront = map.next_value()?,
+            45usize => self.finances = map.next_value()?,
+            46usize => self.primary_location_id = map.next_value()?,
+            47usize => self.checkout_api_supported = map.next_value()?,
+            48usize => self.multi_location_enabled = map.next_value()?,
+            49usize => self.setup_required = map.next_value()?,
+            50usize => self.pre_launch_enabled = map.next_value()?,
+            51usize => {
+                self.enabled_presentment_currencies = map
+                    .next_value::<airbyte_agent_runtime::record::SkipNulls<String>>()?
+                    .0;
+            }
+            52usize => self.transactional_sms_disabled = map.next_value()?,
+            53usize => self.marketing_sms_consent_enabled_at_checkout = map.next_value()?,
+            _ => {
+                map.next_value::<airbyte_agent_runtime::serde::de::IgnoredAny>()?;
+            }
+        }
+        Ok(())
+    }
+}
+impl<'de> airbyte_agent_runtime::serde::Deserialize<'de> for ShopRecord {
+    fn deserialize<__D: airbyte_agent_runtime::serde::Deserializer<'de>>(
+        deserializer: __D,
+    ) -> ::std::result::Result<Self, __D::Error> {
+        airbyte_agent_runtime::record::deserialize(deserializer)
+    }
 }

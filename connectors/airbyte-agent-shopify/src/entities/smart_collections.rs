@@ -156,14 +156,8 @@ impl ::std::future::IntoFuture for SmartCollectionsGetRequest {
     }
 }
 /// A product group filled by rules.
-#[derive(
-    Debug,
-    Clone,
-    Default,
-    airbyte_agent_runtime::serde::Deserialize,
-    airbyte_agent_runtime::serde::Serialize
-)]
-#[serde(crate = "airbyte_agent_runtime::serde", default)]
+#[derive(Debug, Clone, Default, airbyte_agent_runtime::serde::Serialize)]
+#[serde(crate = "airbyte_agent_runtime::serde")]
 pub struct SmartCollection {
     /// Unique identifier of this smart collection.
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -193,10 +187,7 @@ pub struct SmartCollection {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub disjunctive: Option<bool>,
     /// `rules`
-    #[serde(
-        deserialize_with = "crate::vec_skip_nulls",
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub rules: Option<Vec<Map<String, Value>>>,
     /// `published_scope`
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -211,17 +202,101 @@ pub struct SmartCollection {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub products_count: Option<i64>,
 }
+impl airbyte_agent_runtime::record::Record for SmartCollection {
+    const NAME: &'static str = "SmartCollection";
+    fn field_index(key: &str) -> Option<usize> {
+        match key {
+            "id" => Some(0usize),
+            "handle" => Some(1usize),
+            "title" => Some(2usize),
+            "updated_at" => Some(3usize),
+            "body_html" => Some(4usize),
+            "published_at" => Some(5usize),
+            "sort_order" => Some(6usize),
+            "template_suffix" => Some(7usize),
+            "disjunctive" => Some(8usize),
+            "rules" => Some(9usize),
+            "published_scope" => Some(10usize),
+            "admin_graphql_api_id" => Some(11usize),
+            "image" => Some(12usize),
+            "products_count" => Some(13usize),
+            _ => None,
+        }
+    }
+    fn set_field<'de, __M: airbyte_agent_runtime::serde::de::MapAccess<'de>>(
+        &mut self,
+        index: usize,
+        map: &mut __M,
+    ) -> ::std::result::Result<(), __M::Error> {
+        match index {
+            0usize => self.id = map.next_value()?,
+            1usize => self.handle = map.next_value()?,
+            2usize => self.title = map.next_value()?,
+            3usize => self.updated_at = map.next_value()?,
+            4usize => self.body_html = map.next_value()?,
+            5usize => self.published_at = map.next_value()?,
+            6usize => self.sort_order = map.next_value()?,
+            7usize => self.template_suffix = map.next_value()?,
+            8usize => self.disjunctive = map.next_value()?,
+            9usize => {
+                self.rules = map
+                    .next_value::<
+                        airbyte_agent_runtime::record::SkipNulls<Map<String, Value>>,
+                    >()?
+                    .0;
+            }
+            10usize => self.published_scope = map.next_value()?,
+            11usize => self.admin_graphql_api_id = map.next_value()?,
+            12usize => self.image = map.next_value()?,
+            13usize => self.products_count = map.next_value()?,
+            _ => {
+                map.next_value::<airbyte_agent_runtime::serde::de::IgnoredAny>()?;
+            }
+        }
+        Ok(())
+    }
+}
+impl<'de> airbyte_agent_runtime::serde::Deserialize<'de> for SmartCollection {
+    fn deserialize<__D: airbyte_agent_runtime::serde::Deserializer<'de>>(
+        deserializer: __D,
+    ) -> ::std::result::Result<Self, __D::Error> {
+        airbyte_agent_runtime::record::deserialize(deserializer)
+    }
+}
 /// Metadata returned by `smart_collections.list` next to the records.
-#[derive(
-    Debug,
-    Clone,
-    Default,
-    airbyte_agent_runtime::serde::Deserialize,
-    airbyte_agent_runtime::serde::Serialize
-)]
-#[serde(crate = "airbyte_agent_runtime::serde", default)]
+#[derive(Debug, Clone, Default, airbyte_agent_runtime::serde::Serialize)]
+#[serde(crate = "airbyte_agent_runtime::serde")]
 pub struct SmartCollectionsListMeta {
     /// `@link.next`
     #[serde(skip_serializing_if = "Option::is_none")]
     pub next_page_url: Option<String>,
+}
+impl airbyte_agent_runtime::record::Record for SmartCollectionsListMeta {
+    const NAME: &'static str = "SmartCollectionsListMeta";
+    fn field_index(key: &str) -> Option<usize> {
+        match key {
+            "next_page_url" => Some(0usize),
+            _ => None,
+        }
+    }
+    fn set_field<'de, __M: airbyte_agent_runtime::serde::de::MapAccess<'de>>(
+        &mut self,
+        index: usize,
+        map: &mut __M,
+    ) -> ::std::result::Result<(), __M::Error> {
+        match index {
+            0usize => self.next_page_url = map.next_value()?,
+            _ => {
+                map.next_value::<airbyte_agent_runtime::serde::de::IgnoredAny>()?;
+            }
+        }
+        Ok(())
+    }
+}
+impl<'de> airbyte_agent_runtime::serde::Deserialize<'de> for SmartCollectionsListMeta {
+    fn deserialize<__D: airbyte_agent_runtime::serde::Deserializer<'de>>(
+        deserializer: __D,
+    ) -> ::std::result::Result<Self, __D::Error> {
+        airbyte_agent_runtime::record::deserialize(deserializer)
+    }
 }

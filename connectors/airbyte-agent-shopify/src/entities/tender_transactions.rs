@@ -113,14 +113,8 @@ airbyte_agent_runtime::string_enum! {
     "processed_at DESC" }
 }
 /// A movement of money across all orders.
-#[derive(
-    Debug,
-    Clone,
-    Default,
-    airbyte_agent_runtime::serde::Deserialize,
-    airbyte_agent_runtime::serde::Serialize
-)]
-#[serde(crate = "airbyte_agent_runtime::serde", default)]
+#[derive(Debug, Clone, Default, airbyte_agent_runtime::serde::Serialize)]
+#[serde(crate = "airbyte_agent_runtime::serde")]
 pub struct TenderTransaction {
     /// Unique identifier of this tender transaction.
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -153,17 +147,87 @@ pub struct TenderTransaction {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub payment_method: Option<String>,
 }
+impl airbyte_agent_runtime::record::Record for TenderTransaction {
+    const NAME: &'static str = "TenderTransaction";
+    fn field_index(key: &str) -> Option<usize> {
+        match key {
+            "id" => Some(0usize),
+            "order_id" => Some(1usize),
+            "amount" => Some(2usize),
+            "currency" => Some(3usize),
+            "user_id" => Some(4usize),
+            "test" => Some(5usize),
+            "processed_at" => Some(6usize),
+            "remote_reference" => Some(7usize),
+            "payment_details" => Some(8usize),
+            "payment_method" => Some(9usize),
+            _ => None,
+        }
+    }
+    fn set_field<'de, __M: airbyte_agent_runtime::serde::de::MapAccess<'de>>(
+        &mut self,
+        index: usize,
+        map: &mut __M,
+    ) -> ::std::result::Result<(), __M::Error> {
+        match index {
+            0usize => self.id = map.next_value()?,
+            1usize => self.order_id = map.next_value()?,
+            2usize => self.amount = map.next_value()?,
+            3usize => self.currency = map.next_value()?,
+            4usize => self.user_id = map.next_value()?,
+            5usize => self.test = map.next_value()?,
+            6usize => self.processed_at = map.next_value()?,
+            7usize => self.remote_reference = map.next_value()?,
+            8usize => self.payment_details = map.next_value()?,
+            9usize => self.payment_method = map.next_value()?,
+            _ => {
+                map.next_value::<airbyte_agent_runtime::serde::de::IgnoredAny>()?;
+            }
+        }
+        Ok(())
+    }
+}
+impl<'de> airbyte_agent_runtime::serde::Deserialize<'de> for TenderTransaction {
+    fn deserialize<__D: airbyte_agent_runtime::serde::Deserializer<'de>>(
+        deserializer: __D,
+    ) -> ::std::result::Result<Self, __D::Error> {
+        airbyte_agent_runtime::record::deserialize(deserializer)
+    }
+}
 /// Metadata returned by `tender_transactions.list` next to the records.
-#[derive(
-    Debug,
-    Clone,
-    Default,
-    airbyte_agent_runtime::serde::Deserialize,
-    airbyte_agent_runtime::serde::Serialize
-)]
-#[serde(crate = "airbyte_agent_runtime::serde", default)]
+#[derive(Debug, Clone, Default, airbyte_agent_runtime::serde::Serialize)]
+#[serde(crate = "airbyte_agent_runtime::serde")]
 pub struct TenderTransactionsListMeta {
     /// `@link.next`
     #[serde(skip_serializing_if = "Option::is_none")]
     pub next_page_url: Option<String>,
+}
+impl airbyte_agent_runtime::record::Record for TenderTransactionsListMeta {
+    const NAME: &'static str = "TenderTransactionsListMeta";
+    fn field_index(key: &str) -> Option<usize> {
+        match key {
+            "next_page_url" => Some(0usize),
+            _ => None,
+        }
+    }
+    fn set_field<'de, __M: airbyte_agent_runtime::serde::de::MapAccess<'de>>(
+        &mut self,
+        index: usize,
+        map: &mut __M,
+    ) -> ::std::result::Result<(), __M::Error> {
+        match index {
+            0usize => self.next_page_url = map.next_value()?,
+            _ => {
+                map.next_value::<airbyte_agent_runtime::serde::de::IgnoredAny>()?;
+            }
+        }
+        Ok(())
+    }
+}
+impl<'de> airbyte_agent_runtime::serde::Deserialize<'de> for TenderTransactionsListMeta {
+    fn deserialize<__D: airbyte_agent_runtime::serde::Deserializer<'de>>(
+        deserializer: __D,
+    ) -> ::std::result::Result<Self, __D::Error> {
+        airbyte_agent_runtime::record::deserialize(deserializer)
+    }
 }

@@ -83,14 +83,8 @@ impl ::std::future::IntoFuture for BookmarksCreateRequest {
     }
 }
 /// A bookmark in a channel header.
-#[derive(
-    Debug,
-    Clone,
-    Default,
-    airbyte_agent_runtime::serde::Deserialize,
-    airbyte_agent_runtime::serde::Serialize
-)]
-#[serde(crate = "airbyte_agent_runtime::serde", default)]
+#[derive(Debug, Clone, Default, airbyte_agent_runtime::serde::Serialize)]
+#[serde(crate = "airbyte_agent_runtime::serde")]
 pub struct BookmarksRecord {
     /// Unique identifier of this bookmark.
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -137,4 +131,61 @@ pub struct BookmarksRecord {
     /// Identifier of the related app.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub app_id: Option<String>,
+}
+impl airbyte_agent_runtime::record::Record for BookmarksRecord {
+    const NAME: &'static str = "BookmarksRecord";
+    fn field_index(key: &str) -> Option<usize> {
+        match key {
+            "id" => Some(0usize),
+            "channel_id" => Some(1usize),
+            "title" => Some(2usize),
+            "link" => Some(3usize),
+            "emoji" => Some(4usize),
+            "icon_url" => Some(5usize),
+            "type" => Some(6usize),
+            "entity_id" => Some(7usize),
+            "date_created" => Some(8usize),
+            "date_updated" => Some(9usize),
+            "rank" => Some(10usize),
+            "last_updated_by_user_id" => Some(11usize),
+            "last_updated_by_team_id" => Some(12usize),
+            "shortcut_id" => Some(13usize),
+            "app_id" => Some(14usize),
+            _ => None,
+        }
+    }
+    fn set_field<'de, __M: airbyte_agent_runtime::serde::de::MapAccess<'de>>(
+        &mut self,
+        index: usize,
+        map: &mut __M,
+    ) -> ::std::result::Result<(), __M::Error> {
+        match index {
+            0usize => self.id = map.next_value()?,
+            1usize => self.channel_id = map.next_value()?,
+            2usize => self.title = map.next_value()?,
+            3usize => self.link = map.next_value()?,
+            4usize => self.emoji = map.next_value()?,
+            5usize => self.icon_url = map.next_value()?,
+            6usize => self.type_ = map.next_value()?,
+            7usize => self.entity_id = map.next_value()?,
+            8usize => self.date_created = map.next_value()?,
+            9usize => self.date_updated = map.next_value()?,
+            10usize => self.rank = map.next_value()?,
+            11usize => self.last_updated_by_user_id = map.next_value()?,
+            12usize => self.last_updated_by_team_id = map.next_value()?,
+            13usize => self.shortcut_id = map.next_value()?,
+            14usize => self.app_id = map.next_value()?,
+            _ => {
+                map.next_value::<airbyte_agent_runtime::serde::de::IgnoredAny>()?;
+            }
+        }
+        Ok(())
+    }
+}
+impl<'de> airbyte_agent_runtime::serde::Deserialize<'de> for BookmarksRecord {
+    fn deserialize<__D: airbyte_agent_runtime::serde::Deserializer<'de>>(
+        deserializer: __D,
+    ) -> ::std::result::Result<Self, __D::Error> {
+        airbyte_agent_runtime::record::deserialize(deserializer)
+    }
 }

@@ -67,14 +67,8 @@ impl ::std::future::IntoFuture for ChannelKicksCreateRequest {
     }
 }
 /// Response envelope with channel kick data.
-#[derive(
-    Debug,
-    Clone,
-    Default,
-    airbyte_agent_runtime::serde::Deserialize,
-    airbyte_agent_runtime::serde::Serialize
-)]
-#[serde(crate = "airbyte_agent_runtime::serde", default)]
+#[derive(Debug, Clone, Default, airbyte_agent_runtime::serde::Serialize)]
+#[serde(crate = "airbyte_agent_runtime::serde")]
 pub struct ChannelKicksRecord {
     /// true when Slack handled the call successfully.
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -82,4 +76,35 @@ pub struct ChannelKicksRecord {
     /// Object describing the errors.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub errors: Option<Map<String, Value>>,
+}
+impl airbyte_agent_runtime::record::Record for ChannelKicksRecord {
+    const NAME: &'static str = "ChannelKicksRecord";
+    fn field_index(key: &str) -> Option<usize> {
+        match key {
+            "ok" => Some(0usize),
+            "errors" => Some(1usize),
+            _ => None,
+        }
+    }
+    fn set_field<'de, __M: airbyte_agent_runtime::serde::de::MapAccess<'de>>(
+        &mut self,
+        index: usize,
+        map: &mut __M,
+    ) -> ::std::result::Result<(), __M::Error> {
+        match index {
+            0usize => self.ok = map.next_value()?,
+            1usize => self.errors = map.next_value()?,
+            _ => {
+                map.next_value::<airbyte_agent_runtime::serde::de::IgnoredAny>()?;
+            }
+        }
+        Ok(())
+    }
+}
+impl<'de> airbyte_agent_runtime::serde::Deserialize<'de> for ChannelKicksRecord {
+    fn deserialize<__D: airbyte_agent_runtime::serde::Deserializer<'de>>(
+        deserializer: __D,
+    ) -> ::std::result::Result<Self, __D::Error> {
+        airbyte_agent_runtime::record::deserialize(deserializer)
+    }
 }

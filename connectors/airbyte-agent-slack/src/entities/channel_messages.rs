@@ -106,14 +106,8 @@ impl ::std::future::IntoFuture for ChannelMessagesListRequest {
     }
 }
 /// A message in a channel.
-#[derive(
-    Debug,
-    Clone,
-    Default,
-    airbyte_agent_runtime::serde::Deserialize,
-    airbyte_agent_runtime::serde::Serialize
-)]
-#[serde(crate = "airbyte_agent_runtime::serde", default)]
+#[derive(Debug, Clone, Default, airbyte_agent_runtime::serde::Serialize)]
+#[serde(crate = "airbyte_agent_runtime::serde")]
 pub struct Message {
     /// Kind of channel message.
     #[serde(rename = "type", skip_serializing_if = "Option::is_none")]
@@ -143,10 +137,7 @@ pub struct Message {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub latest_reply: Option<String>,
     /// Reply users (list of strings).
-    #[serde(
-        deserialize_with = "crate::vec_skip_nulls",
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub reply_users: Option<Vec<String>>,
     /// True when the channel message is locked.
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -155,28 +146,16 @@ pub struct Message {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub subscribed: Option<bool>,
     /// Emoji reactions on the message.
-    #[serde(
-        deserialize_with = "crate::vec_skip_nulls",
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub reactions: Option<Vec<Reaction>>,
     /// Attachments: a list of attachment objects.
-    #[serde(
-        deserialize_with = "crate::vec_skip_nulls",
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub attachments: Option<Vec<Attachment>>,
     /// Blocks (list).
-    #[serde(
-        deserialize_with = "crate::vec_skip_nulls",
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub blocks: Option<Vec<Map<String, Value>>>,
     /// Files: a list of file objects.
-    #[serde(
-        deserialize_with = "crate::vec_skip_nulls",
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub files: Option<Vec<File>>,
     /// Edited, as a edited info object.
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -194,15 +173,102 @@ pub struct Message {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub team: Option<String>,
 }
+impl airbyte_agent_runtime::record::Record for Message {
+    const NAME: &'static str = "Message";
+    fn field_index(key: &str) -> Option<usize> {
+        match key {
+            "type" => Some(0usize),
+            "subtype" => Some(1usize),
+            "ts" => Some(2usize),
+            "user" => Some(3usize),
+            "text" => Some(4usize),
+            "thread_ts" => Some(5usize),
+            "reply_count" => Some(6usize),
+            "reply_users_count" => Some(7usize),
+            "latest_reply" => Some(8usize),
+            "reply_users" => Some(9usize),
+            "is_locked" => Some(10usize),
+            "subscribed" => Some(11usize),
+            "reactions" => Some(12usize),
+            "attachments" => Some(13usize),
+            "blocks" => Some(14usize),
+            "files" => Some(15usize),
+            "edited" => Some(16usize),
+            "bot_id" => Some(17usize),
+            "bot_profile" => Some(18usize),
+            "app_id" => Some(19usize),
+            "team" => Some(20usize),
+            _ => None,
+        }
+    }
+    fn set_field<'de, __M: airbyte_agent_runtime::serde::de::MapAccess<'de>>(
+        &mut self,
+        index: usize,
+        map: &mut __M,
+    ) -> ::std::result::Result<(), __M::Error> {
+        match index {
+            0usize => self.type_ = map.next_value()?,
+            1usize => self.subtype = map.next_value()?,
+            2usize => self.ts = map.next_value()?,
+            3usize => self.user = map.next_value()?,
+            4usize => self.text = map.next_value()?,
+            5usize => self.thread_ts = map.next_value()?,
+            6usize => self.reply_count = map.next_value()?,
+            7usize => self.reply_users_count = map.next_value()?,
+            8usize => self.latest_reply = map.next_value()?,
+            9usize => {
+                self.reply_users = map
+                    .next_value::<airbyte_agent_runtime::record::SkipNulls<String>>()?
+                    .0;
+            }
+            10usize => self.is_locked = map.next_value()?,
+            11usize => self.subscribed = map.next_value()?,
+            12usize => {
+                self.reactions = map
+                    .next_value::<airbyte_agent_runtime::record::SkipNulls<Reaction>>()?
+                    .0;
+            }
+            13usize => {
+                self.attachments = map
+                    .next_value::<
+                        airbyte_agent_runtime::record::SkipNulls<Attachment>,
+                    >()?
+                    .0;
+            }
+            14usize => {
+                self.blocks = map
+                    .next_value::<
+                        airbyte_agent_runtime::record::SkipNulls<Map<String, Value>>,
+                    >()?
+                    .0;
+            }
+            15usize => {
+                self.files = map
+                    .next_value::<airbyte_agent_runtime::record::SkipNulls<File>>()?
+                    .0;
+            }
+            16usize => self.edited = map.next_value()?,
+            17usize => self.bot_id = map.next_value()?,
+            18usize => self.bot_profile = map.next_value()?,
+            19usize => self.app_id = map.next_value()?,
+            20usize => self.team = map.next_value()?,
+            _ => {
+                map.next_value::<airbyte_agent_runtime::serde::de::IgnoredAny>()?;
+            }
+        }
+        Ok(())
+    }
+}
+impl<'de> airbyte_agent_runtime::serde::Deserialize<'de> for Message {
+    fn deserialize<__D: airbyte_agent_runtime::serde::Deserializer<'de>>(
+        deserializer: __D,
+    ) -> ::std::result::Result<Self, __D::Error> {
+        airbyte_agent_runtime::record::deserialize(deserializer)
+    }
+}
 /// Metadata returned by `channel_messages.list` next to the records.
-#[derive(
-    Debug,
-    Clone,
-    Default,
-    airbyte_agent_runtime::serde::Deserialize,
-    airbyte_agent_runtime::serde::Serialize
-)]
-#[serde(crate = "airbyte_agent_runtime::serde", default)]
+#[derive(Debug, Clone, Default, airbyte_agent_runtime::serde::Serialize)]
+#[serde(crate = "airbyte_agent_runtime::serde")]
 pub struct ChannelMessagesListMeta {
     /// `$.response_metadata.next_cursor`
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -210,4 +276,35 @@ pub struct ChannelMessagesListMeta {
     /// `$.has_more`
     #[serde(skip_serializing_if = "Option::is_none")]
     pub has_more: Option<bool>,
+}
+impl airbyte_agent_runtime::record::Record for ChannelMessagesListMeta {
+    const NAME: &'static str = "ChannelMessagesListMeta";
+    fn field_index(key: &str) -> Option<usize> {
+        match key {
+            "next_cursor" => Some(0usize),
+            "has_more" => Some(1usize),
+            _ => None,
+        }
+    }
+    fn set_field<'de, __M: airbyte_agent_runtime::serde::de::MapAccess<'de>>(
+        &mut self,
+        index: usize,
+        map: &mut __M,
+    ) -> ::std::result::Result<(), __M::Error> {
+        match index {
+            0usize => self.next_cursor = map.next_value()?,
+            1usize => self.has_more = map.next_value()?,
+            _ => {
+                map.next_value::<airbyte_agent_runtime::serde::de::IgnoredAny>()?;
+            }
+        }
+        Ok(())
+    }
+}
+impl<'de> airbyte_agent_runtime::serde::Deserialize<'de> for ChannelMessagesListMeta {
+    fn deserialize<__D: airbyte_agent_runtime::serde::Deserializer<'de>>(
+        deserializer: __D,
+    ) -> ::std::result::Result<Self, __D::Error> {
+        airbyte_agent_runtime::record::deserialize(deserializer)
+    }
 }

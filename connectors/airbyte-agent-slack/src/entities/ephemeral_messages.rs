@@ -90,14 +90,8 @@ impl ::std::future::IntoFuture for EphemeralMessagesCreateRequest {
     }
 }
 /// Response envelope with ephemeral message create data.
-#[derive(
-    Debug,
-    Clone,
-    Default,
-    airbyte_agent_runtime::serde::Deserialize,
-    airbyte_agent_runtime::serde::Serialize
-)]
-#[serde(crate = "airbyte_agent_runtime::serde", default)]
+#[derive(Debug, Clone, Default, airbyte_agent_runtime::serde::Serialize)]
+#[serde(crate = "airbyte_agent_runtime::serde")]
 pub struct EphemeralMessagesRecord {
     /// true when Slack handled the call successfully.
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -105,4 +99,35 @@ pub struct EphemeralMessagesRecord {
     /// Message TS of this ephemeral message.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub message_ts: Option<String>,
+}
+impl airbyte_agent_runtime::record::Record for EphemeralMessagesRecord {
+    const NAME: &'static str = "EphemeralMessagesRecord";
+    fn field_index(key: &str) -> Option<usize> {
+        match key {
+            "ok" => Some(0usize),
+            "message_ts" => Some(1usize),
+            _ => None,
+        }
+    }
+    fn set_field<'de, __M: airbyte_agent_runtime::serde::de::MapAccess<'de>>(
+        &mut self,
+        index: usize,
+        map: &mut __M,
+    ) -> ::std::result::Result<(), __M::Error> {
+        match index {
+            0usize => self.ok = map.next_value()?,
+            1usize => self.message_ts = map.next_value()?,
+            _ => {
+                map.next_value::<airbyte_agent_runtime::serde::de::IgnoredAny>()?;
+            }
+        }
+        Ok(())
+    }
+}
+impl<'de> airbyte_agent_runtime::serde::Deserialize<'de> for EphemeralMessagesRecord {
+    fn deserialize<__D: airbyte_agent_runtime::serde::Deserializer<'de>>(
+        deserializer: __D,
+    ) -> ::std::result::Result<Self, __D::Error> {
+        airbyte_agent_runtime::record::deserialize(deserializer)
+    }
 }

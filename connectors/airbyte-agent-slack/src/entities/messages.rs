@@ -216,14 +216,8 @@ impl ::std::future::IntoFuture for MessagesDeleteRequest {
     }
 }
 /// A message as returned after posting or editing it.
-#[derive(
-    Debug,
-    Clone,
-    Default,
-    airbyte_agent_runtime::serde::Deserialize,
-    airbyte_agent_runtime::serde::Serialize
-)]
-#[serde(crate = "airbyte_agent_runtime::serde", default)]
+#[derive(Debug, Clone, Default, airbyte_agent_runtime::serde::Serialize)]
+#[serde(crate = "airbyte_agent_runtime::serde")]
 pub struct MessagesRecord {
     /// Kind of created message.
     #[serde(rename = "type", skip_serializing_if = "Option::is_none")]
@@ -253,15 +247,54 @@ pub struct MessagesRecord {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub bot_profile: Option<BotProfile>,
 }
+impl airbyte_agent_runtime::record::Record for MessagesRecord {
+    const NAME: &'static str = "MessagesRecord";
+    fn field_index(key: &str) -> Option<usize> {
+        match key {
+            "type" => Some(0usize),
+            "subtype" => Some(1usize),
+            "text" => Some(2usize),
+            "ts" => Some(3usize),
+            "user" => Some(4usize),
+            "bot_id" => Some(5usize),
+            "app_id" => Some(6usize),
+            "team" => Some(7usize),
+            "bot_profile" => Some(8usize),
+            _ => None,
+        }
+    }
+    fn set_field<'de, __M: airbyte_agent_runtime::serde::de::MapAccess<'de>>(
+        &mut self,
+        index: usize,
+        map: &mut __M,
+    ) -> ::std::result::Result<(), __M::Error> {
+        match index {
+            0usize => self.type_ = map.next_value()?,
+            1usize => self.subtype = map.next_value()?,
+            2usize => self.text = map.next_value()?,
+            3usize => self.ts = map.next_value()?,
+            4usize => self.user = map.next_value()?,
+            5usize => self.bot_id = map.next_value()?,
+            6usize => self.app_id = map.next_value()?,
+            7usize => self.team = map.next_value()?,
+            8usize => self.bot_profile = map.next_value()?,
+            _ => {
+                map.next_value::<airbyte_agent_runtime::serde::de::IgnoredAny>()?;
+            }
+        }
+        Ok(())
+    }
+}
+impl<'de> airbyte_agent_runtime::serde::Deserialize<'de> for MessagesRecord {
+    fn deserialize<__D: airbyte_agent_runtime::serde::Deserializer<'de>>(
+        deserializer: __D,
+    ) -> ::std::result::Result<Self, __D::Error> {
+        airbyte_agent_runtime::record::deserialize(deserializer)
+    }
+}
 /// Response envelope with message delete data.
-#[derive(
-    Debug,
-    Clone,
-    Default,
-    airbyte_agent_runtime::serde::Deserialize,
-    airbyte_agent_runtime::serde::Serialize
-)]
-#[serde(crate = "airbyte_agent_runtime::serde", default)]
+#[derive(Debug, Clone, Default, airbyte_agent_runtime::serde::Serialize)]
+#[serde(crate = "airbyte_agent_runtime::serde")]
 pub struct MessagesRecord2 {
     /// true when Slack handled the call successfully.
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -272,4 +305,37 @@ pub struct MessagesRecord2 {
     /// Message timestamp string that identifies the message within its channel.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub ts: Option<String>,
+}
+impl airbyte_agent_runtime::record::Record for MessagesRecord2 {
+    const NAME: &'static str = "MessagesRecord2";
+    fn field_index(key: &str) -> Option<usize> {
+        match key {
+            "ok" => Some(0usize),
+            "channel" => Some(1usize),
+            "ts" => Some(2usize),
+            _ => None,
+        }
+    }
+    fn set_field<'de, __M: airbyte_agent_runtime::serde::de::MapAccess<'de>>(
+        &mut self,
+        index: usize,
+        map: &mut __M,
+    ) -> ::std::result::Result<(), __M::Error> {
+        match index {
+            0usize => self.ok = map.next_value()?,
+            1usize => self.channel = map.next_value()?,
+            2usize => self.ts = map.next_value()?,
+            _ => {
+                map.next_value::<airbyte_agent_runtime::serde::de::IgnoredAny>()?;
+            }
+        }
+        Ok(())
+    }
+}
+impl<'de> airbyte_agent_runtime::serde::Deserialize<'de> for MessagesRecord2 {
+    fn deserialize<__D: airbyte_agent_runtime::serde::Deserializer<'de>>(
+        deserializer: __D,
+    ) -> ::std::result::Result<Self, __D::Error> {
+        airbyte_agent_runtime::record::deserialize(deserializer)
+    }
 }

@@ -111,14 +111,8 @@ impl ::std::future::IntoFuture for ScheduledMessagesCreateRequest {
     }
 }
 /// Response envelope with scheduled message create data.
-#[derive(
-    Debug,
-    Clone,
-    Default,
-    airbyte_agent_runtime::serde::Deserialize,
-    airbyte_agent_runtime::serde::Serialize
-)]
-#[serde(crate = "airbyte_agent_runtime::serde", default)]
+#[derive(Debug, Clone, Default, airbyte_agent_runtime::serde::Serialize)]
+#[serde(crate = "airbyte_agent_runtime::serde")]
 pub struct ScheduledMessagesRecord {
     /// true when Slack handled the call successfully.
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -136,15 +130,46 @@ pub struct ScheduledMessagesRecord {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub message: Option<ScheduledMessageContent>,
 }
+impl airbyte_agent_runtime::record::Record for ScheduledMessagesRecord {
+    const NAME: &'static str = "ScheduledMessagesRecord";
+    fn field_index(key: &str) -> Option<usize> {
+        match key {
+            "ok" => Some(0usize),
+            "channel" => Some(1usize),
+            "scheduled_message_id" => Some(2usize),
+            "post_at" => Some(3usize),
+            "message" => Some(4usize),
+            _ => None,
+        }
+    }
+    fn set_field<'de, __M: airbyte_agent_runtime::serde::de::MapAccess<'de>>(
+        &mut self,
+        index: usize,
+        map: &mut __M,
+    ) -> ::std::result::Result<(), __M::Error> {
+        match index {
+            0usize => self.ok = map.next_value()?,
+            1usize => self.channel = map.next_value()?,
+            2usize => self.scheduled_message_id = map.next_value()?,
+            3usize => self.post_at = map.next_value()?,
+            4usize => self.message = map.next_value()?,
+            _ => {
+                map.next_value::<airbyte_agent_runtime::serde::de::IgnoredAny>()?;
+            }
+        }
+        Ok(())
+    }
+}
+impl<'de> airbyte_agent_runtime::serde::Deserialize<'de> for ScheduledMessagesRecord {
+    fn deserialize<__D: airbyte_agent_runtime::serde::Deserializer<'de>>(
+        deserializer: __D,
+    ) -> ::std::result::Result<Self, __D::Error> {
+        airbyte_agent_runtime::record::deserialize(deserializer)
+    }
+}
 /// The message that will be posted at the scheduled time.
-#[derive(
-    Debug,
-    Clone,
-    Default,
-    airbyte_agent_runtime::serde::Deserialize,
-    airbyte_agent_runtime::serde::Serialize
-)]
-#[serde(crate = "airbyte_agent_runtime::serde", default)]
+#[derive(Debug, Clone, Default, airbyte_agent_runtime::serde::Serialize)]
+#[serde(crate = "airbyte_agent_runtime::serde")]
 pub struct ScheduledMessageContent {
     /// Body text that will be posted.
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -174,15 +199,70 @@ pub struct ScheduledMessageContent {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub bot_profile: Option<Map<String, Value>>,
     /// Blocks (list).
-    #[serde(
-        deserialize_with = "crate::vec_skip_nulls",
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub blocks: Option<Vec<Map<String, Value>>>,
     /// Attachments: a list of attachment objects.
-    #[serde(
-        deserialize_with = "crate::vec_skip_nulls",
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub attachments: Option<Vec<Attachment>>,
+}
+impl airbyte_agent_runtime::record::Record for ScheduledMessageContent {
+    const NAME: &'static str = "ScheduledMessageContent";
+    fn field_index(key: &str) -> Option<usize> {
+        match key {
+            "text" => Some(0usize),
+            "username" => Some(1usize),
+            "bot_id" => Some(2usize),
+            "type" => Some(3usize),
+            "subtype" => Some(4usize),
+            "user" => Some(5usize),
+            "team" => Some(6usize),
+            "app_id" => Some(7usize),
+            "bot_profile" => Some(8usize),
+            "blocks" => Some(9usize),
+            "attachments" => Some(10usize),
+            _ => None,
+        }
+    }
+    fn set_field<'de, __M: airbyte_agent_runtime::serde::de::MapAccess<'de>>(
+        &mut self,
+        index: usize,
+        map: &mut __M,
+    ) -> ::std::result::Result<(), __M::Error> {
+        match index {
+            0usize => self.text = map.next_value()?,
+            1usize => self.username = map.next_value()?,
+            2usize => self.bot_id = map.next_value()?,
+            3usize => self.type_ = map.next_value()?,
+            4usize => self.subtype = map.next_value()?,
+            5usize => self.user = map.next_value()?,
+            6usize => self.team = map.next_value()?,
+            7usize => self.app_id = map.next_value()?,
+            8usize => self.bot_profile = map.next_value()?,
+            9usize => {
+                self.blocks = map
+                    .next_value::<
+                        airbyte_agent_runtime::record::SkipNulls<Map<String, Value>>,
+                    >()?
+                    .0;
+            }
+            10usize => {
+                self.attachments = map
+                    .next_value::<
+                        airbyte_agent_runtime::record::SkipNulls<Attachment>,
+                    >()?
+                    .0;
+            }
+            _ => {
+                map.next_value::<airbyte_agent_runtime::serde::de::IgnoredAny>()?;
+            }
+        }
+        Ok(())
+    }
+}
+impl<'de> airbyte_agent_runtime::serde::Deserialize<'de> for ScheduledMessageContent {
+    fn deserialize<__D: airbyte_agent_runtime::serde::Deserializer<'de>>(
+        deserializer: __D,
+    ) -> ::std::result::Result<Self, __D::Error> {
+        airbyte_agent_runtime::record::deserialize(deserializer)
+    }
 }

@@ -113,14 +113,8 @@ impl ::std::future::IntoFuture for ThreadsListRequest {
     }
 }
 /// A message inside a thread, parent or reply.
-#[derive(
-    Debug,
-    Clone,
-    Default,
-    airbyte_agent_runtime::serde::Deserialize,
-    airbyte_agent_runtime::serde::Serialize
-)]
-#[serde(crate = "airbyte_agent_runtime::serde", default)]
+#[derive(Debug, Clone, Default, airbyte_agent_runtime::serde::Serialize)]
+#[serde(crate = "airbyte_agent_runtime::serde")]
 pub struct Thread {
     /// Kind of thread.
     #[serde(rename = "type", skip_serializing_if = "Option::is_none")]
@@ -153,10 +147,7 @@ pub struct Thread {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub latest_reply: Option<String>,
     /// Reply users (list of strings).
-    #[serde(
-        deserialize_with = "crate::vec_skip_nulls",
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub reply_users: Option<Vec<String>>,
     /// True when the thread is locked.
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -165,28 +156,16 @@ pub struct Thread {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub subscribed: Option<bool>,
     /// Emoji reactions on the message.
-    #[serde(
-        deserialize_with = "crate::vec_skip_nulls",
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub reactions: Option<Vec<Reaction>>,
     /// Attachments: a list of attachment objects.
-    #[serde(
-        deserialize_with = "crate::vec_skip_nulls",
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub attachments: Option<Vec<Attachment>>,
     /// Blocks (list).
-    #[serde(
-        deserialize_with = "crate::vec_skip_nulls",
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub blocks: Option<Vec<Map<String, Value>>>,
     /// Files: a list of file objects.
-    #[serde(
-        deserialize_with = "crate::vec_skip_nulls",
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub files: Option<Vec<File>>,
     /// Edited, as a edited info object.
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -204,15 +183,104 @@ pub struct Thread {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub team: Option<String>,
 }
+impl airbyte_agent_runtime::record::Record for Thread {
+    const NAME: &'static str = "Thread";
+    fn field_index(key: &str) -> Option<usize> {
+        match key {
+            "type" => Some(0usize),
+            "subtype" => Some(1usize),
+            "ts" => Some(2usize),
+            "user" => Some(3usize),
+            "text" => Some(4usize),
+            "thread_ts" => Some(5usize),
+            "parent_user_id" => Some(6usize),
+            "reply_count" => Some(7usize),
+            "reply_users_count" => Some(8usize),
+            "latest_reply" => Some(9usize),
+            "reply_users" => Some(10usize),
+            "is_locked" => Some(11usize),
+            "subscribed" => Some(12usize),
+            "reactions" => Some(13usize),
+            "attachments" => Some(14usize),
+            "blocks" => Some(15usize),
+            "files" => Some(16usize),
+            "edited" => Some(17usize),
+            "bot_id" => Some(18usize),
+            "bot_profile" => Some(19usize),
+            "app_id" => Some(20usize),
+            "team" => Some(21usize),
+            _ => None,
+        }
+    }
+    fn set_field<'de, __M: airbyte_agent_runtime::serde::de::MapAccess<'de>>(
+        &mut self,
+        index: usize,
+        map: &mut __M,
+    ) -> ::std::result::Result<(), __M::Error> {
+        match index {
+            0usize => self.type_ = map.next_value()?,
+            1usize => self.subtype = map.next_value()?,
+            2usize => self.ts = map.next_value()?,
+            3usize => self.user = map.next_value()?,
+            4usize => self.text = map.next_value()?,
+            5usize => self.thread_ts = map.next_value()?,
+            6usize => self.parent_user_id = map.next_value()?,
+            7usize => self.reply_count = map.next_value()?,
+            8usize => self.reply_users_count = map.next_value()?,
+            9usize => self.latest_reply = map.next_value()?,
+            10usize => {
+                self.reply_users = map
+                    .next_value::<airbyte_agent_runtime::record::SkipNulls<String>>()?
+                    .0;
+            }
+            11usize => self.is_locked = map.next_value()?,
+            12usize => self.subscribed = map.next_value()?,
+            13usize => {
+                self.reactions = map
+                    .next_value::<airbyte_agent_runtime::record::SkipNulls<Reaction>>()?
+                    .0;
+            }
+            14usize => {
+                self.attachments = map
+                    .next_value::<
+                        airbyte_agent_runtime::record::SkipNulls<Attachment>,
+                    >()?
+                    .0;
+            }
+            15usize => {
+                self.blocks = map
+                    .next_value::<
+                        airbyte_agent_runtime::record::SkipNulls<Map<String, Value>>,
+                    >()?
+                    .0;
+            }
+            16usize => {
+                self.files = map
+                    .next_value::<airbyte_agent_runtime::record::SkipNulls<File>>()?
+                    .0;
+            }
+            17usize => self.edited = map.next_value()?,
+            18usize => self.bot_id = map.next_value()?,
+            19usize => self.bot_profile = map.next_value()?,
+            20usize => self.app_id = map.next_value()?,
+            21usize => self.team = map.next_value()?,
+            _ => {
+                map.next_value::<airbyte_agent_runtime::serde::de::IgnoredAny>()?;
+            }
+        }
+        Ok(())
+    }
+}
+impl<'de> airbyte_agent_runtime::serde::Deserialize<'de> for Thread {
+    fn deserialize<__D: airbyte_agent_runtime::serde::Deserializer<'de>>(
+        deserializer: __D,
+    ) -> ::std::result::Result<Self, __D::Error> {
+        airbyte_agent_runtime::record::deserialize(deserializer)
+    }
+}
 /// Metadata returned by `threads.list` next to the records.
-#[derive(
-    Debug,
-    Clone,
-    Default,
-    airbyte_agent_runtime::serde::Deserialize,
-    airbyte_agent_runtime::serde::Serialize
-)]
-#[serde(crate = "airbyte_agent_runtime::serde", default)]
+#[derive(Debug, Clone, Default, airbyte_agent_runtime::serde::Serialize)]
+#[serde(crate = "airbyte_agent_runtime::serde")]
 pub struct ThreadsListMeta {
     /// `$.response_metadata.next_cursor`
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -220,4 +288,35 @@ pub struct ThreadsListMeta {
     /// `$.has_more`
     #[serde(skip_serializing_if = "Option::is_none")]
     pub has_more: Option<bool>,
+}
+impl airbyte_agent_runtime::record::Record for ThreadsListMeta {
+    const NAME: &'static str = "ThreadsListMeta";
+    fn field_index(key: &str) -> Option<usize> {
+        match key {
+            "next_cursor" => Some(0usize),
+            "has_more" => Some(1usize),
+            _ => None,
+        }
+    }
+    fn set_field<'de, __M: airbyte_agent_runtime::serde::de::MapAccess<'de>>(
+        &mut self,
+        index: usize,
+        map: &mut __M,
+    ) -> ::std::result::Result<(), __M::Error> {
+        match index {
+            0usize => self.next_cursor = map.next_value()?,
+            1usize => self.has_more = map.next_value()?,
+            _ => {
+                map.next_value::<airbyte_agent_runtime::serde::de::IgnoredAny>()?;
+            }
+        }
+        Ok(())
+    }
+}
+impl<'de> airbyte_agent_runtime::serde::Deserialize<'de> for ThreadsListMeta {
+    fn deserialize<__D: airbyte_agent_runtime::serde::Deserializer<'de>>(
+        deserializer: __D,
+    ) -> ::std::result::Result<Self, __D::Error> {
+        airbyte_agent_runtime::record::deserialize(deserializer)
+    }
 }

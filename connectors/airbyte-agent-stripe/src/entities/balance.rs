@@ -61,14 +61,8 @@ impl ::std::future::IntoFuture for BalanceGetRequest {
     }
 }
 /// The `BalanceRecord` object.
-#[derive(
-    Debug,
-    Clone,
-    Default,
-    airbyte_agent_runtime::serde::Deserialize,
-    airbyte_agent_runtime::serde::Serialize
-)]
-#[serde(crate = "airbyte_agent_runtime::serde", default)]
+#[derive(Debug, Clone, Default, airbyte_agent_runtime::serde::Serialize)]
+#[serde(crate = "airbyte_agent_runtime::serde")]
 pub struct BalanceRecord {
     /// Type tag naming the kind of Stripe object.
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -77,49 +71,106 @@ pub struct BalanceRecord {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub livemode: Option<bool>,
     /// Funds that can be paid out now, per currency.
-    #[serde(
-        deserialize_with = "crate::vec_skip_nulls",
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub available: Option<Vec<BalanceRecordAvailableItem>>,
     /// Connect reserved (list).
-    #[serde(
-        deserialize_with = "crate::vec_skip_nulls",
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub connect_reserved: Option<Vec<BalanceRecordAvailableItem>>,
     /// Instant available (list).
-    #[serde(
-        deserialize_with = "crate::vec_skip_nulls",
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub instant_available: Option<Vec<BalanceRecordInstantAvailableItem>>,
     /// Object describing the issuing.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub issuing: Option<BalanceRecordIssuing>,
     /// Funds not yet available, per currency.
-    #[serde(
-        deserialize_with = "crate::vec_skip_nulls",
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub pending: Option<Vec<BalanceRecordAvailableItem>>,
     /// Object describing the refund and dispute prefunding.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub refund_and_dispute_prefunding: Option<BalanceRecordRefundAndDisputePrefunding>,
+}
+impl airbyte_agent_runtime::record::Record for BalanceRecord {
+    const NAME: &'static str = "BalanceRecord";
+    fn field_index(key: &str) -> Option<usize> {
+        match key {
+            "object" => Some(0usize),
+            "livemode" => Some(1usize),
+            "available" => Some(2usize),
+            "connect_reserved" => Some(3usize),
+            "instant_available" => Some(4usize),
+            "issuing" => Some(5usize),
+            "pending" => Some(6usize),
+            "refund_and_dispute_prefunding" => Some(7usize),
+            _ => None,
+        }
+    }
+    fn set_field<'de, __M: airbyte_agent_runtime::serde::de::MapAccess<'de>>(
+        &mut self,
+        index: usize,
+        map: &mut __M,
+    ) -> ::std::result::Result<(), __M::Error> {
+        match index {
+            0usize => self.object = map.next_value()?,
+            1usize => self.livemode = map.next_value()?,
+            2usize => {
+                self.available = map
+                    .next_value::<
+                        airbyte_agent_runtime::record::SkipNulls<
+                            BalanceRecordAvailableItem,
+                        >,
+                    >()?
+                    .0;
+            }
+            3usize => {
+                self.connect_reserved = map
+                    .next_value::<
+                        airbyte_agent_runtime::record::SkipNulls<
+                            BalanceRecordAvailableItem,
+                        >,
+                    >()?
+                    .0;
+            }
+            4usize => {
+                self.instant_available = map
+                    .next_value::<
+                        airbyte_agent_runtime::record::SkipNulls<
+                            BalanceRecordInstantAvailableItem,
+                        >,
+                    >()?
+                    .0;
+            }
+            5usize => self.issuing = map.next_value()?,
+            6usize => {
+                self.pending = map
+                    .next_value::<
+                        airbyte_agent_runtime::record::SkipNulls<
+                            BalanceRecordAvailableItem,
+                        >,
+                    >()?
+                    .0;
+            }
+            7usize => self.refund_and_dispute_prefunding = map.next_value()?,
+            _ => {
+                map.next_value::<airbyte_agent_runtime::serde::de::IgnoredAny>()?;
+            }
+        }
+        Ok(())
+    }
+}
+impl<'de> airbyte_agent_runtime::serde::Deserialize<'de> for BalanceRecord {
+    fn deserialize<__D: airbyte_agent_runtime::serde::Deserializer<'de>>(
+        deserializer: __D,
+    ) -> ::std::result::Result<Self, __D::Error> {
+        airbyte_agent_runtime::record::deserialize(deserializer)
+    }
 }
 airbyte_agent_runtime::string_enum! {
     #[doc = " Type tag naming the kind of Stripe object."] pub enum BalanceRecordObject {
     #[doc = " `balance`"] Balance => "balance" }
 }
 /// The `BalanceRecordAvailableItem` object.
-#[derive(
-    Debug,
-    Clone,
-    Default,
-    airbyte_agent_runtime::serde::Deserialize,
-    airbyte_agent_runtime::serde::Serialize
-)]
-#[serde(crate = "airbyte_agent_runtime::serde", default)]
+#[derive(Debug, Clone, Default, airbyte_agent_runtime::serde::Serialize)]
+#[serde(crate = "airbyte_agent_runtime::serde")]
 pub struct BalanceRecordAvailableItem {
     /// Amount in the currency's smallest unit (for example cents).
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -131,15 +182,42 @@ pub struct BalanceRecordAvailableItem {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub source_types: Option<BalanceRecordAvailableItemSourceTypes>,
 }
+impl airbyte_agent_runtime::record::Record for BalanceRecordAvailableItem {
+    const NAME: &'static str = "BalanceRecordAvailableItem";
+    fn field_index(key: &str) -> Option<usize> {
+        match key {
+            "amount" => Some(0usize),
+            "currency" => Some(1usize),
+            "source_types" => Some(2usize),
+            _ => None,
+        }
+    }
+    fn set_field<'de, __M: airbyte_agent_runtime::serde::de::MapAccess<'de>>(
+        &mut self,
+        index: usize,
+        map: &mut __M,
+    ) -> ::std::result::Result<(), __M::Error> {
+        match index {
+            0usize => self.amount = map.next_value()?,
+            1usize => self.currency = map.next_value()?,
+            2usize => self.source_types = map.next_value()?,
+            _ => {
+                map.next_value::<airbyte_agent_runtime::serde::de::IgnoredAny>()?;
+            }
+        }
+        Ok(())
+    }
+}
+impl<'de> airbyte_agent_runtime::serde::Deserialize<'de> for BalanceRecordAvailableItem {
+    fn deserialize<__D: airbyte_agent_runtime::serde::Deserializer<'de>>(
+        deserializer: __D,
+    ) -> ::std::result::Result<Self, __D::Error> {
+        airbyte_agent_runtime::record::deserialize(deserializer)
+    }
+}
 /// Object describing the source types.
-#[derive(
-    Debug,
-    Clone,
-    Default,
-    airbyte_agent_runtime::serde::Deserialize,
-    airbyte_agent_runtime::serde::Serialize
-)]
-#[serde(crate = "airbyte_agent_runtime::serde", default)]
+#[derive(Debug, Clone, Default, airbyte_agent_runtime::serde::Serialize)]
+#[serde(crate = "airbyte_agent_runtime::serde")]
 pub struct BalanceRecordAvailableItemSourceTypes {
     /// Bank account (numeric).
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -151,15 +229,43 @@ pub struct BalanceRecordAvailableItemSourceTypes {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub fpx: Option<i64>,
 }
+impl airbyte_agent_runtime::record::Record for BalanceRecordAvailableItemSourceTypes {
+    const NAME: &'static str = "BalanceRecordAvailableItemSourceTypes";
+    fn field_index(key: &str) -> Option<usize> {
+        match key {
+            "bank_account" => Some(0usize),
+            "card" => Some(1usize),
+            "fpx" => Some(2usize),
+            _ => None,
+        }
+    }
+    fn set_field<'de, __M: airbyte_agent_runtime::serde::de::MapAccess<'de>>(
+        &mut self,
+        index: usize,
+        map: &mut __M,
+    ) -> ::std::result::Result<(), __M::Error> {
+        match index {
+            0usize => self.bank_account = map.next_value()?,
+            1usize => self.card = map.next_value()?,
+            2usize => self.fpx = map.next_value()?,
+            _ => {
+                map.next_value::<airbyte_agent_runtime::serde::de::IgnoredAny>()?;
+            }
+        }
+        Ok(())
+    }
+}
+impl<'de> airbyte_agent_runtime::serde::Deserialize<'de>
+for BalanceRecordAvailableItemSourceTypes {
+    fn deserialize<__D: airbyte_agent_runtime::serde::Deserializer<'de>>(
+        deserializer: __D,
+    ) -> ::std::result::Result<Self, __D::Error> {
+        airbyte_agent_runtime::record::deserialize(deserializer)
+    }
+}
 /// The `BalanceRecordInstantAvailableItem` object.
-#[derive(
-    Debug,
-    Clone,
-    Default,
-    airbyte_agent_runtime::serde::Deserialize,
-    airbyte_agent_runtime::serde::Serialize
-)]
-#[serde(crate = "airbyte_agent_runtime::serde", default)]
+#[derive(Debug, Clone, Default, airbyte_agent_runtime::serde::Serialize)]
+#[serde(crate = "airbyte_agent_runtime::serde")]
 pub struct BalanceRecordInstantAvailableItem {
     /// Amount in the currency's smallest unit (for example cents).
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -171,21 +277,56 @@ pub struct BalanceRecordInstantAvailableItem {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub source_types: Option<BalanceRecordAvailableItemSourceTypes>,
     /// Net available (list).
-    #[serde(
-        deserialize_with = "crate::vec_skip_nulls",
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub net_available: Option<Vec<BalanceRecordInstantAvailableItemNetAvailableItem>>,
 }
+impl airbyte_agent_runtime::record::Record for BalanceRecordInstantAvailableItem {
+    const NAME: &'static str = "BalanceRecordInstantAvailableItem";
+    fn field_index(key: &str) -> Option<usize> {
+        match key {
+            "amount" => Some(0usize),
+            "currency" => Some(1usize),
+            "source_types" => Some(2usize),
+            "net_available" => Some(3usize),
+            _ => None,
+        }
+    }
+    fn set_field<'de, __M: airbyte_agent_runtime::serde::de::MapAccess<'de>>(
+        &mut self,
+        index: usize,
+        map: &mut __M,
+    ) -> ::std::result::Result<(), __M::Error> {
+        match index {
+            0usize => self.amount = map.next_value()?,
+            1usize => self.currency = map.next_value()?,
+            2usize => self.source_types = map.next_value()?,
+            3usize => {
+                self.net_available = map
+                    .next_value::<
+                        airbyte_agent_runtime::record::SkipNulls<
+                            BalanceRecordInstantAvailableItemNetAvailableItem,
+                        >,
+                    >()?
+                    .0;
+            }
+            _ => {
+                map.next_value::<airbyte_agent_runtime::serde::de::IgnoredAny>()?;
+            }
+        }
+        Ok(())
+    }
+}
+impl<'de> airbyte_agent_runtime::serde::Deserialize<'de>
+for BalanceRecordInstantAvailableItem {
+    fn deserialize<__D: airbyte_agent_runtime::serde::Deserializer<'de>>(
+        deserializer: __D,
+    ) -> ::std::result::Result<Self, __D::Error> {
+        airbyte_agent_runtime::record::deserialize(deserializer)
+    }
+}
 /// The `BalanceRecordInstantAvailableItemNetAvailableItem` object.
-#[derive(
-    Debug,
-    Clone,
-    Default,
-    airbyte_agent_runtime::serde::Deserialize,
-    airbyte_agent_runtime::serde::Serialize
-)]
-#[serde(crate = "airbyte_agent_runtime::serde", default)]
+#[derive(Debug, Clone, Default, airbyte_agent_runtime::serde::Serialize)]
+#[serde(crate = "airbyte_agent_runtime::serde")]
 pub struct BalanceRecordInstantAvailableItemNetAvailableItem {
     /// Amount in the currency's smallest unit (for example cents).
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -197,43 +338,142 @@ pub struct BalanceRecordInstantAvailableItemNetAvailableItem {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub source_types: Option<BalanceRecordAvailableItemSourceTypes>,
 }
+impl airbyte_agent_runtime::record::Record
+for BalanceRecordInstantAvailableItemNetAvailableItem {
+    const NAME: &'static str = "BalanceRecordInstantAvailableItemNetAvailableItem";
+    fn field_index(key: &str) -> Option<usize> {
+        match key {
+            "amount" => Some(0usize),
+            "destination" => Some(1usize),
+            "source_types" => Some(2usize),
+            _ => None,
+        }
+    }
+    fn set_field<'de, __M: airbyte_agent_runtime::serde::de::MapAccess<'de>>(
+        &mut self,
+        index: usize,
+        map: &mut __M,
+    ) -> ::std::result::Result<(), __M::Error> {
+        match index {
+            0usize => self.amount = map.next_value()?,
+            1usize => self.destination = map.next_value()?,
+            2usize => self.source_types = map.next_value()?,
+            _ => {
+                map.next_value::<airbyte_agent_runtime::serde::de::IgnoredAny>()?;
+            }
+        }
+        Ok(())
+    }
+}
+impl<'de> airbyte_agent_runtime::serde::Deserialize<'de>
+for BalanceRecordInstantAvailableItemNetAvailableItem {
+    fn deserialize<__D: airbyte_agent_runtime::serde::Deserializer<'de>>(
+        deserializer: __D,
+    ) -> ::std::result::Result<Self, __D::Error> {
+        airbyte_agent_runtime::record::deserialize(deserializer)
+    }
+}
 /// Object describing the issuing.
-#[derive(
-    Debug,
-    Clone,
-    Default,
-    airbyte_agent_runtime::serde::Deserialize,
-    airbyte_agent_runtime::serde::Serialize
-)]
-#[serde(crate = "airbyte_agent_runtime::serde", default)]
+#[derive(Debug, Clone, Default, airbyte_agent_runtime::serde::Serialize)]
+#[serde(crate = "airbyte_agent_runtime::serde")]
 pub struct BalanceRecordIssuing {
     /// Funds that can be paid out now, per currency.
-    #[serde(
-        deserialize_with = "crate::vec_skip_nulls",
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub available: Option<Vec<BalanceRecordAvailableItem>>,
 }
+impl airbyte_agent_runtime::record::Record for BalanceRecordIssuing {
+    const NAME: &'static str = "BalanceRecordIssuing";
+    fn field_index(key: &str) -> Option<usize> {
+        match key {
+            "available" => Some(0usize),
+            _ => None,
+        }
+    }
+    fn set_field<'de, __M: airbyte_agent_runtime::serde::de::MapAccess<'de>>(
+        &mut self,
+        index: usize,
+        map: &mut __M,
+    ) -> ::std::result::Result<(), __M::Error> {
+        match index {
+            0usize => {
+                self.available = map
+                    .next_value::<
+                        airbyte_agent_runtime::record::SkipNulls<
+                            BalanceRecordAvailableItem,
+                        >,
+                    >()?
+                    .0;
+            }
+            _ => {
+                map.next_value::<airbyte_agent_runtime::serde::de::IgnoredAny>()?;
+            }
+        }
+        Ok(())
+    }
+}
+impl<'de> airbyte_agent_runtime::serde::Deserialize<'de> for BalanceRecordIssuing {
+    fn deserialize<__D: airbyte_agent_runtime::serde::Deserializer<'de>>(
+        deserializer: __D,
+    ) -> ::std::result::Result<Self, __D::Error> {
+        airbyte_agent_runtime::record::deserialize(deserializer)
+    }
+}
 /// Object describing the refund and dispute prefunding.
-#[derive(
-    Debug,
-    Clone,
-    Default,
-    airbyte_agent_runtime::serde::Deserialize,
-    airbyte_agent_runtime::serde::Serialize
-)]
-#[serde(crate = "airbyte_agent_runtime::serde", default)]
+#[derive(Debug, Clone, Default, airbyte_agent_runtime::serde::Serialize)]
+#[serde(crate = "airbyte_agent_runtime::serde")]
 pub struct BalanceRecordRefundAndDisputePrefunding {
     /// Funds that can be paid out now, per currency.
-    #[serde(
-        deserialize_with = "crate::vec_skip_nulls",
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub available: Option<Vec<BalanceRecordAvailableItem>>,
     /// Funds not yet available, per currency.
-    #[serde(
-        deserialize_with = "crate::vec_skip_nulls",
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub pending: Option<Vec<BalanceRecordAvailableItem>>,
+}
+impl airbyte_agent_runtime::record::Record for BalanceRecordRefundAndDisputePrefunding {
+    const NAME: &'static str = "BalanceRecordRefundAndDisputePrefunding";
+    fn field_index(key: &str) -> Option<usize> {
+        match key {
+            "available" => Some(0usize),
+            "pending" => Some(1usize),
+            _ => None,
+        }
+    }
+    fn set_field<'de, __M: airbyte_agent_runtime::serde::de::MapAccess<'de>>(
+        &mut self,
+        index: usize,
+        map: &mut __M,
+    ) -> ::std::result::Result<(), __M::Error> {
+        match index {
+            0usize => {
+                self.available = map
+                    .next_value::<
+                        airbyte_agent_runtime::record::SkipNulls<
+                            BalanceRecordAvailableItem,
+                        >,
+                    >()?
+                    .0;
+            }
+            1usize => {
+                self.pending = map
+                    .next_value::<
+                        airbyte_agent_runtime::record::SkipNulls<
+                            BalanceRecordAvailableItem,
+                        >,
+                    >()?
+                    .0;
+            }
+            _ => {
+                map.next_value::<airbyte_agent_runtime::serde::de::IgnoredAny>()?;
+            }
+        }
+        Ok(())
+    }
+}
+impl<'de> airbyte_agent_runtime::serde::Deserialize<'de>
+for BalanceRecordRefundAndDisputePrefunding {
+    fn deserialize<__D: airbyte_agent_runtime::serde::Deserializer<'de>>(
+        deserializer: __D,
+    ) -> ::std::result::Result<Self, __D::Error> {
+        airbyte_agent_runtime::record::deserialize(deserializer)
+    }
 }

@@ -172,14 +172,8 @@ impl ::std::future::IntoFuture for BalanceTransactionsGetRequest {
     }
 }
 /// The `BalanceTransaction` object.
-#[derive(
-    Debug,
-    Clone,
-    Default,
-    airbyte_agent_runtime::serde::Deserialize,
-    airbyte_agent_runtime::serde::Serialize
-)]
-#[serde(crate = "airbyte_agent_runtime::serde", default)]
+#[derive(Debug, Clone, Default, airbyte_agent_runtime::serde::Serialize)]
+#[serde(crate = "airbyte_agent_runtime::serde")]
 pub struct BalanceTransaction {
     /// Unique identifier of this balance transaction.
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -212,10 +206,7 @@ pub struct BalanceTransaction {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub fee: Option<i64>,
     /// Breakdown of the fees.
-    #[serde(
-        deserialize_with = "crate::vec_skip_nulls",
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub fee_details: Option<Vec<BalanceTransactionFeeDetailsItem>>,
     /// Amount after fees, in the smallest currency unit.
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -233,6 +224,73 @@ pub struct BalanceTransaction {
     #[serde(rename = "type", skip_serializing_if = "Option::is_none")]
     pub type_: Option<String>,
 }
+impl airbyte_agent_runtime::record::Record for BalanceTransaction {
+    const NAME: &'static str = "BalanceTransaction";
+    fn field_index(key: &str) -> Option<usize> {
+        match key {
+            "id" => Some(0usize),
+            "object" => Some(1usize),
+            "amount" => Some(2usize),
+            "available_on" => Some(3usize),
+            "balance_type" => Some(4usize),
+            "created" => Some(5usize),
+            "currency" => Some(6usize),
+            "description" => Some(7usize),
+            "exchange_rate" => Some(8usize),
+            "fee" => Some(9usize),
+            "fee_details" => Some(10usize),
+            "net" => Some(11usize),
+            "reporting_category" => Some(12usize),
+            "source" => Some(13usize),
+            "status" => Some(14usize),
+            "type" => Some(15usize),
+            _ => None,
+        }
+    }
+    fn set_field<'de, __M: airbyte_agent_runtime::serde::de::MapAccess<'de>>(
+        &mut self,
+        index: usize,
+        map: &mut __M,
+    ) -> ::std::result::Result<(), __M::Error> {
+        match index {
+            0usize => self.id = map.next_value()?,
+            1usize => self.object = map.next_value()?,
+            2usize => self.amount = map.next_value()?,
+            3usize => self.available_on = map.next_value()?,
+            4usize => self.balance_type = map.next_value()?,
+            5usize => self.created = map.next_value()?,
+            6usize => self.currency = map.next_value()?,
+            7usize => self.description = map.next_value()?,
+            8usize => self.exchange_rate = map.next_value()?,
+            9usize => self.fee = map.next_value()?,
+            10usize => {
+                self.fee_details = map
+                    .next_value::<
+                        airbyte_agent_runtime::record::SkipNulls<
+                            BalanceTransactionFeeDetailsItem,
+                        >,
+                    >()?
+                    .0;
+            }
+            11usize => self.net = map.next_value()?,
+            12usize => self.reporting_category = map.next_value()?,
+            13usize => self.source = map.next_value()?,
+            14usize => self.status = map.next_value()?,
+            15usize => self.type_ = map.next_value()?,
+            _ => {
+                map.next_value::<airbyte_agent_runtime::serde::de::IgnoredAny>()?;
+            }
+        }
+        Ok(())
+    }
+}
+impl<'de> airbyte_agent_runtime::serde::Deserialize<'de> for BalanceTransaction {
+    fn deserialize<__D: airbyte_agent_runtime::serde::Deserializer<'de>>(
+        deserializer: __D,
+    ) -> ::std::result::Result<Self, __D::Error> {
+        airbyte_agent_runtime::record::deserialize(deserializer)
+    }
+}
 airbyte_agent_runtime::string_enum! {
     #[doc = " Type tag naming the kind of Stripe object."] pub enum
     BalanceTransactionObject { #[doc = " `balance_transaction`"] BalanceTransaction =>
@@ -247,14 +305,8 @@ airbyte_agent_runtime::string_enum! {
     "refund_and_dispute_prefunding" }
 }
 /// The `BalanceTransactionFeeDetailsItem` object.
-#[derive(
-    Debug,
-    Clone,
-    Default,
-    airbyte_agent_runtime::serde::Deserialize,
-    airbyte_agent_runtime::serde::Serialize
-)]
-#[serde(crate = "airbyte_agent_runtime::serde", default)]
+#[derive(Debug, Clone, Default, airbyte_agent_runtime::serde::Serialize)]
+#[serde(crate = "airbyte_agent_runtime::serde")]
 pub struct BalanceTransactionFeeDetailsItem {
     /// Amount in the currency's smallest unit (for example cents).
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -272,22 +324,84 @@ pub struct BalanceTransactionFeeDetailsItem {
     #[serde(rename = "type", skip_serializing_if = "Option::is_none")]
     pub type_: Option<String>,
 }
+impl airbyte_agent_runtime::record::Record for BalanceTransactionFeeDetailsItem {
+    const NAME: &'static str = "BalanceTransactionFeeDetailsItem";
+    fn field_index(key: &str) -> Option<usize> {
+        match key {
+            "amount" => Some(0usize),
+            "application" => Some(1usize),
+            "currency" => Some(2usize),
+            "description" => Some(3usize),
+            "type" => Some(4usize),
+            _ => None,
+        }
+    }
+    fn set_field<'de, __M: airbyte_agent_runtime::serde::de::MapAccess<'de>>(
+        &mut self,
+        index: usize,
+        map: &mut __M,
+    ) -> ::std::result::Result<(), __M::Error> {
+        match index {
+            0usize => self.amount = map.next_value()?,
+            1usize => self.application = map.next_value()?,
+            2usize => self.currency = map.next_value()?,
+            3usize => self.description = map.next_value()?,
+            4usize => self.type_ = map.next_value()?,
+            _ => {
+                map.next_value::<airbyte_agent_runtime::serde::de::IgnoredAny>()?;
+            }
+        }
+        Ok(())
+    }
+}
+impl<'de> airbyte_agent_runtime::serde::Deserialize<'de>
+for BalanceTransactionFeeDetailsItem {
+    fn deserialize<__D: airbyte_agent_runtime::serde::Deserializer<'de>>(
+        deserializer: __D,
+    ) -> ::std::result::Result<Self, __D::Error> {
+        airbyte_agent_runtime::record::deserialize(deserializer)
+    }
+}
 airbyte_agent_runtime::string_enum! {
     #[doc = " Status the balance transaction is currently in."] pub enum
     BalanceTransactionStatus { #[doc = " `available`"] Available => "available", #[doc =
     " `pending`"] Pending => "pending" }
 }
 /// Metadata returned by `balance_transactions.list` next to the records.
-#[derive(
-    Debug,
-    Clone,
-    Default,
-    airbyte_agent_runtime::serde::Deserialize,
-    airbyte_agent_runtime::serde::Serialize
-)]
-#[serde(crate = "airbyte_agent_runtime::serde", default)]
+#[derive(Debug, Clone, Default, airbyte_agent_runtime::serde::Serialize)]
+#[serde(crate = "airbyte_agent_runtime::serde")]
 pub struct BalanceTransactionsListMeta {
     /// `$.has_more`
     #[serde(skip_serializing_if = "Option::is_none")]
     pub has_more: Option<bool>,
+}
+impl airbyte_agent_runtime::record::Record for BalanceTransactionsListMeta {
+    const NAME: &'static str = "BalanceTransactionsListMeta";
+    fn field_index(key: &str) -> Option<usize> {
+        match key {
+            "has_more" => Some(0usize),
+            _ => None,
+        }
+    }
+    fn set_field<'de, __M: airbyte_agent_runtime::serde::de::MapAccess<'de>>(
+        &mut self,
+        index: usize,
+        map: &mut __M,
+    ) -> ::std::result::Result<(), __M::Error> {
+        match index {
+            0usize => self.has_more = map.next_value()?,
+            _ => {
+                map.next_value::<airbyte_agent_runtime::serde::de::IgnoredAny>()?;
+            }
+        }
+        Ok(())
+    }
+}
+impl<'de> airbyte_agent_runtime::serde::Deserialize<'de>
+for BalanceTransactionsListMeta {
+    fn deserialize<__D: airbyte_agent_runtime::serde::Deserializer<'de>>(
+        deserializer: __D,
+    ) -> ::std::result::Result<Self, __D::Error> {
+        airbyte_agent_runtime::record::deserialize(deserializer)
+    }
 }

@@ -221,14 +221,8 @@ impl ::std::future::IntoFuture for ChargesSearchRequest {
     }
 }
 /// The `Charge` object.
-#[derive(
-    Debug,
-    Clone,
-    Default,
-    airbyte_agent_runtime::serde::Deserialize,
-    airbyte_agent_runtime::serde::Serialize
-)]
-#[serde(crate = "airbyte_agent_runtime::serde", default)]
+#[derive(Debug, Clone, Default, airbyte_agent_runtime::serde::Serialize)]
+#[serde(crate = "airbyte_agent_runtime::serde")]
 pub struct Charge {
     /// Unique identifier of this charge.
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -252,10 +246,7 @@ pub struct Charge {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub amount_refunded: Option<i64>,
     /// Amount updates (list).
-    #[serde(
-        deserialize_with = "crate::vec_skip_nulls",
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub amount_updates: Option<Vec<Map<String, Value>>>,
     /// Connect application that created the charge, if any.
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -384,19 +375,146 @@ pub struct Charge {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub radar_options: Option<Map<String, Value>>,
 }
+impl airbyte_agent_runtime::record::Record for Charge {
+    const NAME: &'static str = "Charge";
+    fn field_index(key: &str) -> Option<usize> {
+        match key {
+            "id" => Some(0usize),
+            "object" => Some(1usize),
+            "created" => Some(2usize),
+            "livemode" => Some(3usize),
+            "amount" => Some(4usize),
+            "amount_captured" => Some(5usize),
+            "amount_refunded" => Some(6usize),
+            "amount_updates" => Some(7usize),
+            "application" => Some(8usize),
+            "application_fee" => Some(9usize),
+            "application_fee_amount" => Some(10usize),
+            "calculated_statement_descriptor" => Some(11usize),
+            "currency" => Some(12usize),
+            "customer" => Some(13usize),
+            "description" => Some(14usize),
+            "destination" => Some(15usize),
+            "dispute" => Some(16usize),
+            "disputed" => Some(17usize),
+            "failure_balance_transaction" => Some(18usize),
+            "failure_code" => Some(19usize),
+            "failure_message" => Some(20usize),
+            "fraud_details" => Some(21usize),
+            "invoice" => Some(22usize),
+            "on_behalf_of" => Some(23usize),
+            "order" => Some(24usize),
+            "outcome" => Some(25usize),
+            "paid" => Some(26usize),
+            "payment_intent" => Some(27usize),
+            "payment_method" => Some(28usize),
+            "payment_method_details" => Some(29usize),
+            "presentment_details" => Some(30usize),
+            "receipt_email" => Some(31usize),
+            "receipt_number" => Some(32usize),
+            "receipt_url" => Some(33usize),
+            "refunded" => Some(34usize),
+            "refunds" => Some(35usize),
+            "review" => Some(36usize),
+            "shipping" => Some(37usize),
+            "source" => Some(38usize),
+            "source_transfer" => Some(39usize),
+            "statement_descriptor" => Some(40usize),
+            "statement_descriptor_suffix" => Some(41usize),
+            "status" => Some(42usize),
+            "transfer_data" => Some(43usize),
+            "transfer_group" => Some(44usize),
+            "captured" => Some(45usize),
+            "balance_transaction" => Some(46usize),
+            "billing_details" => Some(47usize),
+            "metadata" => Some(48usize),
+            "radar_options" => Some(49usize),
+            _ => None,
+        }
+    }
+    fn set_field<'de, __M: airbyte_agent_runtime::serde::de::MapAccess<'de>>(
+        &mut self,
+        index: usize,
+        map: &mut __M,
+    ) -> ::std::result::Result<(), __M::Error> {
+        match index {
+            0usize => self.id = map.next_value()?,
+            1usize => self.object = map.next_value()?,
+            2usize => self.created = map.next_value()?,
+            3usize => self.livemode = map.next_value()?,
+            4usize => self.amount = map.next_value()?,
+            5usize => self.amount_captured = map.next_value()?,
+            6usize => self.amount_refunded = map.next_value()?,
+            7usize => {
+                self.amount_updates = map
+                    .next_value::<
+                        airbyte_agent_runtime::record::SkipNulls<Map<String, Value>>,
+                    >()?
+                    .0;
+            }
+            8usize => self.application = map.next_value()?,
+            9usize => self.application_fee = map.next_value()?,
+            10usize => self.application_fee_amount = map.next_value()?,
+            11usize => self.calculated_statement_descriptor = map.next_value()?,
+            12usize => self.currency = map.next_value()?,
+            13usize => self.customer = map.next_value()?,
+            14usize => self.description = map.next_value()?,
+            15usize => self.destination = map.next_value()?,
+            16usize => self.dispute = map.next_value()?,
+            17usize => self.disputed = map.next_value()?,
+            18usize => self.failure_balance_transaction = map.next_value()?,
+            19usize => self.failure_code = map.next_value()?,
+            20usize => self.failure_message = map.next_value()?,
+            21usize => self.fraud_details = map.next_value()?,
+            22usize => self.invoice = map.next_value()?,
+            23usize => self.on_behalf_of = map.next_value()?,
+            24usize => self.order = map.next_value()?,
+            25usize => self.outcome = map.next_value()?,
+            26usize => self.paid = map.next_value()?,
+            27usize => self.payment_intent = map.next_value()?,
+            28usize => self.payment_method = map.next_value()?,
+            29usize => self.payment_method_details = map.next_value()?,
+            30usize => self.presentment_details = map.next_value()?,
+            31usize => self.receipt_email = map.next_value()?,
+            32usize => self.receipt_number = map.next_value()?,
+            33usize => self.receipt_url = map.next_value()?,
+            34usize => self.refunded = map.next_value()?,
+            35usize => self.refunds = map.next_value()?,
+            36usize => self.review = map.next_value()?,
+            37usize => self.shipping = map.next_value()?,
+            38usize => self.source = map.next_value()?,
+            39usize => self.source_transfer = map.next_value()?,
+            40usize => self.statement_descriptor = map.next_value()?,
+            41usize => self.statement_descriptor_suffix = map.next_value()?,
+            42usize => self.status = map.next_value()?,
+            43usize => self.transfer_data = map.next_value()?,
+            44usize => self.transfer_group = map.next_value()?,
+            45usize => self.captured = map.next_value()?,
+            46usize => self.balance_transaction = map.next_value()?,
+            47usize => self.billing_details = map.next_value()?,
+            48usize => self.metadata = map.next_value()?,
+            49usize => self.radar_options = map.next_value()?,
+            _ => {
+                map.next_value::<airbyte_agent_runtime::serde::de::IgnoredAny>()?;
+            }
+        }
+        Ok(())
+    }
+}
+impl<'de> airbyte_agent_runtime::serde::Deserialize<'de> for Charge {
+    fn deserialize<__D: airbyte_agent_runtime::serde::Deserializer<'de>>(
+        deserializer: __D,
+    ) -> ::std::result::Result<Self, __D::Error> {
+        airbyte_agent_runtime::record::deserialize(deserializer)
+    }
+}
 airbyte_agent_runtime::string_enum! {
     #[doc = " Type tag naming the kind of Stripe object."] pub enum ChargeObject { #[doc
     = " `charge`"] Charge => "charge" }
 }
 /// Object describing the fraud details.
-#[derive(
-    Debug,
-    Clone,
-    Default,
-    airbyte_agent_runtime::serde::Deserialize,
-    airbyte_agent_runtime::serde::Serialize
-)]
-#[serde(crate = "airbyte_agent_runtime::serde", default)]
+#[derive(Debug, Clone, Default, airbyte_agent_runtime::serde::Serialize)]
+#[serde(crate = "airbyte_agent_runtime::serde")]
 pub struct ChargeFraudDetails {
     /// Stripe report of this fraud details.
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -405,15 +523,40 @@ pub struct ChargeFraudDetails {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub user_report: Option<String>,
 }
+impl airbyte_agent_runtime::record::Record for ChargeFraudDetails {
+    const NAME: &'static str = "ChargeFraudDetails";
+    fn field_index(key: &str) -> Option<usize> {
+        match key {
+            "stripe_report" => Some(0usize),
+            "user_report" => Some(1usize),
+            _ => None,
+        }
+    }
+    fn set_field<'de, __M: airbyte_agent_runtime::serde::de::MapAccess<'de>>(
+        &mut self,
+        index: usize,
+        map: &mut __M,
+    ) -> ::std::result::Result<(), __M::Error> {
+        match index {
+            0usize => self.stripe_report = map.next_value()?,
+            1usize => self.user_report = map.next_value()?,
+            _ => {
+                map.next_value::<airbyte_agent_runtime::serde::de::IgnoredAny>()?;
+            }
+        }
+        Ok(())
+    }
+}
+impl<'de> airbyte_agent_runtime::serde::Deserialize<'de> for ChargeFraudDetails {
+    fn deserialize<__D: airbyte_agent_runtime::serde::Deserializer<'de>>(
+        deserializer: __D,
+    ) -> ::std::result::Result<Self, __D::Error> {
+        airbyte_agent_runtime::record::deserialize(deserializer)
+    }
+}
 /// Result of risk checks and authorisation.
-#[derive(
-    Debug,
-    Clone,
-    Default,
-    airbyte_agent_runtime::serde::Deserialize,
-    airbyte_agent_runtime::serde::Serialize
-)]
-#[serde(crate = "airbyte_agent_runtime::serde", default)]
+#[derive(Debug, Clone, Default, airbyte_agent_runtime::serde::Serialize)]
+#[serde(crate = "airbyte_agent_runtime::serde")]
 pub struct ChargeOutcome {
     /// `advice_code`
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -443,15 +586,54 @@ pub struct ChargeOutcome {
     #[serde(rename = "type", skip_serializing_if = "Option::is_none")]
     pub type_: Option<String>,
 }
+impl airbyte_agent_runtime::record::Record for ChargeOutcome {
+    const NAME: &'static str = "ChargeOutcome";
+    fn field_index(key: &str) -> Option<usize> {
+        match key {
+            "advice_code" => Some(0usize),
+            "network_advice_code" => Some(1usize),
+            "network_decline_code" => Some(2usize),
+            "network_status" => Some(3usize),
+            "reason" => Some(4usize),
+            "risk_level" => Some(5usize),
+            "risk_score" => Some(6usize),
+            "seller_message" => Some(7usize),
+            "type" => Some(8usize),
+            _ => None,
+        }
+    }
+    fn set_field<'de, __M: airbyte_agent_runtime::serde::de::MapAccess<'de>>(
+        &mut self,
+        index: usize,
+        map: &mut __M,
+    ) -> ::std::result::Result<(), __M::Error> {
+        match index {
+            0usize => self.advice_code = map.next_value()?,
+            1usize => self.network_advice_code = map.next_value()?,
+            2usize => self.network_decline_code = map.next_value()?,
+            3usize => self.network_status = map.next_value()?,
+            4usize => self.reason = map.next_value()?,
+            5usize => self.risk_level = map.next_value()?,
+            6usize => self.risk_score = map.next_value()?,
+            7usize => self.seller_message = map.next_value()?,
+            8usize => self.type_ = map.next_value()?,
+            _ => {
+                map.next_value::<airbyte_agent_runtime::serde::de::IgnoredAny>()?;
+            }
+        }
+        Ok(())
+    }
+}
+impl<'de> airbyte_agent_runtime::serde::Deserialize<'de> for ChargeOutcome {
+    fn deserialize<__D: airbyte_agent_runtime::serde::Deserializer<'de>>(
+        deserializer: __D,
+    ) -> ::std::result::Result<Self, __D::Error> {
+        airbyte_agent_runtime::record::deserialize(deserializer)
+    }
+}
 /// Object describing the payment method details.
-#[derive(
-    Debug,
-    Clone,
-    Default,
-    airbyte_agent_runtime::serde::Deserialize,
-    airbyte_agent_runtime::serde::Serialize
-)]
-#[serde(crate = "airbyte_agent_runtime::serde", default)]
+#[derive(Debug, Clone, Default, airbyte_agent_runtime::serde::Serialize)]
+#[serde(crate = "airbyte_agent_runtime::serde")]
 pub struct ChargePaymentMethodDetails {
     /// `type`
     #[serde(rename = "type", skip_serializing_if = "Option::is_none")]
@@ -460,15 +642,40 @@ pub struct ChargePaymentMethodDetails {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub card: Option<ChargePaymentMethodDetailsCard>,
 }
+impl airbyte_agent_runtime::record::Record for ChargePaymentMethodDetails {
+    const NAME: &'static str = "ChargePaymentMethodDetails";
+    fn field_index(key: &str) -> Option<usize> {
+        match key {
+            "type" => Some(0usize),
+            "card" => Some(1usize),
+            _ => None,
+        }
+    }
+    fn set_field<'de, __M: airbyte_agent_runtime::serde::de::MapAccess<'de>>(
+        &mut self,
+        index: usize,
+        map: &mut __M,
+    ) -> ::std::result::Result<(), __M::Error> {
+        match index {
+            0usize => self.type_ = map.next_value()?,
+            1usize => self.card = map.next_value()?,
+            _ => {
+                map.next_value::<airbyte_agent_runtime::serde::de::IgnoredAny>()?;
+            }
+        }
+        Ok(())
+    }
+}
+impl<'de> airbyte_agent_runtime::serde::Deserialize<'de> for ChargePaymentMethodDetails {
+    fn deserialize<__D: airbyte_agent_runtime::serde::Deserializer<'de>>(
+        deserializer: __D,
+    ) -> ::std::result::Result<Self, __D::Error> {
+        airbyte_agent_runtime::record::deserialize(deserializer)
+    }
+}
 /// The `ChargePaymentMethodDetailsCard` object.
-#[derive(
-    Debug,
-    Clone,
-    Default,
-    airbyte_agent_runtime::serde::Deserialize,
-    airbyte_agent_runtime::serde::Serialize
-)]
-#[serde(crate = "airbyte_agent_runtime::serde", default)]
+#[derive(Debug, Clone, Default, airbyte_agent_runtime::serde::Serialize)]
+#[serde(crate = "airbyte_agent_runtime::serde")]
 pub struct ChargePaymentMethodDetailsCard {
     /// Amount authorized in minor currency units (cents for USD).
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -541,15 +748,81 @@ pub struct ChargePaymentMethodDetailsCard {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub wallet: Option<Map<String, Value>>,
 }
+impl airbyte_agent_runtime::record::Record for ChargePaymentMethodDetailsCard {
+    const NAME: &'static str = "ChargePaymentMethodDetailsCard";
+    fn field_index(key: &str) -> Option<usize> {
+        match key {
+            "amount_authorized" => Some(0usize),
+            "authorization_code" => Some(1usize),
+            "brand" => Some(2usize),
+            "checks" => Some(3usize),
+            "country" => Some(4usize),
+            "exp_month" => Some(5usize),
+            "exp_year" => Some(6usize),
+            "extended_authorization" => Some(7usize),
+            "fingerprint" => Some(8usize),
+            "funding" => Some(9usize),
+            "incremental_authorization" => Some(10usize),
+            "installments" => Some(11usize),
+            "last4" => Some(12usize),
+            "mandate" => Some(13usize),
+            "multicapture" => Some(14usize),
+            "network" => Some(15usize),
+            "network_token" => Some(16usize),
+            "network_transaction_id" => Some(17usize),
+            "overcapture" => Some(18usize),
+            "regulated_status" => Some(19usize),
+            "three_d_secure" => Some(20usize),
+            "wallet" => Some(21usize),
+            _ => None,
+        }
+    }
+    fn set_field<'de, __M: airbyte_agent_runtime::serde::de::MapAccess<'de>>(
+        &mut self,
+        index: usize,
+        map: &mut __M,
+    ) -> ::std::result::Result<(), __M::Error> {
+        match index {
+            0usize => self.amount_authorized = map.next_value()?,
+            1usize => self.authorization_code = map.next_value()?,
+            2usize => self.brand = map.next_value()?,
+            3usize => self.checks = map.next_value()?,
+            4usize => self.country = map.next_value()?,
+            5usize => self.exp_month = map.next_value()?,
+            6usize => self.exp_year = map.next_value()?,
+            7usize => self.extended_authorization = map.next_value()?,
+            8usize => self.fingerprint = map.next_value()?,
+            9usize => self.funding = map.next_value()?,
+            10usize => self.incremental_authorization = map.next_value()?,
+            11usize => self.installments = map.next_value()?,
+            12usize => self.last4 = map.next_value()?,
+            13usize => self.mandate = map.next_value()?,
+            14usize => self.multicapture = map.next_value()?,
+            15usize => self.network = map.next_value()?,
+            16usize => self.network_token = map.next_value()?,
+            17usize => self.network_transaction_id = map.next_value()?,
+            18usize => self.overcapture = map.next_value()?,
+            19usize => self.regulated_status = map.next_value()?,
+            20usize => self.three_d_secure = map.next_value()?,
+            21usize => self.wallet = map.next_value()?,
+            _ => {
+                map.next_value::<airbyte_agent_runtime::serde::de::IgnoredAny>()?;
+            }
+        }
+        Ok(())
+    }
+}
+impl<'de> airbyte_agent_runtime::serde::Deserialize<'de>
+for ChargePaymentMethodDetailsCard {
+    fn deserialize<__D: airbyte_agent_runtime::serde::Deserializer<'de>>(
+        deserializer: __D,
+    ) -> ::std::result::Result<Self, __D::Error> {
+        airbyte_agent_runtime::record::deserialize(deserializer)
+    }
+}
 /// Object describing the checks.
-#[derive(
-    Debug,
-    Clone,
-    Default,
-    airbyte_agent_runtime::serde::Deserialize,
-    airbyte_agent_runtime::serde::Serialize
-)]
-#[serde(crate = "airbyte_agent_runtime::serde", default)]
+#[derive(Debug, Clone, Default, airbyte_agent_runtime::serde::Serialize)]
+#[serde(crate = "airbyte_agent_runtime::serde")]
 pub struct ChargePaymentMethodDetailsCardChecks {
     /// `address_line1_check`
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -561,43 +834,121 @@ pub struct ChargePaymentMethodDetailsCardChecks {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub cvc_check: Option<String>,
 }
+impl airbyte_agent_runtime::record::Record for ChargePaymentMethodDetailsCardChecks {
+    const NAME: &'static str = "ChargePaymentMethodDetailsCardChecks";
+    fn field_index(key: &str) -> Option<usize> {
+        match key {
+            "address_line1_check" => Some(0usize),
+            "address_postal_code_check" => Some(1usize),
+            "cvc_check" => Some(2usize),
+            _ => None,
+        }
+    }
+    fn set_field<'de, __M: airbyte_agent_runtime::serde::de::MapAccess<'de>>(
+        &mut self,
+        index: usize,
+        map: &mut __M,
+    ) -> ::std::result::Result<(), __M::Error> {
+        match index {
+            0usize => self.address_line1_check = map.next_value()?,
+            1usize => self.address_postal_code_check = map.next_value()?,
+            2usize => self.cvc_check = map.next_value()?,
+            _ => {
+                map.next_value::<airbyte_agent_runtime::serde::de::IgnoredAny>()?;
+            }
+        }
+        Ok(())
+    }
+}
+impl<'de> airbyte_agent_runtime::serde::Deserialize<'de>
+for ChargePaymentMethodDetailsCardChecks {
+    fn deserialize<__D: airbyte_agent_runtime::serde::Deserializer<'de>>(
+        deserializer: __D,
+    ) -> ::std::result::Result<Self, __D::Error> {
+        airbyte_agent_runtime::record::deserialize(deserializer)
+    }
+}
 /// Object describing the extended authorization.
-#[derive(
-    Debug,
-    Clone,
-    Default,
-    airbyte_agent_runtime::serde::Deserialize,
-    airbyte_agent_runtime::serde::Serialize
-)]
-#[serde(crate = "airbyte_agent_runtime::serde", default)]
+#[derive(Debug, Clone, Default, airbyte_agent_runtime::serde::Serialize)]
+#[serde(crate = "airbyte_agent_runtime::serde")]
 pub struct ChargePaymentMethodDetailsCardExtendedAuthorization {
     /// `status`
     #[serde(skip_serializing_if = "Option::is_none")]
     pub status: Option<String>,
 }
+impl airbyte_agent_runtime::record::Record
+for ChargePaymentMethodDetailsCardExtendedAuthorization {
+    const NAME: &'static str = "ChargePaymentMethodDetailsCardExtendedAuthorization";
+    fn field_index(key: &str) -> Option<usize> {
+        match key {
+            "status" => Some(0usize),
+            _ => None,
+        }
+    }
+    fn set_field<'de, __M: airbyte_agent_runtime::serde::de::MapAccess<'de>>(
+        &mut self,
+        index: usize,
+        map: &mut __M,
+    ) -> ::std::result::Result<(), __M::Error> {
+        match index {
+            0usize => self.status = map.next_value()?,
+            _ => {
+                map.next_value::<airbyte_agent_runtime::serde::de::IgnoredAny>()?;
+            }
+        }
+        Ok(())
+    }
+}
+impl<'de> airbyte_agent_runtime::serde::Deserialize<'de>
+for ChargePaymentMethodDetailsCardExtendedAuthorization {
+    fn deserialize<__D: airbyte_agent_runtime::serde::Deserializer<'de>>(
+        deserializer: __D,
+    ) -> ::std::result::Result<Self, __D::Error> {
+        airbyte_agent_runtime::record::deserialize(deserializer)
+    }
+}
 /// Object describing the network token.
-#[derive(
-    Debug,
-    Clone,
-    Default,
-    airbyte_agent_runtime::serde::Deserialize,
-    airbyte_agent_runtime::serde::Serialize
-)]
-#[serde(crate = "airbyte_agent_runtime::serde", default)]
+#[derive(Debug, Clone, Default, airbyte_agent_runtime::serde::Serialize)]
+#[serde(crate = "airbyte_agent_runtime::serde")]
 pub struct ChargePaymentMethodDetailsCardNetworkToken {
     /// `used`
     #[serde(skip_serializing_if = "Option::is_none")]
     pub used: Option<bool>,
 }
+impl airbyte_agent_runtime::record::Record
+for ChargePaymentMethodDetailsCardNetworkToken {
+    const NAME: &'static str = "ChargePaymentMethodDetailsCardNetworkToken";
+    fn field_index(key: &str) -> Option<usize> {
+        match key {
+            "used" => Some(0usize),
+            _ => None,
+        }
+    }
+    fn set_field<'de, __M: airbyte_agent_runtime::serde::de::MapAccess<'de>>(
+        &mut self,
+        index: usize,
+        map: &mut __M,
+    ) -> ::std::result::Result<(), __M::Error> {
+        match index {
+            0usize => self.used = map.next_value()?,
+            _ => {
+                map.next_value::<airbyte_agent_runtime::serde::de::IgnoredAny>()?;
+            }
+        }
+        Ok(())
+    }
+}
+impl<'de> airbyte_agent_runtime::serde::Deserialize<'de>
+for ChargePaymentMethodDetailsCardNetworkToken {
+    fn deserialize<__D: airbyte_agent_runtime::serde::Deserializer<'de>>(
+        deserializer: __D,
+    ) -> ::std::result::Result<Self, __D::Error> {
+        airbyte_agent_runtime::record::deserialize(deserializer)
+    }
+}
 /// Object describing the overcapture.
-#[derive(
-    Debug,
-    Clone,
-    Default,
-    airbyte_agent_runtime::serde::Deserialize,
-    airbyte_agent_runtime::serde::Serialize
-)]
-#[serde(crate = "airbyte_agent_runtime::serde", default)]
+#[derive(Debug, Clone, Default, airbyte_agent_runtime::serde::Serialize)]
+#[serde(crate = "airbyte_agent_runtime::serde")]
 pub struct ChargePaymentMethodDetailsCardOvercapture {
     /// `maximum_amount_capturable`
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -606,15 +957,42 @@ pub struct ChargePaymentMethodDetailsCardOvercapture {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub status: Option<String>,
 }
+impl airbyte_agent_runtime::record::Record
+for ChargePaymentMethodDetailsCardOvercapture {
+    const NAME: &'static str = "ChargePaymentMethodDetailsCardOvercapture";
+    fn field_index(key: &str) -> Option<usize> {
+        match key {
+            "maximum_amount_capturable" => Some(0usize),
+            "status" => Some(1usize),
+            _ => None,
+        }
+    }
+    fn set_field<'de, __M: airbyte_agent_runtime::serde::de::MapAccess<'de>>(
+        &mut self,
+        index: usize,
+        map: &mut __M,
+    ) -> ::std::result::Result<(), __M::Error> {
+        match index {
+            0usize => self.maximum_amount_capturable = map.next_value()?,
+            1usize => self.status = map.next_value()?,
+            _ => {
+                map.next_value::<airbyte_agent_runtime::serde::de::IgnoredAny>()?;
+            }
+        }
+        Ok(())
+    }
+}
+impl<'de> airbyte_agent_runtime::serde::Deserialize<'de>
+for ChargePaymentMethodDetailsCardOvercapture {
+    fn deserialize<__D: airbyte_agent_runtime::serde::Deserializer<'de>>(
+        deserializer: __D,
+    ) -> ::std::result::Result<Self, __D::Error> {
+        airbyte_agent_runtime::record::deserialize(deserializer)
+    }
+}
 /// Object describing the presentment details.
-#[derive(
-    Debug,
-    Clone,
-    Default,
-    airbyte_agent_runtime::serde::Deserialize,
-    airbyte_agent_runtime::serde::Serialize
-)]
-#[serde(crate = "airbyte_agent_runtime::serde", default)]
+#[derive(Debug, Clone, Default, airbyte_agent_runtime::serde::Serialize)]
+#[serde(crate = "airbyte_agent_runtime::serde")]
 pub struct ChargePresentmentDetails {
     /// Amount authorized in minor currency units (cents for USD).
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -626,24 +1004,48 @@ pub struct ChargePresentmentDetails {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub currency: Option<String>,
 }
+impl airbyte_agent_runtime::record::Record for ChargePresentmentDetails {
+    const NAME: &'static str = "ChargePresentmentDetails";
+    fn field_index(key: &str) -> Option<usize> {
+        match key {
+            "amount_authorized" => Some(0usize),
+            "amount_charged" => Some(1usize),
+            "currency" => Some(2usize),
+            _ => None,
+        }
+    }
+    fn set_field<'de, __M: airbyte_agent_runtime::serde::de::MapAccess<'de>>(
+        &mut self,
+        index: usize,
+        map: &mut __M,
+    ) -> ::std::result::Result<(), __M::Error> {
+        match index {
+            0usize => self.amount_authorized = map.next_value()?,
+            1usize => self.amount_charged = map.next_value()?,
+            2usize => self.currency = map.next_value()?,
+            _ => {
+                map.next_value::<airbyte_agent_runtime::serde::de::IgnoredAny>()?;
+            }
+        }
+        Ok(())
+    }
+}
+impl<'de> airbyte_agent_runtime::serde::Deserialize<'de> for ChargePresentmentDetails {
+    fn deserialize<__D: airbyte_agent_runtime::serde::Deserializer<'de>>(
+        deserializer: __D,
+    ) -> ::std::result::Result<Self, __D::Error> {
+        airbyte_agent_runtime::record::deserialize(deserializer)
+    }
+}
 /// Object describing the refunds.
-#[derive(
-    Debug,
-    Clone,
-    Default,
-    airbyte_agent_runtime::serde::Deserialize,
-    airbyte_agent_runtime::serde::Serialize
-)]
-#[serde(crate = "airbyte_agent_runtime::serde", default)]
+#[derive(Debug, Clone, Default, airbyte_agent_runtime::serde::Serialize)]
+#[serde(crate = "airbyte_agent_runtime::serde")]
 pub struct ChargeRefunds {
     /// `object`
     #[serde(skip_serializing_if = "Option::is_none")]
     pub object: Option<CustomerSourcesObject>,
     /// `data`
-    #[serde(
-        deserialize_with = "crate::vec_skip_nulls",
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub data: Option<Vec<Map<String, Value>>>,
     /// `has_more`
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -655,20 +1057,57 @@ pub struct ChargeRefunds {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub url: Option<String>,
 }
+impl airbyte_agent_runtime::record::Record for ChargeRefunds {
+    const NAME: &'static str = "ChargeRefunds";
+    fn field_index(key: &str) -> Option<usize> {
+        match key {
+            "object" => Some(0usize),
+            "data" => Some(1usize),
+            "has_more" => Some(2usize),
+            "total_count" => Some(3usize),
+            "url" => Some(4usize),
+            _ => None,
+        }
+    }
+    fn set_field<'de, __M: airbyte_agent_runtime::serde::de::MapAccess<'de>>(
+        &mut self,
+        index: usize,
+        map: &mut __M,
+    ) -> ::std::result::Result<(), __M::Error> {
+        match index {
+            0usize => self.object = map.next_value()?,
+            1usize => {
+                self.data = map
+                    .next_value::<
+                        airbyte_agent_runtime::record::SkipNulls<Map<String, Value>>,
+                    >()?
+                    .0;
+            }
+            2usize => self.has_more = map.next_value()?,
+            3usize => self.total_count = map.next_value()?,
+            4usize => self.url = map.next_value()?,
+            _ => {
+                map.next_value::<airbyte_agent_runtime::serde::de::IgnoredAny>()?;
+            }
+        }
+        Ok(())
+    }
+}
+impl<'de> airbyte_agent_runtime::serde::Deserialize<'de> for ChargeRefunds {
+    fn deserialize<__D: airbyte_agent_runtime::serde::Deserializer<'de>>(
+        deserializer: __D,
+    ) -> ::std::result::Result<Self, __D::Error> {
+        airbyte_agent_runtime::record::deserialize(deserializer)
+    }
+}
 airbyte_agent_runtime::string_enum! {
     #[doc = " Status the charge is currently in."] pub enum ChargeStatus { #[doc =
     " `succeeded`"] Succeeded => "succeeded", #[doc = " `pending`"] Pending => "pending",
     #[doc = " `failed`"] Failed => "failed" }
 }
 /// Billing contact details of the payer.
-#[derive(
-    Debug,
-    Clone,
-    Default,
-    airbyte_agent_runtime::serde::Deserialize,
-    airbyte_agent_runtime::serde::Serialize
-)]
-#[serde(crate = "airbyte_agent_runtime::serde", default)]
+#[derive(Debug, Clone, Default, airbyte_agent_runtime::serde::Serialize)]
+#[serde(crate = "airbyte_agent_runtime::serde")]
 pub struct ChargeBillingDetails {
     /// `address`
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -686,38 +1125,89 @@ pub struct ChargeBillingDetails {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub tax_id: Option<String>,
 }
+impl airbyte_agent_runtime::record::Record for ChargeBillingDetails {
+    const NAME: &'static str = "ChargeBillingDetails";
+    fn field_index(key: &str) -> Option<usize> {
+        match key {
+            "address" => Some(0usize),
+            "email" => Some(1usize),
+            "name" => Some(2usize),
+            "phone" => Some(3usize),
+            "tax_id" => Some(4usize),
+            _ => None,
+        }
+    }
+    fn set_field<'de, __M: airbyte_agent_runtime::serde::de::MapAccess<'de>>(
+        &mut self,
+        index: usize,
+        map: &mut __M,
+    ) -> ::std::result::Result<(), __M::Error> {
+        match index {
+            0usize => self.address = map.next_value()?,
+            1usize => self.email = map.next_value()?,
+            2usize => self.name = map.next_value()?,
+            3usize => self.phone = map.next_value()?,
+            4usize => self.tax_id = map.next_value()?,
+            _ => {
+                map.next_value::<airbyte_agent_runtime::serde::de::IgnoredAny>()?;
+            }
+        }
+        Ok(())
+    }
+}
+impl<'de> airbyte_agent_runtime::serde::Deserialize<'de> for ChargeBillingDetails {
+    fn deserialize<__D: airbyte_agent_runtime::serde::Deserializer<'de>>(
+        deserializer: __D,
+    ) -> ::std::result::Result<Self, __D::Error> {
+        airbyte_agent_runtime::record::deserialize(deserializer)
+    }
+}
 /// Metadata returned by `charges.list` next to the records.
-#[derive(
-    Debug,
-    Clone,
-    Default,
-    airbyte_agent_runtime::serde::Deserialize,
-    airbyte_agent_runtime::serde::Serialize
-)]
-#[serde(crate = "airbyte_agent_runtime::serde", default)]
+#[derive(Debug, Clone, Default, airbyte_agent_runtime::serde::Serialize)]
+#[serde(crate = "airbyte_agent_runtime::serde")]
 pub struct ChargesListMeta {
     /// `$.has_more`
     #[serde(skip_serializing_if = "Option::is_none")]
     pub has_more: Option<bool>,
 }
+impl airbyte_agent_runtime::record::Record for ChargesListMeta {
+    const NAME: &'static str = "ChargesListMeta";
+    fn field_index(key: &str) -> Option<usize> {
+        match key {
+            "has_more" => Some(0usize),
+            _ => None,
+        }
+    }
+    fn set_field<'de, __M: airbyte_agent_runtime::serde::de::MapAccess<'de>>(
+        &mut self,
+        index: usize,
+        map: &mut __M,
+    ) -> ::std::result::Result<(), __M::Error> {
+        match index {
+            0usize => self.has_more = map.next_value()?,
+            _ => {
+                map.next_value::<airbyte_agent_runtime::serde::de::IgnoredAny>()?;
+            }
+        }
+        Ok(())
+    }
+}
+impl<'de> airbyte_agent_runtime::serde::Deserialize<'de> for ChargesListMeta {
+    fn deserialize<__D: airbyte_agent_runtime::serde::Deserializer<'de>>(
+        deserializer: __D,
+    ) -> ::std::result::Result<Self, __D::Error> {
+        airbyte_agent_runtime::record::deserialize(deserializer)
+    }
+}
 /// The `ChargesRecord` object.
-#[derive(
-    Debug,
-    Clone,
-    Default,
-    airbyte_agent_runtime::serde::Deserialize,
-    airbyte_agent_runtime::serde::Serialize
-)]
-#[serde(crate = "airbyte_agent_runtime::serde", default)]
+#[derive(Debug, Clone, Default, airbyte_agent_runtime::serde::Serialize)]
+#[serde(crate = "airbyte_agent_runtime::serde")]
 pub struct ChargesRecord {
     /// `object`
     #[serde(skip_serializing_if = "Option::is_none")]
     pub object: Option<InvoicesRecord2Object>,
     /// `data`
-    #[serde(
-        deserialize_with = "crate::vec_skip_nulls",
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub data: Option<Vec<Charge>>,
     /// True when further results exist after this page.
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -729,13 +1219,73 @@ pub struct ChargesRecord {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub url: Option<String>,
 }
+impl airbyte_agent_runtime::record::Record for ChargesRecord {
+    const NAME: &'static str = "ChargesRecord";
+    fn field_index(key: &str) -> Option<usize> {
+        match key {
+            "object" => Some(0usize),
+            "data" => Some(1usize),
+            "has_more" => Some(2usize),
+            "next_page" => Some(3usize),
+            "url" => Some(4usize),
+            _ => None,
+        }
+    }
+    fn set_field<'de, __M: airbyte_agent_runtime::serde::de::MapAccess<'de>>(
+        &mut self,
+        index: usize,
+        map: &mut __M,
+    ) -> ::std::result::Result<(), __M::Error> {
+        match index {
+            0usize => self.object = map.next_value()?,
+            1usize => {
+                self.data = map
+                    .next_value::<airbyte_agent_runtime::record::SkipNulls<Charge>>()?
+                    .0;
+            }
+            2usize => self.has_more = map.next_value()?,
+            3usize => self.next_page = map.next_value()?,
+            4usize => self.url = map.next_value()?,
+            _ => {
+                map.next_value::<airbyte_agent_runtime::serde::de::IgnoredAny>()?;
+            }
+        }
+        Ok(())
+    }
+}
+impl<'de> airbyte_agent_runtime::serde::Deserialize<'de> for ChargesRecord {
+    fn deserialize<__D: airbyte_agent_runtime::serde::Deserializer<'de>>(
+        deserializer: __D,
+    ) -> ::std::result::Result<Self, __D::Error> {
+        airbyte_agent_runtime::record::deserialize(deserializer)
+    }
+}
 /// Metadata returned by `charges.search` next to the records.
-#[derive(
-    Debug,
-    Clone,
-    Default,
-    airbyte_agent_runtime::serde::Deserialize,
-    airbyte_agent_runtime::serde::Serialize
-)]
-#[serde(crate = "airbyte_agent_runtime::serde", default)]
+#[derive(Debug, Clone, Default, airbyte_agent_runtime::serde::Serialize)]
+#[serde(crate = "airbyte_agent_runtime::serde")]
 pub struct ChargesSearchMeta {}
+impl airbyte_agent_runtime::record::Record for ChargesSearchMeta {
+    const NAME: &'static str = "ChargesSearchMeta";
+    fn field_index(key: &str) -> Option<usize> {
+        {
+            let _ = key;
+            None
+        }
+    }
+    fn set_field<'de, __M: airbyte_agent_runtime::serde::de::MapAccess<'de>>(
+        &mut self,
+        index: usize,
+        map: &mut __M,
+    ) -> ::std::result::Result<(), __M::Error> {
+        let _ = index;
+        map.next_value::<airbyte_agent_runtime::serde::de::IgnoredAny>()?;
+        Ok(())
+    }
+}
+impl<'de> airbyte_agent_runtime::serde::Deserialize<'de> for ChargesSearchMeta {
+    fn deserialize<__D: airbyte_agent_runtime::serde::Deserializer<'de>>(
+        deserializer: __D,
+    ) -> ::std::result::Result<Self, __D::Error> {
+        airbyte_agent_runtime::record::deserialize(deserializer)
+    }
+}

@@ -124,14 +124,8 @@ airbyte_agent_runtime::string_enum! {
     "subscription" }
 }
 /// The `CheckoutSessionsRecord` object.
-#[derive(
-    Debug,
-    Clone,
-    Default,
-    airbyte_agent_runtime::serde::Deserialize,
-    airbyte_agent_runtime::serde::Serialize
-)]
-#[serde(crate = "airbyte_agent_runtime::serde", default)]
+#[derive(Debug, Clone, Default, airbyte_agent_runtime::serde::Serialize)]
+#[serde(crate = "airbyte_agent_runtime::serde")]
 pub struct CheckoutSessionsRecord {
     /// Unique identifier of this checkout session.
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -181,6 +175,65 @@ pub struct CheckoutSessionsRecord {
     /// API path of this list.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub url: Option<String>,
+}
+impl airbyte_agent_runtime::record::Record for CheckoutSessionsRecord {
+    const NAME: &'static str = "CheckoutSessionsRecord";
+    fn field_index(key: &str) -> Option<usize> {
+        match key {
+            "id" => Some(0usize),
+            "object" => Some(1usize),
+            "cancel_url" => Some(2usize),
+            "client_reference_id" => Some(3usize),
+            "created" => Some(4usize),
+            "currency" => Some(5usize),
+            "customer" => Some(6usize),
+            "customer_email" => Some(7usize),
+            "livemode" => Some(8usize),
+            "metadata" => Some(9usize),
+            "mode" => Some(10usize),
+            "payment_intent" => Some(11usize),
+            "payment_status" => Some(12usize),
+            "status" => Some(13usize),
+            "success_url" => Some(14usize),
+            "url" => Some(15usize),
+            _ => None,
+        }
+    }
+    fn set_field<'de, __M: airbyte_agent_runtime::serde::de::MapAccess<'de>>(
+        &mut self,
+        index: usize,
+        map: &mut __M,
+    ) -> ::std::result::Result<(), __M::Error> {
+        match index {
+            0usize => self.id = map.next_value()?,
+            1usize => self.object = map.next_value()?,
+            2usize => self.cancel_url = map.next_value()?,
+            3usize => self.client_reference_id = map.next_value()?,
+            4usize => self.created = map.next_value()?,
+            5usize => self.currency = map.next_value()?,
+            6usize => self.customer = map.next_value()?,
+            7usize => self.customer_email = map.next_value()?,
+            8usize => self.livemode = map.next_value()?,
+            9usize => self.metadata = map.next_value()?,
+            10usize => self.mode = map.next_value()?,
+            11usize => self.payment_intent = map.next_value()?,
+            12usize => self.payment_status = map.next_value()?,
+            13usize => self.status = map.next_value()?,
+            14usize => self.success_url = map.next_value()?,
+            15usize => self.url = map.next_value()?,
+            _ => {
+                map.next_value::<airbyte_agent_runtime::serde::de::IgnoredAny>()?;
+            }
+        }
+        Ok(())
+    }
+}
+impl<'de> airbyte_agent_runtime::serde::Deserialize<'de> for CheckoutSessionsRecord {
+    fn deserialize<__D: airbyte_agent_runtime::serde::Deserializer<'de>>(
+        deserializer: __D,
+    ) -> ::std::result::Result<Self, __D::Error> {
+        airbyte_agent_runtime::record::deserialize(deserializer)
+    }
 }
 airbyte_agent_runtime::string_enum! {
     #[doc = " Type tag naming the kind of Stripe object."] pub enum

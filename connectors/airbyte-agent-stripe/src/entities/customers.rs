@@ -431,14 +431,8 @@ impl ::std::future::IntoFuture for CustomersSearchRequest {
     }
 }
 /// The `Customer` object.
-#[derive(
-    Debug,
-    Clone,
-    Default,
-    airbyte_agent_runtime::serde::Deserialize,
-    airbyte_agent_runtime::serde::Serialize
-)]
-#[serde(crate = "airbyte_agent_runtime::serde", default)]
+#[derive(Debug, Clone, Default, airbyte_agent_runtime::serde::Serialize)]
+#[serde(crate = "airbyte_agent_runtime::serde")]
 pub struct Customer {
     /// Unique identifier of this customer.
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -513,10 +507,7 @@ pub struct Customer {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub phone: Option<String>,
     /// Preferred languages, most preferred first.
-    #[serde(
-        deserialize_with = "crate::vec_skip_nulls",
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub preferred_locales: Option<Vec<String>>,
     /// Shipping name, address and phone.
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -534,19 +525,104 @@ pub struct Customer {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub test_clock: Option<String>,
 }
+impl airbyte_agent_runtime::record::Record for Customer {
+    const NAME: &'static str = "Customer";
+    fn field_index(key: &str) -> Option<usize> {
+        match key {
+            "id" => Some(0usize),
+            "object" => Some(1usize),
+            "address" => Some(2usize),
+            "balance" => Some(3usize),
+            "business_name" => Some(4usize),
+            "cash_balance" => Some(5usize),
+            "created" => Some(6usize),
+            "currency" => Some(7usize),
+            "customer_account" => Some(8usize),
+            "default_currency" => Some(9usize),
+            "default_source" => Some(10usize),
+            "delinquent" => Some(11usize),
+            "description" => Some(12usize),
+            "discount" => Some(13usize),
+            "email" => Some(14usize),
+            "individual_name" => Some(15usize),
+            "invoice_credit_balance" => Some(16usize),
+            "invoice_prefix" => Some(17usize),
+            "invoice_settings" => Some(18usize),
+            "livemode" => Some(19usize),
+            "metadata" => Some(20usize),
+            "name" => Some(21usize),
+            "next_invoice_sequence" => Some(22usize),
+            "phone" => Some(23usize),
+            "preferred_locales" => Some(24usize),
+            "shipping" => Some(25usize),
+            "sources" => Some(26usize),
+            "subscriptions" => Some(27usize),
+            "tax_exempt" => Some(28usize),
+            "test_clock" => Some(29usize),
+            _ => None,
+        }
+    }
+    fn set_field<'de, __M: airbyte_agent_runtime::serde::de::MapAccess<'de>>(
+        &mut self,
+        index: usize,
+        map: &mut __M,
+    ) -> ::std::result::Result<(), __M::Error> {
+        match index {
+            0usize => self.id = map.next_value()?,
+            1usize => self.object = map.next_value()?,
+            2usize => self.address = map.next_value()?,
+            3usize => self.balance = map.next_value()?,
+            4usize => self.business_name = map.next_value()?,
+            5usize => self.cash_balance = map.next_value()?,
+            6usize => self.created = map.next_value()?,
+            7usize => self.currency = map.next_value()?,
+            8usize => self.customer_account = map.next_value()?,
+            9usize => self.default_currency = map.next_value()?,
+            10usize => self.default_source = map.next_value()?,
+            11usize => self.delinquent = map.next_value()?,
+            12usize => self.description = map.next_value()?,
+            13usize => self.discount = map.next_value()?,
+            14usize => self.email = map.next_value()?,
+            15usize => self.individual_name = map.next_value()?,
+            16usize => self.invoice_credit_balance = map.next_value()?,
+            17usize => self.invoice_prefix = map.next_value()?,
+            18usize => self.invoice_settings = map.next_value()?,
+            19usize => self.livemode = map.next_value()?,
+            20usize => self.metadata = map.next_value()?,
+            21usize => self.name = map.next_value()?,
+            22usize => self.next_invoice_sequence = map.next_value()?,
+            23usize => self.phone = map.next_value()?,
+            24usize => {
+                self.preferred_locales = map
+                    .next_value::<airbyte_agent_runtime::record::SkipNulls<String>>()?
+                    .0;
+            }
+            25usize => self.shipping = map.next_value()?,
+            26usize => self.sources = map.next_value()?,
+            27usize => self.subscriptions = map.next_value()?,
+            28usize => self.tax_exempt = map.next_value()?,
+            29usize => self.test_clock = map.next_value()?,
+            _ => {
+                map.next_value::<airbyte_agent_runtime::serde::de::IgnoredAny>()?;
+            }
+        }
+        Ok(())
+    }
+}
+impl<'de> airbyte_agent_runtime::serde::Deserialize<'de> for Customer {
+    fn deserialize<__D: airbyte_agent_runtime::serde::Deserializer<'de>>(
+        deserializer: __D,
+    ) -> ::std::result::Result<Self, __D::Error> {
+        airbyte_agent_runtime::record::deserialize(deserializer)
+    }
+}
 airbyte_agent_runtime::string_enum! {
     #[doc = " Type tag naming the kind of Stripe object."] pub enum CustomerObject {
     #[doc = " `customer`"] Customer => "customer" }
 }
 /// Object describing the cash balance.
-#[derive(
-    Debug,
-    Clone,
-    Default,
-    airbyte_agent_runtime::serde::Deserialize,
-    airbyte_agent_runtime::serde::Serialize
-)]
-#[serde(crate = "airbyte_agent_runtime::serde", default)]
+#[derive(Debug, Clone, Default, airbyte_agent_runtime::serde::Serialize)]
+#[serde(crate = "airbyte_agent_runtime::serde")]
 pub struct CustomerCashBalance {
     /// Type tag naming the kind of Stripe object.
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -567,15 +643,48 @@ pub struct CustomerCashBalance {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub settings: Option<CustomerCashBalanceSettings>,
 }
+impl airbyte_agent_runtime::record::Record for CustomerCashBalance {
+    const NAME: &'static str = "CustomerCashBalance";
+    fn field_index(key: &str) -> Option<usize> {
+        match key {
+            "object" => Some(0usize),
+            "available" => Some(1usize),
+            "customer" => Some(2usize),
+            "customer_account" => Some(3usize),
+            "livemode" => Some(4usize),
+            "settings" => Some(5usize),
+            _ => None,
+        }
+    }
+    fn set_field<'de, __M: airbyte_agent_runtime::serde::de::MapAccess<'de>>(
+        &mut self,
+        index: usize,
+        map: &mut __M,
+    ) -> ::std::result::Result<(), __M::Error> {
+        match index {
+            0usize => self.object = map.next_value()?,
+            1usize => self.available = map.next_value()?,
+            2usize => self.customer = map.next_value()?,
+            3usize => self.customer_account = map.next_value()?,
+            4usize => self.livemode = map.next_value()?,
+            5usize => self.settings = map.next_value()?,
+            _ => {
+                map.next_value::<airbyte_agent_runtime::serde::de::IgnoredAny>()?;
+            }
+        }
+        Ok(())
+    }
+}
+impl<'de> airbyte_agent_runtime::serde::Deserialize<'de> for CustomerCashBalance {
+    fn deserialize<__D: airbyte_agent_runtime::serde::Deserializer<'de>>(
+        deserializer: __D,
+    ) -> ::std::result::Result<Self, __D::Error> {
+        airbyte_agent_runtime::record::deserialize(deserializer)
+    }
+}
 /// Object describing the settings.
-#[derive(
-    Debug,
-    Clone,
-    Default,
-    airbyte_agent_runtime::serde::Deserialize,
-    airbyte_agent_runtime::serde::Serialize
-)]
-#[serde(crate = "airbyte_agent_runtime::serde", default)]
+#[derive(Debug, Clone, Default, airbyte_agent_runtime::serde::Serialize)]
+#[serde(crate = "airbyte_agent_runtime::serde")]
 pub struct CustomerCashBalanceSettings {
     /// Reconciliation mode; one of `automatic`, `manual`.
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -584,15 +693,41 @@ pub struct CustomerCashBalanceSettings {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub using_merchant_default: Option<bool>,
 }
+impl airbyte_agent_runtime::record::Record for CustomerCashBalanceSettings {
+    const NAME: &'static str = "CustomerCashBalanceSettings";
+    fn field_index(key: &str) -> Option<usize> {
+        match key {
+            "reconciliation_mode" => Some(0usize),
+            "using_merchant_default" => Some(1usize),
+            _ => None,
+        }
+    }
+    fn set_field<'de, __M: airbyte_agent_runtime::serde::de::MapAccess<'de>>(
+        &mut self,
+        index: usize,
+        map: &mut __M,
+    ) -> ::std::result::Result<(), __M::Error> {
+        match index {
+            0usize => self.reconciliation_mode = map.next_value()?,
+            1usize => self.using_merchant_default = map.next_value()?,
+            _ => {
+                map.next_value::<airbyte_agent_runtime::serde::de::IgnoredAny>()?;
+            }
+        }
+        Ok(())
+    }
+}
+impl<'de> airbyte_agent_runtime::serde::Deserialize<'de>
+for CustomerCashBalanceSettings {
+    fn deserialize<__D: airbyte_agent_runtime::serde::Deserializer<'de>>(
+        deserializer: __D,
+    ) -> ::std::result::Result<Self, __D::Error> {
+        airbyte_agent_runtime::record::deserialize(deserializer)
+    }
+}
 /// Discount applied to the customer, if any.
-#[derive(
-    Debug,
-    Clone,
-    Default,
-    airbyte_agent_runtime::serde::Deserialize,
-    airbyte_agent_runtime::serde::Serialize
-)]
-#[serde(crate = "airbyte_agent_runtime::serde", default)]
+#[derive(Debug, Clone, Default, airbyte_agent_runtime::serde::Serialize)]
+#[serde(crate = "airbyte_agent_runtime::serde")]
 pub struct CustomerDiscount {
     /// Unique identifier of this discount.
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -634,15 +769,62 @@ pub struct CustomerDiscount {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub subscription_item: Option<String>,
 }
+impl airbyte_agent_runtime::record::Record for CustomerDiscount {
+    const NAME: &'static str = "CustomerDiscount";
+    fn field_index(key: &str) -> Option<usize> {
+        match key {
+            "id" => Some(0usize),
+            "object" => Some(1usize),
+            "checkout_session" => Some(2usize),
+            "customer" => Some(3usize),
+            "customer_account" => Some(4usize),
+            "end" => Some(5usize),
+            "invoice" => Some(6usize),
+            "invoice_item" => Some(7usize),
+            "promotion_code" => Some(8usize),
+            "source" => Some(9usize),
+            "start" => Some(10usize),
+            "subscription" => Some(11usize),
+            "subscription_item" => Some(12usize),
+            _ => None,
+        }
+    }
+    fn set_field<'de, __M: airbyte_agent_runtime::serde::de::MapAccess<'de>>(
+        &mut self,
+        index: usize,
+        map: &mut __M,
+    ) -> ::std::result::Result<(), __M::Error> {
+        match index {
+            0usize => self.id = map.next_value()?,
+            1usize => self.object = map.next_value()?,
+            2usize => self.checkout_session = map.next_value()?,
+            3usize => self.customer = map.next_value()?,
+            4usize => self.customer_account = map.next_value()?,
+            5usize => self.end = map.next_value()?,
+            6usize => self.invoice = map.next_value()?,
+            7usize => self.invoice_item = map.next_value()?,
+            8usize => self.promotion_code = map.next_value()?,
+            9usize => self.source = map.next_value()?,
+            10usize => self.start = map.next_value()?,
+            11usize => self.subscription = map.next_value()?,
+            12usize => self.subscription_item = map.next_value()?,
+            _ => {
+                map.next_value::<airbyte_agent_runtime::serde::de::IgnoredAny>()?;
+            }
+        }
+        Ok(())
+    }
+}
+impl<'de> airbyte_agent_runtime::serde::Deserialize<'de> for CustomerDiscount {
+    fn deserialize<__D: airbyte_agent_runtime::serde::Deserializer<'de>>(
+        deserializer: __D,
+    ) -> ::std::result::Result<Self, __D::Error> {
+        airbyte_agent_runtime::record::deserialize(deserializer)
+    }
+}
 /// Object that produced this movement.
-#[derive(
-    Debug,
-    Clone,
-    Default,
-    airbyte_agent_runtime::serde::Deserialize,
-    airbyte_agent_runtime::serde::Serialize
-)]
-#[serde(crate = "airbyte_agent_runtime::serde", default)]
+#[derive(Debug, Clone, Default, airbyte_agent_runtime::serde::Serialize)]
+#[serde(crate = "airbyte_agent_runtime::serde")]
 pub struct CustomerDiscountSource {
     /// Coupon of this source.
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -651,25 +833,47 @@ pub struct CustomerDiscountSource {
     #[serde(rename = "type", skip_serializing_if = "Option::is_none")]
     pub type_: Option<CustomerDiscountSourceType>,
 }
+impl airbyte_agent_runtime::record::Record for CustomerDiscountSource {
+    const NAME: &'static str = "CustomerDiscountSource";
+    fn field_index(key: &str) -> Option<usize> {
+        match key {
+            "coupon" => Some(0usize),
+            "type" => Some(1usize),
+            _ => None,
+        }
+    }
+    fn set_field<'de, __M: airbyte_agent_runtime::serde::de::MapAccess<'de>>(
+        &mut self,
+        index: usize,
+        map: &mut __M,
+    ) -> ::std::result::Result<(), __M::Error> {
+        match index {
+            0usize => self.coupon = map.next_value()?,
+            1usize => self.type_ = map.next_value()?,
+            _ => {
+                map.next_value::<airbyte_agent_runtime::serde::de::IgnoredAny>()?;
+            }
+        }
+        Ok(())
+    }
+}
+impl<'de> airbyte_agent_runtime::serde::Deserialize<'de> for CustomerDiscountSource {
+    fn deserialize<__D: airbyte_agent_runtime::serde::Deserializer<'de>>(
+        deserializer: __D,
+    ) -> ::std::result::Result<Self, __D::Error> {
+        airbyte_agent_runtime::record::deserialize(deserializer)
+    }
+}
 airbyte_agent_runtime::string_enum! {
     #[doc = " Kind of source."] pub enum CustomerDiscountSourceType { #[doc =
     " `coupon`"] Coupon => "coupon" }
 }
 /// Default settings for invoices of this customer.
-#[derive(
-    Debug,
-    Clone,
-    Default,
-    airbyte_agent_runtime::serde::Deserialize,
-    airbyte_agent_runtime::serde::Serialize
-)]
-#[serde(crate = "airbyte_agent_runtime::serde", default)]
+#[derive(Debug, Clone, Default, airbyte_agent_runtime::serde::Serialize)]
+#[serde(crate = "airbyte_agent_runtime::serde")]
 pub struct CustomerInvoiceSettings {
     /// Custom key/value data kept on the invoice settings.
-    #[serde(
-        deserialize_with = "crate::vec_skip_nulls",
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub custom_fields: Option<Vec<CustomerInvoiceSettingsCustomFieldsItem>>,
     /// Payment method used when none is specified.
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -681,15 +885,52 @@ pub struct CustomerInvoiceSettings {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub rendering_options: Option<CustomerInvoiceSettingsRenderingOptions>,
 }
+impl airbyte_agent_runtime::record::Record for CustomerInvoiceSettings {
+    const NAME: &'static str = "CustomerInvoiceSettings";
+    fn field_index(key: &str) -> Option<usize> {
+        match key {
+            "custom_fields" => Some(0usize),
+            "default_payment_method" => Some(1usize),
+            "footer" => Some(2usize),
+            "rendering_options" => Some(3usize),
+            _ => None,
+        }
+    }
+    fn set_field<'de, __M: airbyte_agent_runtime::serde::de::MapAccess<'de>>(
+        &mut self,
+        index: usize,
+        map: &mut __M,
+    ) -> ::std::result::Result<(), __M::Error> {
+        match index {
+            0usize => {
+                self.custom_fields = map
+                    .next_value::<
+                        airbyte_agent_runtime::record::SkipNulls<
+                            CustomerInvoiceSettingsCustomFieldsItem,
+                        >,
+                    >()?
+                    .0;
+            }
+            1usize => self.default_payment_method = map.next_value()?,
+            2usize => self.footer = map.next_value()?,
+            3usize => self.rendering_options = map.next_value()?,
+            _ => {
+                map.next_value::<airbyte_agent_runtime::serde::de::IgnoredAny>()?;
+            }
+        }
+        Ok(())
+    }
+}
+impl<'de> airbyte_agent_runtime::serde::Deserialize<'de> for CustomerInvoiceSettings {
+    fn deserialize<__D: airbyte_agent_runtime::serde::Deserializer<'de>>(
+        deserializer: __D,
+    ) -> ::std::result::Result<Self, __D::Error> {
+        airbyte_agent_runtime::record::deserialize(deserializer)
+    }
+}
 /// Object describing the rendering options.
-#[derive(
-    Debug,
-    Clone,
-    Default,
-    airbyte_agent_runtime::serde::Deserialize,
-    airbyte_agent_runtime::serde::Serialize
-)]
-#[serde(crate = "airbyte_agent_runtime::serde", default)]
+#[derive(Debug, Clone, Default, airbyte_agent_runtime::serde::Serialize)]
+#[serde(crate = "airbyte_agent_runtime::serde")]
 pub struct CustomerInvoiceSettingsRenderingOptions {
     /// Amount tax display of this rendering options.
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -698,24 +939,47 @@ pub struct CustomerInvoiceSettingsRenderingOptions {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub template: Option<String>,
 }
+impl airbyte_agent_runtime::record::Record for CustomerInvoiceSettingsRenderingOptions {
+    const NAME: &'static str = "CustomerInvoiceSettingsRenderingOptions";
+    fn field_index(key: &str) -> Option<usize> {
+        match key {
+            "amount_tax_display" => Some(0usize),
+            "template" => Some(1usize),
+            _ => None,
+        }
+    }
+    fn set_field<'de, __M: airbyte_agent_runtime::serde::de::MapAccess<'de>>(
+        &mut self,
+        index: usize,
+        map: &mut __M,
+    ) -> ::std::result::Result<(), __M::Error> {
+        match index {
+            0usize => self.amount_tax_display = map.next_value()?,
+            1usize => self.template = map.next_value()?,
+            _ => {
+                map.next_value::<airbyte_agent_runtime::serde::de::IgnoredAny>()?;
+            }
+        }
+        Ok(())
+    }
+}
+impl<'de> airbyte_agent_runtime::serde::Deserialize<'de>
+for CustomerInvoiceSettingsRenderingOptions {
+    fn deserialize<__D: airbyte_agent_runtime::serde::Deserializer<'de>>(
+        deserializer: __D,
+    ) -> ::std::result::Result<Self, __D::Error> {
+        airbyte_agent_runtime::record::deserialize(deserializer)
+    }
+}
 /// Object describing the sources.
-#[derive(
-    Debug,
-    Clone,
-    Default,
-    airbyte_agent_runtime::serde::Deserialize,
-    airbyte_agent_runtime::serde::Serialize
-)]
-#[serde(crate = "airbyte_agent_runtime::serde", default)]
+#[derive(Debug, Clone, Default, airbyte_agent_runtime::serde::Serialize)]
+#[serde(crate = "airbyte_agent_runtime::serde")]
 pub struct CustomerSources {
     /// Type tag naming the kind of Stripe object.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub object: Option<CustomerSourcesObject>,
     /// Records on this page.
-    #[serde(
-        deserialize_with = "crate::vec_skip_nulls",
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub data: Option<Vec<CustomerSourcesDataItem>>,
     /// True when further results exist after this page.
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -724,15 +988,50 @@ pub struct CustomerSources {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub url: Option<String>,
 }
+impl airbyte_agent_runtime::record::Record for CustomerSources {
+    const NAME: &'static str = "CustomerSources";
+    fn field_index(key: &str) -> Option<usize> {
+        match key {
+            "object" => Some(0usize),
+            "data" => Some(1usize),
+            "has_more" => Some(2usize),
+            "url" => Some(3usize),
+            _ => None,
+        }
+    }
+    fn set_field<'de, __M: airbyte_agent_runtime::serde::de::MapAccess<'de>>(
+        &mut self,
+        index: usize,
+        map: &mut __M,
+    ) -> ::std::result::Result<(), __M::Error> {
+        match index {
+            0usize => self.object = map.next_value()?,
+            1usize => {
+                self.data = map
+                    .next_value::<
+                        airbyte_agent_runtime::record::SkipNulls<CustomerSourcesDataItem>,
+                    >()?
+                    .0;
+            }
+            2usize => self.has_more = map.next_value()?,
+            3usize => self.url = map.next_value()?,
+            _ => {
+                map.next_value::<airbyte_agent_runtime::serde::de::IgnoredAny>()?;
+            }
+        }
+        Ok(())
+    }
+}
+impl<'de> airbyte_agent_runtime::serde::Deserialize<'de> for CustomerSources {
+    fn deserialize<__D: airbyte_agent_runtime::serde::Deserializer<'de>>(
+        deserializer: __D,
+    ) -> ::std::result::Result<Self, __D::Error> {
+        airbyte_agent_runtime::record::deserialize(deserializer)
+    }
+}
 /// The `CustomerSourcesDataItem` object.
-#[derive(
-    Debug,
-    Clone,
-    Default,
-    airbyte_agent_runtime::serde::Deserialize,
-    airbyte_agent_runtime::serde::Serialize
-)]
-#[serde(crate = "airbyte_agent_runtime::serde", default)]
+#[derive(Debug, Clone, Default, airbyte_agent_runtime::serde::Serialize)]
+#[serde(crate = "airbyte_agent_runtime::serde")]
 pub struct CustomerSourcesDataItem {
     /// Unique identifier of this customer.
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -753,10 +1052,7 @@ pub struct CustomerSourcesDataItem {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub account_type: Option<String>,
     /// Available payout methods; each entry is one of `instant`, `standard`.
-    #[serde(
-        deserialize_with = "crate::vec_skip_nulls",
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub available_payout_methods: Option<
         Vec<CustomerSourcesDataItemAvailablePayoutMethodsItem>,
     >,
@@ -788,29 +1084,87 @@ pub struct CustomerSourcesDataItem {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub status: Option<String>,
 }
+impl airbyte_agent_runtime::record::Record for CustomerSourcesDataItem {
+    const NAME: &'static str = "CustomerSourcesDataItem";
+    fn field_index(key: &str) -> Option<usize> {
+        match key {
+            "id" => Some(0usize),
+            "object" => Some(1usize),
+            "account" => Some(2usize),
+            "account_holder_name" => Some(3usize),
+            "account_holder_type" => Some(4usize),
+            "account_type" => Some(5usize),
+            "available_payout_methods" => Some(6usize),
+            "bank_name" => Some(7usize),
+            "country" => Some(8usize),
+            "currency" => Some(9usize),
+            "customer" => Some(10usize),
+            "fingerprint" => Some(11usize),
+            "last4" => Some(12usize),
+            "metadata" => Some(13usize),
+            "routing_number" => Some(14usize),
+            "status" => Some(15usize),
+            _ => None,
+        }
+    }
+    fn set_field<'de, __M: airbyte_agent_runtime::serde::de::MapAccess<'de>>(
+        &mut self,
+        index: usize,
+        map: &mut __M,
+    ) -> ::std::result::Result<(), __M::Error> {
+        match index {
+            0usize => self.id = map.next_value()?,
+            1usize => self.object = map.next_value()?,
+            2usize => self.account = map.next_value()?,
+            3usize => self.account_holder_name = map.next_value()?,
+            4usize => self.account_holder_type = map.next_value()?,
+            5usize => self.account_type = map.next_value()?,
+            6usize => {
+                self.available_payout_methods = map
+                    .next_value::<
+                        airbyte_agent_runtime::record::SkipNulls<
+                            CustomerSourcesDataItemAvailablePayoutMethodsItem,
+                        >,
+                    >()?
+                    .0;
+            }
+            7usize => self.bank_name = map.next_value()?,
+            8usize => self.country = map.next_value()?,
+            9usize => self.currency = map.next_value()?,
+            10usize => self.customer = map.next_value()?,
+            11usize => self.fingerprint = map.next_value()?,
+            12usize => self.last4 = map.next_value()?,
+            13usize => self.metadata = map.next_value()?,
+            14usize => self.routing_number = map.next_value()?,
+            15usize => self.status = map.next_value()?,
+            _ => {
+                map.next_value::<airbyte_agent_runtime::serde::de::IgnoredAny>()?;
+            }
+        }
+        Ok(())
+    }
+}
+impl<'de> airbyte_agent_runtime::serde::Deserialize<'de> for CustomerSourcesDataItem {
+    fn deserialize<__D: airbyte_agent_runtime::serde::Deserializer<'de>>(
+        deserializer: __D,
+    ) -> ::std::result::Result<Self, __D::Error> {
+        airbyte_agent_runtime::record::deserialize(deserializer)
+    }
+}
 airbyte_agent_runtime::string_enum! {
     #[doc = " Values of `CustomerSourcesDataItemAvailablePayoutMethodsItem`."] pub enum
     CustomerSourcesDataItemAvailablePayoutMethodsItem { #[doc = " `instant`"] Instant =>
     "instant", #[doc = " `standard`"] Standard => "standard" }
 }
 /// Object describing the subscriptions.
-#[derive(
-    Debug,
-    Clone,
-    Default,
-    airbyte_agent_runtime::serde::Deserialize,
-    airbyte_agent_runtime::serde::Serialize
-)]
-#[serde(crate = "airbyte_agent_runtime::serde", default)]
+#[derive(Debug, Clone, Default, airbyte_agent_runtime::serde::Serialize)]
+#[serde(crate = "airbyte_agent_runtime::serde")]
 pub struct CustomerSubscriptions {
     /// Type tag naming the kind of Stripe object.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub object: Option<CustomerSourcesObject>,
     /// Records on this page.
-    #[serde(
-        deserialize_with = "crate::vec_skip_nulls",
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub data: Option<Vec<Subscription>>,
     /// True when further results exist after this page.
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -819,29 +1173,87 @@ pub struct CustomerSubscriptions {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub url: Option<String>,
 }
+impl airbyte_agent_runtime::record::Record for CustomerSubscriptions {
+    const NAME: &'static str = "CustomerSubscriptions";
+    fn field_index(key: &str) -> Option<usize> {
+        match key {
+            "object" => Some(0usize),
+            "data" => Some(1usize),
+            "has_more" => Some(2usize),
+            "url" => Some(3usize),
+            _ => None,
+        }
+    }
+    fn set_field<'de, __M: airbyte_agent_runtime::serde::de::MapAccess<'de>>(
+        &mut self,
+        index: usize,
+        map: &mut __M,
+    ) -> ::std::result::Result<(), __M::Error> {
+        match index {
+            0usize => self.object = map.next_value()?,
+            1usize => {
+                self.data = map
+                    .next_value::<
+                        airbyte_agent_runtime::record::SkipNulls<Subscription>,
+                    >()?
+                    .0;
+            }
+            2usize => self.has_more = map.next_value()?,
+            3usize => self.url = map.next_value()?,
+            _ => {
+                map.next_value::<airbyte_agent_runtime::serde::de::IgnoredAny>()?;
+            }
+        }
+        Ok(())
+    }
+}
+impl<'de> airbyte_agent_runtime::serde::Deserialize<'de> for CustomerSubscriptions {
+    fn deserialize<__D: airbyte_agent_runtime::serde::Deserializer<'de>>(
+        deserializer: __D,
+    ) -> ::std::result::Result<Self, __D::Error> {
+        airbyte_agent_runtime::record::deserialize(deserializer)
+    }
+}
 /// Metadata returned by `customers.list` next to the records.
-#[derive(
-    Debug,
-    Clone,
-    Default,
-    airbyte_agent_runtime::serde::Deserialize,
-    airbyte_agent_runtime::serde::Serialize
-)]
-#[serde(crate = "airbyte_agent_runtime::serde", default)]
+#[derive(Debug, Clone, Default, airbyte_agent_runtime::serde::Serialize)]
+#[serde(crate = "airbyte_agent_runtime::serde")]
 pub struct CustomersListMeta {
     /// `$.has_more`
     #[serde(skip_serializing_if = "Option::is_none")]
     pub has_more: Option<bool>,
 }
+impl airbyte_agent_runtime::record::Record for CustomersListMeta {
+    const NAME: &'static str = "CustomersListMeta";
+    fn field_index(key: &str) -> Option<usize> {
+        match key {
+            "has_more" => Some(0usize),
+            _ => None,
+        }
+    }
+    fn set_field<'de, __M: airbyte_agent_runtime::serde::de::MapAccess<'de>>(
+        &mut self,
+        index: usize,
+        map: &mut __M,
+    ) -> ::std::result::Result<(), __M::Error> {
+        match index {
+            0usize => self.has_more = map.next_value()?,
+            _ => {
+                map.next_value::<airbyte_agent_runtime::serde::de::IgnoredAny>()?;
+            }
+        }
+        Ok(())
+    }
+}
+impl<'de> airbyte_agent_runtime::serde::Deserialize<'de> for CustomersListMeta {
+    fn deserialize<__D: airbyte_agent_runtime::serde::Deserializer<'de>>(
+        deserializer: __D,
+    ) -> ::std::result::Result<Self, __D::Error> {
+        airbyte_agent_runtime::record::deserialize(deserializer)
+    }
+}
 /// Postal address.
-#[derive(
-    Debug,
-    Clone,
-    Default,
-    airbyte_agent_runtime::serde::Deserialize,
-    airbyte_agent_runtime::serde::Serialize
-)]
-#[serde(crate = "airbyte_agent_runtime::serde", default)]
+#[derive(Debug, Clone, Default, airbyte_agent_runtime::serde::Serialize)]
+#[serde(crate = "airbyte_agent_runtime::serde")]
 pub struct CustomersCreateAddress {
     /// Street line one.
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -862,15 +1274,48 @@ pub struct CustomersCreateAddress {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub country: Option<String>,
 }
+impl airbyte_agent_runtime::record::Record for CustomersCreateAddress {
+    const NAME: &'static str = "CustomersCreateAddress";
+    fn field_index(key: &str) -> Option<usize> {
+        match key {
+            "line1" => Some(0usize),
+            "line2" => Some(1usize),
+            "city" => Some(2usize),
+            "state" => Some(3usize),
+            "postal_code" => Some(4usize),
+            "country" => Some(5usize),
+            _ => None,
+        }
+    }
+    fn set_field<'de, __M: airbyte_agent_runtime::serde::de::MapAccess<'de>>(
+        &mut self,
+        index: usize,
+        map: &mut __M,
+    ) -> ::std::result::Result<(), __M::Error> {
+        match index {
+            0usize => self.line1 = map.next_value()?,
+            1usize => self.line2 = map.next_value()?,
+            2usize => self.city = map.next_value()?,
+            3usize => self.state = map.next_value()?,
+            4usize => self.postal_code = map.next_value()?,
+            5usize => self.country = map.next_value()?,
+            _ => {
+                map.next_value::<airbyte_agent_runtime::serde::de::IgnoredAny>()?;
+            }
+        }
+        Ok(())
+    }
+}
+impl<'de> airbyte_agent_runtime::serde::Deserialize<'de> for CustomersCreateAddress {
+    fn deserialize<__D: airbyte_agent_runtime::serde::Deserializer<'de>>(
+        deserializer: __D,
+    ) -> ::std::result::Result<Self, __D::Error> {
+        airbyte_agent_runtime::record::deserialize(deserializer)
+    }
+}
 /// The `CustomersRecord` object.
-#[derive(
-    Debug,
-    Clone,
-    Default,
-    airbyte_agent_runtime::serde::Deserialize,
-    airbyte_agent_runtime::serde::Serialize
-)]
-#[serde(crate = "airbyte_agent_runtime::serde", default)]
+#[derive(Debug, Clone, Default, airbyte_agent_runtime::serde::Serialize)]
+#[serde(crate = "airbyte_agent_runtime::serde")]
 pub struct CustomersRecord {
     /// Unique identifier of this customer.
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -882,17 +1327,73 @@ pub struct CustomersRecord {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub deleted: Option<bool>,
 }
+impl airbyte_agent_runtime::record::Record for CustomersRecord {
+    const NAME: &'static str = "CustomersRecord";
+    fn field_index(key: &str) -> Option<usize> {
+        match key {
+            "id" => Some(0usize),
+            "object" => Some(1usize),
+            "deleted" => Some(2usize),
+            _ => None,
+        }
+    }
+    fn set_field<'de, __M: airbyte_agent_runtime::serde::de::MapAccess<'de>>(
+        &mut self,
+        index: usize,
+        map: &mut __M,
+    ) -> ::std::result::Result<(), __M::Error> {
+        match index {
+            0usize => self.id = map.next_value()?,
+            1usize => self.object = map.next_value()?,
+            2usize => self.deleted = map.next_value()?,
+            _ => {
+                map.next_value::<airbyte_agent_runtime::serde::de::IgnoredAny>()?;
+            }
+        }
+        Ok(())
+    }
+}
+impl<'de> airbyte_agent_runtime::serde::Deserialize<'de> for CustomersRecord {
+    fn deserialize<__D: airbyte_agent_runtime::serde::Deserializer<'de>>(
+        deserializer: __D,
+    ) -> ::std::result::Result<Self, __D::Error> {
+        airbyte_agent_runtime::record::deserialize(deserializer)
+    }
+}
 /// Metadata returned by `customers.search` next to the records.
-#[derive(
-    Debug,
-    Clone,
-    Default,
-    airbyte_agent_runtime::serde::Deserialize,
-    airbyte_agent_runtime::serde::Serialize
-)]
-#[serde(crate = "airbyte_agent_runtime::serde", default)]
+#[derive(Debug, Clone, Default, airbyte_agent_runtime::serde::Serialize)]
+#[serde(crate = "airbyte_agent_runtime::serde")]
 pub struct CustomersSearchMeta {
     /// `$.has_more`
     #[serde(skip_serializing_if = "Option::is_none")]
     pub has_more: Option<bool>,
+}
+impl airbyte_agent_runtime::record::Record for CustomersSearchMeta {
+    const NAME: &'static str = "CustomersSearchMeta";
+    fn field_index(key: &str) -> Option<usize> {
+        match key {
+            "has_more" => Some(0usize),
+            _ => None,
+        }
+    }
+    fn set_field<'de, __M: airbyte_agent_runtime::serde::de::MapAccess<'de>>(
+        &mut self,
+        index: usize,
+        map: &mut __M,
+    ) -> ::std::result::Result<(), __M::Error> {
+        match index {
+            0usize => self.has_more = map.next_value()?,
+            _ => {
+                map.next_value::<airbyte_agent_runtime::serde::de::IgnoredAny>()?;
+            }
+        }
+        Ok(())
+    }
+}
+impl<'de> airbyte_agent_runtime::serde::Deserialize<'de> for CustomersSearchMeta {
+    fn deserialize<__D: airbyte_agent_runtime::serde::Deserializer<'de>>(
+        deserializer: __D,
+    ) -> ::std::result::Result<Self, __D::Error> {
+        airbyte_agent_runtime::record::deserialize(deserializer)
+    }
 }

@@ -154,14 +154,8 @@ impl ::std::future::IntoFuture for DisputesGetRequest {
     }
 }
 /// The `Dispute` object.
-#[derive(
-    Debug,
-    Clone,
-    Default,
-    airbyte_agent_runtime::serde::Deserialize,
-    airbyte_agent_runtime::serde::Serialize
-)]
-#[serde(crate = "airbyte_agent_runtime::serde", default)]
+#[derive(Debug, Clone, Default, airbyte_agent_runtime::serde::Serialize)]
+#[serde(crate = "airbyte_agent_runtime::serde")]
 pub struct Dispute {
     /// Unique identifier of this dispute.
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -173,10 +167,7 @@ pub struct Dispute {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub amount: Option<i64>,
     /// Balance transactions (list).
-    #[serde(
-        deserialize_with = "crate::vec_skip_nulls",
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub balance_transactions: Option<Vec<Map<String, Value>>>,
     /// ID of the charge involved, if any.
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -188,10 +179,7 @@ pub struct Dispute {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub currency: Option<String>,
     /// Enhanced eligibility types (list of strings).
-    #[serde(
-        deserialize_with = "crate::vec_skip_nulls",
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub enhanced_eligibility_types: Option<Vec<String>>,
     /// Evidence submitted for the dispute.
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -221,19 +209,84 @@ pub struct Dispute {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub status: Option<String>,
 }
+impl airbyte_agent_runtime::record::Record for Dispute {
+    const NAME: &'static str = "Dispute";
+    fn field_index(key: &str) -> Option<usize> {
+        match key {
+            "id" => Some(0usize),
+            "object" => Some(1usize),
+            "amount" => Some(2usize),
+            "balance_transactions" => Some(3usize),
+            "charge" => Some(4usize),
+            "created" => Some(5usize),
+            "currency" => Some(6usize),
+            "enhanced_eligibility_types" => Some(7usize),
+            "evidence" => Some(8usize),
+            "evidence_details" => Some(9usize),
+            "is_charge_refundable" => Some(10usize),
+            "livemode" => Some(11usize),
+            "metadata" => Some(12usize),
+            "payment_intent" => Some(13usize),
+            "payment_method_details" => Some(14usize),
+            "reason" => Some(15usize),
+            "status" => Some(16usize),
+            _ => None,
+        }
+    }
+    fn set_field<'de, __M: airbyte_agent_runtime::serde::de::MapAccess<'de>>(
+        &mut self,
+        index: usize,
+        map: &mut __M,
+    ) -> ::std::result::Result<(), __M::Error> {
+        match index {
+            0usize => self.id = map.next_value()?,
+            1usize => self.object = map.next_value()?,
+            2usize => self.amount = map.next_value()?,
+            3usize => {
+                self.balance_transactions = map
+                    .next_value::<
+                        airbyte_agent_runtime::record::SkipNulls<Map<String, Value>>,
+                    >()?
+                    .0;
+            }
+            4usize => self.charge = map.next_value()?,
+            5usize => self.created = map.next_value()?,
+            6usize => self.currency = map.next_value()?,
+            7usize => {
+                self.enhanced_eligibility_types = map
+                    .next_value::<airbyte_agent_runtime::record::SkipNulls<String>>()?
+                    .0;
+            }
+            8usize => self.evidence = map.next_value()?,
+            9usize => self.evidence_details = map.next_value()?,
+            10usize => self.is_charge_refundable = map.next_value()?,
+            11usize => self.livemode = map.next_value()?,
+            12usize => self.metadata = map.next_value()?,
+            13usize => self.payment_intent = map.next_value()?,
+            14usize => self.payment_method_details = map.next_value()?,
+            15usize => self.reason = map.next_value()?,
+            16usize => self.status = map.next_value()?,
+            _ => {
+                map.next_value::<airbyte_agent_runtime::serde::de::IgnoredAny>()?;
+            }
+        }
+        Ok(())
+    }
+}
+impl<'de> airbyte_agent_runtime::serde::Deserialize<'de> for Dispute {
+    fn deserialize<__D: airbyte_agent_runtime::serde::Deserializer<'de>>(
+        deserializer: __D,
+    ) -> ::std::result::Result<Self, __D::Error> {
+        airbyte_agent_runtime::record::deserialize(deserializer)
+    }
+}
 airbyte_agent_runtime::string_enum! {
     #[doc = " Type tag naming the kind of Stripe object."] pub enum DisputeObject { #[doc
     = " `dispute`"] Dispute => "dispute" }
 }
 /// Deadline and submission state of the evidence.
-#[derive(
-    Debug,
-    Clone,
-    Default,
-    airbyte_agent_runtime::serde::Deserialize,
-    airbyte_agent_runtime::serde::Serialize
-)]
-#[serde(crate = "airbyte_agent_runtime::serde", default)]
+#[derive(Debug, Clone, Default, airbyte_agent_runtime::serde::Serialize)]
+#[serde(crate = "airbyte_agent_runtime::serde")]
 pub struct DisputeEvidenceDetails {
     /// Due by, as a Unix timestamp in seconds.
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -248,17 +301,75 @@ pub struct DisputeEvidenceDetails {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub submission_count: Option<i64>,
 }
+impl airbyte_agent_runtime::record::Record for DisputeEvidenceDetails {
+    const NAME: &'static str = "DisputeEvidenceDetails";
+    fn field_index(key: &str) -> Option<usize> {
+        match key {
+            "due_by" => Some(0usize),
+            "has_evidence" => Some(1usize),
+            "past_due" => Some(2usize),
+            "submission_count" => Some(3usize),
+            _ => None,
+        }
+    }
+    fn set_field<'de, __M: airbyte_agent_runtime::serde::de::MapAccess<'de>>(
+        &mut self,
+        index: usize,
+        map: &mut __M,
+    ) -> ::std::result::Result<(), __M::Error> {
+        match index {
+            0usize => self.due_by = map.next_value()?,
+            1usize => self.has_evidence = map.next_value()?,
+            2usize => self.past_due = map.next_value()?,
+            3usize => self.submission_count = map.next_value()?,
+            _ => {
+                map.next_value::<airbyte_agent_runtime::serde::de::IgnoredAny>()?;
+            }
+        }
+        Ok(())
+    }
+}
+impl<'de> airbyte_agent_runtime::serde::Deserialize<'de> for DisputeEvidenceDetails {
+    fn deserialize<__D: airbyte_agent_runtime::serde::Deserializer<'de>>(
+        deserializer: __D,
+    ) -> ::std::result::Result<Self, __D::Error> {
+        airbyte_agent_runtime::record::deserialize(deserializer)
+    }
+}
 /// Metadata returned by `disputes.list` next to the records.
-#[derive(
-    Debug,
-    Clone,
-    Default,
-    airbyte_agent_runtime::serde::Deserialize,
-    airbyte_agent_runtime::serde::Serialize
-)]
-#[serde(crate = "airbyte_agent_runtime::serde", default)]
+#[derive(Debug, Clone, Default, airbyte_agent_runtime::serde::Serialize)]
+#[serde(crate = "airbyte_agent_runtime::serde")]
 pub struct DisputesListMeta {
     /// `$.has_more`
     #[serde(skip_serializing_if = "Option::is_none")]
     pub has_more: Option<bool>,
+}
+impl airbyte_agent_runtime::record::Record for DisputesListMeta {
+    const NAME: &'static str = "DisputesListMeta";
+    fn field_index(key: &str) -> Option<usize> {
+        match key {
+            "has_more" => Some(0usize),
+            _ => None,
+        }
+    }
+    fn set_field<'de, __M: airbyte_agent_runtime::serde::de::MapAccess<'de>>(
+        &mut self,
+        index: usize,
+        map: &mut __M,
+    ) -> ::std::result::Result<(), __M::Error> {
+        match index {
+            0usize => self.has_more = map.next_value()?,
+            _ => {
+                map.next_value::<airbyte_agent_runtime::serde::de::IgnoredAny>()?;
+            }
+        }
+        Ok(())
+    }
+}
+impl<'de> airbyte_agent_runtime::serde::Deserialize<'de> for DisputesListMeta {
+    fn deserialize<__D: airbyte_agent_runtime::serde::Deserializer<'de>>(
+        deserializer: __D,
+    ) -> ::std::result::Result<Self, __D::Error> {
+        airbyte_agent_runtime::record::deserialize(deserializer)
+    }
 }

@@ -356,14 +356,8 @@ airbyte_agent_runtime::string_enum! {
     "exclude", #[doc = " `include`"] Include => "include" }
 }
 /// The `Invoice` object.
-#[derive(
-    Debug,
-    Clone,
-    Default,
-    airbyte_agent_runtime::serde::Deserialize,
-    airbyte_agent_runtime::serde::Serialize
-)]
-#[serde(crate = "airbyte_agent_runtime::serde", default)]
+#[derive(Debug, Clone, Default, airbyte_agent_runtime::serde::Serialize)]
+#[serde(crate = "airbyte_agent_runtime::serde")]
 pub struct Invoice {
     /// Unique identifier of this invoice.
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -378,10 +372,7 @@ pub struct Invoice {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub account_name: Option<String>,
     /// Identifiers of the related account tax records.
-    #[serde(
-        deserialize_with = "crate::vec_skip_nulls",
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub account_tax_ids: Option<Vec<String>>,
     /// Amount still to be paid, in minor units.
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -438,10 +429,7 @@ pub struct Invoice {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub currency: Option<String>,
     /// Custom key/value data kept on the invoice.
-    #[serde(
-        deserialize_with = "crate::vec_skip_nulls",
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub custom_fields: Option<Vec<CustomerInvoiceSettingsCustomFieldsItem>>,
     /// ID of the customer involved, if any.
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -468,10 +456,7 @@ pub struct Invoice {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub customer_tax_exempt: Option<InvoicesRecordCustomerTaxExempt>,
     /// Identifiers of the related customer tax records.
-    #[serde(
-        deserialize_with = "crate::vec_skip_nulls",
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub customer_tax_ids: Option<Vec<InvoicesRecordCustomerTaxIdsItem>>,
     /// Payment method used when none is specified.
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -480,10 +465,7 @@ pub struct Invoice {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub default_source: Option<String>,
     /// Default tax rates (list).
-    #[serde(
-        deserialize_with = "crate::vec_skip_nulls",
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub default_tax_rates: Option<Vec<InvoicesRecordDefaultTaxRatesItem>>,
     /// Free-text description kept on the invoice.
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -492,10 +474,7 @@ pub struct Invoice {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub discount: Option<InvoicesRecordDiscount>,
     /// Discounts applied to the invoice.
-    #[serde(
-        deserialize_with = "crate::vec_skip_nulls",
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub discounts: Option<Vec<String>>,
     /// Due date, as a Unix timestamp in seconds.
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -630,10 +609,7 @@ pub struct Invoice {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub total: Option<i64>,
     /// Total discount amounts (list).
-    #[serde(
-        deserialize_with = "crate::vec_skip_nulls",
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub total_discount_amounts: Option<
         Vec<InvoicesRecordLinesDataItemDiscountAmountsItem>,
     >,
@@ -641,24 +617,15 @@ pub struct Invoice {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub total_excluding_tax: Option<i64>,
     /// Total pretax credit amounts (list).
-    #[serde(
-        deserialize_with = "crate::vec_skip_nulls",
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub total_pretax_credit_amounts: Option<
         Vec<InvoicesRecordTotalPretaxCreditAmountsItem>,
     >,
     /// Total tax amounts (list).
-    #[serde(
-        deserialize_with = "crate::vec_skip_nulls",
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub total_tax_amounts: Option<Vec<InvoicesRecordTotalTaxAmountsItem>>,
     /// Total taxes (list).
-    #[serde(
-        deserialize_with = "crate::vec_skip_nulls",
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub total_taxes: Option<Vec<InvoicesRecordTotalTaxesItem>>,
     /// Object describing the transfer data.
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -667,38 +634,323 @@ pub struct Invoice {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub webhooks_delivered_at: Option<i64>,
 }
+impl airbyte_agent_runtime::record::Record for Invoice {
+    const NAME: &'static str = "Invoice";
+    fn field_index(key: &str) -> Option<usize> {
+        match key {
+            "id" => Some(0usize),
+            "object" => Some(1usize),
+            "account_country" => Some(2usize),
+            "account_name" => Some(3usize),
+            "account_tax_ids" => Some(4usize),
+            "amount_due" => Some(5usize),
+            "amount_overpaid" => Some(6usize),
+            "amount_paid" => Some(7usize),
+            "amount_remaining" => Some(8usize),
+            "amount_shipping" => Some(9usize),
+            "application" => Some(10usize),
+            "application_fee_amount" => Some(11usize),
+            "attempt_count" => Some(12usize),
+            "attempted" => Some(13usize),
+            "auto_advance" => Some(14usize),
+            "automatic_tax" => Some(15usize),
+            "automatically_finalizes_at" => Some(16usize),
+            "billing_reason" => Some(17usize),
+            "charge" => Some(18usize),
+            "collection_method" => Some(19usize),
+            "confirmation_secret" => Some(20usize),
+            "created" => Some(21usize),
+            "currency" => Some(22usize),
+            "custom_fields" => Some(23usize),
+            "customer" => Some(24usize),
+            "customer_account" => Some(25usize),
+            "customer_address" => Some(26usize),
+            "customer_email" => Some(27usize),
+            "customer_name" => Some(28usize),
+            "customer_phone" => Some(29usize),
+            "customer_shipping" => Some(30usize),
+            "customer_tax_exempt" => Some(31usize),
+            "customer_tax_ids" => Some(32usize),
+            "default_payment_method" => Some(33usize),
+            "default_source" => Some(34usize),
+            "default_tax_rates" => Some(35usize),
+            "description" => Some(36usize),
+            "discount" => Some(37usize),
+            "discounts" => Some(38usize),
+            "due_date" => Some(39usize),
+            "effective_at" => Some(40usize),
+            "ending_balance" => Some(41usize),
+            "footer" => Some(42usize),
+            "from_invoice" => Some(43usize),
+            "hosted_invoice_url" => Some(44usize),
+            "invoice_pdf" => Some(45usize),
+            "issuer" => Some(46usize),
+            "last_finalization_error" => Some(47usize),
+            "latest_revision" => Some(48usize),
+            "lines" => Some(49usize),
+            "livemode" => Some(50usize),
+            "metadata" => Some(51usize),
+            "next_payment_attempt" => Some(52usize),
+            "number" => Some(53usize),
+            "on_behalf_of" => Some(54usize),
+            "paid" => Some(55usize),
+            "paid_out_of_band" => Some(56usize),
+            "parent" => Some(57usize),
+            "payment_intent" => Some(58usize),
+            "payment_settings" => Some(59usize),
+            "payments" => Some(60usize),
+            "period_end" => Some(61usize),
+            "period_start" => Some(62usize),
+            "post_payment_credit_notes_amount" => Some(63usize),
+            "pre_payment_credit_notes_amount" => Some(64usize),
+            "quote" => Some(65usize),
+            "receipt_number" => Some(66usize),
+            "rendering" => Some(67usize),
+            "rendering_options" => Some(68usize),
+            "shipping_cost" => Some(69usize),
+            "shipping_details" => Some(70usize),
+            "starting_balance" => Some(71usize),
+            "statement_descriptor" => Some(72usize),
+            "status" => Some(73usize),
+            "status_transitions" => Some(74usize),
+            "subscription" => Some(75usize),
+            "subscription_details" => Some(76usize),
+            "subtotal" => Some(77usize),
+            "subtotal_excluding_tax" => Some(78usize),
+            "tax" => Some(79usize),
+            "test_clock" => Some(80usize),
+            "threshold_reason" => Some(81usize),
+            "total" => Some(82usize),
+            "total_discount_amounts" => Some(83usize),
+            "total_excluding_tax" => Some(84usize),
+            "total_pretax_credit_amounts" => Some(85usize),
+            "total_tax_amounts" => Some(86usize),
+            "total_taxes" => Some(87usize),
+            "transfer_data" => Some(88usize),
+            "webhooks_delivered_at" => Some(89usize),
+            _ => None,
+        }
+    }
+    fn set_field<'de, __M: airbyte_agent_runtime::serde::de::MapAccess<'de>>(
+        &mut self,
+        index: usize,
+        map: &mut __M,
+    ) -> ::std::result::Result<(), __M::Error> {
+        match index {
+            0usize => self.id = map.next_value()?,
+            1usize => self.object = map.next_value()?,
+            2usize => self.account_country = map.next_value()?,
+            3usize => self.account_name = map.next_value()?,
+            4usize => {
+                self.account_tax_ids = map
+                    .next_value::<airbyte_agent_runtime::record::SkipNulls<String>>()?
+                    .0;
+            }
+            5usize => self.amount_due = map.next_value()?,
+            6usize => self.amount_overpaid = map.next_value()?,
+            7usize => self.amount_paid = map.next_value()?,
+            8usize => self.amount_remaining = map.next_value()?,
+            9usize => self.amount_shipping = map.next_value()?,
+            10usize => self.application = map.next_value()?,
+            11usize => self.application_fee_amount = map.next_value()?,
+            12usize => self.attempt_count = map.next_value()?,
+            13usize => self.attempted = map.next_value()?,
+            14usize => self.auto_advance = map.next_value()?,
+            15usize => self.automatic_tax = map.next_value()?,
+            16usize => self.automatically_finalizes_at = map.next_value()?,
+            17usize => self.billing_reason = map.next_value()?,
+            18usize => self.charge = map.next_value()?,
+            19usize => self.collection_method = map.next_value()?,
+            20usize => self.confirmation_secret = map.next_value()?,
+            21usize => self.created = map.next_value()?,
+            22usize => self.currency = map.next_value()?,
+            23usize => {
+                self.custom_fields = map
+                    .next_value::<
+                        airbyte_agent_runtime::record::SkipNulls<
+                            CustomerInvoiceSettingsCustomFieldsItem,
+                        >,
+                    >()?
+                    .0;
+            }
+            24usize => self.customer = map.next_value()?,
+            25usize => self.customer_account = map.next_value()?,
+            26usize => self.customer_address = map.next_value()?,
+            27usize => self.customer_email = map.next_value()?,
+            28usize => self.customer_name = map.next_value()?,
+            29usize => self.customer_phone = map.next_value()?,
+            30usize => self.customer_shipping = map.next_value()?,
+            31usize => self.customer_tax_exempt = map.next_value()?,
+            32usize => {
+                self.customer_tax_ids = map
+                    .next_value::<
+                        airbyte_agent_runtime::record::SkipNulls<
+                            InvoicesRecordCustomerTaxIdsItem,
+                        >,
+                    >()?
+                    .0;
+            }
+            33usize => self.default_payment_method = map.next_value()?,
+            34usize => self.default_source = map.next_value()?,
+            35usize => {
+                self.default_tax_rates = map
+                    .next_value::<
+                        airbyte_agent_runtime::record::SkipNulls<
+                            InvoicesRecordDefaultTaxRatesItem,
+                        >,
+                    >()?
+                    .0;
+            }
+            36usize => self.description = map.next_value()?,
+            37usize => self.discount = map.next_value()?,
+            38usize => {
+                self.discounts = map
+                    .next_value::<airbyte_agent_runtime::record::SkipNulls<String>>()?
+                    .0;
+            }
+            39usize => self.due_date = map.next_value()?,
+            40usize => self.effective_at = map.next_value()?,
+            41usize => self.ending_balance = map.next_value()?,
+            42usize => self.footer = map.next_value()?,
+            43usize => self.from_invoice = map.next_value()?,
+            44usize => self.hosted_invoice_url = map.next_value()?,
+            45usize => self.invoice_pdf = map.next_value()?,
+            46usize => self.issuer = map.next_value()?,
+            47usize => self.last_finalization_error = map.next_value()?,
+            48usize => self.latest_revision = map.next_value()?,
+            49usize => self.lines = map.next_value()?,
+            50usize => self.livemode = map.next_value()?,
+            51usize => self.metadata = map.next_value()?,
+            52usize => self.next_payment_attempt = map.next_value()?,
+            53usize => self.number = map.next_value()?,
+            54usize => self.on_behalf_of = map.next_value()?,
+            55usize => self.paid = map.next_value()?,
+            56usize => self.paid_out_of_band = map.next_value()?,
+            57usize => self.parent = map.next_value()?,
+            58usize => self.payment_intent = map.next_value()?,
+            59usize => self.payment_settings = map.next_value()?,
+            60usize => self.payments = map.next_value()?,
+            61usize => self.period_end = map.next_value()?,
+            62usize => self.period_start = map.next_value()?,
+            63usize => self.post_payment_credit_notes_amount = map.next_value()?,
+            64usize => self.pre_payment_credit_notes_amount = map.next_value()?,
+            65usize => self.quote = map.next_value()?,
+            66usize => self.receipt_number = map.next_value()?,
+            67usize => self.rendering = map.next_value()?,
+            68usize => self.rendering_options = map.next_value()?,
+            69usize => self.shipping_cost = map.next_value()?,
+            70usize => self.shipping_details = map.next_value()?,
+            71usize => self.starting_balance = map.next_value()?,
+            72usize => self.statement_descriptor = map.next_value()?,
+            73usize => self.status = map.next_value()?,
+            74usize => self.status_transitions = map.next_value()?,
+            75usize => self.subscription = map.next_value()?,
+            76usize => self.subscription_details = map.next_value()?,
+            77usize => self.subtotal = map.next_value()?,
+            78usize => self.subtotal_excluding_tax = map.next_value()?,
+            79usize => self.tax = map.next_value()?,
+            80usize => self.test_clock = map.next_value()?,
+            81usize => self.threshold_reason = map.next_value()?,
+            82usize => self.total = map.next_value()?,
+            83usize => {
+                self.total_discount_amounts = map
+                    .next_value::<
+                        airbyte_agent_runtime::record::SkipNulls<
+                            InvoicesRecordLinesDataItemDiscountAmountsItem,
+                        >,
+                    >()?
+                    .0;
+            }
+            84usize => self.total_excluding_tax = map.next_value()?,
+            85usize => {
+                self.total_pretax_credit_amounts = map
+                    .next_value::<
+                        airbyte_agent_runtime::record::SkipNulls<
+                            InvoicesRecordTotalPretaxCreditAmountsItem,
+                        >,
+                    >()?
+                    .0;
+            }
+            86usize => {
+                self.total_tax_amounts = map
+                    .next_value::<
+                        airbyte_agent_runtime::record::SkipNulls<
+                            InvoicesRecordTotalTaxAmountsItem,
+                        >,
+                    >()?
+                    .0;
+            }
+            87usize => {
+                self.total_taxes = map
+                    .next_value::<
+                        airbyte_agent_runtime::record::SkipNulls<
+                            InvoicesRecordTotalTaxesItem,
+                        >,
+                    >()?
+                    .0;
+            }
+            88usize => self.transfer_data = map.next_value()?,
+            89usize => self.webhooks_delivered_at = map.next_value()?,
+            _ => {
+                map.next_value::<airbyte_agent_runtime::serde::de::IgnoredAny>()?;
+            }
+        }
+        Ok(())
+    }
+}
+impl<'de> airbyte_agent_runtime::serde::Deserialize<'de> for Invoice {
+    fn deserialize<__D: airbyte_agent_runtime::serde::Deserializer<'de>>(
+        deserializer: __D,
+    ) -> ::std::result::Result<Self, __D::Error> {
+        airbyte_agent_runtime::record::deserialize(deserializer)
+    }
+}
 /// Metadata returned by `invoices.list` next to the records.
-#[derive(
-    Debug,
-    Clone,
-    Default,
-    airbyte_agent_runtime::serde::Deserialize,
-    airbyte_agent_runtime::serde::Serialize
-)]
-#[serde(crate = "airbyte_agent_runtime::serde", default)]
+#[derive(Debug, Clone, Default, airbyte_agent_runtime::serde::Serialize)]
+#[serde(crate = "airbyte_agent_runtime::serde")]
 pub struct InvoicesListMeta {
     /// `$.has_more`
     #[serde(skip_serializing_if = "Option::is_none")]
     pub has_more: Option<bool>,
 }
+impl airbyte_agent_runtime::record::Record for InvoicesListMeta {
+    const NAME: &'static str = "InvoicesListMeta";
+    fn field_index(key: &str) -> Option<usize> {
+        match key {
+            "has_more" => Some(0usize),
+            _ => None,
+        }
+    }
+    fn set_field<'de, __M: airbyte_agent_runtime::serde::de::MapAccess<'de>>(
+        &mut self,
+        index: usize,
+        map: &mut __M,
+    ) -> ::std::result::Result<(), __M::Error> {
+        match index {
+            0usize => self.has_more = map.next_value()?,
+            _ => {
+                map.next_value::<airbyte_agent_runtime::serde::de::IgnoredAny>()?;
+            }
+        }
+        Ok(())
+    }
+}
+impl<'de> airbyte_agent_runtime::serde::Deserialize<'de> for InvoicesListMeta {
+    fn deserialize<__D: airbyte_agent_runtime::serde::Deserializer<'de>>(
+        deserializer: __D,
+    ) -> ::std::result::Result<Self, __D::Error> {
+        airbyte_agent_runtime::record::deserialize(deserializer)
+    }
+}
 /// The `InvoicesRecord2` object.
-#[derive(
-    Debug,
-    Clone,
-    Default,
-    airbyte_agent_runtime::serde::Deserialize,
-    airbyte_agent_runtime::serde::Serialize
-)]
-#[serde(crate = "airbyte_agent_runtime::serde", default)]
+#[derive(Debug, Clone, Default, airbyte_agent_runtime::serde::Serialize)]
+#[serde(crate = "airbyte_agent_runtime::serde")]
 pub struct InvoicesRecord2 {
     /// `object`
     #[serde(skip_serializing_if = "Option::is_none")]
     pub object: Option<InvoicesRecord2Object>,
     /// `data`
-    #[serde(
-        deserialize_with = "crate::vec_skip_nulls",
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub data: Option<Vec<Invoice>>,
     /// True when further results exist after this page.
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -710,13 +962,73 @@ pub struct InvoicesRecord2 {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub url: Option<String>,
 }
+impl airbyte_agent_runtime::record::Record for InvoicesRecord2 {
+    const NAME: &'static str = "InvoicesRecord2";
+    fn field_index(key: &str) -> Option<usize> {
+        match key {
+            "object" => Some(0usize),
+            "data" => Some(1usize),
+            "has_more" => Some(2usize),
+            "next_page" => Some(3usize),
+            "url" => Some(4usize),
+            _ => None,
+        }
+    }
+    fn set_field<'de, __M: airbyte_agent_runtime::serde::de::MapAccess<'de>>(
+        &mut self,
+        index: usize,
+        map: &mut __M,
+    ) -> ::std::result::Result<(), __M::Error> {
+        match index {
+            0usize => self.object = map.next_value()?,
+            1usize => {
+                self.data = map
+                    .next_value::<airbyte_agent_runtime::record::SkipNulls<Invoice>>()?
+                    .0;
+            }
+            2usize => self.has_more = map.next_value()?,
+            3usize => self.next_page = map.next_value()?,
+            4usize => self.url = map.next_value()?,
+            _ => {
+                map.next_value::<airbyte_agent_runtime::serde::de::IgnoredAny>()?;
+            }
+        }
+        Ok(())
+    }
+}
+impl<'de> airbyte_agent_runtime::serde::Deserialize<'de> for InvoicesRecord2 {
+    fn deserialize<__D: airbyte_agent_runtime::serde::Deserializer<'de>>(
+        deserializer: __D,
+    ) -> ::std::result::Result<Self, __D::Error> {
+        airbyte_agent_runtime::record::deserialize(deserializer)
+    }
+}
 /// Metadata returned by `invoices.search` next to the records.
-#[derive(
-    Debug,
-    Clone,
-    Default,
-    airbyte_agent_runtime::serde::Deserialize,
-    airbyte_agent_runtime::serde::Serialize
-)]
-#[serde(crate = "airbyte_agent_runtime::serde", default)]
+#[derive(Debug, Clone, Default, airbyte_agent_runtime::serde::Serialize)]
+#[serde(crate = "airbyte_agent_runtime::serde")]
 pub struct InvoicesSearchMeta {}
+impl airbyte_agent_runtime::record::Record for InvoicesSearchMeta {
+    const NAME: &'static str = "InvoicesSearchMeta";
+    fn field_index(key: &str) -> Option<usize> {
+        {
+            let _ = key;
+            None
+        }
+    }
+    fn set_field<'de, __M: airbyte_agent_runtime::serde::de::MapAccess<'de>>(
+        &mut self,
+        index: usize,
+        map: &mut __M,
+    ) -> ::std::result::Result<(), __M::Error> {
+        let _ = index;
+        map.next_value::<airbyte_agent_runtime::serde::de::IgnoredAny>()?;
+        Ok(())
+    }
+}
+impl<'de> airbyte_agent_runtime::serde::Deserialize<'de> for InvoicesSearchMeta {
+    fn deserialize<__D: airbyte_agent_runtime::serde::Deserializer<'de>>(
+        deserializer: __D,
+    ) -> ::std::result::Result<Self, __D::Error> {
+        airbyte_agent_runtime::record::deserialize(deserializer)
+    }
+}

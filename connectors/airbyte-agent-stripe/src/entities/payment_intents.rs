@@ -462,14 +462,8 @@ impl ::std::future::IntoFuture for PaymentIntentsSearchRequest {
     }
 }
 /// Object describing the automatic payment methods.
-#[derive(
-    Debug,
-    Clone,
-    Default,
-    airbyte_agent_runtime::serde::Deserialize,
-    airbyte_agent_runtime::serde::Serialize
-)]
-#[serde(crate = "airbyte_agent_runtime::serde", default)]
+#[derive(Debug, Clone, Default, airbyte_agent_runtime::serde::Serialize)]
+#[serde(crate = "airbyte_agent_runtime::serde")]
 pub struct PaymentIntentsCreateAutomaticPaymentMethods {
     /// Whether the feature is switched on.
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -480,20 +474,47 @@ pub struct PaymentIntentsCreateAutomaticPaymentMethods {
         PaymentIntentsCreateAutomaticPaymentMethodsAllowRedirects,
     >,
 }
+impl airbyte_agent_runtime::record::Record
+for PaymentIntentsCreateAutomaticPaymentMethods {
+    const NAME: &'static str = "PaymentIntentsCreateAutomaticPaymentMethods";
+    fn field_index(key: &str) -> Option<usize> {
+        match key {
+            "enabled" => Some(0usize),
+            "allow_redirects" => Some(1usize),
+            _ => None,
+        }
+    }
+    fn set_field<'de, __M: airbyte_agent_runtime::serde::de::MapAccess<'de>>(
+        &mut self,
+        index: usize,
+        map: &mut __M,
+    ) -> ::std::result::Result<(), __M::Error> {
+        match index {
+            0usize => self.enabled = map.next_value()?,
+            1usize => self.allow_redirects = map.next_value()?,
+            _ => {
+                map.next_value::<airbyte_agent_runtime::serde::de::IgnoredAny>()?;
+            }
+        }
+        Ok(())
+    }
+}
+impl<'de> airbyte_agent_runtime::serde::Deserialize<'de>
+for PaymentIntentsCreateAutomaticPaymentMethods {
+    fn deserialize<__D: airbyte_agent_runtime::serde::Deserializer<'de>>(
+        deserializer: __D,
+    ) -> ::std::result::Result<Self, __D::Error> {
+        airbyte_agent_runtime::record::deserialize(deserializer)
+    }
+}
 airbyte_agent_runtime::string_enum! {
     #[doc = " Allow redirects; one of `always`, `never`."] pub enum
     PaymentIntentsCreateAutomaticPaymentMethodsAllowRedirects { #[doc = " `always`"]
     Always => "always", #[doc = " `never`"] Never => "never" }
 }
 /// The `PaymentIntent` object.
-#[derive(
-    Debug,
-    Clone,
-    Default,
-    airbyte_agent_runtime::serde::Deserialize,
-    airbyte_agent_runtime::serde::Serialize
-)]
-#[serde(crate = "airbyte_agent_runtime::serde", default)]
+#[derive(Debug, Clone, Default, airbyte_agent_runtime::serde::Serialize)]
+#[serde(crate = "airbyte_agent_runtime::serde")]
 pub struct PaymentIntent {
     /// Unique identifier of this payment intent.
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -547,40 +568,152 @@ pub struct PaymentIntent {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub payment_method: Option<String>,
     /// Payment method types that may be used.
-    #[serde(
-        deserialize_with = "crate::vec_skip_nulls",
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub payment_method_types: Option<Vec<String>>,
     /// Status the payment intent is currently in.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub status: Option<String>,
 }
+impl airbyte_agent_runtime::record::Record for PaymentIntent {
+    const NAME: &'static str = "PaymentIntent";
+    fn field_index(key: &str) -> Option<usize> {
+        match key {
+            "id" => Some(0usize),
+            "object" => Some(1usize),
+            "amount" => Some(2usize),
+            "amount_capturable" => Some(3usize),
+            "amount_received" => Some(4usize),
+            "application" => Some(5usize),
+            "application_fee_amount" => Some(6usize),
+            "capture_method" => Some(7usize),
+            "client_secret" => Some(8usize),
+            "confirmation_method" => Some(9usize),
+            "created" => Some(10usize),
+            "currency" => Some(11usize),
+            "customer" => Some(12usize),
+            "description" => Some(13usize),
+            "livemode" => Some(14usize),
+            "metadata" => Some(15usize),
+            "payment_method" => Some(16usize),
+            "payment_method_types" => Some(17usize),
+            "status" => Some(18usize),
+            _ => None,
+        }
+    }
+    fn set_field<'de, __M: airbyte_agent_runtime::serde::de::MapAccess<'de>>(
+        &mut self,
+        index: usize,
+        map: &mut __M,
+    ) -> ::std::result::Result<(), __M::Error> {
+        match index {
+            0usize => self.id = map.next_value()?,
+            1usize => self.object = map.next_value()?,
+            2usize => self.amount = map.next_value()?,
+            3usize => self.amount_capturable = map.next_value()?,
+            4usize => self.amount_received = map.next_value()?,
+            5usize => self.application = map.next_value()?,
+            6usize => self.application_fee_amount = map.next_value()?,
+            7usize => self.capture_method = map.next_value()?,
+            8usize => self.client_secret = map.next_value()?,
+            9usize => self.confirmation_method = map.next_value()?,
+            10usize => self.created = map.next_value()?,
+            11usize => self.currency = map.next_value()?,
+            12usize => self.customer = map.next_value()?,
+            13usize => self.description = map.next_value()?,
+            14usize => self.livemode = map.next_value()?,
+            15usize => self.metadata = map.next_value()?,
+            16usize => self.payment_method = map.next_value()?,
+            17usize => {
+                self.payment_method_types = map
+                    .next_value::<airbyte_agent_runtime::record::SkipNulls<String>>()?
+                    .0;
+            }
+            18usize => self.status = map.next_value()?,
+            _ => {
+                map.next_value::<airbyte_agent_runtime::serde::de::IgnoredAny>()?;
+            }
+        }
+        Ok(())
+    }
+}
+impl<'de> airbyte_agent_runtime::serde::Deserialize<'de> for PaymentIntent {
+    fn deserialize<__D: airbyte_agent_runtime::serde::Deserializer<'de>>(
+        deserializer: __D,
+    ) -> ::std::result::Result<Self, __D::Error> {
+        airbyte_agent_runtime::record::deserialize(deserializer)
+    }
+}
 /// Metadata returned by `payment_intents.list` next to the records.
-#[derive(
-    Debug,
-    Clone,
-    Default,
-    airbyte_agent_runtime::serde::Deserialize,
-    airbyte_agent_runtime::serde::Serialize
-)]
-#[serde(crate = "airbyte_agent_runtime::serde", default)]
+#[derive(Debug, Clone, Default, airbyte_agent_runtime::serde::Serialize)]
+#[serde(crate = "airbyte_agent_runtime::serde")]
 pub struct PaymentIntentsListMeta {
     /// `$.has_more`
     #[serde(skip_serializing_if = "Option::is_none")]
     pub has_more: Option<bool>,
 }
+impl airbyte_agent_runtime::record::Record for PaymentIntentsListMeta {
+    const NAME: &'static str = "PaymentIntentsListMeta";
+    fn field_index(key: &str) -> Option<usize> {
+        match key {
+            "has_more" => Some(0usize),
+            _ => None,
+        }
+    }
+    fn set_field<'de, __M: airbyte_agent_runtime::serde::de::MapAccess<'de>>(
+        &mut self,
+        index: usize,
+        map: &mut __M,
+    ) -> ::std::result::Result<(), __M::Error> {
+        match index {
+            0usize => self.has_more = map.next_value()?,
+            _ => {
+                map.next_value::<airbyte_agent_runtime::serde::de::IgnoredAny>()?;
+            }
+        }
+        Ok(())
+    }
+}
+impl<'de> airbyte_agent_runtime::serde::Deserialize<'de> for PaymentIntentsListMeta {
+    fn deserialize<__D: airbyte_agent_runtime::serde::Deserializer<'de>>(
+        deserializer: __D,
+    ) -> ::std::result::Result<Self, __D::Error> {
+        airbyte_agent_runtime::record::deserialize(deserializer)
+    }
+}
 /// Metadata returned by `payment_intents.search` next to the records.
-#[derive(
-    Debug,
-    Clone,
-    Default,
-    airbyte_agent_runtime::serde::Deserialize,
-    airbyte_agent_runtime::serde::Serialize
-)]
-#[serde(crate = "airbyte_agent_runtime::serde", default)]
+#[derive(Debug, Clone, Default, airbyte_agent_runtime::serde::Serialize)]
+#[serde(crate = "airbyte_agent_runtime::serde")]
 pub struct PaymentIntentsSearchMeta {
     /// `$.has_more`
     #[serde(skip_serializing_if = "Option::is_none")]
     pub has_more: Option<bool>,
+}
+impl airbyte_agent_runtime::record::Record for PaymentIntentsSearchMeta {
+    const NAME: &'static str = "PaymentIntentsSearchMeta";
+    fn field_index(key: &str) -> Option<usize> {
+        match key {
+            "has_more" => Some(0usize),
+            _ => None,
+        }
+    }
+    fn set_field<'de, __M: airbyte_agent_runtime::serde::de::MapAccess<'de>>(
+        &mut self,
+        index: usize,
+        map: &mut __M,
+    ) -> ::std::result::Result<(), __M::Error> {
+        match index {
+            0usize => self.has_more = map.next_value()?,
+            _ => {
+                map.next_value::<airbyte_agent_runtime::serde::de::IgnoredAny>()?;
+            }
+        }
+        Ok(())
+    }
+}
+impl<'de> airbyte_agent_runtime::serde::Deserialize<'de> for PaymentIntentsSearchMeta {
+    fn deserialize<__D: airbyte_agent_runtime::serde::Deserializer<'de>>(
+        deserializer: __D,
+    ) -> ::std::result::Result<Self, __D::Error> {
+        airbyte_agent_runtime::record::deserialize(deserializer)
+    }
 }

@@ -71,14 +71,8 @@ impl ::std::future::IntoFuture for PaymentMethodAttachmentsCreateRequest {
     }
 }
 /// The `PaymentMethodAttachmentsRecord` object.
-#[derive(
-    Debug,
-    Clone,
-    Default,
-    airbyte_agent_runtime::serde::Deserialize,
-    airbyte_agent_runtime::serde::Serialize
-)]
-#[serde(crate = "airbyte_agent_runtime::serde", default)]
+#[derive(Debug, Clone, Default, airbyte_agent_runtime::serde::Serialize)]
+#[serde(crate = "airbyte_agent_runtime::serde")]
 pub struct PaymentMethodAttachmentsRecord {
     /// Unique identifier of this payment method attachment.
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -108,20 +102,60 @@ pub struct PaymentMethodAttachmentsRecord {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub card: Option<PaymentMethodAttachmentsRecordCard>,
 }
+impl airbyte_agent_runtime::record::Record for PaymentMethodAttachmentsRecord {
+    const NAME: &'static str = "PaymentMethodAttachmentsRecord";
+    fn field_index(key: &str) -> Option<usize> {
+        match key {
+            "id" => Some(0usize),
+            "object" => Some(1usize),
+            "billing_details" => Some(2usize),
+            "created" => Some(3usize),
+            "customer" => Some(4usize),
+            "livemode" => Some(5usize),
+            "metadata" => Some(6usize),
+            "type" => Some(7usize),
+            "card" => Some(8usize),
+            _ => None,
+        }
+    }
+    fn set_field<'de, __M: airbyte_agent_runtime::serde::de::MapAccess<'de>>(
+        &mut self,
+        index: usize,
+        map: &mut __M,
+    ) -> ::std::result::Result<(), __M::Error> {
+        match index {
+            0usize => self.id = map.next_value()?,
+            1usize => self.object = map.next_value()?,
+            2usize => self.billing_details = map.next_value()?,
+            3usize => self.created = map.next_value()?,
+            4usize => self.customer = map.next_value()?,
+            5usize => self.livemode = map.next_value()?,
+            6usize => self.metadata = map.next_value()?,
+            7usize => self.type_ = map.next_value()?,
+            8usize => self.card = map.next_value()?,
+            _ => {
+                map.next_value::<airbyte_agent_runtime::serde::de::IgnoredAny>()?;
+            }
+        }
+        Ok(())
+    }
+}
+impl<'de> airbyte_agent_runtime::serde::Deserialize<'de>
+for PaymentMethodAttachmentsRecord {
+    fn deserialize<__D: airbyte_agent_runtime::serde::Deserializer<'de>>(
+        deserializer: __D,
+    ) -> ::std::result::Result<Self, __D::Error> {
+        airbyte_agent_runtime::record::deserialize(deserializer)
+    }
+}
 airbyte_agent_runtime::string_enum! {
     #[doc = " Type tag naming the kind of Stripe object."] pub enum
     PaymentMethodAttachmentsRecordObject { #[doc = " `payment_method`"] PaymentMethod =>
     "payment_method" }
 }
 /// Billing contact details of the payer.
-#[derive(
-    Debug,
-    Clone,
-    Default,
-    airbyte_agent_runtime::serde::Deserialize,
-    airbyte_agent_runtime::serde::Serialize
-)]
-#[serde(crate = "airbyte_agent_runtime::serde", default)]
+#[derive(Debug, Clone, Default, airbyte_agent_runtime::serde::Serialize)]
+#[serde(crate = "airbyte_agent_runtime::serde")]
 pub struct PaymentMethodAttachmentsRecordBillingDetails {
     /// Postal address.
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -136,15 +170,46 @@ pub struct PaymentMethodAttachmentsRecordBillingDetails {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub phone: Option<String>,
 }
+impl airbyte_agent_runtime::record::Record
+for PaymentMethodAttachmentsRecordBillingDetails {
+    const NAME: &'static str = "PaymentMethodAttachmentsRecordBillingDetails";
+    fn field_index(key: &str) -> Option<usize> {
+        match key {
+            "address" => Some(0usize),
+            "email" => Some(1usize),
+            "name" => Some(2usize),
+            "phone" => Some(3usize),
+            _ => None,
+        }
+    }
+    fn set_field<'de, __M: airbyte_agent_runtime::serde::de::MapAccess<'de>>(
+        &mut self,
+        index: usize,
+        map: &mut __M,
+    ) -> ::std::result::Result<(), __M::Error> {
+        match index {
+            0usize => self.address = map.next_value()?,
+            1usize => self.email = map.next_value()?,
+            2usize => self.name = map.next_value()?,
+            3usize => self.phone = map.next_value()?,
+            _ => {
+                map.next_value::<airbyte_agent_runtime::serde::de::IgnoredAny>()?;
+            }
+        }
+        Ok(())
+    }
+}
+impl<'de> airbyte_agent_runtime::serde::Deserialize<'de>
+for PaymentMethodAttachmentsRecordBillingDetails {
+    fn deserialize<__D: airbyte_agent_runtime::serde::Deserializer<'de>>(
+        deserializer: __D,
+    ) -> ::std::result::Result<Self, __D::Error> {
+        airbyte_agent_runtime::record::deserialize(deserializer)
+    }
+}
 /// Card details, when the method is a card.
-#[derive(
-    Debug,
-    Clone,
-    Default,
-    airbyte_agent_runtime::serde::Deserialize,
-    airbyte_agent_runtime::serde::Serialize
-)]
-#[serde(crate = "airbyte_agent_runtime::serde", default)]
+#[derive(Debug, Clone, Default, airbyte_agent_runtime::serde::Serialize)]
+#[serde(crate = "airbyte_agent_runtime::serde")]
 pub struct PaymentMethodAttachmentsRecordCard {
     /// Card brand, such as visa.
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -167,4 +232,46 @@ pub struct PaymentMethodAttachmentsRecordCard {
     /// Last four digits of the card number.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub last4: Option<String>,
+}
+impl airbyte_agent_runtime::record::Record for PaymentMethodAttachmentsRecordCard {
+    const NAME: &'static str = "PaymentMethodAttachmentsRecordCard";
+    fn field_index(key: &str) -> Option<usize> {
+        match key {
+            "brand" => Some(0usize),
+            "country" => Some(1usize),
+            "exp_month" => Some(2usize),
+            "exp_year" => Some(3usize),
+            "fingerprint" => Some(4usize),
+            "funding" => Some(5usize),
+            "last4" => Some(6usize),
+            _ => None,
+        }
+    }
+    fn set_field<'de, __M: airbyte_agent_runtime::serde::de::MapAccess<'de>>(
+        &mut self,
+        index: usize,
+        map: &mut __M,
+    ) -> ::std::result::Result<(), __M::Error> {
+        match index {
+            0usize => self.brand = map.next_value()?,
+            1usize => self.country = map.next_value()?,
+            2usize => self.exp_month = map.next_value()?,
+            3usize => self.exp_year = map.next_value()?,
+            4usize => self.fingerprint = map.next_value()?,
+            5usize => self.funding = map.next_value()?,
+            6usize => self.last4 = map.next_value()?,
+            _ => {
+                map.next_value::<airbyte_agent_runtime::serde::de::IgnoredAny>()?;
+            }
+        }
+        Ok(())
+    }
+}
+impl<'de> airbyte_agent_runtime::serde::Deserialize<'de>
+for PaymentMethodAttachmentsRecordCard {
+    fn deserialize<__D: airbyte_agent_runtime::serde::Deserializer<'de>>(
+        deserializer: __D,
+    ) -> ::std::result::Result<Self, __D::Error> {
+        airbyte_agent_runtime::record::deserialize(deserializer)
+    }
 }

@@ -166,14 +166,8 @@ airbyte_agent_runtime::string_enum! {
     " `failed`"] Failed => "failed", #[doc = " `canceled`"] Canceled => "canceled" }
 }
 /// The `Payout` object.
-#[derive(
-    Debug,
-    Clone,
-    Default,
-    airbyte_agent_runtime::serde::Deserialize,
-    airbyte_agent_runtime::serde::Serialize
-)]
-#[serde(crate = "airbyte_agent_runtime::serde", default)]
+#[derive(Debug, Clone, Default, airbyte_agent_runtime::serde::Serialize)]
+#[serde(crate = "airbyte_agent_runtime::serde")]
 pub struct Payout {
     /// Unique identifier of this payout.
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -260,6 +254,89 @@ pub struct Payout {
     #[serde(rename = "type", skip_serializing_if = "Option::is_none")]
     pub type_: Option<String>,
 }
+impl airbyte_agent_runtime::record::Record for Payout {
+    const NAME: &'static str = "Payout";
+    fn field_index(key: &str) -> Option<usize> {
+        match key {
+            "id" => Some(0usize),
+            "object" => Some(1usize),
+            "amount" => Some(2usize),
+            "application_fee" => Some(3usize),
+            "application_fee_amount" => Some(4usize),
+            "arrival_date" => Some(5usize),
+            "automatic" => Some(6usize),
+            "balance_transaction" => Some(7usize),
+            "created" => Some(8usize),
+            "currency" => Some(9usize),
+            "description" => Some(10usize),
+            "destination" => Some(11usize),
+            "failure_balance_transaction" => Some(12usize),
+            "failure_code" => Some(13usize),
+            "failure_message" => Some(14usize),
+            "livemode" => Some(15usize),
+            "metadata" => Some(16usize),
+            "method" => Some(17usize),
+            "original_payout" => Some(18usize),
+            "payout_method" => Some(19usize),
+            "reconciliation_status" => Some(20usize),
+            "reversed_by" => Some(21usize),
+            "source_balance" => Some(22usize),
+            "source_type" => Some(23usize),
+            "statement_descriptor" => Some(24usize),
+            "status" => Some(25usize),
+            "trace_id" => Some(26usize),
+            "type" => Some(27usize),
+            _ => None,
+        }
+    }
+    fn set_field<'de, __M: airbyte_agent_runtime::serde::de::MapAccess<'de>>(
+        &mut self,
+        index: usize,
+        map: &mut __M,
+    ) -> ::std::result::Result<(), __M::Error> {
+        match index {
+            0usize => self.id = map.next_value()?,
+            1usize => self.object = map.next_value()?,
+            2usize => self.amount = map.next_value()?,
+            3usize => self.application_fee = map.next_value()?,
+            4usize => self.application_fee_amount = map.next_value()?,
+            5usize => self.arrival_date = map.next_value()?,
+            6usize => self.automatic = map.next_value()?,
+            7usize => self.balance_transaction = map.next_value()?,
+            8usize => self.created = map.next_value()?,
+            9usize => self.currency = map.next_value()?,
+            10usize => self.description = map.next_value()?,
+            11usize => self.destination = map.next_value()?,
+            12usize => self.failure_balance_transaction = map.next_value()?,
+            13usize => self.failure_code = map.next_value()?,
+            14usize => self.failure_message = map.next_value()?,
+            15usize => self.livemode = map.next_value()?,
+            16usize => self.metadata = map.next_value()?,
+            17usize => self.method = map.next_value()?,
+            18usize => self.original_payout = map.next_value()?,
+            19usize => self.payout_method = map.next_value()?,
+            20usize => self.reconciliation_status = map.next_value()?,
+            21usize => self.reversed_by = map.next_value()?,
+            22usize => self.source_balance = map.next_value()?,
+            23usize => self.source_type = map.next_value()?,
+            24usize => self.statement_descriptor = map.next_value()?,
+            25usize => self.status = map.next_value()?,
+            26usize => self.trace_id = map.next_value()?,
+            27usize => self.type_ = map.next_value()?,
+            _ => {
+                map.next_value::<airbyte_agent_runtime::serde::de::IgnoredAny>()?;
+            }
+        }
+        Ok(())
+    }
+}
+impl<'de> airbyte_agent_runtime::serde::Deserialize<'de> for Payout {
+    fn deserialize<__D: airbyte_agent_runtime::serde::Deserializer<'de>>(
+        deserializer: __D,
+    ) -> ::std::result::Result<Self, __D::Error> {
+        airbyte_agent_runtime::record::deserialize(deserializer)
+    }
+}
 airbyte_agent_runtime::string_enum! {
     #[doc = " Type tag naming the kind of Stripe object."] pub enum PayoutObject { #[doc
     = " `payout`"] Payout => "payout" }
@@ -269,14 +346,8 @@ airbyte_agent_runtime::string_enum! {
     " `standard`"] Standard => "standard", #[doc = " `instant`"] Instant => "instant" }
 }
 /// Identifier of the related trace.
-#[derive(
-    Debug,
-    Clone,
-    Default,
-    airbyte_agent_runtime::serde::Deserialize,
-    airbyte_agent_runtime::serde::Serialize
-)]
-#[serde(crate = "airbyte_agent_runtime::serde", default)]
+#[derive(Debug, Clone, Default, airbyte_agent_runtime::serde::Serialize)]
+#[serde(crate = "airbyte_agent_runtime::serde")]
 pub struct PayoutTraceId {
     /// Status the trace ID is currently in.
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -285,17 +356,71 @@ pub struct PayoutTraceId {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub value: Option<String>,
 }
+impl airbyte_agent_runtime::record::Record for PayoutTraceId {
+    const NAME: &'static str = "PayoutTraceId";
+    fn field_index(key: &str) -> Option<usize> {
+        match key {
+            "status" => Some(0usize),
+            "value" => Some(1usize),
+            _ => None,
+        }
+    }
+    fn set_field<'de, __M: airbyte_agent_runtime::serde::de::MapAccess<'de>>(
+        &mut self,
+        index: usize,
+        map: &mut __M,
+    ) -> ::std::result::Result<(), __M::Error> {
+        match index {
+            0usize => self.status = map.next_value()?,
+            1usize => self.value = map.next_value()?,
+            _ => {
+                map.next_value::<airbyte_agent_runtime::serde::de::IgnoredAny>()?;
+            }
+        }
+        Ok(())
+    }
+}
+impl<'de> airbyte_agent_runtime::serde::Deserialize<'de> for PayoutTraceId {
+    fn deserialize<__D: airbyte_agent_runtime::serde::Deserializer<'de>>(
+        deserializer: __D,
+    ) -> ::std::result::Result<Self, __D::Error> {
+        airbyte_agent_runtime::record::deserialize(deserializer)
+    }
+}
 /// Metadata returned by `payouts.list` next to the records.
-#[derive(
-    Debug,
-    Clone,
-    Default,
-    airbyte_agent_runtime::serde::Deserialize,
-    airbyte_agent_runtime::serde::Serialize
-)]
-#[serde(crate = "airbyte_agent_runtime::serde", default)]
+#[derive(Debug, Clone, Default, airbyte_agent_runtime::serde::Serialize)]
+#[serde(crate = "airbyte_agent_runtime::serde")]
 pub struct PayoutsListMeta {
     /// `$.has_more`
     #[serde(skip_serializing_if = "Option::is_none")]
     pub has_more: Option<bool>,
+}
+impl airbyte_agent_runtime::record::Record for PayoutsListMeta {
+    const NAME: &'static str = "PayoutsListMeta";
+    fn field_index(key: &str) -> Option<usize> {
+        match key {
+            "has_more" => Some(0usize),
+            _ => None,
+        }
+    }
+    fn set_field<'de, __M: airbyte_agent_runtime::serde::de::MapAccess<'de>>(
+        &mut self,
+        index: usize,
+        map: &mut __M,
+    ) -> ::std::result::Result<(), __M::Error> {
+        match index {
+            0usize => self.has_more = map.next_value()?,
+            _ => {
+                map.next_value::<airbyte_agent_runtime::serde::de::IgnoredAny>()?;
+            }
+        }
+        Ok(())
+    }
+}
+impl<'de> airbyte_agent_runtime::serde::Deserialize<'de> for PayoutsListMeta {
+    fn deserialize<__D: airbyte_agent_runtime::serde::Deserializer<'de>>(
+        deserializer: __D,
+    ) -> ::std::result::Result<Self, __D::Error> {
+        airbyte_agent_runtime::record::deserialize(deserializer)
+    }
 }

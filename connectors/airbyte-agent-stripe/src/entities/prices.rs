@@ -119,14 +119,8 @@ impl ::std::future::IntoFuture for PricesCreateRequest {
     }
 }
 /// Billing interval settings for recurring prices.
-#[derive(
-    Debug,
-    Clone,
-    Default,
-    airbyte_agent_runtime::serde::Deserialize,
-    airbyte_agent_runtime::serde::Serialize
-)]
-#[serde(crate = "airbyte_agent_runtime::serde", default)]
+#[derive(Debug, Clone, Default, airbyte_agent_runtime::serde::Serialize)]
+#[serde(crate = "airbyte_agent_runtime::serde")]
 pub struct PricesCreateRecurring {
     /// Billing frequency unit: day, week, month or year.
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -137,6 +131,39 @@ pub struct PricesCreateRecurring {
     /// Usage type; one of `metered`, `licensed`.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub usage_type: Option<PricesCreateRecurringUsageType>,
+}
+impl airbyte_agent_runtime::record::Record for PricesCreateRecurring {
+    const NAME: &'static str = "PricesCreateRecurring";
+    fn field_index(key: &str) -> Option<usize> {
+        match key {
+            "interval" => Some(0usize),
+            "interval_count" => Some(1usize),
+            "usage_type" => Some(2usize),
+            _ => None,
+        }
+    }
+    fn set_field<'de, __M: airbyte_agent_runtime::serde::de::MapAccess<'de>>(
+        &mut self,
+        index: usize,
+        map: &mut __M,
+    ) -> ::std::result::Result<(), __M::Error> {
+        match index {
+            0usize => self.interval = map.next_value()?,
+            1usize => self.interval_count = map.next_value()?,
+            2usize => self.usage_type = map.next_value()?,
+            _ => {
+                map.next_value::<airbyte_agent_runtime::serde::de::IgnoredAny>()?;
+            }
+        }
+        Ok(())
+    }
+}
+impl<'de> airbyte_agent_runtime::serde::Deserialize<'de> for PricesCreateRecurring {
+    fn deserialize<__D: airbyte_agent_runtime::serde::Deserializer<'de>>(
+        deserializer: __D,
+    ) -> ::std::result::Result<Self, __D::Error> {
+        airbyte_agent_runtime::record::deserialize(deserializer)
+    }
 }
 airbyte_agent_runtime::string_enum! {
     #[doc = " Billing frequency unit: day, week, month or year."] pub enum
@@ -160,14 +187,8 @@ airbyte_agent_runtime::string_enum! {
     => "inclusive", #[doc = " `unspecified`"] Unspecified => "unspecified" }
 }
 /// The `PricesRecord` object.
-#[derive(
-    Debug,
-    Clone,
-    Default,
-    airbyte_agent_runtime::serde::Deserialize,
-    airbyte_agent_runtime::serde::Serialize
-)]
-#[serde(crate = "airbyte_agent_runtime::serde", default)]
+#[derive(Debug, Clone, Default, airbyte_agent_runtime::serde::Serialize)]
+#[serde(crate = "airbyte_agent_runtime::serde")]
 pub struct PricesRecord {
     /// Unique identifier of this price.
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -224,19 +245,76 @@ pub struct PricesRecord {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub unit_amount_decimal: Option<String>,
 }
+impl airbyte_agent_runtime::record::Record for PricesRecord {
+    const NAME: &'static str = "PricesRecord";
+    fn field_index(key: &str) -> Option<usize> {
+        match key {
+            "id" => Some(0usize),
+            "object" => Some(1usize),
+            "active" => Some(2usize),
+            "billing_scheme" => Some(3usize),
+            "created" => Some(4usize),
+            "currency" => Some(5usize),
+            "livemode" => Some(6usize),
+            "lookup_key" => Some(7usize),
+            "metadata" => Some(8usize),
+            "nickname" => Some(9usize),
+            "product" => Some(10usize),
+            "recurring" => Some(11usize),
+            "tax_behavior" => Some(12usize),
+            "tiers_mode" => Some(13usize),
+            "transform_quantity" => Some(14usize),
+            "type" => Some(15usize),
+            "unit_amount" => Some(16usize),
+            "unit_amount_decimal" => Some(17usize),
+            _ => None,
+        }
+    }
+    fn set_field<'de, __M: airbyte_agent_runtime::serde::de::MapAccess<'de>>(
+        &mut self,
+        index: usize,
+        map: &mut __M,
+    ) -> ::std::result::Result<(), __M::Error> {
+        match index {
+            0usize => self.id = map.next_value()?,
+            1usize => self.object = map.next_value()?,
+            2usize => self.active = map.next_value()?,
+            3usize => self.billing_scheme = map.next_value()?,
+            4usize => self.created = map.next_value()?,
+            5usize => self.currency = map.next_value()?,
+            6usize => self.livemode = map.next_value()?,
+            7usize => self.lookup_key = map.next_value()?,
+            8usize => self.metadata = map.next_value()?,
+            9usize => self.nickname = map.next_value()?,
+            10usize => self.product = map.next_value()?,
+            11usize => self.recurring = map.next_value()?,
+            12usize => self.tax_behavior = map.next_value()?,
+            13usize => self.tiers_mode = map.next_value()?,
+            14usize => self.transform_quantity = map.next_value()?,
+            15usize => self.type_ = map.next_value()?,
+            16usize => self.unit_amount = map.next_value()?,
+            17usize => self.unit_amount_decimal = map.next_value()?,
+            _ => {
+                map.next_value::<airbyte_agent_runtime::serde::de::IgnoredAny>()?;
+            }
+        }
+        Ok(())
+    }
+}
+impl<'de> airbyte_agent_runtime::serde::Deserialize<'de> for PricesRecord {
+    fn deserialize<__D: airbyte_agent_runtime::serde::Deserializer<'de>>(
+        deserializer: __D,
+    ) -> ::std::result::Result<Self, __D::Error> {
+        airbyte_agent_runtime::record::deserialize(deserializer)
+    }
+}
 airbyte_agent_runtime::string_enum! {
     #[doc = " Type tag naming the kind of Stripe object."] pub enum PricesRecordObject {
     #[doc = " `price`"] Price => "price" }
 }
 /// Billing interval settings for recurring prices.
-#[derive(
-    Debug,
-    Clone,
-    Default,
-    airbyte_agent_runtime::serde::Deserialize,
-    airbyte_agent_runtime::serde::Serialize
-)]
-#[serde(crate = "airbyte_agent_runtime::serde", default)]
+#[derive(Debug, Clone, Default, airbyte_agent_runtime::serde::Serialize)]
+#[serde(crate = "airbyte_agent_runtime::serde")]
 pub struct PricesRecordRecurring {
     /// Billing frequency unit: day, week, month or year.
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -248,15 +326,42 @@ pub struct PricesRecordRecurring {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub usage_type: Option<PricesCreateRecurringUsageType>,
 }
+impl airbyte_agent_runtime::record::Record for PricesRecordRecurring {
+    const NAME: &'static str = "PricesRecordRecurring";
+    fn field_index(key: &str) -> Option<usize> {
+        match key {
+            "interval" => Some(0usize),
+            "interval_count" => Some(1usize),
+            "usage_type" => Some(2usize),
+            _ => None,
+        }
+    }
+    fn set_field<'de, __M: airbyte_agent_runtime::serde::de::MapAccess<'de>>(
+        &mut self,
+        index: usize,
+        map: &mut __M,
+    ) -> ::std::result::Result<(), __M::Error> {
+        match index {
+            0usize => self.interval = map.next_value()?,
+            1usize => self.interval_count = map.next_value()?,
+            2usize => self.usage_type = map.next_value()?,
+            _ => {
+                map.next_value::<airbyte_agent_runtime::serde::de::IgnoredAny>()?;
+            }
+        }
+        Ok(())
+    }
+}
+impl<'de> airbyte_agent_runtime::serde::Deserialize<'de> for PricesRecordRecurring {
+    fn deserialize<__D: airbyte_agent_runtime::serde::Deserializer<'de>>(
+        deserializer: __D,
+    ) -> ::std::result::Result<Self, __D::Error> {
+        airbyte_agent_runtime::record::deserialize(deserializer)
+    }
+}
 /// Rounding rule applied to quantities before billing.
-#[derive(
-    Debug,
-    Clone,
-    Default,
-    airbyte_agent_runtime::serde::Deserialize,
-    airbyte_agent_runtime::serde::Serialize
-)]
-#[serde(crate = "airbyte_agent_runtime::serde", default)]
+#[derive(Debug, Clone, Default, airbyte_agent_runtime::serde::Serialize)]
+#[serde(crate = "airbyte_agent_runtime::serde")]
 pub struct PricesRecordTransformQuantity {
     /// Divide by (numeric).
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -264,6 +369,38 @@ pub struct PricesRecordTransformQuantity {
     /// Round; one of `up`, `down`.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub round: Option<PricesRecordTransformQuantityRound>,
+}
+impl airbyte_agent_runtime::record::Record for PricesRecordTransformQuantity {
+    const NAME: &'static str = "PricesRecordTransformQuantity";
+    fn field_index(key: &str) -> Option<usize> {
+        match key {
+            "divide_by" => Some(0usize),
+            "round" => Some(1usize),
+            _ => None,
+        }
+    }
+    fn set_field<'de, __M: airbyte_agent_runtime::serde::de::MapAccess<'de>>(
+        &mut self,
+        index: usize,
+        map: &mut __M,
+    ) -> ::std::result::Result<(), __M::Error> {
+        match index {
+            0usize => self.divide_by = map.next_value()?,
+            1usize => self.round = map.next_value()?,
+            _ => {
+                map.next_value::<airbyte_agent_runtime::serde::de::IgnoredAny>()?;
+            }
+        }
+        Ok(())
+    }
+}
+impl<'de> airbyte_agent_runtime::serde::Deserialize<'de>
+for PricesRecordTransformQuantity {
+    fn deserialize<__D: airbyte_agent_runtime::serde::Deserializer<'de>>(
+        deserializer: __D,
+    ) -> ::std::result::Result<Self, __D::Error> {
+        airbyte_agent_runtime::record::deserialize(deserializer)
+    }
 }
 airbyte_agent_runtime::string_enum! {
     #[doc = " Round; one of `up`, `down`."] pub enum PricesRecordTransformQuantityRound {

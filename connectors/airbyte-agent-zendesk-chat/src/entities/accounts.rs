@@ -61,14 +61,8 @@ impl ::std::future::IntoFuture for AccountsGetRequest {
     }
 }
 /// The Zendesk Chat account with plan and billing details.
-#[derive(
-    Debug,
-    Clone,
-    Default,
-    airbyte_agent_runtime::serde::Deserialize,
-    airbyte_agent_runtime::serde::Serialize
-)]
-#[serde(crate = "airbyte_agent_runtime::serde", default)]
+#[derive(Debug, Clone, Default, airbyte_agent_runtime::serde::Serialize)]
+#[serde(crate = "airbyte_agent_runtime::serde")]
 pub struct AccountsRecord {
     /// Account key of this account.
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -86,15 +80,46 @@ pub struct AccountsRecord {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub plan: Option<Plan>,
 }
+impl airbyte_agent_runtime::record::Record for AccountsRecord {
+    const NAME: &'static str = "AccountsRecord";
+    fn field_index(key: &str) -> Option<usize> {
+        match key {
+            "account_key" => Some(0usize),
+            "status" => Some(1usize),
+            "create_date" => Some(2usize),
+            "billing" => Some(3usize),
+            "plan" => Some(4usize),
+            _ => None,
+        }
+    }
+    fn set_field<'de, __M: airbyte_agent_runtime::serde::de::MapAccess<'de>>(
+        &mut self,
+        index: usize,
+        map: &mut __M,
+    ) -> ::std::result::Result<(), __M::Error> {
+        match index {
+            0usize => self.account_key = map.next_value()?,
+            1usize => self.status = map.next_value()?,
+            2usize => self.create_date = map.next_value()?,
+            3usize => self.billing = map.next_value()?,
+            4usize => self.plan = map.next_value()?,
+            _ => {
+                map.next_value::<airbyte_agent_runtime::serde::de::IgnoredAny>()?;
+            }
+        }
+        Ok(())
+    }
+}
+impl<'de> airbyte_agent_runtime::serde::Deserialize<'de> for AccountsRecord {
+    fn deserialize<__D: airbyte_agent_runtime::serde::Deserializer<'de>>(
+        deserializer: __D,
+    ) -> ::std::result::Result<Self, __D::Error> {
+        airbyte_agent_runtime::record::deserialize(deserializer)
+    }
+}
 /// Billing structure.
-#[derive(
-    Debug,
-    Clone,
-    Default,
-    airbyte_agent_runtime::serde::Deserialize,
-    airbyte_agent_runtime::serde::Serialize
-)]
-#[serde(crate = "airbyte_agent_runtime::serde", default)]
+#[derive(Debug, Clone, Default, airbyte_agent_runtime::serde::Serialize)]
+#[serde(crate = "airbyte_agent_runtime::serde")]
 pub struct Billing {
     /// `company`
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -136,15 +161,62 @@ pub struct Billing {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub cycle: Option<i64>,
 }
+impl airbyte_agent_runtime::record::Record for Billing {
+    const NAME: &'static str = "Billing";
+    fn field_index(key: &str) -> Option<usize> {
+        match key {
+            "company" => Some(0usize),
+            "first_name" => Some(1usize),
+            "last_name" => Some(2usize),
+            "email" => Some(3usize),
+            "phone" => Some(4usize),
+            "address1" => Some(5usize),
+            "address2" => Some(6usize),
+            "city" => Some(7usize),
+            "state" => Some(8usize),
+            "postal_code" => Some(9usize),
+            "country_code" => Some(10usize),
+            "additional_info" => Some(11usize),
+            "cycle" => Some(12usize),
+            _ => None,
+        }
+    }
+    fn set_field<'de, __M: airbyte_agent_runtime::serde::de::MapAccess<'de>>(
+        &mut self,
+        index: usize,
+        map: &mut __M,
+    ) -> ::std::result::Result<(), __M::Error> {
+        match index {
+            0usize => self.company = map.next_value()?,
+            1usize => self.first_name = map.next_value()?,
+            2usize => self.last_name = map.next_value()?,
+            3usize => self.email = map.next_value()?,
+            4usize => self.phone = map.next_value()?,
+            5usize => self.address1 = map.next_value()?,
+            6usize => self.address2 = map.next_value()?,
+            7usize => self.city = map.next_value()?,
+            8usize => self.state = map.next_value()?,
+            9usize => self.postal_code = map.next_value()?,
+            10usize => self.country_code = map.next_value()?,
+            11usize => self.additional_info = map.next_value()?,
+            12usize => self.cycle = map.next_value()?,
+            _ => {
+                map.next_value::<airbyte_agent_runtime::serde::de::IgnoredAny>()?;
+            }
+        }
+        Ok(())
+    }
+}
+impl<'de> airbyte_agent_runtime::serde::Deserialize<'de> for Billing {
+    fn deserialize<__D: airbyte_agent_runtime::serde::Deserializer<'de>>(
+        deserializer: __D,
+    ) -> ::std::result::Result<Self, __D::Error> {
+        airbyte_agent_runtime::record::deserialize(deserializer)
+    }
+}
 /// Plan structure.
-#[derive(
-    Debug,
-    Clone,
-    Default,
-    airbyte_agent_runtime::serde::Deserialize,
-    airbyte_agent_runtime::serde::Serialize
-)]
-#[serde(crate = "airbyte_agent_runtime::serde", default)]
+#[derive(Debug, Clone, Default, airbyte_agent_runtime::serde::Serialize)]
+#[serde(crate = "airbyte_agent_runtime::serde")]
 pub struct Plan {
     /// `name`
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -230,4 +302,87 @@ pub struct Plan {
     /// `short_desc`
     #[serde(skip_serializing_if = "Option::is_none")]
     pub short_desc: Option<String>,
+}
+impl airbyte_agent_runtime::record::Record for Plan {
+    const NAME: &'static str = "Plan";
+    fn field_index(key: &str) -> Option<usize> {
+        match key {
+            "name" => Some(0usize),
+            "price" => Some(1usize),
+            "max_agents" => Some(2usize),
+            "max_departments" => Some(3usize),
+            "max_concurrent_chats" => Some(4usize),
+            "max_history_search_days" => Some(5usize),
+            "max_advanced_triggers" => Some(6usize),
+            "max_basic_triggers" => Some(7usize),
+            "analytics" => Some(8usize),
+            "file_upload" => Some(9usize),
+            "rest_api" => Some(10usize),
+            "goals" => Some(11usize),
+            "high_load" => Some(12usize),
+            "integrations" => Some(13usize),
+            "ip_restriction" => Some(14usize),
+            "monitoring" => Some(15usize),
+            "operating_hours" => Some(16usize),
+            "sla" => Some(17usize),
+            "support" => Some(18usize),
+            "unbranding" => Some(19usize),
+            "agent_leaderboard" => Some(20usize),
+            "agent_reports" => Some(21usize),
+            "chat_reports" => Some(22usize),
+            "daily_reports" => Some(23usize),
+            "email_reports" => Some(24usize),
+            "widget_customization" => Some(25usize),
+            "long_desc" => Some(26usize),
+            "short_desc" => Some(27usize),
+            _ => None,
+        }
+    }
+    fn set_field<'de, __M: airbyte_agent_runtime::serde::de::MapAccess<'de>>(
+        &mut self,
+        index: usize,
+        map: &mut __M,
+    ) -> ::std::result::Result<(), __M::Error> {
+        match index {
+            0usize => self.name = map.next_value()?,
+            1usize => self.price = map.next_value()?,
+            2usize => self.max_agents = map.next_value()?,
+            3usize => self.max_departments = map.next_value()?,
+            4usize => self.max_concurrent_chats = map.next_value()?,
+            5usize => self.max_history_search_days = map.next_value()?,
+            6usize => self.max_advanced_triggers = map.next_value()?,
+            7usize => self.max_basic_triggers = map.next_value()?,
+            8usize => self.analytics = map.next_value()?,
+            9usize => self.file_upload = map.next_value()?,
+            10usize => self.rest_api = map.next_value()?,
+            11usize => self.goals = map.next_value()?,
+            12usize => self.high_load = map.next_value()?,
+            13usize => self.integrations = map.next_value()?,
+            14usize => self.ip_restriction = map.next_value()?,
+            15usize => self.monitoring = map.next_value()?,
+            16usize => self.operating_hours = map.next_value()?,
+            17usize => self.sla = map.next_value()?,
+            18usize => self.support = map.next_value()?,
+            19usize => self.unbranding = map.next_value()?,
+            20usize => self.agent_leaderboard = map.next_value()?,
+            21usize => self.agent_reports = map.next_value()?,
+            22usize => self.chat_reports = map.next_value()?,
+            23usize => self.daily_reports = map.next_value()?,
+            24usize => self.email_reports = map.next_value()?,
+            25usize => self.widget_customization = map.next_value()?,
+            26usize => self.long_desc = map.next_value()?,
+            27usize => self.short_desc = map.next_value()?,
+            _ => {
+                map.next_value::<airbyte_agent_runtime::serde::de::IgnoredAny>()?;
+            }
+        }
+        Ok(())
+    }
+}
+impl<'de> airbyte_agent_runtime::serde::Deserialize<'de> for Plan {
+    fn deserialize<__D: airbyte_agent_runtime::serde::Deserializer<'de>>(
+        deserializer: __D,
+    ) -> ::std::result::Result<Self, __D::Error> {
+        airbyte_agent_runtime::record::deserialize(deserializer)
+    }
 }

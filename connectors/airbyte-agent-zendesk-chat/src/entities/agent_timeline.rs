@@ -91,14 +91,8 @@ impl ::std::future::IntoFuture for AgentTimelineListRequest {
     }
 }
 /// One status change of an agent, with its duration.
-#[derive(
-    Debug,
-    Clone,
-    Default,
-    airbyte_agent_runtime::serde::Deserialize,
-    airbyte_agent_runtime::serde::Serialize
-)]
-#[serde(crate = "airbyte_agent_runtime::serde", default)]
+#[derive(Debug, Clone, Default, airbyte_agent_runtime::serde::Serialize)]
+#[serde(crate = "airbyte_agent_runtime::serde")]
 pub struct AgentTimeline2 {
     /// Agent the agent timeline refers to.
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -116,15 +110,46 @@ pub struct AgentTimeline2 {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub engagement_count: Option<i64>,
 }
+impl airbyte_agent_runtime::record::Record for AgentTimeline2 {
+    const NAME: &'static str = "AgentTimeline2";
+    fn field_index(key: &str) -> Option<usize> {
+        match key {
+            "agent_id" => Some(0usize),
+            "start_time" => Some(1usize),
+            "status" => Some(2usize),
+            "duration" => Some(3usize),
+            "engagement_count" => Some(4usize),
+            _ => None,
+        }
+    }
+    fn set_field<'de, __M: airbyte_agent_runtime::serde::de::MapAccess<'de>>(
+        &mut self,
+        index: usize,
+        map: &mut __M,
+    ) -> ::std::result::Result<(), __M::Error> {
+        match index {
+            0usize => self.agent_id = map.next_value()?,
+            1usize => self.start_time = map.next_value()?,
+            2usize => self.status = map.next_value()?,
+            3usize => self.duration = map.next_value()?,
+            4usize => self.engagement_count = map.next_value()?,
+            _ => {
+                map.next_value::<airbyte_agent_runtime::serde::de::IgnoredAny>()?;
+            }
+        }
+        Ok(())
+    }
+}
+impl<'de> airbyte_agent_runtime::serde::Deserialize<'de> for AgentTimeline2 {
+    fn deserialize<__D: airbyte_agent_runtime::serde::Deserializer<'de>>(
+        deserializer: __D,
+    ) -> ::std::result::Result<Self, __D::Error> {
+        airbyte_agent_runtime::record::deserialize(deserializer)
+    }
+}
 /// Metadata returned by `agent_timeline.list` next to the records.
-#[derive(
-    Debug,
-    Clone,
-    Default,
-    airbyte_agent_runtime::serde::Deserialize,
-    airbyte_agent_runtime::serde::Serialize
-)]
-#[serde(crate = "airbyte_agent_runtime::serde", default)]
+#[derive(Debug, Clone, Default, airbyte_agent_runtime::serde::Serialize)]
+#[serde(crate = "airbyte_agent_runtime::serde")]
 pub struct AgentTimelineListMeta {
     /// `$.next_page`
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -132,4 +157,35 @@ pub struct AgentTimelineListMeta {
     /// `$.count`
     #[serde(skip_serializing_if = "Option::is_none")]
     pub count: Option<i64>,
+}
+impl airbyte_agent_runtime::record::Record for AgentTimelineListMeta {
+    const NAME: &'static str = "AgentTimelineListMeta";
+    fn field_index(key: &str) -> Option<usize> {
+        match key {
+            "next_page" => Some(0usize),
+            "count" => Some(1usize),
+            _ => None,
+        }
+    }
+    fn set_field<'de, __M: airbyte_agent_runtime::serde::de::MapAccess<'de>>(
+        &mut self,
+        index: usize,
+        map: &mut __M,
+    ) -> ::std::result::Result<(), __M::Error> {
+        match index {
+            0usize => self.next_page = map.next_value()?,
+            1usize => self.count = map.next_value()?,
+            _ => {
+                map.next_value::<airbyte_agent_runtime::serde::de::IgnoredAny>()?;
+            }
+        }
+        Ok(())
+    }
+}
+impl<'de> airbyte_agent_runtime::serde::Deserialize<'de> for AgentTimelineListMeta {
+    fn deserialize<__D: airbyte_agent_runtime::serde::Deserializer<'de>>(
+        deserializer: __D,
+    ) -> ::std::result::Result<Self, __D::Error> {
+        airbyte_agent_runtime::record::deserialize(deserializer)
+    }
 }

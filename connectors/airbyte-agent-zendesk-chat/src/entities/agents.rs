@@ -126,14 +126,8 @@ impl ::std::future::IntoFuture for AgentsGetRequest {
     }
 }
 /// A chat agent.
-#[derive(
-    Debug,
-    Clone,
-    Default,
-    airbyte_agent_runtime::serde::Deserialize,
-    airbyte_agent_runtime::serde::Serialize
-)]
-#[serde(crate = "airbyte_agent_runtime::serde", default)]
+#[derive(Debug, Clone, Default, airbyte_agent_runtime::serde::Serialize)]
+#[serde(crate = "airbyte_agent_runtime::serde")]
 pub struct Agent {
     /// Unique identifier of this agent.
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -160,22 +154,13 @@ pub struct Agent {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub roles: Option<AgentRoles>,
     /// Departments the agent works in.
-    #[serde(
-        deserialize_with = "crate::vec_skip_nulls",
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub departments: Option<Vec<i64>>,
     /// Enabled departments (list of integers).
-    #[serde(
-        deserialize_with = "crate::vec_skip_nulls",
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub enabled_departments: Option<Vec<i64>>,
     /// Skills of the agent.
-    #[serde(
-        deserialize_with = "crate::vec_skip_nulls",
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub skills: Option<Vec<i64>>,
     /// Scope of this agent.
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -190,15 +175,78 @@ pub struct Agent {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub login_count: Option<i64>,
 }
+impl airbyte_agent_runtime::record::Record for Agent {
+    const NAME: &'static str = "Agent";
+    fn field_index(key: &str) -> Option<usize> {
+        match key {
+            "id" => Some(0usize),
+            "email" => Some(1usize),
+            "display_name" => Some(2usize),
+            "first_name" => Some(3usize),
+            "last_name" => Some(4usize),
+            "enabled" => Some(5usize),
+            "role_id" => Some(6usize),
+            "roles" => Some(7usize),
+            "departments" => Some(8usize),
+            "enabled_departments" => Some(9usize),
+            "skills" => Some(10usize),
+            "scope" => Some(11usize),
+            "create_date" => Some(12usize),
+            "last_login" => Some(13usize),
+            "login_count" => Some(14usize),
+            _ => None,
+        }
+    }
+    fn set_field<'de, __M: airbyte_agent_runtime::serde::de::MapAccess<'de>>(
+        &mut self,
+        index: usize,
+        map: &mut __M,
+    ) -> ::std::result::Result<(), __M::Error> {
+        match index {
+            0usize => self.id = map.next_value()?,
+            1usize => self.email = map.next_value()?,
+            2usize => self.display_name = map.next_value()?,
+            3usize => self.first_name = map.next_value()?,
+            4usize => self.last_name = map.next_value()?,
+            5usize => self.enabled = map.next_value()?,
+            6usize => self.role_id = map.next_value()?,
+            7usize => self.roles = map.next_value()?,
+            8usize => {
+                self.departments = map
+                    .next_value::<airbyte_agent_runtime::record::SkipNulls<i64>>()?
+                    .0;
+            }
+            9usize => {
+                self.enabled_departments = map
+                    .next_value::<airbyte_agent_runtime::record::SkipNulls<i64>>()?
+                    .0;
+            }
+            10usize => {
+                self.skills = map
+                    .next_value::<airbyte_agent_runtime::record::SkipNulls<i64>>()?
+                    .0;
+            }
+            11usize => self.scope = map.next_value()?,
+            12usize => self.create_date = map.next_value()?,
+            13usize => self.last_login = map.next_value()?,
+            14usize => self.login_count = map.next_value()?,
+            _ => {
+                map.next_value::<airbyte_agent_runtime::serde::de::IgnoredAny>()?;
+            }
+        }
+        Ok(())
+    }
+}
+impl<'de> airbyte_agent_runtime::serde::Deserialize<'de> for Agent {
+    fn deserialize<__D: airbyte_agent_runtime::serde::Deserializer<'de>>(
+        deserializer: __D,
+    ) -> ::std::result::Result<Self, __D::Error> {
+        airbyte_agent_runtime::record::deserialize(deserializer)
+    }
+}
 /// Agent roles structure.
-#[derive(
-    Debug,
-    Clone,
-    Default,
-    airbyte_agent_runtime::serde::Deserialize,
-    airbyte_agent_runtime::serde::Serialize
-)]
-#[serde(crate = "airbyte_agent_runtime::serde", default)]
+#[derive(Debug, Clone, Default, airbyte_agent_runtime::serde::Serialize)]
+#[serde(crate = "airbyte_agent_runtime::serde")]
 pub struct AgentRoles {
     /// `administrator`
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -207,13 +255,63 @@ pub struct AgentRoles {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub owner: Option<bool>,
 }
+impl airbyte_agent_runtime::record::Record for AgentRoles {
+    const NAME: &'static str = "AgentRoles";
+    fn field_index(key: &str) -> Option<usize> {
+        match key {
+            "administrator" => Some(0usize),
+            "owner" => Some(1usize),
+            _ => None,
+        }
+    }
+    fn set_field<'de, __M: airbyte_agent_runtime::serde::de::MapAccess<'de>>(
+        &mut self,
+        index: usize,
+        map: &mut __M,
+    ) -> ::std::result::Result<(), __M::Error> {
+        match index {
+            0usize => self.administrator = map.next_value()?,
+            1usize => self.owner = map.next_value()?,
+            _ => {
+                map.next_value::<airbyte_agent_runtime::serde::de::IgnoredAny>()?;
+            }
+        }
+        Ok(())
+    }
+}
+impl<'de> airbyte_agent_runtime::serde::Deserialize<'de> for AgentRoles {
+    fn deserialize<__D: airbyte_agent_runtime::serde::Deserializer<'de>>(
+        deserializer: __D,
+    ) -> ::std::result::Result<Self, __D::Error> {
+        airbyte_agent_runtime::record::deserialize(deserializer)
+    }
+}
 /// Metadata returned by `agents.list` next to the records.
-#[derive(
-    Debug,
-    Clone,
-    Default,
-    airbyte_agent_runtime::serde::Deserialize,
-    airbyte_agent_runtime::serde::Serialize
-)]
-#[serde(crate = "airbyte_agent_runtime::serde", default)]
+#[derive(Debug, Clone, Default, airbyte_agent_runtime::serde::Serialize)]
+#[serde(crate = "airbyte_agent_runtime::serde")]
 pub struct AgentsListMeta {}
+impl airbyte_agent_runtime::record::Record for AgentsListMeta {
+    const NAME: &'static str = "AgentsListMeta";
+    fn field_index(key: &str) -> Option<usize> {
+        {
+            let _ = key;
+            None
+        }
+    }
+    fn set_field<'de, __M: airbyte_agent_runtime::serde::de::MapAccess<'de>>(
+        &mut self,
+        index: usize,
+        map: &mut __M,
+    ) -> ::std::result::Result<(), __M::Error> {
+        let _ = index;
+        map.next_value::<airbyte_agent_runtime::serde::de::IgnoredAny>()?;
+        Ok(())
+    }
+}
+impl<'de> airbyte_agent_runtime::serde::Deserialize<'de> for AgentsListMeta {
+    fn deserialize<__D: airbyte_agent_runtime::serde::Deserializer<'de>>(
+        deserializer: __D,
+    ) -> ::std::result::Result<Self, __D::Error> {
+        airbyte_agent_runtime::record::deserialize(deserializer)
+    }
+}

@@ -129,14 +129,8 @@ impl ::std::future::IntoFuture for ChatsGetRequest {
     }
 }
 /// A chat transcript with its messages and visitor.
-#[derive(
-    Debug,
-    Clone,
-    Default,
-    airbyte_agent_runtime::serde::Deserialize,
-    airbyte_agent_runtime::serde::Serialize
-)]
-#[serde(crate = "airbyte_agent_runtime::serde", default)]
+#[derive(Debug, Clone, Default, airbyte_agent_runtime::serde::Serialize)]
+#[serde(crate = "airbyte_agent_runtime::serde")]
 pub struct Chat {
     /// Unique identifier of this chat.
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -160,16 +154,10 @@ pub struct Chat {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub department_name: Option<String>,
     /// `agent_ids`
-    #[serde(
-        deserialize_with = "crate::vec_skip_nulls",
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub agent_ids: Option<Vec<String>>,
     /// `agent_names`
-    #[serde(
-        deserialize_with = "crate::vec_skip_nulls",
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub agent_names: Option<Vec<String>>,
     /// `visitor`
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -178,22 +166,13 @@ pub struct Chat {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub session: Option<ChatSession>,
     /// `history`
-    #[serde(
-        deserialize_with = "crate::vec_skip_nulls",
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub history: Option<Vec<ChatHistoryItem>>,
     /// `engagements`
-    #[serde(
-        deserialize_with = "crate::vec_skip_nulls",
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub engagements: Option<Vec<ChatEngagement>>,
     /// `conversions`
-    #[serde(
-        deserialize_with = "crate::vec_skip_nulls",
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub conversions: Option<Vec<ChatConversion>>,
     /// `count`
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -208,10 +187,7 @@ pub struct Chat {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub comment: Option<String>,
     /// `tags`
-    #[serde(
-        deserialize_with = "crate::vec_skip_nulls",
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub tags: Option<Vec<String>>,
     /// `started_by`
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -235,24 +211,134 @@ pub struct Chat {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub message: Option<String>,
     /// `webpath`
-    #[serde(
-        deserialize_with = "crate::vec_skip_nulls",
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub webpath: Option<Vec<WebpathItem>>,
     /// Zendesk Support ticket made from this chat.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub zendesk_ticket_id: Option<i64>,
 }
+impl airbyte_agent_runtime::record::Record for Chat {
+    const NAME: &'static str = "Chat";
+    fn field_index(key: &str) -> Option<usize> {
+        match key {
+            "id" => Some(0usize),
+            "type" => Some(1usize),
+            "timestamp" => Some(2usize),
+            "update_timestamp" => Some(3usize),
+            "duration" => Some(4usize),
+            "department_id" => Some(5usize),
+            "department_name" => Some(6usize),
+            "agent_ids" => Some(7usize),
+            "agent_names" => Some(8usize),
+            "visitor" => Some(9usize),
+            "session" => Some(10usize),
+            "history" => Some(11usize),
+            "engagements" => Some(12usize),
+            "conversions" => Some(13usize),
+            "count" => Some(14usize),
+            "response_time" => Some(15usize),
+            "rating" => Some(16usize),
+            "comment" => Some(17usize),
+            "tags" => Some(18usize),
+            "started_by" => Some(19usize),
+            "triggered" => Some(20usize),
+            "triggered_response" => Some(21usize),
+            "missed" => Some(22usize),
+            "unread" => Some(23usize),
+            "deleted" => Some(24usize),
+            "message" => Some(25usize),
+            "webpath" => Some(26usize),
+            "zendesk_ticket_id" => Some(27usize),
+            _ => None,
+        }
+    }
+    fn set_field<'de, __M: airbyte_agent_runtime::serde::de::MapAccess<'de>>(
+        &mut self,
+        index: usize,
+        map: &mut __M,
+    ) -> ::std::result::Result<(), __M::Error> {
+        match index {
+            0usize => self.id = map.next_value()?,
+            1usize => self.type_ = map.next_value()?,
+            2usize => self.timestamp = map.next_value()?,
+            3usize => self.update_timestamp = map.next_value()?,
+            4usize => self.duration = map.next_value()?,
+            5usize => self.department_id = map.next_value()?,
+            6usize => self.department_name = map.next_value()?,
+            7usize => {
+                self.agent_ids = map
+                    .next_value::<airbyte_agent_runtime::record::SkipNulls<String>>()?
+                    .0;
+            }
+            8usize => {
+                self.agent_names = map
+                    .next_value::<airbyte_agent_runtime::record::SkipNulls<String>>()?
+                    .0;
+            }
+            9usize => self.visitor = map.next_value()?,
+            10usize => self.session = map.next_value()?,
+            11usize => {
+                self.history = map
+                    .next_value::<
+                        airbyte_agent_runtime::record::SkipNulls<ChatHistoryItem>,
+                    >()?
+                    .0;
+            }
+            12usize => {
+                self.engagements = map
+                    .next_value::<
+                        airbyte_agent_runtime::record::SkipNulls<ChatEngagement>,
+                    >()?
+                    .0;
+            }
+            13usize => {
+                self.conversions = map
+                    .next_value::<
+                        airbyte_agent_runtime::record::SkipNulls<ChatConversion>,
+                    >()?
+                    .0;
+            }
+            14usize => self.count = map.next_value()?,
+            15usize => self.response_time = map.next_value()?,
+            16usize => self.rating = map.next_value()?,
+            17usize => self.comment = map.next_value()?,
+            18usize => {
+                self.tags = map
+                    .next_value::<airbyte_agent_runtime::record::SkipNulls<String>>()?
+                    .0;
+            }
+            19usize => self.started_by = map.next_value()?,
+            20usize => self.triggered = map.next_value()?,
+            21usize => self.triggered_response = map.next_value()?,
+            22usize => self.missed = map.next_value()?,
+            23usize => self.unread = map.next_value()?,
+            24usize => self.deleted = map.next_value()?,
+            25usize => self.message = map.next_value()?,
+            26usize => {
+                self.webpath = map
+                    .next_value::<
+                        airbyte_agent_runtime::record::SkipNulls<WebpathItem>,
+                    >()?
+                    .0;
+            }
+            27usize => self.zendesk_ticket_id = map.next_value()?,
+            _ => {
+                map.next_value::<airbyte_agent_runtime::serde::de::IgnoredAny>()?;
+            }
+        }
+        Ok(())
+    }
+}
+impl<'de> airbyte_agent_runtime::serde::Deserialize<'de> for Chat {
+    fn deserialize<__D: airbyte_agent_runtime::serde::Deserializer<'de>>(
+        deserializer: __D,
+    ) -> ::std::result::Result<Self, __D::Error> {
+        airbyte_agent_runtime::record::deserialize(deserializer)
+    }
+}
 /// The `Visitor` object.
-#[derive(
-    Debug,
-    Clone,
-    Default,
-    airbyte_agent_runtime::serde::Deserialize,
-    airbyte_agent_runtime::serde::Serialize
-)]
-#[serde(crate = "airbyte_agent_runtime::serde", default)]
+#[derive(Debug, Clone, Default, airbyte_agent_runtime::serde::Serialize)]
+#[serde(crate = "airbyte_agent_runtime::serde")]
 pub struct Visitor {
     /// `id`
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -270,15 +356,46 @@ pub struct Visitor {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub notes: Option<String>,
 }
+impl airbyte_agent_runtime::record::Record for Visitor {
+    const NAME: &'static str = "Visitor";
+    fn field_index(key: &str) -> Option<usize> {
+        match key {
+            "id" => Some(0usize),
+            "name" => Some(1usize),
+            "email" => Some(2usize),
+            "phone" => Some(3usize),
+            "notes" => Some(4usize),
+            _ => None,
+        }
+    }
+    fn set_field<'de, __M: airbyte_agent_runtime::serde::de::MapAccess<'de>>(
+        &mut self,
+        index: usize,
+        map: &mut __M,
+    ) -> ::std::result::Result<(), __M::Error> {
+        match index {
+            0usize => self.id = map.next_value()?,
+            1usize => self.name = map.next_value()?,
+            2usize => self.email = map.next_value()?,
+            3usize => self.phone = map.next_value()?,
+            4usize => self.notes = map.next_value()?,
+            _ => {
+                map.next_value::<airbyte_agent_runtime::serde::de::IgnoredAny>()?;
+            }
+        }
+        Ok(())
+    }
+}
+impl<'de> airbyte_agent_runtime::serde::Deserialize<'de> for Visitor {
+    fn deserialize<__D: airbyte_agent_runtime::serde::Deserializer<'de>>(
+        deserializer: __D,
+    ) -> ::std::result::Result<Self, __D::Error> {
+        airbyte_agent_runtime::record::deserialize(deserializer)
+    }
+}
 /// The `ChatSession` object.
-#[derive(
-    Debug,
-    Clone,
-    Default,
-    airbyte_agent_runtime::serde::Deserialize,
-    airbyte_agent_runtime::serde::Serialize
-)]
-#[serde(crate = "airbyte_agent_runtime::serde", default)]
+#[derive(Debug, Clone, Default, airbyte_agent_runtime::serde::Serialize)]
+#[serde(crate = "airbyte_agent_runtime::serde")]
 pub struct ChatSession {
     /// `id`
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -314,15 +431,58 @@ pub struct ChatSession {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub end_date: Option<String>,
 }
+impl airbyte_agent_runtime::record::Record for ChatSession {
+    const NAME: &'static str = "ChatSession";
+    fn field_index(key: &str) -> Option<usize> {
+        match key {
+            "id" => Some(0usize),
+            "browser" => Some(1usize),
+            "platform" => Some(2usize),
+            "user_agent" => Some(3usize),
+            "ip" => Some(4usize),
+            "city" => Some(5usize),
+            "region" => Some(6usize),
+            "country_code" => Some(7usize),
+            "country_name" => Some(8usize),
+            "start_date" => Some(9usize),
+            "end_date" => Some(10usize),
+            _ => None,
+        }
+    }
+    fn set_field<'de, __M: airbyte_agent_runtime::serde::de::MapAccess<'de>>(
+        &mut self,
+        index: usize,
+        map: &mut __M,
+    ) -> ::std::result::Result<(), __M::Error> {
+        match index {
+            0usize => self.id = map.next_value()?,
+            1usize => self.browser = map.next_value()?,
+            2usize => self.platform = map.next_value()?,
+            3usize => self.user_agent = map.next_value()?,
+            4usize => self.ip = map.next_value()?,
+            5usize => self.city = map.next_value()?,
+            6usize => self.region = map.next_value()?,
+            7usize => self.country_code = map.next_value()?,
+            8usize => self.country_name = map.next_value()?,
+            9usize => self.start_date = map.next_value()?,
+            10usize => self.end_date = map.next_value()?,
+            _ => {
+                map.next_value::<airbyte_agent_runtime::serde::de::IgnoredAny>()?;
+            }
+        }
+        Ok(())
+    }
+}
+impl<'de> airbyte_agent_runtime::serde::Deserialize<'de> for ChatSession {
+    fn deserialize<__D: airbyte_agent_runtime::serde::Deserializer<'de>>(
+        deserializer: __D,
+    ) -> ::std::result::Result<Self, __D::Error> {
+        airbyte_agent_runtime::record::deserialize(deserializer)
+    }
+}
 /// The `ChatHistoryItem` object.
-#[derive(
-    Debug,
-    Clone,
-    Default,
-    airbyte_agent_runtime::serde::Deserialize,
-    airbyte_agent_runtime::serde::Serialize
-)]
-#[serde(crate = "airbyte_agent_runtime::serde", default)]
+#[derive(Debug, Clone, Default, airbyte_agent_runtime::serde::Serialize)]
+#[serde(crate = "airbyte_agent_runtime::serde")]
 pub struct ChatHistoryItem {
     /// `type`
     #[serde(rename = "type", skip_serializing_if = "Option::is_none")]
@@ -358,30 +518,81 @@ pub struct ChatHistoryItem {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub new_rating: Option<String>,
     /// `tags`
-    #[serde(
-        deserialize_with = "crate::vec_skip_nulls",
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub tags: Option<Vec<String>>,
     /// `new_tags`
-    #[serde(
-        deserialize_with = "crate::vec_skip_nulls",
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub new_tags: Option<Vec<String>>,
     /// `options`
     #[serde(skip_serializing_if = "Option::is_none")]
     pub options: Option<String>,
 }
+impl airbyte_agent_runtime::record::Record for ChatHistoryItem {
+    const NAME: &'static str = "ChatHistoryItem";
+    fn field_index(key: &str) -> Option<usize> {
+        match key {
+            "type" => Some(0usize),
+            "timestamp" => Some(1usize),
+            "name" => Some(2usize),
+            "nick" => Some(3usize),
+            "msg" => Some(4usize),
+            "msg_id" => Some(5usize),
+            "channel" => Some(6usize),
+            "department_id" => Some(7usize),
+            "department_name" => Some(8usize),
+            "rating" => Some(9usize),
+            "new_rating" => Some(10usize),
+            "tags" => Some(11usize),
+            "new_tags" => Some(12usize),
+            "options" => Some(13usize),
+            _ => None,
+        }
+    }
+    fn set_field<'de, __M: airbyte_agent_runtime::serde::de::MapAccess<'de>>(
+        &mut self,
+        index: usize,
+        map: &mut __M,
+    ) -> ::std::result::Result<(), __M::Error> {
+        match index {
+            0usize => self.type_ = map.next_value()?,
+            1usize => self.timestamp = map.next_value()?,
+            2usize => self.name = map.next_value()?,
+            3usize => self.nick = map.next_value()?,
+            4usize => self.msg = map.next_value()?,
+            5usize => self.msg_id = map.next_value()?,
+            6usize => self.channel = map.next_value()?,
+            7usize => self.department_id = map.next_value()?,
+            8usize => self.department_name = map.next_value()?,
+            9usize => self.rating = map.next_value()?,
+            10usize => self.new_rating = map.next_value()?,
+            11usize => {
+                self.tags = map
+                    .next_value::<airbyte_agent_runtime::record::SkipNulls<String>>()?
+                    .0;
+            }
+            12usize => {
+                self.new_tags = map
+                    .next_value::<airbyte_agent_runtime::record::SkipNulls<String>>()?
+                    .0;
+            }
+            13usize => self.options = map.next_value()?,
+            _ => {
+                map.next_value::<airbyte_agent_runtime::serde::de::IgnoredAny>()?;
+            }
+        }
+        Ok(())
+    }
+}
+impl<'de> airbyte_agent_runtime::serde::Deserialize<'de> for ChatHistoryItem {
+    fn deserialize<__D: airbyte_agent_runtime::serde::Deserializer<'de>>(
+        deserializer: __D,
+    ) -> ::std::result::Result<Self, __D::Error> {
+        airbyte_agent_runtime::record::deserialize(deserializer)
+    }
+}
 /// The `ChatEngagement` object.
-#[derive(
-    Debug,
-    Clone,
-    Default,
-    airbyte_agent_runtime::serde::Deserialize,
-    airbyte_agent_runtime::serde::Serialize
-)]
-#[serde(crate = "airbyte_agent_runtime::serde", default)]
+#[derive(Debug, Clone, Default, airbyte_agent_runtime::serde::Serialize)]
+#[serde(crate = "airbyte_agent_runtime::serde")]
 pub struct ChatEngagement {
     /// `id`
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -426,24 +637,78 @@ pub struct ChatEngagement {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub response_time: Option<ResponseTime>,
     /// `skills_requested`
-    #[serde(
-        deserialize_with = "crate::vec_skip_nulls",
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub skills_requested: Option<Vec<i64>>,
     /// `skills_fulfilled`
     #[serde(skip_serializing_if = "Option::is_none")]
     pub skills_fulfilled: Option<bool>,
 }
+impl airbyte_agent_runtime::record::Record for ChatEngagement {
+    const NAME: &'static str = "ChatEngagement";
+    fn field_index(key: &str) -> Option<usize> {
+        match key {
+            "id" => Some(0usize),
+            "agent_id" => Some(1usize),
+            "agent_name" => Some(2usize),
+            "agent_full_name" => Some(3usize),
+            "department_id" => Some(4usize),
+            "timestamp" => Some(5usize),
+            "duration" => Some(6usize),
+            "accepted" => Some(7usize),
+            "assigned" => Some(8usize),
+            "started_by" => Some(9usize),
+            "rating" => Some(10usize),
+            "comment" => Some(11usize),
+            "count" => Some(12usize),
+            "response_time" => Some(13usize),
+            "skills_requested" => Some(14usize),
+            "skills_fulfilled" => Some(15usize),
+            _ => None,
+        }
+    }
+    fn set_field<'de, __M: airbyte_agent_runtime::serde::de::MapAccess<'de>>(
+        &mut self,
+        index: usize,
+        map: &mut __M,
+    ) -> ::std::result::Result<(), __M::Error> {
+        match index {
+            0usize => self.id = map.next_value()?,
+            1usize => self.agent_id = map.next_value()?,
+            2usize => self.agent_name = map.next_value()?,
+            3usize => self.agent_full_name = map.next_value()?,
+            4usize => self.department_id = map.next_value()?,
+            5usize => self.timestamp = map.next_value()?,
+            6usize => self.duration = map.next_value()?,
+            7usize => self.accepted = map.next_value()?,
+            8usize => self.assigned = map.next_value()?,
+            9usize => self.started_by = map.next_value()?,
+            10usize => self.rating = map.next_value()?,
+            11usize => self.comment = map.next_value()?,
+            12usize => self.count = map.next_value()?,
+            13usize => self.response_time = map.next_value()?,
+            14usize => {
+                self.skills_requested = map
+                    .next_value::<airbyte_agent_runtime::record::SkipNulls<i64>>()?
+                    .0;
+            }
+            15usize => self.skills_fulfilled = map.next_value()?,
+            _ => {
+                map.next_value::<airbyte_agent_runtime::serde::de::IgnoredAny>()?;
+            }
+        }
+        Ok(())
+    }
+}
+impl<'de> airbyte_agent_runtime::serde::Deserialize<'de> for ChatEngagement {
+    fn deserialize<__D: airbyte_agent_runtime::serde::Deserializer<'de>>(
+        deserializer: __D,
+    ) -> ::std::result::Result<Self, __D::Error> {
+        airbyte_agent_runtime::record::deserialize(deserializer)
+    }
+}
 /// The `MessageCount` object.
-#[derive(
-    Debug,
-    Clone,
-    Default,
-    airbyte_agent_runtime::serde::Deserialize,
-    airbyte_agent_runtime::serde::Serialize
-)]
-#[serde(crate = "airbyte_agent_runtime::serde", default)]
+#[derive(Debug, Clone, Default, airbyte_agent_runtime::serde::Serialize)]
+#[serde(crate = "airbyte_agent_runtime::serde")]
 pub struct MessageCount {
     /// `total`
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -455,15 +720,42 @@ pub struct MessageCount {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub visitor: Option<i64>,
 }
+impl airbyte_agent_runtime::record::Record for MessageCount {
+    const NAME: &'static str = "MessageCount";
+    fn field_index(key: &str) -> Option<usize> {
+        match key {
+            "total" => Some(0usize),
+            "agent" => Some(1usize),
+            "visitor" => Some(2usize),
+            _ => None,
+        }
+    }
+    fn set_field<'de, __M: airbyte_agent_runtime::serde::de::MapAccess<'de>>(
+        &mut self,
+        index: usize,
+        map: &mut __M,
+    ) -> ::std::result::Result<(), __M::Error> {
+        match index {
+            0usize => self.total = map.next_value()?,
+            1usize => self.agent = map.next_value()?,
+            2usize => self.visitor = map.next_value()?,
+            _ => {
+                map.next_value::<airbyte_agent_runtime::serde::de::IgnoredAny>()?;
+            }
+        }
+        Ok(())
+    }
+}
+impl<'de> airbyte_agent_runtime::serde::Deserialize<'de> for MessageCount {
+    fn deserialize<__D: airbyte_agent_runtime::serde::Deserializer<'de>>(
+        deserializer: __D,
+    ) -> ::std::result::Result<Self, __D::Error> {
+        airbyte_agent_runtime::record::deserialize(deserializer)
+    }
+}
 /// The `ResponseTime` object.
-#[derive(
-    Debug,
-    Clone,
-    Default,
-    airbyte_agent_runtime::serde::Deserialize,
-    airbyte_agent_runtime::serde::Serialize
-)]
-#[serde(crate = "airbyte_agent_runtime::serde", default)]
+#[derive(Debug, Clone, Default, airbyte_agent_runtime::serde::Serialize)]
+#[serde(crate = "airbyte_agent_runtime::serde")]
 pub struct ResponseTime {
     /// `first`
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -475,15 +767,42 @@ pub struct ResponseTime {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub max: Option<i64>,
 }
+impl airbyte_agent_runtime::record::Record for ResponseTime {
+    const NAME: &'static str = "ResponseTime";
+    fn field_index(key: &str) -> Option<usize> {
+        match key {
+            "first" => Some(0usize),
+            "avg" => Some(1usize),
+            "max" => Some(2usize),
+            _ => None,
+        }
+    }
+    fn set_field<'de, __M: airbyte_agent_runtime::serde::de::MapAccess<'de>>(
+        &mut self,
+        index: usize,
+        map: &mut __M,
+    ) -> ::std::result::Result<(), __M::Error> {
+        match index {
+            0usize => self.first = map.next_value()?,
+            1usize => self.avg = map.next_value()?,
+            2usize => self.max = map.next_value()?,
+            _ => {
+                map.next_value::<airbyte_agent_runtime::serde::de::IgnoredAny>()?;
+            }
+        }
+        Ok(())
+    }
+}
+impl<'de> airbyte_agent_runtime::serde::Deserialize<'de> for ResponseTime {
+    fn deserialize<__D: airbyte_agent_runtime::serde::Deserializer<'de>>(
+        deserializer: __D,
+    ) -> ::std::result::Result<Self, __D::Error> {
+        airbyte_agent_runtime::record::deserialize(deserializer)
+    }
+}
 /// The `ChatConversion` object.
-#[derive(
-    Debug,
-    Clone,
-    Default,
-    airbyte_agent_runtime::serde::Deserialize,
-    airbyte_agent_runtime::serde::Serialize
-)]
-#[serde(crate = "airbyte_agent_runtime::serde", default)]
+#[derive(Debug, Clone, Default, airbyte_agent_runtime::serde::Serialize)]
+#[serde(crate = "airbyte_agent_runtime::serde")]
 pub struct ChatConversion {
     /// `id`
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -501,15 +820,46 @@ pub struct ChatConversion {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub attribution: Option<ConversionAttribution>,
 }
+impl airbyte_agent_runtime::record::Record for ChatConversion {
+    const NAME: &'static str = "ChatConversion";
+    fn field_index(key: &str) -> Option<usize> {
+        match key {
+            "id" => Some(0usize),
+            "goal_id" => Some(1usize),
+            "goal_name" => Some(2usize),
+            "timestamp" => Some(3usize),
+            "attribution" => Some(4usize),
+            _ => None,
+        }
+    }
+    fn set_field<'de, __M: airbyte_agent_runtime::serde::de::MapAccess<'de>>(
+        &mut self,
+        index: usize,
+        map: &mut __M,
+    ) -> ::std::result::Result<(), __M::Error> {
+        match index {
+            0usize => self.id = map.next_value()?,
+            1usize => self.goal_id = map.next_value()?,
+            2usize => self.goal_name = map.next_value()?,
+            3usize => self.timestamp = map.next_value()?,
+            4usize => self.attribution = map.next_value()?,
+            _ => {
+                map.next_value::<airbyte_agent_runtime::serde::de::IgnoredAny>()?;
+            }
+        }
+        Ok(())
+    }
+}
+impl<'de> airbyte_agent_runtime::serde::Deserialize<'de> for ChatConversion {
+    fn deserialize<__D: airbyte_agent_runtime::serde::Deserializer<'de>>(
+        deserializer: __D,
+    ) -> ::std::result::Result<Self, __D::Error> {
+        airbyte_agent_runtime::record::deserialize(deserializer)
+    }
+}
 /// The `ConversionAttribution` object.
-#[derive(
-    Debug,
-    Clone,
-    Default,
-    airbyte_agent_runtime::serde::Deserialize,
-    airbyte_agent_runtime::serde::Serialize
-)]
-#[serde(crate = "airbyte_agent_runtime::serde", default)]
+#[derive(Debug, Clone, Default, airbyte_agent_runtime::serde::Serialize)]
+#[serde(crate = "airbyte_agent_runtime::serde")]
 pub struct ConversionAttribution {
     /// `agent_id`
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -527,15 +877,46 @@ pub struct ConversionAttribution {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub chat_timestamp: Option<String>,
 }
+impl airbyte_agent_runtime::record::Record for ConversionAttribution {
+    const NAME: &'static str = "ConversionAttribution";
+    fn field_index(key: &str) -> Option<usize> {
+        match key {
+            "agent_id" => Some(0usize),
+            "agent_name" => Some(1usize),
+            "department_id" => Some(2usize),
+            "department_name" => Some(3usize),
+            "chat_timestamp" => Some(4usize),
+            _ => None,
+        }
+    }
+    fn set_field<'de, __M: airbyte_agent_runtime::serde::de::MapAccess<'de>>(
+        &mut self,
+        index: usize,
+        map: &mut __M,
+    ) -> ::std::result::Result<(), __M::Error> {
+        match index {
+            0usize => self.agent_id = map.next_value()?,
+            1usize => self.agent_name = map.next_value()?,
+            2usize => self.department_id = map.next_value()?,
+            3usize => self.department_name = map.next_value()?,
+            4usize => self.chat_timestamp = map.next_value()?,
+            _ => {
+                map.next_value::<airbyte_agent_runtime::serde::de::IgnoredAny>()?;
+            }
+        }
+        Ok(())
+    }
+}
+impl<'de> airbyte_agent_runtime::serde::Deserialize<'de> for ConversionAttribution {
+    fn deserialize<__D: airbyte_agent_runtime::serde::Deserializer<'de>>(
+        deserializer: __D,
+    ) -> ::std::result::Result<Self, __D::Error> {
+        airbyte_agent_runtime::record::deserialize(deserializer)
+    }
+}
 /// The `WebpathItem` object.
-#[derive(
-    Debug,
-    Clone,
-    Default,
-    airbyte_agent_runtime::serde::Deserialize,
-    airbyte_agent_runtime::serde::Serialize
-)]
-#[serde(crate = "airbyte_agent_runtime::serde", default)]
+#[derive(Debug, Clone, Default, airbyte_agent_runtime::serde::Serialize)]
+#[serde(crate = "airbyte_agent_runtime::serde")]
 pub struct WebpathItem {
     /// `from`
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -544,15 +925,40 @@ pub struct WebpathItem {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub timestamp: Option<String>,
 }
+impl airbyte_agent_runtime::record::Record for WebpathItem {
+    const NAME: &'static str = "WebpathItem";
+    fn field_index(key: &str) -> Option<usize> {
+        match key {
+            "from" => Some(0usize),
+            "timestamp" => Some(1usize),
+            _ => None,
+        }
+    }
+    fn set_field<'de, __M: airbyte_agent_runtime::serde::de::MapAccess<'de>>(
+        &mut self,
+        index: usize,
+        map: &mut __M,
+    ) -> ::std::result::Result<(), __M::Error> {
+        match index {
+            0usize => self.from = map.next_value()?,
+            1usize => self.timestamp = map.next_value()?,
+            _ => {
+                map.next_value::<airbyte_agent_runtime::serde::de::IgnoredAny>()?;
+            }
+        }
+        Ok(())
+    }
+}
+impl<'de> airbyte_agent_runtime::serde::Deserialize<'de> for WebpathItem {
+    fn deserialize<__D: airbyte_agent_runtime::serde::Deserializer<'de>>(
+        deserializer: __D,
+    ) -> ::std::result::Result<Self, __D::Error> {
+        airbyte_agent_runtime::record::deserialize(deserializer)
+    }
+}
 /// Metadata returned by `chats.list` next to the records.
-#[derive(
-    Debug,
-    Clone,
-    Default,
-    airbyte_agent_runtime::serde::Deserialize,
-    airbyte_agent_runtime::serde::Serialize
-)]
-#[serde(crate = "airbyte_agent_runtime::serde", default)]
+#[derive(Debug, Clone, Default, airbyte_agent_runtime::serde::Serialize)]
+#[serde(crate = "airbyte_agent_runtime::serde")]
 pub struct ChatsListMeta {
     /// `$.next_page`
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -560,4 +966,35 @@ pub struct ChatsListMeta {
     /// `$.count`
     #[serde(skip_serializing_if = "Option::is_none")]
     pub count: Option<i64>,
+}
+impl airbyte_agent_runtime::record::Record for ChatsListMeta {
+    const NAME: &'static str = "ChatsListMeta";
+    fn field_index(key: &str) -> Option<usize> {
+        match key {
+            "next_page" => Some(0usize),
+            "count" => Some(1usize),
+            _ => None,
+        }
+    }
+    fn set_field<'de, __M: airbyte_agent_runtime::serde::de::MapAccess<'de>>(
+        &mut self,
+        index: usize,
+        map: &mut __M,
+    ) -> ::std::result::Result<(), __M::Error> {
+        match index {
+            0usize => self.next_page = map.next_value()?,
+            1usize => self.count = map.next_value()?,
+            _ => {
+                map.next_value::<airbyte_agent_runtime::serde::de::IgnoredAny>()?;
+            }
+        }
+        Ok(())
+    }
+}
+impl<'de> airbyte_agent_runtime::serde::Deserialize<'de> for ChatsListMeta {
+    fn deserialize<__D: airbyte_agent_runtime::serde::Deserializer<'de>>(
+        deserializer: __D,
+    ) -> ::std::result::Result<Self, __D::Error> {
+        airbyte_agent_runtime::record::deserialize(deserializer)
+    }
 }

@@ -108,14 +108,8 @@ impl ::std::future::IntoFuture for GoalsGetRequest {
     }
 }
 /// The `Goal` object.
-#[derive(
-    Debug,
-    Clone,
-    Default,
-    airbyte_agent_runtime::serde::Deserialize,
-    airbyte_agent_runtime::serde::Serialize
-)]
-#[serde(crate = "airbyte_agent_runtime::serde", default)]
+#[derive(Debug, Clone, Default, airbyte_agent_runtime::serde::Serialize)]
+#[serde(crate = "airbyte_agent_runtime::serde")]
 pub struct Goal {
     /// `id`
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -142,13 +136,75 @@ pub struct Goal {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub settings: Option<Map<String, Value>>,
 }
+impl airbyte_agent_runtime::record::Record for Goal {
+    const NAME: &'static str = "Goal";
+    fn field_index(key: &str) -> Option<usize> {
+        match key {
+            "id" => Some(0usize),
+            "name" => Some(1usize),
+            "description" => Some(2usize),
+            "enabled" => Some(3usize),
+            "attribution_model" => Some(4usize),
+            "attribution_window" => Some(5usize),
+            "attribution_period" => Some(6usize),
+            "settings" => Some(7usize),
+            _ => None,
+        }
+    }
+    fn set_field<'de, __M: airbyte_agent_runtime::serde::de::MapAccess<'de>>(
+        &mut self,
+        index: usize,
+        map: &mut __M,
+    ) -> ::std::result::Result<(), __M::Error> {
+        match index {
+            0usize => self.id = map.next_value()?,
+            1usize => self.name = map.next_value()?,
+            2usize => self.description = map.next_value()?,
+            3usize => self.enabled = map.next_value()?,
+            4usize => self.attribution_model = map.next_value()?,
+            5usize => self.attribution_window = map.next_value()?,
+            6usize => self.attribution_period = map.next_value()?,
+            7usize => self.settings = map.next_value()?,
+            _ => {
+                map.next_value::<airbyte_agent_runtime::serde::de::IgnoredAny>()?;
+            }
+        }
+        Ok(())
+    }
+}
+impl<'de> airbyte_agent_runtime::serde::Deserialize<'de> for Goal {
+    fn deserialize<__D: airbyte_agent_runtime::serde::Deserializer<'de>>(
+        deserializer: __D,
+    ) -> ::std::result::Result<Self, __D::Error> {
+        airbyte_agent_runtime::record::deserialize(deserializer)
+    }
+}
 /// Metadata returned by `goals.list` next to the records.
-#[derive(
-    Debug,
-    Clone,
-    Default,
-    airbyte_agent_runtime::serde::Deserialize,
-    airbyte_agent_runtime::serde::Serialize
-)]
-#[serde(crate = "airbyte_agent_runtime::serde", default)]
+#[derive(Debug, Clone, Default, airbyte_agent_runtime::serde::Serialize)]
+#[serde(crate = "airbyte_agent_runtime::serde")]
 pub struct GoalsListMeta {}
+impl airbyte_agent_runtime::record::Record for GoalsListMeta {
+    const NAME: &'static str = "GoalsListMeta";
+    fn field_index(key: &str) -> Option<usize> {
+        {
+            let _ = key;
+            None
+        }
+    }
+    fn set_field<'de, __M: airbyte_agent_runtime::serde::de::MapAccess<'de>>(
+        &mut self,
+        index: usize,
+        map: &mut __M,
+    ) -> ::std::result::Result<(), __M::Error> {
+        let _ = index;
+        map.next_value::<airbyte_agent_runtime::serde::de::IgnoredAny>()?;
+        Ok(())
+    }
+}
+impl<'de> airbyte_agent_runtime::serde::Deserialize<'de> for GoalsListMeta {
+    fn deserialize<__D: airbyte_agent_runtime::serde::Deserializer<'de>>(
+        deserializer: __D,
+    ) -> ::std::result::Result<Self, __D::Error> {
+        airbyte_agent_runtime::record::deserialize(deserializer)
+    }
+}

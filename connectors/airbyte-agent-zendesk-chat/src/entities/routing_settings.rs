@@ -61,14 +61,8 @@ impl ::std::future::IntoFuture for RoutingSettingsGetRequest {
     }
 }
 /// The `RoutingSettingsRecord` object.
-#[derive(
-    Debug,
-    Clone,
-    Default,
-    airbyte_agent_runtime::serde::Deserialize,
-    airbyte_agent_runtime::serde::Serialize
-)]
-#[serde(crate = "airbyte_agent_runtime::serde", default)]
+#[derive(Debug, Clone, Default, airbyte_agent_runtime::serde::Serialize)]
+#[serde(crate = "airbyte_agent_runtime::serde")]
 pub struct RoutingSettingsRecord {
     /// `routing_mode`
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -88,4 +82,43 @@ pub struct RoutingSettingsRecord {
     /// `auto_accept`
     #[serde(skip_serializing_if = "Option::is_none")]
     pub auto_accept: Option<Map<String, Value>>,
+}
+impl airbyte_agent_runtime::record::Record for RoutingSettingsRecord {
+    const NAME: &'static str = "RoutingSettingsRecord";
+    fn field_index(key: &str) -> Option<usize> {
+        match key {
+            "routing_mode" => Some(0usize),
+            "chat_limit" => Some(1usize),
+            "skill_routing" => Some(2usize),
+            "reassignment" => Some(3usize),
+            "auto_idle" => Some(4usize),
+            "auto_accept" => Some(5usize),
+            _ => None,
+        }
+    }
+    fn set_field<'de, __M: airbyte_agent_runtime::serde::de::MapAccess<'de>>(
+        &mut self,
+        index: usize,
+        map: &mut __M,
+    ) -> ::std::result::Result<(), __M::Error> {
+        match index {
+            0usize => self.routing_mode = map.next_value()?,
+            1usize => self.chat_limit = map.next_value()?,
+            2usize => self.skill_routing = map.next_value()?,
+            3usize => self.reassignment = map.next_value()?,
+            4usize => self.auto_idle = map.next_value()?,
+            5usize => self.auto_accept = map.next_value()?,
+            _ => {
+                map.next_value::<airbyte_agent_runtime::serde::de::IgnoredAny>()?;
+            }
+        }
+        Ok(())
+    }
+}
+impl<'de> airbyte_agent_runtime::serde::Deserialize<'de> for RoutingSettingsRecord {
+    fn deserialize<__D: airbyte_agent_runtime::serde::Deserializer<'de>>(
+        deserializer: __D,
+    ) -> ::std::result::Result<Self, __D::Error> {
+        airbyte_agent_runtime::record::deserialize(deserializer)
+    }
 }

@@ -112,14 +112,8 @@ impl ::std::future::IntoFuture for ShortcutsGetRequest {
     }
 }
 /// The `Shortcut` object.
-#[derive(
-    Debug,
-    Clone,
-    Default,
-    airbyte_agent_runtime::serde::Deserialize,
-    airbyte_agent_runtime::serde::Serialize
-)]
-#[serde(crate = "airbyte_agent_runtime::serde", default)]
+#[derive(Debug, Clone, Default, airbyte_agent_runtime::serde::Serialize)]
+#[serde(crate = "airbyte_agent_runtime::serde")]
 pub struct Shortcut {
     /// Unique identifier of this shortcut.
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -134,34 +128,99 @@ pub struct Shortcut {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub options: Option<String>,
     /// `tags`
-    #[serde(
-        deserialize_with = "crate::vec_skip_nulls",
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub tags: Option<Vec<String>>,
     /// `departments`
-    #[serde(
-        deserialize_with = "crate::vec_skip_nulls",
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub departments: Option<Vec<i64>>,
     /// `agents`
-    #[serde(
-        deserialize_with = "crate::vec_skip_nulls",
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub agents: Option<Vec<i64>>,
     /// `scope`
     #[serde(skip_serializing_if = "Option::is_none")]
     pub scope: Option<String>,
 }
+impl airbyte_agent_runtime::record::Record for Shortcut {
+    const NAME: &'static str = "Shortcut";
+    fn field_index(key: &str) -> Option<usize> {
+        match key {
+            "id" => Some(0usize),
+            "name" => Some(1usize),
+            "message" => Some(2usize),
+            "options" => Some(3usize),
+            "tags" => Some(4usize),
+            "departments" => Some(5usize),
+            "agents" => Some(6usize),
+            "scope" => Some(7usize),
+            _ => None,
+        }
+    }
+    fn set_field<'de, __M: airbyte_agent_runtime::serde::de::MapAccess<'de>>(
+        &mut self,
+        index: usize,
+        map: &mut __M,
+    ) -> ::std::result::Result<(), __M::Error> {
+        match index {
+            0usize => self.id = map.next_value()?,
+            1usize => self.name = map.next_value()?,
+            2usize => self.message = map.next_value()?,
+            3usize => self.options = map.next_value()?,
+            4usize => {
+                self.tags = map
+                    .next_value::<airbyte_agent_runtime::record::SkipNulls<String>>()?
+                    .0;
+            }
+            5usize => {
+                self.departments = map
+                    .next_value::<airbyte_agent_runtime::record::SkipNulls<i64>>()?
+                    .0;
+            }
+            6usize => {
+                self.agents = map
+                    .next_value::<airbyte_agent_runtime::record::SkipNulls<i64>>()?
+                    .0;
+            }
+            7usize => self.scope = map.next_value()?,
+            _ => {
+                map.next_value::<airbyte_agent_runtime::serde::de::IgnoredAny>()?;
+            }
+        }
+        Ok(())
+    }
+}
+impl<'de> airbyte_agent_runtime::serde::Deserialize<'de> for Shortcut {
+    fn deserialize<__D: airbyte_agent_runtime::serde::Deserializer<'de>>(
+        deserializer: __D,
+    ) -> ::std::result::Result<Self, __D::Error> {
+        airbyte_agent_runtime::record::deserialize(deserializer)
+    }
+}
 /// Metadata returned by `shortcuts.list` next to the records.
-#[derive(
-    Debug,
-    Clone,
-    Default,
-    airbyte_agent_runtime::serde::Deserialize,
-    airbyte_agent_runtime::serde::Serialize
-)]
-#[serde(crate = "airbyte_agent_runtime::serde", default)]
+#[derive(Debug, Clone, Default, airbyte_agent_runtime::serde::Serialize)]
+#[serde(crate = "airbyte_agent_runtime::serde")]
 pub struct ShortcutsListMeta {}
+impl airbyte_agent_runtime::record::Record for ShortcutsListMeta {
+    const NAME: &'static str = "ShortcutsListMeta";
+    fn field_index(key: &str) -> Option<usize> {
+        {
+            let _ = key;
+            None
+        }
+    }
+    fn set_field<'de, __M: airbyte_agent_runtime::serde::de::MapAccess<'de>>(
+        &mut self,
+        index: usize,
+        map: &mut __M,
+    ) -> ::std::result::Result<(), __M::Error> {
+        let _ = index;
+        map.next_value::<airbyte_agent_runtime::serde::de::IgnoredAny>()?;
+        Ok(())
+    }
+}
+impl<'de> airbyte_agent_runtime::serde::Deserialize<'de> for ShortcutsListMeta {
+    fn deserialize<__D: airbyte_agent_runtime::serde::Deserializer<'de>>(
+        deserializer: __D,
+    ) -> ::std::result::Result<Self, __D::Error> {
+        airbyte_agent_runtime::record::deserialize(deserializer)
+    }
+}

@@ -146,14 +146,8 @@ airbyte_agent_runtime::string_enum! {
     => "position" }
 }
 /// A Help Center knowledge base article.
-#[derive(
-    Debug,
-    Clone,
-    Default,
-    airbyte_agent_runtime::serde::Deserialize,
-    airbyte_agent_runtime::serde::Serialize
-)]
-#[serde(crate = "airbyte_agent_runtime::serde", default)]
+#[derive(Debug, Clone, Default, airbyte_agent_runtime::serde::Serialize)]
+#[serde(crate = "airbyte_agent_runtime::serde")]
 pub struct Article {
     /// Unique identifier of this article.
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -192,10 +186,7 @@ pub struct Article {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub vote_count: Option<i64>,
     /// Label names (list of strings).
-    #[serde(
-        deserialize_with = "crate::vec_skip_nulls",
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub label_names: Option<Vec<String>>,
     /// True when the article is a draft.
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -207,15 +198,72 @@ pub struct Article {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub position: Option<i64>,
 }
+impl airbyte_agent_runtime::record::Record for Article {
+    const NAME: &'static str = "Article";
+    fn field_index(key: &str) -> Option<usize> {
+        match key {
+            "id" => Some(0usize),
+            "url" => Some(1usize),
+            "html_url" => Some(2usize),
+            "title" => Some(3usize),
+            "body" => Some(4usize),
+            "locale" => Some(5usize),
+            "author_id" => Some(6usize),
+            "section_id" => Some(7usize),
+            "created_at" => Some(8usize),
+            "updated_at" => Some(9usize),
+            "vote_sum" => Some(10usize),
+            "vote_count" => Some(11usize),
+            "label_names" => Some(12usize),
+            "draft" => Some(13usize),
+            "promoted" => Some(14usize),
+            "position" => Some(15usize),
+            _ => None,
+        }
+    }
+    fn set_field<'de, __M: airbyte_agent_runtime::serde::de::MapAccess<'de>>(
+        &mut self,
+        index: usize,
+        map: &mut __M,
+    ) -> ::std::result::Result<(), __M::Error> {
+        match index {
+            0usize => self.id = map.next_value()?,
+            1usize => self.url = map.next_value()?,
+            2usize => self.html_url = map.next_value()?,
+            3usize => self.title = map.next_value()?,
+            4usize => self.body = map.next_value()?,
+            5usize => self.locale = map.next_value()?,
+            6usize => self.author_id = map.next_value()?,
+            7usize => self.section_id = map.next_value()?,
+            8usize => self.created_at = map.next_value()?,
+            9usize => self.updated_at = map.next_value()?,
+            10usize => self.vote_sum = map.next_value()?,
+            11usize => self.vote_count = map.next_value()?,
+            12usize => {
+                self.label_names = map
+                    .next_value::<airbyte_agent_runtime::record::SkipNulls<String>>()?
+                    .0;
+            }
+            13usize => self.draft = map.next_value()?,
+            14usize => self.promoted = map.next_value()?,
+            15usize => self.position = map.next_value()?,
+            _ => {
+                map.next_value::<airbyte_agent_runtime::serde::de::IgnoredAny>()?;
+            }
+        }
+        Ok(())
+    }
+}
+impl<'de> airbyte_agent_runtime::serde::Deserialize<'de> for Article {
+    fn deserialize<__D: airbyte_agent_runtime::serde::Deserializer<'de>>(
+        deserializer: __D,
+    ) -> ::std::result::Result<Self, __D::Error> {
+        airbyte_agent_runtime::record::deserialize(deserializer)
+    }
+}
 /// Metadata returned by `articles.list` next to the records.
-#[derive(
-    Debug,
-    Clone,
-    Default,
-    airbyte_agent_runtime::serde::Deserialize,
-    airbyte_agent_runtime::serde::Serialize
-)]
-#[serde(crate = "airbyte_agent_runtime::serde", default)]
+#[derive(Debug, Clone, Default, airbyte_agent_runtime::serde::Serialize)]
+#[serde(crate = "airbyte_agent_runtime::serde")]
 pub struct ArticlesListMeta {
     /// `$.next_page`
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -226,4 +274,37 @@ pub struct ArticlesListMeta {
     /// `$.count`
     #[serde(skip_serializing_if = "Option::is_none")]
     pub count: Option<i64>,
+}
+impl airbyte_agent_runtime::record::Record for ArticlesListMeta {
+    const NAME: &'static str = "ArticlesListMeta";
+    fn field_index(key: &str) -> Option<usize> {
+        match key {
+            "next_page" => Some(0usize),
+            "previous_page" => Some(1usize),
+            "count" => Some(2usize),
+            _ => None,
+        }
+    }
+    fn set_field<'de, __M: airbyte_agent_runtime::serde::de::MapAccess<'de>>(
+        &mut self,
+        index: usize,
+        map: &mut __M,
+    ) -> ::std::result::Result<(), __M::Error> {
+        match index {
+            0usize => self.next_page = map.next_value()?,
+            1usize => self.previous_page = map.next_value()?,
+            2usize => self.count = map.next_value()?,
+            _ => {
+                map.next_value::<airbyte_agent_runtime::serde::de::IgnoredAny>()?;
+            }
+        }
+        Ok(())
+    }
+}
+impl<'de> airbyte_agent_runtime::serde::Deserialize<'de> for ArticlesListMeta {
+    fn deserialize<__D: airbyte_agent_runtime::serde::Deserializer<'de>>(
+        deserializer: __D,
+    ) -> ::std::result::Result<Self, __D::Error> {
+        airbyte_agent_runtime::record::deserialize(deserializer)
+    }
 }

@@ -102,14 +102,8 @@ impl ::std::future::IntoFuture for AttachmentsDownloadRequest {
     }
 }
 /// A file attached to a ticket comment.
-#[derive(
-    Debug,
-    Clone,
-    Default,
-    airbyte_agent_runtime::serde::Deserialize,
-    airbyte_agent_runtime::serde::Serialize
-)]
-#[serde(crate = "airbyte_agent_runtime::serde", default)]
+#[derive(Debug, Clone, Default, airbyte_agent_runtime::serde::Serialize)]
+#[serde(crate = "airbyte_agent_runtime::serde")]
 pub struct AttachmentsRecord {
     /// Unique identifier of this attachment.
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -151,9 +145,67 @@ pub struct AttachmentsRecord {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub url: Option<String>,
     /// Smaller preview images of the file.
-    #[serde(
-        deserialize_with = "crate::vec_skip_nulls",
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub thumbnails: Option<Vec<Map<String, Value>>>,
+}
+impl airbyte_agent_runtime::record::Record for AttachmentsRecord {
+    const NAME: &'static str = "AttachmentsRecord";
+    fn field_index(key: &str) -> Option<usize> {
+        match key {
+            "id" => Some(0usize),
+            "file_name" => Some(1usize),
+            "content_url" => Some(2usize),
+            "mapped_content_url" => Some(3usize),
+            "content_type" => Some(4usize),
+            "size" => Some(5usize),
+            "width" => Some(6usize),
+            "height" => Some(7usize),
+            "inline" => Some(8usize),
+            "deleted" => Some(9usize),
+            "malware_access_override" => Some(10usize),
+            "malware_scan_result" => Some(11usize),
+            "url" => Some(12usize),
+            "thumbnails" => Some(13usize),
+            _ => None,
+        }
+    }
+    fn set_field<'de, __M: airbyte_agent_runtime::serde::de::MapAccess<'de>>(
+        &mut self,
+        index: usize,
+        map: &mut __M,
+    ) -> ::std::result::Result<(), __M::Error> {
+        match index {
+            0usize => self.id = map.next_value()?,
+            1usize => self.file_name = map.next_value()?,
+            2usize => self.content_url = map.next_value()?,
+            3usize => self.mapped_content_url = map.next_value()?,
+            4usize => self.content_type = map.next_value()?,
+            5usize => self.size = map.next_value()?,
+            6usize => self.width = map.next_value()?,
+            7usize => self.height = map.next_value()?,
+            8usize => self.inline = map.next_value()?,
+            9usize => self.deleted = map.next_value()?,
+            10usize => self.malware_access_override = map.next_value()?,
+            11usize => self.malware_scan_result = map.next_value()?,
+            12usize => self.url = map.next_value()?,
+            13usize => {
+                self.thumbnails = map
+                    .next_value::<
+                        airbyte_agent_runtime::record::SkipNulls<Map<String, Value>>,
+                    >()?
+                    .0;
+            }
+            _ => {
+                map.next_value::<airbyte_agent_runtime::serde::de::IgnoredAny>()?;
+            }
+        }
+        Ok(())
+    }
+}
+impl<'de> airbyte_agent_runtime::serde::Deserialize<'de> for AttachmentsRecord {
+    fn deserialize<__D: airbyte_agent_runtime::serde::Deserializer<'de>>(
+        deserializer: __D,
+    ) -> ::std::result::Result<Self, __D::Error> {
+        airbyte_agent_runtime::record::deserialize(deserializer)
+    }
 }

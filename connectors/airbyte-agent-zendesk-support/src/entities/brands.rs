@@ -126,14 +126,8 @@ impl ::std::future::IntoFuture for BrandsGetRequest {
     }
 }
 /// A brand served by the account.
-#[derive(
-    Debug,
-    Clone,
-    Default,
-    airbyte_agent_runtime::serde::Deserialize,
-    airbyte_agent_runtime::serde::Serialize
-)]
-#[serde(crate = "airbyte_agent_runtime::serde", default)]
+#[derive(Debug, Clone, Default, airbyte_agent_runtime::serde::Serialize)]
+#[serde(crate = "airbyte_agent_runtime::serde")]
 pub struct Brand {
     /// Unique identifier of this brand.
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -172,10 +166,7 @@ pub struct Brand {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub logo: Option<Map<String, Value>>,
     /// Identifiers of the related ticket form records.
-    #[serde(
-        deserialize_with = "crate::vec_skip_nulls",
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub ticket_form_ids: Option<Vec<i64>>,
     /// Signature template of this brand.
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -187,15 +178,72 @@ pub struct Brand {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub updated_at: Option<String>,
 }
+impl airbyte_agent_runtime::record::Record for Brand {
+    const NAME: &'static str = "Brand";
+    fn field_index(key: &str) -> Option<usize> {
+        match key {
+            "id" => Some(0usize),
+            "url" => Some(1usize),
+            "name" => Some(2usize),
+            "brand_url" => Some(3usize),
+            "subdomain" => Some(4usize),
+            "host_mapping" => Some(5usize),
+            "has_help_center" => Some(6usize),
+            "help_center_state" => Some(7usize),
+            "active" => Some(8usize),
+            "default" => Some(9usize),
+            "is_deleted" => Some(10usize),
+            "logo" => Some(11usize),
+            "ticket_form_ids" => Some(12usize),
+            "signature_template" => Some(13usize),
+            "created_at" => Some(14usize),
+            "updated_at" => Some(15usize),
+            _ => None,
+        }
+    }
+    fn set_field<'de, __M: airbyte_agent_runtime::serde::de::MapAccess<'de>>(
+        &mut self,
+        index: usize,
+        map: &mut __M,
+    ) -> ::std::result::Result<(), __M::Error> {
+        match index {
+            0usize => self.id = map.next_value()?,
+            1usize => self.url = map.next_value()?,
+            2usize => self.name = map.next_value()?,
+            3usize => self.brand_url = map.next_value()?,
+            4usize => self.subdomain = map.next_value()?,
+            5usize => self.host_mapping = map.next_value()?,
+            6usize => self.has_help_center = map.next_value()?,
+            7usize => self.help_center_state = map.next_value()?,
+            8usize => self.active = map.next_value()?,
+            9usize => self.default = map.next_value()?,
+            10usize => self.is_deleted = map.next_value()?,
+            11usize => self.logo = map.next_value()?,
+            12usize => {
+                self.ticket_form_ids = map
+                    .next_value::<airbyte_agent_runtime::record::SkipNulls<i64>>()?
+                    .0;
+            }
+            13usize => self.signature_template = map.next_value()?,
+            14usize => self.created_at = map.next_value()?,
+            15usize => self.updated_at = map.next_value()?,
+            _ => {
+                map.next_value::<airbyte_agent_runtime::serde::de::IgnoredAny>()?;
+            }
+        }
+        Ok(())
+    }
+}
+impl<'de> airbyte_agent_runtime::serde::Deserialize<'de> for Brand {
+    fn deserialize<__D: airbyte_agent_runtime::serde::Deserializer<'de>>(
+        deserializer: __D,
+    ) -> ::std::result::Result<Self, __D::Error> {
+        airbyte_agent_runtime::record::deserialize(deserializer)
+    }
+}
 /// Metadata returned by `brands.list` next to the records.
-#[derive(
-    Debug,
-    Clone,
-    Default,
-    airbyte_agent_runtime::serde::Deserialize,
-    airbyte_agent_runtime::serde::Serialize
-)]
-#[serde(crate = "airbyte_agent_runtime::serde", default)]
+#[derive(Debug, Clone, Default, airbyte_agent_runtime::serde::Serialize)]
+#[serde(crate = "airbyte_agent_runtime::serde")]
 pub struct BrandsListMeta {
     /// `$.next_page`
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -206,4 +254,37 @@ pub struct BrandsListMeta {
     /// `$.count`
     #[serde(skip_serializing_if = "Option::is_none")]
     pub count: Option<i64>,
+}
+impl airbyte_agent_runtime::record::Record for BrandsListMeta {
+    const NAME: &'static str = "BrandsListMeta";
+    fn field_index(key: &str) -> Option<usize> {
+        match key {
+            "next_page" => Some(0usize),
+            "previous_page" => Some(1usize),
+            "count" => Some(2usize),
+            _ => None,
+        }
+    }
+    fn set_field<'de, __M: airbyte_agent_runtime::serde::de::MapAccess<'de>>(
+        &mut self,
+        index: usize,
+        map: &mut __M,
+    ) -> ::std::result::Result<(), __M::Error> {
+        match index {
+            0usize => self.next_page = map.next_value()?,
+            1usize => self.previous_page = map.next_value()?,
+            2usize => self.count = map.next_value()?,
+            _ => {
+                map.next_value::<airbyte_agent_runtime::serde::de::IgnoredAny>()?;
+            }
+        }
+        Ok(())
+    }
+}
+impl<'de> airbyte_agent_runtime::serde::Deserialize<'de> for BrandsListMeta {
+    fn deserialize<__D: airbyte_agent_runtime::serde::Deserializer<'de>>(
+        deserializer: __D,
+    ) -> ::std::result::Result<Self, __D::Error> {
+        airbyte_agent_runtime::record::deserialize(deserializer)
+    }
 }

@@ -84,14 +84,8 @@ impl ::std::future::IntoFuture for GroupMembershipsListRequest {
     }
 }
 /// The link between an agent and a group.
-#[derive(
-    Debug,
-    Clone,
-    Default,
-    airbyte_agent_runtime::serde::Deserialize,
-    airbyte_agent_runtime::serde::Serialize
-)]
-#[serde(crate = "airbyte_agent_runtime::serde", default)]
+#[derive(Debug, Clone, Default, airbyte_agent_runtime::serde::Serialize)]
+#[serde(crate = "airbyte_agent_runtime::serde")]
 pub struct GroupMembership {
     /// Unique identifier of this group membership.
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -115,15 +109,50 @@ pub struct GroupMembership {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub updated_at: Option<String>,
 }
+impl airbyte_agent_runtime::record::Record for GroupMembership {
+    const NAME: &'static str = "GroupMembership";
+    fn field_index(key: &str) -> Option<usize> {
+        match key {
+            "id" => Some(0usize),
+            "url" => Some(1usize),
+            "user_id" => Some(2usize),
+            "group_id" => Some(3usize),
+            "default" => Some(4usize),
+            "created_at" => Some(5usize),
+            "updated_at" => Some(6usize),
+            _ => None,
+        }
+    }
+    fn set_field<'de, __M: airbyte_agent_runtime::serde::de::MapAccess<'de>>(
+        &mut self,
+        index: usize,
+        map: &mut __M,
+    ) -> ::std::result::Result<(), __M::Error> {
+        match index {
+            0usize => self.id = map.next_value()?,
+            1usize => self.url = map.next_value()?,
+            2usize => self.user_id = map.next_value()?,
+            3usize => self.group_id = map.next_value()?,
+            4usize => self.default = map.next_value()?,
+            5usize => self.created_at = map.next_value()?,
+            6usize => self.updated_at = map.next_value()?,
+            _ => {
+                map.next_value::<airbyte_agent_runtime::serde::de::IgnoredAny>()?;
+            }
+        }
+        Ok(())
+    }
+}
+impl<'de> airbyte_agent_runtime::serde::Deserialize<'de> for GroupMembership {
+    fn deserialize<__D: airbyte_agent_runtime::serde::Deserializer<'de>>(
+        deserializer: __D,
+    ) -> ::std::result::Result<Self, __D::Error> {
+        airbyte_agent_runtime::record::deserialize(deserializer)
+    }
+}
 /// Metadata returned by `group_memberships.list` next to the records.
-#[derive(
-    Debug,
-    Clone,
-    Default,
-    airbyte_agent_runtime::serde::Deserialize,
-    airbyte_agent_runtime::serde::Serialize
-)]
-#[serde(crate = "airbyte_agent_runtime::serde", default)]
+#[derive(Debug, Clone, Default, airbyte_agent_runtime::serde::Serialize)]
+#[serde(crate = "airbyte_agent_runtime::serde")]
 pub struct GroupMembershipsListMeta {
     /// `$.next_page`
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -134,4 +163,37 @@ pub struct GroupMembershipsListMeta {
     /// `$.count`
     #[serde(skip_serializing_if = "Option::is_none")]
     pub count: Option<i64>,
+}
+impl airbyte_agent_runtime::record::Record for GroupMembershipsListMeta {
+    const NAME: &'static str = "GroupMembershipsListMeta";
+    fn field_index(key: &str) -> Option<usize> {
+        match key {
+            "next_page" => Some(0usize),
+            "previous_page" => Some(1usize),
+            "count" => Some(2usize),
+            _ => None,
+        }
+    }
+    fn set_field<'de, __M: airbyte_agent_runtime::serde::de::MapAccess<'de>>(
+        &mut self,
+        index: usize,
+        map: &mut __M,
+    ) -> ::std::result::Result<(), __M::Error> {
+        match index {
+            0usize => self.next_page = map.next_value()?,
+            1usize => self.previous_page = map.next_value()?,
+            2usize => self.count = map.next_value()?,
+            _ => {
+                map.next_value::<airbyte_agent_runtime::serde::de::IgnoredAny>()?;
+            }
+        }
+        Ok(())
+    }
+}
+impl<'de> airbyte_agent_runtime::serde::Deserialize<'de> for GroupMembershipsListMeta {
+    fn deserialize<__D: airbyte_agent_runtime::serde::Deserializer<'de>>(
+        deserializer: __D,
+    ) -> ::std::result::Result<Self, __D::Error> {
+        airbyte_agent_runtime::record::deserialize(deserializer)
+    }
 }

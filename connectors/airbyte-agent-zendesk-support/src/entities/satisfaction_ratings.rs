@@ -161,14 +161,8 @@ airbyte_agent_runtime::string_enum! {
     "received", #[doc = " `good`"] Good => "good", #[doc = " `bad`"] Bad => "bad" }
 }
 /// A customer satisfaction rating of a ticket.
-#[derive(
-    Debug,
-    Clone,
-    Default,
-    airbyte_agent_runtime::serde::Deserialize,
-    airbyte_agent_runtime::serde::Serialize
-)]
-#[serde(crate = "airbyte_agent_runtime::serde", default)]
+#[derive(Debug, Clone, Default, airbyte_agent_runtime::serde::Serialize)]
+#[serde(crate = "airbyte_agent_runtime::serde")]
 pub struct SatisfactionRating {
     /// Unique identifier of this satisfaction rating.
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -210,15 +204,62 @@ pub struct SatisfactionRating {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub updated_at: Option<String>,
 }
+impl airbyte_agent_runtime::record::Record for SatisfactionRating {
+    const NAME: &'static str = "SatisfactionRating";
+    fn field_index(key: &str) -> Option<usize> {
+        match key {
+            "id" => Some(0usize),
+            "url" => Some(1usize),
+            "assignee_id" => Some(2usize),
+            "group_id" => Some(3usize),
+            "requester_id" => Some(4usize),
+            "ticket_id" => Some(5usize),
+            "score" => Some(6usize),
+            "comment" => Some(7usize),
+            "reason" => Some(8usize),
+            "reason_id" => Some(9usize),
+            "reason_code" => Some(10usize),
+            "created_at" => Some(11usize),
+            "updated_at" => Some(12usize),
+            _ => None,
+        }
+    }
+    fn set_field<'de, __M: airbyte_agent_runtime::serde::de::MapAccess<'de>>(
+        &mut self,
+        index: usize,
+        map: &mut __M,
+    ) -> ::std::result::Result<(), __M::Error> {
+        match index {
+            0usize => self.id = map.next_value()?,
+            1usize => self.url = map.next_value()?,
+            2usize => self.assignee_id = map.next_value()?,
+            3usize => self.group_id = map.next_value()?,
+            4usize => self.requester_id = map.next_value()?,
+            5usize => self.ticket_id = map.next_value()?,
+            6usize => self.score = map.next_value()?,
+            7usize => self.comment = map.next_value()?,
+            8usize => self.reason = map.next_value()?,
+            9usize => self.reason_id = map.next_value()?,
+            10usize => self.reason_code = map.next_value()?,
+            11usize => self.created_at = map.next_value()?,
+            12usize => self.updated_at = map.next_value()?,
+            _ => {
+                map.next_value::<airbyte_agent_runtime::serde::de::IgnoredAny>()?;
+            }
+        }
+        Ok(())
+    }
+}
+impl<'de> airbyte_agent_runtime::serde::Deserialize<'de> for SatisfactionRating {
+    fn deserialize<__D: airbyte_agent_runtime::serde::Deserializer<'de>>(
+        deserializer: __D,
+    ) -> ::std::result::Result<Self, __D::Error> {
+        airbyte_agent_runtime::record::deserialize(deserializer)
+    }
+}
 /// Metadata returned by `satisfaction_ratings.list` next to the records.
-#[derive(
-    Debug,
-    Clone,
-    Default,
-    airbyte_agent_runtime::serde::Deserialize,
-    airbyte_agent_runtime::serde::Serialize
-)]
-#[serde(crate = "airbyte_agent_runtime::serde", default)]
+#[derive(Debug, Clone, Default, airbyte_agent_runtime::serde::Serialize)]
+#[serde(crate = "airbyte_agent_runtime::serde")]
 pub struct SatisfactionRatingsListMeta {
     /// `$.next_page`
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -229,4 +270,38 @@ pub struct SatisfactionRatingsListMeta {
     /// `$.count`
     #[serde(skip_serializing_if = "Option::is_none")]
     pub count: Option<i64>,
+}
+impl airbyte_agent_runtime::record::Record for SatisfactionRatingsListMeta {
+    const NAME: &'static str = "SatisfactionRatingsListMeta";
+    fn field_index(key: &str) -> Option<usize> {
+        match key {
+            "next_page" => Some(0usize),
+            "previous_page" => Some(1usize),
+            "count" => Some(2usize),
+            _ => None,
+        }
+    }
+    fn set_field<'de, __M: airbyte_agent_runtime::serde::de::MapAccess<'de>>(
+        &mut self,
+        index: usize,
+        map: &mut __M,
+    ) -> ::std::result::Result<(), __M::Error> {
+        match index {
+            0usize => self.next_page = map.next_value()?,
+            1usize => self.previous_page = map.next_value()?,
+            2usize => self.count = map.next_value()?,
+            _ => {
+                map.next_value::<airbyte_agent_runtime::serde::de::IgnoredAny>()?;
+            }
+        }
+        Ok(())
+    }
+}
+impl<'de> airbyte_agent_runtime::serde::Deserialize<'de>
+for SatisfactionRatingsListMeta {
+    fn deserialize<__D: airbyte_agent_runtime::serde::Deserializer<'de>>(
+        deserializer: __D,
+    ) -> ::std::result::Result<Self, __D::Error> {
+        airbyte_agent_runtime::record::deserialize(deserializer)
+    }
 }

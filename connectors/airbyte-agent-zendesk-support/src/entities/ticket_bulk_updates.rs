@@ -67,14 +67,8 @@ impl ::std::future::IntoFuture for TicketBulkUpdatesCreateRequest {
     }
 }
 /// Changes applied to every listed ticket.
-#[derive(
-    Debug,
-    Clone,
-    Default,
-    airbyte_agent_runtime::serde::Deserialize,
-    airbyte_agent_runtime::serde::Serialize
-)]
-#[serde(crate = "airbyte_agent_runtime::serde", default)]
+#[derive(Debug, Clone, Default, airbyte_agent_runtime::serde::Serialize)]
+#[serde(crate = "airbyte_agent_runtime::serde")]
 pub struct TicketBulkUpdatesCreateTicket {
     /// Status for all listed tickets: new, open, pending, hold or solved.
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -89,33 +83,72 @@ pub struct TicketBulkUpdatesCreateTicket {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub group_id: Option<i64>,
     /// Full new tag list for the tickets; replaces their tags.
-    #[serde(
-        deserialize_with = "crate::vec_skip_nulls",
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub tags: Option<Vec<String>>,
     /// Tags added next to the existing ones.
-    #[serde(
-        deserialize_with = "crate::vec_skip_nulls",
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub additional_tags: Option<Vec<String>>,
     /// Tags taken off the tickets.
-    #[serde(
-        deserialize_with = "crate::vec_skip_nulls",
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub remove_tags: Option<Vec<String>>,
 }
+impl airbyte_agent_runtime::record::Record for TicketBulkUpdatesCreateTicket {
+    const NAME: &'static str = "TicketBulkUpdatesCreateTicket";
+    fn field_index(key: &str) -> Option<usize> {
+        match key {
+            "status" => Some(0usize),
+            "priority" => Some(1usize),
+            "assignee_id" => Some(2usize),
+            "group_id" => Some(3usize),
+            "tags" => Some(4usize),
+            "additional_tags" => Some(5usize),
+            "remove_tags" => Some(6usize),
+            _ => None,
+        }
+    }
+    fn set_field<'de, __M: airbyte_agent_runtime::serde::de::MapAccess<'de>>(
+        &mut self,
+        index: usize,
+        map: &mut __M,
+    ) -> ::std::result::Result<(), __M::Error> {
+        match index {
+            0usize => self.status = map.next_value()?,
+            1usize => self.priority = map.next_value()?,
+            2usize => self.assignee_id = map.next_value()?,
+            3usize => self.group_id = map.next_value()?,
+            4usize => {
+                self.tags = map
+                    .next_value::<airbyte_agent_runtime::record::SkipNulls<String>>()?
+                    .0;
+            }
+            5usize => {
+                self.additional_tags = map
+                    .next_value::<airbyte_agent_runtime::record::SkipNulls<String>>()?
+                    .0;
+            }
+            6usize => {
+                self.remove_tags = map
+                    .next_value::<airbyte_agent_runtime::record::SkipNulls<String>>()?
+                    .0;
+            }
+            _ => {
+                map.next_value::<airbyte_agent_runtime::serde::de::IgnoredAny>()?;
+            }
+        }
+        Ok(())
+    }
+}
+impl<'de> airbyte_agent_runtime::serde::Deserialize<'de>
+for TicketBulkUpdatesCreateTicket {
+    fn deserialize<__D: airbyte_agent_runtime::serde::Deserializer<'de>>(
+        deserializer: __D,
+    ) -> ::std::result::Result<Self, __D::Error> {
+        airbyte_agent_runtime::record::deserialize(deserializer)
+    }
+}
 /// Status of a background job such as a bulk ticket update.
-#[derive(
-    Debug,
-    Clone,
-    Default,
-    airbyte_agent_runtime::serde::Deserialize,
-    airbyte_agent_runtime::serde::Serialize
-)]
-#[serde(crate = "airbyte_agent_runtime::serde", default)]
+#[derive(Debug, Clone, Default, airbyte_agent_runtime::serde::Serialize)]
+#[serde(crate = "airbyte_agent_runtime::serde")]
 pub struct TicketBulkUpdatesRecord {
     /// Unique identifier of this ticket bulk update.
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -135,4 +168,43 @@ pub struct TicketBulkUpdatesRecord {
     /// Status message of the job.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub message: Option<String>,
+}
+impl airbyte_agent_runtime::record::Record for TicketBulkUpdatesRecord {
+    const NAME: &'static str = "TicketBulkUpdatesRecord";
+    fn field_index(key: &str) -> Option<usize> {
+        match key {
+            "id" => Some(0usize),
+            "url" => Some(1usize),
+            "total" => Some(2usize),
+            "progress" => Some(3usize),
+            "status" => Some(4usize),
+            "message" => Some(5usize),
+            _ => None,
+        }
+    }
+    fn set_field<'de, __M: airbyte_agent_runtime::serde::de::MapAccess<'de>>(
+        &mut self,
+        index: usize,
+        map: &mut __M,
+    ) -> ::std::result::Result<(), __M::Error> {
+        match index {
+            0usize => self.id = map.next_value()?,
+            1usize => self.url = map.next_value()?,
+            2usize => self.total = map.next_value()?,
+            3usize => self.progress = map.next_value()?,
+            4usize => self.status = map.next_value()?,
+            5usize => self.message = map.next_value()?,
+            _ => {
+                map.next_value::<airbyte_agent_runtime::serde::de::IgnoredAny>()?;
+            }
+        }
+        Ok(())
+    }
+}
+impl<'de> airbyte_agent_runtime::serde::Deserialize<'de> for TicketBulkUpdatesRecord {
+    fn deserialize<__D: airbyte_agent_runtime::serde::Deserializer<'de>>(
+        deserializer: __D,
+    ) -> ::std::result::Result<Self, __D::Error> {
+        airbyte_agent_runtime::record::deserialize(deserializer)
+    }
 }

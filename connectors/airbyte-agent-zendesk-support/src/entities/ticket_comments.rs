@@ -148,28 +148,45 @@ impl ::std::future::IntoFuture for TicketCommentsListRequest {
     }
 }
 /// Ticket change that carries the comment.
-#[derive(
-    Debug,
-    Clone,
-    Default,
-    airbyte_agent_runtime::serde::Deserialize,
-    airbyte_agent_runtime::serde::Serialize
-)]
-#[serde(crate = "airbyte_agent_runtime::serde", default)]
+#[derive(Debug, Clone, Default, airbyte_agent_runtime::serde::Serialize)]
+#[serde(crate = "airbyte_agent_runtime::serde")]
 pub struct TicketCommentsCreateTicket {
     /// The comment to add.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub comment: Option<TicketCommentsCreateTicketComment>,
 }
+impl airbyte_agent_runtime::record::Record for TicketCommentsCreateTicket {
+    const NAME: &'static str = "TicketCommentsCreateTicket";
+    fn field_index(key: &str) -> Option<usize> {
+        match key {
+            "comment" => Some(0usize),
+            _ => None,
+        }
+    }
+    fn set_field<'de, __M: airbyte_agent_runtime::serde::de::MapAccess<'de>>(
+        &mut self,
+        index: usize,
+        map: &mut __M,
+    ) -> ::std::result::Result<(), __M::Error> {
+        match index {
+            0usize => self.comment = map.next_value()?,
+            _ => {
+                map.next_value::<airbyte_agent_runtime::serde::de::IgnoredAny>()?;
+            }
+        }
+        Ok(())
+    }
+}
+impl<'de> airbyte_agent_runtime::serde::Deserialize<'de> for TicketCommentsCreateTicket {
+    fn deserialize<__D: airbyte_agent_runtime::serde::Deserializer<'de>>(
+        deserializer: __D,
+    ) -> ::std::result::Result<Self, __D::Error> {
+        airbyte_agent_runtime::record::deserialize(deserializer)
+    }
+}
 /// The comment to add.
-#[derive(
-    Debug,
-    Clone,
-    Default,
-    airbyte_agent_runtime::serde::Deserialize,
-    airbyte_agent_runtime::serde::Serialize
-)]
-#[serde(crate = "airbyte_agent_runtime::serde", default)]
+#[derive(Debug, Clone, Default, airbyte_agent_runtime::serde::Serialize)]
+#[serde(crate = "airbyte_agent_runtime::serde")]
 pub struct TicketCommentsCreateTicketComment {
     /// Comment text.
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -184,15 +201,45 @@ pub struct TicketCommentsCreateTicketComment {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub author_id: Option<i64>,
 }
+impl airbyte_agent_runtime::record::Record for TicketCommentsCreateTicketComment {
+    const NAME: &'static str = "TicketCommentsCreateTicketComment";
+    fn field_index(key: &str) -> Option<usize> {
+        match key {
+            "body" => Some(0usize),
+            "html_body" => Some(1usize),
+            "public" => Some(2usize),
+            "author_id" => Some(3usize),
+            _ => None,
+        }
+    }
+    fn set_field<'de, __M: airbyte_agent_runtime::serde::de::MapAccess<'de>>(
+        &mut self,
+        index: usize,
+        map: &mut __M,
+    ) -> ::std::result::Result<(), __M::Error> {
+        match index {
+            0usize => self.body = map.next_value()?,
+            1usize => self.html_body = map.next_value()?,
+            2usize => self.public = map.next_value()?,
+            3usize => self.author_id = map.next_value()?,
+            _ => {
+                map.next_value::<airbyte_agent_runtime::serde::de::IgnoredAny>()?;
+            }
+        }
+        Ok(())
+    }
+}
+impl<'de> airbyte_agent_runtime::serde::Deserialize<'de>
+for TicketCommentsCreateTicketComment {
+    fn deserialize<__D: airbyte_agent_runtime::serde::Deserializer<'de>>(
+        deserializer: __D,
+    ) -> ::std::result::Result<Self, __D::Error> {
+        airbyte_agent_runtime::record::deserialize(deserializer)
+    }
+}
 /// A public reply or internal note on a ticket.
-#[derive(
-    Debug,
-    Clone,
-    Default,
-    airbyte_agent_runtime::serde::Deserialize,
-    airbyte_agent_runtime::serde::Serialize
-)]
-#[serde(crate = "airbyte_agent_runtime::serde", default)]
+#[derive(Debug, Clone, Default, airbyte_agent_runtime::serde::Serialize)]
+#[serde(crate = "airbyte_agent_runtime::serde")]
 pub struct TicketComment {
     /// Unique identifier of this ticket comment.
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -216,10 +263,7 @@ pub struct TicketComment {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub author_id: Option<i64>,
     /// Attachments (list).
-    #[serde(
-        deserialize_with = "crate::vec_skip_nulls",
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub attachments: Option<Vec<Map<String, Value>>>,
     /// Identifier of the related audit.
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -234,15 +278,66 @@ pub struct TicketComment {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub created_at: Option<String>,
 }
+impl airbyte_agent_runtime::record::Record for TicketComment {
+    const NAME: &'static str = "TicketComment";
+    fn field_index(key: &str) -> Option<usize> {
+        match key {
+            "id" => Some(0usize),
+            "type" => Some(1usize),
+            "body" => Some(2usize),
+            "html_body" => Some(3usize),
+            "plain_body" => Some(4usize),
+            "public" => Some(5usize),
+            "author_id" => Some(6usize),
+            "attachments" => Some(7usize),
+            "audit_id" => Some(8usize),
+            "via" => Some(9usize),
+            "metadata" => Some(10usize),
+            "created_at" => Some(11usize),
+            _ => None,
+        }
+    }
+    fn set_field<'de, __M: airbyte_agent_runtime::serde::de::MapAccess<'de>>(
+        &mut self,
+        index: usize,
+        map: &mut __M,
+    ) -> ::std::result::Result<(), __M::Error> {
+        match index {
+            0usize => self.id = map.next_value()?,
+            1usize => self.type_ = map.next_value()?,
+            2usize => self.body = map.next_value()?,
+            3usize => self.html_body = map.next_value()?,
+            4usize => self.plain_body = map.next_value()?,
+            5usize => self.public = map.next_value()?,
+            6usize => self.author_id = map.next_value()?,
+            7usize => {
+                self.attachments = map
+                    .next_value::<
+                        airbyte_agent_runtime::record::SkipNulls<Map<String, Value>>,
+                    >()?
+                    .0;
+            }
+            8usize => self.audit_id = map.next_value()?,
+            9usize => self.via = map.next_value()?,
+            10usize => self.metadata = map.next_value()?,
+            11usize => self.created_at = map.next_value()?,
+            _ => {
+                map.next_value::<airbyte_agent_runtime::serde::de::IgnoredAny>()?;
+            }
+        }
+        Ok(())
+    }
+}
+impl<'de> airbyte_agent_runtime::serde::Deserialize<'de> for TicketComment {
+    fn deserialize<__D: airbyte_agent_runtime::serde::Deserializer<'de>>(
+        deserializer: __D,
+    ) -> ::std::result::Result<Self, __D::Error> {
+        airbyte_agent_runtime::record::deserialize(deserializer)
+    }
+}
 /// Metadata returned by `ticket_comments.list` next to the records.
-#[derive(
-    Debug,
-    Clone,
-    Default,
-    airbyte_agent_runtime::serde::Deserialize,
-    airbyte_agent_runtime::serde::Serialize
-)]
-#[serde(crate = "airbyte_agent_runtime::serde", default)]
+#[derive(Debug, Clone, Default, airbyte_agent_runtime::serde::Serialize)]
+#[serde(crate = "airbyte_agent_runtime::serde")]
 pub struct TicketCommentsListMeta {
     /// `$.next_page`
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -253,4 +348,37 @@ pub struct TicketCommentsListMeta {
     /// `$.count`
     #[serde(skip_serializing_if = "Option::is_none")]
     pub count: Option<i64>,
+}
+impl airbyte_agent_runtime::record::Record for TicketCommentsListMeta {
+    const NAME: &'static str = "TicketCommentsListMeta";
+    fn field_index(key: &str) -> Option<usize> {
+        match key {
+            "next_page" => Some(0usize),
+            "previous_page" => Some(1usize),
+            "count" => Some(2usize),
+            _ => None,
+        }
+    }
+    fn set_field<'de, __M: airbyte_agent_runtime::serde::de::MapAccess<'de>>(
+        &mut self,
+        index: usize,
+        map: &mut __M,
+    ) -> ::std::result::Result<(), __M::Error> {
+        match index {
+            0usize => self.next_page = map.next_value()?,
+            1usize => self.previous_page = map.next_value()?,
+            2usize => self.count = map.next_value()?,
+            _ => {
+                map.next_value::<airbyte_agent_runtime::serde::de::IgnoredAny>()?;
+            }
+        }
+        Ok(())
+    }
+}
+impl<'de> airbyte_agent_runtime::serde::Deserialize<'de> for TicketCommentsListMeta {
+    fn deserialize<__D: airbyte_agent_runtime::serde::Deserializer<'de>>(
+        deserializer: __D,
+    ) -> ::std::result::Result<Self, __D::Error> {
+        airbyte_agent_runtime::record::deserialize(deserializer)
+    }
 }

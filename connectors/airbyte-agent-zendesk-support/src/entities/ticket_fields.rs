@@ -135,14 +135,8 @@ impl ::std::future::IntoFuture for TicketFieldsGetRequest {
     }
 }
 /// A standard or custom field that tickets can carry.
-#[derive(
-    Debug,
-    Clone,
-    Default,
-    airbyte_agent_runtime::serde::Deserialize,
-    airbyte_agent_runtime::serde::Serialize
-)]
-#[serde(crate = "airbyte_agent_runtime::serde", default)]
+#[derive(Debug, Clone, Default, airbyte_agent_runtime::serde::Serialize)]
+#[serde(crate = "airbyte_agent_runtime::serde")]
 pub struct TicketField {
     /// Unique identifier of this ticket field.
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -199,16 +193,10 @@ pub struct TicketField {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub tag: Option<String>,
     /// Custom field options (list).
-    #[serde(
-        deserialize_with = "crate::vec_skip_nulls",
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub custom_field_options: Option<Vec<Map<String, Value>>>,
     /// System field options (list).
-    #[serde(
-        deserialize_with = "crate::vec_skip_nulls",
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub system_field_options: Option<Vec<Map<String, Value>>>,
     /// Identifier of the related sub type.
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -226,15 +214,98 @@ pub struct TicketField {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub updated_at: Option<String>,
 }
+impl airbyte_agent_runtime::record::Record for TicketField {
+    const NAME: &'static str = "TicketField";
+    fn field_index(key: &str) -> Option<usize> {
+        match key {
+            "id" => Some(0usize),
+            "url" => Some(1usize),
+            "type" => Some(2usize),
+            "title" => Some(3usize),
+            "raw_title" => Some(4usize),
+            "description" => Some(5usize),
+            "raw_description" => Some(6usize),
+            "position" => Some(7usize),
+            "active" => Some(8usize),
+            "required" => Some(9usize),
+            "collapsed_for_agents" => Some(10usize),
+            "regexp_for_validation" => Some(11usize),
+            "title_in_portal" => Some(12usize),
+            "raw_title_in_portal" => Some(13usize),
+            "visible_in_portal" => Some(14usize),
+            "editable_in_portal" => Some(15usize),
+            "required_in_portal" => Some(16usize),
+            "tag" => Some(17usize),
+            "custom_field_options" => Some(18usize),
+            "system_field_options" => Some(19usize),
+            "sub_type_id" => Some(20usize),
+            "removable" => Some(21usize),
+            "agent_description" => Some(22usize),
+            "created_at" => Some(23usize),
+            "updated_at" => Some(24usize),
+            _ => None,
+        }
+    }
+    fn set_field<'de, __M: airbyte_agent_runtime::serde::de::MapAccess<'de>>(
+        &mut self,
+        index: usize,
+        map: &mut __M,
+    ) -> ::std::result::Result<(), __M::Error> {
+        match index {
+            0usize => self.id = map.next_value()?,
+            1usize => self.url = map.next_value()?,
+            2usize => self.type_ = map.next_value()?,
+            3usize => self.title = map.next_value()?,
+            4usize => self.raw_title = map.next_value()?,
+            5usize => self.description = map.next_value()?,
+            6usize => self.raw_description = map.next_value()?,
+            7usize => self.position = map.next_value()?,
+            8usize => self.active = map.next_value()?,
+            9usize => self.required = map.next_value()?,
+            10usize => self.collapsed_for_agents = map.next_value()?,
+            11usize => self.regexp_for_validation = map.next_value()?,
+            12usize => self.title_in_portal = map.next_value()?,
+            13usize => self.raw_title_in_portal = map.next_value()?,
+            14usize => self.visible_in_portal = map.next_value()?,
+            15usize => self.editable_in_portal = map.next_value()?,
+            16usize => self.required_in_portal = map.next_value()?,
+            17usize => self.tag = map.next_value()?,
+            18usize => {
+                self.custom_field_options = map
+                    .next_value::<
+                        airbyte_agent_runtime::record::SkipNulls<Map<String, Value>>,
+                    >()?
+                    .0;
+            }
+            19usize => {
+                self.system_field_options = map
+                    .next_value::<
+                        airbyte_agent_runtime::record::SkipNulls<Map<String, Value>>,
+                    >()?
+                    .0;
+            }
+            20usize => self.sub_type_id = map.next_value()?,
+            21usize => self.removable = map.next_value()?,
+            22usize => self.agent_description = map.next_value()?,
+            23usize => self.created_at = map.next_value()?,
+            24usize => self.updated_at = map.next_value()?,
+            _ => {
+                map.next_value::<airbyte_agent_runtime::serde::de::IgnoredAny>()?;
+            }
+        }
+        Ok(())
+    }
+}
+impl<'de> airbyte_agent_runtime::serde::Deserialize<'de> for TicketField {
+    fn deserialize<__D: airbyte_agent_runtime::serde::Deserializer<'de>>(
+        deserializer: __D,
+    ) -> ::std::result::Result<Self, __D::Error> {
+        airbyte_agent_runtime::record::deserialize(deserializer)
+    }
+}
 /// Metadata returned by `ticket_fields.list` next to the records.
-#[derive(
-    Debug,
-    Clone,
-    Default,
-    airbyte_agent_runtime::serde::Deserialize,
-    airbyte_agent_runtime::serde::Serialize
-)]
-#[serde(crate = "airbyte_agent_runtime::serde", default)]
+#[derive(Debug, Clone, Default, airbyte_agent_runtime::serde::Serialize)]
+#[serde(crate = "airbyte_agent_runtime::serde")]
 pub struct TicketFieldsListMeta {
     /// `$.next_page`
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -245,4 +316,37 @@ pub struct TicketFieldsListMeta {
     /// `$.count`
     #[serde(skip_serializing_if = "Option::is_none")]
     pub count: Option<i64>,
+}
+impl airbyte_agent_runtime::record::Record for TicketFieldsListMeta {
+    const NAME: &'static str = "TicketFieldsListMeta";
+    fn field_index(key: &str) -> Option<usize> {
+        match key {
+            "next_page" => Some(0usize),
+            "previous_page" => Some(1usize),
+            "count" => Some(2usize),
+            _ => None,
+        }
+    }
+    fn set_field<'de, __M: airbyte_agent_runtime::serde::de::MapAccess<'de>>(
+        &mut self,
+        index: usize,
+        map: &mut __M,
+    ) -> ::std::result::Result<(), __M::Error> {
+        match index {
+            0usize => self.next_page = map.next_value()?,
+            1usize => self.previous_page = map.next_value()?,
+            2usize => self.count = map.next_value()?,
+            _ => {
+                map.next_value::<airbyte_agent_runtime::serde::de::IgnoredAny>()?;
+            }
+        }
+        Ok(())
+    }
+}
+impl<'de> airbyte_agent_runtime::serde::Deserialize<'de> for TicketFieldsListMeta {
+    fn deserialize<__D: airbyte_agent_runtime::serde::Deserializer<'de>>(
+        deserializer: __D,
+    ) -> ::std::result::Result<Self, __D::Error> {
+        airbyte_agent_runtime::record::deserialize(deserializer)
+    }
 }

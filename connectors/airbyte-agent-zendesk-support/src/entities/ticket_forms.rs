@@ -142,14 +142,8 @@ impl ::std::future::IntoFuture for TicketFormsGetRequest {
     }
 }
 /// A ticket form and the fields it shows.
-#[derive(
-    Debug,
-    Clone,
-    Default,
-    airbyte_agent_runtime::serde::Deserialize,
-    airbyte_agent_runtime::serde::Serialize
-)]
-#[serde(crate = "airbyte_agent_runtime::serde", default)]
+#[derive(Debug, Clone, Default, airbyte_agent_runtime::serde::Serialize)]
+#[serde(crate = "airbyte_agent_runtime::serde")]
 pub struct TicketForm {
     /// Unique identifier of this ticket form.
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -185,28 +179,16 @@ pub struct TicketForm {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub in_all_brands: Option<bool>,
     /// Identifiers of the related restricted brand records.
-    #[serde(
-        deserialize_with = "crate::vec_skip_nulls",
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub restricted_brand_ids: Option<Vec<i64>>,
     /// Identifiers of the related ticket field records.
-    #[serde(
-        deserialize_with = "crate::vec_skip_nulls",
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub ticket_field_ids: Option<Vec<i64>>,
     /// Agent conditions (list).
-    #[serde(
-        deserialize_with = "crate::vec_skip_nulls",
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub agent_conditions: Option<Vec<Map<String, Value>>>,
     /// End user conditions (list).
-    #[serde(
-        deserialize_with = "crate::vec_skip_nulls",
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub end_user_conditions: Option<Vec<Map<String, Value>>>,
     /// Creation time of the ticket form.
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -215,15 +197,90 @@ pub struct TicketForm {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub updated_at: Option<String>,
 }
+impl airbyte_agent_runtime::record::Record for TicketForm {
+    const NAME: &'static str = "TicketForm";
+    fn field_index(key: &str) -> Option<usize> {
+        match key {
+            "id" => Some(0usize),
+            "url" => Some(1usize),
+            "name" => Some(2usize),
+            "display_name" => Some(3usize),
+            "raw_name" => Some(4usize),
+            "raw_display_name" => Some(5usize),
+            "position" => Some(6usize),
+            "active" => Some(7usize),
+            "end_user_visible" => Some(8usize),
+            "default" => Some(9usize),
+            "in_all_brands" => Some(10usize),
+            "restricted_brand_ids" => Some(11usize),
+            "ticket_field_ids" => Some(12usize),
+            "agent_conditions" => Some(13usize),
+            "end_user_conditions" => Some(14usize),
+            "created_at" => Some(15usize),
+            "updated_at" => Some(16usize),
+            _ => None,
+        }
+    }
+    fn set_field<'de, __M: airbyte_agent_runtime::serde::de::MapAccess<'de>>(
+        &mut self,
+        index: usize,
+        map: &mut __M,
+    ) -> ::std::result::Result<(), __M::Error> {
+        match index {
+            0usize => self.id = map.next_value()?,
+            1usize => self.url = map.next_value()?,
+            2usize => self.name = map.next_value()?,
+            3usize => self.display_name = map.next_value()?,
+            4usize => self.raw_name = map.next_value()?,
+            5usize => self.raw_display_name = map.next_value()?,
+            6usize => self.position = map.next_value()?,
+            7usize => self.active = map.next_value()?,
+            8usize => self.end_user_visible = map.next_value()?,
+            9usize => self.default = map.next_value()?,
+            10usize => self.in_all_brands = map.next_value()?,
+            11usize => {
+                self.restricted_brand_ids = map
+                    .next_value::<airbyte_agent_runtime::record::SkipNulls<i64>>()?
+                    .0;
+            }
+            12usize => {
+                self.ticket_field_ids = map
+                    .next_value::<airbyte_agent_runtime::record::SkipNulls<i64>>()?
+                    .0;
+            }
+            13usize => {
+                self.agent_conditions = map
+                    .next_value::<
+                        airbyte_agent_runtime::record::SkipNulls<Map<String, Value>>,
+                    >()?
+                    .0;
+            }
+            14usize => {
+                self.end_user_conditions = map
+                    .next_value::<
+                        airbyte_agent_runtime::record::SkipNulls<Map<String, Value>>,
+                    >()?
+                    .0;
+            }
+            15usize => self.created_at = map.next_value()?,
+            16usize => self.updated_at = map.next_value()?,
+            _ => {
+                map.next_value::<airbyte_agent_runtime::serde::de::IgnoredAny>()?;
+            }
+        }
+        Ok(())
+    }
+}
+impl<'de> airbyte_agent_runtime::serde::Deserialize<'de> for TicketForm {
+    fn deserialize<__D: airbyte_agent_runtime::serde::Deserializer<'de>>(
+        deserializer: __D,
+    ) -> ::std::result::Result<Self, __D::Error> {
+        airbyte_agent_runtime::record::deserialize(deserializer)
+    }
+}
 /// Metadata returned by `ticket_forms.list` next to the records.
-#[derive(
-    Debug,
-    Clone,
-    Default,
-    airbyte_agent_runtime::serde::Deserialize,
-    airbyte_agent_runtime::serde::Serialize
-)]
-#[serde(crate = "airbyte_agent_runtime::serde", default)]
+#[derive(Debug, Clone, Default, airbyte_agent_runtime::serde::Serialize)]
+#[serde(crate = "airbyte_agent_runtime::serde")]
 pub struct TicketFormsListMeta {
     /// `$.next_page`
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -234,4 +291,37 @@ pub struct TicketFormsListMeta {
     /// `$.count`
     #[serde(skip_serializing_if = "Option::is_none")]
     pub count: Option<i64>,
+}
+impl airbyte_agent_runtime::record::Record for TicketFormsListMeta {
+    const NAME: &'static str = "TicketFormsListMeta";
+    fn field_index(key: &str) -> Option<usize> {
+        match key {
+            "next_page" => Some(0usize),
+            "previous_page" => Some(1usize),
+            "count" => Some(2usize),
+            _ => None,
+        }
+    }
+    fn set_field<'de, __M: airbyte_agent_runtime::serde::de::MapAccess<'de>>(
+        &mut self,
+        index: usize,
+        map: &mut __M,
+    ) -> ::std::result::Result<(), __M::Error> {
+        match index {
+            0usize => self.next_page = map.next_value()?,
+            1usize => self.previous_page = map.next_value()?,
+            2usize => self.count = map.next_value()?,
+            _ => {
+                map.next_value::<airbyte_agent_runtime::serde::de::IgnoredAny>()?;
+            }
+        }
+        Ok(())
+    }
+}
+impl<'de> airbyte_agent_runtime::serde::Deserialize<'de> for TicketFormsListMeta {
+    fn deserialize<__D: airbyte_agent_runtime::serde::Deserializer<'de>>(
+        deserializer: __D,
+    ) -> ::std::result::Result<Self, __D::Error> {
+        airbyte_agent_runtime::record::deserialize(deserializer)
+    }
 }

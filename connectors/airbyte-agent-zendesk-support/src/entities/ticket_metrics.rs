@@ -84,14 +84,8 @@ impl ::std::future::IntoFuture for TicketMetricsListRequest {
     }
 }
 /// Timing figures of one ticket, such as reply and resolution times.
-#[derive(
-    Debug,
-    Clone,
-    Default,
-    airbyte_agent_runtime::serde::Deserialize,
-    airbyte_agent_runtime::serde::Serialize
-)]
-#[serde(crate = "airbyte_agent_runtime::serde", default)]
+#[derive(Debug, Clone, Default, airbyte_agent_runtime::serde::Serialize)]
+#[serde(crate = "airbyte_agent_runtime::serde")]
 pub struct TicketMetric {
     /// Unique identifier of this ticket metric.
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -160,15 +154,80 @@ pub struct TicketMetric {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub updated_at: Option<String>,
 }
+impl airbyte_agent_runtime::record::Record for TicketMetric {
+    const NAME: &'static str = "TicketMetric";
+    fn field_index(key: &str) -> Option<usize> {
+        match key {
+            "id" => Some(0usize),
+            "url" => Some(1usize),
+            "ticket_id" => Some(2usize),
+            "group_stations" => Some(3usize),
+            "assignee_stations" => Some(4usize),
+            "reopens" => Some(5usize),
+            "replies" => Some(6usize),
+            "assignee_updated_at" => Some(7usize),
+            "requester_updated_at" => Some(8usize),
+            "status_updated_at" => Some(9usize),
+            "initially_assigned_at" => Some(10usize),
+            "assigned_at" => Some(11usize),
+            "solved_at" => Some(12usize),
+            "latest_comment_added_at" => Some(13usize),
+            "reply_time_in_minutes" => Some(14usize),
+            "first_resolution_time_in_minutes" => Some(15usize),
+            "full_resolution_time_in_minutes" => Some(16usize),
+            "agent_wait_time_in_minutes" => Some(17usize),
+            "requester_wait_time_in_minutes" => Some(18usize),
+            "on_hold_time_in_minutes" => Some(19usize),
+            "created_at" => Some(20usize),
+            "updated_at" => Some(21usize),
+            _ => None,
+        }
+    }
+    fn set_field<'de, __M: airbyte_agent_runtime::serde::de::MapAccess<'de>>(
+        &mut self,
+        index: usize,
+        map: &mut __M,
+    ) -> ::std::result::Result<(), __M::Error> {
+        match index {
+            0usize => self.id = map.next_value()?,
+            1usize => self.url = map.next_value()?,
+            2usize => self.ticket_id = map.next_value()?,
+            3usize => self.group_stations = map.next_value()?,
+            4usize => self.assignee_stations = map.next_value()?,
+            5usize => self.reopens = map.next_value()?,
+            6usize => self.replies = map.next_value()?,
+            7usize => self.assignee_updated_at = map.next_value()?,
+            8usize => self.requester_updated_at = map.next_value()?,
+            9usize => self.status_updated_at = map.next_value()?,
+            10usize => self.initially_assigned_at = map.next_value()?,
+            11usize => self.assigned_at = map.next_value()?,
+            12usize => self.solved_at = map.next_value()?,
+            13usize => self.latest_comment_added_at = map.next_value()?,
+            14usize => self.reply_time_in_minutes = map.next_value()?,
+            15usize => self.first_resolution_time_in_minutes = map.next_value()?,
+            16usize => self.full_resolution_time_in_minutes = map.next_value()?,
+            17usize => self.agent_wait_time_in_minutes = map.next_value()?,
+            18usize => self.requester_wait_time_in_minutes = map.next_value()?,
+            19usize => self.on_hold_time_in_minutes = map.next_value()?,
+            20usize => self.created_at = map.next_value()?,
+            21usize => self.updated_at = map.next_value()?,
+            _ => {
+                map.next_value::<airbyte_agent_runtime::serde::de::IgnoredAny>()?;
+            }
+        }
+        Ok(())
+    }
+}
+impl<'de> airbyte_agent_runtime::serde::Deserialize<'de> for TicketMetric {
+    fn deserialize<__D: airbyte_agent_runtime::serde::Deserializer<'de>>(
+        deserializer: __D,
+    ) -> ::std::result::Result<Self, __D::Error> {
+        airbyte_agent_runtime::record::deserialize(deserializer)
+    }
+}
 /// Metadata returned by `ticket_metrics.list` next to the records.
-#[derive(
-    Debug,
-    Clone,
-    Default,
-    airbyte_agent_runtime::serde::Deserialize,
-    airbyte_agent_runtime::serde::Serialize
-)]
-#[serde(crate = "airbyte_agent_runtime::serde", default)]
+#[derive(Debug, Clone, Default, airbyte_agent_runtime::serde::Serialize)]
+#[serde(crate = "airbyte_agent_runtime::serde")]
 pub struct TicketMetricsListMeta {
     /// `$.next_page`
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -179,4 +238,37 @@ pub struct TicketMetricsListMeta {
     /// `$.count`
     #[serde(skip_serializing_if = "Option::is_none")]
     pub count: Option<i64>,
+}
+impl airbyte_agent_runtime::record::Record for TicketMetricsListMeta {
+    const NAME: &'static str = "TicketMetricsListMeta";
+    fn field_index(key: &str) -> Option<usize> {
+        match key {
+            "next_page" => Some(0usize),
+            "previous_page" => Some(1usize),
+            "count" => Some(2usize),
+            _ => None,
+        }
+    }
+    fn set_field<'de, __M: airbyte_agent_runtime::serde::de::MapAccess<'de>>(
+        &mut self,
+        index: usize,
+        map: &mut __M,
+    ) -> ::std::result::Result<(), __M::Error> {
+        match index {
+            0usize => self.next_page = map.next_value()?,
+            1usize => self.previous_page = map.next_value()?,
+            2usize => self.count = map.next_value()?,
+            _ => {
+                map.next_value::<airbyte_agent_runtime::serde::de::IgnoredAny>()?;
+            }
+        }
+        Ok(())
+    }
+}
+impl<'de> airbyte_agent_runtime::serde::Deserialize<'de> for TicketMetricsListMeta {
+    fn deserialize<__D: airbyte_agent_runtime::serde::Deserializer<'de>>(
+        deserializer: __D,
+    ) -> ::std::result::Result<Self, __D::Error> {
+        airbyte_agent_runtime::record::deserialize(deserializer)
+    }
 }

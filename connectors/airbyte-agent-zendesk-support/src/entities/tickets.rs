@@ -245,14 +245,8 @@ airbyte_agent_runtime::string_enum! {
     Subject => "subject", #[doc = " `updated_at`"] UpdatedAt => "updated_at" }
 }
 /// Metadata returned by `tickets.list` next to the records.
-#[derive(
-    Debug,
-    Clone,
-    Default,
-    airbyte_agent_runtime::serde::Deserialize,
-    airbyte_agent_runtime::serde::Serialize
-)]
-#[serde(crate = "airbyte_agent_runtime::serde", default)]
+#[derive(Debug, Clone, Default, airbyte_agent_runtime::serde::Serialize)]
+#[serde(crate = "airbyte_agent_runtime::serde")]
 pub struct TicketsListMeta {
     /// `$.next_page`
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -264,15 +258,42 @@ pub struct TicketsListMeta {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub count: Option<i64>,
 }
+impl airbyte_agent_runtime::record::Record for TicketsListMeta {
+    const NAME: &'static str = "TicketsListMeta";
+    fn field_index(key: &str) -> Option<usize> {
+        match key {
+            "next_page" => Some(0usize),
+            "previous_page" => Some(1usize),
+            "count" => Some(2usize),
+            _ => None,
+        }
+    }
+    fn set_field<'de, __M: airbyte_agent_runtime::serde::de::MapAccess<'de>>(
+        &mut self,
+        index: usize,
+        map: &mut __M,
+    ) -> ::std::result::Result<(), __M::Error> {
+        match index {
+            0usize => self.next_page = map.next_value()?,
+            1usize => self.previous_page = map.next_value()?,
+            2usize => self.count = map.next_value()?,
+            _ => {
+                map.next_value::<airbyte_agent_runtime::serde::de::IgnoredAny>()?;
+            }
+        }
+        Ok(())
+    }
+}
+impl<'de> airbyte_agent_runtime::serde::Deserialize<'de> for TicketsListMeta {
+    fn deserialize<__D: airbyte_agent_runtime::serde::Deserializer<'de>>(
+        deserializer: __D,
+    ) -> ::std::result::Result<Self, __D::Error> {
+        airbyte_agent_runtime::record::deserialize(deserializer)
+    }
+}
 /// The new ticket.
-#[derive(
-    Debug,
-    Clone,
-    Default,
-    airbyte_agent_runtime::serde::Deserialize,
-    airbyte_agent_runtime::serde::Serialize
-)]
-#[serde(crate = "airbyte_agent_runtime::serde", default)]
+#[derive(Debug, Clone, Default, airbyte_agent_runtime::serde::Serialize)]
+#[serde(crate = "airbyte_agent_runtime::serde")]
 pub struct TicketsCreateTicket {
     /// Subject line of the ticket.
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -305,39 +326,97 @@ pub struct TicketsCreateTicket {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub organization_id: Option<i64>,
     /// Tags for the ticket.
-    #[serde(
-        deserialize_with = "crate::vec_skip_nulls",
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub tags: Option<Vec<String>>,
     /// ID of the matching record in another system.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub external_id: Option<String>,
     /// Custom field values, each with `id` and `value`.
-    #[serde(
-        deserialize_with = "crate::vec_skip_nulls",
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub custom_fields: Option<Vec<TicketsCreateTicketCustomFieldsItem>>,
     /// Due time, for tickets of type task.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub due_at: Option<String>,
     /// Users copied on the ticket.
-    #[serde(
-        deserialize_with = "crate::vec_skip_nulls",
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub collaborator_ids: Option<Vec<i64>>,
 }
+impl airbyte_agent_runtime::record::Record for TicketsCreateTicket {
+    const NAME: &'static str = "TicketsCreateTicket";
+    fn field_index(key: &str) -> Option<usize> {
+        match key {
+            "subject" => Some(0usize),
+            "description" => Some(1usize),
+            "comment" => Some(2usize),
+            "type" => Some(3usize),
+            "priority" => Some(4usize),
+            "status" => Some(5usize),
+            "requester_id" => Some(6usize),
+            "assignee_id" => Some(7usize),
+            "group_id" => Some(8usize),
+            "organization_id" => Some(9usize),
+            "tags" => Some(10usize),
+            "external_id" => Some(11usize),
+            "custom_fields" => Some(12usize),
+            "due_at" => Some(13usize),
+            "collaborator_ids" => Some(14usize),
+            _ => None,
+        }
+    }
+    fn set_field<'de, __M: airbyte_agent_runtime::serde::de::MapAccess<'de>>(
+        &mut self,
+        index: usize,
+        map: &mut __M,
+    ) -> ::std::result::Result<(), __M::Error> {
+        match index {
+            0usize => self.subject = map.next_value()?,
+            1usize => self.description = map.next_value()?,
+            2usize => self.comment = map.next_value()?,
+            3usize => self.type_ = map.next_value()?,
+            4usize => self.priority = map.next_value()?,
+            5usize => self.status = map.next_value()?,
+            6usize => self.requester_id = map.next_value()?,
+            7usize => self.assignee_id = map.next_value()?,
+            8usize => self.group_id = map.next_value()?,
+            9usize => self.organization_id = map.next_value()?,
+            10usize => {
+                self.tags = map
+                    .next_value::<airbyte_agent_runtime::record::SkipNulls<String>>()?
+                    .0;
+            }
+            11usize => self.external_id = map.next_value()?,
+            12usize => {
+                self.custom_fields = map
+                    .next_value::<
+                        airbyte_agent_runtime::record::SkipNulls<
+                            TicketsCreateTicketCustomFieldsItem,
+                        >,
+                    >()?
+                    .0;
+            }
+            13usize => self.due_at = map.next_value()?,
+            14usize => {
+                self.collaborator_ids = map
+                    .next_value::<airbyte_agent_runtime::record::SkipNulls<i64>>()?
+                    .0;
+            }
+            _ => {
+                map.next_value::<airbyte_agent_runtime::serde::de::IgnoredAny>()?;
+            }
+        }
+        Ok(())
+    }
+}
+impl<'de> airbyte_agent_runtime::serde::Deserialize<'de> for TicketsCreateTicket {
+    fn deserialize<__D: airbyte_agent_runtime::serde::Deserializer<'de>>(
+        deserializer: __D,
+    ) -> ::std::result::Result<Self, __D::Error> {
+        airbyte_agent_runtime::record::deserialize(deserializer)
+    }
+}
 /// First comment of the ticket.
-#[derive(
-    Debug,
-    Clone,
-    Default,
-    airbyte_agent_runtime::serde::Deserialize,
-    airbyte_agent_runtime::serde::Serialize
-)]
-#[serde(crate = "airbyte_agent_runtime::serde", default)]
+#[derive(Debug, Clone, Default, airbyte_agent_runtime::serde::Serialize)]
+#[serde(crate = "airbyte_agent_runtime::serde")]
 pub struct TicketsCreateTicketComment {
     /// Comment text.
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -349,20 +428,47 @@ pub struct TicketsCreateTicketComment {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub public: Option<bool>,
 }
+impl airbyte_agent_runtime::record::Record for TicketsCreateTicketComment {
+    const NAME: &'static str = "TicketsCreateTicketComment";
+    fn field_index(key: &str) -> Option<usize> {
+        match key {
+            "body" => Some(0usize),
+            "html_body" => Some(1usize),
+            "public" => Some(2usize),
+            _ => None,
+        }
+    }
+    fn set_field<'de, __M: airbyte_agent_runtime::serde::de::MapAccess<'de>>(
+        &mut self,
+        index: usize,
+        map: &mut __M,
+    ) -> ::std::result::Result<(), __M::Error> {
+        match index {
+            0usize => self.body = map.next_value()?,
+            1usize => self.html_body = map.next_value()?,
+            2usize => self.public = map.next_value()?,
+            _ => {
+                map.next_value::<airbyte_agent_runtime::serde::de::IgnoredAny>()?;
+            }
+        }
+        Ok(())
+    }
+}
+impl<'de> airbyte_agent_runtime::serde::Deserialize<'de> for TicketsCreateTicketComment {
+    fn deserialize<__D: airbyte_agent_runtime::serde::Deserializer<'de>>(
+        deserializer: __D,
+    ) -> ::std::result::Result<Self, __D::Error> {
+        airbyte_agent_runtime::record::deserialize(deserializer)
+    }
+}
 airbyte_agent_runtime::string_enum! {
     #[doc = " Kind of ticket."] pub enum TicketsCreateTicketType { #[doc = " `problem`"]
     Problem => "problem", #[doc = " `incident`"] Incident => "incident", #[doc =
     " `question`"] Question => "question", #[doc = " `task`"] Task => "task" }
 }
 /// The `TicketsCreateTicketCustomFieldsItem` object.
-#[derive(
-    Debug,
-    Clone,
-    Default,
-    airbyte_agent_runtime::serde::Deserialize,
-    airbyte_agent_runtime::serde::Serialize
-)]
-#[serde(crate = "airbyte_agent_runtime::serde", default)]
+#[derive(Debug, Clone, Default, airbyte_agent_runtime::serde::Serialize)]
+#[serde(crate = "airbyte_agent_runtime::serde")]
 pub struct TicketsCreateTicketCustomFieldsItem {
     /// `id`
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -371,15 +477,41 @@ pub struct TicketsCreateTicketCustomFieldsItem {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub value: Option<String>,
 }
+impl airbyte_agent_runtime::record::Record for TicketsCreateTicketCustomFieldsItem {
+    const NAME: &'static str = "TicketsCreateTicketCustomFieldsItem";
+    fn field_index(key: &str) -> Option<usize> {
+        match key {
+            "id" => Some(0usize),
+            "value" => Some(1usize),
+            _ => None,
+        }
+    }
+    fn set_field<'de, __M: airbyte_agent_runtime::serde::de::MapAccess<'de>>(
+        &mut self,
+        index: usize,
+        map: &mut __M,
+    ) -> ::std::result::Result<(), __M::Error> {
+        match index {
+            0usize => self.id = map.next_value()?,
+            1usize => self.value = map.next_value()?,
+            _ => {
+                map.next_value::<airbyte_agent_runtime::serde::de::IgnoredAny>()?;
+            }
+        }
+        Ok(())
+    }
+}
+impl<'de> airbyte_agent_runtime::serde::Deserialize<'de>
+for TicketsCreateTicketCustomFieldsItem {
+    fn deserialize<__D: airbyte_agent_runtime::serde::Deserializer<'de>>(
+        deserializer: __D,
+    ) -> ::std::result::Result<Self, __D::Error> {
+        airbyte_agent_runtime::record::deserialize(deserializer)
+    }
+}
 /// Ticket fields to change.
-#[derive(
-    Debug,
-    Clone,
-    Default,
-    airbyte_agent_runtime::serde::Deserialize,
-    airbyte_agent_runtime::serde::Serialize
-)]
-#[serde(crate = "airbyte_agent_runtime::serde", default)]
+#[derive(Debug, Clone, Default, airbyte_agent_runtime::serde::Serialize)]
+#[serde(crate = "airbyte_agent_runtime::serde")]
 pub struct TicketsUpdateTicket {
     /// New subject line.
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -403,39 +535,91 @@ pub struct TicketsUpdateTicket {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub group_id: Option<i64>,
     /// Full new tag list; replaces the current tags.
-    #[serde(
-        deserialize_with = "crate::vec_skip_nulls",
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub tags: Option<Vec<String>>,
     /// ID of the matching record in another system.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub external_id: Option<String>,
     /// Custom field values, each with `id` and `value`.
-    #[serde(
-        deserialize_with = "crate::vec_skip_nulls",
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub custom_fields: Option<Vec<TicketsCreateTicketCustomFieldsItem>>,
     /// Due time, for tickets of type task.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub due_at: Option<String>,
     /// Full new list of users copied on the ticket.
-    #[serde(
-        deserialize_with = "crate::vec_skip_nulls",
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub collaborator_ids: Option<Vec<i64>>,
 }
+impl airbyte_agent_runtime::record::Record for TicketsUpdateTicket {
+    const NAME: &'static str = "TicketsUpdateTicket";
+    fn field_index(key: &str) -> Option<usize> {
+        match key {
+            "subject" => Some(0usize),
+            "comment" => Some(1usize),
+            "type" => Some(2usize),
+            "priority" => Some(3usize),
+            "status" => Some(4usize),
+            "assignee_id" => Some(5usize),
+            "group_id" => Some(6usize),
+            "tags" => Some(7usize),
+            "external_id" => Some(8usize),
+            "custom_fields" => Some(9usize),
+            "due_at" => Some(10usize),
+            "collaborator_ids" => Some(11usize),
+            _ => None,
+        }
+    }
+    fn set_field<'de, __M: airbyte_agent_runtime::serde::de::MapAccess<'de>>(
+        &mut self,
+        index: usize,
+        map: &mut __M,
+    ) -> ::std::result::Result<(), __M::Error> {
+        match index {
+            0usize => self.subject = map.next_value()?,
+            1usize => self.comment = map.next_value()?,
+            2usize => self.type_ = map.next_value()?,
+            3usize => self.priority = map.next_value()?,
+            4usize => self.status = map.next_value()?,
+            5usize => self.assignee_id = map.next_value()?,
+            6usize => self.group_id = map.next_value()?,
+            7usize => {
+                self.tags = map
+                    .next_value::<airbyte_agent_runtime::record::SkipNulls<String>>()?
+                    .0;
+            }
+            8usize => self.external_id = map.next_value()?,
+            9usize => {
+                self.custom_fields = map
+                    .next_value::<
+                        airbyte_agent_runtime::record::SkipNulls<
+                            TicketsCreateTicketCustomFieldsItem,
+                        >,
+                    >()?
+                    .0;
+            }
+            10usize => self.due_at = map.next_value()?,
+            11usize => {
+                self.collaborator_ids = map
+                    .next_value::<airbyte_agent_runtime::record::SkipNulls<i64>>()?
+                    .0;
+            }
+            _ => {
+                map.next_value::<airbyte_agent_runtime::serde::de::IgnoredAny>()?;
+            }
+        }
+        Ok(())
+    }
+}
+impl<'de> airbyte_agent_runtime::serde::Deserialize<'de> for TicketsUpdateTicket {
+    fn deserialize<__D: airbyte_agent_runtime::serde::Deserializer<'de>>(
+        deserializer: __D,
+    ) -> ::std::result::Result<Self, __D::Error> {
+        airbyte_agent_runtime::record::deserialize(deserializer)
+    }
+}
 /// Reply or internal note added with this change.
-#[derive(
-    Debug,
-    Clone,
-    Default,
-    airbyte_agent_runtime::serde::Deserialize,
-    airbyte_agent_runtime::serde::Serialize
-)]
-#[serde(crate = "airbyte_agent_runtime::serde", default)]
+#[derive(Debug, Clone, Default, airbyte_agent_runtime::serde::Serialize)]
+#[serde(crate = "airbyte_agent_runtime::serde")]
 pub struct TicketsUpdateTicketComment {
     /// Comment text.
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -449,4 +633,39 @@ pub struct TicketsUpdateTicketComment {
     /// User who wrote the comment.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub author_id: Option<i64>,
+}
+impl airbyte_agent_runtime::record::Record for TicketsUpdateTicketComment {
+    const NAME: &'static str = "TicketsUpdateTicketComment";
+    fn field_index(key: &str) -> Option<usize> {
+        match key {
+            "body" => Some(0usize),
+            "html_body" => Some(1usize),
+            "public" => Some(2usize),
+            "author_id" => Some(3usize),
+            _ => None,
+        }
+    }
+    fn set_field<'de, __M: airbyte_agent_runtime::serde::de::MapAccess<'de>>(
+        &mut self,
+        index: usize,
+        map: &mut __M,
+    ) -> ::std::result::Result<(), __M::Error> {
+        match index {
+            0usize => self.body = map.next_value()?,
+            1usize => self.html_body = map.next_value()?,
+            2usize => self.public = map.next_value()?,
+            3usize => self.author_id = map.next_value()?,
+            _ => {
+                map.next_value::<airbyte_agent_runtime::serde::de::IgnoredAny>()?;
+            }
+        }
+        Ok(())
+    }
+}
+impl<'de> airbyte_agent_runtime::serde::Deserialize<'de> for TicketsUpdateTicketComment {
+    fn deserialize<__D: airbyte_agent_runtime::serde::Deserializer<'de>>(
+        deserializer: __D,
+    ) -> ::std::result::Result<Self, __D::Error> {
+        airbyte_agent_runtime::record::deserialize(deserializer)
+    }
 }

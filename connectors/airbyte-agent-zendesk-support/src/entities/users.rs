@@ -226,14 +226,8 @@ airbyte_agent_runtime::string_enum! {
     " `admin`"] Admin => "admin" }
 }
 /// A Zendesk user: end user, agent or admin.
-#[derive(
-    Debug,
-    Clone,
-    Default,
-    airbyte_agent_runtime::serde::Deserialize,
-    airbyte_agent_runtime::serde::Serialize
-)]
-#[serde(crate = "airbyte_agent_runtime::serde", default)]
+#[derive(Debug, Clone, Default, airbyte_agent_runtime::serde::Serialize)]
+#[serde(crate = "airbyte_agent_runtime::serde")]
 pub struct User {
     /// Unique identifier of this user.
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -278,10 +272,7 @@ pub struct User {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub external_id: Option<String>,
     /// Tags on the user.
-    #[serde(
-        deserialize_with = "crate::vec_skip_nulls",
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub tags: Option<Vec<String>>,
     /// True when the user is active.
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -353,15 +344,116 @@ pub struct User {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub updated_at: Option<String>,
 }
+impl airbyte_agent_runtime::record::Record for User {
+    const NAME: &'static str = "User";
+    fn field_index(key: &str) -> Option<usize> {
+        match key {
+            "id" => Some(0usize),
+            "url" => Some(1usize),
+            "name" => Some(2usize),
+            "email" => Some(3usize),
+            "alias" => Some(4usize),
+            "phone" => Some(5usize),
+            "time_zone" => Some(6usize),
+            "locale" => Some(7usize),
+            "locale_id" => Some(8usize),
+            "organization_id" => Some(9usize),
+            "role" => Some(10usize),
+            "role_type" => Some(11usize),
+            "custom_role_id" => Some(12usize),
+            "external_id" => Some(13usize),
+            "tags" => Some(14usize),
+            "active" => Some(15usize),
+            "verified" => Some(16usize),
+            "shared" => Some(17usize),
+            "shared_agent" => Some(18usize),
+            "shared_phone_number" => Some(19usize),
+            "signature" => Some(20usize),
+            "details" => Some(21usize),
+            "notes" => Some(22usize),
+            "suspended" => Some(23usize),
+            "restricted_agent" => Some(24usize),
+            "only_private_comments" => Some(25usize),
+            "moderator" => Some(26usize),
+            "ticket_restriction" => Some(27usize),
+            "default_group_id" => Some(28usize),
+            "report_csv" => Some(29usize),
+            "photo" => Some(30usize),
+            "user_fields" => Some(31usize),
+            "last_login_at" => Some(32usize),
+            "two_factor_auth_enabled" => Some(33usize),
+            "iana_time_zone" => Some(34usize),
+            "permanently_deleted" => Some(35usize),
+            "created_at" => Some(36usize),
+            "updated_at" => Some(37usize),
+            _ => None,
+        }
+    }
+    fn set_field<'de, __M: airbyte_agent_runtime::serde::de::MapAccess<'de>>(
+        &mut self,
+        index: usize,
+        map: &mut __M,
+    ) -> ::std::result::Result<(), __M::Error> {
+        match index {
+            0usize => self.id = map.next_value()?,
+            1usize => self.url = map.next_value()?,
+            2usize => self.name = map.next_value()?,
+            3usize => self.email = map.next_value()?,
+            4usize => self.alias = map.next_value()?,
+            5usize => self.phone = map.next_value()?,
+            6usize => self.time_zone = map.next_value()?,
+            7usize => self.locale = map.next_value()?,
+            8usize => self.locale_id = map.next_value()?,
+            9usize => self.organization_id = map.next_value()?,
+            10usize => self.role = map.next_value()?,
+            11usize => self.role_type = map.next_value()?,
+            12usize => self.custom_role_id = map.next_value()?,
+            13usize => self.external_id = map.next_value()?,
+            14usize => {
+                self.tags = map
+                    .next_value::<airbyte_agent_runtime::record::SkipNulls<String>>()?
+                    .0;
+            }
+            15usize => self.active = map.next_value()?,
+            16usize => self.verified = map.next_value()?,
+            17usize => self.shared = map.next_value()?,
+            18usize => self.shared_agent = map.next_value()?,
+            19usize => self.shared_phone_number = map.next_value()?,
+            20usize => self.signature = map.next_value()?,
+            21usize => self.details = map.next_value()?,
+            22usize => self.notes = map.next_value()?,
+            23usize => self.suspended = map.next_value()?,
+            24usize => self.restricted_agent = map.next_value()?,
+            25usize => self.only_private_comments = map.next_value()?,
+            26usize => self.moderator = map.next_value()?,
+            27usize => self.ticket_restriction = map.next_value()?,
+            28usize => self.default_group_id = map.next_value()?,
+            29usize => self.report_csv = map.next_value()?,
+            30usize => self.photo = map.next_value()?,
+            31usize => self.user_fields = map.next_value()?,
+            32usize => self.last_login_at = map.next_value()?,
+            33usize => self.two_factor_auth_enabled = map.next_value()?,
+            34usize => self.iana_time_zone = map.next_value()?,
+            35usize => self.permanently_deleted = map.next_value()?,
+            36usize => self.created_at = map.next_value()?,
+            37usize => self.updated_at = map.next_value()?,
+            _ => {
+                map.next_value::<airbyte_agent_runtime::serde::de::IgnoredAny>()?;
+            }
+        }
+        Ok(())
+    }
+}
+impl<'de> airbyte_agent_runtime::serde::Deserialize<'de> for User {
+    fn deserialize<__D: airbyte_agent_runtime::serde::Deserializer<'de>>(
+        deserializer: __D,
+    ) -> ::std::result::Result<Self, __D::Error> {
+        airbyte_agent_runtime::record::deserialize(deserializer)
+    }
+}
 /// Metadata returned by `users.list` next to the records.
-#[derive(
-    Debug,
-    Clone,
-    Default,
-    airbyte_agent_runtime::serde::Deserialize,
-    airbyte_agent_runtime::serde::Serialize
-)]
-#[serde(crate = "airbyte_agent_runtime::serde", default)]
+#[derive(Debug, Clone, Default, airbyte_agent_runtime::serde::Serialize)]
+#[serde(crate = "airbyte_agent_runtime::serde")]
 pub struct UsersListMeta {
     /// `$.next_page`
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -373,15 +465,42 @@ pub struct UsersListMeta {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub count: Option<i64>,
 }
+impl airbyte_agent_runtime::record::Record for UsersListMeta {
+    const NAME: &'static str = "UsersListMeta";
+    fn field_index(key: &str) -> Option<usize> {
+        match key {
+            "next_page" => Some(0usize),
+            "previous_page" => Some(1usize),
+            "count" => Some(2usize),
+            _ => None,
+        }
+    }
+    fn set_field<'de, __M: airbyte_agent_runtime::serde::de::MapAccess<'de>>(
+        &mut self,
+        index: usize,
+        map: &mut __M,
+    ) -> ::std::result::Result<(), __M::Error> {
+        match index {
+            0usize => self.next_page = map.next_value()?,
+            1usize => self.previous_page = map.next_value()?,
+            2usize => self.count = map.next_value()?,
+            _ => {
+                map.next_value::<airbyte_agent_runtime::serde::de::IgnoredAny>()?;
+            }
+        }
+        Ok(())
+    }
+}
+impl<'de> airbyte_agent_runtime::serde::Deserialize<'de> for UsersListMeta {
+    fn deserialize<__D: airbyte_agent_runtime::serde::Deserializer<'de>>(
+        deserializer: __D,
+    ) -> ::std::result::Result<Self, __D::Error> {
+        airbyte_agent_runtime::record::deserialize(deserializer)
+    }
+}
 /// The new user.
-#[derive(
-    Debug,
-    Clone,
-    Default,
-    airbyte_agent_runtime::serde::Deserialize,
-    airbyte_agent_runtime::serde::Serialize
-)]
-#[serde(crate = "airbyte_agent_runtime::serde", default)]
+#[derive(Debug, Clone, Default, airbyte_agent_runtime::serde::Serialize)]
+#[serde(crate = "airbyte_agent_runtime::serde")]
 pub struct UsersCreateUser {
     /// Name shown for the user.
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -411,10 +530,7 @@ pub struct UsersCreateUser {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub details: Option<String>,
     /// Tags on the user.
-    #[serde(
-        deserialize_with = "crate::vec_skip_nulls",
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub tags: Option<Vec<String>>,
     /// true marks the primary identity as already verified.
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -423,15 +539,64 @@ pub struct UsersCreateUser {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub user_fields: Option<Map<String, Value>>,
 }
+impl airbyte_agent_runtime::record::Record for UsersCreateUser {
+    const NAME: &'static str = "UsersCreateUser";
+    fn field_index(key: &str) -> Option<usize> {
+        match key {
+            "name" => Some(0usize),
+            "email" => Some(1usize),
+            "role" => Some(2usize),
+            "phone" => Some(3usize),
+            "organization_id" => Some(4usize),
+            "external_id" => Some(5usize),
+            "alias" => Some(6usize),
+            "notes" => Some(7usize),
+            "details" => Some(8usize),
+            "tags" => Some(9usize),
+            "verified" => Some(10usize),
+            "user_fields" => Some(11usize),
+            _ => None,
+        }
+    }
+    fn set_field<'de, __M: airbyte_agent_runtime::serde::de::MapAccess<'de>>(
+        &mut self,
+        index: usize,
+        map: &mut __M,
+    ) -> ::std::result::Result<(), __M::Error> {
+        match index {
+            0usize => self.name = map.next_value()?,
+            1usize => self.email = map.next_value()?,
+            2usize => self.role = map.next_value()?,
+            3usize => self.phone = map.next_value()?,
+            4usize => self.organization_id = map.next_value()?,
+            5usize => self.external_id = map.next_value()?,
+            6usize => self.alias = map.next_value()?,
+            7usize => self.notes = map.next_value()?,
+            8usize => self.details = map.next_value()?,
+            9usize => {
+                self.tags = map
+                    .next_value::<airbyte_agent_runtime::record::SkipNulls<String>>()?
+                    .0;
+            }
+            10usize => self.verified = map.next_value()?,
+            11usize => self.user_fields = map.next_value()?,
+            _ => {
+                map.next_value::<airbyte_agent_runtime::serde::de::IgnoredAny>()?;
+            }
+        }
+        Ok(())
+    }
+}
+impl<'de> airbyte_agent_runtime::serde::Deserialize<'de> for UsersCreateUser {
+    fn deserialize<__D: airbyte_agent_runtime::serde::Deserializer<'de>>(
+        deserializer: __D,
+    ) -> ::std::result::Result<Self, __D::Error> {
+        airbyte_agent_runtime::record::deserialize(deserializer)
+    }
+}
 /// User fields to change.
-#[derive(
-    Debug,
-    Clone,
-    Default,
-    airbyte_agent_runtime::serde::Deserialize,
-    airbyte_agent_runtime::serde::Serialize
-)]
-#[serde(crate = "airbyte_agent_runtime::serde", default)]
+#[derive(Debug, Clone, Default, airbyte_agent_runtime::serde::Serialize)]
+#[serde(crate = "airbyte_agent_runtime::serde")]
 pub struct UsersUpdateUser {
     /// Name shown for the user.
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -461,10 +626,7 @@ pub struct UsersUpdateUser {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub details: Option<String>,
     /// Tags on the user.
-    #[serde(
-        deserialize_with = "crate::vec_skip_nulls",
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub tags: Option<Vec<String>>,
     /// true suspends the agent.
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -472,4 +634,59 @@ pub struct UsersUpdateUser {
     /// Values of custom user fields, keyed by field key.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub user_fields: Option<Map<String, Value>>,
+}
+impl airbyte_agent_runtime::record::Record for UsersUpdateUser {
+    const NAME: &'static str = "UsersUpdateUser";
+    fn field_index(key: &str) -> Option<usize> {
+        match key {
+            "name" => Some(0usize),
+            "email" => Some(1usize),
+            "role" => Some(2usize),
+            "phone" => Some(3usize),
+            "organization_id" => Some(4usize),
+            "external_id" => Some(5usize),
+            "alias" => Some(6usize),
+            "notes" => Some(7usize),
+            "details" => Some(8usize),
+            "tags" => Some(9usize),
+            "suspended" => Some(10usize),
+            "user_fields" => Some(11usize),
+            _ => None,
+        }
+    }
+    fn set_field<'de, __M: airbyte_agent_runtime::serde::de::MapAccess<'de>>(
+        &mut self,
+        index: usize,
+        map: &mut __M,
+    ) -> ::std::result::Result<(), __M::Error> {
+        match index {
+            0usize => self.name = map.next_value()?,
+            1usize => self.email = map.next_value()?,
+            2usize => self.role = map.next_value()?,
+            3usize => self.phone = map.next_value()?,
+            4usize => self.organization_id = map.next_value()?,
+            5usize => self.external_id = map.next_value()?,
+            6usize => self.alias = map.next_value()?,
+            7usize => self.notes = map.next_value()?,
+            8usize => self.details = map.next_value()?,
+            9usize => {
+                self.tags = map
+                    .next_value::<airbyte_agent_runtime::record::SkipNulls<String>>()?
+                    .0;
+            }
+            10usize => self.suspended = map.next_value()?,
+            11usize => self.user_fields = map.next_value()?,
+            _ => {
+                map.next_value::<airbyte_agent_runtime::serde::de::IgnoredAny>()?;
+            }
+        }
+        Ok(())
+    }
+}
+impl<'de> airbyte_agent_runtime::serde::Deserialize<'de> for UsersUpdateUser {
+    fn deserialize<__D: airbyte_agent_runtime::serde::Deserializer<'de>>(
+        deserializer: __D,
+    ) -> ::std::result::Result<Self, __D::Error> {
+        airbyte_agent_runtime::record::deserialize(deserializer)
+    }
 }

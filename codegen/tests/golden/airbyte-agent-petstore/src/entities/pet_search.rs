@@ -83,14 +83,8 @@ impl ::std::future::IntoFuture for PetSearchSearchRequest {
     }
 }
 /// Metadata returned by `pet_search.search` next to the records.
-#[derive(
-    Debug,
-    Clone,
-    Default,
-    airbyte_agent_runtime::serde::Deserialize,
-    airbyte_agent_runtime::serde::Serialize
-)]
-#[serde(crate = "airbyte_agent_runtime::serde", default)]
+#[derive(Debug, Clone, Default, airbyte_agent_runtime::serde::Serialize)]
+#[serde(crate = "airbyte_agent_runtime::serde")]
 pub struct PetSearchSearchMeta {
     /// `$.data.pets.pageInfo.endCursor`
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -98,4 +92,35 @@ pub struct PetSearchSearchMeta {
     /// `$.data.pets.pageInfo.hasNextPage`
     #[serde(skip_serializing_if = "Option::is_none")]
     pub has_next_page: Option<Value>,
+}
+impl airbyte_agent_runtime::record::Record for PetSearchSearchMeta {
+    const NAME: &'static str = "PetSearchSearchMeta";
+    fn field_index(key: &str) -> Option<usize> {
+        match key {
+            "end_cursor" => Some(0usize),
+            "has_next_page" => Some(1usize),
+            _ => None,
+        }
+    }
+    fn set_field<'de, __M: airbyte_agent_runtime::serde::de::MapAccess<'de>>(
+        &mut self,
+        index: usize,
+        map: &mut __M,
+    ) -> ::std::result::Result<(), __M::Error> {
+        match index {
+            0usize => self.end_cursor = map.next_value()?,
+            1usize => self.has_next_page = map.next_value()?,
+            _ => {
+                map.next_value::<airbyte_agent_runtime::serde::de::IgnoredAny>()?;
+            }
+        }
+        Ok(())
+    }
+}
+impl<'de> airbyte_agent_runtime::serde::Deserialize<'de> for PetSearchSearchMeta {
+    fn deserialize<__D: airbyte_agent_runtime::serde::Deserializer<'de>>(
+        deserializer: __D,
+    ) -> ::std::result::Result<Self, __D::Error> {
+        airbyte_agent_runtime::record::deserialize(deserializer)
+    }
 }

@@ -228,14 +228,8 @@ airbyte_agent_runtime::string_enum! {
     => "dog", #[doc = " `cat`"] Cat => "cat" }
 }
 /// A pet.
-#[derive(
-    Debug,
-    Clone,
-    Default,
-    airbyte_agent_runtime::serde::Deserialize,
-    airbyte_agent_runtime::serde::Serialize
-)]
-#[serde(crate = "airbyte_agent_runtime::serde", default)]
+#[derive(Debug, Clone, Default, airbyte_agent_runtime::serde::Serialize)]
+#[serde(crate = "airbyte_agent_runtime::serde")]
 pub struct Pet {
     /// `id`
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -265,10 +259,7 @@ pub struct Pet {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub weight: Option<f64>,
     /// `tags`
-    #[serde(
-        deserialize_with = "crate::vec_skip_nulls",
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub tags: Option<Vec<String>>,
     /// `owner`
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -286,19 +277,74 @@ pub struct Pet {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub collar: Option<PetCollar>,
 }
+impl airbyte_agent_runtime::record::Record for Pet {
+    const NAME: &'static str = "Pet";
+    fn field_index(key: &str) -> Option<usize> {
+        match key {
+            "id" => Some(0usize),
+            "type" => Some(1usize),
+            "+1" => Some(2usize),
+            "-1" => Some(3usize),
+            "16x16" => Some(4usize),
+            "b2b?" => Some(5usize),
+            "event.type" => Some(6usize),
+            "eventType" => Some(7usize),
+            "weight" => Some(8usize),
+            "tags" => Some(9usize),
+            "owner" => Some(10usize),
+            "attributes" => Some(11usize),
+            "extra" => Some(12usize),
+            "anything" => Some(13usize),
+            "collar" => Some(14usize),
+            _ => None,
+        }
+    }
+    fn set_field<'de, __M: airbyte_agent_runtime::serde::de::MapAccess<'de>>(
+        &mut self,
+        index: usize,
+        map: &mut __M,
+    ) -> ::std::result::Result<(), __M::Error> {
+        match index {
+            0usize => self.id = map.next_value()?,
+            1usize => self.type_ = map.next_value()?,
+            2usize => self.plus_1 = map.next_value()?,
+            3usize => self.minus_1 = map.next_value()?,
+            4usize => self._16x16 = map.next_value()?,
+            5usize => self.b2b = map.next_value()?,
+            6usize => self.event_type = map.next_value()?,
+            7usize => self.event_type_2 = map.next_value()?,
+            8usize => self.weight = map.next_value()?,
+            9usize => {
+                self.tags = map
+                    .next_value::<airbyte_agent_runtime::record::SkipNulls<String>>()?
+                    .0;
+            }
+            10usize => self.owner = map.next_value()?,
+            11usize => self.attributes = map.next_value()?,
+            12usize => self.extra = map.next_value()?,
+            13usize => self.anything = map.next_value()?,
+            14usize => self.collar = map.next_value()?,
+            _ => {
+                map.next_value::<airbyte_agent_runtime::serde::de::IgnoredAny>()?;
+            }
+        }
+        Ok(())
+    }
+}
+impl<'de> airbyte_agent_runtime::serde::Deserialize<'de> for Pet {
+    fn deserialize<__D: airbyte_agent_runtime::serde::Deserializer<'de>>(
+        deserializer: __D,
+    ) -> ::std::result::Result<Self, __D::Error> {
+        airbyte_agent_runtime::record::deserialize(deserializer)
+    }
+}
 airbyte_agent_runtime::string_enum! {
     #[doc = " Kind of pet."] pub enum PetType { #[doc = " `dog`"] Dog => "dog", #[doc =
     " `cat`"] Cat => "cat", #[doc = " `self`"] SelfValue => "self" }
 }
 /// The `Owner` object.
-#[derive(
-    Debug,
-    Clone,
-    Default,
-    airbyte_agent_runtime::serde::Deserialize,
-    airbyte_agent_runtime::serde::Serialize
-)]
-#[serde(crate = "airbyte_agent_runtime::serde", default)]
+#[derive(Debug, Clone, Default, airbyte_agent_runtime::serde::Serialize)]
+#[serde(crate = "airbyte_agent_runtime::serde")]
 pub struct Owner {
     /// `name`
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -307,21 +353,49 @@ pub struct Owner {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub best_friend: Option<Box<Owner>>,
     /// `pets`
-    #[serde(
-        deserialize_with = "crate::vec_skip_nulls",
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub pets: Option<Vec<Pet>>,
 }
+impl airbyte_agent_runtime::record::Record for Owner {
+    const NAME: &'static str = "Owner";
+    fn field_index(key: &str) -> Option<usize> {
+        match key {
+            "name" => Some(0usize),
+            "best_friend" => Some(1usize),
+            "pets" => Some(2usize),
+            _ => None,
+        }
+    }
+    fn set_field<'de, __M: airbyte_agent_runtime::serde::de::MapAccess<'de>>(
+        &mut self,
+        index: usize,
+        map: &mut __M,
+    ) -> ::std::result::Result<(), __M::Error> {
+        match index {
+            0usize => self.name = map.next_value()?,
+            1usize => self.best_friend = map.next_value()?,
+            2usize => {
+                self.pets = map
+                    .next_value::<airbyte_agent_runtime::record::SkipNulls<Pet>>()?
+                    .0;
+            }
+            _ => {
+                map.next_value::<airbyte_agent_runtime::serde::de::IgnoredAny>()?;
+            }
+        }
+        Ok(())
+    }
+}
+impl<'de> airbyte_agent_runtime::serde::Deserialize<'de> for Owner {
+    fn deserialize<__D: airbyte_agent_runtime::serde::Deserializer<'de>>(
+        deserializer: __D,
+    ) -> ::std::result::Result<Self, __D::Error> {
+        airbyte_agent_runtime::record::deserialize(deserializer)
+    }
+}
 /// The `PetCollar` object.
-#[derive(
-    Debug,
-    Clone,
-    Default,
-    airbyte_agent_runtime::serde::Deserialize,
-    airbyte_agent_runtime::serde::Serialize
-)]
-#[serde(crate = "airbyte_agent_runtime::serde", default)]
+#[derive(Debug, Clone, Default, airbyte_agent_runtime::serde::Serialize)]
+#[serde(crate = "airbyte_agent_runtime::serde")]
 pub struct PetCollar {
     /// `color`
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -330,31 +404,108 @@ pub struct PetCollar {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub size: Option<i64>,
 }
+impl airbyte_agent_runtime::record::Record for PetCollar {
+    const NAME: &'static str = "PetCollar";
+    fn field_index(key: &str) -> Option<usize> {
+        match key {
+            "color" => Some(0usize),
+            "size" => Some(1usize),
+            _ => None,
+        }
+    }
+    fn set_field<'de, __M: airbyte_agent_runtime::serde::de::MapAccess<'de>>(
+        &mut self,
+        index: usize,
+        map: &mut __M,
+    ) -> ::std::result::Result<(), __M::Error> {
+        match index {
+            0usize => self.color = map.next_value()?,
+            1usize => self.size = map.next_value()?,
+            _ => {
+                map.next_value::<airbyte_agent_runtime::serde::de::IgnoredAny>()?;
+            }
+        }
+        Ok(())
+    }
+}
+impl<'de> airbyte_agent_runtime::serde::Deserialize<'de> for PetCollar {
+    fn deserialize<__D: airbyte_agent_runtime::serde::Deserializer<'de>>(
+        deserializer: __D,
+    ) -> ::std::result::Result<Self, __D::Error> {
+        airbyte_agent_runtime::record::deserialize(deserializer)
+    }
+}
 /// Metadata returned by `pets.list` next to the records.
-#[derive(
-    Debug,
-    Clone,
-    Default,
-    airbyte_agent_runtime::serde::Deserialize,
-    airbyte_agent_runtime::serde::Serialize
-)]
-#[serde(crate = "airbyte_agent_runtime::serde", default)]
+#[derive(Debug, Clone, Default, airbyte_agent_runtime::serde::Serialize)]
+#[serde(crate = "airbyte_agent_runtime::serde")]
 pub struct PetsListMeta {
     /// `$.next_cursor`
     #[serde(skip_serializing_if = "Option::is_none")]
     pub next_cursor: Option<String>,
 }
+impl airbyte_agent_runtime::record::Record for PetsListMeta {
+    const NAME: &'static str = "PetsListMeta";
+    fn field_index(key: &str) -> Option<usize> {
+        match key {
+            "next_cursor" => Some(0usize),
+            _ => None,
+        }
+    }
+    fn set_field<'de, __M: airbyte_agent_runtime::serde::de::MapAccess<'de>>(
+        &mut self,
+        index: usize,
+        map: &mut __M,
+    ) -> ::std::result::Result<(), __M::Error> {
+        match index {
+            0usize => self.next_cursor = map.next_value()?,
+            _ => {
+                map.next_value::<airbyte_agent_runtime::serde::de::IgnoredAny>()?;
+            }
+        }
+        Ok(())
+    }
+}
+impl<'de> airbyte_agent_runtime::serde::Deserialize<'de> for PetsListMeta {
+    fn deserialize<__D: airbyte_agent_runtime::serde::Deserializer<'de>>(
+        deserializer: __D,
+    ) -> ::std::result::Result<Self, __D::Error> {
+        airbyte_agent_runtime::record::deserialize(deserializer)
+    }
+}
 /// The `PetsCreateCollar` object.
-#[derive(
-    Debug,
-    Clone,
-    Default,
-    airbyte_agent_runtime::serde::Deserialize,
-    airbyte_agent_runtime::serde::Serialize
-)]
-#[serde(crate = "airbyte_agent_runtime::serde", default)]
+#[derive(Debug, Clone, Default, airbyte_agent_runtime::serde::Serialize)]
+#[serde(crate = "airbyte_agent_runtime::serde")]
 pub struct PetsCreateCollar {
     /// `color`
     #[serde(skip_serializing_if = "Option::is_none")]
     pub color: Option<String>,
+}
+impl airbyte_agent_runtime::record::Record for PetsCreateCollar {
+    const NAME: &'static str = "PetsCreateCollar";
+    fn field_index(key: &str) -> Option<usize> {
+        match key {
+            "color" => Some(0usize),
+            _ => None,
+        }
+    }
+    fn set_field<'de, __M: airbyte_agent_runtime::serde::de::MapAccess<'de>>(
+        &mut self,
+        index: usize,
+        map: &mut __M,
+    ) -> ::std::result::Result<(), __M::Error> {
+        match index {
+            0usize => self.color = map.next_value()?,
+            _ => {
+                map.next_value::<airbyte_agent_runtime::serde::de::IgnoredAny>()?;
+            }
+        }
+        Ok(())
+    }
+}
+impl<'de> airbyte_agent_runtime::serde::Deserialize<'de> for PetsCreateCollar {
+    fn deserialize<__D: airbyte_agent_runtime::serde::Deserializer<'de>>(
+        deserializer: __D,
+    ) -> ::std::result::Result<Self, __D::Error> {
+        airbyte_agent_runtime::record::deserialize(deserializer)
+    }
 }
