@@ -386,7 +386,10 @@ fn type_item(ir: &Connector, t: &TypeDef, cfg: &TokenStream) -> TokenStream {
                 }
             };
             let key_match = if fields.is_empty() {
-                quote!({ let _ = key; None })
+                quote!({
+                    let _ = key;
+                    None
+                })
             } else {
                 quote!(match key { #(#keys,)* _ => None })
             };
