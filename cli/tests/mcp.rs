@@ -309,3 +309,64 @@ async fn mcp_refuses_to_start_without_credentials() {
     let err = String::from_utf8_lossy(&out.stderr);
     assert!(err.contains("STRIPE_API_KEY"), "{err}");
 }
+
+/// Hosted mode: with only Airbyte application credentials, tool calls go to Airbyte's execute
+/// endpoint (application token first), and the provider's credentials never leave Airbyte.
+#[tokio::test]
+async fn mcp_server_runs_tools_through_the_airbyte_api() {
+    let api = MockServer::start().await;
+    Mock::given(method("POST"))
+        .and(path("/api/v1/account/applications/token"))
+        .respond_with(
+            ResponseTemplate::new(200)
+                .set_body_json(json!({"access_token": "app_token", "expires_in": 900})),
+        )
+        .expect(1)
+        .mount(&api)
+        .await;
+    Mock::given(method("POST"))
+        .and(path("/api/v1/integrations/connectors/conn_mcp/execute"))
+        .and(header("authorization", "Bearer app_token"))
+        .respond_with(ResponseTemplate::new(200).set_body_json(json!({
+            "result": {"data": [{"id": "cus_hosted", "email": "h@example.com"}],
+                       "meta": {"has_more": false}}
+        })))
+        .expect(2)
+        .mount(&api)
+        .await;
+    let mut mcp = McpClient::spawn(
+        &["mcp", "--connector", "stripe"],
+        &[
+            ("AIRBYTE_CLIENT_ID", "mcp-client".to_string()),
+            ("AIRBYTE_CLIENT_SECRET", "mcp-client-secret".to_string()),
+            ("SDK_DEV_ADP_API_HOST", api.uri()),
+            ("STRIPE_CONNECTOR_ID", "conn_mcp".to_string()),
+        ],
+    );
+    mcp.initialize().await;
+    let list = mcp.request("tools/list", json!({})).await;
+    assert!(
+        list["tools"]
+            .as_array()
+            .is_some_and(|t| t.iter().any(|t| t["name"] == "customers_list")),
+        "{list}"
+    );
+    for _ in 0..2 {
+        let r = mcp.call_result("customers_list", json!({"limit": 1})).await;
+        assert_eq!(r["isError"], false, "{r}");
+        assert_eq!(r["structuredContent"]["data"][0]["id"], "cus_hosted", "{r}");
+    }
+    mcp.shutdown().await;
+
+    // One application token for both calls; each call named the entity, action and params.
+    let reqs = api.received_requests().await.expect("recorded");
+    let exec: Vec<Value> = reqs
+        .iter()
+        .filter(|r| r.url.path().ends_with("/execute"))
+        .map(|r| serde_json::from_slice(&r.body).expect("JSON body"))
+        .collect();
+    assert_eq!(exec.len(), 2);
+    assert_eq!(exec[0]["entity"], "customers");
+    assert_eq!(exec[0]["action"], "list");
+    assert_eq!(exec[0]["params"]["limit"], 1);
+}
