@@ -22,7 +22,8 @@ airbyte-agent-bench [options]
   --workload W        latency | throughput | decode | firstcall | clientbuild | all (default: all)
                       | serve (run only the mock server and print its URL)
   --base-url URL      target server (default: start the built-in Stripe-shaped mock)
-  --rt R              current | multi tokio runtime for the client (default: current)
+  --rt R              current | multi | auto: the client's tokio runtime (default auto: multi-thread
+                      with one worker per core for throughput, current-thread for the rest)
   --n N               latency: measured sequential calls (default 500, after 20 warm-up calls)
   --limit N           latency: page size (default 10)
   --calls N           throughput: calls per concurrency level (default 2000)
@@ -48,7 +49,7 @@ fn parse_args() -> Result<Opts, String> {
     let mut o = Opts {
         workload: "all".into(),
         base_url: None,
-        rt: "current".into(),
+        rt: "auto".into(),
         n: 500,
         calls: 2000,
         concurrency: vec![1, 10, 20, 50],
@@ -82,8 +83,11 @@ fn parse_args() -> Result<Opts, String> {
             other => return Err(format!("unknown argument `{other}`")),
         }
     }
-    if !matches!(o.rt.as_str(), "current" | "multi") {
-        return Err(format!("--rt must be current or multi, not `{}`", o.rt));
+    if !matches!(o.rt.as_str(), "current" | "multi" | "auto") {
+        return Err(format!(
+            "--rt must be current, multi or auto, not `{}`",
+            o.rt
+        ));
     }
     Ok(o)
 }
@@ -231,14 +235,24 @@ fn firstcall_parent(opts: &Opts, base_url: &str) -> Result<(), String> {
 // ---------------------------------------------------------------------------------------------
 // Child: the workloads themselves.
 
+/// The client runtime a workload runs on: `--rt`, or for `auto` the one a user would pick
+/// (many concurrent calls: multi-thread; sequential calls: current-thread).
+fn runtime_kind(opts: &Opts) -> &'static str {
+    match (opts.rt.as_str(), opts.workload.as_str()) {
+        ("multi", _) | ("auto", "throughput") => "multi",
+        _ => "current",
+    }
+}
+
 fn run_child(opts: &Opts, start: Instant) -> Result<(), String> {
     let base_url = opts
         .base_url
         .clone()
         .ok_or("--child needs --base-url (or run without --child to use the mock)")?;
-    let rt = if opts.rt == "multi" {
+    let rt = if runtime_kind(opts) == "multi" {
+        let workers = std::thread::available_parallelism().map_or(2, |n| n.get());
         tokio::runtime::Builder::new_multi_thread()
-            .worker_threads(2)
+            .worker_threads(workers)
             .enable_all()
             .build()
     } else {
@@ -317,7 +331,7 @@ async fn latency(opts: &Opts, base_url: &str) -> Result<(), String> {
     let mut line = stats_line("latency", &samples);
     line["client_cpu_ms_per_call"] = json!(round(ms(cpu) / opts.n.max(1) as f64, 4));
     line["limit"] = json!(opts.limit);
-    line["runtime"] = json!(opts.rt);
+    line["runtime"] = json!(runtime_kind(opts));
     line["peak_rss_kib"] = json!(peak_rss_kib());
     println!("{line}");
     Ok(())
@@ -370,7 +384,7 @@ async fn throughput(opts: &Opts, base_url: &str) -> Result<(), String> {
         line["wall_s"] = json!(wall.as_secs_f64());
         line["calls_per_s"] = json!(round(samples.len() as f64 / wall.as_secs_f64(), 1));
         line["client_cpu_ms_per_call"] = json!(round(ms(cpu) / samples.len().max(1) as f64, 4));
-        line["runtime"] = json!(opts.rt);
+        line["runtime"] = json!(runtime_kind(opts));
         line["peak_rss_kib"] = json!(peak_rss_kib());
         println!("{line}");
     }
