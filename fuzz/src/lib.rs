@@ -22,6 +22,9 @@ pub fn record_decode(data: &[u8]) {
     if let Err(e) = __fuzz::page_equivalence(data) {
         panic!("decoders disagree: {e}");
     }
+    if let Err(e) = __fuzz::record_walk_equivalence(data) {
+        panic!("record walk and serde derive disagree: {e}");
+    }
     let (status, ct, header) = match data.first() {
         Some(b) => (
             200 + u16::from(*b) * 2,
