@@ -8,7 +8,7 @@ use std::future::Future;
 use std::pin::Pin;
 use std::sync::Arc;
 
-use airbyte_agent_runtime::serde_json::{self, Map, Value};
+use airbyte_agent_runtime::serde_json::{Map, Value};
 use airbyte_agent_runtime::tools::{Dispatcher, Tool, ToolOutput};
 use rmcp::handler::server::router::tool::{ToolRoute, ToolRouter};
 use rmcp::handler::server::tool::ToolCallContext;
@@ -64,24 +64,20 @@ fn to_result(out: ToolOutput) -> CallToolResponse {
     if out.is_error {
         return CallToolResult::error(vec![ContentBlock::text(out.text)]).into();
     }
-    let structured = structured_content(&out.text, out.truncated);
     let mut result = CallToolResult::success(vec![ContentBlock::text(out.text)]);
-    result.structured_content = structured;
+    // `value` is `None` when the output guard truncated the text.
+    result.structured_content = out.value.map(structured_content);
     result.into()
 }
 
-/// The `structuredContent` of a successful result's `text`, per [`to_result`]: `None` for
-/// truncated output and for text that is not JSON.
-fn structured_content(text: &str, truncated: bool) -> Option<Value> {
-    if truncated {
-        return None;
-    }
-    match serde_json::from_str::<Value>(text).ok()? {
-        Value::Object(map) => Some(Value::Object(map)),
+/// The `structuredContent` of a successful result, per [`to_result`].
+fn structured_content(value: Value) -> Value {
+    match value {
+        Value::Object(map) => Value::Object(map),
         other => {
             let mut wrapped = Map::new();
             wrapped.insert("result".to_string(), other);
-            Some(Value::Object(wrapped))
+            Value::Object(wrapped)
         }
     }
 }
@@ -195,33 +191,17 @@ mod tests {
 
     #[test]
     fn objects_go_in_as_they_are() {
-        let v = structured_content(r#"{"data":[{"id":"a"}],"meta":{"has_more":false}}"#, false);
+        let v = structured_content(json!({"data": [{"id": "a"}], "meta": {"has_more": false}}));
         assert_eq!(
             v,
-            Some(json!({"data": [{"id": "a"}], "meta": {"has_more": false}}))
+            json!({"data": [{"id": "a"}], "meta": {"has_more": false}})
         );
     }
 
     #[test]
     fn other_values_are_wrapped_in_an_object() {
-        assert_eq!(
-            structured_content("[1,2]", false),
-            Some(json!({"result": [1, 2]}))
-        );
-        assert_eq!(
-            structured_content("\"ok\"", false),
-            Some(json!({"result": "ok"}))
-        );
-        assert_eq!(
-            structured_content("null", false),
-            Some(json!({"result": null}))
-        );
-    }
-
-    #[test]
-    fn truncated_or_non_json_text_has_no_structured_content() {
-        assert_eq!(structured_content(r#"{"data":[]}"#, true), None);
-        assert_eq!(structured_content(r#"{"data":[{"id""#, false), None);
-        assert_eq!(structured_content("", false), None);
+        assert_eq!(structured_content(json!([1, 2])), json!({"result": [1, 2]}));
+        assert_eq!(structured_content(json!("ok")), json!({"result": "ok"}));
+        assert_eq!(structured_content(json!(null)), json!({"result": null}));
     }
 }

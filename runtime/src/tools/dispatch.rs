@@ -44,16 +44,20 @@ pub struct ToolOutput {
     pub truncated: bool,
     /// Whether repeating the same call later may succeed.
     pub retryable: bool,
+    /// The result as JSON (what `text` serialises) when the call succeeded and `text` was not
+    /// truncated; `None` otherwise, so a huge result is not carried past the output guard.
+    pub value: Option<Value>,
 }
 
 impl ToolOutput {
-    fn ok(text: String) -> Self {
+    fn ok(text: String, truncated: bool, value: Value) -> Self {
         ToolOutput {
             text,
             is_error: false,
             error_kind: None,
-            truncated: false,
+            truncated,
             retryable: false,
+            value: (!truncated).then_some(value),
         }
     }
 
@@ -64,6 +68,7 @@ impl ToolOutput {
             error_kind: Some(kind),
             truncated: false,
             retryable,
+            value: None,
         }
     }
 }
@@ -259,9 +264,7 @@ impl Dispatcher {
                     }
                 };
                 let truncated = guard_output(&mut text, self.tools.options().max_output_chars);
-                let mut out = ToolOutput::ok(text);
-                out.truncated = truncated;
-                out
+                ToolOutput::ok(text, truncated, value)
             }
             Err(e) => self.failure(Some(op), e),
         }

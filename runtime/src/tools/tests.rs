@@ -390,6 +390,7 @@ async fn dispatcher_runs_calls_and_explains_errors() {
         out.text
     );
     assert!(out.text.contains("[output truncated"));
+    assert_eq!(out.value, None, "no full value past the output guard");
 
     let unlimited = Dispatcher::new(client(&server.uri()));
     let out = unlimited
@@ -399,6 +400,11 @@ async fn dispatcher_runs_calls_and_explains_errors() {
     let v: Value = serde_json::from_str(&out.text).expect("json result");
     assert_eq!(v["meta"]["has_more"], true);
     assert_eq!(v["data"][1]["id"], "cus_2");
+    assert_eq!(
+        out.value.as_ref(),
+        Some(&v),
+        "the value is what the text serialises"
+    );
 
     let out = tools
         .call("customers_list", json!({"status": "pending"}))
