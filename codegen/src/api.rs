@@ -172,40 +172,36 @@ fn items(ir: &Connector) -> Map<String, Value> {
     ] {
         out.insert(format!("connector.{name}"), Value::String(sig));
     }
-    for a in &ir.auth {
-        out.insert(format!("auth.{}", a.type_name), "struct".into());
-        for f in &a.fields {
-            let req = if f.required { "required" } else { "optional" };
-            out.insert(format!("auth.{}.{}", a.type_name, f.rust_name), req.into());
+    let mut struct_fields = |kind: &str, type_name: &str, fields: Vec<(&str, String)>| {
+        out.insert(format!("{kind}.{type_name}"), "struct".into());
+        for (field, shape) in fields {
+            out.insert(format!("{kind}.{type_name}.{field}"), shape.into());
         }
+    };
+    let req = |required: bool| if required { "required" } else { "optional" };
+    for a in &ir.auth {
+        let fields = a
+            .fields
+            .iter()
+            .map(|f| (f.rust_name.as_str(), req(f.required).to_string()))
+            .collect();
+        struct_fields("auth", &a.type_name, fields);
     }
     if let Some(r) = &ir.replication {
-        out.insert(format!("replication.{}", r.type_name), "struct".into());
-        for f in &r.fields {
-            let req = if f.required { "required" } else { "optional" };
-            out.insert(
-                format!("replication.{}.{}", r.type_name, f.rust_name),
-                format!("{req} {:?}", f.ty).into(),
-            );
-        }
+        let fields = r
+            .fields
+            .iter()
+            .map(|f| {
+                (
+                    f.rust_name.as_str(),
+                    format!("{} {:?}", req(f.required), f.ty),
+                )
+            })
+            .collect();
+        struct_fields("replication", &r.type_name, fields);
     }
     out.into_iter().collect()
 }
-
-/// Names of the connector type's public methods the summary records (kept equal to the
-/// emitted `impl` by a test).
-pub const CONNECTOR_METHODS: &[&str] = &[
-    "new",
-    "builder",
-    "hosted",
-    "create_hosted",
-    "from_client",
-    "client",
-    "check",
-    "descriptor",
-    "operations",
-    "execute",
-];
 
 /// How much a change matters to users of the crate.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]

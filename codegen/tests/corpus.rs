@@ -338,17 +338,13 @@ fn api_summary_lists_every_connector_method() {
         }
     }
     emitted.sort();
-    let mut listed: Vec<String> = airbyte_agent_codegen::api::CONNECTOR_METHODS
-        .iter()
-        .map(|s| s.to_string())
+    let summary = airbyte_agent_codegen::api::summary(&l.ir, "0.1.0");
+    let mut listed: Vec<String> = summary["items"]
+        .as_object()
+        .expect("items")
+        .keys()
+        .filter_map(|k| k.strip_prefix("connector.").map(str::to_string))
         .collect();
     listed.sort();
     assert_eq!(emitted, listed);
-    let summary = airbyte_agent_codegen::api::summary(&l.ir, "0.1.0");
-    for m in airbyte_agent_codegen::api::CONNECTOR_METHODS {
-        assert!(
-            summary["items"].get(format!("connector.{m}")).is_some(),
-            "{m} not in the summary"
-        );
-    }
 }
