@@ -198,9 +198,14 @@ fn example_lines(ir: &Connector) -> String {
     }
 }
 
+/// Name of the generated connector type (`StripeConnector`).
+fn connector_type(ir: &Connector) -> String {
+    format!("{}Connector", ir.pascal)
+}
+
 /// Hosted-mode example: an existing connector found by workspace and definition id.
 fn hosted_example(ir: &Connector, krate: &str) -> String {
-    let connector_type = format!("{}Connector", ir.pascal);
+    let connector_type = connector_type(ir);
     program(
         &[format!("{krate}::{{AirbyteAuthConfig, {connector_type}}}")],
         &format!(
@@ -241,7 +246,7 @@ fn readme(ir: &Connector, opts: &EmitOptions, desc: &'static ConnectorDescriptor
 
     // Quick start with the first auth option that needs no OAuth flow.
     let option = example_option(ir, desc);
-    let connector_type = format!("{}Connector", ir.pascal);
+    let connector_type = connector_type(ir);
     let mut new_args = vec![match option {
         Some(a) => auth_expr(ir, a),
         None => "()".into(),
@@ -260,13 +265,12 @@ fn readme(ir: &Connector, opts: &EmitOptions, desc: &'static ConnectorDescriptor
         "let connector = {connector_type}::new({})?;\n",
         new_args.join(", ")
     );
-    if let Some((entity_fn, op_fn, entity, action)) = example_call(ir) {
+    if let Some((_, _, entity, action)) = example_call(ir) {
+        body.push_str("// Typed: one method per entity and action; `.await` sends the request.\n");
+        body.push_str(&example_lines(ir));
         let _ = write!(
             body,
-            "// Typed: one method per entity and action; `.await` sends the request.\n\
-             let page = connector.{entity_fn}().{op_fn}().await?;\n\
-             println!(\"{{}} records\", page.data.len());\n\
-             // Dynamic: any action by name with JSON parameters, validated before sending.\n\
+            "// Dynamic: any action by name with JSON parameters, validated before sending.\n\
              let result = connector\n    \
              .execute(\"{entity}\", \"{action}\", serde_json::json!({{}}))\n    .await?;\n\
              println!(\"{{}}\", result.into_value());\n"
@@ -615,7 +619,7 @@ fn auth(ir: &Connector, opts: &EmitOptions, desc: &'static ConnectorDescriptor) 
             None => String::new(),
         },
     );
-    let connector_type = format!("{}Connector", ir.pascal);
+    let connector_type = connector_type(ir);
     let mut uses = vec![format!("{krate}::hosted::{{CreateOptions, Platform}}")];
     let mut names = vec!["AirbyteAuthConfig".to_string(), connector_type.clone()];
     let auth_arg = match example_option(ir, desc) {
