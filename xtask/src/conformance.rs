@@ -10,7 +10,7 @@ use std::time::Instant;
 
 use serde_json::Value;
 
-use crate::generate::{find_specs, generate_one, repo_root, workspace_toml, write_crate};
+use crate::generate::{find_specs, generate_many, repo_root, workspace_toml, write_crate};
 
 #[derive(Debug, Default)]
 struct Row {
@@ -83,7 +83,10 @@ pub fn main(args: impl Iterator<Item = String>) -> ExitCode {
                 return ExitCode::FAILURE;
             }
         };
-        for s in specs {
+        for (s, generated) in specs
+            .iter()
+            .zip(generate_many(&specs, &runtime, &suffix, None))
+        {
             let label = format!(
                 "{}/{}",
                 dir.file_name()
@@ -95,7 +98,7 @@ pub fn main(args: impl Iterator<Item = String>) -> ExitCode {
                 label,
                 ..Row::default()
             };
-            match generate_one(&s.path, &runtime, &suffix, None) {
+            match generated.0 {
                 Ok(c) => {
                     row.lines = c
                         .files

@@ -118,51 +118,62 @@ pub fn generate_one(
     })
 }
 
-/// [`generate_one`] for every spec, on one thread per core; results (with the time each took)
-/// come back in `specs` order.
+/// `f` over `items` on one thread per core (items handed out one at a time); results come back
+/// in `items` order. A panicking item yields `on_panic()` in its place.
+pub fn on_every_core<T: Sync, R: Send>(
+    items: &[T],
+    f: impl Fn(&T) -> R + Sync,
+    on_panic: impl Fn() -> R,
+) -> Vec<R> {
+    let next = AtomicUsize::new(0);
+    let threads = std::thread::available_parallelism()
+        .map(|n| n.get())
+        .unwrap_or(1)
+        .clamp(1, items.len().max(1));
+    let mut slots: Vec<Option<R>> = std::iter::repeat_with(|| None).take(items.len()).collect();
+    std::thread::scope(|scope| {
+        let workers: Vec<_> = (0..threads)
+            .map(|_| {
+                scope.spawn(|| {
+                    let mut out = Vec::new();
+                    loop {
+                        let i = next.fetch_add(1, Ordering::Relaxed);
+                        let Some(item) = items.get(i) else { break };
+                        out.push((i, f(item)));
+                    }
+                    out
+                })
+            })
+            .collect();
+        for w in workers {
+            for (i, r) in w.join().unwrap_or_default() {
+                slots[i] = Some(r);
+            }
+        }
+    });
+    slots
+        .into_iter()
+        .map(|r| r.unwrap_or_else(&on_panic))
+        .collect()
+}
+
+/// [`generate_one`] for every spec, on every core; results (with the time each took) come back
+/// in `specs` order.
 pub fn generate_many(
     specs: &[SpecFile],
     runtime_path: &str,
     suffix: &str,
     existing: Option<&Path>,
 ) -> Vec<(Result<CrateFiles, String>, Duration)> {
-    let next = AtomicUsize::new(0);
-    let threads = std::thread::available_parallelism()
-        .map(|n| n.get())
-        .unwrap_or(1)
-        .clamp(1, specs.len().max(1));
-    let mut done: Vec<(usize, Result<CrateFiles, String>, Duration)> =
-        std::thread::scope(|scope| {
-            let workers: Vec<_> = (0..threads)
-                .map(|_| {
-                    scope.spawn(|| {
-                        let mut out = Vec::new();
-                        loop {
-                            let i = next.fetch_add(1, Ordering::Relaxed);
-                            let Some(s) = specs.get(i) else { break };
-                            let t = Instant::now();
-                            let r = generate_one(&s.path, runtime_path, suffix, existing);
-                            out.push((i, r, t.elapsed()));
-                        }
-                        out
-                    })
-                })
-                .collect();
-            workers
-                .into_iter()
-                .flat_map(|w| {
-                    w.join().unwrap_or_else(|_| {
-                        vec![(
-                            usize::MAX,
-                            Err("generator thread panicked".into()),
-                            Duration::ZERO,
-                        )]
-                    })
-                })
-                .collect()
-        });
-    done.sort_by_key(|(i, _, _)| *i);
-    done.into_iter().map(|(_, r, t)| (r, t)).collect()
+    on_every_core(
+        specs,
+        |s| {
+            let t = Instant::now();
+            let r = generate_one(&s.path, runtime_path, suffix, existing);
+            (r, t.elapsed())
+        },
+        || (Err("generator thread panicked".into()), Duration::ZERO),
+    )
 }
 
 /// Pending change to the file system.
@@ -228,26 +239,13 @@ fn apply(changes: &[Change]) -> Result<(), String> {
         }
     }
     // File creation is mostly file-system work: spread it over the cores too.
-    let threads = std::thread::available_parallelism()
-        .map(|n| n.get())
-        .unwrap_or(1);
-    let chunk = writes.len().div_ceil(threads).max(1);
-    std::thread::scope(|scope| {
-        let workers: Vec<_> = writes
-            .chunks(chunk)
-            .map(|part| {
-                scope.spawn(move || {
-                    part.iter().try_for_each(|(p, contents)| {
-                        std::fs::write(p, contents).map_err(|e| format!("{}: {e}", p.display()))
-                    })
-                })
-            })
-            .collect();
-        workers.into_iter().try_for_each(|w| {
-            w.join()
-                .unwrap_or_else(|_| Err("writer thread panicked".into()))
-        })
-    })
+    on_every_core(
+        &writes,
+        |(p, contents)| std::fs::write(p, contents).map_err(|e| format!("{}: {e}", p.display())),
+        || Err("writer thread panicked".into()),
+    )
+    .into_iter()
+    .collect()
 }
 
 /// Keep the root `Cargo.toml` members list right: the `"connectors/*"` glob iff a crate exists.
