@@ -70,6 +70,8 @@ fn build(ir: &Connector) -> ConnectorDescriptor {
                             body_format,
                             token_extract,
                             token_header,
+                            grant,
+                            scopes,
                         } => {
                             let oauth = OAuth2Descriptor {
                                 refresh_url: os(refresh_url),
@@ -78,6 +80,8 @@ fn build(ir: &Connector) -> ConnectorDescriptor {
                                 client_auth: *client_auth,
                                 body_format: *body_format,
                                 token_extract: strs(token_extract),
+                                grant: *grant,
+                                scopes: strs(scopes),
                             };
                             match token_header {
                                 Some((header, prefix)) => AuthKind::OAuth2Header {

@@ -348,3 +348,56 @@ fn api_summary_lists_every_connector_method() {
     listed.sort();
     assert_eq!(emitted, listed);
 }
+
+#[test]
+fn service_account_keys_use_the_jwt_bearer_grant() {
+    use airbyte_agent_runtime::TokenGrant;
+    let file = spec("current", "google-analytics-data-api");
+    let grants = |l: &airbyte_agent_codegen::Loaded| -> Vec<(String, TokenGrant, Vec<String>)> {
+        let d = airbyte_agent_codegen::descriptor(&l.ir);
+        d.auth_schemes
+            .iter()
+            .filter_map(|s| {
+                let o = s.kind.oauth2()?;
+                let scopes = o.scopes.iter().map(|s| s.to_string()).collect();
+                Some((s.key.to_string(), o.grant, scopes))
+            })
+            .collect()
+    };
+    let l = airbyte_agent_codegen::load(&file).unwrap();
+    let scope = vec!["https://www.googleapis.com/auth/analytics.readonly".to_string()];
+    assert_eq!(
+        grants(&l),
+        [
+            (
+                "oauth2".to_string(),
+                TokenGrant::RefreshToken,
+                scope.clone()
+            ),
+            (
+                "serviceAccount".to_string(),
+                TokenGrant::JwtBearer,
+                scope.clone()
+            ),
+        ]
+    );
+    assert!(!l.warnings.iter().any(|w| w.message.contains("grant")));
+
+    // A grant the runtime does not know is a warning naming it; the default grant is kept.
+    let text = std::fs::read_to_string(&file).unwrap();
+    let changed = text.replace("grant_type: jwt_bearer", "grant_type: device_code");
+    assert_ne!(text, changed);
+    let l = airbyte_agent_codegen::load_bytes(&file, changed.as_bytes()).unwrap();
+    assert_eq!(grants(&l)[1].1, TokenGrant::RefreshToken);
+    let w = l
+        .warnings
+        .iter()
+        .find(|w| w.message.contains("`device_code`"))
+        .expect("warning for the unknown grant");
+    assert!(
+        w.path
+            .ends_with("serviceAccount.x-airbyte-token-refresh.grant_type"),
+        "{}",
+        w.path
+    );
+}

@@ -11,10 +11,11 @@ use serde_json::Value;
 
 use crate::credentials::Credentials;
 use crate::descriptor::{
-    AuthKind, AuthSchemeDescriptor, ConnectorDescriptor, TokenBodyFormat, TokenClientAuth,
+    AuthKind, AuthSchemeDescriptor, ConnectorDescriptor, OAuth2Descriptor, TokenBodyFormat,
+    TokenClientAuth, TokenGrant,
 };
 use crate::error::{Error, HttpErrorDetails, Result};
-use crate::template;
+use crate::{jwt, template};
 
 /// Tokens obtained by a refresh, handed to the `on_token_refresh` callback so the caller can
 /// persist them (rotated refresh tokens in particular). `Debug` is redacted.
@@ -195,12 +196,23 @@ impl AuthState {
             .unwrap_or(false)
     }
 
+    /// Whether the credentials the grant exchanges for an access token are present.
+    fn has_grant_input(&self, o: &OAuth2Descriptor) -> bool {
+        match o.grant {
+            TokenGrant::JwtBearer => self.has_param("credentials_json"),
+            _ => self.has_param("refresh_token"),
+        }
+    }
+
     /// Whether a 401 can be answered with a refresh.
     pub(crate) fn can_refresh(&self, refresh_url_override: Option<&str>) -> bool {
         match self.scheme.and_then(|s| s.kind.oauth2()) {
             Some(o) => {
-                (o.refresh_url.is_some() || refresh_url_override.is_some())
-                    && self.has_param("refresh_token")
+                // The jwt-bearer grant can fall back to the token URL of the key file.
+                (o.grant == TokenGrant::JwtBearer
+                    || o.refresh_url.is_some()
+                    || refresh_url_override.is_some())
+                    && self.has_grant_input(o)
             }
             _ => false,
         }
@@ -208,10 +220,11 @@ impl AuthState {
 
     /// Whether the first request must be preceded by a refresh (no access token yet).
     pub(crate) fn needs_proactive_refresh(&self) -> bool {
-        self.scheme.and_then(|s| s.kind.oauth2()).is_some()
+        self.scheme
+            .and_then(|s| s.kind.oauth2())
+            .is_some_and(|o| self.has_grant_input(o))
             && !self.proactive_done.load(Ordering::SeqCst)
             && !self.has_param("access_token")
-            && self.has_param("refresh_token")
     }
 
     /// Headers and query pairs for one request.
@@ -326,57 +339,22 @@ impl AuthState {
             ));
         };
         let p = self.resolved()?;
-        let refresh_token = p
-            .get("refresh_token")
-            .filter(|s| !s.is_empty())
-            .ok_or_else(|| Error::Config("no refresh token available".into()))?
-            .clone();
-        let url_tmpl = refresh_url_override
+        let url = match refresh_url_override
             .or(o.refresh_url)
-            .ok_or_else(|| Error::Config("the auth scheme declares no refresh URL".into()))?;
-        let url = {
-            let cfg = config.read().map_err(|_| poisoned())?;
-            template::render_braces(url_tmpl, |n| {
-                cfg.get(n).cloned().or_else(|| p.get(n).cloned())
-            })
+            .or(o.token_url.filter(|_| o.grant == TokenGrant::JwtBearer))
+        {
+            Some(tmpl) => {
+                let cfg = config.read().map_err(|_| poisoned())?;
+                Some(template::render_braces(tmpl, |n| {
+                    cfg.get(n).cloned().or_else(|| p.get(n).cloned())
+                }))
+            }
+            None => None,
         };
-        let client_id = p.get("client_id").cloned().unwrap_or_default();
-        let client_secret = p.get("client_secret").cloned().unwrap_or_default();
-        let mut fields: Vec<(String, String)> = vec![
-            ("grant_type".into(), "refresh_token".into()),
-            ("refresh_token".into(), refresh_token),
-        ];
-        if o.client_auth == TokenClientAuth::Body {
-            fields.push(("client_id".into(), client_id.clone()));
-            fields.push(("client_secret".into(), client_secret.clone()));
-        }
-        let mut req = http.post(&url);
-        match o.body_format {
-            TokenBodyFormat::Json => {
-                let obj: serde_json::Map<String, Value> = fields
-                    .into_iter()
-                    .map(|(k, v)| (k, Value::String(v)))
-                    .collect();
-                req = req
-                    .header("content-type", "application/json")
-                    .body(Value::Object(obj).to_string());
-            }
-            _ => {
-                req = req
-                    .header("content-type", "application/x-www-form-urlencoded")
-                    .body(crate::encode::encode_pairs(&fields));
-            }
-        }
-        if o.client_auth == TokenClientAuth::Basic {
-            let enc = base64::engine::general_purpose::STANDARD
-                .encode(format!("{client_id}:{client_secret}"));
-            let mut hv =
-                reqwest::header::HeaderValue::from_str(&format!("Basic {enc}")).map_err(|_| {
-                    Error::Config("client credentials contain invalid header characters".into())
-                })?;
-            hv.set_sensitive(true);
-            req = req.header(reqwest::header::AUTHORIZATION, hv);
-        }
+        let req = match o.grant {
+            TokenGrant::JwtBearer => Self::jwt_bearer_request(http, o, &p, url)?,
+            _ => Self::refresh_token_request(http, o, &p, url)?,
+        };
         let resp = req.send().await.map_err(|e| {
             Error::Auth(HttpErrorDetails {
                 status: 0,
@@ -472,6 +450,104 @@ impl AuthState {
             }
         }
         Ok(())
+    }
+
+    /// The `grant_type=refresh_token` request.
+    fn refresh_token_request(
+        http: &reqwest::Client,
+        o: &OAuth2Descriptor,
+        p: &BTreeMap<String, String>,
+        url: Option<String>,
+    ) -> Result<reqwest::RequestBuilder> {
+        let refresh_token = p
+            .get("refresh_token")
+            .filter(|s| !s.is_empty())
+            .ok_or_else(|| Error::Config("no refresh token available".into()))?
+            .clone();
+        let url =
+            url.ok_or_else(|| Error::Config("the auth scheme declares no refresh URL".into()))?;
+        let client_id = p.get("client_id").cloned().unwrap_or_default();
+        let client_secret = p.get("client_secret").cloned().unwrap_or_default();
+        let mut fields: Vec<(String, String)> = vec![
+            ("grant_type".into(), "refresh_token".into()),
+            ("refresh_token".into(), refresh_token),
+        ];
+        if o.client_auth == TokenClientAuth::Body {
+            fields.push(("client_id".into(), client_id.clone()));
+            fields.push(("client_secret".into(), client_secret.clone()));
+        }
+        let mut req = http.post(&url);
+        match o.body_format {
+            TokenBodyFormat::Json => {
+                let obj: serde_json::Map<String, Value> = fields
+                    .into_iter()
+                    .map(|(k, v)| (k, Value::String(v)))
+                    .collect();
+                req = req
+                    .header("content-type", "application/json")
+                    .body(Value::Object(obj).to_string());
+            }
+            _ => {
+                req = req
+                    .header("content-type", "application/x-www-form-urlencoded")
+                    .body(crate::encode::encode_pairs(&fields));
+            }
+        }
+        if o.client_auth == TokenClientAuth::Basic {
+            let enc = base64::engine::general_purpose::STANDARD
+                .encode(format!("{client_id}:{client_secret}"));
+            let mut hv =
+                reqwest::header::HeaderValue::from_str(&format!("Basic {enc}")).map_err(|_| {
+                    Error::Config("client credentials contain invalid header characters".into())
+                })?;
+            hv.set_sensitive(true);
+            req = req.header(reqwest::header::AUTHORIZATION, hv);
+        }
+        Ok(req)
+    }
+
+    /// The RFC 7523 jwt-bearer request: an assertion signed with the service-account key.
+    fn jwt_bearer_request(
+        http: &reqwest::Client,
+        o: &OAuth2Descriptor,
+        p: &BTreeMap<String, String>,
+        url: Option<String>,
+    ) -> Result<reqwest::RequestBuilder> {
+        let invalid = |why: &str| {
+            Error::Auth(HttpErrorDetails {
+                status: 0,
+                message: format!(
+                    "Failed to obtain access_token via token refresh: Invalid 'credentials_json': {why}"
+                ),
+                code: None,
+                request_id: None,
+            })
+        };
+        let json = p
+            .get("credentials_json")
+            .filter(|s| !s.is_empty())
+            .ok_or_else(|| invalid("the credential is empty"))?;
+        let key = jwt::ServiceAccountKey::parse(json).map_err(invalid)?;
+        let url = match url {
+            Some(url) => url,
+            None => key
+                .token_uri()
+                .ok_or_else(|| invalid("'token_uri' is missing"))?
+                .to_string(),
+        };
+        let audience = key.token_uri().unwrap_or(&url).to_string();
+        let now = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map_or(0, |d| d.as_secs());
+        let assertion = key.assertion(o.scopes, &audience, now).map_err(invalid)?;
+        let fields = [
+            ("grant_type".to_string(), jwt::GRANT_TYPE.to_string()),
+            ("assertion".to_string(), assertion),
+        ];
+        Ok(http
+            .post(&url)
+            .header("content-type", "application/x-www-form-urlencoded")
+            .body(crate::encode::encode_pairs(&fields)))
     }
 
     pub(crate) fn mark_proactive_done(&self) {

@@ -123,6 +123,21 @@ pub struct OAuth2Descriptor {
     pub body_format: TokenBodyFormat,
     /// Token-response fields copied into server variables (Salesforce `instance_url`).
     pub token_extract: &'static [&'static str],
+    /// How a new access token is obtained.
+    pub grant: TokenGrant,
+    /// Scopes of the flow (sent in the jwt-bearer assertion; informational otherwise).
+    pub scopes: &'static [&'static str],
+}
+
+/// The grant used to obtain a new access token (`x-airbyte-token-refresh.grant_type`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum TokenGrant {
+    /// `grant_type=refresh_token` with the user's refresh token (the default).
+    RefreshToken,
+    /// RFC 7523 JWT bearer assertion signed with a Google service-account key
+    /// (credential field `credentials_json`).
+    JwtBearer,
 }
 
 /// Client authentication style for the token refresh call.

@@ -31,6 +31,7 @@ mod error;
 mod fast;
 pub mod hosted;
 mod jsonpath;
+mod jwt;
 mod macros;
 mod pagination;
 pub mod record;

@@ -10,7 +10,7 @@ use base64::Engine as _;
 use common::*;
 use serde_json::json;
 use wiremock::matchers::{body_string, header, method, path};
-use wiremock::{Mock, MockServer, Request, Respond, ResponseTemplate};
+use wiremock::{Mock, MockServer, Request, ResponseTemplate};
 
 static GET_ME: OperationDescriptor = op("me", "get", ActionKind::Get, Method::Get, "/me");
 static ENTITIES: &[EntityDescriptor] = &[EntityDescriptor {
@@ -240,12 +240,10 @@ const fn oauth(
     extract: &'static [&'static str],
 ) -> AuthKind {
     AuthKind::OAuth2(OAuth2Descriptor {
-        refresh_url: Some("https://{{ subdomain }}.example.invalid/oauth/token"),
-        authorization_url: None,
-        token_url: None,
         client_auth,
         body_format,
         token_extract: extract,
+        ..oauth2("https://{{ subdomain }}.example.invalid/oauth/token")
     })
 }
 
@@ -297,23 +295,6 @@ fn oauth_creds(scheme: &'static str, access: Option<&str>) -> Credentials {
             "access_token",
             access.map(|a| SecretString::from(a.to_string())),
         )
-}
-
-/// Answers 401 unless the bearer token is the refreshed one.
-struct NeedsToken(&'static str);
-impl Respond for NeedsToken {
-    fn respond(&self, req: &Request) -> ResponseTemplate {
-        let auth = req
-            .headers
-            .get("authorization")
-            .and_then(|v| v.to_str().ok())
-            .unwrap_or("");
-        if auth.ends_with(self.0) {
-            ResponseTemplate::new(200).set_body_json(json!({"id": "u1"}))
-        } else {
-            ResponseTemplate::new(401).set_body_json(json!({"message": "expired"}))
-        }
-    }
 }
 
 fn oauth_client(
@@ -633,11 +614,7 @@ static SHOPIFY_SCHEMES: &[AuthSchemeDescriptor] = &[AuthSchemeDescriptor {
         AuthKind::OAuth2Header {
             oauth: OAuth2Descriptor {
                 refresh_url: None,
-                authorization_url: None,
-                token_url: None,
-                client_auth: TokenClientAuth::Body,
-                body_format: TokenBodyFormat::Form,
-                token_extract: &[],
+                ..oauth2("")
             },
             header: "X-Shopify-Access-Token",
             prefix: "",

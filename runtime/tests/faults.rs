@@ -67,14 +67,7 @@ static OAUTH: AuthSchemeDescriptor = AuthSchemeDescriptor {
     ],
     ..scheme(
         "oauth",
-        AuthKind::OAuth2(OAuth2Descriptor {
-            refresh_url: Some("https://auth.example.invalid/token"),
-            authorization_url: None,
-            token_url: None,
-            client_auth: TokenClientAuth::Body,
-            body_format: TokenBodyFormat::Form,
-            token_extract: &[],
-        }),
+        AuthKind::OAuth2(oauth2("https://auth.example.invalid/token")),
     )
 };
 static OAUTH_CONN: ConnectorDescriptor = connector(std::slice::from_ref(&OAUTH), ENTITIES);

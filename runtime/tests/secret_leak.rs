@@ -45,7 +45,27 @@ fn all_secrets() -> Vec<String> {
     .collect();
     // The Basic header's encoded form.
     v.push(base64::engine::general_purpose::STANDARD.encode(format!("user:{BASIC_PASSWORD}")));
+    // Every line of the service-account test key, in the key file's JSON escaping too.
+    v.extend(
+        SERVICE_ACCOUNT_KEY
+            .lines()
+            .filter(|l| !l.starts_with("-----"))
+            .map(str::to_string),
+    );
+    v.push(service_account_json());
     v
+}
+
+/// An RSA key generated for the tests (`tests/fixtures`); it authorises nothing.
+const SERVICE_ACCOUNT_KEY: &str = include_str!("fixtures/jwt-test-key.pem");
+
+fn service_account_json() -> String {
+    json!({
+        "client_email": "reporter@example.iam.gserviceaccount.com",
+        "private_key": SERVICE_ACCOUNT_KEY,
+        "token_uri": "https://oauth2.googleapis.com/token",
+    })
+    .to_string()
 }
 
 // ------------------------------------------------------------------------------------------
@@ -275,12 +295,19 @@ static SCHEMES: &[AuthSchemeDescriptor] = &[
         ..scheme(
             "oauth",
             AuthKind::OAuth2(OAuth2Descriptor {
-                refresh_url: Some("https://auth.example.invalid/token"),
-                authorization_url: None,
-                token_url: None,
                 client_auth: TokenClientAuth::Basic,
-                body_format: TokenBodyFormat::Form,
-                token_extract: &[],
+                ..oauth2("https://auth.example.invalid/token")
+            }),
+        )
+    },
+    AuthSchemeDescriptor {
+        fields: &[field("credentials_json", true)],
+        ..scheme(
+            "serviceAccount",
+            AuthKind::OAuth2(OAuth2Descriptor {
+                grant: TokenGrant::JwtBearer,
+                scopes: &["scope.read"],
+                ..oauth2("https://auth.example.invalid/token")
             }),
         )
     },
@@ -484,6 +511,79 @@ async fn oauth_tokens_never_leak() {
             .expect_err("stalled refresh");
         texts.extend(err_texts(&e));
         assert_clean("oauth", &texts);
+    });
+    bounded.await.expect("scenario finished in time");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn service_account_keys_and_assertions_never_leak() {
+    install();
+    let bounded = tokio::time::timeout(Duration::from_secs(30), async {
+        let creds =
+            || Credentials::new("serviceAccount").set("credentials_json", service_account_json());
+        let assertions = Arc::new(Mutex::new(Vec::new()));
+        let mut texts = vec![format!("{:?}", creds())];
+        // Minted → used; then a 401 mints again and the token endpoint rejects the assertion.
+        for reject_second in [false, true] {
+            let seen = assertions.clone();
+            let minted = Arc::new(std::sync::atomic::AtomicUsize::new(0));
+            let url = serve(move |_, req| {
+                if req.starts_with("POST /token") {
+                    if let Some(a) = req.split("assertion=").nth(1)
+                        && let Ok(mut s) = seen.lock()
+                    {
+                        s.push(a.trim().to_string());
+                    }
+                    if minted.fetch_add(1, Ordering::SeqCst) == 1 && reject_second {
+                        return reply("400 Bad Request", "", r#"{"error":"invalid_grant"}"#);
+                    }
+                    return reply(
+                        "200 OK",
+                        "",
+                        &format!(r#"{{"access_token":"{FRESH_ACCESS}"}}"#),
+                    );
+                }
+                if req.contains(FRESH_ACCESS) && !reject_second {
+                    reply("200 OK", "", r#"{"id":"u1"}"#)
+                } else {
+                    reply("401 Unauthorized", "", r#"{"message":"token expired"}"#)
+                }
+            })
+            .await;
+            let c = Client::builder(&CONN, creds())
+                .base_url(&url)
+                .refresh_url(format!("{url}/token"))
+                .timeout(Duration::from_millis(300))
+                .build()
+                .expect("client");
+            texts.push(format!("{c:?}"));
+            match c.execute("me", "get", json!({})).await {
+                Ok(r) => texts.push(format!("{r:?}")),
+                Err(e) => {
+                    assert!(reject_second && matches!(e, Error::Auth(_)), "{e:?}");
+                    texts.extend(err_texts(&e));
+                }
+            }
+        }
+        let assertions = assertions.lock().map(|a| a.clone()).unwrap_or_default();
+        assert_eq!(
+            assertions.len(),
+            3,
+            "minted once, then twice with the rejection"
+        );
+        let captured = buffer().lock().map(|b| b.clone()).unwrap_or_default();
+        for a in &assertions {
+            assert!(a.len() > 300, "a signed assertion: {a}");
+            assert!(
+                !captured.contains(a.as_str()),
+                "an assertion appears in the trace output"
+            );
+            assert!(
+                texts.iter().all(|t| !t.contains(a.as_str())),
+                "an assertion leaked"
+            );
+        }
+        assert_clean("service account", &texts);
     });
     bounded.await.expect("scenario finished in time");
 }

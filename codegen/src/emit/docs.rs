@@ -9,7 +9,7 @@ use std::fmt::Write as _;
 
 use airbyte_agent_runtime::tools::{ToolAnnotations, action_signature, tool_name};
 use airbyte_agent_runtime::{
-    AuthKind, ConnectorDescriptor, OperationDescriptor, ParamLocation, ValueKind,
+    AuthKind, ConnectorDescriptor, OperationDescriptor, ParamLocation, TokenGrant, ValueKind,
 };
 
 use super::EmitOptions;
@@ -494,6 +494,11 @@ fn auth(ir: &Connector, opts: &EmitOptions, desc: &'static ConnectorDescriptor) 
             AuthKind::Basic => "HTTP Basic authentication".to_string(),
             AuthKind::ApiKeyHeader { header } => format!("`{header}` header"),
             AuthKind::ApiKeyQuery { name } => format!("`{name}` query parameter"),
+            AuthKind::OAuth2(o) if o.grant == TokenGrant::JwtBearer => {
+                "OAuth2 bearer token minted from the service-account key (`credentials_json`: \
+                 the key file's JSON) with a signed JWT assertion (RFC 7523), again after a 401"
+                    .into()
+            }
             AuthKind::OAuth2(o) => match o.refresh_url {
                 Some(_) => {
                     "OAuth2 bearer token, refreshed automatically when it expires (401)".into()

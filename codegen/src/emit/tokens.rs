@@ -280,6 +280,12 @@ fn oauth2(o: &OAuth2Descriptor) -> TokenStream {
         _ => unsupported("TokenBodyFormat"),
     };
     let token_extract = strs(o.token_extract);
+    let grant = match o.grant {
+        TokenGrant::RefreshToken => quote!(TokenGrant::RefreshToken),
+        TokenGrant::JwtBearer => quote!(TokenGrant::JwtBearer),
+        _ => unsupported("TokenGrant"),
+    };
+    let scopes = strs(o.scopes);
     quote!(OAuth2Descriptor {
         refresh_url: #refresh_url,
         authorization_url: #authorization_url,
@@ -287,6 +293,8 @@ fn oauth2(o: &OAuth2Descriptor) -> TokenStream {
         client_auth: #client_auth,
         body_format: #body_format,
         token_extract: #token_extract,
+        grant: #grant,
+        scopes: #scopes,
     })
 }
 

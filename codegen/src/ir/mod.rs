@@ -8,7 +8,8 @@ pub mod types;
 use std::collections::{BTreeMap, BTreeSet};
 
 use airbyte_agent_runtime::{
-    ActionKind, Method, ParamLocation, ParamStyle, TokenBodyFormat, TokenClientAuth, ValueKind,
+    ActionKind, Method, ParamLocation, ParamStyle, TokenBodyFormat, TokenClientAuth, TokenGrant,
+    ValueKind,
 };
 use serde_json::Value;
 
@@ -157,6 +158,10 @@ pub enum AuthKindIr {
         token_extract: Vec<String>,
         /// Custom token header and prefix (`x-airbyte-token-refresh.header/prefix`).
         token_header: Option<(String, String)>,
+        /// Grant used to obtain new access tokens.
+        grant: TokenGrant,
+        /// Scopes of the flow.
+        scopes: Vec<String>,
     },
 }
 
@@ -676,6 +681,12 @@ fn build_auth(
                     .token_header
                     .clone()
                     .map(|h| (h, s.token_prefix.clone().unwrap_or_default())),
+                // Unknown grant types were reported as warnings while reading the spec.
+                grant: match s.refresh_grant_type.as_deref() {
+                    Some(g) if is_jwt_bearer_grant(g) => TokenGrant::JwtBearer,
+                    _ => TokenGrant::RefreshToken,
+                },
+                scopes: s.scopes.clone(),
             },
             other => {
                 return Err(node_err(
@@ -1358,4 +1369,12 @@ fn meta_type<'a>(
     }
     tb.graph.types[id].kind = types::TypeKind::Struct(fields);
     Ok(id)
+}
+
+/// Whether an `x-airbyte-token-refresh.grant_type` names the RFC 7523 JWT bearer grant.
+pub(crate) fn is_jwt_bearer_grant(grant: &str) -> bool {
+    matches!(
+        grant,
+        "jwt_bearer" | "urn:ietf:params:oauth:grant-type:jwt-bearer"
+    )
 }

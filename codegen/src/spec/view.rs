@@ -305,6 +305,10 @@ pub struct SecurityScheme {
     pub token_header: Option<String>,
     /// `x-airbyte-token-refresh.prefix`: text before the token in that header.
     pub token_prefix: Option<String>,
+    /// `x-airbyte-token-refresh.grant_type`.
+    pub refresh_grant_type: Option<String>,
+    /// Scopes: `x-airbyte-token-refresh.scopes` when given, else the keys of the flow's `scopes`.
+    pub scopes: Vec<String>,
     /// `x-airbyte-token-extract`.
     pub token_extract: Vec<String>,
     /// `x-airbyte-auth-config`.
@@ -550,9 +554,26 @@ impl<'a> Spec<'a> {
                 }
                 if let Some(tr) = node.get("x-airbyte-token-refresh") {
                     for (k, v) in tr.entries()? {
-                        if !matches!(k, "auth_style" | "body_format" | "header" | "prefix") {
+                        if !matches!(
+                            k,
+                            "auth_style"
+                                | "body_format"
+                                | "header"
+                                | "prefix"
+                                | "grant_type"
+                                | "scopes"
+                        ) {
                             warnings.push(v.warn(format!(
                                 "token-refresh setting `{k}` is not expressible in the runtime descriptor; ignored"
+                            )));
+                        }
+                        if k == "grant_type"
+                            && let Some(g) = v.value.as_str()
+                            && g != "refresh_token"
+                            && !crate::ir::is_jwt_bearer_grant(g)
+                        {
+                            warnings.push(v.warn(format!(
+                                "token grant `{g}` is not supported (refresh_token or jwt_bearer); the refresh-token grant is used"
                             )));
                         }
                     }
@@ -741,6 +762,21 @@ fn parse_server(node: &Node<'_>) -> Result<Server, SpecError> {
     Ok(Server { url, variables })
 }
 
+/// Scope names from a `scopes` node: the keys of an OpenAPI scope map, a list, or a
+/// space-separated string. Anything else has no scopes (they only matter to the jwt-bearer grant).
+fn scope_names(node: Option<Node<'_>>) -> Vec<String> {
+    match node.map(|n| n.value) {
+        Some(Value::Object(m)) => m.keys().cloned().collect(),
+        Some(Value::Array(items)) => items
+            .iter()
+            .filter_map(Value::as_str)
+            .map(str::to_string)
+            .collect(),
+        Some(Value::String(s)) => s.split_whitespace().map(str::to_string).collect(),
+        _ => Vec::new(),
+    }
+}
+
 fn parse_scheme(key: &str, node: &Node<'_>) -> Result<SecurityScheme, SpecError> {
     let kind = node.req_str("type")?.to_string();
     let flow = node.get("flows").and_then(|f| {
@@ -822,6 +858,17 @@ fn parse_scheme(key: &str, node: &Node<'_>) -> Result<SecurityScheme, SpecError>
             .map(|r| r.text_of("prefix"))
             .transpose()?
             .flatten(),
+        refresh_grant_type: refresh
+            .as_ref()
+            .map(|r| r.text_of("grant_type"))
+            .transpose()?
+            .flatten(),
+        scopes: scope_names(
+            refresh
+                .as_ref()
+                .and_then(|r| r.get("scopes"))
+                .or_else(|| flow.as_ref().and_then(|f| f.get("scopes"))),
+        ),
         token_extract: node
             .get("x-airbyte-token-extract")
             .map(|t| t.str_list())

@@ -1518,6 +1518,11 @@ pub static CONNECTOR: ConnectorDescriptor = ConnectorDescriptor {
                 client_auth: TokenClientAuth::Body,
                 body_format: TokenBodyFormat::Form,
                 token_extract: &[],
+                grant: TokenGrant::RefreshToken,
+                scopes: &[
+                    "advertising::campaign_management",
+                    "cpc_advertising:campaign_management",
+                ],
             }),
             fields: &[
                 AuthField {

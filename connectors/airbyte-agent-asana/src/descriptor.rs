@@ -3019,6 +3019,21 @@ pub static CONNECTOR: ConnectorDescriptor = ConnectorDescriptor {
                 client_auth: TokenClientAuth::Body,
                 body_format: TokenBodyFormat::Form,
                 token_extract: &[],
+                grant: TokenGrant::RefreshToken,
+                scopes: &[
+                    "tasks:read",
+                    "tasks:write",
+                    "tasks:delete",
+                    "projects:read",
+                    "users:read",
+                    "workspaces:read",
+                    "teams:read",
+                    "tags:read",
+                    "tags:write",
+                    "attachments:read",
+                    "stories:read",
+                    "stories:write",
+                ],
             }),
             fields: &[
                 AuthField {

@@ -2479,6 +2479,8 @@ pub static CONNECTOR: ConnectorDescriptor = ConnectorDescriptor {
                 client_auth: TokenClientAuth::Body,
                 body_format: TokenBodyFormat::Form,
                 token_extract: &[],
+                grant: TokenGrant::RefreshToken,
+                scopes: &["ads_management", "ads_read"],
             }),
             fields: &[
                 AuthField {

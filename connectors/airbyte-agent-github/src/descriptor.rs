@@ -4913,6 +4913,8 @@ pub static CONNECTOR: ConnectorDescriptor = ConnectorDescriptor {
                 client_auth: TokenClientAuth::Body,
                 body_format: TokenBodyFormat::Form,
                 token_extract: &[],
+                grant: TokenGrant::RefreshToken,
+                scopes: &["repo", "read:org", "read:user", "read:project"],
             }),
             fields: &[
                 AuthField {

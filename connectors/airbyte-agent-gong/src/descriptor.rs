@@ -943,6 +943,20 @@ pub static CONNECTOR: ConnectorDescriptor = ConnectorDescriptor {
                 client_auth: TokenClientAuth::Basic,
                 body_format: TokenBodyFormat::Form,
                 token_extract: &[],
+                grant: TokenGrant::RefreshToken,
+                scopes: &[
+                    "api:calls:read:basic",
+                    "api:calls:read:extensive",
+                    "api:calls:read:transcript",
+                    "api:users:read",
+                    "api:stats:scorecards",
+                    "api:stats:interaction",
+                    "api:settings:scorecards:read",
+                    "api:settings:trackers:read",
+                    "api:workspaces:read",
+                    "api:library:read",
+                    "api:coaching:read",
+                ],
             }),
             fields: &[
                 AuthField {

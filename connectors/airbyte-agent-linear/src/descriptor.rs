@@ -1498,6 +1498,8 @@ pub static CONNECTOR: ConnectorDescriptor = ConnectorDescriptor {
                 client_auth: TokenClientAuth::Body,
                 body_format: TokenBodyFormat::Form,
                 token_extract: &[],
+                grant: TokenGrant::RefreshToken,
+                scopes: &["read", "write", "issues:create", "comments:create"],
             }),
             fields: &[
                 AuthField {

@@ -1536,6 +1536,8 @@ pub static CONNECTOR: ConnectorDescriptor = ConnectorDescriptor {
                 client_auth: TokenClientAuth::Basic,
                 body_format: TokenBodyFormat::Json,
                 token_extract: &[],
+                grant: TokenGrant::RefreshToken,
+                scopes: &[],
             }),
             fields: &[
                 AuthField {

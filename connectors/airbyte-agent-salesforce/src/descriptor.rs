@@ -6815,6 +6815,8 @@ pub static CONNECTOR: ConnectorDescriptor = ConnectorDescriptor {
                 client_auth: TokenClientAuth::Body,
                 body_format: TokenBodyFormat::Form,
                 token_extract: &["instance_url"],
+                grant: TokenGrant::RefreshToken,
+                scopes: &["api", "web", "refresh_token", "lightning"],
             }),
             fields: &[
                 AuthField {

@@ -6272,6 +6272,8 @@ pub static CONNECTOR: ConnectorDescriptor = ConnectorDescriptor {
                     client_auth: TokenClientAuth::Body,
                     body_format: TokenBodyFormat::Form,
                     token_extract: &[],
+                    grant: TokenGrant::RefreshToken,
+                    scopes: &[],
                 },
                 header: "X-Shopify-Access-Token",
                 prefix: "",

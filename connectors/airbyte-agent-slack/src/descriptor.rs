@@ -1718,6 +1718,21 @@ pub static CONNECTOR: ConnectorDescriptor = ConnectorDescriptor {
                 client_auth: TokenClientAuth::Body,
                 body_format: TokenBodyFormat::Form,
                 token_extract: &[],
+                grant: TokenGrant::RefreshToken,
+                scopes: &[
+                    "users:read",
+                    "channels:read",
+                    "channels:history",
+                    "groups:read",
+                    "groups:history",
+                    "chat:write",
+                    "channels:manage",
+                    "groups:write",
+                    "reactions:write",
+                    "pins:write",
+                    "bookmarks:write",
+                    "channels:join",
+                ],
             }),
             fields: &[
                 AuthField {

@@ -2935,6 +2935,8 @@ pub static CONNECTOR: ConnectorDescriptor = ConnectorDescriptor {
                 client_auth: TokenClientAuth::Body,
                 body_format: TokenBodyFormat::Form,
                 token_extract: &[],
+                grant: TokenGrant::RefreshToken,
+                scopes: &["read", "write", "read write"],
             }),
             fields: &[
                 AuthField {

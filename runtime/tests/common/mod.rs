@@ -92,6 +92,38 @@ pub const fn field(name: &'static str, required: bool) -> AuthField {
     }
 }
 
+/// OAuth2 with the refresh-token grant at `refresh_url`, client credentials in the form body.
+pub const fn oauth2(refresh_url: &'static str) -> OAuth2Descriptor {
+    OAuth2Descriptor {
+        refresh_url: Some(refresh_url),
+        authorization_url: None,
+        token_url: None,
+        client_auth: TokenClientAuth::Body,
+        body_format: TokenBodyFormat::Form,
+        token_extract: &[],
+        grant: TokenGrant::RefreshToken,
+        scopes: &[],
+    }
+}
+
+/// Answers `GET` with `{"id": "u1"}` when the bearer token ends with `.0`, else 401.
+pub struct NeedsToken(pub &'static str);
+impl wiremock::Respond for NeedsToken {
+    fn respond(&self, req: &wiremock::Request) -> wiremock::ResponseTemplate {
+        let auth = req
+            .headers
+            .get("authorization")
+            .and_then(|v| v.to_str().ok())
+            .unwrap_or("");
+        if auth.ends_with(self.0) {
+            wiremock::ResponseTemplate::new(200).set_body_json(serde_json::json!({"id": "u1"}))
+        } else {
+            wiremock::ResponseTemplate::new(401)
+                .set_body_json(serde_json::json!({"message": "expired"}))
+        }
+    }
+}
+
 pub const BEARER: AuthSchemeDescriptor = AuthSchemeDescriptor {
     fields: &[field("api_key", true)],
     mapping: &[("token", "${api_key}")],

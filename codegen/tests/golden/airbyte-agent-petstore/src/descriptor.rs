@@ -586,6 +586,8 @@ pub static CONNECTOR: ConnectorDescriptor = ConnectorDescriptor {
                     client_auth: TokenClientAuth::Basic,
                     body_format: TokenBodyFormat::Json,
                     token_extract: &[],
+                    grant: TokenGrant::RefreshToken,
+                    scopes: &[],
                 },
                 header: "X-Pet-Token",
                 prefix: "",
