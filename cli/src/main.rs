@@ -15,6 +15,7 @@
 //! parameters), 3 authentication (missing or rejected credentials), 4 API (HTTP errors,
 //! timeouts, network failures).
 
+mod consent;
 mod env;
 mod error;
 mod mcp;
@@ -43,7 +44,7 @@ Usage:
   airbyte-agent <connector> check [--entity ENTITY] [--param NAME=VALUE]...
   airbyte-agent setup <connector> [--client-id ID] [--workspace NAME] [--set FIELD=VALUE]...
                       [--organization-id ORG] [--api-host URL] [--replication KEY=VALUE]...
-                      [--replace] [--yes]
+                      [--replace] [--oauth [--oauth-timeout SECONDS]] [--yes]
   airbyte-agent mcp --connector <connector> [--connector <connector>]... [--tools per-action|combined|both]
                     [--prefix] [--max-output-chars N]
   airbyte-agent tools <connector> [--tools per-action|combined|both]
@@ -62,6 +63,9 @@ Setup (guided hosted setup; safe to rerun, resumes where it stopped):
   --set FIELD=VALUE        a connector credential field (else <CONNECTOR>_<FIELD>, else a prompt)
   --replication KEY=VALUE  a replication setting some sources require (start_date=2024-01-01)
   --replace                delete the existing connector and enter new credentials
+  --oauth                  grant access in a browser instead of entering credentials: prints
+                           Airbyte's consent URL and waits for the browser on a loopback port
+  --oauth-timeout SECONDS  how long to wait for the browser (default 300)
   -y, --yes                never prompt; fail with what is missing instead
   Writes AIRBYTE_* and <CONNECTOR>_CONNECTOR_ID to the env file (other keys kept, mode 0600).
 
@@ -175,6 +179,16 @@ async fn run(args: Vec<String>) -> Result<(), CliError> {
             "--api-host" => setup_opts.api_host = Some(value(&mut it)?),
             "-y" | "--yes" => setup_opts.yes = true,
             "--replace" => setup_opts.replace = true,
+            "--oauth" => setup_opts.oauth = true,
+            "--oauth-timeout" => {
+                let v = value(&mut it)?;
+                let secs: u64 = v.parse().map_err(|_| {
+                    usage(format!(
+                        "--oauth-timeout needs a number of seconds, got `{v}`"
+                    ))
+                })?;
+                setup_opts.oauth_timeout = Some(std::time::Duration::from_secs(secs));
+            }
             "--set" => {
                 let v = value(&mut it)?;
                 let (k, val) = v

@@ -1,7 +1,7 @@
 //! `airbyte-agent setup <connector>`: guided hosted setup.
 //!
-//! Checklist: application token → workspace → source template → connector → test query →
-//! `.env`. Every step first looks for what already exists, so re-running resumes where a
+//! Checklist: application token → workspace → source template → connector (credentials typed in,
+//! or `--oauth`: a browser consent, see `consent.rs`) → test query → `.env`. Every step first looks for what already exists, so re-running resumes where a
 //! previous run stopped and never duplicates templates or connectors. Secrets typed at a
 //! terminal are read without echo; with piped input they are read line by line; `--yes` never
 //! prompts (values must come from flags or the environment).
@@ -17,6 +17,7 @@ use airbyte_agent_runtime::{
     AuthKind, CheckStatus, ConnectorDescriptor, Error, ExposeSecret, SecretString,
 };
 
+use crate::consent;
 use crate::env::{Env, var_name};
 use crate::error::CliError;
 
@@ -40,6 +41,10 @@ pub struct SetupOptions {
     pub yes: bool,
     /// `--replace`: delete the existing connector and create it again (new credentials).
     pub replace: bool,
+    /// `--oauth`: create the connector through Airbyte's OAuth consent flow (a browser).
+    pub oauth: bool,
+    /// `--oauth-timeout SECONDS`: how long to wait for the browser (default 300 s).
+    pub oauth_timeout: Option<std::time::Duration>,
     /// `--set FIELD=VALUE`: connector credential fields.
     pub fields: Vec<(String, String)>,
     /// `--replication KEY=VALUE`: replication settings some sources require (e.g. `start_date`).
@@ -202,6 +207,12 @@ pub async fn run(d: &'static ConnectorDescriptor, opts: SetupOptions) -> Result<
         yes: opts.yes,
         stdin: std::io::stdin().lock(),
     };
+    if opts.oauth && !d.auth_schemes.iter().any(|s| s.kind.oauth2().is_some()) {
+        return Err(CliError::Usage(format!(
+            "{} has no OAuth option; run setup without --oauth and enter its credentials",
+            d.name
+        )));
+    }
     let env_path = opts
         .env_file
         .clone()
@@ -366,7 +377,6 @@ pub async fn run(d: &'static ConnectorDescriptor, opts: SetupOptions) -> Result<
                 ws.delete_connector(&old.id).await?;
                 io.say("      deleted the previous connector");
             }
-            let creds = collect_credentials(d, &env, &opts, &mut io)?;
             let name = format!("{} - {workspace}", d.name);
             let mut create = CreateOptions::new()
                 .name(name.clone())
@@ -374,18 +384,31 @@ pub async fn run(d: &'static ConnectorDescriptor, opts: SetupOptions) -> Result<
             for (k, v) in &opts.replication {
                 create = create.replication(k.clone(), v.clone());
             }
-            let info = ws
-                .create_connector_json(d, creds, create)
-                .await
-                .map_err(|e| match e {
-                    Error::Validation(det) => CliError::Usage(format!(
-                        "Airbyte rejected the connector settings: {}; check the values (replication settings go in --replication KEY=VALUE) and rerun setup",
-                        det.message
-                    )),
-                    other => CliError::Runtime(other),
-                })?;
+            let rejected = |e| match e {
+                Error::Validation(det) => CliError::Usage(format!(
+                    "Airbyte rejected the connector settings: {}; check the values (replication settings go in --replication KEY=VALUE) and rerun setup",
+                    det.message
+                )),
+                other => CliError::Runtime(other),
+            };
+            let id = if opts.oauth {
+                io.say("      credentials: OAuth consent in a browser");
+                let timeout = opts.oauth_timeout.unwrap_or(consent::DEFAULT_TIMEOUT);
+                consent::connect(&ws, d, create, timeout, |s| io.say(s))
+                    .await
+                    .map_err(|e| match e {
+                        CliError::Runtime(e) => rejected(e),
+                        other => other,
+                    })?
+            } else {
+                let creds = collect_credentials(d, &env, &opts, &mut io)?;
+                ws.create_connector_json(d, creds, create)
+                    .await
+                    .map_err(rejected)?
+                    .id
+            };
             io.say(&format!("      created `{name}`"));
-            info.id
+            id
         }
         (many, _) => {
             let ids: Vec<&str> = many.iter().map(|c| c.id.as_str()).collect();
