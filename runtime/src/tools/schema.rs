@@ -41,7 +41,8 @@ fn parse_json(text: &str) -> Option<Value> {
 
 /// Rewrite OpenAPI-isms into draft 2020-12: `nullable` becomes a `"null"` type, boolean
 /// `exclusiveMinimum`/`exclusiveMaximum` become numbers, `example` becomes `examples`, tuple
-/// `items` become `prefixItems`, vendor extensions and unresolvable `$ref`s are dropped.
+/// `items` become `prefixItems`, `format: byte` (base64 text) gains `contentEncoding: base64`,
+/// vendor extensions and unresolvable `$ref`s are dropped.
 pub(crate) fn normalize(schema: Value) -> Value {
     match schema {
         Value::Object(map) => Value::Object(normalize_object(map)),
@@ -87,6 +88,10 @@ fn normalize_object(map: Map<String, Value>) -> Map<String, Value> {
             "$ref" => {} // refs are inlined by the generator; leftovers (cycles) accept anything
             "example" => {
                 out.insert("examples".into(), Value::Array(vec![v]));
+            }
+            "format" if v == "byte" => {
+                out.insert("contentEncoding".into(), "base64".into());
+                out.insert(k, v);
             }
             "exclusiveMinimum" if v.is_boolean() => excl_min = v.as_bool(),
             "exclusiveMaximum" if v.is_boolean() => excl_max = v.as_bool(),
