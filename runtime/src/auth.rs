@@ -73,6 +73,8 @@ pub(crate) struct AuthState {
     generation: AtomicU64,
     refresh_lock: tokio::sync::Mutex<()>,
     proactive_done: std::sync::atomic::AtomicBool,
+    /// When the refreshed access token should be replaced (from `expires_in`, minus a margin).
+    renew_at: std::sync::Mutex<Option<std::time::Instant>>,
 }
 
 impl fmt::Debug for AuthState {
@@ -126,6 +128,7 @@ impl AuthState {
             generation: AtomicU64::new(0),
             refresh_lock: tokio::sync::Mutex::new(()),
             proactive_done: std::sync::atomic::AtomicBool::new(false),
+            renew_at: std::sync::Mutex::new(None),
         })
     }
 
@@ -137,6 +140,7 @@ impl AuthState {
             generation: AtomicU64::new(0),
             refresh_lock: tokio::sync::Mutex::new(()),
             proactive_done: std::sync::atomic::AtomicBool::new(true),
+            renew_at: std::sync::Mutex::new(None),
         }
     }
 
@@ -218,13 +222,20 @@ impl AuthState {
         }
     }
 
-    /// Whether the first request must be preceded by a refresh (no access token yet).
+    /// Whether a request must be preceded by a refresh: there is no access token yet, or the
+    /// refreshed one is about to expire (`expires_in` of the last refresh).
     pub(crate) fn needs_proactive_refresh(&self) -> bool {
-        self.scheme
-            .and_then(|s| s.kind.oauth2())
-            .is_some_and(|o| self.has_grant_input(o))
-            && !self.proactive_done.load(Ordering::SeqCst)
-            && !self.has_param("access_token")
+        let Some(o) = self.scheme.and_then(|s| s.kind.oauth2()) else {
+            return false;
+        };
+        let expiring = self
+            .renew_at
+            .lock()
+            .ok()
+            .and_then(|t| *t)
+            .is_some_and(|t| std::time::Instant::now() >= t);
+        let first = !self.proactive_done.load(Ordering::SeqCst) && !self.has_param("access_token");
+        (expiring || first) && self.has_grant_input(o)
     }
 
     /// Headers and query pairs for one request.
@@ -429,6 +440,14 @@ impl AuthState {
             }
         }
         self.proactive_done.store(true, Ordering::SeqCst);
+        if let Ok(mut t) = self.renew_at.lock() {
+            // Some providers send the lifetime as a string.
+            *t = body
+                .get("expires_in")
+                .and_then(|v| v.as_u64().or_else(|| v.as_str()?.trim().parse().ok()))
+                .and_then(renewal_delay)
+                .map(|d| std::time::Instant::now() + d);
+        }
         self.generation.fetch_add(1, Ordering::SeqCst);
         tracing::debug!(rotated = rotated.is_some(), "access token refreshed");
         if let Some(cb) = callback {
@@ -550,11 +569,42 @@ impl AuthState {
             .body(crate::encode::encode_pairs(&fields)))
     }
 
+    /// No refresh is possible: stop asking before every request.
     pub(crate) fn mark_proactive_done(&self) {
         self.proactive_done.store(true, Ordering::SeqCst);
+        if let Ok(mut t) = self.renew_at.lock() {
+            *t = None;
+        }
     }
+}
+
+/// How long a token that `expires_in` seconds is used before it is renewed: a minute less (half
+/// its life for tokens shorter than two minutes), so that requests in flight do not meet the
+/// expiry. `None` (renew on 401 only) for a zero or absurd lifetime.
+fn renewal_delay(expires_in: u64) -> Option<std::time::Duration> {
+    if expires_in == 0 || expires_in > 10 * 365 * 24 * 3600 {
+        return None;
+    }
+    let margin = (expires_in / 2).min(60);
+    Some(std::time::Duration::from_secs(expires_in - margin))
 }
 
 pub(crate) fn poisoned() -> Error {
     Error::Config("internal lock poisoned".into())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::renewal_delay;
+    use std::time::Duration;
+
+    #[test]
+    fn tokens_are_renewed_a_minute_early_or_at_half_life() {
+        assert_eq!(renewal_delay(3600), Some(Duration::from_secs(3540)));
+        assert_eq!(renewal_delay(120), Some(Duration::from_secs(60)));
+        assert_eq!(renewal_delay(30), Some(Duration::from_secs(15)));
+        assert_eq!(renewal_delay(1), Some(Duration::from_secs(1)));
+        assert_eq!(renewal_delay(0), None);
+        assert_eq!(renewal_delay(u64::MAX), None);
+    }
 }

@@ -640,3 +640,75 @@ async fn oauth_token_in_custom_header() {
     );
     assert!(auth_header(&server, "authorization").await.is_none());
 }
+
+/// Mints `at1`, `at2`, ... each valid for `expires_in` seconds (sent as a string when asked).
+struct ShortLivedTokens {
+    minted: Arc<AtomicUsize>,
+    expires_in: serde_json::Value,
+}
+impl wiremock::Respond for ShortLivedTokens {
+    fn respond(&self, _: &Request) -> ResponseTemplate {
+        let n = self.minted.fetch_add(1, Ordering::SeqCst) + 1;
+        ResponseTemplate::new(200)
+            .set_body_json(json!({"access_token": format!("at{n}"), "expires_in": self.expires_in}))
+    }
+}
+
+#[tokio::test]
+async fn tokens_are_renewed_before_they_expire() {
+    for expires_in in [json!(2), json!("2")] {
+        let server = MockServer::start().await;
+        let minted = Arc::new(AtomicUsize::new(0));
+        Mock::given(method("POST"))
+            .and(path("/oauth/token"))
+            .respond_with(ShortLivedTokens {
+                minted: minted.clone(),
+                expires_in,
+            })
+            .mount(&server)
+            .await;
+        // Only the newest token is accepted: a stale one would cost a 401 and a reactive refresh.
+        Mock::given(method("GET"))
+            .and(path("/me"))
+            .and(header("authorization", "Bearer at1"))
+            .respond_with(ResponseTemplate::new(200).set_body_json(json!({"id": "u1"})))
+            .up_to_n_times(2)
+            .mount(&server)
+            .await;
+        Mock::given(method("GET"))
+            .and(path("/me"))
+            .and(header("authorization", "Bearer at2"))
+            .respond_with(ResponseTemplate::new(200).set_body_json(json!({"id": "u1"})))
+            .mount(&server)
+            .await;
+        let calls = Arc::new(Mutex::new(Vec::new()));
+        let c = oauth_client(&server, oauth_creds("body", None), calls);
+        c.execute("me", "get", json!({})).await.unwrap();
+        c.execute("me", "get", json!({})).await.unwrap();
+        assert_eq!(
+            minted.load(Ordering::SeqCst),
+            1,
+            "the first token is reused"
+        );
+        // A 2 s token is renewed after 1 s (half its life for short tokens).
+        tokio::time::sleep(std::time::Duration::from_millis(1100)).await;
+        c.execute("me", "get", json!({})).await.unwrap();
+        assert_eq!(minted.load(Ordering::SeqCst), 2, "renewed before use");
+        let statuses: Vec<u16> = server
+            .received_requests()
+            .await
+            .unwrap_or_default()
+            .iter()
+            .filter(|r| r.url.path() == "/me")
+            .map(|r| {
+                let auth = r.headers.get("authorization").and_then(|v| v.to_str().ok());
+                if matches!(auth, Some("Bearer at1" | "Bearer at2")) {
+                    200
+                } else {
+                    401
+                }
+            })
+            .collect();
+        assert_eq!(statuses, [200, 200, 200], "no request met an expired token");
+    }
+}

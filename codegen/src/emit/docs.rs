@@ -496,12 +496,15 @@ fn auth(ir: &Connector, opts: &EmitOptions, desc: &'static ConnectorDescriptor) 
             AuthKind::ApiKeyQuery { name } => format!("`{name}` query parameter"),
             AuthKind::OAuth2(o) if o.grant == TokenGrant::JwtBearer => {
                 "OAuth2 bearer token minted from the service-account key (`credentials_json`: \
-                 the key file's JSON) with a signed JWT assertion (RFC 7523), again after a 401"
+                 the key file's JSON) with a signed JWT assertion (RFC 7523), renewed before it expires \
+                 and after a 401"
                     .into()
             }
             AuthKind::OAuth2(o) => match o.refresh_url {
                 Some(_) => {
-                    "OAuth2 bearer token, refreshed automatically when it expires (401)".into()
+                    "OAuth2 bearer token, refreshed automatically before it expires (`expires_in`) \
+                     and after a 401"
+                        .into()
                 }
                 None => "OAuth2 bearer token".into(),
             },
