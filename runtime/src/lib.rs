@@ -46,6 +46,10 @@ pub mod tools;
 pub mod check;
 pub use check::{CheckReport, CheckStatus};
 
+/// Record and replay API calls at the transport layer (feature `cassette`).
+#[cfg(feature = "cassette")]
+pub mod cassette;
+
 pub use auth::{RefreshedTokens, TokenRefreshCallback};
 pub use client::{Client, ClientBuilder, DEFAULT_MAX_PAGES};
 pub use credentials::Credentials;
