@@ -40,6 +40,25 @@ pub enum HostedError {
         /// Ids of the matching connectors.
         ids: Vec<String>,
     },
+    /// No workspace of the organization has exactly this name.
+    #[error(
+        "no workspace named `{workspace_name}` in this organization; check the name or create the workspace first"
+    )]
+    WorkspaceNotFound {
+        /// Workspace name searched.
+        workspace_name: String,
+    },
+    /// Several workspaces of the organization have exactly this name.
+    #[error(
+        "{} workspaces named `{workspace_name}` in this organization: {}; rename all but one",
+        .ids.len(), .ids.join(", ")
+    )]
+    AmbiguousWorkspace {
+        /// Workspace name searched.
+        workspace_name: String,
+        /// Ids of the matching workspaces.
+        ids: Vec<String>,
+    },
     /// An OAuth callback URL carried neither a secret id nor a connector id.
     #[error("OAuth callback not understood: {0}")]
     OAuthCallback(String),

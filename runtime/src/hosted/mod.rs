@@ -26,6 +26,7 @@ mod execute;
 mod platform;
 mod token;
 mod transport;
+mod workflows;
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -49,6 +50,9 @@ pub use platform::{
     ScopedToken, SourceTemplate, Workspace, WorkspaceInfo,
 };
 pub use transport::AGENT_SDK_HEADER_VALUE;
+pub use workflows::{
+    AUTOMATION_FANOUT, AutomationInfo, AutomationOptions, AutomationUpdate, WorkflowInfo,
+};
 
 pub(crate) use execute::Binding;
 use transport::Transport;

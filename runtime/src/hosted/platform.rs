@@ -124,6 +124,7 @@ impl Platform {
         Workspace {
             platform: self.clone(),
             name: name.into(),
+            id: Arc::default(),
         }
     }
 
@@ -262,6 +263,8 @@ impl Platform {
 pub struct Workspace {
     platform: Platform,
     name: String,
+    /// The workspace id, resolved from the name once (shared by clones).
+    pub(super) id: Arc<tokio::sync::OnceCell<String>>,
 }
 
 impl Workspace {
@@ -275,7 +278,7 @@ impl Workspace {
         &self.platform
     }
 
-    fn transport(&self) -> &Arc<Transport> {
+    pub(super) fn transport(&self) -> &Arc<Transport> {
         &self.platform.transport
     }
 
@@ -748,7 +751,9 @@ impl fmt::Debug for ScopedToken {
     }
 }
 
-fn de_id<'de, D: serde::Deserializer<'de>>(d: D) -> std::result::Result<String, D::Error> {
+pub(super) fn de_id<'de, D: serde::Deserializer<'de>>(
+    d: D,
+) -> std::result::Result<String, D::Error> {
     let v = Value::deserialize(d)?;
     id_text(&v).ok_or_else(|| serde::de::Error::custom("expected a non-empty id"))
 }
@@ -769,7 +774,7 @@ fn credentials_json(descriptor: &ConnectorDescriptor, c: &Credentials) -> Map<St
         .collect()
 }
 
-fn decode_one<T: serde::de::DeserializeOwned>(call: &Call<'_>, v: Value) -> Result<T> {
+pub(super) fn decode_one<T: serde::de::DeserializeOwned>(call: &Call<'_>, v: Value) -> Result<T> {
     // Some endpoints wrap the object in `data`.
     let v = match v {
         Value::Object(mut m)
@@ -782,7 +787,7 @@ fn decode_one<T: serde::de::DeserializeOwned>(call: &Call<'_>, v: Value) -> Resu
     serde_json::from_value(v).map_err(|e| unexpected(call, format!("cannot decode ({e})")))
 }
 
-fn decode_items<T: serde::de::DeserializeOwned>(
+pub(super) fn decode_items<T: serde::de::DeserializeOwned>(
     endpoint: &str,
     items: Vec<Value>,
 ) -> Result<Vec<T>> {
@@ -842,7 +847,7 @@ enum Next {
 }
 
 /// GET every page of a platform list endpoint.
-async fn collect_pages(
+pub(super) async fn collect_pages(
     transport: &Transport,
     path: &str,
     query: Vec<(&str, String)>,

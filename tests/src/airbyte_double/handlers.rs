@@ -223,6 +223,9 @@ async fn route(shared: &Arc<Shared>, rec: &Recorded) -> Resp {
         Err(r) => return r,
     };
     let segs: Vec<&str> = p.trim_start_matches('/').split('/').collect();
+    if let ["api", "v1", "internal", "workflows", rest @ ..] = segs.as_slice() {
+        return super::workflows::route(shared, rec, &org, rest).await;
+    }
     match (m, segs.as_slice()) {
         ("GET", ["api", "v1", "integrations", "connectors"]) => list_connectors(shared, rec, &org),
         ("POST", ["api", "v1", "integrations", "connectors"]) => {
@@ -673,7 +676,10 @@ fn consent(shared: &Arc<Shared>, rec: &Recorded) -> Resp {
 fn list_workspaces(shared: &Arc<Shared>, rec: &Recorded, org: &str) -> Resp {
     let q = query_pairs(&rec.query);
     let st = shared.lock();
-    let all = st.workspaces.get(org).cloned().unwrap_or_default();
+    let mut all = st.workspaces.get(org).cloned().unwrap_or_default();
+    if let Some((_, part)) = q.iter().find(|(k, _)| k == "name_contains") {
+        all.retain(|(_, name)| name.contains(part.as_str()));
+    }
     let size = st.config.workspace_page_size.max(1);
     let offset = match q.iter().find(|(k, _)| k == "cursor") {
         None => 0,

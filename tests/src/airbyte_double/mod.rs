@@ -23,6 +23,7 @@
 
 mod embedded;
 mod handlers;
+mod workflows;
 
 use std::collections::BTreeMap;
 use std::net::SocketAddr;
@@ -246,6 +247,7 @@ pub(crate) struct State {
     clients: BTreeMap<String, airbyte_agent_runtime::Client>,
     next_id: u64,
     embedded: embedded::EmbeddedState,
+    workflows: workflows::WorkflowState,
 }
 
 impl State {
