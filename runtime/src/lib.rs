@@ -46,7 +46,7 @@ pub mod tools;
 pub mod check;
 pub use check::{CheckReport, CheckStatus};
 
-/// Record and replay API calls at the transport layer (feature `cassette`).
+// Record and replay API calls at the transport layer (feature `cassette`; docs in the module).
 #[cfg(feature = "cassette")]
 pub mod cassette;
 

@@ -614,3 +614,50 @@ async fn request_never_sent_is_a_mismatch() {
     assert_eq!(report.mismatches[0].field, "request");
     assert_eq!(report.mismatches[0].actual, "(not received)");
 }
+
+#[tokio::test]
+async fn secret_shapes_are_redacted_anywhere() {
+    let jwt = "eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiIxMjM0NTY3ODkwIn0.c2lnbmF0dXJlLXBhcnQ";
+    let shaped = [
+        "rk_live_0123456789abcdefXYZ",
+        "whsec_0123456789abcdefXYZ",
+        "ghp_0123456789abcdefghijABCDEFGHIJ",
+        "gho_0123456789abcdefghijABCDEFGHIJ",
+        "github_pat_11ABCDEFG0123456789_abcdefghijklmnop",
+        "xoxb-1234567890-abcdefghij",
+        "AIzaSyA-0123456789abcdefghijklmnopqrstu",
+        "AKIAIOSFODNN7EXAMPLE",
+        jwt,
+    ];
+    // Look-alikes that are not secrets stay.
+    let plain = [
+        "sk_1",
+        "task_list_items",
+        "ask_me_anything",
+        "AKIA",
+        "eyJ.short",
+    ];
+    let s = MockServer::start().await;
+    Mock::given(method("GET"))
+        .and(wpath("/v1/customers"))
+        .respond_with(ResponseTemplate::new(200).set_body_json(json!({
+            "data": [],
+            "shaped": shaped,
+            "sentence": format!("token={} and more", shaped[5]),
+            "plain": plain,
+        })))
+        .mount(&s)
+        .await;
+    let (_, cassette) = record(&s, "customers", "list", json!({"limit": 2}), SECRET).await;
+    let c = cassette.unwrap();
+    let body = &c.captured_response.body;
+    for (i, token) in shaped.iter().enumerate() {
+        assert_eq!(body["shaped"][i], REDACTED, "{token} not redacted");
+    }
+    assert_eq!(body["sentence"], format!("token={REDACTED} and more"));
+    assert_eq!(body["plain"], json!(plain));
+    let yaml = c.to_yaml().unwrap();
+    for token in shaped {
+        assert!(!yaml.contains(token), "{token} in\n{yaml}");
+    }
+}
