@@ -16,6 +16,7 @@ use crate::descriptor::{
 };
 use crate::download::ByteStream;
 use crate::error::{Error, Result};
+use crate::execute_options::ExecuteOptions;
 use crate::pagination::{Page, PageStream};
 use crate::request::{self, Prepared};
 use crate::response::{self, ExecuteResult, Headers, ResultKind};
@@ -402,6 +403,44 @@ impl Client {
         self.call(op, params).await
     }
 
+    /// [`Client::execute`] with per-call options: keep or drop record fields (applied to the
+    /// records in both modes), let Airbyte shorten long texts, state the call's intent (the last
+    /// two are sent to the hosted execute endpoint; direct mode has no use for them).
+    pub async fn execute_with(
+        &self,
+        entity: &str,
+        action: &str,
+        params: Value,
+        options: &ExecuteOptions,
+    ) -> Result<ExecuteResult> {
+        let hosted_op = match self.hosted_binding() {
+            Some(h) => self
+                .operation(entity, action)
+                .ok()
+                .filter(|op| op.kind != ActionKind::Download)
+                .map(|op| (h, op)),
+            None => None,
+        };
+        let params = if params.is_null() {
+            Value::Object(Params::new())
+        } else {
+            params
+        };
+        let mut result = match (hosted_op, params) {
+            (Some((h, op)), Value::Object(params)) => {
+                let params = self.prepare_params(op, params)?;
+                h.execute(self.inner.descriptor, op, &params, options)
+                    .await?
+            }
+            (_, params) => {
+                options.wire_fields()?;
+                self.execute(entity, action, params).await?
+            }
+        };
+        options.apply(&mut result);
+        Ok(result)
+    }
+
     /// Typed entry point: run `op` with `params` (keys are wire names).
     pub async fn call(
         &self,
@@ -597,7 +636,14 @@ impl Client {
         params: &Params,
     ) -> Result<ExecuteResult> {
         if let Some(h) = self.hosted_binding() {
-            return h.execute(self.inner.descriptor, op, params).await;
+            return h
+                .execute(
+                    self.inner.descriptor,
+                    op,
+                    params,
+                    &ExecuteOptions::default(),
+                )
+                .await;
         }
         let (base, config) = self.base_and_config()?;
         let prep = request::build(self.inner.descriptor, op, params, &base, &config)?;

@@ -7,7 +7,9 @@ use std::time::{Duration, Instant};
 use airbyte_agent_runtime::hosted::{
     AirbyteAuthConfig, CreateOptions, HostedError, OAuthOptions, Platform, Region, SearchOptions,
 };
-use airbyte_agent_runtime::{Client, Credentials, Error, Params, RetryPolicy};
+use airbyte_agent_runtime::{
+    Client, Credentials, Error, ExecuteOptions, MAX_INTENT_CHARS, Params, RetryPolicy,
+};
 use airbyte_agent_stripe::{Customer, CustomersListMeta, StripeAuthConfig, StripeConnector};
 use airbyte_agent_tests::airbyte_double::{
     Account, AirbyteDouble, CallbackStyle, Definition, DoubleConfig,
@@ -273,8 +275,70 @@ async fn typed_list_returns_equal_records_in_direct_and_hosted_mode() {
     let first: Value = serde_json::from_slice(&exec[0].body).unwrap();
     assert_eq!(
         first,
-        json!({"entity": "customers", "action": "list", "params": {"limit": 3}})
+        json!({"entity": "customers", "action": "list", "params": {"limit": 3},
+               "skip_truncation": true})
     );
+}
+
+#[tokio::test]
+async fn execute_options_select_fields_in_both_modes_and_reach_the_execute_endpoint() {
+    let env = env().await;
+    seed_stripe(&env);
+    let options = ExecuteOptions::new()
+        .select_fields(["id", "email", "address.city"])
+        .exclude_fields(["email"])
+        .intent("list customers for a churn report");
+    let hosted = Client::hosted(stripe(), auth(&env)).build().unwrap();
+    let h = hosted
+        .execute_with("customers", "list", json!({"limit": 2}), &options)
+        .await
+        .unwrap();
+    let direct = Client::builder(
+        stripe(),
+        Credentials::new("bearerAuth").set("api_key", STRIPE_KEY.to_string()),
+    )
+    .base_url(env.provider.uri())
+    .build()
+    .unwrap();
+    let d = direct
+        .execute_with("customers", "list", json!({"limit": 2}), &options)
+        .await
+        .unwrap();
+    assert_eq!(h.data, d.data);
+    assert_eq!(h.meta, d.meta, "meta is not filtered");
+    let records = h.data.as_array().unwrap();
+    assert_eq!(records.len(), 3, "the provider's first page");
+    for r in records {
+        let keys: Vec<&str> = r.as_object().unwrap().keys().map(String::as_str).collect();
+        assert_eq!(keys, ["id"], "{r}");
+    }
+    let exec = env
+        .double
+        .requests()
+        .into_iter()
+        .rfind(|r| r.path.ends_with("/execute"))
+        .unwrap();
+    let body: Value = serde_json::from_slice(&exec.body).unwrap();
+    assert_eq!(
+        body,
+        json!({"entity": "customers", "action": "list", "params": {"limit": 2},
+               "skip_truncation": true, "select_fields": ["id", "email", "address.city"],
+               "exclude_fields": ["email"], "intent": "list customers for a churn report"})
+    );
+
+    // An over-long intent is refused before anything is sent.
+    let before = env.double.requests().len();
+    let e = hosted
+        .execute_with(
+            "customers",
+            "list",
+            json!({}),
+            &ExecuteOptions::new().intent("x".repeat(MAX_INTENT_CHARS + 1)),
+        )
+        .await
+        .unwrap_err();
+    assert!(e.to_string().contains("at most 512"), "{e}");
+    assert_eq!(env.double.requests().len(), before);
 }
 
 #[tokio::test]

@@ -1,5 +1,6 @@
 //! Hosted execution: connector lookup (cached) and the execute endpoint.
 
+use crate::execute_options::ExecuteOptions;
 use std::sync::Arc;
 
 use serde_json::{Map, Value};
@@ -74,13 +75,19 @@ impl Binding {
         action: &str,
         params: Value,
         idempotent: bool,
+        options: &ExecuteOptions,
     ) -> Result<(Value, Option<Value>)> {
+        let mut body = serde_json::Map::new();
+        body.insert("entity".into(), entity.into());
+        body.insert("action".into(), action.into());
+        body.insert("params".into(), params);
+        body.extend(options.wire_fields()?);
+        let body = Value::Object(body);
         let id = self.connector_id(d).await?;
         let path = format!(
             "/api/v1/integrations/connectors/{}/execute",
             crate::encode::path_segment(&id)
         );
-        let body = serde_json::json!({"entity": entity, "action": action, "params": params});
         let call = Call {
             idempotent,
             ..Call::post(&path, &body)
@@ -116,7 +123,9 @@ impl Binding {
                 available: d.entities.iter().map(|e| e.name).collect(),
             });
         }
-        let (result, meta) = self.execute_raw(d, entity, action, params, true).await?;
+        let (result, meta) = self
+            .execute_raw(d, entity, action, params, true, &ExecuteOptions::default())
+            .await?;
         let (data, meta) = match (result, meta) {
             (Value::Object(mut m), None) if m.contains_key("data") => {
                 let meta = m.remove("meta");
@@ -140,6 +149,7 @@ impl Binding {
         d: &'static ConnectorDescriptor,
         op: &'static OperationDescriptor,
         params: &Params,
+        options: &ExecuteOptions,
     ) -> Result<ExecuteResult> {
         let (result, meta) = self
             .execute_raw(
@@ -148,6 +158,7 @@ impl Binding {
                 op.action,
                 Value::Object(params.clone()),
                 op.method.is_idempotent(),
+                options,
             )
             .await?;
         Ok(shape(op, result, meta))
@@ -169,7 +180,8 @@ impl Binding {
             ))
         })?;
         let params = crate::validate::normalize(op, params)?;
-        self.execute(d, op, &params).await
+        self.execute(d, op, &params, &ExecuteOptions::default())
+            .await
     }
 
     /// Downloads through the execute endpoint: the result carries the bytes as base64.
@@ -181,7 +193,14 @@ impl Binding {
     ) -> Result<ByteStream> {
         use base64::Engine as _;
         let (result, _) = self
-            .execute_raw(d, op.entity, op.action, Value::Object(params.clone()), true)
+            .execute_raw(
+                d,
+                op.entity,
+                op.action,
+                Value::Object(params.clone()),
+                true,
+                &ExecuteOptions::default(),
+            )
             .await?;
         let text = match &result {
             Value::String(s) => Some(s.as_str()),

@@ -230,6 +230,7 @@ impl Client {
                 "context_store_search",
                 Value::Object(params),
                 true,
+                &crate::ExecuteOptions::default(),
             )
             .await?;
         serde_path_to_error::deserialize(result).map_err(|e| Error::Decode {
