@@ -661,3 +661,39 @@ async fn secret_shapes_are_redacted_anywhere() {
         assert!(!yaml.contains(token), "{token} in\n{yaml}");
     }
 }
+
+#[tokio::test]
+async fn relaxed_validation_flags_and_masked_mismatches() {
+    let up = upstream().await;
+    let params = json!({"name": "Ada", "email": "ada@example.com"});
+    let (_, cassette) = record(&up, "customers", "create", params, SECRET).await;
+    let mut c = cassette.unwrap();
+    // Subset comparisons: extra body keys and query params are accepted.
+    c.captured_request.body = json!({"name": "Ada"});
+    c.captured_request.validation.body_strict = false;
+    c.captured_request.validation.query_params_strict = false;
+    c.inputs.params = json!({"name": "Ada", "email": "other@example.com"});
+    let report = Replay::run_with(&c, &CONN, env, no_retries).await.unwrap();
+    assert!(report.mismatches.is_empty(), "{:#?}", report.mismatches);
+
+    // Strict again: the extra key is reported.
+    c.captured_request.validation.body_strict = true;
+    let report = Replay::run_with(&c, &CONN, env, no_retries).await.unwrap();
+    let fields: Vec<&str> = report.mismatches.iter().map(|m| m.field.as_str()).collect();
+    assert_eq!(fields, ["body.email"], "{:#?}", report.mismatches);
+    assert_eq!(report.mismatches[0].expected, "(absent)");
+
+    // A captured auth header that differs: the mismatch never shows either value.
+    c.captured_request.validation.body_strict = false;
+    c.captured_request
+        .headers
+        .insert("Authorization".into(), "Bearer sk_test_other".into());
+    let report = Replay::run_with(&c, &CONN, env, no_retries).await.unwrap();
+    assert_eq!(report.mismatches.len(), 1, "{:#?}", report.mismatches);
+    let m = &report.mismatches[0];
+    assert_eq!(
+        (m.field.as_str(), m.expected.as_str(), m.actual.as_str()),
+        ("headers.authorization", "***", "***")
+    );
+    assert!(!m.to_string().contains(SECRET));
+}
