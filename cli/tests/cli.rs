@@ -153,6 +153,36 @@ async fn calls_print_json_compact_in_pipes_or_pretty_on_request() {
 }
 
 #[tokio::test]
+async fn select_and_exclude_keep_the_output_small() {
+    let server = stripe_double().await;
+    let uri = server.uri();
+    let env = [("STRIPE_API_KEY", "sk_test_cli"), ("STRIPE_BASE_URL", &uri)];
+    let out = run(
+        &[
+            "stripe",
+            "customers",
+            "list",
+            "-p",
+            "limit=2",
+            "--select",
+            "id, email",
+            "--exclude=email",
+        ],
+        &env,
+    )
+    .await;
+    assert_eq!(out.code, Some(0), "{}", out.stderr);
+    let v: Value = serde_json::from_str(&out.stdout).expect("JSON");
+    let records = v["data"].as_array().expect("records");
+    assert!(!records.is_empty());
+    for r in records {
+        assert_eq!(r.as_object().map(|m| m.len()), Some(1), "{r}");
+        assert!(r["id"].is_string(), "{r}");
+    }
+    assert_eq!(v["meta"]["has_more"], false, "meta is kept");
+}
+
+#[tokio::test]
 async fn exit_codes_distinguish_usage_auth_and_api_errors() {
     let server = stripe_double().await;
     let uri = server.uri();
