@@ -6,6 +6,7 @@ use super::{ConnectorTools, Tool, ToolOptions, ToolTarget, action_signature};
 use crate::Client;
 use crate::descriptor::OperationDescriptor;
 use crate::error::Error;
+use crate::execute_options::ExecuteOptions;
 
 /// Default output-size limit of a tool result, in characters.
 pub const DEFAULT_MAX_OUTPUT_CHARS: usize = 100_000;
@@ -164,7 +165,10 @@ impl Dispatcher {
             }
         };
         match tool.target {
-            ToolTarget::Action(op) => self.run(op, Value::Object(args)).await,
+            ToolTarget::Action(op) => {
+                self.run(op, Value::Object(args), &ExecuteOptions::default())
+                    .await
+            }
             ToolTarget::Combined => self.run_combined(tool, args).await,
         }
     }
@@ -176,15 +180,45 @@ impl Dispatcher {
 
     async fn run_combined(&self, tool: &Tool, mut args: Map<String, Value>) -> ToolOutput {
         let d = self.client.descriptor();
-        if let Some(extra) = args
-            .keys()
-            .find(|k| !matches!(k.as_str(), "entity" | "action" | "params"))
-        {
+        if let Some(extra) = args.keys().find(|k| {
+            !matches!(
+                k.as_str(),
+                "entity" | "action" | "params" | "select_fields" | "exclude_fields"
+            )
+        }) {
             return invalid(format!(
-                "`{}` takes only `entity`, `action` and `params`; unexpected `{extra}`. Put action parameters inside `params`.",
+                "`{}` takes only `entity`, `action`, `params`, `select_fields` and `exclude_fields`; unexpected `{extra}`. Put action parameters inside `params`.",
                 tool.name
             ));
         }
+        let mut fields = [Vec::new(), Vec::new()];
+        for (slot, key) in fields.iter_mut().zip(["select_fields", "exclude_fields"]) {
+            match args.remove(key) {
+                None | Some(Value::Null) => {}
+                Some(Value::Array(items)) => {
+                    let names: Vec<String> = items
+                        .iter()
+                        .filter_map(|v| v.as_str().map(str::to_string))
+                        .collect();
+                    if names.len() != items.len() {
+                        return invalid(format!(
+                            "`{key}` must list field names as strings, e.g. [\"id\", \"address.city\"]."
+                        ));
+                    }
+                    *slot = names;
+                }
+                Some(other) => {
+                    return invalid(format!(
+                        "`{key}` must be a list of field names, got {}.",
+                        type_name(&other)
+                    ));
+                }
+            }
+        }
+        let [select, exclude] = fields;
+        let options = ExecuteOptions::new()
+            .select_fields(select)
+            .exclude_fields(exclude);
         let entities = || {
             d.entities
                 .iter()
@@ -246,11 +280,20 @@ impl Dispatcher {
             Ok(op) => op,
             Err(e) => return self.failure(None, e),
         };
-        self.run(op, params).await
+        self.run(op, params, &options).await
     }
 
-    async fn run(&self, op: &'static OperationDescriptor, params: Value) -> ToolOutput {
-        match self.client.execute(op.entity, op.action, params).await {
+    async fn run(
+        &self,
+        op: &'static OperationDescriptor,
+        params: Value,
+        options: &ExecuteOptions,
+    ) -> ToolOutput {
+        match self
+            .client
+            .execute_with(op.entity, op.action, params, options)
+            .await
+        {
             Ok(result) => {
                 let value = result.into_value();
                 let mut text = match serde_json::to_string(&value) {

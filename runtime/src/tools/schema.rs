@@ -373,6 +373,16 @@ pub fn combined_schema(d: &ConnectorDescriptor) -> Value {
                 "type": "object",
                 "description": "Parameters of the action, by name (see the tool description for each action's parameters).",
                 "default": {}
+            },
+            "select_fields": {
+                "type": "array",
+                "items": { "type": "string" },
+                "description": "Optional: keep only these fields of each record (dotted paths for nested fields, e.g. `address.city`) to keep the result small."
+            },
+            "exclude_fields": {
+                "type": "array",
+                "items": { "type": "string" },
+                "description": "Optional: drop these fields from each record (dotted paths)."
             }
         },
         "required": ["entity", "action"],

@@ -499,3 +499,63 @@ fn openapi_byte_strings_declare_their_base64_encoding() {
     );
     assert!(s["properties"]["name"].get("contentEncoding").is_none());
 }
+
+#[tokio::test]
+async fn the_combined_tool_selects_record_fields() {
+    let server = MockServer::start().await;
+    Mock::given(method("GET"))
+        .and(path("/customers"))
+        .respond_with(ResponseTemplate::new(200).set_body_json(json!({
+            "data": [{"id": "cus_1", "email": "a@x", "address": {"city": "SF", "zip": "1"}}],
+            "has_more": false
+        })))
+        .mount(&server)
+        .await;
+    let tools = Dispatcher::with_options(client(&server.uri()), ToolOptions::new().combined(true));
+    let combined = tools
+        .tools()
+        .tools()
+        .iter()
+        .find(|t| matches!(t.target, ToolTarget::Combined))
+        .expect("combined tool");
+    let props = &combined.input_schema["properties"];
+    assert_eq!(props["select_fields"]["items"]["type"], "string");
+    assert_eq!(props["exclude_fields"]["type"], "array");
+    let name = combined.name.clone();
+
+    let out = tools
+        .call(
+            &name,
+            json!({"entity": "customers", "action": "list",
+                   "select_fields": ["id", "address.city"], "exclude_fields": ["id"]}),
+        )
+        .await;
+    assert!(!out.is_error, "{}", out.text);
+    let v: Value = serde_json::from_str(&out.text).expect("json result");
+    assert_eq!(v["data"], json!([{"address": {"city": "SF"}}]));
+    assert_eq!(v["meta"]["has_more"], false);
+
+    for bad in [json!("id"), json!([1])] {
+        let out = tools
+            .call(
+                &name,
+                json!({"entity": "customers", "action": "list", "select_fields": bad}),
+            )
+            .await;
+        assert_eq!(
+            out.error_kind,
+            Some(ToolErrorKind::InvalidArguments),
+            "{}",
+            out.text
+        );
+        assert!(out.text.contains("select_fields"), "{}", out.text);
+    }
+    let out = tools
+        .call(
+            &name,
+            json!({"entity": "customers", "action": "list", "fields": ["id"]}),
+        )
+        .await;
+    assert_eq!(out.error_kind, Some(ToolErrorKind::InvalidArguments));
+    assert!(out.text.contains("select_fields"), "{}", out.text);
+}
