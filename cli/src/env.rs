@@ -12,7 +12,9 @@ use std::collections::BTreeMap;
 use std::path::Path;
 
 use airbyte_agent_runtime::hosted::{self, AirbyteAuthConfig};
-use airbyte_agent_runtime::{Client, ConnectorDescriptor, Credentials, SecretString};
+use airbyte_agent_runtime::{
+    Client, ClientBuilder, ConnectorDescriptor, Credentials, SecretString,
+};
 
 use crate::error::CliError;
 
@@ -93,7 +95,7 @@ pub struct ClientOptions {
     pub mode: Mode,
 }
 
-fn direct_credentials(d: &ConnectorDescriptor, env: &Env) -> Result<Credentials, String> {
+pub fn direct_credentials(d: &ConnectorDescriptor, env: &Env) -> Result<Credentials, String> {
     let present = |field: &str| env.get(&var_name(d, field));
     let scheme = if let Some(key) = env.get(&var_name(d, "AUTH_SCHEME")) {
         d.auth_schemes
@@ -241,20 +243,33 @@ pub fn build_client(
             }
             Client::hosted(d, cfg).build().map_err(CliError::from)
         }
-        _ => {
-            let creds = direct_credentials(d, env).map_err(CliError::Auth)?;
-            let mut b = Client::builder(d, creds);
-            if let Some(url) = env.get(&var_name(d, "BASE_URL")) {
-                b = b.base_url(url);
-            }
-            for key in config_keys(d) {
-                if let Some(v) = env.get(&var_name(d, key)) {
-                    b = b.server_variable(key, v);
-                }
-            }
-            b.build().map_err(CliError::from)
-        }
+        _ => direct_builder(d, env)?.build().map_err(CliError::from),
     }
+}
+
+/// A direct-mode client builder from the connector's settings (credentials, `BASE_URL`, server
+/// variables).
+pub fn direct_builder(
+    d: &'static ConnectorDescriptor,
+    env: &Env,
+) -> Result<ClientBuilder, CliError> {
+    let creds = direct_credentials(d, env).map_err(CliError::Auth)?;
+    let mut b = Client::builder(d, creds);
+    if let Some(url) = env.get(&var_name(d, "BASE_URL")) {
+        b = b.base_url(url);
+    }
+    for (key, value) in server_variables(d, env) {
+        b = b.server_variable(key, value);
+    }
+    Ok(b)
+}
+
+/// The connector's server variables set in the environment (`<CONNECTOR>_SUBDOMAIN`, ...).
+pub fn server_variables(d: &ConnectorDescriptor, env: &Env) -> Vec<(&'static str, String)> {
+    config_keys(d)
+        .into_iter()
+        .filter_map(|key| env.get(&var_name(d, key)).map(|v| (key, v)))
+        .collect()
 }
 
 #[cfg(test)]

@@ -15,6 +15,7 @@
 //! parameters), 3 authentication (missing or rejected credentials), 4 API (HTTP errors,
 //! timeouts, network failures).
 
+mod cassette;
 mod consent;
 mod env;
 mod error;
@@ -49,6 +50,8 @@ Usage:
   airbyte-agent mcp --connector <connector> [--connector <connector>]... [--tools per-action|combined|both]
                     [--prefix] [--max-output-chars N]
   airbyte-agent tools <connector> [--tools per-action|combined|both]
+  airbyte-agent cassette record <connector> <entity> <action> [--param NAME=VALUE]... --out FILE
+  airbyte-agent cassette replay <connector> FILE...
   airbyte-agent connectors
 
 Call options:
@@ -71,6 +74,11 @@ Setup (guided hosted setup; safe to rerun, resumes where it stopped):
   --oauth-timeout SECONDS  how long to wait for the browser (default 300)
   -y, --yes                never prompt; fail with what is missing instead
   Writes AIRBYTE_* and <CONNECTOR>_CONNECTOR_ID to the env file (other keys kept, mode 0600).
+
+Cassettes (the reference SDK's YAML layout): `record` makes the call in direct mode through a
+loopback proxy and writes what was sent and received, with credentials referred to by their
+environment variables and secrets redacted; `replay` serves each cassette from a loopback server,
+runs the same call against it and lists every difference (exit 1 when one differs).
 
 Check exit codes: 0 ok, 3 credentials rejected, 4 unreachable or API error, 1 nothing checkable.
 
@@ -145,6 +153,7 @@ async fn run(args: Vec<String>) -> Result<(), CliError> {
     let mut version = false;
     let mut setup_opts = setup::SetupOptions::default();
     let mut check_entity: Option<String> = None;
+    let mut out: Option<PathBuf> = None;
     let mut select: Vec<String> = Vec::new();
     let mut exclude: Vec<String> = Vec::new();
 
@@ -176,6 +185,7 @@ async fn run(args: Vec<String>) -> Result<(), CliError> {
                     .map(String::from),
             ),
             "--tools" => tools_mode = Some(value(&mut it)?),
+            "-o" | "--out" => out = Some(PathBuf::from(value(&mut it)?)),
             "--select" => select.extend(field_list(&value(&mut it)?)),
             "--exclude" => exclude.extend(field_list(&value(&mut it)?)),
             "--prefix" => prefix = true,
@@ -297,6 +307,30 @@ async fn run(args: Vec<String>) -> Result<(), CliError> {
                 })
                 .collect();
             print_json(&Value::Array(list), common.pretty)
+        }
+        "cassette" => {
+            let sub = positional.get(1).map(String::as_str);
+            let d = find_connector(
+                positional
+                    .get(2)
+                    .ok_or_else(|| usage("`cassette record|replay` needs a connector name"))?,
+            )?;
+            let env = Env::load(common.env_file.as_deref())?;
+            match sub {
+                Some("record") => {
+                    let (Some(e), Some(a)) = (positional.get(3), positional.get(4)) else {
+                        return Err(usage(
+                            "`cassette record` needs <connector> <entity> <action>",
+                        ));
+                    };
+                    let op = find_operation(d, e, a)?;
+                    let out = out.ok_or_else(|| usage("`cassette record` needs --out FILE"))?;
+                    let call_params = build_params(op, json.as_deref(), &params)?;
+                    cassette::record(d, &env, op, call_params, &out).await
+                }
+                Some("replay") => cassette::replay(d, &env, &positional[3..]).await,
+                _ => Err(usage("`cassette` needs `record` or `replay`")),
+            }
         }
         "mcp" => {
             if common.help {

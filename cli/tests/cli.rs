@@ -373,3 +373,65 @@ async fn hosted_mode_runs_through_the_airbyte_api() {
     assert_eq!(body["action"], "list");
     assert_eq!(body["params"]["limit"], 1);
 }
+
+#[tokio::test]
+async fn cassettes_are_recorded_then_replayed_offline() {
+    let server = stripe_double().await;
+    let uri = server.uri();
+    let dir = std::env::temp_dir().join(format!("aa-cli-cassette-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).unwrap();
+    let file = dir.join("customers_list.yaml");
+    let file_arg = file.to_string_lossy().into_owned();
+    let env = [("STRIPE_API_KEY", "sk_test_cli"), ("STRIPE_BASE_URL", &uri)];
+
+    let args = [
+        "cassette",
+        "record",
+        "stripe",
+        "customers",
+        "list",
+        "-p",
+        "limit=2",
+    ];
+    let out = run(&args, &env).await;
+    assert_eq!(out.code, Some(2), "--out is required: {}", out.stderr);
+    let mut with_out = args.to_vec();
+    with_out.extend(["--out", &file_arg]);
+    let out = run(&with_out, &env).await;
+    assert_eq!(out.code, Some(0), "{}", out.stderr);
+    assert!(out.stderr.contains("HTTP 200"), "{}", out.stderr);
+    let text = std::fs::read_to_string(&file).unwrap();
+    assert!(text.contains("${STRIPE_API_KEY}"), "{text}");
+    assert!(!text.contains("sk_test_cli"), "{text}");
+    assert!(text.contains("cus_2"), "{text}");
+
+    // Offline: the API double is gone; only the key's variable is needed.
+    drop(server);
+    let replay_env = [("STRIPE_API_KEY", "sk_test_other")];
+    let out = run(&["cassette", "replay", "stripe", &file_arg], &replay_env).await;
+    assert_eq!(out.code, Some(0), "{}\n{}", out.stdout, out.stderr);
+    assert!(out.stdout.starts_with("ok"), "{}", out.stdout);
+
+    // A cassette whose call no longer matches what was captured fails, naming the difference.
+    let changed = dir.join("changed.yaml");
+    let edited = text.replacen("limit: 2", "limit: 3", 1);
+    assert_ne!(edited, text, "{text}");
+    std::fs::write(&changed, edited).unwrap();
+    let changed_arg = changed.to_string_lossy().into_owned();
+    let out = run(
+        &["cassette", "replay", "stripe", &file_arg, &changed_arg],
+        &replay_env,
+    )
+    .await;
+    assert_eq!(out.code, Some(1), "{}\n{}", out.stdout, out.stderr);
+    assert!(out.stdout.contains("FAIL"), "{}", out.stdout);
+    assert!(out.stdout.contains("limit"), "{}", out.stdout);
+    assert!(out.stderr.contains("1 of 2"), "{}", out.stderr);
+
+    // The variable the cassette names must be set.
+    let out = run(&["cassette", "replay", "stripe", &file_arg], &[]).await;
+    assert_ne!(out.code, Some(0));
+    assert!(out.stderr.contains("STRIPE_API_KEY"), "{}", out.stderr);
+    let _ = std::fs::remove_dir_all(&dir);
+}

@@ -606,6 +606,12 @@ impl Client {
         Ok(params)
     }
 
+    /// The API base URL this client calls, with server variables (and values extracted from
+    /// token responses) substituted.
+    pub fn resolved_base_url(&self) -> Result<String> {
+        Ok(self.base_and_config()?.0)
+    }
+
     fn base_and_config(&self) -> Result<(String, BTreeMap<String, String>)> {
         let config = self.inner.config.read().map_err(|_| poisoned())?.clone();
         let tmpl = self
