@@ -159,6 +159,32 @@ pub fn check_operation(descriptor: &ConnectorDescriptor) -> Option<&'static Oper
         .or_else(|| ops().find(|o| o.kind == ActionKind::List && needs_no_input(o)))
 }
 
+/// Operations to check with when `skip` (the check operation) lacks a required parameter: the
+/// `list`s, then the `get`s, whose parameters are all optional, defaulted, injected from config
+/// or scoped (GitHub's `viewer_repositories.list` when its preferred check needs a username).
+fn fallback_operations<'d>(
+    descriptor: &'d ConnectorDescriptor,
+    skip: &'d OperationDescriptor,
+) -> impl Iterator<Item = &'static OperationDescriptor> + 'd {
+    let free = |o: &OperationDescriptor| {
+        !std::ptr::eq(o, skip)
+            && o.params.iter().all(|p| {
+                !p.required
+                    || p.default.is_some()
+                    || p.config_inject.is_some()
+                    || descriptor.scoping.iter().any(|s| s.param == p.name)
+            })
+    };
+    let ops = move |kind: ActionKind| {
+        descriptor
+            .entities
+            .iter()
+            .flat_map(|e| e.operations.iter())
+            .filter(move |o| o.kind == kind && free(o))
+    };
+    ops(ActionKind::List).chain(ops(ActionKind::Get))
+}
+
 fn needs_no_input(op: &OperationDescriptor) -> bool {
     op.params.iter().all(|p| match p.location {
         ParamLocation::Path => false,
@@ -189,7 +215,9 @@ impl Client {
     /// [`Client::check`] with extra parameters for the checked operation (e.g. GitHub's
     /// `username`, which its preferred check operation requires). Parameters the operation
     /// does not declare are ignored. When the check operation still lacks a required
-    /// parameter, the report is [`CheckStatus::Skipped`] naming it (no request is sent).
+    /// parameter, the first `list` (else `get`) that needs no input is checked instead (GitHub:
+    /// `viewer.get`); without one the report is [`CheckStatus::Skipped`] naming the parameter
+    /// (no request is sent).
     pub async fn check_with(&self, extra: Map<String, Value>) -> CheckReport {
         let started = Instant::now();
         match check_operation(self.descriptor()) {
@@ -200,7 +228,18 @@ impl Client {
                         params.insert(k, v);
                     }
                 }
-                let r = self.call(op, params).await;
+                let mut r = self.call(op, params).await;
+                let mut op = op;
+                if matches!(r, Err(Error::MissingParam { .. })) {
+                    // A missing parameter is found before anything is sent: trying is free.
+                    for alt in fallback_operations(self.descriptor(), op) {
+                        let alt_r = self.call(alt, probe_params(alt)).await;
+                        if !matches!(alt_r, Err(Error::MissingParam { .. })) {
+                            (op, r) = (alt, alt_r);
+                            break;
+                        }
+                    }
+                }
                 let mut report = CheckReport::from_result(op, started, r);
                 if let CheckStatus::Skipped(m) = &mut report.status
                     && let Some(s) = self

@@ -6,7 +6,9 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 
 use airbyte_agent_runtime::check::check_operation;
 use airbyte_agent_runtime::hosted::AirbyteAuthConfig;
-use airbyte_agent_runtime::{CheckStatus, Client, ConnectorDescriptor, Credentials};
+use airbyte_agent_runtime::{
+    CheckStatus, Client, ConnectorDescriptor, Credentials, EntityDescriptor,
+};
 use airbyte_agent_tests::airbyte_double::{Account, AirbyteDouble, Definition};
 use serde_json::{Value, json};
 use wiremock::matchers::{method, path};
@@ -248,11 +250,60 @@ async fn entity_checks() {
     assert_eq!(all.len(), stripe.descriptor.entities.len());
     assert!(all.iter().any(|r| r.is_ok()));
 
-    // GitHub's check operation needs `username`: without it nothing is sent and the report
-    // names the parameter and its scoping config value.
+    // GitHub's check operation needs `username`: without it the first operation that needs
+    // no input is checked instead (the signed-in user's repositories).
     let gh = &cases[1];
-    let server = provider(gh, 200).await;
+    let server = MockServer::start().await;
+    Mock::given(method("POST"))
+        .and(path("/graphql"))
+        .respond_with(
+            ResponseTemplate::new(200).set_body_json(json!({"data": {"viewer": {
+                "repositories": {"nodes": [{"name": "hello"}], "pageInfo": {"hasNextPage": false}}
+            }}})),
+        )
+        .mount(&server)
+        .await;
     let r = direct(gh, &server.uri()).check().await;
+    assert!(r.is_ok(), "{r:?}");
+    assert_eq!(
+        (r.entity.as_deref(), r.action.as_deref(), r.records),
+        (Some("viewer_repositories"), Some("list"), Some(1))
+    );
+    let sent = server.received_requests().await.unwrap();
+    assert_eq!(
+        sent.len(),
+        1,
+        "the operation needing a username sent nothing"
+    );
+    assert!(String::from_utf8_lossy(&sent[0].body).contains("viewer"));
+
+    // With no such operation the report names the missing parameter and its scoping config
+    // value, and nothing is sent.
+    let d = gh.descriptor;
+    let repos = check_operation(d).unwrap();
+    let only: &'static [EntityDescriptor] = Box::leak(Box::new([EntityDescriptor {
+        name: repos.entity,
+        description: "",
+        operations: std::slice::from_ref(repos),
+    }]));
+    let narrow: &'static ConnectorDescriptor = Box::leak(Box::new(ConnectorDescriptor {
+        name: d.name,
+        title: d.title,
+        version: d.version,
+        definition_id: d.definition_id,
+        base_url: d.base_url,
+        server_variables: d.server_variables,
+        auth_schemes: d.auth_schemes,
+        entities: only,
+        scoping: d.scoping,
+        response_error_check: None,
+    }));
+    let server = provider(gh, 200).await;
+    let client = Client::builder(narrow, credentials(gh))
+        .base_url(server.uri())
+        .build()
+        .unwrap();
+    let r = client.check().await;
     assert!(
         matches!(r.status, CheckStatus::Skipped(ref m) if m.contains("username") && m.contains("repositories")),
         "{r:?}"
