@@ -440,11 +440,9 @@ impl AuthState {
             }
         }
         self.proactive_done.store(true, Ordering::SeqCst);
+        let expires_in = token_lifetime(&body).map(|d| d.as_secs());
         if let Ok(mut t) = self.renew_at.lock() {
-            // Some providers send the lifetime as a string.
-            *t = body
-                .get("expires_in")
-                .and_then(|v| v.as_u64().or_else(|| v.as_str()?.trim().parse().ok()))
+            *t = expires_in
                 .and_then(renewal_delay)
                 .map(|d| std::time::Instant::now() + d);
         }
@@ -459,7 +457,7 @@ impl AuthState {
                     .and_then(Value::as_str)
                     .unwrap_or("Bearer")
                     .to_string(),
-                expires_in: body.get("expires_in").and_then(Value::as_u64),
+                expires_in,
                 extracted,
             };
             let cb = cb.clone();
@@ -506,11 +504,7 @@ impl AuthState {
                     .header("content-type", "application/json")
                     .body(Value::Object(obj).to_string());
             }
-            _ => {
-                req = req
-                    .header("content-type", "application/x-www-form-urlencoded")
-                    .body(crate::encode::encode_pairs(&fields));
-            }
+            _ => req = form_body(req, &fields),
         }
         if o.client_auth == TokenClientAuth::Basic {
             let enc = base64::engine::general_purpose::STANDARD
@@ -563,10 +557,7 @@ impl AuthState {
             ("grant_type".to_string(), jwt::GRANT_TYPE.to_string()),
             ("assertion".to_string(), assertion),
         ];
-        Ok(http
-            .post(&url)
-            .header("content-type", "application/x-www-form-urlencoded")
-            .body(crate::encode::encode_pairs(&fields)))
+        Ok(form_body(http.post(&url), &fields))
     }
 
     /// No refresh is possible: stop asking before every request.
@@ -576,6 +567,23 @@ impl AuthState {
             *t = None;
         }
     }
+}
+
+fn form_body(req: reqwest::RequestBuilder, fields: &[(String, String)]) -> reqwest::RequestBuilder {
+    req.header("content-type", "application/x-www-form-urlencoded")
+        .body(crate::encode::encode_pairs(fields))
+}
+
+/// The lifetime a token response states in `expires_in`: seconds as a number or, as some
+/// providers send it, a numeric string. Shared by OAuth2 refreshes and Airbyte's application
+/// tokens.
+pub(crate) fn token_lifetime(body: &Value) -> Option<std::time::Duration> {
+    let secs = match body.get("expires_in")? {
+        Value::Number(n) => n.as_f64(),
+        Value::String(s) => s.trim().parse::<f64>().ok(),
+        _ => None,
+    }?;
+    (secs.is_finite() && secs >= 0.0).then(|| std::time::Duration::from_secs_f64(secs.min(1.0e7)))
 }
 
 /// How long a token that `expires_in` seconds is used before it is renewed: a minute less (half

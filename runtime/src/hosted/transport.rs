@@ -168,14 +168,7 @@ impl Transport {
             .and_then(Value::as_str)
             .filter(|t| !t.is_empty())
             .ok_or_else(|| unexpected(&call, "token response has no `access_token`".into()))?;
-        let ttl = v.get("expires_in").and_then(|e| match e {
-            Value::Number(n) => n.as_f64(),
-            Value::String(s) => s.trim().parse::<f64>().ok(),
-            _ => None,
-        });
-        let ttl = ttl
-            .filter(|s| s.is_finite() && *s >= 0.0)
-            .map(|s| Duration::from_secs_f64(s.min(1.0e7)));
+        let ttl = crate::auth::token_lifetime(&v);
         Ok((SecretString::from(token.to_string()), ttl))
     }
 
