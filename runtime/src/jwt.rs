@@ -6,9 +6,11 @@
 //! later). It is exchanged at the token endpoint for an access token like any refresh.
 
 use base64::Engine as _;
-use base64::engine::general_purpose::{STANDARD, URL_SAFE_NO_PAD};
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use ring::rand::SystemRandom;
 use ring::signature::{RSA_PKCS1_SHA256, RsaKeyPair};
+use rustls::pki_types::PrivateKeyDer;
+use rustls::pki_types::pem::PemObject as _;
 use serde_json::{Map, Value, json};
 
 /// `grant_type` of the token request.
@@ -95,18 +97,13 @@ fn text<'a>(obj: &'a Map<String, Value>, key: &str) -> Option<&'a str> {
 }
 
 /// An RSA key from PEM: PKCS#8 (`BEGIN PRIVATE KEY`, what Google issues) or PKCS#1
-/// (`BEGIN RSA PRIVATE KEY`). Escaped newlines (`\n` as two characters, as left by copying the key
-/// out of its JSON file) are accepted.
+/// (`BEGIN RSA PRIVATE KEY`), read by rustls' PEM reader. Escaped newlines (`\n` as two
+/// characters, as left by copying the key out of its JSON file) are accepted.
 fn private_key(pem: &str) -> Option<RsaKeyPair> {
     let pem = pem.replace("\\n", "\n");
-    let (label, rest) = pem.split_once("-----BEGIN ")?.1.split_once("-----")?;
-    let (body, _) = rest.split_once(&format!("-----END {label}-----"))?;
-    let der: Vec<u8> = STANDARD
-        .decode(body.split_whitespace().collect::<String>())
-        .ok()?;
-    match label {
-        "PRIVATE KEY" => RsaKeyPair::from_pkcs8(&der).ok(),
-        "RSA PRIVATE KEY" => RsaKeyPair::from_der(&der).ok(),
+    match PrivateKeyDer::from_pem_slice(pem.as_bytes()).ok()? {
+        PrivateKeyDer::Pkcs8(k) => RsaKeyPair::from_pkcs8(k.secret_pkcs8_der()).ok(),
+        PrivateKeyDer::Pkcs1(k) => RsaKeyPair::from_der(k.secret_pkcs1_der()).ok(),
         _ => None,
     }
 }
