@@ -365,6 +365,21 @@ impl Client {
         action: &str,
         params: Value,
     ) -> Result<ExecuteResult> {
+        self.execute_with(entity, action, params, &ExecuteOptions::default())
+            .await
+    }
+
+    /// [`Client::execute`] with per-call options: keep or drop record fields (applied to the
+    /// records in both modes), let Airbyte shorten long texts, state the call's intent (the last
+    /// two are sent to the hosted execute endpoint; direct mode has no use for them).
+    pub async fn execute_with(
+        &self,
+        entity: &str,
+        action: &str,
+        params: Value,
+        options: &ExecuteOptions,
+    ) -> Result<ExecuteResult> {
+        options.validate()?;
         if let Some(h) = self.hosted_binding()
             && (action == "context_store_search" || action == "context_store_sql_query")
         {
@@ -400,43 +415,7 @@ impl Client {
                 kind: ResultKind::Download,
             });
         }
-        self.call(op, params).await
-    }
-
-    /// [`Client::execute`] with per-call options: keep or drop record fields (applied to the
-    /// records in both modes), let Airbyte shorten long texts, state the call's intent (the last
-    /// two are sent to the hosted execute endpoint; direct mode has no use for them).
-    pub async fn execute_with(
-        &self,
-        entity: &str,
-        action: &str,
-        params: Value,
-        options: &ExecuteOptions,
-    ) -> Result<ExecuteResult> {
-        let hosted_op = match self.hosted_binding() {
-            Some(h) => self
-                .operation(entity, action)
-                .ok()
-                .filter(|op| op.kind != ActionKind::Download)
-                .map(|op| (h, op)),
-            None => None,
-        };
-        let params = if params.is_null() {
-            Value::Object(Params::new())
-        } else {
-            params
-        };
-        let mut result = match (hosted_op, params) {
-            (Some((h, op)), Value::Object(params)) => {
-                let params = self.prepare_params(op, params)?;
-                h.execute(self.inner.descriptor, op, &params, options)
-                    .await?
-            }
-            (_, params) => {
-                options.wire_fields()?;
-                self.execute(entity, action, params).await?
-            }
-        };
+        let mut result = self.call_with(op, params, options).await?;
         options.apply(&mut result);
         Ok(result)
     }
@@ -447,6 +426,15 @@ impl Client {
         op: &'static OperationDescriptor,
         params: Params,
     ) -> Result<ExecuteResult> {
+        self.call_with(op, params, &ExecuteOptions::default()).await
+    }
+
+    async fn call_with(
+        &self,
+        op: &'static OperationDescriptor,
+        params: Params,
+        options: &ExecuteOptions,
+    ) -> Result<ExecuteResult> {
         let span = tracing::info_span!(
             "airbyte_connector_call",
             connector = self.inner.descriptor.name,
@@ -455,7 +443,7 @@ impl Client {
         );
         async move {
             let params = self.prepare_params(op, params)?;
-            self.call_prepared(op, &params).await
+            self.call_prepared(op, &params, options).await
         }
         .instrument(span)
         .await
@@ -640,16 +628,10 @@ impl Client {
         &self,
         op: &'static OperationDescriptor,
         params: &Params,
+        options: &ExecuteOptions,
     ) -> Result<ExecuteResult> {
         if let Some(h) = self.hosted_binding() {
-            return h
-                .execute(
-                    self.inner.descriptor,
-                    op,
-                    params,
-                    &ExecuteOptions::default(),
-                )
-                .await;
+            return h.execute(self.inner.descriptor, op, params, options).await;
         }
         let (base, config) = self.base_and_config()?;
         let prep = request::build(self.inner.descriptor, op, params, &base, &config)?;

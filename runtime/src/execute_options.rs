@@ -66,8 +66,22 @@ impl ExecuteOptions {
         self
     }
 
+    /// Refuses options the execute endpoint would reject (an over-long intent).
+    pub(crate) fn validate(&self) -> Result<()> {
+        if let Some(intent) = &self.intent {
+            let n = intent.chars().count();
+            if n > MAX_INTENT_CHARS {
+                return Err(Error::Config(format!(
+                    "intent has {n} characters; at most {MAX_INTENT_CHARS} are accepted"
+                )));
+            }
+        }
+        Ok(())
+    }
+
     /// The members these options add to a hosted execute body.
     pub(crate) fn wire_fields(&self) -> Result<Map<String, Value>> {
+        self.validate()?;
         let mut m = Map::new();
         m.insert("skip_truncation".into(), (!self.truncate_long_text).into());
         if !self.select_fields.is_empty() {
@@ -77,12 +91,6 @@ impl ExecuteOptions {
             m.insert("exclude_fields".into(), self.exclude_fields.clone().into());
         }
         if let Some(intent) = &self.intent {
-            let n = intent.chars().count();
-            if n > MAX_INTENT_CHARS {
-                return Err(Error::Config(format!(
-                    "intent has {n} characters; at most {MAX_INTENT_CHARS} are accepted"
-                )));
-            }
             m.insert("intent".into(), intent.as_str().into());
         }
         Ok(m)

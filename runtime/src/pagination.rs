@@ -343,13 +343,21 @@ where
             st.first = false;
             let raw = st.initial.take().unwrap_or_default();
             match st.client.prepare_params(st.op, raw) {
-                Ok(p) => st.client.call_prepared(st.op, &p).await.map(|r| (r, p)),
+                Ok(p) => st
+                    .client
+                    .call_prepared(st.op, &p, &Default::default())
+                    .await
+                    .map(|r| (r, p)),
                 Err(e) => Err(e),
             }
         } else {
             match std::mem::replace(&mut st.next, Next::Done) {
                 Next::Done => return None,
-                Next::Params(p) => st.client.call_prepared(st.op, &p).await.map(|r| (r, p)),
+                Next::Params(p) => st
+                    .client
+                    .call_prepared(st.op, &p, &Default::default())
+                    .await
+                    .map(|r| (r, p)),
                 Next::Url(u) => {
                     if st.last_url.as_deref() == Some(u.as_str()) {
                         return None;
