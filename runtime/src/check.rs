@@ -22,7 +22,9 @@ use std::time::{Duration, Instant};
 
 use serde_json::{Map, Value};
 
-use crate::descriptor::{ActionKind, ConnectorDescriptor, OperationDescriptor, ParamLocation};
+use crate::descriptor::{
+    ActionKind, ConnectorDescriptor, OperationDescriptor, ParamDescriptor, ParamLocation,
+};
 use crate::error::Error;
 use crate::{Client, ExecuteResult};
 
@@ -168,12 +170,9 @@ fn fallback_operations<'d>(
 ) -> impl Iterator<Item = &'static OperationDescriptor> + 'd {
     let free = |o: &OperationDescriptor| {
         !std::ptr::eq(o, skip)
-            && o.params.iter().all(|p| {
-                !p.required
-                    || p.default.is_some()
-                    || p.config_inject.is_some()
-                    || descriptor.scoping.iter().any(|s| s.param == p.name)
-            })
+            && o.params
+                .iter()
+                .all(|p| can_be_omitted(p) || descriptor.scoping.iter().any(|s| s.param == p.name))
     };
     let ops = move |kind: ActionKind| {
         descriptor
@@ -185,10 +184,15 @@ fn fallback_operations<'d>(
     ops(ActionKind::List).chain(ops(ActionKind::Get))
 }
 
+/// Whether the caller may leave `p` out: optional, defaulted, or injected from config.
+fn can_be_omitted(p: &ParamDescriptor) -> bool {
+    !p.required || p.default.is_some() || p.config_inject.is_some()
+}
+
 fn needs_no_input(op: &OperationDescriptor) -> bool {
     op.params.iter().all(|p| match p.location {
         ParamLocation::Path => false,
-        ParamLocation::Query => !p.required || p.default.is_some() || p.config_inject.is_some(),
+        ParamLocation::Query => can_be_omitted(p),
         _ => true,
     })
 }
