@@ -11,9 +11,11 @@ use std::sync::{Arc, Mutex};
 
 use airbyte_agent_runtime::*;
 use base64::Engine as _;
-use base64::engine::general_purpose::{STANDARD, URL_SAFE_NO_PAD};
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use common::*;
 use ring::signature::{KeyPair as _, RSA_PKCS1_2048_8192_SHA256, RsaKeyPair, UnparsedPublicKey};
+use rustls::pki_types::PrivatePkcs8KeyDer;
+use rustls::pki_types::pem::PemObject as _;
 use serde_json::{Value, json};
 use wiremock::matchers::{method, path};
 use wiremock::{Mock, MockServer, Request, Respond, ResponseTemplate};
@@ -85,44 +87,19 @@ impl Respond for TokenServer {
     }
 }
 
+/// The pairs of a form-encoded body.
 fn form(body: &str) -> Vec<(String, String)> {
-    body.split('&')
-        .map(|kv| {
-            let (k, v) = kv.split_once('=').unwrap_or((kv, ""));
-            let v = percent_decode(v);
-            (k.to_string(), v)
-        })
+    reqwest::Url::parse(&format!("http://form.invalid/?{body}"))
+        .unwrap()
+        .query_pairs()
+        .into_owned()
         .collect()
-}
-
-fn percent_decode(s: &str) -> String {
-    let bytes = s.as_bytes();
-    let mut out = Vec::new();
-    let mut i = 0;
-    while i < bytes.len() {
-        if bytes[i] == b'%' && i + 2 < bytes.len() {
-            let hex = std::str::from_utf8(&bytes[i + 1..i + 3]).unwrap();
-            out.push(u8::from_str_radix(hex, 16).unwrap());
-            i += 3;
-        } else {
-            out.push(if bytes[i] == b'+' { b' ' } else { bytes[i] });
-            i += 1;
-        }
-    }
-    String::from_utf8(out).unwrap()
 }
 
 /// Checks the assertion's signature against the fixture key's public half; returns the claims.
 fn verified_claims(assertion: &str) -> (Value, Value) {
-    let der = STANDARD
-        .decode(
-            PKCS8
-                .lines()
-                .filter(|l| !l.starts_with("-----"))
-                .collect::<String>(),
-        )
-        .unwrap();
-    let key = RsaKeyPair::from_pkcs8(&der).unwrap();
+    let der = PrivatePkcs8KeyDer::from_pem_slice(PKCS8.as_bytes()).unwrap();
+    let key = RsaKeyPair::from_pkcs8(der.secret_pkcs8_der()).unwrap();
     let public = UnparsedPublicKey::new(&RSA_PKCS1_2048_8192_SHA256, key.public_key().as_ref());
     let (signed, signature) = assertion.rsplit_once('.').unwrap();
     public
