@@ -2,6 +2,8 @@
 //! codes.
 #![cfg(feature = "stripe")]
 
+mod common;
+
 use std::process::Stdio;
 
 use airbyte_agent_runtime::serde_json::{self, Value, json};
@@ -331,25 +333,8 @@ async fn env_file_supplies_credentials() {
 
 #[tokio::test]
 async fn hosted_mode_runs_through_the_airbyte_api() {
-    let api = MockServer::start().await;
-    Mock::given(method("POST"))
-        .and(path("/api/v1/account/applications/token"))
-        .respond_with(
-            ResponseTemplate::new(200)
-                .set_body_json(json!({"access_token": "app_token", "expires_in": 900})),
-        )
-        .expect(1)
-        .mount(&api)
-        .await;
-    Mock::given(method("POST"))
-        .and(path("/api/v1/integrations/connectors/conn_1/execute"))
-        .and(header("authorization", "Bearer app_token"))
-        .respond_with(ResponseTemplate::new(200).set_body_json(json!({
-            "result": {"data": [{"id": "cus_hosted"}], "meta": {"has_more": false}}
-        })))
-        .expect(1)
-        .mount(&api)
-        .await;
+    let result = json!({"data": [{"id": "cus_hosted"}], "meta": {"has_more": false}});
+    let api = common::airbyte_api("conn_1", result, 1).await;
     let uri = api.uri();
     let out = run(
         &["stripe", "customers", "list", "-p", "limit=1"],
@@ -363,12 +348,8 @@ async fn hosted_mode_runs_through_the_airbyte_api() {
     .await;
     assert_eq!(out.code, Some(0), "{}", out.stderr);
     assert!(out.stdout.contains("cus_hosted"), "{}", out.stdout);
-    let reqs = api.received_requests().await.expect("recorded");
-    let exec = reqs
-        .iter()
-        .find(|r| r.url.path().ends_with("/execute"))
-        .expect("execute call");
-    let body: Value = serde_json::from_slice(&exec.body).expect("JSON body");
+    let exec = common::execute_bodies(&api).await;
+    let body = exec.first().expect("execute call");
     assert_eq!(body["entity"], "customers");
     assert_eq!(body["action"], "list");
     assert_eq!(body["params"]["limit"], 1);

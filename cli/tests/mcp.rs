@@ -2,6 +2,8 @@
 //! stdio, list tools and call them against a local Stripe double.
 #![cfg(all(feature = "stripe", feature = "github"))]
 
+mod common;
+
 use std::process::Stdio;
 use std::time::Duration;
 
@@ -314,26 +316,9 @@ async fn mcp_refuses_to_start_without_credentials() {
 /// endpoint (application token first), and the provider's credentials never leave Airbyte.
 #[tokio::test]
 async fn mcp_server_runs_tools_through_the_airbyte_api() {
-    let api = MockServer::start().await;
-    Mock::given(method("POST"))
-        .and(path("/api/v1/account/applications/token"))
-        .respond_with(
-            ResponseTemplate::new(200)
-                .set_body_json(json!({"access_token": "app_token", "expires_in": 900})),
-        )
-        .expect(1)
-        .mount(&api)
-        .await;
-    Mock::given(method("POST"))
-        .and(path("/api/v1/integrations/connectors/conn_mcp/execute"))
-        .and(header("authorization", "Bearer app_token"))
-        .respond_with(ResponseTemplate::new(200).set_body_json(json!({
-            "result": {"data": [{"id": "cus_hosted", "email": "h@example.com"}],
-                       "meta": {"has_more": false}}
-        })))
-        .expect(2)
-        .mount(&api)
-        .await;
+    let result = json!({"data": [{"id": "cus_hosted", "email": "h@example.com"}],
+                        "meta": {"has_more": false}});
+    let api = common::airbyte_api("conn_mcp", result, 2).await;
     let mut mcp = McpClient::spawn(
         &["mcp", "--connector", "stripe"],
         &[
@@ -359,12 +344,7 @@ async fn mcp_server_runs_tools_through_the_airbyte_api() {
     mcp.shutdown().await;
 
     // One application token for both calls; each call named the entity, action and params.
-    let reqs = api.received_requests().await.expect("recorded");
-    let exec: Vec<Value> = reqs
-        .iter()
-        .filter(|r| r.url.path().ends_with("/execute"))
-        .map(|r| serde_json::from_slice(&r.body).expect("JSON body"))
-        .collect();
+    let exec = common::execute_bodies(&api).await;
     assert_eq!(exec.len(), 2);
     assert_eq!(exec[0]["entity"], "customers");
     assert_eq!(exec[0]["action"], "list");
