@@ -683,7 +683,7 @@ fn build_auth(
                     .map(|h| (h, s.token_prefix.clone().unwrap_or_default())),
                 // Unknown grant types were reported as warnings while reading the spec.
                 grant: match s.refresh_grant_type.as_deref() {
-                    Some(g) if is_jwt_bearer_grant(g) => TokenGrant::JwtBearer,
+                    Some(g) if crate::spec::is_jwt_bearer_grant(g) => TokenGrant::JwtBearer,
                     _ => TokenGrant::RefreshToken,
                 },
                 scopes: s.scopes.clone(),
@@ -1369,12 +1369,4 @@ fn meta_type<'a>(
     }
     tb.graph.types[id].kind = types::TypeKind::Struct(fields);
     Ok(id)
-}
-
-/// Whether an `x-airbyte-token-refresh.grant_type` names the RFC 7523 JWT bearer grant.
-pub(crate) fn is_jwt_bearer_grant(grant: &str) -> bool {
-    matches!(
-        grant,
-        "jwt_bearer" | "urn:ietf:params:oauth:grant-type:jwt-bearer"
-    )
 }

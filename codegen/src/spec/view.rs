@@ -570,7 +570,7 @@ impl<'a> Spec<'a> {
                         if k == "grant_type"
                             && let Some(g) = v.value.as_str()
                             && g != "refresh_token"
-                            && !crate::ir::is_jwt_bearer_grant(g)
+                            && !is_jwt_bearer_grant(g)
                         {
                             warnings.push(v.warn(format!(
                                 "token grant `{g}` is not supported (refresh_token or jwt_bearer); the refresh-token grant is used"
@@ -760,6 +760,14 @@ fn parse_server(node: &Node<'_>) -> Result<Server, SpecError> {
         }
     }
     Ok(Server { url, variables })
+}
+
+/// Whether an `x-airbyte-token-refresh.grant_type` names the RFC 7523 JWT bearer grant.
+pub(crate) fn is_jwt_bearer_grant(grant: &str) -> bool {
+    matches!(
+        grant,
+        "jwt_bearer" | "urn:ietf:params:oauth:grant-type:jwt-bearer"
+    )
 }
 
 /// Scope names from a `scopes` node: the keys of an OpenAPI scope map, a list, or a
