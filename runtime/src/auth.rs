@@ -9,7 +9,7 @@ use base64::Engine as _;
 use secrecy::{ExposeSecret, SecretString};
 use serde_json::Value;
 
-use crate::credentials::Credentials;
+use crate::Credentials;
 use crate::descriptor::{
     AuthKind, AuthSchemeDescriptor, ConnectorDescriptor, OAuth2Descriptor, TokenBodyFormat,
     TokenClientAuth, TokenGrant,
@@ -317,6 +317,12 @@ impl AuthState {
                     value,
                     sensitive: true,
                 });
+            }
+            _ => {
+                return Err(Error::Unsupported(format!(
+                    "auth scheme `{}` uses a kind of authentication this runtime version does not know",
+                    scheme.key
+                )));
             }
         }
         for (name, tmpl) in scheme.additional_headers {

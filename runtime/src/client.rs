@@ -9,8 +9,8 @@ use serde::de::DeserializeOwned;
 use serde_json::Value;
 use tracing::Instrument as _;
 
+use crate::Credentials;
 use crate::auth::{AuthState, RefreshedTokens, TokenRefreshCallback, poisoned};
-use crate::credentials::Credentials;
 use crate::descriptor::{
     ActionKind, ConnectorDescriptor, Method, OperationDescriptor, ParamLocation,
 };

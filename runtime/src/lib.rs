@@ -16,30 +16,26 @@
 
 #![warn(missing_docs)]
 
-pub mod descriptor;
+pub use airbyte_agent_core::descriptor;
 pub use descriptor::*;
 
 #[doc(hidden)]
 #[path = "fuzz_api.rs"]
 pub mod __fuzz;
+use airbyte_agent_core::{encode, jsonpath, template};
+pub use airbyte_agent_core::{record, string_enum};
 mod auth;
 mod client;
-mod credentials;
 mod download;
-mod encode;
 mod error;
 mod execute_options;
 mod fast;
 pub mod hosted;
-mod jsonpath;
 mod jwt;
-mod macros;
 mod pagination;
-pub mod record;
 mod request;
 mod response;
 mod retry;
-mod template;
 mod validate;
 
 pub mod tools;
@@ -51,9 +47,9 @@ pub use check::{CheckReport, CheckStatus};
 #[cfg(feature = "cassette")]
 pub mod cassette;
 
+pub use airbyte_agent_core::Credentials;
 pub use auth::{RefreshedTokens, TokenRefreshCallback};
 pub use client::{Client, ClientBuilder, DEFAULT_MAX_PAGES};
-pub use credentials::Credentials;
 pub use download::ByteStream;
 pub use error::{Error, HttpErrorDetails, Result};
 pub use execute_options::{ExecuteOptions, MAX_INTENT_CHARS};
@@ -61,9 +57,7 @@ pub use pagination::{Page, PageStream, RecordStream};
 pub use response::{ExecuteResult, ResultKind};
 pub use retry::RetryPolicy;
 
-pub use secrecy::{ExposeSecret, SecretString};
-pub use serde;
-pub use serde_json;
+pub use airbyte_agent_core::{ExposeSecret, SecretString, serde, serde_json};
 
 /// Parameters of a call: wire name → JSON value.
 pub type Params = serde_json::Map<String, serde_json::Value>;

@@ -238,6 +238,12 @@ pub(crate) fn build(
             }
         }
         BodyDescriptor::GraphQl(g) => Some(graphql(op, g, params)?),
+        _ => {
+            return Err(Error::Unsupported(format!(
+                "`{}.{}` has a kind of request body this runtime version does not know",
+                op.entity, op.action
+            )));
+        }
     };
     if let Some(b) = &body
         && !headers

@@ -15,7 +15,7 @@ use super::error::HostedError;
 use super::execute::{find_connector, id_text, list_items};
 use super::transport::{Call, Transport, Verb, unexpected};
 use crate::Client;
-use crate::credentials::Credentials;
+use crate::Credentials;
 use crate::descriptor::ConnectorDescriptor;
 use crate::error::Result;
 use crate::retry::RetryPolicy;

@@ -9,7 +9,7 @@
 use serde_json::Value;
 
 /// Render `${name}` placeholders. Returns `Err(name)` for the first unresolved variable.
-pub(crate) fn render_dollar<'a>(
+pub fn render_dollar<'a>(
     template: &str,
     lookup: impl Fn(&str) -> Option<&'a str>,
 ) -> Result<String, String> {
@@ -34,7 +34,7 @@ pub(crate) fn render_dollar<'a>(
 }
 
 /// Render `{{ name }}` placeholders; unknown names render empty (Jinja's default undefined).
-pub(crate) fn render_braces(template: &str, lookup: impl Fn(&str) -> Option<String>) -> String {
+pub fn render_braces(template: &str, lookup: impl Fn(&str) -> Option<String>) -> String {
     let mut out = String::new();
     let mut rest = template;
     while let Some(start) = rest.find("{{") {
@@ -54,7 +54,7 @@ pub(crate) fn render_braces(template: &str, lookup: impl Fn(&str) -> Option<Stri
 }
 
 /// Render a strict Jinja-subset template with the given variables (`record`, `config`).
-pub(crate) fn render_jinja(template: &str, vars: &[(&str, &Value)]) -> Result<String, String> {
+pub fn render_jinja(template: &str, vars: &[(&str, &Value)]) -> Result<String, String> {
     let mut out = String::new();
     let mut rest = template;
     while let Some(start) = rest.find("{{") {
@@ -75,7 +75,7 @@ pub(crate) fn render_jinja(template: &str, vars: &[(&str, &Value)]) -> Result<St
 }
 
 /// Whether a rendered filter output counts as false.
-pub(crate) fn is_falsy_text(s: &str) -> bool {
+pub fn is_falsy_text(s: &str) -> bool {
     matches!(
         s.trim(),
         "False" | "false" | "0" | "None" | "none" | "null" | ""

@@ -11,13 +11,13 @@ enum Seg {
 
 /// A parsed JSONPath expression.
 #[derive(Debug, Clone, PartialEq)]
-pub(crate) struct JsonPath {
+pub struct JsonPath {
     segs: Vec<Seg>,
 }
 
 impl JsonPath {
     /// Parse an expression; `None` when it is outside the supported subset.
-    pub(crate) fn parse(expr: &str) -> Option<JsonPath> {
+    pub fn parse(expr: &str) -> Option<JsonPath> {
         let expr = expr.trim();
         let rest = expr.strip_prefix('$')?;
         let b = rest.as_bytes();
@@ -65,17 +65,17 @@ impl JsonPath {
     }
 
     /// Whether the path is the root `$`.
-    pub(crate) fn is_root(&self) -> bool {
+    pub fn is_root(&self) -> bool {
         self.segs.is_empty()
     }
 
     /// Whether the path contains a wildcard.
-    pub(crate) fn has_wildcard(&self) -> bool {
+    pub fn has_wildcard(&self) -> bool {
         self.segs.contains(&Seg::Wild)
     }
 
     /// The key names when every segment is a plain key (`$.a.b`, `$['a']`), else `None`.
-    pub(crate) fn keys(&self) -> Option<Vec<String>> {
+    pub fn keys(&self) -> Option<Vec<String>> {
         self.segs
             .iter()
             .map(|s| match s {
@@ -86,7 +86,7 @@ impl JsonPath {
     }
 
     /// All matches, in document order.
-    pub(crate) fn find<'a>(&self, root: &'a Value) -> Vec<&'a Value> {
+    pub fn find<'a>(&self, root: &'a Value) -> Vec<&'a Value> {
         let mut cur = vec![root];
         for seg in &self.segs {
             let mut next = Vec::new();
@@ -121,7 +121,7 @@ impl JsonPath {
 }
 
 /// Read a dotted field path with `[n]` indexes (`attachments[0].url`, `a.b`).
-pub(crate) fn dotted_get<'a>(root: &'a Value, path: &str) -> Option<&'a Value> {
+pub fn dotted_get<'a>(root: &'a Value, path: &str) -> Option<&'a Value> {
     let expr = if path.starts_with('$') {
         path.to_string()
     } else if path.starts_with('[') {

@@ -16,7 +16,7 @@ fn push_pct(out: &mut String, b: u8) {
 
 /// `application/x-www-form-urlencoded` component encoding (Python `quote_plus`): unreserved
 /// characters kept, space as `+`, everything else percent-encoded.
-pub(crate) fn form_component(s: &str) -> String {
+pub fn form_component(s: &str) -> String {
     let mut out = String::with_capacity(s.len());
     for &b in s.as_bytes() {
         if is_unreserved(b) {
@@ -31,7 +31,7 @@ pub(crate) fn form_component(s: &str) -> String {
 }
 
 /// Path segment encoding with no safe characters (`/` becomes `%2F`, space `%20`).
-pub(crate) fn path_segment(s: &str) -> String {
+pub fn path_segment(s: &str) -> String {
     let mut out = String::with_capacity(s.len());
     for &b in s.as_bytes() {
         if is_unreserved(b) {
@@ -44,7 +44,7 @@ pub(crate) fn path_segment(s: &str) -> String {
 }
 
 /// Decode a percent-encoded query component (`+` as space).
-pub(crate) fn form_decode(s: &str) -> String {
+pub fn form_decode(s: &str) -> String {
     let replaced = s.replace('+', " ");
     percent_encoding::percent_decode_str(&replaced)
         .decode_utf8_lossy()
@@ -53,7 +53,7 @@ pub(crate) fn form_decode(s: &str) -> String {
 
 /// A scalar as the reference stringifies it on the wire: strings raw, booleans `true`/`false`,
 /// numbers in JSON notation, `null` as `None`, arrays/objects as compact JSON.
-pub(crate) fn scalar_text(v: &Value) -> Option<String> {
+pub fn scalar_text(v: &Value) -> Option<String> {
     match v {
         Value::Null => None,
         Value::String(s) => Some(s.clone()),
@@ -65,7 +65,7 @@ pub(crate) fn scalar_text(v: &Value) -> Option<String> {
 
 /// Flatten a value into bracket-notation pairs (`a[b]=1`, `items[0][price]=p`). Nulls are
 /// skipped; empty arrays and objects produce nothing.
-pub(crate) fn bracket_pairs(prefix: &str, v: &Value, out: &mut Vec<(String, String)>) {
+pub fn bracket_pairs(prefix: &str, v: &Value, out: &mut Vec<(String, String)>) {
     match v {
         Value::Null => {}
         Value::Object(m) => {
@@ -87,7 +87,7 @@ pub(crate) fn bracket_pairs(prefix: &str, v: &Value, out: &mut Vec<(String, Stri
 }
 
 /// Join pairs as a form-encoded string.
-pub(crate) fn encode_pairs(pairs: &[(String, String)]) -> String {
+pub fn encode_pairs(pairs: &[(String, String)]) -> String {
     let mut s = String::new();
     for (i, (k, v)) in pairs.iter().enumerate() {
         if i > 0 {
@@ -102,7 +102,7 @@ pub(crate) fn encode_pairs(pairs: &[(String, String)]) -> String {
 
 /// The Python-side name of a wire parameter name: snake case, non-identifier characters as `_`,
 /// a trailing `_` for Python keywords is accepted separately by the caller.
-pub(crate) fn snake_alias(name: &str) -> String {
+pub fn snake_alias(name: &str) -> String {
     let chars: Vec<char> = name.chars().collect();
     let mut out = String::with_capacity(name.len() + 4);
     for (i, &c) in chars.iter().enumerate() {

@@ -4,7 +4,7 @@
 /// does not know yet (forward compatibility).
 ///
 /// ```
-/// airbyte_agent_runtime::string_enum! {
+/// airbyte_agent_core::string_enum! {
 ///     /// Subscription status.
 ///     pub enum Status {
 ///         /// Active.
