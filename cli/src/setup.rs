@@ -185,12 +185,8 @@ fn clone_error(e: &Error) -> Error {
         Error::NotFound(d) => Error::NotFound(d.clone()),
         Error::Validation(d) => Error::Validation(d.clone()),
         Error::Service(d) => Error::Service(d.clone()),
-        Error::Network { message } => Error::Network {
-            message: message.clone(),
-        },
-        Error::Timeout { message } => Error::Timeout {
-            message: message.clone(),
-        },
+        Error::Network { message, .. } => Error::network(message.clone()),
+        Error::Timeout { message, .. } => Error::timeout(message.clone()),
         other => Error::Config(other.to_string()),
     }
 }

@@ -261,9 +261,9 @@ impl Client {
             }
             None => {
                 let mut report = CheckReport::new(None, started);
-                match self.hosted_binding() {
-                    Some(b) => {
-                        if let Err(e) = b.transport.token().await {
+                match self.probe() {
+                    Some(probe) => {
+                        if let Err(e) = probe.await {
                             report.http_status = e.status();
                             report.status = CheckStatus::from_error(&e);
                         }

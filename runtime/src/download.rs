@@ -41,11 +41,10 @@ impl ByteStream {
                 if e.is_timeout() {
                     Error::Timeout {
                         message: "download stalled".into(),
+                        source: Some(Box::new(e.without_url())),
                     }
                 } else {
-                    Error::Network {
-                        message: format!("download interrupted: {}", e.without_url()),
-                    }
+                    crate::transport::map_reqwest_error(e, Some("download interrupted"))
                 }
             })
         });

@@ -1,8 +1,16 @@
 //! Shared runtime for generated Airbyte agent connector crates.
 //!
-//! Generated crates describe their operations as static data ([`descriptor`]); this crate
-//! executes them: URL and body building, auth (including OAuth2 refresh), retries, response
-//! extraction, pagination and streamed downloads. See `ARCHITECTURE.md` for the contract.
+//! Generated crates describe their operations as static data ([`descriptor`], from the I/O-free
+//! `airbyte-agent-core`); this crate executes them. Its layers, each importing only those below
+//! it (see `ARCHITECTURE.md`):
+//!
+//! 1. the one HTTP transport (TLS, the pooled client, error mapping, retry loop), the token
+//!    cache, streamed downloads;
+//! 2. direct-mode auth (credentials on the wire, OAuth2 refresh) and Airbyte API access;
+//! 3. the modes as executors ([`Executor`]: direct and hosted);
+//! 4. [`Client`]: a descriptor, an executor and limits;
+//! 5. page streams, health checks, the tool dispatcher, the platform API ([`hosted`]) and
+//!    cassettes.
 //!
 //! ```no_run
 //! # async fn demo(descriptor: &'static airbyte_agent_runtime::ConnectorDescriptor) -> airbyte_agent_runtime::Result<()> {
@@ -16,48 +24,46 @@
 
 #![warn(missing_docs)]
 
-pub use airbyte_agent_core::descriptor;
-pub use descriptor::*;
+// The core's modules, under the names the layers below use (`crate::request`, ...).
+use airbyte_agent_core::{
+    encode, error, execute_options, headers, jsonpath, next_page, page, page_from_bytes, request,
+    response, retry, template, validate,
+};
 
-#[doc(hidden)]
-#[path = "fuzz_api.rs"]
-pub mod __fuzz;
-use airbyte_agent_core::{encode, jsonpath, template};
-pub use airbyte_agent_core::{record, string_enum};
-mod auth;
-mod client;
+// Layer 1: transport.
 mod download;
-mod error;
-mod execute_options;
-mod fast;
-pub mod hosted;
-mod jwt;
-mod pagination;
-mod request;
-mod response;
-mod retry;
-mod validate;
-
-pub mod tools;
-
+mod token_cache;
+mod transport;
+// Layer 2: auth and Airbyte API access.
+mod airbyte_api;
+mod auth;
+// Layer 3: modes.
+mod modes;
+// Layer 4: the client.
+mod client;
+// Layer 5: on top of the client.
 pub mod check;
-pub use check::{CheckReport, CheckStatus};
-
+mod pagination;
+mod platform;
+pub mod tools;
 // Record and replay API calls at the transport layer (feature `cassette`; docs in the module).
 #[cfg(feature = "cassette")]
 pub mod cassette;
+// The public face of hosted mode and the platform API.
+pub mod hosted;
 
-pub use airbyte_agent_core::Credentials;
+pub use airbyte_agent_core::__fuzz;
+pub use airbyte_agent_core::descriptor;
+pub use airbyte_agent_core::descriptor::*;
+pub use airbyte_agent_core::{
+    BoxError, Credentials, Error, ExecuteOptions, ExecuteResult, ExposeSecret, HttpErrorDetails,
+    MAX_INTENT_CHARS, Page, Params, Result, ResultKind, RetryPolicy, SecretString, record, serde,
+    serde_json, string_enum,
+};
+
 pub use auth::{RefreshedTokens, TokenRefreshCallback};
+pub use check::{CheckReport, CheckStatus};
 pub use client::{Client, ClientBuilder, DEFAULT_MAX_PAGES};
 pub use download::ByteStream;
-pub use error::{Error, HttpErrorDetails, Result};
-pub use execute_options::{ExecuteOptions, MAX_INTENT_CHARS};
-pub use pagination::{Page, PageStream, RecordStream};
-pub use response::{ExecuteResult, ResultKind};
-pub use retry::RetryPolicy;
-
-pub use airbyte_agent_core::{ExposeSecret, SecretString, serde, serde_json};
-
-/// Parameters of a call: wire name → JSON value.
-pub type Params = serde_json::Map<String, serde_json::Value>;
+pub use modes::{Executor, Fetched, Mode};
+pub use pagination::{PageStream, RecordStream};

@@ -509,11 +509,12 @@ async fn server_variables_render_the_base_url() {
         .unwrap();
     c.execute("users", "get", json!({})).await.unwrap();
     assert_eq!(last(&s).await.url.path(), "/api/v2/me");
-    // Missing variable without default → clear config error.
+    // Missing variable without default → an error naming the variable.
     let c = Client::builder(&VARS, bearer_creds()).build().unwrap();
     let e = c.execute("users", "get", json!({})).await.unwrap_err();
     assert!(
-        matches!(e, Error::Config(_)) && e.to_string().contains("port"),
+        matches!(&e, Error::MissingServerVariable { name } if name == "port")
+            && e.to_string().contains("port"),
         "{e}"
     );
 }

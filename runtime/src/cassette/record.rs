@@ -108,7 +108,8 @@ impl Recorder {
                 "upstream base URL must start with http:// or https://: `{upstream}`"
             )));
         }
-        let http = crate::client::http_client(Duration::from_secs(60), Duration::from_secs(10))
+        let http = crate::transport::HttpClient::FollowRedirects
+            .build(Duration::from_secs(60), Duration::from_secs(10))
             .map_err(CassetteError::Client)?;
         let exchanges: Arc<Mutex<Vec<Exchange>>> = Arc::default();
         let origin: Arc<OnceLock<String>> = Arc::default();

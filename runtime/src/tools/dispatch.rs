@@ -8,9 +8,6 @@ use crate::descriptor::OperationDescriptor;
 use crate::error::Error;
 use crate::execute_options::ExecuteOptions;
 
-/// Default output-size limit of a tool result, in characters.
-pub const DEFAULT_MAX_OUTPUT_CHARS: usize = 100_000;
-
 /// Why a tool call failed, for callers that map failures to their own signals.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 #[non_exhaustive]
@@ -170,6 +167,9 @@ impl Dispatcher {
                     .await
             }
             ToolTarget::Combined => self.run_combined(tool, args).await,
+            _ => invalid(format!(
+                "`{name}` is a kind of tool this runtime version cannot run."
+            )),
         }
     }
 

@@ -484,22 +484,6 @@ async fn dispatcher_runs_calls_and_explains_errors() {
     assert!(out.text.contains("unexpected `parameters`"), "{}", out.text);
 }
 
-#[test]
-fn openapi_byte_strings_declare_their_base64_encoding() {
-    let s = super::schema::normalize(json!({
-        "type": "object",
-        "properties": {
-            "file_content": {"type": "string", "format": "byte"},
-            "name": {"type": "string", "format": "date"}
-        }
-    }));
-    assert_eq!(
-        s["properties"]["file_content"],
-        json!({"type": "string", "format": "byte", "contentEncoding": "base64"})
-    );
-    assert!(s["properties"]["name"].get("contentEncoding").is_none());
-}
-
 #[tokio::test]
 async fn the_combined_tool_selects_record_fields() {
     let server = MockServer::start().await;
