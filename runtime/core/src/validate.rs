@@ -51,7 +51,8 @@ fn kind_name(kind: ValueKind) -> &'static str {
     }
 }
 
-fn json_type(v: &Value) -> &'static str {
+/// The JSON type of a value with its article (`a string`, `an object`, `null`), for messages.
+pub fn json_type(v: &Value) -> &'static str {
     match v {
         Value::Null => "null",
         Value::Bool(_) => "a boolean",

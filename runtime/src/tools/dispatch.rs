@@ -122,7 +122,7 @@ impl Dispatcher {
         let Some(obj) = call.as_object() else {
             return invalid(format!(
                 "A tool call must be a JSON object with `name` and `arguments`, got {}.",
-                type_name(call)
+                crate::validate::json_type(call)
             ));
         };
         let Some(name) = obj.get("name").and_then(Value::as_str) else {
@@ -157,7 +157,7 @@ impl Dispatcher {
             other => {
                 return invalid(format!(
                     "The arguments of `{name}` must be a JSON object, got {}.",
-                    type_name(&other)
+                    crate::validate::json_type(&other)
                 ));
             }
         };
@@ -210,7 +210,7 @@ impl Dispatcher {
                 Some(other) => {
                     return invalid(format!(
                         "`{key}` must be a list of field names, got {}.",
-                        type_name(&other)
+                        crate::validate::json_type(&other)
                     ));
                 }
             }
@@ -231,7 +231,7 @@ impl Dispatcher {
             Some(other) => {
                 return invalid(format!(
                     "`entity` must be a string, got {}. Valid entities: {}.",
-                    type_name(&other),
+                    crate::validate::json_type(&other),
                     entities()
                 ));
             }
@@ -256,7 +256,10 @@ impl Dispatcher {
                     })
                     .unwrap_or_default();
                 let what = match other {
-                    Some(v) => format!("`action` must be a string, got {}", type_name(&v)),
+                    Some(v) => format!(
+                        "`action` must be a string, got {}",
+                        crate::validate::json_type(&v)
+                    ),
                     None => "`action` is required".to_string(),
                 };
                 return invalid(if actions.is_empty() {
@@ -272,7 +275,7 @@ impl Dispatcher {
             Some(other) => {
                 return invalid(format!(
                     "`params` must be a JSON object, got {}.",
-                    type_name(&other)
+                    crate::validate::json_type(&other)
                 ));
             }
         };
@@ -373,15 +376,4 @@ impl Dispatcher {
 
 fn invalid(text: String) -> ToolOutput {
     ToolOutput::error(ToolErrorKind::InvalidArguments, text, false)
-}
-
-fn type_name(v: &Value) -> &'static str {
-    match v {
-        Value::Null => "null",
-        Value::Bool(_) => "a boolean",
-        Value::Number(_) => "a number",
-        Value::String(_) => "a string",
-        Value::Array(_) => "an array",
-        Value::Object(_) => "an object",
-    }
 }
