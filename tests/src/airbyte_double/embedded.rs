@@ -20,7 +20,8 @@ use std::sync::Arc;
 
 use serde_json::{Map, Value, json};
 
-use super::handlers::{Resp, authenticate, errors, json_body, query_pairs, respond};
+use super::handlers::common::{Resp, errors, json_body, query_pairs, respond};
+use super::handlers::tokens::authenticate;
 use super::{Recorded, Shared, State, StoredConnector};
 
 /// Embedded-API state of the double.

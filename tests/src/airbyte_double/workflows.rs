@@ -14,7 +14,7 @@ use http_body_util::Full;
 use hyper::Response;
 use serde_json::{Map, Value, json};
 
-use super::handlers::{Resp, errors, json_body, query_pairs, respond};
+use super::handlers::common::{Resp, errors, json_body, query_pairs, respond};
 use super::{AirbyteDouble, Recorded, Shared, State};
 
 /// Fields a client may PATCH on an automation.
