@@ -187,12 +187,19 @@ async fn optional_mapping_entries_and_additional_headers() {
     let err = Client::builder(&OPTIONAL_CONN, Credentials::new("opt"))
         .build()
         .unwrap_err();
-    assert!(matches!(err, Error::Config(_)));
+    assert!(
+        matches!(&err, Error::MissingCredential { scheme, field } if scheme == "opt" && field == "token"),
+        "{err:?}"
+    );
     assert!(err.to_string().contains("token"), "{err}");
     // Unknown scheme: error lists the valid ones.
     let err = Client::builder(&OPTIONAL_CONN, Credentials::new("nope"))
         .build()
         .unwrap_err();
+    assert!(
+        matches!(&err, Error::UnknownAuthScheme { available, .. } if available == &["opt"]),
+        "{err:?}"
+    );
     assert!(err.to_string().contains("opt"), "{err}");
 }
 

@@ -21,6 +21,19 @@ async fn connection_refused_is_a_network_error() {
         assert!(matches!(err, Error::Network { .. }), "{err:?}");
         assert!(err.is_retryable());
         assert!(t.elapsed() < Duration::from_secs(5));
+        // The transport's error chain stays reachable, down to the refused connection.
+        let mut chain = std::error::Error::source(&err);
+        let mut refused = false;
+        while let Some(e) = chain {
+            refused |= e
+                .downcast_ref::<std::io::Error>()
+                .is_some_and(|io| io.kind() == std::io::ErrorKind::ConnectionRefused);
+            chain = e.source();
+        }
+        assert!(
+            refused,
+            "no ConnectionRefused in the source chain of {err:?}"
+        );
     })
     .await
 }
