@@ -24,17 +24,19 @@
 //! # Ok(()) }
 //! ```
 
+mod compare;
 mod model;
 mod record;
 mod redact;
 mod replay;
 mod server;
 
+pub use compare::{Mismatch, RequestRole};
 pub use model::{
     CapturedRequest, CapturedResponse, Cassette, Inputs, QueryValue, REDACTED, Validation,
 };
 pub use record::{RecordedCall, Recorder, RecorderServer};
-pub use replay::{Mismatch, Replay, ReplayReport, ReplayServer, RequestRole};
+pub use replay::{Replay, ReplayReport, ReplayServer};
 
 /// Errors of loading, saving, recording and replaying cassettes.
 ///
