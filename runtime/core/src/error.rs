@@ -147,8 +147,10 @@ pub enum Error {
         reason: &'static str,
     },
     /// A local file could not be read (an env file, a key file).
-    #[error("cannot read `{}`: {source}", .path.display())]
+    #[error("cannot read {what} `{}`: {source}", .path.display())]
     File {
+        /// What the file is (`env file`, ...).
+        what: &'static str,
         /// The file.
         path: std::path::PathBuf,
         /// The I/O failure.

@@ -102,6 +102,7 @@ impl AirbyteAuthConfig {
     pub fn from_env_file(path: impl AsRef<Path>) -> Result<Self> {
         let path = path.as_ref();
         let text = std::fs::read_to_string(path).map_err(|source| Error::File {
+            what: "env file",
             path: path.to_path_buf(),
             source,
         })?;
