@@ -1,5 +1,5 @@
 //! Catalogue checks: `cargo xtask package-check` (crates.io metadata plus a `cargo package`
-//! dry run of the runtime and every connector crate) and `cargo xtask feature-check` (one
+//! dry run of the core, the runtime and every connector crate) and `cargo xtask feature-check` (one
 //! connector built with a single entity feature).
 
 use std::path::Path;
@@ -20,9 +20,12 @@ const REQUIRED_KEYS: &[&str] = &[
     "rust-version",
 ];
 
-/// Packages to check: the runtime and every generated connector crate.
+/// Packages to check: the core, the runtime and every generated connector crate.
 fn packages(root: &Path) -> Result<Vec<(String, std::path::PathBuf)>, String> {
-    let mut out = vec![("airbyte-agent-runtime".to_string(), root.join("runtime"))];
+    let mut out = vec![
+        ("airbyte-agent-core".to_string(), root.join("runtime/core")),
+        ("airbyte-agent-runtime".to_string(), root.join("runtime")),
+    ];
     let dir = root.join("connectors");
     let rd = std::fs::read_dir(&dir).map_err(|e| format!("{}: {e}", dir.display()))?;
     let mut crates: Vec<_> = rd

@@ -3,6 +3,7 @@
 mod catalogue;
 mod conformance;
 mod generate;
+mod layers;
 
 use std::process::ExitCode;
 
@@ -13,6 +14,7 @@ const USAGE: &str = "usage:
   cargo xtask package-check                    crates.io metadata + `cargo package` dry run
   cargo xtask feature-check [CRATE FEATURE]    check one connector with a single entity feature
   cargo xtask import-spec PATH [--name NAME]   upstream spec -> specs/NAME/connector.yaml (prose dropped)
+  cargo xtask layers                           no import cycles between modules; runtime layers downward only
   cargo xtask oracle ORACLE_DIR --specs SPEC_DIR [options]";
 
 fn main() -> ExitCode {
@@ -23,6 +25,7 @@ fn main() -> ExitCode {
         Some("package-check") => catalogue::package_check(),
         Some("feature-check") => catalogue::feature_check(args),
         Some("import-spec") => catalogue::import_spec(args),
+        Some("layers") => layers::main(),
         Some("oracle") => airbyte_agent_tests::oracle::main_with_args(args),
         _ => {
             eprintln!("{USAGE}");

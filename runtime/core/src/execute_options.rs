@@ -1,4 +1,4 @@
-//! Per-call options of [`Client::execute_with`](crate::Client::execute_with): which record
+//! Per-call options of the runtime client's `execute_with`: which record
 //! fields to keep or drop, whether Airbyte may shorten long texts, and the caller's intent.
 //!
 //! Field selection is applied to the records locally in both modes, so results are the same

@@ -10,7 +10,7 @@ use crate::headers::Headers;
 use crate::jsonpath::JsonPath;
 use crate::template;
 
-/// Kind of an [`ExecuteResult`](crate::ExecuteResult).
+/// Kind of an [`ExecuteResult`].
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 #[non_exhaustive]
 pub enum ResultKind {

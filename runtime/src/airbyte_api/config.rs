@@ -260,7 +260,7 @@ impl fmt::Debug for ResolvedAuth {
 
 static GLOBAL: RwLock<Option<AirbyteAuthConfig>> = RwLock::new(None);
 
-/// Set process-wide defaults used by every hosted client and [`Platform`](super::Platform)
+/// Set process-wide defaults used by every hosted client and [`Platform`](crate::hosted::Platform)
 /// for fields not given explicitly. Calling again replaces the previous configuration.
 pub fn configure(config: AirbyteAuthConfig) {
     match GLOBAL.write() {

@@ -55,7 +55,7 @@ impl CreateOptions {
     }
 }
 
-/// Options of [`Workspace::initiate_oauth`].
+/// Options of [`Workspace::initiate_oauth`](super::Workspace::initiate_oauth).
 #[derive(Debug, Clone, Default)]
 #[non_exhaustive]
 pub struct OAuthOptions {

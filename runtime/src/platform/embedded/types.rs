@@ -89,7 +89,7 @@ impl TagMode {
     }
 }
 
-/// A tag filter for [`ScopedSession::list_templates`].
+/// A tag filter for [`ScopedSession::list_templates`](super::ScopedSession::list_templates).
 #[derive(Debug, Clone, PartialEq, Eq)]
 #[non_exhaustive]
 pub struct TagFilter {
@@ -109,7 +109,7 @@ impl TagFilter {
     }
 }
 
-/// Request of [`ScopedSession::create_source`].
+/// Request of [`ScopedSession::create_source`](super::ScopedSession::create_source).
 #[derive(Clone, PartialEq)]
 #[non_exhaustive]
 pub struct CreateSource {
@@ -242,7 +242,7 @@ pub struct EmbeddedTemplate {
 #[derive(Debug, Clone, Deserialize, PartialEq)]
 #[non_exhaustive]
 pub struct EmbeddedSource {
-    /// Source (connector) id; usable with [`Workspace::connector_by_id`](super::Workspace::connector_by_id).
+    /// Source (connector) id; usable with [`Workspace::connector_by_id`](crate::hosted::Workspace::connector_by_id).
     pub id: String,
     /// Name.
     #[serde(default)]
