@@ -26,8 +26,8 @@
 
 // The core's modules, under the names the layers below use (`crate::request`, ...).
 use airbyte_agent_core::{
-    encode, error, execute_options, headers, jsonpath, next_page, page, page_from_bytes, request,
-    response, retry, template, validate,
+    decode, encode, error, execute_options, headers, jsonpath, next_page, page, page_from_bytes,
+    request, response, retry, template, validate,
 };
 
 // Layer 1: transport.

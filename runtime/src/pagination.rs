@@ -1,6 +1,9 @@
 //! Lazy page and record streams: each page is fetched through the [`Client`] when polled, and
-//! the core's next-page step decides what comes after it.
+//! the core's next-page step decides what comes after it. Fetching is one non-generic stream of
+//! execute results; the typed streams only decode its items, so each record type adds its
+//! decoder and nothing of the fetch loop.
 
+use std::collections::VecDeque;
 use std::marker::PhantomData;
 use std::pin::Pin;
 use std::task::{Context, Poll};
@@ -24,18 +27,25 @@ impl Client {
         T: DeserializeOwned + Send + 'static,
         M: DeserializeOwned + Send + 'static,
     {
-        stream(self.clone(), op, params, self.max_pages())
+        PageStream {
+            raw: raw_pages(self.clone(), op, params),
+            op,
+            remaining: self.max_pages(),
+            _types: PhantomData,
+        }
     }
 }
 
-type BoxStream<I> = Pin<Box<dyn Stream<Item = I> + Send>>;
+type RawPages = Pin<Box<dyn Stream<Item = Result<ExecuteResult>> + Send>>;
 
 /// A lazy stream of pages (`Stream<Item = Result<Page<T, M>>> + Send + Unpin`). Each page is
 /// fetched only when polled; the stream ends when the API reports no further page, when a page
-/// makes no progress, or at the page cap.
+/// makes no progress, after an error, or at the page cap.
 pub struct PageStream<T, M> {
-    inner: BoxStream<Result<Page<T, M>>>,
+    raw: RawPages,
+    op: &'static OperationDescriptor,
     remaining: usize,
+    _types: PhantomData<fn() -> (T, M)>,
 }
 
 impl<T, M> std::fmt::Debug for PageStream<T, M> {
@@ -54,30 +64,35 @@ impl<T, M> PageStream<T, M> {
     }
 }
 
-impl<T: Send + 'static, M: Send + 'static> PageStream<T, M> {
+impl<T: DeserializeOwned + Send + 'static, M: DeserializeOwned + Send + 'static> PageStream<T, M> {
     /// Flatten the pages into records.
     pub fn records(self) -> RecordStream<T> {
         RecordStream {
             pages: Box::pin(PagesAsVec(self)),
-            buffer: std::collections::VecDeque::new(),
-            _m: PhantomData,
+            buffer: VecDeque::new(),
         }
     }
 }
 
-impl<T, M> Stream for PageStream<T, M> {
+impl<T: DeserializeOwned, M: DeserializeOwned> Stream for PageStream<T, M> {
     type Item = Result<Page<T, M>>;
 
     fn poll_next(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Option<Self::Item>> {
         if self.remaining == 0 {
             return Poll::Ready(None);
         }
-        match self.inner.as_mut().poll_next(cx) {
+        match self.raw.as_mut().poll_next(cx) {
             Poll::Ready(Some(item)) => {
                 self.remaining -= 1;
-                Poll::Ready(Some(item))
+                let page = item.and_then(|r| Page::decode(self.op, r));
+                if page.is_err() {
+                    // A page that failed ends the stream.
+                    self.remaining = 0;
+                }
+                Poll::Ready(Some(page))
             }
-            other => other,
+            Poll::Ready(None) => Poll::Ready(None),
+            Poll::Pending => Poll::Pending,
         }
     }
 }
@@ -85,8 +100,7 @@ impl<T, M> Stream for PageStream<T, M> {
 /// Records of a [`PageStream`], one by one.
 pub struct RecordStream<T> {
     pages: Pin<Box<dyn Stream<Item = Result<Vec<T>>> + Send>>,
-    buffer: std::collections::VecDeque<T>,
-    _m: PhantomData<T>,
+    buffer: VecDeque<T>,
 }
 
 impl<T> std::fmt::Debug for RecordStream<T> {
@@ -97,21 +111,18 @@ impl<T> std::fmt::Debug for RecordStream<T> {
     }
 }
 
-impl<T: Send + 'static, M: Send + 'static> Stream for PagesAsVec<T, M> {
+struct PagesAsVec<T, M>(PageStream<T, M>);
+
+impl<T: DeserializeOwned, M: DeserializeOwned> Stream for PagesAsVec<T, M> {
     type Item = Result<Vec<T>>;
     fn poll_next(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Option<Self::Item>> {
-        match Pin::new(&mut self.0).poll_next(cx) {
-            Poll::Ready(Some(Ok(p))) => Poll::Ready(Some(Ok(p.data))),
-            Poll::Ready(Some(Err(e))) => Poll::Ready(Some(Err(e))),
-            Poll::Ready(None) => Poll::Ready(None),
-            Poll::Pending => Poll::Pending,
-        }
+        Pin::new(&mut self.0)
+            .poll_next(cx)
+            .map(|o| o.map(|r| r.map(|p| p.data)))
     }
 }
 
-struct PagesAsVec<T, M>(PageStream<T, M>);
-
-impl<T: Send + 'static> Stream for RecordStream<T> {
+impl<T> Stream for RecordStream<T> {
     type Item = Result<T>;
 
     fn poll_next(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Option<Self::Item>> {
@@ -140,16 +151,9 @@ struct State {
     initial: Option<Params>,
 }
 
-fn stream<T, M>(
-    client: Client,
-    op: &'static OperationDescriptor,
-    params: Params,
-    max_pages: usize,
-) -> PageStream<T, M>
-where
-    T: DeserializeOwned + Send + 'static,
-    M: DeserializeOwned + Send + 'static,
-{
+/// The execute results of every page, fetched when polled (not generic: one copy for all record
+/// types).
+fn raw_pages(client: Client, op: &'static OperationDescriptor, params: Params) -> RawPages {
     let state = State {
         client,
         op,
@@ -158,7 +162,7 @@ where
         first: true,
         initial: Some(params),
     };
-    let s = futures_util::stream::unfold(state, |mut st| async move {
+    Box::pin(futures_util::stream::unfold(state, |mut st| async move {
         let result: Result<(ExecuteResult, Params)> = if st.first {
             st.first = false;
             let raw = st.initial.take().unwrap_or_default();
@@ -191,20 +195,12 @@ where
         match result {
             Ok((r, params)) => {
                 st.next = next_page(st.op, &params, &r);
-                let page = Page::<T, M>::decode(st.op, r);
-                if page.is_err() {
-                    st.next = NextPage::Done;
-                }
-                Some((page, st))
+                Some((Ok(r), st))
             }
             Err(e) => {
                 st.next = NextPage::Done;
                 Some((Err(e), st))
             }
         }
-    });
-    PageStream {
-        inner: Box::pin(s),
-        remaining: max_pages,
-    }
+    }))
 }

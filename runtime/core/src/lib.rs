@@ -12,6 +12,7 @@
 #![warn(missing_docs)]
 
 pub mod credentials;
+pub mod decode;
 pub mod descriptor;
 pub mod encode;
 pub mod error;

@@ -5,7 +5,7 @@ use serde::de::DeserializeOwned;
 use serde_json::{Map, Value};
 
 use crate::descriptor::OperationDescriptor;
-use crate::error::{Error, Result};
+use crate::error::Result;
 use crate::response::ExecuteResult;
 
 /// One decoded page: records plus typed meta.
@@ -21,15 +21,11 @@ pub struct Page<T, M> {
 impl<T: DeserializeOwned, M: DeserializeOwned> Page<T, M> {
     /// Decode an execute result (records in `data`, meta values in `meta`).
     pub fn decode(op: &OperationDescriptor, r: ExecuteResult) -> Result<Self> {
-        let items = match r.data {
-            Value::Array(a) => a,
+        let data = match &r.data {
+            Value::Array(_) => decode_value::<Vec<T>>(op, "data", &r.data)?,
             Value::Null => Vec::new(),
-            other => vec![other],
+            one => vec![decode_value(op, "data[0]", one)?],
         };
-        let mut data = Vec::with_capacity(items.len());
-        for (i, item) in items.into_iter().enumerate() {
-            data.push(decode(op, &format!("data[{i}]"), item)?);
-        }
         Self::from_parts(op, data, r.meta)
     }
 
@@ -40,9 +36,9 @@ impl<T: DeserializeOwned, M: DeserializeOwned> Page<T, M> {
         meta: Option<Map<String, Value>>,
     ) -> Result<Self> {
         let meta_value = Value::Object(meta.unwrap_or_default());
-        let meta = match decode::<M>(op, "meta", meta_value) {
+        let meta = match decode_value::<M>(op, "meta", &meta_value) {
             Ok(m) => m,
-            Err(e) => match serde_json::from_value::<M>(Value::Null) {
+            Err(e) => match serde_json::from_str::<M>("null") {
                 Ok(m) => m,
                 Err(_) => return Err(e),
             },
@@ -51,20 +47,4 @@ impl<T: DeserializeOwned, M: DeserializeOwned> Page<T, M> {
     }
 }
 
-/// Decode JSON into `T`; a failure names the operation and the path of the offending value
-/// below `prefix` (`data[1].created`).
-pub fn decode<T: DeserializeOwned>(op: &OperationDescriptor, prefix: &str, v: Value) -> Result<T> {
-    serde_path_to_error::deserialize(v).map_err(|e| {
-        let inner = e.path().to_string();
-        Error::Decode {
-            entity: op.entity.to_string(),
-            action: op.action.to_string(),
-            path: if inner == "." {
-                prefix.to_string()
-            } else {
-                format!("{prefix}.{inner}")
-            },
-            message: e.into_inner().to_string(),
-        }
-    })
-}
+pub use crate::decode::decode_value;

@@ -201,9 +201,11 @@ mod tests {
     #[test]
     fn wrong_types_name_the_field_path() {
         let text = r#"{"id": "a", "nested": {"n": "not a number"}}"#;
-        let mut de = serde_json::Deserializer::from_str(text);
-        let e = serde_path_to_error::deserialize::<_, Rec>(&mut de).unwrap_err();
-        assert_eq!(e.path().to_string(), "nested.n");
+        let e = crate::decode::decode_str_for::<Rec>("e", "a", "", text).unwrap_err();
+        assert!(
+            matches!(&e, crate::Error::Decode { path, .. } if path == "nested.n"),
+            "{e:?}"
+        );
         let e = serde_json::from_str::<Rec>("[1, 2]").unwrap_err();
         assert!(e.to_string().contains("a `Rec` object"), "{e}");
     }

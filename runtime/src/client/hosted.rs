@@ -199,12 +199,7 @@ impl Client {
                 &crate::ExecuteOptions::default(),
             )
             .await?;
-        serde_path_to_error::deserialize(result).map_err(|e| Error::Decode {
-            entity: entity.to_string(),
-            action: "context_store_search".into(),
-            path: e.path().to_string(),
-            message: e.into_inner().to_string(),
-        })
+        crate::decode::decode_str_for(entity, "context_store_search", "", &result.to_string())
     }
 
     fn require_hosted(&self, what: &str) -> Result<&HostedExecutor> {

@@ -25,7 +25,7 @@ use crate::error::{Error, Result};
 use crate::execute_options::ExecuteOptions;
 use crate::modes::direct::DirectExecutor;
 use crate::modes::{Executor, Fetched, Mode};
-use crate::page::{Page, decode};
+use crate::page::{Page, decode_value};
 use crate::response::{self, ExecuteResult, ResultKind};
 
 /// Default page cap of [`Client::pages`].
@@ -217,7 +217,7 @@ impl Client {
         params: Params,
     ) -> Result<T> {
         let r = self.call(op, params).await?;
-        decode(op, "data", r.data)
+        decode_value(op, "data", &r.data)
     }
 
     /// Run a list/search operation and decode one page. A provider body of the plain list shape
@@ -228,29 +228,35 @@ impl Client {
         op: &'static OperationDescriptor,
         params: Params,
     ) -> Result<Page<T, M>> {
+        // The fetch is one non-generic future; only the decoding is per record type.
+        match self.fetch_list(op, params).await? {
+            Fetched::Body {
+                headers,
+                bytes,
+                config,
+            } => {
+                if crate::page_from_bytes::eligible(self.descriptor, op)
+                    && let Some(page) =
+                        crate::page_from_bytes::page::<T, M>(self.descriptor, op, &headers, &bytes)
+                {
+                    return page;
+                }
+                Page::decode(op, self.interpret(op, &headers, &bytes, &config)?)
+            }
+            Fetched::Result(r) => Page::decode(op, r),
+        }
+    }
+
+    async fn fetch_list(
+        &self,
+        op: &'static OperationDescriptor,
+        params: Params,
+    ) -> Result<Fetched> {
         async move {
             let params = self.prepare_params(op, params)?;
-            let options = ExecuteOptions::default();
-            match self.executor.fetch(op, &params, &options).await? {
-                Fetched::Body {
-                    headers,
-                    bytes,
-                    config,
-                } => {
-                    if crate::page_from_bytes::eligible(self.descriptor, op)
-                        && let Some(page) = crate::page_from_bytes::page::<T, M>(
-                            self.descriptor,
-                            op,
-                            &headers,
-                            &bytes,
-                        )
-                    {
-                        return page;
-                    }
-                    Page::decode(op, self.interpret(op, &headers, &bytes, &config)?)
-                }
-                Fetched::Result(r) => Page::decode(op, r),
-            }
+            self.executor
+                .fetch(op, &params, &ExecuteOptions::default())
+                .await
         }
         .instrument(self.span(op))
         .await
