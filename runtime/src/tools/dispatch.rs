@@ -286,12 +286,32 @@ impl Dispatcher {
         self.run(op, params, &options).await
     }
 
+    /// The input schema of `op`'s tool (computed when only the combined tool exists).
+    fn schema_of(&self, op: &'static OperationDescriptor) -> std::borrow::Cow<'_, Value> {
+        self.tools
+            .tools()
+            .iter()
+            .find(|t| matches!(t.target, ToolTarget::Action(o) if std::ptr::eq(o, op)))
+            .map(|t| std::borrow::Cow::Borrowed(&t.input_schema))
+            .unwrap_or_else(|| {
+                std::borrow::Cow::Owned(super::action_schema(self.client.descriptor(), op))
+            })
+    }
+
     async fn run(
         &self,
         op: &'static OperationDescriptor,
         params: Value,
         options: &ExecuteOptions,
     ) -> ToolOutput {
+        // Constraints the schema declares are checked before anything is sent. GraphQL
+        // variables may be unassigned with null.
+        if let Value::Object(args) = &params {
+            let graphql = matches!(op.body, crate::descriptor::BodyDescriptor::GraphQl(_));
+            if let Err(msg) = super::check_arguments(&self.schema_of(op), args, graphql) {
+                return invalid(msg);
+            }
+        }
         match self
             .client
             .execute_with(op.entity, op.action, params, options)

@@ -543,3 +543,51 @@ async fn the_combined_tool_selects_record_fields() {
     assert_eq!(out.error_kind, Some(ToolErrorKind::InvalidArguments));
     assert!(out.text.contains("select_fields"), "{}", out.text);
 }
+
+#[tokio::test]
+async fn declared_constraints_are_checked_before_sending() {
+    let server = MockServer::start().await;
+    let tools = Dispatcher::with_options(client(&server.uri()), ToolOptions::new().combined(true));
+    for bad in [0, 500, 1000] {
+        let out = tools.call("customers_list", json!({ "limit": bad })).await;
+        assert_eq!(
+            out.error_kind,
+            Some(ToolErrorKind::InvalidArguments),
+            "{}",
+            out.text
+        );
+        assert!(out.text.starts_with("`limit` must be at"), "{}", out.text);
+        // The combined tool checks the same constraints.
+        let out = tools
+            .call(
+                "demo-shop_execute",
+                json!({"entity": "customers", "action": "list", "params": {"limit": bad}}),
+            )
+            .await;
+        assert_eq!(
+            out.error_kind,
+            Some(ToolErrorKind::InvalidArguments),
+            "{}",
+            out.text
+        );
+    }
+    let out = tools.call("customers_list", json!({"limit": null})).await;
+    assert_eq!(out.error_kind, Some(ToolErrorKind::InvalidArguments));
+    assert!(out.text.contains("must not be null"), "{}", out.text);
+    assert!(
+        server
+            .received_requests()
+            .await
+            .unwrap_or_default()
+            .is_empty(),
+        "nothing was sent"
+    );
+    // A nullable parameter takes null.
+    let out = tools.call("customers_list", json!({"status": null})).await;
+    assert_ne!(
+        out.error_kind,
+        Some(ToolErrorKind::InvalidArguments),
+        "{}",
+        out.text
+    );
+}

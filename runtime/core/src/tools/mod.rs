@@ -10,9 +10,11 @@
 //! The dispatcher that runs tool calls through a client lives in the runtime
 //! (`airbyte_agent_runtime::tools::Dispatcher`).
 
+mod check;
 mod describe;
 mod schema;
 
+pub use check::check_arguments;
 pub use describe::{action_description, action_signature, connector_description};
 pub use schema::{SCHEMA_DIALECT, action_schema, combined_schema, param_schema};
 
