@@ -40,3 +40,32 @@ pub async fn execute_bodies(api: &MockServer) -> Vec<Value> {
         .map(|r| serde_json::from_slice(&r.body).expect("JSON body"))
         .collect()
 }
+
+/// What one run of the binary printed.
+pub struct Output {
+    pub code: Option<i32>,
+    pub stdout: String,
+    pub stderr: String,
+}
+
+/// Run `airbyte-agent` with `args` in the temp directory, with no Stripe or Airbyte settings
+/// from the test's own environment, plus `env`.
+pub async fn run_cli(args: &[&str], env: &[(&str, &str)]) -> Output {
+    let mut cmd = tokio::process::Command::new(env!("CARGO_BIN_EXE_airbyte-agent"));
+    cmd.args(args)
+        .current_dir(std::env::temp_dir())
+        .env_remove("STRIPE_API_KEY")
+        .env_remove("STRIPE_BASE_URL")
+        .env_remove("AIRBYTE_CLIENT_ID")
+        .env_remove("AIRBYTE_CLIENT_SECRET")
+        .stdin(std::process::Stdio::null());
+    for (k, v) in env {
+        cmd.env(k, v);
+    }
+    let out = cmd.output().await.expect("run airbyte-agent");
+    Output {
+        code: out.status.code(),
+        stdout: String::from_utf8_lossy(&out.stdout).into_owned(),
+        stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
+    }
+}
