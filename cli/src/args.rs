@@ -193,8 +193,8 @@ pub struct McpArgs {
     pub allow_origins: Vec<String>,
 }
 
-/// `airbyte-agent setup <connector>`.
-#[derive(Debug, Args)]
+/// `airbyte-agent setup <connector>`. `Debug` redacts the client secret and `--set` values.
+#[derive(Args)]
 pub struct SetupArgs {
     /// The connector.
     pub connector: String,
@@ -232,6 +232,29 @@ pub struct SetupArgs {
     /// Never prompt; fail with what is missing instead.
     #[arg(short = 'y', long)]
     pub yes: bool,
+}
+
+impl std::fmt::Debug for SetupArgs {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let fields: Vec<&str> = self.fields.iter().map(|(k, _)| k.as_str()).collect();
+        f.debug_struct("SetupArgs")
+            .field("connector", &self.connector)
+            .field("client_id", &self.client_id)
+            .field(
+                "client_secret",
+                &self.client_secret.as_ref().map(|_| "[redacted]"),
+            )
+            .field("organization_id", &self.organization_id)
+            .field("workspace", &self.workspace)
+            .field("fields", &fields)
+            .field("replication", &self.replication)
+            .field("replace", &self.replace)
+            .field("oauth", &self.oauth)
+            .field("oauth_timeout", &self.oauth_timeout)
+            .field("params", &self.params)
+            .field("yes", &self.yes)
+            .finish()
+    }
 }
 
 /// `airbyte-agent cassette record|replay`.
@@ -420,5 +443,29 @@ mod tests {
     fn the_full_command_tree_is_consistent() {
         // clap's debug assertions (duplicate names, short flags, ...) run on build.
         super::command(super::Tree::Full).debug_assert();
+    }
+
+    #[test]
+    fn setup_args_debug_redacts_secrets() {
+        use clap::Parser;
+        let cli = super::Cli::try_parse_from([
+            "airbyte-agent",
+            "setup",
+            "stripe",
+            "--client-secret",
+            "cs_hidden_value",
+            "--set",
+            "api_key=sk_hidden_value",
+        ])
+        .expect("parses");
+        let text = format!("{cli:?}");
+        assert!(
+            text.contains("api_key") && text.contains("[redacted]"),
+            "{text}"
+        );
+        assert!(
+            !text.contains("cs_hidden_value") && !text.contains("sk_hidden_value"),
+            "{text}"
+        );
     }
 }

@@ -78,6 +78,9 @@ fn subcommand_name(argv: &[OsString]) -> Option<String> {
     while let Some(a) = it.next() {
         if matches!(a, "--env-file" | "--output" | "--api-host") {
             it.next();
+        } else if a == "help" {
+            // `airbyte-agent help stripe` shows the connector's own help.
+            continue;
         } else if !a.starts_with('-') {
             return Some(a.to_string());
         }

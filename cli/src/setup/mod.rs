@@ -30,8 +30,8 @@ use prompt::Io;
 /// Where application credentials are managed (for "what to do next" messages).
 const CREDENTIALS_HELP: &str = "create or regenerate them in Airbyte under Settings → Applications (https://app.airbyte.ai), then rerun `airbyte-agent setup`";
 
-/// Options of `setup`.
-#[derive(Debug, Default)]
+/// Options of `setup`. `Debug` redacts the client secret and the credential field values.
+#[derive(Default)]
 pub struct SetupOptions {
     /// `--client-id`.
     pub client_id: Option<String>,
@@ -59,6 +59,25 @@ pub struct SetupOptions {
     pub check_params: Map<String, Value>,
     /// `.env` to read and update.
     pub env_file: Option<PathBuf>,
+}
+
+impl std::fmt::Debug for SetupOptions {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let fields: Vec<&str> = self.fields.iter().map(|(k, _)| k.as_str()).collect();
+        f.debug_struct("SetupOptions")
+            .field("client_id", &self.client_id)
+            .field(
+                "client_secret",
+                &self.client_secret.as_ref().map(|_| "[redacted]"),
+            )
+            .field("organization_id", &self.organization_id)
+            .field("workspace", &self.workspace)
+            .field("api_host", &self.api_host)
+            .field("fields", &fields)
+            .field("replication", &self.replication)
+            .field("env_file", &self.env_file)
+            .finish_non_exhaustive()
+    }
 }
 
 fn step(io: &Io, n: usize, text: &str) {
