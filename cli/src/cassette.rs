@@ -20,13 +20,17 @@ pub async fn record(
     env: &Env,
     op: &'static OperationDescriptor,
     params: Map<String, Value>,
+    base_flag: Option<&str>,
     out: &Path,
 ) -> Result<(), CliError> {
-    let base = env::direct_builder(d, env)?.build()?.resolved_base_url()?;
+    let over = env::base_url_override(d, env, base_flag)?;
+    let base = env::direct_builder(d, env, over.as_ref())?
+        .build()?
+        .resolved_base_url()?;
     let (origin, path) = split_origin(&base)
         .ok_or_else(|| CliError::Usage(format!("the API base URL `{base}` is not a URL")))?;
     let recorder = Recorder::start(origin).await.map_err(other)?;
-    let client = env::direct_builder(d, env)?
+    let client = env::direct_builder(d, env, None)?
         .base_url(format!("{}{path}", recorder.base_url()))
         .build()?;
     let outcome = client

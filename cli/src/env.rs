@@ -89,10 +89,101 @@ pub enum Mode {
 }
 
 /// Options shared by every client the CLI builds.
-#[derive(Debug, Clone, Copy)]
+#[derive(Debug, Clone)]
 pub struct ClientOptions {
     /// Direct, hosted or automatic.
     pub mode: Mode,
+    /// `--base-url` (wins over `<CONNECTOR>_BASE_URL`).
+    pub base_url: Option<String>,
+    /// `--api-host` (wins over `SDK_DEV_ADP_API_HOST`), hosted mode.
+    pub api_host: Option<String>,
+}
+
+impl ClientOptions {
+    /// Automatic or forced mode, no base URL flag.
+    pub fn new(mode: Mode) -> ClientOptions {
+        ClientOptions {
+            mode,
+            base_url: None,
+            api_host: None,
+        }
+    }
+}
+
+/// A base URL override and the setting it came from (for messages).
+#[derive(Debug, Clone)]
+pub struct BaseUrl {
+    /// The URL.
+    pub url: String,
+    /// `--base-url` or the variable name (`STRIPE_BASE_URL`).
+    pub setting: String,
+}
+
+/// The base URL override of `d`: `--base-url`, else `<CONNECTOR>_BASE_URL`. A value that is not
+/// an absolute http(s) URL is a configuration error naming the setting.
+pub fn base_url_override(
+    d: &ConnectorDescriptor,
+    env: &Env,
+    flag: Option<&str>,
+) -> Result<Option<BaseUrl>, CliError> {
+    let (url, setting) = match flag {
+        Some(u) => (u.to_string(), "--base-url".to_string()),
+        None => {
+            let var = var_name(d, "BASE_URL");
+            match env.get(&var) {
+                Some(u) => (u, var),
+                None => return Ok(None),
+            }
+        }
+    };
+    check_base_url(&url).map_err(|why| {
+        CliError::Config(format!(
+            "{setting} is not a usable base URL (`{}`): {why}; expected an absolute URL such as {}",
+            shown_url(&url),
+            d.base_url
+        ))
+    })?;
+    Ok(Some(BaseUrl { url, setting }))
+}
+
+/// `Ok` for an absolute http(s) URL with a host; `{name}` server-variable placeholders are
+/// allowed (they are filled in later).
+fn check_base_url(url: &str) -> Result<(), String> {
+    let mut filled = String::with_capacity(url.len());
+    let mut in_var = false;
+    for c in url.chars() {
+        match c {
+            '{' => in_var = true,
+            '}' if in_var => {
+                in_var = false;
+                filled.push('x');
+            }
+            _ if !in_var => filled.push(c),
+            _ => {}
+        }
+    }
+    let parsed = url::Url::parse(filled.trim()).map_err(|e| e.to_string())?;
+    if !matches!(parsed.scheme(), "http" | "https") {
+        return Err(format!(
+            "the scheme must be http or https, not `{}`",
+            parsed.scheme()
+        ));
+    }
+    if parsed.host_str().is_none_or(str::is_empty) {
+        return Err("it has no host".into());
+    }
+    Ok(())
+}
+
+/// A URL for messages: a password in it is masked.
+pub fn shown_url(url: &str) -> String {
+    match url::Url::parse(url) {
+        Ok(mut u) if u.password().is_some() => {
+            let _ = u.set_password(Some("***"));
+            u.to_string()
+        }
+        _ => url.to_string(),
+    }
 }
 
 pub fn direct_credentials(d: &ConnectorDescriptor, env: &Env) -> Result<Credentials, String> {
@@ -211,8 +302,9 @@ pub fn config_keys(d: &ConnectorDescriptor) -> Vec<&'static str> {
 pub fn build_client(
     d: &'static ConnectorDescriptor,
     env: &Env,
-    opts: ClientOptions,
+    opts: &ClientOptions,
 ) -> Result<Client, CliError> {
+    let base = base_url_override(d, env, opts.base_url.as_deref())?;
     let mode = match opts.mode {
         Mode::Auto if has_direct_settings(d, env) => Mode::Direct,
         Mode::Auto if has_hosted_settings(env) => Mode::Hosted,
@@ -235,7 +327,11 @@ pub fn build_client(
             if let Some(ws) = env.get("AIRBYTE_WORKSPACE_NAME") {
                 cfg = cfg.workspace_name(ws);
             }
-            if let Some(host) = env.get(hosted::ENV_API_HOST) {
+            if let Some(host) = opts
+                .api_host
+                .clone()
+                .or_else(|| env.get(hosted::ENV_API_HOST))
+            {
                 cfg = cfg.base_url(host);
             }
             if let Some(cid) = env.get(&var_name(d, "CONNECTOR_ID")) {
@@ -243,7 +339,9 @@ pub fn build_client(
             }
             Client::hosted(d, cfg).build().map_err(CliError::from)
         }
-        _ => direct_builder(d, env)?.build().map_err(CliError::from),
+        _ => direct_builder(d, env, base.as_ref())?
+            .build()
+            .map_err(CliError::from),
     }
 }
 
@@ -252,11 +350,12 @@ pub fn build_client(
 pub fn direct_builder(
     d: &'static ConnectorDescriptor,
     env: &Env,
+    base: Option<&BaseUrl>,
 ) -> Result<ClientBuilder, CliError> {
     let creds = direct_credentials(d, env).map_err(CliError::Auth)?;
     let mut b = Client::builder(d, creds);
-    if let Some(url) = env.get(&var_name(d, "BASE_URL")) {
-        b = b.base_url(url);
+    if let Some(base) = base {
+        b = b.base_url(base.url.clone());
     }
     for (key, value) in server_variables(d, env) {
         b = b.server_variable(key, value);
@@ -274,7 +373,21 @@ pub fn server_variables(d: &ConnectorDescriptor, env: &Env) -> Vec<(&'static str
 
 #[cfg(test)]
 mod tests {
-    use super::upper_snake;
+    use super::{check_base_url, shown_url, upper_snake};
+
+    #[test]
+    fn base_urls_must_be_absolute_http() {
+        assert!(check_base_url("https://api.stripe.com").is_ok());
+        assert!(check_base_url("http://127.0.0.1:9/v1").is_ok());
+        assert!(check_base_url("https://{subdomain}.zendesk.com/api/v2").is_ok());
+        assert!(check_base_url("api.stripe.com").is_err());
+        assert!(check_base_url("ftp://example.com").is_err());
+        assert!(check_base_url("http://").is_err());
+        assert_eq!(
+            shown_url("https://u:secret@h.example/"),
+            "https://u:***@h.example/"
+        );
+    }
 
     #[test]
     fn upper_snake_names() {

@@ -9,6 +9,9 @@ pub const EXIT_USAGE: i32 = 2;
 pub const EXIT_AUTH: i32 = 3;
 /// Exit code for API errors (HTTP errors, timeouts, network failures, bad responses).
 pub const EXIT_API: i32 = 4;
+/// Exit code for configuration errors (a setting that cannot be used, such as a base URL that
+/// is not a URL).
+pub const EXIT_CONFIG: i32 = 5;
 /// Exit code for anything else.
 pub const EXIT_OTHER: i32 = 1;
 
@@ -21,6 +24,9 @@ pub enum CliError {
     /// Missing or unusable credentials.
     #[error("{0}")]
     Auth(String),
+    /// A setting that cannot be used (exit code 5); the message names the setting.
+    #[error("{0}")]
+    Config(String),
     /// An API failure described by the CLI (exit code 4).
     #[error("{0}")]
     Api(String),
@@ -40,6 +46,7 @@ impl CliError {
             CliError::Auth(_) => EXIT_AUTH,
             CliError::Other(_) => EXIT_OTHER,
             CliError::Api(_) => EXIT_API,
+            CliError::Config(_) => EXIT_CONFIG,
             CliError::Runtime(e) => runtime_exit_code(e),
         }
     }

@@ -269,10 +269,31 @@ async fn help_lists_entities_actions_and_parameters() {
     assert_eq!(out.code, Some(0));
     assert!(out.stdout.contains("starting_after"), "{}", out.stdout);
 
-    // Without --help a connector alone is a usage error, after printing the same help.
+    // A connector alone lists its entities briefly: one line each, no action signatures.
     let out = run(&["stripe"], &[]).await;
-    assert_eq!(out.code, Some(2));
-    assert!(out.stdout.contains("customers:"));
+    assert_eq!(out.code, Some(0), "{}", out.stderr);
+    let line = out
+        .stdout
+        .lines()
+        .find(|l| l.trim_start().starts_with("customers "))
+        .unwrap_or_else(|| panic!("no customers line: {}", out.stdout));
+    assert!(line.contains("list") && line.contains("delete"), "{line}");
+    assert!(!out.stdout.contains("get(id: string)"), "{}", out.stdout);
+    assert!(!out.stdout.contains("STRIPE_API_KEY"), "{}", out.stdout);
+
+    // Entity headings describe the entity, not its first action (the spec gives `invoices` the
+    // summary "Create an invoice").
+    let out = run(&["stripe", "--help"], &[]).await;
+    let heading = out
+        .stdout
+        .lines()
+        .find(|l| l.starts_with("invoices:"))
+        .unwrap_or_else(|| panic!("no invoices heading: {}", out.stdout));
+    assert!(!heading.contains("Create an invoice"), "{heading}");
+    assert!(
+        heading.contains("invoices") && heading.contains("list"),
+        "{heading}"
+    );
 
     let out = run(&["connectors"], &[]).await;
     assert_eq!(out.code, Some(0));

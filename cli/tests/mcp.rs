@@ -1,5 +1,7 @@
-//! The MCP server as a real client sees it: spawn `airbyte-agent mcp`, speak JSON-RPC over
-//! stdio, list tools and call them against a local Stripe double.
+//! The MCP server over stdio as real clients see it: rmcp's own client (the `initialize`
+//! handshake of 2025-11-25 and the stateless 2026-07-28 revision) spawns `airbyte-agent mcp`,
+//! lists tools and calls them against a local Stripe double; a raw JSON-RPC line writer covers
+//! what a typed client cannot send (a line that is not JSON).
 #![cfg(all(feature = "stripe", feature = "github"))]
 
 mod common;
@@ -7,276 +9,249 @@ mod common;
 use std::process::Stdio;
 use std::time::Duration;
 
-use airbyte_agent_runtime::serde_json::{self, Value, json};
+use airbyte_agent_runtime::serde_json::{self, Map, Value, json};
+use common::{agent_command, mcp_stripe_double};
+use rmcp::model::{
+    CallToolRequestParams, CallToolResult, ClientConfig, ClientRequest, CustomRequest, ErrorCode,
+    ProtocolVersion,
+};
+use rmcp::service::{ClientLifecycleMode, ClientServiceExt, RunningService, ServiceError};
+use rmcp::transport::TokioChildProcess;
+use rmcp::{RoleClient, ServiceExt};
 use tokio::io::{AsyncBufReadExt, AsyncWriteExt, BufReader, Lines};
-use tokio::process::{Child, ChildStdin, ChildStdout, Command};
-use wiremock::matchers::{header, method, path, query_param};
-use wiremock::{Mock, MockServer, ResponseTemplate};
+use tokio::process::ChildStdout;
 
-struct McpClient {
-    child: Child,
-    stdin: ChildStdin,
-    lines: Lines<BufReader<ChildStdout>>,
-    next_id: u64,
+type Client = RunningService<RoleClient, ClientConfig>;
+
+fn transport(args: &[&str], env: &[(&str, String)]) -> TokioChildProcess {
+    let cmd = agent_command(args, env);
+    let (child, _stderr) = TokioChildProcess::builder(cmd)
+        .stderr(Stdio::inherit())
+        .spawn()
+        .expect("spawn airbyte-agent mcp");
+    child
 }
 
-impl McpClient {
-    fn spawn(args: &[&str], env: &[(&str, String)]) -> McpClient {
-        let mut cmd = Command::new(env!("CARGO_BIN_EXE_airbyte-agent"));
-        cmd.args(args)
-            .current_dir(std::env::temp_dir())
-            .env_remove("AIRBYTE_CLIENT_ID")
-            .env_remove("AIRBYTE_CLIENT_SECRET")
-            .env_remove("STRIPE_API_KEY")
-            .env_remove("GITHUB_TOKEN")
-            .env_remove("GITHUB_ACCESS_TOKEN")
-            .stdin(Stdio::piped())
-            .stdout(Stdio::piped())
-            .stderr(Stdio::inherit())
-            .kill_on_drop(true);
-        for (k, v) in env {
-            cmd.env(k, v);
-        }
-        let mut child = cmd.spawn().expect("spawn airbyte-agent");
-        let stdin = child.stdin.take().expect("stdin");
-        let stdout = child.stdout.take().expect("stdout");
-        McpClient {
-            child,
-            stdin,
-            lines: BufReader::new(stdout).lines(),
-            next_id: 1,
-        }
-    }
-
-    async fn send(&mut self, msg: Value) {
-        let mut line = serde_json::to_string(&msg).expect("json");
-        line.push('\n');
-        self.stdin
-            .write_all(line.as_bytes())
-            .await
-            .expect("write request");
-        self.stdin.flush().await.expect("flush");
-    }
-
-    /// Send a request and wait for the response with the same id (skipping notifications).
-    async fn request(&mut self, method: &str, params: Value) -> Value {
-        let id = self.next_id;
-        self.next_id += 1;
-        self.send(json!({"jsonrpc": "2.0", "id": id, "method": method, "params": params}))
-            .await;
-        loop {
-            let line = tokio::time::timeout(Duration::from_secs(30), self.lines.next_line())
-                .await
-                .expect("response within 30 s")
-                .expect("read stdout")
-                .expect("server closed stdout early");
-            let msg: Value = serde_json::from_str(&line)
-                .unwrap_or_else(|e| panic!("server wrote non-JSON line {line:?}: {e}"));
-            if msg.get("id") == Some(&json!(id)) {
-                assert!(msg.get("error").is_none(), "{method} failed: {msg}");
-                return msg["result"].clone();
-            }
-        }
-    }
-
-    async fn initialize(&mut self) -> Value {
-        let result = self
-            .request(
-                "initialize",
-                json!({
-                    "protocolVersion": "2025-06-18",
-                    "capabilities": {},
-                    "clientInfo": {"name": "test-client", "version": "0.0.1"}
-                }),
-            )
-            .await;
-        self.send(json!({"jsonrpc": "2.0", "method": "notifications/initialized"}))
-            .await;
-        result
-    }
-
-    /// The whole `tools/call` result.
-    async fn call_result(&mut self, name: &str, arguments: Value) -> Value {
-        self.request("tools/call", json!({"name": name, "arguments": arguments}))
-            .await
-    }
-
-    async fn call(&mut self, name: &str, arguments: Value) -> (bool, String) {
-        let r = self.call_result(name, arguments).await;
-        let text = r["content"][0]["text"]
-            .as_str()
-            .unwrap_or_else(|| panic!("no text content: {r}"))
-            .to_string();
-        (r["isError"] == json!(true), text)
-    }
-
-    /// Close stdin and expect a clean exit.
-    async fn shutdown(mut self) {
-        drop(self.stdin);
-        let status = tokio::time::timeout(Duration::from_secs(20), self.child.wait())
-            .await
-            .expect("server exits after stdin closes")
-            .expect("wait");
-        assert!(status.success(), "server exit status {status}");
-    }
+/// A client that speaks the 2025-11-25 `initialize` handshake.
+async fn legacy_client(args: &[&str], env: &[(&str, String)]) -> Client {
+    let info = ClientConfig::default().with_protocol_version(ProtocolVersion::V_2025_11_25);
+    info.serve(transport(args, env))
+        .await
+        .expect("initialize handshake")
 }
 
-async fn stripe_double() -> MockServer {
-    let server = MockServer::start().await;
-    Mock::given(method("GET"))
-        .and(path("/v1/customers"))
-        .and(query_param("limit", "2"))
-        .and(header("authorization", "Bearer sk_test_mcp"))
-        .respond_with(ResponseTemplate::new(200).set_body_json(json!({
-            "object": "list",
-            "url": "/v1/customers",
-            "has_more": true,
-            "data": [
-                {"id": "cus_A", "object": "customer", "email": "a@example.com", "created": 1700000000},
-                {"id": "cus_B", "object": "customer", "email": "b@example.com", "created": 1700000001}
-            ]
-        })))
-        .mount(&server)
-        .await;
-    Mock::given(method("GET"))
-        .and(path("/v1/customers/cus_missing"))
-        .respond_with(ResponseTemplate::new(404).set_body_json(json!({
-            "error": {"type": "invalid_request_error", "message": "No such customer: 'cus_missing'"}
-        })))
-        .mount(&server)
-        .await;
-    server
-}
-
-#[tokio::test]
-async fn mcp_server_lists_and_calls_stripe_tools() {
-    let server = stripe_double().await;
-    let mut mcp = McpClient::spawn(
-        &["mcp", "--connector", "stripe", "--tools", "both"],
-        &[
-            ("STRIPE_API_KEY", "sk_test_mcp".to_string()),
-            ("STRIPE_BASE_URL", server.uri()),
-        ],
-    );
-    let init = mcp.initialize().await;
-    assert_eq!(init["serverInfo"]["name"], "airbyte-agent");
-    assert!(init["capabilities"]["tools"].is_object(), "{init}");
-    assert!(
-        init["instructions"]
-            .as_str()
-            .is_some_and(|s| s.contains("customers:")),
-        "{init}"
-    );
-
-    let list = mcp.request("tools/list", json!({})).await;
-    let tools = list["tools"].as_array().expect("tools array");
-    assert!(tools.len() > 40, "{} tools", tools.len());
-    let find = |name: &str| {
-        tools
-            .iter()
-            .find(|t| t["name"] == name)
-            .unwrap_or_else(|| panic!("no tool {name}"))
-            .clone()
-    };
-    let cl = find("customers_list");
-    assert_eq!(cl["inputSchema"]["type"], "object");
-    assert_eq!(cl["inputSchema"]["additionalProperties"], false);
-    assert!(cl["inputSchema"]["properties"]["limit"].is_object());
-    assert_eq!(cl["annotations"]["readOnlyHint"], true);
-    let cd = find("customers_delete");
-    assert_eq!(cd["annotations"]["destructiveHint"], true);
-    assert_eq!(cd["inputSchema"]["required"], json!(["id"]));
-    let combined = find("stripe_execute");
-    assert!(
-        combined["inputSchema"]["properties"]["entity"]["enum"]
-            .as_array()
-            .is_some_and(|e| e.contains(&json!("customers")))
-    );
-
-    let r = mcp.call_result("customers_list", json!({"limit": 2})).await;
-    assert_eq!(r["isError"], false, "{r}");
-    let text = r["content"][0]["text"].as_str().expect("text block kept");
-    let v: Value = serde_json::from_str(text).expect("JSON result");
-    assert_eq!(v["data"][0]["id"], "cus_A");
-    assert_eq!(v["data"][1]["email"], "b@example.com");
-    assert_eq!(v["meta"]["has_more"], true);
-    // The same value, structured (MCP 2025-06-18): an object result goes in as it is.
-    let structured = &r["structuredContent"];
-    assert!(structured.is_object(), "{r}");
-    assert_eq!(structured, &v);
-    assert_eq!(structured["data"][1]["id"], "cus_B");
-
-    // The same call through the combined tool.
-    let (is_error, text) = mcp
-        .call(
-            "stripe_execute",
-            json!({"entity": "customers", "action": "list", "params": {"limit": 2}}),
+/// A client that speaks the stateless 2026-07-28 revision (`server/discover`, per-request
+/// metadata, no handshake).
+async fn stateless_client(args: &[&str], env: &[(&str, String)]) -> Client {
+    ClientConfig::default()
+        .serve_with_lifecycle(
+            transport(args, env),
+            ClientLifecycleMode::Discover {
+                preferred_versions: vec![ProtocolVersion::V_2026_07_28],
+            },
         )
-        .await;
-    assert!(!is_error, "{text}");
-    assert!(text.contains("cus_B"));
+        .await
+        .expect("server/discover")
+}
 
-    // Errors are tool results the model can read, with the valid choices.
-    let (is_error, text) = mcp.call("customers_list", json!({"limt": 2})).await;
-    assert!(is_error);
-    assert!(
-        text.contains("limt") && text.contains("starting_after"),
-        "{text}"
-    );
-    let r = mcp
-        .call_result("customers_get", json!({"id": "cus_missing"}))
-        .await;
-    assert_eq!(r["isError"], true, "{r}");
-    let text = r["content"][0]["text"].as_str().expect("error text");
-    assert!(text.contains("No such customer"), "{text}");
-    // Errors are text only.
-    assert!(r.get("structuredContent").is_none(), "{r}");
-    let r = mcp.call_result("customers_list", json!({"limt": 2})).await;
-    assert_eq!(r["isError"], true, "{r}");
-    assert!(r.get("structuredContent").is_none(), "{r}");
-    let (is_error, text) = mcp.call("customers_fly", json!({})).await;
-    assert!(is_error);
-    assert!(text.contains("customers_list"), "{text}");
-    assert!(!text.contains("sk_test_mcp"));
+fn args(v: Value) -> Map<String, Value> {
+    match v {
+        Value::Object(m) => m,
+        other => panic!("arguments must be an object, got {other}"),
+    }
+}
 
-    // Exactly the two successful list calls reached the double (validation failures send nothing).
-    let requests = server.received_requests().await.expect("recorded");
-    let lists = requests
+async fn call(client: &Client, name: &str, arguments: Value) -> CallToolResult {
+    client
+        .call_tool(CallToolRequestParams::new(name.to_string()).with_arguments(args(arguments)))
+        .await
+        .unwrap_or_else(|e| panic!("tools/call {name} failed: {e}"))
+}
+
+fn text(r: &CallToolResult) -> String {
+    r.content
         .iter()
-        .filter(|r| r.url.path() == "/v1/customers")
-        .count();
-    assert_eq!(lists, 2);
-    mcp.shutdown().await;
+        .filter_map(|c| c.as_text().map(|t| t.text.clone()))
+        .collect::<Vec<_>>()
+        .join("\n")
+}
+
+/// The JSON-RPC error of a failed request.
+fn rpc_error(e: ServiceError) -> (ErrorCode, String) {
+    match e {
+        ServiceError::McpError(d) => (d.code, d.message.to_string()),
+        other => panic!("expected a JSON-RPC error, got {other}"),
+    }
+}
+
+fn stripe_env(server: &wiremock::MockServer) -> Vec<(&'static str, String)> {
+    vec![
+        ("STRIPE_API_KEY", "sk_test_mcp".to_string()),
+        ("STRIPE_BASE_URL", server.uri()),
+    ]
+}
+
+/// What both protocol revisions must do the same way: tools, structured results, the errors.
+async fn exercise(client: &Client, server: &wiremock::MockServer) {
+    let tools = client.list_all_tools().await.expect("tools/list");
+    assert!(tools.len() > 40, "{} tools", tools.len());
+    let cl = tools
+        .iter()
+        .find(|t| t.name == "customers_list")
+        .expect("customers_list");
+    assert_eq!(cl.input_schema.get("type"), Some(&json!("object")));
+    assert!(cl.input_schema["properties"]["limit"].is_object());
+    assert_eq!(
+        cl.annotations.as_ref().and_then(|a| a.read_only_hint),
+        Some(true)
+    );
+
+    // A successful result: the records as structured content; the text block summarises them
+    // instead of repeating the payload.
+    let r = call(client, "customers_list", json!({"limit": 2})).await;
+    assert_ne!(r.is_error, Some(true), "{r:?}");
+    let structured = r.structured_content.clone().expect("structuredContent");
+    assert_eq!(structured["data"][0]["id"], "cus_A");
+    assert_eq!(structured["data"][1]["email"], "b@example.com");
+    assert_eq!(structured["meta"]["has_more"], true);
+    let t = text(&r);
+    assert!(t.contains("2 record(s)"), "{t}");
+    assert!(
+        !t.contains("cus_A") && !t.contains("b@example.com"),
+        "the text repeats the payload: {t}"
+    );
+
+    // Tool execution failures stay isError results with the dispatcher's wording.
+    let r = call(client, "customers_list", json!({"limt": 2})).await;
+    assert_eq!(r.is_error, Some(true), "{r:?}");
+    let t = text(&r);
+    assert!(t.contains("limt") && t.contains("starting_after"), "{t}");
+    assert!(r.structured_content.is_none());
+    let r = call(client, "customers_get", json!({"id": "cus_missing"})).await;
+    assert_eq!(r.is_error, Some(true), "{r:?}");
+    assert!(text(&r).contains("No such customer"), "{}", text(&r));
+
+    // An unknown tool is a JSON-RPC invalid-params error naming the entity's tools.
+    let e = client
+        .call_tool(CallToolRequestParams::new("customers_fly"))
+        .await
+        .expect_err("unknown tool");
+    let (code, message) = rpc_error(e);
+    assert_eq!(code, ErrorCode::INVALID_PARAMS, "{message}");
+    assert!(
+        message.contains("customers_fly") && message.contains("customers_list"),
+        "{message}"
+    );
+    assert!(!message.contains("sk_test_mcp"));
+
+    // Malformed tools/call params (a name that is not a string, arguments that are not an
+    // object) are invalid params too.
+    for params in [
+        json!({"name": 5}),
+        json!({"name": "customers_list", "arguments": [1]}),
+    ] {
+        let e = client
+            .send_request(ClientRequest::CustomRequest(CustomRequest::new(
+                "tools/call",
+                Some(params.clone()),
+            )))
+            .await
+            .expect_err("malformed params");
+        let (code, message) = rpc_error(e);
+        assert_eq!(code, ErrorCode::INVALID_PARAMS, "{params}: {message}");
+    }
+
+    // Capabilities not declared are not served.
+    let e = client
+        .list_resources(None)
+        .await
+        .expect_err("resources are not served");
+    assert_eq!(rpc_error(e).0, ErrorCode::METHOD_NOT_FOUND);
+    let e = client
+        .list_prompts(None)
+        .await
+        .expect_err("prompts are not served");
+    assert_eq!(rpc_error(e).0, ErrorCode::METHOD_NOT_FOUND);
+
+    // Only the successful list and the 404 reached the double.
+    let requests = server.received_requests().await.expect("recorded");
+    assert_eq!(requests.len(), 2, "{requests:?}");
 }
 
 #[tokio::test]
-async fn mcp_server_prefixes_tools_of_several_connectors() {
-    let server = stripe_double().await;
-    let mut mcp = McpClient::spawn(
+async fn initialize_handshake_lists_and_calls_stripe_tools() {
+    let server = mcp_stripe_double().await;
+    let client = legacy_client(
+        &["mcp", "--connector", "stripe", "--tools", "both"],
+        &stripe_env(&server),
+    )
+    .await;
+    let info = client.peer_info().expect("server info");
+    assert_eq!(info.protocol_version, ProtocolVersion::V_2025_11_25);
+    assert_eq!(
+        info.server_info.as_ref().map(|s| s.name.as_str()),
+        Some("airbyte-agent")
+    );
+    // Only the tools capability is declared.
+    let caps = serde_json::to_value(&info.capabilities).expect("capabilities");
+    assert!(caps["tools"].is_object(), "{caps}");
+    for undeclared in ["resources", "prompts", "completions", "logging"] {
+        assert!(
+            caps.get(undeclared).is_none(),
+            "{undeclared} declared: {caps}"
+        );
+    }
+    assert!(
+        info.instructions
+            .as_deref()
+            .is_some_and(|s| s.contains("customers:")),
+        "{info:?}"
+    );
+    exercise(&client, &server).await;
+    // The combined tool answers too.
+    let r = call(
+        &client,
+        "stripe_execute",
+        json!({"entity": "customers", "action": "list", "params": {"limit": 2}}),
+    )
+    .await;
+    assert_ne!(r.is_error, Some(true), "{r:?}");
+    assert_eq!(
+        r.structured_content.expect("structured")["data"][1]["id"],
+        "cus_B"
+    );
+    client.cancel().await.expect("close");
+}
+
+#[tokio::test]
+async fn stateless_revision_serves_the_same_tools() {
+    let server = mcp_stripe_double().await;
+    let client = stateless_client(&["mcp", "--connector", "stripe"], &stripe_env(&server)).await;
+    let info = client.peer_info().expect("server info");
+    assert_eq!(info.protocol_version, ProtocolVersion::V_2026_07_28);
+    exercise(&client, &server).await;
+    client.cancel().await.expect("close");
+}
+
+#[tokio::test]
+async fn several_connectors_are_prefixed_and_truncated_results_are_not_structured() {
+    let server = mcp_stripe_double().await;
+    let mut env = stripe_env(&server);
+    env.push(("GITHUB_TOKEN", "ghp_test".to_string()));
+    env.push(("GITHUB_BASE_URL", "http://127.0.0.1:9".to_string()));
+    let client = legacy_client(
         &[
             "mcp",
             "--connector",
-            "stripe",
-            "--connector",
-            "github",
+            "stripe,github",
             "--max-output-chars",
             "60",
         ],
-        &[
-            ("STRIPE_API_KEY", "sk_test_mcp".to_string()),
-            ("STRIPE_BASE_URL", server.uri()),
-            ("GITHUB_TOKEN", "ghp_test".to_string()),
-            ("GITHUB_BASE_URL", "http://127.0.0.1:9".to_string()),
-        ],
-    );
-    mcp.initialize().await;
-    let list = mcp.request("tools/list", json!({})).await;
-    let names: Vec<&str> = list["tools"]
-        .as_array()
-        .expect("tools")
-        .iter()
-        .filter_map(|t| t["name"].as_str())
-        .collect();
+        &env,
+    )
+    .await;
+    let tools = client.list_all_tools().await.expect("tools/list");
+    let names: Vec<&str> = tools.iter().map(|t| t.name.as_ref()).collect();
     assert!(names.contains(&"stripe_customers_list"), "{names:?}");
     assert!(names.iter().any(|n| n.starts_with("github_")), "{names:?}");
     assert!(
@@ -284,42 +259,42 @@ async fn mcp_server_prefixes_tools_of_several_connectors() {
             .iter()
             .all(|n| n.starts_with("stripe_") || n.starts_with("github_"))
     );
-
-    let r = mcp
-        .call_result("stripe_customers_list", json!({"limit": 2}))
-        .await;
-    assert_eq!(r["isError"], false, "{r}");
-    let text = r["content"][0]["text"].as_str().expect("text block");
-    assert!(text.contains("[output truncated: showing 60 of"), "{text}");
-    // A truncated result is not sent in full as structured content either.
-    assert!(r.get("structuredContent").is_none(), "{r}");
-    mcp.shutdown().await;
+    let r = call(&client, "stripe_customers_list", json!({"limit": 2})).await;
+    assert_ne!(r.is_error, Some(true), "{r:?}");
+    assert!(
+        text(&r).contains("[output truncated: showing 60 of"),
+        "{}",
+        text(&r)
+    );
+    assert!(r.structured_content.is_none(), "{r:?}");
+    client.cancel().await.expect("close");
 }
 
 #[tokio::test]
-async fn mcp_refuses_to_start_without_credentials() {
-    let out = std::process::Command::new(env!("CARGO_BIN_EXE_airbyte-agent"))
-        .args(["mcp", "--connector", "stripe"])
-        .current_dir(std::env::temp_dir())
-        .env_remove("STRIPE_API_KEY")
-        .env_remove("AIRBYTE_CLIENT_ID")
-        .env_remove("AIRBYTE_CLIENT_SECRET")
-        .stdin(Stdio::null())
-        .output()
-        .expect("run");
-    assert_eq!(out.status.code(), Some(3));
-    let err = String::from_utf8_lossy(&out.stderr);
-    assert!(err.contains("STRIPE_API_KEY"), "{err}");
+async fn missing_credentials_start_the_server_and_calls_say_what_to_set() {
+    let client = legacy_client(&["mcp", "--connector", "stripe"], &[]).await;
+    let tools = client.list_all_tools().await.expect("tools/list");
+    assert!(tools.iter().any(|t| t.name == "customers_list"));
+    let r = call(&client, "customers_list", json!({"limit": 2})).await;
+    assert_eq!(r.is_error, Some(true), "{r:?}");
+    assert!(text(&r).contains("STRIPE_API_KEY"), "{}", text(&r));
+    // Unknown tools are still protocol errors, not credential messages.
+    let e = client
+        .call_tool(CallToolRequestParams::new("nope"))
+        .await
+        .expect_err("unknown tool");
+    assert_eq!(rpc_error(e).0, ErrorCode::INVALID_PARAMS);
+    client.cancel().await.expect("close");
 }
 
 /// Hosted mode: with only Airbyte application credentials, tool calls go to Airbyte's execute
 /// endpoint (application token first), and the provider's credentials never leave Airbyte.
 #[tokio::test]
-async fn mcp_server_runs_tools_through_the_airbyte_api() {
+async fn hosted_mode_runs_tools_through_the_airbyte_api() {
     let result = json!({"data": [{"id": "cus_hosted", "email": "h@example.com"}],
                         "meta": {"has_more": false}});
     let api = common::airbyte_api("conn_mcp", result, 2).await;
-    let mut mcp = McpClient::spawn(
+    let client = legacy_client(
         &["mcp", "--connector", "stripe"],
         &[
             ("AIRBYTE_CLIENT_ID", "mcp-client".to_string()),
@@ -327,26 +302,92 @@ async fn mcp_server_runs_tools_through_the_airbyte_api() {
             ("SDK_DEV_ADP_API_HOST", api.uri()),
             ("STRIPE_CONNECTOR_ID", "conn_mcp".to_string()),
         ],
-    );
-    mcp.initialize().await;
-    let list = mcp.request("tools/list", json!({})).await;
-    assert!(
-        list["tools"]
-            .as_array()
-            .is_some_and(|t| t.iter().any(|t| t["name"] == "customers_list")),
-        "{list}"
-    );
+    )
+    .await;
     for _ in 0..2 {
-        let r = mcp.call_result("customers_list", json!({"limit": 1})).await;
-        assert_eq!(r["isError"], false, "{r}");
-        assert_eq!(r["structuredContent"]["data"][0]["id"], "cus_hosted", "{r}");
+        let r = call(&client, "customers_list", json!({"limit": 1})).await;
+        assert_ne!(r.is_error, Some(true), "{r:?}");
+        assert_eq!(
+            r.structured_content.expect("structured")["data"][0]["id"],
+            "cus_hosted"
+        );
     }
-    mcp.shutdown().await;
-
-    // One application token for both calls; each call named the entity, action and params.
+    client.cancel().await.expect("close");
     let exec = common::execute_bodies(&api).await;
     assert_eq!(exec.len(), 2);
     assert_eq!(exec[0]["entity"], "customers");
     assert_eq!(exec[0]["action"], "list");
     assert_eq!(exec[0]["params"]["limit"], 1);
+}
+
+async fn next(lines: &mut Lines<BufReader<ChildStdout>>) -> Value {
+    let line = tokio::time::timeout(Duration::from_secs(30), lines.next_line())
+        .await
+        .expect("a reply within 30 s")
+        .expect("read")
+        .expect("the server closed stdout");
+    serde_json::from_str(&line).unwrap_or_else(|e| panic!("not JSON: {line:?}: {e}"))
+}
+
+/// A line that is not JSON gets a Parse error (-32700, id null) and the server keeps serving;
+/// a batch is an Invalid Request (-32600). A typed client cannot send these, so the test writes
+/// raw lines.
+#[tokio::test]
+async fn invalid_json_lines_get_parse_errors_over_raw_stdio() {
+    let mut child = agent_command(&["mcp", "--connector", "stripe"], &[])
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("spawn");
+    let mut stdin = child.stdin.take().expect("stdin");
+    let mut lines = BufReader::new(child.stdout.take().expect("stdout")).lines();
+    let init = json!({"jsonrpc": "2.0", "id": 1, "method": "initialize", "params": {
+        "protocolVersion": "2025-11-25", "capabilities": {},
+        "clientInfo": {"name": "raw", "version": "0"}}});
+    for msg in [
+        init.to_string(),
+        "{\"jsonrpc\": \"2.0\", \"id\": 2, \"method\": \"tools/li".to_string(),
+        "[]".to_string(),
+    ] {
+        stdin
+            .write_all(format!("{msg}\n").as_bytes())
+            .await
+            .expect("write");
+    }
+    stdin.flush().await.expect("flush");
+    let r = next(&mut lines).await;
+    assert_eq!(r["id"], 1, "{r}");
+    assert_eq!(r["result"]["protocolVersion"], "2025-11-25", "{r}");
+    let r = next(&mut lines).await;
+    assert_eq!(r["error"]["code"], -32700, "{r}");
+    assert_eq!(r["id"], Value::Null, "{r}");
+    let r = next(&mut lines).await;
+    assert_eq!(r["error"]["code"], -32600, "{r}");
+    // Still serving.
+    let msgs = [
+        json!({"jsonrpc": "2.0", "method": "notifications/initialized"}),
+        json!({"jsonrpc": "2.0", "id": 3, "method": "tools/list"}),
+    ];
+    for m in msgs {
+        stdin
+            .write_all(format!("{m}\n").as_bytes())
+            .await
+            .expect("write");
+    }
+    stdin.flush().await.expect("flush");
+    let r = next(&mut lines).await;
+    assert_eq!(r["id"], 3, "{r}");
+    assert!(
+        r["result"]["tools"]
+            .as_array()
+            .is_some_and(|t| !t.is_empty()),
+        "{r}"
+    );
+    drop(stdin);
+    let status = tokio::time::timeout(Duration::from_secs(20), child.wait())
+        .await
+        .expect("exits after stdin closes")
+        .expect("wait");
+    assert!(status.success(), "{status}");
 }

@@ -40,3 +40,85 @@ pub async fn execute_bodies(api: &MockServer) -> Vec<Value> {
         .map(|r| serde_json::from_slice(&r.body).expect("JSON body"))
         .collect()
 }
+
+/// What one run of the binary printed.
+pub struct Output {
+    pub code: Option<i32>,
+    pub stdout: String,
+    pub stderr: String,
+}
+
+/// Run `airbyte-agent` with `args` in the temp directory, with no Stripe or Airbyte settings
+/// from the test's own environment, plus `env`.
+pub async fn run_cli(args: &[&str], env: &[(&str, &str)]) -> Output {
+    let mut cmd = tokio::process::Command::new(env!("CARGO_BIN_EXE_airbyte-agent"));
+    cmd.args(args)
+        .current_dir(std::env::temp_dir())
+        .env_remove("STRIPE_API_KEY")
+        .env_remove("STRIPE_BASE_URL")
+        .env_remove("AIRBYTE_CLIENT_ID")
+        .env_remove("AIRBYTE_CLIENT_SECRET")
+        .stdin(std::process::Stdio::null());
+    for (k, v) in env {
+        cmd.env(k, v);
+    }
+    let out = cmd.output().await.expect("run airbyte-agent");
+    Output {
+        code: out.status.code(),
+        stdout: String::from_utf8_lossy(&out.stdout).into_owned(),
+        stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
+    }
+}
+
+/// A Stripe double for the MCP tests: `customers list` with `limit=2` and key `sk_test_mcp`
+/// (two records, `has_more: true`), and a 404 for `customers/cus_missing`.
+pub async fn mcp_stripe_double() -> MockServer {
+    use wiremock::matchers::query_param;
+    let server = MockServer::start().await;
+    Mock::given(method("GET"))
+        .and(path("/v1/customers"))
+        .and(query_param("limit", "2"))
+        .and(header("authorization", "Bearer sk_test_mcp"))
+        .respond_with(ResponseTemplate::new(200).set_body_json(json!({
+            "object": "list",
+            "url": "/v1/customers",
+            "has_more": true,
+            "data": [
+                {"id": "cus_A", "object": "customer", "email": "a@example.com", "created": 1700000000},
+                {"id": "cus_B", "object": "customer", "email": "b@example.com", "created": 1700000001}
+            ]
+        })))
+        .mount(&server)
+        .await;
+    Mock::given(method("GET"))
+        .and(path("/v1/customers/cus_missing"))
+        .respond_with(ResponseTemplate::new(404).set_body_json(json!({
+            "error": {"type": "invalid_request_error", "message": "No such customer: 'cus_missing'"}
+        })))
+        .mount(&server)
+        .await;
+    server
+}
+
+/// `airbyte-agent` with `args`, in the temp directory, without any connector or Airbyte
+/// credentials of the test's own environment, plus `env`.
+pub fn agent_command(args: &[&str], env: &[(&str, String)]) -> tokio::process::Command {
+    let mut cmd = tokio::process::Command::new(env!("CARGO_BIN_EXE_airbyte-agent"));
+    cmd.args(args).current_dir(std::env::temp_dir());
+    for k in [
+        "AIRBYTE_CLIENT_ID",
+        "AIRBYTE_CLIENT_SECRET",
+        "STRIPE_API_KEY",
+        "STRIPE_BASE_URL",
+        "GITHUB_TOKEN",
+        "GITHUB_ACCESS_TOKEN",
+        "AIRBYTE_AGENT_MCP_TOKEN",
+    ] {
+        cmd.env_remove(k);
+    }
+    for (k, v) in env {
+        cmd.env(k, v);
+    }
+    cmd.kill_on_drop(true);
+    cmd
+}

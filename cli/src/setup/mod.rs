@@ -6,8 +6,8 @@
 //! terminal are read without echo; with piped input they are read line by line; `--yes` never
 //! prompts (values must come from flags or the environment).
 
-use std::io::{BufRead, IsTerminal, Write};
-use std::path::{Path, PathBuf};
+use std::io::IsTerminal;
+use std::path::PathBuf;
 
 use airbyte_agent_runtime::hosted::{
     self, AirbyteAuthConfig, CreateOptions, Platform, SourceTemplate,
@@ -17,15 +17,21 @@ use airbyte_agent_runtime::{
     AuthKind, CheckStatus, ConnectorDescriptor, Error, ExposeSecret, SecretString,
 };
 
+mod env_file;
+mod prompt;
+
+use env_file::write_env;
+
 use crate::consent;
 use crate::env::{Env, var_name};
 use crate::error::CliError;
+use prompt::Io;
 
 /// Where application credentials are managed (for "what to do next" messages).
 const CREDENTIALS_HELP: &str = "create or regenerate them in Airbyte under Settings → Applications (https://app.airbyte.ai), then rerun `airbyte-agent setup`";
 
-/// Options of `setup`.
-#[derive(Debug, Default)]
+/// Options of `setup`. `Debug` redacts the client secret and the credential field values.
+#[derive(Default)]
 pub struct SetupOptions {
     /// `--client-id`.
     pub client_id: Option<String>,
@@ -55,113 +61,23 @@ pub struct SetupOptions {
     pub env_file: Option<PathBuf>,
 }
 
-struct Io {
-    tty: bool,
-    yes: bool,
-    stdin: std::io::StdinLock<'static>,
-}
-
-impl Io {
-    fn say(&self, s: &str) {
-        let mut out = std::io::stdout().lock();
-        let _ = writeln!(out, "{s}");
-        let _ = out.flush();
+impl std::fmt::Debug for SetupOptions {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let fields: Vec<&str> = self.fields.iter().map(|(k, _)| k.as_str()).collect();
+        f.debug_struct("SetupOptions")
+            .field("client_id", &self.client_id)
+            .field(
+                "client_secret",
+                &self.client_secret.as_ref().map(|_| "[redacted]"),
+            )
+            .field("organization_id", &self.organization_id)
+            .field("workspace", &self.workspace)
+            .field("api_host", &self.api_host)
+            .field("fields", &fields)
+            .field("replication", &self.replication)
+            .field("env_file", &self.env_file)
+            .finish_non_exhaustive()
     }
-
-    fn prompt(&self, s: &str) {
-        let mut out = std::io::stdout().lock();
-        let _ = write!(out, "{s}");
-        let _ = out.flush();
-    }
-
-    fn need(&self, what: &str, hint: &str) -> CliError {
-        CliError::Usage(format!(
-            "{what} is needed but --yes forbids prompting; {hint}"
-        ))
-    }
-
-    fn line(&mut self, question: &str, hint: &str) -> Result<String, CliError> {
-        if self.yes {
-            return Err(self.need(question, hint));
-        }
-        self.prompt(&format!("{question}: "));
-        let mut s = String::new();
-        let n = self
-            .stdin
-            .read_line(&mut s)
-            .map_err(|e| CliError::Other(format!("cannot read input: {e}")))?;
-        if n == 0 {
-            return Err(CliError::Usage(format!(
-                "input ended while asking for {question}; {hint}"
-            )));
-        }
-        if !self.tty {
-            self.say("");
-        }
-        Ok(s.trim().to_string())
-    }
-
-    fn secret(&mut self, question: &str, hint: &str) -> Result<SecretString, CliError> {
-        if self.yes {
-            return Err(self.need(question, hint));
-        }
-        if self.tty {
-            let v = read_hidden(|| self.prompt(&format!("{question} (input hidden): ")))
-                .map_err(|e| CliError::Other(format!("cannot read from the terminal: {e}")))?;
-            return Ok(SecretString::from(v.trim().to_string()));
-        }
-        self.prompt(&format!("{question} (input hidden): "));
-        let mut s = String::new();
-        let n = self
-            .stdin
-            .read_line(&mut s)
-            .map_err(|e| CliError::Other(format!("cannot read input: {e}")))?;
-        if n == 0 {
-            return Err(CliError::Usage(format!(
-                "input ended while asking for {question}; {hint}"
-            )));
-        }
-        self.say("");
-        Ok(SecretString::from(s.trim().to_string()))
-    }
-}
-
-/// Read one line from the terminal without echo. Echo is switched off *before* the prompt is
-/// shown, so nothing typed right after the prompt appears can be echoed.
-#[cfg(unix)]
-fn read_hidden(prompt: impl FnOnce()) -> std::io::Result<String> {
-    use std::io::BufRead;
-    use std::os::fd::AsRawFd;
-    let tty = std::fs::OpenOptions::new()
-        .read(true)
-        .write(true)
-        .open("/dev/tty")?;
-    let fd = tty.as_raw_fd();
-    // SAFETY: `termios` is plain data; tcgetattr fills it for a valid, open terminal fd.
-    let mut term: libc::termios = unsafe { std::mem::zeroed() };
-    // SAFETY: `fd` stays open for the lifetime of `tty`; `term` is a valid out-pointer.
-    if unsafe { libc::tcgetattr(fd, &mut term) } != 0 {
-        return Err(std::io::Error::last_os_error());
-    }
-    let saved = term;
-    term.c_lflag &= !libc::ECHO;
-    term.c_lflag |= libc::ECHONL;
-    // SAFETY: as above; `term` was obtained from tcgetattr.
-    if unsafe { libc::tcsetattr(fd, libc::TCSANOW, &term) } != 0 {
-        return Err(std::io::Error::last_os_error());
-    }
-    prompt();
-    let mut line = String::new();
-    let read = std::io::BufReader::new(&tty).read_line(&mut line);
-    // SAFETY: restores the settings read above on the same fd.
-    unsafe { libc::tcsetattr(fd, libc::TCSANOW, &saved) };
-    read.map(|_| line)
-}
-
-#[cfg(not(unix))]
-fn read_hidden(prompt: impl FnOnce()) -> std::io::Result<String> {
-    prompt();
-    rpassword::read_password()
 }
 
 fn step(io: &Io, n: usize, text: &str) {
@@ -535,108 +451,4 @@ fn collect_credentials(
         out.insert(f.name.to_string(), Value::String(v));
     }
     Ok(out)
-}
-
-/// Update `KEY=value` lines in place, append new keys, keep everything else; mode 0600.
-pub fn write_env(path: &Path, updates: &[(String, String)]) -> Result<(), CliError> {
-    let old = match std::fs::read_to_string(path) {
-        Ok(t) => t,
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound => String::new(),
-        Err(e) => {
-            return Err(CliError::Other(format!(
-                "cannot read {}: {e}",
-                path.display()
-            )));
-        }
-    };
-    let mut done = vec![false; updates.len()];
-    let mut lines: Vec<String> = Vec::new();
-    for line in old.lines() {
-        let t = line.trim_start();
-        let t = t.strip_prefix("export ").unwrap_or(t);
-        let key = t.split_once('=').map(|(k, _)| k.trim());
-        match key.and_then(|k| updates.iter().position(|(u, _)| u == k)) {
-            Some(i) if !t.starts_with('#') => {
-                if !done[i] {
-                    lines.push(format!("{}={}", updates[i].0, quote(&updates[i].1)));
-                    done[i] = true;
-                }
-            }
-            _ => lines.push(line.to_string()),
-        }
-    }
-    for (i, (k, v)) in updates.iter().enumerate() {
-        if !done[i] {
-            lines.push(format!("{k}={}", quote(v)));
-        }
-    }
-    let mut text = lines.join("\n");
-    text.push('\n');
-    let tmp = path.with_extension("airbyte-agent-tmp");
-    let write = || -> std::io::Result<()> {
-        let mut o = std::fs::OpenOptions::new();
-        o.write(true).create(true).truncate(true);
-        #[cfg(unix)]
-        {
-            use std::os::unix::fs::OpenOptionsExt;
-            o.mode(0o600);
-        }
-        let mut f = o.open(&tmp)?;
-        f.write_all(text.as_bytes())?;
-        f.sync_all()?;
-        #[cfg(unix)]
-        {
-            use std::os::unix::fs::PermissionsExt;
-            std::fs::set_permissions(&tmp, std::fs::Permissions::from_mode(0o600))?;
-        }
-        std::fs::rename(&tmp, path)
-    };
-    write().map_err(|e| CliError::Other(format!("cannot write {}: {e}", path.display())))
-}
-
-fn quote(v: &str) -> String {
-    if v.chars()
-        .all(|c| c.is_ascii_alphanumeric() || "-_./:@+".contains(c))
-    {
-        v.to_string()
-    } else {
-        format!("\"{}\"", v.replace('\\', "\\\\").replace('"', "\\\""))
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn env_updates_keep_other_keys() {
-        let dir = std::env::temp_dir().join(format!("aa-setup-{}", std::process::id()));
-        std::fs::create_dir_all(&dir).unwrap();
-        let p = dir.join(".env");
-        std::fs::write(
-            &p,
-            "# mine\nOTHER=1\nAIRBYTE_CLIENT_ID=old\nexport KEEP=\"x y\"\n",
-        )
-        .unwrap();
-        write_env(
-            &p,
-            &[
-                ("AIRBYTE_CLIENT_ID".into(), "new".into()),
-                ("NEW_KEY".into(), "a b".into()),
-            ],
-        )
-        .unwrap();
-        let t = std::fs::read_to_string(&p).unwrap();
-        assert_eq!(
-            t,
-            "# mine\nOTHER=1\nAIRBYTE_CLIENT_ID=new\nexport KEEP=\"x y\"\nNEW_KEY=\"a b\"\n"
-        );
-        #[cfg(unix)]
-        {
-            use std::os::unix::fs::PermissionsExt;
-            let mode = std::fs::metadata(&p).unwrap().permissions().mode() & 0o777;
-            assert_eq!(mode, 0o600);
-        }
-        let _ = std::fs::remove_dir_all(&dir);
-    }
 }

@@ -1,0 +1,210 @@
+//! MCP over Streamable HTTP (`airbyte-agent mcp --http 127.0.0.1:PORT`), at `/mcp`.
+//!
+//! In front of the SDK's HTTP service, every request goes through, in order: the path (`/mcp`,
+//! else 404), the `Origin` check (a browser origin must be one given with `--allow-origin`, else
+//! 403; requests without `Origin` pass), the bearer token (`Authorization: Bearer <token>`,
+//! compared in constant time, else 401), and for POSTs the JSON-RPC checks of `jsonrpc.rs`
+//! (400 with the JSON-RPC error). The token is a configured secret: it is never printed or
+//! logged. Only loopback addresses are served; the SDK's `Host` check (DNS rebinding) stays on.
+
+use std::convert::Infallible;
+use std::net::SocketAddr;
+use std::sync::Arc;
+
+use airbyte_agent_runtime::serde_json::{self, Value};
+use airbyte_agent_runtime::{ExposeSecret, SecretString};
+use bytes::Bytes;
+use http_body_util::combinators::BoxBody;
+use http_body_util::{BodyExt, Full, Limited};
+use hyper::body::Incoming;
+use hyper::header::{AUTHORIZATION, CONTENT_TYPE, ORIGIN, WWW_AUTHENTICATE};
+use hyper::{Method, Request, Response, StatusCode};
+use hyper_util::rt::TokioIo;
+use rmcp::transport::streamable_http_server::session::local::LocalSessionManager;
+use rmcp::transport::streamable_http_server::{StreamableHttpServerConfig, StreamableHttpService};
+use subtle::ConstantTimeEq;
+
+use super::AgentServer;
+use super::jsonrpc::{Checked, check};
+use crate::error::CliError;
+
+/// The shortest bearer token accepted.
+pub const MIN_TOKEN_LEN: usize = 16;
+/// The largest request body read.
+const MAX_BODY: usize = 4 * 1024 * 1024;
+/// The endpoint path.
+const PATH: &str = "/mcp";
+
+type Body = BoxBody<Bytes, Infallible>;
+
+struct Gate {
+    token: SecretString,
+    origins: Vec<String>,
+    mcp: StreamableHttpService<AgentServer, LocalSessionManager>,
+}
+
+fn plain(status: StatusCode, text: &str) -> Response<Body> {
+    let mut r = Response::new(Full::new(Bytes::from(text.to_string())).boxed());
+    *r.status_mut() = status;
+    r.headers_mut().insert(
+        CONTENT_TYPE,
+        hyper::header::HeaderValue::from_static("text/plain; charset=utf-8"),
+    );
+    r
+}
+
+fn json_error(error: &Value) -> Response<Body> {
+    let body = serde_json::to_vec(error).unwrap_or_default();
+    let mut r = Response::new(Full::new(Bytes::from(body)).boxed());
+    *r.status_mut() = StatusCode::BAD_REQUEST;
+    r.headers_mut().insert(
+        CONTENT_TYPE,
+        hyper::header::HeaderValue::from_static("application/json"),
+    );
+    r
+}
+
+/// `https://app.example.com/` and `HTTPS://APP.example.com` are the same origin.
+fn normalize_origin(origin: &str) -> String {
+    origin.trim().trim_end_matches('/').to_ascii_lowercase()
+}
+
+impl Gate {
+    fn origin_allowed(&self, req: &Request<Incoming>) -> bool {
+        let Some(origin) = req.headers().get(ORIGIN) else {
+            return true;
+        };
+        let Ok(origin) = origin.to_str() else {
+            return false;
+        };
+        let origin = normalize_origin(origin);
+        self.origins.iter().any(|o| normalize_origin(o) == origin)
+    }
+
+    fn authorized(&self, req: &Request<Incoming>) -> bool {
+        let Some(value) = req.headers().get(AUTHORIZATION) else {
+            return false;
+        };
+        let Some(given) = value.to_str().ok().and_then(|v| {
+            v.strip_prefix("Bearer ")
+                .or_else(|| v.strip_prefix("bearer "))
+        }) else {
+            return false;
+        };
+        let expected = self.token.expose_secret().as_bytes();
+        bool::from(given.trim().as_bytes().ct_eq(expected))
+    }
+
+    async fn handle(self: Arc<Self>, req: Request<Incoming>) -> Result<Response<Body>, Infallible> {
+        if req.uri().path() != PATH {
+            return Ok(plain(
+                StatusCode::NOT_FOUND,
+                "Not Found: the MCP endpoint is /mcp",
+            ));
+        }
+        if !self.origin_allowed(&req) {
+            return Ok(plain(
+                StatusCode::FORBIDDEN,
+                "Forbidden: this Origin is not allowed (see --allow-origin)",
+            ));
+        }
+        if !self.authorized(&req) {
+            let mut r = plain(
+                StatusCode::UNAUTHORIZED,
+                "Unauthorized: send Authorization: Bearer <token>",
+            );
+            r.headers_mut().insert(
+                WWW_AUTHENTICATE,
+                hyper::header::HeaderValue::from_static("Bearer"),
+            );
+            return Ok(r);
+        }
+        if req.method() != Method::POST {
+            return Ok(self.mcp.handle(req).await);
+        }
+        let (parts, body) = req.into_parts();
+        let bytes = match Limited::new(body, MAX_BODY).collect().await {
+            Ok(c) => c.to_bytes(),
+            Err(_) => {
+                return Ok(plain(
+                    StatusCode::PAYLOAD_TOO_LARGE,
+                    "Payload Too Large: the request body exceeds 4 MiB",
+                ));
+            }
+        };
+        match check(&bytes) {
+            Checked::Reply(error) => return Ok(json_error(&error)),
+            Checked::Ignore if !bytes.iter().all(u8::is_ascii_whitespace) => {
+                let mut r = Response::new(Full::new(Bytes::new()).boxed());
+                *r.status_mut() = StatusCode::ACCEPTED;
+                return Ok(r);
+            }
+            _ => {}
+        }
+        let req = Request::from_parts(parts, Full::new(bytes));
+        Ok(self.mcp.handle(req).await)
+    }
+}
+
+/// Serve `server` on `addr` until interrupted (Ctrl-C).
+pub async fn serve(
+    server: AgentServer,
+    addr: SocketAddr,
+    token_var: &str,
+    token: String,
+    origins: Vec<String>,
+) -> Result<(), CliError> {
+    if !addr.ip().is_loopback() {
+        return Err(CliError::Usage(format!(
+            "--http serves loopback addresses only (127.0.0.1, ::1), not {}; put a reverse proxy in front for anything else",
+            addr.ip()
+        )));
+    }
+    if token.trim().chars().count() < MIN_TOKEN_LEN {
+        return Err(CliError::Config(format!(
+            "{token_var} is too short for a bearer token: use at least {MIN_TOKEN_LEN} random characters"
+        )));
+    }
+    let config = StreamableHttpServerConfig::default()
+        .with_allowed_origins(origins.clone())
+        .enforce_origin_validation()
+        .with_json_response(true)
+        .with_sse_keep_alive(None);
+    let mcp = StreamableHttpService::new(
+        move || Ok(server.clone()),
+        Arc::new(LocalSessionManager::default()),
+        config,
+    );
+    let gate = Arc::new(Gate {
+        token: SecretString::from(token.trim().to_string()),
+        origins,
+        mcp,
+    });
+    let listener = tokio::net::TcpListener::bind(addr)
+        .await
+        .map_err(|e| CliError::Config(format!("cannot listen on {addr}: {e}")))?;
+    let local = listener
+        .local_addr()
+        .map_err(|e| CliError::Other(format!("cannot read the listening address: {e}")))?;
+    eprintln!("MCP server listening on http://{local}{PATH} (bearer token from {token_var})");
+    loop {
+        let (stream, _) = tokio::select! {
+            accepted = listener.accept() => match accepted {
+                Ok(pair) => pair,
+                Err(e) => {
+                    eprintln!("warning: accept failed: {e}");
+                    continue;
+                }
+            },
+            _ = tokio::signal::ctrl_c() => return Ok(()),
+        };
+        let gate = Arc::clone(&gate);
+        tokio::spawn(async move {
+            let service = hyper::service::service_fn(move |req| Arc::clone(&gate).handle(req));
+            // A client that goes away mid-request is not the server's problem.
+            let _ = hyper::server::conn::http1::Builder::new()
+                .serve_connection(TokioIo::new(stream), service)
+                .await;
+        });
+    }
+}

@@ -1,0 +1,320 @@
+//! MCP server, built on the official Rust SDK (`rmcp` 3.x): over stdio (`stdio.rs`, with the
+//! JSON-RPC error replies of `jsonrpc.rs`) or Streamable HTTP (`http.rs`).
+//!
+//! Every use of the SDK's API is confined to this module so that upgrades touch one folder.
+//! Protocol revisions: the stateless 2026-07-28 revision (per-request metadata, no handshake) and
+//! the `initialize` handshake of 2025-11-25 and 2025-06-18. Only the tools capability is declared
+//! and served.
+
+mod http;
+mod jsonrpc;
+mod stdio;
+
+use std::borrow::Cow;
+use std::collections::HashMap;
+use std::sync::Arc;
+
+use airbyte_agent_runtime::serde_json::{self, Map, Value};
+use airbyte_agent_runtime::tools::{ConnectorTools, Dispatcher, Tool, ToolOutput};
+use rmcp::model::{
+    CallToolRequestParams, CallToolResponse, CallToolResult, ContentBlock, Implementation,
+    ListToolsResult, PaginatedRequestParams, ProtocolVersion, ServerCapabilities, ServerConfig,
+    Tool as McpTool, ToolAnnotations as McpAnnotations,
+};
+use rmcp::service::RequestContext;
+use rmcp::{ErrorData, RoleServer, ServerHandler};
+
+use crate::args::{GlobalArgs, McpArgs};
+use crate::call::{find_connector, mode};
+use crate::env::{self, ClientOptions, Env};
+use crate::error::CliError;
+
+/// The protocol revisions served, oldest first.
+const PROTOCOL_VERSIONS: &[ProtocolVersion] = &[
+    ProtocolVersion::V_2025_06_18,
+    ProtocolVersion::V_2025_11_25,
+    ProtocolVersion::V_2026_07_28,
+];
+
+/// The tools of one connector, and what answers their calls.
+enum Backend {
+    /// Calls go to the connector's dispatcher.
+    Ready(Dispatcher),
+    /// The connector could not be set up (missing credentials): its tools are listed, and every
+    /// call answers with this message (which says what to set).
+    Unavailable(String),
+}
+
+struct Inner {
+    tools: Vec<McpTool>,
+    /// Tool name → index into `tools` and `backends`.
+    by_name: HashMap<String, (usize, usize)>,
+    backends: Vec<Backend>,
+    instructions: String,
+}
+
+/// The MCP server: the tools of one or more connectors. Cheap to clone (one per HTTP session).
+#[derive(Clone)]
+pub struct AgentServer {
+    inner: Arc<Inner>,
+}
+
+fn to_mcp_tool(t: &Tool) -> McpTool {
+    let schema: Map<String, Value> = match &t.input_schema {
+        Value::Object(m) => m.clone(),
+        _ => Map::new(),
+    };
+    let annotations = McpAnnotations::with_title(t.title.clone())
+        .read_only(t.annotations.read_only)
+        .destructive(t.annotations.destructive)
+        .idempotent(t.annotations.idempotent)
+        .open_world(t.annotations.open_world);
+    McpTool::new(t.name.clone(), t.description.clone(), Arc::new(schema))
+        .with_title(t.title.clone())
+        .with_annotations(annotations)
+}
+
+/// The MCP result of one tool call.
+///
+/// A successful, untruncated result goes in `structuredContent` (an object result as it is,
+/// any other value as `{"result": <value>}`, because MCP requires an object); the text block
+/// then only summarises it (record count and `meta`) instead of repeating the payload.
+///
+/// When the output-size guard truncated the result, there is no structured content (sending
+/// the full value would defeat the guard) and the text block is the truncated JSON with the
+/// guard's marker. Errors are `isError: true` with the dispatcher's message as text.
+fn to_result(out: ToolOutput) -> CallToolResponse {
+    if out.is_error {
+        return CallToolResult::error(vec![ContentBlock::text(out.text)]).into();
+    }
+    let Some(value) = out.value else {
+        return CallToolResult::success(vec![ContentBlock::text(out.text)]).into();
+    };
+    let structured = structured_content(value);
+    let mut result = CallToolResult::success(vec![ContentBlock::text(summary(&structured))]);
+    result.structured_content = Some(structured);
+    result.into()
+}
+
+/// The text block next to structured content: what the result holds, not the result.
+fn summary(structured: &Value) -> String {
+    let records = structured.get("data").and_then(Value::as_array);
+    match records {
+        Some(records) => {
+            let mut s = format!(
+                "{} record(s); the records are in structuredContent.data",
+                records.len()
+            );
+            if let Some(meta) = structured.get("meta").filter(|m| !m.is_null()) {
+                s.push_str("; meta: ");
+                s.push_str(&serde_json::to_string(meta).unwrap_or_default());
+            }
+            s
+        }
+        None => {
+            let keys: Vec<&str> = structured
+                .as_object()
+                .map(|m| m.keys().map(String::as_str).take(12).collect())
+                .unwrap_or_default();
+            format!(
+                "The result is in structuredContent (fields: {}).",
+                keys.join(", ")
+            )
+        }
+    }
+}
+
+/// The `structuredContent` of a successful result, per [`to_result`].
+fn structured_content(value: Value) -> Value {
+    match value {
+        Value::Object(map) => Value::Object(map),
+        other => {
+            let mut wrapped = Map::new();
+            wrapped.insert("result".to_string(), other);
+            Value::Object(wrapped)
+        }
+    }
+}
+
+impl AgentServer {
+    fn new(backends: Vec<(ConnectorTools, Backend)>) -> Result<Self, CliError> {
+        let mut tools = Vec::new();
+        let mut by_name = HashMap::new();
+        let mut instructions = String::from(
+            "Tools of Airbyte agent connectors. Each tool runs one action of a SaaS API; arguments are validated before any request is sent.\n",
+        );
+        let mut served = Vec::new();
+        for (index, (connector_tools, backend)) in backends.into_iter().enumerate() {
+            instructions.push_str(connector_tools.description());
+            instructions.push('\n');
+            for tool in connector_tools.tools() {
+                if by_name.contains_key(&tool.name) {
+                    return Err(CliError::Usage(format!(
+                        "two connectors expose a tool named `{}`; serve them with --prefix",
+                        tool.name
+                    )));
+                }
+                by_name.insert(tool.name.clone(), (tools.len(), index));
+                tools.push(to_mcp_tool(tool));
+            }
+            served.push(backend);
+        }
+        Ok(AgentServer {
+            inner: Arc::new(Inner {
+                tools,
+                by_name,
+                backends: served,
+                instructions,
+            }),
+        })
+    }
+
+    /// The error for a tool name that is not served: JSON-RPC invalid params, naming the tools
+    /// of the same entity (or all of them, when few).
+    fn unknown_tool(&self, name: &str) -> ErrorData {
+        let stem = name.rsplit_once('_').map_or(name, |(s, _)| s);
+        let mut near: Vec<&str> = self
+            .inner
+            .tools
+            .iter()
+            .map(|t| t.name.as_ref())
+            .filter(|n: &&str| n.rsplit_once('_').is_some_and(|(s, _)| s == stem))
+            .collect();
+        if near.is_empty() && self.inner.tools.len() <= 40 {
+            near = self.inner.tools.iter().map(|t| t.name.as_ref()).collect();
+        }
+        let hint = if near.is_empty() {
+            format!(
+                "{} tools are served; see tools/list",
+                self.inner.tools.len()
+            )
+        } else {
+            format!("tools: {}", near.join(", "))
+        };
+        ErrorData::invalid_params(format!("unknown tool `{name}`; {hint}"), None)
+    }
+}
+
+impl ServerHandler for AgentServer {
+    fn get_info(&self) -> ServerConfig {
+        ServerConfig::new(ServerCapabilities::builder().enable_tools().build())
+            .with_server_info(Implementation::new(
+                "airbyte-agent",
+                env!("CARGO_PKG_VERSION"),
+            ))
+            .with_instructions(self.inner.instructions.clone())
+    }
+
+    fn supported_protocol_versions(&self) -> Cow<'static, [ProtocolVersion]> {
+        Cow::Borrowed(PROTOCOL_VERSIONS)
+    }
+
+    async fn list_tools(
+        &self,
+        _request: Option<PaginatedRequestParams>,
+        _context: RequestContext<RoleServer>,
+    ) -> Result<ListToolsResult, ErrorData> {
+        Ok(ListToolsResult::with_all_items(self.inner.tools.clone()))
+    }
+
+    async fn call_tool(
+        &self,
+        request: CallToolRequestParams,
+        _context: RequestContext<RoleServer>,
+    ) -> Result<CallToolResponse, ErrorData> {
+        let Some(&(_, backend)) = self.inner.by_name.get(request.name.as_ref()) else {
+            return Err(self.unknown_tool(&request.name));
+        };
+        let args = Value::Object(request.arguments.unwrap_or_default());
+        match self.inner.backends.get(backend) {
+            Some(Backend::Ready(d)) => Ok(to_result(d.call(&request.name, args).await)),
+            Some(Backend::Unavailable(why)) => {
+                Ok(CallToolResult::error(vec![ContentBlock::text(why.clone())]).into())
+            }
+            None => Err(self.unknown_tool(&request.name)),
+        }
+    }
+
+    fn get_tool(&self, name: &str) -> Option<McpTool> {
+        let &(tool, _) = self.inner.by_name.get(name)?;
+        self.inner.tools.get(tool).cloned()
+    }
+}
+
+/// `airbyte-agent mcp`: build the connectors' tools and serve them.
+pub async fn run(a: McpArgs, global: &GlobalArgs) -> Result<(), CliError> {
+    let env = Env::load(global.env_file.as_deref())?;
+    let mut opts = ClientOptions::new(mode(global));
+    opts.api_host = global.api_host.clone();
+    let mut names: Vec<&'static str> = Vec::new();
+    for name in &a.connectors {
+        let d = find_connector(name.trim())?;
+        if !names.contains(&d.name) {
+            names.push(d.name);
+        }
+    }
+    let many = names.len() > 1;
+    let mut backends = Vec::new();
+    for name in names {
+        let d = find_connector(name)?;
+        let options = a.tools.options(d, many);
+        let backend = match env::build_client(d, &env, &opts) {
+            Ok(client) => Backend::Ready(Dispatcher::with_options(client, options.clone())),
+            // Missing credentials: serve anyway, so the client sees tools and a message saying
+            // what to set instead of a closed connection. Bad settings still stop the server.
+            Err(CliError::Auth(why)) => {
+                eprintln!("warning: {why}; its tools answer with this message until it is set");
+                Backend::Unavailable(why)
+            }
+            Err(e) => return Err(e),
+        };
+        backends.push((ConnectorTools::with_options(d, options), backend));
+    }
+    let server = AgentServer::new(backends)?;
+    match a.http {
+        None => stdio::serve(server).await,
+        Some(addr) => {
+            let token = env.get(&a.token_env).ok_or_else(|| {
+                CliError::Config(format!(
+                    "--http needs a bearer token: set {} (at least {} characters) in the environment or the env file",
+                    a.token_env,
+                    http::MIN_TOKEN_LEN
+                ))
+            })?;
+            http::serve(server, addr, &a.token_env, token, a.allow_origins).await
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::{structured_content, summary};
+    use airbyte_agent_runtime::serde_json::json;
+
+    #[test]
+    fn objects_go_in_as_they_are() {
+        let v = structured_content(json!({"data": [{"id": "a"}], "meta": {"has_more": false}}));
+        assert_eq!(
+            v,
+            json!({"data": [{"id": "a"}], "meta": {"has_more": false}})
+        );
+    }
+
+    #[test]
+    fn other_values_are_wrapped_in_an_object() {
+        assert_eq!(structured_content(json!([1, 2])), json!({"result": [1, 2]}));
+        assert_eq!(structured_content(json!("ok")), json!({"result": "ok"}));
+        assert_eq!(structured_content(json!(null)), json!({"result": null}));
+    }
+
+    #[test]
+    fn summaries_name_the_shape_not_the_payload() {
+        let s = summary(&json!({"data": [{"id": "cus_secretish"}], "meta": {"has_more": true}}));
+        assert_eq!(
+            s,
+            "1 record(s); the records are in structuredContent.data; meta: {\"has_more\":true}"
+        );
+        let s = summary(&json!({"id": "cus_1", "email": "a@b"}));
+        assert_eq!(s, "The result is in structuredContent (fields: id, email).");
+    }
+}

@@ -1,0 +1,142 @@
+//! MCP over stdio: newline-delimited JSON-RPC. The SDK's own line transport drops lines that are
+//! not JSON without a reply; this one answers every bad line per JSON-RPC (`jsonrpc.rs`).
+
+use std::future::Future;
+use std::sync::Arc;
+
+use rmcp::model::{ClientJsonRpcMessage, ServerJsonRpcMessage};
+use rmcp::transport::Transport;
+use rmcp::{RoleServer, ServiceExt};
+use tokio::io::{AsyncBufReadExt, AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt, BufReader};
+use tokio::sync::Mutex;
+
+use super::AgentServer;
+use super::jsonrpc::{Checked, check};
+use crate::error::CliError;
+
+/// The longest line read (one message); longer lines are answered with Invalid Request.
+const MAX_LINE: usize = 16 * 1024 * 1024;
+
+type Writer = Arc<Mutex<Box<dyn AsyncWrite + Send + Unpin>>>;
+
+/// Newline-delimited JSON-RPC over a reader and a writer.
+pub struct LineTransport<R> {
+    read: BufReader<R>,
+    line: Vec<u8>,
+    write: Writer,
+}
+
+impl<R: AsyncRead + Send + Unpin> LineTransport<R> {
+    /// Read messages from `read`, write replies to `write`.
+    pub fn new(read: R, write: impl AsyncWrite + Send + Unpin + 'static) -> Self {
+        LineTransport {
+            read: BufReader::new(read),
+            line: Vec::new(),
+            write: Arc::new(Mutex::new(Box::new(write))),
+        }
+    }
+
+    /// One line (without its newline); `None` at the end of input or on a read error. A line
+    /// longer than [`MAX_LINE`] is skipped and reported as `Some(Err(()))`.
+    async fn next_line(&mut self) -> Option<Result<(), ()>> {
+        self.line.clear();
+        let limit = u64::try_from(MAX_LINE).unwrap_or(u64::MAX);
+        let n = (&mut self.read)
+            .take(limit)
+            .read_until(b'\n', &mut self.line)
+            .await
+            .ok()?;
+        if n == 0 {
+            return None;
+        }
+        if self.line.last() == Some(&b'\n') {
+            self.line.pop();
+            return Some(Ok(()));
+        }
+        if self.line.len() < MAX_LINE {
+            // The last line, without a newline.
+            return Some(Ok(()));
+        }
+        // Oversized: drop the rest of the line.
+        loop {
+            let buf = self.read.fill_buf().await.ok()?;
+            if buf.is_empty() {
+                return Some(Err(()));
+            }
+            match buf.iter().position(|b| *b == b'\n') {
+                Some(i) => {
+                    self.read.consume(i + 1);
+                    return Some(Err(()));
+                }
+                None => {
+                    let len = buf.len();
+                    self.read.consume(len);
+                }
+            }
+        }
+    }
+}
+
+async fn write_line(write: &Writer, mut bytes: Vec<u8>) -> std::io::Result<()> {
+    bytes.push(b'\n');
+    let mut w = write.lock().await;
+    w.write_all(&bytes).await?;
+    w.flush().await
+}
+
+impl<R: AsyncRead + Send + Unpin> Transport<RoleServer> for LineTransport<R> {
+    type Error = std::io::Error;
+
+    fn send(
+        &mut self,
+        item: ServerJsonRpcMessage,
+    ) -> impl Future<Output = Result<(), Self::Error>> + Send + 'static {
+        let write = Arc::clone(&self.write);
+        async move {
+            let bytes =
+                airbyte_agent_runtime::serde_json::to_vec(&item).map_err(std::io::Error::other)?;
+            write_line(&write, bytes).await
+        }
+    }
+
+    async fn receive(&mut self) -> Option<ClientJsonRpcMessage> {
+        loop {
+            let reply = match self.next_line().await? {
+                Err(()) => Some(airbyte_agent_runtime::serde_json::json!({
+                    "jsonrpc": "2.0", "id": null,
+                    "error": {"code": -32600, "message": format!("Invalid Request: the message is longer than {MAX_LINE} bytes")},
+                })),
+                Ok(()) => {
+                    let line = self.line.strip_suffix(b"\r").unwrap_or(&self.line);
+                    match check(line) {
+                        Checked::Message(m) => return Some(*m),
+                        Checked::Reply(v) => Some(v),
+                        Checked::Ignore => None,
+                    }
+                }
+            };
+            if let Some(v) = reply {
+                let bytes = airbyte_agent_runtime::serde_json::to_vec(&v).ok()?;
+                write_line(&self.write, bytes).await.ok()?;
+            }
+        }
+    }
+
+    async fn close(&mut self) -> Result<(), Self::Error> {
+        self.write.lock().await.flush().await
+    }
+}
+
+/// Serve over stdin/stdout until the client closes stdin.
+pub async fn serve(server: AgentServer) -> Result<(), CliError> {
+    let transport = LineTransport::new(tokio::io::stdin(), tokio::io::stdout());
+    let running = server
+        .serve(transport)
+        .await
+        .map_err(|e| CliError::Other(format!("MCP initialisation failed: {e}")))?;
+    running
+        .waiting()
+        .await
+        .map_err(|e| CliError::Other(format!("MCP server failed: {e}")))?;
+    Ok(())
+}
