@@ -39,6 +39,19 @@ pub enum CliError {
 }
 
 impl CliError {
+    /// A CLI error with the message and the exit code of a runtime error it cannot own (runtime
+    /// errors are not `Clone`).
+    pub fn like(e: &Error) -> CliError {
+        let message = e.to_string();
+        match runtime_exit_code(e) {
+            EXIT_USAGE => CliError::Usage(message),
+            EXIT_AUTH => CliError::Auth(message),
+            EXIT_API => CliError::Api(message),
+            EXIT_CONFIG => CliError::Config(message),
+            _ => CliError::Other(message),
+        }
+    }
+
     /// The process exit code.
     pub fn exit_code(&self) -> i32 {
         match self {
@@ -58,9 +71,19 @@ pub fn runtime_exit_code(e: &Error) -> i32 {
         return EXIT_USAGE;
     }
     match e {
-        Error::Auth(_) => EXIT_AUTH,
-        Error::Config(_) => EXIT_AUTH,
-        Error::Hosted(HostedError::MissingCredentials { .. }) => EXIT_AUTH,
+        Error::Auth(_)
+        | Error::UnknownAuthScheme { .. }
+        | Error::MissingCredential { .. }
+        | Error::RefreshUnavailable { .. }
+        | Error::Hosted(HostedError::MissingCredentials { .. }) => EXIT_AUTH,
+        Error::InvalidUrl { .. }
+        | Error::MissingServerVariable { .. }
+        | Error::InvalidHeader { .. }
+        | Error::File { .. }
+        | Error::Setup { .. }
+        | Error::WrongConnector { .. }
+        | Error::Descriptor { .. } => EXIT_CONFIG,
+        Error::InvalidArgument { .. } => EXIT_USAGE,
         Error::Hosted(_) => EXIT_API,
         Error::NotFound(_)
         | Error::RateLimited { .. }

@@ -90,20 +90,7 @@ fn auth_help(e: &Error) -> CliError {
             "Airbyte rejected the client id / secret ({}); {CREDENTIALS_HELP}",
             e.message()
         )),
-        other => CliError::Runtime(clone_error(other)),
-    }
-}
-
-fn clone_error(e: &Error) -> Error {
-    // Runtime errors are not Clone; keep the message and the category that drives exit codes.
-    match e {
-        Error::Auth(d) => Error::Auth(d.clone()),
-        Error::NotFound(d) => Error::NotFound(d.clone()),
-        Error::Validation(d) => Error::Validation(d.clone()),
-        Error::Service(d) => Error::Service(d.clone()),
-        Error::Network { message, .. } => Error::network(message.clone()),
-        Error::Timeout { message, .. } => Error::timeout(message.clone()),
-        other => Error::Config(other.to_string()),
+        other => CliError::like(other),
     }
 }
 

@@ -4,20 +4,34 @@
 use crate::error::Error;
 
 /// Map a failed send or body read. `context` prefixes the message (e.g. `Airbyte API
-/// unreachable`); the reqwest error, without its URL, stays reachable through `source()`.
+/// unreachable`); the message names the origin called (scheme, host and port: never a path or
+/// query, which may carry credentials); the reqwest error, without its URL, stays reachable
+/// through `source()`.
 pub(crate) fn map_reqwest_error(e: reqwest::Error, context: Option<&str>) -> Error {
     let timeout = e.is_timeout();
+    let origin = e.url().map(origin_of);
     let e = e.without_url();
     let chain = chain_text(&e);
-    let message = match context {
-        Some(c) => format!("{c}: {chain}"),
-        None => chain,
+    let message = match (context, origin) {
+        (Some(c), Some(o)) => format!("{c} ({o}): {chain}"),
+        (Some(c), None) => format!("{c}: {chain}"),
+        (None, Some(o)) => format!("{o}: {chain}"),
+        (None, None) => chain,
     };
     let source = Some(Box::new(e) as crate::error::BoxError);
     if timeout {
         Error::Timeout { message, source }
     } else {
         Error::Network { message, source }
+    }
+}
+
+/// `scheme://host[:port]` of a URL.
+fn origin_of(u: &reqwest::Url) -> String {
+    let host = u.host_str().unwrap_or("");
+    match u.port() {
+        Some(p) => format!("{}://{host}:{p}", u.scheme()),
+        None => format!("{}://{host}", u.scheme()),
     }
 }
 
