@@ -574,3 +574,24 @@ async fn json_array_and_open_bodies() {
     let body: Value = serde_json::from_slice(&r.body).unwrap();
     assert_eq!(body, json!({"Name": "Acme", "Amount__c": 5}));
 }
+
+#[test]
+fn an_unusable_base_url_fails_at_build_naming_the_setting() {
+    for bad in ["not a url", "ftp://files.example", "file:///tmp/x"] {
+        let e = Client::builder(&CONN, bearer_creds())
+            .base_url(bad)
+            .build()
+            .unwrap_err();
+        assert!(
+            matches!(&e, Error::InvalidUrl { setting, .. } if setting.contains("base URL")),
+            "{bad}: {e:?}"
+        );
+    }
+    // Placeholders that cannot be filled yet are left to the first call.
+    assert!(
+        Client::builder(&CONN, bearer_creds())
+            .base_url("http://127.0.0.1:{port}")
+            .build()
+            .is_ok()
+    );
+}

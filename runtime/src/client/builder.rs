@@ -9,7 +9,7 @@ use super::{Client, DEFAULT_MAX_PAGES};
 use crate::Credentials;
 use crate::auth::{AuthState, RefreshedTokens, TokenRefreshCallback};
 use crate::descriptor::ConnectorDescriptor;
-use crate::error::Result;
+use crate::error::{Error, Result};
 use crate::modes::direct::DirectExecutor;
 use crate::retry::RetryPolicy;
 use crate::transport::HttpClient;
@@ -114,8 +114,28 @@ impl ClientBuilder {
         self
     }
 
-    /// Build the client.
+    /// Build the client. A base URL override that is not an absolute http(s) URL with a host
+    /// fails here, naming the setting (one whose `{variable}`s cannot be filled yet is checked on
+    /// the first call).
     pub fn build(self) -> Result<Client> {
+        if let Some(url) = &self.base_url
+            && let Ok(rendered) =
+                crate::request::render_base_url(url, self.descriptor, &self.config)
+        {
+            let usable = reqwest::Url::parse(&rendered)
+                .map_err(|e| e.to_string())
+                .and_then(|u| match (u.scheme(), u.host_str()) {
+                    ("http" | "https", Some(_)) => Ok(()),
+                    (_, None) => Err("it has no host".to_string()),
+                    (scheme, _) => Err(format!("`{scheme}` is not http or https")),
+                });
+            if let Err(reason) = usable {
+                return Err(Error::InvalidUrl {
+                    setting: "base URL (ClientBuilder::base_url)".into(),
+                    reason,
+                });
+            }
+        }
         let auth = AuthState::new(self.descriptor, &self.credentials)?;
         let http = HttpClient::ManualRedirects.build(self.timeout, self.connect_timeout)?;
         let executor = DirectExecutor {
