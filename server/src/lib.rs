@@ -1,4 +1,14 @@
-//! A self-hostable server speaking the hosted protocol of Airbyte's agent-connector API.
-pub mod crypto;
+//! A self-hostable server speaking the hosted protocol of Airbyte's agent-connector API, so
+//! generated crates and the runtime's hosted client work against it with only a different base
+//! URL. Connector credentials stay on the server (envelope-encrypted at rest); execute runs the
+//! call through the runtime's direct mode.
+//!
+//! Modules, each importing only those listed before it: [`error`], [`crypto`], [`config`],
+//! [`registry`], [`storage`], [`api`], [`cli`].
+
 pub mod error;
+pub mod crypto;
+pub mod config;
+pub mod registry;
 pub mod storage;
+pub mod api;
