@@ -12,3 +12,4 @@ pub mod config;
 pub mod registry;
 pub mod storage;
 pub mod api;
+pub mod cli;
