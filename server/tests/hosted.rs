@@ -14,7 +14,7 @@ use serde_json::json;
 /// (connector looked up by workspace + definition id): same records as the provider's.
 #[tokio::test]
 async fn generated_crate_creates_and_calls_through_the_server() {
-    for db in databases() {
+    for db in databases().await {
         let provider = stripe_provider().await;
         let srv = TestServer::start(&db, config_for(&provider)).await;
         let ws = Platform::new(srv.auth(&srv.app)).expect("platform").workspace("default");
@@ -50,7 +50,7 @@ async fn generated_crate_creates_and_calls_through_the_server() {
 /// itself (checked on the raw endpoint), and the client's result matches.
 #[tokio::test]
 async fn execute_honours_field_selection() {
-    for db in databases() {
+    for db in databases().await {
         let provider = stripe_provider().await;
         let srv = TestServer::start(&db, config_for(&provider)).await;
         let token = srv.token(&srv.app).await;
@@ -89,7 +89,7 @@ async fn execute_honours_field_selection() {
 /// validation error is a 422 before anything is sent.
 #[tokio::test]
 async fn provider_errors_map_to_protocol_errors() {
-    for db in databases() {
+    for db in databases().await {
         let provider = stripe_provider().await;
         let srv = TestServer::start(&db, config_for(&provider)).await;
         let token = srv.token(&srv.app).await;
@@ -136,7 +136,7 @@ async fn provider_errors_map_to_protocol_errors() {
 /// duplicate.
 #[tokio::test]
 async fn workspaces_paginate_and_refuse_duplicates() {
-    for db in databases() {
+    for db in databases().await {
         let srv = TestServer::start(&db, Default::default()).await;
         let platform = Platform::new(srv.auth(&srv.app)).expect("platform");
         for name in ["alpha", "beta", "gamma", "delta"] {
@@ -174,7 +174,7 @@ async fn workspaces_paginate_and_refuse_duplicates() {
 /// Deletion through the platform client; the connector is gone for lookup and execute.
 #[tokio::test]
 async fn delete_removes_the_connector() {
-    for db in databases() {
+    for db in databases().await {
         let provider = stripe_provider().await;
         let srv = TestServer::start(&db, config_for(&provider)).await;
         let token = srv.token(&srv.app).await;

@@ -23,14 +23,35 @@ pub const STRIPE_KEY: &str = "sk_test_server_side_only_7f3a";
 /// Environment variable with a PostgreSQL URL for the same suite.
 pub const PG_ENV: &str = "AIRBYTE_SERVER_TEST_PG";
 
-/// Databases every test runs on: a fresh SQLite file, plus PostgreSQL when configured.
-pub fn databases() -> Vec<Database> {
+static N: AtomicUsize = AtomicUsize::new(0);
+
+/// Databases every test runs on: a fresh SQLite file, plus (when configured) a fresh schema of
+/// the PostgreSQL database, so tests neither see nor disturb each other's rows.
+pub async fn databases() -> Vec<Database> {
     let mut out = vec![Database::sqlite()];
     if let Ok(url) = std::env::var(PG_ENV)
         && !url.is_empty()
     {
+        use sqlx::Connection as _;
+        sqlx::any::install_default_drivers();
+        let schema = format!(
+            "t_{}_{}",
+            std::process::id(),
+            N.fetch_add(1, Ordering::Relaxed)
+        );
+        let mut conn = sqlx::AnyConnection::connect(&url).await.expect("PostgreSQL connects");
+        sqlx::query(&format!("DROP SCHEMA IF EXISTS {schema} CASCADE"))
+            .execute(&mut conn)
+            .await
+            .expect("drop schema");
+        sqlx::query(&format!("CREATE SCHEMA {schema}"))
+            .execute(&mut conn)
+            .await
+            .expect("create schema");
+        let _ = conn.close().await;
+        let sep = if url.contains('?') { '&' } else { '?' };
         out.push(Database {
-            url,
+            url: format!("{url}{sep}options=-csearch_path%3D{schema}"),
             sqlite_file: None,
         });
     }
@@ -49,7 +70,6 @@ pub struct Database {
 impl Database {
     /// A fresh SQLite file under the system temp directory.
     pub fn sqlite() -> Self {
-        static N: AtomicUsize = AtomicUsize::new(0);
         let dir = std::env::temp_dir().join(format!(
             "airbyte-agent-server-test-{}-{}",
             std::process::id(),
