@@ -134,8 +134,12 @@ async fn init(m: &ArgMatches) -> Result<(), Error> {
         println!("master key written to {}", key_file(m).display());
     }
     let store = Store::open(&database(m)).await?;
-    let org = m.get_one::<String>("organization").map_or("default", String::as_str);
-    let ws = m.get_one::<String>("workspace").map_or("default", String::as_str);
+    let org = m
+        .get_one::<String>("organization")
+        .map_or("default", String::as_str);
+    let ws = m
+        .get_one::<String>("workspace")
+        .map_or("default", String::as_str);
     let app = store.create_organization(org, ws).await?;
     store.close().await;
     println!("organization_id: {}", app.organization_id);
@@ -153,19 +157,23 @@ fn provider_urls(m: &ArgMatches, mut config: ServerConfig) -> Result<ServerConfi
         .into_iter()
         .flatten()
     {
-        let (name, url) = v
-            .split_once('=')
-            .ok_or_else(|| Error::Config(format!("--provider-base-url {v}: expected CONNECTOR=URL")))?;
+        let (name, url) = v.split_once('=').ok_or_else(|| {
+            Error::Config(format!("--provider-base-url {v}: expected CONNECTOR=URL"))
+        })?;
         let d = registry::by_definition_id(name)
             .or_else(|| registry::by_type(name))
-            .ok_or_else(|| Error::Config(format!("--provider-base-url: unknown connector {name}")))?;
+            .ok_or_else(|| {
+                Error::Config(format!("--provider-base-url: unknown connector {name}"))
+            })?;
         config = config.provider_base_url(d.definition_id, url);
     }
     Ok(config)
 }
 
 async fn serve(m: &ArgMatches) -> Result<(), Error> {
-    let listen = m.get_one::<String>("listen").map_or(DEFAULT_LISTEN, String::as_str);
+    let listen = m
+        .get_one::<String>("listen")
+        .map_or(DEFAULT_LISTEN, String::as_str);
     let addr: SocketAddr = listen
         .parse()
         .map_err(|_| Error::Config(format!("--listen {listen}: expected HOST:PORT")))?;
@@ -228,7 +236,9 @@ async fn rotate(m: &ArgMatches) -> Result<(), Error> {
     let file = key_file(m);
     let old = MasterKey::load(&file)?;
     let from_env = std::env::var_os(MASTER_KEY_ENV).is_some();
-    let explicit = m.get_one::<String>("new-master-key-file").map(PathBuf::from);
+    let explicit = m
+        .get_one::<String>("new-master-key-file")
+        .map(PathBuf::from);
     if from_env && explicit.is_none() {
         return Err(Error::Config(format!(
             "the master key comes from {MASTER_KEY_ENV}: pass --new-master-key-file PATH for the new key"
@@ -256,7 +266,11 @@ async fn rotate(m: &ArgMatches) -> Result<(), Error> {
                 staged.display()
             ))
         })?;
-        println!("re-wrapped {n} data keys; new master key {} in {}", new.id(), file.display());
+        println!(
+            "re-wrapped {n} data keys; new master key {} in {}",
+            new.id(),
+            file.display()
+        );
     } else {
         println!(
             "re-wrapped {n} data keys; new master key {} in {} (update {MASTER_KEY_ENV} or --master-key-file)",
@@ -274,7 +288,8 @@ async fn list_connectors(m: &ArgMatches) -> Result<(), Error> {
     store.close().await;
     println!("id\torganization_id\tworkspace\tconnector\tauth_option\tname");
     for c in &all {
-        let slug = registry::by_definition_id(&c.definition_id).map_or(c.definition_id.as_str(), |d| d.name);
+        let slug = registry::by_definition_id(&c.definition_id)
+            .map_or(c.definition_id.as_str(), |d| d.name);
         println!(
             "{}\t{}\t{}\t{}\t{}\t{}",
             c.id, c.organization_id, c.workspace_name, slug, c.auth_scheme, c.name

@@ -7,8 +7,8 @@ use std::path::Path;
 use aes_gcm::aead::rand_core::RngCore;
 use aes_gcm::aead::{Aead, KeyInit, OsRng, Payload};
 use aes_gcm::{Aes256Gcm, Key, Nonce};
-use argon2::password_hash::{PasswordHash, PasswordHasher, PasswordVerifier, SaltString};
 use argon2::Argon2;
+use argon2::password_hash::{PasswordHash, PasswordHasher, PasswordVerifier, SaltString};
 use base64::Engine as _;
 use base64::engine::general_purpose::STANDARD as B64;
 use secrecy::{ExposeSecret, ExposeSecretMut, SecretBox, SecretString};
@@ -144,7 +144,13 @@ fn seal_with(cipher: &Aes256Gcm, plaintext: &[u8], aad: &[u8]) -> Result<String,
     let mut nonce = [0u8; NONCE_LEN];
     OsRng.fill_bytes(&mut nonce);
     let ct = cipher
-        .encrypt(Nonce::from_slice(&nonce), Payload { msg: plaintext, aad })
+        .encrypt(
+            Nonce::from_slice(&nonce),
+            Payload {
+                msg: plaintext,
+                aad,
+            },
+        )
         .map_err(|_| Error::Crypto("encryption failed"))?;
     let mut out = nonce.to_vec();
     out.extend_from_slice(&ct);
@@ -176,7 +182,11 @@ pub fn seal(key: &MasterKey, plaintext: &[u8], aad: &str) -> Result<Sealed, Erro
     })
 }
 
-fn unwrap_data_key(key: &MasterKey, s: &Sealed, aad: &str) -> Result<SecretBox<[u8; KEY_LEN]>, Error> {
+fn unwrap_data_key(
+    key: &MasterKey,
+    s: &Sealed,
+    aad: &str,
+) -> Result<SecretBox<[u8; KEY_LEN]>, Error> {
     if s.master_key_id != key.id {
         return Err(Error::Crypto(
             "the record was wrapped by another master key (rotate-master-key not finished?)",
@@ -219,8 +229,11 @@ pub fn hash_secret(secret: &SecretString) -> Result<String, Error> {
 
 /// Whether `secret` matches the stored PHC string (a malformed hash never matches).
 pub fn verify_secret(secret: &str, phc: &str) -> bool {
-    PasswordHash::new(phc)
-        .is_ok_and(|h| Argon2::default().verify_password(secret.as_bytes(), &h).is_ok())
+    PasswordHash::new(phc).is_ok_and(|h| {
+        Argon2::default()
+            .verify_password(secret.as_bytes(), &h)
+            .is_ok()
+    })
 }
 
 /// SHA-256 (hex) of a bearer token, the form tokens are stored and looked up in.
@@ -242,15 +255,24 @@ pub fn uuid_v4() -> String {
     b[6] = (b[6] & 0x0f) | 0x40;
     b[8] = (b[8] & 0x3f) | 0x80;
     let h = hex(&b);
-    format!("{}-{}-{}-{}-{}", &h[..8], &h[8..12], &h[12..16], &h[16..20], &h[20..])
+    format!(
+        "{}-{}-{}-{}-{}",
+        &h[..8],
+        &h[8..12],
+        &h[12..16],
+        &h[16..20],
+        &h[20..]
+    )
 }
 
 fn hex(bytes: &[u8]) -> String {
     use std::fmt::Write as _;
-    bytes.iter().fold(String::with_capacity(bytes.len() * 2), |mut s, b| {
-        let _ = write!(s, "{b:02x}");
-        s
-    })
+    bytes
+        .iter()
+        .fold(String::with_capacity(bytes.len() * 2), |mut s, b| {
+            let _ = write!(s, "{b:02x}");
+            s
+        })
 }
 
 #[cfg(test)]
@@ -263,7 +285,10 @@ mod tests {
         let k2 = MasterKey::generate();
         let s = seal(&k1, b"{\"api_key\":\"sk_1\"}", "conn-1").unwrap();
         assert!(!s.ciphertext.contains("sk_1"));
-        assert_eq!(open(&k1, &s, "conn-1").unwrap().expose_secret().as_slice(), b"{\"api_key\":\"sk_1\"}");
+        assert_eq!(
+            open(&k1, &s, "conn-1").unwrap().expose_secret().as_slice(),
+            b"{\"api_key\":\"sk_1\"}"
+        );
         assert!(open(&k1, &s, "conn-2").is_err(), "bound to its record");
         assert!(open(&k2, &s, "conn-1").is_err());
         let r = rewrap(&k1, &k2, &s, "conn-1").unwrap();

@@ -6,10 +6,10 @@
 //! Modules, each importing only those listed before it: [`error`], [`crypto`], [`config`],
 //! [`registry`], [`storage`], [`api`], [`cli`].
 
-pub mod error;
-pub mod crypto;
-pub mod config;
-pub mod registry;
-pub mod storage;
 pub mod api;
 pub mod cli;
+pub mod config;
+pub mod crypto;
+pub mod error;
+pub mod registry;
+pub mod storage;

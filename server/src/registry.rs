@@ -146,7 +146,10 @@ mod tests {
     #[test]
     fn stripe_credentials() {
         let d = airbyte_agent_stripe::StripeConnector::descriptor();
-        assert_eq!(by_definition_id(d.definition_id).map(|x| x.name), Some("stripe"));
+        assert_eq!(
+            by_definition_id(d.definition_id).map(|x| x.name),
+            Some("stripe")
+        );
         assert_eq!(by_type("Stripe").map(|x| x.name), Some("stripe"));
         let ok = check_credentials(d, &obj(json!({"api_key": "sk_test"}))).unwrap();
         assert_eq!(ok.scheme, "bearerAuth");

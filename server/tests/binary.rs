@@ -9,8 +9,8 @@ use std::path::Path;
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
-use airbyte_agent_runtime::hosted::{AirbyteAuthConfig, CreateOptions, Platform};
 use airbyte_agent_runtime::Credentials;
+use airbyte_agent_runtime::hosted::{AirbyteAuthConfig, CreateOptions, Platform};
 use common::*;
 use serde_json::json;
 
@@ -107,8 +107,14 @@ async fn init_serve_list_rotate() {
     let client_id = field(&out, "client_id").to_string();
     let secret = field(&out, "client_secret").to_string();
     let org = field(&out, "organization_id").to_string();
-    assert!(dir.join("airbyte-agent-server.key").exists(), "default key file");
-    assert!(dir.join("airbyte-agent-server.db").exists(), "default SQLite file");
+    assert!(
+        dir.join("airbyte-agent-server.key").exists(),
+        "default key file"
+    );
+    assert!(
+        dir.join("airbyte-agent-server.db").exists(),
+        "default SQLite file"
+    );
 
     let provider = stripe_provider().await;
     let provider_arg = format!("stripe={}", provider.uri());
@@ -121,16 +127,26 @@ async fn init_serve_list_rotate() {
         .workspace_name("default");
     let ws = Platform::new(auth).expect("platform").workspace("default");
     let client = ws
-        .create_hosted(stripe(), &Credentials::new("bearerAuth").set("api_key", STRIPE_KEY), CreateOptions::new())
+        .create_hosted(
+            stripe(),
+            &Credentials::new("bearerAuth").set("api_key", STRIPE_KEY),
+            CreateOptions::new(),
+        )
         .await
         .expect("created");
-    let r = client.execute("customers", "list", json!({"limit": 2})).await.expect("execute");
+    let r = client
+        .execute("customers", "list", json!({"limit": 2}))
+        .await
+        .expect("execute");
     assert_eq!(r.data[0]["id"], json!("cus_1"));
     drop(server);
 
     let (ok, out, err) = run(&dir, &["connectors", "list"]);
     assert!(ok, "{err}");
-    assert!(out.contains("stripe") && out.contains("bearerAuth"), "{out}");
+    assert!(
+        out.contains("stripe") && out.contains("bearerAuth"),
+        "{out}"
+    );
     assert!(!out.contains(STRIPE_KEY));
 
     let old_key = std::fs::read_to_string(dir.join("airbyte-agent-server.key")).expect("key");
@@ -143,9 +159,16 @@ async fn init_serve_list_rotate() {
 
     // The rotated database still executes with the new key file.
     let (_server, url, _) = serve(&dir, &["--provider-base-url", &provider_arg]).await;
-    let auth = AirbyteAuthConfig::new(client_id, secret).base_url(url).workspace_name("default");
-    let again = airbyte_agent_runtime::Client::hosted(stripe(), auth).build().expect("client");
-    let r = again.execute("customers", "list", json!({})).await.expect("after rotation");
+    let auth = AirbyteAuthConfig::new(client_id, secret)
+        .base_url(url)
+        .workspace_name("default");
+    let again = airbyte_agent_runtime::Client::hosted(stripe(), auth)
+        .build()
+        .expect("client");
+    let r = again
+        .execute("customers", "list", json!({}))
+        .await
+        .expect("after rotation");
     assert_eq!(r.data.as_array().map(Vec::len), Some(2));
 
     let (ok, _, err) = run(&dir, &["serve", "--listen", "nonsense"]);

@@ -17,7 +17,9 @@ async fn generated_crate_creates_and_calls_through_the_server() {
     for db in databases().await {
         let provider = stripe_provider().await;
         let srv = TestServer::start(&db, config_for(&provider)).await;
-        let ws = Platform::new(srv.auth(&srv.app)).expect("platform").workspace("default");
+        let ws = Platform::new(srv.auth(&srv.app))
+            .expect("platform")
+            .workspace("default");
         let created = StripeConnector::create_hosted(
             &ws,
             StripeAuthConfig::new(STRIPE_KEY),
@@ -26,7 +28,12 @@ async fn generated_crate_creates_and_calls_through_the_server() {
         )
         .await
         .expect("created through the server");
-        let page = created.customers().list().limit(2).await.expect("typed list");
+        let page = created
+            .customers()
+            .list()
+            .limit(2)
+            .await
+            .expect("typed list");
         assert_eq!(page.data.len(), 2, "{}", db.url);
         assert_eq!(page.data[0].id.as_deref(), Some("cus_1"));
 
@@ -39,10 +46,11 @@ async fn generated_crate_creates_and_calls_through_the_server() {
         assert_eq!(listed[0].name.as_deref(), Some("stripe for acme"));
         // The provider saw the stored key; the client never had it.
         let seen = provider.received_requests().await.unwrap_or_default();
-        assert!(seen.iter().all(|r| r
-            .headers
-            .get("authorization")
-            .is_some_and(|v| v.to_str().ok() == Some(&format!("Bearer {STRIPE_KEY}")))));
+        assert!(seen.iter().all(|r| {
+            r.headers
+                .get("authorization")
+                .is_some_and(|v| v.to_str().ok() == Some(&format!("Bearer {STRIPE_KEY}")))
+        }));
     }
 }
 
@@ -60,28 +68,41 @@ async fn execute_honours_field_selection() {
                 "POST",
                 &format!("/api/v1/integrations/connectors/{id}/execute"),
                 Some(&token),
-                Some(json!({
-                    "entity": "customers", "action": "list", "params": {"limit": 2},
-                    "skip_truncation": true,
-                    "select_fields": ["id", "address.city", "email"],
-                    "exclude_fields": ["email"],
-                }).to_string()),
+                Some(
+                    json!({
+                        "entity": "customers", "action": "list", "params": {"limit": 2},
+                        "skip_truncation": true,
+                        "select_fields": ["id", "address.city", "email"],
+                        "exclude_fields": ["email"],
+                    })
+                    .to_string(),
+                ),
             )
             .await;
         assert_eq!(s, 200, "{b}");
-        assert_eq!(b["result"][0], json!({"id": "cus_1", "address": {"city": "Paris"}}));
+        assert_eq!(
+            b["result"][0],
+            json!({"id": "cus_1", "address": {"city": "Paris"}})
+        );
 
-        let client = Client::hosted(stripe(), srv.auth(&srv.app)).build().expect("client");
+        let client = Client::hosted(stripe(), srv.auth(&srv.app))
+            .build()
+            .expect("client");
         let r = client
             .execute_with(
                 "customers",
                 "list",
                 json!({"limit": 2}),
-                &ExecuteOptions::new().select_fields(["id", "name"]).intent("test"),
+                &ExecuteOptions::new()
+                    .select_fields(["id", "name"])
+                    .intent("test"),
             )
             .await
             .expect("hosted execute");
-        assert_eq!(r.data, json!([{"id": "cus_1", "name": "User 1"}, {"id": "cus_2", "name": "User 2"}]));
+        assert_eq!(
+            r.data,
+            json!([{"id": "cus_1", "name": "User 1"}, {"id": "cus_2", "name": "User 2"}])
+        );
     }
 }
 
@@ -106,23 +127,37 @@ async fn provider_errors_map_to_protocol_errors() {
                 .await
             }
         };
-        let (s, b) = exec(json!({"entity": "customers", "action": "get", "params": {"id": "cus_missing"}})).await;
+        let (s, b) =
+            exec(json!({"entity": "customers", "action": "get", "params": {"id": "cus_missing"}}))
+                .await;
         assert_eq!(s, 404, "{b}");
-        assert!(b["errors"][0]["userPresentableMessage"].as_str().unwrap_or("").contains("No such customer"));
-        let (s, _) = exec(json!({"entity": "customers", "action": "get", "params": {"id": "cus_boom"}})).await;
+        assert!(
+            b["errors"][0]["userPresentableMessage"]
+                .as_str()
+                .unwrap_or("")
+                .contains("No such customer")
+        );
+        let (s, _) =
+            exec(json!({"entity": "customers", "action": "get", "params": {"id": "cus_boom"}}))
+                .await;
         assert_eq!(s, 502);
         let (s, b) = exec(json!({"entity": "nope", "action": "list"})).await;
         assert_eq!(s, 422, "{b}");
-        let (s, _) = exec(json!({"entity": "customers", "action": "list", "params": {"limit": "x"}})).await;
+        let (s, _) =
+            exec(json!({"entity": "customers", "action": "list", "params": {"limit": "x"}})).await;
         assert_eq!(s, 422);
         let (s, _) = exec(json!({"entity": "customers", "action": "list", "params": [1]})).await;
         assert_eq!(s, 422);
         let (s, _) = exec(json!({"entity": "customers", "action": "context_store_search"})).await;
         assert_eq!(s, 422);
-        let (s, _) = exec(json!({"entity": "customers", "action": "list", "intent": "x".repeat(513)})).await;
+        let (s, _) =
+            exec(json!({"entity": "customers", "action": "list", "intent": "x".repeat(513)})).await;
         assert_eq!(s, 422);
 
-        let client = Client::hosted(stripe(), srv.auth(&srv.app)).connector_id(id.clone()).build().expect("client");
+        let client = Client::hosted(stripe(), srv.auth(&srv.app))
+            .connector_id(id.clone())
+            .build()
+            .expect("client");
         let e = client
             .execute("customers", "get", json!({"id": "cus_missing"}))
             .await
@@ -142,7 +177,10 @@ async fn workspaces_paginate_and_refuse_duplicates() {
         for name in ["alpha", "beta", "gamma", "delta"] {
             platform.create_workspace(name).await.expect("created");
         }
-        let dup = platform.create_workspace("beta").await.expect_err("duplicate");
+        let dup = platform
+            .create_workspace("beta")
+            .await
+            .expect_err("duplicate");
         assert_eq!(dup.status(), Some(409));
         let token = srv.token(&srv.app).await;
         let mut names = Vec::new();
@@ -155,7 +193,13 @@ async fn workspaces_paginate_and_refuse_duplicates() {
             let (s, b) = srv.send("GET", &q, Some(&token), None).await;
             assert_eq!(s, 200, "{b}");
             assert!(b["data"].as_array().map_or(0, Vec::len) <= 2);
-            names.extend(b["data"].as_array().into_iter().flatten().filter_map(|w| w["name"].as_str().map(String::from)));
+            names.extend(
+                b["data"]
+                    .as_array()
+                    .into_iter()
+                    .flatten()
+                    .filter_map(|w| w["name"].as_str().map(String::from)),
+            );
             match b["next_cursor"].as_str() {
                 Some(c) => cursor = Some(c.to_string()),
                 None => break,
@@ -166,7 +210,14 @@ async fn workspaces_paginate_and_refuse_duplicates() {
         assert_eq!(all.len(), 5);
         let found = platform.find_workspace("gamma").await.expect("find");
         assert_eq!(found.map(|w| w.name), Some("gamma".to_string()));
-        let (s, _) = srv.send("GET", "/api/v1/workspaces?cursor=%25%25", Some(&token), None).await;
+        let (s, _) = srv
+            .send(
+                "GET",
+                "/api/v1/workspaces?cursor=%25%25",
+                Some(&token),
+                None,
+            )
+            .await;
         assert_eq!(s, 400);
     }
 }
@@ -179,11 +230,17 @@ async fn delete_removes_the_connector() {
         let srv = TestServer::start(&db, config_for(&provider)).await;
         let token = srv.token(&srv.app).await;
         let id = srv.create_stripe(&token).await;
-        let ws = Platform::new(srv.auth(&srv.app)).expect("platform").workspace("default");
+        let ws = Platform::new(srv.auth(&srv.app))
+            .expect("platform")
+            .workspace("default");
         ws.delete_connector(&id).await.expect("deleted");
         let (s, _) = srv
-            .send("POST", &format!("/api/v1/integrations/connectors/{id}/execute"), Some(&token),
-                Some(json!({"entity": "customers", "action": "list"}).to_string()))
+            .send(
+                "POST",
+                &format!("/api/v1/integrations/connectors/{id}/execute"),
+                Some(&token),
+                Some(json!({"entity": "customers", "action": "list"}).to_string()),
+            )
             .await;
         assert_eq!(s, 404);
         assert!(ws.list_connectors().await.expect("list").is_empty());

@@ -28,21 +28,45 @@ async fn organizations_are_isolated() {
 
         let exec = format!("/api/v1/integrations/connectors/{id_a}/execute");
         let body = json!({"entity": "customers", "action": "list"}).to_string();
-        let (s, _) = srv.send("POST", &exec, Some(&token_b), Some(body.clone())).await;
+        let (s, _) = srv
+            .send("POST", &exec, Some(&token_b), Some(body.clone()))
+            .await;
         assert_eq!(s, 404, "B executes A's connector");
-        let (s, _) = srv.send("DELETE", &format!("/api/v1/integrations/connectors/{id_a}"), Some(&token_b), None).await;
+        let (s, _) = srv
+            .send(
+                "DELETE",
+                &format!("/api/v1/integrations/connectors/{id_a}"),
+                Some(&token_b),
+                None,
+            )
+            .await;
         assert_eq!(s, 404, "B deletes A's connector");
-        let (s, l) = srv.send("GET", "/api/v1/integrations/connectors?workspace_name=default", Some(&token_b), None).await;
+        let (s, l) = srv
+            .send(
+                "GET",
+                "/api/v1/integrations/connectors?workspace_name=default",
+                Some(&token_b),
+                None,
+            )
+            .await;
         assert_eq!(s, 200);
         assert_eq!(l["data"], json!([]), "B lists A's connectors");
-        let (s, w) = srv.send("GET", "/api/v1/workspaces", Some(&token_b), None).await;
+        let (s, w) = srv
+            .send("GET", "/api/v1/workspaces", Some(&token_b), None)
+            .await;
         assert_eq!(s, 200);
         assert_eq!(w["data"].as_array().map(Vec::len), Some(1));
         assert_eq!(w["data"][0]["organization_id"], json!(b.organization_id));
 
         // B's token naming A's organization; B's credentials asking for A's organization.
         let (s, _) = srv
-            .send_text("GET", "/api/v1/workspaces", Some(&token_b), &[("x-organization-id", &srv.app.organization_id)], None)
+            .send_text(
+                "GET",
+                "/api/v1/workspaces",
+                Some(&token_b),
+                &[("x-organization-id", &srv.app.organization_id)],
+                None,
+            )
             .await;
         assert_eq!(s, 403);
         let (s, _) = srv
@@ -57,11 +81,25 @@ async fn organizations_are_isolated() {
         assert_eq!(s, 403);
 
         // Through the real hosted client: B finds nothing, A still works.
-        let b_client = Client::hosted(stripe(), srv.auth(&b)).build().expect("client");
-        let e = b_client.execute("customers", "list", json!({})).await.expect_err("not found for B");
-        assert!(e.to_string().contains("no") || e.to_string().contains("not found"), "{e}");
-        let b_by_id = Client::hosted(stripe(), srv.auth(&b)).connector_id(id_a.clone()).build().expect("client");
-        let e = b_by_id.execute("customers", "list", json!({})).await.expect_err("404 for B");
+        let b_client = Client::hosted(stripe(), srv.auth(&b))
+            .build()
+            .expect("client");
+        let e = b_client
+            .execute("customers", "list", json!({}))
+            .await
+            .expect_err("not found for B");
+        assert!(
+            e.to_string().contains("no") || e.to_string().contains("not found"),
+            "{e}"
+        );
+        let b_by_id = Client::hosted(stripe(), srv.auth(&b))
+            .connector_id(id_a.clone())
+            .build()
+            .expect("client");
+        let e = b_by_id
+            .execute("customers", "list", json!({}))
+            .await
+            .expect_err("404 for B");
         assert_eq!(e.status(), Some(404));
         let (s, _) = srv.send("POST", &exec, Some(&token_a), Some(body)).await;
         assert_eq!(s, 200, "A's connector survived B's attempts");
@@ -75,32 +113,75 @@ async fn credentials_never_leave_the_server() {
     for db in databases().await {
         let provider = stripe_provider().await;
         let srv = TestServer::start(&db, config_for(&provider)).await;
-        let ws = Platform::new(srv.auth(&srv.app)).expect("platform").workspace("default");
+        let ws = Platform::new(srv.auth(&srv.app))
+            .expect("platform")
+            .workspace("default");
         let client = ws
-            .create_hosted(stripe(), &Credentials::new("bearerAuth").set("api_key", STRIPE_KEY), CreateOptions::new())
+            .create_hosted(
+                stripe(),
+                &Credentials::new("bearerAuth").set("api_key", STRIPE_KEY),
+                CreateOptions::new(),
+            )
             .await
             .expect("created");
         let id = client.hosted_connector_id().await.expect("id");
         let token = srv.token(&srv.app).await;
         let mut bodies = Vec::new();
         for (m, p, b) in [
-            ("GET", "/api/v1/integrations/connectors?workspace_name=default".to_string(), None),
-            ("GET", format!("/api/v1/integrations/connectors?workspace_name=default&definition_id={}", stripe().definition_id), None),
-            ("POST", format!("/api/v1/integrations/connectors/{id}/execute"), Some(json!({"entity": "customers", "action": "list"}))),
-            ("POST", format!("/api/v1/integrations/connectors/{id}/execute"), Some(json!({"entity": "customers", "action": "get", "params": {"id": "cus_boom"}}))),
-            ("POST", "/api/v1/integrations/connectors".to_string(), Some(json!({"definition_id": stripe().definition_id, "workspace_name": "default", "credentials": {"api_key": STRIPE_KEY, "auth_type": "x"}}))),
+            (
+                "GET",
+                "/api/v1/integrations/connectors?workspace_name=default".to_string(),
+                None,
+            ),
+            (
+                "GET",
+                format!(
+                    "/api/v1/integrations/connectors?workspace_name=default&definition_id={}",
+                    stripe().definition_id
+                ),
+                None,
+            ),
+            (
+                "POST",
+                format!("/api/v1/integrations/connectors/{id}/execute"),
+                Some(json!({"entity": "customers", "action": "list"})),
+            ),
+            (
+                "POST",
+                format!("/api/v1/integrations/connectors/{id}/execute"),
+                Some(json!({"entity": "customers", "action": "get", "params": {"id": "cus_boom"}})),
+            ),
+            (
+                "POST",
+                "/api/v1/integrations/connectors".to_string(),
+                Some(
+                    json!({"definition_id": stripe().definition_id, "workspace_name": "default", "credentials": {"api_key": STRIPE_KEY, "auth_type": "x"}}),
+                ),
+            ),
         ] {
-            let (_, text) = srv.send_text(m, &p, Some(&token), &[], b.map(|v| v.to_string())).await;
+            let (_, text) = srv
+                .send_text(m, &p, Some(&token), &[], b.map(|v| v.to_string()))
+                .await;
             bodies.push(text);
         }
         for text in &bodies {
-            assert!(!text.contains(STRIPE_KEY), "an endpoint returned the stored key: {text}");
+            assert!(
+                !text.contains(STRIPE_KEY),
+                "an endpoint returned the stored key: {text}"
+            );
         }
         let raw = db.raw_contents(&srv.store).await;
         let hay = String::from_utf8_lossy(&raw);
         assert!(!hay.is_empty());
-        assert!(!hay.contains(STRIPE_KEY), "provider key in clear in {}", db.url);
-        assert!(!hay.contains(srv.app.client_secret.expose_secret()), "client secret in clear");
+        assert!(
+            !hay.contains(STRIPE_KEY),
+            "provider key in clear in {}",
+            db.url
+        );
+        assert!(
+            !hay.contains(srv.app.client_secret.expose_secret()),
+            "client secret in clear"
+        );
         assert!(!hay.contains(&token), "bearer token in clear");
     }
 }
@@ -140,16 +221,42 @@ async fn bad_input_gets_clear_errors() {
             let (s, b) = srv.send("POST", path, tok, Some(body)).await;
             assert_eq!(s, want, "{what} on {}: {b}", db.url);
             let msg = b["errors"][0]["userPresentableMessage"].as_str();
-            assert!(msg.is_some_and(|m| !m.is_empty()), "{what}: error shape {b}");
+            assert!(
+                msg.is_some_and(|m| !m.is_empty()),
+                "{what}: error shape {b}"
+            );
         }
-        let (s, l) = srv.send("GET", "/api/v1/integrations/connectors?workspace_name=default", Some(&token), None).await;
+        let (s, l) = srv
+            .send(
+                "GET",
+                "/api/v1/integrations/connectors?workspace_name=default",
+                Some(&token),
+                None,
+            )
+            .await;
         assert_eq!(s, 200);
         assert_eq!(l["data"], json!([]), "a refused create stored something");
-        let (s, _) = srv.send("GET", "/api/v1/integrations/connectors", Some(&token), None).await;
+        let (s, _) = srv
+            .send("GET", "/api/v1/integrations/connectors", Some(&token), None)
+            .await;
         assert_eq!(s, 422, "list without a workspace");
-        let (s, _) = srv.send("GET", "/api/v1/integrations/connectors?customer_name=nope", Some(&token), None).await;
+        let (s, _) = srv
+            .send(
+                "GET",
+                "/api/v1/integrations/connectors?customer_name=nope",
+                Some(&token),
+                None,
+            )
+            .await;
         assert_eq!(s, 404);
-        let (s, _) = srv.send("GET", "/api/v1/integrations/connectors?external_user_id=default", Some(&token), None).await;
+        let (s, _) = srv
+            .send(
+                "GET",
+                "/api/v1/integrations/connectors?external_user_id=default",
+                Some(&token),
+                None,
+            )
+            .await;
         assert_eq!(s, 200, "older name of the workspace key");
     }
 }
@@ -160,15 +267,23 @@ async fn bad_input_gets_clear_errors() {
 async fn tokens_expire_and_work_across_instances() {
     for db in databases().await {
         // Second-granular expiry: a 2 s token is valid for at least 1 s and gone after 2.1 s.
-        let srv = TestServer::start(&db, ServerConfig::new().token_ttl(Duration::from_secs(2))).await;
+        let srv =
+            TestServer::start(&db, ServerConfig::new().token_ttl(Duration::from_secs(2))).await;
         let other = TestServer::start(&db, ServerConfig::new()).await;
         let token = srv.token(&srv.app).await;
-        let (s, _) = other.send("GET", "/api/v1/workspaces", Some(&token), None).await;
+        let (s, _) = other
+            .send("GET", "/api/v1/workspaces", Some(&token), None)
+            .await;
         assert_eq!(s, 200, "token of instance 1 on instance 2");
         tokio::time::sleep(Duration::from_millis(2100)).await;
-        let (s, b) = srv.send("GET", "/api/v1/workspaces", Some(&token), None).await;
+        let (s, b) = srv
+            .send("GET", "/api/v1/workspaces", Some(&token), None)
+            .await;
         assert_eq!(s, 401);
-        assert_eq!(b["errors"][0]["userPresentableMessage"], json!("Token expired"));
+        assert_eq!(
+            b["errors"][0]["userPresentableMessage"],
+            json!("Token expired")
+        );
         let (s, _) = srv.send("GET", "/healthz", None, None).await;
         assert_eq!(s, 200);
         let (s, _) = srv.send("GET", "/readyz", None, None).await;
@@ -190,15 +305,37 @@ async fn master_key_rotation_rewraps_data_keys() {
         let old = MasterKey::from_base64(old_text.expose_secret()).expect("key");
         let new = MasterKey::generate();
         let new_text = new.to_base64();
-        let n = srv.store.rotate_master_key(&old, &new).await.expect("rotated");
+        let n = srv
+            .store
+            .rotate_master_key(&old, &new)
+            .await
+            .expect("rotated");
         assert!(n >= 1);
-        assert_eq!(srv.store.rotate_master_key(&old, &new).await.expect("rerun"), 0);
-        let rotated = TestServer::start_with_key(&db, config_for(&provider), MasterKey::from_base64(new_text.expose_secret()).expect("key")).await;
+        assert_eq!(
+            srv.store
+                .rotate_master_key(&old, &new)
+                .await
+                .expect("rerun"),
+            0
+        );
+        let rotated = TestServer::start_with_key(
+            &db,
+            config_for(&provider),
+            MasterKey::from_base64(new_text.expose_secret()).expect("key"),
+        )
+        .await;
         let path = format!("/api/v1/integrations/connectors/{id}/execute");
         let body = json!({"entity": "customers", "action": "list"}).to_string();
-        let (s, b) = rotated.send("POST", &path, Some(&token), Some(body.clone())).await;
+        let (s, b) = rotated
+            .send("POST", &path, Some(&token), Some(body.clone()))
+            .await;
         assert_eq!(s, 200, "{b}");
-        let stale = TestServer::start_with_key(&db, config_for(&provider), MasterKey::from_base64(old_text.expose_secret()).expect("key")).await;
+        let stale = TestServer::start_with_key(
+            &db,
+            config_for(&provider),
+            MasterKey::from_base64(old_text.expose_secret()).expect("key"),
+        )
+        .await;
         let (s, b) = stale.send("POST", &path, Some(&token), Some(body)).await;
         assert_eq!(s, 500, "old key must not open rotated records: {b}");
         assert!(!b.to_string().contains(STRIPE_KEY));

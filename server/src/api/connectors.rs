@@ -104,9 +104,8 @@ pub(crate) async fn create(
         return Err(ApiError::unprocessable("workspace_name is required"));
     };
     let descriptor = match (&req.definition_id, &req.connector_type) {
-        (Some(id), _) => registry::by_definition_id(id).ok_or_else(|| {
-            ApiError::unprocessable(format!("unknown connector definition {id}"))
-        })?,
+        (Some(id), _) => registry::by_definition_id(id)
+            .ok_or_else(|| ApiError::unprocessable(format!("unknown connector definition {id}")))?,
         (None, Some(t)) => registry::by_type(t)
             .ok_or_else(|| ApiError::unprocessable(format!("unknown connector type {t}")))?,
         (None, None) => return Err(ApiError::unprocessable("definition_id is required")),
@@ -117,7 +116,9 @@ pub(crate) async fn create(
         ));
     }
     if let Some(t) = &req.source_template_id {
-        return Err(ApiError::unprocessable(format!("unknown source template {t}")));
+        return Err(ApiError::unprocessable(format!(
+            "unknown source template {t}"
+        )));
     }
     let credentials = match req.credentials {
         Some(Value::Object(c)) => c,
@@ -171,7 +172,11 @@ pub(crate) async fn delete(
     auth: Authed,
     Path(id): Path<String>,
 ) -> Result<StatusCode, ApiError> {
-    if st.store.delete_connector(&auth.organization_id, &id).await? {
+    if st
+        .store
+        .delete_connector(&auth.organization_id, &id)
+        .await?
+    {
         st.clients.forget(&id);
         Ok(StatusCode::ACCEPTED)
     } else {

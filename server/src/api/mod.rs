@@ -92,8 +92,9 @@ async fn healthz() -> Response {
 async fn readyz(State(st): State<Arc<AppState>>) -> Response {
     match st.store.ping().await {
         Ok(()) => Json(serde_json::json!({"status": "ready"})).into_response(),
-        Err(_) => ApiError::new(StatusCode::SERVICE_UNAVAILABLE, "database unavailable")
-            .into_response(),
+        Err(_) => {
+            ApiError::new(StatusCode::SERVICE_UNAVAILABLE, "database unavailable").into_response()
+        }
     }
 }
 

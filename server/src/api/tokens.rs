@@ -41,11 +41,10 @@ pub(crate) async fn token(
         None => (None, dummy_hash().to_string()),
     };
     let secret = req.client_secret.clone();
-    let valid = tokio::task::spawn_blocking(move || {
-        crypto::verify_secret(secret.expose_secret(), &hash)
-    })
-    .await
-    .map_err(|_| Error::Crypto("verification task failed"))?;
+    let valid =
+        tokio::task::spawn_blocking(move || crypto::verify_secret(secret.expose_secret(), &hash))
+            .await
+            .map_err(|_| Error::Crypto("verification task failed"))?;
     let Some(org) = org.filter(|_| valid) else {
         return Err(ApiError::unauthorized("invalid client credentials"));
     };

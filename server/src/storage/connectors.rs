@@ -137,7 +137,11 @@ impl Store {
     }
 
     /// Create a workspace; `None` when the organization already has one of that name.
-    pub async fn create_workspace(&self, org: &str, name: &str) -> Result<Option<Workspace>, Error> {
+    pub async fn create_workspace(
+        &self,
+        org: &str,
+        name: &str,
+    ) -> Result<Option<Workspace>, Error> {
         let id = crypto::uuid_v4();
         let res = sqlx::query(
             "INSERT INTO workspaces (id, organization_id, name, created_at) VALUES ($1, $2, $3, $4)",
@@ -160,7 +164,11 @@ impl Store {
     }
 
     /// The workspace of `org` named `name`.
-    pub async fn workspace_by_name(&self, org: &str, name: &str) -> Result<Option<Workspace>, Error> {
+    pub async fn workspace_by_name(
+        &self,
+        org: &str,
+        name: &str,
+    ) -> Result<Option<Workspace>, Error> {
         let row = sqlx::query(
             "SELECT id, organization_id, name FROM workspaces WHERE organization_id = $1 AND name = $2",
         )
@@ -281,7 +289,11 @@ impl Store {
 
     /// Re-wrap every data key from `old` to `new` in one transaction; returns the count.
     /// Records already wrapped by `new` are left alone, so an interrupted rotation can rerun.
-    pub async fn rotate_master_key(&self, old: &MasterKey, new: &MasterKey) -> Result<usize, Error> {
+    pub async fn rotate_master_key(
+        &self,
+        old: &MasterKey,
+        new: &MasterKey,
+    ) -> Result<usize, Error> {
         let mut tx = self.pool().begin().await?;
         let rows = sqlx::query(
             "SELECT id, master_key_id, wrapped_data_key, sealed_credentials FROM connectors",

@@ -7,9 +7,9 @@ mod connectors;
 use std::borrow::Cow;
 use std::time::{SystemTime, UNIX_EPOCH};
 
+use sqlx::AnyPool;
 use sqlx::any::{AnyPoolOptions, install_default_drivers};
 use sqlx::migrate::{Migration, MigrationSource, MigrationType, Migrator};
-use sqlx::AnyPool;
 
 pub use accounts::{Application, TokenGrant};
 pub use connectors::{ConnectorRecord, NewConnector, Workspace, WorkspacePage};
@@ -52,8 +52,7 @@ impl<'s> MigrationSource<'s> for Embedded {
 
 /// `BoxFuture` without naming the futures crate.
 mod futures_core_box {
-    pub type BoxFuture<'a, T> =
-        std::pin::Pin<Box<dyn std::future::Future<Output = T> + Send + 'a>>;
+    pub type BoxFuture<'a, T> = std::pin::Pin<Box<dyn std::future::Future<Output = T> + Send + 'a>>;
 }
 
 /// Which database a [`Store`] talks to.
@@ -141,31 +140,10 @@ pub(crate) fn is_unique_violation(e: &sqlx::Error) -> bool {
     match e {
         sqlx::Error::Database(d) => {
             d.is_unique_violation()
-                || d.code().is_some_and(|c| c == "23505" || c == "2067" || c == "1555")
+                || d.code()
+                    .is_some_and(|c| c == "23505" || c == "2067" || c == "1555")
         }
         _ => false,
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn urls() {
-        assert_eq!(
-            normalize_url("sqlite://a.db").unwrap().0,
-            "sqlite://a.db?mode=rwc"
-        );
-        assert_eq!(
-            normalize_url("sqlite://a.db?mode=ro").unwrap().0,
-            "sqlite://a.db?mode=ro"
-        );
-        assert_eq!(
-            normalize_url("postgres://u@h/db").unwrap().1,
-            Backend::Postgres
-        );
-        assert!(normalize_url("mysql://x").is_err());
     }
 }
 
@@ -204,5 +182,27 @@ impl Store {
             out.push('\n');
         }
         Ok(out)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn urls() {
+        assert_eq!(
+            normalize_url("sqlite://a.db").unwrap().0,
+            "sqlite://a.db?mode=rwc"
+        );
+        assert_eq!(
+            normalize_url("sqlite://a.db?mode=ro").unwrap().0,
+            "sqlite://a.db?mode=ro"
+        );
+        assert_eq!(
+            normalize_url("postgres://u@h/db").unwrap().1,
+            Backend::Postgres
+        );
+        assert!(normalize_url("mysql://x").is_err());
     }
 }

@@ -39,7 +39,9 @@ pub async fn databases() -> Vec<Database> {
             std::process::id(),
             N.fetch_add(1, Ordering::Relaxed)
         );
-        let mut conn = sqlx::AnyConnection::connect(&url).await.expect("PostgreSQL connects");
+        let mut conn = sqlx::AnyConnection::connect(&url)
+            .await
+            .expect("PostgreSQL connects");
         sqlx::query(&format!("DROP SCHEMA IF EXISTS {schema} CASCADE"))
             .execute(&mut conn)
             .await
@@ -98,7 +100,13 @@ impl Database {
             return all;
         }
         let mut all = Vec::new();
-        for table in ["organizations", "applications", "access_tokens", "workspaces", "connectors"] {
+        for table in [
+            "organizations",
+            "applications",
+            "access_tokens",
+            "workspaces",
+            "connectors",
+        ] {
             let rows = store.debug_dump(table).await.expect("dump");
             all.extend(rows.into_bytes());
         }
@@ -181,10 +189,13 @@ impl TestServer {
                 "POST",
                 "/api/v1/account/applications/token",
                 None,
-                Some(json!({
-                    "client_id": app.client_id,
-                    "client_secret": app.client_secret.expose_secret(),
-                }).to_string()),
+                Some(
+                    json!({
+                        "client_id": app.client_id,
+                        "client_secret": app.client_secret.expose_secret(),
+                    })
+                    .to_string(),
+                ),
             )
             .await;
         assert_eq!(status, 200, "{body}");
@@ -199,7 +210,9 @@ impl TestServer {
         token: Option<&str>,
         body: Option<String>,
     ) -> (u16, Value) {
-        let (s, text) = self.send_text(method, path_and_query, token, &[], body).await;
+        let (s, text) = self
+            .send_text(method, path_and_query, token, &[], body)
+            .await;
         let v = serde_json::from_str(&text).unwrap_or(Value::String(text));
         (s, v)
     }
@@ -216,7 +229,8 @@ impl TestServer {
         use tokio::io::{AsyncReadExt as _, AsyncWriteExt as _};
         let addr = self.url.trim_start_matches("http://");
         let mut stream = tokio::net::TcpStream::connect(addr).await.expect("connect");
-        let mut req = format!("{method} {path_and_query} HTTP/1.1\r\nhost: {addr}\r\nconnection: close\r\n");
+        let mut req =
+            format!("{method} {path_and_query} HTTP/1.1\r\nhost: {addr}\r\nconnection: close\r\n");
         if let Some(t) = token {
             req.push_str(&format!("authorization: Bearer {t}\r\n"));
         }
@@ -243,8 +257,14 @@ impl TestServer {
             .nth(1)
             .and_then(|s| s.parse().ok())
             .unwrap_or(0);
-        let chunked = head.to_ascii_lowercase().contains("transfer-encoding: chunked");
-        let body = if chunked { dechunk(rest) } else { rest.to_string() };
+        let chunked = head
+            .to_ascii_lowercase()
+            .contains("transfer-encoding: chunked");
+        let body = if chunked {
+            dechunk(rest)
+        } else {
+            rest.to_string()
+        };
         (status, body)
     }
 
@@ -255,12 +275,15 @@ impl TestServer {
                 "POST",
                 "/api/v1/integrations/connectors",
                 Some(token),
-                Some(json!({
-                    "definition_id": stripe().definition_id,
-                    "workspace_name": "default",
-                    "name": "stripe for acme",
-                    "credentials": {"api_key": STRIPE_KEY},
-                }).to_string()),
+                Some(
+                    json!({
+                        "definition_id": stripe().definition_id,
+                        "workspace_name": "default",
+                        "name": "stripe for acme",
+                        "credentials": {"api_key": STRIPE_KEY},
+                    })
+                    .to_string(),
+                ),
             )
             .await;
         assert_eq!(s, 201, "{b}");
@@ -290,7 +313,10 @@ pub async fn stripe_provider() -> MockServer {
     let server = MockServer::start().await;
     Mock::given(method("GET"))
         .and(path("/v1/customers"))
-        .and(header("authorization", format!("Bearer {STRIPE_KEY}").as_str()))
+        .and(header(
+            "authorization",
+            format!("Bearer {STRIPE_KEY}").as_str(),
+        ))
         .respond_with(ResponseTemplate::new(200).set_body_json(json!({
             "object": "list", "url": "/v1/customers", "has_more": false,
             "data": [customer(1), customer(2)]
