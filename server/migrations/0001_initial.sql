@@ -47,6 +47,9 @@ CREATE TABLE connectors (
     master_key_id TEXT NOT NULL,
     wrapped_data_key TEXT NOT NULL,
     sealed_credentials TEXT NOT NULL,
+    -- Bumped on every change of the credentials (refreshed OAuth tokens): clients cached by
+    -- any instance are rebuilt from the record when it moves.
+    revision BIGINT NOT NULL DEFAULT 0,
     created_at BIGINT NOT NULL,
     updated_at BIGINT NOT NULL
 );

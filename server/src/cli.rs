@@ -66,6 +66,13 @@ pub fn command() -> Command {
                         .action(ArgAction::Append)
                         .help("send calls of a connector (slug or definition id) to URL instead of the spec's server"),
                 )
+                .arg(
+                    Arg::new("provider-refresh-url")
+                        .long("provider-refresh-url")
+                        .value_name("CONNECTOR=URL")
+                        .action(ArgAction::Append)
+                        .help("refresh OAuth2 tokens of a connector (slug or definition id) at URL instead of the spec's"),
+                )
                 .arg(Arg::new("token-ttl").long("token-ttl").value_name("SECONDS").value_parser(clap::value_parser!(u64)).default_value("900"))
                 .arg(Arg::new("max-body-bytes").long("max-body-bytes").value_name("N").value_parser(clap::value_parser!(usize)).default_value("1048576")),
         ))
@@ -152,22 +159,28 @@ async fn init(m: &ArgMatches) -> Result<(), Error> {
 
 /// `--provider-base-url` values → definition id → URL.
 fn provider_urls(m: &ArgMatches, mut config: ServerConfig) -> Result<ServerConfig, Error> {
-    for v in m
-        .get_many::<String>("provider-base-url")
-        .into_iter()
-        .flatten()
-    {
-        let (name, url) = v.split_once('=').ok_or_else(|| {
-            Error::Config(format!("--provider-base-url {v}: expected CONNECTOR=URL"))
-        })?;
-        let d = registry::by_definition_id(name)
-            .or_else(|| registry::by_type(name))
-            .ok_or_else(|| {
-                Error::Config(format!("--provider-base-url: unknown connector {name}"))
-            })?;
-        config = config.provider_base_url(d.definition_id, url);
+    for (arg, refresh) in [("provider-base-url", false), ("provider-refresh-url", true)] {
+        for v in m.get_many::<String>(arg).into_iter().flatten() {
+            let (def, url) = provider_url(arg, v)?;
+            config = if refresh {
+                config.provider_refresh_url(def, url)
+            } else {
+                config.provider_base_url(def, url)
+            };
+        }
     }
     Ok(config)
+}
+
+/// `CONNECTOR=URL` → (definition id, URL).
+fn provider_url<'a>(arg: &str, v: &'a str) -> Result<(&'static str, &'a str), Error> {
+    let (name, url) = v
+        .split_once('=')
+        .ok_or_else(|| Error::Config(format!("--{arg} {v}: expected CONNECTOR=URL")))?;
+    let d = registry::by_definition_id(name)
+        .or_else(|| registry::by_type(name))
+        .ok_or_else(|| Error::Config(format!("--{arg}: unknown connector {name}")))?;
+    Ok((d.definition_id, url))
 }
 
 async fn serve(m: &ArgMatches) -> Result<(), Error> {

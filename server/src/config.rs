@@ -20,6 +20,8 @@ pub struct ServerConfig {
     /// Definition id (lower case) → provider base URL used instead of the spec's server URL,
     /// for every connector of that definition (sandboxes, proxies, tests).
     pub provider_base_urls: BTreeMap<String, String>,
+    /// Definition id (lower case) → OAuth2 refresh URL used instead of the spec's.
+    pub provider_refresh_urls: BTreeMap<String, String>,
     /// Timeout of one provider call.
     pub provider_timeout: Duration,
 }
@@ -30,6 +32,7 @@ impl Default for ServerConfig {
             token_ttl: DEFAULT_TOKEN_TTL,
             max_body_bytes: DEFAULT_MAX_BODY_BYTES,
             provider_base_urls: BTreeMap::new(),
+            provider_refresh_urls: BTreeMap::new(),
             provider_timeout: Duration::from_secs(60),
         }
     }
@@ -61,6 +64,17 @@ impl ServerConfig {
     ) -> Self {
         self.provider_base_urls
             .insert(definition_id.as_ref().to_ascii_lowercase(), base_url.into());
+        self
+    }
+
+    /// Refresh the OAuth2 tokens of connectors of `definition_id` at `url`.
+    pub fn provider_refresh_url(
+        mut self,
+        definition_id: impl AsRef<str>,
+        url: impl Into<String>,
+    ) -> Self {
+        self.provider_refresh_urls
+            .insert(definition_id.as_ref().to_ascii_lowercase(), url.into());
         self
     }
 }

@@ -5,11 +5,13 @@
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
 
-use airbyte_agent_runtime::{Client, Credentials, ExecuteOptions, MAX_INTENT_CHARS};
+use airbyte_agent_runtime::{
+    Client, ConnectorDescriptor, Credentials, ExecuteOptions, MAX_INTENT_CHARS, RefreshedTokens,
+};
 use axum::Json;
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
-use secrecy::ExposeSecret;
+use secrecy::{ExposeSecret, SecretBox};
 use serde::Deserialize;
 use serde_json::{Map, Value};
 
@@ -24,7 +26,7 @@ use crate::storage::ConnectorRecord;
 /// Direct clients are kept at most this many at a time.
 const MAX_CACHED_CLIENTS: usize = 1024;
 
-/// Direct clients by connector id, valid for one version (`updated_at`) of the record. The
+/// Direct clients by connector id, valid for one revision of the record's credentials. The
 /// record is read (and its organization checked) on every call, so a connector deleted through
 /// another instance is never executed from this cache.
 #[derive(Default)]
@@ -42,7 +44,7 @@ impl ClientCache {
     fn get(&self, rec: &ConnectorRecord) -> Option<Client> {
         let map = self.clients.lock().unwrap_or_else(|p| p.into_inner());
         map.get(&rec.id)
-            .filter(|(v, _)| *v == rec.updated_at)
+            .filter(|(v, _)| *v == rec.revision)
             .map(|(_, c)| c.clone())
     }
 
@@ -51,7 +53,7 @@ impl ClientCache {
         if map.len() >= MAX_CACHED_CLIENTS {
             map.clear();
         }
-        map.insert(rec.id.clone(), (rec.updated_at, client));
+        map.insert(rec.id.clone(), (rec.revision, client));
     }
 
     pub(crate) fn forget(&self, id: &str) {
@@ -74,9 +76,73 @@ pub(crate) struct ExecuteRequest {
     intent: Option<String>,
 }
 
+/// The credential field a token-response value lands in: the field the scheme maps the
+/// parameter from (`("access_token", "${access_token}")`), else the parameter's own name.
+fn field_for(d: &ConnectorDescriptor, scheme: &str, param: &str) -> String {
+    d.auth_schemes
+        .iter()
+        .find(|s| s.key == scheme)
+        .and_then(|s| s.mapping.iter().find(|(p, _)| *p == param))
+        .and_then(|(_, t)| t.strip_prefix("${").and_then(|t| t.strip_suffix('}')))
+        .unwrap_or(param)
+        .to_string()
+}
+
+/// Persist refreshed OAuth2 tokens (providers such as Gong accept a refresh token only once):
+/// the full credential set is re-sealed and the record's revision bumped, so every instance
+/// rebuilds its client from the new tokens.
+fn persist_refreshes(
+    st: &Arc<AppState>,
+    d: &'static ConnectorDescriptor,
+    rec: &ConnectorRecord,
+    values: Map<String, Value>,
+) -> impl Fn(&RefreshedTokens) + Send + Sync + 'static {
+    // Weak: the cached client owns this callback, and the state owns the cache.
+    let state = Arc::downgrade(st);
+    let (org, id, scheme) = (
+        rec.organization_id.clone(),
+        rec.id.clone(),
+        rec.auth_scheme.clone(),
+    );
+    let current = Arc::new(Mutex::new(values));
+    move |t: &RefreshedTokens| {
+        let plain = {
+            let mut m = current.lock().unwrap_or_else(|p| p.into_inner());
+            m.insert(
+                field_for(d, &scheme, "access_token"),
+                Value::String(t.access_token.expose_secret().to_string()),
+            );
+            if let Some(r) = &t.refresh_token {
+                m.insert(
+                    field_for(d, &scheme, "refresh_token"),
+                    Value::String(r.expose_secret().to_string()),
+                );
+            }
+            match serde_json::to_vec(&*m) {
+                Ok(b) => SecretBox::new(Box::new(b)),
+                Err(_) => return,
+            }
+        };
+        let (Some(st), Ok(rt)) = (state.upgrade(), tokio::runtime::Handle::try_current()) else {
+            return;
+        };
+        let (org, id) = (org.clone(), id.clone());
+        rt.spawn(async move {
+            let res = st
+                .store
+                .update_credentials(&st.key, &org, &id, plain.expose_secret())
+                .await;
+            if let Err(e) = res {
+                eprintln!("airbyte-agent-server: storing refreshed tokens of {id} failed: {e}");
+            }
+        });
+    }
+}
+
 /// Build the direct client of a stored connector: decrypted credentials, the configured base
-/// URL override, replication settings as config values (scoping, config injection).
-fn direct_client(st: &AppState, rec: &ConnectorRecord) -> Result<Client, ApiError> {
+/// and refresh URL overrides, replication settings as config values (scoping, config
+/// injection), refreshed tokens written back.
+fn direct_client(st: &Arc<AppState>, rec: &ConnectorRecord) -> Result<Client, ApiError> {
     let d = registry::by_definition_id(&rec.definition_id).ok_or_else(|| {
         ApiError::unprocessable(format!(
             "connector definition {} is not compiled into this server",
@@ -87,19 +153,21 @@ fn direct_client(st: &AppState, rec: &ConnectorRecord) -> Result<Client, ApiErro
     let values: Map<String, Value> = serde_json::from_slice(plain.expose_secret())
         .map_err(|_| Error::Corrupt(format!("credentials of connector {}", rec.id)))?;
     let mut creds = Credentials::for_scheme(rec.auth_scheme.clone());
-    for (k, v) in values {
+    for (k, v) in &values {
         match v {
-            Value::String(s) => creds.insert(k, s),
+            Value::String(s) => creds.insert(k.clone(), s.clone()),
             _ => return Err(Error::Corrupt(format!("credentials of connector {}", rec.id)).into()),
         }
     }
-    let mut b = Client::builder(d, creds).timeout(st.config.provider_timeout);
-    if let Some(url) = st
-        .config
-        .provider_base_urls
-        .get(&rec.definition_id.to_ascii_lowercase())
-    {
+    let mut b = Client::builder(d, creds)
+        .timeout(st.config.provider_timeout)
+        .on_token_refresh(persist_refreshes(st, d, rec, values));
+    let def = rec.definition_id.to_ascii_lowercase();
+    if let Some(url) = st.config.provider_base_urls.get(&def) {
         b = b.base_url(url.clone());
+    }
+    if let Some(url) = st.config.provider_refresh_urls.get(&def) {
+        b = b.refresh_url(url.clone());
     }
     for (k, v) in replication_map(rec)? {
         let text = match v {

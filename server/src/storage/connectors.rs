@@ -48,6 +48,8 @@ pub struct ConnectorRecord {
     pub replication_config: Option<String>,
     /// The sealed credentials.
     pub sealed: Sealed,
+    /// Credentials revision (bumped by [`Store::update_credentials`]).
+    pub revision: i64,
     /// Creation time, Unix seconds.
     pub created_at: i64,
     /// Last change, Unix seconds.
@@ -71,7 +73,7 @@ pub struct NewConnector<'a> {
 
 const CONNECTOR_COLUMNS: &str = "c.id, c.organization_id, c.workspace_id, w.name, c.definition_id, \
      c.name, c.auth_scheme, c.replication_config, c.master_key_id, c.wrapped_data_key, \
-     c.sealed_credentials, c.created_at, c.updated_at";
+     c.sealed_credentials, c.created_at, c.updated_at, c.revision";
 
 fn connector_row(r: &AnyRow) -> Result<ConnectorRecord, Error> {
     Ok(ConnectorRecord {
@@ -90,6 +92,7 @@ fn connector_row(r: &AnyRow) -> Result<ConnectorRecord, Error> {
         },
         created_at: r.try_get(11)?,
         updated_at: r.try_get(12)?,
+        revision: r.try_get(13)?,
     })
 }
 
@@ -225,6 +228,7 @@ impl Store {
             auth_scheme: new.auth_scheme.to_string(),
             replication_config: new.replication_config,
             sealed,
+            revision: 0,
             created_at: t,
             updated_at: t,
         })
@@ -275,6 +279,32 @@ impl Store {
             .fetch_optional(self.pool())
             .await?;
         row.as_ref().map(connector_row).transpose()
+    }
+
+    /// Replace the credentials of connector `id` of `org` (sealed under a fresh data key) and
+    /// bump its revision; whether it still existed.
+    pub async fn update_credentials(
+        &self,
+        key: &MasterKey,
+        org: &str,
+        id: &str,
+        credentials: &[u8],
+    ) -> Result<bool, Error> {
+        let sealed = crypto::seal(key, credentials, id)?;
+        let res = sqlx::query(
+            "UPDATE connectors SET master_key_id = $1, wrapped_data_key = $2, \
+             sealed_credentials = $3, revision = revision + 1, updated_at = $4 \
+             WHERE id = $5 AND organization_id = $6",
+        )
+        .bind(&sealed.master_key_id)
+        .bind(&sealed.wrapped_data_key)
+        .bind(&sealed.ciphertext)
+        .bind(now())
+        .bind(id)
+        .bind(org)
+        .execute(self.pool())
+        .await?;
+        Ok(res.rows_affected() > 0)
     }
 
     /// Delete the connector `id` of `org`; whether it existed.
