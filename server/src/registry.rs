@@ -171,3 +171,38 @@ mod tests {
         ));
     }
 }
+
+#[cfg(test)]
+mod every_connector {
+    use super::*;
+
+    /// Every compiled-in connector is found by its definition id, and credentials with exactly
+    /// the required fields of an option are inferred as an option with those fields.
+    #[test]
+    fn lookup_and_inference() {
+        for d in connectors() {
+            assert!(
+                !d.definition_id.is_empty(),
+                "{} has no definition id",
+                d.name
+            );
+            assert_eq!(
+                by_definition_id(d.definition_id).map(|x| x.name),
+                Some(d.name)
+            );
+            for s in d.auth_schemes.iter().filter(|s| !s.fields.is_empty()) {
+                let creds: Map<String, Value> = s
+                    .fields
+                    .iter()
+                    .filter(|f| f.required)
+                    .map(|f| (f.name.to_string(), Value::String("v".into())))
+                    .collect();
+                if creds.is_empty() {
+                    continue;
+                }
+                let got = check_credentials(d, &creds);
+                assert!(got.is_ok(), "{} {}: {got:?}", d.name, s.key);
+            }
+        }
+    }
+}

@@ -248,3 +248,75 @@ async fn delete_removes_the_connector() {
         assert_eq!(again.status(), Some(404));
     }
 }
+
+/// Concurrent creates and executes (the SQLite pool is shared by every request): all succeed,
+/// and two connectors of one definition make the lookup ambiguous, as on Airbyte.
+#[tokio::test]
+async fn concurrent_calls_and_ambiguous_lookup() {
+    for db in databases().await {
+        let provider = stripe_provider().await;
+        let srv = TestServer::start(&db, config_for(&provider)).await;
+        let token = srv.token(&srv.app).await;
+        let ids = futures_join_all((0..2).map(|_| srv.create_stripe(&token))).await;
+        assert_eq!(ids.len(), 2);
+        let calls = (0..24).map(|i| {
+            let path = format!("/api/v1/integrations/connectors/{}/execute", ids[i % 2]);
+            let (srv, token) = (&srv, &token);
+            async move {
+                srv.send(
+                    "POST",
+                    &path,
+                    Some(token),
+                    Some(json!({"entity": "customers", "action": "list"}).to_string()),
+                )
+                .await
+                .0
+            }
+        });
+        let statuses = futures_join_all(calls).await;
+        assert!(statuses.iter().all(|s| *s == 200), "{statuses:?}");
+        let lookup = Client::hosted(stripe(), srv.auth(&srv.app))
+            .build()
+            .expect("client");
+        let e = lookup
+            .execute("customers", "list", json!({}))
+            .await
+            .expect_err("ambiguous");
+        assert!(matches!(e, Error::Hosted(_)), "{e}");
+        assert!(
+            e.to_string().contains(&ids[0])
+                || e.to_string().to_lowercase().contains("ambiguous")
+                || e.to_string().contains("several"),
+            "{e}"
+        );
+    }
+}
+
+/// Every future to completion, concurrently, in order (no extra dependency for a join).
+async fn futures_join_all<F: std::future::Future>(
+    futs: impl IntoIterator<Item = F>,
+) -> Vec<F::Output> {
+    let mut set = Vec::new();
+    for f in futs {
+        set.push(Box::pin(f));
+    }
+    let mut out: Vec<Option<F::Output>> = set.iter().map(|_| None).collect();
+    std::future::poll_fn(|cx| {
+        let mut pending = false;
+        for (i, f) in set.iter_mut().enumerate() {
+            if out[i].is_none() {
+                match f.as_mut().poll(cx) {
+                    std::task::Poll::Ready(v) => out[i] = Some(v),
+                    std::task::Poll::Pending => pending = true,
+                }
+            }
+        }
+        if pending {
+            std::task::Poll::Pending
+        } else {
+            std::task::Poll::Ready(())
+        }
+    })
+    .await;
+    out.into_iter().flatten().collect()
+}
