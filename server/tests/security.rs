@@ -152,6 +152,12 @@ async fn credentials_never_leave_the_server() {
                 Some(json!({"entity": "customers", "action": "get", "params": {"id": "cus_boom"}})),
             ),
             (
+                // The provider echoes the key in its error body: the server scrubs it.
+                "POST",
+                format!("/api/v1/integrations/connectors/{id}/execute"),
+                Some(json!({"entity": "customers", "action": "get", "params": {"id": "cus_echo"}})),
+            ),
+            (
                 "POST",
                 "/api/v1/integrations/connectors".to_string(),
                 Some(
@@ -164,6 +170,11 @@ async fn credentials_never_leave_the_server() {
                 .await;
             bodies.push(text);
         }
+        assert!(
+            bodies[4].contains("Invalid API Key provided: ***"),
+            "{}",
+            bodies[4]
+        );
         for text in &bodies {
             assert!(
                 !text.contains(STRIPE_KEY),

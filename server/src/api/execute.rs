@@ -11,7 +11,7 @@ use airbyte_agent_runtime::{
 use axum::Json;
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
-use secrecy::{ExposeSecret, SecretBox};
+use secrecy::{ExposeSecret, SecretBox, SecretString};
 use serde::Deserialize;
 use serde_json::{Map, Value};
 
@@ -31,7 +31,7 @@ const MAX_CACHED_CLIENTS: usize = 1024;
 /// another instance is never executed from this cache.
 #[derive(Default)]
 pub(crate) struct ClientCache {
-    clients: Mutex<HashMap<String, (i64, Client)>>,
+    clients: Mutex<HashMap<String, (i64, Direct)>>,
 }
 
 impl std::fmt::Debug for ClientCache {
@@ -41,14 +41,14 @@ impl std::fmt::Debug for ClientCache {
 }
 
 impl ClientCache {
-    fn get(&self, rec: &ConnectorRecord) -> Option<Client> {
+    fn get(&self, rec: &ConnectorRecord) -> Option<Direct> {
         let map = self.clients.lock().unwrap_or_else(|p| p.into_inner());
         map.get(&rec.id)
             .filter(|(v, _)| *v == rec.revision)
             .map(|(_, c)| c.clone())
     }
 
-    fn put(&self, rec: &ConnectorRecord, client: Client) {
+    fn put(&self, rec: &ConnectorRecord, client: Direct) {
         let mut map = self.clients.lock().unwrap_or_else(|p| p.into_inner());
         if map.len() >= MAX_CACHED_CLIENTS {
             map.clear();
@@ -61,6 +61,26 @@ impl ClientCache {
             .lock()
             .unwrap_or_else(|p| p.into_inner())
             .remove(id);
+    }
+}
+
+/// A direct client and the secrets it holds (to scrub them from provider error texts: a
+/// careless provider may echo a key in its error body).
+#[derive(Clone)]
+struct Direct {
+    client: Client,
+    secrets: Arc<Vec<SecretString>>,
+}
+
+impl Direct {
+    fn scrub(&self, mut e: ApiError) -> ApiError {
+        for s in self.secrets.iter() {
+            let s = s.expose_secret();
+            if s.len() >= 4 && e.message.contains(s) {
+                e.message = e.message.replace(s, "***");
+            }
+        }
+        e
     }
 }
 
@@ -142,7 +162,7 @@ fn persist_refreshes(
 /// Build the direct client of a stored connector: decrypted credentials, the configured base
 /// and refresh URL overrides, replication settings as config values (scoping, config
 /// injection), refreshed tokens written back.
-fn direct_client(st: &Arc<AppState>, rec: &ConnectorRecord) -> Result<Client, ApiError> {
+fn direct_client(st: &Arc<AppState>, rec: &ConnectorRecord) -> Result<Direct, ApiError> {
     let d = registry::by_definition_id(&rec.definition_id).ok_or_else(|| {
         ApiError::unprocessable(format!(
             "connector definition {} is not compiled into this server",
@@ -153,9 +173,13 @@ fn direct_client(st: &Arc<AppState>, rec: &ConnectorRecord) -> Result<Client, Ap
     let values: Map<String, Value> = serde_json::from_slice(plain.expose_secret())
         .map_err(|_| Error::Corrupt(format!("credentials of connector {}", rec.id)))?;
     let mut creds = Credentials::for_scheme(rec.auth_scheme.clone());
+    let mut secrets = Vec::with_capacity(values.len());
     for (k, v) in &values {
         match v {
-            Value::String(s) => creds.insert(k.clone(), s.clone()),
+            Value::String(s) => {
+                creds.insert(k.clone(), s.clone());
+                secrets.push(SecretString::from(s.as_str()));
+            }
             _ => return Err(Error::Corrupt(format!("credentials of connector {}", rec.id)).into()),
         }
     }
@@ -178,8 +202,13 @@ fn direct_client(st: &Arc<AppState>, rec: &ConnectorRecord) -> Result<Client, Ap
         };
         b = b.server_variable(k, text);
     }
-    b.build()
-        .map_err(|e| ApiError::unprocessable(format!("connector cannot be used: {}", e.message())))
+    let client = b.build().map_err(|e| {
+        ApiError::unprocessable(format!("connector cannot be used: {}", e.message()))
+    })?;
+    Ok(Direct {
+        client,
+        secrets: Arc::new(secrets),
+    })
 }
 
 /// The protocol's answer to a failed provider call (as Airbyte's API maps them).
@@ -236,7 +265,7 @@ pub(crate) async fn execute(
             req.action
         )));
     }
-    let client = match st.clients.get(&rec) {
+    let direct = match st.clients.get(&rec) {
         Some(c) => c,
         None => {
             let c = direct_client(&st, &rec)?;
@@ -251,10 +280,11 @@ pub(crate) async fn execute(
     if let Some(intent) = req.intent {
         options = options.intent(intent);
     }
-    let result = client
+    let result = direct
+        .client
         .execute_with(&req.entity, &req.action, params, &options)
         .await
-        .map_err(|e| provider_error(&e))?;
+        .map_err(|e| direct.scrub(provider_error(&e)))?;
     let mut out = Map::new();
     out.insert("result".into(), result.data);
     if let Some(m) = result.meta {

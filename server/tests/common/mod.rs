@@ -331,6 +331,13 @@ pub async fn stripe_provider() -> MockServer {
         .mount(&server)
         .await;
     Mock::given(method("GET"))
+        .and(path("/v1/customers/cus_echo"))
+        .respond_with(ResponseTemplate::new(400).set_body_json(json!({
+            "error": {"message": format!("Invalid API Key provided: {STRIPE_KEY}")}
+        })))
+        .mount(&server)
+        .await;
+    Mock::given(method("GET"))
         .and(path("/v1/customers/cus_boom"))
         .respond_with(ResponseTemplate::new(500).set_body_json(json!({
             "error": {"message": "internal"}
