@@ -135,12 +135,27 @@ pub async fn run(args: impl IntoIterator<Item = String>) -> Result<(), Error> {
     }
 }
 
-async fn init(m: &ArgMatches) -> Result<(), Error> {
-    let (_key, created) = MasterKey::load_or_create(&key_file(m))?;
-    if created {
-        println!("master key written to {}", key_file(m).display());
+/// The master key; a new one is created only while no record depends on a key, so a lost or
+/// misplaced key file is an error rather than a silently unusable database.
+async fn open_key(store: &Store, file: &Path) -> Result<MasterKey, Error> {
+    if std::env::var_os(MASTER_KEY_ENV).is_some() || file.exists() {
+        return MasterKey::load(file);
     }
+    let sealed = store.all_connectors(None).await?.len();
+    if sealed > 0 {
+        return Err(Error::MasterKey(format!(
+            "{} does not exist but the database holds {sealed} sealed connectors: give the key they were sealed with ({MASTER_KEY_ENV} or --master-key-file)",
+            file.display()
+        )));
+    }
+    let (key, _) = MasterKey::load_or_create(file)?;
+    eprintln!("master key written to {}", file.display());
+    Ok(key)
+}
+
+async fn init(m: &ArgMatches) -> Result<(), Error> {
     let store = Store::open(&database(m)).await?;
+    open_key(&store, &key_file(m)).await?;
     let org = m
         .get_one::<String>("organization")
         .map_or("default", String::as_str);
@@ -198,11 +213,8 @@ async fn serve(m: &ArgMatches) -> Result<(), Error> {
         config = config.max_body_bytes(*n);
     }
     let config = provider_urls(m, config)?;
-    let (key, created) = MasterKey::load_or_create(&key_file(m))?;
-    if created {
-        eprintln!("master key written to {}", key_file(m).display());
-    }
     let store = Store::open(&database(m)).await?;
+    let key = open_key(&store, &key_file(m)).await?;
     let listener = tokio::net::TcpListener::bind(addr).await?;
     let local = listener.local_addr()?;
     let router = api::router(AppState::new(store.clone(), key, config));

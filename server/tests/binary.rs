@@ -171,6 +171,11 @@ async fn init_serve_list_rotate() {
         .expect("after rotation");
     assert_eq!(r.data.as_array().map(Vec::len), Some(2));
 
+    // A missing key file next to sealed records is refused, not replaced.
+    let (ok, _, err) = run(&dir, &["serve", "--master-key-file", "elsewhere.key"]);
+    assert!(!ok && err.contains("sealed connectors"), "{err}");
+    assert!(!dir.join("elsewhere.key").exists());
+
     let (ok, _, err) = run(&dir, &["serve", "--listen", "nonsense"]);
     assert!(!ok && err.contains("--listen"), "{err}");
     let (ok, _, err) = run(&dir, &["serve", "--database", "mysql://x"]);
