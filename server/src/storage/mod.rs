@@ -89,6 +89,33 @@ fn normalize_url(url: &str) -> Result<(String, Backend), Error> {
     ))
 }
 
+/// A new SQLite file is created readable by its owner only (it holds hashes and sealed
+/// credentials); an existing file keeps its mode.
+fn create_private_file(url: &str) -> Result<(), Error> {
+    let rest = url
+        .strip_prefix("sqlite://")
+        .or_else(|| url.strip_prefix("sqlite:"))
+        .unwrap_or(url);
+    let path = rest.split('?').next().unwrap_or(rest);
+    if path.is_empty() || path.contains(":memory:") || std::path::Path::new(path).exists() {
+        return Ok(());
+    }
+    let mut opts = std::fs::OpenOptions::new();
+    opts.write(true).create_new(true);
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::OpenOptionsExt as _;
+        opts.mode(0o600);
+    }
+    match opts.open(path) {
+        Ok(_) => Ok(()),
+        Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => Ok(()),
+        Err(e) => Err(Error::Config(format!(
+            "cannot create the database file {path}: {e}"
+        ))),
+    }
+}
+
 /// Current time in Unix seconds.
 pub(crate) fn now() -> i64 {
     SystemTime::now()
@@ -102,6 +129,9 @@ impl Store {
     pub async fn open(url: &str) -> Result<Self, Error> {
         install_default_drivers();
         let (url, backend) = normalize_url(url)?;
+        if backend == Backend::Sqlite {
+            create_private_file(&url)?;
+        }
         let max = match backend {
             Backend::Sqlite => 4,
             Backend::Postgres => 10,
