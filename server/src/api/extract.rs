@@ -1,7 +1,8 @@
 //! Request extractors: the bearer check ([`Authed`]) and JSON bodies that answer malformed,
 //! oversized or unexpected input in the protocol's error shape.
 
-use std::sync::Arc;
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex};
 
 use axum::body::Bytes;
 use axum::extract::{FromRequest, FromRequestParts, Request};
@@ -11,8 +12,9 @@ use serde::de::DeserializeOwned;
 use serde_json::Value;
 
 use super::AppState;
+use crate::crypto;
 use crate::error::ApiError;
-use crate::storage::now;
+use crate::storage::{TokenGrant, now};
 
 /// The caller's organization, from a valid, unexpired bearer token. An `X-Organization-Id`
 /// header, when present, must name the same organization.
@@ -48,11 +50,18 @@ impl FromRequestParts<Arc<AppState>> for Authed {
             .map(str::trim)
             .filter(|t| !t.is_empty())
             .ok_or_else(|| ApiError::unauthorized("Unauthorized: missing bearer token"))?;
-        let grant = state
-            .store
-            .token(token)
-            .await?
-            .ok_or_else(|| ApiError::unauthorized("Unauthorized: unknown token"))?;
+        let grant = match state.tokens.get(token) {
+            Some(g) => g,
+            None => {
+                let g = state
+                    .store
+                    .token(token)
+                    .await?
+                    .ok_or_else(|| ApiError::unauthorized("Unauthorized: unknown token"))?;
+                state.tokens.put(token, &g);
+                g
+            }
+        };
         if now() >= grant.expires_at {
             return Err(ApiError::unauthorized("Token expired"));
         }
@@ -66,6 +75,42 @@ impl FromRequestParts<Arc<AppState>> for Authed {
         Ok(Authed {
             organization_id: grant.organization_id,
         })
+    }
+}
+
+/// Most tokens kept verified in memory.
+const MAX_CACHED_TOKENS: usize = 4096;
+
+/// Tokens already verified against the database, by digest. Tokens cannot be revoked before
+/// they expire (as on Airbyte), so a verified grant stays valid until its own expiry, which is
+/// still checked on every request; other instances verify through the database.
+#[derive(Default)]
+pub(crate) struct TokenCache {
+    grants: Mutex<HashMap<String, TokenGrant>>,
+}
+
+impl std::fmt::Debug for TokenCache {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("TokenCache").finish_non_exhaustive()
+    }
+}
+
+impl TokenCache {
+    fn get(&self, token: &str) -> Option<TokenGrant> {
+        let map = self.grants.lock().unwrap_or_else(|p| p.into_inner());
+        map.get(&crypto::token_digest(token)).cloned()
+    }
+
+    fn put(&self, token: &str, grant: &TokenGrant) {
+        let mut map = self.grants.lock().unwrap_or_else(|p| p.into_inner());
+        if map.len() >= MAX_CACHED_TOKENS {
+            let t = now();
+            map.retain(|_, g| g.expires_at > t);
+            if map.len() >= MAX_CACHED_TOKENS {
+                map.clear();
+            }
+        }
+        map.insert(crypto::token_digest(token), grant.clone());
     }
 }
 

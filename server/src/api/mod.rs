@@ -31,6 +31,7 @@ pub struct AppState {
     key: MasterKey,
     config: ServerConfig,
     clients: execute::ClientCache,
+    tokens: extract::TokenCache,
 }
 
 impl AppState {
@@ -41,6 +42,7 @@ impl AppState {
             key,
             config,
             clients: execute::ClientCache::default(),
+            tokens: extract::TokenCache::default(),
         })
     }
 }
