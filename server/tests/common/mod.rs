@@ -60,13 +60,21 @@ pub async fn databases() -> Vec<Database> {
     out
 }
 
-/// One test database.
-#[derive(Debug, Clone)]
+/// One test database (a SQLite one is removed with its directory when dropped).
+#[derive(Debug)]
 pub struct Database {
     /// Its URL.
     pub url: String,
     /// The SQLite file, when it is one.
     pub sqlite_file: Option<PathBuf>,
+}
+
+impl Drop for Database {
+    fn drop(&mut self) {
+        if let Some(dir) = self.sqlite_file.as_ref().and_then(|f| f.parent()) {
+            let _ = std::fs::remove_dir_all(dir);
+        }
+    }
 }
 
 impl Database {
