@@ -19,6 +19,7 @@ const CRATES: &[&str] = &[
     "tests/src",
     "xtask/src",
     "bench/src",
+    "server/src",
 ];
 
 /// The runtime's layers, lowest first: a module may import its own layer and those below.
