@@ -8,7 +8,6 @@ pub static REPOSITORIES: [OperationDescriptor; 3usize] = [
     OperationDescriptor {
         entity: "repositories",
         action: "get",
-        kind: ActionKind::Get,
         method: Method::Post,
         path: "/graphql",
         summary: "Fetch a repository",
@@ -16,45 +15,23 @@ pub static REPOSITORIES: [OperationDescriptor; 3usize] = [
         params: &[
             ParamDescriptor {
                 name: "owner",
-                location: ParamLocation::Query,
                 required: true,
-                kind: ValueKind::String,
-                item_kind: None,
-                nullable: false,
-                enum_values: &[],
-                default: None,
-                style: ParamStyle::Form,
                 description: "Login of the user or organization that owns the repository.",
-                schema: "{\"type\":\"string\"}",
-                config_inject: None,
+                ..ParamDescriptor::DEFAULT
             },
             ParamDescriptor {
                 name: "repo",
-                location: ParamLocation::Query,
                 required: true,
-                kind: ValueKind::String,
-                item_kind: None,
-                nullable: false,
-                enum_values: &[],
-                default: None,
-                style: ParamStyle::Form,
                 description: "Repository name without the owner.",
-                schema: "{\"type\":\"string\"}",
-                config_inject: None,
+                ..ParamDescriptor::DEFAULT
             },
             ParamDescriptor {
                 name: "fields",
-                location: ParamLocation::Query,
-                required: false,
                 kind: ValueKind::Array,
                 item_kind: Some(ValueKind::String),
-                nullable: false,
-                enum_values: &[],
-                default: None,
-                style: ParamStyle::Form,
                 description: "GraphQL fields to return; dotted names select nested fields. The default selection is used when omitted.",
                 schema: "{\"type\":\"array\",\"items\":{\"type\":\"string\"}}",
-                config_inject: None,
+                ..ParamDescriptor::DEFAULT
             },
         ],
         body: BodyDescriptor::GraphQl(GraphQlBody {
@@ -63,19 +40,13 @@ pub static REPOSITORIES: [OperationDescriptor; 3usize] = [
             default_fields: Some(
                 "\"id name nameWithOwner description url createdAt updatedAt pushedAt forkCount stargazerCount isPrivate isFork isArchived isTemplate hasIssuesEnabled hasWikiEnabled primaryLanguage { name } licenseInfo { name spdxId } owner { login avatarUrl } defaultBranchRef { name } repositoryTopics(first: 10) { nodes { topic { name } } }\"",
             ),
-            operation_name: None,
-            nullable_variables: &[],
+            ..GraphQlBody::DEFAULT
         }),
         response: ResponseDescriptor {
             record_extractor: Some("$.data.repository"),
-            meta_extractor: &[],
-            record_filter: None,
-            record_transform: &[],
-            file_url: None,
-            no_content: false,
+            ..ResponseDescriptor::DEFAULT
         },
-        pagination: Pagination::None,
-        preferred_for_check: false,
+        ..OperationDescriptor::DEFAULT
     },
     OperationDescriptor {
         entity: "repositories",
@@ -88,59 +59,30 @@ pub static REPOSITORIES: [OperationDescriptor; 3usize] = [
         params: &[
             ParamDescriptor {
                 name: "username",
-                location: ParamLocation::Query,
                 required: true,
-                kind: ValueKind::String,
-                item_kind: None,
-                nullable: false,
-                enum_values: &[],
-                default: None,
-                style: ParamStyle::Form,
                 description: "Login of the user whose repositories to return.",
-                schema: "{\"type\":\"string\"}",
-                config_inject: None,
+                ..ParamDescriptor::DEFAULT
             },
             ParamDescriptor {
                 name: "per_page",
-                location: ParamLocation::Query,
-                required: false,
                 kind: ValueKind::Integer,
-                item_kind: None,
-                nullable: false,
-                enum_values: &[],
                 default: Some("30"),
-                style: ParamStyle::Form,
                 description: "Records per page (1 to 100).",
                 schema: "{\"type\":\"integer\",\"minimum\":1,\"maximum\":100,\"default\":30}",
-                config_inject: None,
+                ..ParamDescriptor::DEFAULT
             },
             ParamDescriptor {
                 name: "after",
-                location: ParamLocation::Query,
-                required: false,
-                kind: ValueKind::String,
-                item_kind: None,
-                nullable: false,
-                enum_values: &[],
-                default: None,
-                style: ParamStyle::Form,
                 description: "End cursor of the previous page; omit for the first page.",
-                schema: "{\"type\":\"string\"}",
-                config_inject: None,
+                ..ParamDescriptor::DEFAULT
             },
             ParamDescriptor {
                 name: "fields",
-                location: ParamLocation::Query,
-                required: false,
                 kind: ValueKind::Array,
                 item_kind: Some(ValueKind::String),
-                nullable: false,
-                enum_values: &[],
-                default: None,
-                style: ParamStyle::Form,
                 description: "GraphQL fields to return; dotted names select nested fields. The default selection is used when omitted.",
                 schema: "{\"type\":\"array\",\"items\":{\"type\":\"string\"}}",
-                config_inject: None,
+                ..ParamDescriptor::DEFAULT
             },
         ],
         body: BodyDescriptor::GraphQl(GraphQlBody {
@@ -151,8 +93,7 @@ pub static REPOSITORIES: [OperationDescriptor; 3usize] = [
             default_fields: Some(
                 "\"id name nameWithOwner description url createdAt updatedAt pushedAt forkCount stargazerCount isPrivate isFork isArchived isTemplate hasIssuesEnabled hasWikiEnabled primaryLanguage { name } licenseInfo { name spdxId } owner { login avatarUrl } defaultBranchRef { name } repositoryTopics(first: 10) { nodes { topic { name } } }\"",
             ),
-            operation_name: None,
-            nullable_variables: &[],
+            ..GraphQlBody::DEFAULT
         }),
         response: ResponseDescriptor {
             record_extractor: Some("$.data.user.repositories.nodes"),
@@ -160,10 +101,7 @@ pub static REPOSITORIES: [OperationDescriptor; 3usize] = [
                 ("has_next_page", "$.data.user.repositories.pageInfo.hasNextPage"),
                 ("end_cursor", "$.data.user.repositories.pageInfo.endCursor"),
             ],
-            record_filter: None,
-            record_transform: &[],
-            file_url: None,
-            no_content: false,
+            ..ResponseDescriptor::DEFAULT
         },
         pagination: Pagination::Relay {
             cursor_meta: "end_cursor",
@@ -171,6 +109,7 @@ pub static REPOSITORIES: [OperationDescriptor; 3usize] = [
             param: "after",
         },
         preferred_for_check: true,
+        ..OperationDescriptor::DEFAULT
     },
     OperationDescriptor {
         entity: "repositories",
@@ -183,59 +122,30 @@ pub static REPOSITORIES: [OperationDescriptor; 3usize] = [
         params: &[
             ParamDescriptor {
                 name: "query",
-                location: ParamLocation::Query,
                 required: true,
-                kind: ValueKind::String,
-                item_kind: None,
-                nullable: false,
-                enum_values: &[],
-                default: None,
-                style: ParamStyle::Form,
                 description: "Repository search qualifiers, e.g. `language:python stars:>1000`.",
-                schema: "{\"type\":\"string\"}",
-                config_inject: None,
+                ..ParamDescriptor::DEFAULT
             },
             ParamDescriptor {
                 name: "limit",
-                location: ParamLocation::Query,
-                required: false,
                 kind: ValueKind::Integer,
-                item_kind: None,
-                nullable: false,
-                enum_values: &[],
                 default: Some("10"),
-                style: ParamStyle::Form,
                 description: "Maximum number of matches to return (1 to 100).",
                 schema: "{\"type\":\"integer\",\"minimum\":1,\"maximum\":100,\"default\":10}",
-                config_inject: None,
+                ..ParamDescriptor::DEFAULT
             },
             ParamDescriptor {
                 name: "after",
-                location: ParamLocation::Query,
-                required: false,
-                kind: ValueKind::String,
-                item_kind: None,
-                nullable: false,
-                enum_values: &[],
-                default: None,
-                style: ParamStyle::Form,
                 description: "End cursor of the previous page; omit for the first page.",
-                schema: "{\"type\":\"string\"}",
-                config_inject: None,
+                ..ParamDescriptor::DEFAULT
             },
             ParamDescriptor {
                 name: "fields",
-                location: ParamLocation::Query,
-                required: false,
                 kind: ValueKind::Array,
                 item_kind: Some(ValueKind::String),
-                nullable: false,
-                enum_values: &[],
-                default: None,
-                style: ParamStyle::Form,
                 description: "GraphQL fields to return; dotted names select nested fields. The default selection is used when omitted.",
                 schema: "{\"type\":\"array\",\"items\":{\"type\":\"string\"}}",
-                config_inject: None,
+                ..ParamDescriptor::DEFAULT
             },
         ],
         body: BodyDescriptor::GraphQl(GraphQlBody {
@@ -246,8 +156,7 @@ pub static REPOSITORIES: [OperationDescriptor; 3usize] = [
             default_fields: Some(
                 "\"id name nameWithOwner description url createdAt updatedAt pushedAt forkCount stargazerCount isPrivate isFork isArchived isTemplate hasIssuesEnabled hasWikiEnabled primaryLanguage { name } licenseInfo { name spdxId } owner { login avatarUrl } defaultBranchRef { name } repositoryTopics(first: 10) { nodes { topic { name } } }\"",
             ),
-            operation_name: None,
-            nullable_variables: &[],
+            ..GraphQlBody::DEFAULT
         }),
         response: ResponseDescriptor {
             record_extractor: Some("$.data.search.nodes"),
@@ -256,17 +165,14 @@ pub static REPOSITORIES: [OperationDescriptor; 3usize] = [
                 ("end_cursor", "$.data.search.pageInfo.endCursor"),
                 ("total_count", "$.data.search.repositoryCount"),
             ],
-            record_filter: None,
-            record_transform: &[],
-            file_url: None,
-            no_content: false,
+            ..ResponseDescriptor::DEFAULT
         },
         pagination: Pagination::Relay {
             cursor_meta: "end_cursor",
             has_next_meta: "has_next_page",
             param: "after",
         },
-        preferred_for_check: false,
+        ..OperationDescriptor::DEFAULT
     },
 ];
 ///Operations of entity `org_repositories`, in action order.
@@ -283,59 +189,30 @@ pub static ORG_REPOSITORIES: [OperationDescriptor; 1usize] = [
         params: &[
             ParamDescriptor {
                 name: "org",
-                location: ParamLocation::Query,
                 required: true,
-                kind: ValueKind::String,
-                item_kind: None,
-                nullable: false,
-                enum_values: &[],
-                default: None,
-                style: ParamStyle::Form,
                 description: "Login of the organization.",
-                schema: "{\"type\":\"string\"}",
-                config_inject: None,
+                ..ParamDescriptor::DEFAULT
             },
             ParamDescriptor {
                 name: "per_page",
-                location: ParamLocation::Query,
-                required: false,
                 kind: ValueKind::Integer,
-                item_kind: None,
-                nullable: false,
-                enum_values: &[],
                 default: Some("30"),
-                style: ParamStyle::Form,
                 description: "Records per page (1 to 100).",
                 schema: "{\"type\":\"integer\",\"minimum\":1,\"maximum\":100,\"default\":30}",
-                config_inject: None,
+                ..ParamDescriptor::DEFAULT
             },
             ParamDescriptor {
                 name: "after",
-                location: ParamLocation::Query,
-                required: false,
-                kind: ValueKind::String,
-                item_kind: None,
-                nullable: false,
-                enum_values: &[],
-                default: None,
-                style: ParamStyle::Form,
                 description: "End cursor of the previous page; omit for the first page.",
-                schema: "{\"type\":\"string\"}",
-                config_inject: None,
+                ..ParamDescriptor::DEFAULT
             },
             ParamDescriptor {
                 name: "fields",
-                location: ParamLocation::Query,
-                required: false,
                 kind: ValueKind::Array,
                 item_kind: Some(ValueKind::String),
-                nullable: false,
-                enum_values: &[],
-                default: None,
-                style: ParamStyle::Form,
                 description: "GraphQL fields to return; dotted names select nested fields. The default selection is used when omitted.",
                 schema: "{\"type\":\"array\",\"items\":{\"type\":\"string\"}}",
-                config_inject: None,
+                ..ParamDescriptor::DEFAULT
             },
         ],
         body: BodyDescriptor::GraphQl(GraphQlBody {
@@ -346,8 +223,7 @@ pub static ORG_REPOSITORIES: [OperationDescriptor; 1usize] = [
             default_fields: Some(
                 "\"id name nameWithOwner description url createdAt updatedAt pushedAt forkCount stargazerCount isPrivate isFork isArchived isTemplate hasIssuesEnabled hasWikiEnabled primaryLanguage { name } licenseInfo { name spdxId } owner { login avatarUrl } defaultBranchRef { name } repositoryTopics(first: 10) { nodes { topic { name } } }\"",
             ),
-            operation_name: None,
-            nullable_variables: &[],
+            ..GraphQlBody::DEFAULT
         }),
         response: ResponseDescriptor {
             record_extractor: Some("$.data.organization.repositories.nodes"),
@@ -358,17 +234,14 @@ pub static ORG_REPOSITORIES: [OperationDescriptor; 1usize] = [
                 ),
                 ("end_cursor", "$.data.organization.repositories.pageInfo.endCursor"),
             ],
-            record_filter: None,
-            record_transform: &[],
-            file_url: None,
-            no_content: false,
+            ..ResponseDescriptor::DEFAULT
         },
         pagination: Pagination::Relay {
             cursor_meta: "end_cursor",
             has_next_meta: "has_next_page",
             param: "after",
         },
-        preferred_for_check: false,
+        ..OperationDescriptor::DEFAULT
     },
 ];
 ///Operations of entity `branches`, in action order.
@@ -385,73 +258,36 @@ pub static BRANCHES: [OperationDescriptor; 2usize] = [
         params: &[
             ParamDescriptor {
                 name: "owner",
-                location: ParamLocation::Query,
                 required: true,
-                kind: ValueKind::String,
-                item_kind: None,
-                nullable: false,
-                enum_values: &[],
-                default: None,
-                style: ParamStyle::Form,
                 description: "Login of the user or organization that owns the repository.",
-                schema: "{\"type\":\"string\"}",
-                config_inject: None,
+                ..ParamDescriptor::DEFAULT
             },
             ParamDescriptor {
                 name: "repo",
-                location: ParamLocation::Query,
                 required: true,
-                kind: ValueKind::String,
-                item_kind: None,
-                nullable: false,
-                enum_values: &[],
-                default: None,
-                style: ParamStyle::Form,
                 description: "Repository name without the owner.",
-                schema: "{\"type\":\"string\"}",
-                config_inject: None,
+                ..ParamDescriptor::DEFAULT
             },
             ParamDescriptor {
                 name: "per_page",
-                location: ParamLocation::Query,
-                required: false,
                 kind: ValueKind::Integer,
-                item_kind: None,
-                nullable: false,
-                enum_values: &[],
                 default: Some("30"),
-                style: ParamStyle::Form,
                 description: "Records per page (1 to 100).",
                 schema: "{\"type\":\"integer\",\"minimum\":1,\"maximum\":100,\"default\":30}",
-                config_inject: None,
+                ..ParamDescriptor::DEFAULT
             },
             ParamDescriptor {
                 name: "after",
-                location: ParamLocation::Query,
-                required: false,
-                kind: ValueKind::String,
-                item_kind: None,
-                nullable: false,
-                enum_values: &[],
-                default: None,
-                style: ParamStyle::Form,
                 description: "End cursor of the previous page; omit for the first page.",
-                schema: "{\"type\":\"string\"}",
-                config_inject: None,
+                ..ParamDescriptor::DEFAULT
             },
             ParamDescriptor {
                 name: "fields",
-                location: ParamLocation::Query,
-                required: false,
                 kind: ValueKind::Array,
                 item_kind: Some(ValueKind::String),
-                nullable: false,
-                enum_values: &[],
-                default: None,
-                style: ParamStyle::Form,
                 description: "GraphQL fields to return; dotted names select nested fields. The default selection is used when omitted.",
                 schema: "{\"type\":\"array\",\"items\":{\"type\":\"string\"}}",
-                config_inject: None,
+                ..ParamDescriptor::DEFAULT
             },
         ],
         body: BodyDescriptor::GraphQl(GraphQlBody {
@@ -462,8 +298,7 @@ pub static BRANCHES: [OperationDescriptor; 2usize] = [
             default_fields: Some(
                 "\"name prefix target { ... on Commit { oid commitUrl message author { name email date } } } associatedPullRequests(first: 1) { totalCount }\"",
             ),
-            operation_name: None,
-            nullable_variables: &[],
+            ..GraphQlBody::DEFAULT
         }),
         response: ResponseDescriptor {
             record_extractor: Some("$.data.repository.refs.nodes"),
@@ -471,22 +306,18 @@ pub static BRANCHES: [OperationDescriptor; 2usize] = [
                 ("has_next_page", "$.data.repository.refs.pageInfo.hasNextPage"),
                 ("end_cursor", "$.data.repository.refs.pageInfo.endCursor"),
             ],
-            record_filter: None,
-            record_transform: &[],
-            file_url: None,
-            no_content: false,
+            ..ResponseDescriptor::DEFAULT
         },
         pagination: Pagination::Relay {
             cursor_meta: "end_cursor",
             has_next_meta: "has_next_page",
             param: "after",
         },
-        preferred_for_check: false,
+        ..OperationDescriptor::DEFAULT
     },
     OperationDescriptor {
         entity: "branches",
         action: "get",
-        kind: ActionKind::Get,
         method: Method::Post,
         path: "/graphql",
         summary: "Fetch a branch",
@@ -494,59 +325,29 @@ pub static BRANCHES: [OperationDescriptor; 2usize] = [
         params: &[
             ParamDescriptor {
                 name: "owner",
-                location: ParamLocation::Query,
                 required: true,
-                kind: ValueKind::String,
-                item_kind: None,
-                nullable: false,
-                enum_values: &[],
-                default: None,
-                style: ParamStyle::Form,
                 description: "Login of the user or organization that owns the repository.",
-                schema: "{\"type\":\"string\"}",
-                config_inject: None,
+                ..ParamDescriptor::DEFAULT
             },
             ParamDescriptor {
                 name: "repo",
-                location: ParamLocation::Query,
                 required: true,
-                kind: ValueKind::String,
-                item_kind: None,
-                nullable: false,
-                enum_values: &[],
-                default: None,
-                style: ParamStyle::Form,
                 description: "Repository name without the owner.",
-                schema: "{\"type\":\"string\"}",
-                config_inject: None,
+                ..ParamDescriptor::DEFAULT
             },
             ParamDescriptor {
                 name: "branch",
-                location: ParamLocation::Query,
                 required: true,
-                kind: ValueKind::String,
-                item_kind: None,
-                nullable: false,
-                enum_values: &[],
-                default: None,
-                style: ParamStyle::Form,
                 description: "Branch name.",
-                schema: "{\"type\":\"string\"}",
-                config_inject: None,
+                ..ParamDescriptor::DEFAULT
             },
             ParamDescriptor {
                 name: "fields",
-                location: ParamLocation::Query,
-                required: false,
                 kind: ValueKind::Array,
                 item_kind: Some(ValueKind::String),
-                nullable: false,
-                enum_values: &[],
-                default: None,
-                style: ParamStyle::Form,
                 description: "GraphQL fields to return; dotted names select nested fields. The default selection is used when omitted.",
                 schema: "{\"type\":\"array\",\"items\":{\"type\":\"string\"}}",
-                config_inject: None,
+                ..ParamDescriptor::DEFAULT
             },
         ],
         body: BodyDescriptor::GraphQl(GraphQlBody {
@@ -557,19 +358,13 @@ pub static BRANCHES: [OperationDescriptor; 2usize] = [
             default_fields: Some(
                 "\"name prefix target { ... on Commit { oid commitUrl message author { name email date } } } associatedPullRequests(first: 1) { totalCount }\"",
             ),
-            operation_name: None,
-            nullable_variables: &[],
+            ..GraphQlBody::DEFAULT
         }),
         response: ResponseDescriptor {
             record_extractor: Some("$.data.repository.ref"),
-            meta_extractor: &[],
-            record_filter: None,
-            record_transform: &[],
-            file_url: None,
-            no_content: false,
+            ..ResponseDescriptor::DEFAULT
         },
-        pagination: Pagination::None,
-        preferred_for_check: false,
+        ..OperationDescriptor::DEFAULT
     },
 ];
 ///Operations of entity `commits`, in action order.
@@ -586,87 +381,41 @@ pub static COMMITS: [OperationDescriptor; 2usize] = [
         params: &[
             ParamDescriptor {
                 name: "owner",
-                location: ParamLocation::Query,
                 required: true,
-                kind: ValueKind::String,
-                item_kind: None,
-                nullable: false,
-                enum_values: &[],
-                default: None,
-                style: ParamStyle::Form,
                 description: "Login of the user or organization that owns the repository.",
-                schema: "{\"type\":\"string\"}",
-                config_inject: None,
+                ..ParamDescriptor::DEFAULT
             },
             ParamDescriptor {
                 name: "repo",
-                location: ParamLocation::Query,
                 required: true,
-                kind: ValueKind::String,
-                item_kind: None,
-                nullable: false,
-                enum_values: &[],
-                default: None,
-                style: ParamStyle::Form,
                 description: "Repository name without the owner.",
-                schema: "{\"type\":\"string\"}",
-                config_inject: None,
+                ..ParamDescriptor::DEFAULT
             },
             ParamDescriptor {
                 name: "per_page",
-                location: ParamLocation::Query,
-                required: false,
                 kind: ValueKind::Integer,
-                item_kind: None,
-                nullable: false,
-                enum_values: &[],
                 default: Some("30"),
-                style: ParamStyle::Form,
                 description: "Records per page (1 to 100).",
                 schema: "{\"type\":\"integer\",\"minimum\":1,\"maximum\":100,\"default\":30}",
-                config_inject: None,
+                ..ParamDescriptor::DEFAULT
             },
             ParamDescriptor {
                 name: "after",
-                location: ParamLocation::Query,
-                required: false,
-                kind: ValueKind::String,
-                item_kind: None,
-                nullable: false,
-                enum_values: &[],
-                default: None,
-                style: ParamStyle::Form,
                 description: "End cursor of the previous page; omit for the first page.",
-                schema: "{\"type\":\"string\"}",
-                config_inject: None,
+                ..ParamDescriptor::DEFAULT
             },
             ParamDescriptor {
                 name: "path",
-                location: ParamLocation::Query,
-                required: false,
-                kind: ValueKind::String,
-                item_kind: None,
-                nullable: false,
-                enum_values: &[],
-                default: None,
-                style: ParamStyle::Form,
                 description: "Only commits that changed this path, for example docs/.",
-                schema: "{\"type\":\"string\"}",
-                config_inject: None,
+                ..ParamDescriptor::DEFAULT
             },
             ParamDescriptor {
                 name: "fields",
-                location: ParamLocation::Query,
-                required: false,
                 kind: ValueKind::Array,
                 item_kind: Some(ValueKind::String),
-                nullable: false,
-                enum_values: &[],
-                default: None,
-                style: ParamStyle::Form,
                 description: "GraphQL fields to return; dotted names select nested fields. The default selection is used when omitted.",
                 schema: "{\"type\":\"array\",\"items\":{\"type\":\"string\"}}",
-                config_inject: None,
+                ..ParamDescriptor::DEFAULT
             },
         ],
         body: BodyDescriptor::GraphQl(GraphQlBody {
@@ -677,8 +426,7 @@ pub static COMMITS: [OperationDescriptor; 2usize] = [
             default_fields: Some(
                 "\"oid message messageHeadline committedDate author { name email } additions deletions changedFiles parents(first: 5) { nodes { oid } }\"",
             ),
-            operation_name: None,
-            nullable_variables: &[],
+            ..GraphQlBody::DEFAULT
         }),
         response: ResponseDescriptor {
             record_extractor: Some(
@@ -694,22 +442,18 @@ pub static COMMITS: [OperationDescriptor; 2usize] = [
                     "$.data.repository.defaultBranchRef.target.history.pageInfo.endCursor",
                 ),
             ],
-            record_filter: None,
-            record_transform: &[],
-            file_url: None,
-            no_content: false,
+            ..ResponseDescriptor::DEFAULT
         },
         pagination: Pagination::Relay {
             cursor_meta: "end_cursor",
             has_next_meta: "has_next_page",
             param: "after",
         },
-        preferred_for_check: false,
+        ..OperationDescriptor::DEFAULT
     },
     OperationDescriptor {
         entity: "commits",
         action: "get",
-        kind: ActionKind::Get,
         method: Method::Post,
         path: "/graphql",
         summary: "Fetch a commit",
@@ -717,59 +461,29 @@ pub static COMMITS: [OperationDescriptor; 2usize] = [
         params: &[
             ParamDescriptor {
                 name: "owner",
-                location: ParamLocation::Query,
                 required: true,
-                kind: ValueKind::String,
-                item_kind: None,
-                nullable: false,
-                enum_values: &[],
-                default: None,
-                style: ParamStyle::Form,
                 description: "Login of the user or organization that owns the repository.",
-                schema: "{\"type\":\"string\"}",
-                config_inject: None,
+                ..ParamDescriptor::DEFAULT
             },
             ParamDescriptor {
                 name: "repo",
-                location: ParamLocation::Query,
                 required: true,
-                kind: ValueKind::String,
-                item_kind: None,
-                nullable: false,
-                enum_values: &[],
-                default: None,
-                style: ParamStyle::Form,
                 description: "Repository name without the owner.",
-                schema: "{\"type\":\"string\"}",
-                config_inject: None,
+                ..ParamDescriptor::DEFAULT
             },
             ParamDescriptor {
                 name: "sha",
-                location: ParamLocation::Query,
                 required: true,
-                kind: ValueKind::String,
-                item_kind: None,
-                nullable: false,
-                enum_values: &[],
-                default: None,
-                style: ParamStyle::Form,
                 description: "Full or abbreviated commit SHA.",
-                schema: "{\"type\":\"string\"}",
-                config_inject: None,
+                ..ParamDescriptor::DEFAULT
             },
             ParamDescriptor {
                 name: "fields",
-                location: ParamLocation::Query,
-                required: false,
                 kind: ValueKind::Array,
                 item_kind: Some(ValueKind::String),
-                nullable: false,
-                enum_values: &[],
-                default: None,
-                style: ParamStyle::Form,
                 description: "GraphQL fields to return; dotted names select nested fields. The default selection is used when omitted.",
                 schema: "{\"type\":\"array\",\"items\":{\"type\":\"string\"}}",
-                config_inject: None,
+                ..ParamDescriptor::DEFAULT
             },
         ],
         body: BodyDescriptor::GraphQl(GraphQlBody {
@@ -780,19 +494,13 @@ pub static COMMITS: [OperationDescriptor; 2usize] = [
             default_fields: Some(
                 "\"oid message messageHeadline committedDate author { name email } additions deletions changedFiles parents(first: 5) { nodes { oid } }\"",
             ),
-            operation_name: None,
-            nullable_variables: &[],
+            ..GraphQlBody::DEFAULT
         }),
         response: ResponseDescriptor {
             record_extractor: Some("$.data.repository.object"),
-            meta_extractor: &[],
-            record_filter: None,
-            record_transform: &[],
-            file_url: None,
-            no_content: false,
+            ..ResponseDescriptor::DEFAULT
         },
-        pagination: Pagination::None,
-        preferred_for_check: false,
+        ..OperationDescriptor::DEFAULT
     },
 ];
 ///Operations of entity `releases`, in action order.
@@ -809,73 +517,36 @@ pub static RELEASES: [OperationDescriptor; 2usize] = [
         params: &[
             ParamDescriptor {
                 name: "owner",
-                location: ParamLocation::Query,
                 required: true,
-                kind: ValueKind::String,
-                item_kind: None,
-                nullable: false,
-                enum_values: &[],
-                default: None,
-                style: ParamStyle::Form,
                 description: "Login of the user or organization that owns the repository.",
-                schema: "{\"type\":\"string\"}",
-                config_inject: None,
+                ..ParamDescriptor::DEFAULT
             },
             ParamDescriptor {
                 name: "repo",
-                location: ParamLocation::Query,
                 required: true,
-                kind: ValueKind::String,
-                item_kind: None,
-                nullable: false,
-                enum_values: &[],
-                default: None,
-                style: ParamStyle::Form,
                 description: "Repository name without the owner.",
-                schema: "{\"type\":\"string\"}",
-                config_inject: None,
+                ..ParamDescriptor::DEFAULT
             },
             ParamDescriptor {
                 name: "per_page",
-                location: ParamLocation::Query,
-                required: false,
                 kind: ValueKind::Integer,
-                item_kind: None,
-                nullable: false,
-                enum_values: &[],
                 default: Some("30"),
-                style: ParamStyle::Form,
                 description: "Records per page (1 to 100).",
                 schema: "{\"type\":\"integer\",\"minimum\":1,\"maximum\":100,\"default\":30}",
-                config_inject: None,
+                ..ParamDescriptor::DEFAULT
             },
             ParamDescriptor {
                 name: "after",
-                location: ParamLocation::Query,
-                required: false,
-                kind: ValueKind::String,
-                item_kind: None,
-                nullable: false,
-                enum_values: &[],
-                default: None,
-                style: ParamStyle::Form,
                 description: "End cursor of the previous page; omit for the first page.",
-                schema: "{\"type\":\"string\"}",
-                config_inject: None,
+                ..ParamDescriptor::DEFAULT
             },
             ParamDescriptor {
                 name: "fields",
-                location: ParamLocation::Query,
-                required: false,
                 kind: ValueKind::Array,
                 item_kind: Some(ValueKind::String),
-                nullable: false,
-                enum_values: &[],
-                default: None,
-                style: ParamStyle::Form,
                 description: "GraphQL fields to return; dotted names select nested fields. The default selection is used when omitted.",
                 schema: "{\"type\":\"array\",\"items\":{\"type\":\"string\"}}",
-                config_inject: None,
+                ..ParamDescriptor::DEFAULT
             },
         ],
         body: BodyDescriptor::GraphQl(GraphQlBody {
@@ -886,8 +557,7 @@ pub static RELEASES: [OperationDescriptor; 2usize] = [
             default_fields: Some(
                 "\"id databaseId name tagName description publishedAt createdAt isPrerelease isDraft author { login avatarUrl } releaseAssets(first: 10) { nodes { name downloadUrl size } }\"",
             ),
-            operation_name: None,
-            nullable_variables: &[],
+            ..GraphQlBody::DEFAULT
         }),
         response: ResponseDescriptor {
             record_extractor: Some("$.data.repository.releases.nodes"),
@@ -895,22 +565,18 @@ pub static RELEASES: [OperationDescriptor; 2usize] = [
                 ("has_next_page", "$.data.repository.releases.pageInfo.hasNextPage"),
                 ("end_cursor", "$.data.repository.releases.pageInfo.endCursor"),
             ],
-            record_filter: None,
-            record_transform: &[],
-            file_url: None,
-            no_content: false,
+            ..ResponseDescriptor::DEFAULT
         },
         pagination: Pagination::Relay {
             cursor_meta: "end_cursor",
             has_next_meta: "has_next_page",
             param: "after",
         },
-        preferred_for_check: false,
+        ..OperationDescriptor::DEFAULT
     },
     OperationDescriptor {
         entity: "releases",
         action: "get",
-        kind: ActionKind::Get,
         method: Method::Post,
         path: "/graphql",
         summary: "Fetch a release",
@@ -918,59 +584,29 @@ pub static RELEASES: [OperationDescriptor; 2usize] = [
         params: &[
             ParamDescriptor {
                 name: "owner",
-                location: ParamLocation::Query,
                 required: true,
-                kind: ValueKind::String,
-                item_kind: None,
-                nullable: false,
-                enum_values: &[],
-                default: None,
-                style: ParamStyle::Form,
                 description: "Login of the user or organization that owns the repository.",
-                schema: "{\"type\":\"string\"}",
-                config_inject: None,
+                ..ParamDescriptor::DEFAULT
             },
             ParamDescriptor {
                 name: "repo",
-                location: ParamLocation::Query,
                 required: true,
-                kind: ValueKind::String,
-                item_kind: None,
-                nullable: false,
-                enum_values: &[],
-                default: None,
-                style: ParamStyle::Form,
                 description: "Repository name without the owner.",
-                schema: "{\"type\":\"string\"}",
-                config_inject: None,
+                ..ParamDescriptor::DEFAULT
             },
             ParamDescriptor {
                 name: "tag",
-                location: ParamLocation::Query,
                 required: true,
-                kind: ValueKind::String,
-                item_kind: None,
-                nullable: false,
-                enum_values: &[],
-                default: None,
-                style: ParamStyle::Form,
                 description: "Tag name of the release or tag.",
-                schema: "{\"type\":\"string\"}",
-                config_inject: None,
+                ..ParamDescriptor::DEFAULT
             },
             ParamDescriptor {
                 name: "fields",
-                location: ParamLocation::Query,
-                required: false,
                 kind: ValueKind::Array,
                 item_kind: Some(ValueKind::String),
-                nullable: false,
-                enum_values: &[],
-                default: None,
-                style: ParamStyle::Form,
                 description: "GraphQL fields to return; dotted names select nested fields. The default selection is used when omitted.",
                 schema: "{\"type\":\"array\",\"items\":{\"type\":\"string\"}}",
-                config_inject: None,
+                ..ParamDescriptor::DEFAULT
             },
         ],
         body: BodyDescriptor::GraphQl(GraphQlBody {
@@ -981,19 +617,13 @@ pub static RELEASES: [OperationDescriptor; 2usize] = [
             default_fields: Some(
                 "\"id databaseId name tagName description publishedAt createdAt isPrerelease isDraft author { login avatarUrl } releaseAssets(first: 10) { nodes { name downloadUrl size } }\"",
             ),
-            operation_name: None,
-            nullable_variables: &[],
+            ..GraphQlBody::DEFAULT
         }),
         response: ResponseDescriptor {
             record_extractor: Some("$.data.repository.release"),
-            meta_extractor: &[],
-            record_filter: None,
-            record_transform: &[],
-            file_url: None,
-            no_content: false,
+            ..ResponseDescriptor::DEFAULT
         },
-        pagination: Pagination::None,
-        preferred_for_check: false,
+        ..OperationDescriptor::DEFAULT
     },
 ];
 ///Operations of entity `issues`, in action order.
@@ -1010,87 +640,45 @@ pub static ISSUES: [OperationDescriptor; 5usize] = [
         params: &[
             ParamDescriptor {
                 name: "owner",
-                location: ParamLocation::Query,
                 required: true,
-                kind: ValueKind::String,
-                item_kind: None,
-                nullable: false,
-                enum_values: &[],
-                default: None,
-                style: ParamStyle::Form,
                 description: "Login of the user or organization that owns the repository.",
-                schema: "{\"type\":\"string\"}",
-                config_inject: None,
+                ..ParamDescriptor::DEFAULT
             },
             ParamDescriptor {
                 name: "repo",
-                location: ParamLocation::Query,
                 required: true,
-                kind: ValueKind::String,
-                item_kind: None,
-                nullable: false,
-                enum_values: &[],
-                default: None,
-                style: ParamStyle::Form,
                 description: "Repository name without the owner.",
-                schema: "{\"type\":\"string\"}",
-                config_inject: None,
+                ..ParamDescriptor::DEFAULT
             },
             ParamDescriptor {
                 name: "states",
-                location: ParamLocation::Query,
-                required: false,
                 kind: ValueKind::Array,
                 item_kind: Some(ValueKind::String),
-                nullable: false,
                 enum_values: &["\"OPEN\"", "\"CLOSED\""],
-                default: None,
-                style: ParamStyle::Form,
                 description: "Issue states to include: OPEN, CLOSED.",
                 schema: "{\"type\":\"array\",\"items\":{\"type\":\"string\",\"enum\":[\"OPEN\",\"CLOSED\"]}}",
-                config_inject: None,
+                ..ParamDescriptor::DEFAULT
             },
             ParamDescriptor {
                 name: "per_page",
-                location: ParamLocation::Query,
-                required: false,
                 kind: ValueKind::Integer,
-                item_kind: None,
-                nullable: false,
-                enum_values: &[],
                 default: Some("30"),
-                style: ParamStyle::Form,
                 description: "Records per page (1 to 100).",
                 schema: "{\"type\":\"integer\",\"minimum\":1,\"maximum\":100,\"default\":30}",
-                config_inject: None,
+                ..ParamDescriptor::DEFAULT
             },
             ParamDescriptor {
                 name: "after",
-                location: ParamLocation::Query,
-                required: false,
-                kind: ValueKind::String,
-                item_kind: None,
-                nullable: false,
-                enum_values: &[],
-                default: None,
-                style: ParamStyle::Form,
                 description: "End cursor of the previous page; omit for the first page.",
-                schema: "{\"type\":\"string\"}",
-                config_inject: None,
+                ..ParamDescriptor::DEFAULT
             },
             ParamDescriptor {
                 name: "fields",
-                location: ParamLocation::Query,
-                required: false,
                 kind: ValueKind::Array,
                 item_kind: Some(ValueKind::String),
-                nullable: false,
-                enum_values: &[],
-                default: None,
-                style: ParamStyle::Form,
                 description: "GraphQL fields to return; dotted names select nested fields. The default selection is used when omitted.",
                 schema: "{\"type\":\"array\",\"items\":{\"type\":\"string\"}}",
-                config_inject: None,
+                ..ParamDescriptor::DEFAULT
             },
         ],
         body: BodyDescriptor::GraphQl(GraphQlBody {
@@ -1101,8 +689,7 @@ pub static ISSUES: [OperationDescriptor; 5usize] = [
             default_fields: Some(
                 "\"id databaseId number title body state stateReason createdAt updatedAt closedAt author { login avatarUrl } assignees(first: 10) { nodes { login } } labels(first: 10) { nodes { name color } } milestone { title number } url locked comments { totalCount }\"",
             ),
-            operation_name: None,
-            nullable_variables: &[],
+            ..GraphQlBody::DEFAULT
         }),
         response: ResponseDescriptor {
             record_extractor: Some("$.data.repository.issues.nodes"),
@@ -1110,22 +697,18 @@ pub static ISSUES: [OperationDescriptor; 5usize] = [
                 ("has_next_page", "$.data.repository.issues.pageInfo.hasNextPage"),
                 ("end_cursor", "$.data.repository.issues.pageInfo.endCursor"),
             ],
-            record_filter: None,
-            record_transform: &[],
-            file_url: None,
-            no_content: false,
+            ..ResponseDescriptor::DEFAULT
         },
         pagination: Pagination::Relay {
             cursor_meta: "end_cursor",
             has_next_meta: "has_next_page",
             param: "after",
         },
-        preferred_for_check: false,
+        ..OperationDescriptor::DEFAULT
     },
     OperationDescriptor {
         entity: "issues",
         action: "get",
-        kind: ActionKind::Get,
         method: Method::Post,
         path: "/graphql",
         summary: "Fetch an issue",
@@ -1133,59 +716,31 @@ pub static ISSUES: [OperationDescriptor; 5usize] = [
         params: &[
             ParamDescriptor {
                 name: "owner",
-                location: ParamLocation::Query,
                 required: true,
-                kind: ValueKind::String,
-                item_kind: None,
-                nullable: false,
-                enum_values: &[],
-                default: None,
-                style: ParamStyle::Form,
                 description: "Login of the user or organization that owns the repository.",
-                schema: "{\"type\":\"string\"}",
-                config_inject: None,
+                ..ParamDescriptor::DEFAULT
             },
             ParamDescriptor {
                 name: "repo",
-                location: ParamLocation::Query,
                 required: true,
-                kind: ValueKind::String,
-                item_kind: None,
-                nullable: false,
-                enum_values: &[],
-                default: None,
-                style: ParamStyle::Form,
                 description: "Repository name without the owner.",
-                schema: "{\"type\":\"string\"}",
-                config_inject: None,
+                ..ParamDescriptor::DEFAULT
             },
             ParamDescriptor {
                 name: "number",
-                location: ParamLocation::Query,
                 required: true,
                 kind: ValueKind::Integer,
-                item_kind: None,
-                nullable: false,
-                enum_values: &[],
-                default: None,
-                style: ParamStyle::Form,
                 description: "Issue number.",
                 schema: "{\"type\":\"integer\"}",
-                config_inject: None,
+                ..ParamDescriptor::DEFAULT
             },
             ParamDescriptor {
                 name: "fields",
-                location: ParamLocation::Query,
-                required: false,
                 kind: ValueKind::Array,
                 item_kind: Some(ValueKind::String),
-                nullable: false,
-                enum_values: &[],
-                default: None,
-                style: ParamStyle::Form,
                 description: "GraphQL fields to return; dotted names select nested fields. The default selection is used when omitted.",
                 schema: "{\"type\":\"array\",\"items\":{\"type\":\"string\"}}",
-                config_inject: None,
+                ..ParamDescriptor::DEFAULT
             },
         ],
         body: BodyDescriptor::GraphQl(GraphQlBody {
@@ -1196,19 +751,13 @@ pub static ISSUES: [OperationDescriptor; 5usize] = [
             default_fields: Some(
                 "\"id databaseId number title body bodyHTML state stateReason createdAt updatedAt closedAt author { login avatarUrl } assignees(first: 10) { nodes { login } } labels(first: 10) { nodes { name color } } milestone { title number } url locked comments { totalCount }\"",
             ),
-            operation_name: None,
-            nullable_variables: &[],
+            ..GraphQlBody::DEFAULT
         }),
         response: ResponseDescriptor {
             record_extractor: Some("$.data.repository.issue"),
-            meta_extractor: &[],
-            record_filter: None,
-            record_transform: &[],
-            file_url: None,
-            no_content: false,
+            ..ResponseDescriptor::DEFAULT
         },
-        pagination: Pagination::None,
-        preferred_for_check: false,
+        ..OperationDescriptor::DEFAULT
     },
     OperationDescriptor {
         entity: "issues",
@@ -1221,59 +770,30 @@ pub static ISSUES: [OperationDescriptor; 5usize] = [
         params: &[
             ParamDescriptor {
                 name: "query",
-                location: ParamLocation::Query,
                 required: true,
-                kind: ValueKind::String,
-                item_kind: None,
-                nullable: false,
-                enum_values: &[],
-                default: None,
-                style: ParamStyle::Form,
                 description: "Issue search qualifiers, e.g. `repo:owner/name is:open label:bug`.",
-                schema: "{\"type\":\"string\"}",
-                config_inject: None,
+                ..ParamDescriptor::DEFAULT
             },
             ParamDescriptor {
                 name: "per_page",
-                location: ParamLocation::Query,
-                required: false,
                 kind: ValueKind::Integer,
-                item_kind: None,
-                nullable: false,
-                enum_values: &[],
                 default: Some("30"),
-                style: ParamStyle::Form,
                 description: "Records per page (1 to 100).",
                 schema: "{\"type\":\"integer\",\"minimum\":1,\"maximum\":100,\"default\":30}",
-                config_inject: None,
+                ..ParamDescriptor::DEFAULT
             },
             ParamDescriptor {
                 name: "after",
-                location: ParamLocation::Query,
-                required: false,
-                kind: ValueKind::String,
-                item_kind: None,
-                nullable: false,
-                enum_values: &[],
-                default: None,
-                style: ParamStyle::Form,
                 description: "End cursor of the previous page; omit for the first page.",
-                schema: "{\"type\":\"string\"}",
-                config_inject: None,
+                ..ParamDescriptor::DEFAULT
             },
             ParamDescriptor {
                 name: "fields",
-                location: ParamLocation::Query,
-                required: false,
                 kind: ValueKind::Array,
                 item_kind: Some(ValueKind::String),
-                nullable: false,
-                enum_values: &[],
-                default: None,
-                style: ParamStyle::Form,
                 description: "GraphQL fields to return; dotted names select nested fields. The default selection is used when omitted.",
                 schema: "{\"type\":\"array\",\"items\":{\"type\":\"string\"}}",
-                config_inject: None,
+                ..ParamDescriptor::DEFAULT
             },
         ],
         body: BodyDescriptor::GraphQl(GraphQlBody {
@@ -1284,8 +804,7 @@ pub static ISSUES: [OperationDescriptor; 5usize] = [
             default_fields: Some(
                 "\"id databaseId number title body state stateReason createdAt updatedAt closedAt author { login avatarUrl } assignees(first: 10) { nodes { login } } labels(first: 10) { nodes { name color } } milestone { title number } url locked comments { totalCount }\"",
             ),
-            operation_name: None,
-            nullable_variables: &[],
+            ..GraphQlBody::DEFAULT
         }),
         response: ResponseDescriptor {
             record_extractor: Some("$.data.search.nodes"),
@@ -1294,17 +813,14 @@ pub static ISSUES: [OperationDescriptor; 5usize] = [
                 ("end_cursor", "$.data.search.pageInfo.endCursor"),
                 ("total_count", "$.data.search.issueCount"),
             ],
-            record_filter: None,
-            record_transform: &[],
-            file_url: None,
-            no_content: false,
+            ..ResponseDescriptor::DEFAULT
         },
         pagination: Pagination::Relay {
             cursor_meta: "end_cursor",
             has_next_meta: "has_next_page",
             param: "after",
         },
-        preferred_for_check: false,
+        ..OperationDescriptor::DEFAULT
     },
     OperationDescriptor {
         entity: "issues",
@@ -1319,112 +835,61 @@ pub static ISSUES: [OperationDescriptor; 5usize] = [
                 name: "owner",
                 location: ParamLocation::Path,
                 required: true,
-                kind: ValueKind::String,
-                item_kind: None,
-                nullable: false,
-                enum_values: &[],
-                default: None,
-                style: ParamStyle::Form,
                 description: "Login of the user or organization that owns the repository.",
-                schema: "{\"type\":\"string\"}",
-                config_inject: None,
+                ..ParamDescriptor::DEFAULT
             },
             ParamDescriptor {
                 name: "repo",
                 location: ParamLocation::Path,
                 required: true,
-                kind: ValueKind::String,
-                item_kind: None,
-                nullable: false,
-                enum_values: &[],
-                default: None,
-                style: ParamStyle::Form,
                 description: "Repository name without the owner.",
-                schema: "{\"type\":\"string\"}",
-                config_inject: None,
+                ..ParamDescriptor::DEFAULT
             },
             ParamDescriptor {
                 name: "title",
                 location: ParamLocation::Body,
                 required: true,
-                kind: ValueKind::String,
-                item_kind: None,
-                nullable: false,
-                enum_values: &[],
-                default: None,
-                style: ParamStyle::Form,
                 description: "Issue title.",
                 schema: "{\"type\":\"string\",\"description\":\"Issue title.\"}",
-                config_inject: None,
+                ..ParamDescriptor::DEFAULT
             },
             ParamDescriptor {
                 name: "body",
                 location: ParamLocation::Body,
-                required: false,
-                kind: ValueKind::String,
-                item_kind: None,
-                nullable: false,
-                enum_values: &[],
-                default: None,
-                style: ParamStyle::Form,
                 description: "Issue text in Markdown.",
                 schema: "{\"type\":\"string\",\"description\":\"Issue text in Markdown.\"}",
-                config_inject: None,
+                ..ParamDescriptor::DEFAULT
             },
             ParamDescriptor {
                 name: "labels",
                 location: ParamLocation::Body,
-                required: false,
                 kind: ValueKind::Array,
                 item_kind: Some(ValueKind::String),
-                nullable: false,
-                enum_values: &[],
-                default: None,
-                style: ParamStyle::Form,
                 description: "Label names to add; needs push access.",
                 schema: "{\"type\":\"array\",\"description\":\"Label names to add; needs push access.\",\"items\":{\"type\":\"string\"}}",
-                config_inject: None,
+                ..ParamDescriptor::DEFAULT
             },
             ParamDescriptor {
                 name: "assignees",
                 location: ParamLocation::Body,
-                required: false,
                 kind: ValueKind::Array,
                 item_kind: Some(ValueKind::String),
-                nullable: false,
-                enum_values: &[],
-                default: None,
-                style: ParamStyle::Form,
                 description: "Logins to assign; needs push access.",
                 schema: "{\"type\":\"array\",\"description\":\"Logins to assign; needs push access.\",\"items\":{\"type\":\"string\"}}",
-                config_inject: None,
+                ..ParamDescriptor::DEFAULT
             },
             ParamDescriptor {
                 name: "milestone",
                 location: ParamLocation::Body,
-                required: false,
                 kind: ValueKind::Integer,
-                item_kind: None,
                 nullable: true,
-                enum_values: &[],
-                default: None,
-                style: ParamStyle::Form,
                 description: "Milestone number to attach; needs push access.",
                 schema: "{\"type\":[\"integer\",\"null\"],\"description\":\"Milestone number to attach; needs push access.\"}",
-                config_inject: None,
+                ..ParamDescriptor::DEFAULT
             },
         ],
         body: BodyDescriptor::Json,
-        response: ResponseDescriptor {
-            record_extractor: None,
-            meta_extractor: &[],
-            record_filter: None,
-            record_transform: &[],
-            file_url: None,
-            no_content: false,
-        },
-        pagination: Pagination::None,
-        preferred_for_check: false,
+        ..OperationDescriptor::DEFAULT
     },
     OperationDescriptor {
         entity: "issues",
@@ -1439,154 +904,86 @@ pub static ISSUES: [OperationDescriptor; 5usize] = [
                 name: "owner",
                 location: ParamLocation::Path,
                 required: true,
-                kind: ValueKind::String,
-                item_kind: None,
-                nullable: false,
-                enum_values: &[],
-                default: None,
-                style: ParamStyle::Form,
                 description: "Login of the user or organization that owns the repository.",
-                schema: "{\"type\":\"string\"}",
-                config_inject: None,
+                ..ParamDescriptor::DEFAULT
             },
             ParamDescriptor {
                 name: "repo",
                 location: ParamLocation::Path,
                 required: true,
-                kind: ValueKind::String,
-                item_kind: None,
-                nullable: false,
-                enum_values: &[],
-                default: None,
-                style: ParamStyle::Form,
                 description: "Repository name without the owner.",
-                schema: "{\"type\":\"string\"}",
-                config_inject: None,
+                ..ParamDescriptor::DEFAULT
             },
             ParamDescriptor {
                 name: "issue_number",
                 location: ParamLocation::Path,
                 required: true,
                 kind: ValueKind::Integer,
-                item_kind: None,
-                nullable: false,
-                enum_values: &[],
-                default: None,
-                style: ParamStyle::Form,
                 description: "Number of the issue (or pull request) in the repository.",
                 schema: "{\"type\":\"integer\"}",
-                config_inject: None,
+                ..ParamDescriptor::DEFAULT
             },
             ParamDescriptor {
                 name: "title",
                 location: ParamLocation::Body,
-                required: false,
-                kind: ValueKind::String,
-                item_kind: None,
-                nullable: false,
-                enum_values: &[],
-                default: None,
-                style: ParamStyle::Form,
                 description: "New issue title.",
                 schema: "{\"type\":\"string\",\"description\":\"New issue title.\"}",
-                config_inject: None,
+                ..ParamDescriptor::DEFAULT
             },
             ParamDescriptor {
                 name: "body",
                 location: ParamLocation::Body,
-                required: false,
-                kind: ValueKind::String,
-                item_kind: None,
-                nullable: false,
-                enum_values: &[],
-                default: None,
-                style: ParamStyle::Form,
                 description: "New issue text in Markdown.",
                 schema: "{\"type\":\"string\",\"description\":\"New issue text in Markdown.\"}",
-                config_inject: None,
+                ..ParamDescriptor::DEFAULT
             },
             ParamDescriptor {
                 name: "state",
                 location: ParamLocation::Body,
-                required: false,
-                kind: ValueKind::String,
-                item_kind: None,
-                nullable: false,
                 enum_values: &["\"open\"", "\"closed\""],
-                default: None,
-                style: ParamStyle::Form,
                 description: "open or closed.",
                 schema: "{\"type\":\"string\",\"enum\":[\"open\",\"closed\"],\"description\":\"open or closed.\"}",
-                config_inject: None,
+                ..ParamDescriptor::DEFAULT
             },
             ParamDescriptor {
                 name: "state_reason",
                 location: ParamLocation::Body,
-                required: false,
-                kind: ValueKind::String,
-                item_kind: None,
                 nullable: true,
                 enum_values: &["\"completed\"", "\"not_planned\"", "\"reopened\""],
-                default: None,
-                style: ParamStyle::Form,
                 description: "Why the state changed: completed, not_planned or reopened.",
                 schema: "{\"type\":[\"string\",\"null\"],\"enum\":[\"completed\",\"not_planned\",\"reopened\",null],\"description\":\"Why the state changed: completed, not_planned or reopened.\"}",
-                config_inject: None,
+                ..ParamDescriptor::DEFAULT
             },
             ParamDescriptor {
                 name: "labels",
                 location: ParamLocation::Body,
-                required: false,
                 kind: ValueKind::Array,
                 item_kind: Some(ValueKind::String),
-                nullable: false,
-                enum_values: &[],
-                default: None,
-                style: ParamStyle::Form,
                 description: "Label names; replaces every current label.",
                 schema: "{\"type\":\"array\",\"description\":\"Label names; replaces every current label.\",\"items\":{\"type\":\"string\"}}",
-                config_inject: None,
+                ..ParamDescriptor::DEFAULT
             },
             ParamDescriptor {
                 name: "assignees",
                 location: ParamLocation::Body,
-                required: false,
                 kind: ValueKind::Array,
                 item_kind: Some(ValueKind::String),
-                nullable: false,
-                enum_values: &[],
-                default: None,
-                style: ParamStyle::Form,
                 description: "Logins to assign; replaces the current assignees.",
                 schema: "{\"type\":\"array\",\"description\":\"Logins to assign; replaces the current assignees.\",\"items\":{\"type\":\"string\"}}",
-                config_inject: None,
+                ..ParamDescriptor::DEFAULT
             },
             ParamDescriptor {
                 name: "milestone",
                 location: ParamLocation::Body,
-                required: false,
                 kind: ValueKind::Integer,
-                item_kind: None,
                 nullable: true,
-                enum_values: &[],
-                default: None,
-                style: ParamStyle::Form,
                 description: "Milestone number, or null to detach the milestone.",
                 schema: "{\"type\":[\"integer\",\"null\"],\"description\":\"Milestone number, or null to detach the milestone.\"}",
-                config_inject: None,
+                ..ParamDescriptor::DEFAULT
             },
         ],
         body: BodyDescriptor::Json,
-        response: ResponseDescriptor {
-            record_extractor: None,
-            meta_extractor: &[],
-            record_filter: None,
-            record_transform: &[],
-            file_url: None,
-            no_content: false,
-        },
-        pagination: Pagination::None,
-        preferred_for_check: false,
+        ..OperationDescriptor::DEFAULT
     },
 ];
 ///Operations of entity `comments`, in action order.
@@ -1605,70 +1002,36 @@ pub static COMMENTS: [OperationDescriptor; 3usize] = [
                 name: "owner",
                 location: ParamLocation::Path,
                 required: true,
-                kind: ValueKind::String,
-                item_kind: None,
-                nullable: false,
-                enum_values: &[],
-                default: None,
-                style: ParamStyle::Form,
                 description: "Login of the user or organization that owns the repository.",
-                schema: "{\"type\":\"string\"}",
-                config_inject: None,
+                ..ParamDescriptor::DEFAULT
             },
             ParamDescriptor {
                 name: "repo",
                 location: ParamLocation::Path,
                 required: true,
-                kind: ValueKind::String,
-                item_kind: None,
-                nullable: false,
-                enum_values: &[],
-                default: None,
-                style: ParamStyle::Form,
                 description: "Repository name without the owner.",
-                schema: "{\"type\":\"string\"}",
-                config_inject: None,
+                ..ParamDescriptor::DEFAULT
             },
             ParamDescriptor {
                 name: "issue_number",
                 location: ParamLocation::Path,
                 required: true,
                 kind: ValueKind::Integer,
-                item_kind: None,
-                nullable: false,
-                enum_values: &[],
-                default: None,
-                style: ParamStyle::Form,
                 description: "Number of the issue (or pull request) in the repository.",
                 schema: "{\"type\":\"integer\"}",
-                config_inject: None,
+                ..ParamDescriptor::DEFAULT
             },
             ParamDescriptor {
                 name: "body",
                 location: ParamLocation::Body,
                 required: true,
-                kind: ValueKind::String,
-                item_kind: None,
-                nullable: false,
-                enum_values: &[],
-                default: None,
-                style: ParamStyle::Form,
                 description: "Comment text in Markdown.",
                 schema: "{\"type\":\"string\",\"description\":\"Comment text in Markdown.\"}",
-                config_inject: None,
+                ..ParamDescriptor::DEFAULT
             },
         ],
         body: BodyDescriptor::Json,
-        response: ResponseDescriptor {
-            record_extractor: None,
-            meta_extractor: &[],
-            record_filter: None,
-            record_transform: &[],
-            file_url: None,
-            no_content: false,
-        },
-        pagination: Pagination::None,
-        preferred_for_check: false,
+        ..OperationDescriptor::DEFAULT
     },
     OperationDescriptor {
         entity: "comments",
@@ -1681,87 +1044,44 @@ pub static COMMENTS: [OperationDescriptor; 3usize] = [
         params: &[
             ParamDescriptor {
                 name: "owner",
-                location: ParamLocation::Query,
                 required: true,
-                kind: ValueKind::String,
-                item_kind: None,
-                nullable: false,
-                enum_values: &[],
-                default: None,
-                style: ParamStyle::Form,
                 description: "Login of the user or organization that owns the repository.",
-                schema: "{\"type\":\"string\"}",
-                config_inject: None,
+                ..ParamDescriptor::DEFAULT
             },
             ParamDescriptor {
                 name: "repo",
-                location: ParamLocation::Query,
                 required: true,
-                kind: ValueKind::String,
-                item_kind: None,
-                nullable: false,
-                enum_values: &[],
-                default: None,
-                style: ParamStyle::Form,
                 description: "Repository name without the owner.",
-                schema: "{\"type\":\"string\"}",
-                config_inject: None,
+                ..ParamDescriptor::DEFAULT
             },
             ParamDescriptor {
                 name: "number",
-                location: ParamLocation::Query,
                 required: true,
                 kind: ValueKind::Integer,
-                item_kind: None,
-                nullable: false,
-                enum_values: &[],
-                default: None,
-                style: ParamStyle::Form,
                 description: "Issue number.",
                 schema: "{\"type\":\"integer\"}",
-                config_inject: None,
+                ..ParamDescriptor::DEFAULT
             },
             ParamDescriptor {
                 name: "per_page",
-                location: ParamLocation::Query,
-                required: false,
                 kind: ValueKind::Integer,
-                item_kind: None,
-                nullable: false,
-                enum_values: &[],
                 default: Some("30"),
-                style: ParamStyle::Form,
                 description: "Records per page (1 to 100).",
                 schema: "{\"type\":\"integer\",\"minimum\":1,\"maximum\":100,\"default\":30}",
-                config_inject: None,
+                ..ParamDescriptor::DEFAULT
             },
             ParamDescriptor {
                 name: "after",
-                location: ParamLocation::Query,
-                required: false,
-                kind: ValueKind::String,
-                item_kind: None,
-                nullable: false,
-                enum_values: &[],
-                default: None,
-                style: ParamStyle::Form,
                 description: "End cursor of the previous page; omit for the first page.",
-                schema: "{\"type\":\"string\"}",
-                config_inject: None,
+                ..ParamDescriptor::DEFAULT
             },
             ParamDescriptor {
                 name: "fields",
-                location: ParamLocation::Query,
-                required: false,
                 kind: ValueKind::Array,
                 item_kind: Some(ValueKind::String),
-                nullable: false,
-                enum_values: &[],
-                default: None,
-                style: ParamStyle::Form,
                 description: "GraphQL fields to return; dotted names select nested fields. The default selection is used when omitted.",
                 schema: "{\"type\":\"array\",\"items\":{\"type\":\"string\"}}",
-                config_inject: None,
+                ..ParamDescriptor::DEFAULT
             },
         ],
         body: BodyDescriptor::GraphQl(GraphQlBody {
@@ -1772,8 +1092,7 @@ pub static COMMENTS: [OperationDescriptor; 3usize] = [
             default_fields: Some(
                 "\"id databaseId body bodyHTML createdAt updatedAt author { login avatarUrl } url isMinimized minimizedReason\"",
             ),
-            operation_name: None,
-            nullable_variables: &[],
+            ..GraphQlBody::DEFAULT
         }),
         response: ResponseDescriptor {
             record_extractor: Some("$.data.repository.issue.comments.nodes"),
@@ -1784,22 +1103,18 @@ pub static COMMENTS: [OperationDescriptor; 3usize] = [
                 ),
                 ("end_cursor", "$.data.repository.issue.comments.pageInfo.endCursor"),
             ],
-            record_filter: None,
-            record_transform: &[],
-            file_url: None,
-            no_content: false,
+            ..ResponseDescriptor::DEFAULT
         },
         pagination: Pagination::Relay {
             cursor_meta: "end_cursor",
             has_next_meta: "has_next_page",
             param: "after",
         },
-        preferred_for_check: false,
+        ..OperationDescriptor::DEFAULT
     },
     OperationDescriptor {
         entity: "comments",
         action: "get",
-        kind: ActionKind::Get,
         method: Method::Post,
         path: "/graphql",
         summary: "Fetch an issue comment",
@@ -1807,31 +1122,17 @@ pub static COMMENTS: [OperationDescriptor; 3usize] = [
         params: &[
             ParamDescriptor {
                 name: "id",
-                location: ParamLocation::Query,
                 required: true,
-                kind: ValueKind::String,
-                item_kind: None,
-                nullable: false,
-                enum_values: &[],
-                default: None,
-                style: ParamStyle::Form,
                 description: "Node ID (GraphQL) of the comment.",
-                schema: "{\"type\":\"string\"}",
-                config_inject: None,
+                ..ParamDescriptor::DEFAULT
             },
             ParamDescriptor {
                 name: "fields",
-                location: ParamLocation::Query,
-                required: false,
                 kind: ValueKind::Array,
                 item_kind: Some(ValueKind::String),
-                nullable: false,
-                enum_values: &[],
-                default: None,
-                style: ParamStyle::Form,
                 description: "GraphQL fields to return; dotted names select nested fields. The default selection is used when omitted.",
                 schema: "{\"type\":\"array\",\"items\":{\"type\":\"string\"}}",
-                config_inject: None,
+                ..ParamDescriptor::DEFAULT
             },
         ],
         body: BodyDescriptor::GraphQl(GraphQlBody {
@@ -1840,19 +1141,13 @@ pub static COMMENTS: [OperationDescriptor; 3usize] = [
             default_fields: Some(
                 "\"id databaseId body bodyHTML createdAt updatedAt author { login avatarUrl } url isMinimized minimizedReason\"",
             ),
-            operation_name: None,
-            nullable_variables: &[],
+            ..GraphQlBody::DEFAULT
         }),
         response: ResponseDescriptor {
             record_extractor: Some("$.data.node"),
-            meta_extractor: &[],
-            record_filter: None,
-            record_transform: &[],
-            file_url: None,
-            no_content: false,
+            ..ResponseDescriptor::DEFAULT
         },
-        pagination: Pagination::None,
-        preferred_for_check: false,
+        ..OperationDescriptor::DEFAULT
     },
 ];
 ///Operations of entity `pull_requests`, in action order.
@@ -1871,126 +1166,66 @@ pub static PULL_REQUESTS: [OperationDescriptor; 4usize] = [
                 name: "owner",
                 location: ParamLocation::Path,
                 required: true,
-                kind: ValueKind::String,
-                item_kind: None,
-                nullable: false,
-                enum_values: &[],
-                default: None,
-                style: ParamStyle::Form,
                 description: "Login of the user or organization that owns the repository.",
-                schema: "{\"type\":\"string\"}",
-                config_inject: None,
+                ..ParamDescriptor::DEFAULT
             },
             ParamDescriptor {
                 name: "repo",
                 location: ParamLocation::Path,
                 required: true,
-                kind: ValueKind::String,
-                item_kind: None,
-                nullable: false,
-                enum_values: &[],
-                default: None,
-                style: ParamStyle::Form,
                 description: "Repository name without the owner.",
-                schema: "{\"type\":\"string\"}",
-                config_inject: None,
+                ..ParamDescriptor::DEFAULT
             },
             ParamDescriptor {
                 name: "title",
                 location: ParamLocation::Body,
                 required: true,
-                kind: ValueKind::String,
-                item_kind: None,
-                nullable: false,
-                enum_values: &[],
-                default: None,
-                style: ParamStyle::Form,
                 description: "Pull request title.",
                 schema: "{\"type\":\"string\",\"description\":\"Pull request title.\"}",
-                config_inject: None,
+                ..ParamDescriptor::DEFAULT
             },
             ParamDescriptor {
                 name: "head",
                 location: ParamLocation::Body,
                 required: true,
-                kind: ValueKind::String,
-                item_kind: None,
-                nullable: false,
-                enum_values: &[],
-                default: None,
-                style: ParamStyle::Form,
                 description: "Branch holding the changes; use owner:branch for a branch in a fork.",
                 schema: "{\"type\":\"string\",\"description\":\"Branch holding the changes; use owner:branch for a branch in a fork.\"}",
-                config_inject: None,
+                ..ParamDescriptor::DEFAULT
             },
             ParamDescriptor {
                 name: "base",
                 location: ParamLocation::Body,
                 required: true,
-                kind: ValueKind::String,
-                item_kind: None,
-                nullable: false,
-                enum_values: &[],
-                default: None,
-                style: ParamStyle::Form,
                 description: "Branch to merge into, such as main.",
                 schema: "{\"type\":\"string\",\"description\":\"Branch to merge into, such as main.\"}",
-                config_inject: None,
+                ..ParamDescriptor::DEFAULT
             },
             ParamDescriptor {
                 name: "body",
                 location: ParamLocation::Body,
-                required: false,
-                kind: ValueKind::String,
-                item_kind: None,
-                nullable: false,
-                enum_values: &[],
-                default: None,
-                style: ParamStyle::Form,
                 description: "Pull request text in Markdown.",
                 schema: "{\"type\":\"string\",\"description\":\"Pull request text in Markdown.\"}",
-                config_inject: None,
+                ..ParamDescriptor::DEFAULT
             },
             ParamDescriptor {
                 name: "draft",
                 location: ParamLocation::Body,
-                required: false,
                 kind: ValueKind::Boolean,
-                item_kind: None,
-                nullable: false,
-                enum_values: &[],
-                default: None,
-                style: ParamStyle::Form,
                 description: "Open the pull request as a draft.",
                 schema: "{\"type\":\"boolean\",\"description\":\"Open the pull request as a draft.\"}",
-                config_inject: None,
+                ..ParamDescriptor::DEFAULT
             },
             ParamDescriptor {
                 name: "maintainer_can_modify",
                 location: ParamLocation::Body,
-                required: false,
                 kind: ValueKind::Boolean,
-                item_kind: None,
-                nullable: false,
-                enum_values: &[],
-                default: None,
-                style: ParamStyle::Form,
                 description: "Let maintainers of the base repository push to the head branch.",
                 schema: "{\"type\":\"boolean\",\"description\":\"Let maintainers of the base repository push to the head branch.\"}",
-                config_inject: None,
+                ..ParamDescriptor::DEFAULT
             },
         ],
         body: BodyDescriptor::Json,
-        response: ResponseDescriptor {
-            record_extractor: None,
-            meta_extractor: &[],
-            record_filter: None,
-            record_transform: &[],
-            file_url: None,
-            no_content: false,
-        },
-        pagination: Pagination::None,
-        preferred_for_check: false,
+        ..OperationDescriptor::DEFAULT
     },
     OperationDescriptor {
         entity: "pull_requests",
@@ -2003,87 +1238,45 @@ pub static PULL_REQUESTS: [OperationDescriptor; 4usize] = [
         params: &[
             ParamDescriptor {
                 name: "owner",
-                location: ParamLocation::Query,
                 required: true,
-                kind: ValueKind::String,
-                item_kind: None,
-                nullable: false,
-                enum_values: &[],
-                default: None,
-                style: ParamStyle::Form,
                 description: "Login of the user or organization that owns the repository.",
-                schema: "{\"type\":\"string\"}",
-                config_inject: None,
+                ..ParamDescriptor::DEFAULT
             },
             ParamDescriptor {
                 name: "repo",
-                location: ParamLocation::Query,
                 required: true,
-                kind: ValueKind::String,
-                item_kind: None,
-                nullable: false,
-                enum_values: &[],
-                default: None,
-                style: ParamStyle::Form,
                 description: "Repository name without the owner.",
-                schema: "{\"type\":\"string\"}",
-                config_inject: None,
+                ..ParamDescriptor::DEFAULT
             },
             ParamDescriptor {
                 name: "states",
-                location: ParamLocation::Query,
-                required: false,
                 kind: ValueKind::Array,
                 item_kind: Some(ValueKind::String),
-                nullable: false,
                 enum_values: &["\"OPEN\"", "\"CLOSED\"", "\"MERGED\""],
-                default: None,
-                style: ParamStyle::Form,
                 description: "Pull request states to include: OPEN, CLOSED, MERGED.",
                 schema: "{\"type\":\"array\",\"items\":{\"type\":\"string\",\"enum\":[\"OPEN\",\"CLOSED\",\"MERGED\"]}}",
-                config_inject: None,
+                ..ParamDescriptor::DEFAULT
             },
             ParamDescriptor {
                 name: "per_page",
-                location: ParamLocation::Query,
-                required: false,
                 kind: ValueKind::Integer,
-                item_kind: None,
-                nullable: false,
-                enum_values: &[],
                 default: Some("30"),
-                style: ParamStyle::Form,
                 description: "Records per page (1 to 100).",
                 schema: "{\"type\":\"integer\",\"minimum\":1,\"maximum\":100,\"default\":30}",
-                config_inject: None,
+                ..ParamDescriptor::DEFAULT
             },
             ParamDescriptor {
                 name: "after",
-                location: ParamLocation::Query,
-                required: false,
-                kind: ValueKind::String,
-                item_kind: None,
-                nullable: false,
-                enum_values: &[],
-                default: None,
-                style: ParamStyle::Form,
                 description: "End cursor of the previous page; omit for the first page.",
-                schema: "{\"type\":\"string\"}",
-                config_inject: None,
+                ..ParamDescriptor::DEFAULT
             },
             ParamDescriptor {
                 name: "fields",
-                location: ParamLocation::Query,
-                required: false,
                 kind: ValueKind::Array,
                 item_kind: Some(ValueKind::String),
-                nullable: false,
-                enum_values: &[],
-                default: None,
-                style: ParamStyle::Form,
                 description: "GraphQL fields to return; dotted names select nested fields. The default selection is used when omitted.",
                 schema: "{\"type\":\"array\",\"items\":{\"type\":\"string\"}}",
-                config_inject: None,
+                ..ParamDescriptor::DEFAULT
             },
         ],
         body: BodyDescriptor::GraphQl(GraphQlBody {
@@ -2094,8 +1287,7 @@ pub static PULL_REQUESTS: [OperationDescriptor; 4usize] = [
             default_fields: Some(
                 "\"id databaseId number title body state isDraft createdAt updatedAt closedAt mergedAt author { login avatarUrl } baseRefName headRefName mergeable merged mergedBy { login } additions deletions changedFiles commits { totalCount } comments { totalCount } reviews { totalCount } reviewRequests { totalCount } assignees(first: 10) { nodes { login } } labels(first: 10) { nodes { name color } } url\"",
             ),
-            operation_name: None,
-            nullable_variables: &[],
+            ..GraphQlBody::DEFAULT
         }),
         response: ResponseDescriptor {
             record_extractor: Some("$.data.repository.pullRequests.nodes"),
@@ -2103,22 +1295,18 @@ pub static PULL_REQUESTS: [OperationDescriptor; 4usize] = [
                 ("has_next_page", "$.data.repository.pullRequests.pageInfo.hasNextPage"),
                 ("end_cursor", "$.data.repository.pullRequests.pageInfo.endCursor"),
             ],
-            record_filter: None,
-            record_transform: &[],
-            file_url: None,
-            no_content: false,
+            ..ResponseDescriptor::DEFAULT
         },
         pagination: Pagination::Relay {
             cursor_meta: "end_cursor",
             has_next_meta: "has_next_page",
             param: "after",
         },
-        preferred_for_check: false,
+        ..OperationDescriptor::DEFAULT
     },
     OperationDescriptor {
         entity: "pull_requests",
         action: "get",
-        kind: ActionKind::Get,
         method: Method::Post,
         path: "/graphql",
         summary: "Fetch a pull request",
@@ -2126,59 +1314,31 @@ pub static PULL_REQUESTS: [OperationDescriptor; 4usize] = [
         params: &[
             ParamDescriptor {
                 name: "owner",
-                location: ParamLocation::Query,
                 required: true,
-                kind: ValueKind::String,
-                item_kind: None,
-                nullable: false,
-                enum_values: &[],
-                default: None,
-                style: ParamStyle::Form,
                 description: "Login of the user or organization that owns the repository.",
-                schema: "{\"type\":\"string\"}",
-                config_inject: None,
+                ..ParamDescriptor::DEFAULT
             },
             ParamDescriptor {
                 name: "repo",
-                location: ParamLocation::Query,
                 required: true,
-                kind: ValueKind::String,
-                item_kind: None,
-                nullable: false,
-                enum_values: &[],
-                default: None,
-                style: ParamStyle::Form,
                 description: "Repository name without the owner.",
-                schema: "{\"type\":\"string\"}",
-                config_inject: None,
+                ..ParamDescriptor::DEFAULT
             },
             ParamDescriptor {
                 name: "number",
-                location: ParamLocation::Query,
                 required: true,
                 kind: ValueKind::Integer,
-                item_kind: None,
-                nullable: false,
-                enum_values: &[],
-                default: None,
-                style: ParamStyle::Form,
                 description: "Pull request number.",
                 schema: "{\"type\":\"integer\"}",
-                config_inject: None,
+                ..ParamDescriptor::DEFAULT
             },
             ParamDescriptor {
                 name: "fields",
-                location: ParamLocation::Query,
-                required: false,
                 kind: ValueKind::Array,
                 item_kind: Some(ValueKind::String),
-                nullable: false,
-                enum_values: &[],
-                default: None,
-                style: ParamStyle::Form,
                 description: "GraphQL fields to return; dotted names select nested fields. The default selection is used when omitted.",
                 schema: "{\"type\":\"array\",\"items\":{\"type\":\"string\"}}",
-                config_inject: None,
+                ..ParamDescriptor::DEFAULT
             },
         ],
         body: BodyDescriptor::GraphQl(GraphQlBody {
@@ -2189,19 +1349,13 @@ pub static PULL_REQUESTS: [OperationDescriptor; 4usize] = [
             default_fields: Some(
                 "\"id databaseId number title body bodyHTML state isDraft createdAt updatedAt closedAt mergedAt author { login avatarUrl } baseRefName headRefName mergeable merged mergedBy { login } additions deletions changedFiles commits { totalCount } comments { totalCount } reviews { totalCount } reviewRequests { totalCount } assignees(first: 10) { nodes { login } } labels(first: 10) { nodes { name color } } url\"",
             ),
-            operation_name: None,
-            nullable_variables: &[],
+            ..GraphQlBody::DEFAULT
         }),
         response: ResponseDescriptor {
             record_extractor: Some("$.data.repository.pullRequest"),
-            meta_extractor: &[],
-            record_filter: None,
-            record_transform: &[],
-            file_url: None,
-            no_content: false,
+            ..ResponseDescriptor::DEFAULT
         },
-        pagination: Pagination::None,
-        preferred_for_check: false,
+        ..OperationDescriptor::DEFAULT
     },
     OperationDescriptor {
         entity: "pull_requests",
@@ -2214,59 +1368,30 @@ pub static PULL_REQUESTS: [OperationDescriptor; 4usize] = [
         params: &[
             ParamDescriptor {
                 name: "query",
-                location: ParamLocation::Query,
                 required: true,
-                kind: ValueKind::String,
-                item_kind: None,
-                nullable: false,
-                enum_values: &[],
-                default: None,
-                style: ParamStyle::Form,
                 description: "Pull request search qualifiers, e.g. `type:pr is:open review:required`.",
-                schema: "{\"type\":\"string\"}",
-                config_inject: None,
+                ..ParamDescriptor::DEFAULT
             },
             ParamDescriptor {
                 name: "per_page",
-                location: ParamLocation::Query,
-                required: false,
                 kind: ValueKind::Integer,
-                item_kind: None,
-                nullable: false,
-                enum_values: &[],
                 default: Some("30"),
-                style: ParamStyle::Form,
                 description: "Records per page (1 to 100).",
                 schema: "{\"type\":\"integer\",\"minimum\":1,\"maximum\":100,\"default\":30}",
-                config_inject: None,
+                ..ParamDescriptor::DEFAULT
             },
             ParamDescriptor {
                 name: "after",
-                location: ParamLocation::Query,
-                required: false,
-                kind: ValueKind::String,
-                item_kind: None,
-                nullable: false,
-                enum_values: &[],
-                default: None,
-                style: ParamStyle::Form,
                 description: "End cursor of the previous page; omit for the first page.",
-                schema: "{\"type\":\"string\"}",
-                config_inject: None,
+                ..ParamDescriptor::DEFAULT
             },
             ParamDescriptor {
                 name: "fields",
-                location: ParamLocation::Query,
-                required: false,
                 kind: ValueKind::Array,
                 item_kind: Some(ValueKind::String),
-                nullable: false,
-                enum_values: &[],
-                default: None,
-                style: ParamStyle::Form,
                 description: "GraphQL fields to return; dotted names select nested fields. The default selection is used when omitted.",
                 schema: "{\"type\":\"array\",\"items\":{\"type\":\"string\"}}",
-                config_inject: None,
+                ..ParamDescriptor::DEFAULT
             },
         ],
         body: BodyDescriptor::GraphQl(GraphQlBody {
@@ -2277,8 +1402,7 @@ pub static PULL_REQUESTS: [OperationDescriptor; 4usize] = [
             default_fields: Some(
                 "\"id databaseId number title body state isDraft createdAt updatedAt closedAt mergedAt author { login avatarUrl } baseRefName headRefName mergeable merged mergedBy { login } additions deletions changedFiles commits { totalCount } comments { totalCount } reviews { totalCount } reviewRequests { totalCount } assignees(first: 10) { nodes { login } } labels(first: 10) { nodes { name color } } url\"",
             ),
-            operation_name: None,
-            nullable_variables: &[],
+            ..GraphQlBody::DEFAULT
         }),
         response: ResponseDescriptor {
             record_extractor: Some("$.data.search.nodes"),
@@ -2287,17 +1411,14 @@ pub static PULL_REQUESTS: [OperationDescriptor; 4usize] = [
                 ("end_cursor", "$.data.search.pageInfo.endCursor"),
                 ("total_count", "$.data.search.issueCount"),
             ],
-            record_filter: None,
-            record_transform: &[],
-            file_url: None,
-            no_content: false,
+            ..ResponseDescriptor::DEFAULT
         },
         pagination: Pagination::Relay {
             cursor_meta: "end_cursor",
             has_next_meta: "has_next_page",
             param: "after",
         },
-        preferred_for_check: false,
+        ..OperationDescriptor::DEFAULT
     },
 ];
 ///Operations of entity `reviews`, in action order.
@@ -2314,87 +1435,44 @@ pub static REVIEWS: [OperationDescriptor; 1usize] = [
         params: &[
             ParamDescriptor {
                 name: "owner",
-                location: ParamLocation::Query,
                 required: true,
-                kind: ValueKind::String,
-                item_kind: None,
-                nullable: false,
-                enum_values: &[],
-                default: None,
-                style: ParamStyle::Form,
                 description: "Login of the user or organization that owns the repository.",
-                schema: "{\"type\":\"string\"}",
-                config_inject: None,
+                ..ParamDescriptor::DEFAULT
             },
             ParamDescriptor {
                 name: "repo",
-                location: ParamLocation::Query,
                 required: true,
-                kind: ValueKind::String,
-                item_kind: None,
-                nullable: false,
-                enum_values: &[],
-                default: None,
-                style: ParamStyle::Form,
                 description: "Repository name without the owner.",
-                schema: "{\"type\":\"string\"}",
-                config_inject: None,
+                ..ParamDescriptor::DEFAULT
             },
             ParamDescriptor {
                 name: "number",
-                location: ParamLocation::Query,
                 required: true,
                 kind: ValueKind::Integer,
-                item_kind: None,
-                nullable: false,
-                enum_values: &[],
-                default: None,
-                style: ParamStyle::Form,
                 description: "Pull request number.",
                 schema: "{\"type\":\"integer\"}",
-                config_inject: None,
+                ..ParamDescriptor::DEFAULT
             },
             ParamDescriptor {
                 name: "per_page",
-                location: ParamLocation::Query,
-                required: false,
                 kind: ValueKind::Integer,
-                item_kind: None,
-                nullable: false,
-                enum_values: &[],
                 default: Some("30"),
-                style: ParamStyle::Form,
                 description: "Records per page (1 to 100).",
                 schema: "{\"type\":\"integer\",\"minimum\":1,\"maximum\":100,\"default\":30}",
-                config_inject: None,
+                ..ParamDescriptor::DEFAULT
             },
             ParamDescriptor {
                 name: "after",
-                location: ParamLocation::Query,
-                required: false,
-                kind: ValueKind::String,
-                item_kind: None,
-                nullable: false,
-                enum_values: &[],
-                default: None,
-                style: ParamStyle::Form,
                 description: "End cursor of the previous page; omit for the first page.",
-                schema: "{\"type\":\"string\"}",
-                config_inject: None,
+                ..ParamDescriptor::DEFAULT
             },
             ParamDescriptor {
                 name: "fields",
-                location: ParamLocation::Query,
-                required: false,
                 kind: ValueKind::Array,
                 item_kind: Some(ValueKind::String),
-                nullable: false,
-                enum_values: &[],
-                default: None,
-                style: ParamStyle::Form,
                 description: "GraphQL fields to return; dotted names select nested fields. The default selection is used when omitted.",
                 schema: "{\"type\":\"array\",\"items\":{\"type\":\"string\"}}",
-                config_inject: None,
+                ..ParamDescriptor::DEFAULT
             },
         ],
         body: BodyDescriptor::GraphQl(GraphQlBody {
@@ -2405,8 +1483,7 @@ pub static REVIEWS: [OperationDescriptor; 1usize] = [
             default_fields: Some(
                 "\"id databaseId state body submittedAt author { login avatarUrl } comments { totalCount }\"",
             ),
-            operation_name: None,
-            nullable_variables: &[],
+            ..GraphQlBody::DEFAULT
         }),
         response: ResponseDescriptor {
             record_extractor: Some("$.data.repository.pullRequest.reviews.nodes"),
@@ -2420,17 +1497,14 @@ pub static REVIEWS: [OperationDescriptor; 1usize] = [
                     "$.data.repository.pullRequest.reviews.pageInfo.endCursor",
                 ),
             ],
-            record_filter: None,
-            record_transform: &[],
-            file_url: None,
-            no_content: false,
+            ..ResponseDescriptor::DEFAULT
         },
         pagination: Pagination::Relay {
             cursor_meta: "end_cursor",
             has_next_meta: "has_next_page",
             param: "after",
         },
-        preferred_for_check: false,
+        ..OperationDescriptor::DEFAULT
     },
 ];
 ///Operations of entity `pr_comments`, in action order.
@@ -2447,87 +1521,44 @@ pub static PR_COMMENTS: [OperationDescriptor; 2usize] = [
         params: &[
             ParamDescriptor {
                 name: "owner",
-                location: ParamLocation::Query,
                 required: true,
-                kind: ValueKind::String,
-                item_kind: None,
-                nullable: false,
-                enum_values: &[],
-                default: None,
-                style: ParamStyle::Form,
                 description: "Login of the user or organization that owns the repository.",
-                schema: "{\"type\":\"string\"}",
-                config_inject: None,
+                ..ParamDescriptor::DEFAULT
             },
             ParamDescriptor {
                 name: "repo",
-                location: ParamLocation::Query,
                 required: true,
-                kind: ValueKind::String,
-                item_kind: None,
-                nullable: false,
-                enum_values: &[],
-                default: None,
-                style: ParamStyle::Form,
                 description: "Repository name without the owner.",
-                schema: "{\"type\":\"string\"}",
-                config_inject: None,
+                ..ParamDescriptor::DEFAULT
             },
             ParamDescriptor {
                 name: "number",
-                location: ParamLocation::Query,
                 required: true,
                 kind: ValueKind::Integer,
-                item_kind: None,
-                nullable: false,
-                enum_values: &[],
-                default: None,
-                style: ParamStyle::Form,
                 description: "Pull request number.",
                 schema: "{\"type\":\"integer\"}",
-                config_inject: None,
+                ..ParamDescriptor::DEFAULT
             },
             ParamDescriptor {
                 name: "per_page",
-                location: ParamLocation::Query,
-                required: false,
                 kind: ValueKind::Integer,
-                item_kind: None,
-                nullable: false,
-                enum_values: &[],
                 default: Some("30"),
-                style: ParamStyle::Form,
                 description: "Records per page (1 to 100).",
                 schema: "{\"type\":\"integer\",\"minimum\":1,\"maximum\":100,\"default\":30}",
-                config_inject: None,
+                ..ParamDescriptor::DEFAULT
             },
             ParamDescriptor {
                 name: "after",
-                location: ParamLocation::Query,
-                required: false,
-                kind: ValueKind::String,
-                item_kind: None,
-                nullable: false,
-                enum_values: &[],
-                default: None,
-                style: ParamStyle::Form,
                 description: "End cursor of the previous page; omit for the first page.",
-                schema: "{\"type\":\"string\"}",
-                config_inject: None,
+                ..ParamDescriptor::DEFAULT
             },
             ParamDescriptor {
                 name: "fields",
-                location: ParamLocation::Query,
-                required: false,
                 kind: ValueKind::Array,
                 item_kind: Some(ValueKind::String),
-                nullable: false,
-                enum_values: &[],
-                default: None,
-                style: ParamStyle::Form,
                 description: "GraphQL fields to return; dotted names select nested fields. The default selection is used when omitted.",
                 schema: "{\"type\":\"array\",\"items\":{\"type\":\"string\"}}",
-                config_inject: None,
+                ..ParamDescriptor::DEFAULT
             },
         ],
         body: BodyDescriptor::GraphQl(GraphQlBody {
@@ -2538,8 +1569,7 @@ pub static PR_COMMENTS: [OperationDescriptor; 2usize] = [
             default_fields: Some(
                 "\"id databaseId body bodyHTML createdAt updatedAt author { login avatarUrl } url isMinimized minimizedReason\"",
             ),
-            operation_name: None,
-            nullable_variables: &[],
+            ..GraphQlBody::DEFAULT
         }),
         response: ResponseDescriptor {
             record_extractor: Some("$.data.repository.pullRequest.comments.nodes"),
@@ -2553,22 +1583,18 @@ pub static PR_COMMENTS: [OperationDescriptor; 2usize] = [
                     "$.data.repository.pullRequest.comments.pageInfo.endCursor",
                 ),
             ],
-            record_filter: None,
-            record_transform: &[],
-            file_url: None,
-            no_content: false,
+            ..ResponseDescriptor::DEFAULT
         },
         pagination: Pagination::Relay {
             cursor_meta: "end_cursor",
             has_next_meta: "has_next_page",
             param: "after",
         },
-        preferred_for_check: false,
+        ..OperationDescriptor::DEFAULT
     },
     OperationDescriptor {
         entity: "pr_comments",
         action: "get",
-        kind: ActionKind::Get,
         method: Method::Post,
         path: "/graphql",
         summary: "Fetch a pull request comment",
@@ -2576,31 +1602,17 @@ pub static PR_COMMENTS: [OperationDescriptor; 2usize] = [
         params: &[
             ParamDescriptor {
                 name: "id",
-                location: ParamLocation::Query,
                 required: true,
-                kind: ValueKind::String,
-                item_kind: None,
-                nullable: false,
-                enum_values: &[],
-                default: None,
-                style: ParamStyle::Form,
                 description: "Node ID (GraphQL) of the comment.",
-                schema: "{\"type\":\"string\"}",
-                config_inject: None,
+                ..ParamDescriptor::DEFAULT
             },
             ParamDescriptor {
                 name: "fields",
-                location: ParamLocation::Query,
-                required: false,
                 kind: ValueKind::Array,
                 item_kind: Some(ValueKind::String),
-                nullable: false,
-                enum_values: &[],
-                default: None,
-                style: ParamStyle::Form,
                 description: "GraphQL fields to return; dotted names select nested fields. The default selection is used when omitted.",
                 schema: "{\"type\":\"array\",\"items\":{\"type\":\"string\"}}",
-                config_inject: None,
+                ..ParamDescriptor::DEFAULT
             },
         ],
         body: BodyDescriptor::GraphQl(GraphQlBody {
@@ -2609,19 +1621,13 @@ pub static PR_COMMENTS: [OperationDescriptor; 2usize] = [
             default_fields: Some(
                 "\"id databaseId body bodyHTML createdAt updatedAt author { login avatarUrl } url isMinimized minimizedReason\"",
             ),
-            operation_name: None,
-            nullable_variables: &[],
+            ..GraphQlBody::DEFAULT
         }),
         response: ResponseDescriptor {
             record_extractor: Some("$.data.node"),
-            meta_extractor: &[],
-            record_filter: None,
-            record_transform: &[],
-            file_url: None,
-            no_content: false,
+            ..ResponseDescriptor::DEFAULT
         },
-        pagination: Pagination::None,
-        preferred_for_check: false,
+        ..OperationDescriptor::DEFAULT
     },
 ];
 ///Operations of entity `labels`, in action order.
@@ -2638,73 +1644,36 @@ pub static LABELS: [OperationDescriptor; 2usize] = [
         params: &[
             ParamDescriptor {
                 name: "owner",
-                location: ParamLocation::Query,
                 required: true,
-                kind: ValueKind::String,
-                item_kind: None,
-                nullable: false,
-                enum_values: &[],
-                default: None,
-                style: ParamStyle::Form,
                 description: "Login of the user or organization that owns the repository.",
-                schema: "{\"type\":\"string\"}",
-                config_inject: None,
+                ..ParamDescriptor::DEFAULT
             },
             ParamDescriptor {
                 name: "repo",
-                location: ParamLocation::Query,
                 required: true,
-                kind: ValueKind::String,
-                item_kind: None,
-                nullable: false,
-                enum_values: &[],
-                default: None,
-                style: ParamStyle::Form,
                 description: "Repository name without the owner.",
-                schema: "{\"type\":\"string\"}",
-                config_inject: None,
+                ..ParamDescriptor::DEFAULT
             },
             ParamDescriptor {
                 name: "per_page",
-                location: ParamLocation::Query,
-                required: false,
                 kind: ValueKind::Integer,
-                item_kind: None,
-                nullable: false,
-                enum_values: &[],
                 default: Some("30"),
-                style: ParamStyle::Form,
                 description: "Records per page (1 to 100).",
                 schema: "{\"type\":\"integer\",\"minimum\":1,\"maximum\":100,\"default\":30}",
-                config_inject: None,
+                ..ParamDescriptor::DEFAULT
             },
             ParamDescriptor {
                 name: "after",
-                location: ParamLocation::Query,
-                required: false,
-                kind: ValueKind::String,
-                item_kind: None,
-                nullable: false,
-                enum_values: &[],
-                default: None,
-                style: ParamStyle::Form,
                 description: "End cursor of the previous page; omit for the first page.",
-                schema: "{\"type\":\"string\"}",
-                config_inject: None,
+                ..ParamDescriptor::DEFAULT
             },
             ParamDescriptor {
                 name: "fields",
-                location: ParamLocation::Query,
-                required: false,
                 kind: ValueKind::Array,
                 item_kind: Some(ValueKind::String),
-                nullable: false,
-                enum_values: &[],
-                default: None,
-                style: ParamStyle::Form,
                 description: "GraphQL fields to return; dotted names select nested fields. The default selection is used when omitted.",
                 schema: "{\"type\":\"array\",\"items\":{\"type\":\"string\"}}",
-                config_inject: None,
+                ..ParamDescriptor::DEFAULT
             },
         ],
         body: BodyDescriptor::GraphQl(GraphQlBody {
@@ -2715,8 +1684,7 @@ pub static LABELS: [OperationDescriptor; 2usize] = [
             default_fields: Some(
                 "\"id name color description createdAt url issues { totalCount } pullRequests { totalCount }\"",
             ),
-            operation_name: None,
-            nullable_variables: &[],
+            ..GraphQlBody::DEFAULT
         }),
         response: ResponseDescriptor {
             record_extractor: Some("$.data.repository.labels.nodes"),
@@ -2724,22 +1692,18 @@ pub static LABELS: [OperationDescriptor; 2usize] = [
                 ("has_next_page", "$.data.repository.labels.pageInfo.hasNextPage"),
                 ("end_cursor", "$.data.repository.labels.pageInfo.endCursor"),
             ],
-            record_filter: None,
-            record_transform: &[],
-            file_url: None,
-            no_content: false,
+            ..ResponseDescriptor::DEFAULT
         },
         pagination: Pagination::Relay {
             cursor_meta: "end_cursor",
             has_next_meta: "has_next_page",
             param: "after",
         },
-        preferred_for_check: false,
+        ..OperationDescriptor::DEFAULT
     },
     OperationDescriptor {
         entity: "labels",
         action: "get",
-        kind: ActionKind::Get,
         method: Method::Post,
         path: "/graphql",
         summary: "Fetch a label",
@@ -2747,59 +1711,29 @@ pub static LABELS: [OperationDescriptor; 2usize] = [
         params: &[
             ParamDescriptor {
                 name: "owner",
-                location: ParamLocation::Query,
                 required: true,
-                kind: ValueKind::String,
-                item_kind: None,
-                nullable: false,
-                enum_values: &[],
-                default: None,
-                style: ParamStyle::Form,
                 description: "Login of the user or organization that owns the repository.",
-                schema: "{\"type\":\"string\"}",
-                config_inject: None,
+                ..ParamDescriptor::DEFAULT
             },
             ParamDescriptor {
                 name: "repo",
-                location: ParamLocation::Query,
                 required: true,
-                kind: ValueKind::String,
-                item_kind: None,
-                nullable: false,
-                enum_values: &[],
-                default: None,
-                style: ParamStyle::Form,
                 description: "Repository name without the owner.",
-                schema: "{\"type\":\"string\"}",
-                config_inject: None,
+                ..ParamDescriptor::DEFAULT
             },
             ParamDescriptor {
                 name: "name",
-                location: ParamLocation::Query,
                 required: true,
-                kind: ValueKind::String,
-                item_kind: None,
-                nullable: false,
-                enum_values: &[],
-                default: None,
-                style: ParamStyle::Form,
                 description: "Label name.",
-                schema: "{\"type\":\"string\"}",
-                config_inject: None,
+                ..ParamDescriptor::DEFAULT
             },
             ParamDescriptor {
                 name: "fields",
-                location: ParamLocation::Query,
-                required: false,
                 kind: ValueKind::Array,
                 item_kind: Some(ValueKind::String),
-                nullable: false,
-                enum_values: &[],
-                default: None,
-                style: ParamStyle::Form,
                 description: "GraphQL fields to return; dotted names select nested fields. The default selection is used when omitted.",
                 schema: "{\"type\":\"array\",\"items\":{\"type\":\"string\"}}",
-                config_inject: None,
+                ..ParamDescriptor::DEFAULT
             },
         ],
         body: BodyDescriptor::GraphQl(GraphQlBody {
@@ -2810,19 +1744,13 @@ pub static LABELS: [OperationDescriptor; 2usize] = [
             default_fields: Some(
                 "\"id name color description createdAt url issues { totalCount } pullRequests { totalCount }\"",
             ),
-            operation_name: None,
-            nullable_variables: &[],
+            ..GraphQlBody::DEFAULT
         }),
         response: ResponseDescriptor {
             record_extractor: Some("$.data.repository.label"),
-            meta_extractor: &[],
-            record_filter: None,
-            record_transform: &[],
-            file_url: None,
-            no_content: false,
+            ..ResponseDescriptor::DEFAULT
         },
-        pagination: Pagination::None,
-        preferred_for_check: false,
+        ..OperationDescriptor::DEFAULT
     },
 ];
 ///Operations of entity `milestones`, in action order.
@@ -2839,87 +1767,45 @@ pub static MILESTONES: [OperationDescriptor; 2usize] = [
         params: &[
             ParamDescriptor {
                 name: "owner",
-                location: ParamLocation::Query,
                 required: true,
-                kind: ValueKind::String,
-                item_kind: None,
-                nullable: false,
-                enum_values: &[],
-                default: None,
-                style: ParamStyle::Form,
                 description: "Login of the user or organization that owns the repository.",
-                schema: "{\"type\":\"string\"}",
-                config_inject: None,
+                ..ParamDescriptor::DEFAULT
             },
             ParamDescriptor {
                 name: "repo",
-                location: ParamLocation::Query,
                 required: true,
-                kind: ValueKind::String,
-                item_kind: None,
-                nullable: false,
-                enum_values: &[],
-                default: None,
-                style: ParamStyle::Form,
                 description: "Repository name without the owner.",
-                schema: "{\"type\":\"string\"}",
-                config_inject: None,
+                ..ParamDescriptor::DEFAULT
             },
             ParamDescriptor {
                 name: "states",
-                location: ParamLocation::Query,
-                required: false,
                 kind: ValueKind::Array,
                 item_kind: Some(ValueKind::String),
-                nullable: false,
                 enum_values: &["\"OPEN\"", "\"CLOSED\""],
-                default: None,
-                style: ParamStyle::Form,
                 description: "Milestone states to include: OPEN, CLOSED.",
                 schema: "{\"type\":\"array\",\"items\":{\"type\":\"string\",\"enum\":[\"OPEN\",\"CLOSED\"]}}",
-                config_inject: None,
+                ..ParamDescriptor::DEFAULT
             },
             ParamDescriptor {
                 name: "per_page",
-                location: ParamLocation::Query,
-                required: false,
                 kind: ValueKind::Integer,
-                item_kind: None,
-                nullable: false,
-                enum_values: &[],
                 default: Some("30"),
-                style: ParamStyle::Form,
                 description: "Records per page (1 to 100).",
                 schema: "{\"type\":\"integer\",\"minimum\":1,\"maximum\":100,\"default\":30}",
-                config_inject: None,
+                ..ParamDescriptor::DEFAULT
             },
             ParamDescriptor {
                 name: "after",
-                location: ParamLocation::Query,
-                required: false,
-                kind: ValueKind::String,
-                item_kind: None,
-                nullable: false,
-                enum_values: &[],
-                default: None,
-                style: ParamStyle::Form,
                 description: "End cursor of the previous page; omit for the first page.",
-                schema: "{\"type\":\"string\"}",
-                config_inject: None,
+                ..ParamDescriptor::DEFAULT
             },
             ParamDescriptor {
                 name: "fields",
-                location: ParamLocation::Query,
-                required: false,
                 kind: ValueKind::Array,
                 item_kind: Some(ValueKind::String),
-                nullable: false,
-                enum_values: &[],
-                default: None,
-                style: ParamStyle::Form,
                 description: "GraphQL fields to return; dotted names select nested fields. The default selection is used when omitted.",
                 schema: "{\"type\":\"array\",\"items\":{\"type\":\"string\"}}",
-                config_inject: None,
+                ..ParamDescriptor::DEFAULT
             },
         ],
         body: BodyDescriptor::GraphQl(GraphQlBody {
@@ -2930,8 +1816,7 @@ pub static MILESTONES: [OperationDescriptor; 2usize] = [
             default_fields: Some(
                 "\"id number title description state dueOn closedAt createdAt updatedAt progressPercentage issues { totalCount } pullRequests { totalCount }\"",
             ),
-            operation_name: None,
-            nullable_variables: &[],
+            ..GraphQlBody::DEFAULT
         }),
         response: ResponseDescriptor {
             record_extractor: Some("$.data.repository.milestones.nodes"),
@@ -2939,22 +1824,18 @@ pub static MILESTONES: [OperationDescriptor; 2usize] = [
                 ("has_next_page", "$.data.repository.milestones.pageInfo.hasNextPage"),
                 ("end_cursor", "$.data.repository.milestones.pageInfo.endCursor"),
             ],
-            record_filter: None,
-            record_transform: &[],
-            file_url: None,
-            no_content: false,
+            ..ResponseDescriptor::DEFAULT
         },
         pagination: Pagination::Relay {
             cursor_meta: "end_cursor",
             has_next_meta: "has_next_page",
             param: "after",
         },
-        preferred_for_check: false,
+        ..OperationDescriptor::DEFAULT
     },
     OperationDescriptor {
         entity: "milestones",
         action: "get",
-        kind: ActionKind::Get,
         method: Method::Post,
         path: "/graphql",
         summary: "Fetch a milestone",
@@ -2962,59 +1843,31 @@ pub static MILESTONES: [OperationDescriptor; 2usize] = [
         params: &[
             ParamDescriptor {
                 name: "owner",
-                location: ParamLocation::Query,
                 required: true,
-                kind: ValueKind::String,
-                item_kind: None,
-                nullable: false,
-                enum_values: &[],
-                default: None,
-                style: ParamStyle::Form,
                 description: "Login of the user or organization that owns the repository.",
-                schema: "{\"type\":\"string\"}",
-                config_inject: None,
+                ..ParamDescriptor::DEFAULT
             },
             ParamDescriptor {
                 name: "repo",
-                location: ParamLocation::Query,
                 required: true,
-                kind: ValueKind::String,
-                item_kind: None,
-                nullable: false,
-                enum_values: &[],
-                default: None,
-                style: ParamStyle::Form,
                 description: "Repository name without the owner.",
-                schema: "{\"type\":\"string\"}",
-                config_inject: None,
+                ..ParamDescriptor::DEFAULT
             },
             ParamDescriptor {
                 name: "number",
-                location: ParamLocation::Query,
                 required: true,
                 kind: ValueKind::Integer,
-                item_kind: None,
-                nullable: false,
-                enum_values: &[],
-                default: None,
-                style: ParamStyle::Form,
                 description: "Milestone number.",
                 schema: "{\"type\":\"integer\"}",
-                config_inject: None,
+                ..ParamDescriptor::DEFAULT
             },
             ParamDescriptor {
                 name: "fields",
-                location: ParamLocation::Query,
-                required: false,
                 kind: ValueKind::Array,
                 item_kind: Some(ValueKind::String),
-                nullable: false,
-                enum_values: &[],
-                default: None,
-                style: ParamStyle::Form,
                 description: "GraphQL fields to return; dotted names select nested fields. The default selection is used when omitted.",
                 schema: "{\"type\":\"array\",\"items\":{\"type\":\"string\"}}",
-                config_inject: None,
+                ..ParamDescriptor::DEFAULT
             },
         ],
         body: BodyDescriptor::GraphQl(GraphQlBody {
@@ -3025,19 +1878,13 @@ pub static MILESTONES: [OperationDescriptor; 2usize] = [
             default_fields: Some(
                 "\"id number title description state dueOn closedAt createdAt updatedAt progressPercentage issues { totalCount } pullRequests { totalCount }\"",
             ),
-            operation_name: None,
-            nullable_variables: &[],
+            ..GraphQlBody::DEFAULT
         }),
         response: ResponseDescriptor {
             record_extractor: Some("$.data.repository.milestone"),
-            meta_extractor: &[],
-            record_filter: None,
-            record_transform: &[],
-            file_url: None,
-            no_content: false,
+            ..ResponseDescriptor::DEFAULT
         },
-        pagination: Pagination::None,
-        preferred_for_check: false,
+        ..OperationDescriptor::DEFAULT
     },
 ];
 ///Operations of entity `organizations`, in action order.
@@ -3046,7 +1893,6 @@ pub static ORGANIZATIONS: [OperationDescriptor; 2usize] = [
     OperationDescriptor {
         entity: "organizations",
         action: "get",
-        kind: ActionKind::Get,
         method: Method::Post,
         path: "/graphql",
         summary: "Fetch an organization",
@@ -3054,31 +1900,17 @@ pub static ORGANIZATIONS: [OperationDescriptor; 2usize] = [
         params: &[
             ParamDescriptor {
                 name: "org",
-                location: ParamLocation::Query,
                 required: true,
-                kind: ValueKind::String,
-                item_kind: None,
-                nullable: false,
-                enum_values: &[],
-                default: None,
-                style: ParamStyle::Form,
                 description: "Login of the organization.",
-                schema: "{\"type\":\"string\"}",
-                config_inject: None,
+                ..ParamDescriptor::DEFAULT
             },
             ParamDescriptor {
                 name: "fields",
-                location: ParamLocation::Query,
-                required: false,
                 kind: ValueKind::Array,
                 item_kind: Some(ValueKind::String),
-                nullable: false,
-                enum_values: &[],
-                default: None,
-                style: ParamStyle::Form,
                 description: "GraphQL fields to return; dotted names select nested fields. The default selection is used when omitted.",
                 schema: "{\"type\":\"array\",\"items\":{\"type\":\"string\"}}",
-                config_inject: None,
+                ..ParamDescriptor::DEFAULT
             },
         ],
         body: BodyDescriptor::GraphQl(GraphQlBody {
@@ -3087,19 +1919,13 @@ pub static ORGANIZATIONS: [OperationDescriptor; 2usize] = [
             default_fields: Some(
                 "\"id databaseId login name description email websiteUrl url avatarUrl createdAt updatedAt location isVerified repositories { totalCount } membersWithRole { totalCount } teams { totalCount }\"",
             ),
-            operation_name: None,
-            nullable_variables: &[],
+            ..GraphQlBody::DEFAULT
         }),
         response: ResponseDescriptor {
             record_extractor: Some("$.data.organization"),
-            meta_extractor: &[],
-            record_filter: None,
-            record_transform: &[],
-            file_url: None,
-            no_content: false,
+            ..ResponseDescriptor::DEFAULT
         },
-        pagination: Pagination::None,
-        preferred_for_check: false,
+        ..OperationDescriptor::DEFAULT
     },
     OperationDescriptor {
         entity: "organizations",
@@ -3112,59 +1938,30 @@ pub static ORGANIZATIONS: [OperationDescriptor; 2usize] = [
         params: &[
             ParamDescriptor {
                 name: "username",
-                location: ParamLocation::Query,
                 required: true,
-                kind: ValueKind::String,
-                item_kind: None,
-                nullable: false,
-                enum_values: &[],
-                default: None,
-                style: ParamStyle::Form,
                 description: "Login of the user whose organizations to return.",
-                schema: "{\"type\":\"string\"}",
-                config_inject: None,
+                ..ParamDescriptor::DEFAULT
             },
             ParamDescriptor {
                 name: "per_page",
-                location: ParamLocation::Query,
-                required: false,
                 kind: ValueKind::Integer,
-                item_kind: None,
-                nullable: false,
-                enum_values: &[],
                 default: Some("30"),
-                style: ParamStyle::Form,
                 description: "Records per page (1 to 100).",
                 schema: "{\"type\":\"integer\",\"minimum\":1,\"maximum\":100,\"default\":30}",
-                config_inject: None,
+                ..ParamDescriptor::DEFAULT
             },
             ParamDescriptor {
                 name: "after",
-                location: ParamLocation::Query,
-                required: false,
-                kind: ValueKind::String,
-                item_kind: None,
-                nullable: false,
-                enum_values: &[],
-                default: None,
-                style: ParamStyle::Form,
                 description: "End cursor of the previous page; omit for the first page.",
-                schema: "{\"type\":\"string\"}",
-                config_inject: None,
+                ..ParamDescriptor::DEFAULT
             },
             ParamDescriptor {
                 name: "fields",
-                location: ParamLocation::Query,
-                required: false,
                 kind: ValueKind::Array,
                 item_kind: Some(ValueKind::String),
-                nullable: false,
-                enum_values: &[],
-                default: None,
-                style: ParamStyle::Form,
                 description: "GraphQL fields to return; dotted names select nested fields. The default selection is used when omitted.",
                 schema: "{\"type\":\"array\",\"items\":{\"type\":\"string\"}}",
-                config_inject: None,
+                ..ParamDescriptor::DEFAULT
             },
         ],
         body: BodyDescriptor::GraphQl(GraphQlBody {
@@ -3175,8 +1972,7 @@ pub static ORGANIZATIONS: [OperationDescriptor; 2usize] = [
             default_fields: Some(
                 "\"id databaseId login name description email websiteUrl url avatarUrl createdAt updatedAt location isVerified repositories { totalCount } membersWithRole { totalCount } teams { totalCount }\"",
             ),
-            operation_name: None,
-            nullable_variables: &[],
+            ..GraphQlBody::DEFAULT
         }),
         response: ResponseDescriptor {
             record_extractor: Some("$.data.user.organizations.nodes"),
@@ -3184,17 +1980,14 @@ pub static ORGANIZATIONS: [OperationDescriptor; 2usize] = [
                 ("has_next_page", "$.data.user.organizations.pageInfo.hasNextPage"),
                 ("end_cursor", "$.data.user.organizations.pageInfo.endCursor"),
             ],
-            record_filter: None,
-            record_transform: &[],
-            file_url: None,
-            no_content: false,
+            ..ResponseDescriptor::DEFAULT
         },
         pagination: Pagination::Relay {
             cursor_meta: "end_cursor",
             has_next_meta: "has_next_page",
             param: "after",
         },
-        preferred_for_check: false,
+        ..OperationDescriptor::DEFAULT
     },
 ];
 ///Operations of entity `users`, in action order.
@@ -3203,7 +1996,6 @@ pub static USERS: [OperationDescriptor; 3usize] = [
     OperationDescriptor {
         entity: "users",
         action: "get",
-        kind: ActionKind::Get,
         method: Method::Post,
         path: "/graphql",
         summary: "Fetch a user",
@@ -3211,31 +2003,17 @@ pub static USERS: [OperationDescriptor; 3usize] = [
         params: &[
             ParamDescriptor {
                 name: "username",
-                location: ParamLocation::Query,
                 required: true,
-                kind: ValueKind::String,
-                item_kind: None,
-                nullable: false,
-                enum_values: &[],
-                default: None,
-                style: ParamStyle::Form,
                 description: "Login of the user to look up.",
-                schema: "{\"type\":\"string\"}",
-                config_inject: None,
+                ..ParamDescriptor::DEFAULT
             },
             ParamDescriptor {
                 name: "fields",
-                location: ParamLocation::Query,
-                required: false,
                 kind: ValueKind::Array,
                 item_kind: Some(ValueKind::String),
-                nullable: false,
-                enum_values: &[],
-                default: None,
-                style: ParamStyle::Form,
                 description: "GraphQL fields to return; dotted names select nested fields. The default selection is used when omitted.",
                 schema: "{\"type\":\"array\",\"items\":{\"type\":\"string\"}}",
-                config_inject: None,
+                ..ParamDescriptor::DEFAULT
             },
         ],
         body: BodyDescriptor::GraphQl(GraphQlBody {
@@ -3244,19 +2022,13 @@ pub static USERS: [OperationDescriptor; 3usize] = [
             default_fields: Some(
                 "\"id databaseId login name email bio company location websiteUrl twitterUsername url avatarUrl createdAt updatedAt isHireable followers { totalCount } following { totalCount } repositories { totalCount } starredRepositories { totalCount } organizations { totalCount }\"",
             ),
-            operation_name: None,
-            nullable_variables: &[],
+            ..GraphQlBody::DEFAULT
         }),
         response: ResponseDescriptor {
             record_extractor: Some("$.data.user"),
-            meta_extractor: &[],
-            record_filter: None,
-            record_transform: &[],
-            file_url: None,
-            no_content: false,
+            ..ResponseDescriptor::DEFAULT
         },
-        pagination: Pagination::None,
-        preferred_for_check: false,
+        ..OperationDescriptor::DEFAULT
     },
     OperationDescriptor {
         entity: "users",
@@ -3269,59 +2041,30 @@ pub static USERS: [OperationDescriptor; 3usize] = [
         params: &[
             ParamDescriptor {
                 name: "org",
-                location: ParamLocation::Query,
                 required: true,
-                kind: ValueKind::String,
-                item_kind: None,
-                nullable: false,
-                enum_values: &[],
-                default: None,
-                style: ParamStyle::Form,
                 description: "Login of the organization.",
-                schema: "{\"type\":\"string\"}",
-                config_inject: None,
+                ..ParamDescriptor::DEFAULT
             },
             ParamDescriptor {
                 name: "per_page",
-                location: ParamLocation::Query,
-                required: false,
                 kind: ValueKind::Integer,
-                item_kind: None,
-                nullable: false,
-                enum_values: &[],
                 default: Some("30"),
-                style: ParamStyle::Form,
                 description: "Records per page (1 to 100).",
                 schema: "{\"type\":\"integer\",\"minimum\":1,\"maximum\":100,\"default\":30}",
-                config_inject: None,
+                ..ParamDescriptor::DEFAULT
             },
             ParamDescriptor {
                 name: "after",
-                location: ParamLocation::Query,
-                required: false,
-                kind: ValueKind::String,
-                item_kind: None,
-                nullable: false,
-                enum_values: &[],
-                default: None,
-                style: ParamStyle::Form,
                 description: "End cursor of the previous page; omit for the first page.",
-                schema: "{\"type\":\"string\"}",
-                config_inject: None,
+                ..ParamDescriptor::DEFAULT
             },
             ParamDescriptor {
                 name: "fields",
-                location: ParamLocation::Query,
-                required: false,
                 kind: ValueKind::Array,
                 item_kind: Some(ValueKind::String),
-                nullable: false,
-                enum_values: &[],
-                default: None,
-                style: ParamStyle::Form,
                 description: "GraphQL fields to return; dotted names select nested fields. The default selection is used when omitted.",
                 schema: "{\"type\":\"array\",\"items\":{\"type\":\"string\"}}",
-                config_inject: None,
+                ..ParamDescriptor::DEFAULT
             },
         ],
         body: BodyDescriptor::GraphQl(GraphQlBody {
@@ -3332,8 +2075,7 @@ pub static USERS: [OperationDescriptor; 3usize] = [
             default_fields: Some(
                 "\"id databaseId login name email bio company location websiteUrl twitterUsername url avatarUrl createdAt updatedAt isHireable followers { totalCount } following { totalCount } repositories { totalCount } starredRepositories { totalCount } organizations { totalCount }\"",
             ),
-            operation_name: None,
-            nullable_variables: &[],
+            ..GraphQlBody::DEFAULT
         }),
         response: ResponseDescriptor {
             record_extractor: Some("$.data.organization.membersWithRole.nodes"),
@@ -3344,17 +2086,14 @@ pub static USERS: [OperationDescriptor; 3usize] = [
                 ),
                 ("end_cursor", "$.data.organization.membersWithRole.pageInfo.endCursor"),
             ],
-            record_filter: None,
-            record_transform: &[],
-            file_url: None,
-            no_content: false,
+            ..ResponseDescriptor::DEFAULT
         },
         pagination: Pagination::Relay {
             cursor_meta: "end_cursor",
             has_next_meta: "has_next_page",
             param: "after",
         },
-        preferred_for_check: false,
+        ..OperationDescriptor::DEFAULT
     },
     OperationDescriptor {
         entity: "users",
@@ -3367,59 +2106,30 @@ pub static USERS: [OperationDescriptor; 3usize] = [
         params: &[
             ParamDescriptor {
                 name: "query",
-                location: ParamLocation::Query,
                 required: true,
-                kind: ValueKind::String,
-                item_kind: None,
-                nullable: false,
-                enum_values: &[],
-                default: None,
-                style: ParamStyle::Form,
                 description: "User search qualifiers, e.g. `location:berlin followers:>100`.",
-                schema: "{\"type\":\"string\"}",
-                config_inject: None,
+                ..ParamDescriptor::DEFAULT
             },
             ParamDescriptor {
                 name: "limit",
-                location: ParamLocation::Query,
-                required: false,
                 kind: ValueKind::Integer,
-                item_kind: None,
-                nullable: false,
-                enum_values: &[],
                 default: Some("10"),
-                style: ParamStyle::Form,
                 description: "Maximum number of matches to return (1 to 100).",
                 schema: "{\"type\":\"integer\",\"minimum\":1,\"maximum\":100,\"default\":10}",
-                config_inject: None,
+                ..ParamDescriptor::DEFAULT
             },
             ParamDescriptor {
                 name: "after",
-                location: ParamLocation::Query,
-                required: false,
-                kind: ValueKind::String,
-                item_kind: None,
-                nullable: false,
-                enum_values: &[],
-                default: None,
-                style: ParamStyle::Form,
                 description: "End cursor of the previous page; omit for the first page.",
-                schema: "{\"type\":\"string\"}",
-                config_inject: None,
+                ..ParamDescriptor::DEFAULT
             },
             ParamDescriptor {
                 name: "fields",
-                location: ParamLocation::Query,
-                required: false,
                 kind: ValueKind::Array,
                 item_kind: Some(ValueKind::String),
-                nullable: false,
-                enum_values: &[],
-                default: None,
-                style: ParamStyle::Form,
                 description: "GraphQL fields to return; dotted names select nested fields. The default selection is used when omitted.",
                 schema: "{\"type\":\"array\",\"items\":{\"type\":\"string\"}}",
-                config_inject: None,
+                ..ParamDescriptor::DEFAULT
             },
         ],
         body: BodyDescriptor::GraphQl(GraphQlBody {
@@ -3430,8 +2140,7 @@ pub static USERS: [OperationDescriptor; 3usize] = [
             default_fields: Some(
                 "\"id databaseId login name email bio company location websiteUrl twitterUsername url avatarUrl createdAt updatedAt isHireable followers { totalCount } following { totalCount } repositories { totalCount } starredRepositories { totalCount } organizations { totalCount }\"",
             ),
-            operation_name: None,
-            nullable_variables: &[],
+            ..GraphQlBody::DEFAULT
         }),
         response: ResponseDescriptor {
             record_extractor: Some("$.data.search.nodes"),
@@ -3440,17 +2149,14 @@ pub static USERS: [OperationDescriptor; 3usize] = [
                 ("end_cursor", "$.data.search.pageInfo.endCursor"),
                 ("total_count", "$.data.search.userCount"),
             ],
-            record_filter: None,
-            record_transform: &[],
-            file_url: None,
-            no_content: false,
+            ..ResponseDescriptor::DEFAULT
         },
         pagination: Pagination::Relay {
             cursor_meta: "end_cursor",
             has_next_meta: "has_next_page",
             param: "after",
         },
-        preferred_for_check: false,
+        ..OperationDescriptor::DEFAULT
     },
 ];
 ///Operations of entity `teams`, in action order.
@@ -3467,59 +2173,30 @@ pub static TEAMS: [OperationDescriptor; 2usize] = [
         params: &[
             ParamDescriptor {
                 name: "org",
-                location: ParamLocation::Query,
                 required: true,
-                kind: ValueKind::String,
-                item_kind: None,
-                nullable: false,
-                enum_values: &[],
-                default: None,
-                style: ParamStyle::Form,
                 description: "Login of the organization.",
-                schema: "{\"type\":\"string\"}",
-                config_inject: None,
+                ..ParamDescriptor::DEFAULT
             },
             ParamDescriptor {
                 name: "per_page",
-                location: ParamLocation::Query,
-                required: false,
                 kind: ValueKind::Integer,
-                item_kind: None,
-                nullable: false,
-                enum_values: &[],
                 default: Some("30"),
-                style: ParamStyle::Form,
                 description: "Records per page (1 to 100).",
                 schema: "{\"type\":\"integer\",\"minimum\":1,\"maximum\":100,\"default\":30}",
-                config_inject: None,
+                ..ParamDescriptor::DEFAULT
             },
             ParamDescriptor {
                 name: "after",
-                location: ParamLocation::Query,
-                required: false,
-                kind: ValueKind::String,
-                item_kind: None,
-                nullable: false,
-                enum_values: &[],
-                default: None,
-                style: ParamStyle::Form,
                 description: "End cursor of the previous page; omit for the first page.",
-                schema: "{\"type\":\"string\"}",
-                config_inject: None,
+                ..ParamDescriptor::DEFAULT
             },
             ParamDescriptor {
                 name: "fields",
-                location: ParamLocation::Query,
-                required: false,
                 kind: ValueKind::Array,
                 item_kind: Some(ValueKind::String),
-                nullable: false,
-                enum_values: &[],
-                default: None,
-                style: ParamStyle::Form,
                 description: "GraphQL fields to return; dotted names select nested fields. The default selection is used when omitted.",
                 schema: "{\"type\":\"array\",\"items\":{\"type\":\"string\"}}",
-                config_inject: None,
+                ..ParamDescriptor::DEFAULT
             },
         ],
         body: BodyDescriptor::GraphQl(GraphQlBody {
@@ -3530,8 +2207,7 @@ pub static TEAMS: [OperationDescriptor; 2usize] = [
             default_fields: Some(
                 "\"id databaseId slug name description privacy url avatarUrl createdAt updatedAt parentTeam { slug name } members { totalCount } repositories { totalCount }\"",
             ),
-            operation_name: None,
-            nullable_variables: &[],
+            ..GraphQlBody::DEFAULT
         }),
         response: ResponseDescriptor {
             record_extractor: Some("$.data.organization.teams.nodes"),
@@ -3539,22 +2215,18 @@ pub static TEAMS: [OperationDescriptor; 2usize] = [
                 ("has_next_page", "$.data.organization.teams.pageInfo.hasNextPage"),
                 ("end_cursor", "$.data.organization.teams.pageInfo.endCursor"),
             ],
-            record_filter: None,
-            record_transform: &[],
-            file_url: None,
-            no_content: false,
+            ..ResponseDescriptor::DEFAULT
         },
         pagination: Pagination::Relay {
             cursor_meta: "end_cursor",
             has_next_meta: "has_next_page",
             param: "after",
         },
-        preferred_for_check: false,
+        ..OperationDescriptor::DEFAULT
     },
     OperationDescriptor {
         entity: "teams",
         action: "get",
-        kind: ActionKind::Get,
         method: Method::Post,
         path: "/graphql",
         summary: "Fetch a team",
@@ -3562,45 +2234,23 @@ pub static TEAMS: [OperationDescriptor; 2usize] = [
         params: &[
             ParamDescriptor {
                 name: "org",
-                location: ParamLocation::Query,
                 required: true,
-                kind: ValueKind::String,
-                item_kind: None,
-                nullable: false,
-                enum_values: &[],
-                default: None,
-                style: ParamStyle::Form,
                 description: "Login of the organization.",
-                schema: "{\"type\":\"string\"}",
-                config_inject: None,
+                ..ParamDescriptor::DEFAULT
             },
             ParamDescriptor {
                 name: "team_slug",
-                location: ParamLocation::Query,
                 required: true,
-                kind: ValueKind::String,
-                item_kind: None,
-                nullable: false,
-                enum_values: &[],
-                default: None,
-                style: ParamStyle::Form,
                 description: "URL slug of the team.",
-                schema: "{\"type\":\"string\"}",
-                config_inject: None,
+                ..ParamDescriptor::DEFAULT
             },
             ParamDescriptor {
                 name: "fields",
-                location: ParamLocation::Query,
-                required: false,
                 kind: ValueKind::Array,
                 item_kind: Some(ValueKind::String),
-                nullable: false,
-                enum_values: &[],
-                default: None,
-                style: ParamStyle::Form,
                 description: "GraphQL fields to return; dotted names select nested fields. The default selection is used when omitted.",
                 schema: "{\"type\":\"array\",\"items\":{\"type\":\"string\"}}",
-                config_inject: None,
+                ..ParamDescriptor::DEFAULT
             },
         ],
         body: BodyDescriptor::GraphQl(GraphQlBody {
@@ -3609,19 +2259,13 @@ pub static TEAMS: [OperationDescriptor; 2usize] = [
             default_fields: Some(
                 "\"id databaseId slug name description privacy url avatarUrl createdAt updatedAt parentTeam { slug name } members { totalCount } repositories { totalCount }\"",
             ),
-            operation_name: None,
-            nullable_variables: &[],
+            ..GraphQlBody::DEFAULT
         }),
         response: ResponseDescriptor {
             record_extractor: Some("$.data.organization.team"),
-            meta_extractor: &[],
-            record_filter: None,
-            record_transform: &[],
-            file_url: None,
-            no_content: false,
+            ..ResponseDescriptor::DEFAULT
         },
-        pagination: Pagination::None,
-        preferred_for_check: false,
+        ..OperationDescriptor::DEFAULT
     },
 ];
 ///Operations of entity `tags`, in action order.
@@ -3638,73 +2282,36 @@ pub static TAGS: [OperationDescriptor; 2usize] = [
         params: &[
             ParamDescriptor {
                 name: "owner",
-                location: ParamLocation::Query,
                 required: true,
-                kind: ValueKind::String,
-                item_kind: None,
-                nullable: false,
-                enum_values: &[],
-                default: None,
-                style: ParamStyle::Form,
                 description: "Login of the user or organization that owns the repository.",
-                schema: "{\"type\":\"string\"}",
-                config_inject: None,
+                ..ParamDescriptor::DEFAULT
             },
             ParamDescriptor {
                 name: "repo",
-                location: ParamLocation::Query,
                 required: true,
-                kind: ValueKind::String,
-                item_kind: None,
-                nullable: false,
-                enum_values: &[],
-                default: None,
-                style: ParamStyle::Form,
                 description: "Repository name without the owner.",
-                schema: "{\"type\":\"string\"}",
-                config_inject: None,
+                ..ParamDescriptor::DEFAULT
             },
             ParamDescriptor {
                 name: "per_page",
-                location: ParamLocation::Query,
-                required: false,
                 kind: ValueKind::Integer,
-                item_kind: None,
-                nullable: false,
-                enum_values: &[],
                 default: Some("30"),
-                style: ParamStyle::Form,
                 description: "Records per page (1 to 100).",
                 schema: "{\"type\":\"integer\",\"minimum\":1,\"maximum\":100,\"default\":30}",
-                config_inject: None,
+                ..ParamDescriptor::DEFAULT
             },
             ParamDescriptor {
                 name: "after",
-                location: ParamLocation::Query,
-                required: false,
-                kind: ValueKind::String,
-                item_kind: None,
-                nullable: false,
-                enum_values: &[],
-                default: None,
-                style: ParamStyle::Form,
                 description: "End cursor of the previous page; omit for the first page.",
-                schema: "{\"type\":\"string\"}",
-                config_inject: None,
+                ..ParamDescriptor::DEFAULT
             },
             ParamDescriptor {
                 name: "fields",
-                location: ParamLocation::Query,
-                required: false,
                 kind: ValueKind::Array,
                 item_kind: Some(ValueKind::String),
-                nullable: false,
-                enum_values: &[],
-                default: None,
-                style: ParamStyle::Form,
                 description: "GraphQL fields to return; dotted names select nested fields. The default selection is used when omitted.",
                 schema: "{\"type\":\"array\",\"items\":{\"type\":\"string\"}}",
-                config_inject: None,
+                ..ParamDescriptor::DEFAULT
             },
         ],
         body: BodyDescriptor::GraphQl(GraphQlBody {
@@ -3715,8 +2322,7 @@ pub static TAGS: [OperationDescriptor; 2usize] = [
             default_fields: Some(
                 "\"name prefix target { oid ... on Commit { commitUrl message } ... on Tag { tagger { name email date } message } }\"",
             ),
-            operation_name: None,
-            nullable_variables: &[],
+            ..GraphQlBody::DEFAULT
         }),
         response: ResponseDescriptor {
             record_extractor: Some("$.data.repository.refs.nodes"),
@@ -3724,22 +2330,18 @@ pub static TAGS: [OperationDescriptor; 2usize] = [
                 ("has_next_page", "$.data.repository.refs.pageInfo.hasNextPage"),
                 ("end_cursor", "$.data.repository.refs.pageInfo.endCursor"),
             ],
-            record_filter: None,
-            record_transform: &[],
-            file_url: None,
-            no_content: false,
+            ..ResponseDescriptor::DEFAULT
         },
         pagination: Pagination::Relay {
             cursor_meta: "end_cursor",
             has_next_meta: "has_next_page",
             param: "after",
         },
-        preferred_for_check: false,
+        ..OperationDescriptor::DEFAULT
     },
     OperationDescriptor {
         entity: "tags",
         action: "get",
-        kind: ActionKind::Get,
         method: Method::Post,
         path: "/graphql",
         summary: "Fetch a tag",
@@ -3747,59 +2349,29 @@ pub static TAGS: [OperationDescriptor; 2usize] = [
         params: &[
             ParamDescriptor {
                 name: "owner",
-                location: ParamLocation::Query,
                 required: true,
-                kind: ValueKind::String,
-                item_kind: None,
-                nullable: false,
-                enum_values: &[],
-                default: None,
-                style: ParamStyle::Form,
                 description: "Login of the user or organization that owns the repository.",
-                schema: "{\"type\":\"string\"}",
-                config_inject: None,
+                ..ParamDescriptor::DEFAULT
             },
             ParamDescriptor {
                 name: "repo",
-                location: ParamLocation::Query,
                 required: true,
-                kind: ValueKind::String,
-                item_kind: None,
-                nullable: false,
-                enum_values: &[],
-                default: None,
-                style: ParamStyle::Form,
                 description: "Repository name without the owner.",
-                schema: "{\"type\":\"string\"}",
-                config_inject: None,
+                ..ParamDescriptor::DEFAULT
             },
             ParamDescriptor {
                 name: "tag",
-                location: ParamLocation::Query,
                 required: true,
-                kind: ValueKind::String,
-                item_kind: None,
-                nullable: false,
-                enum_values: &[],
-                default: None,
-                style: ParamStyle::Form,
                 description: "Tag name of the release or tag.",
-                schema: "{\"type\":\"string\"}",
-                config_inject: None,
+                ..ParamDescriptor::DEFAULT
             },
             ParamDescriptor {
                 name: "fields",
-                location: ParamLocation::Query,
-                required: false,
                 kind: ValueKind::Array,
                 item_kind: Some(ValueKind::String),
-                nullable: false,
-                enum_values: &[],
-                default: None,
-                style: ParamStyle::Form,
                 description: "GraphQL fields to return; dotted names select nested fields. The default selection is used when omitted.",
                 schema: "{\"type\":\"array\",\"items\":{\"type\":\"string\"}}",
-                config_inject: None,
+                ..ParamDescriptor::DEFAULT
             },
         ],
         body: BodyDescriptor::GraphQl(GraphQlBody {
@@ -3810,19 +2382,13 @@ pub static TAGS: [OperationDescriptor; 2usize] = [
             default_fields: Some(
                 "\"name prefix target { oid ... on Commit { commitUrl message } ... on Tag { tagger { name email date } message } }\"",
             ),
-            operation_name: None,
-            nullable_variables: &[],
+            ..GraphQlBody::DEFAULT
         }),
         response: ResponseDescriptor {
             record_extractor: Some("$.data.repository.ref"),
-            meta_extractor: &[],
-            record_filter: None,
-            record_transform: &[],
-            file_url: None,
-            no_content: false,
+            ..ResponseDescriptor::DEFAULT
         },
-        pagination: Pagination::None,
-        preferred_for_check: false,
+        ..OperationDescriptor::DEFAULT
     },
 ];
 ///Operations of entity `stargazers`, in action order.
@@ -3839,73 +2405,36 @@ pub static STARGAZERS: [OperationDescriptor; 1usize] = [
         params: &[
             ParamDescriptor {
                 name: "owner",
-                location: ParamLocation::Query,
                 required: true,
-                kind: ValueKind::String,
-                item_kind: None,
-                nullable: false,
-                enum_values: &[],
-                default: None,
-                style: ParamStyle::Form,
                 description: "Login of the user or organization that owns the repository.",
-                schema: "{\"type\":\"string\"}",
-                config_inject: None,
+                ..ParamDescriptor::DEFAULT
             },
             ParamDescriptor {
                 name: "repo",
-                location: ParamLocation::Query,
                 required: true,
-                kind: ValueKind::String,
-                item_kind: None,
-                nullable: false,
-                enum_values: &[],
-                default: None,
-                style: ParamStyle::Form,
                 description: "Repository name without the owner.",
-                schema: "{\"type\":\"string\"}",
-                config_inject: None,
+                ..ParamDescriptor::DEFAULT
             },
             ParamDescriptor {
                 name: "per_page",
-                location: ParamLocation::Query,
-                required: false,
                 kind: ValueKind::Integer,
-                item_kind: None,
-                nullable: false,
-                enum_values: &[],
                 default: Some("30"),
-                style: ParamStyle::Form,
                 description: "Records per page (1 to 100).",
                 schema: "{\"type\":\"integer\",\"minimum\":1,\"maximum\":100,\"default\":30}",
-                config_inject: None,
+                ..ParamDescriptor::DEFAULT
             },
             ParamDescriptor {
                 name: "after",
-                location: ParamLocation::Query,
-                required: false,
-                kind: ValueKind::String,
-                item_kind: None,
-                nullable: false,
-                enum_values: &[],
-                default: None,
-                style: ParamStyle::Form,
                 description: "End cursor of the previous page; omit for the first page.",
-                schema: "{\"type\":\"string\"}",
-                config_inject: None,
+                ..ParamDescriptor::DEFAULT
             },
             ParamDescriptor {
                 name: "fields",
-                location: ParamLocation::Query,
-                required: false,
                 kind: ValueKind::Array,
                 item_kind: Some(ValueKind::String),
-                nullable: false,
-                enum_values: &[],
-                default: None,
-                style: ParamStyle::Form,
                 description: "GraphQL fields to return; dotted names select nested fields. The default selection is used when omitted.",
                 schema: "{\"type\":\"array\",\"items\":{\"type\":\"string\"}}",
-                config_inject: None,
+                ..ParamDescriptor::DEFAULT
             },
         ],
         body: BodyDescriptor::GraphQl(GraphQlBody {
@@ -3914,8 +2443,7 @@ pub static STARGAZERS: [OperationDescriptor; 1usize] = [
                 "{\"owner\":\"{{ owner }}\",\"name\":\"{{ repo }}\",\"first\":\"{{ per_page }}\",\"after\":\"{{ after }}\"}",
             ),
             default_fields: Some("\"starredAt node { id login name avatarUrl url }\""),
-            operation_name: None,
-            nullable_variables: &[],
+            ..GraphQlBody::DEFAULT
         }),
         response: ResponseDescriptor {
             record_extractor: Some("$.data.repository.stargazers.edges"),
@@ -3925,17 +2453,14 @@ pub static STARGAZERS: [OperationDescriptor; 1usize] = [
                 ("stargazer_count", "$.data.repository.stargazerCount"),
                 ("errors", "$.errors"),
             ],
-            record_filter: None,
-            record_transform: &[],
-            file_url: None,
-            no_content: false,
+            ..ResponseDescriptor::DEFAULT
         },
         pagination: Pagination::Relay {
             cursor_meta: "end_cursor",
             has_next_meta: "has_next_page",
             param: "after",
         },
-        preferred_for_check: false,
+        ..OperationDescriptor::DEFAULT
     },
 ];
 ///Operations of entity `viewer`, in action order.
@@ -3944,7 +2469,6 @@ pub static VIEWER: [OperationDescriptor; 1usize] = [
     OperationDescriptor {
         entity: "viewer",
         action: "get",
-        kind: ActionKind::Get,
         method: Method::Post,
         path: "/graphql",
         summary: "Fetch the signed-in user",
@@ -3952,38 +2476,25 @@ pub static VIEWER: [OperationDescriptor; 1usize] = [
         params: &[
             ParamDescriptor {
                 name: "fields",
-                location: ParamLocation::Query,
-                required: false,
                 kind: ValueKind::Array,
                 item_kind: Some(ValueKind::String),
-                nullable: false,
-                enum_values: &[],
-                default: None,
-                style: ParamStyle::Form,
                 description: "GraphQL fields to return; dotted names select nested fields. The default selection is used when omitted.",
                 schema: "{\"type\":\"array\",\"items\":{\"type\":\"string\"}}",
-                config_inject: None,
+                ..ParamDescriptor::DEFAULT
             },
         ],
         body: BodyDescriptor::GraphQl(GraphQlBody {
             query: "query GetViewer {\n  viewer {\n    {{ fields }}\n  }\n}\n",
-            variables: None,
             default_fields: Some(
                 "\"id login name email bio company location websiteUrl avatarUrl url createdAt updatedAt isEmployee isDeveloperProgramMember isHireable isSiteAdmin viewerCanFollow viewerIsFollowing followers { totalCount } following { totalCount } repositories { totalCount } starredRepositories { totalCount } watching { totalCount }\"",
             ),
-            operation_name: None,
-            nullable_variables: &[],
+            ..GraphQlBody::DEFAULT
         }),
         response: ResponseDescriptor {
             record_extractor: Some("$.data.viewer"),
-            meta_extractor: &[],
-            record_filter: None,
-            record_transform: &[],
-            file_url: None,
-            no_content: false,
+            ..ResponseDescriptor::DEFAULT
         },
-        pagination: Pagination::None,
-        preferred_for_check: false,
+        ..OperationDescriptor::DEFAULT
     },
 ];
 ///Operations of entity `viewer_repositories`, in action order.
@@ -4000,45 +2511,24 @@ pub static VIEWER_REPOSITORIES: [OperationDescriptor; 1usize] = [
         params: &[
             ParamDescriptor {
                 name: "per_page",
-                location: ParamLocation::Query,
-                required: false,
                 kind: ValueKind::Integer,
-                item_kind: None,
-                nullable: false,
-                enum_values: &[],
                 default: Some("30"),
-                style: ParamStyle::Form,
                 description: "Records per page (1 to 100).",
                 schema: "{\"type\":\"integer\",\"minimum\":1,\"maximum\":100,\"default\":30}",
-                config_inject: None,
+                ..ParamDescriptor::DEFAULT
             },
             ParamDescriptor {
                 name: "after",
-                location: ParamLocation::Query,
-                required: false,
-                kind: ValueKind::String,
-                item_kind: None,
-                nullable: false,
-                enum_values: &[],
-                default: None,
-                style: ParamStyle::Form,
                 description: "End cursor of the previous page; omit for the first page.",
-                schema: "{\"type\":\"string\"}",
-                config_inject: None,
+                ..ParamDescriptor::DEFAULT
             },
             ParamDescriptor {
                 name: "fields",
-                location: ParamLocation::Query,
-                required: false,
                 kind: ValueKind::Array,
                 item_kind: Some(ValueKind::String),
-                nullable: false,
-                enum_values: &[],
-                default: None,
-                style: ParamStyle::Form,
                 description: "GraphQL fields to return; dotted names select nested fields. The default selection is used when omitted.",
                 schema: "{\"type\":\"array\",\"items\":{\"type\":\"string\"}}",
-                config_inject: None,
+                ..ParamDescriptor::DEFAULT
             },
         ],
         body: BodyDescriptor::GraphQl(GraphQlBody {
@@ -4047,8 +2537,7 @@ pub static VIEWER_REPOSITORIES: [OperationDescriptor; 1usize] = [
             default_fields: Some(
                 "\"id name nameWithOwner description url createdAt updatedAt pushedAt forkCount stargazerCount isPrivate isFork isArchived isTemplate hasIssuesEnabled hasWikiEnabled primaryLanguage { name } licenseInfo { name spdxId } owner { login avatarUrl } defaultBranchRef { name } repositoryTopics(first: 10) { nodes { topic { name } } }\"",
             ),
-            operation_name: None,
-            nullable_variables: &[],
+            ..GraphQlBody::DEFAULT
         }),
         response: ResponseDescriptor {
             record_extractor: Some("$.data.viewer.repositories.nodes"),
@@ -4056,17 +2545,14 @@ pub static VIEWER_REPOSITORIES: [OperationDescriptor; 1usize] = [
                 ("has_next_page", "$.data.viewer.repositories.pageInfo.hasNextPage"),
                 ("end_cursor", "$.data.viewer.repositories.pageInfo.endCursor"),
             ],
-            record_filter: None,
-            record_transform: &[],
-            file_url: None,
-            no_content: false,
+            ..ResponseDescriptor::DEFAULT
         },
         pagination: Pagination::Relay {
             cursor_meta: "end_cursor",
             has_next_meta: "has_next_page",
             param: "after",
         },
-        preferred_for_check: false,
+        ..OperationDescriptor::DEFAULT
     },
 ];
 ///Operations of entity `projects`, in action order.
@@ -4083,59 +2569,30 @@ pub static PROJECTS: [OperationDescriptor; 2usize] = [
         params: &[
             ParamDescriptor {
                 name: "org",
-                location: ParamLocation::Query,
                 required: true,
-                kind: ValueKind::String,
-                item_kind: None,
-                nullable: false,
-                enum_values: &[],
-                default: None,
-                style: ParamStyle::Form,
                 description: "Login of the organization.",
-                schema: "{\"type\":\"string\"}",
-                config_inject: None,
+                ..ParamDescriptor::DEFAULT
             },
             ParamDescriptor {
                 name: "per_page",
-                location: ParamLocation::Query,
-                required: false,
                 kind: ValueKind::Integer,
-                item_kind: None,
-                nullable: false,
-                enum_values: &[],
                 default: Some("20"),
-                style: ParamStyle::Form,
                 description: "Records per page (1 to 100).",
                 schema: "{\"type\":\"integer\",\"minimum\":1,\"maximum\":100,\"default\":20}",
-                config_inject: None,
+                ..ParamDescriptor::DEFAULT
             },
             ParamDescriptor {
                 name: "after",
-                location: ParamLocation::Query,
-                required: false,
-                kind: ValueKind::String,
-                item_kind: None,
-                nullable: false,
-                enum_values: &[],
-                default: None,
-                style: ParamStyle::Form,
                 description: "End cursor of the previous page; omit for the first page.",
-                schema: "{\"type\":\"string\"}",
-                config_inject: None,
+                ..ParamDescriptor::DEFAULT
             },
             ParamDescriptor {
                 name: "fields",
-                location: ParamLocation::Query,
-                required: false,
                 kind: ValueKind::Array,
                 item_kind: Some(ValueKind::String),
-                nullable: false,
-                enum_values: &[],
-                default: None,
-                style: ParamStyle::Form,
                 description: "GraphQL fields to return; dotted names select nested fields. The default selection is used when omitted.",
                 schema: "{\"type\":\"array\",\"items\":{\"type\":\"string\"}}",
-                config_inject: None,
+                ..ParamDescriptor::DEFAULT
             },
         ],
         body: BodyDescriptor::GraphQl(GraphQlBody {
@@ -4146,8 +2603,7 @@ pub static PROJECTS: [OperationDescriptor; 2usize] = [
             default_fields: Some(
                 "\"id number title shortDescription url closed public createdAt updatedAt creator { login }\"",
             ),
-            operation_name: None,
-            nullable_variables: &[],
+            ..GraphQlBody::DEFAULT
         }),
         response: ResponseDescriptor {
             record_extractor: Some("$.data.organization.projectsV2.nodes"),
@@ -4155,22 +2611,18 @@ pub static PROJECTS: [OperationDescriptor; 2usize] = [
                 ("has_next_page", "$.data.organization.projectsV2.pageInfo.hasNextPage"),
                 ("end_cursor", "$.data.organization.projectsV2.pageInfo.endCursor"),
             ],
-            record_filter: None,
-            record_transform: &[],
-            file_url: None,
-            no_content: false,
+            ..ResponseDescriptor::DEFAULT
         },
         pagination: Pagination::Relay {
             cursor_meta: "end_cursor",
             has_next_meta: "has_next_page",
             param: "after",
         },
-        preferred_for_check: false,
+        ..OperationDescriptor::DEFAULT
     },
     OperationDescriptor {
         entity: "projects",
         action: "get",
-        kind: ActionKind::Get,
         method: Method::Post,
         path: "/graphql",
         summary: "Fetch a project",
@@ -4178,45 +2630,25 @@ pub static PROJECTS: [OperationDescriptor; 2usize] = [
         params: &[
             ParamDescriptor {
                 name: "org",
-                location: ParamLocation::Query,
                 required: true,
-                kind: ValueKind::String,
-                item_kind: None,
-                nullable: false,
-                enum_values: &[],
-                default: None,
-                style: ParamStyle::Form,
                 description: "Login of the organization.",
-                schema: "{\"type\":\"string\"}",
-                config_inject: None,
+                ..ParamDescriptor::DEFAULT
             },
             ParamDescriptor {
                 name: "project_number",
-                location: ParamLocation::Query,
                 required: true,
                 kind: ValueKind::Integer,
-                item_kind: None,
-                nullable: false,
-                enum_values: &[],
-                default: None,
-                style: ParamStyle::Form,
                 description: "Number of the project within the organization.",
                 schema: "{\"type\":\"integer\"}",
-                config_inject: None,
+                ..ParamDescriptor::DEFAULT
             },
             ParamDescriptor {
                 name: "fields",
-                location: ParamLocation::Query,
-                required: false,
                 kind: ValueKind::Array,
                 item_kind: Some(ValueKind::String),
-                nullable: false,
-                enum_values: &[],
-                default: None,
-                style: ParamStyle::Form,
                 description: "GraphQL fields to return; dotted names select nested fields. The default selection is used when omitted.",
                 schema: "{\"type\":\"array\",\"items\":{\"type\":\"string\"}}",
-                config_inject: None,
+                ..ParamDescriptor::DEFAULT
             },
         ],
         body: BodyDescriptor::GraphQl(GraphQlBody {
@@ -4227,19 +2659,13 @@ pub static PROJECTS: [OperationDescriptor; 2usize] = [
             default_fields: Some(
                 "\"id number title shortDescription readme url closed public createdAt updatedAt creator { login } fields(first: 20) { nodes { ... on ProjectV2SingleSelectField { id name options { id name color description } } ... on ProjectV2Field { id name dataType } } }\"",
             ),
-            operation_name: None,
-            nullable_variables: &[],
+            ..GraphQlBody::DEFAULT
         }),
         response: ResponseDescriptor {
             record_extractor: Some("$.data.organization.projectV2"),
-            meta_extractor: &[],
-            record_filter: None,
-            record_transform: &[],
-            file_url: None,
-            no_content: false,
+            ..ResponseDescriptor::DEFAULT
         },
-        pagination: Pagination::None,
-        preferred_for_check: false,
+        ..OperationDescriptor::DEFAULT
     },
 ];
 ///Operations of entity `project_items`, in action order.
@@ -4256,73 +2682,38 @@ pub static PROJECT_ITEMS: [OperationDescriptor; 1usize] = [
         params: &[
             ParamDescriptor {
                 name: "org",
-                location: ParamLocation::Query,
                 required: true,
-                kind: ValueKind::String,
-                item_kind: None,
-                nullable: false,
-                enum_values: &[],
-                default: None,
-                style: ParamStyle::Form,
                 description: "Login of the organization.",
-                schema: "{\"type\":\"string\"}",
-                config_inject: None,
+                ..ParamDescriptor::DEFAULT
             },
             ParamDescriptor {
                 name: "project_number",
-                location: ParamLocation::Query,
                 required: true,
                 kind: ValueKind::Integer,
-                item_kind: None,
-                nullable: false,
-                enum_values: &[],
-                default: None,
-                style: ParamStyle::Form,
                 description: "Number of the project within the organization.",
                 schema: "{\"type\":\"integer\"}",
-                config_inject: None,
+                ..ParamDescriptor::DEFAULT
             },
             ParamDescriptor {
                 name: "per_page",
-                location: ParamLocation::Query,
-                required: false,
                 kind: ValueKind::Integer,
-                item_kind: None,
-                nullable: false,
-                enum_values: &[],
                 default: Some("50"),
-                style: ParamStyle::Form,
                 description: "Records per page (1 to 100).",
                 schema: "{\"type\":\"integer\",\"minimum\":1,\"maximum\":100,\"default\":50}",
-                config_inject: None,
+                ..ParamDescriptor::DEFAULT
             },
             ParamDescriptor {
                 name: "after",
-                location: ParamLocation::Query,
-                required: false,
-                kind: ValueKind::String,
-                item_kind: None,
-                nullable: false,
-                enum_values: &[],
-                default: None,
-                style: ParamStyle::Form,
                 description: "End cursor of the previous page; omit for the first page.",
-                schema: "{\"type\":\"string\"}",
-                config_inject: None,
+                ..ParamDescriptor::DEFAULT
             },
             ParamDescriptor {
                 name: "fields",
-                location: ParamLocation::Query,
-                required: false,
                 kind: ValueKind::Array,
                 item_kind: Some(ValueKind::String),
-                nullable: false,
-                enum_values: &[],
-                default: None,
-                style: ParamStyle::Form,
                 description: "GraphQL fields to return; dotted names select nested fields. The default selection is used when omitted.",
                 schema: "{\"type\":\"array\",\"items\":{\"type\":\"string\"}}",
-                config_inject: None,
+                ..ParamDescriptor::DEFAULT
             },
         ],
         body: BodyDescriptor::GraphQl(GraphQlBody {
@@ -4333,8 +2724,7 @@ pub static PROJECT_ITEMS: [OperationDescriptor; 1usize] = [
             default_fields: Some(
                 "\"id\\ntype\\ncreatedAt\\nupdatedAt\\nisArchived\\ncontent {\\n  ... on Issue {\\n    id\\n    title\\n    number\\n    state\\n    url\\n    createdAt\\n    updatedAt\\n    author { login }\\n    assignees(first: 5) { nodes { login } }\\n    labels(first: 10) { nodes { name color } }\\n    repository { nameWithOwner }\\n  }\\n  ... on PullRequest {\\n    id\\n    title\\n    number\\n    state\\n    url\\n    createdAt\\n    updatedAt\\n    author { login }\\n    assignees(first: 5) { nodes { login } }\\n    labels(first: 10) { nodes { name color } }\\n    repository { nameWithOwner }\\n  }\\n  ... on DraftIssue {\\n    id\\n    title\\n    body\\n    createdAt\\n    updatedAt\\n    creator { login }\\n  }\\n}\\nfieldValues(first: 20) {\\n  nodes {\\n    ... on ProjectV2ItemFieldSingleSelectValue {\\n      name\\n      field { ... on ProjectV2SingleSelectField { name } }\\n    }\\n    ... on ProjectV2ItemFieldTextValue {\\n      text\\n      field { ... on ProjectV2Field { name } }\\n    }\\n    ... on ProjectV2ItemFieldDateValue {\\n      date\\n      field { ... on ProjectV2Field { name } }\\n    }\\n    ... on ProjectV2ItemFieldNumberValue {\\n      number\\n      field { ... on ProjectV2Field { name } }\\n    }\\n    ... on ProjectV2ItemFieldIterationValue {\\n      title\\n      startDate\\n      duration\\n      field { ... on ProjectV2IterationField { name } }\\n    }\\n    ... on ProjectV2ItemFieldLabelValue {\\n      labels(first: 10) { nodes { name color } }\\n      field { ... on ProjectV2Field { name } }\\n    }\\n    ... on ProjectV2ItemFieldUserValue {\\n      users(first: 5) { nodes { login } }\\n      field { ... on ProjectV2Field { name } }\\n    }\\n    ... on ProjectV2ItemFieldRepositoryValue {\\n      repository { nameWithOwner }\\n      field { ... on ProjectV2Field { name } }\\n    }\\n    ... on ProjectV2ItemFieldMilestoneValue {\\n      milestone { title number }\\n      field { ... on ProjectV2Field { name } }\\n    }\\n  }\\n}\\n\"",
             ),
-            operation_name: None,
-            nullable_variables: &[],
+            ..GraphQlBody::DEFAULT
         }),
         response: ResponseDescriptor {
             record_extractor: Some("$.data.organization.projectV2.items.nodes"),
@@ -4345,17 +2735,14 @@ pub static PROJECT_ITEMS: [OperationDescriptor; 1usize] = [
                 ),
                 ("end_cursor", "$.data.organization.projectV2.items.pageInfo.endCursor"),
             ],
-            record_filter: None,
-            record_transform: &[],
-            file_url: None,
-            no_content: false,
+            ..ResponseDescriptor::DEFAULT
         },
         pagination: Pagination::Relay {
             cursor_meta: "end_cursor",
             has_next_meta: "has_next_page",
             param: "after",
         },
-        preferred_for_check: false,
+        ..OperationDescriptor::DEFAULT
     },
 ];
 ///Operations of entity `discussions`, in action order.
@@ -4372,101 +2759,52 @@ pub static DISCUSSIONS: [OperationDescriptor; 3usize] = [
         params: &[
             ParamDescriptor {
                 name: "owner",
-                location: ParamLocation::Query,
                 required: true,
-                kind: ValueKind::String,
-                item_kind: None,
-                nullable: false,
-                enum_values: &[],
-                default: None,
-                style: ParamStyle::Form,
                 description: "Login of the user or organization that owns the repository.",
-                schema: "{\"type\":\"string\"}",
-                config_inject: None,
+                ..ParamDescriptor::DEFAULT
             },
             ParamDescriptor {
                 name: "repo",
-                location: ParamLocation::Query,
                 required: true,
-                kind: ValueKind::String,
-                item_kind: None,
-                nullable: false,
-                enum_values: &[],
-                default: None,
-                style: ParamStyle::Form,
                 description: "Repository name without the owner.",
-                schema: "{\"type\":\"string\"}",
-                config_inject: None,
+                ..ParamDescriptor::DEFAULT
             },
             ParamDescriptor {
                 name: "states",
-                location: ParamLocation::Query,
-                required: false,
                 kind: ValueKind::Array,
                 item_kind: Some(ValueKind::String),
-                nullable: false,
                 enum_values: &["\"OPEN\"", "\"CLOSED\""],
-                default: None,
-                style: ParamStyle::Form,
                 description: "Discussion states to include: OPEN, CLOSED.",
                 schema: "{\"type\":\"array\",\"items\":{\"type\":\"string\",\"enum\":[\"OPEN\",\"CLOSED\"]}}",
-                config_inject: None,
+                ..ParamDescriptor::DEFAULT
             },
             ParamDescriptor {
                 name: "answered",
-                location: ParamLocation::Query,
-                required: false,
                 kind: ValueKind::Boolean,
-                item_kind: None,
-                nullable: false,
-                enum_values: &[],
-                default: None,
-                style: ParamStyle::Form,
                 description: "true for answered discussions only, false for unanswered only.",
                 schema: "{\"type\":\"boolean\"}",
-                config_inject: None,
+                ..ParamDescriptor::DEFAULT
             },
             ParamDescriptor {
                 name: "per_page",
-                location: ParamLocation::Query,
-                required: false,
                 kind: ValueKind::Integer,
-                item_kind: None,
-                nullable: false,
-                enum_values: &[],
                 default: Some("30"),
-                style: ParamStyle::Form,
                 description: "Records per page (1 to 100).",
                 schema: "{\"type\":\"integer\",\"minimum\":1,\"maximum\":100,\"default\":30}",
-                config_inject: None,
+                ..ParamDescriptor::DEFAULT
             },
             ParamDescriptor {
                 name: "after",
-                location: ParamLocation::Query,
-                required: false,
-                kind: ValueKind::String,
-                item_kind: None,
-                nullable: false,
-                enum_values: &[],
-                default: None,
-                style: ParamStyle::Form,
                 description: "End cursor of the previous page; omit for the first page.",
-                schema: "{\"type\":\"string\"}",
-                config_inject: None,
+                ..ParamDescriptor::DEFAULT
             },
             ParamDescriptor {
                 name: "fields",
-                location: ParamLocation::Query,
-                required: false,
                 kind: ValueKind::Array,
                 item_kind: Some(ValueKind::String),
-                nullable: false,
-                enum_values: &[],
-                default: None,
-                style: ParamStyle::Form,
                 description: "GraphQL fields to return; dotted names select nested fields. The default selection is used when omitted.",
                 schema: "{\"type\":\"array\",\"items\":{\"type\":\"string\"}}",
-                config_inject: None,
+                ..ParamDescriptor::DEFAULT
             },
         ],
         body: BodyDescriptor::GraphQl(GraphQlBody {
@@ -4477,8 +2815,7 @@ pub static DISCUSSIONS: [OperationDescriptor; 3usize] = [
             default_fields: Some(
                 "\"id databaseId number title body bodyHTML createdAt updatedAt closedAt closed locked activeLockReason stateReason upvoteCount url isAnswered answerChosenAt author { login avatarUrl } category { id name slug emoji isAnswerable } answerChosenBy { login } answer { id body author { login } createdAt } labels(first: 10) { nodes { name color } } comments { totalCount }\"",
             ),
-            operation_name: None,
-            nullable_variables: &[],
+            ..GraphQlBody::DEFAULT
         }),
         response: ResponseDescriptor {
             record_extractor: Some("$.data.repository.discussions.nodes"),
@@ -4486,22 +2823,18 @@ pub static DISCUSSIONS: [OperationDescriptor; 3usize] = [
                 ("has_next_page", "$.data.repository.discussions.pageInfo.hasNextPage"),
                 ("end_cursor", "$.data.repository.discussions.pageInfo.endCursor"),
             ],
-            record_filter: None,
-            record_transform: &[],
-            file_url: None,
-            no_content: false,
+            ..ResponseDescriptor::DEFAULT
         },
         pagination: Pagination::Relay {
             cursor_meta: "end_cursor",
             has_next_meta: "has_next_page",
             param: "after",
         },
-        preferred_for_check: false,
+        ..OperationDescriptor::DEFAULT
     },
     OperationDescriptor {
         entity: "discussions",
         action: "get",
-        kind: ActionKind::Get,
         method: Method::Post,
         path: "/graphql",
         summary: "Fetch a discussion",
@@ -4509,59 +2842,31 @@ pub static DISCUSSIONS: [OperationDescriptor; 3usize] = [
         params: &[
             ParamDescriptor {
                 name: "owner",
-                location: ParamLocation::Query,
                 required: true,
-                kind: ValueKind::String,
-                item_kind: None,
-                nullable: false,
-                enum_values: &[],
-                default: None,
-                style: ParamStyle::Form,
                 description: "Login of the user or organization that owns the repository.",
-                schema: "{\"type\":\"string\"}",
-                config_inject: None,
+                ..ParamDescriptor::DEFAULT
             },
             ParamDescriptor {
                 name: "repo",
-                location: ParamLocation::Query,
                 required: true,
-                kind: ValueKind::String,
-                item_kind: None,
-                nullable: false,
-                enum_values: &[],
-                default: None,
-                style: ParamStyle::Form,
                 description: "Repository name without the owner.",
-                schema: "{\"type\":\"string\"}",
-                config_inject: None,
+                ..ParamDescriptor::DEFAULT
             },
             ParamDescriptor {
                 name: "number",
-                location: ParamLocation::Query,
                 required: true,
                 kind: ValueKind::Integer,
-                item_kind: None,
-                nullable: false,
-                enum_values: &[],
-                default: None,
-                style: ParamStyle::Form,
                 description: "Discussion number.",
                 schema: "{\"type\":\"integer\"}",
-                config_inject: None,
+                ..ParamDescriptor::DEFAULT
             },
             ParamDescriptor {
                 name: "fields",
-                location: ParamLocation::Query,
-                required: false,
                 kind: ValueKind::Array,
                 item_kind: Some(ValueKind::String),
-                nullable: false,
-                enum_values: &[],
-                default: None,
-                style: ParamStyle::Form,
                 description: "GraphQL fields to return; dotted names select nested fields. The default selection is used when omitted.",
                 schema: "{\"type\":\"array\",\"items\":{\"type\":\"string\"}}",
-                config_inject: None,
+                ..ParamDescriptor::DEFAULT
             },
         ],
         body: BodyDescriptor::GraphQl(GraphQlBody {
@@ -4572,19 +2877,13 @@ pub static DISCUSSIONS: [OperationDescriptor; 3usize] = [
             default_fields: Some(
                 "\"id databaseId number title body bodyHTML createdAt updatedAt closedAt closed locked activeLockReason stateReason upvoteCount url isAnswered answerChosenAt author { login avatarUrl } category { id name slug emoji isAnswerable } answerChosenBy { login } answer { id body author { login } createdAt } labels(first: 10) { nodes { name color } } comments { totalCount }\"",
             ),
-            operation_name: None,
-            nullable_variables: &[],
+            ..GraphQlBody::DEFAULT
         }),
         response: ResponseDescriptor {
             record_extractor: Some("$.data.repository.discussion"),
-            meta_extractor: &[],
-            record_filter: None,
-            record_transform: &[],
-            file_url: None,
-            no_content: false,
+            ..ResponseDescriptor::DEFAULT
         },
-        pagination: Pagination::None,
-        preferred_for_check: false,
+        ..OperationDescriptor::DEFAULT
     },
     OperationDescriptor {
         entity: "discussions",
@@ -4597,59 +2896,30 @@ pub static DISCUSSIONS: [OperationDescriptor; 3usize] = [
         params: &[
             ParamDescriptor {
                 name: "query",
-                location: ParamLocation::Query,
                 required: true,
-                kind: ValueKind::String,
-                item_kind: None,
-                nullable: false,
-                enum_values: &[],
-                default: None,
-                style: ParamStyle::Form,
                 description: "Discussion search qualifiers, e.g. `repo:owner/name type:discussions is:open`.",
-                schema: "{\"type\":\"string\"}",
-                config_inject: None,
+                ..ParamDescriptor::DEFAULT
             },
             ParamDescriptor {
                 name: "per_page",
-                location: ParamLocation::Query,
-                required: false,
                 kind: ValueKind::Integer,
-                item_kind: None,
-                nullable: false,
-                enum_values: &[],
                 default: Some("30"),
-                style: ParamStyle::Form,
                 description: "Records per page (1 to 100).",
                 schema: "{\"type\":\"integer\",\"minimum\":1,\"maximum\":100,\"default\":30}",
-                config_inject: None,
+                ..ParamDescriptor::DEFAULT
             },
             ParamDescriptor {
                 name: "after",
-                location: ParamLocation::Query,
-                required: false,
-                kind: ValueKind::String,
-                item_kind: None,
-                nullable: false,
-                enum_values: &[],
-                default: None,
-                style: ParamStyle::Form,
                 description: "End cursor of the previous page; omit for the first page.",
-                schema: "{\"type\":\"string\"}",
-                config_inject: None,
+                ..ParamDescriptor::DEFAULT
             },
             ParamDescriptor {
                 name: "fields",
-                location: ParamLocation::Query,
-                required: false,
                 kind: ValueKind::Array,
                 item_kind: Some(ValueKind::String),
-                nullable: false,
-                enum_values: &[],
-                default: None,
-                style: ParamStyle::Form,
                 description: "GraphQL fields to return; dotted names select nested fields. The default selection is used when omitted.",
                 schema: "{\"type\":\"array\",\"items\":{\"type\":\"string\"}}",
-                config_inject: None,
+                ..ParamDescriptor::DEFAULT
             },
         ],
         body: BodyDescriptor::GraphQl(GraphQlBody {
@@ -4660,8 +2930,7 @@ pub static DISCUSSIONS: [OperationDescriptor; 3usize] = [
             default_fields: Some(
                 "\"id databaseId number title body createdAt updatedAt closedAt closed locked stateReason upvoteCount url isAnswered answerChosenAt author { login avatarUrl } category { id name slug emoji isAnswerable } answerChosenBy { login } answer { id body author { login } createdAt } labels(first: 10) { nodes { name color } } comments { totalCount }\"",
             ),
-            operation_name: None,
-            nullable_variables: &[],
+            ..GraphQlBody::DEFAULT
         }),
         response: ResponseDescriptor {
             record_extractor: Some("$.data.search.nodes"),
@@ -4670,17 +2939,14 @@ pub static DISCUSSIONS: [OperationDescriptor; 3usize] = [
                 ("end_cursor", "$.data.search.pageInfo.endCursor"),
                 ("total_count", "$.data.search.discussionCount"),
             ],
-            record_filter: None,
-            record_transform: &[],
-            file_url: None,
-            no_content: false,
+            ..ResponseDescriptor::DEFAULT
         },
         pagination: Pagination::Relay {
             cursor_meta: "end_cursor",
             has_next_meta: "has_next_page",
             param: "after",
         },
-        preferred_for_check: false,
+        ..OperationDescriptor::DEFAULT
     },
 ];
 ///Operations of entity `file_content`, in action order.
@@ -4689,7 +2955,6 @@ pub static FILE_CONTENT: [OperationDescriptor; 1usize] = [
     OperationDescriptor {
         entity: "file_content",
         action: "get",
-        kind: ActionKind::Get,
         method: Method::Post,
         path: "/graphql",
         summary: "Read a file",
@@ -4697,73 +2962,36 @@ pub static FILE_CONTENT: [OperationDescriptor; 1usize] = [
         params: &[
             ParamDescriptor {
                 name: "owner",
-                location: ParamLocation::Query,
                 required: true,
-                kind: ValueKind::String,
-                item_kind: None,
-                nullable: false,
-                enum_values: &[],
-                default: None,
-                style: ParamStyle::Form,
                 description: "Login of the user or organization that owns the repository.",
-                schema: "{\"type\":\"string\"}",
-                config_inject: None,
+                ..ParamDescriptor::DEFAULT
             },
             ParamDescriptor {
                 name: "repo",
-                location: ParamLocation::Query,
                 required: true,
-                kind: ValueKind::String,
-                item_kind: None,
-                nullable: false,
-                enum_values: &[],
-                default: None,
-                style: ParamStyle::Form,
                 description: "Repository name without the owner.",
-                schema: "{\"type\":\"string\"}",
-                config_inject: None,
+                ..ParamDescriptor::DEFAULT
             },
             ParamDescriptor {
                 name: "path",
-                location: ParamLocation::Query,
                 required: true,
-                kind: ValueKind::String,
-                item_kind: None,
-                nullable: false,
-                enum_values: &[],
-                default: None,
-                style: ParamStyle::Form,
                 description: "Path of the file inside the repository, such as README.md.",
-                schema: "{\"type\":\"string\"}",
-                config_inject: None,
+                ..ParamDescriptor::DEFAULT
             },
             ParamDescriptor {
                 name: "ref",
-                location: ParamLocation::Query,
-                required: false,
-                kind: ValueKind::String,
-                item_kind: None,
-                nullable: false,
-                enum_values: &[],
                 default: Some("\"HEAD\""),
-                style: ParamStyle::Form,
                 description: "Branch, tag or commit SHA to read from; HEAD (the default branch) when omitted.",
                 schema: "{\"type\":\"string\",\"default\":\"HEAD\"}",
-                config_inject: None,
+                ..ParamDescriptor::DEFAULT
             },
             ParamDescriptor {
                 name: "fields",
-                location: ParamLocation::Query,
-                required: false,
                 kind: ValueKind::Array,
                 item_kind: Some(ValueKind::String),
-                nullable: false,
-                enum_values: &[],
-                default: None,
-                style: ParamStyle::Form,
                 description: "GraphQL fields to return; dotted names select nested fields. The default selection is used when omitted.",
                 schema: "{\"type\":\"array\",\"items\":{\"type\":\"string\"}}",
-                config_inject: None,
+                ..ParamDescriptor::DEFAULT
             },
         ],
         body: BodyDescriptor::GraphQl(GraphQlBody {
@@ -4774,19 +3002,13 @@ pub static FILE_CONTENT: [OperationDescriptor; 1usize] = [
             default_fields: Some(
                 "\"text byteSize isBinary isTruncated oid abbreviatedOid\"",
             ),
-            operation_name: None,
-            nullable_variables: &[],
+            ..GraphQlBody::DEFAULT
         }),
         response: ResponseDescriptor {
             record_extractor: Some("$.data.repository.object"),
-            meta_extractor: &[],
-            record_filter: None,
-            record_transform: &[],
-            file_url: None,
-            no_content: false,
+            ..ResponseDescriptor::DEFAULT
         },
-        pagination: Pagination::None,
-        preferred_for_check: false,
+        ..OperationDescriptor::DEFAULT
     },
 ];
 ///Operations of entity `directory_content`, in action order.
@@ -4803,73 +3025,38 @@ pub static DIRECTORY_CONTENT: [OperationDescriptor; 1usize] = [
         params: &[
             ParamDescriptor {
                 name: "owner",
-                location: ParamLocation::Query,
                 required: true,
-                kind: ValueKind::String,
-                item_kind: None,
-                nullable: false,
-                enum_values: &[],
-                default: None,
-                style: ParamStyle::Form,
                 description: "Login of the user or organization that owns the repository.",
-                schema: "{\"type\":\"string\"}",
-                config_inject: None,
+                ..ParamDescriptor::DEFAULT
             },
             ParamDescriptor {
                 name: "repo",
-                location: ParamLocation::Query,
                 required: true,
-                kind: ValueKind::String,
-                item_kind: None,
-                nullable: false,
-                enum_values: &[],
-                default: None,
-                style: ParamStyle::Form,
                 description: "Repository name without the owner.",
-                schema: "{\"type\":\"string\"}",
-                config_inject: None,
+                ..ParamDescriptor::DEFAULT
             },
             ParamDescriptor {
                 name: "path",
-                location: ParamLocation::Query,
                 required: true,
-                kind: ValueKind::String,
-                item_kind: None,
-                nullable: false,
-                enum_values: &[],
                 default: Some("\"\""),
-                style: ParamStyle::Form,
                 description: "Folder path inside the repository; empty for the root.",
                 schema: "{\"type\":\"string\",\"default\":\"\"}",
-                config_inject: None,
+                ..ParamDescriptor::DEFAULT
             },
             ParamDescriptor {
                 name: "ref",
-                location: ParamLocation::Query,
-                required: false,
-                kind: ValueKind::String,
-                item_kind: None,
-                nullable: false,
-                enum_values: &[],
                 default: Some("\"HEAD\""),
-                style: ParamStyle::Form,
                 description: "Branch, tag or commit SHA to read from; HEAD (the default branch) when omitted.",
                 schema: "{\"type\":\"string\",\"default\":\"HEAD\"}",
-                config_inject: None,
+                ..ParamDescriptor::DEFAULT
             },
             ParamDescriptor {
                 name: "fields",
-                location: ParamLocation::Query,
-                required: false,
                 kind: ValueKind::Array,
                 item_kind: Some(ValueKind::String),
-                nullable: false,
-                enum_values: &[],
-                default: None,
-                style: ParamStyle::Form,
                 description: "GraphQL fields to return; dotted names select nested fields. The default selection is used when omitted.",
                 schema: "{\"type\":\"array\",\"items\":{\"type\":\"string\"}}",
-                config_inject: None,
+                ..ParamDescriptor::DEFAULT
             },
         ],
         body: BodyDescriptor::GraphQl(GraphQlBody {
@@ -4878,19 +3065,13 @@ pub static DIRECTORY_CONTENT: [OperationDescriptor; 1usize] = [
                 "{\"owner\":\"{{ owner }}\",\"name\":\"{{ repo }}\",\"expression\":\"{{ ref }}:{{ path }}\"}",
             ),
             default_fields: Some("\"name type oid path\""),
-            operation_name: None,
-            nullable_variables: &[],
+            ..GraphQlBody::DEFAULT
         }),
         response: ResponseDescriptor {
             record_extractor: Some("$.data.repository.object.entries"),
-            meta_extractor: &[],
-            record_filter: None,
-            record_transform: &[],
-            file_url: None,
-            no_content: false,
+            ..ResponseDescriptor::DEFAULT
         },
-        pagination: Pagination::None,
-        preferred_for_check: false,
+        ..OperationDescriptor::DEFAULT
     },
 ];
 /// The whole connector as data: every enabled entity and operation.
@@ -4900,21 +3081,15 @@ pub static CONNECTOR: ConnectorDescriptor = ConnectorDescriptor {
     version: "0.1.19",
     definition_id: "ef69ef6e-aa7f-4af1-a01d-ef775033524e",
     base_url: "https://api.github.com",
-    server_variables: &[],
     auth_schemes: &[
         AuthSchemeDescriptor {
             key: "githubOAuth",
             title: "OAuth2",
-            description: "",
             kind: AuthKind::OAuth2(OAuth2Descriptor {
-                refresh_url: None,
                 authorization_url: Some("https://github.com/login/oauth/authorize"),
                 token_url: Some("https://github.com/login/oauth/access_token"),
-                client_auth: TokenClientAuth::Body,
-                body_format: TokenBodyFormat::Form,
-                token_extract: &[],
-                grant: TokenGrant::RefreshToken,
                 scopes: &["repo", "read:org", "read:user", "read:project"],
+                ..OAuth2Descriptor::DEFAULT
             }),
             fields: &[
                 AuthField {
@@ -4922,26 +3097,26 @@ pub static CONNECTOR: ConnectorDescriptor = ConnectorDescriptor {
                     title: "Access token",
                     description: "Token obtained through the OAuth authorization flow.",
                     required: true,
+                    ..AuthField::DEFAULT
                 },
             ],
             mapping: &[("access_token", "${access_token}")],
-            additional_headers: &[],
+            ..AuthSchemeDescriptor::DEFAULT
         },
         AuthSchemeDescriptor {
             key: "githubPAT",
             title: "Personal Access Token",
-            description: "",
-            kind: AuthKind::Bearer,
             fields: &[
                 AuthField {
                     name: "token",
                     title: "Personal access token",
                     description: "Classic or fine-grained token created under Settings > Developer settings.",
                     required: true,
+                    ..AuthField::DEFAULT
                 },
             ],
             mapping: &[("token", "${token}")],
-            additional_headers: &[],
+            ..AuthSchemeDescriptor::DEFAULT
         },
     ],
     entities: &[
@@ -4950,163 +3125,191 @@ pub static CONNECTOR: ConnectorDescriptor = ConnectorDescriptor {
             name: "repositories",
             description: "Fetch a repository",
             operations: &REPOSITORIES,
+            ..EntityDescriptor::DEFAULT
         },
         #[cfg(feature = "org_repositories")]
         EntityDescriptor {
             name: "org_repositories",
             description: "List an organization's repositories",
             operations: &ORG_REPOSITORIES,
+            ..EntityDescriptor::DEFAULT
         },
         #[cfg(feature = "branches")]
         EntityDescriptor {
             name: "branches",
             description: "List branches",
             operations: &BRANCHES,
+            ..EntityDescriptor::DEFAULT
         },
         #[cfg(feature = "commits")]
         EntityDescriptor {
             name: "commits",
             description: "List commits",
             operations: &COMMITS,
+            ..EntityDescriptor::DEFAULT
         },
         #[cfg(feature = "releases")]
         EntityDescriptor {
             name: "releases",
             description: "List releases",
             operations: &RELEASES,
+            ..EntityDescriptor::DEFAULT
         },
         #[cfg(feature = "issues")]
         EntityDescriptor {
             name: "issues",
             description: "List issues",
             operations: &ISSUES,
+            ..EntityDescriptor::DEFAULT
         },
         #[cfg(feature = "comments")]
         EntityDescriptor {
             name: "comments",
             description: "Comment on an issue or pull request",
             operations: &COMMENTS,
+            ..EntityDescriptor::DEFAULT
         },
         #[cfg(feature = "pull_requests")]
         EntityDescriptor {
             name: "pull_requests",
             description: "Open a pull request",
             operations: &PULL_REQUESTS,
+            ..EntityDescriptor::DEFAULT
         },
         #[cfg(feature = "reviews")]
         EntityDescriptor {
             name: "reviews",
             description: "List pull request reviews",
             operations: &REVIEWS,
+            ..EntityDescriptor::DEFAULT
         },
         #[cfg(feature = "pr_comments")]
         EntityDescriptor {
             name: "pr_comments",
             description: "List pull request comments",
             operations: &PR_COMMENTS,
+            ..EntityDescriptor::DEFAULT
         },
         #[cfg(feature = "labels")]
         EntityDescriptor {
             name: "labels",
             description: "List labels",
             operations: &LABELS,
+            ..EntityDescriptor::DEFAULT
         },
         #[cfg(feature = "milestones")]
         EntityDescriptor {
             name: "milestones",
             description: "List milestones",
             operations: &MILESTONES,
+            ..EntityDescriptor::DEFAULT
         },
         #[cfg(feature = "organizations")]
         EntityDescriptor {
             name: "organizations",
             description: "Fetch an organization",
             operations: &ORGANIZATIONS,
+            ..EntityDescriptor::DEFAULT
         },
         #[cfg(feature = "users")]
         EntityDescriptor {
             name: "users",
             description: "Fetch a user",
             operations: &USERS,
+            ..EntityDescriptor::DEFAULT
         },
         #[cfg(feature = "teams")]
         EntityDescriptor {
             name: "teams",
             description: "List teams",
             operations: &TEAMS,
+            ..EntityDescriptor::DEFAULT
         },
         #[cfg(feature = "tags")]
         EntityDescriptor {
             name: "tags",
             description: "List tags",
             operations: &TAGS,
+            ..EntityDescriptor::DEFAULT
         },
         #[cfg(feature = "stargazers")]
         EntityDescriptor {
             name: "stargazers",
             description: "List stargazers",
             operations: &STARGAZERS,
+            ..EntityDescriptor::DEFAULT
         },
         #[cfg(feature = "viewer")]
         EntityDescriptor {
             name: "viewer",
             description: "Fetch the signed-in user",
             operations: &VIEWER,
+            ..EntityDescriptor::DEFAULT
         },
         #[cfg(feature = "viewer_repositories")]
         EntityDescriptor {
             name: "viewer_repositories",
             description: "List my repositories",
             operations: &VIEWER_REPOSITORIES,
+            ..EntityDescriptor::DEFAULT
         },
         #[cfg(feature = "projects")]
         EntityDescriptor {
             name: "projects",
             description: "List projects",
             operations: &PROJECTS,
+            ..EntityDescriptor::DEFAULT
         },
         #[cfg(feature = "project_items")]
         EntityDescriptor {
             name: "project_items",
             description: "List project items",
             operations: &PROJECT_ITEMS,
+            ..EntityDescriptor::DEFAULT
         },
         #[cfg(feature = "discussions")]
         EntityDescriptor {
             name: "discussions",
             description: "List discussions",
             operations: &DISCUSSIONS,
+            ..EntityDescriptor::DEFAULT
         },
         #[cfg(feature = "file_content")]
         EntityDescriptor {
             name: "file_content",
             description: "Read a file",
             operations: &FILE_CONTENT,
+            ..EntityDescriptor::DEFAULT
         },
         #[cfg(feature = "directory_content")]
         EntityDescriptor {
             name: "directory_content",
             description: "List a folder",
             operations: &DIRECTORY_CONTENT,
+            ..EntityDescriptor::DEFAULT
         },
     ],
     scoping: &[
         Scoping {
             param: "owner",
             config_key: "repositories",
+            ..Scoping::DEFAULT
         },
         Scoping {
             param: "repo",
             config_key: "repositories",
+            ..Scoping::DEFAULT
         },
         Scoping {
             param: "username",
             config_key: "repositories",
+            ..Scoping::DEFAULT
         },
         Scoping {
             param: "org",
             config_key: "repositories",
+            ..Scoping::DEFAULT
         },
     ],
-    response_error_check: None,
+    ..ConnectorDescriptor::DEFAULT
 };

@@ -9,27 +9,16 @@ pub static USERS: [OperationDescriptor; 2usize] = [
         entity: "users",
         action: "list",
         kind: ActionKind::List,
-        method: Method::Get,
         path: "/v2/users",
         summary: "List users",
         description: "Returns the users of the Gong account. When more results exist, meta holds a cursor; send it back as `cursor` for the next page.",
         params: &[
             ParamDescriptor {
                 name: "cursor",
-                location: ParamLocation::Query,
-                required: false,
-                kind: ValueKind::String,
-                item_kind: None,
-                nullable: false,
-                enum_values: &[],
-                default: None,
-                style: ParamStyle::Form,
                 description: "Cursor from the previous page; omit for the first page.",
-                schema: "{\"type\":\"string\"}",
-                config_inject: None,
+                ..ParamDescriptor::DEFAULT
             },
         ],
-        body: BodyDescriptor::None,
         response: ResponseDescriptor {
             record_extractor: Some("$.users"),
             meta_extractor: &[
@@ -37,22 +26,18 @@ pub static USERS: [OperationDescriptor; 2usize] = [
                 ("total_records", "$.records.totalRecords"),
                 ("current_page_number", "$.records.currentPageNumber"),
             ],
-            record_filter: None,
-            record_transform: &[],
-            file_url: None,
-            no_content: false,
+            ..ResponseDescriptor::DEFAULT
         },
         pagination: Pagination::Cursor {
             meta: "cursor",
             param: "cursor",
         },
         preferred_for_check: true,
+        ..OperationDescriptor::DEFAULT
     },
     OperationDescriptor {
         entity: "users",
         action: "get",
-        kind: ActionKind::Get,
-        method: Method::Get,
         path: "/v2/users/{id}",
         summary: "Fetch a user",
         description: "Returns one Gong user by ID.",
@@ -61,28 +46,15 @@ pub static USERS: [OperationDescriptor; 2usize] = [
                 name: "id",
                 location: ParamLocation::Path,
                 required: true,
-                kind: ValueKind::String,
-                item_kind: None,
-                nullable: false,
-                enum_values: &[],
-                default: None,
-                style: ParamStyle::Form,
                 description: "Gong user ID.",
-                schema: "{\"type\":\"string\"}",
-                config_inject: None,
+                ..ParamDescriptor::DEFAULT
             },
         ],
-        body: BodyDescriptor::None,
         response: ResponseDescriptor {
             record_extractor: Some("$.user"),
-            meta_extractor: &[],
-            record_filter: None,
-            record_transform: &[],
-            file_url: None,
-            no_content: false,
+            ..ResponseDescriptor::DEFAULT
         },
-        pagination: Pagination::None,
-        preferred_for_check: false,
+        ..OperationDescriptor::DEFAULT
     },
 ];
 ///Operations of entity `calls`, in action order.
@@ -92,55 +64,28 @@ pub static CALLS: [OperationDescriptor; 2usize] = [
         entity: "calls",
         action: "list",
         kind: ActionKind::List,
-        method: Method::Get,
         path: "/v2/calls",
         summary: "List calls",
         description: "Returns basic call records, optionally between two points in time. Private calls are left out. When more results exist, meta holds a cursor; send it back as `cursor` for the next page.",
         params: &[
             ParamDescriptor {
                 name: "fromDateTime",
-                location: ParamLocation::Query,
-                required: false,
-                kind: ValueKind::String,
-                item_kind: None,
-                nullable: false,
-                enum_values: &[],
-                default: None,
-                style: ParamStyle::Form,
                 description: "Only calls that started at or after this time (ISO 8601).",
                 schema: "{\"type\":\"string\",\"format\":\"date-time\"}",
-                config_inject: None,
+                ..ParamDescriptor::DEFAULT
             },
             ParamDescriptor {
                 name: "toDateTime",
-                location: ParamLocation::Query,
-                required: false,
-                kind: ValueKind::String,
-                item_kind: None,
-                nullable: false,
-                enum_values: &[],
-                default: None,
-                style: ParamStyle::Form,
                 description: "Only calls that started before this time (ISO 8601).",
                 schema: "{\"type\":\"string\",\"format\":\"date-time\"}",
-                config_inject: None,
+                ..ParamDescriptor::DEFAULT
             },
             ParamDescriptor {
                 name: "cursor",
-                location: ParamLocation::Query,
-                required: false,
-                kind: ValueKind::String,
-                item_kind: None,
-                nullable: false,
-                enum_values: &[],
-                default: None,
-                style: ParamStyle::Form,
                 description: "Cursor from the previous page; omit for the first page.",
-                schema: "{\"type\":\"string\"}",
-                config_inject: None,
+                ..ParamDescriptor::DEFAULT
             },
         ],
-        body: BodyDescriptor::None,
         response: ResponseDescriptor {
             record_extractor: Some("$.calls"),
             meta_extractor: &[
@@ -149,21 +94,17 @@ pub static CALLS: [OperationDescriptor; 2usize] = [
                 ("current_page_number", "$.records.currentPageNumber"),
             ],
             record_filter: Some("{{ not record.isPrivate }}"),
-            record_transform: &[],
-            file_url: None,
-            no_content: false,
+            ..ResponseDescriptor::DEFAULT
         },
         pagination: Pagination::Cursor {
             meta: "cursor",
             param: "cursor",
         },
-        preferred_for_check: false,
+        ..OperationDescriptor::DEFAULT
     },
     OperationDescriptor {
         entity: "calls",
         action: "get",
-        kind: ActionKind::Get,
-        method: Method::Get,
         path: "/v2/calls/{id}",
         summary: "Fetch a call",
         description: "Returns the basic record of one call by ID.",
@@ -172,28 +113,15 @@ pub static CALLS: [OperationDescriptor; 2usize] = [
                 name: "id",
                 location: ParamLocation::Path,
                 required: true,
-                kind: ValueKind::String,
-                item_kind: None,
-                nullable: false,
-                enum_values: &[],
-                default: None,
-                style: ParamStyle::Form,
                 description: "Gong call ID.",
-                schema: "{\"type\":\"string\"}",
-                config_inject: None,
+                ..ParamDescriptor::DEFAULT
             },
         ],
-        body: BodyDescriptor::None,
         response: ResponseDescriptor {
             record_extractor: Some("$.call"),
-            meta_extractor: &[],
-            record_filter: None,
-            record_transform: &[],
-            file_url: None,
-            no_content: false,
+            ..ResponseDescriptor::DEFAULT
         },
-        pagination: Pagination::None,
-        preferred_for_check: false,
+        ..OperationDescriptor::DEFAULT
     },
 ];
 ///Operations of entity `calls_extensive`, in action order.
@@ -213,42 +141,24 @@ pub static CALLS_EXTENSIVE: [OperationDescriptor; 1usize] = [
                 location: ParamLocation::Body,
                 required: true,
                 kind: ValueKind::Object,
-                item_kind: None,
-                nullable: false,
-                enum_values: &[],
                 default: Some("{}"),
-                style: ParamStyle::Form,
-                description: "",
                 schema: "{\"type\":\"object\",\"default\":{},\"properties\":{\"fromDateTime\":{\"type\":\"string\",\"format\":\"date-time\",\"description\":\"Start of the time range (ISO 8601); keeps the result size manageable.\"},\"toDateTime\":{\"type\":\"string\",\"format\":\"date-time\",\"description\":\"End of the time range (ISO 8601); keeps the result size manageable.\"},\"callIds\":{\"type\":\"array\",\"items\":{\"type\":\"string\"},\"description\":\"Call IDs to return, instead of a time range.\"},\"workspaceId\":{\"type\":\"string\",\"description\":\"Workspace ID to restrict the calls to.\"}}}",
-                config_inject: None,
+                ..ParamDescriptor::DEFAULT
             },
             ParamDescriptor {
                 name: "contentSelector",
                 location: ParamLocation::Body,
-                required: false,
                 kind: ValueKind::Object,
-                item_kind: None,
-                nullable: false,
-                enum_values: &[],
-                default: None,
-                style: ParamStyle::Form,
                 description: "Chooses which parts of each call are returned.",
                 schema: "{\"type\":\"object\",\"description\":\"Chooses which parts of each call are returned.\",\"properties\":{\"context\":{\"type\":\"string\",\"description\":\"Extra CRM context to attach.\",\"enum\":[\"Extended\"]},\"contextTiming\":{\"type\":\"array\",\"description\":\"Whether CRM context reflects now or the time of the call.\",\"items\":{\"type\":\"string\",\"enum\":[\"Now\",\"TimeOfCall\"]}},\"exposedFields\":{\"type\":\"object\",\"description\":\"Switches for the optional parts of each call.\",\"properties\":{\"collaboration\":{\"type\":\"object\",\"properties\":{\"publicComments\":{\"type\":\"boolean\",\"description\":\"Add public comments.\"}}},\"content\":{\"type\":\"object\",\"properties\":{\"pointsOfInterest\":{\"type\":\"boolean\",\"description\":\"Add points of interest (superseded by highlights).\"},\"structure\":{\"type\":\"boolean\",\"description\":\"Add the call structure.\"},\"topics\":{\"type\":\"boolean\",\"description\":\"Add the topics discussed.\"},\"trackers\":{\"type\":\"boolean\",\"description\":\"Add tracker hits.\"},\"trackerOccurrences\":{\"type\":\"boolean\",\"description\":\"Add the timing of each tracker hit.\"},\"brief\":{\"type\":\"boolean\",\"description\":\"Add the call brief.\"},\"outline\":{\"type\":\"boolean\",\"description\":\"Add the call outline.\"},\"highlights\":{\"type\":\"boolean\",\"description\":\"Add highlights.\"},\"callOutcome\":{\"type\":\"boolean\",\"description\":\"Add the call outcome.\"},\"keyPoints\":{\"type\":\"boolean\",\"description\":\"Add key points.\"}}},\"interaction\":{\"type\":\"object\",\"properties\":{\"personInteractionStats\":{\"type\":\"boolean\",\"description\":\"Add per-person interaction figures.\"},\"questions\":{\"type\":\"boolean\",\"description\":\"Add question counts.\"},\"speakers\":{\"type\":\"boolean\",\"description\":\"Add speaker talk time.\"},\"video\":{\"type\":\"boolean\",\"description\":\"Add video interaction data.\"}}},\"media\":{\"type\":\"boolean\",\"description\":\"Add links to the audio and video files.\"},\"parties\":{\"type\":\"boolean\",\"description\":\"Add the participants.\"}}}}}",
-                config_inject: None,
+                ..ParamDescriptor::DEFAULT
             },
             ParamDescriptor {
                 name: "cursor",
                 location: ParamLocation::Body,
-                required: false,
-                kind: ValueKind::String,
-                item_kind: None,
-                nullable: false,
-                enum_values: &[],
-                default: None,
-                style: ParamStyle::Form,
                 description: "Cursor from the previous page; omit for the first page.",
                 schema: "{\"type\":\"string\",\"description\":\"Cursor from the previous page; omit for the first page.\"}",
-                config_inject: None,
+                ..ParamDescriptor::DEFAULT
             },
         ],
         body: BodyDescriptor::Json,
@@ -260,15 +170,13 @@ pub static CALLS_EXTENSIVE: [OperationDescriptor; 1usize] = [
                 ("current_page_number", "$.records.currentPageNumber"),
             ],
             record_filter: Some("{{ not record.metaData.isPrivate }}"),
-            record_transform: &[],
-            file_url: None,
-            no_content: false,
+            ..ResponseDescriptor::DEFAULT
         },
         pagination: Pagination::Cursor {
             meta: "cursor",
             param: "cursor",
         },
-        preferred_for_check: false,
+        ..OperationDescriptor::DEFAULT
     },
 ];
 ///Operations of entity `call_audio`, in action order.
@@ -286,43 +194,24 @@ pub static CALL_AUDIO: [OperationDescriptor; 1usize] = [
             ParamDescriptor {
                 name: "filter",
                 location: ParamLocation::Body,
-                required: false,
                 kind: ValueKind::Object,
-                item_kind: None,
-                nullable: false,
-                enum_values: &[],
-                default: None,
-                style: ParamStyle::Form,
-                description: "",
                 schema: "{\"type\":\"object\",\"properties\":{\"callIds\":{\"type\":\"array\",\"items\":{\"type\":\"string\"},\"description\":\"A list holding the one call ID to download.\"}}}",
-                config_inject: None,
+                ..ParamDescriptor::DEFAULT
             },
             ParamDescriptor {
                 name: "contentSelector",
                 location: ParamLocation::Body,
-                required: false,
                 kind: ValueKind::Object,
-                item_kind: None,
-                nullable: false,
-                enum_values: &[],
-                default: None,
-                style: ParamStyle::Form,
-                description: "",
                 schema: "{\"type\":\"object\",\"properties\":{\"exposedFields\":{\"type\":\"object\",\"properties\":{\"media\":{\"type\":\"boolean\",\"description\":\"Has to be true so that Gong includes the media links.\",\"default\":true}}}}}",
-                config_inject: None,
+                ..ParamDescriptor::DEFAULT
             },
         ],
         body: BodyDescriptor::Json,
         response: ResponseDescriptor {
-            record_extractor: None,
-            meta_extractor: &[],
-            record_filter: None,
-            record_transform: &[],
             file_url: Some("calls[0].media.audioUrl"),
-            no_content: false,
+            ..ResponseDescriptor::DEFAULT
         },
-        pagination: Pagination::None,
-        preferred_for_check: false,
+        ..OperationDescriptor::DEFAULT
     },
 ];
 ///Operations of entity `call_video`, in action order.
@@ -340,43 +229,24 @@ pub static CALL_VIDEO: [OperationDescriptor; 1usize] = [
             ParamDescriptor {
                 name: "filter",
                 location: ParamLocation::Body,
-                required: false,
                 kind: ValueKind::Object,
-                item_kind: None,
-                nullable: false,
-                enum_values: &[],
-                default: None,
-                style: ParamStyle::Form,
-                description: "",
                 schema: "{\"type\":\"object\",\"properties\":{\"callIds\":{\"type\":\"array\",\"items\":{\"type\":\"string\"},\"description\":\"A list holding the one call ID to download.\"}}}",
-                config_inject: None,
+                ..ParamDescriptor::DEFAULT
             },
             ParamDescriptor {
                 name: "contentSelector",
                 location: ParamLocation::Body,
-                required: false,
                 kind: ValueKind::Object,
-                item_kind: None,
-                nullable: false,
-                enum_values: &[],
-                default: None,
-                style: ParamStyle::Form,
-                description: "",
                 schema: "{\"type\":\"object\",\"properties\":{\"exposedFields\":{\"type\":\"object\",\"properties\":{\"media\":{\"type\":\"boolean\",\"description\":\"Has to be true so that Gong includes the media links.\",\"default\":true}}}}}",
-                config_inject: None,
+                ..ParamDescriptor::DEFAULT
             },
         ],
         body: BodyDescriptor::Json,
         response: ResponseDescriptor {
-            record_extractor: None,
-            meta_extractor: &[],
-            record_filter: None,
-            record_transform: &[],
             file_url: Some("calls[0].media.videoUrl"),
-            no_content: false,
+            ..ResponseDescriptor::DEFAULT
         },
-        pagination: Pagination::None,
-        preferred_for_check: false,
+        ..OperationDescriptor::DEFAULT
     },
 ];
 ///Operations of entity `workspaces`, in action order.
@@ -386,22 +256,14 @@ pub static WORKSPACES: [OperationDescriptor; 1usize] = [
         entity: "workspaces",
         action: "list",
         kind: ActionKind::List,
-        method: Method::Get,
         path: "/v2/workspaces",
         summary: "List workspaces",
         description: "Returns every workspace of the company.",
-        params: &[],
-        body: BodyDescriptor::None,
         response: ResponseDescriptor {
             record_extractor: Some("$.workspaces"),
-            meta_extractor: &[],
-            record_filter: None,
-            record_transform: &[],
-            file_url: None,
-            no_content: false,
+            ..ResponseDescriptor::DEFAULT
         },
-        pagination: Pagination::None,
-        preferred_for_check: false,
+        ..OperationDescriptor::DEFAULT
     },
 ];
 ///Operations of entity `call_transcripts`, in action order.
@@ -421,28 +283,16 @@ pub static CALL_TRANSCRIPTS: [OperationDescriptor; 1usize] = [
                 location: ParamLocation::Body,
                 required: true,
                 kind: ValueKind::Object,
-                item_kind: None,
-                nullable: false,
-                enum_values: &[],
                 default: Some("{}"),
-                style: ParamStyle::Form,
-                description: "",
                 schema: "{\"type\":\"object\",\"default\":{},\"properties\":{\"fromDateTime\":{\"type\":\"string\",\"format\":\"date-time\",\"description\":\"Start of the time range (ISO 8601); keeps the result size manageable.\"},\"toDateTime\":{\"type\":\"string\",\"format\":\"date-time\",\"description\":\"End of the time range (ISO 8601); keeps the result size manageable.\"},\"callIds\":{\"type\":\"array\",\"items\":{\"type\":\"string\"},\"description\":\"Call IDs whose transcripts to return, instead of a time range.\"}}}",
-                config_inject: None,
+                ..ParamDescriptor::DEFAULT
             },
             ParamDescriptor {
                 name: "cursor",
                 location: ParamLocation::Body,
-                required: false,
-                kind: ValueKind::String,
-                item_kind: None,
-                nullable: false,
-                enum_values: &[],
-                default: None,
-                style: ParamStyle::Form,
                 description: "Cursor from the previous page; omit for the first page.",
                 schema: "{\"type\":\"string\",\"description\":\"Cursor from the previous page; omit for the first page.\"}",
-                config_inject: None,
+                ..ParamDescriptor::DEFAULT
             },
         ],
         body: BodyDescriptor::Json,
@@ -453,16 +303,13 @@ pub static CALL_TRANSCRIPTS: [OperationDescriptor; 1usize] = [
                 ("total_records", "$.records.totalRecords"),
                 ("current_page_number", "$.records.currentPageNumber"),
             ],
-            record_filter: None,
-            record_transform: &[],
-            file_url: None,
-            no_content: false,
+            ..ResponseDescriptor::DEFAULT
         },
         pagination: Pagination::Cursor {
             meta: "cursor",
             param: "cursor",
         },
-        preferred_for_check: false,
+        ..OperationDescriptor::DEFAULT
     },
 ];
 ///Operations of entity `stats_activity_aggregate`, in action order.
@@ -482,14 +329,9 @@ pub static STATS_ACTIVITY_AGGREGATE: [OperationDescriptor; 1usize] = [
                 location: ParamLocation::Body,
                 required: true,
                 kind: ValueKind::Object,
-                item_kind: None,
-                nullable: false,
-                enum_values: &[],
                 default: Some("{\"fromDate\":\"2024-01-01\",\"toDate\":\"2025-01-01\"}"),
-                style: ParamStyle::Form,
-                description: "",
                 schema: "{\"type\":\"object\",\"default\":{\"fromDate\":\"2024-01-01\",\"toDate\":\"2025-01-01\"},\"required\":[\"fromDate\",\"toDate\"],\"properties\":{\"fromDate\":{\"type\":\"string\",\"format\":\"date\",\"description\":\"First day of the range (YYYY-MM-DD); Gong requires it.\"},\"toDate\":{\"type\":\"string\",\"format\":\"date\",\"description\":\"Last day of the range (YYYY-MM-DD); Gong requires it.\"},\"userIds\":{\"type\":\"array\",\"items\":{\"type\":\"string\"},\"description\":\"User IDs to report on; all users when omitted.\"}}}",
-                config_inject: None,
+                ..ParamDescriptor::DEFAULT
             },
         ],
         body: BodyDescriptor::Json,
@@ -500,13 +342,9 @@ pub static STATS_ACTIVITY_AGGREGATE: [OperationDescriptor; 1usize] = [
                 ("total_records", "$.records.totalRecords"),
                 ("current_page_number", "$.records.currentPageNumber"),
             ],
-            record_filter: None,
-            record_transform: &[],
-            file_url: None,
-            no_content: false,
+            ..ResponseDescriptor::DEFAULT
         },
-        pagination: Pagination::None,
-        preferred_for_check: false,
+        ..OperationDescriptor::DEFAULT
     },
 ];
 ///Operations of entity `stats_activity_day_by_day`, in action order.
@@ -526,14 +364,9 @@ pub static STATS_ACTIVITY_DAY_BY_DAY: [OperationDescriptor; 1usize] = [
                 location: ParamLocation::Body,
                 required: true,
                 kind: ValueKind::Object,
-                item_kind: None,
-                nullable: false,
-                enum_values: &[],
                 default: Some("{\"fromDate\":\"2024-01-01\",\"toDate\":\"2025-01-01\"}"),
-                style: ParamStyle::Form,
-                description: "",
                 schema: "{\"type\":\"object\",\"default\":{\"fromDate\":\"2024-01-01\",\"toDate\":\"2025-01-01\"},\"required\":[\"fromDate\",\"toDate\"],\"properties\":{\"fromDate\":{\"type\":\"string\",\"format\":\"date\",\"description\":\"First day of the range (YYYY-MM-DD); Gong requires it.\"},\"toDate\":{\"type\":\"string\",\"format\":\"date\",\"description\":\"Last day of the range (YYYY-MM-DD); Gong requires it.\"},\"userIds\":{\"type\":\"array\",\"items\":{\"type\":\"string\"},\"description\":\"User IDs to report on; all users when omitted.\"}}}",
-                config_inject: None,
+                ..ParamDescriptor::DEFAULT
             },
         ],
         body: BodyDescriptor::Json,
@@ -544,13 +377,9 @@ pub static STATS_ACTIVITY_DAY_BY_DAY: [OperationDescriptor; 1usize] = [
                 ("total_records", "$.records.totalRecords"),
                 ("current_page_number", "$.records.currentPageNumber"),
             ],
-            record_filter: None,
-            record_transform: &[],
-            file_url: None,
-            no_content: false,
+            ..ResponseDescriptor::DEFAULT
         },
-        pagination: Pagination::None,
-        preferred_for_check: false,
+        ..OperationDescriptor::DEFAULT
     },
 ];
 ///Operations of entity `stats_interaction`, in action order.
@@ -570,14 +399,9 @@ pub static STATS_INTERACTION: [OperationDescriptor; 1usize] = [
                 location: ParamLocation::Body,
                 required: true,
                 kind: ValueKind::Object,
-                item_kind: None,
-                nullable: false,
-                enum_values: &[],
                 default: Some("{\"fromDate\":\"2024-01-01\",\"toDate\":\"2025-01-01\"}"),
-                style: ParamStyle::Form,
-                description: "",
                 schema: "{\"type\":\"object\",\"default\":{\"fromDate\":\"2024-01-01\",\"toDate\":\"2025-01-01\"},\"required\":[\"fromDate\",\"toDate\"],\"properties\":{\"fromDate\":{\"type\":\"string\",\"format\":\"date\",\"description\":\"First day of the range (YYYY-MM-DD); Gong requires it.\"},\"toDate\":{\"type\":\"string\",\"format\":\"date\",\"description\":\"Last day of the range (YYYY-MM-DD); Gong requires it.\"},\"userIds\":{\"type\":\"array\",\"items\":{\"type\":\"string\"},\"description\":\"User IDs to report on; all users when omitted.\"}}}",
-                config_inject: None,
+                ..ParamDescriptor::DEFAULT
             },
         ],
         body: BodyDescriptor::Json,
@@ -588,13 +412,9 @@ pub static STATS_INTERACTION: [OperationDescriptor; 1usize] = [
                 ("total_records", "$.records.totalRecords"),
                 ("current_page_number", "$.records.currentPageNumber"),
             ],
-            record_filter: None,
-            record_transform: &[],
-            file_url: None,
-            no_content: false,
+            ..ResponseDescriptor::DEFAULT
         },
-        pagination: Pagination::None,
-        preferred_for_check: false,
+        ..OperationDescriptor::DEFAULT
     },
 ];
 ///Operations of entity `settings_scorecards`, in action order.
@@ -604,37 +424,21 @@ pub static SETTINGS_SCORECARDS: [OperationDescriptor; 1usize] = [
         entity: "settings_scorecards",
         action: "list",
         kind: ActionKind::List,
-        method: Method::Get,
         path: "/v2/settings/scorecards",
         summary: "List scorecard settings",
         description: "Returns the scorecards configured in the company and their questions, optionally for one workspace.",
         params: &[
             ParamDescriptor {
                 name: "workspaceId",
-                location: ParamLocation::Query,
-                required: false,
-                kind: ValueKind::String,
-                item_kind: None,
-                nullable: false,
-                enum_values: &[],
-                default: None,
-                style: ParamStyle::Form,
                 description: "Workspace ID to restrict the results to.",
-                schema: "{\"type\":\"string\"}",
-                config_inject: None,
+                ..ParamDescriptor::DEFAULT
             },
         ],
-        body: BodyDescriptor::None,
         response: ResponseDescriptor {
             record_extractor: Some("$.scorecards"),
-            meta_extractor: &[],
-            record_filter: None,
-            record_transform: &[],
-            file_url: None,
-            no_content: false,
+            ..ResponseDescriptor::DEFAULT
         },
-        pagination: Pagination::None,
-        preferred_for_check: false,
+        ..OperationDescriptor::DEFAULT
     },
 ];
 ///Operations of entity `settings_trackers`, in action order.
@@ -644,37 +448,21 @@ pub static SETTINGS_TRACKERS: [OperationDescriptor; 1usize] = [
         entity: "settings_trackers",
         action: "list",
         kind: ActionKind::List,
-        method: Method::Get,
         path: "/v2/settings/trackers",
         summary: "List trackers",
         description: "Returns the keyword trackers configured in the company, optionally for one workspace.",
         params: &[
             ParamDescriptor {
                 name: "workspaceId",
-                location: ParamLocation::Query,
-                required: false,
-                kind: ValueKind::String,
-                item_kind: None,
-                nullable: false,
-                enum_values: &[],
-                default: None,
-                style: ParamStyle::Form,
                 description: "Workspace ID to restrict the results to.",
-                schema: "{\"type\":\"string\"}",
-                config_inject: None,
+                ..ParamDescriptor::DEFAULT
             },
         ],
-        body: BodyDescriptor::None,
         response: ResponseDescriptor {
             record_extractor: Some("$.keywordTrackers"),
-            meta_extractor: &[],
-            record_filter: None,
-            record_transform: &[],
-            file_url: None,
-            no_content: false,
+            ..ResponseDescriptor::DEFAULT
         },
-        pagination: Pagination::None,
-        preferred_for_check: false,
+        ..OperationDescriptor::DEFAULT
     },
 ];
 ///Operations of entity `library_folders`, in action order.
@@ -684,37 +472,22 @@ pub static LIBRARY_FOLDERS: [OperationDescriptor; 1usize] = [
         entity: "library_folders",
         action: "list",
         kind: ActionKind::List,
-        method: Method::Get,
         path: "/v2/library/folders",
         summary: "List library folders",
         description: "Returns the folder tree of the call library, optionally for one workspace.",
         params: &[
             ParamDescriptor {
                 name: "workspaceId",
-                location: ParamLocation::Query,
                 required: true,
-                kind: ValueKind::String,
-                item_kind: None,
-                nullable: false,
-                enum_values: &[],
-                default: None,
-                style: ParamStyle::Form,
                 description: "Workspace whose folders to return.",
-                schema: "{\"type\":\"string\"}",
-                config_inject: None,
+                ..ParamDescriptor::DEFAULT
             },
         ],
-        body: BodyDescriptor::None,
         response: ResponseDescriptor {
             record_extractor: Some("$.folders"),
-            meta_extractor: &[],
-            record_filter: None,
-            record_transform: &[],
-            file_url: None,
-            no_content: false,
+            ..ResponseDescriptor::DEFAULT
         },
-        pagination: Pagination::None,
-        preferred_for_check: false,
+        ..OperationDescriptor::DEFAULT
     },
 ];
 ///Operations of entity `library_folder_content`, in action order.
@@ -724,41 +497,22 @@ pub static LIBRARY_FOLDER_CONTENT: [OperationDescriptor; 1usize] = [
         entity: "library_folder_content",
         action: "list",
         kind: ActionKind::List,
-        method: Method::Get,
         path: "/v2/library/folder-content",
         summary: "List calls in a library folder",
         description: "Returns the calls saved in one library folder. Private calls are left out. When more results exist, meta holds a cursor; send it back as `cursor` for the next page.",
         params: &[
             ParamDescriptor {
                 name: "folderId",
-                location: ParamLocation::Query,
                 required: true,
-                kind: ValueKind::String,
-                item_kind: None,
-                nullable: false,
-                enum_values: &[],
-                default: None,
-                style: ParamStyle::Form,
                 description: "ID of the library folder to read.",
-                schema: "{\"type\":\"string\"}",
-                config_inject: None,
+                ..ParamDescriptor::DEFAULT
             },
             ParamDescriptor {
                 name: "cursor",
-                location: ParamLocation::Query,
-                required: false,
-                kind: ValueKind::String,
-                item_kind: None,
-                nullable: false,
-                enum_values: &[],
-                default: None,
-                style: ParamStyle::Form,
                 description: "Cursor from the previous page; omit for the first page.",
-                schema: "{\"type\":\"string\"}",
-                config_inject: None,
+                ..ParamDescriptor::DEFAULT
             },
         ],
-        body: BodyDescriptor::None,
         response: ResponseDescriptor {
             record_extractor: Some("$.calls"),
             meta_extractor: &[
@@ -767,15 +521,13 @@ pub static LIBRARY_FOLDER_CONTENT: [OperationDescriptor; 1usize] = [
                 ("current_page_number", "$.records.currentPageNumber"),
             ],
             record_filter: Some("{{ not record.isPrivate }}"),
-            record_transform: &[],
-            file_url: None,
-            no_content: false,
+            ..ResponseDescriptor::DEFAULT
         },
         pagination: Pagination::Cursor {
             meta: "cursor",
             param: "cursor",
         },
-        preferred_for_check: false,
+        ..OperationDescriptor::DEFAULT
     },
 ];
 ///Operations of entity `coaching`, in action order.
@@ -785,79 +537,44 @@ pub static COACHING: [OperationDescriptor; 1usize] = [
         entity: "coaching",
         action: "list",
         kind: ActionKind::List,
-        method: Method::Get,
         path: "/v2/coaching",
         summary: "Get coaching figures",
         description: "Returns coaching figures for a manager and their direct reports in a workspace and time range.",
         params: &[
             ParamDescriptor {
                 name: "workspace-id",
-                location: ParamLocation::Query,
                 required: true,
-                kind: ValueKind::String,
-                item_kind: None,
-                nullable: false,
-                enum_values: &[],
-                default: None,
-                style: ParamStyle::Form,
                 description: "ID of the workspace the figures belong to.",
-                schema: "{\"type\":\"string\"}",
-                config_inject: None,
+                ..ParamDescriptor::DEFAULT
             },
             ParamDescriptor {
                 name: "manager-id",
-                location: ParamLocation::Query,
                 required: true,
-                kind: ValueKind::String,
-                item_kind: None,
-                nullable: false,
-                enum_values: &[],
-                default: None,
-                style: ParamStyle::Form,
                 description: "User ID of the manager whose team to report on.",
-                schema: "{\"type\":\"string\"}",
-                config_inject: None,
+                ..ParamDescriptor::DEFAULT
             },
             ParamDescriptor {
                 name: "from",
-                location: ParamLocation::Query,
                 required: true,
-                kind: ValueKind::String,
-                item_kind: None,
-                nullable: false,
-                enum_values: &[],
                 default: Some("\"2024-01-01T00:00:00Z\""),
-                style: ParamStyle::Form,
                 description: "Start of the reporting window (ISO 8601).",
                 schema: "{\"type\":\"string\",\"format\":\"date-time\",\"default\":\"2024-01-01T00:00:00Z\"}",
-                config_inject: None,
+                ..ParamDescriptor::DEFAULT
             },
             ParamDescriptor {
                 name: "to",
-                location: ParamLocation::Query,
                 required: true,
-                kind: ValueKind::String,
-                item_kind: None,
-                nullable: false,
-                enum_values: &[],
                 default: Some("\"2025-01-01T00:00:00Z\""),
-                style: ParamStyle::Form,
                 description: "End of the reporting window (ISO 8601).",
                 schema: "{\"type\":\"string\",\"format\":\"date-time\",\"default\":\"2025-01-01T00:00:00Z\"}",
-                config_inject: None,
+                ..ParamDescriptor::DEFAULT
             },
         ],
-        body: BodyDescriptor::None,
         response: ResponseDescriptor {
             record_extractor: Some("$.coachingData"),
-            meta_extractor: &[],
-            record_filter: None,
-            record_transform: &[],
-            file_url: None,
-            no_content: false,
+            ..ResponseDescriptor::DEFAULT
         },
-        pagination: Pagination::None,
-        preferred_for_check: false,
+        ..OperationDescriptor::DEFAULT
     },
 ];
 ///Operations of entity `stats_activity_scorecards`, in action order.
@@ -877,30 +594,18 @@ pub static STATS_ACTIVITY_SCORECARDS: [OperationDescriptor; 1usize] = [
                 location: ParamLocation::Body,
                 required: true,
                 kind: ValueKind::Object,
-                item_kind: None,
-                nullable: false,
-                enum_values: &[],
                 default: Some(
                     "{\"fromDateTime\":\"2024-01-01T00:00:00Z\",\"toDateTime\":\"2025-01-01T00:00:00Z\"}",
                 ),
-                style: ParamStyle::Form,
-                description: "",
                 schema: "{\"type\":\"object\",\"default\":{\"fromDateTime\":\"2024-01-01T00:00:00Z\",\"toDateTime\":\"2025-01-01T00:00:00Z\"},\"required\":[\"fromDateTime\",\"toDateTime\"],\"properties\":{\"fromDateTime\":{\"type\":\"string\",\"format\":\"date-time\",\"description\":\"Start of the time range (ISO 8601); keeps the result size manageable.\"},\"toDateTime\":{\"type\":\"string\",\"format\":\"date-time\",\"description\":\"End of the time range (ISO 8601); keeps the result size manageable.\"},\"scorecardIds\":{\"type\":\"array\",\"items\":{\"type\":\"string\"},\"description\":\"Scorecard IDs to include.\"},\"reviewedUserIds\":{\"type\":\"array\",\"items\":{\"type\":\"string\"},\"description\":\"IDs of the users whose calls were reviewed.\"},\"reviewerUserIds\":{\"type\":\"array\",\"items\":{\"type\":\"string\"},\"description\":\"IDs of the users who did the reviewing.\"},\"callIds\":{\"type\":\"array\",\"items\":{\"type\":\"string\"},\"description\":\"Call IDs to include.\"}}}",
-                config_inject: None,
+                ..ParamDescriptor::DEFAULT
             },
             ParamDescriptor {
                 name: "cursor",
                 location: ParamLocation::Body,
-                required: false,
-                kind: ValueKind::String,
-                item_kind: None,
-                nullable: false,
-                enum_values: &[],
-                default: None,
-                style: ParamStyle::Form,
                 description: "Cursor of this body.",
                 schema: "{\"type\":\"string\",\"description\":\"Cursor of this body.\"}",
-                config_inject: None,
+                ..ParamDescriptor::DEFAULT
             },
         ],
         body: BodyDescriptor::Json,
@@ -911,16 +616,13 @@ pub static STATS_ACTIVITY_SCORECARDS: [OperationDescriptor; 1usize] = [
                 ("total_records", "$.records.totalRecords"),
                 ("current_page_number", "$.records.currentPageNumber"),
             ],
-            record_filter: None,
-            record_transform: &[],
-            file_url: None,
-            no_content: false,
+            ..ResponseDescriptor::DEFAULT
         },
         pagination: Pagination::Cursor {
             meta: "cursor",
             param: "cursor",
         },
-        preferred_for_check: false,
+        ..OperationDescriptor::DEFAULT
     },
 ];
 /// The whole connector as data: every enabled entity and operation.
@@ -930,20 +632,15 @@ pub static CONNECTOR: ConnectorDescriptor = ConnectorDescriptor {
     version: "0.1.25",
     definition_id: "32382e40-3b49-4b99-9c5c-4076501914e7",
     base_url: "https://api.gong.io",
-    server_variables: &[],
     auth_schemes: &[
         AuthSchemeDescriptor {
             key: "oauth2",
             title: "OAuth 2.0 Authentication",
-            description: "",
             kind: AuthKind::OAuth2(OAuth2Descriptor {
                 refresh_url: Some("https://app.gong.io/oauth2/generate-customer-token"),
                 authorization_url: Some("https://app.gong.io/oauth2/authorize"),
                 token_url: Some("https://app.gong.io/oauth2/generate-customer-token"),
                 client_auth: TokenClientAuth::Basic,
-                body_format: TokenBodyFormat::Form,
-                token_extract: &[],
-                grant: TokenGrant::RefreshToken,
                 scopes: &[
                     "api:calls:read:basic",
                     "api:calls:read:extensive",
@@ -957,6 +654,7 @@ pub static CONNECTOR: ConnectorDescriptor = ConnectorDescriptor {
                     "api:library:read",
                     "api:coaching:read",
                 ],
+                ..OAuth2Descriptor::DEFAULT
             }),
             fields: &[
                 AuthField {
@@ -964,24 +662,26 @@ pub static CONNECTOR: ConnectorDescriptor = ConnectorDescriptor {
                     title: "Access token",
                     description: "OAuth access token issued to your Gong app.",
                     required: true,
+                    ..AuthField::DEFAULT
                 },
                 AuthField {
                     name: "refresh_token",
                     title: "Refresh token",
                     description: "OAuth refresh token. Gong accepts each refresh token only once, so store the new one after every refresh.",
                     required: true,
+                    ..AuthField::DEFAULT
                 },
                 AuthField {
                     name: "client_id",
                     title: "Client ID",
                     description: "Client ID of your Gong OAuth app.",
-                    required: false,
+                    ..AuthField::DEFAULT
                 },
                 AuthField {
                     name: "client_secret",
                     title: "Client secret",
                     description: "Client secret of your Gong OAuth app.",
-                    required: false,
+                    ..AuthField::DEFAULT
                 },
             ],
             mapping: &[
@@ -990,12 +690,11 @@ pub static CONNECTOR: ConnectorDescriptor = ConnectorDescriptor {
                 ("client_id", "${client_id}"),
                 ("client_secret", "${client_secret}"),
             ],
-            additional_headers: &[],
+            ..AuthSchemeDescriptor::DEFAULT
         },
         AuthSchemeDescriptor {
             key: "basicAuth",
             title: "Access Key Authentication",
-            description: "",
             kind: AuthKind::Basic,
             fields: &[
                 AuthField {
@@ -1003,19 +702,21 @@ pub static CONNECTOR: ConnectorDescriptor = ConnectorDescriptor {
                     title: "Access key",
                     description: "API access key created by a Gong technical administrator.",
                     required: true,
+                    ..AuthField::DEFAULT
                 },
                 AuthField {
                     name: "access_key_secret",
                     title: "Access key secret",
                     description: "Secret that belongs to the access key.",
                     required: true,
+                    ..AuthField::DEFAULT
                 },
             ],
             mapping: &[
                 ("username", "${access_key}"),
                 ("password", "${access_key_secret}"),
             ],
-            additional_headers: &[],
+            ..AuthSchemeDescriptor::DEFAULT
         },
     ],
     entities: &[
@@ -1024,98 +725,113 @@ pub static CONNECTOR: ConnectorDescriptor = ConnectorDescriptor {
             name: "users",
             description: "A person with a seat in the Gong account.",
             operations: &USERS,
+            ..EntityDescriptor::DEFAULT
         },
         #[cfg(feature = "calls")]
         EntityDescriptor {
             name: "calls",
             description: "Basic record of a recorded call or meeting.",
             operations: &CALLS,
+            ..EntityDescriptor::DEFAULT
         },
         #[cfg(feature = "calls_extensive")]
         EntityDescriptor {
             name: "calls_extensive",
             description: "Detailed call record with parties, content and interaction data.",
             operations: &CALLS_EXTENSIVE,
+            ..EntityDescriptor::DEFAULT
         },
         #[cfg(feature = "call_audio")]
         EntityDescriptor {
             name: "call_audio",
             description: "Download call audio",
             operations: &CALL_AUDIO,
+            ..EntityDescriptor::DEFAULT
         },
         #[cfg(feature = "call_video")]
         EntityDescriptor {
             name: "call_video",
             description: "Download call video",
             operations: &CALL_VIDEO,
+            ..EntityDescriptor::DEFAULT
         },
         #[cfg(feature = "workspaces")]
         EntityDescriptor {
             name: "workspaces",
             description: "A workspace that separates teams or business units.",
             operations: &WORKSPACES,
+            ..EntityDescriptor::DEFAULT
         },
         #[cfg(feature = "call_transcripts")]
         EntityDescriptor {
             name: "call_transcripts",
             description: "Transcript of one call, split into monologues per speaker.",
             operations: &CALL_TRANSCRIPTS,
+            ..EntityDescriptor::DEFAULT
         },
         #[cfg(feature = "stats_activity_aggregate")]
         EntityDescriptor {
             name: "stats_activity_aggregate",
             description: "A user together with their activity totals.",
             operations: &STATS_ACTIVITY_AGGREGATE,
+            ..EntityDescriptor::DEFAULT
         },
         #[cfg(feature = "stats_activity_day_by_day")]
         EntityDescriptor {
             name: "stats_activity_day_by_day",
             description: "A user together with their activity per day.",
             operations: &STATS_ACTIVITY_DAY_BY_DAY,
+            ..EntityDescriptor::DEFAULT
         },
         #[cfg(feature = "stats_interaction")]
         EntityDescriptor {
             name: "stats_interaction",
             description: "A user together with their interaction figures.",
             operations: &STATS_INTERACTION,
+            ..EntityDescriptor::DEFAULT
         },
         #[cfg(feature = "settings_scorecards")]
         EntityDescriptor {
             name: "settings_scorecards",
             description: "Settings of a scorecard used to review calls.",
             operations: &SETTINGS_SCORECARDS,
+            ..EntityDescriptor::DEFAULT
         },
         #[cfg(feature = "settings_trackers")]
         EntityDescriptor {
             name: "settings_trackers",
             description: "Settings of a keyword tracker.",
             operations: &SETTINGS_TRACKERS,
+            ..EntityDescriptor::DEFAULT
         },
         #[cfg(feature = "library_folders")]
         EntityDescriptor {
             name: "library_folders",
             description: "A folder of the call library.",
             operations: &LIBRARY_FOLDERS,
+            ..EntityDescriptor::DEFAULT
         },
         #[cfg(feature = "library_folder_content")]
         EntityDescriptor {
             name: "library_folder_content",
             description: "A call saved in a library folder.",
             operations: &LIBRARY_FOLDER_CONTENT,
+            ..EntityDescriptor::DEFAULT
         },
         #[cfg(feature = "coaching")]
         EntityDescriptor {
             name: "coaching",
             description: "Coaching figures for a manager and one of their reports.",
             operations: &COACHING,
+            ..EntityDescriptor::DEFAULT
         },
         #[cfg(feature = "stats_activity_scorecards")]
         EntityDescriptor {
             name: "stats_activity_scorecards",
             description: "A scorecard that a reviewer filled in for a call.",
             operations: &STATS_ACTIVITY_SCORECARDS,
+            ..EntityDescriptor::DEFAULT
         },
     ],
-    scoping: &[],
-    response_error_check: None,
+    ..ConnectorDescriptor::DEFAULT
 };

@@ -9,81 +9,45 @@ pub static APPLICATIONS: [OperationDescriptor; 1usize] = [
         entity: "applications",
         action: "list",
         kind: ActionKind::List,
-        method: Method::Get,
         path: "/applications",
         summary: "List applications",
         description: "Returns applications: a candidate applying to a job, with stage and status. Can be narrowed to given IDs or by update time. Follow the next cursor from the Link header to read further pages.",
         params: &[
             ParamDescriptor {
                 name: "cursor",
-                location: ParamLocation::Query,
-                required: false,
-                kind: ValueKind::String,
-                item_kind: None,
-                nullable: false,
-                enum_values: &[],
-                default: None,
-                style: ParamStyle::Form,
                 description: "Cursor taken from the Link header of the previous response; send it alone, without other parameters.",
-                schema: "{\"type\":\"string\"}",
-                config_inject: None,
+                ..ParamDescriptor::DEFAULT
             },
             ParamDescriptor {
                 name: "per_page",
-                location: ParamLocation::Query,
-                required: false,
                 kind: ValueKind::Integer,
-                item_kind: None,
-                nullable: false,
-                enum_values: &[],
                 default: Some("500"),
-                style: ParamStyle::Form,
                 description: "Records on the first page (1 to 500, 500 by default).",
                 schema: "{\"type\":\"integer\",\"minimum\":1,\"maximum\":500,\"default\":500}",
-                config_inject: None,
+                ..ParamDescriptor::DEFAULT
             },
             ParamDescriptor {
                 name: "ids",
-                location: ParamLocation::Query,
-                required: false,
                 kind: ValueKind::Array,
                 item_kind: Some(ValueKind::Integer),
-                nullable: false,
-                enum_values: &[],
-                default: None,
-                style: ParamStyle::Form,
                 description: "Only records with these IDs, at most 50.",
                 schema: "{\"type\":\"array\",\"items\":{\"type\":\"integer\"},\"maxItems\":50}",
-                config_inject: None,
+                ..ParamDescriptor::DEFAULT
             },
             ParamDescriptor {
                 name: "updated_at",
-                location: ParamLocation::Query,
-                required: false,
-                kind: ValueKind::String,
-                item_kind: None,
-                nullable: false,
-                enum_values: &[],
-                default: None,
-                style: ParamStyle::Form,
                 description: "Update-time filter as operator|timestamp, for example gte|2026-01-01T00:00:00Z.",
-                schema: "{\"type\":\"string\"}",
-                config_inject: None,
+                ..ParamDescriptor::DEFAULT
             },
         ],
-        body: BodyDescriptor::None,
         response: ResponseDescriptor {
-            record_extractor: None,
             meta_extractor: &[("next", "@link.next")],
-            record_filter: None,
-            record_transform: &[],
-            file_url: None,
-            no_content: false,
+            ..ResponseDescriptor::DEFAULT
         },
         pagination: Pagination::NextUrl {
             meta: "next",
         },
-        preferred_for_check: false,
+        ..OperationDescriptor::DEFAULT
     },
 ];
 ///Operations of entity `candidates`, in action order.
@@ -93,81 +57,46 @@ pub static CANDIDATES: [OperationDescriptor; 1usize] = [
         entity: "candidates",
         action: "list",
         kind: ActionKind::List,
-        method: Method::Get,
         path: "/candidates",
         summary: "List candidates",
         description: "Returns candidates with contact details and their applications. Can be narrowed to given IDs or by update time. Follow the next cursor from the Link header to read further pages.",
         params: &[
             ParamDescriptor {
                 name: "cursor",
-                location: ParamLocation::Query,
-                required: false,
-                kind: ValueKind::String,
-                item_kind: None,
-                nullable: false,
-                enum_values: &[],
-                default: None,
-                style: ParamStyle::Form,
                 description: "Cursor taken from the Link header of the previous response; send it alone, without other parameters.",
-                schema: "{\"type\":\"string\"}",
-                config_inject: None,
+                ..ParamDescriptor::DEFAULT
             },
             ParamDescriptor {
                 name: "per_page",
-                location: ParamLocation::Query,
-                required: false,
                 kind: ValueKind::Integer,
-                item_kind: None,
-                nullable: false,
-                enum_values: &[],
                 default: Some("500"),
-                style: ParamStyle::Form,
                 description: "Records on the first page (1 to 500, 500 by default).",
                 schema: "{\"type\":\"integer\",\"minimum\":1,\"maximum\":500,\"default\":500}",
-                config_inject: None,
+                ..ParamDescriptor::DEFAULT
             },
             ParamDescriptor {
                 name: "ids",
-                location: ParamLocation::Query,
-                required: false,
                 kind: ValueKind::Array,
                 item_kind: Some(ValueKind::Integer),
-                nullable: false,
-                enum_values: &[],
-                default: None,
-                style: ParamStyle::Form,
                 description: "Only records with these IDs, at most 50.",
                 schema: "{\"type\":\"array\",\"items\":{\"type\":\"integer\"},\"maxItems\":50}",
-                config_inject: None,
+                ..ParamDescriptor::DEFAULT
             },
             ParamDescriptor {
                 name: "updated_at",
-                location: ParamLocation::Query,
-                required: false,
-                kind: ValueKind::String,
-                item_kind: None,
-                nullable: false,
-                enum_values: &[],
-                default: None,
-                style: ParamStyle::Form,
                 description: "Update-time filter as operator|timestamp, for example gte|2026-01-01T00:00:00Z.",
-                schema: "{\"type\":\"string\"}",
-                config_inject: None,
+                ..ParamDescriptor::DEFAULT
             },
         ],
-        body: BodyDescriptor::None,
         response: ResponseDescriptor {
-            record_extractor: None,
             meta_extractor: &[("next", "@link.next")],
-            record_filter: None,
-            record_transform: &[],
-            file_url: None,
-            no_content: false,
+            ..ResponseDescriptor::DEFAULT
         },
         pagination: Pagination::NextUrl {
             meta: "next",
         },
         preferred_for_check: true,
+        ..OperationDescriptor::DEFAULT
     },
 ];
 ///Operations of entity `departments`, in action order.
@@ -177,67 +106,40 @@ pub static DEPARTMENTS: [OperationDescriptor; 1usize] = [
         entity: "departments",
         action: "list",
         kind: ActionKind::List,
-        method: Method::Get,
         path: "/departments",
         summary: "List departments",
         description: "Returns the departments of the organization. Can be narrowed to given IDs. Follow the next cursor from the Link header to read further pages.",
         params: &[
             ParamDescriptor {
                 name: "cursor",
-                location: ParamLocation::Query,
-                required: false,
-                kind: ValueKind::String,
-                item_kind: None,
-                nullable: false,
-                enum_values: &[],
-                default: None,
-                style: ParamStyle::Form,
                 description: "Cursor taken from the Link header of the previous response; send it alone, without other parameters.",
-                schema: "{\"type\":\"string\"}",
-                config_inject: None,
+                ..ParamDescriptor::DEFAULT
             },
             ParamDescriptor {
                 name: "per_page",
-                location: ParamLocation::Query,
-                required: false,
                 kind: ValueKind::Integer,
-                item_kind: None,
-                nullable: false,
-                enum_values: &[],
                 default: Some("500"),
-                style: ParamStyle::Form,
                 description: "Records on the first page (1 to 500, 500 by default).",
                 schema: "{\"type\":\"integer\",\"minimum\":1,\"maximum\":500,\"default\":500}",
-                config_inject: None,
+                ..ParamDescriptor::DEFAULT
             },
             ParamDescriptor {
                 name: "ids",
-                location: ParamLocation::Query,
-                required: false,
                 kind: ValueKind::Array,
                 item_kind: Some(ValueKind::Integer),
-                nullable: false,
-                enum_values: &[],
-                default: None,
-                style: ParamStyle::Form,
                 description: "Only records with these IDs, at most 50.",
                 schema: "{\"type\":\"array\",\"items\":{\"type\":\"integer\"},\"maxItems\":50}",
-                config_inject: None,
+                ..ParamDescriptor::DEFAULT
             },
         ],
-        body: BodyDescriptor::None,
         response: ResponseDescriptor {
-            record_extractor: None,
             meta_extractor: &[("next", "@link.next")],
-            record_filter: None,
-            record_transform: &[],
-            file_url: None,
-            no_content: false,
+            ..ResponseDescriptor::DEFAULT
         },
         pagination: Pagination::NextUrl {
             meta: "next",
         },
-        preferred_for_check: false,
+        ..OperationDescriptor::DEFAULT
     },
 ];
 ///Operations of entity `interviews`, in action order.
@@ -247,81 +149,45 @@ pub static INTERVIEWS: [OperationDescriptor; 1usize] = [
         entity: "interviews",
         action: "list",
         kind: ActionKind::List,
-        method: Method::Get,
         path: "/interviews",
         summary: "List interviews",
         description: "Returns scheduled interviews with time, interviewers and stage. Can be narrowed to given IDs or by update time. Follow the next cursor from the Link header to read further pages.",
         params: &[
             ParamDescriptor {
                 name: "cursor",
-                location: ParamLocation::Query,
-                required: false,
-                kind: ValueKind::String,
-                item_kind: None,
-                nullable: false,
-                enum_values: &[],
-                default: None,
-                style: ParamStyle::Form,
                 description: "Cursor taken from the Link header of the previous response; send it alone, without other parameters.",
-                schema: "{\"type\":\"string\"}",
-                config_inject: None,
+                ..ParamDescriptor::DEFAULT
             },
             ParamDescriptor {
                 name: "per_page",
-                location: ParamLocation::Query,
-                required: false,
                 kind: ValueKind::Integer,
-                item_kind: None,
-                nullable: false,
-                enum_values: &[],
                 default: Some("500"),
-                style: ParamStyle::Form,
                 description: "Records on the first page (1 to 500, 500 by default).",
                 schema: "{\"type\":\"integer\",\"minimum\":1,\"maximum\":500,\"default\":500}",
-                config_inject: None,
+                ..ParamDescriptor::DEFAULT
             },
             ParamDescriptor {
                 name: "ids",
-                location: ParamLocation::Query,
-                required: false,
                 kind: ValueKind::Array,
                 item_kind: Some(ValueKind::Integer),
-                nullable: false,
-                enum_values: &[],
-                default: None,
-                style: ParamStyle::Form,
                 description: "Only records with these IDs, at most 50.",
                 schema: "{\"type\":\"array\",\"items\":{\"type\":\"integer\"},\"maxItems\":50}",
-                config_inject: None,
+                ..ParamDescriptor::DEFAULT
             },
             ParamDescriptor {
                 name: "updated_at",
-                location: ParamLocation::Query,
-                required: false,
-                kind: ValueKind::String,
-                item_kind: None,
-                nullable: false,
-                enum_values: &[],
-                default: None,
-                style: ParamStyle::Form,
                 description: "Update-time filter as operator|timestamp, for example gte|2026-01-01T00:00:00Z.",
-                schema: "{\"type\":\"string\"}",
-                config_inject: None,
+                ..ParamDescriptor::DEFAULT
             },
         ],
-        body: BodyDescriptor::None,
         response: ResponseDescriptor {
-            record_extractor: None,
             meta_extractor: &[("next", "@link.next")],
-            record_filter: None,
-            record_transform: &[],
-            file_url: None,
-            no_content: false,
+            ..ResponseDescriptor::DEFAULT
         },
         pagination: Pagination::NextUrl {
             meta: "next",
         },
-        preferred_for_check: false,
+        ..OperationDescriptor::DEFAULT
     },
 ];
 ///Operations of entity `job_posts`, in action order.
@@ -331,95 +197,52 @@ pub static JOB_POSTS: [OperationDescriptor; 1usize] = [
         entity: "job_posts",
         action: "list",
         kind: ActionKind::List,
-        method: Method::Get,
         path: "/job_posts",
         summary: "List job posts",
         description: "Returns job posts as published on job boards. Can be narrowed to given IDs, by update time or by active state. Follow the next cursor from the Link header to read further pages.",
         params: &[
             ParamDescriptor {
                 name: "cursor",
-                location: ParamLocation::Query,
-                required: false,
-                kind: ValueKind::String,
-                item_kind: None,
-                nullable: false,
-                enum_values: &[],
-                default: None,
-                style: ParamStyle::Form,
                 description: "Cursor taken from the Link header of the previous response; send it alone, without other parameters.",
-                schema: "{\"type\":\"string\"}",
-                config_inject: None,
+                ..ParamDescriptor::DEFAULT
             },
             ParamDescriptor {
                 name: "per_page",
-                location: ParamLocation::Query,
-                required: false,
                 kind: ValueKind::Integer,
-                item_kind: None,
-                nullable: false,
-                enum_values: &[],
                 default: Some("500"),
-                style: ParamStyle::Form,
                 description: "Records on the first page (1 to 500, 500 by default).",
                 schema: "{\"type\":\"integer\",\"minimum\":1,\"maximum\":500,\"default\":500}",
-                config_inject: None,
+                ..ParamDescriptor::DEFAULT
             },
             ParamDescriptor {
                 name: "ids",
-                location: ParamLocation::Query,
-                required: false,
                 kind: ValueKind::Array,
                 item_kind: Some(ValueKind::Integer),
-                nullable: false,
-                enum_values: &[],
-                default: None,
-                style: ParamStyle::Form,
                 description: "Only records with these IDs, at most 50.",
                 schema: "{\"type\":\"array\",\"items\":{\"type\":\"integer\"},\"maxItems\":50}",
-                config_inject: None,
+                ..ParamDescriptor::DEFAULT
             },
             ParamDescriptor {
                 name: "updated_at",
-                location: ParamLocation::Query,
-                required: false,
-                kind: ValueKind::String,
-                item_kind: None,
-                nullable: false,
-                enum_values: &[],
-                default: None,
-                style: ParamStyle::Form,
                 description: "Update-time filter as operator|timestamp, for example gte|2026-01-01T00:00:00Z.",
-                schema: "{\"type\":\"string\"}",
-                config_inject: None,
+                ..ParamDescriptor::DEFAULT
             },
             ParamDescriptor {
                 name: "active",
-                location: ParamLocation::Query,
-                required: false,
                 kind: ValueKind::Boolean,
-                item_kind: None,
-                nullable: false,
-                enum_values: &[],
-                default: None,
-                style: ParamStyle::Form,
                 description: "true for active job posts only, false for inactive ones.",
                 schema: "{\"type\":\"boolean\"}",
-                config_inject: None,
+                ..ParamDescriptor::DEFAULT
             },
         ],
-        body: BodyDescriptor::None,
         response: ResponseDescriptor {
-            record_extractor: None,
             meta_extractor: &[("next", "@link.next")],
-            record_filter: None,
-            record_transform: &[],
-            file_url: None,
-            no_content: false,
+            ..ResponseDescriptor::DEFAULT
         },
         pagination: Pagination::NextUrl {
             meta: "next",
         },
-        preferred_for_check: false,
+        ..OperationDescriptor::DEFAULT
     },
 ];
 ///Operations of entity `jobs`, in action order.
@@ -429,81 +252,45 @@ pub static JOBS: [OperationDescriptor; 1usize] = [
         entity: "jobs",
         action: "list",
         kind: ActionKind::List,
-        method: Method::Get,
         path: "/jobs",
         summary: "List jobs",
         description: "Returns jobs (requisitions) with status, departments, offices and hiring team. Can be narrowed to given IDs or by update time. Follow the next cursor from the Link header to read further pages.",
         params: &[
             ParamDescriptor {
                 name: "cursor",
-                location: ParamLocation::Query,
-                required: false,
-                kind: ValueKind::String,
-                item_kind: None,
-                nullable: false,
-                enum_values: &[],
-                default: None,
-                style: ParamStyle::Form,
                 description: "Cursor taken from the Link header of the previous response; send it alone, without other parameters.",
-                schema: "{\"type\":\"string\"}",
-                config_inject: None,
+                ..ParamDescriptor::DEFAULT
             },
             ParamDescriptor {
                 name: "per_page",
-                location: ParamLocation::Query,
-                required: false,
                 kind: ValueKind::Integer,
-                item_kind: None,
-                nullable: false,
-                enum_values: &[],
                 default: Some("500"),
-                style: ParamStyle::Form,
                 description: "Records on the first page (1 to 500, 500 by default).",
                 schema: "{\"type\":\"integer\",\"minimum\":1,\"maximum\":500,\"default\":500}",
-                config_inject: None,
+                ..ParamDescriptor::DEFAULT
             },
             ParamDescriptor {
                 name: "ids",
-                location: ParamLocation::Query,
-                required: false,
                 kind: ValueKind::Array,
                 item_kind: Some(ValueKind::Integer),
-                nullable: false,
-                enum_values: &[],
-                default: None,
-                style: ParamStyle::Form,
                 description: "Only records with these IDs, at most 50.",
                 schema: "{\"type\":\"array\",\"items\":{\"type\":\"integer\"},\"maxItems\":50}",
-                config_inject: None,
+                ..ParamDescriptor::DEFAULT
             },
             ParamDescriptor {
                 name: "updated_at",
-                location: ParamLocation::Query,
-                required: false,
-                kind: ValueKind::String,
-                item_kind: None,
-                nullable: false,
-                enum_values: &[],
-                default: None,
-                style: ParamStyle::Form,
                 description: "Update-time filter as operator|timestamp, for example gte|2026-01-01T00:00:00Z.",
-                schema: "{\"type\":\"string\"}",
-                config_inject: None,
+                ..ParamDescriptor::DEFAULT
             },
         ],
-        body: BodyDescriptor::None,
         response: ResponseDescriptor {
-            record_extractor: None,
             meta_extractor: &[("next", "@link.next")],
-            record_filter: None,
-            record_transform: &[],
-            file_url: None,
-            no_content: false,
+            ..ResponseDescriptor::DEFAULT
         },
         pagination: Pagination::NextUrl {
             meta: "next",
         },
-        preferred_for_check: false,
+        ..OperationDescriptor::DEFAULT
     },
 ];
 ///Operations of entity `offers`, in action order.
@@ -513,81 +300,45 @@ pub static OFFERS: [OperationDescriptor; 1usize] = [
         entity: "offers",
         action: "list",
         kind: ActionKind::List,
-        method: Method::Get,
         path: "/offers",
         summary: "List offers",
         description: "Returns offers made to candidates with their terms and status. Can be narrowed to given IDs or by update time. Follow the next cursor from the Link header to read further pages.",
         params: &[
             ParamDescriptor {
                 name: "cursor",
-                location: ParamLocation::Query,
-                required: false,
-                kind: ValueKind::String,
-                item_kind: None,
-                nullable: false,
-                enum_values: &[],
-                default: None,
-                style: ParamStyle::Form,
                 description: "Cursor taken from the Link header of the previous response; send it alone, without other parameters.",
-                schema: "{\"type\":\"string\"}",
-                config_inject: None,
+                ..ParamDescriptor::DEFAULT
             },
             ParamDescriptor {
                 name: "per_page",
-                location: ParamLocation::Query,
-                required: false,
                 kind: ValueKind::Integer,
-                item_kind: None,
-                nullable: false,
-                enum_values: &[],
                 default: Some("500"),
-                style: ParamStyle::Form,
                 description: "Records on the first page (1 to 500, 500 by default).",
                 schema: "{\"type\":\"integer\",\"minimum\":1,\"maximum\":500,\"default\":500}",
-                config_inject: None,
+                ..ParamDescriptor::DEFAULT
             },
             ParamDescriptor {
                 name: "ids",
-                location: ParamLocation::Query,
-                required: false,
                 kind: ValueKind::Array,
                 item_kind: Some(ValueKind::Integer),
-                nullable: false,
-                enum_values: &[],
-                default: None,
-                style: ParamStyle::Form,
                 description: "Only records with these IDs, at most 50.",
                 schema: "{\"type\":\"array\",\"items\":{\"type\":\"integer\"},\"maxItems\":50}",
-                config_inject: None,
+                ..ParamDescriptor::DEFAULT
             },
             ParamDescriptor {
                 name: "updated_at",
-                location: ParamLocation::Query,
-                required: false,
-                kind: ValueKind::String,
-                item_kind: None,
-                nullable: false,
-                enum_values: &[],
-                default: None,
-                style: ParamStyle::Form,
                 description: "Update-time filter as operator|timestamp, for example gte|2026-01-01T00:00:00Z.",
-                schema: "{\"type\":\"string\"}",
-                config_inject: None,
+                ..ParamDescriptor::DEFAULT
             },
         ],
-        body: BodyDescriptor::None,
         response: ResponseDescriptor {
-            record_extractor: None,
             meta_extractor: &[("next", "@link.next")],
-            record_filter: None,
-            record_transform: &[],
-            file_url: None,
-            no_content: false,
+            ..ResponseDescriptor::DEFAULT
         },
         pagination: Pagination::NextUrl {
             meta: "next",
         },
-        preferred_for_check: false,
+        ..OperationDescriptor::DEFAULT
     },
 ];
 ///Operations of entity `offices`, in action order.
@@ -597,67 +348,40 @@ pub static OFFICES: [OperationDescriptor; 1usize] = [
         entity: "offices",
         action: "list",
         kind: ActionKind::List,
-        method: Method::Get,
         path: "/offices",
         summary: "List offices",
         description: "Returns the offices of the organization. Can be narrowed to given IDs. Follow the next cursor from the Link header to read further pages.",
         params: &[
             ParamDescriptor {
                 name: "cursor",
-                location: ParamLocation::Query,
-                required: false,
-                kind: ValueKind::String,
-                item_kind: None,
-                nullable: false,
-                enum_values: &[],
-                default: None,
-                style: ParamStyle::Form,
                 description: "Cursor taken from the Link header of the previous response; send it alone, without other parameters.",
-                schema: "{\"type\":\"string\"}",
-                config_inject: None,
+                ..ParamDescriptor::DEFAULT
             },
             ParamDescriptor {
                 name: "per_page",
-                location: ParamLocation::Query,
-                required: false,
                 kind: ValueKind::Integer,
-                item_kind: None,
-                nullable: false,
-                enum_values: &[],
                 default: Some("500"),
-                style: ParamStyle::Form,
                 description: "Records on the first page (1 to 500, 500 by default).",
                 schema: "{\"type\":\"integer\",\"minimum\":1,\"maximum\":500,\"default\":500}",
-                config_inject: None,
+                ..ParamDescriptor::DEFAULT
             },
             ParamDescriptor {
                 name: "ids",
-                location: ParamLocation::Query,
-                required: false,
                 kind: ValueKind::Array,
                 item_kind: Some(ValueKind::Integer),
-                nullable: false,
-                enum_values: &[],
-                default: None,
-                style: ParamStyle::Form,
                 description: "Only records with these IDs, at most 50.",
                 schema: "{\"type\":\"array\",\"items\":{\"type\":\"integer\"},\"maxItems\":50}",
-                config_inject: None,
+                ..ParamDescriptor::DEFAULT
             },
         ],
-        body: BodyDescriptor::None,
         response: ResponseDescriptor {
-            record_extractor: None,
             meta_extractor: &[("next", "@link.next")],
-            record_filter: None,
-            record_transform: &[],
-            file_url: None,
-            no_content: false,
+            ..ResponseDescriptor::DEFAULT
         },
         pagination: Pagination::NextUrl {
             meta: "next",
         },
-        preferred_for_check: false,
+        ..OperationDescriptor::DEFAULT
     },
 ];
 ///Operations of entity `sources`, in action order.
@@ -667,67 +391,40 @@ pub static SOURCES: [OperationDescriptor; 1usize] = [
         entity: "sources",
         action: "list",
         kind: ActionKind::List,
-        method: Method::Get,
         path: "/sources",
         summary: "List sources",
         description: "Returns the channels candidates come from, such as referrals or job boards. Can be narrowed to given IDs. Follow the next cursor from the Link header to read further pages.",
         params: &[
             ParamDescriptor {
                 name: "cursor",
-                location: ParamLocation::Query,
-                required: false,
-                kind: ValueKind::String,
-                item_kind: None,
-                nullable: false,
-                enum_values: &[],
-                default: None,
-                style: ParamStyle::Form,
                 description: "Cursor taken from the Link header of the previous response; send it alone, without other parameters.",
-                schema: "{\"type\":\"string\"}",
-                config_inject: None,
+                ..ParamDescriptor::DEFAULT
             },
             ParamDescriptor {
                 name: "per_page",
-                location: ParamLocation::Query,
-                required: false,
                 kind: ValueKind::Integer,
-                item_kind: None,
-                nullable: false,
-                enum_values: &[],
                 default: Some("500"),
-                style: ParamStyle::Form,
                 description: "Records on the first page (1 to 500, 500 by default).",
                 schema: "{\"type\":\"integer\",\"minimum\":1,\"maximum\":500,\"default\":500}",
-                config_inject: None,
+                ..ParamDescriptor::DEFAULT
             },
             ParamDescriptor {
                 name: "ids",
-                location: ParamLocation::Query,
-                required: false,
                 kind: ValueKind::Array,
                 item_kind: Some(ValueKind::Integer),
-                nullable: false,
-                enum_values: &[],
-                default: None,
-                style: ParamStyle::Form,
                 description: "Only records with these IDs, at most 50.",
                 schema: "{\"type\":\"array\",\"items\":{\"type\":\"integer\"},\"maxItems\":50}",
-                config_inject: None,
+                ..ParamDescriptor::DEFAULT
             },
         ],
-        body: BodyDescriptor::None,
         response: ResponseDescriptor {
-            record_extractor: None,
             meta_extractor: &[("next", "@link.next")],
-            record_filter: None,
-            record_transform: &[],
-            file_url: None,
-            no_content: false,
+            ..ResponseDescriptor::DEFAULT
         },
         pagination: Pagination::NextUrl {
             meta: "next",
         },
-        preferred_for_check: false,
+        ..OperationDescriptor::DEFAULT
     },
 ];
 ///Operations of entity `users`, in action order.
@@ -737,95 +434,53 @@ pub static USERS: [OperationDescriptor; 1usize] = [
         entity: "users",
         action: "list",
         kind: ActionKind::List,
-        method: Method::Get,
         path: "/users",
         summary: "List users",
         description: "Returns Greenhouse users such as recruiters and hiring managers. Can be narrowed to given IDs or by update time; service accounts are included unless turned off. Follow the next cursor from the Link header to read further pages.",
         params: &[
             ParamDescriptor {
                 name: "cursor",
-                location: ParamLocation::Query,
-                required: false,
-                kind: ValueKind::String,
-                item_kind: None,
-                nullable: false,
-                enum_values: &[],
-                default: None,
-                style: ParamStyle::Form,
                 description: "Cursor taken from the Link header of the previous response; send it alone, without other parameters.",
-                schema: "{\"type\":\"string\"}",
-                config_inject: None,
+                ..ParamDescriptor::DEFAULT
             },
             ParamDescriptor {
                 name: "per_page",
-                location: ParamLocation::Query,
-                required: false,
                 kind: ValueKind::Integer,
-                item_kind: None,
-                nullable: false,
-                enum_values: &[],
                 default: Some("500"),
-                style: ParamStyle::Form,
                 description: "Records on the first page (1 to 500, 500 by default).",
                 schema: "{\"type\":\"integer\",\"minimum\":1,\"maximum\":500,\"default\":500}",
-                config_inject: None,
+                ..ParamDescriptor::DEFAULT
             },
             ParamDescriptor {
                 name: "ids",
-                location: ParamLocation::Query,
-                required: false,
                 kind: ValueKind::Array,
                 item_kind: Some(ValueKind::Integer),
-                nullable: false,
-                enum_values: &[],
-                default: None,
-                style: ParamStyle::Form,
                 description: "Only records with these IDs, at most 50.",
                 schema: "{\"type\":\"array\",\"items\":{\"type\":\"integer\"},\"maxItems\":50}",
-                config_inject: None,
+                ..ParamDescriptor::DEFAULT
             },
             ParamDescriptor {
                 name: "updated_at",
-                location: ParamLocation::Query,
-                required: false,
-                kind: ValueKind::String,
-                item_kind: None,
-                nullable: false,
-                enum_values: &[],
-                default: None,
-                style: ParamStyle::Form,
                 description: "Update-time filter as operator|timestamp, for example gte|2026-01-01T00:00:00Z.",
-                schema: "{\"type\":\"string\"}",
-                config_inject: None,
+                ..ParamDescriptor::DEFAULT
             },
             ParamDescriptor {
                 name: "show_service_accounts",
-                location: ParamLocation::Query,
-                required: false,
                 kind: ValueKind::Boolean,
-                item_kind: None,
-                nullable: false,
-                enum_values: &[],
                 default: Some("true"),
-                style: ParamStyle::Form,
                 description: "false leaves Greenhouse service accounts out.",
                 schema: "{\"type\":\"boolean\",\"default\":true}",
-                config_inject: None,
+                ..ParamDescriptor::DEFAULT
             },
         ],
-        body: BodyDescriptor::None,
         response: ResponseDescriptor {
-            record_extractor: None,
             meta_extractor: &[("next", "@link.next")],
-            record_filter: None,
-            record_transform: &[],
-            file_url: None,
-            no_content: false,
+            ..ResponseDescriptor::DEFAULT
         },
         pagination: Pagination::NextUrl {
             meta: "next",
         },
-        preferred_for_check: false,
+        ..OperationDescriptor::DEFAULT
     },
 ];
 ///Operations of entity `attachments`, in action order.
@@ -835,102 +490,54 @@ pub static ATTACHMENTS: [OperationDescriptor; 2usize] = [
         entity: "attachments",
         action: "list",
         kind: ActionKind::List,
-        method: Method::Get,
         path: "/attachments",
         summary: "List attachments",
         description: "Returns files such as resumes and offer letters. Can be narrowed by IDs, application, candidate, type or update time. Follow the next cursor from the Link header to read further pages.",
         params: &[
             ParamDescriptor {
                 name: "cursor",
-                location: ParamLocation::Query,
-                required: false,
-                kind: ValueKind::String,
-                item_kind: None,
-                nullable: false,
-                enum_values: &[],
-                default: None,
-                style: ParamStyle::Form,
                 description: "Cursor taken from the Link header of the previous response; send it alone, without other parameters.",
-                schema: "{\"type\":\"string\"}",
-                config_inject: None,
+                ..ParamDescriptor::DEFAULT
             },
             ParamDescriptor {
                 name: "per_page",
-                location: ParamLocation::Query,
-                required: false,
                 kind: ValueKind::Integer,
-                item_kind: None,
-                nullable: false,
-                enum_values: &[],
                 default: Some("500"),
-                style: ParamStyle::Form,
                 description: "Records on the first page (1 to 500, 500 by default).",
                 schema: "{\"type\":\"integer\",\"minimum\":1,\"maximum\":500,\"default\":500}",
-                config_inject: None,
+                ..ParamDescriptor::DEFAULT
             },
             ParamDescriptor {
                 name: "ids",
-                location: ParamLocation::Query,
-                required: false,
                 kind: ValueKind::Array,
                 item_kind: Some(ValueKind::Integer),
-                nullable: false,
-                enum_values: &[],
-                default: None,
-                style: ParamStyle::Form,
                 description: "Only records with these IDs, at most 50.",
                 schema: "{\"type\":\"array\",\"items\":{\"type\":\"integer\"},\"maxItems\":50}",
-                config_inject: None,
+                ..ParamDescriptor::DEFAULT
             },
             ParamDescriptor {
                 name: "updated_at",
-                location: ParamLocation::Query,
-                required: false,
-                kind: ValueKind::String,
-                item_kind: None,
-                nullable: false,
-                enum_values: &[],
-                default: None,
-                style: ParamStyle::Form,
                 description: "Update-time filter as operator|timestamp, for example gte|2026-01-01T00:00:00Z.",
-                schema: "{\"type\":\"string\"}",
-                config_inject: None,
+                ..ParamDescriptor::DEFAULT
             },
             ParamDescriptor {
                 name: "application_ids",
-                location: ParamLocation::Query,
-                required: false,
                 kind: ValueKind::Array,
                 item_kind: Some(ValueKind::Integer),
-                nullable: false,
-                enum_values: &[],
-                default: None,
-                style: ParamStyle::Form,
                 description: "Only attachments of these applications, at most 50.",
                 schema: "{\"type\":\"array\",\"items\":{\"type\":\"integer\"},\"maxItems\":50}",
-                config_inject: None,
+                ..ParamDescriptor::DEFAULT
             },
             ParamDescriptor {
                 name: "candidate_ids",
-                location: ParamLocation::Query,
-                required: false,
                 kind: ValueKind::Array,
                 item_kind: Some(ValueKind::Integer),
-                nullable: false,
-                enum_values: &[],
-                default: None,
-                style: ParamStyle::Form,
                 description: "Only attachments of these candidates, at most 50.",
                 schema: "{\"type\":\"array\",\"items\":{\"type\":\"integer\"},\"maxItems\":50}",
-                config_inject: None,
+                ..ParamDescriptor::DEFAULT
             },
             ParamDescriptor {
                 name: "type",
-                location: ParamLocation::Query,
-                required: false,
-                kind: ValueKind::String,
-                item_kind: None,
-                nullable: false,
                 enum_values: &[
                     "\"resume\"",
                     "\"cover_letter\"",
@@ -943,62 +550,43 @@ pub static ATTACHMENTS: [OperationDescriptor; 2usize] = [
                     "\"midfunnel_agreement\"",
                     "\"automated_agreement\"",
                 ],
-                default: None,
-                style: ParamStyle::Form,
                 description: "Attachment type, such as resume, cover_letter or offer_letter.",
                 schema: "{\"type\":\"string\",\"enum\":[\"resume\",\"cover_letter\",\"take_home_test\",\"offer_packet\",\"offer_letter\",\"signed_offer_letter\",\"other\",\"form_attachment\",\"midfunnel_agreement\",\"automated_agreement\"]}",
-                config_inject: None,
+                ..ParamDescriptor::DEFAULT
             },
         ],
-        body: BodyDescriptor::None,
         response: ResponseDescriptor {
-            record_extractor: None,
             meta_extractor: &[("next", "@link.next")],
-            record_filter: None,
-            record_transform: &[],
-            file_url: None,
-            no_content: false,
+            ..ResponseDescriptor::DEFAULT
         },
         pagination: Pagination::NextUrl {
             meta: "next",
         },
-        preferred_for_check: false,
+        ..OperationDescriptor::DEFAULT
     },
     OperationDescriptor {
         entity: "attachments",
         action: "download",
         kind: ActionKind::Download,
-        method: Method::Get,
         path: "/attachments",
         summary: "Download an attachment",
         description: "Looks up one attachment by ID and returns the file from its short-lived download URL.",
         params: &[
             ParamDescriptor {
                 name: "ids",
-                location: ParamLocation::Query,
                 required: true,
                 kind: ValueKind::Array,
                 item_kind: Some(ValueKind::Integer),
-                nullable: false,
-                enum_values: &[],
-                default: None,
-                style: ParamStyle::Form,
                 description: "ID of the one attachment to download.",
                 schema: "{\"type\":\"array\",\"items\":{\"type\":\"integer\"},\"minItems\":1,\"maxItems\":1}",
-                config_inject: None,
+                ..ParamDescriptor::DEFAULT
             },
         ],
-        body: BodyDescriptor::None,
         response: ResponseDescriptor {
-            record_extractor: None,
-            meta_extractor: &[],
-            record_filter: None,
-            record_transform: &[],
             file_url: Some("[0].url"),
-            no_content: false,
+            ..ResponseDescriptor::DEFAULT
         },
-        pagination: Pagination::None,
-        preferred_for_check: false,
+        ..OperationDescriptor::DEFAULT
     },
 ];
 /// The whole connector as data: every enabled entity and operation.
@@ -1008,20 +596,15 @@ pub static CONNECTOR: ConnectorDescriptor = ConnectorDescriptor {
     version: "0.2.0",
     definition_id: "59f1e50a-331f-4f09-b3e8-2e8d4d355f44",
     base_url: "https://harvest.greenhouse.io/v3",
-    server_variables: &[],
     auth_schemes: &[
         AuthSchemeDescriptor {
             key: "oauth2",
             title: "Greenhouse OAuth 2.0",
-            description: "",
             kind: AuthKind::OAuth2(OAuth2Descriptor {
                 refresh_url: Some("https://auth.greenhouse.io/token"),
                 authorization_url: Some("https://auth.greenhouse.io/authorize"),
                 token_url: Some("https://auth.greenhouse.io/token"),
                 client_auth: TokenClientAuth::Basic,
-                body_format: TokenBodyFormat::Form,
-                token_extract: &[],
-                grant: TokenGrant::RefreshToken,
                 scopes: &[
                     "harvest:applications:list",
                     "harvest:approval_flows:list",
@@ -1054,6 +637,7 @@ pub static CONNECTOR: ConnectorDescriptor = ConnectorDescriptor {
                     "harvest:user_roles:list",
                     "harvest:users:list",
                 ],
+                ..OAuth2Descriptor::DEFAULT
             }),
             fields: &[
                 AuthField {
@@ -1061,24 +645,27 @@ pub static CONNECTOR: ConnectorDescriptor = ConnectorDescriptor {
                     title: "Client ID",
                     description: "Client ID of your Greenhouse OAuth app.",
                     required: true,
+                    ..AuthField::DEFAULT
                 },
                 AuthField {
                     name: "client_secret",
                     title: "Client secret",
                     description: "Client secret of your Greenhouse OAuth app.",
                     required: true,
+                    ..AuthField::DEFAULT
                 },
                 AuthField {
                     name: "refresh_token",
                     title: "Refresh token",
                     description: "Refresh token from the Greenhouse consent step.",
                     required: true,
+                    ..AuthField::DEFAULT
                 },
                 AuthField {
                     name: "access_token",
                     title: "Access token",
                     description: "Current access token; may be left out when a refresh token is given.",
-                    required: false,
+                    ..AuthField::DEFAULT
                 },
             ],
             mapping: &[
@@ -1087,7 +674,7 @@ pub static CONNECTOR: ConnectorDescriptor = ConnectorDescriptor {
                 ("refresh_token", "${refresh_token}"),
                 ("access_token", "${access_token}"),
             ],
-            additional_headers: &[],
+            ..AuthSchemeDescriptor::DEFAULT
         },
     ],
     entities: &[
@@ -1096,68 +683,78 @@ pub static CONNECTOR: ConnectorDescriptor = ConnectorDescriptor {
             name: "applications",
             description: "A candidate applying to a job, with stage and status.",
             operations: &APPLICATIONS,
+            ..EntityDescriptor::DEFAULT
         },
         #[cfg(feature = "candidates")]
         EntityDescriptor {
             name: "candidates",
             description: "A person in the hiring pipeline.",
             operations: &CANDIDATES,
+            ..EntityDescriptor::DEFAULT
         },
         #[cfg(feature = "departments")]
         EntityDescriptor {
             name: "departments",
             description: "A department of the organization.",
             operations: &DEPARTMENTS,
+            ..EntityDescriptor::DEFAULT
         },
         #[cfg(feature = "interviews")]
         EntityDescriptor {
             name: "interviews",
             description: "A scheduled interview.",
             operations: &INTERVIEWS,
+            ..EntityDescriptor::DEFAULT
         },
         #[cfg(feature = "job_posts")]
         EntityDescriptor {
             name: "job_posts",
             description: "A job post published on a job board.",
             operations: &JOB_POSTS,
+            ..EntityDescriptor::DEFAULT
         },
         #[cfg(feature = "jobs")]
         EntityDescriptor {
             name: "jobs",
             description: "An open or closed job (requisition).",
             operations: &JOBS,
+            ..EntityDescriptor::DEFAULT
         },
         #[cfg(feature = "offers")]
         EntityDescriptor {
             name: "offers",
             description: "An offer made to a candidate.",
             operations: &OFFERS,
+            ..EntityDescriptor::DEFAULT
         },
         #[cfg(feature = "offices")]
         EntityDescriptor {
             name: "offices",
             description: "An office location of the organization.",
             operations: &OFFICES,
+            ..EntityDescriptor::DEFAULT
         },
         #[cfg(feature = "sources")]
         EntityDescriptor {
             name: "sources",
             description: "A channel candidates come from.",
             operations: &SOURCES,
+            ..EntityDescriptor::DEFAULT
         },
         #[cfg(feature = "users")]
         EntityDescriptor {
             name: "users",
             description: "A Greenhouse user, such as a recruiter or hiring manager.",
             operations: &USERS,
+            ..EntityDescriptor::DEFAULT
         },
         #[cfg(feature = "attachments")]
         EntityDescriptor {
             name: "attachments",
             description: "List attachments",
             operations: &ATTACHMENTS,
+            ..EntityDescriptor::DEFAULT
         },
     ],
-    scoping: &[],
-    response_error_check: None,
+    ..ConnectorDescriptor::DEFAULT
 };

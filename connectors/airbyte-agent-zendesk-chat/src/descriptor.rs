@@ -8,23 +8,14 @@ pub static ACCOUNTS: [OperationDescriptor; 1usize] = [
     OperationDescriptor {
         entity: "accounts",
         action: "get",
-        kind: ActionKind::Get,
-        method: Method::Get,
         path: "/account",
         summary: "Fetch the account",
         description: "Returns the chat account of the token: plan, status and billing details.",
-        params: &[],
-        body: BodyDescriptor::None,
         response: ResponseDescriptor {
             record_extractor: Some("$"),
-            meta_extractor: &[],
-            record_filter: None,
-            record_transform: &[],
-            file_url: None,
-            no_content: false,
+            ..ResponseDescriptor::DEFAULT
         },
-        pagination: Pagination::None,
-        preferred_for_check: false,
+        ..OperationDescriptor::DEFAULT
     },
 ];
 ///Operations of entity `agents`, in action order.
@@ -34,57 +25,36 @@ pub static AGENTS: [OperationDescriptor; 2usize] = [
         entity: "agents",
         action: "list",
         kind: ActionKind::List,
-        method: Method::Get,
         path: "/agents",
         summary: "List agents",
         description: "Returns the chat agents with their roles, departments and status. Everything comes back in one response.",
         params: &[
             ParamDescriptor {
                 name: "limit",
-                location: ParamLocation::Query,
-                required: false,
                 kind: ValueKind::Integer,
-                item_kind: None,
-                nullable: false,
-                enum_values: &[],
                 default: Some("100"),
-                style: ParamStyle::Form,
                 description: "Agents to return (at most 100).",
                 schema: "{\"type\":\"integer\",\"default\":100,\"maximum\":100}",
-                config_inject: None,
+                ..ParamDescriptor::DEFAULT
             },
             ParamDescriptor {
                 name: "since_id",
-                location: ParamLocation::Query,
-                required: false,
                 kind: ValueKind::Integer,
-                item_kind: None,
-                nullable: false,
-                enum_values: &[],
-                default: None,
-                style: ParamStyle::Form,
                 description: "Only records with an ID above this one.",
                 schema: "{\"type\":\"integer\"}",
-                config_inject: None,
+                ..ParamDescriptor::DEFAULT
             },
         ],
-        body: BodyDescriptor::None,
         response: ResponseDescriptor {
             record_extractor: Some("$"),
-            meta_extractor: &[],
-            record_filter: None,
-            record_transform: &[],
-            file_url: None,
-            no_content: false,
+            ..ResponseDescriptor::DEFAULT
         },
-        pagination: Pagination::None,
         preferred_for_check: true,
+        ..OperationDescriptor::DEFAULT
     },
     OperationDescriptor {
         entity: "agents",
         action: "get",
-        kind: ActionKind::Get,
-        method: Method::Get,
         path: "/agents/{agent_id}",
         summary: "Fetch an agent",
         description: "Returns one agent by numeric ID.",
@@ -94,27 +64,16 @@ pub static AGENTS: [OperationDescriptor; 2usize] = [
                 location: ParamLocation::Path,
                 required: true,
                 kind: ValueKind::Integer,
-                item_kind: None,
-                nullable: false,
-                enum_values: &[],
-                default: None,
-                style: ParamStyle::Form,
                 description: "ID of the agent.",
                 schema: "{\"type\":\"integer\"}",
-                config_inject: None,
+                ..ParamDescriptor::DEFAULT
             },
         ],
-        body: BodyDescriptor::None,
         response: ResponseDescriptor {
             record_extractor: Some("$"),
-            meta_extractor: &[],
-            record_filter: None,
-            record_transform: &[],
-            file_url: None,
-            no_content: false,
+            ..ResponseDescriptor::DEFAULT
         },
-        pagination: Pagination::None,
-        preferred_for_check: false,
+        ..OperationDescriptor::DEFAULT
     },
 ];
 ///Operations of entity `agent_timeline`, in action order.
@@ -124,67 +83,42 @@ pub static AGENT_TIMELINE: [OperationDescriptor; 1usize] = [
         entity: "agent_timeline",
         action: "list",
         kind: ActionKind::List,
-        method: Method::Get,
         path: "/incremental/agent_timeline",
         summary: "Export the agent timeline",
         description: "Returns agent status changes, such as going online or away, with durations. Incremental export: pass `start_time` (Unix seconds) to read changes since then; the response carries `next_page` for continuing the export.",
         params: &[
             ParamDescriptor {
                 name: "start_time",
-                location: ParamLocation::Query,
-                required: false,
                 kind: ValueKind::Integer,
-                item_kind: None,
-                nullable: false,
-                enum_values: &[],
-                default: None,
-                style: ParamStyle::Form,
                 description: "Unix time (seconds) to start the export from.",
                 schema: "{\"type\":\"integer\"}",
-                config_inject: None,
+                ..ParamDescriptor::DEFAULT
             },
             ParamDescriptor {
                 name: "limit",
-                location: ParamLocation::Query,
-                required: false,
                 kind: ValueKind::Integer,
-                item_kind: None,
-                nullable: false,
-                enum_values: &[],
                 default: Some("1000"),
-                style: ParamStyle::Form,
                 description: "Entries per call (at most 1000).",
                 schema: "{\"type\":\"integer\",\"default\":1000,\"maximum\":1000}",
-                config_inject: None,
+                ..ParamDescriptor::DEFAULT
             },
             ParamDescriptor {
                 name: "fields",
-                location: ParamLocation::Query,
-                required: false,
-                kind: ValueKind::String,
-                item_kind: None,
-                nullable: false,
-                enum_values: &[],
                 default: Some("\"agent_timeline(*)\""),
-                style: ParamStyle::Form,
                 description: "Fields to include, such as chats(*).",
                 schema: "{\"type\":\"string\",\"default\":\"agent_timeline(*)\"}",
-                config_inject: None,
+                ..ParamDescriptor::DEFAULT
             },
         ],
-        body: BodyDescriptor::None,
         response: ResponseDescriptor {
             record_extractor: Some("$.agent_timeline"),
             meta_extractor: &[("next_page", "$.next_page"), ("count", "$.count")],
-            record_filter: None,
-            record_transform: &[],
-            file_url: None,
-            no_content: false,
+            ..ResponseDescriptor::DEFAULT
         },
         pagination: Pagination::NextUrl {
             meta: "next_page",
         },
-        preferred_for_check: false,
+        ..OperationDescriptor::DEFAULT
     },
 ];
 ///Operations of entity `bans`, in action order.
@@ -194,57 +128,35 @@ pub static BANS: [OperationDescriptor; 2usize] = [
         entity: "bans",
         action: "list",
         kind: ActionKind::List,
-        method: Method::Get,
         path: "/bans",
         summary: "List bans",
         description: "Returns the banned visitors and IP addresses. Everything comes back in one response.",
         params: &[
             ParamDescriptor {
                 name: "limit",
-                location: ParamLocation::Query,
-                required: false,
                 kind: ValueKind::Integer,
-                item_kind: None,
-                nullable: false,
-                enum_values: &[],
                 default: Some("100"),
-                style: ParamStyle::Form,
                 description: "Bans to return (at most 100).",
                 schema: "{\"type\":\"integer\",\"default\":100,\"maximum\":100}",
-                config_inject: None,
+                ..ParamDescriptor::DEFAULT
             },
             ParamDescriptor {
                 name: "since_id",
-                location: ParamLocation::Query,
-                required: false,
                 kind: ValueKind::Integer,
-                item_kind: None,
-                nullable: false,
-                enum_values: &[],
-                default: None,
-                style: ParamStyle::Form,
                 description: "Only records with an ID above this one.",
                 schema: "{\"type\":\"integer\"}",
-                config_inject: None,
+                ..ParamDescriptor::DEFAULT
             },
         ],
-        body: BodyDescriptor::None,
         response: ResponseDescriptor {
             record_extractor: Some("$[*][*]"),
-            meta_extractor: &[],
-            record_filter: None,
-            record_transform: &[],
-            file_url: None,
-            no_content: false,
+            ..ResponseDescriptor::DEFAULT
         },
-        pagination: Pagination::None,
-        preferred_for_check: false,
+        ..OperationDescriptor::DEFAULT
     },
     OperationDescriptor {
         entity: "bans",
         action: "get",
-        kind: ActionKind::Get,
-        method: Method::Get,
         path: "/bans/{ban_id}",
         summary: "Fetch a ban",
         description: "Returns one ban by numeric ID.",
@@ -254,27 +166,16 @@ pub static BANS: [OperationDescriptor; 2usize] = [
                 location: ParamLocation::Path,
                 required: true,
                 kind: ValueKind::Integer,
-                item_kind: None,
-                nullable: false,
-                enum_values: &[],
-                default: None,
-                style: ParamStyle::Form,
                 description: "ID of the ban.",
                 schema: "{\"type\":\"integer\"}",
-                config_inject: None,
+                ..ParamDescriptor::DEFAULT
             },
         ],
-        body: BodyDescriptor::None,
         response: ResponseDescriptor {
             record_extractor: Some("$"),
-            meta_extractor: &[],
-            record_filter: None,
-            record_transform: &[],
-            file_url: None,
-            no_content: false,
+            ..ResponseDescriptor::DEFAULT
         },
-        pagination: Pagination::None,
-        preferred_for_check: false,
+        ..OperationDescriptor::DEFAULT
     },
 ];
 ///Operations of entity `chats`, in action order.
@@ -284,73 +185,46 @@ pub static CHATS: [OperationDescriptor; 2usize] = [
         entity: "chats",
         action: "list",
         kind: ActionKind::List,
-        method: Method::Get,
         path: "/incremental/chats",
         summary: "Export chats",
         description: "Returns chat transcripts with messages, visitor, agents and ratings. Incremental export: pass `start_time` (Unix seconds) to read changes since then; the response carries `next_page` for continuing the export.",
         params: &[
             ParamDescriptor {
                 name: "start_time",
-                location: ParamLocation::Query,
-                required: false,
                 kind: ValueKind::Integer,
-                item_kind: None,
-                nullable: false,
-                enum_values: &[],
-                default: None,
-                style: ParamStyle::Form,
                 description: "Unix time (seconds) to start the export from.",
                 schema: "{\"type\":\"integer\"}",
-                config_inject: None,
+                ..ParamDescriptor::DEFAULT
             },
             ParamDescriptor {
                 name: "limit",
-                location: ParamLocation::Query,
-                required: false,
                 kind: ValueKind::Integer,
-                item_kind: None,
-                nullable: false,
-                enum_values: &[],
                 default: Some("1000"),
-                style: ParamStyle::Form,
                 description: "Chats per call (at most 1000).",
                 schema: "{\"type\":\"integer\",\"default\":1000,\"maximum\":1000}",
-                config_inject: None,
+                ..ParamDescriptor::DEFAULT
             },
             ParamDescriptor {
                 name: "fields",
-                location: ParamLocation::Query,
-                required: false,
-                kind: ValueKind::String,
-                item_kind: None,
-                nullable: false,
-                enum_values: &[],
                 default: Some("\"chats(*)\""),
-                style: ParamStyle::Form,
                 description: "Fields to include, such as chats(*).",
                 schema: "{\"type\":\"string\",\"default\":\"chats(*)\"}",
-                config_inject: None,
+                ..ParamDescriptor::DEFAULT
             },
         ],
-        body: BodyDescriptor::None,
         response: ResponseDescriptor {
             record_extractor: Some("$.chats"),
             meta_extractor: &[("next_page", "$.next_page"), ("count", "$.count")],
-            record_filter: None,
-            record_transform: &[],
-            file_url: None,
-            no_content: false,
+            ..ResponseDescriptor::DEFAULT
         },
         pagination: Pagination::NextUrl {
             meta: "next_page",
         },
-        preferred_for_check: false,
+        ..OperationDescriptor::DEFAULT
     },
     OperationDescriptor {
         entity: "chats",
         action: "get",
-        kind: ActionKind::Get,
-        method: Method::Get,
         path: "/chats/{chat_id}",
         summary: "Fetch a chat",
         description: "Returns one chat transcript by ID.",
@@ -359,28 +233,15 @@ pub static CHATS: [OperationDescriptor; 2usize] = [
                 name: "chat_id",
                 location: ParamLocation::Path,
                 required: true,
-                kind: ValueKind::String,
-                item_kind: None,
-                nullable: false,
-                enum_values: &[],
-                default: None,
-                style: ParamStyle::Form,
                 description: "ID of the chat.",
-                schema: "{\"type\":\"string\"}",
-                config_inject: None,
+                ..ParamDescriptor::DEFAULT
             },
         ],
-        body: BodyDescriptor::None,
         response: ResponseDescriptor {
             record_extractor: Some("$"),
-            meta_extractor: &[],
-            record_filter: None,
-            record_transform: &[],
-            file_url: None,
-            no_content: false,
+            ..ResponseDescriptor::DEFAULT
         },
-        pagination: Pagination::None,
-        preferred_for_check: false,
+        ..OperationDescriptor::DEFAULT
     },
 ];
 ///Operations of entity `departments`, in action order.
@@ -390,28 +251,18 @@ pub static DEPARTMENTS: [OperationDescriptor; 2usize] = [
         entity: "departments",
         action: "list",
         kind: ActionKind::List,
-        method: Method::Get,
         path: "/departments",
         summary: "List departments",
         description: "Returns the departments chats are routed to. Everything comes back in one response.",
-        params: &[],
-        body: BodyDescriptor::None,
         response: ResponseDescriptor {
             record_extractor: Some("$"),
-            meta_extractor: &[],
-            record_filter: None,
-            record_transform: &[],
-            file_url: None,
-            no_content: false,
+            ..ResponseDescriptor::DEFAULT
         },
-        pagination: Pagination::None,
-        preferred_for_check: false,
+        ..OperationDescriptor::DEFAULT
     },
     OperationDescriptor {
         entity: "departments",
         action: "get",
-        kind: ActionKind::Get,
-        method: Method::Get,
         path: "/departments/{department_id}",
         summary: "Fetch a department",
         description: "Returns one department by numeric ID.",
@@ -421,27 +272,16 @@ pub static DEPARTMENTS: [OperationDescriptor; 2usize] = [
                 location: ParamLocation::Path,
                 required: true,
                 kind: ValueKind::Integer,
-                item_kind: None,
-                nullable: false,
-                enum_values: &[],
-                default: None,
-                style: ParamStyle::Form,
                 description: "ID of the department.",
                 schema: "{\"type\":\"integer\"}",
-                config_inject: None,
+                ..ParamDescriptor::DEFAULT
             },
         ],
-        body: BodyDescriptor::None,
         response: ResponseDescriptor {
             record_extractor: Some("$"),
-            meta_extractor: &[],
-            record_filter: None,
-            record_transform: &[],
-            file_url: None,
-            no_content: false,
+            ..ResponseDescriptor::DEFAULT
         },
-        pagination: Pagination::None,
-        preferred_for_check: false,
+        ..OperationDescriptor::DEFAULT
     },
 ];
 ///Operations of entity `goals`, in action order.
@@ -451,28 +291,18 @@ pub static GOALS: [OperationDescriptor; 2usize] = [
         entity: "goals",
         action: "list",
         kind: ActionKind::List,
-        method: Method::Get,
         path: "/goals",
         summary: "List goals",
         description: "Returns the conversion goals. Everything comes back in one response.",
-        params: &[],
-        body: BodyDescriptor::None,
         response: ResponseDescriptor {
             record_extractor: Some("$"),
-            meta_extractor: &[],
-            record_filter: None,
-            record_transform: &[],
-            file_url: None,
-            no_content: false,
+            ..ResponseDescriptor::DEFAULT
         },
-        pagination: Pagination::None,
-        preferred_for_check: false,
+        ..OperationDescriptor::DEFAULT
     },
     OperationDescriptor {
         entity: "goals",
         action: "get",
-        kind: ActionKind::Get,
-        method: Method::Get,
         path: "/goals/{goal_id}",
         summary: "Fetch a goal",
         description: "Returns one goal by numeric ID.",
@@ -482,27 +312,16 @@ pub static GOALS: [OperationDescriptor; 2usize] = [
                 location: ParamLocation::Path,
                 required: true,
                 kind: ValueKind::Integer,
-                item_kind: None,
-                nullable: false,
-                enum_values: &[],
-                default: None,
-                style: ParamStyle::Form,
                 description: "ID of the goal.",
                 schema: "{\"type\":\"integer\"}",
-                config_inject: None,
+                ..ParamDescriptor::DEFAULT
             },
         ],
-        body: BodyDescriptor::None,
         response: ResponseDescriptor {
             record_extractor: Some("$"),
-            meta_extractor: &[],
-            record_filter: None,
-            record_transform: &[],
-            file_url: None,
-            no_content: false,
+            ..ResponseDescriptor::DEFAULT
         },
-        pagination: Pagination::None,
-        preferred_for_check: false,
+        ..OperationDescriptor::DEFAULT
     },
 ];
 ///Operations of entity `roles`, in action order.
@@ -512,28 +331,18 @@ pub static ROLES: [OperationDescriptor; 2usize] = [
         entity: "roles",
         action: "list",
         kind: ActionKind::List,
-        method: Method::Get,
         path: "/roles",
         summary: "List roles",
         description: "Returns the agent roles with their permissions. Everything comes back in one response.",
-        params: &[],
-        body: BodyDescriptor::None,
         response: ResponseDescriptor {
             record_extractor: Some("$"),
-            meta_extractor: &[],
-            record_filter: None,
-            record_transform: &[],
-            file_url: None,
-            no_content: false,
+            ..ResponseDescriptor::DEFAULT
         },
-        pagination: Pagination::None,
-        preferred_for_check: false,
+        ..OperationDescriptor::DEFAULT
     },
     OperationDescriptor {
         entity: "roles",
         action: "get",
-        kind: ActionKind::Get,
-        method: Method::Get,
         path: "/roles/{role_id}",
         summary: "Fetch a role",
         description: "Returns one role by numeric ID.",
@@ -543,27 +352,16 @@ pub static ROLES: [OperationDescriptor; 2usize] = [
                 location: ParamLocation::Path,
                 required: true,
                 kind: ValueKind::Integer,
-                item_kind: None,
-                nullable: false,
-                enum_values: &[],
-                default: None,
-                style: ParamStyle::Form,
                 description: "ID of the role.",
                 schema: "{\"type\":\"integer\"}",
-                config_inject: None,
+                ..ParamDescriptor::DEFAULT
             },
         ],
-        body: BodyDescriptor::None,
         response: ResponseDescriptor {
             record_extractor: Some("$"),
-            meta_extractor: &[],
-            record_filter: None,
-            record_transform: &[],
-            file_url: None,
-            no_content: false,
+            ..ResponseDescriptor::DEFAULT
         },
-        pagination: Pagination::None,
-        preferred_for_check: false,
+        ..OperationDescriptor::DEFAULT
     },
 ];
 ///Operations of entity `routing_settings`, in action order.
@@ -572,23 +370,14 @@ pub static ROUTING_SETTINGS: [OperationDescriptor; 1usize] = [
     OperationDescriptor {
         entity: "routing_settings",
         action: "get",
-        kind: ActionKind::Get,
-        method: Method::Get,
         path: "/routing_settings/account",
         summary: "Fetch routing settings",
         description: "Returns the account-wide settings for assigning chats to agents.",
-        params: &[],
-        body: BodyDescriptor::None,
         response: ResponseDescriptor {
             record_extractor: Some("$.data"),
-            meta_extractor: &[],
-            record_filter: None,
-            record_transform: &[],
-            file_url: None,
-            no_content: false,
+            ..ResponseDescriptor::DEFAULT
         },
-        pagination: Pagination::None,
-        preferred_for_check: false,
+        ..OperationDescriptor::DEFAULT
     },
 ];
 ///Operations of entity `shortcuts`, in action order.
@@ -598,28 +387,18 @@ pub static SHORTCUTS: [OperationDescriptor; 2usize] = [
         entity: "shortcuts",
         action: "list",
         kind: ActionKind::List,
-        method: Method::Get,
         path: "/shortcuts",
         summary: "List shortcuts",
         description: "Returns the canned replies agents can insert. Everything comes back in one response.",
-        params: &[],
-        body: BodyDescriptor::None,
         response: ResponseDescriptor {
             record_extractor: Some("$"),
-            meta_extractor: &[],
-            record_filter: None,
-            record_transform: &[],
-            file_url: None,
-            no_content: false,
+            ..ResponseDescriptor::DEFAULT
         },
-        pagination: Pagination::None,
-        preferred_for_check: false,
+        ..OperationDescriptor::DEFAULT
     },
     OperationDescriptor {
         entity: "shortcuts",
         action: "get",
-        kind: ActionKind::Get,
-        method: Method::Get,
         path: "/shortcuts/{shortcut_id}",
         summary: "Fetch a shortcut",
         description: "Returns one shortcut by numeric ID.",
@@ -629,27 +408,16 @@ pub static SHORTCUTS: [OperationDescriptor; 2usize] = [
                 location: ParamLocation::Path,
                 required: true,
                 kind: ValueKind::Integer,
-                item_kind: None,
-                nullable: false,
-                enum_values: &[],
-                default: None,
-                style: ParamStyle::Form,
                 description: "ID of the shortcut.",
                 schema: "{\"type\":\"integer\"}",
-                config_inject: None,
+                ..ParamDescriptor::DEFAULT
             },
         ],
-        body: BodyDescriptor::None,
         response: ResponseDescriptor {
             record_extractor: Some("$"),
-            meta_extractor: &[],
-            record_filter: None,
-            record_transform: &[],
-            file_url: None,
-            no_content: false,
+            ..ResponseDescriptor::DEFAULT
         },
-        pagination: Pagination::None,
-        preferred_for_check: false,
+        ..OperationDescriptor::DEFAULT
     },
 ];
 ///Operations of entity `skills`, in action order.
@@ -659,28 +427,18 @@ pub static SKILLS: [OperationDescriptor; 2usize] = [
         entity: "skills",
         action: "list",
         kind: ActionKind::List,
-        method: Method::Get,
         path: "/skills",
         summary: "List skills",
         description: "Returns the skills used for routing chats. Everything comes back in one response.",
-        params: &[],
-        body: BodyDescriptor::None,
         response: ResponseDescriptor {
             record_extractor: Some("$"),
-            meta_extractor: &[],
-            record_filter: None,
-            record_transform: &[],
-            file_url: None,
-            no_content: false,
+            ..ResponseDescriptor::DEFAULT
         },
-        pagination: Pagination::None,
-        preferred_for_check: false,
+        ..OperationDescriptor::DEFAULT
     },
     OperationDescriptor {
         entity: "skills",
         action: "get",
-        kind: ActionKind::Get,
-        method: Method::Get,
         path: "/skills/{skill_id}",
         summary: "Fetch a skill",
         description: "Returns one skill by numeric ID.",
@@ -690,27 +448,16 @@ pub static SKILLS: [OperationDescriptor; 2usize] = [
                 location: ParamLocation::Path,
                 required: true,
                 kind: ValueKind::Integer,
-                item_kind: None,
-                nullable: false,
-                enum_values: &[],
-                default: None,
-                style: ParamStyle::Form,
                 description: "ID of the skill.",
                 schema: "{\"type\":\"integer\"}",
-                config_inject: None,
+                ..ParamDescriptor::DEFAULT
             },
         ],
-        body: BodyDescriptor::None,
         response: ResponseDescriptor {
             record_extractor: Some("$"),
-            meta_extractor: &[],
-            record_filter: None,
-            record_transform: &[],
-            file_url: None,
-            no_content: false,
+            ..ResponseDescriptor::DEFAULT
         },
-        pagination: Pagination::None,
-        preferred_for_check: false,
+        ..OperationDescriptor::DEFAULT
     },
 ];
 ///Operations of entity `triggers`, in action order.
@@ -720,22 +467,14 @@ pub static TRIGGERS: [OperationDescriptor; 1usize] = [
         entity: "triggers",
         action: "list",
         kind: ActionKind::List,
-        method: Method::Get,
         path: "/triggers",
         summary: "List triggers",
         description: "Returns the rules that act on visitor behavior. Everything comes back in one response.",
-        params: &[],
-        body: BodyDescriptor::None,
         response: ResponseDescriptor {
             record_extractor: Some("$"),
-            meta_extractor: &[],
-            record_filter: None,
-            record_transform: &[],
-            file_url: None,
-            no_content: false,
+            ..ResponseDescriptor::DEFAULT
         },
-        pagination: Pagination::None,
-        preferred_for_check: false,
+        ..OperationDescriptor::DEFAULT
     },
 ];
 /// The whole connector as data: every enabled entity and operation.
@@ -749,8 +488,8 @@ pub static CONNECTOR: ConnectorDescriptor = ConnectorDescriptor {
         ServerVariable {
             name: "subdomain",
             default: Some("your-subdomain"),
-            enum_values: &[],
             description: "Zendesk subdomain of the account, the part before .zendesk.com.",
+            ..ServerVariable::DEFAULT
         },
     ],
     auth_schemes: &[
@@ -758,17 +497,17 @@ pub static CONNECTOR: ConnectorDescriptor = ConnectorDescriptor {
             key: "bearerAuth",
             title: "OAuth 2.0 Access Token",
             description: "Use an OAuth 2.0 access token issued by Zendesk.",
-            kind: AuthKind::Bearer,
             fields: &[
                 AuthField {
                     name: "access_token",
                     title: "Access token",
                     description: "OAuth 2.0 access token with the chat:read scope.",
                     required: true,
+                    ..AuthField::DEFAULT
                 },
             ],
             mapping: &[("token", "${access_token}")],
-            additional_headers: &[],
+            ..AuthSchemeDescriptor::DEFAULT
         },
     ],
     entities: &[
@@ -777,74 +516,85 @@ pub static CONNECTOR: ConnectorDescriptor = ConnectorDescriptor {
             name: "accounts",
             description: "The Zendesk Chat account with plan and billing details.",
             operations: &ACCOUNTS,
+            ..EntityDescriptor::DEFAULT
         },
         #[cfg(feature = "agents")]
         EntityDescriptor {
             name: "agents",
             description: "A chat agent.",
             operations: &AGENTS,
+            ..EntityDescriptor::DEFAULT
         },
         #[cfg(feature = "agent_timeline")]
         EntityDescriptor {
             name: "agent_timeline",
             description: "One status change of an agent, with its duration.",
             operations: &AGENT_TIMELINE,
+            ..EntityDescriptor::DEFAULT
         },
         #[cfg(feature = "bans")]
         EntityDescriptor {
             name: "bans",
             description: "A blocked visitor or IP address.",
             operations: &BANS,
+            ..EntityDescriptor::DEFAULT
         },
         #[cfg(feature = "chats")]
         EntityDescriptor {
             name: "chats",
             description: "A chat transcript with its messages and visitor.",
             operations: &CHATS,
+            ..EntityDescriptor::DEFAULT
         },
         #[cfg(feature = "departments")]
         EntityDescriptor {
             name: "departments",
             description: "List departments",
             operations: &DEPARTMENTS,
+            ..EntityDescriptor::DEFAULT
         },
         #[cfg(feature = "goals")]
         EntityDescriptor {
             name: "goals",
             description: "List goals",
             operations: &GOALS,
+            ..EntityDescriptor::DEFAULT
         },
         #[cfg(feature = "roles")]
         EntityDescriptor {
             name: "roles",
             description: "List roles",
             operations: &ROLES,
+            ..EntityDescriptor::DEFAULT
         },
         #[cfg(feature = "routing_settings")]
         EntityDescriptor {
             name: "routing_settings",
             description: "Fetch routing settings",
             operations: &ROUTING_SETTINGS,
+            ..EntityDescriptor::DEFAULT
         },
         #[cfg(feature = "shortcuts")]
         EntityDescriptor {
             name: "shortcuts",
             description: "List shortcuts",
             operations: &SHORTCUTS,
+            ..EntityDescriptor::DEFAULT
         },
         #[cfg(feature = "skills")]
         EntityDescriptor {
             name: "skills",
             description: "List skills",
             operations: &SKILLS,
+            ..EntityDescriptor::DEFAULT
         },
         #[cfg(feature = "triggers")]
         EntityDescriptor {
             name: "triggers",
             description: "List triggers",
             operations: &TRIGGERS,
+            ..EntityDescriptor::DEFAULT
         },
     ],
-    scoping: &[],
-    response_error_check: None,
+    ..ConnectorDescriptor::DEFAULT
 };

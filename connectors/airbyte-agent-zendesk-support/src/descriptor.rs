@@ -9,46 +9,24 @@ pub static TICKETS: [OperationDescriptor; 4usize] = [
         entity: "tickets",
         action: "list",
         kind: ActionKind::List,
-        method: Method::Get,
         path: "/tickets.json",
         summary: "List tickets",
         description: "Returns the tickets of the account, optionally only those with a given external ID. Pages with `page` and `per_page`.",
         params: &[
             ParamDescriptor {
                 name: "page",
-                location: ParamLocation::Query,
-                required: false,
                 kind: ValueKind::Integer,
-                item_kind: None,
-                nullable: false,
-                enum_values: &[],
-                default: None,
-                style: ParamStyle::Form,
                 description: "Page number, starting at 1.",
                 schema: "{\"type\":\"integer\",\"minimum\":1}",
-                config_inject: None,
+                ..ParamDescriptor::DEFAULT
             },
             ParamDescriptor {
                 name: "external_id",
-                location: ParamLocation::Query,
-                required: false,
-                kind: ValueKind::String,
-                item_kind: None,
-                nullable: false,
-                enum_values: &[],
-                default: None,
-                style: ParamStyle::Form,
                 description: "Only tickets with this external ID.",
-                schema: "{\"type\":\"string\"}",
-                config_inject: None,
+                ..ParamDescriptor::DEFAULT
             },
             ParamDescriptor {
                 name: "sort_by",
-                location: ParamLocation::Query,
-                required: false,
-                kind: ValueKind::String,
-                item_kind: None,
-                nullable: false,
                 enum_values: &[
                     "\"assignee\"",
                     "\"assignee.name\"",
@@ -61,42 +39,26 @@ pub static TICKETS: [OperationDescriptor; 4usize] = [
                     "\"subject\"",
                     "\"updated_at\"",
                 ],
-                default: None,
-                style: ParamStyle::Form,
                 description: "Field to sort tickets by, such as created_at, updated_at, status or requester.name.",
                 schema: "{\"type\":\"string\",\"enum\":[\"assignee\",\"assignee.name\",\"created_at\",\"group\",\"id\",\"requester\",\"requester.name\",\"status\",\"subject\",\"updated_at\"]}",
-                config_inject: None,
+                ..ParamDescriptor::DEFAULT
             },
             ParamDescriptor {
                 name: "sort_order",
-                location: ParamLocation::Query,
-                required: false,
-                kind: ValueKind::String,
-                item_kind: None,
-                nullable: false,
                 enum_values: &["\"asc\"", "\"desc\""],
                 default: Some("\"asc\""),
-                style: ParamStyle::Form,
                 description: "asc or desc.",
                 schema: "{\"type\":\"string\",\"enum\":[\"asc\",\"desc\"],\"default\":\"asc\"}",
-                config_inject: None,
+                ..ParamDescriptor::DEFAULT
             },
             ParamDescriptor {
                 name: "per_page",
-                location: ParamLocation::Query,
-                required: false,
                 kind: ValueKind::Integer,
-                item_kind: None,
-                nullable: false,
-                enum_values: &[],
-                default: None,
-                style: ParamStyle::Form,
                 description: "Records per page (1 to 100).",
                 schema: "{\"type\":\"integer\",\"minimum\":1,\"maximum\":100}",
-                config_inject: None,
+                ..ParamDescriptor::DEFAULT
             },
         ],
-        body: BodyDescriptor::None,
         response: ResponseDescriptor {
             record_extractor: Some("$.tickets"),
             meta_extractor: &[
@@ -104,16 +66,14 @@ pub static TICKETS: [OperationDescriptor; 4usize] = [
                 ("previous_page", "$.previous_page"),
                 ("count", "$.count"),
             ],
-            record_filter: None,
-            record_transform: &[],
-            file_url: None,
-            no_content: false,
+            ..ResponseDescriptor::DEFAULT
         },
         pagination: Pagination::PageNumber {
             param: "page",
             next_meta: Some("next_page"),
         },
         preferred_for_check: true,
+        ..OperationDescriptor::DEFAULT
     },
     OperationDescriptor {
         entity: "tickets",
@@ -129,33 +89,21 @@ pub static TICKETS: [OperationDescriptor; 4usize] = [
                 location: ParamLocation::Body,
                 required: true,
                 kind: ValueKind::Object,
-                item_kind: None,
-                nullable: false,
-                enum_values: &[],
-                default: None,
-                style: ParamStyle::Form,
                 description: "The new ticket.",
                 schema: "{\"type\":\"object\",\"description\":\"The new ticket.\",\"required\":[\"subject\"],\"properties\":{\"subject\":{\"type\":\"string\",\"description\":\"Subject line of the ticket.\"},\"description\":{\"type\":\"string\",\"description\":\"Text of the first comment; shorthand for comment.body.\"},\"comment\":{\"type\":\"object\",\"description\":\"First comment of the ticket.\",\"properties\":{\"body\":{\"type\":\"string\",\"description\":\"Comment text.\"},\"html_body\":{\"type\":\"string\",\"description\":\"Comment text as HTML.\"},\"public\":{\"type\":\"boolean\",\"description\":\"true for a public reply, false for an internal note.\"}}},\"type\":{\"type\":\"string\",\"enum\":[\"problem\",\"incident\",\"question\",\"task\"],\"description\":\"Kind of ticket.\"},\"priority\":{\"type\":\"string\",\"enum\":[\"urgent\",\"high\",\"normal\",\"low\"],\"description\":\"Priority: urgent, high, normal or low.\"},\"status\":{\"type\":\"string\",\"enum\":[\"new\",\"open\",\"pending\",\"hold\",\"solved\"],\"description\":\"Status of the ticket.\"},\"requester_id\":{\"type\":\"integer\",\"description\":\"User who asks for help.\"},\"assignee_id\":{\"type\":\"integer\",\"description\":\"Agent who works the ticket.\"},\"group_id\":{\"type\":\"integer\",\"description\":\"Group that works the ticket.\"},\"organization_id\":{\"type\":\"integer\",\"description\":\"Organization of the requester.\"},\"tags\":{\"type\":\"array\",\"items\":{\"type\":\"string\"},\"description\":\"Tags for the ticket.\"},\"external_id\":{\"type\":\"string\",\"description\":\"ID of the matching record in another system.\"},\"custom_fields\":{\"type\":\"array\",\"items\":{\"type\":\"object\",\"properties\":{\"id\":{\"type\":\"integer\"},\"value\":{\"type\":\"string\"}}},\"description\":\"Custom field values, each with `id` and `value`.\"},\"due_at\":{\"type\":\"string\",\"format\":\"date-time\",\"description\":\"Due time, for tickets of type task.\"},\"collaborator_ids\":{\"type\":\"array\",\"items\":{\"type\":\"integer\"},\"description\":\"Users copied on the ticket.\"}}}",
-                config_inject: None,
+                ..ParamDescriptor::DEFAULT
             },
         ],
         body: BodyDescriptor::Json,
         response: ResponseDescriptor {
             record_extractor: Some("$.ticket"),
-            meta_extractor: &[],
-            record_filter: None,
-            record_transform: &[],
-            file_url: None,
-            no_content: false,
+            ..ResponseDescriptor::DEFAULT
         },
-        pagination: Pagination::None,
-        preferred_for_check: false,
+        ..OperationDescriptor::DEFAULT
     },
     OperationDescriptor {
         entity: "tickets",
         action: "get",
-        kind: ActionKind::Get,
-        method: Method::Get,
         path: "/tickets/{ticket_id}.json",
         summary: "Fetch a ticket",
         description: "Returns one ticket by ID.",
@@ -165,27 +113,16 @@ pub static TICKETS: [OperationDescriptor; 4usize] = [
                 location: ParamLocation::Path,
                 required: true,
                 kind: ValueKind::Integer,
-                item_kind: None,
-                nullable: false,
-                enum_values: &[],
-                default: None,
-                style: ParamStyle::Form,
                 description: "ID of the ticket.",
                 schema: "{\"type\":\"integer\"}",
-                config_inject: None,
+                ..ParamDescriptor::DEFAULT
             },
         ],
-        body: BodyDescriptor::None,
         response: ResponseDescriptor {
             record_extractor: Some("$.ticket"),
-            meta_extractor: &[],
-            record_filter: None,
-            record_transform: &[],
-            file_url: None,
-            no_content: false,
+            ..ResponseDescriptor::DEFAULT
         },
-        pagination: Pagination::None,
-        preferred_for_check: false,
+        ..OperationDescriptor::DEFAULT
     },
     OperationDescriptor {
         entity: "tickets",
@@ -201,41 +138,26 @@ pub static TICKETS: [OperationDescriptor; 4usize] = [
                 location: ParamLocation::Path,
                 required: true,
                 kind: ValueKind::Integer,
-                item_kind: None,
-                nullable: false,
-                enum_values: &[],
-                default: None,
-                style: ParamStyle::Form,
                 description: "ID of the ticket.",
                 schema: "{\"type\":\"integer\"}",
-                config_inject: None,
+                ..ParamDescriptor::DEFAULT
             },
             ParamDescriptor {
                 name: "ticket",
                 location: ParamLocation::Body,
                 required: true,
                 kind: ValueKind::Object,
-                item_kind: None,
-                nullable: false,
-                enum_values: &[],
-                default: None,
-                style: ParamStyle::Form,
                 description: "Ticket fields to change.",
                 schema: "{\"type\":\"object\",\"description\":\"Ticket fields to change.\",\"properties\":{\"subject\":{\"type\":\"string\",\"description\":\"New subject line.\"},\"comment\":{\"type\":\"object\",\"description\":\"Reply or internal note added with this change.\",\"properties\":{\"body\":{\"type\":\"string\",\"description\":\"Comment text.\"},\"html_body\":{\"type\":\"string\",\"description\":\"Comment text as HTML.\"},\"public\":{\"type\":\"boolean\",\"description\":\"true for a public reply, false for an internal note.\"},\"author_id\":{\"type\":\"integer\",\"description\":\"User who wrote the comment.\"}}},\"type\":{\"type\":\"string\",\"enum\":[\"problem\",\"incident\",\"question\",\"task\"],\"description\":\"Kind of ticket.\"},\"priority\":{\"type\":\"string\",\"enum\":[\"urgent\",\"high\",\"normal\",\"low\"],\"description\":\"Priority: urgent, high, normal or low.\"},\"status\":{\"type\":\"string\",\"enum\":[\"new\",\"open\",\"pending\",\"hold\",\"solved\"],\"description\":\"Status of the ticket.\"},\"assignee_id\":{\"type\":\"integer\",\"description\":\"Agent to hand the ticket to.\"},\"group_id\":{\"type\":\"integer\",\"description\":\"Group to hand the ticket to.\"},\"tags\":{\"type\":\"array\",\"items\":{\"type\":\"string\"},\"description\":\"Full new tag list; replaces the current tags.\"},\"external_id\":{\"type\":\"string\",\"description\":\"ID of the matching record in another system.\"},\"custom_fields\":{\"type\":\"array\",\"items\":{\"type\":\"object\",\"properties\":{\"id\":{\"type\":\"integer\"},\"value\":{\"type\":\"string\"}}},\"description\":\"Custom field values, each with `id` and `value`.\"},\"due_at\":{\"type\":\"string\",\"format\":\"date-time\",\"description\":\"Due time, for tickets of type task.\"},\"collaborator_ids\":{\"type\":\"array\",\"items\":{\"type\":\"integer\"},\"description\":\"Full new list of users copied on the ticket.\"}}}",
-                config_inject: None,
+                ..ParamDescriptor::DEFAULT
             },
         ],
         body: BodyDescriptor::Json,
         response: ResponseDescriptor {
             record_extractor: Some("$.ticket"),
-            meta_extractor: &[],
-            record_filter: None,
-            record_transform: &[],
-            file_url: None,
-            no_content: false,
+            ..ResponseDescriptor::DEFAULT
         },
-        pagination: Pagination::None,
-        preferred_for_check: false,
+        ..OperationDescriptor::DEFAULT
     },
 ];
 ///Operations of entity `ticket_comments`, in action order.
@@ -255,47 +177,31 @@ pub static TICKET_COMMENTS: [OperationDescriptor; 2usize] = [
                 location: ParamLocation::Path,
                 required: true,
                 kind: ValueKind::Integer,
-                item_kind: None,
-                nullable: false,
-                enum_values: &[],
-                default: None,
-                style: ParamStyle::Form,
                 description: "ID of the ticket.",
                 schema: "{\"type\":\"integer\"}",
-                config_inject: None,
+                ..ParamDescriptor::DEFAULT
             },
             ParamDescriptor {
                 name: "ticket",
                 location: ParamLocation::Body,
                 required: true,
                 kind: ValueKind::Object,
-                item_kind: None,
-                nullable: false,
-                enum_values: &[],
-                default: None,
-                style: ParamStyle::Form,
                 description: "Ticket change that carries the comment.",
                 schema: "{\"type\":\"object\",\"description\":\"Ticket change that carries the comment.\",\"required\":[\"comment\"],\"properties\":{\"comment\":{\"type\":\"object\",\"description\":\"The comment to add.\",\"required\":[\"body\"],\"properties\":{\"body\":{\"type\":\"string\",\"description\":\"Comment text.\"},\"html_body\":{\"type\":\"string\",\"description\":\"Comment text as HTML.\"},\"public\":{\"type\":\"boolean\",\"description\":\"true for a public reply (default), false for an internal note.\"},\"author_id\":{\"type\":\"integer\",\"description\":\"User who wrote the comment.\"}}}}}",
-                config_inject: None,
+                ..ParamDescriptor::DEFAULT
             },
         ],
         body: BodyDescriptor::Json,
         response: ResponseDescriptor {
             record_extractor: Some("$.ticket"),
-            meta_extractor: &[],
-            record_filter: None,
-            record_transform: &[],
-            file_url: None,
-            no_content: false,
+            ..ResponseDescriptor::DEFAULT
         },
-        pagination: Pagination::None,
-        preferred_for_check: false,
+        ..OperationDescriptor::DEFAULT
     },
     OperationDescriptor {
         entity: "ticket_comments",
         action: "list",
         kind: ActionKind::List,
-        method: Method::Get,
         path: "/tickets/{ticket_id}/comments.json",
         summary: "List ticket comments",
         description: "Returns the replies and internal notes of one ticket in time order. Pages with `page` and `per_page`.",
@@ -305,73 +211,41 @@ pub static TICKET_COMMENTS: [OperationDescriptor; 2usize] = [
                 location: ParamLocation::Path,
                 required: true,
                 kind: ValueKind::Integer,
-                item_kind: None,
-                nullable: false,
-                enum_values: &[],
-                default: None,
-                style: ParamStyle::Form,
                 description: "ID of the ticket.",
                 schema: "{\"type\":\"integer\"}",
-                config_inject: None,
+                ..ParamDescriptor::DEFAULT
             },
             ParamDescriptor {
                 name: "page",
-                location: ParamLocation::Query,
-                required: false,
                 kind: ValueKind::Integer,
-                item_kind: None,
-                nullable: false,
-                enum_values: &[],
-                default: None,
-                style: ParamStyle::Form,
                 description: "Page number, starting at 1.",
                 schema: "{\"type\":\"integer\",\"minimum\":1}",
-                config_inject: None,
+                ..ParamDescriptor::DEFAULT
             },
             ParamDescriptor {
                 name: "include_inline_images",
-                location: ParamLocation::Query,
-                required: false,
                 kind: ValueKind::Boolean,
-                item_kind: None,
-                nullable: false,
-                enum_values: &[],
                 default: Some("false"),
-                style: ParamStyle::Form,
                 description: "true also returns images embedded in comment bodies as attachments.",
                 schema: "{\"type\":\"boolean\",\"default\":false}",
-                config_inject: None,
+                ..ParamDescriptor::DEFAULT
             },
             ParamDescriptor {
                 name: "sort_order",
-                location: ParamLocation::Query,
-                required: false,
-                kind: ValueKind::String,
-                item_kind: None,
-                nullable: false,
                 enum_values: &["\"asc\"", "\"desc\""],
                 default: Some("\"asc\""),
-                style: ParamStyle::Form,
                 description: "asc or desc; comments are always ordered by creation time.",
                 schema: "{\"type\":\"string\",\"enum\":[\"asc\",\"desc\"],\"default\":\"asc\"}",
-                config_inject: None,
+                ..ParamDescriptor::DEFAULT
             },
             ParamDescriptor {
                 name: "per_page",
-                location: ParamLocation::Query,
-                required: false,
                 kind: ValueKind::Integer,
-                item_kind: None,
-                nullable: false,
-                enum_values: &[],
-                default: None,
-                style: ParamStyle::Form,
                 description: "Records per page (1 to 100).",
                 schema: "{\"type\":\"integer\",\"minimum\":1,\"maximum\":100}",
-                config_inject: None,
+                ..ParamDescriptor::DEFAULT
             },
         ],
-        body: BodyDescriptor::None,
         response: ResponseDescriptor {
             record_extractor: Some("$.comments"),
             meta_extractor: &[
@@ -379,16 +253,13 @@ pub static TICKET_COMMENTS: [OperationDescriptor; 2usize] = [
                 ("previous_page", "$.previous_page"),
                 ("count", "$.count"),
             ],
-            record_filter: None,
-            record_transform: &[],
-            file_url: None,
-            no_content: false,
+            ..ResponseDescriptor::DEFAULT
         },
         pagination: Pagination::PageNumber {
             param: "page",
             next_meta: Some("next_page"),
         },
-        preferred_for_check: false,
+        ..OperationDescriptor::DEFAULT
     },
 ];
 ///Operations of entity `ticket_bulk_updates`, in action order.
@@ -405,44 +276,26 @@ pub static TICKET_BULK_UPDATES: [OperationDescriptor; 1usize] = [
         params: &[
             ParamDescriptor {
                 name: "ids",
-                location: ParamLocation::Query,
                 required: true,
-                kind: ValueKind::String,
-                item_kind: None,
-                nullable: false,
-                enum_values: &[],
-                default: None,
-                style: ParamStyle::Form,
                 description: "IDs of the tickets to change, separated by commas (at most 100).",
-                schema: "{\"type\":\"string\"}",
-                config_inject: None,
+                ..ParamDescriptor::DEFAULT
             },
             ParamDescriptor {
                 name: "ticket",
                 location: ParamLocation::Body,
                 required: true,
                 kind: ValueKind::Object,
-                item_kind: None,
-                nullable: false,
-                enum_values: &[],
-                default: None,
-                style: ParamStyle::Form,
                 description: "Changes applied to every listed ticket.",
                 schema: "{\"type\":\"object\",\"description\":\"Changes applied to every listed ticket.\",\"properties\":{\"status\":{\"type\":\"string\",\"enum\":[\"new\",\"open\",\"pending\",\"hold\",\"solved\"],\"description\":\"Status for all listed tickets: new, open, pending, hold or solved.\"},\"priority\":{\"type\":\"string\",\"enum\":[\"urgent\",\"high\",\"normal\",\"low\"],\"description\":\"Priority for all listed tickets: urgent, high, normal or low.\"},\"assignee_id\":{\"type\":\"integer\",\"description\":\"Agent to hand all listed tickets to.\"},\"group_id\":{\"type\":\"integer\",\"description\":\"Group to hand all listed tickets to.\"},\"tags\":{\"type\":\"array\",\"items\":{\"type\":\"string\"},\"description\":\"Full new tag list for the tickets; replaces their tags.\"},\"additional_tags\":{\"type\":\"array\",\"items\":{\"type\":\"string\"},\"description\":\"Tags added next to the existing ones.\"},\"remove_tags\":{\"type\":\"array\",\"items\":{\"type\":\"string\"},\"description\":\"Tags taken off the tickets.\"}}}",
-                config_inject: None,
+                ..ParamDescriptor::DEFAULT
             },
         ],
         body: BodyDescriptor::Json,
         response: ResponseDescriptor {
             record_extractor: Some("$.job_status"),
-            meta_extractor: &[],
-            record_filter: None,
-            record_transform: &[],
-            file_url: None,
-            no_content: false,
+            ..ResponseDescriptor::DEFAULT
         },
-        pagination: Pagination::None,
-        preferred_for_check: false,
+        ..OperationDescriptor::DEFAULT
     },
 ];
 ///Operations of entity `deleted_tickets`, in action order.
@@ -452,69 +305,40 @@ pub static DELETED_TICKETS: [OperationDescriptor; 1usize] = [
         entity: "deleted_tickets",
         action: "list",
         kind: ActionKind::List,
-        method: Method::Get,
         path: "/deleted_tickets.json",
         summary: "List deleted tickets",
         description: "Returns tickets deleted within the last 30 days. Pages with `page` and `per_page`.",
         params: &[
             ParamDescriptor {
                 name: "page",
-                location: ParamLocation::Query,
-                required: false,
                 kind: ValueKind::Integer,
-                item_kind: None,
-                nullable: false,
-                enum_values: &[],
-                default: None,
-                style: ParamStyle::Form,
                 description: "Page number, starting at 1.",
                 schema: "{\"type\":\"integer\",\"minimum\":1}",
-                config_inject: None,
+                ..ParamDescriptor::DEFAULT
             },
             ParamDescriptor {
                 name: "sort_by",
-                location: ParamLocation::Query,
-                required: false,
-                kind: ValueKind::String,
-                item_kind: None,
-                nullable: false,
                 enum_values: &["\"id\"", "\"subject\"", "\"deleted_at\""],
-                default: None,
-                style: ParamStyle::Form,
                 description: "Field to sort by: id, subject or deleted_at.",
                 schema: "{\"type\":\"string\",\"enum\":[\"id\",\"subject\",\"deleted_at\"]}",
-                config_inject: None,
+                ..ParamDescriptor::DEFAULT
             },
             ParamDescriptor {
                 name: "sort_order",
-                location: ParamLocation::Query,
-                required: false,
-                kind: ValueKind::String,
-                item_kind: None,
-                nullable: false,
                 enum_values: &["\"asc\"", "\"desc\""],
                 default: Some("\"asc\""),
-                style: ParamStyle::Form,
                 description: "asc or desc.",
                 schema: "{\"type\":\"string\",\"enum\":[\"asc\",\"desc\"],\"default\":\"asc\"}",
-                config_inject: None,
+                ..ParamDescriptor::DEFAULT
             },
             ParamDescriptor {
                 name: "per_page",
-                location: ParamLocation::Query,
-                required: false,
                 kind: ValueKind::Integer,
-                item_kind: None,
-                nullable: false,
-                enum_values: &[],
-                default: None,
-                style: ParamStyle::Form,
                 description: "Records per page (1 to 100).",
                 schema: "{\"type\":\"integer\",\"minimum\":1,\"maximum\":100}",
-                config_inject: None,
+                ..ParamDescriptor::DEFAULT
             },
         ],
-        body: BodyDescriptor::None,
         response: ResponseDescriptor {
             record_extractor: Some("$.deleted_tickets"),
             meta_extractor: &[
@@ -522,16 +346,13 @@ pub static DELETED_TICKETS: [OperationDescriptor; 1usize] = [
                 ("previous_page", "$.previous_page"),
                 ("count", "$.count"),
             ],
-            record_filter: None,
-            record_transform: &[],
-            file_url: None,
-            no_content: false,
+            ..ResponseDescriptor::DEFAULT
         },
         pagination: Pagination::PageNumber {
             param: "page",
             next_meta: Some("next_page"),
         },
-        preferred_for_check: false,
+        ..OperationDescriptor::DEFAULT
     },
 ];
 ///Operations of entity `users`, in action order.
@@ -541,69 +362,37 @@ pub static USERS: [OperationDescriptor; 4usize] = [
         entity: "users",
         action: "list",
         kind: ActionKind::List,
-        method: Method::Get,
         path: "/users.json",
         summary: "List users",
         description: "Returns end users, agents and admins, optionally by role or external ID. Pages with `page` and `per_page`.",
         params: &[
             ParamDescriptor {
                 name: "page",
-                location: ParamLocation::Query,
-                required: false,
                 kind: ValueKind::Integer,
-                item_kind: None,
-                nullable: false,
-                enum_values: &[],
-                default: None,
-                style: ParamStyle::Form,
                 description: "Page number, starting at 1.",
                 schema: "{\"type\":\"integer\",\"minimum\":1}",
-                config_inject: None,
+                ..ParamDescriptor::DEFAULT
             },
             ParamDescriptor {
                 name: "role",
-                location: ParamLocation::Query,
-                required: false,
-                kind: ValueKind::String,
-                item_kind: None,
-                nullable: false,
                 enum_values: &["\"end-user\"", "\"agent\"", "\"admin\""],
-                default: None,
-                style: ParamStyle::Form,
                 description: "Role to match: end-user, agent or admin.",
                 schema: "{\"type\":\"string\",\"enum\":[\"end-user\",\"agent\",\"admin\"]}",
-                config_inject: None,
+                ..ParamDescriptor::DEFAULT
             },
             ParamDescriptor {
                 name: "external_id",
-                location: ParamLocation::Query,
-                required: false,
-                kind: ValueKind::String,
-                item_kind: None,
-                nullable: false,
-                enum_values: &[],
-                default: None,
-                style: ParamStyle::Form,
                 description: "Only users with this external ID.",
-                schema: "{\"type\":\"string\"}",
-                config_inject: None,
+                ..ParamDescriptor::DEFAULT
             },
             ParamDescriptor {
                 name: "per_page",
-                location: ParamLocation::Query,
-                required: false,
                 kind: ValueKind::Integer,
-                item_kind: None,
-                nullable: false,
-                enum_values: &[],
-                default: None,
-                style: ParamStyle::Form,
                 description: "Records per page (1 to 100).",
                 schema: "{\"type\":\"integer\",\"minimum\":1,\"maximum\":100}",
-                config_inject: None,
+                ..ParamDescriptor::DEFAULT
             },
         ],
-        body: BodyDescriptor::None,
         response: ResponseDescriptor {
             record_extractor: Some("$.users"),
             meta_extractor: &[
@@ -611,16 +400,13 @@ pub static USERS: [OperationDescriptor; 4usize] = [
                 ("previous_page", "$.previous_page"),
                 ("count", "$.count"),
             ],
-            record_filter: None,
-            record_transform: &[],
-            file_url: None,
-            no_content: false,
+            ..ResponseDescriptor::DEFAULT
         },
         pagination: Pagination::PageNumber {
             param: "page",
             next_meta: Some("next_page"),
         },
-        preferred_for_check: false,
+        ..OperationDescriptor::DEFAULT
     },
     OperationDescriptor {
         entity: "users",
@@ -636,33 +422,21 @@ pub static USERS: [OperationDescriptor; 4usize] = [
                 location: ParamLocation::Body,
                 required: true,
                 kind: ValueKind::Object,
-                item_kind: None,
-                nullable: false,
-                enum_values: &[],
-                default: None,
-                style: ParamStyle::Form,
                 description: "The new user.",
                 schema: "{\"type\":\"object\",\"description\":\"The new user.\",\"required\":[\"name\"],\"properties\":{\"name\":{\"type\":\"string\",\"description\":\"Name shown for the user.\"},\"email\":{\"type\":\"string\",\"description\":\"Primary email of the user.\"},\"role\":{\"type\":\"string\",\"enum\":[\"end-user\",\"agent\",\"admin\"],\"description\":\"Role: end-user, agent or admin.\"},\"phone\":{\"type\":\"string\",\"description\":\"Phone number of the user.\"},\"organization_id\":{\"type\":\"integer\",\"description\":\"Organization the user belongs to.\"},\"external_id\":{\"type\":\"string\",\"description\":\"ID of the matching record in another system.\"},\"alias\":{\"type\":\"string\",\"description\":\"Name shown to end users instead of the real name.\"},\"notes\":{\"type\":\"string\",\"description\":\"Notes about the user that only agents see.\"},\"details\":{\"type\":\"string\",\"description\":\"Further details about the user.\"},\"tags\":{\"type\":\"array\",\"items\":{\"type\":\"string\"},\"description\":\"Tags on the user.\"},\"verified\":{\"type\":\"boolean\",\"description\":\"true marks the primary identity as already verified.\"},\"user_fields\":{\"type\":\"object\",\"description\":\"Values of custom user fields, keyed by field key.\"}}}",
-                config_inject: None,
+                ..ParamDescriptor::DEFAULT
             },
         ],
         body: BodyDescriptor::Json,
         response: ResponseDescriptor {
             record_extractor: Some("$.user"),
-            meta_extractor: &[],
-            record_filter: None,
-            record_transform: &[],
-            file_url: None,
-            no_content: false,
+            ..ResponseDescriptor::DEFAULT
         },
-        pagination: Pagination::None,
-        preferred_for_check: false,
+        ..OperationDescriptor::DEFAULT
     },
     OperationDescriptor {
         entity: "users",
         action: "get",
-        kind: ActionKind::Get,
-        method: Method::Get,
         path: "/users/{user_id}.json",
         summary: "Fetch a user",
         description: "Returns one user by ID.",
@@ -672,27 +446,16 @@ pub static USERS: [OperationDescriptor; 4usize] = [
                 location: ParamLocation::Path,
                 required: true,
                 kind: ValueKind::Integer,
-                item_kind: None,
-                nullable: false,
-                enum_values: &[],
-                default: None,
-                style: ParamStyle::Form,
                 description: "ID of the user.",
                 schema: "{\"type\":\"integer\"}",
-                config_inject: None,
+                ..ParamDescriptor::DEFAULT
             },
         ],
-        body: BodyDescriptor::None,
         response: ResponseDescriptor {
             record_extractor: Some("$.user"),
-            meta_extractor: &[],
-            record_filter: None,
-            record_transform: &[],
-            file_url: None,
-            no_content: false,
+            ..ResponseDescriptor::DEFAULT
         },
-        pagination: Pagination::None,
-        preferred_for_check: false,
+        ..OperationDescriptor::DEFAULT
     },
     OperationDescriptor {
         entity: "users",
@@ -708,41 +471,26 @@ pub static USERS: [OperationDescriptor; 4usize] = [
                 location: ParamLocation::Path,
                 required: true,
                 kind: ValueKind::Integer,
-                item_kind: None,
-                nullable: false,
-                enum_values: &[],
-                default: None,
-                style: ParamStyle::Form,
                 description: "ID of the user.",
                 schema: "{\"type\":\"integer\"}",
-                config_inject: None,
+                ..ParamDescriptor::DEFAULT
             },
             ParamDescriptor {
                 name: "user",
                 location: ParamLocation::Body,
                 required: true,
                 kind: ValueKind::Object,
-                item_kind: None,
-                nullable: false,
-                enum_values: &[],
-                default: None,
-                style: ParamStyle::Form,
                 description: "User fields to change.",
                 schema: "{\"type\":\"object\",\"description\":\"User fields to change.\",\"properties\":{\"name\":{\"type\":\"string\",\"description\":\"Name shown for the user.\"},\"email\":{\"type\":\"string\",\"description\":\"Primary email of the user.\"},\"role\":{\"type\":\"string\",\"enum\":[\"end-user\",\"agent\",\"admin\"],\"description\":\"Role: end-user, agent or admin.\"},\"phone\":{\"type\":\"string\",\"description\":\"Phone number of the user.\"},\"organization_id\":{\"type\":\"integer\",\"description\":\"Organization the user belongs to.\"},\"external_id\":{\"type\":\"string\",\"description\":\"ID of the matching record in another system.\"},\"alias\":{\"type\":\"string\",\"description\":\"Name shown to end users instead of the real name.\"},\"notes\":{\"type\":\"string\",\"description\":\"Notes about the user that only agents see.\"},\"details\":{\"type\":\"string\",\"description\":\"Further details about the user.\"},\"tags\":{\"type\":\"array\",\"items\":{\"type\":\"string\"},\"description\":\"Tags on the user.\"},\"suspended\":{\"type\":\"boolean\",\"description\":\"true suspends the agent.\"},\"user_fields\":{\"type\":\"object\",\"description\":\"Values of custom user fields, keyed by field key.\"}}}",
-                config_inject: None,
+                ..ParamDescriptor::DEFAULT
             },
         ],
         body: BodyDescriptor::Json,
         response: ResponseDescriptor {
             record_extractor: Some("$.user"),
-            meta_extractor: &[],
-            record_filter: None,
-            record_transform: &[],
-            file_url: None,
-            no_content: false,
+            ..ResponseDescriptor::DEFAULT
         },
-        pagination: Pagination::None,
-        preferred_for_check: false,
+        ..OperationDescriptor::DEFAULT
     },
 ];
 ///Operations of entity `organizations`, in action order.
@@ -752,41 +500,25 @@ pub static ORGANIZATIONS: [OperationDescriptor; 2usize] = [
         entity: "organizations",
         action: "list",
         kind: ActionKind::List,
-        method: Method::Get,
         path: "/organizations.json",
         summary: "List organizations",
         description: "Returns the organizations of the account. Pages with `page` and `per_page`.",
         params: &[
             ParamDescriptor {
                 name: "page",
-                location: ParamLocation::Query,
-                required: false,
                 kind: ValueKind::Integer,
-                item_kind: None,
-                nullable: false,
-                enum_values: &[],
-                default: None,
-                style: ParamStyle::Form,
                 description: "Page number, starting at 1.",
                 schema: "{\"type\":\"integer\",\"minimum\":1}",
-                config_inject: None,
+                ..ParamDescriptor::DEFAULT
             },
             ParamDescriptor {
                 name: "per_page",
-                location: ParamLocation::Query,
-                required: false,
                 kind: ValueKind::Integer,
-                item_kind: None,
-                nullable: false,
-                enum_values: &[],
-                default: None,
-                style: ParamStyle::Form,
                 description: "Records per page (1 to 100).",
                 schema: "{\"type\":\"integer\",\"minimum\":1,\"maximum\":100}",
-                config_inject: None,
+                ..ParamDescriptor::DEFAULT
             },
         ],
-        body: BodyDescriptor::None,
         response: ResponseDescriptor {
             record_extractor: Some("$.organizations"),
             meta_extractor: &[
@@ -794,22 +526,17 @@ pub static ORGANIZATIONS: [OperationDescriptor; 2usize] = [
                 ("previous_page", "$.previous_page"),
                 ("count", "$.count"),
             ],
-            record_filter: None,
-            record_transform: &[],
-            file_url: None,
-            no_content: false,
+            ..ResponseDescriptor::DEFAULT
         },
         pagination: Pagination::PageNumber {
             param: "page",
             next_meta: Some("next_page"),
         },
-        preferred_for_check: false,
+        ..OperationDescriptor::DEFAULT
     },
     OperationDescriptor {
         entity: "organizations",
         action: "get",
-        kind: ActionKind::Get,
-        method: Method::Get,
         path: "/organizations/{organization_id}.json",
         summary: "Fetch an organization",
         description: "Returns one organization by ID.",
@@ -819,27 +546,16 @@ pub static ORGANIZATIONS: [OperationDescriptor; 2usize] = [
                 location: ParamLocation::Path,
                 required: true,
                 kind: ValueKind::Integer,
-                item_kind: None,
-                nullable: false,
-                enum_values: &[],
-                default: None,
-                style: ParamStyle::Form,
                 description: "ID of the organization.",
                 schema: "{\"type\":\"integer\"}",
-                config_inject: None,
+                ..ParamDescriptor::DEFAULT
             },
         ],
-        body: BodyDescriptor::None,
         response: ResponseDescriptor {
             record_extractor: Some("$.organization"),
-            meta_extractor: &[],
-            record_filter: None,
-            record_transform: &[],
-            file_url: None,
-            no_content: false,
+            ..ResponseDescriptor::DEFAULT
         },
-        pagination: Pagination::None,
-        preferred_for_check: false,
+        ..OperationDescriptor::DEFAULT
     },
 ];
 ///Operations of entity `groups`, in action order.
@@ -849,55 +565,33 @@ pub static GROUPS: [OperationDescriptor; 2usize] = [
         entity: "groups",
         action: "list",
         kind: ActionKind::List,
-        method: Method::Get,
         path: "/groups.json",
         summary: "List groups",
         description: "Returns the agent groups of the account, optionally without deleted ones. Pages with `page` and `per_page`.",
         params: &[
             ParamDescriptor {
                 name: "page",
-                location: ParamLocation::Query,
-                required: false,
                 kind: ValueKind::Integer,
-                item_kind: None,
-                nullable: false,
-                enum_values: &[],
-                default: None,
-                style: ParamStyle::Form,
                 description: "Page number, starting at 1.",
                 schema: "{\"type\":\"integer\",\"minimum\":1}",
-                config_inject: None,
+                ..ParamDescriptor::DEFAULT
             },
             ParamDescriptor {
                 name: "exclude_deleted",
-                location: ParamLocation::Query,
-                required: false,
                 kind: ValueKind::Boolean,
-                item_kind: None,
-                nullable: false,
-                enum_values: &[],
                 default: Some("false"),
-                style: ParamStyle::Form,
                 description: "true leaves deleted groups out.",
                 schema: "{\"type\":\"boolean\",\"default\":false}",
-                config_inject: None,
+                ..ParamDescriptor::DEFAULT
             },
             ParamDescriptor {
                 name: "per_page",
-                location: ParamLocation::Query,
-                required: false,
                 kind: ValueKind::Integer,
-                item_kind: None,
-                nullable: false,
-                enum_values: &[],
-                default: None,
-                style: ParamStyle::Form,
                 description: "Records per page (1 to 100).",
                 schema: "{\"type\":\"integer\",\"minimum\":1,\"maximum\":100}",
-                config_inject: None,
+                ..ParamDescriptor::DEFAULT
             },
         ],
-        body: BodyDescriptor::None,
         response: ResponseDescriptor {
             record_extractor: Some("$.groups"),
             meta_extractor: &[
@@ -905,22 +599,17 @@ pub static GROUPS: [OperationDescriptor; 2usize] = [
                 ("previous_page", "$.previous_page"),
                 ("count", "$.count"),
             ],
-            record_filter: None,
-            record_transform: &[],
-            file_url: None,
-            no_content: false,
+            ..ResponseDescriptor::DEFAULT
         },
         pagination: Pagination::PageNumber {
             param: "page",
             next_meta: Some("next_page"),
         },
-        preferred_for_check: false,
+        ..OperationDescriptor::DEFAULT
     },
     OperationDescriptor {
         entity: "groups",
         action: "get",
-        kind: ActionKind::Get,
-        method: Method::Get,
         path: "/groups/{group_id}.json",
         summary: "Fetch a group",
         description: "Returns one agent group by ID.",
@@ -930,27 +619,16 @@ pub static GROUPS: [OperationDescriptor; 2usize] = [
                 location: ParamLocation::Path,
                 required: true,
                 kind: ValueKind::Integer,
-                item_kind: None,
-                nullable: false,
-                enum_values: &[],
-                default: None,
-                style: ParamStyle::Form,
                 description: "ID of the group.",
                 schema: "{\"type\":\"integer\"}",
-                config_inject: None,
+                ..ParamDescriptor::DEFAULT
             },
         ],
-        body: BodyDescriptor::None,
         response: ResponseDescriptor {
             record_extractor: Some("$.group"),
-            meta_extractor: &[],
-            record_filter: None,
-            record_transform: &[],
-            file_url: None,
-            no_content: false,
+            ..ResponseDescriptor::DEFAULT
         },
-        pagination: Pagination::None,
-        preferred_for_check: false,
+        ..OperationDescriptor::DEFAULT
     },
 ];
 ///Operations of entity `attachments`, in action order.
@@ -959,8 +637,6 @@ pub static ATTACHMENTS: [OperationDescriptor; 2usize] = [
     OperationDescriptor {
         entity: "attachments",
         action: "get",
-        kind: ActionKind::Get,
-        method: Method::Get,
         path: "/attachments/{attachment_id}.json",
         summary: "Fetch an attachment",
         description: "Returns the metadata of a ticket attachment, including its content URL.",
@@ -970,33 +646,21 @@ pub static ATTACHMENTS: [OperationDescriptor; 2usize] = [
                 location: ParamLocation::Path,
                 required: true,
                 kind: ValueKind::Integer,
-                item_kind: None,
-                nullable: false,
-                enum_values: &[],
-                default: None,
-                style: ParamStyle::Form,
                 description: "ID of the attachment.",
                 schema: "{\"type\":\"integer\"}",
-                config_inject: None,
+                ..ParamDescriptor::DEFAULT
             },
         ],
-        body: BodyDescriptor::None,
         response: ResponseDescriptor {
             record_extractor: Some("$.attachment"),
-            meta_extractor: &[],
-            record_filter: None,
-            record_transform: &[],
-            file_url: None,
-            no_content: false,
+            ..ResponseDescriptor::DEFAULT
         },
-        pagination: Pagination::None,
-        preferred_for_check: false,
+        ..OperationDescriptor::DEFAULT
     },
     OperationDescriptor {
         entity: "attachments",
         action: "download",
         kind: ActionKind::Download,
-        method: Method::Get,
         path: "/attachments/{attachment_id}.json",
         summary: "Download an attachment",
         description: "Returns the file bytes of a ticket attachment.",
@@ -1006,27 +670,16 @@ pub static ATTACHMENTS: [OperationDescriptor; 2usize] = [
                 location: ParamLocation::Path,
                 required: true,
                 kind: ValueKind::Integer,
-                item_kind: None,
-                nullable: false,
-                enum_values: &[],
-                default: None,
-                style: ParamStyle::Form,
                 description: "ID of the attachment.",
                 schema: "{\"type\":\"integer\"}",
-                config_inject: None,
+                ..ParamDescriptor::DEFAULT
             },
         ],
-        body: BodyDescriptor::None,
         response: ResponseDescriptor {
-            record_extractor: None,
-            meta_extractor: &[],
-            record_filter: None,
-            record_transform: &[],
             file_url: Some("attachment.content_url"),
-            no_content: false,
+            ..ResponseDescriptor::DEFAULT
         },
-        pagination: Pagination::None,
-        preferred_for_check: false,
+        ..OperationDescriptor::DEFAULT
     },
 ];
 ///Operations of entity `ticket_audits`, in action order.
@@ -1036,7 +689,6 @@ pub static TICKET_AUDITS: [OperationDescriptor; 1usize] = [
         entity: "ticket_audits",
         action: "list",
         kind: ActionKind::List,
-        method: Method::Get,
         path: "/tickets/{ticket_id}/audits.json",
         summary: "List audits of a ticket",
         description: "Returns the change records of one ticket. Pages with `page` and `per_page`.",
@@ -1046,45 +698,25 @@ pub static TICKET_AUDITS: [OperationDescriptor; 1usize] = [
                 location: ParamLocation::Path,
                 required: true,
                 kind: ValueKind::Integer,
-                item_kind: None,
-                nullable: false,
-                enum_values: &[],
-                default: None,
-                style: ParamStyle::Form,
                 description: "ID of the ticket.",
                 schema: "{\"type\":\"integer\"}",
-                config_inject: None,
+                ..ParamDescriptor::DEFAULT
             },
             ParamDescriptor {
                 name: "page",
-                location: ParamLocation::Query,
-                required: false,
                 kind: ValueKind::Integer,
-                item_kind: None,
-                nullable: false,
-                enum_values: &[],
-                default: None,
-                style: ParamStyle::Form,
                 description: "Page number, starting at 1.",
                 schema: "{\"type\":\"integer\",\"minimum\":1}",
-                config_inject: None,
+                ..ParamDescriptor::DEFAULT
             },
             ParamDescriptor {
                 name: "per_page",
-                location: ParamLocation::Query,
-                required: false,
                 kind: ValueKind::Integer,
-                item_kind: None,
-                nullable: false,
-                enum_values: &[],
-                default: None,
-                style: ParamStyle::Form,
                 description: "Records per page (1 to 100).",
                 schema: "{\"type\":\"integer\",\"minimum\":1,\"maximum\":100}",
-                config_inject: None,
+                ..ParamDescriptor::DEFAULT
             },
         ],
-        body: BodyDescriptor::None,
         response: ResponseDescriptor {
             record_extractor: Some("$.audits"),
             meta_extractor: &[
@@ -1092,16 +724,13 @@ pub static TICKET_AUDITS: [OperationDescriptor; 1usize] = [
                 ("previous_page", "$.previous_page"),
                 ("count", "$.count"),
             ],
-            record_filter: None,
-            record_transform: &[],
-            file_url: None,
-            no_content: false,
+            ..ResponseDescriptor::DEFAULT
         },
         pagination: Pagination::PageNumber {
             param: "page",
             next_meta: Some("next_page"),
         },
-        preferred_for_check: false,
+        ..OperationDescriptor::DEFAULT
     },
 ];
 ///Operations of entity `ticket_metrics`, in action order.
@@ -1111,41 +740,25 @@ pub static TICKET_METRICS: [OperationDescriptor; 1usize] = [
         entity: "ticket_metrics",
         action: "list",
         kind: ActionKind::List,
-        method: Method::Get,
         path: "/ticket_metrics.json",
         summary: "List ticket metrics",
         description: "Returns per-ticket timing figures such as first reply, resolution and wait times. Pages with `page` and `per_page`.",
         params: &[
             ParamDescriptor {
                 name: "page",
-                location: ParamLocation::Query,
-                required: false,
                 kind: ValueKind::Integer,
-                item_kind: None,
-                nullable: false,
-                enum_values: &[],
-                default: None,
-                style: ParamStyle::Form,
                 description: "Page number, starting at 1.",
                 schema: "{\"type\":\"integer\",\"minimum\":1}",
-                config_inject: None,
+                ..ParamDescriptor::DEFAULT
             },
             ParamDescriptor {
                 name: "per_page",
-                location: ParamLocation::Query,
-                required: false,
                 kind: ValueKind::Integer,
-                item_kind: None,
-                nullable: false,
-                enum_values: &[],
-                default: None,
-                style: ParamStyle::Form,
                 description: "Records per page (1 to 100).",
                 schema: "{\"type\":\"integer\",\"minimum\":1,\"maximum\":100}",
-                config_inject: None,
+                ..ParamDescriptor::DEFAULT
             },
         ],
-        body: BodyDescriptor::None,
         response: ResponseDescriptor {
             record_extractor: Some("$.ticket_metrics"),
             meta_extractor: &[
@@ -1153,16 +766,13 @@ pub static TICKET_METRICS: [OperationDescriptor; 1usize] = [
                 ("previous_page", "$.previous_page"),
                 ("count", "$.count"),
             ],
-            record_filter: None,
-            record_transform: &[],
-            file_url: None,
-            no_content: false,
+            ..ResponseDescriptor::DEFAULT
         },
         pagination: Pagination::PageNumber {
             param: "page",
             next_meta: Some("next_page"),
         },
-        preferred_for_check: false,
+        ..OperationDescriptor::DEFAULT
     },
 ];
 ///Operations of entity `ticket_fields`, in action order.
@@ -1172,55 +782,30 @@ pub static TICKET_FIELDS: [OperationDescriptor; 2usize] = [
         entity: "ticket_fields",
         action: "list",
         kind: ActionKind::List,
-        method: Method::Get,
         path: "/ticket_fields.json",
         summary: "List ticket fields",
         description: "Returns the standard and custom ticket fields, optionally with titles in a given locale. Pages with `page` and `per_page`.",
         params: &[
             ParamDescriptor {
                 name: "page",
-                location: ParamLocation::Query,
-                required: false,
                 kind: ValueKind::Integer,
-                item_kind: None,
-                nullable: false,
-                enum_values: &[],
-                default: None,
-                style: ParamStyle::Form,
                 description: "Page number, starting at 1.",
                 schema: "{\"type\":\"integer\",\"minimum\":1}",
-                config_inject: None,
+                ..ParamDescriptor::DEFAULT
             },
             ParamDescriptor {
                 name: "locale",
-                location: ParamLocation::Query,
-                required: false,
-                kind: ValueKind::String,
-                item_kind: None,
-                nullable: false,
-                enum_values: &[],
-                default: None,
-                style: ParamStyle::Form,
                 description: "Locale for translated field titles, such as de.",
-                schema: "{\"type\":\"string\"}",
-                config_inject: None,
+                ..ParamDescriptor::DEFAULT
             },
             ParamDescriptor {
                 name: "per_page",
-                location: ParamLocation::Query,
-                required: false,
                 kind: ValueKind::Integer,
-                item_kind: None,
-                nullable: false,
-                enum_values: &[],
-                default: None,
-                style: ParamStyle::Form,
                 description: "Records per page (1 to 100).",
                 schema: "{\"type\":\"integer\",\"minimum\":1,\"maximum\":100}",
-                config_inject: None,
+                ..ParamDescriptor::DEFAULT
             },
         ],
-        body: BodyDescriptor::None,
         response: ResponseDescriptor {
             record_extractor: Some("$.ticket_fields"),
             meta_extractor: &[
@@ -1228,22 +813,17 @@ pub static TICKET_FIELDS: [OperationDescriptor; 2usize] = [
                 ("previous_page", "$.previous_page"),
                 ("count", "$.count"),
             ],
-            record_filter: None,
-            record_transform: &[],
-            file_url: None,
-            no_content: false,
+            ..ResponseDescriptor::DEFAULT
         },
         pagination: Pagination::PageNumber {
             param: "page",
             next_meta: Some("next_page"),
         },
-        preferred_for_check: false,
+        ..OperationDescriptor::DEFAULT
     },
     OperationDescriptor {
         entity: "ticket_fields",
         action: "get",
-        kind: ActionKind::Get,
-        method: Method::Get,
         path: "/ticket_fields/{ticket_field_id}.json",
         summary: "Fetch a ticket field",
         description: "Returns one ticket field by ID.",
@@ -1253,27 +833,16 @@ pub static TICKET_FIELDS: [OperationDescriptor; 2usize] = [
                 location: ParamLocation::Path,
                 required: true,
                 kind: ValueKind::Integer,
-                item_kind: None,
-                nullable: false,
-                enum_values: &[],
-                default: None,
-                style: ParamStyle::Form,
                 description: "ID of the ticket field.",
                 schema: "{\"type\":\"integer\"}",
-                config_inject: None,
+                ..ParamDescriptor::DEFAULT
             },
         ],
-        body: BodyDescriptor::None,
         response: ResponseDescriptor {
             record_extractor: Some("$.ticket_field"),
-            meta_extractor: &[],
-            record_filter: None,
-            record_transform: &[],
-            file_url: None,
-            no_content: false,
+            ..ResponseDescriptor::DEFAULT
         },
-        pagination: Pagination::None,
-        preferred_for_check: false,
+        ..OperationDescriptor::DEFAULT
     },
 ];
 ///Operations of entity `brands`, in action order.
@@ -1283,41 +852,25 @@ pub static BRANDS: [OperationDescriptor; 2usize] = [
         entity: "brands",
         action: "list",
         kind: ActionKind::List,
-        method: Method::Get,
         path: "/brands.json",
         summary: "List brands",
         description: "Returns the brands of the account. Pages with `page` and `per_page`.",
         params: &[
             ParamDescriptor {
                 name: "page",
-                location: ParamLocation::Query,
-                required: false,
                 kind: ValueKind::Integer,
-                item_kind: None,
-                nullable: false,
-                enum_values: &[],
-                default: None,
-                style: ParamStyle::Form,
                 description: "Page number, starting at 1.",
                 schema: "{\"type\":\"integer\",\"minimum\":1}",
-                config_inject: None,
+                ..ParamDescriptor::DEFAULT
             },
             ParamDescriptor {
                 name: "per_page",
-                location: ParamLocation::Query,
-                required: false,
                 kind: ValueKind::Integer,
-                item_kind: None,
-                nullable: false,
-                enum_values: &[],
-                default: None,
-                style: ParamStyle::Form,
                 description: "Records per page (1 to 100).",
                 schema: "{\"type\":\"integer\",\"minimum\":1,\"maximum\":100}",
-                config_inject: None,
+                ..ParamDescriptor::DEFAULT
             },
         ],
-        body: BodyDescriptor::None,
         response: ResponseDescriptor {
             record_extractor: Some("$.brands"),
             meta_extractor: &[
@@ -1325,22 +878,17 @@ pub static BRANDS: [OperationDescriptor; 2usize] = [
                 ("previous_page", "$.previous_page"),
                 ("count", "$.count"),
             ],
-            record_filter: None,
-            record_transform: &[],
-            file_url: None,
-            no_content: false,
+            ..ResponseDescriptor::DEFAULT
         },
         pagination: Pagination::PageNumber {
             param: "page",
             next_meta: Some("next_page"),
         },
-        preferred_for_check: false,
+        ..OperationDescriptor::DEFAULT
     },
     OperationDescriptor {
         entity: "brands",
         action: "get",
-        kind: ActionKind::Get,
-        method: Method::Get,
         path: "/brands/{brand_id}.json",
         summary: "Fetch a brand",
         description: "Returns one brand by ID.",
@@ -1350,27 +898,16 @@ pub static BRANDS: [OperationDescriptor; 2usize] = [
                 location: ParamLocation::Path,
                 required: true,
                 kind: ValueKind::Integer,
-                item_kind: None,
-                nullable: false,
-                enum_values: &[],
-                default: None,
-                style: ParamStyle::Form,
                 description: "ID of the brand.",
                 schema: "{\"type\":\"integer\"}",
-                config_inject: None,
+                ..ParamDescriptor::DEFAULT
             },
         ],
-        body: BodyDescriptor::None,
         response: ResponseDescriptor {
             record_extractor: Some("$.brand"),
-            meta_extractor: &[],
-            record_filter: None,
-            record_transform: &[],
-            file_url: None,
-            no_content: false,
+            ..ResponseDescriptor::DEFAULT
         },
-        pagination: Pagination::None,
-        preferred_for_check: false,
+        ..OperationDescriptor::DEFAULT
     },
 ];
 ///Operations of entity `views`, in action order.
@@ -1380,116 +917,65 @@ pub static VIEWS: [OperationDescriptor; 2usize] = [
         entity: "views",
         action: "list",
         kind: ActionKind::List,
-        method: Method::Get,
         path: "/views.json",
         summary: "List views",
         description: "Returns saved ticket views, optionally by access level, active state or group. Pages with `page` and `per_page`.",
         params: &[
             ParamDescriptor {
                 name: "page",
-                location: ParamLocation::Query,
-                required: false,
                 kind: ValueKind::Integer,
-                item_kind: None,
-                nullable: false,
-                enum_values: &[],
-                default: None,
-                style: ParamStyle::Form,
                 description: "Page number, starting at 1.",
                 schema: "{\"type\":\"integer\",\"minimum\":1}",
-                config_inject: None,
+                ..ParamDescriptor::DEFAULT
             },
             ParamDescriptor {
                 name: "access",
-                location: ParamLocation::Query,
-                required: false,
-                kind: ValueKind::String,
-                item_kind: None,
-                nullable: false,
                 enum_values: &["\"personal\"", "\"shared\"", "\"account\""],
-                default: None,
-                style: ParamStyle::Form,
                 description: "Access level: personal, shared or account.",
                 schema: "{\"type\":\"string\",\"enum\":[\"personal\",\"shared\",\"account\"]}",
-                config_inject: None,
+                ..ParamDescriptor::DEFAULT
             },
             ParamDescriptor {
                 name: "active",
-                location: ParamLocation::Query,
-                required: false,
                 kind: ValueKind::Boolean,
-                item_kind: None,
-                nullable: false,
-                enum_values: &[],
-                default: None,
-                style: ParamStyle::Form,
                 description: "true for active records only, false for inactive ones.",
                 schema: "{\"type\":\"boolean\"}",
-                config_inject: None,
+                ..ParamDescriptor::DEFAULT
             },
             ParamDescriptor {
                 name: "group_id",
-                location: ParamLocation::Query,
-                required: false,
                 kind: ValueKind::Integer,
-                item_kind: None,
-                nullable: false,
-                enum_values: &[],
-                default: None,
-                style: ParamStyle::Form,
                 description: "Only views of this group.",
                 schema: "{\"type\":\"integer\"}",
-                config_inject: None,
+                ..ParamDescriptor::DEFAULT
             },
             ParamDescriptor {
                 name: "sort_by",
-                location: ParamLocation::Query,
-                required: false,
-                kind: ValueKind::String,
-                item_kind: None,
-                nullable: false,
                 enum_values: &[
                     "\"alphabetical\"",
                     "\"created_at\"",
                     "\"updated_at\"",
                     "\"position\"",
                 ],
-                default: None,
-                style: ParamStyle::Form,
                 description: "alphabetical, created_at, updated_at or position.",
                 schema: "{\"type\":\"string\",\"enum\":[\"alphabetical\",\"created_at\",\"updated_at\",\"position\"]}",
-                config_inject: None,
+                ..ParamDescriptor::DEFAULT
             },
             ParamDescriptor {
                 name: "sort_order",
-                location: ParamLocation::Query,
-                required: false,
-                kind: ValueKind::String,
-                item_kind: None,
-                nullable: false,
                 enum_values: &["\"asc\"", "\"desc\""],
-                default: None,
-                style: ParamStyle::Form,
                 description: "asc or desc.",
                 schema: "{\"type\":\"string\",\"enum\":[\"asc\",\"desc\"]}",
-                config_inject: None,
+                ..ParamDescriptor::DEFAULT
             },
             ParamDescriptor {
                 name: "per_page",
-                location: ParamLocation::Query,
-                required: false,
                 kind: ValueKind::Integer,
-                item_kind: None,
-                nullable: false,
-                enum_values: &[],
-                default: None,
-                style: ParamStyle::Form,
                 description: "Records per page (1 to 100).",
                 schema: "{\"type\":\"integer\",\"minimum\":1,\"maximum\":100}",
-                config_inject: None,
+                ..ParamDescriptor::DEFAULT
             },
         ],
-        body: BodyDescriptor::None,
         response: ResponseDescriptor {
             record_extractor: Some("$.views"),
             meta_extractor: &[
@@ -1497,22 +983,17 @@ pub static VIEWS: [OperationDescriptor; 2usize] = [
                 ("previous_page", "$.previous_page"),
                 ("count", "$.count"),
             ],
-            record_filter: None,
-            record_transform: &[],
-            file_url: None,
-            no_content: false,
+            ..ResponseDescriptor::DEFAULT
         },
         pagination: Pagination::PageNumber {
             param: "page",
             next_meta: Some("next_page"),
         },
-        preferred_for_check: false,
+        ..OperationDescriptor::DEFAULT
     },
     OperationDescriptor {
         entity: "views",
         action: "get",
-        kind: ActionKind::Get,
-        method: Method::Get,
         path: "/views/{view_id}.json",
         summary: "Fetch a view",
         description: "Returns one view with its conditions.",
@@ -1522,27 +1003,16 @@ pub static VIEWS: [OperationDescriptor; 2usize] = [
                 location: ParamLocation::Path,
                 required: true,
                 kind: ValueKind::Integer,
-                item_kind: None,
-                nullable: false,
-                enum_values: &[],
-                default: None,
-                style: ParamStyle::Form,
                 description: "ID of the view.",
                 schema: "{\"type\":\"integer\"}",
-                config_inject: None,
+                ..ParamDescriptor::DEFAULT
             },
         ],
-        body: BodyDescriptor::None,
         response: ResponseDescriptor {
             record_extractor: Some("$.view"),
-            meta_extractor: &[],
-            record_filter: None,
-            record_transform: &[],
-            file_url: None,
-            no_content: false,
+            ..ResponseDescriptor::DEFAULT
         },
-        pagination: Pagination::None,
-        preferred_for_check: false,
+        ..OperationDescriptor::DEFAULT
     },
 ];
 ///Operations of entity `macros`, in action order.
@@ -1551,8 +1021,6 @@ pub static MACROS: [OperationDescriptor; 2usize] = [
     OperationDescriptor {
         entity: "macros",
         action: "get",
-        kind: ActionKind::Get,
-        method: Method::Get,
         path: "/macros/{macro_id}.json",
         summary: "Fetch a macro",
         description: "Returns one macro with its actions.",
@@ -1562,170 +1030,94 @@ pub static MACROS: [OperationDescriptor; 2usize] = [
                 location: ParamLocation::Path,
                 required: true,
                 kind: ValueKind::Integer,
-                item_kind: None,
-                nullable: false,
-                enum_values: &[],
-                default: None,
-                style: ParamStyle::Form,
                 description: "ID of the macro.",
                 schema: "{\"type\":\"integer\"}",
-                config_inject: None,
+                ..ParamDescriptor::DEFAULT
             },
         ],
-        body: BodyDescriptor::None,
         response: ResponseDescriptor {
             record_extractor: Some("$.macro"),
-            meta_extractor: &[],
-            record_filter: None,
-            record_transform: &[],
-            file_url: None,
-            no_content: false,
+            ..ResponseDescriptor::DEFAULT
         },
-        pagination: Pagination::None,
-        preferred_for_check: false,
+        ..OperationDescriptor::DEFAULT
     },
     OperationDescriptor {
         entity: "macros",
         action: "list",
         kind: ActionKind::List,
-        method: Method::Get,
         path: "/macros.json",
         summary: "List macros",
         description: "Returns macros, optionally by access level, active state, category or group. Pages with `page` and `per_page`.",
         params: &[
             ParamDescriptor {
                 name: "page",
-                location: ParamLocation::Query,
-                required: false,
                 kind: ValueKind::Integer,
-                item_kind: None,
-                nullable: false,
-                enum_values: &[],
-                default: None,
-                style: ParamStyle::Form,
                 description: "Page number, starting at 1.",
                 schema: "{\"type\":\"integer\",\"minimum\":1}",
-                config_inject: None,
+                ..ParamDescriptor::DEFAULT
             },
             ParamDescriptor {
                 name: "access",
-                location: ParamLocation::Query,
-                required: false,
-                kind: ValueKind::String,
-                item_kind: None,
-                nullable: false,
                 enum_values: &["\"personal\"", "\"shared\"", "\"account\""],
-                default: None,
-                style: ParamStyle::Form,
                 description: "Access level: personal, shared or account.",
                 schema: "{\"type\":\"string\",\"enum\":[\"personal\",\"shared\",\"account\"]}",
-                config_inject: None,
+                ..ParamDescriptor::DEFAULT
             },
             ParamDescriptor {
                 name: "active",
-                location: ParamLocation::Query,
-                required: false,
                 kind: ValueKind::Boolean,
-                item_kind: None,
-                nullable: false,
-                enum_values: &[],
-                default: None,
-                style: ParamStyle::Form,
                 description: "true for active records only, false for inactive ones.",
                 schema: "{\"type\":\"boolean\"}",
-                config_inject: None,
+                ..ParamDescriptor::DEFAULT
             },
             ParamDescriptor {
                 name: "category",
-                location: ParamLocation::Query,
-                required: false,
                 kind: ValueKind::Integer,
-                item_kind: None,
-                nullable: false,
-                enum_values: &[],
-                default: None,
-                style: ParamStyle::Form,
                 description: "Macro category ID to match.",
                 schema: "{\"type\":\"integer\"}",
-                config_inject: None,
+                ..ParamDescriptor::DEFAULT
             },
             ParamDescriptor {
                 name: "group_id",
-                location: ParamLocation::Query,
-                required: false,
                 kind: ValueKind::Integer,
-                item_kind: None,
-                nullable: false,
-                enum_values: &[],
-                default: None,
-                style: ParamStyle::Form,
                 description: "Only macros of this group.",
                 schema: "{\"type\":\"integer\"}",
-                config_inject: None,
+                ..ParamDescriptor::DEFAULT
             },
             ParamDescriptor {
                 name: "only_viewable",
-                location: ParamLocation::Query,
-                required: false,
                 kind: ValueKind::Boolean,
-                item_kind: None,
-                nullable: false,
-                enum_values: &[],
-                default: None,
-                style: ParamStyle::Form,
                 description: "true returns only macros the caller may see.",
                 schema: "{\"type\":\"boolean\"}",
-                config_inject: None,
+                ..ParamDescriptor::DEFAULT
             },
             ParamDescriptor {
                 name: "sort_by",
-                location: ParamLocation::Query,
-                required: false,
-                kind: ValueKind::String,
-                item_kind: None,
-                nullable: false,
                 enum_values: &[
                     "\"alphabetical\"",
                     "\"created_at\"",
                     "\"updated_at\"",
                     "\"position\"",
                 ],
-                default: None,
-                style: ParamStyle::Form,
                 description: "alphabetical, created_at, updated_at or position.",
                 schema: "{\"type\":\"string\",\"enum\":[\"alphabetical\",\"created_at\",\"updated_at\",\"position\"]}",
-                config_inject: None,
+                ..ParamDescriptor::DEFAULT
             },
             ParamDescriptor {
                 name: "sort_order",
-                location: ParamLocation::Query,
-                required: false,
-                kind: ValueKind::String,
-                item_kind: None,
-                nullable: false,
                 enum_values: &["\"asc\"", "\"desc\""],
-                default: None,
-                style: ParamStyle::Form,
                 description: "asc or desc.",
                 schema: "{\"type\":\"string\",\"enum\":[\"asc\",\"desc\"]}",
-                config_inject: None,
+                ..ParamDescriptor::DEFAULT
             },
             ParamDescriptor {
                 name: "per_page",
-                location: ParamLocation::Query,
-                required: false,
                 kind: ValueKind::Integer,
-                item_kind: None,
-                nullable: false,
-                enum_values: &[],
-                default: None,
-                style: ParamStyle::Form,
                 description: "Records per page (1 to 100).",
                 schema: "{\"type\":\"integer\",\"minimum\":1,\"maximum\":100}",
-                config_inject: None,
+                ..ParamDescriptor::DEFAULT
             },
         ],
-        body: BodyDescriptor::None,
         response: ResponseDescriptor {
             record_extractor: Some("$.macros"),
             meta_extractor: &[
@@ -1733,16 +1125,13 @@ pub static MACROS: [OperationDescriptor; 2usize] = [
                 ("previous_page", "$.previous_page"),
                 ("count", "$.count"),
             ],
-            record_filter: None,
-            record_transform: &[],
-            file_url: None,
-            no_content: false,
+            ..ResponseDescriptor::DEFAULT
         },
         pagination: Pagination::PageNumber {
             param: "page",
             next_meta: Some("next_page"),
         },
-        preferred_for_check: false,
+        ..OperationDescriptor::DEFAULT
     },
 ];
 ///Operations of entity `triggers`, in action order.
@@ -1752,60 +1141,31 @@ pub static TRIGGERS: [OperationDescriptor; 2usize] = [
         entity: "triggers",
         action: "list",
         kind: ActionKind::List,
-        method: Method::Get,
         path: "/triggers.json",
         summary: "List triggers",
         description: "Returns the event-based business rules, optionally by active state or category. Pages with `page` and `per_page`.",
         params: &[
             ParamDescriptor {
                 name: "page",
-                location: ParamLocation::Query,
-                required: false,
                 kind: ValueKind::Integer,
-                item_kind: None,
-                nullable: false,
-                enum_values: &[],
-                default: None,
-                style: ParamStyle::Form,
                 description: "Page number, starting at 1.",
                 schema: "{\"type\":\"integer\",\"minimum\":1}",
-                config_inject: None,
+                ..ParamDescriptor::DEFAULT
             },
             ParamDescriptor {
                 name: "active",
-                location: ParamLocation::Query,
-                required: false,
                 kind: ValueKind::Boolean,
-                item_kind: None,
-                nullable: false,
-                enum_values: &[],
-                default: None,
-                style: ParamStyle::Form,
                 description: "true for active records only, false for inactive ones.",
                 schema: "{\"type\":\"boolean\"}",
-                config_inject: None,
+                ..ParamDescriptor::DEFAULT
             },
             ParamDescriptor {
                 name: "category_id",
-                location: ParamLocation::Query,
-                required: false,
-                kind: ValueKind::String,
-                item_kind: None,
-                nullable: false,
-                enum_values: &[],
-                default: None,
-                style: ParamStyle::Form,
                 description: "Trigger category ID to match.",
-                schema: "{\"type\":\"string\"}",
-                config_inject: None,
+                ..ParamDescriptor::DEFAULT
             },
             ParamDescriptor {
                 name: "sort_by",
-                location: ParamLocation::Query,
-                required: false,
-                kind: ValueKind::String,
-                item_kind: None,
-                nullable: false,
                 enum_values: &[
                     "\"alphabetical\"",
                     "\"created_at\"",
@@ -1814,42 +1174,25 @@ pub static TRIGGERS: [OperationDescriptor; 2usize] = [
                     "\"usage_24h\"",
                     "\"usage_7d\"",
                 ],
-                default: None,
-                style: ParamStyle::Form,
                 description: "alphabetical, created_at, updated_at or usage over 1h, 24h or 7d.",
                 schema: "{\"type\":\"string\",\"enum\":[\"alphabetical\",\"created_at\",\"updated_at\",\"usage_1h\",\"usage_24h\",\"usage_7d\"]}",
-                config_inject: None,
+                ..ParamDescriptor::DEFAULT
             },
             ParamDescriptor {
                 name: "sort_order",
-                location: ParamLocation::Query,
-                required: false,
-                kind: ValueKind::String,
-                item_kind: None,
-                nullable: false,
                 enum_values: &["\"asc\"", "\"desc\""],
-                default: None,
-                style: ParamStyle::Form,
                 description: "asc or desc.",
                 schema: "{\"type\":\"string\",\"enum\":[\"asc\",\"desc\"]}",
-                config_inject: None,
+                ..ParamDescriptor::DEFAULT
             },
             ParamDescriptor {
                 name: "per_page",
-                location: ParamLocation::Query,
-                required: false,
                 kind: ValueKind::Integer,
-                item_kind: None,
-                nullable: false,
-                enum_values: &[],
-                default: None,
-                style: ParamStyle::Form,
                 description: "Records per page (1 to 100).",
                 schema: "{\"type\":\"integer\",\"minimum\":1,\"maximum\":100}",
-                config_inject: None,
+                ..ParamDescriptor::DEFAULT
             },
         ],
-        body: BodyDescriptor::None,
         response: ResponseDescriptor {
             record_extractor: Some("$.triggers"),
             meta_extractor: &[
@@ -1857,22 +1200,17 @@ pub static TRIGGERS: [OperationDescriptor; 2usize] = [
                 ("previous_page", "$.previous_page"),
                 ("count", "$.count"),
             ],
-            record_filter: None,
-            record_transform: &[],
-            file_url: None,
-            no_content: false,
+            ..ResponseDescriptor::DEFAULT
         },
         pagination: Pagination::PageNumber {
             param: "page",
             next_meta: Some("next_page"),
         },
-        preferred_for_check: false,
+        ..OperationDescriptor::DEFAULT
     },
     OperationDescriptor {
         entity: "triggers",
         action: "get",
-        kind: ActionKind::Get,
-        method: Method::Get,
         path: "/triggers/{trigger_id}.json",
         summary: "Fetch a trigger",
         description: "Returns one trigger with its conditions and actions.",
@@ -1882,27 +1220,16 @@ pub static TRIGGERS: [OperationDescriptor; 2usize] = [
                 location: ParamLocation::Path,
                 required: true,
                 kind: ValueKind::Integer,
-                item_kind: None,
-                nullable: false,
-                enum_values: &[],
-                default: None,
-                style: ParamStyle::Form,
                 description: "ID of the trigger.",
                 schema: "{\"type\":\"integer\"}",
-                config_inject: None,
+                ..ParamDescriptor::DEFAULT
             },
         ],
-        body: BodyDescriptor::None,
         response: ResponseDescriptor {
             record_extractor: Some("$.trigger"),
-            meta_extractor: &[],
-            record_filter: None,
-            record_transform: &[],
-            file_url: None,
-            no_content: false,
+            ..ResponseDescriptor::DEFAULT
         },
-        pagination: Pagination::None,
-        preferred_for_check: false,
+        ..OperationDescriptor::DEFAULT
     },
 ];
 ///Operations of entity `automations`, in action order.
@@ -1912,46 +1239,26 @@ pub static AUTOMATIONS: [OperationDescriptor; 2usize] = [
         entity: "automations",
         action: "list",
         kind: ActionKind::List,
-        method: Method::Get,
         path: "/automations.json",
         summary: "List automations",
         description: "Returns the time-based business rules, optionally by active state. Pages with `page` and `per_page`.",
         params: &[
             ParamDescriptor {
                 name: "page",
-                location: ParamLocation::Query,
-                required: false,
                 kind: ValueKind::Integer,
-                item_kind: None,
-                nullable: false,
-                enum_values: &[],
-                default: None,
-                style: ParamStyle::Form,
                 description: "Page number, starting at 1.",
                 schema: "{\"type\":\"integer\",\"minimum\":1}",
-                config_inject: None,
+                ..ParamDescriptor::DEFAULT
             },
             ParamDescriptor {
                 name: "active",
-                location: ParamLocation::Query,
-                required: false,
                 kind: ValueKind::Boolean,
-                item_kind: None,
-                nullable: false,
-                enum_values: &[],
-                default: None,
-                style: ParamStyle::Form,
                 description: "true for active records only, false for inactive ones.",
                 schema: "{\"type\":\"boolean\"}",
-                config_inject: None,
+                ..ParamDescriptor::DEFAULT
             },
             ParamDescriptor {
                 name: "sort_by",
-                location: ParamLocation::Query,
-                required: false,
-                kind: ValueKind::String,
-                item_kind: None,
-                nullable: false,
                 enum_values: &[
                     "\"alphabetical\"",
                     "\"created_at\"",
@@ -1960,42 +1267,25 @@ pub static AUTOMATIONS: [OperationDescriptor; 2usize] = [
                     "\"usage_24h\"",
                     "\"usage_7d\"",
                 ],
-                default: None,
-                style: ParamStyle::Form,
                 description: "alphabetical, created_at, updated_at or usage over 1h, 24h or 7d.",
                 schema: "{\"type\":\"string\",\"enum\":[\"alphabetical\",\"created_at\",\"updated_at\",\"usage_1h\",\"usage_24h\",\"usage_7d\"]}",
-                config_inject: None,
+                ..ParamDescriptor::DEFAULT
             },
             ParamDescriptor {
                 name: "sort_order",
-                location: ParamLocation::Query,
-                required: false,
-                kind: ValueKind::String,
-                item_kind: None,
-                nullable: false,
                 enum_values: &["\"asc\"", "\"desc\""],
-                default: None,
-                style: ParamStyle::Form,
                 description: "asc or desc.",
                 schema: "{\"type\":\"string\",\"enum\":[\"asc\",\"desc\"]}",
-                config_inject: None,
+                ..ParamDescriptor::DEFAULT
             },
             ParamDescriptor {
                 name: "per_page",
-                location: ParamLocation::Query,
-                required: false,
                 kind: ValueKind::Integer,
-                item_kind: None,
-                nullable: false,
-                enum_values: &[],
-                default: None,
-                style: ParamStyle::Form,
                 description: "Records per page (1 to 100).",
                 schema: "{\"type\":\"integer\",\"minimum\":1,\"maximum\":100}",
-                config_inject: None,
+                ..ParamDescriptor::DEFAULT
             },
         ],
-        body: BodyDescriptor::None,
         response: ResponseDescriptor {
             record_extractor: Some("$.automations"),
             meta_extractor: &[
@@ -2003,22 +1293,17 @@ pub static AUTOMATIONS: [OperationDescriptor; 2usize] = [
                 ("previous_page", "$.previous_page"),
                 ("count", "$.count"),
             ],
-            record_filter: None,
-            record_transform: &[],
-            file_url: None,
-            no_content: false,
+            ..ResponseDescriptor::DEFAULT
         },
         pagination: Pagination::PageNumber {
             param: "page",
             next_meta: Some("next_page"),
         },
-        preferred_for_check: false,
+        ..OperationDescriptor::DEFAULT
     },
     OperationDescriptor {
         entity: "automations",
         action: "get",
-        kind: ActionKind::Get,
-        method: Method::Get,
         path: "/automations/{automation_id}.json",
         summary: "Fetch an automation",
         description: "Returns one automation with its conditions and actions.",
@@ -2028,27 +1313,16 @@ pub static AUTOMATIONS: [OperationDescriptor; 2usize] = [
                 location: ParamLocation::Path,
                 required: true,
                 kind: ValueKind::Integer,
-                item_kind: None,
-                nullable: false,
-                enum_values: &[],
-                default: None,
-                style: ParamStyle::Form,
                 description: "ID of the automation.",
                 schema: "{\"type\":\"integer\"}",
-                config_inject: None,
+                ..ParamDescriptor::DEFAULT
             },
         ],
-        body: BodyDescriptor::None,
         response: ResponseDescriptor {
             record_extractor: Some("$.automation"),
-            meta_extractor: &[],
-            record_filter: None,
-            record_transform: &[],
-            file_url: None,
-            no_content: false,
+            ..ResponseDescriptor::DEFAULT
         },
-        pagination: Pagination::None,
-        preferred_for_check: false,
+        ..OperationDescriptor::DEFAULT
     },
 ];
 ///Operations of entity `tags`, in action order.
@@ -2058,41 +1332,25 @@ pub static TAGS: [OperationDescriptor; 1usize] = [
         entity: "tags",
         action: "list",
         kind: ActionKind::List,
-        method: Method::Get,
         path: "/tags.json",
         summary: "List tags",
         description: "Returns the tags used in the account with how often each is used. Pages with `page` and `per_page`.",
         params: &[
             ParamDescriptor {
                 name: "page",
-                location: ParamLocation::Query,
-                required: false,
                 kind: ValueKind::Integer,
-                item_kind: None,
-                nullable: false,
-                enum_values: &[],
-                default: None,
-                style: ParamStyle::Form,
                 description: "Page number, starting at 1.",
                 schema: "{\"type\":\"integer\",\"minimum\":1}",
-                config_inject: None,
+                ..ParamDescriptor::DEFAULT
             },
             ParamDescriptor {
                 name: "per_page",
-                location: ParamLocation::Query,
-                required: false,
                 kind: ValueKind::Integer,
-                item_kind: None,
-                nullable: false,
-                enum_values: &[],
-                default: None,
-                style: ParamStyle::Form,
                 description: "Records per page (1 to 100).",
                 schema: "{\"type\":\"integer\",\"minimum\":1,\"maximum\":100}",
-                config_inject: None,
+                ..ParamDescriptor::DEFAULT
             },
         ],
-        body: BodyDescriptor::None,
         response: ResponseDescriptor {
             record_extractor: Some("$.tags"),
             meta_extractor: &[
@@ -2100,16 +1358,13 @@ pub static TAGS: [OperationDescriptor; 1usize] = [
                 ("previous_page", "$.previous_page"),
                 ("count", "$.count"),
             ],
-            record_filter: None,
-            record_transform: &[],
-            file_url: None,
-            no_content: false,
+            ..ResponseDescriptor::DEFAULT
         },
         pagination: Pagination::PageNumber {
             param: "page",
             next_meta: Some("next_page"),
         },
-        preferred_for_check: false,
+        ..OperationDescriptor::DEFAULT
     },
 ];
 ///Operations of entity `satisfaction_ratings`, in action order.
@@ -2119,32 +1374,19 @@ pub static SATISFACTION_RATINGS: [OperationDescriptor; 2usize] = [
         entity: "satisfaction_ratings",
         action: "list",
         kind: ActionKind::List,
-        method: Method::Get,
         path: "/satisfaction_ratings.json",
         summary: "List satisfaction ratings",
         description: "Returns customer satisfaction ratings, optionally by score and time range. Pages with `page` and `per_page`.",
         params: &[
             ParamDescriptor {
                 name: "page",
-                location: ParamLocation::Query,
-                required: false,
                 kind: ValueKind::Integer,
-                item_kind: None,
-                nullable: false,
-                enum_values: &[],
-                default: None,
-                style: ParamStyle::Form,
                 description: "Page number, starting at 1.",
                 schema: "{\"type\":\"integer\",\"minimum\":1}",
-                config_inject: None,
+                ..ParamDescriptor::DEFAULT
             },
             ParamDescriptor {
                 name: "score",
-                location: ParamLocation::Query,
-                required: false,
-                kind: ValueKind::String,
-                item_kind: None,
-                nullable: false,
                 enum_values: &[
                     "\"offered\"",
                     "\"unoffered\"",
@@ -2152,56 +1394,32 @@ pub static SATISFACTION_RATINGS: [OperationDescriptor; 2usize] = [
                     "\"good\"",
                     "\"bad\"",
                 ],
-                default: None,
-                style: ParamStyle::Form,
                 description: "Score to match: offered, unoffered, received, good or bad.",
                 schema: "{\"type\":\"string\",\"enum\":[\"offered\",\"unoffered\",\"received\",\"good\",\"bad\"]}",
-                config_inject: None,
+                ..ParamDescriptor::DEFAULT
             },
             ParamDescriptor {
                 name: "start_time",
-                location: ParamLocation::Query,
-                required: false,
                 kind: ValueKind::Integer,
-                item_kind: None,
-                nullable: false,
-                enum_values: &[],
-                default: None,
-                style: ParamStyle::Form,
                 description: "Earliest rating time, as Unix seconds.",
                 schema: "{\"type\":\"integer\"}",
-                config_inject: None,
+                ..ParamDescriptor::DEFAULT
             },
             ParamDescriptor {
                 name: "end_time",
-                location: ParamLocation::Query,
-                required: false,
                 kind: ValueKind::Integer,
-                item_kind: None,
-                nullable: false,
-                enum_values: &[],
-                default: None,
-                style: ParamStyle::Form,
                 description: "Latest rating time, as Unix seconds.",
                 schema: "{\"type\":\"integer\"}",
-                config_inject: None,
+                ..ParamDescriptor::DEFAULT
             },
             ParamDescriptor {
                 name: "per_page",
-                location: ParamLocation::Query,
-                required: false,
                 kind: ValueKind::Integer,
-                item_kind: None,
-                nullable: false,
-                enum_values: &[],
-                default: None,
-                style: ParamStyle::Form,
                 description: "Records per page (1 to 100).",
                 schema: "{\"type\":\"integer\",\"minimum\":1,\"maximum\":100}",
-                config_inject: None,
+                ..ParamDescriptor::DEFAULT
             },
         ],
-        body: BodyDescriptor::None,
         response: ResponseDescriptor {
             record_extractor: Some("$.satisfaction_ratings"),
             meta_extractor: &[
@@ -2209,22 +1427,17 @@ pub static SATISFACTION_RATINGS: [OperationDescriptor; 2usize] = [
                 ("previous_page", "$.previous_page"),
                 ("count", "$.count"),
             ],
-            record_filter: None,
-            record_transform: &[],
-            file_url: None,
-            no_content: false,
+            ..ResponseDescriptor::DEFAULT
         },
         pagination: Pagination::PageNumber {
             param: "page",
             next_meta: Some("next_page"),
         },
-        preferred_for_check: false,
+        ..OperationDescriptor::DEFAULT
     },
     OperationDescriptor {
         entity: "satisfaction_ratings",
         action: "get",
-        kind: ActionKind::Get,
-        method: Method::Get,
         path: "/satisfaction_ratings/{satisfaction_rating_id}.json",
         summary: "Fetch a satisfaction rating",
         description: "Returns one satisfaction rating by ID.",
@@ -2234,27 +1447,16 @@ pub static SATISFACTION_RATINGS: [OperationDescriptor; 2usize] = [
                 location: ParamLocation::Path,
                 required: true,
                 kind: ValueKind::Integer,
-                item_kind: None,
-                nullable: false,
-                enum_values: &[],
-                default: None,
-                style: ParamStyle::Form,
                 description: "ID of the satisfaction rating.",
                 schema: "{\"type\":\"integer\"}",
-                config_inject: None,
+                ..ParamDescriptor::DEFAULT
             },
         ],
-        body: BodyDescriptor::None,
         response: ResponseDescriptor {
             record_extractor: Some("$.satisfaction_rating"),
-            meta_extractor: &[],
-            record_filter: None,
-            record_transform: &[],
-            file_url: None,
-            no_content: false,
+            ..ResponseDescriptor::DEFAULT
         },
-        pagination: Pagination::None,
-        preferred_for_check: false,
+        ..OperationDescriptor::DEFAULT
     },
 ];
 ///Operations of entity `group_memberships`, in action order.
@@ -2264,41 +1466,25 @@ pub static GROUP_MEMBERSHIPS: [OperationDescriptor; 1usize] = [
         entity: "group_memberships",
         action: "list",
         kind: ActionKind::List,
-        method: Method::Get,
         path: "/group_memberships.json",
         summary: "List group memberships",
         description: "Returns which agents belong to which groups. Pages with `page` and `per_page`.",
         params: &[
             ParamDescriptor {
                 name: "page",
-                location: ParamLocation::Query,
-                required: false,
                 kind: ValueKind::Integer,
-                item_kind: None,
-                nullable: false,
-                enum_values: &[],
-                default: None,
-                style: ParamStyle::Form,
                 description: "Page number, starting at 1.",
                 schema: "{\"type\":\"integer\",\"minimum\":1}",
-                config_inject: None,
+                ..ParamDescriptor::DEFAULT
             },
             ParamDescriptor {
                 name: "per_page",
-                location: ParamLocation::Query,
-                required: false,
                 kind: ValueKind::Integer,
-                item_kind: None,
-                nullable: false,
-                enum_values: &[],
-                default: None,
-                style: ParamStyle::Form,
                 description: "Records per page (1 to 100).",
                 schema: "{\"type\":\"integer\",\"minimum\":1,\"maximum\":100}",
-                config_inject: None,
+                ..ParamDescriptor::DEFAULT
             },
         ],
-        body: BodyDescriptor::None,
         response: ResponseDescriptor {
             record_extractor: Some("$.group_memberships"),
             meta_extractor: &[
@@ -2306,16 +1492,13 @@ pub static GROUP_MEMBERSHIPS: [OperationDescriptor; 1usize] = [
                 ("previous_page", "$.previous_page"),
                 ("count", "$.count"),
             ],
-            record_filter: None,
-            record_transform: &[],
-            file_url: None,
-            no_content: false,
+            ..ResponseDescriptor::DEFAULT
         },
         pagination: Pagination::PageNumber {
             param: "page",
             next_meta: Some("next_page"),
         },
-        preferred_for_check: false,
+        ..OperationDescriptor::DEFAULT
     },
 ];
 ///Operations of entity `organization_memberships`, in action order.
@@ -2325,41 +1508,25 @@ pub static ORGANIZATION_MEMBERSHIPS: [OperationDescriptor; 1usize] = [
         entity: "organization_memberships",
         action: "list",
         kind: ActionKind::List,
-        method: Method::Get,
         path: "/organization_memberships.json",
         summary: "List organization memberships",
         description: "Returns which users belong to which organizations. Pages with `page` and `per_page`.",
         params: &[
             ParamDescriptor {
                 name: "page",
-                location: ParamLocation::Query,
-                required: false,
                 kind: ValueKind::Integer,
-                item_kind: None,
-                nullable: false,
-                enum_values: &[],
-                default: None,
-                style: ParamStyle::Form,
                 description: "Page number, starting at 1.",
                 schema: "{\"type\":\"integer\",\"minimum\":1}",
-                config_inject: None,
+                ..ParamDescriptor::DEFAULT
             },
             ParamDescriptor {
                 name: "per_page",
-                location: ParamLocation::Query,
-                required: false,
                 kind: ValueKind::Integer,
-                item_kind: None,
-                nullable: false,
-                enum_values: &[],
-                default: None,
-                style: ParamStyle::Form,
                 description: "Records per page (1 to 100).",
                 schema: "{\"type\":\"integer\",\"minimum\":1,\"maximum\":100}",
-                config_inject: None,
+                ..ParamDescriptor::DEFAULT
             },
         ],
-        body: BodyDescriptor::None,
         response: ResponseDescriptor {
             record_extractor: Some("$.organization_memberships"),
             meta_extractor: &[
@@ -2367,16 +1534,13 @@ pub static ORGANIZATION_MEMBERSHIPS: [OperationDescriptor; 1usize] = [
                 ("previous_page", "$.previous_page"),
                 ("count", "$.count"),
             ],
-            record_filter: None,
-            record_transform: &[],
-            file_url: None,
-            no_content: false,
+            ..ResponseDescriptor::DEFAULT
         },
         pagination: Pagination::PageNumber {
             param: "page",
             next_meta: Some("next_page"),
         },
-        preferred_for_check: false,
+        ..OperationDescriptor::DEFAULT
     },
 ];
 ///Operations of entity `sla_policies`, in action order.
@@ -2386,41 +1550,25 @@ pub static SLA_POLICIES: [OperationDescriptor; 2usize] = [
         entity: "sla_policies",
         action: "list",
         kind: ActionKind::List,
-        method: Method::Get,
         path: "/slas/policies.json",
         summary: "List SLA policies",
         description: "Returns the service level policies with their targets. Pages with `page` and `per_page`.",
         params: &[
             ParamDescriptor {
                 name: "page",
-                location: ParamLocation::Query,
-                required: false,
                 kind: ValueKind::Integer,
-                item_kind: None,
-                nullable: false,
-                enum_values: &[],
-                default: None,
-                style: ParamStyle::Form,
                 description: "Page number, starting at 1.",
                 schema: "{\"type\":\"integer\",\"minimum\":1}",
-                config_inject: None,
+                ..ParamDescriptor::DEFAULT
             },
             ParamDescriptor {
                 name: "per_page",
-                location: ParamLocation::Query,
-                required: false,
                 kind: ValueKind::Integer,
-                item_kind: None,
-                nullable: false,
-                enum_values: &[],
-                default: None,
-                style: ParamStyle::Form,
                 description: "Records per page (1 to 100).",
                 schema: "{\"type\":\"integer\",\"minimum\":1,\"maximum\":100}",
-                config_inject: None,
+                ..ParamDescriptor::DEFAULT
             },
         ],
-        body: BodyDescriptor::None,
         response: ResponseDescriptor {
             record_extractor: Some("$.sla_policies"),
             meta_extractor: &[
@@ -2428,22 +1576,17 @@ pub static SLA_POLICIES: [OperationDescriptor; 2usize] = [
                 ("previous_page", "$.previous_page"),
                 ("count", "$.count"),
             ],
-            record_filter: None,
-            record_transform: &[],
-            file_url: None,
-            no_content: false,
+            ..ResponseDescriptor::DEFAULT
         },
         pagination: Pagination::PageNumber {
             param: "page",
             next_meta: Some("next_page"),
         },
-        preferred_for_check: false,
+        ..OperationDescriptor::DEFAULT
     },
     OperationDescriptor {
         entity: "sla_policies",
         action: "get",
-        kind: ActionKind::Get,
-        method: Method::Get,
         path: "/slas/policies/{sla_policy_id}.json",
         summary: "Fetch an SLA policy",
         description: "Returns one SLA policy by ID.",
@@ -2453,27 +1596,16 @@ pub static SLA_POLICIES: [OperationDescriptor; 2usize] = [
                 location: ParamLocation::Path,
                 required: true,
                 kind: ValueKind::Integer,
-                item_kind: None,
-                nullable: false,
-                enum_values: &[],
-                default: None,
-                style: ParamStyle::Form,
                 description: "ID of the SLA policy.",
                 schema: "{\"type\":\"integer\"}",
-                config_inject: None,
+                ..ParamDescriptor::DEFAULT
             },
         ],
-        body: BodyDescriptor::None,
         response: ResponseDescriptor {
             record_extractor: Some("$.sla_policy"),
-            meta_extractor: &[],
-            record_filter: None,
-            record_transform: &[],
-            file_url: None,
-            no_content: false,
+            ..ResponseDescriptor::DEFAULT
         },
-        pagination: Pagination::None,
-        preferred_for_check: false,
+        ..OperationDescriptor::DEFAULT
     },
 ];
 ///Operations of entity `ticket_forms`, in action order.
@@ -2483,69 +1615,39 @@ pub static TICKET_FORMS: [OperationDescriptor; 2usize] = [
         entity: "ticket_forms",
         action: "list",
         kind: ActionKind::List,
-        method: Method::Get,
         path: "/ticket_forms.json",
         summary: "List ticket forms",
         description: "Returns ticket forms, optionally by active state or end-user visibility. Pages with `page` and `per_page`.",
         params: &[
             ParamDescriptor {
                 name: "page",
-                location: ParamLocation::Query,
-                required: false,
                 kind: ValueKind::Integer,
-                item_kind: None,
-                nullable: false,
-                enum_values: &[],
-                default: None,
-                style: ParamStyle::Form,
                 description: "Page number, starting at 1.",
                 schema: "{\"type\":\"integer\",\"minimum\":1}",
-                config_inject: None,
+                ..ParamDescriptor::DEFAULT
             },
             ParamDescriptor {
                 name: "active",
-                location: ParamLocation::Query,
-                required: false,
                 kind: ValueKind::Boolean,
-                item_kind: None,
-                nullable: false,
-                enum_values: &[],
-                default: None,
-                style: ParamStyle::Form,
                 description: "true for active records only, false for inactive ones.",
                 schema: "{\"type\":\"boolean\"}",
-                config_inject: None,
+                ..ParamDescriptor::DEFAULT
             },
             ParamDescriptor {
                 name: "end_user_visible",
-                location: ParamLocation::Query,
-                required: false,
                 kind: ValueKind::Boolean,
-                item_kind: None,
-                nullable: false,
-                enum_values: &[],
-                default: None,
-                style: ParamStyle::Form,
                 description: "true for forms end users can see.",
                 schema: "{\"type\":\"boolean\"}",
-                config_inject: None,
+                ..ParamDescriptor::DEFAULT
             },
             ParamDescriptor {
                 name: "per_page",
-                location: ParamLocation::Query,
-                required: false,
                 kind: ValueKind::Integer,
-                item_kind: None,
-                nullable: false,
-                enum_values: &[],
-                default: None,
-                style: ParamStyle::Form,
                 description: "Records per page (1 to 100).",
                 schema: "{\"type\":\"integer\",\"minimum\":1,\"maximum\":100}",
-                config_inject: None,
+                ..ParamDescriptor::DEFAULT
             },
         ],
-        body: BodyDescriptor::None,
         response: ResponseDescriptor {
             record_extractor: Some("$.ticket_forms"),
             meta_extractor: &[
@@ -2553,22 +1655,17 @@ pub static TICKET_FORMS: [OperationDescriptor; 2usize] = [
                 ("previous_page", "$.previous_page"),
                 ("count", "$.count"),
             ],
-            record_filter: None,
-            record_transform: &[],
-            file_url: None,
-            no_content: false,
+            ..ResponseDescriptor::DEFAULT
         },
         pagination: Pagination::PageNumber {
             param: "page",
             next_meta: Some("next_page"),
         },
-        preferred_for_check: false,
+        ..OperationDescriptor::DEFAULT
     },
     OperationDescriptor {
         entity: "ticket_forms",
         action: "get",
-        kind: ActionKind::Get,
-        method: Method::Get,
         path: "/ticket_forms/{ticket_form_id}.json",
         summary: "Fetch a ticket form",
         description: "Returns one ticket form by ID.",
@@ -2578,27 +1675,16 @@ pub static TICKET_FORMS: [OperationDescriptor; 2usize] = [
                 location: ParamLocation::Path,
                 required: true,
                 kind: ValueKind::Integer,
-                item_kind: None,
-                nullable: false,
-                enum_values: &[],
-                default: None,
-                style: ParamStyle::Form,
                 description: "ID of the ticket form.",
                 schema: "{\"type\":\"integer\"}",
-                config_inject: None,
+                ..ParamDescriptor::DEFAULT
             },
         ],
-        body: BodyDescriptor::None,
         response: ResponseDescriptor {
             record_extractor: Some("$.ticket_form"),
-            meta_extractor: &[],
-            record_filter: None,
-            record_transform: &[],
-            file_url: None,
-            no_content: false,
+            ..ResponseDescriptor::DEFAULT
         },
-        pagination: Pagination::None,
-        preferred_for_check: false,
+        ..OperationDescriptor::DEFAULT
     },
 ];
 ///Operations of entity `articles`, in action order.
@@ -2608,74 +1694,45 @@ pub static ARTICLES: [OperationDescriptor; 2usize] = [
         entity: "articles",
         action: "list",
         kind: ActionKind::List,
-        method: Method::Get,
         path: "/help_center/articles.json",
         summary: "List Help Center articles",
         description: "Returns the knowledge base articles of the Help Center. Pages with `page` and `per_page`.",
         params: &[
             ParamDescriptor {
                 name: "page",
-                location: ParamLocation::Query,
-                required: false,
                 kind: ValueKind::Integer,
-                item_kind: None,
-                nullable: false,
-                enum_values: &[],
-                default: None,
-                style: ParamStyle::Form,
                 description: "Page number, starting at 1.",
                 schema: "{\"type\":\"integer\",\"minimum\":1}",
-                config_inject: None,
+                ..ParamDescriptor::DEFAULT
             },
             ParamDescriptor {
                 name: "sort_by",
-                location: ParamLocation::Query,
-                required: false,
-                kind: ValueKind::String,
-                item_kind: None,
-                nullable: false,
                 enum_values: &[
                     "\"created_at\"",
                     "\"updated_at\"",
                     "\"title\"",
                     "\"position\"",
                 ],
-                default: None,
-                style: ParamStyle::Form,
                 description: "created_at, updated_at, title or position.",
                 schema: "{\"type\":\"string\",\"enum\":[\"created_at\",\"updated_at\",\"title\",\"position\"]}",
-                config_inject: None,
+                ..ParamDescriptor::DEFAULT
             },
             ParamDescriptor {
                 name: "sort_order",
-                location: ParamLocation::Query,
-                required: false,
-                kind: ValueKind::String,
-                item_kind: None,
-                nullable: false,
                 enum_values: &["\"asc\"", "\"desc\""],
                 default: Some("\"asc\""),
-                style: ParamStyle::Form,
                 description: "asc or desc.",
                 schema: "{\"type\":\"string\",\"enum\":[\"asc\",\"desc\"],\"default\":\"asc\"}",
-                config_inject: None,
+                ..ParamDescriptor::DEFAULT
             },
             ParamDescriptor {
                 name: "per_page",
-                location: ParamLocation::Query,
-                required: false,
                 kind: ValueKind::Integer,
-                item_kind: None,
-                nullable: false,
-                enum_values: &[],
-                default: None,
-                style: ParamStyle::Form,
                 description: "Records per page (1 to 100).",
                 schema: "{\"type\":\"integer\",\"minimum\":1,\"maximum\":100}",
-                config_inject: None,
+                ..ParamDescriptor::DEFAULT
             },
         ],
-        body: BodyDescriptor::None,
         response: ResponseDescriptor {
             record_extractor: Some("$.articles"),
             meta_extractor: &[
@@ -2683,22 +1740,17 @@ pub static ARTICLES: [OperationDescriptor; 2usize] = [
                 ("previous_page", "$.previous_page"),
                 ("count", "$.count"),
             ],
-            record_filter: None,
-            record_transform: &[],
-            file_url: None,
-            no_content: false,
+            ..ResponseDescriptor::DEFAULT
         },
         pagination: Pagination::PageNumber {
             param: "page",
             next_meta: Some("next_page"),
         },
-        preferred_for_check: false,
+        ..OperationDescriptor::DEFAULT
     },
     OperationDescriptor {
         entity: "articles",
         action: "get",
-        kind: ActionKind::Get,
-        method: Method::Get,
         path: "/help_center/articles/{id}.json",
         summary: "Fetch a Help Center article",
         description: "Returns one article with its body.",
@@ -2708,27 +1760,16 @@ pub static ARTICLES: [OperationDescriptor; 2usize] = [
                 location: ParamLocation::Path,
                 required: true,
                 kind: ValueKind::Integer,
-                item_kind: None,
-                nullable: false,
-                enum_values: &[],
-                default: None,
-                style: ParamStyle::Form,
                 description: "ID of the Help Center article.",
                 schema: "{\"type\":\"integer\"}",
-                config_inject: None,
+                ..ParamDescriptor::DEFAULT
             },
         ],
-        body: BodyDescriptor::None,
         response: ResponseDescriptor {
             record_extractor: Some("$.article"),
-            meta_extractor: &[],
-            record_filter: None,
-            record_transform: &[],
-            file_url: None,
-            no_content: false,
+            ..ResponseDescriptor::DEFAULT
         },
-        pagination: Pagination::None,
-        preferred_for_check: false,
+        ..OperationDescriptor::DEFAULT
     },
 ];
 ///Operations of entity `article_attachments`, in action order.
@@ -2738,7 +1779,6 @@ pub static ARTICLE_ATTACHMENTS: [OperationDescriptor; 3usize] = [
         entity: "article_attachments",
         action: "list",
         kind: ActionKind::List,
-        method: Method::Get,
         path: "/help_center/articles/{article_id}/attachments.json",
         summary: "List article attachments",
         description: "Returns the files attached to one article. Pages with `page` and `per_page`.",
@@ -2748,45 +1788,25 @@ pub static ARTICLE_ATTACHMENTS: [OperationDescriptor; 3usize] = [
                 location: ParamLocation::Path,
                 required: true,
                 kind: ValueKind::Integer,
-                item_kind: None,
-                nullable: false,
-                enum_values: &[],
-                default: None,
-                style: ParamStyle::Form,
                 description: "ID of the Help Center article.",
                 schema: "{\"type\":\"integer\"}",
-                config_inject: None,
+                ..ParamDescriptor::DEFAULT
             },
             ParamDescriptor {
                 name: "page",
-                location: ParamLocation::Query,
-                required: false,
                 kind: ValueKind::Integer,
-                item_kind: None,
-                nullable: false,
-                enum_values: &[],
-                default: None,
-                style: ParamStyle::Form,
                 description: "Page number, starting at 1.",
                 schema: "{\"type\":\"integer\",\"minimum\":1}",
-                config_inject: None,
+                ..ParamDescriptor::DEFAULT
             },
             ParamDescriptor {
                 name: "per_page",
-                location: ParamLocation::Query,
-                required: false,
                 kind: ValueKind::Integer,
-                item_kind: None,
-                nullable: false,
-                enum_values: &[],
-                default: None,
-                style: ParamStyle::Form,
                 description: "Records per page (1 to 100).",
                 schema: "{\"type\":\"integer\",\"minimum\":1,\"maximum\":100}",
-                config_inject: None,
+                ..ParamDescriptor::DEFAULT
             },
         ],
-        body: BodyDescriptor::None,
         response: ResponseDescriptor {
             record_extractor: Some("$.article_attachments"),
             meta_extractor: &[
@@ -2794,22 +1814,17 @@ pub static ARTICLE_ATTACHMENTS: [OperationDescriptor; 3usize] = [
                 ("previous_page", "$.previous_page"),
                 ("count", "$.count"),
             ],
-            record_filter: None,
-            record_transform: &[],
-            file_url: None,
-            no_content: false,
+            ..ResponseDescriptor::DEFAULT
         },
         pagination: Pagination::PageNumber {
             param: "page",
             next_meta: Some("next_page"),
         },
-        preferred_for_check: false,
+        ..OperationDescriptor::DEFAULT
     },
     OperationDescriptor {
         entity: "article_attachments",
         action: "get",
-        kind: ActionKind::Get,
-        method: Method::Get,
         path: "/help_center/articles/{article_id}/attachments/{attachment_id}",
         summary: "Fetch an article attachment",
         description: "Returns the metadata of one file attached to an article.",
@@ -2819,47 +1834,30 @@ pub static ARTICLE_ATTACHMENTS: [OperationDescriptor; 3usize] = [
                 location: ParamLocation::Path,
                 required: true,
                 kind: ValueKind::Integer,
-                item_kind: None,
-                nullable: false,
-                enum_values: &[],
-                default: None,
-                style: ParamStyle::Form,
                 description: "ID of the Help Center article.",
                 schema: "{\"type\":\"integer\"}",
-                config_inject: None,
+                ..ParamDescriptor::DEFAULT
             },
             ParamDescriptor {
                 name: "attachment_id",
                 location: ParamLocation::Path,
                 required: true,
                 kind: ValueKind::Integer,
-                item_kind: None,
-                nullable: false,
-                enum_values: &[],
-                default: None,
-                style: ParamStyle::Form,
                 description: "ID of the attachment.",
                 schema: "{\"type\":\"integer\"}",
-                config_inject: None,
+                ..ParamDescriptor::DEFAULT
             },
         ],
-        body: BodyDescriptor::None,
         response: ResponseDescriptor {
             record_extractor: Some("$.article_attachment"),
-            meta_extractor: &[],
-            record_filter: None,
-            record_transform: &[],
-            file_url: None,
-            no_content: false,
+            ..ResponseDescriptor::DEFAULT
         },
-        pagination: Pagination::None,
-        preferred_for_check: false,
+        ..OperationDescriptor::DEFAULT
     },
     OperationDescriptor {
         entity: "article_attachments",
         action: "download",
         kind: ActionKind::Download,
-        method: Method::Get,
         path: "/help_center/articles/{article_id}/attachments/{attachment_id}",
         summary: "Download an article attachment",
         description: "Returns the bytes of one file attached to an article.",
@@ -2869,41 +1867,25 @@ pub static ARTICLE_ATTACHMENTS: [OperationDescriptor; 3usize] = [
                 location: ParamLocation::Path,
                 required: true,
                 kind: ValueKind::Integer,
-                item_kind: None,
-                nullable: false,
-                enum_values: &[],
-                default: None,
-                style: ParamStyle::Form,
                 description: "ID of the Help Center article.",
                 schema: "{\"type\":\"integer\"}",
-                config_inject: None,
+                ..ParamDescriptor::DEFAULT
             },
             ParamDescriptor {
                 name: "attachment_id",
                 location: ParamLocation::Path,
                 required: true,
                 kind: ValueKind::Integer,
-                item_kind: None,
-                nullable: false,
-                enum_values: &[],
-                default: None,
-                style: ParamStyle::Form,
                 description: "ID of the attachment.",
                 schema: "{\"type\":\"integer\"}",
-                config_inject: None,
+                ..ParamDescriptor::DEFAULT
             },
         ],
-        body: BodyDescriptor::None,
         response: ResponseDescriptor {
-            record_extractor: None,
-            meta_extractor: &[],
-            record_filter: None,
-            record_transform: &[],
             file_url: Some("article_attachment.content_url"),
-            no_content: false,
+            ..ResponseDescriptor::DEFAULT
         },
-        pagination: Pagination::None,
-        preferred_for_check: false,
+        ..OperationDescriptor::DEFAULT
     },
 ];
 /// The whole connector as data: every enabled entity and operation.
@@ -2917,8 +1899,8 @@ pub static CONNECTOR: ConnectorDescriptor = ConnectorDescriptor {
         ServerVariable {
             name: "subdomain",
             default: Some("your-subdomain"),
-            enum_values: &[],
             description: "Account subdomain, the part before .zendesk.com.",
+            ..ServerVariable::DEFAULT
         },
     ],
     auth_schemes: &[
@@ -2932,11 +1914,8 @@ pub static CONNECTOR: ConnectorDescriptor = ConnectorDescriptor {
                     "https://{{subdomain}}.zendesk.com/oauth/authorizations/new",
                 ),
                 token_url: Some("https://{{subdomain}}.zendesk.com/oauth/tokens"),
-                client_auth: TokenClientAuth::Body,
-                body_format: TokenBodyFormat::Form,
-                token_extract: &[],
-                grant: TokenGrant::RefreshToken,
                 scopes: &["read", "write", "read write"],
+                ..OAuth2Descriptor::DEFAULT
             }),
             fields: &[
                 AuthField {
@@ -2944,19 +1923,20 @@ pub static CONNECTOR: ConnectorDescriptor = ConnectorDescriptor {
                     title: "Access token",
                     description: "OAuth 2.0 access token for the account.",
                     required: true,
+                    ..AuthField::DEFAULT
                 },
                 AuthField {
                     name: "refresh_token",
                     title: "Refresh token",
                     description: "OAuth 2.0 refresh token, if the grant issued one.",
-                    required: false,
+                    ..AuthField::DEFAULT
                 },
             ],
             mapping: &[
                 ("access_token", "${access_token}"),
                 ("refresh_token", "${refresh_token}"),
             ],
-            additional_headers: &[],
+            ..AuthSchemeDescriptor::DEFAULT
         },
         AuthSchemeDescriptor {
             key: "zendeskAPIToken",
@@ -2969,16 +1949,18 @@ pub static CONNECTOR: ConnectorDescriptor = ConnectorDescriptor {
                     title: "Email",
                     description: "Email address of the Zendesk agent who owns the token.",
                     required: true,
+                    ..AuthField::DEFAULT
                 },
                 AuthField {
                     name: "api_token",
                     title: "API token",
                     description: "API token created in Admin Center.",
                     required: true,
+                    ..AuthField::DEFAULT
                 },
             ],
             mapping: &[("username", "${email}/token"), ("password", "${api_token}")],
-            additional_headers: &[],
+            ..AuthSchemeDescriptor::DEFAULT
         },
     ],
     entities: &[
@@ -2987,146 +1969,169 @@ pub static CONNECTOR: ConnectorDescriptor = ConnectorDescriptor {
             name: "tickets",
             description: "A Zendesk support ticket.",
             operations: &TICKETS,
+            ..EntityDescriptor::DEFAULT
         },
         #[cfg(feature = "ticket_comments")]
         EntityDescriptor {
             name: "ticket_comments",
             description: "A public reply or internal note on a ticket.",
             operations: &TICKET_COMMENTS,
+            ..EntityDescriptor::DEFAULT
         },
         #[cfg(feature = "ticket_bulk_updates")]
         EntityDescriptor {
             name: "ticket_bulk_updates",
             description: "Status of a background job such as a bulk ticket update.",
             operations: &TICKET_BULK_UPDATES,
+            ..EntityDescriptor::DEFAULT
         },
         #[cfg(feature = "deleted_tickets")]
         EntityDescriptor {
             name: "deleted_tickets",
             description: "A ticket deleted within the last 30 days.",
             operations: &DELETED_TICKETS,
+            ..EntityDescriptor::DEFAULT
         },
         #[cfg(feature = "users")]
         EntityDescriptor {
             name: "users",
             description: "A Zendesk user: end user, agent or admin.",
             operations: &USERS,
+            ..EntityDescriptor::DEFAULT
         },
         #[cfg(feature = "organizations")]
         EntityDescriptor {
             name: "organizations",
             description: "A customer organization that groups users.",
             operations: &ORGANIZATIONS,
+            ..EntityDescriptor::DEFAULT
         },
         #[cfg(feature = "groups")]
         EntityDescriptor {
             name: "groups",
             description: "A group of agents that tickets are routed to.",
             operations: &GROUPS,
+            ..EntityDescriptor::DEFAULT
         },
         #[cfg(feature = "attachments")]
         EntityDescriptor {
             name: "attachments",
             description: "A file attached to a ticket comment.",
             operations: &ATTACHMENTS,
+            ..EntityDescriptor::DEFAULT
         },
         #[cfg(feature = "ticket_audits")]
         EntityDescriptor {
             name: "ticket_audits",
             description: "One recorded update of a ticket with all of its events.",
             operations: &TICKET_AUDITS,
+            ..EntityDescriptor::DEFAULT
         },
         #[cfg(feature = "ticket_metrics")]
         EntityDescriptor {
             name: "ticket_metrics",
             description: "Timing figures of one ticket, such as reply and resolution times.",
             operations: &TICKET_METRICS,
+            ..EntityDescriptor::DEFAULT
         },
         #[cfg(feature = "ticket_fields")]
         EntityDescriptor {
             name: "ticket_fields",
             description: "A standard or custom field that tickets can carry.",
             operations: &TICKET_FIELDS,
+            ..EntityDescriptor::DEFAULT
         },
         #[cfg(feature = "brands")]
         EntityDescriptor {
             name: "brands",
             description: "A brand served by the account.",
             operations: &BRANDS,
+            ..EntityDescriptor::DEFAULT
         },
         #[cfg(feature = "views")]
         EntityDescriptor {
             name: "views",
             description: "A saved ticket list defined by conditions.",
             operations: &VIEWS,
+            ..EntityDescriptor::DEFAULT
         },
         #[cfg(feature = "macros")]
         EntityDescriptor {
             name: "macros",
             description: "A saved set of ticket changes agents apply in one click.",
             operations: &MACROS,
+            ..EntityDescriptor::DEFAULT
         },
         #[cfg(feature = "triggers")]
         EntityDescriptor {
             name: "triggers",
             description: "A business rule that runs when tickets are created or changed.",
             operations: &TRIGGERS,
+            ..EntityDescriptor::DEFAULT
         },
         #[cfg(feature = "automations")]
         EntityDescriptor {
             name: "automations",
             description: "A business rule that runs on a time schedule.",
             operations: &AUTOMATIONS,
+            ..EntityDescriptor::DEFAULT
         },
         #[cfg(feature = "tags")]
         EntityDescriptor {
             name: "tags",
             description: "A tag with its usage count.",
             operations: &TAGS,
+            ..EntityDescriptor::DEFAULT
         },
         #[cfg(feature = "satisfaction_ratings")]
         EntityDescriptor {
             name: "satisfaction_ratings",
             description: "A customer satisfaction rating of a ticket.",
             operations: &SATISFACTION_RATINGS,
+            ..EntityDescriptor::DEFAULT
         },
         #[cfg(feature = "group_memberships")]
         EntityDescriptor {
             name: "group_memberships",
             description: "The link between an agent and a group.",
             operations: &GROUP_MEMBERSHIPS,
+            ..EntityDescriptor::DEFAULT
         },
         #[cfg(feature = "organization_memberships")]
         EntityDescriptor {
             name: "organization_memberships",
             description: "The link between a user and an organization.",
             operations: &ORGANIZATION_MEMBERSHIPS,
+            ..EntityDescriptor::DEFAULT
         },
         #[cfg(feature = "sla_policies")]
         EntityDescriptor {
             name: "sla_policies",
             description: "A service level policy with reply and resolution targets.",
             operations: &SLA_POLICIES,
+            ..EntityDescriptor::DEFAULT
         },
         #[cfg(feature = "ticket_forms")]
         EntityDescriptor {
             name: "ticket_forms",
             description: "A ticket form and the fields it shows.",
             operations: &TICKET_FORMS,
+            ..EntityDescriptor::DEFAULT
         },
         #[cfg(feature = "articles")]
         EntityDescriptor {
             name: "articles",
             description: "A Help Center knowledge base article.",
             operations: &ARTICLES,
+            ..EntityDescriptor::DEFAULT
         },
         #[cfg(feature = "article_attachments")]
         EntityDescriptor {
             name: "article_attachments",
             description: "A file attached to a Help Center article.",
             operations: &ARTICLE_ATTACHMENTS,
+            ..EntityDescriptor::DEFAULT
         },
     ],
-    scoping: &[],
-    response_error_check: None,
+    ..ConnectorDescriptor::DEFAULT
 };

@@ -9,82 +9,46 @@ pub static PETS: [OperationDescriptor; 4usize] = [
         entity: "pets",
         action: "list",
         kind: ActionKind::List,
-        method: Method::Get,
         path: "/pets",
         summary: "List pets",
-        description: "",
         params: &[
             ParamDescriptor {
                 name: "limit",
-                location: ParamLocation::Query,
-                required: false,
                 kind: ValueKind::Integer,
-                item_kind: None,
-                nullable: false,
-                enum_values: &[],
                 default: Some("10"),
-                style: ParamStyle::Form,
-                description: "",
                 schema: "{\"type\":\"integer\",\"default\":10}",
-                config_inject: None,
+                ..ParamDescriptor::DEFAULT
             },
             ParamDescriptor {
                 name: "cursor",
-                location: ParamLocation::Query,
-                required: false,
-                kind: ValueKind::String,
-                item_kind: None,
-                nullable: false,
-                enum_values: &[],
-                default: None,
-                style: ParamStyle::Form,
-                description: "",
-                schema: "{\"type\":\"string\"}",
-                config_inject: None,
+                ..ParamDescriptor::DEFAULT
             },
             ParamDescriptor {
                 name: "type",
-                location: ParamLocation::Query,
-                required: false,
-                kind: ValueKind::String,
-                item_kind: None,
-                nullable: false,
                 enum_values: &["\"dog\"", "\"cat\""],
-                default: None,
-                style: ParamStyle::Form,
-                description: "",
                 schema: "{\"type\":\"string\",\"enum\":[\"dog\",\"cat\"]}",
-                config_inject: None,
+                ..ParamDescriptor::DEFAULT
             },
             ParamDescriptor {
                 name: "X-Trace",
                 location: ParamLocation::Header,
                 required: true,
-                kind: ValueKind::String,
-                item_kind: None,
-                nullable: false,
-                enum_values: &[],
                 default: Some("\"on\""),
-                style: ParamStyle::Form,
-                description: "",
                 schema: "{\"type\":\"string\",\"default\":\"on\"}",
-                config_inject: None,
+                ..ParamDescriptor::DEFAULT
             },
         ],
-        body: BodyDescriptor::None,
         response: ResponseDescriptor {
             record_extractor: Some("$.data"),
             meta_extractor: &[("next_cursor", "$.next_cursor")],
-            record_filter: None,
-            record_transform: &[],
-            file_url: None,
-            no_content: false,
+            ..ResponseDescriptor::DEFAULT
         },
         pagination: Pagination::Cursor {
             meta: "next_cursor",
             param: "cursor",
         },
         preferred_for_check: true,
+        ..OperationDescriptor::DEFAULT
     },
     OperationDescriptor {
         entity: "pets",
@@ -93,134 +57,63 @@ pub static PETS: [OperationDescriptor; 4usize] = [
         method: Method::Post,
         path: "/pets",
         summary: "Create a pet",
-        description: "",
         params: &[
             ParamDescriptor {
                 name: "name",
                 location: ParamLocation::Body,
                 required: true,
-                kind: ValueKind::String,
-                item_kind: None,
-                nullable: false,
-                enum_values: &[],
-                default: None,
-                style: ParamStyle::Form,
                 description: "Pet name.",
                 schema: "{\"type\":\"string\",\"description\":\"Pet name.\"}",
-                config_inject: None,
+                ..ParamDescriptor::DEFAULT
             },
             ParamDescriptor {
                 name: "type",
                 location: ParamLocation::Body,
-                required: false,
-                kind: ValueKind::String,
-                item_kind: None,
-                nullable: false,
                 enum_values: &["\"dog\"", "\"cat\""],
-                default: None,
-                style: ParamStyle::Form,
-                description: "",
                 schema: "{\"type\":\"string\",\"enum\":[\"dog\",\"cat\"]}",
-                config_inject: None,
+                ..ParamDescriptor::DEFAULT
             },
             ParamDescriptor {
                 name: "collar",
                 location: ParamLocation::Body,
-                required: false,
                 kind: ValueKind::Object,
-                item_kind: None,
-                nullable: false,
-                enum_values: &[],
-                default: None,
-                style: ParamStyle::Form,
-                description: "",
                 schema: "{\"type\":\"object\",\"properties\":{\"color\":{\"type\":\"string\"}}}",
-                config_inject: None,
+                ..ParamDescriptor::DEFAULT
             },
         ],
         body: BodyDescriptor::Json,
-        response: ResponseDescriptor {
-            record_extractor: None,
-            meta_extractor: &[],
-            record_filter: None,
-            record_transform: &[],
-            file_url: None,
-            no_content: false,
-        },
-        pagination: Pagination::None,
-        preferred_for_check: false,
+        ..OperationDescriptor::DEFAULT
     },
     OperationDescriptor {
         entity: "pets",
         action: "get",
-        kind: ActionKind::Get,
-        method: Method::Get,
         path: "/pets/{pet_id}",
         summary: "Get a pet",
-        description: "",
         params: &[
             ParamDescriptor {
                 name: "pet_id",
                 location: ParamLocation::Path,
                 required: true,
-                kind: ValueKind::String,
-                item_kind: None,
-                nullable: false,
-                enum_values: &[],
-                default: None,
-                style: ParamStyle::Form,
-                description: "",
-                schema: "{\"type\":\"string\"}",
-                config_inject: None,
+                ..ParamDescriptor::DEFAULT
             },
         ],
-        body: BodyDescriptor::None,
-        response: ResponseDescriptor {
-            record_extractor: None,
-            meta_extractor: &[],
-            record_filter: None,
-            record_transform: &[],
-            file_url: None,
-            no_content: false,
-        },
-        pagination: Pagination::None,
-        preferred_for_check: false,
+        ..OperationDescriptor::DEFAULT
     },
     OperationDescriptor {
         entity: "pets",
         action: "download",
         kind: ActionKind::Download,
-        method: Method::Get,
         path: "/pets/{pet_id}/photo",
         summary: "Download the photo",
-        description: "",
         params: &[
             ParamDescriptor {
                 name: "pet_id",
                 location: ParamLocation::Path,
                 required: true,
-                kind: ValueKind::String,
-                item_kind: None,
-                nullable: false,
-                enum_values: &[],
-                default: None,
-                style: ParamStyle::Form,
-                description: "",
-                schema: "{\"type\":\"string\"}",
-                config_inject: None,
+                ..ParamDescriptor::DEFAULT
             },
         ],
-        body: BodyDescriptor::None,
-        response: ResponseDescriptor {
-            record_extractor: None,
-            meta_extractor: &[],
-            record_filter: None,
-            record_transform: &[],
-            file_url: None,
-            no_content: false,
-        },
-        pagination: Pagination::None,
-        preferred_for_check: false,
+        ..OperationDescriptor::DEFAULT
     },
 ];
 ///Operations of entity `orders`, in action order.
@@ -230,55 +123,32 @@ pub static ORDERS: [OperationDescriptor; 2usize] = [
         entity: "orders",
         action: "list",
         kind: ActionKind::List,
-        method: Method::Get,
         path: "/v2/orders",
         summary: "List orders",
-        description: "",
         params: &[
             ParamDescriptor {
                 name: "starting_after",
-                location: ParamLocation::Query,
-                required: false,
-                kind: ValueKind::String,
-                item_kind: None,
-                nullable: false,
-                enum_values: &[],
-                default: None,
-                style: ParamStyle::Form,
-                description: "",
-                schema: "{\"type\":\"string\"}",
-                config_inject: None,
+                ..ParamDescriptor::DEFAULT
             },
             ParamDescriptor {
                 name: "created",
-                location: ParamLocation::Query,
-                required: false,
                 kind: ValueKind::Object,
-                item_kind: None,
-                nullable: false,
-                enum_values: &[],
-                default: None,
                 style: ParamStyle::DeepObject,
-                description: "",
                 schema: "{\"type\":\"object\",\"properties\":{\"gte\":{\"type\":\"integer\"},\"lte\":{\"type\":\"integer\"}}}",
-                config_inject: None,
+                ..ParamDescriptor::DEFAULT
             },
         ],
-        body: BodyDescriptor::None,
         response: ResponseDescriptor {
             record_extractor: Some("$.orders"),
             meta_extractor: &[("has_more", "$.has_more")],
-            record_filter: None,
-            record_transform: &[],
-            file_url: None,
-            no_content: false,
+            ..ResponseDescriptor::DEFAULT
         },
         pagination: Pagination::LastRecord {
             field: "id",
             param: "starting_after",
             has_more: Some("has_more"),
         },
-        preferred_for_check: false,
+        ..OperationDescriptor::DEFAULT
     },
     OperationDescriptor {
         entity: "orders",
@@ -287,48 +157,22 @@ pub static ORDERS: [OperationDescriptor; 2usize] = [
         method: Method::Post,
         path: "/orders",
         summary: "Create an order",
-        description: "",
         params: &[
             ParamDescriptor {
                 name: "pet_id",
                 location: ParamLocation::Body,
-                required: false,
-                kind: ValueKind::String,
-                item_kind: None,
-                nullable: false,
-                enum_values: &[],
-                default: None,
-                style: ParamStyle::Form,
-                description: "",
-                schema: "{\"type\":\"string\"}",
-                config_inject: None,
+                ..ParamDescriptor::DEFAULT
             },
             ParamDescriptor {
                 name: "metadata",
                 location: ParamLocation::Body,
-                required: false,
                 kind: ValueKind::Object,
-                item_kind: None,
-                nullable: false,
-                enum_values: &[],
-                default: None,
-                style: ParamStyle::Form,
-                description: "",
                 schema: "{\"type\":\"object\",\"additionalProperties\":{\"type\":\"string\"}}",
-                config_inject: None,
+                ..ParamDescriptor::DEFAULT
             },
         ],
         body: BodyDescriptor::Form,
-        response: ResponseDescriptor {
-            record_extractor: None,
-            meta_extractor: &[],
-            record_filter: None,
-            record_transform: &[],
-            file_url: None,
-            no_content: false,
-        },
-        pagination: Pagination::None,
-        preferred_for_check: false,
+        ..OperationDescriptor::DEFAULT
     },
 ];
 ///Operations of entity `notes`, in action order.
@@ -341,48 +185,25 @@ pub static NOTES: [OperationDescriptor; 1usize] = [
         method: Method::Post,
         path: "/pets/{pet_id}/notes",
         summary: "Attach a free-form note",
-        description: "",
         params: &[
             ParamDescriptor {
                 name: "pet_id",
                 location: ParamLocation::Path,
                 required: true,
-                kind: ValueKind::String,
-                item_kind: None,
-                nullable: false,
-                enum_values: &[],
-                default: None,
-                style: ParamStyle::Form,
-                description: "",
-                schema: "{\"type\":\"string\"}",
-                config_inject: None,
+                ..ParamDescriptor::DEFAULT
             },
             ParamDescriptor {
                 name: "*",
                 location: ParamLocation::Body,
-                required: false,
                 kind: ValueKind::Any,
-                item_kind: None,
                 nullable: true,
-                enum_values: &[],
-                default: None,
-                style: ParamStyle::Form,
                 description: "Any field: the body schema is open (additionalProperties).",
                 schema: "{}",
-                config_inject: None,
+                ..ParamDescriptor::DEFAULT
             },
         ],
         body: BodyDescriptor::Json,
-        response: ResponseDescriptor {
-            record_extractor: None,
-            meta_extractor: &[],
-            record_filter: None,
-            record_transform: &[],
-            file_url: None,
-            no_content: false,
-        },
-        pagination: Pagination::None,
-        preferred_for_check: false,
+        ..OperationDescriptor::DEFAULT
     },
 ];
 ///Operations of entity `labels`, in action order.
@@ -395,62 +216,33 @@ pub static LABELS: [OperationDescriptor; 1usize] = [
         method: Method::Put,
         path: "/pets/{pet_id}/labels",
         summary: "Set labels",
-        description: "",
         params: &[
             ParamDescriptor {
                 name: "pet_id",
                 location: ParamLocation::Path,
                 required: true,
-                kind: ValueKind::String,
-                item_kind: None,
-                nullable: false,
-                enum_values: &[],
-                default: None,
-                style: ParamStyle::Form,
-                description: "",
-                schema: "{\"type\":\"string\"}",
-                config_inject: None,
+                ..ParamDescriptor::DEFAULT
             },
             ParamDescriptor {
                 name: "label",
                 location: ParamLocation::Body,
-                required: false,
                 kind: ValueKind::Any,
-                item_kind: None,
-                nullable: false,
-                enum_values: &[],
-                default: None,
-                style: ParamStyle::Form,
-                description: "",
-                schema: "{\"type\":\"string\"}",
-                config_inject: None,
+                ..ParamDescriptor::DEFAULT
             },
             ParamDescriptor {
                 name: "weight",
                 location: ParamLocation::Body,
-                required: false,
                 kind: ValueKind::Any,
-                item_kind: None,
-                nullable: false,
-                enum_values: &[],
-                default: None,
-                style: ParamStyle::Form,
-                description: "",
                 schema: "{\"type\":\"integer\"}",
-                config_inject: None,
+                ..ParamDescriptor::DEFAULT
             },
         ],
         body: BodyDescriptor::JsonArray,
         response: ResponseDescriptor {
-            record_extractor: None,
-            meta_extractor: &[],
-            record_filter: None,
-            record_transform: &[],
-            file_url: None,
             no_content: true,
+            ..ResponseDescriptor::DEFAULT
         },
-        pagination: Pagination::None,
-        preferred_for_check: false,
+        ..OperationDescriptor::DEFAULT
     },
 ];
 ///Operations of entity `pet_search`, in action order.
@@ -463,49 +255,24 @@ pub static PET_SEARCH: [OperationDescriptor; 1usize] = [
         method: Method::Post,
         path: "/graphql",
         summary: "Search pets",
-        description: "",
         params: &[
             ParamDescriptor {
                 name: "query",
-                location: ParamLocation::Query,
                 required: true,
-                kind: ValueKind::String,
-                item_kind: None,
-                nullable: false,
-                enum_values: &[],
-                default: None,
-                style: ParamStyle::Form,
-                description: "",
-                schema: "{\"type\":\"string\"}",
-                config_inject: None,
+                ..ParamDescriptor::DEFAULT
             },
             ParamDescriptor {
                 name: "after",
-                location: ParamLocation::Query,
-                required: false,
-                kind: ValueKind::String,
-                item_kind: None,
-                nullable: false,
-                enum_values: &[],
-                default: None,
-                style: ParamStyle::Form,
-                description: "",
-                schema: "{\"type\":\"string\"}",
-                config_inject: None,
+                ..ParamDescriptor::DEFAULT
             },
             ParamDescriptor {
                 name: "first",
                 location: ParamLocation::Body,
-                required: false,
                 kind: ValueKind::Any,
-                item_kind: None,
                 nullable: true,
-                enum_values: &[],
-                default: None,
-                style: ParamStyle::Form,
                 description: "GraphQL variable (not declared by the spec).",
                 schema: "{}",
-                config_inject: None,
+                ..ParamDescriptor::DEFAULT
             },
         ],
         body: BodyDescriptor::GraphQl(GraphQlBody {
@@ -514,8 +281,7 @@ pub static PET_SEARCH: [OperationDescriptor; 1usize] = [
                 "{\"q\":\"{{ query }}\",\"after\":\"{{ after }}\",\"first\":\"{{ first }}\"}",
             ),
             default_fields: Some("\"id name\""),
-            operation_name: None,
-            nullable_variables: &[],
+            ..GraphQlBody::DEFAULT
         }),
         response: ResponseDescriptor {
             record_extractor: Some("$.data.pets.nodes"),
@@ -523,17 +289,14 @@ pub static PET_SEARCH: [OperationDescriptor; 1usize] = [
                 ("end_cursor", "$.data.pets.pageInfo.endCursor"),
                 ("has_next_page", "$.data.pets.pageInfo.hasNextPage"),
             ],
-            record_filter: None,
-            record_transform: &[],
-            file_url: None,
-            no_content: false,
+            ..ResponseDescriptor::DEFAULT
         },
         pagination: Pagination::Relay {
             cursor_meta: "end_cursor",
             has_next_meta: "has_next_page",
             param: "after",
         },
-        preferred_for_check: false,
+        ..OperationDescriptor::DEFAULT
     },
 ];
 /// The whole connector as data: every enabled entity and operation.
@@ -547,37 +310,35 @@ pub static CONNECTOR: ConnectorDescriptor = ConnectorDescriptor {
         ServerVariable {
             name: "shop",
             default: Some("your-shop"),
-            enum_values: &[],
             description: "Shop subdomain.",
+            ..ServerVariable::DEFAULT
         },
         ServerVariable {
             name: "region",
             default: Some("eu"),
-            enum_values: &[],
             description: "Data region.",
+            ..ServerVariable::DEFAULT
         },
     ],
     auth_schemes: &[
         AuthSchemeDescriptor {
             key: "tokenAuth",
             title: "Access Token",
-            description: "",
-            kind: AuthKind::Bearer,
             fields: &[
                 AuthField {
                     name: "token",
                     title: "Token",
                     description: "The API token.",
                     required: true,
+                    ..AuthField::DEFAULT
                 },
             ],
             mapping: &[("token", "${token}")],
-            additional_headers: &[],
+            ..AuthSchemeDescriptor::DEFAULT
         },
         AuthSchemeDescriptor {
             key: "oauth",
             title: "OAuth 2.0 (Client)",
-            description: "",
             kind: AuthKind::OAuth2Header {
                 oauth: OAuth2Descriptor {
                     refresh_url: Some("https://auth.petstore.test/token"),
@@ -585,9 +346,7 @@ pub static CONNECTOR: ConnectorDescriptor = ConnectorDescriptor {
                     token_url: Some("https://auth.petstore.test/token"),
                     client_auth: TokenClientAuth::Basic,
                     body_format: TokenBodyFormat::Json,
-                    token_extract: &[],
-                    grant: TokenGrant::RefreshToken,
-                    scopes: &[],
+                    ..OAuth2Descriptor::DEFAULT
                 },
                 header: "X-Pet-Token",
                 prefix: "",
@@ -595,27 +354,20 @@ pub static CONNECTOR: ConnectorDescriptor = ConnectorDescriptor {
             fields: &[
                 AuthField {
                     name: "client_id",
-                    title: "",
-                    description: "",
-                    required: false,
+                    ..AuthField::DEFAULT
                 },
                 AuthField {
                     name: "client_secret",
-                    title: "",
-                    description: "",
-                    required: false,
+                    ..AuthField::DEFAULT
                 },
                 AuthField {
                     name: "refresh_token",
-                    title: "",
-                    description: "",
                     required: true,
+                    ..AuthField::DEFAULT
                 },
                 AuthField {
                     name: "access_token",
-                    title: "",
-                    description: "",
-                    required: false,
+                    ..AuthField::DEFAULT
                 },
             ],
             mapping: &[
@@ -624,7 +376,7 @@ pub static CONNECTOR: ConnectorDescriptor = ConnectorDescriptor {
                 ("refresh_token", "${refresh_token}"),
                 ("access_token", "${access_token}"),
             ],
-            additional_headers: &[],
+            ..AuthSchemeDescriptor::DEFAULT
         },
     ],
     entities: &[
@@ -633,32 +385,36 @@ pub static CONNECTOR: ConnectorDescriptor = ConnectorDescriptor {
             name: "pets",
             description: "A pet.",
             operations: &PETS,
+            ..EntityDescriptor::DEFAULT
         },
         #[cfg(feature = "orders")]
         EntityDescriptor {
             name: "orders",
             description: "List orders",
             operations: &ORDERS,
+            ..EntityDescriptor::DEFAULT
         },
         #[cfg(feature = "notes")]
         EntityDescriptor {
             name: "notes",
             description: "Attach a free-form note",
             operations: &NOTES,
+            ..EntityDescriptor::DEFAULT
         },
         #[cfg(feature = "labels")]
         EntityDescriptor {
             name: "labels",
             description: "Set labels",
             operations: &LABELS,
+            ..EntityDescriptor::DEFAULT
         },
         #[cfg(feature = "pet_search")]
         EntityDescriptor {
             name: "pet_search",
             description: "Search pets",
             operations: &PET_SEARCH,
+            ..EntityDescriptor::DEFAULT
         },
     ],
-    scoping: &[],
-    response_error_check: None,
+    ..ConnectorDescriptor::DEFAULT
 };
