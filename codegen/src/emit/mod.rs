@@ -3,7 +3,7 @@
 mod docs;
 pub mod tokens;
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 use std::path::PathBuf;
 
 use airbyte_agent_runtime::ParamLocation;
@@ -548,10 +548,20 @@ fn auth_items(ir: &Connector) -> TokenStream {
             let v = ident(&a.variant);
             quote!(#name::#v(c) => c.into_credentials())
         });
+        // Every credential field is one 16-byte `SecretString` (optional or not): clippy's
+        // `large_enum_variant` (200 bytes between the two largest variants) is computable.
+        let mut sizes: Vec<usize> = ir.auth.iter().map(|a| a.fields.len() * 16).collect();
+        sizes.sort_unstable_by(|a, b| b.cmp(a));
+        let large = match sizes.as_slice() {
+            [first, second, ..] => first - second >= 160,
+            _ => false,
+        };
+        let allow = large.then(|| quote!(#[allow(clippy::large_enum_variant)]));
         items.push(quote! {
             #[doc = #d]
             #[derive(Debug, Clone)]
             #[non_exhaustive]
+            #allow
             pub enum #name { #(#variants),* }
             #(#froms)*
             impl #name {
@@ -634,6 +644,7 @@ fn replication_struct(r: &ReplicationIr) -> TokenStream {
         }
     });
     let req: Vec<_> = r.fields.iter().filter(|f| f.required).collect();
+    let allow = many_args(req.len());
     let args = req.iter().map(|f| {
         let n = ident(&f.rust_name);
         let t = arg_ty(f);
@@ -694,6 +705,7 @@ fn replication_struct(r: &ReplicationIr) -> TokenStream {
         pub struct #name { #(#fields),* }
         impl #name {
             /// Settings from the required fields; optional ones have setters.
+            #allow
             pub fn new(#(#args),*) -> Self {
                 #name { #(#inits),* }
             }
@@ -728,6 +740,7 @@ fn auth_struct(a: &AuthOption) -> TokenStream {
         }
     });
     let req: Vec<_> = a.fields.iter().filter(|f| f.required).collect();
+    let allow = many_args(req.len());
     let args = req.iter().map(|f| {
         let n = ident(&f.rust_name);
         quote!(#n: impl Into<SecretString>)
@@ -766,6 +779,7 @@ fn auth_struct(a: &AuthOption) -> TokenStream {
         pub struct #name { #(#fields),* }
         impl #name {
             /// Credentials from the required fields; optional ones have setters.
+            #allow
             pub fn new(#(#args),*) -> Self {
                 #name { #(#inits),* }
             }
@@ -809,9 +823,73 @@ fn param_conv(ir: &Connector, p: &ParamIr, var: &Ident) -> (TokenStream, TokenSt
     }
 }
 
-fn entity_file(ir: &Connector, e: &Entity, idx_ops: &str, local: &[&TypeDef]) -> TokenStream {
+/// Every identifier in `tokens` (to import only the names a file uses).
+fn idents(tokens: &TokenStream, out: &mut BTreeSet<String>) {
+    for t in tokens.clone() {
+        match t {
+            proc_macro2::TokenTree::Ident(i) => {
+                out.insert(i.to_string());
+            }
+            proc_macro2::TokenTree::Group(g) => idents(&g.stream(), out),
+            _ => {}
+        }
+    }
+}
+
+/// `use` lines for the names of `candidates` (under `path`) that `body` mentions.
+fn uses_of(body: &BTreeSet<String>, path: TokenStream, candidates: &[&str]) -> TokenStream {
+    let used: Vec<Ident> = candidates
+        .iter()
+        .filter(|c| body.contains(**c))
+        .map(|c| ident(c))
+        .collect();
+    match used.as_slice() {
+        [] => quote!(),
+        [one] => quote!(use #path::#one;),
+        many => quote!(use #path::{#(#many),*};),
+    }
+}
+
+/// Imports of a module body: the runtime and JSON names it mentions, and `crate::types::*` when it
+/// names a shared type.
+fn imports(body: &TokenStream, shared: &BTreeSet<&str>) -> TokenStream {
+    let mut names = BTreeSet::new();
+    idents(body, &mut names);
+    let json = uses_of(
+        &names,
+        quote!(airbyte_agent_runtime::serde_json),
+        &["Map", "Value"],
+    );
+    let runtime = uses_of(
+        &names,
+        quote!(airbyte_agent_runtime),
+        &[
+            "ByteStream",
+            "Client",
+            "Page",
+            "PageStream",
+            "Params",
+            "Result",
+        ],
+    );
+    let types = shared.iter().any(|t| names.contains(*t)).then(|| {
+        quote!(
+            use crate::types::*;
+        )
+    });
+    quote!(#json #runtime #types)
+}
+
+fn entity_file(
+    ir: &Connector,
+    e: &Entity,
+    idx_ops: &str,
+    local: &[&TypeDef],
+    shared: &BTreeSet<&str>,
+) -> TokenStream {
     let handle = ident(&e.type_name);
     let stat = format_ident!("{}", idx_ops);
+    let conn = format_ident!("{}Connector", ir.pascal);
     let mut methods = Vec::new();
     let mut requests = Vec::new();
     for (i, o) in e.operations.iter().enumerate() {
@@ -824,27 +902,32 @@ fn entity_file(ir: &Connector, e: &Entity, idx_ops: &str, local: &[&TypeDef]) ->
         " Entity `{}`: handle, request builders and record types.",
         e.name
     );
+    let m = ident(&e.rust_name);
     let types = local.iter().map(|t| type_item(ir, t, &quote!()));
-    quote! {
-        #![doc = #mdoc]
-        #[allow(unused_imports)]
-        use airbyte_agent_runtime::serde_json::{Map, Value};
-        #[allow(unused_imports)]
-        use airbyte_agent_runtime::{ByteStream, Client, Page, PageStream, Params, Result};
-        #[allow(unused_imports)]
-        use crate::types::*;
+    let body = quote! {
+        impl crate::#conn {
+            #hd
+            pub fn #m(&self) -> #handle {
+                #handle { client: self.client.clone() }
+            }
+        }
 
         #hd
         #[derive(Debug, Clone)]
         pub struct #handle { client: Client }
 
         impl #handle {
-            pub(crate) fn new(client: Client) -> Self { #handle { client } }
             #(#methods)*
         }
 
         #(#requests)*
         #(#types)*
+    };
+    let imports = imports(&body, shared);
+    quote! {
+        #![doc = #mdoc]
+        #imports
+        #body
     }
 }
 
@@ -882,13 +965,23 @@ fn operation_items(
         let wire = &p.name;
         quote!(params.insert(#wire.to_owned(), #conv);)
     });
-    let method = quote! {
-        #md
-        pub fn #mname(&self, #(#arg_decls),*) -> #req {
-            #[allow(unused_mut)]
-            let mut params = Params::new();
-            #(#arg_inserts)*
-            #req { client: self.client.clone(), params }
+    let method = if args.is_empty() {
+        quote! {
+            #md
+            pub fn #mname(&self) -> #req {
+                #req { client: self.client.clone(), params: Params::new() }
+            }
+        }
+    } else {
+        let allow = many_args(1 + args.len());
+        quote! {
+            #md
+            #allow
+            pub fn #mname(&self, #(#arg_decls),*) -> #req {
+                let mut params = Params::new();
+                #(#arg_inserts)*
+                #req { client: self.client.clone(), params }
+            }
         }
     };
     let setters = o.params.iter().filter(|p| !p.is_arg).map(|p| {
@@ -982,7 +1075,7 @@ fn operation_items(
     (method, request)
 }
 
-fn lib_file(ir: &Connector) -> TokenStream {
+fn lib_file(ir: &Connector, lints: &LibLints) -> TokenStream {
     let conn = format_ident!("{}Connector", ir.pascal);
     let builder = format_ident!("{}ConnectorBuilder", ir.pascal);
     let auth = ident(&ir.auth_type);
@@ -1075,20 +1168,6 @@ fn lib_file(ir: &Connector) -> TokenStream {
             )
         })
         .collect();
-    let entity_methods = ir.entities.iter().map(|e| {
-        let feature = &e.feature;
-        let m = ident(&e.rust_name);
-        let module = ident(&e.rust_name);
-        let t = ident(&e.type_name);
-        let d = doc(&e.description, &format!("Entity `{}`.", e.name));
-        quote! {
-            #d
-            #[cfg(feature = #feature)]
-            pub fn #m(&self) -> entities::#module::#t {
-                entities::#module::#t::new(self.client.clone())
-            }
-        }
-    });
     let reexports = ir.entities.iter().map(|e| {
         let feature = &e.feature;
         let module = ident(&e.rust_name);
@@ -1118,12 +1197,30 @@ fn lib_file(ir: &Connector) -> TokenStream {
         " The {} connector: one method per entity, plus `execute` for dynamic calls.",
         ir.title
     );
+    let doc_lists = lints.doc_lists.then(|| {
+        quote! {
+            #![allow(clippy::doc_lazy_continuation)]
+            #![allow(clippy::doc_overindented_list_items)]
+        }
+    });
+    let types = lints.types.map(|partial| {
+        let allow = partial.then(|| quote!(#[allow(unused_imports)]));
+        quote!(#allow pub use types::*;)
+    });
+    let to_value = lints.to_value.map(|partial| {
+        let allow = partial.then(|| quote!(#[allow(dead_code)]));
+        quote! {
+            /// JSON value of a typed parameter (serialisation of generated types cannot fail).
+            #allow
+            pub(crate) fn to_value<T: airbyte_agent_runtime::serde::Serialize>(value: T) -> Value {
+                airbyte_agent_runtime::serde_json::to_value(value).unwrap_or(Value::Null)
+            }
+        }
+    });
+    let new_allow = many_args(1 + req_vars.len());
     quote! {
         #crate_doc
-        #![allow(clippy::too_many_arguments)]
-        #![allow(clippy::large_enum_variant)]
-        #![allow(clippy::doc_lazy_continuation)]
-        #![allow(clippy::doc_overindented_list_items)]
+        #doc_lists
         #![warn(missing_docs)]
 
         pub mod auth;
@@ -1132,8 +1229,7 @@ fn lib_file(ir: &Connector) -> TokenStream {
         pub mod types;
 
         pub use auth::*;
-        #[allow(unused_imports)]
-        pub use types::*;
+        #types
         #(#reexports)*
         pub use airbyte_agent_runtime::{ByteStream, Error, ExecuteResult, Page, PageStream, Result, RetryPolicy, SecretString};
         pub use airbyte_agent_runtime::hosted::AirbyteAuthConfig;
@@ -1166,11 +1262,7 @@ fn lib_file(ir: &Connector) -> TokenStream {
             pub const GENERATOR_VERSION: &str = #gen_version;
         }
 
-        /// JSON value of a typed parameter (serialisation of generated types cannot fail).
-        #[allow(dead_code)]
-        pub(crate) fn to_value<T: airbyte_agent_runtime::serde::Serialize>(value: T) -> Value {
-            airbyte_agent_runtime::serde_json::to_value(value).unwrap_or(Value::Null)
-        }
+        #to_value
 
         #[doc = #conn_doc]
         #[derive(Debug, Clone)]
@@ -1179,11 +1271,13 @@ fn lib_file(ir: &Connector) -> TokenStream {
         impl #conn {
             /// Connect with credentials and default settings.
             #(#[doc = #arg_docs])*
+            #new_allow
             pub fn new(auth: impl Into<#auth>, #(#var_args),*) -> Result<Self> {
                 Self::builder(auth, #(#var_names),*).build()
             }
 
             /// A builder for base URL, timeouts, retries and server variables.
+            #new_allow
             pub fn builder(auth: impl Into<#auth>, #(#var_args),*) -> #builder {
                 let credentials = auth.into().into_credentials();
                 #builder {
@@ -1234,7 +1328,6 @@ fn lib_file(ir: &Connector) -> TokenStream {
                 self.client.execute(entity, action, params).await
             }
 
-            #(#entity_methods)*
         }
 
         /// Builder of the connector.
@@ -1394,6 +1487,115 @@ fn oracle_test(ir: &Connector, krate: &str) -> TokenStream {
     }
 }
 
+/// `src/types.rs`: the types several entities share, one private module per set of entities
+/// using them, gated once by those entities' features and re-exported.
+fn shared_types(ir: &Connector, types: &[&TypeDef], shared: &BTreeSet<&str>) -> TokenStream {
+    let mut groups: BTreeMap<&BTreeSet<String>, Vec<&TypeDef>> = BTreeMap::new();
+    for t in types {
+        groups.entry(&t.users).or_default().push(t);
+    }
+    let all: BTreeSet<String> = ir.entities.iter().map(|e| e.name.clone()).collect();
+    let mut ungated = TokenStream::new();
+    let mut items = Vec::new();
+    for (n, (users, types)) in groups.into_iter().enumerate() {
+        let body: TokenStream = types.iter().map(|t| type_item(ir, t, &quote!())).collect();
+        // Every entity uses them: no gate.
+        if *users == all {
+            ungated.extend(body);
+            continue;
+        }
+        let module = format_ident!("used_by_{}", n + 1);
+        let features: Vec<&String> = ir
+            .entities
+            .iter()
+            .filter(|e| users.contains(&e.name))
+            .map(|e| &e.feature)
+            .collect();
+        let cfg = quote!(#[cfg(any(#(feature = #features),*))]);
+        let names: Vec<String> = users.iter().map(|u| format!("`{u}`")).collect();
+        let d = format!(" Types used by {}.", names.join(", "));
+        let mut mentioned = BTreeSet::new();
+        idents(&body, &mut mentioned);
+        let json = uses_of(
+            &mentioned,
+            quote!(airbyte_agent_runtime::serde_json),
+            &["Map", "Value"],
+        );
+        let others = types
+            .iter()
+            .map(|t| t.name.as_str())
+            .collect::<BTreeSet<_>>();
+        let parent = shared
+            .iter()
+            .any(|t| mentioned.contains(*t) && !others.contains(t))
+            .then(|| {
+                quote!(
+                    use super::*;
+                )
+            });
+        items.push(quote! {
+            #cfg
+            pub use #module::*;
+            #[doc = #d]
+            #cfg
+            mod #module {
+                #parent
+                #json
+                #body
+            }
+        });
+    }
+    let mut mentioned = BTreeSet::new();
+    idents(&ungated, &mut mentioned);
+    let json = uses_of(
+        &mentioned,
+        quote!(airbyte_agent_runtime::serde_json),
+        &["Map", "Value"],
+    );
+    quote! {
+        //! Record types shared by several entities.
+        #json
+        #ungated
+        #(#items)*
+    }
+}
+
+/// What the crate root needs beyond the fixed items, found while emitting the other files.
+struct LibLints {
+    /// Some doc text holds a Markdown list (clippy's list-indentation lints then allowed).
+    doc_lists: bool,
+    /// `to_value` is used: `Some(true)` when an entity feature can leave it unused.
+    to_value: Option<bool>,
+    /// `types` has items: `Some(true)` when a feature selection can leave it empty.
+    types: Option<bool>,
+}
+
+/// Whether a generated Rust file has a doc comment line that starts a Markdown list item.
+fn has_doc_list(text: &str) -> bool {
+    text.lines().any(|line| {
+        let l = line.trim_start();
+        let Some(d) = l.strip_prefix("///").or_else(|| l.strip_prefix("//!")) else {
+            return false;
+        };
+        let d = d.trim_start();
+        let digits = d.chars().take_while(char::is_ascii_digit).count();
+        d.starts_with("- ")
+            || d.starts_with("* ")
+            || d.starts_with("+ ")
+            || (digits > 0 && (d[digits..].starts_with(". ") || d[digits..].starts_with(") ")))
+    })
+}
+
+/// `#[allow(clippy::too_many_arguments)]` for a function taking `n` arguments (with `self`)
+/// when clippy's limit (7) is exceeded.
+fn many_args(n: usize) -> TokenStream {
+    if n > 7 {
+        quote!(#[allow(clippy::too_many_arguments)])
+    } else {
+        quote!()
+    }
+}
+
 /// Emit every file of the connector crate.
 pub fn emit_crate(ir: &Connector, opts: &EmitOptions) -> Result<Vec<GeneratedFile>, EmitError> {
     let desc = crate::descriptor(ir);
@@ -1419,21 +1621,9 @@ pub fn emit_crate(ir: &Connector, opts: &EmitOptions) -> Result<Vec<GeneratedFil
     for (path, text) in docs::docs(ir, opts, desc) {
         push(path, text);
     }
-    push("src/lib.rs", render_root("src/lib.rs", ir, lib_file(ir))?);
     push("src/auth.rs", render("src/auth.rs", ir, auth_items(ir))?);
     let d = tokens::descriptor_items(desc, ir);
-    push(
-        "src/descriptor.rs",
-        render(
-            "src/descriptor.rs",
-            ir,
-            quote! {
-                //! The connector as static data, executed by the runtime.
-                use airbyte_agent_runtime::*;
-                #d
-            },
-        )?,
-    );
+    push("src/descriptor.rs", render("src/descriptor.rs", ir, d)?);
     if opts.oracle_tests.is_some() {
         let pkg = opts.package.replace('-', "_");
         push(
@@ -1442,27 +1632,10 @@ pub fn emit_crate(ir: &Connector, opts: &EmitOptions) -> Result<Vec<GeneratedFil
         );
     }
     let place = placement(ir);
-    let shared = place.shared.iter().map(|t| {
-        let features = t
-            .users
-            .iter()
-            .filter_map(|u| ir.entities.iter().find(|e| &e.name == u))
-            .map(|e| &e.feature);
-        let cfg = quote!(#[cfg(any(#(feature = #features),*))]);
-        type_item(ir, t, &cfg)
-    });
+    let shared: BTreeSet<&str> = place.shared.iter().map(|t| t.name.as_str()).collect();
     push(
         "src/types.rs",
-        render(
-            "src/types.rs",
-            ir,
-            quote! {
-                //! Record types shared by several entities.
-                #[allow(unused_imports)]
-                use airbyte_agent_runtime::serde_json::{Map, Value};
-                #(#shared)*
-            },
-        )?,
+        render("src/types.rs", ir, shared_types(ir, &place.shared, &shared))?,
     );
     let mods = ir.entities.iter().map(|e| {
         let feature = &e.feature;
@@ -1480,6 +1653,8 @@ pub fn emit_crate(ir: &Connector, opts: &EmitOptions) -> Result<Vec<GeneratedFil
             },
         )?,
     );
+    // Entities whose setters convert through `crate::to_value`.
+    let mut converting = 0;
     for e in &ir.entities {
         let local = place
             .local
@@ -1487,9 +1662,26 @@ pub fn emit_crate(ir: &Connector, opts: &EmitOptions) -> Result<Vec<GeneratedFil
             .cloned()
             .unwrap_or_default();
         let path = format!("src/entities/{}.rs", e.rust_name);
-        let tokens = entity_file(ir, e, &e.static_name, &local);
+        let tokens = entity_file(ir, e, &e.static_name, &local, &shared);
+        let mut names = BTreeSet::new();
+        idents(&tokens, &mut names);
+        converting += usize::from(names.contains("to_value"));
         push(&path.clone(), render(&path, ir, tokens)?);
     }
+    let lints = LibLints {
+        doc_lists: files.iter().any(|f| has_doc_list(&f.contents)),
+        to_value: (converting > 0).then_some(converting < ir.entities.len()),
+        types: (!shared.is_empty()).then(|| {
+            place
+                .shared
+                .iter()
+                .any(|t| t.users.len() < ir.entities.len())
+        }),
+    };
+    files.push(GeneratedFile {
+        path: PathBuf::from("src/lib.rs"),
+        contents: render_root("src/lib.rs", ir, lib_file(ir, &lints))?,
+    });
     Ok(files)
 }
 

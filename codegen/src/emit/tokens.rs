@@ -3,6 +3,8 @@
 //! Works on the runtime's descriptor types themselves, so the emitted literal is exactly the value
 //! [`crate::descriptor()`] builds.
 
+use std::cell::Cell;
+
 use airbyte_agent_runtime::*;
 use proc_macro2::TokenStream;
 use quote::{format_ident, quote};
@@ -96,20 +98,31 @@ type Fields = Vec<(&'static str, TokenStream)>;
 /// never breaks a generated crate; `Type::DEFAULT` alone when nothing differs.
 fn literal<T>(ty: &str, value: &T, default: &T, fields: impl Fn(&T) -> Fields) -> TokenStream {
     let ty = format_ident!("{ty}");
+    let defaults = fields(default);
+    let total = defaults.len();
     let changed: Vec<TokenStream> = fields(value)
         .into_iter()
-        .zip(fields(default))
+        .zip(defaults)
         .filter(|((_, v), (_, d))| v.to_string() != d.to_string())
         .map(|((name, v), _)| {
             let name = format_ident!("{name}");
             quote!(#name: #v)
         })
         .collect();
+    if changed.len() == total {
+        COMPLETE.with(|c| c.set(true));
+    }
     if changed.is_empty() {
         quote!(#ty::DEFAULT)
     } else {
         quote!(#ty { #(#changed,)* ..#ty::DEFAULT })
     }
+}
+
+thread_local! {
+    /// Set by [`literal`] when a literal sets every field: its `..DEFAULT` then only keeps
+    /// future fields additive, and clippy's `needless_update` must be allowed in the file.
+    static COMPLETE: Cell<bool> = const { Cell::new(false) };
 }
 
 fn opt<T>(v: &Option<T>, f: impl Fn(&T) -> TokenStream) -> TokenStream {
@@ -469,6 +482,7 @@ fn response_error_check(c: &ResponseErrorCheck) -> TokenStream {
 
 /// Items of `src/descriptor.rs`: one operations static per entity (feature-gated) and `CONNECTOR`.
 pub fn descriptor_items(d: &ConnectorDescriptor, ir: &Connector) -> TokenStream {
+    COMPLETE.with(|c| c.set(false));
     let mut statics = Vec::new();
     let mut entities = Vec::new();
     for (e, ie) in d.entities.iter().zip(&ir.entities) {
@@ -484,11 +498,16 @@ pub fn descriptor_items(d: &ConnectorDescriptor, ir: &Connector) -> TokenStream 
         });
         let name = e.name;
         let description = e.description;
-        let entity = if description.is_empty() {
-            quote!(EntityDescriptor { name: #name, operations: &#stat, ..EntityDescriptor::DEFAULT })
-        } else {
-            quote!(EntityDescriptor { name: #name, description: #description, operations: &#stat, ..EntityDescriptor::DEFAULT })
-        };
+        // The operations are the static above, not a value of the leaked descriptor.
+        let value = (name, description, quote!(&#stat));
+        let default = ("", "", quote!(&[]));
+        let entity = literal("EntityDescriptor", &value, &default, |(n, d, ops)| {
+            vec![
+                ("name", quote!(#n)),
+                ("description", quote!(#d)),
+                ("operations", ops.clone()),
+            ]
+        });
         entities.push(quote! {
             #[cfg(feature = #feature)]
             #entity
@@ -534,7 +553,14 @@ pub fn descriptor_items(d: &ConnectorDescriptor, ir: &Connector) -> TokenStream 
             ]
         },
     );
+    let allow = COMPLETE
+        .with(Cell::get)
+        .then(|| quote!(#![allow(clippy::needless_update)]));
     quote! {
+        //! The connector as static data, executed by the runtime.
+        #allow
+        use airbyte_agent_runtime::*;
+
         #(#statics)*
 
         /// The whole connector as data: every enabled entity and operation.
