@@ -355,33 +355,36 @@ fn type_item(ir: &Connector, t: &TypeDef, cfg: &TokenStream) -> TokenStream {
             // assignment per field.
             let keys = fields.iter().enumerate().map(|(i, f)| {
                 let wire = &f.wire;
+                let i = proc_macro2::Literal::usize_unsuffixed(i);
                 quote!(#wire => Some(#i))
             });
             let sets = fields.iter().enumerate().map(|(i, f)| {
                 let fname = ident(&f.name);
+                let i = proc_macro2::Literal::usize_unsuffixed(i);
                 match &f.ty {
                     // Null items in a list of non-null items are dropped instead of failing
                     // the record.
                     RustType::Vec(inner) if !matches!(**inner, RustType::Value) => {
                         let it = ty_tokens(ir, inner);
-                        quote!(#i => self.#fname = map.next_value::<airbyte_agent_runtime::record::SkipNulls<#it>>()?.0)
+                        quote!(#i => self.#fname = map.next_value::<record::SkipNulls<#it>>()?.0)
                     }
                     _ => quote!(#i => self.#fname = map.next_value()?),
                 }
             });
             let type_name = &t.name;
+            // `drop` in a match arm keeps it on one line (rustc's `dropping_copy_types` lint
+            // accepts that form).
+            let skip = quote!(drop(map.next_value::<serde::de::IgnoredAny>()?));
             let set_body = if fields.is_empty() {
                 quote! {
                     let _ = index;
-                    map.next_value::<airbyte_agent_runtime::serde::de::IgnoredAny>()?;
+                    map.next_value::<serde::de::IgnoredAny>()?;
                 }
             } else {
                 quote! {
                     match index {
                         #(#sets,)*
-                        _ => {
-                            map.next_value::<airbyte_agent_runtime::serde::de::IgnoredAny>()?;
-                        }
+                        _ => #skip,
                     }
                 }
             };
@@ -396,28 +399,26 @@ fn type_item(ir: &Connector, t: &TypeDef, cfg: &TokenStream) -> TokenStream {
             quote! {
                 #d
                 #cfg
-                #[derive(Debug, Clone, Default, airbyte_agent_runtime::serde::Serialize)]
+                #[derive(Debug, Clone, Default, serde::Serialize)]
                 #[serde(crate = "airbyte_agent_runtime::serde")]
                 pub struct #name { #(#fs),* }
                 #cfg
-                impl airbyte_agent_runtime::record::Record for #name {
+                impl record::Record for #name {
                     const NAME: &'static str = #type_name;
                     fn field_index(key: &str) -> Option<usize> { #key_match }
-                    fn set_field<'de, __M: airbyte_agent_runtime::serde::de::MapAccess<'de>>(
+                    fn set_field<'de, __M: serde::de::MapAccess<'de>>(
                         &mut self,
                         index: usize,
                         map: &mut __M,
-                    ) -> ::std::result::Result<(), __M::Error> {
+                    ) -> Result<(), __M::Error> {
                         #set_body
                         Ok(())
                     }
                 }
                 #cfg
-                impl<'de> airbyte_agent_runtime::serde::Deserialize<'de> for #name {
-                    fn deserialize<__D: airbyte_agent_runtime::serde::Deserializer<'de>>(
-                        deserializer: __D,
-                    ) -> ::std::result::Result<Self, __D::Error> {
-                        airbyte_agent_runtime::record::deserialize(deserializer)
+                impl<'de> serde::Deserialize<'de> for #name {
+                    fn deserialize<__D: serde::Deserializer<'de>>(d: __D) -> Result<Self, __D::Error> {
+                        record::deserialize(d)
                     }
                 }
             }
@@ -850,6 +851,18 @@ fn uses_of(body: &BTreeSet<String>, path: TokenStream, candidates: &[&str]) -> T
     }
 }
 
+/// Runtime names generated modules import when they mention them.
+const RUNTIME_NAMES: &[&str] = &[
+    "ByteStream",
+    "Client",
+    "Page",
+    "PageStream",
+    "Params",
+    "Result",
+    "record",
+    "serde",
+];
+
 /// Imports of a module body: the runtime and JSON names it mentions, and `crate::types::*` when it
 /// names a shared type.
 fn imports(body: &TokenStream, shared: &BTreeSet<&str>) -> TokenStream {
@@ -860,18 +873,7 @@ fn imports(body: &TokenStream, shared: &BTreeSet<&str>) -> TokenStream {
         quote!(airbyte_agent_runtime::serde_json),
         &["Map", "Value"],
     );
-    let runtime = uses_of(
-        &names,
-        quote!(airbyte_agent_runtime),
-        &[
-            "ByteStream",
-            "Client",
-            "Page",
-            "PageStream",
-            "Params",
-            "Result",
-        ],
-    );
+    let runtime = uses_of(&names, quote!(airbyte_agent_runtime), RUNTIME_NAMES);
     let types = shared.iter().any(|t| names.contains(*t)).then(|| {
         quote!(
             use crate::types::*;
@@ -1015,6 +1017,7 @@ fn operation_items(
             }
         }
     });
+    let index = proc_macro2::Literal::usize_unsuffixed(index);
     let op = quote!(&crate::descriptor::#stat[#index]);
     let (output, send_body, pages) = match &o.output {
         OutputIr::Bytes => (
@@ -1026,7 +1029,8 @@ fn operation_items(
             let t = ty_tokens(ir, t);
             (
                 quote!(#t),
-                quote!(self.client.call_record::<#t>(#op, self.params).await),
+                // The record type comes from `send`'s return type.
+                quote!(self.client.call_record(#op, self.params).await),
                 quote!(),
             )
         }
@@ -1035,7 +1039,7 @@ fn operation_items(
             let m = ident(&ir.types.types[*m].name);
             (
                 quote!(Page<#t, #m>),
-                quote!(self.client.call_list::<#t, #m>(#op, self.params).await),
+                quote!(self.client.call_list(#op, self.params).await),
                 quote! {
                     /// Every page, lazily, following the operation's pagination.
                     pub fn pages(self) -> PageStream<#t, #m> {
@@ -1521,6 +1525,7 @@ fn shared_types(ir: &Connector, types: &[&TypeDef], shared: &BTreeSet<&str>) -> 
             quote!(airbyte_agent_runtime::serde_json),
             &["Map", "Value"],
         );
+        let runtime = uses_of(&mentioned, quote!(airbyte_agent_runtime), RUNTIME_NAMES);
         let others = types
             .iter()
             .map(|t| t.name.as_str())
@@ -1541,6 +1546,7 @@ fn shared_types(ir: &Connector, types: &[&TypeDef], shared: &BTreeSet<&str>) -> 
             mod #module {
                 #parent
                 #json
+                #runtime
                 #body
             }
         });
@@ -1552,9 +1558,11 @@ fn shared_types(ir: &Connector, types: &[&TypeDef], shared: &BTreeSet<&str>) -> 
         quote!(airbyte_agent_runtime::serde_json),
         &["Map", "Value"],
     );
+    let runtime = uses_of(&mentioned, quote!(airbyte_agent_runtime), RUNTIME_NAMES);
     quote! {
         //! Record types shared by several entities.
         #json
+        #runtime
         #ungated
         #(#items)*
     }

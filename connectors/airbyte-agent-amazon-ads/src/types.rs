@@ -45,48 +45,40 @@ pub use used_by_2::*;
 /// Types used by `portfolios`, `sponsored_product_campaigns`.
 #[cfg(any(feature = "portfolios", feature = "sponsored_product_campaigns"))]
 mod used_by_2 {
+    use airbyte_agent_runtime::{Result, record, serde};
     /// ID filter; send {"include": \["&lt;portfolioId&gt;"\]} to read that portfolio.
-    #[derive(Debug, Clone, Default, airbyte_agent_runtime::serde::Serialize)]
+    #[derive(Debug, Clone, Default, serde::Serialize)]
     #[serde(crate = "airbyte_agent_runtime::serde")]
     pub struct PortfoliosGetPortfolioIdFilter {
         /// `include`
         #[serde(skip_serializing_if = "Option::is_none")]
         pub include: Option<Vec<String>>,
     }
-    impl airbyte_agent_runtime::record::Record for PortfoliosGetPortfolioIdFilter {
+    impl record::Record for PortfoliosGetPortfolioIdFilter {
         const NAME: &'static str = "PortfoliosGetPortfolioIdFilter";
         fn field_index(key: &str) -> Option<usize> {
             match key {
-                "include" => Some(0usize),
+                "include" => Some(0),
                 _ => None,
             }
         }
-        fn set_field<'de, __M: airbyte_agent_runtime::serde::de::MapAccess<'de>>(
+        fn set_field<'de, __M: serde::de::MapAccess<'de>>(
             &mut self,
             index: usize,
             map: &mut __M,
-        ) -> ::std::result::Result<(), __M::Error> {
+        ) -> Result<(), __M::Error> {
             match index {
-                0usize => {
-                    self.include = map
-                        .next_value::<
-                            airbyte_agent_runtime::record::SkipNulls<String>,
-                        >()?
-                        .0;
-                }
-                _ => {
-                    map.next_value::<airbyte_agent_runtime::serde::de::IgnoredAny>()?;
-                }
+                0 => self.include = map.next_value::<record::SkipNulls<String>>()?.0,
+                _ => drop(map.next_value::<serde::de::IgnoredAny>()?),
             }
             Ok(())
         }
     }
-    impl<'de> airbyte_agent_runtime::serde::Deserialize<'de>
-    for PortfoliosGetPortfolioIdFilter {
-        fn deserialize<__D: airbyte_agent_runtime::serde::Deserializer<'de>>(
-            deserializer: __D,
-        ) -> ::std::result::Result<Self, __D::Error> {
-            airbyte_agent_runtime::record::deserialize(deserializer)
+    impl<'de> serde::Deserialize<'de> for PortfoliosGetPortfolioIdFilter {
+        fn deserialize<__D: serde::Deserializer<'de>>(
+            d: __D,
+        ) -> Result<Self, __D::Error> {
+            record::deserialize(d)
         }
     }
 }
@@ -119,43 +111,40 @@ pub use used_by_3::*;
     )
 )]
 mod used_by_3 {
+    use airbyte_agent_runtime::{Result, record, serde};
     /// The `SponsoredProductCampaignsListStateFilter` object.
-    #[derive(Debug, Clone, Default, airbyte_agent_runtime::serde::Serialize)]
+    #[derive(Debug, Clone, Default, serde::Serialize)]
     #[serde(crate = "airbyte_agent_runtime::serde")]
     pub struct SponsoredProductCampaignsListStateFilter {
         /// States to include, separated by commas: enabled, paused or archived.
         #[serde(skip_serializing_if = "Option::is_none")]
         pub include: Option<String>,
     }
-    impl airbyte_agent_runtime::record::Record
-    for SponsoredProductCampaignsListStateFilter {
+    impl record::Record for SponsoredProductCampaignsListStateFilter {
         const NAME: &'static str = "SponsoredProductCampaignsListStateFilter";
         fn field_index(key: &str) -> Option<usize> {
             match key {
-                "include" => Some(0usize),
+                "include" => Some(0),
                 _ => None,
             }
         }
-        fn set_field<'de, __M: airbyte_agent_runtime::serde::de::MapAccess<'de>>(
+        fn set_field<'de, __M: serde::de::MapAccess<'de>>(
             &mut self,
             index: usize,
             map: &mut __M,
-        ) -> ::std::result::Result<(), __M::Error> {
+        ) -> Result<(), __M::Error> {
             match index {
-                0usize => self.include = map.next_value()?,
-                _ => {
-                    map.next_value::<airbyte_agent_runtime::serde::de::IgnoredAny>()?;
-                }
+                0 => self.include = map.next_value()?,
+                _ => drop(map.next_value::<serde::de::IgnoredAny>()?),
             }
             Ok(())
         }
     }
-    impl<'de> airbyte_agent_runtime::serde::Deserialize<'de>
-    for SponsoredProductCampaignsListStateFilter {
-        fn deserialize<__D: airbyte_agent_runtime::serde::Deserializer<'de>>(
-            deserializer: __D,
-        ) -> ::std::result::Result<Self, __D::Error> {
-            airbyte_agent_runtime::record::deserialize(deserializer)
+    impl<'de> serde::Deserialize<'de> for SponsoredProductCampaignsListStateFilter {
+        fn deserialize<__D: serde::Deserializer<'de>>(
+            d: __D,
+        ) -> Result<Self, __D::Error> {
+            record::deserialize(d)
         }
     }
 }
@@ -174,8 +163,9 @@ pub use used_by_4::*;
     )
 )]
 mod used_by_4 {
+    use airbyte_agent_runtime::{Result, record, serde};
     /// The `SponsoredProductTargetExpressionItem` object.
-    #[derive(Debug, Clone, Default, airbyte_agent_runtime::serde::Serialize)]
+    #[derive(Debug, Clone, Default, serde::Serialize)]
     #[serde(crate = "airbyte_agent_runtime::serde")]
     pub struct SponsoredProductTargetExpressionItem {
         /// Kind of expression.
@@ -185,36 +175,33 @@ mod used_by_4 {
         #[serde(skip_serializing_if = "Option::is_none")]
         pub value: Option<String>,
     }
-    impl airbyte_agent_runtime::record::Record for SponsoredProductTargetExpressionItem {
+    impl record::Record for SponsoredProductTargetExpressionItem {
         const NAME: &'static str = "SponsoredProductTargetExpressionItem";
         fn field_index(key: &str) -> Option<usize> {
             match key {
-                "type" => Some(0usize),
-                "value" => Some(1usize),
+                "type" => Some(0),
+                "value" => Some(1),
                 _ => None,
             }
         }
-        fn set_field<'de, __M: airbyte_agent_runtime::serde::de::MapAccess<'de>>(
+        fn set_field<'de, __M: serde::de::MapAccess<'de>>(
             &mut self,
             index: usize,
             map: &mut __M,
-        ) -> ::std::result::Result<(), __M::Error> {
+        ) -> Result<(), __M::Error> {
             match index {
-                0usize => self.type_ = map.next_value()?,
-                1usize => self.value = map.next_value()?,
-                _ => {
-                    map.next_value::<airbyte_agent_runtime::serde::de::IgnoredAny>()?;
-                }
+                0 => self.type_ = map.next_value()?,
+                1 => self.value = map.next_value()?,
+                _ => drop(map.next_value::<serde::de::IgnoredAny>()?),
             }
             Ok(())
         }
     }
-    impl<'de> airbyte_agent_runtime::serde::Deserialize<'de>
-    for SponsoredProductTargetExpressionItem {
-        fn deserialize<__D: airbyte_agent_runtime::serde::Deserializer<'de>>(
-            deserializer: __D,
-        ) -> ::std::result::Result<Self, __D::Error> {
-            airbyte_agent_runtime::record::deserialize(deserializer)
+    impl<'de> serde::Deserialize<'de> for SponsoredProductTargetExpressionItem {
+        fn deserialize<__D: serde::Deserializer<'de>>(
+            d: __D,
+        ) -> Result<Self, __D::Error> {
+            record::deserialize(d)
         }
     }
 }

@@ -54,8 +54,9 @@ pub use used_by_1::*;
     )
 )]
 mod used_by_1 {
+    use airbyte_agent_runtime::{Result, record, serde};
     /// The `TasksListMetaNextPage` object.
-    #[derive(Debug, Clone, Default, airbyte_agent_runtime::serde::Serialize)]
+    #[derive(Debug, Clone, Default, serde::Serialize)]
     #[serde(crate = "airbyte_agent_runtime::serde")]
     pub struct TasksListMetaNextPage {
         /// `offset`
@@ -68,37 +69,35 @@ mod used_by_1 {
         #[serde(skip_serializing_if = "Option::is_none")]
         pub uri: Option<String>,
     }
-    impl airbyte_agent_runtime::record::Record for TasksListMetaNextPage {
+    impl record::Record for TasksListMetaNextPage {
         const NAME: &'static str = "TasksListMetaNextPage";
         fn field_index(key: &str) -> Option<usize> {
             match key {
-                "offset" => Some(0usize),
-                "path" => Some(1usize),
-                "uri" => Some(2usize),
+                "offset" => Some(0),
+                "path" => Some(1),
+                "uri" => Some(2),
                 _ => None,
             }
         }
-        fn set_field<'de, __M: airbyte_agent_runtime::serde::de::MapAccess<'de>>(
+        fn set_field<'de, __M: serde::de::MapAccess<'de>>(
             &mut self,
             index: usize,
             map: &mut __M,
-        ) -> ::std::result::Result<(), __M::Error> {
+        ) -> Result<(), __M::Error> {
             match index {
-                0usize => self.offset = map.next_value()?,
-                1usize => self.path = map.next_value()?,
-                2usize => self.uri = map.next_value()?,
-                _ => {
-                    map.next_value::<airbyte_agent_runtime::serde::de::IgnoredAny>()?;
-                }
+                0 => self.offset = map.next_value()?,
+                1 => self.path = map.next_value()?,
+                2 => self.uri = map.next_value()?,
+                _ => drop(map.next_value::<serde::de::IgnoredAny>()?),
             }
             Ok(())
         }
     }
-    impl<'de> airbyte_agent_runtime::serde::Deserialize<'de> for TasksListMetaNextPage {
-        fn deserialize<__D: airbyte_agent_runtime::serde::Deserializer<'de>>(
-            deserializer: __D,
-        ) -> ::std::result::Result<Self, __D::Error> {
-            airbyte_agent_runtime::record::deserialize(deserializer)
+    impl<'de> serde::Deserialize<'de> for TasksListMetaNextPage {
+        fn deserialize<__D: serde::Deserializer<'de>>(
+            d: __D,
+        ) -> Result<Self, __D::Error> {
+            record::deserialize(d)
         }
     }
 }
@@ -131,8 +130,9 @@ pub use used_by_2::*;
     )
 )]
 mod used_by_2 {
+    use airbyte_agent_runtime::{Result, record, serde};
     /// The `ProjectsRecordCurrentStatusAuthor` object.
-    #[derive(Debug, Clone, Default, airbyte_agent_runtime::serde::Serialize)]
+    #[derive(Debug, Clone, Default, serde::Serialize)]
     #[serde(crate = "airbyte_agent_runtime::serde")]
     pub struct ProjectsRecordCurrentStatusAuthor {
         /// `gid`
@@ -145,38 +145,35 @@ mod used_by_2 {
         #[serde(skip_serializing_if = "Option::is_none")]
         pub resource_type: Option<String>,
     }
-    impl airbyte_agent_runtime::record::Record for ProjectsRecordCurrentStatusAuthor {
+    impl record::Record for ProjectsRecordCurrentStatusAuthor {
         const NAME: &'static str = "ProjectsRecordCurrentStatusAuthor";
         fn field_index(key: &str) -> Option<usize> {
             match key {
-                "gid" => Some(0usize),
-                "name" => Some(1usize),
-                "resource_type" => Some(2usize),
+                "gid" => Some(0),
+                "name" => Some(1),
+                "resource_type" => Some(2),
                 _ => None,
             }
         }
-        fn set_field<'de, __M: airbyte_agent_runtime::serde::de::MapAccess<'de>>(
+        fn set_field<'de, __M: serde::de::MapAccess<'de>>(
             &mut self,
             index: usize,
             map: &mut __M,
-        ) -> ::std::result::Result<(), __M::Error> {
+        ) -> Result<(), __M::Error> {
             match index {
-                0usize => self.gid = map.next_value()?,
-                1usize => self.name = map.next_value()?,
-                2usize => self.resource_type = map.next_value()?,
-                _ => {
-                    map.next_value::<airbyte_agent_runtime::serde::de::IgnoredAny>()?;
-                }
+                0 => self.gid = map.next_value()?,
+                1 => self.name = map.next_value()?,
+                2 => self.resource_type = map.next_value()?,
+                _ => drop(map.next_value::<serde::de::IgnoredAny>()?),
             }
             Ok(())
         }
     }
-    impl<'de> airbyte_agent_runtime::serde::Deserialize<'de>
-    for ProjectsRecordCurrentStatusAuthor {
-        fn deserialize<__D: airbyte_agent_runtime::serde::Deserializer<'de>>(
-            deserializer: __D,
-        ) -> ::std::result::Result<Self, __D::Error> {
-            airbyte_agent_runtime::record::deserialize(deserializer)
+    impl<'de> serde::Deserialize<'de> for ProjectsRecordCurrentStatusAuthor {
+        fn deserialize<__D: serde::Deserializer<'de>>(
+            d: __D,
+        ) -> Result<Self, __D::Error> {
+            record::deserialize(d)
         }
     }
 }
@@ -186,8 +183,9 @@ pub use used_by_3::*;
 #[cfg(any(feature = "project_sections", feature = "sections"))]
 mod used_by_3 {
     use super::*;
+    use airbyte_agent_runtime::{Result, record, serde};
     /// Short form of a project section.
-    #[derive(Debug, Clone, Default, airbyte_agent_runtime::serde::Serialize)]
+    #[derive(Debug, Clone, Default, serde::Serialize)]
     #[serde(crate = "airbyte_agent_runtime::serde")]
     pub struct SectionCompact {
         /// Globally unique ID of the section, as a string.
@@ -200,41 +198,39 @@ mod used_by_3 {
         #[serde(skip_serializing_if = "Option::is_none")]
         pub name: Option<String>,
     }
-    impl airbyte_agent_runtime::record::Record for SectionCompact {
+    impl record::Record for SectionCompact {
         const NAME: &'static str = "SectionCompact";
         fn field_index(key: &str) -> Option<usize> {
             match key {
-                "gid" => Some(0usize),
-                "resource_type" => Some(1usize),
-                "name" => Some(2usize),
+                "gid" => Some(0),
+                "resource_type" => Some(1),
+                "name" => Some(2),
                 _ => None,
             }
         }
-        fn set_field<'de, __M: airbyte_agent_runtime::serde::de::MapAccess<'de>>(
+        fn set_field<'de, __M: serde::de::MapAccess<'de>>(
             &mut self,
             index: usize,
             map: &mut __M,
-        ) -> ::std::result::Result<(), __M::Error> {
+        ) -> Result<(), __M::Error> {
             match index {
-                0usize => self.gid = map.next_value()?,
-                1usize => self.resource_type = map.next_value()?,
-                2usize => self.name = map.next_value()?,
-                _ => {
-                    map.next_value::<airbyte_agent_runtime::serde::de::IgnoredAny>()?;
-                }
+                0 => self.gid = map.next_value()?,
+                1 => self.resource_type = map.next_value()?,
+                2 => self.name = map.next_value()?,
+                _ => drop(map.next_value::<serde::de::IgnoredAny>()?),
             }
             Ok(())
         }
     }
-    impl<'de> airbyte_agent_runtime::serde::Deserialize<'de> for SectionCompact {
-        fn deserialize<__D: airbyte_agent_runtime::serde::Deserializer<'de>>(
-            deserializer: __D,
-        ) -> ::std::result::Result<Self, __D::Error> {
-            airbyte_agent_runtime::record::deserialize(deserializer)
+    impl<'de> serde::Deserialize<'de> for SectionCompact {
+        fn deserialize<__D: serde::Deserializer<'de>>(
+            d: __D,
+        ) -> Result<Self, __D::Error> {
+            record::deserialize(d)
         }
     }
     /// A section of a project, shown as a list group or board column.
-    #[derive(Debug, Clone, Default, airbyte_agent_runtime::serde::Serialize)]
+    #[derive(Debug, Clone, Default, serde::Serialize)]
     #[serde(crate = "airbyte_agent_runtime::serde")]
     pub struct ProjectSectionsRecord {
         /// `gid`
@@ -253,41 +249,39 @@ mod used_by_3 {
         #[serde(skip_serializing_if = "Option::is_none")]
         pub project: Option<ProjectsRecordCurrentStatusAuthor>,
     }
-    impl airbyte_agent_runtime::record::Record for ProjectSectionsRecord {
+    impl record::Record for ProjectSectionsRecord {
         const NAME: &'static str = "ProjectSectionsRecord";
         fn field_index(key: &str) -> Option<usize> {
             match key {
-                "gid" => Some(0usize),
-                "resource_type" => Some(1usize),
-                "name" => Some(2usize),
-                "created_at" => Some(3usize),
-                "project" => Some(4usize),
+                "gid" => Some(0),
+                "resource_type" => Some(1),
+                "name" => Some(2),
+                "created_at" => Some(3),
+                "project" => Some(4),
                 _ => None,
             }
         }
-        fn set_field<'de, __M: airbyte_agent_runtime::serde::de::MapAccess<'de>>(
+        fn set_field<'de, __M: serde::de::MapAccess<'de>>(
             &mut self,
             index: usize,
             map: &mut __M,
-        ) -> ::std::result::Result<(), __M::Error> {
+        ) -> Result<(), __M::Error> {
             match index {
-                0usize => self.gid = map.next_value()?,
-                1usize => self.resource_type = map.next_value()?,
-                2usize => self.name = map.next_value()?,
-                3usize => self.created_at = map.next_value()?,
-                4usize => self.project = map.next_value()?,
-                _ => {
-                    map.next_value::<airbyte_agent_runtime::serde::de::IgnoredAny>()?;
-                }
+                0 => self.gid = map.next_value()?,
+                1 => self.resource_type = map.next_value()?,
+                2 => self.name = map.next_value()?,
+                3 => self.created_at = map.next_value()?,
+                4 => self.project = map.next_value()?,
+                _ => drop(map.next_value::<serde::de::IgnoredAny>()?),
             }
             Ok(())
         }
     }
-    impl<'de> airbyte_agent_runtime::serde::Deserialize<'de> for ProjectSectionsRecord {
-        fn deserialize<__D: airbyte_agent_runtime::serde::Deserializer<'de>>(
-            deserializer: __D,
-        ) -> ::std::result::Result<Self, __D::Error> {
-            airbyte_agent_runtime::record::deserialize(deserializer)
+    impl<'de> serde::Deserialize<'de> for ProjectSectionsRecord {
+        fn deserialize<__D: serde::Deserializer<'de>>(
+            d: __D,
+        ) -> Result<Self, __D::Error> {
+            record::deserialize(d)
         }
     }
 }
@@ -318,8 +312,9 @@ pub use used_by_4::*;
     )
 )]
 mod used_by_4 {
+    use airbyte_agent_runtime::{Result, record, serde};
     /// Short form of an Asana task: gid, name and subtype.
-    #[derive(Debug, Clone, Default, airbyte_agent_runtime::serde::Serialize)]
+    #[derive(Debug, Clone, Default, serde::Serialize)]
     #[serde(crate = "airbyte_agent_runtime::serde")]
     pub struct TaskCompact {
         /// Globally unique ID of the task, as a string.
@@ -338,45 +333,43 @@ mod used_by_4 {
         #[serde(skip_serializing_if = "Option::is_none")]
         pub created_by: Option<TaskCompactCreatedBy>,
     }
-    impl airbyte_agent_runtime::record::Record for TaskCompact {
+    impl record::Record for TaskCompact {
         const NAME: &'static str = "TaskCompact";
         fn field_index(key: &str) -> Option<usize> {
             match key {
-                "gid" => Some(0usize),
-                "resource_type" => Some(1usize),
-                "name" => Some(2usize),
-                "resource_subtype" => Some(3usize),
-                "created_by" => Some(4usize),
+                "gid" => Some(0),
+                "resource_type" => Some(1),
+                "name" => Some(2),
+                "resource_subtype" => Some(3),
+                "created_by" => Some(4),
                 _ => None,
             }
         }
-        fn set_field<'de, __M: airbyte_agent_runtime::serde::de::MapAccess<'de>>(
+        fn set_field<'de, __M: serde::de::MapAccess<'de>>(
             &mut self,
             index: usize,
             map: &mut __M,
-        ) -> ::std::result::Result<(), __M::Error> {
+        ) -> Result<(), __M::Error> {
             match index {
-                0usize => self.gid = map.next_value()?,
-                1usize => self.resource_type = map.next_value()?,
-                2usize => self.name = map.next_value()?,
-                3usize => self.resource_subtype = map.next_value()?,
-                4usize => self.created_by = map.next_value()?,
-                _ => {
-                    map.next_value::<airbyte_agent_runtime::serde::de::IgnoredAny>()?;
-                }
+                0 => self.gid = map.next_value()?,
+                1 => self.resource_type = map.next_value()?,
+                2 => self.name = map.next_value()?,
+                3 => self.resource_subtype = map.next_value()?,
+                4 => self.created_by = map.next_value()?,
+                _ => drop(map.next_value::<serde::de::IgnoredAny>()?),
             }
             Ok(())
         }
     }
-    impl<'de> airbyte_agent_runtime::serde::Deserialize<'de> for TaskCompact {
-        fn deserialize<__D: airbyte_agent_runtime::serde::Deserializer<'de>>(
-            deserializer: __D,
-        ) -> ::std::result::Result<Self, __D::Error> {
-            airbyte_agent_runtime::record::deserialize(deserializer)
+    impl<'de> serde::Deserialize<'de> for TaskCompact {
+        fn deserialize<__D: serde::Deserializer<'de>>(
+            d: __D,
+        ) -> Result<Self, __D::Error> {
+            record::deserialize(d)
         }
     }
     /// Object describing the created by.
-    #[derive(Debug, Clone, Default, airbyte_agent_runtime::serde::Serialize)]
+    #[derive(Debug, Clone, Default, serde::Serialize)]
     #[serde(crate = "airbyte_agent_runtime::serde")]
     pub struct TaskCompactCreatedBy {
         /// `gid`
@@ -386,35 +379,33 @@ mod used_by_4 {
         #[serde(skip_serializing_if = "Option::is_none")]
         pub resource_type: Option<String>,
     }
-    impl airbyte_agent_runtime::record::Record for TaskCompactCreatedBy {
+    impl record::Record for TaskCompactCreatedBy {
         const NAME: &'static str = "TaskCompactCreatedBy";
         fn field_index(key: &str) -> Option<usize> {
             match key {
-                "gid" => Some(0usize),
-                "resource_type" => Some(1usize),
+                "gid" => Some(0),
+                "resource_type" => Some(1),
                 _ => None,
             }
         }
-        fn set_field<'de, __M: airbyte_agent_runtime::serde::de::MapAccess<'de>>(
+        fn set_field<'de, __M: serde::de::MapAccess<'de>>(
             &mut self,
             index: usize,
             map: &mut __M,
-        ) -> ::std::result::Result<(), __M::Error> {
+        ) -> Result<(), __M::Error> {
             match index {
-                0usize => self.gid = map.next_value()?,
-                1usize => self.resource_type = map.next_value()?,
-                _ => {
-                    map.next_value::<airbyte_agent_runtime::serde::de::IgnoredAny>()?;
-                }
+                0 => self.gid = map.next_value()?,
+                1 => self.resource_type = map.next_value()?,
+                _ => drop(map.next_value::<serde::de::IgnoredAny>()?),
             }
             Ok(())
         }
     }
-    impl<'de> airbyte_agent_runtime::serde::Deserialize<'de> for TaskCompactCreatedBy {
-        fn deserialize<__D: airbyte_agent_runtime::serde::Deserializer<'de>>(
-            deserializer: __D,
-        ) -> ::std::result::Result<Self, __D::Error> {
-            airbyte_agent_runtime::record::deserialize(deserializer)
+    impl<'de> serde::Deserialize<'de> for TaskCompactCreatedBy {
+        fn deserialize<__D: serde::Deserializer<'de>>(
+            d: __D,
+        ) -> Result<Self, __D::Error> {
+            record::deserialize(d)
         }
     }
 }
@@ -437,8 +428,9 @@ pub use used_by_5::*;
     )
 )]
 mod used_by_5 {
+    use airbyte_agent_runtime::{Result, record, serde};
     /// Short form of an Asana project.
-    #[derive(Debug, Clone, Default, airbyte_agent_runtime::serde::Serialize)]
+    #[derive(Debug, Clone, Default, serde::Serialize)]
     #[serde(crate = "airbyte_agent_runtime::serde")]
     pub struct ProjectCompact {
         /// Globally unique ID of the project, as a string.
@@ -451,37 +443,35 @@ mod used_by_5 {
         #[serde(skip_serializing_if = "Option::is_none")]
         pub name: Option<String>,
     }
-    impl airbyte_agent_runtime::record::Record for ProjectCompact {
+    impl record::Record for ProjectCompact {
         const NAME: &'static str = "ProjectCompact";
         fn field_index(key: &str) -> Option<usize> {
             match key {
-                "gid" => Some(0usize),
-                "resource_type" => Some(1usize),
-                "name" => Some(2usize),
+                "gid" => Some(0),
+                "resource_type" => Some(1),
+                "name" => Some(2),
                 _ => None,
             }
         }
-        fn set_field<'de, __M: airbyte_agent_runtime::serde::de::MapAccess<'de>>(
+        fn set_field<'de, __M: serde::de::MapAccess<'de>>(
             &mut self,
             index: usize,
             map: &mut __M,
-        ) -> ::std::result::Result<(), __M::Error> {
+        ) -> Result<(), __M::Error> {
             match index {
-                0usize => self.gid = map.next_value()?,
-                1usize => self.resource_type = map.next_value()?,
-                2usize => self.name = map.next_value()?,
-                _ => {
-                    map.next_value::<airbyte_agent_runtime::serde::de::IgnoredAny>()?;
-                }
+                0 => self.gid = map.next_value()?,
+                1 => self.resource_type = map.next_value()?,
+                2 => self.name = map.next_value()?,
+                _ => drop(map.next_value::<serde::de::IgnoredAny>()?),
             }
             Ok(())
         }
     }
-    impl<'de> airbyte_agent_runtime::serde::Deserialize<'de> for ProjectCompact {
-        fn deserialize<__D: airbyte_agent_runtime::serde::Deserializer<'de>>(
-            deserializer: __D,
-        ) -> ::std::result::Result<Self, __D::Error> {
-            airbyte_agent_runtime::record::deserialize(deserializer)
+    impl<'de> serde::Deserialize<'de> for ProjectCompact {
+        fn deserialize<__D: serde::Deserializer<'de>>(
+            d: __D,
+        ) -> Result<Self, __D::Error> {
+            record::deserialize(d)
         }
     }
 }
@@ -492,8 +482,9 @@ pub use used_by_6::*;
 mod used_by_6 {
     use super::*;
     use airbyte_agent_runtime::serde_json::Value;
+    use airbyte_agent_runtime::{Result, record, serde};
     /// Short form of an Asana tag.
-    #[derive(Debug, Clone, Default, airbyte_agent_runtime::serde::Serialize)]
+    #[derive(Debug, Clone, Default, serde::Serialize)]
     #[serde(crate = "airbyte_agent_runtime::serde")]
     pub struct TagCompact {
         /// Globally unique ID of the tag, as a string.
@@ -506,41 +497,39 @@ mod used_by_6 {
         #[serde(skip_serializing_if = "Option::is_none")]
         pub name: Option<String>,
     }
-    impl airbyte_agent_runtime::record::Record for TagCompact {
+    impl record::Record for TagCompact {
         const NAME: &'static str = "TagCompact";
         fn field_index(key: &str) -> Option<usize> {
             match key {
-                "gid" => Some(0usize),
-                "resource_type" => Some(1usize),
-                "name" => Some(2usize),
+                "gid" => Some(0),
+                "resource_type" => Some(1),
+                "name" => Some(2),
                 _ => None,
             }
         }
-        fn set_field<'de, __M: airbyte_agent_runtime::serde::de::MapAccess<'de>>(
+        fn set_field<'de, __M: serde::de::MapAccess<'de>>(
             &mut self,
             index: usize,
             map: &mut __M,
-        ) -> ::std::result::Result<(), __M::Error> {
+        ) -> Result<(), __M::Error> {
             match index {
-                0usize => self.gid = map.next_value()?,
-                1usize => self.resource_type = map.next_value()?,
-                2usize => self.name = map.next_value()?,
-                _ => {
-                    map.next_value::<airbyte_agent_runtime::serde::de::IgnoredAny>()?;
-                }
+                0 => self.gid = map.next_value()?,
+                1 => self.resource_type = map.next_value()?,
+                2 => self.name = map.next_value()?,
+                _ => drop(map.next_value::<serde::de::IgnoredAny>()?),
             }
             Ok(())
         }
     }
-    impl<'de> airbyte_agent_runtime::serde::Deserialize<'de> for TagCompact {
-        fn deserialize<__D: airbyte_agent_runtime::serde::Deserializer<'de>>(
-            deserializer: __D,
-        ) -> ::std::result::Result<Self, __D::Error> {
-            airbyte_agent_runtime::record::deserialize(deserializer)
+    impl<'de> serde::Deserialize<'de> for TagCompact {
+        fn deserialize<__D: serde::Deserializer<'de>>(
+            d: __D,
+        ) -> Result<Self, __D::Error> {
+            record::deserialize(d)
         }
     }
     /// An Asana tag with color and notes.
-    #[derive(Debug, Clone, Default, airbyte_agent_runtime::serde::Serialize)]
+    #[derive(Debug, Clone, Default, serde::Serialize)]
     #[serde(crate = "airbyte_agent_runtime::serde")]
     pub struct WorkspaceTagsRecord {
         /// `gid`
@@ -571,49 +560,47 @@ mod used_by_6 {
         #[serde(skip_serializing_if = "Option::is_none")]
         pub workspace: Option<ProjectsRecordCurrentStatusAuthor>,
     }
-    impl airbyte_agent_runtime::record::Record for WorkspaceTagsRecord {
+    impl record::Record for WorkspaceTagsRecord {
         const NAME: &'static str = "WorkspaceTagsRecord";
         fn field_index(key: &str) -> Option<usize> {
             match key {
-                "gid" => Some(0usize),
-                "resource_type" => Some(1usize),
-                "name" => Some(2usize),
-                "color" => Some(3usize),
-                "created_at" => Some(4usize),
-                "followers" => Some(5usize),
-                "notes" => Some(6usize),
-                "permalink_url" => Some(7usize),
-                "workspace" => Some(8usize),
+                "gid" => Some(0),
+                "resource_type" => Some(1),
+                "name" => Some(2),
+                "color" => Some(3),
+                "created_at" => Some(4),
+                "followers" => Some(5),
+                "notes" => Some(6),
+                "permalink_url" => Some(7),
+                "workspace" => Some(8),
                 _ => None,
             }
         }
-        fn set_field<'de, __M: airbyte_agent_runtime::serde::de::MapAccess<'de>>(
+        fn set_field<'de, __M: serde::de::MapAccess<'de>>(
             &mut self,
             index: usize,
             map: &mut __M,
-        ) -> ::std::result::Result<(), __M::Error> {
+        ) -> Result<(), __M::Error> {
             match index {
-                0usize => self.gid = map.next_value()?,
-                1usize => self.resource_type = map.next_value()?,
-                2usize => self.name = map.next_value()?,
-                3usize => self.color = map.next_value()?,
-                4usize => self.created_at = map.next_value()?,
-                5usize => self.followers = map.next_value()?,
-                6usize => self.notes = map.next_value()?,
-                7usize => self.permalink_url = map.next_value()?,
-                8usize => self.workspace = map.next_value()?,
-                _ => {
-                    map.next_value::<airbyte_agent_runtime::serde::de::IgnoredAny>()?;
-                }
+                0 => self.gid = map.next_value()?,
+                1 => self.resource_type = map.next_value()?,
+                2 => self.name = map.next_value()?,
+                3 => self.color = map.next_value()?,
+                4 => self.created_at = map.next_value()?,
+                5 => self.followers = map.next_value()?,
+                6 => self.notes = map.next_value()?,
+                7 => self.permalink_url = map.next_value()?,
+                8 => self.workspace = map.next_value()?,
+                _ => drop(map.next_value::<serde::de::IgnoredAny>()?),
             }
             Ok(())
         }
     }
-    impl<'de> airbyte_agent_runtime::serde::Deserialize<'de> for WorkspaceTagsRecord {
-        fn deserialize<__D: airbyte_agent_runtime::serde::Deserializer<'de>>(
-            deserializer: __D,
-        ) -> ::std::result::Result<Self, __D::Error> {
-            airbyte_agent_runtime::record::deserialize(deserializer)
+    impl<'de> serde::Deserialize<'de> for WorkspaceTagsRecord {
+        fn deserialize<__D: serde::Deserializer<'de>>(
+            d: __D,
+        ) -> Result<Self, __D::Error> {
+            record::deserialize(d)
         }
     }
 }
@@ -622,8 +609,9 @@ pub use used_by_7::*;
 /// Types used by `team_users`, `users`, `workspace_users`.
 #[cfg(any(feature = "users", feature = "workspace_users", feature = "team_users"))]
 mod used_by_7 {
+    use airbyte_agent_runtime::{Result, record, serde};
     /// Short form of an Asana user.
-    #[derive(Debug, Clone, Default, airbyte_agent_runtime::serde::Serialize)]
+    #[derive(Debug, Clone, Default, serde::Serialize)]
     #[serde(crate = "airbyte_agent_runtime::serde")]
     pub struct UserCompact {
         /// Globally unique ID of the user, as a string.
@@ -636,37 +624,35 @@ mod used_by_7 {
         #[serde(skip_serializing_if = "Option::is_none")]
         pub name: Option<String>,
     }
-    impl airbyte_agent_runtime::record::Record for UserCompact {
+    impl record::Record for UserCompact {
         const NAME: &'static str = "UserCompact";
         fn field_index(key: &str) -> Option<usize> {
             match key {
-                "gid" => Some(0usize),
-                "resource_type" => Some(1usize),
-                "name" => Some(2usize),
+                "gid" => Some(0),
+                "resource_type" => Some(1),
+                "name" => Some(2),
                 _ => None,
             }
         }
-        fn set_field<'de, __M: airbyte_agent_runtime::serde::de::MapAccess<'de>>(
+        fn set_field<'de, __M: serde::de::MapAccess<'de>>(
             &mut self,
             index: usize,
             map: &mut __M,
-        ) -> ::std::result::Result<(), __M::Error> {
+        ) -> Result<(), __M::Error> {
             match index {
-                0usize => self.gid = map.next_value()?,
-                1usize => self.resource_type = map.next_value()?,
-                2usize => self.name = map.next_value()?,
-                _ => {
-                    map.next_value::<airbyte_agent_runtime::serde::de::IgnoredAny>()?;
-                }
+                0 => self.gid = map.next_value()?,
+                1 => self.resource_type = map.next_value()?,
+                2 => self.name = map.next_value()?,
+                _ => drop(map.next_value::<serde::de::IgnoredAny>()?),
             }
             Ok(())
         }
     }
-    impl<'de> airbyte_agent_runtime::serde::Deserialize<'de> for UserCompact {
-        fn deserialize<__D: airbyte_agent_runtime::serde::Deserializer<'de>>(
-            deserializer: __D,
-        ) -> ::std::result::Result<Self, __D::Error> {
-            airbyte_agent_runtime::record::deserialize(deserializer)
+    impl<'de> serde::Deserialize<'de> for UserCompact {
+        fn deserialize<__D: serde::Deserializer<'de>>(
+            d: __D,
+        ) -> Result<Self, __D::Error> {
+            record::deserialize(d)
         }
     }
 }
@@ -675,8 +661,9 @@ pub use used_by_8::*;
 /// Types used by `user_teams`, `workspace_teams`.
 #[cfg(any(feature = "workspace_teams", feature = "user_teams"))]
 mod used_by_8 {
+    use airbyte_agent_runtime::{Result, record, serde};
     /// Short form of an Asana team.
-    #[derive(Debug, Clone, Default, airbyte_agent_runtime::serde::Serialize)]
+    #[derive(Debug, Clone, Default, serde::Serialize)]
     #[serde(crate = "airbyte_agent_runtime::serde")]
     pub struct TeamCompact {
         /// Globally unique ID of the team, as a string.
@@ -689,37 +676,35 @@ mod used_by_8 {
         #[serde(skip_serializing_if = "Option::is_none")]
         pub name: Option<String>,
     }
-    impl airbyte_agent_runtime::record::Record for TeamCompact {
+    impl record::Record for TeamCompact {
         const NAME: &'static str = "TeamCompact";
         fn field_index(key: &str) -> Option<usize> {
             match key {
-                "gid" => Some(0usize),
-                "resource_type" => Some(1usize),
-                "name" => Some(2usize),
+                "gid" => Some(0),
+                "resource_type" => Some(1),
+                "name" => Some(2),
                 _ => None,
             }
         }
-        fn set_field<'de, __M: airbyte_agent_runtime::serde::de::MapAccess<'de>>(
+        fn set_field<'de, __M: serde::de::MapAccess<'de>>(
             &mut self,
             index: usize,
             map: &mut __M,
-        ) -> ::std::result::Result<(), __M::Error> {
+        ) -> Result<(), __M::Error> {
             match index {
-                0usize => self.gid = map.next_value()?,
-                1usize => self.resource_type = map.next_value()?,
-                2usize => self.name = map.next_value()?,
-                _ => {
-                    map.next_value::<airbyte_agent_runtime::serde::de::IgnoredAny>()?;
-                }
+                0 => self.gid = map.next_value()?,
+                1 => self.resource_type = map.next_value()?,
+                2 => self.name = map.next_value()?,
+                _ => drop(map.next_value::<serde::de::IgnoredAny>()?),
             }
             Ok(())
         }
     }
-    impl<'de> airbyte_agent_runtime::serde::Deserialize<'de> for TeamCompact {
-        fn deserialize<__D: airbyte_agent_runtime::serde::Deserializer<'de>>(
-            deserializer: __D,
-        ) -> ::std::result::Result<Self, __D::Error> {
-            airbyte_agent_runtime::record::deserialize(deserializer)
+    impl<'de> serde::Deserialize<'de> for TeamCompact {
+        fn deserialize<__D: serde::Deserializer<'de>>(
+            d: __D,
+        ) -> Result<Self, __D::Error> {
+            record::deserialize(d)
         }
     }
 }
@@ -730,8 +715,9 @@ pub use used_by_9::*;
 mod used_by_9 {
     use super::*;
     use airbyte_agent_runtime::serde_json::{Map, Value};
+    use airbyte_agent_runtime::{Result, record, serde};
     /// An Asana user with profile and workspaces.
-    #[derive(Debug, Clone, Default, airbyte_agent_runtime::serde::Serialize)]
+    #[derive(Debug, Clone, Default, serde::Serialize)]
     #[serde(crate = "airbyte_agent_runtime::serde")]
     pub struct UsersRecord {
         /// `gid`
@@ -753,51 +739,47 @@ mod used_by_9 {
         #[serde(skip_serializing_if = "Option::is_none")]
         pub workspaces: Option<Vec<ProjectsRecordCurrentStatusAuthor>>,
     }
-    impl airbyte_agent_runtime::record::Record for UsersRecord {
+    impl record::Record for UsersRecord {
         const NAME: &'static str = "UsersRecord";
         fn field_index(key: &str) -> Option<usize> {
             match key {
-                "gid" => Some(0usize),
-                "email" => Some(1usize),
-                "name" => Some(2usize),
-                "photo" => Some(3usize),
-                "resource_type" => Some(4usize),
-                "workspaces" => Some(5usize),
+                "gid" => Some(0),
+                "email" => Some(1),
+                "name" => Some(2),
+                "photo" => Some(3),
+                "resource_type" => Some(4),
+                "workspaces" => Some(5),
                 _ => None,
             }
         }
-        fn set_field<'de, __M: airbyte_agent_runtime::serde::de::MapAccess<'de>>(
+        fn set_field<'de, __M: serde::de::MapAccess<'de>>(
             &mut self,
             index: usize,
             map: &mut __M,
-        ) -> ::std::result::Result<(), __M::Error> {
+        ) -> Result<(), __M::Error> {
             match index {
-                0usize => self.gid = map.next_value()?,
-                1usize => self.email = map.next_value()?,
-                2usize => self.name = map.next_value()?,
-                3usize => self.photo = map.next_value()?,
-                4usize => self.resource_type = map.next_value()?,
-                5usize => {
+                0 => self.gid = map.next_value()?,
+                1 => self.email = map.next_value()?,
+                2 => self.name = map.next_value()?,
+                3 => self.photo = map.next_value()?,
+                4 => self.resource_type = map.next_value()?,
+                5 => {
                     self.workspaces = map
                         .next_value::<
-                            airbyte_agent_runtime::record::SkipNulls<
-                                ProjectsRecordCurrentStatusAuthor,
-                            >,
+                            record::SkipNulls<ProjectsRecordCurrentStatusAuthor>,
                         >()?
                         .0;
                 }
-                _ => {
-                    map.next_value::<airbyte_agent_runtime::serde::de::IgnoredAny>()?;
-                }
+                _ => drop(map.next_value::<serde::de::IgnoredAny>()?),
             }
             Ok(())
         }
     }
-    impl<'de> airbyte_agent_runtime::serde::Deserialize<'de> for UsersRecord {
-        fn deserialize<__D: airbyte_agent_runtime::serde::Deserializer<'de>>(
-            deserializer: __D,
-        ) -> ::std::result::Result<Self, __D::Error> {
-            airbyte_agent_runtime::record::deserialize(deserializer)
+    impl<'de> serde::Deserialize<'de> for UsersRecord {
+        fn deserialize<__D: serde::Deserializer<'de>>(
+            d: __D,
+        ) -> Result<Self, __D::Error> {
+            record::deserialize(d)
         }
     }
 }

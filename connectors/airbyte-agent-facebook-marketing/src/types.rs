@@ -6,8 +6,9 @@ pub use used_by_1::*;
 /// Types used by `ad_sets`, `ads`.
 #[cfg(any(feature = "ad_sets", feature = "ads"))]
 mod used_by_1 {
+    use airbyte_agent_runtime::{Result, record, serde};
     /// The `BidInfo` object.
-    #[derive(Debug, Clone, Default, airbyte_agent_runtime::serde::Serialize)]
+    #[derive(Debug, Clone, Default, serde::Serialize)]
     #[serde(crate = "airbyte_agent_runtime::serde")]
     pub struct BidInfo {
         /// Clicks (numeric).
@@ -26,41 +27,39 @@ mod used_by_1 {
         #[serde(rename = "SOCIAL", skip_serializing_if = "Option::is_none")]
         pub social: Option<i64>,
     }
-    impl airbyte_agent_runtime::record::Record for BidInfo {
+    impl record::Record for BidInfo {
         const NAME: &'static str = "BidInfo";
         fn field_index(key: &str) -> Option<usize> {
             match key {
-                "CLICKS" => Some(0usize),
-                "ACTIONS" => Some(1usize),
-                "REACH" => Some(2usize),
-                "IMPRESSIONS" => Some(3usize),
-                "SOCIAL" => Some(4usize),
+                "CLICKS" => Some(0),
+                "ACTIONS" => Some(1),
+                "REACH" => Some(2),
+                "IMPRESSIONS" => Some(3),
+                "SOCIAL" => Some(4),
                 _ => None,
             }
         }
-        fn set_field<'de, __M: airbyte_agent_runtime::serde::de::MapAccess<'de>>(
+        fn set_field<'de, __M: serde::de::MapAccess<'de>>(
             &mut self,
             index: usize,
             map: &mut __M,
-        ) -> ::std::result::Result<(), __M::Error> {
+        ) -> Result<(), __M::Error> {
             match index {
-                0usize => self.clicks = map.next_value()?,
-                1usize => self.actions = map.next_value()?,
-                2usize => self.reach = map.next_value()?,
-                3usize => self.impressions = map.next_value()?,
-                4usize => self.social = map.next_value()?,
-                _ => {
-                    map.next_value::<airbyte_agent_runtime::serde::de::IgnoredAny>()?;
-                }
+                0 => self.clicks = map.next_value()?,
+                1 => self.actions = map.next_value()?,
+                2 => self.reach = map.next_value()?,
+                3 => self.impressions = map.next_value()?,
+                4 => self.social = map.next_value()?,
+                _ => drop(map.next_value::<serde::de::IgnoredAny>()?),
             }
             Ok(())
         }
     }
-    impl<'de> airbyte_agent_runtime::serde::Deserialize<'de> for BidInfo {
-        fn deserialize<__D: airbyte_agent_runtime::serde::Deserializer<'de>>(
-            deserializer: __D,
-        ) -> ::std::result::Result<Self, __D::Error> {
-            airbyte_agent_runtime::record::deserialize(deserializer)
+    impl<'de> serde::Deserialize<'de> for BidInfo {
+        fn deserialize<__D: serde::Deserializer<'de>>(
+            d: __D,
+        ) -> Result<Self, __D::Error> {
+            record::deserialize(d)
         }
     }
 }
@@ -69,8 +68,9 @@ pub use used_by_2::*;
 /// Types used by `ad_sets`, `ads`, `campaigns`.
 #[cfg(any(feature = "campaigns", feature = "ad_sets", feature = "ads"))]
 mod used_by_2 {
+    use airbyte_agent_runtime::{Result, record, serde};
     /// The `AdLabel` object.
-    #[derive(Debug, Clone, Default, airbyte_agent_runtime::serde::Serialize)]
+    #[derive(Debug, Clone, Default, serde::Serialize)]
     #[serde(crate = "airbyte_agent_runtime::serde")]
     pub struct AdLabel {
         /// Unique identifier of this ad label.
@@ -86,39 +86,37 @@ mod used_by_2 {
         #[serde(skip_serializing_if = "Option::is_none")]
         pub updated_time: Option<String>,
     }
-    impl airbyte_agent_runtime::record::Record for AdLabel {
+    impl record::Record for AdLabel {
         const NAME: &'static str = "AdLabel";
         fn field_index(key: &str) -> Option<usize> {
             match key {
-                "id" => Some(0usize),
-                "name" => Some(1usize),
-                "created_time" => Some(2usize),
-                "updated_time" => Some(3usize),
+                "id" => Some(0),
+                "name" => Some(1),
+                "created_time" => Some(2),
+                "updated_time" => Some(3),
                 _ => None,
             }
         }
-        fn set_field<'de, __M: airbyte_agent_runtime::serde::de::MapAccess<'de>>(
+        fn set_field<'de, __M: serde::de::MapAccess<'de>>(
             &mut self,
             index: usize,
             map: &mut __M,
-        ) -> ::std::result::Result<(), __M::Error> {
+        ) -> Result<(), __M::Error> {
             match index {
-                0usize => self.id = map.next_value()?,
-                1usize => self.name = map.next_value()?,
-                2usize => self.created_time = map.next_value()?,
-                3usize => self.updated_time = map.next_value()?,
-                _ => {
-                    map.next_value::<airbyte_agent_runtime::serde::de::IgnoredAny>()?;
-                }
+                0 => self.id = map.next_value()?,
+                1 => self.name = map.next_value()?,
+                2 => self.created_time = map.next_value()?,
+                3 => self.updated_time = map.next_value()?,
+                _ => drop(map.next_value::<serde::de::IgnoredAny>()?),
             }
             Ok(())
         }
     }
-    impl<'de> airbyte_agent_runtime::serde::Deserialize<'de> for AdLabel {
-        fn deserialize<__D: airbyte_agent_runtime::serde::Deserializer<'de>>(
-            deserializer: __D,
-        ) -> ::std::result::Result<Self, __D::Error> {
-            airbyte_agent_runtime::record::deserialize(deserializer)
+    impl<'de> serde::Deserialize<'de> for AdLabel {
+        fn deserialize<__D: serde::Deserializer<'de>>(
+            d: __D,
+        ) -> Result<Self, __D::Error> {
+            record::deserialize(d)
         }
     }
     airbyte_agent_runtime::string_enum! {
@@ -126,40 +124,38 @@ mod used_by_2 {
         " `ACTIVE`"] Active => "ACTIVE", #[doc = " `PAUSED`"] Paused => "PAUSED" }
     }
     /// Response envelope with campaign create data.
-    #[derive(Debug, Clone, Default, airbyte_agent_runtime::serde::Serialize)]
+    #[derive(Debug, Clone, Default, serde::Serialize)]
     #[serde(crate = "airbyte_agent_runtime::serde")]
     pub struct CampaignsRecord {
         /// Unique identifier of this campaign.
         #[serde(skip_serializing_if = "Option::is_none")]
         pub id: Option<String>,
     }
-    impl airbyte_agent_runtime::record::Record for CampaignsRecord {
+    impl record::Record for CampaignsRecord {
         const NAME: &'static str = "CampaignsRecord";
         fn field_index(key: &str) -> Option<usize> {
             match key {
-                "id" => Some(0usize),
+                "id" => Some(0),
                 _ => None,
             }
         }
-        fn set_field<'de, __M: airbyte_agent_runtime::serde::de::MapAccess<'de>>(
+        fn set_field<'de, __M: serde::de::MapAccess<'de>>(
             &mut self,
             index: usize,
             map: &mut __M,
-        ) -> ::std::result::Result<(), __M::Error> {
+        ) -> Result<(), __M::Error> {
             match index {
-                0usize => self.id = map.next_value()?,
-                _ => {
-                    map.next_value::<airbyte_agent_runtime::serde::de::IgnoredAny>()?;
-                }
+                0 => self.id = map.next_value()?,
+                _ => drop(map.next_value::<serde::de::IgnoredAny>()?),
             }
             Ok(())
         }
     }
-    impl<'de> airbyte_agent_runtime::serde::Deserialize<'de> for CampaignsRecord {
-        fn deserialize<__D: airbyte_agent_runtime::serde::Deserializer<'de>>(
-            deserializer: __D,
-        ) -> ::std::result::Result<Self, __D::Error> {
-            airbyte_agent_runtime::record::deserialize(deserializer)
+    impl<'de> serde::Deserialize<'de> for CampaignsRecord {
+        fn deserialize<__D: serde::Deserializer<'de>>(
+            d: __D,
+        ) -> Result<Self, __D::Error> {
+            record::deserialize(d)
         }
     }
     airbyte_agent_runtime::string_enum! {
@@ -168,40 +164,38 @@ mod used_by_2 {
         " `ARCHIVED`"] Archived => "ARCHIVED" }
     }
     /// Response envelope with update data.
-    #[derive(Debug, Clone, Default, airbyte_agent_runtime::serde::Serialize)]
+    #[derive(Debug, Clone, Default, serde::Serialize)]
     #[serde(crate = "airbyte_agent_runtime::serde")]
     pub struct CampaignsRecord2 {
         /// Flag: success.
         #[serde(skip_serializing_if = "Option::is_none")]
         pub success: Option<bool>,
     }
-    impl airbyte_agent_runtime::record::Record for CampaignsRecord2 {
+    impl record::Record for CampaignsRecord2 {
         const NAME: &'static str = "CampaignsRecord2";
         fn field_index(key: &str) -> Option<usize> {
             match key {
-                "success" => Some(0usize),
+                "success" => Some(0),
                 _ => None,
             }
         }
-        fn set_field<'de, __M: airbyte_agent_runtime::serde::de::MapAccess<'de>>(
+        fn set_field<'de, __M: serde::de::MapAccess<'de>>(
             &mut self,
             index: usize,
             map: &mut __M,
-        ) -> ::std::result::Result<(), __M::Error> {
+        ) -> Result<(), __M::Error> {
             match index {
-                0usize => self.success = map.next_value()?,
-                _ => {
-                    map.next_value::<airbyte_agent_runtime::serde::de::IgnoredAny>()?;
-                }
+                0 => self.success = map.next_value()?,
+                _ => drop(map.next_value::<serde::de::IgnoredAny>()?),
             }
             Ok(())
         }
     }
-    impl<'de> airbyte_agent_runtime::serde::Deserialize<'de> for CampaignsRecord2 {
-        fn deserialize<__D: airbyte_agent_runtime::serde::Deserializer<'de>>(
-            deserializer: __D,
-        ) -> ::std::result::Result<Self, __D::Error> {
-            airbyte_agent_runtime::record::deserialize(deserializer)
+    impl<'de> serde::Deserialize<'de> for CampaignsRecord2 {
+        fn deserialize<__D: serde::Deserializer<'de>>(
+            d: __D,
+        ) -> Result<Self, __D::Error> {
+            record::deserialize(d)
         }
     }
 }

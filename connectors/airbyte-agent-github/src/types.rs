@@ -6,8 +6,9 @@ pub use used_by_1::*;
 /// Types used by `comments`, `issues`.
 #[cfg(any(feature = "issues", feature = "comments"))]
 mod used_by_1 {
+    use airbyte_agent_runtime::{Result, record, serde};
     /// Reaction counts on the issue.
-    #[derive(Debug, Clone, Default, airbyte_agent_runtime::serde::Serialize)]
+    #[derive(Debug, Clone, Default, serde::Serialize)]
     #[serde(crate = "airbyte_agent_runtime::serde")]
     pub struct IssuesRecordReactions {
         /// `url`
@@ -41,51 +42,49 @@ mod used_by_1 {
         #[serde(skip_serializing_if = "Option::is_none")]
         pub eyes: Option<i64>,
     }
-    impl airbyte_agent_runtime::record::Record for IssuesRecordReactions {
+    impl record::Record for IssuesRecordReactions {
         const NAME: &'static str = "IssuesRecordReactions";
         fn field_index(key: &str) -> Option<usize> {
             match key {
-                "url" => Some(0usize),
-                "total_count" => Some(1usize),
-                "+1" => Some(2usize),
-                "-1" => Some(3usize),
-                "laugh" => Some(4usize),
-                "hooray" => Some(5usize),
-                "confused" => Some(6usize),
-                "heart" => Some(7usize),
-                "rocket" => Some(8usize),
-                "eyes" => Some(9usize),
+                "url" => Some(0),
+                "total_count" => Some(1),
+                "+1" => Some(2),
+                "-1" => Some(3),
+                "laugh" => Some(4),
+                "hooray" => Some(5),
+                "confused" => Some(6),
+                "heart" => Some(7),
+                "rocket" => Some(8),
+                "eyes" => Some(9),
                 _ => None,
             }
         }
-        fn set_field<'de, __M: airbyte_agent_runtime::serde::de::MapAccess<'de>>(
+        fn set_field<'de, __M: serde::de::MapAccess<'de>>(
             &mut self,
             index: usize,
             map: &mut __M,
-        ) -> ::std::result::Result<(), __M::Error> {
+        ) -> Result<(), __M::Error> {
             match index {
-                0usize => self.url = map.next_value()?,
-                1usize => self.total_count = map.next_value()?,
-                2usize => self.plus_1 = map.next_value()?,
-                3usize => self.minus_1 = map.next_value()?,
-                4usize => self.laugh = map.next_value()?,
-                5usize => self.hooray = map.next_value()?,
-                6usize => self.confused = map.next_value()?,
-                7usize => self.heart = map.next_value()?,
-                8usize => self.rocket = map.next_value()?,
-                9usize => self.eyes = map.next_value()?,
-                _ => {
-                    map.next_value::<airbyte_agent_runtime::serde::de::IgnoredAny>()?;
-                }
+                0 => self.url = map.next_value()?,
+                1 => self.total_count = map.next_value()?,
+                2 => self.plus_1 = map.next_value()?,
+                3 => self.minus_1 = map.next_value()?,
+                4 => self.laugh = map.next_value()?,
+                5 => self.hooray = map.next_value()?,
+                6 => self.confused = map.next_value()?,
+                7 => self.heart = map.next_value()?,
+                8 => self.rocket = map.next_value()?,
+                9 => self.eyes = map.next_value()?,
+                _ => drop(map.next_value::<serde::de::IgnoredAny>()?),
             }
             Ok(())
         }
     }
-    impl<'de> airbyte_agent_runtime::serde::Deserialize<'de> for IssuesRecordReactions {
-        fn deserialize<__D: airbyte_agent_runtime::serde::Deserializer<'de>>(
-            deserializer: __D,
-        ) -> ::std::result::Result<Self, __D::Error> {
-            airbyte_agent_runtime::record::deserialize(deserializer)
+    impl<'de> serde::Deserialize<'de> for IssuesRecordReactions {
+        fn deserialize<__D: serde::Deserializer<'de>>(
+            d: __D,
+        ) -> Result<Self, __D::Error> {
+            record::deserialize(d)
         }
     }
 }
@@ -94,8 +93,9 @@ pub use used_by_2::*;
 /// Types used by `comments`, `issues`, `pull_requests`.
 #[cfg(any(feature = "issues", feature = "comments", feature = "pull_requests"))]
 mod used_by_2 {
+    use airbyte_agent_runtime::{Result, record, serde};
     /// Account that created the issue.
-    #[derive(Debug, Clone, Default, airbyte_agent_runtime::serde::Serialize)]
+    #[derive(Debug, Clone, Default, serde::Serialize)]
     #[serde(crate = "airbyte_agent_runtime::serde")]
     pub struct IssuesRecordUser {
         /// `login`
@@ -123,47 +123,45 @@ mod used_by_2 {
         #[serde(skip_serializing_if = "Option::is_none")]
         pub site_admin: Option<bool>,
     }
-    impl airbyte_agent_runtime::record::Record for IssuesRecordUser {
+    impl record::Record for IssuesRecordUser {
         const NAME: &'static str = "IssuesRecordUser";
         fn field_index(key: &str) -> Option<usize> {
             match key {
-                "login" => Some(0usize),
-                "id" => Some(1usize),
-                "node_id" => Some(2usize),
-                "avatar_url" => Some(3usize),
-                "url" => Some(4usize),
-                "html_url" => Some(5usize),
-                "type" => Some(6usize),
-                "site_admin" => Some(7usize),
+                "login" => Some(0),
+                "id" => Some(1),
+                "node_id" => Some(2),
+                "avatar_url" => Some(3),
+                "url" => Some(4),
+                "html_url" => Some(5),
+                "type" => Some(6),
+                "site_admin" => Some(7),
                 _ => None,
             }
         }
-        fn set_field<'de, __M: airbyte_agent_runtime::serde::de::MapAccess<'de>>(
+        fn set_field<'de, __M: serde::de::MapAccess<'de>>(
             &mut self,
             index: usize,
             map: &mut __M,
-        ) -> ::std::result::Result<(), __M::Error> {
+        ) -> Result<(), __M::Error> {
             match index {
-                0usize => self.login = map.next_value()?,
-                1usize => self.id = map.next_value()?,
-                2usize => self.node_id = map.next_value()?,
-                3usize => self.avatar_url = map.next_value()?,
-                4usize => self.url = map.next_value()?,
-                5usize => self.html_url = map.next_value()?,
-                6usize => self.type_ = map.next_value()?,
-                7usize => self.site_admin = map.next_value()?,
-                _ => {
-                    map.next_value::<airbyte_agent_runtime::serde::de::IgnoredAny>()?;
-                }
+                0 => self.login = map.next_value()?,
+                1 => self.id = map.next_value()?,
+                2 => self.node_id = map.next_value()?,
+                3 => self.avatar_url = map.next_value()?,
+                4 => self.url = map.next_value()?,
+                5 => self.html_url = map.next_value()?,
+                6 => self.type_ = map.next_value()?,
+                7 => self.site_admin = map.next_value()?,
+                _ => drop(map.next_value::<serde::de::IgnoredAny>()?),
             }
             Ok(())
         }
     }
-    impl<'de> airbyte_agent_runtime::serde::Deserialize<'de> for IssuesRecordUser {
-        fn deserialize<__D: airbyte_agent_runtime::serde::Deserializer<'de>>(
-            deserializer: __D,
-        ) -> ::std::result::Result<Self, __D::Error> {
-            airbyte_agent_runtime::record::deserialize(deserializer)
+    impl<'de> serde::Deserialize<'de> for IssuesRecordUser {
+        fn deserialize<__D: serde::Deserializer<'de>>(
+            d: __D,
+        ) -> Result<Self, __D::Error> {
+            record::deserialize(d)
         }
     }
 }
@@ -182,8 +180,9 @@ pub use used_by_4::*;
 /// Types used by `issues`, `pull_requests`.
 #[cfg(any(feature = "issues", feature = "pull_requests"))]
 mod used_by_4 {
+    use airbyte_agent_runtime::{Result, record, serde};
     /// The `IssuesRecordLabelsItem` object.
-    #[derive(Debug, Clone, Default, airbyte_agent_runtime::serde::Serialize)]
+    #[derive(Debug, Clone, Default, serde::Serialize)]
     #[serde(crate = "airbyte_agent_runtime::serde")]
     pub struct IssuesRecordLabelsItem {
         /// `id`
@@ -208,49 +207,47 @@ mod used_by_4 {
         #[serde(skip_serializing_if = "Option::is_none")]
         pub description: Option<String>,
     }
-    impl airbyte_agent_runtime::record::Record for IssuesRecordLabelsItem {
+    impl record::Record for IssuesRecordLabelsItem {
         const NAME: &'static str = "IssuesRecordLabelsItem";
         fn field_index(key: &str) -> Option<usize> {
             match key {
-                "id" => Some(0usize),
-                "node_id" => Some(1usize),
-                "url" => Some(2usize),
-                "name" => Some(3usize),
-                "color" => Some(4usize),
-                "default" => Some(5usize),
-                "description" => Some(6usize),
+                "id" => Some(0),
+                "node_id" => Some(1),
+                "url" => Some(2),
+                "name" => Some(3),
+                "color" => Some(4),
+                "default" => Some(5),
+                "description" => Some(6),
                 _ => None,
             }
         }
-        fn set_field<'de, __M: airbyte_agent_runtime::serde::de::MapAccess<'de>>(
+        fn set_field<'de, __M: serde::de::MapAccess<'de>>(
             &mut self,
             index: usize,
             map: &mut __M,
-        ) -> ::std::result::Result<(), __M::Error> {
+        ) -> Result<(), __M::Error> {
             match index {
-                0usize => self.id = map.next_value()?,
-                1usize => self.node_id = map.next_value()?,
-                2usize => self.url = map.next_value()?,
-                3usize => self.name = map.next_value()?,
-                4usize => self.color = map.next_value()?,
-                5usize => self.default = map.next_value()?,
-                6usize => self.description = map.next_value()?,
-                _ => {
-                    map.next_value::<airbyte_agent_runtime::serde::de::IgnoredAny>()?;
-                }
+                0 => self.id = map.next_value()?,
+                1 => self.node_id = map.next_value()?,
+                2 => self.url = map.next_value()?,
+                3 => self.name = map.next_value()?,
+                4 => self.color = map.next_value()?,
+                5 => self.default = map.next_value()?,
+                6 => self.description = map.next_value()?,
+                _ => drop(map.next_value::<serde::de::IgnoredAny>()?),
             }
             Ok(())
         }
     }
-    impl<'de> airbyte_agent_runtime::serde::Deserialize<'de> for IssuesRecordLabelsItem {
-        fn deserialize<__D: airbyte_agent_runtime::serde::Deserializer<'de>>(
-            deserializer: __D,
-        ) -> ::std::result::Result<Self, __D::Error> {
-            airbyte_agent_runtime::record::deserialize(deserializer)
+    impl<'de> serde::Deserialize<'de> for IssuesRecordLabelsItem {
+        fn deserialize<__D: serde::Deserializer<'de>>(
+            d: __D,
+        ) -> Result<Self, __D::Error> {
+            record::deserialize(d)
         }
     }
     /// The `IssuesRecordAssigneesItem` object.
-    #[derive(Debug, Clone, Default, airbyte_agent_runtime::serde::Serialize)]
+    #[derive(Debug, Clone, Default, serde::Serialize)]
     #[serde(crate = "airbyte_agent_runtime::serde")]
     pub struct IssuesRecordAssigneesItem {
         /// `login`
@@ -278,48 +275,45 @@ mod used_by_4 {
         #[serde(skip_serializing_if = "Option::is_none")]
         pub site_admin: Option<bool>,
     }
-    impl airbyte_agent_runtime::record::Record for IssuesRecordAssigneesItem {
+    impl record::Record for IssuesRecordAssigneesItem {
         const NAME: &'static str = "IssuesRecordAssigneesItem";
         fn field_index(key: &str) -> Option<usize> {
             match key {
-                "login" => Some(0usize),
-                "id" => Some(1usize),
-                "node_id" => Some(2usize),
-                "avatar_url" => Some(3usize),
-                "url" => Some(4usize),
-                "html_url" => Some(5usize),
-                "type" => Some(6usize),
-                "site_admin" => Some(7usize),
+                "login" => Some(0),
+                "id" => Some(1),
+                "node_id" => Some(2),
+                "avatar_url" => Some(3),
+                "url" => Some(4),
+                "html_url" => Some(5),
+                "type" => Some(6),
+                "site_admin" => Some(7),
                 _ => None,
             }
         }
-        fn set_field<'de, __M: airbyte_agent_runtime::serde::de::MapAccess<'de>>(
+        fn set_field<'de, __M: serde::de::MapAccess<'de>>(
             &mut self,
             index: usize,
             map: &mut __M,
-        ) -> ::std::result::Result<(), __M::Error> {
+        ) -> Result<(), __M::Error> {
             match index {
-                0usize => self.login = map.next_value()?,
-                1usize => self.id = map.next_value()?,
-                2usize => self.node_id = map.next_value()?,
-                3usize => self.avatar_url = map.next_value()?,
-                4usize => self.url = map.next_value()?,
-                5usize => self.html_url = map.next_value()?,
-                6usize => self.type_ = map.next_value()?,
-                7usize => self.site_admin = map.next_value()?,
-                _ => {
-                    map.next_value::<airbyte_agent_runtime::serde::de::IgnoredAny>()?;
-                }
+                0 => self.login = map.next_value()?,
+                1 => self.id = map.next_value()?,
+                2 => self.node_id = map.next_value()?,
+                3 => self.avatar_url = map.next_value()?,
+                4 => self.url = map.next_value()?,
+                5 => self.html_url = map.next_value()?,
+                6 => self.type_ = map.next_value()?,
+                7 => self.site_admin = map.next_value()?,
+                _ => drop(map.next_value::<serde::de::IgnoredAny>()?),
             }
             Ok(())
         }
     }
-    impl<'de> airbyte_agent_runtime::serde::Deserialize<'de>
-    for IssuesRecordAssigneesItem {
-        fn deserialize<__D: airbyte_agent_runtime::serde::Deserializer<'de>>(
-            deserializer: __D,
-        ) -> ::std::result::Result<Self, __D::Error> {
-            airbyte_agent_runtime::record::deserialize(deserializer)
+    impl<'de> serde::Deserialize<'de> for IssuesRecordAssigneesItem {
+        fn deserialize<__D: serde::Deserializer<'de>>(
+            d: __D,
+        ) -> Result<Self, __D::Error> {
+            record::deserialize(d)
         }
     }
 }

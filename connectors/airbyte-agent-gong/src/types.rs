@@ -6,125 +6,110 @@ pub use used_by_1::*;
 /// Types used by `call_audio`, `call_video`.
 #[cfg(any(feature = "call_audio", feature = "call_video"))]
 mod used_by_1 {
+    use airbyte_agent_runtime::{Result, record, serde};
     /// The `CallAudioDownloadFilter` object.
-    #[derive(Debug, Clone, Default, airbyte_agent_runtime::serde::Serialize)]
+    #[derive(Debug, Clone, Default, serde::Serialize)]
     #[serde(crate = "airbyte_agent_runtime::serde")]
     pub struct CallAudioDownloadFilter {
         /// A list holding the one call ID to download.
         #[serde(rename = "callIds", skip_serializing_if = "Option::is_none")]
         pub call_ids: Option<Vec<String>>,
     }
-    impl airbyte_agent_runtime::record::Record for CallAudioDownloadFilter {
+    impl record::Record for CallAudioDownloadFilter {
         const NAME: &'static str = "CallAudioDownloadFilter";
         fn field_index(key: &str) -> Option<usize> {
             match key {
-                "callIds" => Some(0usize),
+                "callIds" => Some(0),
                 _ => None,
             }
         }
-        fn set_field<'de, __M: airbyte_agent_runtime::serde::de::MapAccess<'de>>(
+        fn set_field<'de, __M: serde::de::MapAccess<'de>>(
             &mut self,
             index: usize,
             map: &mut __M,
-        ) -> ::std::result::Result<(), __M::Error> {
+        ) -> Result<(), __M::Error> {
             match index {
-                0usize => {
-                    self.call_ids = map
-                        .next_value::<
-                            airbyte_agent_runtime::record::SkipNulls<String>,
-                        >()?
-                        .0;
-                }
-                _ => {
-                    map.next_value::<airbyte_agent_runtime::serde::de::IgnoredAny>()?;
-                }
+                0 => self.call_ids = map.next_value::<record::SkipNulls<String>>()?.0,
+                _ => drop(map.next_value::<serde::de::IgnoredAny>()?),
             }
             Ok(())
         }
     }
-    impl<'de> airbyte_agent_runtime::serde::Deserialize<'de>
-    for CallAudioDownloadFilter {
-        fn deserialize<__D: airbyte_agent_runtime::serde::Deserializer<'de>>(
-            deserializer: __D,
-        ) -> ::std::result::Result<Self, __D::Error> {
-            airbyte_agent_runtime::record::deserialize(deserializer)
+    impl<'de> serde::Deserialize<'de> for CallAudioDownloadFilter {
+        fn deserialize<__D: serde::Deserializer<'de>>(
+            d: __D,
+        ) -> Result<Self, __D::Error> {
+            record::deserialize(d)
         }
     }
     /// The `CallAudioDownloadContentSelector` object.
-    #[derive(Debug, Clone, Default, airbyte_agent_runtime::serde::Serialize)]
+    #[derive(Debug, Clone, Default, serde::Serialize)]
     #[serde(crate = "airbyte_agent_runtime::serde")]
     pub struct CallAudioDownloadContentSelector {
         /// `exposedFields`
         #[serde(rename = "exposedFields", skip_serializing_if = "Option::is_none")]
         pub exposed_fields: Option<CallAudioDownloadContentSelectorExposedFields>,
     }
-    impl airbyte_agent_runtime::record::Record for CallAudioDownloadContentSelector {
+    impl record::Record for CallAudioDownloadContentSelector {
         const NAME: &'static str = "CallAudioDownloadContentSelector";
         fn field_index(key: &str) -> Option<usize> {
             match key {
-                "exposedFields" => Some(0usize),
+                "exposedFields" => Some(0),
                 _ => None,
             }
         }
-        fn set_field<'de, __M: airbyte_agent_runtime::serde::de::MapAccess<'de>>(
+        fn set_field<'de, __M: serde::de::MapAccess<'de>>(
             &mut self,
             index: usize,
             map: &mut __M,
-        ) -> ::std::result::Result<(), __M::Error> {
+        ) -> Result<(), __M::Error> {
             match index {
-                0usize => self.exposed_fields = map.next_value()?,
-                _ => {
-                    map.next_value::<airbyte_agent_runtime::serde::de::IgnoredAny>()?;
-                }
+                0 => self.exposed_fields = map.next_value()?,
+                _ => drop(map.next_value::<serde::de::IgnoredAny>()?),
             }
             Ok(())
         }
     }
-    impl<'de> airbyte_agent_runtime::serde::Deserialize<'de>
-    for CallAudioDownloadContentSelector {
-        fn deserialize<__D: airbyte_agent_runtime::serde::Deserializer<'de>>(
-            deserializer: __D,
-        ) -> ::std::result::Result<Self, __D::Error> {
-            airbyte_agent_runtime::record::deserialize(deserializer)
+    impl<'de> serde::Deserialize<'de> for CallAudioDownloadContentSelector {
+        fn deserialize<__D: serde::Deserializer<'de>>(
+            d: __D,
+        ) -> Result<Self, __D::Error> {
+            record::deserialize(d)
         }
     }
     /// The `CallAudioDownloadContentSelectorExposedFields` object.
-    #[derive(Debug, Clone, Default, airbyte_agent_runtime::serde::Serialize)]
+    #[derive(Debug, Clone, Default, serde::Serialize)]
     #[serde(crate = "airbyte_agent_runtime::serde")]
     pub struct CallAudioDownloadContentSelectorExposedFields {
         /// Has to be true so that Gong includes the media links.
         #[serde(skip_serializing_if = "Option::is_none")]
         pub media: Option<bool>,
     }
-    impl airbyte_agent_runtime::record::Record
-    for CallAudioDownloadContentSelectorExposedFields {
+    impl record::Record for CallAudioDownloadContentSelectorExposedFields {
         const NAME: &'static str = "CallAudioDownloadContentSelectorExposedFields";
         fn field_index(key: &str) -> Option<usize> {
             match key {
-                "media" => Some(0usize),
+                "media" => Some(0),
                 _ => None,
             }
         }
-        fn set_field<'de, __M: airbyte_agent_runtime::serde::de::MapAccess<'de>>(
+        fn set_field<'de, __M: serde::de::MapAccess<'de>>(
             &mut self,
             index: usize,
             map: &mut __M,
-        ) -> ::std::result::Result<(), __M::Error> {
+        ) -> Result<(), __M::Error> {
             match index {
-                0usize => self.media = map.next_value()?,
-                _ => {
-                    map.next_value::<airbyte_agent_runtime::serde::de::IgnoredAny>()?;
-                }
+                0 => self.media = map.next_value()?,
+                _ => drop(map.next_value::<serde::de::IgnoredAny>()?),
             }
             Ok(())
         }
     }
-    impl<'de> airbyte_agent_runtime::serde::Deserialize<'de>
-    for CallAudioDownloadContentSelectorExposedFields {
-        fn deserialize<__D: airbyte_agent_runtime::serde::Deserializer<'de>>(
-            deserializer: __D,
-        ) -> ::std::result::Result<Self, __D::Error> {
-            airbyte_agent_runtime::record::deserialize(deserializer)
+    impl<'de> serde::Deserialize<'de> for CallAudioDownloadContentSelectorExposedFields {
+        fn deserialize<__D: serde::Deserializer<'de>>(
+            d: __D,
+        ) -> Result<Self, __D::Error> {
+            record::deserialize(d)
         }
     }
 }
@@ -145,8 +130,9 @@ pub use used_by_2::*;
     )
 )]
 mod used_by_2 {
+    use airbyte_agent_runtime::{Result, record, serde};
     /// The `StatsActivityAggregateListFilter` object.
-    #[derive(Debug, Clone, Default, airbyte_agent_runtime::serde::Serialize)]
+    #[derive(Debug, Clone, Default, serde::Serialize)]
     #[serde(crate = "airbyte_agent_runtime::serde")]
     pub struct StatsActivityAggregateListFilter {
         /// First day of the range (YYYY-MM-DD); Gong requires it.
@@ -159,44 +145,35 @@ mod used_by_2 {
         #[serde(rename = "userIds", skip_serializing_if = "Option::is_none")]
         pub user_ids: Option<Vec<String>>,
     }
-    impl airbyte_agent_runtime::record::Record for StatsActivityAggregateListFilter {
+    impl record::Record for StatsActivityAggregateListFilter {
         const NAME: &'static str = "StatsActivityAggregateListFilter";
         fn field_index(key: &str) -> Option<usize> {
             match key {
-                "fromDate" => Some(0usize),
-                "toDate" => Some(1usize),
-                "userIds" => Some(2usize),
+                "fromDate" => Some(0),
+                "toDate" => Some(1),
+                "userIds" => Some(2),
                 _ => None,
             }
         }
-        fn set_field<'de, __M: airbyte_agent_runtime::serde::de::MapAccess<'de>>(
+        fn set_field<'de, __M: serde::de::MapAccess<'de>>(
             &mut self,
             index: usize,
             map: &mut __M,
-        ) -> ::std::result::Result<(), __M::Error> {
+        ) -> Result<(), __M::Error> {
             match index {
-                0usize => self.from_date = map.next_value()?,
-                1usize => self.to_date = map.next_value()?,
-                2usize => {
-                    self.user_ids = map
-                        .next_value::<
-                            airbyte_agent_runtime::record::SkipNulls<String>,
-                        >()?
-                        .0;
-                }
-                _ => {
-                    map.next_value::<airbyte_agent_runtime::serde::de::IgnoredAny>()?;
-                }
+                0 => self.from_date = map.next_value()?,
+                1 => self.to_date = map.next_value()?,
+                2 => self.user_ids = map.next_value::<record::SkipNulls<String>>()?.0,
+                _ => drop(map.next_value::<serde::de::IgnoredAny>()?),
             }
             Ok(())
         }
     }
-    impl<'de> airbyte_agent_runtime::serde::Deserialize<'de>
-    for StatsActivityAggregateListFilter {
-        fn deserialize<__D: airbyte_agent_runtime::serde::Deserializer<'de>>(
-            deserializer: __D,
-        ) -> ::std::result::Result<Self, __D::Error> {
-            airbyte_agent_runtime::record::deserialize(deserializer)
+    impl<'de> serde::Deserialize<'de> for StatsActivityAggregateListFilter {
+        fn deserialize<__D: serde::Deserializer<'de>>(
+            d: __D,
+        ) -> Result<Self, __D::Error> {
+            record::deserialize(d)
         }
     }
 }

@@ -26,8 +26,9 @@ pub use used_by_1::*;
     )
 )]
 mod used_by_1 {
+    use airbyte_agent_runtime::{Result, record, serde};
     /// User structure.
-    #[derive(Debug, Clone, Default, airbyte_agent_runtime::serde::Serialize)]
+    #[derive(Debug, Clone, Default, serde::Serialize)]
     #[serde(crate = "airbyte_agent_runtime::serde")]
     pub struct User {
         /// Resource type tag, such as drive#file.
@@ -49,43 +50,41 @@ mod used_by_1 {
         #[serde(rename = "emailAddress", skip_serializing_if = "Option::is_none")]
         pub email_address: Option<String>,
     }
-    impl airbyte_agent_runtime::record::Record for User {
+    impl record::Record for User {
         const NAME: &'static str = "User";
         fn field_index(key: &str) -> Option<usize> {
             match key {
-                "kind" => Some(0usize),
-                "displayName" => Some(1usize),
-                "photoLink" => Some(2usize),
-                "me" => Some(3usize),
-                "permissionId" => Some(4usize),
-                "emailAddress" => Some(5usize),
+                "kind" => Some(0),
+                "displayName" => Some(1),
+                "photoLink" => Some(2),
+                "me" => Some(3),
+                "permissionId" => Some(4),
+                "emailAddress" => Some(5),
                 _ => None,
             }
         }
-        fn set_field<'de, __M: airbyte_agent_runtime::serde::de::MapAccess<'de>>(
+        fn set_field<'de, __M: serde::de::MapAccess<'de>>(
             &mut self,
             index: usize,
             map: &mut __M,
-        ) -> ::std::result::Result<(), __M::Error> {
+        ) -> Result<(), __M::Error> {
             match index {
-                0usize => self.kind = map.next_value()?,
-                1usize => self.display_name = map.next_value()?,
-                2usize => self.photo_link = map.next_value()?,
-                3usize => self.me = map.next_value()?,
-                4usize => self.permission_id = map.next_value()?,
-                5usize => self.email_address = map.next_value()?,
-                _ => {
-                    map.next_value::<airbyte_agent_runtime::serde::de::IgnoredAny>()?;
-                }
+                0 => self.kind = map.next_value()?,
+                1 => self.display_name = map.next_value()?,
+                2 => self.photo_link = map.next_value()?,
+                3 => self.me = map.next_value()?,
+                4 => self.permission_id = map.next_value()?,
+                5 => self.email_address = map.next_value()?,
+                _ => drop(map.next_value::<serde::de::IgnoredAny>()?),
             }
             Ok(())
         }
     }
-    impl<'de> airbyte_agent_runtime::serde::Deserialize<'de> for User {
-        fn deserialize<__D: airbyte_agent_runtime::serde::Deserializer<'de>>(
-            deserializer: __D,
-        ) -> ::std::result::Result<Self, __D::Error> {
-            airbyte_agent_runtime::record::deserialize(deserializer)
+    impl<'de> serde::Deserialize<'de> for User {
+        fn deserialize<__D: serde::Deserializer<'de>>(
+            d: __D,
+        ) -> Result<Self, __D::Error> {
+            record::deserialize(d)
         }
     }
 }
@@ -94,8 +93,9 @@ pub use used_by_2::*;
 /// Types used by `changes`, `drives`.
 #[cfg(any(feature = "drives", feature = "changes"))]
 mod used_by_2 {
+    use airbyte_agent_runtime::{Result, record, serde};
     /// A shared drive.
-    #[derive(Debug, Clone, Default, airbyte_agent_runtime::serde::Serialize)]
+    #[derive(Debug, Clone, Default, serde::Serialize)]
     #[serde(crate = "airbyte_agent_runtime::serde")]
     pub struct Drive {
         /// Resource type tag, such as drive#file.
@@ -135,59 +135,57 @@ mod used_by_2 {
         #[serde(rename = "orgUnitId", skip_serializing_if = "Option::is_none")]
         pub org_unit_id: Option<String>,
     }
-    impl airbyte_agent_runtime::record::Record for Drive {
+    impl record::Record for Drive {
         const NAME: &'static str = "Drive";
         fn field_index(key: &str) -> Option<usize> {
             match key {
-                "kind" => Some(0usize),
-                "id" => Some(1usize),
-                "name" => Some(2usize),
-                "colorRgb" => Some(3usize),
-                "backgroundImageLink" => Some(4usize),
-                "backgroundImageFile" => Some(5usize),
-                "capabilities" => Some(6usize),
-                "themeId" => Some(7usize),
-                "createdTime" => Some(8usize),
-                "hidden" => Some(9usize),
-                "restrictions" => Some(10usize),
-                "orgUnitId" => Some(11usize),
+                "kind" => Some(0),
+                "id" => Some(1),
+                "name" => Some(2),
+                "colorRgb" => Some(3),
+                "backgroundImageLink" => Some(4),
+                "backgroundImageFile" => Some(5),
+                "capabilities" => Some(6),
+                "themeId" => Some(7),
+                "createdTime" => Some(8),
+                "hidden" => Some(9),
+                "restrictions" => Some(10),
+                "orgUnitId" => Some(11),
                 _ => None,
             }
         }
-        fn set_field<'de, __M: airbyte_agent_runtime::serde::de::MapAccess<'de>>(
+        fn set_field<'de, __M: serde::de::MapAccess<'de>>(
             &mut self,
             index: usize,
             map: &mut __M,
-        ) -> ::std::result::Result<(), __M::Error> {
+        ) -> Result<(), __M::Error> {
             match index {
-                0usize => self.kind = map.next_value()?,
-                1usize => self.id = map.next_value()?,
-                2usize => self.name = map.next_value()?,
-                3usize => self.color_rgb = map.next_value()?,
-                4usize => self.background_image_link = map.next_value()?,
-                5usize => self.background_image_file = map.next_value()?,
-                6usize => self.capabilities = map.next_value()?,
-                7usize => self.theme_id = map.next_value()?,
-                8usize => self.created_time = map.next_value()?,
-                9usize => self.hidden = map.next_value()?,
-                10usize => self.restrictions = map.next_value()?,
-                11usize => self.org_unit_id = map.next_value()?,
-                _ => {
-                    map.next_value::<airbyte_agent_runtime::serde::de::IgnoredAny>()?;
-                }
+                0 => self.kind = map.next_value()?,
+                1 => self.id = map.next_value()?,
+                2 => self.name = map.next_value()?,
+                3 => self.color_rgb = map.next_value()?,
+                4 => self.background_image_link = map.next_value()?,
+                5 => self.background_image_file = map.next_value()?,
+                6 => self.capabilities = map.next_value()?,
+                7 => self.theme_id = map.next_value()?,
+                8 => self.created_time = map.next_value()?,
+                9 => self.hidden = map.next_value()?,
+                10 => self.restrictions = map.next_value()?,
+                11 => self.org_unit_id = map.next_value()?,
+                _ => drop(map.next_value::<serde::de::IgnoredAny>()?),
             }
             Ok(())
         }
     }
-    impl<'de> airbyte_agent_runtime::serde::Deserialize<'de> for Drive {
-        fn deserialize<__D: airbyte_agent_runtime::serde::Deserializer<'de>>(
-            deserializer: __D,
-        ) -> ::std::result::Result<Self, __D::Error> {
-            airbyte_agent_runtime::record::deserialize(deserializer)
+    impl<'de> serde::Deserialize<'de> for Drive {
+        fn deserialize<__D: serde::Deserializer<'de>>(
+            d: __D,
+        ) -> Result<Self, __D::Error> {
+            record::deserialize(d)
         }
     }
     /// Object describing the background image file.
-    #[derive(Debug, Clone, Default, airbyte_agent_runtime::serde::Serialize)]
+    #[derive(Debug, Clone, Default, serde::Serialize)]
     #[serde(crate = "airbyte_agent_runtime::serde")]
     pub struct DriveBackgroundImageFile {
         /// `id`
@@ -203,44 +201,41 @@ mod used_by_2 {
         #[serde(skip_serializing_if = "Option::is_none")]
         pub width: Option<f64>,
     }
-    impl airbyte_agent_runtime::record::Record for DriveBackgroundImageFile {
+    impl record::Record for DriveBackgroundImageFile {
         const NAME: &'static str = "DriveBackgroundImageFile";
         fn field_index(key: &str) -> Option<usize> {
             match key {
-                "id" => Some(0usize),
-                "xCoordinate" => Some(1usize),
-                "yCoordinate" => Some(2usize),
-                "width" => Some(3usize),
+                "id" => Some(0),
+                "xCoordinate" => Some(1),
+                "yCoordinate" => Some(2),
+                "width" => Some(3),
                 _ => None,
             }
         }
-        fn set_field<'de, __M: airbyte_agent_runtime::serde::de::MapAccess<'de>>(
+        fn set_field<'de, __M: serde::de::MapAccess<'de>>(
             &mut self,
             index: usize,
             map: &mut __M,
-        ) -> ::std::result::Result<(), __M::Error> {
+        ) -> Result<(), __M::Error> {
             match index {
-                0usize => self.id = map.next_value()?,
-                1usize => self.x_coordinate = map.next_value()?,
-                2usize => self.y_coordinate = map.next_value()?,
-                3usize => self.width = map.next_value()?,
-                _ => {
-                    map.next_value::<airbyte_agent_runtime::serde::de::IgnoredAny>()?;
-                }
+                0 => self.id = map.next_value()?,
+                1 => self.x_coordinate = map.next_value()?,
+                2 => self.y_coordinate = map.next_value()?,
+                3 => self.width = map.next_value()?,
+                _ => drop(map.next_value::<serde::de::IgnoredAny>()?),
             }
             Ok(())
         }
     }
-    impl<'de> airbyte_agent_runtime::serde::Deserialize<'de>
-    for DriveBackgroundImageFile {
-        fn deserialize<__D: airbyte_agent_runtime::serde::Deserializer<'de>>(
-            deserializer: __D,
-        ) -> ::std::result::Result<Self, __D::Error> {
-            airbyte_agent_runtime::record::deserialize(deserializer)
+    impl<'de> serde::Deserialize<'de> for DriveBackgroundImageFile {
+        fn deserialize<__D: serde::Deserializer<'de>>(
+            d: __D,
+        ) -> Result<Self, __D::Error> {
+            record::deserialize(d)
         }
     }
     /// What the user may do with the drive.
-    #[derive(Debug, Clone, Default, airbyte_agent_runtime::serde::Serialize)]
+    #[derive(Debug, Clone, Default, serde::Serialize)]
     #[serde(crate = "airbyte_agent_runtime::serde")]
     pub struct DriveCapabilities {
         /// `canAddChildren`
@@ -324,88 +319,82 @@ mod used_by_2 {
         #[serde(rename = "canTrashChildren", skip_serializing_if = "Option::is_none")]
         pub can_trash_children: Option<bool>,
     }
-    impl airbyte_agent_runtime::record::Record for DriveCapabilities {
+    impl record::Record for DriveCapabilities {
         const NAME: &'static str = "DriveCapabilities";
         fn field_index(key: &str) -> Option<usize> {
             match key {
-                "canAddChildren" => Some(0usize),
-                "canComment" => Some(1usize),
-                "canCopy" => Some(2usize),
-                "canDeleteDrive" => Some(3usize),
-                "canDownload" => Some(4usize),
-                "canEdit" => Some(5usize),
-                "canListChildren" => Some(6usize),
-                "canManageMembers" => Some(7usize),
-                "canReadRevisions" => Some(8usize),
-                "canRename" => Some(9usize),
-                "canRenameDrive" => Some(10usize),
-                "canChangeDriveBackground" => Some(11usize),
-                "canShare" => Some(12usize),
-                "canChangeCopyRequiresWriterPermissionRestriction" => Some(13usize),
-                "canChangeDomainUsersOnlyRestriction" => Some(14usize),
-                "canChangeDriveMembersOnlyRestriction" => Some(15usize),
+                "canAddChildren" => Some(0),
+                "canComment" => Some(1),
+                "canCopy" => Some(2),
+                "canDeleteDrive" => Some(3),
+                "canDownload" => Some(4),
+                "canEdit" => Some(5),
+                "canListChildren" => Some(6),
+                "canManageMembers" => Some(7),
+                "canReadRevisions" => Some(8),
+                "canRename" => Some(9),
+                "canRenameDrive" => Some(10),
+                "canChangeDriveBackground" => Some(11),
+                "canShare" => Some(12),
+                "canChangeCopyRequiresWriterPermissionRestriction" => Some(13),
+                "canChangeDomainUsersOnlyRestriction" => Some(14),
+                "canChangeDriveMembersOnlyRestriction" => Some(15),
                 "canChangeSharingFoldersRequiresOrganizerPermissionRestriction" => {
-                    Some(16usize)
+                    Some(16)
                 }
-                "canResetDriveRestrictions" => Some(17usize),
-                "canDeleteChildren" => Some(18usize),
-                "canTrashChildren" => Some(19usize),
+                "canResetDriveRestrictions" => Some(17),
+                "canDeleteChildren" => Some(18),
+                "canTrashChildren" => Some(19),
                 _ => None,
             }
         }
-        fn set_field<'de, __M: airbyte_agent_runtime::serde::de::MapAccess<'de>>(
+        fn set_field<'de, __M: serde::de::MapAccess<'de>>(
             &mut self,
             index: usize,
             map: &mut __M,
-        ) -> ::std::result::Result<(), __M::Error> {
+        ) -> Result<(), __M::Error> {
             match index {
-                0usize => self.can_add_children = map.next_value()?,
-                1usize => self.can_comment = map.next_value()?,
-                2usize => self.can_copy = map.next_value()?,
-                3usize => self.can_delete_drive = map.next_value()?,
-                4usize => self.can_download = map.next_value()?,
-                5usize => self.can_edit = map.next_value()?,
-                6usize => self.can_list_children = map.next_value()?,
-                7usize => self.can_manage_members = map.next_value()?,
-                8usize => self.can_read_revisions = map.next_value()?,
-                9usize => self.can_rename = map.next_value()?,
-                10usize => self.can_rename_drive = map.next_value()?,
-                11usize => self.can_change_drive_background = map.next_value()?,
-                12usize => self.can_share = map.next_value()?,
-                13usize => {
+                0 => self.can_add_children = map.next_value()?,
+                1 => self.can_comment = map.next_value()?,
+                2 => self.can_copy = map.next_value()?,
+                3 => self.can_delete_drive = map.next_value()?,
+                4 => self.can_download = map.next_value()?,
+                5 => self.can_edit = map.next_value()?,
+                6 => self.can_list_children = map.next_value()?,
+                7 => self.can_manage_members = map.next_value()?,
+                8 => self.can_read_revisions = map.next_value()?,
+                9 => self.can_rename = map.next_value()?,
+                10 => self.can_rename_drive = map.next_value()?,
+                11 => self.can_change_drive_background = map.next_value()?,
+                12 => self.can_share = map.next_value()?,
+                13 => {
                     self.can_change_copy_requires_writer_permission_restriction = map
                         .next_value()?;
                 }
-                14usize => {
-                    self.can_change_domain_users_only_restriction = map.next_value()?;
-                }
-                15usize => {
-                    self.can_change_drive_members_only_restriction = map.next_value()?;
-                }
-                16usize => {
+                14 => self.can_change_domain_users_only_restriction = map.next_value()?,
+                15 => self.can_change_drive_members_only_restriction = map.next_value()?,
+                16 => {
                     self
                         .can_change_sharing_folders_requires_organizer_permission_restriction = map
                         .next_value()?;
                 }
-                17usize => self.can_reset_drive_restrictions = map.next_value()?,
-                18usize => self.can_delete_children = map.next_value()?,
-                19usize => self.can_trash_children = map.next_value()?,
-                _ => {
-                    map.next_value::<airbyte_agent_runtime::serde::de::IgnoredAny>()?;
-                }
+                17 => self.can_reset_drive_restrictions = map.next_value()?,
+                18 => self.can_delete_children = map.next_value()?,
+                19 => self.can_trash_children = map.next_value()?,
+                _ => drop(map.next_value::<serde::de::IgnoredAny>()?),
             }
             Ok(())
         }
     }
-    impl<'de> airbyte_agent_runtime::serde::Deserialize<'de> for DriveCapabilities {
-        fn deserialize<__D: airbyte_agent_runtime::serde::Deserializer<'de>>(
-            deserializer: __D,
-        ) -> ::std::result::Result<Self, __D::Error> {
-            airbyte_agent_runtime::record::deserialize(deserializer)
+    impl<'de> serde::Deserialize<'de> for DriveCapabilities {
+        fn deserialize<__D: serde::Deserializer<'de>>(
+            d: __D,
+        ) -> Result<Self, __D::Error> {
+            record::deserialize(d)
         }
     }
     /// Object describing the restrictions.
-    #[derive(Debug, Clone, Default, airbyte_agent_runtime::serde::Serialize)]
+    #[derive(Debug, Clone, Default, serde::Serialize)]
     #[serde(crate = "airbyte_agent_runtime::serde")]
     pub struct DriveRestrictions {
         /// `copyRequiresWriterPermission`
@@ -433,44 +422,42 @@ mod used_by_2 {
         )]
         pub sharing_folders_requires_organizer_permission: Option<bool>,
     }
-    impl airbyte_agent_runtime::record::Record for DriveRestrictions {
+    impl record::Record for DriveRestrictions {
         const NAME: &'static str = "DriveRestrictions";
         fn field_index(key: &str) -> Option<usize> {
             match key {
-                "copyRequiresWriterPermission" => Some(0usize),
-                "domainUsersOnly" => Some(1usize),
-                "driveMembersOnly" => Some(2usize),
-                "adminManagedRestrictions" => Some(3usize),
-                "sharingFoldersRequiresOrganizerPermission" => Some(4usize),
+                "copyRequiresWriterPermission" => Some(0),
+                "domainUsersOnly" => Some(1),
+                "driveMembersOnly" => Some(2),
+                "adminManagedRestrictions" => Some(3),
+                "sharingFoldersRequiresOrganizerPermission" => Some(4),
                 _ => None,
             }
         }
-        fn set_field<'de, __M: airbyte_agent_runtime::serde::de::MapAccess<'de>>(
+        fn set_field<'de, __M: serde::de::MapAccess<'de>>(
             &mut self,
             index: usize,
             map: &mut __M,
-        ) -> ::std::result::Result<(), __M::Error> {
+        ) -> Result<(), __M::Error> {
             match index {
-                0usize => self.copy_requires_writer_permission = map.next_value()?,
-                1usize => self.domain_users_only = map.next_value()?,
-                2usize => self.drive_members_only = map.next_value()?,
-                3usize => self.admin_managed_restrictions = map.next_value()?,
-                4usize => {
+                0 => self.copy_requires_writer_permission = map.next_value()?,
+                1 => self.domain_users_only = map.next_value()?,
+                2 => self.drive_members_only = map.next_value()?,
+                3 => self.admin_managed_restrictions = map.next_value()?,
+                4 => {
                     self.sharing_folders_requires_organizer_permission = map
                         .next_value()?;
                 }
-                _ => {
-                    map.next_value::<airbyte_agent_runtime::serde::de::IgnoredAny>()?;
-                }
+                _ => drop(map.next_value::<serde::de::IgnoredAny>()?),
             }
             Ok(())
         }
     }
-    impl<'de> airbyte_agent_runtime::serde::Deserialize<'de> for DriveRestrictions {
-        fn deserialize<__D: airbyte_agent_runtime::serde::Deserializer<'de>>(
-            deserializer: __D,
-        ) -> ::std::result::Result<Self, __D::Error> {
-            airbyte_agent_runtime::record::deserialize(deserializer)
+    impl<'de> serde::Deserialize<'de> for DriveRestrictions {
+        fn deserialize<__D: serde::Deserializer<'de>>(
+            d: __D,
+        ) -> Result<Self, __D::Error> {
+            record::deserialize(d)
         }
     }
 }
@@ -481,8 +468,9 @@ pub use used_by_3::*;
 mod used_by_3 {
     use super::*;
     use airbyte_agent_runtime::serde_json::{Map, Value};
+    use airbyte_agent_runtime::{Result, record, serde};
     /// Metadata of a Drive file or folder.
-    #[derive(Debug, Clone, Default, airbyte_agent_runtime::serde::Serialize)]
+    #[derive(Debug, Clone, Default, serde::Serialize)]
     #[serde(crate = "airbyte_agent_runtime::serde")]
     pub struct File {
         /// Resource type tag, such as drive#file.
@@ -666,181 +654,157 @@ mod used_by_3 {
         #[serde(rename = "videoMediaMetadata", skip_serializing_if = "Option::is_none")]
         pub video_media_metadata: Option<FileVideoMediaMetadata>,
     }
-    impl airbyte_agent_runtime::record::Record for File {
+    impl record::Record for File {
         const NAME: &'static str = "File";
         fn field_index(key: &str) -> Option<usize> {
             match key {
-                "kind" => Some(0usize),
-                "id" => Some(1usize),
-                "name" => Some(2usize),
-                "mimeType" => Some(3usize),
-                "description" => Some(4usize),
-                "starred" => Some(5usize),
-                "trashed" => Some(6usize),
-                "explicitlyTrashed" => Some(7usize),
-                "parents" => Some(8usize),
-                "properties" => Some(9usize),
-                "appProperties" => Some(10usize),
-                "spaces" => Some(11usize),
-                "version" => Some(12usize),
-                "webContentLink" => Some(13usize),
-                "webViewLink" => Some(14usize),
-                "iconLink" => Some(15usize),
-                "hasThumbnail" => Some(16usize),
-                "thumbnailLink" => Some(17usize),
-                "thumbnailVersion" => Some(18usize),
-                "viewedByMe" => Some(19usize),
-                "viewedByMeTime" => Some(20usize),
-                "createdTime" => Some(21usize),
-                "modifiedTime" => Some(22usize),
-                "modifiedByMeTime" => Some(23usize),
-                "modifiedByMe" => Some(24usize),
-                "sharedWithMeTime" => Some(25usize),
-                "sharingUser" => Some(26usize),
-                "owners" => Some(27usize),
-                "driveId" => Some(28usize),
-                "lastModifyingUser" => Some(29usize),
-                "shared" => Some(30usize),
-                "ownedByMe" => Some(31usize),
-                "capabilities" => Some(32usize),
-                "viewersCanCopyContent" => Some(33usize),
-                "copyRequiresWriterPermission" => Some(34usize),
-                "writersCanShare" => Some(35usize),
-                "permissionIds" => Some(36usize),
-                "folderColorRgb" => Some(37usize),
-                "originalFilename" => Some(38usize),
-                "fullFileExtension" => Some(39usize),
-                "fileExtension" => Some(40usize),
-                "md5Checksum" => Some(41usize),
-                "sha1Checksum" => Some(42usize),
-                "sha256Checksum" => Some(43usize),
-                "size" => Some(44usize),
-                "quotaBytesUsed" => Some(45usize),
-                "headRevisionId" => Some(46usize),
-                "isAppAuthorized" => Some(47usize),
-                "exportLinks" => Some(48usize),
-                "shortcutDetails" => Some(49usize),
-                "contentRestrictions" => Some(50usize),
-                "resourceKey" => Some(51usize),
-                "linkShareMetadata" => Some(52usize),
-                "labelInfo" => Some(53usize),
-                "trashedTime" => Some(54usize),
-                "trashingUser" => Some(55usize),
-                "imageMediaMetadata" => Some(56usize),
-                "videoMediaMetadata" => Some(57usize),
+                "kind" => Some(0),
+                "id" => Some(1),
+                "name" => Some(2),
+                "mimeType" => Some(3),
+                "description" => Some(4),
+                "starred" => Some(5),
+                "trashed" => Some(6),
+                "explicitlyTrashed" => Some(7),
+                "parents" => Some(8),
+                "properties" => Some(9),
+                "appProperties" => Some(10),
+                "spaces" => Some(11),
+                "version" => Some(12),
+                "webContentLink" => Some(13),
+                "webViewLink" => Some(14),
+                "iconLink" => Some(15),
+                "hasThumbnail" => Some(16),
+                "thumbnailLink" => Some(17),
+                "thumbnailVersion" => Some(18),
+                "viewedByMe" => Some(19),
+                "viewedByMeTime" => Some(20),
+                "createdTime" => Some(21),
+                "modifiedTime" => Some(22),
+                "modifiedByMeTime" => Some(23),
+                "modifiedByMe" => Some(24),
+                "sharedWithMeTime" => Some(25),
+                "sharingUser" => Some(26),
+                "owners" => Some(27),
+                "driveId" => Some(28),
+                "lastModifyingUser" => Some(29),
+                "shared" => Some(30),
+                "ownedByMe" => Some(31),
+                "capabilities" => Some(32),
+                "viewersCanCopyContent" => Some(33),
+                "copyRequiresWriterPermission" => Some(34),
+                "writersCanShare" => Some(35),
+                "permissionIds" => Some(36),
+                "folderColorRgb" => Some(37),
+                "originalFilename" => Some(38),
+                "fullFileExtension" => Some(39),
+                "fileExtension" => Some(40),
+                "md5Checksum" => Some(41),
+                "sha1Checksum" => Some(42),
+                "sha256Checksum" => Some(43),
+                "size" => Some(44),
+                "quotaBytesUsed" => Some(45),
+                "headRevisionId" => Some(46),
+                "isAppAuthorized" => Some(47),
+                "exportLinks" => Some(48),
+                "shortcutDetails" => Some(49),
+                "contentRestrictions" => Some(50),
+                "resourceKey" => Some(51),
+                "linkShareMetadata" => Some(52),
+                "labelInfo" => Some(53),
+                "trashedTime" => Some(54),
+                "trashingUser" => Some(55),
+                "imageMediaMetadata" => Some(56),
+                "videoMediaMetadata" => Some(57),
                 _ => None,
             }
         }
-        fn set_field<'de, __M: airbyte_agent_runtime::serde::de::MapAccess<'de>>(
+        fn set_field<'de, __M: serde::de::MapAccess<'de>>(
             &mut self,
             index: usize,
             map: &mut __M,
-        ) -> ::std::result::Result<(), __M::Error> {
+        ) -> Result<(), __M::Error> {
             match index {
-                0usize => self.kind = map.next_value()?,
-                1usize => self.id = map.next_value()?,
-                2usize => self.name = map.next_value()?,
-                3usize => self.mime_type = map.next_value()?,
-                4usize => self.description = map.next_value()?,
-                5usize => self.starred = map.next_value()?,
-                6usize => self.trashed = map.next_value()?,
-                7usize => self.explicitly_trashed = map.next_value()?,
-                8usize => {
-                    self.parents = map
-                        .next_value::<
-                            airbyte_agent_runtime::record::SkipNulls<String>,
-                        >()?
-                        .0;
-                }
-                9usize => self.properties = map.next_value()?,
-                10usize => self.app_properties = map.next_value()?,
-                11usize => {
-                    self.spaces = map
-                        .next_value::<
-                            airbyte_agent_runtime::record::SkipNulls<String>,
-                        >()?
-                        .0;
-                }
-                12usize => self.version = map.next_value()?,
-                13usize => self.web_content_link = map.next_value()?,
-                14usize => self.web_view_link = map.next_value()?,
-                15usize => self.icon_link = map.next_value()?,
-                16usize => self.has_thumbnail = map.next_value()?,
-                17usize => self.thumbnail_link = map.next_value()?,
-                18usize => self.thumbnail_version = map.next_value()?,
-                19usize => self.viewed_by_me = map.next_value()?,
-                20usize => self.viewed_by_me_time = map.next_value()?,
-                21usize => self.created_time = map.next_value()?,
-                22usize => self.modified_time = map.next_value()?,
-                23usize => self.modified_by_me_time = map.next_value()?,
-                24usize => self.modified_by_me = map.next_value()?,
-                25usize => self.shared_with_me_time = map.next_value()?,
-                26usize => self.sharing_user = map.next_value()?,
-                27usize => {
-                    self.owners = map
-                        .next_value::<airbyte_agent_runtime::record::SkipNulls<User>>()?
-                        .0;
-                }
-                28usize => self.drive_id = map.next_value()?,
-                29usize => self.last_modifying_user = map.next_value()?,
-                30usize => self.shared = map.next_value()?,
-                31usize => self.owned_by_me = map.next_value()?,
-                32usize => self.capabilities = map.next_value()?,
-                33usize => self.viewers_can_copy_content = map.next_value()?,
-                34usize => self.copy_requires_writer_permission = map.next_value()?,
-                35usize => self.writers_can_share = map.next_value()?,
-                36usize => {
+                0 => self.kind = map.next_value()?,
+                1 => self.id = map.next_value()?,
+                2 => self.name = map.next_value()?,
+                3 => self.mime_type = map.next_value()?,
+                4 => self.description = map.next_value()?,
+                5 => self.starred = map.next_value()?,
+                6 => self.trashed = map.next_value()?,
+                7 => self.explicitly_trashed = map.next_value()?,
+                8 => self.parents = map.next_value::<record::SkipNulls<String>>()?.0,
+                9 => self.properties = map.next_value()?,
+                10 => self.app_properties = map.next_value()?,
+                11 => self.spaces = map.next_value::<record::SkipNulls<String>>()?.0,
+                12 => self.version = map.next_value()?,
+                13 => self.web_content_link = map.next_value()?,
+                14 => self.web_view_link = map.next_value()?,
+                15 => self.icon_link = map.next_value()?,
+                16 => self.has_thumbnail = map.next_value()?,
+                17 => self.thumbnail_link = map.next_value()?,
+                18 => self.thumbnail_version = map.next_value()?,
+                19 => self.viewed_by_me = map.next_value()?,
+                20 => self.viewed_by_me_time = map.next_value()?,
+                21 => self.created_time = map.next_value()?,
+                22 => self.modified_time = map.next_value()?,
+                23 => self.modified_by_me_time = map.next_value()?,
+                24 => self.modified_by_me = map.next_value()?,
+                25 => self.shared_with_me_time = map.next_value()?,
+                26 => self.sharing_user = map.next_value()?,
+                27 => self.owners = map.next_value::<record::SkipNulls<User>>()?.0,
+                28 => self.drive_id = map.next_value()?,
+                29 => self.last_modifying_user = map.next_value()?,
+                30 => self.shared = map.next_value()?,
+                31 => self.owned_by_me = map.next_value()?,
+                32 => self.capabilities = map.next_value()?,
+                33 => self.viewers_can_copy_content = map.next_value()?,
+                34 => self.copy_requires_writer_permission = map.next_value()?,
+                35 => self.writers_can_share = map.next_value()?,
+                36 => {
                     self.permission_ids = map
-                        .next_value::<
-                            airbyte_agent_runtime::record::SkipNulls<String>,
-                        >()?
+                        .next_value::<record::SkipNulls<String>>()?
                         .0;
                 }
-                37usize => self.folder_color_rgb = map.next_value()?,
-                38usize => self.original_filename = map.next_value()?,
-                39usize => self.full_file_extension = map.next_value()?,
-                40usize => self.file_extension = map.next_value()?,
-                41usize => self.md5_checksum = map.next_value()?,
-                42usize => self.sha1_checksum = map.next_value()?,
-                43usize => self.sha256_checksum = map.next_value()?,
-                44usize => self.size = map.next_value()?,
-                45usize => self.quota_bytes_used = map.next_value()?,
-                46usize => self.head_revision_id = map.next_value()?,
-                47usize => self.is_app_authorized = map.next_value()?,
-                48usize => self.export_links = map.next_value()?,
-                49usize => self.shortcut_details = map.next_value()?,
-                50usize => {
+                37 => self.folder_color_rgb = map.next_value()?,
+                38 => self.original_filename = map.next_value()?,
+                39 => self.full_file_extension = map.next_value()?,
+                40 => self.file_extension = map.next_value()?,
+                41 => self.md5_checksum = map.next_value()?,
+                42 => self.sha1_checksum = map.next_value()?,
+                43 => self.sha256_checksum = map.next_value()?,
+                44 => self.size = map.next_value()?,
+                45 => self.quota_bytes_used = map.next_value()?,
+                46 => self.head_revision_id = map.next_value()?,
+                47 => self.is_app_authorized = map.next_value()?,
+                48 => self.export_links = map.next_value()?,
+                49 => self.shortcut_details = map.next_value()?,
+                50 => {
                     self.content_restrictions = map
-                        .next_value::<
-                            airbyte_agent_runtime::record::SkipNulls<
-                                FileContentRestrictionsItem,
-                            >,
-                        >()?
+                        .next_value::<record::SkipNulls<FileContentRestrictionsItem>>()?
                         .0;
                 }
-                51usize => self.resource_key = map.next_value()?,
-                52usize => self.link_share_metadata = map.next_value()?,
-                53usize => self.label_info = map.next_value()?,
-                54usize => self.trashed_time = map.next_value()?,
-                55usize => self.trashing_user = map.next_value()?,
-                56usize => self.image_media_metadata = map.next_value()?,
-                57usize => self.video_media_metadata = map.next_value()?,
-                _ => {
-                    map.next_value::<airbyte_agent_runtime::serde::de::IgnoredAny>()?;
-                }
+                51 => self.resource_key = map.next_value()?,
+                52 => self.link_share_metadata = map.next_value()?,
+                53 => self.label_info = map.next_value()?,
+                54 => self.trashed_time = map.next_value()?,
+                55 => self.trashing_user = map.next_value()?,
+                56 => self.image_media_metadata = map.next_value()?,
+                57 => self.video_media_metadata = map.next_value()?,
+                _ => drop(map.next_value::<serde::de::IgnoredAny>()?),
             }
             Ok(())
         }
     }
-    impl<'de> airbyte_agent_runtime::serde::Deserialize<'de> for File {
-        fn deserialize<__D: airbyte_agent_runtime::serde::Deserializer<'de>>(
-            deserializer: __D,
-        ) -> ::std::result::Result<Self, __D::Error> {
-            airbyte_agent_runtime::record::deserialize(deserializer)
+    impl<'de> serde::Deserialize<'de> for File {
+        fn deserialize<__D: serde::Deserializer<'de>>(
+            d: __D,
+        ) -> Result<Self, __D::Error> {
+            record::deserialize(d)
         }
     }
     /// What the user may do with the file.
-    #[derive(Debug, Clone, Default, airbyte_agent_runtime::serde::Serialize)]
+    #[derive(Debug, Clone, Default, serde::Serialize)]
     #[serde(crate = "airbyte_agent_runtime::serde")]
     pub struct FileCapabilities {
         /// `canEdit`
@@ -880,59 +844,57 @@ mod used_by_3 {
         #[serde(rename = "canRemoveChildren", skip_serializing_if = "Option::is_none")]
         pub can_remove_children: Option<bool>,
     }
-    impl airbyte_agent_runtime::record::Record for FileCapabilities {
+    impl record::Record for FileCapabilities {
         const NAME: &'static str = "FileCapabilities";
         fn field_index(key: &str) -> Option<usize> {
             match key {
-                "canEdit" => Some(0usize),
-                "canComment" => Some(1usize),
-                "canShare" => Some(2usize),
-                "canCopy" => Some(3usize),
-                "canDownload" => Some(4usize),
-                "canDelete" => Some(5usize),
-                "canRename" => Some(6usize),
-                "canTrash" => Some(7usize),
-                "canReadRevisions" => Some(8usize),
-                "canAddChildren" => Some(9usize),
-                "canListChildren" => Some(10usize),
-                "canRemoveChildren" => Some(11usize),
+                "canEdit" => Some(0),
+                "canComment" => Some(1),
+                "canShare" => Some(2),
+                "canCopy" => Some(3),
+                "canDownload" => Some(4),
+                "canDelete" => Some(5),
+                "canRename" => Some(6),
+                "canTrash" => Some(7),
+                "canReadRevisions" => Some(8),
+                "canAddChildren" => Some(9),
+                "canListChildren" => Some(10),
+                "canRemoveChildren" => Some(11),
                 _ => None,
             }
         }
-        fn set_field<'de, __M: airbyte_agent_runtime::serde::de::MapAccess<'de>>(
+        fn set_field<'de, __M: serde::de::MapAccess<'de>>(
             &mut self,
             index: usize,
             map: &mut __M,
-        ) -> ::std::result::Result<(), __M::Error> {
+        ) -> Result<(), __M::Error> {
             match index {
-                0usize => self.can_edit = map.next_value()?,
-                1usize => self.can_comment = map.next_value()?,
-                2usize => self.can_share = map.next_value()?,
-                3usize => self.can_copy = map.next_value()?,
-                4usize => self.can_download = map.next_value()?,
-                5usize => self.can_delete = map.next_value()?,
-                6usize => self.can_rename = map.next_value()?,
-                7usize => self.can_trash = map.next_value()?,
-                8usize => self.can_read_revisions = map.next_value()?,
-                9usize => self.can_add_children = map.next_value()?,
-                10usize => self.can_list_children = map.next_value()?,
-                11usize => self.can_remove_children = map.next_value()?,
-                _ => {
-                    map.next_value::<airbyte_agent_runtime::serde::de::IgnoredAny>()?;
-                }
+                0 => self.can_edit = map.next_value()?,
+                1 => self.can_comment = map.next_value()?,
+                2 => self.can_share = map.next_value()?,
+                3 => self.can_copy = map.next_value()?,
+                4 => self.can_download = map.next_value()?,
+                5 => self.can_delete = map.next_value()?,
+                6 => self.can_rename = map.next_value()?,
+                7 => self.can_trash = map.next_value()?,
+                8 => self.can_read_revisions = map.next_value()?,
+                9 => self.can_add_children = map.next_value()?,
+                10 => self.can_list_children = map.next_value()?,
+                11 => self.can_remove_children = map.next_value()?,
+                _ => drop(map.next_value::<serde::de::IgnoredAny>()?),
             }
             Ok(())
         }
     }
-    impl<'de> airbyte_agent_runtime::serde::Deserialize<'de> for FileCapabilities {
-        fn deserialize<__D: airbyte_agent_runtime::serde::Deserializer<'de>>(
-            deserializer: __D,
-        ) -> ::std::result::Result<Self, __D::Error> {
-            airbyte_agent_runtime::record::deserialize(deserializer)
+    impl<'de> serde::Deserialize<'de> for FileCapabilities {
+        fn deserialize<__D: serde::Deserializer<'de>>(
+            d: __D,
+        ) -> Result<Self, __D::Error> {
+            record::deserialize(d)
         }
     }
     /// Object describing the shortcut details.
-    #[derive(Debug, Clone, Default, airbyte_agent_runtime::serde::Serialize)]
+    #[derive(Debug, Clone, Default, serde::Serialize)]
     #[serde(crate = "airbyte_agent_runtime::serde")]
     pub struct FileShortcutDetails {
         /// `targetId`
@@ -945,41 +907,39 @@ mod used_by_3 {
         #[serde(rename = "targetResourceKey", skip_serializing_if = "Option::is_none")]
         pub target_resource_key: Option<String>,
     }
-    impl airbyte_agent_runtime::record::Record for FileShortcutDetails {
+    impl record::Record for FileShortcutDetails {
         const NAME: &'static str = "FileShortcutDetails";
         fn field_index(key: &str) -> Option<usize> {
             match key {
-                "targetId" => Some(0usize),
-                "targetMimeType" => Some(1usize),
-                "targetResourceKey" => Some(2usize),
+                "targetId" => Some(0),
+                "targetMimeType" => Some(1),
+                "targetResourceKey" => Some(2),
                 _ => None,
             }
         }
-        fn set_field<'de, __M: airbyte_agent_runtime::serde::de::MapAccess<'de>>(
+        fn set_field<'de, __M: serde::de::MapAccess<'de>>(
             &mut self,
             index: usize,
             map: &mut __M,
-        ) -> ::std::result::Result<(), __M::Error> {
+        ) -> Result<(), __M::Error> {
             match index {
-                0usize => self.target_id = map.next_value()?,
-                1usize => self.target_mime_type = map.next_value()?,
-                2usize => self.target_resource_key = map.next_value()?,
-                _ => {
-                    map.next_value::<airbyte_agent_runtime::serde::de::IgnoredAny>()?;
-                }
+                0 => self.target_id = map.next_value()?,
+                1 => self.target_mime_type = map.next_value()?,
+                2 => self.target_resource_key = map.next_value()?,
+                _ => drop(map.next_value::<serde::de::IgnoredAny>()?),
             }
             Ok(())
         }
     }
-    impl<'de> airbyte_agent_runtime::serde::Deserialize<'de> for FileShortcutDetails {
-        fn deserialize<__D: airbyte_agent_runtime::serde::Deserializer<'de>>(
-            deserializer: __D,
-        ) -> ::std::result::Result<Self, __D::Error> {
-            airbyte_agent_runtime::record::deserialize(deserializer)
+    impl<'de> serde::Deserialize<'de> for FileShortcutDetails {
+        fn deserialize<__D: serde::Deserializer<'de>>(
+            d: __D,
+        ) -> Result<Self, __D::Error> {
+            record::deserialize(d)
         }
     }
     /// The `FileContentRestrictionsItem` object.
-    #[derive(Debug, Clone, Default, airbyte_agent_runtime::serde::Serialize)]
+    #[derive(Debug, Clone, Default, serde::Serialize)]
     #[serde(crate = "airbyte_agent_runtime::serde")]
     pub struct FileContentRestrictionsItem {
         /// `readOnly`
@@ -998,46 +958,43 @@ mod used_by_3 {
         #[serde(rename = "type", skip_serializing_if = "Option::is_none")]
         pub type_: Option<String>,
     }
-    impl airbyte_agent_runtime::record::Record for FileContentRestrictionsItem {
+    impl record::Record for FileContentRestrictionsItem {
         const NAME: &'static str = "FileContentRestrictionsItem";
         fn field_index(key: &str) -> Option<usize> {
             match key {
-                "readOnly" => Some(0usize),
-                "reason" => Some(1usize),
-                "restrictingUser" => Some(2usize),
-                "restrictionTime" => Some(3usize),
-                "type" => Some(4usize),
+                "readOnly" => Some(0),
+                "reason" => Some(1),
+                "restrictingUser" => Some(2),
+                "restrictionTime" => Some(3),
+                "type" => Some(4),
                 _ => None,
             }
         }
-        fn set_field<'de, __M: airbyte_agent_runtime::serde::de::MapAccess<'de>>(
+        fn set_field<'de, __M: serde::de::MapAccess<'de>>(
             &mut self,
             index: usize,
             map: &mut __M,
-        ) -> ::std::result::Result<(), __M::Error> {
+        ) -> Result<(), __M::Error> {
             match index {
-                0usize => self.read_only = map.next_value()?,
-                1usize => self.reason = map.next_value()?,
-                2usize => self.restricting_user = map.next_value()?,
-                3usize => self.restriction_time = map.next_value()?,
-                4usize => self.type_ = map.next_value()?,
-                _ => {
-                    map.next_value::<airbyte_agent_runtime::serde::de::IgnoredAny>()?;
-                }
+                0 => self.read_only = map.next_value()?,
+                1 => self.reason = map.next_value()?,
+                2 => self.restricting_user = map.next_value()?,
+                3 => self.restriction_time = map.next_value()?,
+                4 => self.type_ = map.next_value()?,
+                _ => drop(map.next_value::<serde::de::IgnoredAny>()?),
             }
             Ok(())
         }
     }
-    impl<'de> airbyte_agent_runtime::serde::Deserialize<'de>
-    for FileContentRestrictionsItem {
-        fn deserialize<__D: airbyte_agent_runtime::serde::Deserializer<'de>>(
-            deserializer: __D,
-        ) -> ::std::result::Result<Self, __D::Error> {
-            airbyte_agent_runtime::record::deserialize(deserializer)
+    impl<'de> serde::Deserialize<'de> for FileContentRestrictionsItem {
+        fn deserialize<__D: serde::Deserializer<'de>>(
+            d: __D,
+        ) -> Result<Self, __D::Error> {
+            record::deserialize(d)
         }
     }
     /// Object describing the link share metadata.
-    #[derive(Debug, Clone, Default, airbyte_agent_runtime::serde::Serialize)]
+    #[derive(Debug, Clone, Default, serde::Serialize)]
     #[serde(crate = "airbyte_agent_runtime::serde")]
     pub struct FileLinkShareMetadata {
         /// `securityUpdateEligible`
@@ -1053,82 +1010,76 @@ mod used_by_3 {
         )]
         pub security_update_enabled: Option<bool>,
     }
-    impl airbyte_agent_runtime::record::Record for FileLinkShareMetadata {
+    impl record::Record for FileLinkShareMetadata {
         const NAME: &'static str = "FileLinkShareMetadata";
         fn field_index(key: &str) -> Option<usize> {
             match key {
-                "securityUpdateEligible" => Some(0usize),
-                "securityUpdateEnabled" => Some(1usize),
+                "securityUpdateEligible" => Some(0),
+                "securityUpdateEnabled" => Some(1),
                 _ => None,
             }
         }
-        fn set_field<'de, __M: airbyte_agent_runtime::serde::de::MapAccess<'de>>(
+        fn set_field<'de, __M: serde::de::MapAccess<'de>>(
             &mut self,
             index: usize,
             map: &mut __M,
-        ) -> ::std::result::Result<(), __M::Error> {
+        ) -> Result<(), __M::Error> {
             match index {
-                0usize => self.security_update_eligible = map.next_value()?,
-                1usize => self.security_update_enabled = map.next_value()?,
-                _ => {
-                    map.next_value::<airbyte_agent_runtime::serde::de::IgnoredAny>()?;
-                }
+                0 => self.security_update_eligible = map.next_value()?,
+                1 => self.security_update_enabled = map.next_value()?,
+                _ => drop(map.next_value::<serde::de::IgnoredAny>()?),
             }
             Ok(())
         }
     }
-    impl<'de> airbyte_agent_runtime::serde::Deserialize<'de> for FileLinkShareMetadata {
-        fn deserialize<__D: airbyte_agent_runtime::serde::Deserializer<'de>>(
-            deserializer: __D,
-        ) -> ::std::result::Result<Self, __D::Error> {
-            airbyte_agent_runtime::record::deserialize(deserializer)
+    impl<'de> serde::Deserialize<'de> for FileLinkShareMetadata {
+        fn deserialize<__D: serde::Deserializer<'de>>(
+            d: __D,
+        ) -> Result<Self, __D::Error> {
+            record::deserialize(d)
         }
     }
     /// Object describing the label info.
-    #[derive(Debug, Clone, Default, airbyte_agent_runtime::serde::Serialize)]
+    #[derive(Debug, Clone, Default, serde::Serialize)]
     #[serde(crate = "airbyte_agent_runtime::serde")]
     pub struct FileLabelInfo {
         /// `labels`
         #[serde(skip_serializing_if = "Option::is_none")]
         pub labels: Option<Vec<Map<String, Value>>>,
     }
-    impl airbyte_agent_runtime::record::Record for FileLabelInfo {
+    impl record::Record for FileLabelInfo {
         const NAME: &'static str = "FileLabelInfo";
         fn field_index(key: &str) -> Option<usize> {
             match key {
-                "labels" => Some(0usize),
+                "labels" => Some(0),
                 _ => None,
             }
         }
-        fn set_field<'de, __M: airbyte_agent_runtime::serde::de::MapAccess<'de>>(
+        fn set_field<'de, __M: serde::de::MapAccess<'de>>(
             &mut self,
             index: usize,
             map: &mut __M,
-        ) -> ::std::result::Result<(), __M::Error> {
+        ) -> Result<(), __M::Error> {
             match index {
-                0usize => {
+                0 => {
                     self.labels = map
-                        .next_value::<
-                            airbyte_agent_runtime::record::SkipNulls<Map<String, Value>>,
-                        >()?
+                        .next_value::<record::SkipNulls<Map<String, Value>>>()?
                         .0;
                 }
-                _ => {
-                    map.next_value::<airbyte_agent_runtime::serde::de::IgnoredAny>()?;
-                }
+                _ => drop(map.next_value::<serde::de::IgnoredAny>()?),
             }
             Ok(())
         }
     }
-    impl<'de> airbyte_agent_runtime::serde::Deserialize<'de> for FileLabelInfo {
-        fn deserialize<__D: airbyte_agent_runtime::serde::Deserializer<'de>>(
-            deserializer: __D,
-        ) -> ::std::result::Result<Self, __D::Error> {
-            airbyte_agent_runtime::record::deserialize(deserializer)
+    impl<'de> serde::Deserialize<'de> for FileLabelInfo {
+        fn deserialize<__D: serde::Deserializer<'de>>(
+            d: __D,
+        ) -> Result<Self, __D::Error> {
+            record::deserialize(d)
         }
     }
     /// Object describing the image media metadata.
-    #[derive(Debug, Clone, Default, airbyte_agent_runtime::serde::Serialize)]
+    #[derive(Debug, Clone, Default, serde::Serialize)]
     #[serde(crate = "airbyte_agent_runtime::serde")]
     pub struct FileImageMediaMetadata {
         /// `width`
@@ -1195,77 +1146,75 @@ mod used_by_3 {
         #[serde(skip_serializing_if = "Option::is_none")]
         pub location: Option<FileImageMediaMetadataLocation>,
     }
-    impl airbyte_agent_runtime::record::Record for FileImageMediaMetadata {
+    impl record::Record for FileImageMediaMetadata {
         const NAME: &'static str = "FileImageMediaMetadata";
         fn field_index(key: &str) -> Option<usize> {
             match key {
-                "width" => Some(0usize),
-                "height" => Some(1usize),
-                "rotation" => Some(2usize),
-                "time" => Some(3usize),
-                "cameraMake" => Some(4usize),
-                "cameraModel" => Some(5usize),
-                "exposureTime" => Some(6usize),
-                "aperture" => Some(7usize),
-                "flashUsed" => Some(8usize),
-                "focalLength" => Some(9usize),
-                "isoSpeed" => Some(10usize),
-                "meteringMode" => Some(11usize),
-                "sensor" => Some(12usize),
-                "exposureMode" => Some(13usize),
-                "colorSpace" => Some(14usize),
-                "whiteBalance" => Some(15usize),
-                "exposureBias" => Some(16usize),
-                "maxApertureValue" => Some(17usize),
-                "subjectDistance" => Some(18usize),
-                "lens" => Some(19usize),
-                "location" => Some(20usize),
+                "width" => Some(0),
+                "height" => Some(1),
+                "rotation" => Some(2),
+                "time" => Some(3),
+                "cameraMake" => Some(4),
+                "cameraModel" => Some(5),
+                "exposureTime" => Some(6),
+                "aperture" => Some(7),
+                "flashUsed" => Some(8),
+                "focalLength" => Some(9),
+                "isoSpeed" => Some(10),
+                "meteringMode" => Some(11),
+                "sensor" => Some(12),
+                "exposureMode" => Some(13),
+                "colorSpace" => Some(14),
+                "whiteBalance" => Some(15),
+                "exposureBias" => Some(16),
+                "maxApertureValue" => Some(17),
+                "subjectDistance" => Some(18),
+                "lens" => Some(19),
+                "location" => Some(20),
                 _ => None,
             }
         }
-        fn set_field<'de, __M: airbyte_agent_runtime::serde::de::MapAccess<'de>>(
+        fn set_field<'de, __M: serde::de::MapAccess<'de>>(
             &mut self,
             index: usize,
             map: &mut __M,
-        ) -> ::std::result::Result<(), __M::Error> {
+        ) -> Result<(), __M::Error> {
             match index {
-                0usize => self.width = map.next_value()?,
-                1usize => self.height = map.next_value()?,
-                2usize => self.rotation = map.next_value()?,
-                3usize => self.time = map.next_value()?,
-                4usize => self.camera_make = map.next_value()?,
-                5usize => self.camera_model = map.next_value()?,
-                6usize => self.exposure_time = map.next_value()?,
-                7usize => self.aperture = map.next_value()?,
-                8usize => self.flash_used = map.next_value()?,
-                9usize => self.focal_length = map.next_value()?,
-                10usize => self.iso_speed = map.next_value()?,
-                11usize => self.metering_mode = map.next_value()?,
-                12usize => self.sensor = map.next_value()?,
-                13usize => self.exposure_mode = map.next_value()?,
-                14usize => self.color_space = map.next_value()?,
-                15usize => self.white_balance = map.next_value()?,
-                16usize => self.exposure_bias = map.next_value()?,
-                17usize => self.max_aperture_value = map.next_value()?,
-                18usize => self.subject_distance = map.next_value()?,
-                19usize => self.lens = map.next_value()?,
-                20usize => self.location = map.next_value()?,
-                _ => {
-                    map.next_value::<airbyte_agent_runtime::serde::de::IgnoredAny>()?;
-                }
+                0 => self.width = map.next_value()?,
+                1 => self.height = map.next_value()?,
+                2 => self.rotation = map.next_value()?,
+                3 => self.time = map.next_value()?,
+                4 => self.camera_make = map.next_value()?,
+                5 => self.camera_model = map.next_value()?,
+                6 => self.exposure_time = map.next_value()?,
+                7 => self.aperture = map.next_value()?,
+                8 => self.flash_used = map.next_value()?,
+                9 => self.focal_length = map.next_value()?,
+                10 => self.iso_speed = map.next_value()?,
+                11 => self.metering_mode = map.next_value()?,
+                12 => self.sensor = map.next_value()?,
+                13 => self.exposure_mode = map.next_value()?,
+                14 => self.color_space = map.next_value()?,
+                15 => self.white_balance = map.next_value()?,
+                16 => self.exposure_bias = map.next_value()?,
+                17 => self.max_aperture_value = map.next_value()?,
+                18 => self.subject_distance = map.next_value()?,
+                19 => self.lens = map.next_value()?,
+                20 => self.location = map.next_value()?,
+                _ => drop(map.next_value::<serde::de::IgnoredAny>()?),
             }
             Ok(())
         }
     }
-    impl<'de> airbyte_agent_runtime::serde::Deserialize<'de> for FileImageMediaMetadata {
-        fn deserialize<__D: airbyte_agent_runtime::serde::Deserializer<'de>>(
-            deserializer: __D,
-        ) -> ::std::result::Result<Self, __D::Error> {
-            airbyte_agent_runtime::record::deserialize(deserializer)
+    impl<'de> serde::Deserialize<'de> for FileImageMediaMetadata {
+        fn deserialize<__D: serde::Deserializer<'de>>(
+            d: __D,
+        ) -> Result<Self, __D::Error> {
+            record::deserialize(d)
         }
     }
     /// The `FileImageMediaMetadataLocation` object.
-    #[derive(Debug, Clone, Default, airbyte_agent_runtime::serde::Serialize)]
+    #[derive(Debug, Clone, Default, serde::Serialize)]
     #[serde(crate = "airbyte_agent_runtime::serde")]
     pub struct FileImageMediaMetadataLocation {
         /// `latitude`
@@ -1278,42 +1227,39 @@ mod used_by_3 {
         #[serde(skip_serializing_if = "Option::is_none")]
         pub altitude: Option<f64>,
     }
-    impl airbyte_agent_runtime::record::Record for FileImageMediaMetadataLocation {
+    impl record::Record for FileImageMediaMetadataLocation {
         const NAME: &'static str = "FileImageMediaMetadataLocation";
         fn field_index(key: &str) -> Option<usize> {
             match key {
-                "latitude" => Some(0usize),
-                "longitude" => Some(1usize),
-                "altitude" => Some(2usize),
+                "latitude" => Some(0),
+                "longitude" => Some(1),
+                "altitude" => Some(2),
                 _ => None,
             }
         }
-        fn set_field<'de, __M: airbyte_agent_runtime::serde::de::MapAccess<'de>>(
+        fn set_field<'de, __M: serde::de::MapAccess<'de>>(
             &mut self,
             index: usize,
             map: &mut __M,
-        ) -> ::std::result::Result<(), __M::Error> {
+        ) -> Result<(), __M::Error> {
             match index {
-                0usize => self.latitude = map.next_value()?,
-                1usize => self.longitude = map.next_value()?,
-                2usize => self.altitude = map.next_value()?,
-                _ => {
-                    map.next_value::<airbyte_agent_runtime::serde::de::IgnoredAny>()?;
-                }
+                0 => self.latitude = map.next_value()?,
+                1 => self.longitude = map.next_value()?,
+                2 => self.altitude = map.next_value()?,
+                _ => drop(map.next_value::<serde::de::IgnoredAny>()?),
             }
             Ok(())
         }
     }
-    impl<'de> airbyte_agent_runtime::serde::Deserialize<'de>
-    for FileImageMediaMetadataLocation {
-        fn deserialize<__D: airbyte_agent_runtime::serde::Deserializer<'de>>(
-            deserializer: __D,
-        ) -> ::std::result::Result<Self, __D::Error> {
-            airbyte_agent_runtime::record::deserialize(deserializer)
+    impl<'de> serde::Deserialize<'de> for FileImageMediaMetadataLocation {
+        fn deserialize<__D: serde::Deserializer<'de>>(
+            d: __D,
+        ) -> Result<Self, __D::Error> {
+            record::deserialize(d)
         }
     }
     /// Object describing the video media metadata.
-    #[derive(Debug, Clone, Default, airbyte_agent_runtime::serde::Serialize)]
+    #[derive(Debug, Clone, Default, serde::Serialize)]
     #[serde(crate = "airbyte_agent_runtime::serde")]
     pub struct FileVideoMediaMetadata {
         /// `width`
@@ -1326,37 +1272,35 @@ mod used_by_3 {
         #[serde(rename = "durationMillis", skip_serializing_if = "Option::is_none")]
         pub duration_millis: Option<String>,
     }
-    impl airbyte_agent_runtime::record::Record for FileVideoMediaMetadata {
+    impl record::Record for FileVideoMediaMetadata {
         const NAME: &'static str = "FileVideoMediaMetadata";
         fn field_index(key: &str) -> Option<usize> {
             match key {
-                "width" => Some(0usize),
-                "height" => Some(1usize),
-                "durationMillis" => Some(2usize),
+                "width" => Some(0),
+                "height" => Some(1),
+                "durationMillis" => Some(2),
                 _ => None,
             }
         }
-        fn set_field<'de, __M: airbyte_agent_runtime::serde::de::MapAccess<'de>>(
+        fn set_field<'de, __M: serde::de::MapAccess<'de>>(
             &mut self,
             index: usize,
             map: &mut __M,
-        ) -> ::std::result::Result<(), __M::Error> {
+        ) -> Result<(), __M::Error> {
             match index {
-                0usize => self.width = map.next_value()?,
-                1usize => self.height = map.next_value()?,
-                2usize => self.duration_millis = map.next_value()?,
-                _ => {
-                    map.next_value::<airbyte_agent_runtime::serde::de::IgnoredAny>()?;
-                }
+                0 => self.width = map.next_value()?,
+                1 => self.height = map.next_value()?,
+                2 => self.duration_millis = map.next_value()?,
+                _ => drop(map.next_value::<serde::de::IgnoredAny>()?),
             }
             Ok(())
         }
     }
-    impl<'de> airbyte_agent_runtime::serde::Deserialize<'de> for FileVideoMediaMetadata {
-        fn deserialize<__D: airbyte_agent_runtime::serde::Deserializer<'de>>(
-            deserializer: __D,
-        ) -> ::std::result::Result<Self, __D::Error> {
-            airbyte_agent_runtime::record::deserialize(deserializer)
+    impl<'de> serde::Deserialize<'de> for FileVideoMediaMetadata {
+        fn deserialize<__D: serde::Deserializer<'de>>(
+            d: __D,
+        ) -> Result<Self, __D::Error> {
+            record::deserialize(d)
         }
     }
 }
@@ -1366,8 +1310,9 @@ pub use used_by_4::*;
 #[cfg(any(feature = "comments", feature = "replies"))]
 mod used_by_4 {
     use super::*;
+    use airbyte_agent_runtime::{Result, record, serde};
     /// A reply in a comment thread.
-    #[derive(Debug, Clone, Default, airbyte_agent_runtime::serde::Serialize)]
+    #[derive(Debug, Clone, Default, serde::Serialize)]
     #[serde(crate = "airbyte_agent_runtime::serde")]
     pub struct Reply {
         /// Resource type tag, such as drive#file.
@@ -1398,49 +1343,47 @@ mod used_by_4 {
         #[serde(skip_serializing_if = "Option::is_none")]
         pub action: Option<String>,
     }
-    impl airbyte_agent_runtime::record::Record for Reply {
+    impl record::Record for Reply {
         const NAME: &'static str = "Reply";
         fn field_index(key: &str) -> Option<usize> {
             match key {
-                "kind" => Some(0usize),
-                "id" => Some(1usize),
-                "createdTime" => Some(2usize),
-                "modifiedTime" => Some(3usize),
-                "author" => Some(4usize),
-                "htmlContent" => Some(5usize),
-                "content" => Some(6usize),
-                "deleted" => Some(7usize),
-                "action" => Some(8usize),
+                "kind" => Some(0),
+                "id" => Some(1),
+                "createdTime" => Some(2),
+                "modifiedTime" => Some(3),
+                "author" => Some(4),
+                "htmlContent" => Some(5),
+                "content" => Some(6),
+                "deleted" => Some(7),
+                "action" => Some(8),
                 _ => None,
             }
         }
-        fn set_field<'de, __M: airbyte_agent_runtime::serde::de::MapAccess<'de>>(
+        fn set_field<'de, __M: serde::de::MapAccess<'de>>(
             &mut self,
             index: usize,
             map: &mut __M,
-        ) -> ::std::result::Result<(), __M::Error> {
+        ) -> Result<(), __M::Error> {
             match index {
-                0usize => self.kind = map.next_value()?,
-                1usize => self.id = map.next_value()?,
-                2usize => self.created_time = map.next_value()?,
-                3usize => self.modified_time = map.next_value()?,
-                4usize => self.author = map.next_value()?,
-                5usize => self.html_content = map.next_value()?,
-                6usize => self.content = map.next_value()?,
-                7usize => self.deleted = map.next_value()?,
-                8usize => self.action = map.next_value()?,
-                _ => {
-                    map.next_value::<airbyte_agent_runtime::serde::de::IgnoredAny>()?;
-                }
+                0 => self.kind = map.next_value()?,
+                1 => self.id = map.next_value()?,
+                2 => self.created_time = map.next_value()?,
+                3 => self.modified_time = map.next_value()?,
+                4 => self.author = map.next_value()?,
+                5 => self.html_content = map.next_value()?,
+                6 => self.content = map.next_value()?,
+                7 => self.deleted = map.next_value()?,
+                8 => self.action = map.next_value()?,
+                _ => drop(map.next_value::<serde::de::IgnoredAny>()?),
             }
             Ok(())
         }
     }
-    impl<'de> airbyte_agent_runtime::serde::Deserialize<'de> for Reply {
-        fn deserialize<__D: airbyte_agent_runtime::serde::Deserializer<'de>>(
-            deserializer: __D,
-        ) -> ::std::result::Result<Self, __D::Error> {
-            airbyte_agent_runtime::record::deserialize(deserializer)
+    impl<'de> serde::Deserialize<'de> for Reply {
+        fn deserialize<__D: serde::Deserializer<'de>>(
+            d: __D,
+        ) -> Result<Self, __D::Error> {
+            record::deserialize(d)
         }
     }
 }

@@ -23,8 +23,9 @@ pub use used_by_1::*;
 )]
 mod used_by_1 {
     use airbyte_agent_runtime::serde_json::Value;
+    use airbyte_agent_runtime::{Result, record, serde};
     /// The `ApplicationCustomFieldsValue` object.
-    #[derive(Debug, Clone, Default, airbyte_agent_runtime::serde::Serialize)]
+    #[derive(Debug, Clone, Default, serde::Serialize)]
     #[serde(crate = "airbyte_agent_runtime::serde")]
     pub struct ApplicationCustomFieldsValue {
         /// `name`
@@ -37,38 +38,35 @@ mod used_by_1 {
         #[serde(skip_serializing_if = "Option::is_none")]
         pub value: Option<Value>,
     }
-    impl airbyte_agent_runtime::record::Record for ApplicationCustomFieldsValue {
+    impl record::Record for ApplicationCustomFieldsValue {
         const NAME: &'static str = "ApplicationCustomFieldsValue";
         fn field_index(key: &str) -> Option<usize> {
             match key {
-                "name" => Some(0usize),
-                "type" => Some(1usize),
-                "value" => Some(2usize),
+                "name" => Some(0),
+                "type" => Some(1),
+                "value" => Some(2),
                 _ => None,
             }
         }
-        fn set_field<'de, __M: airbyte_agent_runtime::serde::de::MapAccess<'de>>(
+        fn set_field<'de, __M: serde::de::MapAccess<'de>>(
             &mut self,
             index: usize,
             map: &mut __M,
-        ) -> ::std::result::Result<(), __M::Error> {
+        ) -> Result<(), __M::Error> {
             match index {
-                0usize => self.name = map.next_value()?,
-                1usize => self.type_ = map.next_value()?,
-                2usize => self.value = map.next_value()?,
-                _ => {
-                    map.next_value::<airbyte_agent_runtime::serde::de::IgnoredAny>()?;
-                }
+                0 => self.name = map.next_value()?,
+                1 => self.type_ = map.next_value()?,
+                2 => self.value = map.next_value()?,
+                _ => drop(map.next_value::<serde::de::IgnoredAny>()?),
             }
             Ok(())
         }
     }
-    impl<'de> airbyte_agent_runtime::serde::Deserialize<'de>
-    for ApplicationCustomFieldsValue {
-        fn deserialize<__D: airbyte_agent_runtime::serde::Deserializer<'de>>(
-            deserializer: __D,
-        ) -> ::std::result::Result<Self, __D::Error> {
-            airbyte_agent_runtime::record::deserialize(deserializer)
+    impl<'de> serde::Deserialize<'de> for ApplicationCustomFieldsValue {
+        fn deserialize<__D: serde::Deserializer<'de>>(
+            d: __D,
+        ) -> Result<Self, __D::Error> {
+            record::deserialize(d)
         }
     }
 }
@@ -77,8 +75,9 @@ pub use used_by_2::*;
 /// Types used by `sources`, `users`.
 #[cfg(any(feature = "sources", feature = "users"))]
 mod used_by_2 {
+    use airbyte_agent_runtime::{Result, record, serde};
     /// Kind of source.
-    #[derive(Debug, Clone, Default, airbyte_agent_runtime::serde::Serialize)]
+    #[derive(Debug, Clone, Default, serde::Serialize)]
     #[serde(crate = "airbyte_agent_runtime::serde")]
     pub struct SourceType {
         /// Unique identifier of this type.
@@ -88,35 +87,33 @@ mod used_by_2 {
         #[serde(skip_serializing_if = "Option::is_none")]
         pub name: Option<String>,
     }
-    impl airbyte_agent_runtime::record::Record for SourceType {
+    impl record::Record for SourceType {
         const NAME: &'static str = "SourceType";
         fn field_index(key: &str) -> Option<usize> {
             match key {
-                "id" => Some(0usize),
-                "name" => Some(1usize),
+                "id" => Some(0),
+                "name" => Some(1),
                 _ => None,
             }
         }
-        fn set_field<'de, __M: airbyte_agent_runtime::serde::de::MapAccess<'de>>(
+        fn set_field<'de, __M: serde::de::MapAccess<'de>>(
             &mut self,
             index: usize,
             map: &mut __M,
-        ) -> ::std::result::Result<(), __M::Error> {
+        ) -> Result<(), __M::Error> {
             match index {
-                0usize => self.id = map.next_value()?,
-                1usize => self.name = map.next_value()?,
-                _ => {
-                    map.next_value::<airbyte_agent_runtime::serde::de::IgnoredAny>()?;
-                }
+                0 => self.id = map.next_value()?,
+                1 => self.name = map.next_value()?,
+                _ => drop(map.next_value::<serde::de::IgnoredAny>()?),
             }
             Ok(())
         }
     }
-    impl<'de> airbyte_agent_runtime::serde::Deserialize<'de> for SourceType {
-        fn deserialize<__D: airbyte_agent_runtime::serde::Deserializer<'de>>(
-            deserializer: __D,
-        ) -> ::std::result::Result<Self, __D::Error> {
-            airbyte_agent_runtime::record::deserialize(deserializer)
+    impl<'de> serde::Deserialize<'de> for SourceType {
+        fn deserialize<__D: serde::Deserializer<'de>>(
+            d: __D,
+        ) -> Result<Self, __D::Error> {
+            record::deserialize(d)
         }
     }
 }

@@ -24,42 +24,40 @@ pub use used_by_1::*;
     )
 )]
 mod used_by_1 {
+    use airbyte_agent_runtime::{Result, record, serde};
     /// The `NotesCreateAssociationsItemTo` object.
-    #[derive(Debug, Clone, Default, airbyte_agent_runtime::serde::Serialize)]
+    #[derive(Debug, Clone, Default, serde::Serialize)]
     #[serde(crate = "airbyte_agent_runtime::serde")]
     pub struct NotesCreateAssociationsItemTo {
         /// Unique identifier of this to.
         #[serde(skip_serializing_if = "Option::is_none")]
         pub id: Option<String>,
     }
-    impl airbyte_agent_runtime::record::Record for NotesCreateAssociationsItemTo {
+    impl record::Record for NotesCreateAssociationsItemTo {
         const NAME: &'static str = "NotesCreateAssociationsItemTo";
         fn field_index(key: &str) -> Option<usize> {
             match key {
-                "id" => Some(0usize),
+                "id" => Some(0),
                 _ => None,
             }
         }
-        fn set_field<'de, __M: airbyte_agent_runtime::serde::de::MapAccess<'de>>(
+        fn set_field<'de, __M: serde::de::MapAccess<'de>>(
             &mut self,
             index: usize,
             map: &mut __M,
-        ) -> ::std::result::Result<(), __M::Error> {
+        ) -> Result<(), __M::Error> {
             match index {
-                0usize => self.id = map.next_value()?,
-                _ => {
-                    map.next_value::<airbyte_agent_runtime::serde::de::IgnoredAny>()?;
-                }
+                0 => self.id = map.next_value()?,
+                _ => drop(map.next_value::<serde::de::IgnoredAny>()?),
             }
             Ok(())
         }
     }
-    impl<'de> airbyte_agent_runtime::serde::Deserialize<'de>
-    for NotesCreateAssociationsItemTo {
-        fn deserialize<__D: airbyte_agent_runtime::serde::Deserializer<'de>>(
-            deserializer: __D,
-        ) -> ::std::result::Result<Self, __D::Error> {
-            airbyte_agent_runtime::record::deserialize(deserializer)
+    impl<'de> serde::Deserialize<'de> for NotesCreateAssociationsItemTo {
+        fn deserialize<__D: serde::Deserializer<'de>>(
+            d: __D,
+        ) -> Result<Self, __D::Error> {
+            record::deserialize(d)
         }
     }
 }
@@ -85,8 +83,9 @@ pub use used_by_2::*;
 )]
 mod used_by_2 {
     use super::*;
+    use airbyte_agent_runtime::{Result, record, serde};
     /// The `NotesCreateAssociationsItem` object.
-    #[derive(Debug, Clone, Default, airbyte_agent_runtime::serde::Serialize)]
+    #[derive(Debug, Clone, Default, serde::Serialize)]
     #[serde(crate = "airbyte_agent_runtime::serde")]
     pub struct NotesCreateAssociationsItem {
         /// `to`
@@ -96,48 +95,43 @@ mod used_by_2 {
         #[serde(skip_serializing_if = "Option::is_none")]
         pub types: Option<Vec<NotesCreateAssociationsItemTypesItem>>,
     }
-    impl airbyte_agent_runtime::record::Record for NotesCreateAssociationsItem {
+    impl record::Record for NotesCreateAssociationsItem {
         const NAME: &'static str = "NotesCreateAssociationsItem";
         fn field_index(key: &str) -> Option<usize> {
             match key {
-                "to" => Some(0usize),
-                "types" => Some(1usize),
+                "to" => Some(0),
+                "types" => Some(1),
                 _ => None,
             }
         }
-        fn set_field<'de, __M: airbyte_agent_runtime::serde::de::MapAccess<'de>>(
+        fn set_field<'de, __M: serde::de::MapAccess<'de>>(
             &mut self,
             index: usize,
             map: &mut __M,
-        ) -> ::std::result::Result<(), __M::Error> {
+        ) -> Result<(), __M::Error> {
             match index {
-                0usize => self.to = map.next_value()?,
-                1usize => {
+                0 => self.to = map.next_value()?,
+                1 => {
                     self.types = map
                         .next_value::<
-                            airbyte_agent_runtime::record::SkipNulls<
-                                NotesCreateAssociationsItemTypesItem,
-                            >,
+                            record::SkipNulls<NotesCreateAssociationsItemTypesItem>,
                         >()?
                         .0;
                 }
-                _ => {
-                    map.next_value::<airbyte_agent_runtime::serde::de::IgnoredAny>()?;
-                }
+                _ => drop(map.next_value::<serde::de::IgnoredAny>()?),
             }
             Ok(())
         }
     }
-    impl<'de> airbyte_agent_runtime::serde::Deserialize<'de>
-    for NotesCreateAssociationsItem {
-        fn deserialize<__D: airbyte_agent_runtime::serde::Deserializer<'de>>(
-            deserializer: __D,
-        ) -> ::std::result::Result<Self, __D::Error> {
-            airbyte_agent_runtime::record::deserialize(deserializer)
+    impl<'de> serde::Deserialize<'de> for NotesCreateAssociationsItem {
+        fn deserialize<__D: serde::Deserializer<'de>>(
+            d: __D,
+        ) -> Result<Self, __D::Error> {
+            record::deserialize(d)
         }
     }
     /// The `NotesCreateAssociationsItemTypesItem` object.
-    #[derive(Debug, Clone, Default, airbyte_agent_runtime::serde::Serialize)]
+    #[derive(Debug, Clone, Default, serde::Serialize)]
     #[serde(crate = "airbyte_agent_runtime::serde")]
     pub struct NotesCreateAssociationsItemTypesItem {
         /// Association category: HUBSPOT_DEFINED for built-in types, USER_DEFINED for custom labels; INTEGRATOR_DEFINED also occurs in responses.
@@ -147,36 +141,33 @@ mod used_by_2 {
         #[serde(rename = "associationTypeId", skip_serializing_if = "Option::is_none")]
         pub association_type_id: Option<i64>,
     }
-    impl airbyte_agent_runtime::record::Record for NotesCreateAssociationsItemTypesItem {
+    impl record::Record for NotesCreateAssociationsItemTypesItem {
         const NAME: &'static str = "NotesCreateAssociationsItemTypesItem";
         fn field_index(key: &str) -> Option<usize> {
             match key {
-                "associationCategory" => Some(0usize),
-                "associationTypeId" => Some(1usize),
+                "associationCategory" => Some(0),
+                "associationTypeId" => Some(1),
                 _ => None,
             }
         }
-        fn set_field<'de, __M: airbyte_agent_runtime::serde::de::MapAccess<'de>>(
+        fn set_field<'de, __M: serde::de::MapAccess<'de>>(
             &mut self,
             index: usize,
             map: &mut __M,
-        ) -> ::std::result::Result<(), __M::Error> {
+        ) -> Result<(), __M::Error> {
             match index {
-                0usize => self.association_category = map.next_value()?,
-                1usize => self.association_type_id = map.next_value()?,
-                _ => {
-                    map.next_value::<airbyte_agent_runtime::serde::de::IgnoredAny>()?;
-                }
+                0 => self.association_category = map.next_value()?,
+                1 => self.association_type_id = map.next_value()?,
+                _ => drop(map.next_value::<serde::de::IgnoredAny>()?),
             }
             Ok(())
         }
     }
-    impl<'de> airbyte_agent_runtime::serde::Deserialize<'de>
-    for NotesCreateAssociationsItemTypesItem {
-        fn deserialize<__D: airbyte_agent_runtime::serde::Deserializer<'de>>(
-            deserializer: __D,
-        ) -> ::std::result::Result<Self, __D::Error> {
-            airbyte_agent_runtime::record::deserialize(deserializer)
+    impl<'de> serde::Deserialize<'de> for NotesCreateAssociationsItemTypesItem {
+        fn deserialize<__D: serde::Deserializer<'de>>(
+            d: __D,
+        ) -> Result<Self, __D::Error> {
+            record::deserialize(d)
         }
     }
 }
@@ -199,54 +190,50 @@ pub use used_by_3::*;
     )
 )]
 mod used_by_3 {
+    use airbyte_agent_runtime::{Result, record, serde};
     /// The `ContactsSearchFilterGroupsItem` object.
-    #[derive(Debug, Clone, Default, airbyte_agent_runtime::serde::Serialize)]
+    #[derive(Debug, Clone, Default, serde::Serialize)]
     #[serde(crate = "airbyte_agent_runtime::serde")]
     pub struct ContactsSearchFilterGroupsItem {
         /// `filters`
         #[serde(skip_serializing_if = "Option::is_none")]
         pub filters: Option<Vec<ContactsSearchFilterGroupsItemFiltersItem>>,
     }
-    impl airbyte_agent_runtime::record::Record for ContactsSearchFilterGroupsItem {
+    impl record::Record for ContactsSearchFilterGroupsItem {
         const NAME: &'static str = "ContactsSearchFilterGroupsItem";
         fn field_index(key: &str) -> Option<usize> {
             match key {
-                "filters" => Some(0usize),
+                "filters" => Some(0),
                 _ => None,
             }
         }
-        fn set_field<'de, __M: airbyte_agent_runtime::serde::de::MapAccess<'de>>(
+        fn set_field<'de, __M: serde::de::MapAccess<'de>>(
             &mut self,
             index: usize,
             map: &mut __M,
-        ) -> ::std::result::Result<(), __M::Error> {
+        ) -> Result<(), __M::Error> {
             match index {
-                0usize => {
+                0 => {
                     self.filters = map
                         .next_value::<
-                            airbyte_agent_runtime::record::SkipNulls<
-                                ContactsSearchFilterGroupsItemFiltersItem,
-                            >,
+                            record::SkipNulls<ContactsSearchFilterGroupsItemFiltersItem>,
                         >()?
                         .0;
                 }
-                _ => {
-                    map.next_value::<airbyte_agent_runtime::serde::de::IgnoredAny>()?;
-                }
+                _ => drop(map.next_value::<serde::de::IgnoredAny>()?),
             }
             Ok(())
         }
     }
-    impl<'de> airbyte_agent_runtime::serde::Deserialize<'de>
-    for ContactsSearchFilterGroupsItem {
-        fn deserialize<__D: airbyte_agent_runtime::serde::Deserializer<'de>>(
-            deserializer: __D,
-        ) -> ::std::result::Result<Self, __D::Error> {
-            airbyte_agent_runtime::record::deserialize(deserializer)
+    impl<'de> serde::Deserialize<'de> for ContactsSearchFilterGroupsItem {
+        fn deserialize<__D: serde::Deserializer<'de>>(
+            d: __D,
+        ) -> Result<Self, __D::Error> {
+            record::deserialize(d)
         }
     }
     /// The `ContactsSearchFilterGroupsItemFiltersItem` object.
-    #[derive(Debug, Clone, Default, airbyte_agent_runtime::serde::Serialize)]
+    #[derive(Debug, Clone, Default, serde::Serialize)]
     #[serde(crate = "airbyte_agent_runtime::serde")]
     pub struct ContactsSearchFilterGroupsItemFiltersItem {
         /// `operator`
@@ -262,47 +249,37 @@ mod used_by_3 {
         #[serde(skip_serializing_if = "Option::is_none")]
         pub values: Option<Vec<String>>,
     }
-    impl airbyte_agent_runtime::record::Record
-    for ContactsSearchFilterGroupsItemFiltersItem {
+    impl record::Record for ContactsSearchFilterGroupsItemFiltersItem {
         const NAME: &'static str = "ContactsSearchFilterGroupsItemFiltersItem";
         fn field_index(key: &str) -> Option<usize> {
             match key {
-                "operator" => Some(0usize),
-                "propertyName" => Some(1usize),
-                "value" => Some(2usize),
-                "values" => Some(3usize),
+                "operator" => Some(0),
+                "propertyName" => Some(1),
+                "value" => Some(2),
+                "values" => Some(3),
                 _ => None,
             }
         }
-        fn set_field<'de, __M: airbyte_agent_runtime::serde::de::MapAccess<'de>>(
+        fn set_field<'de, __M: serde::de::MapAccess<'de>>(
             &mut self,
             index: usize,
             map: &mut __M,
-        ) -> ::std::result::Result<(), __M::Error> {
+        ) -> Result<(), __M::Error> {
             match index {
-                0usize => self.operator = map.next_value()?,
-                1usize => self.property_name = map.next_value()?,
-                2usize => self.value = map.next_value()?,
-                3usize => {
-                    self.values = map
-                        .next_value::<
-                            airbyte_agent_runtime::record::SkipNulls<String>,
-                        >()?
-                        .0;
-                }
-                _ => {
-                    map.next_value::<airbyte_agent_runtime::serde::de::IgnoredAny>()?;
-                }
+                0 => self.operator = map.next_value()?,
+                1 => self.property_name = map.next_value()?,
+                2 => self.value = map.next_value()?,
+                3 => self.values = map.next_value::<record::SkipNulls<String>>()?.0,
+                _ => drop(map.next_value::<serde::de::IgnoredAny>()?),
             }
             Ok(())
         }
     }
-    impl<'de> airbyte_agent_runtime::serde::Deserialize<'de>
-    for ContactsSearchFilterGroupsItemFiltersItem {
-        fn deserialize<__D: airbyte_agent_runtime::serde::Deserializer<'de>>(
-            deserializer: __D,
-        ) -> ::std::result::Result<Self, __D::Error> {
-            airbyte_agent_runtime::record::deserialize(deserializer)
+    impl<'de> serde::Deserialize<'de> for ContactsSearchFilterGroupsItemFiltersItem {
+        fn deserialize<__D: serde::Deserializer<'de>>(
+            d: __D,
+        ) -> Result<Self, __D::Error> {
+            record::deserialize(d)
         }
     }
     airbyte_agent_runtime::string_enum! {
@@ -318,7 +295,7 @@ mod used_by_3 {
         NotIn => "NOT_IN" }
     }
     /// The `ContactsSearchSortsItem` object.
-    #[derive(Debug, Clone, Default, airbyte_agent_runtime::serde::Serialize)]
+    #[derive(Debug, Clone, Default, serde::Serialize)]
     #[serde(crate = "airbyte_agent_runtime::serde")]
     pub struct ContactsSearchSortsItem {
         /// `propertyName`
@@ -328,36 +305,33 @@ mod used_by_3 {
         #[serde(skip_serializing_if = "Option::is_none")]
         pub direction: Option<ContactsSearchSortsItemDirection>,
     }
-    impl airbyte_agent_runtime::record::Record for ContactsSearchSortsItem {
+    impl record::Record for ContactsSearchSortsItem {
         const NAME: &'static str = "ContactsSearchSortsItem";
         fn field_index(key: &str) -> Option<usize> {
             match key {
-                "propertyName" => Some(0usize),
-                "direction" => Some(1usize),
+                "propertyName" => Some(0),
+                "direction" => Some(1),
                 _ => None,
             }
         }
-        fn set_field<'de, __M: airbyte_agent_runtime::serde::de::MapAccess<'de>>(
+        fn set_field<'de, __M: serde::de::MapAccess<'de>>(
             &mut self,
             index: usize,
             map: &mut __M,
-        ) -> ::std::result::Result<(), __M::Error> {
+        ) -> Result<(), __M::Error> {
             match index {
-                0usize => self.property_name = map.next_value()?,
-                1usize => self.direction = map.next_value()?,
-                _ => {
-                    map.next_value::<airbyte_agent_runtime::serde::de::IgnoredAny>()?;
-                }
+                0 => self.property_name = map.next_value()?,
+                1 => self.direction = map.next_value()?,
+                _ => drop(map.next_value::<serde::de::IgnoredAny>()?),
             }
             Ok(())
         }
     }
-    impl<'de> airbyte_agent_runtime::serde::Deserialize<'de>
-    for ContactsSearchSortsItem {
-        fn deserialize<__D: airbyte_agent_runtime::serde::Deserializer<'de>>(
-            deserializer: __D,
-        ) -> ::std::result::Result<Self, __D::Error> {
-            airbyte_agent_runtime::record::deserialize(deserializer)
+    impl<'de> serde::Deserialize<'de> for ContactsSearchSortsItem {
+        fn deserialize<__D: serde::Deserializer<'de>>(
+            d: __D,
+        ) -> Result<Self, __D::Error> {
+            record::deserialize(d)
         }
     }
     airbyte_agent_runtime::string_enum! {

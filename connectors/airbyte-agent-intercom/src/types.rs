@@ -10,8 +10,9 @@ pub use used_by_1::*;
     any(feature = "conversations", feature = "companies", feature = "internal_articles")
 )]
 mod used_by_1 {
+    use airbyte_agent_runtime::{Result, record, serde};
     /// Response envelope with conversation deleted data.
-    #[derive(Debug, Clone, Default, airbyte_agent_runtime::serde::Serialize)]
+    #[derive(Debug, Clone, Default, serde::Serialize)]
     #[serde(crate = "airbyte_agent_runtime::serde")]
     pub struct ConversationsRecord2 {
         /// Unique identifier of this conversation.
@@ -24,37 +25,35 @@ mod used_by_1 {
         #[serde(skip_serializing_if = "Option::is_none")]
         pub deleted: Option<bool>,
     }
-    impl airbyte_agent_runtime::record::Record for ConversationsRecord2 {
+    impl record::Record for ConversationsRecord2 {
         const NAME: &'static str = "ConversationsRecord2";
         fn field_index(key: &str) -> Option<usize> {
             match key {
-                "id" => Some(0usize),
-                "object" => Some(1usize),
-                "deleted" => Some(2usize),
+                "id" => Some(0),
+                "object" => Some(1),
+                "deleted" => Some(2),
                 _ => None,
             }
         }
-        fn set_field<'de, __M: airbyte_agent_runtime::serde::de::MapAccess<'de>>(
+        fn set_field<'de, __M: serde::de::MapAccess<'de>>(
             &mut self,
             index: usize,
             map: &mut __M,
-        ) -> ::std::result::Result<(), __M::Error> {
+        ) -> Result<(), __M::Error> {
             match index {
-                0usize => self.id = map.next_value()?,
-                1usize => self.object = map.next_value()?,
-                2usize => self.deleted = map.next_value()?,
-                _ => {
-                    map.next_value::<airbyte_agent_runtime::serde::de::IgnoredAny>()?;
-                }
+                0 => self.id = map.next_value()?,
+                1 => self.object = map.next_value()?,
+                2 => self.deleted = map.next_value()?,
+                _ => drop(map.next_value::<serde::de::IgnoredAny>()?),
             }
             Ok(())
         }
     }
-    impl<'de> airbyte_agent_runtime::serde::Deserialize<'de> for ConversationsRecord2 {
-        fn deserialize<__D: airbyte_agent_runtime::serde::Deserializer<'de>>(
-            deserializer: __D,
-        ) -> ::std::result::Result<Self, __D::Error> {
-            airbyte_agent_runtime::record::deserialize(deserializer)
+    impl<'de> serde::Deserialize<'de> for ConversationsRecord2 {
+        fn deserialize<__D: serde::Deserializer<'de>>(
+            d: __D,
+        ) -> Result<Self, __D::Error> {
+            record::deserialize(d)
         }
     }
 }
@@ -63,8 +62,9 @@ pub use used_by_2::*;
 /// Types used by `companies`, `conversations`, `tags`.
 #[cfg(any(feature = "conversations", feature = "companies", feature = "tags"))]
 mod used_by_2 {
+    use airbyte_agent_runtime::{Result, record, serde};
     /// A tag for contacts, companies or conversations.
-    #[derive(Debug, Clone, Default, airbyte_agent_runtime::serde::Serialize)]
+    #[derive(Debug, Clone, Default, serde::Serialize)]
     #[serde(crate = "airbyte_agent_runtime::serde")]
     pub struct Tag {
         /// Object type of the tag.
@@ -83,45 +83,43 @@ mod used_by_2 {
         #[serde(skip_serializing_if = "Option::is_none")]
         pub applied_by: Option<AdminReference>,
     }
-    impl airbyte_agent_runtime::record::Record for Tag {
+    impl record::Record for Tag {
         const NAME: &'static str = "Tag";
         fn field_index(key: &str) -> Option<usize> {
             match key {
-                "type" => Some(0usize),
-                "id" => Some(1usize),
-                "name" => Some(2usize),
-                "applied_at" => Some(3usize),
-                "applied_by" => Some(4usize),
+                "type" => Some(0),
+                "id" => Some(1),
+                "name" => Some(2),
+                "applied_at" => Some(3),
+                "applied_by" => Some(4),
                 _ => None,
             }
         }
-        fn set_field<'de, __M: airbyte_agent_runtime::serde::de::MapAccess<'de>>(
+        fn set_field<'de, __M: serde::de::MapAccess<'de>>(
             &mut self,
             index: usize,
             map: &mut __M,
-        ) -> ::std::result::Result<(), __M::Error> {
+        ) -> Result<(), __M::Error> {
             match index {
-                0usize => self.type_ = map.next_value()?,
-                1usize => self.id = map.next_value()?,
-                2usize => self.name = map.next_value()?,
-                3usize => self.applied_at = map.next_value()?,
-                4usize => self.applied_by = map.next_value()?,
-                _ => {
-                    map.next_value::<airbyte_agent_runtime::serde::de::IgnoredAny>()?;
-                }
+                0 => self.type_ = map.next_value()?,
+                1 => self.id = map.next_value()?,
+                2 => self.name = map.next_value()?,
+                3 => self.applied_at = map.next_value()?,
+                4 => self.applied_by = map.next_value()?,
+                _ => drop(map.next_value::<serde::de::IgnoredAny>()?),
             }
             Ok(())
         }
     }
-    impl<'de> airbyte_agent_runtime::serde::Deserialize<'de> for Tag {
-        fn deserialize<__D: airbyte_agent_runtime::serde::Deserializer<'de>>(
-            deserializer: __D,
-        ) -> ::std::result::Result<Self, __D::Error> {
-            airbyte_agent_runtime::record::deserialize(deserializer)
+    impl<'de> serde::Deserialize<'de> for Tag {
+        fn deserialize<__D: serde::Deserializer<'de>>(
+            d: __D,
+        ) -> Result<Self, __D::Error> {
+            record::deserialize(d)
         }
     }
     /// Admin reference structure.
-    #[derive(Debug, Clone, Default, airbyte_agent_runtime::serde::Serialize)]
+    #[derive(Debug, Clone, Default, serde::Serialize)]
     #[serde(crate = "airbyte_agent_runtime::serde")]
     pub struct AdminReference {
         /// Object type of the admin reference.
@@ -131,35 +129,33 @@ mod used_by_2 {
         #[serde(skip_serializing_if = "Option::is_none")]
         pub id: Option<String>,
     }
-    impl airbyte_agent_runtime::record::Record for AdminReference {
+    impl record::Record for AdminReference {
         const NAME: &'static str = "AdminReference";
         fn field_index(key: &str) -> Option<usize> {
             match key {
-                "type" => Some(0usize),
-                "id" => Some(1usize),
+                "type" => Some(0),
+                "id" => Some(1),
                 _ => None,
             }
         }
-        fn set_field<'de, __M: airbyte_agent_runtime::serde::de::MapAccess<'de>>(
+        fn set_field<'de, __M: serde::de::MapAccess<'de>>(
             &mut self,
             index: usize,
             map: &mut __M,
-        ) -> ::std::result::Result<(), __M::Error> {
+        ) -> Result<(), __M::Error> {
             match index {
-                0usize => self.type_ = map.next_value()?,
-                1usize => self.id = map.next_value()?,
-                _ => {
-                    map.next_value::<airbyte_agent_runtime::serde::de::IgnoredAny>()?;
-                }
+                0 => self.type_ = map.next_value()?,
+                1 => self.id = map.next_value()?,
+                _ => drop(map.next_value::<serde::de::IgnoredAny>()?),
             }
             Ok(())
         }
     }
-    impl<'de> airbyte_agent_runtime::serde::Deserialize<'de> for AdminReference {
-        fn deserialize<__D: airbyte_agent_runtime::serde::Deserializer<'de>>(
-            deserializer: __D,
-        ) -> ::std::result::Result<Self, __D::Error> {
-            airbyte_agent_runtime::record::deserialize(deserializer)
+    impl<'de> serde::Deserialize<'de> for AdminReference {
+        fn deserialize<__D: serde::Deserializer<'de>>(
+            d: __D,
+        ) -> Result<Self, __D::Error> {
+            record::deserialize(d)
         }
     }
 }
@@ -168,8 +164,9 @@ pub use used_by_3::*;
 /// Types used by `companies`, `segments`.
 #[cfg(any(feature = "companies", feature = "segments"))]
 mod used_by_3 {
+    use airbyte_agent_runtime::{Result, record, serde};
     /// A segment of contacts defined by filters.
-    #[derive(Debug, Clone, Default, airbyte_agent_runtime::serde::Serialize)]
+    #[derive(Debug, Clone, Default, serde::Serialize)]
     #[serde(crate = "airbyte_agent_runtime::serde")]
     pub struct Segment {
         /// Object type of the segment.
@@ -194,45 +191,43 @@ mod used_by_3 {
         #[serde(skip_serializing_if = "Option::is_none")]
         pub count: Option<i64>,
     }
-    impl airbyte_agent_runtime::record::Record for Segment {
+    impl record::Record for Segment {
         const NAME: &'static str = "Segment";
         fn field_index(key: &str) -> Option<usize> {
             match key {
-                "type" => Some(0usize),
-                "id" => Some(1usize),
-                "name" => Some(2usize),
-                "created_at" => Some(3usize),
-                "updated_at" => Some(4usize),
-                "person_type" => Some(5usize),
-                "count" => Some(6usize),
+                "type" => Some(0),
+                "id" => Some(1),
+                "name" => Some(2),
+                "created_at" => Some(3),
+                "updated_at" => Some(4),
+                "person_type" => Some(5),
+                "count" => Some(6),
                 _ => None,
             }
         }
-        fn set_field<'de, __M: airbyte_agent_runtime::serde::de::MapAccess<'de>>(
+        fn set_field<'de, __M: serde::de::MapAccess<'de>>(
             &mut self,
             index: usize,
             map: &mut __M,
-        ) -> ::std::result::Result<(), __M::Error> {
+        ) -> Result<(), __M::Error> {
             match index {
-                0usize => self.type_ = map.next_value()?,
-                1usize => self.id = map.next_value()?,
-                2usize => self.name = map.next_value()?,
-                3usize => self.created_at = map.next_value()?,
-                4usize => self.updated_at = map.next_value()?,
-                5usize => self.person_type = map.next_value()?,
-                6usize => self.count = map.next_value()?,
-                _ => {
-                    map.next_value::<airbyte_agent_runtime::serde::de::IgnoredAny>()?;
-                }
+                0 => self.type_ = map.next_value()?,
+                1 => self.id = map.next_value()?,
+                2 => self.name = map.next_value()?,
+                3 => self.created_at = map.next_value()?,
+                4 => self.updated_at = map.next_value()?,
+                5 => self.person_type = map.next_value()?,
+                6 => self.count = map.next_value()?,
+                _ => drop(map.next_value::<serde::de::IgnoredAny>()?),
             }
             Ok(())
         }
     }
-    impl<'de> airbyte_agent_runtime::serde::Deserialize<'de> for Segment {
-        fn deserialize<__D: airbyte_agent_runtime::serde::Deserializer<'de>>(
-            deserializer: __D,
-        ) -> ::std::result::Result<Self, __D::Error> {
-            airbyte_agent_runtime::record::deserialize(deserializer)
+    impl<'de> serde::Deserialize<'de> for Segment {
+        fn deserialize<__D: serde::Deserializer<'de>>(
+            d: __D,
+        ) -> Result<Self, __D::Error> {
+            record::deserialize(d)
         }
     }
 }
@@ -241,8 +236,9 @@ pub use used_by_4::*;
 /// Types used by `conversations`, `notes`.
 #[cfg(any(feature = "conversations", feature = "notes"))]
 mod used_by_4 {
+    use airbyte_agent_runtime::{Result, record, serde};
     /// Contact reference structure.
-    #[derive(Debug, Clone, Default, airbyte_agent_runtime::serde::Serialize)]
+    #[derive(Debug, Clone, Default, serde::Serialize)]
     #[serde(crate = "airbyte_agent_runtime::serde")]
     pub struct ContactReference {
         /// Object type of the contact reference.
@@ -252,39 +248,37 @@ mod used_by_4 {
         #[serde(skip_serializing_if = "Option::is_none")]
         pub id: Option<String>,
     }
-    impl airbyte_agent_runtime::record::Record for ContactReference {
+    impl record::Record for ContactReference {
         const NAME: &'static str = "ContactReference";
         fn field_index(key: &str) -> Option<usize> {
             match key {
-                "type" => Some(0usize),
-                "id" => Some(1usize),
+                "type" => Some(0),
+                "id" => Some(1),
                 _ => None,
             }
         }
-        fn set_field<'de, __M: airbyte_agent_runtime::serde::de::MapAccess<'de>>(
+        fn set_field<'de, __M: serde::de::MapAccess<'de>>(
             &mut self,
             index: usize,
             map: &mut __M,
-        ) -> ::std::result::Result<(), __M::Error> {
+        ) -> Result<(), __M::Error> {
             match index {
-                0usize => self.type_ = map.next_value()?,
-                1usize => self.id = map.next_value()?,
-                _ => {
-                    map.next_value::<airbyte_agent_runtime::serde::de::IgnoredAny>()?;
-                }
+                0 => self.type_ = map.next_value()?,
+                1 => self.id = map.next_value()?,
+                _ => drop(map.next_value::<serde::de::IgnoredAny>()?),
             }
             Ok(())
         }
     }
-    impl<'de> airbyte_agent_runtime::serde::Deserialize<'de> for ContactReference {
-        fn deserialize<__D: airbyte_agent_runtime::serde::Deserializer<'de>>(
-            deserializer: __D,
-        ) -> ::std::result::Result<Self, __D::Error> {
-            airbyte_agent_runtime::record::deserialize(deserializer)
+    impl<'de> serde::Deserialize<'de> for ContactReference {
+        fn deserialize<__D: serde::Deserializer<'de>>(
+            d: __D,
+        ) -> Result<Self, __D::Error> {
+            record::deserialize(d)
         }
     }
     /// Author structure.
-    #[derive(Debug, Clone, Default, airbyte_agent_runtime::serde::Serialize)]
+    #[derive(Debug, Clone, Default, serde::Serialize)]
     #[serde(crate = "airbyte_agent_runtime::serde")]
     pub struct Author {
         /// Object type of the author.
@@ -300,39 +294,37 @@ mod used_by_4 {
         #[serde(skip_serializing_if = "Option::is_none")]
         pub email: Option<String>,
     }
-    impl airbyte_agent_runtime::record::Record for Author {
+    impl record::Record for Author {
         const NAME: &'static str = "Author";
         fn field_index(key: &str) -> Option<usize> {
             match key {
-                "type" => Some(0usize),
-                "id" => Some(1usize),
-                "name" => Some(2usize),
-                "email" => Some(3usize),
+                "type" => Some(0),
+                "id" => Some(1),
+                "name" => Some(2),
+                "email" => Some(3),
                 _ => None,
             }
         }
-        fn set_field<'de, __M: airbyte_agent_runtime::serde::de::MapAccess<'de>>(
+        fn set_field<'de, __M: serde::de::MapAccess<'de>>(
             &mut self,
             index: usize,
             map: &mut __M,
-        ) -> ::std::result::Result<(), __M::Error> {
+        ) -> Result<(), __M::Error> {
             match index {
-                0usize => self.type_ = map.next_value()?,
-                1usize => self.id = map.next_value()?,
-                2usize => self.name = map.next_value()?,
-                3usize => self.email = map.next_value()?,
-                _ => {
-                    map.next_value::<airbyte_agent_runtime::serde::de::IgnoredAny>()?;
-                }
+                0 => self.type_ = map.next_value()?,
+                1 => self.id = map.next_value()?,
+                2 => self.name = map.next_value()?,
+                3 => self.email = map.next_value()?,
+                _ => drop(map.next_value::<serde::de::IgnoredAny>()?),
             }
             Ok(())
         }
     }
-    impl<'de> airbyte_agent_runtime::serde::Deserialize<'de> for Author {
-        fn deserialize<__D: airbyte_agent_runtime::serde::Deserializer<'de>>(
-            deserializer: __D,
-        ) -> ::std::result::Result<Self, __D::Error> {
-            airbyte_agent_runtime::record::deserialize(deserializer)
+    impl<'de> serde::Deserialize<'de> for Author {
+        fn deserialize<__D: serde::Deserializer<'de>>(
+            d: __D,
+        ) -> Result<Self, __D::Error> {
+            record::deserialize(d)
         }
     }
 }

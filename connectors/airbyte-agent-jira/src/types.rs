@@ -20,8 +20,9 @@ pub use used_by_1::*;
     )
 )]
 mod used_by_1 {
+    use airbyte_agent_runtime::{Result, record, serde};
     /// The `IssuesCreateFieldsDescriptionContentItem` object.
-    #[derive(Debug, Clone, Default, airbyte_agent_runtime::serde::Serialize)]
+    #[derive(Debug, Clone, Default, serde::Serialize)]
     #[serde(crate = "airbyte_agent_runtime::serde")]
     pub struct IssuesCreateFieldsDescriptionContentItem {
         /// Kind of content.
@@ -31,49 +32,45 @@ mod used_by_1 {
         #[serde(skip_serializing_if = "Option::is_none")]
         pub content: Option<Vec<IssuesCreateFieldsDescriptionContentItemContentItem>>,
     }
-    impl airbyte_agent_runtime::record::Record
-    for IssuesCreateFieldsDescriptionContentItem {
+    impl record::Record for IssuesCreateFieldsDescriptionContentItem {
         const NAME: &'static str = "IssuesCreateFieldsDescriptionContentItem";
         fn field_index(key: &str) -> Option<usize> {
             match key {
-                "type" => Some(0usize),
-                "content" => Some(1usize),
+                "type" => Some(0),
+                "content" => Some(1),
                 _ => None,
             }
         }
-        fn set_field<'de, __M: airbyte_agent_runtime::serde::de::MapAccess<'de>>(
+        fn set_field<'de, __M: serde::de::MapAccess<'de>>(
             &mut self,
             index: usize,
             map: &mut __M,
-        ) -> ::std::result::Result<(), __M::Error> {
+        ) -> Result<(), __M::Error> {
             match index {
-                0usize => self.type_ = map.next_value()?,
-                1usize => {
+                0 => self.type_ = map.next_value()?,
+                1 => {
                     self.content = map
                         .next_value::<
-                            airbyte_agent_runtime::record::SkipNulls<
+                            record::SkipNulls<
                                 IssuesCreateFieldsDescriptionContentItemContentItem,
                             >,
                         >()?
                         .0;
                 }
-                _ => {
-                    map.next_value::<airbyte_agent_runtime::serde::de::IgnoredAny>()?;
-                }
+                _ => drop(map.next_value::<serde::de::IgnoredAny>()?),
             }
             Ok(())
         }
     }
-    impl<'de> airbyte_agent_runtime::serde::Deserialize<'de>
-    for IssuesCreateFieldsDescriptionContentItem {
-        fn deserialize<__D: airbyte_agent_runtime::serde::Deserializer<'de>>(
-            deserializer: __D,
-        ) -> ::std::result::Result<Self, __D::Error> {
-            airbyte_agent_runtime::record::deserialize(deserializer)
+    impl<'de> serde::Deserialize<'de> for IssuesCreateFieldsDescriptionContentItem {
+        fn deserialize<__D: serde::Deserializer<'de>>(
+            d: __D,
+        ) -> Result<Self, __D::Error> {
+            record::deserialize(d)
         }
     }
     /// The `IssuesCreateFieldsDescriptionContentItemContentItem` object.
-    #[derive(Debug, Clone, Default, airbyte_agent_runtime::serde::Serialize)]
+    #[derive(Debug, Clone, Default, serde::Serialize)]
     #[serde(crate = "airbyte_agent_runtime::serde")]
     pub struct IssuesCreateFieldsDescriptionContentItemContentItem {
         /// Kind of content.
@@ -83,37 +80,34 @@ mod used_by_1 {
         #[serde(skip_serializing_if = "Option::is_none")]
         pub text: Option<String>,
     }
-    impl airbyte_agent_runtime::record::Record
-    for IssuesCreateFieldsDescriptionContentItemContentItem {
+    impl record::Record for IssuesCreateFieldsDescriptionContentItemContentItem {
         const NAME: &'static str = "IssuesCreateFieldsDescriptionContentItemContentItem";
         fn field_index(key: &str) -> Option<usize> {
             match key {
-                "type" => Some(0usize),
-                "text" => Some(1usize),
+                "type" => Some(0),
+                "text" => Some(1),
                 _ => None,
             }
         }
-        fn set_field<'de, __M: airbyte_agent_runtime::serde::de::MapAccess<'de>>(
+        fn set_field<'de, __M: serde::de::MapAccess<'de>>(
             &mut self,
             index: usize,
             map: &mut __M,
-        ) -> ::std::result::Result<(), __M::Error> {
+        ) -> Result<(), __M::Error> {
             match index {
-                0usize => self.type_ = map.next_value()?,
-                1usize => self.text = map.next_value()?,
-                _ => {
-                    map.next_value::<airbyte_agent_runtime::serde::de::IgnoredAny>()?;
-                }
+                0 => self.type_ = map.next_value()?,
+                1 => self.text = map.next_value()?,
+                _ => drop(map.next_value::<serde::de::IgnoredAny>()?),
             }
             Ok(())
         }
     }
-    impl<'de> airbyte_agent_runtime::serde::Deserialize<'de>
+    impl<'de> serde::Deserialize<'de>
     for IssuesCreateFieldsDescriptionContentItemContentItem {
-        fn deserialize<__D: airbyte_agent_runtime::serde::Deserializer<'de>>(
-            deserializer: __D,
-        ) -> ::std::result::Result<Self, __D::Error> {
-            airbyte_agent_runtime::record::deserialize(deserializer)
+        fn deserialize<__D: serde::Deserializer<'de>>(
+            d: __D,
+        ) -> Result<Self, __D::Error> {
+            record::deserialize(d)
         }
     }
 }
@@ -123,8 +117,9 @@ pub use used_by_2::*;
 #[cfg(any(feature = "issue_comments", feature = "issue_worklogs"))]
 mod used_by_2 {
     use super::*;
+    use airbyte_agent_runtime::{Result, record, serde};
     /// Free-form body of the issue comment.
-    #[derive(Debug, Clone, Default, airbyte_agent_runtime::serde::Serialize)]
+    #[derive(Debug, Clone, Default, serde::Serialize)]
     #[serde(crate = "airbyte_agent_runtime::serde")]
     pub struct IssueCommentBody {
         /// Kind of body.
@@ -137,49 +132,45 @@ mod used_by_2 {
         #[serde(skip_serializing_if = "Option::is_none")]
         pub content: Option<Vec<IssuesCreateFieldsDescriptionContentItem>>,
     }
-    impl airbyte_agent_runtime::record::Record for IssueCommentBody {
+    impl record::Record for IssueCommentBody {
         const NAME: &'static str = "IssueCommentBody";
         fn field_index(key: &str) -> Option<usize> {
             match key {
-                "type" => Some(0usize),
-                "version" => Some(1usize),
-                "content" => Some(2usize),
+                "type" => Some(0),
+                "version" => Some(1),
+                "content" => Some(2),
                 _ => None,
             }
         }
-        fn set_field<'de, __M: airbyte_agent_runtime::serde::de::MapAccess<'de>>(
+        fn set_field<'de, __M: serde::de::MapAccess<'de>>(
             &mut self,
             index: usize,
             map: &mut __M,
-        ) -> ::std::result::Result<(), __M::Error> {
+        ) -> Result<(), __M::Error> {
             match index {
-                0usize => self.type_ = map.next_value()?,
-                1usize => self.version = map.next_value()?,
-                2usize => {
+                0 => self.type_ = map.next_value()?,
+                1 => self.version = map.next_value()?,
+                2 => {
                     self.content = map
                         .next_value::<
-                            airbyte_agent_runtime::record::SkipNulls<
-                                IssuesCreateFieldsDescriptionContentItem,
-                            >,
+                            record::SkipNulls<IssuesCreateFieldsDescriptionContentItem>,
                         >()?
                         .0;
                 }
-                _ => {
-                    map.next_value::<airbyte_agent_runtime::serde::de::IgnoredAny>()?;
-                }
+                _ => drop(map.next_value::<serde::de::IgnoredAny>()?),
             }
             Ok(())
         }
     }
-    impl<'de> airbyte_agent_runtime::serde::Deserialize<'de> for IssueCommentBody {
-        fn deserialize<__D: airbyte_agent_runtime::serde::Deserializer<'de>>(
-            deserializer: __D,
-        ) -> ::std::result::Result<Self, __D::Error> {
-            airbyte_agent_runtime::record::deserialize(deserializer)
+    impl<'de> serde::Deserialize<'de> for IssueCommentBody {
+        fn deserialize<__D: serde::Deserializer<'de>>(
+            d: __D,
+        ) -> Result<Self, __D::Error> {
+            record::deserialize(d)
         }
     }
     /// Object describing the author.
-    #[derive(Debug, Clone, Default, airbyte_agent_runtime::serde::Serialize)]
+    #[derive(Debug, Clone, Default, serde::Serialize)]
     #[serde(crate = "airbyte_agent_runtime::serde")]
     pub struct IssueCommentAuthor {
         /// `self`
@@ -207,51 +198,49 @@ mod used_by_2 {
         #[serde(rename = "avatarUrls", skip_serializing_if = "Option::is_none")]
         pub avatar_urls: Option<IssueFields2ProjectAvatarUrls>,
     }
-    impl airbyte_agent_runtime::record::Record for IssueCommentAuthor {
+    impl record::Record for IssueCommentAuthor {
         const NAME: &'static str = "IssueCommentAuthor";
         fn field_index(key: &str) -> Option<usize> {
             match key {
-                "self" => Some(0usize),
-                "accountId" => Some(1usize),
-                "emailAddress" => Some(2usize),
-                "displayName" => Some(3usize),
-                "active" => Some(4usize),
-                "timeZone" => Some(5usize),
-                "accountType" => Some(6usize),
-                "avatarUrls" => Some(7usize),
+                "self" => Some(0),
+                "accountId" => Some(1),
+                "emailAddress" => Some(2),
+                "displayName" => Some(3),
+                "active" => Some(4),
+                "timeZone" => Some(5),
+                "accountType" => Some(6),
+                "avatarUrls" => Some(7),
                 _ => None,
             }
         }
-        fn set_field<'de, __M: airbyte_agent_runtime::serde::de::MapAccess<'de>>(
+        fn set_field<'de, __M: serde::de::MapAccess<'de>>(
             &mut self,
             index: usize,
             map: &mut __M,
-        ) -> ::std::result::Result<(), __M::Error> {
+        ) -> Result<(), __M::Error> {
             match index {
-                0usize => self.self_ = map.next_value()?,
-                1usize => self.account_id = map.next_value()?,
-                2usize => self.email_address = map.next_value()?,
-                3usize => self.display_name = map.next_value()?,
-                4usize => self.active = map.next_value()?,
-                5usize => self.time_zone = map.next_value()?,
-                6usize => self.account_type = map.next_value()?,
-                7usize => self.avatar_urls = map.next_value()?,
-                _ => {
-                    map.next_value::<airbyte_agent_runtime::serde::de::IgnoredAny>()?;
-                }
+                0 => self.self_ = map.next_value()?,
+                1 => self.account_id = map.next_value()?,
+                2 => self.email_address = map.next_value()?,
+                3 => self.display_name = map.next_value()?,
+                4 => self.active = map.next_value()?,
+                5 => self.time_zone = map.next_value()?,
+                6 => self.account_type = map.next_value()?,
+                7 => self.avatar_urls = map.next_value()?,
+                _ => drop(map.next_value::<serde::de::IgnoredAny>()?),
             }
             Ok(())
         }
     }
-    impl<'de> airbyte_agent_runtime::serde::Deserialize<'de> for IssueCommentAuthor {
-        fn deserialize<__D: airbyte_agent_runtime::serde::Deserializer<'de>>(
-            deserializer: __D,
-        ) -> ::std::result::Result<Self, __D::Error> {
-            airbyte_agent_runtime::record::deserialize(deserializer)
+    impl<'de> serde::Deserialize<'de> for IssueCommentAuthor {
+        fn deserialize<__D: serde::Deserializer<'de>>(
+            d: __D,
+        ) -> Result<Self, __D::Error> {
+            record::deserialize(d)
         }
     }
     /// Object describing the visibility.
-    #[derive(Debug, Clone, Default, airbyte_agent_runtime::serde::Serialize)]
+    #[derive(Debug, Clone, Default, serde::Serialize)]
     #[serde(crate = "airbyte_agent_runtime::serde")]
     pub struct IssueCommentVisibility {
         /// `type`
@@ -264,41 +253,39 @@ mod used_by_2 {
         #[serde(skip_serializing_if = "Option::is_none")]
         pub identifier: Option<String>,
     }
-    impl airbyte_agent_runtime::record::Record for IssueCommentVisibility {
+    impl record::Record for IssueCommentVisibility {
         const NAME: &'static str = "IssueCommentVisibility";
         fn field_index(key: &str) -> Option<usize> {
             match key {
-                "type" => Some(0usize),
-                "value" => Some(1usize),
-                "identifier" => Some(2usize),
+                "type" => Some(0),
+                "value" => Some(1),
+                "identifier" => Some(2),
                 _ => None,
             }
         }
-        fn set_field<'de, __M: airbyte_agent_runtime::serde::de::MapAccess<'de>>(
+        fn set_field<'de, __M: serde::de::MapAccess<'de>>(
             &mut self,
             index: usize,
             map: &mut __M,
-        ) -> ::std::result::Result<(), __M::Error> {
+        ) -> Result<(), __M::Error> {
             match index {
-                0usize => self.type_ = map.next_value()?,
-                1usize => self.value = map.next_value()?,
-                2usize => self.identifier = map.next_value()?,
-                _ => {
-                    map.next_value::<airbyte_agent_runtime::serde::de::IgnoredAny>()?;
-                }
+                0 => self.type_ = map.next_value()?,
+                1 => self.value = map.next_value()?,
+                2 => self.identifier = map.next_value()?,
+                _ => drop(map.next_value::<serde::de::IgnoredAny>()?),
             }
             Ok(())
         }
     }
-    impl<'de> airbyte_agent_runtime::serde::Deserialize<'de> for IssueCommentVisibility {
-        fn deserialize<__D: airbyte_agent_runtime::serde::Deserializer<'de>>(
-            deserializer: __D,
-        ) -> ::std::result::Result<Self, __D::Error> {
-            airbyte_agent_runtime::record::deserialize(deserializer)
+    impl<'de> serde::Deserialize<'de> for IssueCommentVisibility {
+        fn deserialize<__D: serde::Deserializer<'de>>(
+            d: __D,
+        ) -> Result<Self, __D::Error> {
+            record::deserialize(d)
         }
     }
     /// Limit who sees the comment to a group or role.
-    #[derive(Debug, Clone, Default, airbyte_agent_runtime::serde::Serialize)]
+    #[derive(Debug, Clone, Default, serde::Serialize)]
     #[serde(crate = "airbyte_agent_runtime::serde")]
     pub struct IssueCommentsCreateVisibility {
         /// Kind of restriction: group or role.
@@ -311,38 +298,35 @@ mod used_by_2 {
         #[serde(skip_serializing_if = "Option::is_none")]
         pub identifier: Option<String>,
     }
-    impl airbyte_agent_runtime::record::Record for IssueCommentsCreateVisibility {
+    impl record::Record for IssueCommentsCreateVisibility {
         const NAME: &'static str = "IssueCommentsCreateVisibility";
         fn field_index(key: &str) -> Option<usize> {
             match key {
-                "type" => Some(0usize),
-                "value" => Some(1usize),
-                "identifier" => Some(2usize),
+                "type" => Some(0),
+                "value" => Some(1),
+                "identifier" => Some(2),
                 _ => None,
             }
         }
-        fn set_field<'de, __M: airbyte_agent_runtime::serde::de::MapAccess<'de>>(
+        fn set_field<'de, __M: serde::de::MapAccess<'de>>(
             &mut self,
             index: usize,
             map: &mut __M,
-        ) -> ::std::result::Result<(), __M::Error> {
+        ) -> Result<(), __M::Error> {
             match index {
-                0usize => self.type_ = map.next_value()?,
-                1usize => self.value = map.next_value()?,
-                2usize => self.identifier = map.next_value()?,
-                _ => {
-                    map.next_value::<airbyte_agent_runtime::serde::de::IgnoredAny>()?;
-                }
+                0 => self.type_ = map.next_value()?,
+                1 => self.value = map.next_value()?,
+                2 => self.identifier = map.next_value()?,
+                _ => drop(map.next_value::<serde::de::IgnoredAny>()?),
             }
             Ok(())
         }
     }
-    impl<'de> airbyte_agent_runtime::serde::Deserialize<'de>
-    for IssueCommentsCreateVisibility {
-        fn deserialize<__D: airbyte_agent_runtime::serde::Deserializer<'de>>(
-            deserializer: __D,
-        ) -> ::std::result::Result<Self, __D::Error> {
-            airbyte_agent_runtime::record::deserialize(deserializer)
+    impl<'de> serde::Deserialize<'de> for IssueCommentsCreateVisibility {
+        fn deserialize<__D: serde::Deserializer<'de>>(
+            d: __D,
+        ) -> Result<Self, __D::Error> {
+            record::deserialize(d)
         }
     }
     airbyte_agent_runtime::string_enum! {
@@ -372,8 +356,9 @@ pub use used_by_3::*;
     )
 )]
 mod used_by_3 {
+    use airbyte_agent_runtime::{Result, record, serde};
     /// Object describing the avatar URLs.
-    #[derive(Debug, Clone, Default, airbyte_agent_runtime::serde::Serialize)]
+    #[derive(Debug, Clone, Default, serde::Serialize)]
     #[serde(crate = "airbyte_agent_runtime::serde")]
     pub struct IssueFields2ProjectAvatarUrls {
         /// `16x16`
@@ -389,40 +374,37 @@ mod used_by_3 {
         #[serde(rename = "48x48", skip_serializing_if = "Option::is_none")]
         pub _48x48: Option<String>,
     }
-    impl airbyte_agent_runtime::record::Record for IssueFields2ProjectAvatarUrls {
+    impl record::Record for IssueFields2ProjectAvatarUrls {
         const NAME: &'static str = "IssueFields2ProjectAvatarUrls";
         fn field_index(key: &str) -> Option<usize> {
             match key {
-                "16x16" => Some(0usize),
-                "24x24" => Some(1usize),
-                "32x32" => Some(2usize),
-                "48x48" => Some(3usize),
+                "16x16" => Some(0),
+                "24x24" => Some(1),
+                "32x32" => Some(2),
+                "48x48" => Some(3),
                 _ => None,
             }
         }
-        fn set_field<'de, __M: airbyte_agent_runtime::serde::de::MapAccess<'de>>(
+        fn set_field<'de, __M: serde::de::MapAccess<'de>>(
             &mut self,
             index: usize,
             map: &mut __M,
-        ) -> ::std::result::Result<(), __M::Error> {
+        ) -> Result<(), __M::Error> {
             match index {
-                0usize => self._16x16 = map.next_value()?,
-                1usize => self._24x24 = map.next_value()?,
-                2usize => self._32x32 = map.next_value()?,
-                3usize => self._48x48 = map.next_value()?,
-                _ => {
-                    map.next_value::<airbyte_agent_runtime::serde::de::IgnoredAny>()?;
-                }
+                0 => self._16x16 = map.next_value()?,
+                1 => self._24x24 = map.next_value()?,
+                2 => self._32x32 = map.next_value()?,
+                3 => self._48x48 = map.next_value()?,
+                _ => drop(map.next_value::<serde::de::IgnoredAny>()?),
             }
             Ok(())
         }
     }
-    impl<'de> airbyte_agent_runtime::serde::Deserialize<'de>
-    for IssueFields2ProjectAvatarUrls {
-        fn deserialize<__D: airbyte_agent_runtime::serde::Deserializer<'de>>(
-            deserializer: __D,
-        ) -> ::std::result::Result<Self, __D::Error> {
-            airbyte_agent_runtime::record::deserialize(deserializer)
+    impl<'de> serde::Deserialize<'de> for IssueFields2ProjectAvatarUrls {
+        fn deserialize<__D: serde::Deserializer<'de>>(
+            d: __D,
+        ) -> Result<Self, __D::Error> {
+            record::deserialize(d)
         }
     }
 }
@@ -432,8 +414,9 @@ pub use used_by_4::*;
 #[cfg(any(feature = "issues", feature = "issue_worklogs", feature = "issue_links"))]
 mod used_by_4 {
     use super::*;
+    use airbyte_agent_runtime::{Result, record, serde};
     /// Issue description as an Atlassian Document Format document.
-    #[derive(Debug, Clone, Default, airbyte_agent_runtime::serde::Serialize)]
+    #[derive(Debug, Clone, Default, serde::Serialize)]
     #[serde(crate = "airbyte_agent_runtime::serde")]
     pub struct IssuesCreateFieldsDescription {
         /// Always `doc`.
@@ -446,46 +429,41 @@ mod used_by_4 {
         #[serde(skip_serializing_if = "Option::is_none")]
         pub content: Option<Vec<IssuesCreateFieldsDescriptionContentItem>>,
     }
-    impl airbyte_agent_runtime::record::Record for IssuesCreateFieldsDescription {
+    impl record::Record for IssuesCreateFieldsDescription {
         const NAME: &'static str = "IssuesCreateFieldsDescription";
         fn field_index(key: &str) -> Option<usize> {
             match key {
-                "type" => Some(0usize),
-                "version" => Some(1usize),
-                "content" => Some(2usize),
+                "type" => Some(0),
+                "version" => Some(1),
+                "content" => Some(2),
                 _ => None,
             }
         }
-        fn set_field<'de, __M: airbyte_agent_runtime::serde::de::MapAccess<'de>>(
+        fn set_field<'de, __M: serde::de::MapAccess<'de>>(
             &mut self,
             index: usize,
             map: &mut __M,
-        ) -> ::std::result::Result<(), __M::Error> {
+        ) -> Result<(), __M::Error> {
             match index {
-                0usize => self.type_ = map.next_value()?,
-                1usize => self.version = map.next_value()?,
-                2usize => {
+                0 => self.type_ = map.next_value()?,
+                1 => self.version = map.next_value()?,
+                2 => {
                     self.content = map
                         .next_value::<
-                            airbyte_agent_runtime::record::SkipNulls<
-                                IssuesCreateFieldsDescriptionContentItem,
-                            >,
+                            record::SkipNulls<IssuesCreateFieldsDescriptionContentItem>,
                         >()?
                         .0;
                 }
-                _ => {
-                    map.next_value::<airbyte_agent_runtime::serde::de::IgnoredAny>()?;
-                }
+                _ => drop(map.next_value::<serde::de::IgnoredAny>()?),
             }
             Ok(())
         }
     }
-    impl<'de> airbyte_agent_runtime::serde::Deserialize<'de>
-    for IssuesCreateFieldsDescription {
-        fn deserialize<__D: airbyte_agent_runtime::serde::Deserializer<'de>>(
-            deserializer: __D,
-        ) -> ::std::result::Result<Self, __D::Error> {
-            airbyte_agent_runtime::record::deserialize(deserializer)
+    impl<'de> serde::Deserialize<'de> for IssuesCreateFieldsDescription {
+        fn deserialize<__D: serde::Deserializer<'de>>(
+            d: __D,
+        ) -> Result<Self, __D::Error> {
+            record::deserialize(d)
         }
     }
 }
@@ -494,8 +472,9 @@ pub use used_by_5::*;
 /// Types used by `issue_transitions`, `issues`.
 #[cfg(any(feature = "issues", feature = "issue_transitions"))]
 mod used_by_5 {
+    use airbyte_agent_runtime::{Result, record, serde};
     /// Current status of the fields.
-    #[derive(Debug, Clone, Default, airbyte_agent_runtime::serde::Serialize)]
+    #[derive(Debug, Clone, Default, serde::Serialize)]
     #[serde(crate = "airbyte_agent_runtime::serde")]
     pub struct IssueFields2Status {
         /// `self`
@@ -517,47 +496,45 @@ mod used_by_5 {
         #[serde(rename = "statusCategory", skip_serializing_if = "Option::is_none")]
         pub status_category: Option<IssueFields2StatusStatusCategory>,
     }
-    impl airbyte_agent_runtime::record::Record for IssueFields2Status {
+    impl record::Record for IssueFields2Status {
         const NAME: &'static str = "IssueFields2Status";
         fn field_index(key: &str) -> Option<usize> {
             match key {
-                "self" => Some(0usize),
-                "description" => Some(1usize),
-                "iconUrl" => Some(2usize),
-                "name" => Some(3usize),
-                "id" => Some(4usize),
-                "statusCategory" => Some(5usize),
+                "self" => Some(0),
+                "description" => Some(1),
+                "iconUrl" => Some(2),
+                "name" => Some(3),
+                "id" => Some(4),
+                "statusCategory" => Some(5),
                 _ => None,
             }
         }
-        fn set_field<'de, __M: airbyte_agent_runtime::serde::de::MapAccess<'de>>(
+        fn set_field<'de, __M: serde::de::MapAccess<'de>>(
             &mut self,
             index: usize,
             map: &mut __M,
-        ) -> ::std::result::Result<(), __M::Error> {
+        ) -> Result<(), __M::Error> {
             match index {
-                0usize => self.self_ = map.next_value()?,
-                1usize => self.description = map.next_value()?,
-                2usize => self.icon_url = map.next_value()?,
-                3usize => self.name = map.next_value()?,
-                4usize => self.id = map.next_value()?,
-                5usize => self.status_category = map.next_value()?,
-                _ => {
-                    map.next_value::<airbyte_agent_runtime::serde::de::IgnoredAny>()?;
-                }
+                0 => self.self_ = map.next_value()?,
+                1 => self.description = map.next_value()?,
+                2 => self.icon_url = map.next_value()?,
+                3 => self.name = map.next_value()?,
+                4 => self.id = map.next_value()?,
+                5 => self.status_category = map.next_value()?,
+                _ => drop(map.next_value::<serde::de::IgnoredAny>()?),
             }
             Ok(())
         }
     }
-    impl<'de> airbyte_agent_runtime::serde::Deserialize<'de> for IssueFields2Status {
-        fn deserialize<__D: airbyte_agent_runtime::serde::Deserializer<'de>>(
-            deserializer: __D,
-        ) -> ::std::result::Result<Self, __D::Error> {
-            airbyte_agent_runtime::record::deserialize(deserializer)
+    impl<'de> serde::Deserialize<'de> for IssueFields2Status {
+        fn deserialize<__D: serde::Deserializer<'de>>(
+            d: __D,
+        ) -> Result<Self, __D::Error> {
+            record::deserialize(d)
         }
     }
     /// The `IssueFields2StatusStatusCategory` object.
-    #[derive(Debug, Clone, Default, airbyte_agent_runtime::serde::Serialize)]
+    #[derive(Debug, Clone, Default, serde::Serialize)]
     #[serde(crate = "airbyte_agent_runtime::serde")]
     pub struct IssueFields2StatusStatusCategory {
         /// `self`
@@ -576,42 +553,39 @@ mod used_by_5 {
         #[serde(skip_serializing_if = "Option::is_none")]
         pub name: Option<String>,
     }
-    impl airbyte_agent_runtime::record::Record for IssueFields2StatusStatusCategory {
+    impl record::Record for IssueFields2StatusStatusCategory {
         const NAME: &'static str = "IssueFields2StatusStatusCategory";
         fn field_index(key: &str) -> Option<usize> {
             match key {
-                "self" => Some(0usize),
-                "id" => Some(1usize),
-                "key" => Some(2usize),
-                "colorName" => Some(3usize),
-                "name" => Some(4usize),
+                "self" => Some(0),
+                "id" => Some(1),
+                "key" => Some(2),
+                "colorName" => Some(3),
+                "name" => Some(4),
                 _ => None,
             }
         }
-        fn set_field<'de, __M: airbyte_agent_runtime::serde::de::MapAccess<'de>>(
+        fn set_field<'de, __M: serde::de::MapAccess<'de>>(
             &mut self,
             index: usize,
             map: &mut __M,
-        ) -> ::std::result::Result<(), __M::Error> {
+        ) -> Result<(), __M::Error> {
             match index {
-                0usize => self.self_ = map.next_value()?,
-                1usize => self.id = map.next_value()?,
-                2usize => self.key = map.next_value()?,
-                3usize => self.color_name = map.next_value()?,
-                4usize => self.name = map.next_value()?,
-                _ => {
-                    map.next_value::<airbyte_agent_runtime::serde::de::IgnoredAny>()?;
-                }
+                0 => self.self_ = map.next_value()?,
+                1 => self.id = map.next_value()?,
+                2 => self.key = map.next_value()?,
+                3 => self.color_name = map.next_value()?,
+                4 => self.name = map.next_value()?,
+                _ => drop(map.next_value::<serde::de::IgnoredAny>()?),
             }
             Ok(())
         }
     }
-    impl<'de> airbyte_agent_runtime::serde::Deserialize<'de>
-    for IssueFields2StatusStatusCategory {
-        fn deserialize<__D: airbyte_agent_runtime::serde::Deserializer<'de>>(
-            deserializer: __D,
-        ) -> ::std::result::Result<Self, __D::Error> {
-            airbyte_agent_runtime::record::deserialize(deserializer)
+    impl<'de> serde::Deserialize<'de> for IssueFields2StatusStatusCategory {
+        fn deserialize<__D: serde::Deserializer<'de>>(
+            d: __D,
+        ) -> Result<Self, __D::Error> {
+            record::deserialize(d)
         }
     }
 }
@@ -620,8 +594,9 @@ pub use used_by_6::*;
 /// Types used by `issues`, `projects`.
 #[cfg(any(feature = "issues", feature = "projects"))]
 mod used_by_6 {
+    use airbyte_agent_runtime::{Result, record, serde};
     /// Object describing the issuetype.
-    #[derive(Debug, Clone, Default, airbyte_agent_runtime::serde::Serialize)]
+    #[derive(Debug, Clone, Default, serde::Serialize)]
     #[serde(crate = "airbyte_agent_runtime::serde")]
     pub struct IssueFields2Issuetype {
         /// `self`
@@ -649,51 +624,49 @@ mod used_by_6 {
         #[serde(rename = "hierarchyLevel", skip_serializing_if = "Option::is_none")]
         pub hierarchy_level: Option<i64>,
     }
-    impl airbyte_agent_runtime::record::Record for IssueFields2Issuetype {
+    impl record::Record for IssueFields2Issuetype {
         const NAME: &'static str = "IssueFields2Issuetype";
         fn field_index(key: &str) -> Option<usize> {
             match key {
-                "self" => Some(0usize),
-                "id" => Some(1usize),
-                "description" => Some(2usize),
-                "iconUrl" => Some(3usize),
-                "name" => Some(4usize),
-                "subtask" => Some(5usize),
-                "avatarId" => Some(6usize),
-                "hierarchyLevel" => Some(7usize),
+                "self" => Some(0),
+                "id" => Some(1),
+                "description" => Some(2),
+                "iconUrl" => Some(3),
+                "name" => Some(4),
+                "subtask" => Some(5),
+                "avatarId" => Some(6),
+                "hierarchyLevel" => Some(7),
                 _ => None,
             }
         }
-        fn set_field<'de, __M: airbyte_agent_runtime::serde::de::MapAccess<'de>>(
+        fn set_field<'de, __M: serde::de::MapAccess<'de>>(
             &mut self,
             index: usize,
             map: &mut __M,
-        ) -> ::std::result::Result<(), __M::Error> {
+        ) -> Result<(), __M::Error> {
             match index {
-                0usize => self.self_ = map.next_value()?,
-                1usize => self.id = map.next_value()?,
-                2usize => self.description = map.next_value()?,
-                3usize => self.icon_url = map.next_value()?,
-                4usize => self.name = map.next_value()?,
-                5usize => self.subtask = map.next_value()?,
-                6usize => self.avatar_id = map.next_value()?,
-                7usize => self.hierarchy_level = map.next_value()?,
-                _ => {
-                    map.next_value::<airbyte_agent_runtime::serde::de::IgnoredAny>()?;
-                }
+                0 => self.self_ = map.next_value()?,
+                1 => self.id = map.next_value()?,
+                2 => self.description = map.next_value()?,
+                3 => self.icon_url = map.next_value()?,
+                4 => self.name = map.next_value()?,
+                5 => self.subtask = map.next_value()?,
+                6 => self.avatar_id = map.next_value()?,
+                7 => self.hierarchy_level = map.next_value()?,
+                _ => drop(map.next_value::<serde::de::IgnoredAny>()?),
             }
             Ok(())
         }
     }
-    impl<'de> airbyte_agent_runtime::serde::Deserialize<'de> for IssueFields2Issuetype {
-        fn deserialize<__D: airbyte_agent_runtime::serde::Deserializer<'de>>(
-            deserializer: __D,
-        ) -> ::std::result::Result<Self, __D::Error> {
-            airbyte_agent_runtime::record::deserialize(deserializer)
+    impl<'de> serde::Deserialize<'de> for IssueFields2Issuetype {
+        fn deserialize<__D: serde::Deserializer<'de>>(
+            d: __D,
+        ) -> Result<Self, __D::Error> {
+            record::deserialize(d)
         }
     }
     /// The `IssueFields2ProjectProjectCategory` object.
-    #[derive(Debug, Clone, Default, airbyte_agent_runtime::serde::Serialize)]
+    #[derive(Debug, Clone, Default, serde::Serialize)]
     #[serde(crate = "airbyte_agent_runtime::serde")]
     pub struct IssueFields2ProjectProjectCategory {
         /// `self`
@@ -709,40 +682,37 @@ mod used_by_6 {
         #[serde(skip_serializing_if = "Option::is_none")]
         pub description: Option<String>,
     }
-    impl airbyte_agent_runtime::record::Record for IssueFields2ProjectProjectCategory {
+    impl record::Record for IssueFields2ProjectProjectCategory {
         const NAME: &'static str = "IssueFields2ProjectProjectCategory";
         fn field_index(key: &str) -> Option<usize> {
             match key {
-                "self" => Some(0usize),
-                "id" => Some(1usize),
-                "name" => Some(2usize),
-                "description" => Some(3usize),
+                "self" => Some(0),
+                "id" => Some(1),
+                "name" => Some(2),
+                "description" => Some(3),
                 _ => None,
             }
         }
-        fn set_field<'de, __M: airbyte_agent_runtime::serde::de::MapAccess<'de>>(
+        fn set_field<'de, __M: serde::de::MapAccess<'de>>(
             &mut self,
             index: usize,
             map: &mut __M,
-        ) -> ::std::result::Result<(), __M::Error> {
+        ) -> Result<(), __M::Error> {
             match index {
-                0usize => self.self_ = map.next_value()?,
-                1usize => self.id = map.next_value()?,
-                2usize => self.name = map.next_value()?,
-                3usize => self.description = map.next_value()?,
-                _ => {
-                    map.next_value::<airbyte_agent_runtime::serde::de::IgnoredAny>()?;
-                }
+                0 => self.self_ = map.next_value()?,
+                1 => self.id = map.next_value()?,
+                2 => self.name = map.next_value()?,
+                3 => self.description = map.next_value()?,
+                _ => drop(map.next_value::<serde::de::IgnoredAny>()?),
             }
             Ok(())
         }
     }
-    impl<'de> airbyte_agent_runtime::serde::Deserialize<'de>
-    for IssueFields2ProjectProjectCategory {
-        fn deserialize<__D: airbyte_agent_runtime::serde::Deserializer<'de>>(
-            deserializer: __D,
-        ) -> ::std::result::Result<Self, __D::Error> {
-            airbyte_agent_runtime::record::deserialize(deserializer)
+    impl<'de> serde::Deserialize<'de> for IssueFields2ProjectProjectCategory {
+        fn deserialize<__D: serde::Deserializer<'de>>(
+            d: __D,
+        ) -> Result<Self, __D::Error> {
+            record::deserialize(d)
         }
     }
 }

@@ -7,8 +7,9 @@ pub use used_by_1::*;
 #[cfg(any(feature = "data_sources", feature = "blocks", feature = "comments"))]
 mod used_by_1 {
     use airbyte_agent_runtime::serde_json::{Map, Value};
+    use airbyte_agent_runtime::{Result, record, serde};
     /// Rich text structure.
-    #[derive(Debug, Clone, Default, airbyte_agent_runtime::serde::Serialize)]
+    #[derive(Debug, Clone, Default, serde::Serialize)]
     #[serde(crate = "airbyte_agent_runtime::serde")]
     pub struct RichText {
         /// Kind of rich text.
@@ -27,45 +28,43 @@ mod used_by_1 {
         #[serde(skip_serializing_if = "Option::is_none")]
         pub href: Option<String>,
     }
-    impl airbyte_agent_runtime::record::Record for RichText {
+    impl record::Record for RichText {
         const NAME: &'static str = "RichText";
         fn field_index(key: &str) -> Option<usize> {
             match key {
-                "type" => Some(0usize),
-                "text" => Some(1usize),
-                "annotations" => Some(2usize),
-                "plain_text" => Some(3usize),
-                "href" => Some(4usize),
+                "type" => Some(0),
+                "text" => Some(1),
+                "annotations" => Some(2),
+                "plain_text" => Some(3),
+                "href" => Some(4),
                 _ => None,
             }
         }
-        fn set_field<'de, __M: airbyte_agent_runtime::serde::de::MapAccess<'de>>(
+        fn set_field<'de, __M: serde::de::MapAccess<'de>>(
             &mut self,
             index: usize,
             map: &mut __M,
-        ) -> ::std::result::Result<(), __M::Error> {
+        ) -> Result<(), __M::Error> {
             match index {
-                0usize => self.type_ = map.next_value()?,
-                1usize => self.text = map.next_value()?,
-                2usize => self.annotations = map.next_value()?,
-                3usize => self.plain_text = map.next_value()?,
-                4usize => self.href = map.next_value()?,
-                _ => {
-                    map.next_value::<airbyte_agent_runtime::serde::de::IgnoredAny>()?;
-                }
+                0 => self.type_ = map.next_value()?,
+                1 => self.text = map.next_value()?,
+                2 => self.annotations = map.next_value()?,
+                3 => self.plain_text = map.next_value()?,
+                4 => self.href = map.next_value()?,
+                _ => drop(map.next_value::<serde::de::IgnoredAny>()?),
             }
             Ok(())
         }
     }
-    impl<'de> airbyte_agent_runtime::serde::Deserialize<'de> for RichText {
-        fn deserialize<__D: airbyte_agent_runtime::serde::Deserializer<'de>>(
-            deserializer: __D,
-        ) -> ::std::result::Result<Self, __D::Error> {
-            airbyte_agent_runtime::record::deserialize(deserializer)
+    impl<'de> serde::Deserialize<'de> for RichText {
+        fn deserialize<__D: serde::Deserializer<'de>>(
+            d: __D,
+        ) -> Result<Self, __D::Error> {
+            record::deserialize(d)
         }
     }
     /// Free-form text of the rich text.
-    #[derive(Debug, Clone, Default, airbyte_agent_runtime::serde::Serialize)]
+    #[derive(Debug, Clone, Default, serde::Serialize)]
     #[serde(crate = "airbyte_agent_runtime::serde")]
     pub struct RichTextText {
         /// Free-form content of the text.
@@ -75,39 +74,37 @@ mod used_by_1 {
         #[serde(skip_serializing_if = "Option::is_none")]
         pub link: Option<Map<String, Value>>,
     }
-    impl airbyte_agent_runtime::record::Record for RichTextText {
+    impl record::Record for RichTextText {
         const NAME: &'static str = "RichTextText";
         fn field_index(key: &str) -> Option<usize> {
             match key {
-                "content" => Some(0usize),
-                "link" => Some(1usize),
+                "content" => Some(0),
+                "link" => Some(1),
                 _ => None,
             }
         }
-        fn set_field<'de, __M: airbyte_agent_runtime::serde::de::MapAccess<'de>>(
+        fn set_field<'de, __M: serde::de::MapAccess<'de>>(
             &mut self,
             index: usize,
             map: &mut __M,
-        ) -> ::std::result::Result<(), __M::Error> {
+        ) -> Result<(), __M::Error> {
             match index {
-                0usize => self.content = map.next_value()?,
-                1usize => self.link = map.next_value()?,
-                _ => {
-                    map.next_value::<airbyte_agent_runtime::serde::de::IgnoredAny>()?;
-                }
+                0 => self.content = map.next_value()?,
+                1 => self.link = map.next_value()?,
+                _ => drop(map.next_value::<serde::de::IgnoredAny>()?),
             }
             Ok(())
         }
     }
-    impl<'de> airbyte_agent_runtime::serde::Deserialize<'de> for RichTextText {
-        fn deserialize<__D: airbyte_agent_runtime::serde::Deserializer<'de>>(
-            deserializer: __D,
-        ) -> ::std::result::Result<Self, __D::Error> {
-            airbyte_agent_runtime::record::deserialize(deserializer)
+    impl<'de> serde::Deserialize<'de> for RichTextText {
+        fn deserialize<__D: serde::Deserializer<'de>>(
+            d: __D,
+        ) -> Result<Self, __D::Error> {
+            record::deserialize(d)
         }
     }
     /// Styling of the text span: bold, italic, strikethrough, underline, code and color.
-    #[derive(Debug, Clone, Default, airbyte_agent_runtime::serde::Serialize)]
+    #[derive(Debug, Clone, Default, serde::Serialize)]
     #[serde(crate = "airbyte_agent_runtime::serde")]
     pub struct RichTextAnnotations {
         /// `bold`
@@ -129,47 +126,45 @@ mod used_by_1 {
         #[serde(skip_serializing_if = "Option::is_none")]
         pub color: Option<String>,
     }
-    impl airbyte_agent_runtime::record::Record for RichTextAnnotations {
+    impl record::Record for RichTextAnnotations {
         const NAME: &'static str = "RichTextAnnotations";
         fn field_index(key: &str) -> Option<usize> {
             match key {
-                "bold" => Some(0usize),
-                "italic" => Some(1usize),
-                "strikethrough" => Some(2usize),
-                "underline" => Some(3usize),
-                "code" => Some(4usize),
-                "color" => Some(5usize),
+                "bold" => Some(0),
+                "italic" => Some(1),
+                "strikethrough" => Some(2),
+                "underline" => Some(3),
+                "code" => Some(4),
+                "color" => Some(5),
                 _ => None,
             }
         }
-        fn set_field<'de, __M: airbyte_agent_runtime::serde::de::MapAccess<'de>>(
+        fn set_field<'de, __M: serde::de::MapAccess<'de>>(
             &mut self,
             index: usize,
             map: &mut __M,
-        ) -> ::std::result::Result<(), __M::Error> {
+        ) -> Result<(), __M::Error> {
             match index {
-                0usize => self.bold = map.next_value()?,
-                1usize => self.italic = map.next_value()?,
-                2usize => self.strikethrough = map.next_value()?,
-                3usize => self.underline = map.next_value()?,
-                4usize => self.code = map.next_value()?,
-                5usize => self.color = map.next_value()?,
-                _ => {
-                    map.next_value::<airbyte_agent_runtime::serde::de::IgnoredAny>()?;
-                }
+                0 => self.bold = map.next_value()?,
+                1 => self.italic = map.next_value()?,
+                2 => self.strikethrough = map.next_value()?,
+                3 => self.underline = map.next_value()?,
+                4 => self.code = map.next_value()?,
+                5 => self.color = map.next_value()?,
+                _ => drop(map.next_value::<serde::de::IgnoredAny>()?),
             }
             Ok(())
         }
     }
-    impl<'de> airbyte_agent_runtime::serde::Deserialize<'de> for RichTextAnnotations {
-        fn deserialize<__D: airbyte_agent_runtime::serde::Deserializer<'de>>(
-            deserializer: __D,
-        ) -> ::std::result::Result<Self, __D::Error> {
-            airbyte_agent_runtime::record::deserialize(deserializer)
+    impl<'de> serde::Deserialize<'de> for RichTextAnnotations {
+        fn deserialize<__D: serde::Deserializer<'de>>(
+            d: __D,
+        ) -> Result<Self, __D::Error> {
+            record::deserialize(d)
         }
     }
     /// The `DataSourcesUpdateTitleItem` object.
-    #[derive(Debug, Clone, Default, airbyte_agent_runtime::serde::Serialize)]
+    #[derive(Debug, Clone, Default, serde::Serialize)]
     #[serde(crate = "airbyte_agent_runtime::serde")]
     pub struct DataSourcesUpdateTitleItem {
         /// `type`
@@ -188,46 +183,43 @@ mod used_by_1 {
         #[serde(skip_serializing_if = "Option::is_none")]
         pub annotations: Option<DataSourcesUpdateTitleItemAnnotations>,
     }
-    impl airbyte_agent_runtime::record::Record for DataSourcesUpdateTitleItem {
+    impl record::Record for DataSourcesUpdateTitleItem {
         const NAME: &'static str = "DataSourcesUpdateTitleItem";
         fn field_index(key: &str) -> Option<usize> {
             match key {
-                "type" => Some(0usize),
-                "text" => Some(1usize),
-                "mention" => Some(2usize),
-                "equation" => Some(3usize),
-                "annotations" => Some(4usize),
+                "type" => Some(0),
+                "text" => Some(1),
+                "mention" => Some(2),
+                "equation" => Some(3),
+                "annotations" => Some(4),
                 _ => None,
             }
         }
-        fn set_field<'de, __M: airbyte_agent_runtime::serde::de::MapAccess<'de>>(
+        fn set_field<'de, __M: serde::de::MapAccess<'de>>(
             &mut self,
             index: usize,
             map: &mut __M,
-        ) -> ::std::result::Result<(), __M::Error> {
+        ) -> Result<(), __M::Error> {
             match index {
-                0usize => self.type_ = map.next_value()?,
-                1usize => self.text = map.next_value()?,
-                2usize => self.mention = map.next_value()?,
-                3usize => self.equation = map.next_value()?,
-                4usize => self.annotations = map.next_value()?,
-                _ => {
-                    map.next_value::<airbyte_agent_runtime::serde::de::IgnoredAny>()?;
-                }
+                0 => self.type_ = map.next_value()?,
+                1 => self.text = map.next_value()?,
+                2 => self.mention = map.next_value()?,
+                3 => self.equation = map.next_value()?,
+                4 => self.annotations = map.next_value()?,
+                _ => drop(map.next_value::<serde::de::IgnoredAny>()?),
             }
             Ok(())
         }
     }
-    impl<'de> airbyte_agent_runtime::serde::Deserialize<'de>
-    for DataSourcesUpdateTitleItem {
-        fn deserialize<__D: airbyte_agent_runtime::serde::Deserializer<'de>>(
-            deserializer: __D,
-        ) -> ::std::result::Result<Self, __D::Error> {
-            airbyte_agent_runtime::record::deserialize(deserializer)
+    impl<'de> serde::Deserialize<'de> for DataSourcesUpdateTitleItem {
+        fn deserialize<__D: serde::Deserializer<'de>>(
+            d: __D,
+        ) -> Result<Self, __D::Error> {
+            record::deserialize(d)
         }
     }
     /// The `DataSourcesUpdateTitleItemText` object.
-    #[derive(Debug, Clone, Default, airbyte_agent_runtime::serde::Serialize)]
+    #[derive(Debug, Clone, Default, serde::Serialize)]
     #[serde(crate = "airbyte_agent_runtime::serde")]
     pub struct DataSourcesUpdateTitleItemText {
         /// `content`
@@ -237,116 +229,107 @@ mod used_by_1 {
         #[serde(skip_serializing_if = "Option::is_none")]
         pub link: Option<DataSourcesUpdateTitleItemTextLink>,
     }
-    impl airbyte_agent_runtime::record::Record for DataSourcesUpdateTitleItemText {
+    impl record::Record for DataSourcesUpdateTitleItemText {
         const NAME: &'static str = "DataSourcesUpdateTitleItemText";
         fn field_index(key: &str) -> Option<usize> {
             match key {
-                "content" => Some(0usize),
-                "link" => Some(1usize),
+                "content" => Some(0),
+                "link" => Some(1),
                 _ => None,
             }
         }
-        fn set_field<'de, __M: airbyte_agent_runtime::serde::de::MapAccess<'de>>(
+        fn set_field<'de, __M: serde::de::MapAccess<'de>>(
             &mut self,
             index: usize,
             map: &mut __M,
-        ) -> ::std::result::Result<(), __M::Error> {
+        ) -> Result<(), __M::Error> {
             match index {
-                0usize => self.content = map.next_value()?,
-                1usize => self.link = map.next_value()?,
-                _ => {
-                    map.next_value::<airbyte_agent_runtime::serde::de::IgnoredAny>()?;
-                }
+                0 => self.content = map.next_value()?,
+                1 => self.link = map.next_value()?,
+                _ => drop(map.next_value::<serde::de::IgnoredAny>()?),
             }
             Ok(())
         }
     }
-    impl<'de> airbyte_agent_runtime::serde::Deserialize<'de>
-    for DataSourcesUpdateTitleItemText {
-        fn deserialize<__D: airbyte_agent_runtime::serde::Deserializer<'de>>(
-            deserializer: __D,
-        ) -> ::std::result::Result<Self, __D::Error> {
-            airbyte_agent_runtime::record::deserialize(deserializer)
+    impl<'de> serde::Deserialize<'de> for DataSourcesUpdateTitleItemText {
+        fn deserialize<__D: serde::Deserializer<'de>>(
+            d: __D,
+        ) -> Result<Self, __D::Error> {
+            record::deserialize(d)
         }
     }
     /// The `DataSourcesUpdateTitleItemTextLink` object.
-    #[derive(Debug, Clone, Default, airbyte_agent_runtime::serde::Serialize)]
+    #[derive(Debug, Clone, Default, serde::Serialize)]
     #[serde(crate = "airbyte_agent_runtime::serde")]
     pub struct DataSourcesUpdateTitleItemTextLink {
         /// `url`
         #[serde(skip_serializing_if = "Option::is_none")]
         pub url: Option<String>,
     }
-    impl airbyte_agent_runtime::record::Record for DataSourcesUpdateTitleItemTextLink {
+    impl record::Record for DataSourcesUpdateTitleItemTextLink {
         const NAME: &'static str = "DataSourcesUpdateTitleItemTextLink";
         fn field_index(key: &str) -> Option<usize> {
             match key {
-                "url" => Some(0usize),
+                "url" => Some(0),
                 _ => None,
             }
         }
-        fn set_field<'de, __M: airbyte_agent_runtime::serde::de::MapAccess<'de>>(
+        fn set_field<'de, __M: serde::de::MapAccess<'de>>(
             &mut self,
             index: usize,
             map: &mut __M,
-        ) -> ::std::result::Result<(), __M::Error> {
+        ) -> Result<(), __M::Error> {
             match index {
-                0usize => self.url = map.next_value()?,
-                _ => {
-                    map.next_value::<airbyte_agent_runtime::serde::de::IgnoredAny>()?;
-                }
+                0 => self.url = map.next_value()?,
+                _ => drop(map.next_value::<serde::de::IgnoredAny>()?),
             }
             Ok(())
         }
     }
-    impl<'de> airbyte_agent_runtime::serde::Deserialize<'de>
-    for DataSourcesUpdateTitleItemTextLink {
-        fn deserialize<__D: airbyte_agent_runtime::serde::Deserializer<'de>>(
-            deserializer: __D,
-        ) -> ::std::result::Result<Self, __D::Error> {
-            airbyte_agent_runtime::record::deserialize(deserializer)
+    impl<'de> serde::Deserialize<'de> for DataSourcesUpdateTitleItemTextLink {
+        fn deserialize<__D: serde::Deserializer<'de>>(
+            d: __D,
+        ) -> Result<Self, __D::Error> {
+            record::deserialize(d)
         }
     }
     /// The `DataSourcesUpdateTitleItemEquation` object.
-    #[derive(Debug, Clone, Default, airbyte_agent_runtime::serde::Serialize)]
+    #[derive(Debug, Clone, Default, serde::Serialize)]
     #[serde(crate = "airbyte_agent_runtime::serde")]
     pub struct DataSourcesUpdateTitleItemEquation {
         /// `expression`
         #[serde(skip_serializing_if = "Option::is_none")]
         pub expression: Option<String>,
     }
-    impl airbyte_agent_runtime::record::Record for DataSourcesUpdateTitleItemEquation {
+    impl record::Record for DataSourcesUpdateTitleItemEquation {
         const NAME: &'static str = "DataSourcesUpdateTitleItemEquation";
         fn field_index(key: &str) -> Option<usize> {
             match key {
-                "expression" => Some(0usize),
+                "expression" => Some(0),
                 _ => None,
             }
         }
-        fn set_field<'de, __M: airbyte_agent_runtime::serde::de::MapAccess<'de>>(
+        fn set_field<'de, __M: serde::de::MapAccess<'de>>(
             &mut self,
             index: usize,
             map: &mut __M,
-        ) -> ::std::result::Result<(), __M::Error> {
+        ) -> Result<(), __M::Error> {
             match index {
-                0usize => self.expression = map.next_value()?,
-                _ => {
-                    map.next_value::<airbyte_agent_runtime::serde::de::IgnoredAny>()?;
-                }
+                0 => self.expression = map.next_value()?,
+                _ => drop(map.next_value::<serde::de::IgnoredAny>()?),
             }
             Ok(())
         }
     }
-    impl<'de> airbyte_agent_runtime::serde::Deserialize<'de>
-    for DataSourcesUpdateTitleItemEquation {
-        fn deserialize<__D: airbyte_agent_runtime::serde::Deserializer<'de>>(
-            deserializer: __D,
-        ) -> ::std::result::Result<Self, __D::Error> {
-            airbyte_agent_runtime::record::deserialize(deserializer)
+    impl<'de> serde::Deserialize<'de> for DataSourcesUpdateTitleItemEquation {
+        fn deserialize<__D: serde::Deserializer<'de>>(
+            d: __D,
+        ) -> Result<Self, __D::Error> {
+            record::deserialize(d)
         }
     }
     /// The `DataSourcesUpdateTitleItemAnnotations` object.
-    #[derive(Debug, Clone, Default, airbyte_agent_runtime::serde::Serialize)]
+    #[derive(Debug, Clone, Default, serde::Serialize)]
     #[serde(crate = "airbyte_agent_runtime::serde")]
     pub struct DataSourcesUpdateTitleItemAnnotations {
         /// `bold`
@@ -368,45 +351,41 @@ mod used_by_1 {
         #[serde(skip_serializing_if = "Option::is_none")]
         pub color: Option<String>,
     }
-    impl airbyte_agent_runtime::record::Record
-    for DataSourcesUpdateTitleItemAnnotations {
+    impl record::Record for DataSourcesUpdateTitleItemAnnotations {
         const NAME: &'static str = "DataSourcesUpdateTitleItemAnnotations";
         fn field_index(key: &str) -> Option<usize> {
             match key {
-                "bold" => Some(0usize),
-                "italic" => Some(1usize),
-                "strikethrough" => Some(2usize),
-                "underline" => Some(3usize),
-                "code" => Some(4usize),
-                "color" => Some(5usize),
+                "bold" => Some(0),
+                "italic" => Some(1),
+                "strikethrough" => Some(2),
+                "underline" => Some(3),
+                "code" => Some(4),
+                "color" => Some(5),
                 _ => None,
             }
         }
-        fn set_field<'de, __M: airbyte_agent_runtime::serde::de::MapAccess<'de>>(
+        fn set_field<'de, __M: serde::de::MapAccess<'de>>(
             &mut self,
             index: usize,
             map: &mut __M,
-        ) -> ::std::result::Result<(), __M::Error> {
+        ) -> Result<(), __M::Error> {
             match index {
-                0usize => self.bold = map.next_value()?,
-                1usize => self.italic = map.next_value()?,
-                2usize => self.strikethrough = map.next_value()?,
-                3usize => self.underline = map.next_value()?,
-                4usize => self.code = map.next_value()?,
-                5usize => self.color = map.next_value()?,
-                _ => {
-                    map.next_value::<airbyte_agent_runtime::serde::de::IgnoredAny>()?;
-                }
+                0 => self.bold = map.next_value()?,
+                1 => self.italic = map.next_value()?,
+                2 => self.strikethrough = map.next_value()?,
+                3 => self.underline = map.next_value()?,
+                4 => self.code = map.next_value()?,
+                5 => self.color = map.next_value()?,
+                _ => drop(map.next_value::<serde::de::IgnoredAny>()?),
             }
             Ok(())
         }
     }
-    impl<'de> airbyte_agent_runtime::serde::Deserialize<'de>
-    for DataSourcesUpdateTitleItemAnnotations {
-        fn deserialize<__D: airbyte_agent_runtime::serde::Deserializer<'de>>(
-            deserializer: __D,
-        ) -> ::std::result::Result<Self, __D::Error> {
-            airbyte_agent_runtime::record::deserialize(deserializer)
+    impl<'de> serde::Deserialize<'de> for DataSourcesUpdateTitleItemAnnotations {
+        fn deserialize<__D: serde::Deserializer<'de>>(
+            d: __D,
+        ) -> Result<Self, __D::Error> {
+            record::deserialize(d)
         }
     }
 }
@@ -429,8 +408,9 @@ pub use used_by_2::*;
     )
 )]
 mod used_by_2 {
+    use airbyte_agent_runtime::{Result, record, serde};
     /// Creator of the page.
-    #[derive(Debug, Clone, Default, airbyte_agent_runtime::serde::Serialize)]
+    #[derive(Debug, Clone, Default, serde::Serialize)]
     #[serde(crate = "airbyte_agent_runtime::serde")]
     pub struct Page2CreatedBy {
         /// `object`
@@ -440,39 +420,37 @@ mod used_by_2 {
         #[serde(skip_serializing_if = "Option::is_none")]
         pub id: Option<String>,
     }
-    impl airbyte_agent_runtime::record::Record for Page2CreatedBy {
+    impl record::Record for Page2CreatedBy {
         const NAME: &'static str = "Page2CreatedBy";
         fn field_index(key: &str) -> Option<usize> {
             match key {
-                "object" => Some(0usize),
-                "id" => Some(1usize),
+                "object" => Some(0),
+                "id" => Some(1),
                 _ => None,
             }
         }
-        fn set_field<'de, __M: airbyte_agent_runtime::serde::de::MapAccess<'de>>(
+        fn set_field<'de, __M: serde::de::MapAccess<'de>>(
             &mut self,
             index: usize,
             map: &mut __M,
-        ) -> ::std::result::Result<(), __M::Error> {
+        ) -> Result<(), __M::Error> {
             match index {
-                0usize => self.object = map.next_value()?,
-                1usize => self.id = map.next_value()?,
-                _ => {
-                    map.next_value::<airbyte_agent_runtime::serde::de::IgnoredAny>()?;
-                }
+                0 => self.object = map.next_value()?,
+                1 => self.id = map.next_value()?,
+                _ => drop(map.next_value::<serde::de::IgnoredAny>()?),
             }
             Ok(())
         }
     }
-    impl<'de> airbyte_agent_runtime::serde::Deserialize<'de> for Page2CreatedBy {
-        fn deserialize<__D: airbyte_agent_runtime::serde::Deserializer<'de>>(
-            deserializer: __D,
-        ) -> ::std::result::Result<Self, __D::Error> {
-            airbyte_agent_runtime::record::deserialize(deserializer)
+    impl<'de> serde::Deserialize<'de> for Page2CreatedBy {
+        fn deserialize<__D: serde::Deserializer<'de>>(
+            d: __D,
+        ) -> Result<Self, __D::Error> {
+            record::deserialize(d)
         }
     }
     /// Parent structure.
-    #[derive(Debug, Clone, Default, airbyte_agent_runtime::serde::Serialize)]
+    #[derive(Debug, Clone, Default, serde::Serialize)]
     #[serde(crate = "airbyte_agent_runtime::serde")]
     pub struct Parent {
         /// Kind of parent.
@@ -494,43 +472,41 @@ mod used_by_2 {
         #[serde(skip_serializing_if = "Option::is_none")]
         pub workspace: Option<bool>,
     }
-    impl airbyte_agent_runtime::record::Record for Parent {
+    impl record::Record for Parent {
         const NAME: &'static str = "Parent";
         fn field_index(key: &str) -> Option<usize> {
             match key {
-                "type" => Some(0usize),
-                "database_id" => Some(1usize),
-                "data_source_id" => Some(2usize),
-                "page_id" => Some(3usize),
-                "block_id" => Some(4usize),
-                "workspace" => Some(5usize),
+                "type" => Some(0),
+                "database_id" => Some(1),
+                "data_source_id" => Some(2),
+                "page_id" => Some(3),
+                "block_id" => Some(4),
+                "workspace" => Some(5),
                 _ => None,
             }
         }
-        fn set_field<'de, __M: airbyte_agent_runtime::serde::de::MapAccess<'de>>(
+        fn set_field<'de, __M: serde::de::MapAccess<'de>>(
             &mut self,
             index: usize,
             map: &mut __M,
-        ) -> ::std::result::Result<(), __M::Error> {
+        ) -> Result<(), __M::Error> {
             match index {
-                0usize => self.type_ = map.next_value()?,
-                1usize => self.database_id = map.next_value()?,
-                2usize => self.data_source_id = map.next_value()?,
-                3usize => self.page_id = map.next_value()?,
-                4usize => self.block_id = map.next_value()?,
-                5usize => self.workspace = map.next_value()?,
-                _ => {
-                    map.next_value::<airbyte_agent_runtime::serde::de::IgnoredAny>()?;
-                }
+                0 => self.type_ = map.next_value()?,
+                1 => self.database_id = map.next_value()?,
+                2 => self.data_source_id = map.next_value()?,
+                3 => self.page_id = map.next_value()?,
+                4 => self.block_id = map.next_value()?,
+                5 => self.workspace = map.next_value()?,
+                _ => drop(map.next_value::<serde::de::IgnoredAny>()?),
             }
             Ok(())
         }
     }
-    impl<'de> airbyte_agent_runtime::serde::Deserialize<'de> for Parent {
-        fn deserialize<__D: airbyte_agent_runtime::serde::Deserializer<'de>>(
-            deserializer: __D,
-        ) -> ::std::result::Result<Self, __D::Error> {
-            airbyte_agent_runtime::record::deserialize(deserializer)
+    impl<'de> serde::Deserialize<'de> for Parent {
+        fn deserialize<__D: serde::Deserializer<'de>>(
+            d: __D,
+        ) -> Result<Self, __D::Error> {
+            record::deserialize(d)
         }
     }
 }
@@ -539,80 +515,75 @@ pub use used_by_3::*;
 /// Types used by `blocks`, `data_sources`, `pages`.
 #[cfg(any(feature = "pages", feature = "data_sources", feature = "blocks"))]
 mod used_by_3 {
+    use airbyte_agent_runtime::{Result, record, serde};
     /// External file given by URL.
-    #[derive(Debug, Clone, Default, airbyte_agent_runtime::serde::Serialize)]
+    #[derive(Debug, Clone, Default, serde::Serialize)]
     #[serde(crate = "airbyte_agent_runtime::serde")]
     pub struct PagesCreateIconExternal {
         /// `url`
         #[serde(skip_serializing_if = "Option::is_none")]
         pub url: Option<String>,
     }
-    impl airbyte_agent_runtime::record::Record for PagesCreateIconExternal {
+    impl record::Record for PagesCreateIconExternal {
         const NAME: &'static str = "PagesCreateIconExternal";
         fn field_index(key: &str) -> Option<usize> {
             match key {
-                "url" => Some(0usize),
+                "url" => Some(0),
                 _ => None,
             }
         }
-        fn set_field<'de, __M: airbyte_agent_runtime::serde::de::MapAccess<'de>>(
+        fn set_field<'de, __M: serde::de::MapAccess<'de>>(
             &mut self,
             index: usize,
             map: &mut __M,
-        ) -> ::std::result::Result<(), __M::Error> {
+        ) -> Result<(), __M::Error> {
             match index {
-                0usize => self.url = map.next_value()?,
-                _ => {
-                    map.next_value::<airbyte_agent_runtime::serde::de::IgnoredAny>()?;
-                }
+                0 => self.url = map.next_value()?,
+                _ => drop(map.next_value::<serde::de::IgnoredAny>()?),
             }
             Ok(())
         }
     }
-    impl<'de> airbyte_agent_runtime::serde::Deserialize<'de>
-    for PagesCreateIconExternal {
-        fn deserialize<__D: airbyte_agent_runtime::serde::Deserializer<'de>>(
-            deserializer: __D,
-        ) -> ::std::result::Result<Self, __D::Error> {
-            airbyte_agent_runtime::record::deserialize(deserializer)
+    impl<'de> serde::Deserialize<'de> for PagesCreateIconExternal {
+        fn deserialize<__D: serde::Deserializer<'de>>(
+            d: __D,
+        ) -> Result<Self, __D::Error> {
+            record::deserialize(d)
         }
     }
     /// Reference to a file uploaded to Notion.
-    #[derive(Debug, Clone, Default, airbyte_agent_runtime::serde::Serialize)]
+    #[derive(Debug, Clone, Default, serde::Serialize)]
     #[serde(crate = "airbyte_agent_runtime::serde")]
     pub struct PagesCreateIconFileUpload {
         /// `id`
         #[serde(skip_serializing_if = "Option::is_none")]
         pub id: Option<String>,
     }
-    impl airbyte_agent_runtime::record::Record for PagesCreateIconFileUpload {
+    impl record::Record for PagesCreateIconFileUpload {
         const NAME: &'static str = "PagesCreateIconFileUpload";
         fn field_index(key: &str) -> Option<usize> {
             match key {
-                "id" => Some(0usize),
+                "id" => Some(0),
                 _ => None,
             }
         }
-        fn set_field<'de, __M: airbyte_agent_runtime::serde::de::MapAccess<'de>>(
+        fn set_field<'de, __M: serde::de::MapAccess<'de>>(
             &mut self,
             index: usize,
             map: &mut __M,
-        ) -> ::std::result::Result<(), __M::Error> {
+        ) -> Result<(), __M::Error> {
             match index {
-                0usize => self.id = map.next_value()?,
-                _ => {
-                    map.next_value::<airbyte_agent_runtime::serde::de::IgnoredAny>()?;
-                }
+                0 => self.id = map.next_value()?,
+                _ => drop(map.next_value::<serde::de::IgnoredAny>()?),
             }
             Ok(())
         }
     }
-    impl<'de> airbyte_agent_runtime::serde::Deserialize<'de>
-    for PagesCreateIconFileUpload {
-        fn deserialize<__D: airbyte_agent_runtime::serde::Deserializer<'de>>(
-            deserializer: __D,
-        ) -> ::std::result::Result<Self, __D::Error> {
-            airbyte_agent_runtime::record::deserialize(deserializer)
+    impl<'de> serde::Deserialize<'de> for PagesCreateIconFileUpload {
+        fn deserialize<__D: serde::Deserializer<'de>>(
+            d: __D,
+        ) -> Result<Self, __D::Error> {
+            record::deserialize(d)
         }
     }
 }
@@ -622,8 +593,9 @@ pub use used_by_4::*;
 #[cfg(any(feature = "pages", feature = "data_sources"))]
 mod used_by_4 {
     use super::*;
+    use airbyte_agent_runtime::{Result, record, serde};
     /// The `PagesListSort` object.
-    #[derive(Debug, Clone, Default, airbyte_agent_runtime::serde::Serialize)]
+    #[derive(Debug, Clone, Default, serde::Serialize)]
     #[serde(crate = "airbyte_agent_runtime::serde")]
     pub struct PagesListSort {
         /// `direction`
@@ -633,39 +605,37 @@ mod used_by_4 {
         #[serde(skip_serializing_if = "Option::is_none")]
         pub timestamp: Option<String>,
     }
-    impl airbyte_agent_runtime::record::Record for PagesListSort {
+    impl record::Record for PagesListSort {
         const NAME: &'static str = "PagesListSort";
         fn field_index(key: &str) -> Option<usize> {
             match key {
-                "direction" => Some(0usize),
-                "timestamp" => Some(1usize),
+                "direction" => Some(0),
+                "timestamp" => Some(1),
                 _ => None,
             }
         }
-        fn set_field<'de, __M: airbyte_agent_runtime::serde::de::MapAccess<'de>>(
+        fn set_field<'de, __M: serde::de::MapAccess<'de>>(
             &mut self,
             index: usize,
             map: &mut __M,
-        ) -> ::std::result::Result<(), __M::Error> {
+        ) -> Result<(), __M::Error> {
             match index {
-                0usize => self.direction = map.next_value()?,
-                1usize => self.timestamp = map.next_value()?,
-                _ => {
-                    map.next_value::<airbyte_agent_runtime::serde::de::IgnoredAny>()?;
-                }
+                0 => self.direction = map.next_value()?,
+                1 => self.timestamp = map.next_value()?,
+                _ => drop(map.next_value::<serde::de::IgnoredAny>()?),
             }
             Ok(())
         }
     }
-    impl<'de> airbyte_agent_runtime::serde::Deserialize<'de> for PagesListSort {
-        fn deserialize<__D: airbyte_agent_runtime::serde::Deserializer<'de>>(
-            deserializer: __D,
-        ) -> ::std::result::Result<Self, __D::Error> {
-            airbyte_agent_runtime::record::deserialize(deserializer)
+    impl<'de> serde::Deserialize<'de> for PagesListSort {
+        fn deserialize<__D: serde::Deserializer<'de>>(
+            d: __D,
+        ) -> Result<Self, __D::Error> {
+            record::deserialize(d)
         }
     }
     /// Page icon: an emoji, an external image, an uploaded file, a custom emoji or a built-in Notion icon; null removes it.
-    #[derive(Debug, Clone, Default, airbyte_agent_runtime::serde::Serialize)]
+    #[derive(Debug, Clone, Default, serde::Serialize)]
     #[serde(crate = "airbyte_agent_runtime::serde")]
     pub struct PagesCreateIcon {
         /// Kind of icon.
@@ -687,47 +657,45 @@ mod used_by_4 {
         #[serde(skip_serializing_if = "Option::is_none")]
         pub icon: Option<PagesCreateIconIcon>,
     }
-    impl airbyte_agent_runtime::record::Record for PagesCreateIcon {
+    impl record::Record for PagesCreateIcon {
         const NAME: &'static str = "PagesCreateIcon";
         fn field_index(key: &str) -> Option<usize> {
             match key {
-                "type" => Some(0usize),
-                "emoji" => Some(1usize),
-                "external" => Some(2usize),
-                "file_upload" => Some(3usize),
-                "custom_emoji" => Some(4usize),
-                "icon" => Some(5usize),
+                "type" => Some(0),
+                "emoji" => Some(1),
+                "external" => Some(2),
+                "file_upload" => Some(3),
+                "custom_emoji" => Some(4),
+                "icon" => Some(5),
                 _ => None,
             }
         }
-        fn set_field<'de, __M: airbyte_agent_runtime::serde::de::MapAccess<'de>>(
+        fn set_field<'de, __M: serde::de::MapAccess<'de>>(
             &mut self,
             index: usize,
             map: &mut __M,
-        ) -> ::std::result::Result<(), __M::Error> {
+        ) -> Result<(), __M::Error> {
             match index {
-                0usize => self.type_ = map.next_value()?,
-                1usize => self.emoji = map.next_value()?,
-                2usize => self.external = map.next_value()?,
-                3usize => self.file_upload = map.next_value()?,
-                4usize => self.custom_emoji = map.next_value()?,
-                5usize => self.icon = map.next_value()?,
-                _ => {
-                    map.next_value::<airbyte_agent_runtime::serde::de::IgnoredAny>()?;
-                }
+                0 => self.type_ = map.next_value()?,
+                1 => self.emoji = map.next_value()?,
+                2 => self.external = map.next_value()?,
+                3 => self.file_upload = map.next_value()?,
+                4 => self.custom_emoji = map.next_value()?,
+                5 => self.icon = map.next_value()?,
+                _ => drop(map.next_value::<serde::de::IgnoredAny>()?),
             }
             Ok(())
         }
     }
-    impl<'de> airbyte_agent_runtime::serde::Deserialize<'de> for PagesCreateIcon {
-        fn deserialize<__D: airbyte_agent_runtime::serde::Deserializer<'de>>(
-            deserializer: __D,
-        ) -> ::std::result::Result<Self, __D::Error> {
-            airbyte_agent_runtime::record::deserialize(deserializer)
+    impl<'de> serde::Deserialize<'de> for PagesCreateIcon {
+        fn deserialize<__D: serde::Deserializer<'de>>(
+            d: __D,
+        ) -> Result<Self, __D::Error> {
+            record::deserialize(d)
         }
     }
     /// Page icon: an emoji, an external image, an uploaded file, a custom emoji or a built-in Notion icon; null removes it.
-    #[derive(Debug, Clone, Default, airbyte_agent_runtime::serde::Serialize)]
+    #[derive(Debug, Clone, Default, serde::Serialize)]
     #[serde(crate = "airbyte_agent_runtime::serde")]
     pub struct PagesCreateIconIcon {
         /// `name`
@@ -737,39 +705,37 @@ mod used_by_4 {
         #[serde(skip_serializing_if = "Option::is_none")]
         pub color: Option<String>,
     }
-    impl airbyte_agent_runtime::record::Record for PagesCreateIconIcon {
+    impl record::Record for PagesCreateIconIcon {
         const NAME: &'static str = "PagesCreateIconIcon";
         fn field_index(key: &str) -> Option<usize> {
             match key {
-                "name" => Some(0usize),
-                "color" => Some(1usize),
+                "name" => Some(0),
+                "color" => Some(1),
                 _ => None,
             }
         }
-        fn set_field<'de, __M: airbyte_agent_runtime::serde::de::MapAccess<'de>>(
+        fn set_field<'de, __M: serde::de::MapAccess<'de>>(
             &mut self,
             index: usize,
             map: &mut __M,
-        ) -> ::std::result::Result<(), __M::Error> {
+        ) -> Result<(), __M::Error> {
             match index {
-                0usize => self.name = map.next_value()?,
-                1usize => self.color = map.next_value()?,
-                _ => {
-                    map.next_value::<airbyte_agent_runtime::serde::de::IgnoredAny>()?;
-                }
+                0 => self.name = map.next_value()?,
+                1 => self.color = map.next_value()?,
+                _ => drop(map.next_value::<serde::de::IgnoredAny>()?),
             }
             Ok(())
         }
     }
-    impl<'de> airbyte_agent_runtime::serde::Deserialize<'de> for PagesCreateIconIcon {
-        fn deserialize<__D: airbyte_agent_runtime::serde::Deserializer<'de>>(
-            deserializer: __D,
-        ) -> ::std::result::Result<Self, __D::Error> {
-            airbyte_agent_runtime::record::deserialize(deserializer)
+    impl<'de> serde::Deserialize<'de> for PagesCreateIconIcon {
+        fn deserialize<__D: serde::Deserializer<'de>>(
+            d: __D,
+        ) -> Result<Self, __D::Error> {
+            record::deserialize(d)
         }
     }
     /// Cover image from an external URL or an uploaded file; null removes it.
-    #[derive(Debug, Clone, Default, airbyte_agent_runtime::serde::Serialize)]
+    #[derive(Debug, Clone, Default, serde::Serialize)]
     #[serde(crate = "airbyte_agent_runtime::serde")]
     pub struct PagesCreateCover {
         /// Kind of cover.
@@ -782,37 +748,35 @@ mod used_by_4 {
         #[serde(skip_serializing_if = "Option::is_none")]
         pub file_upload: Option<PagesCreateIconFileUpload>,
     }
-    impl airbyte_agent_runtime::record::Record for PagesCreateCover {
+    impl record::Record for PagesCreateCover {
         const NAME: &'static str = "PagesCreateCover";
         fn field_index(key: &str) -> Option<usize> {
             match key {
-                "type" => Some(0usize),
-                "external" => Some(1usize),
-                "file_upload" => Some(2usize),
+                "type" => Some(0),
+                "external" => Some(1),
+                "file_upload" => Some(2),
                 _ => None,
             }
         }
-        fn set_field<'de, __M: airbyte_agent_runtime::serde::de::MapAccess<'de>>(
+        fn set_field<'de, __M: serde::de::MapAccess<'de>>(
             &mut self,
             index: usize,
             map: &mut __M,
-        ) -> ::std::result::Result<(), __M::Error> {
+        ) -> Result<(), __M::Error> {
             match index {
-                0usize => self.type_ = map.next_value()?,
-                1usize => self.external = map.next_value()?,
-                2usize => self.file_upload = map.next_value()?,
-                _ => {
-                    map.next_value::<airbyte_agent_runtime::serde::de::IgnoredAny>()?;
-                }
+                0 => self.type_ = map.next_value()?,
+                1 => self.external = map.next_value()?,
+                2 => self.file_upload = map.next_value()?,
+                _ => drop(map.next_value::<serde::de::IgnoredAny>()?),
             }
             Ok(())
         }
     }
-    impl<'de> airbyte_agent_runtime::serde::Deserialize<'de> for PagesCreateCover {
-        fn deserialize<__D: airbyte_agent_runtime::serde::Deserializer<'de>>(
-            deserializer: __D,
-        ) -> ::std::result::Result<Self, __D::Error> {
-            airbyte_agent_runtime::record::deserialize(deserializer)
+    impl<'de> serde::Deserialize<'de> for PagesCreateCover {
+        fn deserialize<__D: serde::Deserializer<'de>>(
+            d: __D,
+        ) -> Result<Self, __D::Error> {
+            record::deserialize(d)
         }
     }
 }

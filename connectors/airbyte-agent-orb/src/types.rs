@@ -6,8 +6,9 @@ pub use used_by_1::*;
 /// Types used by `customers`, `invoices`.
 #[cfg(any(feature = "customers", feature = "invoices"))]
 mod used_by_1 {
+    use airbyte_agent_runtime::{Result, record, serde};
     /// A postal address.
-    #[derive(Debug, Clone, Default, airbyte_agent_runtime::serde::Serialize)]
+    #[derive(Debug, Clone, Default, serde::Serialize)]
     #[serde(crate = "airbyte_agent_runtime::serde")]
     pub struct Address {
         /// City of this address.
@@ -29,43 +30,41 @@ mod used_by_1 {
         #[serde(skip_serializing_if = "Option::is_none")]
         pub state: Option<String>,
     }
-    impl airbyte_agent_runtime::record::Record for Address {
+    impl record::Record for Address {
         const NAME: &'static str = "Address";
         fn field_index(key: &str) -> Option<usize> {
             match key {
-                "city" => Some(0usize),
-                "country" => Some(1usize),
-                "line1" => Some(2usize),
-                "line2" => Some(3usize),
-                "postal_code" => Some(4usize),
-                "state" => Some(5usize),
+                "city" => Some(0),
+                "country" => Some(1),
+                "line1" => Some(2),
+                "line2" => Some(3),
+                "postal_code" => Some(4),
+                "state" => Some(5),
                 _ => None,
             }
         }
-        fn set_field<'de, __M: airbyte_agent_runtime::serde::de::MapAccess<'de>>(
+        fn set_field<'de, __M: serde::de::MapAccess<'de>>(
             &mut self,
             index: usize,
             map: &mut __M,
-        ) -> ::std::result::Result<(), __M::Error> {
+        ) -> Result<(), __M::Error> {
             match index {
-                0usize => self.city = map.next_value()?,
-                1usize => self.country = map.next_value()?,
-                2usize => self.line1 = map.next_value()?,
-                3usize => self.line2 = map.next_value()?,
-                4usize => self.postal_code = map.next_value()?,
-                5usize => self.state = map.next_value()?,
-                _ => {
-                    map.next_value::<airbyte_agent_runtime::serde::de::IgnoredAny>()?;
-                }
+                0 => self.city = map.next_value()?,
+                1 => self.country = map.next_value()?,
+                2 => self.line1 = map.next_value()?,
+                3 => self.line2 = map.next_value()?,
+                4 => self.postal_code = map.next_value()?,
+                5 => self.state = map.next_value()?,
+                _ => drop(map.next_value::<serde::de::IgnoredAny>()?),
             }
             Ok(())
         }
     }
-    impl<'de> airbyte_agent_runtime::serde::Deserialize<'de> for Address {
-        fn deserialize<__D: airbyte_agent_runtime::serde::Deserializer<'de>>(
-            deserializer: __D,
-        ) -> ::std::result::Result<Self, __D::Error> {
-            airbyte_agent_runtime::record::deserialize(deserializer)
+    impl<'de> serde::Deserialize<'de> for Address {
+        fn deserialize<__D: serde::Deserializer<'de>>(
+            d: __D,
+        ) -> Result<Self, __D::Error> {
+            record::deserialize(d)
         }
     }
 }
@@ -74,8 +73,9 @@ pub use used_by_2::*;
 /// Types used by `invoices`, `subscriptions`.
 #[cfg(any(feature = "subscriptions", feature = "invoices"))]
 mod used_by_2 {
+    use airbyte_agent_runtime::{Result, record, serde};
     /// Object describing the customer.
-    #[derive(Debug, Clone, Default, airbyte_agent_runtime::serde::Serialize)]
+    #[derive(Debug, Clone, Default, serde::Serialize)]
     #[serde(crate = "airbyte_agent_runtime::serde")]
     pub struct SubscriptionCustomer {
         /// Unique identifier of this customer.
@@ -85,35 +85,33 @@ mod used_by_2 {
         #[serde(skip_serializing_if = "Option::is_none")]
         pub external_customer_id: Option<String>,
     }
-    impl airbyte_agent_runtime::record::Record for SubscriptionCustomer {
+    impl record::Record for SubscriptionCustomer {
         const NAME: &'static str = "SubscriptionCustomer";
         fn field_index(key: &str) -> Option<usize> {
             match key {
-                "id" => Some(0usize),
-                "external_customer_id" => Some(1usize),
+                "id" => Some(0),
+                "external_customer_id" => Some(1),
                 _ => None,
             }
         }
-        fn set_field<'de, __M: airbyte_agent_runtime::serde::de::MapAccess<'de>>(
+        fn set_field<'de, __M: serde::de::MapAccess<'de>>(
             &mut self,
             index: usize,
             map: &mut __M,
-        ) -> ::std::result::Result<(), __M::Error> {
+        ) -> Result<(), __M::Error> {
             match index {
-                0usize => self.id = map.next_value()?,
-                1usize => self.external_customer_id = map.next_value()?,
-                _ => {
-                    map.next_value::<airbyte_agent_runtime::serde::de::IgnoredAny>()?;
-                }
+                0 => self.id = map.next_value()?,
+                1 => self.external_customer_id = map.next_value()?,
+                _ => drop(map.next_value::<serde::de::IgnoredAny>()?),
             }
             Ok(())
         }
     }
-    impl<'de> airbyte_agent_runtime::serde::Deserialize<'de> for SubscriptionCustomer {
-        fn deserialize<__D: airbyte_agent_runtime::serde::Deserializer<'de>>(
-            deserializer: __D,
-        ) -> ::std::result::Result<Self, __D::Error> {
-            airbyte_agent_runtime::record::deserialize(deserializer)
+    impl<'de> serde::Deserialize<'de> for SubscriptionCustomer {
+        fn deserialize<__D: serde::Deserializer<'de>>(
+            d: __D,
+        ) -> Result<Self, __D::Error> {
+            record::deserialize(d)
         }
     }
 }
@@ -122,8 +120,9 @@ pub use used_by_3::*;
 /// Types used by `plans`, `subscriptions`.
 #[cfg(any(feature = "subscriptions", feature = "plans"))]
 mod used_by_3 {
+    use airbyte_agent_runtime::{Result, record, serde};
     /// Object describing the plan.
-    #[derive(Debug, Clone, Default, airbyte_agent_runtime::serde::Serialize)]
+    #[derive(Debug, Clone, Default, serde::Serialize)]
     #[serde(crate = "airbyte_agent_runtime::serde")]
     pub struct SubscriptionPlan {
         /// Unique identifier of this plan.
@@ -133,35 +132,33 @@ mod used_by_3 {
         #[serde(skip_serializing_if = "Option::is_none")]
         pub name: Option<String>,
     }
-    impl airbyte_agent_runtime::record::Record for SubscriptionPlan {
+    impl record::Record for SubscriptionPlan {
         const NAME: &'static str = "SubscriptionPlan";
         fn field_index(key: &str) -> Option<usize> {
             match key {
-                "id" => Some(0usize),
-                "name" => Some(1usize),
+                "id" => Some(0),
+                "name" => Some(1),
                 _ => None,
             }
         }
-        fn set_field<'de, __M: airbyte_agent_runtime::serde::de::MapAccess<'de>>(
+        fn set_field<'de, __M: serde::de::MapAccess<'de>>(
             &mut self,
             index: usize,
             map: &mut __M,
-        ) -> ::std::result::Result<(), __M::Error> {
+        ) -> Result<(), __M::Error> {
             match index {
-                0usize => self.id = map.next_value()?,
-                1usize => self.name = map.next_value()?,
-                _ => {
-                    map.next_value::<airbyte_agent_runtime::serde::de::IgnoredAny>()?;
-                }
+                0 => self.id = map.next_value()?,
+                1 => self.name = map.next_value()?,
+                _ => drop(map.next_value::<serde::de::IgnoredAny>()?),
             }
             Ok(())
         }
     }
-    impl<'de> airbyte_agent_runtime::serde::Deserialize<'de> for SubscriptionPlan {
-        fn deserialize<__D: airbyte_agent_runtime::serde::Deserializer<'de>>(
-            deserializer: __D,
-        ) -> ::std::result::Result<Self, __D::Error> {
-            airbyte_agent_runtime::record::deserialize(deserializer)
+    impl<'de> serde::Deserialize<'de> for SubscriptionPlan {
+        fn deserialize<__D: serde::Deserializer<'de>>(
+            d: __D,
+        ) -> Result<Self, __D::Error> {
+            record::deserialize(d)
         }
     }
 }

@@ -24,8 +24,9 @@ pub use used_by_1::*;
     )
 )]
 mod used_by_1 {
+    use airbyte_agent_runtime::{Result, record, serde};
     /// The `MiniUser` object.
-    #[derive(Debug, Clone, Default, airbyte_agent_runtime::serde::Serialize)]
+    #[derive(Debug, Clone, Default, serde::Serialize)]
     #[serde(crate = "airbyte_agent_runtime::serde")]
     pub struct MiniUser {
         /// Email address of the mini user.
@@ -35,35 +36,33 @@ mod used_by_1 {
         #[serde(skip_serializing_if = "Option::is_none")]
         pub id: Option<String>,
     }
-    impl airbyte_agent_runtime::record::Record for MiniUser {
+    impl record::Record for MiniUser {
         const NAME: &'static str = "MiniUser";
         fn field_index(key: &str) -> Option<usize> {
             match key {
-                "email" => Some(0usize),
-                "id" => Some(1usize),
+                "email" => Some(0),
+                "id" => Some(1),
                 _ => None,
             }
         }
-        fn set_field<'de, __M: airbyte_agent_runtime::serde::de::MapAccess<'de>>(
+        fn set_field<'de, __M: serde::de::MapAccess<'de>>(
             &mut self,
             index: usize,
             map: &mut __M,
-        ) -> ::std::result::Result<(), __M::Error> {
+        ) -> Result<(), __M::Error> {
             match index {
-                0usize => self.email = map.next_value()?,
-                1usize => self.id = map.next_value()?,
-                _ => {
-                    map.next_value::<airbyte_agent_runtime::serde::de::IgnoredAny>()?;
-                }
+                0 => self.email = map.next_value()?,
+                1 => self.id = map.next_value()?,
+                _ => drop(map.next_value::<serde::de::IgnoredAny>()?),
             }
             Ok(())
         }
     }
-    impl<'de> airbyte_agent_runtime::serde::Deserialize<'de> for MiniUser {
-        fn deserialize<__D: airbyte_agent_runtime::serde::Deserializer<'de>>(
-            deserializer: __D,
-        ) -> ::std::result::Result<Self, __D::Error> {
-            airbyte_agent_runtime::record::deserialize(deserializer)
+    impl<'de> serde::Deserialize<'de> for MiniUser {
+        fn deserialize<__D: serde::Deserializer<'de>>(
+            d: __D,
+        ) -> Result<Self, __D::Error> {
+            record::deserialize(d)
         }
     }
 }
@@ -86,41 +85,40 @@ pub use used_by_2::*;
     )
 )]
 mod used_by_2 {
+    use airbyte_agent_runtime::{Result, record, serde};
     /// The `MiniAccount` object.
-    #[derive(Debug, Clone, Default, airbyte_agent_runtime::serde::Serialize)]
+    #[derive(Debug, Clone, Default, serde::Serialize)]
     #[serde(crate = "airbyte_agent_runtime::serde")]
     pub struct MiniAccount {
         /// Unique identifier of this mini account.
         #[serde(skip_serializing_if = "Option::is_none")]
         pub id: Option<String>,
     }
-    impl airbyte_agent_runtime::record::Record for MiniAccount {
+    impl record::Record for MiniAccount {
         const NAME: &'static str = "MiniAccount";
         fn field_index(key: &str) -> Option<usize> {
             match key {
-                "id" => Some(0usize),
+                "id" => Some(0),
                 _ => None,
             }
         }
-        fn set_field<'de, __M: airbyte_agent_runtime::serde::de::MapAccess<'de>>(
+        fn set_field<'de, __M: serde::de::MapAccess<'de>>(
             &mut self,
             index: usize,
             map: &mut __M,
-        ) -> ::std::result::Result<(), __M::Error> {
+        ) -> Result<(), __M::Error> {
             match index {
-                0usize => self.id = map.next_value()?,
-                _ => {
-                    map.next_value::<airbyte_agent_runtime::serde::de::IgnoredAny>()?;
-                }
+                0 => self.id = map.next_value()?,
+                _ => drop(map.next_value::<serde::de::IgnoredAny>()?),
             }
             Ok(())
         }
     }
-    impl<'de> airbyte_agent_runtime::serde::Deserialize<'de> for MiniAccount {
-        fn deserialize<__D: airbyte_agent_runtime::serde::Deserializer<'de>>(
-            deserializer: __D,
-        ) -> ::std::result::Result<Self, __D::Error> {
-            airbyte_agent_runtime::record::deserialize(deserializer)
+    impl<'de> serde::Deserialize<'de> for MiniAccount {
+        fn deserialize<__D: serde::Deserializer<'de>>(
+            d: __D,
+        ) -> Result<Self, __D::Error> {
+            record::deserialize(d)
         }
     }
 }
@@ -134,8 +132,9 @@ pub use used_by_3::*;
 )]
 mod used_by_3 {
     use super::*;
+    use airbyte_agent_runtime::{Result, record, serde};
     /// The `Issue` object.
-    #[derive(Debug, Clone, Default, airbyte_agent_runtime::serde::Serialize)]
+    #[derive(Debug, Clone, Default, serde::Serialize)]
     #[serde(crate = "airbyte_agent_runtime::serde")]
     pub struct Issue {
         /// Unique identifier of this issue.
@@ -245,164 +244,148 @@ mod used_by_3 {
         #[serde(skip_serializing_if = "Option::is_none")]
         pub updated_at: Option<String>,
     }
-    impl airbyte_agent_runtime::record::Record for Issue {
+    impl record::Record for Issue {
         const NAME: &'static str = "Issue";
         fn field_index(key: &str) -> Option<usize> {
             match key {
-                "id" => Some(0usize),
-                "account" => Some(1usize),
-                "assignee" => Some(2usize),
-                "attachment_urls" => Some(3usize),
-                "author_unverified" => Some(4usize),
-                "body_html" => Some(5usize),
-                "business_hours_first_response_seconds" => Some(6usize),
-                "business_hours_resolution_seconds" => Some(7usize),
-                "business_hours_time_in_status_seconds" => Some(8usize),
-                "chat_widget_info" => Some(9usize),
-                "created_at" => Some(10usize),
-                "csat_responses" => Some(11usize),
-                "custom_fields" => Some(12usize),
-                "customer_portal_visible" => Some(13usize),
-                "external_issues" => Some(14usize),
-                "first_response_seconds" => Some(15usize),
-                "first_response_time" => Some(16usize),
-                "latest_message_time" => Some(17usize),
-                "link" => Some(18usize),
-                "number" => Some(19usize),
-                "number_of_touches" => Some(20usize),
-                "requester" => Some(21usize),
-                "resolution_seconds" => Some(22usize),
-                "resolution_time" => Some(23usize),
-                "slack" => Some(24usize),
-                "snoozed_until_time" => Some(25usize),
-                "source" => Some(26usize),
-                "state" => Some(27usize),
-                "tags" => Some(28usize),
-                "team" => Some(29usize),
-                "title" => Some(30usize),
-                "time_in_status_seconds" => Some(31usize),
-                "type" => Some(32usize),
-                "updated_at" => Some(33usize),
+                "id" => Some(0),
+                "account" => Some(1),
+                "assignee" => Some(2),
+                "attachment_urls" => Some(3),
+                "author_unverified" => Some(4),
+                "body_html" => Some(5),
+                "business_hours_first_response_seconds" => Some(6),
+                "business_hours_resolution_seconds" => Some(7),
+                "business_hours_time_in_status_seconds" => Some(8),
+                "chat_widget_info" => Some(9),
+                "created_at" => Some(10),
+                "csat_responses" => Some(11),
+                "custom_fields" => Some(12),
+                "customer_portal_visible" => Some(13),
+                "external_issues" => Some(14),
+                "first_response_seconds" => Some(15),
+                "first_response_time" => Some(16),
+                "latest_message_time" => Some(17),
+                "link" => Some(18),
+                "number" => Some(19),
+                "number_of_touches" => Some(20),
+                "requester" => Some(21),
+                "resolution_seconds" => Some(22),
+                "resolution_time" => Some(23),
+                "slack" => Some(24),
+                "snoozed_until_time" => Some(25),
+                "source" => Some(26),
+                "state" => Some(27),
+                "tags" => Some(28),
+                "team" => Some(29),
+                "title" => Some(30),
+                "time_in_status_seconds" => Some(31),
+                "type" => Some(32),
+                "updated_at" => Some(33),
                 _ => None,
             }
         }
-        fn set_field<'de, __M: airbyte_agent_runtime::serde::de::MapAccess<'de>>(
+        fn set_field<'de, __M: serde::de::MapAccess<'de>>(
             &mut self,
             index: usize,
             map: &mut __M,
-        ) -> ::std::result::Result<(), __M::Error> {
+        ) -> Result<(), __M::Error> {
             match index {
-                0usize => self.id = map.next_value()?,
-                1usize => self.account = map.next_value()?,
-                2usize => self.assignee = map.next_value()?,
-                3usize => {
+                0 => self.id = map.next_value()?,
+                1 => self.account = map.next_value()?,
+                2 => self.assignee = map.next_value()?,
+                3 => {
                     self.attachment_urls = map
-                        .next_value::<
-                            airbyte_agent_runtime::record::SkipNulls<String>,
-                        >()?
+                        .next_value::<record::SkipNulls<String>>()?
                         .0;
                 }
-                4usize => self.author_unverified = map.next_value()?,
-                5usize => self.body_html = map.next_value()?,
-                6usize => self.business_hours_first_response_seconds = map.next_value()?,
-                7usize => self.business_hours_resolution_seconds = map.next_value()?,
-                8usize => self.business_hours_time_in_status_seconds = map.next_value()?,
-                9usize => self.chat_widget_info = map.next_value()?,
-                10usize => self.created_at = map.next_value()?,
-                11usize => {
+                4 => self.author_unverified = map.next_value()?,
+                5 => self.body_html = map.next_value()?,
+                6 => self.business_hours_first_response_seconds = map.next_value()?,
+                7 => self.business_hours_resolution_seconds = map.next_value()?,
+                8 => self.business_hours_time_in_status_seconds = map.next_value()?,
+                9 => self.chat_widget_info = map.next_value()?,
+                10 => self.created_at = map.next_value()?,
+                11 => {
                     self.csat_responses = map
-                        .next_value::<
-                            airbyte_agent_runtime::record::SkipNulls<CsatResponse>,
-                        >()?
+                        .next_value::<record::SkipNulls<CsatResponse>>()?
                         .0;
                 }
-                12usize => self.custom_fields = map.next_value()?,
-                13usize => self.customer_portal_visible = map.next_value()?,
-                14usize => {
+                12 => self.custom_fields = map.next_value()?,
+                13 => self.customer_portal_visible = map.next_value()?,
+                14 => {
                     self.external_issues = map
-                        .next_value::<
-                            airbyte_agent_runtime::record::SkipNulls<ExternalIssue>,
-                        >()?
+                        .next_value::<record::SkipNulls<ExternalIssue>>()?
                         .0;
                 }
-                15usize => self.first_response_seconds = map.next_value()?,
-                16usize => self.first_response_time = map.next_value()?,
-                17usize => self.latest_message_time = map.next_value()?,
-                18usize => self.link = map.next_value()?,
-                19usize => self.number = map.next_value()?,
-                20usize => self.number_of_touches = map.next_value()?,
-                21usize => self.requester = map.next_value()?,
-                22usize => self.resolution_seconds = map.next_value()?,
-                23usize => self.resolution_time = map.next_value()?,
-                24usize => self.slack = map.next_value()?,
-                25usize => self.snoozed_until_time = map.next_value()?,
-                26usize => self.source = map.next_value()?,
-                27usize => self.state = map.next_value()?,
-                28usize => {
-                    self.tags = map
-                        .next_value::<
-                            airbyte_agent_runtime::record::SkipNulls<String>,
-                        >()?
-                        .0;
-                }
-                29usize => self.team = map.next_value()?,
-                30usize => self.title = map.next_value()?,
-                31usize => self.time_in_status_seconds = map.next_value()?,
-                32usize => self.type_ = map.next_value()?,
-                33usize => self.updated_at = map.next_value()?,
-                _ => {
-                    map.next_value::<airbyte_agent_runtime::serde::de::IgnoredAny>()?;
-                }
+                15 => self.first_response_seconds = map.next_value()?,
+                16 => self.first_response_time = map.next_value()?,
+                17 => self.latest_message_time = map.next_value()?,
+                18 => self.link = map.next_value()?,
+                19 => self.number = map.next_value()?,
+                20 => self.number_of_touches = map.next_value()?,
+                21 => self.requester = map.next_value()?,
+                22 => self.resolution_seconds = map.next_value()?,
+                23 => self.resolution_time = map.next_value()?,
+                24 => self.slack = map.next_value()?,
+                25 => self.snoozed_until_time = map.next_value()?,
+                26 => self.source = map.next_value()?,
+                27 => self.state = map.next_value()?,
+                28 => self.tags = map.next_value::<record::SkipNulls<String>>()?.0,
+                29 => self.team = map.next_value()?,
+                30 => self.title = map.next_value()?,
+                31 => self.time_in_status_seconds = map.next_value()?,
+                32 => self.type_ = map.next_value()?,
+                33 => self.updated_at = map.next_value()?,
+                _ => drop(map.next_value::<serde::de::IgnoredAny>()?),
             }
             Ok(())
         }
     }
-    impl<'de> airbyte_agent_runtime::serde::Deserialize<'de> for Issue {
-        fn deserialize<__D: airbyte_agent_runtime::serde::Deserializer<'de>>(
-            deserializer: __D,
-        ) -> ::std::result::Result<Self, __D::Error> {
-            airbyte_agent_runtime::record::deserialize(deserializer)
+    impl<'de> serde::Deserialize<'de> for Issue {
+        fn deserialize<__D: serde::Deserializer<'de>>(
+            d: __D,
+        ) -> Result<Self, __D::Error> {
+            record::deserialize(d)
         }
     }
     /// The `IssueChatWidgetInfo` object.
-    #[derive(Debug, Clone, Default, airbyte_agent_runtime::serde::Serialize)]
+    #[derive(Debug, Clone, Default, serde::Serialize)]
     #[serde(crate = "airbyte_agent_runtime::serde")]
     pub struct IssueChatWidgetInfo {
         /// Page URL (a URL).
         #[serde(skip_serializing_if = "Option::is_none")]
         pub page_url: Option<String>,
     }
-    impl airbyte_agent_runtime::record::Record for IssueChatWidgetInfo {
+    impl record::Record for IssueChatWidgetInfo {
         const NAME: &'static str = "IssueChatWidgetInfo";
         fn field_index(key: &str) -> Option<usize> {
             match key {
-                "page_url" => Some(0usize),
+                "page_url" => Some(0),
                 _ => None,
             }
         }
-        fn set_field<'de, __M: airbyte_agent_runtime::serde::de::MapAccess<'de>>(
+        fn set_field<'de, __M: serde::de::MapAccess<'de>>(
             &mut self,
             index: usize,
             map: &mut __M,
-        ) -> ::std::result::Result<(), __M::Error> {
+        ) -> Result<(), __M::Error> {
             match index {
-                0usize => self.page_url = map.next_value()?,
-                _ => {
-                    map.next_value::<airbyte_agent_runtime::serde::de::IgnoredAny>()?;
-                }
+                0 => self.page_url = map.next_value()?,
+                _ => drop(map.next_value::<serde::de::IgnoredAny>()?),
             }
             Ok(())
         }
     }
-    impl<'de> airbyte_agent_runtime::serde::Deserialize<'de> for IssueChatWidgetInfo {
-        fn deserialize<__D: airbyte_agent_runtime::serde::Deserializer<'de>>(
-            deserializer: __D,
-        ) -> ::std::result::Result<Self, __D::Error> {
-            airbyte_agent_runtime::record::deserialize(deserializer)
+    impl<'de> serde::Deserialize<'de> for IssueChatWidgetInfo {
+        fn deserialize<__D: serde::Deserializer<'de>>(
+            d: __D,
+        ) -> Result<Self, __D::Error> {
+            record::deserialize(d)
         }
     }
     /// The `CsatResponse` object.
-    #[derive(Debug, Clone, Default, airbyte_agent_runtime::serde::Serialize)]
+    #[derive(Debug, Clone, Default, serde::Serialize)]
     #[serde(crate = "airbyte_agent_runtime::serde")]
     pub struct CsatResponse {
         /// Comment of this csat.
@@ -412,39 +395,37 @@ mod used_by_3 {
         #[serde(skip_serializing_if = "Option::is_none")]
         pub score: Option<i64>,
     }
-    impl airbyte_agent_runtime::record::Record for CsatResponse {
+    impl record::Record for CsatResponse {
         const NAME: &'static str = "CsatResponse";
         fn field_index(key: &str) -> Option<usize> {
             match key {
-                "comment" => Some(0usize),
-                "score" => Some(1usize),
+                "comment" => Some(0),
+                "score" => Some(1),
                 _ => None,
             }
         }
-        fn set_field<'de, __M: airbyte_agent_runtime::serde::de::MapAccess<'de>>(
+        fn set_field<'de, __M: serde::de::MapAccess<'de>>(
             &mut self,
             index: usize,
             map: &mut __M,
-        ) -> ::std::result::Result<(), __M::Error> {
+        ) -> Result<(), __M::Error> {
             match index {
-                0usize => self.comment = map.next_value()?,
-                1usize => self.score = map.next_value()?,
-                _ => {
-                    map.next_value::<airbyte_agent_runtime::serde::de::IgnoredAny>()?;
-                }
+                0 => self.comment = map.next_value()?,
+                1 => self.score = map.next_value()?,
+                _ => drop(map.next_value::<serde::de::IgnoredAny>()?),
             }
             Ok(())
         }
     }
-    impl<'de> airbyte_agent_runtime::serde::Deserialize<'de> for CsatResponse {
-        fn deserialize<__D: airbyte_agent_runtime::serde::Deserializer<'de>>(
-            deserializer: __D,
-        ) -> ::std::result::Result<Self, __D::Error> {
-            airbyte_agent_runtime::record::deserialize(deserializer)
+    impl<'de> serde::Deserialize<'de> for CsatResponse {
+        fn deserialize<__D: serde::Deserializer<'de>>(
+            d: __D,
+        ) -> Result<Self, __D::Error> {
+            record::deserialize(d)
         }
     }
     /// The `CustomFieldValue` object.
-    #[derive(Debug, Clone, Default, airbyte_agent_runtime::serde::Serialize)]
+    #[derive(Debug, Clone, Default, serde::Serialize)]
     #[serde(crate = "airbyte_agent_runtime::serde")]
     pub struct CustomFieldValue {
         /// Slug of this custom field value.
@@ -457,47 +438,39 @@ mod used_by_3 {
         #[serde(skip_serializing_if = "Option::is_none")]
         pub values: Option<Vec<String>>,
     }
-    impl airbyte_agent_runtime::record::Record for CustomFieldValue {
+    impl record::Record for CustomFieldValue {
         const NAME: &'static str = "CustomFieldValue";
         fn field_index(key: &str) -> Option<usize> {
             match key {
-                "slug" => Some(0usize),
-                "value" => Some(1usize),
-                "values" => Some(2usize),
+                "slug" => Some(0),
+                "value" => Some(1),
+                "values" => Some(2),
                 _ => None,
             }
         }
-        fn set_field<'de, __M: airbyte_agent_runtime::serde::de::MapAccess<'de>>(
+        fn set_field<'de, __M: serde::de::MapAccess<'de>>(
             &mut self,
             index: usize,
             map: &mut __M,
-        ) -> ::std::result::Result<(), __M::Error> {
+        ) -> Result<(), __M::Error> {
             match index {
-                0usize => self.slug = map.next_value()?,
-                1usize => self.value = map.next_value()?,
-                2usize => {
-                    self.values = map
-                        .next_value::<
-                            airbyte_agent_runtime::record::SkipNulls<String>,
-                        >()?
-                        .0;
-                }
-                _ => {
-                    map.next_value::<airbyte_agent_runtime::serde::de::IgnoredAny>()?;
-                }
+                0 => self.slug = map.next_value()?,
+                1 => self.value = map.next_value()?,
+                2 => self.values = map.next_value::<record::SkipNulls<String>>()?.0,
+                _ => drop(map.next_value::<serde::de::IgnoredAny>()?),
             }
             Ok(())
         }
     }
-    impl<'de> airbyte_agent_runtime::serde::Deserialize<'de> for CustomFieldValue {
-        fn deserialize<__D: airbyte_agent_runtime::serde::Deserializer<'de>>(
-            deserializer: __D,
-        ) -> ::std::result::Result<Self, __D::Error> {
-            airbyte_agent_runtime::record::deserialize(deserializer)
+    impl<'de> serde::Deserialize<'de> for CustomFieldValue {
+        fn deserialize<__D: serde::Deserializer<'de>>(
+            d: __D,
+        ) -> Result<Self, __D::Error> {
+            record::deserialize(d)
         }
     }
     /// The `ExternalIssue` object.
-    #[derive(Debug, Clone, Default, airbyte_agent_runtime::serde::Serialize)]
+    #[derive(Debug, Clone, Default, serde::Serialize)]
     #[serde(crate = "airbyte_agent_runtime::serde")]
     pub struct ExternalIssue {
         /// Identifier of the related external.
@@ -510,41 +483,39 @@ mod used_by_3 {
         #[serde(skip_serializing_if = "Option::is_none")]
         pub source: Option<String>,
     }
-    impl airbyte_agent_runtime::record::Record for ExternalIssue {
+    impl record::Record for ExternalIssue {
         const NAME: &'static str = "ExternalIssue";
         fn field_index(key: &str) -> Option<usize> {
             match key {
-                "external_id" => Some(0usize),
-                "link" => Some(1usize),
-                "source" => Some(2usize),
+                "external_id" => Some(0),
+                "link" => Some(1),
+                "source" => Some(2),
                 _ => None,
             }
         }
-        fn set_field<'de, __M: airbyte_agent_runtime::serde::de::MapAccess<'de>>(
+        fn set_field<'de, __M: serde::de::MapAccess<'de>>(
             &mut self,
             index: usize,
             map: &mut __M,
-        ) -> ::std::result::Result<(), __M::Error> {
+        ) -> Result<(), __M::Error> {
             match index {
-                0usize => self.external_id = map.next_value()?,
-                1usize => self.link = map.next_value()?,
-                2usize => self.source = map.next_value()?,
-                _ => {
-                    map.next_value::<airbyte_agent_runtime::serde::de::IgnoredAny>()?;
-                }
+                0 => self.external_id = map.next_value()?,
+                1 => self.link = map.next_value()?,
+                2 => self.source = map.next_value()?,
+                _ => drop(map.next_value::<serde::de::IgnoredAny>()?),
             }
             Ok(())
         }
     }
-    impl<'de> airbyte_agent_runtime::serde::Deserialize<'de> for ExternalIssue {
-        fn deserialize<__D: airbyte_agent_runtime::serde::Deserializer<'de>>(
-            deserializer: __D,
-        ) -> ::std::result::Result<Self, __D::Error> {
-            airbyte_agent_runtime::record::deserialize(deserializer)
+    impl<'de> serde::Deserialize<'de> for ExternalIssue {
+        fn deserialize<__D: serde::Deserializer<'de>>(
+            d: __D,
+        ) -> Result<Self, __D::Error> {
+            record::deserialize(d)
         }
     }
     /// The `SlackInfo` object.
-    #[derive(Debug, Clone, Default, airbyte_agent_runtime::serde::Serialize)]
+    #[derive(Debug, Clone, Default, serde::Serialize)]
     #[serde(crate = "airbyte_agent_runtime::serde")]
     pub struct SlackInfo {
         /// Identifier of the related channel.
@@ -557,37 +528,35 @@ mod used_by_3 {
         #[serde(skip_serializing_if = "Option::is_none")]
         pub workspace_id: Option<String>,
     }
-    impl airbyte_agent_runtime::record::Record for SlackInfo {
+    impl record::Record for SlackInfo {
         const NAME: &'static str = "SlackInfo";
         fn field_index(key: &str) -> Option<usize> {
             match key {
-                "channel_id" => Some(0usize),
-                "message_ts" => Some(1usize),
-                "workspace_id" => Some(2usize),
+                "channel_id" => Some(0),
+                "message_ts" => Some(1),
+                "workspace_id" => Some(2),
                 _ => None,
             }
         }
-        fn set_field<'de, __M: airbyte_agent_runtime::serde::de::MapAccess<'de>>(
+        fn set_field<'de, __M: serde::de::MapAccess<'de>>(
             &mut self,
             index: usize,
             map: &mut __M,
-        ) -> ::std::result::Result<(), __M::Error> {
+        ) -> Result<(), __M::Error> {
             match index {
-                0usize => self.channel_id = map.next_value()?,
-                1usize => self.message_ts = map.next_value()?,
-                2usize => self.workspace_id = map.next_value()?,
-                _ => {
-                    map.next_value::<airbyte_agent_runtime::serde::de::IgnoredAny>()?;
-                }
+                0 => self.channel_id = map.next_value()?,
+                1 => self.message_ts = map.next_value()?,
+                2 => self.workspace_id = map.next_value()?,
+                _ => drop(map.next_value::<serde::de::IgnoredAny>()?),
             }
             Ok(())
         }
     }
-    impl<'de> airbyte_agent_runtime::serde::Deserialize<'de> for SlackInfo {
-        fn deserialize<__D: airbyte_agent_runtime::serde::Deserializer<'de>>(
-            deserializer: __D,
-        ) -> ::std::result::Result<Self, __D::Error> {
-            airbyte_agent_runtime::record::deserialize(deserializer)
+    impl<'de> serde::Deserialize<'de> for SlackInfo {
+        fn deserialize<__D: serde::Deserializer<'de>>(
+            d: __D,
+        ) -> Result<Self, __D::Error> {
+            record::deserialize(d)
         }
     }
     airbyte_agent_runtime::string_enum! {
@@ -601,40 +570,38 @@ mod used_by_3 {
         #[doc = " `telegram`"] Telegram => "telegram" }
     }
     /// The `MiniTeam` object.
-    #[derive(Debug, Clone, Default, airbyte_agent_runtime::serde::Serialize)]
+    #[derive(Debug, Clone, Default, serde::Serialize)]
     #[serde(crate = "airbyte_agent_runtime::serde")]
     pub struct MiniTeam {
         /// Unique identifier of this mini team.
         #[serde(skip_serializing_if = "Option::is_none")]
         pub id: Option<String>,
     }
-    impl airbyte_agent_runtime::record::Record for MiniTeam {
+    impl record::Record for MiniTeam {
         const NAME: &'static str = "MiniTeam";
         fn field_index(key: &str) -> Option<usize> {
             match key {
-                "id" => Some(0usize),
+                "id" => Some(0),
                 _ => None,
             }
         }
-        fn set_field<'de, __M: airbyte_agent_runtime::serde::de::MapAccess<'de>>(
+        fn set_field<'de, __M: serde::de::MapAccess<'de>>(
             &mut self,
             index: usize,
             map: &mut __M,
-        ) -> ::std::result::Result<(), __M::Error> {
+        ) -> Result<(), __M::Error> {
             match index {
-                0usize => self.id = map.next_value()?,
-                _ => {
-                    map.next_value::<airbyte_agent_runtime::serde::de::IgnoredAny>()?;
-                }
+                0 => self.id = map.next_value()?,
+                _ => drop(map.next_value::<serde::de::IgnoredAny>()?),
             }
             Ok(())
         }
     }
-    impl<'de> airbyte_agent_runtime::serde::Deserialize<'de> for MiniTeam {
-        fn deserialize<__D: airbyte_agent_runtime::serde::Deserializer<'de>>(
-            deserializer: __D,
-        ) -> ::std::result::Result<Self, __D::Error> {
-            airbyte_agent_runtime::record::deserialize(deserializer)
+    impl<'de> serde::Deserialize<'de> for MiniTeam {
+        fn deserialize<__D: serde::Deserializer<'de>>(
+            d: __D,
+        ) -> Result<Self, __D::Error> {
+            record::deserialize(d)
         }
     }
     airbyte_agent_runtime::string_enum! {
@@ -643,7 +610,7 @@ mod used_by_3 {
         "ticket" }
     }
     /// The `IssuesRecord` object.
-    #[derive(Debug, Clone, Default, airbyte_agent_runtime::serde::Serialize)]
+    #[derive(Debug, Clone, Default, serde::Serialize)]
     #[serde(crate = "airbyte_agent_runtime::serde")]
     pub struct IssuesRecord {
         /// `data`
@@ -653,35 +620,33 @@ mod used_by_3 {
         #[serde(skip_serializing_if = "Option::is_none")]
         pub request_id: Option<String>,
     }
-    impl airbyte_agent_runtime::record::Record for IssuesRecord {
+    impl record::Record for IssuesRecord {
         const NAME: &'static str = "IssuesRecord";
         fn field_index(key: &str) -> Option<usize> {
             match key {
-                "data" => Some(0usize),
-                "request_id" => Some(1usize),
+                "data" => Some(0),
+                "request_id" => Some(1),
                 _ => None,
             }
         }
-        fn set_field<'de, __M: airbyte_agent_runtime::serde::de::MapAccess<'de>>(
+        fn set_field<'de, __M: serde::de::MapAccess<'de>>(
             &mut self,
             index: usize,
             map: &mut __M,
-        ) -> ::std::result::Result<(), __M::Error> {
+        ) -> Result<(), __M::Error> {
             match index {
-                0usize => self.data = map.next_value()?,
-                1usize => self.request_id = map.next_value()?,
-                _ => {
-                    map.next_value::<airbyte_agent_runtime::serde::de::IgnoredAny>()?;
-                }
+                0 => self.data = map.next_value()?,
+                1 => self.request_id = map.next_value()?,
+                _ => drop(map.next_value::<serde::de::IgnoredAny>()?),
             }
             Ok(())
         }
     }
-    impl<'de> airbyte_agent_runtime::serde::Deserialize<'de> for IssuesRecord {
-        fn deserialize<__D: airbyte_agent_runtime::serde::Deserializer<'de>>(
-            deserializer: __D,
-        ) -> ::std::result::Result<Self, __D::Error> {
-            airbyte_agent_runtime::record::deserialize(deserializer)
+    impl<'de> serde::Deserialize<'de> for IssuesRecord {
+        fn deserialize<__D: serde::Deserializer<'de>>(
+            d: __D,
+        ) -> Result<Self, __D::Error> {
+            record::deserialize(d)
         }
     }
 }
@@ -704,8 +669,9 @@ pub use used_by_4::*;
     )
 )]
 mod used_by_4 {
+    use airbyte_agent_runtime::{Result, record, serde};
     /// The `MiniContact` object.
-    #[derive(Debug, Clone, Default, airbyte_agent_runtime::serde::Serialize)]
+    #[derive(Debug, Clone, Default, serde::Serialize)]
     #[serde(crate = "airbyte_agent_runtime::serde")]
     pub struct MiniContact {
         /// Email address of the mini contact.
@@ -715,35 +681,33 @@ mod used_by_4 {
         #[serde(skip_serializing_if = "Option::is_none")]
         pub id: Option<String>,
     }
-    impl airbyte_agent_runtime::record::Record for MiniContact {
+    impl record::Record for MiniContact {
         const NAME: &'static str = "MiniContact";
         fn field_index(key: &str) -> Option<usize> {
             match key {
-                "email" => Some(0usize),
-                "id" => Some(1usize),
+                "email" => Some(0),
+                "id" => Some(1),
                 _ => None,
             }
         }
-        fn set_field<'de, __M: airbyte_agent_runtime::serde::de::MapAccess<'de>>(
+        fn set_field<'de, __M: serde::de::MapAccess<'de>>(
             &mut self,
             index: usize,
             map: &mut __M,
-        ) -> ::std::result::Result<(), __M::Error> {
+        ) -> Result<(), __M::Error> {
             match index {
-                0usize => self.email = map.next_value()?,
-                1usize => self.id = map.next_value()?,
-                _ => {
-                    map.next_value::<airbyte_agent_runtime::serde::de::IgnoredAny>()?;
-                }
+                0 => self.email = map.next_value()?,
+                1 => self.id = map.next_value()?,
+                _ => drop(map.next_value::<serde::de::IgnoredAny>()?),
             }
             Ok(())
         }
     }
-    impl<'de> airbyte_agent_runtime::serde::Deserialize<'de> for MiniContact {
-        fn deserialize<__D: airbyte_agent_runtime::serde::Deserializer<'de>>(
-            deserializer: __D,
-        ) -> ::std::result::Result<Self, __D::Error> {
-            airbyte_agent_runtime::record::deserialize(deserializer)
+    impl<'de> serde::Deserialize<'de> for MiniContact {
+        fn deserialize<__D: serde::Deserializer<'de>>(
+            d: __D,
+        ) -> Result<Self, __D::Error> {
+            record::deserialize(d)
         }
     }
 }
@@ -752,8 +716,9 @@ pub use used_by_5::*;
 /// Types used by `me`, `users`.
 #[cfg(any(feature = "users", feature = "me"))]
 mod used_by_5 {
+    use airbyte_agent_runtime::{Result, record, serde};
     /// The `User` object.
-    #[derive(Debug, Clone, Default, airbyte_agent_runtime::serde::Serialize)]
+    #[derive(Debug, Clone, Default, serde::Serialize)]
     #[serde(crate = "airbyte_agent_runtime::serde")]
     pub struct User {
         /// Unique identifier of this user.
@@ -778,51 +743,43 @@ mod used_by_5 {
         #[serde(skip_serializing_if = "Option::is_none")]
         pub status: Option<String>,
     }
-    impl airbyte_agent_runtime::record::Record for User {
+    impl record::Record for User {
         const NAME: &'static str = "User";
         fn field_index(key: &str) -> Option<usize> {
             match key {
-                "id" => Some(0usize),
-                "avatar_url" => Some(1usize),
-                "email" => Some(2usize),
-                "emails" => Some(3usize),
-                "name" => Some(4usize),
-                "role_id" => Some(5usize),
-                "status" => Some(6usize),
+                "id" => Some(0),
+                "avatar_url" => Some(1),
+                "email" => Some(2),
+                "emails" => Some(3),
+                "name" => Some(4),
+                "role_id" => Some(5),
+                "status" => Some(6),
                 _ => None,
             }
         }
-        fn set_field<'de, __M: airbyte_agent_runtime::serde::de::MapAccess<'de>>(
+        fn set_field<'de, __M: serde::de::MapAccess<'de>>(
             &mut self,
             index: usize,
             map: &mut __M,
-        ) -> ::std::result::Result<(), __M::Error> {
+        ) -> Result<(), __M::Error> {
             match index {
-                0usize => self.id = map.next_value()?,
-                1usize => self.avatar_url = map.next_value()?,
-                2usize => self.email = map.next_value()?,
-                3usize => {
-                    self.emails = map
-                        .next_value::<
-                            airbyte_agent_runtime::record::SkipNulls<String>,
-                        >()?
-                        .0;
-                }
-                4usize => self.name = map.next_value()?,
-                5usize => self.role_id = map.next_value()?,
-                6usize => self.status = map.next_value()?,
-                _ => {
-                    map.next_value::<airbyte_agent_runtime::serde::de::IgnoredAny>()?;
-                }
+                0 => self.id = map.next_value()?,
+                1 => self.avatar_url = map.next_value()?,
+                2 => self.email = map.next_value()?,
+                3 => self.emails = map.next_value::<record::SkipNulls<String>>()?.0,
+                4 => self.name = map.next_value()?,
+                5 => self.role_id = map.next_value()?,
+                6 => self.status = map.next_value()?,
+                _ => drop(map.next_value::<serde::de::IgnoredAny>()?),
             }
             Ok(())
         }
     }
-    impl<'de> airbyte_agent_runtime::serde::Deserialize<'de> for User {
-        fn deserialize<__D: airbyte_agent_runtime::serde::Deserializer<'de>>(
-            deserializer: __D,
-        ) -> ::std::result::Result<Self, __D::Error> {
-            airbyte_agent_runtime::record::deserialize(deserializer)
+    impl<'de> serde::Deserialize<'de> for User {
+        fn deserialize<__D: serde::Deserializer<'de>>(
+            d: __D,
+        ) -> Result<Self, __D::Error> {
+            record::deserialize(d)
         }
     }
 }

@@ -38,8 +38,9 @@ pub use used_by_1::*;
     )
 )]
 mod used_by_1 {
+    use airbyte_agent_runtime::{Result, record, serde};
     /// The `AccountAttributes` object.
-    #[derive(Debug, Clone, Default, airbyte_agent_runtime::serde::Serialize)]
+    #[derive(Debug, Clone, Default, serde::Serialize)]
     #[serde(crate = "airbyte_agent_runtime::serde")]
     pub struct AccountAttributes {
         /// `type`
@@ -49,35 +50,33 @@ mod used_by_1 {
         #[serde(skip_serializing_if = "Option::is_none")]
         pub url: Option<String>,
     }
-    impl airbyte_agent_runtime::record::Record for AccountAttributes {
+    impl record::Record for AccountAttributes {
         const NAME: &'static str = "AccountAttributes";
         fn field_index(key: &str) -> Option<usize> {
             match key {
-                "type" => Some(0usize),
-                "url" => Some(1usize),
+                "type" => Some(0),
+                "url" => Some(1),
                 _ => None,
             }
         }
-        fn set_field<'de, __M: airbyte_agent_runtime::serde::de::MapAccess<'de>>(
+        fn set_field<'de, __M: serde::de::MapAccess<'de>>(
             &mut self,
             index: usize,
             map: &mut __M,
-        ) -> ::std::result::Result<(), __M::Error> {
+        ) -> Result<(), __M::Error> {
             match index {
-                0usize => self.type_ = map.next_value()?,
-                1usize => self.url = map.next_value()?,
-                _ => {
-                    map.next_value::<airbyte_agent_runtime::serde::de::IgnoredAny>()?;
-                }
+                0 => self.type_ = map.next_value()?,
+                1 => self.url = map.next_value()?,
+                _ => drop(map.next_value::<serde::de::IgnoredAny>()?),
             }
             Ok(())
         }
     }
-    impl<'de> airbyte_agent_runtime::serde::Deserialize<'de> for AccountAttributes {
-        fn deserialize<__D: airbyte_agent_runtime::serde::Deserializer<'de>>(
-            deserializer: __D,
-        ) -> ::std::result::Result<Self, __D::Error> {
-            airbyte_agent_runtime::record::deserialize(deserializer)
+    impl<'de> serde::Deserialize<'de> for AccountAttributes {
+        fn deserialize<__D: serde::Deserializer<'de>>(
+            d: __D,
+        ) -> Result<Self, __D::Error> {
+            record::deserialize(d)
         }
     }
 }
@@ -115,8 +114,9 @@ pub use used_by_2::*;
 )]
 mod used_by_2 {
     use airbyte_agent_runtime::serde_json::{Map, Value};
+    use airbyte_agent_runtime::{Result, record, serde};
     /// The `SobjectsRecord` object.
-    #[derive(Debug, Clone, Default, airbyte_agent_runtime::serde::Serialize)]
+    #[derive(Debug, Clone, Default, serde::Serialize)]
     #[serde(crate = "airbyte_agent_runtime::serde")]
     pub struct SobjectsRecord {
         /// Unique identifier of this 201.
@@ -129,43 +129,39 @@ mod used_by_2 {
         #[serde(skip_serializing_if = "Option::is_none")]
         pub errors: Option<Vec<Map<String, Value>>>,
     }
-    impl airbyte_agent_runtime::record::Record for SobjectsRecord {
+    impl record::Record for SobjectsRecord {
         const NAME: &'static str = "SobjectsRecord";
         fn field_index(key: &str) -> Option<usize> {
             match key {
-                "id" => Some(0usize),
-                "success" => Some(1usize),
-                "errors" => Some(2usize),
+                "id" => Some(0),
+                "success" => Some(1),
+                "errors" => Some(2),
                 _ => None,
             }
         }
-        fn set_field<'de, __M: airbyte_agent_runtime::serde::de::MapAccess<'de>>(
+        fn set_field<'de, __M: serde::de::MapAccess<'de>>(
             &mut self,
             index: usize,
             map: &mut __M,
-        ) -> ::std::result::Result<(), __M::Error> {
+        ) -> Result<(), __M::Error> {
             match index {
-                0usize => self.id = map.next_value()?,
-                1usize => self.success = map.next_value()?,
-                2usize => {
+                0 => self.id = map.next_value()?,
+                1 => self.success = map.next_value()?,
+                2 => {
                     self.errors = map
-                        .next_value::<
-                            airbyte_agent_runtime::record::SkipNulls<Map<String, Value>>,
-                        >()?
+                        .next_value::<record::SkipNulls<Map<String, Value>>>()?
                         .0;
                 }
-                _ => {
-                    map.next_value::<airbyte_agent_runtime::serde::de::IgnoredAny>()?;
-                }
+                _ => drop(map.next_value::<serde::de::IgnoredAny>()?),
             }
             Ok(())
         }
     }
-    impl<'de> airbyte_agent_runtime::serde::Deserialize<'de> for SobjectsRecord {
-        fn deserialize<__D: airbyte_agent_runtime::serde::Deserializer<'de>>(
-            deserializer: __D,
-        ) -> ::std::result::Result<Self, __D::Error> {
-            airbyte_agent_runtime::record::deserialize(deserializer)
+    impl<'de> serde::Deserialize<'de> for SobjectsRecord {
+        fn deserialize<__D: serde::Deserializer<'de>>(
+            d: __D,
+        ) -> Result<Self, __D::Error> {
+            record::deserialize(d)
         }
     }
 }
@@ -199,53 +195,50 @@ pub use used_by_3::*;
 )]
 mod used_by_3 {
     use super::*;
+    use airbyte_agent_runtime::{Result, record, serde};
     /// Result of a SOSL search.
-    #[derive(Debug, Clone, Default, airbyte_agent_runtime::serde::Serialize)]
+    #[derive(Debug, Clone, Default, serde::Serialize)]
     #[serde(crate = "airbyte_agent_runtime::serde")]
     pub struct AccountsRecord {
         /// Search records (list).
         #[serde(rename = "searchRecords", skip_serializing_if = "Option::is_none")]
         pub search_records: Option<Vec<AccountsRecordSearchRecordsItem>>,
     }
-    impl airbyte_agent_runtime::record::Record for AccountsRecord {
+    impl record::Record for AccountsRecord {
         const NAME: &'static str = "AccountsRecord";
         fn field_index(key: &str) -> Option<usize> {
             match key {
-                "searchRecords" => Some(0usize),
+                "searchRecords" => Some(0),
                 _ => None,
             }
         }
-        fn set_field<'de, __M: airbyte_agent_runtime::serde::de::MapAccess<'de>>(
+        fn set_field<'de, __M: serde::de::MapAccess<'de>>(
             &mut self,
             index: usize,
             map: &mut __M,
-        ) -> ::std::result::Result<(), __M::Error> {
+        ) -> Result<(), __M::Error> {
             match index {
-                0usize => {
+                0 => {
                     self.search_records = map
                         .next_value::<
-                            airbyte_agent_runtime::record::SkipNulls<
-                                AccountsRecordSearchRecordsItem,
-                            >,
+                            record::SkipNulls<AccountsRecordSearchRecordsItem>,
                         >()?
                         .0;
                 }
-                _ => {
-                    map.next_value::<airbyte_agent_runtime::serde::de::IgnoredAny>()?;
-                }
+                _ => drop(map.next_value::<serde::de::IgnoredAny>()?),
             }
             Ok(())
         }
     }
-    impl<'de> airbyte_agent_runtime::serde::Deserialize<'de> for AccountsRecord {
-        fn deserialize<__D: airbyte_agent_runtime::serde::Deserializer<'de>>(
-            deserializer: __D,
-        ) -> ::std::result::Result<Self, __D::Error> {
-            airbyte_agent_runtime::record::deserialize(deserializer)
+    impl<'de> serde::Deserialize<'de> for AccountsRecord {
+        fn deserialize<__D: serde::Deserializer<'de>>(
+            d: __D,
+        ) -> Result<Self, __D::Error> {
+            record::deserialize(d)
         }
     }
     /// The `AccountsRecordSearchRecordsItem` object.
-    #[derive(Debug, Clone, Default, airbyte_agent_runtime::serde::Serialize)]
+    #[derive(Debug, Clone, Default, serde::Serialize)]
     #[serde(crate = "airbyte_agent_runtime::serde")]
     pub struct AccountsRecordSearchRecordsItem {
         /// `Id`
@@ -255,36 +248,33 @@ mod used_by_3 {
         #[serde(skip_serializing_if = "Option::is_none")]
         pub attributes: Option<AccountAttributes>,
     }
-    impl airbyte_agent_runtime::record::Record for AccountsRecordSearchRecordsItem {
+    impl record::Record for AccountsRecordSearchRecordsItem {
         const NAME: &'static str = "AccountsRecordSearchRecordsItem";
         fn field_index(key: &str) -> Option<usize> {
             match key {
-                "Id" => Some(0usize),
-                "attributes" => Some(1usize),
+                "Id" => Some(0),
+                "attributes" => Some(1),
                 _ => None,
             }
         }
-        fn set_field<'de, __M: airbyte_agent_runtime::serde::de::MapAccess<'de>>(
+        fn set_field<'de, __M: serde::de::MapAccess<'de>>(
             &mut self,
             index: usize,
             map: &mut __M,
-        ) -> ::std::result::Result<(), __M::Error> {
+        ) -> Result<(), __M::Error> {
             match index {
-                0usize => self.id = map.next_value()?,
-                1usize => self.attributes = map.next_value()?,
-                _ => {
-                    map.next_value::<airbyte_agent_runtime::serde::de::IgnoredAny>()?;
-                }
+                0 => self.id = map.next_value()?,
+                1 => self.attributes = map.next_value()?,
+                _ => drop(map.next_value::<serde::de::IgnoredAny>()?),
             }
             Ok(())
         }
     }
-    impl<'de> airbyte_agent_runtime::serde::Deserialize<'de>
-    for AccountsRecordSearchRecordsItem {
-        fn deserialize<__D: airbyte_agent_runtime::serde::Deserializer<'de>>(
-            deserializer: __D,
-        ) -> ::std::result::Result<Self, __D::Error> {
-            airbyte_agent_runtime::record::deserialize(deserializer)
+    impl<'de> serde::Deserialize<'de> for AccountsRecordSearchRecordsItem {
+        fn deserialize<__D: serde::Deserializer<'de>>(
+            d: __D,
+        ) -> Result<Self, __D::Error> {
+            record::deserialize(d)
         }
     }
 }
@@ -312,8 +302,9 @@ pub use used_by_4::*;
 )]
 mod used_by_4 {
     use super::*;
+    use airbyte_agent_runtime::{Result, record, serde};
     /// Account record; list calls return the standard fields selected with FIELDS(STANDARD).
-    #[derive(Debug, Clone, Default, airbyte_agent_runtime::serde::Serialize)]
+    #[derive(Debug, Clone, Default, serde::Serialize)]
     #[serde(crate = "airbyte_agent_runtime::serde")]
     pub struct Account {
         /// Salesforce ID of the record.
@@ -326,37 +317,35 @@ mod used_by_4 {
         #[serde(skip_serializing_if = "Option::is_none")]
         pub attributes: Option<AccountAttributes>,
     }
-    impl airbyte_agent_runtime::record::Record for Account {
+    impl record::Record for Account {
         const NAME: &'static str = "Account";
         fn field_index(key: &str) -> Option<usize> {
             match key {
-                "Id" => Some(0usize),
-                "Name" => Some(1usize),
-                "attributes" => Some(2usize),
+                "Id" => Some(0),
+                "Name" => Some(1),
+                "attributes" => Some(2),
                 _ => None,
             }
         }
-        fn set_field<'de, __M: airbyte_agent_runtime::serde::de::MapAccess<'de>>(
+        fn set_field<'de, __M: serde::de::MapAccess<'de>>(
             &mut self,
             index: usize,
             map: &mut __M,
-        ) -> ::std::result::Result<(), __M::Error> {
+        ) -> Result<(), __M::Error> {
             match index {
-                0usize => self.id = map.next_value()?,
-                1usize => self.name = map.next_value()?,
-                2usize => self.attributes = map.next_value()?,
-                _ => {
-                    map.next_value::<airbyte_agent_runtime::serde::de::IgnoredAny>()?;
-                }
+                0 => self.id = map.next_value()?,
+                1 => self.name = map.next_value()?,
+                2 => self.attributes = map.next_value()?,
+                _ => drop(map.next_value::<serde::de::IgnoredAny>()?),
             }
             Ok(())
         }
     }
-    impl<'de> airbyte_agent_runtime::serde::Deserialize<'de> for Account {
-        fn deserialize<__D: airbyte_agent_runtime::serde::Deserializer<'de>>(
-            deserializer: __D,
-        ) -> ::std::result::Result<Self, __D::Error> {
-            airbyte_agent_runtime::record::deserialize(deserializer)
+    impl<'de> serde::Deserialize<'de> for Account {
+        fn deserialize<__D: serde::Deserializer<'de>>(
+            d: __D,
+        ) -> Result<Self, __D::Error> {
+            record::deserialize(d)
         }
     }
 }
@@ -366,8 +355,9 @@ pub use used_by_5::*;
 #[cfg(any(feature = "tasks", feature = "events"))]
 mod used_by_5 {
     use super::*;
+    use airbyte_agent_runtime::{Result, record, serde};
     /// Task record; list calls return the standard fields selected with FIELDS(STANDARD).
-    #[derive(Debug, Clone, Default, airbyte_agent_runtime::serde::Serialize)]
+    #[derive(Debug, Clone, Default, serde::Serialize)]
     #[serde(crate = "airbyte_agent_runtime::serde")]
     pub struct Task {
         /// `Id`
@@ -380,37 +370,35 @@ mod used_by_5 {
         #[serde(skip_serializing_if = "Option::is_none")]
         pub attributes: Option<AccountAttributes>,
     }
-    impl airbyte_agent_runtime::record::Record for Task {
+    impl record::Record for Task {
         const NAME: &'static str = "Task";
         fn field_index(key: &str) -> Option<usize> {
             match key {
-                "Id" => Some(0usize),
-                "Subject" => Some(1usize),
-                "attributes" => Some(2usize),
+                "Id" => Some(0),
+                "Subject" => Some(1),
+                "attributes" => Some(2),
                 _ => None,
             }
         }
-        fn set_field<'de, __M: airbyte_agent_runtime::serde::de::MapAccess<'de>>(
+        fn set_field<'de, __M: serde::de::MapAccess<'de>>(
             &mut self,
             index: usize,
             map: &mut __M,
-        ) -> ::std::result::Result<(), __M::Error> {
+        ) -> Result<(), __M::Error> {
             match index {
-                0usize => self.id = map.next_value()?,
-                1usize => self.subject = map.next_value()?,
-                2usize => self.attributes = map.next_value()?,
-                _ => {
-                    map.next_value::<airbyte_agent_runtime::serde::de::IgnoredAny>()?;
-                }
+                0 => self.id = map.next_value()?,
+                1 => self.subject = map.next_value()?,
+                2 => self.attributes = map.next_value()?,
+                _ => drop(map.next_value::<serde::de::IgnoredAny>()?),
             }
             Ok(())
         }
     }
-    impl<'de> airbyte_agent_runtime::serde::Deserialize<'de> for Task {
-        fn deserialize<__D: airbyte_agent_runtime::serde::Deserializer<'de>>(
-            deserializer: __D,
-        ) -> ::std::result::Result<Self, __D::Error> {
-            airbyte_agent_runtime::record::deserialize(deserializer)
+    impl<'de> serde::Deserialize<'de> for Task {
+        fn deserialize<__D: serde::Deserializer<'de>>(
+            d: __D,
+        ) -> Result<Self, __D::Error> {
+            record::deserialize(d)
         }
     }
 }

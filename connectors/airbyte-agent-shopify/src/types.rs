@@ -22,8 +22,9 @@ pub use used_by_1::*;
     )
 )]
 mod used_by_1 {
+    use airbyte_agent_runtime::{Result, record, serde};
     /// Customer address structure.
-    #[derive(Debug, Clone, Default, airbyte_agent_runtime::serde::Serialize)]
+    #[derive(Debug, Clone, Default, serde::Serialize)]
     #[serde(crate = "airbyte_agent_runtime::serde")]
     pub struct CustomerAddress2 {
         /// Unique identifier of this customer address.
@@ -78,65 +79,63 @@ mod used_by_1 {
         #[serde(skip_serializing_if = "Option::is_none")]
         pub default: Option<bool>,
     }
-    impl airbyte_agent_runtime::record::Record for CustomerAddress2 {
+    impl record::Record for CustomerAddress2 {
         const NAME: &'static str = "CustomerAddress2";
         fn field_index(key: &str) -> Option<usize> {
             match key {
-                "id" => Some(0usize),
-                "customer_id" => Some(1usize),
-                "first_name" => Some(2usize),
-                "last_name" => Some(3usize),
-                "company" => Some(4usize),
-                "address1" => Some(5usize),
-                "address2" => Some(6usize),
-                "city" => Some(7usize),
-                "province" => Some(8usize),
-                "country" => Some(9usize),
-                "zip" => Some(10usize),
-                "phone" => Some(11usize),
-                "name" => Some(12usize),
-                "province_code" => Some(13usize),
-                "country_code" => Some(14usize),
-                "country_name" => Some(15usize),
-                "default" => Some(16usize),
+                "id" => Some(0),
+                "customer_id" => Some(1),
+                "first_name" => Some(2),
+                "last_name" => Some(3),
+                "company" => Some(4),
+                "address1" => Some(5),
+                "address2" => Some(6),
+                "city" => Some(7),
+                "province" => Some(8),
+                "country" => Some(9),
+                "zip" => Some(10),
+                "phone" => Some(11),
+                "name" => Some(12),
+                "province_code" => Some(13),
+                "country_code" => Some(14),
+                "country_name" => Some(15),
+                "default" => Some(16),
                 _ => None,
             }
         }
-        fn set_field<'de, __M: airbyte_agent_runtime::serde::de::MapAccess<'de>>(
+        fn set_field<'de, __M: serde::de::MapAccess<'de>>(
             &mut self,
             index: usize,
             map: &mut __M,
-        ) -> ::std::result::Result<(), __M::Error> {
+        ) -> Result<(), __M::Error> {
             match index {
-                0usize => self.id = map.next_value()?,
-                1usize => self.customer_id = map.next_value()?,
-                2usize => self.first_name = map.next_value()?,
-                3usize => self.last_name = map.next_value()?,
-                4usize => self.company = map.next_value()?,
-                5usize => self.address1 = map.next_value()?,
-                6usize => self.address2 = map.next_value()?,
-                7usize => self.city = map.next_value()?,
-                8usize => self.province = map.next_value()?,
-                9usize => self.country = map.next_value()?,
-                10usize => self.zip = map.next_value()?,
-                11usize => self.phone = map.next_value()?,
-                12usize => self.name = map.next_value()?,
-                13usize => self.province_code = map.next_value()?,
-                14usize => self.country_code = map.next_value()?,
-                15usize => self.country_name = map.next_value()?,
-                16usize => self.default = map.next_value()?,
-                _ => {
-                    map.next_value::<airbyte_agent_runtime::serde::de::IgnoredAny>()?;
-                }
+                0 => self.id = map.next_value()?,
+                1 => self.customer_id = map.next_value()?,
+                2 => self.first_name = map.next_value()?,
+                3 => self.last_name = map.next_value()?,
+                4 => self.company = map.next_value()?,
+                5 => self.address1 = map.next_value()?,
+                6 => self.address2 = map.next_value()?,
+                7 => self.city = map.next_value()?,
+                8 => self.province = map.next_value()?,
+                9 => self.country = map.next_value()?,
+                10 => self.zip = map.next_value()?,
+                11 => self.phone = map.next_value()?,
+                12 => self.name = map.next_value()?,
+                13 => self.province_code = map.next_value()?,
+                14 => self.country_code = map.next_value()?,
+                15 => self.country_name = map.next_value()?,
+                16 => self.default = map.next_value()?,
+                _ => drop(map.next_value::<serde::de::IgnoredAny>()?),
             }
             Ok(())
         }
     }
-    impl<'de> airbyte_agent_runtime::serde::Deserialize<'de> for CustomerAddress2 {
-        fn deserialize<__D: airbyte_agent_runtime::serde::Deserializer<'de>>(
-            deserializer: __D,
-        ) -> ::std::result::Result<Self, __D::Error> {
-            airbyte_agent_runtime::record::deserialize(deserializer)
+    impl<'de> serde::Deserialize<'de> for CustomerAddress2 {
+        fn deserialize<__D: serde::Deserializer<'de>>(
+            d: __D,
+        ) -> Result<Self, __D::Error> {
+            record::deserialize(d)
         }
     }
 }
@@ -160,8 +159,9 @@ pub use used_by_2::*;
 )]
 mod used_by_2 {
     use super::*;
+    use airbyte_agent_runtime::{Result, record, serde};
     /// A customer of the store.
-    #[derive(Debug, Clone, Default, airbyte_agent_runtime::serde::Serialize)]
+    #[derive(Debug, Clone, Default, serde::Serialize)]
     #[serde(crate = "airbyte_agent_runtime::serde")]
     pub struct Customer {
         /// Unique identifier of this customer.
@@ -246,101 +246,95 @@ mod used_by_2 {
         #[serde(skip_serializing_if = "Option::is_none")]
         pub default_address: Option<CustomerAddress2>,
     }
-    impl airbyte_agent_runtime::record::Record for Customer {
+    impl record::Record for Customer {
         const NAME: &'static str = "Customer";
         fn field_index(key: &str) -> Option<usize> {
             match key {
-                "id" => Some(0usize),
-                "email" => Some(1usize),
-                "accepts_marketing" => Some(2usize),
-                "created_at" => Some(3usize),
-                "updated_at" => Some(4usize),
-                "first_name" => Some(5usize),
-                "last_name" => Some(6usize),
-                "orders_count" => Some(7usize),
-                "state" => Some(8usize),
-                "total_spent" => Some(9usize),
-                "last_order_id" => Some(10usize),
-                "note" => Some(11usize),
-                "verified_email" => Some(12usize),
-                "multipass_identifier" => Some(13usize),
-                "tax_exempt" => Some(14usize),
-                "tags" => Some(15usize),
-                "last_order_name" => Some(16usize),
-                "currency" => Some(17usize),
-                "phone" => Some(18usize),
-                "addresses" => Some(19usize),
-                "accepts_marketing_updated_at" => Some(20usize),
-                "marketing_opt_in_level" => Some(21usize),
-                "tax_exemptions" => Some(22usize),
-                "email_marketing_consent" => Some(23usize),
-                "sms_marketing_consent" => Some(24usize),
-                "admin_graphql_api_id" => Some(25usize),
-                "default_address" => Some(26usize),
+                "id" => Some(0),
+                "email" => Some(1),
+                "accepts_marketing" => Some(2),
+                "created_at" => Some(3),
+                "updated_at" => Some(4),
+                "first_name" => Some(5),
+                "last_name" => Some(6),
+                "orders_count" => Some(7),
+                "state" => Some(8),
+                "total_spent" => Some(9),
+                "last_order_id" => Some(10),
+                "note" => Some(11),
+                "verified_email" => Some(12),
+                "multipass_identifier" => Some(13),
+                "tax_exempt" => Some(14),
+                "tags" => Some(15),
+                "last_order_name" => Some(16),
+                "currency" => Some(17),
+                "phone" => Some(18),
+                "addresses" => Some(19),
+                "accepts_marketing_updated_at" => Some(20),
+                "marketing_opt_in_level" => Some(21),
+                "tax_exemptions" => Some(22),
+                "email_marketing_consent" => Some(23),
+                "sms_marketing_consent" => Some(24),
+                "admin_graphql_api_id" => Some(25),
+                "default_address" => Some(26),
                 _ => None,
             }
         }
-        fn set_field<'de, __M: airbyte_agent_runtime::serde::de::MapAccess<'de>>(
+        fn set_field<'de, __M: serde::de::MapAccess<'de>>(
             &mut self,
             index: usize,
             map: &mut __M,
-        ) -> ::std::result::Result<(), __M::Error> {
+        ) -> Result<(), __M::Error> {
             match index {
-                0usize => self.id = map.next_value()?,
-                1usize => self.email = map.next_value()?,
-                2usize => self.accepts_marketing = map.next_value()?,
-                3usize => self.created_at = map.next_value()?,
-                4usize => self.updated_at = map.next_value()?,
-                5usize => self.first_name = map.next_value()?,
-                6usize => self.last_name = map.next_value()?,
-                7usize => self.orders_count = map.next_value()?,
-                8usize => self.state = map.next_value()?,
-                9usize => self.total_spent = map.next_value()?,
-                10usize => self.last_order_id = map.next_value()?,
-                11usize => self.note = map.next_value()?,
-                12usize => self.verified_email = map.next_value()?,
-                13usize => self.multipass_identifier = map.next_value()?,
-                14usize => self.tax_exempt = map.next_value()?,
-                15usize => self.tags = map.next_value()?,
-                16usize => self.last_order_name = map.next_value()?,
-                17usize => self.currency = map.next_value()?,
-                18usize => self.phone = map.next_value()?,
-                19usize => {
+                0 => self.id = map.next_value()?,
+                1 => self.email = map.next_value()?,
+                2 => self.accepts_marketing = map.next_value()?,
+                3 => self.created_at = map.next_value()?,
+                4 => self.updated_at = map.next_value()?,
+                5 => self.first_name = map.next_value()?,
+                6 => self.last_name = map.next_value()?,
+                7 => self.orders_count = map.next_value()?,
+                8 => self.state = map.next_value()?,
+                9 => self.total_spent = map.next_value()?,
+                10 => self.last_order_id = map.next_value()?,
+                11 => self.note = map.next_value()?,
+                12 => self.verified_email = map.next_value()?,
+                13 => self.multipass_identifier = map.next_value()?,
+                14 => self.tax_exempt = map.next_value()?,
+                15 => self.tags = map.next_value()?,
+                16 => self.last_order_name = map.next_value()?,
+                17 => self.currency = map.next_value()?,
+                18 => self.phone = map.next_value()?,
+                19 => {
                     self.addresses = map
-                        .next_value::<
-                            airbyte_agent_runtime::record::SkipNulls<CustomerAddress2>,
-                        >()?
+                        .next_value::<record::SkipNulls<CustomerAddress2>>()?
                         .0;
                 }
-                20usize => self.accepts_marketing_updated_at = map.next_value()?,
-                21usize => self.marketing_opt_in_level = map.next_value()?,
-                22usize => {
+                20 => self.accepts_marketing_updated_at = map.next_value()?,
+                21 => self.marketing_opt_in_level = map.next_value()?,
+                22 => {
                     self.tax_exemptions = map
-                        .next_value::<
-                            airbyte_agent_runtime::record::SkipNulls<String>,
-                        >()?
+                        .next_value::<record::SkipNulls<String>>()?
                         .0;
                 }
-                23usize => self.email_marketing_consent = map.next_value()?,
-                24usize => self.sms_marketing_consent = map.next_value()?,
-                25usize => self.admin_graphql_api_id = map.next_value()?,
-                26usize => self.default_address = map.next_value()?,
-                _ => {
-                    map.next_value::<airbyte_agent_runtime::serde::de::IgnoredAny>()?;
-                }
+                23 => self.email_marketing_consent = map.next_value()?,
+                24 => self.sms_marketing_consent = map.next_value()?,
+                25 => self.admin_graphql_api_id = map.next_value()?,
+                26 => self.default_address = map.next_value()?,
+                _ => drop(map.next_value::<serde::de::IgnoredAny>()?),
             }
             Ok(())
         }
     }
-    impl<'de> airbyte_agent_runtime::serde::Deserialize<'de> for Customer {
-        fn deserialize<__D: airbyte_agent_runtime::serde::Deserializer<'de>>(
-            deserializer: __D,
-        ) -> ::std::result::Result<Self, __D::Error> {
-            airbyte_agent_runtime::record::deserialize(deserializer)
+    impl<'de> serde::Deserialize<'de> for Customer {
+        fn deserialize<__D: serde::Deserializer<'de>>(
+            d: __D,
+        ) -> Result<Self, __D::Error> {
+            record::deserialize(d)
         }
     }
     /// The `MarketingConsent` object.
-    #[derive(Debug, Clone, Default, airbyte_agent_runtime::serde::Serialize)]
+    #[derive(Debug, Clone, Default, serde::Serialize)]
     #[serde(crate = "airbyte_agent_runtime::serde")]
     pub struct MarketingConsent {
         /// `state`
@@ -356,39 +350,37 @@ mod used_by_2 {
         #[serde(skip_serializing_if = "Option::is_none")]
         pub consent_collected_from: Option<String>,
     }
-    impl airbyte_agent_runtime::record::Record for MarketingConsent {
+    impl record::Record for MarketingConsent {
         const NAME: &'static str = "MarketingConsent";
         fn field_index(key: &str) -> Option<usize> {
             match key {
-                "state" => Some(0usize),
-                "opt_in_level" => Some(1usize),
-                "consent_updated_at" => Some(2usize),
-                "consent_collected_from" => Some(3usize),
+                "state" => Some(0),
+                "opt_in_level" => Some(1),
+                "consent_updated_at" => Some(2),
+                "consent_collected_from" => Some(3),
                 _ => None,
             }
         }
-        fn set_field<'de, __M: airbyte_agent_runtime::serde::de::MapAccess<'de>>(
+        fn set_field<'de, __M: serde::de::MapAccess<'de>>(
             &mut self,
             index: usize,
             map: &mut __M,
-        ) -> ::std::result::Result<(), __M::Error> {
+        ) -> Result<(), __M::Error> {
             match index {
-                0usize => self.state = map.next_value()?,
-                1usize => self.opt_in_level = map.next_value()?,
-                2usize => self.consent_updated_at = map.next_value()?,
-                3usize => self.consent_collected_from = map.next_value()?,
-                _ => {
-                    map.next_value::<airbyte_agent_runtime::serde::de::IgnoredAny>()?;
-                }
+                0 => self.state = map.next_value()?,
+                1 => self.opt_in_level = map.next_value()?,
+                2 => self.consent_updated_at = map.next_value()?,
+                3 => self.consent_collected_from = map.next_value()?,
+                _ => drop(map.next_value::<serde::de::IgnoredAny>()?),
             }
             Ok(())
         }
     }
-    impl<'de> airbyte_agent_runtime::serde::Deserialize<'de> for MarketingConsent {
-        fn deserialize<__D: airbyte_agent_runtime::serde::Deserializer<'de>>(
-            deserializer: __D,
-        ) -> ::std::result::Result<Self, __D::Error> {
-            airbyte_agent_runtime::record::deserialize(deserializer)
+    impl<'de> serde::Deserialize<'de> for MarketingConsent {
+        fn deserialize<__D: serde::Deserializer<'de>>(
+            d: __D,
+        ) -> Result<Self, __D::Error> {
+            record::deserialize(d)
         }
     }
 }
@@ -412,8 +404,9 @@ pub use used_by_3::*;
 )]
 mod used_by_3 {
     use airbyte_agent_runtime::serde_json::{Map, Value};
+    use airbyte_agent_runtime::{Result, record, serde};
     /// The `LineItem` object.
-    #[derive(Debug, Clone, Default, airbyte_agent_runtime::serde::Serialize)]
+    #[derive(Debug, Clone, Default, serde::Serialize)]
     #[serde(crate = "airbyte_agent_runtime::serde")]
     pub struct LineItem {
         /// `id`
@@ -504,119 +497,107 @@ mod used_by_3 {
         #[serde(skip_serializing_if = "Option::is_none")]
         pub discount_allocations: Option<Vec<Map<String, Value>>>,
     }
-    impl airbyte_agent_runtime::record::Record for LineItem {
+    impl record::Record for LineItem {
         const NAME: &'static str = "LineItem";
         fn field_index(key: &str) -> Option<usize> {
             match key {
-                "id" => Some(0usize),
-                "admin_graphql_api_id" => Some(1usize),
-                "attributed_staffs" => Some(2usize),
-                "current_quantity" => Some(3usize),
-                "fulfillable_quantity" => Some(4usize),
-                "fulfillment_service" => Some(5usize),
-                "fulfillment_status" => Some(6usize),
-                "gift_card" => Some(7usize),
-                "grams" => Some(8usize),
-                "name" => Some(9usize),
-                "price" => Some(10usize),
-                "price_set" => Some(11usize),
-                "product_exists" => Some(12usize),
-                "product_id" => Some(13usize),
-                "properties" => Some(14usize),
-                "quantity" => Some(15usize),
-                "requires_shipping" => Some(16usize),
-                "sku" => Some(17usize),
-                "taxable" => Some(18usize),
-                "title" => Some(19usize),
-                "total_discount" => Some(20usize),
-                "total_discount_set" => Some(21usize),
-                "variant_id" => Some(22usize),
-                "variant_inventory_management" => Some(23usize),
-                "variant_title" => Some(24usize),
-                "vendor" => Some(25usize),
-                "tax_lines" => Some(26usize),
-                "duties" => Some(27usize),
-                "discount_allocations" => Some(28usize),
+                "id" => Some(0),
+                "admin_graphql_api_id" => Some(1),
+                "attributed_staffs" => Some(2),
+                "current_quantity" => Some(3),
+                "fulfillable_quantity" => Some(4),
+                "fulfillment_service" => Some(5),
+                "fulfillment_status" => Some(6),
+                "gift_card" => Some(7),
+                "grams" => Some(8),
+                "name" => Some(9),
+                "price" => Some(10),
+                "price_set" => Some(11),
+                "product_exists" => Some(12),
+                "product_id" => Some(13),
+                "properties" => Some(14),
+                "quantity" => Some(15),
+                "requires_shipping" => Some(16),
+                "sku" => Some(17),
+                "taxable" => Some(18),
+                "title" => Some(19),
+                "total_discount" => Some(20),
+                "total_discount_set" => Some(21),
+                "variant_id" => Some(22),
+                "variant_inventory_management" => Some(23),
+                "variant_title" => Some(24),
+                "vendor" => Some(25),
+                "tax_lines" => Some(26),
+                "duties" => Some(27),
+                "discount_allocations" => Some(28),
                 _ => None,
             }
         }
-        fn set_field<'de, __M: airbyte_agent_runtime::serde::de::MapAccess<'de>>(
+        fn set_field<'de, __M: serde::de::MapAccess<'de>>(
             &mut self,
             index: usize,
             map: &mut __M,
-        ) -> ::std::result::Result<(), __M::Error> {
+        ) -> Result<(), __M::Error> {
             match index {
-                0usize => self.id = map.next_value()?,
-                1usize => self.admin_graphql_api_id = map.next_value()?,
-                2usize => {
+                0 => self.id = map.next_value()?,
+                1 => self.admin_graphql_api_id = map.next_value()?,
+                2 => {
                     self.attributed_staffs = map
-                        .next_value::<
-                            airbyte_agent_runtime::record::SkipNulls<Map<String, Value>>,
-                        >()?
+                        .next_value::<record::SkipNulls<Map<String, Value>>>()?
                         .0;
                 }
-                3usize => self.current_quantity = map.next_value()?,
-                4usize => self.fulfillable_quantity = map.next_value()?,
-                5usize => self.fulfillment_service = map.next_value()?,
-                6usize => self.fulfillment_status = map.next_value()?,
-                7usize => self.gift_card = map.next_value()?,
-                8usize => self.grams = map.next_value()?,
-                9usize => self.name = map.next_value()?,
-                10usize => self.price = map.next_value()?,
-                11usize => self.price_set = map.next_value()?,
-                12usize => self.product_exists = map.next_value()?,
-                13usize => self.product_id = map.next_value()?,
-                14usize => {
+                3 => self.current_quantity = map.next_value()?,
+                4 => self.fulfillable_quantity = map.next_value()?,
+                5 => self.fulfillment_service = map.next_value()?,
+                6 => self.fulfillment_status = map.next_value()?,
+                7 => self.gift_card = map.next_value()?,
+                8 => self.grams = map.next_value()?,
+                9 => self.name = map.next_value()?,
+                10 => self.price = map.next_value()?,
+                11 => self.price_set = map.next_value()?,
+                12 => self.product_exists = map.next_value()?,
+                13 => self.product_id = map.next_value()?,
+                14 => {
                     self.properties = map
-                        .next_value::<
-                            airbyte_agent_runtime::record::SkipNulls<Map<String, Value>>,
-                        >()?
+                        .next_value::<record::SkipNulls<Map<String, Value>>>()?
                         .0;
                 }
-                15usize => self.quantity = map.next_value()?,
-                16usize => self.requires_shipping = map.next_value()?,
-                17usize => self.sku = map.next_value()?,
-                18usize => self.taxable = map.next_value()?,
-                19usize => self.title = map.next_value()?,
-                20usize => self.total_discount = map.next_value()?,
-                21usize => self.total_discount_set = map.next_value()?,
-                22usize => self.variant_id = map.next_value()?,
-                23usize => self.variant_inventory_management = map.next_value()?,
-                24usize => self.variant_title = map.next_value()?,
-                25usize => self.vendor = map.next_value()?,
-                26usize => {
+                15 => self.quantity = map.next_value()?,
+                16 => self.requires_shipping = map.next_value()?,
+                17 => self.sku = map.next_value()?,
+                18 => self.taxable = map.next_value()?,
+                19 => self.title = map.next_value()?,
+                20 => self.total_discount = map.next_value()?,
+                21 => self.total_discount_set = map.next_value()?,
+                22 => self.variant_id = map.next_value()?,
+                23 => self.variant_inventory_management = map.next_value()?,
+                24 => self.variant_title = map.next_value()?,
+                25 => self.vendor = map.next_value()?,
+                26 => {
                     self.tax_lines = map
-                        .next_value::<
-                            airbyte_agent_runtime::record::SkipNulls<Map<String, Value>>,
-                        >()?
+                        .next_value::<record::SkipNulls<Map<String, Value>>>()?
                         .0;
                 }
-                27usize => {
+                27 => {
                     self.duties = map
-                        .next_value::<
-                            airbyte_agent_runtime::record::SkipNulls<Map<String, Value>>,
-                        >()?
+                        .next_value::<record::SkipNulls<Map<String, Value>>>()?
                         .0;
                 }
-                28usize => {
+                28 => {
                     self.discount_allocations = map
-                        .next_value::<
-                            airbyte_agent_runtime::record::SkipNulls<Map<String, Value>>,
-                        >()?
+                        .next_value::<record::SkipNulls<Map<String, Value>>>()?
                         .0;
                 }
-                _ => {
-                    map.next_value::<airbyte_agent_runtime::serde::de::IgnoredAny>()?;
-                }
+                _ => drop(map.next_value::<serde::de::IgnoredAny>()?),
             }
             Ok(())
         }
     }
-    impl<'de> airbyte_agent_runtime::serde::Deserialize<'de> for LineItem {
-        fn deserialize<__D: airbyte_agent_runtime::serde::Deserializer<'de>>(
-            deserializer: __D,
-        ) -> ::std::result::Result<Self, __D::Error> {
-            airbyte_agent_runtime::record::deserialize(deserializer)
+    impl<'de> serde::Deserialize<'de> for LineItem {
+        fn deserialize<__D: serde::Deserializer<'de>>(
+            d: __D,
+        ) -> Result<Self, __D::Error> {
+            record::deserialize(d)
         }
     }
 }
@@ -629,8 +610,9 @@ pub use used_by_4::*;
     any(feature = "orders", feature = "abandoned_checkouts", feature = "draft_orders")
 )]
 mod used_by_4 {
+    use airbyte_agent_runtime::{Result, record, serde};
     /// Order address structure.
-    #[derive(Debug, Clone, Default, airbyte_agent_runtime::serde::Serialize)]
+    #[derive(Debug, Clone, Default, serde::Serialize)]
     #[serde(crate = "airbyte_agent_runtime::serde")]
     pub struct OrderAddress {
         /// `first_name`
@@ -679,61 +661,59 @@ mod used_by_4 {
         #[serde(skip_serializing_if = "Option::is_none")]
         pub longitude: Option<f64>,
     }
-    impl airbyte_agent_runtime::record::Record for OrderAddress {
+    impl record::Record for OrderAddress {
         const NAME: &'static str = "OrderAddress";
         fn field_index(key: &str) -> Option<usize> {
             match key {
-                "first_name" => Some(0usize),
-                "last_name" => Some(1usize),
-                "company" => Some(2usize),
-                "address1" => Some(3usize),
-                "address2" => Some(4usize),
-                "city" => Some(5usize),
-                "province" => Some(6usize),
-                "country" => Some(7usize),
-                "zip" => Some(8usize),
-                "phone" => Some(9usize),
-                "name" => Some(10usize),
-                "province_code" => Some(11usize),
-                "country_code" => Some(12usize),
-                "latitude" => Some(13usize),
-                "longitude" => Some(14usize),
+                "first_name" => Some(0),
+                "last_name" => Some(1),
+                "company" => Some(2),
+                "address1" => Some(3),
+                "address2" => Some(4),
+                "city" => Some(5),
+                "province" => Some(6),
+                "country" => Some(7),
+                "zip" => Some(8),
+                "phone" => Some(9),
+                "name" => Some(10),
+                "province_code" => Some(11),
+                "country_code" => Some(12),
+                "latitude" => Some(13),
+                "longitude" => Some(14),
                 _ => None,
             }
         }
-        fn set_field<'de, __M: airbyte_agent_runtime::serde::de::MapAccess<'de>>(
+        fn set_field<'de, __M: serde::de::MapAccess<'de>>(
             &mut self,
             index: usize,
             map: &mut __M,
-        ) -> ::std::result::Result<(), __M::Error> {
+        ) -> Result<(), __M::Error> {
             match index {
-                0usize => self.first_name = map.next_value()?,
-                1usize => self.last_name = map.next_value()?,
-                2usize => self.company = map.next_value()?,
-                3usize => self.address1 = map.next_value()?,
-                4usize => self.address2 = map.next_value()?,
-                5usize => self.city = map.next_value()?,
-                6usize => self.province = map.next_value()?,
-                7usize => self.country = map.next_value()?,
-                8usize => self.zip = map.next_value()?,
-                9usize => self.phone = map.next_value()?,
-                10usize => self.name = map.next_value()?,
-                11usize => self.province_code = map.next_value()?,
-                12usize => self.country_code = map.next_value()?,
-                13usize => self.latitude = map.next_value()?,
-                14usize => self.longitude = map.next_value()?,
-                _ => {
-                    map.next_value::<airbyte_agent_runtime::serde::de::IgnoredAny>()?;
-                }
+                0 => self.first_name = map.next_value()?,
+                1 => self.last_name = map.next_value()?,
+                2 => self.company = map.next_value()?,
+                3 => self.address1 = map.next_value()?,
+                4 => self.address2 = map.next_value()?,
+                5 => self.city = map.next_value()?,
+                6 => self.province = map.next_value()?,
+                7 => self.country = map.next_value()?,
+                8 => self.zip = map.next_value()?,
+                9 => self.phone = map.next_value()?,
+                10 => self.name = map.next_value()?,
+                11 => self.province_code = map.next_value()?,
+                12 => self.country_code = map.next_value()?,
+                13 => self.latitude = map.next_value()?,
+                14 => self.longitude = map.next_value()?,
+                _ => drop(map.next_value::<serde::de::IgnoredAny>()?),
             }
             Ok(())
         }
     }
-    impl<'de> airbyte_agent_runtime::serde::Deserialize<'de> for OrderAddress {
-        fn deserialize<__D: airbyte_agent_runtime::serde::Deserializer<'de>>(
-            deserializer: __D,
-        ) -> ::std::result::Result<Self, __D::Error> {
-            airbyte_agent_runtime::record::deserialize(deserializer)
+    impl<'de> serde::Deserialize<'de> for OrderAddress {
+        fn deserialize<__D: serde::Deserializer<'de>>(
+            d: __D,
+        ) -> Result<Self, __D::Error> {
+            record::deserialize(d)
         }
     }
 }
@@ -777,8 +757,9 @@ pub use used_by_5::*;
 )]
 mod used_by_5 {
     use airbyte_agent_runtime::serde_json::Value;
+    use airbyte_agent_runtime::{Result, record, serde};
     /// The `GraphQlUserError` object.
-    #[derive(Debug, Clone, Default, airbyte_agent_runtime::serde::Serialize)]
+    #[derive(Debug, Clone, Default, serde::Serialize)]
     #[serde(crate = "airbyte_agent_runtime::serde")]
     pub struct GraphQlUserError {
         /// Field (list).
@@ -791,37 +772,35 @@ mod used_by_5 {
         #[serde(skip_serializing_if = "Option::is_none")]
         pub code: Option<String>,
     }
-    impl airbyte_agent_runtime::record::Record for GraphQlUserError {
+    impl record::Record for GraphQlUserError {
         const NAME: &'static str = "GraphQlUserError";
         fn field_index(key: &str) -> Option<usize> {
             match key {
-                "field" => Some(0usize),
-                "message" => Some(1usize),
-                "code" => Some(2usize),
+                "field" => Some(0),
+                "message" => Some(1),
+                "code" => Some(2),
                 _ => None,
             }
         }
-        fn set_field<'de, __M: airbyte_agent_runtime::serde::de::MapAccess<'de>>(
+        fn set_field<'de, __M: serde::de::MapAccess<'de>>(
             &mut self,
             index: usize,
             map: &mut __M,
-        ) -> ::std::result::Result<(), __M::Error> {
+        ) -> Result<(), __M::Error> {
             match index {
-                0usize => self.field = map.next_value()?,
-                1usize => self.message = map.next_value()?,
-                2usize => self.code = map.next_value()?,
-                _ => {
-                    map.next_value::<airbyte_agent_runtime::serde::de::IgnoredAny>()?;
-                }
+                0 => self.field = map.next_value()?,
+                1 => self.message = map.next_value()?,
+                2 => self.code = map.next_value()?,
+                _ => drop(map.next_value::<serde::de::IgnoredAny>()?),
             }
             Ok(())
         }
     }
-    impl<'de> airbyte_agent_runtime::serde::Deserialize<'de> for GraphQlUserError {
-        fn deserialize<__D: airbyte_agent_runtime::serde::Deserializer<'de>>(
-            deserializer: __D,
-        ) -> ::std::result::Result<Self, __D::Error> {
-            airbyte_agent_runtime::record::deserialize(deserializer)
+    impl<'de> serde::Deserialize<'de> for GraphQlUserError {
+        fn deserialize<__D: serde::Deserializer<'de>>(
+            d: __D,
+        ) -> Result<Self, __D::Error> {
+            record::deserialize(d)
         }
     }
 }
@@ -842,8 +821,9 @@ pub use used_by_7::*;
 /// Types used by `articles`, `product_variants`.
 #[cfg(any(feature = "product_variants", feature = "articles"))]
 mod used_by_7 {
+    use airbyte_agent_runtime::{Result, record, serde};
     /// The `ProductVariantsRecord2Product` object.
-    #[derive(Debug, Clone, Default, airbyte_agent_runtime::serde::Serialize)]
+    #[derive(Debug, Clone, Default, serde::Serialize)]
     #[serde(crate = "airbyte_agent_runtime::serde")]
     pub struct ProductVariantsRecord2Product {
         /// `id`
@@ -853,36 +833,33 @@ mod used_by_7 {
         #[serde(skip_serializing_if = "Option::is_none")]
         pub title: Option<String>,
     }
-    impl airbyte_agent_runtime::record::Record for ProductVariantsRecord2Product {
+    impl record::Record for ProductVariantsRecord2Product {
         const NAME: &'static str = "ProductVariantsRecord2Product";
         fn field_index(key: &str) -> Option<usize> {
             match key {
-                "id" => Some(0usize),
-                "title" => Some(1usize),
+                "id" => Some(0),
+                "title" => Some(1),
                 _ => None,
             }
         }
-        fn set_field<'de, __M: airbyte_agent_runtime::serde::de::MapAccess<'de>>(
+        fn set_field<'de, __M: serde::de::MapAccess<'de>>(
             &mut self,
             index: usize,
             map: &mut __M,
-        ) -> ::std::result::Result<(), __M::Error> {
+        ) -> Result<(), __M::Error> {
             match index {
-                0usize => self.id = map.next_value()?,
-                1usize => self.title = map.next_value()?,
-                _ => {
-                    map.next_value::<airbyte_agent_runtime::serde::de::IgnoredAny>()?;
-                }
+                0 => self.id = map.next_value()?,
+                1 => self.title = map.next_value()?,
+                _ => drop(map.next_value::<serde::de::IgnoredAny>()?),
             }
             Ok(())
         }
     }
-    impl<'de> airbyte_agent_runtime::serde::Deserialize<'de>
-    for ProductVariantsRecord2Product {
-        fn deserialize<__D: airbyte_agent_runtime::serde::Deserializer<'de>>(
-            deserializer: __D,
-        ) -> ::std::result::Result<Self, __D::Error> {
-            airbyte_agent_runtime::record::deserialize(deserializer)
+    impl<'de> serde::Deserialize<'de> for ProductVariantsRecord2Product {
+        fn deserialize<__D: serde::Deserializer<'de>>(
+            d: __D,
+        ) -> Result<Self, __D::Error> {
+            record::deserialize(d)
         }
     }
 }
@@ -905,41 +882,40 @@ pub use used_by_8::*;
     )
 )]
 mod used_by_8 {
+    use airbyte_agent_runtime::{Result, record, serde};
     /// The `CustomersDeleteInput` object.
-    #[derive(Debug, Clone, Default, airbyte_agent_runtime::serde::Serialize)]
+    #[derive(Debug, Clone, Default, serde::Serialize)]
     #[serde(crate = "airbyte_agent_runtime::serde")]
     pub struct CustomersDeleteInput {
         /// Global ID of the customer to remove (gid://shopify/Customer/...).
         #[serde(skip_serializing_if = "Option::is_none")]
         pub id: Option<String>,
     }
-    impl airbyte_agent_runtime::record::Record for CustomersDeleteInput {
+    impl record::Record for CustomersDeleteInput {
         const NAME: &'static str = "CustomersDeleteInput";
         fn field_index(key: &str) -> Option<usize> {
             match key {
-                "id" => Some(0usize),
+                "id" => Some(0),
                 _ => None,
             }
         }
-        fn set_field<'de, __M: airbyte_agent_runtime::serde::de::MapAccess<'de>>(
+        fn set_field<'de, __M: serde::de::MapAccess<'de>>(
             &mut self,
             index: usize,
             map: &mut __M,
-        ) -> ::std::result::Result<(), __M::Error> {
+        ) -> Result<(), __M::Error> {
             match index {
-                0usize => self.id = map.next_value()?,
-                _ => {
-                    map.next_value::<airbyte_agent_runtime::serde::de::IgnoredAny>()?;
-                }
+                0 => self.id = map.next_value()?,
+                _ => drop(map.next_value::<serde::de::IgnoredAny>()?),
             }
             Ok(())
         }
     }
-    impl<'de> airbyte_agent_runtime::serde::Deserialize<'de> for CustomersDeleteInput {
-        fn deserialize<__D: airbyte_agent_runtime::serde::Deserializer<'de>>(
-            deserializer: __D,
-        ) -> ::std::result::Result<Self, __D::Error> {
-            airbyte_agent_runtime::record::deserialize(deserializer)
+    impl<'de> serde::Deserialize<'de> for CustomersDeleteInput {
+        fn deserialize<__D: serde::Deserializer<'de>>(
+            d: __D,
+        ) -> Result<Self, __D::Error> {
+            record::deserialize(d)
         }
     }
 }
@@ -948,8 +924,9 @@ pub use used_by_9::*;
 /// Types used by `draft_orders`, `orders`.
 #[cfg(any(feature = "orders", feature = "draft_orders"))]
 mod used_by_9 {
+    use airbyte_agent_runtime::{Result, record, serde};
     /// The `OrdersUpdateInputShippingAddress` object.
-    #[derive(Debug, Clone, Default, airbyte_agent_runtime::serde::Serialize)]
+    #[derive(Debug, Clone, Default, serde::Serialize)]
     #[serde(crate = "airbyte_agent_runtime::serde")]
     pub struct OrdersUpdateInputShippingAddress {
         /// `address1`
@@ -968,42 +945,39 @@ mod used_by_9 {
         #[serde(rename = "countryCode", skip_serializing_if = "Option::is_none")]
         pub country_code: Option<String>,
     }
-    impl airbyte_agent_runtime::record::Record for OrdersUpdateInputShippingAddress {
+    impl record::Record for OrdersUpdateInputShippingAddress {
         const NAME: &'static str = "OrdersUpdateInputShippingAddress";
         fn field_index(key: &str) -> Option<usize> {
             match key {
-                "address1" => Some(0usize),
-                "city" => Some(1usize),
-                "provinceCode" => Some(2usize),
-                "zip" => Some(3usize),
-                "countryCode" => Some(4usize),
+                "address1" => Some(0),
+                "city" => Some(1),
+                "provinceCode" => Some(2),
+                "zip" => Some(3),
+                "countryCode" => Some(4),
                 _ => None,
             }
         }
-        fn set_field<'de, __M: airbyte_agent_runtime::serde::de::MapAccess<'de>>(
+        fn set_field<'de, __M: serde::de::MapAccess<'de>>(
             &mut self,
             index: usize,
             map: &mut __M,
-        ) -> ::std::result::Result<(), __M::Error> {
+        ) -> Result<(), __M::Error> {
             match index {
-                0usize => self.address1 = map.next_value()?,
-                1usize => self.city = map.next_value()?,
-                2usize => self.province_code = map.next_value()?,
-                3usize => self.zip = map.next_value()?,
-                4usize => self.country_code = map.next_value()?,
-                _ => {
-                    map.next_value::<airbyte_agent_runtime::serde::de::IgnoredAny>()?;
-                }
+                0 => self.address1 = map.next_value()?,
+                1 => self.city = map.next_value()?,
+                2 => self.province_code = map.next_value()?,
+                3 => self.zip = map.next_value()?,
+                4 => self.country_code = map.next_value()?,
+                _ => drop(map.next_value::<serde::de::IgnoredAny>()?),
             }
             Ok(())
         }
     }
-    impl<'de> airbyte_agent_runtime::serde::Deserialize<'de>
-    for OrdersUpdateInputShippingAddress {
-        fn deserialize<__D: airbyte_agent_runtime::serde::Deserializer<'de>>(
-            deserializer: __D,
-        ) -> ::std::result::Result<Self, __D::Error> {
-            airbyte_agent_runtime::record::deserialize(deserializer)
+    impl<'de> serde::Deserialize<'de> for OrdersUpdateInputShippingAddress {
+        fn deserialize<__D: serde::Deserializer<'de>>(
+            d: __D,
+        ) -> Result<Self, __D::Error> {
+            record::deserialize(d)
         }
     }
 }
@@ -1014,8 +988,9 @@ pub use used_by_10::*;
 mod used_by_10 {
     use super::*;
     use airbyte_agent_runtime::serde_json::{Map, Value};
+    use airbyte_agent_runtime::{Result, record, serde};
     /// A shipment of some or all items of an order.
-    #[derive(Debug, Clone, Default, airbyte_agent_runtime::serde::Serialize)]
+    #[derive(Debug, Clone, Default, serde::Serialize)]
     #[serde(crate = "airbyte_agent_runtime::serde")]
     pub struct Fulfillment {
         /// Unique identifier of this fulfillment.
@@ -1073,85 +1048,73 @@ mod used_by_10 {
         #[serde(skip_serializing_if = "Option::is_none")]
         pub admin_graphql_api_id: Option<String>,
     }
-    impl airbyte_agent_runtime::record::Record for Fulfillment {
+    impl record::Record for Fulfillment {
         const NAME: &'static str = "Fulfillment";
         fn field_index(key: &str) -> Option<usize> {
             match key {
-                "id" => Some(0usize),
-                "order_id" => Some(1usize),
-                "status" => Some(2usize),
-                "created_at" => Some(3usize),
-                "service" => Some(4usize),
-                "updated_at" => Some(5usize),
-                "tracking_company" => Some(6usize),
-                "shipment_status" => Some(7usize),
-                "location_id" => Some(8usize),
-                "origin_address" => Some(9usize),
-                "line_items" => Some(10usize),
-                "tracking_number" => Some(11usize),
-                "tracking_numbers" => Some(12usize),
-                "tracking_url" => Some(13usize),
-                "tracking_urls" => Some(14usize),
-                "receipt" => Some(15usize),
-                "name" => Some(16usize),
-                "admin_graphql_api_id" => Some(17usize),
+                "id" => Some(0),
+                "order_id" => Some(1),
+                "status" => Some(2),
+                "created_at" => Some(3),
+                "service" => Some(4),
+                "updated_at" => Some(5),
+                "tracking_company" => Some(6),
+                "shipment_status" => Some(7),
+                "location_id" => Some(8),
+                "origin_address" => Some(9),
+                "line_items" => Some(10),
+                "tracking_number" => Some(11),
+                "tracking_numbers" => Some(12),
+                "tracking_url" => Some(13),
+                "tracking_urls" => Some(14),
+                "receipt" => Some(15),
+                "name" => Some(16),
+                "admin_graphql_api_id" => Some(17),
                 _ => None,
             }
         }
-        fn set_field<'de, __M: airbyte_agent_runtime::serde::de::MapAccess<'de>>(
+        fn set_field<'de, __M: serde::de::MapAccess<'de>>(
             &mut self,
             index: usize,
             map: &mut __M,
-        ) -> ::std::result::Result<(), __M::Error> {
+        ) -> Result<(), __M::Error> {
             match index {
-                0usize => self.id = map.next_value()?,
-                1usize => self.order_id = map.next_value()?,
-                2usize => self.status = map.next_value()?,
-                3usize => self.created_at = map.next_value()?,
-                4usize => self.service = map.next_value()?,
-                5usize => self.updated_at = map.next_value()?,
-                6usize => self.tracking_company = map.next_value()?,
-                7usize => self.shipment_status = map.next_value()?,
-                8usize => self.location_id = map.next_value()?,
-                9usize => self.origin_address = map.next_value()?,
-                10usize => {
-                    self.line_items = map
-                        .next_value::<
-                            airbyte_agent_runtime::record::SkipNulls<LineItem>,
-                        >()?
-                        .0;
+                0 => self.id = map.next_value()?,
+                1 => self.order_id = map.next_value()?,
+                2 => self.status = map.next_value()?,
+                3 => self.created_at = map.next_value()?,
+                4 => self.service = map.next_value()?,
+                5 => self.updated_at = map.next_value()?,
+                6 => self.tracking_company = map.next_value()?,
+                7 => self.shipment_status = map.next_value()?,
+                8 => self.location_id = map.next_value()?,
+                9 => self.origin_address = map.next_value()?,
+                10 => {
+                    self.line_items = map.next_value::<record::SkipNulls<LineItem>>()?.0;
                 }
-                11usize => self.tracking_number = map.next_value()?,
-                12usize => {
+                11 => self.tracking_number = map.next_value()?,
+                12 => {
                     self.tracking_numbers = map
-                        .next_value::<
-                            airbyte_agent_runtime::record::SkipNulls<String>,
-                        >()?
+                        .next_value::<record::SkipNulls<String>>()?
                         .0;
                 }
-                13usize => self.tracking_url = map.next_value()?,
-                14usize => {
-                    self.tracking_urls = map
-                        .next_value::<
-                            airbyte_agent_runtime::record::SkipNulls<String>,
-                        >()?
-                        .0;
+                13 => self.tracking_url = map.next_value()?,
+                14 => {
+                    self.tracking_urls = map.next_value::<record::SkipNulls<String>>()?.0;
                 }
-                15usize => self.receipt = map.next_value()?,
-                16usize => self.name = map.next_value()?,
-                17usize => self.admin_graphql_api_id = map.next_value()?,
-                _ => {
-                    map.next_value::<airbyte_agent_runtime::serde::de::IgnoredAny>()?;
-                }
+                15 => self.receipt = map.next_value()?,
+                16 => self.name = map.next_value()?,
+                17 => self.admin_graphql_api_id = map.next_value()?,
+                _ => drop(map.next_value::<serde::de::IgnoredAny>()?),
             }
             Ok(())
         }
     }
-    impl<'de> airbyte_agent_runtime::serde::Deserialize<'de> for Fulfillment {
-        fn deserialize<__D: airbyte_agent_runtime::serde::Deserializer<'de>>(
-            deserializer: __D,
-        ) -> ::std::result::Result<Self, __D::Error> {
-            airbyte_agent_runtime::record::deserialize(deserializer)
+    impl<'de> serde::Deserialize<'de> for Fulfillment {
+        fn deserialize<__D: serde::Deserializer<'de>>(
+            d: __D,
+        ) -> Result<Self, __D::Error> {
+            record::deserialize(d)
         }
     }
 }
@@ -1161,8 +1124,9 @@ pub use used_by_11::*;
 #[cfg(any(feature = "inventory_set", feature = "inventory_adjust"))]
 mod used_by_11 {
     use super::*;
+    use airbyte_agent_runtime::{Result, record, serde};
     /// The `InventorySetRecord` object.
-    #[derive(Debug, Clone, Default, airbyte_agent_runtime::serde::Serialize)]
+    #[derive(Debug, Clone, Default, serde::Serialize)]
     #[serde(crate = "airbyte_agent_runtime::serde")]
     pub struct InventorySetRecord {
         /// `userErrors`
@@ -1175,45 +1139,41 @@ mod used_by_11 {
         )]
         pub inventory_adjustment_group: Option<InventoryAdjustmentGroup>,
     }
-    impl airbyte_agent_runtime::record::Record for InventorySetRecord {
+    impl record::Record for InventorySetRecord {
         const NAME: &'static str = "InventorySetRecord";
         fn field_index(key: &str) -> Option<usize> {
             match key {
-                "userErrors" => Some(0usize),
-                "inventoryAdjustmentGroup" => Some(1usize),
+                "userErrors" => Some(0),
+                "inventoryAdjustmentGroup" => Some(1),
                 _ => None,
             }
         }
-        fn set_field<'de, __M: airbyte_agent_runtime::serde::de::MapAccess<'de>>(
+        fn set_field<'de, __M: serde::de::MapAccess<'de>>(
             &mut self,
             index: usize,
             map: &mut __M,
-        ) -> ::std::result::Result<(), __M::Error> {
+        ) -> Result<(), __M::Error> {
             match index {
-                0usize => {
+                0 => {
                     self.user_errors = map
-                        .next_value::<
-                            airbyte_agent_runtime::record::SkipNulls<GraphQlUserError>,
-                        >()?
+                        .next_value::<record::SkipNulls<GraphQlUserError>>()?
                         .0;
                 }
-                1usize => self.inventory_adjustment_group = map.next_value()?,
-                _ => {
-                    map.next_value::<airbyte_agent_runtime::serde::de::IgnoredAny>()?;
-                }
+                1 => self.inventory_adjustment_group = map.next_value()?,
+                _ => drop(map.next_value::<serde::de::IgnoredAny>()?),
             }
             Ok(())
         }
     }
-    impl<'de> airbyte_agent_runtime::serde::Deserialize<'de> for InventorySetRecord {
-        fn deserialize<__D: airbyte_agent_runtime::serde::Deserializer<'de>>(
-            deserializer: __D,
-        ) -> ::std::result::Result<Self, __D::Error> {
-            airbyte_agent_runtime::record::deserialize(deserializer)
+    impl<'de> serde::Deserialize<'de> for InventorySetRecord {
+        fn deserialize<__D: serde::Deserializer<'de>>(
+            d: __D,
+        ) -> Result<Self, __D::Error> {
+            record::deserialize(d)
         }
     }
     /// The `InventoryAdjustmentGroup` object.
-    #[derive(Debug, Clone, Default, airbyte_agent_runtime::serde::Serialize)]
+    #[derive(Debug, Clone, Default, serde::Serialize)]
     #[serde(crate = "airbyte_agent_runtime::serde")]
     pub struct InventoryAdjustmentGroup {
         /// `reason`
@@ -1229,50 +1189,45 @@ mod used_by_11 {
         #[serde(skip_serializing_if = "Option::is_none")]
         pub changes: Option<Vec<InventoryAdjustmentGroupChangesItem>>,
     }
-    impl airbyte_agent_runtime::record::Record for InventoryAdjustmentGroup {
+    impl record::Record for InventoryAdjustmentGroup {
         const NAME: &'static str = "InventoryAdjustmentGroup";
         fn field_index(key: &str) -> Option<usize> {
             match key {
-                "reason" => Some(0usize),
-                "referenceDocumentUri" => Some(1usize),
-                "changes" => Some(2usize),
+                "reason" => Some(0),
+                "referenceDocumentUri" => Some(1),
+                "changes" => Some(2),
                 _ => None,
             }
         }
-        fn set_field<'de, __M: airbyte_agent_runtime::serde::de::MapAccess<'de>>(
+        fn set_field<'de, __M: serde::de::MapAccess<'de>>(
             &mut self,
             index: usize,
             map: &mut __M,
-        ) -> ::std::result::Result<(), __M::Error> {
+        ) -> Result<(), __M::Error> {
             match index {
-                0usize => self.reason = map.next_value()?,
-                1usize => self.reference_document_uri = map.next_value()?,
-                2usize => {
+                0 => self.reason = map.next_value()?,
+                1 => self.reference_document_uri = map.next_value()?,
+                2 => {
                     self.changes = map
                         .next_value::<
-                            airbyte_agent_runtime::record::SkipNulls<
-                                InventoryAdjustmentGroupChangesItem,
-                            >,
+                            record::SkipNulls<InventoryAdjustmentGroupChangesItem>,
                         >()?
                         .0;
                 }
-                _ => {
-                    map.next_value::<airbyte_agent_runtime::serde::de::IgnoredAny>()?;
-                }
+                _ => drop(map.next_value::<serde::de::IgnoredAny>()?),
             }
             Ok(())
         }
     }
-    impl<'de> airbyte_agent_runtime::serde::Deserialize<'de>
-    for InventoryAdjustmentGroup {
-        fn deserialize<__D: airbyte_agent_runtime::serde::Deserializer<'de>>(
-            deserializer: __D,
-        ) -> ::std::result::Result<Self, __D::Error> {
-            airbyte_agent_runtime::record::deserialize(deserializer)
+    impl<'de> serde::Deserialize<'de> for InventoryAdjustmentGroup {
+        fn deserialize<__D: serde::Deserializer<'de>>(
+            d: __D,
+        ) -> Result<Self, __D::Error> {
+            record::deserialize(d)
         }
     }
     /// The `InventoryAdjustmentGroupChangesItem` object.
-    #[derive(Debug, Clone, Default, airbyte_agent_runtime::serde::Serialize)]
+    #[derive(Debug, Clone, Default, serde::Serialize)]
     #[serde(crate = "airbyte_agent_runtime::serde")]
     pub struct InventoryAdjustmentGroupChangesItem {
         /// `name`
@@ -1285,38 +1240,35 @@ mod used_by_11 {
         #[serde(rename = "quantityAfterChange", skip_serializing_if = "Option::is_none")]
         pub quantity_after_change: Option<i64>,
     }
-    impl airbyte_agent_runtime::record::Record for InventoryAdjustmentGroupChangesItem {
+    impl record::Record for InventoryAdjustmentGroupChangesItem {
         const NAME: &'static str = "InventoryAdjustmentGroupChangesItem";
         fn field_index(key: &str) -> Option<usize> {
             match key {
-                "name" => Some(0usize),
-                "delta" => Some(1usize),
-                "quantityAfterChange" => Some(2usize),
+                "name" => Some(0),
+                "delta" => Some(1),
+                "quantityAfterChange" => Some(2),
                 _ => None,
             }
         }
-        fn set_field<'de, __M: airbyte_agent_runtime::serde::de::MapAccess<'de>>(
+        fn set_field<'de, __M: serde::de::MapAccess<'de>>(
             &mut self,
             index: usize,
             map: &mut __M,
-        ) -> ::std::result::Result<(), __M::Error> {
+        ) -> Result<(), __M::Error> {
             match index {
-                0usize => self.name = map.next_value()?,
-                1usize => self.delta = map.next_value()?,
-                2usize => self.quantity_after_change = map.next_value()?,
-                _ => {
-                    map.next_value::<airbyte_agent_runtime::serde::de::IgnoredAny>()?;
-                }
+                0 => self.name = map.next_value()?,
+                1 => self.delta = map.next_value()?,
+                2 => self.quantity_after_change = map.next_value()?,
+                _ => drop(map.next_value::<serde::de::IgnoredAny>()?),
             }
             Ok(())
         }
     }
-    impl<'de> airbyte_agent_runtime::serde::Deserialize<'de>
-    for InventoryAdjustmentGroupChangesItem {
-        fn deserialize<__D: airbyte_agent_runtime::serde::Deserializer<'de>>(
-            deserializer: __D,
-        ) -> ::std::result::Result<Self, __D::Error> {
-            airbyte_agent_runtime::record::deserialize(deserializer)
+    impl<'de> serde::Deserialize<'de> for InventoryAdjustmentGroupChangesItem {
+        fn deserialize<__D: serde::Deserializer<'de>>(
+            d: __D,
+        ) -> Result<Self, __D::Error> {
+            record::deserialize(d)
         }
     }
 }
@@ -1356,8 +1308,9 @@ pub use used_by_12::*;
 )]
 mod used_by_12 {
     use airbyte_agent_runtime::serde_json::Value;
+    use airbyte_agent_runtime::{Result, record, serde};
     /// A custom field stored on a store resource.
-    #[derive(Debug, Clone, Default, airbyte_agent_runtime::serde::Serialize)]
+    #[derive(Debug, Clone, Default, serde::Serialize)]
     #[serde(crate = "airbyte_agent_runtime::serde")]
     pub struct Metafield {
         /// Unique identifier of this metafield.
@@ -1394,53 +1347,51 @@ mod used_by_12 {
         #[serde(skip_serializing_if = "Option::is_none")]
         pub admin_graphql_api_id: Option<String>,
     }
-    impl airbyte_agent_runtime::record::Record for Metafield {
+    impl record::Record for Metafield {
         const NAME: &'static str = "Metafield";
         fn field_index(key: &str) -> Option<usize> {
             match key {
-                "id" => Some(0usize),
-                "namespace" => Some(1usize),
-                "key" => Some(2usize),
-                "value" => Some(3usize),
-                "type" => Some(4usize),
-                "description" => Some(5usize),
-                "owner_id" => Some(6usize),
-                "created_at" => Some(7usize),
-                "updated_at" => Some(8usize),
-                "owner_resource" => Some(9usize),
-                "admin_graphql_api_id" => Some(10usize),
+                "id" => Some(0),
+                "namespace" => Some(1),
+                "key" => Some(2),
+                "value" => Some(3),
+                "type" => Some(4),
+                "description" => Some(5),
+                "owner_id" => Some(6),
+                "created_at" => Some(7),
+                "updated_at" => Some(8),
+                "owner_resource" => Some(9),
+                "admin_graphql_api_id" => Some(10),
                 _ => None,
             }
         }
-        fn set_field<'de, __M: airbyte_agent_runtime::serde::de::MapAccess<'de>>(
+        fn set_field<'de, __M: serde::de::MapAccess<'de>>(
             &mut self,
             index: usize,
             map: &mut __M,
-        ) -> ::std::result::Result<(), __M::Error> {
+        ) -> Result<(), __M::Error> {
             match index {
-                0usize => self.id = map.next_value()?,
-                1usize => self.namespace = map.next_value()?,
-                2usize => self.key = map.next_value()?,
-                3usize => self.value = map.next_value()?,
-                4usize => self.type_ = map.next_value()?,
-                5usize => self.description = map.next_value()?,
-                6usize => self.owner_id = map.next_value()?,
-                7usize => self.created_at = map.next_value()?,
-                8usize => self.updated_at = map.next_value()?,
-                9usize => self.owner_resource = map.next_value()?,
-                10usize => self.admin_graphql_api_id = map.next_value()?,
-                _ => {
-                    map.next_value::<airbyte_agent_runtime::serde::de::IgnoredAny>()?;
-                }
+                0 => self.id = map.next_value()?,
+                1 => self.namespace = map.next_value()?,
+                2 => self.key = map.next_value()?,
+                3 => self.value = map.next_value()?,
+                4 => self.type_ = map.next_value()?,
+                5 => self.description = map.next_value()?,
+                6 => self.owner_id = map.next_value()?,
+                7 => self.created_at = map.next_value()?,
+                8 => self.updated_at = map.next_value()?,
+                9 => self.owner_resource = map.next_value()?,
+                10 => self.admin_graphql_api_id = map.next_value()?,
+                _ => drop(map.next_value::<serde::de::IgnoredAny>()?),
             }
             Ok(())
         }
     }
-    impl<'de> airbyte_agent_runtime::serde::Deserialize<'de> for Metafield {
-        fn deserialize<__D: airbyte_agent_runtime::serde::Deserializer<'de>>(
-            deserializer: __D,
-        ) -> ::std::result::Result<Self, __D::Error> {
-            airbyte_agent_runtime::record::deserialize(deserializer)
+    impl<'de> serde::Deserialize<'de> for Metafield {
+        fn deserialize<__D: serde::Deserializer<'de>>(
+            d: __D,
+        ) -> Result<Self, __D::Error> {
+            record::deserialize(d)
         }
     }
 }
@@ -1451,8 +1402,9 @@ pub use used_by_13::*;
 mod used_by_13 {
     use super::*;
     use airbyte_agent_runtime::serde_json::{Map, Value};
+    use airbyte_agent_runtime::{Result, record, serde};
     /// Money returned for an order, with the items refunded.
-    #[derive(Debug, Clone, Default, airbyte_agent_runtime::serde::Serialize)]
+    #[derive(Debug, Clone, Default, serde::Serialize)]
     #[serde(crate = "airbyte_agent_runtime::serde")]
     pub struct Refund {
         /// Unique identifier of this order refund.
@@ -1501,91 +1453,79 @@ mod used_by_13 {
         #[serde(skip_serializing_if = "Option::is_none")]
         pub refund_shipping_lines: Option<Vec<Map<String, Value>>>,
     }
-    impl airbyte_agent_runtime::record::Record for Refund {
+    impl record::Record for Refund {
         const NAME: &'static str = "Refund";
         fn field_index(key: &str) -> Option<usize> {
             match key {
-                "id" => Some(0usize),
-                "order_id" => Some(1usize),
-                "created_at" => Some(2usize),
-                "note" => Some(3usize),
-                "user_id" => Some(4usize),
-                "processed_at" => Some(5usize),
-                "restock" => Some(6usize),
-                "duties" => Some(7usize),
-                "total_duties_set" => Some(8usize),
-                "return" => Some(9usize),
-                "refund_line_items" => Some(10usize),
-                "transactions" => Some(11usize),
-                "order_adjustments" => Some(12usize),
-                "admin_graphql_api_id" => Some(13usize),
-                "refund_shipping_lines" => Some(14usize),
+                "id" => Some(0),
+                "order_id" => Some(1),
+                "created_at" => Some(2),
+                "note" => Some(3),
+                "user_id" => Some(4),
+                "processed_at" => Some(5),
+                "restock" => Some(6),
+                "duties" => Some(7),
+                "total_duties_set" => Some(8),
+                "return" => Some(9),
+                "refund_line_items" => Some(10),
+                "transactions" => Some(11),
+                "order_adjustments" => Some(12),
+                "admin_graphql_api_id" => Some(13),
+                "refund_shipping_lines" => Some(14),
                 _ => None,
             }
         }
-        fn set_field<'de, __M: airbyte_agent_runtime::serde::de::MapAccess<'de>>(
+        fn set_field<'de, __M: serde::de::MapAccess<'de>>(
             &mut self,
             index: usize,
             map: &mut __M,
-        ) -> ::std::result::Result<(), __M::Error> {
+        ) -> Result<(), __M::Error> {
             match index {
-                0usize => self.id = map.next_value()?,
-                1usize => self.order_id = map.next_value()?,
-                2usize => self.created_at = map.next_value()?,
-                3usize => self.note = map.next_value()?,
-                4usize => self.user_id = map.next_value()?,
-                5usize => self.processed_at = map.next_value()?,
-                6usize => self.restock = map.next_value()?,
-                7usize => {
+                0 => self.id = map.next_value()?,
+                1 => self.order_id = map.next_value()?,
+                2 => self.created_at = map.next_value()?,
+                3 => self.note = map.next_value()?,
+                4 => self.user_id = map.next_value()?,
+                5 => self.processed_at = map.next_value()?,
+                6 => self.restock = map.next_value()?,
+                7 => {
                     self.duties = map
-                        .next_value::<
-                            airbyte_agent_runtime::record::SkipNulls<Map<String, Value>>,
-                        >()?
+                        .next_value::<record::SkipNulls<Map<String, Value>>>()?
                         .0;
                 }
-                8usize => self.total_duties_set = map.next_value()?,
-                9usize => self.return_ = map.next_value()?,
-                10usize => {
+                8 => self.total_duties_set = map.next_value()?,
+                9 => self.return_ = map.next_value()?,
+                10 => {
                     self.refund_line_items = map
-                        .next_value::<
-                            airbyte_agent_runtime::record::SkipNulls<Map<String, Value>>,
-                        >()?
+                        .next_value::<record::SkipNulls<Map<String, Value>>>()?
                         .0;
                 }
-                11usize => {
+                11 => {
                     self.transactions = map
-                        .next_value::<
-                            airbyte_agent_runtime::record::SkipNulls<Transaction>,
-                        >()?
+                        .next_value::<record::SkipNulls<Transaction>>()?
                         .0;
                 }
-                12usize => {
+                12 => {
                     self.order_adjustments = map
-                        .next_value::<
-                            airbyte_agent_runtime::record::SkipNulls<Map<String, Value>>,
-                        >()?
+                        .next_value::<record::SkipNulls<Map<String, Value>>>()?
                         .0;
                 }
-                13usize => self.admin_graphql_api_id = map.next_value()?,
-                14usize => {
+                13 => self.admin_graphql_api_id = map.next_value()?,
+                14 => {
                     self.refund_shipping_lines = map
-                        .next_value::<
-                            airbyte_agent_runtime::record::SkipNulls<Map<String, Value>>,
-                        >()?
+                        .next_value::<record::SkipNulls<Map<String, Value>>>()?
                         .0;
                 }
-                _ => {
-                    map.next_value::<airbyte_agent_runtime::serde::de::IgnoredAny>()?;
-                }
+                _ => drop(map.next_value::<serde::de::IgnoredAny>()?),
             }
             Ok(())
         }
     }
-    impl<'de> airbyte_agent_runtime::serde::Deserialize<'de> for Refund {
-        fn deserialize<__D: airbyte_agent_runtime::serde::Deserializer<'de>>(
-            deserializer: __D,
-        ) -> ::std::result::Result<Self, __D::Error> {
-            airbyte_agent_runtime::record::deserialize(deserializer)
+    impl<'de> serde::Deserialize<'de> for Refund {
+        fn deserialize<__D: serde::Deserializer<'de>>(
+            d: __D,
+        ) -> Result<Self, __D::Error> {
+            record::deserialize(d)
         }
     }
 }
@@ -1595,8 +1535,9 @@ pub use used_by_14::*;
 #[cfg(any(feature = "orders", feature = "order_refunds", feature = "transactions"))]
 mod used_by_14 {
     use airbyte_agent_runtime::serde_json::{Map, Value};
+    use airbyte_agent_runtime::{Result, record, serde};
     /// A payment step of an order, such as an authorization or capture.
-    #[derive(Debug, Clone, Default, airbyte_agent_runtime::serde::Serialize)]
+    #[derive(Debug, Clone, Default, serde::Serialize)]
     #[serde(crate = "airbyte_agent_runtime::serde")]
     pub struct Transaction {
         /// Unique identifier of this transaction.
@@ -1672,79 +1613,77 @@ mod used_by_14 {
         #[serde(skip_serializing_if = "Option::is_none")]
         pub admin_graphql_api_id: Option<String>,
     }
-    impl airbyte_agent_runtime::record::Record for Transaction {
+    impl record::Record for Transaction {
         const NAME: &'static str = "Transaction";
         fn field_index(key: &str) -> Option<usize> {
             match key {
-                "id" => Some(0usize),
-                "order_id" => Some(1usize),
-                "kind" => Some(2usize),
-                "gateway" => Some(3usize),
-                "status" => Some(4usize),
-                "message" => Some(5usize),
-                "created_at" => Some(6usize),
-                "test" => Some(7usize),
-                "authorization" => Some(8usize),
-                "location_id" => Some(9usize),
-                "user_id" => Some(10usize),
-                "parent_id" => Some(11usize),
-                "processed_at" => Some(12usize),
-                "device_id" => Some(13usize),
-                "error_code" => Some(14usize),
-                "source_name" => Some(15usize),
-                "receipt" => Some(16usize),
-                "currency_exchange_adjustment" => Some(17usize),
-                "amount" => Some(18usize),
-                "currency" => Some(19usize),
-                "payment_id" => Some(20usize),
-                "total_unsettled_set" => Some(21usize),
-                "manual_payment_gateway" => Some(22usize),
-                "admin_graphql_api_id" => Some(23usize),
+                "id" => Some(0),
+                "order_id" => Some(1),
+                "kind" => Some(2),
+                "gateway" => Some(3),
+                "status" => Some(4),
+                "message" => Some(5),
+                "created_at" => Some(6),
+                "test" => Some(7),
+                "authorization" => Some(8),
+                "location_id" => Some(9),
+                "user_id" => Some(10),
+                "parent_id" => Some(11),
+                "processed_at" => Some(12),
+                "device_id" => Some(13),
+                "error_code" => Some(14),
+                "source_name" => Some(15),
+                "receipt" => Some(16),
+                "currency_exchange_adjustment" => Some(17),
+                "amount" => Some(18),
+                "currency" => Some(19),
+                "payment_id" => Some(20),
+                "total_unsettled_set" => Some(21),
+                "manual_payment_gateway" => Some(22),
+                "admin_graphql_api_id" => Some(23),
                 _ => None,
             }
         }
-        fn set_field<'de, __M: airbyte_agent_runtime::serde::de::MapAccess<'de>>(
+        fn set_field<'de, __M: serde::de::MapAccess<'de>>(
             &mut self,
             index: usize,
             map: &mut __M,
-        ) -> ::std::result::Result<(), __M::Error> {
+        ) -> Result<(), __M::Error> {
             match index {
-                0usize => self.id = map.next_value()?,
-                1usize => self.order_id = map.next_value()?,
-                2usize => self.kind = map.next_value()?,
-                3usize => self.gateway = map.next_value()?,
-                4usize => self.status = map.next_value()?,
-                5usize => self.message = map.next_value()?,
-                6usize => self.created_at = map.next_value()?,
-                7usize => self.test = map.next_value()?,
-                8usize => self.authorization = map.next_value()?,
-                9usize => self.location_id = map.next_value()?,
-                10usize => self.user_id = map.next_value()?,
-                11usize => self.parent_id = map.next_value()?,
-                12usize => self.processed_at = map.next_value()?,
-                13usize => self.device_id = map.next_value()?,
-                14usize => self.error_code = map.next_value()?,
-                15usize => self.source_name = map.next_value()?,
-                16usize => self.receipt = map.next_value()?,
-                17usize => self.currency_exchange_adjustment = map.next_value()?,
-                18usize => self.amount = map.next_value()?,
-                19usize => self.currency = map.next_value()?,
-                20usize => self.payment_id = map.next_value()?,
-                21usize => self.total_unsettled_set = map.next_value()?,
-                22usize => self.manual_payment_gateway = map.next_value()?,
-                23usize => self.admin_graphql_api_id = map.next_value()?,
-                _ => {
-                    map.next_value::<airbyte_agent_runtime::serde::de::IgnoredAny>()?;
-                }
+                0 => self.id = map.next_value()?,
+                1 => self.order_id = map.next_value()?,
+                2 => self.kind = map.next_value()?,
+                3 => self.gateway = map.next_value()?,
+                4 => self.status = map.next_value()?,
+                5 => self.message = map.next_value()?,
+                6 => self.created_at = map.next_value()?,
+                7 => self.test = map.next_value()?,
+                8 => self.authorization = map.next_value()?,
+                9 => self.location_id = map.next_value()?,
+                10 => self.user_id = map.next_value()?,
+                11 => self.parent_id = map.next_value()?,
+                12 => self.processed_at = map.next_value()?,
+                13 => self.device_id = map.next_value()?,
+                14 => self.error_code = map.next_value()?,
+                15 => self.source_name = map.next_value()?,
+                16 => self.receipt = map.next_value()?,
+                17 => self.currency_exchange_adjustment = map.next_value()?,
+                18 => self.amount = map.next_value()?,
+                19 => self.currency = map.next_value()?,
+                20 => self.payment_id = map.next_value()?,
+                21 => self.total_unsettled_set = map.next_value()?,
+                22 => self.manual_payment_gateway = map.next_value()?,
+                23 => self.admin_graphql_api_id = map.next_value()?,
+                _ => drop(map.next_value::<serde::de::IgnoredAny>()?),
             }
             Ok(())
         }
     }
-    impl<'de> airbyte_agent_runtime::serde::Deserialize<'de> for Transaction {
-        fn deserialize<__D: airbyte_agent_runtime::serde::Deserializer<'de>>(
-            deserializer: __D,
-        ) -> ::std::result::Result<Self, __D::Error> {
-            airbyte_agent_runtime::record::deserialize(deserializer)
+    impl<'de> serde::Deserialize<'de> for Transaction {
+        fn deserialize<__D: serde::Deserializer<'de>>(
+            d: __D,
+        ) -> Result<Self, __D::Error> {
+            record::deserialize(d)
         }
     }
 }
@@ -1753,8 +1692,9 @@ pub use used_by_15::*;
 /// Types used by `product_images`, `products`.
 #[cfg(any(feature = "products", feature = "product_images"))]
 mod used_by_15 {
+    use airbyte_agent_runtime::{Result, record, serde};
     /// An image of a product.
-    #[derive(Debug, Clone, Default, airbyte_agent_runtime::serde::Serialize)]
+    #[derive(Debug, Clone, Default, serde::Serialize)]
     #[serde(crate = "airbyte_agent_runtime::serde")]
     pub struct ProductImage {
         /// Unique identifier of this product image.
@@ -1791,57 +1731,51 @@ mod used_by_15 {
         #[serde(skip_serializing_if = "Option::is_none")]
         pub admin_graphql_api_id: Option<String>,
     }
-    impl airbyte_agent_runtime::record::Record for ProductImage {
+    impl record::Record for ProductImage {
         const NAME: &'static str = "ProductImage";
         fn field_index(key: &str) -> Option<usize> {
             match key {
-                "id" => Some(0usize),
-                "product_id" => Some(1usize),
-                "position" => Some(2usize),
-                "created_at" => Some(3usize),
-                "updated_at" => Some(4usize),
-                "alt" => Some(5usize),
-                "width" => Some(6usize),
-                "height" => Some(7usize),
-                "src" => Some(8usize),
-                "variant_ids" => Some(9usize),
-                "admin_graphql_api_id" => Some(10usize),
+                "id" => Some(0),
+                "product_id" => Some(1),
+                "position" => Some(2),
+                "created_at" => Some(3),
+                "updated_at" => Some(4),
+                "alt" => Some(5),
+                "width" => Some(6),
+                "height" => Some(7),
+                "src" => Some(8),
+                "variant_ids" => Some(9),
+                "admin_graphql_api_id" => Some(10),
                 _ => None,
             }
         }
-        fn set_field<'de, __M: airbyte_agent_runtime::serde::de::MapAccess<'de>>(
+        fn set_field<'de, __M: serde::de::MapAccess<'de>>(
             &mut self,
             index: usize,
             map: &mut __M,
-        ) -> ::std::result::Result<(), __M::Error> {
+        ) -> Result<(), __M::Error> {
             match index {
-                0usize => self.id = map.next_value()?,
-                1usize => self.product_id = map.next_value()?,
-                2usize => self.position = map.next_value()?,
-                3usize => self.created_at = map.next_value()?,
-                4usize => self.updated_at = map.next_value()?,
-                5usize => self.alt = map.next_value()?,
-                6usize => self.width = map.next_value()?,
-                7usize => self.height = map.next_value()?,
-                8usize => self.src = map.next_value()?,
-                9usize => {
-                    self.variant_ids = map
-                        .next_value::<airbyte_agent_runtime::record::SkipNulls<i64>>()?
-                        .0;
-                }
-                10usize => self.admin_graphql_api_id = map.next_value()?,
-                _ => {
-                    map.next_value::<airbyte_agent_runtime::serde::de::IgnoredAny>()?;
-                }
+                0 => self.id = map.next_value()?,
+                1 => self.product_id = map.next_value()?,
+                2 => self.position = map.next_value()?,
+                3 => self.created_at = map.next_value()?,
+                4 => self.updated_at = map.next_value()?,
+                5 => self.alt = map.next_value()?,
+                6 => self.width = map.next_value()?,
+                7 => self.height = map.next_value()?,
+                8 => self.src = map.next_value()?,
+                9 => self.variant_ids = map.next_value::<record::SkipNulls<i64>>()?.0,
+                10 => self.admin_graphql_api_id = map.next_value()?,
+                _ => drop(map.next_value::<serde::de::IgnoredAny>()?),
             }
             Ok(())
         }
     }
-    impl<'de> airbyte_agent_runtime::serde::Deserialize<'de> for ProductImage {
-        fn deserialize<__D: airbyte_agent_runtime::serde::Deserializer<'de>>(
-            deserializer: __D,
-        ) -> ::std::result::Result<Self, __D::Error> {
-            airbyte_agent_runtime::record::deserialize(deserializer)
+    impl<'de> serde::Deserialize<'de> for ProductImage {
+        fn deserialize<__D: serde::Deserializer<'de>>(
+            d: __D,
+        ) -> Result<Self, __D::Error> {
+            record::deserialize(d)
         }
     }
 }
@@ -1850,8 +1784,9 @@ pub use used_by_16::*;
 /// Types used by `product_variants`, `products`.
 #[cfg(any(feature = "products", feature = "product_variants"))]
 mod used_by_16 {
+    use airbyte_agent_runtime::{Result, record, serde};
     /// A purchasable variant of a product, such as a size or color.
-    #[derive(Debug, Clone, Default, airbyte_agent_runtime::serde::Serialize)]
+    #[derive(Debug, Clone, Default, serde::Serialize)]
     #[serde(crate = "airbyte_agent_runtime::serde")]
     pub struct ProductVariant {
         /// Unique identifier of this product variant.
@@ -1933,83 +1868,81 @@ mod used_by_16 {
         #[serde(skip_serializing_if = "Option::is_none")]
         pub admin_graphql_api_id: Option<String>,
     }
-    impl airbyte_agent_runtime::record::Record for ProductVariant {
+    impl record::Record for ProductVariant {
         const NAME: &'static str = "ProductVariant";
         fn field_index(key: &str) -> Option<usize> {
             match key {
-                "id" => Some(0usize),
-                "product_id" => Some(1usize),
-                "title" => Some(2usize),
-                "price" => Some(3usize),
-                "sku" => Some(4usize),
-                "position" => Some(5usize),
-                "inventory_policy" => Some(6usize),
-                "compare_at_price" => Some(7usize),
-                "fulfillment_service" => Some(8usize),
-                "inventory_management" => Some(9usize),
-                "option1" => Some(10usize),
-                "option2" => Some(11usize),
-                "option3" => Some(12usize),
-                "created_at" => Some(13usize),
-                "updated_at" => Some(14usize),
-                "taxable" => Some(15usize),
-                "barcode" => Some(16usize),
-                "grams" => Some(17usize),
-                "image_id" => Some(18usize),
-                "weight" => Some(19usize),
-                "weight_unit" => Some(20usize),
-                "inventory_item_id" => Some(21usize),
-                "inventory_quantity" => Some(22usize),
-                "old_inventory_quantity" => Some(23usize),
-                "requires_shipping" => Some(24usize),
-                "admin_graphql_api_id" => Some(25usize),
+                "id" => Some(0),
+                "product_id" => Some(1),
+                "title" => Some(2),
+                "price" => Some(3),
+                "sku" => Some(4),
+                "position" => Some(5),
+                "inventory_policy" => Some(6),
+                "compare_at_price" => Some(7),
+                "fulfillment_service" => Some(8),
+                "inventory_management" => Some(9),
+                "option1" => Some(10),
+                "option2" => Some(11),
+                "option3" => Some(12),
+                "created_at" => Some(13),
+                "updated_at" => Some(14),
+                "taxable" => Some(15),
+                "barcode" => Some(16),
+                "grams" => Some(17),
+                "image_id" => Some(18),
+                "weight" => Some(19),
+                "weight_unit" => Some(20),
+                "inventory_item_id" => Some(21),
+                "inventory_quantity" => Some(22),
+                "old_inventory_quantity" => Some(23),
+                "requires_shipping" => Some(24),
+                "admin_graphql_api_id" => Some(25),
                 _ => None,
             }
         }
-        fn set_field<'de, __M: airbyte_agent_runtime::serde::de::MapAccess<'de>>(
+        fn set_field<'de, __M: serde::de::MapAccess<'de>>(
             &mut self,
             index: usize,
             map: &mut __M,
-        ) -> ::std::result::Result<(), __M::Error> {
+        ) -> Result<(), __M::Error> {
             match index {
-                0usize => self.id = map.next_value()?,
-                1usize => self.product_id = map.next_value()?,
-                2usize => self.title = map.next_value()?,
-                3usize => self.price = map.next_value()?,
-                4usize => self.sku = map.next_value()?,
-                5usize => self.position = map.next_value()?,
-                6usize => self.inventory_policy = map.next_value()?,
-                7usize => self.compare_at_price = map.next_value()?,
-                8usize => self.fulfillment_service = map.next_value()?,
-                9usize => self.inventory_management = map.next_value()?,
-                10usize => self.option1 = map.next_value()?,
-                11usize => self.option2 = map.next_value()?,
-                12usize => self.option3 = map.next_value()?,
-                13usize => self.created_at = map.next_value()?,
-                14usize => self.updated_at = map.next_value()?,
-                15usize => self.taxable = map.next_value()?,
-                16usize => self.barcode = map.next_value()?,
-                17usize => self.grams = map.next_value()?,
-                18usize => self.image_id = map.next_value()?,
-                19usize => self.weight = map.next_value()?,
-                20usize => self.weight_unit = map.next_value()?,
-                21usize => self.inventory_item_id = map.next_value()?,
-                22usize => self.inventory_quantity = map.next_value()?,
-                23usize => self.old_inventory_quantity = map.next_value()?,
-                24usize => self.requires_shipping = map.next_value()?,
-                25usize => self.admin_graphql_api_id = map.next_value()?,
-                _ => {
-                    map.next_value::<airbyte_agent_runtime::serde::de::IgnoredAny>()?;
-                }
+                0 => self.id = map.next_value()?,
+                1 => self.product_id = map.next_value()?,
+                2 => self.title = map.next_value()?,
+                3 => self.price = map.next_value()?,
+                4 => self.sku = map.next_value()?,
+                5 => self.position = map.next_value()?,
+                6 => self.inventory_policy = map.next_value()?,
+                7 => self.compare_at_price = map.next_value()?,
+                8 => self.fulfillment_service = map.next_value()?,
+                9 => self.inventory_management = map.next_value()?,
+                10 => self.option1 = map.next_value()?,
+                11 => self.option2 = map.next_value()?,
+                12 => self.option3 = map.next_value()?,
+                13 => self.created_at = map.next_value()?,
+                14 => self.updated_at = map.next_value()?,
+                15 => self.taxable = map.next_value()?,
+                16 => self.barcode = map.next_value()?,
+                17 => self.grams = map.next_value()?,
+                18 => self.image_id = map.next_value()?,
+                19 => self.weight = map.next_value()?,
+                20 => self.weight_unit = map.next_value()?,
+                21 => self.inventory_item_id = map.next_value()?,
+                22 => self.inventory_quantity = map.next_value()?,
+                23 => self.old_inventory_quantity = map.next_value()?,
+                24 => self.requires_shipping = map.next_value()?,
+                25 => self.admin_graphql_api_id = map.next_value()?,
+                _ => drop(map.next_value::<serde::de::IgnoredAny>()?),
             }
             Ok(())
         }
     }
-    impl<'de> airbyte_agent_runtime::serde::Deserialize<'de> for ProductVariant {
-        fn deserialize<__D: airbyte_agent_runtime::serde::Deserializer<'de>>(
-            deserializer: __D,
-        ) -> ::std::result::Result<Self, __D::Error> {
-            airbyte_agent_runtime::record::deserialize(deserializer)
+    impl<'de> serde::Deserialize<'de> for ProductVariant {
+        fn deserialize<__D: serde::Deserializer<'de>>(
+            d: __D,
+        ) -> Result<Self, __D::Error> {
+            record::deserialize(d)
         }
     }
 }

@@ -6,41 +6,40 @@ pub use used_by_1::*;
 /// Types used by `channel_archives`, `pins`, `reactions`.
 #[cfg(any(feature = "reactions", feature = "channel_archives", feature = "pins"))]
 mod used_by_1 {
+    use airbyte_agent_runtime::{Result, record, serde};
     /// Response envelope with reaction add data.
-    #[derive(Debug, Clone, Default, airbyte_agent_runtime::serde::Serialize)]
+    #[derive(Debug, Clone, Default, serde::Serialize)]
     #[serde(crate = "airbyte_agent_runtime::serde")]
     pub struct ReactionsRecord {
         /// true when Slack handled the call successfully.
         #[serde(skip_serializing_if = "Option::is_none")]
         pub ok: Option<bool>,
     }
-    impl airbyte_agent_runtime::record::Record for ReactionsRecord {
+    impl record::Record for ReactionsRecord {
         const NAME: &'static str = "ReactionsRecord";
         fn field_index(key: &str) -> Option<usize> {
             match key {
-                "ok" => Some(0usize),
+                "ok" => Some(0),
                 _ => None,
             }
         }
-        fn set_field<'de, __M: airbyte_agent_runtime::serde::de::MapAccess<'de>>(
+        fn set_field<'de, __M: serde::de::MapAccess<'de>>(
             &mut self,
             index: usize,
             map: &mut __M,
-        ) -> ::std::result::Result<(), __M::Error> {
+        ) -> Result<(), __M::Error> {
             match index {
-                0usize => self.ok = map.next_value()?,
-                _ => {
-                    map.next_value::<airbyte_agent_runtime::serde::de::IgnoredAny>()?;
-                }
+                0 => self.ok = map.next_value()?,
+                _ => drop(map.next_value::<serde::de::IgnoredAny>()?),
             }
             Ok(())
         }
     }
-    impl<'de> airbyte_agent_runtime::serde::Deserialize<'de> for ReactionsRecord {
-        fn deserialize<__D: airbyte_agent_runtime::serde::Deserializer<'de>>(
-            deserializer: __D,
-        ) -> ::std::result::Result<Self, __D::Error> {
-            airbyte_agent_runtime::record::deserialize(deserializer)
+    impl<'de> serde::Deserialize<'de> for ReactionsRecord {
+        fn deserialize<__D: serde::Deserializer<'de>>(
+            d: __D,
+        ) -> Result<Self, __D::Error> {
+            record::deserialize(d)
         }
     }
 }
@@ -66,8 +65,9 @@ pub use used_by_2::*;
 )]
 mod used_by_2 {
     use airbyte_agent_runtime::serde_json::{Map, Value};
+    use airbyte_agent_runtime::{Result, record, serde};
     /// A conversation: public or private channel, group DM or DM.
-    #[derive(Debug, Clone, Default, airbyte_agent_runtime::serde::Serialize)]
+    #[derive(Debug, Clone, Default, serde::Serialize)]
     #[serde(crate = "airbyte_agent_runtime::serde")]
     pub struct Channel {
         /// Unique identifier of this channel.
@@ -164,121 +164,111 @@ mod used_by_2 {
         #[serde(skip_serializing_if = "Option::is_none")]
         pub is_read_only: Option<bool>,
     }
-    impl airbyte_agent_runtime::record::Record for Channel {
+    impl record::Record for Channel {
         const NAME: &'static str = "Channel";
         fn field_index(key: &str) -> Option<usize> {
             match key {
-                "id" => Some(0usize),
-                "name" => Some(1usize),
-                "is_channel" => Some(2usize),
-                "is_group" => Some(3usize),
-                "is_im" => Some(4usize),
-                "is_mpim" => Some(5usize),
-                "is_private" => Some(6usize),
-                "created" => Some(7usize),
-                "is_archived" => Some(8usize),
-                "is_general" => Some(9usize),
-                "unlinked" => Some(10usize),
-                "name_normalized" => Some(11usize),
-                "is_shared" => Some(12usize),
-                "is_org_shared" => Some(13usize),
-                "is_pending_ext_shared" => Some(14usize),
-                "pending_shared" => Some(15usize),
-                "context_team_id" => Some(16usize),
-                "updated" => Some(17usize),
-                "creator" => Some(18usize),
-                "is_ext_shared" => Some(19usize),
-                "shared_team_ids" => Some(20usize),
-                "pending_connected_team_ids" => Some(21usize),
-                "is_member" => Some(22usize),
-                "topic" => Some(23usize),
-                "purpose" => Some(24usize),
-                "previous_names" => Some(25usize),
-                "num_members" => Some(26usize),
-                "parent_conversation" => Some(27usize),
-                "properties" => Some(28usize),
-                "is_thread_only" => Some(29usize),
-                "is_read_only" => Some(30usize),
+                "id" => Some(0),
+                "name" => Some(1),
+                "is_channel" => Some(2),
+                "is_group" => Some(3),
+                "is_im" => Some(4),
+                "is_mpim" => Some(5),
+                "is_private" => Some(6),
+                "created" => Some(7),
+                "is_archived" => Some(8),
+                "is_general" => Some(9),
+                "unlinked" => Some(10),
+                "name_normalized" => Some(11),
+                "is_shared" => Some(12),
+                "is_org_shared" => Some(13),
+                "is_pending_ext_shared" => Some(14),
+                "pending_shared" => Some(15),
+                "context_team_id" => Some(16),
+                "updated" => Some(17),
+                "creator" => Some(18),
+                "is_ext_shared" => Some(19),
+                "shared_team_ids" => Some(20),
+                "pending_connected_team_ids" => Some(21),
+                "is_member" => Some(22),
+                "topic" => Some(23),
+                "purpose" => Some(24),
+                "previous_names" => Some(25),
+                "num_members" => Some(26),
+                "parent_conversation" => Some(27),
+                "properties" => Some(28),
+                "is_thread_only" => Some(29),
+                "is_read_only" => Some(30),
                 _ => None,
             }
         }
-        fn set_field<'de, __M: airbyte_agent_runtime::serde::de::MapAccess<'de>>(
+        fn set_field<'de, __M: serde::de::MapAccess<'de>>(
             &mut self,
             index: usize,
             map: &mut __M,
-        ) -> ::std::result::Result<(), __M::Error> {
+        ) -> Result<(), __M::Error> {
             match index {
-                0usize => self.id = map.next_value()?,
-                1usize => self.name = map.next_value()?,
-                2usize => self.is_channel = map.next_value()?,
-                3usize => self.is_group = map.next_value()?,
-                4usize => self.is_im = map.next_value()?,
-                5usize => self.is_mpim = map.next_value()?,
-                6usize => self.is_private = map.next_value()?,
-                7usize => self.created = map.next_value()?,
-                8usize => self.is_archived = map.next_value()?,
-                9usize => self.is_general = map.next_value()?,
-                10usize => self.unlinked = map.next_value()?,
-                11usize => self.name_normalized = map.next_value()?,
-                12usize => self.is_shared = map.next_value()?,
-                13usize => self.is_org_shared = map.next_value()?,
-                14usize => self.is_pending_ext_shared = map.next_value()?,
-                15usize => {
+                0 => self.id = map.next_value()?,
+                1 => self.name = map.next_value()?,
+                2 => self.is_channel = map.next_value()?,
+                3 => self.is_group = map.next_value()?,
+                4 => self.is_im = map.next_value()?,
+                5 => self.is_mpim = map.next_value()?,
+                6 => self.is_private = map.next_value()?,
+                7 => self.created = map.next_value()?,
+                8 => self.is_archived = map.next_value()?,
+                9 => self.is_general = map.next_value()?,
+                10 => self.unlinked = map.next_value()?,
+                11 => self.name_normalized = map.next_value()?,
+                12 => self.is_shared = map.next_value()?,
+                13 => self.is_org_shared = map.next_value()?,
+                14 => self.is_pending_ext_shared = map.next_value()?,
+                15 => {
                     self.pending_shared = map
-                        .next_value::<
-                            airbyte_agent_runtime::record::SkipNulls<String>,
-                        >()?
+                        .next_value::<record::SkipNulls<String>>()?
                         .0;
                 }
-                16usize => self.context_team_id = map.next_value()?,
-                17usize => self.updated = map.next_value()?,
-                18usize => self.creator = map.next_value()?,
-                19usize => self.is_ext_shared = map.next_value()?,
-                20usize => {
+                16 => self.context_team_id = map.next_value()?,
+                17 => self.updated = map.next_value()?,
+                18 => self.creator = map.next_value()?,
+                19 => self.is_ext_shared = map.next_value()?,
+                20 => {
                     self.shared_team_ids = map
-                        .next_value::<
-                            airbyte_agent_runtime::record::SkipNulls<String>,
-                        >()?
+                        .next_value::<record::SkipNulls<String>>()?
                         .0;
                 }
-                21usize => {
+                21 => {
                     self.pending_connected_team_ids = map
-                        .next_value::<
-                            airbyte_agent_runtime::record::SkipNulls<String>,
-                        >()?
+                        .next_value::<record::SkipNulls<String>>()?
                         .0;
                 }
-                22usize => self.is_member = map.next_value()?,
-                23usize => self.topic = map.next_value()?,
-                24usize => self.purpose = map.next_value()?,
-                25usize => {
+                22 => self.is_member = map.next_value()?,
+                23 => self.topic = map.next_value()?,
+                24 => self.purpose = map.next_value()?,
+                25 => {
                     self.previous_names = map
-                        .next_value::<
-                            airbyte_agent_runtime::record::SkipNulls<String>,
-                        >()?
+                        .next_value::<record::SkipNulls<String>>()?
                         .0;
                 }
-                26usize => self.num_members = map.next_value()?,
-                27usize => self.parent_conversation = map.next_value()?,
-                28usize => self.properties = map.next_value()?,
-                29usize => self.is_thread_only = map.next_value()?,
-                30usize => self.is_read_only = map.next_value()?,
-                _ => {
-                    map.next_value::<airbyte_agent_runtime::serde::de::IgnoredAny>()?;
-                }
+                26 => self.num_members = map.next_value()?,
+                27 => self.parent_conversation = map.next_value()?,
+                28 => self.properties = map.next_value()?,
+                29 => self.is_thread_only = map.next_value()?,
+                30 => self.is_read_only = map.next_value()?,
+                _ => drop(map.next_value::<serde::de::IgnoredAny>()?),
             }
             Ok(())
         }
     }
-    impl<'de> airbyte_agent_runtime::serde::Deserialize<'de> for Channel {
-        fn deserialize<__D: airbyte_agent_runtime::serde::Deserializer<'de>>(
-            deserializer: __D,
-        ) -> ::std::result::Result<Self, __D::Error> {
-            airbyte_agent_runtime::record::deserialize(deserializer)
+    impl<'de> serde::Deserialize<'de> for Channel {
+        fn deserialize<__D: serde::Deserializer<'de>>(
+            d: __D,
+        ) -> Result<Self, __D::Error> {
+            record::deserialize(d)
         }
     }
     /// Topic shown in a channel header, with who set it and when.
-    #[derive(Debug, Clone, Default, airbyte_agent_runtime::serde::Serialize)]
+    #[derive(Debug, Clone, Default, serde::Serialize)]
     #[serde(crate = "airbyte_agent_runtime::serde")]
     pub struct ChannelTopic {
         /// Value of this channel topic.
@@ -291,41 +281,39 @@ mod used_by_2 {
         #[serde(skip_serializing_if = "Option::is_none")]
         pub last_set: Option<i64>,
     }
-    impl airbyte_agent_runtime::record::Record for ChannelTopic {
+    impl record::Record for ChannelTopic {
         const NAME: &'static str = "ChannelTopic";
         fn field_index(key: &str) -> Option<usize> {
             match key {
-                "value" => Some(0usize),
-                "creator" => Some(1usize),
-                "last_set" => Some(2usize),
+                "value" => Some(0),
+                "creator" => Some(1),
+                "last_set" => Some(2),
                 _ => None,
             }
         }
-        fn set_field<'de, __M: airbyte_agent_runtime::serde::de::MapAccess<'de>>(
+        fn set_field<'de, __M: serde::de::MapAccess<'de>>(
             &mut self,
             index: usize,
             map: &mut __M,
-        ) -> ::std::result::Result<(), __M::Error> {
+        ) -> Result<(), __M::Error> {
             match index {
-                0usize => self.value = map.next_value()?,
-                1usize => self.creator = map.next_value()?,
-                2usize => self.last_set = map.next_value()?,
-                _ => {
-                    map.next_value::<airbyte_agent_runtime::serde::de::IgnoredAny>()?;
-                }
+                0 => self.value = map.next_value()?,
+                1 => self.creator = map.next_value()?,
+                2 => self.last_set = map.next_value()?,
+                _ => drop(map.next_value::<serde::de::IgnoredAny>()?),
             }
             Ok(())
         }
     }
-    impl<'de> airbyte_agent_runtime::serde::Deserialize<'de> for ChannelTopic {
-        fn deserialize<__D: airbyte_agent_runtime::serde::Deserializer<'de>>(
-            deserializer: __D,
-        ) -> ::std::result::Result<Self, __D::Error> {
-            airbyte_agent_runtime::record::deserialize(deserializer)
+    impl<'de> serde::Deserialize<'de> for ChannelTopic {
+        fn deserialize<__D: serde::Deserializer<'de>>(
+            d: __D,
+        ) -> Result<Self, __D::Error> {
+            record::deserialize(d)
         }
     }
     /// Purpose of a channel, with who set it and when.
-    #[derive(Debug, Clone, Default, airbyte_agent_runtime::serde::Serialize)]
+    #[derive(Debug, Clone, Default, serde::Serialize)]
     #[serde(crate = "airbyte_agent_runtime::serde")]
     pub struct ChannelPurpose {
         /// Value of this channel purpose.
@@ -338,37 +326,35 @@ mod used_by_2 {
         #[serde(skip_serializing_if = "Option::is_none")]
         pub last_set: Option<i64>,
     }
-    impl airbyte_agent_runtime::record::Record for ChannelPurpose {
+    impl record::Record for ChannelPurpose {
         const NAME: &'static str = "ChannelPurpose";
         fn field_index(key: &str) -> Option<usize> {
             match key {
-                "value" => Some(0usize),
-                "creator" => Some(1usize),
-                "last_set" => Some(2usize),
+                "value" => Some(0),
+                "creator" => Some(1),
+                "last_set" => Some(2),
                 _ => None,
             }
         }
-        fn set_field<'de, __M: airbyte_agent_runtime::serde::de::MapAccess<'de>>(
+        fn set_field<'de, __M: serde::de::MapAccess<'de>>(
             &mut self,
             index: usize,
             map: &mut __M,
-        ) -> ::std::result::Result<(), __M::Error> {
+        ) -> Result<(), __M::Error> {
             match index {
-                0usize => self.value = map.next_value()?,
-                1usize => self.creator = map.next_value()?,
-                2usize => self.last_set = map.next_value()?,
-                _ => {
-                    map.next_value::<airbyte_agent_runtime::serde::de::IgnoredAny>()?;
-                }
+                0 => self.value = map.next_value()?,
+                1 => self.creator = map.next_value()?,
+                2 => self.last_set = map.next_value()?,
+                _ => drop(map.next_value::<serde::de::IgnoredAny>()?),
             }
             Ok(())
         }
     }
-    impl<'de> airbyte_agent_runtime::serde::Deserialize<'de> for ChannelPurpose {
-        fn deserialize<__D: airbyte_agent_runtime::serde::Deserializer<'de>>(
-            deserializer: __D,
-        ) -> ::std::result::Result<Self, __D::Error> {
-            airbyte_agent_runtime::record::deserialize(deserializer)
+    impl<'de> serde::Deserialize<'de> for ChannelPurpose {
+        fn deserialize<__D: serde::Deserializer<'de>>(
+            d: __D,
+        ) -> Result<Self, __D::Error> {
+            record::deserialize(d)
         }
     }
 }
@@ -377,8 +363,9 @@ pub use used_by_3::*;
 /// Types used by `channel_messages`, `messages`, `threads`.
 #[cfg(any(feature = "channel_messages", feature = "threads", feature = "messages"))]
 mod used_by_3 {
+    use airbyte_agent_runtime::{Result, record, serde};
     /// Profile of the bot that posted a message.
-    #[derive(Debug, Clone, Default, airbyte_agent_runtime::serde::Serialize)]
+    #[derive(Debug, Clone, Default, serde::Serialize)]
     #[serde(crate = "airbyte_agent_runtime::serde")]
     pub struct BotProfile {
         /// Unique identifier of this bot profile.
@@ -400,43 +387,41 @@ mod used_by_3 {
         #[serde(skip_serializing_if = "Option::is_none")]
         pub team_id: Option<String>,
     }
-    impl airbyte_agent_runtime::record::Record for BotProfile {
+    impl record::Record for BotProfile {
         const NAME: &'static str = "BotProfile";
         fn field_index(key: &str) -> Option<usize> {
             match key {
-                "id" => Some(0usize),
-                "deleted" => Some(1usize),
-                "name" => Some(2usize),
-                "updated" => Some(3usize),
-                "app_id" => Some(4usize),
-                "team_id" => Some(5usize),
+                "id" => Some(0),
+                "deleted" => Some(1),
+                "name" => Some(2),
+                "updated" => Some(3),
+                "app_id" => Some(4),
+                "team_id" => Some(5),
                 _ => None,
             }
         }
-        fn set_field<'de, __M: airbyte_agent_runtime::serde::de::MapAccess<'de>>(
+        fn set_field<'de, __M: serde::de::MapAccess<'de>>(
             &mut self,
             index: usize,
             map: &mut __M,
-        ) -> ::std::result::Result<(), __M::Error> {
+        ) -> Result<(), __M::Error> {
             match index {
-                0usize => self.id = map.next_value()?,
-                1usize => self.deleted = map.next_value()?,
-                2usize => self.name = map.next_value()?,
-                3usize => self.updated = map.next_value()?,
-                4usize => self.app_id = map.next_value()?,
-                5usize => self.team_id = map.next_value()?,
-                _ => {
-                    map.next_value::<airbyte_agent_runtime::serde::de::IgnoredAny>()?;
-                }
+                0 => self.id = map.next_value()?,
+                1 => self.deleted = map.next_value()?,
+                2 => self.name = map.next_value()?,
+                3 => self.updated = map.next_value()?,
+                4 => self.app_id = map.next_value()?,
+                5 => self.team_id = map.next_value()?,
+                _ => drop(map.next_value::<serde::de::IgnoredAny>()?),
             }
             Ok(())
         }
     }
-    impl<'de> airbyte_agent_runtime::serde::Deserialize<'de> for BotProfile {
-        fn deserialize<__D: airbyte_agent_runtime::serde::Deserializer<'de>>(
-            deserializer: __D,
-        ) -> ::std::result::Result<Self, __D::Error> {
-            airbyte_agent_runtime::record::deserialize(deserializer)
+    impl<'de> serde::Deserialize<'de> for BotProfile {
+        fn deserialize<__D: serde::Deserializer<'de>>(
+            d: __D,
+        ) -> Result<Self, __D::Error> {
+            record::deserialize(d)
         }
     }
 }
@@ -458,8 +443,9 @@ pub use used_by_4::*;
 )]
 mod used_by_4 {
     use airbyte_agent_runtime::serde_json::{Map, Value};
+    use airbyte_agent_runtime::{Result, record, serde};
     /// A legacy message attachment.
-    #[derive(Debug, Clone, Default, airbyte_agent_runtime::serde::Serialize)]
+    #[derive(Debug, Clone, Default, serde::Serialize)]
     #[serde(crate = "airbyte_agent_runtime::serde")]
     pub struct Attachment {
         /// Unique identifier of this attachment.
@@ -511,69 +497,65 @@ mod used_by_4 {
         #[serde(skip_serializing_if = "Option::is_none")]
         pub ts: Option<Value>,
     }
-    impl airbyte_agent_runtime::record::Record for Attachment {
+    impl record::Record for Attachment {
         const NAME: &'static str = "Attachment";
         fn field_index(key: &str) -> Option<usize> {
             match key {
-                "id" => Some(0usize),
-                "fallback" => Some(1usize),
-                "color" => Some(2usize),
-                "pretext" => Some(3usize),
-                "author_name" => Some(4usize),
-                "author_link" => Some(5usize),
-                "author_icon" => Some(6usize),
-                "title" => Some(7usize),
-                "title_link" => Some(8usize),
-                "text" => Some(9usize),
-                "fields" => Some(10usize),
-                "image_url" => Some(11usize),
-                "thumb_url" => Some(12usize),
-                "footer" => Some(13usize),
-                "footer_icon" => Some(14usize),
-                "ts" => Some(15usize),
+                "id" => Some(0),
+                "fallback" => Some(1),
+                "color" => Some(2),
+                "pretext" => Some(3),
+                "author_name" => Some(4),
+                "author_link" => Some(5),
+                "author_icon" => Some(6),
+                "title" => Some(7),
+                "title_link" => Some(8),
+                "text" => Some(9),
+                "fields" => Some(10),
+                "image_url" => Some(11),
+                "thumb_url" => Some(12),
+                "footer" => Some(13),
+                "footer_icon" => Some(14),
+                "ts" => Some(15),
                 _ => None,
             }
         }
-        fn set_field<'de, __M: airbyte_agent_runtime::serde::de::MapAccess<'de>>(
+        fn set_field<'de, __M: serde::de::MapAccess<'de>>(
             &mut self,
             index: usize,
             map: &mut __M,
-        ) -> ::std::result::Result<(), __M::Error> {
+        ) -> Result<(), __M::Error> {
             match index {
-                0usize => self.id = map.next_value()?,
-                1usize => self.fallback = map.next_value()?,
-                2usize => self.color = map.next_value()?,
-                3usize => self.pretext = map.next_value()?,
-                4usize => self.author_name = map.next_value()?,
-                5usize => self.author_link = map.next_value()?,
-                6usize => self.author_icon = map.next_value()?,
-                7usize => self.title = map.next_value()?,
-                8usize => self.title_link = map.next_value()?,
-                9usize => self.text = map.next_value()?,
-                10usize => {
+                0 => self.id = map.next_value()?,
+                1 => self.fallback = map.next_value()?,
+                2 => self.color = map.next_value()?,
+                3 => self.pretext = map.next_value()?,
+                4 => self.author_name = map.next_value()?,
+                5 => self.author_link = map.next_value()?,
+                6 => self.author_icon = map.next_value()?,
+                7 => self.title = map.next_value()?,
+                8 => self.title_link = map.next_value()?,
+                9 => self.text = map.next_value()?,
+                10 => {
                     self.fields = map
-                        .next_value::<
-                            airbyte_agent_runtime::record::SkipNulls<Map<String, Value>>,
-                        >()?
+                        .next_value::<record::SkipNulls<Map<String, Value>>>()?
                         .0;
                 }
-                11usize => self.image_url = map.next_value()?,
-                12usize => self.thumb_url = map.next_value()?,
-                13usize => self.footer = map.next_value()?,
-                14usize => self.footer_icon = map.next_value()?,
-                15usize => self.ts = map.next_value()?,
-                _ => {
-                    map.next_value::<airbyte_agent_runtime::serde::de::IgnoredAny>()?;
-                }
+                11 => self.image_url = map.next_value()?,
+                12 => self.thumb_url = map.next_value()?,
+                13 => self.footer = map.next_value()?,
+                14 => self.footer_icon = map.next_value()?,
+                15 => self.ts = map.next_value()?,
+                _ => drop(map.next_value::<serde::de::IgnoredAny>()?),
             }
             Ok(())
         }
     }
-    impl<'de> airbyte_agent_runtime::serde::Deserialize<'de> for Attachment {
-        fn deserialize<__D: airbyte_agent_runtime::serde::Deserializer<'de>>(
-            deserializer: __D,
-        ) -> ::std::result::Result<Self, __D::Error> {
-            airbyte_agent_runtime::record::deserialize(deserializer)
+    impl<'de> serde::Deserialize<'de> for Attachment {
+        fn deserialize<__D: serde::Deserializer<'de>>(
+            d: __D,
+        ) -> Result<Self, __D::Error> {
+            record::deserialize(d)
         }
     }
 }
@@ -582,8 +564,9 @@ pub use used_by_5::*;
 /// Types used by `channel_messages`, `threads`.
 #[cfg(any(feature = "channel_messages", feature = "threads"))]
 mod used_by_5 {
+    use airbyte_agent_runtime::{Result, record, serde};
     /// An emoji reaction and who used it.
-    #[derive(Debug, Clone, Default, airbyte_agent_runtime::serde::Serialize)]
+    #[derive(Debug, Clone, Default, serde::Serialize)]
     #[serde(crate = "airbyte_agent_runtime::serde")]
     pub struct Reaction {
         /// Name shown for the reaction.
@@ -596,47 +579,39 @@ mod used_by_5 {
         #[serde(skip_serializing_if = "Option::is_none")]
         pub count: Option<i64>,
     }
-    impl airbyte_agent_runtime::record::Record for Reaction {
+    impl record::Record for Reaction {
         const NAME: &'static str = "Reaction";
         fn field_index(key: &str) -> Option<usize> {
             match key {
-                "name" => Some(0usize),
-                "users" => Some(1usize),
-                "count" => Some(2usize),
+                "name" => Some(0),
+                "users" => Some(1),
+                "count" => Some(2),
                 _ => None,
             }
         }
-        fn set_field<'de, __M: airbyte_agent_runtime::serde::de::MapAccess<'de>>(
+        fn set_field<'de, __M: serde::de::MapAccess<'de>>(
             &mut self,
             index: usize,
             map: &mut __M,
-        ) -> ::std::result::Result<(), __M::Error> {
+        ) -> Result<(), __M::Error> {
             match index {
-                0usize => self.name = map.next_value()?,
-                1usize => {
-                    self.users = map
-                        .next_value::<
-                            airbyte_agent_runtime::record::SkipNulls<String>,
-                        >()?
-                        .0;
-                }
-                2usize => self.count = map.next_value()?,
-                _ => {
-                    map.next_value::<airbyte_agent_runtime::serde::de::IgnoredAny>()?;
-                }
+                0 => self.name = map.next_value()?,
+                1 => self.users = map.next_value::<record::SkipNulls<String>>()?.0,
+                2 => self.count = map.next_value()?,
+                _ => drop(map.next_value::<serde::de::IgnoredAny>()?),
             }
             Ok(())
         }
     }
-    impl<'de> airbyte_agent_runtime::serde::Deserialize<'de> for Reaction {
-        fn deserialize<__D: airbyte_agent_runtime::serde::Deserializer<'de>>(
-            deserializer: __D,
-        ) -> ::std::result::Result<Self, __D::Error> {
-            airbyte_agent_runtime::record::deserialize(deserializer)
+    impl<'de> serde::Deserialize<'de> for Reaction {
+        fn deserialize<__D: serde::Deserializer<'de>>(
+            d: __D,
+        ) -> Result<Self, __D::Error> {
+            record::deserialize(d)
         }
     }
     /// A file shared in a message.
-    #[derive(Debug, Clone, Default, airbyte_agent_runtime::serde::Serialize)]
+    #[derive(Debug, Clone, Default, serde::Serialize)]
     #[serde(crate = "airbyte_agent_runtime::serde")]
     pub struct File {
         /// Unique identifier of this file.
@@ -697,73 +672,71 @@ mod used_by_5 {
         #[serde(skip_serializing_if = "Option::is_none")]
         pub timestamp: Option<i64>,
     }
-    impl airbyte_agent_runtime::record::Record for File {
+    impl record::Record for File {
         const NAME: &'static str = "File";
         fn field_index(key: &str) -> Option<usize> {
             match key {
-                "id" => Some(0usize),
-                "name" => Some(1usize),
-                "title" => Some(2usize),
-                "mimetype" => Some(3usize),
-                "filetype" => Some(4usize),
-                "pretty_type" => Some(5usize),
-                "user" => Some(6usize),
-                "size" => Some(7usize),
-                "mode" => Some(8usize),
-                "is_external" => Some(9usize),
-                "external_type" => Some(10usize),
-                "is_public" => Some(11usize),
-                "public_url_shared" => Some(12usize),
-                "url_private" => Some(13usize),
-                "url_private_download" => Some(14usize),
-                "permalink" => Some(15usize),
-                "permalink_public" => Some(16usize),
-                "created" => Some(17usize),
-                "timestamp" => Some(18usize),
+                "id" => Some(0),
+                "name" => Some(1),
+                "title" => Some(2),
+                "mimetype" => Some(3),
+                "filetype" => Some(4),
+                "pretty_type" => Some(5),
+                "user" => Some(6),
+                "size" => Some(7),
+                "mode" => Some(8),
+                "is_external" => Some(9),
+                "external_type" => Some(10),
+                "is_public" => Some(11),
+                "public_url_shared" => Some(12),
+                "url_private" => Some(13),
+                "url_private_download" => Some(14),
+                "permalink" => Some(15),
+                "permalink_public" => Some(16),
+                "created" => Some(17),
+                "timestamp" => Some(18),
                 _ => None,
             }
         }
-        fn set_field<'de, __M: airbyte_agent_runtime::serde::de::MapAccess<'de>>(
+        fn set_field<'de, __M: serde::de::MapAccess<'de>>(
             &mut self,
             index: usize,
             map: &mut __M,
-        ) -> ::std::result::Result<(), __M::Error> {
+        ) -> Result<(), __M::Error> {
             match index {
-                0usize => self.id = map.next_value()?,
-                1usize => self.name = map.next_value()?,
-                2usize => self.title = map.next_value()?,
-                3usize => self.mimetype = map.next_value()?,
-                4usize => self.filetype = map.next_value()?,
-                5usize => self.pretty_type = map.next_value()?,
-                6usize => self.user = map.next_value()?,
-                7usize => self.size = map.next_value()?,
-                8usize => self.mode = map.next_value()?,
-                9usize => self.is_external = map.next_value()?,
-                10usize => self.external_type = map.next_value()?,
-                11usize => self.is_public = map.next_value()?,
-                12usize => self.public_url_shared = map.next_value()?,
-                13usize => self.url_private = map.next_value()?,
-                14usize => self.url_private_download = map.next_value()?,
-                15usize => self.permalink = map.next_value()?,
-                16usize => self.permalink_public = map.next_value()?,
-                17usize => self.created = map.next_value()?,
-                18usize => self.timestamp = map.next_value()?,
-                _ => {
-                    map.next_value::<airbyte_agent_runtime::serde::de::IgnoredAny>()?;
-                }
+                0 => self.id = map.next_value()?,
+                1 => self.name = map.next_value()?,
+                2 => self.title = map.next_value()?,
+                3 => self.mimetype = map.next_value()?,
+                4 => self.filetype = map.next_value()?,
+                5 => self.pretty_type = map.next_value()?,
+                6 => self.user = map.next_value()?,
+                7 => self.size = map.next_value()?,
+                8 => self.mode = map.next_value()?,
+                9 => self.is_external = map.next_value()?,
+                10 => self.external_type = map.next_value()?,
+                11 => self.is_public = map.next_value()?,
+                12 => self.public_url_shared = map.next_value()?,
+                13 => self.url_private = map.next_value()?,
+                14 => self.url_private_download = map.next_value()?,
+                15 => self.permalink = map.next_value()?,
+                16 => self.permalink_public = map.next_value()?,
+                17 => self.created = map.next_value()?,
+                18 => self.timestamp = map.next_value()?,
+                _ => drop(map.next_value::<serde::de::IgnoredAny>()?),
             }
             Ok(())
         }
     }
-    impl<'de> airbyte_agent_runtime::serde::Deserialize<'de> for File {
-        fn deserialize<__D: airbyte_agent_runtime::serde::Deserializer<'de>>(
-            deserializer: __D,
-        ) -> ::std::result::Result<Self, __D::Error> {
-            airbyte_agent_runtime::record::deserialize(deserializer)
+    impl<'de> serde::Deserialize<'de> for File {
+        fn deserialize<__D: serde::Deserializer<'de>>(
+            d: __D,
+        ) -> Result<Self, __D::Error> {
+            record::deserialize(d)
         }
     }
     /// Who last edited a message and when.
-    #[derive(Debug, Clone, Default, airbyte_agent_runtime::serde::Serialize)]
+    #[derive(Debug, Clone, Default, serde::Serialize)]
     #[serde(crate = "airbyte_agent_runtime::serde")]
     pub struct EditedInfo {
         /// User of this edited info.
@@ -773,35 +746,33 @@ mod used_by_5 {
         #[serde(skip_serializing_if = "Option::is_none")]
         pub ts: Option<String>,
     }
-    impl airbyte_agent_runtime::record::Record for EditedInfo {
+    impl record::Record for EditedInfo {
         const NAME: &'static str = "EditedInfo";
         fn field_index(key: &str) -> Option<usize> {
             match key {
-                "user" => Some(0usize),
-                "ts" => Some(1usize),
+                "user" => Some(0),
+                "ts" => Some(1),
                 _ => None,
             }
         }
-        fn set_field<'de, __M: airbyte_agent_runtime::serde::de::MapAccess<'de>>(
+        fn set_field<'de, __M: serde::de::MapAccess<'de>>(
             &mut self,
             index: usize,
             map: &mut __M,
-        ) -> ::std::result::Result<(), __M::Error> {
+        ) -> Result<(), __M::Error> {
             match index {
-                0usize => self.user = map.next_value()?,
-                1usize => self.ts = map.next_value()?,
-                _ => {
-                    map.next_value::<airbyte_agent_runtime::serde::de::IgnoredAny>()?;
-                }
+                0 => self.user = map.next_value()?,
+                1 => self.ts = map.next_value()?,
+                _ => drop(map.next_value::<serde::de::IgnoredAny>()?),
             }
             Ok(())
         }
     }
-    impl<'de> airbyte_agent_runtime::serde::Deserialize<'de> for EditedInfo {
-        fn deserialize<__D: airbyte_agent_runtime::serde::Deserializer<'de>>(
-            deserializer: __D,
-        ) -> ::std::result::Result<Self, __D::Error> {
-            airbyte_agent_runtime::record::deserialize(deserializer)
+    impl<'de> serde::Deserialize<'de> for EditedInfo {
+        fn deserialize<__D: serde::Deserializer<'de>>(
+            d: __D,
+        ) -> Result<Self, __D::Error> {
+            record::deserialize(d)
         }
     }
 }

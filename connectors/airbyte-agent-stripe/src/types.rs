@@ -32,8 +32,9 @@ pub use used_by_1::*;
     )
 )]
 mod used_by_1 {
+    use airbyte_agent_runtime::{Result, record, serde};
     /// The `CustomersListCreated` object.
-    #[derive(Debug, Clone, Default, airbyte_agent_runtime::serde::Serialize)]
+    #[derive(Debug, Clone, Default, serde::Serialize)]
     #[serde(crate = "airbyte_agent_runtime::serde")]
     pub struct CustomersListCreated {
         /// Lower bound, exclusive.
@@ -49,39 +50,37 @@ mod used_by_1 {
         #[serde(skip_serializing_if = "Option::is_none")]
         pub lte: Option<i64>,
     }
-    impl airbyte_agent_runtime::record::Record for CustomersListCreated {
+    impl record::Record for CustomersListCreated {
         const NAME: &'static str = "CustomersListCreated";
         fn field_index(key: &str) -> Option<usize> {
             match key {
-                "gt" => Some(0usize),
-                "gte" => Some(1usize),
-                "lt" => Some(2usize),
-                "lte" => Some(3usize),
+                "gt" => Some(0),
+                "gte" => Some(1),
+                "lt" => Some(2),
+                "lte" => Some(3),
                 _ => None,
             }
         }
-        fn set_field<'de, __M: airbyte_agent_runtime::serde::de::MapAccess<'de>>(
+        fn set_field<'de, __M: serde::de::MapAccess<'de>>(
             &mut self,
             index: usize,
             map: &mut __M,
-        ) -> ::std::result::Result<(), __M::Error> {
+        ) -> Result<(), __M::Error> {
             match index {
-                0usize => self.gt = map.next_value()?,
-                1usize => self.gte = map.next_value()?,
-                2usize => self.lt = map.next_value()?,
-                3usize => self.lte = map.next_value()?,
-                _ => {
-                    map.next_value::<airbyte_agent_runtime::serde::de::IgnoredAny>()?;
-                }
+                0 => self.gt = map.next_value()?,
+                1 => self.gte = map.next_value()?,
+                2 => self.lt = map.next_value()?,
+                3 => self.lte = map.next_value()?,
+                _ => drop(map.next_value::<serde::de::IgnoredAny>()?),
             }
             Ok(())
         }
     }
-    impl<'de> airbyte_agent_runtime::serde::Deserialize<'de> for CustomersListCreated {
-        fn deserialize<__D: airbyte_agent_runtime::serde::Deserializer<'de>>(
-            deserializer: __D,
-        ) -> ::std::result::Result<Self, __D::Error> {
-            airbyte_agent_runtime::record::deserialize(deserializer)
+    impl<'de> serde::Deserialize<'de> for CustomersListCreated {
+        fn deserialize<__D: serde::Deserializer<'de>>(
+            d: __D,
+        ) -> Result<Self, __D::Error> {
+            record::deserialize(d)
         }
     }
 }
@@ -108,8 +107,9 @@ pub use used_by_2::*;
     )
 )]
 mod used_by_2 {
+    use airbyte_agent_runtime::{Result, record, serde};
     /// Postal address.
-    #[derive(Debug, Clone, Default, airbyte_agent_runtime::serde::Serialize)]
+    #[derive(Debug, Clone, Default, serde::Serialize)]
     #[serde(crate = "airbyte_agent_runtime::serde")]
     pub struct CustomerAddress {
         /// City or locality.
@@ -131,43 +131,41 @@ mod used_by_2 {
         #[serde(skip_serializing_if = "Option::is_none")]
         pub state: Option<String>,
     }
-    impl airbyte_agent_runtime::record::Record for CustomerAddress {
+    impl record::Record for CustomerAddress {
         const NAME: &'static str = "CustomerAddress";
         fn field_index(key: &str) -> Option<usize> {
             match key {
-                "city" => Some(0usize),
-                "country" => Some(1usize),
-                "line1" => Some(2usize),
-                "line2" => Some(3usize),
-                "postal_code" => Some(4usize),
-                "state" => Some(5usize),
+                "city" => Some(0),
+                "country" => Some(1),
+                "line1" => Some(2),
+                "line2" => Some(3),
+                "postal_code" => Some(4),
+                "state" => Some(5),
                 _ => None,
             }
         }
-        fn set_field<'de, __M: airbyte_agent_runtime::serde::de::MapAccess<'de>>(
+        fn set_field<'de, __M: serde::de::MapAccess<'de>>(
             &mut self,
             index: usize,
             map: &mut __M,
-        ) -> ::std::result::Result<(), __M::Error> {
+        ) -> Result<(), __M::Error> {
             match index {
-                0usize => self.city = map.next_value()?,
-                1usize => self.country = map.next_value()?,
-                2usize => self.line1 = map.next_value()?,
-                3usize => self.line2 = map.next_value()?,
-                4usize => self.postal_code = map.next_value()?,
-                5usize => self.state = map.next_value()?,
-                _ => {
-                    map.next_value::<airbyte_agent_runtime::serde::de::IgnoredAny>()?;
-                }
+                0 => self.city = map.next_value()?,
+                1 => self.country = map.next_value()?,
+                2 => self.line1 = map.next_value()?,
+                3 => self.line2 = map.next_value()?,
+                4 => self.postal_code = map.next_value()?,
+                5 => self.state = map.next_value()?,
+                _ => drop(map.next_value::<serde::de::IgnoredAny>()?),
             }
             Ok(())
         }
     }
-    impl<'de> airbyte_agent_runtime::serde::Deserialize<'de> for CustomerAddress {
-        fn deserialize<__D: airbyte_agent_runtime::serde::Deserializer<'de>>(
-            deserializer: __D,
-        ) -> ::std::result::Result<Self, __D::Error> {
-            airbyte_agent_runtime::record::deserialize(deserializer)
+    impl<'de> serde::Deserialize<'de> for CustomerAddress {
+        fn deserialize<__D: serde::Deserializer<'de>>(
+            d: __D,
+        ) -> Result<Self, __D::Error> {
+            record::deserialize(d)
         }
     }
 }
@@ -214,8 +212,9 @@ pub use used_by_5::*;
 /// Types used by `checkout_sessions`, `subscriptions`.
 #[cfg(any(feature = "subscriptions", feature = "checkout_sessions"))]
 mod used_by_5 {
+    use airbyte_agent_runtime::{Result, record, serde};
     /// The `SubscriptionsCreateItemsItem` object.
-    #[derive(Debug, Clone, Default, airbyte_agent_runtime::serde::Serialize)]
+    #[derive(Debug, Clone, Default, serde::Serialize)]
     #[serde(crate = "airbyte_agent_runtime::serde")]
     pub struct SubscriptionsCreateItemsItem {
         /// ID of the price.
@@ -225,36 +224,33 @@ mod used_by_5 {
         #[serde(skip_serializing_if = "Option::is_none")]
         pub quantity: Option<i64>,
     }
-    impl airbyte_agent_runtime::record::Record for SubscriptionsCreateItemsItem {
+    impl record::Record for SubscriptionsCreateItemsItem {
         const NAME: &'static str = "SubscriptionsCreateItemsItem";
         fn field_index(key: &str) -> Option<usize> {
             match key {
-                "price" => Some(0usize),
-                "quantity" => Some(1usize),
+                "price" => Some(0),
+                "quantity" => Some(1),
                 _ => None,
             }
         }
-        fn set_field<'de, __M: airbyte_agent_runtime::serde::de::MapAccess<'de>>(
+        fn set_field<'de, __M: serde::de::MapAccess<'de>>(
             &mut self,
             index: usize,
             map: &mut __M,
-        ) -> ::std::result::Result<(), __M::Error> {
+        ) -> Result<(), __M::Error> {
             match index {
-                0usize => self.price = map.next_value()?,
-                1usize => self.quantity = map.next_value()?,
-                _ => {
-                    map.next_value::<airbyte_agent_runtime::serde::de::IgnoredAny>()?;
-                }
+                0 => self.price = map.next_value()?,
+                1 => self.quantity = map.next_value()?,
+                _ => drop(map.next_value::<serde::de::IgnoredAny>()?),
             }
             Ok(())
         }
     }
-    impl<'de> airbyte_agent_runtime::serde::Deserialize<'de>
-    for SubscriptionsCreateItemsItem {
-        fn deserialize<__D: airbyte_agent_runtime::serde::Deserializer<'de>>(
-            deserializer: __D,
-        ) -> ::std::result::Result<Self, __D::Error> {
-            airbyte_agent_runtime::record::deserialize(deserializer)
+    impl<'de> serde::Deserialize<'de> for SubscriptionsCreateItemsItem {
+        fn deserialize<__D: serde::Deserializer<'de>>(
+            d: __D,
+        ) -> Result<Self, __D::Error> {
+            record::deserialize(d)
         }
     }
 }
@@ -277,8 +273,9 @@ pub use used_by_6::*;
     )
 )]
 mod used_by_6 {
+    use airbyte_agent_runtime::{Result, record, serde};
     /// The `CustomerInvoiceSettingsCustomFieldsItem` object.
-    #[derive(Debug, Clone, Default, airbyte_agent_runtime::serde::Serialize)]
+    #[derive(Debug, Clone, Default, serde::Serialize)]
     #[serde(crate = "airbyte_agent_runtime::serde")]
     pub struct CustomerInvoiceSettingsCustomFieldsItem {
         /// Name of the custom field.
@@ -288,41 +285,37 @@ mod used_by_6 {
         #[serde(skip_serializing_if = "Option::is_none")]
         pub value: Option<String>,
     }
-    impl airbyte_agent_runtime::record::Record
-    for CustomerInvoiceSettingsCustomFieldsItem {
+    impl record::Record for CustomerInvoiceSettingsCustomFieldsItem {
         const NAME: &'static str = "CustomerInvoiceSettingsCustomFieldsItem";
         fn field_index(key: &str) -> Option<usize> {
             match key {
-                "name" => Some(0usize),
-                "value" => Some(1usize),
+                "name" => Some(0),
+                "value" => Some(1),
                 _ => None,
             }
         }
-        fn set_field<'de, __M: airbyte_agent_runtime::serde::de::MapAccess<'de>>(
+        fn set_field<'de, __M: serde::de::MapAccess<'de>>(
             &mut self,
             index: usize,
             map: &mut __M,
-        ) -> ::std::result::Result<(), __M::Error> {
+        ) -> Result<(), __M::Error> {
             match index {
-                0usize => self.name = map.next_value()?,
-                1usize => self.value = map.next_value()?,
-                _ => {
-                    map.next_value::<airbyte_agent_runtime::serde::de::IgnoredAny>()?;
-                }
+                0 => self.name = map.next_value()?,
+                1 => self.value = map.next_value()?,
+                _ => drop(map.next_value::<serde::de::IgnoredAny>()?),
             }
             Ok(())
         }
     }
-    impl<'de> airbyte_agent_runtime::serde::Deserialize<'de>
-    for CustomerInvoiceSettingsCustomFieldsItem {
-        fn deserialize<__D: airbyte_agent_runtime::serde::Deserializer<'de>>(
-            deserializer: __D,
-        ) -> ::std::result::Result<Self, __D::Error> {
-            airbyte_agent_runtime::record::deserialize(deserializer)
+    impl<'de> serde::Deserialize<'de> for CustomerInvoiceSettingsCustomFieldsItem {
+        fn deserialize<__D: serde::Deserializer<'de>>(
+            d: __D,
+        ) -> Result<Self, __D::Error> {
+            record::deserialize(d)
         }
     }
     /// Shipping name, address and phone.
-    #[derive(Debug, Clone, Default, airbyte_agent_runtime::serde::Serialize)]
+    #[derive(Debug, Clone, Default, serde::Serialize)]
     #[serde(crate = "airbyte_agent_runtime::serde")]
     pub struct CustomerShipping {
         /// Postal address.
@@ -335,41 +328,39 @@ mod used_by_6 {
         #[serde(skip_serializing_if = "Option::is_none")]
         pub phone: Option<String>,
     }
-    impl airbyte_agent_runtime::record::Record for CustomerShipping {
+    impl record::Record for CustomerShipping {
         const NAME: &'static str = "CustomerShipping";
         fn field_index(key: &str) -> Option<usize> {
             match key {
-                "address" => Some(0usize),
-                "name" => Some(1usize),
-                "phone" => Some(2usize),
+                "address" => Some(0),
+                "name" => Some(1),
+                "phone" => Some(2),
                 _ => None,
             }
         }
-        fn set_field<'de, __M: airbyte_agent_runtime::serde::de::MapAccess<'de>>(
+        fn set_field<'de, __M: serde::de::MapAccess<'de>>(
             &mut self,
             index: usize,
             map: &mut __M,
-        ) -> ::std::result::Result<(), __M::Error> {
+        ) -> Result<(), __M::Error> {
             match index {
-                0usize => self.address = map.next_value()?,
-                1usize => self.name = map.next_value()?,
-                2usize => self.phone = map.next_value()?,
-                _ => {
-                    map.next_value::<airbyte_agent_runtime::serde::de::IgnoredAny>()?;
-                }
+                0 => self.address = map.next_value()?,
+                1 => self.name = map.next_value()?,
+                2 => self.phone = map.next_value()?,
+                _ => drop(map.next_value::<serde::de::IgnoredAny>()?),
             }
             Ok(())
         }
     }
-    impl<'de> airbyte_agent_runtime::serde::Deserialize<'de> for CustomerShipping {
-        fn deserialize<__D: airbyte_agent_runtime::serde::Deserializer<'de>>(
-            deserializer: __D,
-        ) -> ::std::result::Result<Self, __D::Error> {
-            airbyte_agent_runtime::record::deserialize(deserializer)
+    impl<'de> serde::Deserialize<'de> for CustomerShipping {
+        fn deserialize<__D: serde::Deserializer<'de>>(
+            d: __D,
+        ) -> Result<Self, __D::Error> {
+            record::deserialize(d)
         }
     }
     /// Postal address.
-    #[derive(Debug, Clone, Default, airbyte_agent_runtime::serde::Serialize)]
+    #[derive(Debug, Clone, Default, serde::Serialize)]
     #[serde(crate = "airbyte_agent_runtime::serde")]
     pub struct CustomerShippingAddress {
         /// City or locality.
@@ -391,44 +382,41 @@ mod used_by_6 {
         #[serde(skip_serializing_if = "Option::is_none")]
         pub state: Option<String>,
     }
-    impl airbyte_agent_runtime::record::Record for CustomerShippingAddress {
+    impl record::Record for CustomerShippingAddress {
         const NAME: &'static str = "CustomerShippingAddress";
         fn field_index(key: &str) -> Option<usize> {
             match key {
-                "city" => Some(0usize),
-                "country" => Some(1usize),
-                "line1" => Some(2usize),
-                "line2" => Some(3usize),
-                "postal_code" => Some(4usize),
-                "state" => Some(5usize),
+                "city" => Some(0),
+                "country" => Some(1),
+                "line1" => Some(2),
+                "line2" => Some(3),
+                "postal_code" => Some(4),
+                "state" => Some(5),
                 _ => None,
             }
         }
-        fn set_field<'de, __M: airbyte_agent_runtime::serde::de::MapAccess<'de>>(
+        fn set_field<'de, __M: serde::de::MapAccess<'de>>(
             &mut self,
             index: usize,
             map: &mut __M,
-        ) -> ::std::result::Result<(), __M::Error> {
+        ) -> Result<(), __M::Error> {
             match index {
-                0usize => self.city = map.next_value()?,
-                1usize => self.country = map.next_value()?,
-                2usize => self.line1 = map.next_value()?,
-                3usize => self.line2 = map.next_value()?,
-                4usize => self.postal_code = map.next_value()?,
-                5usize => self.state = map.next_value()?,
-                _ => {
-                    map.next_value::<airbyte_agent_runtime::serde::de::IgnoredAny>()?;
-                }
+                0 => self.city = map.next_value()?,
+                1 => self.country = map.next_value()?,
+                2 => self.line1 = map.next_value()?,
+                3 => self.line2 = map.next_value()?,
+                4 => self.postal_code = map.next_value()?,
+                5 => self.state = map.next_value()?,
+                _ => drop(map.next_value::<serde::de::IgnoredAny>()?),
             }
             Ok(())
         }
     }
-    impl<'de> airbyte_agent_runtime::serde::Deserialize<'de>
-    for CustomerShippingAddress {
-        fn deserialize<__D: airbyte_agent_runtime::serde::Deserializer<'de>>(
-            deserializer: __D,
-        ) -> ::std::result::Result<Self, __D::Error> {
-            airbyte_agent_runtime::record::deserialize(deserializer)
+    impl<'de> serde::Deserialize<'de> for CustomerShippingAddress {
+        fn deserialize<__D: serde::Deserializer<'de>>(
+            d: __D,
+        ) -> Result<Self, __D::Error> {
+            record::deserialize(d)
         }
     }
 }
@@ -453,8 +441,9 @@ pub use used_by_7::*;
     )
 )]
 mod used_by_7 {
+    use airbyte_agent_runtime::{Result, record, serde};
     /// Object describing the liability.
-    #[derive(Debug, Clone, Default, airbyte_agent_runtime::serde::Serialize)]
+    #[derive(Debug, Clone, Default, serde::Serialize)]
     #[serde(crate = "airbyte_agent_runtime::serde")]
     pub struct SubscriptionAutomaticTaxLiability {
         /// Account of this liability.
@@ -464,36 +453,33 @@ mod used_by_7 {
         #[serde(rename = "type", skip_serializing_if = "Option::is_none")]
         pub type_: Option<SubscriptionAutomaticTaxLiabilityType>,
     }
-    impl airbyte_agent_runtime::record::Record for SubscriptionAutomaticTaxLiability {
+    impl record::Record for SubscriptionAutomaticTaxLiability {
         const NAME: &'static str = "SubscriptionAutomaticTaxLiability";
         fn field_index(key: &str) -> Option<usize> {
             match key {
-                "account" => Some(0usize),
-                "type" => Some(1usize),
+                "account" => Some(0),
+                "type" => Some(1),
                 _ => None,
             }
         }
-        fn set_field<'de, __M: airbyte_agent_runtime::serde::de::MapAccess<'de>>(
+        fn set_field<'de, __M: serde::de::MapAccess<'de>>(
             &mut self,
             index: usize,
             map: &mut __M,
-        ) -> ::std::result::Result<(), __M::Error> {
+        ) -> Result<(), __M::Error> {
             match index {
-                0usize => self.account = map.next_value()?,
-                1usize => self.type_ = map.next_value()?,
-                _ => {
-                    map.next_value::<airbyte_agent_runtime::serde::de::IgnoredAny>()?;
-                }
+                0 => self.account = map.next_value()?,
+                1 => self.type_ = map.next_value()?,
+                _ => drop(map.next_value::<serde::de::IgnoredAny>()?),
             }
             Ok(())
         }
     }
-    impl<'de> airbyte_agent_runtime::serde::Deserialize<'de>
-    for SubscriptionAutomaticTaxLiability {
-        fn deserialize<__D: airbyte_agent_runtime::serde::Deserializer<'de>>(
-            deserializer: __D,
-        ) -> ::std::result::Result<Self, __D::Error> {
-            airbyte_agent_runtime::record::deserialize(deserializer)
+    impl<'de> serde::Deserialize<'de> for SubscriptionAutomaticTaxLiability {
+        fn deserialize<__D: serde::Deserializer<'de>>(
+            d: __D,
+        ) -> Result<Self, __D::Error> {
+            record::deserialize(d)
         }
     }
     airbyte_agent_runtime::string_enum! {
@@ -508,7 +494,7 @@ mod used_by_7 {
         SendInvoice => "send_invoice" }
     }
     /// Object describing the flat amount.
-    #[derive(Debug, Clone, Default, airbyte_agent_runtime::serde::Serialize)]
+    #[derive(Debug, Clone, Default, serde::Serialize)]
     #[serde(crate = "airbyte_agent_runtime::serde")]
     pub struct SubscriptionDefaultTaxRatesItemFlatAmount {
         /// Amount in the currency's smallest unit (for example cents).
@@ -518,37 +504,33 @@ mod used_by_7 {
         #[serde(skip_serializing_if = "Option::is_none")]
         pub currency: Option<String>,
     }
-    impl airbyte_agent_runtime::record::Record
-    for SubscriptionDefaultTaxRatesItemFlatAmount {
+    impl record::Record for SubscriptionDefaultTaxRatesItemFlatAmount {
         const NAME: &'static str = "SubscriptionDefaultTaxRatesItemFlatAmount";
         fn field_index(key: &str) -> Option<usize> {
             match key {
-                "amount" => Some(0usize),
-                "currency" => Some(1usize),
+                "amount" => Some(0),
+                "currency" => Some(1),
                 _ => None,
             }
         }
-        fn set_field<'de, __M: airbyte_agent_runtime::serde::de::MapAccess<'de>>(
+        fn set_field<'de, __M: serde::de::MapAccess<'de>>(
             &mut self,
             index: usize,
             map: &mut __M,
-        ) -> ::std::result::Result<(), __M::Error> {
+        ) -> Result<(), __M::Error> {
             match index {
-                0usize => self.amount = map.next_value()?,
-                1usize => self.currency = map.next_value()?,
-                _ => {
-                    map.next_value::<airbyte_agent_runtime::serde::de::IgnoredAny>()?;
-                }
+                0 => self.amount = map.next_value()?,
+                1 => self.currency = map.next_value()?,
+                _ => drop(map.next_value::<serde::de::IgnoredAny>()?),
             }
             Ok(())
         }
     }
-    impl<'de> airbyte_agent_runtime::serde::Deserialize<'de>
-    for SubscriptionDefaultTaxRatesItemFlatAmount {
-        fn deserialize<__D: airbyte_agent_runtime::serde::Deserializer<'de>>(
-            deserializer: __D,
-        ) -> ::std::result::Result<Self, __D::Error> {
-            airbyte_agent_runtime::record::deserialize(deserializer)
+    impl<'de> serde::Deserialize<'de> for SubscriptionDefaultTaxRatesItemFlatAmount {
+        fn deserialize<__D: serde::Deserializer<'de>>(
+            d: __D,
+        ) -> Result<Self, __D::Error> {
+            record::deserialize(d)
         }
     }
     airbyte_agent_runtime::string_enum! {
@@ -578,7 +560,7 @@ mod used_by_7 {
         => "service_tax", #[doc = " `vat`"] Vat => "vat" }
     }
     /// Object describing the issuer.
-    #[derive(Debug, Clone, Default, airbyte_agent_runtime::serde::Serialize)]
+    #[derive(Debug, Clone, Default, serde::Serialize)]
     #[serde(crate = "airbyte_agent_runtime::serde")]
     pub struct SubscriptionInvoiceSettingsIssuer {
         /// Account of this issuer.
@@ -588,36 +570,33 @@ mod used_by_7 {
         #[serde(rename = "type", skip_serializing_if = "Option::is_none")]
         pub type_: Option<SubscriptionAutomaticTaxLiabilityType>,
     }
-    impl airbyte_agent_runtime::record::Record for SubscriptionInvoiceSettingsIssuer {
+    impl record::Record for SubscriptionInvoiceSettingsIssuer {
         const NAME: &'static str = "SubscriptionInvoiceSettingsIssuer";
         fn field_index(key: &str) -> Option<usize> {
             match key {
-                "account" => Some(0usize),
-                "type" => Some(1usize),
+                "account" => Some(0),
+                "type" => Some(1),
                 _ => None,
             }
         }
-        fn set_field<'de, __M: airbyte_agent_runtime::serde::de::MapAccess<'de>>(
+        fn set_field<'de, __M: serde::de::MapAccess<'de>>(
             &mut self,
             index: usize,
             map: &mut __M,
-        ) -> ::std::result::Result<(), __M::Error> {
+        ) -> Result<(), __M::Error> {
             match index {
-                0usize => self.account = map.next_value()?,
-                1usize => self.type_ = map.next_value()?,
-                _ => {
-                    map.next_value::<airbyte_agent_runtime::serde::de::IgnoredAny>()?;
-                }
+                0 => self.account = map.next_value()?,
+                1 => self.type_ = map.next_value()?,
+                _ => drop(map.next_value::<serde::de::IgnoredAny>()?),
             }
             Ok(())
         }
     }
-    impl<'de> airbyte_agent_runtime::serde::Deserialize<'de>
-    for SubscriptionInvoiceSettingsIssuer {
-        fn deserialize<__D: airbyte_agent_runtime::serde::Deserializer<'de>>(
-            deserializer: __D,
-        ) -> ::std::result::Result<Self, __D::Error> {
-            airbyte_agent_runtime::record::deserialize(deserializer)
+    impl<'de> serde::Deserialize<'de> for SubscriptionInvoiceSettingsIssuer {
+        fn deserialize<__D: serde::Deserializer<'de>>(
+            d: __D,
+        ) -> Result<Self, __D::Error> {
+            record::deserialize(d)
         }
     }
 }
@@ -653,8 +632,9 @@ pub use used_by_9::*;
 mod used_by_9 {
     use super::*;
     use airbyte_agent_runtime::serde_json::{Map, Value};
+    use airbyte_agent_runtime::{Result, record, serde};
     /// The `Subscription` object.
-    #[derive(Debug, Clone, Default, airbyte_agent_runtime::serde::Serialize)]
+    #[derive(Debug, Clone, Default, serde::Serialize)]
     #[serde(crate = "airbyte_agent_runtime::serde")]
     pub struct Subscription {
         /// Unique identifier of this subscription.
@@ -808,145 +788,135 @@ mod used_by_9 {
         #[serde(skip_serializing_if = "Option::is_none")]
         pub pending_update: Option<Map<String, Value>>,
     }
-    impl airbyte_agent_runtime::record::Record for Subscription {
+    impl record::Record for Subscription {
         const NAME: &'static str = "Subscription";
         fn field_index(key: &str) -> Option<usize> {
             match key {
-                "id" => Some(0usize),
-                "object" => Some(1usize),
-                "application" => Some(2usize),
-                "application_fee_percent" => Some(3usize),
-                "automatic_tax" => Some(4usize),
-                "billing_cycle_anchor" => Some(5usize),
-                "billing_cycle_anchor_config" => Some(6usize),
-                "billing_mode" => Some(7usize),
-                "billing_thresholds" => Some(8usize),
-                "cancel_at" => Some(9usize),
-                "cancel_at_period_end" => Some(10usize),
-                "canceled_at" => Some(11usize),
-                "cancellation_details" => Some(12usize),
-                "collection_method" => Some(13usize),
-                "created" => Some(14usize),
-                "currency" => Some(15usize),
-                "customer" => Some(16usize),
-                "customer_account" => Some(17usize),
-                "days_until_due" => Some(18usize),
-                "default_payment_method" => Some(19usize),
-                "default_source" => Some(20usize),
-                "default_tax_rates" => Some(21usize),
-                "description" => Some(22usize),
-                "discounts" => Some(23usize),
-                "ended_at" => Some(24usize),
-                "invoice_settings" => Some(25usize),
-                "items" => Some(26usize),
-                "latest_invoice" => Some(27usize),
-                "livemode" => Some(28usize),
-                "metadata" => Some(29usize),
-                "next_pending_invoice_item_invoice" => Some(30usize),
-                "on_behalf_of" => Some(31usize),
-                "pause_collection" => Some(32usize),
-                "payment_settings" => Some(33usize),
-                "status" => Some(34usize),
-                "current_period_start" => Some(35usize),
-                "current_period_end" => Some(36usize),
-                "start_date" => Some(37usize),
-                "trial_start" => Some(38usize),
-                "trial_end" => Some(39usize),
-                "discount" => Some(40usize),
-                "plan" => Some(41usize),
-                "quantity" => Some(42usize),
-                "schedule" => Some(43usize),
-                "test_clock" => Some(44usize),
-                "transfer_data" => Some(45usize),
-                "trial_settings" => Some(46usize),
-                "pending_invoice_item_interval" => Some(47usize),
-                "pending_setup_intent" => Some(48usize),
-                "pending_update" => Some(49usize),
+                "id" => Some(0),
+                "object" => Some(1),
+                "application" => Some(2),
+                "application_fee_percent" => Some(3),
+                "automatic_tax" => Some(4),
+                "billing_cycle_anchor" => Some(5),
+                "billing_cycle_anchor_config" => Some(6),
+                "billing_mode" => Some(7),
+                "billing_thresholds" => Some(8),
+                "cancel_at" => Some(9),
+                "cancel_at_period_end" => Some(10),
+                "canceled_at" => Some(11),
+                "cancellation_details" => Some(12),
+                "collection_method" => Some(13),
+                "created" => Some(14),
+                "currency" => Some(15),
+                "customer" => Some(16),
+                "customer_account" => Some(17),
+                "days_until_due" => Some(18),
+                "default_payment_method" => Some(19),
+                "default_source" => Some(20),
+                "default_tax_rates" => Some(21),
+                "description" => Some(22),
+                "discounts" => Some(23),
+                "ended_at" => Some(24),
+                "invoice_settings" => Some(25),
+                "items" => Some(26),
+                "latest_invoice" => Some(27),
+                "livemode" => Some(28),
+                "metadata" => Some(29),
+                "next_pending_invoice_item_invoice" => Some(30),
+                "on_behalf_of" => Some(31),
+                "pause_collection" => Some(32),
+                "payment_settings" => Some(33),
+                "status" => Some(34),
+                "current_period_start" => Some(35),
+                "current_period_end" => Some(36),
+                "start_date" => Some(37),
+                "trial_start" => Some(38),
+                "trial_end" => Some(39),
+                "discount" => Some(40),
+                "plan" => Some(41),
+                "quantity" => Some(42),
+                "schedule" => Some(43),
+                "test_clock" => Some(44),
+                "transfer_data" => Some(45),
+                "trial_settings" => Some(46),
+                "pending_invoice_item_interval" => Some(47),
+                "pending_setup_intent" => Some(48),
+                "pending_update" => Some(49),
                 _ => None,
             }
         }
-        fn set_field<'de, __M: airbyte_agent_runtime::serde::de::MapAccess<'de>>(
+        fn set_field<'de, __M: serde::de::MapAccess<'de>>(
             &mut self,
             index: usize,
             map: &mut __M,
-        ) -> ::std::result::Result<(), __M::Error> {
+        ) -> Result<(), __M::Error> {
             match index {
-                0usize => self.id = map.next_value()?,
-                1usize => self.object = map.next_value()?,
-                2usize => self.application = map.next_value()?,
-                3usize => self.application_fee_percent = map.next_value()?,
-                4usize => self.automatic_tax = map.next_value()?,
-                5usize => self.billing_cycle_anchor = map.next_value()?,
-                6usize => self.billing_cycle_anchor_config = map.next_value()?,
-                7usize => self.billing_mode = map.next_value()?,
-                8usize => self.billing_thresholds = map.next_value()?,
-                9usize => self.cancel_at = map.next_value()?,
-                10usize => self.cancel_at_period_end = map.next_value()?,
-                11usize => self.canceled_at = map.next_value()?,
-                12usize => self.cancellation_details = map.next_value()?,
-                13usize => self.collection_method = map.next_value()?,
-                14usize => self.created = map.next_value()?,
-                15usize => self.currency = map.next_value()?,
-                16usize => self.customer = map.next_value()?,
-                17usize => self.customer_account = map.next_value()?,
-                18usize => self.days_until_due = map.next_value()?,
-                19usize => self.default_payment_method = map.next_value()?,
-                20usize => self.default_source = map.next_value()?,
-                21usize => {
+                0 => self.id = map.next_value()?,
+                1 => self.object = map.next_value()?,
+                2 => self.application = map.next_value()?,
+                3 => self.application_fee_percent = map.next_value()?,
+                4 => self.automatic_tax = map.next_value()?,
+                5 => self.billing_cycle_anchor = map.next_value()?,
+                6 => self.billing_cycle_anchor_config = map.next_value()?,
+                7 => self.billing_mode = map.next_value()?,
+                8 => self.billing_thresholds = map.next_value()?,
+                9 => self.cancel_at = map.next_value()?,
+                10 => self.cancel_at_period_end = map.next_value()?,
+                11 => self.canceled_at = map.next_value()?,
+                12 => self.cancellation_details = map.next_value()?,
+                13 => self.collection_method = map.next_value()?,
+                14 => self.created = map.next_value()?,
+                15 => self.currency = map.next_value()?,
+                16 => self.customer = map.next_value()?,
+                17 => self.customer_account = map.next_value()?,
+                18 => self.days_until_due = map.next_value()?,
+                19 => self.default_payment_method = map.next_value()?,
+                20 => self.default_source = map.next_value()?,
+                21 => {
                     self.default_tax_rates = map
                         .next_value::<
-                            airbyte_agent_runtime::record::SkipNulls<
-                                SubscriptionDefaultTaxRatesItem,
-                            >,
+                            record::SkipNulls<SubscriptionDefaultTaxRatesItem>,
                         >()?
                         .0;
                 }
-                22usize => self.description = map.next_value()?,
-                23usize => {
-                    self.discounts = map
-                        .next_value::<
-                            airbyte_agent_runtime::record::SkipNulls<String>,
-                        >()?
-                        .0;
-                }
-                24usize => self.ended_at = map.next_value()?,
-                25usize => self.invoice_settings = map.next_value()?,
-                26usize => self.items = map.next_value()?,
-                27usize => self.latest_invoice = map.next_value()?,
-                28usize => self.livemode = map.next_value()?,
-                29usize => self.metadata = map.next_value()?,
-                30usize => self.next_pending_invoice_item_invoice = map.next_value()?,
-                31usize => self.on_behalf_of = map.next_value()?,
-                32usize => self.pause_collection = map.next_value()?,
-                33usize => self.payment_settings = map.next_value()?,
-                34usize => self.status = map.next_value()?,
-                35usize => self.current_period_start = map.next_value()?,
-                36usize => self.current_period_end = map.next_value()?,
-                37usize => self.start_date = map.next_value()?,
-                38usize => self.trial_start = map.next_value()?,
-                39usize => self.trial_end = map.next_value()?,
-                40usize => self.discount = map.next_value()?,
-                41usize => self.plan = map.next_value()?,
-                42usize => self.quantity = map.next_value()?,
-                43usize => self.schedule = map.next_value()?,
-                44usize => self.test_clock = map.next_value()?,
-                45usize => self.transfer_data = map.next_value()?,
-                46usize => self.trial_settings = map.next_value()?,
-                47usize => self.pending_invoice_item_interval = map.next_value()?,
-                48usize => self.pending_setup_intent = map.next_value()?,
-                49usize => self.pending_update = map.next_value()?,
-                _ => {
-                    map.next_value::<airbyte_agent_runtime::serde::de::IgnoredAny>()?;
-                }
+                22 => self.description = map.next_value()?,
+                23 => self.discounts = map.next_value::<record::SkipNulls<String>>()?.0,
+                24 => self.ended_at = map.next_value()?,
+                25 => self.invoice_settings = map.next_value()?,
+                26 => self.items = map.next_value()?,
+                27 => self.latest_invoice = map.next_value()?,
+                28 => self.livemode = map.next_value()?,
+                29 => self.metadata = map.next_value()?,
+                30 => self.next_pending_invoice_item_invoice = map.next_value()?,
+                31 => self.on_behalf_of = map.next_value()?,
+                32 => self.pause_collection = map.next_value()?,
+                33 => self.payment_settings = map.next_value()?,
+                34 => self.status = map.next_value()?,
+                35 => self.current_period_start = map.next_value()?,
+                36 => self.current_period_end = map.next_value()?,
+                37 => self.start_date = map.next_value()?,
+                38 => self.trial_start = map.next_value()?,
+                39 => self.trial_end = map.next_value()?,
+                40 => self.discount = map.next_value()?,
+                41 => self.plan = map.next_value()?,
+                42 => self.quantity = map.next_value()?,
+                43 => self.schedule = map.next_value()?,
+                44 => self.test_clock = map.next_value()?,
+                45 => self.transfer_data = map.next_value()?,
+                46 => self.trial_settings = map.next_value()?,
+                47 => self.pending_invoice_item_interval = map.next_value()?,
+                48 => self.pending_setup_intent = map.next_value()?,
+                49 => self.pending_update = map.next_value()?,
+                _ => drop(map.next_value::<serde::de::IgnoredAny>()?),
             }
             Ok(())
         }
     }
-    impl<'de> airbyte_agent_runtime::serde::Deserialize<'de> for Subscription {
-        fn deserialize<__D: airbyte_agent_runtime::serde::Deserializer<'de>>(
-            deserializer: __D,
-        ) -> ::std::result::Result<Self, __D::Error> {
-            airbyte_agent_runtime::record::deserialize(deserializer)
+    impl<'de> serde::Deserialize<'de> for Subscription {
+        fn deserialize<__D: serde::Deserializer<'de>>(
+            d: __D,
+        ) -> Result<Self, __D::Error> {
+            record::deserialize(d)
         }
     }
     airbyte_agent_runtime::string_enum! {
@@ -954,7 +924,7 @@ mod used_by_9 {
         SubscriptionObject { #[doc = " `subscription`"] Subscription => "subscription" }
     }
     /// Object describing the automatic tax.
-    #[derive(Debug, Clone, Default, airbyte_agent_runtime::serde::Serialize)]
+    #[derive(Debug, Clone, Default, serde::Serialize)]
     #[serde(crate = "airbyte_agent_runtime::serde")]
     pub struct SubscriptionAutomaticTax {
         /// Disabled reason of this automatic tax.
@@ -967,42 +937,39 @@ mod used_by_9 {
         #[serde(skip_serializing_if = "Option::is_none")]
         pub liability: Option<SubscriptionAutomaticTaxLiability>,
     }
-    impl airbyte_agent_runtime::record::Record for SubscriptionAutomaticTax {
+    impl record::Record for SubscriptionAutomaticTax {
         const NAME: &'static str = "SubscriptionAutomaticTax";
         fn field_index(key: &str) -> Option<usize> {
             match key {
-                "disabled_reason" => Some(0usize),
-                "enabled" => Some(1usize),
-                "liability" => Some(2usize),
+                "disabled_reason" => Some(0),
+                "enabled" => Some(1),
+                "liability" => Some(2),
                 _ => None,
             }
         }
-        fn set_field<'de, __M: airbyte_agent_runtime::serde::de::MapAccess<'de>>(
+        fn set_field<'de, __M: serde::de::MapAccess<'de>>(
             &mut self,
             index: usize,
             map: &mut __M,
-        ) -> ::std::result::Result<(), __M::Error> {
+        ) -> Result<(), __M::Error> {
             match index {
-                0usize => self.disabled_reason = map.next_value()?,
-                1usize => self.enabled = map.next_value()?,
-                2usize => self.liability = map.next_value()?,
-                _ => {
-                    map.next_value::<airbyte_agent_runtime::serde::de::IgnoredAny>()?;
-                }
+                0 => self.disabled_reason = map.next_value()?,
+                1 => self.enabled = map.next_value()?,
+                2 => self.liability = map.next_value()?,
+                _ => drop(map.next_value::<serde::de::IgnoredAny>()?),
             }
             Ok(())
         }
     }
-    impl<'de> airbyte_agent_runtime::serde::Deserialize<'de>
-    for SubscriptionAutomaticTax {
-        fn deserialize<__D: airbyte_agent_runtime::serde::Deserializer<'de>>(
-            deserializer: __D,
-        ) -> ::std::result::Result<Self, __D::Error> {
-            airbyte_agent_runtime::record::deserialize(deserializer)
+    impl<'de> serde::Deserialize<'de> for SubscriptionAutomaticTax {
+        fn deserialize<__D: serde::Deserializer<'de>>(
+            d: __D,
+        ) -> Result<Self, __D::Error> {
+            record::deserialize(d)
         }
     }
     /// Object describing the billing cycle anchor config.
-    #[derive(Debug, Clone, Default, airbyte_agent_runtime::serde::Serialize)]
+    #[derive(Debug, Clone, Default, serde::Serialize)]
     #[serde(crate = "airbyte_agent_runtime::serde")]
     pub struct SubscriptionBillingCycleAnchorConfig {
         /// Day of month (numeric).
@@ -1021,46 +988,43 @@ mod used_by_9 {
         #[serde(skip_serializing_if = "Option::is_none")]
         pub second: Option<i64>,
     }
-    impl airbyte_agent_runtime::record::Record for SubscriptionBillingCycleAnchorConfig {
+    impl record::Record for SubscriptionBillingCycleAnchorConfig {
         const NAME: &'static str = "SubscriptionBillingCycleAnchorConfig";
         fn field_index(key: &str) -> Option<usize> {
             match key {
-                "day_of_month" => Some(0usize),
-                "hour" => Some(1usize),
-                "minute" => Some(2usize),
-                "month" => Some(3usize),
-                "second" => Some(4usize),
+                "day_of_month" => Some(0),
+                "hour" => Some(1),
+                "minute" => Some(2),
+                "month" => Some(3),
+                "second" => Some(4),
                 _ => None,
             }
         }
-        fn set_field<'de, __M: airbyte_agent_runtime::serde::de::MapAccess<'de>>(
+        fn set_field<'de, __M: serde::de::MapAccess<'de>>(
             &mut self,
             index: usize,
             map: &mut __M,
-        ) -> ::std::result::Result<(), __M::Error> {
+        ) -> Result<(), __M::Error> {
             match index {
-                0usize => self.day_of_month = map.next_value()?,
-                1usize => self.hour = map.next_value()?,
-                2usize => self.minute = map.next_value()?,
-                3usize => self.month = map.next_value()?,
-                4usize => self.second = map.next_value()?,
-                _ => {
-                    map.next_value::<airbyte_agent_runtime::serde::de::IgnoredAny>()?;
-                }
+                0 => self.day_of_month = map.next_value()?,
+                1 => self.hour = map.next_value()?,
+                2 => self.minute = map.next_value()?,
+                3 => self.month = map.next_value()?,
+                4 => self.second = map.next_value()?,
+                _ => drop(map.next_value::<serde::de::IgnoredAny>()?),
             }
             Ok(())
         }
     }
-    impl<'de> airbyte_agent_runtime::serde::Deserialize<'de>
-    for SubscriptionBillingCycleAnchorConfig {
-        fn deserialize<__D: airbyte_agent_runtime::serde::Deserializer<'de>>(
-            deserializer: __D,
-        ) -> ::std::result::Result<Self, __D::Error> {
-            airbyte_agent_runtime::record::deserialize(deserializer)
+    impl<'de> serde::Deserialize<'de> for SubscriptionBillingCycleAnchorConfig {
+        fn deserialize<__D: serde::Deserializer<'de>>(
+            d: __D,
+        ) -> Result<Self, __D::Error> {
+            record::deserialize(d)
         }
     }
     /// Object describing the billing mode.
-    #[derive(Debug, Clone, Default, airbyte_agent_runtime::serde::Serialize)]
+    #[derive(Debug, Clone, Default, serde::Serialize)]
     #[serde(crate = "airbyte_agent_runtime::serde")]
     pub struct SubscriptionBillingMode {
         /// Object describing the flexible.
@@ -1073,42 +1037,39 @@ mod used_by_9 {
         #[serde(skip_serializing_if = "Option::is_none")]
         pub updated_at: Option<i64>,
     }
-    impl airbyte_agent_runtime::record::Record for SubscriptionBillingMode {
+    impl record::Record for SubscriptionBillingMode {
         const NAME: &'static str = "SubscriptionBillingMode";
         fn field_index(key: &str) -> Option<usize> {
             match key {
-                "flexible" => Some(0usize),
-                "type" => Some(1usize),
-                "updated_at" => Some(2usize),
+                "flexible" => Some(0),
+                "type" => Some(1),
+                "updated_at" => Some(2),
                 _ => None,
             }
         }
-        fn set_field<'de, __M: airbyte_agent_runtime::serde::de::MapAccess<'de>>(
+        fn set_field<'de, __M: serde::de::MapAccess<'de>>(
             &mut self,
             index: usize,
             map: &mut __M,
-        ) -> ::std::result::Result<(), __M::Error> {
+        ) -> Result<(), __M::Error> {
             match index {
-                0usize => self.flexible = map.next_value()?,
-                1usize => self.type_ = map.next_value()?,
-                2usize => self.updated_at = map.next_value()?,
-                _ => {
-                    map.next_value::<airbyte_agent_runtime::serde::de::IgnoredAny>()?;
-                }
+                0 => self.flexible = map.next_value()?,
+                1 => self.type_ = map.next_value()?,
+                2 => self.updated_at = map.next_value()?,
+                _ => drop(map.next_value::<serde::de::IgnoredAny>()?),
             }
             Ok(())
         }
     }
-    impl<'de> airbyte_agent_runtime::serde::Deserialize<'de>
-    for SubscriptionBillingMode {
-        fn deserialize<__D: airbyte_agent_runtime::serde::Deserializer<'de>>(
-            deserializer: __D,
-        ) -> ::std::result::Result<Self, __D::Error> {
-            airbyte_agent_runtime::record::deserialize(deserializer)
+    impl<'de> serde::Deserialize<'de> for SubscriptionBillingMode {
+        fn deserialize<__D: serde::Deserializer<'de>>(
+            d: __D,
+        ) -> Result<Self, __D::Error> {
+            record::deserialize(d)
         }
     }
     /// Object describing the flexible.
-    #[derive(Debug, Clone, Default, airbyte_agent_runtime::serde::Serialize)]
+    #[derive(Debug, Clone, Default, serde::Serialize)]
     #[serde(crate = "airbyte_agent_runtime::serde")]
     pub struct SubscriptionBillingModeFlexible {
         /// Proration discounts; one of `included`, `itemized`.
@@ -1117,34 +1078,31 @@ mod used_by_9 {
             SubscriptionBillingModeFlexibleProrationDiscounts,
         >,
     }
-    impl airbyte_agent_runtime::record::Record for SubscriptionBillingModeFlexible {
+    impl record::Record for SubscriptionBillingModeFlexible {
         const NAME: &'static str = "SubscriptionBillingModeFlexible";
         fn field_index(key: &str) -> Option<usize> {
             match key {
-                "proration_discounts" => Some(0usize),
+                "proration_discounts" => Some(0),
                 _ => None,
             }
         }
-        fn set_field<'de, __M: airbyte_agent_runtime::serde::de::MapAccess<'de>>(
+        fn set_field<'de, __M: serde::de::MapAccess<'de>>(
             &mut self,
             index: usize,
             map: &mut __M,
-        ) -> ::std::result::Result<(), __M::Error> {
+        ) -> Result<(), __M::Error> {
             match index {
-                0usize => self.proration_discounts = map.next_value()?,
-                _ => {
-                    map.next_value::<airbyte_agent_runtime::serde::de::IgnoredAny>()?;
-                }
+                0 => self.proration_discounts = map.next_value()?,
+                _ => drop(map.next_value::<serde::de::IgnoredAny>()?),
             }
             Ok(())
         }
     }
-    impl<'de> airbyte_agent_runtime::serde::Deserialize<'de>
-    for SubscriptionBillingModeFlexible {
-        fn deserialize<__D: airbyte_agent_runtime::serde::Deserializer<'de>>(
-            deserializer: __D,
-        ) -> ::std::result::Result<Self, __D::Error> {
-            airbyte_agent_runtime::record::deserialize(deserializer)
+    impl<'de> serde::Deserialize<'de> for SubscriptionBillingModeFlexible {
+        fn deserialize<__D: serde::Deserializer<'de>>(
+            d: __D,
+        ) -> Result<Self, __D::Error> {
+            record::deserialize(d)
         }
     }
     airbyte_agent_runtime::string_enum! {
@@ -1158,7 +1116,7 @@ mod used_by_9 {
         }
     }
     /// Object describing the billing thresholds.
-    #[derive(Debug, Clone, Default, airbyte_agent_runtime::serde::Serialize)]
+    #[derive(Debug, Clone, Default, serde::Serialize)]
     #[serde(crate = "airbyte_agent_runtime::serde")]
     pub struct SubscriptionBillingThresholds {
         /// Amount gte in minor currency units (cents for USD).
@@ -1168,40 +1126,37 @@ mod used_by_9 {
         #[serde(skip_serializing_if = "Option::is_none")]
         pub reset_billing_cycle_anchor: Option<bool>,
     }
-    impl airbyte_agent_runtime::record::Record for SubscriptionBillingThresholds {
+    impl record::Record for SubscriptionBillingThresholds {
         const NAME: &'static str = "SubscriptionBillingThresholds";
         fn field_index(key: &str) -> Option<usize> {
             match key {
-                "amount_gte" => Some(0usize),
-                "reset_billing_cycle_anchor" => Some(1usize),
+                "amount_gte" => Some(0),
+                "reset_billing_cycle_anchor" => Some(1),
                 _ => None,
             }
         }
-        fn set_field<'de, __M: airbyte_agent_runtime::serde::de::MapAccess<'de>>(
+        fn set_field<'de, __M: serde::de::MapAccess<'de>>(
             &mut self,
             index: usize,
             map: &mut __M,
-        ) -> ::std::result::Result<(), __M::Error> {
+        ) -> Result<(), __M::Error> {
             match index {
-                0usize => self.amount_gte = map.next_value()?,
-                1usize => self.reset_billing_cycle_anchor = map.next_value()?,
-                _ => {
-                    map.next_value::<airbyte_agent_runtime::serde::de::IgnoredAny>()?;
-                }
+                0 => self.amount_gte = map.next_value()?,
+                1 => self.reset_billing_cycle_anchor = map.next_value()?,
+                _ => drop(map.next_value::<serde::de::IgnoredAny>()?),
             }
             Ok(())
         }
     }
-    impl<'de> airbyte_agent_runtime::serde::Deserialize<'de>
-    for SubscriptionBillingThresholds {
-        fn deserialize<__D: airbyte_agent_runtime::serde::Deserializer<'de>>(
-            deserializer: __D,
-        ) -> ::std::result::Result<Self, __D::Error> {
-            airbyte_agent_runtime::record::deserialize(deserializer)
+    impl<'de> serde::Deserialize<'de> for SubscriptionBillingThresholds {
+        fn deserialize<__D: serde::Deserializer<'de>>(
+            d: __D,
+        ) -> Result<Self, __D::Error> {
+            record::deserialize(d)
         }
     }
     /// Object describing the cancellation details.
-    #[derive(Debug, Clone, Default, airbyte_agent_runtime::serde::Serialize)]
+    #[derive(Debug, Clone, Default, serde::Serialize)]
     #[serde(crate = "airbyte_agent_runtime::serde")]
     pub struct SubscriptionCancellationDetails {
         /// Comment of this cancellation details.
@@ -1214,42 +1169,39 @@ mod used_by_9 {
         #[serde(skip_serializing_if = "Option::is_none")]
         pub reason: Option<String>,
     }
-    impl airbyte_agent_runtime::record::Record for SubscriptionCancellationDetails {
+    impl record::Record for SubscriptionCancellationDetails {
         const NAME: &'static str = "SubscriptionCancellationDetails";
         fn field_index(key: &str) -> Option<usize> {
             match key {
-                "comment" => Some(0usize),
-                "feedback" => Some(1usize),
-                "reason" => Some(2usize),
+                "comment" => Some(0),
+                "feedback" => Some(1),
+                "reason" => Some(2),
                 _ => None,
             }
         }
-        fn set_field<'de, __M: airbyte_agent_runtime::serde::de::MapAccess<'de>>(
+        fn set_field<'de, __M: serde::de::MapAccess<'de>>(
             &mut self,
             index: usize,
             map: &mut __M,
-        ) -> ::std::result::Result<(), __M::Error> {
+        ) -> Result<(), __M::Error> {
             match index {
-                0usize => self.comment = map.next_value()?,
-                1usize => self.feedback = map.next_value()?,
-                2usize => self.reason = map.next_value()?,
-                _ => {
-                    map.next_value::<airbyte_agent_runtime::serde::de::IgnoredAny>()?;
-                }
+                0 => self.comment = map.next_value()?,
+                1 => self.feedback = map.next_value()?,
+                2 => self.reason = map.next_value()?,
+                _ => drop(map.next_value::<serde::de::IgnoredAny>()?),
             }
             Ok(())
         }
     }
-    impl<'de> airbyte_agent_runtime::serde::Deserialize<'de>
-    for SubscriptionCancellationDetails {
-        fn deserialize<__D: airbyte_agent_runtime::serde::Deserializer<'de>>(
-            deserializer: __D,
-        ) -> ::std::result::Result<Self, __D::Error> {
-            airbyte_agent_runtime::record::deserialize(deserializer)
+    impl<'de> serde::Deserialize<'de> for SubscriptionCancellationDetails {
+        fn deserialize<__D: serde::Deserializer<'de>>(
+            d: __D,
+        ) -> Result<Self, __D::Error> {
+            record::deserialize(d)
         }
     }
     /// The `SubscriptionDefaultTaxRatesItem` object.
-    #[derive(Debug, Clone, Default, airbyte_agent_runtime::serde::Serialize)]
+    #[derive(Debug, Clone, Default, serde::Serialize)]
     #[serde(crate = "airbyte_agent_runtime::serde")]
     pub struct SubscriptionDefaultTaxRatesItem {
         /// Unique identifier of this default tax rate.
@@ -1307,72 +1259,69 @@ mod used_by_9 {
         #[serde(skip_serializing_if = "Option::is_none")]
         pub tax_type: Option<SubscriptionDefaultTaxRatesItemTaxType>,
     }
-    impl airbyte_agent_runtime::record::Record for SubscriptionDefaultTaxRatesItem {
+    impl record::Record for SubscriptionDefaultTaxRatesItem {
         const NAME: &'static str = "SubscriptionDefaultTaxRatesItem";
         fn field_index(key: &str) -> Option<usize> {
             match key {
-                "id" => Some(0usize),
-                "object" => Some(1usize),
-                "active" => Some(2usize),
-                "country" => Some(3usize),
-                "created" => Some(4usize),
-                "description" => Some(5usize),
-                "display_name" => Some(6usize),
-                "effective_percentage" => Some(7usize),
-                "flat_amount" => Some(8usize),
-                "inclusive" => Some(9usize),
-                "jurisdiction" => Some(10usize),
-                "jurisdiction_level" => Some(11usize),
-                "livemode" => Some(12usize),
-                "metadata" => Some(13usize),
-                "percentage" => Some(14usize),
-                "rate_type" => Some(15usize),
-                "state" => Some(16usize),
-                "tax_type" => Some(17usize),
+                "id" => Some(0),
+                "object" => Some(1),
+                "active" => Some(2),
+                "country" => Some(3),
+                "created" => Some(4),
+                "description" => Some(5),
+                "display_name" => Some(6),
+                "effective_percentage" => Some(7),
+                "flat_amount" => Some(8),
+                "inclusive" => Some(9),
+                "jurisdiction" => Some(10),
+                "jurisdiction_level" => Some(11),
+                "livemode" => Some(12),
+                "metadata" => Some(13),
+                "percentage" => Some(14),
+                "rate_type" => Some(15),
+                "state" => Some(16),
+                "tax_type" => Some(17),
                 _ => None,
             }
         }
-        fn set_field<'de, __M: airbyte_agent_runtime::serde::de::MapAccess<'de>>(
+        fn set_field<'de, __M: serde::de::MapAccess<'de>>(
             &mut self,
             index: usize,
             map: &mut __M,
-        ) -> ::std::result::Result<(), __M::Error> {
+        ) -> Result<(), __M::Error> {
             match index {
-                0usize => self.id = map.next_value()?,
-                1usize => self.object = map.next_value()?,
-                2usize => self.active = map.next_value()?,
-                3usize => self.country = map.next_value()?,
-                4usize => self.created = map.next_value()?,
-                5usize => self.description = map.next_value()?,
-                6usize => self.display_name = map.next_value()?,
-                7usize => self.effective_percentage = map.next_value()?,
-                8usize => self.flat_amount = map.next_value()?,
-                9usize => self.inclusive = map.next_value()?,
-                10usize => self.jurisdiction = map.next_value()?,
-                11usize => self.jurisdiction_level = map.next_value()?,
-                12usize => self.livemode = map.next_value()?,
-                13usize => self.metadata = map.next_value()?,
-                14usize => self.percentage = map.next_value()?,
-                15usize => self.rate_type = map.next_value()?,
-                16usize => self.state = map.next_value()?,
-                17usize => self.tax_type = map.next_value()?,
-                _ => {
-                    map.next_value::<airbyte_agent_runtime::serde::de::IgnoredAny>()?;
-                }
+                0 => self.id = map.next_value()?,
+                1 => self.object = map.next_value()?,
+                2 => self.active = map.next_value()?,
+                3 => self.country = map.next_value()?,
+                4 => self.created = map.next_value()?,
+                5 => self.description = map.next_value()?,
+                6 => self.display_name = map.next_value()?,
+                7 => self.effective_percentage = map.next_value()?,
+                8 => self.flat_amount = map.next_value()?,
+                9 => self.inclusive = map.next_value()?,
+                10 => self.jurisdiction = map.next_value()?,
+                11 => self.jurisdiction_level = map.next_value()?,
+                12 => self.livemode = map.next_value()?,
+                13 => self.metadata = map.next_value()?,
+                14 => self.percentage = map.next_value()?,
+                15 => self.rate_type = map.next_value()?,
+                16 => self.state = map.next_value()?,
+                17 => self.tax_type = map.next_value()?,
+                _ => drop(map.next_value::<serde::de::IgnoredAny>()?),
             }
             Ok(())
         }
     }
-    impl<'de> airbyte_agent_runtime::serde::Deserialize<'de>
-    for SubscriptionDefaultTaxRatesItem {
-        fn deserialize<__D: airbyte_agent_runtime::serde::Deserializer<'de>>(
-            deserializer: __D,
-        ) -> ::std::result::Result<Self, __D::Error> {
-            airbyte_agent_runtime::record::deserialize(deserializer)
+    impl<'de> serde::Deserialize<'de> for SubscriptionDefaultTaxRatesItem {
+        fn deserialize<__D: serde::Deserializer<'de>>(
+            d: __D,
+        ) -> Result<Self, __D::Error> {
+            record::deserialize(d)
         }
     }
     /// Default settings for invoices of this customer.
-    #[derive(Debug, Clone, Default, airbyte_agent_runtime::serde::Serialize)]
+    #[derive(Debug, Clone, Default, serde::Serialize)]
     #[serde(crate = "airbyte_agent_runtime::serde")]
     pub struct SubscriptionInvoiceSettings {
         /// Identifiers of the related account tax records.
@@ -1382,46 +1331,41 @@ mod used_by_9 {
         #[serde(skip_serializing_if = "Option::is_none")]
         pub issuer: Option<SubscriptionInvoiceSettingsIssuer>,
     }
-    impl airbyte_agent_runtime::record::Record for SubscriptionInvoiceSettings {
+    impl record::Record for SubscriptionInvoiceSettings {
         const NAME: &'static str = "SubscriptionInvoiceSettings";
         fn field_index(key: &str) -> Option<usize> {
             match key {
-                "account_tax_ids" => Some(0usize),
-                "issuer" => Some(1usize),
+                "account_tax_ids" => Some(0),
+                "issuer" => Some(1),
                 _ => None,
             }
         }
-        fn set_field<'de, __M: airbyte_agent_runtime::serde::de::MapAccess<'de>>(
+        fn set_field<'de, __M: serde::de::MapAccess<'de>>(
             &mut self,
             index: usize,
             map: &mut __M,
-        ) -> ::std::result::Result<(), __M::Error> {
+        ) -> Result<(), __M::Error> {
             match index {
-                0usize => {
+                0 => {
                     self.account_tax_ids = map
-                        .next_value::<
-                            airbyte_agent_runtime::record::SkipNulls<String>,
-                        >()?
+                        .next_value::<record::SkipNulls<String>>()?
                         .0;
                 }
-                1usize => self.issuer = map.next_value()?,
-                _ => {
-                    map.next_value::<airbyte_agent_runtime::serde::de::IgnoredAny>()?;
-                }
+                1 => self.issuer = map.next_value()?,
+                _ => drop(map.next_value::<serde::de::IgnoredAny>()?),
             }
             Ok(())
         }
     }
-    impl<'de> airbyte_agent_runtime::serde::Deserialize<'de>
-    for SubscriptionInvoiceSettings {
-        fn deserialize<__D: airbyte_agent_runtime::serde::Deserializer<'de>>(
-            deserializer: __D,
-        ) -> ::std::result::Result<Self, __D::Error> {
-            airbyte_agent_runtime::record::deserialize(deserializer)
+    impl<'de> serde::Deserialize<'de> for SubscriptionInvoiceSettings {
+        fn deserialize<__D: serde::Deserializer<'de>>(
+            d: __D,
+        ) -> Result<Self, __D::Error> {
+            record::deserialize(d)
         }
     }
     /// Subscription items, one per price.
-    #[derive(Debug, Clone, Default, airbyte_agent_runtime::serde::Serialize)]
+    #[derive(Debug, Clone, Default, serde::Serialize)]
     #[serde(crate = "airbyte_agent_runtime::serde")]
     pub struct SubscriptionItems {
         /// Type tag naming the kind of Stripe object.
@@ -1440,53 +1384,47 @@ mod used_by_9 {
         #[serde(skip_serializing_if = "Option::is_none")]
         pub total_count: Option<i64>,
     }
-    impl airbyte_agent_runtime::record::Record for SubscriptionItems {
+    impl record::Record for SubscriptionItems {
         const NAME: &'static str = "SubscriptionItems";
         fn field_index(key: &str) -> Option<usize> {
             match key {
-                "object" => Some(0usize),
-                "data" => Some(1usize),
-                "has_more" => Some(2usize),
-                "url" => Some(3usize),
-                "total_count" => Some(4usize),
+                "object" => Some(0),
+                "data" => Some(1),
+                "has_more" => Some(2),
+                "url" => Some(3),
+                "total_count" => Some(4),
                 _ => None,
             }
         }
-        fn set_field<'de, __M: airbyte_agent_runtime::serde::de::MapAccess<'de>>(
+        fn set_field<'de, __M: serde::de::MapAccess<'de>>(
             &mut self,
             index: usize,
             map: &mut __M,
-        ) -> ::std::result::Result<(), __M::Error> {
+        ) -> Result<(), __M::Error> {
             match index {
-                0usize => self.object = map.next_value()?,
-                1usize => {
+                0 => self.object = map.next_value()?,
+                1 => {
                     self.data = map
-                        .next_value::<
-                            airbyte_agent_runtime::record::SkipNulls<
-                                SubscriptionItemsDataItem,
-                            >,
-                        >()?
+                        .next_value::<record::SkipNulls<SubscriptionItemsDataItem>>()?
                         .0;
                 }
-                2usize => self.has_more = map.next_value()?,
-                3usize => self.url = map.next_value()?,
-                4usize => self.total_count = map.next_value()?,
-                _ => {
-                    map.next_value::<airbyte_agent_runtime::serde::de::IgnoredAny>()?;
-                }
+                2 => self.has_more = map.next_value()?,
+                3 => self.url = map.next_value()?,
+                4 => self.total_count = map.next_value()?,
+                _ => drop(map.next_value::<serde::de::IgnoredAny>()?),
             }
             Ok(())
         }
     }
-    impl<'de> airbyte_agent_runtime::serde::Deserialize<'de> for SubscriptionItems {
-        fn deserialize<__D: airbyte_agent_runtime::serde::Deserializer<'de>>(
-            deserializer: __D,
-        ) -> ::std::result::Result<Self, __D::Error> {
-            airbyte_agent_runtime::record::deserialize(deserializer)
+    impl<'de> serde::Deserialize<'de> for SubscriptionItems {
+        fn deserialize<__D: serde::Deserializer<'de>>(
+            d: __D,
+        ) -> Result<Self, __D::Error> {
+            record::deserialize(d)
         }
     }
     /// The `SubscriptionItemsDataItem` object.
-    #[derive(Debug, Clone, Default, airbyte_agent_runtime::serde::Serialize)]
+    #[derive(Debug, Clone, Default, serde::Serialize)]
     #[serde(crate = "airbyte_agent_runtime::serde")]
     pub struct SubscriptionItemsDataItem {
         /// Unique identifier of this subscription.
@@ -1529,113 +1467,98 @@ mod used_by_9 {
         #[serde(skip_serializing_if = "Option::is_none")]
         pub tax_rates: Option<Vec<Map<String, Value>>>,
     }
-    impl airbyte_agent_runtime::record::Record for SubscriptionItemsDataItem {
+    impl record::Record for SubscriptionItemsDataItem {
         const NAME: &'static str = "SubscriptionItemsDataItem";
         fn field_index(key: &str) -> Option<usize> {
             match key {
-                "id" => Some(0usize),
-                "object" => Some(1usize),
-                "billing_thresholds" => Some(2usize),
-                "created" => Some(3usize),
-                "current_period_end" => Some(4usize),
-                "current_period_start" => Some(5usize),
-                "discounts" => Some(6usize),
-                "metadata" => Some(7usize),
-                "plan" => Some(8usize),
-                "price" => Some(9usize),
-                "quantity" => Some(10usize),
-                "subscription" => Some(11usize),
-                "tax_rates" => Some(12usize),
+                "id" => Some(0),
+                "object" => Some(1),
+                "billing_thresholds" => Some(2),
+                "created" => Some(3),
+                "current_period_end" => Some(4),
+                "current_period_start" => Some(5),
+                "discounts" => Some(6),
+                "metadata" => Some(7),
+                "plan" => Some(8),
+                "price" => Some(9),
+                "quantity" => Some(10),
+                "subscription" => Some(11),
+                "tax_rates" => Some(12),
                 _ => None,
             }
         }
-        fn set_field<'de, __M: airbyte_agent_runtime::serde::de::MapAccess<'de>>(
+        fn set_field<'de, __M: serde::de::MapAccess<'de>>(
             &mut self,
             index: usize,
             map: &mut __M,
-        ) -> ::std::result::Result<(), __M::Error> {
+        ) -> Result<(), __M::Error> {
             match index {
-                0usize => self.id = map.next_value()?,
-                1usize => self.object = map.next_value()?,
-                2usize => self.billing_thresholds = map.next_value()?,
-                3usize => self.created = map.next_value()?,
-                4usize => self.current_period_end = map.next_value()?,
-                5usize => self.current_period_start = map.next_value()?,
-                6usize => {
-                    self.discounts = map
-                        .next_value::<
-                            airbyte_agent_runtime::record::SkipNulls<String>,
-                        >()?
-                        .0;
-                }
-                7usize => self.metadata = map.next_value()?,
-                8usize => self.plan = map.next_value()?,
-                9usize => self.price = map.next_value()?,
-                10usize => self.quantity = map.next_value()?,
-                11usize => self.subscription = map.next_value()?,
-                12usize => {
+                0 => self.id = map.next_value()?,
+                1 => self.object = map.next_value()?,
+                2 => self.billing_thresholds = map.next_value()?,
+                3 => self.created = map.next_value()?,
+                4 => self.current_period_end = map.next_value()?,
+                5 => self.current_period_start = map.next_value()?,
+                6 => self.discounts = map.next_value::<record::SkipNulls<String>>()?.0,
+                7 => self.metadata = map.next_value()?,
+                8 => self.plan = map.next_value()?,
+                9 => self.price = map.next_value()?,
+                10 => self.quantity = map.next_value()?,
+                11 => self.subscription = map.next_value()?,
+                12 => {
                     self.tax_rates = map
-                        .next_value::<
-                            airbyte_agent_runtime::record::SkipNulls<Map<String, Value>>,
-                        >()?
+                        .next_value::<record::SkipNulls<Map<String, Value>>>()?
                         .0;
                 }
-                _ => {
-                    map.next_value::<airbyte_agent_runtime::serde::de::IgnoredAny>()?;
-                }
+                _ => drop(map.next_value::<serde::de::IgnoredAny>()?),
             }
             Ok(())
         }
     }
-    impl<'de> airbyte_agent_runtime::serde::Deserialize<'de>
-    for SubscriptionItemsDataItem {
-        fn deserialize<__D: airbyte_agent_runtime::serde::Deserializer<'de>>(
-            deserializer: __D,
-        ) -> ::std::result::Result<Self, __D::Error> {
-            airbyte_agent_runtime::record::deserialize(deserializer)
+    impl<'de> serde::Deserialize<'de> for SubscriptionItemsDataItem {
+        fn deserialize<__D: serde::Deserializer<'de>>(
+            d: __D,
+        ) -> Result<Self, __D::Error> {
+            record::deserialize(d)
         }
     }
     /// Object describing the billing thresholds.
-    #[derive(Debug, Clone, Default, airbyte_agent_runtime::serde::Serialize)]
+    #[derive(Debug, Clone, Default, serde::Serialize)]
     #[serde(crate = "airbyte_agent_runtime::serde")]
     pub struct SubscriptionItemsDataItemBillingThresholds {
         /// Usage gte (numeric).
         #[serde(skip_serializing_if = "Option::is_none")]
         pub usage_gte: Option<i64>,
     }
-    impl airbyte_agent_runtime::record::Record
-    for SubscriptionItemsDataItemBillingThresholds {
+    impl record::Record for SubscriptionItemsDataItemBillingThresholds {
         const NAME: &'static str = "SubscriptionItemsDataItemBillingThresholds";
         fn field_index(key: &str) -> Option<usize> {
             match key {
-                "usage_gte" => Some(0usize),
+                "usage_gte" => Some(0),
                 _ => None,
             }
         }
-        fn set_field<'de, __M: airbyte_agent_runtime::serde::de::MapAccess<'de>>(
+        fn set_field<'de, __M: serde::de::MapAccess<'de>>(
             &mut self,
             index: usize,
             map: &mut __M,
-        ) -> ::std::result::Result<(), __M::Error> {
+        ) -> Result<(), __M::Error> {
             match index {
-                0usize => self.usage_gte = map.next_value()?,
-                _ => {
-                    map.next_value::<airbyte_agent_runtime::serde::de::IgnoredAny>()?;
-                }
+                0 => self.usage_gte = map.next_value()?,
+                _ => drop(map.next_value::<serde::de::IgnoredAny>()?),
             }
             Ok(())
         }
     }
-    impl<'de> airbyte_agent_runtime::serde::Deserialize<'de>
-    for SubscriptionItemsDataItemBillingThresholds {
-        fn deserialize<__D: airbyte_agent_runtime::serde::Deserializer<'de>>(
-            deserializer: __D,
-        ) -> ::std::result::Result<Self, __D::Error> {
-            airbyte_agent_runtime::record::deserialize(deserializer)
+    impl<'de> serde::Deserialize<'de> for SubscriptionItemsDataItemBillingThresholds {
+        fn deserialize<__D: serde::Deserializer<'de>>(
+            d: __D,
+        ) -> Result<Self, __D::Error> {
+            record::deserialize(d)
         }
     }
     /// Object describing the pause collection.
-    #[derive(Debug, Clone, Default, airbyte_agent_runtime::serde::Serialize)]
+    #[derive(Debug, Clone, Default, serde::Serialize)]
     #[serde(crate = "airbyte_agent_runtime::serde")]
     pub struct SubscriptionPauseCollection {
         /// Behavior; one of `keep_as_draft`, `mark_uncollectible`, `void`.
@@ -1645,36 +1568,33 @@ mod used_by_9 {
         #[serde(skip_serializing_if = "Option::is_none")]
         pub resumes_at: Option<i64>,
     }
-    impl airbyte_agent_runtime::record::Record for SubscriptionPauseCollection {
+    impl record::Record for SubscriptionPauseCollection {
         const NAME: &'static str = "SubscriptionPauseCollection";
         fn field_index(key: &str) -> Option<usize> {
             match key {
-                "behavior" => Some(0usize),
-                "resumes_at" => Some(1usize),
+                "behavior" => Some(0),
+                "resumes_at" => Some(1),
                 _ => None,
             }
         }
-        fn set_field<'de, __M: airbyte_agent_runtime::serde::de::MapAccess<'de>>(
+        fn set_field<'de, __M: serde::de::MapAccess<'de>>(
             &mut self,
             index: usize,
             map: &mut __M,
-        ) -> ::std::result::Result<(), __M::Error> {
+        ) -> Result<(), __M::Error> {
             match index {
-                0usize => self.behavior = map.next_value()?,
-                1usize => self.resumes_at = map.next_value()?,
-                _ => {
-                    map.next_value::<airbyte_agent_runtime::serde::de::IgnoredAny>()?;
-                }
+                0 => self.behavior = map.next_value()?,
+                1 => self.resumes_at = map.next_value()?,
+                _ => drop(map.next_value::<serde::de::IgnoredAny>()?),
             }
             Ok(())
         }
     }
-    impl<'de> airbyte_agent_runtime::serde::Deserialize<'de>
-    for SubscriptionPauseCollection {
-        fn deserialize<__D: airbyte_agent_runtime::serde::Deserializer<'de>>(
-            deserializer: __D,
-        ) -> ::std::result::Result<Self, __D::Error> {
-            airbyte_agent_runtime::record::deserialize(deserializer)
+    impl<'de> serde::Deserialize<'de> for SubscriptionPauseCollection {
+        fn deserialize<__D: serde::Deserializer<'de>>(
+            d: __D,
+        ) -> Result<Self, __D::Error> {
+            record::deserialize(d)
         }
     }
     airbyte_agent_runtime::string_enum! {
@@ -1684,7 +1604,7 @@ mod used_by_9 {
         MarkUncollectible => "mark_uncollectible", #[doc = " `void`"] Void => "void" }
     }
     /// Object describing the payment settings.
-    #[derive(Debug, Clone, Default, airbyte_agent_runtime::serde::Serialize)]
+    #[derive(Debug, Clone, Default, serde::Serialize)]
     #[serde(crate = "airbyte_agent_runtime::serde")]
     pub struct SubscriptionPaymentSettings {
         /// Object describing the payment method options.
@@ -1694,42 +1614,37 @@ mod used_by_9 {
         #[serde(skip_serializing_if = "Option::is_none")]
         pub payment_method_types: Option<Vec<String>>,
     }
-    impl airbyte_agent_runtime::record::Record for SubscriptionPaymentSettings {
+    impl record::Record for SubscriptionPaymentSettings {
         const NAME: &'static str = "SubscriptionPaymentSettings";
         fn field_index(key: &str) -> Option<usize> {
             match key {
-                "payment_method_options" => Some(0usize),
-                "payment_method_types" => Some(1usize),
+                "payment_method_options" => Some(0),
+                "payment_method_types" => Some(1),
                 _ => None,
             }
         }
-        fn set_field<'de, __M: airbyte_agent_runtime::serde::de::MapAccess<'de>>(
+        fn set_field<'de, __M: serde::de::MapAccess<'de>>(
             &mut self,
             index: usize,
             map: &mut __M,
-        ) -> ::std::result::Result<(), __M::Error> {
+        ) -> Result<(), __M::Error> {
             match index {
-                0usize => self.payment_method_options = map.next_value()?,
-                1usize => {
+                0 => self.payment_method_options = map.next_value()?,
+                1 => {
                     self.payment_method_types = map
-                        .next_value::<
-                            airbyte_agent_runtime::record::SkipNulls<String>,
-                        >()?
+                        .next_value::<record::SkipNulls<String>>()?
                         .0;
                 }
-                _ => {
-                    map.next_value::<airbyte_agent_runtime::serde::de::IgnoredAny>()?;
-                }
+                _ => drop(map.next_value::<serde::de::IgnoredAny>()?),
             }
             Ok(())
         }
     }
-    impl<'de> airbyte_agent_runtime::serde::Deserialize<'de>
-    for SubscriptionPaymentSettings {
-        fn deserialize<__D: airbyte_agent_runtime::serde::Deserializer<'de>>(
-            deserializer: __D,
-        ) -> ::std::result::Result<Self, __D::Error> {
-            airbyte_agent_runtime::record::deserialize(deserializer)
+    impl<'de> serde::Deserialize<'de> for SubscriptionPaymentSettings {
+        fn deserialize<__D: serde::Deserializer<'de>>(
+            d: __D,
+        ) -> Result<Self, __D::Error> {
+            record::deserialize(d)
         }
     }
     airbyte_agent_runtime::string_enum! {
@@ -1742,79 +1657,73 @@ mod used_by_9 {
         => "paused" }
     }
     /// Object describing the trial settings.
-    #[derive(Debug, Clone, Default, airbyte_agent_runtime::serde::Serialize)]
+    #[derive(Debug, Clone, Default, serde::Serialize)]
     #[serde(crate = "airbyte_agent_runtime::serde")]
     pub struct SubscriptionTrialSettings {
         /// `end_behavior`
         #[serde(skip_serializing_if = "Option::is_none")]
         pub end_behavior: Option<SubscriptionTrialSettingsEndBehavior>,
     }
-    impl airbyte_agent_runtime::record::Record for SubscriptionTrialSettings {
+    impl record::Record for SubscriptionTrialSettings {
         const NAME: &'static str = "SubscriptionTrialSettings";
         fn field_index(key: &str) -> Option<usize> {
             match key {
-                "end_behavior" => Some(0usize),
+                "end_behavior" => Some(0),
                 _ => None,
             }
         }
-        fn set_field<'de, __M: airbyte_agent_runtime::serde::de::MapAccess<'de>>(
+        fn set_field<'de, __M: serde::de::MapAccess<'de>>(
             &mut self,
             index: usize,
             map: &mut __M,
-        ) -> ::std::result::Result<(), __M::Error> {
+        ) -> Result<(), __M::Error> {
             match index {
-                0usize => self.end_behavior = map.next_value()?,
-                _ => {
-                    map.next_value::<airbyte_agent_runtime::serde::de::IgnoredAny>()?;
-                }
+                0 => self.end_behavior = map.next_value()?,
+                _ => drop(map.next_value::<serde::de::IgnoredAny>()?),
             }
             Ok(())
         }
     }
-    impl<'de> airbyte_agent_runtime::serde::Deserialize<'de>
-    for SubscriptionTrialSettings {
-        fn deserialize<__D: airbyte_agent_runtime::serde::Deserializer<'de>>(
-            deserializer: __D,
-        ) -> ::std::result::Result<Self, __D::Error> {
-            airbyte_agent_runtime::record::deserialize(deserializer)
+    impl<'de> serde::Deserialize<'de> for SubscriptionTrialSettings {
+        fn deserialize<__D: serde::Deserializer<'de>>(
+            d: __D,
+        ) -> Result<Self, __D::Error> {
+            record::deserialize(d)
         }
     }
     /// The `SubscriptionTrialSettingsEndBehavior` object.
-    #[derive(Debug, Clone, Default, airbyte_agent_runtime::serde::Serialize)]
+    #[derive(Debug, Clone, Default, serde::Serialize)]
     #[serde(crate = "airbyte_agent_runtime::serde")]
     pub struct SubscriptionTrialSettingsEndBehavior {
         /// Missing payment method of this end behavior.
         #[serde(skip_serializing_if = "Option::is_none")]
         pub missing_payment_method: Option<String>,
     }
-    impl airbyte_agent_runtime::record::Record for SubscriptionTrialSettingsEndBehavior {
+    impl record::Record for SubscriptionTrialSettingsEndBehavior {
         const NAME: &'static str = "SubscriptionTrialSettingsEndBehavior";
         fn field_index(key: &str) -> Option<usize> {
             match key {
-                "missing_payment_method" => Some(0usize),
+                "missing_payment_method" => Some(0),
                 _ => None,
             }
         }
-        fn set_field<'de, __M: airbyte_agent_runtime::serde::de::MapAccess<'de>>(
+        fn set_field<'de, __M: serde::de::MapAccess<'de>>(
             &mut self,
             index: usize,
             map: &mut __M,
-        ) -> ::std::result::Result<(), __M::Error> {
+        ) -> Result<(), __M::Error> {
             match index {
-                0usize => self.missing_payment_method = map.next_value()?,
-                _ => {
-                    map.next_value::<airbyte_agent_runtime::serde::de::IgnoredAny>()?;
-                }
+                0 => self.missing_payment_method = map.next_value()?,
+                _ => drop(map.next_value::<serde::de::IgnoredAny>()?),
             }
             Ok(())
         }
     }
-    impl<'de> airbyte_agent_runtime::serde::Deserialize<'de>
-    for SubscriptionTrialSettingsEndBehavior {
-        fn deserialize<__D: airbyte_agent_runtime::serde::Deserializer<'de>>(
-            deserializer: __D,
-        ) -> ::std::result::Result<Self, __D::Error> {
-            airbyte_agent_runtime::record::deserialize(deserializer)
+    impl<'de> serde::Deserialize<'de> for SubscriptionTrialSettingsEndBehavior {
+        fn deserialize<__D: serde::Deserializer<'de>>(
+            d: __D,
+        ) -> Result<Self, __D::Error> {
+            record::deserialize(d)
         }
     }
 }
@@ -1837,8 +1746,9 @@ pub use used_by_10::*;
 mod used_by_10 {
     use super::*;
     use airbyte_agent_runtime::serde_json::{Map, Value};
+    use airbyte_agent_runtime::{Result, record, serde};
     /// The `InvoicesRecord` object.
-    #[derive(Debug, Clone, Default, airbyte_agent_runtime::serde::Serialize)]
+    #[derive(Debug, Clone, Default, serde::Serialize)]
     #[serde(crate = "airbyte_agent_runtime::serde")]
     pub struct InvoicesRecord {
         /// Unique identifier of this invoice.
@@ -2116,279 +2026,255 @@ mod used_by_10 {
         #[serde(skip_serializing_if = "Option::is_none")]
         pub webhooks_delivered_at: Option<i64>,
     }
-    impl airbyte_agent_runtime::record::Record for InvoicesRecord {
+    impl record::Record for InvoicesRecord {
         const NAME: &'static str = "InvoicesRecord";
         fn field_index(key: &str) -> Option<usize> {
             match key {
-                "id" => Some(0usize),
-                "object" => Some(1usize),
-                "account_country" => Some(2usize),
-                "account_name" => Some(3usize),
-                "account_tax_ids" => Some(4usize),
-                "amount_due" => Some(5usize),
-                "amount_overpaid" => Some(6usize),
-                "amount_paid" => Some(7usize),
-                "amount_remaining" => Some(8usize),
-                "amount_shipping" => Some(9usize),
-                "application" => Some(10usize),
-                "application_fee_amount" => Some(11usize),
-                "attempt_count" => Some(12usize),
-                "attempted" => Some(13usize),
-                "auto_advance" => Some(14usize),
-                "automatic_tax" => Some(15usize),
-                "automatically_finalizes_at" => Some(16usize),
-                "billing_reason" => Some(17usize),
-                "charge" => Some(18usize),
-                "collection_method" => Some(19usize),
-                "confirmation_secret" => Some(20usize),
-                "created" => Some(21usize),
-                "currency" => Some(22usize),
-                "custom_fields" => Some(23usize),
-                "customer" => Some(24usize),
-                "customer_account" => Some(25usize),
-                "customer_address" => Some(26usize),
-                "customer_email" => Some(27usize),
-                "customer_name" => Some(28usize),
-                "customer_phone" => Some(29usize),
-                "customer_shipping" => Some(30usize),
-                "customer_tax_exempt" => Some(31usize),
-                "customer_tax_ids" => Some(32usize),
-                "default_payment_method" => Some(33usize),
-                "default_source" => Some(34usize),
-                "default_tax_rates" => Some(35usize),
-                "description" => Some(36usize),
-                "discount" => Some(37usize),
-                "discounts" => Some(38usize),
-                "due_date" => Some(39usize),
-                "effective_at" => Some(40usize),
-                "ending_balance" => Some(41usize),
-                "footer" => Some(42usize),
-                "from_invoice" => Some(43usize),
-                "hosted_invoice_url" => Some(44usize),
-                "invoice_pdf" => Some(45usize),
-                "issuer" => Some(46usize),
-                "last_finalization_error" => Some(47usize),
-                "latest_revision" => Some(48usize),
-                "lines" => Some(49usize),
-                "livemode" => Some(50usize),
-                "metadata" => Some(51usize),
-                "next_payment_attempt" => Some(52usize),
-                "number" => Some(53usize),
-                "on_behalf_of" => Some(54usize),
-                "paid" => Some(55usize),
-                "paid_out_of_band" => Some(56usize),
-                "parent" => Some(57usize),
-                "payment_intent" => Some(58usize),
-                "payment_settings" => Some(59usize),
-                "payments" => Some(60usize),
-                "period_end" => Some(61usize),
-                "period_start" => Some(62usize),
-                "post_payment_credit_notes_amount" => Some(63usize),
-                "pre_payment_credit_notes_amount" => Some(64usize),
-                "quote" => Some(65usize),
-                "receipt_number" => Some(66usize),
-                "rendering" => Some(67usize),
-                "rendering_options" => Some(68usize),
-                "shipping_cost" => Some(69usize),
-                "shipping_details" => Some(70usize),
-                "starting_balance" => Some(71usize),
-                "statement_descriptor" => Some(72usize),
-                "status" => Some(73usize),
-                "status_transitions" => Some(74usize),
-                "subscription" => Some(75usize),
-                "subscription_details" => Some(76usize),
-                "subtotal" => Some(77usize),
-                "subtotal_excluding_tax" => Some(78usize),
-                "tax" => Some(79usize),
-                "test_clock" => Some(80usize),
-                "threshold_reason" => Some(81usize),
-                "total" => Some(82usize),
-                "total_discount_amounts" => Some(83usize),
-                "total_excluding_tax" => Some(84usize),
-                "total_pretax_credit_amounts" => Some(85usize),
-                "total_tax_amounts" => Some(86usize),
-                "total_taxes" => Some(87usize),
-                "transfer_data" => Some(88usize),
-                "webhooks_delivered_at" => Some(89usize),
+                "id" => Some(0),
+                "object" => Some(1),
+                "account_country" => Some(2),
+                "account_name" => Some(3),
+                "account_tax_ids" => Some(4),
+                "amount_due" => Some(5),
+                "amount_overpaid" => Some(6),
+                "amount_paid" => Some(7),
+                "amount_remaining" => Some(8),
+                "amount_shipping" => Some(9),
+                "application" => Some(10),
+                "application_fee_amount" => Some(11),
+                "attempt_count" => Some(12),
+                "attempted" => Some(13),
+                "auto_advance" => Some(14),
+                "automatic_tax" => Some(15),
+                "automatically_finalizes_at" => Some(16),
+                "billing_reason" => Some(17),
+                "charge" => Some(18),
+                "collection_method" => Some(19),
+                "confirmation_secret" => Some(20),
+                "created" => Some(21),
+                "currency" => Some(22),
+                "custom_fields" => Some(23),
+                "customer" => Some(24),
+                "customer_account" => Some(25),
+                "customer_address" => Some(26),
+                "customer_email" => Some(27),
+                "customer_name" => Some(28),
+                "customer_phone" => Some(29),
+                "customer_shipping" => Some(30),
+                "customer_tax_exempt" => Some(31),
+                "customer_tax_ids" => Some(32),
+                "default_payment_method" => Some(33),
+                "default_source" => Some(34),
+                "default_tax_rates" => Some(35),
+                "description" => Some(36),
+                "discount" => Some(37),
+                "discounts" => Some(38),
+                "due_date" => Some(39),
+                "effective_at" => Some(40),
+                "ending_balance" => Some(41),
+                "footer" => Some(42),
+                "from_invoice" => Some(43),
+                "hosted_invoice_url" => Some(44),
+                "invoice_pdf" => Some(45),
+                "issuer" => Some(46),
+                "last_finalization_error" => Some(47),
+                "latest_revision" => Some(48),
+                "lines" => Some(49),
+                "livemode" => Some(50),
+                "metadata" => Some(51),
+                "next_payment_attempt" => Some(52),
+                "number" => Some(53),
+                "on_behalf_of" => Some(54),
+                "paid" => Some(55),
+                "paid_out_of_band" => Some(56),
+                "parent" => Some(57),
+                "payment_intent" => Some(58),
+                "payment_settings" => Some(59),
+                "payments" => Some(60),
+                "period_end" => Some(61),
+                "period_start" => Some(62),
+                "post_payment_credit_notes_amount" => Some(63),
+                "pre_payment_credit_notes_amount" => Some(64),
+                "quote" => Some(65),
+                "receipt_number" => Some(66),
+                "rendering" => Some(67),
+                "rendering_options" => Some(68),
+                "shipping_cost" => Some(69),
+                "shipping_details" => Some(70),
+                "starting_balance" => Some(71),
+                "statement_descriptor" => Some(72),
+                "status" => Some(73),
+                "status_transitions" => Some(74),
+                "subscription" => Some(75),
+                "subscription_details" => Some(76),
+                "subtotal" => Some(77),
+                "subtotal_excluding_tax" => Some(78),
+                "tax" => Some(79),
+                "test_clock" => Some(80),
+                "threshold_reason" => Some(81),
+                "total" => Some(82),
+                "total_discount_amounts" => Some(83),
+                "total_excluding_tax" => Some(84),
+                "total_pretax_credit_amounts" => Some(85),
+                "total_tax_amounts" => Some(86),
+                "total_taxes" => Some(87),
+                "transfer_data" => Some(88),
+                "webhooks_delivered_at" => Some(89),
                 _ => None,
             }
         }
-        fn set_field<'de, __M: airbyte_agent_runtime::serde::de::MapAccess<'de>>(
+        fn set_field<'de, __M: serde::de::MapAccess<'de>>(
             &mut self,
             index: usize,
             map: &mut __M,
-        ) -> ::std::result::Result<(), __M::Error> {
+        ) -> Result<(), __M::Error> {
             match index {
-                0usize => self.id = map.next_value()?,
-                1usize => self.object = map.next_value()?,
-                2usize => self.account_country = map.next_value()?,
-                3usize => self.account_name = map.next_value()?,
-                4usize => {
+                0 => self.id = map.next_value()?,
+                1 => self.object = map.next_value()?,
+                2 => self.account_country = map.next_value()?,
+                3 => self.account_name = map.next_value()?,
+                4 => {
                     self.account_tax_ids = map
-                        .next_value::<
-                            airbyte_agent_runtime::record::SkipNulls<String>,
-                        >()?
+                        .next_value::<record::SkipNulls<String>>()?
                         .0;
                 }
-                5usize => self.amount_due = map.next_value()?,
-                6usize => self.amount_overpaid = map.next_value()?,
-                7usize => self.amount_paid = map.next_value()?,
-                8usize => self.amount_remaining = map.next_value()?,
-                9usize => self.amount_shipping = map.next_value()?,
-                10usize => self.application = map.next_value()?,
-                11usize => self.application_fee_amount = map.next_value()?,
-                12usize => self.attempt_count = map.next_value()?,
-                13usize => self.attempted = map.next_value()?,
-                14usize => self.auto_advance = map.next_value()?,
-                15usize => self.automatic_tax = map.next_value()?,
-                16usize => self.automatically_finalizes_at = map.next_value()?,
-                17usize => self.billing_reason = map.next_value()?,
-                18usize => self.charge = map.next_value()?,
-                19usize => self.collection_method = map.next_value()?,
-                20usize => self.confirmation_secret = map.next_value()?,
-                21usize => self.created = map.next_value()?,
-                22usize => self.currency = map.next_value()?,
-                23usize => {
+                5 => self.amount_due = map.next_value()?,
+                6 => self.amount_overpaid = map.next_value()?,
+                7 => self.amount_paid = map.next_value()?,
+                8 => self.amount_remaining = map.next_value()?,
+                9 => self.amount_shipping = map.next_value()?,
+                10 => self.application = map.next_value()?,
+                11 => self.application_fee_amount = map.next_value()?,
+                12 => self.attempt_count = map.next_value()?,
+                13 => self.attempted = map.next_value()?,
+                14 => self.auto_advance = map.next_value()?,
+                15 => self.automatic_tax = map.next_value()?,
+                16 => self.automatically_finalizes_at = map.next_value()?,
+                17 => self.billing_reason = map.next_value()?,
+                18 => self.charge = map.next_value()?,
+                19 => self.collection_method = map.next_value()?,
+                20 => self.confirmation_secret = map.next_value()?,
+                21 => self.created = map.next_value()?,
+                22 => self.currency = map.next_value()?,
+                23 => {
                     self.custom_fields = map
                         .next_value::<
-                            airbyte_agent_runtime::record::SkipNulls<
-                                CustomerInvoiceSettingsCustomFieldsItem,
-                            >,
+                            record::SkipNulls<CustomerInvoiceSettingsCustomFieldsItem>,
                         >()?
                         .0;
                 }
-                24usize => self.customer = map.next_value()?,
-                25usize => self.customer_account = map.next_value()?,
-                26usize => self.customer_address = map.next_value()?,
-                27usize => self.customer_email = map.next_value()?,
-                28usize => self.customer_name = map.next_value()?,
-                29usize => self.customer_phone = map.next_value()?,
-                30usize => self.customer_shipping = map.next_value()?,
-                31usize => self.customer_tax_exempt = map.next_value()?,
-                32usize => {
+                24 => self.customer = map.next_value()?,
+                25 => self.customer_account = map.next_value()?,
+                26 => self.customer_address = map.next_value()?,
+                27 => self.customer_email = map.next_value()?,
+                28 => self.customer_name = map.next_value()?,
+                29 => self.customer_phone = map.next_value()?,
+                30 => self.customer_shipping = map.next_value()?,
+                31 => self.customer_tax_exempt = map.next_value()?,
+                32 => {
                     self.customer_tax_ids = map
                         .next_value::<
-                            airbyte_agent_runtime::record::SkipNulls<
-                                InvoicesRecordCustomerTaxIdsItem,
-                            >,
+                            record::SkipNulls<InvoicesRecordCustomerTaxIdsItem>,
                         >()?
                         .0;
                 }
-                33usize => self.default_payment_method = map.next_value()?,
-                34usize => self.default_source = map.next_value()?,
-                35usize => {
+                33 => self.default_payment_method = map.next_value()?,
+                34 => self.default_source = map.next_value()?,
+                35 => {
                     self.default_tax_rates = map
                         .next_value::<
-                            airbyte_agent_runtime::record::SkipNulls<
-                                InvoicesRecordDefaultTaxRatesItem,
-                            >,
+                            record::SkipNulls<InvoicesRecordDefaultTaxRatesItem>,
                         >()?
                         .0;
                 }
-                36usize => self.description = map.next_value()?,
-                37usize => self.discount = map.next_value()?,
-                38usize => {
-                    self.discounts = map
-                        .next_value::<
-                            airbyte_agent_runtime::record::SkipNulls<String>,
-                        >()?
-                        .0;
-                }
-                39usize => self.due_date = map.next_value()?,
-                40usize => self.effective_at = map.next_value()?,
-                41usize => self.ending_balance = map.next_value()?,
-                42usize => self.footer = map.next_value()?,
-                43usize => self.from_invoice = map.next_value()?,
-                44usize => self.hosted_invoice_url = map.next_value()?,
-                45usize => self.invoice_pdf = map.next_value()?,
-                46usize => self.issuer = map.next_value()?,
-                47usize => self.last_finalization_error = map.next_value()?,
-                48usize => self.latest_revision = map.next_value()?,
-                49usize => self.lines = map.next_value()?,
-                50usize => self.livemode = map.next_value()?,
-                51usize => self.metadata = map.next_value()?,
-                52usize => self.next_payment_attempt = map.next_value()?,
-                53usize => self.number = map.next_value()?,
-                54usize => self.on_behalf_of = map.next_value()?,
-                55usize => self.paid = map.next_value()?,
-                56usize => self.paid_out_of_band = map.next_value()?,
-                57usize => self.parent = map.next_value()?,
-                58usize => self.payment_intent = map.next_value()?,
-                59usize => self.payment_settings = map.next_value()?,
-                60usize => self.payments = map.next_value()?,
-                61usize => self.period_end = map.next_value()?,
-                62usize => self.period_start = map.next_value()?,
-                63usize => self.post_payment_credit_notes_amount = map.next_value()?,
-                64usize => self.pre_payment_credit_notes_amount = map.next_value()?,
-                65usize => self.quote = map.next_value()?,
-                66usize => self.receipt_number = map.next_value()?,
-                67usize => self.rendering = map.next_value()?,
-                68usize => self.rendering_options = map.next_value()?,
-                69usize => self.shipping_cost = map.next_value()?,
-                70usize => self.shipping_details = map.next_value()?,
-                71usize => self.starting_balance = map.next_value()?,
-                72usize => self.statement_descriptor = map.next_value()?,
-                73usize => self.status = map.next_value()?,
-                74usize => self.status_transitions = map.next_value()?,
-                75usize => self.subscription = map.next_value()?,
-                76usize => self.subscription_details = map.next_value()?,
-                77usize => self.subtotal = map.next_value()?,
-                78usize => self.subtotal_excluding_tax = map.next_value()?,
-                79usize => self.tax = map.next_value()?,
-                80usize => self.test_clock = map.next_value()?,
-                81usize => self.threshold_reason = map.next_value()?,
-                82usize => self.total = map.next_value()?,
-                83usize => {
+                36 => self.description = map.next_value()?,
+                37 => self.discount = map.next_value()?,
+                38 => self.discounts = map.next_value::<record::SkipNulls<String>>()?.0,
+                39 => self.due_date = map.next_value()?,
+                40 => self.effective_at = map.next_value()?,
+                41 => self.ending_balance = map.next_value()?,
+                42 => self.footer = map.next_value()?,
+                43 => self.from_invoice = map.next_value()?,
+                44 => self.hosted_invoice_url = map.next_value()?,
+                45 => self.invoice_pdf = map.next_value()?,
+                46 => self.issuer = map.next_value()?,
+                47 => self.last_finalization_error = map.next_value()?,
+                48 => self.latest_revision = map.next_value()?,
+                49 => self.lines = map.next_value()?,
+                50 => self.livemode = map.next_value()?,
+                51 => self.metadata = map.next_value()?,
+                52 => self.next_payment_attempt = map.next_value()?,
+                53 => self.number = map.next_value()?,
+                54 => self.on_behalf_of = map.next_value()?,
+                55 => self.paid = map.next_value()?,
+                56 => self.paid_out_of_band = map.next_value()?,
+                57 => self.parent = map.next_value()?,
+                58 => self.payment_intent = map.next_value()?,
+                59 => self.payment_settings = map.next_value()?,
+                60 => self.payments = map.next_value()?,
+                61 => self.period_end = map.next_value()?,
+                62 => self.period_start = map.next_value()?,
+                63 => self.post_payment_credit_notes_amount = map.next_value()?,
+                64 => self.pre_payment_credit_notes_amount = map.next_value()?,
+                65 => self.quote = map.next_value()?,
+                66 => self.receipt_number = map.next_value()?,
+                67 => self.rendering = map.next_value()?,
+                68 => self.rendering_options = map.next_value()?,
+                69 => self.shipping_cost = map.next_value()?,
+                70 => self.shipping_details = map.next_value()?,
+                71 => self.starting_balance = map.next_value()?,
+                72 => self.statement_descriptor = map.next_value()?,
+                73 => self.status = map.next_value()?,
+                74 => self.status_transitions = map.next_value()?,
+                75 => self.subscription = map.next_value()?,
+                76 => self.subscription_details = map.next_value()?,
+                77 => self.subtotal = map.next_value()?,
+                78 => self.subtotal_excluding_tax = map.next_value()?,
+                79 => self.tax = map.next_value()?,
+                80 => self.test_clock = map.next_value()?,
+                81 => self.threshold_reason = map.next_value()?,
+                82 => self.total = map.next_value()?,
+                83 => {
                     self.total_discount_amounts = map
                         .next_value::<
-                            airbyte_agent_runtime::record::SkipNulls<
+                            record::SkipNulls<
                                 InvoicesRecordLinesDataItemDiscountAmountsItem,
                             >,
                         >()?
                         .0;
                 }
-                84usize => self.total_excluding_tax = map.next_value()?,
-                85usize => {
+                84 => self.total_excluding_tax = map.next_value()?,
+                85 => {
                     self.total_pretax_credit_amounts = map
                         .next_value::<
-                            airbyte_agent_runtime::record::SkipNulls<
-                                InvoicesRecordTotalPretaxCreditAmountsItem,
-                            >,
+                            record::SkipNulls<InvoicesRecordTotalPretaxCreditAmountsItem>,
                         >()?
                         .0;
                 }
-                86usize => {
+                86 => {
                     self.total_tax_amounts = map
                         .next_value::<
-                            airbyte_agent_runtime::record::SkipNulls<
-                                InvoicesRecordTotalTaxAmountsItem,
-                            >,
+                            record::SkipNulls<InvoicesRecordTotalTaxAmountsItem>,
                         >()?
                         .0;
                 }
-                87usize => {
+                87 => {
                     self.total_taxes = map
-                        .next_value::<
-                            airbyte_agent_runtime::record::SkipNulls<
-                                InvoicesRecordTotalTaxesItem,
-                            >,
-                        >()?
+                        .next_value::<record::SkipNulls<InvoicesRecordTotalTaxesItem>>()?
                         .0;
                 }
-                88usize => self.transfer_data = map.next_value()?,
-                89usize => self.webhooks_delivered_at = map.next_value()?,
-                _ => {
-                    map.next_value::<airbyte_agent_runtime::serde::de::IgnoredAny>()?;
-                }
+                88 => self.transfer_data = map.next_value()?,
+                89 => self.webhooks_delivered_at = map.next_value()?,
+                _ => drop(map.next_value::<serde::de::IgnoredAny>()?),
             }
             Ok(())
         }
     }
-    impl<'de> airbyte_agent_runtime::serde::Deserialize<'de> for InvoicesRecord {
-        fn deserialize<__D: airbyte_agent_runtime::serde::Deserializer<'de>>(
-            deserializer: __D,
-        ) -> ::std::result::Result<Self, __D::Error> {
-            airbyte_agent_runtime::record::deserialize(deserializer)
+    impl<'de> serde::Deserialize<'de> for InvoicesRecord {
+        fn deserialize<__D: serde::Deserializer<'de>>(
+            d: __D,
+        ) -> Result<Self, __D::Error> {
+            record::deserialize(d)
         }
     }
     airbyte_agent_runtime::string_enum! {
@@ -2396,7 +2282,7 @@ mod used_by_10 {
         InvoicesRecordObject { #[doc = " `invoice`"] Invoice => "invoice" }
     }
     /// Object describing the automatic tax.
-    #[derive(Debug, Clone, Default, airbyte_agent_runtime::serde::Serialize)]
+    #[derive(Debug, Clone, Default, serde::Serialize)]
     #[serde(crate = "airbyte_agent_runtime::serde")]
     pub struct InvoicesRecordAutomaticTax {
         /// Disabled reason of this automatic tax.
@@ -2415,42 +2301,39 @@ mod used_by_10 {
         #[serde(skip_serializing_if = "Option::is_none")]
         pub status: Option<String>,
     }
-    impl airbyte_agent_runtime::record::Record for InvoicesRecordAutomaticTax {
+    impl record::Record for InvoicesRecordAutomaticTax {
         const NAME: &'static str = "InvoicesRecordAutomaticTax";
         fn field_index(key: &str) -> Option<usize> {
             match key {
-                "disabled_reason" => Some(0usize),
-                "enabled" => Some(1usize),
-                "liability" => Some(2usize),
-                "provider" => Some(3usize),
-                "status" => Some(4usize),
+                "disabled_reason" => Some(0),
+                "enabled" => Some(1),
+                "liability" => Some(2),
+                "provider" => Some(3),
+                "status" => Some(4),
                 _ => None,
             }
         }
-        fn set_field<'de, __M: airbyte_agent_runtime::serde::de::MapAccess<'de>>(
+        fn set_field<'de, __M: serde::de::MapAccess<'de>>(
             &mut self,
             index: usize,
             map: &mut __M,
-        ) -> ::std::result::Result<(), __M::Error> {
+        ) -> Result<(), __M::Error> {
             match index {
-                0usize => self.disabled_reason = map.next_value()?,
-                1usize => self.enabled = map.next_value()?,
-                2usize => self.liability = map.next_value()?,
-                3usize => self.provider = map.next_value()?,
-                4usize => self.status = map.next_value()?,
-                _ => {
-                    map.next_value::<airbyte_agent_runtime::serde::de::IgnoredAny>()?;
-                }
+                0 => self.disabled_reason = map.next_value()?,
+                1 => self.enabled = map.next_value()?,
+                2 => self.liability = map.next_value()?,
+                3 => self.provider = map.next_value()?,
+                4 => self.status = map.next_value()?,
+                _ => drop(map.next_value::<serde::de::IgnoredAny>()?),
             }
             Ok(())
         }
     }
-    impl<'de> airbyte_agent_runtime::serde::Deserialize<'de>
-    for InvoicesRecordAutomaticTax {
-        fn deserialize<__D: airbyte_agent_runtime::serde::Deserializer<'de>>(
-            deserializer: __D,
-        ) -> ::std::result::Result<Self, __D::Error> {
-            airbyte_agent_runtime::record::deserialize(deserializer)
+    impl<'de> serde::Deserialize<'de> for InvoicesRecordAutomaticTax {
+        fn deserialize<__D: serde::Deserializer<'de>>(
+            d: __D,
+        ) -> Result<Self, __D::Error> {
+            record::deserialize(d)
         }
     }
     airbyte_agent_runtime::string_enum! {
@@ -2467,7 +2350,7 @@ mod used_by_10 {
         #[doc = " `upcoming`"] Upcoming => "upcoming" }
     }
     /// Object describing the confirmation secret.
-    #[derive(Debug, Clone, Default, airbyte_agent_runtime::serde::Serialize)]
+    #[derive(Debug, Clone, Default, serde::Serialize)]
     #[serde(crate = "airbyte_agent_runtime::serde")]
     pub struct InvoicesRecordConfirmationSecret {
         /// Secret handed to client-side code to complete the payment; do not log it.
@@ -2477,36 +2360,33 @@ mod used_by_10 {
         #[serde(rename = "type", skip_serializing_if = "Option::is_none")]
         pub type_: Option<String>,
     }
-    impl airbyte_agent_runtime::record::Record for InvoicesRecordConfirmationSecret {
+    impl record::Record for InvoicesRecordConfirmationSecret {
         const NAME: &'static str = "InvoicesRecordConfirmationSecret";
         fn field_index(key: &str) -> Option<usize> {
             match key {
-                "client_secret" => Some(0usize),
-                "type" => Some(1usize),
+                "client_secret" => Some(0),
+                "type" => Some(1),
                 _ => None,
             }
         }
-        fn set_field<'de, __M: airbyte_agent_runtime::serde::de::MapAccess<'de>>(
+        fn set_field<'de, __M: serde::de::MapAccess<'de>>(
             &mut self,
             index: usize,
             map: &mut __M,
-        ) -> ::std::result::Result<(), __M::Error> {
+        ) -> Result<(), __M::Error> {
             match index {
-                0usize => self.client_secret = map.next_value()?,
-                1usize => self.type_ = map.next_value()?,
-                _ => {
-                    map.next_value::<airbyte_agent_runtime::serde::de::IgnoredAny>()?;
-                }
+                0 => self.client_secret = map.next_value()?,
+                1 => self.type_ = map.next_value()?,
+                _ => drop(map.next_value::<serde::de::IgnoredAny>()?),
             }
             Ok(())
         }
     }
-    impl<'de> airbyte_agent_runtime::serde::Deserialize<'de>
-    for InvoicesRecordConfirmationSecret {
-        fn deserialize<__D: airbyte_agent_runtime::serde::Deserializer<'de>>(
-            deserializer: __D,
-        ) -> ::std::result::Result<Self, __D::Error> {
-            airbyte_agent_runtime::record::deserialize(deserializer)
+    impl<'de> serde::Deserialize<'de> for InvoicesRecordConfirmationSecret {
+        fn deserialize<__D: serde::Deserializer<'de>>(
+            d: __D,
+        ) -> Result<Self, __D::Error> {
+            record::deserialize(d)
         }
     }
     airbyte_agent_runtime::string_enum! {
@@ -2515,7 +2395,7 @@ mod used_by_10 {
         = " `none`"] None => "none", #[doc = " `reverse`"] Reverse => "reverse" }
     }
     /// The `InvoicesRecordCustomerTaxIdsItem` object.
-    #[derive(Debug, Clone, Default, airbyte_agent_runtime::serde::Serialize)]
+    #[derive(Debug, Clone, Default, serde::Serialize)]
     #[serde(crate = "airbyte_agent_runtime::serde")]
     pub struct InvoicesRecordCustomerTaxIdsItem {
         /// Kind of customer tax ID.
@@ -2525,40 +2405,37 @@ mod used_by_10 {
         #[serde(skip_serializing_if = "Option::is_none")]
         pub value: Option<String>,
     }
-    impl airbyte_agent_runtime::record::Record for InvoicesRecordCustomerTaxIdsItem {
+    impl record::Record for InvoicesRecordCustomerTaxIdsItem {
         const NAME: &'static str = "InvoicesRecordCustomerTaxIdsItem";
         fn field_index(key: &str) -> Option<usize> {
             match key {
-                "type" => Some(0usize),
-                "value" => Some(1usize),
+                "type" => Some(0),
+                "value" => Some(1),
                 _ => None,
             }
         }
-        fn set_field<'de, __M: airbyte_agent_runtime::serde::de::MapAccess<'de>>(
+        fn set_field<'de, __M: serde::de::MapAccess<'de>>(
             &mut self,
             index: usize,
             map: &mut __M,
-        ) -> ::std::result::Result<(), __M::Error> {
+        ) -> Result<(), __M::Error> {
             match index {
-                0usize => self.type_ = map.next_value()?,
-                1usize => self.value = map.next_value()?,
-                _ => {
-                    map.next_value::<airbyte_agent_runtime::serde::de::IgnoredAny>()?;
-                }
+                0 => self.type_ = map.next_value()?,
+                1 => self.value = map.next_value()?,
+                _ => drop(map.next_value::<serde::de::IgnoredAny>()?),
             }
             Ok(())
         }
     }
-    impl<'de> airbyte_agent_runtime::serde::Deserialize<'de>
-    for InvoicesRecordCustomerTaxIdsItem {
-        fn deserialize<__D: airbyte_agent_runtime::serde::Deserializer<'de>>(
-            deserializer: __D,
-        ) -> ::std::result::Result<Self, __D::Error> {
-            airbyte_agent_runtime::record::deserialize(deserializer)
+    impl<'de> serde::Deserialize<'de> for InvoicesRecordCustomerTaxIdsItem {
+        fn deserialize<__D: serde::Deserializer<'de>>(
+            d: __D,
+        ) -> Result<Self, __D::Error> {
+            record::deserialize(d)
         }
     }
     /// The `InvoicesRecordDefaultTaxRatesItem` object.
-    #[derive(Debug, Clone, Default, airbyte_agent_runtime::serde::Serialize)]
+    #[derive(Debug, Clone, Default, serde::Serialize)]
     #[serde(crate = "airbyte_agent_runtime::serde")]
     pub struct InvoicesRecordDefaultTaxRatesItem {
         /// Unique identifier of this default tax rate.
@@ -2616,72 +2493,69 @@ mod used_by_10 {
         #[serde(skip_serializing_if = "Option::is_none")]
         pub tax_type: Option<SubscriptionDefaultTaxRatesItemTaxType>,
     }
-    impl airbyte_agent_runtime::record::Record for InvoicesRecordDefaultTaxRatesItem {
+    impl record::Record for InvoicesRecordDefaultTaxRatesItem {
         const NAME: &'static str = "InvoicesRecordDefaultTaxRatesItem";
         fn field_index(key: &str) -> Option<usize> {
             match key {
-                "id" => Some(0usize),
-                "object" => Some(1usize),
-                "active" => Some(2usize),
-                "country" => Some(3usize),
-                "created" => Some(4usize),
-                "description" => Some(5usize),
-                "display_name" => Some(6usize),
-                "effective_percentage" => Some(7usize),
-                "inclusive" => Some(8usize),
-                "jurisdiction" => Some(9usize),
-                "livemode" => Some(10usize),
-                "metadata" => Some(11usize),
-                "percentage" => Some(12usize),
-                "flat_amount" => Some(13usize),
-                "jurisdiction_level" => Some(14usize),
-                "rate_type" => Some(15usize),
-                "state" => Some(16usize),
-                "tax_type" => Some(17usize),
+                "id" => Some(0),
+                "object" => Some(1),
+                "active" => Some(2),
+                "country" => Some(3),
+                "created" => Some(4),
+                "description" => Some(5),
+                "display_name" => Some(6),
+                "effective_percentage" => Some(7),
+                "inclusive" => Some(8),
+                "jurisdiction" => Some(9),
+                "livemode" => Some(10),
+                "metadata" => Some(11),
+                "percentage" => Some(12),
+                "flat_amount" => Some(13),
+                "jurisdiction_level" => Some(14),
+                "rate_type" => Some(15),
+                "state" => Some(16),
+                "tax_type" => Some(17),
                 _ => None,
             }
         }
-        fn set_field<'de, __M: airbyte_agent_runtime::serde::de::MapAccess<'de>>(
+        fn set_field<'de, __M: serde::de::MapAccess<'de>>(
             &mut self,
             index: usize,
             map: &mut __M,
-        ) -> ::std::result::Result<(), __M::Error> {
+        ) -> Result<(), __M::Error> {
             match index {
-                0usize => self.id = map.next_value()?,
-                1usize => self.object = map.next_value()?,
-                2usize => self.active = map.next_value()?,
-                3usize => self.country = map.next_value()?,
-                4usize => self.created = map.next_value()?,
-                5usize => self.description = map.next_value()?,
-                6usize => self.display_name = map.next_value()?,
-                7usize => self.effective_percentage = map.next_value()?,
-                8usize => self.inclusive = map.next_value()?,
-                9usize => self.jurisdiction = map.next_value()?,
-                10usize => self.livemode = map.next_value()?,
-                11usize => self.metadata = map.next_value()?,
-                12usize => self.percentage = map.next_value()?,
-                13usize => self.flat_amount = map.next_value()?,
-                14usize => self.jurisdiction_level = map.next_value()?,
-                15usize => self.rate_type = map.next_value()?,
-                16usize => self.state = map.next_value()?,
-                17usize => self.tax_type = map.next_value()?,
-                _ => {
-                    map.next_value::<airbyte_agent_runtime::serde::de::IgnoredAny>()?;
-                }
+                0 => self.id = map.next_value()?,
+                1 => self.object = map.next_value()?,
+                2 => self.active = map.next_value()?,
+                3 => self.country = map.next_value()?,
+                4 => self.created = map.next_value()?,
+                5 => self.description = map.next_value()?,
+                6 => self.display_name = map.next_value()?,
+                7 => self.effective_percentage = map.next_value()?,
+                8 => self.inclusive = map.next_value()?,
+                9 => self.jurisdiction = map.next_value()?,
+                10 => self.livemode = map.next_value()?,
+                11 => self.metadata = map.next_value()?,
+                12 => self.percentage = map.next_value()?,
+                13 => self.flat_amount = map.next_value()?,
+                14 => self.jurisdiction_level = map.next_value()?,
+                15 => self.rate_type = map.next_value()?,
+                16 => self.state = map.next_value()?,
+                17 => self.tax_type = map.next_value()?,
+                _ => drop(map.next_value::<serde::de::IgnoredAny>()?),
             }
             Ok(())
         }
     }
-    impl<'de> airbyte_agent_runtime::serde::Deserialize<'de>
-    for InvoicesRecordDefaultTaxRatesItem {
-        fn deserialize<__D: airbyte_agent_runtime::serde::Deserializer<'de>>(
-            deserializer: __D,
-        ) -> ::std::result::Result<Self, __D::Error> {
-            airbyte_agent_runtime::record::deserialize(deserializer)
+    impl<'de> serde::Deserialize<'de> for InvoicesRecordDefaultTaxRatesItem {
+        fn deserialize<__D: serde::Deserializer<'de>>(
+            d: __D,
+        ) -> Result<Self, __D::Error> {
+            record::deserialize(d)
         }
     }
     /// Discount applied to the invoice, if any.
-    #[derive(Debug, Clone, Default, airbyte_agent_runtime::serde::Serialize)]
+    #[derive(Debug, Clone, Default, serde::Serialize)]
     #[serde(crate = "airbyte_agent_runtime::serde")]
     pub struct InvoicesRecordDiscount {
         /// `id`
@@ -2724,61 +2598,59 @@ mod used_by_10 {
         #[serde(skip_serializing_if = "Option::is_none")]
         pub subscription_item: Option<String>,
     }
-    impl airbyte_agent_runtime::record::Record for InvoicesRecordDiscount {
+    impl record::Record for InvoicesRecordDiscount {
         const NAME: &'static str = "InvoicesRecordDiscount";
         fn field_index(key: &str) -> Option<usize> {
             match key {
-                "id" => Some(0usize),
-                "object" => Some(1usize),
-                "checkout_session" => Some(2usize),
-                "coupon" => Some(3usize),
-                "customer" => Some(4usize),
-                "customer_account" => Some(5usize),
-                "end" => Some(6usize),
-                "invoice" => Some(7usize),
-                "invoice_item" => Some(8usize),
-                "promotion_code" => Some(9usize),
-                "start" => Some(10usize),
-                "subscription" => Some(11usize),
-                "subscription_item" => Some(12usize),
+                "id" => Some(0),
+                "object" => Some(1),
+                "checkout_session" => Some(2),
+                "coupon" => Some(3),
+                "customer" => Some(4),
+                "customer_account" => Some(5),
+                "end" => Some(6),
+                "invoice" => Some(7),
+                "invoice_item" => Some(8),
+                "promotion_code" => Some(9),
+                "start" => Some(10),
+                "subscription" => Some(11),
+                "subscription_item" => Some(12),
                 _ => None,
             }
         }
-        fn set_field<'de, __M: airbyte_agent_runtime::serde::de::MapAccess<'de>>(
+        fn set_field<'de, __M: serde::de::MapAccess<'de>>(
             &mut self,
             index: usize,
             map: &mut __M,
-        ) -> ::std::result::Result<(), __M::Error> {
+        ) -> Result<(), __M::Error> {
             match index {
-                0usize => self.id = map.next_value()?,
-                1usize => self.object = map.next_value()?,
-                2usize => self.checkout_session = map.next_value()?,
-                3usize => self.coupon = map.next_value()?,
-                4usize => self.customer = map.next_value()?,
-                5usize => self.customer_account = map.next_value()?,
-                6usize => self.end = map.next_value()?,
-                7usize => self.invoice = map.next_value()?,
-                8usize => self.invoice_item = map.next_value()?,
-                9usize => self.promotion_code = map.next_value()?,
-                10usize => self.start = map.next_value()?,
-                11usize => self.subscription = map.next_value()?,
-                12usize => self.subscription_item = map.next_value()?,
-                _ => {
-                    map.next_value::<airbyte_agent_runtime::serde::de::IgnoredAny>()?;
-                }
+                0 => self.id = map.next_value()?,
+                1 => self.object = map.next_value()?,
+                2 => self.checkout_session = map.next_value()?,
+                3 => self.coupon = map.next_value()?,
+                4 => self.customer = map.next_value()?,
+                5 => self.customer_account = map.next_value()?,
+                6 => self.end = map.next_value()?,
+                7 => self.invoice = map.next_value()?,
+                8 => self.invoice_item = map.next_value()?,
+                9 => self.promotion_code = map.next_value()?,
+                10 => self.start = map.next_value()?,
+                11 => self.subscription = map.next_value()?,
+                12 => self.subscription_item = map.next_value()?,
+                _ => drop(map.next_value::<serde::de::IgnoredAny>()?),
             }
             Ok(())
         }
     }
-    impl<'de> airbyte_agent_runtime::serde::Deserialize<'de> for InvoicesRecordDiscount {
-        fn deserialize<__D: airbyte_agent_runtime::serde::Deserializer<'de>>(
-            deserializer: __D,
-        ) -> ::std::result::Result<Self, __D::Error> {
-            airbyte_agent_runtime::record::deserialize(deserializer)
+    impl<'de> serde::Deserialize<'de> for InvoicesRecordDiscount {
+        fn deserialize<__D: serde::Deserializer<'de>>(
+            d: __D,
+        ) -> Result<Self, __D::Error> {
+            record::deserialize(d)
         }
     }
     /// The `InvoicesRecordDiscountCoupon` object.
-    #[derive(Debug, Clone, Default, airbyte_agent_runtime::serde::Serialize)]
+    #[derive(Debug, Clone, Default, serde::Serialize)]
     #[serde(crate = "airbyte_agent_runtime::serde")]
     pub struct InvoicesRecordDiscountCoupon {
         /// `id`
@@ -2827,66 +2699,63 @@ mod used_by_10 {
         #[serde(skip_serializing_if = "Option::is_none")]
         pub valid: Option<bool>,
     }
-    impl airbyte_agent_runtime::record::Record for InvoicesRecordDiscountCoupon {
+    impl record::Record for InvoicesRecordDiscountCoupon {
         const NAME: &'static str = "InvoicesRecordDiscountCoupon";
         fn field_index(key: &str) -> Option<usize> {
             match key {
-                "id" => Some(0usize),
-                "object" => Some(1usize),
-                "amount_off" => Some(2usize),
-                "created" => Some(3usize),
-                "currency" => Some(4usize),
-                "duration" => Some(5usize),
-                "duration_in_months" => Some(6usize),
-                "livemode" => Some(7usize),
-                "max_redemptions" => Some(8usize),
-                "metadata" => Some(9usize),
-                "name" => Some(10usize),
-                "percent_off" => Some(11usize),
-                "redeem_by" => Some(12usize),
-                "times_redeemed" => Some(13usize),
-                "valid" => Some(14usize),
+                "id" => Some(0),
+                "object" => Some(1),
+                "amount_off" => Some(2),
+                "created" => Some(3),
+                "currency" => Some(4),
+                "duration" => Some(5),
+                "duration_in_months" => Some(6),
+                "livemode" => Some(7),
+                "max_redemptions" => Some(8),
+                "metadata" => Some(9),
+                "name" => Some(10),
+                "percent_off" => Some(11),
+                "redeem_by" => Some(12),
+                "times_redeemed" => Some(13),
+                "valid" => Some(14),
                 _ => None,
             }
         }
-        fn set_field<'de, __M: airbyte_agent_runtime::serde::de::MapAccess<'de>>(
+        fn set_field<'de, __M: serde::de::MapAccess<'de>>(
             &mut self,
             index: usize,
             map: &mut __M,
-        ) -> ::std::result::Result<(), __M::Error> {
+        ) -> Result<(), __M::Error> {
             match index {
-                0usize => self.id = map.next_value()?,
-                1usize => self.object = map.next_value()?,
-                2usize => self.amount_off = map.next_value()?,
-                3usize => self.created = map.next_value()?,
-                4usize => self.currency = map.next_value()?,
-                5usize => self.duration = map.next_value()?,
-                6usize => self.duration_in_months = map.next_value()?,
-                7usize => self.livemode = map.next_value()?,
-                8usize => self.max_redemptions = map.next_value()?,
-                9usize => self.metadata = map.next_value()?,
-                10usize => self.name = map.next_value()?,
-                11usize => self.percent_off = map.next_value()?,
-                12usize => self.redeem_by = map.next_value()?,
-                13usize => self.times_redeemed = map.next_value()?,
-                14usize => self.valid = map.next_value()?,
-                _ => {
-                    map.next_value::<airbyte_agent_runtime::serde::de::IgnoredAny>()?;
-                }
+                0 => self.id = map.next_value()?,
+                1 => self.object = map.next_value()?,
+                2 => self.amount_off = map.next_value()?,
+                3 => self.created = map.next_value()?,
+                4 => self.currency = map.next_value()?,
+                5 => self.duration = map.next_value()?,
+                6 => self.duration_in_months = map.next_value()?,
+                7 => self.livemode = map.next_value()?,
+                8 => self.max_redemptions = map.next_value()?,
+                9 => self.metadata = map.next_value()?,
+                10 => self.name = map.next_value()?,
+                11 => self.percent_off = map.next_value()?,
+                12 => self.redeem_by = map.next_value()?,
+                13 => self.times_redeemed = map.next_value()?,
+                14 => self.valid = map.next_value()?,
+                _ => drop(map.next_value::<serde::de::IgnoredAny>()?),
             }
             Ok(())
         }
     }
-    impl<'de> airbyte_agent_runtime::serde::Deserialize<'de>
-    for InvoicesRecordDiscountCoupon {
-        fn deserialize<__D: airbyte_agent_runtime::serde::Deserializer<'de>>(
-            deserializer: __D,
-        ) -> ::std::result::Result<Self, __D::Error> {
-            airbyte_agent_runtime::record::deserialize(deserializer)
+    impl<'de> serde::Deserialize<'de> for InvoicesRecordDiscountCoupon {
+        fn deserialize<__D: serde::Deserializer<'de>>(
+            d: __D,
+        ) -> Result<Self, __D::Error> {
+            record::deserialize(d)
         }
     }
     /// Object describing the from invoice.
-    #[derive(Debug, Clone, Default, airbyte_agent_runtime::serde::Serialize)]
+    #[derive(Debug, Clone, Default, serde::Serialize)]
     #[serde(crate = "airbyte_agent_runtime::serde")]
     pub struct InvoicesRecordFromInvoice {
         /// `action`
@@ -2896,40 +2765,37 @@ mod used_by_10 {
         #[serde(skip_serializing_if = "Option::is_none")]
         pub invoice: Option<String>,
     }
-    impl airbyte_agent_runtime::record::Record for InvoicesRecordFromInvoice {
+    impl record::Record for InvoicesRecordFromInvoice {
         const NAME: &'static str = "InvoicesRecordFromInvoice";
         fn field_index(key: &str) -> Option<usize> {
             match key {
-                "action" => Some(0usize),
-                "invoice" => Some(1usize),
+                "action" => Some(0),
+                "invoice" => Some(1),
                 _ => None,
             }
         }
-        fn set_field<'de, __M: airbyte_agent_runtime::serde::de::MapAccess<'de>>(
+        fn set_field<'de, __M: serde::de::MapAccess<'de>>(
             &mut self,
             index: usize,
             map: &mut __M,
-        ) -> ::std::result::Result<(), __M::Error> {
+        ) -> Result<(), __M::Error> {
             match index {
-                0usize => self.action = map.next_value()?,
-                1usize => self.invoice = map.next_value()?,
-                _ => {
-                    map.next_value::<airbyte_agent_runtime::serde::de::IgnoredAny>()?;
-                }
+                0 => self.action = map.next_value()?,
+                1 => self.invoice = map.next_value()?,
+                _ => drop(map.next_value::<serde::de::IgnoredAny>()?),
             }
             Ok(())
         }
     }
-    impl<'de> airbyte_agent_runtime::serde::Deserialize<'de>
-    for InvoicesRecordFromInvoice {
-        fn deserialize<__D: airbyte_agent_runtime::serde::Deserializer<'de>>(
-            deserializer: __D,
-        ) -> ::std::result::Result<Self, __D::Error> {
-            airbyte_agent_runtime::record::deserialize(deserializer)
+    impl<'de> serde::Deserialize<'de> for InvoicesRecordFromInvoice {
+        fn deserialize<__D: serde::Deserializer<'de>>(
+            d: __D,
+        ) -> Result<Self, __D::Error> {
+            record::deserialize(d)
         }
     }
     /// Object describing the last finalization error.
-    #[derive(Debug, Clone, Default, airbyte_agent_runtime::serde::Serialize)]
+    #[derive(Debug, Clone, Default, serde::Serialize)]
     #[serde(crate = "airbyte_agent_runtime::serde")]
     pub struct InvoicesRecordLastFinalizationError {
         /// Advice code of this last finalization error.
@@ -2960,50 +2826,47 @@ mod used_by_10 {
         #[serde(rename = "type", skip_serializing_if = "Option::is_none")]
         pub type_: Option<InvoicesRecordLastFinalizationErrorType>,
     }
-    impl airbyte_agent_runtime::record::Record for InvoicesRecordLastFinalizationError {
+    impl record::Record for InvoicesRecordLastFinalizationError {
         const NAME: &'static str = "InvoicesRecordLastFinalizationError";
         fn field_index(key: &str) -> Option<usize> {
             match key {
-                "advice_code" => Some(0usize),
-                "code" => Some(1usize),
-                "doc_url" => Some(2usize),
-                "message" => Some(3usize),
-                "network_advice_code" => Some(4usize),
-                "network_decline_code" => Some(5usize),
-                "param" => Some(6usize),
-                "payment_method_type" => Some(7usize),
-                "type" => Some(8usize),
+                "advice_code" => Some(0),
+                "code" => Some(1),
+                "doc_url" => Some(2),
+                "message" => Some(3),
+                "network_advice_code" => Some(4),
+                "network_decline_code" => Some(5),
+                "param" => Some(6),
+                "payment_method_type" => Some(7),
+                "type" => Some(8),
                 _ => None,
             }
         }
-        fn set_field<'de, __M: airbyte_agent_runtime::serde::de::MapAccess<'de>>(
+        fn set_field<'de, __M: serde::de::MapAccess<'de>>(
             &mut self,
             index: usize,
             map: &mut __M,
-        ) -> ::std::result::Result<(), __M::Error> {
+        ) -> Result<(), __M::Error> {
             match index {
-                0usize => self.advice_code = map.next_value()?,
-                1usize => self.code = map.next_value()?,
-                2usize => self.doc_url = map.next_value()?,
-                3usize => self.message = map.next_value()?,
-                4usize => self.network_advice_code = map.next_value()?,
-                5usize => self.network_decline_code = map.next_value()?,
-                6usize => self.param = map.next_value()?,
-                7usize => self.payment_method_type = map.next_value()?,
-                8usize => self.type_ = map.next_value()?,
-                _ => {
-                    map.next_value::<airbyte_agent_runtime::serde::de::IgnoredAny>()?;
-                }
+                0 => self.advice_code = map.next_value()?,
+                1 => self.code = map.next_value()?,
+                2 => self.doc_url = map.next_value()?,
+                3 => self.message = map.next_value()?,
+                4 => self.network_advice_code = map.next_value()?,
+                5 => self.network_decline_code = map.next_value()?,
+                6 => self.param = map.next_value()?,
+                7 => self.payment_method_type = map.next_value()?,
+                8 => self.type_ = map.next_value()?,
+                _ => drop(map.next_value::<serde::de::IgnoredAny>()?),
             }
             Ok(())
         }
     }
-    impl<'de> airbyte_agent_runtime::serde::Deserialize<'de>
-    for InvoicesRecordLastFinalizationError {
-        fn deserialize<__D: airbyte_agent_runtime::serde::Deserializer<'de>>(
-            deserializer: __D,
-        ) -> ::std::result::Result<Self, __D::Error> {
-            airbyte_agent_runtime::record::deserialize(deserializer)
+    impl<'de> serde::Deserialize<'de> for InvoicesRecordLastFinalizationError {
+        fn deserialize<__D: serde::Deserializer<'de>>(
+            d: __D,
+        ) -> Result<Self, __D::Error> {
+            record::deserialize(d)
         }
     }
     airbyte_agent_runtime::string_enum! {
@@ -3014,7 +2877,7 @@ mod used_by_10 {
         " `invalid_request_error`"] InvalidRequestError => "invalid_request_error" }
     }
     /// Line items of the invoice.
-    #[derive(Debug, Clone, Default, airbyte_agent_runtime::serde::Serialize)]
+    #[derive(Debug, Clone, Default, serde::Serialize)]
     #[serde(crate = "airbyte_agent_runtime::serde")]
     pub struct InvoicesRecordLines {
         /// `object`
@@ -3033,53 +2896,47 @@ mod used_by_10 {
         #[serde(skip_serializing_if = "Option::is_none")]
         pub url: Option<String>,
     }
-    impl airbyte_agent_runtime::record::Record for InvoicesRecordLines {
+    impl record::Record for InvoicesRecordLines {
         const NAME: &'static str = "InvoicesRecordLines";
         fn field_index(key: &str) -> Option<usize> {
             match key {
-                "object" => Some(0usize),
-                "data" => Some(1usize),
-                "has_more" => Some(2usize),
-                "total_count" => Some(3usize),
-                "url" => Some(4usize),
+                "object" => Some(0),
+                "data" => Some(1),
+                "has_more" => Some(2),
+                "total_count" => Some(3),
+                "url" => Some(4),
                 _ => None,
             }
         }
-        fn set_field<'de, __M: airbyte_agent_runtime::serde::de::MapAccess<'de>>(
+        fn set_field<'de, __M: serde::de::MapAccess<'de>>(
             &mut self,
             index: usize,
             map: &mut __M,
-        ) -> ::std::result::Result<(), __M::Error> {
+        ) -> Result<(), __M::Error> {
             match index {
-                0usize => self.object = map.next_value()?,
-                1usize => {
+                0 => self.object = map.next_value()?,
+                1 => {
                     self.data = map
-                        .next_value::<
-                            airbyte_agent_runtime::record::SkipNulls<
-                                InvoicesRecordLinesDataItem,
-                            >,
-                        >()?
+                        .next_value::<record::SkipNulls<InvoicesRecordLinesDataItem>>()?
                         .0;
                 }
-                2usize => self.has_more = map.next_value()?,
-                3usize => self.total_count = map.next_value()?,
-                4usize => self.url = map.next_value()?,
-                _ => {
-                    map.next_value::<airbyte_agent_runtime::serde::de::IgnoredAny>()?;
-                }
+                2 => self.has_more = map.next_value()?,
+                3 => self.total_count = map.next_value()?,
+                4 => self.url = map.next_value()?,
+                _ => drop(map.next_value::<serde::de::IgnoredAny>()?),
             }
             Ok(())
         }
     }
-    impl<'de> airbyte_agent_runtime::serde::Deserialize<'de> for InvoicesRecordLines {
-        fn deserialize<__D: airbyte_agent_runtime::serde::Deserializer<'de>>(
-            deserializer: __D,
-        ) -> ::std::result::Result<Self, __D::Error> {
-            airbyte_agent_runtime::record::deserialize(deserializer)
+    impl<'de> serde::Deserialize<'de> for InvoicesRecordLines {
+        fn deserialize<__D: serde::Deserializer<'de>>(
+            d: __D,
+        ) -> Result<Self, __D::Error> {
+            record::deserialize(d)
         }
     }
     /// The `InvoicesRecordLinesDataItem` object.
-    #[derive(Debug, Clone, Default, airbyte_agent_runtime::serde::Serialize)]
+    #[derive(Debug, Clone, Default, serde::Serialize)]
     #[serde(crate = "airbyte_agent_runtime::serde")]
     pub struct InvoicesRecordLinesDataItem {
         /// Unique identifier of this invoice.
@@ -3127,78 +2984,69 @@ mod used_by_10 {
         #[serde(skip_serializing_if = "Option::is_none")]
         pub quantity: Option<i64>,
     }
-    impl airbyte_agent_runtime::record::Record for InvoicesRecordLinesDataItem {
+    impl record::Record for InvoicesRecordLinesDataItem {
         const NAME: &'static str = "InvoicesRecordLinesDataItem";
         fn field_index(key: &str) -> Option<usize> {
             match key {
-                "id" => Some(0usize),
-                "object" => Some(1usize),
-                "amount" => Some(2usize),
-                "currency" => Some(3usize),
-                "description" => Some(4usize),
-                "discount_amounts" => Some(5usize),
-                "discountable" => Some(6usize),
-                "discounts" => Some(7usize),
-                "invoice" => Some(8usize),
-                "livemode" => Some(9usize),
-                "metadata" => Some(10usize),
-                "period" => Some(11usize),
-                "proration" => Some(12usize),
-                "quantity" => Some(13usize),
+                "id" => Some(0),
+                "object" => Some(1),
+                "amount" => Some(2),
+                "currency" => Some(3),
+                "description" => Some(4),
+                "discount_amounts" => Some(5),
+                "discountable" => Some(6),
+                "discounts" => Some(7),
+                "invoice" => Some(8),
+                "livemode" => Some(9),
+                "metadata" => Some(10),
+                "period" => Some(11),
+                "proration" => Some(12),
+                "quantity" => Some(13),
                 _ => None,
             }
         }
-        fn set_field<'de, __M: airbyte_agent_runtime::serde::de::MapAccess<'de>>(
+        fn set_field<'de, __M: serde::de::MapAccess<'de>>(
             &mut self,
             index: usize,
             map: &mut __M,
-        ) -> ::std::result::Result<(), __M::Error> {
+        ) -> Result<(), __M::Error> {
             match index {
-                0usize => self.id = map.next_value()?,
-                1usize => self.object = map.next_value()?,
-                2usize => self.amount = map.next_value()?,
-                3usize => self.currency = map.next_value()?,
-                4usize => self.description = map.next_value()?,
-                5usize => {
+                0 => self.id = map.next_value()?,
+                1 => self.object = map.next_value()?,
+                2 => self.amount = map.next_value()?,
+                3 => self.currency = map.next_value()?,
+                4 => self.description = map.next_value()?,
+                5 => {
                     self.discount_amounts = map
                         .next_value::<
-                            airbyte_agent_runtime::record::SkipNulls<
+                            record::SkipNulls<
                                 InvoicesRecordLinesDataItemDiscountAmountsItem,
                             >,
                         >()?
                         .0;
                 }
-                6usize => self.discountable = map.next_value()?,
-                7usize => {
-                    self.discounts = map
-                        .next_value::<
-                            airbyte_agent_runtime::record::SkipNulls<String>,
-                        >()?
-                        .0;
-                }
-                8usize => self.invoice = map.next_value()?,
-                9usize => self.livemode = map.next_value()?,
-                10usize => self.metadata = map.next_value()?,
-                11usize => self.period = map.next_value()?,
-                12usize => self.proration = map.next_value()?,
-                13usize => self.quantity = map.next_value()?,
-                _ => {
-                    map.next_value::<airbyte_agent_runtime::serde::de::IgnoredAny>()?;
-                }
+                6 => self.discountable = map.next_value()?,
+                7 => self.discounts = map.next_value::<record::SkipNulls<String>>()?.0,
+                8 => self.invoice = map.next_value()?,
+                9 => self.livemode = map.next_value()?,
+                10 => self.metadata = map.next_value()?,
+                11 => self.period = map.next_value()?,
+                12 => self.proration = map.next_value()?,
+                13 => self.quantity = map.next_value()?,
+                _ => drop(map.next_value::<serde::de::IgnoredAny>()?),
             }
             Ok(())
         }
     }
-    impl<'de> airbyte_agent_runtime::serde::Deserialize<'de>
-    for InvoicesRecordLinesDataItem {
-        fn deserialize<__D: airbyte_agent_runtime::serde::Deserializer<'de>>(
-            deserializer: __D,
-        ) -> ::std::result::Result<Self, __D::Error> {
-            airbyte_agent_runtime::record::deserialize(deserializer)
+    impl<'de> serde::Deserialize<'de> for InvoicesRecordLinesDataItem {
+        fn deserialize<__D: serde::Deserializer<'de>>(
+            d: __D,
+        ) -> Result<Self, __D::Error> {
+            record::deserialize(d)
         }
     }
     /// The `InvoicesRecordLinesDataItemDiscountAmountsItem` object.
-    #[derive(Debug, Clone, Default, airbyte_agent_runtime::serde::Serialize)]
+    #[derive(Debug, Clone, Default, serde::Serialize)]
     #[serde(crate = "airbyte_agent_runtime::serde")]
     pub struct InvoicesRecordLinesDataItemDiscountAmountsItem {
         /// Amount in the currency's smallest unit (for example cents).
@@ -3208,41 +3056,38 @@ mod used_by_10 {
         #[serde(skip_serializing_if = "Option::is_none")]
         pub discount: Option<String>,
     }
-    impl airbyte_agent_runtime::record::Record
-    for InvoicesRecordLinesDataItemDiscountAmountsItem {
+    impl record::Record for InvoicesRecordLinesDataItemDiscountAmountsItem {
         const NAME: &'static str = "InvoicesRecordLinesDataItemDiscountAmountsItem";
         fn field_index(key: &str) -> Option<usize> {
             match key {
-                "amount" => Some(0usize),
-                "discount" => Some(1usize),
+                "amount" => Some(0),
+                "discount" => Some(1),
                 _ => None,
             }
         }
-        fn set_field<'de, __M: airbyte_agent_runtime::serde::de::MapAccess<'de>>(
+        fn set_field<'de, __M: serde::de::MapAccess<'de>>(
             &mut self,
             index: usize,
             map: &mut __M,
-        ) -> ::std::result::Result<(), __M::Error> {
+        ) -> Result<(), __M::Error> {
             match index {
-                0usize => self.amount = map.next_value()?,
-                1usize => self.discount = map.next_value()?,
-                _ => {
-                    map.next_value::<airbyte_agent_runtime::serde::de::IgnoredAny>()?;
-                }
+                0 => self.amount = map.next_value()?,
+                1 => self.discount = map.next_value()?,
+                _ => drop(map.next_value::<serde::de::IgnoredAny>()?),
             }
             Ok(())
         }
     }
-    impl<'de> airbyte_agent_runtime::serde::Deserialize<'de>
+    impl<'de> serde::Deserialize<'de>
     for InvoicesRecordLinesDataItemDiscountAmountsItem {
-        fn deserialize<__D: airbyte_agent_runtime::serde::Deserializer<'de>>(
-            deserializer: __D,
-        ) -> ::std::result::Result<Self, __D::Error> {
-            airbyte_agent_runtime::record::deserialize(deserializer)
+        fn deserialize<__D: serde::Deserializer<'de>>(
+            d: __D,
+        ) -> Result<Self, __D::Error> {
+            record::deserialize(d)
         }
     }
     /// Object describing the period.
-    #[derive(Debug, Clone, Default, airbyte_agent_runtime::serde::Serialize)]
+    #[derive(Debug, Clone, Default, serde::Serialize)]
     #[serde(crate = "airbyte_agent_runtime::serde")]
     pub struct InvoicesRecordLinesDataItemPeriod {
         /// End, as a Unix timestamp in seconds.
@@ -3252,40 +3097,37 @@ mod used_by_10 {
         #[serde(skip_serializing_if = "Option::is_none")]
         pub start: Option<i64>,
     }
-    impl airbyte_agent_runtime::record::Record for InvoicesRecordLinesDataItemPeriod {
+    impl record::Record for InvoicesRecordLinesDataItemPeriod {
         const NAME: &'static str = "InvoicesRecordLinesDataItemPeriod";
         fn field_index(key: &str) -> Option<usize> {
             match key {
-                "end" => Some(0usize),
-                "start" => Some(1usize),
+                "end" => Some(0),
+                "start" => Some(1),
                 _ => None,
             }
         }
-        fn set_field<'de, __M: airbyte_agent_runtime::serde::de::MapAccess<'de>>(
+        fn set_field<'de, __M: serde::de::MapAccess<'de>>(
             &mut self,
             index: usize,
             map: &mut __M,
-        ) -> ::std::result::Result<(), __M::Error> {
+        ) -> Result<(), __M::Error> {
             match index {
-                0usize => self.end = map.next_value()?,
-                1usize => self.start = map.next_value()?,
-                _ => {
-                    map.next_value::<airbyte_agent_runtime::serde::de::IgnoredAny>()?;
-                }
+                0 => self.end = map.next_value()?,
+                1 => self.start = map.next_value()?,
+                _ => drop(map.next_value::<serde::de::IgnoredAny>()?),
             }
             Ok(())
         }
     }
-    impl<'de> airbyte_agent_runtime::serde::Deserialize<'de>
-    for InvoicesRecordLinesDataItemPeriod {
-        fn deserialize<__D: airbyte_agent_runtime::serde::Deserializer<'de>>(
-            deserializer: __D,
-        ) -> ::std::result::Result<Self, __D::Error> {
-            airbyte_agent_runtime::record::deserialize(deserializer)
+    impl<'de> serde::Deserialize<'de> for InvoicesRecordLinesDataItemPeriod {
+        fn deserialize<__D: serde::Deserializer<'de>>(
+            d: __D,
+        ) -> Result<Self, __D::Error> {
+            record::deserialize(d)
         }
     }
     /// Object describing the parent.
-    #[derive(Debug, Clone, Default, airbyte_agent_runtime::serde::Serialize)]
+    #[derive(Debug, Clone, Default, serde::Serialize)]
     #[serde(crate = "airbyte_agent_runtime::serde")]
     pub struct InvoicesRecordParent {
         /// Object describing the quote details.
@@ -3298,79 +3140,74 @@ mod used_by_10 {
         #[serde(rename = "type", skip_serializing_if = "Option::is_none")]
         pub type_: Option<InvoicesRecordParentType>,
     }
-    impl airbyte_agent_runtime::record::Record for InvoicesRecordParent {
+    impl record::Record for InvoicesRecordParent {
         const NAME: &'static str = "InvoicesRecordParent";
         fn field_index(key: &str) -> Option<usize> {
             match key {
-                "quote_details" => Some(0usize),
-                "subscription_details" => Some(1usize),
-                "type" => Some(2usize),
+                "quote_details" => Some(0),
+                "subscription_details" => Some(1),
+                "type" => Some(2),
                 _ => None,
             }
         }
-        fn set_field<'de, __M: airbyte_agent_runtime::serde::de::MapAccess<'de>>(
+        fn set_field<'de, __M: serde::de::MapAccess<'de>>(
             &mut self,
             index: usize,
             map: &mut __M,
-        ) -> ::std::result::Result<(), __M::Error> {
+        ) -> Result<(), __M::Error> {
             match index {
-                0usize => self.quote_details = map.next_value()?,
-                1usize => self.subscription_details = map.next_value()?,
-                2usize => self.type_ = map.next_value()?,
-                _ => {
-                    map.next_value::<airbyte_agent_runtime::serde::de::IgnoredAny>()?;
-                }
+                0 => self.quote_details = map.next_value()?,
+                1 => self.subscription_details = map.next_value()?,
+                2 => self.type_ = map.next_value()?,
+                _ => drop(map.next_value::<serde::de::IgnoredAny>()?),
             }
             Ok(())
         }
     }
-    impl<'de> airbyte_agent_runtime::serde::Deserialize<'de> for InvoicesRecordParent {
-        fn deserialize<__D: airbyte_agent_runtime::serde::Deserializer<'de>>(
-            deserializer: __D,
-        ) -> ::std::result::Result<Self, __D::Error> {
-            airbyte_agent_runtime::record::deserialize(deserializer)
+    impl<'de> serde::Deserialize<'de> for InvoicesRecordParent {
+        fn deserialize<__D: serde::Deserializer<'de>>(
+            d: __D,
+        ) -> Result<Self, __D::Error> {
+            record::deserialize(d)
         }
     }
     /// Object describing the quote details.
-    #[derive(Debug, Clone, Default, airbyte_agent_runtime::serde::Serialize)]
+    #[derive(Debug, Clone, Default, serde::Serialize)]
     #[serde(crate = "airbyte_agent_runtime::serde")]
     pub struct InvoicesRecordParentQuoteDetails {
         /// Quote of this quote details.
         #[serde(skip_serializing_if = "Option::is_none")]
         pub quote: Option<String>,
     }
-    impl airbyte_agent_runtime::record::Record for InvoicesRecordParentQuoteDetails {
+    impl record::Record for InvoicesRecordParentQuoteDetails {
         const NAME: &'static str = "InvoicesRecordParentQuoteDetails";
         fn field_index(key: &str) -> Option<usize> {
             match key {
-                "quote" => Some(0usize),
+                "quote" => Some(0),
                 _ => None,
             }
         }
-        fn set_field<'de, __M: airbyte_agent_runtime::serde::de::MapAccess<'de>>(
+        fn set_field<'de, __M: serde::de::MapAccess<'de>>(
             &mut self,
             index: usize,
             map: &mut __M,
-        ) -> ::std::result::Result<(), __M::Error> {
+        ) -> Result<(), __M::Error> {
             match index {
-                0usize => self.quote = map.next_value()?,
-                _ => {
-                    map.next_value::<airbyte_agent_runtime::serde::de::IgnoredAny>()?;
-                }
+                0 => self.quote = map.next_value()?,
+                _ => drop(map.next_value::<serde::de::IgnoredAny>()?),
             }
             Ok(())
         }
     }
-    impl<'de> airbyte_agent_runtime::serde::Deserialize<'de>
-    for InvoicesRecordParentQuoteDetails {
-        fn deserialize<__D: airbyte_agent_runtime::serde::Deserializer<'de>>(
-            deserializer: __D,
-        ) -> ::std::result::Result<Self, __D::Error> {
-            airbyte_agent_runtime::record::deserialize(deserializer)
+    impl<'de> serde::Deserialize<'de> for InvoicesRecordParentQuoteDetails {
+        fn deserialize<__D: serde::Deserializer<'de>>(
+            d: __D,
+        ) -> Result<Self, __D::Error> {
+            record::deserialize(d)
         }
     }
     /// Object describing the subscription details.
-    #[derive(Debug, Clone, Default, airbyte_agent_runtime::serde::Serialize)]
+    #[derive(Debug, Clone, Default, serde::Serialize)]
     #[serde(crate = "airbyte_agent_runtime::serde")]
     pub struct InvoicesRecordParentSubscriptionDetails {
         /// Your own key/value pairs stored on the subscription details.
@@ -3383,39 +3220,35 @@ mod used_by_10 {
         #[serde(skip_serializing_if = "Option::is_none")]
         pub subscription_proration_date: Option<i64>,
     }
-    impl airbyte_agent_runtime::record::Record
-    for InvoicesRecordParentSubscriptionDetails {
+    impl record::Record for InvoicesRecordParentSubscriptionDetails {
         const NAME: &'static str = "InvoicesRecordParentSubscriptionDetails";
         fn field_index(key: &str) -> Option<usize> {
             match key {
-                "metadata" => Some(0usize),
-                "subscription" => Some(1usize),
-                "subscription_proration_date" => Some(2usize),
+                "metadata" => Some(0),
+                "subscription" => Some(1),
+                "subscription_proration_date" => Some(2),
                 _ => None,
             }
         }
-        fn set_field<'de, __M: airbyte_agent_runtime::serde::de::MapAccess<'de>>(
+        fn set_field<'de, __M: serde::de::MapAccess<'de>>(
             &mut self,
             index: usize,
             map: &mut __M,
-        ) -> ::std::result::Result<(), __M::Error> {
+        ) -> Result<(), __M::Error> {
             match index {
-                0usize => self.metadata = map.next_value()?,
-                1usize => self.subscription = map.next_value()?,
-                2usize => self.subscription_proration_date = map.next_value()?,
-                _ => {
-                    map.next_value::<airbyte_agent_runtime::serde::de::IgnoredAny>()?;
-                }
+                0 => self.metadata = map.next_value()?,
+                1 => self.subscription = map.next_value()?,
+                2 => self.subscription_proration_date = map.next_value()?,
+                _ => drop(map.next_value::<serde::de::IgnoredAny>()?),
             }
             Ok(())
         }
     }
-    impl<'de> airbyte_agent_runtime::serde::Deserialize<'de>
-    for InvoicesRecordParentSubscriptionDetails {
-        fn deserialize<__D: airbyte_agent_runtime::serde::Deserializer<'de>>(
-            deserializer: __D,
-        ) -> ::std::result::Result<Self, __D::Error> {
-            airbyte_agent_runtime::record::deserialize(deserializer)
+    impl<'de> serde::Deserialize<'de> for InvoicesRecordParentSubscriptionDetails {
+        fn deserialize<__D: serde::Deserializer<'de>>(
+            d: __D,
+        ) -> Result<Self, __D::Error> {
+            record::deserialize(d)
         }
     }
     airbyte_agent_runtime::string_enum! {
@@ -3424,7 +3257,7 @@ mod used_by_10 {
         " `subscription_details`"] SubscriptionDetails => "subscription_details" }
     }
     /// Object describing the payment settings.
-    #[derive(Debug, Clone, Default, airbyte_agent_runtime::serde::Serialize)]
+    #[derive(Debug, Clone, Default, serde::Serialize)]
     #[serde(crate = "airbyte_agent_runtime::serde")]
     pub struct InvoicesRecordPaymentSettings {
         /// Default mandate of this payment settings.
@@ -3437,48 +3270,43 @@ mod used_by_10 {
         #[serde(skip_serializing_if = "Option::is_none")]
         pub payment_method_types: Option<Vec<String>>,
     }
-    impl airbyte_agent_runtime::record::Record for InvoicesRecordPaymentSettings {
+    impl record::Record for InvoicesRecordPaymentSettings {
         const NAME: &'static str = "InvoicesRecordPaymentSettings";
         fn field_index(key: &str) -> Option<usize> {
             match key {
-                "default_mandate" => Some(0usize),
-                "payment_method_options" => Some(1usize),
-                "payment_method_types" => Some(2usize),
+                "default_mandate" => Some(0),
+                "payment_method_options" => Some(1),
+                "payment_method_types" => Some(2),
                 _ => None,
             }
         }
-        fn set_field<'de, __M: airbyte_agent_runtime::serde::de::MapAccess<'de>>(
+        fn set_field<'de, __M: serde::de::MapAccess<'de>>(
             &mut self,
             index: usize,
             map: &mut __M,
-        ) -> ::std::result::Result<(), __M::Error> {
+        ) -> Result<(), __M::Error> {
             match index {
-                0usize => self.default_mandate = map.next_value()?,
-                1usize => self.payment_method_options = map.next_value()?,
-                2usize => {
+                0 => self.default_mandate = map.next_value()?,
+                1 => self.payment_method_options = map.next_value()?,
+                2 => {
                     self.payment_method_types = map
-                        .next_value::<
-                            airbyte_agent_runtime::record::SkipNulls<String>,
-                        >()?
+                        .next_value::<record::SkipNulls<String>>()?
                         .0;
                 }
-                _ => {
-                    map.next_value::<airbyte_agent_runtime::serde::de::IgnoredAny>()?;
-                }
+                _ => drop(map.next_value::<serde::de::IgnoredAny>()?),
             }
             Ok(())
         }
     }
-    impl<'de> airbyte_agent_runtime::serde::Deserialize<'de>
-    for InvoicesRecordPaymentSettings {
-        fn deserialize<__D: airbyte_agent_runtime::serde::Deserializer<'de>>(
-            deserializer: __D,
-        ) -> ::std::result::Result<Self, __D::Error> {
-            airbyte_agent_runtime::record::deserialize(deserializer)
+    impl<'de> serde::Deserialize<'de> for InvoicesRecordPaymentSettings {
+        fn deserialize<__D: serde::Deserializer<'de>>(
+            d: __D,
+        ) -> Result<Self, __D::Error> {
+            record::deserialize(d)
         }
     }
     /// Object describing the payments.
-    #[derive(Debug, Clone, Default, airbyte_agent_runtime::serde::Serialize)]
+    #[derive(Debug, Clone, Default, serde::Serialize)]
     #[serde(crate = "airbyte_agent_runtime::serde")]
     pub struct InvoicesRecordPayments {
         /// Type tag naming the kind of Stripe object.
@@ -3494,51 +3322,47 @@ mod used_by_10 {
         #[serde(skip_serializing_if = "Option::is_none")]
         pub url: Option<String>,
     }
-    impl airbyte_agent_runtime::record::Record for InvoicesRecordPayments {
+    impl record::Record for InvoicesRecordPayments {
         const NAME: &'static str = "InvoicesRecordPayments";
         fn field_index(key: &str) -> Option<usize> {
             match key {
-                "object" => Some(0usize),
-                "data" => Some(1usize),
-                "has_more" => Some(2usize),
-                "url" => Some(3usize),
+                "object" => Some(0),
+                "data" => Some(1),
+                "has_more" => Some(2),
+                "url" => Some(3),
                 _ => None,
             }
         }
-        fn set_field<'de, __M: airbyte_agent_runtime::serde::de::MapAccess<'de>>(
+        fn set_field<'de, __M: serde::de::MapAccess<'de>>(
             &mut self,
             index: usize,
             map: &mut __M,
-        ) -> ::std::result::Result<(), __M::Error> {
+        ) -> Result<(), __M::Error> {
             match index {
-                0usize => self.object = map.next_value()?,
-                1usize => {
+                0 => self.object = map.next_value()?,
+                1 => {
                     self.data = map
                         .next_value::<
-                            airbyte_agent_runtime::record::SkipNulls<
-                                InvoicesRecordPaymentsDataItem,
-                            >,
+                            record::SkipNulls<InvoicesRecordPaymentsDataItem>,
                         >()?
                         .0;
                 }
-                2usize => self.has_more = map.next_value()?,
-                3usize => self.url = map.next_value()?,
-                _ => {
-                    map.next_value::<airbyte_agent_runtime::serde::de::IgnoredAny>()?;
-                }
+                2 => self.has_more = map.next_value()?,
+                3 => self.url = map.next_value()?,
+                _ => drop(map.next_value::<serde::de::IgnoredAny>()?),
             }
             Ok(())
         }
     }
-    impl<'de> airbyte_agent_runtime::serde::Deserialize<'de> for InvoicesRecordPayments {
-        fn deserialize<__D: airbyte_agent_runtime::serde::Deserializer<'de>>(
-            deserializer: __D,
-        ) -> ::std::result::Result<Self, __D::Error> {
-            airbyte_agent_runtime::record::deserialize(deserializer)
+    impl<'de> serde::Deserialize<'de> for InvoicesRecordPayments {
+        fn deserialize<__D: serde::Deserializer<'de>>(
+            d: __D,
+        ) -> Result<Self, __D::Error> {
+            record::deserialize(d)
         }
     }
     /// The `InvoicesRecordPaymentsDataItem` object.
-    #[derive(Debug, Clone, Default, airbyte_agent_runtime::serde::Serialize)]
+    #[derive(Debug, Clone, Default, serde::Serialize)]
     #[serde(crate = "airbyte_agent_runtime::serde")]
     pub struct InvoicesRecordPaymentsDataItem {
         /// Unique identifier of this invoice.
@@ -3572,56 +3396,53 @@ mod used_by_10 {
         #[serde(skip_serializing_if = "Option::is_none")]
         pub status: Option<String>,
     }
-    impl airbyte_agent_runtime::record::Record for InvoicesRecordPaymentsDataItem {
+    impl record::Record for InvoicesRecordPaymentsDataItem {
         const NAME: &'static str = "InvoicesRecordPaymentsDataItem";
         fn field_index(key: &str) -> Option<usize> {
             match key {
-                "id" => Some(0usize),
-                "object" => Some(1usize),
-                "amount_paid" => Some(2usize),
-                "amount_requested" => Some(3usize),
-                "created" => Some(4usize),
-                "currency" => Some(5usize),
-                "invoice" => Some(6usize),
-                "is_default" => Some(7usize),
-                "livemode" => Some(8usize),
-                "status" => Some(9usize),
+                "id" => Some(0),
+                "object" => Some(1),
+                "amount_paid" => Some(2),
+                "amount_requested" => Some(3),
+                "created" => Some(4),
+                "currency" => Some(5),
+                "invoice" => Some(6),
+                "is_default" => Some(7),
+                "livemode" => Some(8),
+                "status" => Some(9),
                 _ => None,
             }
         }
-        fn set_field<'de, __M: airbyte_agent_runtime::serde::de::MapAccess<'de>>(
+        fn set_field<'de, __M: serde::de::MapAccess<'de>>(
             &mut self,
             index: usize,
             map: &mut __M,
-        ) -> ::std::result::Result<(), __M::Error> {
+        ) -> Result<(), __M::Error> {
             match index {
-                0usize => self.id = map.next_value()?,
-                1usize => self.object = map.next_value()?,
-                2usize => self.amount_paid = map.next_value()?,
-                3usize => self.amount_requested = map.next_value()?,
-                4usize => self.created = map.next_value()?,
-                5usize => self.currency = map.next_value()?,
-                6usize => self.invoice = map.next_value()?,
-                7usize => self.is_default = map.next_value()?,
-                8usize => self.livemode = map.next_value()?,
-                9usize => self.status = map.next_value()?,
-                _ => {
-                    map.next_value::<airbyte_agent_runtime::serde::de::IgnoredAny>()?;
-                }
+                0 => self.id = map.next_value()?,
+                1 => self.object = map.next_value()?,
+                2 => self.amount_paid = map.next_value()?,
+                3 => self.amount_requested = map.next_value()?,
+                4 => self.created = map.next_value()?,
+                5 => self.currency = map.next_value()?,
+                6 => self.invoice = map.next_value()?,
+                7 => self.is_default = map.next_value()?,
+                8 => self.livemode = map.next_value()?,
+                9 => self.status = map.next_value()?,
+                _ => drop(map.next_value::<serde::de::IgnoredAny>()?),
             }
             Ok(())
         }
     }
-    impl<'de> airbyte_agent_runtime::serde::Deserialize<'de>
-    for InvoicesRecordPaymentsDataItem {
-        fn deserialize<__D: airbyte_agent_runtime::serde::Deserializer<'de>>(
-            deserializer: __D,
-        ) -> ::std::result::Result<Self, __D::Error> {
-            airbyte_agent_runtime::record::deserialize(deserializer)
+    impl<'de> serde::Deserialize<'de> for InvoicesRecordPaymentsDataItem {
+        fn deserialize<__D: serde::Deserializer<'de>>(
+            d: __D,
+        ) -> Result<Self, __D::Error> {
+            record::deserialize(d)
         }
     }
     /// Object describing the rendering.
-    #[derive(Debug, Clone, Default, airbyte_agent_runtime::serde::Serialize)]
+    #[derive(Debug, Clone, Default, serde::Serialize)]
     #[serde(crate = "airbyte_agent_runtime::serde")]
     pub struct InvoicesRecordRendering {
         /// Amount tax display of this rendering.
@@ -3637,78 +3458,72 @@ mod used_by_10 {
         #[serde(skip_serializing_if = "Option::is_none")]
         pub template_version: Option<i64>,
     }
-    impl airbyte_agent_runtime::record::Record for InvoicesRecordRendering {
+    impl record::Record for InvoicesRecordRendering {
         const NAME: &'static str = "InvoicesRecordRendering";
         fn field_index(key: &str) -> Option<usize> {
             match key {
-                "amount_tax_display" => Some(0usize),
-                "pdf" => Some(1usize),
-                "template" => Some(2usize),
-                "template_version" => Some(3usize),
+                "amount_tax_display" => Some(0),
+                "pdf" => Some(1),
+                "template" => Some(2),
+                "template_version" => Some(3),
                 _ => None,
             }
         }
-        fn set_field<'de, __M: airbyte_agent_runtime::serde::de::MapAccess<'de>>(
+        fn set_field<'de, __M: serde::de::MapAccess<'de>>(
             &mut self,
             index: usize,
             map: &mut __M,
-        ) -> ::std::result::Result<(), __M::Error> {
+        ) -> Result<(), __M::Error> {
             match index {
-                0usize => self.amount_tax_display = map.next_value()?,
-                1usize => self.pdf = map.next_value()?,
-                2usize => self.template = map.next_value()?,
-                3usize => self.template_version = map.next_value()?,
-                _ => {
-                    map.next_value::<airbyte_agent_runtime::serde::de::IgnoredAny>()?;
-                }
+                0 => self.amount_tax_display = map.next_value()?,
+                1 => self.pdf = map.next_value()?,
+                2 => self.template = map.next_value()?,
+                3 => self.template_version = map.next_value()?,
+                _ => drop(map.next_value::<serde::de::IgnoredAny>()?),
             }
             Ok(())
         }
     }
-    impl<'de> airbyte_agent_runtime::serde::Deserialize<'de>
-    for InvoicesRecordRendering {
-        fn deserialize<__D: airbyte_agent_runtime::serde::Deserializer<'de>>(
-            deserializer: __D,
-        ) -> ::std::result::Result<Self, __D::Error> {
-            airbyte_agent_runtime::record::deserialize(deserializer)
+    impl<'de> serde::Deserialize<'de> for InvoicesRecordRendering {
+        fn deserialize<__D: serde::Deserializer<'de>>(
+            d: __D,
+        ) -> Result<Self, __D::Error> {
+            record::deserialize(d)
         }
     }
     /// Object describing the PDF.
-    #[derive(Debug, Clone, Default, airbyte_agent_runtime::serde::Serialize)]
+    #[derive(Debug, Clone, Default, serde::Serialize)]
     #[serde(crate = "airbyte_agent_runtime::serde")]
     pub struct InvoicesRecordRenderingPdf {
         /// Page size; one of `a4`, `auto`, `letter`.
         #[serde(skip_serializing_if = "Option::is_none")]
         pub page_size: Option<InvoicesRecordRenderingPdfPageSize>,
     }
-    impl airbyte_agent_runtime::record::Record for InvoicesRecordRenderingPdf {
+    impl record::Record for InvoicesRecordRenderingPdf {
         const NAME: &'static str = "InvoicesRecordRenderingPdf";
         fn field_index(key: &str) -> Option<usize> {
             match key {
-                "page_size" => Some(0usize),
+                "page_size" => Some(0),
                 _ => None,
             }
         }
-        fn set_field<'de, __M: airbyte_agent_runtime::serde::de::MapAccess<'de>>(
+        fn set_field<'de, __M: serde::de::MapAccess<'de>>(
             &mut self,
             index: usize,
             map: &mut __M,
-        ) -> ::std::result::Result<(), __M::Error> {
+        ) -> Result<(), __M::Error> {
             match index {
-                0usize => self.page_size = map.next_value()?,
-                _ => {
-                    map.next_value::<airbyte_agent_runtime::serde::de::IgnoredAny>()?;
-                }
+                0 => self.page_size = map.next_value()?,
+                _ => drop(map.next_value::<serde::de::IgnoredAny>()?),
             }
             Ok(())
         }
     }
-    impl<'de> airbyte_agent_runtime::serde::Deserialize<'de>
-    for InvoicesRecordRenderingPdf {
-        fn deserialize<__D: airbyte_agent_runtime::serde::Deserializer<'de>>(
-            deserializer: __D,
-        ) -> ::std::result::Result<Self, __D::Error> {
-            airbyte_agent_runtime::record::deserialize(deserializer)
+    impl<'de> serde::Deserialize<'de> for InvoicesRecordRenderingPdf {
+        fn deserialize<__D: serde::Deserializer<'de>>(
+            d: __D,
+        ) -> Result<Self, __D::Error> {
+            record::deserialize(d)
         }
     }
     airbyte_agent_runtime::string_enum! {
@@ -3717,7 +3532,7 @@ mod used_by_10 {
         " `auto`"] Auto => "auto", #[doc = " `letter`"] Letter => "letter" }
     }
     /// Object describing the shipping cost.
-    #[derive(Debug, Clone, Default, airbyte_agent_runtime::serde::Serialize)]
+    #[derive(Debug, Clone, Default, serde::Serialize)]
     #[serde(crate = "airbyte_agent_runtime::serde")]
     pub struct InvoicesRecordShippingCost {
         /// Amount subtotal in minor currency units (cents for USD).
@@ -3736,54 +3551,49 @@ mod used_by_10 {
         #[serde(skip_serializing_if = "Option::is_none")]
         pub taxes: Option<Vec<InvoicesRecordShippingCostTaxesItem>>,
     }
-    impl airbyte_agent_runtime::record::Record for InvoicesRecordShippingCost {
+    impl record::Record for InvoicesRecordShippingCost {
         const NAME: &'static str = "InvoicesRecordShippingCost";
         fn field_index(key: &str) -> Option<usize> {
             match key {
-                "amount_subtotal" => Some(0usize),
-                "amount_tax" => Some(1usize),
-                "amount_total" => Some(2usize),
-                "shipping_rate" => Some(3usize),
-                "taxes" => Some(4usize),
+                "amount_subtotal" => Some(0),
+                "amount_tax" => Some(1),
+                "amount_total" => Some(2),
+                "shipping_rate" => Some(3),
+                "taxes" => Some(4),
                 _ => None,
             }
         }
-        fn set_field<'de, __M: airbyte_agent_runtime::serde::de::MapAccess<'de>>(
+        fn set_field<'de, __M: serde::de::MapAccess<'de>>(
             &mut self,
             index: usize,
             map: &mut __M,
-        ) -> ::std::result::Result<(), __M::Error> {
+        ) -> Result<(), __M::Error> {
             match index {
-                0usize => self.amount_subtotal = map.next_value()?,
-                1usize => self.amount_tax = map.next_value()?,
-                2usize => self.amount_total = map.next_value()?,
-                3usize => self.shipping_rate = map.next_value()?,
-                4usize => {
+                0 => self.amount_subtotal = map.next_value()?,
+                1 => self.amount_tax = map.next_value()?,
+                2 => self.amount_total = map.next_value()?,
+                3 => self.shipping_rate = map.next_value()?,
+                4 => {
                     self.taxes = map
                         .next_value::<
-                            airbyte_agent_runtime::record::SkipNulls<
-                                InvoicesRecordShippingCostTaxesItem,
-                            >,
+                            record::SkipNulls<InvoicesRecordShippingCostTaxesItem>,
                         >()?
                         .0;
                 }
-                _ => {
-                    map.next_value::<airbyte_agent_runtime::serde::de::IgnoredAny>()?;
-                }
+                _ => drop(map.next_value::<serde::de::IgnoredAny>()?),
             }
             Ok(())
         }
     }
-    impl<'de> airbyte_agent_runtime::serde::Deserialize<'de>
-    for InvoicesRecordShippingCost {
-        fn deserialize<__D: airbyte_agent_runtime::serde::Deserializer<'de>>(
-            deserializer: __D,
-        ) -> ::std::result::Result<Self, __D::Error> {
-            airbyte_agent_runtime::record::deserialize(deserializer)
+    impl<'de> serde::Deserialize<'de> for InvoicesRecordShippingCost {
+        fn deserialize<__D: serde::Deserializer<'de>>(
+            d: __D,
+        ) -> Result<Self, __D::Error> {
+            record::deserialize(d)
         }
     }
     /// The `InvoicesRecordShippingCostTaxesItem` object.
-    #[derive(Debug, Clone, Default, airbyte_agent_runtime::serde::Serialize)]
+    #[derive(Debug, Clone, Default, serde::Serialize)]
     #[serde(crate = "airbyte_agent_runtime::serde")]
     pub struct InvoicesRecordShippingCostTaxesItem {
         /// Amount in the currency's smallest unit (for example cents).
@@ -3798,38 +3608,35 @@ mod used_by_10 {
         #[serde(skip_serializing_if = "Option::is_none")]
         pub taxable_amount: Option<i64>,
     }
-    impl airbyte_agent_runtime::record::Record for InvoicesRecordShippingCostTaxesItem {
+    impl record::Record for InvoicesRecordShippingCostTaxesItem {
         const NAME: &'static str = "InvoicesRecordShippingCostTaxesItem";
         fn field_index(key: &str) -> Option<usize> {
             match key {
-                "amount" => Some(0usize),
-                "taxability_reason" => Some(1usize),
-                "taxable_amount" => Some(2usize),
+                "amount" => Some(0),
+                "taxability_reason" => Some(1),
+                "taxable_amount" => Some(2),
                 _ => None,
             }
         }
-        fn set_field<'de, __M: airbyte_agent_runtime::serde::de::MapAccess<'de>>(
+        fn set_field<'de, __M: serde::de::MapAccess<'de>>(
             &mut self,
             index: usize,
             map: &mut __M,
-        ) -> ::std::result::Result<(), __M::Error> {
+        ) -> Result<(), __M::Error> {
             match index {
-                0usize => self.amount = map.next_value()?,
-                1usize => self.taxability_reason = map.next_value()?,
-                2usize => self.taxable_amount = map.next_value()?,
-                _ => {
-                    map.next_value::<airbyte_agent_runtime::serde::de::IgnoredAny>()?;
-                }
+                0 => self.amount = map.next_value()?,
+                1 => self.taxability_reason = map.next_value()?,
+                2 => self.taxable_amount = map.next_value()?,
+                _ => drop(map.next_value::<serde::de::IgnoredAny>()?),
             }
             Ok(())
         }
     }
-    impl<'de> airbyte_agent_runtime::serde::Deserialize<'de>
-    for InvoicesRecordShippingCostTaxesItem {
-        fn deserialize<__D: airbyte_agent_runtime::serde::Deserializer<'de>>(
-            deserializer: __D,
-        ) -> ::std::result::Result<Self, __D::Error> {
-            airbyte_agent_runtime::record::deserialize(deserializer)
+    impl<'de> serde::Deserialize<'de> for InvoicesRecordShippingCostTaxesItem {
+        fn deserialize<__D: serde::Deserializer<'de>>(
+            d: __D,
+        ) -> Result<Self, __D::Error> {
+            record::deserialize(d)
         }
     }
     airbyte_agent_runtime::string_enum! {
@@ -3859,7 +3666,7 @@ mod used_by_10 {
         "uncollectible", #[doc = " `void`"] Void => "void" }
     }
     /// Object describing the status transitions.
-    #[derive(Debug, Clone, Default, airbyte_agent_runtime::serde::Serialize)]
+    #[derive(Debug, Clone, Default, serde::Serialize)]
     #[serde(crate = "airbyte_agent_runtime::serde")]
     pub struct InvoicesRecordStatusTransitions {
         /// Finalized at, as a Unix timestamp in seconds.
@@ -3875,82 +3682,76 @@ mod used_by_10 {
         #[serde(skip_serializing_if = "Option::is_none")]
         pub voided_at: Option<i64>,
     }
-    impl airbyte_agent_runtime::record::Record for InvoicesRecordStatusTransitions {
+    impl record::Record for InvoicesRecordStatusTransitions {
         const NAME: &'static str = "InvoicesRecordStatusTransitions";
         fn field_index(key: &str) -> Option<usize> {
             match key {
-                "finalized_at" => Some(0usize),
-                "marked_uncollectible_at" => Some(1usize),
-                "paid_at" => Some(2usize),
-                "voided_at" => Some(3usize),
+                "finalized_at" => Some(0),
+                "marked_uncollectible_at" => Some(1),
+                "paid_at" => Some(2),
+                "voided_at" => Some(3),
                 _ => None,
             }
         }
-        fn set_field<'de, __M: airbyte_agent_runtime::serde::de::MapAccess<'de>>(
+        fn set_field<'de, __M: serde::de::MapAccess<'de>>(
             &mut self,
             index: usize,
             map: &mut __M,
-        ) -> ::std::result::Result<(), __M::Error> {
+        ) -> Result<(), __M::Error> {
             match index {
-                0usize => self.finalized_at = map.next_value()?,
-                1usize => self.marked_uncollectible_at = map.next_value()?,
-                2usize => self.paid_at = map.next_value()?,
-                3usize => self.voided_at = map.next_value()?,
-                _ => {
-                    map.next_value::<airbyte_agent_runtime::serde::de::IgnoredAny>()?;
-                }
+                0 => self.finalized_at = map.next_value()?,
+                1 => self.marked_uncollectible_at = map.next_value()?,
+                2 => self.paid_at = map.next_value()?,
+                3 => self.voided_at = map.next_value()?,
+                _ => drop(map.next_value::<serde::de::IgnoredAny>()?),
             }
             Ok(())
         }
     }
-    impl<'de> airbyte_agent_runtime::serde::Deserialize<'de>
-    for InvoicesRecordStatusTransitions {
-        fn deserialize<__D: airbyte_agent_runtime::serde::Deserializer<'de>>(
-            deserializer: __D,
-        ) -> ::std::result::Result<Self, __D::Error> {
-            airbyte_agent_runtime::record::deserialize(deserializer)
+    impl<'de> serde::Deserialize<'de> for InvoicesRecordStatusTransitions {
+        fn deserialize<__D: serde::Deserializer<'de>>(
+            d: __D,
+        ) -> Result<Self, __D::Error> {
+            record::deserialize(d)
         }
     }
     /// Object describing the subscription details.
-    #[derive(Debug, Clone, Default, airbyte_agent_runtime::serde::Serialize)]
+    #[derive(Debug, Clone, Default, serde::Serialize)]
     #[serde(crate = "airbyte_agent_runtime::serde")]
     pub struct InvoicesRecordSubscriptionDetails {
         /// Your own key/value pairs stored on the subscription details.
         #[serde(skip_serializing_if = "Option::is_none")]
         pub metadata: Option<::std::collections::BTreeMap<String, String>>,
     }
-    impl airbyte_agent_runtime::record::Record for InvoicesRecordSubscriptionDetails {
+    impl record::Record for InvoicesRecordSubscriptionDetails {
         const NAME: &'static str = "InvoicesRecordSubscriptionDetails";
         fn field_index(key: &str) -> Option<usize> {
             match key {
-                "metadata" => Some(0usize),
+                "metadata" => Some(0),
                 _ => None,
             }
         }
-        fn set_field<'de, __M: airbyte_agent_runtime::serde::de::MapAccess<'de>>(
+        fn set_field<'de, __M: serde::de::MapAccess<'de>>(
             &mut self,
             index: usize,
             map: &mut __M,
-        ) -> ::std::result::Result<(), __M::Error> {
+        ) -> Result<(), __M::Error> {
             match index {
-                0usize => self.metadata = map.next_value()?,
-                _ => {
-                    map.next_value::<airbyte_agent_runtime::serde::de::IgnoredAny>()?;
-                }
+                0 => self.metadata = map.next_value()?,
+                _ => drop(map.next_value::<serde::de::IgnoredAny>()?),
             }
             Ok(())
         }
     }
-    impl<'de> airbyte_agent_runtime::serde::Deserialize<'de>
-    for InvoicesRecordSubscriptionDetails {
-        fn deserialize<__D: airbyte_agent_runtime::serde::Deserializer<'de>>(
-            deserializer: __D,
-        ) -> ::std::result::Result<Self, __D::Error> {
-            airbyte_agent_runtime::record::deserialize(deserializer)
+    impl<'de> serde::Deserialize<'de> for InvoicesRecordSubscriptionDetails {
+        fn deserialize<__D: serde::Deserializer<'de>>(
+            d: __D,
+        ) -> Result<Self, __D::Error> {
+            record::deserialize(d)
         }
     }
     /// Object describing the threshold reason.
-    #[derive(Debug, Clone, Default, airbyte_agent_runtime::serde::Serialize)]
+    #[derive(Debug, Clone, Default, serde::Serialize)]
     #[serde(crate = "airbyte_agent_runtime::serde")]
     pub struct InvoicesRecordThresholdReason {
         /// Amount gte in minor currency units (cents for USD).
@@ -3960,48 +3761,45 @@ mod used_by_10 {
         #[serde(skip_serializing_if = "Option::is_none")]
         pub item_reasons: Option<Vec<InvoicesRecordThresholdReasonItemReasonsItem>>,
     }
-    impl airbyte_agent_runtime::record::Record for InvoicesRecordThresholdReason {
+    impl record::Record for InvoicesRecordThresholdReason {
         const NAME: &'static str = "InvoicesRecordThresholdReason";
         fn field_index(key: &str) -> Option<usize> {
             match key {
-                "amount_gte" => Some(0usize),
-                "item_reasons" => Some(1usize),
+                "amount_gte" => Some(0),
+                "item_reasons" => Some(1),
                 _ => None,
             }
         }
-        fn set_field<'de, __M: airbyte_agent_runtime::serde::de::MapAccess<'de>>(
+        fn set_field<'de, __M: serde::de::MapAccess<'de>>(
             &mut self,
             index: usize,
             map: &mut __M,
-        ) -> ::std::result::Result<(), __M::Error> {
+        ) -> Result<(), __M::Error> {
             match index {
-                0usize => self.amount_gte = map.next_value()?,
-                1usize => {
+                0 => self.amount_gte = map.next_value()?,
+                1 => {
                     self.item_reasons = map
                         .next_value::<
-                            airbyte_agent_runtime::record::SkipNulls<
+                            record::SkipNulls<
                                 InvoicesRecordThresholdReasonItemReasonsItem,
                             >,
                         >()?
                         .0;
                 }
-                _ => {
-                    map.next_value::<airbyte_agent_runtime::serde::de::IgnoredAny>()?;
-                }
+                _ => drop(map.next_value::<serde::de::IgnoredAny>()?),
             }
             Ok(())
         }
     }
-    impl<'de> airbyte_agent_runtime::serde::Deserialize<'de>
-    for InvoicesRecordThresholdReason {
-        fn deserialize<__D: airbyte_agent_runtime::serde::Deserializer<'de>>(
-            deserializer: __D,
-        ) -> ::std::result::Result<Self, __D::Error> {
-            airbyte_agent_runtime::record::deserialize(deserializer)
+    impl<'de> serde::Deserialize<'de> for InvoicesRecordThresholdReason {
+        fn deserialize<__D: serde::Deserializer<'de>>(
+            d: __D,
+        ) -> Result<Self, __D::Error> {
+            record::deserialize(d)
         }
     }
     /// The `InvoicesRecordThresholdReasonItemReasonsItem` object.
-    #[derive(Debug, Clone, Default, airbyte_agent_runtime::serde::Serialize)]
+    #[derive(Debug, Clone, Default, serde::Serialize)]
     #[serde(crate = "airbyte_agent_runtime::serde")]
     pub struct InvoicesRecordThresholdReasonItemReasonsItem {
         /// Identifiers of the related line item records.
@@ -4011,47 +3809,39 @@ mod used_by_10 {
         #[serde(skip_serializing_if = "Option::is_none")]
         pub usage_gte: Option<i64>,
     }
-    impl airbyte_agent_runtime::record::Record
-    for InvoicesRecordThresholdReasonItemReasonsItem {
+    impl record::Record for InvoicesRecordThresholdReasonItemReasonsItem {
         const NAME: &'static str = "InvoicesRecordThresholdReasonItemReasonsItem";
         fn field_index(key: &str) -> Option<usize> {
             match key {
-                "line_item_ids" => Some(0usize),
-                "usage_gte" => Some(1usize),
+                "line_item_ids" => Some(0),
+                "usage_gte" => Some(1),
                 _ => None,
             }
         }
-        fn set_field<'de, __M: airbyte_agent_runtime::serde::de::MapAccess<'de>>(
+        fn set_field<'de, __M: serde::de::MapAccess<'de>>(
             &mut self,
             index: usize,
             map: &mut __M,
-        ) -> ::std::result::Result<(), __M::Error> {
+        ) -> Result<(), __M::Error> {
             match index {
-                0usize => {
-                    self.line_item_ids = map
-                        .next_value::<
-                            airbyte_agent_runtime::record::SkipNulls<String>,
-                        >()?
-                        .0;
+                0 => {
+                    self.line_item_ids = map.next_value::<record::SkipNulls<String>>()?.0;
                 }
-                1usize => self.usage_gte = map.next_value()?,
-                _ => {
-                    map.next_value::<airbyte_agent_runtime::serde::de::IgnoredAny>()?;
-                }
+                1 => self.usage_gte = map.next_value()?,
+                _ => drop(map.next_value::<serde::de::IgnoredAny>()?),
             }
             Ok(())
         }
     }
-    impl<'de> airbyte_agent_runtime::serde::Deserialize<'de>
-    for InvoicesRecordThresholdReasonItemReasonsItem {
-        fn deserialize<__D: airbyte_agent_runtime::serde::Deserializer<'de>>(
-            deserializer: __D,
-        ) -> ::std::result::Result<Self, __D::Error> {
-            airbyte_agent_runtime::record::deserialize(deserializer)
+    impl<'de> serde::Deserialize<'de> for InvoicesRecordThresholdReasonItemReasonsItem {
+        fn deserialize<__D: serde::Deserializer<'de>>(
+            d: __D,
+        ) -> Result<Self, __D::Error> {
+            record::deserialize(d)
         }
     }
     /// The `InvoicesRecordTotalPretaxCreditAmountsItem` object.
-    #[derive(Debug, Clone, Default, airbyte_agent_runtime::serde::Serialize)]
+    #[derive(Debug, Clone, Default, serde::Serialize)]
     #[serde(crate = "airbyte_agent_runtime::serde")]
     pub struct InvoicesRecordTotalPretaxCreditAmountsItem {
         /// Amount in the currency's smallest unit (for example cents).
@@ -4067,41 +3857,37 @@ mod used_by_10 {
         #[serde(rename = "type", skip_serializing_if = "Option::is_none")]
         pub type_: Option<InvoicesRecordTotalPretaxCreditAmountsItemType>,
     }
-    impl airbyte_agent_runtime::record::Record
-    for InvoicesRecordTotalPretaxCreditAmountsItem {
+    impl record::Record for InvoicesRecordTotalPretaxCreditAmountsItem {
         const NAME: &'static str = "InvoicesRecordTotalPretaxCreditAmountsItem";
         fn field_index(key: &str) -> Option<usize> {
             match key {
-                "amount" => Some(0usize),
-                "credit_balance_transaction" => Some(1usize),
-                "discount" => Some(2usize),
-                "type" => Some(3usize),
+                "amount" => Some(0),
+                "credit_balance_transaction" => Some(1),
+                "discount" => Some(2),
+                "type" => Some(3),
                 _ => None,
             }
         }
-        fn set_field<'de, __M: airbyte_agent_runtime::serde::de::MapAccess<'de>>(
+        fn set_field<'de, __M: serde::de::MapAccess<'de>>(
             &mut self,
             index: usize,
             map: &mut __M,
-        ) -> ::std::result::Result<(), __M::Error> {
+        ) -> Result<(), __M::Error> {
             match index {
-                0usize => self.amount = map.next_value()?,
-                1usize => self.credit_balance_transaction = map.next_value()?,
-                2usize => self.discount = map.next_value()?,
-                3usize => self.type_ = map.next_value()?,
-                _ => {
-                    map.next_value::<airbyte_agent_runtime::serde::de::IgnoredAny>()?;
-                }
+                0 => self.amount = map.next_value()?,
+                1 => self.credit_balance_transaction = map.next_value()?,
+                2 => self.discount = map.next_value()?,
+                3 => self.type_ = map.next_value()?,
+                _ => drop(map.next_value::<serde::de::IgnoredAny>()?),
             }
             Ok(())
         }
     }
-    impl<'de> airbyte_agent_runtime::serde::Deserialize<'de>
-    for InvoicesRecordTotalPretaxCreditAmountsItem {
-        fn deserialize<__D: airbyte_agent_runtime::serde::Deserializer<'de>>(
-            deserializer: __D,
-        ) -> ::std::result::Result<Self, __D::Error> {
-            airbyte_agent_runtime::record::deserialize(deserializer)
+    impl<'de> serde::Deserialize<'de> for InvoicesRecordTotalPretaxCreditAmountsItem {
+        fn deserialize<__D: serde::Deserializer<'de>>(
+            d: __D,
+        ) -> Result<Self, __D::Error> {
+            record::deserialize(d)
         }
     }
     airbyte_agent_runtime::string_enum! {
@@ -4111,7 +3897,7 @@ mod used_by_10 {
         "credit_balance_transaction", #[doc = " `discount`"] Discount => "discount" }
     }
     /// The `InvoicesRecordTotalTaxAmountsItem` object.
-    #[derive(Debug, Clone, Default, airbyte_agent_runtime::serde::Serialize)]
+    #[derive(Debug, Clone, Default, serde::Serialize)]
     #[serde(crate = "airbyte_agent_runtime::serde")]
     pub struct InvoicesRecordTotalTaxAmountsItem {
         /// Amount in the currency's smallest unit (for example cents).
@@ -4130,46 +3916,43 @@ mod used_by_10 {
         #[serde(skip_serializing_if = "Option::is_none")]
         pub taxable_amount: Option<i64>,
     }
-    impl airbyte_agent_runtime::record::Record for InvoicesRecordTotalTaxAmountsItem {
+    impl record::Record for InvoicesRecordTotalTaxAmountsItem {
         const NAME: &'static str = "InvoicesRecordTotalTaxAmountsItem";
         fn field_index(key: &str) -> Option<usize> {
             match key {
-                "amount" => Some(0usize),
-                "inclusive" => Some(1usize),
-                "tax_rate" => Some(2usize),
-                "taxability_reason" => Some(3usize),
-                "taxable_amount" => Some(4usize),
+                "amount" => Some(0),
+                "inclusive" => Some(1),
+                "tax_rate" => Some(2),
+                "taxability_reason" => Some(3),
+                "taxable_amount" => Some(4),
                 _ => None,
             }
         }
-        fn set_field<'de, __M: airbyte_agent_runtime::serde::de::MapAccess<'de>>(
+        fn set_field<'de, __M: serde::de::MapAccess<'de>>(
             &mut self,
             index: usize,
             map: &mut __M,
-        ) -> ::std::result::Result<(), __M::Error> {
+        ) -> Result<(), __M::Error> {
             match index {
-                0usize => self.amount = map.next_value()?,
-                1usize => self.inclusive = map.next_value()?,
-                2usize => self.tax_rate = map.next_value()?,
-                3usize => self.taxability_reason = map.next_value()?,
-                4usize => self.taxable_amount = map.next_value()?,
-                _ => {
-                    map.next_value::<airbyte_agent_runtime::serde::de::IgnoredAny>()?;
-                }
+                0 => self.amount = map.next_value()?,
+                1 => self.inclusive = map.next_value()?,
+                2 => self.tax_rate = map.next_value()?,
+                3 => self.taxability_reason = map.next_value()?,
+                4 => self.taxable_amount = map.next_value()?,
+                _ => drop(map.next_value::<serde::de::IgnoredAny>()?),
             }
             Ok(())
         }
     }
-    impl<'de> airbyte_agent_runtime::serde::Deserialize<'de>
-    for InvoicesRecordTotalTaxAmountsItem {
-        fn deserialize<__D: airbyte_agent_runtime::serde::Deserializer<'de>>(
-            deserializer: __D,
-        ) -> ::std::result::Result<Self, __D::Error> {
-            airbyte_agent_runtime::record::deserialize(deserializer)
+    impl<'de> serde::Deserialize<'de> for InvoicesRecordTotalTaxAmountsItem {
+        fn deserialize<__D: serde::Deserializer<'de>>(
+            d: __D,
+        ) -> Result<Self, __D::Error> {
+            record::deserialize(d)
         }
     }
     /// The `InvoicesRecordTotalTaxesItem` object.
-    #[derive(Debug, Clone, Default, airbyte_agent_runtime::serde::Serialize)]
+    #[derive(Debug, Clone, Default, serde::Serialize)]
     #[serde(crate = "airbyte_agent_runtime::serde")]
     pub struct InvoicesRecordTotalTaxesItem {
         /// Amount in the currency's smallest unit (for example cents).
@@ -4191,44 +3974,41 @@ mod used_by_10 {
         #[serde(rename = "type", skip_serializing_if = "Option::is_none")]
         pub type_: Option<String>,
     }
-    impl airbyte_agent_runtime::record::Record for InvoicesRecordTotalTaxesItem {
+    impl record::Record for InvoicesRecordTotalTaxesItem {
         const NAME: &'static str = "InvoicesRecordTotalTaxesItem";
         fn field_index(key: &str) -> Option<usize> {
             match key {
-                "amount" => Some(0usize),
-                "tax_behavior" => Some(1usize),
-                "tax_rate_details" => Some(2usize),
-                "taxability_reason" => Some(3usize),
-                "taxable_amount" => Some(4usize),
-                "type" => Some(5usize),
+                "amount" => Some(0),
+                "tax_behavior" => Some(1),
+                "tax_rate_details" => Some(2),
+                "taxability_reason" => Some(3),
+                "taxable_amount" => Some(4),
+                "type" => Some(5),
                 _ => None,
             }
         }
-        fn set_field<'de, __M: airbyte_agent_runtime::serde::de::MapAccess<'de>>(
+        fn set_field<'de, __M: serde::de::MapAccess<'de>>(
             &mut self,
             index: usize,
             map: &mut __M,
-        ) -> ::std::result::Result<(), __M::Error> {
+        ) -> Result<(), __M::Error> {
             match index {
-                0usize => self.amount = map.next_value()?,
-                1usize => self.tax_behavior = map.next_value()?,
-                2usize => self.tax_rate_details = map.next_value()?,
-                3usize => self.taxability_reason = map.next_value()?,
-                4usize => self.taxable_amount = map.next_value()?,
-                5usize => self.type_ = map.next_value()?,
-                _ => {
-                    map.next_value::<airbyte_agent_runtime::serde::de::IgnoredAny>()?;
-                }
+                0 => self.amount = map.next_value()?,
+                1 => self.tax_behavior = map.next_value()?,
+                2 => self.tax_rate_details = map.next_value()?,
+                3 => self.taxability_reason = map.next_value()?,
+                4 => self.taxable_amount = map.next_value()?,
+                5 => self.type_ = map.next_value()?,
+                _ => drop(map.next_value::<serde::de::IgnoredAny>()?),
             }
             Ok(())
         }
     }
-    impl<'de> airbyte_agent_runtime::serde::Deserialize<'de>
-    for InvoicesRecordTotalTaxesItem {
-        fn deserialize<__D: airbyte_agent_runtime::serde::Deserializer<'de>>(
-            deserializer: __D,
-        ) -> ::std::result::Result<Self, __D::Error> {
-            airbyte_agent_runtime::record::deserialize(deserializer)
+    impl<'de> serde::Deserialize<'de> for InvoicesRecordTotalTaxesItem {
+        fn deserialize<__D: serde::Deserializer<'de>>(
+            d: __D,
+        ) -> Result<Self, __D::Error> {
+            record::deserialize(d)
         }
     }
     airbyte_agent_runtime::string_enum! {
@@ -4275,8 +4055,9 @@ pub use used_by_11::*;
 )]
 mod used_by_11 {
     use super::*;
+    use airbyte_agent_runtime::{Result, record, serde};
     /// The `PaymentIntentsRecord` object.
-    #[derive(Debug, Clone, Default, airbyte_agent_runtime::serde::Serialize)]
+    #[derive(Debug, Clone, Default, serde::Serialize)]
     #[serde(crate = "airbyte_agent_runtime::serde")]
     pub struct PaymentIntentsRecord {
         /// Unique identifier of this payment intent.
@@ -4337,75 +4118,71 @@ mod used_by_11 {
         #[serde(skip_serializing_if = "Option::is_none")]
         pub status: Option<String>,
     }
-    impl airbyte_agent_runtime::record::Record for PaymentIntentsRecord {
+    impl record::Record for PaymentIntentsRecord {
         const NAME: &'static str = "PaymentIntentsRecord";
         fn field_index(key: &str) -> Option<usize> {
             match key {
-                "id" => Some(0usize),
-                "object" => Some(1usize),
-                "amount" => Some(2usize),
-                "amount_capturable" => Some(3usize),
-                "amount_received" => Some(4usize),
-                "application" => Some(5usize),
-                "application_fee_amount" => Some(6usize),
-                "capture_method" => Some(7usize),
-                "client_secret" => Some(8usize),
-                "confirmation_method" => Some(9usize),
-                "created" => Some(10usize),
-                "currency" => Some(11usize),
-                "customer" => Some(12usize),
-                "description" => Some(13usize),
-                "livemode" => Some(14usize),
-                "metadata" => Some(15usize),
-                "payment_method" => Some(16usize),
-                "payment_method_types" => Some(17usize),
-                "status" => Some(18usize),
+                "id" => Some(0),
+                "object" => Some(1),
+                "amount" => Some(2),
+                "amount_capturable" => Some(3),
+                "amount_received" => Some(4),
+                "application" => Some(5),
+                "application_fee_amount" => Some(6),
+                "capture_method" => Some(7),
+                "client_secret" => Some(8),
+                "confirmation_method" => Some(9),
+                "created" => Some(10),
+                "currency" => Some(11),
+                "customer" => Some(12),
+                "description" => Some(13),
+                "livemode" => Some(14),
+                "metadata" => Some(15),
+                "payment_method" => Some(16),
+                "payment_method_types" => Some(17),
+                "status" => Some(18),
                 _ => None,
             }
         }
-        fn set_field<'de, __M: airbyte_agent_runtime::serde::de::MapAccess<'de>>(
+        fn set_field<'de, __M: serde::de::MapAccess<'de>>(
             &mut self,
             index: usize,
             map: &mut __M,
-        ) -> ::std::result::Result<(), __M::Error> {
+        ) -> Result<(), __M::Error> {
             match index {
-                0usize => self.id = map.next_value()?,
-                1usize => self.object = map.next_value()?,
-                2usize => self.amount = map.next_value()?,
-                3usize => self.amount_capturable = map.next_value()?,
-                4usize => self.amount_received = map.next_value()?,
-                5usize => self.application = map.next_value()?,
-                6usize => self.application_fee_amount = map.next_value()?,
-                7usize => self.capture_method = map.next_value()?,
-                8usize => self.client_secret = map.next_value()?,
-                9usize => self.confirmation_method = map.next_value()?,
-                10usize => self.created = map.next_value()?,
-                11usize => self.currency = map.next_value()?,
-                12usize => self.customer = map.next_value()?,
-                13usize => self.description = map.next_value()?,
-                14usize => self.livemode = map.next_value()?,
-                15usize => self.metadata = map.next_value()?,
-                16usize => self.payment_method = map.next_value()?,
-                17usize => {
+                0 => self.id = map.next_value()?,
+                1 => self.object = map.next_value()?,
+                2 => self.amount = map.next_value()?,
+                3 => self.amount_capturable = map.next_value()?,
+                4 => self.amount_received = map.next_value()?,
+                5 => self.application = map.next_value()?,
+                6 => self.application_fee_amount = map.next_value()?,
+                7 => self.capture_method = map.next_value()?,
+                8 => self.client_secret = map.next_value()?,
+                9 => self.confirmation_method = map.next_value()?,
+                10 => self.created = map.next_value()?,
+                11 => self.currency = map.next_value()?,
+                12 => self.customer = map.next_value()?,
+                13 => self.description = map.next_value()?,
+                14 => self.livemode = map.next_value()?,
+                15 => self.metadata = map.next_value()?,
+                16 => self.payment_method = map.next_value()?,
+                17 => {
                     self.payment_method_types = map
-                        .next_value::<
-                            airbyte_agent_runtime::record::SkipNulls<String>,
-                        >()?
+                        .next_value::<record::SkipNulls<String>>()?
                         .0;
                 }
-                18usize => self.status = map.next_value()?,
-                _ => {
-                    map.next_value::<airbyte_agent_runtime::serde::de::IgnoredAny>()?;
-                }
+                18 => self.status = map.next_value()?,
+                _ => drop(map.next_value::<serde::de::IgnoredAny>()?),
             }
             Ok(())
         }
     }
-    impl<'de> airbyte_agent_runtime::serde::Deserialize<'de> for PaymentIntentsRecord {
-        fn deserialize<__D: airbyte_agent_runtime::serde::Deserializer<'de>>(
-            deserializer: __D,
-        ) -> ::std::result::Result<Self, __D::Error> {
-            airbyte_agent_runtime::record::deserialize(deserializer)
+    impl<'de> serde::Deserialize<'de> for PaymentIntentsRecord {
+        fn deserialize<__D: serde::Deserializer<'de>>(
+            d: __D,
+        ) -> Result<Self, __D::Error> {
+            record::deserialize(d)
         }
     }
     airbyte_agent_runtime::string_enum! {

@@ -87,8 +87,9 @@ pub use used_by_5::*;
 #[cfg(any(feature = "tickets", feature = "ticket_comments"))]
 mod used_by_5 {
     use airbyte_agent_runtime::serde_json::{Map, Value};
+    use airbyte_agent_runtime::{Result, record, serde};
     /// A Zendesk support ticket.
-    #[derive(Debug, Clone, Default, airbyte_agent_runtime::serde::Serialize)]
+    #[derive(Debug, Clone, Default, serde::Serialize)]
     #[serde(crate = "airbyte_agent_runtime::serde")]
     pub struct Ticket {
         /// Unique identifier of this ticket.
@@ -212,149 +213,123 @@ mod used_by_5 {
         #[serde(skip_serializing_if = "Option::is_none")]
         pub via: Option<Map<String, Value>>,
     }
-    impl airbyte_agent_runtime::record::Record for Ticket {
+    impl record::Record for Ticket {
         const NAME: &'static str = "Ticket";
         fn field_index(key: &str) -> Option<usize> {
             match key {
-                "id" => Some(0usize),
-                "url" => Some(1usize),
-                "external_id" => Some(2usize),
-                "type" => Some(3usize),
-                "subject" => Some(4usize),
-                "raw_subject" => Some(5usize),
-                "description" => Some(6usize),
-                "priority" => Some(7usize),
-                "status" => Some(8usize),
-                "recipient" => Some(9usize),
-                "requester_id" => Some(10usize),
-                "submitter_id" => Some(11usize),
-                "assignee_id" => Some(12usize),
-                "organization_id" => Some(13usize),
-                "group_id" => Some(14usize),
-                "collaborator_ids" => Some(15usize),
-                "follower_ids" => Some(16usize),
-                "email_cc_ids" => Some(17usize),
-                "forum_topic_id" => Some(18usize),
-                "problem_id" => Some(19usize),
-                "has_incidents" => Some(20usize),
-                "is_public" => Some(21usize),
-                "due_at" => Some(22usize),
-                "tags" => Some(23usize),
-                "custom_fields" => Some(24usize),
-                "satisfaction_rating" => Some(25usize),
-                "sharing_agreement_ids" => Some(26usize),
-                "custom_status_id" => Some(27usize),
-                "fields" => Some(28usize),
-                "followup_ids" => Some(29usize),
-                "ticket_form_id" => Some(30usize),
-                "brand_id" => Some(31usize),
-                "allow_channelback" => Some(32usize),
-                "allow_attachments" => Some(33usize),
-                "from_messaging_channel" => Some(34usize),
-                "generated_timestamp" => Some(35usize),
-                "result_type" => Some(36usize),
-                "created_at" => Some(37usize),
-                "updated_at" => Some(38usize),
-                "via" => Some(39usize),
+                "id" => Some(0),
+                "url" => Some(1),
+                "external_id" => Some(2),
+                "type" => Some(3),
+                "subject" => Some(4),
+                "raw_subject" => Some(5),
+                "description" => Some(6),
+                "priority" => Some(7),
+                "status" => Some(8),
+                "recipient" => Some(9),
+                "requester_id" => Some(10),
+                "submitter_id" => Some(11),
+                "assignee_id" => Some(12),
+                "organization_id" => Some(13),
+                "group_id" => Some(14),
+                "collaborator_ids" => Some(15),
+                "follower_ids" => Some(16),
+                "email_cc_ids" => Some(17),
+                "forum_topic_id" => Some(18),
+                "problem_id" => Some(19),
+                "has_incidents" => Some(20),
+                "is_public" => Some(21),
+                "due_at" => Some(22),
+                "tags" => Some(23),
+                "custom_fields" => Some(24),
+                "satisfaction_rating" => Some(25),
+                "sharing_agreement_ids" => Some(26),
+                "custom_status_id" => Some(27),
+                "fields" => Some(28),
+                "followup_ids" => Some(29),
+                "ticket_form_id" => Some(30),
+                "brand_id" => Some(31),
+                "allow_channelback" => Some(32),
+                "allow_attachments" => Some(33),
+                "from_messaging_channel" => Some(34),
+                "generated_timestamp" => Some(35),
+                "result_type" => Some(36),
+                "created_at" => Some(37),
+                "updated_at" => Some(38),
+                "via" => Some(39),
                 _ => None,
             }
         }
-        fn set_field<'de, __M: airbyte_agent_runtime::serde::de::MapAccess<'de>>(
+        fn set_field<'de, __M: serde::de::MapAccess<'de>>(
             &mut self,
             index: usize,
             map: &mut __M,
-        ) -> ::std::result::Result<(), __M::Error> {
+        ) -> Result<(), __M::Error> {
             match index {
-                0usize => self.id = map.next_value()?,
-                1usize => self.url = map.next_value()?,
-                2usize => self.external_id = map.next_value()?,
-                3usize => self.type_ = map.next_value()?,
-                4usize => self.subject = map.next_value()?,
-                5usize => self.raw_subject = map.next_value()?,
-                6usize => self.description = map.next_value()?,
-                7usize => self.priority = map.next_value()?,
-                8usize => self.status = map.next_value()?,
-                9usize => self.recipient = map.next_value()?,
-                10usize => self.requester_id = map.next_value()?,
-                11usize => self.submitter_id = map.next_value()?,
-                12usize => self.assignee_id = map.next_value()?,
-                13usize => self.organization_id = map.next_value()?,
-                14usize => self.group_id = map.next_value()?,
-                15usize => {
-                    self.collaborator_ids = map
-                        .next_value::<airbyte_agent_runtime::record::SkipNulls<i64>>()?
-                        .0;
+                0 => self.id = map.next_value()?,
+                1 => self.url = map.next_value()?,
+                2 => self.external_id = map.next_value()?,
+                3 => self.type_ = map.next_value()?,
+                4 => self.subject = map.next_value()?,
+                5 => self.raw_subject = map.next_value()?,
+                6 => self.description = map.next_value()?,
+                7 => self.priority = map.next_value()?,
+                8 => self.status = map.next_value()?,
+                9 => self.recipient = map.next_value()?,
+                10 => self.requester_id = map.next_value()?,
+                11 => self.submitter_id = map.next_value()?,
+                12 => self.assignee_id = map.next_value()?,
+                13 => self.organization_id = map.next_value()?,
+                14 => self.group_id = map.next_value()?,
+                15 => {
+                    self.collaborator_ids = map.next_value::<record::SkipNulls<i64>>()?.0;
                 }
-                16usize => {
-                    self.follower_ids = map
-                        .next_value::<airbyte_agent_runtime::record::SkipNulls<i64>>()?
-                        .0;
-                }
-                17usize => {
-                    self.email_cc_ids = map
-                        .next_value::<airbyte_agent_runtime::record::SkipNulls<i64>>()?
-                        .0;
-                }
-                18usize => self.forum_topic_id = map.next_value()?,
-                19usize => self.problem_id = map.next_value()?,
-                20usize => self.has_incidents = map.next_value()?,
-                21usize => self.is_public = map.next_value()?,
-                22usize => self.due_at = map.next_value()?,
-                23usize => {
-                    self.tags = map
-                        .next_value::<
-                            airbyte_agent_runtime::record::SkipNulls<String>,
-                        >()?
-                        .0;
-                }
-                24usize => {
+                16 => self.follower_ids = map.next_value::<record::SkipNulls<i64>>()?.0,
+                17 => self.email_cc_ids = map.next_value::<record::SkipNulls<i64>>()?.0,
+                18 => self.forum_topic_id = map.next_value()?,
+                19 => self.problem_id = map.next_value()?,
+                20 => self.has_incidents = map.next_value()?,
+                21 => self.is_public = map.next_value()?,
+                22 => self.due_at = map.next_value()?,
+                23 => self.tags = map.next_value::<record::SkipNulls<String>>()?.0,
+                24 => {
                     self.custom_fields = map
-                        .next_value::<
-                            airbyte_agent_runtime::record::SkipNulls<Map<String, Value>>,
-                        >()?
+                        .next_value::<record::SkipNulls<Map<String, Value>>>()?
                         .0;
                 }
-                25usize => self.satisfaction_rating = map.next_value()?,
-                26usize => {
+                25 => self.satisfaction_rating = map.next_value()?,
+                26 => {
                     self.sharing_agreement_ids = map
-                        .next_value::<airbyte_agent_runtime::record::SkipNulls<i64>>()?
+                        .next_value::<record::SkipNulls<i64>>()?
                         .0;
                 }
-                27usize => self.custom_status_id = map.next_value()?,
-                28usize => {
+                27 => self.custom_status_id = map.next_value()?,
+                28 => {
                     self.fields = map
-                        .next_value::<
-                            airbyte_agent_runtime::record::SkipNulls<Map<String, Value>>,
-                        >()?
+                        .next_value::<record::SkipNulls<Map<String, Value>>>()?
                         .0;
                 }
-                29usize => {
-                    self.followup_ids = map
-                        .next_value::<airbyte_agent_runtime::record::SkipNulls<i64>>()?
-                        .0;
-                }
-                30usize => self.ticket_form_id = map.next_value()?,
-                31usize => self.brand_id = map.next_value()?,
-                32usize => self.allow_channelback = map.next_value()?,
-                33usize => self.allow_attachments = map.next_value()?,
-                34usize => self.from_messaging_channel = map.next_value()?,
-                35usize => self.generated_timestamp = map.next_value()?,
-                36usize => self.result_type = map.next_value()?,
-                37usize => self.created_at = map.next_value()?,
-                38usize => self.updated_at = map.next_value()?,
-                39usize => self.via = map.next_value()?,
-                _ => {
-                    map.next_value::<airbyte_agent_runtime::serde::de::IgnoredAny>()?;
-                }
+                29 => self.followup_ids = map.next_value::<record::SkipNulls<i64>>()?.0,
+                30 => self.ticket_form_id = map.next_value()?,
+                31 => self.brand_id = map.next_value()?,
+                32 => self.allow_channelback = map.next_value()?,
+                33 => self.allow_attachments = map.next_value()?,
+                34 => self.from_messaging_channel = map.next_value()?,
+                35 => self.generated_timestamp = map.next_value()?,
+                36 => self.result_type = map.next_value()?,
+                37 => self.created_at = map.next_value()?,
+                38 => self.updated_at = map.next_value()?,
+                39 => self.via = map.next_value()?,
+                _ => drop(map.next_value::<serde::de::IgnoredAny>()?),
             }
             Ok(())
         }
     }
-    impl<'de> airbyte_agent_runtime::serde::Deserialize<'de> for Ticket {
-        fn deserialize<__D: airbyte_agent_runtime::serde::Deserializer<'de>>(
-            deserializer: __D,
-        ) -> ::std::result::Result<Self, __D::Error> {
-            airbyte_agent_runtime::record::deserialize(deserializer)
+    impl<'de> serde::Deserialize<'de> for Ticket {
+        fn deserialize<__D: serde::Deserializer<'de>>(
+            d: __D,
+        ) -> Result<Self, __D::Error> {
+            record::deserialize(d)
         }
     }
     airbyte_agent_runtime::string_enum! {

@@ -2,7 +2,7 @@
 
 //! Entity `bases`: handle, request builders and record types.
 use airbyte_agent_runtime::serde_json::Value;
-use airbyte_agent_runtime::{Client, Page, PageStream, Params, Result};
+use airbyte_agent_runtime::{Client, Page, PageStream, Params, Result, record, serde};
 impl crate::AirtableConnector {
     /// An Airtable base: one database with its own tables.
     pub fn bases(&self) -> Bases {
@@ -46,16 +46,11 @@ impl BasesListRequest {
     }
     /// Send the request.
     pub async fn send(self) -> Result<Page<Base, BasesListMeta>> {
-        self.client
-            .call_list::<
-                Base,
-                BasesListMeta,
-            >(&crate::descriptor::BASES[0usize], self.params)
-            .await
+        self.client.call_list(&crate::descriptor::BASES[0], self.params).await
     }
     /// Every page, lazily, following the operation's pagination.
     pub fn pages(self) -> PageStream<Base, BasesListMeta> {
-        self.client.pages(&crate::descriptor::BASES[0usize], self.params)
+        self.client.pages(&crate::descriptor::BASES[0], self.params)
     }
     /// The parameters collected so far (wire names).
     pub fn params(&self) -> &Params {
@@ -72,7 +67,7 @@ impl ::std::future::IntoFuture for BasesListRequest {
     }
 }
 /// An Airtable base: one database with its own tables.
-#[derive(Debug, Clone, Default, airbyte_agent_runtime::serde::Serialize)]
+#[derive(Debug, Clone, Default, serde::Serialize)]
 #[serde(crate = "airbyte_agent_runtime::serde")]
 pub struct Base {
     /// Unique identifier of this base.
@@ -85,73 +80,65 @@ pub struct Base {
     #[serde(rename = "permissionLevel", skip_serializing_if = "Option::is_none")]
     pub permission_level: Option<String>,
 }
-impl airbyte_agent_runtime::record::Record for Base {
+impl record::Record for Base {
     const NAME: &'static str = "Base";
     fn field_index(key: &str) -> Option<usize> {
         match key {
-            "id" => Some(0usize),
-            "name" => Some(1usize),
-            "permissionLevel" => Some(2usize),
+            "id" => Some(0),
+            "name" => Some(1),
+            "permissionLevel" => Some(2),
             _ => None,
         }
     }
-    fn set_field<'de, __M: airbyte_agent_runtime::serde::de::MapAccess<'de>>(
+    fn set_field<'de, __M: serde::de::MapAccess<'de>>(
         &mut self,
         index: usize,
         map: &mut __M,
-    ) -> ::std::result::Result<(), __M::Error> {
+    ) -> Result<(), __M::Error> {
         match index {
-            0usize => self.id = map.next_value()?,
-            1usize => self.name = map.next_value()?,
-            2usize => self.permission_level = map.next_value()?,
-            _ => {
-                map.next_value::<airbyte_agent_runtime::serde::de::IgnoredAny>()?;
-            }
+            0 => self.id = map.next_value()?,
+            1 => self.name = map.next_value()?,
+            2 => self.permission_level = map.next_value()?,
+            _ => drop(map.next_value::<serde::de::IgnoredAny>()?),
         }
         Ok(())
     }
 }
-impl<'de> airbyte_agent_runtime::serde::Deserialize<'de> for Base {
-    fn deserialize<__D: airbyte_agent_runtime::serde::Deserializer<'de>>(
-        deserializer: __D,
-    ) -> ::std::result::Result<Self, __D::Error> {
-        airbyte_agent_runtime::record::deserialize(deserializer)
+impl<'de> serde::Deserialize<'de> for Base {
+    fn deserialize<__D: serde::Deserializer<'de>>(d: __D) -> Result<Self, __D::Error> {
+        record::deserialize(d)
     }
 }
 /// Metadata returned by `bases.list` next to the records.
-#[derive(Debug, Clone, Default, airbyte_agent_runtime::serde::Serialize)]
+#[derive(Debug, Clone, Default, serde::Serialize)]
 #[serde(crate = "airbyte_agent_runtime::serde")]
 pub struct BasesListMeta {
     /// `$.offset`
     #[serde(skip_serializing_if = "Option::is_none")]
     pub offset: Option<String>,
 }
-impl airbyte_agent_runtime::record::Record for BasesListMeta {
+impl record::Record for BasesListMeta {
     const NAME: &'static str = "BasesListMeta";
     fn field_index(key: &str) -> Option<usize> {
         match key {
-            "offset" => Some(0usize),
+            "offset" => Some(0),
             _ => None,
         }
     }
-    fn set_field<'de, __M: airbyte_agent_runtime::serde::de::MapAccess<'de>>(
+    fn set_field<'de, __M: serde::de::MapAccess<'de>>(
         &mut self,
         index: usize,
         map: &mut __M,
-    ) -> ::std::result::Result<(), __M::Error> {
+    ) -> Result<(), __M::Error> {
         match index {
-            0usize => self.offset = map.next_value()?,
-            _ => {
-                map.next_value::<airbyte_agent_runtime::serde::de::IgnoredAny>()?;
-            }
+            0 => self.offset = map.next_value()?,
+            _ => drop(map.next_value::<serde::de::IgnoredAny>()?),
         }
         Ok(())
     }
 }
-impl<'de> airbyte_agent_runtime::serde::Deserialize<'de> for BasesListMeta {
-    fn deserialize<__D: airbyte_agent_runtime::serde::Deserializer<'de>>(
-        deserializer: __D,
-    ) -> ::std::result::Result<Self, __D::Error> {
-        airbyte_agent_runtime::record::deserialize(deserializer)
+impl<'de> serde::Deserialize<'de> for BasesListMeta {
+    fn deserialize<__D: serde::Deserializer<'de>>(d: __D) -> Result<Self, __D::Error> {
+        record::deserialize(d)
     }
 }

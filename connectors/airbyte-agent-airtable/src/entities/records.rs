@@ -2,7 +2,7 @@
 
 //! Entity `records`: handle, request builders and record types.
 use airbyte_agent_runtime::serde_json::{Map, Value};
-use airbyte_agent_runtime::{Client, Page, PageStream, Params, Result};
+use airbyte_agent_runtime::{Client, Page, PageStream, Params, Result, record, serde};
 impl crate::AirtableConnector {
     /// A record (row) of a table.
     pub fn records(&self) -> Records {
@@ -109,16 +109,11 @@ impl RecordsListRequest {
     }
     /// Send the request.
     pub async fn send(self) -> Result<Page<Record, RecordsListMeta>> {
-        self.client
-            .call_list::<
-                Record,
-                RecordsListMeta,
-            >(&crate::descriptor::RECORDS[0usize], self.params)
-            .await
+        self.client.call_list(&crate::descriptor::RECORDS[0], self.params).await
     }
     /// Every page, lazily, following the operation's pagination.
     pub fn pages(self) -> PageStream<Record, RecordsListMeta> {
-        self.client.pages(&crate::descriptor::RECORDS[0usize], self.params)
+        self.client.pages(&crate::descriptor::RECORDS[0], self.params)
     }
     /// The parameters collected so far (wire names).
     pub fn params(&self) -> &Params {
@@ -148,9 +143,7 @@ pub struct RecordsGetRequest {
 impl RecordsGetRequest {
     /// Send the request.
     pub async fn send(self) -> Result<Record> {
-        self.client
-            .call_record::<Record>(&crate::descriptor::RECORDS[1usize], self.params)
-            .await
+        self.client.call_record(&crate::descriptor::RECORDS[1], self.params).await
     }
     /// The parameters collected so far (wire names).
     pub fn params(&self) -> &Params {
@@ -167,7 +160,7 @@ impl ::std::future::IntoFuture for RecordsGetRequest {
     }
 }
 /// A record (row) of a table.
-#[derive(Debug, Clone, Default, airbyte_agent_runtime::serde::Serialize)]
+#[derive(Debug, Clone, Default, serde::Serialize)]
 #[serde(crate = "airbyte_agent_runtime::serde")]
 pub struct Record {
     /// Unique identifier of this record.
@@ -180,73 +173,65 @@ pub struct Record {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub fields: Option<Map<String, Value>>,
 }
-impl airbyte_agent_runtime::record::Record for Record {
+impl record::Record for Record {
     const NAME: &'static str = "Record";
     fn field_index(key: &str) -> Option<usize> {
         match key {
-            "id" => Some(0usize),
-            "createdTime" => Some(1usize),
-            "fields" => Some(2usize),
+            "id" => Some(0),
+            "createdTime" => Some(1),
+            "fields" => Some(2),
             _ => None,
         }
     }
-    fn set_field<'de, __M: airbyte_agent_runtime::serde::de::MapAccess<'de>>(
+    fn set_field<'de, __M: serde::de::MapAccess<'de>>(
         &mut self,
         index: usize,
         map: &mut __M,
-    ) -> ::std::result::Result<(), __M::Error> {
+    ) -> Result<(), __M::Error> {
         match index {
-            0usize => self.id = map.next_value()?,
-            1usize => self.created_time = map.next_value()?,
-            2usize => self.fields = map.next_value()?,
-            _ => {
-                map.next_value::<airbyte_agent_runtime::serde::de::IgnoredAny>()?;
-            }
+            0 => self.id = map.next_value()?,
+            1 => self.created_time = map.next_value()?,
+            2 => self.fields = map.next_value()?,
+            _ => drop(map.next_value::<serde::de::IgnoredAny>()?),
         }
         Ok(())
     }
 }
-impl<'de> airbyte_agent_runtime::serde::Deserialize<'de> for Record {
-    fn deserialize<__D: airbyte_agent_runtime::serde::Deserializer<'de>>(
-        deserializer: __D,
-    ) -> ::std::result::Result<Self, __D::Error> {
-        airbyte_agent_runtime::record::deserialize(deserializer)
+impl<'de> serde::Deserialize<'de> for Record {
+    fn deserialize<__D: serde::Deserializer<'de>>(d: __D) -> Result<Self, __D::Error> {
+        record::deserialize(d)
     }
 }
 /// Metadata returned by `records.list` next to the records.
-#[derive(Debug, Clone, Default, airbyte_agent_runtime::serde::Serialize)]
+#[derive(Debug, Clone, Default, serde::Serialize)]
 #[serde(crate = "airbyte_agent_runtime::serde")]
 pub struct RecordsListMeta {
     /// `$.offset`
     #[serde(skip_serializing_if = "Option::is_none")]
     pub offset: Option<String>,
 }
-impl airbyte_agent_runtime::record::Record for RecordsListMeta {
+impl record::Record for RecordsListMeta {
     const NAME: &'static str = "RecordsListMeta";
     fn field_index(key: &str) -> Option<usize> {
         match key {
-            "offset" => Some(0usize),
+            "offset" => Some(0),
             _ => None,
         }
     }
-    fn set_field<'de, __M: airbyte_agent_runtime::serde::de::MapAccess<'de>>(
+    fn set_field<'de, __M: serde::de::MapAccess<'de>>(
         &mut self,
         index: usize,
         map: &mut __M,
-    ) -> ::std::result::Result<(), __M::Error> {
+    ) -> Result<(), __M::Error> {
         match index {
-            0usize => self.offset = map.next_value()?,
-            _ => {
-                map.next_value::<airbyte_agent_runtime::serde::de::IgnoredAny>()?;
-            }
+            0 => self.offset = map.next_value()?,
+            _ => drop(map.next_value::<serde::de::IgnoredAny>()?),
         }
         Ok(())
     }
 }
-impl<'de> airbyte_agent_runtime::serde::Deserialize<'de> for RecordsListMeta {
-    fn deserialize<__D: airbyte_agent_runtime::serde::Deserializer<'de>>(
-        deserializer: __D,
-    ) -> ::std::result::Result<Self, __D::Error> {
-        airbyte_agent_runtime::record::deserialize(deserializer)
+impl<'de> serde::Deserialize<'de> for RecordsListMeta {
+    fn deserialize<__D: serde::Deserializer<'de>>(d: __D) -> Result<Self, __D::Error> {
+        record::deserialize(d)
     }
 }

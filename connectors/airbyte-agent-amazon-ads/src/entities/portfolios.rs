@@ -2,7 +2,7 @@
 
 //! Entity `portfolios`: handle, request builders and record types.
 use airbyte_agent_runtime::serde_json::Value;
-use airbyte_agent_runtime::{Client, Page, PageStream, Params, Result};
+use airbyte_agent_runtime::{Client, Page, PageStream, Params, Result, record, serde};
 use crate::types::*;
 impl crate::AmazonAdsConnector {
     /// A group of campaigns that can share a budget cap.
@@ -95,16 +95,11 @@ impl PortfoliosListRequest {
     }
     /// Send the request.
     pub async fn send(self) -> Result<Page<PortfoliosRecord, PortfoliosListMeta>> {
-        self.client
-            .call_list::<
-                PortfoliosRecord,
-                PortfoliosListMeta,
-            >(&crate::descriptor::PORTFOLIOS[0usize], self.params)
-            .await
+        self.client.call_list(&crate::descriptor::PORTFOLIOS[0], self.params).await
     }
     /// Every page, lazily, following the operation's pagination.
     pub fn pages(self) -> PageStream<PortfoliosRecord, PortfoliosListMeta> {
-        self.client.pages(&crate::descriptor::PORTFOLIOS[0usize], self.params)
+        self.client.pages(&crate::descriptor::PORTFOLIOS[0], self.params)
     }
     /// The parameters collected so far (wire names).
     pub fn params(&self) -> &Params {
@@ -142,11 +137,7 @@ impl PortfoliosGetRequest {
     }
     /// Send the request.
     pub async fn send(self) -> Result<Portfolio> {
-        self.client
-            .call_record::<
-                Portfolio,
-            >(&crate::descriptor::PORTFOLIOS[1usize], self.params)
-            .await
+        self.client.call_record(&crate::descriptor::PORTFOLIOS[1], self.params).await
     }
     /// The parameters collected so far (wire names).
     pub fn params(&self) -> &Params {
@@ -163,7 +154,7 @@ impl ::std::future::IntoFuture for PortfoliosGetRequest {
     }
 }
 /// The `PortfoliosRecord` object.
-#[derive(Debug, Clone, Default, airbyte_agent_runtime::serde::Serialize)]
+#[derive(Debug, Clone, Default, serde::Serialize)]
 #[serde(crate = "airbyte_agent_runtime::serde")]
 pub struct PortfoliosRecord {
     /// `portfolios`
@@ -173,43 +164,35 @@ pub struct PortfoliosRecord {
     #[serde(rename = "nextToken", skip_serializing_if = "Option::is_none")]
     pub next_token: Option<String>,
 }
-impl airbyte_agent_runtime::record::Record for PortfoliosRecord {
+impl record::Record for PortfoliosRecord {
     const NAME: &'static str = "PortfoliosRecord";
     fn field_index(key: &str) -> Option<usize> {
         match key {
-            "portfolios" => Some(0usize),
-            "nextToken" => Some(1usize),
+            "portfolios" => Some(0),
+            "nextToken" => Some(1),
             _ => None,
         }
     }
-    fn set_field<'de, __M: airbyte_agent_runtime::serde::de::MapAccess<'de>>(
+    fn set_field<'de, __M: serde::de::MapAccess<'de>>(
         &mut self,
         index: usize,
         map: &mut __M,
-    ) -> ::std::result::Result<(), __M::Error> {
+    ) -> Result<(), __M::Error> {
         match index {
-            0usize => {
-                self.portfolios = map
-                    .next_value::<airbyte_agent_runtime::record::SkipNulls<Portfolio>>()?
-                    .0;
-            }
-            1usize => self.next_token = map.next_value()?,
-            _ => {
-                map.next_value::<airbyte_agent_runtime::serde::de::IgnoredAny>()?;
-            }
+            0 => self.portfolios = map.next_value::<record::SkipNulls<Portfolio>>()?.0,
+            1 => self.next_token = map.next_value()?,
+            _ => drop(map.next_value::<serde::de::IgnoredAny>()?),
         }
         Ok(())
     }
 }
-impl<'de> airbyte_agent_runtime::serde::Deserialize<'de> for PortfoliosRecord {
-    fn deserialize<__D: airbyte_agent_runtime::serde::Deserializer<'de>>(
-        deserializer: __D,
-    ) -> ::std::result::Result<Self, __D::Error> {
-        airbyte_agent_runtime::record::deserialize(deserializer)
+impl<'de> serde::Deserialize<'de> for PortfoliosRecord {
+    fn deserialize<__D: serde::Deserializer<'de>>(d: __D) -> Result<Self, __D::Error> {
+        record::deserialize(d)
     }
 }
 /// A group of campaigns that can share a budget cap.
-#[derive(Debug, Clone, Default, airbyte_agent_runtime::serde::Serialize)]
+#[derive(Debug, Clone, Default, serde::Serialize)]
 #[serde(crate = "airbyte_agent_runtime::serde")]
 pub struct Portfolio {
     /// Portfolio the portfolio belongs to.
@@ -237,51 +220,47 @@ pub struct Portfolio {
     #[serde(rename = "servingStatus", skip_serializing_if = "Option::is_none")]
     pub serving_status: Option<String>,
 }
-impl airbyte_agent_runtime::record::Record for Portfolio {
+impl record::Record for Portfolio {
     const NAME: &'static str = "Portfolio";
     fn field_index(key: &str) -> Option<usize> {
         match key {
-            "portfolioId" => Some(0usize),
-            "name" => Some(1usize),
-            "budget" => Some(2usize),
-            "inBudget" => Some(3usize),
-            "state" => Some(4usize),
-            "creationDate" => Some(5usize),
-            "lastUpdatedDate" => Some(6usize),
-            "servingStatus" => Some(7usize),
+            "portfolioId" => Some(0),
+            "name" => Some(1),
+            "budget" => Some(2),
+            "inBudget" => Some(3),
+            "state" => Some(4),
+            "creationDate" => Some(5),
+            "lastUpdatedDate" => Some(6),
+            "servingStatus" => Some(7),
             _ => None,
         }
     }
-    fn set_field<'de, __M: airbyte_agent_runtime::serde::de::MapAccess<'de>>(
+    fn set_field<'de, __M: serde::de::MapAccess<'de>>(
         &mut self,
         index: usize,
         map: &mut __M,
-    ) -> ::std::result::Result<(), __M::Error> {
+    ) -> Result<(), __M::Error> {
         match index {
-            0usize => self.portfolio_id = map.next_value()?,
-            1usize => self.name = map.next_value()?,
-            2usize => self.budget = map.next_value()?,
-            3usize => self.in_budget = map.next_value()?,
-            4usize => self.state = map.next_value()?,
-            5usize => self.creation_date = map.next_value()?,
-            6usize => self.last_updated_date = map.next_value()?,
-            7usize => self.serving_status = map.next_value()?,
-            _ => {
-                map.next_value::<airbyte_agent_runtime::serde::de::IgnoredAny>()?;
-            }
+            0 => self.portfolio_id = map.next_value()?,
+            1 => self.name = map.next_value()?,
+            2 => self.budget = map.next_value()?,
+            3 => self.in_budget = map.next_value()?,
+            4 => self.state = map.next_value()?,
+            5 => self.creation_date = map.next_value()?,
+            6 => self.last_updated_date = map.next_value()?,
+            7 => self.serving_status = map.next_value()?,
+            _ => drop(map.next_value::<serde::de::IgnoredAny>()?),
         }
         Ok(())
     }
 }
-impl<'de> airbyte_agent_runtime::serde::Deserialize<'de> for Portfolio {
-    fn deserialize<__D: airbyte_agent_runtime::serde::Deserializer<'de>>(
-        deserializer: __D,
-    ) -> ::std::result::Result<Self, __D::Error> {
-        airbyte_agent_runtime::record::deserialize(deserializer)
+impl<'de> serde::Deserialize<'de> for Portfolio {
+    fn deserialize<__D: serde::Deserializer<'de>>(d: __D) -> Result<Self, __D::Error> {
+        record::deserialize(d)
     }
 }
 /// Portfolio budget structure.
-#[derive(Debug, Clone, Default, airbyte_agent_runtime::serde::Serialize)]
+#[derive(Debug, Clone, Default, serde::Serialize)]
 #[serde(crate = "airbyte_agent_runtime::serde")]
 pub struct PortfolioBudget {
     /// Amount (numeric).
@@ -300,77 +279,69 @@ pub struct PortfolioBudget {
     #[serde(rename = "endDate", skip_serializing_if = "Option::is_none")]
     pub end_date: Option<String>,
 }
-impl airbyte_agent_runtime::record::Record for PortfolioBudget {
+impl record::Record for PortfolioBudget {
     const NAME: &'static str = "PortfolioBudget";
     fn field_index(key: &str) -> Option<usize> {
         match key {
-            "amount" => Some(0usize),
-            "currencyCode" => Some(1usize),
-            "policy" => Some(2usize),
-            "startDate" => Some(3usize),
-            "endDate" => Some(4usize),
+            "amount" => Some(0),
+            "currencyCode" => Some(1),
+            "policy" => Some(2),
+            "startDate" => Some(3),
+            "endDate" => Some(4),
             _ => None,
         }
     }
-    fn set_field<'de, __M: airbyte_agent_runtime::serde::de::MapAccess<'de>>(
+    fn set_field<'de, __M: serde::de::MapAccess<'de>>(
         &mut self,
         index: usize,
         map: &mut __M,
-    ) -> ::std::result::Result<(), __M::Error> {
+    ) -> Result<(), __M::Error> {
         match index {
-            0usize => self.amount = map.next_value()?,
-            1usize => self.currency_code = map.next_value()?,
-            2usize => self.policy = map.next_value()?,
-            3usize => self.start_date = map.next_value()?,
-            4usize => self.end_date = map.next_value()?,
-            _ => {
-                map.next_value::<airbyte_agent_runtime::serde::de::IgnoredAny>()?;
-            }
+            0 => self.amount = map.next_value()?,
+            1 => self.currency_code = map.next_value()?,
+            2 => self.policy = map.next_value()?,
+            3 => self.start_date = map.next_value()?,
+            4 => self.end_date = map.next_value()?,
+            _ => drop(map.next_value::<serde::de::IgnoredAny>()?),
         }
         Ok(())
     }
 }
-impl<'de> airbyte_agent_runtime::serde::Deserialize<'de> for PortfolioBudget {
-    fn deserialize<__D: airbyte_agent_runtime::serde::Deserializer<'de>>(
-        deserializer: __D,
-    ) -> ::std::result::Result<Self, __D::Error> {
-        airbyte_agent_runtime::record::deserialize(deserializer)
+impl<'de> serde::Deserialize<'de> for PortfolioBudget {
+    fn deserialize<__D: serde::Deserializer<'de>>(d: __D) -> Result<Self, __D::Error> {
+        record::deserialize(d)
     }
 }
 /// Metadata returned by `portfolios.list` next to the records.
-#[derive(Debug, Clone, Default, airbyte_agent_runtime::serde::Serialize)]
+#[derive(Debug, Clone, Default, serde::Serialize)]
 #[serde(crate = "airbyte_agent_runtime::serde")]
 pub struct PortfoliosListMeta {
     /// `$.nextToken`
     #[serde(skip_serializing_if = "Option::is_none")]
     pub next_token: Option<String>,
 }
-impl airbyte_agent_runtime::record::Record for PortfoliosListMeta {
+impl record::Record for PortfoliosListMeta {
     const NAME: &'static str = "PortfoliosListMeta";
     fn field_index(key: &str) -> Option<usize> {
         match key {
-            "next_token" => Some(0usize),
+            "next_token" => Some(0),
             _ => None,
         }
     }
-    fn set_field<'de, __M: airbyte_agent_runtime::serde::de::MapAccess<'de>>(
+    fn set_field<'de, __M: serde::de::MapAccess<'de>>(
         &mut self,
         index: usize,
         map: &mut __M,
-    ) -> ::std::result::Result<(), __M::Error> {
+    ) -> Result<(), __M::Error> {
         match index {
-            0usize => self.next_token = map.next_value()?,
-            _ => {
-                map.next_value::<airbyte_agent_runtime::serde::de::IgnoredAny>()?;
-            }
+            0 => self.next_token = map.next_value()?,
+            _ => drop(map.next_value::<serde::de::IgnoredAny>()?),
         }
         Ok(())
     }
 }
-impl<'de> airbyte_agent_runtime::serde::Deserialize<'de> for PortfoliosListMeta {
-    fn deserialize<__D: airbyte_agent_runtime::serde::Deserializer<'de>>(
-        deserializer: __D,
-    ) -> ::std::result::Result<Self, __D::Error> {
-        airbyte_agent_runtime::record::deserialize(deserializer)
+impl<'de> serde::Deserialize<'de> for PortfoliosListMeta {
+    fn deserialize<__D: serde::Deserializer<'de>>(d: __D) -> Result<Self, __D::Error> {
+        record::deserialize(d)
     }
 }

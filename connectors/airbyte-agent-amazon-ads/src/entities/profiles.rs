@@ -2,7 +2,7 @@
 
 //! Entity `profiles`: handle, request builders and record types.
 use airbyte_agent_runtime::serde_json::Value;
-use airbyte_agent_runtime::{Client, Page, PageStream, Params, Result};
+use airbyte_agent_runtime::{Client, Page, PageStream, Params, Result, record, serde};
 impl crate::AmazonAdsConnector {
     /// An advertising profile: one advertiser account in one marketplace, used to scope other calls.
     pub fn profiles(&self) -> Profiles {
@@ -77,16 +77,11 @@ impl ProfilesListRequest {
     }
     /// Send the request.
     pub async fn send(self) -> Result<Page<Profile, ProfilesListMeta>> {
-        self.client
-            .call_list::<
-                Profile,
-                ProfilesListMeta,
-            >(&crate::descriptor::PROFILES[0usize], self.params)
-            .await
+        self.client.call_list(&crate::descriptor::PROFILES[0], self.params).await
     }
     /// Every page, lazily, following the operation's pagination.
     pub fn pages(self) -> PageStream<Profile, ProfilesListMeta> {
-        self.client.pages(&crate::descriptor::PROFILES[0usize], self.params)
+        self.client.pages(&crate::descriptor::PROFILES[0], self.params)
     }
     /// The parameters collected so far (wire names).
     pub fn params(&self) -> &Params {
@@ -116,9 +111,7 @@ pub struct ProfilesGetRequest {
 impl ProfilesGetRequest {
     /// Send the request.
     pub async fn send(self) -> Result<Profile> {
-        self.client
-            .call_record::<Profile>(&crate::descriptor::PROFILES[1usize], self.params)
-            .await
+        self.client.call_record(&crate::descriptor::PROFILES[1], self.params).await
     }
     /// The parameters collected so far (wire names).
     pub fn params(&self) -> &Params {
@@ -135,7 +128,7 @@ impl ::std::future::IntoFuture for ProfilesGetRequest {
     }
 }
 /// An advertising profile: one advertiser account in one marketplace, used to scope other calls.
-#[derive(Debug, Clone, Default, airbyte_agent_runtime::serde::Serialize)]
+#[derive(Debug, Clone, Default, serde::Serialize)]
 #[serde(crate = "airbyte_agent_runtime::serde")]
 pub struct Profile {
     /// ID of the profile; used as the scope of other calls.
@@ -157,47 +150,43 @@ pub struct Profile {
     #[serde(rename = "accountInfo", skip_serializing_if = "Option::is_none")]
     pub account_info: Option<AccountInfo>,
 }
-impl airbyte_agent_runtime::record::Record for Profile {
+impl record::Record for Profile {
     const NAME: &'static str = "Profile";
     fn field_index(key: &str) -> Option<usize> {
         match key {
-            "profileId" => Some(0usize),
-            "countryCode" => Some(1usize),
-            "currencyCode" => Some(2usize),
-            "dailyBudget" => Some(3usize),
-            "timezone" => Some(4usize),
-            "accountInfo" => Some(5usize),
+            "profileId" => Some(0),
+            "countryCode" => Some(1),
+            "currencyCode" => Some(2),
+            "dailyBudget" => Some(3),
+            "timezone" => Some(4),
+            "accountInfo" => Some(5),
             _ => None,
         }
     }
-    fn set_field<'de, __M: airbyte_agent_runtime::serde::de::MapAccess<'de>>(
+    fn set_field<'de, __M: serde::de::MapAccess<'de>>(
         &mut self,
         index: usize,
         map: &mut __M,
-    ) -> ::std::result::Result<(), __M::Error> {
+    ) -> Result<(), __M::Error> {
         match index {
-            0usize => self.profile_id = map.next_value()?,
-            1usize => self.country_code = map.next_value()?,
-            2usize => self.currency_code = map.next_value()?,
-            3usize => self.daily_budget = map.next_value()?,
-            4usize => self.timezone = map.next_value()?,
-            5usize => self.account_info = map.next_value()?,
-            _ => {
-                map.next_value::<airbyte_agent_runtime::serde::de::IgnoredAny>()?;
-            }
+            0 => self.profile_id = map.next_value()?,
+            1 => self.country_code = map.next_value()?,
+            2 => self.currency_code = map.next_value()?,
+            3 => self.daily_budget = map.next_value()?,
+            4 => self.timezone = map.next_value()?,
+            5 => self.account_info = map.next_value()?,
+            _ => drop(map.next_value::<serde::de::IgnoredAny>()?),
         }
         Ok(())
     }
 }
-impl<'de> airbyte_agent_runtime::serde::Deserialize<'de> for Profile {
-    fn deserialize<__D: airbyte_agent_runtime::serde::Deserializer<'de>>(
-        deserializer: __D,
-    ) -> ::std::result::Result<Self, __D::Error> {
-        airbyte_agent_runtime::record::deserialize(deserializer)
+impl<'de> serde::Deserialize<'de> for Profile {
+    fn deserialize<__D: serde::Deserializer<'de>>(d: __D) -> Result<Self, __D::Error> {
+        record::deserialize(d)
     }
 }
 /// Account info structure.
-#[derive(Debug, Clone, Default, airbyte_agent_runtime::serde::Serialize)]
+#[derive(Debug, Clone, Default, serde::Serialize)]
 #[serde(crate = "airbyte_agent_runtime::serde")]
 pub struct AccountInfo {
     /// ID of the marketplace.
@@ -219,43 +208,39 @@ pub struct AccountInfo {
     #[serde(rename = "validPaymentMethod", skip_serializing_if = "Option::is_none")]
     pub valid_payment_method: Option<bool>,
 }
-impl airbyte_agent_runtime::record::Record for AccountInfo {
+impl record::Record for AccountInfo {
     const NAME: &'static str = "AccountInfo";
     fn field_index(key: &str) -> Option<usize> {
         match key {
-            "marketplaceStringId" => Some(0usize),
-            "id" => Some(1usize),
-            "type" => Some(2usize),
-            "name" => Some(3usize),
-            "subType" => Some(4usize),
-            "validPaymentMethod" => Some(5usize),
+            "marketplaceStringId" => Some(0),
+            "id" => Some(1),
+            "type" => Some(2),
+            "name" => Some(3),
+            "subType" => Some(4),
+            "validPaymentMethod" => Some(5),
             _ => None,
         }
     }
-    fn set_field<'de, __M: airbyte_agent_runtime::serde::de::MapAccess<'de>>(
+    fn set_field<'de, __M: serde::de::MapAccess<'de>>(
         &mut self,
         index: usize,
         map: &mut __M,
-    ) -> ::std::result::Result<(), __M::Error> {
+    ) -> Result<(), __M::Error> {
         match index {
-            0usize => self.marketplace_string_id = map.next_value()?,
-            1usize => self.id = map.next_value()?,
-            2usize => self.type_ = map.next_value()?,
-            3usize => self.name = map.next_value()?,
-            4usize => self.sub_type = map.next_value()?,
-            5usize => self.valid_payment_method = map.next_value()?,
-            _ => {
-                map.next_value::<airbyte_agent_runtime::serde::de::IgnoredAny>()?;
-            }
+            0 => self.marketplace_string_id = map.next_value()?,
+            1 => self.id = map.next_value()?,
+            2 => self.type_ = map.next_value()?,
+            3 => self.name = map.next_value()?,
+            4 => self.sub_type = map.next_value()?,
+            5 => self.valid_payment_method = map.next_value()?,
+            _ => drop(map.next_value::<serde::de::IgnoredAny>()?),
         }
         Ok(())
     }
 }
-impl<'de> airbyte_agent_runtime::serde::Deserialize<'de> for AccountInfo {
-    fn deserialize<__D: airbyte_agent_runtime::serde::Deserializer<'de>>(
-        deserializer: __D,
-    ) -> ::std::result::Result<Self, __D::Error> {
-        airbyte_agent_runtime::record::deserialize(deserializer)
+impl<'de> serde::Deserialize<'de> for AccountInfo {
+    fn deserialize<__D: serde::Deserializer<'de>>(d: __D) -> Result<Self, __D::Error> {
+        record::deserialize(d)
     }
 }
 airbyte_agent_runtime::string_enum! {
@@ -264,10 +249,10 @@ airbyte_agent_runtime::string_enum! {
     Agency => "agency" }
 }
 /// Metadata returned by `profiles.list` next to the records.
-#[derive(Debug, Clone, Default, airbyte_agent_runtime::serde::Serialize)]
+#[derive(Debug, Clone, Default, serde::Serialize)]
 #[serde(crate = "airbyte_agent_runtime::serde")]
 pub struct ProfilesListMeta {}
-impl airbyte_agent_runtime::record::Record for ProfilesListMeta {
+impl record::Record for ProfilesListMeta {
     const NAME: &'static str = "ProfilesListMeta";
     fn field_index(key: &str) -> Option<usize> {
         {
@@ -275,20 +260,18 @@ impl airbyte_agent_runtime::record::Record for ProfilesListMeta {
             None
         }
     }
-    fn set_field<'de, __M: airbyte_agent_runtime::serde::de::MapAccess<'de>>(
+    fn set_field<'de, __M: serde::de::MapAccess<'de>>(
         &mut self,
         index: usize,
         map: &mut __M,
-    ) -> ::std::result::Result<(), __M::Error> {
+    ) -> Result<(), __M::Error> {
         let _ = index;
-        map.next_value::<airbyte_agent_runtime::serde::de::IgnoredAny>()?;
+        map.next_value::<serde::de::IgnoredAny>()?;
         Ok(())
     }
 }
-impl<'de> airbyte_agent_runtime::serde::Deserialize<'de> for ProfilesListMeta {
-    fn deserialize<__D: airbyte_agent_runtime::serde::Deserializer<'de>>(
-        deserializer: __D,
-    ) -> ::std::result::Result<Self, __D::Error> {
-        airbyte_agent_runtime::record::deserialize(deserializer)
+impl<'de> serde::Deserialize<'de> for ProfilesListMeta {
+    fn deserialize<__D: serde::Deserializer<'de>>(d: __D) -> Result<Self, __D::Error> {
+        record::deserialize(d)
     }
 }

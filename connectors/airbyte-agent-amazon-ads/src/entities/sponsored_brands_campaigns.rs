@@ -2,7 +2,7 @@
 
 //! Entity `sponsored_brands_campaigns`: handle, request builders and record types.
 use airbyte_agent_runtime::serde_json::{Map, Value};
-use airbyte_agent_runtime::{Client, Page, PageStream, Params, Result};
+use airbyte_agent_runtime::{Client, Page, PageStream, Params, Result, record, serde};
 use crate::types::*;
 impl crate::AmazonAdsConnector {
     /// An SB (Sponsored Brands) campaign showing brand creatives in shopping results.
@@ -96,18 +96,14 @@ impl SponsoredBrandsCampaignsListRequest {
         self,
     ) -> Result<Page<SponsoredBrandsCampaignsRecord, SponsoredBrandsCampaignsListMeta>> {
         self.client
-            .call_list::<
-                SponsoredBrandsCampaignsRecord,
-                SponsoredBrandsCampaignsListMeta,
-            >(&crate::descriptor::SPONSORED_BRANDS_CAMPAIGNS[0usize], self.params)
+            .call_list(&crate::descriptor::SPONSORED_BRANDS_CAMPAIGNS[0], self.params)
             .await
     }
     /// Every page, lazily, following the operation's pagination.
     pub fn pages(
         self,
     ) -> PageStream<SponsoredBrandsCampaignsRecord, SponsoredBrandsCampaignsListMeta> {
-        self.client
-            .pages(&crate::descriptor::SPONSORED_BRANDS_CAMPAIGNS[0usize], self.params)
+        self.client.pages(&crate::descriptor::SPONSORED_BRANDS_CAMPAIGNS[0], self.params)
     }
     /// The parameters collected so far (wire names).
     pub fn params(&self) -> &Params {
@@ -135,7 +131,7 @@ impl ::std::future::IntoFuture for SponsoredBrandsCampaignsListRequest {
     }
 }
 /// The `SponsoredBrandsCampaignsRecord` object.
-#[derive(Debug, Clone, Default, airbyte_agent_runtime::serde::Serialize)]
+#[derive(Debug, Clone, Default, serde::Serialize)]
 #[serde(crate = "airbyte_agent_runtime::serde")]
 pub struct SponsoredBrandsCampaignsRecord {
     /// `campaigns`
@@ -145,46 +141,39 @@ pub struct SponsoredBrandsCampaignsRecord {
     #[serde(rename = "nextToken", skip_serializing_if = "Option::is_none")]
     pub next_token: Option<String>,
 }
-impl airbyte_agent_runtime::record::Record for SponsoredBrandsCampaignsRecord {
+impl record::Record for SponsoredBrandsCampaignsRecord {
     const NAME: &'static str = "SponsoredBrandsCampaignsRecord";
     fn field_index(key: &str) -> Option<usize> {
         match key {
-            "campaigns" => Some(0usize),
-            "nextToken" => Some(1usize),
+            "campaigns" => Some(0),
+            "nextToken" => Some(1),
             _ => None,
         }
     }
-    fn set_field<'de, __M: airbyte_agent_runtime::serde::de::MapAccess<'de>>(
+    fn set_field<'de, __M: serde::de::MapAccess<'de>>(
         &mut self,
         index: usize,
         map: &mut __M,
-    ) -> ::std::result::Result<(), __M::Error> {
+    ) -> Result<(), __M::Error> {
         match index {
-            0usize => {
+            0 => {
                 self.campaigns = map
-                    .next_value::<
-                        airbyte_agent_runtime::record::SkipNulls<SponsoredBrandsCampaign>,
-                    >()?
+                    .next_value::<record::SkipNulls<SponsoredBrandsCampaign>>()?
                     .0;
             }
-            1usize => self.next_token = map.next_value()?,
-            _ => {
-                map.next_value::<airbyte_agent_runtime::serde::de::IgnoredAny>()?;
-            }
+            1 => self.next_token = map.next_value()?,
+            _ => drop(map.next_value::<serde::de::IgnoredAny>()?),
         }
         Ok(())
     }
 }
-impl<'de> airbyte_agent_runtime::serde::Deserialize<'de>
-for SponsoredBrandsCampaignsRecord {
-    fn deserialize<__D: airbyte_agent_runtime::serde::Deserializer<'de>>(
-        deserializer: __D,
-    ) -> ::std::result::Result<Self, __D::Error> {
-        airbyte_agent_runtime::record::deserialize(deserializer)
+impl<'de> serde::Deserialize<'de> for SponsoredBrandsCampaignsRecord {
+    fn deserialize<__D: serde::Deserializer<'de>>(d: __D) -> Result<Self, __D::Error> {
+        record::deserialize(d)
     }
 }
 /// An SB (Sponsored Brands) campaign showing brand creatives in shopping results.
-#[derive(Debug, Clone, Default, airbyte_agent_runtime::serde::Serialize)]
+#[derive(Debug, Clone, Default, serde::Serialize)]
 #[serde(crate = "airbyte_agent_runtime::serde")]
 pub struct SponsoredBrandsCampaign {
     /// Campaign the sponsored brands campaign belongs to.
@@ -233,61 +222,57 @@ pub struct SponsoredBrandsCampaign {
     #[serde(rename = "extendedData", skip_serializing_if = "Option::is_none")]
     pub extended_data: Option<Map<String, Value>>,
 }
-impl airbyte_agent_runtime::record::Record for SponsoredBrandsCampaign {
+impl record::Record for SponsoredBrandsCampaign {
     const NAME: &'static str = "SponsoredBrandsCampaign";
     fn field_index(key: &str) -> Option<usize> {
         match key {
-            "campaignId" => Some(0usize),
-            "name" => Some(1usize),
-            "state" => Some(2usize),
-            "budget" => Some(3usize),
-            "budgetType" => Some(4usize),
-            "startDate" => Some(5usize),
-            "endDate" => Some(6usize),
-            "bidOptimization" => Some(7usize),
-            "bidMultiplier" => Some(8usize),
-            "portfolioId" => Some(9usize),
-            "costType" => Some(10usize),
-            "productLocation" => Some(11usize),
-            "smartDefault" => Some(12usize),
-            "tags" => Some(13usize),
-            "extendedData" => Some(14usize),
+            "campaignId" => Some(0),
+            "name" => Some(1),
+            "state" => Some(2),
+            "budget" => Some(3),
+            "budgetType" => Some(4),
+            "startDate" => Some(5),
+            "endDate" => Some(6),
+            "bidOptimization" => Some(7),
+            "bidMultiplier" => Some(8),
+            "portfolioId" => Some(9),
+            "costType" => Some(10),
+            "productLocation" => Some(11),
+            "smartDefault" => Some(12),
+            "tags" => Some(13),
+            "extendedData" => Some(14),
             _ => None,
         }
     }
-    fn set_field<'de, __M: airbyte_agent_runtime::serde::de::MapAccess<'de>>(
+    fn set_field<'de, __M: serde::de::MapAccess<'de>>(
         &mut self,
         index: usize,
         map: &mut __M,
-    ) -> ::std::result::Result<(), __M::Error> {
+    ) -> Result<(), __M::Error> {
         match index {
-            0usize => self.campaign_id = map.next_value()?,
-            1usize => self.name = map.next_value()?,
-            2usize => self.state = map.next_value()?,
-            3usize => self.budget = map.next_value()?,
-            4usize => self.budget_type = map.next_value()?,
-            5usize => self.start_date = map.next_value()?,
-            6usize => self.end_date = map.next_value()?,
-            7usize => self.bid_optimization = map.next_value()?,
-            8usize => self.bid_multiplier = map.next_value()?,
-            9usize => self.portfolio_id = map.next_value()?,
-            10usize => self.cost_type = map.next_value()?,
-            11usize => self.product_location = map.next_value()?,
-            12usize => self.smart_default = map.next_value()?,
-            13usize => self.tags = map.next_value()?,
-            14usize => self.extended_data = map.next_value()?,
-            _ => {
-                map.next_value::<airbyte_agent_runtime::serde::de::IgnoredAny>()?;
-            }
+            0 => self.campaign_id = map.next_value()?,
+            1 => self.name = map.next_value()?,
+            2 => self.state = map.next_value()?,
+            3 => self.budget = map.next_value()?,
+            4 => self.budget_type = map.next_value()?,
+            5 => self.start_date = map.next_value()?,
+            6 => self.end_date = map.next_value()?,
+            7 => self.bid_optimization = map.next_value()?,
+            8 => self.bid_multiplier = map.next_value()?,
+            9 => self.portfolio_id = map.next_value()?,
+            10 => self.cost_type = map.next_value()?,
+            11 => self.product_location = map.next_value()?,
+            12 => self.smart_default = map.next_value()?,
+            13 => self.tags = map.next_value()?,
+            14 => self.extended_data = map.next_value()?,
+            _ => drop(map.next_value::<serde::de::IgnoredAny>()?),
         }
         Ok(())
     }
 }
-impl<'de> airbyte_agent_runtime::serde::Deserialize<'de> for SponsoredBrandsCampaign {
-    fn deserialize<__D: airbyte_agent_runtime::serde::Deserializer<'de>>(
-        deserializer: __D,
-    ) -> ::std::result::Result<Self, __D::Error> {
-        airbyte_agent_runtime::record::deserialize(deserializer)
+impl<'de> serde::Deserialize<'de> for SponsoredBrandsCampaign {
+    fn deserialize<__D: serde::Deserializer<'de>>(d: __D) -> Result<Self, __D::Error> {
+        record::deserialize(d)
     }
 }
 airbyte_agent_runtime::string_enum! {
@@ -296,40 +281,35 @@ airbyte_agent_runtime::string_enum! {
     " `LIFETIME`"] Lifetime => "LIFETIME" }
 }
 /// Metadata returned by `sponsored_brands_campaigns.list` next to the records.
-#[derive(Debug, Clone, Default, airbyte_agent_runtime::serde::Serialize)]
+#[derive(Debug, Clone, Default, serde::Serialize)]
 #[serde(crate = "airbyte_agent_runtime::serde")]
 pub struct SponsoredBrandsCampaignsListMeta {
     /// `$.nextToken`
     #[serde(skip_serializing_if = "Option::is_none")]
     pub next_token: Option<String>,
 }
-impl airbyte_agent_runtime::record::Record for SponsoredBrandsCampaignsListMeta {
+impl record::Record for SponsoredBrandsCampaignsListMeta {
     const NAME: &'static str = "SponsoredBrandsCampaignsListMeta";
     fn field_index(key: &str) -> Option<usize> {
         match key {
-            "next_token" => Some(0usize),
+            "next_token" => Some(0),
             _ => None,
         }
     }
-    fn set_field<'de, __M: airbyte_agent_runtime::serde::de::MapAccess<'de>>(
+    fn set_field<'de, __M: serde::de::MapAccess<'de>>(
         &mut self,
         index: usize,
         map: &mut __M,
-    ) -> ::std::result::Result<(), __M::Error> {
+    ) -> Result<(), __M::Error> {
         match index {
-            0usize => self.next_token = map.next_value()?,
-            _ => {
-                map.next_value::<airbyte_agent_runtime::serde::de::IgnoredAny>()?;
-            }
+            0 => self.next_token = map.next_value()?,
+            _ => drop(map.next_value::<serde::de::IgnoredAny>()?),
         }
         Ok(())
     }
 }
-impl<'de> airbyte_agent_runtime::serde::Deserialize<'de>
-for SponsoredBrandsCampaignsListMeta {
-    fn deserialize<__D: airbyte_agent_runtime::serde::Deserializer<'de>>(
-        deserializer: __D,
-    ) -> ::std::result::Result<Self, __D::Error> {
-        airbyte_agent_runtime::record::deserialize(deserializer)
+impl<'de> serde::Deserialize<'de> for SponsoredBrandsCampaignsListMeta {
+    fn deserialize<__D: serde::Deserializer<'de>>(d: __D) -> Result<Self, __D::Error> {
+        record::deserialize(d)
     }
 }

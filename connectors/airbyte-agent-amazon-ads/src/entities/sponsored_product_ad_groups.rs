@@ -2,7 +2,7 @@
 
 //! Entity `sponsored_product_ad_groups`: handle, request builders and record types.
 use airbyte_agent_runtime::serde_json::{Map, Value};
-use airbyte_agent_runtime::{Client, Page, PageStream, Params, Result};
+use airbyte_agent_runtime::{Client, Page, PageStream, Params, Result, record, serde};
 use crate::types::*;
 impl crate::AmazonAdsConnector {
     /// An ad group of a Sponsored Products campaign, with ads, targeting and a default bid.
@@ -96,10 +96,7 @@ impl SponsoredProductAdGroupsListRequest {
         self,
     ) -> Result<Page<SponsoredProductAdGroupsRecord, SponsoredProductAdGroupsListMeta>> {
         self.client
-            .call_list::<
-                SponsoredProductAdGroupsRecord,
-                SponsoredProductAdGroupsListMeta,
-            >(&crate::descriptor::SPONSORED_PRODUCT_AD_GROUPS[0usize], self.params)
+            .call_list(&crate::descriptor::SPONSORED_PRODUCT_AD_GROUPS[0], self.params)
             .await
     }
     /// Every page, lazily, following the operation's pagination.
@@ -107,7 +104,7 @@ impl SponsoredProductAdGroupsListRequest {
         self,
     ) -> PageStream<SponsoredProductAdGroupsRecord, SponsoredProductAdGroupsListMeta> {
         self.client
-            .pages(&crate::descriptor::SPONSORED_PRODUCT_AD_GROUPS[0usize], self.params)
+            .pages(&crate::descriptor::SPONSORED_PRODUCT_AD_GROUPS[0], self.params)
     }
     /// The parameters collected so far (wire names).
     pub fn params(&self) -> &Params {
@@ -135,7 +132,7 @@ impl ::std::future::IntoFuture for SponsoredProductAdGroupsListRequest {
     }
 }
 /// The `SponsoredProductAdGroupsRecord` object.
-#[derive(Debug, Clone, Default, airbyte_agent_runtime::serde::Serialize)]
+#[derive(Debug, Clone, Default, serde::Serialize)]
 #[serde(crate = "airbyte_agent_runtime::serde")]
 pub struct SponsoredProductAdGroupsRecord {
     /// `adGroups`
@@ -145,46 +142,39 @@ pub struct SponsoredProductAdGroupsRecord {
     #[serde(rename = "nextToken", skip_serializing_if = "Option::is_none")]
     pub next_token: Option<String>,
 }
-impl airbyte_agent_runtime::record::Record for SponsoredProductAdGroupsRecord {
+impl record::Record for SponsoredProductAdGroupsRecord {
     const NAME: &'static str = "SponsoredProductAdGroupsRecord";
     fn field_index(key: &str) -> Option<usize> {
         match key {
-            "adGroups" => Some(0usize),
-            "nextToken" => Some(1usize),
+            "adGroups" => Some(0),
+            "nextToken" => Some(1),
             _ => None,
         }
     }
-    fn set_field<'de, __M: airbyte_agent_runtime::serde::de::MapAccess<'de>>(
+    fn set_field<'de, __M: serde::de::MapAccess<'de>>(
         &mut self,
         index: usize,
         map: &mut __M,
-    ) -> ::std::result::Result<(), __M::Error> {
+    ) -> Result<(), __M::Error> {
         match index {
-            0usize => {
+            0 => {
                 self.ad_groups = map
-                    .next_value::<
-                        airbyte_agent_runtime::record::SkipNulls<SponsoredProductAdGroup>,
-                    >()?
+                    .next_value::<record::SkipNulls<SponsoredProductAdGroup>>()?
                     .0;
             }
-            1usize => self.next_token = map.next_value()?,
-            _ => {
-                map.next_value::<airbyte_agent_runtime::serde::de::IgnoredAny>()?;
-            }
+            1 => self.next_token = map.next_value()?,
+            _ => drop(map.next_value::<serde::de::IgnoredAny>()?),
         }
         Ok(())
     }
 }
-impl<'de> airbyte_agent_runtime::serde::Deserialize<'de>
-for SponsoredProductAdGroupsRecord {
-    fn deserialize<__D: airbyte_agent_runtime::serde::Deserializer<'de>>(
-        deserializer: __D,
-    ) -> ::std::result::Result<Self, __D::Error> {
-        airbyte_agent_runtime::record::deserialize(deserializer)
+impl<'de> serde::Deserialize<'de> for SponsoredProductAdGroupsRecord {
+    fn deserialize<__D: serde::Deserializer<'de>>(d: __D) -> Result<Self, __D::Error> {
+        record::deserialize(d)
     }
 }
 /// An ad group of a Sponsored Products campaign, with ads, targeting and a default bid.
-#[derive(Debug, Clone, Default, airbyte_agent_runtime::serde::Serialize)]
+#[derive(Debug, Clone, Default, serde::Serialize)]
 #[serde(crate = "airbyte_agent_runtime::serde")]
 pub struct SponsoredProductAdGroup {
     /// Ad group the sponsored product ad group belongs to.
@@ -206,80 +196,71 @@ pub struct SponsoredProductAdGroup {
     #[serde(rename = "extendedData", skip_serializing_if = "Option::is_none")]
     pub extended_data: Option<Map<String, Value>>,
 }
-impl airbyte_agent_runtime::record::Record for SponsoredProductAdGroup {
+impl record::Record for SponsoredProductAdGroup {
     const NAME: &'static str = "SponsoredProductAdGroup";
     fn field_index(key: &str) -> Option<usize> {
         match key {
-            "adGroupId" => Some(0usize),
-            "campaignId" => Some(1usize),
-            "name" => Some(2usize),
-            "state" => Some(3usize),
-            "defaultBid" => Some(4usize),
-            "extendedData" => Some(5usize),
+            "adGroupId" => Some(0),
+            "campaignId" => Some(1),
+            "name" => Some(2),
+            "state" => Some(3),
+            "defaultBid" => Some(4),
+            "extendedData" => Some(5),
             _ => None,
         }
     }
-    fn set_field<'de, __M: airbyte_agent_runtime::serde::de::MapAccess<'de>>(
+    fn set_field<'de, __M: serde::de::MapAccess<'de>>(
         &mut self,
         index: usize,
         map: &mut __M,
-    ) -> ::std::result::Result<(), __M::Error> {
+    ) -> Result<(), __M::Error> {
         match index {
-            0usize => self.ad_group_id = map.next_value()?,
-            1usize => self.campaign_id = map.next_value()?,
-            2usize => self.name = map.next_value()?,
-            3usize => self.state = map.next_value()?,
-            4usize => self.default_bid = map.next_value()?,
-            5usize => self.extended_data = map.next_value()?,
-            _ => {
-                map.next_value::<airbyte_agent_runtime::serde::de::IgnoredAny>()?;
-            }
+            0 => self.ad_group_id = map.next_value()?,
+            1 => self.campaign_id = map.next_value()?,
+            2 => self.name = map.next_value()?,
+            3 => self.state = map.next_value()?,
+            4 => self.default_bid = map.next_value()?,
+            5 => self.extended_data = map.next_value()?,
+            _ => drop(map.next_value::<serde::de::IgnoredAny>()?),
         }
         Ok(())
     }
 }
-impl<'de> airbyte_agent_runtime::serde::Deserialize<'de> for SponsoredProductAdGroup {
-    fn deserialize<__D: airbyte_agent_runtime::serde::Deserializer<'de>>(
-        deserializer: __D,
-    ) -> ::std::result::Result<Self, __D::Error> {
-        airbyte_agent_runtime::record::deserialize(deserializer)
+impl<'de> serde::Deserialize<'de> for SponsoredProductAdGroup {
+    fn deserialize<__D: serde::Deserializer<'de>>(d: __D) -> Result<Self, __D::Error> {
+        record::deserialize(d)
     }
 }
 /// Metadata returned by `sponsored_product_ad_groups.list` next to the records.
-#[derive(Debug, Clone, Default, airbyte_agent_runtime::serde::Serialize)]
+#[derive(Debug, Clone, Default, serde::Serialize)]
 #[serde(crate = "airbyte_agent_runtime::serde")]
 pub struct SponsoredProductAdGroupsListMeta {
     /// `$.nextToken`
     #[serde(skip_serializing_if = "Option::is_none")]
     pub next_token: Option<String>,
 }
-impl airbyte_agent_runtime::record::Record for SponsoredProductAdGroupsListMeta {
+impl record::Record for SponsoredProductAdGroupsListMeta {
     const NAME: &'static str = "SponsoredProductAdGroupsListMeta";
     fn field_index(key: &str) -> Option<usize> {
         match key {
-            "next_token" => Some(0usize),
+            "next_token" => Some(0),
             _ => None,
         }
     }
-    fn set_field<'de, __M: airbyte_agent_runtime::serde::de::MapAccess<'de>>(
+    fn set_field<'de, __M: serde::de::MapAccess<'de>>(
         &mut self,
         index: usize,
         map: &mut __M,
-    ) -> ::std::result::Result<(), __M::Error> {
+    ) -> Result<(), __M::Error> {
         match index {
-            0usize => self.next_token = map.next_value()?,
-            _ => {
-                map.next_value::<airbyte_agent_runtime::serde::de::IgnoredAny>()?;
-            }
+            0 => self.next_token = map.next_value()?,
+            _ => drop(map.next_value::<serde::de::IgnoredAny>()?),
         }
         Ok(())
     }
 }
-impl<'de> airbyte_agent_runtime::serde::Deserialize<'de>
-for SponsoredProductAdGroupsListMeta {
-    fn deserialize<__D: airbyte_agent_runtime::serde::Deserializer<'de>>(
-        deserializer: __D,
-    ) -> ::std::result::Result<Self, __D::Error> {
-        airbyte_agent_runtime::record::deserialize(deserializer)
+impl<'de> serde::Deserialize<'de> for SponsoredProductAdGroupsListMeta {
+    fn deserialize<__D: serde::Deserializer<'de>>(d: __D) -> Result<Self, __D::Error> {
+        record::deserialize(d)
     }
 }

@@ -2,7 +2,7 @@
 
 //! Entity `sponsored_product_campaigns`: handle, request builders and record types.
 use airbyte_agent_runtime::serde_json::{Map, Value};
-use airbyte_agent_runtime::{Client, Page, PageStream, Params, Result};
+use airbyte_agent_runtime::{Client, Page, PageStream, Params, Result, record, serde};
 use crate::types::*;
 impl crate::AmazonAdsConnector {
     /// A Sponsored Products campaign that advertises single product listings.
@@ -127,10 +127,7 @@ impl SponsoredProductCampaignsListRequest {
         Page<SponsoredProductCampaignsRecord, SponsoredProductCampaignsListMeta>,
     > {
         self.client
-            .call_list::<
-                SponsoredProductCampaignsRecord,
-                SponsoredProductCampaignsListMeta,
-            >(&crate::descriptor::SPONSORED_PRODUCT_CAMPAIGNS[0usize], self.params)
+            .call_list(&crate::descriptor::SPONSORED_PRODUCT_CAMPAIGNS[0], self.params)
             .await
     }
     /// Every page, lazily, following the operation's pagination.
@@ -138,7 +135,7 @@ impl SponsoredProductCampaignsListRequest {
         self,
     ) -> PageStream<SponsoredProductCampaignsRecord, SponsoredProductCampaignsListMeta> {
         self.client
-            .pages(&crate::descriptor::SPONSORED_PRODUCT_CAMPAIGNS[0usize], self.params)
+            .pages(&crate::descriptor::SPONSORED_PRODUCT_CAMPAIGNS[0], self.params)
     }
     /// The parameters collected so far (wire names).
     pub fn params(&self) -> &Params {
@@ -190,9 +187,7 @@ impl SponsoredProductCampaignsGetRequest {
     /// Send the request.
     pub async fn send(self) -> Result<SponsoredProductCampaign> {
         self.client
-            .call_record::<
-                SponsoredProductCampaign,
-            >(&crate::descriptor::SPONSORED_PRODUCT_CAMPAIGNS[1usize], self.params)
+            .call_record(&crate::descriptor::SPONSORED_PRODUCT_CAMPAIGNS[1], self.params)
             .await
     }
     /// The parameters collected so far (wire names).
@@ -210,7 +205,7 @@ impl ::std::future::IntoFuture for SponsoredProductCampaignsGetRequest {
     }
 }
 /// The `SponsoredProductCampaignsRecord` object.
-#[derive(Debug, Clone, Default, airbyte_agent_runtime::serde::Serialize)]
+#[derive(Debug, Clone, Default, serde::Serialize)]
 #[serde(crate = "airbyte_agent_runtime::serde")]
 pub struct SponsoredProductCampaignsRecord {
     /// `campaigns`
@@ -220,48 +215,39 @@ pub struct SponsoredProductCampaignsRecord {
     #[serde(rename = "nextToken", skip_serializing_if = "Option::is_none")]
     pub next_token: Option<String>,
 }
-impl airbyte_agent_runtime::record::Record for SponsoredProductCampaignsRecord {
+impl record::Record for SponsoredProductCampaignsRecord {
     const NAME: &'static str = "SponsoredProductCampaignsRecord";
     fn field_index(key: &str) -> Option<usize> {
         match key {
-            "campaigns" => Some(0usize),
-            "nextToken" => Some(1usize),
+            "campaigns" => Some(0),
+            "nextToken" => Some(1),
             _ => None,
         }
     }
-    fn set_field<'de, __M: airbyte_agent_runtime::serde::de::MapAccess<'de>>(
+    fn set_field<'de, __M: serde::de::MapAccess<'de>>(
         &mut self,
         index: usize,
         map: &mut __M,
-    ) -> ::std::result::Result<(), __M::Error> {
+    ) -> Result<(), __M::Error> {
         match index {
-            0usize => {
+            0 => {
                 self.campaigns = map
-                    .next_value::<
-                        airbyte_agent_runtime::record::SkipNulls<
-                            SponsoredProductCampaign,
-                        >,
-                    >()?
+                    .next_value::<record::SkipNulls<SponsoredProductCampaign>>()?
                     .0;
             }
-            1usize => self.next_token = map.next_value()?,
-            _ => {
-                map.next_value::<airbyte_agent_runtime::serde::de::IgnoredAny>()?;
-            }
+            1 => self.next_token = map.next_value()?,
+            _ => drop(map.next_value::<serde::de::IgnoredAny>()?),
         }
         Ok(())
     }
 }
-impl<'de> airbyte_agent_runtime::serde::Deserialize<'de>
-for SponsoredProductCampaignsRecord {
-    fn deserialize<__D: airbyte_agent_runtime::serde::Deserializer<'de>>(
-        deserializer: __D,
-    ) -> ::std::result::Result<Self, __D::Error> {
-        airbyte_agent_runtime::record::deserialize(deserializer)
+impl<'de> serde::Deserialize<'de> for SponsoredProductCampaignsRecord {
+    fn deserialize<__D: serde::Deserializer<'de>>(d: __D) -> Result<Self, __D::Error> {
+        record::deserialize(d)
     }
 }
 /// A Sponsored Products campaign that advertises single product listings.
-#[derive(Debug, Clone, Default, airbyte_agent_runtime::serde::Serialize)]
+#[derive(Debug, Clone, Default, serde::Serialize)]
 #[serde(crate = "airbyte_agent_runtime::serde")]
 pub struct SponsoredProductCampaign {
     /// Campaign the sponsored product campaign belongs to.
@@ -319,65 +305,61 @@ pub struct SponsoredProductCampaign {
     #[serde(rename = "offAmazonSettings", skip_serializing_if = "Option::is_none")]
     pub off_amazon_settings: Option<Map<String, Value>>,
 }
-impl airbyte_agent_runtime::record::Record for SponsoredProductCampaign {
+impl record::Record for SponsoredProductCampaign {
     const NAME: &'static str = "SponsoredProductCampaign";
     fn field_index(key: &str) -> Option<usize> {
         match key {
-            "campaignId" => Some(0usize),
-            "portfolioId" => Some(1usize),
-            "name" => Some(2usize),
-            "campaignType" => Some(3usize),
-            "tags" => Some(4usize),
-            "targetingType" => Some(5usize),
-            "premiumBidAdjustment" => Some(6usize),
-            "state" => Some(7usize),
-            "dynamicBidding" => Some(8usize),
-            "bidding" => Some(9usize),
-            "startDate" => Some(10usize),
-            "endDate" => Some(11usize),
-            "dailyBudget" => Some(12usize),
-            "budget" => Some(13usize),
-            "extendedData" => Some(14usize),
-            "marketplaceBudgetAllocation" => Some(15usize),
-            "offAmazonSettings" => Some(16usize),
+            "campaignId" => Some(0),
+            "portfolioId" => Some(1),
+            "name" => Some(2),
+            "campaignType" => Some(3),
+            "tags" => Some(4),
+            "targetingType" => Some(5),
+            "premiumBidAdjustment" => Some(6),
+            "state" => Some(7),
+            "dynamicBidding" => Some(8),
+            "bidding" => Some(9),
+            "startDate" => Some(10),
+            "endDate" => Some(11),
+            "dailyBudget" => Some(12),
+            "budget" => Some(13),
+            "extendedData" => Some(14),
+            "marketplaceBudgetAllocation" => Some(15),
+            "offAmazonSettings" => Some(16),
             _ => None,
         }
     }
-    fn set_field<'de, __M: airbyte_agent_runtime::serde::de::MapAccess<'de>>(
+    fn set_field<'de, __M: serde::de::MapAccess<'de>>(
         &mut self,
         index: usize,
         map: &mut __M,
-    ) -> ::std::result::Result<(), __M::Error> {
+    ) -> Result<(), __M::Error> {
         match index {
-            0usize => self.campaign_id = map.next_value()?,
-            1usize => self.portfolio_id = map.next_value()?,
-            2usize => self.name = map.next_value()?,
-            3usize => self.campaign_type = map.next_value()?,
-            4usize => self.tags = map.next_value()?,
-            5usize => self.targeting_type = map.next_value()?,
-            6usize => self.premium_bid_adjustment = map.next_value()?,
-            7usize => self.state = map.next_value()?,
-            8usize => self.dynamic_bidding = map.next_value()?,
-            9usize => self.bidding = map.next_value()?,
-            10usize => self.start_date = map.next_value()?,
-            11usize => self.end_date = map.next_value()?,
-            12usize => self.daily_budget = map.next_value()?,
-            13usize => self.budget = map.next_value()?,
-            14usize => self.extended_data = map.next_value()?,
-            15usize => self.marketplace_budget_allocation = map.next_value()?,
-            16usize => self.off_amazon_settings = map.next_value()?,
-            _ => {
-                map.next_value::<airbyte_agent_runtime::serde::de::IgnoredAny>()?;
-            }
+            0 => self.campaign_id = map.next_value()?,
+            1 => self.portfolio_id = map.next_value()?,
+            2 => self.name = map.next_value()?,
+            3 => self.campaign_type = map.next_value()?,
+            4 => self.tags = map.next_value()?,
+            5 => self.targeting_type = map.next_value()?,
+            6 => self.premium_bid_adjustment = map.next_value()?,
+            7 => self.state = map.next_value()?,
+            8 => self.dynamic_bidding = map.next_value()?,
+            9 => self.bidding = map.next_value()?,
+            10 => self.start_date = map.next_value()?,
+            11 => self.end_date = map.next_value()?,
+            12 => self.daily_budget = map.next_value()?,
+            13 => self.budget = map.next_value()?,
+            14 => self.extended_data = map.next_value()?,
+            15 => self.marketplace_budget_allocation = map.next_value()?,
+            16 => self.off_amazon_settings = map.next_value()?,
+            _ => drop(map.next_value::<serde::de::IgnoredAny>()?),
         }
         Ok(())
     }
 }
-impl<'de> airbyte_agent_runtime::serde::Deserialize<'de> for SponsoredProductCampaign {
-    fn deserialize<__D: airbyte_agent_runtime::serde::Deserializer<'de>>(
-        deserializer: __D,
-    ) -> ::std::result::Result<Self, __D::Error> {
-        airbyte_agent_runtime::record::deserialize(deserializer)
+impl<'de> serde::Deserialize<'de> for SponsoredProductCampaign {
+    fn deserialize<__D: serde::Deserializer<'de>>(d: __D) -> Result<Self, __D::Error> {
+        record::deserialize(d)
     }
 }
 airbyte_agent_runtime::string_enum! {
@@ -386,7 +368,7 @@ airbyte_agent_runtime::string_enum! {
     " `MANUAL`"] Manual2 => "MANUAL", #[doc = " `AUTO`"] Auto2 => "AUTO" }
 }
 /// Dynamic bidding structure.
-#[derive(Debug, Clone, Default, airbyte_agent_runtime::serde::Serialize)]
+#[derive(Debug, Clone, Default, serde::Serialize)]
 #[serde(crate = "airbyte_agent_runtime::serde")]
 pub struct DynamicBidding {
     /// `placementBidding`
@@ -396,47 +378,41 @@ pub struct DynamicBidding {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub strategy: Option<String>,
 }
-impl airbyte_agent_runtime::record::Record for DynamicBidding {
+impl record::Record for DynamicBidding {
     const NAME: &'static str = "DynamicBidding";
     fn field_index(key: &str) -> Option<usize> {
         match key {
-            "placementBidding" => Some(0usize),
-            "strategy" => Some(1usize),
+            "placementBidding" => Some(0),
+            "strategy" => Some(1),
             _ => None,
         }
     }
-    fn set_field<'de, __M: airbyte_agent_runtime::serde::de::MapAccess<'de>>(
+    fn set_field<'de, __M: serde::de::MapAccess<'de>>(
         &mut self,
         index: usize,
         map: &mut __M,
-    ) -> ::std::result::Result<(), __M::Error> {
+    ) -> Result<(), __M::Error> {
         match index {
-            0usize => {
+            0 => {
                 self.placement_bidding = map
                     .next_value::<
-                        airbyte_agent_runtime::record::SkipNulls<
-                            DynamicBiddingPlacementBiddingItem,
-                        >,
+                        record::SkipNulls<DynamicBiddingPlacementBiddingItem>,
                     >()?
                     .0;
             }
-            1usize => self.strategy = map.next_value()?,
-            _ => {
-                map.next_value::<airbyte_agent_runtime::serde::de::IgnoredAny>()?;
-            }
+            1 => self.strategy = map.next_value()?,
+            _ => drop(map.next_value::<serde::de::IgnoredAny>()?),
         }
         Ok(())
     }
 }
-impl<'de> airbyte_agent_runtime::serde::Deserialize<'de> for DynamicBidding {
-    fn deserialize<__D: airbyte_agent_runtime::serde::Deserializer<'de>>(
-        deserializer: __D,
-    ) -> ::std::result::Result<Self, __D::Error> {
-        airbyte_agent_runtime::record::deserialize(deserializer)
+impl<'de> serde::Deserialize<'de> for DynamicBidding {
+    fn deserialize<__D: serde::Deserializer<'de>>(d: __D) -> Result<Self, __D::Error> {
+        record::deserialize(d)
     }
 }
 /// The `DynamicBiddingPlacementBiddingItem` object.
-#[derive(Debug, Clone, Default, airbyte_agent_runtime::serde::Serialize)]
+#[derive(Debug, Clone, Default, serde::Serialize)]
 #[serde(crate = "airbyte_agent_runtime::serde")]
 pub struct DynamicBiddingPlacementBiddingItem {
     /// Placement of this placement bidding.
@@ -446,40 +422,35 @@ pub struct DynamicBiddingPlacementBiddingItem {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub percentage: Option<i64>,
 }
-impl airbyte_agent_runtime::record::Record for DynamicBiddingPlacementBiddingItem {
+impl record::Record for DynamicBiddingPlacementBiddingItem {
     const NAME: &'static str = "DynamicBiddingPlacementBiddingItem";
     fn field_index(key: &str) -> Option<usize> {
         match key {
-            "placement" => Some(0usize),
-            "percentage" => Some(1usize),
+            "placement" => Some(0),
+            "percentage" => Some(1),
             _ => None,
         }
     }
-    fn set_field<'de, __M: airbyte_agent_runtime::serde::de::MapAccess<'de>>(
+    fn set_field<'de, __M: serde::de::MapAccess<'de>>(
         &mut self,
         index: usize,
         map: &mut __M,
-    ) -> ::std::result::Result<(), __M::Error> {
+    ) -> Result<(), __M::Error> {
         match index {
-            0usize => self.placement = map.next_value()?,
-            1usize => self.percentage = map.next_value()?,
-            _ => {
-                map.next_value::<airbyte_agent_runtime::serde::de::IgnoredAny>()?;
-            }
+            0 => self.placement = map.next_value()?,
+            1 => self.percentage = map.next_value()?,
+            _ => drop(map.next_value::<serde::de::IgnoredAny>()?),
         }
         Ok(())
     }
 }
-impl<'de> airbyte_agent_runtime::serde::Deserialize<'de>
-for DynamicBiddingPlacementBiddingItem {
-    fn deserialize<__D: airbyte_agent_runtime::serde::Deserializer<'de>>(
-        deserializer: __D,
-    ) -> ::std::result::Result<Self, __D::Error> {
-        airbyte_agent_runtime::record::deserialize(deserializer)
+impl<'de> serde::Deserialize<'de> for DynamicBiddingPlacementBiddingItem {
+    fn deserialize<__D: serde::Deserializer<'de>>(d: __D) -> Result<Self, __D::Error> {
+        record::deserialize(d)
     }
 }
 /// Campaign budget structure.
-#[derive(Debug, Clone, Default, airbyte_agent_runtime::serde::Serialize)]
+#[derive(Debug, Clone, Default, serde::Serialize)]
 #[serde(crate = "airbyte_agent_runtime::serde")]
 pub struct CampaignBudget {
     /// Budget type of this campaign budget.
@@ -489,72 +460,63 @@ pub struct CampaignBudget {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub budget: Option<f64>,
 }
-impl airbyte_agent_runtime::record::Record for CampaignBudget {
+impl record::Record for CampaignBudget {
     const NAME: &'static str = "CampaignBudget";
     fn field_index(key: &str) -> Option<usize> {
         match key {
-            "budgetType" => Some(0usize),
-            "budget" => Some(1usize),
+            "budgetType" => Some(0),
+            "budget" => Some(1),
             _ => None,
         }
     }
-    fn set_field<'de, __M: airbyte_agent_runtime::serde::de::MapAccess<'de>>(
+    fn set_field<'de, __M: serde::de::MapAccess<'de>>(
         &mut self,
         index: usize,
         map: &mut __M,
-    ) -> ::std::result::Result<(), __M::Error> {
+    ) -> Result<(), __M::Error> {
         match index {
-            0usize => self.budget_type = map.next_value()?,
-            1usize => self.budget = map.next_value()?,
-            _ => {
-                map.next_value::<airbyte_agent_runtime::serde::de::IgnoredAny>()?;
-            }
+            0 => self.budget_type = map.next_value()?,
+            1 => self.budget = map.next_value()?,
+            _ => drop(map.next_value::<serde::de::IgnoredAny>()?),
         }
         Ok(())
     }
 }
-impl<'de> airbyte_agent_runtime::serde::Deserialize<'de> for CampaignBudget {
-    fn deserialize<__D: airbyte_agent_runtime::serde::Deserializer<'de>>(
-        deserializer: __D,
-    ) -> ::std::result::Result<Self, __D::Error> {
-        airbyte_agent_runtime::record::deserialize(deserializer)
+impl<'de> serde::Deserialize<'de> for CampaignBudget {
+    fn deserialize<__D: serde::Deserializer<'de>>(d: __D) -> Result<Self, __D::Error> {
+        record::deserialize(d)
     }
 }
 /// Metadata returned by `sponsored_product_campaigns.list` next to the records.
-#[derive(Debug, Clone, Default, airbyte_agent_runtime::serde::Serialize)]
+#[derive(Debug, Clone, Default, serde::Serialize)]
 #[serde(crate = "airbyte_agent_runtime::serde")]
 pub struct SponsoredProductCampaignsListMeta {
     /// `$.nextToken`
     #[serde(skip_serializing_if = "Option::is_none")]
     pub next_token: Option<String>,
 }
-impl airbyte_agent_runtime::record::Record for SponsoredProductCampaignsListMeta {
+impl record::Record for SponsoredProductCampaignsListMeta {
     const NAME: &'static str = "SponsoredProductCampaignsListMeta";
     fn field_index(key: &str) -> Option<usize> {
         match key {
-            "next_token" => Some(0usize),
+            "next_token" => Some(0),
             _ => None,
         }
     }
-    fn set_field<'de, __M: airbyte_agent_runtime::serde::de::MapAccess<'de>>(
+    fn set_field<'de, __M: serde::de::MapAccess<'de>>(
         &mut self,
         index: usize,
         map: &mut __M,
-    ) -> ::std::result::Result<(), __M::Error> {
+    ) -> Result<(), __M::Error> {
         match index {
-            0usize => self.next_token = map.next_value()?,
-            _ => {
-                map.next_value::<airbyte_agent_runtime::serde::de::IgnoredAny>()?;
-            }
+            0 => self.next_token = map.next_value()?,
+            _ => drop(map.next_value::<serde::de::IgnoredAny>()?),
         }
         Ok(())
     }
 }
-impl<'de> airbyte_agent_runtime::serde::Deserialize<'de>
-for SponsoredProductCampaignsListMeta {
-    fn deserialize<__D: airbyte_agent_runtime::serde::Deserializer<'de>>(
-        deserializer: __D,
-    ) -> ::std::result::Result<Self, __D::Error> {
-        airbyte_agent_runtime::record::deserialize(deserializer)
+impl<'de> serde::Deserialize<'de> for SponsoredProductCampaignsListMeta {
+    fn deserialize<__D: serde::Deserializer<'de>>(d: __D) -> Result<Self, __D::Error> {
+        record::deserialize(d)
     }
 }

@@ -2,7 +2,7 @@
 
 //! Entity `sponsored_product_keywords`: handle, request builders and record types.
 use airbyte_agent_runtime::serde_json::{Map, Value};
-use airbyte_agent_runtime::{Client, Page, PageStream, Params, Result};
+use airbyte_agent_runtime::{Client, Page, PageStream, Params, Result, record, serde};
 use crate::types::*;
 impl crate::AmazonAdsConnector {
     /// A keyword a Sponsored Products ad group bids on.
@@ -96,18 +96,14 @@ impl SponsoredProductKeywordsListRequest {
         self,
     ) -> Result<Page<SponsoredProductKeywordsRecord, SponsoredProductKeywordsListMeta>> {
         self.client
-            .call_list::<
-                SponsoredProductKeywordsRecord,
-                SponsoredProductKeywordsListMeta,
-            >(&crate::descriptor::SPONSORED_PRODUCT_KEYWORDS[0usize], self.params)
+            .call_list(&crate::descriptor::SPONSORED_PRODUCT_KEYWORDS[0], self.params)
             .await
     }
     /// Every page, lazily, following the operation's pagination.
     pub fn pages(
         self,
     ) -> PageStream<SponsoredProductKeywordsRecord, SponsoredProductKeywordsListMeta> {
-        self.client
-            .pages(&crate::descriptor::SPONSORED_PRODUCT_KEYWORDS[0usize], self.params)
+        self.client.pages(&crate::descriptor::SPONSORED_PRODUCT_KEYWORDS[0], self.params)
     }
     /// The parameters collected so far (wire names).
     pub fn params(&self) -> &Params {
@@ -135,7 +131,7 @@ impl ::std::future::IntoFuture for SponsoredProductKeywordsListRequest {
     }
 }
 /// The `SponsoredProductKeywordsRecord` object.
-#[derive(Debug, Clone, Default, airbyte_agent_runtime::serde::Serialize)]
+#[derive(Debug, Clone, Default, serde::Serialize)]
 #[serde(crate = "airbyte_agent_runtime::serde")]
 pub struct SponsoredProductKeywordsRecord {
     /// `keywords`
@@ -145,46 +141,39 @@ pub struct SponsoredProductKeywordsRecord {
     #[serde(rename = "nextToken", skip_serializing_if = "Option::is_none")]
     pub next_token: Option<String>,
 }
-impl airbyte_agent_runtime::record::Record for SponsoredProductKeywordsRecord {
+impl record::Record for SponsoredProductKeywordsRecord {
     const NAME: &'static str = "SponsoredProductKeywordsRecord";
     fn field_index(key: &str) -> Option<usize> {
         match key {
-            "keywords" => Some(0usize),
-            "nextToken" => Some(1usize),
+            "keywords" => Some(0),
+            "nextToken" => Some(1),
             _ => None,
         }
     }
-    fn set_field<'de, __M: airbyte_agent_runtime::serde::de::MapAccess<'de>>(
+    fn set_field<'de, __M: serde::de::MapAccess<'de>>(
         &mut self,
         index: usize,
         map: &mut __M,
-    ) -> ::std::result::Result<(), __M::Error> {
+    ) -> Result<(), __M::Error> {
         match index {
-            0usize => {
+            0 => {
                 self.keywords = map
-                    .next_value::<
-                        airbyte_agent_runtime::record::SkipNulls<SponsoredProductKeyword>,
-                    >()?
+                    .next_value::<record::SkipNulls<SponsoredProductKeyword>>()?
                     .0;
             }
-            1usize => self.next_token = map.next_value()?,
-            _ => {
-                map.next_value::<airbyte_agent_runtime::serde::de::IgnoredAny>()?;
-            }
+            1 => self.next_token = map.next_value()?,
+            _ => drop(map.next_value::<serde::de::IgnoredAny>()?),
         }
         Ok(())
     }
 }
-impl<'de> airbyte_agent_runtime::serde::Deserialize<'de>
-for SponsoredProductKeywordsRecord {
-    fn deserialize<__D: airbyte_agent_runtime::serde::Deserializer<'de>>(
-        deserializer: __D,
-    ) -> ::std::result::Result<Self, __D::Error> {
-        airbyte_agent_runtime::record::deserialize(deserializer)
+impl<'de> serde::Deserialize<'de> for SponsoredProductKeywordsRecord {
+    fn deserialize<__D: serde::Deserializer<'de>>(d: __D) -> Result<Self, __D::Error> {
+        record::deserialize(d)
     }
 }
 /// A keyword a Sponsored Products ad group bids on.
-#[derive(Debug, Clone, Default, airbyte_agent_runtime::serde::Serialize)]
+#[derive(Debug, Clone, Default, serde::Serialize)]
 #[serde(crate = "airbyte_agent_runtime::serde")]
 pub struct SponsoredProductKeyword {
     /// Identifier of the related keyword.
@@ -212,47 +201,43 @@ pub struct SponsoredProductKeyword {
     #[serde(rename = "extendedData", skip_serializing_if = "Option::is_none")]
     pub extended_data: Option<Map<String, Value>>,
 }
-impl airbyte_agent_runtime::record::Record for SponsoredProductKeyword {
+impl record::Record for SponsoredProductKeyword {
     const NAME: &'static str = "SponsoredProductKeyword";
     fn field_index(key: &str) -> Option<usize> {
         match key {
-            "keywordId" => Some(0usize),
-            "campaignId" => Some(1usize),
-            "adGroupId" => Some(2usize),
-            "keywordText" => Some(3usize),
-            "matchType" => Some(4usize),
-            "state" => Some(5usize),
-            "bid" => Some(6usize),
-            "extendedData" => Some(7usize),
+            "keywordId" => Some(0),
+            "campaignId" => Some(1),
+            "adGroupId" => Some(2),
+            "keywordText" => Some(3),
+            "matchType" => Some(4),
+            "state" => Some(5),
+            "bid" => Some(6),
+            "extendedData" => Some(7),
             _ => None,
         }
     }
-    fn set_field<'de, __M: airbyte_agent_runtime::serde::de::MapAccess<'de>>(
+    fn set_field<'de, __M: serde::de::MapAccess<'de>>(
         &mut self,
         index: usize,
         map: &mut __M,
-    ) -> ::std::result::Result<(), __M::Error> {
+    ) -> Result<(), __M::Error> {
         match index {
-            0usize => self.keyword_id = map.next_value()?,
-            1usize => self.campaign_id = map.next_value()?,
-            2usize => self.ad_group_id = map.next_value()?,
-            3usize => self.keyword_text = map.next_value()?,
-            4usize => self.match_type = map.next_value()?,
-            5usize => self.state = map.next_value()?,
-            6usize => self.bid = map.next_value()?,
-            7usize => self.extended_data = map.next_value()?,
-            _ => {
-                map.next_value::<airbyte_agent_runtime::serde::de::IgnoredAny>()?;
-            }
+            0 => self.keyword_id = map.next_value()?,
+            1 => self.campaign_id = map.next_value()?,
+            2 => self.ad_group_id = map.next_value()?,
+            3 => self.keyword_text = map.next_value()?,
+            4 => self.match_type = map.next_value()?,
+            5 => self.state = map.next_value()?,
+            6 => self.bid = map.next_value()?,
+            7 => self.extended_data = map.next_value()?,
+            _ => drop(map.next_value::<serde::de::IgnoredAny>()?),
         }
         Ok(())
     }
 }
-impl<'de> airbyte_agent_runtime::serde::Deserialize<'de> for SponsoredProductKeyword {
-    fn deserialize<__D: airbyte_agent_runtime::serde::Deserializer<'de>>(
-        deserializer: __D,
-    ) -> ::std::result::Result<Self, __D::Error> {
-        airbyte_agent_runtime::record::deserialize(deserializer)
+impl<'de> serde::Deserialize<'de> for SponsoredProductKeyword {
+    fn deserialize<__D: serde::Deserializer<'de>>(d: __D) -> Result<Self, __D::Error> {
+        record::deserialize(d)
     }
 }
 airbyte_agent_runtime::string_enum! {
@@ -263,40 +248,35 @@ airbyte_agent_runtime::string_enum! {
     " `BROAD`"] Broad2 => "BROAD" }
 }
 /// Metadata returned by `sponsored_product_keywords.list` next to the records.
-#[derive(Debug, Clone, Default, airbyte_agent_runtime::serde::Serialize)]
+#[derive(Debug, Clone, Default, serde::Serialize)]
 #[serde(crate = "airbyte_agent_runtime::serde")]
 pub struct SponsoredProductKeywordsListMeta {
     /// `$.nextToken`
     #[serde(skip_serializing_if = "Option::is_none")]
     pub next_token: Option<String>,
 }
-impl airbyte_agent_runtime::record::Record for SponsoredProductKeywordsListMeta {
+impl record::Record for SponsoredProductKeywordsListMeta {
     const NAME: &'static str = "SponsoredProductKeywordsListMeta";
     fn field_index(key: &str) -> Option<usize> {
         match key {
-            "next_token" => Some(0usize),
+            "next_token" => Some(0),
             _ => None,
         }
     }
-    fn set_field<'de, __M: airbyte_agent_runtime::serde::de::MapAccess<'de>>(
+    fn set_field<'de, __M: serde::de::MapAccess<'de>>(
         &mut self,
         index: usize,
         map: &mut __M,
-    ) -> ::std::result::Result<(), __M::Error> {
+    ) -> Result<(), __M::Error> {
         match index {
-            0usize => self.next_token = map.next_value()?,
-            _ => {
-                map.next_value::<airbyte_agent_runtime::serde::de::IgnoredAny>()?;
-            }
+            0 => self.next_token = map.next_value()?,
+            _ => drop(map.next_value::<serde::de::IgnoredAny>()?),
         }
         Ok(())
     }
 }
-impl<'de> airbyte_agent_runtime::serde::Deserialize<'de>
-for SponsoredProductKeywordsListMeta {
-    fn deserialize<__D: airbyte_agent_runtime::serde::Deserializer<'de>>(
-        deserializer: __D,
-    ) -> ::std::result::Result<Self, __D::Error> {
-        airbyte_agent_runtime::record::deserialize(deserializer)
+impl<'de> serde::Deserialize<'de> for SponsoredProductKeywordsListMeta {
+    fn deserialize<__D: serde::Deserializer<'de>>(d: __D) -> Result<Self, __D::Error> {
+        record::deserialize(d)
     }
 }

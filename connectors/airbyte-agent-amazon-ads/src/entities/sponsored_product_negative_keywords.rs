@@ -2,7 +2,7 @@
 
 //! Entity `sponsored_product_negative_keywords`: handle, request builders and record types.
 use airbyte_agent_runtime::serde_json::{Map, Value};
-use airbyte_agent_runtime::{Client, Page, PageStream, Params, Result};
+use airbyte_agent_runtime::{Client, Page, PageStream, Params, Result, record, serde};
 use crate::types::*;
 impl crate::AmazonAdsConnector {
     /// A search term excluded from a Sponsored Products ad group.
@@ -103,11 +103,8 @@ impl SponsoredProductNegativeKeywordsListRequest {
         >,
     > {
         self.client
-            .call_list::<
-                SponsoredProductNegativeKeywordsRecord,
-                SponsoredProductNegativeKeywordsListMeta,
-            >(
-                &crate::descriptor::SPONSORED_PRODUCT_NEGATIVE_KEYWORDS[0usize],
+            .call_list(
+                &crate::descriptor::SPONSORED_PRODUCT_NEGATIVE_KEYWORDS[0],
                 self.params,
             )
             .await
@@ -121,7 +118,7 @@ impl SponsoredProductNegativeKeywordsListRequest {
     > {
         self.client
             .pages(
-                &crate::descriptor::SPONSORED_PRODUCT_NEGATIVE_KEYWORDS[0usize],
+                &crate::descriptor::SPONSORED_PRODUCT_NEGATIVE_KEYWORDS[0],
                 self.params,
             )
     }
@@ -154,7 +151,7 @@ impl ::std::future::IntoFuture for SponsoredProductNegativeKeywordsListRequest {
     }
 }
 /// The `SponsoredProductNegativeKeywordsRecord` object.
-#[derive(Debug, Clone, Default, airbyte_agent_runtime::serde::Serialize)]
+#[derive(Debug, Clone, Default, serde::Serialize)]
 #[serde(crate = "airbyte_agent_runtime::serde")]
 pub struct SponsoredProductNegativeKeywordsRecord {
     /// `negativeKeywords`
@@ -164,48 +161,39 @@ pub struct SponsoredProductNegativeKeywordsRecord {
     #[serde(rename = "nextToken", skip_serializing_if = "Option::is_none")]
     pub next_token: Option<String>,
 }
-impl airbyte_agent_runtime::record::Record for SponsoredProductNegativeKeywordsRecord {
+impl record::Record for SponsoredProductNegativeKeywordsRecord {
     const NAME: &'static str = "SponsoredProductNegativeKeywordsRecord";
     fn field_index(key: &str) -> Option<usize> {
         match key {
-            "negativeKeywords" => Some(0usize),
-            "nextToken" => Some(1usize),
+            "negativeKeywords" => Some(0),
+            "nextToken" => Some(1),
             _ => None,
         }
     }
-    fn set_field<'de, __M: airbyte_agent_runtime::serde::de::MapAccess<'de>>(
+    fn set_field<'de, __M: serde::de::MapAccess<'de>>(
         &mut self,
         index: usize,
         map: &mut __M,
-    ) -> ::std::result::Result<(), __M::Error> {
+    ) -> Result<(), __M::Error> {
         match index {
-            0usize => {
+            0 => {
                 self.negative_keywords = map
-                    .next_value::<
-                        airbyte_agent_runtime::record::SkipNulls<
-                            SponsoredProductNegativeKeyword,
-                        >,
-                    >()?
+                    .next_value::<record::SkipNulls<SponsoredProductNegativeKeyword>>()?
                     .0;
             }
-            1usize => self.next_token = map.next_value()?,
-            _ => {
-                map.next_value::<airbyte_agent_runtime::serde::de::IgnoredAny>()?;
-            }
+            1 => self.next_token = map.next_value()?,
+            _ => drop(map.next_value::<serde::de::IgnoredAny>()?),
         }
         Ok(())
     }
 }
-impl<'de> airbyte_agent_runtime::serde::Deserialize<'de>
-for SponsoredProductNegativeKeywordsRecord {
-    fn deserialize<__D: airbyte_agent_runtime::serde::Deserializer<'de>>(
-        deserializer: __D,
-    ) -> ::std::result::Result<Self, __D::Error> {
-        airbyte_agent_runtime::record::deserialize(deserializer)
+impl<'de> serde::Deserialize<'de> for SponsoredProductNegativeKeywordsRecord {
+    fn deserialize<__D: serde::Deserializer<'de>>(d: __D) -> Result<Self, __D::Error> {
+        record::deserialize(d)
     }
 }
 /// A search term excluded from a Sponsored Products ad group.
-#[derive(Debug, Clone, Default, airbyte_agent_runtime::serde::Serialize)]
+#[derive(Debug, Clone, Default, serde::Serialize)]
 #[serde(crate = "airbyte_agent_runtime::serde")]
 pub struct SponsoredProductNegativeKeyword {
     /// Identifier of the related keyword.
@@ -230,46 +218,41 @@ pub struct SponsoredProductNegativeKeyword {
     #[serde(rename = "extendedData", skip_serializing_if = "Option::is_none")]
     pub extended_data: Option<Map<String, Value>>,
 }
-impl airbyte_agent_runtime::record::Record for SponsoredProductNegativeKeyword {
+impl record::Record for SponsoredProductNegativeKeyword {
     const NAME: &'static str = "SponsoredProductNegativeKeyword";
     fn field_index(key: &str) -> Option<usize> {
         match key {
-            "keywordId" => Some(0usize),
-            "campaignId" => Some(1usize),
-            "adGroupId" => Some(2usize),
-            "keywordText" => Some(3usize),
-            "matchType" => Some(4usize),
-            "state" => Some(5usize),
-            "extendedData" => Some(6usize),
+            "keywordId" => Some(0),
+            "campaignId" => Some(1),
+            "adGroupId" => Some(2),
+            "keywordText" => Some(3),
+            "matchType" => Some(4),
+            "state" => Some(5),
+            "extendedData" => Some(6),
             _ => None,
         }
     }
-    fn set_field<'de, __M: airbyte_agent_runtime::serde::de::MapAccess<'de>>(
+    fn set_field<'de, __M: serde::de::MapAccess<'de>>(
         &mut self,
         index: usize,
         map: &mut __M,
-    ) -> ::std::result::Result<(), __M::Error> {
+    ) -> Result<(), __M::Error> {
         match index {
-            0usize => self.keyword_id = map.next_value()?,
-            1usize => self.campaign_id = map.next_value()?,
-            2usize => self.ad_group_id = map.next_value()?,
-            3usize => self.keyword_text = map.next_value()?,
-            4usize => self.match_type = map.next_value()?,
-            5usize => self.state = map.next_value()?,
-            6usize => self.extended_data = map.next_value()?,
-            _ => {
-                map.next_value::<airbyte_agent_runtime::serde::de::IgnoredAny>()?;
-            }
+            0 => self.keyword_id = map.next_value()?,
+            1 => self.campaign_id = map.next_value()?,
+            2 => self.ad_group_id = map.next_value()?,
+            3 => self.keyword_text = map.next_value()?,
+            4 => self.match_type = map.next_value()?,
+            5 => self.state = map.next_value()?,
+            6 => self.extended_data = map.next_value()?,
+            _ => drop(map.next_value::<serde::de::IgnoredAny>()?),
         }
         Ok(())
     }
 }
-impl<'de> airbyte_agent_runtime::serde::Deserialize<'de>
-for SponsoredProductNegativeKeyword {
-    fn deserialize<__D: airbyte_agent_runtime::serde::Deserializer<'de>>(
-        deserializer: __D,
-    ) -> ::std::result::Result<Self, __D::Error> {
-        airbyte_agent_runtime::record::deserialize(deserializer)
+impl<'de> serde::Deserialize<'de> for SponsoredProductNegativeKeyword {
+    fn deserialize<__D: serde::Deserializer<'de>>(d: __D) -> Result<Self, __D::Error> {
+        record::deserialize(d)
     }
 }
 airbyte_agent_runtime::string_enum! {
@@ -280,40 +263,35 @@ airbyte_agent_runtime::string_enum! {
     " `NEGATIVE_PHRASE`"] NegativePhrase2 => "NEGATIVE_PHRASE" }
 }
 /// Metadata returned by `sponsored_product_negative_keywords.list` next to the records.
-#[derive(Debug, Clone, Default, airbyte_agent_runtime::serde::Serialize)]
+#[derive(Debug, Clone, Default, serde::Serialize)]
 #[serde(crate = "airbyte_agent_runtime::serde")]
 pub struct SponsoredProductNegativeKeywordsListMeta {
     /// `$.nextToken`
     #[serde(skip_serializing_if = "Option::is_none")]
     pub next_token: Option<String>,
 }
-impl airbyte_agent_runtime::record::Record for SponsoredProductNegativeKeywordsListMeta {
+impl record::Record for SponsoredProductNegativeKeywordsListMeta {
     const NAME: &'static str = "SponsoredProductNegativeKeywordsListMeta";
     fn field_index(key: &str) -> Option<usize> {
         match key {
-            "next_token" => Some(0usize),
+            "next_token" => Some(0),
             _ => None,
         }
     }
-    fn set_field<'de, __M: airbyte_agent_runtime::serde::de::MapAccess<'de>>(
+    fn set_field<'de, __M: serde::de::MapAccess<'de>>(
         &mut self,
         index: usize,
         map: &mut __M,
-    ) -> ::std::result::Result<(), __M::Error> {
+    ) -> Result<(), __M::Error> {
         match index {
-            0usize => self.next_token = map.next_value()?,
-            _ => {
-                map.next_value::<airbyte_agent_runtime::serde::de::IgnoredAny>()?;
-            }
+            0 => self.next_token = map.next_value()?,
+            _ => drop(map.next_value::<serde::de::IgnoredAny>()?),
         }
         Ok(())
     }
 }
-impl<'de> airbyte_agent_runtime::serde::Deserialize<'de>
-for SponsoredProductNegativeKeywordsListMeta {
-    fn deserialize<__D: airbyte_agent_runtime::serde::Deserializer<'de>>(
-        deserializer: __D,
-    ) -> ::std::result::Result<Self, __D::Error> {
-        airbyte_agent_runtime::record::deserialize(deserializer)
+impl<'de> serde::Deserialize<'de> for SponsoredProductNegativeKeywordsListMeta {
+    fn deserialize<__D: serde::Deserializer<'de>>(d: __D) -> Result<Self, __D::Error> {
+        record::deserialize(d)
     }
 }

@@ -2,7 +2,7 @@
 
 //! Entity `sponsored_product_negative_targets`: handle, request builders and record types.
 use airbyte_agent_runtime::serde_json::{Map, Value};
-use airbyte_agent_runtime::{Client, Page, PageStream, Params, Result};
+use airbyte_agent_runtime::{Client, Page, PageStream, Params, Result, record, serde};
 use crate::types::*;
 impl crate::AmazonAdsConnector {
     /// A product or category excluded from Sponsored Products targeting.
@@ -101,11 +101,8 @@ impl SponsoredProductNegativeTargetsListRequest {
         >,
     > {
         self.client
-            .call_list::<
-                SponsoredProductNegativeTargetsRecord,
-                SponsoredProductNegativeTargetsListMeta,
-            >(
-                &crate::descriptor::SPONSORED_PRODUCT_NEGATIVE_TARGETS[0usize],
+            .call_list(
+                &crate::descriptor::SPONSORED_PRODUCT_NEGATIVE_TARGETS[0],
                 self.params,
             )
             .await
@@ -119,7 +116,7 @@ impl SponsoredProductNegativeTargetsListRequest {
     > {
         self.client
             .pages(
-                &crate::descriptor::SPONSORED_PRODUCT_NEGATIVE_TARGETS[0usize],
+                &crate::descriptor::SPONSORED_PRODUCT_NEGATIVE_TARGETS[0],
                 self.params,
             )
     }
@@ -152,7 +149,7 @@ impl ::std::future::IntoFuture for SponsoredProductNegativeTargetsListRequest {
     }
 }
 /// The `SponsoredProductNegativeTargetsRecord` object.
-#[derive(Debug, Clone, Default, airbyte_agent_runtime::serde::Serialize)]
+#[derive(Debug, Clone, Default, serde::Serialize)]
 #[serde(crate = "airbyte_agent_runtime::serde")]
 pub struct SponsoredProductNegativeTargetsRecord {
     /// `negativeTargetingClauses`
@@ -165,48 +162,39 @@ pub struct SponsoredProductNegativeTargetsRecord {
     #[serde(rename = "nextToken", skip_serializing_if = "Option::is_none")]
     pub next_token: Option<String>,
 }
-impl airbyte_agent_runtime::record::Record for SponsoredProductNegativeTargetsRecord {
+impl record::Record for SponsoredProductNegativeTargetsRecord {
     const NAME: &'static str = "SponsoredProductNegativeTargetsRecord";
     fn field_index(key: &str) -> Option<usize> {
         match key {
-            "negativeTargetingClauses" => Some(0usize),
-            "nextToken" => Some(1usize),
+            "negativeTargetingClauses" => Some(0),
+            "nextToken" => Some(1),
             _ => None,
         }
     }
-    fn set_field<'de, __M: airbyte_agent_runtime::serde::de::MapAccess<'de>>(
+    fn set_field<'de, __M: serde::de::MapAccess<'de>>(
         &mut self,
         index: usize,
         map: &mut __M,
-    ) -> ::std::result::Result<(), __M::Error> {
+    ) -> Result<(), __M::Error> {
         match index {
-            0usize => {
+            0 => {
                 self.negative_targeting_clauses = map
-                    .next_value::<
-                        airbyte_agent_runtime::record::SkipNulls<
-                            SponsoredProductNegativeTarget,
-                        >,
-                    >()?
+                    .next_value::<record::SkipNulls<SponsoredProductNegativeTarget>>()?
                     .0;
             }
-            1usize => self.next_token = map.next_value()?,
-            _ => {
-                map.next_value::<airbyte_agent_runtime::serde::de::IgnoredAny>()?;
-            }
+            1 => self.next_token = map.next_value()?,
+            _ => drop(map.next_value::<serde::de::IgnoredAny>()?),
         }
         Ok(())
     }
 }
-impl<'de> airbyte_agent_runtime::serde::Deserialize<'de>
-for SponsoredProductNegativeTargetsRecord {
-    fn deserialize<__D: airbyte_agent_runtime::serde::Deserializer<'de>>(
-        deserializer: __D,
-    ) -> ::std::result::Result<Self, __D::Error> {
-        airbyte_agent_runtime::record::deserialize(deserializer)
+impl<'de> serde::Deserialize<'de> for SponsoredProductNegativeTargetsRecord {
+    fn deserialize<__D: serde::Deserializer<'de>>(d: __D) -> Result<Self, __D::Error> {
+        record::deserialize(d)
     }
 }
 /// A product or category excluded from Sponsored Products targeting.
-#[derive(Debug, Clone, Default, airbyte_agent_runtime::serde::Serialize)]
+#[derive(Debug, Clone, Default, serde::Serialize)]
 #[serde(crate = "airbyte_agent_runtime::serde")]
 pub struct SponsoredProductNegativeTarget {
     /// Identifier of the related target.
@@ -234,101 +222,87 @@ pub struct SponsoredProductNegativeTarget {
     #[serde(rename = "extendedData", skip_serializing_if = "Option::is_none")]
     pub extended_data: Option<Map<String, Value>>,
 }
-impl airbyte_agent_runtime::record::Record for SponsoredProductNegativeTarget {
+impl record::Record for SponsoredProductNegativeTarget {
     const NAME: &'static str = "SponsoredProductNegativeTarget";
     fn field_index(key: &str) -> Option<usize> {
         match key {
-            "targetId" => Some(0usize),
-            "campaignId" => Some(1usize),
-            "adGroupId" => Some(2usize),
-            "expression" => Some(3usize),
-            "resolvedExpression" => Some(4usize),
-            "expressionType" => Some(5usize),
-            "state" => Some(6usize),
-            "extendedData" => Some(7usize),
+            "targetId" => Some(0),
+            "campaignId" => Some(1),
+            "adGroupId" => Some(2),
+            "expression" => Some(3),
+            "resolvedExpression" => Some(4),
+            "expressionType" => Some(5),
+            "state" => Some(6),
+            "extendedData" => Some(7),
             _ => None,
         }
     }
-    fn set_field<'de, __M: airbyte_agent_runtime::serde::de::MapAccess<'de>>(
+    fn set_field<'de, __M: serde::de::MapAccess<'de>>(
         &mut self,
         index: usize,
         map: &mut __M,
-    ) -> ::std::result::Result<(), __M::Error> {
+    ) -> Result<(), __M::Error> {
         match index {
-            0usize => self.target_id = map.next_value()?,
-            1usize => self.campaign_id = map.next_value()?,
-            2usize => self.ad_group_id = map.next_value()?,
-            3usize => {
+            0 => self.target_id = map.next_value()?,
+            1 => self.campaign_id = map.next_value()?,
+            2 => self.ad_group_id = map.next_value()?,
+            3 => {
                 self.expression = map
                     .next_value::<
-                        airbyte_agent_runtime::record::SkipNulls<
-                            SponsoredProductTargetExpressionItem,
-                        >,
+                        record::SkipNulls<SponsoredProductTargetExpressionItem>,
                     >()?
                     .0;
             }
-            4usize => {
+            4 => {
                 self.resolved_expression = map
                     .next_value::<
-                        airbyte_agent_runtime::record::SkipNulls<
-                            SponsoredProductTargetExpressionItem,
-                        >,
+                        record::SkipNulls<SponsoredProductTargetExpressionItem>,
                     >()?
                     .0;
             }
-            5usize => self.expression_type = map.next_value()?,
-            6usize => self.state = map.next_value()?,
-            7usize => self.extended_data = map.next_value()?,
-            _ => {
-                map.next_value::<airbyte_agent_runtime::serde::de::IgnoredAny>()?;
-            }
+            5 => self.expression_type = map.next_value()?,
+            6 => self.state = map.next_value()?,
+            7 => self.extended_data = map.next_value()?,
+            _ => drop(map.next_value::<serde::de::IgnoredAny>()?),
         }
         Ok(())
     }
 }
-impl<'de> airbyte_agent_runtime::serde::Deserialize<'de>
-for SponsoredProductNegativeTarget {
-    fn deserialize<__D: airbyte_agent_runtime::serde::Deserializer<'de>>(
-        deserializer: __D,
-    ) -> ::std::result::Result<Self, __D::Error> {
-        airbyte_agent_runtime::record::deserialize(deserializer)
+impl<'de> serde::Deserialize<'de> for SponsoredProductNegativeTarget {
+    fn deserialize<__D: serde::Deserializer<'de>>(d: __D) -> Result<Self, __D::Error> {
+        record::deserialize(d)
     }
 }
 /// Metadata returned by `sponsored_product_negative_targets.list` next to the records.
-#[derive(Debug, Clone, Default, airbyte_agent_runtime::serde::Serialize)]
+#[derive(Debug, Clone, Default, serde::Serialize)]
 #[serde(crate = "airbyte_agent_runtime::serde")]
 pub struct SponsoredProductNegativeTargetsListMeta {
     /// `$.nextToken`
     #[serde(skip_serializing_if = "Option::is_none")]
     pub next_token: Option<String>,
 }
-impl airbyte_agent_runtime::record::Record for SponsoredProductNegativeTargetsListMeta {
+impl record::Record for SponsoredProductNegativeTargetsListMeta {
     const NAME: &'static str = "SponsoredProductNegativeTargetsListMeta";
     fn field_index(key: &str) -> Option<usize> {
         match key {
-            "next_token" => Some(0usize),
+            "next_token" => Some(0),
             _ => None,
         }
     }
-    fn set_field<'de, __M: airbyte_agent_runtime::serde::de::MapAccess<'de>>(
+    fn set_field<'de, __M: serde::de::MapAccess<'de>>(
         &mut self,
         index: usize,
         map: &mut __M,
-    ) -> ::std::result::Result<(), __M::Error> {
+    ) -> Result<(), __M::Error> {
         match index {
-            0usize => self.next_token = map.next_value()?,
-            _ => {
-                map.next_value::<airbyte_agent_runtime::serde::de::IgnoredAny>()?;
-            }
+            0 => self.next_token = map.next_value()?,
+            _ => drop(map.next_value::<serde::de::IgnoredAny>()?),
         }
         Ok(())
     }
 }
-impl<'de> airbyte_agent_runtime::serde::Deserialize<'de>
-for SponsoredProductNegativeTargetsListMeta {
-    fn deserialize<__D: airbyte_agent_runtime::serde::Deserializer<'de>>(
-        deserializer: __D,
-    ) -> ::std::result::Result<Self, __D::Error> {
-        airbyte_agent_runtime::record::deserialize(deserializer)
+impl<'de> serde::Deserialize<'de> for SponsoredProductNegativeTargetsListMeta {
+    fn deserialize<__D: serde::Deserializer<'de>>(d: __D) -> Result<Self, __D::Error> {
+        record::deserialize(d)
     }
 }

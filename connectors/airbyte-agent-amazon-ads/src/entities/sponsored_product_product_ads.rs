@@ -2,7 +2,7 @@
 
 //! Entity `sponsored_product_product_ads`: handle, request builders and record types.
 use airbyte_agent_runtime::serde_json::{Map, Value};
-use airbyte_agent_runtime::{Client, Page, PageStream, Params, Result};
+use airbyte_agent_runtime::{Client, Page, PageStream, Params, Result, record, serde};
 use crate::types::*;
 impl crate::AmazonAdsConnector {
     /// An advertised product (ASIN or SKU) in a Sponsored Products ad group.
@@ -98,10 +98,7 @@ impl SponsoredProductProductAdsListRequest {
         Page<SponsoredProductProductAdsRecord, SponsoredProductProductAdsListMeta>,
     > {
         self.client
-            .call_list::<
-                SponsoredProductProductAdsRecord,
-                SponsoredProductProductAdsListMeta,
-            >(&crate::descriptor::SPONSORED_PRODUCT_PRODUCT_ADS[0usize], self.params)
+            .call_list(&crate::descriptor::SPONSORED_PRODUCT_PRODUCT_ADS[0], self.params)
             .await
     }
     /// Every page, lazily, following the operation's pagination.
@@ -112,10 +109,7 @@ impl SponsoredProductProductAdsListRequest {
         SponsoredProductProductAdsListMeta,
     > {
         self.client
-            .pages(
-                &crate::descriptor::SPONSORED_PRODUCT_PRODUCT_ADS[0usize],
-                self.params,
-            )
+            .pages(&crate::descriptor::SPONSORED_PRODUCT_PRODUCT_ADS[0], self.params)
     }
     /// The parameters collected so far (wire names).
     pub fn params(&self) -> &Params {
@@ -143,7 +137,7 @@ impl ::std::future::IntoFuture for SponsoredProductProductAdsListRequest {
     }
 }
 /// The `SponsoredProductProductAdsRecord` object.
-#[derive(Debug, Clone, Default, airbyte_agent_runtime::serde::Serialize)]
+#[derive(Debug, Clone, Default, serde::Serialize)]
 #[serde(crate = "airbyte_agent_runtime::serde")]
 pub struct SponsoredProductProductAdsRecord {
     /// `productAds`
@@ -153,48 +147,39 @@ pub struct SponsoredProductProductAdsRecord {
     #[serde(rename = "nextToken", skip_serializing_if = "Option::is_none")]
     pub next_token: Option<String>,
 }
-impl airbyte_agent_runtime::record::Record for SponsoredProductProductAdsRecord {
+impl record::Record for SponsoredProductProductAdsRecord {
     const NAME: &'static str = "SponsoredProductProductAdsRecord";
     fn field_index(key: &str) -> Option<usize> {
         match key {
-            "productAds" => Some(0usize),
-            "nextToken" => Some(1usize),
+            "productAds" => Some(0),
+            "nextToken" => Some(1),
             _ => None,
         }
     }
-    fn set_field<'de, __M: airbyte_agent_runtime::serde::de::MapAccess<'de>>(
+    fn set_field<'de, __M: serde::de::MapAccess<'de>>(
         &mut self,
         index: usize,
         map: &mut __M,
-    ) -> ::std::result::Result<(), __M::Error> {
+    ) -> Result<(), __M::Error> {
         match index {
-            0usize => {
+            0 => {
                 self.product_ads = map
-                    .next_value::<
-                        airbyte_agent_runtime::record::SkipNulls<
-                            SponsoredProductProductAd,
-                        >,
-                    >()?
+                    .next_value::<record::SkipNulls<SponsoredProductProductAd>>()?
                     .0;
             }
-            1usize => self.next_token = map.next_value()?,
-            _ => {
-                map.next_value::<airbyte_agent_runtime::serde::de::IgnoredAny>()?;
-            }
+            1 => self.next_token = map.next_value()?,
+            _ => drop(map.next_value::<serde::de::IgnoredAny>()?),
         }
         Ok(())
     }
 }
-impl<'de> airbyte_agent_runtime::serde::Deserialize<'de>
-for SponsoredProductProductAdsRecord {
-    fn deserialize<__D: airbyte_agent_runtime::serde::Deserializer<'de>>(
-        deserializer: __D,
-    ) -> ::std::result::Result<Self, __D::Error> {
-        airbyte_agent_runtime::record::deserialize(deserializer)
+impl<'de> serde::Deserialize<'de> for SponsoredProductProductAdsRecord {
+    fn deserialize<__D: serde::Deserializer<'de>>(d: __D) -> Result<Self, __D::Error> {
+        record::deserialize(d)
     }
 }
 /// An advertised product (ASIN or SKU) in a Sponsored Products ad group.
-#[derive(Debug, Clone, Default, airbyte_agent_runtime::serde::Serialize)]
+#[derive(Debug, Clone, Default, serde::Serialize)]
 #[serde(crate = "airbyte_agent_runtime::serde")]
 pub struct SponsoredProductProductAd {
     /// Identifier of the related ad.
@@ -219,82 +204,73 @@ pub struct SponsoredProductProductAd {
     #[serde(rename = "extendedData", skip_serializing_if = "Option::is_none")]
     pub extended_data: Option<Map<String, Value>>,
 }
-impl airbyte_agent_runtime::record::Record for SponsoredProductProductAd {
+impl record::Record for SponsoredProductProductAd {
     const NAME: &'static str = "SponsoredProductProductAd";
     fn field_index(key: &str) -> Option<usize> {
         match key {
-            "adId" => Some(0usize),
-            "campaignId" => Some(1usize),
-            "adGroupId" => Some(2usize),
-            "asin" => Some(3usize),
-            "sku" => Some(4usize),
-            "state" => Some(5usize),
-            "extendedData" => Some(6usize),
+            "adId" => Some(0),
+            "campaignId" => Some(1),
+            "adGroupId" => Some(2),
+            "asin" => Some(3),
+            "sku" => Some(4),
+            "state" => Some(5),
+            "extendedData" => Some(6),
             _ => None,
         }
     }
-    fn set_field<'de, __M: airbyte_agent_runtime::serde::de::MapAccess<'de>>(
+    fn set_field<'de, __M: serde::de::MapAccess<'de>>(
         &mut self,
         index: usize,
         map: &mut __M,
-    ) -> ::std::result::Result<(), __M::Error> {
+    ) -> Result<(), __M::Error> {
         match index {
-            0usize => self.ad_id = map.next_value()?,
-            1usize => self.campaign_id = map.next_value()?,
-            2usize => self.ad_group_id = map.next_value()?,
-            3usize => self.asin = map.next_value()?,
-            4usize => self.sku = map.next_value()?,
-            5usize => self.state = map.next_value()?,
-            6usize => self.extended_data = map.next_value()?,
-            _ => {
-                map.next_value::<airbyte_agent_runtime::serde::de::IgnoredAny>()?;
-            }
+            0 => self.ad_id = map.next_value()?,
+            1 => self.campaign_id = map.next_value()?,
+            2 => self.ad_group_id = map.next_value()?,
+            3 => self.asin = map.next_value()?,
+            4 => self.sku = map.next_value()?,
+            5 => self.state = map.next_value()?,
+            6 => self.extended_data = map.next_value()?,
+            _ => drop(map.next_value::<serde::de::IgnoredAny>()?),
         }
         Ok(())
     }
 }
-impl<'de> airbyte_agent_runtime::serde::Deserialize<'de> for SponsoredProductProductAd {
-    fn deserialize<__D: airbyte_agent_runtime::serde::Deserializer<'de>>(
-        deserializer: __D,
-    ) -> ::std::result::Result<Self, __D::Error> {
-        airbyte_agent_runtime::record::deserialize(deserializer)
+impl<'de> serde::Deserialize<'de> for SponsoredProductProductAd {
+    fn deserialize<__D: serde::Deserializer<'de>>(d: __D) -> Result<Self, __D::Error> {
+        record::deserialize(d)
     }
 }
 /// Metadata returned by `sponsored_product_product_ads.list` next to the records.
-#[derive(Debug, Clone, Default, airbyte_agent_runtime::serde::Serialize)]
+#[derive(Debug, Clone, Default, serde::Serialize)]
 #[serde(crate = "airbyte_agent_runtime::serde")]
 pub struct SponsoredProductProductAdsListMeta {
     /// `$.nextToken`
     #[serde(skip_serializing_if = "Option::is_none")]
     pub next_token: Option<String>,
 }
-impl airbyte_agent_runtime::record::Record for SponsoredProductProductAdsListMeta {
+impl record::Record for SponsoredProductProductAdsListMeta {
     const NAME: &'static str = "SponsoredProductProductAdsListMeta";
     fn field_index(key: &str) -> Option<usize> {
         match key {
-            "next_token" => Some(0usize),
+            "next_token" => Some(0),
             _ => None,
         }
     }
-    fn set_field<'de, __M: airbyte_agent_runtime::serde::de::MapAccess<'de>>(
+    fn set_field<'de, __M: serde::de::MapAccess<'de>>(
         &mut self,
         index: usize,
         map: &mut __M,
-    ) -> ::std::result::Result<(), __M::Error> {
+    ) -> Result<(), __M::Error> {
         match index {
-            0usize => self.next_token = map.next_value()?,
-            _ => {
-                map.next_value::<airbyte_agent_runtime::serde::de::IgnoredAny>()?;
-            }
+            0 => self.next_token = map.next_value()?,
+            _ => drop(map.next_value::<serde::de::IgnoredAny>()?),
         }
         Ok(())
     }
 }
-impl<'de> airbyte_agent_runtime::serde::Deserialize<'de>
-for SponsoredProductProductAdsListMeta {
-    fn deserialize<__D: airbyte_agent_runtime::serde::Deserializer<'de>>(
-        deserializer: __D,
-    ) -> ::std::result::Result<Self, __D::Error> {
-        airbyte_agent_runtime::record::deserialize(deserializer)
+impl<'de> serde::Deserialize<'de> for SponsoredProductProductAdsListMeta {
+    fn deserialize<__D: serde::Deserializer<'de>>(d: __D) -> Result<Self, __D::Error> {
+        record::deserialize(d)
     }
 }

@@ -2,7 +2,9 @@
 
 //! Entity `attachments`: handle, request builders and record types.
 use airbyte_agent_runtime::serde_json::Value;
-use airbyte_agent_runtime::{ByteStream, Client, Page, PageStream, Params, Result};
+use airbyte_agent_runtime::{
+    ByteStream, Client, Page, PageStream, Params, Result, record, serde,
+};
 use crate::types::*;
 impl crate::AsanaConnector {
     /// Short form of a file attached to a task or other object.
@@ -85,16 +87,11 @@ impl AttachmentsListRequest {
     }
     /// Send the request.
     pub async fn send(self) -> Result<Page<AttachmentCompact, AttachmentsListMeta>> {
-        self.client
-            .call_list::<
-                AttachmentCompact,
-                AttachmentsListMeta,
-            >(&crate::descriptor::ATTACHMENTS[0usize], self.params)
-            .await
+        self.client.call_list(&crate::descriptor::ATTACHMENTS[0], self.params).await
     }
     /// Every page, lazily, following the operation's pagination.
     pub fn pages(self) -> PageStream<AttachmentCompact, AttachmentsListMeta> {
-        self.client.pages(&crate::descriptor::ATTACHMENTS[0usize], self.params)
+        self.client.pages(&crate::descriptor::ATTACHMENTS[0], self.params)
     }
     /// The parameters collected so far (wire names).
     pub fn params(&self) -> &Params {
@@ -124,11 +121,7 @@ pub struct AttachmentsGetRequest {
 impl AttachmentsGetRequest {
     /// Send the request.
     pub async fn send(self) -> Result<AttachmentsRecord> {
-        self.client
-            .call_record::<
-                AttachmentsRecord,
-            >(&crate::descriptor::ATTACHMENTS[1usize], self.params)
-            .await
+        self.client.call_record(&crate::descriptor::ATTACHMENTS[1], self.params).await
     }
     /// The parameters collected so far (wire names).
     pub fn params(&self) -> &Params {
@@ -154,7 +147,7 @@ pub struct AttachmentsDownloadRequest {
 impl AttachmentsDownloadRequest {
     /// Send the request.
     pub async fn send(self) -> Result<ByteStream> {
-        self.client.download(&crate::descriptor::ATTACHMENTS[2usize], self.params).await
+        self.client.download(&crate::descriptor::ATTACHMENTS[2], self.params).await
     }
     /// The parameters collected so far (wire names).
     pub fn params(&self) -> &Params {
@@ -171,7 +164,7 @@ impl ::std::future::IntoFuture for AttachmentsDownloadRequest {
     }
 }
 /// Short form of a file attached to a task or other object.
-#[derive(Debug, Clone, Default, airbyte_agent_runtime::serde::Serialize)]
+#[derive(Debug, Clone, Default, serde::Serialize)]
 #[serde(crate = "airbyte_agent_runtime::serde")]
 pub struct AttachmentCompact {
     /// Globally unique ID of the attachment, as a string.
@@ -187,80 +180,72 @@ pub struct AttachmentCompact {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub resource_subtype: Option<String>,
 }
-impl airbyte_agent_runtime::record::Record for AttachmentCompact {
+impl record::Record for AttachmentCompact {
     const NAME: &'static str = "AttachmentCompact";
     fn field_index(key: &str) -> Option<usize> {
         match key {
-            "gid" => Some(0usize),
-            "resource_type" => Some(1usize),
-            "name" => Some(2usize),
-            "resource_subtype" => Some(3usize),
+            "gid" => Some(0),
+            "resource_type" => Some(1),
+            "name" => Some(2),
+            "resource_subtype" => Some(3),
             _ => None,
         }
     }
-    fn set_field<'de, __M: airbyte_agent_runtime::serde::de::MapAccess<'de>>(
+    fn set_field<'de, __M: serde::de::MapAccess<'de>>(
         &mut self,
         index: usize,
         map: &mut __M,
-    ) -> ::std::result::Result<(), __M::Error> {
+    ) -> Result<(), __M::Error> {
         match index {
-            0usize => self.gid = map.next_value()?,
-            1usize => self.resource_type = map.next_value()?,
-            2usize => self.name = map.next_value()?,
-            3usize => self.resource_subtype = map.next_value()?,
-            _ => {
-                map.next_value::<airbyte_agent_runtime::serde::de::IgnoredAny>()?;
-            }
+            0 => self.gid = map.next_value()?,
+            1 => self.resource_type = map.next_value()?,
+            2 => self.name = map.next_value()?,
+            3 => self.resource_subtype = map.next_value()?,
+            _ => drop(map.next_value::<serde::de::IgnoredAny>()?),
         }
         Ok(())
     }
 }
-impl<'de> airbyte_agent_runtime::serde::Deserialize<'de> for AttachmentCompact {
-    fn deserialize<__D: airbyte_agent_runtime::serde::Deserializer<'de>>(
-        deserializer: __D,
-    ) -> ::std::result::Result<Self, __D::Error> {
-        airbyte_agent_runtime::record::deserialize(deserializer)
+impl<'de> serde::Deserialize<'de> for AttachmentCompact {
+    fn deserialize<__D: serde::Deserializer<'de>>(d: __D) -> Result<Self, __D::Error> {
+        record::deserialize(d)
     }
 }
 /// Metadata returned by `attachments.list` next to the records.
-#[derive(Debug, Clone, Default, airbyte_agent_runtime::serde::Serialize)]
+#[derive(Debug, Clone, Default, serde::Serialize)]
 #[serde(crate = "airbyte_agent_runtime::serde")]
 pub struct AttachmentsListMeta {
     /// `$.next_page`
     #[serde(skip_serializing_if = "Option::is_none")]
     pub next_page: Option<TasksListMetaNextPage>,
 }
-impl airbyte_agent_runtime::record::Record for AttachmentsListMeta {
+impl record::Record for AttachmentsListMeta {
     const NAME: &'static str = "AttachmentsListMeta";
     fn field_index(key: &str) -> Option<usize> {
         match key {
-            "next_page" => Some(0usize),
+            "next_page" => Some(0),
             _ => None,
         }
     }
-    fn set_field<'de, __M: airbyte_agent_runtime::serde::de::MapAccess<'de>>(
+    fn set_field<'de, __M: serde::de::MapAccess<'de>>(
         &mut self,
         index: usize,
         map: &mut __M,
-    ) -> ::std::result::Result<(), __M::Error> {
+    ) -> Result<(), __M::Error> {
         match index {
-            0usize => self.next_page = map.next_value()?,
-            _ => {
-                map.next_value::<airbyte_agent_runtime::serde::de::IgnoredAny>()?;
-            }
+            0 => self.next_page = map.next_value()?,
+            _ => drop(map.next_value::<serde::de::IgnoredAny>()?),
         }
         Ok(())
     }
 }
-impl<'de> airbyte_agent_runtime::serde::Deserialize<'de> for AttachmentsListMeta {
-    fn deserialize<__D: airbyte_agent_runtime::serde::Deserializer<'de>>(
-        deserializer: __D,
-    ) -> ::std::result::Result<Self, __D::Error> {
-        airbyte_agent_runtime::record::deserialize(deserializer)
+impl<'de> serde::Deserialize<'de> for AttachmentsListMeta {
+    fn deserialize<__D: serde::Deserializer<'de>>(d: __D) -> Result<Self, __D::Error> {
+        record::deserialize(d)
     }
 }
 /// A file attached to an object, with host and download links.
-#[derive(Debug, Clone, Default, airbyte_agent_runtime::serde::Serialize)]
+#[derive(Debug, Clone, Default, serde::Serialize)]
 #[serde(crate = "airbyte_agent_runtime::serde")]
 pub struct AttachmentsRecord {
     /// Globally unique ID of the attachment, as a string.
@@ -297,52 +282,48 @@ pub struct AttachmentsRecord {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub size: Option<i64>,
 }
-impl airbyte_agent_runtime::record::Record for AttachmentsRecord {
+impl record::Record for AttachmentsRecord {
     const NAME: &'static str = "AttachmentsRecord";
     fn field_index(key: &str) -> Option<usize> {
         match key {
-            "gid" => Some(0usize),
-            "resource_type" => Some(1usize),
-            "name" => Some(2usize),
-            "resource_subtype" => Some(3usize),
-            "created_at" => Some(4usize),
-            "download_url" => Some(5usize),
-            "permanent_url" => Some(6usize),
-            "host" => Some(7usize),
-            "parent" => Some(8usize),
-            "view_url" => Some(9usize),
-            "size" => Some(10usize),
+            "gid" => Some(0),
+            "resource_type" => Some(1),
+            "name" => Some(2),
+            "resource_subtype" => Some(3),
+            "created_at" => Some(4),
+            "download_url" => Some(5),
+            "permanent_url" => Some(6),
+            "host" => Some(7),
+            "parent" => Some(8),
+            "view_url" => Some(9),
+            "size" => Some(10),
             _ => None,
         }
     }
-    fn set_field<'de, __M: airbyte_agent_runtime::serde::de::MapAccess<'de>>(
+    fn set_field<'de, __M: serde::de::MapAccess<'de>>(
         &mut self,
         index: usize,
         map: &mut __M,
-    ) -> ::std::result::Result<(), __M::Error> {
+    ) -> Result<(), __M::Error> {
         match index {
-            0usize => self.gid = map.next_value()?,
-            1usize => self.resource_type = map.next_value()?,
-            2usize => self.name = map.next_value()?,
-            3usize => self.resource_subtype = map.next_value()?,
-            4usize => self.created_at = map.next_value()?,
-            5usize => self.download_url = map.next_value()?,
-            6usize => self.permanent_url = map.next_value()?,
-            7usize => self.host = map.next_value()?,
-            8usize => self.parent = map.next_value()?,
-            9usize => self.view_url = map.next_value()?,
-            10usize => self.size = map.next_value()?,
-            _ => {
-                map.next_value::<airbyte_agent_runtime::serde::de::IgnoredAny>()?;
-            }
+            0 => self.gid = map.next_value()?,
+            1 => self.resource_type = map.next_value()?,
+            2 => self.name = map.next_value()?,
+            3 => self.resource_subtype = map.next_value()?,
+            4 => self.created_at = map.next_value()?,
+            5 => self.download_url = map.next_value()?,
+            6 => self.permanent_url = map.next_value()?,
+            7 => self.host = map.next_value()?,
+            8 => self.parent = map.next_value()?,
+            9 => self.view_url = map.next_value()?,
+            10 => self.size = map.next_value()?,
+            _ => drop(map.next_value::<serde::de::IgnoredAny>()?),
         }
         Ok(())
     }
 }
-impl<'de> airbyte_agent_runtime::serde::Deserialize<'de> for AttachmentsRecord {
-    fn deserialize<__D: airbyte_agent_runtime::serde::Deserializer<'de>>(
-        deserializer: __D,
-    ) -> ::std::result::Result<Self, __D::Error> {
-        airbyte_agent_runtime::record::deserialize(deserializer)
+impl<'de> serde::Deserialize<'de> for AttachmentsRecord {
+    fn deserialize<__D: serde::Deserializer<'de>>(d: __D) -> Result<Self, __D::Error> {
+        record::deserialize(d)
     }
 }

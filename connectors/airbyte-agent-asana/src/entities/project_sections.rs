@@ -2,7 +2,7 @@
 
 //! Entity `project_sections`: handle, request builders and record types.
 use airbyte_agent_runtime::serde_json::Value;
-use airbyte_agent_runtime::{Client, Page, PageStream, Params, Result};
+use airbyte_agent_runtime::{Client, Page, PageStream, Params, Result, record, serde};
 use crate::types::*;
 impl crate::AsanaConnector {
     /// List sections of a project
@@ -74,16 +74,11 @@ impl ProjectSectionsListRequest {
     }
     /// Send the request.
     pub async fn send(self) -> Result<Page<SectionCompact, ProjectSectionsListMeta>> {
-        self.client
-            .call_list::<
-                SectionCompact,
-                ProjectSectionsListMeta,
-            >(&crate::descriptor::PROJECT_SECTIONS[0usize], self.params)
-            .await
+        self.client.call_list(&crate::descriptor::PROJECT_SECTIONS[0], self.params).await
     }
     /// Every page, lazily, following the operation's pagination.
     pub fn pages(self) -> PageStream<SectionCompact, ProjectSectionsListMeta> {
-        self.client.pages(&crate::descriptor::PROJECT_SECTIONS[0usize], self.params)
+        self.client.pages(&crate::descriptor::PROJECT_SECTIONS[0], self.params)
     }
     /// The parameters collected so far (wire names).
     pub fn params(&self) -> &Params {
@@ -114,9 +109,7 @@ impl ProjectSectionsCreateRequest {
     /// Send the request.
     pub async fn send(self) -> Result<ProjectSectionsRecord> {
         self.client
-            .call_record::<
-                ProjectSectionsRecord,
-            >(&crate::descriptor::PROJECT_SECTIONS[1usize], self.params)
+            .call_record(&crate::descriptor::PROJECT_SECTIONS[1], self.params)
             .await
     }
     /// The parameters collected so far (wire names).
@@ -134,44 +127,40 @@ impl ::std::future::IntoFuture for ProjectSectionsCreateRequest {
     }
 }
 /// Metadata returned by `project_sections.list` next to the records.
-#[derive(Debug, Clone, Default, airbyte_agent_runtime::serde::Serialize)]
+#[derive(Debug, Clone, Default, serde::Serialize)]
 #[serde(crate = "airbyte_agent_runtime::serde")]
 pub struct ProjectSectionsListMeta {
     /// `$.next_page`
     #[serde(skip_serializing_if = "Option::is_none")]
     pub next_page: Option<TasksListMetaNextPage>,
 }
-impl airbyte_agent_runtime::record::Record for ProjectSectionsListMeta {
+impl record::Record for ProjectSectionsListMeta {
     const NAME: &'static str = "ProjectSectionsListMeta";
     fn field_index(key: &str) -> Option<usize> {
         match key {
-            "next_page" => Some(0usize),
+            "next_page" => Some(0),
             _ => None,
         }
     }
-    fn set_field<'de, __M: airbyte_agent_runtime::serde::de::MapAccess<'de>>(
+    fn set_field<'de, __M: serde::de::MapAccess<'de>>(
         &mut self,
         index: usize,
         map: &mut __M,
-    ) -> ::std::result::Result<(), __M::Error> {
+    ) -> Result<(), __M::Error> {
         match index {
-            0usize => self.next_page = map.next_value()?,
-            _ => {
-                map.next_value::<airbyte_agent_runtime::serde::de::IgnoredAny>()?;
-            }
+            0 => self.next_page = map.next_value()?,
+            _ => drop(map.next_value::<serde::de::IgnoredAny>()?),
         }
         Ok(())
     }
 }
-impl<'de> airbyte_agent_runtime::serde::Deserialize<'de> for ProjectSectionsListMeta {
-    fn deserialize<__D: airbyte_agent_runtime::serde::Deserializer<'de>>(
-        deserializer: __D,
-    ) -> ::std::result::Result<Self, __D::Error> {
-        airbyte_agent_runtime::record::deserialize(deserializer)
+impl<'de> serde::Deserialize<'de> for ProjectSectionsListMeta {
+    fn deserialize<__D: serde::Deserializer<'de>>(d: __D) -> Result<Self, __D::Error> {
+        record::deserialize(d)
     }
 }
 /// The `ProjectSectionsCreateData` object.
-#[derive(Debug, Clone, Default, airbyte_agent_runtime::serde::Serialize)]
+#[derive(Debug, Clone, Default, serde::Serialize)]
 #[serde(crate = "airbyte_agent_runtime::serde")]
 pub struct ProjectSectionsCreateData {
     /// Section name; it is the column header on boards.
@@ -184,36 +173,32 @@ pub struct ProjectSectionsCreateData {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub insert_after: Option<String>,
 }
-impl airbyte_agent_runtime::record::Record for ProjectSectionsCreateData {
+impl record::Record for ProjectSectionsCreateData {
     const NAME: &'static str = "ProjectSectionsCreateData";
     fn field_index(key: &str) -> Option<usize> {
         match key {
-            "name" => Some(0usize),
-            "insert_before" => Some(1usize),
-            "insert_after" => Some(2usize),
+            "name" => Some(0),
+            "insert_before" => Some(1),
+            "insert_after" => Some(2),
             _ => None,
         }
     }
-    fn set_field<'de, __M: airbyte_agent_runtime::serde::de::MapAccess<'de>>(
+    fn set_field<'de, __M: serde::de::MapAccess<'de>>(
         &mut self,
         index: usize,
         map: &mut __M,
-    ) -> ::std::result::Result<(), __M::Error> {
+    ) -> Result<(), __M::Error> {
         match index {
-            0usize => self.name = map.next_value()?,
-            1usize => self.insert_before = map.next_value()?,
-            2usize => self.insert_after = map.next_value()?,
-            _ => {
-                map.next_value::<airbyte_agent_runtime::serde::de::IgnoredAny>()?;
-            }
+            0 => self.name = map.next_value()?,
+            1 => self.insert_before = map.next_value()?,
+            2 => self.insert_after = map.next_value()?,
+            _ => drop(map.next_value::<serde::de::IgnoredAny>()?),
         }
         Ok(())
     }
 }
-impl<'de> airbyte_agent_runtime::serde::Deserialize<'de> for ProjectSectionsCreateData {
-    fn deserialize<__D: airbyte_agent_runtime::serde::Deserializer<'de>>(
-        deserializer: __D,
-    ) -> ::std::result::Result<Self, __D::Error> {
-        airbyte_agent_runtime::record::deserialize(deserializer)
+impl<'de> serde::Deserialize<'de> for ProjectSectionsCreateData {
+    fn deserialize<__D: serde::Deserializer<'de>>(d: __D) -> Result<Self, __D::Error> {
+        record::deserialize(d)
     }
 }

@@ -2,7 +2,7 @@
 
 //! Entity `projects`: handle, request builders and record types.
 use airbyte_agent_runtime::serde_json::Value;
-use airbyte_agent_runtime::{Client, Page, PageStream, Params, Result};
+use airbyte_agent_runtime::{Client, Page, PageStream, Params, Result, record, serde};
 use crate::types::*;
 impl crate::AsanaConnector {
     /// Short form of an Asana project.
@@ -132,16 +132,11 @@ impl ProjectsListRequest {
     }
     /// Send the request.
     pub async fn send(self) -> Result<Page<ProjectCompact, ProjectsListMeta>> {
-        self.client
-            .call_list::<
-                ProjectCompact,
-                ProjectsListMeta,
-            >(&crate::descriptor::PROJECTS[0usize], self.params)
-            .await
+        self.client.call_list(&crate::descriptor::PROJECTS[0], self.params).await
     }
     /// Every page, lazily, following the operation's pagination.
     pub fn pages(self) -> PageStream<ProjectCompact, ProjectsListMeta> {
-        self.client.pages(&crate::descriptor::PROJECTS[0usize], self.params)
+        self.client.pages(&crate::descriptor::PROJECTS[0], self.params)
     }
     /// The parameters collected so far (wire names).
     pub fn params(&self) -> &Params {
@@ -171,11 +166,7 @@ pub struct ProjectsCreateRequest {
 impl ProjectsCreateRequest {
     /// Send the request.
     pub async fn send(self) -> Result<ProjectsRecord> {
-        self.client
-            .call_record::<
-                ProjectsRecord,
-            >(&crate::descriptor::PROJECTS[1usize], self.params)
-            .await
+        self.client.call_record(&crate::descriptor::PROJECTS[1], self.params).await
     }
     /// The parameters collected so far (wire names).
     pub fn params(&self) -> &Params {
@@ -201,11 +192,7 @@ pub struct ProjectsGetRequest {
 impl ProjectsGetRequest {
     /// Send the request.
     pub async fn send(self) -> Result<ProjectsRecord> {
-        self.client
-            .call_record::<
-                ProjectsRecord,
-            >(&crate::descriptor::PROJECTS[2usize], self.params)
-            .await
+        self.client.call_record(&crate::descriptor::PROJECTS[2], self.params).await
     }
     /// The parameters collected so far (wire names).
     pub fn params(&self) -> &Params {
@@ -231,11 +218,7 @@ pub struct ProjectsUpdateRequest {
 impl ProjectsUpdateRequest {
     /// Send the request.
     pub async fn send(self) -> Result<ProjectsRecord> {
-        self.client
-            .call_record::<
-                ProjectsRecord,
-            >(&crate::descriptor::PROJECTS[3usize], self.params)
-            .await
+        self.client.call_record(&crate::descriptor::PROJECTS[3], self.params).await
     }
     /// The parameters collected so far (wire names).
     pub fn params(&self) -> &Params {
@@ -261,11 +244,7 @@ pub struct ProjectsDeleteRequest {
 impl ProjectsDeleteRequest {
     /// Send the request.
     pub async fn send(self) -> Result<ProjectCompact> {
-        self.client
-            .call_record::<
-                ProjectCompact,
-            >(&crate::descriptor::PROJECTS[4usize], self.params)
-            .await
+        self.client.call_record(&crate::descriptor::PROJECTS[4], self.params).await
     }
     /// The parameters collected so far (wire names).
     pub fn params(&self) -> &Params {
@@ -282,44 +261,40 @@ impl ::std::future::IntoFuture for ProjectsDeleteRequest {
     }
 }
 /// Metadata returned by `projects.list` next to the records.
-#[derive(Debug, Clone, Default, airbyte_agent_runtime::serde::Serialize)]
+#[derive(Debug, Clone, Default, serde::Serialize)]
 #[serde(crate = "airbyte_agent_runtime::serde")]
 pub struct ProjectsListMeta {
     /// `$.next_page`
     #[serde(skip_serializing_if = "Option::is_none")]
     pub next_page: Option<TasksListMetaNextPage>,
 }
-impl airbyte_agent_runtime::record::Record for ProjectsListMeta {
+impl record::Record for ProjectsListMeta {
     const NAME: &'static str = "ProjectsListMeta";
     fn field_index(key: &str) -> Option<usize> {
         match key {
-            "next_page" => Some(0usize),
+            "next_page" => Some(0),
             _ => None,
         }
     }
-    fn set_field<'de, __M: airbyte_agent_runtime::serde::de::MapAccess<'de>>(
+    fn set_field<'de, __M: serde::de::MapAccess<'de>>(
         &mut self,
         index: usize,
         map: &mut __M,
-    ) -> ::std::result::Result<(), __M::Error> {
+    ) -> Result<(), __M::Error> {
         match index {
-            0usize => self.next_page = map.next_value()?,
-            _ => {
-                map.next_value::<airbyte_agent_runtime::serde::de::IgnoredAny>()?;
-            }
+            0 => self.next_page = map.next_value()?,
+            _ => drop(map.next_value::<serde::de::IgnoredAny>()?),
         }
         Ok(())
     }
 }
-impl<'de> airbyte_agent_runtime::serde::Deserialize<'de> for ProjectsListMeta {
-    fn deserialize<__D: airbyte_agent_runtime::serde::Deserializer<'de>>(
-        deserializer: __D,
-    ) -> ::std::result::Result<Self, __D::Error> {
-        airbyte_agent_runtime::record::deserialize(deserializer)
+impl<'de> serde::Deserialize<'de> for ProjectsListMeta {
+    fn deserialize<__D: serde::Deserializer<'de>>(d: __D) -> Result<Self, __D::Error> {
+        record::deserialize(d)
     }
 }
 /// The `ProjectsCreateData` object.
-#[derive(Debug, Clone, Default, airbyte_agent_runtime::serde::Serialize)]
+#[derive(Debug, Clone, Default, serde::Serialize)]
 #[serde(crate = "airbyte_agent_runtime::serde")]
 pub struct ProjectsCreateData {
     /// Name of the project.
@@ -356,53 +331,49 @@ pub struct ProjectsCreateData {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub archived: Option<bool>,
 }
-impl airbyte_agent_runtime::record::Record for ProjectsCreateData {
+impl record::Record for ProjectsCreateData {
     const NAME: &'static str = "ProjectsCreateData";
     fn field_index(key: &str) -> Option<usize> {
         match key {
-            "name" => Some(0usize),
-            "workspace" => Some(1usize),
-            "team" => Some(2usize),
-            "notes" => Some(3usize),
-            "html_notes" => Some(4usize),
-            "color" => Some(5usize),
-            "default_view" => Some(6usize),
-            "due_on" => Some(7usize),
-            "start_on" => Some(8usize),
-            "privacy_setting" => Some(9usize),
-            "archived" => Some(10usize),
+            "name" => Some(0),
+            "workspace" => Some(1),
+            "team" => Some(2),
+            "notes" => Some(3),
+            "html_notes" => Some(4),
+            "color" => Some(5),
+            "default_view" => Some(6),
+            "due_on" => Some(7),
+            "start_on" => Some(8),
+            "privacy_setting" => Some(9),
+            "archived" => Some(10),
             _ => None,
         }
     }
-    fn set_field<'de, __M: airbyte_agent_runtime::serde::de::MapAccess<'de>>(
+    fn set_field<'de, __M: serde::de::MapAccess<'de>>(
         &mut self,
         index: usize,
         map: &mut __M,
-    ) -> ::std::result::Result<(), __M::Error> {
+    ) -> Result<(), __M::Error> {
         match index {
-            0usize => self.name = map.next_value()?,
-            1usize => self.workspace = map.next_value()?,
-            2usize => self.team = map.next_value()?,
-            3usize => self.notes = map.next_value()?,
-            4usize => self.html_notes = map.next_value()?,
-            5usize => self.color = map.next_value()?,
-            6usize => self.default_view = map.next_value()?,
-            7usize => self.due_on = map.next_value()?,
-            8usize => self.start_on = map.next_value()?,
-            9usize => self.privacy_setting = map.next_value()?,
-            10usize => self.archived = map.next_value()?,
-            _ => {
-                map.next_value::<airbyte_agent_runtime::serde::de::IgnoredAny>()?;
-            }
+            0 => self.name = map.next_value()?,
+            1 => self.workspace = map.next_value()?,
+            2 => self.team = map.next_value()?,
+            3 => self.notes = map.next_value()?,
+            4 => self.html_notes = map.next_value()?,
+            5 => self.color = map.next_value()?,
+            6 => self.default_view = map.next_value()?,
+            7 => self.due_on = map.next_value()?,
+            8 => self.start_on = map.next_value()?,
+            9 => self.privacy_setting = map.next_value()?,
+            10 => self.archived = map.next_value()?,
+            _ => drop(map.next_value::<serde::de::IgnoredAny>()?),
         }
         Ok(())
     }
 }
-impl<'de> airbyte_agent_runtime::serde::Deserialize<'de> for ProjectsCreateData {
-    fn deserialize<__D: airbyte_agent_runtime::serde::Deserializer<'de>>(
-        deserializer: __D,
-    ) -> ::std::result::Result<Self, __D::Error> {
-        airbyte_agent_runtime::record::deserialize(deserializer)
+impl<'de> serde::Deserialize<'de> for ProjectsCreateData {
+    fn deserialize<__D: serde::Deserializer<'de>>(d: __D) -> Result<Self, __D::Error> {
+        record::deserialize(d)
     }
 }
 airbyte_agent_runtime::string_enum! {
@@ -418,7 +389,7 @@ airbyte_agent_runtime::string_enum! {
     "private" }
 }
 /// An Asana project with all of its details.
-#[derive(Debug, Clone, Default, airbyte_agent_runtime::serde::Serialize)]
+#[derive(Debug, Clone, Default, serde::Serialize)]
 #[serde(crate = "airbyte_agent_runtime::serde")]
 pub struct ProjectsRecord {
     /// `gid`
@@ -512,111 +483,103 @@ pub struct ProjectsRecord {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub completed_by: Option<ProjectsRecordTeam>,
 }
-impl airbyte_agent_runtime::record::Record for ProjectsRecord {
+impl record::Record for ProjectsRecord {
     const NAME: &'static str = "ProjectsRecord";
     fn field_index(key: &str) -> Option<usize> {
         match key {
-            "gid" => Some(0usize),
-            "archived" => Some(1usize),
-            "color" => Some(2usize),
-            "completed" => Some(3usize),
-            "completed_at" => Some(4usize),
-            "created_at" => Some(5usize),
-            "current_status" => Some(6usize),
-            "current_status_update" => Some(7usize),
-            "custom_fields" => Some(8usize),
-            "default_access_level" => Some(9usize),
-            "default_view" => Some(10usize),
-            "due_on" => Some(11usize),
-            "due_date" => Some(12usize),
-            "followers" => Some(13usize),
-            "members" => Some(14usize),
-            "minimum_access_level_for_customization" => Some(15usize),
-            "minimum_access_level_for_sharing" => Some(16usize),
-            "modified_at" => Some(17usize),
-            "name" => Some(18usize),
-            "notes" => Some(19usize),
-            "owner" => Some(20usize),
-            "permalink_url" => Some(21usize),
-            "privacy_setting" => Some(22usize),
-            "public" => Some(23usize),
-            "resource_type" => Some(24usize),
-            "start_on" => Some(25usize),
-            "team" => Some(26usize),
-            "workspace" => Some(27usize),
-            "icon" => Some(28usize),
-            "completed_by" => Some(29usize),
+            "gid" => Some(0),
+            "archived" => Some(1),
+            "color" => Some(2),
+            "completed" => Some(3),
+            "completed_at" => Some(4),
+            "created_at" => Some(5),
+            "current_status" => Some(6),
+            "current_status_update" => Some(7),
+            "custom_fields" => Some(8),
+            "default_access_level" => Some(9),
+            "default_view" => Some(10),
+            "due_on" => Some(11),
+            "due_date" => Some(12),
+            "followers" => Some(13),
+            "members" => Some(14),
+            "minimum_access_level_for_customization" => Some(15),
+            "minimum_access_level_for_sharing" => Some(16),
+            "modified_at" => Some(17),
+            "name" => Some(18),
+            "notes" => Some(19),
+            "owner" => Some(20),
+            "permalink_url" => Some(21),
+            "privacy_setting" => Some(22),
+            "public" => Some(23),
+            "resource_type" => Some(24),
+            "start_on" => Some(25),
+            "team" => Some(26),
+            "workspace" => Some(27),
+            "icon" => Some(28),
+            "completed_by" => Some(29),
             _ => None,
         }
     }
-    fn set_field<'de, __M: airbyte_agent_runtime::serde::de::MapAccess<'de>>(
+    fn set_field<'de, __M: serde::de::MapAccess<'de>>(
         &mut self,
         index: usize,
         map: &mut __M,
-    ) -> ::std::result::Result<(), __M::Error> {
+    ) -> Result<(), __M::Error> {
         match index {
-            0usize => self.gid = map.next_value()?,
-            1usize => self.archived = map.next_value()?,
-            2usize => self.color = map.next_value()?,
-            3usize => self.completed = map.next_value()?,
-            4usize => self.completed_at = map.next_value()?,
-            5usize => self.created_at = map.next_value()?,
-            6usize => self.current_status = map.next_value()?,
-            7usize => self.current_status_update = map.next_value()?,
-            8usize => self.custom_fields = map.next_value()?,
-            9usize => self.default_access_level = map.next_value()?,
-            10usize => self.default_view = map.next_value()?,
-            11usize => self.due_on = map.next_value()?,
-            12usize => self.due_date = map.next_value()?,
-            13usize => {
+            0 => self.gid = map.next_value()?,
+            1 => self.archived = map.next_value()?,
+            2 => self.color = map.next_value()?,
+            3 => self.completed = map.next_value()?,
+            4 => self.completed_at = map.next_value()?,
+            5 => self.created_at = map.next_value()?,
+            6 => self.current_status = map.next_value()?,
+            7 => self.current_status_update = map.next_value()?,
+            8 => self.custom_fields = map.next_value()?,
+            9 => self.default_access_level = map.next_value()?,
+            10 => self.default_view = map.next_value()?,
+            11 => self.due_on = map.next_value()?,
+            12 => self.due_date = map.next_value()?,
+            13 => {
                 self.followers = map
                     .next_value::<
-                        airbyte_agent_runtime::record::SkipNulls<
-                            ProjectsRecordCurrentStatusAuthor,
-                        >,
+                        record::SkipNulls<ProjectsRecordCurrentStatusAuthor>,
                     >()?
                     .0;
             }
-            14usize => {
+            14 => {
                 self.members = map
                     .next_value::<
-                        airbyte_agent_runtime::record::SkipNulls<
-                            ProjectsRecordCurrentStatusAuthor,
-                        >,
+                        record::SkipNulls<ProjectsRecordCurrentStatusAuthor>,
                     >()?
                     .0;
             }
-            15usize => self.minimum_access_level_for_customization = map.next_value()?,
-            16usize => self.minimum_access_level_for_sharing = map.next_value()?,
-            17usize => self.modified_at = map.next_value()?,
-            18usize => self.name = map.next_value()?,
-            19usize => self.notes = map.next_value()?,
-            20usize => self.owner = map.next_value()?,
-            21usize => self.permalink_url = map.next_value()?,
-            22usize => self.privacy_setting = map.next_value()?,
-            23usize => self.public = map.next_value()?,
-            24usize => self.resource_type = map.next_value()?,
-            25usize => self.start_on = map.next_value()?,
-            26usize => self.team = map.next_value()?,
-            27usize => self.workspace = map.next_value()?,
-            28usize => self.icon = map.next_value()?,
-            29usize => self.completed_by = map.next_value()?,
-            _ => {
-                map.next_value::<airbyte_agent_runtime::serde::de::IgnoredAny>()?;
-            }
+            15 => self.minimum_access_level_for_customization = map.next_value()?,
+            16 => self.minimum_access_level_for_sharing = map.next_value()?,
+            17 => self.modified_at = map.next_value()?,
+            18 => self.name = map.next_value()?,
+            19 => self.notes = map.next_value()?,
+            20 => self.owner = map.next_value()?,
+            21 => self.permalink_url = map.next_value()?,
+            22 => self.privacy_setting = map.next_value()?,
+            23 => self.public = map.next_value()?,
+            24 => self.resource_type = map.next_value()?,
+            25 => self.start_on = map.next_value()?,
+            26 => self.team = map.next_value()?,
+            27 => self.workspace = map.next_value()?,
+            28 => self.icon = map.next_value()?,
+            29 => self.completed_by = map.next_value()?,
+            _ => drop(map.next_value::<serde::de::IgnoredAny>()?),
         }
         Ok(())
     }
 }
-impl<'de> airbyte_agent_runtime::serde::Deserialize<'de> for ProjectsRecord {
-    fn deserialize<__D: airbyte_agent_runtime::serde::Deserializer<'de>>(
-        deserializer: __D,
-    ) -> ::std::result::Result<Self, __D::Error> {
-        airbyte_agent_runtime::record::deserialize(deserializer)
+impl<'de> serde::Deserialize<'de> for ProjectsRecord {
+    fn deserialize<__D: serde::Deserializer<'de>>(d: __D) -> Result<Self, __D::Error> {
+        record::deserialize(d)
     }
 }
 /// The `ProjectsRecordCurrentStatus` object.
-#[derive(Debug, Clone, Default, airbyte_agent_runtime::serde::Serialize)]
+#[derive(Debug, Clone, Default, serde::Serialize)]
 #[serde(crate = "airbyte_agent_runtime::serde")]
 pub struct ProjectsRecordCurrentStatus {
     /// `gid`
@@ -647,54 +610,49 @@ pub struct ProjectsRecordCurrentStatus {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub title: Option<String>,
 }
-impl airbyte_agent_runtime::record::Record for ProjectsRecordCurrentStatus {
+impl record::Record for ProjectsRecordCurrentStatus {
     const NAME: &'static str = "ProjectsRecordCurrentStatus";
     fn field_index(key: &str) -> Option<usize> {
         match key {
-            "gid" => Some(0usize),
-            "author" => Some(1usize),
-            "color" => Some(2usize),
-            "created_at" => Some(3usize),
-            "created_by" => Some(4usize),
-            "modified_at" => Some(5usize),
-            "resource_type" => Some(6usize),
-            "text" => Some(7usize),
-            "title" => Some(8usize),
+            "gid" => Some(0),
+            "author" => Some(1),
+            "color" => Some(2),
+            "created_at" => Some(3),
+            "created_by" => Some(4),
+            "modified_at" => Some(5),
+            "resource_type" => Some(6),
+            "text" => Some(7),
+            "title" => Some(8),
             _ => None,
         }
     }
-    fn set_field<'de, __M: airbyte_agent_runtime::serde::de::MapAccess<'de>>(
+    fn set_field<'de, __M: serde::de::MapAccess<'de>>(
         &mut self,
         index: usize,
         map: &mut __M,
-    ) -> ::std::result::Result<(), __M::Error> {
+    ) -> Result<(), __M::Error> {
         match index {
-            0usize => self.gid = map.next_value()?,
-            1usize => self.author = map.next_value()?,
-            2usize => self.color = map.next_value()?,
-            3usize => self.created_at = map.next_value()?,
-            4usize => self.created_by = map.next_value()?,
-            5usize => self.modified_at = map.next_value()?,
-            6usize => self.resource_type = map.next_value()?,
-            7usize => self.text = map.next_value()?,
-            8usize => self.title = map.next_value()?,
-            _ => {
-                map.next_value::<airbyte_agent_runtime::serde::de::IgnoredAny>()?;
-            }
+            0 => self.gid = map.next_value()?,
+            1 => self.author = map.next_value()?,
+            2 => self.color = map.next_value()?,
+            3 => self.created_at = map.next_value()?,
+            4 => self.created_by = map.next_value()?,
+            5 => self.modified_at = map.next_value()?,
+            6 => self.resource_type = map.next_value()?,
+            7 => self.text = map.next_value()?,
+            8 => self.title = map.next_value()?,
+            _ => drop(map.next_value::<serde::de::IgnoredAny>()?),
         }
         Ok(())
     }
 }
-impl<'de> airbyte_agent_runtime::serde::Deserialize<'de>
-for ProjectsRecordCurrentStatus {
-    fn deserialize<__D: airbyte_agent_runtime::serde::Deserializer<'de>>(
-        deserializer: __D,
-    ) -> ::std::result::Result<Self, __D::Error> {
-        airbyte_agent_runtime::record::deserialize(deserializer)
+impl<'de> serde::Deserialize<'de> for ProjectsRecordCurrentStatus {
+    fn deserialize<__D: serde::Deserializer<'de>>(d: __D) -> Result<Self, __D::Error> {
+        record::deserialize(d)
     }
 }
 /// The `ProjectsRecordCurrentStatusUpdate` object.
-#[derive(Debug, Clone, Default, airbyte_agent_runtime::serde::Serialize)]
+#[derive(Debug, Clone, Default, serde::Serialize)]
 #[serde(crate = "airbyte_agent_runtime::serde")]
 pub struct ProjectsRecordCurrentStatusUpdate {
     /// `gid`
@@ -710,44 +668,39 @@ pub struct ProjectsRecordCurrentStatusUpdate {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub title: Option<String>,
 }
-impl airbyte_agent_runtime::record::Record for ProjectsRecordCurrentStatusUpdate {
+impl record::Record for ProjectsRecordCurrentStatusUpdate {
     const NAME: &'static str = "ProjectsRecordCurrentStatusUpdate";
     fn field_index(key: &str) -> Option<usize> {
         match key {
-            "gid" => Some(0usize),
-            "resource_type" => Some(1usize),
-            "resource_subtype" => Some(2usize),
-            "title" => Some(3usize),
+            "gid" => Some(0),
+            "resource_type" => Some(1),
+            "resource_subtype" => Some(2),
+            "title" => Some(3),
             _ => None,
         }
     }
-    fn set_field<'de, __M: airbyte_agent_runtime::serde::de::MapAccess<'de>>(
+    fn set_field<'de, __M: serde::de::MapAccess<'de>>(
         &mut self,
         index: usize,
         map: &mut __M,
-    ) -> ::std::result::Result<(), __M::Error> {
+    ) -> Result<(), __M::Error> {
         match index {
-            0usize => self.gid = map.next_value()?,
-            1usize => self.resource_type = map.next_value()?,
-            2usize => self.resource_subtype = map.next_value()?,
-            3usize => self.title = map.next_value()?,
-            _ => {
-                map.next_value::<airbyte_agent_runtime::serde::de::IgnoredAny>()?;
-            }
+            0 => self.gid = map.next_value()?,
+            1 => self.resource_type = map.next_value()?,
+            2 => self.resource_subtype = map.next_value()?,
+            3 => self.title = map.next_value()?,
+            _ => drop(map.next_value::<serde::de::IgnoredAny>()?),
         }
         Ok(())
     }
 }
-impl<'de> airbyte_agent_runtime::serde::Deserialize<'de>
-for ProjectsRecordCurrentStatusUpdate {
-    fn deserialize<__D: airbyte_agent_runtime::serde::Deserializer<'de>>(
-        deserializer: __D,
-    ) -> ::std::result::Result<Self, __D::Error> {
-        airbyte_agent_runtime::record::deserialize(deserializer)
+impl<'de> serde::Deserialize<'de> for ProjectsRecordCurrentStatusUpdate {
+    fn deserialize<__D: serde::Deserializer<'de>>(d: __D) -> Result<Self, __D::Error> {
+        record::deserialize(d)
     }
 }
 /// The `ProjectsRecordTeam` object.
-#[derive(Debug, Clone, Default, airbyte_agent_runtime::serde::Serialize)]
+#[derive(Debug, Clone, Default, serde::Serialize)]
 #[serde(crate = "airbyte_agent_runtime::serde")]
 pub struct ProjectsRecordTeam {
     /// `gid`
@@ -760,41 +713,37 @@ pub struct ProjectsRecordTeam {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub resource_type: Option<String>,
 }
-impl airbyte_agent_runtime::record::Record for ProjectsRecordTeam {
+impl record::Record for ProjectsRecordTeam {
     const NAME: &'static str = "ProjectsRecordTeam";
     fn field_index(key: &str) -> Option<usize> {
         match key {
-            "gid" => Some(0usize),
-            "name" => Some(1usize),
-            "resource_type" => Some(2usize),
+            "gid" => Some(0),
+            "name" => Some(1),
+            "resource_type" => Some(2),
             _ => None,
         }
     }
-    fn set_field<'de, __M: airbyte_agent_runtime::serde::de::MapAccess<'de>>(
+    fn set_field<'de, __M: serde::de::MapAccess<'de>>(
         &mut self,
         index: usize,
         map: &mut __M,
-    ) -> ::std::result::Result<(), __M::Error> {
+    ) -> Result<(), __M::Error> {
         match index {
-            0usize => self.gid = map.next_value()?,
-            1usize => self.name = map.next_value()?,
-            2usize => self.resource_type = map.next_value()?,
-            _ => {
-                map.next_value::<airbyte_agent_runtime::serde::de::IgnoredAny>()?;
-            }
+            0 => self.gid = map.next_value()?,
+            1 => self.name = map.next_value()?,
+            2 => self.resource_type = map.next_value()?,
+            _ => drop(map.next_value::<serde::de::IgnoredAny>()?),
         }
         Ok(())
     }
 }
-impl<'de> airbyte_agent_runtime::serde::Deserialize<'de> for ProjectsRecordTeam {
-    fn deserialize<__D: airbyte_agent_runtime::serde::Deserializer<'de>>(
-        deserializer: __D,
-    ) -> ::std::result::Result<Self, __D::Error> {
-        airbyte_agent_runtime::record::deserialize(deserializer)
+impl<'de> serde::Deserialize<'de> for ProjectsRecordTeam {
+    fn deserialize<__D: serde::Deserializer<'de>>(d: __D) -> Result<Self, __D::Error> {
+        record::deserialize(d)
     }
 }
 /// The `ProjectsUpdateData` object.
-#[derive(Debug, Clone, Default, airbyte_agent_runtime::serde::Serialize)]
+#[derive(Debug, Clone, Default, serde::Serialize)]
 #[serde(crate = "airbyte_agent_runtime::serde")]
 pub struct ProjectsUpdateData {
     /// Name of the project.
@@ -822,46 +771,42 @@ pub struct ProjectsUpdateData {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub archived: Option<bool>,
 }
-impl airbyte_agent_runtime::record::Record for ProjectsUpdateData {
+impl record::Record for ProjectsUpdateData {
     const NAME: &'static str = "ProjectsUpdateData";
     fn field_index(key: &str) -> Option<usize> {
         match key {
-            "name" => Some(0usize),
-            "notes" => Some(1usize),
-            "html_notes" => Some(2usize),
-            "color" => Some(3usize),
-            "default_view" => Some(4usize),
-            "due_on" => Some(5usize),
-            "start_on" => Some(6usize),
-            "archived" => Some(7usize),
+            "name" => Some(0),
+            "notes" => Some(1),
+            "html_notes" => Some(2),
+            "color" => Some(3),
+            "default_view" => Some(4),
+            "due_on" => Some(5),
+            "start_on" => Some(6),
+            "archived" => Some(7),
             _ => None,
         }
     }
-    fn set_field<'de, __M: airbyte_agent_runtime::serde::de::MapAccess<'de>>(
+    fn set_field<'de, __M: serde::de::MapAccess<'de>>(
         &mut self,
         index: usize,
         map: &mut __M,
-    ) -> ::std::result::Result<(), __M::Error> {
+    ) -> Result<(), __M::Error> {
         match index {
-            0usize => self.name = map.next_value()?,
-            1usize => self.notes = map.next_value()?,
-            2usize => self.html_notes = map.next_value()?,
-            3usize => self.color = map.next_value()?,
-            4usize => self.default_view = map.next_value()?,
-            5usize => self.due_on = map.next_value()?,
-            6usize => self.start_on = map.next_value()?,
-            7usize => self.archived = map.next_value()?,
-            _ => {
-                map.next_value::<airbyte_agent_runtime::serde::de::IgnoredAny>()?;
-            }
+            0 => self.name = map.next_value()?,
+            1 => self.notes = map.next_value()?,
+            2 => self.html_notes = map.next_value()?,
+            3 => self.color = map.next_value()?,
+            4 => self.default_view = map.next_value()?,
+            5 => self.due_on = map.next_value()?,
+            6 => self.start_on = map.next_value()?,
+            7 => self.archived = map.next_value()?,
+            _ => drop(map.next_value::<serde::de::IgnoredAny>()?),
         }
         Ok(())
     }
 }
-impl<'de> airbyte_agent_runtime::serde::Deserialize<'de> for ProjectsUpdateData {
-    fn deserialize<__D: airbyte_agent_runtime::serde::Deserializer<'de>>(
-        deserializer: __D,
-    ) -> ::std::result::Result<Self, __D::Error> {
-        airbyte_agent_runtime::record::deserialize(deserializer)
+impl<'de> serde::Deserialize<'de> for ProjectsUpdateData {
+    fn deserialize<__D: serde::Deserializer<'de>>(d: __D) -> Result<Self, __D::Error> {
+        record::deserialize(d)
     }
 }

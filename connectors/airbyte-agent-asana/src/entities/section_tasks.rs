@@ -2,7 +2,7 @@
 
 //! Entity `section_tasks`: handle, request builders and record types.
 use airbyte_agent_runtime::serde_json::{Map, Value};
-use airbyte_agent_runtime::{Client, Page, PageStream, Params, Result};
+use airbyte_agent_runtime::{Client, Page, PageStream, Params, Result, record, serde};
 use crate::types::*;
 impl crate::AsanaConnector {
     /// List tasks of a section
@@ -81,16 +81,11 @@ impl SectionTasksListRequest {
     }
     /// Send the request.
     pub async fn send(self) -> Result<Page<TaskCompact, SectionTasksListMeta>> {
-        self.client
-            .call_list::<
-                TaskCompact,
-                SectionTasksListMeta,
-            >(&crate::descriptor::SECTION_TASKS[0usize], self.params)
-            .await
+        self.client.call_list(&crate::descriptor::SECTION_TASKS[0], self.params).await
     }
     /// Every page, lazily, following the operation's pagination.
     pub fn pages(self) -> PageStream<TaskCompact, SectionTasksListMeta> {
-        self.client.pages(&crate::descriptor::SECTION_TASKS[0usize], self.params)
+        self.client.pages(&crate::descriptor::SECTION_TASKS[0], self.params)
     }
     /// The parameters collected so far (wire names).
     pub fn params(&self) -> &Params {
@@ -120,11 +115,7 @@ pub struct SectionTasksCreateRequest {
 impl SectionTasksCreateRequest {
     /// Send the request.
     pub async fn send(self) -> Result<Map<String, Value>> {
-        self.client
-            .call_record::<
-                Map<String, Value>,
-            >(&crate::descriptor::SECTION_TASKS[1usize], self.params)
-            .await
+        self.client.call_record(&crate::descriptor::SECTION_TASKS[1], self.params).await
     }
     /// The parameters collected so far (wire names).
     pub fn params(&self) -> &Params {
@@ -141,44 +132,40 @@ impl ::std::future::IntoFuture for SectionTasksCreateRequest {
     }
 }
 /// Metadata returned by `section_tasks.list` next to the records.
-#[derive(Debug, Clone, Default, airbyte_agent_runtime::serde::Serialize)]
+#[derive(Debug, Clone, Default, serde::Serialize)]
 #[serde(crate = "airbyte_agent_runtime::serde")]
 pub struct SectionTasksListMeta {
     /// `$.next_page`
     #[serde(skip_serializing_if = "Option::is_none")]
     pub next_page: Option<TasksListMetaNextPage>,
 }
-impl airbyte_agent_runtime::record::Record for SectionTasksListMeta {
+impl record::Record for SectionTasksListMeta {
     const NAME: &'static str = "SectionTasksListMeta";
     fn field_index(key: &str) -> Option<usize> {
         match key {
-            "next_page" => Some(0usize),
+            "next_page" => Some(0),
             _ => None,
         }
     }
-    fn set_field<'de, __M: airbyte_agent_runtime::serde::de::MapAccess<'de>>(
+    fn set_field<'de, __M: serde::de::MapAccess<'de>>(
         &mut self,
         index: usize,
         map: &mut __M,
-    ) -> ::std::result::Result<(), __M::Error> {
+    ) -> Result<(), __M::Error> {
         match index {
-            0usize => self.next_page = map.next_value()?,
-            _ => {
-                map.next_value::<airbyte_agent_runtime::serde::de::IgnoredAny>()?;
-            }
+            0 => self.next_page = map.next_value()?,
+            _ => drop(map.next_value::<serde::de::IgnoredAny>()?),
         }
         Ok(())
     }
 }
-impl<'de> airbyte_agent_runtime::serde::Deserialize<'de> for SectionTasksListMeta {
-    fn deserialize<__D: airbyte_agent_runtime::serde::Deserializer<'de>>(
-        deserializer: __D,
-    ) -> ::std::result::Result<Self, __D::Error> {
-        airbyte_agent_runtime::record::deserialize(deserializer)
+impl<'de> serde::Deserialize<'de> for SectionTasksListMeta {
+    fn deserialize<__D: serde::Deserializer<'de>>(d: __D) -> Result<Self, __D::Error> {
+        record::deserialize(d)
     }
 }
 /// The `SectionTasksCreateData` object.
-#[derive(Debug, Clone, Default, airbyte_agent_runtime::serde::Serialize)]
+#[derive(Debug, Clone, Default, serde::Serialize)]
 #[serde(crate = "airbyte_agent_runtime::serde")]
 pub struct SectionTasksCreateData {
     /// Gid of the task to move into the section.
@@ -191,36 +178,32 @@ pub struct SectionTasksCreateData {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub insert_after: Option<String>,
 }
-impl airbyte_agent_runtime::record::Record for SectionTasksCreateData {
+impl record::Record for SectionTasksCreateData {
     const NAME: &'static str = "SectionTasksCreateData";
     fn field_index(key: &str) -> Option<usize> {
         match key {
-            "task" => Some(0usize),
-            "insert_before" => Some(1usize),
-            "insert_after" => Some(2usize),
+            "task" => Some(0),
+            "insert_before" => Some(1),
+            "insert_after" => Some(2),
             _ => None,
         }
     }
-    fn set_field<'de, __M: airbyte_agent_runtime::serde::de::MapAccess<'de>>(
+    fn set_field<'de, __M: serde::de::MapAccess<'de>>(
         &mut self,
         index: usize,
         map: &mut __M,
-    ) -> ::std::result::Result<(), __M::Error> {
+    ) -> Result<(), __M::Error> {
         match index {
-            0usize => self.task = map.next_value()?,
-            1usize => self.insert_before = map.next_value()?,
-            2usize => self.insert_after = map.next_value()?,
-            _ => {
-                map.next_value::<airbyte_agent_runtime::serde::de::IgnoredAny>()?;
-            }
+            0 => self.task = map.next_value()?,
+            1 => self.insert_before = map.next_value()?,
+            2 => self.insert_after = map.next_value()?,
+            _ => drop(map.next_value::<serde::de::IgnoredAny>()?),
         }
         Ok(())
     }
 }
-impl<'de> airbyte_agent_runtime::serde::Deserialize<'de> for SectionTasksCreateData {
-    fn deserialize<__D: airbyte_agent_runtime::serde::Deserializer<'de>>(
-        deserializer: __D,
-    ) -> ::std::result::Result<Self, __D::Error> {
-        airbyte_agent_runtime::record::deserialize(deserializer)
+impl<'de> serde::Deserialize<'de> for SectionTasksCreateData {
+    fn deserialize<__D: serde::Deserializer<'de>>(d: __D) -> Result<Self, __D::Error> {
+        record::deserialize(d)
     }
 }

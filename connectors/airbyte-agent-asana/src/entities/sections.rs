@@ -2,7 +2,7 @@
 
 //! Entity `sections`: handle, request builders and record types.
 use airbyte_agent_runtime::serde_json::Value;
-use airbyte_agent_runtime::{Client, Params, Result};
+use airbyte_agent_runtime::{Client, Params, Result, record, serde};
 use crate::types::*;
 impl crate::AsanaConnector {
     /// Short form of a project section.
@@ -73,11 +73,7 @@ pub struct SectionsGetRequest {
 impl SectionsGetRequest {
     /// Send the request.
     pub async fn send(self) -> Result<ProjectSectionsRecord> {
-        self.client
-            .call_record::<
-                ProjectSectionsRecord,
-            >(&crate::descriptor::SECTIONS[0usize], self.params)
-            .await
+        self.client.call_record(&crate::descriptor::SECTIONS[0], self.params).await
     }
     /// The parameters collected so far (wire names).
     pub fn params(&self) -> &Params {
@@ -103,11 +99,7 @@ pub struct SectionsUpdateRequest {
 impl SectionsUpdateRequest {
     /// Send the request.
     pub async fn send(self) -> Result<ProjectSectionsRecord> {
-        self.client
-            .call_record::<
-                ProjectSectionsRecord,
-            >(&crate::descriptor::SECTIONS[1usize], self.params)
-            .await
+        self.client.call_record(&crate::descriptor::SECTIONS[1], self.params).await
     }
     /// The parameters collected so far (wire names).
     pub fn params(&self) -> &Params {
@@ -133,11 +125,7 @@ pub struct SectionsDeleteRequest {
 impl SectionsDeleteRequest {
     /// Send the request.
     pub async fn send(self) -> Result<SectionCompact> {
-        self.client
-            .call_record::<
-                SectionCompact,
-            >(&crate::descriptor::SECTIONS[2usize], self.params)
-            .await
+        self.client.call_record(&crate::descriptor::SECTIONS[2], self.params).await
     }
     /// The parameters collected so far (wire names).
     pub fn params(&self) -> &Params {
@@ -154,39 +142,35 @@ impl ::std::future::IntoFuture for SectionsDeleteRequest {
     }
 }
 /// The `SectionsUpdateData` object.
-#[derive(Debug, Clone, Default, airbyte_agent_runtime::serde::Serialize)]
+#[derive(Debug, Clone, Default, serde::Serialize)]
 #[serde(crate = "airbyte_agent_runtime::serde")]
 pub struct SectionsUpdateData {
     /// New section name.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub name: Option<String>,
 }
-impl airbyte_agent_runtime::record::Record for SectionsUpdateData {
+impl record::Record for SectionsUpdateData {
     const NAME: &'static str = "SectionsUpdateData";
     fn field_index(key: &str) -> Option<usize> {
         match key {
-            "name" => Some(0usize),
+            "name" => Some(0),
             _ => None,
         }
     }
-    fn set_field<'de, __M: airbyte_agent_runtime::serde::de::MapAccess<'de>>(
+    fn set_field<'de, __M: serde::de::MapAccess<'de>>(
         &mut self,
         index: usize,
         map: &mut __M,
-    ) -> ::std::result::Result<(), __M::Error> {
+    ) -> Result<(), __M::Error> {
         match index {
-            0usize => self.name = map.next_value()?,
-            _ => {
-                map.next_value::<airbyte_agent_runtime::serde::de::IgnoredAny>()?;
-            }
+            0 => self.name = map.next_value()?,
+            _ => drop(map.next_value::<serde::de::IgnoredAny>()?),
         }
         Ok(())
     }
 }
-impl<'de> airbyte_agent_runtime::serde::Deserialize<'de> for SectionsUpdateData {
-    fn deserialize<__D: airbyte_agent_runtime::serde::Deserializer<'de>>(
-        deserializer: __D,
-    ) -> ::std::result::Result<Self, __D::Error> {
-        airbyte_agent_runtime::record::deserialize(deserializer)
+impl<'de> serde::Deserialize<'de> for SectionsUpdateData {
+    fn deserialize<__D: serde::Deserializer<'de>>(d: __D) -> Result<Self, __D::Error> {
+        record::deserialize(d)
     }
 }

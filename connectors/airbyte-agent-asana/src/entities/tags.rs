@@ -2,7 +2,7 @@
 
 //! Entity `tags`: handle, request builders and record types.
 use airbyte_agent_runtime::serde_json::Value;
-use airbyte_agent_runtime::{Client, Params, Result};
+use airbyte_agent_runtime::{Client, Params, Result, record, serde};
 use crate::types::*;
 impl crate::AsanaConnector {
     /// Short form of an Asana tag.
@@ -73,11 +73,7 @@ pub struct TagsGetRequest {
 impl TagsGetRequest {
     /// Send the request.
     pub async fn send(self) -> Result<WorkspaceTagsRecord> {
-        self.client
-            .call_record::<
-                WorkspaceTagsRecord,
-            >(&crate::descriptor::TAGS[0usize], self.params)
-            .await
+        self.client.call_record(&crate::descriptor::TAGS[0], self.params).await
     }
     /// The parameters collected so far (wire names).
     pub fn params(&self) -> &Params {
@@ -103,11 +99,7 @@ pub struct TagsUpdateRequest {
 impl TagsUpdateRequest {
     /// Send the request.
     pub async fn send(self) -> Result<WorkspaceTagsRecord> {
-        self.client
-            .call_record::<
-                WorkspaceTagsRecord,
-            >(&crate::descriptor::TAGS[1usize], self.params)
-            .await
+        self.client.call_record(&crate::descriptor::TAGS[1], self.params).await
     }
     /// The parameters collected so far (wire names).
     pub fn params(&self) -> &Params {
@@ -133,9 +125,7 @@ pub struct TagsDeleteRequest {
 impl TagsDeleteRequest {
     /// Send the request.
     pub async fn send(self) -> Result<TagCompact> {
-        self.client
-            .call_record::<TagCompact>(&crate::descriptor::TAGS[2usize], self.params)
-            .await
+        self.client.call_record(&crate::descriptor::TAGS[2], self.params).await
     }
     /// The parameters collected so far (wire names).
     pub fn params(&self) -> &Params {
@@ -152,7 +142,7 @@ impl ::std::future::IntoFuture for TagsDeleteRequest {
     }
 }
 /// The `TagsUpdateData` object.
-#[derive(Debug, Clone, Default, airbyte_agent_runtime::serde::Serialize)]
+#[derive(Debug, Clone, Default, serde::Serialize)]
 #[serde(crate = "airbyte_agent_runtime::serde")]
 pub struct TagsUpdateData {
     /// Name of the tag.
@@ -165,36 +155,32 @@ pub struct TagsUpdateData {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub notes: Option<String>,
 }
-impl airbyte_agent_runtime::record::Record for TagsUpdateData {
+impl record::Record for TagsUpdateData {
     const NAME: &'static str = "TagsUpdateData";
     fn field_index(key: &str) -> Option<usize> {
         match key {
-            "name" => Some(0usize),
-            "color" => Some(1usize),
-            "notes" => Some(2usize),
+            "name" => Some(0),
+            "color" => Some(1),
+            "notes" => Some(2),
             _ => None,
         }
     }
-    fn set_field<'de, __M: airbyte_agent_runtime::serde::de::MapAccess<'de>>(
+    fn set_field<'de, __M: serde::de::MapAccess<'de>>(
         &mut self,
         index: usize,
         map: &mut __M,
-    ) -> ::std::result::Result<(), __M::Error> {
+    ) -> Result<(), __M::Error> {
         match index {
-            0usize => self.name = map.next_value()?,
-            1usize => self.color = map.next_value()?,
-            2usize => self.notes = map.next_value()?,
-            _ => {
-                map.next_value::<airbyte_agent_runtime::serde::de::IgnoredAny>()?;
-            }
+            0 => self.name = map.next_value()?,
+            1 => self.color = map.next_value()?,
+            2 => self.notes = map.next_value()?,
+            _ => drop(map.next_value::<serde::de::IgnoredAny>()?),
         }
         Ok(())
     }
 }
-impl<'de> airbyte_agent_runtime::serde::Deserialize<'de> for TagsUpdateData {
-    fn deserialize<__D: airbyte_agent_runtime::serde::Deserializer<'de>>(
-        deserializer: __D,
-    ) -> ::std::result::Result<Self, __D::Error> {
-        airbyte_agent_runtime::record::deserialize(deserializer)
+impl<'de> serde::Deserialize<'de> for TagsUpdateData {
+    fn deserialize<__D: serde::Deserializer<'de>>(d: __D) -> Result<Self, __D::Error> {
+        record::deserialize(d)
     }
 }

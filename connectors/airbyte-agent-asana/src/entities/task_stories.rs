@@ -2,7 +2,7 @@
 
 //! Entity `task_stories`: handle, request builders and record types.
 use airbyte_agent_runtime::serde_json::Value;
-use airbyte_agent_runtime::{Client, Params, Result};
+use airbyte_agent_runtime::{Client, Params, Result, record, serde};
 use crate::types::*;
 impl crate::AsanaConnector {
     /// Comment on a task
@@ -47,11 +47,7 @@ pub struct TaskStoriesCreateRequest {
 impl TaskStoriesCreateRequest {
     /// Send the request.
     pub async fn send(self) -> Result<TaskStoriesRecord> {
-        self.client
-            .call_record::<
-                TaskStoriesRecord,
-            >(&crate::descriptor::TASK_STORIES[0usize], self.params)
-            .await
+        self.client.call_record(&crate::descriptor::TASK_STORIES[0], self.params).await
     }
     /// The parameters collected so far (wire names).
     pub fn params(&self) -> &Params {
@@ -68,7 +64,7 @@ impl ::std::future::IntoFuture for TaskStoriesCreateRequest {
     }
 }
 /// The `TaskStoriesCreateData` object.
-#[derive(Debug, Clone, Default, airbyte_agent_runtime::serde::Serialize)]
+#[derive(Debug, Clone, Default, serde::Serialize)]
 #[serde(crate = "airbyte_agent_runtime::serde")]
 pub struct TaskStoriesCreateData {
     /// Comment text without formatting.
@@ -81,41 +77,37 @@ pub struct TaskStoriesCreateData {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub is_pinned: Option<bool>,
 }
-impl airbyte_agent_runtime::record::Record for TaskStoriesCreateData {
+impl record::Record for TaskStoriesCreateData {
     const NAME: &'static str = "TaskStoriesCreateData";
     fn field_index(key: &str) -> Option<usize> {
         match key {
-            "text" => Some(0usize),
-            "html_text" => Some(1usize),
-            "is_pinned" => Some(2usize),
+            "text" => Some(0),
+            "html_text" => Some(1),
+            "is_pinned" => Some(2),
             _ => None,
         }
     }
-    fn set_field<'de, __M: airbyte_agent_runtime::serde::de::MapAccess<'de>>(
+    fn set_field<'de, __M: serde::de::MapAccess<'de>>(
         &mut self,
         index: usize,
         map: &mut __M,
-    ) -> ::std::result::Result<(), __M::Error> {
+    ) -> Result<(), __M::Error> {
         match index {
-            0usize => self.text = map.next_value()?,
-            1usize => self.html_text = map.next_value()?,
-            2usize => self.is_pinned = map.next_value()?,
-            _ => {
-                map.next_value::<airbyte_agent_runtime::serde::de::IgnoredAny>()?;
-            }
+            0 => self.text = map.next_value()?,
+            1 => self.html_text = map.next_value()?,
+            2 => self.is_pinned = map.next_value()?,
+            _ => drop(map.next_value::<serde::de::IgnoredAny>()?),
         }
         Ok(())
     }
 }
-impl<'de> airbyte_agent_runtime::serde::Deserialize<'de> for TaskStoriesCreateData {
-    fn deserialize<__D: airbyte_agent_runtime::serde::Deserializer<'de>>(
-        deserializer: __D,
-    ) -> ::std::result::Result<Self, __D::Error> {
-        airbyte_agent_runtime::record::deserialize(deserializer)
+impl<'de> serde::Deserialize<'de> for TaskStoriesCreateData {
+    fn deserialize<__D: serde::Deserializer<'de>>(d: __D) -> Result<Self, __D::Error> {
+        record::deserialize(d)
     }
 }
 /// A comment or activity entry on a task.
-#[derive(Debug, Clone, Default, airbyte_agent_runtime::serde::Serialize)]
+#[derive(Debug, Clone, Default, serde::Serialize)]
 #[serde(crate = "airbyte_agent_runtime::serde")]
 pub struct TaskStoriesRecord {
     /// `gid`
@@ -149,50 +141,46 @@ pub struct TaskStoriesRecord {
     #[serde(rename = "type", skip_serializing_if = "Option::is_none")]
     pub type_: Option<String>,
 }
-impl airbyte_agent_runtime::record::Record for TaskStoriesRecord {
+impl record::Record for TaskStoriesRecord {
     const NAME: &'static str = "TaskStoriesRecord";
     fn field_index(key: &str) -> Option<usize> {
         match key {
-            "gid" => Some(0usize),
-            "resource_type" => Some(1usize),
-            "resource_subtype" => Some(2usize),
-            "text" => Some(3usize),
-            "html_text" => Some(4usize),
-            "is_pinned" => Some(5usize),
-            "created_at" => Some(6usize),
-            "created_by" => Some(7usize),
-            "target" => Some(8usize),
-            "type" => Some(9usize),
+            "gid" => Some(0),
+            "resource_type" => Some(1),
+            "resource_subtype" => Some(2),
+            "text" => Some(3),
+            "html_text" => Some(4),
+            "is_pinned" => Some(5),
+            "created_at" => Some(6),
+            "created_by" => Some(7),
+            "target" => Some(8),
+            "type" => Some(9),
             _ => None,
         }
     }
-    fn set_field<'de, __M: airbyte_agent_runtime::serde::de::MapAccess<'de>>(
+    fn set_field<'de, __M: serde::de::MapAccess<'de>>(
         &mut self,
         index: usize,
         map: &mut __M,
-    ) -> ::std::result::Result<(), __M::Error> {
+    ) -> Result<(), __M::Error> {
         match index {
-            0usize => self.gid = map.next_value()?,
-            1usize => self.resource_type = map.next_value()?,
-            2usize => self.resource_subtype = map.next_value()?,
-            3usize => self.text = map.next_value()?,
-            4usize => self.html_text = map.next_value()?,
-            5usize => self.is_pinned = map.next_value()?,
-            6usize => self.created_at = map.next_value()?,
-            7usize => self.created_by = map.next_value()?,
-            8usize => self.target = map.next_value()?,
-            9usize => self.type_ = map.next_value()?,
-            _ => {
-                map.next_value::<airbyte_agent_runtime::serde::de::IgnoredAny>()?;
-            }
+            0 => self.gid = map.next_value()?,
+            1 => self.resource_type = map.next_value()?,
+            2 => self.resource_subtype = map.next_value()?,
+            3 => self.text = map.next_value()?,
+            4 => self.html_text = map.next_value()?,
+            5 => self.is_pinned = map.next_value()?,
+            6 => self.created_at = map.next_value()?,
+            7 => self.created_by = map.next_value()?,
+            8 => self.target = map.next_value()?,
+            9 => self.type_ = map.next_value()?,
+            _ => drop(map.next_value::<serde::de::IgnoredAny>()?),
         }
         Ok(())
     }
 }
-impl<'de> airbyte_agent_runtime::serde::Deserialize<'de> for TaskStoriesRecord {
-    fn deserialize<__D: airbyte_agent_runtime::serde::Deserializer<'de>>(
-        deserializer: __D,
-    ) -> ::std::result::Result<Self, __D::Error> {
-        airbyte_agent_runtime::record::deserialize(deserializer)
+impl<'de> serde::Deserialize<'de> for TaskStoriesRecord {
+    fn deserialize<__D: serde::Deserializer<'de>>(d: __D) -> Result<Self, __D::Error> {
+        record::deserialize(d)
     }
 }

@@ -2,7 +2,7 @@
 
 //! Entity `task_tags`: handle, request builders and record types.
 use airbyte_agent_runtime::serde_json::{Map, Value};
-use airbyte_agent_runtime::{Client, Params, Result};
+use airbyte_agent_runtime::{Client, Params, Result, record, serde};
 impl crate::AsanaConnector {
     /// Tag a task
     pub fn task_tags(&self) -> TaskTags {
@@ -64,11 +64,7 @@ pub struct TaskTagsCreateRequest {
 impl TaskTagsCreateRequest {
     /// Send the request.
     pub async fn send(self) -> Result<Map<String, Value>> {
-        self.client
-            .call_record::<
-                Map<String, Value>,
-            >(&crate::descriptor::TASK_TAGS[0usize], self.params)
-            .await
+        self.client.call_record(&crate::descriptor::TASK_TAGS[0], self.params).await
     }
     /// The parameters collected so far (wire names).
     pub fn params(&self) -> &Params {
@@ -94,11 +90,7 @@ pub struct TaskTagsDeleteRequest {
 impl TaskTagsDeleteRequest {
     /// Send the request.
     pub async fn send(self) -> Result<Map<String, Value>> {
-        self.client
-            .call_record::<
-                Map<String, Value>,
-            >(&crate::descriptor::TASK_TAGS[1usize], self.params)
-            .await
+        self.client.call_record(&crate::descriptor::TASK_TAGS[1], self.params).await
     }
     /// The parameters collected so far (wire names).
     pub fn params(&self) -> &Params {
@@ -115,39 +107,35 @@ impl ::std::future::IntoFuture for TaskTagsDeleteRequest {
     }
 }
 /// The `TaskTagsCreateData` object.
-#[derive(Debug, Clone, Default, airbyte_agent_runtime::serde::Serialize)]
+#[derive(Debug, Clone, Default, serde::Serialize)]
 #[serde(crate = "airbyte_agent_runtime::serde")]
 pub struct TaskTagsCreateData {
     /// Gid of the tag to put on the task.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub tag: Option<String>,
 }
-impl airbyte_agent_runtime::record::Record for TaskTagsCreateData {
+impl record::Record for TaskTagsCreateData {
     const NAME: &'static str = "TaskTagsCreateData";
     fn field_index(key: &str) -> Option<usize> {
         match key {
-            "tag" => Some(0usize),
+            "tag" => Some(0),
             _ => None,
         }
     }
-    fn set_field<'de, __M: airbyte_agent_runtime::serde::de::MapAccess<'de>>(
+    fn set_field<'de, __M: serde::de::MapAccess<'de>>(
         &mut self,
         index: usize,
         map: &mut __M,
-    ) -> ::std::result::Result<(), __M::Error> {
+    ) -> Result<(), __M::Error> {
         match index {
-            0usize => self.tag = map.next_value()?,
-            _ => {
-                map.next_value::<airbyte_agent_runtime::serde::de::IgnoredAny>()?;
-            }
+            0 => self.tag = map.next_value()?,
+            _ => drop(map.next_value::<serde::de::IgnoredAny>()?),
         }
         Ok(())
     }
 }
-impl<'de> airbyte_agent_runtime::serde::Deserialize<'de> for TaskTagsCreateData {
-    fn deserialize<__D: airbyte_agent_runtime::serde::Deserializer<'de>>(
-        deserializer: __D,
-    ) -> ::std::result::Result<Self, __D::Error> {
-        airbyte_agent_runtime::record::deserialize(deserializer)
+impl<'de> serde::Deserialize<'de> for TaskTagsCreateData {
+    fn deserialize<__D: serde::Deserializer<'de>>(d: __D) -> Result<Self, __D::Error> {
+        record::deserialize(d)
     }
 }

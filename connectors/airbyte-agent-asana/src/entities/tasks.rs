@@ -2,7 +2,7 @@
 
 //! Entity `tasks`: handle, request builders and record types.
 use airbyte_agent_runtime::serde_json::Value;
-use airbyte_agent_runtime::{Client, Page, PageStream, Params, Result};
+use airbyte_agent_runtime::{Client, Page, PageStream, Params, Result, record, serde};
 use crate::types::*;
 impl crate::AsanaConnector {
     /// Short form of an Asana task: gid, name and subtype.
@@ -153,16 +153,11 @@ impl TasksListRequest {
     }
     /// Send the request.
     pub async fn send(self) -> Result<Page<TaskCompact, TasksListMeta>> {
-        self.client
-            .call_list::<
-                TaskCompact,
-                TasksListMeta,
-            >(&crate::descriptor::TASKS[0usize], self.params)
-            .await
+        self.client.call_list(&crate::descriptor::TASKS[0], self.params).await
     }
     /// Every page, lazily, following the operation's pagination.
     pub fn pages(self) -> PageStream<TaskCompact, TasksListMeta> {
-        self.client.pages(&crate::descriptor::TASKS[0usize], self.params)
+        self.client.pages(&crate::descriptor::TASKS[0], self.params)
     }
     /// The parameters collected so far (wire names).
     pub fn params(&self) -> &Params {
@@ -192,9 +187,7 @@ pub struct TasksCreateRequest {
 impl TasksCreateRequest {
     /// Send the request.
     pub async fn send(self) -> Result<TasksRecord> {
-        self.client
-            .call_record::<TasksRecord>(&crate::descriptor::TASKS[1usize], self.params)
-            .await
+        self.client.call_record(&crate::descriptor::TASKS[1], self.params).await
     }
     /// The parameters collected so far (wire names).
     pub fn params(&self) -> &Params {
@@ -220,9 +213,7 @@ pub struct TasksGetRequest {
 impl TasksGetRequest {
     /// Send the request.
     pub async fn send(self) -> Result<TasksRecord> {
-        self.client
-            .call_record::<TasksRecord>(&crate::descriptor::TASKS[2usize], self.params)
-            .await
+        self.client.call_record(&crate::descriptor::TASKS[2], self.params).await
     }
     /// The parameters collected so far (wire names).
     pub fn params(&self) -> &Params {
@@ -248,9 +239,7 @@ pub struct TasksUpdateRequest {
 impl TasksUpdateRequest {
     /// Send the request.
     pub async fn send(self) -> Result<TasksRecord> {
-        self.client
-            .call_record::<TasksRecord>(&crate::descriptor::TASKS[3usize], self.params)
-            .await
+        self.client.call_record(&crate::descriptor::TASKS[3], self.params).await
     }
     /// The parameters collected so far (wire names).
     pub fn params(&self) -> &Params {
@@ -276,9 +265,7 @@ pub struct TasksDeleteRequest {
 impl TasksDeleteRequest {
     /// Send the request.
     pub async fn send(self) -> Result<TaskCompact> {
-        self.client
-            .call_record::<TaskCompact>(&crate::descriptor::TASKS[4usize], self.params)
-            .await
+        self.client.call_record(&crate::descriptor::TASKS[4], self.params).await
     }
     /// The parameters collected so far (wire names).
     pub fn params(&self) -> &Params {
@@ -295,44 +282,40 @@ impl ::std::future::IntoFuture for TasksDeleteRequest {
     }
 }
 /// Metadata returned by `tasks.list` next to the records.
-#[derive(Debug, Clone, Default, airbyte_agent_runtime::serde::Serialize)]
+#[derive(Debug, Clone, Default, serde::Serialize)]
 #[serde(crate = "airbyte_agent_runtime::serde")]
 pub struct TasksListMeta {
     /// `$.next_page`
     #[serde(skip_serializing_if = "Option::is_none")]
     pub next_page: Option<TasksListMetaNextPage>,
 }
-impl airbyte_agent_runtime::record::Record for TasksListMeta {
+impl record::Record for TasksListMeta {
     const NAME: &'static str = "TasksListMeta";
     fn field_index(key: &str) -> Option<usize> {
         match key {
-            "next_page" => Some(0usize),
+            "next_page" => Some(0),
             _ => None,
         }
     }
-    fn set_field<'de, __M: airbyte_agent_runtime::serde::de::MapAccess<'de>>(
+    fn set_field<'de, __M: serde::de::MapAccess<'de>>(
         &mut self,
         index: usize,
         map: &mut __M,
-    ) -> ::std::result::Result<(), __M::Error> {
+    ) -> Result<(), __M::Error> {
         match index {
-            0usize => self.next_page = map.next_value()?,
-            _ => {
-                map.next_value::<airbyte_agent_runtime::serde::de::IgnoredAny>()?;
-            }
+            0 => self.next_page = map.next_value()?,
+            _ => drop(map.next_value::<serde::de::IgnoredAny>()?),
         }
         Ok(())
     }
 }
-impl<'de> airbyte_agent_runtime::serde::Deserialize<'de> for TasksListMeta {
-    fn deserialize<__D: airbyte_agent_runtime::serde::Deserializer<'de>>(
-        deserializer: __D,
-    ) -> ::std::result::Result<Self, __D::Error> {
-        airbyte_agent_runtime::record::deserialize(deserializer)
+impl<'de> serde::Deserialize<'de> for TasksListMeta {
+    fn deserialize<__D: serde::Deserializer<'de>>(d: __D) -> Result<Self, __D::Error> {
+        record::deserialize(d)
     }
 }
 /// The `TasksCreateData` object.
-#[derive(Debug, Clone, Default, airbyte_agent_runtime::serde::Serialize)]
+#[derive(Debug, Clone, Default, serde::Serialize)]
 #[serde(crate = "airbyte_agent_runtime::serde")]
 pub struct TasksCreateData {
     /// Name of the task.
@@ -378,71 +361,55 @@ pub struct TasksCreateData {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub resource_subtype: Option<TasksCreateDataResourceSubtype>,
 }
-impl airbyte_agent_runtime::record::Record for TasksCreateData {
+impl record::Record for TasksCreateData {
     const NAME: &'static str = "TasksCreateData";
     fn field_index(key: &str) -> Option<usize> {
         match key {
-            "name" => Some(0usize),
-            "workspace" => Some(1usize),
-            "projects" => Some(2usize),
-            "assignee" => Some(3usize),
-            "notes" => Some(4usize),
-            "html_notes" => Some(5usize),
-            "due_on" => Some(6usize),
-            "due_at" => Some(7usize),
-            "start_on" => Some(8usize),
-            "completed" => Some(9usize),
-            "parent" => Some(10usize),
-            "tags" => Some(11usize),
-            "followers" => Some(12usize),
-            "resource_subtype" => Some(13usize),
+            "name" => Some(0),
+            "workspace" => Some(1),
+            "projects" => Some(2),
+            "assignee" => Some(3),
+            "notes" => Some(4),
+            "html_notes" => Some(5),
+            "due_on" => Some(6),
+            "due_at" => Some(7),
+            "start_on" => Some(8),
+            "completed" => Some(9),
+            "parent" => Some(10),
+            "tags" => Some(11),
+            "followers" => Some(12),
+            "resource_subtype" => Some(13),
             _ => None,
         }
     }
-    fn set_field<'de, __M: airbyte_agent_runtime::serde::de::MapAccess<'de>>(
+    fn set_field<'de, __M: serde::de::MapAccess<'de>>(
         &mut self,
         index: usize,
         map: &mut __M,
-    ) -> ::std::result::Result<(), __M::Error> {
+    ) -> Result<(), __M::Error> {
         match index {
-            0usize => self.name = map.next_value()?,
-            1usize => self.workspace = map.next_value()?,
-            2usize => {
-                self.projects = map
-                    .next_value::<airbyte_agent_runtime::record::SkipNulls<String>>()?
-                    .0;
-            }
-            3usize => self.assignee = map.next_value()?,
-            4usize => self.notes = map.next_value()?,
-            5usize => self.html_notes = map.next_value()?,
-            6usize => self.due_on = map.next_value()?,
-            7usize => self.due_at = map.next_value()?,
-            8usize => self.start_on = map.next_value()?,
-            9usize => self.completed = map.next_value()?,
-            10usize => self.parent = map.next_value()?,
-            11usize => {
-                self.tags = map
-                    .next_value::<airbyte_agent_runtime::record::SkipNulls<String>>()?
-                    .0;
-            }
-            12usize => {
-                self.followers = map
-                    .next_value::<airbyte_agent_runtime::record::SkipNulls<String>>()?
-                    .0;
-            }
-            13usize => self.resource_subtype = map.next_value()?,
-            _ => {
-                map.next_value::<airbyte_agent_runtime::serde::de::IgnoredAny>()?;
-            }
+            0 => self.name = map.next_value()?,
+            1 => self.workspace = map.next_value()?,
+            2 => self.projects = map.next_value::<record::SkipNulls<String>>()?.0,
+            3 => self.assignee = map.next_value()?,
+            4 => self.notes = map.next_value()?,
+            5 => self.html_notes = map.next_value()?,
+            6 => self.due_on = map.next_value()?,
+            7 => self.due_at = map.next_value()?,
+            8 => self.start_on = map.next_value()?,
+            9 => self.completed = map.next_value()?,
+            10 => self.parent = map.next_value()?,
+            11 => self.tags = map.next_value::<record::SkipNulls<String>>()?.0,
+            12 => self.followers = map.next_value::<record::SkipNulls<String>>()?.0,
+            13 => self.resource_subtype = map.next_value()?,
+            _ => drop(map.next_value::<serde::de::IgnoredAny>()?),
         }
         Ok(())
     }
 }
-impl<'de> airbyte_agent_runtime::serde::Deserialize<'de> for TasksCreateData {
-    fn deserialize<__D: airbyte_agent_runtime::serde::Deserializer<'de>>(
-        deserializer: __D,
-    ) -> ::std::result::Result<Self, __D::Error> {
-        airbyte_agent_runtime::record::deserialize(deserializer)
+impl<'de> serde::Deserialize<'de> for TasksCreateData {
+    fn deserialize<__D: serde::Deserializer<'de>>(d: __D) -> Result<Self, __D::Error> {
+        record::deserialize(d)
     }
 }
 airbyte_agent_runtime::string_enum! {
@@ -452,44 +419,40 @@ airbyte_agent_runtime::string_enum! {
     " `section`"] Section => "section", #[doc = " `approval`"] Approval => "approval" }
 }
 /// An Asana task with all of its details.
-#[derive(Debug, Clone, Default, airbyte_agent_runtime::serde::Serialize)]
+#[derive(Debug, Clone, Default, serde::Serialize)]
 #[serde(crate = "airbyte_agent_runtime::serde")]
 pub struct TasksRecord {
     /// `gid`
     #[serde(skip_serializing_if = "Option::is_none")]
     pub gid: Option<String>,
 }
-impl airbyte_agent_runtime::record::Record for TasksRecord {
+impl record::Record for TasksRecord {
     const NAME: &'static str = "TasksRecord";
     fn field_index(key: &str) -> Option<usize> {
         match key {
-            "gid" => Some(0usize),
+            "gid" => Some(0),
             _ => None,
         }
     }
-    fn set_field<'de, __M: airbyte_agent_runtime::serde::de::MapAccess<'de>>(
+    fn set_field<'de, __M: serde::de::MapAccess<'de>>(
         &mut self,
         index: usize,
         map: &mut __M,
-    ) -> ::std::result::Result<(), __M::Error> {
+    ) -> Result<(), __M::Error> {
         match index {
-            0usize => self.gid = map.next_value()?,
-            _ => {
-                map.next_value::<airbyte_agent_runtime::serde::de::IgnoredAny>()?;
-            }
+            0 => self.gid = map.next_value()?,
+            _ => drop(map.next_value::<serde::de::IgnoredAny>()?),
         }
         Ok(())
     }
 }
-impl<'de> airbyte_agent_runtime::serde::Deserialize<'de> for TasksRecord {
-    fn deserialize<__D: airbyte_agent_runtime::serde::Deserializer<'de>>(
-        deserializer: __D,
-    ) -> ::std::result::Result<Self, __D::Error> {
-        airbyte_agent_runtime::record::deserialize(deserializer)
+impl<'de> serde::Deserialize<'de> for TasksRecord {
+    fn deserialize<__D: serde::Deserializer<'de>>(d: __D) -> Result<Self, __D::Error> {
+        record::deserialize(d)
     }
 }
 /// The `TasksUpdateData` object.
-#[derive(Debug, Clone, Default, airbyte_agent_runtime::serde::Serialize)]
+#[derive(Debug, Clone, Default, serde::Serialize)]
 #[serde(crate = "airbyte_agent_runtime::serde")]
 pub struct TasksUpdateData {
     /// Name of the task.
@@ -517,46 +480,42 @@ pub struct TasksUpdateData {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub completed: Option<bool>,
 }
-impl airbyte_agent_runtime::record::Record for TasksUpdateData {
+impl record::Record for TasksUpdateData {
     const NAME: &'static str = "TasksUpdateData";
     fn field_index(key: &str) -> Option<usize> {
         match key {
-            "name" => Some(0usize),
-            "assignee" => Some(1usize),
-            "notes" => Some(2usize),
-            "html_notes" => Some(3usize),
-            "due_on" => Some(4usize),
-            "due_at" => Some(5usize),
-            "start_on" => Some(6usize),
-            "completed" => Some(7usize),
+            "name" => Some(0),
+            "assignee" => Some(1),
+            "notes" => Some(2),
+            "html_notes" => Some(3),
+            "due_on" => Some(4),
+            "due_at" => Some(5),
+            "start_on" => Some(6),
+            "completed" => Some(7),
             _ => None,
         }
     }
-    fn set_field<'de, __M: airbyte_agent_runtime::serde::de::MapAccess<'de>>(
+    fn set_field<'de, __M: serde::de::MapAccess<'de>>(
         &mut self,
         index: usize,
         map: &mut __M,
-    ) -> ::std::result::Result<(), __M::Error> {
+    ) -> Result<(), __M::Error> {
         match index {
-            0usize => self.name = map.next_value()?,
-            1usize => self.assignee = map.next_value()?,
-            2usize => self.notes = map.next_value()?,
-            3usize => self.html_notes = map.next_value()?,
-            4usize => self.due_on = map.next_value()?,
-            5usize => self.due_at = map.next_value()?,
-            6usize => self.start_on = map.next_value()?,
-            7usize => self.completed = map.next_value()?,
-            _ => {
-                map.next_value::<airbyte_agent_runtime::serde::de::IgnoredAny>()?;
-            }
+            0 => self.name = map.next_value()?,
+            1 => self.assignee = map.next_value()?,
+            2 => self.notes = map.next_value()?,
+            3 => self.html_notes = map.next_value()?,
+            4 => self.due_on = map.next_value()?,
+            5 => self.due_at = map.next_value()?,
+            6 => self.start_on = map.next_value()?,
+            7 => self.completed = map.next_value()?,
+            _ => drop(map.next_value::<serde::de::IgnoredAny>()?),
         }
         Ok(())
     }
 }
-impl<'de> airbyte_agent_runtime::serde::Deserialize<'de> for TasksUpdateData {
-    fn deserialize<__D: airbyte_agent_runtime::serde::Deserializer<'de>>(
-        deserializer: __D,
-    ) -> ::std::result::Result<Self, __D::Error> {
-        airbyte_agent_runtime::record::deserialize(deserializer)
+impl<'de> serde::Deserialize<'de> for TasksUpdateData {
+    fn deserialize<__D: serde::Deserializer<'de>>(d: __D) -> Result<Self, __D::Error> {
+        record::deserialize(d)
     }
 }

@@ -2,7 +2,7 @@
 
 //! Entity `team_projects`: handle, request builders and record types.
 use airbyte_agent_runtime::serde_json::Value;
-use airbyte_agent_runtime::{Client, Page, PageStream, Params, Result};
+use airbyte_agent_runtime::{Client, Page, PageStream, Params, Result, record, serde};
 use crate::types::*;
 impl crate::AsanaConnector {
     /// List projects of a team
@@ -63,16 +63,11 @@ impl TeamProjectsListRequest {
     }
     /// Send the request.
     pub async fn send(self) -> Result<Page<ProjectCompact, TeamProjectsListMeta>> {
-        self.client
-            .call_list::<
-                ProjectCompact,
-                TeamProjectsListMeta,
-            >(&crate::descriptor::TEAM_PROJECTS[0usize], self.params)
-            .await
+        self.client.call_list(&crate::descriptor::TEAM_PROJECTS[0], self.params).await
     }
     /// Every page, lazily, following the operation's pagination.
     pub fn pages(self) -> PageStream<ProjectCompact, TeamProjectsListMeta> {
-        self.client.pages(&crate::descriptor::TEAM_PROJECTS[0usize], self.params)
+        self.client.pages(&crate::descriptor::TEAM_PROJECTS[0], self.params)
     }
     /// The parameters collected so far (wire names).
     pub fn params(&self) -> &Params {
@@ -93,39 +88,35 @@ impl ::std::future::IntoFuture for TeamProjectsListRequest {
     }
 }
 /// Metadata returned by `team_projects.list` next to the records.
-#[derive(Debug, Clone, Default, airbyte_agent_runtime::serde::Serialize)]
+#[derive(Debug, Clone, Default, serde::Serialize)]
 #[serde(crate = "airbyte_agent_runtime::serde")]
 pub struct TeamProjectsListMeta {
     /// `$.next_page`
     #[serde(skip_serializing_if = "Option::is_none")]
     pub next_page: Option<TasksListMetaNextPage>,
 }
-impl airbyte_agent_runtime::record::Record for TeamProjectsListMeta {
+impl record::Record for TeamProjectsListMeta {
     const NAME: &'static str = "TeamProjectsListMeta";
     fn field_index(key: &str) -> Option<usize> {
         match key {
-            "next_page" => Some(0usize),
+            "next_page" => Some(0),
             _ => None,
         }
     }
-    fn set_field<'de, __M: airbyte_agent_runtime::serde::de::MapAccess<'de>>(
+    fn set_field<'de, __M: serde::de::MapAccess<'de>>(
         &mut self,
         index: usize,
         map: &mut __M,
-    ) -> ::std::result::Result<(), __M::Error> {
+    ) -> Result<(), __M::Error> {
         match index {
-            0usize => self.next_page = map.next_value()?,
-            _ => {
-                map.next_value::<airbyte_agent_runtime::serde::de::IgnoredAny>()?;
-            }
+            0 => self.next_page = map.next_value()?,
+            _ => drop(map.next_value::<serde::de::IgnoredAny>()?),
         }
         Ok(())
     }
 }
-impl<'de> airbyte_agent_runtime::serde::Deserialize<'de> for TeamProjectsListMeta {
-    fn deserialize<__D: airbyte_agent_runtime::serde::Deserializer<'de>>(
-        deserializer: __D,
-    ) -> ::std::result::Result<Self, __D::Error> {
-        airbyte_agent_runtime::record::deserialize(deserializer)
+impl<'de> serde::Deserialize<'de> for TeamProjectsListMeta {
+    fn deserialize<__D: serde::Deserializer<'de>>(d: __D) -> Result<Self, __D::Error> {
+        record::deserialize(d)
     }
 }

@@ -2,7 +2,7 @@
 
 //! Entity `teams`: handle, request builders and record types.
 use airbyte_agent_runtime::serde_json::Value;
-use airbyte_agent_runtime::{Client, Params, Result};
+use airbyte_agent_runtime::{Client, Params, Result, record, serde};
 use crate::types::*;
 impl crate::AsanaConnector {
     /// Short form of an Asana team.
@@ -42,9 +42,7 @@ pub struct TeamsGetRequest {
 impl TeamsGetRequest {
     /// Send the request.
     pub async fn send(self) -> Result<TeamsRecord> {
-        self.client
-            .call_record::<TeamsRecord>(&crate::descriptor::TEAMS[0usize], self.params)
-            .await
+        self.client.call_record(&crate::descriptor::TEAMS[0], self.params).await
     }
     /// The parameters collected so far (wire names).
     pub fn params(&self) -> &Params {
@@ -61,7 +59,7 @@ impl ::std::future::IntoFuture for TeamsGetRequest {
     }
 }
 /// An Asana team with its details.
-#[derive(Debug, Clone, Default, airbyte_agent_runtime::serde::Serialize)]
+#[derive(Debug, Clone, Default, serde::Serialize)]
 #[serde(crate = "airbyte_agent_runtime::serde")]
 pub struct TeamsRecord {
     /// `gid`
@@ -80,40 +78,36 @@ pub struct TeamsRecord {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub resource_type: Option<String>,
 }
-impl airbyte_agent_runtime::record::Record for TeamsRecord {
+impl record::Record for TeamsRecord {
     const NAME: &'static str = "TeamsRecord";
     fn field_index(key: &str) -> Option<usize> {
         match key {
-            "gid" => Some(0usize),
-            "name" => Some(1usize),
-            "organization" => Some(2usize),
-            "permalink_url" => Some(3usize),
-            "resource_type" => Some(4usize),
+            "gid" => Some(0),
+            "name" => Some(1),
+            "organization" => Some(2),
+            "permalink_url" => Some(3),
+            "resource_type" => Some(4),
             _ => None,
         }
     }
-    fn set_field<'de, __M: airbyte_agent_runtime::serde::de::MapAccess<'de>>(
+    fn set_field<'de, __M: serde::de::MapAccess<'de>>(
         &mut self,
         index: usize,
         map: &mut __M,
-    ) -> ::std::result::Result<(), __M::Error> {
+    ) -> Result<(), __M::Error> {
         match index {
-            0usize => self.gid = map.next_value()?,
-            1usize => self.name = map.next_value()?,
-            2usize => self.organization = map.next_value()?,
-            3usize => self.permalink_url = map.next_value()?,
-            4usize => self.resource_type = map.next_value()?,
-            _ => {
-                map.next_value::<airbyte_agent_runtime::serde::de::IgnoredAny>()?;
-            }
+            0 => self.gid = map.next_value()?,
+            1 => self.name = map.next_value()?,
+            2 => self.organization = map.next_value()?,
+            3 => self.permalink_url = map.next_value()?,
+            4 => self.resource_type = map.next_value()?,
+            _ => drop(map.next_value::<serde::de::IgnoredAny>()?),
         }
         Ok(())
     }
 }
-impl<'de> airbyte_agent_runtime::serde::Deserialize<'de> for TeamsRecord {
-    fn deserialize<__D: airbyte_agent_runtime::serde::Deserializer<'de>>(
-        deserializer: __D,
-    ) -> ::std::result::Result<Self, __D::Error> {
-        airbyte_agent_runtime::record::deserialize(deserializer)
+impl<'de> serde::Deserialize<'de> for TeamsRecord {
+    fn deserialize<__D: serde::Deserializer<'de>>(d: __D) -> Result<Self, __D::Error> {
+        record::deserialize(d)
     }
 }

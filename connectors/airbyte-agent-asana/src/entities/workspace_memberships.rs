@@ -2,7 +2,7 @@
 
 //! Entity `workspace_memberships`: handle, request builders and record types.
 use airbyte_agent_runtime::serde_json::Value;
-use airbyte_agent_runtime::{Client, Params, Result};
+use airbyte_agent_runtime::{Client, Params, Result, record, serde};
 use crate::types::*;
 impl crate::AsanaConnector {
     /// Add a user to a workspace
@@ -48,9 +48,7 @@ impl WorkspaceMembershipsCreateRequest {
     /// Send the request.
     pub async fn send(self) -> Result<UsersRecord> {
         self.client
-            .call_record::<
-                UsersRecord,
-            >(&crate::descriptor::WORKSPACE_MEMBERSHIPS[0usize], self.params)
+            .call_record(&crate::descriptor::WORKSPACE_MEMBERSHIPS[0], self.params)
             .await
     }
     /// The parameters collected so far (wire names).
@@ -68,40 +66,35 @@ impl ::std::future::IntoFuture for WorkspaceMembershipsCreateRequest {
     }
 }
 /// The `WorkspaceMembershipsCreateData` object.
-#[derive(Debug, Clone, Default, airbyte_agent_runtime::serde::Serialize)]
+#[derive(Debug, Clone, Default, serde::Serialize)]
 #[serde(crate = "airbyte_agent_runtime::serde")]
 pub struct WorkspaceMembershipsCreateData {
     /// Gid or email address of the person to add.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub user: Option<String>,
 }
-impl airbyte_agent_runtime::record::Record for WorkspaceMembershipsCreateData {
+impl record::Record for WorkspaceMembershipsCreateData {
     const NAME: &'static str = "WorkspaceMembershipsCreateData";
     fn field_index(key: &str) -> Option<usize> {
         match key {
-            "user" => Some(0usize),
+            "user" => Some(0),
             _ => None,
         }
     }
-    fn set_field<'de, __M: airbyte_agent_runtime::serde::de::MapAccess<'de>>(
+    fn set_field<'de, __M: serde::de::MapAccess<'de>>(
         &mut self,
         index: usize,
         map: &mut __M,
-    ) -> ::std::result::Result<(), __M::Error> {
+    ) -> Result<(), __M::Error> {
         match index {
-            0usize => self.user = map.next_value()?,
-            _ => {
-                map.next_value::<airbyte_agent_runtime::serde::de::IgnoredAny>()?;
-            }
+            0 => self.user = map.next_value()?,
+            _ => drop(map.next_value::<serde::de::IgnoredAny>()?),
         }
         Ok(())
     }
 }
-impl<'de> airbyte_agent_runtime::serde::Deserialize<'de>
-for WorkspaceMembershipsCreateData {
-    fn deserialize<__D: airbyte_agent_runtime::serde::Deserializer<'de>>(
-        deserializer: __D,
-    ) -> ::std::result::Result<Self, __D::Error> {
-        airbyte_agent_runtime::record::deserialize(deserializer)
+impl<'de> serde::Deserialize<'de> for WorkspaceMembershipsCreateData {
+    fn deserialize<__D: serde::Deserializer<'de>>(d: __D) -> Result<Self, __D::Error> {
+        record::deserialize(d)
     }
 }

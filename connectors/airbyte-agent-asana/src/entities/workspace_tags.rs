@@ -2,7 +2,7 @@
 
 //! Entity `workspace_tags`: handle, request builders and record types.
 use airbyte_agent_runtime::serde_json::Value;
-use airbyte_agent_runtime::{Client, Page, PageStream, Params, Result};
+use airbyte_agent_runtime::{Client, Page, PageStream, Params, Result, record, serde};
 use crate::types::*;
 impl crate::AsanaConnector {
     /// List tags of a workspace
@@ -74,16 +74,11 @@ impl WorkspaceTagsListRequest {
     }
     /// Send the request.
     pub async fn send(self) -> Result<Page<TagCompact, WorkspaceTagsListMeta>> {
-        self.client
-            .call_list::<
-                TagCompact,
-                WorkspaceTagsListMeta,
-            >(&crate::descriptor::WORKSPACE_TAGS[0usize], self.params)
-            .await
+        self.client.call_list(&crate::descriptor::WORKSPACE_TAGS[0], self.params).await
     }
     /// Every page, lazily, following the operation's pagination.
     pub fn pages(self) -> PageStream<TagCompact, WorkspaceTagsListMeta> {
-        self.client.pages(&crate::descriptor::WORKSPACE_TAGS[0usize], self.params)
+        self.client.pages(&crate::descriptor::WORKSPACE_TAGS[0], self.params)
     }
     /// The parameters collected so far (wire names).
     pub fn params(&self) -> &Params {
@@ -113,11 +108,7 @@ pub struct WorkspaceTagsCreateRequest {
 impl WorkspaceTagsCreateRequest {
     /// Send the request.
     pub async fn send(self) -> Result<WorkspaceTagsRecord> {
-        self.client
-            .call_record::<
-                WorkspaceTagsRecord,
-            >(&crate::descriptor::WORKSPACE_TAGS[1usize], self.params)
-            .await
+        self.client.call_record(&crate::descriptor::WORKSPACE_TAGS[1], self.params).await
     }
     /// The parameters collected so far (wire names).
     pub fn params(&self) -> &Params {
@@ -134,44 +125,40 @@ impl ::std::future::IntoFuture for WorkspaceTagsCreateRequest {
     }
 }
 /// Metadata returned by `workspace_tags.list` next to the records.
-#[derive(Debug, Clone, Default, airbyte_agent_runtime::serde::Serialize)]
+#[derive(Debug, Clone, Default, serde::Serialize)]
 #[serde(crate = "airbyte_agent_runtime::serde")]
 pub struct WorkspaceTagsListMeta {
     /// `$.next_page`
     #[serde(skip_serializing_if = "Option::is_none")]
     pub next_page: Option<TasksListMetaNextPage>,
 }
-impl airbyte_agent_runtime::record::Record for WorkspaceTagsListMeta {
+impl record::Record for WorkspaceTagsListMeta {
     const NAME: &'static str = "WorkspaceTagsListMeta";
     fn field_index(key: &str) -> Option<usize> {
         match key {
-            "next_page" => Some(0usize),
+            "next_page" => Some(0),
             _ => None,
         }
     }
-    fn set_field<'de, __M: airbyte_agent_runtime::serde::de::MapAccess<'de>>(
+    fn set_field<'de, __M: serde::de::MapAccess<'de>>(
         &mut self,
         index: usize,
         map: &mut __M,
-    ) -> ::std::result::Result<(), __M::Error> {
+    ) -> Result<(), __M::Error> {
         match index {
-            0usize => self.next_page = map.next_value()?,
-            _ => {
-                map.next_value::<airbyte_agent_runtime::serde::de::IgnoredAny>()?;
-            }
+            0 => self.next_page = map.next_value()?,
+            _ => drop(map.next_value::<serde::de::IgnoredAny>()?),
         }
         Ok(())
     }
 }
-impl<'de> airbyte_agent_runtime::serde::Deserialize<'de> for WorkspaceTagsListMeta {
-    fn deserialize<__D: airbyte_agent_runtime::serde::Deserializer<'de>>(
-        deserializer: __D,
-    ) -> ::std::result::Result<Self, __D::Error> {
-        airbyte_agent_runtime::record::deserialize(deserializer)
+impl<'de> serde::Deserialize<'de> for WorkspaceTagsListMeta {
+    fn deserialize<__D: serde::Deserializer<'de>>(d: __D) -> Result<Self, __D::Error> {
+        record::deserialize(d)
     }
 }
 /// The `WorkspaceTagsCreateData` object.
-#[derive(Debug, Clone, Default, airbyte_agent_runtime::serde::Serialize)]
+#[derive(Debug, Clone, Default, serde::Serialize)]
 #[serde(crate = "airbyte_agent_runtime::serde")]
 pub struct WorkspaceTagsCreateData {
     /// Name of the tag.
@@ -184,36 +171,32 @@ pub struct WorkspaceTagsCreateData {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub notes: Option<String>,
 }
-impl airbyte_agent_runtime::record::Record for WorkspaceTagsCreateData {
+impl record::Record for WorkspaceTagsCreateData {
     const NAME: &'static str = "WorkspaceTagsCreateData";
     fn field_index(key: &str) -> Option<usize> {
         match key {
-            "name" => Some(0usize),
-            "color" => Some(1usize),
-            "notes" => Some(2usize),
+            "name" => Some(0),
+            "color" => Some(1),
+            "notes" => Some(2),
             _ => None,
         }
     }
-    fn set_field<'de, __M: airbyte_agent_runtime::serde::de::MapAccess<'de>>(
+    fn set_field<'de, __M: serde::de::MapAccess<'de>>(
         &mut self,
         index: usize,
         map: &mut __M,
-    ) -> ::std::result::Result<(), __M::Error> {
+    ) -> Result<(), __M::Error> {
         match index {
-            0usize => self.name = map.next_value()?,
-            1usize => self.color = map.next_value()?,
-            2usize => self.notes = map.next_value()?,
-            _ => {
-                map.next_value::<airbyte_agent_runtime::serde::de::IgnoredAny>()?;
-            }
+            0 => self.name = map.next_value()?,
+            1 => self.color = map.next_value()?,
+            2 => self.notes = map.next_value()?,
+            _ => drop(map.next_value::<serde::de::IgnoredAny>()?),
         }
         Ok(())
     }
 }
-impl<'de> airbyte_agent_runtime::serde::Deserialize<'de> for WorkspaceTagsCreateData {
-    fn deserialize<__D: airbyte_agent_runtime::serde::Deserializer<'de>>(
-        deserializer: __D,
-    ) -> ::std::result::Result<Self, __D::Error> {
-        airbyte_agent_runtime::record::deserialize(deserializer)
+impl<'de> serde::Deserialize<'de> for WorkspaceTagsCreateData {
+    fn deserialize<__D: serde::Deserializer<'de>>(d: __D) -> Result<Self, __D::Error> {
+        record::deserialize(d)
     }
 }

@@ -2,7 +2,7 @@
 
 //! Entity `workspace_task_search`: handle, request builders and record types.
 use airbyte_agent_runtime::serde_json::Value;
-use airbyte_agent_runtime::{Client, Page, PageStream, Params, Result};
+use airbyte_agent_runtime::{Client, Page, PageStream, Params, Result, record, serde};
 use crate::types::*;
 impl crate::AsanaConnector {
     /// Find tasks in a workspace
@@ -172,15 +172,12 @@ impl WorkspaceTaskSearchListRequest {
     /// Send the request.
     pub async fn send(self) -> Result<Page<TaskCompact, WorkspaceTaskSearchListMeta>> {
         self.client
-            .call_list::<
-                TaskCompact,
-                WorkspaceTaskSearchListMeta,
-            >(&crate::descriptor::WORKSPACE_TASK_SEARCH[0usize], self.params)
+            .call_list(&crate::descriptor::WORKSPACE_TASK_SEARCH[0], self.params)
             .await
     }
     /// Every page, lazily, following the operation's pagination.
     pub fn pages(self) -> PageStream<TaskCompact, WorkspaceTaskSearchListMeta> {
-        self.client.pages(&crate::descriptor::WORKSPACE_TASK_SEARCH[0usize], self.params)
+        self.client.pages(&crate::descriptor::WORKSPACE_TASK_SEARCH[0], self.params)
     }
     /// The parameters collected so far (wire names).
     pub fn params(&self) -> &Params {
@@ -201,40 +198,35 @@ impl ::std::future::IntoFuture for WorkspaceTaskSearchListRequest {
     }
 }
 /// Metadata returned by `workspace_task_search.list` next to the records.
-#[derive(Debug, Clone, Default, airbyte_agent_runtime::serde::Serialize)]
+#[derive(Debug, Clone, Default, serde::Serialize)]
 #[serde(crate = "airbyte_agent_runtime::serde")]
 pub struct WorkspaceTaskSearchListMeta {
     /// `$.next_page`
     #[serde(skip_serializing_if = "Option::is_none")]
     pub next_page: Option<TasksListMetaNextPage>,
 }
-impl airbyte_agent_runtime::record::Record for WorkspaceTaskSearchListMeta {
+impl record::Record for WorkspaceTaskSearchListMeta {
     const NAME: &'static str = "WorkspaceTaskSearchListMeta";
     fn field_index(key: &str) -> Option<usize> {
         match key {
-            "next_page" => Some(0usize),
+            "next_page" => Some(0),
             _ => None,
         }
     }
-    fn set_field<'de, __M: airbyte_agent_runtime::serde::de::MapAccess<'de>>(
+    fn set_field<'de, __M: serde::de::MapAccess<'de>>(
         &mut self,
         index: usize,
         map: &mut __M,
-    ) -> ::std::result::Result<(), __M::Error> {
+    ) -> Result<(), __M::Error> {
         match index {
-            0usize => self.next_page = map.next_value()?,
-            _ => {
-                map.next_value::<airbyte_agent_runtime::serde::de::IgnoredAny>()?;
-            }
+            0 => self.next_page = map.next_value()?,
+            _ => drop(map.next_value::<serde::de::IgnoredAny>()?),
         }
         Ok(())
     }
 }
-impl<'de> airbyte_agent_runtime::serde::Deserialize<'de>
-for WorkspaceTaskSearchListMeta {
-    fn deserialize<__D: airbyte_agent_runtime::serde::Deserializer<'de>>(
-        deserializer: __D,
-    ) -> ::std::result::Result<Self, __D::Error> {
-        airbyte_agent_runtime::record::deserialize(deserializer)
+impl<'de> serde::Deserialize<'de> for WorkspaceTaskSearchListMeta {
+    fn deserialize<__D: serde::Deserializer<'de>>(d: __D) -> Result<Self, __D::Error> {
+        record::deserialize(d)
     }
 }

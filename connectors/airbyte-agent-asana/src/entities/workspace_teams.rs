@@ -2,7 +2,7 @@
 
 //! Entity `workspace_teams`: handle, request builders and record types.
 use airbyte_agent_runtime::serde_json::Value;
-use airbyte_agent_runtime::{Client, Page, PageStream, Params, Result};
+use airbyte_agent_runtime::{Client, Page, PageStream, Params, Result, record, serde};
 use crate::types::*;
 impl crate::AsanaConnector {
     /// List teams of a workspace
@@ -56,16 +56,11 @@ impl WorkspaceTeamsListRequest {
     }
     /// Send the request.
     pub async fn send(self) -> Result<Page<TeamCompact, WorkspaceTeamsListMeta>> {
-        self.client
-            .call_list::<
-                TeamCompact,
-                WorkspaceTeamsListMeta,
-            >(&crate::descriptor::WORKSPACE_TEAMS[0usize], self.params)
-            .await
+        self.client.call_list(&crate::descriptor::WORKSPACE_TEAMS[0], self.params).await
     }
     /// Every page, lazily, following the operation's pagination.
     pub fn pages(self) -> PageStream<TeamCompact, WorkspaceTeamsListMeta> {
-        self.client.pages(&crate::descriptor::WORKSPACE_TEAMS[0usize], self.params)
+        self.client.pages(&crate::descriptor::WORKSPACE_TEAMS[0], self.params)
     }
     /// The parameters collected so far (wire names).
     pub fn params(&self) -> &Params {
@@ -86,39 +81,35 @@ impl ::std::future::IntoFuture for WorkspaceTeamsListRequest {
     }
 }
 /// Metadata returned by `workspace_teams.list` next to the records.
-#[derive(Debug, Clone, Default, airbyte_agent_runtime::serde::Serialize)]
+#[derive(Debug, Clone, Default, serde::Serialize)]
 #[serde(crate = "airbyte_agent_runtime::serde")]
 pub struct WorkspaceTeamsListMeta {
     /// `$.next_page`
     #[serde(skip_serializing_if = "Option::is_none")]
     pub next_page: Option<TasksListMetaNextPage>,
 }
-impl airbyte_agent_runtime::record::Record for WorkspaceTeamsListMeta {
+impl record::Record for WorkspaceTeamsListMeta {
     const NAME: &'static str = "WorkspaceTeamsListMeta";
     fn field_index(key: &str) -> Option<usize> {
         match key {
-            "next_page" => Some(0usize),
+            "next_page" => Some(0),
             _ => None,
         }
     }
-    fn set_field<'de, __M: airbyte_agent_runtime::serde::de::MapAccess<'de>>(
+    fn set_field<'de, __M: serde::de::MapAccess<'de>>(
         &mut self,
         index: usize,
         map: &mut __M,
-    ) -> ::std::result::Result<(), __M::Error> {
+    ) -> Result<(), __M::Error> {
         match index {
-            0usize => self.next_page = map.next_value()?,
-            _ => {
-                map.next_value::<airbyte_agent_runtime::serde::de::IgnoredAny>()?;
-            }
+            0 => self.next_page = map.next_value()?,
+            _ => drop(map.next_value::<serde::de::IgnoredAny>()?),
         }
         Ok(())
     }
 }
-impl<'de> airbyte_agent_runtime::serde::Deserialize<'de> for WorkspaceTeamsListMeta {
-    fn deserialize<__D: airbyte_agent_runtime::serde::Deserializer<'de>>(
-        deserializer: __D,
-    ) -> ::std::result::Result<Self, __D::Error> {
-        airbyte_agent_runtime::record::deserialize(deserializer)
+impl<'de> serde::Deserialize<'de> for WorkspaceTeamsListMeta {
+    fn deserialize<__D: serde::Deserializer<'de>>(d: __D) -> Result<Self, __D::Error> {
+        record::deserialize(d)
     }
 }

@@ -2,7 +2,7 @@
 
 //! Entity `workspaces`: handle, request builders and record types.
 use airbyte_agent_runtime::serde_json::Value;
-use airbyte_agent_runtime::{Client, Page, PageStream, Params, Result};
+use airbyte_agent_runtime::{Client, Page, PageStream, Params, Result, record, serde};
 use crate::types::*;
 impl crate::AsanaConnector {
     /// Short form of an Asana workspace or organization.
@@ -67,16 +67,11 @@ impl WorkspacesListRequest {
     }
     /// Send the request.
     pub async fn send(self) -> Result<Page<WorkspaceCompact, WorkspacesListMeta>> {
-        self.client
-            .call_list::<
-                WorkspaceCompact,
-                WorkspacesListMeta,
-            >(&crate::descriptor::WORKSPACES[0usize], self.params)
-            .await
+        self.client.call_list(&crate::descriptor::WORKSPACES[0], self.params).await
     }
     /// Every page, lazily, following the operation's pagination.
     pub fn pages(self) -> PageStream<WorkspaceCompact, WorkspacesListMeta> {
-        self.client.pages(&crate::descriptor::WORKSPACES[0usize], self.params)
+        self.client.pages(&crate::descriptor::WORKSPACES[0], self.params)
     }
     /// The parameters collected so far (wire names).
     pub fn params(&self) -> &Params {
@@ -106,11 +101,7 @@ pub struct WorkspacesGetRequest {
 impl WorkspacesGetRequest {
     /// Send the request.
     pub async fn send(self) -> Result<WorkspacesRecord> {
-        self.client
-            .call_record::<
-                WorkspacesRecord,
-            >(&crate::descriptor::WORKSPACES[1usize], self.params)
-            .await
+        self.client.call_record(&crate::descriptor::WORKSPACES[1], self.params).await
     }
     /// The parameters collected so far (wire names).
     pub fn params(&self) -> &Params {
@@ -127,7 +118,7 @@ impl ::std::future::IntoFuture for WorkspacesGetRequest {
     }
 }
 /// Short form of an Asana workspace or organization.
-#[derive(Debug, Clone, Default, airbyte_agent_runtime::serde::Serialize)]
+#[derive(Debug, Clone, Default, serde::Serialize)]
 #[serde(crate = "airbyte_agent_runtime::serde")]
 pub struct WorkspaceCompact {
     /// Globally unique ID of the workspace, as a string.
@@ -140,78 +131,70 @@ pub struct WorkspaceCompact {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub name: Option<String>,
 }
-impl airbyte_agent_runtime::record::Record for WorkspaceCompact {
+impl record::Record for WorkspaceCompact {
     const NAME: &'static str = "WorkspaceCompact";
     fn field_index(key: &str) -> Option<usize> {
         match key {
-            "gid" => Some(0usize),
-            "resource_type" => Some(1usize),
-            "name" => Some(2usize),
+            "gid" => Some(0),
+            "resource_type" => Some(1),
+            "name" => Some(2),
             _ => None,
         }
     }
-    fn set_field<'de, __M: airbyte_agent_runtime::serde::de::MapAccess<'de>>(
+    fn set_field<'de, __M: serde::de::MapAccess<'de>>(
         &mut self,
         index: usize,
         map: &mut __M,
-    ) -> ::std::result::Result<(), __M::Error> {
+    ) -> Result<(), __M::Error> {
         match index {
-            0usize => self.gid = map.next_value()?,
-            1usize => self.resource_type = map.next_value()?,
-            2usize => self.name = map.next_value()?,
-            _ => {
-                map.next_value::<airbyte_agent_runtime::serde::de::IgnoredAny>()?;
-            }
+            0 => self.gid = map.next_value()?,
+            1 => self.resource_type = map.next_value()?,
+            2 => self.name = map.next_value()?,
+            _ => drop(map.next_value::<serde::de::IgnoredAny>()?),
         }
         Ok(())
     }
 }
-impl<'de> airbyte_agent_runtime::serde::Deserialize<'de> for WorkspaceCompact {
-    fn deserialize<__D: airbyte_agent_runtime::serde::Deserializer<'de>>(
-        deserializer: __D,
-    ) -> ::std::result::Result<Self, __D::Error> {
-        airbyte_agent_runtime::record::deserialize(deserializer)
+impl<'de> serde::Deserialize<'de> for WorkspaceCompact {
+    fn deserialize<__D: serde::Deserializer<'de>>(d: __D) -> Result<Self, __D::Error> {
+        record::deserialize(d)
     }
 }
 /// Metadata returned by `workspaces.list` next to the records.
-#[derive(Debug, Clone, Default, airbyte_agent_runtime::serde::Serialize)]
+#[derive(Debug, Clone, Default, serde::Serialize)]
 #[serde(crate = "airbyte_agent_runtime::serde")]
 pub struct WorkspacesListMeta {
     /// `$.next_page`
     #[serde(skip_serializing_if = "Option::is_none")]
     pub next_page: Option<TasksListMetaNextPage>,
 }
-impl airbyte_agent_runtime::record::Record for WorkspacesListMeta {
+impl record::Record for WorkspacesListMeta {
     const NAME: &'static str = "WorkspacesListMeta";
     fn field_index(key: &str) -> Option<usize> {
         match key {
-            "next_page" => Some(0usize),
+            "next_page" => Some(0),
             _ => None,
         }
     }
-    fn set_field<'de, __M: airbyte_agent_runtime::serde::de::MapAccess<'de>>(
+    fn set_field<'de, __M: serde::de::MapAccess<'de>>(
         &mut self,
         index: usize,
         map: &mut __M,
-    ) -> ::std::result::Result<(), __M::Error> {
+    ) -> Result<(), __M::Error> {
         match index {
-            0usize => self.next_page = map.next_value()?,
-            _ => {
-                map.next_value::<airbyte_agent_runtime::serde::de::IgnoredAny>()?;
-            }
+            0 => self.next_page = map.next_value()?,
+            _ => drop(map.next_value::<serde::de::IgnoredAny>()?),
         }
         Ok(())
     }
 }
-impl<'de> airbyte_agent_runtime::serde::Deserialize<'de> for WorkspacesListMeta {
-    fn deserialize<__D: airbyte_agent_runtime::serde::Deserializer<'de>>(
-        deserializer: __D,
-    ) -> ::std::result::Result<Self, __D::Error> {
-        airbyte_agent_runtime::record::deserialize(deserializer)
+impl<'de> serde::Deserialize<'de> for WorkspacesListMeta {
+    fn deserialize<__D: serde::Deserializer<'de>>(d: __D) -> Result<Self, __D::Error> {
+        record::deserialize(d)
     }
 }
 /// An Asana workspace or organization with its details.
-#[derive(Debug, Clone, Default, airbyte_agent_runtime::serde::Serialize)]
+#[derive(Debug, Clone, Default, serde::Serialize)]
 #[serde(crate = "airbyte_agent_runtime::serde")]
 pub struct WorkspacesRecord {
     /// `gid`
@@ -230,44 +213,36 @@ pub struct WorkspacesRecord {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub is_organization: Option<bool>,
 }
-impl airbyte_agent_runtime::record::Record for WorkspacesRecord {
+impl record::Record for WorkspacesRecord {
     const NAME: &'static str = "WorkspacesRecord";
     fn field_index(key: &str) -> Option<usize> {
         match key {
-            "gid" => Some(0usize),
-            "resource_type" => Some(1usize),
-            "name" => Some(2usize),
-            "email_domains" => Some(3usize),
-            "is_organization" => Some(4usize),
+            "gid" => Some(0),
+            "resource_type" => Some(1),
+            "name" => Some(2),
+            "email_domains" => Some(3),
+            "is_organization" => Some(4),
             _ => None,
         }
     }
-    fn set_field<'de, __M: airbyte_agent_runtime::serde::de::MapAccess<'de>>(
+    fn set_field<'de, __M: serde::de::MapAccess<'de>>(
         &mut self,
         index: usize,
         map: &mut __M,
-    ) -> ::std::result::Result<(), __M::Error> {
+    ) -> Result<(), __M::Error> {
         match index {
-            0usize => self.gid = map.next_value()?,
-            1usize => self.resource_type = map.next_value()?,
-            2usize => self.name = map.next_value()?,
-            3usize => {
-                self.email_domains = map
-                    .next_value::<airbyte_agent_runtime::record::SkipNulls<String>>()?
-                    .0;
-            }
-            4usize => self.is_organization = map.next_value()?,
-            _ => {
-                map.next_value::<airbyte_agent_runtime::serde::de::IgnoredAny>()?;
-            }
+            0 => self.gid = map.next_value()?,
+            1 => self.resource_type = map.next_value()?,
+            2 => self.name = map.next_value()?,
+            3 => self.email_domains = map.next_value::<record::SkipNulls<String>>()?.0,
+            4 => self.is_organization = map.next_value()?,
+            _ => drop(map.next_value::<serde::de::IgnoredAny>()?),
         }
         Ok(())
     }
 }
-impl<'de> airbyte_agent_runtime::serde::Deserialize<'de> for WorkspacesRecord {
-    fn deserialize<__D: airbyte_agent_runtime::serde::Deserializer<'de>>(
-        deserializer: __D,
-    ) -> ::std::result::Result<Self, __D::Error> {
-        airbyte_agent_runtime::record::deserialize(deserializer)
+impl<'de> serde::Deserialize<'de> for WorkspacesRecord {
+    fn deserialize<__D: serde::Deserializer<'de>>(d: __D) -> Result<Self, __D::Error> {
+        record::deserialize(d)
     }
 }

@@ -2,7 +2,7 @@
 
 //! Entity `ad_accounts`: handle, request builders and record types.
 use airbyte_agent_runtime::serde_json::{Map, Value};
-use airbyte_agent_runtime::{Client, Page, PageStream, Params, Result};
+use airbyte_agent_runtime::{Client, Page, PageStream, Params, Result, record, serde};
 impl crate::FacebookMarketingConnector {
     /// An ad account with balance, spend and business details.
     pub fn ad_accounts(&self) -> AdAccounts {
@@ -73,16 +73,11 @@ impl AdAccountsListRequest {
     }
     /// Send the request.
     pub async fn send(self) -> Result<Page<AdAccountListItem, AdAccountsListMeta>> {
-        self.client
-            .call_list::<
-                AdAccountListItem,
-                AdAccountsListMeta,
-            >(&crate::descriptor::AD_ACCOUNTS[0usize], self.params)
-            .await
+        self.client.call_list(&crate::descriptor::AD_ACCOUNTS[0], self.params).await
     }
     /// Every page, lazily, following the operation's pagination.
     pub fn pages(self) -> PageStream<AdAccountListItem, AdAccountsListMeta> {
-        self.client.pages(&crate::descriptor::AD_ACCOUNTS[0usize], self.params)
+        self.client.pages(&crate::descriptor::AD_ACCOUNTS[0], self.params)
     }
     /// The parameters collected so far (wire names).
     pub fn params(&self) -> &Params {
@@ -119,11 +114,7 @@ impl AdAccountsGetRequest {
     }
     /// Send the request.
     pub async fn send(self) -> Result<AdAccountsRecord> {
-        self.client
-            .call_record::<
-                AdAccountsRecord,
-            >(&crate::descriptor::AD_ACCOUNTS[1usize], self.params)
-            .await
+        self.client.call_record(&crate::descriptor::AD_ACCOUNTS[1], self.params).await
     }
     /// The parameters collected so far (wire names).
     pub fn params(&self) -> &Params {
@@ -140,7 +131,7 @@ impl ::std::future::IntoFuture for AdAccountsGetRequest {
     }
 }
 /// An ad account as listed for the token user.
-#[derive(Debug, Clone, Default, airbyte_agent_runtime::serde::Serialize)]
+#[derive(Debug, Clone, Default, serde::Serialize)]
 #[serde(crate = "airbyte_agent_runtime::serde")]
 pub struct AdAccountListItem {
     /// Unique identifier of this ad account.
@@ -189,65 +180,61 @@ pub struct AdAccountListItem {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub timezone_name: Option<String>,
 }
-impl airbyte_agent_runtime::record::Record for AdAccountListItem {
+impl record::Record for AdAccountListItem {
     const NAME: &'static str = "AdAccountListItem";
     fn field_index(key: &str) -> Option<usize> {
         match key {
-            "id" => Some(0usize),
-            "account_id" => Some(1usize),
-            "name" => Some(2usize),
-            "account_status" => Some(3usize),
-            "age" => Some(4usize),
-            "amount_spent" => Some(5usize),
-            "balance" => Some(6usize),
-            "business" => Some(7usize),
-            "business_name" => Some(8usize),
-            "created_time" => Some(9usize),
-            "currency" => Some(10usize),
-            "disable_reason" => Some(11usize),
-            "spend_cap" => Some(12usize),
-            "timezone_id" => Some(13usize),
-            "timezone_name" => Some(14usize),
+            "id" => Some(0),
+            "account_id" => Some(1),
+            "name" => Some(2),
+            "account_status" => Some(3),
+            "age" => Some(4),
+            "amount_spent" => Some(5),
+            "balance" => Some(6),
+            "business" => Some(7),
+            "business_name" => Some(8),
+            "created_time" => Some(9),
+            "currency" => Some(10),
+            "disable_reason" => Some(11),
+            "spend_cap" => Some(12),
+            "timezone_id" => Some(13),
+            "timezone_name" => Some(14),
             _ => None,
         }
     }
-    fn set_field<'de, __M: airbyte_agent_runtime::serde::de::MapAccess<'de>>(
+    fn set_field<'de, __M: serde::de::MapAccess<'de>>(
         &mut self,
         index: usize,
         map: &mut __M,
-    ) -> ::std::result::Result<(), __M::Error> {
+    ) -> Result<(), __M::Error> {
         match index {
-            0usize => self.id = map.next_value()?,
-            1usize => self.account_id = map.next_value()?,
-            2usize => self.name = map.next_value()?,
-            3usize => self.account_status = map.next_value()?,
-            4usize => self.age = map.next_value()?,
-            5usize => self.amount_spent = map.next_value()?,
-            6usize => self.balance = map.next_value()?,
-            7usize => self.business = map.next_value()?,
-            8usize => self.business_name = map.next_value()?,
-            9usize => self.created_time = map.next_value()?,
-            10usize => self.currency = map.next_value()?,
-            11usize => self.disable_reason = map.next_value()?,
-            12usize => self.spend_cap = map.next_value()?,
-            13usize => self.timezone_id = map.next_value()?,
-            14usize => self.timezone_name = map.next_value()?,
-            _ => {
-                map.next_value::<airbyte_agent_runtime::serde::de::IgnoredAny>()?;
-            }
+            0 => self.id = map.next_value()?,
+            1 => self.account_id = map.next_value()?,
+            2 => self.name = map.next_value()?,
+            3 => self.account_status = map.next_value()?,
+            4 => self.age = map.next_value()?,
+            5 => self.amount_spent = map.next_value()?,
+            6 => self.balance = map.next_value()?,
+            7 => self.business = map.next_value()?,
+            8 => self.business_name = map.next_value()?,
+            9 => self.created_time = map.next_value()?,
+            10 => self.currency = map.next_value()?,
+            11 => self.disable_reason = map.next_value()?,
+            12 => self.spend_cap = map.next_value()?,
+            13 => self.timezone_id = map.next_value()?,
+            14 => self.timezone_name = map.next_value()?,
+            _ => drop(map.next_value::<serde::de::IgnoredAny>()?),
         }
         Ok(())
     }
 }
-impl<'de> airbyte_agent_runtime::serde::Deserialize<'de> for AdAccountListItem {
-    fn deserialize<__D: airbyte_agent_runtime::serde::Deserializer<'de>>(
-        deserializer: __D,
-    ) -> ::std::result::Result<Self, __D::Error> {
-        airbyte_agent_runtime::record::deserialize(deserializer)
+impl<'de> serde::Deserialize<'de> for AdAccountListItem {
+    fn deserialize<__D: serde::Deserializer<'de>>(d: __D) -> Result<Self, __D::Error> {
+        record::deserialize(d)
     }
 }
 /// Business ref structure.
-#[derive(Debug, Clone, Default, airbyte_agent_runtime::serde::Serialize)]
+#[derive(Debug, Clone, Default, serde::Serialize)]
 #[serde(crate = "airbyte_agent_runtime::serde")]
 pub struct BusinessRef {
     /// Unique identifier of this business ref.
@@ -257,76 +244,68 @@ pub struct BusinessRef {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub name: Option<String>,
 }
-impl airbyte_agent_runtime::record::Record for BusinessRef {
+impl record::Record for BusinessRef {
     const NAME: &'static str = "BusinessRef";
     fn field_index(key: &str) -> Option<usize> {
         match key {
-            "id" => Some(0usize),
-            "name" => Some(1usize),
+            "id" => Some(0),
+            "name" => Some(1),
             _ => None,
         }
     }
-    fn set_field<'de, __M: airbyte_agent_runtime::serde::de::MapAccess<'de>>(
+    fn set_field<'de, __M: serde::de::MapAccess<'de>>(
         &mut self,
         index: usize,
         map: &mut __M,
-    ) -> ::std::result::Result<(), __M::Error> {
+    ) -> Result<(), __M::Error> {
         match index {
-            0usize => self.id = map.next_value()?,
-            1usize => self.name = map.next_value()?,
-            _ => {
-                map.next_value::<airbyte_agent_runtime::serde::de::IgnoredAny>()?;
-            }
+            0 => self.id = map.next_value()?,
+            1 => self.name = map.next_value()?,
+            _ => drop(map.next_value::<serde::de::IgnoredAny>()?),
         }
         Ok(())
     }
 }
-impl<'de> airbyte_agent_runtime::serde::Deserialize<'de> for BusinessRef {
-    fn deserialize<__D: airbyte_agent_runtime::serde::Deserializer<'de>>(
-        deserializer: __D,
-    ) -> ::std::result::Result<Self, __D::Error> {
-        airbyte_agent_runtime::record::deserialize(deserializer)
+impl<'de> serde::Deserialize<'de> for BusinessRef {
+    fn deserialize<__D: serde::Deserializer<'de>>(d: __D) -> Result<Self, __D::Error> {
+        record::deserialize(d)
     }
 }
 /// Metadata returned by `ad_accounts.list` next to the records.
-#[derive(Debug, Clone, Default, airbyte_agent_runtime::serde::Serialize)]
+#[derive(Debug, Clone, Default, serde::Serialize)]
 #[serde(crate = "airbyte_agent_runtime::serde")]
 pub struct AdAccountsListMeta {
     /// `$.paging.cursors.after`
     #[serde(skip_serializing_if = "Option::is_none")]
     pub after: Option<String>,
 }
-impl airbyte_agent_runtime::record::Record for AdAccountsListMeta {
+impl record::Record for AdAccountsListMeta {
     const NAME: &'static str = "AdAccountsListMeta";
     fn field_index(key: &str) -> Option<usize> {
         match key {
-            "after" => Some(0usize),
+            "after" => Some(0),
             _ => None,
         }
     }
-    fn set_field<'de, __M: airbyte_agent_runtime::serde::de::MapAccess<'de>>(
+    fn set_field<'de, __M: serde::de::MapAccess<'de>>(
         &mut self,
         index: usize,
         map: &mut __M,
-    ) -> ::std::result::Result<(), __M::Error> {
+    ) -> Result<(), __M::Error> {
         match index {
-            0usize => self.after = map.next_value()?,
-            _ => {
-                map.next_value::<airbyte_agent_runtime::serde::de::IgnoredAny>()?;
-            }
+            0 => self.after = map.next_value()?,
+            _ => drop(map.next_value::<serde::de::IgnoredAny>()?),
         }
         Ok(())
     }
 }
-impl<'de> airbyte_agent_runtime::serde::Deserialize<'de> for AdAccountsListMeta {
-    fn deserialize<__D: airbyte_agent_runtime::serde::Deserializer<'de>>(
-        deserializer: __D,
-    ) -> ::std::result::Result<Self, __D::Error> {
-        airbyte_agent_runtime::record::deserialize(deserializer)
+impl<'de> serde::Deserialize<'de> for AdAccountsListMeta {
+    fn deserialize<__D: serde::Deserializer<'de>>(d: __D) -> Result<Self, __D::Error> {
+        record::deserialize(d)
     }
 }
 /// An ad account with balance, spend and business details.
-#[derive(Debug, Clone, Default, airbyte_agent_runtime::serde::Serialize)]
+#[derive(Debug, Clone, Default, serde::Serialize)]
 #[serde(crate = "airbyte_agent_runtime::serde")]
 pub struct AdAccountsRecord {
     /// Unique identifier of this ad account.
@@ -429,96 +408,92 @@ pub struct AdAccountsRecord {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub timezone_offset_hours_utc: Option<f64>,
 }
-impl airbyte_agent_runtime::record::Record for AdAccountsRecord {
+impl record::Record for AdAccountsRecord {
     const NAME: &'static str = "AdAccountsRecord";
     fn field_index(key: &str) -> Option<usize> {
         match key {
-            "id" => Some(0usize),
-            "account_id" => Some(1usize),
-            "name" => Some(2usize),
-            "account_status" => Some(3usize),
-            "age" => Some(4usize),
-            "amount_spent" => Some(5usize),
-            "balance" => Some(6usize),
-            "business" => Some(7usize),
-            "business_city" => Some(8usize),
-            "business_country_code" => Some(9usize),
-            "business_name" => Some(10usize),
-            "business_state" => Some(11usize),
-            "business_street" => Some(12usize),
-            "business_street2" => Some(13usize),
-            "business_zip" => Some(14usize),
-            "created_time" => Some(15usize),
-            "currency" => Some(16usize),
-            "disable_reason" => Some(17usize),
-            "end_advertiser" => Some(18usize),
-            "end_advertiser_name" => Some(19usize),
-            "funding_source" => Some(20usize),
-            "funding_source_details" => Some(21usize),
-            "has_migrated_permissions" => Some(22usize),
-            "is_personal" => Some(23usize),
-            "is_prepay_account" => Some(24usize),
-            "is_tax_id_required" => Some(25usize),
-            "min_campaign_group_spend_cap" => Some(26usize),
-            "min_daily_budget" => Some(27usize),
-            "owner" => Some(28usize),
-            "spend_cap" => Some(29usize),
-            "timezone_id" => Some(30usize),
-            "timezone_name" => Some(31usize),
-            "timezone_offset_hours_utc" => Some(32usize),
+            "id" => Some(0),
+            "account_id" => Some(1),
+            "name" => Some(2),
+            "account_status" => Some(3),
+            "age" => Some(4),
+            "amount_spent" => Some(5),
+            "balance" => Some(6),
+            "business" => Some(7),
+            "business_city" => Some(8),
+            "business_country_code" => Some(9),
+            "business_name" => Some(10),
+            "business_state" => Some(11),
+            "business_street" => Some(12),
+            "business_street2" => Some(13),
+            "business_zip" => Some(14),
+            "created_time" => Some(15),
+            "currency" => Some(16),
+            "disable_reason" => Some(17),
+            "end_advertiser" => Some(18),
+            "end_advertiser_name" => Some(19),
+            "funding_source" => Some(20),
+            "funding_source_details" => Some(21),
+            "has_migrated_permissions" => Some(22),
+            "is_personal" => Some(23),
+            "is_prepay_account" => Some(24),
+            "is_tax_id_required" => Some(25),
+            "min_campaign_group_spend_cap" => Some(26),
+            "min_daily_budget" => Some(27),
+            "owner" => Some(28),
+            "spend_cap" => Some(29),
+            "timezone_id" => Some(30),
+            "timezone_name" => Some(31),
+            "timezone_offset_hours_utc" => Some(32),
             _ => None,
         }
     }
-    fn set_field<'de, __M: airbyte_agent_runtime::serde::de::MapAccess<'de>>(
+    fn set_field<'de, __M: serde::de::MapAccess<'de>>(
         &mut self,
         index: usize,
         map: &mut __M,
-    ) -> ::std::result::Result<(), __M::Error> {
+    ) -> Result<(), __M::Error> {
         match index {
-            0usize => self.id = map.next_value()?,
-            1usize => self.account_id = map.next_value()?,
-            2usize => self.name = map.next_value()?,
-            3usize => self.account_status = map.next_value()?,
-            4usize => self.age = map.next_value()?,
-            5usize => self.amount_spent = map.next_value()?,
-            6usize => self.balance = map.next_value()?,
-            7usize => self.business = map.next_value()?,
-            8usize => self.business_city = map.next_value()?,
-            9usize => self.business_country_code = map.next_value()?,
-            10usize => self.business_name = map.next_value()?,
-            11usize => self.business_state = map.next_value()?,
-            12usize => self.business_street = map.next_value()?,
-            13usize => self.business_street2 = map.next_value()?,
-            14usize => self.business_zip = map.next_value()?,
-            15usize => self.created_time = map.next_value()?,
-            16usize => self.currency = map.next_value()?,
-            17usize => self.disable_reason = map.next_value()?,
-            18usize => self.end_advertiser = map.next_value()?,
-            19usize => self.end_advertiser_name = map.next_value()?,
-            20usize => self.funding_source = map.next_value()?,
-            21usize => self.funding_source_details = map.next_value()?,
-            22usize => self.has_migrated_permissions = map.next_value()?,
-            23usize => self.is_personal = map.next_value()?,
-            24usize => self.is_prepay_account = map.next_value()?,
-            25usize => self.is_tax_id_required = map.next_value()?,
-            26usize => self.min_campaign_group_spend_cap = map.next_value()?,
-            27usize => self.min_daily_budget = map.next_value()?,
-            28usize => self.owner = map.next_value()?,
-            29usize => self.spend_cap = map.next_value()?,
-            30usize => self.timezone_id = map.next_value()?,
-            31usize => self.timezone_name = map.next_value()?,
-            32usize => self.timezone_offset_hours_utc = map.next_value()?,
-            _ => {
-                map.next_value::<airbyte_agent_runtime::serde::de::IgnoredAny>()?;
-            }
+            0 => self.id = map.next_value()?,
+            1 => self.account_id = map.next_value()?,
+            2 => self.name = map.next_value()?,
+            3 => self.account_status = map.next_value()?,
+            4 => self.age = map.next_value()?,
+            5 => self.amount_spent = map.next_value()?,
+            6 => self.balance = map.next_value()?,
+            7 => self.business = map.next_value()?,
+            8 => self.business_city = map.next_value()?,
+            9 => self.business_country_code = map.next_value()?,
+            10 => self.business_name = map.next_value()?,
+            11 => self.business_state = map.next_value()?,
+            12 => self.business_street = map.next_value()?,
+            13 => self.business_street2 = map.next_value()?,
+            14 => self.business_zip = map.next_value()?,
+            15 => self.created_time = map.next_value()?,
+            16 => self.currency = map.next_value()?,
+            17 => self.disable_reason = map.next_value()?,
+            18 => self.end_advertiser = map.next_value()?,
+            19 => self.end_advertiser_name = map.next_value()?,
+            20 => self.funding_source = map.next_value()?,
+            21 => self.funding_source_details = map.next_value()?,
+            22 => self.has_migrated_permissions = map.next_value()?,
+            23 => self.is_personal = map.next_value()?,
+            24 => self.is_prepay_account = map.next_value()?,
+            25 => self.is_tax_id_required = map.next_value()?,
+            26 => self.min_campaign_group_spend_cap = map.next_value()?,
+            27 => self.min_daily_budget = map.next_value()?,
+            28 => self.owner = map.next_value()?,
+            29 => self.spend_cap = map.next_value()?,
+            30 => self.timezone_id = map.next_value()?,
+            31 => self.timezone_name = map.next_value()?,
+            32 => self.timezone_offset_hours_utc = map.next_value()?,
+            _ => drop(map.next_value::<serde::de::IgnoredAny>()?),
         }
         Ok(())
     }
 }
-impl<'de> airbyte_agent_runtime::serde::Deserialize<'de> for AdAccountsRecord {
-    fn deserialize<__D: airbyte_agent_runtime::serde::Deserializer<'de>>(
-        deserializer: __D,
-    ) -> ::std::result::Result<Self, __D::Error> {
-        airbyte_agent_runtime::record::deserialize(deserializer)
+impl<'de> serde::Deserialize<'de> for AdAccountsRecord {
+    fn deserialize<__D: serde::Deserializer<'de>>(d: __D) -> Result<Self, __D::Error> {
+        record::deserialize(d)
     }
 }

@@ -2,7 +2,7 @@
 
 //! Entity `ad_creatives`: handle, request builders and record types.
 use airbyte_agent_runtime::serde_json::{Map, Value};
-use airbyte_agent_runtime::{Client, Page, PageStream, Params, Result};
+use airbyte_agent_runtime::{Client, Page, PageStream, Params, Result, record, serde};
 impl crate::FacebookMarketingConnector {
     /// The copy, media and links an ad shows.
     pub fn ad_creatives(&self) -> AdCreatives {
@@ -62,16 +62,11 @@ impl AdCreativesListRequest {
     }
     /// Send the request.
     pub async fn send(self) -> Result<Page<AdCreative, AdCreativesListMeta>> {
-        self.client
-            .call_list::<
-                AdCreative,
-                AdCreativesListMeta,
-            >(&crate::descriptor::AD_CREATIVES[0usize], self.params)
-            .await
+        self.client.call_list(&crate::descriptor::AD_CREATIVES[0], self.params).await
     }
     /// Every page, lazily, following the operation's pagination.
     pub fn pages(self) -> PageStream<AdCreative, AdCreativesListMeta> {
-        self.client.pages(&crate::descriptor::AD_CREATIVES[0usize], self.params)
+        self.client.pages(&crate::descriptor::AD_CREATIVES[0], self.params)
     }
     /// The parameters collected so far (wire names).
     pub fn params(&self) -> &Params {
@@ -92,7 +87,7 @@ impl ::std::future::IntoFuture for AdCreativesListRequest {
     }
 }
 /// The copy, media and links an ad shows.
-#[derive(Debug, Clone, Default, airbyte_agent_runtime::serde::Serialize)]
+#[derive(Debug, Clone, Default, serde::Serialize)]
 #[serde(crate = "airbyte_agent_runtime::serde")]
 pub struct AdCreative {
     /// Unique identifier of this ad creative.
@@ -147,101 +142,93 @@ pub struct AdCreative {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub url_tags: Option<String>,
 }
-impl airbyte_agent_runtime::record::Record for AdCreative {
+impl record::Record for AdCreative {
     const NAME: &'static str = "AdCreative";
     fn field_index(key: &str) -> Option<usize> {
         match key {
-            "id" => Some(0usize),
-            "name" => Some(1usize),
-            "account_id" => Some(2usize),
-            "actor_id" => Some(3usize),
-            "body" => Some(4usize),
-            "call_to_action_type" => Some(5usize),
-            "effective_object_story_id" => Some(6usize),
-            "image_hash" => Some(7usize),
-            "image_url" => Some(8usize),
-            "link_url" => Some(9usize),
-            "object_story_id" => Some(10usize),
-            "object_story_spec" => Some(11usize),
-            "object_type" => Some(12usize),
-            "status" => Some(13usize),
-            "thumbnail_url" => Some(14usize),
-            "title" => Some(15usize),
-            "url_tags" => Some(16usize),
+            "id" => Some(0),
+            "name" => Some(1),
+            "account_id" => Some(2),
+            "actor_id" => Some(3),
+            "body" => Some(4),
+            "call_to_action_type" => Some(5),
+            "effective_object_story_id" => Some(6),
+            "image_hash" => Some(7),
+            "image_url" => Some(8),
+            "link_url" => Some(9),
+            "object_story_id" => Some(10),
+            "object_story_spec" => Some(11),
+            "object_type" => Some(12),
+            "status" => Some(13),
+            "thumbnail_url" => Some(14),
+            "title" => Some(15),
+            "url_tags" => Some(16),
             _ => None,
         }
     }
-    fn set_field<'de, __M: airbyte_agent_runtime::serde::de::MapAccess<'de>>(
+    fn set_field<'de, __M: serde::de::MapAccess<'de>>(
         &mut self,
         index: usize,
         map: &mut __M,
-    ) -> ::std::result::Result<(), __M::Error> {
+    ) -> Result<(), __M::Error> {
         match index {
-            0usize => self.id = map.next_value()?,
-            1usize => self.name = map.next_value()?,
-            2usize => self.account_id = map.next_value()?,
-            3usize => self.actor_id = map.next_value()?,
-            4usize => self.body = map.next_value()?,
-            5usize => self.call_to_action_type = map.next_value()?,
-            6usize => self.effective_object_story_id = map.next_value()?,
-            7usize => self.image_hash = map.next_value()?,
-            8usize => self.image_url = map.next_value()?,
-            9usize => self.link_url = map.next_value()?,
-            10usize => self.object_story_id = map.next_value()?,
-            11usize => self.object_story_spec = map.next_value()?,
-            12usize => self.object_type = map.next_value()?,
-            13usize => self.status = map.next_value()?,
-            14usize => self.thumbnail_url = map.next_value()?,
-            15usize => self.title = map.next_value()?,
-            16usize => self.url_tags = map.next_value()?,
-            _ => {
-                map.next_value::<airbyte_agent_runtime::serde::de::IgnoredAny>()?;
-            }
+            0 => self.id = map.next_value()?,
+            1 => self.name = map.next_value()?,
+            2 => self.account_id = map.next_value()?,
+            3 => self.actor_id = map.next_value()?,
+            4 => self.body = map.next_value()?,
+            5 => self.call_to_action_type = map.next_value()?,
+            6 => self.effective_object_story_id = map.next_value()?,
+            7 => self.image_hash = map.next_value()?,
+            8 => self.image_url = map.next_value()?,
+            9 => self.link_url = map.next_value()?,
+            10 => self.object_story_id = map.next_value()?,
+            11 => self.object_story_spec = map.next_value()?,
+            12 => self.object_type = map.next_value()?,
+            13 => self.status = map.next_value()?,
+            14 => self.thumbnail_url = map.next_value()?,
+            15 => self.title = map.next_value()?,
+            16 => self.url_tags = map.next_value()?,
+            _ => drop(map.next_value::<serde::de::IgnoredAny>()?),
         }
         Ok(())
     }
 }
-impl<'de> airbyte_agent_runtime::serde::Deserialize<'de> for AdCreative {
-    fn deserialize<__D: airbyte_agent_runtime::serde::Deserializer<'de>>(
-        deserializer: __D,
-    ) -> ::std::result::Result<Self, __D::Error> {
-        airbyte_agent_runtime::record::deserialize(deserializer)
+impl<'de> serde::Deserialize<'de> for AdCreative {
+    fn deserialize<__D: serde::Deserializer<'de>>(d: __D) -> Result<Self, __D::Error> {
+        record::deserialize(d)
     }
 }
 /// Metadata returned by `ad_creatives.list` next to the records.
-#[derive(Debug, Clone, Default, airbyte_agent_runtime::serde::Serialize)]
+#[derive(Debug, Clone, Default, serde::Serialize)]
 #[serde(crate = "airbyte_agent_runtime::serde")]
 pub struct AdCreativesListMeta {
     /// `$.paging.cursors.after`
     #[serde(skip_serializing_if = "Option::is_none")]
     pub after: Option<String>,
 }
-impl airbyte_agent_runtime::record::Record for AdCreativesListMeta {
+impl record::Record for AdCreativesListMeta {
     const NAME: &'static str = "AdCreativesListMeta";
     fn field_index(key: &str) -> Option<usize> {
         match key {
-            "after" => Some(0usize),
+            "after" => Some(0),
             _ => None,
         }
     }
-    fn set_field<'de, __M: airbyte_agent_runtime::serde::de::MapAccess<'de>>(
+    fn set_field<'de, __M: serde::de::MapAccess<'de>>(
         &mut self,
         index: usize,
         map: &mut __M,
-    ) -> ::std::result::Result<(), __M::Error> {
+    ) -> Result<(), __M::Error> {
         match index {
-            0usize => self.after = map.next_value()?,
-            _ => {
-                map.next_value::<airbyte_agent_runtime::serde::de::IgnoredAny>()?;
-            }
+            0 => self.after = map.next_value()?,
+            _ => drop(map.next_value::<serde::de::IgnoredAny>()?),
         }
         Ok(())
     }
 }
-impl<'de> airbyte_agent_runtime::serde::Deserialize<'de> for AdCreativesListMeta {
-    fn deserialize<__D: airbyte_agent_runtime::serde::Deserializer<'de>>(
-        deserializer: __D,
-    ) -> ::std::result::Result<Self, __D::Error> {
-        airbyte_agent_runtime::record::deserialize(deserializer)
+impl<'de> serde::Deserialize<'de> for AdCreativesListMeta {
+    fn deserialize<__D: serde::Deserializer<'de>>(d: __D) -> Result<Self, __D::Error> {
+        record::deserialize(d)
     }
 }

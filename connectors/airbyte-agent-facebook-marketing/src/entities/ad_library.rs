@@ -2,7 +2,7 @@
 
 //! Entity `ad_library`: handle, request builders and record types.
 use airbyte_agent_runtime::serde_json::{Map, Value};
-use airbyte_agent_runtime::{Client, Page, PageStream, Params, Result};
+use airbyte_agent_runtime::{Client, Page, PageStream, Params, Result, record, serde};
 impl crate::FacebookMarketingConnector {
     /// A public Ad Library entry with creative text, delivery dates, spend range and reach by audience.
     pub fn ad_library(&self) -> AdLibrary {
@@ -153,16 +153,11 @@ impl AdLibraryListRequest {
     }
     /// Send the request.
     pub async fn send(self) -> Result<Page<AdLibraryAd, AdLibraryListMeta>> {
-        self.client
-            .call_list::<
-                AdLibraryAd,
-                AdLibraryListMeta,
-            >(&crate::descriptor::AD_LIBRARY[0usize], self.params)
-            .await
+        self.client.call_list(&crate::descriptor::AD_LIBRARY[0], self.params).await
     }
     /// Every page, lazily, following the operation's pagination.
     pub fn pages(self) -> PageStream<AdLibraryAd, AdLibraryListMeta> {
-        self.client.pages(&crate::descriptor::AD_LIBRARY[0usize], self.params)
+        self.client.pages(&crate::descriptor::AD_LIBRARY[0], self.params)
     }
     /// The parameters collected so far (wire names).
     pub fn params(&self) -> &Params {
@@ -207,7 +202,7 @@ airbyte_agent_runtime::string_enum! {
     " `KEYWORD_EXACT_PHRASE`"] KeywordExactPhrase => "KEYWORD_EXACT_PHRASE" }
 }
 /// A public Ad Library entry with creative text, delivery dates, spend range and reach by audience.
-#[derive(Debug, Clone, Default, airbyte_agent_runtime::serde::Serialize)]
+#[derive(Debug, Clone, Default, serde::Serialize)]
 #[serde(crate = "airbyte_agent_runtime::serde")]
 pub struct AdLibraryAd {
     /// Unique identifier of this ad library.
@@ -295,159 +290,133 @@ pub struct AdLibraryAd {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub total_reach_by_location: Option<Vec<Map<String, Value>>>,
 }
-impl airbyte_agent_runtime::record::Record for AdLibraryAd {
+impl record::Record for AdLibraryAd {
     const NAME: &'static str = "AdLibraryAd";
     fn field_index(key: &str) -> Option<usize> {
         match key {
-            "id" => Some(0usize),
-            "ad_creation_time" => Some(1usize),
-            "ad_creative_bodies" => Some(2usize),
-            "ad_creative_link_captions" => Some(3usize),
-            "ad_creative_link_descriptions" => Some(4usize),
-            "ad_creative_link_titles" => Some(5usize),
-            "ad_delivery_start_time" => Some(6usize),
-            "ad_delivery_stop_time" => Some(7usize),
-            "ad_snapshot_url" => Some(8usize),
-            "age_country_gender_reach_breakdown" => Some(9usize),
-            "beneficiary_payers" => Some(10usize),
-            "br_total_reach" => Some(11usize),
-            "bylines" => Some(12usize),
-            "currency" => Some(13usize),
-            "delivery_by_region" => Some(14usize),
-            "demographic_distribution" => Some(15usize),
-            "estimated_audience_size" => Some(16usize),
-            "eu_total_reach" => Some(17usize),
-            "impressions" => Some(18usize),
-            "languages" => Some(19usize),
-            "page_id" => Some(20usize),
-            "page_name" => Some(21usize),
-            "publisher_platforms" => Some(22usize),
-            "spend" => Some(23usize),
-            "target_ages" => Some(24usize),
-            "target_gender" => Some(25usize),
-            "target_locations" => Some(26usize),
-            "total_reach_by_location" => Some(27usize),
+            "id" => Some(0),
+            "ad_creation_time" => Some(1),
+            "ad_creative_bodies" => Some(2),
+            "ad_creative_link_captions" => Some(3),
+            "ad_creative_link_descriptions" => Some(4),
+            "ad_creative_link_titles" => Some(5),
+            "ad_delivery_start_time" => Some(6),
+            "ad_delivery_stop_time" => Some(7),
+            "ad_snapshot_url" => Some(8),
+            "age_country_gender_reach_breakdown" => Some(9),
+            "beneficiary_payers" => Some(10),
+            "br_total_reach" => Some(11),
+            "bylines" => Some(12),
+            "currency" => Some(13),
+            "delivery_by_region" => Some(14),
+            "demographic_distribution" => Some(15),
+            "estimated_audience_size" => Some(16),
+            "eu_total_reach" => Some(17),
+            "impressions" => Some(18),
+            "languages" => Some(19),
+            "page_id" => Some(20),
+            "page_name" => Some(21),
+            "publisher_platforms" => Some(22),
+            "spend" => Some(23),
+            "target_ages" => Some(24),
+            "target_gender" => Some(25),
+            "target_locations" => Some(26),
+            "total_reach_by_location" => Some(27),
             _ => None,
         }
     }
-    fn set_field<'de, __M: airbyte_agent_runtime::serde::de::MapAccess<'de>>(
+    fn set_field<'de, __M: serde::de::MapAccess<'de>>(
         &mut self,
         index: usize,
         map: &mut __M,
-    ) -> ::std::result::Result<(), __M::Error> {
+    ) -> Result<(), __M::Error> {
         match index {
-            0usize => self.id = map.next_value()?,
-            1usize => self.ad_creation_time = map.next_value()?,
-            2usize => {
+            0 => self.id = map.next_value()?,
+            1 => self.ad_creation_time = map.next_value()?,
+            2 => {
                 self.ad_creative_bodies = map
-                    .next_value::<airbyte_agent_runtime::record::SkipNulls<String>>()?
+                    .next_value::<record::SkipNulls<String>>()?
                     .0;
             }
-            3usize => {
+            3 => {
                 self.ad_creative_link_captions = map
-                    .next_value::<airbyte_agent_runtime::record::SkipNulls<String>>()?
+                    .next_value::<record::SkipNulls<String>>()?
                     .0;
             }
-            4usize => {
+            4 => {
                 self.ad_creative_link_descriptions = map
-                    .next_value::<airbyte_agent_runtime::record::SkipNulls<String>>()?
+                    .next_value::<record::SkipNulls<String>>()?
                     .0;
             }
-            5usize => {
+            5 => {
                 self.ad_creative_link_titles = map
-                    .next_value::<airbyte_agent_runtime::record::SkipNulls<String>>()?
+                    .next_value::<record::SkipNulls<String>>()?
                     .0;
             }
-            6usize => self.ad_delivery_start_time = map.next_value()?,
-            7usize => self.ad_delivery_stop_time = map.next_value()?,
-            8usize => self.ad_snapshot_url = map.next_value()?,
-            9usize => {
+            6 => self.ad_delivery_start_time = map.next_value()?,
+            7 => self.ad_delivery_stop_time = map.next_value()?,
+            8 => self.ad_snapshot_url = map.next_value()?,
+            9 => {
                 self.age_country_gender_reach_breakdown = map
-                    .next_value::<
-                        airbyte_agent_runtime::record::SkipNulls<Map<String, Value>>,
-                    >()?
+                    .next_value::<record::SkipNulls<Map<String, Value>>>()?
                     .0;
             }
-            10usize => {
+            10 => {
                 self.beneficiary_payers = map
-                    .next_value::<
-                        airbyte_agent_runtime::record::SkipNulls<Map<String, Value>>,
-                    >()?
+                    .next_value::<record::SkipNulls<Map<String, Value>>>()?
                     .0;
             }
-            11usize => self.br_total_reach = map.next_value()?,
-            12usize => self.bylines = map.next_value()?,
-            13usize => self.currency = map.next_value()?,
-            14usize => {
+            11 => self.br_total_reach = map.next_value()?,
+            12 => self.bylines = map.next_value()?,
+            13 => self.currency = map.next_value()?,
+            14 => {
                 self.delivery_by_region = map
-                    .next_value::<
-                        airbyte_agent_runtime::record::SkipNulls<
-                            AdLibraryAdDeliveryByRegionItem,
-                        >,
-                    >()?
+                    .next_value::<record::SkipNulls<AdLibraryAdDeliveryByRegionItem>>()?
                     .0;
             }
-            15usize => {
+            15 => {
                 self.demographic_distribution = map
                     .next_value::<
-                        airbyte_agent_runtime::record::SkipNulls<
-                            AdLibraryAdDemographicDistributionItem,
-                        >,
+                        record::SkipNulls<AdLibraryAdDemographicDistributionItem>,
                     >()?
                     .0;
             }
-            16usize => self.estimated_audience_size = map.next_value()?,
-            17usize => self.eu_total_reach = map.next_value()?,
-            18usize => self.impressions = map.next_value()?,
-            19usize => {
-                self.languages = map
-                    .next_value::<airbyte_agent_runtime::record::SkipNulls<String>>()?
-                    .0;
-            }
-            20usize => self.page_id = map.next_value()?,
-            21usize => self.page_name = map.next_value()?,
-            22usize => {
+            16 => self.estimated_audience_size = map.next_value()?,
+            17 => self.eu_total_reach = map.next_value()?,
+            18 => self.impressions = map.next_value()?,
+            19 => self.languages = map.next_value::<record::SkipNulls<String>>()?.0,
+            20 => self.page_id = map.next_value()?,
+            21 => self.page_name = map.next_value()?,
+            22 => {
                 self.publisher_platforms = map
-                    .next_value::<airbyte_agent_runtime::record::SkipNulls<String>>()?
+                    .next_value::<record::SkipNulls<String>>()?
                     .0;
             }
-            23usize => self.spend = map.next_value()?,
-            24usize => {
-                self.target_ages = map
-                    .next_value::<airbyte_agent_runtime::record::SkipNulls<String>>()?
-                    .0;
-            }
-            25usize => self.target_gender = map.next_value()?,
-            26usize => {
+            23 => self.spend = map.next_value()?,
+            24 => self.target_ages = map.next_value::<record::SkipNulls<String>>()?.0,
+            25 => self.target_gender = map.next_value()?,
+            26 => {
                 self.target_locations = map
-                    .next_value::<
-                        airbyte_agent_runtime::record::SkipNulls<Map<String, Value>>,
-                    >()?
+                    .next_value::<record::SkipNulls<Map<String, Value>>>()?
                     .0;
             }
-            27usize => {
+            27 => {
                 self.total_reach_by_location = map
-                    .next_value::<
-                        airbyte_agent_runtime::record::SkipNulls<Map<String, Value>>,
-                    >()?
+                    .next_value::<record::SkipNulls<Map<String, Value>>>()?
                     .0;
             }
-            _ => {
-                map.next_value::<airbyte_agent_runtime::serde::de::IgnoredAny>()?;
-            }
+            _ => drop(map.next_value::<serde::de::IgnoredAny>()?),
         }
         Ok(())
     }
 }
-impl<'de> airbyte_agent_runtime::serde::Deserialize<'de> for AdLibraryAd {
-    fn deserialize<__D: airbyte_agent_runtime::serde::Deserializer<'de>>(
-        deserializer: __D,
-    ) -> ::std::result::Result<Self, __D::Error> {
-        airbyte_agent_runtime::record::deserialize(deserializer)
+impl<'de> serde::Deserialize<'de> for AdLibraryAd {
+    fn deserialize<__D: serde::Deserializer<'de>>(d: __D) -> Result<Self, __D::Error> {
+        record::deserialize(d)
     }
 }
 /// The `AdLibraryAdDeliveryByRegionItem` object.
-#[derive(Debug, Clone, Default, airbyte_agent_runtime::serde::Serialize)]
+#[derive(Debug, Clone, Default, serde::Serialize)]
 #[serde(crate = "airbyte_agent_runtime::serde")]
 pub struct AdLibraryAdDeliveryByRegionItem {
     /// Region of this delivery by region.
@@ -457,40 +426,35 @@ pub struct AdLibraryAdDeliveryByRegionItem {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub percentage: Option<String>,
 }
-impl airbyte_agent_runtime::record::Record for AdLibraryAdDeliveryByRegionItem {
+impl record::Record for AdLibraryAdDeliveryByRegionItem {
     const NAME: &'static str = "AdLibraryAdDeliveryByRegionItem";
     fn field_index(key: &str) -> Option<usize> {
         match key {
-            "region" => Some(0usize),
-            "percentage" => Some(1usize),
+            "region" => Some(0),
+            "percentage" => Some(1),
             _ => None,
         }
     }
-    fn set_field<'de, __M: airbyte_agent_runtime::serde::de::MapAccess<'de>>(
+    fn set_field<'de, __M: serde::de::MapAccess<'de>>(
         &mut self,
         index: usize,
         map: &mut __M,
-    ) -> ::std::result::Result<(), __M::Error> {
+    ) -> Result<(), __M::Error> {
         match index {
-            0usize => self.region = map.next_value()?,
-            1usize => self.percentage = map.next_value()?,
-            _ => {
-                map.next_value::<airbyte_agent_runtime::serde::de::IgnoredAny>()?;
-            }
+            0 => self.region = map.next_value()?,
+            1 => self.percentage = map.next_value()?,
+            _ => drop(map.next_value::<serde::de::IgnoredAny>()?),
         }
         Ok(())
     }
 }
-impl<'de> airbyte_agent_runtime::serde::Deserialize<'de>
-for AdLibraryAdDeliveryByRegionItem {
-    fn deserialize<__D: airbyte_agent_runtime::serde::Deserializer<'de>>(
-        deserializer: __D,
-    ) -> ::std::result::Result<Self, __D::Error> {
-        airbyte_agent_runtime::record::deserialize(deserializer)
+impl<'de> serde::Deserialize<'de> for AdLibraryAdDeliveryByRegionItem {
+    fn deserialize<__D: serde::Deserializer<'de>>(d: __D) -> Result<Self, __D::Error> {
+        record::deserialize(d)
     }
 }
 /// The `AdLibraryAdDemographicDistributionItem` object.
-#[derive(Debug, Clone, Default, airbyte_agent_runtime::serde::Serialize)]
+#[derive(Debug, Clone, Default, serde::Serialize)]
 #[serde(crate = "airbyte_agent_runtime::serde")]
 pub struct AdLibraryAdDemographicDistributionItem {
     /// Age of this demographic distribution.
@@ -503,42 +467,37 @@ pub struct AdLibraryAdDemographicDistributionItem {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub percentage: Option<String>,
 }
-impl airbyte_agent_runtime::record::Record for AdLibraryAdDemographicDistributionItem {
+impl record::Record for AdLibraryAdDemographicDistributionItem {
     const NAME: &'static str = "AdLibraryAdDemographicDistributionItem";
     fn field_index(key: &str) -> Option<usize> {
         match key {
-            "age" => Some(0usize),
-            "gender" => Some(1usize),
-            "percentage" => Some(2usize),
+            "age" => Some(0),
+            "gender" => Some(1),
+            "percentage" => Some(2),
             _ => None,
         }
     }
-    fn set_field<'de, __M: airbyte_agent_runtime::serde::de::MapAccess<'de>>(
+    fn set_field<'de, __M: serde::de::MapAccess<'de>>(
         &mut self,
         index: usize,
         map: &mut __M,
-    ) -> ::std::result::Result<(), __M::Error> {
+    ) -> Result<(), __M::Error> {
         match index {
-            0usize => self.age = map.next_value()?,
-            1usize => self.gender = map.next_value()?,
-            2usize => self.percentage = map.next_value()?,
-            _ => {
-                map.next_value::<airbyte_agent_runtime::serde::de::IgnoredAny>()?;
-            }
+            0 => self.age = map.next_value()?,
+            1 => self.gender = map.next_value()?,
+            2 => self.percentage = map.next_value()?,
+            _ => drop(map.next_value::<serde::de::IgnoredAny>()?),
         }
         Ok(())
     }
 }
-impl<'de> airbyte_agent_runtime::serde::Deserialize<'de>
-for AdLibraryAdDemographicDistributionItem {
-    fn deserialize<__D: airbyte_agent_runtime::serde::Deserializer<'de>>(
-        deserializer: __D,
-    ) -> ::std::result::Result<Self, __D::Error> {
-        airbyte_agent_runtime::record::deserialize(deserializer)
+impl<'de> serde::Deserialize<'de> for AdLibraryAdDemographicDistributionItem {
+    fn deserialize<__D: serde::Deserializer<'de>>(d: __D) -> Result<Self, __D::Error> {
+        record::deserialize(d)
     }
 }
 /// Object describing the estimated audience size.
-#[derive(Debug, Clone, Default, airbyte_agent_runtime::serde::Serialize)]
+#[derive(Debug, Clone, Default, serde::Serialize)]
 #[serde(crate = "airbyte_agent_runtime::serde")]
 pub struct AdLibraryAdEstimatedAudienceSize {
     /// Lower bound (numeric).
@@ -548,72 +507,63 @@ pub struct AdLibraryAdEstimatedAudienceSize {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub upper_bound: Option<i64>,
 }
-impl airbyte_agent_runtime::record::Record for AdLibraryAdEstimatedAudienceSize {
+impl record::Record for AdLibraryAdEstimatedAudienceSize {
     const NAME: &'static str = "AdLibraryAdEstimatedAudienceSize";
     fn field_index(key: &str) -> Option<usize> {
         match key {
-            "lower_bound" => Some(0usize),
-            "upper_bound" => Some(1usize),
+            "lower_bound" => Some(0),
+            "upper_bound" => Some(1),
             _ => None,
         }
     }
-    fn set_field<'de, __M: airbyte_agent_runtime::serde::de::MapAccess<'de>>(
+    fn set_field<'de, __M: serde::de::MapAccess<'de>>(
         &mut self,
         index: usize,
         map: &mut __M,
-    ) -> ::std::result::Result<(), __M::Error> {
+    ) -> Result<(), __M::Error> {
         match index {
-            0usize => self.lower_bound = map.next_value()?,
-            1usize => self.upper_bound = map.next_value()?,
-            _ => {
-                map.next_value::<airbyte_agent_runtime::serde::de::IgnoredAny>()?;
-            }
+            0 => self.lower_bound = map.next_value()?,
+            1 => self.upper_bound = map.next_value()?,
+            _ => drop(map.next_value::<serde::de::IgnoredAny>()?),
         }
         Ok(())
     }
 }
-impl<'de> airbyte_agent_runtime::serde::Deserialize<'de>
-for AdLibraryAdEstimatedAudienceSize {
-    fn deserialize<__D: airbyte_agent_runtime::serde::Deserializer<'de>>(
-        deserializer: __D,
-    ) -> ::std::result::Result<Self, __D::Error> {
-        airbyte_agent_runtime::record::deserialize(deserializer)
+impl<'de> serde::Deserialize<'de> for AdLibraryAdEstimatedAudienceSize {
+    fn deserialize<__D: serde::Deserializer<'de>>(d: __D) -> Result<Self, __D::Error> {
+        record::deserialize(d)
     }
 }
 /// Metadata returned by `ad_library.list` next to the records.
-#[derive(Debug, Clone, Default, airbyte_agent_runtime::serde::Serialize)]
+#[derive(Debug, Clone, Default, serde::Serialize)]
 #[serde(crate = "airbyte_agent_runtime::serde")]
 pub struct AdLibraryListMeta {
     /// `$.paging.cursors.after`
     #[serde(skip_serializing_if = "Option::is_none")]
     pub after: Option<String>,
 }
-impl airbyte_agent_runtime::record::Record for AdLibraryListMeta {
+impl record::Record for AdLibraryListMeta {
     const NAME: &'static str = "AdLibraryListMeta";
     fn field_index(key: &str) -> Option<usize> {
         match key {
-            "after" => Some(0usize),
+            "after" => Some(0),
             _ => None,
         }
     }
-    fn set_field<'de, __M: airbyte_agent_runtime::serde::de::MapAccess<'de>>(
+    fn set_field<'de, __M: serde::de::MapAccess<'de>>(
         &mut self,
         index: usize,
         map: &mut __M,
-    ) -> ::std::result::Result<(), __M::Error> {
+    ) -> Result<(), __M::Error> {
         match index {
-            0usize => self.after = map.next_value()?,
-            _ => {
-                map.next_value::<airbyte_agent_runtime::serde::de::IgnoredAny>()?;
-            }
+            0 => self.after = map.next_value()?,
+            _ => drop(map.next_value::<serde::de::IgnoredAny>()?),
         }
         Ok(())
     }
 }
-impl<'de> airbyte_agent_runtime::serde::Deserialize<'de> for AdLibraryListMeta {
-    fn deserialize<__D: airbyte_agent_runtime::serde::Deserializer<'de>>(
-        deserializer: __D,
-    ) -> ::std::result::Result<Self, __D::Error> {
-        airbyte_agent_runtime::record::deserialize(deserializer)
+impl<'de> serde::Deserialize<'de> for AdLibraryListMeta {
+    fn deserialize<__D: serde::Deserializer<'de>>(d: __D) -> Result<Self, __D::Error> {
+        record::deserialize(d)
     }
 }

@@ -2,7 +2,7 @@
 
 //! Entity `ad_sets`: handle, request builders and record types.
 use airbyte_agent_runtime::serde_json::{Map, Value};
-use airbyte_agent_runtime::{Client, Page, PageStream, Params, Result};
+use airbyte_agent_runtime::{Client, Page, PageStream, Params, Result, record, serde};
 use crate::types::*;
 impl crate::FacebookMarketingConnector {
     /// An ad set with targeting, schedule, bid and budget.
@@ -119,16 +119,11 @@ impl AdSetsListRequest {
     }
     /// Send the request.
     pub async fn send(self) -> Result<Page<AdSet, AdSetsListMeta>> {
-        self.client
-            .call_list::<
-                AdSet,
-                AdSetsListMeta,
-            >(&crate::descriptor::AD_SETS[0usize], self.params)
-            .await
+        self.client.call_list(&crate::descriptor::AD_SETS[0], self.params).await
     }
     /// Every page, lazily, following the operation's pagination.
     pub fn pages(self) -> PageStream<AdSet, AdSetsListMeta> {
-        self.client.pages(&crate::descriptor::AD_SETS[0usize], self.params)
+        self.client.pages(&crate::descriptor::AD_SETS[0], self.params)
     }
     /// The parameters collected so far (wire names).
     pub fn params(&self) -> &Params {
@@ -193,11 +188,7 @@ impl AdSetsCreateRequest {
     }
     /// Send the request.
     pub async fn send(self) -> Result<CampaignsRecord> {
-        self.client
-            .call_record::<
-                CampaignsRecord,
-            >(&crate::descriptor::AD_SETS[1usize], self.params)
-            .await
+        self.client.call_record(&crate::descriptor::AD_SETS[1], self.params).await
     }
     /// The parameters collected so far (wire names).
     pub fn params(&self) -> &Params {
@@ -230,9 +221,7 @@ impl AdSetsGetRequest {
     }
     /// Send the request.
     pub async fn send(self) -> Result<AdSet> {
-        self.client
-            .call_record::<AdSet>(&crate::descriptor::AD_SETS[2usize], self.params)
-            .await
+        self.client.call_record(&crate::descriptor::AD_SETS[2], self.params).await
     }
     /// The parameters collected so far (wire names).
     pub fn params(&self) -> &Params {
@@ -314,11 +303,7 @@ impl AdSetsUpdateRequest {
     }
     /// Send the request.
     pub async fn send(self) -> Result<CampaignsRecord2> {
-        self.client
-            .call_record::<
-                CampaignsRecord2,
-            >(&crate::descriptor::AD_SETS[3usize], self.params)
-            .await
+        self.client.call_record(&crate::descriptor::AD_SETS[3], self.params).await
     }
     /// The parameters collected so far (wire names).
     pub fn params(&self) -> &Params {
@@ -335,7 +320,7 @@ impl ::std::future::IntoFuture for AdSetsUpdateRequest {
     }
 }
 /// An ad set with targeting, schedule, bid and budget.
-#[derive(Debug, Clone, Default, airbyte_agent_runtime::serde::Serialize)]
+#[derive(Debug, Clone, Default, serde::Serialize)]
 #[serde(crate = "airbyte_agent_runtime::serde")]
 pub struct AdSet {
     /// Unique identifier of this ad set.
@@ -399,116 +384,104 @@ pub struct AdSet {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub updated_time: Option<String>,
 }
-impl airbyte_agent_runtime::record::Record for AdSet {
+impl record::Record for AdSet {
     const NAME: &'static str = "AdSet";
     fn field_index(key: &str) -> Option<usize> {
         match key {
-            "id" => Some(0usize),
-            "name" => Some(1usize),
-            "account_id" => Some(2usize),
-            "adlabels" => Some(3usize),
-            "bid_amount" => Some(4usize),
-            "bid_info" => Some(5usize),
-            "bid_strategy" => Some(6usize),
-            "bid_constraints" => Some(7usize),
-            "budget_remaining" => Some(8usize),
-            "campaign_id" => Some(9usize),
-            "created_time" => Some(10usize),
-            "daily_budget" => Some(11usize),
-            "effective_status" => Some(12usize),
-            "end_time" => Some(13usize),
-            "learning_stage_info" => Some(14usize),
-            "lifetime_budget" => Some(15usize),
-            "promoted_object" => Some(16usize),
-            "start_time" => Some(17usize),
-            "targeting" => Some(18usize),
-            "updated_time" => Some(19usize),
+            "id" => Some(0),
+            "name" => Some(1),
+            "account_id" => Some(2),
+            "adlabels" => Some(3),
+            "bid_amount" => Some(4),
+            "bid_info" => Some(5),
+            "bid_strategy" => Some(6),
+            "bid_constraints" => Some(7),
+            "budget_remaining" => Some(8),
+            "campaign_id" => Some(9),
+            "created_time" => Some(10),
+            "daily_budget" => Some(11),
+            "effective_status" => Some(12),
+            "end_time" => Some(13),
+            "learning_stage_info" => Some(14),
+            "lifetime_budget" => Some(15),
+            "promoted_object" => Some(16),
+            "start_time" => Some(17),
+            "targeting" => Some(18),
+            "updated_time" => Some(19),
             _ => None,
         }
     }
-    fn set_field<'de, __M: airbyte_agent_runtime::serde::de::MapAccess<'de>>(
+    fn set_field<'de, __M: serde::de::MapAccess<'de>>(
         &mut self,
         index: usize,
         map: &mut __M,
-    ) -> ::std::result::Result<(), __M::Error> {
+    ) -> Result<(), __M::Error> {
         match index {
-            0usize => self.id = map.next_value()?,
-            1usize => self.name = map.next_value()?,
-            2usize => self.account_id = map.next_value()?,
-            3usize => {
-                self.adlabels = map
-                    .next_value::<airbyte_agent_runtime::record::SkipNulls<AdLabel>>()?
-                    .0;
-            }
-            4usize => self.bid_amount = map.next_value()?,
-            5usize => self.bid_info = map.next_value()?,
-            6usize => self.bid_strategy = map.next_value()?,
-            7usize => self.bid_constraints = map.next_value()?,
-            8usize => self.budget_remaining = map.next_value()?,
-            9usize => self.campaign_id = map.next_value()?,
-            10usize => self.created_time = map.next_value()?,
-            11usize => self.daily_budget = map.next_value()?,
-            12usize => self.effective_status = map.next_value()?,
-            13usize => self.end_time = map.next_value()?,
-            14usize => self.learning_stage_info = map.next_value()?,
-            15usize => self.lifetime_budget = map.next_value()?,
-            16usize => self.promoted_object = map.next_value()?,
-            17usize => self.start_time = map.next_value()?,
-            18usize => self.targeting = map.next_value()?,
-            19usize => self.updated_time = map.next_value()?,
-            _ => {
-                map.next_value::<airbyte_agent_runtime::serde::de::IgnoredAny>()?;
-            }
+            0 => self.id = map.next_value()?,
+            1 => self.name = map.next_value()?,
+            2 => self.account_id = map.next_value()?,
+            3 => self.adlabels = map.next_value::<record::SkipNulls<AdLabel>>()?.0,
+            4 => self.bid_amount = map.next_value()?,
+            5 => self.bid_info = map.next_value()?,
+            6 => self.bid_strategy = map.next_value()?,
+            7 => self.bid_constraints = map.next_value()?,
+            8 => self.budget_remaining = map.next_value()?,
+            9 => self.campaign_id = map.next_value()?,
+            10 => self.created_time = map.next_value()?,
+            11 => self.daily_budget = map.next_value()?,
+            12 => self.effective_status = map.next_value()?,
+            13 => self.end_time = map.next_value()?,
+            14 => self.learning_stage_info = map.next_value()?,
+            15 => self.lifetime_budget = map.next_value()?,
+            16 => self.promoted_object = map.next_value()?,
+            17 => self.start_time = map.next_value()?,
+            18 => self.targeting = map.next_value()?,
+            19 => self.updated_time = map.next_value()?,
+            _ => drop(map.next_value::<serde::de::IgnoredAny>()?),
         }
         Ok(())
     }
 }
-impl<'de> airbyte_agent_runtime::serde::Deserialize<'de> for AdSet {
-    fn deserialize<__D: airbyte_agent_runtime::serde::Deserializer<'de>>(
-        deserializer: __D,
-    ) -> ::std::result::Result<Self, __D::Error> {
-        airbyte_agent_runtime::record::deserialize(deserializer)
+impl<'de> serde::Deserialize<'de> for AdSet {
+    fn deserialize<__D: serde::Deserializer<'de>>(d: __D) -> Result<Self, __D::Error> {
+        record::deserialize(d)
     }
 }
 /// The `BidConstraints` object.
-#[derive(Debug, Clone, Default, airbyte_agent_runtime::serde::Serialize)]
+#[derive(Debug, Clone, Default, serde::Serialize)]
 #[serde(crate = "airbyte_agent_runtime::serde")]
 pub struct BidConstraints {
     /// Roas average floor (numeric).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub roas_average_floor: Option<i64>,
 }
-impl airbyte_agent_runtime::record::Record for BidConstraints {
+impl record::Record for BidConstraints {
     const NAME: &'static str = "BidConstraints";
     fn field_index(key: &str) -> Option<usize> {
         match key {
-            "roas_average_floor" => Some(0usize),
+            "roas_average_floor" => Some(0),
             _ => None,
         }
     }
-    fn set_field<'de, __M: airbyte_agent_runtime::serde::de::MapAccess<'de>>(
+    fn set_field<'de, __M: serde::de::MapAccess<'de>>(
         &mut self,
         index: usize,
         map: &mut __M,
-    ) -> ::std::result::Result<(), __M::Error> {
+    ) -> Result<(), __M::Error> {
         match index {
-            0usize => self.roas_average_floor = map.next_value()?,
-            _ => {
-                map.next_value::<airbyte_agent_runtime::serde::de::IgnoredAny>()?;
-            }
+            0 => self.roas_average_floor = map.next_value()?,
+            _ => drop(map.next_value::<serde::de::IgnoredAny>()?),
         }
         Ok(())
     }
 }
-impl<'de> airbyte_agent_runtime::serde::Deserialize<'de> for BidConstraints {
-    fn deserialize<__D: airbyte_agent_runtime::serde::Deserializer<'de>>(
-        deserializer: __D,
-    ) -> ::std::result::Result<Self, __D::Error> {
-        airbyte_agent_runtime::record::deserialize(deserializer)
+impl<'de> serde::Deserialize<'de> for BidConstraints {
+    fn deserialize<__D: serde::Deserializer<'de>>(d: __D) -> Result<Self, __D::Error> {
+        record::deserialize(d)
     }
 }
 /// The `LearningStageInfo` object.
-#[derive(Debug, Clone, Default, airbyte_agent_runtime::serde::Serialize)]
+#[derive(Debug, Clone, Default, serde::Serialize)]
 #[serde(crate = "airbyte_agent_runtime::serde")]
 pub struct LearningStageInfo {
     /// Status of the learning stage info.
@@ -524,47 +497,43 @@ pub struct LearningStageInfo {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub attribution_windows: Option<Vec<String>>,
 }
-impl airbyte_agent_runtime::record::Record for LearningStageInfo {
+impl record::Record for LearningStageInfo {
     const NAME: &'static str = "LearningStageInfo";
     fn field_index(key: &str) -> Option<usize> {
         match key {
-            "status" => Some(0usize),
-            "conversions" => Some(1usize),
-            "last_sig_edit_ts" => Some(2usize),
-            "attribution_windows" => Some(3usize),
+            "status" => Some(0),
+            "conversions" => Some(1),
+            "last_sig_edit_ts" => Some(2),
+            "attribution_windows" => Some(3),
             _ => None,
         }
     }
-    fn set_field<'de, __M: airbyte_agent_runtime::serde::de::MapAccess<'de>>(
+    fn set_field<'de, __M: serde::de::MapAccess<'de>>(
         &mut self,
         index: usize,
         map: &mut __M,
-    ) -> ::std::result::Result<(), __M::Error> {
+    ) -> Result<(), __M::Error> {
         match index {
-            0usize => self.status = map.next_value()?,
-            1usize => self.conversions = map.next_value()?,
-            2usize => self.last_sig_edit_ts = map.next_value()?,
-            3usize => {
+            0 => self.status = map.next_value()?,
+            1 => self.conversions = map.next_value()?,
+            2 => self.last_sig_edit_ts = map.next_value()?,
+            3 => {
                 self.attribution_windows = map
-                    .next_value::<airbyte_agent_runtime::record::SkipNulls<String>>()?
+                    .next_value::<record::SkipNulls<String>>()?
                     .0;
             }
-            _ => {
-                map.next_value::<airbyte_agent_runtime::serde::de::IgnoredAny>()?;
-            }
+            _ => drop(map.next_value::<serde::de::IgnoredAny>()?),
         }
         Ok(())
     }
 }
-impl<'de> airbyte_agent_runtime::serde::Deserialize<'de> for LearningStageInfo {
-    fn deserialize<__D: airbyte_agent_runtime::serde::Deserializer<'de>>(
-        deserializer: __D,
-    ) -> ::std::result::Result<Self, __D::Error> {
-        airbyte_agent_runtime::record::deserialize(deserializer)
+impl<'de> serde::Deserialize<'de> for LearningStageInfo {
+    fn deserialize<__D: serde::Deserializer<'de>>(d: __D) -> Result<Self, __D::Error> {
+        record::deserialize(d)
     }
 }
 /// The `PromotedObject` object.
-#[derive(Debug, Clone, Default, airbyte_agent_runtime::serde::Serialize)]
+#[derive(Debug, Clone, Default, serde::Serialize)]
 #[serde(crate = "airbyte_agent_runtime::serde")]
 pub struct PromotedObject {
     /// Custom event type of this promoted.
@@ -592,84 +561,76 @@ pub struct PromotedObject {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub offer_id: Option<String>,
 }
-impl airbyte_agent_runtime::record::Record for PromotedObject {
+impl record::Record for PromotedObject {
     const NAME: &'static str = "PromotedObject";
     fn field_index(key: &str) -> Option<usize> {
         match key {
-            "custom_event_type" => Some(0usize),
-            "pixel_id" => Some(1usize),
-            "pixel_rule" => Some(2usize),
-            "page_id" => Some(3usize),
-            "object_store_url" => Some(4usize),
-            "application_id" => Some(5usize),
-            "product_set_id" => Some(6usize),
-            "offer_id" => Some(7usize),
+            "custom_event_type" => Some(0),
+            "pixel_id" => Some(1),
+            "pixel_rule" => Some(2),
+            "page_id" => Some(3),
+            "object_store_url" => Some(4),
+            "application_id" => Some(5),
+            "product_set_id" => Some(6),
+            "offer_id" => Some(7),
             _ => None,
         }
     }
-    fn set_field<'de, __M: airbyte_agent_runtime::serde::de::MapAccess<'de>>(
+    fn set_field<'de, __M: serde::de::MapAccess<'de>>(
         &mut self,
         index: usize,
         map: &mut __M,
-    ) -> ::std::result::Result<(), __M::Error> {
+    ) -> Result<(), __M::Error> {
         match index {
-            0usize => self.custom_event_type = map.next_value()?,
-            1usize => self.pixel_id = map.next_value()?,
-            2usize => self.pixel_rule = map.next_value()?,
-            3usize => self.page_id = map.next_value()?,
-            4usize => self.object_store_url = map.next_value()?,
-            5usize => self.application_id = map.next_value()?,
-            6usize => self.product_set_id = map.next_value()?,
-            7usize => self.offer_id = map.next_value()?,
-            _ => {
-                map.next_value::<airbyte_agent_runtime::serde::de::IgnoredAny>()?;
-            }
+            0 => self.custom_event_type = map.next_value()?,
+            1 => self.pixel_id = map.next_value()?,
+            2 => self.pixel_rule = map.next_value()?,
+            3 => self.page_id = map.next_value()?,
+            4 => self.object_store_url = map.next_value()?,
+            5 => self.application_id = map.next_value()?,
+            6 => self.product_set_id = map.next_value()?,
+            7 => self.offer_id = map.next_value()?,
+            _ => drop(map.next_value::<serde::de::IgnoredAny>()?),
         }
         Ok(())
     }
 }
-impl<'de> airbyte_agent_runtime::serde::Deserialize<'de> for PromotedObject {
-    fn deserialize<__D: airbyte_agent_runtime::serde::Deserializer<'de>>(
-        deserializer: __D,
-    ) -> ::std::result::Result<Self, __D::Error> {
-        airbyte_agent_runtime::record::deserialize(deserializer)
+impl<'de> serde::Deserialize<'de> for PromotedObject {
+    fn deserialize<__D: serde::Deserializer<'de>>(d: __D) -> Result<Self, __D::Error> {
+        record::deserialize(d)
     }
 }
 /// Metadata returned by `ad_sets.list` next to the records.
-#[derive(Debug, Clone, Default, airbyte_agent_runtime::serde::Serialize)]
+#[derive(Debug, Clone, Default, serde::Serialize)]
 #[serde(crate = "airbyte_agent_runtime::serde")]
 pub struct AdSetsListMeta {
     /// `$.paging.cursors.after`
     #[serde(skip_serializing_if = "Option::is_none")]
     pub after: Option<String>,
 }
-impl airbyte_agent_runtime::record::Record for AdSetsListMeta {
+impl record::Record for AdSetsListMeta {
     const NAME: &'static str = "AdSetsListMeta";
     fn field_index(key: &str) -> Option<usize> {
         match key {
-            "after" => Some(0usize),
+            "after" => Some(0),
             _ => None,
         }
     }
-    fn set_field<'de, __M: airbyte_agent_runtime::serde::de::MapAccess<'de>>(
+    fn set_field<'de, __M: serde::de::MapAccess<'de>>(
         &mut self,
         index: usize,
         map: &mut __M,
-    ) -> ::std::result::Result<(), __M::Error> {
+    ) -> Result<(), __M::Error> {
         match index {
-            0usize => self.after = map.next_value()?,
-            _ => {
-                map.next_value::<airbyte_agent_runtime::serde::de::IgnoredAny>()?;
-            }
+            0 => self.after = map.next_value()?,
+            _ => drop(map.next_value::<serde::de::IgnoredAny>()?),
         }
         Ok(())
     }
 }
-impl<'de> airbyte_agent_runtime::serde::Deserialize<'de> for AdSetsListMeta {
-    fn deserialize<__D: airbyte_agent_runtime::serde::Deserializer<'de>>(
-        deserializer: __D,
-    ) -> ::std::result::Result<Self, __D::Error> {
-        airbyte_agent_runtime::record::deserialize(deserializer)
+impl<'de> serde::Deserialize<'de> for AdSetsListMeta {
+    fn deserialize<__D: serde::Deserializer<'de>>(d: __D) -> Result<Self, __D::Error> {
+        record::deserialize(d)
     }
 }
 airbyte_agent_runtime::string_enum! {

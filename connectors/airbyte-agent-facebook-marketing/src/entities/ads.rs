@@ -2,7 +2,7 @@
 
 //! Entity `ads`: handle, request builders and record types.
 use airbyte_agent_runtime::serde_json::{Map, Value};
-use airbyte_agent_runtime::{Client, Page, PageStream, Params, Result};
+use airbyte_agent_runtime::{Client, Page, PageStream, Params, Result, record, serde};
 use crate::types::*;
 impl crate::FacebookMarketingConnector {
     /// An ad with its creative and delivery status.
@@ -111,13 +111,11 @@ impl AdsListRequest {
     }
     /// Send the request.
     pub async fn send(self) -> Result<Page<Ad, AdsListMeta>> {
-        self.client
-            .call_list::<Ad, AdsListMeta>(&crate::descriptor::ADS[0usize], self.params)
-            .await
+        self.client.call_list(&crate::descriptor::ADS[0], self.params).await
     }
     /// Every page, lazily, following the operation's pagination.
     pub fn pages(self) -> PageStream<Ad, AdsListMeta> {
-        self.client.pages(&crate::descriptor::ADS[0usize], self.params)
+        self.client.pages(&crate::descriptor::ADS[0], self.params)
     }
     /// The parameters collected so far (wire names).
     pub fn params(&self) -> &Params {
@@ -157,9 +155,7 @@ impl AdsCreateRequest {
     }
     /// Send the request.
     pub async fn send(self) -> Result<CampaignsRecord> {
-        self.client
-            .call_record::<CampaignsRecord>(&crate::descriptor::ADS[1usize], self.params)
-            .await
+        self.client.call_record(&crate::descriptor::ADS[1], self.params).await
     }
     /// The parameters collected so far (wire names).
     pub fn params(&self) -> &Params {
@@ -192,7 +188,7 @@ impl AdsGetRequest {
     }
     /// Send the request.
     pub async fn send(self) -> Result<Ad> {
-        self.client.call_record::<Ad>(&crate::descriptor::ADS[2usize], self.params).await
+        self.client.call_record(&crate::descriptor::ADS[2], self.params).await
     }
     /// The parameters collected so far (wire names).
     pub fn params(&self) -> &Params {
@@ -253,11 +249,7 @@ impl AdsUpdateRequest {
     }
     /// Send the request.
     pub async fn send(self) -> Result<CampaignsRecord2> {
-        self.client
-            .call_record::<
-                CampaignsRecord2,
-            >(&crate::descriptor::ADS[3usize], self.params)
-            .await
+        self.client.call_record(&crate::descriptor::ADS[3], self.params).await
     }
     /// The parameters collected so far (wire names).
     pub fn params(&self) -> &Params {
@@ -274,7 +266,7 @@ impl ::std::future::IntoFuture for AdsUpdateRequest {
     }
 }
 /// An ad with its creative and delivery status.
-#[derive(Debug, Clone, Default, airbyte_agent_runtime::serde::Serialize)]
+#[derive(Debug, Clone, Default, serde::Serialize)]
 #[serde(crate = "airbyte_agent_runtime::serde")]
 pub struct Ad {
     /// Unique identifier of this ad.
@@ -338,97 +330,83 @@ pub struct Ad {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub updated_time: Option<String>,
 }
-impl airbyte_agent_runtime::record::Record for Ad {
+impl record::Record for Ad {
     const NAME: &'static str = "Ad";
     fn field_index(key: &str) -> Option<usize> {
         match key {
-            "id" => Some(0usize),
-            "name" => Some(1usize),
-            "account_id" => Some(2usize),
-            "adset_id" => Some(3usize),
-            "campaign_id" => Some(4usize),
-            "adlabels" => Some(5usize),
-            "bid_amount" => Some(6usize),
-            "bid_info" => Some(7usize),
-            "bid_type" => Some(8usize),
-            "configured_status" => Some(9usize),
-            "conversion_specs" => Some(10usize),
-            "created_time" => Some(11usize),
-            "creative" => Some(12usize),
-            "effective_status" => Some(13usize),
-            "last_updated_by_app_id" => Some(14usize),
-            "recommendations" => Some(15usize),
-            "source_ad_id" => Some(16usize),
-            "status" => Some(17usize),
-            "tracking_specs" => Some(18usize),
-            "updated_time" => Some(19usize),
+            "id" => Some(0),
+            "name" => Some(1),
+            "account_id" => Some(2),
+            "adset_id" => Some(3),
+            "campaign_id" => Some(4),
+            "adlabels" => Some(5),
+            "bid_amount" => Some(6),
+            "bid_info" => Some(7),
+            "bid_type" => Some(8),
+            "configured_status" => Some(9),
+            "conversion_specs" => Some(10),
+            "created_time" => Some(11),
+            "creative" => Some(12),
+            "effective_status" => Some(13),
+            "last_updated_by_app_id" => Some(14),
+            "recommendations" => Some(15),
+            "source_ad_id" => Some(16),
+            "status" => Some(17),
+            "tracking_specs" => Some(18),
+            "updated_time" => Some(19),
             _ => None,
         }
     }
-    fn set_field<'de, __M: airbyte_agent_runtime::serde::de::MapAccess<'de>>(
+    fn set_field<'de, __M: serde::de::MapAccess<'de>>(
         &mut self,
         index: usize,
         map: &mut __M,
-    ) -> ::std::result::Result<(), __M::Error> {
+    ) -> Result<(), __M::Error> {
         match index {
-            0usize => self.id = map.next_value()?,
-            1usize => self.name = map.next_value()?,
-            2usize => self.account_id = map.next_value()?,
-            3usize => self.adset_id = map.next_value()?,
-            4usize => self.campaign_id = map.next_value()?,
-            5usize => {
-                self.adlabels = map
-                    .next_value::<airbyte_agent_runtime::record::SkipNulls<AdLabel>>()?
-                    .0;
-            }
-            6usize => self.bid_amount = map.next_value()?,
-            7usize => self.bid_info = map.next_value()?,
-            8usize => self.bid_type = map.next_value()?,
-            9usize => self.configured_status = map.next_value()?,
-            10usize => {
+            0 => self.id = map.next_value()?,
+            1 => self.name = map.next_value()?,
+            2 => self.account_id = map.next_value()?,
+            3 => self.adset_id = map.next_value()?,
+            4 => self.campaign_id = map.next_value()?,
+            5 => self.adlabels = map.next_value::<record::SkipNulls<AdLabel>>()?.0,
+            6 => self.bid_amount = map.next_value()?,
+            7 => self.bid_info = map.next_value()?,
+            8 => self.bid_type = map.next_value()?,
+            9 => self.configured_status = map.next_value()?,
+            10 => {
                 self.conversion_specs = map
-                    .next_value::<
-                        airbyte_agent_runtime::record::SkipNulls<Map<String, Value>>,
-                    >()?
+                    .next_value::<record::SkipNulls<Map<String, Value>>>()?
                     .0;
             }
-            11usize => self.created_time = map.next_value()?,
-            12usize => self.creative = map.next_value()?,
-            13usize => self.effective_status = map.next_value()?,
-            14usize => self.last_updated_by_app_id = map.next_value()?,
-            15usize => {
+            11 => self.created_time = map.next_value()?,
+            12 => self.creative = map.next_value()?,
+            13 => self.effective_status = map.next_value()?,
+            14 => self.last_updated_by_app_id = map.next_value()?,
+            15 => {
                 self.recommendations = map
-                    .next_value::<
-                        airbyte_agent_runtime::record::SkipNulls<Recommendation>,
-                    >()?
+                    .next_value::<record::SkipNulls<Recommendation>>()?
                     .0;
             }
-            16usize => self.source_ad_id = map.next_value()?,
-            17usize => self.status = map.next_value()?,
-            18usize => {
+            16 => self.source_ad_id = map.next_value()?,
+            17 => self.status = map.next_value()?,
+            18 => {
                 self.tracking_specs = map
-                    .next_value::<
-                        airbyte_agent_runtime::record::SkipNulls<Map<String, Value>>,
-                    >()?
+                    .next_value::<record::SkipNulls<Map<String, Value>>>()?
                     .0;
             }
-            19usize => self.updated_time = map.next_value()?,
-            _ => {
-                map.next_value::<airbyte_agent_runtime::serde::de::IgnoredAny>()?;
-            }
+            19 => self.updated_time = map.next_value()?,
+            _ => drop(map.next_value::<serde::de::IgnoredAny>()?),
         }
         Ok(())
     }
 }
-impl<'de> airbyte_agent_runtime::serde::Deserialize<'de> for Ad {
-    fn deserialize<__D: airbyte_agent_runtime::serde::Deserializer<'de>>(
-        deserializer: __D,
-    ) -> ::std::result::Result<Self, __D::Error> {
-        airbyte_agent_runtime::record::deserialize(deserializer)
+impl<'de> serde::Deserialize<'de> for Ad {
+    fn deserialize<__D: serde::Deserializer<'de>>(d: __D) -> Result<Self, __D::Error> {
+        record::deserialize(d)
     }
 }
 /// The `AdCreativeRef` object.
-#[derive(Debug, Clone, Default, airbyte_agent_runtime::serde::Serialize)]
+#[derive(Debug, Clone, Default, serde::Serialize)]
 #[serde(crate = "airbyte_agent_runtime::serde")]
 pub struct AdCreativeRef {
     /// Unique identifier of this ad creative ref.
@@ -438,39 +416,35 @@ pub struct AdCreativeRef {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub creative_id: Option<String>,
 }
-impl airbyte_agent_runtime::record::Record for AdCreativeRef {
+impl record::Record for AdCreativeRef {
     const NAME: &'static str = "AdCreativeRef";
     fn field_index(key: &str) -> Option<usize> {
         match key {
-            "id" => Some(0usize),
-            "creative_id" => Some(1usize),
+            "id" => Some(0),
+            "creative_id" => Some(1),
             _ => None,
         }
     }
-    fn set_field<'de, __M: airbyte_agent_runtime::serde::de::MapAccess<'de>>(
+    fn set_field<'de, __M: serde::de::MapAccess<'de>>(
         &mut self,
         index: usize,
         map: &mut __M,
-    ) -> ::std::result::Result<(), __M::Error> {
+    ) -> Result<(), __M::Error> {
         match index {
-            0usize => self.id = map.next_value()?,
-            1usize => self.creative_id = map.next_value()?,
-            _ => {
-                map.next_value::<airbyte_agent_runtime::serde::de::IgnoredAny>()?;
-            }
+            0 => self.id = map.next_value()?,
+            1 => self.creative_id = map.next_value()?,
+            _ => drop(map.next_value::<serde::de::IgnoredAny>()?),
         }
         Ok(())
     }
 }
-impl<'de> airbyte_agent_runtime::serde::Deserialize<'de> for AdCreativeRef {
-    fn deserialize<__D: airbyte_agent_runtime::serde::Deserializer<'de>>(
-        deserializer: __D,
-    ) -> ::std::result::Result<Self, __D::Error> {
-        airbyte_agent_runtime::record::deserialize(deserializer)
+impl<'de> serde::Deserialize<'de> for AdCreativeRef {
+    fn deserialize<__D: serde::Deserializer<'de>>(d: __D) -> Result<Self, __D::Error> {
+        record::deserialize(d)
     }
 }
 /// The `Recommendation` object.
-#[derive(Debug, Clone, Default, airbyte_agent_runtime::serde::Serialize)]
+#[derive(Debug, Clone, Default, serde::Serialize)]
 #[serde(crate = "airbyte_agent_runtime::serde")]
 pub struct Recommendation {
     /// Blame field of this recommendation.
@@ -492,79 +466,71 @@ pub struct Recommendation {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub title: Option<String>,
 }
-impl airbyte_agent_runtime::record::Record for Recommendation {
+impl record::Record for Recommendation {
     const NAME: &'static str = "Recommendation";
     fn field_index(key: &str) -> Option<usize> {
         match key {
-            "blame_field" => Some(0usize),
-            "code" => Some(1usize),
-            "confidence" => Some(2usize),
-            "importance" => Some(3usize),
-            "message" => Some(4usize),
-            "title" => Some(5usize),
+            "blame_field" => Some(0),
+            "code" => Some(1),
+            "confidence" => Some(2),
+            "importance" => Some(3),
+            "message" => Some(4),
+            "title" => Some(5),
             _ => None,
         }
     }
-    fn set_field<'de, __M: airbyte_agent_runtime::serde::de::MapAccess<'de>>(
+    fn set_field<'de, __M: serde::de::MapAccess<'de>>(
         &mut self,
         index: usize,
         map: &mut __M,
-    ) -> ::std::result::Result<(), __M::Error> {
+    ) -> Result<(), __M::Error> {
         match index {
-            0usize => self.blame_field = map.next_value()?,
-            1usize => self.code = map.next_value()?,
-            2usize => self.confidence = map.next_value()?,
-            3usize => self.importance = map.next_value()?,
-            4usize => self.message = map.next_value()?,
-            5usize => self.title = map.next_value()?,
-            _ => {
-                map.next_value::<airbyte_agent_runtime::serde::de::IgnoredAny>()?;
-            }
+            0 => self.blame_field = map.next_value()?,
+            1 => self.code = map.next_value()?,
+            2 => self.confidence = map.next_value()?,
+            3 => self.importance = map.next_value()?,
+            4 => self.message = map.next_value()?,
+            5 => self.title = map.next_value()?,
+            _ => drop(map.next_value::<serde::de::IgnoredAny>()?),
         }
         Ok(())
     }
 }
-impl<'de> airbyte_agent_runtime::serde::Deserialize<'de> for Recommendation {
-    fn deserialize<__D: airbyte_agent_runtime::serde::Deserializer<'de>>(
-        deserializer: __D,
-    ) -> ::std::result::Result<Self, __D::Error> {
-        airbyte_agent_runtime::record::deserialize(deserializer)
+impl<'de> serde::Deserialize<'de> for Recommendation {
+    fn deserialize<__D: serde::Deserializer<'de>>(d: __D) -> Result<Self, __D::Error> {
+        record::deserialize(d)
     }
 }
 /// Metadata returned by `ads.list` next to the records.
-#[derive(Debug, Clone, Default, airbyte_agent_runtime::serde::Serialize)]
+#[derive(Debug, Clone, Default, serde::Serialize)]
 #[serde(crate = "airbyte_agent_runtime::serde")]
 pub struct AdsListMeta {
     /// `$.paging.cursors.after`
     #[serde(skip_serializing_if = "Option::is_none")]
     pub after: Option<String>,
 }
-impl airbyte_agent_runtime::record::Record for AdsListMeta {
+impl record::Record for AdsListMeta {
     const NAME: &'static str = "AdsListMeta";
     fn field_index(key: &str) -> Option<usize> {
         match key {
-            "after" => Some(0usize),
+            "after" => Some(0),
             _ => None,
         }
     }
-    fn set_field<'de, __M: airbyte_agent_runtime::serde::de::MapAccess<'de>>(
+    fn set_field<'de, __M: serde::de::MapAccess<'de>>(
         &mut self,
         index: usize,
         map: &mut __M,
-    ) -> ::std::result::Result<(), __M::Error> {
+    ) -> Result<(), __M::Error> {
         match index {
-            0usize => self.after = map.next_value()?,
-            _ => {
-                map.next_value::<airbyte_agent_runtime::serde::de::IgnoredAny>()?;
-            }
+            0 => self.after = map.next_value()?,
+            _ => drop(map.next_value::<serde::de::IgnoredAny>()?),
         }
         Ok(())
     }
 }
-impl<'de> airbyte_agent_runtime::serde::Deserialize<'de> for AdsListMeta {
-    fn deserialize<__D: airbyte_agent_runtime::serde::Deserializer<'de>>(
-        deserializer: __D,
-    ) -> ::std::result::Result<Self, __D::Error> {
-        airbyte_agent_runtime::record::deserialize(deserializer)
+impl<'de> serde::Deserialize<'de> for AdsListMeta {
+    fn deserialize<__D: serde::Deserializer<'de>>(d: __D) -> Result<Self, __D::Error> {
+        record::deserialize(d)
     }
 }

@@ -2,7 +2,7 @@
 
 //! Entity `ads_insights`: handle, request builders and record types.
 use airbyte_agent_runtime::serde_json::Value;
-use airbyte_agent_runtime::{Client, Page, PageStream, Params, Result};
+use airbyte_agent_runtime::{Client, Page, PageStream, Params, Result, record, serde};
 impl crate::FacebookMarketingConnector {
     /// Performance figures for one level and period.
     pub fn ads_insights(&self) -> AdsInsights {
@@ -90,16 +90,11 @@ impl AdsInsightsListRequest {
     }
     /// Send the request.
     pub async fn send(self) -> Result<Page<AdsInsight, AdsInsightsListMeta>> {
-        self.client
-            .call_list::<
-                AdsInsight,
-                AdsInsightsListMeta,
-            >(&crate::descriptor::ADS_INSIGHTS[0usize], self.params)
-            .await
+        self.client.call_list(&crate::descriptor::ADS_INSIGHTS[0], self.params).await
     }
     /// Every page, lazily, following the operation's pagination.
     pub fn pages(self) -> PageStream<AdsInsight, AdsInsightsListMeta> {
-        self.client.pages(&crate::descriptor::ADS_INSIGHTS[0usize], self.params)
+        self.client.pages(&crate::descriptor::ADS_INSIGHTS[0], self.params)
     }
     /// The parameters collected so far (wire names).
     pub fn params(&self) -> &Params {
@@ -141,7 +136,7 @@ airbyte_agent_runtime::string_enum! {
     Campaign => "campaign", #[doc = " `account`"] Account => "account" }
 }
 /// Performance figures for one level and period.
-#[derive(Debug, Clone, Default, airbyte_agent_runtime::serde::Serialize)]
+#[derive(Debug, Clone, Default, serde::Serialize)]
 #[serde(crate = "airbyte_agent_runtime::serde")]
 pub struct AdsInsight {
     /// Ad account of the ads insight.
@@ -202,85 +197,73 @@ pub struct AdsInsight {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub action_values: Option<Vec<AdsActionStats>>,
 }
-impl airbyte_agent_runtime::record::Record for AdsInsight {
+impl record::Record for AdsInsight {
     const NAME: &'static str = "AdsInsight";
     fn field_index(key: &str) -> Option<usize> {
         match key {
-            "account_id" => Some(0usize),
-            "account_name" => Some(1usize),
-            "campaign_id" => Some(2usize),
-            "campaign_name" => Some(3usize),
-            "adset_id" => Some(4usize),
-            "adset_name" => Some(5usize),
-            "ad_id" => Some(6usize),
-            "ad_name" => Some(7usize),
-            "clicks" => Some(8usize),
-            "impressions" => Some(9usize),
-            "reach" => Some(10usize),
-            "spend" => Some(11usize),
-            "cpc" => Some(12usize),
-            "cpm" => Some(13usize),
-            "ctr" => Some(14usize),
-            "date_start" => Some(15usize),
-            "date_stop" => Some(16usize),
-            "actions" => Some(17usize),
-            "action_values" => Some(18usize),
+            "account_id" => Some(0),
+            "account_name" => Some(1),
+            "campaign_id" => Some(2),
+            "campaign_name" => Some(3),
+            "adset_id" => Some(4),
+            "adset_name" => Some(5),
+            "ad_id" => Some(6),
+            "ad_name" => Some(7),
+            "clicks" => Some(8),
+            "impressions" => Some(9),
+            "reach" => Some(10),
+            "spend" => Some(11),
+            "cpc" => Some(12),
+            "cpm" => Some(13),
+            "ctr" => Some(14),
+            "date_start" => Some(15),
+            "date_stop" => Some(16),
+            "actions" => Some(17),
+            "action_values" => Some(18),
             _ => None,
         }
     }
-    fn set_field<'de, __M: airbyte_agent_runtime::serde::de::MapAccess<'de>>(
+    fn set_field<'de, __M: serde::de::MapAccess<'de>>(
         &mut self,
         index: usize,
         map: &mut __M,
-    ) -> ::std::result::Result<(), __M::Error> {
+    ) -> Result<(), __M::Error> {
         match index {
-            0usize => self.account_id = map.next_value()?,
-            1usize => self.account_name = map.next_value()?,
-            2usize => self.campaign_id = map.next_value()?,
-            3usize => self.campaign_name = map.next_value()?,
-            4usize => self.adset_id = map.next_value()?,
-            5usize => self.adset_name = map.next_value()?,
-            6usize => self.ad_id = map.next_value()?,
-            7usize => self.ad_name = map.next_value()?,
-            8usize => self.clicks = map.next_value()?,
-            9usize => self.impressions = map.next_value()?,
-            10usize => self.reach = map.next_value()?,
-            11usize => self.spend = map.next_value()?,
-            12usize => self.cpc = map.next_value()?,
-            13usize => self.cpm = map.next_value()?,
-            14usize => self.ctr = map.next_value()?,
-            15usize => self.date_start = map.next_value()?,
-            16usize => self.date_stop = map.next_value()?,
-            17usize => {
-                self.actions = map
-                    .next_value::<
-                        airbyte_agent_runtime::record::SkipNulls<AdsActionStats>,
-                    >()?
-                    .0;
-            }
-            18usize => {
+            0 => self.account_id = map.next_value()?,
+            1 => self.account_name = map.next_value()?,
+            2 => self.campaign_id = map.next_value()?,
+            3 => self.campaign_name = map.next_value()?,
+            4 => self.adset_id = map.next_value()?,
+            5 => self.adset_name = map.next_value()?,
+            6 => self.ad_id = map.next_value()?,
+            7 => self.ad_name = map.next_value()?,
+            8 => self.clicks = map.next_value()?,
+            9 => self.impressions = map.next_value()?,
+            10 => self.reach = map.next_value()?,
+            11 => self.spend = map.next_value()?,
+            12 => self.cpc = map.next_value()?,
+            13 => self.cpm = map.next_value()?,
+            14 => self.ctr = map.next_value()?,
+            15 => self.date_start = map.next_value()?,
+            16 => self.date_stop = map.next_value()?,
+            17 => self.actions = map.next_value::<record::SkipNulls<AdsActionStats>>()?.0,
+            18 => {
                 self.action_values = map
-                    .next_value::<
-                        airbyte_agent_runtime::record::SkipNulls<AdsActionStats>,
-                    >()?
+                    .next_value::<record::SkipNulls<AdsActionStats>>()?
                     .0;
             }
-            _ => {
-                map.next_value::<airbyte_agent_runtime::serde::de::IgnoredAny>()?;
-            }
+            _ => drop(map.next_value::<serde::de::IgnoredAny>()?),
         }
         Ok(())
     }
 }
-impl<'de> airbyte_agent_runtime::serde::Deserialize<'de> for AdsInsight {
-    fn deserialize<__D: airbyte_agent_runtime::serde::Deserializer<'de>>(
-        deserializer: __D,
-    ) -> ::std::result::Result<Self, __D::Error> {
-        airbyte_agent_runtime::record::deserialize(deserializer)
+impl<'de> serde::Deserialize<'de> for AdsInsight {
+    fn deserialize<__D: serde::Deserializer<'de>>(d: __D) -> Result<Self, __D::Error> {
+        record::deserialize(d)
     }
 }
 /// Ads action stats structure.
-#[derive(Debug, Clone, Default, airbyte_agent_runtime::serde::Serialize)]
+#[derive(Debug, Clone, Default, serde::Serialize)]
 #[serde(crate = "airbyte_agent_runtime::serde")]
 pub struct AdsActionStats {
     /// Action type of this ads action stats.
@@ -314,87 +297,79 @@ pub struct AdsActionStats {
     #[serde(rename = "28d_view", skip_serializing_if = "Option::is_none")]
     pub _28d_view: Option<f64>,
 }
-impl airbyte_agent_runtime::record::Record for AdsActionStats {
+impl record::Record for AdsActionStats {
     const NAME: &'static str = "AdsActionStats";
     fn field_index(key: &str) -> Option<usize> {
         match key {
-            "action_type" => Some(0usize),
-            "action_destination" => Some(1usize),
-            "action_target_id" => Some(2usize),
-            "value" => Some(3usize),
-            "1d_click" => Some(4usize),
-            "7d_click" => Some(5usize),
-            "28d_click" => Some(6usize),
-            "1d_view" => Some(7usize),
-            "7d_view" => Some(8usize),
-            "28d_view" => Some(9usize),
+            "action_type" => Some(0),
+            "action_destination" => Some(1),
+            "action_target_id" => Some(2),
+            "value" => Some(3),
+            "1d_click" => Some(4),
+            "7d_click" => Some(5),
+            "28d_click" => Some(6),
+            "1d_view" => Some(7),
+            "7d_view" => Some(8),
+            "28d_view" => Some(9),
             _ => None,
         }
     }
-    fn set_field<'de, __M: airbyte_agent_runtime::serde::de::MapAccess<'de>>(
+    fn set_field<'de, __M: serde::de::MapAccess<'de>>(
         &mut self,
         index: usize,
         map: &mut __M,
-    ) -> ::std::result::Result<(), __M::Error> {
+    ) -> Result<(), __M::Error> {
         match index {
-            0usize => self.action_type = map.next_value()?,
-            1usize => self.action_destination = map.next_value()?,
-            2usize => self.action_target_id = map.next_value()?,
-            3usize => self.value = map.next_value()?,
-            4usize => self._1d_click = map.next_value()?,
-            5usize => self._7d_click = map.next_value()?,
-            6usize => self._28d_click = map.next_value()?,
-            7usize => self._1d_view = map.next_value()?,
-            8usize => self._7d_view = map.next_value()?,
-            9usize => self._28d_view = map.next_value()?,
-            _ => {
-                map.next_value::<airbyte_agent_runtime::serde::de::IgnoredAny>()?;
-            }
+            0 => self.action_type = map.next_value()?,
+            1 => self.action_destination = map.next_value()?,
+            2 => self.action_target_id = map.next_value()?,
+            3 => self.value = map.next_value()?,
+            4 => self._1d_click = map.next_value()?,
+            5 => self._7d_click = map.next_value()?,
+            6 => self._28d_click = map.next_value()?,
+            7 => self._1d_view = map.next_value()?,
+            8 => self._7d_view = map.next_value()?,
+            9 => self._28d_view = map.next_value()?,
+            _ => drop(map.next_value::<serde::de::IgnoredAny>()?),
         }
         Ok(())
     }
 }
-impl<'de> airbyte_agent_runtime::serde::Deserialize<'de> for AdsActionStats {
-    fn deserialize<__D: airbyte_agent_runtime::serde::Deserializer<'de>>(
-        deserializer: __D,
-    ) -> ::std::result::Result<Self, __D::Error> {
-        airbyte_agent_runtime::record::deserialize(deserializer)
+impl<'de> serde::Deserialize<'de> for AdsActionStats {
+    fn deserialize<__D: serde::Deserializer<'de>>(d: __D) -> Result<Self, __D::Error> {
+        record::deserialize(d)
     }
 }
 /// Metadata returned by `ads_insights.list` next to the records.
-#[derive(Debug, Clone, Default, airbyte_agent_runtime::serde::Serialize)]
+#[derive(Debug, Clone, Default, serde::Serialize)]
 #[serde(crate = "airbyte_agent_runtime::serde")]
 pub struct AdsInsightsListMeta {
     /// `$.paging.cursors.after`
     #[serde(skip_serializing_if = "Option::is_none")]
     pub after: Option<String>,
 }
-impl airbyte_agent_runtime::record::Record for AdsInsightsListMeta {
+impl record::Record for AdsInsightsListMeta {
     const NAME: &'static str = "AdsInsightsListMeta";
     fn field_index(key: &str) -> Option<usize> {
         match key {
-            "after" => Some(0usize),
+            "after" => Some(0),
             _ => None,
         }
     }
-    fn set_field<'de, __M: airbyte_agent_runtime::serde::de::MapAccess<'de>>(
+    fn set_field<'de, __M: serde::de::MapAccess<'de>>(
         &mut self,
         index: usize,
         map: &mut __M,
-    ) -> ::std::result::Result<(), __M::Error> {
+    ) -> Result<(), __M::Error> {
         match index {
-            0usize => self.after = map.next_value()?,
-            _ => {
-                map.next_value::<airbyte_agent_runtime::serde::de::IgnoredAny>()?;
-            }
+            0 => self.after = map.next_value()?,
+            _ => drop(map.next_value::<serde::de::IgnoredAny>()?),
         }
         Ok(())
     }
 }
-impl<'de> airbyte_agent_runtime::serde::Deserialize<'de> for AdsInsightsListMeta {
-    fn deserialize<__D: airbyte_agent_runtime::serde::Deserializer<'de>>(
-        deserializer: __D,
-    ) -> ::std::result::Result<Self, __D::Error> {
-        airbyte_agent_runtime::record::deserialize(deserializer)
+impl<'de> serde::Deserialize<'de> for AdsInsightsListMeta {
+    fn deserialize<__D: serde::Deserializer<'de>>(d: __D) -> Result<Self, __D::Error> {
+        record::deserialize(d)
     }
 }

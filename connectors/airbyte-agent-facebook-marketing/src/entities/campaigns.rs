@@ -2,7 +2,7 @@
 
 //! Entity `campaigns`: handle, request builders and record types.
 use airbyte_agent_runtime::serde_json::Value;
-use airbyte_agent_runtime::{Client, Page, PageStream, Params, Result};
+use airbyte_agent_runtime::{Client, Page, PageStream, Params, Result, record, serde};
 use crate::types::*;
 impl crate::FacebookMarketingConnector {
     /// An ad campaign with objective, status and budget.
@@ -117,16 +117,11 @@ impl CampaignsListRequest {
     }
     /// Send the request.
     pub async fn send(self) -> Result<Page<Campaign, CampaignsListMeta>> {
-        self.client
-            .call_list::<
-                Campaign,
-                CampaignsListMeta,
-            >(&crate::descriptor::CAMPAIGNS[0usize], self.params)
-            .await
+        self.client.call_list(&crate::descriptor::CAMPAIGNS[0], self.params).await
     }
     /// Every page, lazily, following the operation's pagination.
     pub fn pages(self) -> PageStream<Campaign, CampaignsListMeta> {
-        self.client.pages(&crate::descriptor::CAMPAIGNS[0usize], self.params)
+        self.client.pages(&crate::descriptor::CAMPAIGNS[0], self.params)
     }
     /// The parameters collected so far (wire names).
     pub fn params(&self) -> &Params {
@@ -185,11 +180,7 @@ impl CampaignsCreateRequest {
     }
     /// Send the request.
     pub async fn send(self) -> Result<CampaignsRecord> {
-        self.client
-            .call_record::<
-                CampaignsRecord,
-            >(&crate::descriptor::CAMPAIGNS[1usize], self.params)
-            .await
+        self.client.call_record(&crate::descriptor::CAMPAIGNS[1], self.params).await
     }
     /// The parameters collected so far (wire names).
     pub fn params(&self) -> &Params {
@@ -222,9 +213,7 @@ impl CampaignsGetRequest {
     }
     /// Send the request.
     pub async fn send(self) -> Result<Campaign> {
-        self.client
-            .call_record::<Campaign>(&crate::descriptor::CAMPAIGNS[2usize], self.params)
-            .await
+        self.client.call_record(&crate::descriptor::CAMPAIGNS[2], self.params).await
     }
     /// The parameters collected so far (wire names).
     pub fn params(&self) -> &Params {
@@ -292,11 +281,7 @@ impl CampaignsUpdateRequest {
     }
     /// Send the request.
     pub async fn send(self) -> Result<CampaignsRecord2> {
-        self.client
-            .call_record::<
-                CampaignsRecord2,
-            >(&crate::descriptor::CAMPAIGNS[3usize], self.params)
-            .await
+        self.client.call_record(&crate::descriptor::CAMPAIGNS[3], self.params).await
     }
     /// The parameters collected so far (wire names).
     pub fn params(&self) -> &Params {
@@ -313,7 +298,7 @@ impl ::std::future::IntoFuture for CampaignsUpdateRequest {
     }
 }
 /// An ad campaign with objective, status and budget.
-#[derive(Debug, Clone, Default, airbyte_agent_runtime::serde::Serialize)]
+#[derive(Debug, Clone, Default, serde::Serialize)]
 #[serde(crate = "airbyte_agent_runtime::serde")]
 pub struct Campaign {
     /// Unique identifier of this campaign.
@@ -392,97 +377,85 @@ pub struct Campaign {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub updated_time: Option<String>,
 }
-impl airbyte_agent_runtime::record::Record for Campaign {
+impl record::Record for Campaign {
     const NAME: &'static str = "Campaign";
     fn field_index(key: &str) -> Option<usize> {
         match key {
-            "id" => Some(0usize),
-            "name" => Some(1usize),
-            "account_id" => Some(2usize),
-            "adlabels" => Some(3usize),
-            "bid_strategy" => Some(4usize),
-            "boosted_object_id" => Some(5usize),
-            "budget_rebalance_flag" => Some(6usize),
-            "budget_remaining" => Some(7usize),
-            "buying_type" => Some(8usize),
-            "daily_budget" => Some(9usize),
-            "created_time" => Some(10usize),
-            "configured_status" => Some(11usize),
-            "effective_status" => Some(12usize),
-            "issues_info" => Some(13usize),
-            "lifetime_budget" => Some(14usize),
-            "objective" => Some(15usize),
-            "smart_promotion_type" => Some(16usize),
-            "source_campaign_id" => Some(17usize),
-            "special_ad_category" => Some(18usize),
-            "special_ad_category_country" => Some(19usize),
-            "spend_cap" => Some(20usize),
-            "start_time" => Some(21usize),
-            "status" => Some(22usize),
-            "stop_time" => Some(23usize),
-            "updated_time" => Some(24usize),
+            "id" => Some(0),
+            "name" => Some(1),
+            "account_id" => Some(2),
+            "adlabels" => Some(3),
+            "bid_strategy" => Some(4),
+            "boosted_object_id" => Some(5),
+            "budget_rebalance_flag" => Some(6),
+            "budget_remaining" => Some(7),
+            "buying_type" => Some(8),
+            "daily_budget" => Some(9),
+            "created_time" => Some(10),
+            "configured_status" => Some(11),
+            "effective_status" => Some(12),
+            "issues_info" => Some(13),
+            "lifetime_budget" => Some(14),
+            "objective" => Some(15),
+            "smart_promotion_type" => Some(16),
+            "source_campaign_id" => Some(17),
+            "special_ad_category" => Some(18),
+            "special_ad_category_country" => Some(19),
+            "spend_cap" => Some(20),
+            "start_time" => Some(21),
+            "status" => Some(22),
+            "stop_time" => Some(23),
+            "updated_time" => Some(24),
             _ => None,
         }
     }
-    fn set_field<'de, __M: airbyte_agent_runtime::serde::de::MapAccess<'de>>(
+    fn set_field<'de, __M: serde::de::MapAccess<'de>>(
         &mut self,
         index: usize,
         map: &mut __M,
-    ) -> ::std::result::Result<(), __M::Error> {
+    ) -> Result<(), __M::Error> {
         match index {
-            0usize => self.id = map.next_value()?,
-            1usize => self.name = map.next_value()?,
-            2usize => self.account_id = map.next_value()?,
-            3usize => {
-                self.adlabels = map
-                    .next_value::<airbyte_agent_runtime::record::SkipNulls<AdLabel>>()?
-                    .0;
-            }
-            4usize => self.bid_strategy = map.next_value()?,
-            5usize => self.boosted_object_id = map.next_value()?,
-            6usize => self.budget_rebalance_flag = map.next_value()?,
-            7usize => self.budget_remaining = map.next_value()?,
-            8usize => self.buying_type = map.next_value()?,
-            9usize => self.daily_budget = map.next_value()?,
-            10usize => self.created_time = map.next_value()?,
-            11usize => self.configured_status = map.next_value()?,
-            12usize => self.effective_status = map.next_value()?,
-            13usize => {
-                self.issues_info = map
-                    .next_value::<airbyte_agent_runtime::record::SkipNulls<IssueInfo>>()?
-                    .0;
-            }
-            14usize => self.lifetime_budget = map.next_value()?,
-            15usize => self.objective = map.next_value()?,
-            16usize => self.smart_promotion_type = map.next_value()?,
-            17usize => self.source_campaign_id = map.next_value()?,
-            18usize => self.special_ad_category = map.next_value()?,
-            19usize => {
+            0 => self.id = map.next_value()?,
+            1 => self.name = map.next_value()?,
+            2 => self.account_id = map.next_value()?,
+            3 => self.adlabels = map.next_value::<record::SkipNulls<AdLabel>>()?.0,
+            4 => self.bid_strategy = map.next_value()?,
+            5 => self.boosted_object_id = map.next_value()?,
+            6 => self.budget_rebalance_flag = map.next_value()?,
+            7 => self.budget_remaining = map.next_value()?,
+            8 => self.buying_type = map.next_value()?,
+            9 => self.daily_budget = map.next_value()?,
+            10 => self.created_time = map.next_value()?,
+            11 => self.configured_status = map.next_value()?,
+            12 => self.effective_status = map.next_value()?,
+            13 => self.issues_info = map.next_value::<record::SkipNulls<IssueInfo>>()?.0,
+            14 => self.lifetime_budget = map.next_value()?,
+            15 => self.objective = map.next_value()?,
+            16 => self.smart_promotion_type = map.next_value()?,
+            17 => self.source_campaign_id = map.next_value()?,
+            18 => self.special_ad_category = map.next_value()?,
+            19 => {
                 self.special_ad_category_country = map
-                    .next_value::<airbyte_agent_runtime::record::SkipNulls<String>>()?
+                    .next_value::<record::SkipNulls<String>>()?
                     .0;
             }
-            20usize => self.spend_cap = map.next_value()?,
-            21usize => self.start_time = map.next_value()?,
-            22usize => self.status = map.next_value()?,
-            23usize => self.stop_time = map.next_value()?,
-            24usize => self.updated_time = map.next_value()?,
-            _ => {
-                map.next_value::<airbyte_agent_runtime::serde::de::IgnoredAny>()?;
-            }
+            20 => self.spend_cap = map.next_value()?,
+            21 => self.start_time = map.next_value()?,
+            22 => self.status = map.next_value()?,
+            23 => self.stop_time = map.next_value()?,
+            24 => self.updated_time = map.next_value()?,
+            _ => drop(map.next_value::<serde::de::IgnoredAny>()?),
         }
         Ok(())
     }
 }
-impl<'de> airbyte_agent_runtime::serde::Deserialize<'de> for Campaign {
-    fn deserialize<__D: airbyte_agent_runtime::serde::Deserializer<'de>>(
-        deserializer: __D,
-    ) -> ::std::result::Result<Self, __D::Error> {
-        airbyte_agent_runtime::record::deserialize(deserializer)
+impl<'de> serde::Deserialize<'de> for Campaign {
+    fn deserialize<__D: serde::Deserializer<'de>>(d: __D) -> Result<Self, __D::Error> {
+        record::deserialize(d)
     }
 }
 /// The `IssueInfo` object.
-#[derive(Debug, Clone, Default, airbyte_agent_runtime::serde::Serialize)]
+#[derive(Debug, Clone, Default, serde::Serialize)]
 #[serde(crate = "airbyte_agent_runtime::serde")]
 pub struct IssueInfo {
     /// Error code of this issue info.
@@ -501,78 +474,70 @@ pub struct IssueInfo {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub level: Option<String>,
 }
-impl airbyte_agent_runtime::record::Record for IssueInfo {
+impl record::Record for IssueInfo {
     const NAME: &'static str = "IssueInfo";
     fn field_index(key: &str) -> Option<usize> {
         match key {
-            "error_code" => Some(0usize),
-            "error_message" => Some(1usize),
-            "error_summary" => Some(2usize),
-            "error_type" => Some(3usize),
-            "level" => Some(4usize),
+            "error_code" => Some(0),
+            "error_message" => Some(1),
+            "error_summary" => Some(2),
+            "error_type" => Some(3),
+            "level" => Some(4),
             _ => None,
         }
     }
-    fn set_field<'de, __M: airbyte_agent_runtime::serde::de::MapAccess<'de>>(
+    fn set_field<'de, __M: serde::de::MapAccess<'de>>(
         &mut self,
         index: usize,
         map: &mut __M,
-    ) -> ::std::result::Result<(), __M::Error> {
+    ) -> Result<(), __M::Error> {
         match index {
-            0usize => self.error_code = map.next_value()?,
-            1usize => self.error_message = map.next_value()?,
-            2usize => self.error_summary = map.next_value()?,
-            3usize => self.error_type = map.next_value()?,
-            4usize => self.level = map.next_value()?,
-            _ => {
-                map.next_value::<airbyte_agent_runtime::serde::de::IgnoredAny>()?;
-            }
+            0 => self.error_code = map.next_value()?,
+            1 => self.error_message = map.next_value()?,
+            2 => self.error_summary = map.next_value()?,
+            3 => self.error_type = map.next_value()?,
+            4 => self.level = map.next_value()?,
+            _ => drop(map.next_value::<serde::de::IgnoredAny>()?),
         }
         Ok(())
     }
 }
-impl<'de> airbyte_agent_runtime::serde::Deserialize<'de> for IssueInfo {
-    fn deserialize<__D: airbyte_agent_runtime::serde::Deserializer<'de>>(
-        deserializer: __D,
-    ) -> ::std::result::Result<Self, __D::Error> {
-        airbyte_agent_runtime::record::deserialize(deserializer)
+impl<'de> serde::Deserialize<'de> for IssueInfo {
+    fn deserialize<__D: serde::Deserializer<'de>>(d: __D) -> Result<Self, __D::Error> {
+        record::deserialize(d)
     }
 }
 /// Metadata returned by `campaigns.list` next to the records.
-#[derive(Debug, Clone, Default, airbyte_agent_runtime::serde::Serialize)]
+#[derive(Debug, Clone, Default, serde::Serialize)]
 #[serde(crate = "airbyte_agent_runtime::serde")]
 pub struct CampaignsListMeta {
     /// `$.paging.cursors.after`
     #[serde(skip_serializing_if = "Option::is_none")]
     pub after: Option<String>,
 }
-impl airbyte_agent_runtime::record::Record for CampaignsListMeta {
+impl record::Record for CampaignsListMeta {
     const NAME: &'static str = "CampaignsListMeta";
     fn field_index(key: &str) -> Option<usize> {
         match key {
-            "after" => Some(0usize),
+            "after" => Some(0),
             _ => None,
         }
     }
-    fn set_field<'de, __M: airbyte_agent_runtime::serde::de::MapAccess<'de>>(
+    fn set_field<'de, __M: serde::de::MapAccess<'de>>(
         &mut self,
         index: usize,
         map: &mut __M,
-    ) -> ::std::result::Result<(), __M::Error> {
+    ) -> Result<(), __M::Error> {
         match index {
-            0usize => self.after = map.next_value()?,
-            _ => {
-                map.next_value::<airbyte_agent_runtime::serde::de::IgnoredAny>()?;
-            }
+            0 => self.after = map.next_value()?,
+            _ => drop(map.next_value::<serde::de::IgnoredAny>()?),
         }
         Ok(())
     }
 }
-impl<'de> airbyte_agent_runtime::serde::Deserialize<'de> for CampaignsListMeta {
-    fn deserialize<__D: airbyte_agent_runtime::serde::Deserializer<'de>>(
-        deserializer: __D,
-    ) -> ::std::result::Result<Self, __D::Error> {
-        airbyte_agent_runtime::record::deserialize(deserializer)
+impl<'de> serde::Deserialize<'de> for CampaignsListMeta {
+    fn deserialize<__D: serde::Deserializer<'de>>(d: __D) -> Result<Self, __D::Error> {
+        record::deserialize(d)
     }
 }
 airbyte_agent_runtime::string_enum! {

@@ -2,7 +2,7 @@
 
 //! Entity `current_user`: handle, request builders and record types.
 use airbyte_agent_runtime::serde_json::Value;
-use airbyte_agent_runtime::{Client, Params, Result};
+use airbyte_agent_runtime::{Client, Params, Result, record, serde};
 impl crate::FacebookMarketingConnector {
     /// The Facebook user the token belongs to.
     pub fn current_user(&self) -> CurrentUser {
@@ -46,11 +46,7 @@ impl CurrentUserGetRequest {
     }
     /// Send the request.
     pub async fn send(self) -> Result<CurrentUserRecord> {
-        self.client
-            .call_record::<
-                CurrentUserRecord,
-            >(&crate::descriptor::CURRENT_USER[0usize], self.params)
-            .await
+        self.client.call_record(&crate::descriptor::CURRENT_USER[0], self.params).await
     }
     /// The parameters collected so far (wire names).
     pub fn params(&self) -> &Params {
@@ -67,7 +63,7 @@ impl ::std::future::IntoFuture for CurrentUserGetRequest {
     }
 }
 /// The Facebook user the token belongs to.
-#[derive(Debug, Clone, Default, airbyte_agent_runtime::serde::Serialize)]
+#[derive(Debug, Clone, Default, serde::Serialize)]
 #[serde(crate = "airbyte_agent_runtime::serde")]
 pub struct CurrentUserRecord {
     /// Unique identifier of this current user.
@@ -77,34 +73,30 @@ pub struct CurrentUserRecord {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub name: Option<String>,
 }
-impl airbyte_agent_runtime::record::Record for CurrentUserRecord {
+impl record::Record for CurrentUserRecord {
     const NAME: &'static str = "CurrentUserRecord";
     fn field_index(key: &str) -> Option<usize> {
         match key {
-            "id" => Some(0usize),
-            "name" => Some(1usize),
+            "id" => Some(0),
+            "name" => Some(1),
             _ => None,
         }
     }
-    fn set_field<'de, __M: airbyte_agent_runtime::serde::de::MapAccess<'de>>(
+    fn set_field<'de, __M: serde::de::MapAccess<'de>>(
         &mut self,
         index: usize,
         map: &mut __M,
-    ) -> ::std::result::Result<(), __M::Error> {
+    ) -> Result<(), __M::Error> {
         match index {
-            0usize => self.id = map.next_value()?,
-            1usize => self.name = map.next_value()?,
-            _ => {
-                map.next_value::<airbyte_agent_runtime::serde::de::IgnoredAny>()?;
-            }
+            0 => self.id = map.next_value()?,
+            1 => self.name = map.next_value()?,
+            _ => drop(map.next_value::<serde::de::IgnoredAny>()?),
         }
         Ok(())
     }
 }
-impl<'de> airbyte_agent_runtime::serde::Deserialize<'de> for CurrentUserRecord {
-    fn deserialize<__D: airbyte_agent_runtime::serde::Deserializer<'de>>(
-        deserializer: __D,
-    ) -> ::std::result::Result<Self, __D::Error> {
-        airbyte_agent_runtime::record::deserialize(deserializer)
+impl<'de> serde::Deserialize<'de> for CurrentUserRecord {
+    fn deserialize<__D: serde::Deserializer<'de>>(d: __D) -> Result<Self, __D::Error> {
+        record::deserialize(d)
     }
 }

@@ -2,7 +2,7 @@
 
 //! Entity `custom_conversions`: handle, request builders and record types.
 use airbyte_agent_runtime::serde_json::Value;
-use airbyte_agent_runtime::{Client, Page, PageStream, Params, Result};
+use airbyte_agent_runtime::{Client, Page, PageStream, Params, Result, record, serde};
 impl crate::FacebookMarketingConnector {
     /// A custom conversion rule.
     pub fn custom_conversions(&self) -> CustomConversions {
@@ -65,15 +65,12 @@ impl CustomConversionsListRequest {
         self,
     ) -> Result<Page<CustomConversion, CustomConversionsListMeta>> {
         self.client
-            .call_list::<
-                CustomConversion,
-                CustomConversionsListMeta,
-            >(&crate::descriptor::CUSTOM_CONVERSIONS[0usize], self.params)
+            .call_list(&crate::descriptor::CUSTOM_CONVERSIONS[0], self.params)
             .await
     }
     /// Every page, lazily, following the operation's pagination.
     pub fn pages(self) -> PageStream<CustomConversion, CustomConversionsListMeta> {
-        self.client.pages(&crate::descriptor::CUSTOM_CONVERSIONS[0usize], self.params)
+        self.client.pages(&crate::descriptor::CUSTOM_CONVERSIONS[0], self.params)
     }
     /// The parameters collected so far (wire names).
     pub fn params(&self) -> &Params {
@@ -94,7 +91,7 @@ impl ::std::future::IntoFuture for CustomConversionsListRequest {
     }
 }
 /// A custom conversion rule.
-#[derive(Debug, Clone, Default, airbyte_agent_runtime::serde::Serialize)]
+#[derive(Debug, Clone, Default, serde::Serialize)]
 #[serde(crate = "airbyte_agent_runtime::serde")]
 pub struct CustomConversion {
     /// Unique identifier of this custom conversion.
@@ -149,75 +146,65 @@ pub struct CustomConversion {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub rule: Option<String>,
 }
-impl airbyte_agent_runtime::record::Record for CustomConversion {
+impl record::Record for CustomConversion {
     const NAME: &'static str = "CustomConversion";
     fn field_index(key: &str) -> Option<usize> {
         match key {
-            "id" => Some(0usize),
-            "name" => Some(1usize),
-            "account_id" => Some(2usize),
-            "business" => Some(3usize),
-            "creation_time" => Some(4usize),
-            "custom_event_type" => Some(5usize),
-            "data_sources" => Some(6usize),
-            "default_conversion_value" => Some(7usize),
-            "description" => Some(8usize),
-            "event_source_type" => Some(9usize),
-            "first_fired_time" => Some(10usize),
-            "is_archived" => Some(11usize),
-            "is_unavailable" => Some(12usize),
-            "last_fired_time" => Some(13usize),
-            "offline_conversion_data_set" => Some(14usize),
-            "retention_days" => Some(15usize),
-            "rule" => Some(16usize),
+            "id" => Some(0),
+            "name" => Some(1),
+            "account_id" => Some(2),
+            "business" => Some(3),
+            "creation_time" => Some(4),
+            "custom_event_type" => Some(5),
+            "data_sources" => Some(6),
+            "default_conversion_value" => Some(7),
+            "description" => Some(8),
+            "event_source_type" => Some(9),
+            "first_fired_time" => Some(10),
+            "is_archived" => Some(11),
+            "is_unavailable" => Some(12),
+            "last_fired_time" => Some(13),
+            "offline_conversion_data_set" => Some(14),
+            "retention_days" => Some(15),
+            "rule" => Some(16),
             _ => None,
         }
     }
-    fn set_field<'de, __M: airbyte_agent_runtime::serde::de::MapAccess<'de>>(
+    fn set_field<'de, __M: serde::de::MapAccess<'de>>(
         &mut self,
         index: usize,
         map: &mut __M,
-    ) -> ::std::result::Result<(), __M::Error> {
+    ) -> Result<(), __M::Error> {
         match index {
-            0usize => self.id = map.next_value()?,
-            1usize => self.name = map.next_value()?,
-            2usize => self.account_id = map.next_value()?,
-            3usize => self.business = map.next_value()?,
-            4usize => self.creation_time = map.next_value()?,
-            5usize => self.custom_event_type = map.next_value()?,
-            6usize => {
-                self.data_sources = map
-                    .next_value::<
-                        airbyte_agent_runtime::record::SkipNulls<DataSource>,
-                    >()?
-                    .0;
-            }
-            7usize => self.default_conversion_value = map.next_value()?,
-            8usize => self.description = map.next_value()?,
-            9usize => self.event_source_type = map.next_value()?,
-            10usize => self.first_fired_time = map.next_value()?,
-            11usize => self.is_archived = map.next_value()?,
-            12usize => self.is_unavailable = map.next_value()?,
-            13usize => self.last_fired_time = map.next_value()?,
-            14usize => self.offline_conversion_data_set = map.next_value()?,
-            15usize => self.retention_days = map.next_value()?,
-            16usize => self.rule = map.next_value()?,
-            _ => {
-                map.next_value::<airbyte_agent_runtime::serde::de::IgnoredAny>()?;
-            }
+            0 => self.id = map.next_value()?,
+            1 => self.name = map.next_value()?,
+            2 => self.account_id = map.next_value()?,
+            3 => self.business = map.next_value()?,
+            4 => self.creation_time = map.next_value()?,
+            5 => self.custom_event_type = map.next_value()?,
+            6 => self.data_sources = map.next_value::<record::SkipNulls<DataSource>>()?.0,
+            7 => self.default_conversion_value = map.next_value()?,
+            8 => self.description = map.next_value()?,
+            9 => self.event_source_type = map.next_value()?,
+            10 => self.first_fired_time = map.next_value()?,
+            11 => self.is_archived = map.next_value()?,
+            12 => self.is_unavailable = map.next_value()?,
+            13 => self.last_fired_time = map.next_value()?,
+            14 => self.offline_conversion_data_set = map.next_value()?,
+            15 => self.retention_days = map.next_value()?,
+            16 => self.rule = map.next_value()?,
+            _ => drop(map.next_value::<serde::de::IgnoredAny>()?),
         }
         Ok(())
     }
 }
-impl<'de> airbyte_agent_runtime::serde::Deserialize<'de> for CustomConversion {
-    fn deserialize<__D: airbyte_agent_runtime::serde::Deserializer<'de>>(
-        deserializer: __D,
-    ) -> ::std::result::Result<Self, __D::Error> {
-        airbyte_agent_runtime::record::deserialize(deserializer)
+impl<'de> serde::Deserialize<'de> for CustomConversion {
+    fn deserialize<__D: serde::Deserializer<'de>>(d: __D) -> Result<Self, __D::Error> {
+        record::deserialize(d)
     }
 }
 /// The `DataSource` object.
-#[derive(Debug, Clone, Default, airbyte_agent_runtime::serde::Serialize)]
+#[derive(Debug, Clone, Default, serde::Serialize)]
 #[serde(crate = "airbyte_agent_runtime::serde")]
 pub struct DataSource {
     /// Unique identifier of this data source.
@@ -230,73 +217,65 @@ pub struct DataSource {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub name: Option<String>,
 }
-impl airbyte_agent_runtime::record::Record for DataSource {
+impl record::Record for DataSource {
     const NAME: &'static str = "DataSource";
     fn field_index(key: &str) -> Option<usize> {
         match key {
-            "id" => Some(0usize),
-            "source_type" => Some(1usize),
-            "name" => Some(2usize),
+            "id" => Some(0),
+            "source_type" => Some(1),
+            "name" => Some(2),
             _ => None,
         }
     }
-    fn set_field<'de, __M: airbyte_agent_runtime::serde::de::MapAccess<'de>>(
+    fn set_field<'de, __M: serde::de::MapAccess<'de>>(
         &mut self,
         index: usize,
         map: &mut __M,
-    ) -> ::std::result::Result<(), __M::Error> {
+    ) -> Result<(), __M::Error> {
         match index {
-            0usize => self.id = map.next_value()?,
-            1usize => self.source_type = map.next_value()?,
-            2usize => self.name = map.next_value()?,
-            _ => {
-                map.next_value::<airbyte_agent_runtime::serde::de::IgnoredAny>()?;
-            }
+            0 => self.id = map.next_value()?,
+            1 => self.source_type = map.next_value()?,
+            2 => self.name = map.next_value()?,
+            _ => drop(map.next_value::<serde::de::IgnoredAny>()?),
         }
         Ok(())
     }
 }
-impl<'de> airbyte_agent_runtime::serde::Deserialize<'de> for DataSource {
-    fn deserialize<__D: airbyte_agent_runtime::serde::Deserializer<'de>>(
-        deserializer: __D,
-    ) -> ::std::result::Result<Self, __D::Error> {
-        airbyte_agent_runtime::record::deserialize(deserializer)
+impl<'de> serde::Deserialize<'de> for DataSource {
+    fn deserialize<__D: serde::Deserializer<'de>>(d: __D) -> Result<Self, __D::Error> {
+        record::deserialize(d)
     }
 }
 /// Metadata returned by `custom_conversions.list` next to the records.
-#[derive(Debug, Clone, Default, airbyte_agent_runtime::serde::Serialize)]
+#[derive(Debug, Clone, Default, serde::Serialize)]
 #[serde(crate = "airbyte_agent_runtime::serde")]
 pub struct CustomConversionsListMeta {
     /// `$.paging.cursors.after`
     #[serde(skip_serializing_if = "Option::is_none")]
     pub after: Option<String>,
 }
-impl airbyte_agent_runtime::record::Record for CustomConversionsListMeta {
+impl record::Record for CustomConversionsListMeta {
     const NAME: &'static str = "CustomConversionsListMeta";
     fn field_index(key: &str) -> Option<usize> {
         match key {
-            "after" => Some(0usize),
+            "after" => Some(0),
             _ => None,
         }
     }
-    fn set_field<'de, __M: airbyte_agent_runtime::serde::de::MapAccess<'de>>(
+    fn set_field<'de, __M: serde::de::MapAccess<'de>>(
         &mut self,
         index: usize,
         map: &mut __M,
-    ) -> ::std::result::Result<(), __M::Error> {
+    ) -> Result<(), __M::Error> {
         match index {
-            0usize => self.after = map.next_value()?,
-            _ => {
-                map.next_value::<airbyte_agent_runtime::serde::de::IgnoredAny>()?;
-            }
+            0 => self.after = map.next_value()?,
+            _ => drop(map.next_value::<serde::de::IgnoredAny>()?),
         }
         Ok(())
     }
 }
-impl<'de> airbyte_agent_runtime::serde::Deserialize<'de> for CustomConversionsListMeta {
-    fn deserialize<__D: airbyte_agent_runtime::serde::Deserializer<'de>>(
-        deserializer: __D,
-    ) -> ::std::result::Result<Self, __D::Error> {
-        airbyte_agent_runtime::record::deserialize(deserializer)
+impl<'de> serde::Deserialize<'de> for CustomConversionsListMeta {
+    fn deserialize<__D: serde::Deserializer<'de>>(d: __D) -> Result<Self, __D::Error> {
+        record::deserialize(d)
     }
 }

@@ -2,7 +2,7 @@
 
 //! Entity `images`: handle, request builders and record types.
 use airbyte_agent_runtime::serde_json::Value;
-use airbyte_agent_runtime::{Client, Page, PageStream, Params, Result};
+use airbyte_agent_runtime::{Client, Page, PageStream, Params, Result, record, serde};
 impl crate::FacebookMarketingConnector {
     /// List ad images
     pub fn images(&self) -> Images {
@@ -62,16 +62,11 @@ impl ImagesListRequest {
     }
     /// Send the request.
     pub async fn send(self) -> Result<Page<Image, ImagesListMeta>> {
-        self.client
-            .call_list::<
-                Image,
-                ImagesListMeta,
-            >(&crate::descriptor::IMAGES[0usize], self.params)
-            .await
+        self.client.call_list(&crate::descriptor::IMAGES[0], self.params).await
     }
     /// Every page, lazily, following the operation's pagination.
     pub fn pages(self) -> PageStream<Image, ImagesListMeta> {
-        self.client.pages(&crate::descriptor::IMAGES[0usize], self.params)
+        self.client.pages(&crate::descriptor::IMAGES[0], self.params)
     }
     /// The parameters collected so far (wire names).
     pub fn params(&self) -> &Params {
@@ -92,7 +87,7 @@ impl ::std::future::IntoFuture for ImagesListRequest {
     }
 }
 /// The `Image` object.
-#[derive(Debug, Clone, Default, airbyte_agent_runtime::serde::Serialize)]
+#[derive(Debug, Clone, Default, serde::Serialize)]
 #[serde(crate = "airbyte_agent_runtime::serde")]
 pub struct Image {
     /// Unique identifier of this image.
@@ -147,105 +142,93 @@ pub struct Image {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub width: Option<i64>,
 }
-impl airbyte_agent_runtime::record::Record for Image {
+impl record::Record for Image {
     const NAME: &'static str = "Image";
     fn field_index(key: &str) -> Option<usize> {
         match key {
-            "id" => Some(0usize),
-            "name" => Some(1usize),
-            "account_id" => Some(2usize),
-            "created_time" => Some(3usize),
-            "creatives" => Some(4usize),
-            "filename" => Some(5usize),
-            "hash" => Some(6usize),
-            "height" => Some(7usize),
-            "is_associated_creatives_in_adgroups" => Some(8usize),
-            "original_height" => Some(9usize),
-            "original_width" => Some(10usize),
-            "permalink_url" => Some(11usize),
-            "status" => Some(12usize),
-            "updated_time" => Some(13usize),
-            "url" => Some(14usize),
-            "url_128" => Some(15usize),
-            "width" => Some(16usize),
+            "id" => Some(0),
+            "name" => Some(1),
+            "account_id" => Some(2),
+            "created_time" => Some(3),
+            "creatives" => Some(4),
+            "filename" => Some(5),
+            "hash" => Some(6),
+            "height" => Some(7),
+            "is_associated_creatives_in_adgroups" => Some(8),
+            "original_height" => Some(9),
+            "original_width" => Some(10),
+            "permalink_url" => Some(11),
+            "status" => Some(12),
+            "updated_time" => Some(13),
+            "url" => Some(14),
+            "url_128" => Some(15),
+            "width" => Some(16),
             _ => None,
         }
     }
-    fn set_field<'de, __M: airbyte_agent_runtime::serde::de::MapAccess<'de>>(
+    fn set_field<'de, __M: serde::de::MapAccess<'de>>(
         &mut self,
         index: usize,
         map: &mut __M,
-    ) -> ::std::result::Result<(), __M::Error> {
+    ) -> Result<(), __M::Error> {
         match index {
-            0usize => self.id = map.next_value()?,
-            1usize => self.name = map.next_value()?,
-            2usize => self.account_id = map.next_value()?,
-            3usize => self.created_time = map.next_value()?,
-            4usize => {
-                self.creatives = map
-                    .next_value::<airbyte_agent_runtime::record::SkipNulls<String>>()?
-                    .0;
-            }
-            5usize => self.filename = map.next_value()?,
-            6usize => self.hash = map.next_value()?,
-            7usize => self.height = map.next_value()?,
-            8usize => self.is_associated_creatives_in_adgroups = map.next_value()?,
-            9usize => self.original_height = map.next_value()?,
-            10usize => self.original_width = map.next_value()?,
-            11usize => self.permalink_url = map.next_value()?,
-            12usize => self.status = map.next_value()?,
-            13usize => self.updated_time = map.next_value()?,
-            14usize => self.url = map.next_value()?,
-            15usize => self.url_128 = map.next_value()?,
-            16usize => self.width = map.next_value()?,
-            _ => {
-                map.next_value::<airbyte_agent_runtime::serde::de::IgnoredAny>()?;
-            }
+            0 => self.id = map.next_value()?,
+            1 => self.name = map.next_value()?,
+            2 => self.account_id = map.next_value()?,
+            3 => self.created_time = map.next_value()?,
+            4 => self.creatives = map.next_value::<record::SkipNulls<String>>()?.0,
+            5 => self.filename = map.next_value()?,
+            6 => self.hash = map.next_value()?,
+            7 => self.height = map.next_value()?,
+            8 => self.is_associated_creatives_in_adgroups = map.next_value()?,
+            9 => self.original_height = map.next_value()?,
+            10 => self.original_width = map.next_value()?,
+            11 => self.permalink_url = map.next_value()?,
+            12 => self.status = map.next_value()?,
+            13 => self.updated_time = map.next_value()?,
+            14 => self.url = map.next_value()?,
+            15 => self.url_128 = map.next_value()?,
+            16 => self.width = map.next_value()?,
+            _ => drop(map.next_value::<serde::de::IgnoredAny>()?),
         }
         Ok(())
     }
 }
-impl<'de> airbyte_agent_runtime::serde::Deserialize<'de> for Image {
-    fn deserialize<__D: airbyte_agent_runtime::serde::Deserializer<'de>>(
-        deserializer: __D,
-    ) -> ::std::result::Result<Self, __D::Error> {
-        airbyte_agent_runtime::record::deserialize(deserializer)
+impl<'de> serde::Deserialize<'de> for Image {
+    fn deserialize<__D: serde::Deserializer<'de>>(d: __D) -> Result<Self, __D::Error> {
+        record::deserialize(d)
     }
 }
 /// Metadata returned by `images.list` next to the records.
-#[derive(Debug, Clone, Default, airbyte_agent_runtime::serde::Serialize)]
+#[derive(Debug, Clone, Default, serde::Serialize)]
 #[serde(crate = "airbyte_agent_runtime::serde")]
 pub struct ImagesListMeta {
     /// `$.paging.cursors.after`
     #[serde(skip_serializing_if = "Option::is_none")]
     pub after: Option<String>,
 }
-impl airbyte_agent_runtime::record::Record for ImagesListMeta {
+impl record::Record for ImagesListMeta {
     const NAME: &'static str = "ImagesListMeta";
     fn field_index(key: &str) -> Option<usize> {
         match key {
-            "after" => Some(0usize),
+            "after" => Some(0),
             _ => None,
         }
     }
-    fn set_field<'de, __M: airbyte_agent_runtime::serde::de::MapAccess<'de>>(
+    fn set_field<'de, __M: serde::de::MapAccess<'de>>(
         &mut self,
         index: usize,
         map: &mut __M,
-    ) -> ::std::result::Result<(), __M::Error> {
+    ) -> Result<(), __M::Error> {
         match index {
-            0usize => self.after = map.next_value()?,
-            _ => {
-                map.next_value::<airbyte_agent_runtime::serde::de::IgnoredAny>()?;
-            }
+            0 => self.after = map.next_value()?,
+            _ => drop(map.next_value::<serde::de::IgnoredAny>()?),
         }
         Ok(())
     }
 }
-impl<'de> airbyte_agent_runtime::serde::Deserialize<'de> for ImagesListMeta {
-    fn deserialize<__D: airbyte_agent_runtime::serde::Deserializer<'de>>(
-        deserializer: __D,
-    ) -> ::std::result::Result<Self, __D::Error> {
-        airbyte_agent_runtime::record::deserialize(deserializer)
+impl<'de> serde::Deserialize<'de> for ImagesListMeta {
+    fn deserialize<__D: serde::Deserializer<'de>>(d: __D) -> Result<Self, __D::Error> {
+        record::deserialize(d)
     }
 }

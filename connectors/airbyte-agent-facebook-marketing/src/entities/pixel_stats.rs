@@ -2,7 +2,7 @@
 
 //! Entity `pixel_stats`: handle, request builders and record types.
 use airbyte_agent_runtime::serde_json::Value;
-use airbyte_agent_runtime::{Client, Page, PageStream, Params, Result};
+use airbyte_agent_runtime::{Client, Page, PageStream, Params, Result, record, serde};
 impl crate::FacebookMarketingConnector {
     /// Event counts and quality figures of a pixel for one group.
     pub fn pixel_stats(&self) -> PixelStats {
@@ -62,16 +62,11 @@ impl PixelStatsListRequest {
     }
     /// Send the request.
     pub async fn send(self) -> Result<Page<PixelStat, PixelStatsListMeta>> {
-        self.client
-            .call_list::<
-                PixelStat,
-                PixelStatsListMeta,
-            >(&crate::descriptor::PIXEL_STATS[0usize], self.params)
-            .await
+        self.client.call_list(&crate::descriptor::PIXEL_STATS[0], self.params).await
     }
     /// Every page, lazily, following the operation's pagination.
     pub fn pages(self) -> PageStream<PixelStat, PixelStatsListMeta> {
-        self.client.pages(&crate::descriptor::PIXEL_STATS[0usize], self.params)
+        self.client.pages(&crate::descriptor::PIXEL_STATS[0], self.params)
     }
     /// The parameters collected so far (wire names).
     pub fn params(&self) -> &Params {
@@ -97,7 +92,7 @@ airbyte_agent_runtime::string_enum! {
     #[doc = " `custom_data_field`"] CustomDataField => "custom_data_field" }
 }
 /// Event counts and quality figures of a pixel for one group.
-#[derive(Debug, Clone, Default, airbyte_agent_runtime::serde::Serialize)]
+#[derive(Debug, Clone, Default, serde::Serialize)]
 #[serde(crate = "airbyte_agent_runtime::serde")]
 pub struct PixelStat {
     /// Records of this page.
@@ -122,55 +117,45 @@ pub struct PixelStat {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub test_events_count: Option<i64>,
 }
-impl airbyte_agent_runtime::record::Record for PixelStat {
+impl record::Record for PixelStat {
     const NAME: &'static str = "PixelStat";
     fn field_index(key: &str) -> Option<usize> {
         match key {
-            "data" => Some(0usize),
-            "event" => Some(1usize),
-            "event_source" => Some(2usize),
-            "total_count" => Some(3usize),
-            "total_matched_count" => Some(4usize),
-            "total_deduped_count" => Some(5usize),
-            "test_events_count" => Some(6usize),
+            "data" => Some(0),
+            "event" => Some(1),
+            "event_source" => Some(2),
+            "total_count" => Some(3),
+            "total_matched_count" => Some(4),
+            "total_deduped_count" => Some(5),
+            "test_events_count" => Some(6),
             _ => None,
         }
     }
-    fn set_field<'de, __M: airbyte_agent_runtime::serde::de::MapAccess<'de>>(
+    fn set_field<'de, __M: serde::de::MapAccess<'de>>(
         &mut self,
         index: usize,
         map: &mut __M,
-    ) -> ::std::result::Result<(), __M::Error> {
+    ) -> Result<(), __M::Error> {
         match index {
-            0usize => {
-                self.data = map
-                    .next_value::<
-                        airbyte_agent_runtime::record::SkipNulls<PixelStatDataItem>,
-                    >()?
-                    .0;
-            }
-            1usize => self.event = map.next_value()?,
-            2usize => self.event_source = map.next_value()?,
-            3usize => self.total_count = map.next_value()?,
-            4usize => self.total_matched_count = map.next_value()?,
-            5usize => self.total_deduped_count = map.next_value()?,
-            6usize => self.test_events_count = map.next_value()?,
-            _ => {
-                map.next_value::<airbyte_agent_runtime::serde::de::IgnoredAny>()?;
-            }
+            0 => self.data = map.next_value::<record::SkipNulls<PixelStatDataItem>>()?.0,
+            1 => self.event = map.next_value()?,
+            2 => self.event_source = map.next_value()?,
+            3 => self.total_count = map.next_value()?,
+            4 => self.total_matched_count = map.next_value()?,
+            5 => self.total_deduped_count = map.next_value()?,
+            6 => self.test_events_count = map.next_value()?,
+            _ => drop(map.next_value::<serde::de::IgnoredAny>()?),
         }
         Ok(())
     }
 }
-impl<'de> airbyte_agent_runtime::serde::Deserialize<'de> for PixelStat {
-    fn deserialize<__D: airbyte_agent_runtime::serde::Deserializer<'de>>(
-        deserializer: __D,
-    ) -> ::std::result::Result<Self, __D::Error> {
-        airbyte_agent_runtime::record::deserialize(deserializer)
+impl<'de> serde::Deserialize<'de> for PixelStat {
+    fn deserialize<__D: serde::Deserializer<'de>>(d: __D) -> Result<Self, __D::Error> {
+        record::deserialize(d)
     }
 }
 /// The `PixelStatDataItem` object.
-#[derive(Debug, Clone, Default, airbyte_agent_runtime::serde::Serialize)]
+#[derive(Debug, Clone, Default, serde::Serialize)]
 #[serde(crate = "airbyte_agent_runtime::serde")]
 pub struct PixelStatDataItem {
     /// Timestamp (ISO 8601 date-time).
@@ -180,42 +165,38 @@ pub struct PixelStatDataItem {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub value: Option<i64>,
 }
-impl airbyte_agent_runtime::record::Record for PixelStatDataItem {
+impl record::Record for PixelStatDataItem {
     const NAME: &'static str = "PixelStatDataItem";
     fn field_index(key: &str) -> Option<usize> {
         match key {
-            "timestamp" => Some(0usize),
-            "value" => Some(1usize),
+            "timestamp" => Some(0),
+            "value" => Some(1),
             _ => None,
         }
     }
-    fn set_field<'de, __M: airbyte_agent_runtime::serde::de::MapAccess<'de>>(
+    fn set_field<'de, __M: serde::de::MapAccess<'de>>(
         &mut self,
         index: usize,
         map: &mut __M,
-    ) -> ::std::result::Result<(), __M::Error> {
+    ) -> Result<(), __M::Error> {
         match index {
-            0usize => self.timestamp = map.next_value()?,
-            1usize => self.value = map.next_value()?,
-            _ => {
-                map.next_value::<airbyte_agent_runtime::serde::de::IgnoredAny>()?;
-            }
+            0 => self.timestamp = map.next_value()?,
+            1 => self.value = map.next_value()?,
+            _ => drop(map.next_value::<serde::de::IgnoredAny>()?),
         }
         Ok(())
     }
 }
-impl<'de> airbyte_agent_runtime::serde::Deserialize<'de> for PixelStatDataItem {
-    fn deserialize<__D: airbyte_agent_runtime::serde::Deserializer<'de>>(
-        deserializer: __D,
-    ) -> ::std::result::Result<Self, __D::Error> {
-        airbyte_agent_runtime::record::deserialize(deserializer)
+impl<'de> serde::Deserialize<'de> for PixelStatDataItem {
+    fn deserialize<__D: serde::Deserializer<'de>>(d: __D) -> Result<Self, __D::Error> {
+        record::deserialize(d)
     }
 }
 /// Metadata returned by `pixel_stats.list` next to the records.
-#[derive(Debug, Clone, Default, airbyte_agent_runtime::serde::Serialize)]
+#[derive(Debug, Clone, Default, serde::Serialize)]
 #[serde(crate = "airbyte_agent_runtime::serde")]
 pub struct PixelStatsListMeta {}
-impl airbyte_agent_runtime::record::Record for PixelStatsListMeta {
+impl record::Record for PixelStatsListMeta {
     const NAME: &'static str = "PixelStatsListMeta";
     fn field_index(key: &str) -> Option<usize> {
         {
@@ -223,20 +204,18 @@ impl airbyte_agent_runtime::record::Record for PixelStatsListMeta {
             None
         }
     }
-    fn set_field<'de, __M: airbyte_agent_runtime::serde::de::MapAccess<'de>>(
+    fn set_field<'de, __M: serde::de::MapAccess<'de>>(
         &mut self,
         index: usize,
         map: &mut __M,
-    ) -> ::std::result::Result<(), __M::Error> {
+    ) -> Result<(), __M::Error> {
         let _ = index;
-        map.next_value::<airbyte_agent_runtime::serde::de::IgnoredAny>()?;
+        map.next_value::<serde::de::IgnoredAny>()?;
         Ok(())
     }
 }
-impl<'de> airbyte_agent_runtime::serde::Deserialize<'de> for PixelStatsListMeta {
-    fn deserialize<__D: airbyte_agent_runtime::serde::Deserializer<'de>>(
-        deserializer: __D,
-    ) -> ::std::result::Result<Self, __D::Error> {
-        airbyte_agent_runtime::record::deserialize(deserializer)
+impl<'de> serde::Deserialize<'de> for PixelStatsListMeta {
+    fn deserialize<__D: serde::Deserializer<'de>>(d: __D) -> Result<Self, __D::Error> {
+        record::deserialize(d)
     }
 }

@@ -2,7 +2,7 @@
 
 //! Entity `pixels`: handle, request builders and record types.
 use airbyte_agent_runtime::serde_json::Value;
-use airbyte_agent_runtime::{Client, Page, PageStream, Params, Result};
+use airbyte_agent_runtime::{Client, Page, PageStream, Params, Result, record, serde};
 impl crate::FacebookMarketingConnector {
     /// A tracking pixel with its settings.
     pub fn pixels(&self) -> Pixels {
@@ -75,16 +75,11 @@ impl PixelsListRequest {
     }
     /// Send the request.
     pub async fn send(self) -> Result<Page<Pixel, PixelsListMeta>> {
-        self.client
-            .call_list::<
-                Pixel,
-                PixelsListMeta,
-            >(&crate::descriptor::PIXELS[0usize], self.params)
-            .await
+        self.client.call_list(&crate::descriptor::PIXELS[0], self.params).await
     }
     /// Every page, lazily, following the operation's pagination.
     pub fn pages(self) -> PageStream<Pixel, PixelsListMeta> {
-        self.client.pages(&crate::descriptor::PIXELS[0usize], self.params)
+        self.client.pages(&crate::descriptor::PIXELS[0], self.params)
     }
     /// The parameters collected so far (wire names).
     pub fn params(&self) -> &Params {
@@ -121,9 +116,7 @@ impl PixelsGetRequest {
     }
     /// Send the request.
     pub async fn send(self) -> Result<Pixel> {
-        self.client
-            .call_record::<Pixel>(&crate::descriptor::PIXELS[1usize], self.params)
-            .await
+        self.client.call_record(&crate::descriptor::PIXELS[1], self.params).await
     }
     /// The parameters collected so far (wire names).
     pub fn params(&self) -> &Params {
@@ -140,7 +133,7 @@ impl ::std::future::IntoFuture for PixelsGetRequest {
     }
 }
 /// A tracking pixel with its settings.
-#[derive(Debug, Clone, Default, airbyte_agent_runtime::serde::Serialize)]
+#[derive(Debug, Clone, Default, serde::Serialize)]
 #[serde(crate = "airbyte_agent_runtime::serde")]
 pub struct Pixel {
     /// Unique identifier of this pixel.
@@ -183,61 +176,57 @@ pub struct Pixel {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub owner_business: Option<PixelCreator>,
 }
-impl airbyte_agent_runtime::record::Record for Pixel {
+impl record::Record for Pixel {
     const NAME: &'static str = "Pixel";
     fn field_index(key: &str) -> Option<usize> {
         match key {
-            "id" => Some(0usize),
-            "name" => Some(1usize),
-            "creation_time" => Some(2usize),
-            "creator" => Some(3usize),
-            "data_use_setting" => Some(4usize),
-            "enable_automatic_matching" => Some(5usize),
-            "first_party_cookie_status" => Some(6usize),
-            "is_created_by_app" => Some(7usize),
-            "is_crm" => Some(8usize),
-            "is_unavailable" => Some(9usize),
-            "last_fired_time" => Some(10usize),
-            "owner_ad_account" => Some(11usize),
-            "owner_business" => Some(12usize),
+            "id" => Some(0),
+            "name" => Some(1),
+            "creation_time" => Some(2),
+            "creator" => Some(3),
+            "data_use_setting" => Some(4),
+            "enable_automatic_matching" => Some(5),
+            "first_party_cookie_status" => Some(6),
+            "is_created_by_app" => Some(7),
+            "is_crm" => Some(8),
+            "is_unavailable" => Some(9),
+            "last_fired_time" => Some(10),
+            "owner_ad_account" => Some(11),
+            "owner_business" => Some(12),
             _ => None,
         }
     }
-    fn set_field<'de, __M: airbyte_agent_runtime::serde::de::MapAccess<'de>>(
+    fn set_field<'de, __M: serde::de::MapAccess<'de>>(
         &mut self,
         index: usize,
         map: &mut __M,
-    ) -> ::std::result::Result<(), __M::Error> {
+    ) -> Result<(), __M::Error> {
         match index {
-            0usize => self.id = map.next_value()?,
-            1usize => self.name = map.next_value()?,
-            2usize => self.creation_time = map.next_value()?,
-            3usize => self.creator = map.next_value()?,
-            4usize => self.data_use_setting = map.next_value()?,
-            5usize => self.enable_automatic_matching = map.next_value()?,
-            6usize => self.first_party_cookie_status = map.next_value()?,
-            7usize => self.is_created_by_app = map.next_value()?,
-            8usize => self.is_crm = map.next_value()?,
-            9usize => self.is_unavailable = map.next_value()?,
-            10usize => self.last_fired_time = map.next_value()?,
-            11usize => self.owner_ad_account = map.next_value()?,
-            12usize => self.owner_business = map.next_value()?,
-            _ => {
-                map.next_value::<airbyte_agent_runtime::serde::de::IgnoredAny>()?;
-            }
+            0 => self.id = map.next_value()?,
+            1 => self.name = map.next_value()?,
+            2 => self.creation_time = map.next_value()?,
+            3 => self.creator = map.next_value()?,
+            4 => self.data_use_setting = map.next_value()?,
+            5 => self.enable_automatic_matching = map.next_value()?,
+            6 => self.first_party_cookie_status = map.next_value()?,
+            7 => self.is_created_by_app = map.next_value()?,
+            8 => self.is_crm = map.next_value()?,
+            9 => self.is_unavailable = map.next_value()?,
+            10 => self.last_fired_time = map.next_value()?,
+            11 => self.owner_ad_account = map.next_value()?,
+            12 => self.owner_business = map.next_value()?,
+            _ => drop(map.next_value::<serde::de::IgnoredAny>()?),
         }
         Ok(())
     }
 }
-impl<'de> airbyte_agent_runtime::serde::Deserialize<'de> for Pixel {
-    fn deserialize<__D: airbyte_agent_runtime::serde::Deserializer<'de>>(
-        deserializer: __D,
-    ) -> ::std::result::Result<Self, __D::Error> {
-        airbyte_agent_runtime::record::deserialize(deserializer)
+impl<'de> serde::Deserialize<'de> for Pixel {
+    fn deserialize<__D: serde::Deserializer<'de>>(d: __D) -> Result<Self, __D::Error> {
+        record::deserialize(d)
     }
 }
 /// Object describing the creator.
-#[derive(Debug, Clone, Default, airbyte_agent_runtime::serde::Serialize)]
+#[derive(Debug, Clone, Default, serde::Serialize)]
 #[serde(crate = "airbyte_agent_runtime::serde")]
 pub struct PixelCreator {
     /// Unique identifier of this creator.
@@ -247,39 +236,35 @@ pub struct PixelCreator {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub name: Option<String>,
 }
-impl airbyte_agent_runtime::record::Record for PixelCreator {
+impl record::Record for PixelCreator {
     const NAME: &'static str = "PixelCreator";
     fn field_index(key: &str) -> Option<usize> {
         match key {
-            "id" => Some(0usize),
-            "name" => Some(1usize),
+            "id" => Some(0),
+            "name" => Some(1),
             _ => None,
         }
     }
-    fn set_field<'de, __M: airbyte_agent_runtime::serde::de::MapAccess<'de>>(
+    fn set_field<'de, __M: serde::de::MapAccess<'de>>(
         &mut self,
         index: usize,
         map: &mut __M,
-    ) -> ::std::result::Result<(), __M::Error> {
+    ) -> Result<(), __M::Error> {
         match index {
-            0usize => self.id = map.next_value()?,
-            1usize => self.name = map.next_value()?,
-            _ => {
-                map.next_value::<airbyte_agent_runtime::serde::de::IgnoredAny>()?;
-            }
+            0 => self.id = map.next_value()?,
+            1 => self.name = map.next_value()?,
+            _ => drop(map.next_value::<serde::de::IgnoredAny>()?),
         }
         Ok(())
     }
 }
-impl<'de> airbyte_agent_runtime::serde::Deserialize<'de> for PixelCreator {
-    fn deserialize<__D: airbyte_agent_runtime::serde::Deserializer<'de>>(
-        deserializer: __D,
-    ) -> ::std::result::Result<Self, __D::Error> {
-        airbyte_agent_runtime::record::deserialize(deserializer)
+impl<'de> serde::Deserialize<'de> for PixelCreator {
+    fn deserialize<__D: serde::Deserializer<'de>>(d: __D) -> Result<Self, __D::Error> {
+        record::deserialize(d)
     }
 }
 /// Object describing the owner ad account.
-#[derive(Debug, Clone, Default, airbyte_agent_runtime::serde::Serialize)]
+#[derive(Debug, Clone, Default, serde::Serialize)]
 #[serde(crate = "airbyte_agent_runtime::serde")]
 pub struct PixelOwnerAdAccount {
     /// Ad account of the owner ad account.
@@ -289,71 +274,63 @@ pub struct PixelOwnerAdAccount {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub id: Option<String>,
 }
-impl airbyte_agent_runtime::record::Record for PixelOwnerAdAccount {
+impl record::Record for PixelOwnerAdAccount {
     const NAME: &'static str = "PixelOwnerAdAccount";
     fn field_index(key: &str) -> Option<usize> {
         match key {
-            "account_id" => Some(0usize),
-            "id" => Some(1usize),
+            "account_id" => Some(0),
+            "id" => Some(1),
             _ => None,
         }
     }
-    fn set_field<'de, __M: airbyte_agent_runtime::serde::de::MapAccess<'de>>(
+    fn set_field<'de, __M: serde::de::MapAccess<'de>>(
         &mut self,
         index: usize,
         map: &mut __M,
-    ) -> ::std::result::Result<(), __M::Error> {
+    ) -> Result<(), __M::Error> {
         match index {
-            0usize => self.account_id = map.next_value()?,
-            1usize => self.id = map.next_value()?,
-            _ => {
-                map.next_value::<airbyte_agent_runtime::serde::de::IgnoredAny>()?;
-            }
+            0 => self.account_id = map.next_value()?,
+            1 => self.id = map.next_value()?,
+            _ => drop(map.next_value::<serde::de::IgnoredAny>()?),
         }
         Ok(())
     }
 }
-impl<'de> airbyte_agent_runtime::serde::Deserialize<'de> for PixelOwnerAdAccount {
-    fn deserialize<__D: airbyte_agent_runtime::serde::Deserializer<'de>>(
-        deserializer: __D,
-    ) -> ::std::result::Result<Self, __D::Error> {
-        airbyte_agent_runtime::record::deserialize(deserializer)
+impl<'de> serde::Deserialize<'de> for PixelOwnerAdAccount {
+    fn deserialize<__D: serde::Deserializer<'de>>(d: __D) -> Result<Self, __D::Error> {
+        record::deserialize(d)
     }
 }
 /// Metadata returned by `pixels.list` next to the records.
-#[derive(Debug, Clone, Default, airbyte_agent_runtime::serde::Serialize)]
+#[derive(Debug, Clone, Default, serde::Serialize)]
 #[serde(crate = "airbyte_agent_runtime::serde")]
 pub struct PixelsListMeta {
     /// `$.paging.cursors.after`
     #[serde(skip_serializing_if = "Option::is_none")]
     pub after: Option<String>,
 }
-impl airbyte_agent_runtime::record::Record for PixelsListMeta {
+impl record::Record for PixelsListMeta {
     const NAME: &'static str = "PixelsListMeta";
     fn field_index(key: &str) -> Option<usize> {
         match key {
-            "after" => Some(0usize),
+            "after" => Some(0),
             _ => None,
         }
     }
-    fn set_field<'de, __M: airbyte_agent_runtime::serde::de::MapAccess<'de>>(
+    fn set_field<'de, __M: serde::de::MapAccess<'de>>(
         &mut self,
         index: usize,
         map: &mut __M,
-    ) -> ::std::result::Result<(), __M::Error> {
+    ) -> Result<(), __M::Error> {
         match index {
-            0usize => self.after = map.next_value()?,
-            _ => {
-                map.next_value::<airbyte_agent_runtime::serde::de::IgnoredAny>()?;
-            }
+            0 => self.after = map.next_value()?,
+            _ => drop(map.next_value::<serde::de::IgnoredAny>()?),
         }
         Ok(())
     }
 }
-impl<'de> airbyte_agent_runtime::serde::Deserialize<'de> for PixelsListMeta {
-    fn deserialize<__D: airbyte_agent_runtime::serde::Deserializer<'de>>(
-        deserializer: __D,
-    ) -> ::std::result::Result<Self, __D::Error> {
-        airbyte_agent_runtime::record::deserialize(deserializer)
+impl<'de> serde::Deserialize<'de> for PixelsListMeta {
+    fn deserialize<__D: serde::Deserializer<'de>>(d: __D) -> Result<Self, __D::Error> {
+        record::deserialize(d)
     }
 }

@@ -2,7 +2,7 @@
 
 //! Entity `videos`: handle, request builders and record types.
 use airbyte_agent_runtime::serde_json::Value;
-use airbyte_agent_runtime::{Client, Page, PageStream, Params, Result};
+use airbyte_agent_runtime::{Client, Page, PageStream, Params, Result, record, serde};
 impl crate::FacebookMarketingConnector {
     /// List ad videos
     pub fn videos(&self) -> Videos {
@@ -62,16 +62,11 @@ impl VideosListRequest {
     }
     /// Send the request.
     pub async fn send(self) -> Result<Page<Video, VideosListMeta>> {
-        self.client
-            .call_list::<
-                Video,
-                VideosListMeta,
-            >(&crate::descriptor::VIDEOS[0usize], self.params)
-            .await
+        self.client.call_list(&crate::descriptor::VIDEOS[0], self.params).await
     }
     /// Every page, lazily, following the operation's pagination.
     pub fn pages(self) -> PageStream<Video, VideosListMeta> {
-        self.client.pages(&crate::descriptor::VIDEOS[0usize], self.params)
+        self.client.pages(&crate::descriptor::VIDEOS[0], self.params)
     }
     /// The parameters collected so far (wire names).
     pub fn params(&self) -> &Params {
@@ -92,7 +87,7 @@ impl ::std::future::IntoFuture for VideosListRequest {
     }
 }
 /// The `Video` object.
-#[derive(Debug, Clone, Default, airbyte_agent_runtime::serde::Serialize)]
+#[derive(Debug, Clone, Default, serde::Serialize)]
 #[serde(crate = "airbyte_agent_runtime::serde")]
 pub struct Video {
     /// Unique identifier of this video.
@@ -186,113 +181,91 @@ pub struct Video {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub views: Option<i64>,
 }
-impl airbyte_agent_runtime::record::Record for Video {
+impl record::Record for Video {
     const NAME: &'static str = "Video";
     fn field_index(key: &str) -> Option<usize> {
         match key {
-            "id" => Some(0usize),
-            "title" => Some(1usize),
-            "account_id" => Some(2usize),
-            "ad_breaks" => Some(3usize),
-            "backdated_time" => Some(4usize),
-            "backdated_time_granularity" => Some(5usize),
-            "content_category" => Some(6usize),
-            "content_tags" => Some(7usize),
-            "created_time" => Some(8usize),
-            "custom_labels" => Some(9usize),
-            "description" => Some(10usize),
-            "embed_html" => Some(11usize),
-            "embeddable" => Some(12usize),
-            "format" => Some(13usize),
-            "icon" => Some(14usize),
-            "is_crosspost_video" => Some(15usize),
-            "is_crossposting_eligible" => Some(16usize),
-            "is_episode" => Some(17usize),
-            "is_instagram_eligible" => Some(18usize),
-            "length" => Some(19usize),
-            "live_status" => Some(20usize),
-            "permalink_url" => Some(21usize),
-            "post_views" => Some(22usize),
-            "premiere_living_room_status" => Some(23usize),
-            "published" => Some(24usize),
-            "scheduled_publish_time" => Some(25usize),
-            "source" => Some(26usize),
-            "universal_video_id" => Some(27usize),
-            "updated_time" => Some(28usize),
-            "views" => Some(29usize),
+            "id" => Some(0),
+            "title" => Some(1),
+            "account_id" => Some(2),
+            "ad_breaks" => Some(3),
+            "backdated_time" => Some(4),
+            "backdated_time_granularity" => Some(5),
+            "content_category" => Some(6),
+            "content_tags" => Some(7),
+            "created_time" => Some(8),
+            "custom_labels" => Some(9),
+            "description" => Some(10),
+            "embed_html" => Some(11),
+            "embeddable" => Some(12),
+            "format" => Some(13),
+            "icon" => Some(14),
+            "is_crosspost_video" => Some(15),
+            "is_crossposting_eligible" => Some(16),
+            "is_episode" => Some(17),
+            "is_instagram_eligible" => Some(18),
+            "length" => Some(19),
+            "live_status" => Some(20),
+            "permalink_url" => Some(21),
+            "post_views" => Some(22),
+            "premiere_living_room_status" => Some(23),
+            "published" => Some(24),
+            "scheduled_publish_time" => Some(25),
+            "source" => Some(26),
+            "universal_video_id" => Some(27),
+            "updated_time" => Some(28),
+            "views" => Some(29),
             _ => None,
         }
     }
-    fn set_field<'de, __M: airbyte_agent_runtime::serde::de::MapAccess<'de>>(
+    fn set_field<'de, __M: serde::de::MapAccess<'de>>(
         &mut self,
         index: usize,
         map: &mut __M,
-    ) -> ::std::result::Result<(), __M::Error> {
+    ) -> Result<(), __M::Error> {
         match index {
-            0usize => self.id = map.next_value()?,
-            1usize => self.title = map.next_value()?,
-            2usize => self.account_id = map.next_value()?,
-            3usize => {
-                self.ad_breaks = map
-                    .next_value::<airbyte_agent_runtime::record::SkipNulls<i64>>()?
-                    .0;
-            }
-            4usize => self.backdated_time = map.next_value()?,
-            5usize => self.backdated_time_granularity = map.next_value()?,
-            6usize => self.content_category = map.next_value()?,
-            7usize => {
-                self.content_tags = map
-                    .next_value::<airbyte_agent_runtime::record::SkipNulls<String>>()?
-                    .0;
-            }
-            8usize => self.created_time = map.next_value()?,
-            9usize => {
-                self.custom_labels = map
-                    .next_value::<airbyte_agent_runtime::record::SkipNulls<String>>()?
-                    .0;
-            }
-            10usize => self.description = map.next_value()?,
-            11usize => self.embed_html = map.next_value()?,
-            12usize => self.embeddable = map.next_value()?,
-            13usize => {
-                self.format = map
-                    .next_value::<
-                        airbyte_agent_runtime::record::SkipNulls<VideoFormat>,
-                    >()?
-                    .0;
-            }
-            14usize => self.icon = map.next_value()?,
-            15usize => self.is_crosspost_video = map.next_value()?,
-            16usize => self.is_crossposting_eligible = map.next_value()?,
-            17usize => self.is_episode = map.next_value()?,
-            18usize => self.is_instagram_eligible = map.next_value()?,
-            19usize => self.length = map.next_value()?,
-            20usize => self.live_status = map.next_value()?,
-            21usize => self.permalink_url = map.next_value()?,
-            22usize => self.post_views = map.next_value()?,
-            23usize => self.premiere_living_room_status = map.next_value()?,
-            24usize => self.published = map.next_value()?,
-            25usize => self.scheduled_publish_time = map.next_value()?,
-            26usize => self.source = map.next_value()?,
-            27usize => self.universal_video_id = map.next_value()?,
-            28usize => self.updated_time = map.next_value()?,
-            29usize => self.views = map.next_value()?,
-            _ => {
-                map.next_value::<airbyte_agent_runtime::serde::de::IgnoredAny>()?;
-            }
+            0 => self.id = map.next_value()?,
+            1 => self.title = map.next_value()?,
+            2 => self.account_id = map.next_value()?,
+            3 => self.ad_breaks = map.next_value::<record::SkipNulls<i64>>()?.0,
+            4 => self.backdated_time = map.next_value()?,
+            5 => self.backdated_time_granularity = map.next_value()?,
+            6 => self.content_category = map.next_value()?,
+            7 => self.content_tags = map.next_value::<record::SkipNulls<String>>()?.0,
+            8 => self.created_time = map.next_value()?,
+            9 => self.custom_labels = map.next_value::<record::SkipNulls<String>>()?.0,
+            10 => self.description = map.next_value()?,
+            11 => self.embed_html = map.next_value()?,
+            12 => self.embeddable = map.next_value()?,
+            13 => self.format = map.next_value::<record::SkipNulls<VideoFormat>>()?.0,
+            14 => self.icon = map.next_value()?,
+            15 => self.is_crosspost_video = map.next_value()?,
+            16 => self.is_crossposting_eligible = map.next_value()?,
+            17 => self.is_episode = map.next_value()?,
+            18 => self.is_instagram_eligible = map.next_value()?,
+            19 => self.length = map.next_value()?,
+            20 => self.live_status = map.next_value()?,
+            21 => self.permalink_url = map.next_value()?,
+            22 => self.post_views = map.next_value()?,
+            23 => self.premiere_living_room_status = map.next_value()?,
+            24 => self.published = map.next_value()?,
+            25 => self.scheduled_publish_time = map.next_value()?,
+            26 => self.source = map.next_value()?,
+            27 => self.universal_video_id = map.next_value()?,
+            28 => self.updated_time = map.next_value()?,
+            29 => self.views = map.next_value()?,
+            _ => drop(map.next_value::<serde::de::IgnoredAny>()?),
         }
         Ok(())
     }
 }
-impl<'de> airbyte_agent_runtime::serde::Deserialize<'de> for Video {
-    fn deserialize<__D: airbyte_agent_runtime::serde::Deserializer<'de>>(
-        deserializer: __D,
-    ) -> ::std::result::Result<Self, __D::Error> {
-        airbyte_agent_runtime::record::deserialize(deserializer)
+impl<'de> serde::Deserialize<'de> for Video {
+    fn deserialize<__D: serde::Deserializer<'de>>(d: __D) -> Result<Self, __D::Error> {
+        record::deserialize(d)
     }
 }
 /// The `VideoFormat` object.
-#[derive(Debug, Clone, Default, airbyte_agent_runtime::serde::Serialize)]
+#[derive(Debug, Clone, Default, serde::Serialize)]
 #[serde(crate = "airbyte_agent_runtime::serde")]
 pub struct VideoFormat {
     /// Filter of this video format.
@@ -311,77 +284,69 @@ pub struct VideoFormat {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub picture: Option<String>,
 }
-impl airbyte_agent_runtime::record::Record for VideoFormat {
+impl record::Record for VideoFormat {
     const NAME: &'static str = "VideoFormat";
     fn field_index(key: &str) -> Option<usize> {
         match key {
-            "filter" => Some(0usize),
-            "embed_html" => Some(1usize),
-            "width" => Some(2usize),
-            "height" => Some(3usize),
-            "picture" => Some(4usize),
+            "filter" => Some(0),
+            "embed_html" => Some(1),
+            "width" => Some(2),
+            "height" => Some(3),
+            "picture" => Some(4),
             _ => None,
         }
     }
-    fn set_field<'de, __M: airbyte_agent_runtime::serde::de::MapAccess<'de>>(
+    fn set_field<'de, __M: serde::de::MapAccess<'de>>(
         &mut self,
         index: usize,
         map: &mut __M,
-    ) -> ::std::result::Result<(), __M::Error> {
+    ) -> Result<(), __M::Error> {
         match index {
-            0usize => self.filter = map.next_value()?,
-            1usize => self.embed_html = map.next_value()?,
-            2usize => self.width = map.next_value()?,
-            3usize => self.height = map.next_value()?,
-            4usize => self.picture = map.next_value()?,
-            _ => {
-                map.next_value::<airbyte_agent_runtime::serde::de::IgnoredAny>()?;
-            }
+            0 => self.filter = map.next_value()?,
+            1 => self.embed_html = map.next_value()?,
+            2 => self.width = map.next_value()?,
+            3 => self.height = map.next_value()?,
+            4 => self.picture = map.next_value()?,
+            _ => drop(map.next_value::<serde::de::IgnoredAny>()?),
         }
         Ok(())
     }
 }
-impl<'de> airbyte_agent_runtime::serde::Deserialize<'de> for VideoFormat {
-    fn deserialize<__D: airbyte_agent_runtime::serde::Deserializer<'de>>(
-        deserializer: __D,
-    ) -> ::std::result::Result<Self, __D::Error> {
-        airbyte_agent_runtime::record::deserialize(deserializer)
+impl<'de> serde::Deserialize<'de> for VideoFormat {
+    fn deserialize<__D: serde::Deserializer<'de>>(d: __D) -> Result<Self, __D::Error> {
+        record::deserialize(d)
     }
 }
 /// Metadata returned by `videos.list` next to the records.
-#[derive(Debug, Clone, Default, airbyte_agent_runtime::serde::Serialize)]
+#[derive(Debug, Clone, Default, serde::Serialize)]
 #[serde(crate = "airbyte_agent_runtime::serde")]
 pub struct VideosListMeta {
     /// `$.paging.cursors.after`
     #[serde(skip_serializing_if = "Option::is_none")]
     pub after: Option<String>,
 }
-impl airbyte_agent_runtime::record::Record for VideosListMeta {
+impl record::Record for VideosListMeta {
     const NAME: &'static str = "VideosListMeta";
     fn field_index(key: &str) -> Option<usize> {
         match key {
-            "after" => Some(0usize),
+            "after" => Some(0),
             _ => None,
         }
     }
-    fn set_field<'de, __M: airbyte_agent_runtime::serde::de::MapAccess<'de>>(
+    fn set_field<'de, __M: serde::de::MapAccess<'de>>(
         &mut self,
         index: usize,
         map: &mut __M,
-    ) -> ::std::result::Result<(), __M::Error> {
+    ) -> Result<(), __M::Error> {
         match index {
-            0usize => self.after = map.next_value()?,
-            _ => {
-                map.next_value::<airbyte_agent_runtime::serde::de::IgnoredAny>()?;
-            }
+            0 => self.after = map.next_value()?,
+            _ => drop(map.next_value::<serde::de::IgnoredAny>()?),
         }
         Ok(())
     }
 }
-impl<'de> airbyte_agent_runtime::serde::Deserialize<'de> for VideosListMeta {
-    fn deserialize<__D: airbyte_agent_runtime::serde::Deserializer<'de>>(
-        deserializer: __D,
-    ) -> ::std::result::Result<Self, __D::Error> {
-        airbyte_agent_runtime::record::deserialize(deserializer)
+impl<'de> serde::Deserialize<'de> for VideosListMeta {
+    fn deserialize<__D: serde::Deserializer<'de>>(d: __D) -> Result<Self, __D::Error> {
+        record::deserialize(d)
     }
 }

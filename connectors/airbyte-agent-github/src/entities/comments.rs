@@ -2,7 +2,7 @@
 
 //! Entity `comments`: handle, request builders and record types.
 use airbyte_agent_runtime::serde_json::{Map, Value};
-use airbyte_agent_runtime::{Client, Page, PageStream, Params, Result};
+use airbyte_agent_runtime::{Client, Page, PageStream, Params, Result, record, serde};
 use crate::types::*;
 impl crate::GithubConnector {
     /// Comment on an issue or pull request
@@ -84,11 +84,7 @@ pub struct CommentsCreateRequest {
 impl CommentsCreateRequest {
     /// Send the request.
     pub async fn send(self) -> Result<CommentsRecord> {
-        self.client
-            .call_record::<
-                CommentsRecord,
-            >(&crate::descriptor::COMMENTS[0usize], self.params)
-            .await
+        self.client.call_record(&crate::descriptor::COMMENTS[0], self.params).await
     }
     /// The parameters collected so far (wire names).
     pub fn params(&self) -> &Params {
@@ -135,16 +131,11 @@ impl CommentsListRequest {
     }
     /// Send the request.
     pub async fn send(self) -> Result<Page<Map<String, Value>, CommentsListMeta>> {
-        self.client
-            .call_list::<
-                Map<String, Value>,
-                CommentsListMeta,
-            >(&crate::descriptor::COMMENTS[1usize], self.params)
-            .await
+        self.client.call_list(&crate::descriptor::COMMENTS[1], self.params).await
     }
     /// Every page, lazily, following the operation's pagination.
     pub fn pages(self) -> PageStream<Map<String, Value>, CommentsListMeta> {
-        self.client.pages(&crate::descriptor::COMMENTS[1usize], self.params)
+        self.client.pages(&crate::descriptor::COMMENTS[1], self.params)
     }
     /// The parameters collected so far (wire names).
     pub fn params(&self) -> &Params {
@@ -181,11 +172,7 @@ impl CommentsGetRequest {
     }
     /// Send the request.
     pub async fn send(self) -> Result<Map<String, Value>> {
-        self.client
-            .call_record::<
-                Map<String, Value>,
-            >(&crate::descriptor::COMMENTS[2usize], self.params)
-            .await
+        self.client.call_record(&crate::descriptor::COMMENTS[2], self.params).await
     }
     /// The parameters collected so far (wire names).
     pub fn params(&self) -> &Params {
@@ -202,7 +189,7 @@ impl ::std::future::IntoFuture for CommentsGetRequest {
     }
 }
 /// The `CommentsRecord` object.
-#[derive(Debug, Clone, Default, airbyte_agent_runtime::serde::Serialize)]
+#[derive(Debug, Clone, Default, serde::Serialize)]
 #[serde(crate = "airbyte_agent_runtime::serde")]
 pub struct CommentsRecord {
     /// Unique identifier of this comment.
@@ -242,59 +229,55 @@ pub struct CommentsRecord {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub reactions: Option<IssuesRecordReactions>,
 }
-impl airbyte_agent_runtime::record::Record for CommentsRecord {
+impl record::Record for CommentsRecord {
     const NAME: &'static str = "CommentsRecord";
     fn field_index(key: &str) -> Option<usize> {
         match key {
-            "id" => Some(0usize),
-            "node_id" => Some(1usize),
-            "url" => Some(2usize),
-            "html_url" => Some(3usize),
-            "body" => Some(4usize),
-            "user" => Some(5usize),
-            "created_at" => Some(6usize),
-            "updated_at" => Some(7usize),
-            "issue_url" => Some(8usize),
-            "author_association" => Some(9usize),
-            "performed_via_github_app" => Some(10usize),
-            "reactions" => Some(11usize),
+            "id" => Some(0),
+            "node_id" => Some(1),
+            "url" => Some(2),
+            "html_url" => Some(3),
+            "body" => Some(4),
+            "user" => Some(5),
+            "created_at" => Some(6),
+            "updated_at" => Some(7),
+            "issue_url" => Some(8),
+            "author_association" => Some(9),
+            "performed_via_github_app" => Some(10),
+            "reactions" => Some(11),
             _ => None,
         }
     }
-    fn set_field<'de, __M: airbyte_agent_runtime::serde::de::MapAccess<'de>>(
+    fn set_field<'de, __M: serde::de::MapAccess<'de>>(
         &mut self,
         index: usize,
         map: &mut __M,
-    ) -> ::std::result::Result<(), __M::Error> {
+    ) -> Result<(), __M::Error> {
         match index {
-            0usize => self.id = map.next_value()?,
-            1usize => self.node_id = map.next_value()?,
-            2usize => self.url = map.next_value()?,
-            3usize => self.html_url = map.next_value()?,
-            4usize => self.body = map.next_value()?,
-            5usize => self.user = map.next_value()?,
-            6usize => self.created_at = map.next_value()?,
-            7usize => self.updated_at = map.next_value()?,
-            8usize => self.issue_url = map.next_value()?,
-            9usize => self.author_association = map.next_value()?,
-            10usize => self.performed_via_github_app = map.next_value()?,
-            11usize => self.reactions = map.next_value()?,
-            _ => {
-                map.next_value::<airbyte_agent_runtime::serde::de::IgnoredAny>()?;
-            }
+            0 => self.id = map.next_value()?,
+            1 => self.node_id = map.next_value()?,
+            2 => self.url = map.next_value()?,
+            3 => self.html_url = map.next_value()?,
+            4 => self.body = map.next_value()?,
+            5 => self.user = map.next_value()?,
+            6 => self.created_at = map.next_value()?,
+            7 => self.updated_at = map.next_value()?,
+            8 => self.issue_url = map.next_value()?,
+            9 => self.author_association = map.next_value()?,
+            10 => self.performed_via_github_app = map.next_value()?,
+            11 => self.reactions = map.next_value()?,
+            _ => drop(map.next_value::<serde::de::IgnoredAny>()?),
         }
         Ok(())
     }
 }
-impl<'de> airbyte_agent_runtime::serde::Deserialize<'de> for CommentsRecord {
-    fn deserialize<__D: airbyte_agent_runtime::serde::Deserializer<'de>>(
-        deserializer: __D,
-    ) -> ::std::result::Result<Self, __D::Error> {
-        airbyte_agent_runtime::record::deserialize(deserializer)
+impl<'de> serde::Deserialize<'de> for CommentsRecord {
+    fn deserialize<__D: serde::Deserializer<'de>>(d: __D) -> Result<Self, __D::Error> {
+        record::deserialize(d)
     }
 }
 /// Metadata returned by `comments.list` next to the records.
-#[derive(Debug, Clone, Default, airbyte_agent_runtime::serde::Serialize)]
+#[derive(Debug, Clone, Default, serde::Serialize)]
 #[serde(crate = "airbyte_agent_runtime::serde")]
 pub struct CommentsListMeta {
     /// `$.data.repository.issue.comments.pageInfo.hasNextPage`
@@ -304,34 +287,30 @@ pub struct CommentsListMeta {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub end_cursor: Option<String>,
 }
-impl airbyte_agent_runtime::record::Record for CommentsListMeta {
+impl record::Record for CommentsListMeta {
     const NAME: &'static str = "CommentsListMeta";
     fn field_index(key: &str) -> Option<usize> {
         match key {
-            "has_next_page" => Some(0usize),
-            "end_cursor" => Some(1usize),
+            "has_next_page" => Some(0),
+            "end_cursor" => Some(1),
             _ => None,
         }
     }
-    fn set_field<'de, __M: airbyte_agent_runtime::serde::de::MapAccess<'de>>(
+    fn set_field<'de, __M: serde::de::MapAccess<'de>>(
         &mut self,
         index: usize,
         map: &mut __M,
-    ) -> ::std::result::Result<(), __M::Error> {
+    ) -> Result<(), __M::Error> {
         match index {
-            0usize => self.has_next_page = map.next_value()?,
-            1usize => self.end_cursor = map.next_value()?,
-            _ => {
-                map.next_value::<airbyte_agent_runtime::serde::de::IgnoredAny>()?;
-            }
+            0 => self.has_next_page = map.next_value()?,
+            1 => self.end_cursor = map.next_value()?,
+            _ => drop(map.next_value::<serde::de::IgnoredAny>()?),
         }
         Ok(())
     }
 }
-impl<'de> airbyte_agent_runtime::serde::Deserialize<'de> for CommentsListMeta {
-    fn deserialize<__D: airbyte_agent_runtime::serde::Deserializer<'de>>(
-        deserializer: __D,
-    ) -> ::std::result::Result<Self, __D::Error> {
-        airbyte_agent_runtime::record::deserialize(deserializer)
+impl<'de> serde::Deserialize<'de> for CommentsListMeta {
+    fn deserialize<__D: serde::Deserializer<'de>>(d: __D) -> Result<Self, __D::Error> {
+        record::deserialize(d)
     }
 }

@@ -2,7 +2,7 @@
 
 //! Entity `commits`: handle, request builders and record types.
 use airbyte_agent_runtime::serde_json::{Map, Value};
-use airbyte_agent_runtime::{Client, Page, PageStream, Params, Result};
+use airbyte_agent_runtime::{Client, Page, PageStream, Params, Result, record, serde};
 impl crate::GithubConnector {
     /// List commits
     pub fn commits(&self) -> Commits {
@@ -94,16 +94,11 @@ impl CommitsListRequest {
     }
     /// Send the request.
     pub async fn send(self) -> Result<Page<Map<String, Value>, CommitsListMeta>> {
-        self.client
-            .call_list::<
-                Map<String, Value>,
-                CommitsListMeta,
-            >(&crate::descriptor::COMMITS[0usize], self.params)
-            .await
+        self.client.call_list(&crate::descriptor::COMMITS[0], self.params).await
     }
     /// Every page, lazily, following the operation's pagination.
     pub fn pages(self) -> PageStream<Map<String, Value>, CommitsListMeta> {
-        self.client.pages(&crate::descriptor::COMMITS[0usize], self.params)
+        self.client.pages(&crate::descriptor::COMMITS[0], self.params)
     }
     /// The parameters collected so far (wire names).
     pub fn params(&self) -> &Params {
@@ -140,11 +135,7 @@ impl CommitsGetRequest {
     }
     /// Send the request.
     pub async fn send(self) -> Result<Map<String, Value>> {
-        self.client
-            .call_record::<
-                Map<String, Value>,
-            >(&crate::descriptor::COMMITS[1usize], self.params)
-            .await
+        self.client.call_record(&crate::descriptor::COMMITS[1], self.params).await
     }
     /// The parameters collected so far (wire names).
     pub fn params(&self) -> &Params {
@@ -161,7 +152,7 @@ impl ::std::future::IntoFuture for CommitsGetRequest {
     }
 }
 /// Metadata returned by `commits.list` next to the records.
-#[derive(Debug, Clone, Default, airbyte_agent_runtime::serde::Serialize)]
+#[derive(Debug, Clone, Default, serde::Serialize)]
 #[serde(crate = "airbyte_agent_runtime::serde")]
 pub struct CommitsListMeta {
     /// `$.data.repository.defaultBranchRef.target.history.pageInfo.hasNextPage`
@@ -171,34 +162,30 @@ pub struct CommitsListMeta {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub end_cursor: Option<String>,
 }
-impl airbyte_agent_runtime::record::Record for CommitsListMeta {
+impl record::Record for CommitsListMeta {
     const NAME: &'static str = "CommitsListMeta";
     fn field_index(key: &str) -> Option<usize> {
         match key {
-            "has_next_page" => Some(0usize),
-            "end_cursor" => Some(1usize),
+            "has_next_page" => Some(0),
+            "end_cursor" => Some(1),
             _ => None,
         }
     }
-    fn set_field<'de, __M: airbyte_agent_runtime::serde::de::MapAccess<'de>>(
+    fn set_field<'de, __M: serde::de::MapAccess<'de>>(
         &mut self,
         index: usize,
         map: &mut __M,
-    ) -> ::std::result::Result<(), __M::Error> {
+    ) -> Result<(), __M::Error> {
         match index {
-            0usize => self.has_next_page = map.next_value()?,
-            1usize => self.end_cursor = map.next_value()?,
-            _ => {
-                map.next_value::<airbyte_agent_runtime::serde::de::IgnoredAny>()?;
-            }
+            0 => self.has_next_page = map.next_value()?,
+            1 => self.end_cursor = map.next_value()?,
+            _ => drop(map.next_value::<serde::de::IgnoredAny>()?),
         }
         Ok(())
     }
 }
-impl<'de> airbyte_agent_runtime::serde::Deserialize<'de> for CommitsListMeta {
-    fn deserialize<__D: airbyte_agent_runtime::serde::Deserializer<'de>>(
-        deserializer: __D,
-    ) -> ::std::result::Result<Self, __D::Error> {
-        airbyte_agent_runtime::record::deserialize(deserializer)
+impl<'de> serde::Deserialize<'de> for CommitsListMeta {
+    fn deserialize<__D: serde::Deserializer<'de>>(d: __D) -> Result<Self, __D::Error> {
+        record::deserialize(d)
     }
 }

@@ -2,7 +2,7 @@
 
 //! Entity `directory_content`: handle, request builders and record types.
 use airbyte_agent_runtime::serde_json::{Map, Value};
-use airbyte_agent_runtime::{Client, Page, PageStream, Params, Result};
+use airbyte_agent_runtime::{Client, Page, PageStream, Params, Result, record, serde};
 impl crate::GithubConnector {
     /// List a folder
     pub fn directory_content(&self) -> DirectoryContent {
@@ -65,15 +65,12 @@ impl DirectoryContentListRequest {
         self,
     ) -> Result<Page<Map<String, Value>, DirectoryContentListMeta>> {
         self.client
-            .call_list::<
-                Map<String, Value>,
-                DirectoryContentListMeta,
-            >(&crate::descriptor::DIRECTORY_CONTENT[0usize], self.params)
+            .call_list(&crate::descriptor::DIRECTORY_CONTENT[0], self.params)
             .await
     }
     /// Every page, lazily, following the operation's pagination.
     pub fn pages(self) -> PageStream<Map<String, Value>, DirectoryContentListMeta> {
-        self.client.pages(&crate::descriptor::DIRECTORY_CONTENT[0usize], self.params)
+        self.client.pages(&crate::descriptor::DIRECTORY_CONTENT[0], self.params)
     }
     /// The parameters collected so far (wire names).
     pub fn params(&self) -> &Params {
@@ -94,10 +91,10 @@ impl ::std::future::IntoFuture for DirectoryContentListRequest {
     }
 }
 /// Metadata returned by `directory_content.list` next to the records.
-#[derive(Debug, Clone, Default, airbyte_agent_runtime::serde::Serialize)]
+#[derive(Debug, Clone, Default, serde::Serialize)]
 #[serde(crate = "airbyte_agent_runtime::serde")]
 pub struct DirectoryContentListMeta {}
-impl airbyte_agent_runtime::record::Record for DirectoryContentListMeta {
+impl record::Record for DirectoryContentListMeta {
     const NAME: &'static str = "DirectoryContentListMeta";
     fn field_index(key: &str) -> Option<usize> {
         {
@@ -105,20 +102,18 @@ impl airbyte_agent_runtime::record::Record for DirectoryContentListMeta {
             None
         }
     }
-    fn set_field<'de, __M: airbyte_agent_runtime::serde::de::MapAccess<'de>>(
+    fn set_field<'de, __M: serde::de::MapAccess<'de>>(
         &mut self,
         index: usize,
         map: &mut __M,
-    ) -> ::std::result::Result<(), __M::Error> {
+    ) -> Result<(), __M::Error> {
         let _ = index;
-        map.next_value::<airbyte_agent_runtime::serde::de::IgnoredAny>()?;
+        map.next_value::<serde::de::IgnoredAny>()?;
         Ok(())
     }
 }
-impl<'de> airbyte_agent_runtime::serde::Deserialize<'de> for DirectoryContentListMeta {
-    fn deserialize<__D: airbyte_agent_runtime::serde::Deserializer<'de>>(
-        deserializer: __D,
-    ) -> ::std::result::Result<Self, __D::Error> {
-        airbyte_agent_runtime::record::deserialize(deserializer)
+impl<'de> serde::Deserialize<'de> for DirectoryContentListMeta {
+    fn deserialize<__D: serde::Deserializer<'de>>(d: __D) -> Result<Self, __D::Error> {
+        record::deserialize(d)
     }
 }

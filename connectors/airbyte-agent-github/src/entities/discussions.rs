@@ -2,7 +2,7 @@
 
 //! Entity `discussions`: handle, request builders and record types.
 use airbyte_agent_runtime::serde_json::{Map, Value};
-use airbyte_agent_runtime::{Client, Page, PageStream, Params, Result};
+use airbyte_agent_runtime::{Client, Page, PageStream, Params, Result, record, serde};
 use crate::types::*;
 impl crate::GithubConnector {
     /// List discussions
@@ -115,16 +115,11 @@ impl DiscussionsListRequest {
     }
     /// Send the request.
     pub async fn send(self) -> Result<Page<Map<String, Value>, DiscussionsListMeta>> {
-        self.client
-            .call_list::<
-                Map<String, Value>,
-                DiscussionsListMeta,
-            >(&crate::descriptor::DISCUSSIONS[0usize], self.params)
-            .await
+        self.client.call_list(&crate::descriptor::DISCUSSIONS[0], self.params).await
     }
     /// Every page, lazily, following the operation's pagination.
     pub fn pages(self) -> PageStream<Map<String, Value>, DiscussionsListMeta> {
-        self.client.pages(&crate::descriptor::DISCUSSIONS[0usize], self.params)
+        self.client.pages(&crate::descriptor::DISCUSSIONS[0], self.params)
     }
     /// The parameters collected so far (wire names).
     pub fn params(&self) -> &Params {
@@ -161,11 +156,7 @@ impl DiscussionsGetRequest {
     }
     /// Send the request.
     pub async fn send(self) -> Result<Map<String, Value>> {
-        self.client
-            .call_record::<
-                Map<String, Value>,
-            >(&crate::descriptor::DISCUSSIONS[1usize], self.params)
-            .await
+        self.client.call_record(&crate::descriptor::DISCUSSIONS[1], self.params).await
     }
     /// The parameters collected so far (wire names).
     pub fn params(&self) -> &Params {
@@ -212,16 +203,11 @@ impl DiscussionsSearchRequest {
     }
     /// Send the request.
     pub async fn send(self) -> Result<Page<Map<String, Value>, DiscussionsSearchMeta>> {
-        self.client
-            .call_list::<
-                Map<String, Value>,
-                DiscussionsSearchMeta,
-            >(&crate::descriptor::DISCUSSIONS[2usize], self.params)
-            .await
+        self.client.call_list(&crate::descriptor::DISCUSSIONS[2], self.params).await
     }
     /// Every page, lazily, following the operation's pagination.
     pub fn pages(self) -> PageStream<Map<String, Value>, DiscussionsSearchMeta> {
-        self.client.pages(&crate::descriptor::DISCUSSIONS[2usize], self.params)
+        self.client.pages(&crate::descriptor::DISCUSSIONS[2], self.params)
     }
     /// The parameters collected so far (wire names).
     pub fn params(&self) -> &Params {
@@ -242,7 +228,7 @@ impl ::std::future::IntoFuture for DiscussionsSearchRequest {
     }
 }
 /// Metadata returned by `discussions.list` next to the records.
-#[derive(Debug, Clone, Default, airbyte_agent_runtime::serde::Serialize)]
+#[derive(Debug, Clone, Default, serde::Serialize)]
 #[serde(crate = "airbyte_agent_runtime::serde")]
 pub struct DiscussionsListMeta {
     /// `$.data.repository.discussions.pageInfo.hasNextPage`
@@ -252,39 +238,35 @@ pub struct DiscussionsListMeta {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub end_cursor: Option<String>,
 }
-impl airbyte_agent_runtime::record::Record for DiscussionsListMeta {
+impl record::Record for DiscussionsListMeta {
     const NAME: &'static str = "DiscussionsListMeta";
     fn field_index(key: &str) -> Option<usize> {
         match key {
-            "has_next_page" => Some(0usize),
-            "end_cursor" => Some(1usize),
+            "has_next_page" => Some(0),
+            "end_cursor" => Some(1),
             _ => None,
         }
     }
-    fn set_field<'de, __M: airbyte_agent_runtime::serde::de::MapAccess<'de>>(
+    fn set_field<'de, __M: serde::de::MapAccess<'de>>(
         &mut self,
         index: usize,
         map: &mut __M,
-    ) -> ::std::result::Result<(), __M::Error> {
+    ) -> Result<(), __M::Error> {
         match index {
-            0usize => self.has_next_page = map.next_value()?,
-            1usize => self.end_cursor = map.next_value()?,
-            _ => {
-                map.next_value::<airbyte_agent_runtime::serde::de::IgnoredAny>()?;
-            }
+            0 => self.has_next_page = map.next_value()?,
+            1 => self.end_cursor = map.next_value()?,
+            _ => drop(map.next_value::<serde::de::IgnoredAny>()?),
         }
         Ok(())
     }
 }
-impl<'de> airbyte_agent_runtime::serde::Deserialize<'de> for DiscussionsListMeta {
-    fn deserialize<__D: airbyte_agent_runtime::serde::Deserializer<'de>>(
-        deserializer: __D,
-    ) -> ::std::result::Result<Self, __D::Error> {
-        airbyte_agent_runtime::record::deserialize(deserializer)
+impl<'de> serde::Deserialize<'de> for DiscussionsListMeta {
+    fn deserialize<__D: serde::Deserializer<'de>>(d: __D) -> Result<Self, __D::Error> {
+        record::deserialize(d)
     }
 }
 /// Metadata returned by `discussions.search` next to the records.
-#[derive(Debug, Clone, Default, airbyte_agent_runtime::serde::Serialize)]
+#[derive(Debug, Clone, Default, serde::Serialize)]
 #[serde(crate = "airbyte_agent_runtime::serde")]
 pub struct DiscussionsSearchMeta {
     /// `$.data.search.pageInfo.hasNextPage`
@@ -297,36 +279,32 @@ pub struct DiscussionsSearchMeta {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub total_count: Option<i64>,
 }
-impl airbyte_agent_runtime::record::Record for DiscussionsSearchMeta {
+impl record::Record for DiscussionsSearchMeta {
     const NAME: &'static str = "DiscussionsSearchMeta";
     fn field_index(key: &str) -> Option<usize> {
         match key {
-            "has_next_page" => Some(0usize),
-            "end_cursor" => Some(1usize),
-            "total_count" => Some(2usize),
+            "has_next_page" => Some(0),
+            "end_cursor" => Some(1),
+            "total_count" => Some(2),
             _ => None,
         }
     }
-    fn set_field<'de, __M: airbyte_agent_runtime::serde::de::MapAccess<'de>>(
+    fn set_field<'de, __M: serde::de::MapAccess<'de>>(
         &mut self,
         index: usize,
         map: &mut __M,
-    ) -> ::std::result::Result<(), __M::Error> {
+    ) -> Result<(), __M::Error> {
         match index {
-            0usize => self.has_next_page = map.next_value()?,
-            1usize => self.end_cursor = map.next_value()?,
-            2usize => self.total_count = map.next_value()?,
-            _ => {
-                map.next_value::<airbyte_agent_runtime::serde::de::IgnoredAny>()?;
-            }
+            0 => self.has_next_page = map.next_value()?,
+            1 => self.end_cursor = map.next_value()?,
+            2 => self.total_count = map.next_value()?,
+            _ => drop(map.next_value::<serde::de::IgnoredAny>()?),
         }
         Ok(())
     }
 }
-impl<'de> airbyte_agent_runtime::serde::Deserialize<'de> for DiscussionsSearchMeta {
-    fn deserialize<__D: airbyte_agent_runtime::serde::Deserializer<'de>>(
-        deserializer: __D,
-    ) -> ::std::result::Result<Self, __D::Error> {
-        airbyte_agent_runtime::record::deserialize(deserializer)
+impl<'de> serde::Deserialize<'de> for DiscussionsSearchMeta {
+    fn deserialize<__D: serde::Deserializer<'de>>(d: __D) -> Result<Self, __D::Error> {
+        record::deserialize(d)
     }
 }

@@ -62,11 +62,7 @@ impl FileContentGetRequest {
     }
     /// Send the request.
     pub async fn send(self) -> Result<Map<String, Value>> {
-        self.client
-            .call_record::<
-                Map<String, Value>,
-            >(&crate::descriptor::FILE_CONTENT[0usize], self.params)
-            .await
+        self.client.call_record(&crate::descriptor::FILE_CONTENT[0], self.params).await
     }
     /// The parameters collected so far (wire names).
     pub fn params(&self) -> &Params {

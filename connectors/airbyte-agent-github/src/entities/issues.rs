@@ -2,7 +2,7 @@
 
 //! Entity `issues`: handle, request builders and record types.
 use airbyte_agent_runtime::serde_json::{Map, Value};
-use airbyte_agent_runtime::{Client, Page, PageStream, Params, Result};
+use airbyte_agent_runtime::{Client, Page, PageStream, Params, Result, record, serde};
 use crate::types::*;
 impl crate::GithubConnector {
     /// List issues
@@ -148,16 +148,11 @@ impl IssuesListRequest {
     }
     /// Send the request.
     pub async fn send(self) -> Result<Page<Map<String, Value>, IssuesListMeta>> {
-        self.client
-            .call_list::<
-                Map<String, Value>,
-                IssuesListMeta,
-            >(&crate::descriptor::ISSUES[0usize], self.params)
-            .await
+        self.client.call_list(&crate::descriptor::ISSUES[0], self.params).await
     }
     /// Every page, lazily, following the operation's pagination.
     pub fn pages(self) -> PageStream<Map<String, Value>, IssuesListMeta> {
-        self.client.pages(&crate::descriptor::ISSUES[0usize], self.params)
+        self.client.pages(&crate::descriptor::ISSUES[0], self.params)
     }
     /// The parameters collected so far (wire names).
     pub fn params(&self) -> &Params {
@@ -194,11 +189,7 @@ impl IssuesGetRequest {
     }
     /// Send the request.
     pub async fn send(self) -> Result<Map<String, Value>> {
-        self.client
-            .call_record::<
-                Map<String, Value>,
-            >(&crate::descriptor::ISSUES[1usize], self.params)
-            .await
+        self.client.call_record(&crate::descriptor::ISSUES[1], self.params).await
     }
     /// The parameters collected so far (wire names).
     pub fn params(&self) -> &Params {
@@ -245,16 +236,11 @@ impl IssuesSearchRequest {
     }
     /// Send the request.
     pub async fn send(self) -> Result<Page<Map<String, Value>, IssuesSearchMeta>> {
-        self.client
-            .call_list::<
-                Map<String, Value>,
-                IssuesSearchMeta,
-            >(&crate::descriptor::ISSUES[2usize], self.params)
-            .await
+        self.client.call_list(&crate::descriptor::ISSUES[2], self.params).await
     }
     /// Every page, lazily, following the operation's pagination.
     pub fn pages(self) -> PageStream<Map<String, Value>, IssuesSearchMeta> {
-        self.client.pages(&crate::descriptor::ISSUES[2usize], self.params)
+        self.client.pages(&crate::descriptor::ISSUES[2], self.params)
     }
     /// The parameters collected so far (wire names).
     pub fn params(&self) -> &Params {
@@ -312,9 +298,7 @@ impl IssuesCreateRequest {
     }
     /// Send the request.
     pub async fn send(self) -> Result<IssuesRecord> {
-        self.client
-            .call_record::<IssuesRecord>(&crate::descriptor::ISSUES[3usize], self.params)
-            .await
+        self.client.call_record(&crate::descriptor::ISSUES[3], self.params).await
     }
     /// The parameters collected so far (wire names).
     pub fn params(&self) -> &Params {
@@ -389,9 +373,7 @@ impl IssuesUpdateRequest {
     }
     /// Send the request.
     pub async fn send(self) -> Result<IssuesRecord> {
-        self.client
-            .call_record::<IssuesRecord>(&crate::descriptor::ISSUES[4usize], self.params)
-            .await
+        self.client.call_record(&crate::descriptor::ISSUES[4], self.params).await
     }
     /// The parameters collected so far (wire names).
     pub fn params(&self) -> &Params {
@@ -408,7 +390,7 @@ impl ::std::future::IntoFuture for IssuesUpdateRequest {
     }
 }
 /// Metadata returned by `issues.list` next to the records.
-#[derive(Debug, Clone, Default, airbyte_agent_runtime::serde::Serialize)]
+#[derive(Debug, Clone, Default, serde::Serialize)]
 #[serde(crate = "airbyte_agent_runtime::serde")]
 pub struct IssuesListMeta {
     /// `$.data.repository.issues.pageInfo.hasNextPage`
@@ -418,39 +400,35 @@ pub struct IssuesListMeta {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub end_cursor: Option<String>,
 }
-impl airbyte_agent_runtime::record::Record for IssuesListMeta {
+impl record::Record for IssuesListMeta {
     const NAME: &'static str = "IssuesListMeta";
     fn field_index(key: &str) -> Option<usize> {
         match key {
-            "has_next_page" => Some(0usize),
-            "end_cursor" => Some(1usize),
+            "has_next_page" => Some(0),
+            "end_cursor" => Some(1),
             _ => None,
         }
     }
-    fn set_field<'de, __M: airbyte_agent_runtime::serde::de::MapAccess<'de>>(
+    fn set_field<'de, __M: serde::de::MapAccess<'de>>(
         &mut self,
         index: usize,
         map: &mut __M,
-    ) -> ::std::result::Result<(), __M::Error> {
+    ) -> Result<(), __M::Error> {
         match index {
-            0usize => self.has_next_page = map.next_value()?,
-            1usize => self.end_cursor = map.next_value()?,
-            _ => {
-                map.next_value::<airbyte_agent_runtime::serde::de::IgnoredAny>()?;
-            }
+            0 => self.has_next_page = map.next_value()?,
+            1 => self.end_cursor = map.next_value()?,
+            _ => drop(map.next_value::<serde::de::IgnoredAny>()?),
         }
         Ok(())
     }
 }
-impl<'de> airbyte_agent_runtime::serde::Deserialize<'de> for IssuesListMeta {
-    fn deserialize<__D: airbyte_agent_runtime::serde::Deserializer<'de>>(
-        deserializer: __D,
-    ) -> ::std::result::Result<Self, __D::Error> {
-        airbyte_agent_runtime::record::deserialize(deserializer)
+impl<'de> serde::Deserialize<'de> for IssuesListMeta {
+    fn deserialize<__D: serde::Deserializer<'de>>(d: __D) -> Result<Self, __D::Error> {
+        record::deserialize(d)
     }
 }
 /// Metadata returned by `issues.search` next to the records.
-#[derive(Debug, Clone, Default, airbyte_agent_runtime::serde::Serialize)]
+#[derive(Debug, Clone, Default, serde::Serialize)]
 #[serde(crate = "airbyte_agent_runtime::serde")]
 pub struct IssuesSearchMeta {
     /// `$.data.search.pageInfo.hasNextPage`
@@ -463,41 +441,37 @@ pub struct IssuesSearchMeta {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub total_count: Option<i64>,
 }
-impl airbyte_agent_runtime::record::Record for IssuesSearchMeta {
+impl record::Record for IssuesSearchMeta {
     const NAME: &'static str = "IssuesSearchMeta";
     fn field_index(key: &str) -> Option<usize> {
         match key {
-            "has_next_page" => Some(0usize),
-            "end_cursor" => Some(1usize),
-            "total_count" => Some(2usize),
+            "has_next_page" => Some(0),
+            "end_cursor" => Some(1),
+            "total_count" => Some(2),
             _ => None,
         }
     }
-    fn set_field<'de, __M: airbyte_agent_runtime::serde::de::MapAccess<'de>>(
+    fn set_field<'de, __M: serde::de::MapAccess<'de>>(
         &mut self,
         index: usize,
         map: &mut __M,
-    ) -> ::std::result::Result<(), __M::Error> {
+    ) -> Result<(), __M::Error> {
         match index {
-            0usize => self.has_next_page = map.next_value()?,
-            1usize => self.end_cursor = map.next_value()?,
-            2usize => self.total_count = map.next_value()?,
-            _ => {
-                map.next_value::<airbyte_agent_runtime::serde::de::IgnoredAny>()?;
-            }
+            0 => self.has_next_page = map.next_value()?,
+            1 => self.end_cursor = map.next_value()?,
+            2 => self.total_count = map.next_value()?,
+            _ => drop(map.next_value::<serde::de::IgnoredAny>()?),
         }
         Ok(())
     }
 }
-impl<'de> airbyte_agent_runtime::serde::Deserialize<'de> for IssuesSearchMeta {
-    fn deserialize<__D: airbyte_agent_runtime::serde::Deserializer<'de>>(
-        deserializer: __D,
-    ) -> ::std::result::Result<Self, __D::Error> {
-        airbyte_agent_runtime::record::deserialize(deserializer)
+impl<'de> serde::Deserialize<'de> for IssuesSearchMeta {
+    fn deserialize<__D: serde::Deserializer<'de>>(d: __D) -> Result<Self, __D::Error> {
+        record::deserialize(d)
     }
 }
 /// The `IssuesRecord` object.
-#[derive(Debug, Clone, Default, airbyte_agent_runtime::serde::Serialize)]
+#[derive(Debug, Clone, Default, serde::Serialize)]
 #[serde(crate = "airbyte_agent_runtime::serde")]
 pub struct IssuesRecord {
     /// Unique identifier of this issue.
@@ -603,123 +577,111 @@ pub struct IssuesRecord {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub issue_dependencies_summary: Option<IssuesRecordIssueDependenciesSummary>,
 }
-impl airbyte_agent_runtime::record::Record for IssuesRecord {
+impl record::Record for IssuesRecord {
     const NAME: &'static str = "IssuesRecord";
     fn field_index(key: &str) -> Option<usize> {
         match key {
-            "id" => Some(0usize),
-            "node_id" => Some(1usize),
-            "url" => Some(2usize),
-            "repository_url" => Some(3usize),
-            "labels_url" => Some(4usize),
-            "comments_url" => Some(5usize),
-            "events_url" => Some(6usize),
-            "html_url" => Some(7usize),
-            "number" => Some(8usize),
-            "state" => Some(9usize),
-            "state_reason" => Some(10usize),
-            "title" => Some(11usize),
-            "body" => Some(12usize),
-            "user" => Some(13usize),
-            "labels" => Some(14usize),
-            "assignees" => Some(15usize),
-            "milestone" => Some(16usize),
-            "locked" => Some(17usize),
-            "comments" => Some(18usize),
-            "closed_at" => Some(19usize),
-            "created_at" => Some(20usize),
-            "updated_at" => Some(21usize),
-            "author_association" => Some(22usize),
-            "active_lock_reason" => Some(23usize),
-            "closed_by" => Some(24usize),
-            "timeline_url" => Some(25usize),
-            "performed_via_github_app" => Some(26usize),
-            "assignee" => Some(27usize),
-            "reactions" => Some(28usize),
-            "sub_issues_summary" => Some(29usize),
-            "type" => Some(30usize),
-            "pinned_comment" => Some(31usize),
-            "issue_field_values" => Some(32usize),
-            "issue_dependencies_summary" => Some(33usize),
+            "id" => Some(0),
+            "node_id" => Some(1),
+            "url" => Some(2),
+            "repository_url" => Some(3),
+            "labels_url" => Some(4),
+            "comments_url" => Some(5),
+            "events_url" => Some(6),
+            "html_url" => Some(7),
+            "number" => Some(8),
+            "state" => Some(9),
+            "state_reason" => Some(10),
+            "title" => Some(11),
+            "body" => Some(12),
+            "user" => Some(13),
+            "labels" => Some(14),
+            "assignees" => Some(15),
+            "milestone" => Some(16),
+            "locked" => Some(17),
+            "comments" => Some(18),
+            "closed_at" => Some(19),
+            "created_at" => Some(20),
+            "updated_at" => Some(21),
+            "author_association" => Some(22),
+            "active_lock_reason" => Some(23),
+            "closed_by" => Some(24),
+            "timeline_url" => Some(25),
+            "performed_via_github_app" => Some(26),
+            "assignee" => Some(27),
+            "reactions" => Some(28),
+            "sub_issues_summary" => Some(29),
+            "type" => Some(30),
+            "pinned_comment" => Some(31),
+            "issue_field_values" => Some(32),
+            "issue_dependencies_summary" => Some(33),
             _ => None,
         }
     }
-    fn set_field<'de, __M: airbyte_agent_runtime::serde::de::MapAccess<'de>>(
+    fn set_field<'de, __M: serde::de::MapAccess<'de>>(
         &mut self,
         index: usize,
         map: &mut __M,
-    ) -> ::std::result::Result<(), __M::Error> {
+    ) -> Result<(), __M::Error> {
         match index {
-            0usize => self.id = map.next_value()?,
-            1usize => self.node_id = map.next_value()?,
-            2usize => self.url = map.next_value()?,
-            3usize => self.repository_url = map.next_value()?,
-            4usize => self.labels_url = map.next_value()?,
-            5usize => self.comments_url = map.next_value()?,
-            6usize => self.events_url = map.next_value()?,
-            7usize => self.html_url = map.next_value()?,
-            8usize => self.number = map.next_value()?,
-            9usize => self.state = map.next_value()?,
-            10usize => self.state_reason = map.next_value()?,
-            11usize => self.title = map.next_value()?,
-            12usize => self.body = map.next_value()?,
-            13usize => self.user = map.next_value()?,
-            14usize => {
+            0 => self.id = map.next_value()?,
+            1 => self.node_id = map.next_value()?,
+            2 => self.url = map.next_value()?,
+            3 => self.repository_url = map.next_value()?,
+            4 => self.labels_url = map.next_value()?,
+            5 => self.comments_url = map.next_value()?,
+            6 => self.events_url = map.next_value()?,
+            7 => self.html_url = map.next_value()?,
+            8 => self.number = map.next_value()?,
+            9 => self.state = map.next_value()?,
+            10 => self.state_reason = map.next_value()?,
+            11 => self.title = map.next_value()?,
+            12 => self.body = map.next_value()?,
+            13 => self.user = map.next_value()?,
+            14 => {
                 self.labels = map
-                    .next_value::<
-                        airbyte_agent_runtime::record::SkipNulls<IssuesRecordLabelsItem>,
-                    >()?
+                    .next_value::<record::SkipNulls<IssuesRecordLabelsItem>>()?
                     .0;
             }
-            15usize => {
+            15 => {
                 self.assignees = map
-                    .next_value::<
-                        airbyte_agent_runtime::record::SkipNulls<
-                            IssuesRecordAssigneesItem,
-                        >,
-                    >()?
+                    .next_value::<record::SkipNulls<IssuesRecordAssigneesItem>>()?
                     .0;
             }
-            16usize => self.milestone = map.next_value()?,
-            17usize => self.locked = map.next_value()?,
-            18usize => self.comments = map.next_value()?,
-            19usize => self.closed_at = map.next_value()?,
-            20usize => self.created_at = map.next_value()?,
-            21usize => self.updated_at = map.next_value()?,
-            22usize => self.author_association = map.next_value()?,
-            23usize => self.active_lock_reason = map.next_value()?,
-            24usize => self.closed_by = map.next_value()?,
-            25usize => self.timeline_url = map.next_value()?,
-            26usize => self.performed_via_github_app = map.next_value()?,
-            27usize => self.assignee = map.next_value()?,
-            28usize => self.reactions = map.next_value()?,
-            29usize => self.sub_issues_summary = map.next_value()?,
-            30usize => self.type_ = map.next_value()?,
-            31usize => self.pinned_comment = map.next_value()?,
-            32usize => {
+            16 => self.milestone = map.next_value()?,
+            17 => self.locked = map.next_value()?,
+            18 => self.comments = map.next_value()?,
+            19 => self.closed_at = map.next_value()?,
+            20 => self.created_at = map.next_value()?,
+            21 => self.updated_at = map.next_value()?,
+            22 => self.author_association = map.next_value()?,
+            23 => self.active_lock_reason = map.next_value()?,
+            24 => self.closed_by = map.next_value()?,
+            25 => self.timeline_url = map.next_value()?,
+            26 => self.performed_via_github_app = map.next_value()?,
+            27 => self.assignee = map.next_value()?,
+            28 => self.reactions = map.next_value()?,
+            29 => self.sub_issues_summary = map.next_value()?,
+            30 => self.type_ = map.next_value()?,
+            31 => self.pinned_comment = map.next_value()?,
+            32 => {
                 self.issue_field_values = map
-                    .next_value::<
-                        airbyte_agent_runtime::record::SkipNulls<Map<String, Value>>,
-                    >()?
+                    .next_value::<record::SkipNulls<Map<String, Value>>>()?
                     .0;
             }
-            33usize => self.issue_dependencies_summary = map.next_value()?,
-            _ => {
-                map.next_value::<airbyte_agent_runtime::serde::de::IgnoredAny>()?;
-            }
+            33 => self.issue_dependencies_summary = map.next_value()?,
+            _ => drop(map.next_value::<serde::de::IgnoredAny>()?),
         }
         Ok(())
     }
 }
-impl<'de> airbyte_agent_runtime::serde::Deserialize<'de> for IssuesRecord {
-    fn deserialize<__D: airbyte_agent_runtime::serde::Deserializer<'de>>(
-        deserializer: __D,
-    ) -> ::std::result::Result<Self, __D::Error> {
-        airbyte_agent_runtime::record::deserialize(deserializer)
+impl<'de> serde::Deserialize<'de> for IssuesRecord {
+    fn deserialize<__D: serde::Deserializer<'de>>(d: __D) -> Result<Self, __D::Error> {
+        record::deserialize(d)
     }
 }
 /// Object describing the sub issues summary.
-#[derive(Debug, Clone, Default, airbyte_agent_runtime::serde::Serialize)]
+#[derive(Debug, Clone, Default, serde::Serialize)]
 #[serde(crate = "airbyte_agent_runtime::serde")]
 pub struct IssuesRecordSubIssuesSummary {
     /// `total`
@@ -732,42 +694,37 @@ pub struct IssuesRecordSubIssuesSummary {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub percent_completed: Option<i64>,
 }
-impl airbyte_agent_runtime::record::Record for IssuesRecordSubIssuesSummary {
+impl record::Record for IssuesRecordSubIssuesSummary {
     const NAME: &'static str = "IssuesRecordSubIssuesSummary";
     fn field_index(key: &str) -> Option<usize> {
         match key {
-            "total" => Some(0usize),
-            "completed" => Some(1usize),
-            "percent_completed" => Some(2usize),
+            "total" => Some(0),
+            "completed" => Some(1),
+            "percent_completed" => Some(2),
             _ => None,
         }
     }
-    fn set_field<'de, __M: airbyte_agent_runtime::serde::de::MapAccess<'de>>(
+    fn set_field<'de, __M: serde::de::MapAccess<'de>>(
         &mut self,
         index: usize,
         map: &mut __M,
-    ) -> ::std::result::Result<(), __M::Error> {
+    ) -> Result<(), __M::Error> {
         match index {
-            0usize => self.total = map.next_value()?,
-            1usize => self.completed = map.next_value()?,
-            2usize => self.percent_completed = map.next_value()?,
-            _ => {
-                map.next_value::<airbyte_agent_runtime::serde::de::IgnoredAny>()?;
-            }
+            0 => self.total = map.next_value()?,
+            1 => self.completed = map.next_value()?,
+            2 => self.percent_completed = map.next_value()?,
+            _ => drop(map.next_value::<serde::de::IgnoredAny>()?),
         }
         Ok(())
     }
 }
-impl<'de> airbyte_agent_runtime::serde::Deserialize<'de>
-for IssuesRecordSubIssuesSummary {
-    fn deserialize<__D: airbyte_agent_runtime::serde::Deserializer<'de>>(
-        deserializer: __D,
-    ) -> ::std::result::Result<Self, __D::Error> {
-        airbyte_agent_runtime::record::deserialize(deserializer)
+impl<'de> serde::Deserialize<'de> for IssuesRecordSubIssuesSummary {
+    fn deserialize<__D: serde::Deserializer<'de>>(d: __D) -> Result<Self, __D::Error> {
+        record::deserialize(d)
     }
 }
 /// Object describing the issue dependencies summary.
-#[derive(Debug, Clone, Default, airbyte_agent_runtime::serde::Serialize)]
+#[derive(Debug, Clone, Default, serde::Serialize)]
 #[serde(crate = "airbyte_agent_runtime::serde")]
 pub struct IssuesRecordIssueDependenciesSummary {
     /// `blocked_by`
@@ -783,40 +740,35 @@ pub struct IssuesRecordIssueDependenciesSummary {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub total_blocking: Option<i64>,
 }
-impl airbyte_agent_runtime::record::Record for IssuesRecordIssueDependenciesSummary {
+impl record::Record for IssuesRecordIssueDependenciesSummary {
     const NAME: &'static str = "IssuesRecordIssueDependenciesSummary";
     fn field_index(key: &str) -> Option<usize> {
         match key {
-            "blocked_by" => Some(0usize),
-            "blocking" => Some(1usize),
-            "total_blocked_by" => Some(2usize),
-            "total_blocking" => Some(3usize),
+            "blocked_by" => Some(0),
+            "blocking" => Some(1),
+            "total_blocked_by" => Some(2),
+            "total_blocking" => Some(3),
             _ => None,
         }
     }
-    fn set_field<'de, __M: airbyte_agent_runtime::serde::de::MapAccess<'de>>(
+    fn set_field<'de, __M: serde::de::MapAccess<'de>>(
         &mut self,
         index: usize,
         map: &mut __M,
-    ) -> ::std::result::Result<(), __M::Error> {
+    ) -> Result<(), __M::Error> {
         match index {
-            0usize => self.blocked_by = map.next_value()?,
-            1usize => self.blocking = map.next_value()?,
-            2usize => self.total_blocked_by = map.next_value()?,
-            3usize => self.total_blocking = map.next_value()?,
-            _ => {
-                map.next_value::<airbyte_agent_runtime::serde::de::IgnoredAny>()?;
-            }
+            0 => self.blocked_by = map.next_value()?,
+            1 => self.blocking = map.next_value()?,
+            2 => self.total_blocked_by = map.next_value()?,
+            3 => self.total_blocking = map.next_value()?,
+            _ => drop(map.next_value::<serde::de::IgnoredAny>()?),
         }
         Ok(())
     }
 }
-impl<'de> airbyte_agent_runtime::serde::Deserialize<'de>
-for IssuesRecordIssueDependenciesSummary {
-    fn deserialize<__D: airbyte_agent_runtime::serde::Deserializer<'de>>(
-        deserializer: __D,
-    ) -> ::std::result::Result<Self, __D::Error> {
-        airbyte_agent_runtime::record::deserialize(deserializer)
+impl<'de> serde::Deserialize<'de> for IssuesRecordIssueDependenciesSummary {
+    fn deserialize<__D: serde::Deserializer<'de>>(d: __D) -> Result<Self, __D::Error> {
+        record::deserialize(d)
     }
 }
 airbyte_agent_runtime::string_enum! {

@@ -2,7 +2,7 @@
 
 //! Entity `milestones`: handle, request builders and record types.
 use airbyte_agent_runtime::serde_json::{Map, Value};
-use airbyte_agent_runtime::{Client, Page, PageStream, Params, Result};
+use airbyte_agent_runtime::{Client, Page, PageStream, Params, Result, record, serde};
 use crate::types::*;
 impl crate::GithubConnector {
     /// List milestones
@@ -95,16 +95,11 @@ impl MilestonesListRequest {
     }
     /// Send the request.
     pub async fn send(self) -> Result<Page<Map<String, Value>, MilestonesListMeta>> {
-        self.client
-            .call_list::<
-                Map<String, Value>,
-                MilestonesListMeta,
-            >(&crate::descriptor::MILESTONES[0usize], self.params)
-            .await
+        self.client.call_list(&crate::descriptor::MILESTONES[0], self.params).await
     }
     /// Every page, lazily, following the operation's pagination.
     pub fn pages(self) -> PageStream<Map<String, Value>, MilestonesListMeta> {
-        self.client.pages(&crate::descriptor::MILESTONES[0usize], self.params)
+        self.client.pages(&crate::descriptor::MILESTONES[0], self.params)
     }
     /// The parameters collected so far (wire names).
     pub fn params(&self) -> &Params {
@@ -141,11 +136,7 @@ impl MilestonesGetRequest {
     }
     /// Send the request.
     pub async fn send(self) -> Result<Map<String, Value>> {
-        self.client
-            .call_record::<
-                Map<String, Value>,
-            >(&crate::descriptor::MILESTONES[1usize], self.params)
-            .await
+        self.client.call_record(&crate::descriptor::MILESTONES[1], self.params).await
     }
     /// The parameters collected so far (wire names).
     pub fn params(&self) -> &Params {
@@ -162,7 +153,7 @@ impl ::std::future::IntoFuture for MilestonesGetRequest {
     }
 }
 /// Metadata returned by `milestones.list` next to the records.
-#[derive(Debug, Clone, Default, airbyte_agent_runtime::serde::Serialize)]
+#[derive(Debug, Clone, Default, serde::Serialize)]
 #[serde(crate = "airbyte_agent_runtime::serde")]
 pub struct MilestonesListMeta {
     /// `$.data.repository.milestones.pageInfo.hasNextPage`
@@ -172,34 +163,30 @@ pub struct MilestonesListMeta {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub end_cursor: Option<String>,
 }
-impl airbyte_agent_runtime::record::Record for MilestonesListMeta {
+impl record::Record for MilestonesListMeta {
     const NAME: &'static str = "MilestonesListMeta";
     fn field_index(key: &str) -> Option<usize> {
         match key {
-            "has_next_page" => Some(0usize),
-            "end_cursor" => Some(1usize),
+            "has_next_page" => Some(0),
+            "end_cursor" => Some(1),
             _ => None,
         }
     }
-    fn set_field<'de, __M: airbyte_agent_runtime::serde::de::MapAccess<'de>>(
+    fn set_field<'de, __M: serde::de::MapAccess<'de>>(
         &mut self,
         index: usize,
         map: &mut __M,
-    ) -> ::std::result::Result<(), __M::Error> {
+    ) -> Result<(), __M::Error> {
         match index {
-            0usize => self.has_next_page = map.next_value()?,
-            1usize => self.end_cursor = map.next_value()?,
-            _ => {
-                map.next_value::<airbyte_agent_runtime::serde::de::IgnoredAny>()?;
-            }
+            0 => self.has_next_page = map.next_value()?,
+            1 => self.end_cursor = map.next_value()?,
+            _ => drop(map.next_value::<serde::de::IgnoredAny>()?),
         }
         Ok(())
     }
 }
-impl<'de> airbyte_agent_runtime::serde::Deserialize<'de> for MilestonesListMeta {
-    fn deserialize<__D: airbyte_agent_runtime::serde::Deserializer<'de>>(
-        deserializer: __D,
-    ) -> ::std::result::Result<Self, __D::Error> {
-        airbyte_agent_runtime::record::deserialize(deserializer)
+impl<'de> serde::Deserialize<'de> for MilestonesListMeta {
+    fn deserialize<__D: serde::Deserializer<'de>>(d: __D) -> Result<Self, __D::Error> {
+        record::deserialize(d)
     }
 }

@@ -2,7 +2,7 @@
 
 //! Entity `pull_requests`: handle, request builders and record types.
 use airbyte_agent_runtime::serde_json::{Map, Value};
-use airbyte_agent_runtime::{Client, Page, PageStream, Params, Result};
+use airbyte_agent_runtime::{Client, Page, PageStream, Params, Result, record, serde};
 use crate::types::*;
 impl crate::GithubConnector {
     /// Open a pull request
@@ -125,11 +125,7 @@ impl PullRequestsCreateRequest {
     }
     /// Send the request.
     pub async fn send(self) -> Result<PullRequestsRecord> {
-        self.client
-            .call_record::<
-                PullRequestsRecord,
-            >(&crate::descriptor::PULL_REQUESTS[0usize], self.params)
-            .await
+        self.client.call_record(&crate::descriptor::PULL_REQUESTS[0], self.params).await
     }
     /// The parameters collected so far (wire names).
     pub fn params(&self) -> &Params {
@@ -183,16 +179,11 @@ impl PullRequestsListRequest {
     }
     /// Send the request.
     pub async fn send(self) -> Result<Page<Map<String, Value>, PullRequestsListMeta>> {
-        self.client
-            .call_list::<
-                Map<String, Value>,
-                PullRequestsListMeta,
-            >(&crate::descriptor::PULL_REQUESTS[1usize], self.params)
-            .await
+        self.client.call_list(&crate::descriptor::PULL_REQUESTS[1], self.params).await
     }
     /// Every page, lazily, following the operation's pagination.
     pub fn pages(self) -> PageStream<Map<String, Value>, PullRequestsListMeta> {
-        self.client.pages(&crate::descriptor::PULL_REQUESTS[1usize], self.params)
+        self.client.pages(&crate::descriptor::PULL_REQUESTS[1], self.params)
     }
     /// The parameters collected so far (wire names).
     pub fn params(&self) -> &Params {
@@ -229,11 +220,7 @@ impl PullRequestsGetRequest {
     }
     /// Send the request.
     pub async fn send(self) -> Result<Map<String, Value>> {
-        self.client
-            .call_record::<
-                Map<String, Value>,
-            >(&crate::descriptor::PULL_REQUESTS[2usize], self.params)
-            .await
+        self.client.call_record(&crate::descriptor::PULL_REQUESTS[2], self.params).await
     }
     /// The parameters collected so far (wire names).
     pub fn params(&self) -> &Params {
@@ -280,16 +267,11 @@ impl PullRequestsSearchRequest {
     }
     /// Send the request.
     pub async fn send(self) -> Result<Page<Map<String, Value>, PullRequestsSearchMeta>> {
-        self.client
-            .call_list::<
-                Map<String, Value>,
-                PullRequestsSearchMeta,
-            >(&crate::descriptor::PULL_REQUESTS[3usize], self.params)
-            .await
+        self.client.call_list(&crate::descriptor::PULL_REQUESTS[3], self.params).await
     }
     /// Every page, lazily, following the operation's pagination.
     pub fn pages(self) -> PageStream<Map<String, Value>, PullRequestsSearchMeta> {
-        self.client.pages(&crate::descriptor::PULL_REQUESTS[3usize], self.params)
+        self.client.pages(&crate::descriptor::PULL_REQUESTS[3], self.params)
     }
     /// The parameters collected so far (wire names).
     pub fn params(&self) -> &Params {
@@ -310,7 +292,7 @@ impl ::std::future::IntoFuture for PullRequestsSearchRequest {
     }
 }
 /// The `PullRequestsRecord` object.
-#[derive(Debug, Clone, Default, airbyte_agent_runtime::serde::Serialize)]
+#[derive(Debug, Clone, Default, serde::Serialize)]
 #[serde(crate = "airbyte_agent_runtime::serde")]
 pub struct PullRequestsRecord {
     /// Unique identifier of this pull request.
@@ -407,117 +389,105 @@ pub struct PullRequestsRecord {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub changed_files: Option<i64>,
 }
-impl airbyte_agent_runtime::record::Record for PullRequestsRecord {
+impl record::Record for PullRequestsRecord {
     const NAME: &'static str = "PullRequestsRecord";
     fn field_index(key: &str) -> Option<usize> {
         match key {
-            "id" => Some(0usize),
-            "node_id" => Some(1usize),
-            "url" => Some(2usize),
-            "html_url" => Some(3usize),
-            "diff_url" => Some(4usize),
-            "patch_url" => Some(5usize),
-            "number" => Some(6usize),
-            "state" => Some(7usize),
-            "locked" => Some(8usize),
-            "title" => Some(9usize),
-            "body" => Some(10usize),
-            "user" => Some(11usize),
-            "created_at" => Some(12usize),
-            "updated_at" => Some(13usize),
-            "closed_at" => Some(14usize),
-            "merged_at" => Some(15usize),
-            "merge_commit_sha" => Some(16usize),
-            "draft" => Some(17usize),
-            "head" => Some(18usize),
-            "base" => Some(19usize),
-            "author_association" => Some(20usize),
-            "labels" => Some(21usize),
-            "milestone" => Some(22usize),
-            "assignees" => Some(23usize),
-            "requested_reviewers" => Some(24usize),
-            "comments" => Some(25usize),
-            "review_comments" => Some(26usize),
-            "commits" => Some(27usize),
-            "additions" => Some(28usize),
-            "deletions" => Some(29usize),
-            "changed_files" => Some(30usize),
+            "id" => Some(0),
+            "node_id" => Some(1),
+            "url" => Some(2),
+            "html_url" => Some(3),
+            "diff_url" => Some(4),
+            "patch_url" => Some(5),
+            "number" => Some(6),
+            "state" => Some(7),
+            "locked" => Some(8),
+            "title" => Some(9),
+            "body" => Some(10),
+            "user" => Some(11),
+            "created_at" => Some(12),
+            "updated_at" => Some(13),
+            "closed_at" => Some(14),
+            "merged_at" => Some(15),
+            "merge_commit_sha" => Some(16),
+            "draft" => Some(17),
+            "head" => Some(18),
+            "base" => Some(19),
+            "author_association" => Some(20),
+            "labels" => Some(21),
+            "milestone" => Some(22),
+            "assignees" => Some(23),
+            "requested_reviewers" => Some(24),
+            "comments" => Some(25),
+            "review_comments" => Some(26),
+            "commits" => Some(27),
+            "additions" => Some(28),
+            "deletions" => Some(29),
+            "changed_files" => Some(30),
             _ => None,
         }
     }
-    fn set_field<'de, __M: airbyte_agent_runtime::serde::de::MapAccess<'de>>(
+    fn set_field<'de, __M: serde::de::MapAccess<'de>>(
         &mut self,
         index: usize,
         map: &mut __M,
-    ) -> ::std::result::Result<(), __M::Error> {
+    ) -> Result<(), __M::Error> {
         match index {
-            0usize => self.id = map.next_value()?,
-            1usize => self.node_id = map.next_value()?,
-            2usize => self.url = map.next_value()?,
-            3usize => self.html_url = map.next_value()?,
-            4usize => self.diff_url = map.next_value()?,
-            5usize => self.patch_url = map.next_value()?,
-            6usize => self.number = map.next_value()?,
-            7usize => self.state = map.next_value()?,
-            8usize => self.locked = map.next_value()?,
-            9usize => self.title = map.next_value()?,
-            10usize => self.body = map.next_value()?,
-            11usize => self.user = map.next_value()?,
-            12usize => self.created_at = map.next_value()?,
-            13usize => self.updated_at = map.next_value()?,
-            14usize => self.closed_at = map.next_value()?,
-            15usize => self.merged_at = map.next_value()?,
-            16usize => self.merge_commit_sha = map.next_value()?,
-            17usize => self.draft = map.next_value()?,
-            18usize => self.head = map.next_value()?,
-            19usize => self.base = map.next_value()?,
-            20usize => self.author_association = map.next_value()?,
-            21usize => {
+            0 => self.id = map.next_value()?,
+            1 => self.node_id = map.next_value()?,
+            2 => self.url = map.next_value()?,
+            3 => self.html_url = map.next_value()?,
+            4 => self.diff_url = map.next_value()?,
+            5 => self.patch_url = map.next_value()?,
+            6 => self.number = map.next_value()?,
+            7 => self.state = map.next_value()?,
+            8 => self.locked = map.next_value()?,
+            9 => self.title = map.next_value()?,
+            10 => self.body = map.next_value()?,
+            11 => self.user = map.next_value()?,
+            12 => self.created_at = map.next_value()?,
+            13 => self.updated_at = map.next_value()?,
+            14 => self.closed_at = map.next_value()?,
+            15 => self.merged_at = map.next_value()?,
+            16 => self.merge_commit_sha = map.next_value()?,
+            17 => self.draft = map.next_value()?,
+            18 => self.head = map.next_value()?,
+            19 => self.base = map.next_value()?,
+            20 => self.author_association = map.next_value()?,
+            21 => {
                 self.labels = map
-                    .next_value::<
-                        airbyte_agent_runtime::record::SkipNulls<IssuesRecordLabelsItem>,
-                    >()?
+                    .next_value::<record::SkipNulls<IssuesRecordLabelsItem>>()?
                     .0;
             }
-            22usize => self.milestone = map.next_value()?,
-            23usize => {
+            22 => self.milestone = map.next_value()?,
+            23 => {
                 self.assignees = map
-                    .next_value::<
-                        airbyte_agent_runtime::record::SkipNulls<
-                            IssuesRecordAssigneesItem,
-                        >,
-                    >()?
+                    .next_value::<record::SkipNulls<IssuesRecordAssigneesItem>>()?
                     .0;
             }
-            24usize => {
+            24 => {
                 self.requested_reviewers = map
-                    .next_value::<
-                        airbyte_agent_runtime::record::SkipNulls<Map<String, Value>>,
-                    >()?
+                    .next_value::<record::SkipNulls<Map<String, Value>>>()?
                     .0;
             }
-            25usize => self.comments = map.next_value()?,
-            26usize => self.review_comments = map.next_value()?,
-            27usize => self.commits = map.next_value()?,
-            28usize => self.additions = map.next_value()?,
-            29usize => self.deletions = map.next_value()?,
-            30usize => self.changed_files = map.next_value()?,
-            _ => {
-                map.next_value::<airbyte_agent_runtime::serde::de::IgnoredAny>()?;
-            }
+            25 => self.comments = map.next_value()?,
+            26 => self.review_comments = map.next_value()?,
+            27 => self.commits = map.next_value()?,
+            28 => self.additions = map.next_value()?,
+            29 => self.deletions = map.next_value()?,
+            30 => self.changed_files = map.next_value()?,
+            _ => drop(map.next_value::<serde::de::IgnoredAny>()?),
         }
         Ok(())
     }
 }
-impl<'de> airbyte_agent_runtime::serde::Deserialize<'de> for PullRequestsRecord {
-    fn deserialize<__D: airbyte_agent_runtime::serde::Deserializer<'de>>(
-        deserializer: __D,
-    ) -> ::std::result::Result<Self, __D::Error> {
-        airbyte_agent_runtime::record::deserialize(deserializer)
+impl<'de> serde::Deserialize<'de> for PullRequestsRecord {
+    fn deserialize<__D: serde::Deserializer<'de>>(d: __D) -> Result<Self, __D::Error> {
+        record::deserialize(d)
     }
 }
 /// Object describing the head.
-#[derive(Debug, Clone, Default, airbyte_agent_runtime::serde::Serialize)]
+#[derive(Debug, Clone, Default, serde::Serialize)]
 #[serde(crate = "airbyte_agent_runtime::serde")]
 pub struct PullRequestsRecordHead {
     /// `label`
@@ -530,37 +500,33 @@ pub struct PullRequestsRecordHead {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub sha: Option<String>,
 }
-impl airbyte_agent_runtime::record::Record for PullRequestsRecordHead {
+impl record::Record for PullRequestsRecordHead {
     const NAME: &'static str = "PullRequestsRecordHead";
     fn field_index(key: &str) -> Option<usize> {
         match key {
-            "label" => Some(0usize),
-            "ref" => Some(1usize),
-            "sha" => Some(2usize),
+            "label" => Some(0),
+            "ref" => Some(1),
+            "sha" => Some(2),
             _ => None,
         }
     }
-    fn set_field<'de, __M: airbyte_agent_runtime::serde::de::MapAccess<'de>>(
+    fn set_field<'de, __M: serde::de::MapAccess<'de>>(
         &mut self,
         index: usize,
         map: &mut __M,
-    ) -> ::std::result::Result<(), __M::Error> {
+    ) -> Result<(), __M::Error> {
         match index {
-            0usize => self.label = map.next_value()?,
-            1usize => self.ref_ = map.next_value()?,
-            2usize => self.sha = map.next_value()?,
-            _ => {
-                map.next_value::<airbyte_agent_runtime::serde::de::IgnoredAny>()?;
-            }
+            0 => self.label = map.next_value()?,
+            1 => self.ref_ = map.next_value()?,
+            2 => self.sha = map.next_value()?,
+            _ => drop(map.next_value::<serde::de::IgnoredAny>()?),
         }
         Ok(())
     }
 }
-impl<'de> airbyte_agent_runtime::serde::Deserialize<'de> for PullRequestsRecordHead {
-    fn deserialize<__D: airbyte_agent_runtime::serde::Deserializer<'de>>(
-        deserializer: __D,
-    ) -> ::std::result::Result<Self, __D::Error> {
-        airbyte_agent_runtime::record::deserialize(deserializer)
+impl<'de> serde::Deserialize<'de> for PullRequestsRecordHead {
+    fn deserialize<__D: serde::Deserializer<'de>>(d: __D) -> Result<Self, __D::Error> {
+        record::deserialize(d)
     }
 }
 airbyte_agent_runtime::string_enum! {
@@ -569,7 +535,7 @@ airbyte_agent_runtime::string_enum! {
     Closed => "CLOSED", #[doc = " `MERGED`"] Merged => "MERGED" }
 }
 /// Metadata returned by `pull_requests.list` next to the records.
-#[derive(Debug, Clone, Default, airbyte_agent_runtime::serde::Serialize)]
+#[derive(Debug, Clone, Default, serde::Serialize)]
 #[serde(crate = "airbyte_agent_runtime::serde")]
 pub struct PullRequestsListMeta {
     /// `$.data.repository.pullRequests.pageInfo.hasNextPage`
@@ -579,39 +545,35 @@ pub struct PullRequestsListMeta {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub end_cursor: Option<String>,
 }
-impl airbyte_agent_runtime::record::Record for PullRequestsListMeta {
+impl record::Record for PullRequestsListMeta {
     const NAME: &'static str = "PullRequestsListMeta";
     fn field_index(key: &str) -> Option<usize> {
         match key {
-            "has_next_page" => Some(0usize),
-            "end_cursor" => Some(1usize),
+            "has_next_page" => Some(0),
+            "end_cursor" => Some(1),
             _ => None,
         }
     }
-    fn set_field<'de, __M: airbyte_agent_runtime::serde::de::MapAccess<'de>>(
+    fn set_field<'de, __M: serde::de::MapAccess<'de>>(
         &mut self,
         index: usize,
         map: &mut __M,
-    ) -> ::std::result::Result<(), __M::Error> {
+    ) -> Result<(), __M::Error> {
         match index {
-            0usize => self.has_next_page = map.next_value()?,
-            1usize => self.end_cursor = map.next_value()?,
-            _ => {
-                map.next_value::<airbyte_agent_runtime::serde::de::IgnoredAny>()?;
-            }
+            0 => self.has_next_page = map.next_value()?,
+            1 => self.end_cursor = map.next_value()?,
+            _ => drop(map.next_value::<serde::de::IgnoredAny>()?),
         }
         Ok(())
     }
 }
-impl<'de> airbyte_agent_runtime::serde::Deserialize<'de> for PullRequestsListMeta {
-    fn deserialize<__D: airbyte_agent_runtime::serde::Deserializer<'de>>(
-        deserializer: __D,
-    ) -> ::std::result::Result<Self, __D::Error> {
-        airbyte_agent_runtime::record::deserialize(deserializer)
+impl<'de> serde::Deserialize<'de> for PullRequestsListMeta {
+    fn deserialize<__D: serde::Deserializer<'de>>(d: __D) -> Result<Self, __D::Error> {
+        record::deserialize(d)
     }
 }
 /// Metadata returned by `pull_requests.search` next to the records.
-#[derive(Debug, Clone, Default, airbyte_agent_runtime::serde::Serialize)]
+#[derive(Debug, Clone, Default, serde::Serialize)]
 #[serde(crate = "airbyte_agent_runtime::serde")]
 pub struct PullRequestsSearchMeta {
     /// `$.data.search.pageInfo.hasNextPage`
@@ -624,36 +586,32 @@ pub struct PullRequestsSearchMeta {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub total_count: Option<i64>,
 }
-impl airbyte_agent_runtime::record::Record for PullRequestsSearchMeta {
+impl record::Record for PullRequestsSearchMeta {
     const NAME: &'static str = "PullRequestsSearchMeta";
     fn field_index(key: &str) -> Option<usize> {
         match key {
-            "has_next_page" => Some(0usize),
-            "end_cursor" => Some(1usize),
-            "total_count" => Some(2usize),
+            "has_next_page" => Some(0),
+            "end_cursor" => Some(1),
+            "total_count" => Some(2),
             _ => None,
         }
     }
-    fn set_field<'de, __M: airbyte_agent_runtime::serde::de::MapAccess<'de>>(
+    fn set_field<'de, __M: serde::de::MapAccess<'de>>(
         &mut self,
         index: usize,
         map: &mut __M,
-    ) -> ::std::result::Result<(), __M::Error> {
+    ) -> Result<(), __M::Error> {
         match index {
-            0usize => self.has_next_page = map.next_value()?,
-            1usize => self.end_cursor = map.next_value()?,
-            2usize => self.total_count = map.next_value()?,
-            _ => {
-                map.next_value::<airbyte_agent_runtime::serde::de::IgnoredAny>()?;
-            }
+            0 => self.has_next_page = map.next_value()?,
+            1 => self.end_cursor = map.next_value()?,
+            2 => self.total_count = map.next_value()?,
+            _ => drop(map.next_value::<serde::de::IgnoredAny>()?),
         }
         Ok(())
     }
 }
-impl<'de> airbyte_agent_runtime::serde::Deserialize<'de> for PullRequestsSearchMeta {
-    fn deserialize<__D: airbyte_agent_runtime::serde::Deserializer<'de>>(
-        deserializer: __D,
-    ) -> ::std::result::Result<Self, __D::Error> {
-        airbyte_agent_runtime::record::deserialize(deserializer)
+impl<'de> serde::Deserialize<'de> for PullRequestsSearchMeta {
+    fn deserialize<__D: serde::Deserializer<'de>>(d: __D) -> Result<Self, __D::Error> {
+        record::deserialize(d)
     }
 }

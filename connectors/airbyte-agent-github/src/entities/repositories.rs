@@ -2,7 +2,7 @@
 
 //! Entity `repositories`: handle, request builders and record types.
 use airbyte_agent_runtime::serde_json::{Map, Value};
-use airbyte_agent_runtime::{Client, Page, PageStream, Params, Result};
+use airbyte_agent_runtime::{Client, Page, PageStream, Params, Result, record, serde};
 impl crate::GithubConnector {
     /// Fetch a repository
     pub fn repositories(&self) -> Repositories {
@@ -79,11 +79,7 @@ impl RepositoriesGetRequest {
     }
     /// Send the request.
     pub async fn send(self) -> Result<Map<String, Value>> {
-        self.client
-            .call_record::<
-                Map<String, Value>,
-            >(&crate::descriptor::REPOSITORIES[0usize], self.params)
-            .await
+        self.client.call_record(&crate::descriptor::REPOSITORIES[0], self.params).await
     }
     /// The parameters collected so far (wire names).
     pub fn params(&self) -> &Params {
@@ -130,16 +126,11 @@ impl RepositoriesListRequest {
     }
     /// Send the request.
     pub async fn send(self) -> Result<Page<Map<String, Value>, RepositoriesListMeta>> {
-        self.client
-            .call_list::<
-                Map<String, Value>,
-                RepositoriesListMeta,
-            >(&crate::descriptor::REPOSITORIES[1usize], self.params)
-            .await
+        self.client.call_list(&crate::descriptor::REPOSITORIES[1], self.params).await
     }
     /// Every page, lazily, following the operation's pagination.
     pub fn pages(self) -> PageStream<Map<String, Value>, RepositoriesListMeta> {
-        self.client.pages(&crate::descriptor::REPOSITORIES[1usize], self.params)
+        self.client.pages(&crate::descriptor::REPOSITORIES[1], self.params)
     }
     /// The parameters collected so far (wire names).
     pub fn params(&self) -> &Params {
@@ -190,16 +181,11 @@ impl RepositoriesSearchRequest {
     }
     /// Send the request.
     pub async fn send(self) -> Result<Page<Map<String, Value>, RepositoriesSearchMeta>> {
-        self.client
-            .call_list::<
-                Map<String, Value>,
-                RepositoriesSearchMeta,
-            >(&crate::descriptor::REPOSITORIES[2usize], self.params)
-            .await
+        self.client.call_list(&crate::descriptor::REPOSITORIES[2], self.params).await
     }
     /// Every page, lazily, following the operation's pagination.
     pub fn pages(self) -> PageStream<Map<String, Value>, RepositoriesSearchMeta> {
-        self.client.pages(&crate::descriptor::REPOSITORIES[2usize], self.params)
+        self.client.pages(&crate::descriptor::REPOSITORIES[2], self.params)
     }
     /// The parameters collected so far (wire names).
     pub fn params(&self) -> &Params {
@@ -220,7 +206,7 @@ impl ::std::future::IntoFuture for RepositoriesSearchRequest {
     }
 }
 /// Metadata returned by `repositories.list` next to the records.
-#[derive(Debug, Clone, Default, airbyte_agent_runtime::serde::Serialize)]
+#[derive(Debug, Clone, Default, serde::Serialize)]
 #[serde(crate = "airbyte_agent_runtime::serde")]
 pub struct RepositoriesListMeta {
     /// `$.data.user.repositories.pageInfo.hasNextPage`
@@ -230,39 +216,35 @@ pub struct RepositoriesListMeta {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub end_cursor: Option<String>,
 }
-impl airbyte_agent_runtime::record::Record for RepositoriesListMeta {
+impl record::Record for RepositoriesListMeta {
     const NAME: &'static str = "RepositoriesListMeta";
     fn field_index(key: &str) -> Option<usize> {
         match key {
-            "has_next_page" => Some(0usize),
-            "end_cursor" => Some(1usize),
+            "has_next_page" => Some(0),
+            "end_cursor" => Some(1),
             _ => None,
         }
     }
-    fn set_field<'de, __M: airbyte_agent_runtime::serde::de::MapAccess<'de>>(
+    fn set_field<'de, __M: serde::de::MapAccess<'de>>(
         &mut self,
         index: usize,
         map: &mut __M,
-    ) -> ::std::result::Result<(), __M::Error> {
+    ) -> Result<(), __M::Error> {
         match index {
-            0usize => self.has_next_page = map.next_value()?,
-            1usize => self.end_cursor = map.next_value()?,
-            _ => {
-                map.next_value::<airbyte_agent_runtime::serde::de::IgnoredAny>()?;
-            }
+            0 => self.has_next_page = map.next_value()?,
+            1 => self.end_cursor = map.next_value()?,
+            _ => drop(map.next_value::<serde::de::IgnoredAny>()?),
         }
         Ok(())
     }
 }
-impl<'de> airbyte_agent_runtime::serde::Deserialize<'de> for RepositoriesListMeta {
-    fn deserialize<__D: airbyte_agent_runtime::serde::Deserializer<'de>>(
-        deserializer: __D,
-    ) -> ::std::result::Result<Self, __D::Error> {
-        airbyte_agent_runtime::record::deserialize(deserializer)
+impl<'de> serde::Deserialize<'de> for RepositoriesListMeta {
+    fn deserialize<__D: serde::Deserializer<'de>>(d: __D) -> Result<Self, __D::Error> {
+        record::deserialize(d)
     }
 }
 /// Metadata returned by `repositories.search` next to the records.
-#[derive(Debug, Clone, Default, airbyte_agent_runtime::serde::Serialize)]
+#[derive(Debug, Clone, Default, serde::Serialize)]
 #[serde(crate = "airbyte_agent_runtime::serde")]
 pub struct RepositoriesSearchMeta {
     /// `$.data.search.pageInfo.hasNextPage`
@@ -275,36 +257,32 @@ pub struct RepositoriesSearchMeta {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub total_count: Option<i64>,
 }
-impl airbyte_agent_runtime::record::Record for RepositoriesSearchMeta {
+impl record::Record for RepositoriesSearchMeta {
     const NAME: &'static str = "RepositoriesSearchMeta";
     fn field_index(key: &str) -> Option<usize> {
         match key {
-            "has_next_page" => Some(0usize),
-            "end_cursor" => Some(1usize),
-            "total_count" => Some(2usize),
+            "has_next_page" => Some(0),
+            "end_cursor" => Some(1),
+            "total_count" => Some(2),
             _ => None,
         }
     }
-    fn set_field<'de, __M: airbyte_agent_runtime::serde::de::MapAccess<'de>>(
+    fn set_field<'de, __M: serde::de::MapAccess<'de>>(
         &mut self,
         index: usize,
         map: &mut __M,
-    ) -> ::std::result::Result<(), __M::Error> {
+    ) -> Result<(), __M::Error> {
         match index {
-            0usize => self.has_next_page = map.next_value()?,
-            1usize => self.end_cursor = map.next_value()?,
-            2usize => self.total_count = map.next_value()?,
-            _ => {
-                map.next_value::<airbyte_agent_runtime::serde::de::IgnoredAny>()?;
-            }
+            0 => self.has_next_page = map.next_value()?,
+            1 => self.end_cursor = map.next_value()?,
+            2 => self.total_count = map.next_value()?,
+            _ => drop(map.next_value::<serde::de::IgnoredAny>()?),
         }
         Ok(())
     }
 }
-impl<'de> airbyte_agent_runtime::serde::Deserialize<'de> for RepositoriesSearchMeta {
-    fn deserialize<__D: airbyte_agent_runtime::serde::Deserializer<'de>>(
-        deserializer: __D,
-    ) -> ::std::result::Result<Self, __D::Error> {
-        airbyte_agent_runtime::record::deserialize(deserializer)
+impl<'de> serde::Deserialize<'de> for RepositoriesSearchMeta {
+    fn deserialize<__D: serde::Deserializer<'de>>(d: __D) -> Result<Self, __D::Error> {
+        record::deserialize(d)
     }
 }

@@ -2,7 +2,7 @@
 
 //! Entity `stargazers`: handle, request builders and record types.
 use airbyte_agent_runtime::serde_json::{Map, Value};
-use airbyte_agent_runtime::{Client, Page, PageStream, Params, Result};
+use airbyte_agent_runtime::{Client, Page, PageStream, Params, Result, record, serde};
 impl crate::GithubConnector {
     /// List stargazers
     pub fn stargazers(&self) -> Stargazers {
@@ -67,16 +67,11 @@ impl StargazersListRequest {
     }
     /// Send the request.
     pub async fn send(self) -> Result<Page<Map<String, Value>, StargazersListMeta>> {
-        self.client
-            .call_list::<
-                Map<String, Value>,
-                StargazersListMeta,
-            >(&crate::descriptor::STARGAZERS[0usize], self.params)
-            .await
+        self.client.call_list(&crate::descriptor::STARGAZERS[0], self.params).await
     }
     /// Every page, lazily, following the operation's pagination.
     pub fn pages(self) -> PageStream<Map<String, Value>, StargazersListMeta> {
-        self.client.pages(&crate::descriptor::STARGAZERS[0usize], self.params)
+        self.client.pages(&crate::descriptor::STARGAZERS[0], self.params)
     }
     /// The parameters collected so far (wire names).
     pub fn params(&self) -> &Params {
@@ -97,7 +92,7 @@ impl ::std::future::IntoFuture for StargazersListRequest {
     }
 }
 /// Metadata returned by `stargazers.list` next to the records.
-#[derive(Debug, Clone, Default, airbyte_agent_runtime::serde::Serialize)]
+#[derive(Debug, Clone, Default, serde::Serialize)]
 #[serde(crate = "airbyte_agent_runtime::serde")]
 pub struct StargazersListMeta {
     /// `$.data.repository.stargazers.pageInfo.hasNextPage`
@@ -113,51 +108,43 @@ pub struct StargazersListMeta {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub errors: Option<Vec<StargazersListMetaErrorsItem>>,
 }
-impl airbyte_agent_runtime::record::Record for StargazersListMeta {
+impl record::Record for StargazersListMeta {
     const NAME: &'static str = "StargazersListMeta";
     fn field_index(key: &str) -> Option<usize> {
         match key {
-            "has_next_page" => Some(0usize),
-            "end_cursor" => Some(1usize),
-            "stargazer_count" => Some(2usize),
-            "errors" => Some(3usize),
+            "has_next_page" => Some(0),
+            "end_cursor" => Some(1),
+            "stargazer_count" => Some(2),
+            "errors" => Some(3),
             _ => None,
         }
     }
-    fn set_field<'de, __M: airbyte_agent_runtime::serde::de::MapAccess<'de>>(
+    fn set_field<'de, __M: serde::de::MapAccess<'de>>(
         &mut self,
         index: usize,
         map: &mut __M,
-    ) -> ::std::result::Result<(), __M::Error> {
+    ) -> Result<(), __M::Error> {
         match index {
-            0usize => self.has_next_page = map.next_value()?,
-            1usize => self.end_cursor = map.next_value()?,
-            2usize => self.stargazer_count = map.next_value()?,
-            3usize => {
+            0 => self.has_next_page = map.next_value()?,
+            1 => self.end_cursor = map.next_value()?,
+            2 => self.stargazer_count = map.next_value()?,
+            3 => {
                 self.errors = map
-                    .next_value::<
-                        airbyte_agent_runtime::record::SkipNulls<
-                            StargazersListMetaErrorsItem,
-                        >,
-                    >()?
+                    .next_value::<record::SkipNulls<StargazersListMetaErrorsItem>>()?
                     .0;
             }
-            _ => {
-                map.next_value::<airbyte_agent_runtime::serde::de::IgnoredAny>()?;
-            }
+            _ => drop(map.next_value::<serde::de::IgnoredAny>()?),
         }
         Ok(())
     }
 }
-impl<'de> airbyte_agent_runtime::serde::Deserialize<'de> for StargazersListMeta {
-    fn deserialize<__D: airbyte_agent_runtime::serde::Deserializer<'de>>(
-        deserializer: __D,
-    ) -> ::std::result::Result<Self, __D::Error> {
-        airbyte_agent_runtime::record::deserialize(deserializer)
+impl<'de> serde::Deserialize<'de> for StargazersListMeta {
+    fn deserialize<__D: serde::Deserializer<'de>>(d: __D) -> Result<Self, __D::Error> {
+        record::deserialize(d)
     }
 }
 /// The `StargazersListMetaErrorsItem` object.
-#[derive(Debug, Clone, Default, airbyte_agent_runtime::serde::Serialize)]
+#[derive(Debug, Clone, Default, serde::Serialize)]
 #[serde(crate = "airbyte_agent_runtime::serde")]
 pub struct StargazersListMetaErrorsItem {
     /// `type`
@@ -167,35 +154,30 @@ pub struct StargazersListMetaErrorsItem {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub message: Option<String>,
 }
-impl airbyte_agent_runtime::record::Record for StargazersListMetaErrorsItem {
+impl record::Record for StargazersListMetaErrorsItem {
     const NAME: &'static str = "StargazersListMetaErrorsItem";
     fn field_index(key: &str) -> Option<usize> {
         match key {
-            "type" => Some(0usize),
-            "message" => Some(1usize),
+            "type" => Some(0),
+            "message" => Some(1),
             _ => None,
         }
     }
-    fn set_field<'de, __M: airbyte_agent_runtime::serde::de::MapAccess<'de>>(
+    fn set_field<'de, __M: serde::de::MapAccess<'de>>(
         &mut self,
         index: usize,
         map: &mut __M,
-    ) -> ::std::result::Result<(), __M::Error> {
+    ) -> Result<(), __M::Error> {
         match index {
-            0usize => self.type_ = map.next_value()?,
-            1usize => self.message = map.next_value()?,
-            _ => {
-                map.next_value::<airbyte_agent_runtime::serde::de::IgnoredAny>()?;
-            }
+            0 => self.type_ = map.next_value()?,
+            1 => self.message = map.next_value()?,
+            _ => drop(map.next_value::<serde::de::IgnoredAny>()?),
         }
         Ok(())
     }
 }
-impl<'de> airbyte_agent_runtime::serde::Deserialize<'de>
-for StargazersListMetaErrorsItem {
-    fn deserialize<__D: airbyte_agent_runtime::serde::Deserializer<'de>>(
-        deserializer: __D,
-    ) -> ::std::result::Result<Self, __D::Error> {
-        airbyte_agent_runtime::record::deserialize(deserializer)
+impl<'de> serde::Deserialize<'de> for StargazersListMetaErrorsItem {
+    fn deserialize<__D: serde::Deserializer<'de>>(d: __D) -> Result<Self, __D::Error> {
+        record::deserialize(d)
     }
 }

@@ -2,7 +2,7 @@
 
 //! Entity `users`: handle, request builders and record types.
 use airbyte_agent_runtime::serde_json::{Map, Value};
-use airbyte_agent_runtime::{Client, Page, PageStream, Params, Result};
+use airbyte_agent_runtime::{Client, Page, PageStream, Params, Result, record, serde};
 impl crate::GithubConnector {
     /// Fetch a user
     pub fn users(&self) -> Users {
@@ -74,11 +74,7 @@ impl UsersGetRequest {
     }
     /// Send the request.
     pub async fn send(self) -> Result<Map<String, Value>> {
-        self.client
-            .call_record::<
-                Map<String, Value>,
-            >(&crate::descriptor::USERS[0usize], self.params)
-            .await
+        self.client.call_record(&crate::descriptor::USERS[0], self.params).await
     }
     /// The parameters collected so far (wire names).
     pub fn params(&self) -> &Params {
@@ -125,16 +121,11 @@ impl UsersListRequest {
     }
     /// Send the request.
     pub async fn send(self) -> Result<Page<Map<String, Value>, UsersListMeta>> {
-        self.client
-            .call_list::<
-                Map<String, Value>,
-                UsersListMeta,
-            >(&crate::descriptor::USERS[1usize], self.params)
-            .await
+        self.client.call_list(&crate::descriptor::USERS[1], self.params).await
     }
     /// Every page, lazily, following the operation's pagination.
     pub fn pages(self) -> PageStream<Map<String, Value>, UsersListMeta> {
-        self.client.pages(&crate::descriptor::USERS[1usize], self.params)
+        self.client.pages(&crate::descriptor::USERS[1], self.params)
     }
     /// The parameters collected so far (wire names).
     pub fn params(&self) -> &Params {
@@ -185,16 +176,11 @@ impl UsersSearchRequest {
     }
     /// Send the request.
     pub async fn send(self) -> Result<Page<Map<String, Value>, UsersSearchMeta>> {
-        self.client
-            .call_list::<
-                Map<String, Value>,
-                UsersSearchMeta,
-            >(&crate::descriptor::USERS[2usize], self.params)
-            .await
+        self.client.call_list(&crate::descriptor::USERS[2], self.params).await
     }
     /// Every page, lazily, following the operation's pagination.
     pub fn pages(self) -> PageStream<Map<String, Value>, UsersSearchMeta> {
-        self.client.pages(&crate::descriptor::USERS[2usize], self.params)
+        self.client.pages(&crate::descriptor::USERS[2], self.params)
     }
     /// The parameters collected so far (wire names).
     pub fn params(&self) -> &Params {
@@ -215,7 +201,7 @@ impl ::std::future::IntoFuture for UsersSearchRequest {
     }
 }
 /// Metadata returned by `users.list` next to the records.
-#[derive(Debug, Clone, Default, airbyte_agent_runtime::serde::Serialize)]
+#[derive(Debug, Clone, Default, serde::Serialize)]
 #[serde(crate = "airbyte_agent_runtime::serde")]
 pub struct UsersListMeta {
     /// `$.data.organization.membersWithRole.pageInfo.hasNextPage`
@@ -225,39 +211,35 @@ pub struct UsersListMeta {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub end_cursor: Option<String>,
 }
-impl airbyte_agent_runtime::record::Record for UsersListMeta {
+impl record::Record for UsersListMeta {
     const NAME: &'static str = "UsersListMeta";
     fn field_index(key: &str) -> Option<usize> {
         match key {
-            "has_next_page" => Some(0usize),
-            "end_cursor" => Some(1usize),
+            "has_next_page" => Some(0),
+            "end_cursor" => Some(1),
             _ => None,
         }
     }
-    fn set_field<'de, __M: airbyte_agent_runtime::serde::de::MapAccess<'de>>(
+    fn set_field<'de, __M: serde::de::MapAccess<'de>>(
         &mut self,
         index: usize,
         map: &mut __M,
-    ) -> ::std::result::Result<(), __M::Error> {
+    ) -> Result<(), __M::Error> {
         match index {
-            0usize => self.has_next_page = map.next_value()?,
-            1usize => self.end_cursor = map.next_value()?,
-            _ => {
-                map.next_value::<airbyte_agent_runtime::serde::de::IgnoredAny>()?;
-            }
+            0 => self.has_next_page = map.next_value()?,
+            1 => self.end_cursor = map.next_value()?,
+            _ => drop(map.next_value::<serde::de::IgnoredAny>()?),
         }
         Ok(())
     }
 }
-impl<'de> airbyte_agent_runtime::serde::Deserialize<'de> for UsersListMeta {
-    fn deserialize<__D: airbyte_agent_runtime::serde::Deserializer<'de>>(
-        deserializer: __D,
-    ) -> ::std::result::Result<Self, __D::Error> {
-        airbyte_agent_runtime::record::deserialize(deserializer)
+impl<'de> serde::Deserialize<'de> for UsersListMeta {
+    fn deserialize<__D: serde::Deserializer<'de>>(d: __D) -> Result<Self, __D::Error> {
+        record::deserialize(d)
     }
 }
 /// Metadata returned by `users.search` next to the records.
-#[derive(Debug, Clone, Default, airbyte_agent_runtime::serde::Serialize)]
+#[derive(Debug, Clone, Default, serde::Serialize)]
 #[serde(crate = "airbyte_agent_runtime::serde")]
 pub struct UsersSearchMeta {
     /// `$.data.search.pageInfo.hasNextPage`
@@ -270,36 +252,32 @@ pub struct UsersSearchMeta {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub total_count: Option<i64>,
 }
-impl airbyte_agent_runtime::record::Record for UsersSearchMeta {
+impl record::Record for UsersSearchMeta {
     const NAME: &'static str = "UsersSearchMeta";
     fn field_index(key: &str) -> Option<usize> {
         match key {
-            "has_next_page" => Some(0usize),
-            "end_cursor" => Some(1usize),
-            "total_count" => Some(2usize),
+            "has_next_page" => Some(0),
+            "end_cursor" => Some(1),
+            "total_count" => Some(2),
             _ => None,
         }
     }
-    fn set_field<'de, __M: airbyte_agent_runtime::serde::de::MapAccess<'de>>(
+    fn set_field<'de, __M: serde::de::MapAccess<'de>>(
         &mut self,
         index: usize,
         map: &mut __M,
-    ) -> ::std::result::Result<(), __M::Error> {
+    ) -> Result<(), __M::Error> {
         match index {
-            0usize => self.has_next_page = map.next_value()?,
-            1usize => self.end_cursor = map.next_value()?,
-            2usize => self.total_count = map.next_value()?,
-            _ => {
-                map.next_value::<airbyte_agent_runtime::serde::de::IgnoredAny>()?;
-            }
+            0 => self.has_next_page = map.next_value()?,
+            1 => self.end_cursor = map.next_value()?,
+            2 => self.total_count = map.next_value()?,
+            _ => drop(map.next_value::<serde::de::IgnoredAny>()?),
         }
         Ok(())
     }
 }
-impl<'de> airbyte_agent_runtime::serde::Deserialize<'de> for UsersSearchMeta {
-    fn deserialize<__D: airbyte_agent_runtime::serde::Deserializer<'de>>(
-        deserializer: __D,
-    ) -> ::std::result::Result<Self, __D::Error> {
-        airbyte_agent_runtime::record::deserialize(deserializer)
+impl<'de> serde::Deserialize<'de> for UsersSearchMeta {
+    fn deserialize<__D: serde::Deserializer<'de>>(d: __D) -> Result<Self, __D::Error> {
+        record::deserialize(d)
     }
 }

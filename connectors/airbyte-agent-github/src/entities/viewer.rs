@@ -46,11 +46,7 @@ impl ViewerGetRequest {
     }
     /// Send the request.
     pub async fn send(self) -> Result<Map<String, Value>> {
-        self.client
-            .call_record::<
-                Map<String, Value>,
-            >(&crate::descriptor::VIEWER[0usize], self.params)
-            .await
+        self.client.call_record(&crate::descriptor::VIEWER[0], self.params).await
     }
     /// The parameters collected so far (wire names).
     pub fn params(&self) -> &Params {

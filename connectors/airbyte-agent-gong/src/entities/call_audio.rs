@@ -53,7 +53,7 @@ impl CallAudioDownloadRequest {
     }
     /// Send the request.
     pub async fn send(self) -> Result<ByteStream> {
-        self.client.download(&crate::descriptor::CALL_AUDIO[0usize], self.params).await
+        self.client.download(&crate::descriptor::CALL_AUDIO[0], self.params).await
     }
     /// The parameters collected so far (wire names).
     pub fn params(&self) -> &Params {

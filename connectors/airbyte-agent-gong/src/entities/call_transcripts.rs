@@ -2,7 +2,7 @@
 
 //! Entity `call_transcripts`: handle, request builders and record types.
 use airbyte_agent_runtime::serde_json::Value;
-use airbyte_agent_runtime::{Client, Page, PageStream, Params, Result};
+use airbyte_agent_runtime::{Client, Page, PageStream, Params, Result, record, serde};
 impl crate::GongConnector {
     /// Transcript of one call, split into monologues per speaker.
     pub fn call_transcripts(&self) -> CallTranscripts {
@@ -48,16 +48,11 @@ impl CallTranscriptsListRequest {
     }
     /// Send the request.
     pub async fn send(self) -> Result<Page<CallTranscript, CallTranscriptsListMeta>> {
-        self.client
-            .call_list::<
-                CallTranscript,
-                CallTranscriptsListMeta,
-            >(&crate::descriptor::CALL_TRANSCRIPTS[0usize], self.params)
-            .await
+        self.client.call_list(&crate::descriptor::CALL_TRANSCRIPTS[0], self.params).await
     }
     /// Every page, lazily, following the operation's pagination.
     pub fn pages(self) -> PageStream<CallTranscript, CallTranscriptsListMeta> {
-        self.client.pages(&crate::descriptor::CALL_TRANSCRIPTS[0usize], self.params)
+        self.client.pages(&crate::descriptor::CALL_TRANSCRIPTS[0], self.params)
     }
     /// The parameters collected so far (wire names).
     pub fn params(&self) -> &Params {
@@ -78,7 +73,7 @@ impl ::std::future::IntoFuture for CallTranscriptsListRequest {
     }
 }
 /// The `CallTranscriptsListFilter` object.
-#[derive(Debug, Clone, Default, airbyte_agent_runtime::serde::Serialize)]
+#[derive(Debug, Clone, Default, serde::Serialize)]
 #[serde(crate = "airbyte_agent_runtime::serde")]
 pub struct CallTranscriptsListFilter {
     /// Start of the time range (ISO 8601); keeps the result size manageable.
@@ -91,45 +86,37 @@ pub struct CallTranscriptsListFilter {
     #[serde(rename = "callIds", skip_serializing_if = "Option::is_none")]
     pub call_ids: Option<Vec<String>>,
 }
-impl airbyte_agent_runtime::record::Record for CallTranscriptsListFilter {
+impl record::Record for CallTranscriptsListFilter {
     const NAME: &'static str = "CallTranscriptsListFilter";
     fn field_index(key: &str) -> Option<usize> {
         match key {
-            "fromDateTime" => Some(0usize),
-            "toDateTime" => Some(1usize),
-            "callIds" => Some(2usize),
+            "fromDateTime" => Some(0),
+            "toDateTime" => Some(1),
+            "callIds" => Some(2),
             _ => None,
         }
     }
-    fn set_field<'de, __M: airbyte_agent_runtime::serde::de::MapAccess<'de>>(
+    fn set_field<'de, __M: serde::de::MapAccess<'de>>(
         &mut self,
         index: usize,
         map: &mut __M,
-    ) -> ::std::result::Result<(), __M::Error> {
+    ) -> Result<(), __M::Error> {
         match index {
-            0usize => self.from_date_time = map.next_value()?,
-            1usize => self.to_date_time = map.next_value()?,
-            2usize => {
-                self.call_ids = map
-                    .next_value::<airbyte_agent_runtime::record::SkipNulls<String>>()?
-                    .0;
-            }
-            _ => {
-                map.next_value::<airbyte_agent_runtime::serde::de::IgnoredAny>()?;
-            }
+            0 => self.from_date_time = map.next_value()?,
+            1 => self.to_date_time = map.next_value()?,
+            2 => self.call_ids = map.next_value::<record::SkipNulls<String>>()?.0,
+            _ => drop(map.next_value::<serde::de::IgnoredAny>()?),
         }
         Ok(())
     }
 }
-impl<'de> airbyte_agent_runtime::serde::Deserialize<'de> for CallTranscriptsListFilter {
-    fn deserialize<__D: airbyte_agent_runtime::serde::Deserializer<'de>>(
-        deserializer: __D,
-    ) -> ::std::result::Result<Self, __D::Error> {
-        airbyte_agent_runtime::record::deserialize(deserializer)
+impl<'de> serde::Deserialize<'de> for CallTranscriptsListFilter {
+    fn deserialize<__D: serde::Deserializer<'de>>(d: __D) -> Result<Self, __D::Error> {
+        record::deserialize(d)
     }
 }
 /// Transcript of one call, split into monologues per speaker.
-#[derive(Debug, Clone, Default, airbyte_agent_runtime::serde::Serialize)]
+#[derive(Debug, Clone, Default, serde::Serialize)]
 #[serde(crate = "airbyte_agent_runtime::serde")]
 pub struct CallTranscript {
     /// ID of the call.
@@ -139,47 +126,39 @@ pub struct CallTranscript {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub transcript: Option<Vec<CallTranscriptTranscriptItem>>,
 }
-impl airbyte_agent_runtime::record::Record for CallTranscript {
+impl record::Record for CallTranscript {
     const NAME: &'static str = "CallTranscript";
     fn field_index(key: &str) -> Option<usize> {
         match key {
-            "callId" => Some(0usize),
-            "transcript" => Some(1usize),
+            "callId" => Some(0),
+            "transcript" => Some(1),
             _ => None,
         }
     }
-    fn set_field<'de, __M: airbyte_agent_runtime::serde::de::MapAccess<'de>>(
+    fn set_field<'de, __M: serde::de::MapAccess<'de>>(
         &mut self,
         index: usize,
         map: &mut __M,
-    ) -> ::std::result::Result<(), __M::Error> {
+    ) -> Result<(), __M::Error> {
         match index {
-            0usize => self.call_id = map.next_value()?,
-            1usize => {
+            0 => self.call_id = map.next_value()?,
+            1 => {
                 self.transcript = map
-                    .next_value::<
-                        airbyte_agent_runtime::record::SkipNulls<
-                            CallTranscriptTranscriptItem,
-                        >,
-                    >()?
+                    .next_value::<record::SkipNulls<CallTranscriptTranscriptItem>>()?
                     .0;
             }
-            _ => {
-                map.next_value::<airbyte_agent_runtime::serde::de::IgnoredAny>()?;
-            }
+            _ => drop(map.next_value::<serde::de::IgnoredAny>()?),
         }
         Ok(())
     }
 }
-impl<'de> airbyte_agent_runtime::serde::Deserialize<'de> for CallTranscript {
-    fn deserialize<__D: airbyte_agent_runtime::serde::Deserializer<'de>>(
-        deserializer: __D,
-    ) -> ::std::result::Result<Self, __D::Error> {
-        airbyte_agent_runtime::record::deserialize(deserializer)
+impl<'de> serde::Deserialize<'de> for CallTranscript {
+    fn deserialize<__D: serde::Deserializer<'de>>(d: __D) -> Result<Self, __D::Error> {
+        record::deserialize(d)
     }
 }
 /// The `CallTranscriptTranscriptItem` object.
-#[derive(Debug, Clone, Default, airbyte_agent_runtime::serde::Serialize)]
+#[derive(Debug, Clone, Default, serde::Serialize)]
 #[serde(crate = "airbyte_agent_runtime::serde")]
 pub struct CallTranscriptTranscriptItem {
     /// ID of the speaker.
@@ -192,50 +171,43 @@ pub struct CallTranscriptTranscriptItem {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub sentences: Option<Vec<CallTranscriptTranscriptItemSentencesItem>>,
 }
-impl airbyte_agent_runtime::record::Record for CallTranscriptTranscriptItem {
+impl record::Record for CallTranscriptTranscriptItem {
     const NAME: &'static str = "CallTranscriptTranscriptItem";
     fn field_index(key: &str) -> Option<usize> {
         match key {
-            "speakerId" => Some(0usize),
-            "topic" => Some(1usize),
-            "sentences" => Some(2usize),
+            "speakerId" => Some(0),
+            "topic" => Some(1),
+            "sentences" => Some(2),
             _ => None,
         }
     }
-    fn set_field<'de, __M: airbyte_agent_runtime::serde::de::MapAccess<'de>>(
+    fn set_field<'de, __M: serde::de::MapAccess<'de>>(
         &mut self,
         index: usize,
         map: &mut __M,
-    ) -> ::std::result::Result<(), __M::Error> {
+    ) -> Result<(), __M::Error> {
         match index {
-            0usize => self.speaker_id = map.next_value()?,
-            1usize => self.topic = map.next_value()?,
-            2usize => {
+            0 => self.speaker_id = map.next_value()?,
+            1 => self.topic = map.next_value()?,
+            2 => {
                 self.sentences = map
                     .next_value::<
-                        airbyte_agent_runtime::record::SkipNulls<
-                            CallTranscriptTranscriptItemSentencesItem,
-                        >,
+                        record::SkipNulls<CallTranscriptTranscriptItemSentencesItem>,
                     >()?
                     .0;
             }
-            _ => {
-                map.next_value::<airbyte_agent_runtime::serde::de::IgnoredAny>()?;
-            }
+            _ => drop(map.next_value::<serde::de::IgnoredAny>()?),
         }
         Ok(())
     }
 }
-impl<'de> airbyte_agent_runtime::serde::Deserialize<'de>
-for CallTranscriptTranscriptItem {
-    fn deserialize<__D: airbyte_agent_runtime::serde::Deserializer<'de>>(
-        deserializer: __D,
-    ) -> ::std::result::Result<Self, __D::Error> {
-        airbyte_agent_runtime::record::deserialize(deserializer)
+impl<'de> serde::Deserialize<'de> for CallTranscriptTranscriptItem {
+    fn deserialize<__D: serde::Deserializer<'de>>(d: __D) -> Result<Self, __D::Error> {
+        record::deserialize(d)
     }
 }
 /// The `CallTranscriptTranscriptItemSentencesItem` object.
-#[derive(Debug, Clone, Default, airbyte_agent_runtime::serde::Serialize)]
+#[derive(Debug, Clone, Default, serde::Serialize)]
 #[serde(crate = "airbyte_agent_runtime::serde")]
 pub struct CallTranscriptTranscriptItemSentencesItem {
     /// Start, as a Unix timestamp in seconds.
@@ -248,43 +220,37 @@ pub struct CallTranscriptTranscriptItemSentencesItem {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub text: Option<String>,
 }
-impl airbyte_agent_runtime::record::Record
-for CallTranscriptTranscriptItemSentencesItem {
+impl record::Record for CallTranscriptTranscriptItemSentencesItem {
     const NAME: &'static str = "CallTranscriptTranscriptItemSentencesItem";
     fn field_index(key: &str) -> Option<usize> {
         match key {
-            "start" => Some(0usize),
-            "end" => Some(1usize),
-            "text" => Some(2usize),
+            "start" => Some(0),
+            "end" => Some(1),
+            "text" => Some(2),
             _ => None,
         }
     }
-    fn set_field<'de, __M: airbyte_agent_runtime::serde::de::MapAccess<'de>>(
+    fn set_field<'de, __M: serde::de::MapAccess<'de>>(
         &mut self,
         index: usize,
         map: &mut __M,
-    ) -> ::std::result::Result<(), __M::Error> {
+    ) -> Result<(), __M::Error> {
         match index {
-            0usize => self.start = map.next_value()?,
-            1usize => self.end = map.next_value()?,
-            2usize => self.text = map.next_value()?,
-            _ => {
-                map.next_value::<airbyte_agent_runtime::serde::de::IgnoredAny>()?;
-            }
+            0 => self.start = map.next_value()?,
+            1 => self.end = map.next_value()?,
+            2 => self.text = map.next_value()?,
+            _ => drop(map.next_value::<serde::de::IgnoredAny>()?),
         }
         Ok(())
     }
 }
-impl<'de> airbyte_agent_runtime::serde::Deserialize<'de>
-for CallTranscriptTranscriptItemSentencesItem {
-    fn deserialize<__D: airbyte_agent_runtime::serde::Deserializer<'de>>(
-        deserializer: __D,
-    ) -> ::std::result::Result<Self, __D::Error> {
-        airbyte_agent_runtime::record::deserialize(deserializer)
+impl<'de> serde::Deserialize<'de> for CallTranscriptTranscriptItemSentencesItem {
+    fn deserialize<__D: serde::Deserializer<'de>>(d: __D) -> Result<Self, __D::Error> {
+        record::deserialize(d)
     }
 }
 /// Metadata returned by `call_transcripts.list` next to the records.
-#[derive(Debug, Clone, Default, airbyte_agent_runtime::serde::Serialize)]
+#[derive(Debug, Clone, Default, serde::Serialize)]
 #[serde(crate = "airbyte_agent_runtime::serde")]
 pub struct CallTranscriptsListMeta {
     /// `$.records.cursor`
@@ -297,36 +263,32 @@ pub struct CallTranscriptsListMeta {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub current_page_number: Option<i64>,
 }
-impl airbyte_agent_runtime::record::Record for CallTranscriptsListMeta {
+impl record::Record for CallTranscriptsListMeta {
     const NAME: &'static str = "CallTranscriptsListMeta";
     fn field_index(key: &str) -> Option<usize> {
         match key {
-            "cursor" => Some(0usize),
-            "total_records" => Some(1usize),
-            "current_page_number" => Some(2usize),
+            "cursor" => Some(0),
+            "total_records" => Some(1),
+            "current_page_number" => Some(2),
             _ => None,
         }
     }
-    fn set_field<'de, __M: airbyte_agent_runtime::serde::de::MapAccess<'de>>(
+    fn set_field<'de, __M: serde::de::MapAccess<'de>>(
         &mut self,
         index: usize,
         map: &mut __M,
-    ) -> ::std::result::Result<(), __M::Error> {
+    ) -> Result<(), __M::Error> {
         match index {
-            0usize => self.cursor = map.next_value()?,
-            1usize => self.total_records = map.next_value()?,
-            2usize => self.current_page_number = map.next_value()?,
-            _ => {
-                map.next_value::<airbyte_agent_runtime::serde::de::IgnoredAny>()?;
-            }
+            0 => self.cursor = map.next_value()?,
+            1 => self.total_records = map.next_value()?,
+            2 => self.current_page_number = map.next_value()?,
+            _ => drop(map.next_value::<serde::de::IgnoredAny>()?),
         }
         Ok(())
     }
 }
-impl<'de> airbyte_agent_runtime::serde::Deserialize<'de> for CallTranscriptsListMeta {
-    fn deserialize<__D: airbyte_agent_runtime::serde::Deserializer<'de>>(
-        deserializer: __D,
-    ) -> ::std::result::Result<Self, __D::Error> {
-        airbyte_agent_runtime::record::deserialize(deserializer)
+impl<'de> serde::Deserialize<'de> for CallTranscriptsListMeta {
+    fn deserialize<__D: serde::Deserializer<'de>>(d: __D) -> Result<Self, __D::Error> {
+        record::deserialize(d)
     }
 }

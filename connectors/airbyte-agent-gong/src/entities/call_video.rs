@@ -53,7 +53,7 @@ impl CallVideoDownloadRequest {
     }
     /// Send the request.
     pub async fn send(self) -> Result<ByteStream> {
-        self.client.download(&crate::descriptor::CALL_VIDEO[0usize], self.params).await
+        self.client.download(&crate::descriptor::CALL_VIDEO[0], self.params).await
     }
     /// The parameters collected so far (wire names).
     pub fn params(&self) -> &Params {

@@ -2,7 +2,7 @@
 
 //! Entity `calls`: handle, request builders and record types.
 use airbyte_agent_runtime::serde_json::Value;
-use airbyte_agent_runtime::{Client, Page, PageStream, Params, Result};
+use airbyte_agent_runtime::{Client, Page, PageStream, Params, Result, record, serde};
 impl crate::GongConnector {
     /// Basic record of a recorded call or meeting.
     pub fn calls(&self) -> Calls {
@@ -73,16 +73,11 @@ impl CallsListRequest {
     }
     /// Send the request.
     pub async fn send(self) -> Result<Page<Call, CallsListMeta>> {
-        self.client
-            .call_list::<
-                Call,
-                CallsListMeta,
-            >(&crate::descriptor::CALLS[0usize], self.params)
-            .await
+        self.client.call_list(&crate::descriptor::CALLS[0], self.params).await
     }
     /// Every page, lazily, following the operation's pagination.
     pub fn pages(self) -> PageStream<Call, CallsListMeta> {
-        self.client.pages(&crate::descriptor::CALLS[0usize], self.params)
+        self.client.pages(&crate::descriptor::CALLS[0], self.params)
     }
     /// The parameters collected so far (wire names).
     pub fn params(&self) -> &Params {
@@ -108,9 +103,7 @@ pub struct CallsGetRequest {
 impl CallsGetRequest {
     /// Send the request.
     pub async fn send(self) -> Result<Call> {
-        self.client
-            .call_record::<Call>(&crate::descriptor::CALLS[1usize], self.params)
-            .await
+        self.client.call_record(&crate::descriptor::CALLS[1], self.params).await
     }
     /// The parameters collected so far (wire names).
     pub fn params(&self) -> &Params {
@@ -127,7 +120,7 @@ impl ::std::future::IntoFuture for CallsGetRequest {
     }
 }
 /// Basic record of a recorded call or meeting.
-#[derive(Debug, Clone, Default, airbyte_agent_runtime::serde::Serialize)]
+#[derive(Debug, Clone, Default, serde::Serialize)]
 #[serde(crate = "airbyte_agent_runtime::serde")]
 pub struct Call {
     /// Unique identifier of this call.
@@ -191,75 +184,71 @@ pub struct Call {
     #[serde(rename = "calendarEventId", skip_serializing_if = "Option::is_none")]
     pub calendar_event_id: Option<String>,
 }
-impl airbyte_agent_runtime::record::Record for Call {
+impl record::Record for Call {
     const NAME: &'static str = "Call";
     fn field_index(key: &str) -> Option<usize> {
         match key {
-            "id" => Some(0usize),
-            "url" => Some(1usize),
-            "title" => Some(2usize),
-            "scheduled" => Some(3usize),
-            "started" => Some(4usize),
-            "duration" => Some(5usize),
-            "primaryUserId" => Some(6usize),
-            "direction" => Some(7usize),
-            "system" => Some(8usize),
-            "scope" => Some(9usize),
-            "media" => Some(10usize),
-            "language" => Some(11usize),
-            "workspaceId" => Some(12usize),
-            "sdrDisposition" => Some(13usize),
-            "clientUniqueId" => Some(14usize),
-            "customData" => Some(15usize),
-            "purpose" => Some(16usize),
-            "meetingUrl" => Some(17usize),
-            "isPrivate" => Some(18usize),
-            "calendarEventId" => Some(19usize),
+            "id" => Some(0),
+            "url" => Some(1),
+            "title" => Some(2),
+            "scheduled" => Some(3),
+            "started" => Some(4),
+            "duration" => Some(5),
+            "primaryUserId" => Some(6),
+            "direction" => Some(7),
+            "system" => Some(8),
+            "scope" => Some(9),
+            "media" => Some(10),
+            "language" => Some(11),
+            "workspaceId" => Some(12),
+            "sdrDisposition" => Some(13),
+            "clientUniqueId" => Some(14),
+            "customData" => Some(15),
+            "purpose" => Some(16),
+            "meetingUrl" => Some(17),
+            "isPrivate" => Some(18),
+            "calendarEventId" => Some(19),
             _ => None,
         }
     }
-    fn set_field<'de, __M: airbyte_agent_runtime::serde::de::MapAccess<'de>>(
+    fn set_field<'de, __M: serde::de::MapAccess<'de>>(
         &mut self,
         index: usize,
         map: &mut __M,
-    ) -> ::std::result::Result<(), __M::Error> {
+    ) -> Result<(), __M::Error> {
         match index {
-            0usize => self.id = map.next_value()?,
-            1usize => self.url = map.next_value()?,
-            2usize => self.title = map.next_value()?,
-            3usize => self.scheduled = map.next_value()?,
-            4usize => self.started = map.next_value()?,
-            5usize => self.duration = map.next_value()?,
-            6usize => self.primary_user_id = map.next_value()?,
-            7usize => self.direction = map.next_value()?,
-            8usize => self.system = map.next_value()?,
-            9usize => self.scope = map.next_value()?,
-            10usize => self.media = map.next_value()?,
-            11usize => self.language = map.next_value()?,
-            12usize => self.workspace_id = map.next_value()?,
-            13usize => self.sdr_disposition = map.next_value()?,
-            14usize => self.client_unique_id = map.next_value()?,
-            15usize => self.custom_data = map.next_value()?,
-            16usize => self.purpose = map.next_value()?,
-            17usize => self.meeting_url = map.next_value()?,
-            18usize => self.is_private = map.next_value()?,
-            19usize => self.calendar_event_id = map.next_value()?,
-            _ => {
-                map.next_value::<airbyte_agent_runtime::serde::de::IgnoredAny>()?;
-            }
+            0 => self.id = map.next_value()?,
+            1 => self.url = map.next_value()?,
+            2 => self.title = map.next_value()?,
+            3 => self.scheduled = map.next_value()?,
+            4 => self.started = map.next_value()?,
+            5 => self.duration = map.next_value()?,
+            6 => self.primary_user_id = map.next_value()?,
+            7 => self.direction = map.next_value()?,
+            8 => self.system = map.next_value()?,
+            9 => self.scope = map.next_value()?,
+            10 => self.media = map.next_value()?,
+            11 => self.language = map.next_value()?,
+            12 => self.workspace_id = map.next_value()?,
+            13 => self.sdr_disposition = map.next_value()?,
+            14 => self.client_unique_id = map.next_value()?,
+            15 => self.custom_data = map.next_value()?,
+            16 => self.purpose = map.next_value()?,
+            17 => self.meeting_url = map.next_value()?,
+            18 => self.is_private = map.next_value()?,
+            19 => self.calendar_event_id = map.next_value()?,
+            _ => drop(map.next_value::<serde::de::IgnoredAny>()?),
         }
         Ok(())
     }
 }
-impl<'de> airbyte_agent_runtime::serde::Deserialize<'de> for Call {
-    fn deserialize<__D: airbyte_agent_runtime::serde::Deserializer<'de>>(
-        deserializer: __D,
-    ) -> ::std::result::Result<Self, __D::Error> {
-        airbyte_agent_runtime::record::deserialize(deserializer)
+impl<'de> serde::Deserialize<'de> for Call {
+    fn deserialize<__D: serde::Deserializer<'de>>(d: __D) -> Result<Self, __D::Error> {
+        record::deserialize(d)
     }
 }
 /// Metadata returned by `calls.list` next to the records.
-#[derive(Debug, Clone, Default, airbyte_agent_runtime::serde::Serialize)]
+#[derive(Debug, Clone, Default, serde::Serialize)]
 #[serde(crate = "airbyte_agent_runtime::serde")]
 pub struct CallsListMeta {
     /// `$.records.cursor`
@@ -272,36 +261,32 @@ pub struct CallsListMeta {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub current_page_number: Option<i64>,
 }
-impl airbyte_agent_runtime::record::Record for CallsListMeta {
+impl record::Record for CallsListMeta {
     const NAME: &'static str = "CallsListMeta";
     fn field_index(key: &str) -> Option<usize> {
         match key {
-            "cursor" => Some(0usize),
-            "total_records" => Some(1usize),
-            "current_page_number" => Some(2usize),
+            "cursor" => Some(0),
+            "total_records" => Some(1),
+            "current_page_number" => Some(2),
             _ => None,
         }
     }
-    fn set_field<'de, __M: airbyte_agent_runtime::serde::de::MapAccess<'de>>(
+    fn set_field<'de, __M: serde::de::MapAccess<'de>>(
         &mut self,
         index: usize,
         map: &mut __M,
-    ) -> ::std::result::Result<(), __M::Error> {
+    ) -> Result<(), __M::Error> {
         match index {
-            0usize => self.cursor = map.next_value()?,
-            1usize => self.total_records = map.next_value()?,
-            2usize => self.current_page_number = map.next_value()?,
-            _ => {
-                map.next_value::<airbyte_agent_runtime::serde::de::IgnoredAny>()?;
-            }
+            0 => self.cursor = map.next_value()?,
+            1 => self.total_records = map.next_value()?,
+            2 => self.current_page_number = map.next_value()?,
+            _ => drop(map.next_value::<serde::de::IgnoredAny>()?),
         }
         Ok(())
     }
 }
-impl<'de> airbyte_agent_runtime::serde::Deserialize<'de> for CallsListMeta {
-    fn deserialize<__D: airbyte_agent_runtime::serde::Deserializer<'de>>(
-        deserializer: __D,
-    ) -> ::std::result::Result<Self, __D::Error> {
-        airbyte_agent_runtime::record::deserialize(deserializer)
+impl<'de> serde::Deserialize<'de> for CallsListMeta {
+    fn deserialize<__D: serde::Deserializer<'de>>(d: __D) -> Result<Self, __D::Error> {
+        record::deserialize(d)
     }
 }

@@ -2,7 +2,7 @@
 
 //! Entity `calls_extensive`: handle, request builders and record types.
 use airbyte_agent_runtime::serde_json::{Map, Value};
-use airbyte_agent_runtime::{Client, Page, PageStream, Params, Result};
+use airbyte_agent_runtime::{Client, Page, PageStream, Params, Result, record, serde};
 impl crate::GongConnector {
     /// Detailed call record with parties, content and interaction data.
     pub fn calls_extensive(&self) -> CallsExtensive {
@@ -55,16 +55,11 @@ impl CallsExtensiveListRequest {
     }
     /// Send the request.
     pub async fn send(self) -> Result<Page<ExtensiveCall, CallsExtensiveListMeta>> {
-        self.client
-            .call_list::<
-                ExtensiveCall,
-                CallsExtensiveListMeta,
-            >(&crate::descriptor::CALLS_EXTENSIVE[0usize], self.params)
-            .await
+        self.client.call_list(&crate::descriptor::CALLS_EXTENSIVE[0], self.params).await
     }
     /// Every page, lazily, following the operation's pagination.
     pub fn pages(self) -> PageStream<ExtensiveCall, CallsExtensiveListMeta> {
-        self.client.pages(&crate::descriptor::CALLS_EXTENSIVE[0usize], self.params)
+        self.client.pages(&crate::descriptor::CALLS_EXTENSIVE[0], self.params)
     }
     /// The parameters collected so far (wire names).
     pub fn params(&self) -> &Params {
@@ -85,7 +80,7 @@ impl ::std::future::IntoFuture for CallsExtensiveListRequest {
     }
 }
 /// The `CallsExtensiveListFilter` object.
-#[derive(Debug, Clone, Default, airbyte_agent_runtime::serde::Serialize)]
+#[derive(Debug, Clone, Default, serde::Serialize)]
 #[serde(crate = "airbyte_agent_runtime::serde")]
 pub struct CallsExtensiveListFilter {
     /// Start of the time range (ISO 8601); keeps the result size manageable.
@@ -101,47 +96,39 @@ pub struct CallsExtensiveListFilter {
     #[serde(rename = "workspaceId", skip_serializing_if = "Option::is_none")]
     pub workspace_id: Option<String>,
 }
-impl airbyte_agent_runtime::record::Record for CallsExtensiveListFilter {
+impl record::Record for CallsExtensiveListFilter {
     const NAME: &'static str = "CallsExtensiveListFilter";
     fn field_index(key: &str) -> Option<usize> {
         match key {
-            "fromDateTime" => Some(0usize),
-            "toDateTime" => Some(1usize),
-            "callIds" => Some(2usize),
-            "workspaceId" => Some(3usize),
+            "fromDateTime" => Some(0),
+            "toDateTime" => Some(1),
+            "callIds" => Some(2),
+            "workspaceId" => Some(3),
             _ => None,
         }
     }
-    fn set_field<'de, __M: airbyte_agent_runtime::serde::de::MapAccess<'de>>(
+    fn set_field<'de, __M: serde::de::MapAccess<'de>>(
         &mut self,
         index: usize,
         map: &mut __M,
-    ) -> ::std::result::Result<(), __M::Error> {
+    ) -> Result<(), __M::Error> {
         match index {
-            0usize => self.from_date_time = map.next_value()?,
-            1usize => self.to_date_time = map.next_value()?,
-            2usize => {
-                self.call_ids = map
-                    .next_value::<airbyte_agent_runtime::record::SkipNulls<String>>()?
-                    .0;
-            }
-            3usize => self.workspace_id = map.next_value()?,
-            _ => {
-                map.next_value::<airbyte_agent_runtime::serde::de::IgnoredAny>()?;
-            }
+            0 => self.from_date_time = map.next_value()?,
+            1 => self.to_date_time = map.next_value()?,
+            2 => self.call_ids = map.next_value::<record::SkipNulls<String>>()?.0,
+            3 => self.workspace_id = map.next_value()?,
+            _ => drop(map.next_value::<serde::de::IgnoredAny>()?),
         }
         Ok(())
     }
 }
-impl<'de> airbyte_agent_runtime::serde::Deserialize<'de> for CallsExtensiveListFilter {
-    fn deserialize<__D: airbyte_agent_runtime::serde::Deserializer<'de>>(
-        deserializer: __D,
-    ) -> ::std::result::Result<Self, __D::Error> {
-        airbyte_agent_runtime::record::deserialize(deserializer)
+impl<'de> serde::Deserialize<'de> for CallsExtensiveListFilter {
+    fn deserialize<__D: serde::Deserializer<'de>>(d: __D) -> Result<Self, __D::Error> {
+        record::deserialize(d)
     }
 }
 /// Chooses which parts of each call are returned.
-#[derive(Debug, Clone, Default, airbyte_agent_runtime::serde::Serialize)]
+#[derive(Debug, Clone, Default, serde::Serialize)]
 #[serde(crate = "airbyte_agent_runtime::serde")]
 pub struct CallsExtensiveListContentSelector {
     /// Extra CRM context to attach.
@@ -154,46 +141,41 @@ pub struct CallsExtensiveListContentSelector {
     #[serde(rename = "exposedFields", skip_serializing_if = "Option::is_none")]
     pub exposed_fields: Option<CallsExtensiveListContentSelectorExposedFields>,
 }
-impl airbyte_agent_runtime::record::Record for CallsExtensiveListContentSelector {
+impl record::Record for CallsExtensiveListContentSelector {
     const NAME: &'static str = "CallsExtensiveListContentSelector";
     fn field_index(key: &str) -> Option<usize> {
         match key {
-            "context" => Some(0usize),
-            "contextTiming" => Some(1usize),
-            "exposedFields" => Some(2usize),
+            "context" => Some(0),
+            "contextTiming" => Some(1),
+            "exposedFields" => Some(2),
             _ => None,
         }
     }
-    fn set_field<'de, __M: airbyte_agent_runtime::serde::de::MapAccess<'de>>(
+    fn set_field<'de, __M: serde::de::MapAccess<'de>>(
         &mut self,
         index: usize,
         map: &mut __M,
-    ) -> ::std::result::Result<(), __M::Error> {
+    ) -> Result<(), __M::Error> {
         match index {
-            0usize => self.context = map.next_value()?,
-            1usize => {
+            0 => self.context = map.next_value()?,
+            1 => {
                 self.context_timing = map
                     .next_value::<
-                        airbyte_agent_runtime::record::SkipNulls<
+                        record::SkipNulls<
                             CallsExtensiveListContentSelectorContextTimingItem,
                         >,
                     >()?
                     .0;
             }
-            2usize => self.exposed_fields = map.next_value()?,
-            _ => {
-                map.next_value::<airbyte_agent_runtime::serde::de::IgnoredAny>()?;
-            }
+            2 => self.exposed_fields = map.next_value()?,
+            _ => drop(map.next_value::<serde::de::IgnoredAny>()?),
         }
         Ok(())
     }
 }
-impl<'de> airbyte_agent_runtime::serde::Deserialize<'de>
-for CallsExtensiveListContentSelector {
-    fn deserialize<__D: airbyte_agent_runtime::serde::Deserializer<'de>>(
-        deserializer: __D,
-    ) -> ::std::result::Result<Self, __D::Error> {
-        airbyte_agent_runtime::record::deserialize(deserializer)
+impl<'de> serde::Deserialize<'de> for CallsExtensiveListContentSelector {
+    fn deserialize<__D: serde::Deserializer<'de>>(d: __D) -> Result<Self, __D::Error> {
+        record::deserialize(d)
     }
 }
 airbyte_agent_runtime::string_enum! {
@@ -207,7 +189,7 @@ airbyte_agent_runtime::string_enum! {
     #[doc = " `TimeOfCall`"] TimeOfCall => "TimeOfCall" }
 }
 /// Switches for the optional parts of each call.
-#[derive(Debug, Clone, Default, airbyte_agent_runtime::serde::Serialize)]
+#[derive(Debug, Clone, Default, serde::Serialize)]
 #[serde(crate = "airbyte_agent_runtime::serde")]
 pub struct CallsExtensiveListContentSelectorExposedFields {
     /// `collaboration`
@@ -228,86 +210,75 @@ pub struct CallsExtensiveListContentSelectorExposedFields {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub parties: Option<bool>,
 }
-impl airbyte_agent_runtime::record::Record
-for CallsExtensiveListContentSelectorExposedFields {
+impl record::Record for CallsExtensiveListContentSelectorExposedFields {
     const NAME: &'static str = "CallsExtensiveListContentSelectorExposedFields";
     fn field_index(key: &str) -> Option<usize> {
         match key {
-            "collaboration" => Some(0usize),
-            "content" => Some(1usize),
-            "interaction" => Some(2usize),
-            "media" => Some(3usize),
-            "parties" => Some(4usize),
+            "collaboration" => Some(0),
+            "content" => Some(1),
+            "interaction" => Some(2),
+            "media" => Some(3),
+            "parties" => Some(4),
             _ => None,
         }
     }
-    fn set_field<'de, __M: airbyte_agent_runtime::serde::de::MapAccess<'de>>(
+    fn set_field<'de, __M: serde::de::MapAccess<'de>>(
         &mut self,
         index: usize,
         map: &mut __M,
-    ) -> ::std::result::Result<(), __M::Error> {
+    ) -> Result<(), __M::Error> {
         match index {
-            0usize => self.collaboration = map.next_value()?,
-            1usize => self.content = map.next_value()?,
-            2usize => self.interaction = map.next_value()?,
-            3usize => self.media = map.next_value()?,
-            4usize => self.parties = map.next_value()?,
-            _ => {
-                map.next_value::<airbyte_agent_runtime::serde::de::IgnoredAny>()?;
-            }
+            0 => self.collaboration = map.next_value()?,
+            1 => self.content = map.next_value()?,
+            2 => self.interaction = map.next_value()?,
+            3 => self.media = map.next_value()?,
+            4 => self.parties = map.next_value()?,
+            _ => drop(map.next_value::<serde::de::IgnoredAny>()?),
         }
         Ok(())
     }
 }
-impl<'de> airbyte_agent_runtime::serde::Deserialize<'de>
-for CallsExtensiveListContentSelectorExposedFields {
-    fn deserialize<__D: airbyte_agent_runtime::serde::Deserializer<'de>>(
-        deserializer: __D,
-    ) -> ::std::result::Result<Self, __D::Error> {
-        airbyte_agent_runtime::record::deserialize(deserializer)
+impl<'de> serde::Deserialize<'de> for CallsExtensiveListContentSelectorExposedFields {
+    fn deserialize<__D: serde::Deserializer<'de>>(d: __D) -> Result<Self, __D::Error> {
+        record::deserialize(d)
     }
 }
 /// The `CallsExtensiveListContentSelectorExposedFieldsCollaboration` object.
-#[derive(Debug, Clone, Default, airbyte_agent_runtime::serde::Serialize)]
+#[derive(Debug, Clone, Default, serde::Serialize)]
 #[serde(crate = "airbyte_agent_runtime::serde")]
 pub struct CallsExtensiveListContentSelectorExposedFieldsCollaboration {
     /// Add public comments.
     #[serde(rename = "publicComments", skip_serializing_if = "Option::is_none")]
     pub public_comments: Option<bool>,
 }
-impl airbyte_agent_runtime::record::Record
-for CallsExtensiveListContentSelectorExposedFieldsCollaboration {
+impl record::Record for CallsExtensiveListContentSelectorExposedFieldsCollaboration {
     const NAME: &'static str = "CallsExtensiveListContentSelectorExposedFieldsCollaboration";
     fn field_index(key: &str) -> Option<usize> {
         match key {
-            "publicComments" => Some(0usize),
+            "publicComments" => Some(0),
             _ => None,
         }
     }
-    fn set_field<'de, __M: airbyte_agent_runtime::serde::de::MapAccess<'de>>(
+    fn set_field<'de, __M: serde::de::MapAccess<'de>>(
         &mut self,
         index: usize,
         map: &mut __M,
-    ) -> ::std::result::Result<(), __M::Error> {
+    ) -> Result<(), __M::Error> {
         match index {
-            0usize => self.public_comments = map.next_value()?,
-            _ => {
-                map.next_value::<airbyte_agent_runtime::serde::de::IgnoredAny>()?;
-            }
+            0 => self.public_comments = map.next_value()?,
+            _ => drop(map.next_value::<serde::de::IgnoredAny>()?),
         }
         Ok(())
     }
 }
-impl<'de> airbyte_agent_runtime::serde::Deserialize<'de>
+impl<'de> serde::Deserialize<'de>
 for CallsExtensiveListContentSelectorExposedFieldsCollaboration {
-    fn deserialize<__D: airbyte_agent_runtime::serde::Deserializer<'de>>(
-        deserializer: __D,
-    ) -> ::std::result::Result<Self, __D::Error> {
-        airbyte_agent_runtime::record::deserialize(deserializer)
+    fn deserialize<__D: serde::Deserializer<'de>>(d: __D) -> Result<Self, __D::Error> {
+        record::deserialize(d)
     }
 }
 /// The `CallsExtensiveListContentSelectorExposedFieldsContent` object.
-#[derive(Debug, Clone, Default, airbyte_agent_runtime::serde::Serialize)]
+#[derive(Debug, Clone, Default, serde::Serialize)]
 #[serde(crate = "airbyte_agent_runtime::serde")]
 pub struct CallsExtensiveListContentSelectorExposedFieldsContent {
     /// Add points of interest (superseded by highlights).
@@ -341,57 +312,52 @@ pub struct CallsExtensiveListContentSelectorExposedFieldsContent {
     #[serde(rename = "keyPoints", skip_serializing_if = "Option::is_none")]
     pub key_points: Option<bool>,
 }
-impl airbyte_agent_runtime::record::Record
-for CallsExtensiveListContentSelectorExposedFieldsContent {
+impl record::Record for CallsExtensiveListContentSelectorExposedFieldsContent {
     const NAME: &'static str = "CallsExtensiveListContentSelectorExposedFieldsContent";
     fn field_index(key: &str) -> Option<usize> {
         match key {
-            "pointsOfInterest" => Some(0usize),
-            "structure" => Some(1usize),
-            "topics" => Some(2usize),
-            "trackers" => Some(3usize),
-            "trackerOccurrences" => Some(4usize),
-            "brief" => Some(5usize),
-            "outline" => Some(6usize),
-            "highlights" => Some(7usize),
-            "callOutcome" => Some(8usize),
-            "keyPoints" => Some(9usize),
+            "pointsOfInterest" => Some(0),
+            "structure" => Some(1),
+            "topics" => Some(2),
+            "trackers" => Some(3),
+            "trackerOccurrences" => Some(4),
+            "brief" => Some(5),
+            "outline" => Some(6),
+            "highlights" => Some(7),
+            "callOutcome" => Some(8),
+            "keyPoints" => Some(9),
             _ => None,
         }
     }
-    fn set_field<'de, __M: airbyte_agent_runtime::serde::de::MapAccess<'de>>(
+    fn set_field<'de, __M: serde::de::MapAccess<'de>>(
         &mut self,
         index: usize,
         map: &mut __M,
-    ) -> ::std::result::Result<(), __M::Error> {
+    ) -> Result<(), __M::Error> {
         match index {
-            0usize => self.points_of_interest = map.next_value()?,
-            1usize => self.structure = map.next_value()?,
-            2usize => self.topics = map.next_value()?,
-            3usize => self.trackers = map.next_value()?,
-            4usize => self.tracker_occurrences = map.next_value()?,
-            5usize => self.brief = map.next_value()?,
-            6usize => self.outline = map.next_value()?,
-            7usize => self.highlights = map.next_value()?,
-            8usize => self.call_outcome = map.next_value()?,
-            9usize => self.key_points = map.next_value()?,
-            _ => {
-                map.next_value::<airbyte_agent_runtime::serde::de::IgnoredAny>()?;
-            }
+            0 => self.points_of_interest = map.next_value()?,
+            1 => self.structure = map.next_value()?,
+            2 => self.topics = map.next_value()?,
+            3 => self.trackers = map.next_value()?,
+            4 => self.tracker_occurrences = map.next_value()?,
+            5 => self.brief = map.next_value()?,
+            6 => self.outline = map.next_value()?,
+            7 => self.highlights = map.next_value()?,
+            8 => self.call_outcome = map.next_value()?,
+            9 => self.key_points = map.next_value()?,
+            _ => drop(map.next_value::<serde::de::IgnoredAny>()?),
         }
         Ok(())
     }
 }
-impl<'de> airbyte_agent_runtime::serde::Deserialize<'de>
+impl<'de> serde::Deserialize<'de>
 for CallsExtensiveListContentSelectorExposedFieldsContent {
-    fn deserialize<__D: airbyte_agent_runtime::serde::Deserializer<'de>>(
-        deserializer: __D,
-    ) -> ::std::result::Result<Self, __D::Error> {
-        airbyte_agent_runtime::record::deserialize(deserializer)
+    fn deserialize<__D: serde::Deserializer<'de>>(d: __D) -> Result<Self, __D::Error> {
+        record::deserialize(d)
     }
 }
 /// The `CallsExtensiveListContentSelectorExposedFieldsInteraction` object.
-#[derive(Debug, Clone, Default, airbyte_agent_runtime::serde::Serialize)]
+#[derive(Debug, Clone, Default, serde::Serialize)]
 #[serde(crate = "airbyte_agent_runtime::serde")]
 pub struct CallsExtensiveListContentSelectorExposedFieldsInteraction {
     /// Add per-person interaction figures.
@@ -407,45 +373,40 @@ pub struct CallsExtensiveListContentSelectorExposedFieldsInteraction {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub video: Option<bool>,
 }
-impl airbyte_agent_runtime::record::Record
-for CallsExtensiveListContentSelectorExposedFieldsInteraction {
+impl record::Record for CallsExtensiveListContentSelectorExposedFieldsInteraction {
     const NAME: &'static str = "CallsExtensiveListContentSelectorExposedFieldsInteraction";
     fn field_index(key: &str) -> Option<usize> {
         match key {
-            "personInteractionStats" => Some(0usize),
-            "questions" => Some(1usize),
-            "speakers" => Some(2usize),
-            "video" => Some(3usize),
+            "personInteractionStats" => Some(0),
+            "questions" => Some(1),
+            "speakers" => Some(2),
+            "video" => Some(3),
             _ => None,
         }
     }
-    fn set_field<'de, __M: airbyte_agent_runtime::serde::de::MapAccess<'de>>(
+    fn set_field<'de, __M: serde::de::MapAccess<'de>>(
         &mut self,
         index: usize,
         map: &mut __M,
-    ) -> ::std::result::Result<(), __M::Error> {
+    ) -> Result<(), __M::Error> {
         match index {
-            0usize => self.person_interaction_stats = map.next_value()?,
-            1usize => self.questions = map.next_value()?,
-            2usize => self.speakers = map.next_value()?,
-            3usize => self.video = map.next_value()?,
-            _ => {
-                map.next_value::<airbyte_agent_runtime::serde::de::IgnoredAny>()?;
-            }
+            0 => self.person_interaction_stats = map.next_value()?,
+            1 => self.questions = map.next_value()?,
+            2 => self.speakers = map.next_value()?,
+            3 => self.video = map.next_value()?,
+            _ => drop(map.next_value::<serde::de::IgnoredAny>()?),
         }
         Ok(())
     }
 }
-impl<'de> airbyte_agent_runtime::serde::Deserialize<'de>
+impl<'de> serde::Deserialize<'de>
 for CallsExtensiveListContentSelectorExposedFieldsInteraction {
-    fn deserialize<__D: airbyte_agent_runtime::serde::Deserializer<'de>>(
-        deserializer: __D,
-    ) -> ::std::result::Result<Self, __D::Error> {
-        airbyte_agent_runtime::record::deserialize(deserializer)
+    fn deserialize<__D: serde::Deserializer<'de>>(d: __D) -> Result<Self, __D::Error> {
+        record::deserialize(d)
     }
 }
 /// Detailed call record with parties, content and interaction data.
-#[derive(Debug, Clone, Default, airbyte_agent_runtime::serde::Serialize)]
+#[derive(Debug, Clone, Default, serde::Serialize)]
 #[serde(crate = "airbyte_agent_runtime::serde")]
 pub struct ExtensiveCall {
     /// Object describing the meta data.
@@ -467,55 +428,47 @@ pub struct ExtensiveCall {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub media: Option<ExtensiveCallMedia>,
 }
-impl airbyte_agent_runtime::record::Record for ExtensiveCall {
+impl record::Record for ExtensiveCall {
     const NAME: &'static str = "ExtensiveCall";
     fn field_index(key: &str) -> Option<usize> {
         match key {
-            "metaData" => Some(0usize),
-            "parties" => Some(1usize),
-            "interaction" => Some(2usize),
-            "collaboration" => Some(3usize),
-            "content" => Some(4usize),
-            "media" => Some(5usize),
+            "metaData" => Some(0),
+            "parties" => Some(1),
+            "interaction" => Some(2),
+            "collaboration" => Some(3),
+            "content" => Some(4),
+            "media" => Some(5),
             _ => None,
         }
     }
-    fn set_field<'de, __M: airbyte_agent_runtime::serde::de::MapAccess<'de>>(
+    fn set_field<'de, __M: serde::de::MapAccess<'de>>(
         &mut self,
         index: usize,
         map: &mut __M,
-    ) -> ::std::result::Result<(), __M::Error> {
+    ) -> Result<(), __M::Error> {
         match index {
-            0usize => self.meta_data = map.next_value()?,
-            1usize => {
+            0 => self.meta_data = map.next_value()?,
+            1 => {
                 self.parties = map
-                    .next_value::<
-                        airbyte_agent_runtime::record::SkipNulls<
-                            ExtensiveCallPartiesItem,
-                        >,
-                    >()?
+                    .next_value::<record::SkipNulls<ExtensiveCallPartiesItem>>()?
                     .0;
             }
-            2usize => self.interaction = map.next_value()?,
-            3usize => self.collaboration = map.next_value()?,
-            4usize => self.content = map.next_value()?,
-            5usize => self.media = map.next_value()?,
-            _ => {
-                map.next_value::<airbyte_agent_runtime::serde::de::IgnoredAny>()?;
-            }
+            2 => self.interaction = map.next_value()?,
+            3 => self.collaboration = map.next_value()?,
+            4 => self.content = map.next_value()?,
+            5 => self.media = map.next_value()?,
+            _ => drop(map.next_value::<serde::de::IgnoredAny>()?),
         }
         Ok(())
     }
 }
-impl<'de> airbyte_agent_runtime::serde::Deserialize<'de> for ExtensiveCall {
-    fn deserialize<__D: airbyte_agent_runtime::serde::Deserializer<'de>>(
-        deserializer: __D,
-    ) -> ::std::result::Result<Self, __D::Error> {
-        airbyte_agent_runtime::record::deserialize(deserializer)
+impl<'de> serde::Deserialize<'de> for ExtensiveCall {
+    fn deserialize<__D: serde::Deserializer<'de>>(d: __D) -> Result<Self, __D::Error> {
+        record::deserialize(d)
     }
 }
 /// Object describing the meta data.
-#[derive(Debug, Clone, Default, airbyte_agent_runtime::serde::Serialize)]
+#[derive(Debug, Clone, Default, serde::Serialize)]
 #[serde(crate = "airbyte_agent_runtime::serde")]
 pub struct ExtensiveCallMetaData {
     /// Unique identifier of this meta data.
@@ -579,75 +532,71 @@ pub struct ExtensiveCallMetaData {
     #[serde(rename = "calendarEventId", skip_serializing_if = "Option::is_none")]
     pub calendar_event_id: Option<String>,
 }
-impl airbyte_agent_runtime::record::Record for ExtensiveCallMetaData {
+impl record::Record for ExtensiveCallMetaData {
     const NAME: &'static str = "ExtensiveCallMetaData";
     fn field_index(key: &str) -> Option<usize> {
         match key {
-            "id" => Some(0usize),
-            "url" => Some(1usize),
-            "title" => Some(2usize),
-            "scheduled" => Some(3usize),
-            "started" => Some(4usize),
-            "duration" => Some(5usize),
-            "primaryUserId" => Some(6usize),
-            "direction" => Some(7usize),
-            "system" => Some(8usize),
-            "scope" => Some(9usize),
-            "media" => Some(10usize),
-            "language" => Some(11usize),
-            "workspaceId" => Some(12usize),
-            "sdrDisposition" => Some(13usize),
-            "clientUniqueId" => Some(14usize),
-            "customData" => Some(15usize),
-            "purpose" => Some(16usize),
-            "isPrivate" => Some(17usize),
-            "meetingUrl" => Some(18usize),
-            "calendarEventId" => Some(19usize),
+            "id" => Some(0),
+            "url" => Some(1),
+            "title" => Some(2),
+            "scheduled" => Some(3),
+            "started" => Some(4),
+            "duration" => Some(5),
+            "primaryUserId" => Some(6),
+            "direction" => Some(7),
+            "system" => Some(8),
+            "scope" => Some(9),
+            "media" => Some(10),
+            "language" => Some(11),
+            "workspaceId" => Some(12),
+            "sdrDisposition" => Some(13),
+            "clientUniqueId" => Some(14),
+            "customData" => Some(15),
+            "purpose" => Some(16),
+            "isPrivate" => Some(17),
+            "meetingUrl" => Some(18),
+            "calendarEventId" => Some(19),
             _ => None,
         }
     }
-    fn set_field<'de, __M: airbyte_agent_runtime::serde::de::MapAccess<'de>>(
+    fn set_field<'de, __M: serde::de::MapAccess<'de>>(
         &mut self,
         index: usize,
         map: &mut __M,
-    ) -> ::std::result::Result<(), __M::Error> {
+    ) -> Result<(), __M::Error> {
         match index {
-            0usize => self.id = map.next_value()?,
-            1usize => self.url = map.next_value()?,
-            2usize => self.title = map.next_value()?,
-            3usize => self.scheduled = map.next_value()?,
-            4usize => self.started = map.next_value()?,
-            5usize => self.duration = map.next_value()?,
-            6usize => self.primary_user_id = map.next_value()?,
-            7usize => self.direction = map.next_value()?,
-            8usize => self.system = map.next_value()?,
-            9usize => self.scope = map.next_value()?,
-            10usize => self.media = map.next_value()?,
-            11usize => self.language = map.next_value()?,
-            12usize => self.workspace_id = map.next_value()?,
-            13usize => self.sdr_disposition = map.next_value()?,
-            14usize => self.client_unique_id = map.next_value()?,
-            15usize => self.custom_data = map.next_value()?,
-            16usize => self.purpose = map.next_value()?,
-            17usize => self.is_private = map.next_value()?,
-            18usize => self.meeting_url = map.next_value()?,
-            19usize => self.calendar_event_id = map.next_value()?,
-            _ => {
-                map.next_value::<airbyte_agent_runtime::serde::de::IgnoredAny>()?;
-            }
+            0 => self.id = map.next_value()?,
+            1 => self.url = map.next_value()?,
+            2 => self.title = map.next_value()?,
+            3 => self.scheduled = map.next_value()?,
+            4 => self.started = map.next_value()?,
+            5 => self.duration = map.next_value()?,
+            6 => self.primary_user_id = map.next_value()?,
+            7 => self.direction = map.next_value()?,
+            8 => self.system = map.next_value()?,
+            9 => self.scope = map.next_value()?,
+            10 => self.media = map.next_value()?,
+            11 => self.language = map.next_value()?,
+            12 => self.workspace_id = map.next_value()?,
+            13 => self.sdr_disposition = map.next_value()?,
+            14 => self.client_unique_id = map.next_value()?,
+            15 => self.custom_data = map.next_value()?,
+            16 => self.purpose = map.next_value()?,
+            17 => self.is_private = map.next_value()?,
+            18 => self.meeting_url = map.next_value()?,
+            19 => self.calendar_event_id = map.next_value()?,
+            _ => drop(map.next_value::<serde::de::IgnoredAny>()?),
         }
         Ok(())
     }
 }
-impl<'de> airbyte_agent_runtime::serde::Deserialize<'de> for ExtensiveCallMetaData {
-    fn deserialize<__D: airbyte_agent_runtime::serde::Deserializer<'de>>(
-        deserializer: __D,
-    ) -> ::std::result::Result<Self, __D::Error> {
-        airbyte_agent_runtime::record::deserialize(deserializer)
+impl<'de> serde::Deserialize<'de> for ExtensiveCallMetaData {
+    fn deserialize<__D: serde::Deserializer<'de>>(d: __D) -> Result<Self, __D::Error> {
+        record::deserialize(d)
     }
 }
 /// The `ExtensiveCallPartiesItem` object.
-#[derive(Debug, Clone, Default, airbyte_agent_runtime::serde::Serialize)]
+#[derive(Debug, Clone, Default, serde::Serialize)]
 #[serde(crate = "airbyte_agent_runtime::serde")]
 pub struct ExtensiveCallPartiesItem {
     /// Unique identifier of this party.
@@ -681,67 +630,57 @@ pub struct ExtensiveCallPartiesItem {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub context: Option<Vec<ExtensiveCallPartiesItemContextItem>>,
 }
-impl airbyte_agent_runtime::record::Record for ExtensiveCallPartiesItem {
+impl record::Record for ExtensiveCallPartiesItem {
     const NAME: &'static str = "ExtensiveCallPartiesItem";
     fn field_index(key: &str) -> Option<usize> {
         match key {
-            "id" => Some(0usize),
-            "emailAddress" => Some(1usize),
-            "name" => Some(2usize),
-            "title" => Some(3usize),
-            "userId" => Some(4usize),
-            "speakerId" => Some(5usize),
-            "affiliation" => Some(6usize),
-            "methods" => Some(7usize),
-            "phoneNumber" => Some(8usize),
-            "context" => Some(9usize),
+            "id" => Some(0),
+            "emailAddress" => Some(1),
+            "name" => Some(2),
+            "title" => Some(3),
+            "userId" => Some(4),
+            "speakerId" => Some(5),
+            "affiliation" => Some(6),
+            "methods" => Some(7),
+            "phoneNumber" => Some(8),
+            "context" => Some(9),
             _ => None,
         }
     }
-    fn set_field<'de, __M: airbyte_agent_runtime::serde::de::MapAccess<'de>>(
+    fn set_field<'de, __M: serde::de::MapAccess<'de>>(
         &mut self,
         index: usize,
         map: &mut __M,
-    ) -> ::std::result::Result<(), __M::Error> {
+    ) -> Result<(), __M::Error> {
         match index {
-            0usize => self.id = map.next_value()?,
-            1usize => self.email_address = map.next_value()?,
-            2usize => self.name = map.next_value()?,
-            3usize => self.title = map.next_value()?,
-            4usize => self.user_id = map.next_value()?,
-            5usize => self.speaker_id = map.next_value()?,
-            6usize => self.affiliation = map.next_value()?,
-            7usize => {
-                self.methods = map
-                    .next_value::<airbyte_agent_runtime::record::SkipNulls<String>>()?
-                    .0;
-            }
-            8usize => self.phone_number = map.next_value()?,
-            9usize => {
+            0 => self.id = map.next_value()?,
+            1 => self.email_address = map.next_value()?,
+            2 => self.name = map.next_value()?,
+            3 => self.title = map.next_value()?,
+            4 => self.user_id = map.next_value()?,
+            5 => self.speaker_id = map.next_value()?,
+            6 => self.affiliation = map.next_value()?,
+            7 => self.methods = map.next_value::<record::SkipNulls<String>>()?.0,
+            8 => self.phone_number = map.next_value()?,
+            9 => {
                 self.context = map
                     .next_value::<
-                        airbyte_agent_runtime::record::SkipNulls<
-                            ExtensiveCallPartiesItemContextItem,
-                        >,
+                        record::SkipNulls<ExtensiveCallPartiesItemContextItem>,
                     >()?
                     .0;
             }
-            _ => {
-                map.next_value::<airbyte_agent_runtime::serde::de::IgnoredAny>()?;
-            }
+            _ => drop(map.next_value::<serde::de::IgnoredAny>()?),
         }
         Ok(())
     }
 }
-impl<'de> airbyte_agent_runtime::serde::Deserialize<'de> for ExtensiveCallPartiesItem {
-    fn deserialize<__D: airbyte_agent_runtime::serde::Deserializer<'de>>(
-        deserializer: __D,
-    ) -> ::std::result::Result<Self, __D::Error> {
-        airbyte_agent_runtime::record::deserialize(deserializer)
+impl<'de> serde::Deserialize<'de> for ExtensiveCallPartiesItem {
+    fn deserialize<__D: serde::Deserializer<'de>>(d: __D) -> Result<Self, __D::Error> {
+        record::deserialize(d)
     }
 }
 /// The `ExtensiveCallPartiesItemContextItem` object.
-#[derive(Debug, Clone, Default, airbyte_agent_runtime::serde::Serialize)]
+#[derive(Debug, Clone, Default, serde::Serialize)]
 #[serde(crate = "airbyte_agent_runtime::serde")]
 pub struct ExtensiveCallPartiesItemContextItem {
     /// System of this context.
@@ -751,48 +690,41 @@ pub struct ExtensiveCallPartiesItemContextItem {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub objects: Option<Vec<ExtensiveCallPartiesItemContextItemObjectsItem>>,
 }
-impl airbyte_agent_runtime::record::Record for ExtensiveCallPartiesItemContextItem {
+impl record::Record for ExtensiveCallPartiesItemContextItem {
     const NAME: &'static str = "ExtensiveCallPartiesItemContextItem";
     fn field_index(key: &str) -> Option<usize> {
         match key {
-            "system" => Some(0usize),
-            "objects" => Some(1usize),
+            "system" => Some(0),
+            "objects" => Some(1),
             _ => None,
         }
     }
-    fn set_field<'de, __M: airbyte_agent_runtime::serde::de::MapAccess<'de>>(
+    fn set_field<'de, __M: serde::de::MapAccess<'de>>(
         &mut self,
         index: usize,
         map: &mut __M,
-    ) -> ::std::result::Result<(), __M::Error> {
+    ) -> Result<(), __M::Error> {
         match index {
-            0usize => self.system = map.next_value()?,
-            1usize => {
+            0 => self.system = map.next_value()?,
+            1 => {
                 self.objects = map
                     .next_value::<
-                        airbyte_agent_runtime::record::SkipNulls<
-                            ExtensiveCallPartiesItemContextItemObjectsItem,
-                        >,
+                        record::SkipNulls<ExtensiveCallPartiesItemContextItemObjectsItem>,
                     >()?
                     .0;
             }
-            _ => {
-                map.next_value::<airbyte_agent_runtime::serde::de::IgnoredAny>()?;
-            }
+            _ => drop(map.next_value::<serde::de::IgnoredAny>()?),
         }
         Ok(())
     }
 }
-impl<'de> airbyte_agent_runtime::serde::Deserialize<'de>
-for ExtensiveCallPartiesItemContextItem {
-    fn deserialize<__D: airbyte_agent_runtime::serde::Deserializer<'de>>(
-        deserializer: __D,
-    ) -> ::std::result::Result<Self, __D::Error> {
-        airbyte_agent_runtime::record::deserialize(deserializer)
+impl<'de> serde::Deserialize<'de> for ExtensiveCallPartiesItemContextItem {
+    fn deserialize<__D: serde::Deserializer<'de>>(d: __D) -> Result<Self, __D::Error> {
+        record::deserialize(d)
     }
 }
 /// The `ExtensiveCallPartiesItemContextItemObjectsItem` object.
-#[derive(Debug, Clone, Default, airbyte_agent_runtime::serde::Serialize)]
+#[derive(Debug, Clone, Default, serde::Serialize)]
 #[serde(crate = "airbyte_agent_runtime::serde")]
 pub struct ExtensiveCallPartiesItemContextItemObjectsItem {
     /// Object type of this object.
@@ -805,51 +737,45 @@ pub struct ExtensiveCallPartiesItemContextItemObjectsItem {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub fields: Option<Vec<ExtensiveCallPartiesItemContextItemObjectsItemFieldsItem>>,
 }
-impl airbyte_agent_runtime::record::Record
-for ExtensiveCallPartiesItemContextItemObjectsItem {
+impl record::Record for ExtensiveCallPartiesItemContextItemObjectsItem {
     const NAME: &'static str = "ExtensiveCallPartiesItemContextItemObjectsItem";
     fn field_index(key: &str) -> Option<usize> {
         match key {
-            "objectType" => Some(0usize),
-            "objectId" => Some(1usize),
-            "fields" => Some(2usize),
+            "objectType" => Some(0),
+            "objectId" => Some(1),
+            "fields" => Some(2),
             _ => None,
         }
     }
-    fn set_field<'de, __M: airbyte_agent_runtime::serde::de::MapAccess<'de>>(
+    fn set_field<'de, __M: serde::de::MapAccess<'de>>(
         &mut self,
         index: usize,
         map: &mut __M,
-    ) -> ::std::result::Result<(), __M::Error> {
+    ) -> Result<(), __M::Error> {
         match index {
-            0usize => self.object_type = map.next_value()?,
-            1usize => self.object_id = map.next_value()?,
-            2usize => {
+            0 => self.object_type = map.next_value()?,
+            1 => self.object_id = map.next_value()?,
+            2 => {
                 self.fields = map
                     .next_value::<
-                        airbyte_agent_runtime::record::SkipNulls<
+                        record::SkipNulls<
                             ExtensiveCallPartiesItemContextItemObjectsItemFieldsItem,
                         >,
                     >()?
                     .0;
             }
-            _ => {
-                map.next_value::<airbyte_agent_runtime::serde::de::IgnoredAny>()?;
-            }
+            _ => drop(map.next_value::<serde::de::IgnoredAny>()?),
         }
         Ok(())
     }
 }
-impl<'de> airbyte_agent_runtime::serde::Deserialize<'de>
-for ExtensiveCallPartiesItemContextItemObjectsItem {
-    fn deserialize<__D: airbyte_agent_runtime::serde::Deserializer<'de>>(
-        deserializer: __D,
-    ) -> ::std::result::Result<Self, __D::Error> {
-        airbyte_agent_runtime::record::deserialize(deserializer)
+impl<'de> serde::Deserialize<'de> for ExtensiveCallPartiesItemContextItemObjectsItem {
+    fn deserialize<__D: serde::Deserializer<'de>>(d: __D) -> Result<Self, __D::Error> {
+        record::deserialize(d)
     }
 }
 /// The `ExtensiveCallPartiesItemContextItemObjectsItemFieldsItem` object.
-#[derive(Debug, Clone, Default, airbyte_agent_runtime::serde::Serialize)]
+#[derive(Debug, Clone, Default, serde::Serialize)]
 #[serde(crate = "airbyte_agent_runtime::serde")]
 pub struct ExtensiveCallPartiesItemContextItemObjectsItemFieldsItem {
     /// Name shown for the field.
@@ -859,41 +785,36 @@ pub struct ExtensiveCallPartiesItemContextItemObjectsItemFieldsItem {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub value: Option<Value>,
 }
-impl airbyte_agent_runtime::record::Record
-for ExtensiveCallPartiesItemContextItemObjectsItemFieldsItem {
+impl record::Record for ExtensiveCallPartiesItemContextItemObjectsItemFieldsItem {
     const NAME: &'static str = "ExtensiveCallPartiesItemContextItemObjectsItemFieldsItem";
     fn field_index(key: &str) -> Option<usize> {
         match key {
-            "name" => Some(0usize),
-            "value" => Some(1usize),
+            "name" => Some(0),
+            "value" => Some(1),
             _ => None,
         }
     }
-    fn set_field<'de, __M: airbyte_agent_runtime::serde::de::MapAccess<'de>>(
+    fn set_field<'de, __M: serde::de::MapAccess<'de>>(
         &mut self,
         index: usize,
         map: &mut __M,
-    ) -> ::std::result::Result<(), __M::Error> {
+    ) -> Result<(), __M::Error> {
         match index {
-            0usize => self.name = map.next_value()?,
-            1usize => self.value = map.next_value()?,
-            _ => {
-                map.next_value::<airbyte_agent_runtime::serde::de::IgnoredAny>()?;
-            }
+            0 => self.name = map.next_value()?,
+            1 => self.value = map.next_value()?,
+            _ => drop(map.next_value::<serde::de::IgnoredAny>()?),
         }
         Ok(())
     }
 }
-impl<'de> airbyte_agent_runtime::serde::Deserialize<'de>
+impl<'de> serde::Deserialize<'de>
 for ExtensiveCallPartiesItemContextItemObjectsItemFieldsItem {
-    fn deserialize<__D: airbyte_agent_runtime::serde::Deserializer<'de>>(
-        deserializer: __D,
-    ) -> ::std::result::Result<Self, __D::Error> {
-        airbyte_agent_runtime::record::deserialize(deserializer)
+    fn deserialize<__D: serde::Deserializer<'de>>(d: __D) -> Result<Self, __D::Error> {
+        record::deserialize(d)
     }
 }
 /// Object describing the interaction.
-#[derive(Debug, Clone, Default, airbyte_agent_runtime::serde::Serialize)]
+#[derive(Debug, Clone, Default, serde::Serialize)]
 #[serde(crate = "airbyte_agent_runtime::serde")]
 pub struct ExtensiveCallInteraction {
     /// `interactionStats`
@@ -903,47 +824,41 @@ pub struct ExtensiveCallInteraction {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub questions: Option<ExtensiveCallInteractionQuestions>,
 }
-impl airbyte_agent_runtime::record::Record for ExtensiveCallInteraction {
+impl record::Record for ExtensiveCallInteraction {
     const NAME: &'static str = "ExtensiveCallInteraction";
     fn field_index(key: &str) -> Option<usize> {
         match key {
-            "interactionStats" => Some(0usize),
-            "questions" => Some(1usize),
+            "interactionStats" => Some(0),
+            "questions" => Some(1),
             _ => None,
         }
     }
-    fn set_field<'de, __M: airbyte_agent_runtime::serde::de::MapAccess<'de>>(
+    fn set_field<'de, __M: serde::de::MapAccess<'de>>(
         &mut self,
         index: usize,
         map: &mut __M,
-    ) -> ::std::result::Result<(), __M::Error> {
+    ) -> Result<(), __M::Error> {
         match index {
-            0usize => {
+            0 => {
                 self.interaction_stats = map
                     .next_value::<
-                        airbyte_agent_runtime::record::SkipNulls<
-                            ExtensiveCallInteractionInteractionStatsItem,
-                        >,
+                        record::SkipNulls<ExtensiveCallInteractionInteractionStatsItem>,
                     >()?
                     .0;
             }
-            1usize => self.questions = map.next_value()?,
-            _ => {
-                map.next_value::<airbyte_agent_runtime::serde::de::IgnoredAny>()?;
-            }
+            1 => self.questions = map.next_value()?,
+            _ => drop(map.next_value::<serde::de::IgnoredAny>()?),
         }
         Ok(())
     }
 }
-impl<'de> airbyte_agent_runtime::serde::Deserialize<'de> for ExtensiveCallInteraction {
-    fn deserialize<__D: airbyte_agent_runtime::serde::Deserializer<'de>>(
-        deserializer: __D,
-    ) -> ::std::result::Result<Self, __D::Error> {
-        airbyte_agent_runtime::record::deserialize(deserializer)
+impl<'de> serde::Deserialize<'de> for ExtensiveCallInteraction {
+    fn deserialize<__D: serde::Deserializer<'de>>(d: __D) -> Result<Self, __D::Error> {
+        record::deserialize(d)
     }
 }
 /// The `ExtensiveCallInteractionInteractionStatsItem` object.
-#[derive(Debug, Clone, Default, airbyte_agent_runtime::serde::Serialize)]
+#[derive(Debug, Clone, Default, serde::Serialize)]
 #[serde(crate = "airbyte_agent_runtime::serde")]
 pub struct ExtensiveCallInteractionInteractionStatsItem {
     /// Name shown for the interaction stat.
@@ -953,41 +868,35 @@ pub struct ExtensiveCallInteractionInteractionStatsItem {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub value: Option<f64>,
 }
-impl airbyte_agent_runtime::record::Record
-for ExtensiveCallInteractionInteractionStatsItem {
+impl record::Record for ExtensiveCallInteractionInteractionStatsItem {
     const NAME: &'static str = "ExtensiveCallInteractionInteractionStatsItem";
     fn field_index(key: &str) -> Option<usize> {
         match key {
-            "name" => Some(0usize),
-            "value" => Some(1usize),
+            "name" => Some(0),
+            "value" => Some(1),
             _ => None,
         }
     }
-    fn set_field<'de, __M: airbyte_agent_runtime::serde::de::MapAccess<'de>>(
+    fn set_field<'de, __M: serde::de::MapAccess<'de>>(
         &mut self,
         index: usize,
         map: &mut __M,
-    ) -> ::std::result::Result<(), __M::Error> {
+    ) -> Result<(), __M::Error> {
         match index {
-            0usize => self.name = map.next_value()?,
-            1usize => self.value = map.next_value()?,
-            _ => {
-                map.next_value::<airbyte_agent_runtime::serde::de::IgnoredAny>()?;
-            }
+            0 => self.name = map.next_value()?,
+            1 => self.value = map.next_value()?,
+            _ => drop(map.next_value::<serde::de::IgnoredAny>()?),
         }
         Ok(())
     }
 }
-impl<'de> airbyte_agent_runtime::serde::Deserialize<'de>
-for ExtensiveCallInteractionInteractionStatsItem {
-    fn deserialize<__D: airbyte_agent_runtime::serde::Deserializer<'de>>(
-        deserializer: __D,
-    ) -> ::std::result::Result<Self, __D::Error> {
-        airbyte_agent_runtime::record::deserialize(deserializer)
+impl<'de> serde::Deserialize<'de> for ExtensiveCallInteractionInteractionStatsItem {
+    fn deserialize<__D: serde::Deserializer<'de>>(d: __D) -> Result<Self, __D::Error> {
+        record::deserialize(d)
     }
 }
 /// The `ExtensiveCallInteractionQuestions` object.
-#[derive(Debug, Clone, Default, airbyte_agent_runtime::serde::Serialize)]
+#[derive(Debug, Clone, Default, serde::Serialize)]
 #[serde(crate = "airbyte_agent_runtime::serde")]
 pub struct ExtensiveCallInteractionQuestions {
     /// `companyCount`
@@ -997,83 +906,72 @@ pub struct ExtensiveCallInteractionQuestions {
     #[serde(rename = "nonCompanyCount", skip_serializing_if = "Option::is_none")]
     pub non_company_count: Option<i64>,
 }
-impl airbyte_agent_runtime::record::Record for ExtensiveCallInteractionQuestions {
+impl record::Record for ExtensiveCallInteractionQuestions {
     const NAME: &'static str = "ExtensiveCallInteractionQuestions";
     fn field_index(key: &str) -> Option<usize> {
         match key {
-            "companyCount" => Some(0usize),
-            "nonCompanyCount" => Some(1usize),
+            "companyCount" => Some(0),
+            "nonCompanyCount" => Some(1),
             _ => None,
         }
     }
-    fn set_field<'de, __M: airbyte_agent_runtime::serde::de::MapAccess<'de>>(
+    fn set_field<'de, __M: serde::de::MapAccess<'de>>(
         &mut self,
         index: usize,
         map: &mut __M,
-    ) -> ::std::result::Result<(), __M::Error> {
+    ) -> Result<(), __M::Error> {
         match index {
-            0usize => self.company_count = map.next_value()?,
-            1usize => self.non_company_count = map.next_value()?,
-            _ => {
-                map.next_value::<airbyte_agent_runtime::serde::de::IgnoredAny>()?;
-            }
+            0 => self.company_count = map.next_value()?,
+            1 => self.non_company_count = map.next_value()?,
+            _ => drop(map.next_value::<serde::de::IgnoredAny>()?),
         }
         Ok(())
     }
 }
-impl<'de> airbyte_agent_runtime::serde::Deserialize<'de>
-for ExtensiveCallInteractionQuestions {
-    fn deserialize<__D: airbyte_agent_runtime::serde::Deserializer<'de>>(
-        deserializer: __D,
-    ) -> ::std::result::Result<Self, __D::Error> {
-        airbyte_agent_runtime::record::deserialize(deserializer)
+impl<'de> serde::Deserialize<'de> for ExtensiveCallInteractionQuestions {
+    fn deserialize<__D: serde::Deserializer<'de>>(d: __D) -> Result<Self, __D::Error> {
+        record::deserialize(d)
     }
 }
 /// Object describing the collaboration.
-#[derive(Debug, Clone, Default, airbyte_agent_runtime::serde::Serialize)]
+#[derive(Debug, Clone, Default, serde::Serialize)]
 #[serde(crate = "airbyte_agent_runtime::serde")]
 pub struct ExtensiveCallCollaboration {
     /// `publicComments`
     #[serde(rename = "publicComments", skip_serializing_if = "Option::is_none")]
     pub public_comments: Option<Vec<Map<String, Value>>>,
 }
-impl airbyte_agent_runtime::record::Record for ExtensiveCallCollaboration {
+impl record::Record for ExtensiveCallCollaboration {
     const NAME: &'static str = "ExtensiveCallCollaboration";
     fn field_index(key: &str) -> Option<usize> {
         match key {
-            "publicComments" => Some(0usize),
+            "publicComments" => Some(0),
             _ => None,
         }
     }
-    fn set_field<'de, __M: airbyte_agent_runtime::serde::de::MapAccess<'de>>(
+    fn set_field<'de, __M: serde::de::MapAccess<'de>>(
         &mut self,
         index: usize,
         map: &mut __M,
-    ) -> ::std::result::Result<(), __M::Error> {
+    ) -> Result<(), __M::Error> {
         match index {
-            0usize => {
+            0 => {
                 self.public_comments = map
-                    .next_value::<
-                        airbyte_agent_runtime::record::SkipNulls<Map<String, Value>>,
-                    >()?
+                    .next_value::<record::SkipNulls<Map<String, Value>>>()?
                     .0;
             }
-            _ => {
-                map.next_value::<airbyte_agent_runtime::serde::de::IgnoredAny>()?;
-            }
+            _ => drop(map.next_value::<serde::de::IgnoredAny>()?),
         }
         Ok(())
     }
 }
-impl<'de> airbyte_agent_runtime::serde::Deserialize<'de> for ExtensiveCallCollaboration {
-    fn deserialize<__D: airbyte_agent_runtime::serde::Deserializer<'de>>(
-        deserializer: __D,
-    ) -> ::std::result::Result<Self, __D::Error> {
-        airbyte_agent_runtime::record::deserialize(deserializer)
+impl<'de> serde::Deserialize<'de> for ExtensiveCallCollaboration {
+    fn deserialize<__D: serde::Deserializer<'de>>(d: __D) -> Result<Self, __D::Error> {
+        record::deserialize(d)
     }
 }
 /// Free-form content of the calls extensive.
-#[derive(Debug, Clone, Default, airbyte_agent_runtime::serde::Serialize)]
+#[derive(Debug, Clone, Default, serde::Serialize)]
 #[serde(crate = "airbyte_agent_runtime::serde")]
 pub struct ExtensiveCallContent {
     /// `topics`
@@ -1086,57 +984,45 @@ pub struct ExtensiveCallContent {
     #[serde(rename = "pointsOfInterest", skip_serializing_if = "Option::is_none")]
     pub points_of_interest: Option<Map<String, Value>>,
 }
-impl airbyte_agent_runtime::record::Record for ExtensiveCallContent {
+impl record::Record for ExtensiveCallContent {
     const NAME: &'static str = "ExtensiveCallContent";
     fn field_index(key: &str) -> Option<usize> {
         match key {
-            "topics" => Some(0usize),
-            "trackers" => Some(1usize),
-            "pointsOfInterest" => Some(2usize),
+            "topics" => Some(0),
+            "trackers" => Some(1),
+            "pointsOfInterest" => Some(2),
             _ => None,
         }
     }
-    fn set_field<'de, __M: airbyte_agent_runtime::serde::de::MapAccess<'de>>(
+    fn set_field<'de, __M: serde::de::MapAccess<'de>>(
         &mut self,
         index: usize,
         map: &mut __M,
-    ) -> ::std::result::Result<(), __M::Error> {
+    ) -> Result<(), __M::Error> {
         match index {
-            0usize => {
+            0 => {
                 self.topics = map
-                    .next_value::<
-                        airbyte_agent_runtime::record::SkipNulls<
-                            ExtensiveCallContentTopicsItem,
-                        >,
-                    >()?
+                    .next_value::<record::SkipNulls<ExtensiveCallContentTopicsItem>>()?
                     .0;
             }
-            1usize => {
+            1 => {
                 self.trackers = map
-                    .next_value::<
-                        airbyte_agent_runtime::record::SkipNulls<
-                            ExtensiveCallContentTrackersItem,
-                        >,
-                    >()?
+                    .next_value::<record::SkipNulls<ExtensiveCallContentTrackersItem>>()?
                     .0;
             }
-            2usize => self.points_of_interest = map.next_value()?,
-            _ => {
-                map.next_value::<airbyte_agent_runtime::serde::de::IgnoredAny>()?;
-            }
+            2 => self.points_of_interest = map.next_value()?,
+            _ => drop(map.next_value::<serde::de::IgnoredAny>()?),
         }
         Ok(())
     }
 }
-impl<'de> airbyte_agent_runtime::serde::Deserialize<'de> for ExtensiveCallContent {
-    fn deserialize<__D: airbyte_agent_runtime::serde::Deserializer<'de>>(
-        deserializer: __D,
-    ) -> ::std::result::Result<Self, __D::Error> {
-        airbyte_agent_runtime::record::deserialize(deserializer)
+impl<'de> serde::Deserialize<'de> for ExtensiveCallContent {
+    fn deserialize<__D: serde::Deserializer<'de>>(d: __D) -> Result<Self, __D::Error> {
+        record::deserialize(d)
     }
 }
 /// The `ExtensiveCallContentTopicsItem` object.
-#[derive(Debug, Clone, Default, airbyte_agent_runtime::serde::Serialize)]
+#[derive(Debug, Clone, Default, serde::Serialize)]
 #[serde(crate = "airbyte_agent_runtime::serde")]
 pub struct ExtensiveCallContentTopicsItem {
     /// `name`
@@ -1146,40 +1032,35 @@ pub struct ExtensiveCallContentTopicsItem {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub duration: Option<f64>,
 }
-impl airbyte_agent_runtime::record::Record for ExtensiveCallContentTopicsItem {
+impl record::Record for ExtensiveCallContentTopicsItem {
     const NAME: &'static str = "ExtensiveCallContentTopicsItem";
     fn field_index(key: &str) -> Option<usize> {
         match key {
-            "name" => Some(0usize),
-            "duration" => Some(1usize),
+            "name" => Some(0),
+            "duration" => Some(1),
             _ => None,
         }
     }
-    fn set_field<'de, __M: airbyte_agent_runtime::serde::de::MapAccess<'de>>(
+    fn set_field<'de, __M: serde::de::MapAccess<'de>>(
         &mut self,
         index: usize,
         map: &mut __M,
-    ) -> ::std::result::Result<(), __M::Error> {
+    ) -> Result<(), __M::Error> {
         match index {
-            0usize => self.name = map.next_value()?,
-            1usize => self.duration = map.next_value()?,
-            _ => {
-                map.next_value::<airbyte_agent_runtime::serde::de::IgnoredAny>()?;
-            }
+            0 => self.name = map.next_value()?,
+            1 => self.duration = map.next_value()?,
+            _ => drop(map.next_value::<serde::de::IgnoredAny>()?),
         }
         Ok(())
     }
 }
-impl<'de> airbyte_agent_runtime::serde::Deserialize<'de>
-for ExtensiveCallContentTopicsItem {
-    fn deserialize<__D: airbyte_agent_runtime::serde::Deserializer<'de>>(
-        deserializer: __D,
-    ) -> ::std::result::Result<Self, __D::Error> {
-        airbyte_agent_runtime::record::deserialize(deserializer)
+impl<'de> serde::Deserialize<'de> for ExtensiveCallContentTopicsItem {
+    fn deserialize<__D: serde::Deserializer<'de>>(d: __D) -> Result<Self, __D::Error> {
+        record::deserialize(d)
     }
 }
 /// The `ExtensiveCallContentTrackersItem` object.
-#[derive(Debug, Clone, Default, airbyte_agent_runtime::serde::Serialize)]
+#[derive(Debug, Clone, Default, serde::Serialize)]
 #[serde(crate = "airbyte_agent_runtime::serde")]
 pub struct ExtensiveCallContentTrackersItem {
     /// `id`
@@ -1198,52 +1079,45 @@ pub struct ExtensiveCallContentTrackersItem {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub occurrences: Option<Vec<Map<String, Value>>>,
 }
-impl airbyte_agent_runtime::record::Record for ExtensiveCallContentTrackersItem {
+impl record::Record for ExtensiveCallContentTrackersItem {
     const NAME: &'static str = "ExtensiveCallContentTrackersItem";
     fn field_index(key: &str) -> Option<usize> {
         match key {
-            "id" => Some(0usize),
-            "name" => Some(1usize),
-            "count" => Some(2usize),
-            "type" => Some(3usize),
-            "occurrences" => Some(4usize),
+            "id" => Some(0),
+            "name" => Some(1),
+            "count" => Some(2),
+            "type" => Some(3),
+            "occurrences" => Some(4),
             _ => None,
         }
     }
-    fn set_field<'de, __M: airbyte_agent_runtime::serde::de::MapAccess<'de>>(
+    fn set_field<'de, __M: serde::de::MapAccess<'de>>(
         &mut self,
         index: usize,
         map: &mut __M,
-    ) -> ::std::result::Result<(), __M::Error> {
+    ) -> Result<(), __M::Error> {
         match index {
-            0usize => self.id = map.next_value()?,
-            1usize => self.name = map.next_value()?,
-            2usize => self.count = map.next_value()?,
-            3usize => self.type_ = map.next_value()?,
-            4usize => {
+            0 => self.id = map.next_value()?,
+            1 => self.name = map.next_value()?,
+            2 => self.count = map.next_value()?,
+            3 => self.type_ = map.next_value()?,
+            4 => {
                 self.occurrences = map
-                    .next_value::<
-                        airbyte_agent_runtime::record::SkipNulls<Map<String, Value>>,
-                    >()?
+                    .next_value::<record::SkipNulls<Map<String, Value>>>()?
                     .0;
             }
-            _ => {
-                map.next_value::<airbyte_agent_runtime::serde::de::IgnoredAny>()?;
-            }
+            _ => drop(map.next_value::<serde::de::IgnoredAny>()?),
         }
         Ok(())
     }
 }
-impl<'de> airbyte_agent_runtime::serde::Deserialize<'de>
-for ExtensiveCallContentTrackersItem {
-    fn deserialize<__D: airbyte_agent_runtime::serde::Deserializer<'de>>(
-        deserializer: __D,
-    ) -> ::std::result::Result<Self, __D::Error> {
-        airbyte_agent_runtime::record::deserialize(deserializer)
+impl<'de> serde::Deserialize<'de> for ExtensiveCallContentTrackersItem {
+    fn deserialize<__D: serde::Deserializer<'de>>(d: __D) -> Result<Self, __D::Error> {
+        record::deserialize(d)
     }
 }
 /// Media kind of the call (audio or video).
-#[derive(Debug, Clone, Default, airbyte_agent_runtime::serde::Serialize)]
+#[derive(Debug, Clone, Default, serde::Serialize)]
 #[serde(crate = "airbyte_agent_runtime::serde")]
 pub struct ExtensiveCallMedia {
     /// `audioUrl`
@@ -1253,39 +1127,35 @@ pub struct ExtensiveCallMedia {
     #[serde(rename = "videoUrl", skip_serializing_if = "Option::is_none")]
     pub video_url: Option<String>,
 }
-impl airbyte_agent_runtime::record::Record for ExtensiveCallMedia {
+impl record::Record for ExtensiveCallMedia {
     const NAME: &'static str = "ExtensiveCallMedia";
     fn field_index(key: &str) -> Option<usize> {
         match key {
-            "audioUrl" => Some(0usize),
-            "videoUrl" => Some(1usize),
+            "audioUrl" => Some(0),
+            "videoUrl" => Some(1),
             _ => None,
         }
     }
-    fn set_field<'de, __M: airbyte_agent_runtime::serde::de::MapAccess<'de>>(
+    fn set_field<'de, __M: serde::de::MapAccess<'de>>(
         &mut self,
         index: usize,
         map: &mut __M,
-    ) -> ::std::result::Result<(), __M::Error> {
+    ) -> Result<(), __M::Error> {
         match index {
-            0usize => self.audio_url = map.next_value()?,
-            1usize => self.video_url = map.next_value()?,
-            _ => {
-                map.next_value::<airbyte_agent_runtime::serde::de::IgnoredAny>()?;
-            }
+            0 => self.audio_url = map.next_value()?,
+            1 => self.video_url = map.next_value()?,
+            _ => drop(map.next_value::<serde::de::IgnoredAny>()?),
         }
         Ok(())
     }
 }
-impl<'de> airbyte_agent_runtime::serde::Deserialize<'de> for ExtensiveCallMedia {
-    fn deserialize<__D: airbyte_agent_runtime::serde::Deserializer<'de>>(
-        deserializer: __D,
-    ) -> ::std::result::Result<Self, __D::Error> {
-        airbyte_agent_runtime::record::deserialize(deserializer)
+impl<'de> serde::Deserialize<'de> for ExtensiveCallMedia {
+    fn deserialize<__D: serde::Deserializer<'de>>(d: __D) -> Result<Self, __D::Error> {
+        record::deserialize(d)
     }
 }
 /// Metadata returned by `calls_extensive.list` next to the records.
-#[derive(Debug, Clone, Default, airbyte_agent_runtime::serde::Serialize)]
+#[derive(Debug, Clone, Default, serde::Serialize)]
 #[serde(crate = "airbyte_agent_runtime::serde")]
 pub struct CallsExtensiveListMeta {
     /// `$.records.cursor`
@@ -1298,36 +1168,32 @@ pub struct CallsExtensiveListMeta {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub current_page_number: Option<i64>,
 }
-impl airbyte_agent_runtime::record::Record for CallsExtensiveListMeta {
+impl record::Record for CallsExtensiveListMeta {
     const NAME: &'static str = "CallsExtensiveListMeta";
     fn field_index(key: &str) -> Option<usize> {
         match key {
-            "cursor" => Some(0usize),
-            "total_records" => Some(1usize),
-            "current_page_number" => Some(2usize),
+            "cursor" => Some(0),
+            "total_records" => Some(1),
+            "current_page_number" => Some(2),
             _ => None,
         }
     }
-    fn set_field<'de, __M: airbyte_agent_runtime::serde::de::MapAccess<'de>>(
+    fn set_field<'de, __M: serde::de::MapAccess<'de>>(
         &mut self,
         index: usize,
         map: &mut __M,
-    ) -> ::std::result::Result<(), __M::Error> {
+    ) -> Result<(), __M::Error> {
         match index {
-            0usize => self.cursor = map.next_value()?,
-            1usize => self.total_records = map.next_value()?,
-            2usize => self.current_page_number = map.next_value()?,
-            _ => {
-                map.next_value::<airbyte_agent_runtime::serde::de::IgnoredAny>()?;
-            }
+            0 => self.cursor = map.next_value()?,
+            1 => self.total_records = map.next_value()?,
+            2 => self.current_page_number = map.next_value()?,
+            _ => drop(map.next_value::<serde::de::IgnoredAny>()?),
         }
         Ok(())
     }
 }
-impl<'de> airbyte_agent_runtime::serde::Deserialize<'de> for CallsExtensiveListMeta {
-    fn deserialize<__D: airbyte_agent_runtime::serde::Deserializer<'de>>(
-        deserializer: __D,
-    ) -> ::std::result::Result<Self, __D::Error> {
-        airbyte_agent_runtime::record::deserialize(deserializer)
+impl<'de> serde::Deserialize<'de> for CallsExtensiveListMeta {
+    fn deserialize<__D: serde::Deserializer<'de>>(d: __D) -> Result<Self, __D::Error> {
+        record::deserialize(d)
     }
 }

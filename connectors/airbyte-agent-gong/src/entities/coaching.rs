@@ -2,7 +2,7 @@
 
 //! Entity `coaching`: handle, request builders and record types.
 use airbyte_agent_runtime::serde_json::Value;
-use airbyte_agent_runtime::{Client, Page, PageStream, Params, Result};
+use airbyte_agent_runtime::{Client, Page, PageStream, Params, Result, record, serde};
 impl crate::GongConnector {
     /// Coaching figures for a manager and one of their reports.
     pub fn coaching(&self) -> Coaching {
@@ -50,16 +50,11 @@ pub struct CoachingListRequest {
 impl CoachingListRequest {
     /// Send the request.
     pub async fn send(self) -> Result<Page<CoachingData, CoachingListMeta>> {
-        self.client
-            .call_list::<
-                CoachingData,
-                CoachingListMeta,
-            >(&crate::descriptor::COACHING[0usize], self.params)
-            .await
+        self.client.call_list(&crate::descriptor::COACHING[0], self.params).await
     }
     /// Every page, lazily, following the operation's pagination.
     pub fn pages(self) -> PageStream<CoachingData, CoachingListMeta> {
-        self.client.pages(&crate::descriptor::COACHING[0usize], self.params)
+        self.client.pages(&crate::descriptor::COACHING[0], self.params)
     }
     /// The parameters collected so far (wire names).
     pub fn params(&self) -> &Params {
@@ -80,7 +75,7 @@ impl ::std::future::IntoFuture for CoachingListRequest {
     }
 }
 /// Coaching figures for a manager and one of their reports.
-#[derive(Debug, Clone, Default, airbyte_agent_runtime::serde::Serialize)]
+#[derive(Debug, Clone, Default, serde::Serialize)]
 #[serde(crate = "airbyte_agent_runtime::serde")]
 pub struct CoachingData {
     /// Identifier of the related user.
@@ -99,45 +94,41 @@ pub struct CoachingData {
     #[serde(rename = "coachingMetrics", skip_serializing_if = "Option::is_none")]
     pub coaching_metrics: Option<CoachingMetrics>,
 }
-impl airbyte_agent_runtime::record::Record for CoachingData {
+impl record::Record for CoachingData {
     const NAME: &'static str = "CoachingData";
     fn field_index(key: &str) -> Option<usize> {
         match key {
-            "userId" => Some(0usize),
-            "userEmailAddress" => Some(1usize),
-            "userName" => Some(2usize),
-            "isManager" => Some(3usize),
-            "coachingMetrics" => Some(4usize),
+            "userId" => Some(0),
+            "userEmailAddress" => Some(1),
+            "userName" => Some(2),
+            "isManager" => Some(3),
+            "coachingMetrics" => Some(4),
             _ => None,
         }
     }
-    fn set_field<'de, __M: airbyte_agent_runtime::serde::de::MapAccess<'de>>(
+    fn set_field<'de, __M: serde::de::MapAccess<'de>>(
         &mut self,
         index: usize,
         map: &mut __M,
-    ) -> ::std::result::Result<(), __M::Error> {
+    ) -> Result<(), __M::Error> {
         match index {
-            0usize => self.user_id = map.next_value()?,
-            1usize => self.user_email_address = map.next_value()?,
-            2usize => self.user_name = map.next_value()?,
-            3usize => self.is_manager = map.next_value()?,
-            4usize => self.coaching_metrics = map.next_value()?,
-            _ => {
-                map.next_value::<airbyte_agent_runtime::serde::de::IgnoredAny>()?;
-            }
+            0 => self.user_id = map.next_value()?,
+            1 => self.user_email_address = map.next_value()?,
+            2 => self.user_name = map.next_value()?,
+            3 => self.is_manager = map.next_value()?,
+            4 => self.coaching_metrics = map.next_value()?,
+            _ => drop(map.next_value::<serde::de::IgnoredAny>()?),
         }
         Ok(())
     }
 }
-impl<'de> airbyte_agent_runtime::serde::Deserialize<'de> for CoachingData {
-    fn deserialize<__D: airbyte_agent_runtime::serde::Deserializer<'de>>(
-        deserializer: __D,
-    ) -> ::std::result::Result<Self, __D::Error> {
-        airbyte_agent_runtime::record::deserialize(deserializer)
+impl<'de> serde::Deserialize<'de> for CoachingData {
+    fn deserialize<__D: serde::Deserializer<'de>>(d: __D) -> Result<Self, __D::Error> {
+        record::deserialize(d)
     }
 }
 /// Coaching figures of one user.
-#[derive(Debug, Clone, Default, airbyte_agent_runtime::serde::Serialize)]
+#[derive(Debug, Clone, Default, serde::Serialize)]
 #[serde(crate = "airbyte_agent_runtime::serde")]
 pub struct CoachingMetrics {
     /// Calls listened (numeric).
@@ -156,48 +147,44 @@ pub struct CoachingMetrics {
     #[serde(rename = "scorecardsFilled", skip_serializing_if = "Option::is_none")]
     pub scorecards_filled: Option<i64>,
 }
-impl airbyte_agent_runtime::record::Record for CoachingMetrics {
+impl record::Record for CoachingMetrics {
     const NAME: &'static str = "CoachingMetrics";
     fn field_index(key: &str) -> Option<usize> {
         match key {
-            "callsListened" => Some(0usize),
-            "callsAttended" => Some(1usize),
-            "callsWithFeedback" => Some(2usize),
-            "callsWithComments" => Some(3usize),
-            "scorecardsFilled" => Some(4usize),
+            "callsListened" => Some(0),
+            "callsAttended" => Some(1),
+            "callsWithFeedback" => Some(2),
+            "callsWithComments" => Some(3),
+            "scorecardsFilled" => Some(4),
             _ => None,
         }
     }
-    fn set_field<'de, __M: airbyte_agent_runtime::serde::de::MapAccess<'de>>(
+    fn set_field<'de, __M: serde::de::MapAccess<'de>>(
         &mut self,
         index: usize,
         map: &mut __M,
-    ) -> ::std::result::Result<(), __M::Error> {
+    ) -> Result<(), __M::Error> {
         match index {
-            0usize => self.calls_listened = map.next_value()?,
-            1usize => self.calls_attended = map.next_value()?,
-            2usize => self.calls_with_feedback = map.next_value()?,
-            3usize => self.calls_with_comments = map.next_value()?,
-            4usize => self.scorecards_filled = map.next_value()?,
-            _ => {
-                map.next_value::<airbyte_agent_runtime::serde::de::IgnoredAny>()?;
-            }
+            0 => self.calls_listened = map.next_value()?,
+            1 => self.calls_attended = map.next_value()?,
+            2 => self.calls_with_feedback = map.next_value()?,
+            3 => self.calls_with_comments = map.next_value()?,
+            4 => self.scorecards_filled = map.next_value()?,
+            _ => drop(map.next_value::<serde::de::IgnoredAny>()?),
         }
         Ok(())
     }
 }
-impl<'de> airbyte_agent_runtime::serde::Deserialize<'de> for CoachingMetrics {
-    fn deserialize<__D: airbyte_agent_runtime::serde::Deserializer<'de>>(
-        deserializer: __D,
-    ) -> ::std::result::Result<Self, __D::Error> {
-        airbyte_agent_runtime::record::deserialize(deserializer)
+impl<'de> serde::Deserialize<'de> for CoachingMetrics {
+    fn deserialize<__D: serde::Deserializer<'de>>(d: __D) -> Result<Self, __D::Error> {
+        record::deserialize(d)
     }
 }
 /// Metadata returned by `coaching.list` next to the records.
-#[derive(Debug, Clone, Default, airbyte_agent_runtime::serde::Serialize)]
+#[derive(Debug, Clone, Default, serde::Serialize)]
 #[serde(crate = "airbyte_agent_runtime::serde")]
 pub struct CoachingListMeta {}
-impl airbyte_agent_runtime::record::Record for CoachingListMeta {
+impl record::Record for CoachingListMeta {
     const NAME: &'static str = "CoachingListMeta";
     fn field_index(key: &str) -> Option<usize> {
         {
@@ -205,20 +192,18 @@ impl airbyte_agent_runtime::record::Record for CoachingListMeta {
             None
         }
     }
-    fn set_field<'de, __M: airbyte_agent_runtime::serde::de::MapAccess<'de>>(
+    fn set_field<'de, __M: serde::de::MapAccess<'de>>(
         &mut self,
         index: usize,
         map: &mut __M,
-    ) -> ::std::result::Result<(), __M::Error> {
+    ) -> Result<(), __M::Error> {
         let _ = index;
-        map.next_value::<airbyte_agent_runtime::serde::de::IgnoredAny>()?;
+        map.next_value::<serde::de::IgnoredAny>()?;
         Ok(())
     }
 }
-impl<'de> airbyte_agent_runtime::serde::Deserialize<'de> for CoachingListMeta {
-    fn deserialize<__D: airbyte_agent_runtime::serde::Deserializer<'de>>(
-        deserializer: __D,
-    ) -> ::std::result::Result<Self, __D::Error> {
-        airbyte_agent_runtime::record::deserialize(deserializer)
+impl<'de> serde::Deserialize<'de> for CoachingListMeta {
+    fn deserialize<__D: serde::Deserializer<'de>>(d: __D) -> Result<Self, __D::Error> {
+        record::deserialize(d)
     }
 }

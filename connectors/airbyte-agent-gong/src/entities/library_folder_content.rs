@@ -2,7 +2,7 @@
 
 //! Entity `library_folder_content`: handle, request builders and record types.
 use airbyte_agent_runtime::serde_json::Value;
-use airbyte_agent_runtime::{Client, Page, PageStream, Params, Result};
+use airbyte_agent_runtime::{Client, Page, PageStream, Params, Result, record, serde};
 impl crate::GongConnector {
     /// A call saved in a library folder.
     pub fn library_folder_content(&self) -> LibraryFolderContent {
@@ -49,16 +49,12 @@ impl LibraryFolderContentListRequest {
     /// Send the request.
     pub async fn send(self) -> Result<Page<FolderCall, LibraryFolderContentListMeta>> {
         self.client
-            .call_list::<
-                FolderCall,
-                LibraryFolderContentListMeta,
-            >(&crate::descriptor::LIBRARY_FOLDER_CONTENT[0usize], self.params)
+            .call_list(&crate::descriptor::LIBRARY_FOLDER_CONTENT[0], self.params)
             .await
     }
     /// Every page, lazily, following the operation's pagination.
     pub fn pages(self) -> PageStream<FolderCall, LibraryFolderContentListMeta> {
-        self.client
-            .pages(&crate::descriptor::LIBRARY_FOLDER_CONTENT[0usize], self.params)
+        self.client.pages(&crate::descriptor::LIBRARY_FOLDER_CONTENT[0], self.params)
     }
     /// The parameters collected so far (wire names).
     pub fn params(&self) -> &Params {
@@ -79,7 +75,7 @@ impl ::std::future::IntoFuture for LibraryFolderContentListRequest {
     }
 }
 /// A call saved in a library folder.
-#[derive(Debug, Clone, Default, airbyte_agent_runtime::serde::Serialize)]
+#[derive(Debug, Clone, Default, serde::Serialize)]
 #[serde(crate = "airbyte_agent_runtime::serde")]
 pub struct FolderCall {
     /// ID of the call.
@@ -101,47 +97,43 @@ pub struct FolderCall {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub url: Option<String>,
 }
-impl airbyte_agent_runtime::record::Record for FolderCall {
+impl record::Record for FolderCall {
     const NAME: &'static str = "FolderCall";
     fn field_index(key: &str) -> Option<usize> {
         match key {
-            "callId" => Some(0usize),
-            "title" => Some(1usize),
-            "started" => Some(2usize),
-            "duration" => Some(3usize),
-            "primaryUserId" => Some(4usize),
-            "url" => Some(5usize),
+            "callId" => Some(0),
+            "title" => Some(1),
+            "started" => Some(2),
+            "duration" => Some(3),
+            "primaryUserId" => Some(4),
+            "url" => Some(5),
             _ => None,
         }
     }
-    fn set_field<'de, __M: airbyte_agent_runtime::serde::de::MapAccess<'de>>(
+    fn set_field<'de, __M: serde::de::MapAccess<'de>>(
         &mut self,
         index: usize,
         map: &mut __M,
-    ) -> ::std::result::Result<(), __M::Error> {
+    ) -> Result<(), __M::Error> {
         match index {
-            0usize => self.call_id = map.next_value()?,
-            1usize => self.title = map.next_value()?,
-            2usize => self.started = map.next_value()?,
-            3usize => self.duration = map.next_value()?,
-            4usize => self.primary_user_id = map.next_value()?,
-            5usize => self.url = map.next_value()?,
-            _ => {
-                map.next_value::<airbyte_agent_runtime::serde::de::IgnoredAny>()?;
-            }
+            0 => self.call_id = map.next_value()?,
+            1 => self.title = map.next_value()?,
+            2 => self.started = map.next_value()?,
+            3 => self.duration = map.next_value()?,
+            4 => self.primary_user_id = map.next_value()?,
+            5 => self.url = map.next_value()?,
+            _ => drop(map.next_value::<serde::de::IgnoredAny>()?),
         }
         Ok(())
     }
 }
-impl<'de> airbyte_agent_runtime::serde::Deserialize<'de> for FolderCall {
-    fn deserialize<__D: airbyte_agent_runtime::serde::Deserializer<'de>>(
-        deserializer: __D,
-    ) -> ::std::result::Result<Self, __D::Error> {
-        airbyte_agent_runtime::record::deserialize(deserializer)
+impl<'de> serde::Deserialize<'de> for FolderCall {
+    fn deserialize<__D: serde::Deserializer<'de>>(d: __D) -> Result<Self, __D::Error> {
+        record::deserialize(d)
     }
 }
 /// Metadata returned by `library_folder_content.list` next to the records.
-#[derive(Debug, Clone, Default, airbyte_agent_runtime::serde::Serialize)]
+#[derive(Debug, Clone, Default, serde::Serialize)]
 #[serde(crate = "airbyte_agent_runtime::serde")]
 pub struct LibraryFolderContentListMeta {
     /// `$.records.cursor`
@@ -154,37 +146,32 @@ pub struct LibraryFolderContentListMeta {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub current_page_number: Option<i64>,
 }
-impl airbyte_agent_runtime::record::Record for LibraryFolderContentListMeta {
+impl record::Record for LibraryFolderContentListMeta {
     const NAME: &'static str = "LibraryFolderContentListMeta";
     fn field_index(key: &str) -> Option<usize> {
         match key {
-            "cursor" => Some(0usize),
-            "total_records" => Some(1usize),
-            "current_page_number" => Some(2usize),
+            "cursor" => Some(0),
+            "total_records" => Some(1),
+            "current_page_number" => Some(2),
             _ => None,
         }
     }
-    fn set_field<'de, __M: airbyte_agent_runtime::serde::de::MapAccess<'de>>(
+    fn set_field<'de, __M: serde::de::MapAccess<'de>>(
         &mut self,
         index: usize,
         map: &mut __M,
-    ) -> ::std::result::Result<(), __M::Error> {
+    ) -> Result<(), __M::Error> {
         match index {
-            0usize => self.cursor = map.next_value()?,
-            1usize => self.total_records = map.next_value()?,
-            2usize => self.current_page_number = map.next_value()?,
-            _ => {
-                map.next_value::<airbyte_agent_runtime::serde::de::IgnoredAny>()?;
-            }
+            0 => self.cursor = map.next_value()?,
+            1 => self.total_records = map.next_value()?,
+            2 => self.current_page_number = map.next_value()?,
+            _ => drop(map.next_value::<serde::de::IgnoredAny>()?),
         }
         Ok(())
     }
 }
-impl<'de> airbyte_agent_runtime::serde::Deserialize<'de>
-for LibraryFolderContentListMeta {
-    fn deserialize<__D: airbyte_agent_runtime::serde::Deserializer<'de>>(
-        deserializer: __D,
-    ) -> ::std::result::Result<Self, __D::Error> {
-        airbyte_agent_runtime::record::deserialize(deserializer)
+impl<'de> serde::Deserialize<'de> for LibraryFolderContentListMeta {
+    fn deserialize<__D: serde::Deserializer<'de>>(d: __D) -> Result<Self, __D::Error> {
+        record::deserialize(d)
     }
 }

@@ -2,7 +2,7 @@
 
 //! Entity `library_folders`: handle, request builders and record types.
 use airbyte_agent_runtime::serde_json::Value;
-use airbyte_agent_runtime::{Client, Page, PageStream, Params, Result};
+use airbyte_agent_runtime::{Client, Page, PageStream, Params, Result, record, serde};
 impl crate::GongConnector {
     /// A folder of the call library.
     pub fn library_folders(&self) -> LibraryFolders {
@@ -41,16 +41,11 @@ pub struct LibraryFoldersListRequest {
 impl LibraryFoldersListRequest {
     /// Send the request.
     pub async fn send(self) -> Result<Page<LibraryFolder, LibraryFoldersListMeta>> {
-        self.client
-            .call_list::<
-                LibraryFolder,
-                LibraryFoldersListMeta,
-            >(&crate::descriptor::LIBRARY_FOLDERS[0usize], self.params)
-            .await
+        self.client.call_list(&crate::descriptor::LIBRARY_FOLDERS[0], self.params).await
     }
     /// Every page, lazily, following the operation's pagination.
     pub fn pages(self) -> PageStream<LibraryFolder, LibraryFoldersListMeta> {
-        self.client.pages(&crate::descriptor::LIBRARY_FOLDERS[0usize], self.params)
+        self.client.pages(&crate::descriptor::LIBRARY_FOLDERS[0], self.params)
     }
     /// The parameters collected so far (wire names).
     pub fn params(&self) -> &Params {
@@ -71,7 +66,7 @@ impl ::std::future::IntoFuture for LibraryFoldersListRequest {
     }
 }
 /// A folder of the call library.
-#[derive(Debug, Clone, Default, airbyte_agent_runtime::serde::Serialize)]
+#[derive(Debug, Clone, Default, serde::Serialize)]
 #[serde(crate = "airbyte_agent_runtime::serde")]
 pub struct LibraryFolder {
     /// Unique identifier of this library folder.
@@ -90,48 +85,44 @@ pub struct LibraryFolder {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub updated: Option<String>,
 }
-impl airbyte_agent_runtime::record::Record for LibraryFolder {
+impl record::Record for LibraryFolder {
     const NAME: &'static str = "LibraryFolder";
     fn field_index(key: &str) -> Option<usize> {
         match key {
-            "id" => Some(0usize),
-            "name" => Some(1usize),
-            "parentFolderId" => Some(2usize),
-            "createdBy" => Some(3usize),
-            "updated" => Some(4usize),
+            "id" => Some(0),
+            "name" => Some(1),
+            "parentFolderId" => Some(2),
+            "createdBy" => Some(3),
+            "updated" => Some(4),
             _ => None,
         }
     }
-    fn set_field<'de, __M: airbyte_agent_runtime::serde::de::MapAccess<'de>>(
+    fn set_field<'de, __M: serde::de::MapAccess<'de>>(
         &mut self,
         index: usize,
         map: &mut __M,
-    ) -> ::std::result::Result<(), __M::Error> {
+    ) -> Result<(), __M::Error> {
         match index {
-            0usize => self.id = map.next_value()?,
-            1usize => self.name = map.next_value()?,
-            2usize => self.parent_folder_id = map.next_value()?,
-            3usize => self.created_by = map.next_value()?,
-            4usize => self.updated = map.next_value()?,
-            _ => {
-                map.next_value::<airbyte_agent_runtime::serde::de::IgnoredAny>()?;
-            }
+            0 => self.id = map.next_value()?,
+            1 => self.name = map.next_value()?,
+            2 => self.parent_folder_id = map.next_value()?,
+            3 => self.created_by = map.next_value()?,
+            4 => self.updated = map.next_value()?,
+            _ => drop(map.next_value::<serde::de::IgnoredAny>()?),
         }
         Ok(())
     }
 }
-impl<'de> airbyte_agent_runtime::serde::Deserialize<'de> for LibraryFolder {
-    fn deserialize<__D: airbyte_agent_runtime::serde::Deserializer<'de>>(
-        deserializer: __D,
-    ) -> ::std::result::Result<Self, __D::Error> {
-        airbyte_agent_runtime::record::deserialize(deserializer)
+impl<'de> serde::Deserialize<'de> for LibraryFolder {
+    fn deserialize<__D: serde::Deserializer<'de>>(d: __D) -> Result<Self, __D::Error> {
+        record::deserialize(d)
     }
 }
 /// Metadata returned by `library_folders.list` next to the records.
-#[derive(Debug, Clone, Default, airbyte_agent_runtime::serde::Serialize)]
+#[derive(Debug, Clone, Default, serde::Serialize)]
 #[serde(crate = "airbyte_agent_runtime::serde")]
 pub struct LibraryFoldersListMeta {}
-impl airbyte_agent_runtime::record::Record for LibraryFoldersListMeta {
+impl record::Record for LibraryFoldersListMeta {
     const NAME: &'static str = "LibraryFoldersListMeta";
     fn field_index(key: &str) -> Option<usize> {
         {
@@ -139,20 +130,18 @@ impl airbyte_agent_runtime::record::Record for LibraryFoldersListMeta {
             None
         }
     }
-    fn set_field<'de, __M: airbyte_agent_runtime::serde::de::MapAccess<'de>>(
+    fn set_field<'de, __M: serde::de::MapAccess<'de>>(
         &mut self,
         index: usize,
         map: &mut __M,
-    ) -> ::std::result::Result<(), __M::Error> {
+    ) -> Result<(), __M::Error> {
         let _ = index;
-        map.next_value::<airbyte_agent_runtime::serde::de::IgnoredAny>()?;
+        map.next_value::<serde::de::IgnoredAny>()?;
         Ok(())
     }
 }
-impl<'de> airbyte_agent_runtime::serde::Deserialize<'de> for LibraryFoldersListMeta {
-    fn deserialize<__D: airbyte_agent_runtime::serde::Deserializer<'de>>(
-        deserializer: __D,
-    ) -> ::std::result::Result<Self, __D::Error> {
-        airbyte_agent_runtime::record::deserialize(deserializer)
+impl<'de> serde::Deserialize<'de> for LibraryFoldersListMeta {
+    fn deserialize<__D: serde::Deserializer<'de>>(d: __D) -> Result<Self, __D::Error> {
+        record::deserialize(d)
     }
 }

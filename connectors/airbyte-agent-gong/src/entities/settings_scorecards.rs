@@ -2,7 +2,7 @@
 
 //! Entity `settings_scorecards`: handle, request builders and record types.
 use airbyte_agent_runtime::serde_json::Value;
-use airbyte_agent_runtime::{Client, Page, PageStream, Params, Result};
+use airbyte_agent_runtime::{Client, Page, PageStream, Params, Result, record, serde};
 impl crate::GongConnector {
     /// Settings of a scorecard used to review calls.
     pub fn settings_scorecards(&self) -> SettingsScorecards {
@@ -47,15 +47,12 @@ impl SettingsScorecardsListRequest {
     /// Send the request.
     pub async fn send(self) -> Result<Page<Scorecard, SettingsScorecardsListMeta>> {
         self.client
-            .call_list::<
-                Scorecard,
-                SettingsScorecardsListMeta,
-            >(&crate::descriptor::SETTINGS_SCORECARDS[0usize], self.params)
+            .call_list(&crate::descriptor::SETTINGS_SCORECARDS[0], self.params)
             .await
     }
     /// Every page, lazily, following the operation's pagination.
     pub fn pages(self) -> PageStream<Scorecard, SettingsScorecardsListMeta> {
-        self.client.pages(&crate::descriptor::SETTINGS_SCORECARDS[0usize], self.params)
+        self.client.pages(&crate::descriptor::SETTINGS_SCORECARDS[0], self.params)
     }
     /// The parameters collected so far (wire names).
     pub fn params(&self) -> &Params {
@@ -76,7 +73,7 @@ impl ::std::future::IntoFuture for SettingsScorecardsListRequest {
     }
 }
 /// Settings of a scorecard used to review calls.
-#[derive(Debug, Clone, Default, airbyte_agent_runtime::serde::Serialize)]
+#[derive(Debug, Clone, Default, serde::Serialize)]
 #[serde(crate = "airbyte_agent_runtime::serde")]
 pub struct Scorecard {
     /// Identifier of the related scorecard.
@@ -107,59 +104,53 @@ pub struct Scorecard {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub questions: Option<Vec<ScorecardQuestion>>,
 }
-impl airbyte_agent_runtime::record::Record for Scorecard {
+impl record::Record for Scorecard {
     const NAME: &'static str = "Scorecard";
     fn field_index(key: &str) -> Option<usize> {
         match key {
-            "scorecardId" => Some(0usize),
-            "scorecardName" => Some(1usize),
-            "workspaceId" => Some(2usize),
-            "enabled" => Some(3usize),
-            "updaterUserId" => Some(4usize),
-            "created" => Some(5usize),
-            "updated" => Some(6usize),
-            "reviewMethod" => Some(7usize),
-            "questions" => Some(8usize),
+            "scorecardId" => Some(0),
+            "scorecardName" => Some(1),
+            "workspaceId" => Some(2),
+            "enabled" => Some(3),
+            "updaterUserId" => Some(4),
+            "created" => Some(5),
+            "updated" => Some(6),
+            "reviewMethod" => Some(7),
+            "questions" => Some(8),
             _ => None,
         }
     }
-    fn set_field<'de, __M: airbyte_agent_runtime::serde::de::MapAccess<'de>>(
+    fn set_field<'de, __M: serde::de::MapAccess<'de>>(
         &mut self,
         index: usize,
         map: &mut __M,
-    ) -> ::std::result::Result<(), __M::Error> {
+    ) -> Result<(), __M::Error> {
         match index {
-            0usize => self.scorecard_id = map.next_value()?,
-            1usize => self.scorecard_name = map.next_value()?,
-            2usize => self.workspace_id = map.next_value()?,
-            3usize => self.enabled = map.next_value()?,
-            4usize => self.updater_user_id = map.next_value()?,
-            5usize => self.created = map.next_value()?,
-            6usize => self.updated = map.next_value()?,
-            7usize => self.review_method = map.next_value()?,
-            8usize => {
+            0 => self.scorecard_id = map.next_value()?,
+            1 => self.scorecard_name = map.next_value()?,
+            2 => self.workspace_id = map.next_value()?,
+            3 => self.enabled = map.next_value()?,
+            4 => self.updater_user_id = map.next_value()?,
+            5 => self.created = map.next_value()?,
+            6 => self.updated = map.next_value()?,
+            7 => self.review_method = map.next_value()?,
+            8 => {
                 self.questions = map
-                    .next_value::<
-                        airbyte_agent_runtime::record::SkipNulls<ScorecardQuestion>,
-                    >()?
+                    .next_value::<record::SkipNulls<ScorecardQuestion>>()?
                     .0;
             }
-            _ => {
-                map.next_value::<airbyte_agent_runtime::serde::de::IgnoredAny>()?;
-            }
+            _ => drop(map.next_value::<serde::de::IgnoredAny>()?),
         }
         Ok(())
     }
 }
-impl<'de> airbyte_agent_runtime::serde::Deserialize<'de> for Scorecard {
-    fn deserialize<__D: airbyte_agent_runtime::serde::Deserializer<'de>>(
-        deserializer: __D,
-    ) -> ::std::result::Result<Self, __D::Error> {
-        airbyte_agent_runtime::record::deserialize(deserializer)
+impl<'de> serde::Deserialize<'de> for Scorecard {
+    fn deserialize<__D: serde::Deserializer<'de>>(d: __D) -> Result<Self, __D::Error> {
+        record::deserialize(d)
     }
 }
 /// One question of a scorecard.
-#[derive(Debug, Clone, Default, airbyte_agent_runtime::serde::Serialize)]
+#[derive(Debug, Clone, Default, serde::Serialize)]
 #[serde(crate = "airbyte_agent_runtime::serde")]
 pub struct ScorecardQuestion {
     /// Identifier of the related question.
@@ -202,69 +193,63 @@ pub struct ScorecardQuestion {
     #[serde(rename = "answerOptions", skip_serializing_if = "Option::is_none")]
     pub answer_options: Option<Vec<ScorecardQuestionAnswerOptionsItem>>,
 }
-impl airbyte_agent_runtime::record::Record for ScorecardQuestion {
+impl record::Record for ScorecardQuestion {
     const NAME: &'static str = "ScorecardQuestion";
     fn field_index(key: &str) -> Option<usize> {
         match key {
-            "questionId" => Some(0usize),
-            "questionRevisionId" => Some(1usize),
-            "questionText" => Some(2usize),
-            "questionType" => Some(3usize),
-            "isRequired" => Some(4usize),
-            "isOverall" => Some(5usize),
-            "updaterUserId" => Some(6usize),
-            "answerGuide" => Some(7usize),
-            "minRange" => Some(8usize),
-            "maxRange" => Some(9usize),
-            "created" => Some(10usize),
-            "updated" => Some(11usize),
-            "answerOptions" => Some(12usize),
+            "questionId" => Some(0),
+            "questionRevisionId" => Some(1),
+            "questionText" => Some(2),
+            "questionType" => Some(3),
+            "isRequired" => Some(4),
+            "isOverall" => Some(5),
+            "updaterUserId" => Some(6),
+            "answerGuide" => Some(7),
+            "minRange" => Some(8),
+            "maxRange" => Some(9),
+            "created" => Some(10),
+            "updated" => Some(11),
+            "answerOptions" => Some(12),
             _ => None,
         }
     }
-    fn set_field<'de, __M: airbyte_agent_runtime::serde::de::MapAccess<'de>>(
+    fn set_field<'de, __M: serde::de::MapAccess<'de>>(
         &mut self,
         index: usize,
         map: &mut __M,
-    ) -> ::std::result::Result<(), __M::Error> {
+    ) -> Result<(), __M::Error> {
         match index {
-            0usize => self.question_id = map.next_value()?,
-            1usize => self.question_revision_id = map.next_value()?,
-            2usize => self.question_text = map.next_value()?,
-            3usize => self.question_type = map.next_value()?,
-            4usize => self.is_required = map.next_value()?,
-            5usize => self.is_overall = map.next_value()?,
-            6usize => self.updater_user_id = map.next_value()?,
-            7usize => self.answer_guide = map.next_value()?,
-            8usize => self.min_range = map.next_value()?,
-            9usize => self.max_range = map.next_value()?,
-            10usize => self.created = map.next_value()?,
-            11usize => self.updated = map.next_value()?,
-            12usize => {
+            0 => self.question_id = map.next_value()?,
+            1 => self.question_revision_id = map.next_value()?,
+            2 => self.question_text = map.next_value()?,
+            3 => self.question_type = map.next_value()?,
+            4 => self.is_required = map.next_value()?,
+            5 => self.is_overall = map.next_value()?,
+            6 => self.updater_user_id = map.next_value()?,
+            7 => self.answer_guide = map.next_value()?,
+            8 => self.min_range = map.next_value()?,
+            9 => self.max_range = map.next_value()?,
+            10 => self.created = map.next_value()?,
+            11 => self.updated = map.next_value()?,
+            12 => {
                 self.answer_options = map
                     .next_value::<
-                        airbyte_agent_runtime::record::SkipNulls<
-                            ScorecardQuestionAnswerOptionsItem,
-                        >,
+                        record::SkipNulls<ScorecardQuestionAnswerOptionsItem>,
                     >()?
                     .0;
             }
-            _ => {
-                map.next_value::<airbyte_agent_runtime::serde::de::IgnoredAny>()?;
-            }
+            _ => drop(map.next_value::<serde::de::IgnoredAny>()?),
         }
         Ok(())
     }
 }
-impl<'de> airbyte_agent_runtime::serde::Deserialize<'de> for ScorecardQuestion {
-    fn deserialize<__D: airbyte_agent_runtime::serde::Deserializer<'de>>(
-        deserializer: __D,
-    ) -> ::std::result::Result<Self, __D::Error> {
-        airbyte_agent_runtime::record::deserialize(deserializer)
+impl<'de> serde::Deserialize<'de> for ScorecardQuestion {
+    fn deserialize<__D: serde::Deserializer<'de>>(d: __D) -> Result<Self, __D::Error> {
+        record::deserialize(d)
     }
 }
 /// The `ScorecardQuestionAnswerOptionsItem` object.
-#[derive(Debug, Clone, Default, airbyte_agent_runtime::serde::Serialize)]
+#[derive(Debug, Clone, Default, serde::Serialize)]
 #[serde(crate = "airbyte_agent_runtime::serde")]
 pub struct ScorecardQuestionAnswerOptionsItem {
     /// `optionId`
@@ -277,45 +262,40 @@ pub struct ScorecardQuestionAnswerOptionsItem {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub score: Option<f64>,
 }
-impl airbyte_agent_runtime::record::Record for ScorecardQuestionAnswerOptionsItem {
+impl record::Record for ScorecardQuestionAnswerOptionsItem {
     const NAME: &'static str = "ScorecardQuestionAnswerOptionsItem";
     fn field_index(key: &str) -> Option<usize> {
         match key {
-            "optionId" => Some(0usize),
-            "optionText" => Some(1usize),
-            "score" => Some(2usize),
+            "optionId" => Some(0),
+            "optionText" => Some(1),
+            "score" => Some(2),
             _ => None,
         }
     }
-    fn set_field<'de, __M: airbyte_agent_runtime::serde::de::MapAccess<'de>>(
+    fn set_field<'de, __M: serde::de::MapAccess<'de>>(
         &mut self,
         index: usize,
         map: &mut __M,
-    ) -> ::std::result::Result<(), __M::Error> {
+    ) -> Result<(), __M::Error> {
         match index {
-            0usize => self.option_id = map.next_value()?,
-            1usize => self.option_text = map.next_value()?,
-            2usize => self.score = map.next_value()?,
-            _ => {
-                map.next_value::<airbyte_agent_runtime::serde::de::IgnoredAny>()?;
-            }
+            0 => self.option_id = map.next_value()?,
+            1 => self.option_text = map.next_value()?,
+            2 => self.score = map.next_value()?,
+            _ => drop(map.next_value::<serde::de::IgnoredAny>()?),
         }
         Ok(())
     }
 }
-impl<'de> airbyte_agent_runtime::serde::Deserialize<'de>
-for ScorecardQuestionAnswerOptionsItem {
-    fn deserialize<__D: airbyte_agent_runtime::serde::Deserializer<'de>>(
-        deserializer: __D,
-    ) -> ::std::result::Result<Self, __D::Error> {
-        airbyte_agent_runtime::record::deserialize(deserializer)
+impl<'de> serde::Deserialize<'de> for ScorecardQuestionAnswerOptionsItem {
+    fn deserialize<__D: serde::Deserializer<'de>>(d: __D) -> Result<Self, __D::Error> {
+        record::deserialize(d)
     }
 }
 /// Metadata returned by `settings_scorecards.list` next to the records.
-#[derive(Debug, Clone, Default, airbyte_agent_runtime::serde::Serialize)]
+#[derive(Debug, Clone, Default, serde::Serialize)]
 #[serde(crate = "airbyte_agent_runtime::serde")]
 pub struct SettingsScorecardsListMeta {}
-impl airbyte_agent_runtime::record::Record for SettingsScorecardsListMeta {
+impl record::Record for SettingsScorecardsListMeta {
     const NAME: &'static str = "SettingsScorecardsListMeta";
     fn field_index(key: &str) -> Option<usize> {
         {
@@ -323,20 +303,18 @@ impl airbyte_agent_runtime::record::Record for SettingsScorecardsListMeta {
             None
         }
     }
-    fn set_field<'de, __M: airbyte_agent_runtime::serde::de::MapAccess<'de>>(
+    fn set_field<'de, __M: serde::de::MapAccess<'de>>(
         &mut self,
         index: usize,
         map: &mut __M,
-    ) -> ::std::result::Result<(), __M::Error> {
+    ) -> Result<(), __M::Error> {
         let _ = index;
-        map.next_value::<airbyte_agent_runtime::serde::de::IgnoredAny>()?;
+        map.next_value::<serde::de::IgnoredAny>()?;
         Ok(())
     }
 }
-impl<'de> airbyte_agent_runtime::serde::Deserialize<'de> for SettingsScorecardsListMeta {
-    fn deserialize<__D: airbyte_agent_runtime::serde::Deserializer<'de>>(
-        deserializer: __D,
-    ) -> ::std::result::Result<Self, __D::Error> {
-        airbyte_agent_runtime::record::deserialize(deserializer)
+impl<'de> serde::Deserialize<'de> for SettingsScorecardsListMeta {
+    fn deserialize<__D: serde::Deserializer<'de>>(d: __D) -> Result<Self, __D::Error> {
+        record::deserialize(d)
     }
 }

@@ -2,7 +2,7 @@
 
 //! Entity `settings_trackers`: handle, request builders and record types.
 use airbyte_agent_runtime::serde_json::Value;
-use airbyte_agent_runtime::{Client, Page, PageStream, Params, Result};
+use airbyte_agent_runtime::{Client, Page, PageStream, Params, Result, record, serde};
 impl crate::GongConnector {
     /// Settings of a keyword tracker.
     pub fn settings_trackers(&self) -> SettingsTrackers {
@@ -47,15 +47,12 @@ impl SettingsTrackersListRequest {
     /// Send the request.
     pub async fn send(self) -> Result<Page<Tracker, SettingsTrackersListMeta>> {
         self.client
-            .call_list::<
-                Tracker,
-                SettingsTrackersListMeta,
-            >(&crate::descriptor::SETTINGS_TRACKERS[0usize], self.params)
+            .call_list(&crate::descriptor::SETTINGS_TRACKERS[0], self.params)
             .await
     }
     /// Every page, lazily, following the operation's pagination.
     pub fn pages(self) -> PageStream<Tracker, SettingsTrackersListMeta> {
-        self.client.pages(&crate::descriptor::SETTINGS_TRACKERS[0usize], self.params)
+        self.client.pages(&crate::descriptor::SETTINGS_TRACKERS[0], self.params)
     }
     /// The parameters collected so far (wire names).
     pub fn params(&self) -> &Params {
@@ -76,7 +73,7 @@ impl ::std::future::IntoFuture for SettingsTrackersListRequest {
     }
 }
 /// Settings of a keyword tracker.
-#[derive(Debug, Clone, Default, airbyte_agent_runtime::serde::Serialize)]
+#[derive(Debug, Clone, Default, serde::Serialize)]
 #[serde(crate = "airbyte_agent_runtime::serde")]
 pub struct Tracker {
     /// Identifier of the related tracker.
@@ -125,77 +122,65 @@ pub struct Tracker {
     #[serde(rename = "updaterUserId", skip_serializing_if = "Option::is_none")]
     pub updater_user_id: Option<String>,
 }
-impl airbyte_agent_runtime::record::Record for Tracker {
+impl record::Record for Tracker {
     const NAME: &'static str = "Tracker";
     fn field_index(key: &str) -> Option<usize> {
         match key {
-            "trackerId" => Some(0usize),
-            "trackerName" => Some(1usize),
-            "workspaceId" => Some(2usize),
-            "languageKeywords" => Some(3usize),
-            "affiliation" => Some(4usize),
-            "partOfQuestion" => Some(5usize),
-            "saidAt" => Some(6usize),
-            "saidAtInterval" => Some(7usize),
-            "saidAtUnit" => Some(8usize),
-            "saidInTopics" => Some(9usize),
-            "filterQuery" => Some(10usize),
-            "created" => Some(11usize),
-            "creatorUserId" => Some(12usize),
-            "updated" => Some(13usize),
-            "updaterUserId" => Some(14usize),
+            "trackerId" => Some(0),
+            "trackerName" => Some(1),
+            "workspaceId" => Some(2),
+            "languageKeywords" => Some(3),
+            "affiliation" => Some(4),
+            "partOfQuestion" => Some(5),
+            "saidAt" => Some(6),
+            "saidAtInterval" => Some(7),
+            "saidAtUnit" => Some(8),
+            "saidInTopics" => Some(9),
+            "filterQuery" => Some(10),
+            "created" => Some(11),
+            "creatorUserId" => Some(12),
+            "updated" => Some(13),
+            "updaterUserId" => Some(14),
             _ => None,
         }
     }
-    fn set_field<'de, __M: airbyte_agent_runtime::serde::de::MapAccess<'de>>(
+    fn set_field<'de, __M: serde::de::MapAccess<'de>>(
         &mut self,
         index: usize,
         map: &mut __M,
-    ) -> ::std::result::Result<(), __M::Error> {
+    ) -> Result<(), __M::Error> {
         match index {
-            0usize => self.tracker_id = map.next_value()?,
-            1usize => self.tracker_name = map.next_value()?,
-            2usize => self.workspace_id = map.next_value()?,
-            3usize => {
+            0 => self.tracker_id = map.next_value()?,
+            1 => self.tracker_name = map.next_value()?,
+            2 => self.workspace_id = map.next_value()?,
+            3 => {
                 self.language_keywords = map
-                    .next_value::<
-                        airbyte_agent_runtime::record::SkipNulls<
-                            TrackerLanguageKeywordsItem,
-                        >,
-                    >()?
+                    .next_value::<record::SkipNulls<TrackerLanguageKeywordsItem>>()?
                     .0;
             }
-            4usize => self.affiliation = map.next_value()?,
-            5usize => self.part_of_question = map.next_value()?,
-            6usize => self.said_at = map.next_value()?,
-            7usize => self.said_at_interval = map.next_value()?,
-            8usize => self.said_at_unit = map.next_value()?,
-            9usize => {
-                self.said_in_topics = map
-                    .next_value::<airbyte_agent_runtime::record::SkipNulls<String>>()?
-                    .0;
-            }
-            10usize => self.filter_query = map.next_value()?,
-            11usize => self.created = map.next_value()?,
-            12usize => self.creator_user_id = map.next_value()?,
-            13usize => self.updated = map.next_value()?,
-            14usize => self.updater_user_id = map.next_value()?,
-            _ => {
-                map.next_value::<airbyte_agent_runtime::serde::de::IgnoredAny>()?;
-            }
+            4 => self.affiliation = map.next_value()?,
+            5 => self.part_of_question = map.next_value()?,
+            6 => self.said_at = map.next_value()?,
+            7 => self.said_at_interval = map.next_value()?,
+            8 => self.said_at_unit = map.next_value()?,
+            9 => self.said_in_topics = map.next_value::<record::SkipNulls<String>>()?.0,
+            10 => self.filter_query = map.next_value()?,
+            11 => self.created = map.next_value()?,
+            12 => self.creator_user_id = map.next_value()?,
+            13 => self.updated = map.next_value()?,
+            14 => self.updater_user_id = map.next_value()?,
+            _ => drop(map.next_value::<serde::de::IgnoredAny>()?),
         }
         Ok(())
     }
 }
-impl<'de> airbyte_agent_runtime::serde::Deserialize<'de> for Tracker {
-    fn deserialize<__D: airbyte_agent_runtime::serde::Deserializer<'de>>(
-        deserializer: __D,
-    ) -> ::std::result::Result<Self, __D::Error> {
-        airbyte_agent_runtime::record::deserialize(deserializer)
+impl<'de> serde::Deserialize<'de> for Tracker {
+    fn deserialize<__D: serde::Deserializer<'de>>(d: __D) -> Result<Self, __D::Error> {
+        record::deserialize(d)
     }
 }
 /// The `TrackerLanguageKeywordsItem` object.
-#[derive(Debug, Clone, Default, airbyte_agent_runtime::serde::Serialize)]
+#[derive(Debug, Clone, Default, serde::Serialize)]
 #[serde(crate = "airbyte_agent_runtime::serde")]
 pub struct TrackerLanguageKeywordsItem {
     /// Detected language code.
@@ -208,49 +193,40 @@ pub struct TrackerLanguageKeywordsItem {
     #[serde(rename = "includeRelatedForms", skip_serializing_if = "Option::is_none")]
     pub include_related_forms: Option<bool>,
 }
-impl airbyte_agent_runtime::record::Record for TrackerLanguageKeywordsItem {
+impl record::Record for TrackerLanguageKeywordsItem {
     const NAME: &'static str = "TrackerLanguageKeywordsItem";
     fn field_index(key: &str) -> Option<usize> {
         match key {
-            "language" => Some(0usize),
-            "keywords" => Some(1usize),
-            "includeRelatedForms" => Some(2usize),
+            "language" => Some(0),
+            "keywords" => Some(1),
+            "includeRelatedForms" => Some(2),
             _ => None,
         }
     }
-    fn set_field<'de, __M: airbyte_agent_runtime::serde::de::MapAccess<'de>>(
+    fn set_field<'de, __M: serde::de::MapAccess<'de>>(
         &mut self,
         index: usize,
         map: &mut __M,
-    ) -> ::std::result::Result<(), __M::Error> {
+    ) -> Result<(), __M::Error> {
         match index {
-            0usize => self.language = map.next_value()?,
-            1usize => {
-                self.keywords = map
-                    .next_value::<airbyte_agent_runtime::record::SkipNulls<String>>()?
-                    .0;
-            }
-            2usize => self.include_related_forms = map.next_value()?,
-            _ => {
-                map.next_value::<airbyte_agent_runtime::serde::de::IgnoredAny>()?;
-            }
+            0 => self.language = map.next_value()?,
+            1 => self.keywords = map.next_value::<record::SkipNulls<String>>()?.0,
+            2 => self.include_related_forms = map.next_value()?,
+            _ => drop(map.next_value::<serde::de::IgnoredAny>()?),
         }
         Ok(())
     }
 }
-impl<'de> airbyte_agent_runtime::serde::Deserialize<'de>
-for TrackerLanguageKeywordsItem {
-    fn deserialize<__D: airbyte_agent_runtime::serde::Deserializer<'de>>(
-        deserializer: __D,
-    ) -> ::std::result::Result<Self, __D::Error> {
-        airbyte_agent_runtime::record::deserialize(deserializer)
+impl<'de> serde::Deserialize<'de> for TrackerLanguageKeywordsItem {
+    fn deserialize<__D: serde::Deserializer<'de>>(d: __D) -> Result<Self, __D::Error> {
+        record::deserialize(d)
     }
 }
 /// Metadata returned by `settings_trackers.list` next to the records.
-#[derive(Debug, Clone, Default, airbyte_agent_runtime::serde::Serialize)]
+#[derive(Debug, Clone, Default, serde::Serialize)]
 #[serde(crate = "airbyte_agent_runtime::serde")]
 pub struct SettingsTrackersListMeta {}
-impl airbyte_agent_runtime::record::Record for SettingsTrackersListMeta {
+impl record::Record for SettingsTrackersListMeta {
     const NAME: &'static str = "SettingsTrackersListMeta";
     fn field_index(key: &str) -> Option<usize> {
         {
@@ -258,20 +234,18 @@ impl airbyte_agent_runtime::record::Record for SettingsTrackersListMeta {
             None
         }
     }
-    fn set_field<'de, __M: airbyte_agent_runtime::serde::de::MapAccess<'de>>(
+    fn set_field<'de, __M: serde::de::MapAccess<'de>>(
         &mut self,
         index: usize,
         map: &mut __M,
-    ) -> ::std::result::Result<(), __M::Error> {
+    ) -> Result<(), __M::Error> {
         let _ = index;
-        map.next_value::<airbyte_agent_runtime::serde::de::IgnoredAny>()?;
+        map.next_value::<serde::de::IgnoredAny>()?;
         Ok(())
     }
 }
-impl<'de> airbyte_agent_runtime::serde::Deserialize<'de> for SettingsTrackersListMeta {
-    fn deserialize<__D: airbyte_agent_runtime::serde::Deserializer<'de>>(
-        deserializer: __D,
-    ) -> ::std::result::Result<Self, __D::Error> {
-        airbyte_agent_runtime::record::deserialize(deserializer)
+impl<'de> serde::Deserialize<'de> for SettingsTrackersListMeta {
+    fn deserialize<__D: serde::Deserializer<'de>>(d: __D) -> Result<Self, __D::Error> {
+        record::deserialize(d)
     }
 }

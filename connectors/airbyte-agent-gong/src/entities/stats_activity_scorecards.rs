@@ -2,7 +2,7 @@
 
 //! Entity `stats_activity_scorecards`: handle, request builders and record types.
 use airbyte_agent_runtime::serde_json::Value;
-use airbyte_agent_runtime::{Client, Page, PageStream, Params, Result};
+use airbyte_agent_runtime::{Client, Page, PageStream, Params, Result, record, serde};
 impl crate::GongConnector {
     /// A scorecard that a reviewer filled in for a call.
     pub fn stats_activity_scorecards(&self) -> StatsActivityScorecards {
@@ -54,18 +54,14 @@ impl StatsActivityScorecardsListRequest {
         self,
     ) -> Result<Page<AnsweredScorecard, StatsActivityScorecardsListMeta>> {
         self.client
-            .call_list::<
-                AnsweredScorecard,
-                StatsActivityScorecardsListMeta,
-            >(&crate::descriptor::STATS_ACTIVITY_SCORECARDS[0usize], self.params)
+            .call_list(&crate::descriptor::STATS_ACTIVITY_SCORECARDS[0], self.params)
             .await
     }
     /// Every page, lazily, following the operation's pagination.
     pub fn pages(
         self,
     ) -> PageStream<AnsweredScorecard, StatsActivityScorecardsListMeta> {
-        self.client
-            .pages(&crate::descriptor::STATS_ACTIVITY_SCORECARDS[0usize], self.params)
+        self.client.pages(&crate::descriptor::STATS_ACTIVITY_SCORECARDS[0], self.params)
     }
     /// The parameters collected so far (wire names).
     pub fn params(&self) -> &Params {
@@ -86,7 +82,7 @@ impl ::std::future::IntoFuture for StatsActivityScorecardsListRequest {
     }
 }
 /// The `StatsActivityScorecardsListFilter` object.
-#[derive(Debug, Clone, Default, airbyte_agent_runtime::serde::Serialize)]
+#[derive(Debug, Clone, Default, serde::Serialize)]
 #[serde(crate = "airbyte_agent_runtime::serde")]
 pub struct StatsActivityScorecardsListFilter {
     /// Start of the time range (ISO 8601); keeps the result size manageable.
@@ -108,64 +104,47 @@ pub struct StatsActivityScorecardsListFilter {
     #[serde(rename = "callIds", skip_serializing_if = "Option::is_none")]
     pub call_ids: Option<Vec<String>>,
 }
-impl airbyte_agent_runtime::record::Record for StatsActivityScorecardsListFilter {
+impl record::Record for StatsActivityScorecardsListFilter {
     const NAME: &'static str = "StatsActivityScorecardsListFilter";
     fn field_index(key: &str) -> Option<usize> {
         match key {
-            "fromDateTime" => Some(0usize),
-            "toDateTime" => Some(1usize),
-            "scorecardIds" => Some(2usize),
-            "reviewedUserIds" => Some(3usize),
-            "reviewerUserIds" => Some(4usize),
-            "callIds" => Some(5usize),
+            "fromDateTime" => Some(0),
+            "toDateTime" => Some(1),
+            "scorecardIds" => Some(2),
+            "reviewedUserIds" => Some(3),
+            "reviewerUserIds" => Some(4),
+            "callIds" => Some(5),
             _ => None,
         }
     }
-    fn set_field<'de, __M: airbyte_agent_runtime::serde::de::MapAccess<'de>>(
+    fn set_field<'de, __M: serde::de::MapAccess<'de>>(
         &mut self,
         index: usize,
         map: &mut __M,
-    ) -> ::std::result::Result<(), __M::Error> {
+    ) -> Result<(), __M::Error> {
         match index {
-            0usize => self.from_date_time = map.next_value()?,
-            1usize => self.to_date_time = map.next_value()?,
-            2usize => {
-                self.scorecard_ids = map
-                    .next_value::<airbyte_agent_runtime::record::SkipNulls<String>>()?
-                    .0;
+            0 => self.from_date_time = map.next_value()?,
+            1 => self.to_date_time = map.next_value()?,
+            2 => self.scorecard_ids = map.next_value::<record::SkipNulls<String>>()?.0,
+            3 => {
+                self.reviewed_user_ids = map.next_value::<record::SkipNulls<String>>()?.0;
             }
-            3usize => {
-                self.reviewed_user_ids = map
-                    .next_value::<airbyte_agent_runtime::record::SkipNulls<String>>()?
-                    .0;
+            4 => {
+                self.reviewer_user_ids = map.next_value::<record::SkipNulls<String>>()?.0;
             }
-            4usize => {
-                self.reviewer_user_ids = map
-                    .next_value::<airbyte_agent_runtime::record::SkipNulls<String>>()?
-                    .0;
-            }
-            5usize => {
-                self.call_ids = map
-                    .next_value::<airbyte_agent_runtime::record::SkipNulls<String>>()?
-                    .0;
-            }
-            _ => {
-                map.next_value::<airbyte_agent_runtime::serde::de::IgnoredAny>()?;
-            }
+            5 => self.call_ids = map.next_value::<record::SkipNulls<String>>()?.0,
+            _ => drop(map.next_value::<serde::de::IgnoredAny>()?),
         }
         Ok(())
     }
 }
-impl<'de> airbyte_agent_runtime::serde::Deserialize<'de>
-for StatsActivityScorecardsListFilter {
-    fn deserialize<__D: airbyte_agent_runtime::serde::Deserializer<'de>>(
-        deserializer: __D,
-    ) -> ::std::result::Result<Self, __D::Error> {
-        airbyte_agent_runtime::record::deserialize(deserializer)
+impl<'de> serde::Deserialize<'de> for StatsActivityScorecardsListFilter {
+    fn deserialize<__D: serde::Deserializer<'de>>(d: __D) -> Result<Self, __D::Error> {
+        record::deserialize(d)
     }
 }
 /// A scorecard that a reviewer filled in for a call.
-#[derive(Debug, Clone, Default, airbyte_agent_runtime::serde::Serialize)]
+#[derive(Debug, Clone, Default, serde::Serialize)]
 #[serde(crate = "airbyte_agent_runtime::serde")]
 pub struct AnsweredScorecard {
     /// Identifier of the related answered scorecard.
@@ -214,71 +193,65 @@ pub struct AnsweredScorecard {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub visibility: Option<String>,
 }
-impl airbyte_agent_runtime::record::Record for AnsweredScorecard {
+impl record::Record for AnsweredScorecard {
     const NAME: &'static str = "AnsweredScorecard";
     fn field_index(key: &str) -> Option<usize> {
         match key {
-            "answeredScorecardId" => Some(0usize),
-            "scorecardId" => Some(1usize),
-            "scorecardName" => Some(2usize),
-            "callId" => Some(3usize),
-            "callStartTime" => Some(4usize),
-            "reviewedUserId" => Some(5usize),
-            "reviewerUserId" => Some(6usize),
-            "reviewMethod" => Some(7usize),
-            "editorUserId" => Some(8usize),
-            "answeredDateTime" => Some(9usize),
-            "reviewTime" => Some(10usize),
-            "visibilityType" => Some(11usize),
-            "answers" => Some(12usize),
-            "overallScore" => Some(13usize),
-            "visibility" => Some(14usize),
+            "answeredScorecardId" => Some(0),
+            "scorecardId" => Some(1),
+            "scorecardName" => Some(2),
+            "callId" => Some(3),
+            "callStartTime" => Some(4),
+            "reviewedUserId" => Some(5),
+            "reviewerUserId" => Some(6),
+            "reviewMethod" => Some(7),
+            "editorUserId" => Some(8),
+            "answeredDateTime" => Some(9),
+            "reviewTime" => Some(10),
+            "visibilityType" => Some(11),
+            "answers" => Some(12),
+            "overallScore" => Some(13),
+            "visibility" => Some(14),
             _ => None,
         }
     }
-    fn set_field<'de, __M: airbyte_agent_runtime::serde::de::MapAccess<'de>>(
+    fn set_field<'de, __M: serde::de::MapAccess<'de>>(
         &mut self,
         index: usize,
         map: &mut __M,
-    ) -> ::std::result::Result<(), __M::Error> {
+    ) -> Result<(), __M::Error> {
         match index {
-            0usize => self.answered_scorecard_id = map.next_value()?,
-            1usize => self.scorecard_id = map.next_value()?,
-            2usize => self.scorecard_name = map.next_value()?,
-            3usize => self.call_id = map.next_value()?,
-            4usize => self.call_start_time = map.next_value()?,
-            5usize => self.reviewed_user_id = map.next_value()?,
-            6usize => self.reviewer_user_id = map.next_value()?,
-            7usize => self.review_method = map.next_value()?,
-            8usize => self.editor_user_id = map.next_value()?,
-            9usize => self.answered_date_time = map.next_value()?,
-            10usize => self.review_time = map.next_value()?,
-            11usize => self.visibility_type = map.next_value()?,
-            12usize => {
+            0 => self.answered_scorecard_id = map.next_value()?,
+            1 => self.scorecard_id = map.next_value()?,
+            2 => self.scorecard_name = map.next_value()?,
+            3 => self.call_id = map.next_value()?,
+            4 => self.call_start_time = map.next_value()?,
+            5 => self.reviewed_user_id = map.next_value()?,
+            6 => self.reviewer_user_id = map.next_value()?,
+            7 => self.review_method = map.next_value()?,
+            8 => self.editor_user_id = map.next_value()?,
+            9 => self.answered_date_time = map.next_value()?,
+            10 => self.review_time = map.next_value()?,
+            11 => self.visibility_type = map.next_value()?,
+            12 => {
                 self.answers = map
-                    .next_value::<
-                        airbyte_agent_runtime::record::SkipNulls<AnsweredScorecardAnswer>,
-                    >()?
+                    .next_value::<record::SkipNulls<AnsweredScorecardAnswer>>()?
                     .0;
             }
-            13usize => self.overall_score = map.next_value()?,
-            14usize => self.visibility = map.next_value()?,
-            _ => {
-                map.next_value::<airbyte_agent_runtime::serde::de::IgnoredAny>()?;
-            }
+            13 => self.overall_score = map.next_value()?,
+            14 => self.visibility = map.next_value()?,
+            _ => drop(map.next_value::<serde::de::IgnoredAny>()?),
         }
         Ok(())
     }
 }
-impl<'de> airbyte_agent_runtime::serde::Deserialize<'de> for AnsweredScorecard {
-    fn deserialize<__D: airbyte_agent_runtime::serde::Deserializer<'de>>(
-        deserializer: __D,
-    ) -> ::std::result::Result<Self, __D::Error> {
-        airbyte_agent_runtime::record::deserialize(deserializer)
+impl<'de> serde::Deserialize<'de> for AnsweredScorecard {
+    fn deserialize<__D: serde::Deserializer<'de>>(d: __D) -> Result<Self, __D::Error> {
+        record::deserialize(d)
     }
 }
 /// Answer given to one scorecard question.
-#[derive(Debug, Clone, Default, airbyte_agent_runtime::serde::Serialize)]
+#[derive(Debug, Clone, Default, serde::Serialize)]
 #[serde(crate = "airbyte_agent_runtime::serde")]
 pub struct AnsweredScorecardAnswer {
     /// Identifier of the related question.
@@ -306,55 +279,47 @@ pub struct AnsweredScorecardAnswer {
     #[serde(rename = "selectedOptions", skip_serializing_if = "Option::is_none")]
     pub selected_options: Option<Vec<String>>,
 }
-impl airbyte_agent_runtime::record::Record for AnsweredScorecardAnswer {
+impl record::Record for AnsweredScorecardAnswer {
     const NAME: &'static str = "AnsweredScorecardAnswer";
     fn field_index(key: &str) -> Option<usize> {
         match key {
-            "questionId" => Some(0usize),
-            "questionRevisionId" => Some(1usize),
-            "isOverall" => Some(2usize),
-            "answer" => Some(3usize),
-            "answerText" => Some(4usize),
-            "score" => Some(5usize),
-            "notApplicable" => Some(6usize),
-            "selectedOptions" => Some(7usize),
+            "questionId" => Some(0),
+            "questionRevisionId" => Some(1),
+            "isOverall" => Some(2),
+            "answer" => Some(3),
+            "answerText" => Some(4),
+            "score" => Some(5),
+            "notApplicable" => Some(6),
+            "selectedOptions" => Some(7),
             _ => None,
         }
     }
-    fn set_field<'de, __M: airbyte_agent_runtime::serde::de::MapAccess<'de>>(
+    fn set_field<'de, __M: serde::de::MapAccess<'de>>(
         &mut self,
         index: usize,
         map: &mut __M,
-    ) -> ::std::result::Result<(), __M::Error> {
+    ) -> Result<(), __M::Error> {
         match index {
-            0usize => self.question_id = map.next_value()?,
-            1usize => self.question_revision_id = map.next_value()?,
-            2usize => self.is_overall = map.next_value()?,
-            3usize => self.answer = map.next_value()?,
-            4usize => self.answer_text = map.next_value()?,
-            5usize => self.score = map.next_value()?,
-            6usize => self.not_applicable = map.next_value()?,
-            7usize => {
-                self.selected_options = map
-                    .next_value::<airbyte_agent_runtime::record::SkipNulls<String>>()?
-                    .0;
-            }
-            _ => {
-                map.next_value::<airbyte_agent_runtime::serde::de::IgnoredAny>()?;
-            }
+            0 => self.question_id = map.next_value()?,
+            1 => self.question_revision_id = map.next_value()?,
+            2 => self.is_overall = map.next_value()?,
+            3 => self.answer = map.next_value()?,
+            4 => self.answer_text = map.next_value()?,
+            5 => self.score = map.next_value()?,
+            6 => self.not_applicable = map.next_value()?,
+            7 => self.selected_options = map.next_value::<record::SkipNulls<String>>()?.0,
+            _ => drop(map.next_value::<serde::de::IgnoredAny>()?),
         }
         Ok(())
     }
 }
-impl<'de> airbyte_agent_runtime::serde::Deserialize<'de> for AnsweredScorecardAnswer {
-    fn deserialize<__D: airbyte_agent_runtime::serde::Deserializer<'de>>(
-        deserializer: __D,
-    ) -> ::std::result::Result<Self, __D::Error> {
-        airbyte_agent_runtime::record::deserialize(deserializer)
+impl<'de> serde::Deserialize<'de> for AnsweredScorecardAnswer {
+    fn deserialize<__D: serde::Deserializer<'de>>(d: __D) -> Result<Self, __D::Error> {
+        record::deserialize(d)
     }
 }
 /// Metadata returned by `stats_activity_scorecards.list` next to the records.
-#[derive(Debug, Clone, Default, airbyte_agent_runtime::serde::Serialize)]
+#[derive(Debug, Clone, Default, serde::Serialize)]
 #[serde(crate = "airbyte_agent_runtime::serde")]
 pub struct StatsActivityScorecardsListMeta {
     /// `$.records.cursor`
@@ -367,37 +332,32 @@ pub struct StatsActivityScorecardsListMeta {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub current_page_number: Option<i64>,
 }
-impl airbyte_agent_runtime::record::Record for StatsActivityScorecardsListMeta {
+impl record::Record for StatsActivityScorecardsListMeta {
     const NAME: &'static str = "StatsActivityScorecardsListMeta";
     fn field_index(key: &str) -> Option<usize> {
         match key {
-            "cursor" => Some(0usize),
-            "total_records" => Some(1usize),
-            "current_page_number" => Some(2usize),
+            "cursor" => Some(0),
+            "total_records" => Some(1),
+            "current_page_number" => Some(2),
             _ => None,
         }
     }
-    fn set_field<'de, __M: airbyte_agent_runtime::serde::de::MapAccess<'de>>(
+    fn set_field<'de, __M: serde::de::MapAccess<'de>>(
         &mut self,
         index: usize,
         map: &mut __M,
-    ) -> ::std::result::Result<(), __M::Error> {
+    ) -> Result<(), __M::Error> {
         match index {
-            0usize => self.cursor = map.next_value()?,
-            1usize => self.total_records = map.next_value()?,
-            2usize => self.current_page_number = map.next_value()?,
-            _ => {
-                map.next_value::<airbyte_agent_runtime::serde::de::IgnoredAny>()?;
-            }
+            0 => self.cursor = map.next_value()?,
+            1 => self.total_records = map.next_value()?,
+            2 => self.current_page_number = map.next_value()?,
+            _ => drop(map.next_value::<serde::de::IgnoredAny>()?),
         }
         Ok(())
     }
 }
-impl<'de> airbyte_agent_runtime::serde::Deserialize<'de>
-for StatsActivityScorecardsListMeta {
-    fn deserialize<__D: airbyte_agent_runtime::serde::Deserializer<'de>>(
-        deserializer: __D,
-    ) -> ::std::result::Result<Self, __D::Error> {
-        airbyte_agent_runtime::record::deserialize(deserializer)
+impl<'de> serde::Deserialize<'de> for StatsActivityScorecardsListMeta {
+    fn deserialize<__D: serde::Deserializer<'de>>(d: __D) -> Result<Self, __D::Error> {
+        record::deserialize(d)
     }
 }

@@ -2,7 +2,7 @@
 
 //! Entity `users`: handle, request builders and record types.
 use airbyte_agent_runtime::serde_json::Value;
-use airbyte_agent_runtime::{Client, Page, PageStream, Params, Result};
+use airbyte_agent_runtime::{Client, Page, PageStream, Params, Result, record, serde};
 impl crate::GongConnector {
     /// A person with a seat in the Gong account.
     pub fn users(&self) -> Users {
@@ -59,16 +59,11 @@ impl UsersListRequest {
     }
     /// Send the request.
     pub async fn send(self) -> Result<Page<User, UsersListMeta>> {
-        self.client
-            .call_list::<
-                User,
-                UsersListMeta,
-            >(&crate::descriptor::USERS[0usize], self.params)
-            .await
+        self.client.call_list(&crate::descriptor::USERS[0], self.params).await
     }
     /// Every page, lazily, following the operation's pagination.
     pub fn pages(self) -> PageStream<User, UsersListMeta> {
-        self.client.pages(&crate::descriptor::USERS[0usize], self.params)
+        self.client.pages(&crate::descriptor::USERS[0], self.params)
     }
     /// The parameters collected so far (wire names).
     pub fn params(&self) -> &Params {
@@ -94,9 +89,7 @@ pub struct UsersGetRequest {
 impl UsersGetRequest {
     /// Send the request.
     pub async fn send(self) -> Result<User> {
-        self.client
-            .call_record::<User>(&crate::descriptor::USERS[1usize], self.params)
-            .await
+        self.client.call_record(&crate::descriptor::USERS[1], self.params).await
     }
     /// The parameters collected so far (wire names).
     pub fn params(&self) -> &Params {
@@ -113,7 +106,7 @@ impl ::std::future::IntoFuture for UsersGetRequest {
     }
 }
 /// A person with a seat in the Gong account.
-#[derive(Debug, Clone, Default, airbyte_agent_runtime::serde::Serialize)]
+#[derive(Debug, Clone, Default, serde::Serialize)]
 #[serde(crate = "airbyte_agent_runtime::serde")]
 pub struct User {
     /// Unique identifier of this user.
@@ -165,81 +158,71 @@ pub struct User {
     #[serde(rename = "spokenLanguages", skip_serializing_if = "Option::is_none")]
     pub spoken_languages: Option<Vec<UserSpokenLanguagesItem>>,
 }
-impl airbyte_agent_runtime::record::Record for User {
+impl record::Record for User {
     const NAME: &'static str = "User";
     fn field_index(key: &str) -> Option<usize> {
         match key {
-            "id" => Some(0usize),
-            "emailAddress" => Some(1usize),
-            "created" => Some(2usize),
-            "active" => Some(3usize),
-            "emailAliases" => Some(4usize),
-            "trustedEmailAddress" => Some(5usize),
-            "firstName" => Some(6usize),
-            "lastName" => Some(7usize),
-            "title" => Some(8usize),
-            "phoneNumber" => Some(9usize),
-            "extension" => Some(10usize),
-            "personalMeetingUrls" => Some(11usize),
-            "settings" => Some(12usize),
-            "managerId" => Some(13usize),
-            "meetingConsentPageUrl" => Some(14usize),
-            "spokenLanguages" => Some(15usize),
+            "id" => Some(0),
+            "emailAddress" => Some(1),
+            "created" => Some(2),
+            "active" => Some(3),
+            "emailAliases" => Some(4),
+            "trustedEmailAddress" => Some(5),
+            "firstName" => Some(6),
+            "lastName" => Some(7),
+            "title" => Some(8),
+            "phoneNumber" => Some(9),
+            "extension" => Some(10),
+            "personalMeetingUrls" => Some(11),
+            "settings" => Some(12),
+            "managerId" => Some(13),
+            "meetingConsentPageUrl" => Some(14),
+            "spokenLanguages" => Some(15),
             _ => None,
         }
     }
-    fn set_field<'de, __M: airbyte_agent_runtime::serde::de::MapAccess<'de>>(
+    fn set_field<'de, __M: serde::de::MapAccess<'de>>(
         &mut self,
         index: usize,
         map: &mut __M,
-    ) -> ::std::result::Result<(), __M::Error> {
+    ) -> Result<(), __M::Error> {
         match index {
-            0usize => self.id = map.next_value()?,
-            1usize => self.email_address = map.next_value()?,
-            2usize => self.created = map.next_value()?,
-            3usize => self.active = map.next_value()?,
-            4usize => {
-                self.email_aliases = map
-                    .next_value::<airbyte_agent_runtime::record::SkipNulls<String>>()?
-                    .0;
-            }
-            5usize => self.trusted_email_address = map.next_value()?,
-            6usize => self.first_name = map.next_value()?,
-            7usize => self.last_name = map.next_value()?,
-            8usize => self.title = map.next_value()?,
-            9usize => self.phone_number = map.next_value()?,
-            10usize => self.extension = map.next_value()?,
-            11usize => {
+            0 => self.id = map.next_value()?,
+            1 => self.email_address = map.next_value()?,
+            2 => self.created = map.next_value()?,
+            3 => self.active = map.next_value()?,
+            4 => self.email_aliases = map.next_value::<record::SkipNulls<String>>()?.0,
+            5 => self.trusted_email_address = map.next_value()?,
+            6 => self.first_name = map.next_value()?,
+            7 => self.last_name = map.next_value()?,
+            8 => self.title = map.next_value()?,
+            9 => self.phone_number = map.next_value()?,
+            10 => self.extension = map.next_value()?,
+            11 => {
                 self.personal_meeting_urls = map
-                    .next_value::<airbyte_agent_runtime::record::SkipNulls<String>>()?
+                    .next_value::<record::SkipNulls<String>>()?
                     .0;
             }
-            12usize => self.settings = map.next_value()?,
-            13usize => self.manager_id = map.next_value()?,
-            14usize => self.meeting_consent_page_url = map.next_value()?,
-            15usize => {
+            12 => self.settings = map.next_value()?,
+            13 => self.manager_id = map.next_value()?,
+            14 => self.meeting_consent_page_url = map.next_value()?,
+            15 => {
                 self.spoken_languages = map
-                    .next_value::<
-                        airbyte_agent_runtime::record::SkipNulls<UserSpokenLanguagesItem>,
-                    >()?
+                    .next_value::<record::SkipNulls<UserSpokenLanguagesItem>>()?
                     .0;
             }
-            _ => {
-                map.next_value::<airbyte_agent_runtime::serde::de::IgnoredAny>()?;
-            }
+            _ => drop(map.next_value::<serde::de::IgnoredAny>()?),
         }
         Ok(())
     }
 }
-impl<'de> airbyte_agent_runtime::serde::Deserialize<'de> for User {
-    fn deserialize<__D: airbyte_agent_runtime::serde::Deserializer<'de>>(
-        deserializer: __D,
-    ) -> ::std::result::Result<Self, __D::Error> {
-        airbyte_agent_runtime::record::deserialize(deserializer)
+impl<'de> serde::Deserialize<'de> for User {
+    fn deserialize<__D: serde::Deserializer<'de>>(d: __D) -> Result<Self, __D::Error> {
+        record::deserialize(d)
     }
 }
 /// Object describing the settings.
-#[derive(Debug, Clone, Default, airbyte_agent_runtime::serde::Serialize)]
+#[derive(Debug, Clone, Default, serde::Serialize)]
 #[serde(crate = "airbyte_agent_runtime::serde")]
 pub struct UserSettings {
     /// `webConferencesRecorded`
@@ -270,49 +253,45 @@ pub struct UserSettings {
     #[serde(rename = "gongConnectEnabled", skip_serializing_if = "Option::is_none")]
     pub gong_connect_enabled: Option<bool>,
 }
-impl airbyte_agent_runtime::record::Record for UserSettings {
+impl record::Record for UserSettings {
     const NAME: &'static str = "UserSettings";
     fn field_index(key: &str) -> Option<usize> {
         match key {
-            "webConferencesRecorded" => Some(0usize),
-            "preventWebConferenceRecording" => Some(1usize),
-            "telephonyCallsImported" => Some(2usize),
-            "emailsImported" => Some(3usize),
-            "preventEmailImport" => Some(4usize),
-            "nonRecordedMeetingsImported" => Some(5usize),
-            "gongConnectEnabled" => Some(6usize),
+            "webConferencesRecorded" => Some(0),
+            "preventWebConferenceRecording" => Some(1),
+            "telephonyCallsImported" => Some(2),
+            "emailsImported" => Some(3),
+            "preventEmailImport" => Some(4),
+            "nonRecordedMeetingsImported" => Some(5),
+            "gongConnectEnabled" => Some(6),
             _ => None,
         }
     }
-    fn set_field<'de, __M: airbyte_agent_runtime::serde::de::MapAccess<'de>>(
+    fn set_field<'de, __M: serde::de::MapAccess<'de>>(
         &mut self,
         index: usize,
         map: &mut __M,
-    ) -> ::std::result::Result<(), __M::Error> {
+    ) -> Result<(), __M::Error> {
         match index {
-            0usize => self.web_conferences_recorded = map.next_value()?,
-            1usize => self.prevent_web_conference_recording = map.next_value()?,
-            2usize => self.telephony_calls_imported = map.next_value()?,
-            3usize => self.emails_imported = map.next_value()?,
-            4usize => self.prevent_email_import = map.next_value()?,
-            5usize => self.non_recorded_meetings_imported = map.next_value()?,
-            6usize => self.gong_connect_enabled = map.next_value()?,
-            _ => {
-                map.next_value::<airbyte_agent_runtime::serde::de::IgnoredAny>()?;
-            }
+            0 => self.web_conferences_recorded = map.next_value()?,
+            1 => self.prevent_web_conference_recording = map.next_value()?,
+            2 => self.telephony_calls_imported = map.next_value()?,
+            3 => self.emails_imported = map.next_value()?,
+            4 => self.prevent_email_import = map.next_value()?,
+            5 => self.non_recorded_meetings_imported = map.next_value()?,
+            6 => self.gong_connect_enabled = map.next_value()?,
+            _ => drop(map.next_value::<serde::de::IgnoredAny>()?),
         }
         Ok(())
     }
 }
-impl<'de> airbyte_agent_runtime::serde::Deserialize<'de> for UserSettings {
-    fn deserialize<__D: airbyte_agent_runtime::serde::Deserializer<'de>>(
-        deserializer: __D,
-    ) -> ::std::result::Result<Self, __D::Error> {
-        airbyte_agent_runtime::record::deserialize(deserializer)
+impl<'de> serde::Deserialize<'de> for UserSettings {
+    fn deserialize<__D: serde::Deserializer<'de>>(d: __D) -> Result<Self, __D::Error> {
+        record::deserialize(d)
     }
 }
 /// The `UserSpokenLanguagesItem` object.
-#[derive(Debug, Clone, Default, airbyte_agent_runtime::serde::Serialize)]
+#[derive(Debug, Clone, Default, serde::Serialize)]
 #[serde(crate = "airbyte_agent_runtime::serde")]
 pub struct UserSpokenLanguagesItem {
     /// `language`
@@ -322,39 +301,35 @@ pub struct UserSpokenLanguagesItem {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub primary: Option<bool>,
 }
-impl airbyte_agent_runtime::record::Record for UserSpokenLanguagesItem {
+impl record::Record for UserSpokenLanguagesItem {
     const NAME: &'static str = "UserSpokenLanguagesItem";
     fn field_index(key: &str) -> Option<usize> {
         match key {
-            "language" => Some(0usize),
-            "primary" => Some(1usize),
+            "language" => Some(0),
+            "primary" => Some(1),
             _ => None,
         }
     }
-    fn set_field<'de, __M: airbyte_agent_runtime::serde::de::MapAccess<'de>>(
+    fn set_field<'de, __M: serde::de::MapAccess<'de>>(
         &mut self,
         index: usize,
         map: &mut __M,
-    ) -> ::std::result::Result<(), __M::Error> {
+    ) -> Result<(), __M::Error> {
         match index {
-            0usize => self.language = map.next_value()?,
-            1usize => self.primary = map.next_value()?,
-            _ => {
-                map.next_value::<airbyte_agent_runtime::serde::de::IgnoredAny>()?;
-            }
+            0 => self.language = map.next_value()?,
+            1 => self.primary = map.next_value()?,
+            _ => drop(map.next_value::<serde::de::IgnoredAny>()?),
         }
         Ok(())
     }
 }
-impl<'de> airbyte_agent_runtime::serde::Deserialize<'de> for UserSpokenLanguagesItem {
-    fn deserialize<__D: airbyte_agent_runtime::serde::Deserializer<'de>>(
-        deserializer: __D,
-    ) -> ::std::result::Result<Self, __D::Error> {
-        airbyte_agent_runtime::record::deserialize(deserializer)
+impl<'de> serde::Deserialize<'de> for UserSpokenLanguagesItem {
+    fn deserialize<__D: serde::Deserializer<'de>>(d: __D) -> Result<Self, __D::Error> {
+        record::deserialize(d)
     }
 }
 /// Metadata returned by `users.list` next to the records.
-#[derive(Debug, Clone, Default, airbyte_agent_runtime::serde::Serialize)]
+#[derive(Debug, Clone, Default, serde::Serialize)]
 #[serde(crate = "airbyte_agent_runtime::serde")]
 pub struct UsersListMeta {
     /// `$.records.cursor`
@@ -367,36 +342,32 @@ pub struct UsersListMeta {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub current_page_number: Option<i64>,
 }
-impl airbyte_agent_runtime::record::Record for UsersListMeta {
+impl record::Record for UsersListMeta {
     const NAME: &'static str = "UsersListMeta";
     fn field_index(key: &str) -> Option<usize> {
         match key {
-            "cursor" => Some(0usize),
-            "total_records" => Some(1usize),
-            "current_page_number" => Some(2usize),
+            "cursor" => Some(0),
+            "total_records" => Some(1),
+            "current_page_number" => Some(2),
             _ => None,
         }
     }
-    fn set_field<'de, __M: airbyte_agent_runtime::serde::de::MapAccess<'de>>(
+    fn set_field<'de, __M: serde::de::MapAccess<'de>>(
         &mut self,
         index: usize,
         map: &mut __M,
-    ) -> ::std::result::Result<(), __M::Error> {
+    ) -> Result<(), __M::Error> {
         match index {
-            0usize => self.cursor = map.next_value()?,
-            1usize => self.total_records = map.next_value()?,
-            2usize => self.current_page_number = map.next_value()?,
-            _ => {
-                map.next_value::<airbyte_agent_runtime::serde::de::IgnoredAny>()?;
-            }
+            0 => self.cursor = map.next_value()?,
+            1 => self.total_records = map.next_value()?,
+            2 => self.current_page_number = map.next_value()?,
+            _ => drop(map.next_value::<serde::de::IgnoredAny>()?),
         }
         Ok(())
     }
 }
-impl<'de> airbyte_agent_runtime::serde::Deserialize<'de> for UsersListMeta {
-    fn deserialize<__D: airbyte_agent_runtime::serde::Deserializer<'de>>(
-        deserializer: __D,
-    ) -> ::std::result::Result<Self, __D::Error> {
-        airbyte_agent_runtime::record::deserialize(deserializer)
+impl<'de> serde::Deserialize<'de> for UsersListMeta {
+    fn deserialize<__D: serde::Deserializer<'de>>(d: __D) -> Result<Self, __D::Error> {
+        record::deserialize(d)
     }
 }

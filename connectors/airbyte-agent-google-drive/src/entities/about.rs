@@ -2,7 +2,7 @@
 
 //! Entity `about`: handle, request builders and record types.
 use airbyte_agent_runtime::serde_json::Value;
-use airbyte_agent_runtime::{Client, Params, Result};
+use airbyte_agent_runtime::{Client, Params, Result, record, serde};
 use crate::types::*;
 impl crate::GoogleDriveConnector {
     /// The signed-in user, storage quota and supported formats.
@@ -47,9 +47,7 @@ impl AboutGetRequest {
     }
     /// Send the request.
     pub async fn send(self) -> Result<AboutRecord> {
-        self.client
-            .call_record::<AboutRecord>(&crate::descriptor::ABOUT[0usize], self.params)
-            .await
+        self.client.call_record(&crate::descriptor::ABOUT[0], self.params).await
     }
     /// The parameters collected so far (wire names).
     pub fn params(&self) -> &Params {
@@ -66,7 +64,7 @@ impl ::std::future::IntoFuture for AboutGetRequest {
     }
 }
 /// The signed-in user, storage quota and supported formats.
-#[derive(Debug, Clone, Default, airbyte_agent_runtime::serde::Serialize)]
+#[derive(Debug, Clone, Default, serde::Serialize)]
 #[serde(crate = "airbyte_agent_runtime::serde")]
 pub struct AboutRecord {
     /// Resource type tag, such as drive#file.
@@ -109,81 +107,69 @@ pub struct AboutRecord {
     #[serde(rename = "teamDriveThemes", skip_serializing_if = "Option::is_none")]
     pub team_drive_themes: Option<Vec<AboutRecordDriveThemesItem>>,
 }
-impl airbyte_agent_runtime::record::Record for AboutRecord {
+impl record::Record for AboutRecord {
     const NAME: &'static str = "AboutRecord";
     fn field_index(key: &str) -> Option<usize> {
         match key {
-            "kind" => Some(0usize),
-            "user" => Some(1usize),
-            "storageQuota" => Some(2usize),
-            "importFormats" => Some(3usize),
-            "exportFormats" => Some(4usize),
-            "maxImportSizes" => Some(5usize),
-            "maxUploadSize" => Some(6usize),
-            "appInstalled" => Some(7usize),
-            "folderColorPalette" => Some(8usize),
-            "driveThemes" => Some(9usize),
-            "canCreateDrives" => Some(10usize),
-            "canCreateTeamDrives" => Some(11usize),
-            "teamDriveThemes" => Some(12usize),
+            "kind" => Some(0),
+            "user" => Some(1),
+            "storageQuota" => Some(2),
+            "importFormats" => Some(3),
+            "exportFormats" => Some(4),
+            "maxImportSizes" => Some(5),
+            "maxUploadSize" => Some(6),
+            "appInstalled" => Some(7),
+            "folderColorPalette" => Some(8),
+            "driveThemes" => Some(9),
+            "canCreateDrives" => Some(10),
+            "canCreateTeamDrives" => Some(11),
+            "teamDriveThemes" => Some(12),
             _ => None,
         }
     }
-    fn set_field<'de, __M: airbyte_agent_runtime::serde::de::MapAccess<'de>>(
+    fn set_field<'de, __M: serde::de::MapAccess<'de>>(
         &mut self,
         index: usize,
         map: &mut __M,
-    ) -> ::std::result::Result<(), __M::Error> {
+    ) -> Result<(), __M::Error> {
         match index {
-            0usize => self.kind = map.next_value()?,
-            1usize => self.user = map.next_value()?,
-            2usize => self.storage_quota = map.next_value()?,
-            3usize => self.import_formats = map.next_value()?,
-            4usize => self.export_formats = map.next_value()?,
-            5usize => self.max_import_sizes = map.next_value()?,
-            6usize => self.max_upload_size = map.next_value()?,
-            7usize => self.app_installed = map.next_value()?,
-            8usize => {
+            0 => self.kind = map.next_value()?,
+            1 => self.user = map.next_value()?,
+            2 => self.storage_quota = map.next_value()?,
+            3 => self.import_formats = map.next_value()?,
+            4 => self.export_formats = map.next_value()?,
+            5 => self.max_import_sizes = map.next_value()?,
+            6 => self.max_upload_size = map.next_value()?,
+            7 => self.app_installed = map.next_value()?,
+            8 => {
                 self.folder_color_palette = map
-                    .next_value::<airbyte_agent_runtime::record::SkipNulls<String>>()?
+                    .next_value::<record::SkipNulls<String>>()?
                     .0;
             }
-            9usize => {
+            9 => {
                 self.drive_themes = map
-                    .next_value::<
-                        airbyte_agent_runtime::record::SkipNulls<
-                            AboutRecordDriveThemesItem,
-                        >,
-                    >()?
+                    .next_value::<record::SkipNulls<AboutRecordDriveThemesItem>>()?
                     .0;
             }
-            10usize => self.can_create_drives = map.next_value()?,
-            11usize => self.can_create_team_drives = map.next_value()?,
-            12usize => {
+            10 => self.can_create_drives = map.next_value()?,
+            11 => self.can_create_team_drives = map.next_value()?,
+            12 => {
                 self.team_drive_themes = map
-                    .next_value::<
-                        airbyte_agent_runtime::record::SkipNulls<
-                            AboutRecordDriveThemesItem,
-                        >,
-                    >()?
+                    .next_value::<record::SkipNulls<AboutRecordDriveThemesItem>>()?
                     .0;
             }
-            _ => {
-                map.next_value::<airbyte_agent_runtime::serde::de::IgnoredAny>()?;
-            }
+            _ => drop(map.next_value::<serde::de::IgnoredAny>()?),
         }
         Ok(())
     }
 }
-impl<'de> airbyte_agent_runtime::serde::Deserialize<'de> for AboutRecord {
-    fn deserialize<__D: airbyte_agent_runtime::serde::Deserializer<'de>>(
-        deserializer: __D,
-    ) -> ::std::result::Result<Self, __D::Error> {
-        airbyte_agent_runtime::record::deserialize(deserializer)
+impl<'de> serde::Deserialize<'de> for AboutRecord {
+    fn deserialize<__D: serde::Deserializer<'de>>(d: __D) -> Result<Self, __D::Error> {
+        record::deserialize(d)
     }
 }
 /// Storage limit and usage in bytes.
-#[derive(Debug, Clone, Default, airbyte_agent_runtime::serde::Serialize)]
+#[derive(Debug, Clone, Default, serde::Serialize)]
 #[serde(crate = "airbyte_agent_runtime::serde")]
 pub struct AboutRecordStorageQuota {
     /// Limit of this storage quota.
@@ -199,43 +185,39 @@ pub struct AboutRecordStorageQuota {
     #[serde(rename = "usageInDriveTrash", skip_serializing_if = "Option::is_none")]
     pub usage_in_drive_trash: Option<String>,
 }
-impl airbyte_agent_runtime::record::Record for AboutRecordStorageQuota {
+impl record::Record for AboutRecordStorageQuota {
     const NAME: &'static str = "AboutRecordStorageQuota";
     fn field_index(key: &str) -> Option<usize> {
         match key {
-            "limit" => Some(0usize),
-            "usage" => Some(1usize),
-            "usageInDrive" => Some(2usize),
-            "usageInDriveTrash" => Some(3usize),
+            "limit" => Some(0),
+            "usage" => Some(1),
+            "usageInDrive" => Some(2),
+            "usageInDriveTrash" => Some(3),
             _ => None,
         }
     }
-    fn set_field<'de, __M: airbyte_agent_runtime::serde::de::MapAccess<'de>>(
+    fn set_field<'de, __M: serde::de::MapAccess<'de>>(
         &mut self,
         index: usize,
         map: &mut __M,
-    ) -> ::std::result::Result<(), __M::Error> {
+    ) -> Result<(), __M::Error> {
         match index {
-            0usize => self.limit = map.next_value()?,
-            1usize => self.usage = map.next_value()?,
-            2usize => self.usage_in_drive = map.next_value()?,
-            3usize => self.usage_in_drive_trash = map.next_value()?,
-            _ => {
-                map.next_value::<airbyte_agent_runtime::serde::de::IgnoredAny>()?;
-            }
+            0 => self.limit = map.next_value()?,
+            1 => self.usage = map.next_value()?,
+            2 => self.usage_in_drive = map.next_value()?,
+            3 => self.usage_in_drive_trash = map.next_value()?,
+            _ => drop(map.next_value::<serde::de::IgnoredAny>()?),
         }
         Ok(())
     }
 }
-impl<'de> airbyte_agent_runtime::serde::Deserialize<'de> for AboutRecordStorageQuota {
-    fn deserialize<__D: airbyte_agent_runtime::serde::Deserializer<'de>>(
-        deserializer: __D,
-    ) -> ::std::result::Result<Self, __D::Error> {
-        airbyte_agent_runtime::record::deserialize(deserializer)
+impl<'de> serde::Deserialize<'de> for AboutRecordStorageQuota {
+    fn deserialize<__D: serde::Deserializer<'de>>(d: __D) -> Result<Self, __D::Error> {
+        record::deserialize(d)
     }
 }
 /// The `AboutRecordDriveThemesItem` object.
-#[derive(Debug, Clone, Default, airbyte_agent_runtime::serde::Serialize)]
+#[derive(Debug, Clone, Default, serde::Serialize)]
 #[serde(crate = "airbyte_agent_runtime::serde")]
 pub struct AboutRecordDriveThemesItem {
     /// `id`
@@ -248,36 +230,32 @@ pub struct AboutRecordDriveThemesItem {
     #[serde(rename = "colorRgb", skip_serializing_if = "Option::is_none")]
     pub color_rgb: Option<String>,
 }
-impl airbyte_agent_runtime::record::Record for AboutRecordDriveThemesItem {
+impl record::Record for AboutRecordDriveThemesItem {
     const NAME: &'static str = "AboutRecordDriveThemesItem";
     fn field_index(key: &str) -> Option<usize> {
         match key {
-            "id" => Some(0usize),
-            "backgroundImageLink" => Some(1usize),
-            "colorRgb" => Some(2usize),
+            "id" => Some(0),
+            "backgroundImageLink" => Some(1),
+            "colorRgb" => Some(2),
             _ => None,
         }
     }
-    fn set_field<'de, __M: airbyte_agent_runtime::serde::de::MapAccess<'de>>(
+    fn set_field<'de, __M: serde::de::MapAccess<'de>>(
         &mut self,
         index: usize,
         map: &mut __M,
-    ) -> ::std::result::Result<(), __M::Error> {
+    ) -> Result<(), __M::Error> {
         match index {
-            0usize => self.id = map.next_value()?,
-            1usize => self.background_image_link = map.next_value()?,
-            2usize => self.color_rgb = map.next_value()?,
-            _ => {
-                map.next_value::<airbyte_agent_runtime::serde::de::IgnoredAny>()?;
-            }
+            0 => self.id = map.next_value()?,
+            1 => self.background_image_link = map.next_value()?,
+            2 => self.color_rgb = map.next_value()?,
+            _ => drop(map.next_value::<serde::de::IgnoredAny>()?),
         }
         Ok(())
     }
 }
-impl<'de> airbyte_agent_runtime::serde::Deserialize<'de> for AboutRecordDriveThemesItem {
-    fn deserialize<__D: airbyte_agent_runtime::serde::Deserializer<'de>>(
-        deserializer: __D,
-    ) -> ::std::result::Result<Self, __D::Error> {
-        airbyte_agent_runtime::record::deserialize(deserializer)
+impl<'de> serde::Deserialize<'de> for AboutRecordDriveThemesItem {
+    fn deserialize<__D: serde::Deserializer<'de>>(d: __D) -> Result<Self, __D::Error> {
+        record::deserialize(d)
     }
 }

@@ -2,7 +2,7 @@
 
 //! Entity `changes`: handle, request builders and record types.
 use airbyte_agent_runtime::serde_json::Value;
-use airbyte_agent_runtime::{Client, Page, PageStream, Params, Result};
+use airbyte_agent_runtime::{Client, Page, PageStream, Params, Result, record, serde};
 use crate::types::*;
 impl crate::GoogleDriveConnector {
     /// One entry of the change feed: a file or shared drive that was changed or removed.
@@ -96,16 +96,11 @@ impl ChangesListRequest {
     }
     /// Send the request.
     pub async fn send(self) -> Result<Page<Change, ChangesListMeta>> {
-        self.client
-            .call_list::<
-                Change,
-                ChangesListMeta,
-            >(&crate::descriptor::CHANGES[0usize], self.params)
-            .await
+        self.client.call_list(&crate::descriptor::CHANGES[0], self.params).await
     }
     /// Every page, lazily, following the operation's pagination.
     pub fn pages(self) -> PageStream<Change, ChangesListMeta> {
-        self.client.pages(&crate::descriptor::CHANGES[0usize], self.params)
+        self.client.pages(&crate::descriptor::CHANGES[0], self.params)
     }
     /// The parameters collected so far (wire names).
     pub fn params(&self) -> &Params {
@@ -126,7 +121,7 @@ impl ::std::future::IntoFuture for ChangesListRequest {
     }
 }
 /// One entry of the change feed: a file or shared drive that was changed or removed.
-#[derive(Debug, Clone, Default, airbyte_agent_runtime::serde::Serialize)]
+#[derive(Debug, Clone, Default, serde::Serialize)]
 #[serde(crate = "airbyte_agent_runtime::serde")]
 pub struct Change {
     /// Resource type tag, such as drive#file.
@@ -157,53 +152,49 @@ pub struct Change {
     #[serde(rename = "changeType", skip_serializing_if = "Option::is_none")]
     pub change_type: Option<String>,
 }
-impl airbyte_agent_runtime::record::Record for Change {
+impl record::Record for Change {
     const NAME: &'static str = "Change";
     fn field_index(key: &str) -> Option<usize> {
         match key {
-            "kind" => Some(0usize),
-            "removed" => Some(1usize),
-            "file" => Some(2usize),
-            "fileId" => Some(3usize),
-            "driveId" => Some(4usize),
-            "drive" => Some(5usize),
-            "time" => Some(6usize),
-            "type" => Some(7usize),
-            "changeType" => Some(8usize),
+            "kind" => Some(0),
+            "removed" => Some(1),
+            "file" => Some(2),
+            "fileId" => Some(3),
+            "driveId" => Some(4),
+            "drive" => Some(5),
+            "time" => Some(6),
+            "type" => Some(7),
+            "changeType" => Some(8),
             _ => None,
         }
     }
-    fn set_field<'de, __M: airbyte_agent_runtime::serde::de::MapAccess<'de>>(
+    fn set_field<'de, __M: serde::de::MapAccess<'de>>(
         &mut self,
         index: usize,
         map: &mut __M,
-    ) -> ::std::result::Result<(), __M::Error> {
+    ) -> Result<(), __M::Error> {
         match index {
-            0usize => self.kind = map.next_value()?,
-            1usize => self.removed = map.next_value()?,
-            2usize => self.file = map.next_value()?,
-            3usize => self.file_id = map.next_value()?,
-            4usize => self.drive_id = map.next_value()?,
-            5usize => self.drive = map.next_value()?,
-            6usize => self.time = map.next_value()?,
-            7usize => self.type_ = map.next_value()?,
-            8usize => self.change_type = map.next_value()?,
-            _ => {
-                map.next_value::<airbyte_agent_runtime::serde::de::IgnoredAny>()?;
-            }
+            0 => self.kind = map.next_value()?,
+            1 => self.removed = map.next_value()?,
+            2 => self.file = map.next_value()?,
+            3 => self.file_id = map.next_value()?,
+            4 => self.drive_id = map.next_value()?,
+            5 => self.drive = map.next_value()?,
+            6 => self.time = map.next_value()?,
+            7 => self.type_ = map.next_value()?,
+            8 => self.change_type = map.next_value()?,
+            _ => drop(map.next_value::<serde::de::IgnoredAny>()?),
         }
         Ok(())
     }
 }
-impl<'de> airbyte_agent_runtime::serde::Deserialize<'de> for Change {
-    fn deserialize<__D: airbyte_agent_runtime::serde::Deserializer<'de>>(
-        deserializer: __D,
-    ) -> ::std::result::Result<Self, __D::Error> {
-        airbyte_agent_runtime::record::deserialize(deserializer)
+impl<'de> serde::Deserialize<'de> for Change {
+    fn deserialize<__D: serde::Deserializer<'de>>(d: __D) -> Result<Self, __D::Error> {
+        record::deserialize(d)
     }
 }
 /// Metadata returned by `changes.list` next to the records.
-#[derive(Debug, Clone, Default, airbyte_agent_runtime::serde::Serialize)]
+#[derive(Debug, Clone, Default, serde::Serialize)]
 #[serde(crate = "airbyte_agent_runtime::serde")]
 pub struct ChangesListMeta {
     /// `$.nextPageToken`
@@ -213,34 +204,30 @@ pub struct ChangesListMeta {
     #[serde(rename = "newStartPageToken", skip_serializing_if = "Option::is_none")]
     pub new_start_page_token: Option<String>,
 }
-impl airbyte_agent_runtime::record::Record for ChangesListMeta {
+impl record::Record for ChangesListMeta {
     const NAME: &'static str = "ChangesListMeta";
     fn field_index(key: &str) -> Option<usize> {
         match key {
-            "nextPageToken" => Some(0usize),
-            "newStartPageToken" => Some(1usize),
+            "nextPageToken" => Some(0),
+            "newStartPageToken" => Some(1),
             _ => None,
         }
     }
-    fn set_field<'de, __M: airbyte_agent_runtime::serde::de::MapAccess<'de>>(
+    fn set_field<'de, __M: serde::de::MapAccess<'de>>(
         &mut self,
         index: usize,
         map: &mut __M,
-    ) -> ::std::result::Result<(), __M::Error> {
+    ) -> Result<(), __M::Error> {
         match index {
-            0usize => self.next_page_token = map.next_value()?,
-            1usize => self.new_start_page_token = map.next_value()?,
-            _ => {
-                map.next_value::<airbyte_agent_runtime::serde::de::IgnoredAny>()?;
-            }
+            0 => self.next_page_token = map.next_value()?,
+            1 => self.new_start_page_token = map.next_value()?,
+            _ => drop(map.next_value::<serde::de::IgnoredAny>()?),
         }
         Ok(())
     }
 }
-impl<'de> airbyte_agent_runtime::serde::Deserialize<'de> for ChangesListMeta {
-    fn deserialize<__D: airbyte_agent_runtime::serde::Deserializer<'de>>(
-        deserializer: __D,
-    ) -> ::std::result::Result<Self, __D::Error> {
-        airbyte_agent_runtime::record::deserialize(deserializer)
+impl<'de> serde::Deserialize<'de> for ChangesListMeta {
+    fn deserialize<__D: serde::Deserializer<'de>>(d: __D) -> Result<Self, __D::Error> {
+        record::deserialize(d)
     }
 }

@@ -2,7 +2,7 @@
 
 //! Entity `changes_start_page_token`: handle, request builders and record types.
 use airbyte_agent_runtime::serde_json::Value;
-use airbyte_agent_runtime::{Client, Params, Result};
+use airbyte_agent_runtime::{Client, Params, Result, record, serde};
 impl crate::GoogleDriveConnector {
     /// The token from which the change feed is read.
     pub fn changes_start_page_token(&self) -> ChangesStartPageToken {
@@ -54,9 +54,7 @@ impl ChangesStartPageTokenGetRequest {
     /// Send the request.
     pub async fn send(self) -> Result<ChangesStartPageTokenRecord> {
         self.client
-            .call_record::<
-                ChangesStartPageTokenRecord,
-            >(&crate::descriptor::CHANGES_START_PAGE_TOKEN[0usize], self.params)
+            .call_record(&crate::descriptor::CHANGES_START_PAGE_TOKEN[0], self.params)
             .await
     }
     /// The parameters collected so far (wire names).
@@ -78,7 +76,7 @@ impl ::std::future::IntoFuture for ChangesStartPageTokenGetRequest {
     }
 }
 /// The token from which the change feed is read.
-#[derive(Debug, Clone, Default, airbyte_agent_runtime::serde::Serialize)]
+#[derive(Debug, Clone, Default, serde::Serialize)]
 #[serde(crate = "airbyte_agent_runtime::serde")]
 pub struct ChangesStartPageTokenRecord {
     /// Resource type tag, such as drive#file.
@@ -88,35 +86,30 @@ pub struct ChangesStartPageTokenRecord {
     #[serde(rename = "startPageToken", skip_serializing_if = "Option::is_none")]
     pub start_page_token: Option<String>,
 }
-impl airbyte_agent_runtime::record::Record for ChangesStartPageTokenRecord {
+impl record::Record for ChangesStartPageTokenRecord {
     const NAME: &'static str = "ChangesStartPageTokenRecord";
     fn field_index(key: &str) -> Option<usize> {
         match key {
-            "kind" => Some(0usize),
-            "startPageToken" => Some(1usize),
+            "kind" => Some(0),
+            "startPageToken" => Some(1),
             _ => None,
         }
     }
-    fn set_field<'de, __M: airbyte_agent_runtime::serde::de::MapAccess<'de>>(
+    fn set_field<'de, __M: serde::de::MapAccess<'de>>(
         &mut self,
         index: usize,
         map: &mut __M,
-    ) -> ::std::result::Result<(), __M::Error> {
+    ) -> Result<(), __M::Error> {
         match index {
-            0usize => self.kind = map.next_value()?,
-            1usize => self.start_page_token = map.next_value()?,
-            _ => {
-                map.next_value::<airbyte_agent_runtime::serde::de::IgnoredAny>()?;
-            }
+            0 => self.kind = map.next_value()?,
+            1 => self.start_page_token = map.next_value()?,
+            _ => drop(map.next_value::<serde::de::IgnoredAny>()?),
         }
         Ok(())
     }
 }
-impl<'de> airbyte_agent_runtime::serde::Deserialize<'de>
-for ChangesStartPageTokenRecord {
-    fn deserialize<__D: airbyte_agent_runtime::serde::Deserializer<'de>>(
-        deserializer: __D,
-    ) -> ::std::result::Result<Self, __D::Error> {
-        airbyte_agent_runtime::record::deserialize(deserializer)
+impl<'de> serde::Deserialize<'de> for ChangesStartPageTokenRecord {
+    fn deserialize<__D: serde::Deserializer<'de>>(d: __D) -> Result<Self, __D::Error> {
+        record::deserialize(d)
     }
 }

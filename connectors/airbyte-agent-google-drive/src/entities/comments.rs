@@ -2,7 +2,7 @@
 
 //! Entity `comments`: handle, request builders and record types.
 use airbyte_agent_runtime::serde_json::Value;
-use airbyte_agent_runtime::{Client, Page, PageStream, Params, Result};
+use airbyte_agent_runtime::{Client, Page, PageStream, Params, Result, record, serde};
 use crate::types::*;
 impl crate::GoogleDriveConnector {
     /// A comment on a file.
@@ -95,16 +95,11 @@ impl CommentsListRequest {
     }
     /// Send the request.
     pub async fn send(self) -> Result<Page<Comment, CommentsListMeta>> {
-        self.client
-            .call_list::<
-                Comment,
-                CommentsListMeta,
-            >(&crate::descriptor::COMMENTS[0usize], self.params)
-            .await
+        self.client.call_list(&crate::descriptor::COMMENTS[0], self.params).await
     }
     /// Every page, lazily, following the operation's pagination.
     pub fn pages(self) -> PageStream<Comment, CommentsListMeta> {
-        self.client.pages(&crate::descriptor::COMMENTS[0usize], self.params)
+        self.client.pages(&crate::descriptor::COMMENTS[0], self.params)
     }
     /// The parameters collected so far (wire names).
     pub fn params(&self) -> &Params {
@@ -148,9 +143,7 @@ impl CommentsGetRequest {
     }
     /// Send the request.
     pub async fn send(self) -> Result<Comment> {
-        self.client
-            .call_record::<Comment>(&crate::descriptor::COMMENTS[1usize], self.params)
-            .await
+        self.client.call_record(&crate::descriptor::COMMENTS[1], self.params).await
     }
     /// The parameters collected so far (wire names).
     pub fn params(&self) -> &Params {
@@ -167,7 +160,7 @@ impl ::std::future::IntoFuture for CommentsGetRequest {
     }
 }
 /// A comment on a file.
-#[derive(Debug, Clone, Default, airbyte_agent_runtime::serde::Serialize)]
+#[derive(Debug, Clone, Default, serde::Serialize)]
 #[serde(crate = "airbyte_agent_runtime::serde")]
 pub struct Comment {
     /// Resource type tag, such as drive#file.
@@ -213,71 +206,63 @@ pub struct Comment {
     #[serde(rename = "assigneeEmailAddress", skip_serializing_if = "Option::is_none")]
     pub assignee_email_address: Option<String>,
 }
-impl airbyte_agent_runtime::record::Record for Comment {
+impl record::Record for Comment {
     const NAME: &'static str = "Comment";
     fn field_index(key: &str) -> Option<usize> {
         match key {
-            "kind" => Some(0usize),
-            "id" => Some(1usize),
-            "createdTime" => Some(2usize),
-            "modifiedTime" => Some(3usize),
-            "author" => Some(4usize),
-            "htmlContent" => Some(5usize),
-            "content" => Some(6usize),
-            "deleted" => Some(7usize),
-            "resolved" => Some(8usize),
-            "quotedFileContent" => Some(9usize),
-            "anchor" => Some(10usize),
-            "replies" => Some(11usize),
-            "mentionedEmailAddresses" => Some(12usize),
-            "assigneeEmailAddress" => Some(13usize),
+            "kind" => Some(0),
+            "id" => Some(1),
+            "createdTime" => Some(2),
+            "modifiedTime" => Some(3),
+            "author" => Some(4),
+            "htmlContent" => Some(5),
+            "content" => Some(6),
+            "deleted" => Some(7),
+            "resolved" => Some(8),
+            "quotedFileContent" => Some(9),
+            "anchor" => Some(10),
+            "replies" => Some(11),
+            "mentionedEmailAddresses" => Some(12),
+            "assigneeEmailAddress" => Some(13),
             _ => None,
         }
     }
-    fn set_field<'de, __M: airbyte_agent_runtime::serde::de::MapAccess<'de>>(
+    fn set_field<'de, __M: serde::de::MapAccess<'de>>(
         &mut self,
         index: usize,
         map: &mut __M,
-    ) -> ::std::result::Result<(), __M::Error> {
+    ) -> Result<(), __M::Error> {
         match index {
-            0usize => self.kind = map.next_value()?,
-            1usize => self.id = map.next_value()?,
-            2usize => self.created_time = map.next_value()?,
-            3usize => self.modified_time = map.next_value()?,
-            4usize => self.author = map.next_value()?,
-            5usize => self.html_content = map.next_value()?,
-            6usize => self.content = map.next_value()?,
-            7usize => self.deleted = map.next_value()?,
-            8usize => self.resolved = map.next_value()?,
-            9usize => self.quoted_file_content = map.next_value()?,
-            10usize => self.anchor = map.next_value()?,
-            11usize => {
-                self.replies = map
-                    .next_value::<airbyte_agent_runtime::record::SkipNulls<Reply>>()?
-                    .0;
-            }
-            12usize => {
+            0 => self.kind = map.next_value()?,
+            1 => self.id = map.next_value()?,
+            2 => self.created_time = map.next_value()?,
+            3 => self.modified_time = map.next_value()?,
+            4 => self.author = map.next_value()?,
+            5 => self.html_content = map.next_value()?,
+            6 => self.content = map.next_value()?,
+            7 => self.deleted = map.next_value()?,
+            8 => self.resolved = map.next_value()?,
+            9 => self.quoted_file_content = map.next_value()?,
+            10 => self.anchor = map.next_value()?,
+            11 => self.replies = map.next_value::<record::SkipNulls<Reply>>()?.0,
+            12 => {
                 self.mentioned_email_addresses = map
-                    .next_value::<airbyte_agent_runtime::record::SkipNulls<String>>()?
+                    .next_value::<record::SkipNulls<String>>()?
                     .0;
             }
-            13usize => self.assignee_email_address = map.next_value()?,
-            _ => {
-                map.next_value::<airbyte_agent_runtime::serde::de::IgnoredAny>()?;
-            }
+            13 => self.assignee_email_address = map.next_value()?,
+            _ => drop(map.next_value::<serde::de::IgnoredAny>()?),
         }
         Ok(())
     }
 }
-impl<'de> airbyte_agent_runtime::serde::Deserialize<'de> for Comment {
-    fn deserialize<__D: airbyte_agent_runtime::serde::Deserializer<'de>>(
-        deserializer: __D,
-    ) -> ::std::result::Result<Self, __D::Error> {
-        airbyte_agent_runtime::record::deserialize(deserializer)
+impl<'de> serde::Deserialize<'de> for Comment {
+    fn deserialize<__D: serde::Deserializer<'de>>(d: __D) -> Result<Self, __D::Error> {
+        record::deserialize(d)
     }
 }
 /// Part of the file the comment refers to.
-#[derive(Debug, Clone, Default, airbyte_agent_runtime::serde::Serialize)]
+#[derive(Debug, Clone, Default, serde::Serialize)]
 #[serde(crate = "airbyte_agent_runtime::serde")]
 pub struct CommentQuotedFileContent {
     /// `mimeType`
@@ -287,71 +272,63 @@ pub struct CommentQuotedFileContent {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub value: Option<String>,
 }
-impl airbyte_agent_runtime::record::Record for CommentQuotedFileContent {
+impl record::Record for CommentQuotedFileContent {
     const NAME: &'static str = "CommentQuotedFileContent";
     fn field_index(key: &str) -> Option<usize> {
         match key {
-            "mimeType" => Some(0usize),
-            "value" => Some(1usize),
+            "mimeType" => Some(0),
+            "value" => Some(1),
             _ => None,
         }
     }
-    fn set_field<'de, __M: airbyte_agent_runtime::serde::de::MapAccess<'de>>(
+    fn set_field<'de, __M: serde::de::MapAccess<'de>>(
         &mut self,
         index: usize,
         map: &mut __M,
-    ) -> ::std::result::Result<(), __M::Error> {
+    ) -> Result<(), __M::Error> {
         match index {
-            0usize => self.mime_type = map.next_value()?,
-            1usize => self.value = map.next_value()?,
-            _ => {
-                map.next_value::<airbyte_agent_runtime::serde::de::IgnoredAny>()?;
-            }
+            0 => self.mime_type = map.next_value()?,
+            1 => self.value = map.next_value()?,
+            _ => drop(map.next_value::<serde::de::IgnoredAny>()?),
         }
         Ok(())
     }
 }
-impl<'de> airbyte_agent_runtime::serde::Deserialize<'de> for CommentQuotedFileContent {
-    fn deserialize<__D: airbyte_agent_runtime::serde::Deserializer<'de>>(
-        deserializer: __D,
-    ) -> ::std::result::Result<Self, __D::Error> {
-        airbyte_agent_runtime::record::deserialize(deserializer)
+impl<'de> serde::Deserialize<'de> for CommentQuotedFileContent {
+    fn deserialize<__D: serde::Deserializer<'de>>(d: __D) -> Result<Self, __D::Error> {
+        record::deserialize(d)
     }
 }
 /// Metadata returned by `comments.list` next to the records.
-#[derive(Debug, Clone, Default, airbyte_agent_runtime::serde::Serialize)]
+#[derive(Debug, Clone, Default, serde::Serialize)]
 #[serde(crate = "airbyte_agent_runtime::serde")]
 pub struct CommentsListMeta {
     /// `$.nextPageToken`
     #[serde(rename = "nextPageToken", skip_serializing_if = "Option::is_none")]
     pub next_page_token: Option<String>,
 }
-impl airbyte_agent_runtime::record::Record for CommentsListMeta {
+impl record::Record for CommentsListMeta {
     const NAME: &'static str = "CommentsListMeta";
     fn field_index(key: &str) -> Option<usize> {
         match key {
-            "nextPageToken" => Some(0usize),
+            "nextPageToken" => Some(0),
             _ => None,
         }
     }
-    fn set_field<'de, __M: airbyte_agent_runtime::serde::de::MapAccess<'de>>(
+    fn set_field<'de, __M: serde::de::MapAccess<'de>>(
         &mut self,
         index: usize,
         map: &mut __M,
-    ) -> ::std::result::Result<(), __M::Error> {
+    ) -> Result<(), __M::Error> {
         match index {
-            0usize => self.next_page_token = map.next_value()?,
-            _ => {
-                map.next_value::<airbyte_agent_runtime::serde::de::IgnoredAny>()?;
-            }
+            0 => self.next_page_token = map.next_value()?,
+            _ => drop(map.next_value::<serde::de::IgnoredAny>()?),
         }
         Ok(())
     }
 }
-impl<'de> airbyte_agent_runtime::serde::Deserialize<'de> for CommentsListMeta {
-    fn deserialize<__D: airbyte_agent_runtime::serde::Deserializer<'de>>(
-        deserializer: __D,
-    ) -> ::std::result::Result<Self, __D::Error> {
-        airbyte_agent_runtime::record::deserialize(deserializer)
+impl<'de> serde::Deserialize<'de> for CommentsListMeta {
+    fn deserialize<__D: serde::Deserializer<'de>>(d: __D) -> Result<Self, __D::Error> {
+        record::deserialize(d)
     }
 }

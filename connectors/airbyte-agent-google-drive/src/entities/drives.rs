@@ -2,7 +2,7 @@
 
 //! Entity `drives`: handle, request builders and record types.
 use airbyte_agent_runtime::serde_json::Value;
-use airbyte_agent_runtime::{Client, Page, PageStream, Params, Result};
+use airbyte_agent_runtime::{Client, Page, PageStream, Params, Result, record, serde};
 use crate::types::*;
 impl crate::GoogleDriveConnector {
     /// A shared drive.
@@ -81,16 +81,11 @@ impl DrivesListRequest {
     }
     /// Send the request.
     pub async fn send(self) -> Result<Page<Drive, DrivesListMeta>> {
-        self.client
-            .call_list::<
-                Drive,
-                DrivesListMeta,
-            >(&crate::descriptor::DRIVES[0usize], self.params)
-            .await
+        self.client.call_list(&crate::descriptor::DRIVES[0], self.params).await
     }
     /// Every page, lazily, following the operation's pagination.
     pub fn pages(self) -> PageStream<Drive, DrivesListMeta> {
-        self.client.pages(&crate::descriptor::DRIVES[0usize], self.params)
+        self.client.pages(&crate::descriptor::DRIVES[0], self.params)
     }
     /// The parameters collected so far (wire names).
     pub fn params(&self) -> &Params {
@@ -127,9 +122,7 @@ impl DrivesGetRequest {
     }
     /// Send the request.
     pub async fn send(self) -> Result<Drive> {
-        self.client
-            .call_record::<Drive>(&crate::descriptor::DRIVES[1usize], self.params)
-            .await
+        self.client.call_record(&crate::descriptor::DRIVES[1], self.params).await
     }
     /// The parameters collected so far (wire names).
     pub fn params(&self) -> &Params {
@@ -146,39 +139,35 @@ impl ::std::future::IntoFuture for DrivesGetRequest {
     }
 }
 /// Metadata returned by `drives.list` next to the records.
-#[derive(Debug, Clone, Default, airbyte_agent_runtime::serde::Serialize)]
+#[derive(Debug, Clone, Default, serde::Serialize)]
 #[serde(crate = "airbyte_agent_runtime::serde")]
 pub struct DrivesListMeta {
     /// `$.nextPageToken`
     #[serde(rename = "nextPageToken", skip_serializing_if = "Option::is_none")]
     pub next_page_token: Option<String>,
 }
-impl airbyte_agent_runtime::record::Record for DrivesListMeta {
+impl record::Record for DrivesListMeta {
     const NAME: &'static str = "DrivesListMeta";
     fn field_index(key: &str) -> Option<usize> {
         match key {
-            "nextPageToken" => Some(0usize),
+            "nextPageToken" => Some(0),
             _ => None,
         }
     }
-    fn set_field<'de, __M: airbyte_agent_runtime::serde::de::MapAccess<'de>>(
+    fn set_field<'de, __M: serde::de::MapAccess<'de>>(
         &mut self,
         index: usize,
         map: &mut __M,
-    ) -> ::std::result::Result<(), __M::Error> {
+    ) -> Result<(), __M::Error> {
         match index {
-            0usize => self.next_page_token = map.next_value()?,
-            _ => {
-                map.next_value::<airbyte_agent_runtime::serde::de::IgnoredAny>()?;
-            }
+            0 => self.next_page_token = map.next_value()?,
+            _ => drop(map.next_value::<serde::de::IgnoredAny>()?),
         }
         Ok(())
     }
 }
-impl<'de> airbyte_agent_runtime::serde::Deserialize<'de> for DrivesListMeta {
-    fn deserialize<__D: airbyte_agent_runtime::serde::Deserializer<'de>>(
-        deserializer: __D,
-    ) -> ::std::result::Result<Self, __D::Error> {
-        airbyte_agent_runtime::record::deserialize(deserializer)
+impl<'de> serde::Deserialize<'de> for DrivesListMeta {
+    fn deserialize<__D: serde::Deserializer<'de>>(d: __D) -> Result<Self, __D::Error> {
+        record::deserialize(d)
     }
 }

@@ -2,7 +2,9 @@
 
 //! Entity `files`: handle, request builders and record types.
 use airbyte_agent_runtime::serde_json::Value;
-use airbyte_agent_runtime::{ByteStream, Client, Page, PageStream, Params, Result};
+use airbyte_agent_runtime::{
+    ByteStream, Client, Page, PageStream, Params, Result, record, serde,
+};
 use crate::types::*;
 impl crate::GoogleDriveConnector {
     /// Metadata of a Drive file or folder.
@@ -175,16 +177,11 @@ impl FilesListRequest {
     }
     /// Send the request.
     pub async fn send(self) -> Result<Page<File, FilesListMeta>> {
-        self.client
-            .call_list::<
-                File,
-                FilesListMeta,
-            >(&crate::descriptor::FILES[0usize], self.params)
-            .await
+        self.client.call_list(&crate::descriptor::FILES[0], self.params).await
     }
     /// Every page, lazily, following the operation's pagination.
     pub fn pages(self) -> PageStream<File, FilesListMeta> {
-        self.client.pages(&crate::descriptor::FILES[0usize], self.params)
+        self.client.pages(&crate::descriptor::FILES[0], self.params)
     }
     /// The parameters collected so far (wire names).
     pub fn params(&self) -> &Params {
@@ -224,9 +221,7 @@ impl FilesGetRequest {
     }
     /// Send the request.
     pub async fn send(self) -> Result<File> {
-        self.client
-            .call_record::<File>(&crate::descriptor::FILES[1usize], self.params)
-            .await
+        self.client.call_record(&crate::descriptor::FILES[1], self.params).await
     }
     /// The parameters collected so far (wire names).
     pub fn params(&self) -> &Params {
@@ -273,9 +268,7 @@ impl FilesCreateRequest {
     }
     /// Send the request.
     pub async fn send(self) -> Result<File> {
-        self.client
-            .call_record::<File>(&crate::descriptor::FILES[2usize], self.params)
-            .await
+        self.client.call_record(&crate::descriptor::FILES[2], self.params).await
     }
     /// The parameters collected so far (wire names).
     pub fn params(&self) -> &Params {
@@ -343,9 +336,7 @@ impl FilesUpdateRequest {
     }
     /// Send the request.
     pub async fn send(self) -> Result<File> {
-        self.client
-            .call_record::<File>(&crate::descriptor::FILES[3usize], self.params)
-            .await
+        self.client.call_record(&crate::descriptor::FILES[3], self.params).await
     }
     /// The parameters collected so far (wire names).
     pub fn params(&self) -> &Params {
@@ -378,9 +369,7 @@ impl FilesDeleteRequest {
     }
     /// Send the request.
     pub async fn send(self) -> Result<File> {
-        self.client
-            .call_record::<File>(&crate::descriptor::FILES[4usize], self.params)
-            .await
+        self.client.call_record(&crate::descriptor::FILES[4], self.params).await
     }
     /// The parameters collected so far (wire names).
     pub fn params(&self) -> &Params {
@@ -427,7 +416,7 @@ impl FilesDownloadRequest {
     }
     /// Send the request.
     pub async fn send(self) -> Result<ByteStream> {
-        self.client.download(&crate::descriptor::FILES[5usize], self.params).await
+        self.client.download(&crate::descriptor::FILES[5], self.params).await
     }
     /// The parameters collected so far (wire names).
     pub fn params(&self) -> &Params {
@@ -444,7 +433,7 @@ impl ::std::future::IntoFuture for FilesDownloadRequest {
     }
 }
 /// Metadata returned by `files.list` next to the records.
-#[derive(Debug, Clone, Default, airbyte_agent_runtime::serde::Serialize)]
+#[derive(Debug, Clone, Default, serde::Serialize)]
 #[serde(crate = "airbyte_agent_runtime::serde")]
 pub struct FilesListMeta {
     /// `$.nextPageToken`
@@ -454,35 +443,31 @@ pub struct FilesListMeta {
     #[serde(rename = "incompleteSearch", skip_serializing_if = "Option::is_none")]
     pub incomplete_search: Option<bool>,
 }
-impl airbyte_agent_runtime::record::Record for FilesListMeta {
+impl record::Record for FilesListMeta {
     const NAME: &'static str = "FilesListMeta";
     fn field_index(key: &str) -> Option<usize> {
         match key {
-            "nextPageToken" => Some(0usize),
-            "incompleteSearch" => Some(1usize),
+            "nextPageToken" => Some(0),
+            "incompleteSearch" => Some(1),
             _ => None,
         }
     }
-    fn set_field<'de, __M: airbyte_agent_runtime::serde::de::MapAccess<'de>>(
+    fn set_field<'de, __M: serde::de::MapAccess<'de>>(
         &mut self,
         index: usize,
         map: &mut __M,
-    ) -> ::std::result::Result<(), __M::Error> {
+    ) -> Result<(), __M::Error> {
         match index {
-            0usize => self.next_page_token = map.next_value()?,
-            1usize => self.incomplete_search = map.next_value()?,
-            _ => {
-                map.next_value::<airbyte_agent_runtime::serde::de::IgnoredAny>()?;
-            }
+            0 => self.next_page_token = map.next_value()?,
+            1 => self.incomplete_search = map.next_value()?,
+            _ => drop(map.next_value::<serde::de::IgnoredAny>()?),
         }
         Ok(())
     }
 }
-impl<'de> airbyte_agent_runtime::serde::Deserialize<'de> for FilesListMeta {
-    fn deserialize<__D: airbyte_agent_runtime::serde::Deserializer<'de>>(
-        deserializer: __D,
-    ) -> ::std::result::Result<Self, __D::Error> {
-        airbyte_agent_runtime::record::deserialize(deserializer)
+impl<'de> serde::Deserialize<'de> for FilesListMeta {
+    fn deserialize<__D: serde::Deserializer<'de>>(d: __D) -> Result<Self, __D::Error> {
+        record::deserialize(d)
     }
 }
 airbyte_agent_runtime::string_enum! {

@@ -46,7 +46,7 @@ pub struct FilesExportDownloadRequest {
 impl FilesExportDownloadRequest {
     /// Send the request.
     pub async fn send(self) -> Result<ByteStream> {
-        self.client.download(&crate::descriptor::FILES_EXPORT[0usize], self.params).await
+        self.client.download(&crate::descriptor::FILES_EXPORT[0], self.params).await
     }
     /// The parameters collected so far (wire names).
     pub fn params(&self) -> &Params {

@@ -89,9 +89,7 @@ impl FilesUploadCreateRequest {
     }
     /// Send the request.
     pub async fn send(self) -> Result<File> {
-        self.client
-            .call_record::<File>(&crate::descriptor::FILES_UPLOAD[0usize], self.params)
-            .await
+        self.client.call_record(&crate::descriptor::FILES_UPLOAD[0], self.params).await
     }
     /// The parameters collected so far (wire names).
     pub fn params(&self) -> &Params {

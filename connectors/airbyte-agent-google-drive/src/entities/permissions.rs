@@ -2,7 +2,7 @@
 
 //! Entity `permissions`: handle, request builders and record types.
 use airbyte_agent_runtime::serde_json::Value;
-use airbyte_agent_runtime::{Client, Page, PageStream, Params, Result};
+use airbyte_agent_runtime::{Client, Page, PageStream, Params, Result, record, serde};
 impl crate::GoogleDriveConnector {
     /// One grant of access to a file or shared drive.
     pub fn permissions(&self) -> Permissions {
@@ -87,16 +87,11 @@ impl PermissionsListRequest {
     }
     /// Send the request.
     pub async fn send(self) -> Result<Page<Permission, PermissionsListMeta>> {
-        self.client
-            .call_list::<
-                Permission,
-                PermissionsListMeta,
-            >(&crate::descriptor::PERMISSIONS[0usize], self.params)
-            .await
+        self.client.call_list(&crate::descriptor::PERMISSIONS[0], self.params).await
     }
     /// Every page, lazily, following the operation's pagination.
     pub fn pages(self) -> PageStream<Permission, PermissionsListMeta> {
-        self.client.pages(&crate::descriptor::PERMISSIONS[0usize], self.params)
+        self.client.pages(&crate::descriptor::PERMISSIONS[0], self.params)
     }
     /// The parameters collected so far (wire names).
     pub fn params(&self) -> &Params {
@@ -140,11 +135,7 @@ impl PermissionsGetRequest {
     }
     /// Send the request.
     pub async fn send(self) -> Result<Permission> {
-        self.client
-            .call_record::<
-                Permission,
-            >(&crate::descriptor::PERMISSIONS[1usize], self.params)
-            .await
+        self.client.call_record(&crate::descriptor::PERMISSIONS[1], self.params).await
     }
     /// The parameters collected so far (wire names).
     pub fn params(&self) -> &Params {
@@ -161,7 +152,7 @@ impl ::std::future::IntoFuture for PermissionsGetRequest {
     }
 }
 /// One grant of access to a file or shared drive.
-#[derive(Debug, Clone, Default, airbyte_agent_runtime::serde::Serialize)]
+#[derive(Debug, Clone, Default, serde::Serialize)]
 #[serde(crate = "airbyte_agent_runtime::serde")]
 pub struct Permission {
     /// Resource type tag, such as drive#file.
@@ -215,81 +206,71 @@ pub struct Permission {
     #[serde(rename = "pendingOwner", skip_serializing_if = "Option::is_none")]
     pub pending_owner: Option<bool>,
 }
-impl airbyte_agent_runtime::record::Record for Permission {
+impl record::Record for Permission {
     const NAME: &'static str = "Permission";
     fn field_index(key: &str) -> Option<usize> {
         match key {
-            "kind" => Some(0usize),
-            "id" => Some(1usize),
-            "type" => Some(2usize),
-            "emailAddress" => Some(3usize),
-            "domain" => Some(4usize),
-            "role" => Some(5usize),
-            "view" => Some(6usize),
-            "allowFileDiscovery" => Some(7usize),
-            "displayName" => Some(8usize),
-            "photoLink" => Some(9usize),
-            "expirationTime" => Some(10usize),
-            "teamDrivePermissionDetails" => Some(11usize),
-            "permissionDetails" => Some(12usize),
-            "deleted" => Some(13usize),
-            "pendingOwner" => Some(14usize),
+            "kind" => Some(0),
+            "id" => Some(1),
+            "type" => Some(2),
+            "emailAddress" => Some(3),
+            "domain" => Some(4),
+            "role" => Some(5),
+            "view" => Some(6),
+            "allowFileDiscovery" => Some(7),
+            "displayName" => Some(8),
+            "photoLink" => Some(9),
+            "expirationTime" => Some(10),
+            "teamDrivePermissionDetails" => Some(11),
+            "permissionDetails" => Some(12),
+            "deleted" => Some(13),
+            "pendingOwner" => Some(14),
             _ => None,
         }
     }
-    fn set_field<'de, __M: airbyte_agent_runtime::serde::de::MapAccess<'de>>(
+    fn set_field<'de, __M: serde::de::MapAccess<'de>>(
         &mut self,
         index: usize,
         map: &mut __M,
-    ) -> ::std::result::Result<(), __M::Error> {
+    ) -> Result<(), __M::Error> {
         match index {
-            0usize => self.kind = map.next_value()?,
-            1usize => self.id = map.next_value()?,
-            2usize => self.type_ = map.next_value()?,
-            3usize => self.email_address = map.next_value()?,
-            4usize => self.domain = map.next_value()?,
-            5usize => self.role = map.next_value()?,
-            6usize => self.view = map.next_value()?,
-            7usize => self.allow_file_discovery = map.next_value()?,
-            8usize => self.display_name = map.next_value()?,
-            9usize => self.photo_link = map.next_value()?,
-            10usize => self.expiration_time = map.next_value()?,
-            11usize => {
+            0 => self.kind = map.next_value()?,
+            1 => self.id = map.next_value()?,
+            2 => self.type_ = map.next_value()?,
+            3 => self.email_address = map.next_value()?,
+            4 => self.domain = map.next_value()?,
+            5 => self.role = map.next_value()?,
+            6 => self.view = map.next_value()?,
+            7 => self.allow_file_discovery = map.next_value()?,
+            8 => self.display_name = map.next_value()?,
+            9 => self.photo_link = map.next_value()?,
+            10 => self.expiration_time = map.next_value()?,
+            11 => {
                 self.team_drive_permission_details = map
                     .next_value::<
-                        airbyte_agent_runtime::record::SkipNulls<
-                            PermissionTeamDrivePermissionDetailsItem,
-                        >,
+                        record::SkipNulls<PermissionTeamDrivePermissionDetailsItem>,
                     >()?
                     .0;
             }
-            12usize => {
+            12 => {
                 self.permission_details = map
-                    .next_value::<
-                        airbyte_agent_runtime::record::SkipNulls<
-                            PermissionPermissionDetailsItem,
-                        >,
-                    >()?
+                    .next_value::<record::SkipNulls<PermissionPermissionDetailsItem>>()?
                     .0;
             }
-            13usize => self.deleted = map.next_value()?,
-            14usize => self.pending_owner = map.next_value()?,
-            _ => {
-                map.next_value::<airbyte_agent_runtime::serde::de::IgnoredAny>()?;
-            }
+            13 => self.deleted = map.next_value()?,
+            14 => self.pending_owner = map.next_value()?,
+            _ => drop(map.next_value::<serde::de::IgnoredAny>()?),
         }
         Ok(())
     }
 }
-impl<'de> airbyte_agent_runtime::serde::Deserialize<'de> for Permission {
-    fn deserialize<__D: airbyte_agent_runtime::serde::Deserializer<'de>>(
-        deserializer: __D,
-    ) -> ::std::result::Result<Self, __D::Error> {
-        airbyte_agent_runtime::record::deserialize(deserializer)
+impl<'de> serde::Deserialize<'de> for Permission {
+    fn deserialize<__D: serde::Deserializer<'de>>(d: __D) -> Result<Self, __D::Error> {
+        record::deserialize(d)
     }
 }
 /// The `PermissionTeamDrivePermissionDetailsItem` object.
-#[derive(Debug, Clone, Default, airbyte_agent_runtime::serde::Serialize)]
+#[derive(Debug, Clone, Default, serde::Serialize)]
 #[serde(crate = "airbyte_agent_runtime::serde")]
 pub struct PermissionTeamDrivePermissionDetailsItem {
     /// `teamDrivePermissionType`
@@ -305,44 +286,39 @@ pub struct PermissionTeamDrivePermissionDetailsItem {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub inherited: Option<bool>,
 }
-impl airbyte_agent_runtime::record::Record for PermissionTeamDrivePermissionDetailsItem {
+impl record::Record for PermissionTeamDrivePermissionDetailsItem {
     const NAME: &'static str = "PermissionTeamDrivePermissionDetailsItem";
     fn field_index(key: &str) -> Option<usize> {
         match key {
-            "teamDrivePermissionType" => Some(0usize),
-            "role" => Some(1usize),
-            "inheritedFrom" => Some(2usize),
-            "inherited" => Some(3usize),
+            "teamDrivePermissionType" => Some(0),
+            "role" => Some(1),
+            "inheritedFrom" => Some(2),
+            "inherited" => Some(3),
             _ => None,
         }
     }
-    fn set_field<'de, __M: airbyte_agent_runtime::serde::de::MapAccess<'de>>(
+    fn set_field<'de, __M: serde::de::MapAccess<'de>>(
         &mut self,
         index: usize,
         map: &mut __M,
-    ) -> ::std::result::Result<(), __M::Error> {
+    ) -> Result<(), __M::Error> {
         match index {
-            0usize => self.team_drive_permission_type = map.next_value()?,
-            1usize => self.role = map.next_value()?,
-            2usize => self.inherited_from = map.next_value()?,
-            3usize => self.inherited = map.next_value()?,
-            _ => {
-                map.next_value::<airbyte_agent_runtime::serde::de::IgnoredAny>()?;
-            }
+            0 => self.team_drive_permission_type = map.next_value()?,
+            1 => self.role = map.next_value()?,
+            2 => self.inherited_from = map.next_value()?,
+            3 => self.inherited = map.next_value()?,
+            _ => drop(map.next_value::<serde::de::IgnoredAny>()?),
         }
         Ok(())
     }
 }
-impl<'de> airbyte_agent_runtime::serde::Deserialize<'de>
-for PermissionTeamDrivePermissionDetailsItem {
-    fn deserialize<__D: airbyte_agent_runtime::serde::Deserializer<'de>>(
-        deserializer: __D,
-    ) -> ::std::result::Result<Self, __D::Error> {
-        airbyte_agent_runtime::record::deserialize(deserializer)
+impl<'de> serde::Deserialize<'de> for PermissionTeamDrivePermissionDetailsItem {
+    fn deserialize<__D: serde::Deserializer<'de>>(d: __D) -> Result<Self, __D::Error> {
+        record::deserialize(d)
     }
 }
 /// The `PermissionPermissionDetailsItem` object.
-#[derive(Debug, Clone, Default, airbyte_agent_runtime::serde::Serialize)]
+#[derive(Debug, Clone, Default, serde::Serialize)]
 #[serde(crate = "airbyte_agent_runtime::serde")]
 pub struct PermissionPermissionDetailsItem {
     /// `permissionType`
@@ -358,76 +334,67 @@ pub struct PermissionPermissionDetailsItem {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub inherited: Option<bool>,
 }
-impl airbyte_agent_runtime::record::Record for PermissionPermissionDetailsItem {
+impl record::Record for PermissionPermissionDetailsItem {
     const NAME: &'static str = "PermissionPermissionDetailsItem";
     fn field_index(key: &str) -> Option<usize> {
         match key {
-            "permissionType" => Some(0usize),
-            "role" => Some(1usize),
-            "inheritedFrom" => Some(2usize),
-            "inherited" => Some(3usize),
+            "permissionType" => Some(0),
+            "role" => Some(1),
+            "inheritedFrom" => Some(2),
+            "inherited" => Some(3),
             _ => None,
         }
     }
-    fn set_field<'de, __M: airbyte_agent_runtime::serde::de::MapAccess<'de>>(
+    fn set_field<'de, __M: serde::de::MapAccess<'de>>(
         &mut self,
         index: usize,
         map: &mut __M,
-    ) -> ::std::result::Result<(), __M::Error> {
+    ) -> Result<(), __M::Error> {
         match index {
-            0usize => self.permission_type = map.next_value()?,
-            1usize => self.role = map.next_value()?,
-            2usize => self.inherited_from = map.next_value()?,
-            3usize => self.inherited = map.next_value()?,
-            _ => {
-                map.next_value::<airbyte_agent_runtime::serde::de::IgnoredAny>()?;
-            }
+            0 => self.permission_type = map.next_value()?,
+            1 => self.role = map.next_value()?,
+            2 => self.inherited_from = map.next_value()?,
+            3 => self.inherited = map.next_value()?,
+            _ => drop(map.next_value::<serde::de::IgnoredAny>()?),
         }
         Ok(())
     }
 }
-impl<'de> airbyte_agent_runtime::serde::Deserialize<'de>
-for PermissionPermissionDetailsItem {
-    fn deserialize<__D: airbyte_agent_runtime::serde::Deserializer<'de>>(
-        deserializer: __D,
-    ) -> ::std::result::Result<Self, __D::Error> {
-        airbyte_agent_runtime::record::deserialize(deserializer)
+impl<'de> serde::Deserialize<'de> for PermissionPermissionDetailsItem {
+    fn deserialize<__D: serde::Deserializer<'de>>(d: __D) -> Result<Self, __D::Error> {
+        record::deserialize(d)
     }
 }
 /// Metadata returned by `permissions.list` next to the records.
-#[derive(Debug, Clone, Default, airbyte_agent_runtime::serde::Serialize)]
+#[derive(Debug, Clone, Default, serde::Serialize)]
 #[serde(crate = "airbyte_agent_runtime::serde")]
 pub struct PermissionsListMeta {
     /// `$.nextPageToken`
     #[serde(rename = "nextPageToken", skip_serializing_if = "Option::is_none")]
     pub next_page_token: Option<String>,
 }
-impl airbyte_agent_runtime::record::Record for PermissionsListMeta {
+impl record::Record for PermissionsListMeta {
     const NAME: &'static str = "PermissionsListMeta";
     fn field_index(key: &str) -> Option<usize> {
         match key {
-            "nextPageToken" => Some(0usize),
+            "nextPageToken" => Some(0),
             _ => None,
         }
     }
-    fn set_field<'de, __M: airbyte_agent_runtime::serde::de::MapAccess<'de>>(
+    fn set_field<'de, __M: serde::de::MapAccess<'de>>(
         &mut self,
         index: usize,
         map: &mut __M,
-    ) -> ::std::result::Result<(), __M::Error> {
+    ) -> Result<(), __M::Error> {
         match index {
-            0usize => self.next_page_token = map.next_value()?,
-            _ => {
-                map.next_value::<airbyte_agent_runtime::serde::de::IgnoredAny>()?;
-            }
+            0 => self.next_page_token = map.next_value()?,
+            _ => drop(map.next_value::<serde::de::IgnoredAny>()?),
         }
         Ok(())
     }
 }
-impl<'de> airbyte_agent_runtime::serde::Deserialize<'de> for PermissionsListMeta {
-    fn deserialize<__D: airbyte_agent_runtime::serde::Deserializer<'de>>(
-        deserializer: __D,
-    ) -> ::std::result::Result<Self, __D::Error> {
-        airbyte_agent_runtime::record::deserialize(deserializer)
+impl<'de> serde::Deserialize<'de> for PermissionsListMeta {
+    fn deserialize<__D: serde::Deserializer<'de>>(d: __D) -> Result<Self, __D::Error> {
+        record::deserialize(d)
     }
 }

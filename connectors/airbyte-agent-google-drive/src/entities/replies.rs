@@ -2,7 +2,7 @@
 
 //! Entity `replies`: handle, request builders and record types.
 use airbyte_agent_runtime::serde_json::Value;
-use airbyte_agent_runtime::{Client, Page, PageStream, Params, Result};
+use airbyte_agent_runtime::{Client, Page, PageStream, Params, Result, record, serde};
 use crate::types::*;
 impl crate::GoogleDriveConnector {
     /// A reply in a comment thread.
@@ -95,16 +95,11 @@ impl RepliesListRequest {
     }
     /// Send the request.
     pub async fn send(self) -> Result<Page<Reply, RepliesListMeta>> {
-        self.client
-            .call_list::<
-                Reply,
-                RepliesListMeta,
-            >(&crate::descriptor::REPLIES[0usize], self.params)
-            .await
+        self.client.call_list(&crate::descriptor::REPLIES[0], self.params).await
     }
     /// Every page, lazily, following the operation's pagination.
     pub fn pages(self) -> PageStream<Reply, RepliesListMeta> {
-        self.client.pages(&crate::descriptor::REPLIES[0usize], self.params)
+        self.client.pages(&crate::descriptor::REPLIES[0], self.params)
     }
     /// The parameters collected so far (wire names).
     pub fn params(&self) -> &Params {
@@ -148,9 +143,7 @@ impl RepliesGetRequest {
     }
     /// Send the request.
     pub async fn send(self) -> Result<Reply> {
-        self.client
-            .call_record::<Reply>(&crate::descriptor::REPLIES[1usize], self.params)
-            .await
+        self.client.call_record(&crate::descriptor::REPLIES[1], self.params).await
     }
     /// The parameters collected so far (wire names).
     pub fn params(&self) -> &Params {
@@ -167,39 +160,35 @@ impl ::std::future::IntoFuture for RepliesGetRequest {
     }
 }
 /// Metadata returned by `replies.list` next to the records.
-#[derive(Debug, Clone, Default, airbyte_agent_runtime::serde::Serialize)]
+#[derive(Debug, Clone, Default, serde::Serialize)]
 #[serde(crate = "airbyte_agent_runtime::serde")]
 pub struct RepliesListMeta {
     /// `$.nextPageToken`
     #[serde(rename = "nextPageToken", skip_serializing_if = "Option::is_none")]
     pub next_page_token: Option<String>,
 }
-impl airbyte_agent_runtime::record::Record for RepliesListMeta {
+impl record::Record for RepliesListMeta {
     const NAME: &'static str = "RepliesListMeta";
     fn field_index(key: &str) -> Option<usize> {
         match key {
-            "nextPageToken" => Some(0usize),
+            "nextPageToken" => Some(0),
             _ => None,
         }
     }
-    fn set_field<'de, __M: airbyte_agent_runtime::serde::de::MapAccess<'de>>(
+    fn set_field<'de, __M: serde::de::MapAccess<'de>>(
         &mut self,
         index: usize,
         map: &mut __M,
-    ) -> ::std::result::Result<(), __M::Error> {
+    ) -> Result<(), __M::Error> {
         match index {
-            0usize => self.next_page_token = map.next_value()?,
-            _ => {
-                map.next_value::<airbyte_agent_runtime::serde::de::IgnoredAny>()?;
-            }
+            0 => self.next_page_token = map.next_value()?,
+            _ => drop(map.next_value::<serde::de::IgnoredAny>()?),
         }
         Ok(())
     }
 }
-impl<'de> airbyte_agent_runtime::serde::Deserialize<'de> for RepliesListMeta {
-    fn deserialize<__D: airbyte_agent_runtime::serde::Deserializer<'de>>(
-        deserializer: __D,
-    ) -> ::std::result::Result<Self, __D::Error> {
-        airbyte_agent_runtime::record::deserialize(deserializer)
+impl<'de> serde::Deserialize<'de> for RepliesListMeta {
+    fn deserialize<__D: serde::Deserializer<'de>>(d: __D) -> Result<Self, __D::Error> {
+        record::deserialize(d)
     }
 }

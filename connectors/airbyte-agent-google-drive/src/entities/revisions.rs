@@ -2,7 +2,7 @@
 
 //! Entity `revisions`: handle, request builders and record types.
 use airbyte_agent_runtime::serde_json::Value;
-use airbyte_agent_runtime::{Client, Page, PageStream, Params, Result};
+use airbyte_agent_runtime::{Client, Page, PageStream, Params, Result, record, serde};
 use crate::types::*;
 impl crate::GoogleDriveConnector {
     /// Metadata of one stored version of a file.
@@ -74,16 +74,11 @@ impl RevisionsListRequest {
     }
     /// Send the request.
     pub async fn send(self) -> Result<Page<Revision, RevisionsListMeta>> {
-        self.client
-            .call_list::<
-                Revision,
-                RevisionsListMeta,
-            >(&crate::descriptor::REVISIONS[0usize], self.params)
-            .await
+        self.client.call_list(&crate::descriptor::REVISIONS[0], self.params).await
     }
     /// Every page, lazily, following the operation's pagination.
     pub fn pages(self) -> PageStream<Revision, RevisionsListMeta> {
-        self.client.pages(&crate::descriptor::REVISIONS[0usize], self.params)
+        self.client.pages(&crate::descriptor::REVISIONS[0], self.params)
     }
     /// The parameters collected so far (wire names).
     pub fn params(&self) -> &Params {
@@ -113,9 +108,7 @@ pub struct RevisionsGetRequest {
 impl RevisionsGetRequest {
     /// Send the request.
     pub async fn send(self) -> Result<Revision> {
-        self.client
-            .call_record::<Revision>(&crate::descriptor::REVISIONS[1usize], self.params)
-            .await
+        self.client.call_record(&crate::descriptor::REVISIONS[1], self.params).await
     }
     /// The parameters collected so far (wire names).
     pub fn params(&self) -> &Params {
@@ -132,7 +125,7 @@ impl ::std::future::IntoFuture for RevisionsGetRequest {
     }
 }
 /// Metadata of one stored version of a file.
-#[derive(Debug, Clone, Default, airbyte_agent_runtime::serde::Serialize)]
+#[derive(Debug, Clone, Default, serde::Serialize)]
 #[serde(crate = "airbyte_agent_runtime::serde")]
 pub struct Revision {
     /// Resource type tag, such as drive#file.
@@ -178,95 +171,87 @@ pub struct Revision {
     #[serde(rename = "exportLinks", skip_serializing_if = "Option::is_none")]
     pub export_links: Option<::std::collections::BTreeMap<String, String>>,
 }
-impl airbyte_agent_runtime::record::Record for Revision {
+impl record::Record for Revision {
     const NAME: &'static str = "Revision";
     fn field_index(key: &str) -> Option<usize> {
         match key {
-            "kind" => Some(0usize),
-            "id" => Some(1usize),
-            "mimeType" => Some(2usize),
-            "modifiedTime" => Some(3usize),
-            "keepForever" => Some(4usize),
-            "published" => Some(5usize),
-            "publishedLink" => Some(6usize),
-            "publishAuto" => Some(7usize),
-            "publishedOutsideDomain" => Some(8usize),
-            "lastModifyingUser" => Some(9usize),
-            "originalFilename" => Some(10usize),
-            "md5Checksum" => Some(11usize),
-            "size" => Some(12usize),
-            "exportLinks" => Some(13usize),
+            "kind" => Some(0),
+            "id" => Some(1),
+            "mimeType" => Some(2),
+            "modifiedTime" => Some(3),
+            "keepForever" => Some(4),
+            "published" => Some(5),
+            "publishedLink" => Some(6),
+            "publishAuto" => Some(7),
+            "publishedOutsideDomain" => Some(8),
+            "lastModifyingUser" => Some(9),
+            "originalFilename" => Some(10),
+            "md5Checksum" => Some(11),
+            "size" => Some(12),
+            "exportLinks" => Some(13),
             _ => None,
         }
     }
-    fn set_field<'de, __M: airbyte_agent_runtime::serde::de::MapAccess<'de>>(
+    fn set_field<'de, __M: serde::de::MapAccess<'de>>(
         &mut self,
         index: usize,
         map: &mut __M,
-    ) -> ::std::result::Result<(), __M::Error> {
+    ) -> Result<(), __M::Error> {
         match index {
-            0usize => self.kind = map.next_value()?,
-            1usize => self.id = map.next_value()?,
-            2usize => self.mime_type = map.next_value()?,
-            3usize => self.modified_time = map.next_value()?,
-            4usize => self.keep_forever = map.next_value()?,
-            5usize => self.published = map.next_value()?,
-            6usize => self.published_link = map.next_value()?,
-            7usize => self.publish_auto = map.next_value()?,
-            8usize => self.published_outside_domain = map.next_value()?,
-            9usize => self.last_modifying_user = map.next_value()?,
-            10usize => self.original_filename = map.next_value()?,
-            11usize => self.md5_checksum = map.next_value()?,
-            12usize => self.size = map.next_value()?,
-            13usize => self.export_links = map.next_value()?,
-            _ => {
-                map.next_value::<airbyte_agent_runtime::serde::de::IgnoredAny>()?;
-            }
+            0 => self.kind = map.next_value()?,
+            1 => self.id = map.next_value()?,
+            2 => self.mime_type = map.next_value()?,
+            3 => self.modified_time = map.next_value()?,
+            4 => self.keep_forever = map.next_value()?,
+            5 => self.published = map.next_value()?,
+            6 => self.published_link = map.next_value()?,
+            7 => self.publish_auto = map.next_value()?,
+            8 => self.published_outside_domain = map.next_value()?,
+            9 => self.last_modifying_user = map.next_value()?,
+            10 => self.original_filename = map.next_value()?,
+            11 => self.md5_checksum = map.next_value()?,
+            12 => self.size = map.next_value()?,
+            13 => self.export_links = map.next_value()?,
+            _ => drop(map.next_value::<serde::de::IgnoredAny>()?),
         }
         Ok(())
     }
 }
-impl<'de> airbyte_agent_runtime::serde::Deserialize<'de> for Revision {
-    fn deserialize<__D: airbyte_agent_runtime::serde::Deserializer<'de>>(
-        deserializer: __D,
-    ) -> ::std::result::Result<Self, __D::Error> {
-        airbyte_agent_runtime::record::deserialize(deserializer)
+impl<'de> serde::Deserialize<'de> for Revision {
+    fn deserialize<__D: serde::Deserializer<'de>>(d: __D) -> Result<Self, __D::Error> {
+        record::deserialize(d)
     }
 }
 /// Metadata returned by `revisions.list` next to the records.
-#[derive(Debug, Clone, Default, airbyte_agent_runtime::serde::Serialize)]
+#[derive(Debug, Clone, Default, serde::Serialize)]
 #[serde(crate = "airbyte_agent_runtime::serde")]
 pub struct RevisionsListMeta {
     /// `$.nextPageToken`
     #[serde(rename = "nextPageToken", skip_serializing_if = "Option::is_none")]
     pub next_page_token: Option<String>,
 }
-impl airbyte_agent_runtime::record::Record for RevisionsListMeta {
+impl record::Record for RevisionsListMeta {
     const NAME: &'static str = "RevisionsListMeta";
     fn field_index(key: &str) -> Option<usize> {
         match key {
-            "nextPageToken" => Some(0usize),
+            "nextPageToken" => Some(0),
             _ => None,
         }
     }
-    fn set_field<'de, __M: airbyte_agent_runtime::serde::de::MapAccess<'de>>(
+    fn set_field<'de, __M: serde::de::MapAccess<'de>>(
         &mut self,
         index: usize,
         map: &mut __M,
-    ) -> ::std::result::Result<(), __M::Error> {
+    ) -> Result<(), __M::Error> {
         match index {
-            0usize => self.next_page_token = map.next_value()?,
-            _ => {
-                map.next_value::<airbyte_agent_runtime::serde::de::IgnoredAny>()?;
-            }
+            0 => self.next_page_token = map.next_value()?,
+            _ => drop(map.next_value::<serde::de::IgnoredAny>()?),
         }
         Ok(())
     }
 }
-impl<'de> airbyte_agent_runtime::serde::Deserialize<'de> for RevisionsListMeta {
-    fn deserialize<__D: airbyte_agent_runtime::serde::Deserializer<'de>>(
-        deserializer: __D,
-    ) -> ::std::result::Result<Self, __D::Error> {
-        airbyte_agent_runtime::record::deserialize(deserializer)
+impl<'de> serde::Deserialize<'de> for RevisionsListMeta {
+    fn deserialize<__D: serde::Deserializer<'de>>(d: __D) -> Result<Self, __D::Error> {
+        record::deserialize(d)
     }
 }

@@ -2,7 +2,7 @@
 
 //! Entity `applications`: handle, request builders and record types.
 use airbyte_agent_runtime::serde_json::Value;
-use airbyte_agent_runtime::{Client, Page, PageStream, Params, Result};
+use airbyte_agent_runtime::{Client, Page, PageStream, Params, Result, record, serde};
 use crate::types::*;
 impl crate::GreenhouseConnector {
     /// A candidate applying to a job, with stage and status.
@@ -68,16 +68,11 @@ impl ApplicationsListRequest {
     }
     /// Send the request.
     pub async fn send(self) -> Result<Page<Application, ApplicationsListMeta>> {
-        self.client
-            .call_list::<
-                Application,
-                ApplicationsListMeta,
-            >(&crate::descriptor::APPLICATIONS[0usize], self.params)
-            .await
+        self.client.call_list(&crate::descriptor::APPLICATIONS[0], self.params).await
     }
     /// Every page, lazily, following the operation's pagination.
     pub fn pages(self) -> PageStream<Application, ApplicationsListMeta> {
-        self.client.pages(&crate::descriptor::APPLICATIONS[0usize], self.params)
+        self.client.pages(&crate::descriptor::APPLICATIONS[0], self.params)
     }
     /// The parameters collected so far (wire names).
     pub fn params(&self) -> &Params {
@@ -98,7 +93,7 @@ impl ::std::future::IntoFuture for ApplicationsListRequest {
     }
 }
 /// A candidate applying to a job, with stage and status.
-#[derive(Debug, Clone, Default, airbyte_agent_runtime::serde::Serialize)]
+#[derive(Debug, Clone, Default, serde::Serialize)]
 #[serde(crate = "airbyte_agent_runtime::serde")]
 pub struct Application {
     /// Identifier of the related agency note.
@@ -176,93 +171,85 @@ pub struct Application {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub updated_at: Option<String>,
 }
-impl airbyte_agent_runtime::record::Record for Application {
+impl record::Record for Application {
     const NAME: &'static str = "Application";
     fn field_index(key: &str) -> Option<usize> {
         match key {
-            "agency_note_id" => Some(0usize),
-            "answers" => Some(1usize),
-            "candidate_id" => Some(2usize),
-            "coordinator_id" => Some(3usize),
-            "created_at" => Some(4usize),
-            "custom_fields" => Some(5usize),
-            "id" => Some(6usize),
-            "job_id" => Some(7usize),
-            "job_interview_stage_id" => Some(8usize),
-            "job_post_id" => Some(9usize),
-            "last_activity_at" => Some(10usize),
-            "location_address" => Some(11usize),
-            "needs_decision" => Some(12usize),
-            "prospect" => Some(13usize),
-            "prospective_job_ids" => Some(14usize),
-            "recruiter_id" => Some(15usize),
-            "referrer_id" => Some(16usize),
-            "rejected_at" => Some(17usize),
-            "rejection_reason_id" => Some(18usize),
-            "source_id" => Some(19usize),
-            "stage_id" => Some(20usize),
-            "stage_name" => Some(21usize),
-            "status" => Some(22usize),
-            "updated_at" => Some(23usize),
+            "agency_note_id" => Some(0),
+            "answers" => Some(1),
+            "candidate_id" => Some(2),
+            "coordinator_id" => Some(3),
+            "created_at" => Some(4),
+            "custom_fields" => Some(5),
+            "id" => Some(6),
+            "job_id" => Some(7),
+            "job_interview_stage_id" => Some(8),
+            "job_post_id" => Some(9),
+            "last_activity_at" => Some(10),
+            "location_address" => Some(11),
+            "needs_decision" => Some(12),
+            "prospect" => Some(13),
+            "prospective_job_ids" => Some(14),
+            "recruiter_id" => Some(15),
+            "referrer_id" => Some(16),
+            "rejected_at" => Some(17),
+            "rejection_reason_id" => Some(18),
+            "source_id" => Some(19),
+            "stage_id" => Some(20),
+            "stage_name" => Some(21),
+            "status" => Some(22),
+            "updated_at" => Some(23),
             _ => None,
         }
     }
-    fn set_field<'de, __M: airbyte_agent_runtime::serde::de::MapAccess<'de>>(
+    fn set_field<'de, __M: serde::de::MapAccess<'de>>(
         &mut self,
         index: usize,
         map: &mut __M,
-    ) -> ::std::result::Result<(), __M::Error> {
+    ) -> Result<(), __M::Error> {
         match index {
-            0usize => self.agency_note_id = map.next_value()?,
-            1usize => {
+            0 => self.agency_note_id = map.next_value()?,
+            1 => {
                 self.answers = map
-                    .next_value::<
-                        airbyte_agent_runtime::record::SkipNulls<ApplicationAnswersItem>,
-                    >()?
+                    .next_value::<record::SkipNulls<ApplicationAnswersItem>>()?
                     .0;
             }
-            2usize => self.candidate_id = map.next_value()?,
-            3usize => self.coordinator_id = map.next_value()?,
-            4usize => self.created_at = map.next_value()?,
-            5usize => self.custom_fields = map.next_value()?,
-            6usize => self.id = map.next_value()?,
-            7usize => self.job_id = map.next_value()?,
-            8usize => self.job_interview_stage_id = map.next_value()?,
-            9usize => self.job_post_id = map.next_value()?,
-            10usize => self.last_activity_at = map.next_value()?,
-            11usize => self.location_address = map.next_value()?,
-            12usize => self.needs_decision = map.next_value()?,
-            13usize => self.prospect = map.next_value()?,
-            14usize => {
-                self.prospective_job_ids = map
-                    .next_value::<airbyte_agent_runtime::record::SkipNulls<i64>>()?
-                    .0;
+            2 => self.candidate_id = map.next_value()?,
+            3 => self.coordinator_id = map.next_value()?,
+            4 => self.created_at = map.next_value()?,
+            5 => self.custom_fields = map.next_value()?,
+            6 => self.id = map.next_value()?,
+            7 => self.job_id = map.next_value()?,
+            8 => self.job_interview_stage_id = map.next_value()?,
+            9 => self.job_post_id = map.next_value()?,
+            10 => self.last_activity_at = map.next_value()?,
+            11 => self.location_address = map.next_value()?,
+            12 => self.needs_decision = map.next_value()?,
+            13 => self.prospect = map.next_value()?,
+            14 => {
+                self.prospective_job_ids = map.next_value::<record::SkipNulls<i64>>()?.0;
             }
-            15usize => self.recruiter_id = map.next_value()?,
-            16usize => self.referrer_id = map.next_value()?,
-            17usize => self.rejected_at = map.next_value()?,
-            18usize => self.rejection_reason_id = map.next_value()?,
-            19usize => self.source_id = map.next_value()?,
-            20usize => self.stage_id = map.next_value()?,
-            21usize => self.stage_name = map.next_value()?,
-            22usize => self.status = map.next_value()?,
-            23usize => self.updated_at = map.next_value()?,
-            _ => {
-                map.next_value::<airbyte_agent_runtime::serde::de::IgnoredAny>()?;
-            }
+            15 => self.recruiter_id = map.next_value()?,
+            16 => self.referrer_id = map.next_value()?,
+            17 => self.rejected_at = map.next_value()?,
+            18 => self.rejection_reason_id = map.next_value()?,
+            19 => self.source_id = map.next_value()?,
+            20 => self.stage_id = map.next_value()?,
+            21 => self.stage_name = map.next_value()?,
+            22 => self.status = map.next_value()?,
+            23 => self.updated_at = map.next_value()?,
+            _ => drop(map.next_value::<serde::de::IgnoredAny>()?),
         }
         Ok(())
     }
 }
-impl<'de> airbyte_agent_runtime::serde::Deserialize<'de> for Application {
-    fn deserialize<__D: airbyte_agent_runtime::serde::Deserializer<'de>>(
-        deserializer: __D,
-    ) -> ::std::result::Result<Self, __D::Error> {
-        airbyte_agent_runtime::record::deserialize(deserializer)
+impl<'de> serde::Deserialize<'de> for Application {
+    fn deserialize<__D: serde::Deserializer<'de>>(d: __D) -> Result<Self, __D::Error> {
+        record::deserialize(d)
     }
 }
 /// The `ApplicationAnswersItem` object.
-#[derive(Debug, Clone, Default, airbyte_agent_runtime::serde::Serialize)]
+#[derive(Debug, Clone, Default, serde::Serialize)]
 #[serde(crate = "airbyte_agent_runtime::serde")]
 pub struct ApplicationAnswersItem {
     /// Answer of this answer.
@@ -272,71 +259,63 @@ pub struct ApplicationAnswersItem {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub question: Option<String>,
 }
-impl airbyte_agent_runtime::record::Record for ApplicationAnswersItem {
+impl record::Record for ApplicationAnswersItem {
     const NAME: &'static str = "ApplicationAnswersItem";
     fn field_index(key: &str) -> Option<usize> {
         match key {
-            "answer" => Some(0usize),
-            "question" => Some(1usize),
+            "answer" => Some(0),
+            "question" => Some(1),
             _ => None,
         }
     }
-    fn set_field<'de, __M: airbyte_agent_runtime::serde::de::MapAccess<'de>>(
+    fn set_field<'de, __M: serde::de::MapAccess<'de>>(
         &mut self,
         index: usize,
         map: &mut __M,
-    ) -> ::std::result::Result<(), __M::Error> {
+    ) -> Result<(), __M::Error> {
         match index {
-            0usize => self.answer = map.next_value()?,
-            1usize => self.question = map.next_value()?,
-            _ => {
-                map.next_value::<airbyte_agent_runtime::serde::de::IgnoredAny>()?;
-            }
+            0 => self.answer = map.next_value()?,
+            1 => self.question = map.next_value()?,
+            _ => drop(map.next_value::<serde::de::IgnoredAny>()?),
         }
         Ok(())
     }
 }
-impl<'de> airbyte_agent_runtime::serde::Deserialize<'de> for ApplicationAnswersItem {
-    fn deserialize<__D: airbyte_agent_runtime::serde::Deserializer<'de>>(
-        deserializer: __D,
-    ) -> ::std::result::Result<Self, __D::Error> {
-        airbyte_agent_runtime::record::deserialize(deserializer)
+impl<'de> serde::Deserialize<'de> for ApplicationAnswersItem {
+    fn deserialize<__D: serde::Deserializer<'de>>(d: __D) -> Result<Self, __D::Error> {
+        record::deserialize(d)
     }
 }
 /// Metadata returned by `applications.list` next to the records.
-#[derive(Debug, Clone, Default, airbyte_agent_runtime::serde::Serialize)]
+#[derive(Debug, Clone, Default, serde::Serialize)]
 #[serde(crate = "airbyte_agent_runtime::serde")]
 pub struct ApplicationsListMeta {
     /// `@link.next`
     #[serde(skip_serializing_if = "Option::is_none")]
     pub next: Option<String>,
 }
-impl airbyte_agent_runtime::record::Record for ApplicationsListMeta {
+impl record::Record for ApplicationsListMeta {
     const NAME: &'static str = "ApplicationsListMeta";
     fn field_index(key: &str) -> Option<usize> {
         match key {
-            "next" => Some(0usize),
+            "next" => Some(0),
             _ => None,
         }
     }
-    fn set_field<'de, __M: airbyte_agent_runtime::serde::de::MapAccess<'de>>(
+    fn set_field<'de, __M: serde::de::MapAccess<'de>>(
         &mut self,
         index: usize,
         map: &mut __M,
-    ) -> ::std::result::Result<(), __M::Error> {
+    ) -> Result<(), __M::Error> {
         match index {
-            0usize => self.next = map.next_value()?,
-            _ => {
-                map.next_value::<airbyte_agent_runtime::serde::de::IgnoredAny>()?;
-            }
+            0 => self.next = map.next_value()?,
+            _ => drop(map.next_value::<serde::de::IgnoredAny>()?),
         }
         Ok(())
     }
 }
-impl<'de> airbyte_agent_runtime::serde::Deserialize<'de> for ApplicationsListMeta {
-    fn deserialize<__D: airbyte_agent_runtime::serde::Deserializer<'de>>(
-        deserializer: __D,
-    ) -> ::std::result::Result<Self, __D::Error> {
-        airbyte_agent_runtime::record::deserialize(deserializer)
+impl<'de> serde::Deserialize<'de> for ApplicationsListMeta {
+    fn deserialize<__D: serde::Deserializer<'de>>(d: __D) -> Result<Self, __D::Error> {
+        record::deserialize(d)
     }
 }

@@ -2,7 +2,9 @@
 
 //! Entity `attachments`: handle, request builders and record types.
 use airbyte_agent_runtime::serde_json::Value;
-use airbyte_agent_runtime::{ByteStream, Client, Page, PageStream, Params, Result};
+use airbyte_agent_runtime::{
+    ByteStream, Client, Page, PageStream, Params, Result, record, serde,
+};
 impl crate::GreenhouseConnector {
     /// List attachments
     pub fn attachments(&self) -> Attachments {
@@ -101,16 +103,11 @@ impl AttachmentsListRequest {
     }
     /// Send the request.
     pub async fn send(self) -> Result<Page<Attachment, AttachmentsListMeta>> {
-        self.client
-            .call_list::<
-                Attachment,
-                AttachmentsListMeta,
-            >(&crate::descriptor::ATTACHMENTS[0usize], self.params)
-            .await
+        self.client.call_list(&crate::descriptor::ATTACHMENTS[0], self.params).await
     }
     /// Every page, lazily, following the operation's pagination.
     pub fn pages(self) -> PageStream<Attachment, AttachmentsListMeta> {
-        self.client.pages(&crate::descriptor::ATTACHMENTS[0usize], self.params)
+        self.client.pages(&crate::descriptor::ATTACHMENTS[0], self.params)
     }
     /// The parameters collected so far (wire names).
     pub fn params(&self) -> &Params {
@@ -140,7 +137,7 @@ pub struct AttachmentsDownloadRequest {
 impl AttachmentsDownloadRequest {
     /// Send the request.
     pub async fn send(self) -> Result<ByteStream> {
-        self.client.download(&crate::descriptor::ATTACHMENTS[1usize], self.params).await
+        self.client.download(&crate::descriptor::ATTACHMENTS[1], self.params).await
     }
     /// The parameters collected so far (wire names).
     pub fn params(&self) -> &Params {
@@ -168,7 +165,7 @@ airbyte_agent_runtime::string_enum! {
     " `automated_agreement`"] AutomatedAgreement => "automated_agreement" }
 }
 /// A file such as a resume or offer letter.
-#[derive(Debug, Clone, Default, airbyte_agent_runtime::serde::Serialize)]
+#[derive(Debug, Clone, Default, serde::Serialize)]
 #[serde(crate = "airbyte_agent_runtime::serde")]
 pub struct Attachment {
     /// Unique identifier of this attachment.
@@ -196,83 +193,75 @@ pub struct Attachment {
     #[serde(rename = "type", skip_serializing_if = "Option::is_none")]
     pub type_: Option<AttachmentsListType>,
 }
-impl airbyte_agent_runtime::record::Record for Attachment {
+impl record::Record for Attachment {
     const NAME: &'static str = "Attachment";
     fn field_index(key: &str) -> Option<usize> {
         match key {
-            "id" => Some(0usize),
-            "application_id" => Some(1usize),
-            "candidate_id" => Some(2usize),
-            "created_at" => Some(3usize),
-            "updated_at" => Some(4usize),
-            "filename" => Some(5usize),
-            "url" => Some(6usize),
-            "type" => Some(7usize),
+            "id" => Some(0),
+            "application_id" => Some(1),
+            "candidate_id" => Some(2),
+            "created_at" => Some(3),
+            "updated_at" => Some(4),
+            "filename" => Some(5),
+            "url" => Some(6),
+            "type" => Some(7),
             _ => None,
         }
     }
-    fn set_field<'de, __M: airbyte_agent_runtime::serde::de::MapAccess<'de>>(
+    fn set_field<'de, __M: serde::de::MapAccess<'de>>(
         &mut self,
         index: usize,
         map: &mut __M,
-    ) -> ::std::result::Result<(), __M::Error> {
+    ) -> Result<(), __M::Error> {
         match index {
-            0usize => self.id = map.next_value()?,
-            1usize => self.application_id = map.next_value()?,
-            2usize => self.candidate_id = map.next_value()?,
-            3usize => self.created_at = map.next_value()?,
-            4usize => self.updated_at = map.next_value()?,
-            5usize => self.filename = map.next_value()?,
-            6usize => self.url = map.next_value()?,
-            7usize => self.type_ = map.next_value()?,
-            _ => {
-                map.next_value::<airbyte_agent_runtime::serde::de::IgnoredAny>()?;
-            }
+            0 => self.id = map.next_value()?,
+            1 => self.application_id = map.next_value()?,
+            2 => self.candidate_id = map.next_value()?,
+            3 => self.created_at = map.next_value()?,
+            4 => self.updated_at = map.next_value()?,
+            5 => self.filename = map.next_value()?,
+            6 => self.url = map.next_value()?,
+            7 => self.type_ = map.next_value()?,
+            _ => drop(map.next_value::<serde::de::IgnoredAny>()?),
         }
         Ok(())
     }
 }
-impl<'de> airbyte_agent_runtime::serde::Deserialize<'de> for Attachment {
-    fn deserialize<__D: airbyte_agent_runtime::serde::Deserializer<'de>>(
-        deserializer: __D,
-    ) -> ::std::result::Result<Self, __D::Error> {
-        airbyte_agent_runtime::record::deserialize(deserializer)
+impl<'de> serde::Deserialize<'de> for Attachment {
+    fn deserialize<__D: serde::Deserializer<'de>>(d: __D) -> Result<Self, __D::Error> {
+        record::deserialize(d)
     }
 }
 /// Metadata returned by `attachments.list` next to the records.
-#[derive(Debug, Clone, Default, airbyte_agent_runtime::serde::Serialize)]
+#[derive(Debug, Clone, Default, serde::Serialize)]
 #[serde(crate = "airbyte_agent_runtime::serde")]
 pub struct AttachmentsListMeta {
     /// `@link.next`
     #[serde(skip_serializing_if = "Option::is_none")]
     pub next: Option<String>,
 }
-impl airbyte_agent_runtime::record::Record for AttachmentsListMeta {
+impl record::Record for AttachmentsListMeta {
     const NAME: &'static str = "AttachmentsListMeta";
     fn field_index(key: &str) -> Option<usize> {
         match key {
-            "next" => Some(0usize),
+            "next" => Some(0),
             _ => None,
         }
     }
-    fn set_field<'de, __M: airbyte_agent_runtime::serde::de::MapAccess<'de>>(
+    fn set_field<'de, __M: serde::de::MapAccess<'de>>(
         &mut self,
         index: usize,
         map: &mut __M,
-    ) -> ::std::result::Result<(), __M::Error> {
+    ) -> Result<(), __M::Error> {
         match index {
-            0usize => self.next = map.next_value()?,
-            _ => {
-                map.next_value::<airbyte_agent_runtime::serde::de::IgnoredAny>()?;
-            }
+            0 => self.next = map.next_value()?,
+            _ => drop(map.next_value::<serde::de::IgnoredAny>()?),
         }
         Ok(())
     }
 }
-impl<'de> airbyte_agent_runtime::serde::Deserialize<'de> for AttachmentsListMeta {
-    fn deserialize<__D: airbyte_agent_runtime::serde::Deserializer<'de>>(
-        deserializer: __D,
-    ) -> ::std::result::Result<Self, __D::Error> {
-        airbyte_agent_runtime::record::deserialize(deserializer)
+impl<'de> serde::Deserialize<'de> for AttachmentsListMeta {
+    fn deserialize<__D: serde::Deserializer<'de>>(d: __D) -> Result<Self, __D::Error> {
+        record::deserialize(d)
     }
 }

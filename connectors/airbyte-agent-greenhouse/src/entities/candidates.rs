@@ -2,7 +2,7 @@
 
 //! Entity `candidates`: handle, request builders and record types.
 use airbyte_agent_runtime::serde_json::Value;
-use airbyte_agent_runtime::{Client, Page, PageStream, Params, Result};
+use airbyte_agent_runtime::{Client, Page, PageStream, Params, Result, record, serde};
 use crate::types::*;
 impl crate::GreenhouseConnector {
     /// A person in the hiring pipeline.
@@ -68,16 +68,11 @@ impl CandidatesListRequest {
     }
     /// Send the request.
     pub async fn send(self) -> Result<Page<Candidate, CandidatesListMeta>> {
-        self.client
-            .call_list::<
-                Candidate,
-                CandidatesListMeta,
-            >(&crate::descriptor::CANDIDATES[0usize], self.params)
-            .await
+        self.client.call_list(&crate::descriptor::CANDIDATES[0], self.params).await
     }
     /// Every page, lazily, following the operation's pagination.
     pub fn pages(self) -> PageStream<Candidate, CandidatesListMeta> {
-        self.client.pages(&crate::descriptor::CANDIDATES[0usize], self.params)
+        self.client.pages(&crate::descriptor::CANDIDATES[0], self.params)
     }
     /// The parameters collected so far (wire names).
     pub fn params(&self) -> &Params {
@@ -98,7 +93,7 @@ impl ::std::future::IntoFuture for CandidatesListRequest {
     }
 }
 /// A person in the hiring pipeline.
-#[derive(Debug, Clone, Default, airbyte_agent_runtime::serde::Serialize)]
+#[derive(Debug, Clone, Default, serde::Serialize)]
 #[serde(crate = "airbyte_agent_runtime::serde")]
 pub struct Candidate {
     /// Addresses (list).
@@ -164,115 +159,93 @@ pub struct Candidate {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub website_addresses: Option<Vec<CandidateAddressesItem>>,
 }
-impl airbyte_agent_runtime::record::Record for Candidate {
+impl record::Record for Candidate {
     const NAME: &'static str = "Candidate";
     fn field_index(key: &str) -> Option<usize> {
         match key {
-            "addresses" => Some(0usize),
-            "can_email" => Some(1usize),
-            "company" => Some(2usize),
-            "created_at" => Some(3usize),
-            "custom_fields" => Some(4usize),
-            "email_addresses" => Some(5usize),
-            "first_name" => Some(6usize),
-            "id" => Some(7usize),
-            "last_activity_at" => Some(8usize),
-            "last_name" => Some(9usize),
-            "linked_user_ids" => Some(10usize),
-            "phone_numbers" => Some(11usize),
-            "preferred_name" => Some(12usize),
-            "private" => Some(13usize),
-            "social_media_addresses" => Some(14usize),
-            "tags" => Some(15usize),
-            "time_zone" => Some(16usize),
-            "title" => Some(17usize),
-            "updated_at" => Some(18usize),
-            "website_addresses" => Some(19usize),
+            "addresses" => Some(0),
+            "can_email" => Some(1),
+            "company" => Some(2),
+            "created_at" => Some(3),
+            "custom_fields" => Some(4),
+            "email_addresses" => Some(5),
+            "first_name" => Some(6),
+            "id" => Some(7),
+            "last_activity_at" => Some(8),
+            "last_name" => Some(9),
+            "linked_user_ids" => Some(10),
+            "phone_numbers" => Some(11),
+            "preferred_name" => Some(12),
+            "private" => Some(13),
+            "social_media_addresses" => Some(14),
+            "tags" => Some(15),
+            "time_zone" => Some(16),
+            "title" => Some(17),
+            "updated_at" => Some(18),
+            "website_addresses" => Some(19),
             _ => None,
         }
     }
-    fn set_field<'de, __M: airbyte_agent_runtime::serde::de::MapAccess<'de>>(
+    fn set_field<'de, __M: serde::de::MapAccess<'de>>(
         &mut self,
         index: usize,
         map: &mut __M,
-    ) -> ::std::result::Result<(), __M::Error> {
+    ) -> Result<(), __M::Error> {
         match index {
-            0usize => {
+            0 => {
                 self.addresses = map
-                    .next_value::<
-                        airbyte_agent_runtime::record::SkipNulls<CandidateAddressesItem>,
-                    >()?
+                    .next_value::<record::SkipNulls<CandidateAddressesItem>>()?
                     .0;
             }
-            1usize => self.can_email = map.next_value()?,
-            2usize => self.company = map.next_value()?,
-            3usize => self.created_at = map.next_value()?,
-            4usize => self.custom_fields = map.next_value()?,
-            5usize => {
+            1 => self.can_email = map.next_value()?,
+            2 => self.company = map.next_value()?,
+            3 => self.created_at = map.next_value()?,
+            4 => self.custom_fields = map.next_value()?,
+            5 => {
                 self.email_addresses = map
-                    .next_value::<
-                        airbyte_agent_runtime::record::SkipNulls<CandidateAddressesItem>,
-                    >()?
+                    .next_value::<record::SkipNulls<CandidateAddressesItem>>()?
                     .0;
             }
-            6usize => self.first_name = map.next_value()?,
-            7usize => self.id = map.next_value()?,
-            8usize => self.last_activity_at = map.next_value()?,
-            9usize => self.last_name = map.next_value()?,
-            10usize => {
-                self.linked_user_ids = map
-                    .next_value::<airbyte_agent_runtime::record::SkipNulls<i64>>()?
-                    .0;
-            }
-            11usize => {
+            6 => self.first_name = map.next_value()?,
+            7 => self.id = map.next_value()?,
+            8 => self.last_activity_at = map.next_value()?,
+            9 => self.last_name = map.next_value()?,
+            10 => self.linked_user_ids = map.next_value::<record::SkipNulls<i64>>()?.0,
+            11 => {
                 self.phone_numbers = map
-                    .next_value::<
-                        airbyte_agent_runtime::record::SkipNulls<CandidateAddressesItem>,
-                    >()?
+                    .next_value::<record::SkipNulls<CandidateAddressesItem>>()?
                     .0;
             }
-            12usize => self.preferred_name = map.next_value()?,
-            13usize => self.private = map.next_value()?,
-            14usize => {
+            12 => self.preferred_name = map.next_value()?,
+            13 => self.private = map.next_value()?,
+            14 => {
                 self.social_media_addresses = map
                     .next_value::<
-                        airbyte_agent_runtime::record::SkipNulls<
-                            CandidateSocialMediaAddressesItem,
-                        >,
+                        record::SkipNulls<CandidateSocialMediaAddressesItem>,
                     >()?
                     .0;
             }
-            15usize => {
-                self.tags = map
-                    .next_value::<airbyte_agent_runtime::record::SkipNulls<String>>()?
-                    .0;
-            }
-            16usize => self.time_zone = map.next_value()?,
-            17usize => self.title = map.next_value()?,
-            18usize => self.updated_at = map.next_value()?,
-            19usize => {
+            15 => self.tags = map.next_value::<record::SkipNulls<String>>()?.0,
+            16 => self.time_zone = map.next_value()?,
+            17 => self.title = map.next_value()?,
+            18 => self.updated_at = map.next_value()?,
+            19 => {
                 self.website_addresses = map
-                    .next_value::<
-                        airbyte_agent_runtime::record::SkipNulls<CandidateAddressesItem>,
-                    >()?
+                    .next_value::<record::SkipNulls<CandidateAddressesItem>>()?
                     .0;
             }
-            _ => {
-                map.next_value::<airbyte_agent_runtime::serde::de::IgnoredAny>()?;
-            }
+            _ => drop(map.next_value::<serde::de::IgnoredAny>()?),
         }
         Ok(())
     }
 }
-impl<'de> airbyte_agent_runtime::serde::Deserialize<'de> for Candidate {
-    fn deserialize<__D: airbyte_agent_runtime::serde::Deserializer<'de>>(
-        deserializer: __D,
-    ) -> ::std::result::Result<Self, __D::Error> {
-        airbyte_agent_runtime::record::deserialize(deserializer)
+impl<'de> serde::Deserialize<'de> for Candidate {
+    fn deserialize<__D: serde::Deserializer<'de>>(d: __D) -> Result<Self, __D::Error> {
+        record::deserialize(d)
     }
 }
 /// The `CandidateAddressesItem` object.
-#[derive(Debug, Clone, Default, airbyte_agent_runtime::serde::Serialize)]
+#[derive(Debug, Clone, Default, serde::Serialize)]
 #[serde(crate = "airbyte_agent_runtime::serde")]
 pub struct CandidateAddressesItem {
     /// `type`
@@ -282,109 +255,96 @@ pub struct CandidateAddressesItem {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub value: Option<String>,
 }
-impl airbyte_agent_runtime::record::Record for CandidateAddressesItem {
+impl record::Record for CandidateAddressesItem {
     const NAME: &'static str = "CandidateAddressesItem";
     fn field_index(key: &str) -> Option<usize> {
         match key {
-            "type" => Some(0usize),
-            "value" => Some(1usize),
+            "type" => Some(0),
+            "value" => Some(1),
             _ => None,
         }
     }
-    fn set_field<'de, __M: airbyte_agent_runtime::serde::de::MapAccess<'de>>(
+    fn set_field<'de, __M: serde::de::MapAccess<'de>>(
         &mut self,
         index: usize,
         map: &mut __M,
-    ) -> ::std::result::Result<(), __M::Error> {
+    ) -> Result<(), __M::Error> {
         match index {
-            0usize => self.type_ = map.next_value()?,
-            1usize => self.value = map.next_value()?,
-            _ => {
-                map.next_value::<airbyte_agent_runtime::serde::de::IgnoredAny>()?;
-            }
+            0 => self.type_ = map.next_value()?,
+            1 => self.value = map.next_value()?,
+            _ => drop(map.next_value::<serde::de::IgnoredAny>()?),
         }
         Ok(())
     }
 }
-impl<'de> airbyte_agent_runtime::serde::Deserialize<'de> for CandidateAddressesItem {
-    fn deserialize<__D: airbyte_agent_runtime::serde::Deserializer<'de>>(
-        deserializer: __D,
-    ) -> ::std::result::Result<Self, __D::Error> {
-        airbyte_agent_runtime::record::deserialize(deserializer)
+impl<'de> serde::Deserialize<'de> for CandidateAddressesItem {
+    fn deserialize<__D: serde::Deserializer<'de>>(d: __D) -> Result<Self, __D::Error> {
+        record::deserialize(d)
     }
 }
 /// The `CandidateSocialMediaAddressesItem` object.
-#[derive(Debug, Clone, Default, airbyte_agent_runtime::serde::Serialize)]
+#[derive(Debug, Clone, Default, serde::Serialize)]
 #[serde(crate = "airbyte_agent_runtime::serde")]
 pub struct CandidateSocialMediaAddressesItem {
     /// `value`
     #[serde(skip_serializing_if = "Option::is_none")]
     pub value: Option<String>,
 }
-impl airbyte_agent_runtime::record::Record for CandidateSocialMediaAddressesItem {
+impl record::Record for CandidateSocialMediaAddressesItem {
     const NAME: &'static str = "CandidateSocialMediaAddressesItem";
     fn field_index(key: &str) -> Option<usize> {
         match key {
-            "value" => Some(0usize),
+            "value" => Some(0),
             _ => None,
         }
     }
-    fn set_field<'de, __M: airbyte_agent_runtime::serde::de::MapAccess<'de>>(
+    fn set_field<'de, __M: serde::de::MapAccess<'de>>(
         &mut self,
         index: usize,
         map: &mut __M,
-    ) -> ::std::result::Result<(), __M::Error> {
+    ) -> Result<(), __M::Error> {
         match index {
-            0usize => self.value = map.next_value()?,
-            _ => {
-                map.next_value::<airbyte_agent_runtime::serde::de::IgnoredAny>()?;
-            }
+            0 => self.value = map.next_value()?,
+            _ => drop(map.next_value::<serde::de::IgnoredAny>()?),
         }
         Ok(())
     }
 }
-impl<'de> airbyte_agent_runtime::serde::Deserialize<'de>
-for CandidateSocialMediaAddressesItem {
-    fn deserialize<__D: airbyte_agent_runtime::serde::Deserializer<'de>>(
-        deserializer: __D,
-    ) -> ::std::result::Result<Self, __D::Error> {
-        airbyte_agent_runtime::record::deserialize(deserializer)
+impl<'de> serde::Deserialize<'de> for CandidateSocialMediaAddressesItem {
+    fn deserialize<__D: serde::Deserializer<'de>>(d: __D) -> Result<Self, __D::Error> {
+        record::deserialize(d)
     }
 }
 /// Metadata returned by `candidates.list` next to the records.
-#[derive(Debug, Clone, Default, airbyte_agent_runtime::serde::Serialize)]
+#[derive(Debug, Clone, Default, serde::Serialize)]
 #[serde(crate = "airbyte_agent_runtime::serde")]
 pub struct CandidatesListMeta {
     /// `@link.next`
     #[serde(skip_serializing_if = "Option::is_none")]
     pub next: Option<String>,
 }
-impl airbyte_agent_runtime::record::Record for CandidatesListMeta {
+impl record::Record for CandidatesListMeta {
     const NAME: &'static str = "CandidatesListMeta";
     fn field_index(key: &str) -> Option<usize> {
         match key {
-            "next" => Some(0usize),
+            "next" => Some(0),
             _ => None,
         }
     }
-    fn set_field<'de, __M: airbyte_agent_runtime::serde::de::MapAccess<'de>>(
+    fn set_field<'de, __M: serde::de::MapAccess<'de>>(
         &mut self,
         index: usize,
         map: &mut __M,
-    ) -> ::std::result::Result<(), __M::Error> {
+    ) -> Result<(), __M::Error> {
         match index {
-            0usize => self.next = map.next_value()?,
-            _ => {
-                map.next_value::<airbyte_agent_runtime::serde::de::IgnoredAny>()?;
-            }
+            0 => self.next = map.next_value()?,
+            _ => drop(map.next_value::<serde::de::IgnoredAny>()?),
         }
         Ok(())
     }
 }
-impl<'de> airbyte_agent_runtime::serde::Deserialize<'de> for CandidatesListMeta {
-    fn deserialize<__D: airbyte_agent_runtime::serde::Deserializer<'de>>(
-        deserializer: __D,
-    ) -> ::std::result::Result<Self, __D::Error> {
-        airbyte_agent_runtime::record::deserialize(deserializer)
+impl<'de> serde::Deserialize<'de> for CandidatesListMeta {
+    fn deserialize<__D: serde::Deserializer<'de>>(d: __D) -> Result<Self, __D::Error> {
+        record::deserialize(d)
     }
 }

@@ -2,7 +2,7 @@
 
 //! Entity `departments`: handle, request builders and record types.
 use airbyte_agent_runtime::serde_json::Value;
-use airbyte_agent_runtime::{Client, Page, PageStream, Params, Result};
+use airbyte_agent_runtime::{Client, Page, PageStream, Params, Result, record, serde};
 impl crate::GreenhouseConnector {
     /// A department of the organization.
     pub fn departments(&self) -> Departments {
@@ -60,16 +60,11 @@ impl DepartmentsListRequest {
     }
     /// Send the request.
     pub async fn send(self) -> Result<Page<Department, DepartmentsListMeta>> {
-        self.client
-            .call_list::<
-                Department,
-                DepartmentsListMeta,
-            >(&crate::descriptor::DEPARTMENTS[0usize], self.params)
-            .await
+        self.client.call_list(&crate::descriptor::DEPARTMENTS[0], self.params).await
     }
     /// Every page, lazily, following the operation's pagination.
     pub fn pages(self) -> PageStream<Department, DepartmentsListMeta> {
-        self.client.pages(&crate::descriptor::DEPARTMENTS[0usize], self.params)
+        self.client.pages(&crate::descriptor::DEPARTMENTS[0], self.params)
     }
     /// The parameters collected so far (wire names).
     pub fn params(&self) -> &Params {
@@ -90,7 +85,7 @@ impl ::std::future::IntoFuture for DepartmentsListRequest {
     }
 }
 /// A department of the organization.
-#[derive(Debug, Clone, Default, airbyte_agent_runtime::serde::Serialize)]
+#[derive(Debug, Clone, Default, serde::Serialize)]
 #[serde(crate = "airbyte_agent_runtime::serde")]
 pub struct Department {
     /// `created_at`
@@ -112,79 +107,71 @@ pub struct Department {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub updated_at: Option<String>,
 }
-impl airbyte_agent_runtime::record::Record for Department {
+impl record::Record for Department {
     const NAME: &'static str = "Department";
     fn field_index(key: &str) -> Option<usize> {
         match key {
-            "created_at" => Some(0usize),
-            "external_id" => Some(1usize),
-            "id" => Some(2usize),
-            "name" => Some(3usize),
-            "parent_id" => Some(4usize),
-            "updated_at" => Some(5usize),
+            "created_at" => Some(0),
+            "external_id" => Some(1),
+            "id" => Some(2),
+            "name" => Some(3),
+            "parent_id" => Some(4),
+            "updated_at" => Some(5),
             _ => None,
         }
     }
-    fn set_field<'de, __M: airbyte_agent_runtime::serde::de::MapAccess<'de>>(
+    fn set_field<'de, __M: serde::de::MapAccess<'de>>(
         &mut self,
         index: usize,
         map: &mut __M,
-    ) -> ::std::result::Result<(), __M::Error> {
+    ) -> Result<(), __M::Error> {
         match index {
-            0usize => self.created_at = map.next_value()?,
-            1usize => self.external_id = map.next_value()?,
-            2usize => self.id = map.next_value()?,
-            3usize => self.name = map.next_value()?,
-            4usize => self.parent_id = map.next_value()?,
-            5usize => self.updated_at = map.next_value()?,
-            _ => {
-                map.next_value::<airbyte_agent_runtime::serde::de::IgnoredAny>()?;
-            }
+            0 => self.created_at = map.next_value()?,
+            1 => self.external_id = map.next_value()?,
+            2 => self.id = map.next_value()?,
+            3 => self.name = map.next_value()?,
+            4 => self.parent_id = map.next_value()?,
+            5 => self.updated_at = map.next_value()?,
+            _ => drop(map.next_value::<serde::de::IgnoredAny>()?),
         }
         Ok(())
     }
 }
-impl<'de> airbyte_agent_runtime::serde::Deserialize<'de> for Department {
-    fn deserialize<__D: airbyte_agent_runtime::serde::Deserializer<'de>>(
-        deserializer: __D,
-    ) -> ::std::result::Result<Self, __D::Error> {
-        airbyte_agent_runtime::record::deserialize(deserializer)
+impl<'de> serde::Deserialize<'de> for Department {
+    fn deserialize<__D: serde::Deserializer<'de>>(d: __D) -> Result<Self, __D::Error> {
+        record::deserialize(d)
     }
 }
 /// Metadata returned by `departments.list` next to the records.
-#[derive(Debug, Clone, Default, airbyte_agent_runtime::serde::Serialize)]
+#[derive(Debug, Clone, Default, serde::Serialize)]
 #[serde(crate = "airbyte_agent_runtime::serde")]
 pub struct DepartmentsListMeta {
     /// `@link.next`
     #[serde(skip_serializing_if = "Option::is_none")]
     pub next: Option<String>,
 }
-impl airbyte_agent_runtime::record::Record for DepartmentsListMeta {
+impl record::Record for DepartmentsListMeta {
     const NAME: &'static str = "DepartmentsListMeta";
     fn field_index(key: &str) -> Option<usize> {
         match key {
-            "next" => Some(0usize),
+            "next" => Some(0),
             _ => None,
         }
     }
-    fn set_field<'de, __M: airbyte_agent_runtime::serde::de::MapAccess<'de>>(
+    fn set_field<'de, __M: serde::de::MapAccess<'de>>(
         &mut self,
         index: usize,
         map: &mut __M,
-    ) -> ::std::result::Result<(), __M::Error> {
+    ) -> Result<(), __M::Error> {
         match index {
-            0usize => self.next = map.next_value()?,
-            _ => {
-                map.next_value::<airbyte_agent_runtime::serde::de::IgnoredAny>()?;
-            }
+            0 => self.next = map.next_value()?,
+            _ => drop(map.next_value::<serde::de::IgnoredAny>()?),
         }
         Ok(())
     }
 }
-impl<'de> airbyte_agent_runtime::serde::Deserialize<'de> for DepartmentsListMeta {
-    fn deserialize<__D: airbyte_agent_runtime::serde::Deserializer<'de>>(
-        deserializer: __D,
-    ) -> ::std::result::Result<Self, __D::Error> {
-        airbyte_agent_runtime::record::deserialize(deserializer)
+impl<'de> serde::Deserialize<'de> for DepartmentsListMeta {
+    fn deserialize<__D: serde::Deserializer<'de>>(d: __D) -> Result<Self, __D::Error> {
+        record::deserialize(d)
     }
 }

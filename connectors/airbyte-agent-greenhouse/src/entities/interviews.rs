@@ -2,7 +2,7 @@
 
 //! Entity `interviews`: handle, request builders and record types.
 use airbyte_agent_runtime::serde_json::Value;
-use airbyte_agent_runtime::{Client, Page, PageStream, Params, Result};
+use airbyte_agent_runtime::{Client, Page, PageStream, Params, Result, record, serde};
 impl crate::GreenhouseConnector {
     /// A scheduled interview.
     pub fn interviews(&self) -> Interviews {
@@ -67,16 +67,11 @@ impl InterviewsListRequest {
     }
     /// Send the request.
     pub async fn send(self) -> Result<Page<Interview, InterviewsListMeta>> {
-        self.client
-            .call_list::<
-                Interview,
-                InterviewsListMeta,
-            >(&crate::descriptor::INTERVIEWS[0usize], self.params)
-            .await
+        self.client.call_list(&crate::descriptor::INTERVIEWS[0], self.params).await
     }
     /// Every page, lazily, following the operation's pagination.
     pub fn pages(self) -> PageStream<Interview, InterviewsListMeta> {
-        self.client.pages(&crate::descriptor::INTERVIEWS[0usize], self.params)
+        self.client.pages(&crate::descriptor::INTERVIEWS[0], self.params)
     }
     /// The parameters collected so far (wire names).
     pub fn params(&self) -> &Params {
@@ -97,7 +92,7 @@ impl ::std::future::IntoFuture for InterviewsListRequest {
     }
 }
 /// A scheduled interview.
-#[derive(Debug, Clone, Default, airbyte_agent_runtime::serde::Serialize)]
+#[derive(Debug, Clone, Default, serde::Serialize)]
 #[serde(crate = "airbyte_agent_runtime::serde")]
 pub struct Interview {
     /// All day end on (calendar date).
@@ -152,101 +147,93 @@ pub struct Interview {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub video_conferencing_url: Option<String>,
 }
-impl airbyte_agent_runtime::record::Record for Interview {
+impl record::Record for Interview {
     const NAME: &'static str = "Interview";
     fn field_index(key: &str) -> Option<usize> {
         match key {
-            "all_day_end_on" => Some(0usize),
-            "all_day_start_on" => Some(1usize),
-            "application_id" => Some(2usize),
-            "availability_received_at" => Some(3usize),
-            "created_at" => Some(4usize),
-            "ends_at" => Some(5usize),
-            "external_event_id" => Some(6usize),
-            "id" => Some(7usize),
-            "job_id" => Some(8usize),
-            "job_interview_id" => Some(9usize),
-            "location" => Some(10usize),
-            "organizer_id" => Some(11usize),
-            "scheduled_at" => Some(12usize),
-            "starts_at" => Some(13usize),
-            "status" => Some(14usize),
-            "updated_at" => Some(15usize),
-            "video_conferencing_url" => Some(16usize),
+            "all_day_end_on" => Some(0),
+            "all_day_start_on" => Some(1),
+            "application_id" => Some(2),
+            "availability_received_at" => Some(3),
+            "created_at" => Some(4),
+            "ends_at" => Some(5),
+            "external_event_id" => Some(6),
+            "id" => Some(7),
+            "job_id" => Some(8),
+            "job_interview_id" => Some(9),
+            "location" => Some(10),
+            "organizer_id" => Some(11),
+            "scheduled_at" => Some(12),
+            "starts_at" => Some(13),
+            "status" => Some(14),
+            "updated_at" => Some(15),
+            "video_conferencing_url" => Some(16),
             _ => None,
         }
     }
-    fn set_field<'de, __M: airbyte_agent_runtime::serde::de::MapAccess<'de>>(
+    fn set_field<'de, __M: serde::de::MapAccess<'de>>(
         &mut self,
         index: usize,
         map: &mut __M,
-    ) -> ::std::result::Result<(), __M::Error> {
+    ) -> Result<(), __M::Error> {
         match index {
-            0usize => self.all_day_end_on = map.next_value()?,
-            1usize => self.all_day_start_on = map.next_value()?,
-            2usize => self.application_id = map.next_value()?,
-            3usize => self.availability_received_at = map.next_value()?,
-            4usize => self.created_at = map.next_value()?,
-            5usize => self.ends_at = map.next_value()?,
-            6usize => self.external_event_id = map.next_value()?,
-            7usize => self.id = map.next_value()?,
-            8usize => self.job_id = map.next_value()?,
-            9usize => self.job_interview_id = map.next_value()?,
-            10usize => self.location = map.next_value()?,
-            11usize => self.organizer_id = map.next_value()?,
-            12usize => self.scheduled_at = map.next_value()?,
-            13usize => self.starts_at = map.next_value()?,
-            14usize => self.status = map.next_value()?,
-            15usize => self.updated_at = map.next_value()?,
-            16usize => self.video_conferencing_url = map.next_value()?,
-            _ => {
-                map.next_value::<airbyte_agent_runtime::serde::de::IgnoredAny>()?;
-            }
+            0 => self.all_day_end_on = map.next_value()?,
+            1 => self.all_day_start_on = map.next_value()?,
+            2 => self.application_id = map.next_value()?,
+            3 => self.availability_received_at = map.next_value()?,
+            4 => self.created_at = map.next_value()?,
+            5 => self.ends_at = map.next_value()?,
+            6 => self.external_event_id = map.next_value()?,
+            7 => self.id = map.next_value()?,
+            8 => self.job_id = map.next_value()?,
+            9 => self.job_interview_id = map.next_value()?,
+            10 => self.location = map.next_value()?,
+            11 => self.organizer_id = map.next_value()?,
+            12 => self.scheduled_at = map.next_value()?,
+            13 => self.starts_at = map.next_value()?,
+            14 => self.status = map.next_value()?,
+            15 => self.updated_at = map.next_value()?,
+            16 => self.video_conferencing_url = map.next_value()?,
+            _ => drop(map.next_value::<serde::de::IgnoredAny>()?),
         }
         Ok(())
     }
 }
-impl<'de> airbyte_agent_runtime::serde::Deserialize<'de> for Interview {
-    fn deserialize<__D: airbyte_agent_runtime::serde::Deserializer<'de>>(
-        deserializer: __D,
-    ) -> ::std::result::Result<Self, __D::Error> {
-        airbyte_agent_runtime::record::deserialize(deserializer)
+impl<'de> serde::Deserialize<'de> for Interview {
+    fn deserialize<__D: serde::Deserializer<'de>>(d: __D) -> Result<Self, __D::Error> {
+        record::deserialize(d)
     }
 }
 /// Metadata returned by `interviews.list` next to the records.
-#[derive(Debug, Clone, Default, airbyte_agent_runtime::serde::Serialize)]
+#[derive(Debug, Clone, Default, serde::Serialize)]
 #[serde(crate = "airbyte_agent_runtime::serde")]
 pub struct InterviewsListMeta {
     /// `@link.next`
     #[serde(skip_serializing_if = "Option::is_none")]
     pub next: Option<String>,
 }
-impl airbyte_agent_runtime::record::Record for InterviewsListMeta {
+impl record::Record for InterviewsListMeta {
     const NAME: &'static str = "InterviewsListMeta";
     fn field_index(key: &str) -> Option<usize> {
         match key {
-            "next" => Some(0usize),
+            "next" => Some(0),
             _ => None,
         }
     }
-    fn set_field<'de, __M: airbyte_agent_runtime::serde::de::MapAccess<'de>>(
+    fn set_field<'de, __M: serde::de::MapAccess<'de>>(
         &mut self,
         index: usize,
         map: &mut __M,
-    ) -> ::std::result::Result<(), __M::Error> {
+    ) -> Result<(), __M::Error> {
         match index {
-            0usize => self.next = map.next_value()?,
-            _ => {
-                map.next_value::<airbyte_agent_runtime::serde::de::IgnoredAny>()?;
-            }
+            0 => self.next = map.next_value()?,
+            _ => drop(map.next_value::<serde::de::IgnoredAny>()?),
         }
         Ok(())
     }
 }
-impl<'de> airbyte_agent_runtime::serde::Deserialize<'de> for InterviewsListMeta {
-    fn deserialize<__D: airbyte_agent_runtime::serde::Deserializer<'de>>(
-        deserializer: __D,
-    ) -> ::std::result::Result<Self, __D::Error> {
-        airbyte_agent_runtime::record::deserialize(deserializer)
+impl<'de> serde::Deserialize<'de> for InterviewsListMeta {
+    fn deserialize<__D: serde::Deserializer<'de>>(d: __D) -> Result<Self, __D::Error> {
+        record::deserialize(d)
     }
 }

@@ -2,7 +2,7 @@
 
 //! Entity `job_posts`: handle, request builders and record types.
 use airbyte_agent_runtime::serde_json::Value;
-use airbyte_agent_runtime::{Client, Page, PageStream, Params, Result};
+use airbyte_agent_runtime::{Client, Page, PageStream, Params, Result, record, serde};
 impl crate::GreenhouseConnector {
     /// A job post published on a job board.
     pub fn job_posts(&self) -> JobPosts {
@@ -74,16 +74,11 @@ impl JobPostsListRequest {
     }
     /// Send the request.
     pub async fn send(self) -> Result<Page<JobPost, JobPostsListMeta>> {
-        self.client
-            .call_list::<
-                JobPost,
-                JobPostsListMeta,
-            >(&crate::descriptor::JOB_POSTS[0usize], self.params)
-            .await
+        self.client.call_list(&crate::descriptor::JOB_POSTS[0], self.params).await
     }
     /// Every page, lazily, following the operation's pagination.
     pub fn pages(self) -> PageStream<JobPost, JobPostsListMeta> {
-        self.client.pages(&crate::descriptor::JOB_POSTS[0usize], self.params)
+        self.client.pages(&crate::descriptor::JOB_POSTS[0], self.params)
     }
     /// The parameters collected so far (wire names).
     pub fn params(&self) -> &Params {
@@ -104,7 +99,7 @@ impl ::std::future::IntoFuture for JobPostsListRequest {
     }
 }
 /// A job post published on a job board.
-#[derive(Debug, Clone, Default, airbyte_agent_runtime::serde::Serialize)]
+#[derive(Debug, Clone, Default, serde::Serialize)]
 #[serde(crate = "airbyte_agent_runtime::serde")]
 pub struct JobPost {
     /// Flag: active.
@@ -159,75 +154,69 @@ pub struct JobPost {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub updated_at: Option<String>,
 }
-impl airbyte_agent_runtime::record::Record for JobPost {
+impl record::Record for JobPost {
     const NAME: &'static str = "JobPost";
     fn field_index(key: &str) -> Option<usize> {
         match key {
-            "active" => Some(0usize),
-            "content" => Some(1usize),
-            "created_at" => Some(2usize),
-            "demographic_question_set_id" => Some(3usize),
-            "featured" => Some(4usize),
-            "first_published_at" => Some(5usize),
-            "id" => Some(6usize),
-            "internal" => Some(7usize),
-            "internal_content" => Some(8usize),
-            "job_board_id" => Some(9usize),
-            "job_id" => Some(10usize),
-            "language" => Some(11usize),
-            "live" => Some(12usize),
-            "public_url" => Some(13usize),
-            "questions" => Some(14usize),
-            "title" => Some(15usize),
-            "updated_at" => Some(16usize),
+            "active" => Some(0),
+            "content" => Some(1),
+            "created_at" => Some(2),
+            "demographic_question_set_id" => Some(3),
+            "featured" => Some(4),
+            "first_published_at" => Some(5),
+            "id" => Some(6),
+            "internal" => Some(7),
+            "internal_content" => Some(8),
+            "job_board_id" => Some(9),
+            "job_id" => Some(10),
+            "language" => Some(11),
+            "live" => Some(12),
+            "public_url" => Some(13),
+            "questions" => Some(14),
+            "title" => Some(15),
+            "updated_at" => Some(16),
             _ => None,
         }
     }
-    fn set_field<'de, __M: airbyte_agent_runtime::serde::de::MapAccess<'de>>(
+    fn set_field<'de, __M: serde::de::MapAccess<'de>>(
         &mut self,
         index: usize,
         map: &mut __M,
-    ) -> ::std::result::Result<(), __M::Error> {
+    ) -> Result<(), __M::Error> {
         match index {
-            0usize => self.active = map.next_value()?,
-            1usize => self.content = map.next_value()?,
-            2usize => self.created_at = map.next_value()?,
-            3usize => self.demographic_question_set_id = map.next_value()?,
-            4usize => self.featured = map.next_value()?,
-            5usize => self.first_published_at = map.next_value()?,
-            6usize => self.id = map.next_value()?,
-            7usize => self.internal = map.next_value()?,
-            8usize => self.internal_content = map.next_value()?,
-            9usize => self.job_board_id = map.next_value()?,
-            10usize => self.job_id = map.next_value()?,
-            11usize => self.language = map.next_value()?,
-            12usize => self.live = map.next_value()?,
-            13usize => self.public_url = map.next_value()?,
-            14usize => {
+            0 => self.active = map.next_value()?,
+            1 => self.content = map.next_value()?,
+            2 => self.created_at = map.next_value()?,
+            3 => self.demographic_question_set_id = map.next_value()?,
+            4 => self.featured = map.next_value()?,
+            5 => self.first_published_at = map.next_value()?,
+            6 => self.id = map.next_value()?,
+            7 => self.internal = map.next_value()?,
+            8 => self.internal_content = map.next_value()?,
+            9 => self.job_board_id = map.next_value()?,
+            10 => self.job_id = map.next_value()?,
+            11 => self.language = map.next_value()?,
+            12 => self.live = map.next_value()?,
+            13 => self.public_url = map.next_value()?,
+            14 => {
                 self.questions = map
-                    .next_value::<
-                        airbyte_agent_runtime::record::SkipNulls<JobPostQuestionsItem>,
-                    >()?
+                    .next_value::<record::SkipNulls<JobPostQuestionsItem>>()?
                     .0;
             }
-            15usize => self.title = map.next_value()?,
-            16usize => self.updated_at = map.next_value()?,
-            _ => {
-                map.next_value::<airbyte_agent_runtime::serde::de::IgnoredAny>()?;
-            }
+            15 => self.title = map.next_value()?,
+            16 => self.updated_at = map.next_value()?,
+            _ => drop(map.next_value::<serde::de::IgnoredAny>()?),
         }
         Ok(())
     }
 }
-impl<'de> airbyte_agent_runtime::serde::Deserialize<'de> for JobPost {
-    fn deserialize<__D: airbyte_agent_runtime::serde::Deserializer<'de>>(
-        deserializer: __D,
-    ) -> ::std::result::Result<Self, __D::Error> {
-        airbyte_agent_runtime::record::deserialize(deserializer)
+impl<'de> serde::Deserialize<'de> for JobPost {
+    fn deserialize<__D: serde::Deserializer<'de>>(d: __D) -> Result<Self, __D::Error> {
+        record::deserialize(d)
     }
 }
 /// The `JobPostQuestionsItem` object.
-#[derive(Debug, Clone, Default, airbyte_agent_runtime::serde::Serialize)]
+#[derive(Debug, Clone, Default, serde::Serialize)]
 #[serde(crate = "airbyte_agent_runtime::serde")]
 pub struct JobPostQuestionsItem {
     /// Answer type of this question.
@@ -255,59 +244,51 @@ pub struct JobPostQuestionsItem {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub required: Option<bool>,
 }
-impl airbyte_agent_runtime::record::Record for JobPostQuestionsItem {
+impl record::Record for JobPostQuestionsItem {
     const NAME: &'static str = "JobPostQuestionsItem";
     fn field_index(key: &str) -> Option<usize> {
         match key {
-            "answer_type" => Some(0usize),
-            "description" => Some(1usize),
-            "id" => Some(2usize),
-            "label" => Some(3usize),
-            "name" => Some(4usize),
-            "options" => Some(5usize),
-            "private" => Some(6usize),
-            "required" => Some(7usize),
+            "answer_type" => Some(0),
+            "description" => Some(1),
+            "id" => Some(2),
+            "label" => Some(3),
+            "name" => Some(4),
+            "options" => Some(5),
+            "private" => Some(6),
+            "required" => Some(7),
             _ => None,
         }
     }
-    fn set_field<'de, __M: airbyte_agent_runtime::serde::de::MapAccess<'de>>(
+    fn set_field<'de, __M: serde::de::MapAccess<'de>>(
         &mut self,
         index: usize,
         map: &mut __M,
-    ) -> ::std::result::Result<(), __M::Error> {
+    ) -> Result<(), __M::Error> {
         match index {
-            0usize => self.answer_type = map.next_value()?,
-            1usize => self.description = map.next_value()?,
-            2usize => self.id = map.next_value()?,
-            3usize => self.label = map.next_value()?,
-            4usize => self.name = map.next_value()?,
-            5usize => {
+            0 => self.answer_type = map.next_value()?,
+            1 => self.description = map.next_value()?,
+            2 => self.id = map.next_value()?,
+            3 => self.label = map.next_value()?,
+            4 => self.name = map.next_value()?,
+            5 => {
                 self.options = map
-                    .next_value::<
-                        airbyte_agent_runtime::record::SkipNulls<
-                            JobPostQuestionsItemOptionsItem,
-                        >,
-                    >()?
+                    .next_value::<record::SkipNulls<JobPostQuestionsItemOptionsItem>>()?
                     .0;
             }
-            6usize => self.private = map.next_value()?,
-            7usize => self.required = map.next_value()?,
-            _ => {
-                map.next_value::<airbyte_agent_runtime::serde::de::IgnoredAny>()?;
-            }
+            6 => self.private = map.next_value()?,
+            7 => self.required = map.next_value()?,
+            _ => drop(map.next_value::<serde::de::IgnoredAny>()?),
         }
         Ok(())
     }
 }
-impl<'de> airbyte_agent_runtime::serde::Deserialize<'de> for JobPostQuestionsItem {
-    fn deserialize<__D: airbyte_agent_runtime::serde::Deserializer<'de>>(
-        deserializer: __D,
-    ) -> ::std::result::Result<Self, __D::Error> {
-        airbyte_agent_runtime::record::deserialize(deserializer)
+impl<'de> serde::Deserialize<'de> for JobPostQuestionsItem {
+    fn deserialize<__D: serde::Deserializer<'de>>(d: __D) -> Result<Self, __D::Error> {
+        record::deserialize(d)
     }
 }
 /// The `JobPostQuestionsItemOptionsItem` object.
-#[derive(Debug, Clone, Default, airbyte_agent_runtime::serde::Serialize)]
+#[derive(Debug, Clone, Default, serde::Serialize)]
 #[serde(crate = "airbyte_agent_runtime::serde")]
 pub struct JobPostQuestionsItemOptionsItem {
     /// Unique identifier of this option.
@@ -317,72 +298,63 @@ pub struct JobPostQuestionsItemOptionsItem {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub label: Option<String>,
 }
-impl airbyte_agent_runtime::record::Record for JobPostQuestionsItemOptionsItem {
+impl record::Record for JobPostQuestionsItemOptionsItem {
     const NAME: &'static str = "JobPostQuestionsItemOptionsItem";
     fn field_index(key: &str) -> Option<usize> {
         match key {
-            "id" => Some(0usize),
-            "label" => Some(1usize),
+            "id" => Some(0),
+            "label" => Some(1),
             _ => None,
         }
     }
-    fn set_field<'de, __M: airbyte_agent_runtime::serde::de::MapAccess<'de>>(
+    fn set_field<'de, __M: serde::de::MapAccess<'de>>(
         &mut self,
         index: usize,
         map: &mut __M,
-    ) -> ::std::result::Result<(), __M::Error> {
+    ) -> Result<(), __M::Error> {
         match index {
-            0usize => self.id = map.next_value()?,
-            1usize => self.label = map.next_value()?,
-            _ => {
-                map.next_value::<airbyte_agent_runtime::serde::de::IgnoredAny>()?;
-            }
+            0 => self.id = map.next_value()?,
+            1 => self.label = map.next_value()?,
+            _ => drop(map.next_value::<serde::de::IgnoredAny>()?),
         }
         Ok(())
     }
 }
-impl<'de> airbyte_agent_runtime::serde::Deserialize<'de>
-for JobPostQuestionsItemOptionsItem {
-    fn deserialize<__D: airbyte_agent_runtime::serde::Deserializer<'de>>(
-        deserializer: __D,
-    ) -> ::std::result::Result<Self, __D::Error> {
-        airbyte_agent_runtime::record::deserialize(deserializer)
+impl<'de> serde::Deserialize<'de> for JobPostQuestionsItemOptionsItem {
+    fn deserialize<__D: serde::Deserializer<'de>>(d: __D) -> Result<Self, __D::Error> {
+        record::deserialize(d)
     }
 }
 /// Metadata returned by `job_posts.list` next to the records.
-#[derive(Debug, Clone, Default, airbyte_agent_runtime::serde::Serialize)]
+#[derive(Debug, Clone, Default, serde::Serialize)]
 #[serde(crate = "airbyte_agent_runtime::serde")]
 pub struct JobPostsListMeta {
     /// `@link.next`
     #[serde(skip_serializing_if = "Option::is_none")]
     pub next: Option<String>,
 }
-impl airbyte_agent_runtime::record::Record for JobPostsListMeta {
+impl record::Record for JobPostsListMeta {
     const NAME: &'static str = "JobPostsListMeta";
     fn field_index(key: &str) -> Option<usize> {
         match key {
-            "next" => Some(0usize),
+            "next" => Some(0),
             _ => None,
         }
     }
-    fn set_field<'de, __M: airbyte_agent_runtime::serde::de::MapAccess<'de>>(
+    fn set_field<'de, __M: serde::de::MapAccess<'de>>(
         &mut self,
         index: usize,
         map: &mut __M,
-    ) -> ::std::result::Result<(), __M::Error> {
+    ) -> Result<(), __M::Error> {
         match index {
-            0usize => self.next = map.next_value()?,
-            _ => {
-                map.next_value::<airbyte_agent_runtime::serde::de::IgnoredAny>()?;
-            }
+            0 => self.next = map.next_value()?,
+            _ => drop(map.next_value::<serde::de::IgnoredAny>()?),
         }
         Ok(())
     }
 }
-impl<'de> airbyte_agent_runtime::serde::Deserialize<'de> for JobPostsListMeta {
-    fn deserialize<__D: airbyte_agent_runtime::serde::Deserializer<'de>>(
-        deserializer: __D,
-    ) -> ::std::result::Result<Self, __D::Error> {
-        airbyte_agent_runtime::record::deserialize(deserializer)
+impl<'de> serde::Deserialize<'de> for JobPostsListMeta {
+    fn deserialize<__D: serde::Deserializer<'de>>(d: __D) -> Result<Self, __D::Error> {
+        record::deserialize(d)
     }
 }

@@ -2,7 +2,7 @@
 
 //! Entity `jobs`: handle, request builders and record types.
 use airbyte_agent_runtime::serde_json::Value;
-use airbyte_agent_runtime::{Client, Page, PageStream, Params, Result};
+use airbyte_agent_runtime::{Client, Page, PageStream, Params, Result, record, serde};
 use crate::types::*;
 impl crate::GreenhouseConnector {
     /// An open or closed job (requisition).
@@ -68,16 +68,11 @@ impl JobsListRequest {
     }
     /// Send the request.
     pub async fn send(self) -> Result<Page<Job, JobsListMeta>> {
-        self.client
-            .call_list::<
-                Job,
-                JobsListMeta,
-            >(&crate::descriptor::JOBS[0usize], self.params)
-            .await
+        self.client.call_list(&crate::descriptor::JOBS[0], self.params).await
     }
     /// Every page, lazily, following the operation's pagination.
     pub fn pages(self) -> PageStream<Job, JobsListMeta> {
-        self.client.pages(&crate::descriptor::JOBS[0usize], self.params)
+        self.client.pages(&crate::descriptor::JOBS[0], self.params)
     }
     /// The parameters collected so far (wire names).
     pub fn params(&self) -> &Params {
@@ -94,7 +89,7 @@ impl ::std::future::IntoFuture for JobsListRequest {
     }
 }
 /// An open or closed job (requisition).
-#[derive(Debug, Clone, Default, airbyte_agent_runtime::serde::Serialize)]
+#[derive(Debug, Clone, Default, serde::Serialize)]
 #[serde(crate = "airbyte_agent_runtime::serde")]
 pub struct Job {
     /// When the job closed.
@@ -145,101 +140,89 @@ pub struct Job {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub updated_at: Option<String>,
 }
-impl airbyte_agent_runtime::record::Record for Job {
+impl record::Record for Job {
     const NAME: &'static str = "Job";
     fn field_index(key: &str) -> Option<usize> {
         match key {
-            "closed_at" => Some(0usize),
-            "confidential" => Some(1usize),
-            "copied_from_id" => Some(2usize),
-            "created_at" => Some(3usize),
-            "custom_fields" => Some(4usize),
-            "department_id" => Some(5usize),
-            "id" => Some(6usize),
-            "is_template" => Some(7usize),
-            "name" => Some(8usize),
-            "notes" => Some(9usize),
-            "office_ids" => Some(10usize),
-            "opened_at" => Some(11usize),
-            "requisition_id" => Some(12usize),
-            "status" => Some(13usize),
-            "updated_at" => Some(14usize),
+            "closed_at" => Some(0),
+            "confidential" => Some(1),
+            "copied_from_id" => Some(2),
+            "created_at" => Some(3),
+            "custom_fields" => Some(4),
+            "department_id" => Some(5),
+            "id" => Some(6),
+            "is_template" => Some(7),
+            "name" => Some(8),
+            "notes" => Some(9),
+            "office_ids" => Some(10),
+            "opened_at" => Some(11),
+            "requisition_id" => Some(12),
+            "status" => Some(13),
+            "updated_at" => Some(14),
             _ => None,
         }
     }
-    fn set_field<'de, __M: airbyte_agent_runtime::serde::de::MapAccess<'de>>(
+    fn set_field<'de, __M: serde::de::MapAccess<'de>>(
         &mut self,
         index: usize,
         map: &mut __M,
-    ) -> ::std::result::Result<(), __M::Error> {
+    ) -> Result<(), __M::Error> {
         match index {
-            0usize => self.closed_at = map.next_value()?,
-            1usize => self.confidential = map.next_value()?,
-            2usize => self.copied_from_id = map.next_value()?,
-            3usize => self.created_at = map.next_value()?,
-            4usize => self.custom_fields = map.next_value()?,
-            5usize => self.department_id = map.next_value()?,
-            6usize => self.id = map.next_value()?,
-            7usize => self.is_template = map.next_value()?,
-            8usize => self.name = map.next_value()?,
-            9usize => self.notes = map.next_value()?,
-            10usize => {
-                self.office_ids = map
-                    .next_value::<airbyte_agent_runtime::record::SkipNulls<i64>>()?
-                    .0;
-            }
-            11usize => self.opened_at = map.next_value()?,
-            12usize => self.requisition_id = map.next_value()?,
-            13usize => self.status = map.next_value()?,
-            14usize => self.updated_at = map.next_value()?,
-            _ => {
-                map.next_value::<airbyte_agent_runtime::serde::de::IgnoredAny>()?;
-            }
+            0 => self.closed_at = map.next_value()?,
+            1 => self.confidential = map.next_value()?,
+            2 => self.copied_from_id = map.next_value()?,
+            3 => self.created_at = map.next_value()?,
+            4 => self.custom_fields = map.next_value()?,
+            5 => self.department_id = map.next_value()?,
+            6 => self.id = map.next_value()?,
+            7 => self.is_template = map.next_value()?,
+            8 => self.name = map.next_value()?,
+            9 => self.notes = map.next_value()?,
+            10 => self.office_ids = map.next_value::<record::SkipNulls<i64>>()?.0,
+            11 => self.opened_at = map.next_value()?,
+            12 => self.requisition_id = map.next_value()?,
+            13 => self.status = map.next_value()?,
+            14 => self.updated_at = map.next_value()?,
+            _ => drop(map.next_value::<serde::de::IgnoredAny>()?),
         }
         Ok(())
     }
 }
-impl<'de> airbyte_agent_runtime::serde::Deserialize<'de> for Job {
-    fn deserialize<__D: airbyte_agent_runtime::serde::Deserializer<'de>>(
-        deserializer: __D,
-    ) -> ::std::result::Result<Self, __D::Error> {
-        airbyte_agent_runtime::record::deserialize(deserializer)
+impl<'de> serde::Deserialize<'de> for Job {
+    fn deserialize<__D: serde::Deserializer<'de>>(d: __D) -> Result<Self, __D::Error> {
+        record::deserialize(d)
     }
 }
 /// Metadata returned by `jobs.list` next to the records.
-#[derive(Debug, Clone, Default, airbyte_agent_runtime::serde::Serialize)]
+#[derive(Debug, Clone, Default, serde::Serialize)]
 #[serde(crate = "airbyte_agent_runtime::serde")]
 pub struct JobsListMeta {
     /// `@link.next`
     #[serde(skip_serializing_if = "Option::is_none")]
     pub next: Option<String>,
 }
-impl airbyte_agent_runtime::record::Record for JobsListMeta {
+impl record::Record for JobsListMeta {
     const NAME: &'static str = "JobsListMeta";
     fn field_index(key: &str) -> Option<usize> {
         match key {
-            "next" => Some(0usize),
+            "next" => Some(0),
             _ => None,
         }
     }
-    fn set_field<'de, __M: airbyte_agent_runtime::serde::de::MapAccess<'de>>(
+    fn set_field<'de, __M: serde::de::MapAccess<'de>>(
         &mut self,
         index: usize,
         map: &mut __M,
-    ) -> ::std::result::Result<(), __M::Error> {
+    ) -> Result<(), __M::Error> {
         match index {
-            0usize => self.next = map.next_value()?,
-            _ => {
-                map.next_value::<airbyte_agent_runtime::serde::de::IgnoredAny>()?;
-            }
+            0 => self.next = map.next_value()?,
+            _ => drop(map.next_value::<serde::de::IgnoredAny>()?),
         }
         Ok(())
     }
 }
-impl<'de> airbyte_agent_runtime::serde::Deserialize<'de> for JobsListMeta {
-    fn deserialize<__D: airbyte_agent_runtime::serde::Deserializer<'de>>(
-        deserializer: __D,
-    ) -> ::std::result::Result<Self, __D::Error> {
-        airbyte_agent_runtime::record::deserialize(deserializer)
+impl<'de> serde::Deserialize<'de> for JobsListMeta {
+    fn deserialize<__D: serde::Deserializer<'de>>(d: __D) -> Result<Self, __D::Error> {
+        record::deserialize(d)
     }
 }

@@ -2,7 +2,7 @@
 
 //! Entity `offers`: handle, request builders and record types.
 use airbyte_agent_runtime::serde_json::Value;
-use airbyte_agent_runtime::{Client, Page, PageStream, Params, Result};
+use airbyte_agent_runtime::{Client, Page, PageStream, Params, Result, record, serde};
 use crate::types::*;
 impl crate::GreenhouseConnector {
     /// An offer made to a candidate.
@@ -68,16 +68,11 @@ impl OffersListRequest {
     }
     /// Send the request.
     pub async fn send(self) -> Result<Page<Offer, OffersListMeta>> {
-        self.client
-            .call_list::<
-                Offer,
-                OffersListMeta,
-            >(&crate::descriptor::OFFERS[0usize], self.params)
-            .await
+        self.client.call_list(&crate::descriptor::OFFERS[0], self.params).await
     }
     /// Every page, lazily, following the operation's pagination.
     pub fn pages(self) -> PageStream<Offer, OffersListMeta> {
-        self.client.pages(&crate::descriptor::OFFERS[0usize], self.params)
+        self.client.pages(&crate::descriptor::OFFERS[0], self.params)
     }
     /// The parameters collected so far (wire names).
     pub fn params(&self) -> &Params {
@@ -98,7 +93,7 @@ impl ::std::future::IntoFuture for OffersListRequest {
     }
 }
 /// An offer made to a candidate.
-#[derive(Debug, Clone, Default, airbyte_agent_runtime::serde::Serialize)]
+#[derive(Debug, Clone, Default, serde::Serialize)]
 #[serde(crate = "airbyte_agent_runtime::serde")]
 pub struct Offer {
     /// Application the offer belongs to.
@@ -143,93 +138,85 @@ pub struct Offer {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub version: Option<i64>,
 }
-impl airbyte_agent_runtime::record::Record for Offer {
+impl record::Record for Offer {
     const NAME: &'static str = "Offer";
     fn field_index(key: &str) -> Option<usize> {
         match key {
-            "application_id" => Some(0usize),
-            "candidate_id" => Some(1usize),
-            "created_at" => Some(2usize),
-            "custom_fields" => Some(3usize),
-            "id" => Some(4usize),
-            "job_id" => Some(5usize),
-            "opening_id" => Some(6usize),
-            "resolved_at" => Some(7usize),
-            "sent_on" => Some(8usize),
-            "starts_on" => Some(9usize),
-            "status" => Some(10usize),
-            "updated_at" => Some(11usize),
-            "version" => Some(12usize),
+            "application_id" => Some(0),
+            "candidate_id" => Some(1),
+            "created_at" => Some(2),
+            "custom_fields" => Some(3),
+            "id" => Some(4),
+            "job_id" => Some(5),
+            "opening_id" => Some(6),
+            "resolved_at" => Some(7),
+            "sent_on" => Some(8),
+            "starts_on" => Some(9),
+            "status" => Some(10),
+            "updated_at" => Some(11),
+            "version" => Some(12),
             _ => None,
         }
     }
-    fn set_field<'de, __M: airbyte_agent_runtime::serde::de::MapAccess<'de>>(
+    fn set_field<'de, __M: serde::de::MapAccess<'de>>(
         &mut self,
         index: usize,
         map: &mut __M,
-    ) -> ::std::result::Result<(), __M::Error> {
+    ) -> Result<(), __M::Error> {
         match index {
-            0usize => self.application_id = map.next_value()?,
-            1usize => self.candidate_id = map.next_value()?,
-            2usize => self.created_at = map.next_value()?,
-            3usize => self.custom_fields = map.next_value()?,
-            4usize => self.id = map.next_value()?,
-            5usize => self.job_id = map.next_value()?,
-            6usize => self.opening_id = map.next_value()?,
-            7usize => self.resolved_at = map.next_value()?,
-            8usize => self.sent_on = map.next_value()?,
-            9usize => self.starts_on = map.next_value()?,
-            10usize => self.status = map.next_value()?,
-            11usize => self.updated_at = map.next_value()?,
-            12usize => self.version = map.next_value()?,
-            _ => {
-                map.next_value::<airbyte_agent_runtime::serde::de::IgnoredAny>()?;
-            }
+            0 => self.application_id = map.next_value()?,
+            1 => self.candidate_id = map.next_value()?,
+            2 => self.created_at = map.next_value()?,
+            3 => self.custom_fields = map.next_value()?,
+            4 => self.id = map.next_value()?,
+            5 => self.job_id = map.next_value()?,
+            6 => self.opening_id = map.next_value()?,
+            7 => self.resolved_at = map.next_value()?,
+            8 => self.sent_on = map.next_value()?,
+            9 => self.starts_on = map.next_value()?,
+            10 => self.status = map.next_value()?,
+            11 => self.updated_at = map.next_value()?,
+            12 => self.version = map.next_value()?,
+            _ => drop(map.next_value::<serde::de::IgnoredAny>()?),
         }
         Ok(())
     }
 }
-impl<'de> airbyte_agent_runtime::serde::Deserialize<'de> for Offer {
-    fn deserialize<__D: airbyte_agent_runtime::serde::Deserializer<'de>>(
-        deserializer: __D,
-    ) -> ::std::result::Result<Self, __D::Error> {
-        airbyte_agent_runtime::record::deserialize(deserializer)
+impl<'de> serde::Deserialize<'de> for Offer {
+    fn deserialize<__D: serde::Deserializer<'de>>(d: __D) -> Result<Self, __D::Error> {
+        record::deserialize(d)
     }
 }
 /// Metadata returned by `offers.list` next to the records.
-#[derive(Debug, Clone, Default, airbyte_agent_runtime::serde::Serialize)]
+#[derive(Debug, Clone, Default, serde::Serialize)]
 #[serde(crate = "airbyte_agent_runtime::serde")]
 pub struct OffersListMeta {
     /// `@link.next`
     #[serde(skip_serializing_if = "Option::is_none")]
     pub next: Option<String>,
 }
-impl airbyte_agent_runtime::record::Record for OffersListMeta {
+impl record::Record for OffersListMeta {
     const NAME: &'static str = "OffersListMeta";
     fn field_index(key: &str) -> Option<usize> {
         match key {
-            "next" => Some(0usize),
+            "next" => Some(0),
             _ => None,
         }
     }
-    fn set_field<'de, __M: airbyte_agent_runtime::serde::de::MapAccess<'de>>(
+    fn set_field<'de, __M: serde::de::MapAccess<'de>>(
         &mut self,
         index: usize,
         map: &mut __M,
-    ) -> ::std::result::Result<(), __M::Error> {
+    ) -> Result<(), __M::Error> {
         match index {
-            0usize => self.next = map.next_value()?,
-            _ => {
-                map.next_value::<airbyte_agent_runtime::serde::de::IgnoredAny>()?;
-            }
+            0 => self.next = map.next_value()?,
+            _ => drop(map.next_value::<serde::de::IgnoredAny>()?),
         }
         Ok(())
     }
 }
-impl<'de> airbyte_agent_runtime::serde::Deserialize<'de> for OffersListMeta {
-    fn deserialize<__D: airbyte_agent_runtime::serde::Deserializer<'de>>(
-        deserializer: __D,
-    ) -> ::std::result::Result<Self, __D::Error> {
-        airbyte_agent_runtime::record::deserialize(deserializer)
+impl<'de> serde::Deserialize<'de> for OffersListMeta {
+    fn deserialize<__D: serde::Deserializer<'de>>(d: __D) -> Result<Self, __D::Error> {
+        record::deserialize(d)
     }
 }

@@ -2,7 +2,7 @@
 
 //! Entity `offices`: handle, request builders and record types.
 use airbyte_agent_runtime::serde_json::Value;
-use airbyte_agent_runtime::{Client, Page, PageStream, Params, Result};
+use airbyte_agent_runtime::{Client, Page, PageStream, Params, Result, record, serde};
 impl crate::GreenhouseConnector {
     /// An office location of the organization.
     pub fn offices(&self) -> Offices {
@@ -60,16 +60,11 @@ impl OfficesListRequest {
     }
     /// Send the request.
     pub async fn send(self) -> Result<Page<Office, OfficesListMeta>> {
-        self.client
-            .call_list::<
-                Office,
-                OfficesListMeta,
-            >(&crate::descriptor::OFFICES[0usize], self.params)
-            .await
+        self.client.call_list(&crate::descriptor::OFFICES[0], self.params).await
     }
     /// Every page, lazily, following the operation's pagination.
     pub fn pages(self) -> PageStream<Office, OfficesListMeta> {
-        self.client.pages(&crate::descriptor::OFFICES[0usize], self.params)
+        self.client.pages(&crate::descriptor::OFFICES[0], self.params)
     }
     /// The parameters collected so far (wire names).
     pub fn params(&self) -> &Params {
@@ -90,7 +85,7 @@ impl ::std::future::IntoFuture for OfficesListRequest {
     }
 }
 /// An office location of the organization.
-#[derive(Debug, Clone, Default, airbyte_agent_runtime::serde::Serialize)]
+#[derive(Debug, Clone, Default, serde::Serialize)]
 #[serde(crate = "airbyte_agent_runtime::serde")]
 pub struct Office {
     /// `created_at`
@@ -118,83 +113,75 @@ pub struct Office {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub updated_at: Option<String>,
 }
-impl airbyte_agent_runtime::record::Record for Office {
+impl record::Record for Office {
     const NAME: &'static str = "Office";
     fn field_index(key: &str) -> Option<usize> {
         match key {
-            "created_at" => Some(0usize),
-            "external_id" => Some(1usize),
-            "id" => Some(2usize),
-            "location" => Some(3usize),
-            "name" => Some(4usize),
-            "parent_id" => Some(5usize),
-            "primary_in_house_contact_user_id" => Some(6usize),
-            "updated_at" => Some(7usize),
+            "created_at" => Some(0),
+            "external_id" => Some(1),
+            "id" => Some(2),
+            "location" => Some(3),
+            "name" => Some(4),
+            "parent_id" => Some(5),
+            "primary_in_house_contact_user_id" => Some(6),
+            "updated_at" => Some(7),
             _ => None,
         }
     }
-    fn set_field<'de, __M: airbyte_agent_runtime::serde::de::MapAccess<'de>>(
+    fn set_field<'de, __M: serde::de::MapAccess<'de>>(
         &mut self,
         index: usize,
         map: &mut __M,
-    ) -> ::std::result::Result<(), __M::Error> {
+    ) -> Result<(), __M::Error> {
         match index {
-            0usize => self.created_at = map.next_value()?,
-            1usize => self.external_id = map.next_value()?,
-            2usize => self.id = map.next_value()?,
-            3usize => self.location = map.next_value()?,
-            4usize => self.name = map.next_value()?,
-            5usize => self.parent_id = map.next_value()?,
-            6usize => self.primary_in_house_contact_user_id = map.next_value()?,
-            7usize => self.updated_at = map.next_value()?,
-            _ => {
-                map.next_value::<airbyte_agent_runtime::serde::de::IgnoredAny>()?;
-            }
+            0 => self.created_at = map.next_value()?,
+            1 => self.external_id = map.next_value()?,
+            2 => self.id = map.next_value()?,
+            3 => self.location = map.next_value()?,
+            4 => self.name = map.next_value()?,
+            5 => self.parent_id = map.next_value()?,
+            6 => self.primary_in_house_contact_user_id = map.next_value()?,
+            7 => self.updated_at = map.next_value()?,
+            _ => drop(map.next_value::<serde::de::IgnoredAny>()?),
         }
         Ok(())
     }
 }
-impl<'de> airbyte_agent_runtime::serde::Deserialize<'de> for Office {
-    fn deserialize<__D: airbyte_agent_runtime::serde::Deserializer<'de>>(
-        deserializer: __D,
-    ) -> ::std::result::Result<Self, __D::Error> {
-        airbyte_agent_runtime::record::deserialize(deserializer)
+impl<'de> serde::Deserialize<'de> for Office {
+    fn deserialize<__D: serde::Deserializer<'de>>(d: __D) -> Result<Self, __D::Error> {
+        record::deserialize(d)
     }
 }
 /// Metadata returned by `offices.list` next to the records.
-#[derive(Debug, Clone, Default, airbyte_agent_runtime::serde::Serialize)]
+#[derive(Debug, Clone, Default, serde::Serialize)]
 #[serde(crate = "airbyte_agent_runtime::serde")]
 pub struct OfficesListMeta {
     /// `@link.next`
     #[serde(skip_serializing_if = "Option::is_none")]
     pub next: Option<String>,
 }
-impl airbyte_agent_runtime::record::Record for OfficesListMeta {
+impl record::Record for OfficesListMeta {
     const NAME: &'static str = "OfficesListMeta";
     fn field_index(key: &str) -> Option<usize> {
         match key {
-            "next" => Some(0usize),
+            "next" => Some(0),
             _ => None,
         }
     }
-    fn set_field<'de, __M: airbyte_agent_runtime::serde::de::MapAccess<'de>>(
+    fn set_field<'de, __M: serde::de::MapAccess<'de>>(
         &mut self,
         index: usize,
         map: &mut __M,
-    ) -> ::std::result::Result<(), __M::Error> {
+    ) -> Result<(), __M::Error> {
         match index {
-            0usize => self.next = map.next_value()?,
-            _ => {
-                map.next_value::<airbyte_agent_runtime::serde::de::IgnoredAny>()?;
-            }
+            0 => self.next = map.next_value()?,
+            _ => drop(map.next_value::<serde::de::IgnoredAny>()?),
         }
         Ok(())
     }
 }
-impl<'de> airbyte_agent_runtime::serde::Deserialize<'de> for OfficesListMeta {
-    fn deserialize<__D: airbyte_agent_runtime::serde::Deserializer<'de>>(
-        deserializer: __D,
-    ) -> ::std::result::Result<Self, __D::Error> {
-        airbyte_agent_runtime::record::deserialize(deserializer)
+impl<'de> serde::Deserialize<'de> for OfficesListMeta {
+    fn deserialize<__D: serde::Deserializer<'de>>(d: __D) -> Result<Self, __D::Error> {
+        record::deserialize(d)
     }
 }

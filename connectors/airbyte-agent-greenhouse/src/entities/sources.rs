@@ -2,7 +2,7 @@
 
 //! Entity `sources`: handle, request builders and record types.
 use airbyte_agent_runtime::serde_json::Value;
-use airbyte_agent_runtime::{Client, Page, PageStream, Params, Result};
+use airbyte_agent_runtime::{Client, Page, PageStream, Params, Result, record, serde};
 use crate::types::*;
 impl crate::GreenhouseConnector {
     /// A channel candidates come from.
@@ -61,16 +61,11 @@ impl SourcesListRequest {
     }
     /// Send the request.
     pub async fn send(self) -> Result<Page<Source, SourcesListMeta>> {
-        self.client
-            .call_list::<
-                Source,
-                SourcesListMeta,
-            >(&crate::descriptor::SOURCES[0usize], self.params)
-            .await
+        self.client.call_list(&crate::descriptor::SOURCES[0], self.params).await
     }
     /// Every page, lazily, following the operation's pagination.
     pub fn pages(self) -> PageStream<Source, SourcesListMeta> {
-        self.client.pages(&crate::descriptor::SOURCES[0usize], self.params)
+        self.client.pages(&crate::descriptor::SOURCES[0], self.params)
     }
     /// The parameters collected so far (wire names).
     pub fn params(&self) -> &Params {
@@ -91,7 +86,7 @@ impl ::std::future::IntoFuture for SourcesListRequest {
     }
 }
 /// A channel candidates come from.
-#[derive(Debug, Clone, Default, airbyte_agent_runtime::serde::Serialize)]
+#[derive(Debug, Clone, Default, serde::Serialize)]
 #[serde(crate = "airbyte_agent_runtime::serde")]
 pub struct Source {
     /// `created_at`
@@ -110,77 +105,69 @@ pub struct Source {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub updated_at: Option<String>,
 }
-impl airbyte_agent_runtime::record::Record for Source {
+impl record::Record for Source {
     const NAME: &'static str = "Source";
     fn field_index(key: &str) -> Option<usize> {
         match key {
-            "created_at" => Some(0usize),
-            "id" => Some(1usize),
-            "name" => Some(2usize),
-            "type" => Some(3usize),
-            "updated_at" => Some(4usize),
+            "created_at" => Some(0),
+            "id" => Some(1),
+            "name" => Some(2),
+            "type" => Some(3),
+            "updated_at" => Some(4),
             _ => None,
         }
     }
-    fn set_field<'de, __M: airbyte_agent_runtime::serde::de::MapAccess<'de>>(
+    fn set_field<'de, __M: serde::de::MapAccess<'de>>(
         &mut self,
         index: usize,
         map: &mut __M,
-    ) -> ::std::result::Result<(), __M::Error> {
+    ) -> Result<(), __M::Error> {
         match index {
-            0usize => self.created_at = map.next_value()?,
-            1usize => self.id = map.next_value()?,
-            2usize => self.name = map.next_value()?,
-            3usize => self.type_ = map.next_value()?,
-            4usize => self.updated_at = map.next_value()?,
-            _ => {
-                map.next_value::<airbyte_agent_runtime::serde::de::IgnoredAny>()?;
-            }
+            0 => self.created_at = map.next_value()?,
+            1 => self.id = map.next_value()?,
+            2 => self.name = map.next_value()?,
+            3 => self.type_ = map.next_value()?,
+            4 => self.updated_at = map.next_value()?,
+            _ => drop(map.next_value::<serde::de::IgnoredAny>()?),
         }
         Ok(())
     }
 }
-impl<'de> airbyte_agent_runtime::serde::Deserialize<'de> for Source {
-    fn deserialize<__D: airbyte_agent_runtime::serde::Deserializer<'de>>(
-        deserializer: __D,
-    ) -> ::std::result::Result<Self, __D::Error> {
-        airbyte_agent_runtime::record::deserialize(deserializer)
+impl<'de> serde::Deserialize<'de> for Source {
+    fn deserialize<__D: serde::Deserializer<'de>>(d: __D) -> Result<Self, __D::Error> {
+        record::deserialize(d)
     }
 }
 /// Metadata returned by `sources.list` next to the records.
-#[derive(Debug, Clone, Default, airbyte_agent_runtime::serde::Serialize)]
+#[derive(Debug, Clone, Default, serde::Serialize)]
 #[serde(crate = "airbyte_agent_runtime::serde")]
 pub struct SourcesListMeta {
     /// `@link.next`
     #[serde(skip_serializing_if = "Option::is_none")]
     pub next: Option<String>,
 }
-impl airbyte_agent_runtime::record::Record for SourcesListMeta {
+impl record::Record for SourcesListMeta {
     const NAME: &'static str = "SourcesListMeta";
     fn field_index(key: &str) -> Option<usize> {
         match key {
-            "next" => Some(0usize),
+            "next" => Some(0),
             _ => None,
         }
     }
-    fn set_field<'de, __M: airbyte_agent_runtime::serde::de::MapAccess<'de>>(
+    fn set_field<'de, __M: serde::de::MapAccess<'de>>(
         &mut self,
         index: usize,
         map: &mut __M,
-    ) -> ::std::result::Result<(), __M::Error> {
+    ) -> Result<(), __M::Error> {
         match index {
-            0usize => self.next = map.next_value()?,
-            _ => {
-                map.next_value::<airbyte_agent_runtime::serde::de::IgnoredAny>()?;
-            }
+            0 => self.next = map.next_value()?,
+            _ => drop(map.next_value::<serde::de::IgnoredAny>()?),
         }
         Ok(())
     }
 }
-impl<'de> airbyte_agent_runtime::serde::Deserialize<'de> for SourcesListMeta {
-    fn deserialize<__D: airbyte_agent_runtime::serde::Deserializer<'de>>(
-        deserializer: __D,
-    ) -> ::std::result::Result<Self, __D::Error> {
-        airbyte_agent_runtime::record::deserialize(deserializer)
+impl<'de> serde::Deserialize<'de> for SourcesListMeta {
+    fn deserialize<__D: serde::Deserializer<'de>>(d: __D) -> Result<Self, __D::Error> {
+        record::deserialize(d)
     }
 }

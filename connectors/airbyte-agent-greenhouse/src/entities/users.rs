@@ -2,7 +2,7 @@
 
 //! Entity `users`: handle, request builders and record types.
 use airbyte_agent_runtime::serde_json::Value;
-use airbyte_agent_runtime::{Client, Page, PageStream, Params, Result};
+use airbyte_agent_runtime::{Client, Page, PageStream, Params, Result, record, serde};
 use crate::types::*;
 impl crate::GreenhouseConnector {
     /// A Greenhouse user, such as a recruiter or hiring manager.
@@ -75,16 +75,11 @@ impl UsersListRequest {
     }
     /// Send the request.
     pub async fn send(self) -> Result<Page<User, UsersListMeta>> {
-        self.client
-            .call_list::<
-                User,
-                UsersListMeta,
-            >(&crate::descriptor::USERS[0usize], self.params)
-            .await
+        self.client.call_list(&crate::descriptor::USERS[0], self.params).await
     }
     /// Every page, lazily, following the operation's pagination.
     pub fn pages(self) -> PageStream<User, UsersListMeta> {
-        self.client.pages(&crate::descriptor::USERS[0usize], self.params)
+        self.client.pages(&crate::descriptor::USERS[0], self.params)
     }
     /// The parameters collected so far (wire names).
     pub fn params(&self) -> &Params {
@@ -101,7 +96,7 @@ impl ::std::future::IntoFuture for UsersListRequest {
     }
 }
 /// A Greenhouse user, such as a recruiter or hiring manager.
-#[derive(Debug, Clone, Default, airbyte_agent_runtime::serde::Serialize)]
+#[derive(Debug, Clone, Default, serde::Serialize)]
 #[serde(crate = "airbyte_agent_runtime::serde")]
 pub struct User {
     /// Identifier of the related agency.
@@ -161,125 +156,101 @@ pub struct User {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub updated_at: Option<String>,
 }
-impl airbyte_agent_runtime::record::Record for User {
+impl record::Record for User {
     const NAME: &'static str = "User";
     fn field_index(key: &str) -> Option<usize> {
         match key {
-            "agency_id" => Some(0usize),
-            "created_at" => Some(1usize),
-            "custom_fields" => Some(2usize),
-            "deactivated" => Some(3usize),
-            "department_ids" => Some(4usize),
-            "emails" => Some(5usize),
-            "employee_id" => Some(6usize),
-            "first_name" => Some(7usize),
-            "id" => Some(8usize),
-            "interviewer_tags" => Some(9usize),
-            "job_title" => Some(10usize),
-            "last_name" => Some(11usize),
-            "linked_candidate_ids" => Some(12usize),
-            "name" => Some(13usize),
-            "office_ids" => Some(14usize),
-            "primary_email" => Some(15usize),
-            "site_admin" => Some(16usize),
-            "updated_at" => Some(17usize),
+            "agency_id" => Some(0),
+            "created_at" => Some(1),
+            "custom_fields" => Some(2),
+            "deactivated" => Some(3),
+            "department_ids" => Some(4),
+            "emails" => Some(5),
+            "employee_id" => Some(6),
+            "first_name" => Some(7),
+            "id" => Some(8),
+            "interviewer_tags" => Some(9),
+            "job_title" => Some(10),
+            "last_name" => Some(11),
+            "linked_candidate_ids" => Some(12),
+            "name" => Some(13),
+            "office_ids" => Some(14),
+            "primary_email" => Some(15),
+            "site_admin" => Some(16),
+            "updated_at" => Some(17),
             _ => None,
         }
     }
-    fn set_field<'de, __M: airbyte_agent_runtime::serde::de::MapAccess<'de>>(
+    fn set_field<'de, __M: serde::de::MapAccess<'de>>(
         &mut self,
         index: usize,
         map: &mut __M,
-    ) -> ::std::result::Result<(), __M::Error> {
+    ) -> Result<(), __M::Error> {
         match index {
-            0usize => self.agency_id = map.next_value()?,
-            1usize => self.created_at = map.next_value()?,
-            2usize => self.custom_fields = map.next_value()?,
-            3usize => self.deactivated = map.next_value()?,
-            4usize => {
-                self.department_ids = map
-                    .next_value::<airbyte_agent_runtime::record::SkipNulls<i64>>()?
-                    .0;
-            }
-            5usize => {
-                self.emails = map
-                    .next_value::<airbyte_agent_runtime::record::SkipNulls<String>>()?
-                    .0;
-            }
-            6usize => self.employee_id = map.next_value()?,
-            7usize => self.first_name = map.next_value()?,
-            8usize => self.id = map.next_value()?,
-            9usize => {
+            0 => self.agency_id = map.next_value()?,
+            1 => self.created_at = map.next_value()?,
+            2 => self.custom_fields = map.next_value()?,
+            3 => self.deactivated = map.next_value()?,
+            4 => self.department_ids = map.next_value::<record::SkipNulls<i64>>()?.0,
+            5 => self.emails = map.next_value::<record::SkipNulls<String>>()?.0,
+            6 => self.employee_id = map.next_value()?,
+            7 => self.first_name = map.next_value()?,
+            8 => self.id = map.next_value()?,
+            9 => {
                 self.interviewer_tags = map
-                    .next_value::<
-                        airbyte_agent_runtime::record::SkipNulls<SourceType>,
-                    >()?
+                    .next_value::<record::SkipNulls<SourceType>>()?
                     .0;
             }
-            10usize => self.job_title = map.next_value()?,
-            11usize => self.last_name = map.next_value()?,
-            12usize => {
-                self.linked_candidate_ids = map
-                    .next_value::<airbyte_agent_runtime::record::SkipNulls<i64>>()?
-                    .0;
+            10 => self.job_title = map.next_value()?,
+            11 => self.last_name = map.next_value()?,
+            12 => {
+                self.linked_candidate_ids = map.next_value::<record::SkipNulls<i64>>()?.0;
             }
-            13usize => self.name = map.next_value()?,
-            14usize => {
-                self.office_ids = map
-                    .next_value::<airbyte_agent_runtime::record::SkipNulls<i64>>()?
-                    .0;
-            }
-            15usize => self.primary_email = map.next_value()?,
-            16usize => self.site_admin = map.next_value()?,
-            17usize => self.updated_at = map.next_value()?,
-            _ => {
-                map.next_value::<airbyte_agent_runtime::serde::de::IgnoredAny>()?;
-            }
+            13 => self.name = map.next_value()?,
+            14 => self.office_ids = map.next_value::<record::SkipNulls<i64>>()?.0,
+            15 => self.primary_email = map.next_value()?,
+            16 => self.site_admin = map.next_value()?,
+            17 => self.updated_at = map.next_value()?,
+            _ => drop(map.next_value::<serde::de::IgnoredAny>()?),
         }
         Ok(())
     }
 }
-impl<'de> airbyte_agent_runtime::serde::Deserialize<'de> for User {
-    fn deserialize<__D: airbyte_agent_runtime::serde::Deserializer<'de>>(
-        deserializer: __D,
-    ) -> ::std::result::Result<Self, __D::Error> {
-        airbyte_agent_runtime::record::deserialize(deserializer)
+impl<'de> serde::Deserialize<'de> for User {
+    fn deserialize<__D: serde::Deserializer<'de>>(d: __D) -> Result<Self, __D::Error> {
+        record::deserialize(d)
     }
 }
 /// Metadata returned by `users.list` next to the records.
-#[derive(Debug, Clone, Default, airbyte_agent_runtime::serde::Serialize)]
+#[derive(Debug, Clone, Default, serde::Serialize)]
 #[serde(crate = "airbyte_agent_runtime::serde")]
 pub struct UsersListMeta {
     /// `@link.next`
     #[serde(skip_serializing_if = "Option::is_none")]
     pub next: Option<String>,
 }
-impl airbyte_agent_runtime::record::Record for UsersListMeta {
+impl record::Record for UsersListMeta {
     const NAME: &'static str = "UsersListMeta";
     fn field_index(key: &str) -> Option<usize> {
         match key {
-            "next" => Some(0usize),
+            "next" => Some(0),
             _ => None,
         }
     }
-    fn set_field<'de, __M: airbyte_agent_runtime::serde::de::MapAccess<'de>>(
+    fn set_field<'de, __M: serde::de::MapAccess<'de>>(
         &mut self,
         index: usize,
         map: &mut __M,
-    ) -> ::std::result::Result<(), __M::Error> {
+    ) -> Result<(), __M::Error> {
         match index {
-            0usize => self.next = map.next_value()?,
-            _ => {
-                map.next_value::<airbyte_agent_runtime::serde::de::IgnoredAny>()?;
-            }
+            0 => self.next = map.next_value()?,
+            _ => drop(map.next_value::<serde::de::IgnoredAny>()?),
         }
         Ok(())
     }
 }
-impl<'de> airbyte_agent_runtime::serde::Deserialize<'de> for UsersListMeta {
-    fn deserialize<__D: airbyte_agent_runtime::serde::Deserializer<'de>>(
-        deserializer: __D,
-    ) -> ::std::result::Result<Self, __D::Error> {
-        airbyte_agent_runtime::record::deserialize(deserializer)
+impl<'de> serde::Deserialize<'de> for UsersListMeta {
+    fn deserialize<__D: serde::Deserializer<'de>>(d: __D) -> Result<Self, __D::Error> {
+        record::deserialize(d)
     }
 }

@@ -2,7 +2,7 @@
 
 //! Entity `associations`: handle, request builders and record types.
 use airbyte_agent_runtime::serde_json::Value;
-use airbyte_agent_runtime::{Client, Page, PageStream, Params, Result};
+use airbyte_agent_runtime::{Client, Page, PageStream, Params, Result, record, serde};
 use crate::types::*;
 impl crate::HubspotConnector {
     /// Outcome of linking two records.
@@ -110,16 +110,11 @@ impl AssociationsListRequest {
     }
     /// Send the request.
     pub async fn send(self) -> Result<Page<AssociationsRecord, AssociationsListMeta>> {
-        self.client
-            .call_list::<
-                AssociationsRecord,
-                AssociationsListMeta,
-            >(&crate::descriptor::ASSOCIATIONS[0usize], self.params)
-            .await
+        self.client.call_list(&crate::descriptor::ASSOCIATIONS[0], self.params).await
     }
     /// Every page, lazily, following the operation's pagination.
     pub fn pages(self) -> PageStream<AssociationsRecord, AssociationsListMeta> {
-        self.client.pages(&crate::descriptor::ASSOCIATIONS[0usize], self.params)
+        self.client.pages(&crate::descriptor::ASSOCIATIONS[0], self.params)
     }
     /// The parameters collected so far (wire names).
     pub fn params(&self) -> &Params {
@@ -166,11 +161,7 @@ impl AssociationsCreateRequest {
     }
     /// Send the request.
     pub async fn send(self) -> Result<AssociationsRecord2> {
-        self.client
-            .call_record::<
-                AssociationsRecord2,
-            >(&crate::descriptor::ASSOCIATIONS[1usize], self.params)
-            .await
+        self.client.call_record(&crate::descriptor::ASSOCIATIONS[1], self.params).await
     }
     /// The parameters collected so far (wire names).
     pub fn params(&self) -> &Params {
@@ -196,11 +187,7 @@ pub struct AssociationsDeleteRequest {
 impl AssociationsDeleteRequest {
     /// Send the request.
     pub async fn send(self) -> Result<AssociationResult> {
-        self.client
-            .call_record::<
-                AssociationResult,
-            >(&crate::descriptor::ASSOCIATIONS[2usize], self.params)
-            .await
+        self.client.call_record(&crate::descriptor::ASSOCIATIONS[2], self.params).await
     }
     /// The parameters collected so far (wire names).
     pub fn params(&self) -> &Params {
@@ -217,7 +204,7 @@ impl ::std::future::IntoFuture for AssociationsDeleteRequest {
     }
 }
 /// A page of records linked to one record.
-#[derive(Debug, Clone, Default, airbyte_agent_runtime::serde::Serialize)]
+#[derive(Debug, Clone, Default, serde::Serialize)]
 #[serde(crate = "airbyte_agent_runtime::serde")]
 pub struct AssociationsRecord {
     /// Records on this page.
@@ -227,47 +214,39 @@ pub struct AssociationsRecord {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub paging: Option<AssociationsRecordPaging>,
 }
-impl airbyte_agent_runtime::record::Record for AssociationsRecord {
+impl record::Record for AssociationsRecord {
     const NAME: &'static str = "AssociationsRecord";
     fn field_index(key: &str) -> Option<usize> {
         match key {
-            "results" => Some(0usize),
-            "paging" => Some(1usize),
+            "results" => Some(0),
+            "paging" => Some(1),
             _ => None,
         }
     }
-    fn set_field<'de, __M: airbyte_agent_runtime::serde::de::MapAccess<'de>>(
+    fn set_field<'de, __M: serde::de::MapAccess<'de>>(
         &mut self,
         index: usize,
         map: &mut __M,
-    ) -> ::std::result::Result<(), __M::Error> {
+    ) -> Result<(), __M::Error> {
         match index {
-            0usize => {
+            0 => {
                 self.results = map
-                    .next_value::<
-                        airbyte_agent_runtime::record::SkipNulls<
-                            AssociationsRecordResultsItem,
-                        >,
-                    >()?
+                    .next_value::<record::SkipNulls<AssociationsRecordResultsItem>>()?
                     .0;
             }
-            1usize => self.paging = map.next_value()?,
-            _ => {
-                map.next_value::<airbyte_agent_runtime::serde::de::IgnoredAny>()?;
-            }
+            1 => self.paging = map.next_value()?,
+            _ => drop(map.next_value::<serde::de::IgnoredAny>()?),
         }
         Ok(())
     }
 }
-impl<'de> airbyte_agent_runtime::serde::Deserialize<'de> for AssociationsRecord {
-    fn deserialize<__D: airbyte_agent_runtime::serde::Deserializer<'de>>(
-        deserializer: __D,
-    ) -> ::std::result::Result<Self, __D::Error> {
-        airbyte_agent_runtime::record::deserialize(deserializer)
+impl<'de> serde::Deserialize<'de> for AssociationsRecord {
+    fn deserialize<__D: serde::Deserializer<'de>>(d: __D) -> Result<Self, __D::Error> {
+        record::deserialize(d)
     }
 }
 /// The `AssociationsRecordResultsItem` object.
-#[derive(Debug, Clone, Default, airbyte_agent_runtime::serde::Serialize)]
+#[derive(Debug, Clone, Default, serde::Serialize)]
 #[serde(crate = "airbyte_agent_runtime::serde")]
 pub struct AssociationsRecordResultsItem {
     /// Identifier of the related to object.
@@ -279,48 +258,43 @@ pub struct AssociationsRecordResultsItem {
         Vec<AssociationsRecordResultsItemAssociationTypesItem>,
     >,
 }
-impl airbyte_agent_runtime::record::Record for AssociationsRecordResultsItem {
+impl record::Record for AssociationsRecordResultsItem {
     const NAME: &'static str = "AssociationsRecordResultsItem";
     fn field_index(key: &str) -> Option<usize> {
         match key {
-            "toObjectId" => Some(0usize),
-            "associationTypes" => Some(1usize),
+            "toObjectId" => Some(0),
+            "associationTypes" => Some(1),
             _ => None,
         }
     }
-    fn set_field<'de, __M: airbyte_agent_runtime::serde::de::MapAccess<'de>>(
+    fn set_field<'de, __M: serde::de::MapAccess<'de>>(
         &mut self,
         index: usize,
         map: &mut __M,
-    ) -> ::std::result::Result<(), __M::Error> {
+    ) -> Result<(), __M::Error> {
         match index {
-            0usize => self.to_object_id = map.next_value()?,
-            1usize => {
+            0 => self.to_object_id = map.next_value()?,
+            1 => {
                 self.association_types = map
                     .next_value::<
-                        airbyte_agent_runtime::record::SkipNulls<
+                        record::SkipNulls<
                             AssociationsRecordResultsItemAssociationTypesItem,
                         >,
                     >()?
                     .0;
             }
-            _ => {
-                map.next_value::<airbyte_agent_runtime::serde::de::IgnoredAny>()?;
-            }
+            _ => drop(map.next_value::<serde::de::IgnoredAny>()?),
         }
         Ok(())
     }
 }
-impl<'de> airbyte_agent_runtime::serde::Deserialize<'de>
-for AssociationsRecordResultsItem {
-    fn deserialize<__D: airbyte_agent_runtime::serde::Deserializer<'de>>(
-        deserializer: __D,
-    ) -> ::std::result::Result<Self, __D::Error> {
-        airbyte_agent_runtime::record::deserialize(deserializer)
+impl<'de> serde::Deserialize<'de> for AssociationsRecordResultsItem {
+    fn deserialize<__D: serde::Deserializer<'de>>(d: __D) -> Result<Self, __D::Error> {
+        record::deserialize(d)
     }
 }
 /// The `AssociationsRecordResultsItemAssociationTypesItem` object.
-#[derive(Debug, Clone, Default, airbyte_agent_runtime::serde::Serialize)]
+#[derive(Debug, Clone, Default, serde::Serialize)]
 #[serde(crate = "airbyte_agent_runtime::serde")]
 pub struct AssociationsRecordResultsItemAssociationTypesItem {
     /// Category; one of `HUBSPOT_DEFINED`, `USER_DEFINED`, `INTEGRATOR_DEFINED`.
@@ -333,39 +307,33 @@ pub struct AssociationsRecordResultsItemAssociationTypesItem {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub label: Option<String>,
 }
-impl airbyte_agent_runtime::record::Record
-for AssociationsRecordResultsItemAssociationTypesItem {
+impl record::Record for AssociationsRecordResultsItemAssociationTypesItem {
     const NAME: &'static str = "AssociationsRecordResultsItemAssociationTypesItem";
     fn field_index(key: &str) -> Option<usize> {
         match key {
-            "category" => Some(0usize),
-            "typeId" => Some(1usize),
-            "label" => Some(2usize),
+            "category" => Some(0),
+            "typeId" => Some(1),
+            "label" => Some(2),
             _ => None,
         }
     }
-    fn set_field<'de, __M: airbyte_agent_runtime::serde::de::MapAccess<'de>>(
+    fn set_field<'de, __M: serde::de::MapAccess<'de>>(
         &mut self,
         index: usize,
         map: &mut __M,
-    ) -> ::std::result::Result<(), __M::Error> {
+    ) -> Result<(), __M::Error> {
         match index {
-            0usize => self.category = map.next_value()?,
-            1usize => self.type_id = map.next_value()?,
-            2usize => self.label = map.next_value()?,
-            _ => {
-                map.next_value::<airbyte_agent_runtime::serde::de::IgnoredAny>()?;
-            }
+            0 => self.category = map.next_value()?,
+            1 => self.type_id = map.next_value()?,
+            2 => self.label = map.next_value()?,
+            _ => drop(map.next_value::<serde::de::IgnoredAny>()?),
         }
         Ok(())
     }
 }
-impl<'de> airbyte_agent_runtime::serde::Deserialize<'de>
-for AssociationsRecordResultsItemAssociationTypesItem {
-    fn deserialize<__D: airbyte_agent_runtime::serde::Deserializer<'de>>(
-        deserializer: __D,
-    ) -> ::std::result::Result<Self, __D::Error> {
-        airbyte_agent_runtime::record::deserialize(deserializer)
+impl<'de> serde::Deserialize<'de> for AssociationsRecordResultsItemAssociationTypesItem {
+    fn deserialize<__D: serde::Deserializer<'de>>(d: __D) -> Result<Self, __D::Error> {
+        record::deserialize(d)
     }
 }
 airbyte_agent_runtime::string_enum! {
@@ -376,7 +344,7 @@ airbyte_agent_runtime::string_enum! {
     "INTEGRATOR_DEFINED" }
 }
 /// Paging data; `next.after` is the cursor for the following page.
-#[derive(Debug, Clone, Default, airbyte_agent_runtime::serde::Serialize)]
+#[derive(Debug, Clone, Default, serde::Serialize)]
 #[serde(crate = "airbyte_agent_runtime::serde")]
 pub struct AssociationsRecordPaging {
     /// Object describing the next.
@@ -386,39 +354,35 @@ pub struct AssociationsRecordPaging {
     #[serde(rename = "additionalProperties", skip_serializing_if = "Option::is_none")]
     pub additional_properties: Option<Value>,
 }
-impl airbyte_agent_runtime::record::Record for AssociationsRecordPaging {
+impl record::Record for AssociationsRecordPaging {
     const NAME: &'static str = "AssociationsRecordPaging";
     fn field_index(key: &str) -> Option<usize> {
         match key {
-            "next" => Some(0usize),
-            "additionalProperties" => Some(1usize),
+            "next" => Some(0),
+            "additionalProperties" => Some(1),
             _ => None,
         }
     }
-    fn set_field<'de, __M: airbyte_agent_runtime::serde::de::MapAccess<'de>>(
+    fn set_field<'de, __M: serde::de::MapAccess<'de>>(
         &mut self,
         index: usize,
         map: &mut __M,
-    ) -> ::std::result::Result<(), __M::Error> {
+    ) -> Result<(), __M::Error> {
         match index {
-            0usize => self.next = map.next_value()?,
-            1usize => self.additional_properties = map.next_value()?,
-            _ => {
-                map.next_value::<airbyte_agent_runtime::serde::de::IgnoredAny>()?;
-            }
+            0 => self.next = map.next_value()?,
+            1 => self.additional_properties = map.next_value()?,
+            _ => drop(map.next_value::<serde::de::IgnoredAny>()?),
         }
         Ok(())
     }
 }
-impl<'de> airbyte_agent_runtime::serde::Deserialize<'de> for AssociationsRecordPaging {
-    fn deserialize<__D: airbyte_agent_runtime::serde::Deserializer<'de>>(
-        deserializer: __D,
-    ) -> ::std::result::Result<Self, __D::Error> {
-        airbyte_agent_runtime::record::deserialize(deserializer)
+impl<'de> serde::Deserialize<'de> for AssociationsRecordPaging {
+    fn deserialize<__D: serde::Deserializer<'de>>(d: __D) -> Result<Self, __D::Error> {
+        record::deserialize(d)
     }
 }
 /// Object describing the next.
-#[derive(Debug, Clone, Default, airbyte_agent_runtime::serde::Serialize)]
+#[derive(Debug, Clone, Default, serde::Serialize)]
 #[serde(crate = "airbyte_agent_runtime::serde")]
 pub struct AssociationsRecordPagingNext {
     /// Cursor for the next page.
@@ -428,40 +392,35 @@ pub struct AssociationsRecordPagingNext {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub link: Option<String>,
 }
-impl airbyte_agent_runtime::record::Record for AssociationsRecordPagingNext {
+impl record::Record for AssociationsRecordPagingNext {
     const NAME: &'static str = "AssociationsRecordPagingNext";
     fn field_index(key: &str) -> Option<usize> {
         match key {
-            "after" => Some(0usize),
-            "link" => Some(1usize),
+            "after" => Some(0),
+            "link" => Some(1),
             _ => None,
         }
     }
-    fn set_field<'de, __M: airbyte_agent_runtime::serde::de::MapAccess<'de>>(
+    fn set_field<'de, __M: serde::de::MapAccess<'de>>(
         &mut self,
         index: usize,
         map: &mut __M,
-    ) -> ::std::result::Result<(), __M::Error> {
+    ) -> Result<(), __M::Error> {
         match index {
-            0usize => self.after = map.next_value()?,
-            1usize => self.link = map.next_value()?,
-            _ => {
-                map.next_value::<airbyte_agent_runtime::serde::de::IgnoredAny>()?;
-            }
+            0 => self.after = map.next_value()?,
+            1 => self.link = map.next_value()?,
+            _ => drop(map.next_value::<serde::de::IgnoredAny>()?),
         }
         Ok(())
     }
 }
-impl<'de> airbyte_agent_runtime::serde::Deserialize<'de>
-for AssociationsRecordPagingNext {
-    fn deserialize<__D: airbyte_agent_runtime::serde::Deserializer<'de>>(
-        deserializer: __D,
-    ) -> ::std::result::Result<Self, __D::Error> {
-        airbyte_agent_runtime::record::deserialize(deserializer)
+impl<'de> serde::Deserialize<'de> for AssociationsRecordPagingNext {
+    fn deserialize<__D: serde::Deserializer<'de>>(d: __D) -> Result<Self, __D::Error> {
+        record::deserialize(d)
     }
 }
 /// Metadata returned by `associations.list` next to the records.
-#[derive(Debug, Clone, Default, airbyte_agent_runtime::serde::Serialize)]
+#[derive(Debug, Clone, Default, serde::Serialize)]
 #[serde(crate = "airbyte_agent_runtime::serde")]
 pub struct AssociationsListMeta {
     /// `$.paging.next.after`
@@ -471,35 +430,31 @@ pub struct AssociationsListMeta {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub next_link: Option<String>,
 }
-impl airbyte_agent_runtime::record::Record for AssociationsListMeta {
+impl record::Record for AssociationsListMeta {
     const NAME: &'static str = "AssociationsListMeta";
     fn field_index(key: &str) -> Option<usize> {
         match key {
-            "next_cursor" => Some(0usize),
-            "next_link" => Some(1usize),
+            "next_cursor" => Some(0),
+            "next_link" => Some(1),
             _ => None,
         }
     }
-    fn set_field<'de, __M: airbyte_agent_runtime::serde::de::MapAccess<'de>>(
+    fn set_field<'de, __M: serde::de::MapAccess<'de>>(
         &mut self,
         index: usize,
         map: &mut __M,
-    ) -> ::std::result::Result<(), __M::Error> {
+    ) -> Result<(), __M::Error> {
         match index {
-            0usize => self.next_cursor = map.next_value()?,
-            1usize => self.next_link = map.next_value()?,
-            _ => {
-                map.next_value::<airbyte_agent_runtime::serde::de::IgnoredAny>()?;
-            }
+            0 => self.next_cursor = map.next_value()?,
+            1 => self.next_link = map.next_value()?,
+            _ => drop(map.next_value::<serde::de::IgnoredAny>()?),
         }
         Ok(())
     }
 }
-impl<'de> airbyte_agent_runtime::serde::Deserialize<'de> for AssociationsListMeta {
-    fn deserialize<__D: airbyte_agent_runtime::serde::Deserializer<'de>>(
-        deserializer: __D,
-    ) -> ::std::result::Result<Self, __D::Error> {
-        airbyte_agent_runtime::record::deserialize(deserializer)
+impl<'de> serde::Deserialize<'de> for AssociationsListMeta {
+    fn deserialize<__D: serde::Deserializer<'de>>(d: __D) -> Result<Self, __D::Error> {
+        record::deserialize(d)
     }
 }
 airbyte_agent_runtime::string_enum! {
@@ -510,7 +465,7 @@ airbyte_agent_runtime::string_enum! {
     "USER_DEFINED" }
 }
 /// Outcome of linking two records.
-#[derive(Debug, Clone, Default, airbyte_agent_runtime::serde::Serialize)]
+#[derive(Debug, Clone, Default, serde::Serialize)]
 #[serde(crate = "airbyte_agent_runtime::serde")]
 pub struct AssociationsRecord2 {
     /// Current status of the association.
@@ -529,53 +484,45 @@ pub struct AssociationsRecord2 {
     #[serde(rename = "requestedAt", skip_serializing_if = "Option::is_none")]
     pub requested_at: Option<String>,
 }
-impl airbyte_agent_runtime::record::Record for AssociationsRecord2 {
+impl record::Record for AssociationsRecord2 {
     const NAME: &'static str = "AssociationsRecord2";
     fn field_index(key: &str) -> Option<usize> {
         match key {
-            "status" => Some(0usize),
-            "results" => Some(1usize),
-            "startedAt" => Some(2usize),
-            "completedAt" => Some(3usize),
-            "requestedAt" => Some(4usize),
+            "status" => Some(0),
+            "results" => Some(1),
+            "startedAt" => Some(2),
+            "completedAt" => Some(3),
+            "requestedAt" => Some(4),
             _ => None,
         }
     }
-    fn set_field<'de, __M: airbyte_agent_runtime::serde::de::MapAccess<'de>>(
+    fn set_field<'de, __M: serde::de::MapAccess<'de>>(
         &mut self,
         index: usize,
         map: &mut __M,
-    ) -> ::std::result::Result<(), __M::Error> {
+    ) -> Result<(), __M::Error> {
         match index {
-            0usize => self.status = map.next_value()?,
-            1usize => {
+            0 => self.status = map.next_value()?,
+            1 => {
                 self.results = map
-                    .next_value::<
-                        airbyte_agent_runtime::record::SkipNulls<
-                            AssociationsRecord2ResultsItem,
-                        >,
-                    >()?
+                    .next_value::<record::SkipNulls<AssociationsRecord2ResultsItem>>()?
                     .0;
             }
-            2usize => self.started_at = map.next_value()?,
-            3usize => self.completed_at = map.next_value()?,
-            4usize => self.requested_at = map.next_value()?,
-            _ => {
-                map.next_value::<airbyte_agent_runtime::serde::de::IgnoredAny>()?;
-            }
+            2 => self.started_at = map.next_value()?,
+            3 => self.completed_at = map.next_value()?,
+            4 => self.requested_at = map.next_value()?,
+            _ => drop(map.next_value::<serde::de::IgnoredAny>()?),
         }
         Ok(())
     }
 }
-impl<'de> airbyte_agent_runtime::serde::Deserialize<'de> for AssociationsRecord2 {
-    fn deserialize<__D: airbyte_agent_runtime::serde::Deserializer<'de>>(
-        deserializer: __D,
-    ) -> ::std::result::Result<Self, __D::Error> {
-        airbyte_agent_runtime::record::deserialize(deserializer)
+impl<'de> serde::Deserialize<'de> for AssociationsRecord2 {
+    fn deserialize<__D: serde::Deserializer<'de>>(d: __D) -> Result<Self, __D::Error> {
+        record::deserialize(d)
     }
 }
 /// The `AssociationsRecord2ResultsItem` object.
-#[derive(Debug, Clone, Default, airbyte_agent_runtime::serde::Serialize)]
+#[derive(Debug, Clone, Default, serde::Serialize)]
 #[serde(crate = "airbyte_agent_runtime::serde")]
 pub struct AssociationsRecord2ResultsItem {
     /// Object describing the from.
@@ -588,42 +535,37 @@ pub struct AssociationsRecord2ResultsItem {
     #[serde(rename = "associationSpec", skip_serializing_if = "Option::is_none")]
     pub association_spec: Option<AssociationsRecord2ResultsItemAssociationSpec>,
 }
-impl airbyte_agent_runtime::record::Record for AssociationsRecord2ResultsItem {
+impl record::Record for AssociationsRecord2ResultsItem {
     const NAME: &'static str = "AssociationsRecord2ResultsItem";
     fn field_index(key: &str) -> Option<usize> {
         match key {
-            "from" => Some(0usize),
-            "to" => Some(1usize),
-            "associationSpec" => Some(2usize),
+            "from" => Some(0),
+            "to" => Some(1),
+            "associationSpec" => Some(2),
             _ => None,
         }
     }
-    fn set_field<'de, __M: airbyte_agent_runtime::serde::de::MapAccess<'de>>(
+    fn set_field<'de, __M: serde::de::MapAccess<'de>>(
         &mut self,
         index: usize,
         map: &mut __M,
-    ) -> ::std::result::Result<(), __M::Error> {
+    ) -> Result<(), __M::Error> {
         match index {
-            0usize => self.from = map.next_value()?,
-            1usize => self.to = map.next_value()?,
-            2usize => self.association_spec = map.next_value()?,
-            _ => {
-                map.next_value::<airbyte_agent_runtime::serde::de::IgnoredAny>()?;
-            }
+            0 => self.from = map.next_value()?,
+            1 => self.to = map.next_value()?,
+            2 => self.association_spec = map.next_value()?,
+            _ => drop(map.next_value::<serde::de::IgnoredAny>()?),
         }
         Ok(())
     }
 }
-impl<'de> airbyte_agent_runtime::serde::Deserialize<'de>
-for AssociationsRecord2ResultsItem {
-    fn deserialize<__D: airbyte_agent_runtime::serde::Deserializer<'de>>(
-        deserializer: __D,
-    ) -> ::std::result::Result<Self, __D::Error> {
-        airbyte_agent_runtime::record::deserialize(deserializer)
+impl<'de> serde::Deserialize<'de> for AssociationsRecord2ResultsItem {
+    fn deserialize<__D: serde::Deserializer<'de>>(d: __D) -> Result<Self, __D::Error> {
+        record::deserialize(d)
     }
 }
 /// Object describing the association spec.
-#[derive(Debug, Clone, Default, airbyte_agent_runtime::serde::Serialize)]
+#[derive(Debug, Clone, Default, serde::Serialize)]
 #[serde(crate = "airbyte_agent_runtime::serde")]
 pub struct AssociationsRecord2ResultsItemAssociationSpec {
     /// Association category: HUBSPOT_DEFINED for built-in types, USER_DEFINED for custom labels; INTEGRATOR_DEFINED also occurs in responses.
@@ -633,41 +575,35 @@ pub struct AssociationsRecord2ResultsItemAssociationSpec {
     #[serde(rename = "associationTypeId", skip_serializing_if = "Option::is_none")]
     pub association_type_id: Option<i64>,
 }
-impl airbyte_agent_runtime::record::Record
-for AssociationsRecord2ResultsItemAssociationSpec {
+impl record::Record for AssociationsRecord2ResultsItemAssociationSpec {
     const NAME: &'static str = "AssociationsRecord2ResultsItemAssociationSpec";
     fn field_index(key: &str) -> Option<usize> {
         match key {
-            "associationCategory" => Some(0usize),
-            "associationTypeId" => Some(1usize),
+            "associationCategory" => Some(0),
+            "associationTypeId" => Some(1),
             _ => None,
         }
     }
-    fn set_field<'de, __M: airbyte_agent_runtime::serde::de::MapAccess<'de>>(
+    fn set_field<'de, __M: serde::de::MapAccess<'de>>(
         &mut self,
         index: usize,
         map: &mut __M,
-    ) -> ::std::result::Result<(), __M::Error> {
+    ) -> Result<(), __M::Error> {
         match index {
-            0usize => self.association_category = map.next_value()?,
-            1usize => self.association_type_id = map.next_value()?,
-            _ => {
-                map.next_value::<airbyte_agent_runtime::serde::de::IgnoredAny>()?;
-            }
+            0 => self.association_category = map.next_value()?,
+            1 => self.association_type_id = map.next_value()?,
+            _ => drop(map.next_value::<serde::de::IgnoredAny>()?),
         }
         Ok(())
     }
 }
-impl<'de> airbyte_agent_runtime::serde::Deserialize<'de>
-for AssociationsRecord2ResultsItemAssociationSpec {
-    fn deserialize<__D: airbyte_agent_runtime::serde::Deserializer<'de>>(
-        deserializer: __D,
-    ) -> ::std::result::Result<Self, __D::Error> {
-        airbyte_agent_runtime::record::deserialize(deserializer)
+impl<'de> serde::Deserialize<'de> for AssociationsRecord2ResultsItemAssociationSpec {
+    fn deserialize<__D: serde::Deserializer<'de>>(d: __D) -> Result<Self, __D::Error> {
+        record::deserialize(d)
     }
 }
 /// Outcome of linking two records.
-#[derive(Debug, Clone, Default, airbyte_agent_runtime::serde::Serialize)]
+#[derive(Debug, Clone, Default, serde::Serialize)]
 #[serde(crate = "airbyte_agent_runtime::serde")]
 pub struct AssociationResult {
     /// Current status of the association.
@@ -686,48 +622,40 @@ pub struct AssociationResult {
     #[serde(rename = "requestedAt", skip_serializing_if = "Option::is_none")]
     pub requested_at: Option<String>,
 }
-impl airbyte_agent_runtime::record::Record for AssociationResult {
+impl record::Record for AssociationResult {
     const NAME: &'static str = "AssociationResult";
     fn field_index(key: &str) -> Option<usize> {
         match key {
-            "status" => Some(0usize),
-            "results" => Some(1usize),
-            "startedAt" => Some(2usize),
-            "completedAt" => Some(3usize),
-            "requestedAt" => Some(4usize),
+            "status" => Some(0),
+            "results" => Some(1),
+            "startedAt" => Some(2),
+            "completedAt" => Some(3),
+            "requestedAt" => Some(4),
             _ => None,
         }
     }
-    fn set_field<'de, __M: airbyte_agent_runtime::serde::de::MapAccess<'de>>(
+    fn set_field<'de, __M: serde::de::MapAccess<'de>>(
         &mut self,
         index: usize,
         map: &mut __M,
-    ) -> ::std::result::Result<(), __M::Error> {
+    ) -> Result<(), __M::Error> {
         match index {
-            0usize => self.status = map.next_value()?,
-            1usize => {
+            0 => self.status = map.next_value()?,
+            1 => {
                 self.results = map
-                    .next_value::<
-                        airbyte_agent_runtime::record::SkipNulls<
-                            AssociationsRecord2ResultsItem,
-                        >,
-                    >()?
+                    .next_value::<record::SkipNulls<AssociationsRecord2ResultsItem>>()?
                     .0;
             }
-            2usize => self.started_at = map.next_value()?,
-            3usize => self.completed_at = map.next_value()?,
-            4usize => self.requested_at = map.next_value()?,
-            _ => {
-                map.next_value::<airbyte_agent_runtime::serde::de::IgnoredAny>()?;
-            }
+            2 => self.started_at = map.next_value()?,
+            3 => self.completed_at = map.next_value()?,
+            4 => self.requested_at = map.next_value()?,
+            _ => drop(map.next_value::<serde::de::IgnoredAny>()?),
         }
         Ok(())
     }
 }
-impl<'de> airbyte_agent_runtime::serde::Deserialize<'de> for AssociationResult {
-    fn deserialize<__D: airbyte_agent_runtime::serde::Deserializer<'de>>(
-        deserializer: __D,
-    ) -> ::std::result::Result<Self, __D::Error> {
-        airbyte_agent_runtime::record::deserialize(deserializer)
+impl<'de> serde::Deserialize<'de> for AssociationResult {
+    fn deserialize<__D: serde::Deserializer<'de>>(d: __D) -> Result<Self, __D::Error> {
+        record::deserialize(d)
     }
 }

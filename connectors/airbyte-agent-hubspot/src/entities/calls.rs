@@ -2,7 +2,7 @@
 
 //! Entity `calls`: handle, request builders and record types.
 use airbyte_agent_runtime::serde_json::{Map, Value};
-use airbyte_agent_runtime::{Client, Page, PageStream, Params, Result};
+use airbyte_agent_runtime::{Client, Page, PageStream, Params, Result, record, serde};
 use crate::types::*;
 impl crate::HubspotConnector {
     /// A call engagement.
@@ -104,9 +104,7 @@ impl CallsCreateRequest {
     }
     /// Send the request.
     pub async fn send(self) -> Result<CallsRecord> {
-        self.client
-            .call_record::<CallsRecord>(&crate::descriptor::CALLS[0usize], self.params)
-            .await
+        self.client.call_record(&crate::descriptor::CALLS[0], self.params).await
     }
     /// The parameters collected so far (wire names).
     pub fn params(&self) -> &Params {
@@ -175,16 +173,11 @@ impl CallsListRequest {
     }
     /// Send the request.
     pub async fn send(self) -> Result<Page<Call, CallsListMeta>> {
-        self.client
-            .call_list::<
-                Call,
-                CallsListMeta,
-            >(&crate::descriptor::CALLS[1usize], self.params)
-            .await
+        self.client.call_list(&crate::descriptor::CALLS[1], self.params).await
     }
     /// Every page, lazily, following the operation's pagination.
     pub fn pages(self) -> PageStream<Call, CallsListMeta> {
-        self.client.pages(&crate::descriptor::CALLS[1usize], self.params)
+        self.client.pages(&crate::descriptor::CALLS[1], self.params)
     }
     /// The parameters collected so far (wire names).
     pub fn params(&self) -> &Params {
@@ -210,9 +203,7 @@ pub struct CallsUpdateRequest {
 impl CallsUpdateRequest {
     /// Send the request.
     pub async fn send(self) -> Result<CallsRecord> {
-        self.client
-            .call_record::<CallsRecord>(&crate::descriptor::CALLS[2usize], self.params)
-            .await
+        self.client.call_record(&crate::descriptor::CALLS[2], self.params).await
     }
     /// The parameters collected so far (wire names).
     pub fn params(&self) -> &Params {
@@ -274,9 +265,7 @@ impl CallsGetRequest {
     }
     /// Send the request.
     pub async fn send(self) -> Result<CallsRecord> {
-        self.client
-            .call_record::<CallsRecord>(&crate::descriptor::CALLS[3usize], self.params)
-            .await
+        self.client.call_record(&crate::descriptor::CALLS[3], self.params).await
     }
     /// The parameters collected so far (wire names).
     pub fn params(&self) -> &Params {
@@ -302,9 +291,7 @@ pub struct CallsDeleteRequest {
 impl CallsDeleteRequest {
     /// Send the request.
     pub async fn send(self) -> Result<Call> {
-        self.client
-            .call_record::<Call>(&crate::descriptor::CALLS[4usize], self.params)
-            .await
+        self.client.call_record(&crate::descriptor::CALLS[4], self.params).await
     }
     /// The parameters collected so far (wire names).
     pub fn params(&self) -> &Params {
@@ -321,7 +308,7 @@ impl ::std::future::IntoFuture for CallsDeleteRequest {
     }
 }
 /// Property values to set, keyed by property name.
-#[derive(Debug, Clone, Default, airbyte_agent_runtime::serde::Serialize)]
+#[derive(Debug, Clone, Default, serde::Serialize)]
 #[serde(crate = "airbyte_agent_runtime::serde")]
 pub struct CallsCreateProperties {
     /// Notes about the call.
@@ -355,55 +342,51 @@ pub struct CallsCreateProperties {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub hubspot_owner_id: Option<String>,
 }
-impl airbyte_agent_runtime::record::Record for CallsCreateProperties {
+impl record::Record for CallsCreateProperties {
     const NAME: &'static str = "CallsCreateProperties";
     fn field_index(key: &str) -> Option<usize> {
         match key {
-            "hs_call_body" => Some(0usize),
-            "hs_call_direction" => Some(1usize),
-            "hs_call_disposition" => Some(2usize),
-            "hs_call_duration" => Some(3usize),
-            "hs_call_from_number" => Some(4usize),
-            "hs_call_to_number" => Some(5usize),
-            "hs_call_status" => Some(6usize),
-            "hs_call_title" => Some(7usize),
-            "hs_timestamp" => Some(8usize),
-            "hubspot_owner_id" => Some(9usize),
+            "hs_call_body" => Some(0),
+            "hs_call_direction" => Some(1),
+            "hs_call_disposition" => Some(2),
+            "hs_call_duration" => Some(3),
+            "hs_call_from_number" => Some(4),
+            "hs_call_to_number" => Some(5),
+            "hs_call_status" => Some(6),
+            "hs_call_title" => Some(7),
+            "hs_timestamp" => Some(8),
+            "hubspot_owner_id" => Some(9),
             _ => None,
         }
     }
-    fn set_field<'de, __M: airbyte_agent_runtime::serde::de::MapAccess<'de>>(
+    fn set_field<'de, __M: serde::de::MapAccess<'de>>(
         &mut self,
         index: usize,
         map: &mut __M,
-    ) -> ::std::result::Result<(), __M::Error> {
+    ) -> Result<(), __M::Error> {
         match index {
-            0usize => self.hs_call_body = map.next_value()?,
-            1usize => self.hs_call_direction = map.next_value()?,
-            2usize => self.hs_call_disposition = map.next_value()?,
-            3usize => self.hs_call_duration = map.next_value()?,
-            4usize => self.hs_call_from_number = map.next_value()?,
-            5usize => self.hs_call_to_number = map.next_value()?,
-            6usize => self.hs_call_status = map.next_value()?,
-            7usize => self.hs_call_title = map.next_value()?,
-            8usize => self.hs_timestamp = map.next_value()?,
-            9usize => self.hubspot_owner_id = map.next_value()?,
-            _ => {
-                map.next_value::<airbyte_agent_runtime::serde::de::IgnoredAny>()?;
-            }
+            0 => self.hs_call_body = map.next_value()?,
+            1 => self.hs_call_direction = map.next_value()?,
+            2 => self.hs_call_disposition = map.next_value()?,
+            3 => self.hs_call_duration = map.next_value()?,
+            4 => self.hs_call_from_number = map.next_value()?,
+            5 => self.hs_call_to_number = map.next_value()?,
+            6 => self.hs_call_status = map.next_value()?,
+            7 => self.hs_call_title = map.next_value()?,
+            8 => self.hs_timestamp = map.next_value()?,
+            9 => self.hubspot_owner_id = map.next_value()?,
+            _ => drop(map.next_value::<serde::de::IgnoredAny>()?),
         }
         Ok(())
     }
 }
-impl<'de> airbyte_agent_runtime::serde::Deserialize<'de> for CallsCreateProperties {
-    fn deserialize<__D: airbyte_agent_runtime::serde::Deserializer<'de>>(
-        deserializer: __D,
-    ) -> ::std::result::Result<Self, __D::Error> {
-        airbyte_agent_runtime::record::deserialize(deserializer)
+impl<'de> serde::Deserialize<'de> for CallsCreateProperties {
+    fn deserialize<__D: serde::Deserializer<'de>>(d: __D) -> Result<Self, __D::Error> {
+        record::deserialize(d)
     }
 }
 /// A call engagement.
-#[derive(Debug, Clone, Default, airbyte_agent_runtime::serde::Serialize)]
+#[derive(Debug, Clone, Default, serde::Serialize)]
 #[serde(crate = "airbyte_agent_runtime::serde")]
 pub struct CallsRecord {
     /// Unique identifier of this call.
@@ -428,49 +411,45 @@ pub struct CallsRecord {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub associations: Option<Map<String, Value>>,
 }
-impl airbyte_agent_runtime::record::Record for CallsRecord {
+impl record::Record for CallsRecord {
     const NAME: &'static str = "CallsRecord";
     fn field_index(key: &str) -> Option<usize> {
         match key {
-            "id" => Some(0usize),
-            "properties" => Some(1usize),
-            "createdAt" => Some(2usize),
-            "updatedAt" => Some(3usize),
-            "archived" => Some(4usize),
-            "archivedAt" => Some(5usize),
-            "associations" => Some(6usize),
+            "id" => Some(0),
+            "properties" => Some(1),
+            "createdAt" => Some(2),
+            "updatedAt" => Some(3),
+            "archived" => Some(4),
+            "archivedAt" => Some(5),
+            "associations" => Some(6),
             _ => None,
         }
     }
-    fn set_field<'de, __M: airbyte_agent_runtime::serde::de::MapAccess<'de>>(
+    fn set_field<'de, __M: serde::de::MapAccess<'de>>(
         &mut self,
         index: usize,
         map: &mut __M,
-    ) -> ::std::result::Result<(), __M::Error> {
+    ) -> Result<(), __M::Error> {
         match index {
-            0usize => self.id = map.next_value()?,
-            1usize => self.properties = map.next_value()?,
-            2usize => self.created_at = map.next_value()?,
-            3usize => self.updated_at = map.next_value()?,
-            4usize => self.archived = map.next_value()?,
-            5usize => self.archived_at = map.next_value()?,
-            6usize => self.associations = map.next_value()?,
-            _ => {
-                map.next_value::<airbyte_agent_runtime::serde::de::IgnoredAny>()?;
-            }
+            0 => self.id = map.next_value()?,
+            1 => self.properties = map.next_value()?,
+            2 => self.created_at = map.next_value()?,
+            3 => self.updated_at = map.next_value()?,
+            4 => self.archived = map.next_value()?,
+            5 => self.archived_at = map.next_value()?,
+            6 => self.associations = map.next_value()?,
+            _ => drop(map.next_value::<serde::de::IgnoredAny>()?),
         }
         Ok(())
     }
 }
-impl<'de> airbyte_agent_runtime::serde::Deserialize<'de> for CallsRecord {
-    fn deserialize<__D: airbyte_agent_runtime::serde::Deserializer<'de>>(
-        deserializer: __D,
-    ) -> ::std::result::Result<Self, __D::Error> {
-        airbyte_agent_runtime::record::deserialize(deserializer)
+impl<'de> serde::Deserialize<'de> for CallsRecord {
+    fn deserialize<__D: serde::Deserializer<'de>>(d: __D) -> Result<Self, __D::Error> {
+        record::deserialize(d)
     }
 }
 /// Property values of the call, keyed by property name.
-#[derive(Debug, Clone, Default, airbyte_agent_runtime::serde::Serialize)]
+#[derive(Debug, Clone, Default, serde::Serialize)]
 #[serde(crate = "airbyte_agent_runtime::serde")]
 pub struct CallsRecordProperties {
     /// Notes about the call.
@@ -513,61 +492,57 @@ pub struct CallsRecordProperties {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub hs_lastmodifieddate: Option<String>,
 }
-impl airbyte_agent_runtime::record::Record for CallsRecordProperties {
+impl record::Record for CallsRecordProperties {
     const NAME: &'static str = "CallsRecordProperties";
     fn field_index(key: &str) -> Option<usize> {
         match key {
-            "hs_call_body" => Some(0usize),
-            "hs_call_direction" => Some(1usize),
-            "hs_call_disposition" => Some(2usize),
-            "hs_call_duration" => Some(3usize),
-            "hs_call_from_number" => Some(4usize),
-            "hs_call_to_number" => Some(5usize),
-            "hs_call_status" => Some(6usize),
-            "hs_call_title" => Some(7usize),
-            "hs_timestamp" => Some(8usize),
-            "hubspot_owner_id" => Some(9usize),
-            "hs_object_id" => Some(10usize),
-            "hs_createdate" => Some(11usize),
-            "hs_lastmodifieddate" => Some(12usize),
+            "hs_call_body" => Some(0),
+            "hs_call_direction" => Some(1),
+            "hs_call_disposition" => Some(2),
+            "hs_call_duration" => Some(3),
+            "hs_call_from_number" => Some(4),
+            "hs_call_to_number" => Some(5),
+            "hs_call_status" => Some(6),
+            "hs_call_title" => Some(7),
+            "hs_timestamp" => Some(8),
+            "hubspot_owner_id" => Some(9),
+            "hs_object_id" => Some(10),
+            "hs_createdate" => Some(11),
+            "hs_lastmodifieddate" => Some(12),
             _ => None,
         }
     }
-    fn set_field<'de, __M: airbyte_agent_runtime::serde::de::MapAccess<'de>>(
+    fn set_field<'de, __M: serde::de::MapAccess<'de>>(
         &mut self,
         index: usize,
         map: &mut __M,
-    ) -> ::std::result::Result<(), __M::Error> {
+    ) -> Result<(), __M::Error> {
         match index {
-            0usize => self.hs_call_body = map.next_value()?,
-            1usize => self.hs_call_direction = map.next_value()?,
-            2usize => self.hs_call_disposition = map.next_value()?,
-            3usize => self.hs_call_duration = map.next_value()?,
-            4usize => self.hs_call_from_number = map.next_value()?,
-            5usize => self.hs_call_to_number = map.next_value()?,
-            6usize => self.hs_call_status = map.next_value()?,
-            7usize => self.hs_call_title = map.next_value()?,
-            8usize => self.hs_timestamp = map.next_value()?,
-            9usize => self.hubspot_owner_id = map.next_value()?,
-            10usize => self.hs_object_id = map.next_value()?,
-            11usize => self.hs_createdate = map.next_value()?,
-            12usize => self.hs_lastmodifieddate = map.next_value()?,
-            _ => {
-                map.next_value::<airbyte_agent_runtime::serde::de::IgnoredAny>()?;
-            }
+            0 => self.hs_call_body = map.next_value()?,
+            1 => self.hs_call_direction = map.next_value()?,
+            2 => self.hs_call_disposition = map.next_value()?,
+            3 => self.hs_call_duration = map.next_value()?,
+            4 => self.hs_call_from_number = map.next_value()?,
+            5 => self.hs_call_to_number = map.next_value()?,
+            6 => self.hs_call_status = map.next_value()?,
+            7 => self.hs_call_title = map.next_value()?,
+            8 => self.hs_timestamp = map.next_value()?,
+            9 => self.hubspot_owner_id = map.next_value()?,
+            10 => self.hs_object_id = map.next_value()?,
+            11 => self.hs_createdate = map.next_value()?,
+            12 => self.hs_lastmodifieddate = map.next_value()?,
+            _ => drop(map.next_value::<serde::de::IgnoredAny>()?),
         }
         Ok(())
     }
 }
-impl<'de> airbyte_agent_runtime::serde::Deserialize<'de> for CallsRecordProperties {
-    fn deserialize<__D: airbyte_agent_runtime::serde::Deserializer<'de>>(
-        deserializer: __D,
-    ) -> ::std::result::Result<Self, __D::Error> {
-        airbyte_agent_runtime::record::deserialize(deserializer)
+impl<'de> serde::Deserialize<'de> for CallsRecordProperties {
+    fn deserialize<__D: serde::Deserializer<'de>>(d: __D) -> Result<Self, __D::Error> {
+        record::deserialize(d)
     }
 }
 /// A call engagement.
-#[derive(Debug, Clone, Default, airbyte_agent_runtime::serde::Serialize)]
+#[derive(Debug, Clone, Default, serde::Serialize)]
 #[serde(crate = "airbyte_agent_runtime::serde")]
 pub struct Call {
     /// Unique identifier of this call.
@@ -592,49 +567,45 @@ pub struct Call {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub associations: Option<Map<String, Value>>,
 }
-impl airbyte_agent_runtime::record::Record for Call {
+impl record::Record for Call {
     const NAME: &'static str = "Call";
     fn field_index(key: &str) -> Option<usize> {
         match key {
-            "id" => Some(0usize),
-            "properties" => Some(1usize),
-            "createdAt" => Some(2usize),
-            "updatedAt" => Some(3usize),
-            "archived" => Some(4usize),
-            "archivedAt" => Some(5usize),
-            "associations" => Some(6usize),
+            "id" => Some(0),
+            "properties" => Some(1),
+            "createdAt" => Some(2),
+            "updatedAt" => Some(3),
+            "archived" => Some(4),
+            "archivedAt" => Some(5),
+            "associations" => Some(6),
             _ => None,
         }
     }
-    fn set_field<'de, __M: airbyte_agent_runtime::serde::de::MapAccess<'de>>(
+    fn set_field<'de, __M: serde::de::MapAccess<'de>>(
         &mut self,
         index: usize,
         map: &mut __M,
-    ) -> ::std::result::Result<(), __M::Error> {
+    ) -> Result<(), __M::Error> {
         match index {
-            0usize => self.id = map.next_value()?,
-            1usize => self.properties = map.next_value()?,
-            2usize => self.created_at = map.next_value()?,
-            3usize => self.updated_at = map.next_value()?,
-            4usize => self.archived = map.next_value()?,
-            5usize => self.archived_at = map.next_value()?,
-            6usize => self.associations = map.next_value()?,
-            _ => {
-                map.next_value::<airbyte_agent_runtime::serde::de::IgnoredAny>()?;
-            }
+            0 => self.id = map.next_value()?,
+            1 => self.properties = map.next_value()?,
+            2 => self.created_at = map.next_value()?,
+            3 => self.updated_at = map.next_value()?,
+            4 => self.archived = map.next_value()?,
+            5 => self.archived_at = map.next_value()?,
+            6 => self.associations = map.next_value()?,
+            _ => drop(map.next_value::<serde::de::IgnoredAny>()?),
         }
         Ok(())
     }
 }
-impl<'de> airbyte_agent_runtime::serde::Deserialize<'de> for Call {
-    fn deserialize<__D: airbyte_agent_runtime::serde::Deserializer<'de>>(
-        deserializer: __D,
-    ) -> ::std::result::Result<Self, __D::Error> {
-        airbyte_agent_runtime::record::deserialize(deserializer)
+impl<'de> serde::Deserialize<'de> for Call {
+    fn deserialize<__D: serde::Deserializer<'de>>(d: __D) -> Result<Self, __D::Error> {
+        record::deserialize(d)
     }
 }
 /// Metadata returned by `calls.list` next to the records.
-#[derive(Debug, Clone, Default, airbyte_agent_runtime::serde::Serialize)]
+#[derive(Debug, Clone, Default, serde::Serialize)]
 #[serde(crate = "airbyte_agent_runtime::serde")]
 pub struct CallsListMeta {
     /// `$.paging.next.after`
@@ -644,39 +615,35 @@ pub struct CallsListMeta {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub next_link: Option<String>,
 }
-impl airbyte_agent_runtime::record::Record for CallsListMeta {
+impl record::Record for CallsListMeta {
     const NAME: &'static str = "CallsListMeta";
     fn field_index(key: &str) -> Option<usize> {
         match key {
-            "next_cursor" => Some(0usize),
-            "next_link" => Some(1usize),
+            "next_cursor" => Some(0),
+            "next_link" => Some(1),
             _ => None,
         }
     }
-    fn set_field<'de, __M: airbyte_agent_runtime::serde::de::MapAccess<'de>>(
+    fn set_field<'de, __M: serde::de::MapAccess<'de>>(
         &mut self,
         index: usize,
         map: &mut __M,
-    ) -> ::std::result::Result<(), __M::Error> {
+    ) -> Result<(), __M::Error> {
         match index {
-            0usize => self.next_cursor = map.next_value()?,
-            1usize => self.next_link = map.next_value()?,
-            _ => {
-                map.next_value::<airbyte_agent_runtime::serde::de::IgnoredAny>()?;
-            }
+            0 => self.next_cursor = map.next_value()?,
+            1 => self.next_link = map.next_value()?,
+            _ => drop(map.next_value::<serde::de::IgnoredAny>()?),
         }
         Ok(())
     }
 }
-impl<'de> airbyte_agent_runtime::serde::Deserialize<'de> for CallsListMeta {
-    fn deserialize<__D: airbyte_agent_runtime::serde::Deserializer<'de>>(
-        deserializer: __D,
-    ) -> ::std::result::Result<Self, __D::Error> {
-        airbyte_agent_runtime::record::deserialize(deserializer)
+impl<'de> serde::Deserialize<'de> for CallsListMeta {
+    fn deserialize<__D: serde::Deserializer<'de>>(d: __D) -> Result<Self, __D::Error> {
+        record::deserialize(d)
     }
 }
 /// Property values to change, keyed by property name.
-#[derive(Debug, Clone, Default, airbyte_agent_runtime::serde::Serialize)]
+#[derive(Debug, Clone, Default, serde::Serialize)]
 #[serde(crate = "airbyte_agent_runtime::serde")]
 pub struct CallsUpdateProperties {
     /// Notes about the call.
@@ -710,50 +677,46 @@ pub struct CallsUpdateProperties {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub hubspot_owner_id: Option<String>,
 }
-impl airbyte_agent_runtime::record::Record for CallsUpdateProperties {
+impl record::Record for CallsUpdateProperties {
     const NAME: &'static str = "CallsUpdateProperties";
     fn field_index(key: &str) -> Option<usize> {
         match key {
-            "hs_call_body" => Some(0usize),
-            "hs_call_direction" => Some(1usize),
-            "hs_call_disposition" => Some(2usize),
-            "hs_call_duration" => Some(3usize),
-            "hs_call_from_number" => Some(4usize),
-            "hs_call_to_number" => Some(5usize),
-            "hs_call_status" => Some(6usize),
-            "hs_call_title" => Some(7usize),
-            "hs_timestamp" => Some(8usize),
-            "hubspot_owner_id" => Some(9usize),
+            "hs_call_body" => Some(0),
+            "hs_call_direction" => Some(1),
+            "hs_call_disposition" => Some(2),
+            "hs_call_duration" => Some(3),
+            "hs_call_from_number" => Some(4),
+            "hs_call_to_number" => Some(5),
+            "hs_call_status" => Some(6),
+            "hs_call_title" => Some(7),
+            "hs_timestamp" => Some(8),
+            "hubspot_owner_id" => Some(9),
             _ => None,
         }
     }
-    fn set_field<'de, __M: airbyte_agent_runtime::serde::de::MapAccess<'de>>(
+    fn set_field<'de, __M: serde::de::MapAccess<'de>>(
         &mut self,
         index: usize,
         map: &mut __M,
-    ) -> ::std::result::Result<(), __M::Error> {
+    ) -> Result<(), __M::Error> {
         match index {
-            0usize => self.hs_call_body = map.next_value()?,
-            1usize => self.hs_call_direction = map.next_value()?,
-            2usize => self.hs_call_disposition = map.next_value()?,
-            3usize => self.hs_call_duration = map.next_value()?,
-            4usize => self.hs_call_from_number = map.next_value()?,
-            5usize => self.hs_call_to_number = map.next_value()?,
-            6usize => self.hs_call_status = map.next_value()?,
-            7usize => self.hs_call_title = map.next_value()?,
-            8usize => self.hs_timestamp = map.next_value()?,
-            9usize => self.hubspot_owner_id = map.next_value()?,
-            _ => {
-                map.next_value::<airbyte_agent_runtime::serde::de::IgnoredAny>()?;
-            }
+            0 => self.hs_call_body = map.next_value()?,
+            1 => self.hs_call_direction = map.next_value()?,
+            2 => self.hs_call_disposition = map.next_value()?,
+            3 => self.hs_call_duration = map.next_value()?,
+            4 => self.hs_call_from_number = map.next_value()?,
+            5 => self.hs_call_to_number = map.next_value()?,
+            6 => self.hs_call_status = map.next_value()?,
+            7 => self.hs_call_title = map.next_value()?,
+            8 => self.hs_timestamp = map.next_value()?,
+            9 => self.hubspot_owner_id = map.next_value()?,
+            _ => drop(map.next_value::<serde::de::IgnoredAny>()?),
         }
         Ok(())
     }
 }
-impl<'de> airbyte_agent_runtime::serde::Deserialize<'de> for CallsUpdateProperties {
-    fn deserialize<__D: airbyte_agent_runtime::serde::Deserializer<'de>>(
-        deserializer: __D,
-    ) -> ::std::result::Result<Self, __D::Error> {
-        airbyte_agent_runtime::record::deserialize(deserializer)
+impl<'de> serde::Deserialize<'de> for CallsUpdateProperties {
+    fn deserialize<__D: serde::Deserializer<'de>>(d: __D) -> Result<Self, __D::Error> {
+        record::deserialize(d)
     }
 }

@@ -2,7 +2,7 @@
 
 //! Entity `companies`: handle, request builders and record types.
 use airbyte_agent_runtime::serde_json::{Map, Value};
-use airbyte_agent_runtime::{Client, Page, PageStream, Params, Result};
+use airbyte_agent_runtime::{Client, Page, PageStream, Params, Result, record, serde};
 use crate::types::*;
 impl crate::HubspotConnector {
     /// An organisation in the CRM.
@@ -98,11 +98,7 @@ pub struct CompaniesCreateRequest {
 impl CompaniesCreateRequest {
     /// Send the request.
     pub async fn send(self) -> Result<CompaniesRecord> {
-        self.client
-            .call_record::<
-                CompaniesRecord,
-            >(&crate::descriptor::COMPANIES[0usize], self.params)
-            .await
+        self.client.call_record(&crate::descriptor::COMPANIES[0], self.params).await
     }
     /// The parameters collected so far (wire names).
     pub fn params(&self) -> &Params {
@@ -171,16 +167,11 @@ impl CompaniesListRequest {
     }
     /// Send the request.
     pub async fn send(self) -> Result<Page<Company, CompaniesListMeta>> {
-        self.client
-            .call_list::<
-                Company,
-                CompaniesListMeta,
-            >(&crate::descriptor::COMPANIES[1usize], self.params)
-            .await
+        self.client.call_list(&crate::descriptor::COMPANIES[1], self.params).await
     }
     /// Every page, lazily, following the operation's pagination.
     pub fn pages(self) -> PageStream<Company, CompaniesListMeta> {
-        self.client.pages(&crate::descriptor::COMPANIES[1usize], self.params)
+        self.client.pages(&crate::descriptor::COMPANIES[1], self.params)
     }
     /// The parameters collected so far (wire names).
     pub fn params(&self) -> &Params {
@@ -210,11 +201,7 @@ pub struct CompaniesUpdateRequest {
 impl CompaniesUpdateRequest {
     /// Send the request.
     pub async fn send(self) -> Result<CompaniesRecord> {
-        self.client
-            .call_record::<
-                CompaniesRecord,
-            >(&crate::descriptor::COMPANIES[2usize], self.params)
-            .await
+        self.client.call_record(&crate::descriptor::COMPANIES[2], self.params).await
     }
     /// The parameters collected so far (wire names).
     pub fn params(&self) -> &Params {
@@ -276,11 +263,7 @@ impl CompaniesGetRequest {
     }
     /// Send the request.
     pub async fn send(self) -> Result<CompaniesRecord> {
-        self.client
-            .call_record::<
-                CompaniesRecord,
-            >(&crate::descriptor::COMPANIES[3usize], self.params)
-            .await
+        self.client.call_record(&crate::descriptor::COMPANIES[3], self.params).await
     }
     /// The parameters collected so far (wire names).
     pub fn params(&self) -> &Params {
@@ -348,16 +331,11 @@ impl CompaniesSearchRequest {
     }
     /// Send the request.
     pub async fn send(self) -> Result<Page<Company, CompaniesSearchMeta>> {
-        self.client
-            .call_list::<
-                Company,
-                CompaniesSearchMeta,
-            >(&crate::descriptor::COMPANIES[4usize], self.params)
-            .await
+        self.client.call_list(&crate::descriptor::COMPANIES[4], self.params).await
     }
     /// Every page, lazily, following the operation's pagination.
     pub fn pages(self) -> PageStream<Company, CompaniesSearchMeta> {
-        self.client.pages(&crate::descriptor::COMPANIES[4usize], self.params)
+        self.client.pages(&crate::descriptor::COMPANIES[4], self.params)
     }
     /// The parameters collected so far (wire names).
     pub fn params(&self) -> &Params {
@@ -378,7 +356,7 @@ impl ::std::future::IntoFuture for CompaniesSearchRequest {
     }
 }
 /// Property values to set, keyed by property name.
-#[derive(Debug, Clone, Default, airbyte_agent_runtime::serde::Serialize)]
+#[derive(Debug, Clone, Default, serde::Serialize)]
 #[serde(crate = "airbyte_agent_runtime::serde")]
 pub struct CompaniesCreateProperties {
     /// Name of the properties.
@@ -424,63 +402,59 @@ pub struct CompaniesCreateProperties {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub website: Option<String>,
 }
-impl airbyte_agent_runtime::record::Record for CompaniesCreateProperties {
+impl record::Record for CompaniesCreateProperties {
     const NAME: &'static str = "CompaniesCreateProperties";
     fn field_index(key: &str) -> Option<usize> {
         match key {
-            "name" => Some(0usize),
-            "domain" => Some(1usize),
-            "description" => Some(2usize),
-            "phone" => Some(3usize),
-            "industry" => Some(4usize),
-            "city" => Some(5usize),
-            "state" => Some(6usize),
-            "country" => Some(7usize),
-            "zip" => Some(8usize),
-            "numberofemployees" => Some(9usize),
-            "annualrevenue" => Some(10usize),
-            "lifecyclestage" => Some(11usize),
-            "hubspot_owner_id" => Some(12usize),
-            "website" => Some(13usize),
+            "name" => Some(0),
+            "domain" => Some(1),
+            "description" => Some(2),
+            "phone" => Some(3),
+            "industry" => Some(4),
+            "city" => Some(5),
+            "state" => Some(6),
+            "country" => Some(7),
+            "zip" => Some(8),
+            "numberofemployees" => Some(9),
+            "annualrevenue" => Some(10),
+            "lifecyclestage" => Some(11),
+            "hubspot_owner_id" => Some(12),
+            "website" => Some(13),
             _ => None,
         }
     }
-    fn set_field<'de, __M: airbyte_agent_runtime::serde::de::MapAccess<'de>>(
+    fn set_field<'de, __M: serde::de::MapAccess<'de>>(
         &mut self,
         index: usize,
         map: &mut __M,
-    ) -> ::std::result::Result<(), __M::Error> {
+    ) -> Result<(), __M::Error> {
         match index {
-            0usize => self.name = map.next_value()?,
-            1usize => self.domain = map.next_value()?,
-            2usize => self.description = map.next_value()?,
-            3usize => self.phone = map.next_value()?,
-            4usize => self.industry = map.next_value()?,
-            5usize => self.city = map.next_value()?,
-            6usize => self.state = map.next_value()?,
-            7usize => self.country = map.next_value()?,
-            8usize => self.zip = map.next_value()?,
-            9usize => self.numberofemployees = map.next_value()?,
-            10usize => self.annualrevenue = map.next_value()?,
-            11usize => self.lifecyclestage = map.next_value()?,
-            12usize => self.hubspot_owner_id = map.next_value()?,
-            13usize => self.website = map.next_value()?,
-            _ => {
-                map.next_value::<airbyte_agent_runtime::serde::de::IgnoredAny>()?;
-            }
+            0 => self.name = map.next_value()?,
+            1 => self.domain = map.next_value()?,
+            2 => self.description = map.next_value()?,
+            3 => self.phone = map.next_value()?,
+            4 => self.industry = map.next_value()?,
+            5 => self.city = map.next_value()?,
+            6 => self.state = map.next_value()?,
+            7 => self.country = map.next_value()?,
+            8 => self.zip = map.next_value()?,
+            9 => self.numberofemployees = map.next_value()?,
+            10 => self.annualrevenue = map.next_value()?,
+            11 => self.lifecyclestage = map.next_value()?,
+            12 => self.hubspot_owner_id = map.next_value()?,
+            13 => self.website = map.next_value()?,
+            _ => drop(map.next_value::<serde::de::IgnoredAny>()?),
         }
         Ok(())
     }
 }
-impl<'de> airbyte_agent_runtime::serde::Deserialize<'de> for CompaniesCreateProperties {
-    fn deserialize<__D: airbyte_agent_runtime::serde::Deserializer<'de>>(
-        deserializer: __D,
-    ) -> ::std::result::Result<Self, __D::Error> {
-        airbyte_agent_runtime::record::deserialize(deserializer)
+impl<'de> serde::Deserialize<'de> for CompaniesCreateProperties {
+    fn deserialize<__D: serde::Deserializer<'de>>(d: __D) -> Result<Self, __D::Error> {
+        record::deserialize(d)
     }
 }
 /// An organisation in the CRM.
-#[derive(Debug, Clone, Default, airbyte_agent_runtime::serde::Serialize)]
+#[derive(Debug, Clone, Default, serde::Serialize)]
 #[serde(crate = "airbyte_agent_runtime::serde")]
 pub struct CompaniesRecord {
     /// Unique identifier of this company.
@@ -514,55 +488,51 @@ pub struct CompaniesRecord {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub url: Option<String>,
 }
-impl airbyte_agent_runtime::record::Record for CompaniesRecord {
+impl record::Record for CompaniesRecord {
     const NAME: &'static str = "CompaniesRecord";
     fn field_index(key: &str) -> Option<usize> {
         match key {
-            "id" => Some(0usize),
-            "properties" => Some(1usize),
-            "createdAt" => Some(2usize),
-            "updatedAt" => Some(3usize),
-            "archived" => Some(4usize),
-            "archivedAt" => Some(5usize),
-            "propertiesWithHistory" => Some(6usize),
-            "associations" => Some(7usize),
-            "objectWriteTraceId" => Some(8usize),
-            "url" => Some(9usize),
+            "id" => Some(0),
+            "properties" => Some(1),
+            "createdAt" => Some(2),
+            "updatedAt" => Some(3),
+            "archived" => Some(4),
+            "archivedAt" => Some(5),
+            "propertiesWithHistory" => Some(6),
+            "associations" => Some(7),
+            "objectWriteTraceId" => Some(8),
+            "url" => Some(9),
             _ => None,
         }
     }
-    fn set_field<'de, __M: airbyte_agent_runtime::serde::de::MapAccess<'de>>(
+    fn set_field<'de, __M: serde::de::MapAccess<'de>>(
         &mut self,
         index: usize,
         map: &mut __M,
-    ) -> ::std::result::Result<(), __M::Error> {
+    ) -> Result<(), __M::Error> {
         match index {
-            0usize => self.id = map.next_value()?,
-            1usize => self.properties = map.next_value()?,
-            2usize => self.created_at = map.next_value()?,
-            3usize => self.updated_at = map.next_value()?,
-            4usize => self.archived = map.next_value()?,
-            5usize => self.archived_at = map.next_value()?,
-            6usize => self.properties_with_history = map.next_value()?,
-            7usize => self.associations = map.next_value()?,
-            8usize => self.object_write_trace_id = map.next_value()?,
-            9usize => self.url = map.next_value()?,
-            _ => {
-                map.next_value::<airbyte_agent_runtime::serde::de::IgnoredAny>()?;
-            }
+            0 => self.id = map.next_value()?,
+            1 => self.properties = map.next_value()?,
+            2 => self.created_at = map.next_value()?,
+            3 => self.updated_at = map.next_value()?,
+            4 => self.archived = map.next_value()?,
+            5 => self.archived_at = map.next_value()?,
+            6 => self.properties_with_history = map.next_value()?,
+            7 => self.associations = map.next_value()?,
+            8 => self.object_write_trace_id = map.next_value()?,
+            9 => self.url = map.next_value()?,
+            _ => drop(map.next_value::<serde::de::IgnoredAny>()?),
         }
         Ok(())
     }
 }
-impl<'de> airbyte_agent_runtime::serde::Deserialize<'de> for CompaniesRecord {
-    fn deserialize<__D: airbyte_agent_runtime::serde::Deserializer<'de>>(
-        deserializer: __D,
-    ) -> ::std::result::Result<Self, __D::Error> {
-        airbyte_agent_runtime::record::deserialize(deserializer)
+impl<'de> serde::Deserialize<'de> for CompaniesRecord {
+    fn deserialize<__D: serde::Deserializer<'de>>(d: __D) -> Result<Self, __D::Error> {
+        record::deserialize(d)
     }
 }
 /// Property values of the company, keyed by property name.
-#[derive(Debug, Clone, Default, airbyte_agent_runtime::serde::Serialize)]
+#[derive(Debug, Clone, Default, serde::Serialize)]
 #[serde(crate = "airbyte_agent_runtime::serde")]
 pub struct CompaniesRecordProperties {
     /// `createdate`
@@ -581,45 +551,41 @@ pub struct CompaniesRecordProperties {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub name: Option<String>,
 }
-impl airbyte_agent_runtime::record::Record for CompaniesRecordProperties {
+impl record::Record for CompaniesRecordProperties {
     const NAME: &'static str = "CompaniesRecordProperties";
     fn field_index(key: &str) -> Option<usize> {
         match key {
-            "createdate" => Some(0usize),
-            "domain" => Some(1usize),
-            "hs_lastmodifieddate" => Some(2usize),
-            "hs_object_id" => Some(3usize),
-            "name" => Some(4usize),
+            "createdate" => Some(0),
+            "domain" => Some(1),
+            "hs_lastmodifieddate" => Some(2),
+            "hs_object_id" => Some(3),
+            "name" => Some(4),
             _ => None,
         }
     }
-    fn set_field<'de, __M: airbyte_agent_runtime::serde::de::MapAccess<'de>>(
+    fn set_field<'de, __M: serde::de::MapAccess<'de>>(
         &mut self,
         index: usize,
         map: &mut __M,
-    ) -> ::std::result::Result<(), __M::Error> {
+    ) -> Result<(), __M::Error> {
         match index {
-            0usize => self.createdate = map.next_value()?,
-            1usize => self.domain = map.next_value()?,
-            2usize => self.hs_lastmodifieddate = map.next_value()?,
-            3usize => self.hs_object_id = map.next_value()?,
-            4usize => self.name = map.next_value()?,
-            _ => {
-                map.next_value::<airbyte_agent_runtime::serde::de::IgnoredAny>()?;
-            }
+            0 => self.createdate = map.next_value()?,
+            1 => self.domain = map.next_value()?,
+            2 => self.hs_lastmodifieddate = map.next_value()?,
+            3 => self.hs_object_id = map.next_value()?,
+            4 => self.name = map.next_value()?,
+            _ => drop(map.next_value::<serde::de::IgnoredAny>()?),
         }
         Ok(())
     }
 }
-impl<'de> airbyte_agent_runtime::serde::Deserialize<'de> for CompaniesRecordProperties {
-    fn deserialize<__D: airbyte_agent_runtime::serde::Deserializer<'de>>(
-        deserializer: __D,
-    ) -> ::std::result::Result<Self, __D::Error> {
-        airbyte_agent_runtime::record::deserialize(deserializer)
+impl<'de> serde::Deserialize<'de> for CompaniesRecordProperties {
+    fn deserialize<__D: serde::Deserializer<'de>>(d: __D) -> Result<Self, __D::Error> {
+        record::deserialize(d)
     }
 }
 /// An organisation in the CRM.
-#[derive(Debug, Clone, Default, airbyte_agent_runtime::serde::Serialize)]
+#[derive(Debug, Clone, Default, serde::Serialize)]
 #[serde(crate = "airbyte_agent_runtime::serde")]
 pub struct Company {
     /// Unique identifier of this company.
@@ -653,55 +619,51 @@ pub struct Company {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub url: Option<String>,
 }
-impl airbyte_agent_runtime::record::Record for Company {
+impl record::Record for Company {
     const NAME: &'static str = "Company";
     fn field_index(key: &str) -> Option<usize> {
         match key {
-            "id" => Some(0usize),
-            "properties" => Some(1usize),
-            "createdAt" => Some(2usize),
-            "updatedAt" => Some(3usize),
-            "archived" => Some(4usize),
-            "archivedAt" => Some(5usize),
-            "propertiesWithHistory" => Some(6usize),
-            "associations" => Some(7usize),
-            "objectWriteTraceId" => Some(8usize),
-            "url" => Some(9usize),
+            "id" => Some(0),
+            "properties" => Some(1),
+            "createdAt" => Some(2),
+            "updatedAt" => Some(3),
+            "archived" => Some(4),
+            "archivedAt" => Some(5),
+            "propertiesWithHistory" => Some(6),
+            "associations" => Some(7),
+            "objectWriteTraceId" => Some(8),
+            "url" => Some(9),
             _ => None,
         }
     }
-    fn set_field<'de, __M: airbyte_agent_runtime::serde::de::MapAccess<'de>>(
+    fn set_field<'de, __M: serde::de::MapAccess<'de>>(
         &mut self,
         index: usize,
         map: &mut __M,
-    ) -> ::std::result::Result<(), __M::Error> {
+    ) -> Result<(), __M::Error> {
         match index {
-            0usize => self.id = map.next_value()?,
-            1usize => self.properties = map.next_value()?,
-            2usize => self.created_at = map.next_value()?,
-            3usize => self.updated_at = map.next_value()?,
-            4usize => self.archived = map.next_value()?,
-            5usize => self.archived_at = map.next_value()?,
-            6usize => self.properties_with_history = map.next_value()?,
-            7usize => self.associations = map.next_value()?,
-            8usize => self.object_write_trace_id = map.next_value()?,
-            9usize => self.url = map.next_value()?,
-            _ => {
-                map.next_value::<airbyte_agent_runtime::serde::de::IgnoredAny>()?;
-            }
+            0 => self.id = map.next_value()?,
+            1 => self.properties = map.next_value()?,
+            2 => self.created_at = map.next_value()?,
+            3 => self.updated_at = map.next_value()?,
+            4 => self.archived = map.next_value()?,
+            5 => self.archived_at = map.next_value()?,
+            6 => self.properties_with_history = map.next_value()?,
+            7 => self.associations = map.next_value()?,
+            8 => self.object_write_trace_id = map.next_value()?,
+            9 => self.url = map.next_value()?,
+            _ => drop(map.next_value::<serde::de::IgnoredAny>()?),
         }
         Ok(())
     }
 }
-impl<'de> airbyte_agent_runtime::serde::Deserialize<'de> for Company {
-    fn deserialize<__D: airbyte_agent_runtime::serde::Deserializer<'de>>(
-        deserializer: __D,
-    ) -> ::std::result::Result<Self, __D::Error> {
-        airbyte_agent_runtime::record::deserialize(deserializer)
+impl<'de> serde::Deserialize<'de> for Company {
+    fn deserialize<__D: serde::Deserializer<'de>>(d: __D) -> Result<Self, __D::Error> {
+        record::deserialize(d)
     }
 }
 /// Metadata returned by `companies.list` next to the records.
-#[derive(Debug, Clone, Default, airbyte_agent_runtime::serde::Serialize)]
+#[derive(Debug, Clone, Default, serde::Serialize)]
 #[serde(crate = "airbyte_agent_runtime::serde")]
 pub struct CompaniesListMeta {
     /// `$.paging.next.after`
@@ -711,39 +673,35 @@ pub struct CompaniesListMeta {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub next_link: Option<String>,
 }
-impl airbyte_agent_runtime::record::Record for CompaniesListMeta {
+impl record::Record for CompaniesListMeta {
     const NAME: &'static str = "CompaniesListMeta";
     fn field_index(key: &str) -> Option<usize> {
         match key {
-            "next_cursor" => Some(0usize),
-            "next_link" => Some(1usize),
+            "next_cursor" => Some(0),
+            "next_link" => Some(1),
             _ => None,
         }
     }
-    fn set_field<'de, __M: airbyte_agent_runtime::serde::de::MapAccess<'de>>(
+    fn set_field<'de, __M: serde::de::MapAccess<'de>>(
         &mut self,
         index: usize,
         map: &mut __M,
-    ) -> ::std::result::Result<(), __M::Error> {
+    ) -> Result<(), __M::Error> {
         match index {
-            0usize => self.next_cursor = map.next_value()?,
-            1usize => self.next_link = map.next_value()?,
-            _ => {
-                map.next_value::<airbyte_agent_runtime::serde::de::IgnoredAny>()?;
-            }
+            0 => self.next_cursor = map.next_value()?,
+            1 => self.next_link = map.next_value()?,
+            _ => drop(map.next_value::<serde::de::IgnoredAny>()?),
         }
         Ok(())
     }
 }
-impl<'de> airbyte_agent_runtime::serde::Deserialize<'de> for CompaniesListMeta {
-    fn deserialize<__D: airbyte_agent_runtime::serde::Deserializer<'de>>(
-        deserializer: __D,
-    ) -> ::std::result::Result<Self, __D::Error> {
-        airbyte_agent_runtime::record::deserialize(deserializer)
+impl<'de> serde::Deserialize<'de> for CompaniesListMeta {
+    fn deserialize<__D: serde::Deserializer<'de>>(d: __D) -> Result<Self, __D::Error> {
+        record::deserialize(d)
     }
 }
 /// Property values to change, keyed by property name.
-#[derive(Debug, Clone, Default, airbyte_agent_runtime::serde::Serialize)]
+#[derive(Debug, Clone, Default, serde::Serialize)]
 #[serde(crate = "airbyte_agent_runtime::serde")]
 pub struct CompaniesUpdateProperties {
     /// Name of the properties.
@@ -789,63 +747,59 @@ pub struct CompaniesUpdateProperties {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub website: Option<String>,
 }
-impl airbyte_agent_runtime::record::Record for CompaniesUpdateProperties {
+impl record::Record for CompaniesUpdateProperties {
     const NAME: &'static str = "CompaniesUpdateProperties";
     fn field_index(key: &str) -> Option<usize> {
         match key {
-            "name" => Some(0usize),
-            "domain" => Some(1usize),
-            "description" => Some(2usize),
-            "phone" => Some(3usize),
-            "industry" => Some(4usize),
-            "city" => Some(5usize),
-            "state" => Some(6usize),
-            "country" => Some(7usize),
-            "zip" => Some(8usize),
-            "numberofemployees" => Some(9usize),
-            "annualrevenue" => Some(10usize),
-            "lifecyclestage" => Some(11usize),
-            "hubspot_owner_id" => Some(12usize),
-            "website" => Some(13usize),
+            "name" => Some(0),
+            "domain" => Some(1),
+            "description" => Some(2),
+            "phone" => Some(3),
+            "industry" => Some(4),
+            "city" => Some(5),
+            "state" => Some(6),
+            "country" => Some(7),
+            "zip" => Some(8),
+            "numberofemployees" => Some(9),
+            "annualrevenue" => Some(10),
+            "lifecyclestage" => Some(11),
+            "hubspot_owner_id" => Some(12),
+            "website" => Some(13),
             _ => None,
         }
     }
-    fn set_field<'de, __M: airbyte_agent_runtime::serde::de::MapAccess<'de>>(
+    fn set_field<'de, __M: serde::de::MapAccess<'de>>(
         &mut self,
         index: usize,
         map: &mut __M,
-    ) -> ::std::result::Result<(), __M::Error> {
+    ) -> Result<(), __M::Error> {
         match index {
-            0usize => self.name = map.next_value()?,
-            1usize => self.domain = map.next_value()?,
-            2usize => self.description = map.next_value()?,
-            3usize => self.phone = map.next_value()?,
-            4usize => self.industry = map.next_value()?,
-            5usize => self.city = map.next_value()?,
-            6usize => self.state = map.next_value()?,
-            7usize => self.country = map.next_value()?,
-            8usize => self.zip = map.next_value()?,
-            9usize => self.numberofemployees = map.next_value()?,
-            10usize => self.annualrevenue = map.next_value()?,
-            11usize => self.lifecyclestage = map.next_value()?,
-            12usize => self.hubspot_owner_id = map.next_value()?,
-            13usize => self.website = map.next_value()?,
-            _ => {
-                map.next_value::<airbyte_agent_runtime::serde::de::IgnoredAny>()?;
-            }
+            0 => self.name = map.next_value()?,
+            1 => self.domain = map.next_value()?,
+            2 => self.description = map.next_value()?,
+            3 => self.phone = map.next_value()?,
+            4 => self.industry = map.next_value()?,
+            5 => self.city = map.next_value()?,
+            6 => self.state = map.next_value()?,
+            7 => self.country = map.next_value()?,
+            8 => self.zip = map.next_value()?,
+            9 => self.numberofemployees = map.next_value()?,
+            10 => self.annualrevenue = map.next_value()?,
+            11 => self.lifecyclestage = map.next_value()?,
+            12 => self.hubspot_owner_id = map.next_value()?,
+            13 => self.website = map.next_value()?,
+            _ => drop(map.next_value::<serde::de::IgnoredAny>()?),
         }
         Ok(())
     }
 }
-impl<'de> airbyte_agent_runtime::serde::Deserialize<'de> for CompaniesUpdateProperties {
-    fn deserialize<__D: airbyte_agent_runtime::serde::Deserializer<'de>>(
-        deserializer: __D,
-    ) -> ::std::result::Result<Self, __D::Error> {
-        airbyte_agent_runtime::record::deserialize(deserializer)
+impl<'de> serde::Deserialize<'de> for CompaniesUpdateProperties {
+    fn deserialize<__D: serde::Deserializer<'de>>(d: __D) -> Result<Self, __D::Error> {
+        record::deserialize(d)
     }
 }
 /// Metadata returned by `companies.search` next to the records.
-#[derive(Debug, Clone, Default, airbyte_agent_runtime::serde::Serialize)]
+#[derive(Debug, Clone, Default, serde::Serialize)]
 #[serde(crate = "airbyte_agent_runtime::serde")]
 pub struct CompaniesSearchMeta {
     /// `$.total`
@@ -858,36 +812,32 @@ pub struct CompaniesSearchMeta {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub next_link: Option<String>,
 }
-impl airbyte_agent_runtime::record::Record for CompaniesSearchMeta {
+impl record::Record for CompaniesSearchMeta {
     const NAME: &'static str = "CompaniesSearchMeta";
     fn field_index(key: &str) -> Option<usize> {
         match key {
-            "total" => Some(0usize),
-            "next_cursor" => Some(1usize),
-            "next_link" => Some(2usize),
+            "total" => Some(0),
+            "next_cursor" => Some(1),
+            "next_link" => Some(2),
             _ => None,
         }
     }
-    fn set_field<'de, __M: airbyte_agent_runtime::serde::de::MapAccess<'de>>(
+    fn set_field<'de, __M: serde::de::MapAccess<'de>>(
         &mut self,
         index: usize,
         map: &mut __M,
-    ) -> ::std::result::Result<(), __M::Error> {
+    ) -> Result<(), __M::Error> {
         match index {
-            0usize => self.total = map.next_value()?,
-            1usize => self.next_cursor = map.next_value()?,
-            2usize => self.next_link = map.next_value()?,
-            _ => {
-                map.next_value::<airbyte_agent_runtime::serde::de::IgnoredAny>()?;
-            }
+            0 => self.total = map.next_value()?,
+            1 => self.next_cursor = map.next_value()?,
+            2 => self.next_link = map.next_value()?,
+            _ => drop(map.next_value::<serde::de::IgnoredAny>()?),
         }
         Ok(())
     }
 }
-impl<'de> airbyte_agent_runtime::serde::Deserialize<'de> for CompaniesSearchMeta {
-    fn deserialize<__D: airbyte_agent_runtime::serde::Deserializer<'de>>(
-        deserializer: __D,
-    ) -> ::std::result::Result<Self, __D::Error> {
-        airbyte_agent_runtime::record::deserialize(deserializer)
+impl<'de> serde::Deserialize<'de> for CompaniesSearchMeta {
+    fn deserialize<__D: serde::Deserializer<'de>>(d: __D) -> Result<Self, __D::Error> {
+        record::deserialize(d)
     }
 }

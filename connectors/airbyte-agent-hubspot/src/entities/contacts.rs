@@ -2,7 +2,7 @@
 
 //! Entity `contacts`: handle, request builders and record types.
 use airbyte_agent_runtime::serde_json::{Map, Value};
-use airbyte_agent_runtime::{Client, Page, PageStream, Params, Result};
+use airbyte_agent_runtime::{Client, Page, PageStream, Params, Result, record, serde};
 use crate::types::*;
 impl crate::HubspotConnector {
     /// A person in the CRM.
@@ -95,11 +95,7 @@ pub struct ContactsCreateRequest {
 impl ContactsCreateRequest {
     /// Send the request.
     pub async fn send(self) -> Result<ContactsRecord> {
-        self.client
-            .call_record::<
-                ContactsRecord,
-            >(&crate::descriptor::CONTACTS[0usize], self.params)
-            .await
+        self.client.call_record(&crate::descriptor::CONTACTS[0], self.params).await
     }
     /// The parameters collected so far (wire names).
     pub fn params(&self) -> &Params {
@@ -168,16 +164,11 @@ impl ContactsListRequest {
     }
     /// Send the request.
     pub async fn send(self) -> Result<Page<Contact, ContactsListMeta>> {
-        self.client
-            .call_list::<
-                Contact,
-                ContactsListMeta,
-            >(&crate::descriptor::CONTACTS[1usize], self.params)
-            .await
+        self.client.call_list(&crate::descriptor::CONTACTS[1], self.params).await
     }
     /// Every page, lazily, following the operation's pagination.
     pub fn pages(self) -> PageStream<Contact, ContactsListMeta> {
-        self.client.pages(&crate::descriptor::CONTACTS[1usize], self.params)
+        self.client.pages(&crate::descriptor::CONTACTS[1], self.params)
     }
     /// The parameters collected so far (wire names).
     pub fn params(&self) -> &Params {
@@ -207,11 +198,7 @@ pub struct ContactsUpdateRequest {
 impl ContactsUpdateRequest {
     /// Send the request.
     pub async fn send(self) -> Result<ContactsRecord> {
-        self.client
-            .call_record::<
-                ContactsRecord,
-            >(&crate::descriptor::CONTACTS[2usize], self.params)
-            .await
+        self.client.call_record(&crate::descriptor::CONTACTS[2], self.params).await
     }
     /// The parameters collected so far (wire names).
     pub fn params(&self) -> &Params {
@@ -273,11 +260,7 @@ impl ContactsGetRequest {
     }
     /// Send the request.
     pub async fn send(self) -> Result<ContactsRecord> {
-        self.client
-            .call_record::<
-                ContactsRecord,
-            >(&crate::descriptor::CONTACTS[3usize], self.params)
-            .await
+        self.client.call_record(&crate::descriptor::CONTACTS[3], self.params).await
     }
     /// The parameters collected so far (wire names).
     pub fn params(&self) -> &Params {
@@ -345,16 +328,11 @@ impl ContactsSearchRequest {
     }
     /// Send the request.
     pub async fn send(self) -> Result<Page<Contact, ContactsSearchMeta>> {
-        self.client
-            .call_list::<
-                Contact,
-                ContactsSearchMeta,
-            >(&crate::descriptor::CONTACTS[4usize], self.params)
-            .await
+        self.client.call_list(&crate::descriptor::CONTACTS[4], self.params).await
     }
     /// Every page, lazily, following the operation's pagination.
     pub fn pages(self) -> PageStream<Contact, ContactsSearchMeta> {
-        self.client.pages(&crate::descriptor::CONTACTS[4usize], self.params)
+        self.client.pages(&crate::descriptor::CONTACTS[4], self.params)
     }
     /// The parameters collected so far (wire names).
     pub fn params(&self) -> &Params {
@@ -375,7 +353,7 @@ impl ::std::future::IntoFuture for ContactsSearchRequest {
     }
 }
 /// Property values to set, keyed by property name.
-#[derive(Debug, Clone, Default, airbyte_agent_runtime::serde::Serialize)]
+#[derive(Debug, Clone, Default, serde::Serialize)]
 #[serde(crate = "airbyte_agent_runtime::serde")]
 pub struct ContactsCreateProperties {
     /// Email address; HubSpot uses it to recognise the contact.
@@ -406,53 +384,49 @@ pub struct ContactsCreateProperties {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub hubspot_owner_id: Option<String>,
 }
-impl airbyte_agent_runtime::record::Record for ContactsCreateProperties {
+impl record::Record for ContactsCreateProperties {
     const NAME: &'static str = "ContactsCreateProperties";
     fn field_index(key: &str) -> Option<usize> {
         match key {
-            "email" => Some(0usize),
-            "firstname" => Some(1usize),
-            "lastname" => Some(2usize),
-            "phone" => Some(3usize),
-            "company" => Some(4usize),
-            "website" => Some(5usize),
-            "lifecyclestage" => Some(6usize),
-            "jobtitle" => Some(7usize),
-            "hubspot_owner_id" => Some(8usize),
+            "email" => Some(0),
+            "firstname" => Some(1),
+            "lastname" => Some(2),
+            "phone" => Some(3),
+            "company" => Some(4),
+            "website" => Some(5),
+            "lifecyclestage" => Some(6),
+            "jobtitle" => Some(7),
+            "hubspot_owner_id" => Some(8),
             _ => None,
         }
     }
-    fn set_field<'de, __M: airbyte_agent_runtime::serde::de::MapAccess<'de>>(
+    fn set_field<'de, __M: serde::de::MapAccess<'de>>(
         &mut self,
         index: usize,
         map: &mut __M,
-    ) -> ::std::result::Result<(), __M::Error> {
+    ) -> Result<(), __M::Error> {
         match index {
-            0usize => self.email = map.next_value()?,
-            1usize => self.firstname = map.next_value()?,
-            2usize => self.lastname = map.next_value()?,
-            3usize => self.phone = map.next_value()?,
-            4usize => self.company = map.next_value()?,
-            5usize => self.website = map.next_value()?,
-            6usize => self.lifecyclestage = map.next_value()?,
-            7usize => self.jobtitle = map.next_value()?,
-            8usize => self.hubspot_owner_id = map.next_value()?,
-            _ => {
-                map.next_value::<airbyte_agent_runtime::serde::de::IgnoredAny>()?;
-            }
+            0 => self.email = map.next_value()?,
+            1 => self.firstname = map.next_value()?,
+            2 => self.lastname = map.next_value()?,
+            3 => self.phone = map.next_value()?,
+            4 => self.company = map.next_value()?,
+            5 => self.website = map.next_value()?,
+            6 => self.lifecyclestage = map.next_value()?,
+            7 => self.jobtitle = map.next_value()?,
+            8 => self.hubspot_owner_id = map.next_value()?,
+            _ => drop(map.next_value::<serde::de::IgnoredAny>()?),
         }
         Ok(())
     }
 }
-impl<'de> airbyte_agent_runtime::serde::Deserialize<'de> for ContactsCreateProperties {
-    fn deserialize<__D: airbyte_agent_runtime::serde::Deserializer<'de>>(
-        deserializer: __D,
-    ) -> ::std::result::Result<Self, __D::Error> {
-        airbyte_agent_runtime::record::deserialize(deserializer)
+impl<'de> serde::Deserialize<'de> for ContactsCreateProperties {
+    fn deserialize<__D: serde::Deserializer<'de>>(d: __D) -> Result<Self, __D::Error> {
+        record::deserialize(d)
     }
 }
 /// A person in the CRM.
-#[derive(Debug, Clone, Default, airbyte_agent_runtime::serde::Serialize)]
+#[derive(Debug, Clone, Default, serde::Serialize)]
 #[serde(crate = "airbyte_agent_runtime::serde")]
 pub struct ContactsRecord {
     /// Unique identifier of this contact.
@@ -486,55 +460,51 @@ pub struct ContactsRecord {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub url: Option<String>,
 }
-impl airbyte_agent_runtime::record::Record for ContactsRecord {
+impl record::Record for ContactsRecord {
     const NAME: &'static str = "ContactsRecord";
     fn field_index(key: &str) -> Option<usize> {
         match key {
-            "id" => Some(0usize),
-            "properties" => Some(1usize),
-            "createdAt" => Some(2usize),
-            "updatedAt" => Some(3usize),
-            "archived" => Some(4usize),
-            "archivedAt" => Some(5usize),
-            "propertiesWithHistory" => Some(6usize),
-            "associations" => Some(7usize),
-            "objectWriteTraceId" => Some(8usize),
-            "url" => Some(9usize),
+            "id" => Some(0),
+            "properties" => Some(1),
+            "createdAt" => Some(2),
+            "updatedAt" => Some(3),
+            "archived" => Some(4),
+            "archivedAt" => Some(5),
+            "propertiesWithHistory" => Some(6),
+            "associations" => Some(7),
+            "objectWriteTraceId" => Some(8),
+            "url" => Some(9),
             _ => None,
         }
     }
-    fn set_field<'de, __M: airbyte_agent_runtime::serde::de::MapAccess<'de>>(
+    fn set_field<'de, __M: serde::de::MapAccess<'de>>(
         &mut self,
         index: usize,
         map: &mut __M,
-    ) -> ::std::result::Result<(), __M::Error> {
+    ) -> Result<(), __M::Error> {
         match index {
-            0usize => self.id = map.next_value()?,
-            1usize => self.properties = map.next_value()?,
-            2usize => self.created_at = map.next_value()?,
-            3usize => self.updated_at = map.next_value()?,
-            4usize => self.archived = map.next_value()?,
-            5usize => self.archived_at = map.next_value()?,
-            6usize => self.properties_with_history = map.next_value()?,
-            7usize => self.associations = map.next_value()?,
-            8usize => self.object_write_trace_id = map.next_value()?,
-            9usize => self.url = map.next_value()?,
-            _ => {
-                map.next_value::<airbyte_agent_runtime::serde::de::IgnoredAny>()?;
-            }
+            0 => self.id = map.next_value()?,
+            1 => self.properties = map.next_value()?,
+            2 => self.created_at = map.next_value()?,
+            3 => self.updated_at = map.next_value()?,
+            4 => self.archived = map.next_value()?,
+            5 => self.archived_at = map.next_value()?,
+            6 => self.properties_with_history = map.next_value()?,
+            7 => self.associations = map.next_value()?,
+            8 => self.object_write_trace_id = map.next_value()?,
+            9 => self.url = map.next_value()?,
+            _ => drop(map.next_value::<serde::de::IgnoredAny>()?),
         }
         Ok(())
     }
 }
-impl<'de> airbyte_agent_runtime::serde::Deserialize<'de> for ContactsRecord {
-    fn deserialize<__D: airbyte_agent_runtime::serde::Deserializer<'de>>(
-        deserializer: __D,
-    ) -> ::std::result::Result<Self, __D::Error> {
-        airbyte_agent_runtime::record::deserialize(deserializer)
+impl<'de> serde::Deserialize<'de> for ContactsRecord {
+    fn deserialize<__D: serde::Deserializer<'de>>(d: __D) -> Result<Self, __D::Error> {
+        record::deserialize(d)
     }
 }
 /// Property values of the contact, keyed by property name.
-#[derive(Debug, Clone, Default, airbyte_agent_runtime::serde::Serialize)]
+#[derive(Debug, Clone, Default, serde::Serialize)]
 #[serde(crate = "airbyte_agent_runtime::serde")]
 pub struct ContactsRecordProperties {
     /// `createdate`
@@ -556,47 +526,43 @@ pub struct ContactsRecordProperties {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub lastname: Option<String>,
 }
-impl airbyte_agent_runtime::record::Record for ContactsRecordProperties {
+impl record::Record for ContactsRecordProperties {
     const NAME: &'static str = "ContactsRecordProperties";
     fn field_index(key: &str) -> Option<usize> {
         match key {
-            "createdate" => Some(0usize),
-            "email" => Some(1usize),
-            "firstname" => Some(2usize),
-            "hs_object_id" => Some(3usize),
-            "lastmodifieddate" => Some(4usize),
-            "lastname" => Some(5usize),
+            "createdate" => Some(0),
+            "email" => Some(1),
+            "firstname" => Some(2),
+            "hs_object_id" => Some(3),
+            "lastmodifieddate" => Some(4),
+            "lastname" => Some(5),
             _ => None,
         }
     }
-    fn set_field<'de, __M: airbyte_agent_runtime::serde::de::MapAccess<'de>>(
+    fn set_field<'de, __M: serde::de::MapAccess<'de>>(
         &mut self,
         index: usize,
         map: &mut __M,
-    ) -> ::std::result::Result<(), __M::Error> {
+    ) -> Result<(), __M::Error> {
         match index {
-            0usize => self.createdate = map.next_value()?,
-            1usize => self.email = map.next_value()?,
-            2usize => self.firstname = map.next_value()?,
-            3usize => self.hs_object_id = map.next_value()?,
-            4usize => self.lastmodifieddate = map.next_value()?,
-            5usize => self.lastname = map.next_value()?,
-            _ => {
-                map.next_value::<airbyte_agent_runtime::serde::de::IgnoredAny>()?;
-            }
+            0 => self.createdate = map.next_value()?,
+            1 => self.email = map.next_value()?,
+            2 => self.firstname = map.next_value()?,
+            3 => self.hs_object_id = map.next_value()?,
+            4 => self.lastmodifieddate = map.next_value()?,
+            5 => self.lastname = map.next_value()?,
+            _ => drop(map.next_value::<serde::de::IgnoredAny>()?),
         }
         Ok(())
     }
 }
-impl<'de> airbyte_agent_runtime::serde::Deserialize<'de> for ContactsRecordProperties {
-    fn deserialize<__D: airbyte_agent_runtime::serde::Deserializer<'de>>(
-        deserializer: __D,
-    ) -> ::std::result::Result<Self, __D::Error> {
-        airbyte_agent_runtime::record::deserialize(deserializer)
+impl<'de> serde::Deserialize<'de> for ContactsRecordProperties {
+    fn deserialize<__D: serde::Deserializer<'de>>(d: __D) -> Result<Self, __D::Error> {
+        record::deserialize(d)
     }
 }
 /// A person in the CRM.
-#[derive(Debug, Clone, Default, airbyte_agent_runtime::serde::Serialize)]
+#[derive(Debug, Clone, Default, serde::Serialize)]
 #[serde(crate = "airbyte_agent_runtime::serde")]
 pub struct Contact {
     /// Unique identifier of this contact.
@@ -630,55 +596,51 @@ pub struct Contact {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub url: Option<String>,
 }
-impl airbyte_agent_runtime::record::Record for Contact {
+impl record::Record for Contact {
     const NAME: &'static str = "Contact";
     fn field_index(key: &str) -> Option<usize> {
         match key {
-            "id" => Some(0usize),
-            "properties" => Some(1usize),
-            "createdAt" => Some(2usize),
-            "updatedAt" => Some(3usize),
-            "archived" => Some(4usize),
-            "archivedAt" => Some(5usize),
-            "propertiesWithHistory" => Some(6usize),
-            "associations" => Some(7usize),
-            "objectWriteTraceId" => Some(8usize),
-            "url" => Some(9usize),
+            "id" => Some(0),
+            "properties" => Some(1),
+            "createdAt" => Some(2),
+            "updatedAt" => Some(3),
+            "archived" => Some(4),
+            "archivedAt" => Some(5),
+            "propertiesWithHistory" => Some(6),
+            "associations" => Some(7),
+            "objectWriteTraceId" => Some(8),
+            "url" => Some(9),
             _ => None,
         }
     }
-    fn set_field<'de, __M: airbyte_agent_runtime::serde::de::MapAccess<'de>>(
+    fn set_field<'de, __M: serde::de::MapAccess<'de>>(
         &mut self,
         index: usize,
         map: &mut __M,
-    ) -> ::std::result::Result<(), __M::Error> {
+    ) -> Result<(), __M::Error> {
         match index {
-            0usize => self.id = map.next_value()?,
-            1usize => self.properties = map.next_value()?,
-            2usize => self.created_at = map.next_value()?,
-            3usize => self.updated_at = map.next_value()?,
-            4usize => self.archived = map.next_value()?,
-            5usize => self.archived_at = map.next_value()?,
-            6usize => self.properties_with_history = map.next_value()?,
-            7usize => self.associations = map.next_value()?,
-            8usize => self.object_write_trace_id = map.next_value()?,
-            9usize => self.url = map.next_value()?,
-            _ => {
-                map.next_value::<airbyte_agent_runtime::serde::de::IgnoredAny>()?;
-            }
+            0 => self.id = map.next_value()?,
+            1 => self.properties = map.next_value()?,
+            2 => self.created_at = map.next_value()?,
+            3 => self.updated_at = map.next_value()?,
+            4 => self.archived = map.next_value()?,
+            5 => self.archived_at = map.next_value()?,
+            6 => self.properties_with_history = map.next_value()?,
+            7 => self.associations = map.next_value()?,
+            8 => self.object_write_trace_id = map.next_value()?,
+            9 => self.url = map.next_value()?,
+            _ => drop(map.next_value::<serde::de::IgnoredAny>()?),
         }
         Ok(())
     }
 }
-impl<'de> airbyte_agent_runtime::serde::Deserialize<'de> for Contact {
-    fn deserialize<__D: airbyte_agent_runtime::serde::Deserializer<'de>>(
-        deserializer: __D,
-    ) -> ::std::result::Result<Self, __D::Error> {
-        airbyte_agent_runtime::record::deserialize(deserializer)
+impl<'de> serde::Deserialize<'de> for Contact {
+    fn deserialize<__D: serde::Deserializer<'de>>(d: __D) -> Result<Self, __D::Error> {
+        record::deserialize(d)
     }
 }
 /// Metadata returned by `contacts.list` next to the records.
-#[derive(Debug, Clone, Default, airbyte_agent_runtime::serde::Serialize)]
+#[derive(Debug, Clone, Default, serde::Serialize)]
 #[serde(crate = "airbyte_agent_runtime::serde")]
 pub struct ContactsListMeta {
     /// `$.paging.next.after`
@@ -688,39 +650,35 @@ pub struct ContactsListMeta {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub next_link: Option<String>,
 }
-impl airbyte_agent_runtime::record::Record for ContactsListMeta {
+impl record::Record for ContactsListMeta {
     const NAME: &'static str = "ContactsListMeta";
     fn field_index(key: &str) -> Option<usize> {
         match key {
-            "next_cursor" => Some(0usize),
-            "next_link" => Some(1usize),
+            "next_cursor" => Some(0),
+            "next_link" => Some(1),
             _ => None,
         }
     }
-    fn set_field<'de, __M: airbyte_agent_runtime::serde::de::MapAccess<'de>>(
+    fn set_field<'de, __M: serde::de::MapAccess<'de>>(
         &mut self,
         index: usize,
         map: &mut __M,
-    ) -> ::std::result::Result<(), __M::Error> {
+    ) -> Result<(), __M::Error> {
         match index {
-            0usize => self.next_cursor = map.next_value()?,
-            1usize => self.next_link = map.next_value()?,
-            _ => {
-                map.next_value::<airbyte_agent_runtime::serde::de::IgnoredAny>()?;
-            }
+            0 => self.next_cursor = map.next_value()?,
+            1 => self.next_link = map.next_value()?,
+            _ => drop(map.next_value::<serde::de::IgnoredAny>()?),
         }
         Ok(())
     }
 }
-impl<'de> airbyte_agent_runtime::serde::Deserialize<'de> for ContactsListMeta {
-    fn deserialize<__D: airbyte_agent_runtime::serde::Deserializer<'de>>(
-        deserializer: __D,
-    ) -> ::std::result::Result<Self, __D::Error> {
-        airbyte_agent_runtime::record::deserialize(deserializer)
+impl<'de> serde::Deserialize<'de> for ContactsListMeta {
+    fn deserialize<__D: serde::Deserializer<'de>>(d: __D) -> Result<Self, __D::Error> {
+        record::deserialize(d)
     }
 }
 /// Property values to change, keyed by property name.
-#[derive(Debug, Clone, Default, airbyte_agent_runtime::serde::Serialize)]
+#[derive(Debug, Clone, Default, serde::Serialize)]
 #[serde(crate = "airbyte_agent_runtime::serde")]
 pub struct ContactsUpdateProperties {
     /// Email address; HubSpot uses it to recognise the contact.
@@ -751,53 +709,49 @@ pub struct ContactsUpdateProperties {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub hubspot_owner_id: Option<String>,
 }
-impl airbyte_agent_runtime::record::Record for ContactsUpdateProperties {
+impl record::Record for ContactsUpdateProperties {
     const NAME: &'static str = "ContactsUpdateProperties";
     fn field_index(key: &str) -> Option<usize> {
         match key {
-            "email" => Some(0usize),
-            "firstname" => Some(1usize),
-            "lastname" => Some(2usize),
-            "phone" => Some(3usize),
-            "company" => Some(4usize),
-            "website" => Some(5usize),
-            "lifecyclestage" => Some(6usize),
-            "jobtitle" => Some(7usize),
-            "hubspot_owner_id" => Some(8usize),
+            "email" => Some(0),
+            "firstname" => Some(1),
+            "lastname" => Some(2),
+            "phone" => Some(3),
+            "company" => Some(4),
+            "website" => Some(5),
+            "lifecyclestage" => Some(6),
+            "jobtitle" => Some(7),
+            "hubspot_owner_id" => Some(8),
             _ => None,
         }
     }
-    fn set_field<'de, __M: airbyte_agent_runtime::serde::de::MapAccess<'de>>(
+    fn set_field<'de, __M: serde::de::MapAccess<'de>>(
         &mut self,
         index: usize,
         map: &mut __M,
-    ) -> ::std::result::Result<(), __M::Error> {
+    ) -> Result<(), __M::Error> {
         match index {
-            0usize => self.email = map.next_value()?,
-            1usize => self.firstname = map.next_value()?,
-            2usize => self.lastname = map.next_value()?,
-            3usize => self.phone = map.next_value()?,
-            4usize => self.company = map.next_value()?,
-            5usize => self.website = map.next_value()?,
-            6usize => self.lifecyclestage = map.next_value()?,
-            7usize => self.jobtitle = map.next_value()?,
-            8usize => self.hubspot_owner_id = map.next_value()?,
-            _ => {
-                map.next_value::<airbyte_agent_runtime::serde::de::IgnoredAny>()?;
-            }
+            0 => self.email = map.next_value()?,
+            1 => self.firstname = map.next_value()?,
+            2 => self.lastname = map.next_value()?,
+            3 => self.phone = map.next_value()?,
+            4 => self.company = map.next_value()?,
+            5 => self.website = map.next_value()?,
+            6 => self.lifecyclestage = map.next_value()?,
+            7 => self.jobtitle = map.next_value()?,
+            8 => self.hubspot_owner_id = map.next_value()?,
+            _ => drop(map.next_value::<serde::de::IgnoredAny>()?),
         }
         Ok(())
     }
 }
-impl<'de> airbyte_agent_runtime::serde::Deserialize<'de> for ContactsUpdateProperties {
-    fn deserialize<__D: airbyte_agent_runtime::serde::Deserializer<'de>>(
-        deserializer: __D,
-    ) -> ::std::result::Result<Self, __D::Error> {
-        airbyte_agent_runtime::record::deserialize(deserializer)
+impl<'de> serde::Deserialize<'de> for ContactsUpdateProperties {
+    fn deserialize<__D: serde::Deserializer<'de>>(d: __D) -> Result<Self, __D::Error> {
+        record::deserialize(d)
     }
 }
 /// Metadata returned by `contacts.search` next to the records.
-#[derive(Debug, Clone, Default, airbyte_agent_runtime::serde::Serialize)]
+#[derive(Debug, Clone, Default, serde::Serialize)]
 #[serde(crate = "airbyte_agent_runtime::serde")]
 pub struct ContactsSearchMeta {
     /// `$.total`
@@ -810,36 +764,32 @@ pub struct ContactsSearchMeta {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub next_link: Option<String>,
 }
-impl airbyte_agent_runtime::record::Record for ContactsSearchMeta {
+impl record::Record for ContactsSearchMeta {
     const NAME: &'static str = "ContactsSearchMeta";
     fn field_index(key: &str) -> Option<usize> {
         match key {
-            "total" => Some(0usize),
-            "next_cursor" => Some(1usize),
-            "next_link" => Some(2usize),
+            "total" => Some(0),
+            "next_cursor" => Some(1),
+            "next_link" => Some(2),
             _ => None,
         }
     }
-    fn set_field<'de, __M: airbyte_agent_runtime::serde::de::MapAccess<'de>>(
+    fn set_field<'de, __M: serde::de::MapAccess<'de>>(
         &mut self,
         index: usize,
         map: &mut __M,
-    ) -> ::std::result::Result<(), __M::Error> {
+    ) -> Result<(), __M::Error> {
         match index {
-            0usize => self.total = map.next_value()?,
-            1usize => self.next_cursor = map.next_value()?,
-            2usize => self.next_link = map.next_value()?,
-            _ => {
-                map.next_value::<airbyte_agent_runtime::serde::de::IgnoredAny>()?;
-            }
+            0 => self.total = map.next_value()?,
+            1 => self.next_cursor = map.next_value()?,
+            2 => self.next_link = map.next_value()?,
+            _ => drop(map.next_value::<serde::de::IgnoredAny>()?),
         }
         Ok(())
     }
 }
-impl<'de> airbyte_agent_runtime::serde::Deserialize<'de> for ContactsSearchMeta {
-    fn deserialize<__D: airbyte_agent_runtime::serde::Deserializer<'de>>(
-        deserializer: __D,
-    ) -> ::std::result::Result<Self, __D::Error> {
-        airbyte_agent_runtime::record::deserialize(deserializer)
+impl<'de> serde::Deserialize<'de> for ContactsSearchMeta {
+    fn deserialize<__D: serde::Deserializer<'de>>(d: __D) -> Result<Self, __D::Error> {
+        record::deserialize(d)
     }
 }

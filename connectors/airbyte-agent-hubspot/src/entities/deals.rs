@@ -2,7 +2,7 @@
 
 //! Entity `deals`: handle, request builders and record types.
 use airbyte_agent_runtime::serde_json::{Map, Value};
-use airbyte_agent_runtime::{Client, Page, PageStream, Params, Result};
+use airbyte_agent_runtime::{Client, Page, PageStream, Params, Result, record, serde};
 use crate::types::*;
 impl crate::HubspotConnector {
     /// A sales opportunity.
@@ -95,9 +95,7 @@ pub struct DealsCreateRequest {
 impl DealsCreateRequest {
     /// Send the request.
     pub async fn send(self) -> Result<DealsRecord> {
-        self.client
-            .call_record::<DealsRecord>(&crate::descriptor::DEALS[0usize], self.params)
-            .await
+        self.client.call_record(&crate::descriptor::DEALS[0], self.params).await
     }
     /// The parameters collected so far (wire names).
     pub fn params(&self) -> &Params {
@@ -166,16 +164,11 @@ impl DealsListRequest {
     }
     /// Send the request.
     pub async fn send(self) -> Result<Page<Deal, DealsListMeta>> {
-        self.client
-            .call_list::<
-                Deal,
-                DealsListMeta,
-            >(&crate::descriptor::DEALS[1usize], self.params)
-            .await
+        self.client.call_list(&crate::descriptor::DEALS[1], self.params).await
     }
     /// Every page, lazily, following the operation's pagination.
     pub fn pages(self) -> PageStream<Deal, DealsListMeta> {
-        self.client.pages(&crate::descriptor::DEALS[1usize], self.params)
+        self.client.pages(&crate::descriptor::DEALS[1], self.params)
     }
     /// The parameters collected so far (wire names).
     pub fn params(&self) -> &Params {
@@ -201,9 +194,7 @@ pub struct DealsUpdateRequest {
 impl DealsUpdateRequest {
     /// Send the request.
     pub async fn send(self) -> Result<DealsRecord> {
-        self.client
-            .call_record::<DealsRecord>(&crate::descriptor::DEALS[2usize], self.params)
-            .await
+        self.client.call_record(&crate::descriptor::DEALS[2], self.params).await
     }
     /// The parameters collected so far (wire names).
     pub fn params(&self) -> &Params {
@@ -265,9 +256,7 @@ impl DealsGetRequest {
     }
     /// Send the request.
     pub async fn send(self) -> Result<DealsRecord> {
-        self.client
-            .call_record::<DealsRecord>(&crate::descriptor::DEALS[3usize], self.params)
-            .await
+        self.client.call_record(&crate::descriptor::DEALS[3], self.params).await
     }
     /// The parameters collected so far (wire names).
     pub fn params(&self) -> &Params {
@@ -335,16 +324,11 @@ impl DealsSearchRequest {
     }
     /// Send the request.
     pub async fn send(self) -> Result<Page<Deal, DealsSearchMeta>> {
-        self.client
-            .call_list::<
-                Deal,
-                DealsSearchMeta,
-            >(&crate::descriptor::DEALS[4usize], self.params)
-            .await
+        self.client.call_list(&crate::descriptor::DEALS[4], self.params).await
     }
     /// Every page, lazily, following the operation's pagination.
     pub fn pages(self) -> PageStream<Deal, DealsSearchMeta> {
-        self.client.pages(&crate::descriptor::DEALS[4usize], self.params)
+        self.client.pages(&crate::descriptor::DEALS[4], self.params)
     }
     /// The parameters collected so far (wire names).
     pub fn params(&self) -> &Params {
@@ -365,7 +349,7 @@ impl ::std::future::IntoFuture for DealsSearchRequest {
     }
 }
 /// Property values to set, keyed by property name.
-#[derive(Debug, Clone, Default, airbyte_agent_runtime::serde::Serialize)]
+#[derive(Debug, Clone, Default, serde::Serialize)]
 #[serde(crate = "airbyte_agent_runtime::serde")]
 pub struct DealsCreateProperties {
     /// Deal name.
@@ -393,51 +377,47 @@ pub struct DealsCreateProperties {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub hubspot_owner_id: Option<String>,
 }
-impl airbyte_agent_runtime::record::Record for DealsCreateProperties {
+impl record::Record for DealsCreateProperties {
     const NAME: &'static str = "DealsCreateProperties";
     fn field_index(key: &str) -> Option<usize> {
         match key {
-            "dealname" => Some(0usize),
-            "amount" => Some(1usize),
-            "dealstage" => Some(2usize),
-            "pipeline" => Some(3usize),
-            "closedate" => Some(4usize),
-            "dealtype" => Some(5usize),
-            "description" => Some(6usize),
-            "hubspot_owner_id" => Some(7usize),
+            "dealname" => Some(0),
+            "amount" => Some(1),
+            "dealstage" => Some(2),
+            "pipeline" => Some(3),
+            "closedate" => Some(4),
+            "dealtype" => Some(5),
+            "description" => Some(6),
+            "hubspot_owner_id" => Some(7),
             _ => None,
         }
     }
-    fn set_field<'de, __M: airbyte_agent_runtime::serde::de::MapAccess<'de>>(
+    fn set_field<'de, __M: serde::de::MapAccess<'de>>(
         &mut self,
         index: usize,
         map: &mut __M,
-    ) -> ::std::result::Result<(), __M::Error> {
+    ) -> Result<(), __M::Error> {
         match index {
-            0usize => self.dealname = map.next_value()?,
-            1usize => self.amount = map.next_value()?,
-            2usize => self.dealstage = map.next_value()?,
-            3usize => self.pipeline = map.next_value()?,
-            4usize => self.closedate = map.next_value()?,
-            5usize => self.dealtype = map.next_value()?,
-            6usize => self.description = map.next_value()?,
-            7usize => self.hubspot_owner_id = map.next_value()?,
-            _ => {
-                map.next_value::<airbyte_agent_runtime::serde::de::IgnoredAny>()?;
-            }
+            0 => self.dealname = map.next_value()?,
+            1 => self.amount = map.next_value()?,
+            2 => self.dealstage = map.next_value()?,
+            3 => self.pipeline = map.next_value()?,
+            4 => self.closedate = map.next_value()?,
+            5 => self.dealtype = map.next_value()?,
+            6 => self.description = map.next_value()?,
+            7 => self.hubspot_owner_id = map.next_value()?,
+            _ => drop(map.next_value::<serde::de::IgnoredAny>()?),
         }
         Ok(())
     }
 }
-impl<'de> airbyte_agent_runtime::serde::Deserialize<'de> for DealsCreateProperties {
-    fn deserialize<__D: airbyte_agent_runtime::serde::Deserializer<'de>>(
-        deserializer: __D,
-    ) -> ::std::result::Result<Self, __D::Error> {
-        airbyte_agent_runtime::record::deserialize(deserializer)
+impl<'de> serde::Deserialize<'de> for DealsCreateProperties {
+    fn deserialize<__D: serde::Deserializer<'de>>(d: __D) -> Result<Self, __D::Error> {
+        record::deserialize(d)
     }
 }
 /// A sales opportunity.
-#[derive(Debug, Clone, Default, airbyte_agent_runtime::serde::Serialize)]
+#[derive(Debug, Clone, Default, serde::Serialize)]
 #[serde(crate = "airbyte_agent_runtime::serde")]
 pub struct DealsRecord {
     /// Unique identifier of this deal.
@@ -471,55 +451,51 @@ pub struct DealsRecord {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub url: Option<String>,
 }
-impl airbyte_agent_runtime::record::Record for DealsRecord {
+impl record::Record for DealsRecord {
     const NAME: &'static str = "DealsRecord";
     fn field_index(key: &str) -> Option<usize> {
         match key {
-            "id" => Some(0usize),
-            "properties" => Some(1usize),
-            "createdAt" => Some(2usize),
-            "updatedAt" => Some(3usize),
-            "archived" => Some(4usize),
-            "archivedAt" => Some(5usize),
-            "propertiesWithHistory" => Some(6usize),
-            "associations" => Some(7usize),
-            "objectWriteTraceId" => Some(8usize),
-            "url" => Some(9usize),
+            "id" => Some(0),
+            "properties" => Some(1),
+            "createdAt" => Some(2),
+            "updatedAt" => Some(3),
+            "archived" => Some(4),
+            "archivedAt" => Some(5),
+            "propertiesWithHistory" => Some(6),
+            "associations" => Some(7),
+            "objectWriteTraceId" => Some(8),
+            "url" => Some(9),
             _ => None,
         }
     }
-    fn set_field<'de, __M: airbyte_agent_runtime::serde::de::MapAccess<'de>>(
+    fn set_field<'de, __M: serde::de::MapAccess<'de>>(
         &mut self,
         index: usize,
         map: &mut __M,
-    ) -> ::std::result::Result<(), __M::Error> {
+    ) -> Result<(), __M::Error> {
         match index {
-            0usize => self.id = map.next_value()?,
-            1usize => self.properties = map.next_value()?,
-            2usize => self.created_at = map.next_value()?,
-            3usize => self.updated_at = map.next_value()?,
-            4usize => self.archived = map.next_value()?,
-            5usize => self.archived_at = map.next_value()?,
-            6usize => self.properties_with_history = map.next_value()?,
-            7usize => self.associations = map.next_value()?,
-            8usize => self.object_write_trace_id = map.next_value()?,
-            9usize => self.url = map.next_value()?,
-            _ => {
-                map.next_value::<airbyte_agent_runtime::serde::de::IgnoredAny>()?;
-            }
+            0 => self.id = map.next_value()?,
+            1 => self.properties = map.next_value()?,
+            2 => self.created_at = map.next_value()?,
+            3 => self.updated_at = map.next_value()?,
+            4 => self.archived = map.next_value()?,
+            5 => self.archived_at = map.next_value()?,
+            6 => self.properties_with_history = map.next_value()?,
+            7 => self.associations = map.next_value()?,
+            8 => self.object_write_trace_id = map.next_value()?,
+            9 => self.url = map.next_value()?,
+            _ => drop(map.next_value::<serde::de::IgnoredAny>()?),
         }
         Ok(())
     }
 }
-impl<'de> airbyte_agent_runtime::serde::Deserialize<'de> for DealsRecord {
-    fn deserialize<__D: airbyte_agent_runtime::serde::Deserializer<'de>>(
-        deserializer: __D,
-    ) -> ::std::result::Result<Self, __D::Error> {
-        airbyte_agent_runtime::record::deserialize(deserializer)
+impl<'de> serde::Deserialize<'de> for DealsRecord {
+    fn deserialize<__D: serde::Deserializer<'de>>(d: __D) -> Result<Self, __D::Error> {
+        record::deserialize(d)
     }
 }
 /// Property values of the deal, keyed by property name.
-#[derive(Debug, Clone, Default, airbyte_agent_runtime::serde::Serialize)]
+#[derive(Debug, Clone, Default, serde::Serialize)]
 #[serde(crate = "airbyte_agent_runtime::serde")]
 pub struct DealsRecordProperties {
     /// `amount`
@@ -547,51 +523,47 @@ pub struct DealsRecordProperties {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub pipeline: Option<String>,
 }
-impl airbyte_agent_runtime::record::Record for DealsRecordProperties {
+impl record::Record for DealsRecordProperties {
     const NAME: &'static str = "DealsRecordProperties";
     fn field_index(key: &str) -> Option<usize> {
         match key {
-            "amount" => Some(0usize),
-            "closedate" => Some(1usize),
-            "createdate" => Some(2usize),
-            "dealname" => Some(3usize),
-            "dealstage" => Some(4usize),
-            "hs_lastmodifieddate" => Some(5usize),
-            "hs_object_id" => Some(6usize),
-            "pipeline" => Some(7usize),
+            "amount" => Some(0),
+            "closedate" => Some(1),
+            "createdate" => Some(2),
+            "dealname" => Some(3),
+            "dealstage" => Some(4),
+            "hs_lastmodifieddate" => Some(5),
+            "hs_object_id" => Some(6),
+            "pipeline" => Some(7),
             _ => None,
         }
     }
-    fn set_field<'de, __M: airbyte_agent_runtime::serde::de::MapAccess<'de>>(
+    fn set_field<'de, __M: serde::de::MapAccess<'de>>(
         &mut self,
         index: usize,
         map: &mut __M,
-    ) -> ::std::result::Result<(), __M::Error> {
+    ) -> Result<(), __M::Error> {
         match index {
-            0usize => self.amount = map.next_value()?,
-            1usize => self.closedate = map.next_value()?,
-            2usize => self.createdate = map.next_value()?,
-            3usize => self.dealname = map.next_value()?,
-            4usize => self.dealstage = map.next_value()?,
-            5usize => self.hs_lastmodifieddate = map.next_value()?,
-            6usize => self.hs_object_id = map.next_value()?,
-            7usize => self.pipeline = map.next_value()?,
-            _ => {
-                map.next_value::<airbyte_agent_runtime::serde::de::IgnoredAny>()?;
-            }
+            0 => self.amount = map.next_value()?,
+            1 => self.closedate = map.next_value()?,
+            2 => self.createdate = map.next_value()?,
+            3 => self.dealname = map.next_value()?,
+            4 => self.dealstage = map.next_value()?,
+            5 => self.hs_lastmodifieddate = map.next_value()?,
+            6 => self.hs_object_id = map.next_value()?,
+            7 => self.pipeline = map.next_value()?,
+            _ => drop(map.next_value::<serde::de::IgnoredAny>()?),
         }
         Ok(())
     }
 }
-impl<'de> airbyte_agent_runtime::serde::Deserialize<'de> for DealsRecordProperties {
-    fn deserialize<__D: airbyte_agent_runtime::serde::Deserializer<'de>>(
-        deserializer: __D,
-    ) -> ::std::result::Result<Self, __D::Error> {
-        airbyte_agent_runtime::record::deserialize(deserializer)
+impl<'de> serde::Deserialize<'de> for DealsRecordProperties {
+    fn deserialize<__D: serde::Deserializer<'de>>(d: __D) -> Result<Self, __D::Error> {
+        record::deserialize(d)
     }
 }
 /// A sales opportunity.
-#[derive(Debug, Clone, Default, airbyte_agent_runtime::serde::Serialize)]
+#[derive(Debug, Clone, Default, serde::Serialize)]
 #[serde(crate = "airbyte_agent_runtime::serde")]
 pub struct Deal {
     /// Unique identifier of this deal.
@@ -625,55 +597,51 @@ pub struct Deal {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub url: Option<String>,
 }
-impl airbyte_agent_runtime::record::Record for Deal {
+impl record::Record for Deal {
     const NAME: &'static str = "Deal";
     fn field_index(key: &str) -> Option<usize> {
         match key {
-            "id" => Some(0usize),
-            "properties" => Some(1usize),
-            "createdAt" => Some(2usize),
-            "updatedAt" => Some(3usize),
-            "archived" => Some(4usize),
-            "archivedAt" => Some(5usize),
-            "propertiesWithHistory" => Some(6usize),
-            "associations" => Some(7usize),
-            "objectWriteTraceId" => Some(8usize),
-            "url" => Some(9usize),
+            "id" => Some(0),
+            "properties" => Some(1),
+            "createdAt" => Some(2),
+            "updatedAt" => Some(3),
+            "archived" => Some(4),
+            "archivedAt" => Some(5),
+            "propertiesWithHistory" => Some(6),
+            "associations" => Some(7),
+            "objectWriteTraceId" => Some(8),
+            "url" => Some(9),
             _ => None,
         }
     }
-    fn set_field<'de, __M: airbyte_agent_runtime::serde::de::MapAccess<'de>>(
+    fn set_field<'de, __M: serde::de::MapAccess<'de>>(
         &mut self,
         index: usize,
         map: &mut __M,
-    ) -> ::std::result::Result<(), __M::Error> {
+    ) -> Result<(), __M::Error> {
         match index {
-            0usize => self.id = map.next_value()?,
-            1usize => self.properties = map.next_value()?,
-            2usize => self.created_at = map.next_value()?,
-            3usize => self.updated_at = map.next_value()?,
-            4usize => self.archived = map.next_value()?,
-            5usize => self.archived_at = map.next_value()?,
-            6usize => self.properties_with_history = map.next_value()?,
-            7usize => self.associations = map.next_value()?,
-            8usize => self.object_write_trace_id = map.next_value()?,
-            9usize => self.url = map.next_value()?,
-            _ => {
-                map.next_value::<airbyte_agent_runtime::serde::de::IgnoredAny>()?;
-            }
+            0 => self.id = map.next_value()?,
+            1 => self.properties = map.next_value()?,
+            2 => self.created_at = map.next_value()?,
+            3 => self.updated_at = map.next_value()?,
+            4 => self.archived = map.next_value()?,
+            5 => self.archived_at = map.next_value()?,
+            6 => self.properties_with_history = map.next_value()?,
+            7 => self.associations = map.next_value()?,
+            8 => self.object_write_trace_id = map.next_value()?,
+            9 => self.url = map.next_value()?,
+            _ => drop(map.next_value::<serde::de::IgnoredAny>()?),
         }
         Ok(())
     }
 }
-impl<'de> airbyte_agent_runtime::serde::Deserialize<'de> for Deal {
-    fn deserialize<__D: airbyte_agent_runtime::serde::Deserializer<'de>>(
-        deserializer: __D,
-    ) -> ::std::result::Result<Self, __D::Error> {
-        airbyte_agent_runtime::record::deserialize(deserializer)
+impl<'de> serde::Deserialize<'de> for Deal {
+    fn deserialize<__D: serde::Deserializer<'de>>(d: __D) -> Result<Self, __D::Error> {
+        record::deserialize(d)
     }
 }
 /// Metadata returned by `deals.list` next to the records.
-#[derive(Debug, Clone, Default, airbyte_agent_runtime::serde::Serialize)]
+#[derive(Debug, Clone, Default, serde::Serialize)]
 #[serde(crate = "airbyte_agent_runtime::serde")]
 pub struct DealsListMeta {
     /// `$.paging.next.after`
@@ -683,39 +651,35 @@ pub struct DealsListMeta {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub next_link: Option<String>,
 }
-impl airbyte_agent_runtime::record::Record for DealsListMeta {
+impl record::Record for DealsListMeta {
     const NAME: &'static str = "DealsListMeta";
     fn field_index(key: &str) -> Option<usize> {
         match key {
-            "next_cursor" => Some(0usize),
-            "next_link" => Some(1usize),
+            "next_cursor" => Some(0),
+            "next_link" => Some(1),
             _ => None,
         }
     }
-    fn set_field<'de, __M: airbyte_agent_runtime::serde::de::MapAccess<'de>>(
+    fn set_field<'de, __M: serde::de::MapAccess<'de>>(
         &mut self,
         index: usize,
         map: &mut __M,
-    ) -> ::std::result::Result<(), __M::Error> {
+    ) -> Result<(), __M::Error> {
         match index {
-            0usize => self.next_cursor = map.next_value()?,
-            1usize => self.next_link = map.next_value()?,
-            _ => {
-                map.next_value::<airbyte_agent_runtime::serde::de::IgnoredAny>()?;
-            }
+            0 => self.next_cursor = map.next_value()?,
+            1 => self.next_link = map.next_value()?,
+            _ => drop(map.next_value::<serde::de::IgnoredAny>()?),
         }
         Ok(())
     }
 }
-impl<'de> airbyte_agent_runtime::serde::Deserialize<'de> for DealsListMeta {
-    fn deserialize<__D: airbyte_agent_runtime::serde::Deserializer<'de>>(
-        deserializer: __D,
-    ) -> ::std::result::Result<Self, __D::Error> {
-        airbyte_agent_runtime::record::deserialize(deserializer)
+impl<'de> serde::Deserialize<'de> for DealsListMeta {
+    fn deserialize<__D: serde::Deserializer<'de>>(d: __D) -> Result<Self, __D::Error> {
+        record::deserialize(d)
     }
 }
 /// Property values to change, keyed by property name.
-#[derive(Debug, Clone, Default, airbyte_agent_runtime::serde::Serialize)]
+#[derive(Debug, Clone, Default, serde::Serialize)]
 #[serde(crate = "airbyte_agent_runtime::serde")]
 pub struct DealsUpdateProperties {
     /// Deal name.
@@ -743,51 +707,47 @@ pub struct DealsUpdateProperties {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub hubspot_owner_id: Option<String>,
 }
-impl airbyte_agent_runtime::record::Record for DealsUpdateProperties {
+impl record::Record for DealsUpdateProperties {
     const NAME: &'static str = "DealsUpdateProperties";
     fn field_index(key: &str) -> Option<usize> {
         match key {
-            "dealname" => Some(0usize),
-            "amount" => Some(1usize),
-            "dealstage" => Some(2usize),
-            "pipeline" => Some(3usize),
-            "closedate" => Some(4usize),
-            "dealtype" => Some(5usize),
-            "description" => Some(6usize),
-            "hubspot_owner_id" => Some(7usize),
+            "dealname" => Some(0),
+            "amount" => Some(1),
+            "dealstage" => Some(2),
+            "pipeline" => Some(3),
+            "closedate" => Some(4),
+            "dealtype" => Some(5),
+            "description" => Some(6),
+            "hubspot_owner_id" => Some(7),
             _ => None,
         }
     }
-    fn set_field<'de, __M: airbyte_agent_runtime::serde::de::MapAccess<'de>>(
+    fn set_field<'de, __M: serde::de::MapAccess<'de>>(
         &mut self,
         index: usize,
         map: &mut __M,
-    ) -> ::std::result::Result<(), __M::Error> {
+    ) -> Result<(), __M::Error> {
         match index {
-            0usize => self.dealname = map.next_value()?,
-            1usize => self.amount = map.next_value()?,
-            2usize => self.dealstage = map.next_value()?,
-            3usize => self.pipeline = map.next_value()?,
-            4usize => self.closedate = map.next_value()?,
-            5usize => self.dealtype = map.next_value()?,
-            6usize => self.description = map.next_value()?,
-            7usize => self.hubspot_owner_id = map.next_value()?,
-            _ => {
-                map.next_value::<airbyte_agent_runtime::serde::de::IgnoredAny>()?;
-            }
+            0 => self.dealname = map.next_value()?,
+            1 => self.amount = map.next_value()?,
+            2 => self.dealstage = map.next_value()?,
+            3 => self.pipeline = map.next_value()?,
+            4 => self.closedate = map.next_value()?,
+            5 => self.dealtype = map.next_value()?,
+            6 => self.description = map.next_value()?,
+            7 => self.hubspot_owner_id = map.next_value()?,
+            _ => drop(map.next_value::<serde::de::IgnoredAny>()?),
         }
         Ok(())
     }
 }
-impl<'de> airbyte_agent_runtime::serde::Deserialize<'de> for DealsUpdateProperties {
-    fn deserialize<__D: airbyte_agent_runtime::serde::Deserializer<'de>>(
-        deserializer: __D,
-    ) -> ::std::result::Result<Self, __D::Error> {
-        airbyte_agent_runtime::record::deserialize(deserializer)
+impl<'de> serde::Deserialize<'de> for DealsUpdateProperties {
+    fn deserialize<__D: serde::Deserializer<'de>>(d: __D) -> Result<Self, __D::Error> {
+        record::deserialize(d)
     }
 }
 /// Metadata returned by `deals.search` next to the records.
-#[derive(Debug, Clone, Default, airbyte_agent_runtime::serde::Serialize)]
+#[derive(Debug, Clone, Default, serde::Serialize)]
 #[serde(crate = "airbyte_agent_runtime::serde")]
 pub struct DealsSearchMeta {
     /// `$.total`
@@ -800,36 +760,32 @@ pub struct DealsSearchMeta {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub next_link: Option<String>,
 }
-impl airbyte_agent_runtime::record::Record for DealsSearchMeta {
+impl record::Record for DealsSearchMeta {
     const NAME: &'static str = "DealsSearchMeta";
     fn field_index(key: &str) -> Option<usize> {
         match key {
-            "total" => Some(0usize),
-            "next_cursor" => Some(1usize),
-            "next_link" => Some(2usize),
+            "total" => Some(0),
+            "next_cursor" => Some(1),
+            "next_link" => Some(2),
             _ => None,
         }
     }
-    fn set_field<'de, __M: airbyte_agent_runtime::serde::de::MapAccess<'de>>(
+    fn set_field<'de, __M: serde::de::MapAccess<'de>>(
         &mut self,
         index: usize,
         map: &mut __M,
-    ) -> ::std::result::Result<(), __M::Error> {
+    ) -> Result<(), __M::Error> {
         match index {
-            0usize => self.total = map.next_value()?,
-            1usize => self.next_cursor = map.next_value()?,
-            2usize => self.next_link = map.next_value()?,
-            _ => {
-                map.next_value::<airbyte_agent_runtime::serde::de::IgnoredAny>()?;
-            }
+            0 => self.total = map.next_value()?,
+            1 => self.next_cursor = map.next_value()?,
+            2 => self.next_link = map.next_value()?,
+            _ => drop(map.next_value::<serde::de::IgnoredAny>()?),
         }
         Ok(())
     }
 }
-impl<'de> airbyte_agent_runtime::serde::Deserialize<'de> for DealsSearchMeta {
-    fn deserialize<__D: airbyte_agent_runtime::serde::Deserializer<'de>>(
-        deserializer: __D,
-    ) -> ::std::result::Result<Self, __D::Error> {
-        airbyte_agent_runtime::record::deserialize(deserializer)
+impl<'de> serde::Deserialize<'de> for DealsSearchMeta {
+    fn deserialize<__D: serde::Deserializer<'de>>(d: __D) -> Result<Self, __D::Error> {
+        record::deserialize(d)
     }
 }

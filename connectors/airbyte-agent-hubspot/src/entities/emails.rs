@@ -2,7 +2,7 @@
 
 //! Entity `emails`: handle, request builders and record types.
 use airbyte_agent_runtime::serde_json::{Map, Value};
-use airbyte_agent_runtime::{Client, Page, PageStream, Params, Result};
+use airbyte_agent_runtime::{Client, Page, PageStream, Params, Result, record, serde};
 use crate::types::*;
 impl crate::HubspotConnector {
     /// An email engagement.
@@ -104,9 +104,7 @@ impl EmailsCreateRequest {
     }
     /// Send the request.
     pub async fn send(self) -> Result<EmailsRecord> {
-        self.client
-            .call_record::<EmailsRecord>(&crate::descriptor::EMAILS[0usize], self.params)
-            .await
+        self.client.call_record(&crate::descriptor::EMAILS[0], self.params).await
     }
     /// The parameters collected so far (wire names).
     pub fn params(&self) -> &Params {
@@ -175,16 +173,11 @@ impl EmailsListRequest {
     }
     /// Send the request.
     pub async fn send(self) -> Result<Page<Email, EmailsListMeta>> {
-        self.client
-            .call_list::<
-                Email,
-                EmailsListMeta,
-            >(&crate::descriptor::EMAILS[1usize], self.params)
-            .await
+        self.client.call_list(&crate::descriptor::EMAILS[1], self.params).await
     }
     /// Every page, lazily, following the operation's pagination.
     pub fn pages(self) -> PageStream<Email, EmailsListMeta> {
-        self.client.pages(&crate::descriptor::EMAILS[1usize], self.params)
+        self.client.pages(&crate::descriptor::EMAILS[1], self.params)
     }
     /// The parameters collected so far (wire names).
     pub fn params(&self) -> &Params {
@@ -214,9 +207,7 @@ pub struct EmailsUpdateRequest {
 impl EmailsUpdateRequest {
     /// Send the request.
     pub async fn send(self) -> Result<EmailsRecord> {
-        self.client
-            .call_record::<EmailsRecord>(&crate::descriptor::EMAILS[2usize], self.params)
-            .await
+        self.client.call_record(&crate::descriptor::EMAILS[2], self.params).await
     }
     /// The parameters collected so far (wire names).
     pub fn params(&self) -> &Params {
@@ -278,9 +269,7 @@ impl EmailsGetRequest {
     }
     /// Send the request.
     pub async fn send(self) -> Result<EmailsRecord> {
-        self.client
-            .call_record::<EmailsRecord>(&crate::descriptor::EMAILS[3usize], self.params)
-            .await
+        self.client.call_record(&crate::descriptor::EMAILS[3], self.params).await
     }
     /// The parameters collected so far (wire names).
     pub fn params(&self) -> &Params {
@@ -306,9 +295,7 @@ pub struct EmailsDeleteRequest {
 impl EmailsDeleteRequest {
     /// Send the request.
     pub async fn send(self) -> Result<Email> {
-        self.client
-            .call_record::<Email>(&crate::descriptor::EMAILS[4usize], self.params)
-            .await
+        self.client.call_record(&crate::descriptor::EMAILS[4], self.params).await
     }
     /// The parameters collected so far (wire names).
     pub fn params(&self) -> &Params {
@@ -325,7 +312,7 @@ impl ::std::future::IntoFuture for EmailsDeleteRequest {
     }
 }
 /// Property values to set, keyed by property name.
-#[derive(Debug, Clone, Default, airbyte_agent_runtime::serde::Serialize)]
+#[derive(Debug, Clone, Default, serde::Serialize)]
 #[serde(crate = "airbyte_agent_runtime::serde")]
 pub struct EmailsCreateProperties {
     /// Email subject.
@@ -356,53 +343,49 @@ pub struct EmailsCreateProperties {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub hubspot_owner_id: Option<String>,
 }
-impl airbyte_agent_runtime::record::Record for EmailsCreateProperties {
+impl record::Record for EmailsCreateProperties {
     const NAME: &'static str = "EmailsCreateProperties";
     fn field_index(key: &str) -> Option<usize> {
         match key {
-            "hs_email_subject" => Some(0usize),
-            "hs_email_text" => Some(1usize),
-            "hs_email_html" => Some(2usize),
-            "hs_email_direction" => Some(3usize),
-            "hs_email_status" => Some(4usize),
-            "hs_email_sender_email" => Some(5usize),
-            "hs_email_to_email" => Some(6usize),
-            "hs_timestamp" => Some(7usize),
-            "hubspot_owner_id" => Some(8usize),
+            "hs_email_subject" => Some(0),
+            "hs_email_text" => Some(1),
+            "hs_email_html" => Some(2),
+            "hs_email_direction" => Some(3),
+            "hs_email_status" => Some(4),
+            "hs_email_sender_email" => Some(5),
+            "hs_email_to_email" => Some(6),
+            "hs_timestamp" => Some(7),
+            "hubspot_owner_id" => Some(8),
             _ => None,
         }
     }
-    fn set_field<'de, __M: airbyte_agent_runtime::serde::de::MapAccess<'de>>(
+    fn set_field<'de, __M: serde::de::MapAccess<'de>>(
         &mut self,
         index: usize,
         map: &mut __M,
-    ) -> ::std::result::Result<(), __M::Error> {
+    ) -> Result<(), __M::Error> {
         match index {
-            0usize => self.hs_email_subject = map.next_value()?,
-            1usize => self.hs_email_text = map.next_value()?,
-            2usize => self.hs_email_html = map.next_value()?,
-            3usize => self.hs_email_direction = map.next_value()?,
-            4usize => self.hs_email_status = map.next_value()?,
-            5usize => self.hs_email_sender_email = map.next_value()?,
-            6usize => self.hs_email_to_email = map.next_value()?,
-            7usize => self.hs_timestamp = map.next_value()?,
-            8usize => self.hubspot_owner_id = map.next_value()?,
-            _ => {
-                map.next_value::<airbyte_agent_runtime::serde::de::IgnoredAny>()?;
-            }
+            0 => self.hs_email_subject = map.next_value()?,
+            1 => self.hs_email_text = map.next_value()?,
+            2 => self.hs_email_html = map.next_value()?,
+            3 => self.hs_email_direction = map.next_value()?,
+            4 => self.hs_email_status = map.next_value()?,
+            5 => self.hs_email_sender_email = map.next_value()?,
+            6 => self.hs_email_to_email = map.next_value()?,
+            7 => self.hs_timestamp = map.next_value()?,
+            8 => self.hubspot_owner_id = map.next_value()?,
+            _ => drop(map.next_value::<serde::de::IgnoredAny>()?),
         }
         Ok(())
     }
 }
-impl<'de> airbyte_agent_runtime::serde::Deserialize<'de> for EmailsCreateProperties {
-    fn deserialize<__D: airbyte_agent_runtime::serde::Deserializer<'de>>(
-        deserializer: __D,
-    ) -> ::std::result::Result<Self, __D::Error> {
-        airbyte_agent_runtime::record::deserialize(deserializer)
+impl<'de> serde::Deserialize<'de> for EmailsCreateProperties {
+    fn deserialize<__D: serde::Deserializer<'de>>(d: __D) -> Result<Self, __D::Error> {
+        record::deserialize(d)
     }
 }
 /// An email engagement.
-#[derive(Debug, Clone, Default, airbyte_agent_runtime::serde::Serialize)]
+#[derive(Debug, Clone, Default, serde::Serialize)]
 #[serde(crate = "airbyte_agent_runtime::serde")]
 pub struct EmailsRecord {
     /// Unique identifier of this email.
@@ -427,49 +410,45 @@ pub struct EmailsRecord {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub associations: Option<Map<String, Value>>,
 }
-impl airbyte_agent_runtime::record::Record for EmailsRecord {
+impl record::Record for EmailsRecord {
     const NAME: &'static str = "EmailsRecord";
     fn field_index(key: &str) -> Option<usize> {
         match key {
-            "id" => Some(0usize),
-            "properties" => Some(1usize),
-            "createdAt" => Some(2usize),
-            "updatedAt" => Some(3usize),
-            "archived" => Some(4usize),
-            "archivedAt" => Some(5usize),
-            "associations" => Some(6usize),
+            "id" => Some(0),
+            "properties" => Some(1),
+            "createdAt" => Some(2),
+            "updatedAt" => Some(3),
+            "archived" => Some(4),
+            "archivedAt" => Some(5),
+            "associations" => Some(6),
             _ => None,
         }
     }
-    fn set_field<'de, __M: airbyte_agent_runtime::serde::de::MapAccess<'de>>(
+    fn set_field<'de, __M: serde::de::MapAccess<'de>>(
         &mut self,
         index: usize,
         map: &mut __M,
-    ) -> ::std::result::Result<(), __M::Error> {
+    ) -> Result<(), __M::Error> {
         match index {
-            0usize => self.id = map.next_value()?,
-            1usize => self.properties = map.next_value()?,
-            2usize => self.created_at = map.next_value()?,
-            3usize => self.updated_at = map.next_value()?,
-            4usize => self.archived = map.next_value()?,
-            5usize => self.archived_at = map.next_value()?,
-            6usize => self.associations = map.next_value()?,
-            _ => {
-                map.next_value::<airbyte_agent_runtime::serde::de::IgnoredAny>()?;
-            }
+            0 => self.id = map.next_value()?,
+            1 => self.properties = map.next_value()?,
+            2 => self.created_at = map.next_value()?,
+            3 => self.updated_at = map.next_value()?,
+            4 => self.archived = map.next_value()?,
+            5 => self.archived_at = map.next_value()?,
+            6 => self.associations = map.next_value()?,
+            _ => drop(map.next_value::<serde::de::IgnoredAny>()?),
         }
         Ok(())
     }
 }
-impl<'de> airbyte_agent_runtime::serde::Deserialize<'de> for EmailsRecord {
-    fn deserialize<__D: airbyte_agent_runtime::serde::Deserializer<'de>>(
-        deserializer: __D,
-    ) -> ::std::result::Result<Self, __D::Error> {
-        airbyte_agent_runtime::record::deserialize(deserializer)
+impl<'de> serde::Deserialize<'de> for EmailsRecord {
+    fn deserialize<__D: serde::Deserializer<'de>>(d: __D) -> Result<Self, __D::Error> {
+        record::deserialize(d)
     }
 }
 /// Property values of the email, keyed by property name.
-#[derive(Debug, Clone, Default, airbyte_agent_runtime::serde::Serialize)]
+#[derive(Debug, Clone, Default, serde::Serialize)]
 #[serde(crate = "airbyte_agent_runtime::serde")]
 pub struct EmailsRecordProperties {
     /// Email subject.
@@ -509,59 +488,55 @@ pub struct EmailsRecordProperties {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub hs_lastmodifieddate: Option<String>,
 }
-impl airbyte_agent_runtime::record::Record for EmailsRecordProperties {
+impl record::Record for EmailsRecordProperties {
     const NAME: &'static str = "EmailsRecordProperties";
     fn field_index(key: &str) -> Option<usize> {
         match key {
-            "hs_email_subject" => Some(0usize),
-            "hs_email_text" => Some(1usize),
-            "hs_email_html" => Some(2usize),
-            "hs_email_direction" => Some(3usize),
-            "hs_email_status" => Some(4usize),
-            "hs_email_sender_email" => Some(5usize),
-            "hs_email_to_email" => Some(6usize),
-            "hs_timestamp" => Some(7usize),
-            "hubspot_owner_id" => Some(8usize),
-            "hs_object_id" => Some(9usize),
-            "hs_createdate" => Some(10usize),
-            "hs_lastmodifieddate" => Some(11usize),
+            "hs_email_subject" => Some(0),
+            "hs_email_text" => Some(1),
+            "hs_email_html" => Some(2),
+            "hs_email_direction" => Some(3),
+            "hs_email_status" => Some(4),
+            "hs_email_sender_email" => Some(5),
+            "hs_email_to_email" => Some(6),
+            "hs_timestamp" => Some(7),
+            "hubspot_owner_id" => Some(8),
+            "hs_object_id" => Some(9),
+            "hs_createdate" => Some(10),
+            "hs_lastmodifieddate" => Some(11),
             _ => None,
         }
     }
-    fn set_field<'de, __M: airbyte_agent_runtime::serde::de::MapAccess<'de>>(
+    fn set_field<'de, __M: serde::de::MapAccess<'de>>(
         &mut self,
         index: usize,
         map: &mut __M,
-    ) -> ::std::result::Result<(), __M::Error> {
+    ) -> Result<(), __M::Error> {
         match index {
-            0usize => self.hs_email_subject = map.next_value()?,
-            1usize => self.hs_email_text = map.next_value()?,
-            2usize => self.hs_email_html = map.next_value()?,
-            3usize => self.hs_email_direction = map.next_value()?,
-            4usize => self.hs_email_status = map.next_value()?,
-            5usize => self.hs_email_sender_email = map.next_value()?,
-            6usize => self.hs_email_to_email = map.next_value()?,
-            7usize => self.hs_timestamp = map.next_value()?,
-            8usize => self.hubspot_owner_id = map.next_value()?,
-            9usize => self.hs_object_id = map.next_value()?,
-            10usize => self.hs_createdate = map.next_value()?,
-            11usize => self.hs_lastmodifieddate = map.next_value()?,
-            _ => {
-                map.next_value::<airbyte_agent_runtime::serde::de::IgnoredAny>()?;
-            }
+            0 => self.hs_email_subject = map.next_value()?,
+            1 => self.hs_email_text = map.next_value()?,
+            2 => self.hs_email_html = map.next_value()?,
+            3 => self.hs_email_direction = map.next_value()?,
+            4 => self.hs_email_status = map.next_value()?,
+            5 => self.hs_email_sender_email = map.next_value()?,
+            6 => self.hs_email_to_email = map.next_value()?,
+            7 => self.hs_timestamp = map.next_value()?,
+            8 => self.hubspot_owner_id = map.next_value()?,
+            9 => self.hs_object_id = map.next_value()?,
+            10 => self.hs_createdate = map.next_value()?,
+            11 => self.hs_lastmodifieddate = map.next_value()?,
+            _ => drop(map.next_value::<serde::de::IgnoredAny>()?),
         }
         Ok(())
     }
 }
-impl<'de> airbyte_agent_runtime::serde::Deserialize<'de> for EmailsRecordProperties {
-    fn deserialize<__D: airbyte_agent_runtime::serde::Deserializer<'de>>(
-        deserializer: __D,
-    ) -> ::std::result::Result<Self, __D::Error> {
-        airbyte_agent_runtime::record::deserialize(deserializer)
+impl<'de> serde::Deserialize<'de> for EmailsRecordProperties {
+    fn deserialize<__D: serde::Deserializer<'de>>(d: __D) -> Result<Self, __D::Error> {
+        record::deserialize(d)
     }
 }
 /// An email engagement.
-#[derive(Debug, Clone, Default, airbyte_agent_runtime::serde::Serialize)]
+#[derive(Debug, Clone, Default, serde::Serialize)]
 #[serde(crate = "airbyte_agent_runtime::serde")]
 pub struct Email {
     /// Unique identifier of this email.
@@ -586,49 +561,45 @@ pub struct Email {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub associations: Option<Map<String, Value>>,
 }
-impl airbyte_agent_runtime::record::Record for Email {
+impl record::Record for Email {
     const NAME: &'static str = "Email";
     fn field_index(key: &str) -> Option<usize> {
         match key {
-            "id" => Some(0usize),
-            "properties" => Some(1usize),
-            "createdAt" => Some(2usize),
-            "updatedAt" => Some(3usize),
-            "archived" => Some(4usize),
-            "archivedAt" => Some(5usize),
-            "associations" => Some(6usize),
+            "id" => Some(0),
+            "properties" => Some(1),
+            "createdAt" => Some(2),
+            "updatedAt" => Some(3),
+            "archived" => Some(4),
+            "archivedAt" => Some(5),
+            "associations" => Some(6),
             _ => None,
         }
     }
-    fn set_field<'de, __M: airbyte_agent_runtime::serde::de::MapAccess<'de>>(
+    fn set_field<'de, __M: serde::de::MapAccess<'de>>(
         &mut self,
         index: usize,
         map: &mut __M,
-    ) -> ::std::result::Result<(), __M::Error> {
+    ) -> Result<(), __M::Error> {
         match index {
-            0usize => self.id = map.next_value()?,
-            1usize => self.properties = map.next_value()?,
-            2usize => self.created_at = map.next_value()?,
-            3usize => self.updated_at = map.next_value()?,
-            4usize => self.archived = map.next_value()?,
-            5usize => self.archived_at = map.next_value()?,
-            6usize => self.associations = map.next_value()?,
-            _ => {
-                map.next_value::<airbyte_agent_runtime::serde::de::IgnoredAny>()?;
-            }
+            0 => self.id = map.next_value()?,
+            1 => self.properties = map.next_value()?,
+            2 => self.created_at = map.next_value()?,
+            3 => self.updated_at = map.next_value()?,
+            4 => self.archived = map.next_value()?,
+            5 => self.archived_at = map.next_value()?,
+            6 => self.associations = map.next_value()?,
+            _ => drop(map.next_value::<serde::de::IgnoredAny>()?),
         }
         Ok(())
     }
 }
-impl<'de> airbyte_agent_runtime::serde::Deserialize<'de> for Email {
-    fn deserialize<__D: airbyte_agent_runtime::serde::Deserializer<'de>>(
-        deserializer: __D,
-    ) -> ::std::result::Result<Self, __D::Error> {
-        airbyte_agent_runtime::record::deserialize(deserializer)
+impl<'de> serde::Deserialize<'de> for Email {
+    fn deserialize<__D: serde::Deserializer<'de>>(d: __D) -> Result<Self, __D::Error> {
+        record::deserialize(d)
     }
 }
 /// Metadata returned by `emails.list` next to the records.
-#[derive(Debug, Clone, Default, airbyte_agent_runtime::serde::Serialize)]
+#[derive(Debug, Clone, Default, serde::Serialize)]
 #[serde(crate = "airbyte_agent_runtime::serde")]
 pub struct EmailsListMeta {
     /// `$.paging.next.after`
@@ -638,39 +609,35 @@ pub struct EmailsListMeta {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub next_link: Option<String>,
 }
-impl airbyte_agent_runtime::record::Record for EmailsListMeta {
+impl record::Record for EmailsListMeta {
     const NAME: &'static str = "EmailsListMeta";
     fn field_index(key: &str) -> Option<usize> {
         match key {
-            "next_cursor" => Some(0usize),
-            "next_link" => Some(1usize),
+            "next_cursor" => Some(0),
+            "next_link" => Some(1),
             _ => None,
         }
     }
-    fn set_field<'de, __M: airbyte_agent_runtime::serde::de::MapAccess<'de>>(
+    fn set_field<'de, __M: serde::de::MapAccess<'de>>(
         &mut self,
         index: usize,
         map: &mut __M,
-    ) -> ::std::result::Result<(), __M::Error> {
+    ) -> Result<(), __M::Error> {
         match index {
-            0usize => self.next_cursor = map.next_value()?,
-            1usize => self.next_link = map.next_value()?,
-            _ => {
-                map.next_value::<airbyte_agent_runtime::serde::de::IgnoredAny>()?;
-            }
+            0 => self.next_cursor = map.next_value()?,
+            1 => self.next_link = map.next_value()?,
+            _ => drop(map.next_value::<serde::de::IgnoredAny>()?),
         }
         Ok(())
     }
 }
-impl<'de> airbyte_agent_runtime::serde::Deserialize<'de> for EmailsListMeta {
-    fn deserialize<__D: airbyte_agent_runtime::serde::Deserializer<'de>>(
-        deserializer: __D,
-    ) -> ::std::result::Result<Self, __D::Error> {
-        airbyte_agent_runtime::record::deserialize(deserializer)
+impl<'de> serde::Deserialize<'de> for EmailsListMeta {
+    fn deserialize<__D: serde::Deserializer<'de>>(d: __D) -> Result<Self, __D::Error> {
+        record::deserialize(d)
     }
 }
 /// Property values to change, keyed by property name.
-#[derive(Debug, Clone, Default, airbyte_agent_runtime::serde::Serialize)]
+#[derive(Debug, Clone, Default, serde::Serialize)]
 #[serde(crate = "airbyte_agent_runtime::serde")]
 pub struct EmailsUpdateProperties {
     /// Email subject.
@@ -695,44 +662,40 @@ pub struct EmailsUpdateProperties {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub hubspot_owner_id: Option<String>,
 }
-impl airbyte_agent_runtime::record::Record for EmailsUpdateProperties {
+impl record::Record for EmailsUpdateProperties {
     const NAME: &'static str = "EmailsUpdateProperties";
     fn field_index(key: &str) -> Option<usize> {
         match key {
-            "hs_email_subject" => Some(0usize),
-            "hs_email_text" => Some(1usize),
-            "hs_email_html" => Some(2usize),
-            "hs_email_direction" => Some(3usize),
-            "hs_email_status" => Some(4usize),
-            "hs_timestamp" => Some(5usize),
-            "hubspot_owner_id" => Some(6usize),
+            "hs_email_subject" => Some(0),
+            "hs_email_text" => Some(1),
+            "hs_email_html" => Some(2),
+            "hs_email_direction" => Some(3),
+            "hs_email_status" => Some(4),
+            "hs_timestamp" => Some(5),
+            "hubspot_owner_id" => Some(6),
             _ => None,
         }
     }
-    fn set_field<'de, __M: airbyte_agent_runtime::serde::de::MapAccess<'de>>(
+    fn set_field<'de, __M: serde::de::MapAccess<'de>>(
         &mut self,
         index: usize,
         map: &mut __M,
-    ) -> ::std::result::Result<(), __M::Error> {
+    ) -> Result<(), __M::Error> {
         match index {
-            0usize => self.hs_email_subject = map.next_value()?,
-            1usize => self.hs_email_text = map.next_value()?,
-            2usize => self.hs_email_html = map.next_value()?,
-            3usize => self.hs_email_direction = map.next_value()?,
-            4usize => self.hs_email_status = map.next_value()?,
-            5usize => self.hs_timestamp = map.next_value()?,
-            6usize => self.hubspot_owner_id = map.next_value()?,
-            _ => {
-                map.next_value::<airbyte_agent_runtime::serde::de::IgnoredAny>()?;
-            }
+            0 => self.hs_email_subject = map.next_value()?,
+            1 => self.hs_email_text = map.next_value()?,
+            2 => self.hs_email_html = map.next_value()?,
+            3 => self.hs_email_direction = map.next_value()?,
+            4 => self.hs_email_status = map.next_value()?,
+            5 => self.hs_timestamp = map.next_value()?,
+            6 => self.hubspot_owner_id = map.next_value()?,
+            _ => drop(map.next_value::<serde::de::IgnoredAny>()?),
         }
         Ok(())
     }
 }
-impl<'de> airbyte_agent_runtime::serde::Deserialize<'de> for EmailsUpdateProperties {
-    fn deserialize<__D: airbyte_agent_runtime::serde::Deserializer<'de>>(
-        deserializer: __D,
-    ) -> ::std::result::Result<Self, __D::Error> {
-        airbyte_agent_runtime::record::deserialize(deserializer)
+impl<'de> serde::Deserialize<'de> for EmailsUpdateProperties {
+    fn deserialize<__D: serde::Deserializer<'de>>(d: __D) -> Result<Self, __D::Error> {
+        record::deserialize(d)
     }
 }

@@ -2,7 +2,7 @@
 
 //! Entity `meetings`: handle, request builders and record types.
 use airbyte_agent_runtime::serde_json::{Map, Value};
-use airbyte_agent_runtime::{Client, Page, PageStream, Params, Result};
+use airbyte_agent_runtime::{Client, Page, PageStream, Params, Result, record, serde};
 use crate::types::*;
 impl crate::HubspotConnector {
     /// A meeting engagement.
@@ -104,11 +104,7 @@ impl MeetingsCreateRequest {
     }
     /// Send the request.
     pub async fn send(self) -> Result<MeetingsRecord> {
-        self.client
-            .call_record::<
-                MeetingsRecord,
-            >(&crate::descriptor::MEETINGS[0usize], self.params)
-            .await
+        self.client.call_record(&crate::descriptor::MEETINGS[0], self.params).await
     }
     /// The parameters collected so far (wire names).
     pub fn params(&self) -> &Params {
@@ -177,16 +173,11 @@ impl MeetingsListRequest {
     }
     /// Send the request.
     pub async fn send(self) -> Result<Page<Meeting, MeetingsListMeta>> {
-        self.client
-            .call_list::<
-                Meeting,
-                MeetingsListMeta,
-            >(&crate::descriptor::MEETINGS[1usize], self.params)
-            .await
+        self.client.call_list(&crate::descriptor::MEETINGS[1], self.params).await
     }
     /// Every page, lazily, following the operation's pagination.
     pub fn pages(self) -> PageStream<Meeting, MeetingsListMeta> {
-        self.client.pages(&crate::descriptor::MEETINGS[1usize], self.params)
+        self.client.pages(&crate::descriptor::MEETINGS[1], self.params)
     }
     /// The parameters collected so far (wire names).
     pub fn params(&self) -> &Params {
@@ -216,11 +207,7 @@ pub struct MeetingsUpdateRequest {
 impl MeetingsUpdateRequest {
     /// Send the request.
     pub async fn send(self) -> Result<MeetingsRecord> {
-        self.client
-            .call_record::<
-                MeetingsRecord,
-            >(&crate::descriptor::MEETINGS[2usize], self.params)
-            .await
+        self.client.call_record(&crate::descriptor::MEETINGS[2], self.params).await
     }
     /// The parameters collected so far (wire names).
     pub fn params(&self) -> &Params {
@@ -282,11 +269,7 @@ impl MeetingsGetRequest {
     }
     /// Send the request.
     pub async fn send(self) -> Result<MeetingsRecord> {
-        self.client
-            .call_record::<
-                MeetingsRecord,
-            >(&crate::descriptor::MEETINGS[3usize], self.params)
-            .await
+        self.client.call_record(&crate::descriptor::MEETINGS[3], self.params).await
     }
     /// The parameters collected so far (wire names).
     pub fn params(&self) -> &Params {
@@ -312,9 +295,7 @@ pub struct MeetingsDeleteRequest {
 impl MeetingsDeleteRequest {
     /// Send the request.
     pub async fn send(self) -> Result<Meeting> {
-        self.client
-            .call_record::<Meeting>(&crate::descriptor::MEETINGS[4usize], self.params)
-            .await
+        self.client.call_record(&crate::descriptor::MEETINGS[4], self.params).await
     }
     /// The parameters collected so far (wire names).
     pub fn params(&self) -> &Params {
@@ -331,7 +312,7 @@ impl ::std::future::IntoFuture for MeetingsDeleteRequest {
     }
 }
 /// Property values to set, keyed by property name.
-#[derive(Debug, Clone, Default, airbyte_agent_runtime::serde::Serialize)]
+#[derive(Debug, Clone, Default, serde::Serialize)]
 #[serde(crate = "airbyte_agent_runtime::serde")]
 pub struct MeetingsCreateProperties {
     /// Meeting title; needed when logging.
@@ -362,53 +343,49 @@ pub struct MeetingsCreateProperties {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub hubspot_owner_id: Option<String>,
 }
-impl airbyte_agent_runtime::record::Record for MeetingsCreateProperties {
+impl record::Record for MeetingsCreateProperties {
     const NAME: &'static str = "MeetingsCreateProperties";
     fn field_index(key: &str) -> Option<usize> {
         match key {
-            "hs_meeting_title" => Some(0usize),
-            "hs_meeting_body" => Some(1usize),
-            "hs_meeting_start_time" => Some(2usize),
-            "hs_meeting_end_time" => Some(3usize),
-            "hs_meeting_location" => Some(4usize),
-            "hs_meeting_outcome" => Some(5usize),
-            "hs_internal_meeting_notes" => Some(6usize),
-            "hs_timestamp" => Some(7usize),
-            "hubspot_owner_id" => Some(8usize),
+            "hs_meeting_title" => Some(0),
+            "hs_meeting_body" => Some(1),
+            "hs_meeting_start_time" => Some(2),
+            "hs_meeting_end_time" => Some(3),
+            "hs_meeting_location" => Some(4),
+            "hs_meeting_outcome" => Some(5),
+            "hs_internal_meeting_notes" => Some(6),
+            "hs_timestamp" => Some(7),
+            "hubspot_owner_id" => Some(8),
             _ => None,
         }
     }
-    fn set_field<'de, __M: airbyte_agent_runtime::serde::de::MapAccess<'de>>(
+    fn set_field<'de, __M: serde::de::MapAccess<'de>>(
         &mut self,
         index: usize,
         map: &mut __M,
-    ) -> ::std::result::Result<(), __M::Error> {
+    ) -> Result<(), __M::Error> {
         match index {
-            0usize => self.hs_meeting_title = map.next_value()?,
-            1usize => self.hs_meeting_body = map.next_value()?,
-            2usize => self.hs_meeting_start_time = map.next_value()?,
-            3usize => self.hs_meeting_end_time = map.next_value()?,
-            4usize => self.hs_meeting_location = map.next_value()?,
-            5usize => self.hs_meeting_outcome = map.next_value()?,
-            6usize => self.hs_internal_meeting_notes = map.next_value()?,
-            7usize => self.hs_timestamp = map.next_value()?,
-            8usize => self.hubspot_owner_id = map.next_value()?,
-            _ => {
-                map.next_value::<airbyte_agent_runtime::serde::de::IgnoredAny>()?;
-            }
+            0 => self.hs_meeting_title = map.next_value()?,
+            1 => self.hs_meeting_body = map.next_value()?,
+            2 => self.hs_meeting_start_time = map.next_value()?,
+            3 => self.hs_meeting_end_time = map.next_value()?,
+            4 => self.hs_meeting_location = map.next_value()?,
+            5 => self.hs_meeting_outcome = map.next_value()?,
+            6 => self.hs_internal_meeting_notes = map.next_value()?,
+            7 => self.hs_timestamp = map.next_value()?,
+            8 => self.hubspot_owner_id = map.next_value()?,
+            _ => drop(map.next_value::<serde::de::IgnoredAny>()?),
         }
         Ok(())
     }
 }
-impl<'de> airbyte_agent_runtime::serde::Deserialize<'de> for MeetingsCreateProperties {
-    fn deserialize<__D: airbyte_agent_runtime::serde::Deserializer<'de>>(
-        deserializer: __D,
-    ) -> ::std::result::Result<Self, __D::Error> {
-        airbyte_agent_runtime::record::deserialize(deserializer)
+impl<'de> serde::Deserialize<'de> for MeetingsCreateProperties {
+    fn deserialize<__D: serde::Deserializer<'de>>(d: __D) -> Result<Self, __D::Error> {
+        record::deserialize(d)
     }
 }
 /// A meeting engagement.
-#[derive(Debug, Clone, Default, airbyte_agent_runtime::serde::Serialize)]
+#[derive(Debug, Clone, Default, serde::Serialize)]
 #[serde(crate = "airbyte_agent_runtime::serde")]
 pub struct MeetingsRecord {
     /// Unique identifier of this meeting.
@@ -433,49 +410,45 @@ pub struct MeetingsRecord {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub associations: Option<Map<String, Value>>,
 }
-impl airbyte_agent_runtime::record::Record for MeetingsRecord {
+impl record::Record for MeetingsRecord {
     const NAME: &'static str = "MeetingsRecord";
     fn field_index(key: &str) -> Option<usize> {
         match key {
-            "id" => Some(0usize),
-            "properties" => Some(1usize),
-            "createdAt" => Some(2usize),
-            "updatedAt" => Some(3usize),
-            "archived" => Some(4usize),
-            "archivedAt" => Some(5usize),
-            "associations" => Some(6usize),
+            "id" => Some(0),
+            "properties" => Some(1),
+            "createdAt" => Some(2),
+            "updatedAt" => Some(3),
+            "archived" => Some(4),
+            "archivedAt" => Some(5),
+            "associations" => Some(6),
             _ => None,
         }
     }
-    fn set_field<'de, __M: airbyte_agent_runtime::serde::de::MapAccess<'de>>(
+    fn set_field<'de, __M: serde::de::MapAccess<'de>>(
         &mut self,
         index: usize,
         map: &mut __M,
-    ) -> ::std::result::Result<(), __M::Error> {
+    ) -> Result<(), __M::Error> {
         match index {
-            0usize => self.id = map.next_value()?,
-            1usize => self.properties = map.next_value()?,
-            2usize => self.created_at = map.next_value()?,
-            3usize => self.updated_at = map.next_value()?,
-            4usize => self.archived = map.next_value()?,
-            5usize => self.archived_at = map.next_value()?,
-            6usize => self.associations = map.next_value()?,
-            _ => {
-                map.next_value::<airbyte_agent_runtime::serde::de::IgnoredAny>()?;
-            }
+            0 => self.id = map.next_value()?,
+            1 => self.properties = map.next_value()?,
+            2 => self.created_at = map.next_value()?,
+            3 => self.updated_at = map.next_value()?,
+            4 => self.archived = map.next_value()?,
+            5 => self.archived_at = map.next_value()?,
+            6 => self.associations = map.next_value()?,
+            _ => drop(map.next_value::<serde::de::IgnoredAny>()?),
         }
         Ok(())
     }
 }
-impl<'de> airbyte_agent_runtime::serde::Deserialize<'de> for MeetingsRecord {
-    fn deserialize<__D: airbyte_agent_runtime::serde::Deserializer<'de>>(
-        deserializer: __D,
-    ) -> ::std::result::Result<Self, __D::Error> {
-        airbyte_agent_runtime::record::deserialize(deserializer)
+impl<'de> serde::Deserialize<'de> for MeetingsRecord {
+    fn deserialize<__D: serde::Deserializer<'de>>(d: __D) -> Result<Self, __D::Error> {
+        record::deserialize(d)
     }
 }
 /// Property values of the meeting, keyed by property name.
-#[derive(Debug, Clone, Default, airbyte_agent_runtime::serde::Serialize)]
+#[derive(Debug, Clone, Default, serde::Serialize)]
 #[serde(crate = "airbyte_agent_runtime::serde")]
 pub struct MeetingsRecordProperties {
     /// Meeting title; needed when logging.
@@ -515,59 +488,55 @@ pub struct MeetingsRecordProperties {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub hs_lastmodifieddate: Option<String>,
 }
-impl airbyte_agent_runtime::record::Record for MeetingsRecordProperties {
+impl record::Record for MeetingsRecordProperties {
     const NAME: &'static str = "MeetingsRecordProperties";
     fn field_index(key: &str) -> Option<usize> {
         match key {
-            "hs_meeting_title" => Some(0usize),
-            "hs_meeting_body" => Some(1usize),
-            "hs_meeting_start_time" => Some(2usize),
-            "hs_meeting_end_time" => Some(3usize),
-            "hs_meeting_location" => Some(4usize),
-            "hs_meeting_outcome" => Some(5usize),
-            "hs_internal_meeting_notes" => Some(6usize),
-            "hs_timestamp" => Some(7usize),
-            "hubspot_owner_id" => Some(8usize),
-            "hs_object_id" => Some(9usize),
-            "hs_createdate" => Some(10usize),
-            "hs_lastmodifieddate" => Some(11usize),
+            "hs_meeting_title" => Some(0),
+            "hs_meeting_body" => Some(1),
+            "hs_meeting_start_time" => Some(2),
+            "hs_meeting_end_time" => Some(3),
+            "hs_meeting_location" => Some(4),
+            "hs_meeting_outcome" => Some(5),
+            "hs_internal_meeting_notes" => Some(6),
+            "hs_timestamp" => Some(7),
+            "hubspot_owner_id" => Some(8),
+            "hs_object_id" => Some(9),
+            "hs_createdate" => Some(10),
+            "hs_lastmodifieddate" => Some(11),
             _ => None,
         }
     }
-    fn set_field<'de, __M: airbyte_agent_runtime::serde::de::MapAccess<'de>>(
+    fn set_field<'de, __M: serde::de::MapAccess<'de>>(
         &mut self,
         index: usize,
         map: &mut __M,
-    ) -> ::std::result::Result<(), __M::Error> {
+    ) -> Result<(), __M::Error> {
         match index {
-            0usize => self.hs_meeting_title = map.next_value()?,
-            1usize => self.hs_meeting_body = map.next_value()?,
-            2usize => self.hs_meeting_start_time = map.next_value()?,
-            3usize => self.hs_meeting_end_time = map.next_value()?,
-            4usize => self.hs_meeting_location = map.next_value()?,
-            5usize => self.hs_meeting_outcome = map.next_value()?,
-            6usize => self.hs_internal_meeting_notes = map.next_value()?,
-            7usize => self.hs_timestamp = map.next_value()?,
-            8usize => self.hubspot_owner_id = map.next_value()?,
-            9usize => self.hs_object_id = map.next_value()?,
-            10usize => self.hs_createdate = map.next_value()?,
-            11usize => self.hs_lastmodifieddate = map.next_value()?,
-            _ => {
-                map.next_value::<airbyte_agent_runtime::serde::de::IgnoredAny>()?;
-            }
+            0 => self.hs_meeting_title = map.next_value()?,
+            1 => self.hs_meeting_body = map.next_value()?,
+            2 => self.hs_meeting_start_time = map.next_value()?,
+            3 => self.hs_meeting_end_time = map.next_value()?,
+            4 => self.hs_meeting_location = map.next_value()?,
+            5 => self.hs_meeting_outcome = map.next_value()?,
+            6 => self.hs_internal_meeting_notes = map.next_value()?,
+            7 => self.hs_timestamp = map.next_value()?,
+            8 => self.hubspot_owner_id = map.next_value()?,
+            9 => self.hs_object_id = map.next_value()?,
+            10 => self.hs_createdate = map.next_value()?,
+            11 => self.hs_lastmodifieddate = map.next_value()?,
+            _ => drop(map.next_value::<serde::de::IgnoredAny>()?),
         }
         Ok(())
     }
 }
-impl<'de> airbyte_agent_runtime::serde::Deserialize<'de> for MeetingsRecordProperties {
-    fn deserialize<__D: airbyte_agent_runtime::serde::Deserializer<'de>>(
-        deserializer: __D,
-    ) -> ::std::result::Result<Self, __D::Error> {
-        airbyte_agent_runtime::record::deserialize(deserializer)
+impl<'de> serde::Deserialize<'de> for MeetingsRecordProperties {
+    fn deserialize<__D: serde::Deserializer<'de>>(d: __D) -> Result<Self, __D::Error> {
+        record::deserialize(d)
     }
 }
 /// A meeting engagement.
-#[derive(Debug, Clone, Default, airbyte_agent_runtime::serde::Serialize)]
+#[derive(Debug, Clone, Default, serde::Serialize)]
 #[serde(crate = "airbyte_agent_runtime::serde")]
 pub struct Meeting {
     /// Unique identifier of this meeting.
@@ -592,49 +561,45 @@ pub struct Meeting {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub associations: Option<Map<String, Value>>,
 }
-impl airbyte_agent_runtime::record::Record for Meeting {
+impl record::Record for Meeting {
     const NAME: &'static str = "Meeting";
     fn field_index(key: &str) -> Option<usize> {
         match key {
-            "id" => Some(0usize),
-            "properties" => Some(1usize),
-            "createdAt" => Some(2usize),
-            "updatedAt" => Some(3usize),
-            "archived" => Some(4usize),
-            "archivedAt" => Some(5usize),
-            "associations" => Some(6usize),
+            "id" => Some(0),
+            "properties" => Some(1),
+            "createdAt" => Some(2),
+            "updatedAt" => Some(3),
+            "archived" => Some(4),
+            "archivedAt" => Some(5),
+            "associations" => Some(6),
             _ => None,
         }
     }
-    fn set_field<'de, __M: airbyte_agent_runtime::serde::de::MapAccess<'de>>(
+    fn set_field<'de, __M: serde::de::MapAccess<'de>>(
         &mut self,
         index: usize,
         map: &mut __M,
-    ) -> ::std::result::Result<(), __M::Error> {
+    ) -> Result<(), __M::Error> {
         match index {
-            0usize => self.id = map.next_value()?,
-            1usize => self.properties = map.next_value()?,
-            2usize => self.created_at = map.next_value()?,
-            3usize => self.updated_at = map.next_value()?,
-            4usize => self.archived = map.next_value()?,
-            5usize => self.archived_at = map.next_value()?,
-            6usize => self.associations = map.next_value()?,
-            _ => {
-                map.next_value::<airbyte_agent_runtime::serde::de::IgnoredAny>()?;
-            }
+            0 => self.id = map.next_value()?,
+            1 => self.properties = map.next_value()?,
+            2 => self.created_at = map.next_value()?,
+            3 => self.updated_at = map.next_value()?,
+            4 => self.archived = map.next_value()?,
+            5 => self.archived_at = map.next_value()?,
+            6 => self.associations = map.next_value()?,
+            _ => drop(map.next_value::<serde::de::IgnoredAny>()?),
         }
         Ok(())
     }
 }
-impl<'de> airbyte_agent_runtime::serde::Deserialize<'de> for Meeting {
-    fn deserialize<__D: airbyte_agent_runtime::serde::Deserializer<'de>>(
-        deserializer: __D,
-    ) -> ::std::result::Result<Self, __D::Error> {
-        airbyte_agent_runtime::record::deserialize(deserializer)
+impl<'de> serde::Deserialize<'de> for Meeting {
+    fn deserialize<__D: serde::Deserializer<'de>>(d: __D) -> Result<Self, __D::Error> {
+        record::deserialize(d)
     }
 }
 /// Metadata returned by `meetings.list` next to the records.
-#[derive(Debug, Clone, Default, airbyte_agent_runtime::serde::Serialize)]
+#[derive(Debug, Clone, Default, serde::Serialize)]
 #[serde(crate = "airbyte_agent_runtime::serde")]
 pub struct MeetingsListMeta {
     /// `$.paging.next.after`
@@ -644,39 +609,35 @@ pub struct MeetingsListMeta {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub next_link: Option<String>,
 }
-impl airbyte_agent_runtime::record::Record for MeetingsListMeta {
+impl record::Record for MeetingsListMeta {
     const NAME: &'static str = "MeetingsListMeta";
     fn field_index(key: &str) -> Option<usize> {
         match key {
-            "next_cursor" => Some(0usize),
-            "next_link" => Some(1usize),
+            "next_cursor" => Some(0),
+            "next_link" => Some(1),
             _ => None,
         }
     }
-    fn set_field<'de, __M: airbyte_agent_runtime::serde::de::MapAccess<'de>>(
+    fn set_field<'de, __M: serde::de::MapAccess<'de>>(
         &mut self,
         index: usize,
         map: &mut __M,
-    ) -> ::std::result::Result<(), __M::Error> {
+    ) -> Result<(), __M::Error> {
         match index {
-            0usize => self.next_cursor = map.next_value()?,
-            1usize => self.next_link = map.next_value()?,
-            _ => {
-                map.next_value::<airbyte_agent_runtime::serde::de::IgnoredAny>()?;
-            }
+            0 => self.next_cursor = map.next_value()?,
+            1 => self.next_link = map.next_value()?,
+            _ => drop(map.next_value::<serde::de::IgnoredAny>()?),
         }
         Ok(())
     }
 }
-impl<'de> airbyte_agent_runtime::serde::Deserialize<'de> for MeetingsListMeta {
-    fn deserialize<__D: airbyte_agent_runtime::serde::Deserializer<'de>>(
-        deserializer: __D,
-    ) -> ::std::result::Result<Self, __D::Error> {
-        airbyte_agent_runtime::record::deserialize(deserializer)
+impl<'de> serde::Deserialize<'de> for MeetingsListMeta {
+    fn deserialize<__D: serde::Deserializer<'de>>(d: __D) -> Result<Self, __D::Error> {
+        record::deserialize(d)
     }
 }
 /// Property values to change, keyed by property name.
-#[derive(Debug, Clone, Default, airbyte_agent_runtime::serde::Serialize)]
+#[derive(Debug, Clone, Default, serde::Serialize)]
 #[serde(crate = "airbyte_agent_runtime::serde")]
 pub struct MeetingsUpdateProperties {
     /// Meeting title; needed when logging.
@@ -707,48 +668,44 @@ pub struct MeetingsUpdateProperties {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub hubspot_owner_id: Option<String>,
 }
-impl airbyte_agent_runtime::record::Record for MeetingsUpdateProperties {
+impl record::Record for MeetingsUpdateProperties {
     const NAME: &'static str = "MeetingsUpdateProperties";
     fn field_index(key: &str) -> Option<usize> {
         match key {
-            "hs_meeting_title" => Some(0usize),
-            "hs_meeting_body" => Some(1usize),
-            "hs_meeting_start_time" => Some(2usize),
-            "hs_meeting_end_time" => Some(3usize),
-            "hs_meeting_location" => Some(4usize),
-            "hs_meeting_outcome" => Some(5usize),
-            "hs_internal_meeting_notes" => Some(6usize),
-            "hs_timestamp" => Some(7usize),
-            "hubspot_owner_id" => Some(8usize),
+            "hs_meeting_title" => Some(0),
+            "hs_meeting_body" => Some(1),
+            "hs_meeting_start_time" => Some(2),
+            "hs_meeting_end_time" => Some(3),
+            "hs_meeting_location" => Some(4),
+            "hs_meeting_outcome" => Some(5),
+            "hs_internal_meeting_notes" => Some(6),
+            "hs_timestamp" => Some(7),
+            "hubspot_owner_id" => Some(8),
             _ => None,
         }
     }
-    fn set_field<'de, __M: airbyte_agent_runtime::serde::de::MapAccess<'de>>(
+    fn set_field<'de, __M: serde::de::MapAccess<'de>>(
         &mut self,
         index: usize,
         map: &mut __M,
-    ) -> ::std::result::Result<(), __M::Error> {
+    ) -> Result<(), __M::Error> {
         match index {
-            0usize => self.hs_meeting_title = map.next_value()?,
-            1usize => self.hs_meeting_body = map.next_value()?,
-            2usize => self.hs_meeting_start_time = map.next_value()?,
-            3usize => self.hs_meeting_end_time = map.next_value()?,
-            4usize => self.hs_meeting_location = map.next_value()?,
-            5usize => self.hs_meeting_outcome = map.next_value()?,
-            6usize => self.hs_internal_meeting_notes = map.next_value()?,
-            7usize => self.hs_timestamp = map.next_value()?,
-            8usize => self.hubspot_owner_id = map.next_value()?,
-            _ => {
-                map.next_value::<airbyte_agent_runtime::serde::de::IgnoredAny>()?;
-            }
+            0 => self.hs_meeting_title = map.next_value()?,
+            1 => self.hs_meeting_body = map.next_value()?,
+            2 => self.hs_meeting_start_time = map.next_value()?,
+            3 => self.hs_meeting_end_time = map.next_value()?,
+            4 => self.hs_meeting_location = map.next_value()?,
+            5 => self.hs_meeting_outcome = map.next_value()?,
+            6 => self.hs_internal_meeting_notes = map.next_value()?,
+            7 => self.hs_timestamp = map.next_value()?,
+            8 => self.hubspot_owner_id = map.next_value()?,
+            _ => drop(map.next_value::<serde::de::IgnoredAny>()?),
         }
         Ok(())
     }
 }
-impl<'de> airbyte_agent_runtime::serde::Deserialize<'de> for MeetingsUpdateProperties {
-    fn deserialize<__D: airbyte_agent_runtime::serde::Deserializer<'de>>(
-        deserializer: __D,
-    ) -> ::std::result::Result<Self, __D::Error> {
-        airbyte_agent_runtime::record::deserialize(deserializer)
+impl<'de> serde::Deserialize<'de> for MeetingsUpdateProperties {
+    fn deserialize<__D: serde::Deserializer<'de>>(d: __D) -> Result<Self, __D::Error> {
+        record::deserialize(d)
     }
 }

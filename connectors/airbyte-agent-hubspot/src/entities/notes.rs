@@ -2,7 +2,7 @@
 
 //! Entity `notes`: handle, request builders and record types.
 use airbyte_agent_runtime::serde_json::{Map, Value};
-use airbyte_agent_runtime::{Client, Page, PageStream, Params, Result};
+use airbyte_agent_runtime::{Client, Page, PageStream, Params, Result, record, serde};
 use crate::types::*;
 impl crate::HubspotConnector {
     /// A note engagement.
@@ -104,9 +104,7 @@ impl NotesCreateRequest {
     }
     /// Send the request.
     pub async fn send(self) -> Result<NotesRecord> {
-        self.client
-            .call_record::<NotesRecord>(&crate::descriptor::NOTES[0usize], self.params)
-            .await
+        self.client.call_record(&crate::descriptor::NOTES[0], self.params).await
     }
     /// The parameters collected so far (wire names).
     pub fn params(&self) -> &Params {
@@ -175,16 +173,11 @@ impl NotesListRequest {
     }
     /// Send the request.
     pub async fn send(self) -> Result<Page<Note, NotesListMeta>> {
-        self.client
-            .call_list::<
-                Note,
-                NotesListMeta,
-            >(&crate::descriptor::NOTES[1usize], self.params)
-            .await
+        self.client.call_list(&crate::descriptor::NOTES[1], self.params).await
     }
     /// Every page, lazily, following the operation's pagination.
     pub fn pages(self) -> PageStream<Note, NotesListMeta> {
-        self.client.pages(&crate::descriptor::NOTES[1usize], self.params)
+        self.client.pages(&crate::descriptor::NOTES[1], self.params)
     }
     /// The parameters collected so far (wire names).
     pub fn params(&self) -> &Params {
@@ -210,9 +203,7 @@ pub struct NotesUpdateRequest {
 impl NotesUpdateRequest {
     /// Send the request.
     pub async fn send(self) -> Result<NotesRecord> {
-        self.client
-            .call_record::<NotesRecord>(&crate::descriptor::NOTES[2usize], self.params)
-            .await
+        self.client.call_record(&crate::descriptor::NOTES[2], self.params).await
     }
     /// The parameters collected so far (wire names).
     pub fn params(&self) -> &Params {
@@ -274,9 +265,7 @@ impl NotesGetRequest {
     }
     /// Send the request.
     pub async fn send(self) -> Result<NotesRecord> {
-        self.client
-            .call_record::<NotesRecord>(&crate::descriptor::NOTES[3usize], self.params)
-            .await
+        self.client.call_record(&crate::descriptor::NOTES[3], self.params).await
     }
     /// The parameters collected so far (wire names).
     pub fn params(&self) -> &Params {
@@ -302,9 +291,7 @@ pub struct NotesDeleteRequest {
 impl NotesDeleteRequest {
     /// Send the request.
     pub async fn send(self) -> Result<Note> {
-        self.client
-            .call_record::<Note>(&crate::descriptor::NOTES[4usize], self.params)
-            .await
+        self.client.call_record(&crate::descriptor::NOTES[4], self.params).await
     }
     /// The parameters collected so far (wire names).
     pub fn params(&self) -> &Params {
@@ -321,7 +308,7 @@ impl ::std::future::IntoFuture for NotesDeleteRequest {
     }
 }
 /// Property values to set, keyed by property name.
-#[derive(Debug, Clone, Default, airbyte_agent_runtime::serde::Serialize)]
+#[derive(Debug, Clone, Default, serde::Serialize)]
 #[serde(crate = "airbyte_agent_runtime::serde")]
 pub struct NotesCreateProperties {
     /// Note text; HTML is allowed.
@@ -334,41 +321,37 @@ pub struct NotesCreateProperties {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub hubspot_owner_id: Option<String>,
 }
-impl airbyte_agent_runtime::record::Record for NotesCreateProperties {
+impl record::Record for NotesCreateProperties {
     const NAME: &'static str = "NotesCreateProperties";
     fn field_index(key: &str) -> Option<usize> {
         match key {
-            "hs_note_body" => Some(0usize),
-            "hs_timestamp" => Some(1usize),
-            "hubspot_owner_id" => Some(2usize),
+            "hs_note_body" => Some(0),
+            "hs_timestamp" => Some(1),
+            "hubspot_owner_id" => Some(2),
             _ => None,
         }
     }
-    fn set_field<'de, __M: airbyte_agent_runtime::serde::de::MapAccess<'de>>(
+    fn set_field<'de, __M: serde::de::MapAccess<'de>>(
         &mut self,
         index: usize,
         map: &mut __M,
-    ) -> ::std::result::Result<(), __M::Error> {
+    ) -> Result<(), __M::Error> {
         match index {
-            0usize => self.hs_note_body = map.next_value()?,
-            1usize => self.hs_timestamp = map.next_value()?,
-            2usize => self.hubspot_owner_id = map.next_value()?,
-            _ => {
-                map.next_value::<airbyte_agent_runtime::serde::de::IgnoredAny>()?;
-            }
+            0 => self.hs_note_body = map.next_value()?,
+            1 => self.hs_timestamp = map.next_value()?,
+            2 => self.hubspot_owner_id = map.next_value()?,
+            _ => drop(map.next_value::<serde::de::IgnoredAny>()?),
         }
         Ok(())
     }
 }
-impl<'de> airbyte_agent_runtime::serde::Deserialize<'de> for NotesCreateProperties {
-    fn deserialize<__D: airbyte_agent_runtime::serde::Deserializer<'de>>(
-        deserializer: __D,
-    ) -> ::std::result::Result<Self, __D::Error> {
-        airbyte_agent_runtime::record::deserialize(deserializer)
+impl<'de> serde::Deserialize<'de> for NotesCreateProperties {
+    fn deserialize<__D: serde::Deserializer<'de>>(d: __D) -> Result<Self, __D::Error> {
+        record::deserialize(d)
     }
 }
 /// A note engagement.
-#[derive(Debug, Clone, Default, airbyte_agent_runtime::serde::Serialize)]
+#[derive(Debug, Clone, Default, serde::Serialize)]
 #[serde(crate = "airbyte_agent_runtime::serde")]
 pub struct NotesRecord {
     /// Unique identifier of this note.
@@ -393,49 +376,45 @@ pub struct NotesRecord {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub associations: Option<Map<String, Value>>,
 }
-impl airbyte_agent_runtime::record::Record for NotesRecord {
+impl record::Record for NotesRecord {
     const NAME: &'static str = "NotesRecord";
     fn field_index(key: &str) -> Option<usize> {
         match key {
-            "id" => Some(0usize),
-            "properties" => Some(1usize),
-            "createdAt" => Some(2usize),
-            "updatedAt" => Some(3usize),
-            "archived" => Some(4usize),
-            "archivedAt" => Some(5usize),
-            "associations" => Some(6usize),
+            "id" => Some(0),
+            "properties" => Some(1),
+            "createdAt" => Some(2),
+            "updatedAt" => Some(3),
+            "archived" => Some(4),
+            "archivedAt" => Some(5),
+            "associations" => Some(6),
             _ => None,
         }
     }
-    fn set_field<'de, __M: airbyte_agent_runtime::serde::de::MapAccess<'de>>(
+    fn set_field<'de, __M: serde::de::MapAccess<'de>>(
         &mut self,
         index: usize,
         map: &mut __M,
-    ) -> ::std::result::Result<(), __M::Error> {
+    ) -> Result<(), __M::Error> {
         match index {
-            0usize => self.id = map.next_value()?,
-            1usize => self.properties = map.next_value()?,
-            2usize => self.created_at = map.next_value()?,
-            3usize => self.updated_at = map.next_value()?,
-            4usize => self.archived = map.next_value()?,
-            5usize => self.archived_at = map.next_value()?,
-            6usize => self.associations = map.next_value()?,
-            _ => {
-                map.next_value::<airbyte_agent_runtime::serde::de::IgnoredAny>()?;
-            }
+            0 => self.id = map.next_value()?,
+            1 => self.properties = map.next_value()?,
+            2 => self.created_at = map.next_value()?,
+            3 => self.updated_at = map.next_value()?,
+            4 => self.archived = map.next_value()?,
+            5 => self.archived_at = map.next_value()?,
+            6 => self.associations = map.next_value()?,
+            _ => drop(map.next_value::<serde::de::IgnoredAny>()?),
         }
         Ok(())
     }
 }
-impl<'de> airbyte_agent_runtime::serde::Deserialize<'de> for NotesRecord {
-    fn deserialize<__D: airbyte_agent_runtime::serde::Deserializer<'de>>(
-        deserializer: __D,
-    ) -> ::std::result::Result<Self, __D::Error> {
-        airbyte_agent_runtime::record::deserialize(deserializer)
+impl<'de> serde::Deserialize<'de> for NotesRecord {
+    fn deserialize<__D: serde::Deserializer<'de>>(d: __D) -> Result<Self, __D::Error> {
+        record::deserialize(d)
     }
 }
 /// Property values of the note, keyed by property name.
-#[derive(Debug, Clone, Default, airbyte_agent_runtime::serde::Serialize)]
+#[derive(Debug, Clone, Default, serde::Serialize)]
 #[serde(crate = "airbyte_agent_runtime::serde")]
 pub struct NotesRecordProperties {
     /// Note text; HTML is allowed.
@@ -457,47 +436,43 @@ pub struct NotesRecordProperties {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub hs_lastmodifieddate: Option<String>,
 }
-impl airbyte_agent_runtime::record::Record for NotesRecordProperties {
+impl record::Record for NotesRecordProperties {
     const NAME: &'static str = "NotesRecordProperties";
     fn field_index(key: &str) -> Option<usize> {
         match key {
-            "hs_note_body" => Some(0usize),
-            "hs_timestamp" => Some(1usize),
-            "hubspot_owner_id" => Some(2usize),
-            "hs_object_id" => Some(3usize),
-            "hs_createdate" => Some(4usize),
-            "hs_lastmodifieddate" => Some(5usize),
+            "hs_note_body" => Some(0),
+            "hs_timestamp" => Some(1),
+            "hubspot_owner_id" => Some(2),
+            "hs_object_id" => Some(3),
+            "hs_createdate" => Some(4),
+            "hs_lastmodifieddate" => Some(5),
             _ => None,
         }
     }
-    fn set_field<'de, __M: airbyte_agent_runtime::serde::de::MapAccess<'de>>(
+    fn set_field<'de, __M: serde::de::MapAccess<'de>>(
         &mut self,
         index: usize,
         map: &mut __M,
-    ) -> ::std::result::Result<(), __M::Error> {
+    ) -> Result<(), __M::Error> {
         match index {
-            0usize => self.hs_note_body = map.next_value()?,
-            1usize => self.hs_timestamp = map.next_value()?,
-            2usize => self.hubspot_owner_id = map.next_value()?,
-            3usize => self.hs_object_id = map.next_value()?,
-            4usize => self.hs_createdate = map.next_value()?,
-            5usize => self.hs_lastmodifieddate = map.next_value()?,
-            _ => {
-                map.next_value::<airbyte_agent_runtime::serde::de::IgnoredAny>()?;
-            }
+            0 => self.hs_note_body = map.next_value()?,
+            1 => self.hs_timestamp = map.next_value()?,
+            2 => self.hubspot_owner_id = map.next_value()?,
+            3 => self.hs_object_id = map.next_value()?,
+            4 => self.hs_createdate = map.next_value()?,
+            5 => self.hs_lastmodifieddate = map.next_value()?,
+            _ => drop(map.next_value::<serde::de::IgnoredAny>()?),
         }
         Ok(())
     }
 }
-impl<'de> airbyte_agent_runtime::serde::Deserialize<'de> for NotesRecordProperties {
-    fn deserialize<__D: airbyte_agent_runtime::serde::Deserializer<'de>>(
-        deserializer: __D,
-    ) -> ::std::result::Result<Self, __D::Error> {
-        airbyte_agent_runtime::record::deserialize(deserializer)
+impl<'de> serde::Deserialize<'de> for NotesRecordProperties {
+    fn deserialize<__D: serde::Deserializer<'de>>(d: __D) -> Result<Self, __D::Error> {
+        record::deserialize(d)
     }
 }
 /// A note engagement.
-#[derive(Debug, Clone, Default, airbyte_agent_runtime::serde::Serialize)]
+#[derive(Debug, Clone, Default, serde::Serialize)]
 #[serde(crate = "airbyte_agent_runtime::serde")]
 pub struct Note {
     /// Unique identifier of this note.
@@ -522,49 +497,45 @@ pub struct Note {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub associations: Option<Map<String, Value>>,
 }
-impl airbyte_agent_runtime::record::Record for Note {
+impl record::Record for Note {
     const NAME: &'static str = "Note";
     fn field_index(key: &str) -> Option<usize> {
         match key {
-            "id" => Some(0usize),
-            "properties" => Some(1usize),
-            "createdAt" => Some(2usize),
-            "updatedAt" => Some(3usize),
-            "archived" => Some(4usize),
-            "archivedAt" => Some(5usize),
-            "associations" => Some(6usize),
+            "id" => Some(0),
+            "properties" => Some(1),
+            "createdAt" => Some(2),
+            "updatedAt" => Some(3),
+            "archived" => Some(4),
+            "archivedAt" => Some(5),
+            "associations" => Some(6),
             _ => None,
         }
     }
-    fn set_field<'de, __M: airbyte_agent_runtime::serde::de::MapAccess<'de>>(
+    fn set_field<'de, __M: serde::de::MapAccess<'de>>(
         &mut self,
         index: usize,
         map: &mut __M,
-    ) -> ::std::result::Result<(), __M::Error> {
+    ) -> Result<(), __M::Error> {
         match index {
-            0usize => self.id = map.next_value()?,
-            1usize => self.properties = map.next_value()?,
-            2usize => self.created_at = map.next_value()?,
-            3usize => self.updated_at = map.next_value()?,
-            4usize => self.archived = map.next_value()?,
-            5usize => self.archived_at = map.next_value()?,
-            6usize => self.associations = map.next_value()?,
-            _ => {
-                map.next_value::<airbyte_agent_runtime::serde::de::IgnoredAny>()?;
-            }
+            0 => self.id = map.next_value()?,
+            1 => self.properties = map.next_value()?,
+            2 => self.created_at = map.next_value()?,
+            3 => self.updated_at = map.next_value()?,
+            4 => self.archived = map.next_value()?,
+            5 => self.archived_at = map.next_value()?,
+            6 => self.associations = map.next_value()?,
+            _ => drop(map.next_value::<serde::de::IgnoredAny>()?),
         }
         Ok(())
     }
 }
-impl<'de> airbyte_agent_runtime::serde::Deserialize<'de> for Note {
-    fn deserialize<__D: airbyte_agent_runtime::serde::Deserializer<'de>>(
-        deserializer: __D,
-    ) -> ::std::result::Result<Self, __D::Error> {
-        airbyte_agent_runtime::record::deserialize(deserializer)
+impl<'de> serde::Deserialize<'de> for Note {
+    fn deserialize<__D: serde::Deserializer<'de>>(d: __D) -> Result<Self, __D::Error> {
+        record::deserialize(d)
     }
 }
 /// Metadata returned by `notes.list` next to the records.
-#[derive(Debug, Clone, Default, airbyte_agent_runtime::serde::Serialize)]
+#[derive(Debug, Clone, Default, serde::Serialize)]
 #[serde(crate = "airbyte_agent_runtime::serde")]
 pub struct NotesListMeta {
     /// `$.paging.next.after`
@@ -574,39 +545,35 @@ pub struct NotesListMeta {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub next_link: Option<String>,
 }
-impl airbyte_agent_runtime::record::Record for NotesListMeta {
+impl record::Record for NotesListMeta {
     const NAME: &'static str = "NotesListMeta";
     fn field_index(key: &str) -> Option<usize> {
         match key {
-            "next_cursor" => Some(0usize),
-            "next_link" => Some(1usize),
+            "next_cursor" => Some(0),
+            "next_link" => Some(1),
             _ => None,
         }
     }
-    fn set_field<'de, __M: airbyte_agent_runtime::serde::de::MapAccess<'de>>(
+    fn set_field<'de, __M: serde::de::MapAccess<'de>>(
         &mut self,
         index: usize,
         map: &mut __M,
-    ) -> ::std::result::Result<(), __M::Error> {
+    ) -> Result<(), __M::Error> {
         match index {
-            0usize => self.next_cursor = map.next_value()?,
-            1usize => self.next_link = map.next_value()?,
-            _ => {
-                map.next_value::<airbyte_agent_runtime::serde::de::IgnoredAny>()?;
-            }
+            0 => self.next_cursor = map.next_value()?,
+            1 => self.next_link = map.next_value()?,
+            _ => drop(map.next_value::<serde::de::IgnoredAny>()?),
         }
         Ok(())
     }
 }
-impl<'de> airbyte_agent_runtime::serde::Deserialize<'de> for NotesListMeta {
-    fn deserialize<__D: airbyte_agent_runtime::serde::Deserializer<'de>>(
-        deserializer: __D,
-    ) -> ::std::result::Result<Self, __D::Error> {
-        airbyte_agent_runtime::record::deserialize(deserializer)
+impl<'de> serde::Deserialize<'de> for NotesListMeta {
+    fn deserialize<__D: serde::Deserializer<'de>>(d: __D) -> Result<Self, __D::Error> {
+        record::deserialize(d)
     }
 }
 /// Property values to change, keyed by property name.
-#[derive(Debug, Clone, Default, airbyte_agent_runtime::serde::Serialize)]
+#[derive(Debug, Clone, Default, serde::Serialize)]
 #[serde(crate = "airbyte_agent_runtime::serde")]
 pub struct NotesUpdateProperties {
     /// Note text; HTML is allowed.
@@ -619,36 +586,32 @@ pub struct NotesUpdateProperties {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub hubspot_owner_id: Option<String>,
 }
-impl airbyte_agent_runtime::record::Record for NotesUpdateProperties {
+impl record::Record for NotesUpdateProperties {
     const NAME: &'static str = "NotesUpdateProperties";
     fn field_index(key: &str) -> Option<usize> {
         match key {
-            "hs_note_body" => Some(0usize),
-            "hs_timestamp" => Some(1usize),
-            "hubspot_owner_id" => Some(2usize),
+            "hs_note_body" => Some(0),
+            "hs_timestamp" => Some(1),
+            "hubspot_owner_id" => Some(2),
             _ => None,
         }
     }
-    fn set_field<'de, __M: airbyte_agent_runtime::serde::de::MapAccess<'de>>(
+    fn set_field<'de, __M: serde::de::MapAccess<'de>>(
         &mut self,
         index: usize,
         map: &mut __M,
-    ) -> ::std::result::Result<(), __M::Error> {
+    ) -> Result<(), __M::Error> {
         match index {
-            0usize => self.hs_note_body = map.next_value()?,
-            1usize => self.hs_timestamp = map.next_value()?,
-            2usize => self.hubspot_owner_id = map.next_value()?,
-            _ => {
-                map.next_value::<airbyte_agent_runtime::serde::de::IgnoredAny>()?;
-            }
+            0 => self.hs_note_body = map.next_value()?,
+            1 => self.hs_timestamp = map.next_value()?,
+            2 => self.hubspot_owner_id = map.next_value()?,
+            _ => drop(map.next_value::<serde::de::IgnoredAny>()?),
         }
         Ok(())
     }
 }
-impl<'de> airbyte_agent_runtime::serde::Deserialize<'de> for NotesUpdateProperties {
-    fn deserialize<__D: airbyte_agent_runtime::serde::Deserializer<'de>>(
-        deserializer: __D,
-    ) -> ::std::result::Result<Self, __D::Error> {
-        airbyte_agent_runtime::record::deserialize(deserializer)
+impl<'de> serde::Deserialize<'de> for NotesUpdateProperties {
+    fn deserialize<__D: serde::Deserializer<'de>>(d: __D) -> Result<Self, __D::Error> {
+        record::deserialize(d)
     }
 }

@@ -2,7 +2,7 @@
 
 //! Entity `objects`: handle, request builders and record types.
 use airbyte_agent_runtime::serde_json::{Map, Value};
-use airbyte_agent_runtime::{Client, Page, PageStream, Params, Result};
+use airbyte_agent_runtime::{Client, Page, PageStream, Params, Result, record, serde};
 impl crate::HubspotConnector {
     /// A record of any object type, including custom objects.
     pub fn objects(&self) -> Objects {
@@ -102,16 +102,11 @@ impl ObjectsListRequest {
     }
     /// Send the request.
     pub async fn send(self) -> Result<Page<CrmObject, ObjectsListMeta>> {
-        self.client
-            .call_list::<
-                CrmObject,
-                ObjectsListMeta,
-            >(&crate::descriptor::OBJECTS[0usize], self.params)
-            .await
+        self.client.call_list(&crate::descriptor::OBJECTS[0], self.params).await
     }
     /// Every page, lazily, following the operation's pagination.
     pub fn pages(self) -> PageStream<CrmObject, ObjectsListMeta> {
-        self.client.pages(&crate::descriptor::OBJECTS[0usize], self.params)
+        self.client.pages(&crate::descriptor::OBJECTS[0], self.params)
     }
     /// The parameters collected so far (wire names).
     pub fn params(&self) -> &Params {
@@ -177,9 +172,7 @@ impl ObjectsGetRequest {
     }
     /// Send the request.
     pub async fn send(self) -> Result<CrmObject> {
-        self.client
-            .call_record::<CrmObject>(&crate::descriptor::OBJECTS[1usize], self.params)
-            .await
+        self.client.call_record(&crate::descriptor::OBJECTS[1], self.params).await
     }
     /// The parameters collected so far (wire names).
     pub fn params(&self) -> &Params {
@@ -196,7 +189,7 @@ impl ::std::future::IntoFuture for ObjectsGetRequest {
     }
 }
 /// A record of any object type, including custom objects.
-#[derive(Debug, Clone, Default, airbyte_agent_runtime::serde::Serialize)]
+#[derive(Debug, Clone, Default, serde::Serialize)]
 #[serde(crate = "airbyte_agent_runtime::serde")]
 pub struct CrmObject {
     /// Unique identifier of this object.
@@ -230,55 +223,51 @@ pub struct CrmObject {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub url: Option<String>,
 }
-impl airbyte_agent_runtime::record::Record for CrmObject {
+impl record::Record for CrmObject {
     const NAME: &'static str = "CrmObject";
     fn field_index(key: &str) -> Option<usize> {
         match key {
-            "id" => Some(0usize),
-            "properties" => Some(1usize),
-            "createdAt" => Some(2usize),
-            "updatedAt" => Some(3usize),
-            "archived" => Some(4usize),
-            "archivedAt" => Some(5usize),
-            "propertiesWithHistory" => Some(6usize),
-            "associations" => Some(7usize),
-            "objectWriteTraceId" => Some(8usize),
-            "url" => Some(9usize),
+            "id" => Some(0),
+            "properties" => Some(1),
+            "createdAt" => Some(2),
+            "updatedAt" => Some(3),
+            "archived" => Some(4),
+            "archivedAt" => Some(5),
+            "propertiesWithHistory" => Some(6),
+            "associations" => Some(7),
+            "objectWriteTraceId" => Some(8),
+            "url" => Some(9),
             _ => None,
         }
     }
-    fn set_field<'de, __M: airbyte_agent_runtime::serde::de::MapAccess<'de>>(
+    fn set_field<'de, __M: serde::de::MapAccess<'de>>(
         &mut self,
         index: usize,
         map: &mut __M,
-    ) -> ::std::result::Result<(), __M::Error> {
+    ) -> Result<(), __M::Error> {
         match index {
-            0usize => self.id = map.next_value()?,
-            1usize => self.properties = map.next_value()?,
-            2usize => self.created_at = map.next_value()?,
-            3usize => self.updated_at = map.next_value()?,
-            4usize => self.archived = map.next_value()?,
-            5usize => self.archived_at = map.next_value()?,
-            6usize => self.properties_with_history = map.next_value()?,
-            7usize => self.associations = map.next_value()?,
-            8usize => self.object_write_trace_id = map.next_value()?,
-            9usize => self.url = map.next_value()?,
-            _ => {
-                map.next_value::<airbyte_agent_runtime::serde::de::IgnoredAny>()?;
-            }
+            0 => self.id = map.next_value()?,
+            1 => self.properties = map.next_value()?,
+            2 => self.created_at = map.next_value()?,
+            3 => self.updated_at = map.next_value()?,
+            4 => self.archived = map.next_value()?,
+            5 => self.archived_at = map.next_value()?,
+            6 => self.properties_with_history = map.next_value()?,
+            7 => self.associations = map.next_value()?,
+            8 => self.object_write_trace_id = map.next_value()?,
+            9 => self.url = map.next_value()?,
+            _ => drop(map.next_value::<serde::de::IgnoredAny>()?),
         }
         Ok(())
     }
 }
-impl<'de> airbyte_agent_runtime::serde::Deserialize<'de> for CrmObject {
-    fn deserialize<__D: airbyte_agent_runtime::serde::Deserializer<'de>>(
-        deserializer: __D,
-    ) -> ::std::result::Result<Self, __D::Error> {
-        airbyte_agent_runtime::record::deserialize(deserializer)
+impl<'de> serde::Deserialize<'de> for CrmObject {
+    fn deserialize<__D: serde::Deserializer<'de>>(d: __D) -> Result<Self, __D::Error> {
+        record::deserialize(d)
     }
 }
 /// Property values of the object, keyed by property name.
-#[derive(Debug, Clone, Default, airbyte_agent_runtime::serde::Serialize)]
+#[derive(Debug, Clone, Default, serde::Serialize)]
 #[serde(crate = "airbyte_agent_runtime::serde")]
 pub struct CrmObjectProperties {
     /// `hs_createdate`
@@ -291,41 +280,37 @@ pub struct CrmObjectProperties {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub hs_object_id: Option<String>,
 }
-impl airbyte_agent_runtime::record::Record for CrmObjectProperties {
+impl record::Record for CrmObjectProperties {
     const NAME: &'static str = "CrmObjectProperties";
     fn field_index(key: &str) -> Option<usize> {
         match key {
-            "hs_createdate" => Some(0usize),
-            "hs_lastmodifieddate" => Some(1usize),
-            "hs_object_id" => Some(2usize),
+            "hs_createdate" => Some(0),
+            "hs_lastmodifieddate" => Some(1),
+            "hs_object_id" => Some(2),
             _ => None,
         }
     }
-    fn set_field<'de, __M: airbyte_agent_runtime::serde::de::MapAccess<'de>>(
+    fn set_field<'de, __M: serde::de::MapAccess<'de>>(
         &mut self,
         index: usize,
         map: &mut __M,
-    ) -> ::std::result::Result<(), __M::Error> {
+    ) -> Result<(), __M::Error> {
         match index {
-            0usize => self.hs_createdate = map.next_value()?,
-            1usize => self.hs_lastmodifieddate = map.next_value()?,
-            2usize => self.hs_object_id = map.next_value()?,
-            _ => {
-                map.next_value::<airbyte_agent_runtime::serde::de::IgnoredAny>()?;
-            }
+            0 => self.hs_createdate = map.next_value()?,
+            1 => self.hs_lastmodifieddate = map.next_value()?,
+            2 => self.hs_object_id = map.next_value()?,
+            _ => drop(map.next_value::<serde::de::IgnoredAny>()?),
         }
         Ok(())
     }
 }
-impl<'de> airbyte_agent_runtime::serde::Deserialize<'de> for CrmObjectProperties {
-    fn deserialize<__D: airbyte_agent_runtime::serde::Deserializer<'de>>(
-        deserializer: __D,
-    ) -> ::std::result::Result<Self, __D::Error> {
-        airbyte_agent_runtime::record::deserialize(deserializer)
+impl<'de> serde::Deserialize<'de> for CrmObjectProperties {
+    fn deserialize<__D: serde::Deserializer<'de>>(d: __D) -> Result<Self, __D::Error> {
+        record::deserialize(d)
     }
 }
 /// Metadata returned by `objects.list` next to the records.
-#[derive(Debug, Clone, Default, airbyte_agent_runtime::serde::Serialize)]
+#[derive(Debug, Clone, Default, serde::Serialize)]
 #[serde(crate = "airbyte_agent_runtime::serde")]
 pub struct ObjectsListMeta {
     /// `$.paging.next.after`
@@ -335,34 +320,30 @@ pub struct ObjectsListMeta {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub next_link: Option<String>,
 }
-impl airbyte_agent_runtime::record::Record for ObjectsListMeta {
+impl record::Record for ObjectsListMeta {
     const NAME: &'static str = "ObjectsListMeta";
     fn field_index(key: &str) -> Option<usize> {
         match key {
-            "next_cursor" => Some(0usize),
-            "next_link" => Some(1usize),
+            "next_cursor" => Some(0),
+            "next_link" => Some(1),
             _ => None,
         }
     }
-    fn set_field<'de, __M: airbyte_agent_runtime::serde::de::MapAccess<'de>>(
+    fn set_field<'de, __M: serde::de::MapAccess<'de>>(
         &mut self,
         index: usize,
         map: &mut __M,
-    ) -> ::std::result::Result<(), __M::Error> {
+    ) -> Result<(), __M::Error> {
         match index {
-            0usize => self.next_cursor = map.next_value()?,
-            1usize => self.next_link = map.next_value()?,
-            _ => {
-                map.next_value::<airbyte_agent_runtime::serde::de::IgnoredAny>()?;
-            }
+            0 => self.next_cursor = map.next_value()?,
+            1 => self.next_link = map.next_value()?,
+            _ => drop(map.next_value::<serde::de::IgnoredAny>()?),
         }
         Ok(())
     }
 }
-impl<'de> airbyte_agent_runtime::serde::Deserialize<'de> for ObjectsListMeta {
-    fn deserialize<__D: airbyte_agent_runtime::serde::Deserializer<'de>>(
-        deserializer: __D,
-    ) -> ::std::result::Result<Self, __D::Error> {
-        airbyte_agent_runtime::record::deserialize(deserializer)
+impl<'de> serde::Deserialize<'de> for ObjectsListMeta {
+    fn deserialize<__D: serde::Deserializer<'de>>(d: __D) -> Result<Self, __D::Error> {
+        record::deserialize(d)
     }
 }

@@ -2,7 +2,7 @@
 
 //! Entity `schemas`: handle, request builders and record types.
 use airbyte_agent_runtime::serde_json::Value;
-use airbyte_agent_runtime::{Client, Page, PageStream, Params, Result};
+use airbyte_agent_runtime::{Client, Page, PageStream, Params, Result, record, serde};
 impl crate::HubspotConnector {
     /// Definition of a custom object type.
     pub fn schemas(&self) -> Schemas {
@@ -59,16 +59,11 @@ impl SchemasListRequest {
     }
     /// Send the request.
     pub async fn send(self) -> Result<Page<Schema, SchemasListMeta>> {
-        self.client
-            .call_list::<
-                Schema,
-                SchemasListMeta,
-            >(&crate::descriptor::SCHEMAS[0usize], self.params)
-            .await
+        self.client.call_list(&crate::descriptor::SCHEMAS[0], self.params).await
     }
     /// Every page, lazily, following the operation's pagination.
     pub fn pages(self) -> PageStream<Schema, SchemasListMeta> {
-        self.client.pages(&crate::descriptor::SCHEMAS[0usize], self.params)
+        self.client.pages(&crate::descriptor::SCHEMAS[0], self.params)
     }
     /// The parameters collected so far (wire names).
     pub fn params(&self) -> &Params {
@@ -98,9 +93,7 @@ pub struct SchemasGetRequest {
 impl SchemasGetRequest {
     /// Send the request.
     pub async fn send(self) -> Result<Schema> {
-        self.client
-            .call_record::<Schema>(&crate::descriptor::SCHEMAS[1usize], self.params)
-            .await
+        self.client.call_record(&crate::descriptor::SCHEMAS[1], self.params).await
     }
     /// The parameters collected so far (wire names).
     pub fn params(&self) -> &Params {
@@ -117,7 +110,7 @@ impl ::std::future::IntoFuture for SchemasGetRequest {
     }
 }
 /// Definition of a custom object type.
-#[derive(Debug, Clone, Default, airbyte_agent_runtime::serde::Serialize)]
+#[derive(Debug, Clone, Default, serde::Serialize)]
 #[serde(crate = "airbyte_agent_runtime::serde")]
 pub struct Schema {
     /// Unique identifier of this schema.
@@ -187,99 +180,91 @@ pub struct Schema {
     #[serde(rename = "updatedAt", skip_serializing_if = "Option::is_none")]
     pub updated_at: Option<String>,
 }
-impl airbyte_agent_runtime::record::Record for Schema {
+impl record::Record for Schema {
     const NAME: &'static str = "Schema";
     fn field_index(key: &str) -> Option<usize> {
         match key {
-            "id" => Some(0usize),
-            "name" => Some(1usize),
-            "labels" => Some(2usize),
-            "objectTypeId" => Some(3usize),
-            "fullyQualifiedName" => Some(4usize),
-            "requiredProperties" => Some(5usize),
-            "searchableProperties" => Some(6usize),
-            "primaryDisplayProperty" => Some(7usize),
-            "secondaryDisplayProperties" => Some(8usize),
-            "description" => Some(9usize),
-            "allowsSensitiveProperties" => Some(10usize),
-            "archived" => Some(11usize),
-            "restorable" => Some(12usize),
-            "metaType" => Some(13usize),
-            "createdByUserId" => Some(14usize),
-            "updatedByUserId" => Some(15usize),
-            "properties" => Some(16usize),
-            "associations" => Some(17usize),
-            "createdAt" => Some(18usize),
-            "updatedAt" => Some(19usize),
+            "id" => Some(0),
+            "name" => Some(1),
+            "labels" => Some(2),
+            "objectTypeId" => Some(3),
+            "fullyQualifiedName" => Some(4),
+            "requiredProperties" => Some(5),
+            "searchableProperties" => Some(6),
+            "primaryDisplayProperty" => Some(7),
+            "secondaryDisplayProperties" => Some(8),
+            "description" => Some(9),
+            "allowsSensitiveProperties" => Some(10),
+            "archived" => Some(11),
+            "restorable" => Some(12),
+            "metaType" => Some(13),
+            "createdByUserId" => Some(14),
+            "updatedByUserId" => Some(15),
+            "properties" => Some(16),
+            "associations" => Some(17),
+            "createdAt" => Some(18),
+            "updatedAt" => Some(19),
             _ => None,
         }
     }
-    fn set_field<'de, __M: airbyte_agent_runtime::serde::de::MapAccess<'de>>(
+    fn set_field<'de, __M: serde::de::MapAccess<'de>>(
         &mut self,
         index: usize,
         map: &mut __M,
-    ) -> ::std::result::Result<(), __M::Error> {
+    ) -> Result<(), __M::Error> {
         match index {
-            0usize => self.id = map.next_value()?,
-            1usize => self.name = map.next_value()?,
-            2usize => self.labels = map.next_value()?,
-            3usize => self.object_type_id = map.next_value()?,
-            4usize => self.fully_qualified_name = map.next_value()?,
-            5usize => {
+            0 => self.id = map.next_value()?,
+            1 => self.name = map.next_value()?,
+            2 => self.labels = map.next_value()?,
+            3 => self.object_type_id = map.next_value()?,
+            4 => self.fully_qualified_name = map.next_value()?,
+            5 => {
                 self.required_properties = map
-                    .next_value::<airbyte_agent_runtime::record::SkipNulls<String>>()?
+                    .next_value::<record::SkipNulls<String>>()?
                     .0;
             }
-            6usize => {
+            6 => {
                 self.searchable_properties = map
-                    .next_value::<airbyte_agent_runtime::record::SkipNulls<String>>()?
+                    .next_value::<record::SkipNulls<String>>()?
                     .0;
             }
-            7usize => self.primary_display_property = map.next_value()?,
-            8usize => {
+            7 => self.primary_display_property = map.next_value()?,
+            8 => {
                 self.secondary_display_properties = map
-                    .next_value::<airbyte_agent_runtime::record::SkipNulls<String>>()?
+                    .next_value::<record::SkipNulls<String>>()?
                     .0;
             }
-            9usize => self.description = map.next_value()?,
-            10usize => self.allows_sensitive_properties = map.next_value()?,
-            11usize => self.archived = map.next_value()?,
-            12usize => self.restorable = map.next_value()?,
-            13usize => self.meta_type = map.next_value()?,
-            14usize => self.created_by_user_id = map.next_value()?,
-            15usize => self.updated_by_user_id = map.next_value()?,
-            16usize => {
+            9 => self.description = map.next_value()?,
+            10 => self.allows_sensitive_properties = map.next_value()?,
+            11 => self.archived = map.next_value()?,
+            12 => self.restorable = map.next_value()?,
+            13 => self.meta_type = map.next_value()?,
+            14 => self.created_by_user_id = map.next_value()?,
+            15 => self.updated_by_user_id = map.next_value()?,
+            16 => {
                 self.properties = map
-                    .next_value::<
-                        airbyte_agent_runtime::record::SkipNulls<SchemaPropertiesItem>,
-                    >()?
+                    .next_value::<record::SkipNulls<SchemaPropertiesItem>>()?
                     .0;
             }
-            17usize => {
+            17 => {
                 self.associations = map
-                    .next_value::<
-                        airbyte_agent_runtime::record::SkipNulls<SchemaAssociationsItem>,
-                    >()?
+                    .next_value::<record::SkipNulls<SchemaAssociationsItem>>()?
                     .0;
             }
-            18usize => self.created_at = map.next_value()?,
-            19usize => self.updated_at = map.next_value()?,
-            _ => {
-                map.next_value::<airbyte_agent_runtime::serde::de::IgnoredAny>()?;
-            }
+            18 => self.created_at = map.next_value()?,
+            19 => self.updated_at = map.next_value()?,
+            _ => drop(map.next_value::<serde::de::IgnoredAny>()?),
         }
         Ok(())
     }
 }
-impl<'de> airbyte_agent_runtime::serde::Deserialize<'de> for Schema {
-    fn deserialize<__D: airbyte_agent_runtime::serde::Deserializer<'de>>(
-        deserializer: __D,
-    ) -> ::std::result::Result<Self, __D::Error> {
-        airbyte_agent_runtime::record::deserialize(deserializer)
+impl<'de> serde::Deserialize<'de> for Schema {
+    fn deserialize<__D: serde::Deserializer<'de>>(d: __D) -> Result<Self, __D::Error> {
+        record::deserialize(d)
     }
 }
 /// Object describing the labels.
-#[derive(Debug, Clone, Default, airbyte_agent_runtime::serde::Serialize)]
+#[derive(Debug, Clone, Default, serde::Serialize)]
 #[serde(crate = "airbyte_agent_runtime::serde")]
 pub struct SchemaLabels {
     /// `singular`
@@ -289,39 +274,35 @@ pub struct SchemaLabels {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub plural: Option<String>,
 }
-impl airbyte_agent_runtime::record::Record for SchemaLabels {
+impl record::Record for SchemaLabels {
     const NAME: &'static str = "SchemaLabels";
     fn field_index(key: &str) -> Option<usize> {
         match key {
-            "singular" => Some(0usize),
-            "plural" => Some(1usize),
+            "singular" => Some(0),
+            "plural" => Some(1),
             _ => None,
         }
     }
-    fn set_field<'de, __M: airbyte_agent_runtime::serde::de::MapAccess<'de>>(
+    fn set_field<'de, __M: serde::de::MapAccess<'de>>(
         &mut self,
         index: usize,
         map: &mut __M,
-    ) -> ::std::result::Result<(), __M::Error> {
+    ) -> Result<(), __M::Error> {
         match index {
-            0usize => self.singular = map.next_value()?,
-            1usize => self.plural = map.next_value()?,
-            _ => {
-                map.next_value::<airbyte_agent_runtime::serde::de::IgnoredAny>()?;
-            }
+            0 => self.singular = map.next_value()?,
+            1 => self.plural = map.next_value()?,
+            _ => drop(map.next_value::<serde::de::IgnoredAny>()?),
         }
         Ok(())
     }
 }
-impl<'de> airbyte_agent_runtime::serde::Deserialize<'de> for SchemaLabels {
-    fn deserialize<__D: airbyte_agent_runtime::serde::Deserializer<'de>>(
-        deserializer: __D,
-    ) -> ::std::result::Result<Self, __D::Error> {
-        airbyte_agent_runtime::record::deserialize(deserializer)
+impl<'de> serde::Deserialize<'de> for SchemaLabels {
+    fn deserialize<__D: serde::Deserializer<'de>>(d: __D) -> Result<Self, __D::Error> {
+        record::deserialize(d)
     }
 }
 /// The `SchemaPropertiesItem` object.
-#[derive(Debug, Clone, Default, airbyte_agent_runtime::serde::Serialize)]
+#[derive(Debug, Clone, Default, serde::Serialize)]
 #[serde(crate = "airbyte_agent_runtime::serde")]
 pub struct SchemaPropertiesItem {
     /// `name`
@@ -391,79 +372,75 @@ pub struct SchemaPropertiesItem {
     #[serde(rename = "modificationMetadata", skip_serializing_if = "Option::is_none")]
     pub modification_metadata: Option<SchemaPropertiesItemModificationMetadata>,
 }
-impl airbyte_agent_runtime::record::Record for SchemaPropertiesItem {
+impl record::Record for SchemaPropertiesItem {
     const NAME: &'static str = "SchemaPropertiesItem";
     fn field_index(key: &str) -> Option<usize> {
         match key {
-            "name" => Some(0usize),
-            "label" => Some(1usize),
-            "type" => Some(2usize),
-            "fieldType" => Some(3usize),
-            "description" => Some(4usize),
-            "groupName" => Some(5usize),
-            "displayOrder" => Some(6usize),
-            "calculated" => Some(7usize),
-            "externalOptions" => Some(8usize),
-            "archived" => Some(9usize),
-            "hasUniqueValue" => Some(10usize),
-            "hidden" => Some(11usize),
-            "formField" => Some(12usize),
-            "dataSensitivity" => Some(13usize),
-            "hubspotDefined" => Some(14usize),
-            "updatedAt" => Some(15usize),
-            "createdAt" => Some(16usize),
-            "options" => Some(17usize),
-            "createdUserId" => Some(18usize),
-            "updatedUserId" => Some(19usize),
-            "showCurrencySymbol" => Some(20usize),
-            "modificationMetadata" => Some(21usize),
+            "name" => Some(0),
+            "label" => Some(1),
+            "type" => Some(2),
+            "fieldType" => Some(3),
+            "description" => Some(4),
+            "groupName" => Some(5),
+            "displayOrder" => Some(6),
+            "calculated" => Some(7),
+            "externalOptions" => Some(8),
+            "archived" => Some(9),
+            "hasUniqueValue" => Some(10),
+            "hidden" => Some(11),
+            "formField" => Some(12),
+            "dataSensitivity" => Some(13),
+            "hubspotDefined" => Some(14),
+            "updatedAt" => Some(15),
+            "createdAt" => Some(16),
+            "options" => Some(17),
+            "createdUserId" => Some(18),
+            "updatedUserId" => Some(19),
+            "showCurrencySymbol" => Some(20),
+            "modificationMetadata" => Some(21),
             _ => None,
         }
     }
-    fn set_field<'de, __M: airbyte_agent_runtime::serde::de::MapAccess<'de>>(
+    fn set_field<'de, __M: serde::de::MapAccess<'de>>(
         &mut self,
         index: usize,
         map: &mut __M,
-    ) -> ::std::result::Result<(), __M::Error> {
+    ) -> Result<(), __M::Error> {
         match index {
-            0usize => self.name = map.next_value()?,
-            1usize => self.label = map.next_value()?,
-            2usize => self.type_ = map.next_value()?,
-            3usize => self.field_type = map.next_value()?,
-            4usize => self.description = map.next_value()?,
-            5usize => self.group_name = map.next_value()?,
-            6usize => self.display_order = map.next_value()?,
-            7usize => self.calculated = map.next_value()?,
-            8usize => self.external_options = map.next_value()?,
-            9usize => self.archived = map.next_value()?,
-            10usize => self.has_unique_value = map.next_value()?,
-            11usize => self.hidden = map.next_value()?,
-            12usize => self.form_field = map.next_value()?,
-            13usize => self.data_sensitivity = map.next_value()?,
-            14usize => self.hubspot_defined = map.next_value()?,
-            15usize => self.updated_at = map.next_value()?,
-            16usize => self.created_at = map.next_value()?,
-            17usize => self.options = map.next_value()?,
-            18usize => self.created_user_id = map.next_value()?,
-            19usize => self.updated_user_id = map.next_value()?,
-            20usize => self.show_currency_symbol = map.next_value()?,
-            21usize => self.modification_metadata = map.next_value()?,
-            _ => {
-                map.next_value::<airbyte_agent_runtime::serde::de::IgnoredAny>()?;
-            }
+            0 => self.name = map.next_value()?,
+            1 => self.label = map.next_value()?,
+            2 => self.type_ = map.next_value()?,
+            3 => self.field_type = map.next_value()?,
+            4 => self.description = map.next_value()?,
+            5 => self.group_name = map.next_value()?,
+            6 => self.display_order = map.next_value()?,
+            7 => self.calculated = map.next_value()?,
+            8 => self.external_options = map.next_value()?,
+            9 => self.archived = map.next_value()?,
+            10 => self.has_unique_value = map.next_value()?,
+            11 => self.hidden = map.next_value()?,
+            12 => self.form_field = map.next_value()?,
+            13 => self.data_sensitivity = map.next_value()?,
+            14 => self.hubspot_defined = map.next_value()?,
+            15 => self.updated_at = map.next_value()?,
+            16 => self.created_at = map.next_value()?,
+            17 => self.options = map.next_value()?,
+            18 => self.created_user_id = map.next_value()?,
+            19 => self.updated_user_id = map.next_value()?,
+            20 => self.show_currency_symbol = map.next_value()?,
+            21 => self.modification_metadata = map.next_value()?,
+            _ => drop(map.next_value::<serde::de::IgnoredAny>()?),
         }
         Ok(())
     }
 }
-impl<'de> airbyte_agent_runtime::serde::Deserialize<'de> for SchemaPropertiesItem {
-    fn deserialize<__D: airbyte_agent_runtime::serde::Deserializer<'de>>(
-        deserializer: __D,
-    ) -> ::std::result::Result<Self, __D::Error> {
-        airbyte_agent_runtime::record::deserialize(deserializer)
+impl<'de> serde::Deserialize<'de> for SchemaPropertiesItem {
+    fn deserialize<__D: serde::Deserializer<'de>>(d: __D) -> Result<Self, __D::Error> {
+        record::deserialize(d)
     }
 }
 /// The `SchemaPropertiesItemModificationMetadata` object.
-#[derive(Debug, Clone, Default, airbyte_agent_runtime::serde::Serialize)]
+#[derive(Debug, Clone, Default, serde::Serialize)]
 #[serde(crate = "airbyte_agent_runtime::serde")]
 pub struct SchemaPropertiesItemModificationMetadata {
     /// `archivable`
@@ -479,44 +456,39 @@ pub struct SchemaPropertiesItemModificationMetadata {
     #[serde(rename = "readOnlyOptions", skip_serializing_if = "Option::is_none")]
     pub read_only_options: Option<bool>,
 }
-impl airbyte_agent_runtime::record::Record for SchemaPropertiesItemModificationMetadata {
+impl record::Record for SchemaPropertiesItemModificationMetadata {
     const NAME: &'static str = "SchemaPropertiesItemModificationMetadata";
     fn field_index(key: &str) -> Option<usize> {
         match key {
-            "archivable" => Some(0usize),
-            "readOnlyDefinition" => Some(1usize),
-            "readOnlyValue" => Some(2usize),
-            "readOnlyOptions" => Some(3usize),
+            "archivable" => Some(0),
+            "readOnlyDefinition" => Some(1),
+            "readOnlyValue" => Some(2),
+            "readOnlyOptions" => Some(3),
             _ => None,
         }
     }
-    fn set_field<'de, __M: airbyte_agent_runtime::serde::de::MapAccess<'de>>(
+    fn set_field<'de, __M: serde::de::MapAccess<'de>>(
         &mut self,
         index: usize,
         map: &mut __M,
-    ) -> ::std::result::Result<(), __M::Error> {
+    ) -> Result<(), __M::Error> {
         match index {
-            0usize => self.archivable = map.next_value()?,
-            1usize => self.read_only_definition = map.next_value()?,
-            2usize => self.read_only_value = map.next_value()?,
-            3usize => self.read_only_options = map.next_value()?,
-            _ => {
-                map.next_value::<airbyte_agent_runtime::serde::de::IgnoredAny>()?;
-            }
+            0 => self.archivable = map.next_value()?,
+            1 => self.read_only_definition = map.next_value()?,
+            2 => self.read_only_value = map.next_value()?,
+            3 => self.read_only_options = map.next_value()?,
+            _ => drop(map.next_value::<serde::de::IgnoredAny>()?),
         }
         Ok(())
     }
 }
-impl<'de> airbyte_agent_runtime::serde::Deserialize<'de>
-for SchemaPropertiesItemModificationMetadata {
-    fn deserialize<__D: airbyte_agent_runtime::serde::Deserializer<'de>>(
-        deserializer: __D,
-    ) -> ::std::result::Result<Self, __D::Error> {
-        airbyte_agent_runtime::record::deserialize(deserializer)
+impl<'de> serde::Deserialize<'de> for SchemaPropertiesItemModificationMetadata {
+    fn deserialize<__D: serde::Deserializer<'de>>(d: __D) -> Result<Self, __D::Error> {
+        record::deserialize(d)
     }
 }
 /// The `SchemaAssociationsItem` object.
-#[derive(Debug, Clone, Default, airbyte_agent_runtime::serde::Serialize)]
+#[derive(Debug, Clone, Default, serde::Serialize)]
 #[serde(crate = "airbyte_agent_runtime::serde")]
 pub struct SchemaAssociationsItem {
     /// `fromObjectTypeId`
@@ -562,62 +534,58 @@ pub struct SchemaAssociationsItem {
     #[serde(rename = "updatedAt", skip_serializing_if = "Option::is_none")]
     pub updated_at: Option<String>,
 }
-impl airbyte_agent_runtime::record::Record for SchemaAssociationsItem {
+impl record::Record for SchemaAssociationsItem {
     const NAME: &'static str = "SchemaAssociationsItem";
     fn field_index(key: &str) -> Option<usize> {
         match key {
-            "fromObjectTypeId" => Some(0usize),
-            "toObjectTypeId" => Some(1usize),
-            "name" => Some(2usize),
-            "cardinality" => Some(3usize),
-            "id" => Some(4usize),
-            "inverseCardinality" => Some(5usize),
-            "hasUserEnforcedMaxToObjectIds" => Some(6usize),
-            "hasUserEnforcedMaxFromObjectIds" => Some(7usize),
-            "maxToObjectIds" => Some(8usize),
-            "maxFromObjectIds" => Some(9usize),
-            "createdAt" => Some(10usize),
-            "updatedAt" => Some(11usize),
+            "fromObjectTypeId" => Some(0),
+            "toObjectTypeId" => Some(1),
+            "name" => Some(2),
+            "cardinality" => Some(3),
+            "id" => Some(4),
+            "inverseCardinality" => Some(5),
+            "hasUserEnforcedMaxToObjectIds" => Some(6),
+            "hasUserEnforcedMaxFromObjectIds" => Some(7),
+            "maxToObjectIds" => Some(8),
+            "maxFromObjectIds" => Some(9),
+            "createdAt" => Some(10),
+            "updatedAt" => Some(11),
             _ => None,
         }
     }
-    fn set_field<'de, __M: airbyte_agent_runtime::serde::de::MapAccess<'de>>(
+    fn set_field<'de, __M: serde::de::MapAccess<'de>>(
         &mut self,
         index: usize,
         map: &mut __M,
-    ) -> ::std::result::Result<(), __M::Error> {
+    ) -> Result<(), __M::Error> {
         match index {
-            0usize => self.from_object_type_id = map.next_value()?,
-            1usize => self.to_object_type_id = map.next_value()?,
-            2usize => self.name = map.next_value()?,
-            3usize => self.cardinality = map.next_value()?,
-            4usize => self.id = map.next_value()?,
-            5usize => self.inverse_cardinality = map.next_value()?,
-            6usize => self.has_user_enforced_max_to_object_ids = map.next_value()?,
-            7usize => self.has_user_enforced_max_from_object_ids = map.next_value()?,
-            8usize => self.max_to_object_ids = map.next_value()?,
-            9usize => self.max_from_object_ids = map.next_value()?,
-            10usize => self.created_at = map.next_value()?,
-            11usize => self.updated_at = map.next_value()?,
-            _ => {
-                map.next_value::<airbyte_agent_runtime::serde::de::IgnoredAny>()?;
-            }
+            0 => self.from_object_type_id = map.next_value()?,
+            1 => self.to_object_type_id = map.next_value()?,
+            2 => self.name = map.next_value()?,
+            3 => self.cardinality = map.next_value()?,
+            4 => self.id = map.next_value()?,
+            5 => self.inverse_cardinality = map.next_value()?,
+            6 => self.has_user_enforced_max_to_object_ids = map.next_value()?,
+            7 => self.has_user_enforced_max_from_object_ids = map.next_value()?,
+            8 => self.max_to_object_ids = map.next_value()?,
+            9 => self.max_from_object_ids = map.next_value()?,
+            10 => self.created_at = map.next_value()?,
+            11 => self.updated_at = map.next_value()?,
+            _ => drop(map.next_value::<serde::de::IgnoredAny>()?),
         }
         Ok(())
     }
 }
-impl<'de> airbyte_agent_runtime::serde::Deserialize<'de> for SchemaAssociationsItem {
-    fn deserialize<__D: airbyte_agent_runtime::serde::Deserializer<'de>>(
-        deserializer: __D,
-    ) -> ::std::result::Result<Self, __D::Error> {
-        airbyte_agent_runtime::record::deserialize(deserializer)
+impl<'de> serde::Deserialize<'de> for SchemaAssociationsItem {
+    fn deserialize<__D: serde::Deserializer<'de>>(d: __D) -> Result<Self, __D::Error> {
+        record::deserialize(d)
     }
 }
 /// Metadata returned by `schemas.list` next to the records.
-#[derive(Debug, Clone, Default, airbyte_agent_runtime::serde::Serialize)]
+#[derive(Debug, Clone, Default, serde::Serialize)]
 #[serde(crate = "airbyte_agent_runtime::serde")]
 pub struct SchemasListMeta {}
-impl airbyte_agent_runtime::record::Record for SchemasListMeta {
+impl record::Record for SchemasListMeta {
     const NAME: &'static str = "SchemasListMeta";
     fn field_index(key: &str) -> Option<usize> {
         {
@@ -625,20 +593,18 @@ impl airbyte_agent_runtime::record::Record for SchemasListMeta {
             None
         }
     }
-    fn set_field<'de, __M: airbyte_agent_runtime::serde::de::MapAccess<'de>>(
+    fn set_field<'de, __M: serde::de::MapAccess<'de>>(
         &mut self,
         index: usize,
         map: &mut __M,
-    ) -> ::std::result::Result<(), __M::Error> {
+    ) -> Result<(), __M::Error> {
         let _ = index;
-        map.next_value::<airbyte_agent_runtime::serde::de::IgnoredAny>()?;
+        map.next_value::<serde::de::IgnoredAny>()?;
         Ok(())
     }
 }
-impl<'de> airbyte_agent_runtime::serde::Deserialize<'de> for SchemasListMeta {
-    fn deserialize<__D: airbyte_agent_runtime::serde::Deserializer<'de>>(
-        deserializer: __D,
-    ) -> ::std::result::Result<Self, __D::Error> {
-        airbyte_agent_runtime::record::deserialize(deserializer)
+impl<'de> serde::Deserialize<'de> for SchemasListMeta {
+    fn deserialize<__D: serde::Deserializer<'de>>(d: __D) -> Result<Self, __D::Error> {
+        record::deserialize(d)
     }
 }

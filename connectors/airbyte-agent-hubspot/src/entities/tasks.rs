@@ -2,7 +2,7 @@
 
 //! Entity `tasks`: handle, request builders and record types.
 use airbyte_agent_runtime::serde_json::{Map, Value};
-use airbyte_agent_runtime::{Client, Page, PageStream, Params, Result};
+use airbyte_agent_runtime::{Client, Page, PageStream, Params, Result, record, serde};
 use crate::types::*;
 impl crate::HubspotConnector {
     /// A task engagement.
@@ -104,9 +104,7 @@ impl TasksCreateRequest {
     }
     /// Send the request.
     pub async fn send(self) -> Result<TasksRecord> {
-        self.client
-            .call_record::<TasksRecord>(&crate::descriptor::TASKS[0usize], self.params)
-            .await
+        self.client.call_record(&crate::descriptor::TASKS[0], self.params).await
     }
     /// The parameters collected so far (wire names).
     pub fn params(&self) -> &Params {
@@ -175,16 +173,11 @@ impl TasksListRequest {
     }
     /// Send the request.
     pub async fn send(self) -> Result<Page<Task, TasksListMeta>> {
-        self.client
-            .call_list::<
-                Task,
-                TasksListMeta,
-            >(&crate::descriptor::TASKS[1usize], self.params)
-            .await
+        self.client.call_list(&crate::descriptor::TASKS[1], self.params).await
     }
     /// Every page, lazily, following the operation's pagination.
     pub fn pages(self) -> PageStream<Task, TasksListMeta> {
-        self.client.pages(&crate::descriptor::TASKS[1usize], self.params)
+        self.client.pages(&crate::descriptor::TASKS[1], self.params)
     }
     /// The parameters collected so far (wire names).
     pub fn params(&self) -> &Params {
@@ -210,9 +203,7 @@ pub struct TasksUpdateRequest {
 impl TasksUpdateRequest {
     /// Send the request.
     pub async fn send(self) -> Result<TasksRecord> {
-        self.client
-            .call_record::<TasksRecord>(&crate::descriptor::TASKS[2usize], self.params)
-            .await
+        self.client.call_record(&crate::descriptor::TASKS[2], self.params).await
     }
     /// The parameters collected so far (wire names).
     pub fn params(&self) -> &Params {
@@ -274,9 +265,7 @@ impl TasksGetRequest {
     }
     /// Send the request.
     pub async fn send(self) -> Result<TasksRecord> {
-        self.client
-            .call_record::<TasksRecord>(&crate::descriptor::TASKS[3usize], self.params)
-            .await
+        self.client.call_record(&crate::descriptor::TASKS[3], self.params).await
     }
     /// The parameters collected so far (wire names).
     pub fn params(&self) -> &Params {
@@ -302,9 +291,7 @@ pub struct TasksDeleteRequest {
 impl TasksDeleteRequest {
     /// Send the request.
     pub async fn send(self) -> Result<Task> {
-        self.client
-            .call_record::<Task>(&crate::descriptor::TASKS[4usize], self.params)
-            .await
+        self.client.call_record(&crate::descriptor::TASKS[4], self.params).await
     }
     /// The parameters collected so far (wire names).
     pub fn params(&self) -> &Params {
@@ -321,7 +308,7 @@ impl ::std::future::IntoFuture for TasksDeleteRequest {
     }
 }
 /// Property values to set, keyed by property name.
-#[derive(Debug, Clone, Default, airbyte_agent_runtime::serde::Serialize)]
+#[derive(Debug, Clone, Default, serde::Serialize)]
 #[serde(crate = "airbyte_agent_runtime::serde")]
 pub struct TasksCreateProperties {
     /// Task details; HTML is allowed.
@@ -349,51 +336,47 @@ pub struct TasksCreateProperties {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub hubspot_owner_id: Option<String>,
 }
-impl airbyte_agent_runtime::record::Record for TasksCreateProperties {
+impl record::Record for TasksCreateProperties {
     const NAME: &'static str = "TasksCreateProperties";
     fn field_index(key: &str) -> Option<usize> {
         match key {
-            "hs_task_body" => Some(0usize),
-            "hs_task_subject" => Some(1usize),
-            "hs_task_status" => Some(2usize),
-            "hs_task_priority" => Some(3usize),
-            "hs_task_type" => Some(4usize),
-            "hs_task_reminders" => Some(5usize),
-            "hs_timestamp" => Some(6usize),
-            "hubspot_owner_id" => Some(7usize),
+            "hs_task_body" => Some(0),
+            "hs_task_subject" => Some(1),
+            "hs_task_status" => Some(2),
+            "hs_task_priority" => Some(3),
+            "hs_task_type" => Some(4),
+            "hs_task_reminders" => Some(5),
+            "hs_timestamp" => Some(6),
+            "hubspot_owner_id" => Some(7),
             _ => None,
         }
     }
-    fn set_field<'de, __M: airbyte_agent_runtime::serde::de::MapAccess<'de>>(
+    fn set_field<'de, __M: serde::de::MapAccess<'de>>(
         &mut self,
         index: usize,
         map: &mut __M,
-    ) -> ::std::result::Result<(), __M::Error> {
+    ) -> Result<(), __M::Error> {
         match index {
-            0usize => self.hs_task_body = map.next_value()?,
-            1usize => self.hs_task_subject = map.next_value()?,
-            2usize => self.hs_task_status = map.next_value()?,
-            3usize => self.hs_task_priority = map.next_value()?,
-            4usize => self.hs_task_type = map.next_value()?,
-            5usize => self.hs_task_reminders = map.next_value()?,
-            6usize => self.hs_timestamp = map.next_value()?,
-            7usize => self.hubspot_owner_id = map.next_value()?,
-            _ => {
-                map.next_value::<airbyte_agent_runtime::serde::de::IgnoredAny>()?;
-            }
+            0 => self.hs_task_body = map.next_value()?,
+            1 => self.hs_task_subject = map.next_value()?,
+            2 => self.hs_task_status = map.next_value()?,
+            3 => self.hs_task_priority = map.next_value()?,
+            4 => self.hs_task_type = map.next_value()?,
+            5 => self.hs_task_reminders = map.next_value()?,
+            6 => self.hs_timestamp = map.next_value()?,
+            7 => self.hubspot_owner_id = map.next_value()?,
+            _ => drop(map.next_value::<serde::de::IgnoredAny>()?),
         }
         Ok(())
     }
 }
-impl<'de> airbyte_agent_runtime::serde::Deserialize<'de> for TasksCreateProperties {
-    fn deserialize<__D: airbyte_agent_runtime::serde::Deserializer<'de>>(
-        deserializer: __D,
-    ) -> ::std::result::Result<Self, __D::Error> {
-        airbyte_agent_runtime::record::deserialize(deserializer)
+impl<'de> serde::Deserialize<'de> for TasksCreateProperties {
+    fn deserialize<__D: serde::Deserializer<'de>>(d: __D) -> Result<Self, __D::Error> {
+        record::deserialize(d)
     }
 }
 /// A task engagement.
-#[derive(Debug, Clone, Default, airbyte_agent_runtime::serde::Serialize)]
+#[derive(Debug, Clone, Default, serde::Serialize)]
 #[serde(crate = "airbyte_agent_runtime::serde")]
 pub struct TasksRecord {
     /// Unique identifier of this task.
@@ -418,49 +401,45 @@ pub struct TasksRecord {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub associations: Option<Map<String, Value>>,
 }
-impl airbyte_agent_runtime::record::Record for TasksRecord {
+impl record::Record for TasksRecord {
     const NAME: &'static str = "TasksRecord";
     fn field_index(key: &str) -> Option<usize> {
         match key {
-            "id" => Some(0usize),
-            "properties" => Some(1usize),
-            "createdAt" => Some(2usize),
-            "updatedAt" => Some(3usize),
-            "archived" => Some(4usize),
-            "archivedAt" => Some(5usize),
-            "associations" => Some(6usize),
+            "id" => Some(0),
+            "properties" => Some(1),
+            "createdAt" => Some(2),
+            "updatedAt" => Some(3),
+            "archived" => Some(4),
+            "archivedAt" => Some(5),
+            "associations" => Some(6),
             _ => None,
         }
     }
-    fn set_field<'de, __M: airbyte_agent_runtime::serde::de::MapAccess<'de>>(
+    fn set_field<'de, __M: serde::de::MapAccess<'de>>(
         &mut self,
         index: usize,
         map: &mut __M,
-    ) -> ::std::result::Result<(), __M::Error> {
+    ) -> Result<(), __M::Error> {
         match index {
-            0usize => self.id = map.next_value()?,
-            1usize => self.properties = map.next_value()?,
-            2usize => self.created_at = map.next_value()?,
-            3usize => self.updated_at = map.next_value()?,
-            4usize => self.archived = map.next_value()?,
-            5usize => self.archived_at = map.next_value()?,
-            6usize => self.associations = map.next_value()?,
-            _ => {
-                map.next_value::<airbyte_agent_runtime::serde::de::IgnoredAny>()?;
-            }
+            0 => self.id = map.next_value()?,
+            1 => self.properties = map.next_value()?,
+            2 => self.created_at = map.next_value()?,
+            3 => self.updated_at = map.next_value()?,
+            4 => self.archived = map.next_value()?,
+            5 => self.archived_at = map.next_value()?,
+            6 => self.associations = map.next_value()?,
+            _ => drop(map.next_value::<serde::de::IgnoredAny>()?),
         }
         Ok(())
     }
 }
-impl<'de> airbyte_agent_runtime::serde::Deserialize<'de> for TasksRecord {
-    fn deserialize<__D: airbyte_agent_runtime::serde::Deserializer<'de>>(
-        deserializer: __D,
-    ) -> ::std::result::Result<Self, __D::Error> {
-        airbyte_agent_runtime::record::deserialize(deserializer)
+impl<'de> serde::Deserialize<'de> for TasksRecord {
+    fn deserialize<__D: serde::Deserializer<'de>>(d: __D) -> Result<Self, __D::Error> {
+        record::deserialize(d)
     }
 }
 /// Property values of the task, keyed by property name.
-#[derive(Debug, Clone, Default, airbyte_agent_runtime::serde::Serialize)]
+#[derive(Debug, Clone, Default, serde::Serialize)]
 #[serde(crate = "airbyte_agent_runtime::serde")]
 pub struct TasksRecordProperties {
     /// Task details; HTML is allowed.
@@ -497,57 +476,53 @@ pub struct TasksRecordProperties {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub hs_lastmodifieddate: Option<String>,
 }
-impl airbyte_agent_runtime::record::Record for TasksRecordProperties {
+impl record::Record for TasksRecordProperties {
     const NAME: &'static str = "TasksRecordProperties";
     fn field_index(key: &str) -> Option<usize> {
         match key {
-            "hs_task_body" => Some(0usize),
-            "hs_task_subject" => Some(1usize),
-            "hs_task_status" => Some(2usize),
-            "hs_task_priority" => Some(3usize),
-            "hs_task_type" => Some(4usize),
-            "hs_task_reminders" => Some(5usize),
-            "hs_timestamp" => Some(6usize),
-            "hubspot_owner_id" => Some(7usize),
-            "hs_object_id" => Some(8usize),
-            "hs_createdate" => Some(9usize),
-            "hs_lastmodifieddate" => Some(10usize),
+            "hs_task_body" => Some(0),
+            "hs_task_subject" => Some(1),
+            "hs_task_status" => Some(2),
+            "hs_task_priority" => Some(3),
+            "hs_task_type" => Some(4),
+            "hs_task_reminders" => Some(5),
+            "hs_timestamp" => Some(6),
+            "hubspot_owner_id" => Some(7),
+            "hs_object_id" => Some(8),
+            "hs_createdate" => Some(9),
+            "hs_lastmodifieddate" => Some(10),
             _ => None,
         }
     }
-    fn set_field<'de, __M: airbyte_agent_runtime::serde::de::MapAccess<'de>>(
+    fn set_field<'de, __M: serde::de::MapAccess<'de>>(
         &mut self,
         index: usize,
         map: &mut __M,
-    ) -> ::std::result::Result<(), __M::Error> {
+    ) -> Result<(), __M::Error> {
         match index {
-            0usize => self.hs_task_body = map.next_value()?,
-            1usize => self.hs_task_subject = map.next_value()?,
-            2usize => self.hs_task_status = map.next_value()?,
-            3usize => self.hs_task_priority = map.next_value()?,
-            4usize => self.hs_task_type = map.next_value()?,
-            5usize => self.hs_task_reminders = map.next_value()?,
-            6usize => self.hs_timestamp = map.next_value()?,
-            7usize => self.hubspot_owner_id = map.next_value()?,
-            8usize => self.hs_object_id = map.next_value()?,
-            9usize => self.hs_createdate = map.next_value()?,
-            10usize => self.hs_lastmodifieddate = map.next_value()?,
-            _ => {
-                map.next_value::<airbyte_agent_runtime::serde::de::IgnoredAny>()?;
-            }
+            0 => self.hs_task_body = map.next_value()?,
+            1 => self.hs_task_subject = map.next_value()?,
+            2 => self.hs_task_status = map.next_value()?,
+            3 => self.hs_task_priority = map.next_value()?,
+            4 => self.hs_task_type = map.next_value()?,
+            5 => self.hs_task_reminders = map.next_value()?,
+            6 => self.hs_timestamp = map.next_value()?,
+            7 => self.hubspot_owner_id = map.next_value()?,
+            8 => self.hs_object_id = map.next_value()?,
+            9 => self.hs_createdate = map.next_value()?,
+            10 => self.hs_lastmodifieddate = map.next_value()?,
+            _ => drop(map.next_value::<serde::de::IgnoredAny>()?),
         }
         Ok(())
     }
 }
-impl<'de> airbyte_agent_runtime::serde::Deserialize<'de> for TasksRecordProperties {
-    fn deserialize<__D: airbyte_agent_runtime::serde::Deserializer<'de>>(
-        deserializer: __D,
-    ) -> ::std::result::Result<Self, __D::Error> {
-        airbyte_agent_runtime::record::deserialize(deserializer)
+impl<'de> serde::Deserialize<'de> for TasksRecordProperties {
+    fn deserialize<__D: serde::Deserializer<'de>>(d: __D) -> Result<Self, __D::Error> {
+        record::deserialize(d)
     }
 }
 /// A task engagement.
-#[derive(Debug, Clone, Default, airbyte_agent_runtime::serde::Serialize)]
+#[derive(Debug, Clone, Default, serde::Serialize)]
 #[serde(crate = "airbyte_agent_runtime::serde")]
 pub struct Task {
     /// Unique identifier of this task.
@@ -572,49 +547,45 @@ pub struct Task {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub associations: Option<Map<String, Value>>,
 }
-impl airbyte_agent_runtime::record::Record for Task {
+impl record::Record for Task {
     const NAME: &'static str = "Task";
     fn field_index(key: &str) -> Option<usize> {
         match key {
-            "id" => Some(0usize),
-            "properties" => Some(1usize),
-            "createdAt" => Some(2usize),
-            "updatedAt" => Some(3usize),
-            "archived" => Some(4usize),
-            "archivedAt" => Some(5usize),
-            "associations" => Some(6usize),
+            "id" => Some(0),
+            "properties" => Some(1),
+            "createdAt" => Some(2),
+            "updatedAt" => Some(3),
+            "archived" => Some(4),
+            "archivedAt" => Some(5),
+            "associations" => Some(6),
             _ => None,
         }
     }
-    fn set_field<'de, __M: airbyte_agent_runtime::serde::de::MapAccess<'de>>(
+    fn set_field<'de, __M: serde::de::MapAccess<'de>>(
         &mut self,
         index: usize,
         map: &mut __M,
-    ) -> ::std::result::Result<(), __M::Error> {
+    ) -> Result<(), __M::Error> {
         match index {
-            0usize => self.id = map.next_value()?,
-            1usize => self.properties = map.next_value()?,
-            2usize => self.created_at = map.next_value()?,
-            3usize => self.updated_at = map.next_value()?,
-            4usize => self.archived = map.next_value()?,
-            5usize => self.archived_at = map.next_value()?,
-            6usize => self.associations = map.next_value()?,
-            _ => {
-                map.next_value::<airbyte_agent_runtime::serde::de::IgnoredAny>()?;
-            }
+            0 => self.id = map.next_value()?,
+            1 => self.properties = map.next_value()?,
+            2 => self.created_at = map.next_value()?,
+            3 => self.updated_at = map.next_value()?,
+            4 => self.archived = map.next_value()?,
+            5 => self.archived_at = map.next_value()?,
+            6 => self.associations = map.next_value()?,
+            _ => drop(map.next_value::<serde::de::IgnoredAny>()?),
         }
         Ok(())
     }
 }
-impl<'de> airbyte_agent_runtime::serde::Deserialize<'de> for Task {
-    fn deserialize<__D: airbyte_agent_runtime::serde::Deserializer<'de>>(
-        deserializer: __D,
-    ) -> ::std::result::Result<Self, __D::Error> {
-        airbyte_agent_runtime::record::deserialize(deserializer)
+impl<'de> serde::Deserialize<'de> for Task {
+    fn deserialize<__D: serde::Deserializer<'de>>(d: __D) -> Result<Self, __D::Error> {
+        record::deserialize(d)
     }
 }
 /// Metadata returned by `tasks.list` next to the records.
-#[derive(Debug, Clone, Default, airbyte_agent_runtime::serde::Serialize)]
+#[derive(Debug, Clone, Default, serde::Serialize)]
 #[serde(crate = "airbyte_agent_runtime::serde")]
 pub struct TasksListMeta {
     /// `$.paging.next.after`
@@ -624,39 +595,35 @@ pub struct TasksListMeta {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub next_link: Option<String>,
 }
-impl airbyte_agent_runtime::record::Record for TasksListMeta {
+impl record::Record for TasksListMeta {
     const NAME: &'static str = "TasksListMeta";
     fn field_index(key: &str) -> Option<usize> {
         match key {
-            "next_cursor" => Some(0usize),
-            "next_link" => Some(1usize),
+            "next_cursor" => Some(0),
+            "next_link" => Some(1),
             _ => None,
         }
     }
-    fn set_field<'de, __M: airbyte_agent_runtime::serde::de::MapAccess<'de>>(
+    fn set_field<'de, __M: serde::de::MapAccess<'de>>(
         &mut self,
         index: usize,
         map: &mut __M,
-    ) -> ::std::result::Result<(), __M::Error> {
+    ) -> Result<(), __M::Error> {
         match index {
-            0usize => self.next_cursor = map.next_value()?,
-            1usize => self.next_link = map.next_value()?,
-            _ => {
-                map.next_value::<airbyte_agent_runtime::serde::de::IgnoredAny>()?;
-            }
+            0 => self.next_cursor = map.next_value()?,
+            1 => self.next_link = map.next_value()?,
+            _ => drop(map.next_value::<serde::de::IgnoredAny>()?),
         }
         Ok(())
     }
 }
-impl<'de> airbyte_agent_runtime::serde::Deserialize<'de> for TasksListMeta {
-    fn deserialize<__D: airbyte_agent_runtime::serde::Deserializer<'de>>(
-        deserializer: __D,
-    ) -> ::std::result::Result<Self, __D::Error> {
-        airbyte_agent_runtime::record::deserialize(deserializer)
+impl<'de> serde::Deserialize<'de> for TasksListMeta {
+    fn deserialize<__D: serde::Deserializer<'de>>(d: __D) -> Result<Self, __D::Error> {
+        record::deserialize(d)
     }
 }
 /// Property values to change, keyed by property name.
-#[derive(Debug, Clone, Default, airbyte_agent_runtime::serde::Serialize)]
+#[derive(Debug, Clone, Default, serde::Serialize)]
 #[serde(crate = "airbyte_agent_runtime::serde")]
 pub struct TasksUpdateProperties {
     /// Task details; HTML is allowed.
@@ -684,46 +651,42 @@ pub struct TasksUpdateProperties {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub hubspot_owner_id: Option<String>,
 }
-impl airbyte_agent_runtime::record::Record for TasksUpdateProperties {
+impl record::Record for TasksUpdateProperties {
     const NAME: &'static str = "TasksUpdateProperties";
     fn field_index(key: &str) -> Option<usize> {
         match key {
-            "hs_task_body" => Some(0usize),
-            "hs_task_subject" => Some(1usize),
-            "hs_task_status" => Some(2usize),
-            "hs_task_priority" => Some(3usize),
-            "hs_task_type" => Some(4usize),
-            "hs_task_reminders" => Some(5usize),
-            "hs_timestamp" => Some(6usize),
-            "hubspot_owner_id" => Some(7usize),
+            "hs_task_body" => Some(0),
+            "hs_task_subject" => Some(1),
+            "hs_task_status" => Some(2),
+            "hs_task_priority" => Some(3),
+            "hs_task_type" => Some(4),
+            "hs_task_reminders" => Some(5),
+            "hs_timestamp" => Some(6),
+            "hubspot_owner_id" => Some(7),
             _ => None,
         }
     }
-    fn set_field<'de, __M: airbyte_agent_runtime::serde::de::MapAccess<'de>>(
+    fn set_field<'de, __M: serde::de::MapAccess<'de>>(
         &mut self,
         index: usize,
         map: &mut __M,
-    ) -> ::std::result::Result<(), __M::Error> {
+    ) -> Result<(), __M::Error> {
         match index {
-            0usize => self.hs_task_body = map.next_value()?,
-            1usize => self.hs_task_subject = map.next_value()?,
-            2usize => self.hs_task_status = map.next_value()?,
-            3usize => self.hs_task_priority = map.next_value()?,
-            4usize => self.hs_task_type = map.next_value()?,
-            5usize => self.hs_task_reminders = map.next_value()?,
-            6usize => self.hs_timestamp = map.next_value()?,
-            7usize => self.hubspot_owner_id = map.next_value()?,
-            _ => {
-                map.next_value::<airbyte_agent_runtime::serde::de::IgnoredAny>()?;
-            }
+            0 => self.hs_task_body = map.next_value()?,
+            1 => self.hs_task_subject = map.next_value()?,
+            2 => self.hs_task_status = map.next_value()?,
+            3 => self.hs_task_priority = map.next_value()?,
+            4 => self.hs_task_type = map.next_value()?,
+            5 => self.hs_task_reminders = map.next_value()?,
+            6 => self.hs_timestamp = map.next_value()?,
+            7 => self.hubspot_owner_id = map.next_value()?,
+            _ => drop(map.next_value::<serde::de::IgnoredAny>()?),
         }
         Ok(())
     }
 }
-impl<'de> airbyte_agent_runtime::serde::Deserialize<'de> for TasksUpdateProperties {
-    fn deserialize<__D: airbyte_agent_runtime::serde::Deserializer<'de>>(
-        deserializer: __D,
-    ) -> ::std::result::Result<Self, __D::Error> {
-        airbyte_agent_runtime::record::deserialize(deserializer)
+impl<'de> serde::Deserialize<'de> for TasksUpdateProperties {
+    fn deserialize<__D: serde::Deserializer<'de>>(d: __D) -> Result<Self, __D::Error> {
+        record::deserialize(d)
     }
 }

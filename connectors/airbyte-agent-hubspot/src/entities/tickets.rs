@@ -2,7 +2,7 @@
 
 //! Entity `tickets`: handle, request builders and record types.
 use airbyte_agent_runtime::serde_json::{Map, Value};
-use airbyte_agent_runtime::{Client, Page, PageStream, Params, Result};
+use airbyte_agent_runtime::{Client, Page, PageStream, Params, Result, record, serde};
 use crate::types::*;
 impl crate::HubspotConnector {
     /// A customer support request.
@@ -95,11 +95,7 @@ pub struct TicketsCreateRequest {
 impl TicketsCreateRequest {
     /// Send the request.
     pub async fn send(self) -> Result<TicketsRecord> {
-        self.client
-            .call_record::<
-                TicketsRecord,
-            >(&crate::descriptor::TICKETS[0usize], self.params)
-            .await
+        self.client.call_record(&crate::descriptor::TICKETS[0], self.params).await
     }
     /// The parameters collected so far (wire names).
     pub fn params(&self) -> &Params {
@@ -168,16 +164,11 @@ impl TicketsListRequest {
     }
     /// Send the request.
     pub async fn send(self) -> Result<Page<Ticket, TicketsListMeta>> {
-        self.client
-            .call_list::<
-                Ticket,
-                TicketsListMeta,
-            >(&crate::descriptor::TICKETS[1usize], self.params)
-            .await
+        self.client.call_list(&crate::descriptor::TICKETS[1], self.params).await
     }
     /// Every page, lazily, following the operation's pagination.
     pub fn pages(self) -> PageStream<Ticket, TicketsListMeta> {
-        self.client.pages(&crate::descriptor::TICKETS[1usize], self.params)
+        self.client.pages(&crate::descriptor::TICKETS[1], self.params)
     }
     /// The parameters collected so far (wire names).
     pub fn params(&self) -> &Params {
@@ -207,11 +198,7 @@ pub struct TicketsUpdateRequest {
 impl TicketsUpdateRequest {
     /// Send the request.
     pub async fn send(self) -> Result<TicketsRecord> {
-        self.client
-            .call_record::<
-                TicketsRecord,
-            >(&crate::descriptor::TICKETS[2usize], self.params)
-            .await
+        self.client.call_record(&crate::descriptor::TICKETS[2], self.params).await
     }
     /// The parameters collected so far (wire names).
     pub fn params(&self) -> &Params {
@@ -273,11 +260,7 @@ impl TicketsGetRequest {
     }
     /// Send the request.
     pub async fn send(self) -> Result<TicketsRecord> {
-        self.client
-            .call_record::<
-                TicketsRecord,
-            >(&crate::descriptor::TICKETS[3usize], self.params)
-            .await
+        self.client.call_record(&crate::descriptor::TICKETS[3], self.params).await
     }
     /// The parameters collected so far (wire names).
     pub fn params(&self) -> &Params {
@@ -345,16 +328,11 @@ impl TicketsSearchRequest {
     }
     /// Send the request.
     pub async fn send(self) -> Result<Page<Ticket, TicketsSearchMeta>> {
-        self.client
-            .call_list::<
-                Ticket,
-                TicketsSearchMeta,
-            >(&crate::descriptor::TICKETS[4usize], self.params)
-            .await
+        self.client.call_list(&crate::descriptor::TICKETS[4], self.params).await
     }
     /// Every page, lazily, following the operation's pagination.
     pub fn pages(self) -> PageStream<Ticket, TicketsSearchMeta> {
-        self.client.pages(&crate::descriptor::TICKETS[4usize], self.params)
+        self.client.pages(&crate::descriptor::TICKETS[4], self.params)
     }
     /// The parameters collected so far (wire names).
     pub fn params(&self) -> &Params {
@@ -375,7 +353,7 @@ impl ::std::future::IntoFuture for TicketsSearchRequest {
     }
 }
 /// Property values to set, keyed by property name.
-#[derive(Debug, Clone, Default, airbyte_agent_runtime::serde::Serialize)]
+#[derive(Debug, Clone, Default, serde::Serialize)]
 #[serde(crate = "airbyte_agent_runtime::serde")]
 pub struct TicketsCreateProperties {
     /// Ticket subject.
@@ -400,49 +378,45 @@ pub struct TicketsCreateProperties {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub hubspot_owner_id: Option<String>,
 }
-impl airbyte_agent_runtime::record::Record for TicketsCreateProperties {
+impl record::Record for TicketsCreateProperties {
     const NAME: &'static str = "TicketsCreateProperties";
     fn field_index(key: &str) -> Option<usize> {
         match key {
-            "subject" => Some(0usize),
-            "content" => Some(1usize),
-            "hs_pipeline" => Some(2usize),
-            "hs_pipeline_stage" => Some(3usize),
-            "hs_ticket_priority" => Some(4usize),
-            "hs_ticket_category" => Some(5usize),
-            "hubspot_owner_id" => Some(6usize),
+            "subject" => Some(0),
+            "content" => Some(1),
+            "hs_pipeline" => Some(2),
+            "hs_pipeline_stage" => Some(3),
+            "hs_ticket_priority" => Some(4),
+            "hs_ticket_category" => Some(5),
+            "hubspot_owner_id" => Some(6),
             _ => None,
         }
     }
-    fn set_field<'de, __M: airbyte_agent_runtime::serde::de::MapAccess<'de>>(
+    fn set_field<'de, __M: serde::de::MapAccess<'de>>(
         &mut self,
         index: usize,
         map: &mut __M,
-    ) -> ::std::result::Result<(), __M::Error> {
+    ) -> Result<(), __M::Error> {
         match index {
-            0usize => self.subject = map.next_value()?,
-            1usize => self.content = map.next_value()?,
-            2usize => self.hs_pipeline = map.next_value()?,
-            3usize => self.hs_pipeline_stage = map.next_value()?,
-            4usize => self.hs_ticket_priority = map.next_value()?,
-            5usize => self.hs_ticket_category = map.next_value()?,
-            6usize => self.hubspot_owner_id = map.next_value()?,
-            _ => {
-                map.next_value::<airbyte_agent_runtime::serde::de::IgnoredAny>()?;
-            }
+            0 => self.subject = map.next_value()?,
+            1 => self.content = map.next_value()?,
+            2 => self.hs_pipeline = map.next_value()?,
+            3 => self.hs_pipeline_stage = map.next_value()?,
+            4 => self.hs_ticket_priority = map.next_value()?,
+            5 => self.hs_ticket_category = map.next_value()?,
+            6 => self.hubspot_owner_id = map.next_value()?,
+            _ => drop(map.next_value::<serde::de::IgnoredAny>()?),
         }
         Ok(())
     }
 }
-impl<'de> airbyte_agent_runtime::serde::Deserialize<'de> for TicketsCreateProperties {
-    fn deserialize<__D: airbyte_agent_runtime::serde::Deserializer<'de>>(
-        deserializer: __D,
-    ) -> ::std::result::Result<Self, __D::Error> {
-        airbyte_agent_runtime::record::deserialize(deserializer)
+impl<'de> serde::Deserialize<'de> for TicketsCreateProperties {
+    fn deserialize<__D: serde::Deserializer<'de>>(d: __D) -> Result<Self, __D::Error> {
+        record::deserialize(d)
     }
 }
 /// A customer support request.
-#[derive(Debug, Clone, Default, airbyte_agent_runtime::serde::Serialize)]
+#[derive(Debug, Clone, Default, serde::Serialize)]
 #[serde(crate = "airbyte_agent_runtime::serde")]
 pub struct TicketsRecord {
     /// Unique identifier of this ticket.
@@ -476,55 +450,51 @@ pub struct TicketsRecord {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub url: Option<String>,
 }
-impl airbyte_agent_runtime::record::Record for TicketsRecord {
+impl record::Record for TicketsRecord {
     const NAME: &'static str = "TicketsRecord";
     fn field_index(key: &str) -> Option<usize> {
         match key {
-            "id" => Some(0usize),
-            "properties" => Some(1usize),
-            "createdAt" => Some(2usize),
-            "updatedAt" => Some(3usize),
-            "archived" => Some(4usize),
-            "archivedAt" => Some(5usize),
-            "propertiesWithHistory" => Some(6usize),
-            "associations" => Some(7usize),
-            "objectWriteTraceId" => Some(8usize),
-            "url" => Some(9usize),
+            "id" => Some(0),
+            "properties" => Some(1),
+            "createdAt" => Some(2),
+            "updatedAt" => Some(3),
+            "archived" => Some(4),
+            "archivedAt" => Some(5),
+            "propertiesWithHistory" => Some(6),
+            "associations" => Some(7),
+            "objectWriteTraceId" => Some(8),
+            "url" => Some(9),
             _ => None,
         }
     }
-    fn set_field<'de, __M: airbyte_agent_runtime::serde::de::MapAccess<'de>>(
+    fn set_field<'de, __M: serde::de::MapAccess<'de>>(
         &mut self,
         index: usize,
         map: &mut __M,
-    ) -> ::std::result::Result<(), __M::Error> {
+    ) -> Result<(), __M::Error> {
         match index {
-            0usize => self.id = map.next_value()?,
-            1usize => self.properties = map.next_value()?,
-            2usize => self.created_at = map.next_value()?,
-            3usize => self.updated_at = map.next_value()?,
-            4usize => self.archived = map.next_value()?,
-            5usize => self.archived_at = map.next_value()?,
-            6usize => self.properties_with_history = map.next_value()?,
-            7usize => self.associations = map.next_value()?,
-            8usize => self.object_write_trace_id = map.next_value()?,
-            9usize => self.url = map.next_value()?,
-            _ => {
-                map.next_value::<airbyte_agent_runtime::serde::de::IgnoredAny>()?;
-            }
+            0 => self.id = map.next_value()?,
+            1 => self.properties = map.next_value()?,
+            2 => self.created_at = map.next_value()?,
+            3 => self.updated_at = map.next_value()?,
+            4 => self.archived = map.next_value()?,
+            5 => self.archived_at = map.next_value()?,
+            6 => self.properties_with_history = map.next_value()?,
+            7 => self.associations = map.next_value()?,
+            8 => self.object_write_trace_id = map.next_value()?,
+            9 => self.url = map.next_value()?,
+            _ => drop(map.next_value::<serde::de::IgnoredAny>()?),
         }
         Ok(())
     }
 }
-impl<'de> airbyte_agent_runtime::serde::Deserialize<'de> for TicketsRecord {
-    fn deserialize<__D: airbyte_agent_runtime::serde::Deserializer<'de>>(
-        deserializer: __D,
-    ) -> ::std::result::Result<Self, __D::Error> {
-        airbyte_agent_runtime::record::deserialize(deserializer)
+impl<'de> serde::Deserialize<'de> for TicketsRecord {
+    fn deserialize<__D: serde::Deserializer<'de>>(d: __D) -> Result<Self, __D::Error> {
+        record::deserialize(d)
     }
 }
 /// Property values of the ticket, keyed by property name.
-#[derive(Debug, Clone, Default, airbyte_agent_runtime::serde::Serialize)]
+#[derive(Debug, Clone, Default, serde::Serialize)]
 #[serde(crate = "airbyte_agent_runtime::serde")]
 pub struct TicketsRecordProperties {
     /// `content`
@@ -555,53 +525,49 @@ pub struct TicketsRecordProperties {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub subject: Option<String>,
 }
-impl airbyte_agent_runtime::record::Record for TicketsRecordProperties {
+impl record::Record for TicketsRecordProperties {
     const NAME: &'static str = "TicketsRecordProperties";
     fn field_index(key: &str) -> Option<usize> {
         match key {
-            "content" => Some(0usize),
-            "createdate" => Some(1usize),
-            "hs_lastmodifieddate" => Some(2usize),
-            "hs_object_id" => Some(3usize),
-            "hs_pipeline" => Some(4usize),
-            "hs_pipeline_stage" => Some(5usize),
-            "hs_ticket_category" => Some(6usize),
-            "hs_ticket_priority" => Some(7usize),
-            "subject" => Some(8usize),
+            "content" => Some(0),
+            "createdate" => Some(1),
+            "hs_lastmodifieddate" => Some(2),
+            "hs_object_id" => Some(3),
+            "hs_pipeline" => Some(4),
+            "hs_pipeline_stage" => Some(5),
+            "hs_ticket_category" => Some(6),
+            "hs_ticket_priority" => Some(7),
+            "subject" => Some(8),
             _ => None,
         }
     }
-    fn set_field<'de, __M: airbyte_agent_runtime::serde::de::MapAccess<'de>>(
+    fn set_field<'de, __M: serde::de::MapAccess<'de>>(
         &mut self,
         index: usize,
         map: &mut __M,
-    ) -> ::std::result::Result<(), __M::Error> {
+    ) -> Result<(), __M::Error> {
         match index {
-            0usize => self.content = map.next_value()?,
-            1usize => self.createdate = map.next_value()?,
-            2usize => self.hs_lastmodifieddate = map.next_value()?,
-            3usize => self.hs_object_id = map.next_value()?,
-            4usize => self.hs_pipeline = map.next_value()?,
-            5usize => self.hs_pipeline_stage = map.next_value()?,
-            6usize => self.hs_ticket_category = map.next_value()?,
-            7usize => self.hs_ticket_priority = map.next_value()?,
-            8usize => self.subject = map.next_value()?,
-            _ => {
-                map.next_value::<airbyte_agent_runtime::serde::de::IgnoredAny>()?;
-            }
+            0 => self.content = map.next_value()?,
+            1 => self.createdate = map.next_value()?,
+            2 => self.hs_lastmodifieddate = map.next_value()?,
+            3 => self.hs_object_id = map.next_value()?,
+            4 => self.hs_pipeline = map.next_value()?,
+            5 => self.hs_pipeline_stage = map.next_value()?,
+            6 => self.hs_ticket_category = map.next_value()?,
+            7 => self.hs_ticket_priority = map.next_value()?,
+            8 => self.subject = map.next_value()?,
+            _ => drop(map.next_value::<serde::de::IgnoredAny>()?),
         }
         Ok(())
     }
 }
-impl<'de> airbyte_agent_runtime::serde::Deserialize<'de> for TicketsRecordProperties {
-    fn deserialize<__D: airbyte_agent_runtime::serde::Deserializer<'de>>(
-        deserializer: __D,
-    ) -> ::std::result::Result<Self, __D::Error> {
-        airbyte_agent_runtime::record::deserialize(deserializer)
+impl<'de> serde::Deserialize<'de> for TicketsRecordProperties {
+    fn deserialize<__D: serde::Deserializer<'de>>(d: __D) -> Result<Self, __D::Error> {
+        record::deserialize(d)
     }
 }
 /// A customer support request.
-#[derive(Debug, Clone, Default, airbyte_agent_runtime::serde::Serialize)]
+#[derive(Debug, Clone, Default, serde::Serialize)]
 #[serde(crate = "airbyte_agent_runtime::serde")]
 pub struct Ticket {
     /// Unique identifier of this ticket.
@@ -635,55 +601,51 @@ pub struct Ticket {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub url: Option<String>,
 }
-impl airbyte_agent_runtime::record::Record for Ticket {
+impl record::Record for Ticket {
     const NAME: &'static str = "Ticket";
     fn field_index(key: &str) -> Option<usize> {
         match key {
-            "id" => Some(0usize),
-            "properties" => Some(1usize),
-            "createdAt" => Some(2usize),
-            "updatedAt" => Some(3usize),
-            "archived" => Some(4usize),
-            "archivedAt" => Some(5usize),
-            "propertiesWithHistory" => Some(6usize),
-            "associations" => Some(7usize),
-            "objectWriteTraceId" => Some(8usize),
-            "url" => Some(9usize),
+            "id" => Some(0),
+            "properties" => Some(1),
+            "createdAt" => Some(2),
+            "updatedAt" => Some(3),
+            "archived" => Some(4),
+            "archivedAt" => Some(5),
+            "propertiesWithHistory" => Some(6),
+            "associations" => Some(7),
+            "objectWriteTraceId" => Some(8),
+            "url" => Some(9),
             _ => None,
         }
     }
-    fn set_field<'de, __M: airbyte_agent_runtime::serde::de::MapAccess<'de>>(
+    fn set_field<'de, __M: serde::de::MapAccess<'de>>(
         &mut self,
         index: usize,
         map: &mut __M,
-    ) -> ::std::result::Result<(), __M::Error> {
+    ) -> Result<(), __M::Error> {
         match index {
-            0usize => self.id = map.next_value()?,
-            1usize => self.properties = map.next_value()?,
-            2usize => self.created_at = map.next_value()?,
-            3usize => self.updated_at = map.next_value()?,
-            4usize => self.archived = map.next_value()?,
-            5usize => self.archived_at = map.next_value()?,
-            6usize => self.properties_with_history = map.next_value()?,
-            7usize => self.associations = map.next_value()?,
-            8usize => self.object_write_trace_id = map.next_value()?,
-            9usize => self.url = map.next_value()?,
-            _ => {
-                map.next_value::<airbyte_agent_runtime::serde::de::IgnoredAny>()?;
-            }
+            0 => self.id = map.next_value()?,
+            1 => self.properties = map.next_value()?,
+            2 => self.created_at = map.next_value()?,
+            3 => self.updated_at = map.next_value()?,
+            4 => self.archived = map.next_value()?,
+            5 => self.archived_at = map.next_value()?,
+            6 => self.properties_with_history = map.next_value()?,
+            7 => self.associations = map.next_value()?,
+            8 => self.object_write_trace_id = map.next_value()?,
+            9 => self.url = map.next_value()?,
+            _ => drop(map.next_value::<serde::de::IgnoredAny>()?),
         }
         Ok(())
     }
 }
-impl<'de> airbyte_agent_runtime::serde::Deserialize<'de> for Ticket {
-    fn deserialize<__D: airbyte_agent_runtime::serde::Deserializer<'de>>(
-        deserializer: __D,
-    ) -> ::std::result::Result<Self, __D::Error> {
-        airbyte_agent_runtime::record::deserialize(deserializer)
+impl<'de> serde::Deserialize<'de> for Ticket {
+    fn deserialize<__D: serde::Deserializer<'de>>(d: __D) -> Result<Self, __D::Error> {
+        record::deserialize(d)
     }
 }
 /// Metadata returned by `tickets.list` next to the records.
-#[derive(Debug, Clone, Default, airbyte_agent_runtime::serde::Serialize)]
+#[derive(Debug, Clone, Default, serde::Serialize)]
 #[serde(crate = "airbyte_agent_runtime::serde")]
 pub struct TicketsListMeta {
     /// `$.paging.next.after`
@@ -693,39 +655,35 @@ pub struct TicketsListMeta {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub next_link: Option<String>,
 }
-impl airbyte_agent_runtime::record::Record for TicketsListMeta {
+impl record::Record for TicketsListMeta {
     const NAME: &'static str = "TicketsListMeta";
     fn field_index(key: &str) -> Option<usize> {
         match key {
-            "next_cursor" => Some(0usize),
-            "next_link" => Some(1usize),
+            "next_cursor" => Some(0),
+            "next_link" => Some(1),
             _ => None,
         }
     }
-    fn set_field<'de, __M: airbyte_agent_runtime::serde::de::MapAccess<'de>>(
+    fn set_field<'de, __M: serde::de::MapAccess<'de>>(
         &mut self,
         index: usize,
         map: &mut __M,
-    ) -> ::std::result::Result<(), __M::Error> {
+    ) -> Result<(), __M::Error> {
         match index {
-            0usize => self.next_cursor = map.next_value()?,
-            1usize => self.next_link = map.next_value()?,
-            _ => {
-                map.next_value::<airbyte_agent_runtime::serde::de::IgnoredAny>()?;
-            }
+            0 => self.next_cursor = map.next_value()?,
+            1 => self.next_link = map.next_value()?,
+            _ => drop(map.next_value::<serde::de::IgnoredAny>()?),
         }
         Ok(())
     }
 }
-impl<'de> airbyte_agent_runtime::serde::Deserialize<'de> for TicketsListMeta {
-    fn deserialize<__D: airbyte_agent_runtime::serde::Deserializer<'de>>(
-        deserializer: __D,
-    ) -> ::std::result::Result<Self, __D::Error> {
-        airbyte_agent_runtime::record::deserialize(deserializer)
+impl<'de> serde::Deserialize<'de> for TicketsListMeta {
+    fn deserialize<__D: serde::Deserializer<'de>>(d: __D) -> Result<Self, __D::Error> {
+        record::deserialize(d)
     }
 }
 /// Property values to change, keyed by property name.
-#[derive(Debug, Clone, Default, airbyte_agent_runtime::serde::Serialize)]
+#[derive(Debug, Clone, Default, serde::Serialize)]
 #[serde(crate = "airbyte_agent_runtime::serde")]
 pub struct TicketsUpdateProperties {
     /// Ticket subject.
@@ -750,49 +708,45 @@ pub struct TicketsUpdateProperties {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub hubspot_owner_id: Option<String>,
 }
-impl airbyte_agent_runtime::record::Record for TicketsUpdateProperties {
+impl record::Record for TicketsUpdateProperties {
     const NAME: &'static str = "TicketsUpdateProperties";
     fn field_index(key: &str) -> Option<usize> {
         match key {
-            "subject" => Some(0usize),
-            "content" => Some(1usize),
-            "hs_pipeline" => Some(2usize),
-            "hs_pipeline_stage" => Some(3usize),
-            "hs_ticket_priority" => Some(4usize),
-            "hs_ticket_category" => Some(5usize),
-            "hubspot_owner_id" => Some(6usize),
+            "subject" => Some(0),
+            "content" => Some(1),
+            "hs_pipeline" => Some(2),
+            "hs_pipeline_stage" => Some(3),
+            "hs_ticket_priority" => Some(4),
+            "hs_ticket_category" => Some(5),
+            "hubspot_owner_id" => Some(6),
             _ => None,
         }
     }
-    fn set_field<'de, __M: airbyte_agent_runtime::serde::de::MapAccess<'de>>(
+    fn set_field<'de, __M: serde::de::MapAccess<'de>>(
         &mut self,
         index: usize,
         map: &mut __M,
-    ) -> ::std::result::Result<(), __M::Error> {
+    ) -> Result<(), __M::Error> {
         match index {
-            0usize => self.subject = map.next_value()?,
-            1usize => self.content = map.next_value()?,
-            2usize => self.hs_pipeline = map.next_value()?,
-            3usize => self.hs_pipeline_stage = map.next_value()?,
-            4usize => self.hs_ticket_priority = map.next_value()?,
-            5usize => self.hs_ticket_category = map.next_value()?,
-            6usize => self.hubspot_owner_id = map.next_value()?,
-            _ => {
-                map.next_value::<airbyte_agent_runtime::serde::de::IgnoredAny>()?;
-            }
+            0 => self.subject = map.next_value()?,
+            1 => self.content = map.next_value()?,
+            2 => self.hs_pipeline = map.next_value()?,
+            3 => self.hs_pipeline_stage = map.next_value()?,
+            4 => self.hs_ticket_priority = map.next_value()?,
+            5 => self.hs_ticket_category = map.next_value()?,
+            6 => self.hubspot_owner_id = map.next_value()?,
+            _ => drop(map.next_value::<serde::de::IgnoredAny>()?),
         }
         Ok(())
     }
 }
-impl<'de> airbyte_agent_runtime::serde::Deserialize<'de> for TicketsUpdateProperties {
-    fn deserialize<__D: airbyte_agent_runtime::serde::Deserializer<'de>>(
-        deserializer: __D,
-    ) -> ::std::result::Result<Self, __D::Error> {
-        airbyte_agent_runtime::record::deserialize(deserializer)
+impl<'de> serde::Deserialize<'de> for TicketsUpdateProperties {
+    fn deserialize<__D: serde::Deserializer<'de>>(d: __D) -> Result<Self, __D::Error> {
+        record::deserialize(d)
     }
 }
 /// Metadata returned by `tickets.search` next to the records.
-#[derive(Debug, Clone, Default, airbyte_agent_runtime::serde::Serialize)]
+#[derive(Debug, Clone, Default, serde::Serialize)]
 #[serde(crate = "airbyte_agent_runtime::serde")]
 pub struct TicketsSearchMeta {
     /// `$.total`
@@ -805,36 +759,32 @@ pub struct TicketsSearchMeta {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub next_link: Option<String>,
 }
-impl airbyte_agent_runtime::record::Record for TicketsSearchMeta {
+impl record::Record for TicketsSearchMeta {
     const NAME: &'static str = "TicketsSearchMeta";
     fn field_index(key: &str) -> Option<usize> {
         match key {
-            "total" => Some(0usize),
-            "next_cursor" => Some(1usize),
-            "next_link" => Some(2usize),
+            "total" => Some(0),
+            "next_cursor" => Some(1),
+            "next_link" => Some(2),
             _ => None,
         }
     }
-    fn set_field<'de, __M: airbyte_agent_runtime::serde::de::MapAccess<'de>>(
+    fn set_field<'de, __M: serde::de::MapAccess<'de>>(
         &mut self,
         index: usize,
         map: &mut __M,
-    ) -> ::std::result::Result<(), __M::Error> {
+    ) -> Result<(), __M::Error> {
         match index {
-            0usize => self.total = map.next_value()?,
-            1usize => self.next_cursor = map.next_value()?,
-            2usize => self.next_link = map.next_value()?,
-            _ => {
-                map.next_value::<airbyte_agent_runtime::serde::de::IgnoredAny>()?;
-            }
+            0 => self.total = map.next_value()?,
+            1 => self.next_cursor = map.next_value()?,
+            2 => self.next_link = map.next_value()?,
+            _ => drop(map.next_value::<serde::de::IgnoredAny>()?),
         }
         Ok(())
     }
 }
-impl<'de> airbyte_agent_runtime::serde::Deserialize<'de> for TicketsSearchMeta {
-    fn deserialize<__D: airbyte_agent_runtime::serde::Deserializer<'de>>(
-        deserializer: __D,
-    ) -> ::std::result::Result<Self, __D::Error> {
-        airbyte_agent_runtime::record::deserialize(deserializer)
+impl<'de> serde::Deserialize<'de> for TicketsSearchMeta {
+    fn deserialize<__D: serde::Deserializer<'de>>(d: __D) -> Result<Self, __D::Error> {
+        record::deserialize(d)
     }
 }

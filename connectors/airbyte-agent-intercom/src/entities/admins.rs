@@ -2,7 +2,7 @@
 
 //! Entity `admins`: handle, request builders and record types.
 use airbyte_agent_runtime::serde_json::Value;
-use airbyte_agent_runtime::{Client, Page, PageStream, Params, Result};
+use airbyte_agent_runtime::{Client, Page, PageStream, Params, Result, record, serde};
 impl crate::IntercomConnector {
     /// An admin (teammate) of the workspace.
     pub fn admins(&self) -> Admins {
@@ -59,16 +59,11 @@ impl AdminsListRequest {
     }
     /// Send the request.
     pub async fn send(self) -> Result<Page<Admin, AdminsListMeta>> {
-        self.client
-            .call_list::<
-                Admin,
-                AdminsListMeta,
-            >(&crate::descriptor::ADMINS[0usize], self.params)
-            .await
+        self.client.call_list(&crate::descriptor::ADMINS[0], self.params).await
     }
     /// Every page, lazily, following the operation's pagination.
     pub fn pages(self) -> PageStream<Admin, AdminsListMeta> {
-        self.client.pages(&crate::descriptor::ADMINS[0usize], self.params)
+        self.client.pages(&crate::descriptor::ADMINS[0], self.params)
     }
     /// The parameters collected so far (wire names).
     pub fn params(&self) -> &Params {
@@ -105,9 +100,7 @@ impl AdminsGetRequest {
     }
     /// Send the request.
     pub async fn send(self) -> Result<Admin> {
-        self.client
-            .call_record::<Admin>(&crate::descriptor::ADMINS[1usize], self.params)
-            .await
+        self.client.call_record(&crate::descriptor::ADMINS[1], self.params).await
     }
     /// The parameters collected so far (wire names).
     pub fn params(&self) -> &Params {
@@ -124,7 +117,7 @@ impl ::std::future::IntoFuture for AdminsGetRequest {
     }
 }
 /// An admin (teammate) of the workspace.
-#[derive(Debug, Clone, Default, airbyte_agent_runtime::serde::Serialize)]
+#[derive(Debug, Clone, Default, serde::Serialize)]
 #[serde(crate = "airbyte_agent_runtime::serde")]
 pub struct Admin {
     /// Object type of the admin.
@@ -161,61 +154,53 @@ pub struct Admin {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub avatar: Option<Avatar>,
 }
-impl airbyte_agent_runtime::record::Record for Admin {
+impl record::Record for Admin {
     const NAME: &'static str = "Admin";
     fn field_index(key: &str) -> Option<usize> {
         match key {
-            "type" => Some(0usize),
-            "id" => Some(1usize),
-            "name" => Some(2usize),
-            "email" => Some(3usize),
-            "email_verified" => Some(4usize),
-            "job_title" => Some(5usize),
-            "away_mode_enabled" => Some(6usize),
-            "away_mode_reassign" => Some(7usize),
-            "has_inbox_seat" => Some(8usize),
-            "team_ids" => Some(9usize),
-            "avatar" => Some(10usize),
+            "type" => Some(0),
+            "id" => Some(1),
+            "name" => Some(2),
+            "email" => Some(3),
+            "email_verified" => Some(4),
+            "job_title" => Some(5),
+            "away_mode_enabled" => Some(6),
+            "away_mode_reassign" => Some(7),
+            "has_inbox_seat" => Some(8),
+            "team_ids" => Some(9),
+            "avatar" => Some(10),
             _ => None,
         }
     }
-    fn set_field<'de, __M: airbyte_agent_runtime::serde::de::MapAccess<'de>>(
+    fn set_field<'de, __M: serde::de::MapAccess<'de>>(
         &mut self,
         index: usize,
         map: &mut __M,
-    ) -> ::std::result::Result<(), __M::Error> {
+    ) -> Result<(), __M::Error> {
         match index {
-            0usize => self.type_ = map.next_value()?,
-            1usize => self.id = map.next_value()?,
-            2usize => self.name = map.next_value()?,
-            3usize => self.email = map.next_value()?,
-            4usize => self.email_verified = map.next_value()?,
-            5usize => self.job_title = map.next_value()?,
-            6usize => self.away_mode_enabled = map.next_value()?,
-            7usize => self.away_mode_reassign = map.next_value()?,
-            8usize => self.has_inbox_seat = map.next_value()?,
-            9usize => {
-                self.team_ids = map
-                    .next_value::<airbyte_agent_runtime::record::SkipNulls<i64>>()?
-                    .0;
-            }
-            10usize => self.avatar = map.next_value()?,
-            _ => {
-                map.next_value::<airbyte_agent_runtime::serde::de::IgnoredAny>()?;
-            }
+            0 => self.type_ = map.next_value()?,
+            1 => self.id = map.next_value()?,
+            2 => self.name = map.next_value()?,
+            3 => self.email = map.next_value()?,
+            4 => self.email_verified = map.next_value()?,
+            5 => self.job_title = map.next_value()?,
+            6 => self.away_mode_enabled = map.next_value()?,
+            7 => self.away_mode_reassign = map.next_value()?,
+            8 => self.has_inbox_seat = map.next_value()?,
+            9 => self.team_ids = map.next_value::<record::SkipNulls<i64>>()?.0,
+            10 => self.avatar = map.next_value()?,
+            _ => drop(map.next_value::<serde::de::IgnoredAny>()?),
         }
         Ok(())
     }
 }
-impl<'de> airbyte_agent_runtime::serde::Deserialize<'de> for Admin {
-    fn deserialize<__D: airbyte_agent_runtime::serde::Deserializer<'de>>(
-        deserializer: __D,
-    ) -> ::std::result::Result<Self, __D::Error> {
-        airbyte_agent_runtime::record::deserialize(deserializer)
+impl<'de> serde::Deserialize<'de> for Admin {
+    fn deserialize<__D: serde::Deserializer<'de>>(d: __D) -> Result<Self, __D::Error> {
+        record::deserialize(d)
     }
 }
 /// Avatar structure.
-#[derive(Debug, Clone, Default, airbyte_agent_runtime::serde::Serialize)]
+#[derive(Debug, Clone, Default, serde::Serialize)]
 #[serde(crate = "airbyte_agent_runtime::serde")]
 pub struct Avatar {
     /// Object type of the avatar.
@@ -225,42 +210,38 @@ pub struct Avatar {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub image_url: Option<String>,
 }
-impl airbyte_agent_runtime::record::Record for Avatar {
+impl record::Record for Avatar {
     const NAME: &'static str = "Avatar";
     fn field_index(key: &str) -> Option<usize> {
         match key {
-            "type" => Some(0usize),
-            "image_url" => Some(1usize),
+            "type" => Some(0),
+            "image_url" => Some(1),
             _ => None,
         }
     }
-    fn set_field<'de, __M: airbyte_agent_runtime::serde::de::MapAccess<'de>>(
+    fn set_field<'de, __M: serde::de::MapAccess<'de>>(
         &mut self,
         index: usize,
         map: &mut __M,
-    ) -> ::std::result::Result<(), __M::Error> {
+    ) -> Result<(), __M::Error> {
         match index {
-            0usize => self.type_ = map.next_value()?,
-            1usize => self.image_url = map.next_value()?,
-            _ => {
-                map.next_value::<airbyte_agent_runtime::serde::de::IgnoredAny>()?;
-            }
+            0 => self.type_ = map.next_value()?,
+            1 => self.image_url = map.next_value()?,
+            _ => drop(map.next_value::<serde::de::IgnoredAny>()?),
         }
         Ok(())
     }
 }
-impl<'de> airbyte_agent_runtime::serde::Deserialize<'de> for Avatar {
-    fn deserialize<__D: airbyte_agent_runtime::serde::Deserializer<'de>>(
-        deserializer: __D,
-    ) -> ::std::result::Result<Self, __D::Error> {
-        airbyte_agent_runtime::record::deserialize(deserializer)
+impl<'de> serde::Deserialize<'de> for Avatar {
+    fn deserialize<__D: serde::Deserializer<'de>>(d: __D) -> Result<Self, __D::Error> {
+        record::deserialize(d)
     }
 }
 /// Metadata returned by `admins.list` next to the records.
-#[derive(Debug, Clone, Default, airbyte_agent_runtime::serde::Serialize)]
+#[derive(Debug, Clone, Default, serde::Serialize)]
 #[serde(crate = "airbyte_agent_runtime::serde")]
 pub struct AdminsListMeta {}
-impl airbyte_agent_runtime::record::Record for AdminsListMeta {
+impl record::Record for AdminsListMeta {
     const NAME: &'static str = "AdminsListMeta";
     fn field_index(key: &str) -> Option<usize> {
         {
@@ -268,20 +249,18 @@ impl airbyte_agent_runtime::record::Record for AdminsListMeta {
             None
         }
     }
-    fn set_field<'de, __M: airbyte_agent_runtime::serde::de::MapAccess<'de>>(
+    fn set_field<'de, __M: serde::de::MapAccess<'de>>(
         &mut self,
         index: usize,
         map: &mut __M,
-    ) -> ::std::result::Result<(), __M::Error> {
+    ) -> Result<(), __M::Error> {
         let _ = index;
-        map.next_value::<airbyte_agent_runtime::serde::de::IgnoredAny>()?;
+        map.next_value::<serde::de::IgnoredAny>()?;
         Ok(())
     }
 }
-impl<'de> airbyte_agent_runtime::serde::Deserialize<'de> for AdminsListMeta {
-    fn deserialize<__D: airbyte_agent_runtime::serde::Deserializer<'de>>(
-        deserializer: __D,
-    ) -> ::std::result::Result<Self, __D::Error> {
-        airbyte_agent_runtime::record::deserialize(deserializer)
+impl<'de> serde::Deserialize<'de> for AdminsListMeta {
+    fn deserialize<__D: serde::Deserializer<'de>>(d: __D) -> Result<Self, __D::Error> {
+        record::deserialize(d)
     }
 }

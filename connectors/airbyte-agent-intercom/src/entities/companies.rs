@@ -2,7 +2,7 @@
 
 //! Entity `companies`: handle, request builders and record types.
 use airbyte_agent_runtime::serde_json::{Map, Value};
-use airbyte_agent_runtime::{Client, Page, PageStream, Params, Result};
+use airbyte_agent_runtime::{Client, Page, PageStream, Params, Result, record, serde};
 use crate::types::*;
 impl crate::IntercomConnector {
     /// A company that contacts belong to.
@@ -113,16 +113,11 @@ impl CompaniesListRequest {
     }
     /// Send the request.
     pub async fn send(self) -> Result<Page<Company, CompaniesListMeta>> {
-        self.client
-            .call_list::<
-                Company,
-                CompaniesListMeta,
-            >(&crate::descriptor::COMPANIES[0usize], self.params)
-            .await
+        self.client.call_list(&crate::descriptor::COMPANIES[0], self.params).await
     }
     /// Every page, lazily, following the operation's pagination.
     pub fn pages(self) -> PageStream<Company, CompaniesListMeta> {
-        self.client.pages(&crate::descriptor::COMPANIES[0usize], self.params)
+        self.client.pages(&crate::descriptor::COMPANIES[0], self.params)
     }
     /// The parameters collected so far (wire names).
     pub fn params(&self) -> &Params {
@@ -208,9 +203,7 @@ impl CompaniesCreateRequest {
     }
     /// Send the request.
     pub async fn send(self) -> Result<Company> {
-        self.client
-            .call_record::<Company>(&crate::descriptor::COMPANIES[1usize], self.params)
-            .await
+        self.client.call_record(&crate::descriptor::COMPANIES[1], self.params).await
     }
     /// The parameters collected so far (wire names).
     pub fn params(&self) -> &Params {
@@ -243,9 +236,7 @@ impl CompaniesGetRequest {
     }
     /// Send the request.
     pub async fn send(self) -> Result<Company> {
-        self.client
-            .call_record::<Company>(&crate::descriptor::COMPANIES[2usize], self.params)
-            .await
+        self.client.call_record(&crate::descriptor::COMPANIES[2], self.params).await
     }
     /// The parameters collected so far (wire names).
     pub fn params(&self) -> &Params {
@@ -327,9 +318,7 @@ impl CompaniesUpdateRequest {
     }
     /// Send the request.
     pub async fn send(self) -> Result<Company> {
-        self.client
-            .call_record::<Company>(&crate::descriptor::COMPANIES[3usize], self.params)
-            .await
+        self.client.call_record(&crate::descriptor::COMPANIES[3], self.params).await
     }
     /// The parameters collected so far (wire names).
     pub fn params(&self) -> &Params {
@@ -362,11 +351,7 @@ impl CompaniesDeleteRequest {
     }
     /// Send the request.
     pub async fn send(self) -> Result<ConversationsRecord2> {
-        self.client
-            .call_record::<
-                ConversationsRecord2,
-            >(&crate::descriptor::COMPANIES[4usize], self.params)
-            .await
+        self.client.call_record(&crate::descriptor::COMPANIES[4], self.params).await
     }
     /// The parameters collected so far (wire names).
     pub fn params(&self) -> &Params {
@@ -383,7 +368,7 @@ impl ::std::future::IntoFuture for CompaniesDeleteRequest {
     }
 }
 /// A company that contacts belong to.
-#[derive(Debug, Clone, Default, airbyte_agent_runtime::serde::Serialize)]
+#[derive(Debug, Clone, Default, serde::Serialize)]
 #[serde(crate = "airbyte_agent_runtime::serde")]
 pub struct Company {
     /// Object type of the company.
@@ -444,73 +429,69 @@ pub struct Company {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub custom_attributes: Option<Map<String, Value>>,
 }
-impl airbyte_agent_runtime::record::Record for Company {
+impl record::Record for Company {
     const NAME: &'static str = "Company";
     fn field_index(key: &str) -> Option<usize> {
         match key {
-            "type" => Some(0usize),
-            "id" => Some(1usize),
-            "app_id" => Some(2usize),
-            "name" => Some(3usize),
-            "company_id" => Some(4usize),
-            "plan" => Some(5usize),
-            "size" => Some(6usize),
-            "industry" => Some(7usize),
-            "website" => Some(8usize),
-            "remote_created_at" => Some(9usize),
-            "created_at" => Some(10usize),
-            "updated_at" => Some(11usize),
-            "last_request_at" => Some(12usize),
-            "session_count" => Some(13usize),
-            "monthly_spend" => Some(14usize),
-            "user_count" => Some(15usize),
-            "tags" => Some(16usize),
-            "segments" => Some(17usize),
-            "custom_attributes" => Some(18usize),
+            "type" => Some(0),
+            "id" => Some(1),
+            "app_id" => Some(2),
+            "name" => Some(3),
+            "company_id" => Some(4),
+            "plan" => Some(5),
+            "size" => Some(6),
+            "industry" => Some(7),
+            "website" => Some(8),
+            "remote_created_at" => Some(9),
+            "created_at" => Some(10),
+            "updated_at" => Some(11),
+            "last_request_at" => Some(12),
+            "session_count" => Some(13),
+            "monthly_spend" => Some(14),
+            "user_count" => Some(15),
+            "tags" => Some(16),
+            "segments" => Some(17),
+            "custom_attributes" => Some(18),
             _ => None,
         }
     }
-    fn set_field<'de, __M: airbyte_agent_runtime::serde::de::MapAccess<'de>>(
+    fn set_field<'de, __M: serde::de::MapAccess<'de>>(
         &mut self,
         index: usize,
         map: &mut __M,
-    ) -> ::std::result::Result<(), __M::Error> {
+    ) -> Result<(), __M::Error> {
         match index {
-            0usize => self.type_ = map.next_value()?,
-            1usize => self.id = map.next_value()?,
-            2usize => self.app_id = map.next_value()?,
-            3usize => self.name = map.next_value()?,
-            4usize => self.company_id = map.next_value()?,
-            5usize => self.plan = map.next_value()?,
-            6usize => self.size = map.next_value()?,
-            7usize => self.industry = map.next_value()?,
-            8usize => self.website = map.next_value()?,
-            9usize => self.remote_created_at = map.next_value()?,
-            10usize => self.created_at = map.next_value()?,
-            11usize => self.updated_at = map.next_value()?,
-            12usize => self.last_request_at = map.next_value()?,
-            13usize => self.session_count = map.next_value()?,
-            14usize => self.monthly_spend = map.next_value()?,
-            15usize => self.user_count = map.next_value()?,
-            16usize => self.tags = map.next_value()?,
-            17usize => self.segments = map.next_value()?,
-            18usize => self.custom_attributes = map.next_value()?,
-            _ => {
-                map.next_value::<airbyte_agent_runtime::serde::de::IgnoredAny>()?;
-            }
+            0 => self.type_ = map.next_value()?,
+            1 => self.id = map.next_value()?,
+            2 => self.app_id = map.next_value()?,
+            3 => self.name = map.next_value()?,
+            4 => self.company_id = map.next_value()?,
+            5 => self.plan = map.next_value()?,
+            6 => self.size = map.next_value()?,
+            7 => self.industry = map.next_value()?,
+            8 => self.website = map.next_value()?,
+            9 => self.remote_created_at = map.next_value()?,
+            10 => self.created_at = map.next_value()?,
+            11 => self.updated_at = map.next_value()?,
+            12 => self.last_request_at = map.next_value()?,
+            13 => self.session_count = map.next_value()?,
+            14 => self.monthly_spend = map.next_value()?,
+            15 => self.user_count = map.next_value()?,
+            16 => self.tags = map.next_value()?,
+            17 => self.segments = map.next_value()?,
+            18 => self.custom_attributes = map.next_value()?,
+            _ => drop(map.next_value::<serde::de::IgnoredAny>()?),
         }
         Ok(())
     }
 }
-impl<'de> airbyte_agent_runtime::serde::Deserialize<'de> for Company {
-    fn deserialize<__D: airbyte_agent_runtime::serde::Deserializer<'de>>(
-        deserializer: __D,
-    ) -> ::std::result::Result<Self, __D::Error> {
-        airbyte_agent_runtime::record::deserialize(deserializer)
+impl<'de> serde::Deserialize<'de> for Company {
+    fn deserialize<__D: serde::Deserializer<'de>>(d: __D) -> Result<Self, __D::Error> {
+        record::deserialize(d)
     }
 }
 /// Company plan structure.
-#[derive(Debug, Clone, Default, airbyte_agent_runtime::serde::Serialize)]
+#[derive(Debug, Clone, Default, serde::Serialize)]
 #[serde(crate = "airbyte_agent_runtime::serde")]
 pub struct CompanyPlan {
     /// Object type of the company plan.
@@ -523,41 +504,37 @@ pub struct CompanyPlan {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub name: Option<String>,
 }
-impl airbyte_agent_runtime::record::Record for CompanyPlan {
+impl record::Record for CompanyPlan {
     const NAME: &'static str = "CompanyPlan";
     fn field_index(key: &str) -> Option<usize> {
         match key {
-            "type" => Some(0usize),
-            "id" => Some(1usize),
-            "name" => Some(2usize),
+            "type" => Some(0),
+            "id" => Some(1),
+            "name" => Some(2),
             _ => None,
         }
     }
-    fn set_field<'de, __M: airbyte_agent_runtime::serde::de::MapAccess<'de>>(
+    fn set_field<'de, __M: serde::de::MapAccess<'de>>(
         &mut self,
         index: usize,
         map: &mut __M,
-    ) -> ::std::result::Result<(), __M::Error> {
+    ) -> Result<(), __M::Error> {
         match index {
-            0usize => self.type_ = map.next_value()?,
-            1usize => self.id = map.next_value()?,
-            2usize => self.name = map.next_value()?,
-            _ => {
-                map.next_value::<airbyte_agent_runtime::serde::de::IgnoredAny>()?;
-            }
+            0 => self.type_ = map.next_value()?,
+            1 => self.id = map.next_value()?,
+            2 => self.name = map.next_value()?,
+            _ => drop(map.next_value::<serde::de::IgnoredAny>()?),
         }
         Ok(())
     }
 }
-impl<'de> airbyte_agent_runtime::serde::Deserialize<'de> for CompanyPlan {
-    fn deserialize<__D: airbyte_agent_runtime::serde::Deserializer<'de>>(
-        deserializer: __D,
-    ) -> ::std::result::Result<Self, __D::Error> {
-        airbyte_agent_runtime::record::deserialize(deserializer)
+impl<'de> serde::Deserialize<'de> for CompanyPlan {
+    fn deserialize<__D: serde::Deserializer<'de>>(d: __D) -> Result<Self, __D::Error> {
+        record::deserialize(d)
     }
 }
 /// Company tags structure.
-#[derive(Debug, Clone, Default, airbyte_agent_runtime::serde::Serialize)]
+#[derive(Debug, Clone, Default, serde::Serialize)]
 #[serde(crate = "airbyte_agent_runtime::serde")]
 pub struct CompanyTags {
     /// Object type of the company tags.
@@ -567,43 +544,35 @@ pub struct CompanyTags {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub tags: Option<Vec<Tag>>,
 }
-impl airbyte_agent_runtime::record::Record for CompanyTags {
+impl record::Record for CompanyTags {
     const NAME: &'static str = "CompanyTags";
     fn field_index(key: &str) -> Option<usize> {
         match key {
-            "type" => Some(0usize),
-            "tags" => Some(1usize),
+            "type" => Some(0),
+            "tags" => Some(1),
             _ => None,
         }
     }
-    fn set_field<'de, __M: airbyte_agent_runtime::serde::de::MapAccess<'de>>(
+    fn set_field<'de, __M: serde::de::MapAccess<'de>>(
         &mut self,
         index: usize,
         map: &mut __M,
-    ) -> ::std::result::Result<(), __M::Error> {
+    ) -> Result<(), __M::Error> {
         match index {
-            0usize => self.type_ = map.next_value()?,
-            1usize => {
-                self.tags = map
-                    .next_value::<airbyte_agent_runtime::record::SkipNulls<Tag>>()?
-                    .0;
-            }
-            _ => {
-                map.next_value::<airbyte_agent_runtime::serde::de::IgnoredAny>()?;
-            }
+            0 => self.type_ = map.next_value()?,
+            1 => self.tags = map.next_value::<record::SkipNulls<Tag>>()?.0,
+            _ => drop(map.next_value::<serde::de::IgnoredAny>()?),
         }
         Ok(())
     }
 }
-impl<'de> airbyte_agent_runtime::serde::Deserialize<'de> for CompanyTags {
-    fn deserialize<__D: airbyte_agent_runtime::serde::Deserializer<'de>>(
-        deserializer: __D,
-    ) -> ::std::result::Result<Self, __D::Error> {
-        airbyte_agent_runtime::record::deserialize(deserializer)
+impl<'de> serde::Deserialize<'de> for CompanyTags {
+    fn deserialize<__D: serde::Deserializer<'de>>(d: __D) -> Result<Self, __D::Error> {
+        record::deserialize(d)
     }
 }
 /// Company segments structure.
-#[derive(Debug, Clone, Default, airbyte_agent_runtime::serde::Serialize)]
+#[derive(Debug, Clone, Default, serde::Serialize)]
 #[serde(crate = "airbyte_agent_runtime::serde")]
 pub struct CompanySegments {
     /// Object type of the company segments.
@@ -613,75 +582,63 @@ pub struct CompanySegments {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub segments: Option<Vec<Segment>>,
 }
-impl airbyte_agent_runtime::record::Record for CompanySegments {
+impl record::Record for CompanySegments {
     const NAME: &'static str = "CompanySegments";
     fn field_index(key: &str) -> Option<usize> {
         match key {
-            "type" => Some(0usize),
-            "segments" => Some(1usize),
+            "type" => Some(0),
+            "segments" => Some(1),
             _ => None,
         }
     }
-    fn set_field<'de, __M: airbyte_agent_runtime::serde::de::MapAccess<'de>>(
+    fn set_field<'de, __M: serde::de::MapAccess<'de>>(
         &mut self,
         index: usize,
         map: &mut __M,
-    ) -> ::std::result::Result<(), __M::Error> {
+    ) -> Result<(), __M::Error> {
         match index {
-            0usize => self.type_ = map.next_value()?,
-            1usize => {
-                self.segments = map
-                    .next_value::<airbyte_agent_runtime::record::SkipNulls<Segment>>()?
-                    .0;
-            }
-            _ => {
-                map.next_value::<airbyte_agent_runtime::serde::de::IgnoredAny>()?;
-            }
+            0 => self.type_ = map.next_value()?,
+            1 => self.segments = map.next_value::<record::SkipNulls<Segment>>()?.0,
+            _ => drop(map.next_value::<serde::de::IgnoredAny>()?),
         }
         Ok(())
     }
 }
-impl<'de> airbyte_agent_runtime::serde::Deserialize<'de> for CompanySegments {
-    fn deserialize<__D: airbyte_agent_runtime::serde::Deserializer<'de>>(
-        deserializer: __D,
-    ) -> ::std::result::Result<Self, __D::Error> {
-        airbyte_agent_runtime::record::deserialize(deserializer)
+impl<'de> serde::Deserialize<'de> for CompanySegments {
+    fn deserialize<__D: serde::Deserializer<'de>>(d: __D) -> Result<Self, __D::Error> {
+        record::deserialize(d)
     }
 }
 /// Metadata returned by `companies.list` next to the records.
-#[derive(Debug, Clone, Default, airbyte_agent_runtime::serde::Serialize)]
+#[derive(Debug, Clone, Default, serde::Serialize)]
 #[serde(crate = "airbyte_agent_runtime::serde")]
 pub struct CompaniesListMeta {
     /// `$.pages.next.starting_after`
     #[serde(skip_serializing_if = "Option::is_none")]
     pub next_page: Option<String>,
 }
-impl airbyte_agent_runtime::record::Record for CompaniesListMeta {
+impl record::Record for CompaniesListMeta {
     const NAME: &'static str = "CompaniesListMeta";
     fn field_index(key: &str) -> Option<usize> {
         match key {
-            "next_page" => Some(0usize),
+            "next_page" => Some(0),
             _ => None,
         }
     }
-    fn set_field<'de, __M: airbyte_agent_runtime::serde::de::MapAccess<'de>>(
+    fn set_field<'de, __M: serde::de::MapAccess<'de>>(
         &mut self,
         index: usize,
         map: &mut __M,
-    ) -> ::std::result::Result<(), __M::Error> {
+    ) -> Result<(), __M::Error> {
         match index {
-            0usize => self.next_page = map.next_value()?,
-            _ => {
-                map.next_value::<airbyte_agent_runtime::serde::de::IgnoredAny>()?;
-            }
+            0 => self.next_page = map.next_value()?,
+            _ => drop(map.next_value::<serde::de::IgnoredAny>()?),
         }
         Ok(())
     }
 }
-impl<'de> airbyte_agent_runtime::serde::Deserialize<'de> for CompaniesListMeta {
-    fn deserialize<__D: airbyte_agent_runtime::serde::Deserializer<'de>>(
-        deserializer: __D,
-    ) -> ::std::result::Result<Self, __D::Error> {
-        airbyte_agent_runtime::record::deserialize(deserializer)
+impl<'de> serde::Deserialize<'de> for CompaniesListMeta {
+    fn deserialize<__D: serde::Deserializer<'de>>(d: __D) -> Result<Self, __D::Error> {
+        record::deserialize(d)
     }
 }

@@ -2,7 +2,7 @@
 
 //! Entity `contacts`: handle, request builders and record types.
 use airbyte_agent_runtime::serde_json::{Map, Value};
-use airbyte_agent_runtime::{Client, Page, PageStream, Params, Result};
+use airbyte_agent_runtime::{Client, Page, PageStream, Params, Result, record, serde};
 impl crate::IntercomConnector {
     /// An Intercom contact: a user or a lead.
     pub fn contacts(&self) -> Contacts {
@@ -168,11 +168,7 @@ impl ContactsCreateRequest {
     }
     /// Send the request.
     pub async fn send(self) -> Result<ContactsRecord> {
-        self.client
-            .call_record::<
-                ContactsRecord,
-            >(&crate::descriptor::CONTACTS[0usize], self.params)
-            .await
+        self.client.call_record(&crate::descriptor::CONTACTS[0], self.params).await
     }
     /// The parameters collected so far (wire names).
     pub fn params(&self) -> &Params {
@@ -219,16 +215,11 @@ impl ContactsListRequest {
     }
     /// Send the request.
     pub async fn send(self) -> Result<Page<Contact, ContactsListMeta>> {
-        self.client
-            .call_list::<
-                Contact,
-                ContactsListMeta,
-            >(&crate::descriptor::CONTACTS[1usize], self.params)
-            .await
+        self.client.call_list(&crate::descriptor::CONTACTS[1], self.params).await
     }
     /// Every page, lazily, following the operation's pagination.
     pub fn pages(self) -> PageStream<Contact, ContactsListMeta> {
-        self.client.pages(&crate::descriptor::CONTACTS[1usize], self.params)
+        self.client.pages(&crate::descriptor::CONTACTS[1], self.params)
     }
     /// The parameters collected so far (wire names).
     pub fn params(&self) -> &Params {
@@ -265,11 +256,7 @@ impl ContactsGetRequest {
     }
     /// Send the request.
     pub async fn send(self) -> Result<ContactsRecord> {
-        self.client
-            .call_record::<
-                ContactsRecord,
-            >(&crate::descriptor::CONTACTS[2usize], self.params)
-            .await
+        self.client.call_record(&crate::descriptor::CONTACTS[2], self.params).await
     }
     /// The parameters collected so far (wire names).
     pub fn params(&self) -> &Params {
@@ -379,11 +366,7 @@ impl ContactsUpdateRequest {
     }
     /// Send the request.
     pub async fn send(self) -> Result<ContactsRecord> {
-        self.client
-            .call_record::<
-                ContactsRecord,
-            >(&crate::descriptor::CONTACTS[3usize], self.params)
-            .await
+        self.client.call_record(&crate::descriptor::CONTACTS[3], self.params).await
     }
     /// The parameters collected so far (wire names).
     pub fn params(&self) -> &Params {
@@ -416,11 +399,7 @@ impl ContactsDeleteRequest {
     }
     /// Send the request.
     pub async fn send(self) -> Result<ContactsRecord2> {
-        self.client
-            .call_record::<
-                ContactsRecord2,
-            >(&crate::descriptor::CONTACTS[4usize], self.params)
-            .await
+        self.client.call_record(&crate::descriptor::CONTACTS[4], self.params).await
     }
     /// The parameters collected so far (wire names).
     pub fn params(&self) -> &Params {
@@ -437,7 +416,7 @@ impl ::std::future::IntoFuture for ContactsDeleteRequest {
     }
 }
 /// An Intercom contact: a user or a lead.
-#[derive(Debug, Clone, Default, airbyte_agent_runtime::serde::Serialize)]
+#[derive(Debug, Clone, Default, serde::Serialize)]
 #[serde(crate = "airbyte_agent_runtime::serde")]
 pub struct ContactsRecord {
     /// Object type of the contact.
@@ -573,123 +552,119 @@ pub struct ContactsRecord {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub companies: Option<ContactCompanies>,
 }
-impl airbyte_agent_runtime::record::Record for ContactsRecord {
+impl record::Record for ContactsRecord {
     const NAME: &'static str = "ContactsRecord";
     fn field_index(key: &str) -> Option<usize> {
         match key {
-            "type" => Some(0usize),
-            "id" => Some(1usize),
-            "workspace_id" => Some(2usize),
-            "external_id" => Some(3usize),
-            "role" => Some(4usize),
-            "email" => Some(5usize),
-            "phone" => Some(6usize),
-            "name" => Some(7usize),
-            "avatar" => Some(8usize),
-            "owner_id" => Some(9usize),
-            "social_profiles" => Some(10usize),
-            "has_hard_bounced" => Some(11usize),
-            "marked_email_as_spam" => Some(12usize),
-            "unsubscribed_from_emails" => Some(13usize),
-            "created_at" => Some(14usize),
-            "updated_at" => Some(15usize),
-            "signed_up_at" => Some(16usize),
-            "last_seen_at" => Some(17usize),
-            "last_replied_at" => Some(18usize),
-            "last_contacted_at" => Some(19usize),
-            "last_email_opened_at" => Some(20usize),
-            "last_email_clicked_at" => Some(21usize),
-            "language_override" => Some(22usize),
-            "browser" => Some(23usize),
-            "browser_version" => Some(24usize),
-            "browser_language" => Some(25usize),
-            "os" => Some(26usize),
-            "location" => Some(27usize),
-            "android_app_name" => Some(28usize),
-            "android_app_version" => Some(29usize),
-            "android_device" => Some(30usize),
-            "android_os_version" => Some(31usize),
-            "android_sdk_version" => Some(32usize),
-            "android_last_seen_at" => Some(33usize),
-            "ios_app_name" => Some(34usize),
-            "ios_app_version" => Some(35usize),
-            "ios_device" => Some(36usize),
-            "ios_os_version" => Some(37usize),
-            "ios_sdk_version" => Some(38usize),
-            "ios_last_seen_at" => Some(39usize),
-            "custom_attributes" => Some(40usize),
-            "tags" => Some(41usize),
-            "notes" => Some(42usize),
-            "companies" => Some(43usize),
+            "type" => Some(0),
+            "id" => Some(1),
+            "workspace_id" => Some(2),
+            "external_id" => Some(3),
+            "role" => Some(4),
+            "email" => Some(5),
+            "phone" => Some(6),
+            "name" => Some(7),
+            "avatar" => Some(8),
+            "owner_id" => Some(9),
+            "social_profiles" => Some(10),
+            "has_hard_bounced" => Some(11),
+            "marked_email_as_spam" => Some(12),
+            "unsubscribed_from_emails" => Some(13),
+            "created_at" => Some(14),
+            "updated_at" => Some(15),
+            "signed_up_at" => Some(16),
+            "last_seen_at" => Some(17),
+            "last_replied_at" => Some(18),
+            "last_contacted_at" => Some(19),
+            "last_email_opened_at" => Some(20),
+            "last_email_clicked_at" => Some(21),
+            "language_override" => Some(22),
+            "browser" => Some(23),
+            "browser_version" => Some(24),
+            "browser_language" => Some(25),
+            "os" => Some(26),
+            "location" => Some(27),
+            "android_app_name" => Some(28),
+            "android_app_version" => Some(29),
+            "android_device" => Some(30),
+            "android_os_version" => Some(31),
+            "android_sdk_version" => Some(32),
+            "android_last_seen_at" => Some(33),
+            "ios_app_name" => Some(34),
+            "ios_app_version" => Some(35),
+            "ios_device" => Some(36),
+            "ios_os_version" => Some(37),
+            "ios_sdk_version" => Some(38),
+            "ios_last_seen_at" => Some(39),
+            "custom_attributes" => Some(40),
+            "tags" => Some(41),
+            "notes" => Some(42),
+            "companies" => Some(43),
             _ => None,
         }
     }
-    fn set_field<'de, __M: airbyte_agent_runtime::serde::de::MapAccess<'de>>(
+    fn set_field<'de, __M: serde::de::MapAccess<'de>>(
         &mut self,
         index: usize,
         map: &mut __M,
-    ) -> ::std::result::Result<(), __M::Error> {
+    ) -> Result<(), __M::Error> {
         match index {
-            0usize => self.type_ = map.next_value()?,
-            1usize => self.id = map.next_value()?,
-            2usize => self.workspace_id = map.next_value()?,
-            3usize => self.external_id = map.next_value()?,
-            4usize => self.role = map.next_value()?,
-            5usize => self.email = map.next_value()?,
-            6usize => self.phone = map.next_value()?,
-            7usize => self.name = map.next_value()?,
-            8usize => self.avatar = map.next_value()?,
-            9usize => self.owner_id = map.next_value()?,
-            10usize => self.social_profiles = map.next_value()?,
-            11usize => self.has_hard_bounced = map.next_value()?,
-            12usize => self.marked_email_as_spam = map.next_value()?,
-            13usize => self.unsubscribed_from_emails = map.next_value()?,
-            14usize => self.created_at = map.next_value()?,
-            15usize => self.updated_at = map.next_value()?,
-            16usize => self.signed_up_at = map.next_value()?,
-            17usize => self.last_seen_at = map.next_value()?,
-            18usize => self.last_replied_at = map.next_value()?,
-            19usize => self.last_contacted_at = map.next_value()?,
-            20usize => self.last_email_opened_at = map.next_value()?,
-            21usize => self.last_email_clicked_at = map.next_value()?,
-            22usize => self.language_override = map.next_value()?,
-            23usize => self.browser = map.next_value()?,
-            24usize => self.browser_version = map.next_value()?,
-            25usize => self.browser_language = map.next_value()?,
-            26usize => self.os = map.next_value()?,
-            27usize => self.location = map.next_value()?,
-            28usize => self.android_app_name = map.next_value()?,
-            29usize => self.android_app_version = map.next_value()?,
-            30usize => self.android_device = map.next_value()?,
-            31usize => self.android_os_version = map.next_value()?,
-            32usize => self.android_sdk_version = map.next_value()?,
-            33usize => self.android_last_seen_at = map.next_value()?,
-            34usize => self.ios_app_name = map.next_value()?,
-            35usize => self.ios_app_version = map.next_value()?,
-            36usize => self.ios_device = map.next_value()?,
-            37usize => self.ios_os_version = map.next_value()?,
-            38usize => self.ios_sdk_version = map.next_value()?,
-            39usize => self.ios_last_seen_at = map.next_value()?,
-            40usize => self.custom_attributes = map.next_value()?,
-            41usize => self.tags = map.next_value()?,
-            42usize => self.notes = map.next_value()?,
-            43usize => self.companies = map.next_value()?,
-            _ => {
-                map.next_value::<airbyte_agent_runtime::serde::de::IgnoredAny>()?;
-            }
+            0 => self.type_ = map.next_value()?,
+            1 => self.id = map.next_value()?,
+            2 => self.workspace_id = map.next_value()?,
+            3 => self.external_id = map.next_value()?,
+            4 => self.role = map.next_value()?,
+            5 => self.email = map.next_value()?,
+            6 => self.phone = map.next_value()?,
+            7 => self.name = map.next_value()?,
+            8 => self.avatar = map.next_value()?,
+            9 => self.owner_id = map.next_value()?,
+            10 => self.social_profiles = map.next_value()?,
+            11 => self.has_hard_bounced = map.next_value()?,
+            12 => self.marked_email_as_spam = map.next_value()?,
+            13 => self.unsubscribed_from_emails = map.next_value()?,
+            14 => self.created_at = map.next_value()?,
+            15 => self.updated_at = map.next_value()?,
+            16 => self.signed_up_at = map.next_value()?,
+            17 => self.last_seen_at = map.next_value()?,
+            18 => self.last_replied_at = map.next_value()?,
+            19 => self.last_contacted_at = map.next_value()?,
+            20 => self.last_email_opened_at = map.next_value()?,
+            21 => self.last_email_clicked_at = map.next_value()?,
+            22 => self.language_override = map.next_value()?,
+            23 => self.browser = map.next_value()?,
+            24 => self.browser_version = map.next_value()?,
+            25 => self.browser_language = map.next_value()?,
+            26 => self.os = map.next_value()?,
+            27 => self.location = map.next_value()?,
+            28 => self.android_app_name = map.next_value()?,
+            29 => self.android_app_version = map.next_value()?,
+            30 => self.android_device = map.next_value()?,
+            31 => self.android_os_version = map.next_value()?,
+            32 => self.android_sdk_version = map.next_value()?,
+            33 => self.android_last_seen_at = map.next_value()?,
+            34 => self.ios_app_name = map.next_value()?,
+            35 => self.ios_app_version = map.next_value()?,
+            36 => self.ios_device = map.next_value()?,
+            37 => self.ios_os_version = map.next_value()?,
+            38 => self.ios_sdk_version = map.next_value()?,
+            39 => self.ios_last_seen_at = map.next_value()?,
+            40 => self.custom_attributes = map.next_value()?,
+            41 => self.tags = map.next_value()?,
+            42 => self.notes = map.next_value()?,
+            43 => self.companies = map.next_value()?,
+            _ => drop(map.next_value::<serde::de::IgnoredAny>()?),
         }
         Ok(())
     }
 }
-impl<'de> airbyte_agent_runtime::serde::Deserialize<'de> for ContactsRecord {
-    fn deserialize<__D: airbyte_agent_runtime::serde::Deserializer<'de>>(
-        deserializer: __D,
-    ) -> ::std::result::Result<Self, __D::Error> {
-        airbyte_agent_runtime::record::deserialize(deserializer)
+impl<'de> serde::Deserialize<'de> for ContactsRecord {
+    fn deserialize<__D: serde::Deserializer<'de>>(d: __D) -> Result<Self, __D::Error> {
+        record::deserialize(d)
     }
 }
 /// Social profiles structure.
-#[derive(Debug, Clone, Default, airbyte_agent_runtime::serde::Serialize)]
+#[derive(Debug, Clone, Default, serde::Serialize)]
 #[serde(crate = "airbyte_agent_runtime::serde")]
 pub struct SocialProfiles {
     /// Object type of the social profiles.
@@ -699,45 +674,35 @@ pub struct SocialProfiles {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub data: Option<Vec<SocialProfile>>,
 }
-impl airbyte_agent_runtime::record::Record for SocialProfiles {
+impl record::Record for SocialProfiles {
     const NAME: &'static str = "SocialProfiles";
     fn field_index(key: &str) -> Option<usize> {
         match key {
-            "type" => Some(0usize),
-            "data" => Some(1usize),
+            "type" => Some(0),
+            "data" => Some(1),
             _ => None,
         }
     }
-    fn set_field<'de, __M: airbyte_agent_runtime::serde::de::MapAccess<'de>>(
+    fn set_field<'de, __M: serde::de::MapAccess<'de>>(
         &mut self,
         index: usize,
         map: &mut __M,
-    ) -> ::std::result::Result<(), __M::Error> {
+    ) -> Result<(), __M::Error> {
         match index {
-            0usize => self.type_ = map.next_value()?,
-            1usize => {
-                self.data = map
-                    .next_value::<
-                        airbyte_agent_runtime::record::SkipNulls<SocialProfile>,
-                    >()?
-                    .0;
-            }
-            _ => {
-                map.next_value::<airbyte_agent_runtime::serde::de::IgnoredAny>()?;
-            }
+            0 => self.type_ = map.next_value()?,
+            1 => self.data = map.next_value::<record::SkipNulls<SocialProfile>>()?.0,
+            _ => drop(map.next_value::<serde::de::IgnoredAny>()?),
         }
         Ok(())
     }
 }
-impl<'de> airbyte_agent_runtime::serde::Deserialize<'de> for SocialProfiles {
-    fn deserialize<__D: airbyte_agent_runtime::serde::Deserializer<'de>>(
-        deserializer: __D,
-    ) -> ::std::result::Result<Self, __D::Error> {
-        airbyte_agent_runtime::record::deserialize(deserializer)
+impl<'de> serde::Deserialize<'de> for SocialProfiles {
+    fn deserialize<__D: serde::Deserializer<'de>>(d: __D) -> Result<Self, __D::Error> {
+        record::deserialize(d)
     }
 }
 /// Social profile structure.
-#[derive(Debug, Clone, Default, airbyte_agent_runtime::serde::Serialize)]
+#[derive(Debug, Clone, Default, serde::Serialize)]
 #[serde(crate = "airbyte_agent_runtime::serde")]
 pub struct SocialProfile {
     /// Object type of the social profile.
@@ -750,41 +715,37 @@ pub struct SocialProfile {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub url: Option<String>,
 }
-impl airbyte_agent_runtime::record::Record for SocialProfile {
+impl record::Record for SocialProfile {
     const NAME: &'static str = "SocialProfile";
     fn field_index(key: &str) -> Option<usize> {
         match key {
-            "type" => Some(0usize),
-            "name" => Some(1usize),
-            "url" => Some(2usize),
+            "type" => Some(0),
+            "name" => Some(1),
+            "url" => Some(2),
             _ => None,
         }
     }
-    fn set_field<'de, __M: airbyte_agent_runtime::serde::de::MapAccess<'de>>(
+    fn set_field<'de, __M: serde::de::MapAccess<'de>>(
         &mut self,
         index: usize,
         map: &mut __M,
-    ) -> ::std::result::Result<(), __M::Error> {
+    ) -> Result<(), __M::Error> {
         match index {
-            0usize => self.type_ = map.next_value()?,
-            1usize => self.name = map.next_value()?,
-            2usize => self.url = map.next_value()?,
-            _ => {
-                map.next_value::<airbyte_agent_runtime::serde::de::IgnoredAny>()?;
-            }
+            0 => self.type_ = map.next_value()?,
+            1 => self.name = map.next_value()?,
+            2 => self.url = map.next_value()?,
+            _ => drop(map.next_value::<serde::de::IgnoredAny>()?),
         }
         Ok(())
     }
 }
-impl<'de> airbyte_agent_runtime::serde::Deserialize<'de> for SocialProfile {
-    fn deserialize<__D: airbyte_agent_runtime::serde::Deserializer<'de>>(
-        deserializer: __D,
-    ) -> ::std::result::Result<Self, __D::Error> {
-        airbyte_agent_runtime::record::deserialize(deserializer)
+impl<'de> serde::Deserialize<'de> for SocialProfile {
+    fn deserialize<__D: serde::Deserializer<'de>>(d: __D) -> Result<Self, __D::Error> {
+        record::deserialize(d)
     }
 }
 /// Location structure.
-#[derive(Debug, Clone, Default, airbyte_agent_runtime::serde::Serialize)]
+#[derive(Debug, Clone, Default, serde::Serialize)]
 #[serde(crate = "airbyte_agent_runtime::serde")]
 pub struct Location {
     /// Object type of the location.
@@ -806,47 +767,43 @@ pub struct Location {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub continent_code: Option<String>,
 }
-impl airbyte_agent_runtime::record::Record for Location {
+impl record::Record for Location {
     const NAME: &'static str = "Location";
     fn field_index(key: &str) -> Option<usize> {
         match key {
-            "type" => Some(0usize),
-            "country" => Some(1usize),
-            "region" => Some(2usize),
-            "city" => Some(3usize),
-            "country_code" => Some(4usize),
-            "continent_code" => Some(5usize),
+            "type" => Some(0),
+            "country" => Some(1),
+            "region" => Some(2),
+            "city" => Some(3),
+            "country_code" => Some(4),
+            "continent_code" => Some(5),
             _ => None,
         }
     }
-    fn set_field<'de, __M: airbyte_agent_runtime::serde::de::MapAccess<'de>>(
+    fn set_field<'de, __M: serde::de::MapAccess<'de>>(
         &mut self,
         index: usize,
         map: &mut __M,
-    ) -> ::std::result::Result<(), __M::Error> {
+    ) -> Result<(), __M::Error> {
         match index {
-            0usize => self.type_ = map.next_value()?,
-            1usize => self.country = map.next_value()?,
-            2usize => self.region = map.next_value()?,
-            3usize => self.city = map.next_value()?,
-            4usize => self.country_code = map.next_value()?,
-            5usize => self.continent_code = map.next_value()?,
-            _ => {
-                map.next_value::<airbyte_agent_runtime::serde::de::IgnoredAny>()?;
-            }
+            0 => self.type_ = map.next_value()?,
+            1 => self.country = map.next_value()?,
+            2 => self.region = map.next_value()?,
+            3 => self.city = map.next_value()?,
+            4 => self.country_code = map.next_value()?,
+            5 => self.continent_code = map.next_value()?,
+            _ => drop(map.next_value::<serde::de::IgnoredAny>()?),
         }
         Ok(())
     }
 }
-impl<'de> airbyte_agent_runtime::serde::Deserialize<'de> for Location {
-    fn deserialize<__D: airbyte_agent_runtime::serde::Deserializer<'de>>(
-        deserializer: __D,
-    ) -> ::std::result::Result<Self, __D::Error> {
-        airbyte_agent_runtime::record::deserialize(deserializer)
+impl<'de> serde::Deserialize<'de> for Location {
+    fn deserialize<__D: serde::Deserializer<'de>>(d: __D) -> Result<Self, __D::Error> {
+        record::deserialize(d)
     }
 }
 /// Contact tags structure.
-#[derive(Debug, Clone, Default, airbyte_agent_runtime::serde::Serialize)]
+#[derive(Debug, Clone, Default, serde::Serialize)]
 #[serde(crate = "airbyte_agent_runtime::serde")]
 pub struct ContactTags {
     /// Object type of the contact tags.
@@ -856,45 +813,35 @@ pub struct ContactTags {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub data: Option<Vec<TagReference>>,
 }
-impl airbyte_agent_runtime::record::Record for ContactTags {
+impl record::Record for ContactTags {
     const NAME: &'static str = "ContactTags";
     fn field_index(key: &str) -> Option<usize> {
         match key {
-            "type" => Some(0usize),
-            "data" => Some(1usize),
+            "type" => Some(0),
+            "data" => Some(1),
             _ => None,
         }
     }
-    fn set_field<'de, __M: airbyte_agent_runtime::serde::de::MapAccess<'de>>(
+    fn set_field<'de, __M: serde::de::MapAccess<'de>>(
         &mut self,
         index: usize,
         map: &mut __M,
-    ) -> ::std::result::Result<(), __M::Error> {
+    ) -> Result<(), __M::Error> {
         match index {
-            0usize => self.type_ = map.next_value()?,
-            1usize => {
-                self.data = map
-                    .next_value::<
-                        airbyte_agent_runtime::record::SkipNulls<TagReference>,
-                    >()?
-                    .0;
-            }
-            _ => {
-                map.next_value::<airbyte_agent_runtime::serde::de::IgnoredAny>()?;
-            }
+            0 => self.type_ = map.next_value()?,
+            1 => self.data = map.next_value::<record::SkipNulls<TagReference>>()?.0,
+            _ => drop(map.next_value::<serde::de::IgnoredAny>()?),
         }
         Ok(())
     }
 }
-impl<'de> airbyte_agent_runtime::serde::Deserialize<'de> for ContactTags {
-    fn deserialize<__D: airbyte_agent_runtime::serde::Deserializer<'de>>(
-        deserializer: __D,
-    ) -> ::std::result::Result<Self, __D::Error> {
-        airbyte_agent_runtime::record::deserialize(deserializer)
+impl<'de> serde::Deserialize<'de> for ContactTags {
+    fn deserialize<__D: serde::Deserializer<'de>>(d: __D) -> Result<Self, __D::Error> {
+        record::deserialize(d)
     }
 }
 /// Tag reference structure.
-#[derive(Debug, Clone, Default, airbyte_agent_runtime::serde::Serialize)]
+#[derive(Debug, Clone, Default, serde::Serialize)]
 #[serde(crate = "airbyte_agent_runtime::serde")]
 pub struct TagReference {
     /// Object type of the tag reference.
@@ -907,41 +854,37 @@ pub struct TagReference {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub url: Option<String>,
 }
-impl airbyte_agent_runtime::record::Record for TagReference {
+impl record::Record for TagReference {
     const NAME: &'static str = "TagReference";
     fn field_index(key: &str) -> Option<usize> {
         match key {
-            "type" => Some(0usize),
-            "id" => Some(1usize),
-            "url" => Some(2usize),
+            "type" => Some(0),
+            "id" => Some(1),
+            "url" => Some(2),
             _ => None,
         }
     }
-    fn set_field<'de, __M: airbyte_agent_runtime::serde::de::MapAccess<'de>>(
+    fn set_field<'de, __M: serde::de::MapAccess<'de>>(
         &mut self,
         index: usize,
         map: &mut __M,
-    ) -> ::std::result::Result<(), __M::Error> {
+    ) -> Result<(), __M::Error> {
         match index {
-            0usize => self.type_ = map.next_value()?,
-            1usize => self.id = map.next_value()?,
-            2usize => self.url = map.next_value()?,
-            _ => {
-                map.next_value::<airbyte_agent_runtime::serde::de::IgnoredAny>()?;
-            }
+            0 => self.type_ = map.next_value()?,
+            1 => self.id = map.next_value()?,
+            2 => self.url = map.next_value()?,
+            _ => drop(map.next_value::<serde::de::IgnoredAny>()?),
         }
         Ok(())
     }
 }
-impl<'de> airbyte_agent_runtime::serde::Deserialize<'de> for TagReference {
-    fn deserialize<__D: airbyte_agent_runtime::serde::Deserializer<'de>>(
-        deserializer: __D,
-    ) -> ::std::result::Result<Self, __D::Error> {
-        airbyte_agent_runtime::record::deserialize(deserializer)
+impl<'de> serde::Deserialize<'de> for TagReference {
+    fn deserialize<__D: serde::Deserializer<'de>>(d: __D) -> Result<Self, __D::Error> {
+        record::deserialize(d)
     }
 }
 /// Contact notes structure.
-#[derive(Debug, Clone, Default, airbyte_agent_runtime::serde::Serialize)]
+#[derive(Debug, Clone, Default, serde::Serialize)]
 #[serde(crate = "airbyte_agent_runtime::serde")]
 pub struct ContactNotes {
     /// Object type of the contact notes.
@@ -951,45 +894,35 @@ pub struct ContactNotes {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub data: Option<Vec<NoteReference>>,
 }
-impl airbyte_agent_runtime::record::Record for ContactNotes {
+impl record::Record for ContactNotes {
     const NAME: &'static str = "ContactNotes";
     fn field_index(key: &str) -> Option<usize> {
         match key {
-            "type" => Some(0usize),
-            "data" => Some(1usize),
+            "type" => Some(0),
+            "data" => Some(1),
             _ => None,
         }
     }
-    fn set_field<'de, __M: airbyte_agent_runtime::serde::de::MapAccess<'de>>(
+    fn set_field<'de, __M: serde::de::MapAccess<'de>>(
         &mut self,
         index: usize,
         map: &mut __M,
-    ) -> ::std::result::Result<(), __M::Error> {
+    ) -> Result<(), __M::Error> {
         match index {
-            0usize => self.type_ = map.next_value()?,
-            1usize => {
-                self.data = map
-                    .next_value::<
-                        airbyte_agent_runtime::record::SkipNulls<NoteReference>,
-                    >()?
-                    .0;
-            }
-            _ => {
-                map.next_value::<airbyte_agent_runtime::serde::de::IgnoredAny>()?;
-            }
+            0 => self.type_ = map.next_value()?,
+            1 => self.data = map.next_value::<record::SkipNulls<NoteReference>>()?.0,
+            _ => drop(map.next_value::<serde::de::IgnoredAny>()?),
         }
         Ok(())
     }
 }
-impl<'de> airbyte_agent_runtime::serde::Deserialize<'de> for ContactNotes {
-    fn deserialize<__D: airbyte_agent_runtime::serde::Deserializer<'de>>(
-        deserializer: __D,
-    ) -> ::std::result::Result<Self, __D::Error> {
-        airbyte_agent_runtime::record::deserialize(deserializer)
+impl<'de> serde::Deserialize<'de> for ContactNotes {
+    fn deserialize<__D: serde::Deserializer<'de>>(d: __D) -> Result<Self, __D::Error> {
+        record::deserialize(d)
     }
 }
 /// Note reference structure.
-#[derive(Debug, Clone, Default, airbyte_agent_runtime::serde::Serialize)]
+#[derive(Debug, Clone, Default, serde::Serialize)]
 #[serde(crate = "airbyte_agent_runtime::serde")]
 pub struct NoteReference {
     /// Object type of the note reference.
@@ -1002,41 +935,37 @@ pub struct NoteReference {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub url: Option<String>,
 }
-impl airbyte_agent_runtime::record::Record for NoteReference {
+impl record::Record for NoteReference {
     const NAME: &'static str = "NoteReference";
     fn field_index(key: &str) -> Option<usize> {
         match key {
-            "type" => Some(0usize),
-            "id" => Some(1usize),
-            "url" => Some(2usize),
+            "type" => Some(0),
+            "id" => Some(1),
+            "url" => Some(2),
             _ => None,
         }
     }
-    fn set_field<'de, __M: airbyte_agent_runtime::serde::de::MapAccess<'de>>(
+    fn set_field<'de, __M: serde::de::MapAccess<'de>>(
         &mut self,
         index: usize,
         map: &mut __M,
-    ) -> ::std::result::Result<(), __M::Error> {
+    ) -> Result<(), __M::Error> {
         match index {
-            0usize => self.type_ = map.next_value()?,
-            1usize => self.id = map.next_value()?,
-            2usize => self.url = map.next_value()?,
-            _ => {
-                map.next_value::<airbyte_agent_runtime::serde::de::IgnoredAny>()?;
-            }
+            0 => self.type_ = map.next_value()?,
+            1 => self.id = map.next_value()?,
+            2 => self.url = map.next_value()?,
+            _ => drop(map.next_value::<serde::de::IgnoredAny>()?),
         }
         Ok(())
     }
 }
-impl<'de> airbyte_agent_runtime::serde::Deserialize<'de> for NoteReference {
-    fn deserialize<__D: airbyte_agent_runtime::serde::Deserializer<'de>>(
-        deserializer: __D,
-    ) -> ::std::result::Result<Self, __D::Error> {
-        airbyte_agent_runtime::record::deserialize(deserializer)
+impl<'de> serde::Deserialize<'de> for NoteReference {
+    fn deserialize<__D: serde::Deserializer<'de>>(d: __D) -> Result<Self, __D::Error> {
+        record::deserialize(d)
     }
 }
 /// Contact companies structure.
-#[derive(Debug, Clone, Default, airbyte_agent_runtime::serde::Serialize)]
+#[derive(Debug, Clone, Default, serde::Serialize)]
 #[serde(crate = "airbyte_agent_runtime::serde")]
 pub struct ContactCompanies {
     /// Object type of the contact companies.
@@ -1046,45 +975,35 @@ pub struct ContactCompanies {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub data: Option<Vec<CompanyReference>>,
 }
-impl airbyte_agent_runtime::record::Record for ContactCompanies {
+impl record::Record for ContactCompanies {
     const NAME: &'static str = "ContactCompanies";
     fn field_index(key: &str) -> Option<usize> {
         match key {
-            "type" => Some(0usize),
-            "data" => Some(1usize),
+            "type" => Some(0),
+            "data" => Some(1),
             _ => None,
         }
     }
-    fn set_field<'de, __M: airbyte_agent_runtime::serde::de::MapAccess<'de>>(
+    fn set_field<'de, __M: serde::de::MapAccess<'de>>(
         &mut self,
         index: usize,
         map: &mut __M,
-    ) -> ::std::result::Result<(), __M::Error> {
+    ) -> Result<(), __M::Error> {
         match index {
-            0usize => self.type_ = map.next_value()?,
-            1usize => {
-                self.data = map
-                    .next_value::<
-                        airbyte_agent_runtime::record::SkipNulls<CompanyReference>,
-                    >()?
-                    .0;
-            }
-            _ => {
-                map.next_value::<airbyte_agent_runtime::serde::de::IgnoredAny>()?;
-            }
+            0 => self.type_ = map.next_value()?,
+            1 => self.data = map.next_value::<record::SkipNulls<CompanyReference>>()?.0,
+            _ => drop(map.next_value::<serde::de::IgnoredAny>()?),
         }
         Ok(())
     }
 }
-impl<'de> airbyte_agent_runtime::serde::Deserialize<'de> for ContactCompanies {
-    fn deserialize<__D: airbyte_agent_runtime::serde::Deserializer<'de>>(
-        deserializer: __D,
-    ) -> ::std::result::Result<Self, __D::Error> {
-        airbyte_agent_runtime::record::deserialize(deserializer)
+impl<'de> serde::Deserialize<'de> for ContactCompanies {
+    fn deserialize<__D: serde::Deserializer<'de>>(d: __D) -> Result<Self, __D::Error> {
+        record::deserialize(d)
     }
 }
 /// Company reference structure.
-#[derive(Debug, Clone, Default, airbyte_agent_runtime::serde::Serialize)]
+#[derive(Debug, Clone, Default, serde::Serialize)]
 #[serde(crate = "airbyte_agent_runtime::serde")]
 pub struct CompanyReference {
     /// Object type of the company reference.
@@ -1097,41 +1016,37 @@ pub struct CompanyReference {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub url: Option<String>,
 }
-impl airbyte_agent_runtime::record::Record for CompanyReference {
+impl record::Record for CompanyReference {
     const NAME: &'static str = "CompanyReference";
     fn field_index(key: &str) -> Option<usize> {
         match key {
-            "type" => Some(0usize),
-            "id" => Some(1usize),
-            "url" => Some(2usize),
+            "type" => Some(0),
+            "id" => Some(1),
+            "url" => Some(2),
             _ => None,
         }
     }
-    fn set_field<'de, __M: airbyte_agent_runtime::serde::de::MapAccess<'de>>(
+    fn set_field<'de, __M: serde::de::MapAccess<'de>>(
         &mut self,
         index: usize,
         map: &mut __M,
-    ) -> ::std::result::Result<(), __M::Error> {
+    ) -> Result<(), __M::Error> {
         match index {
-            0usize => self.type_ = map.next_value()?,
-            1usize => self.id = map.next_value()?,
-            2usize => self.url = map.next_value()?,
-            _ => {
-                map.next_value::<airbyte_agent_runtime::serde::de::IgnoredAny>()?;
-            }
+            0 => self.type_ = map.next_value()?,
+            1 => self.id = map.next_value()?,
+            2 => self.url = map.next_value()?,
+            _ => drop(map.next_value::<serde::de::IgnoredAny>()?),
         }
         Ok(())
     }
 }
-impl<'de> airbyte_agent_runtime::serde::Deserialize<'de> for CompanyReference {
-    fn deserialize<__D: airbyte_agent_runtime::serde::Deserializer<'de>>(
-        deserializer: __D,
-    ) -> ::std::result::Result<Self, __D::Error> {
-        airbyte_agent_runtime::record::deserialize(deserializer)
+impl<'de> serde::Deserialize<'de> for CompanyReference {
+    fn deserialize<__D: serde::Deserializer<'de>>(d: __D) -> Result<Self, __D::Error> {
+        record::deserialize(d)
     }
 }
 /// An Intercom contact: a user or a lead.
-#[derive(Debug, Clone, Default, airbyte_agent_runtime::serde::Serialize)]
+#[derive(Debug, Clone, Default, serde::Serialize)]
 #[serde(crate = "airbyte_agent_runtime::serde")]
 pub struct Contact {
     /// Object type of the contact.
@@ -1267,160 +1182,152 @@ pub struct Contact {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub companies: Option<ContactCompanies>,
 }
-impl airbyte_agent_runtime::record::Record for Contact {
+impl record::Record for Contact {
     const NAME: &'static str = "Contact";
     fn field_index(key: &str) -> Option<usize> {
         match key {
-            "type" => Some(0usize),
-            "id" => Some(1usize),
-            "workspace_id" => Some(2usize),
-            "external_id" => Some(3usize),
-            "role" => Some(4usize),
-            "email" => Some(5usize),
-            "phone" => Some(6usize),
-            "name" => Some(7usize),
-            "avatar" => Some(8usize),
-            "owner_id" => Some(9usize),
-            "social_profiles" => Some(10usize),
-            "has_hard_bounced" => Some(11usize),
-            "marked_email_as_spam" => Some(12usize),
-            "unsubscribed_from_emails" => Some(13usize),
-            "created_at" => Some(14usize),
-            "updated_at" => Some(15usize),
-            "signed_up_at" => Some(16usize),
-            "last_seen_at" => Some(17usize),
-            "last_replied_at" => Some(18usize),
-            "last_contacted_at" => Some(19usize),
-            "last_email_opened_at" => Some(20usize),
-            "last_email_clicked_at" => Some(21usize),
-            "language_override" => Some(22usize),
-            "browser" => Some(23usize),
-            "browser_version" => Some(24usize),
-            "browser_language" => Some(25usize),
-            "os" => Some(26usize),
-            "location" => Some(27usize),
-            "android_app_name" => Some(28usize),
-            "android_app_version" => Some(29usize),
-            "android_device" => Some(30usize),
-            "android_os_version" => Some(31usize),
-            "android_sdk_version" => Some(32usize),
-            "android_last_seen_at" => Some(33usize),
-            "ios_app_name" => Some(34usize),
-            "ios_app_version" => Some(35usize),
-            "ios_device" => Some(36usize),
-            "ios_os_version" => Some(37usize),
-            "ios_sdk_version" => Some(38usize),
-            "ios_last_seen_at" => Some(39usize),
-            "custom_attributes" => Some(40usize),
-            "tags" => Some(41usize),
-            "notes" => Some(42usize),
-            "companies" => Some(43usize),
+            "type" => Some(0),
+            "id" => Some(1),
+            "workspace_id" => Some(2),
+            "external_id" => Some(3),
+            "role" => Some(4),
+            "email" => Some(5),
+            "phone" => Some(6),
+            "name" => Some(7),
+            "avatar" => Some(8),
+            "owner_id" => Some(9),
+            "social_profiles" => Some(10),
+            "has_hard_bounced" => Some(11),
+            "marked_email_as_spam" => Some(12),
+            "unsubscribed_from_emails" => Some(13),
+            "created_at" => Some(14),
+            "updated_at" => Some(15),
+            "signed_up_at" => Some(16),
+            "last_seen_at" => Some(17),
+            "last_replied_at" => Some(18),
+            "last_contacted_at" => Some(19),
+            "last_email_opened_at" => Some(20),
+            "last_email_clicked_at" => Some(21),
+            "language_override" => Some(22),
+            "browser" => Some(23),
+            "browser_version" => Some(24),
+            "browser_language" => Some(25),
+            "os" => Some(26),
+            "location" => Some(27),
+            "android_app_name" => Some(28),
+            "android_app_version" => Some(29),
+            "android_device" => Some(30),
+            "android_os_version" => Some(31),
+            "android_sdk_version" => Some(32),
+            "android_last_seen_at" => Some(33),
+            "ios_app_name" => Some(34),
+            "ios_app_version" => Some(35),
+            "ios_device" => Some(36),
+            "ios_os_version" => Some(37),
+            "ios_sdk_version" => Some(38),
+            "ios_last_seen_at" => Some(39),
+            "custom_attributes" => Some(40),
+            "tags" => Some(41),
+            "notes" => Some(42),
+            "companies" => Some(43),
             _ => None,
         }
     }
-    fn set_field<'de, __M: airbyte_agent_runtime::serde::de::MapAccess<'de>>(
+    fn set_field<'de, __M: serde::de::MapAccess<'de>>(
         &mut self,
         index: usize,
         map: &mut __M,
-    ) -> ::std::result::Result<(), __M::Error> {
+    ) -> Result<(), __M::Error> {
         match index {
-            0usize => self.type_ = map.next_value()?,
-            1usize => self.id = map.next_value()?,
-            2usize => self.workspace_id = map.next_value()?,
-            3usize => self.external_id = map.next_value()?,
-            4usize => self.role = map.next_value()?,
-            5usize => self.email = map.next_value()?,
-            6usize => self.phone = map.next_value()?,
-            7usize => self.name = map.next_value()?,
-            8usize => self.avatar = map.next_value()?,
-            9usize => self.owner_id = map.next_value()?,
-            10usize => self.social_profiles = map.next_value()?,
-            11usize => self.has_hard_bounced = map.next_value()?,
-            12usize => self.marked_email_as_spam = map.next_value()?,
-            13usize => self.unsubscribed_from_emails = map.next_value()?,
-            14usize => self.created_at = map.next_value()?,
-            15usize => self.updated_at = map.next_value()?,
-            16usize => self.signed_up_at = map.next_value()?,
-            17usize => self.last_seen_at = map.next_value()?,
-            18usize => self.last_replied_at = map.next_value()?,
-            19usize => self.last_contacted_at = map.next_value()?,
-            20usize => self.last_email_opened_at = map.next_value()?,
-            21usize => self.last_email_clicked_at = map.next_value()?,
-            22usize => self.language_override = map.next_value()?,
-            23usize => self.browser = map.next_value()?,
-            24usize => self.browser_version = map.next_value()?,
-            25usize => self.browser_language = map.next_value()?,
-            26usize => self.os = map.next_value()?,
-            27usize => self.location = map.next_value()?,
-            28usize => self.android_app_name = map.next_value()?,
-            29usize => self.android_app_version = map.next_value()?,
-            30usize => self.android_device = map.next_value()?,
-            31usize => self.android_os_version = map.next_value()?,
-            32usize => self.android_sdk_version = map.next_value()?,
-            33usize => self.android_last_seen_at = map.next_value()?,
-            34usize => self.ios_app_name = map.next_value()?,
-            35usize => self.ios_app_version = map.next_value()?,
-            36usize => self.ios_device = map.next_value()?,
-            37usize => self.ios_os_version = map.next_value()?,
-            38usize => self.ios_sdk_version = map.next_value()?,
-            39usize => self.ios_last_seen_at = map.next_value()?,
-            40usize => self.custom_attributes = map.next_value()?,
-            41usize => self.tags = map.next_value()?,
-            42usize => self.notes = map.next_value()?,
-            43usize => self.companies = map.next_value()?,
-            _ => {
-                map.next_value::<airbyte_agent_runtime::serde::de::IgnoredAny>()?;
-            }
+            0 => self.type_ = map.next_value()?,
+            1 => self.id = map.next_value()?,
+            2 => self.workspace_id = map.next_value()?,
+            3 => self.external_id = map.next_value()?,
+            4 => self.role = map.next_value()?,
+            5 => self.email = map.next_value()?,
+            6 => self.phone = map.next_value()?,
+            7 => self.name = map.next_value()?,
+            8 => self.avatar = map.next_value()?,
+            9 => self.owner_id = map.next_value()?,
+            10 => self.social_profiles = map.next_value()?,
+            11 => self.has_hard_bounced = map.next_value()?,
+            12 => self.marked_email_as_spam = map.next_value()?,
+            13 => self.unsubscribed_from_emails = map.next_value()?,
+            14 => self.created_at = map.next_value()?,
+            15 => self.updated_at = map.next_value()?,
+            16 => self.signed_up_at = map.next_value()?,
+            17 => self.last_seen_at = map.next_value()?,
+            18 => self.last_replied_at = map.next_value()?,
+            19 => self.last_contacted_at = map.next_value()?,
+            20 => self.last_email_opened_at = map.next_value()?,
+            21 => self.last_email_clicked_at = map.next_value()?,
+            22 => self.language_override = map.next_value()?,
+            23 => self.browser = map.next_value()?,
+            24 => self.browser_version = map.next_value()?,
+            25 => self.browser_language = map.next_value()?,
+            26 => self.os = map.next_value()?,
+            27 => self.location = map.next_value()?,
+            28 => self.android_app_name = map.next_value()?,
+            29 => self.android_app_version = map.next_value()?,
+            30 => self.android_device = map.next_value()?,
+            31 => self.android_os_version = map.next_value()?,
+            32 => self.android_sdk_version = map.next_value()?,
+            33 => self.android_last_seen_at = map.next_value()?,
+            34 => self.ios_app_name = map.next_value()?,
+            35 => self.ios_app_version = map.next_value()?,
+            36 => self.ios_device = map.next_value()?,
+            37 => self.ios_os_version = map.next_value()?,
+            38 => self.ios_sdk_version = map.next_value()?,
+            39 => self.ios_last_seen_at = map.next_value()?,
+            40 => self.custom_attributes = map.next_value()?,
+            41 => self.tags = map.next_value()?,
+            42 => self.notes = map.next_value()?,
+            43 => self.companies = map.next_value()?,
+            _ => drop(map.next_value::<serde::de::IgnoredAny>()?),
         }
         Ok(())
     }
 }
-impl<'de> airbyte_agent_runtime::serde::Deserialize<'de> for Contact {
-    fn deserialize<__D: airbyte_agent_runtime::serde::Deserializer<'de>>(
-        deserializer: __D,
-    ) -> ::std::result::Result<Self, __D::Error> {
-        airbyte_agent_runtime::record::deserialize(deserializer)
+impl<'de> serde::Deserialize<'de> for Contact {
+    fn deserialize<__D: serde::Deserializer<'de>>(d: __D) -> Result<Self, __D::Error> {
+        record::deserialize(d)
     }
 }
 /// Metadata returned by `contacts.list` next to the records.
-#[derive(Debug, Clone, Default, airbyte_agent_runtime::serde::Serialize)]
+#[derive(Debug, Clone, Default, serde::Serialize)]
 #[serde(crate = "airbyte_agent_runtime::serde")]
 pub struct ContactsListMeta {
     /// `$.pages.next.starting_after`
     #[serde(skip_serializing_if = "Option::is_none")]
     pub next_page: Option<String>,
 }
-impl airbyte_agent_runtime::record::Record for ContactsListMeta {
+impl record::Record for ContactsListMeta {
     const NAME: &'static str = "ContactsListMeta";
     fn field_index(key: &str) -> Option<usize> {
         match key {
-            "next_page" => Some(0usize),
+            "next_page" => Some(0),
             _ => None,
         }
     }
-    fn set_field<'de, __M: airbyte_agent_runtime::serde::de::MapAccess<'de>>(
+    fn set_field<'de, __M: serde::de::MapAccess<'de>>(
         &mut self,
         index: usize,
         map: &mut __M,
-    ) -> ::std::result::Result<(), __M::Error> {
+    ) -> Result<(), __M::Error> {
         match index {
-            0usize => self.next_page = map.next_value()?,
-            _ => {
-                map.next_value::<airbyte_agent_runtime::serde::de::IgnoredAny>()?;
-            }
+            0 => self.next_page = map.next_value()?,
+            _ => drop(map.next_value::<serde::de::IgnoredAny>()?),
         }
         Ok(())
     }
 }
-impl<'de> airbyte_agent_runtime::serde::Deserialize<'de> for ContactsListMeta {
-    fn deserialize<__D: airbyte_agent_runtime::serde::Deserializer<'de>>(
-        deserializer: __D,
-    ) -> ::std::result::Result<Self, __D::Error> {
-        airbyte_agent_runtime::record::deserialize(deserializer)
+impl<'de> serde::Deserialize<'de> for ContactsListMeta {
+    fn deserialize<__D: serde::Deserializer<'de>>(d: __D) -> Result<Self, __D::Error> {
+        record::deserialize(d)
     }
 }
 /// Response envelope with contact deleted data.
-#[derive(Debug, Clone, Default, airbyte_agent_runtime::serde::Serialize)]
+#[derive(Debug, Clone, Default, serde::Serialize)]
 #[serde(crate = "airbyte_agent_runtime::serde")]
 pub struct ContactsRecord2 {
     /// Object type of the contact.
@@ -1436,38 +1343,34 @@ pub struct ContactsRecord2 {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub deleted: Option<bool>,
 }
-impl airbyte_agent_runtime::record::Record for ContactsRecord2 {
+impl record::Record for ContactsRecord2 {
     const NAME: &'static str = "ContactsRecord2";
     fn field_index(key: &str) -> Option<usize> {
         match key {
-            "type" => Some(0usize),
-            "id" => Some(1usize),
-            "external_id" => Some(2usize),
-            "deleted" => Some(3usize),
+            "type" => Some(0),
+            "id" => Some(1),
+            "external_id" => Some(2),
+            "deleted" => Some(3),
             _ => None,
         }
     }
-    fn set_field<'de, __M: airbyte_agent_runtime::serde::de::MapAccess<'de>>(
+    fn set_field<'de, __M: serde::de::MapAccess<'de>>(
         &mut self,
         index: usize,
         map: &mut __M,
-    ) -> ::std::result::Result<(), __M::Error> {
+    ) -> Result<(), __M::Error> {
         match index {
-            0usize => self.type_ = map.next_value()?,
-            1usize => self.id = map.next_value()?,
-            2usize => self.external_id = map.next_value()?,
-            3usize => self.deleted = map.next_value()?,
-            _ => {
-                map.next_value::<airbyte_agent_runtime::serde::de::IgnoredAny>()?;
-            }
+            0 => self.type_ = map.next_value()?,
+            1 => self.id = map.next_value()?,
+            2 => self.external_id = map.next_value()?,
+            3 => self.deleted = map.next_value()?,
+            _ => drop(map.next_value::<serde::de::IgnoredAny>()?),
         }
         Ok(())
     }
 }
-impl<'de> airbyte_agent_runtime::serde::Deserialize<'de> for ContactsRecord2 {
-    fn deserialize<__D: airbyte_agent_runtime::serde::Deserializer<'de>>(
-        deserializer: __D,
-    ) -> ::std::result::Result<Self, __D::Error> {
-        airbyte_agent_runtime::record::deserialize(deserializer)
+impl<'de> serde::Deserialize<'de> for ContactsRecord2 {
+    fn deserialize<__D: serde::Deserializer<'de>>(d: __D) -> Result<Self, __D::Error> {
+        record::deserialize(d)
     }
 }

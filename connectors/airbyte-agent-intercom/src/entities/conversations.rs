@@ -2,7 +2,7 @@
 
 //! Entity `conversations`: handle, request builders and record types.
 use airbyte_agent_runtime::serde_json::{Map, Value};
-use airbyte_agent_runtime::{Client, Page, PageStream, Params, Result};
+use airbyte_agent_runtime::{Client, Page, PageStream, Params, Result, record, serde};
 use crate::types::*;
 impl crate::IntercomConnector {
     /// A conversation between a contact and the team.
@@ -125,11 +125,7 @@ impl ConversationsCreateRequest {
     }
     /// Send the request.
     pub async fn send(self) -> Result<ConversationsRecord> {
-        self.client
-            .call_record::<
-                ConversationsRecord,
-            >(&crate::descriptor::CONVERSATIONS[0usize], self.params)
-            .await
+        self.client.call_record(&crate::descriptor::CONVERSATIONS[0], self.params).await
     }
     /// The parameters collected so far (wire names).
     pub fn params(&self) -> &Params {
@@ -176,16 +172,11 @@ impl ConversationsListRequest {
     }
     /// Send the request.
     pub async fn send(self) -> Result<Page<Conversation, ConversationsListMeta>> {
-        self.client
-            .call_list::<
-                Conversation,
-                ConversationsListMeta,
-            >(&crate::descriptor::CONVERSATIONS[1usize], self.params)
-            .await
+        self.client.call_list(&crate::descriptor::CONVERSATIONS[1], self.params).await
     }
     /// Every page, lazily, following the operation's pagination.
     pub fn pages(self) -> PageStream<Conversation, ConversationsListMeta> {
-        self.client.pages(&crate::descriptor::CONVERSATIONS[1usize], self.params)
+        self.client.pages(&crate::descriptor::CONVERSATIONS[1], self.params)
     }
     /// The parameters collected so far (wire names).
     pub fn params(&self) -> &Params {
@@ -222,11 +213,7 @@ impl ConversationsGetRequest {
     }
     /// Send the request.
     pub async fn send(self) -> Result<Conversation> {
-        self.client
-            .call_record::<
-                Conversation,
-            >(&crate::descriptor::CONVERSATIONS[2usize], self.params)
-            .await
+        self.client.call_record(&crate::descriptor::CONVERSATIONS[2], self.params).await
     }
     /// The parameters collected so far (wire names).
     pub fn params(&self) -> &Params {
@@ -273,11 +260,7 @@ impl ConversationsUpdateRequest {
     }
     /// Send the request.
     pub async fn send(self) -> Result<Conversation> {
-        self.client
-            .call_record::<
-                Conversation,
-            >(&crate::descriptor::CONVERSATIONS[3usize], self.params)
-            .await
+        self.client.call_record(&crate::descriptor::CONVERSATIONS[3], self.params).await
     }
     /// The parameters collected so far (wire names).
     pub fn params(&self) -> &Params {
@@ -310,11 +293,7 @@ impl ConversationsDeleteRequest {
     }
     /// Send the request.
     pub async fn send(self) -> Result<ConversationsRecord2> {
-        self.client
-            .call_record::<
-                ConversationsRecord2,
-            >(&crate::descriptor::CONVERSATIONS[4usize], self.params)
-            .await
+        self.client.call_record(&crate::descriptor::CONVERSATIONS[4], self.params).await
     }
     /// The parameters collected so far (wire names).
     pub fn params(&self) -> &Params {
@@ -331,7 +310,7 @@ impl ::std::future::IntoFuture for ConversationsDeleteRequest {
     }
 }
 /// Contact who sends the first message.
-#[derive(Debug, Clone, Default, airbyte_agent_runtime::serde::Serialize)]
+#[derive(Debug, Clone, Default, serde::Serialize)]
 #[serde(crate = "airbyte_agent_runtime::serde")]
 pub struct ConversationsCreateFrom {
     /// Kind of sender: lead, user or contact.
@@ -341,35 +320,31 @@ pub struct ConversationsCreateFrom {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub id: Option<String>,
 }
-impl airbyte_agent_runtime::record::Record for ConversationsCreateFrom {
+impl record::Record for ConversationsCreateFrom {
     const NAME: &'static str = "ConversationsCreateFrom";
     fn field_index(key: &str) -> Option<usize> {
         match key {
-            "type" => Some(0usize),
-            "id" => Some(1usize),
+            "type" => Some(0),
+            "id" => Some(1),
             _ => None,
         }
     }
-    fn set_field<'de, __M: airbyte_agent_runtime::serde::de::MapAccess<'de>>(
+    fn set_field<'de, __M: serde::de::MapAccess<'de>>(
         &mut self,
         index: usize,
         map: &mut __M,
-    ) -> ::std::result::Result<(), __M::Error> {
+    ) -> Result<(), __M::Error> {
         match index {
-            0usize => self.type_ = map.next_value()?,
-            1usize => self.id = map.next_value()?,
-            _ => {
-                map.next_value::<airbyte_agent_runtime::serde::de::IgnoredAny>()?;
-            }
+            0 => self.type_ = map.next_value()?,
+            1 => self.id = map.next_value()?,
+            _ => drop(map.next_value::<serde::de::IgnoredAny>()?),
         }
         Ok(())
     }
 }
-impl<'de> airbyte_agent_runtime::serde::Deserialize<'de> for ConversationsCreateFrom {
-    fn deserialize<__D: airbyte_agent_runtime::serde::Deserializer<'de>>(
-        deserializer: __D,
-    ) -> ::std::result::Result<Self, __D::Error> {
-        airbyte_agent_runtime::record::deserialize(deserializer)
+impl<'de> serde::Deserialize<'de> for ConversationsCreateFrom {
+    fn deserialize<__D: serde::Deserializer<'de>>(d: __D) -> Result<Self, __D::Error> {
+        record::deserialize(d)
     }
 }
 airbyte_agent_runtime::string_enum! {
@@ -378,7 +353,7 @@ airbyte_agent_runtime::string_enum! {
     User => "user", #[doc = " `contact`"] Contact => "contact" }
 }
 /// Message structure.
-#[derive(Debug, Clone, Default, airbyte_agent_runtime::serde::Serialize)]
+#[derive(Debug, Clone, Default, serde::Serialize)]
 #[serde(crate = "airbyte_agent_runtime::serde")]
 pub struct ConversationsRecord {
     /// Object type of the message.
@@ -403,49 +378,45 @@ pub struct ConversationsRecord {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub conversation_id: Option<String>,
 }
-impl airbyte_agent_runtime::record::Record for ConversationsRecord {
+impl record::Record for ConversationsRecord {
     const NAME: &'static str = "ConversationsRecord";
     fn field_index(key: &str) -> Option<usize> {
         match key {
-            "type" => Some(0usize),
-            "id" => Some(1usize),
-            "created_at" => Some(2usize),
-            "subject" => Some(3usize),
-            "body" => Some(4usize),
-            "message_type" => Some(5usize),
-            "conversation_id" => Some(6usize),
+            "type" => Some(0),
+            "id" => Some(1),
+            "created_at" => Some(2),
+            "subject" => Some(3),
+            "body" => Some(4),
+            "message_type" => Some(5),
+            "conversation_id" => Some(6),
             _ => None,
         }
     }
-    fn set_field<'de, __M: airbyte_agent_runtime::serde::de::MapAccess<'de>>(
+    fn set_field<'de, __M: serde::de::MapAccess<'de>>(
         &mut self,
         index: usize,
         map: &mut __M,
-    ) -> ::std::result::Result<(), __M::Error> {
+    ) -> Result<(), __M::Error> {
         match index {
-            0usize => self.type_ = map.next_value()?,
-            1usize => self.id = map.next_value()?,
-            2usize => self.created_at = map.next_value()?,
-            3usize => self.subject = map.next_value()?,
-            4usize => self.body = map.next_value()?,
-            5usize => self.message_type = map.next_value()?,
-            6usize => self.conversation_id = map.next_value()?,
-            _ => {
-                map.next_value::<airbyte_agent_runtime::serde::de::IgnoredAny>()?;
-            }
+            0 => self.type_ = map.next_value()?,
+            1 => self.id = map.next_value()?,
+            2 => self.created_at = map.next_value()?,
+            3 => self.subject = map.next_value()?,
+            4 => self.body = map.next_value()?,
+            5 => self.message_type = map.next_value()?,
+            6 => self.conversation_id = map.next_value()?,
+            _ => drop(map.next_value::<serde::de::IgnoredAny>()?),
         }
         Ok(())
     }
 }
-impl<'de> airbyte_agent_runtime::serde::Deserialize<'de> for ConversationsRecord {
-    fn deserialize<__D: airbyte_agent_runtime::serde::Deserializer<'de>>(
-        deserializer: __D,
-    ) -> ::std::result::Result<Self, __D::Error> {
-        airbyte_agent_runtime::record::deserialize(deserializer)
+impl<'de> serde::Deserialize<'de> for ConversationsRecord {
+    fn deserialize<__D: serde::Deserializer<'de>>(d: __D) -> Result<Self, __D::Error> {
+        record::deserialize(d)
     }
 }
 /// A conversation between a contact and the team.
-#[derive(Debug, Clone, Default, airbyte_agent_runtime::serde::Serialize)]
+#[derive(Debug, Clone, Default, serde::Serialize)]
 #[serde(crate = "airbyte_agent_runtime::serde")]
 pub struct Conversation {
     /// Object type of the conversation.
@@ -518,81 +489,77 @@ pub struct Conversation {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub custom_attributes: Option<Map<String, Value>>,
 }
-impl airbyte_agent_runtime::record::Record for Conversation {
+impl record::Record for Conversation {
     const NAME: &'static str = "Conversation";
     fn field_index(key: &str) -> Option<usize> {
         match key {
-            "type" => Some(0usize),
-            "id" => Some(1usize),
-            "title" => Some(2usize),
-            "created_at" => Some(3usize),
-            "updated_at" => Some(4usize),
-            "waiting_since" => Some(5usize),
-            "snoozed_until" => Some(6usize),
-            "open" => Some(7usize),
-            "state" => Some(8usize),
-            "read" => Some(9usize),
-            "priority" => Some(10usize),
-            "admin_assignee_id" => Some(11usize),
-            "team_assignee_id" => Some(12usize),
-            "tags" => Some(13usize),
-            "conversation_rating" => Some(14usize),
-            "source" => Some(15usize),
-            "contacts" => Some(16usize),
-            "teammates" => Some(17usize),
-            "first_contact_reply" => Some(18usize),
-            "sla_applied" => Some(19usize),
-            "statistics" => Some(20usize),
-            "conversation_parts" => Some(21usize),
-            "custom_attributes" => Some(22usize),
+            "type" => Some(0),
+            "id" => Some(1),
+            "title" => Some(2),
+            "created_at" => Some(3),
+            "updated_at" => Some(4),
+            "waiting_since" => Some(5),
+            "snoozed_until" => Some(6),
+            "open" => Some(7),
+            "state" => Some(8),
+            "read" => Some(9),
+            "priority" => Some(10),
+            "admin_assignee_id" => Some(11),
+            "team_assignee_id" => Some(12),
+            "tags" => Some(13),
+            "conversation_rating" => Some(14),
+            "source" => Some(15),
+            "contacts" => Some(16),
+            "teammates" => Some(17),
+            "first_contact_reply" => Some(18),
+            "sla_applied" => Some(19),
+            "statistics" => Some(20),
+            "conversation_parts" => Some(21),
+            "custom_attributes" => Some(22),
             _ => None,
         }
     }
-    fn set_field<'de, __M: airbyte_agent_runtime::serde::de::MapAccess<'de>>(
+    fn set_field<'de, __M: serde::de::MapAccess<'de>>(
         &mut self,
         index: usize,
         map: &mut __M,
-    ) -> ::std::result::Result<(), __M::Error> {
+    ) -> Result<(), __M::Error> {
         match index {
-            0usize => self.type_ = map.next_value()?,
-            1usize => self.id = map.next_value()?,
-            2usize => self.title = map.next_value()?,
-            3usize => self.created_at = map.next_value()?,
-            4usize => self.updated_at = map.next_value()?,
-            5usize => self.waiting_since = map.next_value()?,
-            6usize => self.snoozed_until = map.next_value()?,
-            7usize => self.open = map.next_value()?,
-            8usize => self.state = map.next_value()?,
-            9usize => self.read = map.next_value()?,
-            10usize => self.priority = map.next_value()?,
-            11usize => self.admin_assignee_id = map.next_value()?,
-            12usize => self.team_assignee_id = map.next_value()?,
-            13usize => self.tags = map.next_value()?,
-            14usize => self.conversation_rating = map.next_value()?,
-            15usize => self.source = map.next_value()?,
-            16usize => self.contacts = map.next_value()?,
-            17usize => self.teammates = map.next_value()?,
-            18usize => self.first_contact_reply = map.next_value()?,
-            19usize => self.sla_applied = map.next_value()?,
-            20usize => self.statistics = map.next_value()?,
-            21usize => self.conversation_parts = map.next_value()?,
-            22usize => self.custom_attributes = map.next_value()?,
-            _ => {
-                map.next_value::<airbyte_agent_runtime::serde::de::IgnoredAny>()?;
-            }
+            0 => self.type_ = map.next_value()?,
+            1 => self.id = map.next_value()?,
+            2 => self.title = map.next_value()?,
+            3 => self.created_at = map.next_value()?,
+            4 => self.updated_at = map.next_value()?,
+            5 => self.waiting_since = map.next_value()?,
+            6 => self.snoozed_until = map.next_value()?,
+            7 => self.open = map.next_value()?,
+            8 => self.state = map.next_value()?,
+            9 => self.read = map.next_value()?,
+            10 => self.priority = map.next_value()?,
+            11 => self.admin_assignee_id = map.next_value()?,
+            12 => self.team_assignee_id = map.next_value()?,
+            13 => self.tags = map.next_value()?,
+            14 => self.conversation_rating = map.next_value()?,
+            15 => self.source = map.next_value()?,
+            16 => self.contacts = map.next_value()?,
+            17 => self.teammates = map.next_value()?,
+            18 => self.first_contact_reply = map.next_value()?,
+            19 => self.sla_applied = map.next_value()?,
+            20 => self.statistics = map.next_value()?,
+            21 => self.conversation_parts = map.next_value()?,
+            22 => self.custom_attributes = map.next_value()?,
+            _ => drop(map.next_value::<serde::de::IgnoredAny>()?),
         }
         Ok(())
     }
 }
-impl<'de> airbyte_agent_runtime::serde::Deserialize<'de> for Conversation {
-    fn deserialize<__D: airbyte_agent_runtime::serde::Deserializer<'de>>(
-        deserializer: __D,
-    ) -> ::std::result::Result<Self, __D::Error> {
-        airbyte_agent_runtime::record::deserialize(deserializer)
+impl<'de> serde::Deserialize<'de> for Conversation {
+    fn deserialize<__D: serde::Deserializer<'de>>(d: __D) -> Result<Self, __D::Error> {
+        record::deserialize(d)
     }
 }
 /// Conversation tags structure.
-#[derive(Debug, Clone, Default, airbyte_agent_runtime::serde::Serialize)]
+#[derive(Debug, Clone, Default, serde::Serialize)]
 #[serde(crate = "airbyte_agent_runtime::serde")]
 pub struct ConversationTags {
     /// Object type of the conversation tags.
@@ -602,43 +569,35 @@ pub struct ConversationTags {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub tags: Option<Vec<Tag>>,
 }
-impl airbyte_agent_runtime::record::Record for ConversationTags {
+impl record::Record for ConversationTags {
     const NAME: &'static str = "ConversationTags";
     fn field_index(key: &str) -> Option<usize> {
         match key {
-            "type" => Some(0usize),
-            "tags" => Some(1usize),
+            "type" => Some(0),
+            "tags" => Some(1),
             _ => None,
         }
     }
-    fn set_field<'de, __M: airbyte_agent_runtime::serde::de::MapAccess<'de>>(
+    fn set_field<'de, __M: serde::de::MapAccess<'de>>(
         &mut self,
         index: usize,
         map: &mut __M,
-    ) -> ::std::result::Result<(), __M::Error> {
+    ) -> Result<(), __M::Error> {
         match index {
-            0usize => self.type_ = map.next_value()?,
-            1usize => {
-                self.tags = map
-                    .next_value::<airbyte_agent_runtime::record::SkipNulls<Tag>>()?
-                    .0;
-            }
-            _ => {
-                map.next_value::<airbyte_agent_runtime::serde::de::IgnoredAny>()?;
-            }
+            0 => self.type_ = map.next_value()?,
+            1 => self.tags = map.next_value::<record::SkipNulls<Tag>>()?.0,
+            _ => drop(map.next_value::<serde::de::IgnoredAny>()?),
         }
         Ok(())
     }
 }
-impl<'de> airbyte_agent_runtime::serde::Deserialize<'de> for ConversationTags {
-    fn deserialize<__D: airbyte_agent_runtime::serde::Deserializer<'de>>(
-        deserializer: __D,
-    ) -> ::std::result::Result<Self, __D::Error> {
-        airbyte_agent_runtime::record::deserialize(deserializer)
+impl<'de> serde::Deserialize<'de> for ConversationTags {
+    fn deserialize<__D: serde::Deserializer<'de>>(d: __D) -> Result<Self, __D::Error> {
+        record::deserialize(d)
     }
 }
 /// Conversation rating structure.
-#[derive(Debug, Clone, Default, airbyte_agent_runtime::serde::Serialize)]
+#[derive(Debug, Clone, Default, serde::Serialize)]
 #[serde(crate = "airbyte_agent_runtime::serde")]
 pub struct ConversationRating {
     /// Rating (numeric).
@@ -657,45 +616,41 @@ pub struct ConversationRating {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub teammate: Option<AdminReference>,
 }
-impl airbyte_agent_runtime::record::Record for ConversationRating {
+impl record::Record for ConversationRating {
     const NAME: &'static str = "ConversationRating";
     fn field_index(key: &str) -> Option<usize> {
         match key {
-            "rating" => Some(0usize),
-            "remark" => Some(1usize),
-            "created_at" => Some(2usize),
-            "contact" => Some(3usize),
-            "teammate" => Some(4usize),
+            "rating" => Some(0),
+            "remark" => Some(1),
+            "created_at" => Some(2),
+            "contact" => Some(3),
+            "teammate" => Some(4),
             _ => None,
         }
     }
-    fn set_field<'de, __M: airbyte_agent_runtime::serde::de::MapAccess<'de>>(
+    fn set_field<'de, __M: serde::de::MapAccess<'de>>(
         &mut self,
         index: usize,
         map: &mut __M,
-    ) -> ::std::result::Result<(), __M::Error> {
+    ) -> Result<(), __M::Error> {
         match index {
-            0usize => self.rating = map.next_value()?,
-            1usize => self.remark = map.next_value()?,
-            2usize => self.created_at = map.next_value()?,
-            3usize => self.contact = map.next_value()?,
-            4usize => self.teammate = map.next_value()?,
-            _ => {
-                map.next_value::<airbyte_agent_runtime::serde::de::IgnoredAny>()?;
-            }
+            0 => self.rating = map.next_value()?,
+            1 => self.remark = map.next_value()?,
+            2 => self.created_at = map.next_value()?,
+            3 => self.contact = map.next_value()?,
+            4 => self.teammate = map.next_value()?,
+            _ => drop(map.next_value::<serde::de::IgnoredAny>()?),
         }
         Ok(())
     }
 }
-impl<'de> airbyte_agent_runtime::serde::Deserialize<'de> for ConversationRating {
-    fn deserialize<__D: airbyte_agent_runtime::serde::Deserializer<'de>>(
-        deserializer: __D,
-    ) -> ::std::result::Result<Self, __D::Error> {
-        airbyte_agent_runtime::record::deserialize(deserializer)
+impl<'de> serde::Deserialize<'de> for ConversationRating {
+    fn deserialize<__D: serde::Deserializer<'de>>(d: __D) -> Result<Self, __D::Error> {
+        record::deserialize(d)
     }
 }
 /// Conversation source structure.
-#[derive(Debug, Clone, Default, airbyte_agent_runtime::serde::Serialize)]
+#[derive(Debug, Clone, Default, serde::Serialize)]
 #[serde(crate = "airbyte_agent_runtime::serde")]
 pub struct ConversationSource {
     /// Object type of the conversation source.
@@ -726,59 +681,49 @@ pub struct ConversationSource {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub redacted: Option<bool>,
 }
-impl airbyte_agent_runtime::record::Record for ConversationSource {
+impl record::Record for ConversationSource {
     const NAME: &'static str = "ConversationSource";
     fn field_index(key: &str) -> Option<usize> {
         match key {
-            "type" => Some(0usize),
-            "id" => Some(1usize),
-            "delivered_as" => Some(2usize),
-            "subject" => Some(3usize),
-            "body" => Some(4usize),
-            "author" => Some(5usize),
-            "attachments" => Some(6usize),
-            "url" => Some(7usize),
-            "redacted" => Some(8usize),
+            "type" => Some(0),
+            "id" => Some(1),
+            "delivered_as" => Some(2),
+            "subject" => Some(3),
+            "body" => Some(4),
+            "author" => Some(5),
+            "attachments" => Some(6),
+            "url" => Some(7),
+            "redacted" => Some(8),
             _ => None,
         }
     }
-    fn set_field<'de, __M: airbyte_agent_runtime::serde::de::MapAccess<'de>>(
+    fn set_field<'de, __M: serde::de::MapAccess<'de>>(
         &mut self,
         index: usize,
         map: &mut __M,
-    ) -> ::std::result::Result<(), __M::Error> {
+    ) -> Result<(), __M::Error> {
         match index {
-            0usize => self.type_ = map.next_value()?,
-            1usize => self.id = map.next_value()?,
-            2usize => self.delivered_as = map.next_value()?,
-            3usize => self.subject = map.next_value()?,
-            4usize => self.body = map.next_value()?,
-            5usize => self.author = map.next_value()?,
-            6usize => {
-                self.attachments = map
-                    .next_value::<
-                        airbyte_agent_runtime::record::SkipNulls<Attachment>,
-                    >()?
-                    .0;
-            }
-            7usize => self.url = map.next_value()?,
-            8usize => self.redacted = map.next_value()?,
-            _ => {
-                map.next_value::<airbyte_agent_runtime::serde::de::IgnoredAny>()?;
-            }
+            0 => self.type_ = map.next_value()?,
+            1 => self.id = map.next_value()?,
+            2 => self.delivered_as = map.next_value()?,
+            3 => self.subject = map.next_value()?,
+            4 => self.body = map.next_value()?,
+            5 => self.author = map.next_value()?,
+            6 => self.attachments = map.next_value::<record::SkipNulls<Attachment>>()?.0,
+            7 => self.url = map.next_value()?,
+            8 => self.redacted = map.next_value()?,
+            _ => drop(map.next_value::<serde::de::IgnoredAny>()?),
         }
         Ok(())
     }
 }
-impl<'de> airbyte_agent_runtime::serde::Deserialize<'de> for ConversationSource {
-    fn deserialize<__D: airbyte_agent_runtime::serde::Deserializer<'de>>(
-        deserializer: __D,
-    ) -> ::std::result::Result<Self, __D::Error> {
-        airbyte_agent_runtime::record::deserialize(deserializer)
+impl<'de> serde::Deserialize<'de> for ConversationSource {
+    fn deserialize<__D: serde::Deserializer<'de>>(d: __D) -> Result<Self, __D::Error> {
+        record::deserialize(d)
     }
 }
 /// Attachment structure.
-#[derive(Debug, Clone, Default, airbyte_agent_runtime::serde::Serialize)]
+#[derive(Debug, Clone, Default, serde::Serialize)]
 #[serde(crate = "airbyte_agent_runtime::serde")]
 pub struct Attachment {
     /// Object type of the attachment.
@@ -803,49 +748,45 @@ pub struct Attachment {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub height: Option<i64>,
 }
-impl airbyte_agent_runtime::record::Record for Attachment {
+impl record::Record for Attachment {
     const NAME: &'static str = "Attachment";
     fn field_index(key: &str) -> Option<usize> {
         match key {
-            "type" => Some(0usize),
-            "name" => Some(1usize),
-            "url" => Some(2usize),
-            "content_type" => Some(3usize),
-            "filesize" => Some(4usize),
-            "width" => Some(5usize),
-            "height" => Some(6usize),
+            "type" => Some(0),
+            "name" => Some(1),
+            "url" => Some(2),
+            "content_type" => Some(3),
+            "filesize" => Some(4),
+            "width" => Some(5),
+            "height" => Some(6),
             _ => None,
         }
     }
-    fn set_field<'de, __M: airbyte_agent_runtime::serde::de::MapAccess<'de>>(
+    fn set_field<'de, __M: serde::de::MapAccess<'de>>(
         &mut self,
         index: usize,
         map: &mut __M,
-    ) -> ::std::result::Result<(), __M::Error> {
+    ) -> Result<(), __M::Error> {
         match index {
-            0usize => self.type_ = map.next_value()?,
-            1usize => self.name = map.next_value()?,
-            2usize => self.url = map.next_value()?,
-            3usize => self.content_type = map.next_value()?,
-            4usize => self.filesize = map.next_value()?,
-            5usize => self.width = map.next_value()?,
-            6usize => self.height = map.next_value()?,
-            _ => {
-                map.next_value::<airbyte_agent_runtime::serde::de::IgnoredAny>()?;
-            }
+            0 => self.type_ = map.next_value()?,
+            1 => self.name = map.next_value()?,
+            2 => self.url = map.next_value()?,
+            3 => self.content_type = map.next_value()?,
+            4 => self.filesize = map.next_value()?,
+            5 => self.width = map.next_value()?,
+            6 => self.height = map.next_value()?,
+            _ => drop(map.next_value::<serde::de::IgnoredAny>()?),
         }
         Ok(())
     }
 }
-impl<'de> airbyte_agent_runtime::serde::Deserialize<'de> for Attachment {
-    fn deserialize<__D: airbyte_agent_runtime::serde::Deserializer<'de>>(
-        deserializer: __D,
-    ) -> ::std::result::Result<Self, __D::Error> {
-        airbyte_agent_runtime::record::deserialize(deserializer)
+impl<'de> serde::Deserialize<'de> for Attachment {
+    fn deserialize<__D: serde::Deserializer<'de>>(d: __D) -> Result<Self, __D::Error> {
+        record::deserialize(d)
     }
 }
 /// Conversation contacts structure.
-#[derive(Debug, Clone, Default, airbyte_agent_runtime::serde::Serialize)]
+#[derive(Debug, Clone, Default, serde::Serialize)]
 #[serde(crate = "airbyte_agent_runtime::serde")]
 pub struct ConversationContacts {
     /// Object type of the conversation contacts.
@@ -855,45 +796,39 @@ pub struct ConversationContacts {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub contacts: Option<Vec<ContactReference>>,
 }
-impl airbyte_agent_runtime::record::Record for ConversationContacts {
+impl record::Record for ConversationContacts {
     const NAME: &'static str = "ConversationContacts";
     fn field_index(key: &str) -> Option<usize> {
         match key {
-            "type" => Some(0usize),
-            "contacts" => Some(1usize),
+            "type" => Some(0),
+            "contacts" => Some(1),
             _ => None,
         }
     }
-    fn set_field<'de, __M: airbyte_agent_runtime::serde::de::MapAccess<'de>>(
+    fn set_field<'de, __M: serde::de::MapAccess<'de>>(
         &mut self,
         index: usize,
         map: &mut __M,
-    ) -> ::std::result::Result<(), __M::Error> {
+    ) -> Result<(), __M::Error> {
         match index {
-            0usize => self.type_ = map.next_value()?,
-            1usize => {
+            0 => self.type_ = map.next_value()?,
+            1 => {
                 self.contacts = map
-                    .next_value::<
-                        airbyte_agent_runtime::record::SkipNulls<ContactReference>,
-                    >()?
+                    .next_value::<record::SkipNulls<ContactReference>>()?
                     .0;
             }
-            _ => {
-                map.next_value::<airbyte_agent_runtime::serde::de::IgnoredAny>()?;
-            }
+            _ => drop(map.next_value::<serde::de::IgnoredAny>()?),
         }
         Ok(())
     }
 }
-impl<'de> airbyte_agent_runtime::serde::Deserialize<'de> for ConversationContacts {
-    fn deserialize<__D: airbyte_agent_runtime::serde::Deserializer<'de>>(
-        deserializer: __D,
-    ) -> ::std::result::Result<Self, __D::Error> {
-        airbyte_agent_runtime::record::deserialize(deserializer)
+impl<'de> serde::Deserialize<'de> for ConversationContacts {
+    fn deserialize<__D: serde::Deserializer<'de>>(d: __D) -> Result<Self, __D::Error> {
+        record::deserialize(d)
     }
 }
 /// Conversation teammates structure.
-#[derive(Debug, Clone, Default, airbyte_agent_runtime::serde::Serialize)]
+#[derive(Debug, Clone, Default, serde::Serialize)]
 #[serde(crate = "airbyte_agent_runtime::serde")]
 pub struct ConversationTeammates {
     /// Object type of the conversation teammates.
@@ -903,45 +838,35 @@ pub struct ConversationTeammates {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub admins: Option<Vec<AdminReference>>,
 }
-impl airbyte_agent_runtime::record::Record for ConversationTeammates {
+impl record::Record for ConversationTeammates {
     const NAME: &'static str = "ConversationTeammates";
     fn field_index(key: &str) -> Option<usize> {
         match key {
-            "type" => Some(0usize),
-            "admins" => Some(1usize),
+            "type" => Some(0),
+            "admins" => Some(1),
             _ => None,
         }
     }
-    fn set_field<'de, __M: airbyte_agent_runtime::serde::de::MapAccess<'de>>(
+    fn set_field<'de, __M: serde::de::MapAccess<'de>>(
         &mut self,
         index: usize,
         map: &mut __M,
-    ) -> ::std::result::Result<(), __M::Error> {
+    ) -> Result<(), __M::Error> {
         match index {
-            0usize => self.type_ = map.next_value()?,
-            1usize => {
-                self.admins = map
-                    .next_value::<
-                        airbyte_agent_runtime::record::SkipNulls<AdminReference>,
-                    >()?
-                    .0;
-            }
-            _ => {
-                map.next_value::<airbyte_agent_runtime::serde::de::IgnoredAny>()?;
-            }
+            0 => self.type_ = map.next_value()?,
+            1 => self.admins = map.next_value::<record::SkipNulls<AdminReference>>()?.0,
+            _ => drop(map.next_value::<serde::de::IgnoredAny>()?),
         }
         Ok(())
     }
 }
-impl<'de> airbyte_agent_runtime::serde::Deserialize<'de> for ConversationTeammates {
-    fn deserialize<__D: airbyte_agent_runtime::serde::Deserializer<'de>>(
-        deserializer: __D,
-    ) -> ::std::result::Result<Self, __D::Error> {
-        airbyte_agent_runtime::record::deserialize(deserializer)
+impl<'de> serde::Deserialize<'de> for ConversationTeammates {
+    fn deserialize<__D: serde::Deserializer<'de>>(d: __D) -> Result<Self, __D::Error> {
+        record::deserialize(d)
     }
 }
 /// First contact reply structure.
-#[derive(Debug, Clone, Default, airbyte_agent_runtime::serde::Serialize)]
+#[derive(Debug, Clone, Default, serde::Serialize)]
 #[serde(crate = "airbyte_agent_runtime::serde")]
 pub struct FirstContactReply {
     /// Creation time of the first contact reply.
@@ -954,41 +879,37 @@ pub struct FirstContactReply {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub url: Option<String>,
 }
-impl airbyte_agent_runtime::record::Record for FirstContactReply {
+impl record::Record for FirstContactReply {
     const NAME: &'static str = "FirstContactReply";
     fn field_index(key: &str) -> Option<usize> {
         match key {
-            "created_at" => Some(0usize),
-            "type" => Some(1usize),
-            "url" => Some(2usize),
+            "created_at" => Some(0),
+            "type" => Some(1),
+            "url" => Some(2),
             _ => None,
         }
     }
-    fn set_field<'de, __M: airbyte_agent_runtime::serde::de::MapAccess<'de>>(
+    fn set_field<'de, __M: serde::de::MapAccess<'de>>(
         &mut self,
         index: usize,
         map: &mut __M,
-    ) -> ::std::result::Result<(), __M::Error> {
+    ) -> Result<(), __M::Error> {
         match index {
-            0usize => self.created_at = map.next_value()?,
-            1usize => self.type_ = map.next_value()?,
-            2usize => self.url = map.next_value()?,
-            _ => {
-                map.next_value::<airbyte_agent_runtime::serde::de::IgnoredAny>()?;
-            }
+            0 => self.created_at = map.next_value()?,
+            1 => self.type_ = map.next_value()?,
+            2 => self.url = map.next_value()?,
+            _ => drop(map.next_value::<serde::de::IgnoredAny>()?),
         }
         Ok(())
     }
 }
-impl<'de> airbyte_agent_runtime::serde::Deserialize<'de> for FirstContactReply {
-    fn deserialize<__D: airbyte_agent_runtime::serde::Deserializer<'de>>(
-        deserializer: __D,
-    ) -> ::std::result::Result<Self, __D::Error> {
-        airbyte_agent_runtime::record::deserialize(deserializer)
+impl<'de> serde::Deserialize<'de> for FirstContactReply {
+    fn deserialize<__D: serde::Deserializer<'de>>(d: __D) -> Result<Self, __D::Error> {
+        record::deserialize(d)
     }
 }
 /// Sla applied structure.
-#[derive(Debug, Clone, Default, airbyte_agent_runtime::serde::Serialize)]
+#[derive(Debug, Clone, Default, serde::Serialize)]
 #[serde(crate = "airbyte_agent_runtime::serde")]
 pub struct SlaApplied {
     /// Object type of the sla applied.
@@ -1001,41 +922,37 @@ pub struct SlaApplied {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub sla_status: Option<String>,
 }
-impl airbyte_agent_runtime::record::Record for SlaApplied {
+impl record::Record for SlaApplied {
     const NAME: &'static str = "SlaApplied";
     fn field_index(key: &str) -> Option<usize> {
         match key {
-            "type" => Some(0usize),
-            "sla_name" => Some(1usize),
-            "sla_status" => Some(2usize),
+            "type" => Some(0),
+            "sla_name" => Some(1),
+            "sla_status" => Some(2),
             _ => None,
         }
     }
-    fn set_field<'de, __M: airbyte_agent_runtime::serde::de::MapAccess<'de>>(
+    fn set_field<'de, __M: serde::de::MapAccess<'de>>(
         &mut self,
         index: usize,
         map: &mut __M,
-    ) -> ::std::result::Result<(), __M::Error> {
+    ) -> Result<(), __M::Error> {
         match index {
-            0usize => self.type_ = map.next_value()?,
-            1usize => self.sla_name = map.next_value()?,
-            2usize => self.sla_status = map.next_value()?,
-            _ => {
-                map.next_value::<airbyte_agent_runtime::serde::de::IgnoredAny>()?;
-            }
+            0 => self.type_ = map.next_value()?,
+            1 => self.sla_name = map.next_value()?,
+            2 => self.sla_status = map.next_value()?,
+            _ => drop(map.next_value::<serde::de::IgnoredAny>()?),
         }
         Ok(())
     }
 }
-impl<'de> airbyte_agent_runtime::serde::Deserialize<'de> for SlaApplied {
-    fn deserialize<__D: airbyte_agent_runtime::serde::Deserializer<'de>>(
-        deserializer: __D,
-    ) -> ::std::result::Result<Self, __D::Error> {
-        airbyte_agent_runtime::record::deserialize(deserializer)
+impl<'de> serde::Deserialize<'de> for SlaApplied {
+    fn deserialize<__D: serde::Deserializer<'de>>(d: __D) -> Result<Self, __D::Error> {
+        record::deserialize(d)
     }
 }
 /// Conversation statistics structure.
-#[derive(Debug, Clone, Default, airbyte_agent_runtime::serde::Serialize)]
+#[derive(Debug, Clone, Default, serde::Serialize)]
 #[serde(crate = "airbyte_agent_runtime::serde")]
 pub struct ConversationStatistics {
     /// Object type of the conversation statistics.
@@ -1096,73 +1013,69 @@ pub struct ConversationStatistics {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub count_conversation_parts: Option<i64>,
 }
-impl airbyte_agent_runtime::record::Record for ConversationStatistics {
+impl record::Record for ConversationStatistics {
     const NAME: &'static str = "ConversationStatistics";
     fn field_index(key: &str) -> Option<usize> {
         match key {
-            "type" => Some(0usize),
-            "time_to_assignment" => Some(1usize),
-            "time_to_admin_reply" => Some(2usize),
-            "time_to_first_close" => Some(3usize),
-            "time_to_last_close" => Some(4usize),
-            "median_time_to_reply" => Some(5usize),
-            "first_contact_reply_at" => Some(6usize),
-            "first_assignment_at" => Some(7usize),
-            "first_admin_reply_at" => Some(8usize),
-            "first_close_at" => Some(9usize),
-            "last_assignment_at" => Some(10usize),
-            "last_assignment_admin_reply_at" => Some(11usize),
-            "last_contact_reply_at" => Some(12usize),
-            "last_admin_reply_at" => Some(13usize),
-            "last_close_at" => Some(14usize),
-            "last_closed_by_id" => Some(15usize),
-            "count_reopens" => Some(16usize),
-            "count_assignments" => Some(17usize),
-            "count_conversation_parts" => Some(18usize),
+            "type" => Some(0),
+            "time_to_assignment" => Some(1),
+            "time_to_admin_reply" => Some(2),
+            "time_to_first_close" => Some(3),
+            "time_to_last_close" => Some(4),
+            "median_time_to_reply" => Some(5),
+            "first_contact_reply_at" => Some(6),
+            "first_assignment_at" => Some(7),
+            "first_admin_reply_at" => Some(8),
+            "first_close_at" => Some(9),
+            "last_assignment_at" => Some(10),
+            "last_assignment_admin_reply_at" => Some(11),
+            "last_contact_reply_at" => Some(12),
+            "last_admin_reply_at" => Some(13),
+            "last_close_at" => Some(14),
+            "last_closed_by_id" => Some(15),
+            "count_reopens" => Some(16),
+            "count_assignments" => Some(17),
+            "count_conversation_parts" => Some(18),
             _ => None,
         }
     }
-    fn set_field<'de, __M: airbyte_agent_runtime::serde::de::MapAccess<'de>>(
+    fn set_field<'de, __M: serde::de::MapAccess<'de>>(
         &mut self,
         index: usize,
         map: &mut __M,
-    ) -> ::std::result::Result<(), __M::Error> {
+    ) -> Result<(), __M::Error> {
         match index {
-            0usize => self.type_ = map.next_value()?,
-            1usize => self.time_to_assignment = map.next_value()?,
-            2usize => self.time_to_admin_reply = map.next_value()?,
-            3usize => self.time_to_first_close = map.next_value()?,
-            4usize => self.time_to_last_close = map.next_value()?,
-            5usize => self.median_time_to_reply = map.next_value()?,
-            6usize => self.first_contact_reply_at = map.next_value()?,
-            7usize => self.first_assignment_at = map.next_value()?,
-            8usize => self.first_admin_reply_at = map.next_value()?,
-            9usize => self.first_close_at = map.next_value()?,
-            10usize => self.last_assignment_at = map.next_value()?,
-            11usize => self.last_assignment_admin_reply_at = map.next_value()?,
-            12usize => self.last_contact_reply_at = map.next_value()?,
-            13usize => self.last_admin_reply_at = map.next_value()?,
-            14usize => self.last_close_at = map.next_value()?,
-            15usize => self.last_closed_by_id = map.next_value()?,
-            16usize => self.count_reopens = map.next_value()?,
-            17usize => self.count_assignments = map.next_value()?,
-            18usize => self.count_conversation_parts = map.next_value()?,
-            _ => {
-                map.next_value::<airbyte_agent_runtime::serde::de::IgnoredAny>()?;
-            }
+            0 => self.type_ = map.next_value()?,
+            1 => self.time_to_assignment = map.next_value()?,
+            2 => self.time_to_admin_reply = map.next_value()?,
+            3 => self.time_to_first_close = map.next_value()?,
+            4 => self.time_to_last_close = map.next_value()?,
+            5 => self.median_time_to_reply = map.next_value()?,
+            6 => self.first_contact_reply_at = map.next_value()?,
+            7 => self.first_assignment_at = map.next_value()?,
+            8 => self.first_admin_reply_at = map.next_value()?,
+            9 => self.first_close_at = map.next_value()?,
+            10 => self.last_assignment_at = map.next_value()?,
+            11 => self.last_assignment_admin_reply_at = map.next_value()?,
+            12 => self.last_contact_reply_at = map.next_value()?,
+            13 => self.last_admin_reply_at = map.next_value()?,
+            14 => self.last_close_at = map.next_value()?,
+            15 => self.last_closed_by_id = map.next_value()?,
+            16 => self.count_reopens = map.next_value()?,
+            17 => self.count_assignments = map.next_value()?,
+            18 => self.count_conversation_parts = map.next_value()?,
+            _ => drop(map.next_value::<serde::de::IgnoredAny>()?),
         }
         Ok(())
     }
 }
-impl<'de> airbyte_agent_runtime::serde::Deserialize<'de> for ConversationStatistics {
-    fn deserialize<__D: airbyte_agent_runtime::serde::Deserializer<'de>>(
-        deserializer: __D,
-    ) -> ::std::result::Result<Self, __D::Error> {
-        airbyte_agent_runtime::record::deserialize(deserializer)
+impl<'de> serde::Deserialize<'de> for ConversationStatistics {
+    fn deserialize<__D: serde::Deserializer<'de>>(d: __D) -> Result<Self, __D::Error> {
+        record::deserialize(d)
     }
 }
 /// Conversation parts reference structure.
-#[derive(Debug, Clone, Default, airbyte_agent_runtime::serde::Serialize)]
+#[derive(Debug, Clone, Default, serde::Serialize)]
 #[serde(crate = "airbyte_agent_runtime::serde")]
 pub struct ConversationPartsReference {
     /// Object type of the conversation parts reference.
@@ -1175,47 +1088,41 @@ pub struct ConversationPartsReference {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub total_count: Option<i64>,
 }
-impl airbyte_agent_runtime::record::Record for ConversationPartsReference {
+impl record::Record for ConversationPartsReference {
     const NAME: &'static str = "ConversationPartsReference";
     fn field_index(key: &str) -> Option<usize> {
         match key {
-            "type" => Some(0usize),
-            "conversation_parts" => Some(1usize),
-            "total_count" => Some(2usize),
+            "type" => Some(0),
+            "conversation_parts" => Some(1),
+            "total_count" => Some(2),
             _ => None,
         }
     }
-    fn set_field<'de, __M: airbyte_agent_runtime::serde::de::MapAccess<'de>>(
+    fn set_field<'de, __M: serde::de::MapAccess<'de>>(
         &mut self,
         index: usize,
         map: &mut __M,
-    ) -> ::std::result::Result<(), __M::Error> {
+    ) -> Result<(), __M::Error> {
         match index {
-            0usize => self.type_ = map.next_value()?,
-            1usize => {
+            0 => self.type_ = map.next_value()?,
+            1 => {
                 self.conversation_parts = map
-                    .next_value::<
-                        airbyte_agent_runtime::record::SkipNulls<ConversationPart>,
-                    >()?
+                    .next_value::<record::SkipNulls<ConversationPart>>()?
                     .0;
             }
-            2usize => self.total_count = map.next_value()?,
-            _ => {
-                map.next_value::<airbyte_agent_runtime::serde::de::IgnoredAny>()?;
-            }
+            2 => self.total_count = map.next_value()?,
+            _ => drop(map.next_value::<serde::de::IgnoredAny>()?),
         }
         Ok(())
     }
 }
-impl<'de> airbyte_agent_runtime::serde::Deserialize<'de> for ConversationPartsReference {
-    fn deserialize<__D: airbyte_agent_runtime::serde::Deserializer<'de>>(
-        deserializer: __D,
-    ) -> ::std::result::Result<Self, __D::Error> {
-        airbyte_agent_runtime::record::deserialize(deserializer)
+impl<'de> serde::Deserialize<'de> for ConversationPartsReference {
+    fn deserialize<__D: serde::Deserializer<'de>>(d: __D) -> Result<Self, __D::Error> {
+        record::deserialize(d)
     }
 }
 /// One entry in a conversation: a message, note or action.
-#[derive(Debug, Clone, Default, airbyte_agent_runtime::serde::Serialize)]
+#[derive(Debug, Clone, Default, serde::Serialize)]
 #[serde(crate = "airbyte_agent_runtime::serde")]
 pub struct ConversationPart {
     /// Object type of the conversation part.
@@ -1255,97 +1162,83 @@ pub struct ConversationPart {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub redacted: Option<bool>,
 }
-impl airbyte_agent_runtime::record::Record for ConversationPart {
+impl record::Record for ConversationPart {
     const NAME: &'static str = "ConversationPart";
     fn field_index(key: &str) -> Option<usize> {
         match key {
-            "type" => Some(0usize),
-            "id" => Some(1usize),
-            "part_type" => Some(2usize),
-            "body" => Some(3usize),
-            "created_at" => Some(4usize),
-            "updated_at" => Some(5usize),
-            "notified_at" => Some(6usize),
-            "assigned_to" => Some(7usize),
-            "author" => Some(8usize),
-            "attachments" => Some(9usize),
-            "external_id" => Some(10usize),
-            "redacted" => Some(11usize),
+            "type" => Some(0),
+            "id" => Some(1),
+            "part_type" => Some(2),
+            "body" => Some(3),
+            "created_at" => Some(4),
+            "updated_at" => Some(5),
+            "notified_at" => Some(6),
+            "assigned_to" => Some(7),
+            "author" => Some(8),
+            "attachments" => Some(9),
+            "external_id" => Some(10),
+            "redacted" => Some(11),
             _ => None,
         }
     }
-    fn set_field<'de, __M: airbyte_agent_runtime::serde::de::MapAccess<'de>>(
+    fn set_field<'de, __M: serde::de::MapAccess<'de>>(
         &mut self,
         index: usize,
         map: &mut __M,
-    ) -> ::std::result::Result<(), __M::Error> {
+    ) -> Result<(), __M::Error> {
         match index {
-            0usize => self.type_ = map.next_value()?,
-            1usize => self.id = map.next_value()?,
-            2usize => self.part_type = map.next_value()?,
-            3usize => self.body = map.next_value()?,
-            4usize => self.created_at = map.next_value()?,
-            5usize => self.updated_at = map.next_value()?,
-            6usize => self.notified_at = map.next_value()?,
-            7usize => self.assigned_to = map.next_value()?,
-            8usize => self.author = map.next_value()?,
-            9usize => {
-                self.attachments = map
-                    .next_value::<
-                        airbyte_agent_runtime::record::SkipNulls<Attachment>,
-                    >()?
-                    .0;
-            }
-            10usize => self.external_id = map.next_value()?,
-            11usize => self.redacted = map.next_value()?,
-            _ => {
-                map.next_value::<airbyte_agent_runtime::serde::de::IgnoredAny>()?;
-            }
+            0 => self.type_ = map.next_value()?,
+            1 => self.id = map.next_value()?,
+            2 => self.part_type = map.next_value()?,
+            3 => self.body = map.next_value()?,
+            4 => self.created_at = map.next_value()?,
+            5 => self.updated_at = map.next_value()?,
+            6 => self.notified_at = map.next_value()?,
+            7 => self.assigned_to = map.next_value()?,
+            8 => self.author = map.next_value()?,
+            9 => self.attachments = map.next_value::<record::SkipNulls<Attachment>>()?.0,
+            10 => self.external_id = map.next_value()?,
+            11 => self.redacted = map.next_value()?,
+            _ => drop(map.next_value::<serde::de::IgnoredAny>()?),
         }
         Ok(())
     }
 }
-impl<'de> airbyte_agent_runtime::serde::Deserialize<'de> for ConversationPart {
-    fn deserialize<__D: airbyte_agent_runtime::serde::Deserializer<'de>>(
-        deserializer: __D,
-    ) -> ::std::result::Result<Self, __D::Error> {
-        airbyte_agent_runtime::record::deserialize(deserializer)
+impl<'de> serde::Deserialize<'de> for ConversationPart {
+    fn deserialize<__D: serde::Deserializer<'de>>(d: __D) -> Result<Self, __D::Error> {
+        record::deserialize(d)
     }
 }
 /// Metadata returned by `conversations.list` next to the records.
-#[derive(Debug, Clone, Default, airbyte_agent_runtime::serde::Serialize)]
+#[derive(Debug, Clone, Default, serde::Serialize)]
 #[serde(crate = "airbyte_agent_runtime::serde")]
 pub struct ConversationsListMeta {
     /// `$.pages.next.starting_after`
     #[serde(skip_serializing_if = "Option::is_none")]
     pub next_page: Option<String>,
 }
-impl airbyte_agent_runtime::record::Record for ConversationsListMeta {
+impl record::Record for ConversationsListMeta {
     const NAME: &'static str = "ConversationsListMeta";
     fn field_index(key: &str) -> Option<usize> {
         match key {
-            "next_page" => Some(0usize),
+            "next_page" => Some(0),
             _ => None,
         }
     }
-    fn set_field<'de, __M: airbyte_agent_runtime::serde::de::MapAccess<'de>>(
+    fn set_field<'de, __M: serde::de::MapAccess<'de>>(
         &mut self,
         index: usize,
         map: &mut __M,
-    ) -> ::std::result::Result<(), __M::Error> {
+    ) -> Result<(), __M::Error> {
         match index {
-            0usize => self.next_page = map.next_value()?,
-            _ => {
-                map.next_value::<airbyte_agent_runtime::serde::de::IgnoredAny>()?;
-            }
+            0 => self.next_page = map.next_value()?,
+            _ => drop(map.next_value::<serde::de::IgnoredAny>()?),
         }
         Ok(())
     }
 }
-impl<'de> airbyte_agent_runtime::serde::Deserialize<'de> for ConversationsListMeta {
-    fn deserialize<__D: airbyte_agent_runtime::serde::Deserializer<'de>>(
-        deserializer: __D,
-    ) -> ::std::result::Result<Self, __D::Error> {
-        airbyte_agent_runtime::record::deserialize(deserializer)
+impl<'de> serde::Deserialize<'de> for ConversationsListMeta {
+    fn deserialize<__D: serde::Deserializer<'de>>(d: __D) -> Result<Self, __D::Error> {
+        record::deserialize(d)
     }
 }

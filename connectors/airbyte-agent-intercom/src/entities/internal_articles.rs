@@ -2,7 +2,7 @@
 
 //! Entity `internal_articles`: handle, request builders and record types.
 use airbyte_agent_runtime::serde_json::Value;
-use airbyte_agent_runtime::{Client, Params, Result};
+use airbyte_agent_runtime::{Client, Params, Result, record, serde};
 use crate::types::*;
 impl crate::IntercomConnector {
     /// An article in the team-only knowledge base.
@@ -90,9 +90,7 @@ impl InternalArticlesCreateRequest {
     /// Send the request.
     pub async fn send(self) -> Result<InternalArticlesRecord> {
         self.client
-            .call_record::<
-                InternalArticlesRecord,
-            >(&crate::descriptor::INTERNAL_ARTICLES[0usize], self.params)
+            .call_record(&crate::descriptor::INTERNAL_ARTICLES[0], self.params)
             .await
     }
     /// The parameters collected so far (wire names).
@@ -155,9 +153,7 @@ impl InternalArticlesUpdateRequest {
     /// Send the request.
     pub async fn send(self) -> Result<InternalArticlesRecord> {
         self.client
-            .call_record::<
-                InternalArticlesRecord,
-            >(&crate::descriptor::INTERNAL_ARTICLES[1usize], self.params)
+            .call_record(&crate::descriptor::INTERNAL_ARTICLES[1], self.params)
             .await
     }
     /// The parameters collected so far (wire names).
@@ -192,9 +188,7 @@ impl InternalArticlesDeleteRequest {
     /// Send the request.
     pub async fn send(self) -> Result<ConversationsRecord2> {
         self.client
-            .call_record::<
-                ConversationsRecord2,
-            >(&crate::descriptor::INTERNAL_ARTICLES[2usize], self.params)
+            .call_record(&crate::descriptor::INTERNAL_ARTICLES[2], self.params)
             .await
     }
     /// The parameters collected so far (wire names).
@@ -212,7 +206,7 @@ impl ::std::future::IntoFuture for InternalArticlesDeleteRequest {
     }
 }
 /// An article in the team-only knowledge base.
-#[derive(Debug, Clone, Default, airbyte_agent_runtime::serde::Serialize)]
+#[derive(Debug, Clone, Default, serde::Serialize)]
 #[serde(crate = "airbyte_agent_runtime::serde")]
 pub struct InternalArticlesRecord {
     /// Unique identifier of this internal article.
@@ -240,46 +234,42 @@ pub struct InternalArticlesRecord {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub locale: Option<String>,
 }
-impl airbyte_agent_runtime::record::Record for InternalArticlesRecord {
+impl record::Record for InternalArticlesRecord {
     const NAME: &'static str = "InternalArticlesRecord";
     fn field_index(key: &str) -> Option<usize> {
         match key {
-            "id" => Some(0usize),
-            "title" => Some(1usize),
-            "body" => Some(2usize),
-            "owner_id" => Some(3usize),
-            "author_id" => Some(4usize),
-            "created_at" => Some(5usize),
-            "updated_at" => Some(6usize),
-            "locale" => Some(7usize),
+            "id" => Some(0),
+            "title" => Some(1),
+            "body" => Some(2),
+            "owner_id" => Some(3),
+            "author_id" => Some(4),
+            "created_at" => Some(5),
+            "updated_at" => Some(6),
+            "locale" => Some(7),
             _ => None,
         }
     }
-    fn set_field<'de, __M: airbyte_agent_runtime::serde::de::MapAccess<'de>>(
+    fn set_field<'de, __M: serde::de::MapAccess<'de>>(
         &mut self,
         index: usize,
         map: &mut __M,
-    ) -> ::std::result::Result<(), __M::Error> {
+    ) -> Result<(), __M::Error> {
         match index {
-            0usize => self.id = map.next_value()?,
-            1usize => self.title = map.next_value()?,
-            2usize => self.body = map.next_value()?,
-            3usize => self.owner_id = map.next_value()?,
-            4usize => self.author_id = map.next_value()?,
-            5usize => self.created_at = map.next_value()?,
-            6usize => self.updated_at = map.next_value()?,
-            7usize => self.locale = map.next_value()?,
-            _ => {
-                map.next_value::<airbyte_agent_runtime::serde::de::IgnoredAny>()?;
-            }
+            0 => self.id = map.next_value()?,
+            1 => self.title = map.next_value()?,
+            2 => self.body = map.next_value()?,
+            3 => self.owner_id = map.next_value()?,
+            4 => self.author_id = map.next_value()?,
+            5 => self.created_at = map.next_value()?,
+            6 => self.updated_at = map.next_value()?,
+            7 => self.locale = map.next_value()?,
+            _ => drop(map.next_value::<serde::de::IgnoredAny>()?),
         }
         Ok(())
     }
 }
-impl<'de> airbyte_agent_runtime::serde::Deserialize<'de> for InternalArticlesRecord {
-    fn deserialize<__D: airbyte_agent_runtime::serde::Deserializer<'de>>(
-        deserializer: __D,
-    ) -> ::std::result::Result<Self, __D::Error> {
-        airbyte_agent_runtime::record::deserialize(deserializer)
+impl<'de> serde::Deserialize<'de> for InternalArticlesRecord {
+    fn deserialize<__D: serde::Deserializer<'de>>(d: __D) -> Result<Self, __D::Error> {
+        record::deserialize(d)
     }
 }

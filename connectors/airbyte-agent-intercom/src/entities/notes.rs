@@ -2,7 +2,7 @@
 
 //! Entity `notes`: handle, request builders and record types.
 use airbyte_agent_runtime::serde_json::Value;
-use airbyte_agent_runtime::{Client, Params, Result};
+use airbyte_agent_runtime::{Client, Params, Result, record, serde};
 use crate::types::*;
 impl crate::IntercomConnector {
     /// An internal note on a contact.
@@ -61,9 +61,7 @@ impl NotesCreateRequest {
     }
     /// Send the request.
     pub async fn send(self) -> Result<NotesRecord> {
-        self.client
-            .call_record::<NotesRecord>(&crate::descriptor::NOTES[0usize], self.params)
-            .await
+        self.client.call_record(&crate::descriptor::NOTES[0], self.params).await
     }
     /// The parameters collected so far (wire names).
     pub fn params(&self) -> &Params {
@@ -80,7 +78,7 @@ impl ::std::future::IntoFuture for NotesCreateRequest {
     }
 }
 /// An internal note on a contact.
-#[derive(Debug, Clone, Default, airbyte_agent_runtime::serde::Serialize)]
+#[derive(Debug, Clone, Default, serde::Serialize)]
 #[serde(crate = "airbyte_agent_runtime::serde")]
 pub struct NotesRecord {
     /// Object type of the note.
@@ -102,42 +100,38 @@ pub struct NotesRecord {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub body: Option<String>,
 }
-impl airbyte_agent_runtime::record::Record for NotesRecord {
+impl record::Record for NotesRecord {
     const NAME: &'static str = "NotesRecord";
     fn field_index(key: &str) -> Option<usize> {
         match key {
-            "type" => Some(0usize),
-            "id" => Some(1usize),
-            "created_at" => Some(2usize),
-            "contact" => Some(3usize),
-            "author" => Some(4usize),
-            "body" => Some(5usize),
+            "type" => Some(0),
+            "id" => Some(1),
+            "created_at" => Some(2),
+            "contact" => Some(3),
+            "author" => Some(4),
+            "body" => Some(5),
             _ => None,
         }
     }
-    fn set_field<'de, __M: airbyte_agent_runtime::serde::de::MapAccess<'de>>(
+    fn set_field<'de, __M: serde::de::MapAccess<'de>>(
         &mut self,
         index: usize,
         map: &mut __M,
-    ) -> ::std::result::Result<(), __M::Error> {
+    ) -> Result<(), __M::Error> {
         match index {
-            0usize => self.type_ = map.next_value()?,
-            1usize => self.id = map.next_value()?,
-            2usize => self.created_at = map.next_value()?,
-            3usize => self.contact = map.next_value()?,
-            4usize => self.author = map.next_value()?,
-            5usize => self.body = map.next_value()?,
-            _ => {
-                map.next_value::<airbyte_agent_runtime::serde::de::IgnoredAny>()?;
-            }
+            0 => self.type_ = map.next_value()?,
+            1 => self.id = map.next_value()?,
+            2 => self.created_at = map.next_value()?,
+            3 => self.contact = map.next_value()?,
+            4 => self.author = map.next_value()?,
+            5 => self.body = map.next_value()?,
+            _ => drop(map.next_value::<serde::de::IgnoredAny>()?),
         }
         Ok(())
     }
 }
-impl<'de> airbyte_agent_runtime::serde::Deserialize<'de> for NotesRecord {
-    fn deserialize<__D: airbyte_agent_runtime::serde::Deserializer<'de>>(
-        deserializer: __D,
-    ) -> ::std::result::Result<Self, __D::Error> {
-        airbyte_agent_runtime::record::deserialize(deserializer)
+impl<'de> serde::Deserialize<'de> for NotesRecord {
+    fn deserialize<__D: serde::Deserializer<'de>>(d: __D) -> Result<Self, __D::Error> {
+        record::deserialize(d)
     }
 }

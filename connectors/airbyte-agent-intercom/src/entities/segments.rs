@@ -2,7 +2,7 @@
 
 //! Entity `segments`: handle, request builders and record types.
 use airbyte_agent_runtime::serde_json::Value;
-use airbyte_agent_runtime::{Client, Page, PageStream, Params, Result};
+use airbyte_agent_runtime::{Client, Page, PageStream, Params, Result, record, serde};
 use crate::types::*;
 impl crate::IntercomConnector {
     /// A segment of contacts defined by filters.
@@ -67,16 +67,11 @@ impl SegmentsListRequest {
     }
     /// Send the request.
     pub async fn send(self) -> Result<Page<Segment, SegmentsListMeta>> {
-        self.client
-            .call_list::<
-                Segment,
-                SegmentsListMeta,
-            >(&crate::descriptor::SEGMENTS[0usize], self.params)
-            .await
+        self.client.call_list(&crate::descriptor::SEGMENTS[0], self.params).await
     }
     /// Every page, lazily, following the operation's pagination.
     pub fn pages(self) -> PageStream<Segment, SegmentsListMeta> {
-        self.client.pages(&crate::descriptor::SEGMENTS[0usize], self.params)
+        self.client.pages(&crate::descriptor::SEGMENTS[0], self.params)
     }
     /// The parameters collected so far (wire names).
     pub fn params(&self) -> &Params {
@@ -113,9 +108,7 @@ impl SegmentsGetRequest {
     }
     /// Send the request.
     pub async fn send(self) -> Result<Segment> {
-        self.client
-            .call_record::<Segment>(&crate::descriptor::SEGMENTS[1usize], self.params)
-            .await
+        self.client.call_record(&crate::descriptor::SEGMENTS[1], self.params).await
     }
     /// The parameters collected so far (wire names).
     pub fn params(&self) -> &Params {
@@ -132,10 +125,10 @@ impl ::std::future::IntoFuture for SegmentsGetRequest {
     }
 }
 /// Metadata returned by `segments.list` next to the records.
-#[derive(Debug, Clone, Default, airbyte_agent_runtime::serde::Serialize)]
+#[derive(Debug, Clone, Default, serde::Serialize)]
 #[serde(crate = "airbyte_agent_runtime::serde")]
 pub struct SegmentsListMeta {}
-impl airbyte_agent_runtime::record::Record for SegmentsListMeta {
+impl record::Record for SegmentsListMeta {
     const NAME: &'static str = "SegmentsListMeta";
     fn field_index(key: &str) -> Option<usize> {
         {
@@ -143,20 +136,18 @@ impl airbyte_agent_runtime::record::Record for SegmentsListMeta {
             None
         }
     }
-    fn set_field<'de, __M: airbyte_agent_runtime::serde::de::MapAccess<'de>>(
+    fn set_field<'de, __M: serde::de::MapAccess<'de>>(
         &mut self,
         index: usize,
         map: &mut __M,
-    ) -> ::std::result::Result<(), __M::Error> {
+    ) -> Result<(), __M::Error> {
         let _ = index;
-        map.next_value::<airbyte_agent_runtime::serde::de::IgnoredAny>()?;
+        map.next_value::<serde::de::IgnoredAny>()?;
         Ok(())
     }
 }
-impl<'de> airbyte_agent_runtime::serde::Deserialize<'de> for SegmentsListMeta {
-    fn deserialize<__D: airbyte_agent_runtime::serde::Deserializer<'de>>(
-        deserializer: __D,
-    ) -> ::std::result::Result<Self, __D::Error> {
-        airbyte_agent_runtime::record::deserialize(deserializer)
+impl<'de> serde::Deserialize<'de> for SegmentsListMeta {
+    fn deserialize<__D: serde::Deserializer<'de>>(d: __D) -> Result<Self, __D::Error> {
+        record::deserialize(d)
     }
 }

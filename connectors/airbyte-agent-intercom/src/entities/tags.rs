@@ -2,7 +2,7 @@
 
 //! Entity `tags`: handle, request builders and record types.
 use airbyte_agent_runtime::serde_json::Value;
-use airbyte_agent_runtime::{Client, Page, PageStream, Params, Result};
+use airbyte_agent_runtime::{Client, Page, PageStream, Params, Result, record, serde};
 use crate::types::*;
 impl crate::IntercomConnector {
     /// A tag for contacts, companies or conversations.
@@ -86,16 +86,11 @@ impl TagsListRequest {
     }
     /// Send the request.
     pub async fn send(self) -> Result<Page<Tag, TagsListMeta>> {
-        self.client
-            .call_list::<
-                Tag,
-                TagsListMeta,
-            >(&crate::descriptor::TAGS[0usize], self.params)
-            .await
+        self.client.call_list(&crate::descriptor::TAGS[0], self.params).await
     }
     /// Every page, lazily, following the operation's pagination.
     pub fn pages(self) -> PageStream<Tag, TagsListMeta> {
-        self.client.pages(&crate::descriptor::TAGS[0usize], self.params)
+        self.client.pages(&crate::descriptor::TAGS[0], self.params)
     }
     /// The parameters collected so far (wire names).
     pub fn params(&self) -> &Params {
@@ -128,9 +123,7 @@ impl TagsCreateRequest {
     }
     /// Send the request.
     pub async fn send(self) -> Result<Tag> {
-        self.client
-            .call_record::<Tag>(&crate::descriptor::TAGS[1usize], self.params)
-            .await
+        self.client.call_record(&crate::descriptor::TAGS[1], self.params).await
     }
     /// The parameters collected so far (wire names).
     pub fn params(&self) -> &Params {
@@ -163,9 +156,7 @@ impl TagsGetRequest {
     }
     /// Send the request.
     pub async fn send(self) -> Result<Tag> {
-        self.client
-            .call_record::<Tag>(&crate::descriptor::TAGS[2usize], self.params)
-            .await
+        self.client.call_record(&crate::descriptor::TAGS[2], self.params).await
     }
     /// The parameters collected so far (wire names).
     pub fn params(&self) -> &Params {
@@ -198,9 +189,7 @@ impl TagsDeleteRequest {
     }
     /// Send the request.
     pub async fn send(self) -> Result<Tag> {
-        self.client
-            .call_record::<Tag>(&crate::descriptor::TAGS[3usize], self.params)
-            .await
+        self.client.call_record(&crate::descriptor::TAGS[3], self.params).await
     }
     /// The parameters collected so far (wire names).
     pub fn params(&self) -> &Params {
@@ -217,10 +206,10 @@ impl ::std::future::IntoFuture for TagsDeleteRequest {
     }
 }
 /// Metadata returned by `tags.list` next to the records.
-#[derive(Debug, Clone, Default, airbyte_agent_runtime::serde::Serialize)]
+#[derive(Debug, Clone, Default, serde::Serialize)]
 #[serde(crate = "airbyte_agent_runtime::serde")]
 pub struct TagsListMeta {}
-impl airbyte_agent_runtime::record::Record for TagsListMeta {
+impl record::Record for TagsListMeta {
     const NAME: &'static str = "TagsListMeta";
     fn field_index(key: &str) -> Option<usize> {
         {
@@ -228,20 +217,18 @@ impl airbyte_agent_runtime::record::Record for TagsListMeta {
             None
         }
     }
-    fn set_field<'de, __M: airbyte_agent_runtime::serde::de::MapAccess<'de>>(
+    fn set_field<'de, __M: serde::de::MapAccess<'de>>(
         &mut self,
         index: usize,
         map: &mut __M,
-    ) -> ::std::result::Result<(), __M::Error> {
+    ) -> Result<(), __M::Error> {
         let _ = index;
-        map.next_value::<airbyte_agent_runtime::serde::de::IgnoredAny>()?;
+        map.next_value::<serde::de::IgnoredAny>()?;
         Ok(())
     }
 }
-impl<'de> airbyte_agent_runtime::serde::Deserialize<'de> for TagsListMeta {
-    fn deserialize<__D: airbyte_agent_runtime::serde::Deserializer<'de>>(
-        deserializer: __D,
-    ) -> ::std::result::Result<Self, __D::Error> {
-        airbyte_agent_runtime::record::deserialize(deserializer)
+impl<'de> serde::Deserialize<'de> for TagsListMeta {
+    fn deserialize<__D: serde::Deserializer<'de>>(d: __D) -> Result<Self, __D::Error> {
+        record::deserialize(d)
     }
 }

@@ -2,7 +2,7 @@
 
 //! Entity `teams`: handle, request builders and record types.
 use airbyte_agent_runtime::serde_json::Value;
-use airbyte_agent_runtime::{Client, Page, PageStream, Params, Result};
+use airbyte_agent_runtime::{Client, Page, PageStream, Params, Result, record, serde};
 impl crate::IntercomConnector {
     /// A team of admins that conversations can be assigned to.
     pub fn teams(&self) -> Teams {
@@ -59,16 +59,11 @@ impl TeamsListRequest {
     }
     /// Send the request.
     pub async fn send(self) -> Result<Page<Team, TeamsListMeta>> {
-        self.client
-            .call_list::<
-                Team,
-                TeamsListMeta,
-            >(&crate::descriptor::TEAMS[0usize], self.params)
-            .await
+        self.client.call_list(&crate::descriptor::TEAMS[0], self.params).await
     }
     /// Every page, lazily, following the operation's pagination.
     pub fn pages(self) -> PageStream<Team, TeamsListMeta> {
-        self.client.pages(&crate::descriptor::TEAMS[0usize], self.params)
+        self.client.pages(&crate::descriptor::TEAMS[0], self.params)
     }
     /// The parameters collected so far (wire names).
     pub fn params(&self) -> &Params {
@@ -101,9 +96,7 @@ impl TeamsGetRequest {
     }
     /// Send the request.
     pub async fn send(self) -> Result<Team> {
-        self.client
-            .call_record::<Team>(&crate::descriptor::TEAMS[1usize], self.params)
-            .await
+        self.client.call_record(&crate::descriptor::TEAMS[1], self.params).await
     }
     /// The parameters collected so far (wire names).
     pub fn params(&self) -> &Params {
@@ -120,7 +113,7 @@ impl ::std::future::IntoFuture for TeamsGetRequest {
     }
 }
 /// A team of admins that conversations can be assigned to.
-#[derive(Debug, Clone, Default, airbyte_agent_runtime::serde::Serialize)]
+#[derive(Debug, Clone, Default, serde::Serialize)]
 #[serde(crate = "airbyte_agent_runtime::serde")]
 pub struct Team {
     /// Object type of the team.
@@ -139,49 +132,41 @@ pub struct Team {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub admin_priority_level: Option<AdminPriorityLevel>,
 }
-impl airbyte_agent_runtime::record::Record for Team {
+impl record::Record for Team {
     const NAME: &'static str = "Team";
     fn field_index(key: &str) -> Option<usize> {
         match key {
-            "type" => Some(0usize),
-            "id" => Some(1usize),
-            "name" => Some(2usize),
-            "admin_ids" => Some(3usize),
-            "admin_priority_level" => Some(4usize),
+            "type" => Some(0),
+            "id" => Some(1),
+            "name" => Some(2),
+            "admin_ids" => Some(3),
+            "admin_priority_level" => Some(4),
             _ => None,
         }
     }
-    fn set_field<'de, __M: airbyte_agent_runtime::serde::de::MapAccess<'de>>(
+    fn set_field<'de, __M: serde::de::MapAccess<'de>>(
         &mut self,
         index: usize,
         map: &mut __M,
-    ) -> ::std::result::Result<(), __M::Error> {
+    ) -> Result<(), __M::Error> {
         match index {
-            0usize => self.type_ = map.next_value()?,
-            1usize => self.id = map.next_value()?,
-            2usize => self.name = map.next_value()?,
-            3usize => {
-                self.admin_ids = map
-                    .next_value::<airbyte_agent_runtime::record::SkipNulls<i64>>()?
-                    .0;
-            }
-            4usize => self.admin_priority_level = map.next_value()?,
-            _ => {
-                map.next_value::<airbyte_agent_runtime::serde::de::IgnoredAny>()?;
-            }
+            0 => self.type_ = map.next_value()?,
+            1 => self.id = map.next_value()?,
+            2 => self.name = map.next_value()?,
+            3 => self.admin_ids = map.next_value::<record::SkipNulls<i64>>()?.0,
+            4 => self.admin_priority_level = map.next_value()?,
+            _ => drop(map.next_value::<serde::de::IgnoredAny>()?),
         }
         Ok(())
     }
 }
-impl<'de> airbyte_agent_runtime::serde::Deserialize<'de> for Team {
-    fn deserialize<__D: airbyte_agent_runtime::serde::Deserializer<'de>>(
-        deserializer: __D,
-    ) -> ::std::result::Result<Self, __D::Error> {
-        airbyte_agent_runtime::record::deserialize(deserializer)
+impl<'de> serde::Deserialize<'de> for Team {
+    fn deserialize<__D: serde::Deserializer<'de>>(d: __D) -> Result<Self, __D::Error> {
+        record::deserialize(d)
     }
 }
 /// Admin priority level structure.
-#[derive(Debug, Clone, Default, airbyte_agent_runtime::serde::Serialize)]
+#[derive(Debug, Clone, Default, serde::Serialize)]
 #[serde(crate = "airbyte_agent_runtime::serde")]
 pub struct AdminPriorityLevel {
     /// Identifiers of the related primary admin records.
@@ -191,50 +176,38 @@ pub struct AdminPriorityLevel {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub secondary_admin_ids: Option<Vec<i64>>,
 }
-impl airbyte_agent_runtime::record::Record for AdminPriorityLevel {
+impl record::Record for AdminPriorityLevel {
     const NAME: &'static str = "AdminPriorityLevel";
     fn field_index(key: &str) -> Option<usize> {
         match key {
-            "primary_admin_ids" => Some(0usize),
-            "secondary_admin_ids" => Some(1usize),
+            "primary_admin_ids" => Some(0),
+            "secondary_admin_ids" => Some(1),
             _ => None,
         }
     }
-    fn set_field<'de, __M: airbyte_agent_runtime::serde::de::MapAccess<'de>>(
+    fn set_field<'de, __M: serde::de::MapAccess<'de>>(
         &mut self,
         index: usize,
         map: &mut __M,
-    ) -> ::std::result::Result<(), __M::Error> {
+    ) -> Result<(), __M::Error> {
         match index {
-            0usize => {
-                self.primary_admin_ids = map
-                    .next_value::<airbyte_agent_runtime::record::SkipNulls<i64>>()?
-                    .0;
-            }
-            1usize => {
-                self.secondary_admin_ids = map
-                    .next_value::<airbyte_agent_runtime::record::SkipNulls<i64>>()?
-                    .0;
-            }
-            _ => {
-                map.next_value::<airbyte_agent_runtime::serde::de::IgnoredAny>()?;
-            }
+            0 => self.primary_admin_ids = map.next_value::<record::SkipNulls<i64>>()?.0,
+            1 => self.secondary_admin_ids = map.next_value::<record::SkipNulls<i64>>()?.0,
+            _ => drop(map.next_value::<serde::de::IgnoredAny>()?),
         }
         Ok(())
     }
 }
-impl<'de> airbyte_agent_runtime::serde::Deserialize<'de> for AdminPriorityLevel {
-    fn deserialize<__D: airbyte_agent_runtime::serde::Deserializer<'de>>(
-        deserializer: __D,
-    ) -> ::std::result::Result<Self, __D::Error> {
-        airbyte_agent_runtime::record::deserialize(deserializer)
+impl<'de> serde::Deserialize<'de> for AdminPriorityLevel {
+    fn deserialize<__D: serde::Deserializer<'de>>(d: __D) -> Result<Self, __D::Error> {
+        record::deserialize(d)
     }
 }
 /// Metadata returned by `teams.list` next to the records.
-#[derive(Debug, Clone, Default, airbyte_agent_runtime::serde::Serialize)]
+#[derive(Debug, Clone, Default, serde::Serialize)]
 #[serde(crate = "airbyte_agent_runtime::serde")]
 pub struct TeamsListMeta {}
-impl airbyte_agent_runtime::record::Record for TeamsListMeta {
+impl record::Record for TeamsListMeta {
     const NAME: &'static str = "TeamsListMeta";
     fn field_index(key: &str) -> Option<usize> {
         {
@@ -242,20 +215,18 @@ impl airbyte_agent_runtime::record::Record for TeamsListMeta {
             None
         }
     }
-    fn set_field<'de, __M: airbyte_agent_runtime::serde::de::MapAccess<'de>>(
+    fn set_field<'de, __M: serde::de::MapAccess<'de>>(
         &mut self,
         index: usize,
         map: &mut __M,
-    ) -> ::std::result::Result<(), __M::Error> {
+    ) -> Result<(), __M::Error> {
         let _ = index;
-        map.next_value::<airbyte_agent_runtime::serde::de::IgnoredAny>()?;
+        map.next_value::<serde::de::IgnoredAny>()?;
         Ok(())
     }
 }
-impl<'de> airbyte_agent_runtime::serde::Deserialize<'de> for TeamsListMeta {
-    fn deserialize<__D: airbyte_agent_runtime::serde::Deserializer<'de>>(
-        deserializer: __D,
-    ) -> ::std::result::Result<Self, __D::Error> {
-        airbyte_agent_runtime::record::deserialize(deserializer)
+impl<'de> serde::Deserialize<'de> for TeamsListMeta {
+    fn deserialize<__D: serde::Deserializer<'de>>(d: __D) -> Result<Self, __D::Error> {
+        record::deserialize(d)
     }
 }

@@ -2,7 +2,7 @@
 
 //! Entity `issue_comments`: handle, request builders and record types.
 use airbyte_agent_runtime::serde_json::{Map, Value};
-use airbyte_agent_runtime::{Client, Page, PageStream, Params, Result};
+use airbyte_agent_runtime::{Client, Page, PageStream, Params, Result, record, serde};
 use crate::types::*;
 impl crate::JiraConnector {
     /// A comment on an issue.
@@ -144,16 +144,11 @@ impl IssueCommentsListRequest {
     }
     /// Send the request.
     pub async fn send(self) -> Result<Page<IssueComment, IssueCommentsListMeta>> {
-        self.client
-            .call_list::<
-                IssueComment,
-                IssueCommentsListMeta,
-            >(&crate::descriptor::ISSUE_COMMENTS[0usize], self.params)
-            .await
+        self.client.call_list(&crate::descriptor::ISSUE_COMMENTS[0], self.params).await
     }
     /// Every page, lazily, following the operation's pagination.
     pub fn pages(self) -> PageStream<IssueComment, IssueCommentsListMeta> {
-        self.client.pages(&crate::descriptor::ISSUE_COMMENTS[0usize], self.params)
+        self.client.pages(&crate::descriptor::ISSUE_COMMENTS[0], self.params)
     }
     /// The parameters collected so far (wire names).
     pub fn params(&self) -> &Params {
@@ -204,11 +199,7 @@ impl IssueCommentsCreateRequest {
     }
     /// Send the request.
     pub async fn send(self) -> Result<IssueComment> {
-        self.client
-            .call_record::<
-                IssueComment,
-            >(&crate::descriptor::ISSUE_COMMENTS[1usize], self.params)
-            .await
+        self.client.call_record(&crate::descriptor::ISSUE_COMMENTS[1], self.params).await
     }
     /// The parameters collected so far (wire names).
     pub fn params(&self) -> &Params {
@@ -241,11 +232,7 @@ impl IssueCommentsGetRequest {
     }
     /// Send the request.
     pub async fn send(self) -> Result<IssueComment> {
-        self.client
-            .call_record::<
-                IssueComment,
-            >(&crate::descriptor::ISSUE_COMMENTS[2usize], self.params)
-            .await
+        self.client.call_record(&crate::descriptor::ISSUE_COMMENTS[2], self.params).await
     }
     /// The parameters collected so far (wire names).
     pub fn params(&self) -> &Params {
@@ -292,11 +279,7 @@ impl IssueCommentsUpdateRequest {
     }
     /// Send the request.
     pub async fn send(self) -> Result<IssueComment> {
-        self.client
-            .call_record::<
-                IssueComment,
-            >(&crate::descriptor::ISSUE_COMMENTS[3usize], self.params)
-            .await
+        self.client.call_record(&crate::descriptor::ISSUE_COMMENTS[3], self.params).await
     }
     /// The parameters collected so far (wire names).
     pub fn params(&self) -> &Params {
@@ -322,11 +305,7 @@ pub struct IssueCommentsDeleteRequest {
 impl IssueCommentsDeleteRequest {
     /// Send the request.
     pub async fn send(self) -> Result<IssueComment> {
-        self.client
-            .call_record::<
-                IssueComment,
-            >(&crate::descriptor::ISSUE_COMMENTS[4usize], self.params)
-            .await
+        self.client.call_record(&crate::descriptor::ISSUE_COMMENTS[4], self.params).await
     }
     /// The parameters collected so far (wire names).
     pub fn params(&self) -> &Params {
@@ -348,7 +327,7 @@ airbyte_agent_runtime::string_enum! {
     "-created", #[doc = " `+created`"] PlusCreated => "+created" }
 }
 /// A comment on an issue.
-#[derive(Debug, Clone, Default, airbyte_agent_runtime::serde::Serialize)]
+#[derive(Debug, Clone, Default, serde::Serialize)]
 #[serde(crate = "airbyte_agent_runtime::serde")]
 pub struct IssueComment {
     /// Unique identifier of this issue comment.
@@ -385,63 +364,57 @@ pub struct IssueComment {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub properties: Option<Vec<Map<String, Value>>>,
 }
-impl airbyte_agent_runtime::record::Record for IssueComment {
+impl record::Record for IssueComment {
     const NAME: &'static str = "IssueComment";
     fn field_index(key: &str) -> Option<usize> {
         match key {
-            "id" => Some(0usize),
-            "self" => Some(1usize),
-            "body" => Some(2usize),
-            "author" => Some(3usize),
-            "updateAuthor" => Some(4usize),
-            "created" => Some(5usize),
-            "updated" => Some(6usize),
-            "jsdPublic" => Some(7usize),
-            "visibility" => Some(8usize),
-            "renderedBody" => Some(9usize),
-            "properties" => Some(10usize),
+            "id" => Some(0),
+            "self" => Some(1),
+            "body" => Some(2),
+            "author" => Some(3),
+            "updateAuthor" => Some(4),
+            "created" => Some(5),
+            "updated" => Some(6),
+            "jsdPublic" => Some(7),
+            "visibility" => Some(8),
+            "renderedBody" => Some(9),
+            "properties" => Some(10),
             _ => None,
         }
     }
-    fn set_field<'de, __M: airbyte_agent_runtime::serde::de::MapAccess<'de>>(
+    fn set_field<'de, __M: serde::de::MapAccess<'de>>(
         &mut self,
         index: usize,
         map: &mut __M,
-    ) -> ::std::result::Result<(), __M::Error> {
+    ) -> Result<(), __M::Error> {
         match index {
-            0usize => self.id = map.next_value()?,
-            1usize => self.self_ = map.next_value()?,
-            2usize => self.body = map.next_value()?,
-            3usize => self.author = map.next_value()?,
-            4usize => self.update_author = map.next_value()?,
-            5usize => self.created = map.next_value()?,
-            6usize => self.updated = map.next_value()?,
-            7usize => self.jsd_public = map.next_value()?,
-            8usize => self.visibility = map.next_value()?,
-            9usize => self.rendered_body = map.next_value()?,
-            10usize => {
+            0 => self.id = map.next_value()?,
+            1 => self.self_ = map.next_value()?,
+            2 => self.body = map.next_value()?,
+            3 => self.author = map.next_value()?,
+            4 => self.update_author = map.next_value()?,
+            5 => self.created = map.next_value()?,
+            6 => self.updated = map.next_value()?,
+            7 => self.jsd_public = map.next_value()?,
+            8 => self.visibility = map.next_value()?,
+            9 => self.rendered_body = map.next_value()?,
+            10 => {
                 self.properties = map
-                    .next_value::<
-                        airbyte_agent_runtime::record::SkipNulls<Map<String, Value>>,
-                    >()?
+                    .next_value::<record::SkipNulls<Map<String, Value>>>()?
                     .0;
             }
-            _ => {
-                map.next_value::<airbyte_agent_runtime::serde::de::IgnoredAny>()?;
-            }
+            _ => drop(map.next_value::<serde::de::IgnoredAny>()?),
         }
         Ok(())
     }
 }
-impl<'de> airbyte_agent_runtime::serde::Deserialize<'de> for IssueComment {
-    fn deserialize<__D: airbyte_agent_runtime::serde::Deserializer<'de>>(
-        deserializer: __D,
-    ) -> ::std::result::Result<Self, __D::Error> {
-        airbyte_agent_runtime::record::deserialize(deserializer)
+impl<'de> serde::Deserialize<'de> for IssueComment {
+    fn deserialize<__D: serde::Deserializer<'de>>(d: __D) -> Result<Self, __D::Error> {
+        record::deserialize(d)
     }
 }
 /// Metadata returned by `issue_comments.list` next to the records.
-#[derive(Debug, Clone, Default, airbyte_agent_runtime::serde::Serialize)]
+#[derive(Debug, Clone, Default, serde::Serialize)]
 #[serde(crate = "airbyte_agent_runtime::serde")]
 pub struct IssueCommentsListMeta {
     /// `$.startAt`
@@ -454,41 +427,37 @@ pub struct IssueCommentsListMeta {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub total: Option<i64>,
 }
-impl airbyte_agent_runtime::record::Record for IssueCommentsListMeta {
+impl record::Record for IssueCommentsListMeta {
     const NAME: &'static str = "IssueCommentsListMeta";
     fn field_index(key: &str) -> Option<usize> {
         match key {
-            "next_offset" => Some(0usize),
-            "max_results" => Some(1usize),
-            "total" => Some(2usize),
+            "next_offset" => Some(0),
+            "max_results" => Some(1),
+            "total" => Some(2),
             _ => None,
         }
     }
-    fn set_field<'de, __M: airbyte_agent_runtime::serde::de::MapAccess<'de>>(
+    fn set_field<'de, __M: serde::de::MapAccess<'de>>(
         &mut self,
         index: usize,
         map: &mut __M,
-    ) -> ::std::result::Result<(), __M::Error> {
+    ) -> Result<(), __M::Error> {
         match index {
-            0usize => self.next_offset = map.next_value()?,
-            1usize => self.max_results = map.next_value()?,
-            2usize => self.total = map.next_value()?,
-            _ => {
-                map.next_value::<airbyte_agent_runtime::serde::de::IgnoredAny>()?;
-            }
+            0 => self.next_offset = map.next_value()?,
+            1 => self.max_results = map.next_value()?,
+            2 => self.total = map.next_value()?,
+            _ => drop(map.next_value::<serde::de::IgnoredAny>()?),
         }
         Ok(())
     }
 }
-impl<'de> airbyte_agent_runtime::serde::Deserialize<'de> for IssueCommentsListMeta {
-    fn deserialize<__D: airbyte_agent_runtime::serde::Deserializer<'de>>(
-        deserializer: __D,
-    ) -> ::std::result::Result<Self, __D::Error> {
-        airbyte_agent_runtime::record::deserialize(deserializer)
+impl<'de> serde::Deserialize<'de> for IssueCommentsListMeta {
+    fn deserialize<__D: serde::Deserializer<'de>>(d: __D) -> Result<Self, __D::Error> {
+        record::deserialize(d)
     }
 }
 /// Comment text as an Atlassian Document Format document.
-#[derive(Debug, Clone, Default, airbyte_agent_runtime::serde::Serialize)]
+#[derive(Debug, Clone, Default, serde::Serialize)]
 #[serde(crate = "airbyte_agent_runtime::serde")]
 pub struct IssueCommentsCreateBody {
     /// Always `doc`.
@@ -501,44 +470,38 @@ pub struct IssueCommentsCreateBody {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub content: Option<Vec<IssuesCreateFieldsDescriptionContentItem>>,
 }
-impl airbyte_agent_runtime::record::Record for IssueCommentsCreateBody {
+impl record::Record for IssueCommentsCreateBody {
     const NAME: &'static str = "IssueCommentsCreateBody";
     fn field_index(key: &str) -> Option<usize> {
         match key {
-            "type" => Some(0usize),
-            "version" => Some(1usize),
-            "content" => Some(2usize),
+            "type" => Some(0),
+            "version" => Some(1),
+            "content" => Some(2),
             _ => None,
         }
     }
-    fn set_field<'de, __M: airbyte_agent_runtime::serde::de::MapAccess<'de>>(
+    fn set_field<'de, __M: serde::de::MapAccess<'de>>(
         &mut self,
         index: usize,
         map: &mut __M,
-    ) -> ::std::result::Result<(), __M::Error> {
+    ) -> Result<(), __M::Error> {
         match index {
-            0usize => self.type_ = map.next_value()?,
-            1usize => self.version = map.next_value()?,
-            2usize => {
+            0 => self.type_ = map.next_value()?,
+            1 => self.version = map.next_value()?,
+            2 => {
                 self.content = map
                     .next_value::<
-                        airbyte_agent_runtime::record::SkipNulls<
-                            IssuesCreateFieldsDescriptionContentItem,
-                        >,
+                        record::SkipNulls<IssuesCreateFieldsDescriptionContentItem>,
                     >()?
                     .0;
             }
-            _ => {
-                map.next_value::<airbyte_agent_runtime::serde::de::IgnoredAny>()?;
-            }
+            _ => drop(map.next_value::<serde::de::IgnoredAny>()?),
         }
         Ok(())
     }
 }
-impl<'de> airbyte_agent_runtime::serde::Deserialize<'de> for IssueCommentsCreateBody {
-    fn deserialize<__D: airbyte_agent_runtime::serde::Deserializer<'de>>(
-        deserializer: __D,
-    ) -> ::std::result::Result<Self, __D::Error> {
-        airbyte_agent_runtime::record::deserialize(deserializer)
+impl<'de> serde::Deserialize<'de> for IssueCommentsCreateBody {
+    fn deserialize<__D: serde::Deserializer<'de>>(d: __D) -> Result<Self, __D::Error> {
+        record::deserialize(d)
     }
 }

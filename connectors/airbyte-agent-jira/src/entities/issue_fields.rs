@@ -2,7 +2,7 @@
 
 //! Entity `issue_fields`: handle, request builders and record types.
 use airbyte_agent_runtime::serde_json::{Map, Value};
-use airbyte_agent_runtime::{Client, Page, PageStream, Params, Result};
+use airbyte_agent_runtime::{Client, Page, PageStream, Params, Result, record, serde};
 impl crate::JiraConnector {
     /// A system or custom field that issues can carry.
     pub fn issue_fields(&self) -> IssueFields {
@@ -50,16 +50,11 @@ pub struct IssueFieldsListRequest {
 impl IssueFieldsListRequest {
     /// Send the request.
     pub async fn send(self) -> Result<Page<IssueField, IssueFieldsListMeta>> {
-        self.client
-            .call_list::<
-                IssueField,
-                IssueFieldsListMeta,
-            >(&crate::descriptor::ISSUE_FIELDS[0usize], self.params)
-            .await
+        self.client.call_list(&crate::descriptor::ISSUE_FIELDS[0], self.params).await
     }
     /// Every page, lazily, following the operation's pagination.
     pub fn pages(self) -> PageStream<IssueField, IssueFieldsListMeta> {
-        self.client.pages(&crate::descriptor::ISSUE_FIELDS[0usize], self.params)
+        self.client.pages(&crate::descriptor::ISSUE_FIELDS[0], self.params)
     }
     /// The parameters collected so far (wire names).
     pub fn params(&self) -> &Params {
@@ -138,16 +133,11 @@ impl IssueFieldsSearchRequest {
     }
     /// Send the request.
     pub async fn send(self) -> Result<Page<IssueFieldsRecord, IssueFieldsSearchMeta>> {
-        self.client
-            .call_list::<
-                IssueFieldsRecord,
-                IssueFieldsSearchMeta,
-            >(&crate::descriptor::ISSUE_FIELDS[1usize], self.params)
-            .await
+        self.client.call_list(&crate::descriptor::ISSUE_FIELDS[1], self.params).await
     }
     /// Every page, lazily, following the operation's pagination.
     pub fn pages(self) -> PageStream<IssueFieldsRecord, IssueFieldsSearchMeta> {
-        self.client.pages(&crate::descriptor::ISSUE_FIELDS[1usize], self.params)
+        self.client.pages(&crate::descriptor::ISSUE_FIELDS[1], self.params)
     }
     /// The parameters collected so far (wire names).
     pub fn params(&self) -> &Params {
@@ -168,7 +158,7 @@ impl ::std::future::IntoFuture for IssueFieldsSearchRequest {
     }
 }
 /// A system or custom field that issues can carry.
-#[derive(Debug, Clone, Default, airbyte_agent_runtime::serde::Serialize)]
+#[derive(Debug, Clone, Default, serde::Serialize)]
 #[serde(crate = "airbyte_agent_runtime::serde")]
 pub struct IssueField {
     /// Unique identifier of this issue field.
@@ -223,73 +213,65 @@ pub struct IssueField {
     #[serde(rename = "lastUsed", skip_serializing_if = "Option::is_none")]
     pub last_used: Option<String>,
 }
-impl airbyte_agent_runtime::record::Record for IssueField {
+impl record::Record for IssueField {
     const NAME: &'static str = "IssueField";
     fn field_index(key: &str) -> Option<usize> {
         match key {
-            "id" => Some(0usize),
-            "key" => Some(1usize),
-            "name" => Some(2usize),
-            "custom" => Some(3usize),
-            "orderable" => Some(4usize),
-            "navigable" => Some(5usize),
-            "searchable" => Some(6usize),
-            "clauseNames" => Some(7usize),
-            "schema" => Some(8usize),
-            "untranslatedName" => Some(9usize),
-            "typeDisplayName" => Some(10usize),
-            "description" => Some(11usize),
-            "searcherKey" => Some(12usize),
-            "screensCount" => Some(13usize),
-            "contextsCount" => Some(14usize),
-            "isLocked" => Some(15usize),
-            "lastUsed" => Some(16usize),
+            "id" => Some(0),
+            "key" => Some(1),
+            "name" => Some(2),
+            "custom" => Some(3),
+            "orderable" => Some(4),
+            "navigable" => Some(5),
+            "searchable" => Some(6),
+            "clauseNames" => Some(7),
+            "schema" => Some(8),
+            "untranslatedName" => Some(9),
+            "typeDisplayName" => Some(10),
+            "description" => Some(11),
+            "searcherKey" => Some(12),
+            "screensCount" => Some(13),
+            "contextsCount" => Some(14),
+            "isLocked" => Some(15),
+            "lastUsed" => Some(16),
             _ => None,
         }
     }
-    fn set_field<'de, __M: airbyte_agent_runtime::serde::de::MapAccess<'de>>(
+    fn set_field<'de, __M: serde::de::MapAccess<'de>>(
         &mut self,
         index: usize,
         map: &mut __M,
-    ) -> ::std::result::Result<(), __M::Error> {
+    ) -> Result<(), __M::Error> {
         match index {
-            0usize => self.id = map.next_value()?,
-            1usize => self.key = map.next_value()?,
-            2usize => self.name = map.next_value()?,
-            3usize => self.custom = map.next_value()?,
-            4usize => self.orderable = map.next_value()?,
-            5usize => self.navigable = map.next_value()?,
-            6usize => self.searchable = map.next_value()?,
-            7usize => {
-                self.clause_names = map
-                    .next_value::<airbyte_agent_runtime::record::SkipNulls<String>>()?
-                    .0;
-            }
-            8usize => self.schema = map.next_value()?,
-            9usize => self.untranslated_name = map.next_value()?,
-            10usize => self.type_display_name = map.next_value()?,
-            11usize => self.description = map.next_value()?,
-            12usize => self.searcher_key = map.next_value()?,
-            13usize => self.screens_count = map.next_value()?,
-            14usize => self.contexts_count = map.next_value()?,
-            15usize => self.is_locked = map.next_value()?,
-            16usize => self.last_used = map.next_value()?,
-            _ => {
-                map.next_value::<airbyte_agent_runtime::serde::de::IgnoredAny>()?;
-            }
+            0 => self.id = map.next_value()?,
+            1 => self.key = map.next_value()?,
+            2 => self.name = map.next_value()?,
+            3 => self.custom = map.next_value()?,
+            4 => self.orderable = map.next_value()?,
+            5 => self.navigable = map.next_value()?,
+            6 => self.searchable = map.next_value()?,
+            7 => self.clause_names = map.next_value::<record::SkipNulls<String>>()?.0,
+            8 => self.schema = map.next_value()?,
+            9 => self.untranslated_name = map.next_value()?,
+            10 => self.type_display_name = map.next_value()?,
+            11 => self.description = map.next_value()?,
+            12 => self.searcher_key = map.next_value()?,
+            13 => self.screens_count = map.next_value()?,
+            14 => self.contexts_count = map.next_value()?,
+            15 => self.is_locked = map.next_value()?,
+            16 => self.last_used = map.next_value()?,
+            _ => drop(map.next_value::<serde::de::IgnoredAny>()?),
         }
         Ok(())
     }
 }
-impl<'de> airbyte_agent_runtime::serde::Deserialize<'de> for IssueField {
-    fn deserialize<__D: airbyte_agent_runtime::serde::Deserializer<'de>>(
-        deserializer: __D,
-    ) -> ::std::result::Result<Self, __D::Error> {
-        airbyte_agent_runtime::record::deserialize(deserializer)
+impl<'de> serde::Deserialize<'de> for IssueField {
+    fn deserialize<__D: serde::Deserializer<'de>>(d: __D) -> Result<Self, __D::Error> {
+        record::deserialize(d)
     }
 }
 /// Object describing the schema.
-#[derive(Debug, Clone, Default, airbyte_agent_runtime::serde::Serialize)]
+#[derive(Debug, Clone, Default, serde::Serialize)]
 #[serde(crate = "airbyte_agent_runtime::serde")]
 pub struct IssueFieldSchema {
     /// Kind of schema.
@@ -311,50 +293,46 @@ pub struct IssueFieldSchema {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub configuration: Option<Map<String, Value>>,
 }
-impl airbyte_agent_runtime::record::Record for IssueFieldSchema {
+impl record::Record for IssueFieldSchema {
     const NAME: &'static str = "IssueFieldSchema";
     fn field_index(key: &str) -> Option<usize> {
         match key {
-            "type" => Some(0usize),
-            "system" => Some(1usize),
-            "items" => Some(2usize),
-            "custom" => Some(3usize),
-            "customId" => Some(4usize),
-            "configuration" => Some(5usize),
+            "type" => Some(0),
+            "system" => Some(1),
+            "items" => Some(2),
+            "custom" => Some(3),
+            "customId" => Some(4),
+            "configuration" => Some(5),
             _ => None,
         }
     }
-    fn set_field<'de, __M: airbyte_agent_runtime::serde::de::MapAccess<'de>>(
+    fn set_field<'de, __M: serde::de::MapAccess<'de>>(
         &mut self,
         index: usize,
         map: &mut __M,
-    ) -> ::std::result::Result<(), __M::Error> {
+    ) -> Result<(), __M::Error> {
         match index {
-            0usize => self.type_ = map.next_value()?,
-            1usize => self.system = map.next_value()?,
-            2usize => self.items = map.next_value()?,
-            3usize => self.custom = map.next_value()?,
-            4usize => self.custom_id = map.next_value()?,
-            5usize => self.configuration = map.next_value()?,
-            _ => {
-                map.next_value::<airbyte_agent_runtime::serde::de::IgnoredAny>()?;
-            }
+            0 => self.type_ = map.next_value()?,
+            1 => self.system = map.next_value()?,
+            2 => self.items = map.next_value()?,
+            3 => self.custom = map.next_value()?,
+            4 => self.custom_id = map.next_value()?,
+            5 => self.configuration = map.next_value()?,
+            _ => drop(map.next_value::<serde::de::IgnoredAny>()?),
         }
         Ok(())
     }
 }
-impl<'de> airbyte_agent_runtime::serde::Deserialize<'de> for IssueFieldSchema {
-    fn deserialize<__D: airbyte_agent_runtime::serde::Deserializer<'de>>(
-        deserializer: __D,
-    ) -> ::std::result::Result<Self, __D::Error> {
-        airbyte_agent_runtime::record::deserialize(deserializer)
+impl<'de> serde::Deserialize<'de> for IssueFieldSchema {
+    fn deserialize<__D: serde::Deserializer<'de>>(d: __D) -> Result<Self, __D::Error> {
+        record::deserialize(d)
     }
 }
 /// Metadata returned by `issue_fields.list` next to the records.
-#[derive(Debug, Clone, Default, airbyte_agent_runtime::serde::Serialize)]
+#[derive(Debug, Clone, Default, serde::Serialize)]
 #[serde(crate = "airbyte_agent_runtime::serde")]
 pub struct IssueFieldsListMeta {}
-impl airbyte_agent_runtime::record::Record for IssueFieldsListMeta {
+impl record::Record for IssueFieldsListMeta {
     const NAME: &'static str = "IssueFieldsListMeta";
     fn field_index(key: &str) -> Option<usize> {
         {
@@ -362,21 +340,19 @@ impl airbyte_agent_runtime::record::Record for IssueFieldsListMeta {
             None
         }
     }
-    fn set_field<'de, __M: airbyte_agent_runtime::serde::de::MapAccess<'de>>(
+    fn set_field<'de, __M: serde::de::MapAccess<'de>>(
         &mut self,
         index: usize,
         map: &mut __M,
-    ) -> ::std::result::Result<(), __M::Error> {
+    ) -> Result<(), __M::Error> {
         let _ = index;
-        map.next_value::<airbyte_agent_runtime::serde::de::IgnoredAny>()?;
+        map.next_value::<serde::de::IgnoredAny>()?;
         Ok(())
     }
 }
-impl<'de> airbyte_agent_runtime::serde::Deserialize<'de> for IssueFieldsListMeta {
-    fn deserialize<__D: airbyte_agent_runtime::serde::Deserializer<'de>>(
-        deserializer: __D,
-    ) -> ::std::result::Result<Self, __D::Error> {
-        airbyte_agent_runtime::record::deserialize(deserializer)
+impl<'de> serde::Deserialize<'de> for IssueFieldsListMeta {
+    fn deserialize<__D: serde::Deserializer<'de>>(d: __D) -> Result<Self, __D::Error> {
+        record::deserialize(d)
     }
 }
 airbyte_agent_runtime::string_enum! {
@@ -396,7 +372,7 @@ airbyte_agent_runtime::string_enum! {
     "+screensCount" }
 }
 /// Issue field search structure.
-#[derive(Debug, Clone, Default, airbyte_agent_runtime::serde::Serialize)]
+#[derive(Debug, Clone, Default, serde::Serialize)]
 #[serde(crate = "airbyte_agent_runtime::serde")]
 pub struct IssueFieldsRecord {
     /// Max results (numeric).
@@ -415,54 +391,44 @@ pub struct IssueFieldsRecord {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub values: Option<Vec<IssueField>>,
 }
-impl airbyte_agent_runtime::record::Record for IssueFieldsRecord {
+impl record::Record for IssueFieldsRecord {
     const NAME: &'static str = "IssueFieldsRecord";
     fn field_index(key: &str) -> Option<usize> {
         match key {
-            "maxResults" => Some(0usize),
-            "startAt" => Some(1usize),
-            "total" => Some(2usize),
-            "isLast" => Some(3usize),
-            "values" => Some(4usize),
+            "maxResults" => Some(0),
+            "startAt" => Some(1),
+            "total" => Some(2),
+            "isLast" => Some(3),
+            "values" => Some(4),
             _ => None,
         }
     }
-    fn set_field<'de, __M: airbyte_agent_runtime::serde::de::MapAccess<'de>>(
+    fn set_field<'de, __M: serde::de::MapAccess<'de>>(
         &mut self,
         index: usize,
         map: &mut __M,
-    ) -> ::std::result::Result<(), __M::Error> {
+    ) -> Result<(), __M::Error> {
         match index {
-            0usize => self.max_results = map.next_value()?,
-            1usize => self.start_at = map.next_value()?,
-            2usize => self.total = map.next_value()?,
-            3usize => self.is_last = map.next_value()?,
-            4usize => {
-                self.values = map
-                    .next_value::<
-                        airbyte_agent_runtime::record::SkipNulls<IssueField>,
-                    >()?
-                    .0;
-            }
-            _ => {
-                map.next_value::<airbyte_agent_runtime::serde::de::IgnoredAny>()?;
-            }
+            0 => self.max_results = map.next_value()?,
+            1 => self.start_at = map.next_value()?,
+            2 => self.total = map.next_value()?,
+            3 => self.is_last = map.next_value()?,
+            4 => self.values = map.next_value::<record::SkipNulls<IssueField>>()?.0,
+            _ => drop(map.next_value::<serde::de::IgnoredAny>()?),
         }
         Ok(())
     }
 }
-impl<'de> airbyte_agent_runtime::serde::Deserialize<'de> for IssueFieldsRecord {
-    fn deserialize<__D: airbyte_agent_runtime::serde::Deserializer<'de>>(
-        deserializer: __D,
-    ) -> ::std::result::Result<Self, __D::Error> {
-        airbyte_agent_runtime::record::deserialize(deserializer)
+impl<'de> serde::Deserialize<'de> for IssueFieldsRecord {
+    fn deserialize<__D: serde::Deserializer<'de>>(d: __D) -> Result<Self, __D::Error> {
+        record::deserialize(d)
     }
 }
 /// Metadata returned by `issue_fields.search` next to the records.
-#[derive(Debug, Clone, Default, airbyte_agent_runtime::serde::Serialize)]
+#[derive(Debug, Clone, Default, serde::Serialize)]
 #[serde(crate = "airbyte_agent_runtime::serde")]
 pub struct IssueFieldsSearchMeta {}
-impl airbyte_agent_runtime::record::Record for IssueFieldsSearchMeta {
+impl record::Record for IssueFieldsSearchMeta {
     const NAME: &'static str = "IssueFieldsSearchMeta";
     fn field_index(key: &str) -> Option<usize> {
         {
@@ -470,20 +436,18 @@ impl airbyte_agent_runtime::record::Record for IssueFieldsSearchMeta {
             None
         }
     }
-    fn set_field<'de, __M: airbyte_agent_runtime::serde::de::MapAccess<'de>>(
+    fn set_field<'de, __M: serde::de::MapAccess<'de>>(
         &mut self,
         index: usize,
         map: &mut __M,
-    ) -> ::std::result::Result<(), __M::Error> {
+    ) -> Result<(), __M::Error> {
         let _ = index;
-        map.next_value::<airbyte_agent_runtime::serde::de::IgnoredAny>()?;
+        map.next_value::<serde::de::IgnoredAny>()?;
         Ok(())
     }
 }
-impl<'de> airbyte_agent_runtime::serde::Deserialize<'de> for IssueFieldsSearchMeta {
-    fn deserialize<__D: airbyte_agent_runtime::serde::Deserializer<'de>>(
-        deserializer: __D,
-    ) -> ::std::result::Result<Self, __D::Error> {
-        airbyte_agent_runtime::record::deserialize(deserializer)
+impl<'de> serde::Deserialize<'de> for IssueFieldsSearchMeta {
+    fn deserialize<__D: serde::Deserializer<'de>>(d: __D) -> Result<Self, __D::Error> {
+        record::deserialize(d)
     }
 }

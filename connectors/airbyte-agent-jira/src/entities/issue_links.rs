@@ -2,7 +2,7 @@
 
 //! Entity `issue_links`: handle, request builders and record types.
 use airbyte_agent_runtime::serde_json::{Map, Value};
-use airbyte_agent_runtime::{Client, Params, Result};
+use airbyte_agent_runtime::{Client, Params, Result, record, serde};
 use crate::types::*;
 impl crate::JiraConnector {
     /// Link two issues
@@ -56,11 +56,7 @@ impl IssueLinksCreateRequest {
     }
     /// Send the request.
     pub async fn send(self) -> Result<Map<String, Value>> {
-        self.client
-            .call_record::<
-                Map<String, Value>,
-            >(&crate::descriptor::ISSUE_LINKS[0usize], self.params)
-            .await
+        self.client.call_record(&crate::descriptor::ISSUE_LINKS[0], self.params).await
     }
     /// The parameters collected so far (wire names).
     pub fn params(&self) -> &Params {
@@ -77,7 +73,7 @@ impl ::std::future::IntoFuture for IssueLinksCreateRequest {
     }
 }
 /// Link type, such as Blocks, Duplicate or Relates.
-#[derive(Debug, Clone, Default, airbyte_agent_runtime::serde::Serialize)]
+#[derive(Debug, Clone, Default, serde::Serialize)]
 #[serde(crate = "airbyte_agent_runtime::serde")]
 pub struct IssueLinksCreateType {
     /// Link type name, such as Blocks, Duplicate, Relates or Cloners.
@@ -93,43 +89,39 @@ pub struct IssueLinksCreateType {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub outward: Option<String>,
 }
-impl airbyte_agent_runtime::record::Record for IssueLinksCreateType {
+impl record::Record for IssueLinksCreateType {
     const NAME: &'static str = "IssueLinksCreateType";
     fn field_index(key: &str) -> Option<usize> {
         match key {
-            "name" => Some(0usize),
-            "id" => Some(1usize),
-            "inward" => Some(2usize),
-            "outward" => Some(3usize),
+            "name" => Some(0),
+            "id" => Some(1),
+            "inward" => Some(2),
+            "outward" => Some(3),
             _ => None,
         }
     }
-    fn set_field<'de, __M: airbyte_agent_runtime::serde::de::MapAccess<'de>>(
+    fn set_field<'de, __M: serde::de::MapAccess<'de>>(
         &mut self,
         index: usize,
         map: &mut __M,
-    ) -> ::std::result::Result<(), __M::Error> {
+    ) -> Result<(), __M::Error> {
         match index {
-            0usize => self.name = map.next_value()?,
-            1usize => self.id = map.next_value()?,
-            2usize => self.inward = map.next_value()?,
-            3usize => self.outward = map.next_value()?,
-            _ => {
-                map.next_value::<airbyte_agent_runtime::serde::de::IgnoredAny>()?;
-            }
+            0 => self.name = map.next_value()?,
+            1 => self.id = map.next_value()?,
+            2 => self.inward = map.next_value()?,
+            3 => self.outward = map.next_value()?,
+            _ => drop(map.next_value::<serde::de::IgnoredAny>()?),
         }
         Ok(())
     }
 }
-impl<'de> airbyte_agent_runtime::serde::Deserialize<'de> for IssueLinksCreateType {
-    fn deserialize<__D: airbyte_agent_runtime::serde::Deserializer<'de>>(
-        deserializer: __D,
-    ) -> ::std::result::Result<Self, __D::Error> {
-        airbyte_agent_runtime::record::deserialize(deserializer)
+impl<'de> serde::Deserialize<'de> for IssueLinksCreateType {
+    fn deserialize<__D: serde::Deserializer<'de>>(d: __D) -> Result<Self, __D::Error> {
+        record::deserialize(d)
     }
 }
 /// Issue on the receiving side of the link (for Blocks: the blocked one).
-#[derive(Debug, Clone, Default, airbyte_agent_runtime::serde::Serialize)]
+#[derive(Debug, Clone, Default, serde::Serialize)]
 #[serde(crate = "airbyte_agent_runtime::serde")]
 pub struct IssueLinksCreateInwardIssue {
     /// Issue key, such as ABC-123.
@@ -139,72 +131,63 @@ pub struct IssueLinksCreateInwardIssue {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub id: Option<String>,
 }
-impl airbyte_agent_runtime::record::Record for IssueLinksCreateInwardIssue {
+impl record::Record for IssueLinksCreateInwardIssue {
     const NAME: &'static str = "IssueLinksCreateInwardIssue";
     fn field_index(key: &str) -> Option<usize> {
         match key {
-            "key" => Some(0usize),
-            "id" => Some(1usize),
+            "key" => Some(0),
+            "id" => Some(1),
             _ => None,
         }
     }
-    fn set_field<'de, __M: airbyte_agent_runtime::serde::de::MapAccess<'de>>(
+    fn set_field<'de, __M: serde::de::MapAccess<'de>>(
         &mut self,
         index: usize,
         map: &mut __M,
-    ) -> ::std::result::Result<(), __M::Error> {
+    ) -> Result<(), __M::Error> {
         match index {
-            0usize => self.key = map.next_value()?,
-            1usize => self.id = map.next_value()?,
-            _ => {
-                map.next_value::<airbyte_agent_runtime::serde::de::IgnoredAny>()?;
-            }
+            0 => self.key = map.next_value()?,
+            1 => self.id = map.next_value()?,
+            _ => drop(map.next_value::<serde::de::IgnoredAny>()?),
         }
         Ok(())
     }
 }
-impl<'de> airbyte_agent_runtime::serde::Deserialize<'de>
-for IssueLinksCreateInwardIssue {
-    fn deserialize<__D: airbyte_agent_runtime::serde::Deserializer<'de>>(
-        deserializer: __D,
-    ) -> ::std::result::Result<Self, __D::Error> {
-        airbyte_agent_runtime::record::deserialize(deserializer)
+impl<'de> serde::Deserialize<'de> for IssueLinksCreateInwardIssue {
+    fn deserialize<__D: serde::Deserializer<'de>>(d: __D) -> Result<Self, __D::Error> {
+        record::deserialize(d)
     }
 }
 /// Comment added with the link, as an Atlassian Document Format document.
-#[derive(Debug, Clone, Default, airbyte_agent_runtime::serde::Serialize)]
+#[derive(Debug, Clone, Default, serde::Serialize)]
 #[serde(crate = "airbyte_agent_runtime::serde")]
 pub struct IssueLinksCreateComment {
     /// `body`
     #[serde(skip_serializing_if = "Option::is_none")]
     pub body: Option<IssuesCreateFieldsDescription>,
 }
-impl airbyte_agent_runtime::record::Record for IssueLinksCreateComment {
+impl record::Record for IssueLinksCreateComment {
     const NAME: &'static str = "IssueLinksCreateComment";
     fn field_index(key: &str) -> Option<usize> {
         match key {
-            "body" => Some(0usize),
+            "body" => Some(0),
             _ => None,
         }
     }
-    fn set_field<'de, __M: airbyte_agent_runtime::serde::de::MapAccess<'de>>(
+    fn set_field<'de, __M: serde::de::MapAccess<'de>>(
         &mut self,
         index: usize,
         map: &mut __M,
-    ) -> ::std::result::Result<(), __M::Error> {
+    ) -> Result<(), __M::Error> {
         match index {
-            0usize => self.body = map.next_value()?,
-            _ => {
-                map.next_value::<airbyte_agent_runtime::serde::de::IgnoredAny>()?;
-            }
+            0 => self.body = map.next_value()?,
+            _ => drop(map.next_value::<serde::de::IgnoredAny>()?),
         }
         Ok(())
     }
 }
-impl<'de> airbyte_agent_runtime::serde::Deserialize<'de> for IssueLinksCreateComment {
-    fn deserialize<__D: airbyte_agent_runtime::serde::Deserializer<'de>>(
-        deserializer: __D,
-    ) -> ::std::result::Result<Self, __D::Error> {
-        airbyte_agent_runtime::record::deserialize(deserializer)
+impl<'de> serde::Deserialize<'de> for IssueLinksCreateComment {
+    fn deserialize<__D: serde::Deserializer<'de>>(d: __D) -> Result<Self, __D::Error> {
+        record::deserialize(d)
     }
 }

@@ -2,7 +2,7 @@
 
 //! Entity `issue_transitions`: handle, request builders and record types.
 use airbyte_agent_runtime::serde_json::{Map, Value};
-use airbyte_agent_runtime::{Client, Page, PageStream, Params, Result};
+use airbyte_agent_runtime::{Client, Page, PageStream, Params, Result, record, serde};
 use crate::types::*;
 impl crate::JiraConnector {
     /// List possible transitions
@@ -100,15 +100,12 @@ impl IssueTransitionsListRequest {
     /// Send the request.
     pub async fn send(self) -> Result<Page<IssueTransition, IssueTransitionsListMeta>> {
         self.client
-            .call_list::<
-                IssueTransition,
-                IssueTransitionsListMeta,
-            >(&crate::descriptor::ISSUE_TRANSITIONS[0usize], self.params)
+            .call_list(&crate::descriptor::ISSUE_TRANSITIONS[0], self.params)
             .await
     }
     /// Every page, lazily, following the operation's pagination.
     pub fn pages(self) -> PageStream<IssueTransition, IssueTransitionsListMeta> {
-        self.client.pages(&crate::descriptor::ISSUE_TRANSITIONS[0usize], self.params)
+        self.client.pages(&crate::descriptor::ISSUE_TRANSITIONS[0], self.params)
     }
     /// The parameters collected so far (wire names).
     pub fn params(&self) -> &Params {
@@ -160,9 +157,7 @@ impl IssueTransitionsCreateRequest {
     /// Send the request.
     pub async fn send(self) -> Result<Value> {
         self.client
-            .call_record::<
-                Value,
-            >(&crate::descriptor::ISSUE_TRANSITIONS[1usize], self.params)
+            .call_record(&crate::descriptor::ISSUE_TRANSITIONS[1], self.params)
             .await
     }
     /// The parameters collected so far (wire names).
@@ -180,7 +175,7 @@ impl ::std::future::IntoFuture for IssueTransitionsCreateRequest {
     }
 }
 /// Issue transition structure.
-#[derive(Debug, Clone, Default, airbyte_agent_runtime::serde::Serialize)]
+#[derive(Debug, Clone, Default, serde::Serialize)]
 #[serde(crate = "airbyte_agent_runtime::serde")]
 pub struct IssueTransition {
     /// Unique identifier of this issue transition.
@@ -208,54 +203,50 @@ pub struct IssueTransition {
     #[serde(rename = "isLooped", skip_serializing_if = "Option::is_none")]
     pub is_looped: Option<bool>,
 }
-impl airbyte_agent_runtime::record::Record for IssueTransition {
+impl record::Record for IssueTransition {
     const NAME: &'static str = "IssueTransition";
     fn field_index(key: &str) -> Option<usize> {
         match key {
-            "id" => Some(0usize),
-            "name" => Some(1usize),
-            "to" => Some(2usize),
-            "hasScreen" => Some(3usize),
-            "isGlobal" => Some(4usize),
-            "isInitial" => Some(5usize),
-            "isConditional" => Some(6usize),
-            "isLooped" => Some(7usize),
+            "id" => Some(0),
+            "name" => Some(1),
+            "to" => Some(2),
+            "hasScreen" => Some(3),
+            "isGlobal" => Some(4),
+            "isInitial" => Some(5),
+            "isConditional" => Some(6),
+            "isLooped" => Some(7),
             _ => None,
         }
     }
-    fn set_field<'de, __M: airbyte_agent_runtime::serde::de::MapAccess<'de>>(
+    fn set_field<'de, __M: serde::de::MapAccess<'de>>(
         &mut self,
         index: usize,
         map: &mut __M,
-    ) -> ::std::result::Result<(), __M::Error> {
+    ) -> Result<(), __M::Error> {
         match index {
-            0usize => self.id = map.next_value()?,
-            1usize => self.name = map.next_value()?,
-            2usize => self.to = map.next_value()?,
-            3usize => self.has_screen = map.next_value()?,
-            4usize => self.is_global = map.next_value()?,
-            5usize => self.is_initial = map.next_value()?,
-            6usize => self.is_conditional = map.next_value()?,
-            7usize => self.is_looped = map.next_value()?,
-            _ => {
-                map.next_value::<airbyte_agent_runtime::serde::de::IgnoredAny>()?;
-            }
+            0 => self.id = map.next_value()?,
+            1 => self.name = map.next_value()?,
+            2 => self.to = map.next_value()?,
+            3 => self.has_screen = map.next_value()?,
+            4 => self.is_global = map.next_value()?,
+            5 => self.is_initial = map.next_value()?,
+            6 => self.is_conditional = map.next_value()?,
+            7 => self.is_looped = map.next_value()?,
+            _ => drop(map.next_value::<serde::de::IgnoredAny>()?),
         }
         Ok(())
     }
 }
-impl<'de> airbyte_agent_runtime::serde::Deserialize<'de> for IssueTransition {
-    fn deserialize<__D: airbyte_agent_runtime::serde::Deserializer<'de>>(
-        deserializer: __D,
-    ) -> ::std::result::Result<Self, __D::Error> {
-        airbyte_agent_runtime::record::deserialize(deserializer)
+impl<'de> serde::Deserialize<'de> for IssueTransition {
+    fn deserialize<__D: serde::Deserializer<'de>>(d: __D) -> Result<Self, __D::Error> {
+        record::deserialize(d)
     }
 }
 /// Metadata returned by `issue_transitions.list` next to the records.
-#[derive(Debug, Clone, Default, airbyte_agent_runtime::serde::Serialize)]
+#[derive(Debug, Clone, Default, serde::Serialize)]
 #[serde(crate = "airbyte_agent_runtime::serde")]
 pub struct IssueTransitionsListMeta {}
-impl airbyte_agent_runtime::record::Record for IssueTransitionsListMeta {
+impl record::Record for IssueTransitionsListMeta {
     const NAME: &'static str = "IssueTransitionsListMeta";
     fn field_index(key: &str) -> Option<usize> {
         {
@@ -263,58 +254,51 @@ impl airbyte_agent_runtime::record::Record for IssueTransitionsListMeta {
             None
         }
     }
-    fn set_field<'de, __M: airbyte_agent_runtime::serde::de::MapAccess<'de>>(
+    fn set_field<'de, __M: serde::de::MapAccess<'de>>(
         &mut self,
         index: usize,
         map: &mut __M,
-    ) -> ::std::result::Result<(), __M::Error> {
+    ) -> Result<(), __M::Error> {
         let _ = index;
-        map.next_value::<airbyte_agent_runtime::serde::de::IgnoredAny>()?;
+        map.next_value::<serde::de::IgnoredAny>()?;
         Ok(())
     }
 }
-impl<'de> airbyte_agent_runtime::serde::Deserialize<'de> for IssueTransitionsListMeta {
-    fn deserialize<__D: airbyte_agent_runtime::serde::Deserializer<'de>>(
-        deserializer: __D,
-    ) -> ::std::result::Result<Self, __D::Error> {
-        airbyte_agent_runtime::record::deserialize(deserializer)
+impl<'de> serde::Deserialize<'de> for IssueTransitionsListMeta {
+    fn deserialize<__D: serde::Deserializer<'de>>(d: __D) -> Result<Self, __D::Error> {
+        record::deserialize(d)
     }
 }
 /// Transition to apply.
-#[derive(Debug, Clone, Default, airbyte_agent_runtime::serde::Serialize)]
+#[derive(Debug, Clone, Default, serde::Serialize)]
 #[serde(crate = "airbyte_agent_runtime::serde")]
 pub struct IssueTransitionsCreateTransition {
     /// ID of the transition; read the possible ones with the transitions list call.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub id: Option<String>,
 }
-impl airbyte_agent_runtime::record::Record for IssueTransitionsCreateTransition {
+impl record::Record for IssueTransitionsCreateTransition {
     const NAME: &'static str = "IssueTransitionsCreateTransition";
     fn field_index(key: &str) -> Option<usize> {
         match key {
-            "id" => Some(0usize),
+            "id" => Some(0),
             _ => None,
         }
     }
-    fn set_field<'de, __M: airbyte_agent_runtime::serde::de::MapAccess<'de>>(
+    fn set_field<'de, __M: serde::de::MapAccess<'de>>(
         &mut self,
         index: usize,
         map: &mut __M,
-    ) -> ::std::result::Result<(), __M::Error> {
+    ) -> Result<(), __M::Error> {
         match index {
-            0usize => self.id = map.next_value()?,
-            _ => {
-                map.next_value::<airbyte_agent_runtime::serde::de::IgnoredAny>()?;
-            }
+            0 => self.id = map.next_value()?,
+            _ => drop(map.next_value::<serde::de::IgnoredAny>()?),
         }
         Ok(())
     }
 }
-impl<'de> airbyte_agent_runtime::serde::Deserialize<'de>
-for IssueTransitionsCreateTransition {
-    fn deserialize<__D: airbyte_agent_runtime::serde::Deserializer<'de>>(
-        deserializer: __D,
-    ) -> ::std::result::Result<Self, __D::Error> {
-        airbyte_agent_runtime::record::deserialize(deserializer)
+impl<'de> serde::Deserialize<'de> for IssueTransitionsCreateTransition {
+    fn deserialize<__D: serde::Deserializer<'de>>(d: __D) -> Result<Self, __D::Error> {
+        record::deserialize(d)
     }
 }

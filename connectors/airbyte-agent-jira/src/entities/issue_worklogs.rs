@@ -2,7 +2,7 @@
 
 //! Entity `issue_worklogs`: handle, request builders and record types.
 use airbyte_agent_runtime::serde_json::{Map, Value};
-use airbyte_agent_runtime::{Client, Page, PageStream, Params, Result};
+use airbyte_agent_runtime::{Client, Page, PageStream, Params, Result, record, serde};
 use crate::types::*;
 impl crate::JiraConnector {
     /// Fetch a worklog
@@ -83,11 +83,7 @@ impl IssueWorklogsGetRequest {
     }
     /// Send the request.
     pub async fn send(self) -> Result<IssueWorklogsRecord> {
-        self.client
-            .call_record::<
-                IssueWorklogsRecord,
-            >(&crate::descriptor::ISSUE_WORKLOGS[0usize], self.params)
-            .await
+        self.client.call_record(&crate::descriptor::ISSUE_WORKLOGS[0], self.params).await
     }
     /// The parameters collected so far (wire names).
     pub fn params(&self) -> &Params {
@@ -134,16 +130,11 @@ impl IssueWorklogsListRequest {
     }
     /// Send the request.
     pub async fn send(self) -> Result<Page<Worklog, IssueWorklogsListMeta>> {
-        self.client
-            .call_list::<
-                Worklog,
-                IssueWorklogsListMeta,
-            >(&crate::descriptor::ISSUE_WORKLOGS[1usize], self.params)
-            .await
+        self.client.call_list(&crate::descriptor::ISSUE_WORKLOGS[1], self.params).await
     }
     /// Every page, lazily, following the operation's pagination.
     pub fn pages(self) -> PageStream<Worklog, IssueWorklogsListMeta> {
-        self.client.pages(&crate::descriptor::ISSUE_WORKLOGS[1usize], self.params)
+        self.client.pages(&crate::descriptor::ISSUE_WORKLOGS[1], self.params)
     }
     /// The parameters collected so far (wire names).
     pub fn params(&self) -> &Params {
@@ -222,11 +213,7 @@ impl IssueWorklogsCreateRequest {
     }
     /// Send the request.
     pub async fn send(self) -> Result<IssueWorklogsRecord> {
-        self.client
-            .call_record::<
-                IssueWorklogsRecord,
-            >(&crate::descriptor::ISSUE_WORKLOGS[2usize], self.params)
-            .await
+        self.client.call_record(&crate::descriptor::ISSUE_WORKLOGS[2], self.params).await
     }
     /// The parameters collected so far (wire names).
     pub fn params(&self) -> &Params {
@@ -243,7 +230,7 @@ impl ::std::future::IntoFuture for IssueWorklogsCreateRequest {
     }
 }
 /// Time logged on an issue.
-#[derive(Debug, Clone, Default, airbyte_agent_runtime::serde::Serialize)]
+#[derive(Debug, Clone, Default, serde::Serialize)]
 #[serde(crate = "airbyte_agent_runtime::serde")]
 pub struct IssueWorklogsRecord {
     /// Unique identifier of this worklog.
@@ -286,67 +273,61 @@ pub struct IssueWorklogsRecord {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub properties: Option<Vec<Map<String, Value>>>,
 }
-impl airbyte_agent_runtime::record::Record for IssueWorklogsRecord {
+impl record::Record for IssueWorklogsRecord {
     const NAME: &'static str = "IssueWorklogsRecord";
     fn field_index(key: &str) -> Option<usize> {
         match key {
-            "id" => Some(0usize),
-            "self" => Some(1usize),
-            "author" => Some(2usize),
-            "updateAuthor" => Some(3usize),
-            "comment" => Some(4usize),
-            "created" => Some(5usize),
-            "updated" => Some(6usize),
-            "started" => Some(7usize),
-            "timeSpent" => Some(8usize),
-            "timeSpentSeconds" => Some(9usize),
-            "issueId" => Some(10usize),
-            "visibility" => Some(11usize),
-            "properties" => Some(12usize),
+            "id" => Some(0),
+            "self" => Some(1),
+            "author" => Some(2),
+            "updateAuthor" => Some(3),
+            "comment" => Some(4),
+            "created" => Some(5),
+            "updated" => Some(6),
+            "started" => Some(7),
+            "timeSpent" => Some(8),
+            "timeSpentSeconds" => Some(9),
+            "issueId" => Some(10),
+            "visibility" => Some(11),
+            "properties" => Some(12),
             _ => None,
         }
     }
-    fn set_field<'de, __M: airbyte_agent_runtime::serde::de::MapAccess<'de>>(
+    fn set_field<'de, __M: serde::de::MapAccess<'de>>(
         &mut self,
         index: usize,
         map: &mut __M,
-    ) -> ::std::result::Result<(), __M::Error> {
+    ) -> Result<(), __M::Error> {
         match index {
-            0usize => self.id = map.next_value()?,
-            1usize => self.self_ = map.next_value()?,
-            2usize => self.author = map.next_value()?,
-            3usize => self.update_author = map.next_value()?,
-            4usize => self.comment = map.next_value()?,
-            5usize => self.created = map.next_value()?,
-            6usize => self.updated = map.next_value()?,
-            7usize => self.started = map.next_value()?,
-            8usize => self.time_spent = map.next_value()?,
-            9usize => self.time_spent_seconds = map.next_value()?,
-            10usize => self.issue_id = map.next_value()?,
-            11usize => self.visibility = map.next_value()?,
-            12usize => {
+            0 => self.id = map.next_value()?,
+            1 => self.self_ = map.next_value()?,
+            2 => self.author = map.next_value()?,
+            3 => self.update_author = map.next_value()?,
+            4 => self.comment = map.next_value()?,
+            5 => self.created = map.next_value()?,
+            6 => self.updated = map.next_value()?,
+            7 => self.started = map.next_value()?,
+            8 => self.time_spent = map.next_value()?,
+            9 => self.time_spent_seconds = map.next_value()?,
+            10 => self.issue_id = map.next_value()?,
+            11 => self.visibility = map.next_value()?,
+            12 => {
                 self.properties = map
-                    .next_value::<
-                        airbyte_agent_runtime::record::SkipNulls<Map<String, Value>>,
-                    >()?
+                    .next_value::<record::SkipNulls<Map<String, Value>>>()?
                     .0;
             }
-            _ => {
-                map.next_value::<airbyte_agent_runtime::serde::de::IgnoredAny>()?;
-            }
+            _ => drop(map.next_value::<serde::de::IgnoredAny>()?),
         }
         Ok(())
     }
 }
-impl<'de> airbyte_agent_runtime::serde::Deserialize<'de> for IssueWorklogsRecord {
-    fn deserialize<__D: airbyte_agent_runtime::serde::Deserializer<'de>>(
-        deserializer: __D,
-    ) -> ::std::result::Result<Self, __D::Error> {
-        airbyte_agent_runtime::record::deserialize(deserializer)
+impl<'de> serde::Deserialize<'de> for IssueWorklogsRecord {
+    fn deserialize<__D: serde::Deserializer<'de>>(d: __D) -> Result<Self, __D::Error> {
+        record::deserialize(d)
     }
 }
 /// Time logged on an issue.
-#[derive(Debug, Clone, Default, airbyte_agent_runtime::serde::Serialize)]
+#[derive(Debug, Clone, Default, serde::Serialize)]
 #[serde(crate = "airbyte_agent_runtime::serde")]
 pub struct Worklog {
     /// Unique identifier of this worklog.
@@ -389,67 +370,61 @@ pub struct Worklog {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub properties: Option<Vec<Map<String, Value>>>,
 }
-impl airbyte_agent_runtime::record::Record for Worklog {
+impl record::Record for Worklog {
     const NAME: &'static str = "Worklog";
     fn field_index(key: &str) -> Option<usize> {
         match key {
-            "id" => Some(0usize),
-            "self" => Some(1usize),
-            "author" => Some(2usize),
-            "updateAuthor" => Some(3usize),
-            "comment" => Some(4usize),
-            "created" => Some(5usize),
-            "updated" => Some(6usize),
-            "started" => Some(7usize),
-            "timeSpent" => Some(8usize),
-            "timeSpentSeconds" => Some(9usize),
-            "issueId" => Some(10usize),
-            "visibility" => Some(11usize),
-            "properties" => Some(12usize),
+            "id" => Some(0),
+            "self" => Some(1),
+            "author" => Some(2),
+            "updateAuthor" => Some(3),
+            "comment" => Some(4),
+            "created" => Some(5),
+            "updated" => Some(6),
+            "started" => Some(7),
+            "timeSpent" => Some(8),
+            "timeSpentSeconds" => Some(9),
+            "issueId" => Some(10),
+            "visibility" => Some(11),
+            "properties" => Some(12),
             _ => None,
         }
     }
-    fn set_field<'de, __M: airbyte_agent_runtime::serde::de::MapAccess<'de>>(
+    fn set_field<'de, __M: serde::de::MapAccess<'de>>(
         &mut self,
         index: usize,
         map: &mut __M,
-    ) -> ::std::result::Result<(), __M::Error> {
+    ) -> Result<(), __M::Error> {
         match index {
-            0usize => self.id = map.next_value()?,
-            1usize => self.self_ = map.next_value()?,
-            2usize => self.author = map.next_value()?,
-            3usize => self.update_author = map.next_value()?,
-            4usize => self.comment = map.next_value()?,
-            5usize => self.created = map.next_value()?,
-            6usize => self.updated = map.next_value()?,
-            7usize => self.started = map.next_value()?,
-            8usize => self.time_spent = map.next_value()?,
-            9usize => self.time_spent_seconds = map.next_value()?,
-            10usize => self.issue_id = map.next_value()?,
-            11usize => self.visibility = map.next_value()?,
-            12usize => {
+            0 => self.id = map.next_value()?,
+            1 => self.self_ = map.next_value()?,
+            2 => self.author = map.next_value()?,
+            3 => self.update_author = map.next_value()?,
+            4 => self.comment = map.next_value()?,
+            5 => self.created = map.next_value()?,
+            6 => self.updated = map.next_value()?,
+            7 => self.started = map.next_value()?,
+            8 => self.time_spent = map.next_value()?,
+            9 => self.time_spent_seconds = map.next_value()?,
+            10 => self.issue_id = map.next_value()?,
+            11 => self.visibility = map.next_value()?,
+            12 => {
                 self.properties = map
-                    .next_value::<
-                        airbyte_agent_runtime::record::SkipNulls<Map<String, Value>>,
-                    >()?
+                    .next_value::<record::SkipNulls<Map<String, Value>>>()?
                     .0;
             }
-            _ => {
-                map.next_value::<airbyte_agent_runtime::serde::de::IgnoredAny>()?;
-            }
+            _ => drop(map.next_value::<serde::de::IgnoredAny>()?),
         }
         Ok(())
     }
 }
-impl<'de> airbyte_agent_runtime::serde::Deserialize<'de> for Worklog {
-    fn deserialize<__D: airbyte_agent_runtime::serde::Deserializer<'de>>(
-        deserializer: __D,
-    ) -> ::std::result::Result<Self, __D::Error> {
-        airbyte_agent_runtime::record::deserialize(deserializer)
+impl<'de> serde::Deserialize<'de> for Worklog {
+    fn deserialize<__D: serde::Deserializer<'de>>(d: __D) -> Result<Self, __D::Error> {
+        record::deserialize(d)
     }
 }
 /// Metadata returned by `issue_worklogs.list` next to the records.
-#[derive(Debug, Clone, Default, airbyte_agent_runtime::serde::Serialize)]
+#[derive(Debug, Clone, Default, serde::Serialize)]
 #[serde(crate = "airbyte_agent_runtime::serde")]
 pub struct IssueWorklogsListMeta {
     /// `$.startAt`
@@ -462,37 +437,33 @@ pub struct IssueWorklogsListMeta {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub total: Option<i64>,
 }
-impl airbyte_agent_runtime::record::Record for IssueWorklogsListMeta {
+impl record::Record for IssueWorklogsListMeta {
     const NAME: &'static str = "IssueWorklogsListMeta";
     fn field_index(key: &str) -> Option<usize> {
         match key {
-            "next_offset" => Some(0usize),
-            "max_results" => Some(1usize),
-            "total" => Some(2usize),
+            "next_offset" => Some(0),
+            "max_results" => Some(1),
+            "total" => Some(2),
             _ => None,
         }
     }
-    fn set_field<'de, __M: airbyte_agent_runtime::serde::de::MapAccess<'de>>(
+    fn set_field<'de, __M: serde::de::MapAccess<'de>>(
         &mut self,
         index: usize,
         map: &mut __M,
-    ) -> ::std::result::Result<(), __M::Error> {
+    ) -> Result<(), __M::Error> {
         match index {
-            0usize => self.next_offset = map.next_value()?,
-            1usize => self.max_results = map.next_value()?,
-            2usize => self.total = map.next_value()?,
-            _ => {
-                map.next_value::<airbyte_agent_runtime::serde::de::IgnoredAny>()?;
-            }
+            0 => self.next_offset = map.next_value()?,
+            1 => self.max_results = map.next_value()?,
+            2 => self.total = map.next_value()?,
+            _ => drop(map.next_value::<serde::de::IgnoredAny>()?),
         }
         Ok(())
     }
 }
-impl<'de> airbyte_agent_runtime::serde::Deserialize<'de> for IssueWorklogsListMeta {
-    fn deserialize<__D: airbyte_agent_runtime::serde::Deserializer<'de>>(
-        deserializer: __D,
-    ) -> ::std::result::Result<Self, __D::Error> {
-        airbyte_agent_runtime::record::deserialize(deserializer)
+impl<'de> serde::Deserialize<'de> for IssueWorklogsListMeta {
+    fn deserialize<__D: serde::Deserializer<'de>>(d: __D) -> Result<Self, __D::Error> {
+        record::deserialize(d)
     }
 }
 airbyte_agent_runtime::string_enum! {

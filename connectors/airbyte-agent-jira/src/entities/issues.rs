@@ -2,7 +2,7 @@
 
 //! Entity `issues`: handle, request builders and record types.
 use airbyte_agent_runtime::serde_json::{Map, Value};
-use airbyte_agent_runtime::{Client, Page, PageStream, Params, Result};
+use airbyte_agent_runtime::{Client, Page, PageStream, Params, Result, record, serde};
 use crate::types::*;
 impl crate::JiraConnector {
     /// A Jira work item, such as a story, bug, task or epic.
@@ -148,16 +148,11 @@ impl IssuesSearchRequest {
     }
     /// Send the request.
     pub async fn send(self) -> Result<Page<Issue, IssuesSearchMeta>> {
-        self.client
-            .call_list::<
-                Issue,
-                IssuesSearchMeta,
-            >(&crate::descriptor::ISSUES[0usize], self.params)
-            .await
+        self.client.call_list(&crate::descriptor::ISSUES[0], self.params).await
     }
     /// Every page, lazily, following the operation's pagination.
     pub fn pages(self) -> PageStream<Issue, IssuesSearchMeta> {
-        self.client.pages(&crate::descriptor::ISSUES[0usize], self.params)
+        self.client.pages(&crate::descriptor::ISSUES[0], self.params)
     }
     /// The parameters collected so far (wire names).
     pub fn params(&self) -> &Params {
@@ -201,9 +196,7 @@ impl IssuesCreateRequest {
     }
     /// Send the request.
     pub async fn send(self) -> Result<IssuesRecord> {
-        self.client
-            .call_record::<IssuesRecord>(&crate::descriptor::ISSUES[1usize], self.params)
-            .await
+        self.client.call_record(&crate::descriptor::ISSUES[1], self.params).await
     }
     /// The parameters collected so far (wire names).
     pub fn params(&self) -> &Params {
@@ -271,9 +264,7 @@ impl IssuesGetRequest {
     }
     /// Send the request.
     pub async fn send(self) -> Result<Issue> {
-        self.client
-            .call_record::<Issue>(&crate::descriptor::ISSUES[2usize], self.params)
-            .await
+        self.client.call_record(&crate::descriptor::ISSUES[2], self.params).await
     }
     /// The parameters collected so far (wire names).
     pub fn params(&self) -> &Params {
@@ -355,9 +346,7 @@ impl IssuesUpdateRequest {
     }
     /// Send the request.
     pub async fn send(self) -> Result<Issue> {
-        self.client
-            .call_record::<Issue>(&crate::descriptor::ISSUES[3usize], self.params)
-            .await
+        self.client.call_record(&crate::descriptor::ISSUES[3], self.params).await
     }
     /// The parameters collected so far (wire names).
     pub fn params(&self) -> &Params {
@@ -390,9 +379,7 @@ impl IssuesDeleteRequest {
     }
     /// Send the request.
     pub async fn send(self) -> Result<Issue> {
-        self.client
-            .call_record::<Issue>(&crate::descriptor::ISSUES[4usize], self.params)
-            .await
+        self.client.call_record(&crate::descriptor::ISSUES[4], self.params).await
     }
     /// The parameters collected so far (wire names).
     pub fn params(&self) -> &Params {
@@ -409,7 +396,7 @@ impl ::std::future::IntoFuture for IssuesDeleteRequest {
     }
 }
 /// A Jira work item, such as a story, bug, task or epic.
-#[derive(Debug, Clone, Default, airbyte_agent_runtime::serde::Serialize)]
+#[derive(Debug, Clone, Default, serde::Serialize)]
 #[serde(crate = "airbyte_agent_runtime::serde")]
 pub struct Issue {
     /// Unique identifier of this issue.
@@ -428,45 +415,41 @@ pub struct Issue {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub fields: Option<IssueFields2>,
 }
-impl airbyte_agent_runtime::record::Record for Issue {
+impl record::Record for Issue {
     const NAME: &'static str = "Issue";
     fn field_index(key: &str) -> Option<usize> {
         match key {
-            "id" => Some(0usize),
-            "key" => Some(1usize),
-            "self" => Some(2usize),
-            "expand" => Some(3usize),
-            "fields" => Some(4usize),
+            "id" => Some(0),
+            "key" => Some(1),
+            "self" => Some(2),
+            "expand" => Some(3),
+            "fields" => Some(4),
             _ => None,
         }
     }
-    fn set_field<'de, __M: airbyte_agent_runtime::serde::de::MapAccess<'de>>(
+    fn set_field<'de, __M: serde::de::MapAccess<'de>>(
         &mut self,
         index: usize,
         map: &mut __M,
-    ) -> ::std::result::Result<(), __M::Error> {
+    ) -> Result<(), __M::Error> {
         match index {
-            0usize => self.id = map.next_value()?,
-            1usize => self.key = map.next_value()?,
-            2usize => self.self_ = map.next_value()?,
-            3usize => self.expand = map.next_value()?,
-            4usize => self.fields = map.next_value()?,
-            _ => {
-                map.next_value::<airbyte_agent_runtime::serde::de::IgnoredAny>()?;
-            }
+            0 => self.id = map.next_value()?,
+            1 => self.key = map.next_value()?,
+            2 => self.self_ = map.next_value()?,
+            3 => self.expand = map.next_value()?,
+            4 => self.fields = map.next_value()?,
+            _ => drop(map.next_value::<serde::de::IgnoredAny>()?),
         }
         Ok(())
     }
 }
-impl<'de> airbyte_agent_runtime::serde::Deserialize<'de> for Issue {
-    fn deserialize<__D: airbyte_agent_runtime::serde::Deserializer<'de>>(
-        deserializer: __D,
-    ) -> ::std::result::Result<Self, __D::Error> {
-        airbyte_agent_runtime::record::deserialize(deserializer)
+impl<'de> serde::Deserialize<'de> for Issue {
+    fn deserialize<__D: serde::Deserializer<'de>>(d: __D) -> Result<Self, __D::Error> {
+        record::deserialize(d)
     }
 }
 /// Object describing the fields.
-#[derive(Debug, Clone, Default, airbyte_agent_runtime::serde::Serialize)]
+#[derive(Debug, Clone, Default, serde::Serialize)]
 #[serde(crate = "airbyte_agent_runtime::serde")]
 pub struct IssueFields2 {
     /// Issue title.
@@ -497,53 +480,49 @@ pub struct IssueFields2 {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub status: Option<IssueFields2Status>,
 }
-impl airbyte_agent_runtime::record::Record for IssueFields2 {
+impl record::Record for IssueFields2 {
     const NAME: &'static str = "IssueFields2";
     fn field_index(key: &str) -> Option<usize> {
         match key {
-            "summary" => Some(0usize),
-            "issuetype" => Some(1usize),
-            "created" => Some(2usize),
-            "updated" => Some(3usize),
-            "project" => Some(4usize),
-            "reporter" => Some(5usize),
-            "assignee" => Some(6usize),
-            "priority" => Some(7usize),
-            "status" => Some(8usize),
+            "summary" => Some(0),
+            "issuetype" => Some(1),
+            "created" => Some(2),
+            "updated" => Some(3),
+            "project" => Some(4),
+            "reporter" => Some(5),
+            "assignee" => Some(6),
+            "priority" => Some(7),
+            "status" => Some(8),
             _ => None,
         }
     }
-    fn set_field<'de, __M: airbyte_agent_runtime::serde::de::MapAccess<'de>>(
+    fn set_field<'de, __M: serde::de::MapAccess<'de>>(
         &mut self,
         index: usize,
         map: &mut __M,
-    ) -> ::std::result::Result<(), __M::Error> {
+    ) -> Result<(), __M::Error> {
         match index {
-            0usize => self.summary = map.next_value()?,
-            1usize => self.issuetype = map.next_value()?,
-            2usize => self.created = map.next_value()?,
-            3usize => self.updated = map.next_value()?,
-            4usize => self.project = map.next_value()?,
-            5usize => self.reporter = map.next_value()?,
-            6usize => self.assignee = map.next_value()?,
-            7usize => self.priority = map.next_value()?,
-            8usize => self.status = map.next_value()?,
-            _ => {
-                map.next_value::<airbyte_agent_runtime::serde::de::IgnoredAny>()?;
-            }
+            0 => self.summary = map.next_value()?,
+            1 => self.issuetype = map.next_value()?,
+            2 => self.created = map.next_value()?,
+            3 => self.updated = map.next_value()?,
+            4 => self.project = map.next_value()?,
+            5 => self.reporter = map.next_value()?,
+            6 => self.assignee = map.next_value()?,
+            7 => self.priority = map.next_value()?,
+            8 => self.status = map.next_value()?,
+            _ => drop(map.next_value::<serde::de::IgnoredAny>()?),
         }
         Ok(())
     }
 }
-impl<'de> airbyte_agent_runtime::serde::Deserialize<'de> for IssueFields2 {
-    fn deserialize<__D: airbyte_agent_runtime::serde::Deserializer<'de>>(
-        deserializer: __D,
-    ) -> ::std::result::Result<Self, __D::Error> {
-        airbyte_agent_runtime::record::deserialize(deserializer)
+impl<'de> serde::Deserialize<'de> for IssueFields2 {
+    fn deserialize<__D: serde::Deserializer<'de>>(d: __D) -> Result<Self, __D::Error> {
+        record::deserialize(d)
     }
 }
 /// Object describing the project.
-#[derive(Debug, Clone, Default, airbyte_agent_runtime::serde::Serialize)]
+#[derive(Debug, Clone, Default, serde::Serialize)]
 #[serde(crate = "airbyte_agent_runtime::serde")]
 pub struct IssueFields2Project {
     /// `self`
@@ -571,51 +550,47 @@ pub struct IssueFields2Project {
     #[serde(rename = "projectCategory", skip_serializing_if = "Option::is_none")]
     pub project_category: Option<IssueFields2ProjectProjectCategory>,
 }
-impl airbyte_agent_runtime::record::Record for IssueFields2Project {
+impl record::Record for IssueFields2Project {
     const NAME: &'static str = "IssueFields2Project";
     fn field_index(key: &str) -> Option<usize> {
         match key {
-            "self" => Some(0usize),
-            "id" => Some(1usize),
-            "key" => Some(2usize),
-            "name" => Some(3usize),
-            "projectTypeKey" => Some(4usize),
-            "simplified" => Some(5usize),
-            "avatarUrls" => Some(6usize),
-            "projectCategory" => Some(7usize),
+            "self" => Some(0),
+            "id" => Some(1),
+            "key" => Some(2),
+            "name" => Some(3),
+            "projectTypeKey" => Some(4),
+            "simplified" => Some(5),
+            "avatarUrls" => Some(6),
+            "projectCategory" => Some(7),
             _ => None,
         }
     }
-    fn set_field<'de, __M: airbyte_agent_runtime::serde::de::MapAccess<'de>>(
+    fn set_field<'de, __M: serde::de::MapAccess<'de>>(
         &mut self,
         index: usize,
         map: &mut __M,
-    ) -> ::std::result::Result<(), __M::Error> {
+    ) -> Result<(), __M::Error> {
         match index {
-            0usize => self.self_ = map.next_value()?,
-            1usize => self.id = map.next_value()?,
-            2usize => self.key = map.next_value()?,
-            3usize => self.name = map.next_value()?,
-            4usize => self.project_type_key = map.next_value()?,
-            5usize => self.simplified = map.next_value()?,
-            6usize => self.avatar_urls = map.next_value()?,
-            7usize => self.project_category = map.next_value()?,
-            _ => {
-                map.next_value::<airbyte_agent_runtime::serde::de::IgnoredAny>()?;
-            }
+            0 => self.self_ = map.next_value()?,
+            1 => self.id = map.next_value()?,
+            2 => self.key = map.next_value()?,
+            3 => self.name = map.next_value()?,
+            4 => self.project_type_key = map.next_value()?,
+            5 => self.simplified = map.next_value()?,
+            6 => self.avatar_urls = map.next_value()?,
+            7 => self.project_category = map.next_value()?,
+            _ => drop(map.next_value::<serde::de::IgnoredAny>()?),
         }
         Ok(())
     }
 }
-impl<'de> airbyte_agent_runtime::serde::Deserialize<'de> for IssueFields2Project {
-    fn deserialize<__D: airbyte_agent_runtime::serde::Deserializer<'de>>(
-        deserializer: __D,
-    ) -> ::std::result::Result<Self, __D::Error> {
-        airbyte_agent_runtime::record::deserialize(deserializer)
+impl<'de> serde::Deserialize<'de> for IssueFields2Project {
+    fn deserialize<__D: serde::Deserializer<'de>>(d: __D) -> Result<Self, __D::Error> {
+        record::deserialize(d)
     }
 }
 /// Object describing the reporter.
-#[derive(Debug, Clone, Default, airbyte_agent_runtime::serde::Serialize)]
+#[derive(Debug, Clone, Default, serde::Serialize)]
 #[serde(crate = "airbyte_agent_runtime::serde")]
 pub struct IssueFields2Reporter {
     /// `self`
@@ -643,51 +618,47 @@ pub struct IssueFields2Reporter {
     #[serde(rename = "accountType", skip_serializing_if = "Option::is_none")]
     pub account_type: Option<String>,
 }
-impl airbyte_agent_runtime::record::Record for IssueFields2Reporter {
+impl record::Record for IssueFields2Reporter {
     const NAME: &'static str = "IssueFields2Reporter";
     fn field_index(key: &str) -> Option<usize> {
         match key {
-            "self" => Some(0usize),
-            "accountId" => Some(1usize),
-            "emailAddress" => Some(2usize),
-            "avatarUrls" => Some(3usize),
-            "displayName" => Some(4usize),
-            "active" => Some(5usize),
-            "timeZone" => Some(6usize),
-            "accountType" => Some(7usize),
+            "self" => Some(0),
+            "accountId" => Some(1),
+            "emailAddress" => Some(2),
+            "avatarUrls" => Some(3),
+            "displayName" => Some(4),
+            "active" => Some(5),
+            "timeZone" => Some(6),
+            "accountType" => Some(7),
             _ => None,
         }
     }
-    fn set_field<'de, __M: airbyte_agent_runtime::serde::de::MapAccess<'de>>(
+    fn set_field<'de, __M: serde::de::MapAccess<'de>>(
         &mut self,
         index: usize,
         map: &mut __M,
-    ) -> ::std::result::Result<(), __M::Error> {
+    ) -> Result<(), __M::Error> {
         match index {
-            0usize => self.self_ = map.next_value()?,
-            1usize => self.account_id = map.next_value()?,
-            2usize => self.email_address = map.next_value()?,
-            3usize => self.avatar_urls = map.next_value()?,
-            4usize => self.display_name = map.next_value()?,
-            5usize => self.active = map.next_value()?,
-            6usize => self.time_zone = map.next_value()?,
-            7usize => self.account_type = map.next_value()?,
-            _ => {
-                map.next_value::<airbyte_agent_runtime::serde::de::IgnoredAny>()?;
-            }
+            0 => self.self_ = map.next_value()?,
+            1 => self.account_id = map.next_value()?,
+            2 => self.email_address = map.next_value()?,
+            3 => self.avatar_urls = map.next_value()?,
+            4 => self.display_name = map.next_value()?,
+            5 => self.active = map.next_value()?,
+            6 => self.time_zone = map.next_value()?,
+            7 => self.account_type = map.next_value()?,
+            _ => drop(map.next_value::<serde::de::IgnoredAny>()?),
         }
         Ok(())
     }
 }
-impl<'de> airbyte_agent_runtime::serde::Deserialize<'de> for IssueFields2Reporter {
-    fn deserialize<__D: airbyte_agent_runtime::serde::Deserializer<'de>>(
-        deserializer: __D,
-    ) -> ::std::result::Result<Self, __D::Error> {
-        airbyte_agent_runtime::record::deserialize(deserializer)
+impl<'de> serde::Deserialize<'de> for IssueFields2Reporter {
+    fn deserialize<__D: serde::Deserializer<'de>>(d: __D) -> Result<Self, __D::Error> {
+        record::deserialize(d)
     }
 }
 /// Object describing the priority.
-#[derive(Debug, Clone, Default, airbyte_agent_runtime::serde::Serialize)]
+#[derive(Debug, Clone, Default, serde::Serialize)]
 #[serde(crate = "airbyte_agent_runtime::serde")]
 pub struct IssueFields2Priority {
     /// `self`
@@ -703,43 +674,39 @@ pub struct IssueFields2Priority {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub id: Option<String>,
 }
-impl airbyte_agent_runtime::record::Record for IssueFields2Priority {
+impl record::Record for IssueFields2Priority {
     const NAME: &'static str = "IssueFields2Priority";
     fn field_index(key: &str) -> Option<usize> {
         match key {
-            "self" => Some(0usize),
-            "iconUrl" => Some(1usize),
-            "name" => Some(2usize),
-            "id" => Some(3usize),
+            "self" => Some(0),
+            "iconUrl" => Some(1),
+            "name" => Some(2),
+            "id" => Some(3),
             _ => None,
         }
     }
-    fn set_field<'de, __M: airbyte_agent_runtime::serde::de::MapAccess<'de>>(
+    fn set_field<'de, __M: serde::de::MapAccess<'de>>(
         &mut self,
         index: usize,
         map: &mut __M,
-    ) -> ::std::result::Result<(), __M::Error> {
+    ) -> Result<(), __M::Error> {
         match index {
-            0usize => self.self_ = map.next_value()?,
-            1usize => self.icon_url = map.next_value()?,
-            2usize => self.name = map.next_value()?,
-            3usize => self.id = map.next_value()?,
-            _ => {
-                map.next_value::<airbyte_agent_runtime::serde::de::IgnoredAny>()?;
-            }
+            0 => self.self_ = map.next_value()?,
+            1 => self.icon_url = map.next_value()?,
+            2 => self.name = map.next_value()?,
+            3 => self.id = map.next_value()?,
+            _ => drop(map.next_value::<serde::de::IgnoredAny>()?),
         }
         Ok(())
     }
 }
-impl<'de> airbyte_agent_runtime::serde::Deserialize<'de> for IssueFields2Priority {
-    fn deserialize<__D: airbyte_agent_runtime::serde::Deserializer<'de>>(
-        deserializer: __D,
-    ) -> ::std::result::Result<Self, __D::Error> {
-        airbyte_agent_runtime::record::deserialize(deserializer)
+impl<'de> serde::Deserialize<'de> for IssueFields2Priority {
+    fn deserialize<__D: serde::Deserializer<'de>>(d: __D) -> Result<Self, __D::Error> {
+        record::deserialize(d)
     }
 }
 /// Metadata returned by `issues.search` next to the records.
-#[derive(Debug, Clone, Default, airbyte_agent_runtime::serde::Serialize)]
+#[derive(Debug, Clone, Default, serde::Serialize)]
 #[serde(crate = "airbyte_agent_runtime::serde")]
 pub struct IssuesSearchMeta {
     /// `$.nextPageToken`
@@ -752,41 +719,37 @@ pub struct IssuesSearchMeta {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub total: Option<i64>,
 }
-impl airbyte_agent_runtime::record::Record for IssuesSearchMeta {
+impl record::Record for IssuesSearchMeta {
     const NAME: &'static str = "IssuesSearchMeta";
     fn field_index(key: &str) -> Option<usize> {
         match key {
-            "nextPageToken" => Some(0usize),
-            "isLast" => Some(1usize),
-            "total" => Some(2usize),
+            "nextPageToken" => Some(0),
+            "isLast" => Some(1),
+            "total" => Some(2),
             _ => None,
         }
     }
-    fn set_field<'de, __M: airbyte_agent_runtime::serde::de::MapAccess<'de>>(
+    fn set_field<'de, __M: serde::de::MapAccess<'de>>(
         &mut self,
         index: usize,
         map: &mut __M,
-    ) -> ::std::result::Result<(), __M::Error> {
+    ) -> Result<(), __M::Error> {
         match index {
-            0usize => self.next_page_token = map.next_value()?,
-            1usize => self.is_last = map.next_value()?,
-            2usize => self.total = map.next_value()?,
-            _ => {
-                map.next_value::<airbyte_agent_runtime::serde::de::IgnoredAny>()?;
-            }
+            0 => self.next_page_token = map.next_value()?,
+            1 => self.is_last = map.next_value()?,
+            2 => self.total = map.next_value()?,
+            _ => drop(map.next_value::<serde::de::IgnoredAny>()?),
         }
         Ok(())
     }
 }
-impl<'de> airbyte_agent_runtime::serde::Deserialize<'de> for IssuesSearchMeta {
-    fn deserialize<__D: airbyte_agent_runtime::serde::Deserializer<'de>>(
-        deserializer: __D,
-    ) -> ::std::result::Result<Self, __D::Error> {
-        airbyte_agent_runtime::record::deserialize(deserializer)
+impl<'de> serde::Deserialize<'de> for IssuesSearchMeta {
+    fn deserialize<__D: serde::Deserializer<'de>>(d: __D) -> Result<Self, __D::Error> {
+        record::deserialize(d)
     }
 }
 /// Field values of the new issue.
-#[derive(Debug, Clone, Default, airbyte_agent_runtime::serde::Serialize)]
+#[derive(Debug, Clone, Default, serde::Serialize)]
 #[serde(crate = "airbyte_agent_runtime::serde")]
 pub struct IssuesCreateFields {
     /// Project that gets the issue, by ID or key.
@@ -814,55 +777,47 @@ pub struct IssuesCreateFields {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub parent: Option<IssuesCreateFieldsParent>,
 }
-impl airbyte_agent_runtime::record::Record for IssuesCreateFields {
+impl record::Record for IssuesCreateFields {
     const NAME: &'static str = "IssuesCreateFields";
     fn field_index(key: &str) -> Option<usize> {
         match key {
-            "project" => Some(0usize),
-            "issuetype" => Some(1usize),
-            "summary" => Some(2usize),
-            "description" => Some(3usize),
-            "priority" => Some(4usize),
-            "assignee" => Some(5usize),
-            "labels" => Some(6usize),
-            "parent" => Some(7usize),
+            "project" => Some(0),
+            "issuetype" => Some(1),
+            "summary" => Some(2),
+            "description" => Some(3),
+            "priority" => Some(4),
+            "assignee" => Some(5),
+            "labels" => Some(6),
+            "parent" => Some(7),
             _ => None,
         }
     }
-    fn set_field<'de, __M: airbyte_agent_runtime::serde::de::MapAccess<'de>>(
+    fn set_field<'de, __M: serde::de::MapAccess<'de>>(
         &mut self,
         index: usize,
         map: &mut __M,
-    ) -> ::std::result::Result<(), __M::Error> {
+    ) -> Result<(), __M::Error> {
         match index {
-            0usize => self.project = map.next_value()?,
-            1usize => self.issuetype = map.next_value()?,
-            2usize => self.summary = map.next_value()?,
-            3usize => self.description = map.next_value()?,
-            4usize => self.priority = map.next_value()?,
-            5usize => self.assignee = map.next_value()?,
-            6usize => {
-                self.labels = map
-                    .next_value::<airbyte_agent_runtime::record::SkipNulls<String>>()?
-                    .0;
-            }
-            7usize => self.parent = map.next_value()?,
-            _ => {
-                map.next_value::<airbyte_agent_runtime::serde::de::IgnoredAny>()?;
-            }
+            0 => self.project = map.next_value()?,
+            1 => self.issuetype = map.next_value()?,
+            2 => self.summary = map.next_value()?,
+            3 => self.description = map.next_value()?,
+            4 => self.priority = map.next_value()?,
+            5 => self.assignee = map.next_value()?,
+            6 => self.labels = map.next_value::<record::SkipNulls<String>>()?.0,
+            7 => self.parent = map.next_value()?,
+            _ => drop(map.next_value::<serde::de::IgnoredAny>()?),
         }
         Ok(())
     }
 }
-impl<'de> airbyte_agent_runtime::serde::Deserialize<'de> for IssuesCreateFields {
-    fn deserialize<__D: airbyte_agent_runtime::serde::Deserializer<'de>>(
-        deserializer: __D,
-    ) -> ::std::result::Result<Self, __D::Error> {
-        airbyte_agent_runtime::record::deserialize(deserializer)
+impl<'de> serde::Deserialize<'de> for IssuesCreateFields {
+    fn deserialize<__D: serde::Deserializer<'de>>(d: __D) -> Result<Self, __D::Error> {
+        record::deserialize(d)
     }
 }
 /// Project that gets the issue, by ID or key.
-#[derive(Debug, Clone, Default, airbyte_agent_runtime::serde::Serialize)]
+#[derive(Debug, Clone, Default, serde::Serialize)]
 #[serde(crate = "airbyte_agent_runtime::serde")]
 pub struct IssuesCreateFieldsProject {
     /// ID of the project.
@@ -872,39 +827,35 @@ pub struct IssuesCreateFieldsProject {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub key: Option<String>,
 }
-impl airbyte_agent_runtime::record::Record for IssuesCreateFieldsProject {
+impl record::Record for IssuesCreateFieldsProject {
     const NAME: &'static str = "IssuesCreateFieldsProject";
     fn field_index(key: &str) -> Option<usize> {
         match key {
-            "id" => Some(0usize),
-            "key" => Some(1usize),
+            "id" => Some(0),
+            "key" => Some(1),
             _ => None,
         }
     }
-    fn set_field<'de, __M: airbyte_agent_runtime::serde::de::MapAccess<'de>>(
+    fn set_field<'de, __M: serde::de::MapAccess<'de>>(
         &mut self,
         index: usize,
         map: &mut __M,
-    ) -> ::std::result::Result<(), __M::Error> {
+    ) -> Result<(), __M::Error> {
         match index {
-            0usize => self.id = map.next_value()?,
-            1usize => self.key = map.next_value()?,
-            _ => {
-                map.next_value::<airbyte_agent_runtime::serde::de::IgnoredAny>()?;
-            }
+            0 => self.id = map.next_value()?,
+            1 => self.key = map.next_value()?,
+            _ => drop(map.next_value::<serde::de::IgnoredAny>()?),
         }
         Ok(())
     }
 }
-impl<'de> airbyte_agent_runtime::serde::Deserialize<'de> for IssuesCreateFieldsProject {
-    fn deserialize<__D: airbyte_agent_runtime::serde::Deserializer<'de>>(
-        deserializer: __D,
-    ) -> ::std::result::Result<Self, __D::Error> {
-        airbyte_agent_runtime::record::deserialize(deserializer)
+impl<'de> serde::Deserialize<'de> for IssuesCreateFieldsProject {
+    fn deserialize<__D: serde::Deserializer<'de>>(d: __D) -> Result<Self, __D::Error> {
+        record::deserialize(d)
     }
 }
 /// Issue type, such as Bug, Task or Story.
-#[derive(Debug, Clone, Default, airbyte_agent_runtime::serde::Serialize)]
+#[derive(Debug, Clone, Default, serde::Serialize)]
 #[serde(crate = "airbyte_agent_runtime::serde")]
 pub struct IssuesCreateFieldsIssuetype {
     /// ID of the issue type.
@@ -914,114 +865,101 @@ pub struct IssuesCreateFieldsIssuetype {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub name: Option<String>,
 }
-impl airbyte_agent_runtime::record::Record for IssuesCreateFieldsIssuetype {
+impl record::Record for IssuesCreateFieldsIssuetype {
     const NAME: &'static str = "IssuesCreateFieldsIssuetype";
     fn field_index(key: &str) -> Option<usize> {
         match key {
-            "id" => Some(0usize),
-            "name" => Some(1usize),
+            "id" => Some(0),
+            "name" => Some(1),
             _ => None,
         }
     }
-    fn set_field<'de, __M: airbyte_agent_runtime::serde::de::MapAccess<'de>>(
+    fn set_field<'de, __M: serde::de::MapAccess<'de>>(
         &mut self,
         index: usize,
         map: &mut __M,
-    ) -> ::std::result::Result<(), __M::Error> {
+    ) -> Result<(), __M::Error> {
         match index {
-            0usize => self.id = map.next_value()?,
-            1usize => self.name = map.next_value()?,
-            _ => {
-                map.next_value::<airbyte_agent_runtime::serde::de::IgnoredAny>()?;
-            }
+            0 => self.id = map.next_value()?,
+            1 => self.name = map.next_value()?,
+            _ => drop(map.next_value::<serde::de::IgnoredAny>()?),
         }
         Ok(())
     }
 }
-impl<'de> airbyte_agent_runtime::serde::Deserialize<'de>
-for IssuesCreateFieldsIssuetype {
-    fn deserialize<__D: airbyte_agent_runtime::serde::Deserializer<'de>>(
-        deserializer: __D,
-    ) -> ::std::result::Result<Self, __D::Error> {
-        airbyte_agent_runtime::record::deserialize(deserializer)
+impl<'de> serde::Deserialize<'de> for IssuesCreateFieldsIssuetype {
+    fn deserialize<__D: serde::Deserializer<'de>>(d: __D) -> Result<Self, __D::Error> {
+        record::deserialize(d)
     }
 }
 /// User the issue is assigned to.
-#[derive(Debug, Clone, Default, airbyte_agent_runtime::serde::Serialize)]
+#[derive(Debug, Clone, Default, serde::Serialize)]
 #[serde(crate = "airbyte_agent_runtime::serde")]
 pub struct IssuesCreateFieldsAssignee {
     /// Atlassian account ID.
     #[serde(rename = "accountId", skip_serializing_if = "Option::is_none")]
     pub account_id: Option<String>,
 }
-impl airbyte_agent_runtime::record::Record for IssuesCreateFieldsAssignee {
+impl record::Record for IssuesCreateFieldsAssignee {
     const NAME: &'static str = "IssuesCreateFieldsAssignee";
     fn field_index(key: &str) -> Option<usize> {
         match key {
-            "accountId" => Some(0usize),
+            "accountId" => Some(0),
             _ => None,
         }
     }
-    fn set_field<'de, __M: airbyte_agent_runtime::serde::de::MapAccess<'de>>(
+    fn set_field<'de, __M: serde::de::MapAccess<'de>>(
         &mut self,
         index: usize,
         map: &mut __M,
-    ) -> ::std::result::Result<(), __M::Error> {
+    ) -> Result<(), __M::Error> {
         match index {
-            0usize => self.account_id = map.next_value()?,
-            _ => {
-                map.next_value::<airbyte_agent_runtime::serde::de::IgnoredAny>()?;
-            }
+            0 => self.account_id = map.next_value()?,
+            _ => drop(map.next_value::<serde::de::IgnoredAny>()?),
         }
         Ok(())
     }
 }
-impl<'de> airbyte_agent_runtime::serde::Deserialize<'de> for IssuesCreateFieldsAssignee {
-    fn deserialize<__D: airbyte_agent_runtime::serde::Deserializer<'de>>(
-        deserializer: __D,
-    ) -> ::std::result::Result<Self, __D::Error> {
-        airbyte_agent_runtime::record::deserialize(deserializer)
+impl<'de> serde::Deserialize<'de> for IssuesCreateFieldsAssignee {
+    fn deserialize<__D: serde::Deserializer<'de>>(d: __D) -> Result<Self, __D::Error> {
+        record::deserialize(d)
     }
 }
 /// Parent issue, needed for sub-tasks.
-#[derive(Debug, Clone, Default, airbyte_agent_runtime::serde::Serialize)]
+#[derive(Debug, Clone, Default, serde::Serialize)]
 #[serde(crate = "airbyte_agent_runtime::serde")]
 pub struct IssuesCreateFieldsParent {
     /// Key of the parent issue.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub key: Option<String>,
 }
-impl airbyte_agent_runtime::record::Record for IssuesCreateFieldsParent {
+impl record::Record for IssuesCreateFieldsParent {
     const NAME: &'static str = "IssuesCreateFieldsParent";
     fn field_index(key: &str) -> Option<usize> {
         match key {
-            "key" => Some(0usize),
+            "key" => Some(0),
             _ => None,
         }
     }
-    fn set_field<'de, __M: airbyte_agent_runtime::serde::de::MapAccess<'de>>(
+    fn set_field<'de, __M: serde::de::MapAccess<'de>>(
         &mut self,
         index: usize,
         map: &mut __M,
-    ) -> ::std::result::Result<(), __M::Error> {
+    ) -> Result<(), __M::Error> {
         match index {
-            0usize => self.key = map.next_value()?,
-            _ => {
-                map.next_value::<airbyte_agent_runtime::serde::de::IgnoredAny>()?;
-            }
+            0 => self.key = map.next_value()?,
+            _ => drop(map.next_value::<serde::de::IgnoredAny>()?),
         }
         Ok(())
     }
 }
-impl<'de> airbyte_agent_runtime::serde::Deserialize<'de> for IssuesCreateFieldsParent {
-    fn deserialize<__D: airbyte_agent_runtime::serde::Deserializer<'de>>(
-        deserializer: __D,
-    ) -> ::std::result::Result<Self, __D::Error> {
-        airbyte_agent_runtime::record::deserialize(deserializer)
+impl<'de> serde::Deserialize<'de> for IssuesCreateFieldsParent {
+    fn deserialize<__D: serde::Deserializer<'de>>(d: __D) -> Result<Self, __D::Error> {
+        record::deserialize(d)
     }
 }
 /// Response envelope with issue create data.
-#[derive(Debug, Clone, Default, airbyte_agent_runtime::serde::Serialize)]
+#[derive(Debug, Clone, Default, serde::Serialize)]
 #[serde(crate = "airbyte_agent_runtime::serde")]
 pub struct IssuesRecord {
     /// Unique identifier of this issue.
@@ -1034,41 +972,37 @@ pub struct IssuesRecord {
     #[serde(rename = "self", skip_serializing_if = "Option::is_none")]
     pub self_: Option<String>,
 }
-impl airbyte_agent_runtime::record::Record for IssuesRecord {
+impl record::Record for IssuesRecord {
     const NAME: &'static str = "IssuesRecord";
     fn field_index(key: &str) -> Option<usize> {
         match key {
-            "id" => Some(0usize),
-            "key" => Some(1usize),
-            "self" => Some(2usize),
+            "id" => Some(0),
+            "key" => Some(1),
+            "self" => Some(2),
             _ => None,
         }
     }
-    fn set_field<'de, __M: airbyte_agent_runtime::serde::de::MapAccess<'de>>(
+    fn set_field<'de, __M: serde::de::MapAccess<'de>>(
         &mut self,
         index: usize,
         map: &mut __M,
-    ) -> ::std::result::Result<(), __M::Error> {
+    ) -> Result<(), __M::Error> {
         match index {
-            0usize => self.id = map.next_value()?,
-            1usize => self.key = map.next_value()?,
-            2usize => self.self_ = map.next_value()?,
-            _ => {
-                map.next_value::<airbyte_agent_runtime::serde::de::IgnoredAny>()?;
-            }
+            0 => self.id = map.next_value()?,
+            1 => self.key = map.next_value()?,
+            2 => self.self_ = map.next_value()?,
+            _ => drop(map.next_value::<serde::de::IgnoredAny>()?),
         }
         Ok(())
     }
 }
-impl<'de> airbyte_agent_runtime::serde::Deserialize<'de> for IssuesRecord {
-    fn deserialize<__D: airbyte_agent_runtime::serde::Deserializer<'de>>(
-        deserializer: __D,
-    ) -> ::std::result::Result<Self, __D::Error> {
-        airbyte_agent_runtime::record::deserialize(deserializer)
+impl<'de> serde::Deserialize<'de> for IssuesRecord {
+    fn deserialize<__D: serde::Deserializer<'de>>(d: __D) -> Result<Self, __D::Error> {
+        record::deserialize(d)
     }
 }
 /// Field values to change.
-#[derive(Debug, Clone, Default, airbyte_agent_runtime::serde::Serialize)]
+#[derive(Debug, Clone, Default, serde::Serialize)]
 #[serde(crate = "airbyte_agent_runtime::serde")]
 pub struct IssuesUpdateFields {
     /// Issue title.
@@ -1087,81 +1021,69 @@ pub struct IssuesUpdateFields {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub labels: Option<Vec<String>>,
 }
-impl airbyte_agent_runtime::record::Record for IssuesUpdateFields {
+impl record::Record for IssuesUpdateFields {
     const NAME: &'static str = "IssuesUpdateFields";
     fn field_index(key: &str) -> Option<usize> {
         match key {
-            "summary" => Some(0usize),
-            "description" => Some(1usize),
-            "priority" => Some(2usize),
-            "assignee" => Some(3usize),
-            "labels" => Some(4usize),
+            "summary" => Some(0),
+            "description" => Some(1),
+            "priority" => Some(2),
+            "assignee" => Some(3),
+            "labels" => Some(4),
             _ => None,
         }
     }
-    fn set_field<'de, __M: airbyte_agent_runtime::serde::de::MapAccess<'de>>(
+    fn set_field<'de, __M: serde::de::MapAccess<'de>>(
         &mut self,
         index: usize,
         map: &mut __M,
-    ) -> ::std::result::Result<(), __M::Error> {
+    ) -> Result<(), __M::Error> {
         match index {
-            0usize => self.summary = map.next_value()?,
-            1usize => self.description = map.next_value()?,
-            2usize => self.priority = map.next_value()?,
-            3usize => self.assignee = map.next_value()?,
-            4usize => {
-                self.labels = map
-                    .next_value::<airbyte_agent_runtime::record::SkipNulls<String>>()?
-                    .0;
-            }
-            _ => {
-                map.next_value::<airbyte_agent_runtime::serde::de::IgnoredAny>()?;
-            }
+            0 => self.summary = map.next_value()?,
+            1 => self.description = map.next_value()?,
+            2 => self.priority = map.next_value()?,
+            3 => self.assignee = map.next_value()?,
+            4 => self.labels = map.next_value::<record::SkipNulls<String>>()?.0,
+            _ => drop(map.next_value::<serde::de::IgnoredAny>()?),
         }
         Ok(())
     }
 }
-impl<'de> airbyte_agent_runtime::serde::Deserialize<'de> for IssuesUpdateFields {
-    fn deserialize<__D: airbyte_agent_runtime::serde::Deserializer<'de>>(
-        deserializer: __D,
-    ) -> ::std::result::Result<Self, __D::Error> {
-        airbyte_agent_runtime::record::deserialize(deserializer)
+impl<'de> serde::Deserialize<'de> for IssuesUpdateFields {
+    fn deserialize<__D: serde::Deserializer<'de>>(d: __D) -> Result<Self, __D::Error> {
+        record::deserialize(d)
     }
 }
 /// Workflow transition to apply along with the edit.
-#[derive(Debug, Clone, Default, airbyte_agent_runtime::serde::Serialize)]
+#[derive(Debug, Clone, Default, serde::Serialize)]
 #[serde(crate = "airbyte_agent_runtime::serde")]
 pub struct IssuesUpdateTransition {
     /// ID of the transition to apply.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub id: Option<String>,
 }
-impl airbyte_agent_runtime::record::Record for IssuesUpdateTransition {
+impl record::Record for IssuesUpdateTransition {
     const NAME: &'static str = "IssuesUpdateTransition";
     fn field_index(key: &str) -> Option<usize> {
         match key {
-            "id" => Some(0usize),
+            "id" => Some(0),
             _ => None,
         }
     }
-    fn set_field<'de, __M: airbyte_agent_runtime::serde::de::MapAccess<'de>>(
+    fn set_field<'de, __M: serde::de::MapAccess<'de>>(
         &mut self,
         index: usize,
         map: &mut __M,
-    ) -> ::std::result::Result<(), __M::Error> {
+    ) -> Result<(), __M::Error> {
         match index {
-            0usize => self.id = map.next_value()?,
-            _ => {
-                map.next_value::<airbyte_agent_runtime::serde::de::IgnoredAny>()?;
-            }
+            0 => self.id = map.next_value()?,
+            _ => drop(map.next_value::<serde::de::IgnoredAny>()?),
         }
         Ok(())
     }
 }
-impl<'de> airbyte_agent_runtime::serde::Deserialize<'de> for IssuesUpdateTransition {
-    fn deserialize<__D: airbyte_agent_runtime::serde::Deserializer<'de>>(
-        deserializer: __D,
-    ) -> ::std::result::Result<Self, __D::Error> {
-        airbyte_agent_runtime::record::deserialize(deserializer)
+impl<'de> serde::Deserialize<'de> for IssuesUpdateTransition {
+    fn deserialize<__D: serde::Deserializer<'de>>(d: __D) -> Result<Self, __D::Error> {
+        record::deserialize(d)
     }
 }

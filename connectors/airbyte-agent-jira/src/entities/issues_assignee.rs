@@ -52,9 +52,7 @@ impl IssuesAssigneeUpdateRequest {
     /// Send the request.
     pub async fn send(self) -> Result<Value> {
         self.client
-            .call_record::<
-                Value,
-            >(&crate::descriptor::ISSUES_ASSIGNEE[0usize], self.params)
+            .call_record(&crate::descriptor::ISSUES_ASSIGNEE[0], self.params)
             .await
     }
     /// The parameters collected so far (wire names).

@@ -2,7 +2,7 @@
 
 //! Entity `projects`: handle, request builders and record types.
 use airbyte_agent_runtime::serde_json::{Map, Value};
-use airbyte_agent_runtime::{Client, Page, PageStream, Params, Result};
+use airbyte_agent_runtime::{Client, Page, PageStream, Params, Result, record, serde};
 use crate::types::*;
 impl crate::JiraConnector {
     /// A Jira project: a container of issues with its own key.
@@ -134,16 +134,11 @@ impl ProjectsSearchRequest {
     }
     /// Send the request.
     pub async fn send(self) -> Result<Page<Project, ProjectsSearchMeta>> {
-        self.client
-            .call_list::<
-                Project,
-                ProjectsSearchMeta,
-            >(&crate::descriptor::PROJECTS[0usize], self.params)
-            .await
+        self.client.call_list(&crate::descriptor::PROJECTS[0], self.params).await
     }
     /// Every page, lazily, following the operation's pagination.
     pub fn pages(self) -> PageStream<Project, ProjectsSearchMeta> {
-        self.client.pages(&crate::descriptor::PROJECTS[0usize], self.params)
+        self.client.pages(&crate::descriptor::PROJECTS[0], self.params)
     }
     /// The parameters collected so far (wire names).
     pub fn params(&self) -> &Params {
@@ -187,9 +182,7 @@ impl ProjectsGetRequest {
     }
     /// Send the request.
     pub async fn send(self) -> Result<Project> {
-        self.client
-            .call_record::<Project>(&crate::descriptor::PROJECTS[1usize], self.params)
-            .await
+        self.client.call_record(&crate::descriptor::PROJECTS[1], self.params).await
     }
     /// The parameters collected so far (wire names).
     pub fn params(&self) -> &Params {
@@ -236,7 +229,7 @@ airbyte_agent_runtime::string_enum! {
     #[doc = " `deleted`"] Deleted => "deleted" }
 }
 /// A Jira project: a container of issues with its own key.
-#[derive(Debug, Clone, Default, airbyte_agent_runtime::serde::Serialize)]
+#[derive(Debug, Clone, Default, serde::Serialize)]
 #[serde(crate = "airbyte_agent_runtime::serde")]
 pub struct Project {
     /// Unique identifier of this project.
@@ -306,97 +299,87 @@ pub struct Project {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub roles: Option<::std::collections::BTreeMap<String, String>>,
 }
-impl airbyte_agent_runtime::record::Record for Project {
+impl record::Record for Project {
     const NAME: &'static str = "Project";
     fn field_index(key: &str) -> Option<usize> {
         match key {
-            "id" => Some(0usize),
-            "key" => Some(1usize),
-            "name" => Some(2usize),
-            "self" => Some(3usize),
-            "expand" => Some(4usize),
-            "description" => Some(5usize),
-            "lead" => Some(6usize),
-            "avatarUrls" => Some(7usize),
-            "projectTypeKey" => Some(8usize),
-            "simplified" => Some(9usize),
-            "style" => Some(10usize),
-            "isPrivate" => Some(11usize),
-            "properties" => Some(12usize),
-            "projectCategory" => Some(13usize),
-            "entityId" => Some(14usize),
-            "uuid" => Some(15usize),
-            "url" => Some(16usize),
-            "assigneeType" => Some(17usize),
-            "components" => Some(18usize),
-            "issueTypes" => Some(19usize),
-            "versions" => Some(20usize),
-            "roles" => Some(21usize),
+            "id" => Some(0),
+            "key" => Some(1),
+            "name" => Some(2),
+            "self" => Some(3),
+            "expand" => Some(4),
+            "description" => Some(5),
+            "lead" => Some(6),
+            "avatarUrls" => Some(7),
+            "projectTypeKey" => Some(8),
+            "simplified" => Some(9),
+            "style" => Some(10),
+            "isPrivate" => Some(11),
+            "properties" => Some(12),
+            "projectCategory" => Some(13),
+            "entityId" => Some(14),
+            "uuid" => Some(15),
+            "url" => Some(16),
+            "assigneeType" => Some(17),
+            "components" => Some(18),
+            "issueTypes" => Some(19),
+            "versions" => Some(20),
+            "roles" => Some(21),
             _ => None,
         }
     }
-    fn set_field<'de, __M: airbyte_agent_runtime::serde::de::MapAccess<'de>>(
+    fn set_field<'de, __M: serde::de::MapAccess<'de>>(
         &mut self,
         index: usize,
         map: &mut __M,
-    ) -> ::std::result::Result<(), __M::Error> {
+    ) -> Result<(), __M::Error> {
         match index {
-            0usize => self.id = map.next_value()?,
-            1usize => self.key = map.next_value()?,
-            2usize => self.name = map.next_value()?,
-            3usize => self.self_ = map.next_value()?,
-            4usize => self.expand = map.next_value()?,
-            5usize => self.description = map.next_value()?,
-            6usize => self.lead = map.next_value()?,
-            7usize => self.avatar_urls = map.next_value()?,
-            8usize => self.project_type_key = map.next_value()?,
-            9usize => self.simplified = map.next_value()?,
-            10usize => self.style = map.next_value()?,
-            11usize => self.is_private = map.next_value()?,
-            12usize => self.properties = map.next_value()?,
-            13usize => self.project_category = map.next_value()?,
-            14usize => self.entity_id = map.next_value()?,
-            15usize => self.uuid = map.next_value()?,
-            16usize => self.url = map.next_value()?,
-            17usize => self.assignee_type = map.next_value()?,
-            18usize => {
+            0 => self.id = map.next_value()?,
+            1 => self.key = map.next_value()?,
+            2 => self.name = map.next_value()?,
+            3 => self.self_ = map.next_value()?,
+            4 => self.expand = map.next_value()?,
+            5 => self.description = map.next_value()?,
+            6 => self.lead = map.next_value()?,
+            7 => self.avatar_urls = map.next_value()?,
+            8 => self.project_type_key = map.next_value()?,
+            9 => self.simplified = map.next_value()?,
+            10 => self.style = map.next_value()?,
+            11 => self.is_private = map.next_value()?,
+            12 => self.properties = map.next_value()?,
+            13 => self.project_category = map.next_value()?,
+            14 => self.entity_id = map.next_value()?,
+            15 => self.uuid = map.next_value()?,
+            16 => self.url = map.next_value()?,
+            17 => self.assignee_type = map.next_value()?,
+            18 => {
                 self.components = map
-                    .next_value::<
-                        airbyte_agent_runtime::record::SkipNulls<ProjectComponentsItem>,
-                    >()?
+                    .next_value::<record::SkipNulls<ProjectComponentsItem>>()?
                     .0;
             }
-            19usize => {
+            19 => {
                 self.issue_types = map
-                    .next_value::<
-                        airbyte_agent_runtime::record::SkipNulls<IssueFields2Issuetype>,
-                    >()?
+                    .next_value::<record::SkipNulls<IssueFields2Issuetype>>()?
                     .0;
             }
-            20usize => {
+            20 => {
                 self.versions = map
-                    .next_value::<
-                        airbyte_agent_runtime::record::SkipNulls<ProjectVersionsItem>,
-                    >()?
+                    .next_value::<record::SkipNulls<ProjectVersionsItem>>()?
                     .0;
             }
-            21usize => self.roles = map.next_value()?,
-            _ => {
-                map.next_value::<airbyte_agent_runtime::serde::de::IgnoredAny>()?;
-            }
+            21 => self.roles = map.next_value()?,
+            _ => drop(map.next_value::<serde::de::IgnoredAny>()?),
         }
         Ok(())
     }
 }
-impl<'de> airbyte_agent_runtime::serde::Deserialize<'de> for Project {
-    fn deserialize<__D: airbyte_agent_runtime::serde::Deserializer<'de>>(
-        deserializer: __D,
-    ) -> ::std::result::Result<Self, __D::Error> {
-        airbyte_agent_runtime::record::deserialize(deserializer)
+impl<'de> serde::Deserialize<'de> for Project {
+    fn deserialize<__D: serde::Deserializer<'de>>(d: __D) -> Result<Self, __D::Error> {
+        record::deserialize(d)
     }
 }
 /// Object describing the lead.
-#[derive(Debug, Clone, Default, airbyte_agent_runtime::serde::Serialize)]
+#[derive(Debug, Clone, Default, serde::Serialize)]
 #[serde(crate = "airbyte_agent_runtime::serde")]
 pub struct ProjectLead {
     /// `self`
@@ -418,47 +401,43 @@ pub struct ProjectLead {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub active: Option<bool>,
 }
-impl airbyte_agent_runtime::record::Record for ProjectLead {
+impl record::Record for ProjectLead {
     const NAME: &'static str = "ProjectLead";
     fn field_index(key: &str) -> Option<usize> {
         match key {
-            "self" => Some(0usize),
-            "accountId" => Some(1usize),
-            "accountType" => Some(2usize),
-            "avatarUrls" => Some(3usize),
-            "displayName" => Some(4usize),
-            "active" => Some(5usize),
+            "self" => Some(0),
+            "accountId" => Some(1),
+            "accountType" => Some(2),
+            "avatarUrls" => Some(3),
+            "displayName" => Some(4),
+            "active" => Some(5),
             _ => None,
         }
     }
-    fn set_field<'de, __M: airbyte_agent_runtime::serde::de::MapAccess<'de>>(
+    fn set_field<'de, __M: serde::de::MapAccess<'de>>(
         &mut self,
         index: usize,
         map: &mut __M,
-    ) -> ::std::result::Result<(), __M::Error> {
+    ) -> Result<(), __M::Error> {
         match index {
-            0usize => self.self_ = map.next_value()?,
-            1usize => self.account_id = map.next_value()?,
-            2usize => self.account_type = map.next_value()?,
-            3usize => self.avatar_urls = map.next_value()?,
-            4usize => self.display_name = map.next_value()?,
-            5usize => self.active = map.next_value()?,
-            _ => {
-                map.next_value::<airbyte_agent_runtime::serde::de::IgnoredAny>()?;
-            }
+            0 => self.self_ = map.next_value()?,
+            1 => self.account_id = map.next_value()?,
+            2 => self.account_type = map.next_value()?,
+            3 => self.avatar_urls = map.next_value()?,
+            4 => self.display_name = map.next_value()?,
+            5 => self.active = map.next_value()?,
+            _ => drop(map.next_value::<serde::de::IgnoredAny>()?),
         }
         Ok(())
     }
 }
-impl<'de> airbyte_agent_runtime::serde::Deserialize<'de> for ProjectLead {
-    fn deserialize<__D: airbyte_agent_runtime::serde::Deserializer<'de>>(
-        deserializer: __D,
-    ) -> ::std::result::Result<Self, __D::Error> {
-        airbyte_agent_runtime::record::deserialize(deserializer)
+impl<'de> serde::Deserialize<'de> for ProjectLead {
+    fn deserialize<__D: serde::Deserializer<'de>>(d: __D) -> Result<Self, __D::Error> {
+        record::deserialize(d)
     }
 }
 /// The `ProjectComponentsItem` object.
-#[derive(Debug, Clone, Default, airbyte_agent_runtime::serde::Serialize)]
+#[derive(Debug, Clone, Default, serde::Serialize)]
 #[serde(crate = "airbyte_agent_runtime::serde")]
 pub struct ProjectComponentsItem {
     /// `self`
@@ -477,45 +456,41 @@ pub struct ProjectComponentsItem {
     #[serde(rename = "isAssigneeTypeValid", skip_serializing_if = "Option::is_none")]
     pub is_assignee_type_valid: Option<bool>,
 }
-impl airbyte_agent_runtime::record::Record for ProjectComponentsItem {
+impl record::Record for ProjectComponentsItem {
     const NAME: &'static str = "ProjectComponentsItem";
     fn field_index(key: &str) -> Option<usize> {
         match key {
-            "self" => Some(0usize),
-            "id" => Some(1usize),
-            "name" => Some(2usize),
-            "description" => Some(3usize),
-            "isAssigneeTypeValid" => Some(4usize),
+            "self" => Some(0),
+            "id" => Some(1),
+            "name" => Some(2),
+            "description" => Some(3),
+            "isAssigneeTypeValid" => Some(4),
             _ => None,
         }
     }
-    fn set_field<'de, __M: airbyte_agent_runtime::serde::de::MapAccess<'de>>(
+    fn set_field<'de, __M: serde::de::MapAccess<'de>>(
         &mut self,
         index: usize,
         map: &mut __M,
-    ) -> ::std::result::Result<(), __M::Error> {
+    ) -> Result<(), __M::Error> {
         match index {
-            0usize => self.self_ = map.next_value()?,
-            1usize => self.id = map.next_value()?,
-            2usize => self.name = map.next_value()?,
-            3usize => self.description = map.next_value()?,
-            4usize => self.is_assignee_type_valid = map.next_value()?,
-            _ => {
-                map.next_value::<airbyte_agent_runtime::serde::de::IgnoredAny>()?;
-            }
+            0 => self.self_ = map.next_value()?,
+            1 => self.id = map.next_value()?,
+            2 => self.name = map.next_value()?,
+            3 => self.description = map.next_value()?,
+            4 => self.is_assignee_type_valid = map.next_value()?,
+            _ => drop(map.next_value::<serde::de::IgnoredAny>()?),
         }
         Ok(())
     }
 }
-impl<'de> airbyte_agent_runtime::serde::Deserialize<'de> for ProjectComponentsItem {
-    fn deserialize<__D: airbyte_agent_runtime::serde::Deserializer<'de>>(
-        deserializer: __D,
-    ) -> ::std::result::Result<Self, __D::Error> {
-        airbyte_agent_runtime::record::deserialize(deserializer)
+impl<'de> serde::Deserialize<'de> for ProjectComponentsItem {
+    fn deserialize<__D: serde::Deserializer<'de>>(d: __D) -> Result<Self, __D::Error> {
+        record::deserialize(d)
     }
 }
 /// The `ProjectVersionsItem` object.
-#[derive(Debug, Clone, Default, airbyte_agent_runtime::serde::Serialize)]
+#[derive(Debug, Clone, Default, serde::Serialize)]
 #[serde(crate = "airbyte_agent_runtime::serde")]
 pub struct ProjectVersionsItem {
     /// `self`
@@ -555,59 +530,55 @@ pub struct ProjectVersionsItem {
     #[serde(rename = "projectId", skip_serializing_if = "Option::is_none")]
     pub project_id: Option<i64>,
 }
-impl airbyte_agent_runtime::record::Record for ProjectVersionsItem {
+impl record::Record for ProjectVersionsItem {
     const NAME: &'static str = "ProjectVersionsItem";
     fn field_index(key: &str) -> Option<usize> {
         match key {
-            "self" => Some(0usize),
-            "id" => Some(1usize),
-            "name" => Some(2usize),
-            "description" => Some(3usize),
-            "archived" => Some(4usize),
-            "released" => Some(5usize),
-            "startDate" => Some(6usize),
-            "releaseDate" => Some(7usize),
-            "overdue" => Some(8usize),
-            "userStartDate" => Some(9usize),
-            "userReleaseDate" => Some(10usize),
-            "projectId" => Some(11usize),
+            "self" => Some(0),
+            "id" => Some(1),
+            "name" => Some(2),
+            "description" => Some(3),
+            "archived" => Some(4),
+            "released" => Some(5),
+            "startDate" => Some(6),
+            "releaseDate" => Some(7),
+            "overdue" => Some(8),
+            "userStartDate" => Some(9),
+            "userReleaseDate" => Some(10),
+            "projectId" => Some(11),
             _ => None,
         }
     }
-    fn set_field<'de, __M: airbyte_agent_runtime::serde::de::MapAccess<'de>>(
+    fn set_field<'de, __M: serde::de::MapAccess<'de>>(
         &mut self,
         index: usize,
         map: &mut __M,
-    ) -> ::std::result::Result<(), __M::Error> {
+    ) -> Result<(), __M::Error> {
         match index {
-            0usize => self.self_ = map.next_value()?,
-            1usize => self.id = map.next_value()?,
-            2usize => self.name = map.next_value()?,
-            3usize => self.description = map.next_value()?,
-            4usize => self.archived = map.next_value()?,
-            5usize => self.released = map.next_value()?,
-            6usize => self.start_date = map.next_value()?,
-            7usize => self.release_date = map.next_value()?,
-            8usize => self.overdue = map.next_value()?,
-            9usize => self.user_start_date = map.next_value()?,
-            10usize => self.user_release_date = map.next_value()?,
-            11usize => self.project_id = map.next_value()?,
-            _ => {
-                map.next_value::<airbyte_agent_runtime::serde::de::IgnoredAny>()?;
-            }
+            0 => self.self_ = map.next_value()?,
+            1 => self.id = map.next_value()?,
+            2 => self.name = map.next_value()?,
+            3 => self.description = map.next_value()?,
+            4 => self.archived = map.next_value()?,
+            5 => self.released = map.next_value()?,
+            6 => self.start_date = map.next_value()?,
+            7 => self.release_date = map.next_value()?,
+            8 => self.overdue = map.next_value()?,
+            9 => self.user_start_date = map.next_value()?,
+            10 => self.user_release_date = map.next_value()?,
+            11 => self.project_id = map.next_value()?,
+            _ => drop(map.next_value::<serde::de::IgnoredAny>()?),
         }
         Ok(())
     }
 }
-impl<'de> airbyte_agent_runtime::serde::Deserialize<'de> for ProjectVersionsItem {
-    fn deserialize<__D: airbyte_agent_runtime::serde::Deserializer<'de>>(
-        deserializer: __D,
-    ) -> ::std::result::Result<Self, __D::Error> {
-        airbyte_agent_runtime::record::deserialize(deserializer)
+impl<'de> serde::Deserialize<'de> for ProjectVersionsItem {
+    fn deserialize<__D: serde::Deserializer<'de>>(d: __D) -> Result<Self, __D::Error> {
+        record::deserialize(d)
     }
 }
 /// Metadata returned by `projects.search` next to the records.
-#[derive(Debug, Clone, Default, airbyte_agent_runtime::serde::Serialize)]
+#[derive(Debug, Clone, Default, serde::Serialize)]
 #[serde(crate = "airbyte_agent_runtime::serde")]
 pub struct ProjectsSearchMeta {
     /// `$.nextPage`
@@ -617,34 +588,30 @@ pub struct ProjectsSearchMeta {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub total: Option<i64>,
 }
-impl airbyte_agent_runtime::record::Record for ProjectsSearchMeta {
+impl record::Record for ProjectsSearchMeta {
     const NAME: &'static str = "ProjectsSearchMeta";
     fn field_index(key: &str) -> Option<usize> {
         match key {
-            "nextPage" => Some(0usize),
-            "total" => Some(1usize),
+            "nextPage" => Some(0),
+            "total" => Some(1),
             _ => None,
         }
     }
-    fn set_field<'de, __M: airbyte_agent_runtime::serde::de::MapAccess<'de>>(
+    fn set_field<'de, __M: serde::de::MapAccess<'de>>(
         &mut self,
         index: usize,
         map: &mut __M,
-    ) -> ::std::result::Result<(), __M::Error> {
+    ) -> Result<(), __M::Error> {
         match index {
-            0usize => self.next_page = map.next_value()?,
-            1usize => self.total = map.next_value()?,
-            _ => {
-                map.next_value::<airbyte_agent_runtime::serde::de::IgnoredAny>()?;
-            }
+            0 => self.next_page = map.next_value()?,
+            1 => self.total = map.next_value()?,
+            _ => drop(map.next_value::<serde::de::IgnoredAny>()?),
         }
         Ok(())
     }
 }
-impl<'de> airbyte_agent_runtime::serde::Deserialize<'de> for ProjectsSearchMeta {
-    fn deserialize<__D: airbyte_agent_runtime::serde::Deserializer<'de>>(
-        deserializer: __D,
-    ) -> ::std::result::Result<Self, __D::Error> {
-        airbyte_agent_runtime::record::deserialize(deserializer)
+impl<'de> serde::Deserialize<'de> for ProjectsSearchMeta {
+    fn deserialize<__D: serde::Deserializer<'de>>(d: __D) -> Result<Self, __D::Error> {
+        record::deserialize(d)
     }
 }

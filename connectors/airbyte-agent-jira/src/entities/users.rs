@@ -2,7 +2,7 @@
 
 //! Entity `users`: handle, request builders and record types.
 use airbyte_agent_runtime::serde_json::Value;
-use airbyte_agent_runtime::{Client, Page, PageStream, Params, Result};
+use airbyte_agent_runtime::{Client, Page, PageStream, Params, Result, record, serde};
 use crate::types::*;
 impl crate::JiraConnector {
     /// An Atlassian account known to the site.
@@ -71,9 +71,7 @@ impl UsersGetRequest {
     }
     /// Send the request.
     pub async fn send(self) -> Result<UsersRecord> {
-        self.client
-            .call_record::<UsersRecord>(&crate::descriptor::USERS[0usize], self.params)
-            .await
+        self.client.call_record(&crate::descriptor::USERS[0], self.params).await
     }
     /// The parameters collected so far (wire names).
     pub fn params(&self) -> &Params {
@@ -113,16 +111,11 @@ impl UsersListRequest {
     }
     /// Send the request.
     pub async fn send(self) -> Result<Page<User, UsersListMeta>> {
-        self.client
-            .call_list::<
-                User,
-                UsersListMeta,
-            >(&crate::descriptor::USERS[1usize], self.params)
-            .await
+        self.client.call_list(&crate::descriptor::USERS[1], self.params).await
     }
     /// Every page, lazily, following the operation's pagination.
     pub fn pages(self) -> PageStream<User, UsersListMeta> {
-        self.client.pages(&crate::descriptor::USERS[1usize], self.params)
+        self.client.pages(&crate::descriptor::USERS[1], self.params)
     }
     /// The parameters collected so far (wire names).
     pub fn params(&self) -> &Params {
@@ -183,16 +176,11 @@ impl UsersSearchRequest {
     }
     /// Send the request.
     pub async fn send(self) -> Result<Page<User, UsersSearchMeta>> {
-        self.client
-            .call_list::<
-                User,
-                UsersSearchMeta,
-            >(&crate::descriptor::USERS[2usize], self.params)
-            .await
+        self.client.call_list(&crate::descriptor::USERS[2], self.params).await
     }
     /// Every page, lazily, following the operation's pagination.
     pub fn pages(self) -> PageStream<User, UsersSearchMeta> {
-        self.client.pages(&crate::descriptor::USERS[2usize], self.params)
+        self.client.pages(&crate::descriptor::USERS[2], self.params)
     }
     /// The parameters collected so far (wire names).
     pub fn params(&self) -> &Params {
@@ -213,7 +201,7 @@ impl ::std::future::IntoFuture for UsersSearchRequest {
     }
 }
 /// An Atlassian account known to the site.
-#[derive(Debug, Clone, Default, airbyte_agent_runtime::serde::Serialize)]
+#[derive(Debug, Clone, Default, serde::Serialize)]
 #[serde(crate = "airbyte_agent_runtime::serde")]
 pub struct UsersRecord {
     /// Self (a URL).
@@ -253,59 +241,55 @@ pub struct UsersRecord {
     #[serde(rename = "applicationRoles", skip_serializing_if = "Option::is_none")]
     pub application_roles: Option<UsersRecordApplicationRoles>,
 }
-impl airbyte_agent_runtime::record::Record for UsersRecord {
+impl record::Record for UsersRecord {
     const NAME: &'static str = "UsersRecord";
     fn field_index(key: &str) -> Option<usize> {
         match key {
-            "self" => Some(0usize),
-            "accountId" => Some(1usize),
-            "accountType" => Some(2usize),
-            "emailAddress" => Some(3usize),
-            "avatarUrls" => Some(4usize),
-            "displayName" => Some(5usize),
-            "active" => Some(6usize),
-            "timeZone" => Some(7usize),
-            "locale" => Some(8usize),
-            "expand" => Some(9usize),
-            "groups" => Some(10usize),
-            "applicationRoles" => Some(11usize),
+            "self" => Some(0),
+            "accountId" => Some(1),
+            "accountType" => Some(2),
+            "emailAddress" => Some(3),
+            "avatarUrls" => Some(4),
+            "displayName" => Some(5),
+            "active" => Some(6),
+            "timeZone" => Some(7),
+            "locale" => Some(8),
+            "expand" => Some(9),
+            "groups" => Some(10),
+            "applicationRoles" => Some(11),
             _ => None,
         }
     }
-    fn set_field<'de, __M: airbyte_agent_runtime::serde::de::MapAccess<'de>>(
+    fn set_field<'de, __M: serde::de::MapAccess<'de>>(
         &mut self,
         index: usize,
         map: &mut __M,
-    ) -> ::std::result::Result<(), __M::Error> {
+    ) -> Result<(), __M::Error> {
         match index {
-            0usize => self.self_ = map.next_value()?,
-            1usize => self.account_id = map.next_value()?,
-            2usize => self.account_type = map.next_value()?,
-            3usize => self.email_address = map.next_value()?,
-            4usize => self.avatar_urls = map.next_value()?,
-            5usize => self.display_name = map.next_value()?,
-            6usize => self.active = map.next_value()?,
-            7usize => self.time_zone = map.next_value()?,
-            8usize => self.locale = map.next_value()?,
-            9usize => self.expand = map.next_value()?,
-            10usize => self.groups = map.next_value()?,
-            11usize => self.application_roles = map.next_value()?,
-            _ => {
-                map.next_value::<airbyte_agent_runtime::serde::de::IgnoredAny>()?;
-            }
+            0 => self.self_ = map.next_value()?,
+            1 => self.account_id = map.next_value()?,
+            2 => self.account_type = map.next_value()?,
+            3 => self.email_address = map.next_value()?,
+            4 => self.avatar_urls = map.next_value()?,
+            5 => self.display_name = map.next_value()?,
+            6 => self.active = map.next_value()?,
+            7 => self.time_zone = map.next_value()?,
+            8 => self.locale = map.next_value()?,
+            9 => self.expand = map.next_value()?,
+            10 => self.groups = map.next_value()?,
+            11 => self.application_roles = map.next_value()?,
+            _ => drop(map.next_value::<serde::de::IgnoredAny>()?),
         }
         Ok(())
     }
 }
-impl<'de> airbyte_agent_runtime::serde::Deserialize<'de> for UsersRecord {
-    fn deserialize<__D: airbyte_agent_runtime::serde::Deserializer<'de>>(
-        deserializer: __D,
-    ) -> ::std::result::Result<Self, __D::Error> {
-        airbyte_agent_runtime::record::deserialize(deserializer)
+impl<'de> serde::Deserialize<'de> for UsersRecord {
+    fn deserialize<__D: serde::Deserializer<'de>>(d: __D) -> Result<Self, __D::Error> {
+        record::deserialize(d)
     }
 }
 /// Object describing the groups.
-#[derive(Debug, Clone, Default, airbyte_agent_runtime::serde::Serialize)]
+#[derive(Debug, Clone, Default, serde::Serialize)]
 #[serde(crate = "airbyte_agent_runtime::serde")]
 pub struct UsersRecordGroups {
     /// Size (numeric).
@@ -315,47 +299,39 @@ pub struct UsersRecordGroups {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub items: Option<Vec<UsersRecordGroupsItemsItem>>,
 }
-impl airbyte_agent_runtime::record::Record for UsersRecordGroups {
+impl record::Record for UsersRecordGroups {
     const NAME: &'static str = "UsersRecordGroups";
     fn field_index(key: &str) -> Option<usize> {
         match key {
-            "size" => Some(0usize),
-            "items" => Some(1usize),
+            "size" => Some(0),
+            "items" => Some(1),
             _ => None,
         }
     }
-    fn set_field<'de, __M: airbyte_agent_runtime::serde::de::MapAccess<'de>>(
+    fn set_field<'de, __M: serde::de::MapAccess<'de>>(
         &mut self,
         index: usize,
         map: &mut __M,
-    ) -> ::std::result::Result<(), __M::Error> {
+    ) -> Result<(), __M::Error> {
         match index {
-            0usize => self.size = map.next_value()?,
-            1usize => {
+            0 => self.size = map.next_value()?,
+            1 => {
                 self.items = map
-                    .next_value::<
-                        airbyte_agent_runtime::record::SkipNulls<
-                            UsersRecordGroupsItemsItem,
-                        >,
-                    >()?
+                    .next_value::<record::SkipNulls<UsersRecordGroupsItemsItem>>()?
                     .0;
             }
-            _ => {
-                map.next_value::<airbyte_agent_runtime::serde::de::IgnoredAny>()?;
-            }
+            _ => drop(map.next_value::<serde::de::IgnoredAny>()?),
         }
         Ok(())
     }
 }
-impl<'de> airbyte_agent_runtime::serde::Deserialize<'de> for UsersRecordGroups {
-    fn deserialize<__D: airbyte_agent_runtime::serde::Deserializer<'de>>(
-        deserializer: __D,
-    ) -> ::std::result::Result<Self, __D::Error> {
-        airbyte_agent_runtime::record::deserialize(deserializer)
+impl<'de> serde::Deserialize<'de> for UsersRecordGroups {
+    fn deserialize<__D: serde::Deserializer<'de>>(d: __D) -> Result<Self, __D::Error> {
+        record::deserialize(d)
     }
 }
 /// The `UsersRecordGroupsItemsItem` object.
-#[derive(Debug, Clone, Default, airbyte_agent_runtime::serde::Serialize)]
+#[derive(Debug, Clone, Default, serde::Serialize)]
 #[serde(crate = "airbyte_agent_runtime::serde")]
 pub struct UsersRecordGroupsItemsItem {
     /// `name`
@@ -368,41 +344,37 @@ pub struct UsersRecordGroupsItemsItem {
     #[serde(rename = "self", skip_serializing_if = "Option::is_none")]
     pub self_: Option<String>,
 }
-impl airbyte_agent_runtime::record::Record for UsersRecordGroupsItemsItem {
+impl record::Record for UsersRecordGroupsItemsItem {
     const NAME: &'static str = "UsersRecordGroupsItemsItem";
     fn field_index(key: &str) -> Option<usize> {
         match key {
-            "name" => Some(0usize),
-            "groupId" => Some(1usize),
-            "self" => Some(2usize),
+            "name" => Some(0),
+            "groupId" => Some(1),
+            "self" => Some(2),
             _ => None,
         }
     }
-    fn set_field<'de, __M: airbyte_agent_runtime::serde::de::MapAccess<'de>>(
+    fn set_field<'de, __M: serde::de::MapAccess<'de>>(
         &mut self,
         index: usize,
         map: &mut __M,
-    ) -> ::std::result::Result<(), __M::Error> {
+    ) -> Result<(), __M::Error> {
         match index {
-            0usize => self.name = map.next_value()?,
-            1usize => self.group_id = map.next_value()?,
-            2usize => self.self_ = map.next_value()?,
-            _ => {
-                map.next_value::<airbyte_agent_runtime::serde::de::IgnoredAny>()?;
-            }
+            0 => self.name = map.next_value()?,
+            1 => self.group_id = map.next_value()?,
+            2 => self.self_ = map.next_value()?,
+            _ => drop(map.next_value::<serde::de::IgnoredAny>()?),
         }
         Ok(())
     }
 }
-impl<'de> airbyte_agent_runtime::serde::Deserialize<'de> for UsersRecordGroupsItemsItem {
-    fn deserialize<__D: airbyte_agent_runtime::serde::Deserializer<'de>>(
-        deserializer: __D,
-    ) -> ::std::result::Result<Self, __D::Error> {
-        airbyte_agent_runtime::record::deserialize(deserializer)
+impl<'de> serde::Deserialize<'de> for UsersRecordGroupsItemsItem {
+    fn deserialize<__D: serde::Deserializer<'de>>(d: __D) -> Result<Self, __D::Error> {
+        record::deserialize(d)
     }
 }
 /// Object describing the application roles.
-#[derive(Debug, Clone, Default, airbyte_agent_runtime::serde::Serialize)]
+#[derive(Debug, Clone, Default, serde::Serialize)]
 #[serde(crate = "airbyte_agent_runtime::serde")]
 pub struct UsersRecordApplicationRoles {
     /// Size (numeric).
@@ -412,48 +384,41 @@ pub struct UsersRecordApplicationRoles {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub items: Option<Vec<UsersRecordApplicationRolesItemsItem>>,
 }
-impl airbyte_agent_runtime::record::Record for UsersRecordApplicationRoles {
+impl record::Record for UsersRecordApplicationRoles {
     const NAME: &'static str = "UsersRecordApplicationRoles";
     fn field_index(key: &str) -> Option<usize> {
         match key {
-            "size" => Some(0usize),
-            "items" => Some(1usize),
+            "size" => Some(0),
+            "items" => Some(1),
             _ => None,
         }
     }
-    fn set_field<'de, __M: airbyte_agent_runtime::serde::de::MapAccess<'de>>(
+    fn set_field<'de, __M: serde::de::MapAccess<'de>>(
         &mut self,
         index: usize,
         map: &mut __M,
-    ) -> ::std::result::Result<(), __M::Error> {
+    ) -> Result<(), __M::Error> {
         match index {
-            0usize => self.size = map.next_value()?,
-            1usize => {
+            0 => self.size = map.next_value()?,
+            1 => {
                 self.items = map
                     .next_value::<
-                        airbyte_agent_runtime::record::SkipNulls<
-                            UsersRecordApplicationRolesItemsItem,
-                        >,
+                        record::SkipNulls<UsersRecordApplicationRolesItemsItem>,
                     >()?
                     .0;
             }
-            _ => {
-                map.next_value::<airbyte_agent_runtime::serde::de::IgnoredAny>()?;
-            }
+            _ => drop(map.next_value::<serde::de::IgnoredAny>()?),
         }
         Ok(())
     }
 }
-impl<'de> airbyte_agent_runtime::serde::Deserialize<'de>
-for UsersRecordApplicationRoles {
-    fn deserialize<__D: airbyte_agent_runtime::serde::Deserializer<'de>>(
-        deserializer: __D,
-    ) -> ::std::result::Result<Self, __D::Error> {
-        airbyte_agent_runtime::record::deserialize(deserializer)
+impl<'de> serde::Deserialize<'de> for UsersRecordApplicationRoles {
+    fn deserialize<__D: serde::Deserializer<'de>>(d: __D) -> Result<Self, __D::Error> {
+        record::deserialize(d)
     }
 }
 /// The `UsersRecordApplicationRolesItemsItem` object.
-#[derive(Debug, Clone, Default, airbyte_agent_runtime::serde::Serialize)]
+#[derive(Debug, Clone, Default, serde::Serialize)]
 #[serde(crate = "airbyte_agent_runtime::serde")]
 pub struct UsersRecordApplicationRolesItemsItem {
     /// `key`
@@ -499,88 +464,67 @@ pub struct UsersRecordApplicationRolesItemsItem {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub platform: Option<bool>,
 }
-impl airbyte_agent_runtime::record::Record for UsersRecordApplicationRolesItemsItem {
+impl record::Record for UsersRecordApplicationRolesItemsItem {
     const NAME: &'static str = "UsersRecordApplicationRolesItemsItem";
     fn field_index(key: &str) -> Option<usize> {
         match key {
-            "key" => Some(0usize),
-            "name" => Some(1usize),
-            "groups" => Some(2usize),
-            "groupDetails" => Some(3usize),
-            "defaultGroups" => Some(4usize),
-            "defaultGroupsDetails" => Some(5usize),
-            "selectedByDefault" => Some(6usize),
-            "defined" => Some(7usize),
-            "numberOfSeats" => Some(8usize),
-            "remainingSeats" => Some(9usize),
-            "userCount" => Some(10usize),
-            "userCountDescription" => Some(11usize),
-            "hasUnlimitedSeats" => Some(12usize),
-            "platform" => Some(13usize),
+            "key" => Some(0),
+            "name" => Some(1),
+            "groups" => Some(2),
+            "groupDetails" => Some(3),
+            "defaultGroups" => Some(4),
+            "defaultGroupsDetails" => Some(5),
+            "selectedByDefault" => Some(6),
+            "defined" => Some(7),
+            "numberOfSeats" => Some(8),
+            "remainingSeats" => Some(9),
+            "userCount" => Some(10),
+            "userCountDescription" => Some(11),
+            "hasUnlimitedSeats" => Some(12),
+            "platform" => Some(13),
             _ => None,
         }
     }
-    fn set_field<'de, __M: airbyte_agent_runtime::serde::de::MapAccess<'de>>(
+    fn set_field<'de, __M: serde::de::MapAccess<'de>>(
         &mut self,
         index: usize,
         map: &mut __M,
-    ) -> ::std::result::Result<(), __M::Error> {
+    ) -> Result<(), __M::Error> {
         match index {
-            0usize => self.key = map.next_value()?,
-            1usize => self.name = map.next_value()?,
-            2usize => {
-                self.groups = map
-                    .next_value::<airbyte_agent_runtime::record::SkipNulls<String>>()?
-                    .0;
-            }
-            3usize => {
+            0 => self.key = map.next_value()?,
+            1 => self.name = map.next_value()?,
+            2 => self.groups = map.next_value::<record::SkipNulls<String>>()?.0,
+            3 => {
                 self.group_details = map
-                    .next_value::<
-                        airbyte_agent_runtime::record::SkipNulls<
-                            UsersRecordGroupsItemsItem,
-                        >,
-                    >()?
+                    .next_value::<record::SkipNulls<UsersRecordGroupsItemsItem>>()?
                     .0;
             }
-            4usize => {
-                self.default_groups = map
-                    .next_value::<airbyte_agent_runtime::record::SkipNulls<String>>()?
-                    .0;
-            }
-            5usize => {
+            4 => self.default_groups = map.next_value::<record::SkipNulls<String>>()?.0,
+            5 => {
                 self.default_groups_details = map
-                    .next_value::<
-                        airbyte_agent_runtime::record::SkipNulls<
-                            UsersRecordGroupsItemsItem,
-                        >,
-                    >()?
+                    .next_value::<record::SkipNulls<UsersRecordGroupsItemsItem>>()?
                     .0;
             }
-            6usize => self.selected_by_default = map.next_value()?,
-            7usize => self.defined = map.next_value()?,
-            8usize => self.number_of_seats = map.next_value()?,
-            9usize => self.remaining_seats = map.next_value()?,
-            10usize => self.user_count = map.next_value()?,
-            11usize => self.user_count_description = map.next_value()?,
-            12usize => self.has_unlimited_seats = map.next_value()?,
-            13usize => self.platform = map.next_value()?,
-            _ => {
-                map.next_value::<airbyte_agent_runtime::serde::de::IgnoredAny>()?;
-            }
+            6 => self.selected_by_default = map.next_value()?,
+            7 => self.defined = map.next_value()?,
+            8 => self.number_of_seats = map.next_value()?,
+            9 => self.remaining_seats = map.next_value()?,
+            10 => self.user_count = map.next_value()?,
+            11 => self.user_count_description = map.next_value()?,
+            12 => self.has_unlimited_seats = map.next_value()?,
+            13 => self.platform = map.next_value()?,
+            _ => drop(map.next_value::<serde::de::IgnoredAny>()?),
         }
         Ok(())
     }
 }
-impl<'de> airbyte_agent_runtime::serde::Deserialize<'de>
-for UsersRecordApplicationRolesItemsItem {
-    fn deserialize<__D: airbyte_agent_runtime::serde::Deserializer<'de>>(
-        deserializer: __D,
-    ) -> ::std::result::Result<Self, __D::Error> {
-        airbyte_agent_runtime::record::deserialize(deserializer)
+impl<'de> serde::Deserialize<'de> for UsersRecordApplicationRolesItemsItem {
+    fn deserialize<__D: serde::Deserializer<'de>>(d: __D) -> Result<Self, __D::Error> {
+        record::deserialize(d)
     }
 }
 /// An Atlassian account known to the site.
-#[derive(Debug, Clone, Default, airbyte_agent_runtime::serde::Serialize)]
+#[derive(Debug, Clone, Default, serde::Serialize)]
 #[serde(crate = "airbyte_agent_runtime::serde")]
 pub struct User {
     /// Self (a URL).
@@ -620,62 +564,58 @@ pub struct User {
     #[serde(rename = "applicationRoles", skip_serializing_if = "Option::is_none")]
     pub application_roles: Option<UsersRecordApplicationRoles>,
 }
-impl airbyte_agent_runtime::record::Record for User {
+impl record::Record for User {
     const NAME: &'static str = "User";
     fn field_index(key: &str) -> Option<usize> {
         match key {
-            "self" => Some(0usize),
-            "accountId" => Some(1usize),
-            "accountType" => Some(2usize),
-            "emailAddress" => Some(3usize),
-            "avatarUrls" => Some(4usize),
-            "displayName" => Some(5usize),
-            "active" => Some(6usize),
-            "timeZone" => Some(7usize),
-            "locale" => Some(8usize),
-            "expand" => Some(9usize),
-            "groups" => Some(10usize),
-            "applicationRoles" => Some(11usize),
+            "self" => Some(0),
+            "accountId" => Some(1),
+            "accountType" => Some(2),
+            "emailAddress" => Some(3),
+            "avatarUrls" => Some(4),
+            "displayName" => Some(5),
+            "active" => Some(6),
+            "timeZone" => Some(7),
+            "locale" => Some(8),
+            "expand" => Some(9),
+            "groups" => Some(10),
+            "applicationRoles" => Some(11),
             _ => None,
         }
     }
-    fn set_field<'de, __M: airbyte_agent_runtime::serde::de::MapAccess<'de>>(
+    fn set_field<'de, __M: serde::de::MapAccess<'de>>(
         &mut self,
         index: usize,
         map: &mut __M,
-    ) -> ::std::result::Result<(), __M::Error> {
+    ) -> Result<(), __M::Error> {
         match index {
-            0usize => self.self_ = map.next_value()?,
-            1usize => self.account_id = map.next_value()?,
-            2usize => self.account_type = map.next_value()?,
-            3usize => self.email_address = map.next_value()?,
-            4usize => self.avatar_urls = map.next_value()?,
-            5usize => self.display_name = map.next_value()?,
-            6usize => self.active = map.next_value()?,
-            7usize => self.time_zone = map.next_value()?,
-            8usize => self.locale = map.next_value()?,
-            9usize => self.expand = map.next_value()?,
-            10usize => self.groups = map.next_value()?,
-            11usize => self.application_roles = map.next_value()?,
-            _ => {
-                map.next_value::<airbyte_agent_runtime::serde::de::IgnoredAny>()?;
-            }
+            0 => self.self_ = map.next_value()?,
+            1 => self.account_id = map.next_value()?,
+            2 => self.account_type = map.next_value()?,
+            3 => self.email_address = map.next_value()?,
+            4 => self.avatar_urls = map.next_value()?,
+            5 => self.display_name = map.next_value()?,
+            6 => self.active = map.next_value()?,
+            7 => self.time_zone = map.next_value()?,
+            8 => self.locale = map.next_value()?,
+            9 => self.expand = map.next_value()?,
+            10 => self.groups = map.next_value()?,
+            11 => self.application_roles = map.next_value()?,
+            _ => drop(map.next_value::<serde::de::IgnoredAny>()?),
         }
         Ok(())
     }
 }
-impl<'de> airbyte_agent_runtime::serde::Deserialize<'de> for User {
-    fn deserialize<__D: airbyte_agent_runtime::serde::Deserializer<'de>>(
-        deserializer: __D,
-    ) -> ::std::result::Result<Self, __D::Error> {
-        airbyte_agent_runtime::record::deserialize(deserializer)
+impl<'de> serde::Deserialize<'de> for User {
+    fn deserialize<__D: serde::Deserializer<'de>>(d: __D) -> Result<Self, __D::Error> {
+        record::deserialize(d)
     }
 }
 /// Metadata returned by `users.list` next to the records.
-#[derive(Debug, Clone, Default, airbyte_agent_runtime::serde::Serialize)]
+#[derive(Debug, Clone, Default, serde::Serialize)]
 #[serde(crate = "airbyte_agent_runtime::serde")]
 pub struct UsersListMeta {}
-impl airbyte_agent_runtime::record::Record for UsersListMeta {
+impl record::Record for UsersListMeta {
     const NAME: &'static str = "UsersListMeta";
     fn field_index(key: &str) -> Option<usize> {
         {
@@ -683,28 +623,26 @@ impl airbyte_agent_runtime::record::Record for UsersListMeta {
             None
         }
     }
-    fn set_field<'de, __M: airbyte_agent_runtime::serde::de::MapAccess<'de>>(
+    fn set_field<'de, __M: serde::de::MapAccess<'de>>(
         &mut self,
         index: usize,
         map: &mut __M,
-    ) -> ::std::result::Result<(), __M::Error> {
+    ) -> Result<(), __M::Error> {
         let _ = index;
-        map.next_value::<airbyte_agent_runtime::serde::de::IgnoredAny>()?;
+        map.next_value::<serde::de::IgnoredAny>()?;
         Ok(())
     }
 }
-impl<'de> airbyte_agent_runtime::serde::Deserialize<'de> for UsersListMeta {
-    fn deserialize<__D: airbyte_agent_runtime::serde::Deserializer<'de>>(
-        deserializer: __D,
-    ) -> ::std::result::Result<Self, __D::Error> {
-        airbyte_agent_runtime::record::deserialize(deserializer)
+impl<'de> serde::Deserialize<'de> for UsersListMeta {
+    fn deserialize<__D: serde::Deserializer<'de>>(d: __D) -> Result<Self, __D::Error> {
+        record::deserialize(d)
     }
 }
 /// Metadata returned by `users.search` next to the records.
-#[derive(Debug, Clone, Default, airbyte_agent_runtime::serde::Serialize)]
+#[derive(Debug, Clone, Default, serde::Serialize)]
 #[serde(crate = "airbyte_agent_runtime::serde")]
 pub struct UsersSearchMeta {}
-impl airbyte_agent_runtime::record::Record for UsersSearchMeta {
+impl record::Record for UsersSearchMeta {
     const NAME: &'static str = "UsersSearchMeta";
     fn field_index(key: &str) -> Option<usize> {
         {
@@ -712,20 +650,18 @@ impl airbyte_agent_runtime::record::Record for UsersSearchMeta {
             None
         }
     }
-    fn set_field<'de, __M: airbyte_agent_runtime::serde::de::MapAccess<'de>>(
+    fn set_field<'de, __M: serde::de::MapAccess<'de>>(
         &mut self,
         index: usize,
         map: &mut __M,
-    ) -> ::std::result::Result<(), __M::Error> {
+    ) -> Result<(), __M::Error> {
         let _ = index;
-        map.next_value::<airbyte_agent_runtime::serde::de::IgnoredAny>()?;
+        map.next_value::<serde::de::IgnoredAny>()?;
         Ok(())
     }
 }
-impl<'de> airbyte_agent_runtime::serde::Deserialize<'de> for UsersSearchMeta {
-    fn deserialize<__D: airbyte_agent_runtime::serde::Deserializer<'de>>(
-        deserializer: __D,
-    ) -> ::std::result::Result<Self, __D::Error> {
-        airbyte_agent_runtime::record::deserialize(deserializer)
+impl<'de> serde::Deserialize<'de> for UsersSearchMeta {
+    fn deserialize<__D: serde::Deserializer<'de>>(d: __D) -> Result<Self, __D::Error> {
+        record::deserialize(d)
     }
 }

@@ -2,7 +2,7 @@
 
 //! Entity `campaigns`: handle, request builders and record types.
 use airbyte_agent_runtime::serde_json::{Map, Value};
-use airbyte_agent_runtime::{Client, Page, PageStream, Params, Result};
+use airbyte_agent_runtime::{Client, Page, PageStream, Params, Result, record, serde};
 use crate::types::*;
 impl crate::KlaviyoConnector {
     /// An email or SMS campaign.
@@ -69,16 +69,11 @@ impl CampaignsListRequest {
     }
     /// Send the request.
     pub async fn send(self) -> Result<Page<Campaign, CampaignsListMeta>> {
-        self.client
-            .call_list::<
-                Campaign,
-                CampaignsListMeta,
-            >(&crate::descriptor::CAMPAIGNS[0usize], self.params)
-            .await
+        self.client.call_list(&crate::descriptor::CAMPAIGNS[0], self.params).await
     }
     /// Every page, lazily, following the operation's pagination.
     pub fn pages(self) -> PageStream<Campaign, CampaignsListMeta> {
-        self.client.pages(&crate::descriptor::CAMPAIGNS[0usize], self.params)
+        self.client.pages(&crate::descriptor::CAMPAIGNS[0], self.params)
     }
     /// The parameters collected so far (wire names).
     pub fn params(&self) -> &Params {
@@ -115,9 +110,7 @@ impl CampaignsGetRequest {
     }
     /// Send the request.
     pub async fn send(self) -> Result<Campaign> {
-        self.client
-            .call_record::<Campaign>(&crate::descriptor::CAMPAIGNS[1usize], self.params)
-            .await
+        self.client.call_record(&crate::descriptor::CAMPAIGNS[1], self.params).await
     }
     /// The parameters collected so far (wire names).
     pub fn params(&self) -> &Params {
@@ -134,7 +127,7 @@ impl ::std::future::IntoFuture for CampaignsGetRequest {
     }
 }
 /// An email or SMS campaign.
-#[derive(Debug, Clone, Default, airbyte_agent_runtime::serde::Serialize)]
+#[derive(Debug, Clone, Default, serde::Serialize)]
 #[serde(crate = "airbyte_agent_runtime::serde")]
 pub struct Campaign {
     /// Unique identifier of this campaign.
@@ -150,43 +143,39 @@ pub struct Campaign {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub links: Option<ProfileLinks>,
 }
-impl airbyte_agent_runtime::record::Record for Campaign {
+impl record::Record for Campaign {
     const NAME: &'static str = "Campaign";
     fn field_index(key: &str) -> Option<usize> {
         match key {
-            "id" => Some(0usize),
-            "type" => Some(1usize),
-            "attributes" => Some(2usize),
-            "links" => Some(3usize),
+            "id" => Some(0),
+            "type" => Some(1),
+            "attributes" => Some(2),
+            "links" => Some(3),
             _ => None,
         }
     }
-    fn set_field<'de, __M: airbyte_agent_runtime::serde::de::MapAccess<'de>>(
+    fn set_field<'de, __M: serde::de::MapAccess<'de>>(
         &mut self,
         index: usize,
         map: &mut __M,
-    ) -> ::std::result::Result<(), __M::Error> {
+    ) -> Result<(), __M::Error> {
         match index {
-            0usize => self.id = map.next_value()?,
-            1usize => self.type_ = map.next_value()?,
-            2usize => self.attributes = map.next_value()?,
-            3usize => self.links = map.next_value()?,
-            _ => {
-                map.next_value::<airbyte_agent_runtime::serde::de::IgnoredAny>()?;
-            }
+            0 => self.id = map.next_value()?,
+            1 => self.type_ = map.next_value()?,
+            2 => self.attributes = map.next_value()?,
+            3 => self.links = map.next_value()?,
+            _ => drop(map.next_value::<serde::de::IgnoredAny>()?),
         }
         Ok(())
     }
 }
-impl<'de> airbyte_agent_runtime::serde::Deserialize<'de> for Campaign {
-    fn deserialize<__D: airbyte_agent_runtime::serde::Deserializer<'de>>(
-        deserializer: __D,
-    ) -> ::std::result::Result<Self, __D::Error> {
-        airbyte_agent_runtime::record::deserialize(deserializer)
+impl<'de> serde::Deserialize<'de> for Campaign {
+    fn deserialize<__D: serde::Deserializer<'de>>(d: __D) -> Result<Self, __D::Error> {
+        record::deserialize(d)
     }
 }
 /// Fields of the campaign.
-#[derive(Debug, Clone, Default, airbyte_agent_runtime::serde::Serialize)]
+#[derive(Debug, Clone, Default, serde::Serialize)]
 #[serde(crate = "airbyte_agent_runtime::serde")]
 pub struct CampaignAttributes {
     /// Name shown for the attributes.
@@ -223,89 +212,81 @@ pub struct CampaignAttributes {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub send_time: Option<String>,
 }
-impl airbyte_agent_runtime::record::Record for CampaignAttributes {
+impl record::Record for CampaignAttributes {
     const NAME: &'static str = "CampaignAttributes";
     fn field_index(key: &str) -> Option<usize> {
         match key {
-            "name" => Some(0usize),
-            "status" => Some(1usize),
-            "archived" => Some(2usize),
-            "audiences" => Some(3usize),
-            "send_options" => Some(4usize),
-            "tracking_options" => Some(5usize),
-            "send_strategy" => Some(6usize),
-            "created_at" => Some(7usize),
-            "scheduled_at" => Some(8usize),
-            "updated_at" => Some(9usize),
-            "send_time" => Some(10usize),
+            "name" => Some(0),
+            "status" => Some(1),
+            "archived" => Some(2),
+            "audiences" => Some(3),
+            "send_options" => Some(4),
+            "tracking_options" => Some(5),
+            "send_strategy" => Some(6),
+            "created_at" => Some(7),
+            "scheduled_at" => Some(8),
+            "updated_at" => Some(9),
+            "send_time" => Some(10),
             _ => None,
         }
     }
-    fn set_field<'de, __M: airbyte_agent_runtime::serde::de::MapAccess<'de>>(
+    fn set_field<'de, __M: serde::de::MapAccess<'de>>(
         &mut self,
         index: usize,
         map: &mut __M,
-    ) -> ::std::result::Result<(), __M::Error> {
+    ) -> Result<(), __M::Error> {
         match index {
-            0usize => self.name = map.next_value()?,
-            1usize => self.status = map.next_value()?,
-            2usize => self.archived = map.next_value()?,
-            3usize => self.audiences = map.next_value()?,
-            4usize => self.send_options = map.next_value()?,
-            5usize => self.tracking_options = map.next_value()?,
-            6usize => self.send_strategy = map.next_value()?,
-            7usize => self.created_at = map.next_value()?,
-            8usize => self.scheduled_at = map.next_value()?,
-            9usize => self.updated_at = map.next_value()?,
-            10usize => self.send_time = map.next_value()?,
-            _ => {
-                map.next_value::<airbyte_agent_runtime::serde::de::IgnoredAny>()?;
-            }
+            0 => self.name = map.next_value()?,
+            1 => self.status = map.next_value()?,
+            2 => self.archived = map.next_value()?,
+            3 => self.audiences = map.next_value()?,
+            4 => self.send_options = map.next_value()?,
+            5 => self.tracking_options = map.next_value()?,
+            6 => self.send_strategy = map.next_value()?,
+            7 => self.created_at = map.next_value()?,
+            8 => self.scheduled_at = map.next_value()?,
+            9 => self.updated_at = map.next_value()?,
+            10 => self.send_time = map.next_value()?,
+            _ => drop(map.next_value::<serde::de::IgnoredAny>()?),
         }
         Ok(())
     }
 }
-impl<'de> airbyte_agent_runtime::serde::Deserialize<'de> for CampaignAttributes {
-    fn deserialize<__D: airbyte_agent_runtime::serde::Deserializer<'de>>(
-        deserializer: __D,
-    ) -> ::std::result::Result<Self, __D::Error> {
-        airbyte_agent_runtime::record::deserialize(deserializer)
+impl<'de> serde::Deserialize<'de> for CampaignAttributes {
+    fn deserialize<__D: serde::Deserializer<'de>>(d: __D) -> Result<Self, __D::Error> {
+        record::deserialize(d)
     }
 }
 /// Metadata returned by `campaigns.list` next to the records.
-#[derive(Debug, Clone, Default, airbyte_agent_runtime::serde::Serialize)]
+#[derive(Debug, Clone, Default, serde::Serialize)]
 #[serde(crate = "airbyte_agent_runtime::serde")]
 pub struct CampaignsListMeta {
     /// `$.links.next`
     #[serde(skip_serializing_if = "Option::is_none")]
     pub next: Option<String>,
 }
-impl airbyte_agent_runtime::record::Record for CampaignsListMeta {
+impl record::Record for CampaignsListMeta {
     const NAME: &'static str = "CampaignsListMeta";
     fn field_index(key: &str) -> Option<usize> {
         match key {
-            "next" => Some(0usize),
+            "next" => Some(0),
             _ => None,
         }
     }
-    fn set_field<'de, __M: airbyte_agent_runtime::serde::de::MapAccess<'de>>(
+    fn set_field<'de, __M: serde::de::MapAccess<'de>>(
         &mut self,
         index: usize,
         map: &mut __M,
-    ) -> ::std::result::Result<(), __M::Error> {
+    ) -> Result<(), __M::Error> {
         match index {
-            0usize => self.next = map.next_value()?,
-            _ => {
-                map.next_value::<airbyte_agent_runtime::serde::de::IgnoredAny>()?;
-            }
+            0 => self.next = map.next_value()?,
+            _ => drop(map.next_value::<serde::de::IgnoredAny>()?),
         }
         Ok(())
     }
 }
-impl<'de> airbyte_agent_runtime::serde::Deserialize<'de> for CampaignsListMeta {
-    fn deserialize<__D: airbyte_agent_runtime::serde::Deserializer<'de>>(
-        deserializer: __D,
-    ) -> ::std::result::Result<Self, __D::Error> {
-        airbyte_agent_runtime::record::deserialize(deserializer)
+impl<'de> serde::Deserialize<'de> for CampaignsListMeta {
+    fn deserialize<__D: serde::Deserializer<'de>>(d: __D) -> Result<Self, __D::Error> {
+        record::deserialize(d)
     }
 }

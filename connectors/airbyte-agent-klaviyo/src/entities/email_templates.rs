@@ -2,7 +2,7 @@
 
 //! Entity `email_templates`: handle, request builders and record types.
 use airbyte_agent_runtime::serde_json::Value;
-use airbyte_agent_runtime::{Client, Page, PageStream, Params, Result};
+use airbyte_agent_runtime::{Client, Page, PageStream, Params, Result, record, serde};
 use crate::types::*;
 impl crate::KlaviyoConnector {
     /// An email template.
@@ -74,16 +74,11 @@ impl EmailTemplatesListRequest {
     }
     /// Send the request.
     pub async fn send(self) -> Result<Page<Template, EmailTemplatesListMeta>> {
-        self.client
-            .call_list::<
-                Template,
-                EmailTemplatesListMeta,
-            >(&crate::descriptor::EMAIL_TEMPLATES[0usize], self.params)
-            .await
+        self.client.call_list(&crate::descriptor::EMAIL_TEMPLATES[0], self.params).await
     }
     /// Every page, lazily, following the operation's pagination.
     pub fn pages(self) -> PageStream<Template, EmailTemplatesListMeta> {
-        self.client.pages(&crate::descriptor::EMAIL_TEMPLATES[0usize], self.params)
+        self.client.pages(&crate::descriptor::EMAIL_TEMPLATES[0], self.params)
     }
     /// The parameters collected so far (wire names).
     pub fn params(&self) -> &Params {
@@ -121,9 +116,7 @@ impl EmailTemplatesGetRequest {
     /// Send the request.
     pub async fn send(self) -> Result<Template> {
         self.client
-            .call_record::<
-                Template,
-            >(&crate::descriptor::EMAIL_TEMPLATES[1usize], self.params)
+            .call_record(&crate::descriptor::EMAIL_TEMPLATES[1], self.params)
             .await
     }
     /// The parameters collected so far (wire names).
@@ -141,7 +134,7 @@ impl ::std::future::IntoFuture for EmailTemplatesGetRequest {
     }
 }
 /// An email template.
-#[derive(Debug, Clone, Default, airbyte_agent_runtime::serde::Serialize)]
+#[derive(Debug, Clone, Default, serde::Serialize)]
 #[serde(crate = "airbyte_agent_runtime::serde")]
 pub struct Template {
     /// Unique identifier of this email template.
@@ -157,43 +150,39 @@ pub struct Template {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub links: Option<ProfileLinks>,
 }
-impl airbyte_agent_runtime::record::Record for Template {
+impl record::Record for Template {
     const NAME: &'static str = "Template";
     fn field_index(key: &str) -> Option<usize> {
         match key {
-            "id" => Some(0usize),
-            "type" => Some(1usize),
-            "attributes" => Some(2usize),
-            "links" => Some(3usize),
+            "id" => Some(0),
+            "type" => Some(1),
+            "attributes" => Some(2),
+            "links" => Some(3),
             _ => None,
         }
     }
-    fn set_field<'de, __M: airbyte_agent_runtime::serde::de::MapAccess<'de>>(
+    fn set_field<'de, __M: serde::de::MapAccess<'de>>(
         &mut self,
         index: usize,
         map: &mut __M,
-    ) -> ::std::result::Result<(), __M::Error> {
+    ) -> Result<(), __M::Error> {
         match index {
-            0usize => self.id = map.next_value()?,
-            1usize => self.type_ = map.next_value()?,
-            2usize => self.attributes = map.next_value()?,
-            3usize => self.links = map.next_value()?,
-            _ => {
-                map.next_value::<airbyte_agent_runtime::serde::de::IgnoredAny>()?;
-            }
+            0 => self.id = map.next_value()?,
+            1 => self.type_ = map.next_value()?,
+            2 => self.attributes = map.next_value()?,
+            3 => self.links = map.next_value()?,
+            _ => drop(map.next_value::<serde::de::IgnoredAny>()?),
         }
         Ok(())
     }
 }
-impl<'de> airbyte_agent_runtime::serde::Deserialize<'de> for Template {
-    fn deserialize<__D: airbyte_agent_runtime::serde::Deserializer<'de>>(
-        deserializer: __D,
-    ) -> ::std::result::Result<Self, __D::Error> {
-        airbyte_agent_runtime::record::deserialize(deserializer)
+impl<'de> serde::Deserialize<'de> for Template {
+    fn deserialize<__D: serde::Deserializer<'de>>(d: __D) -> Result<Self, __D::Error> {
+        record::deserialize(d)
     }
 }
 /// Fields of the email template.
-#[derive(Debug, Clone, Default, airbyte_agent_runtime::serde::Serialize)]
+#[derive(Debug, Clone, Default, serde::Serialize)]
 #[serde(crate = "airbyte_agent_runtime::serde")]
 pub struct TemplateAttributes {
     /// Name shown for the attributes.
@@ -215,79 +204,71 @@ pub struct TemplateAttributes {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub updated: Option<String>,
 }
-impl airbyte_agent_runtime::record::Record for TemplateAttributes {
+impl record::Record for TemplateAttributes {
     const NAME: &'static str = "TemplateAttributes";
     fn field_index(key: &str) -> Option<usize> {
         match key {
-            "name" => Some(0usize),
-            "editor_type" => Some(1usize),
-            "html" => Some(2usize),
-            "text" => Some(3usize),
-            "created" => Some(4usize),
-            "updated" => Some(5usize),
+            "name" => Some(0),
+            "editor_type" => Some(1),
+            "html" => Some(2),
+            "text" => Some(3),
+            "created" => Some(4),
+            "updated" => Some(5),
             _ => None,
         }
     }
-    fn set_field<'de, __M: airbyte_agent_runtime::serde::de::MapAccess<'de>>(
+    fn set_field<'de, __M: serde::de::MapAccess<'de>>(
         &mut self,
         index: usize,
         map: &mut __M,
-    ) -> ::std::result::Result<(), __M::Error> {
+    ) -> Result<(), __M::Error> {
         match index {
-            0usize => self.name = map.next_value()?,
-            1usize => self.editor_type = map.next_value()?,
-            2usize => self.html = map.next_value()?,
-            3usize => self.text = map.next_value()?,
-            4usize => self.created = map.next_value()?,
-            5usize => self.updated = map.next_value()?,
-            _ => {
-                map.next_value::<airbyte_agent_runtime::serde::de::IgnoredAny>()?;
-            }
+            0 => self.name = map.next_value()?,
+            1 => self.editor_type = map.next_value()?,
+            2 => self.html = map.next_value()?,
+            3 => self.text = map.next_value()?,
+            4 => self.created = map.next_value()?,
+            5 => self.updated = map.next_value()?,
+            _ => drop(map.next_value::<serde::de::IgnoredAny>()?),
         }
         Ok(())
     }
 }
-impl<'de> airbyte_agent_runtime::serde::Deserialize<'de> for TemplateAttributes {
-    fn deserialize<__D: airbyte_agent_runtime::serde::Deserializer<'de>>(
-        deserializer: __D,
-    ) -> ::std::result::Result<Self, __D::Error> {
-        airbyte_agent_runtime::record::deserialize(deserializer)
+impl<'de> serde::Deserialize<'de> for TemplateAttributes {
+    fn deserialize<__D: serde::Deserializer<'de>>(d: __D) -> Result<Self, __D::Error> {
+        record::deserialize(d)
     }
 }
 /// Metadata returned by `email_templates.list` next to the records.
-#[derive(Debug, Clone, Default, airbyte_agent_runtime::serde::Serialize)]
+#[derive(Debug, Clone, Default, serde::Serialize)]
 #[serde(crate = "airbyte_agent_runtime::serde")]
 pub struct EmailTemplatesListMeta {
     /// `$.links.next`
     #[serde(skip_serializing_if = "Option::is_none")]
     pub next: Option<String>,
 }
-impl airbyte_agent_runtime::record::Record for EmailTemplatesListMeta {
+impl record::Record for EmailTemplatesListMeta {
     const NAME: &'static str = "EmailTemplatesListMeta";
     fn field_index(key: &str) -> Option<usize> {
         match key {
-            "next" => Some(0usize),
+            "next" => Some(0),
             _ => None,
         }
     }
-    fn set_field<'de, __M: airbyte_agent_runtime::serde::de::MapAccess<'de>>(
+    fn set_field<'de, __M: serde::de::MapAccess<'de>>(
         &mut self,
         index: usize,
         map: &mut __M,
-    ) -> ::std::result::Result<(), __M::Error> {
+    ) -> Result<(), __M::Error> {
         match index {
-            0usize => self.next = map.next_value()?,
-            _ => {
-                map.next_value::<airbyte_agent_runtime::serde::de::IgnoredAny>()?;
-            }
+            0 => self.next = map.next_value()?,
+            _ => drop(map.next_value::<serde::de::IgnoredAny>()?),
         }
         Ok(())
     }
 }
-impl<'de> airbyte_agent_runtime::serde::Deserialize<'de> for EmailTemplatesListMeta {
-    fn deserialize<__D: airbyte_agent_runtime::serde::Deserializer<'de>>(
-        deserializer: __D,
-    ) -> ::std::result::Result<Self, __D::Error> {
-        airbyte_agent_runtime::record::deserialize(deserializer)
+impl<'de> serde::Deserialize<'de> for EmailTemplatesListMeta {
+    fn deserialize<__D: serde::Deserializer<'de>>(d: __D) -> Result<Self, __D::Error> {
+        record::deserialize(d)
     }
 }

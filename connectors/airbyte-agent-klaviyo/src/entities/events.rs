@@ -2,7 +2,7 @@
 
 //! Entity `events`: handle, request builders and record types.
 use airbyte_agent_runtime::serde_json::{Map, Value};
-use airbyte_agent_runtime::{Client, Page, PageStream, Params, Result};
+use airbyte_agent_runtime::{Client, Page, PageStream, Params, Result, record, serde};
 use crate::types::*;
 impl crate::KlaviyoConnector {
     /// One tracked action of a profile, such as an order or an opened email.
@@ -68,16 +68,11 @@ impl EventsListRequest {
     }
     /// Send the request.
     pub async fn send(self) -> Result<Page<Event, EventsListMeta>> {
-        self.client
-            .call_list::<
-                Event,
-                EventsListMeta,
-            >(&crate::descriptor::EVENTS[0usize], self.params)
-            .await
+        self.client.call_list(&crate::descriptor::EVENTS[0], self.params).await
     }
     /// Every page, lazily, following the operation's pagination.
     pub fn pages(self) -> PageStream<Event, EventsListMeta> {
-        self.client.pages(&crate::descriptor::EVENTS[0usize], self.params)
+        self.client.pages(&crate::descriptor::EVENTS[0], self.params)
     }
     /// The parameters collected so far (wire names).
     pub fn params(&self) -> &Params {
@@ -98,7 +93,7 @@ impl ::std::future::IntoFuture for EventsListRequest {
     }
 }
 /// One tracked action of a profile, such as an order or an opened email.
-#[derive(Debug, Clone, Default, airbyte_agent_runtime::serde::Serialize)]
+#[derive(Debug, Clone, Default, serde::Serialize)]
 #[serde(crate = "airbyte_agent_runtime::serde")]
 pub struct Event {
     /// Unique identifier of this event.
@@ -117,45 +112,41 @@ pub struct Event {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub links: Option<ProfileLinks>,
 }
-impl airbyte_agent_runtime::record::Record for Event {
+impl record::Record for Event {
     const NAME: &'static str = "Event";
     fn field_index(key: &str) -> Option<usize> {
         match key {
-            "id" => Some(0usize),
-            "type" => Some(1usize),
-            "attributes" => Some(2usize),
-            "relationships" => Some(3usize),
-            "links" => Some(4usize),
+            "id" => Some(0),
+            "type" => Some(1),
+            "attributes" => Some(2),
+            "relationships" => Some(3),
+            "links" => Some(4),
             _ => None,
         }
     }
-    fn set_field<'de, __M: airbyte_agent_runtime::serde::de::MapAccess<'de>>(
+    fn set_field<'de, __M: serde::de::MapAccess<'de>>(
         &mut self,
         index: usize,
         map: &mut __M,
-    ) -> ::std::result::Result<(), __M::Error> {
+    ) -> Result<(), __M::Error> {
         match index {
-            0usize => self.id = map.next_value()?,
-            1usize => self.type_ = map.next_value()?,
-            2usize => self.attributes = map.next_value()?,
-            3usize => self.relationships = map.next_value()?,
-            4usize => self.links = map.next_value()?,
-            _ => {
-                map.next_value::<airbyte_agent_runtime::serde::de::IgnoredAny>()?;
-            }
+            0 => self.id = map.next_value()?,
+            1 => self.type_ = map.next_value()?,
+            2 => self.attributes = map.next_value()?,
+            3 => self.relationships = map.next_value()?,
+            4 => self.links = map.next_value()?,
+            _ => drop(map.next_value::<serde::de::IgnoredAny>()?),
         }
         Ok(())
     }
 }
-impl<'de> airbyte_agent_runtime::serde::Deserialize<'de> for Event {
-    fn deserialize<__D: airbyte_agent_runtime::serde::Deserializer<'de>>(
-        deserializer: __D,
-    ) -> ::std::result::Result<Self, __D::Error> {
-        airbyte_agent_runtime::record::deserialize(deserializer)
+impl<'de> serde::Deserialize<'de> for Event {
+    fn deserialize<__D: serde::Deserializer<'de>>(d: __D) -> Result<Self, __D::Error> {
+        record::deserialize(d)
     }
 }
 /// Fields of the event.
-#[derive(Debug, Clone, Default, airbyte_agent_runtime::serde::Serialize)]
+#[derive(Debug, Clone, Default, serde::Serialize)]
 #[serde(crate = "airbyte_agent_runtime::serde")]
 pub struct EventAttributes {
     /// When the event happened, as Unix seconds.
@@ -171,43 +162,39 @@ pub struct EventAttributes {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub event_properties: Option<Map<String, Value>>,
 }
-impl airbyte_agent_runtime::record::Record for EventAttributes {
+impl record::Record for EventAttributes {
     const NAME: &'static str = "EventAttributes";
     fn field_index(key: &str) -> Option<usize> {
         match key {
-            "timestamp" => Some(0usize),
-            "datetime" => Some(1usize),
-            "uuid" => Some(2usize),
-            "event_properties" => Some(3usize),
+            "timestamp" => Some(0),
+            "datetime" => Some(1),
+            "uuid" => Some(2),
+            "event_properties" => Some(3),
             _ => None,
         }
     }
-    fn set_field<'de, __M: airbyte_agent_runtime::serde::de::MapAccess<'de>>(
+    fn set_field<'de, __M: serde::de::MapAccess<'de>>(
         &mut self,
         index: usize,
         map: &mut __M,
-    ) -> ::std::result::Result<(), __M::Error> {
+    ) -> Result<(), __M::Error> {
         match index {
-            0usize => self.timestamp = map.next_value()?,
-            1usize => self.datetime = map.next_value()?,
-            2usize => self.uuid = map.next_value()?,
-            3usize => self.event_properties = map.next_value()?,
-            _ => {
-                map.next_value::<airbyte_agent_runtime::serde::de::IgnoredAny>()?;
-            }
+            0 => self.timestamp = map.next_value()?,
+            1 => self.datetime = map.next_value()?,
+            2 => self.uuid = map.next_value()?,
+            3 => self.event_properties = map.next_value()?,
+            _ => drop(map.next_value::<serde::de::IgnoredAny>()?),
         }
         Ok(())
     }
 }
-impl<'de> airbyte_agent_runtime::serde::Deserialize<'de> for EventAttributes {
-    fn deserialize<__D: airbyte_agent_runtime::serde::Deserializer<'de>>(
-        deserializer: __D,
-    ) -> ::std::result::Result<Self, __D::Error> {
-        airbyte_agent_runtime::record::deserialize(deserializer)
+impl<'de> serde::Deserialize<'de> for EventAttributes {
+    fn deserialize<__D: serde::Deserializer<'de>>(d: __D) -> Result<Self, __D::Error> {
+        record::deserialize(d)
     }
 }
 /// Links to related records.
-#[derive(Debug, Clone, Default, airbyte_agent_runtime::serde::Serialize)]
+#[derive(Debug, Clone, Default, serde::Serialize)]
 #[serde(crate = "airbyte_agent_runtime::serde")]
 pub struct EventRelationships {
     /// `profile`
@@ -217,76 +204,68 @@ pub struct EventRelationships {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub metric: Option<EventRelationshipsProfile>,
 }
-impl airbyte_agent_runtime::record::Record for EventRelationships {
+impl record::Record for EventRelationships {
     const NAME: &'static str = "EventRelationships";
     fn field_index(key: &str) -> Option<usize> {
         match key {
-            "profile" => Some(0usize),
-            "metric" => Some(1usize),
+            "profile" => Some(0),
+            "metric" => Some(1),
             _ => None,
         }
     }
-    fn set_field<'de, __M: airbyte_agent_runtime::serde::de::MapAccess<'de>>(
+    fn set_field<'de, __M: serde::de::MapAccess<'de>>(
         &mut self,
         index: usize,
         map: &mut __M,
-    ) -> ::std::result::Result<(), __M::Error> {
+    ) -> Result<(), __M::Error> {
         match index {
-            0usize => self.profile = map.next_value()?,
-            1usize => self.metric = map.next_value()?,
-            _ => {
-                map.next_value::<airbyte_agent_runtime::serde::de::IgnoredAny>()?;
-            }
+            0 => self.profile = map.next_value()?,
+            1 => self.metric = map.next_value()?,
+            _ => drop(map.next_value::<serde::de::IgnoredAny>()?),
         }
         Ok(())
     }
 }
-impl<'de> airbyte_agent_runtime::serde::Deserialize<'de> for EventRelationships {
-    fn deserialize<__D: airbyte_agent_runtime::serde::Deserializer<'de>>(
-        deserializer: __D,
-    ) -> ::std::result::Result<Self, __D::Error> {
-        airbyte_agent_runtime::record::deserialize(deserializer)
+impl<'de> serde::Deserialize<'de> for EventRelationships {
+    fn deserialize<__D: serde::Deserializer<'de>>(d: __D) -> Result<Self, __D::Error> {
+        record::deserialize(d)
     }
 }
 /// The `EventRelationshipsProfile` object.
-#[derive(Debug, Clone, Default, airbyte_agent_runtime::serde::Serialize)]
+#[derive(Debug, Clone, Default, serde::Serialize)]
 #[serde(crate = "airbyte_agent_runtime::serde")]
 pub struct EventRelationshipsProfile {
     /// `data`
     #[serde(skip_serializing_if = "Option::is_none")]
     pub data: Option<EventRelationshipsProfileData>,
 }
-impl airbyte_agent_runtime::record::Record for EventRelationshipsProfile {
+impl record::Record for EventRelationshipsProfile {
     const NAME: &'static str = "EventRelationshipsProfile";
     fn field_index(key: &str) -> Option<usize> {
         match key {
-            "data" => Some(0usize),
+            "data" => Some(0),
             _ => None,
         }
     }
-    fn set_field<'de, __M: airbyte_agent_runtime::serde::de::MapAccess<'de>>(
+    fn set_field<'de, __M: serde::de::MapAccess<'de>>(
         &mut self,
         index: usize,
         map: &mut __M,
-    ) -> ::std::result::Result<(), __M::Error> {
+    ) -> Result<(), __M::Error> {
         match index {
-            0usize => self.data = map.next_value()?,
-            _ => {
-                map.next_value::<airbyte_agent_runtime::serde::de::IgnoredAny>()?;
-            }
+            0 => self.data = map.next_value()?,
+            _ => drop(map.next_value::<serde::de::IgnoredAny>()?),
         }
         Ok(())
     }
 }
-impl<'de> airbyte_agent_runtime::serde::Deserialize<'de> for EventRelationshipsProfile {
-    fn deserialize<__D: airbyte_agent_runtime::serde::Deserializer<'de>>(
-        deserializer: __D,
-    ) -> ::std::result::Result<Self, __D::Error> {
-        airbyte_agent_runtime::record::deserialize(deserializer)
+impl<'de> serde::Deserialize<'de> for EventRelationshipsProfile {
+    fn deserialize<__D: serde::Deserializer<'de>>(d: __D) -> Result<Self, __D::Error> {
+        record::deserialize(d)
     }
 }
 /// The `EventRelationshipsProfileData` object.
-#[derive(Debug, Clone, Default, airbyte_agent_runtime::serde::Serialize)]
+#[derive(Debug, Clone, Default, serde::Serialize)]
 #[serde(crate = "airbyte_agent_runtime::serde")]
 pub struct EventRelationshipsProfileData {
     /// `type`
@@ -296,72 +275,63 @@ pub struct EventRelationshipsProfileData {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub id: Option<String>,
 }
-impl airbyte_agent_runtime::record::Record for EventRelationshipsProfileData {
+impl record::Record for EventRelationshipsProfileData {
     const NAME: &'static str = "EventRelationshipsProfileData";
     fn field_index(key: &str) -> Option<usize> {
         match key {
-            "type" => Some(0usize),
-            "id" => Some(1usize),
+            "type" => Some(0),
+            "id" => Some(1),
             _ => None,
         }
     }
-    fn set_field<'de, __M: airbyte_agent_runtime::serde::de::MapAccess<'de>>(
+    fn set_field<'de, __M: serde::de::MapAccess<'de>>(
         &mut self,
         index: usize,
         map: &mut __M,
-    ) -> ::std::result::Result<(), __M::Error> {
+    ) -> Result<(), __M::Error> {
         match index {
-            0usize => self.type_ = map.next_value()?,
-            1usize => self.id = map.next_value()?,
-            _ => {
-                map.next_value::<airbyte_agent_runtime::serde::de::IgnoredAny>()?;
-            }
+            0 => self.type_ = map.next_value()?,
+            1 => self.id = map.next_value()?,
+            _ => drop(map.next_value::<serde::de::IgnoredAny>()?),
         }
         Ok(())
     }
 }
-impl<'de> airbyte_agent_runtime::serde::Deserialize<'de>
-for EventRelationshipsProfileData {
-    fn deserialize<__D: airbyte_agent_runtime::serde::Deserializer<'de>>(
-        deserializer: __D,
-    ) -> ::std::result::Result<Self, __D::Error> {
-        airbyte_agent_runtime::record::deserialize(deserializer)
+impl<'de> serde::Deserialize<'de> for EventRelationshipsProfileData {
+    fn deserialize<__D: serde::Deserializer<'de>>(d: __D) -> Result<Self, __D::Error> {
+        record::deserialize(d)
     }
 }
 /// Metadata returned by `events.list` next to the records.
-#[derive(Debug, Clone, Default, airbyte_agent_runtime::serde::Serialize)]
+#[derive(Debug, Clone, Default, serde::Serialize)]
 #[serde(crate = "airbyte_agent_runtime::serde")]
 pub struct EventsListMeta {
     /// `$.links.next`
     #[serde(skip_serializing_if = "Option::is_none")]
     pub next: Option<String>,
 }
-impl airbyte_agent_runtime::record::Record for EventsListMeta {
+impl record::Record for EventsListMeta {
     const NAME: &'static str = "EventsListMeta";
     fn field_index(key: &str) -> Option<usize> {
         match key {
-            "next" => Some(0usize),
+            "next" => Some(0),
             _ => None,
         }
     }
-    fn set_field<'de, __M: airbyte_agent_runtime::serde::de::MapAccess<'de>>(
+    fn set_field<'de, __M: serde::de::MapAccess<'de>>(
         &mut self,
         index: usize,
         map: &mut __M,
-    ) -> ::std::result::Result<(), __M::Error> {
+    ) -> Result<(), __M::Error> {
         match index {
-            0usize => self.next = map.next_value()?,
-            _ => {
-                map.next_value::<airbyte_agent_runtime::serde::de::IgnoredAny>()?;
-            }
+            0 => self.next = map.next_value()?,
+            _ => drop(map.next_value::<serde::de::IgnoredAny>()?),
         }
         Ok(())
     }
 }
-impl<'de> airbyte_agent_runtime::serde::Deserialize<'de> for EventsListMeta {
-    fn deserialize<__D: airbyte_agent_runtime::serde::Deserializer<'de>>(
-        deserializer: __D,
-    ) -> ::std::result::Result<Self, __D::Error> {
-        airbyte_agent_runtime::record::deserialize(deserializer)
+impl<'de> serde::Deserialize<'de> for EventsListMeta {
+    fn deserialize<__D: serde::Deserializer<'de>>(d: __D) -> Result<Self, __D::Error> {
+        record::deserialize(d)
     }
 }

@@ -2,7 +2,7 @@
 
 //! Entity `metrics`: handle, request builders and record types.
 use airbyte_agent_runtime::serde_json::Value;
-use airbyte_agent_runtime::{Client, Page, PageStream, Params, Result};
+use airbyte_agent_runtime::{Client, Page, PageStream, Params, Result, record, serde};
 use crate::types::*;
 impl crate::KlaviyoConnector {
     /// A type of tracked event, such as Placed Order.
@@ -74,16 +74,11 @@ impl MetricsListRequest {
     }
     /// Send the request.
     pub async fn send(self) -> Result<Page<Metric, MetricsListMeta>> {
-        self.client
-            .call_list::<
-                Metric,
-                MetricsListMeta,
-            >(&crate::descriptor::METRICS[0usize], self.params)
-            .await
+        self.client.call_list(&crate::descriptor::METRICS[0], self.params).await
     }
     /// Every page, lazily, following the operation's pagination.
     pub fn pages(self) -> PageStream<Metric, MetricsListMeta> {
-        self.client.pages(&crate::descriptor::METRICS[0usize], self.params)
+        self.client.pages(&crate::descriptor::METRICS[0], self.params)
     }
     /// The parameters collected so far (wire names).
     pub fn params(&self) -> &Params {
@@ -120,9 +115,7 @@ impl MetricsGetRequest {
     }
     /// Send the request.
     pub async fn send(self) -> Result<Metric> {
-        self.client
-            .call_record::<Metric>(&crate::descriptor::METRICS[1usize], self.params)
-            .await
+        self.client.call_record(&crate::descriptor::METRICS[1], self.params).await
     }
     /// The parameters collected so far (wire names).
     pub fn params(&self) -> &Params {
@@ -139,7 +132,7 @@ impl ::std::future::IntoFuture for MetricsGetRequest {
     }
 }
 /// A type of tracked event, such as Placed Order.
-#[derive(Debug, Clone, Default, airbyte_agent_runtime::serde::Serialize)]
+#[derive(Debug, Clone, Default, serde::Serialize)]
 #[serde(crate = "airbyte_agent_runtime::serde")]
 pub struct Metric {
     /// Unique identifier of this metric.
@@ -155,43 +148,39 @@ pub struct Metric {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub links: Option<ProfileLinks>,
 }
-impl airbyte_agent_runtime::record::Record for Metric {
+impl record::Record for Metric {
     const NAME: &'static str = "Metric";
     fn field_index(key: &str) -> Option<usize> {
         match key {
-            "id" => Some(0usize),
-            "type" => Some(1usize),
-            "attributes" => Some(2usize),
-            "links" => Some(3usize),
+            "id" => Some(0),
+            "type" => Some(1),
+            "attributes" => Some(2),
+            "links" => Some(3),
             _ => None,
         }
     }
-    fn set_field<'de, __M: airbyte_agent_runtime::serde::de::MapAccess<'de>>(
+    fn set_field<'de, __M: serde::de::MapAccess<'de>>(
         &mut self,
         index: usize,
         map: &mut __M,
-    ) -> ::std::result::Result<(), __M::Error> {
+    ) -> Result<(), __M::Error> {
         match index {
-            0usize => self.id = map.next_value()?,
-            1usize => self.type_ = map.next_value()?,
-            2usize => self.attributes = map.next_value()?,
-            3usize => self.links = map.next_value()?,
-            _ => {
-                map.next_value::<airbyte_agent_runtime::serde::de::IgnoredAny>()?;
-            }
+            0 => self.id = map.next_value()?,
+            1 => self.type_ = map.next_value()?,
+            2 => self.attributes = map.next_value()?,
+            3 => self.links = map.next_value()?,
+            _ => drop(map.next_value::<serde::de::IgnoredAny>()?),
         }
         Ok(())
     }
 }
-impl<'de> airbyte_agent_runtime::serde::Deserialize<'de> for Metric {
-    fn deserialize<__D: airbyte_agent_runtime::serde::Deserializer<'de>>(
-        deserializer: __D,
-    ) -> ::std::result::Result<Self, __D::Error> {
-        airbyte_agent_runtime::record::deserialize(deserializer)
+impl<'de> serde::Deserialize<'de> for Metric {
+    fn deserialize<__D: serde::Deserializer<'de>>(d: __D) -> Result<Self, __D::Error> {
+        record::deserialize(d)
     }
 }
 /// Fields of the metric.
-#[derive(Debug, Clone, Default, airbyte_agent_runtime::serde::Serialize)]
+#[derive(Debug, Clone, Default, serde::Serialize)]
 #[serde(crate = "airbyte_agent_runtime::serde")]
 pub struct MetricAttributes {
     /// Name shown for the attributes.
@@ -207,43 +196,39 @@ pub struct MetricAttributes {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub integration: Option<MetricAttributesIntegration>,
 }
-impl airbyte_agent_runtime::record::Record for MetricAttributes {
+impl record::Record for MetricAttributes {
     const NAME: &'static str = "MetricAttributes";
     fn field_index(key: &str) -> Option<usize> {
         match key {
-            "name" => Some(0usize),
-            "created" => Some(1usize),
-            "updated" => Some(2usize),
-            "integration" => Some(3usize),
+            "name" => Some(0),
+            "created" => Some(1),
+            "updated" => Some(2),
+            "integration" => Some(3),
             _ => None,
         }
     }
-    fn set_field<'de, __M: airbyte_agent_runtime::serde::de::MapAccess<'de>>(
+    fn set_field<'de, __M: serde::de::MapAccess<'de>>(
         &mut self,
         index: usize,
         map: &mut __M,
-    ) -> ::std::result::Result<(), __M::Error> {
+    ) -> Result<(), __M::Error> {
         match index {
-            0usize => self.name = map.next_value()?,
-            1usize => self.created = map.next_value()?,
-            2usize => self.updated = map.next_value()?,
-            3usize => self.integration = map.next_value()?,
-            _ => {
-                map.next_value::<airbyte_agent_runtime::serde::de::IgnoredAny>()?;
-            }
+            0 => self.name = map.next_value()?,
+            1 => self.created = map.next_value()?,
+            2 => self.updated = map.next_value()?,
+            3 => self.integration = map.next_value()?,
+            _ => drop(map.next_value::<serde::de::IgnoredAny>()?),
         }
         Ok(())
     }
 }
-impl<'de> airbyte_agent_runtime::serde::Deserialize<'de> for MetricAttributes {
-    fn deserialize<__D: airbyte_agent_runtime::serde::Deserializer<'de>>(
-        deserializer: __D,
-    ) -> ::std::result::Result<Self, __D::Error> {
-        airbyte_agent_runtime::record::deserialize(deserializer)
+impl<'de> serde::Deserialize<'de> for MetricAttributes {
+    fn deserialize<__D: serde::Deserializer<'de>>(d: __D) -> Result<Self, __D::Error> {
+        record::deserialize(d)
     }
 }
 /// Integration that reports this metric.
-#[derive(Debug, Clone, Default, airbyte_agent_runtime::serde::Serialize)]
+#[derive(Debug, Clone, Default, serde::Serialize)]
 #[serde(crate = "airbyte_agent_runtime::serde")]
 pub struct MetricAttributesIntegration {
     /// `id`
@@ -256,74 +241,65 @@ pub struct MetricAttributesIntegration {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub category: Option<String>,
 }
-impl airbyte_agent_runtime::record::Record for MetricAttributesIntegration {
+impl record::Record for MetricAttributesIntegration {
     const NAME: &'static str = "MetricAttributesIntegration";
     fn field_index(key: &str) -> Option<usize> {
         match key {
-            "id" => Some(0usize),
-            "name" => Some(1usize),
-            "category" => Some(2usize),
+            "id" => Some(0),
+            "name" => Some(1),
+            "category" => Some(2),
             _ => None,
         }
     }
-    fn set_field<'de, __M: airbyte_agent_runtime::serde::de::MapAccess<'de>>(
+    fn set_field<'de, __M: serde::de::MapAccess<'de>>(
         &mut self,
         index: usize,
         map: &mut __M,
-    ) -> ::std::result::Result<(), __M::Error> {
+    ) -> Result<(), __M::Error> {
         match index {
-            0usize => self.id = map.next_value()?,
-            1usize => self.name = map.next_value()?,
-            2usize => self.category = map.next_value()?,
-            _ => {
-                map.next_value::<airbyte_agent_runtime::serde::de::IgnoredAny>()?;
-            }
+            0 => self.id = map.next_value()?,
+            1 => self.name = map.next_value()?,
+            2 => self.category = map.next_value()?,
+            _ => drop(map.next_value::<serde::de::IgnoredAny>()?),
         }
         Ok(())
     }
 }
-impl<'de> airbyte_agent_runtime::serde::Deserialize<'de>
-for MetricAttributesIntegration {
-    fn deserialize<__D: airbyte_agent_runtime::serde::Deserializer<'de>>(
-        deserializer: __D,
-    ) -> ::std::result::Result<Self, __D::Error> {
-        airbyte_agent_runtime::record::deserialize(deserializer)
+impl<'de> serde::Deserialize<'de> for MetricAttributesIntegration {
+    fn deserialize<__D: serde::Deserializer<'de>>(d: __D) -> Result<Self, __D::Error> {
+        record::deserialize(d)
     }
 }
 /// Metadata returned by `metrics.list` next to the records.
-#[derive(Debug, Clone, Default, airbyte_agent_runtime::serde::Serialize)]
+#[derive(Debug, Clone, Default, serde::Serialize)]
 #[serde(crate = "airbyte_agent_runtime::serde")]
 pub struct MetricsListMeta {
     /// `$.links.next`
     #[serde(skip_serializing_if = "Option::is_none")]
     pub next: Option<String>,
 }
-impl airbyte_agent_runtime::record::Record for MetricsListMeta {
+impl record::Record for MetricsListMeta {
     const NAME: &'static str = "MetricsListMeta";
     fn field_index(key: &str) -> Option<usize> {
         match key {
-            "next" => Some(0usize),
+            "next" => Some(0),
             _ => None,
         }
     }
-    fn set_field<'de, __M: airbyte_agent_runtime::serde::de::MapAccess<'de>>(
+    fn set_field<'de, __M: serde::de::MapAccess<'de>>(
         &mut self,
         index: usize,
         map: &mut __M,
-    ) -> ::std::result::Result<(), __M::Error> {
+    ) -> Result<(), __M::Error> {
         match index {
-            0usize => self.next = map.next_value()?,
-            _ => {
-                map.next_value::<airbyte_agent_runtime::serde::de::IgnoredAny>()?;
-            }
+            0 => self.next = map.next_value()?,
+            _ => drop(map.next_value::<serde::de::IgnoredAny>()?),
         }
         Ok(())
     }
 }
-impl<'de> airbyte_agent_runtime::serde::Deserialize<'de> for MetricsListMeta {
-    fn deserialize<__D: airbyte_agent_runtime::serde::Deserializer<'de>>(
-        deserializer: __D,
-    ) -> ::std::result::Result<Self, __D::Error> {
-        airbyte_agent_runtime::record::deserialize(deserializer)
+impl<'de> serde::Deserialize<'de> for MetricsListMeta {
+    fn deserialize<__D: serde::Deserializer<'de>>(d: __D) -> Result<Self, __D::Error> {
+        record::deserialize(d)
     }
 }

@@ -2,7 +2,7 @@
 
 //! Entity `profiles`: handle, request builders and record types.
 use airbyte_agent_runtime::serde_json::{Map, Value};
-use airbyte_agent_runtime::{Client, Page, PageStream, Params, Result};
+use airbyte_agent_runtime::{Client, Page, PageStream, Params, Result, record, serde};
 use crate::types::*;
 impl crate::KlaviyoConnector {
     /// A Klaviyo profile: one contact with identifiers and properties.
@@ -74,16 +74,11 @@ impl ProfilesListRequest {
     }
     /// Send the request.
     pub async fn send(self) -> Result<Page<Profile, ProfilesListMeta>> {
-        self.client
-            .call_list::<
-                Profile,
-                ProfilesListMeta,
-            >(&crate::descriptor::PROFILES[0usize], self.params)
-            .await
+        self.client.call_list(&crate::descriptor::PROFILES[0], self.params).await
     }
     /// Every page, lazily, following the operation's pagination.
     pub fn pages(self) -> PageStream<Profile, ProfilesListMeta> {
-        self.client.pages(&crate::descriptor::PROFILES[0usize], self.params)
+        self.client.pages(&crate::descriptor::PROFILES[0], self.params)
     }
     /// The parameters collected so far (wire names).
     pub fn params(&self) -> &Params {
@@ -120,9 +115,7 @@ impl ProfilesGetRequest {
     }
     /// Send the request.
     pub async fn send(self) -> Result<Profile> {
-        self.client
-            .call_record::<Profile>(&crate::descriptor::PROFILES[1usize], self.params)
-            .await
+        self.client.call_record(&crate::descriptor::PROFILES[1], self.params).await
     }
     /// The parameters collected so far (wire names).
     pub fn params(&self) -> &Params {
@@ -139,7 +132,7 @@ impl ::std::future::IntoFuture for ProfilesGetRequest {
     }
 }
 /// A Klaviyo profile: one contact with identifiers and properties.
-#[derive(Debug, Clone, Default, airbyte_agent_runtime::serde::Serialize)]
+#[derive(Debug, Clone, Default, serde::Serialize)]
 #[serde(crate = "airbyte_agent_runtime::serde")]
 pub struct Profile {
     /// Unique identifier of this profile.
@@ -155,43 +148,39 @@ pub struct Profile {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub links: Option<ProfileLinks>,
 }
-impl airbyte_agent_runtime::record::Record for Profile {
+impl record::Record for Profile {
     const NAME: &'static str = "Profile";
     fn field_index(key: &str) -> Option<usize> {
         match key {
-            "id" => Some(0usize),
-            "type" => Some(1usize),
-            "attributes" => Some(2usize),
-            "links" => Some(3usize),
+            "id" => Some(0),
+            "type" => Some(1),
+            "attributes" => Some(2),
+            "links" => Some(3),
             _ => None,
         }
     }
-    fn set_field<'de, __M: airbyte_agent_runtime::serde::de::MapAccess<'de>>(
+    fn set_field<'de, __M: serde::de::MapAccess<'de>>(
         &mut self,
         index: usize,
         map: &mut __M,
-    ) -> ::std::result::Result<(), __M::Error> {
+    ) -> Result<(), __M::Error> {
         match index {
-            0usize => self.id = map.next_value()?,
-            1usize => self.type_ = map.next_value()?,
-            2usize => self.attributes = map.next_value()?,
-            3usize => self.links = map.next_value()?,
-            _ => {
-                map.next_value::<airbyte_agent_runtime::serde::de::IgnoredAny>()?;
-            }
+            0 => self.id = map.next_value()?,
+            1 => self.type_ = map.next_value()?,
+            2 => self.attributes = map.next_value()?,
+            3 => self.links = map.next_value()?,
+            _ => drop(map.next_value::<serde::de::IgnoredAny>()?),
         }
         Ok(())
     }
 }
-impl<'de> airbyte_agent_runtime::serde::Deserialize<'de> for Profile {
-    fn deserialize<__D: airbyte_agent_runtime::serde::Deserializer<'de>>(
-        deserializer: __D,
-    ) -> ::std::result::Result<Self, __D::Error> {
-        airbyte_agent_runtime::record::deserialize(deserializer)
+impl<'de> serde::Deserialize<'de> for Profile {
+    fn deserialize<__D: serde::Deserializer<'de>>(d: __D) -> Result<Self, __D::Error> {
+        record::deserialize(d)
     }
 }
 /// Fields of the profile.
-#[derive(Debug, Clone, Default, airbyte_agent_runtime::serde::Serialize)]
+#[derive(Debug, Clone, Default, serde::Serialize)]
 #[serde(crate = "airbyte_agent_runtime::serde")]
 pub struct ProfileAttributes {
     /// Email address of the attributes.
@@ -231,59 +220,55 @@ pub struct ProfileAttributes {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub properties: Option<Map<String, Value>>,
 }
-impl airbyte_agent_runtime::record::Record for ProfileAttributes {
+impl record::Record for ProfileAttributes {
     const NAME: &'static str = "ProfileAttributes";
     fn field_index(key: &str) -> Option<usize> {
         match key {
-            "email" => Some(0usize),
-            "phone_number" => Some(1usize),
-            "external_id" => Some(2usize),
-            "first_name" => Some(3usize),
-            "last_name" => Some(4usize),
-            "organization" => Some(5usize),
-            "title" => Some(6usize),
-            "image" => Some(7usize),
-            "created" => Some(8usize),
-            "updated" => Some(9usize),
-            "location" => Some(10usize),
-            "properties" => Some(11usize),
+            "email" => Some(0),
+            "phone_number" => Some(1),
+            "external_id" => Some(2),
+            "first_name" => Some(3),
+            "last_name" => Some(4),
+            "organization" => Some(5),
+            "title" => Some(6),
+            "image" => Some(7),
+            "created" => Some(8),
+            "updated" => Some(9),
+            "location" => Some(10),
+            "properties" => Some(11),
             _ => None,
         }
     }
-    fn set_field<'de, __M: airbyte_agent_runtime::serde::de::MapAccess<'de>>(
+    fn set_field<'de, __M: serde::de::MapAccess<'de>>(
         &mut self,
         index: usize,
         map: &mut __M,
-    ) -> ::std::result::Result<(), __M::Error> {
+    ) -> Result<(), __M::Error> {
         match index {
-            0usize => self.email = map.next_value()?,
-            1usize => self.phone_number = map.next_value()?,
-            2usize => self.external_id = map.next_value()?,
-            3usize => self.first_name = map.next_value()?,
-            4usize => self.last_name = map.next_value()?,
-            5usize => self.organization = map.next_value()?,
-            6usize => self.title = map.next_value()?,
-            7usize => self.image = map.next_value()?,
-            8usize => self.created = map.next_value()?,
-            9usize => self.updated = map.next_value()?,
-            10usize => self.location = map.next_value()?,
-            11usize => self.properties = map.next_value()?,
-            _ => {
-                map.next_value::<airbyte_agent_runtime::serde::de::IgnoredAny>()?;
-            }
+            0 => self.email = map.next_value()?,
+            1 => self.phone_number = map.next_value()?,
+            2 => self.external_id = map.next_value()?,
+            3 => self.first_name = map.next_value()?,
+            4 => self.last_name = map.next_value()?,
+            5 => self.organization = map.next_value()?,
+            6 => self.title = map.next_value()?,
+            7 => self.image = map.next_value()?,
+            8 => self.created = map.next_value()?,
+            9 => self.updated = map.next_value()?,
+            10 => self.location = map.next_value()?,
+            11 => self.properties = map.next_value()?,
+            _ => drop(map.next_value::<serde::de::IgnoredAny>()?),
         }
         Ok(())
     }
 }
-impl<'de> airbyte_agent_runtime::serde::Deserialize<'de> for ProfileAttributes {
-    fn deserialize<__D: airbyte_agent_runtime::serde::Deserializer<'de>>(
-        deserializer: __D,
-    ) -> ::std::result::Result<Self, __D::Error> {
-        airbyte_agent_runtime::record::deserialize(deserializer)
+impl<'de> serde::Deserialize<'de> for ProfileAttributes {
+    fn deserialize<__D: serde::Deserializer<'de>>(d: __D) -> Result<Self, __D::Error> {
+        record::deserialize(d)
     }
 }
 /// Object describing the location.
-#[derive(Debug, Clone, Default, airbyte_agent_runtime::serde::Serialize)]
+#[derive(Debug, Clone, Default, serde::Serialize)]
 #[serde(crate = "airbyte_agent_runtime::serde")]
 pub struct ProfileAttributesLocation {
     /// `address1`
@@ -314,85 +299,77 @@ pub struct ProfileAttributesLocation {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub longitude: Option<f64>,
 }
-impl airbyte_agent_runtime::record::Record for ProfileAttributesLocation {
+impl record::Record for ProfileAttributesLocation {
     const NAME: &'static str = "ProfileAttributesLocation";
     fn field_index(key: &str) -> Option<usize> {
         match key {
-            "address1" => Some(0usize),
-            "address2" => Some(1usize),
-            "city" => Some(2usize),
-            "country" => Some(3usize),
-            "region" => Some(4usize),
-            "zip" => Some(5usize),
-            "timezone" => Some(6usize),
-            "latitude" => Some(7usize),
-            "longitude" => Some(8usize),
+            "address1" => Some(0),
+            "address2" => Some(1),
+            "city" => Some(2),
+            "country" => Some(3),
+            "region" => Some(4),
+            "zip" => Some(5),
+            "timezone" => Some(6),
+            "latitude" => Some(7),
+            "longitude" => Some(8),
             _ => None,
         }
     }
-    fn set_field<'de, __M: airbyte_agent_runtime::serde::de::MapAccess<'de>>(
+    fn set_field<'de, __M: serde::de::MapAccess<'de>>(
         &mut self,
         index: usize,
         map: &mut __M,
-    ) -> ::std::result::Result<(), __M::Error> {
+    ) -> Result<(), __M::Error> {
         match index {
-            0usize => self.address1 = map.next_value()?,
-            1usize => self.address2 = map.next_value()?,
-            2usize => self.city = map.next_value()?,
-            3usize => self.country = map.next_value()?,
-            4usize => self.region = map.next_value()?,
-            5usize => self.zip = map.next_value()?,
-            6usize => self.timezone = map.next_value()?,
-            7usize => self.latitude = map.next_value()?,
-            8usize => self.longitude = map.next_value()?,
-            _ => {
-                map.next_value::<airbyte_agent_runtime::serde::de::IgnoredAny>()?;
-            }
+            0 => self.address1 = map.next_value()?,
+            1 => self.address2 = map.next_value()?,
+            2 => self.city = map.next_value()?,
+            3 => self.country = map.next_value()?,
+            4 => self.region = map.next_value()?,
+            5 => self.zip = map.next_value()?,
+            6 => self.timezone = map.next_value()?,
+            7 => self.latitude = map.next_value()?,
+            8 => self.longitude = map.next_value()?,
+            _ => drop(map.next_value::<serde::de::IgnoredAny>()?),
         }
         Ok(())
     }
 }
-impl<'de> airbyte_agent_runtime::serde::Deserialize<'de> for ProfileAttributesLocation {
-    fn deserialize<__D: airbyte_agent_runtime::serde::Deserializer<'de>>(
-        deserializer: __D,
-    ) -> ::std::result::Result<Self, __D::Error> {
-        airbyte_agent_runtime::record::deserialize(deserializer)
+impl<'de> serde::Deserialize<'de> for ProfileAttributesLocation {
+    fn deserialize<__D: serde::Deserializer<'de>>(d: __D) -> Result<Self, __D::Error> {
+        record::deserialize(d)
     }
 }
 /// Metadata returned by `profiles.list` next to the records.
-#[derive(Debug, Clone, Default, airbyte_agent_runtime::serde::Serialize)]
+#[derive(Debug, Clone, Default, serde::Serialize)]
 #[serde(crate = "airbyte_agent_runtime::serde")]
 pub struct ProfilesListMeta {
     /// `$.links.next`
     #[serde(skip_serializing_if = "Option::is_none")]
     pub next: Option<String>,
 }
-impl airbyte_agent_runtime::record::Record for ProfilesListMeta {
+impl record::Record for ProfilesListMeta {
     const NAME: &'static str = "ProfilesListMeta";
     fn field_index(key: &str) -> Option<usize> {
         match key {
-            "next" => Some(0usize),
+            "next" => Some(0),
             _ => None,
         }
     }
-    fn set_field<'de, __M: airbyte_agent_runtime::serde::de::MapAccess<'de>>(
+    fn set_field<'de, __M: serde::de::MapAccess<'de>>(
         &mut self,
         index: usize,
         map: &mut __M,
-    ) -> ::std::result::Result<(), __M::Error> {
+    ) -> Result<(), __M::Error> {
         match index {
-            0usize => self.next = map.next_value()?,
-            _ => {
-                map.next_value::<airbyte_agent_runtime::serde::de::IgnoredAny>()?;
-            }
+            0 => self.next = map.next_value()?,
+            _ => drop(map.next_value::<serde::de::IgnoredAny>()?),
         }
         Ok(())
     }
 }
-impl<'de> airbyte_agent_runtime::serde::Deserialize<'de> for ProfilesListMeta {
-    fn deserialize<__D: airbyte_agent_runtime::serde::Deserializer<'de>>(
-        deserializer: __D,
-    ) -> ::std::result::Result<Self, __D::Error> {
-        airbyte_agent_runtime::record::deserialize(deserializer)
+impl<'de> serde::Deserialize<'de> for ProfilesListMeta {
+    fn deserialize<__D: serde::Deserializer<'de>>(d: __D) -> Result<Self, __D::Error> {
+        record::deserialize(d)
     }
 }

@@ -2,7 +2,7 @@
 
 //! Entity `comments`: handle, request builders and record types.
 use airbyte_agent_runtime::serde_json::Value;
-use airbyte_agent_runtime::{Client, Page, PageStream, Params, Result};
+use airbyte_agent_runtime::{Client, Page, PageStream, Params, Result, record, serde};
 use crate::types::*;
 impl crate::LinearConnector {
     /// A comment written on an issue.
@@ -113,16 +113,11 @@ impl CommentsListRequest {
     }
     /// Send the request.
     pub async fn send(self) -> Result<Page<Comment, CommentsListMeta>> {
-        self.client
-            .call_list::<
-                Comment,
-                CommentsListMeta,
-            >(&crate::descriptor::COMMENTS[0usize], self.params)
-            .await
+        self.client.call_list(&crate::descriptor::COMMENTS[0], self.params).await
     }
     /// Every page, lazily, following the operation's pagination.
     pub fn pages(self) -> PageStream<Comment, CommentsListMeta> {
-        self.client.pages(&crate::descriptor::COMMENTS[0usize], self.params)
+        self.client.pages(&crate::descriptor::COMMENTS[0], self.params)
     }
     /// The parameters collected so far (wire names).
     pub fn params(&self) -> &Params {
@@ -160,9 +155,7 @@ impl CommentsGetRequest {
     }
     /// Send the request.
     pub async fn send(self) -> Result<Comment> {
-        self.client
-            .call_record::<Comment>(&crate::descriptor::COMMENTS[1usize], self.params)
-            .await
+        self.client.call_record(&crate::descriptor::COMMENTS[1], self.params).await
     }
     /// The parameters collected so far (wire names).
     pub fn params(&self) -> &Params {
@@ -196,11 +189,7 @@ impl CommentsCreateRequest {
     }
     /// Send the request.
     pub async fn send(self) -> Result<CommentsRecord> {
-        self.client
-            .call_record::<
-                CommentsRecord,
-            >(&crate::descriptor::COMMENTS[2usize], self.params)
-            .await
+        self.client.call_record(&crate::descriptor::COMMENTS[2], self.params).await
     }
     /// The parameters collected so far (wire names).
     pub fn params(&self) -> &Params {
@@ -234,11 +223,7 @@ impl CommentsUpdateRequest {
     }
     /// Send the request.
     pub async fn send(self) -> Result<CommentsRecord> {
-        self.client
-            .call_record::<
-                CommentsRecord,
-            >(&crate::descriptor::COMMENTS[3usize], self.params)
-            .await
+        self.client.call_record(&crate::descriptor::COMMENTS[3], self.params).await
     }
     /// The parameters collected so far (wire names).
     pub fn params(&self) -> &Params {
@@ -255,7 +240,7 @@ impl ::std::future::IntoFuture for CommentsUpdateRequest {
     }
 }
 /// A comment written on an issue.
-#[derive(Debug, Clone, Default, airbyte_agent_runtime::serde::Serialize)]
+#[derive(Debug, Clone, Default, serde::Serialize)]
 #[serde(crate = "airbyte_agent_runtime::serde")]
 pub struct Comment {
     /// Unique identifier of this comment.
@@ -277,47 +262,43 @@ pub struct Comment {
     #[serde(rename = "updatedAt", skip_serializing_if = "Option::is_none")]
     pub updated_at: Option<String>,
 }
-impl airbyte_agent_runtime::record::Record for Comment {
+impl record::Record for Comment {
     const NAME: &'static str = "Comment";
     fn field_index(key: &str) -> Option<usize> {
         match key {
-            "id" => Some(0usize),
-            "body" => Some(1usize),
-            "user" => Some(2usize),
-            "issue" => Some(3usize),
-            "createdAt" => Some(4usize),
-            "updatedAt" => Some(5usize),
+            "id" => Some(0),
+            "body" => Some(1),
+            "user" => Some(2),
+            "issue" => Some(3),
+            "createdAt" => Some(4),
+            "updatedAt" => Some(5),
             _ => None,
         }
     }
-    fn set_field<'de, __M: airbyte_agent_runtime::serde::de::MapAccess<'de>>(
+    fn set_field<'de, __M: serde::de::MapAccess<'de>>(
         &mut self,
         index: usize,
         map: &mut __M,
-    ) -> ::std::result::Result<(), __M::Error> {
+    ) -> Result<(), __M::Error> {
         match index {
-            0usize => self.id = map.next_value()?,
-            1usize => self.body = map.next_value()?,
-            2usize => self.user = map.next_value()?,
-            3usize => self.issue = map.next_value()?,
-            4usize => self.created_at = map.next_value()?,
-            5usize => self.updated_at = map.next_value()?,
-            _ => {
-                map.next_value::<airbyte_agent_runtime::serde::de::IgnoredAny>()?;
-            }
+            0 => self.id = map.next_value()?,
+            1 => self.body = map.next_value()?,
+            2 => self.user = map.next_value()?,
+            3 => self.issue = map.next_value()?,
+            4 => self.created_at = map.next_value()?,
+            5 => self.updated_at = map.next_value()?,
+            _ => drop(map.next_value::<serde::de::IgnoredAny>()?),
         }
         Ok(())
     }
 }
-impl<'de> airbyte_agent_runtime::serde::Deserialize<'de> for Comment {
-    fn deserialize<__D: airbyte_agent_runtime::serde::Deserializer<'de>>(
-        deserializer: __D,
-    ) -> ::std::result::Result<Self, __D::Error> {
-        airbyte_agent_runtime::record::deserialize(deserializer)
+impl<'de> serde::Deserialize<'de> for Comment {
+    fn deserialize<__D: serde::Deserializer<'de>>(d: __D) -> Result<Self, __D::Error> {
+        record::deserialize(d)
     }
 }
 /// The `CommentIssue` object.
-#[derive(Debug, Clone, Default, airbyte_agent_runtime::serde::Serialize)]
+#[derive(Debug, Clone, Default, serde::Serialize)]
 #[serde(crate = "airbyte_agent_runtime::serde")]
 pub struct CommentIssue {
     /// `id`
@@ -327,39 +308,35 @@ pub struct CommentIssue {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub title: Option<String>,
 }
-impl airbyte_agent_runtime::record::Record for CommentIssue {
+impl record::Record for CommentIssue {
     const NAME: &'static str = "CommentIssue";
     fn field_index(key: &str) -> Option<usize> {
         match key {
-            "id" => Some(0usize),
-            "title" => Some(1usize),
+            "id" => Some(0),
+            "title" => Some(1),
             _ => None,
         }
     }
-    fn set_field<'de, __M: airbyte_agent_runtime::serde::de::MapAccess<'de>>(
+    fn set_field<'de, __M: serde::de::MapAccess<'de>>(
         &mut self,
         index: usize,
         map: &mut __M,
-    ) -> ::std::result::Result<(), __M::Error> {
+    ) -> Result<(), __M::Error> {
         match index {
-            0usize => self.id = map.next_value()?,
-            1usize => self.title = map.next_value()?,
-            _ => {
-                map.next_value::<airbyte_agent_runtime::serde::de::IgnoredAny>()?;
-            }
+            0 => self.id = map.next_value()?,
+            1 => self.title = map.next_value()?,
+            _ => drop(map.next_value::<serde::de::IgnoredAny>()?),
         }
         Ok(())
     }
 }
-impl<'de> airbyte_agent_runtime::serde::Deserialize<'de> for CommentIssue {
-    fn deserialize<__D: airbyte_agent_runtime::serde::Deserializer<'de>>(
-        deserializer: __D,
-    ) -> ::std::result::Result<Self, __D::Error> {
-        airbyte_agent_runtime::record::deserialize(deserializer)
+impl<'de> serde::Deserialize<'de> for CommentIssue {
+    fn deserialize<__D: serde::Deserializer<'de>>(d: __D) -> Result<Self, __D::Error> {
+        record::deserialize(d)
     }
 }
 /// Metadata returned by `comments.list` next to the records.
-#[derive(Debug, Clone, Default, airbyte_agent_runtime::serde::Serialize)]
+#[derive(Debug, Clone, Default, serde::Serialize)]
 #[serde(crate = "airbyte_agent_runtime::serde")]
 pub struct CommentsListMeta {
     /// `$.data.issue.comments.pageInfo.hasNextPage`
@@ -369,39 +346,35 @@ pub struct CommentsListMeta {
     #[serde(rename = "endCursor", skip_serializing_if = "Option::is_none")]
     pub end_cursor: Option<String>,
 }
-impl airbyte_agent_runtime::record::Record for CommentsListMeta {
+impl record::Record for CommentsListMeta {
     const NAME: &'static str = "CommentsListMeta";
     fn field_index(key: &str) -> Option<usize> {
         match key {
-            "hasNextPage" => Some(0usize),
-            "endCursor" => Some(1usize),
+            "hasNextPage" => Some(0),
+            "endCursor" => Some(1),
             _ => None,
         }
     }
-    fn set_field<'de, __M: airbyte_agent_runtime::serde::de::MapAccess<'de>>(
+    fn set_field<'de, __M: serde::de::MapAccess<'de>>(
         &mut self,
         index: usize,
         map: &mut __M,
-    ) -> ::std::result::Result<(), __M::Error> {
+    ) -> Result<(), __M::Error> {
         match index {
-            0usize => self.has_next_page = map.next_value()?,
-            1usize => self.end_cursor = map.next_value()?,
-            _ => {
-                map.next_value::<airbyte_agent_runtime::serde::de::IgnoredAny>()?;
-            }
+            0 => self.has_next_page = map.next_value()?,
+            1 => self.end_cursor = map.next_value()?,
+            _ => drop(map.next_value::<serde::de::IgnoredAny>()?),
         }
         Ok(())
     }
 }
-impl<'de> airbyte_agent_runtime::serde::Deserialize<'de> for CommentsListMeta {
-    fn deserialize<__D: airbyte_agent_runtime::serde::Deserializer<'de>>(
-        deserializer: __D,
-    ) -> ::std::result::Result<Self, __D::Error> {
-        airbyte_agent_runtime::record::deserialize(deserializer)
+impl<'de> serde::Deserialize<'de> for CommentsListMeta {
+    fn deserialize<__D: serde::Deserializer<'de>>(d: __D) -> Result<Self, __D::Error> {
+        record::deserialize(d)
     }
 }
 /// Comment mutation structure.
-#[derive(Debug, Clone, Default, airbyte_agent_runtime::serde::Serialize)]
+#[derive(Debug, Clone, Default, serde::Serialize)]
 #[serde(crate = "airbyte_agent_runtime::serde")]
 pub struct CommentsRecord {
     /// True when the mutation was applied.
@@ -411,34 +384,30 @@ pub struct CommentsRecord {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub comment: Option<Comment>,
 }
-impl airbyte_agent_runtime::record::Record for CommentsRecord {
+impl record::Record for CommentsRecord {
     const NAME: &'static str = "CommentsRecord";
     fn field_index(key: &str) -> Option<usize> {
         match key {
-            "success" => Some(0usize),
-            "comment" => Some(1usize),
+            "success" => Some(0),
+            "comment" => Some(1),
             _ => None,
         }
     }
-    fn set_field<'de, __M: airbyte_agent_runtime::serde::de::MapAccess<'de>>(
+    fn set_field<'de, __M: serde::de::MapAccess<'de>>(
         &mut self,
         index: usize,
         map: &mut __M,
-    ) -> ::std::result::Result<(), __M::Error> {
+    ) -> Result<(), __M::Error> {
         match index {
-            0usize => self.success = map.next_value()?,
-            1usize => self.comment = map.next_value()?,
-            _ => {
-                map.next_value::<airbyte_agent_runtime::serde::de::IgnoredAny>()?;
-            }
+            0 => self.success = map.next_value()?,
+            1 => self.comment = map.next_value()?,
+            _ => drop(map.next_value::<serde::de::IgnoredAny>()?),
         }
         Ok(())
     }
 }
-impl<'de> airbyte_agent_runtime::serde::Deserialize<'de> for CommentsRecord {
-    fn deserialize<__D: airbyte_agent_runtime::serde::Deserializer<'de>>(
-        deserializer: __D,
-    ) -> ::std::result::Result<Self, __D::Error> {
-        airbyte_agent_runtime::record::deserialize(deserializer)
+impl<'de> serde::Deserialize<'de> for CommentsRecord {
+    fn deserialize<__D: serde::Deserializer<'de>>(d: __D) -> Result<Self, __D::Error> {
+        record::deserialize(d)
     }
 }

@@ -2,7 +2,7 @@
 
 //! Entity `issues`: handle, request builders and record types.
 use airbyte_agent_runtime::serde_json::Value;
-use airbyte_agent_runtime::{Client, Page, PageStream, Params, Result};
+use airbyte_agent_runtime::{Client, Page, PageStream, Params, Result, record, serde};
 use crate::types::*;
 impl crate::LinearConnector {
     /// A Linear issue: a bug, task or request tracked by a team.
@@ -106,16 +106,11 @@ impl IssuesListRequest {
     }
     /// Send the request.
     pub async fn send(self) -> Result<Page<Issue, IssuesListMeta>> {
-        self.client
-            .call_list::<
-                Issue,
-                IssuesListMeta,
-            >(&crate::descriptor::ISSUES[0usize], self.params)
-            .await
+        self.client.call_list(&crate::descriptor::ISSUES[0], self.params).await
     }
     /// Every page, lazily, following the operation's pagination.
     pub fn pages(self) -> PageStream<Issue, IssuesListMeta> {
-        self.client.pages(&crate::descriptor::ISSUES[0usize], self.params)
+        self.client.pages(&crate::descriptor::ISSUES[0], self.params)
     }
     /// The parameters collected so far (wire names).
     pub fn params(&self) -> &Params {
@@ -153,9 +148,7 @@ impl IssuesGetRequest {
     }
     /// Send the request.
     pub async fn send(self) -> Result<Issue> {
-        self.client
-            .call_record::<Issue>(&crate::descriptor::ISSUES[1usize], self.params)
-            .await
+        self.client.call_record(&crate::descriptor::ISSUES[1], self.params).await
     }
     /// The parameters collected so far (wire names).
     pub fn params(&self) -> &Params {
@@ -217,9 +210,7 @@ impl IssuesCreateRequest {
     }
     /// Send the request.
     pub async fn send(self) -> Result<IssuesRecord> {
-        self.client
-            .call_record::<IssuesRecord>(&crate::descriptor::ISSUES[2usize], self.params)
-            .await
+        self.client.call_record(&crate::descriptor::ISSUES[2], self.params).await
     }
     /// The parameters collected so far (wire names).
     pub fn params(&self) -> &Params {
@@ -295,9 +286,7 @@ impl IssuesUpdateRequest {
     }
     /// Send the request.
     pub async fn send(self) -> Result<IssuesRecord> {
-        self.client
-            .call_record::<IssuesRecord>(&crate::descriptor::ISSUES[3usize], self.params)
-            .await
+        self.client.call_record(&crate::descriptor::ISSUES[3], self.params).await
     }
     /// The parameters collected so far (wire names).
     pub fn params(&self) -> &Params {
@@ -314,7 +303,7 @@ impl ::std::future::IntoFuture for IssuesUpdateRequest {
     }
 }
 /// A Linear issue: a bug, task or request tracked by a team.
-#[derive(Debug, Clone, Default, airbyte_agent_runtime::serde::Serialize)]
+#[derive(Debug, Clone, Default, serde::Serialize)]
 #[serde(crate = "airbyte_agent_runtime::serde")]
 pub struct Issue {
     /// Unique identifier of this issue.
@@ -348,55 +337,51 @@ pub struct Issue {
     #[serde(rename = "updatedAt", skip_serializing_if = "Option::is_none")]
     pub updated_at: Option<String>,
 }
-impl airbyte_agent_runtime::record::Record for Issue {
+impl record::Record for Issue {
     const NAME: &'static str = "Issue";
     fn field_index(key: &str) -> Option<usize> {
         match key {
-            "id" => Some(0usize),
-            "title" => Some(1usize),
-            "description" => Some(2usize),
-            "state" => Some(3usize),
-            "priority" => Some(4usize),
-            "assignee" => Some(5usize),
-            "team" => Some(6usize),
-            "project" => Some(7usize),
-            "createdAt" => Some(8usize),
-            "updatedAt" => Some(9usize),
+            "id" => Some(0),
+            "title" => Some(1),
+            "description" => Some(2),
+            "state" => Some(3),
+            "priority" => Some(4),
+            "assignee" => Some(5),
+            "team" => Some(6),
+            "project" => Some(7),
+            "createdAt" => Some(8),
+            "updatedAt" => Some(9),
             _ => None,
         }
     }
-    fn set_field<'de, __M: airbyte_agent_runtime::serde::de::MapAccess<'de>>(
+    fn set_field<'de, __M: serde::de::MapAccess<'de>>(
         &mut self,
         index: usize,
         map: &mut __M,
-    ) -> ::std::result::Result<(), __M::Error> {
+    ) -> Result<(), __M::Error> {
         match index {
-            0usize => self.id = map.next_value()?,
-            1usize => self.title = map.next_value()?,
-            2usize => self.description = map.next_value()?,
-            3usize => self.state = map.next_value()?,
-            4usize => self.priority = map.next_value()?,
-            5usize => self.assignee = map.next_value()?,
-            6usize => self.team = map.next_value()?,
-            7usize => self.project = map.next_value()?,
-            8usize => self.created_at = map.next_value()?,
-            9usize => self.updated_at = map.next_value()?,
-            _ => {
-                map.next_value::<airbyte_agent_runtime::serde::de::IgnoredAny>()?;
-            }
+            0 => self.id = map.next_value()?,
+            1 => self.title = map.next_value()?,
+            2 => self.description = map.next_value()?,
+            3 => self.state = map.next_value()?,
+            4 => self.priority = map.next_value()?,
+            5 => self.assignee = map.next_value()?,
+            6 => self.team = map.next_value()?,
+            7 => self.project = map.next_value()?,
+            8 => self.created_at = map.next_value()?,
+            9 => self.updated_at = map.next_value()?,
+            _ => drop(map.next_value::<serde::de::IgnoredAny>()?),
         }
         Ok(())
     }
 }
-impl<'de> airbyte_agent_runtime::serde::Deserialize<'de> for Issue {
-    fn deserialize<__D: airbyte_agent_runtime::serde::Deserializer<'de>>(
-        deserializer: __D,
-    ) -> ::std::result::Result<Self, __D::Error> {
-        airbyte_agent_runtime::record::deserialize(deserializer)
+impl<'de> serde::Deserialize<'de> for Issue {
+    fn deserialize<__D: serde::Deserializer<'de>>(d: __D) -> Result<Self, __D::Error> {
+        record::deserialize(d)
     }
 }
 /// Metadata returned by `issues.list` next to the records.
-#[derive(Debug, Clone, Default, airbyte_agent_runtime::serde::Serialize)]
+#[derive(Debug, Clone, Default, serde::Serialize)]
 #[serde(crate = "airbyte_agent_runtime::serde")]
 pub struct IssuesListMeta {
     /// `$.data.issues.pageInfo.hasNextPage`
@@ -406,39 +391,35 @@ pub struct IssuesListMeta {
     #[serde(rename = "endCursor", skip_serializing_if = "Option::is_none")]
     pub end_cursor: Option<String>,
 }
-impl airbyte_agent_runtime::record::Record for IssuesListMeta {
+impl record::Record for IssuesListMeta {
     const NAME: &'static str = "IssuesListMeta";
     fn field_index(key: &str) -> Option<usize> {
         match key {
-            "hasNextPage" => Some(0usize),
-            "endCursor" => Some(1usize),
+            "hasNextPage" => Some(0),
+            "endCursor" => Some(1),
             _ => None,
         }
     }
-    fn set_field<'de, __M: airbyte_agent_runtime::serde::de::MapAccess<'de>>(
+    fn set_field<'de, __M: serde::de::MapAccess<'de>>(
         &mut self,
         index: usize,
         map: &mut __M,
-    ) -> ::std::result::Result<(), __M::Error> {
+    ) -> Result<(), __M::Error> {
         match index {
-            0usize => self.has_next_page = map.next_value()?,
-            1usize => self.end_cursor = map.next_value()?,
-            _ => {
-                map.next_value::<airbyte_agent_runtime::serde::de::IgnoredAny>()?;
-            }
+            0 => self.has_next_page = map.next_value()?,
+            1 => self.end_cursor = map.next_value()?,
+            _ => drop(map.next_value::<serde::de::IgnoredAny>()?),
         }
         Ok(())
     }
 }
-impl<'de> airbyte_agent_runtime::serde::Deserialize<'de> for IssuesListMeta {
-    fn deserialize<__D: airbyte_agent_runtime::serde::Deserializer<'de>>(
-        deserializer: __D,
-    ) -> ::std::result::Result<Self, __D::Error> {
-        airbyte_agent_runtime::record::deserialize(deserializer)
+impl<'de> serde::Deserialize<'de> for IssuesListMeta {
+    fn deserialize<__D: serde::Deserializer<'de>>(d: __D) -> Result<Self, __D::Error> {
+        record::deserialize(d)
     }
 }
 /// Issue mutation structure.
-#[derive(Debug, Clone, Default, airbyte_agent_runtime::serde::Serialize)]
+#[derive(Debug, Clone, Default, serde::Serialize)]
 #[serde(crate = "airbyte_agent_runtime::serde")]
 pub struct IssuesRecord {
     /// True when the mutation was applied.
@@ -448,39 +429,35 @@ pub struct IssuesRecord {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub issue: Option<IssueWithState>,
 }
-impl airbyte_agent_runtime::record::Record for IssuesRecord {
+impl record::Record for IssuesRecord {
     const NAME: &'static str = "IssuesRecord";
     fn field_index(key: &str) -> Option<usize> {
         match key {
-            "success" => Some(0usize),
-            "issue" => Some(1usize),
+            "success" => Some(0),
+            "issue" => Some(1),
             _ => None,
         }
     }
-    fn set_field<'de, __M: airbyte_agent_runtime::serde::de::MapAccess<'de>>(
+    fn set_field<'de, __M: serde::de::MapAccess<'de>>(
         &mut self,
         index: usize,
         map: &mut __M,
-    ) -> ::std::result::Result<(), __M::Error> {
+    ) -> Result<(), __M::Error> {
         match index {
-            0usize => self.success = map.next_value()?,
-            1usize => self.issue = map.next_value()?,
-            _ => {
-                map.next_value::<airbyte_agent_runtime::serde::de::IgnoredAny>()?;
-            }
+            0 => self.success = map.next_value()?,
+            1 => self.issue = map.next_value()?,
+            _ => drop(map.next_value::<serde::de::IgnoredAny>()?),
         }
         Ok(())
     }
 }
-impl<'de> airbyte_agent_runtime::serde::Deserialize<'de> for IssuesRecord {
-    fn deserialize<__D: airbyte_agent_runtime::serde::Deserializer<'de>>(
-        deserializer: __D,
-    ) -> ::std::result::Result<Self, __D::Error> {
-        airbyte_agent_runtime::record::deserialize(deserializer)
+impl<'de> serde::Deserialize<'de> for IssuesRecord {
+    fn deserialize<__D: serde::Deserializer<'de>>(d: __D) -> Result<Self, __D::Error> {
+        record::deserialize(d)
     }
 }
 /// An issue as returned by mutations, including state and assignee IDs.
-#[derive(Debug, Clone, Default, airbyte_agent_runtime::serde::Serialize)]
+#[derive(Debug, Clone, Default, serde::Serialize)]
 #[serde(crate = "airbyte_agent_runtime::serde")]
 pub struct IssueWithState {
     /// Unique identifier of this issue with state.
@@ -511,48 +488,44 @@ pub struct IssueWithState {
     #[serde(rename = "updatedAt", skip_serializing_if = "Option::is_none")]
     pub updated_at: Option<String>,
 }
-impl airbyte_agent_runtime::record::Record for IssueWithState {
+impl record::Record for IssueWithState {
     const NAME: &'static str = "IssueWithState";
     fn field_index(key: &str) -> Option<usize> {
         match key {
-            "id" => Some(0usize),
-            "title" => Some(1usize),
-            "description" => Some(2usize),
-            "state" => Some(3usize),
-            "priority" => Some(4usize),
-            "assignee" => Some(5usize),
-            "project" => Some(6usize),
-            "createdAt" => Some(7usize),
-            "updatedAt" => Some(8usize),
+            "id" => Some(0),
+            "title" => Some(1),
+            "description" => Some(2),
+            "state" => Some(3),
+            "priority" => Some(4),
+            "assignee" => Some(5),
+            "project" => Some(6),
+            "createdAt" => Some(7),
+            "updatedAt" => Some(8),
             _ => None,
         }
     }
-    fn set_field<'de, __M: airbyte_agent_runtime::serde::de::MapAccess<'de>>(
+    fn set_field<'de, __M: serde::de::MapAccess<'de>>(
         &mut self,
         index: usize,
         map: &mut __M,
-    ) -> ::std::result::Result<(), __M::Error> {
+    ) -> Result<(), __M::Error> {
         match index {
-            0usize => self.id = map.next_value()?,
-            1usize => self.title = map.next_value()?,
-            2usize => self.description = map.next_value()?,
-            3usize => self.state = map.next_value()?,
-            4usize => self.priority = map.next_value()?,
-            5usize => self.assignee = map.next_value()?,
-            6usize => self.project = map.next_value()?,
-            7usize => self.created_at = map.next_value()?,
-            8usize => self.updated_at = map.next_value()?,
-            _ => {
-                map.next_value::<airbyte_agent_runtime::serde::de::IgnoredAny>()?;
-            }
+            0 => self.id = map.next_value()?,
+            1 => self.title = map.next_value()?,
+            2 => self.description = map.next_value()?,
+            3 => self.state = map.next_value()?,
+            4 => self.priority = map.next_value()?,
+            5 => self.assignee = map.next_value()?,
+            6 => self.project = map.next_value()?,
+            7 => self.created_at = map.next_value()?,
+            8 => self.updated_at = map.next_value()?,
+            _ => drop(map.next_value::<serde::de::IgnoredAny>()?),
         }
         Ok(())
     }
 }
-impl<'de> airbyte_agent_runtime::serde::Deserialize<'de> for IssueWithState {
-    fn deserialize<__D: airbyte_agent_runtime::serde::Deserializer<'de>>(
-        deserializer: __D,
-    ) -> ::std::result::Result<Self, __D::Error> {
-        airbyte_agent_runtime::record::deserialize(deserializer)
+impl<'de> serde::Deserialize<'de> for IssueWithState {
+    fn deserialize<__D: serde::Deserializer<'de>>(d: __D) -> Result<Self, __D::Error> {
+        record::deserialize(d)
     }
 }

@@ -2,7 +2,7 @@
 
 //! Entity `projects`: handle, request builders and record types.
 use airbyte_agent_runtime::serde_json::Value;
-use airbyte_agent_runtime::{Client, Page, PageStream, Params, Result};
+use airbyte_agent_runtime::{Client, Page, PageStream, Params, Result, record, serde};
 impl crate::LinearConnector {
     /// A Linear project that groups issues toward a goal.
     pub fn projects(&self) -> Projects {
@@ -105,16 +105,11 @@ impl ProjectsListRequest {
     }
     /// Send the request.
     pub async fn send(self) -> Result<Page<Project, ProjectsListMeta>> {
-        self.client
-            .call_list::<
-                Project,
-                ProjectsListMeta,
-            >(&crate::descriptor::PROJECTS[0usize], self.params)
-            .await
+        self.client.call_list(&crate::descriptor::PROJECTS[0], self.params).await
     }
     /// Every page, lazily, following the operation's pagination.
     pub fn pages(self) -> PageStream<Project, ProjectsListMeta> {
-        self.client.pages(&crate::descriptor::PROJECTS[0usize], self.params)
+        self.client.pages(&crate::descriptor::PROJECTS[0], self.params)
     }
     /// The parameters collected so far (wire names).
     pub fn params(&self) -> &Params {
@@ -152,9 +147,7 @@ impl ProjectsGetRequest {
     }
     /// Send the request.
     pub async fn send(self) -> Result<Project> {
-        self.client
-            .call_record::<Project>(&crate::descriptor::PROJECTS[1usize], self.params)
-            .await
+        self.client.call_record(&crate::descriptor::PROJECTS[1], self.params).await
     }
     /// The parameters collected so far (wire names).
     pub fn params(&self) -> &Params {
@@ -223,11 +216,7 @@ impl ProjectsCreateRequest {
     }
     /// Send the request.
     pub async fn send(self) -> Result<ProjectsRecord> {
-        self.client
-            .call_record::<
-                ProjectsRecord,
-            >(&crate::descriptor::PROJECTS[2usize], self.params)
-            .await
+        self.client.call_record(&crate::descriptor::PROJECTS[2], self.params).await
     }
     /// The parameters collected so far (wire names).
     pub fn params(&self) -> &Params {
@@ -303,11 +292,7 @@ impl ProjectsUpdateRequest {
     }
     /// Send the request.
     pub async fn send(self) -> Result<ProjectsRecord> {
-        self.client
-            .call_record::<
-                ProjectsRecord,
-            >(&crate::descriptor::PROJECTS[3usize], self.params)
-            .await
+        self.client.call_record(&crate::descriptor::PROJECTS[3], self.params).await
     }
     /// The parameters collected so far (wire names).
     pub fn params(&self) -> &Params {
@@ -324,7 +309,7 @@ impl ::std::future::IntoFuture for ProjectsUpdateRequest {
     }
 }
 /// A Linear project that groups issues toward a goal.
-#[derive(Debug, Clone, Default, airbyte_agent_runtime::serde::Serialize)]
+#[derive(Debug, Clone, Default, serde::Serialize)]
 #[serde(crate = "airbyte_agent_runtime::serde")]
 pub struct Project {
     /// Unique identifier of this project.
@@ -355,53 +340,49 @@ pub struct Project {
     #[serde(rename = "updatedAt", skip_serializing_if = "Option::is_none")]
     pub updated_at: Option<String>,
 }
-impl airbyte_agent_runtime::record::Record for Project {
+impl record::Record for Project {
     const NAME: &'static str = "Project";
     fn field_index(key: &str) -> Option<usize> {
         match key {
-            "id" => Some(0usize),
-            "name" => Some(1usize),
-            "description" => Some(2usize),
-            "state" => Some(3usize),
-            "startDate" => Some(4usize),
-            "targetDate" => Some(5usize),
-            "lead" => Some(6usize),
-            "createdAt" => Some(7usize),
-            "updatedAt" => Some(8usize),
+            "id" => Some(0),
+            "name" => Some(1),
+            "description" => Some(2),
+            "state" => Some(3),
+            "startDate" => Some(4),
+            "targetDate" => Some(5),
+            "lead" => Some(6),
+            "createdAt" => Some(7),
+            "updatedAt" => Some(8),
             _ => None,
         }
     }
-    fn set_field<'de, __M: airbyte_agent_runtime::serde::de::MapAccess<'de>>(
+    fn set_field<'de, __M: serde::de::MapAccess<'de>>(
         &mut self,
         index: usize,
         map: &mut __M,
-    ) -> ::std::result::Result<(), __M::Error> {
+    ) -> Result<(), __M::Error> {
         match index {
-            0usize => self.id = map.next_value()?,
-            1usize => self.name = map.next_value()?,
-            2usize => self.description = map.next_value()?,
-            3usize => self.state = map.next_value()?,
-            4usize => self.start_date = map.next_value()?,
-            5usize => self.target_date = map.next_value()?,
-            6usize => self.lead = map.next_value()?,
-            7usize => self.created_at = map.next_value()?,
-            8usize => self.updated_at = map.next_value()?,
-            _ => {
-                map.next_value::<airbyte_agent_runtime::serde::de::IgnoredAny>()?;
-            }
+            0 => self.id = map.next_value()?,
+            1 => self.name = map.next_value()?,
+            2 => self.description = map.next_value()?,
+            3 => self.state = map.next_value()?,
+            4 => self.start_date = map.next_value()?,
+            5 => self.target_date = map.next_value()?,
+            6 => self.lead = map.next_value()?,
+            7 => self.created_at = map.next_value()?,
+            8 => self.updated_at = map.next_value()?,
+            _ => drop(map.next_value::<serde::de::IgnoredAny>()?),
         }
         Ok(())
     }
 }
-impl<'de> airbyte_agent_runtime::serde::Deserialize<'de> for Project {
-    fn deserialize<__D: airbyte_agent_runtime::serde::Deserializer<'de>>(
-        deserializer: __D,
-    ) -> ::std::result::Result<Self, __D::Error> {
-        airbyte_agent_runtime::record::deserialize(deserializer)
+impl<'de> serde::Deserialize<'de> for Project {
+    fn deserialize<__D: serde::Deserializer<'de>>(d: __D) -> Result<Self, __D::Error> {
+        record::deserialize(d)
     }
 }
 /// The `ProjectLead` object.
-#[derive(Debug, Clone, Default, airbyte_agent_runtime::serde::Serialize)]
+#[derive(Debug, Clone, Default, serde::Serialize)]
 #[serde(crate = "airbyte_agent_runtime::serde")]
 pub struct ProjectLead {
     /// `name`
@@ -411,39 +392,35 @@ pub struct ProjectLead {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub email: Option<String>,
 }
-impl airbyte_agent_runtime::record::Record for ProjectLead {
+impl record::Record for ProjectLead {
     const NAME: &'static str = "ProjectLead";
     fn field_index(key: &str) -> Option<usize> {
         match key {
-            "name" => Some(0usize),
-            "email" => Some(1usize),
+            "name" => Some(0),
+            "email" => Some(1),
             _ => None,
         }
     }
-    fn set_field<'de, __M: airbyte_agent_runtime::serde::de::MapAccess<'de>>(
+    fn set_field<'de, __M: serde::de::MapAccess<'de>>(
         &mut self,
         index: usize,
         map: &mut __M,
-    ) -> ::std::result::Result<(), __M::Error> {
+    ) -> Result<(), __M::Error> {
         match index {
-            0usize => self.name = map.next_value()?,
-            1usize => self.email = map.next_value()?,
-            _ => {
-                map.next_value::<airbyte_agent_runtime::serde::de::IgnoredAny>()?;
-            }
+            0 => self.name = map.next_value()?,
+            1 => self.email = map.next_value()?,
+            _ => drop(map.next_value::<serde::de::IgnoredAny>()?),
         }
         Ok(())
     }
 }
-impl<'de> airbyte_agent_runtime::serde::Deserialize<'de> for ProjectLead {
-    fn deserialize<__D: airbyte_agent_runtime::serde::Deserializer<'de>>(
-        deserializer: __D,
-    ) -> ::std::result::Result<Self, __D::Error> {
-        airbyte_agent_runtime::record::deserialize(deserializer)
+impl<'de> serde::Deserialize<'de> for ProjectLead {
+    fn deserialize<__D: serde::Deserializer<'de>>(d: __D) -> Result<Self, __D::Error> {
+        record::deserialize(d)
     }
 }
 /// Metadata returned by `projects.list` next to the records.
-#[derive(Debug, Clone, Default, airbyte_agent_runtime::serde::Serialize)]
+#[derive(Debug, Clone, Default, serde::Serialize)]
 #[serde(crate = "airbyte_agent_runtime::serde")]
 pub struct ProjectsListMeta {
     /// `$.data.projects.pageInfo.hasNextPage`
@@ -453,39 +430,35 @@ pub struct ProjectsListMeta {
     #[serde(rename = "endCursor", skip_serializing_if = "Option::is_none")]
     pub end_cursor: Option<String>,
 }
-impl airbyte_agent_runtime::record::Record for ProjectsListMeta {
+impl record::Record for ProjectsListMeta {
     const NAME: &'static str = "ProjectsListMeta";
     fn field_index(key: &str) -> Option<usize> {
         match key {
-            "hasNextPage" => Some(0usize),
-            "endCursor" => Some(1usize),
+            "hasNextPage" => Some(0),
+            "endCursor" => Some(1),
             _ => None,
         }
     }
-    fn set_field<'de, __M: airbyte_agent_runtime::serde::de::MapAccess<'de>>(
+    fn set_field<'de, __M: serde::de::MapAccess<'de>>(
         &mut self,
         index: usize,
         map: &mut __M,
-    ) -> ::std::result::Result<(), __M::Error> {
+    ) -> Result<(), __M::Error> {
         match index {
-            0usize => self.has_next_page = map.next_value()?,
-            1usize => self.end_cursor = map.next_value()?,
-            _ => {
-                map.next_value::<airbyte_agent_runtime::serde::de::IgnoredAny>()?;
-            }
+            0 => self.has_next_page = map.next_value()?,
+            1 => self.end_cursor = map.next_value()?,
+            _ => drop(map.next_value::<serde::de::IgnoredAny>()?),
         }
         Ok(())
     }
 }
-impl<'de> airbyte_agent_runtime::serde::Deserialize<'de> for ProjectsListMeta {
-    fn deserialize<__D: airbyte_agent_runtime::serde::Deserializer<'de>>(
-        deserializer: __D,
-    ) -> ::std::result::Result<Self, __D::Error> {
-        airbyte_agent_runtime::record::deserialize(deserializer)
+impl<'de> serde::Deserialize<'de> for ProjectsListMeta {
+    fn deserialize<__D: serde::Deserializer<'de>>(d: __D) -> Result<Self, __D::Error> {
+        record::deserialize(d)
     }
 }
 /// Project mutation structure.
-#[derive(Debug, Clone, Default, airbyte_agent_runtime::serde::Serialize)]
+#[derive(Debug, Clone, Default, serde::Serialize)]
 #[serde(crate = "airbyte_agent_runtime::serde")]
 pub struct ProjectsRecord {
     /// True when the mutation was applied.
@@ -495,34 +468,30 @@ pub struct ProjectsRecord {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub project: Option<Project>,
 }
-impl airbyte_agent_runtime::record::Record for ProjectsRecord {
+impl record::Record for ProjectsRecord {
     const NAME: &'static str = "ProjectsRecord";
     fn field_index(key: &str) -> Option<usize> {
         match key {
-            "success" => Some(0usize),
-            "project" => Some(1usize),
+            "success" => Some(0),
+            "project" => Some(1),
             _ => None,
         }
     }
-    fn set_field<'de, __M: airbyte_agent_runtime::serde::de::MapAccess<'de>>(
+    fn set_field<'de, __M: serde::de::MapAccess<'de>>(
         &mut self,
         index: usize,
         map: &mut __M,
-    ) -> ::std::result::Result<(), __M::Error> {
+    ) -> Result<(), __M::Error> {
         match index {
-            0usize => self.success = map.next_value()?,
-            1usize => self.project = map.next_value()?,
-            _ => {
-                map.next_value::<airbyte_agent_runtime::serde::de::IgnoredAny>()?;
-            }
+            0 => self.success = map.next_value()?,
+            1 => self.project = map.next_value()?,
+            _ => drop(map.next_value::<serde::de::IgnoredAny>()?),
         }
         Ok(())
     }
 }
-impl<'de> airbyte_agent_runtime::serde::Deserialize<'de> for ProjectsRecord {
-    fn deserialize<__D: airbyte_agent_runtime::serde::Deserializer<'de>>(
-        deserializer: __D,
-    ) -> ::std::result::Result<Self, __D::Error> {
-        airbyte_agent_runtime::record::deserialize(deserializer)
+impl<'de> serde::Deserialize<'de> for ProjectsRecord {
+    fn deserialize<__D: serde::Deserializer<'de>>(d: __D) -> Result<Self, __D::Error> {
+        record::deserialize(d)
     }
 }

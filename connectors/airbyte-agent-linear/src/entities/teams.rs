@@ -2,7 +2,7 @@
 
 //! Entity `teams`: handle, request builders and record types.
 use airbyte_agent_runtime::serde_json::Value;
-use airbyte_agent_runtime::{Client, Page, PageStream, Params, Result};
+use airbyte_agent_runtime::{Client, Page, PageStream, Params, Result, record, serde};
 impl crate::LinearConnector {
     /// A Linear team with its own issues and workflow.
     pub fn teams(&self) -> Teams {
@@ -74,16 +74,11 @@ impl TeamsListRequest {
     }
     /// Send the request.
     pub async fn send(self) -> Result<Page<Team, TeamsListMeta>> {
-        self.client
-            .call_list::<
-                Team,
-                TeamsListMeta,
-            >(&crate::descriptor::TEAMS[0usize], self.params)
-            .await
+        self.client.call_list(&crate::descriptor::TEAMS[0], self.params).await
     }
     /// Every page, lazily, following the operation's pagination.
     pub fn pages(self) -> PageStream<Team, TeamsListMeta> {
-        self.client.pages(&crate::descriptor::TEAMS[0usize], self.params)
+        self.client.pages(&crate::descriptor::TEAMS[0], self.params)
     }
     /// The parameters collected so far (wire names).
     pub fn params(&self) -> &Params {
@@ -117,9 +112,7 @@ impl TeamsGetRequest {
     }
     /// Send the request.
     pub async fn send(self) -> Result<Team> {
-        self.client
-            .call_record::<Team>(&crate::descriptor::TEAMS[1usize], self.params)
-            .await
+        self.client.call_record(&crate::descriptor::TEAMS[1], self.params).await
     }
     /// The parameters collected so far (wire names).
     pub fn params(&self) -> &Params {
@@ -136,7 +129,7 @@ impl ::std::future::IntoFuture for TeamsGetRequest {
     }
 }
 /// A Linear team with its own issues and workflow.
-#[derive(Debug, Clone, Default, airbyte_agent_runtime::serde::Serialize)]
+#[derive(Debug, Clone, Default, serde::Serialize)]
 #[serde(crate = "airbyte_agent_runtime::serde")]
 pub struct Team {
     /// Unique identifier of this team.
@@ -161,49 +154,45 @@ pub struct Team {
     #[serde(rename = "updatedAt", skip_serializing_if = "Option::is_none")]
     pub updated_at: Option<String>,
 }
-impl airbyte_agent_runtime::record::Record for Team {
+impl record::Record for Team {
     const NAME: &'static str = "Team";
     fn field_index(key: &str) -> Option<usize> {
         match key {
-            "id" => Some(0usize),
-            "name" => Some(1usize),
-            "key" => Some(2usize),
-            "description" => Some(3usize),
-            "timezone" => Some(4usize),
-            "createdAt" => Some(5usize),
-            "updatedAt" => Some(6usize),
+            "id" => Some(0),
+            "name" => Some(1),
+            "key" => Some(2),
+            "description" => Some(3),
+            "timezone" => Some(4),
+            "createdAt" => Some(5),
+            "updatedAt" => Some(6),
             _ => None,
         }
     }
-    fn set_field<'de, __M: airbyte_agent_runtime::serde::de::MapAccess<'de>>(
+    fn set_field<'de, __M: serde::de::MapAccess<'de>>(
         &mut self,
         index: usize,
         map: &mut __M,
-    ) -> ::std::result::Result<(), __M::Error> {
+    ) -> Result<(), __M::Error> {
         match index {
-            0usize => self.id = map.next_value()?,
-            1usize => self.name = map.next_value()?,
-            2usize => self.key = map.next_value()?,
-            3usize => self.description = map.next_value()?,
-            4usize => self.timezone = map.next_value()?,
-            5usize => self.created_at = map.next_value()?,
-            6usize => self.updated_at = map.next_value()?,
-            _ => {
-                map.next_value::<airbyte_agent_runtime::serde::de::IgnoredAny>()?;
-            }
+            0 => self.id = map.next_value()?,
+            1 => self.name = map.next_value()?,
+            2 => self.key = map.next_value()?,
+            3 => self.description = map.next_value()?,
+            4 => self.timezone = map.next_value()?,
+            5 => self.created_at = map.next_value()?,
+            6 => self.updated_at = map.next_value()?,
+            _ => drop(map.next_value::<serde::de::IgnoredAny>()?),
         }
         Ok(())
     }
 }
-impl<'de> airbyte_agent_runtime::serde::Deserialize<'de> for Team {
-    fn deserialize<__D: airbyte_agent_runtime::serde::Deserializer<'de>>(
-        deserializer: __D,
-    ) -> ::std::result::Result<Self, __D::Error> {
-        airbyte_agent_runtime::record::deserialize(deserializer)
+impl<'de> serde::Deserialize<'de> for Team {
+    fn deserialize<__D: serde::Deserializer<'de>>(d: __D) -> Result<Self, __D::Error> {
+        record::deserialize(d)
     }
 }
 /// Metadata returned by `teams.list` next to the records.
-#[derive(Debug, Clone, Default, airbyte_agent_runtime::serde::Serialize)]
+#[derive(Debug, Clone, Default, serde::Serialize)]
 #[serde(crate = "airbyte_agent_runtime::serde")]
 pub struct TeamsListMeta {
     /// `$.data.teams.pageInfo.hasNextPage`
@@ -213,34 +202,30 @@ pub struct TeamsListMeta {
     #[serde(rename = "endCursor", skip_serializing_if = "Option::is_none")]
     pub end_cursor: Option<String>,
 }
-impl airbyte_agent_runtime::record::Record for TeamsListMeta {
+impl record::Record for TeamsListMeta {
     const NAME: &'static str = "TeamsListMeta";
     fn field_index(key: &str) -> Option<usize> {
         match key {
-            "hasNextPage" => Some(0usize),
-            "endCursor" => Some(1usize),
+            "hasNextPage" => Some(0),
+            "endCursor" => Some(1),
             _ => None,
         }
     }
-    fn set_field<'de, __M: airbyte_agent_runtime::serde::de::MapAccess<'de>>(
+    fn set_field<'de, __M: serde::de::MapAccess<'de>>(
         &mut self,
         index: usize,
         map: &mut __M,
-    ) -> ::std::result::Result<(), __M::Error> {
+    ) -> Result<(), __M::Error> {
         match index {
-            0usize => self.has_next_page = map.next_value()?,
-            1usize => self.end_cursor = map.next_value()?,
-            _ => {
-                map.next_value::<airbyte_agent_runtime::serde::de::IgnoredAny>()?;
-            }
+            0 => self.has_next_page = map.next_value()?,
+            1 => self.end_cursor = map.next_value()?,
+            _ => drop(map.next_value::<serde::de::IgnoredAny>()?),
         }
         Ok(())
     }
 }
-impl<'de> airbyte_agent_runtime::serde::Deserialize<'de> for TeamsListMeta {
-    fn deserialize<__D: airbyte_agent_runtime::serde::Deserializer<'de>>(
-        deserializer: __D,
-    ) -> ::std::result::Result<Self, __D::Error> {
-        airbyte_agent_runtime::record::deserialize(deserializer)
+impl<'de> serde::Deserialize<'de> for TeamsListMeta {
+    fn deserialize<__D: serde::Deserializer<'de>>(d: __D) -> Result<Self, __D::Error> {
+        record::deserialize(d)
     }
 }

@@ -2,7 +2,7 @@
 
 //! Entity `users`: handle, request builders and record types.
 use airbyte_agent_runtime::serde_json::Value;
-use airbyte_agent_runtime::{Client, Page, PageStream, Params, Result};
+use airbyte_agent_runtime::{Client, Page, PageStream, Params, Result, record, serde};
 impl crate::LinearConnector {
     /// A member of the Linear organization.
     pub fn users(&self) -> Users {
@@ -74,16 +74,11 @@ impl UsersListRequest {
     }
     /// Send the request.
     pub async fn send(self) -> Result<Page<User, UsersListMeta>> {
-        self.client
-            .call_list::<
-                User,
-                UsersListMeta,
-            >(&crate::descriptor::USERS[0usize], self.params)
-            .await
+        self.client.call_list(&crate::descriptor::USERS[0], self.params).await
     }
     /// Every page, lazily, following the operation's pagination.
     pub fn pages(self) -> PageStream<User, UsersListMeta> {
-        self.client.pages(&crate::descriptor::USERS[0usize], self.params)
+        self.client.pages(&crate::descriptor::USERS[0], self.params)
     }
     /// The parameters collected so far (wire names).
     pub fn params(&self) -> &Params {
@@ -117,9 +112,7 @@ impl UsersGetRequest {
     }
     /// Send the request.
     pub async fn send(self) -> Result<User> {
-        self.client
-            .call_record::<User>(&crate::descriptor::USERS[1usize], self.params)
-            .await
+        self.client.call_record(&crate::descriptor::USERS[1], self.params).await
     }
     /// The parameters collected so far (wire names).
     pub fn params(&self) -> &Params {
@@ -136,7 +129,7 @@ impl ::std::future::IntoFuture for UsersGetRequest {
     }
 }
 /// A member of the Linear organization.
-#[derive(Debug, Clone, Default, airbyte_agent_runtime::serde::Serialize)]
+#[derive(Debug, Clone, Default, serde::Serialize)]
 #[serde(crate = "airbyte_agent_runtime::serde")]
 pub struct User {
     /// Unique identifier of this user.
@@ -164,51 +157,47 @@ pub struct User {
     #[serde(rename = "updatedAt", skip_serializing_if = "Option::is_none")]
     pub updated_at: Option<String>,
 }
-impl airbyte_agent_runtime::record::Record for User {
+impl record::Record for User {
     const NAME: &'static str = "User";
     fn field_index(key: &str) -> Option<usize> {
         match key {
-            "id" => Some(0usize),
-            "name" => Some(1usize),
-            "email" => Some(2usize),
-            "displayName" => Some(3usize),
-            "active" => Some(4usize),
-            "admin" => Some(5usize),
-            "createdAt" => Some(6usize),
-            "updatedAt" => Some(7usize),
+            "id" => Some(0),
+            "name" => Some(1),
+            "email" => Some(2),
+            "displayName" => Some(3),
+            "active" => Some(4),
+            "admin" => Some(5),
+            "createdAt" => Some(6),
+            "updatedAt" => Some(7),
             _ => None,
         }
     }
-    fn set_field<'de, __M: airbyte_agent_runtime::serde::de::MapAccess<'de>>(
+    fn set_field<'de, __M: serde::de::MapAccess<'de>>(
         &mut self,
         index: usize,
         map: &mut __M,
-    ) -> ::std::result::Result<(), __M::Error> {
+    ) -> Result<(), __M::Error> {
         match index {
-            0usize => self.id = map.next_value()?,
-            1usize => self.name = map.next_value()?,
-            2usize => self.email = map.next_value()?,
-            3usize => self.display_name = map.next_value()?,
-            4usize => self.active = map.next_value()?,
-            5usize => self.admin = map.next_value()?,
-            6usize => self.created_at = map.next_value()?,
-            7usize => self.updated_at = map.next_value()?,
-            _ => {
-                map.next_value::<airbyte_agent_runtime::serde::de::IgnoredAny>()?;
-            }
+            0 => self.id = map.next_value()?,
+            1 => self.name = map.next_value()?,
+            2 => self.email = map.next_value()?,
+            3 => self.display_name = map.next_value()?,
+            4 => self.active = map.next_value()?,
+            5 => self.admin = map.next_value()?,
+            6 => self.created_at = map.next_value()?,
+            7 => self.updated_at = map.next_value()?,
+            _ => drop(map.next_value::<serde::de::IgnoredAny>()?),
         }
         Ok(())
     }
 }
-impl<'de> airbyte_agent_runtime::serde::Deserialize<'de> for User {
-    fn deserialize<__D: airbyte_agent_runtime::serde::Deserializer<'de>>(
-        deserializer: __D,
-    ) -> ::std::result::Result<Self, __D::Error> {
-        airbyte_agent_runtime::record::deserialize(deserializer)
+impl<'de> serde::Deserialize<'de> for User {
+    fn deserialize<__D: serde::Deserializer<'de>>(d: __D) -> Result<Self, __D::Error> {
+        record::deserialize(d)
     }
 }
 /// Metadata returned by `users.list` next to the records.
-#[derive(Debug, Clone, Default, airbyte_agent_runtime::serde::Serialize)]
+#[derive(Debug, Clone, Default, serde::Serialize)]
 #[serde(crate = "airbyte_agent_runtime::serde")]
 pub struct UsersListMeta {
     /// `$.data.users.pageInfo.hasNextPage`
@@ -218,34 +207,30 @@ pub struct UsersListMeta {
     #[serde(rename = "endCursor", skip_serializing_if = "Option::is_none")]
     pub end_cursor: Option<String>,
 }
-impl airbyte_agent_runtime::record::Record for UsersListMeta {
+impl record::Record for UsersListMeta {
     const NAME: &'static str = "UsersListMeta";
     fn field_index(key: &str) -> Option<usize> {
         match key {
-            "hasNextPage" => Some(0usize),
-            "endCursor" => Some(1usize),
+            "hasNextPage" => Some(0),
+            "endCursor" => Some(1),
             _ => None,
         }
     }
-    fn set_field<'de, __M: airbyte_agent_runtime::serde::de::MapAccess<'de>>(
+    fn set_field<'de, __M: serde::de::MapAccess<'de>>(
         &mut self,
         index: usize,
         map: &mut __M,
-    ) -> ::std::result::Result<(), __M::Error> {
+    ) -> Result<(), __M::Error> {
         match index {
-            0usize => self.has_next_page = map.next_value()?,
-            1usize => self.end_cursor = map.next_value()?,
-            _ => {
-                map.next_value::<airbyte_agent_runtime::serde::de::IgnoredAny>()?;
-            }
+            0 => self.has_next_page = map.next_value()?,
+            1 => self.end_cursor = map.next_value()?,
+            _ => drop(map.next_value::<serde::de::IgnoredAny>()?),
         }
         Ok(())
     }
 }
-impl<'de> airbyte_agent_runtime::serde::Deserialize<'de> for UsersListMeta {
-    fn deserialize<__D: airbyte_agent_runtime::serde::Deserializer<'de>>(
-        deserializer: __D,
-    ) -> ::std::result::Result<Self, __D::Error> {
-        airbyte_agent_runtime::record::deserialize(deserializer)
+impl<'de> serde::Deserialize<'de> for UsersListMeta {
+    fn deserialize<__D: serde::Deserializer<'de>>(d: __D) -> Result<Self, __D::Error> {
+        record::deserialize(d)
     }
 }

@@ -2,7 +2,7 @@
 
 //! Entity `workflow_states`: handle, request builders and record types.
 use airbyte_agent_runtime::serde_json::Value;
-use airbyte_agent_runtime::{Client, Page, PageStream, Params, Result};
+use airbyte_agent_runtime::{Client, Page, PageStream, Params, Result, record, serde};
 use crate::types::*;
 impl crate::LinearConnector {
     /// One status in a team workflow, such as Todo or Done.
@@ -62,16 +62,11 @@ impl WorkflowStatesListRequest {
     }
     /// Send the request.
     pub async fn send(self) -> Result<Page<WorkflowState, WorkflowStatesListMeta>> {
-        self.client
-            .call_list::<
-                WorkflowState,
-                WorkflowStatesListMeta,
-            >(&crate::descriptor::WORKFLOW_STATES[0usize], self.params)
-            .await
+        self.client.call_list(&crate::descriptor::WORKFLOW_STATES[0], self.params).await
     }
     /// Every page, lazily, following the operation's pagination.
     pub fn pages(self) -> PageStream<WorkflowState, WorkflowStatesListMeta> {
-        self.client.pages(&crate::descriptor::WORKFLOW_STATES[0usize], self.params)
+        self.client.pages(&crate::descriptor::WORKFLOW_STATES[0], self.params)
     }
     /// The parameters collected so far (wire names).
     pub fn params(&self) -> &Params {
@@ -92,7 +87,7 @@ impl ::std::future::IntoFuture for WorkflowStatesListRequest {
     }
 }
 /// One status in a team workflow, such as Todo or Done.
-#[derive(Debug, Clone, Default, airbyte_agent_runtime::serde::Serialize)]
+#[derive(Debug, Clone, Default, serde::Serialize)]
 #[serde(crate = "airbyte_agent_runtime::serde")]
 pub struct WorkflowState {
     /// Unique identifier of this workflow state.
@@ -120,51 +115,47 @@ pub struct WorkflowState {
     #[serde(rename = "updatedAt", skip_serializing_if = "Option::is_none")]
     pub updated_at: Option<String>,
 }
-impl airbyte_agent_runtime::record::Record for WorkflowState {
+impl record::Record for WorkflowState {
     const NAME: &'static str = "WorkflowState";
     fn field_index(key: &str) -> Option<usize> {
         match key {
-            "id" => Some(0usize),
-            "name" => Some(1usize),
-            "type" => Some(2usize),
-            "position" => Some(3usize),
-            "color" => Some(4usize),
-            "team" => Some(5usize),
-            "createdAt" => Some(6usize),
-            "updatedAt" => Some(7usize),
+            "id" => Some(0),
+            "name" => Some(1),
+            "type" => Some(2),
+            "position" => Some(3),
+            "color" => Some(4),
+            "team" => Some(5),
+            "createdAt" => Some(6),
+            "updatedAt" => Some(7),
             _ => None,
         }
     }
-    fn set_field<'de, __M: airbyte_agent_runtime::serde::de::MapAccess<'de>>(
+    fn set_field<'de, __M: serde::de::MapAccess<'de>>(
         &mut self,
         index: usize,
         map: &mut __M,
-    ) -> ::std::result::Result<(), __M::Error> {
+    ) -> Result<(), __M::Error> {
         match index {
-            0usize => self.id = map.next_value()?,
-            1usize => self.name = map.next_value()?,
-            2usize => self.type_ = map.next_value()?,
-            3usize => self.position = map.next_value()?,
-            4usize => self.color = map.next_value()?,
-            5usize => self.team = map.next_value()?,
-            6usize => self.created_at = map.next_value()?,
-            7usize => self.updated_at = map.next_value()?,
-            _ => {
-                map.next_value::<airbyte_agent_runtime::serde::de::IgnoredAny>()?;
-            }
+            0 => self.id = map.next_value()?,
+            1 => self.name = map.next_value()?,
+            2 => self.type_ = map.next_value()?,
+            3 => self.position = map.next_value()?,
+            4 => self.color = map.next_value()?,
+            5 => self.team = map.next_value()?,
+            6 => self.created_at = map.next_value()?,
+            7 => self.updated_at = map.next_value()?,
+            _ => drop(map.next_value::<serde::de::IgnoredAny>()?),
         }
         Ok(())
     }
 }
-impl<'de> airbyte_agent_runtime::serde::Deserialize<'de> for WorkflowState {
-    fn deserialize<__D: airbyte_agent_runtime::serde::Deserializer<'de>>(
-        deserializer: __D,
-    ) -> ::std::result::Result<Self, __D::Error> {
-        airbyte_agent_runtime::record::deserialize(deserializer)
+impl<'de> serde::Deserialize<'de> for WorkflowState {
+    fn deserialize<__D: serde::Deserializer<'de>>(d: __D) -> Result<Self, __D::Error> {
+        record::deserialize(d)
     }
 }
 /// Metadata returned by `workflow_states.list` next to the records.
-#[derive(Debug, Clone, Default, airbyte_agent_runtime::serde::Serialize)]
+#[derive(Debug, Clone, Default, serde::Serialize)]
 #[serde(crate = "airbyte_agent_runtime::serde")]
 pub struct WorkflowStatesListMeta {
     /// `$.data.workflowStates.pageInfo.hasNextPage`
@@ -174,34 +165,30 @@ pub struct WorkflowStatesListMeta {
     #[serde(rename = "endCursor", skip_serializing_if = "Option::is_none")]
     pub end_cursor: Option<String>,
 }
-impl airbyte_agent_runtime::record::Record for WorkflowStatesListMeta {
+impl record::Record for WorkflowStatesListMeta {
     const NAME: &'static str = "WorkflowStatesListMeta";
     fn field_index(key: &str) -> Option<usize> {
         match key {
-            "hasNextPage" => Some(0usize),
-            "endCursor" => Some(1usize),
+            "hasNextPage" => Some(0),
+            "endCursor" => Some(1),
             _ => None,
         }
     }
-    fn set_field<'de, __M: airbyte_agent_runtime::serde::de::MapAccess<'de>>(
+    fn set_field<'de, __M: serde::de::MapAccess<'de>>(
         &mut self,
         index: usize,
         map: &mut __M,
-    ) -> ::std::result::Result<(), __M::Error> {
+    ) -> Result<(), __M::Error> {
         match index {
-            0usize => self.has_next_page = map.next_value()?,
-            1usize => self.end_cursor = map.next_value()?,
-            _ => {
-                map.next_value::<airbyte_agent_runtime::serde::de::IgnoredAny>()?;
-            }
+            0 => self.has_next_page = map.next_value()?,
+            1 => self.end_cursor = map.next_value()?,
+            _ => drop(map.next_value::<serde::de::IgnoredAny>()?),
         }
         Ok(())
     }
 }
-impl<'de> airbyte_agent_runtime::serde::Deserialize<'de> for WorkflowStatesListMeta {
-    fn deserialize<__D: airbyte_agent_runtime::serde::Deserializer<'de>>(
-        deserializer: __D,
-    ) -> ::std::result::Result<Self, __D::Error> {
-        airbyte_agent_runtime::record::deserialize(deserializer)
+impl<'de> serde::Deserialize<'de> for WorkflowStatesListMeta {
+    fn deserialize<__D: serde::Deserializer<'de>>(d: __D) -> Result<Self, __D::Error> {
+        record::deserialize(d)
     }
 }

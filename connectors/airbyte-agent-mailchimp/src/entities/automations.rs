@@ -2,7 +2,7 @@
 
 //! Entity `automations`: handle, request builders and record types.
 use airbyte_agent_runtime::serde_json::{Map, Value};
-use airbyte_agent_runtime::{Client, Page, PageStream, Params, Result};
+use airbyte_agent_runtime::{Client, Page, PageStream, Params, Result, record, serde};
 use crate::types::*;
 impl crate::MailchimpConnector {
     /// A classic automation workflow.
@@ -89,16 +89,11 @@ impl AutomationsListRequest {
     }
     /// Send the request.
     pub async fn send(self) -> Result<Page<Automation, AutomationsListMeta>> {
-        self.client
-            .call_list::<
-                Automation,
-                AutomationsListMeta,
-            >(&crate::descriptor::AUTOMATIONS[0usize], self.params)
-            .await
+        self.client.call_list(&crate::descriptor::AUTOMATIONS[0], self.params).await
     }
     /// Every page, lazily, following the operation's pagination.
     pub fn pages(self) -> PageStream<Automation, AutomationsListMeta> {
-        self.client.pages(&crate::descriptor::AUTOMATIONS[0usize], self.params)
+        self.client.pages(&crate::descriptor::AUTOMATIONS[0], self.params)
     }
     /// The parameters collected so far (wire names).
     pub fn params(&self) -> &Params {
@@ -124,7 +119,7 @@ airbyte_agent_runtime::string_enum! {
     " `sending`"] Sending => "sending" }
 }
 /// A classic automation workflow.
-#[derive(Debug, Clone, Default, airbyte_agent_runtime::serde::Serialize)]
+#[derive(Debug, Clone, Default, serde::Serialize)]
 #[serde(crate = "airbyte_agent_runtime::serde")]
 pub struct Automation {
     /// Unique identifier of this automation.
@@ -155,49 +150,45 @@ pub struct Automation {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub report_summary: Option<AutomationReportSummary>,
 }
-impl airbyte_agent_runtime::record::Record for Automation {
+impl record::Record for Automation {
     const NAME: &'static str = "Automation";
     fn field_index(key: &str) -> Option<usize> {
         match key {
-            "id" => Some(0usize),
-            "create_time" => Some(1usize),
-            "start_time" => Some(2usize),
-            "status" => Some(3usize),
-            "emails_sent" => Some(4usize),
-            "recipients" => Some(5usize),
-            "settings" => Some(6usize),
-            "tracking" => Some(7usize),
-            "report_summary" => Some(8usize),
+            "id" => Some(0),
+            "create_time" => Some(1),
+            "start_time" => Some(2),
+            "status" => Some(3),
+            "emails_sent" => Some(4),
+            "recipients" => Some(5),
+            "settings" => Some(6),
+            "tracking" => Some(7),
+            "report_summary" => Some(8),
             _ => None,
         }
     }
-    fn set_field<'de, __M: airbyte_agent_runtime::serde::de::MapAccess<'de>>(
+    fn set_field<'de, __M: serde::de::MapAccess<'de>>(
         &mut self,
         index: usize,
         map: &mut __M,
-    ) -> ::std::result::Result<(), __M::Error> {
+    ) -> Result<(), __M::Error> {
         match index {
-            0usize => self.id = map.next_value()?,
-            1usize => self.create_time = map.next_value()?,
-            2usize => self.start_time = map.next_value()?,
-            3usize => self.status = map.next_value()?,
-            4usize => self.emails_sent = map.next_value()?,
-            5usize => self.recipients = map.next_value()?,
-            6usize => self.settings = map.next_value()?,
-            7usize => self.tracking = map.next_value()?,
-            8usize => self.report_summary = map.next_value()?,
-            _ => {
-                map.next_value::<airbyte_agent_runtime::serde::de::IgnoredAny>()?;
-            }
+            0 => self.id = map.next_value()?,
+            1 => self.create_time = map.next_value()?,
+            2 => self.start_time = map.next_value()?,
+            3 => self.status = map.next_value()?,
+            4 => self.emails_sent = map.next_value()?,
+            5 => self.recipients = map.next_value()?,
+            6 => self.settings = map.next_value()?,
+            7 => self.tracking = map.next_value()?,
+            8 => self.report_summary = map.next_value()?,
+            _ => drop(map.next_value::<serde::de::IgnoredAny>()?),
         }
         Ok(())
     }
 }
-impl<'de> airbyte_agent_runtime::serde::Deserialize<'de> for Automation {
-    fn deserialize<__D: airbyte_agent_runtime::serde::Deserializer<'de>>(
-        deserializer: __D,
-    ) -> ::std::result::Result<Self, __D::Error> {
-        airbyte_agent_runtime::record::deserialize(deserializer)
+impl<'de> serde::Deserialize<'de> for Automation {
+    fn deserialize<__D: serde::Deserializer<'de>>(d: __D) -> Result<Self, __D::Error> {
+        record::deserialize(d)
     }
 }
 airbyte_agent_runtime::string_enum! {
@@ -206,7 +197,7 @@ airbyte_agent_runtime::string_enum! {
     Sending => "sending" }
 }
 /// Audience and segment the campaign goes to.
-#[derive(Debug, Clone, Default, airbyte_agent_runtime::serde::Serialize)]
+#[derive(Debug, Clone, Default, serde::Serialize)]
 #[serde(crate = "airbyte_agent_runtime::serde")]
 pub struct AutomationRecipients {
     /// Audience the recipients belongs to.
@@ -225,45 +216,41 @@ pub struct AutomationRecipients {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub store_id: Option<String>,
 }
-impl airbyte_agent_runtime::record::Record for AutomationRecipients {
+impl record::Record for AutomationRecipients {
     const NAME: &'static str = "AutomationRecipients";
     fn field_index(key: &str) -> Option<usize> {
         match key {
-            "list_id" => Some(0usize),
-            "list_is_active" => Some(1usize),
-            "list_name" => Some(2usize),
-            "segment_opts" => Some(3usize),
-            "store_id" => Some(4usize),
+            "list_id" => Some(0),
+            "list_is_active" => Some(1),
+            "list_name" => Some(2),
+            "segment_opts" => Some(3),
+            "store_id" => Some(4),
             _ => None,
         }
     }
-    fn set_field<'de, __M: airbyte_agent_runtime::serde::de::MapAccess<'de>>(
+    fn set_field<'de, __M: serde::de::MapAccess<'de>>(
         &mut self,
         index: usize,
         map: &mut __M,
-    ) -> ::std::result::Result<(), __M::Error> {
+    ) -> Result<(), __M::Error> {
         match index {
-            0usize => self.list_id = map.next_value()?,
-            1usize => self.list_is_active = map.next_value()?,
-            2usize => self.list_name = map.next_value()?,
-            3usize => self.segment_opts = map.next_value()?,
-            4usize => self.store_id = map.next_value()?,
-            _ => {
-                map.next_value::<airbyte_agent_runtime::serde::de::IgnoredAny>()?;
-            }
+            0 => self.list_id = map.next_value()?,
+            1 => self.list_is_active = map.next_value()?,
+            2 => self.list_name = map.next_value()?,
+            3 => self.segment_opts = map.next_value()?,
+            4 => self.store_id = map.next_value()?,
+            _ => drop(map.next_value::<serde::de::IgnoredAny>()?),
         }
         Ok(())
     }
 }
-impl<'de> airbyte_agent_runtime::serde::Deserialize<'de> for AutomationRecipients {
-    fn deserialize<__D: airbyte_agent_runtime::serde::Deserializer<'de>>(
-        deserializer: __D,
-    ) -> ::std::result::Result<Self, __D::Error> {
-        airbyte_agent_runtime::record::deserialize(deserializer)
+impl<'de> serde::Deserialize<'de> for AutomationRecipients {
+    fn deserialize<__D: serde::Deserializer<'de>>(d: __D) -> Result<Self, __D::Error> {
+        record::deserialize(d)
     }
 }
 /// Object describing the segment opts.
-#[derive(Debug, Clone, Default, airbyte_agent_runtime::serde::Serialize)]
+#[derive(Debug, Clone, Default, serde::Serialize)]
 #[serde(crate = "airbyte_agent_runtime::serde")]
 pub struct AutomationRecipientsSegmentOpts {
     /// Identifier of the related saved segment.
@@ -276,48 +263,41 @@ pub struct AutomationRecipientsSegmentOpts {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub conditions: Option<Vec<Map<String, Value>>>,
 }
-impl airbyte_agent_runtime::record::Record for AutomationRecipientsSegmentOpts {
+impl record::Record for AutomationRecipientsSegmentOpts {
     const NAME: &'static str = "AutomationRecipientsSegmentOpts";
     fn field_index(key: &str) -> Option<usize> {
         match key {
-            "saved_segment_id" => Some(0usize),
-            "match" => Some(1usize),
-            "conditions" => Some(2usize),
+            "saved_segment_id" => Some(0),
+            "match" => Some(1),
+            "conditions" => Some(2),
             _ => None,
         }
     }
-    fn set_field<'de, __M: airbyte_agent_runtime::serde::de::MapAccess<'de>>(
+    fn set_field<'de, __M: serde::de::MapAccess<'de>>(
         &mut self,
         index: usize,
         map: &mut __M,
-    ) -> ::std::result::Result<(), __M::Error> {
+    ) -> Result<(), __M::Error> {
         match index {
-            0usize => self.saved_segment_id = map.next_value()?,
-            1usize => self.match_ = map.next_value()?,
-            2usize => {
+            0 => self.saved_segment_id = map.next_value()?,
+            1 => self.match_ = map.next_value()?,
+            2 => {
                 self.conditions = map
-                    .next_value::<
-                        airbyte_agent_runtime::record::SkipNulls<Map<String, Value>>,
-                    >()?
+                    .next_value::<record::SkipNulls<Map<String, Value>>>()?
                     .0;
             }
-            _ => {
-                map.next_value::<airbyte_agent_runtime::serde::de::IgnoredAny>()?;
-            }
+            _ => drop(map.next_value::<serde::de::IgnoredAny>()?),
         }
         Ok(())
     }
 }
-impl<'de> airbyte_agent_runtime::serde::Deserialize<'de>
-for AutomationRecipientsSegmentOpts {
-    fn deserialize<__D: airbyte_agent_runtime::serde::Deserializer<'de>>(
-        deserializer: __D,
-    ) -> ::std::result::Result<Self, __D::Error> {
-        airbyte_agent_runtime::record::deserialize(deserializer)
+impl<'de> serde::Deserialize<'de> for AutomationRecipientsSegmentOpts {
+    fn deserialize<__D: serde::Deserializer<'de>>(d: __D) -> Result<Self, __D::Error> {
+        record::deserialize(d)
     }
 }
 /// Settings of the automation.
-#[derive(Debug, Clone, Default, airbyte_agent_runtime::serde::Serialize)]
+#[derive(Debug, Clone, Default, serde::Serialize)]
 #[serde(crate = "airbyte_agent_runtime::serde")]
 pub struct AutomationSettings {
     /// The settings's title.
@@ -345,51 +325,47 @@ pub struct AutomationSettings {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub inline_css: Option<bool>,
 }
-impl airbyte_agent_runtime::record::Record for AutomationSettings {
+impl record::Record for AutomationSettings {
     const NAME: &'static str = "AutomationSettings";
     fn field_index(key: &str) -> Option<usize> {
         match key {
-            "title" => Some(0usize),
-            "from_name" => Some(1usize),
-            "reply_to" => Some(2usize),
-            "use_conversation" => Some(3usize),
-            "to_name" => Some(4usize),
-            "authenticate" => Some(5usize),
-            "auto_footer" => Some(6usize),
-            "inline_css" => Some(7usize),
+            "title" => Some(0),
+            "from_name" => Some(1),
+            "reply_to" => Some(2),
+            "use_conversation" => Some(3),
+            "to_name" => Some(4),
+            "authenticate" => Some(5),
+            "auto_footer" => Some(6),
+            "inline_css" => Some(7),
             _ => None,
         }
     }
-    fn set_field<'de, __M: airbyte_agent_runtime::serde::de::MapAccess<'de>>(
+    fn set_field<'de, __M: serde::de::MapAccess<'de>>(
         &mut self,
         index: usize,
         map: &mut __M,
-    ) -> ::std::result::Result<(), __M::Error> {
+    ) -> Result<(), __M::Error> {
         match index {
-            0usize => self.title = map.next_value()?,
-            1usize => self.from_name = map.next_value()?,
-            2usize => self.reply_to = map.next_value()?,
-            3usize => self.use_conversation = map.next_value()?,
-            4usize => self.to_name = map.next_value()?,
-            5usize => self.authenticate = map.next_value()?,
-            6usize => self.auto_footer = map.next_value()?,
-            7usize => self.inline_css = map.next_value()?,
-            _ => {
-                map.next_value::<airbyte_agent_runtime::serde::de::IgnoredAny>()?;
-            }
+            0 => self.title = map.next_value()?,
+            1 => self.from_name = map.next_value()?,
+            2 => self.reply_to = map.next_value()?,
+            3 => self.use_conversation = map.next_value()?,
+            4 => self.to_name = map.next_value()?,
+            5 => self.authenticate = map.next_value()?,
+            6 => self.auto_footer = map.next_value()?,
+            7 => self.inline_css = map.next_value()?,
+            _ => drop(map.next_value::<serde::de::IgnoredAny>()?),
         }
         Ok(())
     }
 }
-impl<'de> airbyte_agent_runtime::serde::Deserialize<'de> for AutomationSettings {
-    fn deserialize<__D: airbyte_agent_runtime::serde::Deserializer<'de>>(
-        deserializer: __D,
-    ) -> ::std::result::Result<Self, __D::Error> {
-        airbyte_agent_runtime::record::deserialize(deserializer)
+impl<'de> serde::Deserialize<'de> for AutomationSettings {
+    fn deserialize<__D: serde::Deserializer<'de>>(d: __D) -> Result<Self, __D::Error> {
+        record::deserialize(d)
     }
 }
 /// Object describing the report summary.
-#[derive(Debug, Clone, Default, airbyte_agent_runtime::serde::Serialize)]
+#[derive(Debug, Clone, Default, serde::Serialize)]
 #[serde(crate = "airbyte_agent_runtime::serde")]
 pub struct AutomationReportSummary {
     /// Open figures of the campaign.
@@ -411,83 +387,71 @@ pub struct AutomationReportSummary {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub click_rate: Option<f64>,
 }
-impl airbyte_agent_runtime::record::Record for AutomationReportSummary {
+impl record::Record for AutomationReportSummary {
     const NAME: &'static str = "AutomationReportSummary";
     fn field_index(key: &str) -> Option<usize> {
         match key {
-            "opens" => Some(0usize),
-            "unique_opens" => Some(1usize),
-            "open_rate" => Some(2usize),
-            "clicks" => Some(3usize),
-            "subscriber_clicks" => Some(4usize),
-            "click_rate" => Some(5usize),
+            "opens" => Some(0),
+            "unique_opens" => Some(1),
+            "open_rate" => Some(2),
+            "clicks" => Some(3),
+            "subscriber_clicks" => Some(4),
+            "click_rate" => Some(5),
             _ => None,
         }
     }
-    fn set_field<'de, __M: airbyte_agent_runtime::serde::de::MapAccess<'de>>(
+    fn set_field<'de, __M: serde::de::MapAccess<'de>>(
         &mut self,
         index: usize,
         map: &mut __M,
-    ) -> ::std::result::Result<(), __M::Error> {
+    ) -> Result<(), __M::Error> {
         match index {
-            0usize => self.opens = map.next_value()?,
-            1usize => self.unique_opens = map.next_value()?,
-            2usize => self.open_rate = map.next_value()?,
-            3usize => self.clicks = map.next_value()?,
-            4usize => self.subscriber_clicks = map.next_value()?,
-            5usize => self.click_rate = map.next_value()?,
-            _ => {
-                map.next_value::<airbyte_agent_runtime::serde::de::IgnoredAny>()?;
-            }
+            0 => self.opens = map.next_value()?,
+            1 => self.unique_opens = map.next_value()?,
+            2 => self.open_rate = map.next_value()?,
+            3 => self.clicks = map.next_value()?,
+            4 => self.subscriber_clicks = map.next_value()?,
+            5 => self.click_rate = map.next_value()?,
+            _ => drop(map.next_value::<serde::de::IgnoredAny>()?),
         }
         Ok(())
     }
 }
-impl<'de> airbyte_agent_runtime::serde::Deserialize<'de> for AutomationReportSummary {
-    fn deserialize<__D: airbyte_agent_runtime::serde::Deserializer<'de>>(
-        deserializer: __D,
-    ) -> ::std::result::Result<Self, __D::Error> {
-        airbyte_agent_runtime::record::deserialize(deserializer)
+impl<'de> serde::Deserialize<'de> for AutomationReportSummary {
+    fn deserialize<__D: serde::Deserializer<'de>>(d: __D) -> Result<Self, __D::Error> {
+        record::deserialize(d)
     }
 }
 /// Metadata returned by `automations.list` next to the records.
-#[derive(Debug, Clone, Default, airbyte_agent_runtime::serde::Serialize)]
+#[derive(Debug, Clone, Default, serde::Serialize)]
 #[serde(crate = "airbyte_agent_runtime::serde")]
 pub struct AutomationsListMeta {
     /// `$._links`
     #[serde(skip_serializing_if = "Option::is_none")]
     pub links: Option<Vec<Link>>,
 }
-impl airbyte_agent_runtime::record::Record for AutomationsListMeta {
+impl record::Record for AutomationsListMeta {
     const NAME: &'static str = "AutomationsListMeta";
     fn field_index(key: &str) -> Option<usize> {
         match key {
-            "links" => Some(0usize),
+            "links" => Some(0),
             _ => None,
         }
     }
-    fn set_field<'de, __M: airbyte_agent_runtime::serde::de::MapAccess<'de>>(
+    fn set_field<'de, __M: serde::de::MapAccess<'de>>(
         &mut self,
         index: usize,
         map: &mut __M,
-    ) -> ::std::result::Result<(), __M::Error> {
+    ) -> Result<(), __M::Error> {
         match index {
-            0usize => {
-                self.links = map
-                    .next_value::<airbyte_agent_runtime::record::SkipNulls<Link>>()?
-                    .0;
-            }
-            _ => {
-                map.next_value::<airbyte_agent_runtime::serde::de::IgnoredAny>()?;
-            }
+            0 => self.links = map.next_value::<record::SkipNulls<Link>>()?.0,
+            _ => drop(map.next_value::<serde::de::IgnoredAny>()?),
         }
         Ok(())
     }
 }
-impl<'de> airbyte_agent_runtime::serde::Deserialize<'de> for AutomationsListMeta {
-    fn deserialize<__D: airbyte_agent_runtime::serde::Deserializer<'de>>(
-        deserializer: __D,
-    ) -> ::std::result::Result<Self, __D::Error> {
-        airbyte_agent_runtime::record::deserialize(deserializer)
+impl<'de> serde::Deserialize<'de> for AutomationsListMeta {
+    fn deserialize<__D: serde::Deserializer<'de>>(d: __D) -> Result<Self, __D::Error> {
+        record::deserialize(d)
     }
 }

@@ -2,7 +2,7 @@
 
 //! Entity `campaigns`: handle, request builders and record types.
 use airbyte_agent_runtime::serde_json::Value;
-use airbyte_agent_runtime::{Client, Page, PageStream, Params, Result};
+use airbyte_agent_runtime::{Client, Page, PageStream, Params, Result, record, serde};
 use crate::types::*;
 impl crate::MailchimpConnector {
     /// A Mailchimp email campaign with its settings.
@@ -137,16 +137,11 @@ impl CampaignsListRequest {
     }
     /// Send the request.
     pub async fn send(self) -> Result<Page<Campaign, CampaignsListMeta>> {
-        self.client
-            .call_list::<
-                Campaign,
-                CampaignsListMeta,
-            >(&crate::descriptor::CAMPAIGNS[0usize], self.params)
-            .await
+        self.client.call_list(&crate::descriptor::CAMPAIGNS[0], self.params).await
     }
     /// Every page, lazily, following the operation's pagination.
     pub fn pages(self) -> PageStream<Campaign, CampaignsListMeta> {
-        self.client.pages(&crate::descriptor::CAMPAIGNS[0usize], self.params)
+        self.client.pages(&crate::descriptor::CAMPAIGNS[0], self.params)
     }
     /// The parameters collected so far (wire names).
     pub fn params(&self) -> &Params {
@@ -176,9 +171,7 @@ pub struct CampaignsGetRequest {
 impl CampaignsGetRequest {
     /// Send the request.
     pub async fn send(self) -> Result<Campaign> {
-        self.client
-            .call_record::<Campaign>(&crate::descriptor::CAMPAIGNS[1usize], self.params)
-            .await
+        self.client.call_record(&crate::descriptor::CAMPAIGNS[1], self.params).await
     }
     /// The parameters collected so far (wire names).
     pub fn params(&self) -> &Params {
@@ -206,7 +199,7 @@ airbyte_agent_runtime::string_enum! {
     SendTime => "send_time" }
 }
 /// A Mailchimp email campaign with its settings.
-#[derive(Debug, Clone, Default, airbyte_agent_runtime::serde::Serialize)]
+#[derive(Debug, Clone, Default, serde::Serialize)]
 #[serde(crate = "airbyte_agent_runtime::serde")]
 pub struct Campaign {
     /// Unique identifier of this campaign.
@@ -264,67 +257,63 @@ pub struct Campaign {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub delivery_status: Option<CampaignDeliveryStatus>,
 }
-impl airbyte_agent_runtime::record::Record for Campaign {
+impl record::Record for Campaign {
     const NAME: &'static str = "Campaign";
     fn field_index(key: &str) -> Option<usize> {
         match key {
-            "id" => Some(0usize),
-            "web_id" => Some(1usize),
-            "parent_campaign_id" => Some(2usize),
-            "type" => Some(3usize),
-            "create_time" => Some(4usize),
-            "archive_url" => Some(5usize),
-            "long_archive_url" => Some(6usize),
-            "status" => Some(7usize),
-            "emails_sent" => Some(8usize),
-            "send_time" => Some(9usize),
-            "content_type" => Some(10usize),
-            "needs_block_refresh" => Some(11usize),
-            "resendable" => Some(12usize),
-            "recipients" => Some(13usize),
-            "settings" => Some(14usize),
-            "tracking" => Some(15usize),
-            "report_summary" => Some(16usize),
-            "delivery_status" => Some(17usize),
+            "id" => Some(0),
+            "web_id" => Some(1),
+            "parent_campaign_id" => Some(2),
+            "type" => Some(3),
+            "create_time" => Some(4),
+            "archive_url" => Some(5),
+            "long_archive_url" => Some(6),
+            "status" => Some(7),
+            "emails_sent" => Some(8),
+            "send_time" => Some(9),
+            "content_type" => Some(10),
+            "needs_block_refresh" => Some(11),
+            "resendable" => Some(12),
+            "recipients" => Some(13),
+            "settings" => Some(14),
+            "tracking" => Some(15),
+            "report_summary" => Some(16),
+            "delivery_status" => Some(17),
             _ => None,
         }
     }
-    fn set_field<'de, __M: airbyte_agent_runtime::serde::de::MapAccess<'de>>(
+    fn set_field<'de, __M: serde::de::MapAccess<'de>>(
         &mut self,
         index: usize,
         map: &mut __M,
-    ) -> ::std::result::Result<(), __M::Error> {
+    ) -> Result<(), __M::Error> {
         match index {
-            0usize => self.id = map.next_value()?,
-            1usize => self.web_id = map.next_value()?,
-            2usize => self.parent_campaign_id = map.next_value()?,
-            3usize => self.type_ = map.next_value()?,
-            4usize => self.create_time = map.next_value()?,
-            5usize => self.archive_url = map.next_value()?,
-            6usize => self.long_archive_url = map.next_value()?,
-            7usize => self.status = map.next_value()?,
-            8usize => self.emails_sent = map.next_value()?,
-            9usize => self.send_time = map.next_value()?,
-            10usize => self.content_type = map.next_value()?,
-            11usize => self.needs_block_refresh = map.next_value()?,
-            12usize => self.resendable = map.next_value()?,
-            13usize => self.recipients = map.next_value()?,
-            14usize => self.settings = map.next_value()?,
-            15usize => self.tracking = map.next_value()?,
-            16usize => self.report_summary = map.next_value()?,
-            17usize => self.delivery_status = map.next_value()?,
-            _ => {
-                map.next_value::<airbyte_agent_runtime::serde::de::IgnoredAny>()?;
-            }
+            0 => self.id = map.next_value()?,
+            1 => self.web_id = map.next_value()?,
+            2 => self.parent_campaign_id = map.next_value()?,
+            3 => self.type_ = map.next_value()?,
+            4 => self.create_time = map.next_value()?,
+            5 => self.archive_url = map.next_value()?,
+            6 => self.long_archive_url = map.next_value()?,
+            7 => self.status = map.next_value()?,
+            8 => self.emails_sent = map.next_value()?,
+            9 => self.send_time = map.next_value()?,
+            10 => self.content_type = map.next_value()?,
+            11 => self.needs_block_refresh = map.next_value()?,
+            12 => self.resendable = map.next_value()?,
+            13 => self.recipients = map.next_value()?,
+            14 => self.settings = map.next_value()?,
+            15 => self.tracking = map.next_value()?,
+            16 => self.report_summary = map.next_value()?,
+            17 => self.delivery_status = map.next_value()?,
+            _ => drop(map.next_value::<serde::de::IgnoredAny>()?),
         }
         Ok(())
     }
 }
-impl<'de> airbyte_agent_runtime::serde::Deserialize<'de> for Campaign {
-    fn deserialize<__D: airbyte_agent_runtime::serde::Deserializer<'de>>(
-        deserializer: __D,
-    ) -> ::std::result::Result<Self, __D::Error> {
-        airbyte_agent_runtime::record::deserialize(deserializer)
+impl<'de> serde::Deserialize<'de> for Campaign {
+    fn deserialize<__D: serde::Deserializer<'de>>(d: __D) -> Result<Self, __D::Error> {
+        record::deserialize(d)
     }
 }
 airbyte_agent_runtime::string_enum! {
@@ -340,7 +329,7 @@ airbyte_agent_runtime::string_enum! {
     "sent" }
 }
 /// Audience and segment the campaign goes to.
-#[derive(Debug, Clone, Default, airbyte_agent_runtime::serde::Serialize)]
+#[derive(Debug, Clone, Default, serde::Serialize)]
 #[serde(crate = "airbyte_agent_runtime::serde")]
 pub struct CampaignRecipients {
     /// Audience the recipients belongs to.
@@ -359,45 +348,41 @@ pub struct CampaignRecipients {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub recipient_count: Option<i64>,
 }
-impl airbyte_agent_runtime::record::Record for CampaignRecipients {
+impl record::Record for CampaignRecipients {
     const NAME: &'static str = "CampaignRecipients";
     fn field_index(key: &str) -> Option<usize> {
         match key {
-            "list_id" => Some(0usize),
-            "list_is_active" => Some(1usize),
-            "list_name" => Some(2usize),
-            "segment_text" => Some(3usize),
-            "recipient_count" => Some(4usize),
+            "list_id" => Some(0),
+            "list_is_active" => Some(1),
+            "list_name" => Some(2),
+            "segment_text" => Some(3),
+            "recipient_count" => Some(4),
             _ => None,
         }
     }
-    fn set_field<'de, __M: airbyte_agent_runtime::serde::de::MapAccess<'de>>(
+    fn set_field<'de, __M: serde::de::MapAccess<'de>>(
         &mut self,
         index: usize,
         map: &mut __M,
-    ) -> ::std::result::Result<(), __M::Error> {
+    ) -> Result<(), __M::Error> {
         match index {
-            0usize => self.list_id = map.next_value()?,
-            1usize => self.list_is_active = map.next_value()?,
-            2usize => self.list_name = map.next_value()?,
-            3usize => self.segment_text = map.next_value()?,
-            4usize => self.recipient_count = map.next_value()?,
-            _ => {
-                map.next_value::<airbyte_agent_runtime::serde::de::IgnoredAny>()?;
-            }
+            0 => self.list_id = map.next_value()?,
+            1 => self.list_is_active = map.next_value()?,
+            2 => self.list_name = map.next_value()?,
+            3 => self.segment_text = map.next_value()?,
+            4 => self.recipient_count = map.next_value()?,
+            _ => drop(map.next_value::<serde::de::IgnoredAny>()?),
         }
         Ok(())
     }
 }
-impl<'de> airbyte_agent_runtime::serde::Deserialize<'de> for CampaignRecipients {
-    fn deserialize<__D: airbyte_agent_runtime::serde::Deserializer<'de>>(
-        deserializer: __D,
-    ) -> ::std::result::Result<Self, __D::Error> {
-        airbyte_agent_runtime::record::deserialize(deserializer)
+impl<'de> serde::Deserialize<'de> for CampaignRecipients {
+    fn deserialize<__D: serde::Deserializer<'de>>(d: __D) -> Result<Self, __D::Error> {
+        record::deserialize(d)
     }
 }
 /// Settings of the campaign.
-#[derive(Debug, Clone, Default, airbyte_agent_runtime::serde::Serialize)]
+#[derive(Debug, Clone, Default, serde::Serialize)]
 #[serde(crate = "airbyte_agent_runtime::serde")]
 pub struct CampaignSettings {
     /// Subject line of this settings.
@@ -449,67 +434,63 @@ pub struct CampaignSettings {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub drag_and_drop: Option<bool>,
 }
-impl airbyte_agent_runtime::record::Record for CampaignSettings {
+impl record::Record for CampaignSettings {
     const NAME: &'static str = "CampaignSettings";
     fn field_index(key: &str) -> Option<usize> {
         match key {
-            "subject_line" => Some(0usize),
-            "preview_text" => Some(1usize),
-            "title" => Some(2usize),
-            "from_name" => Some(3usize),
-            "reply_to" => Some(4usize),
-            "use_conversation" => Some(5usize),
-            "to_name" => Some(6usize),
-            "folder_id" => Some(7usize),
-            "authenticate" => Some(8usize),
-            "auto_footer" => Some(9usize),
-            "inline_css" => Some(10usize),
-            "auto_tweet" => Some(11usize),
-            "fb_comments" => Some(12usize),
-            "timewarp" => Some(13usize),
-            "template_id" => Some(14usize),
-            "drag_and_drop" => Some(15usize),
+            "subject_line" => Some(0),
+            "preview_text" => Some(1),
+            "title" => Some(2),
+            "from_name" => Some(3),
+            "reply_to" => Some(4),
+            "use_conversation" => Some(5),
+            "to_name" => Some(6),
+            "folder_id" => Some(7),
+            "authenticate" => Some(8),
+            "auto_footer" => Some(9),
+            "inline_css" => Some(10),
+            "auto_tweet" => Some(11),
+            "fb_comments" => Some(12),
+            "timewarp" => Some(13),
+            "template_id" => Some(14),
+            "drag_and_drop" => Some(15),
             _ => None,
         }
     }
-    fn set_field<'de, __M: airbyte_agent_runtime::serde::de::MapAccess<'de>>(
+    fn set_field<'de, __M: serde::de::MapAccess<'de>>(
         &mut self,
         index: usize,
         map: &mut __M,
-    ) -> ::std::result::Result<(), __M::Error> {
+    ) -> Result<(), __M::Error> {
         match index {
-            0usize => self.subject_line = map.next_value()?,
-            1usize => self.preview_text = map.next_value()?,
-            2usize => self.title = map.next_value()?,
-            3usize => self.from_name = map.next_value()?,
-            4usize => self.reply_to = map.next_value()?,
-            5usize => self.use_conversation = map.next_value()?,
-            6usize => self.to_name = map.next_value()?,
-            7usize => self.folder_id = map.next_value()?,
-            8usize => self.authenticate = map.next_value()?,
-            9usize => self.auto_footer = map.next_value()?,
-            10usize => self.inline_css = map.next_value()?,
-            11usize => self.auto_tweet = map.next_value()?,
-            12usize => self.fb_comments = map.next_value()?,
-            13usize => self.timewarp = map.next_value()?,
-            14usize => self.template_id = map.next_value()?,
-            15usize => self.drag_and_drop = map.next_value()?,
-            _ => {
-                map.next_value::<airbyte_agent_runtime::serde::de::IgnoredAny>()?;
-            }
+            0 => self.subject_line = map.next_value()?,
+            1 => self.preview_text = map.next_value()?,
+            2 => self.title = map.next_value()?,
+            3 => self.from_name = map.next_value()?,
+            4 => self.reply_to = map.next_value()?,
+            5 => self.use_conversation = map.next_value()?,
+            6 => self.to_name = map.next_value()?,
+            7 => self.folder_id = map.next_value()?,
+            8 => self.authenticate = map.next_value()?,
+            9 => self.auto_footer = map.next_value()?,
+            10 => self.inline_css = map.next_value()?,
+            11 => self.auto_tweet = map.next_value()?,
+            12 => self.fb_comments = map.next_value()?,
+            13 => self.timewarp = map.next_value()?,
+            14 => self.template_id = map.next_value()?,
+            15 => self.drag_and_drop = map.next_value()?,
+            _ => drop(map.next_value::<serde::de::IgnoredAny>()?),
         }
         Ok(())
     }
 }
-impl<'de> airbyte_agent_runtime::serde::Deserialize<'de> for CampaignSettings {
-    fn deserialize<__D: airbyte_agent_runtime::serde::Deserializer<'de>>(
-        deserializer: __D,
-    ) -> ::std::result::Result<Self, __D::Error> {
-        airbyte_agent_runtime::record::deserialize(deserializer)
+impl<'de> serde::Deserialize<'de> for CampaignSettings {
+    fn deserialize<__D: serde::Deserializer<'de>>(d: __D) -> Result<Self, __D::Error> {
+        record::deserialize(d)
     }
 }
 /// Object describing the report summary.
-#[derive(Debug, Clone, Default, airbyte_agent_runtime::serde::Serialize)]
+#[derive(Debug, Clone, Default, serde::Serialize)]
 #[serde(crate = "airbyte_agent_runtime::serde")]
 pub struct CampaignReportSummary {
     /// Open figures of the campaign.
@@ -534,49 +515,45 @@ pub struct CampaignReportSummary {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub ecommerce: Option<CampaignReportSummaryEcommerce>,
 }
-impl airbyte_agent_runtime::record::Record for CampaignReportSummary {
+impl record::Record for CampaignReportSummary {
     const NAME: &'static str = "CampaignReportSummary";
     fn field_index(key: &str) -> Option<usize> {
         match key {
-            "opens" => Some(0usize),
-            "unique_opens" => Some(1usize),
-            "open_rate" => Some(2usize),
-            "clicks" => Some(3usize),
-            "subscriber_clicks" => Some(4usize),
-            "click_rate" => Some(5usize),
-            "ecommerce" => Some(6usize),
+            "opens" => Some(0),
+            "unique_opens" => Some(1),
+            "open_rate" => Some(2),
+            "clicks" => Some(3),
+            "subscriber_clicks" => Some(4),
+            "click_rate" => Some(5),
+            "ecommerce" => Some(6),
             _ => None,
         }
     }
-    fn set_field<'de, __M: airbyte_agent_runtime::serde::de::MapAccess<'de>>(
+    fn set_field<'de, __M: serde::de::MapAccess<'de>>(
         &mut self,
         index: usize,
         map: &mut __M,
-    ) -> ::std::result::Result<(), __M::Error> {
+    ) -> Result<(), __M::Error> {
         match index {
-            0usize => self.opens = map.next_value()?,
-            1usize => self.unique_opens = map.next_value()?,
-            2usize => self.open_rate = map.next_value()?,
-            3usize => self.clicks = map.next_value()?,
-            4usize => self.subscriber_clicks = map.next_value()?,
-            5usize => self.click_rate = map.next_value()?,
-            6usize => self.ecommerce = map.next_value()?,
-            _ => {
-                map.next_value::<airbyte_agent_runtime::serde::de::IgnoredAny>()?;
-            }
+            0 => self.opens = map.next_value()?,
+            1 => self.unique_opens = map.next_value()?,
+            2 => self.open_rate = map.next_value()?,
+            3 => self.clicks = map.next_value()?,
+            4 => self.subscriber_clicks = map.next_value()?,
+            5 => self.click_rate = map.next_value()?,
+            6 => self.ecommerce = map.next_value()?,
+            _ => drop(map.next_value::<serde::de::IgnoredAny>()?),
         }
         Ok(())
     }
 }
-impl<'de> airbyte_agent_runtime::serde::Deserialize<'de> for CampaignReportSummary {
-    fn deserialize<__D: airbyte_agent_runtime::serde::Deserializer<'de>>(
-        deserializer: __D,
-    ) -> ::std::result::Result<Self, __D::Error> {
-        airbyte_agent_runtime::record::deserialize(deserializer)
+impl<'de> serde::Deserialize<'de> for CampaignReportSummary {
+    fn deserialize<__D: serde::Deserializer<'de>>(d: __D) -> Result<Self, __D::Error> {
+        record::deserialize(d)
     }
 }
 /// Object describing the delivery status.
-#[derive(Debug, Clone, Default, airbyte_agent_runtime::serde::Serialize)]
+#[derive(Debug, Clone, Default, serde::Serialize)]
 #[serde(crate = "airbyte_agent_runtime::serde")]
 pub struct CampaignDeliveryStatus {
     /// True when the delivery status is enabled.
@@ -595,81 +572,69 @@ pub struct CampaignDeliveryStatus {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub emails_canceled: Option<i64>,
 }
-impl airbyte_agent_runtime::record::Record for CampaignDeliveryStatus {
+impl record::Record for CampaignDeliveryStatus {
     const NAME: &'static str = "CampaignDeliveryStatus";
     fn field_index(key: &str) -> Option<usize> {
         match key {
-            "enabled" => Some(0usize),
-            "can_cancel" => Some(1usize),
-            "status" => Some(2usize),
-            "emails_sent" => Some(3usize),
-            "emails_canceled" => Some(4usize),
+            "enabled" => Some(0),
+            "can_cancel" => Some(1),
+            "status" => Some(2),
+            "emails_sent" => Some(3),
+            "emails_canceled" => Some(4),
             _ => None,
         }
     }
-    fn set_field<'de, __M: airbyte_agent_runtime::serde::de::MapAccess<'de>>(
+    fn set_field<'de, __M: serde::de::MapAccess<'de>>(
         &mut self,
         index: usize,
         map: &mut __M,
-    ) -> ::std::result::Result<(), __M::Error> {
+    ) -> Result<(), __M::Error> {
         match index {
-            0usize => self.enabled = map.next_value()?,
-            1usize => self.can_cancel = map.next_value()?,
-            2usize => self.status = map.next_value()?,
-            3usize => self.emails_sent = map.next_value()?,
-            4usize => self.emails_canceled = map.next_value()?,
-            _ => {
-                map.next_value::<airbyte_agent_runtime::serde::de::IgnoredAny>()?;
-            }
+            0 => self.enabled = map.next_value()?,
+            1 => self.can_cancel = map.next_value()?,
+            2 => self.status = map.next_value()?,
+            3 => self.emails_sent = map.next_value()?,
+            4 => self.emails_canceled = map.next_value()?,
+            _ => drop(map.next_value::<serde::de::IgnoredAny>()?),
         }
         Ok(())
     }
 }
-impl<'de> airbyte_agent_runtime::serde::Deserialize<'de> for CampaignDeliveryStatus {
-    fn deserialize<__D: airbyte_agent_runtime::serde::Deserializer<'de>>(
-        deserializer: __D,
-    ) -> ::std::result::Result<Self, __D::Error> {
-        airbyte_agent_runtime::record::deserialize(deserializer)
+impl<'de> serde::Deserialize<'de> for CampaignDeliveryStatus {
+    fn deserialize<__D: serde::Deserializer<'de>>(d: __D) -> Result<Self, __D::Error> {
+        record::deserialize(d)
     }
 }
 /// Metadata returned by `campaigns.list` next to the records.
-#[derive(Debug, Clone, Default, airbyte_agent_runtime::serde::Serialize)]
+#[derive(Debug, Clone, Default, serde::Serialize)]
 #[serde(crate = "airbyte_agent_runtime::serde")]
 pub struct CampaignsListMeta {
     /// `$._links`
     #[serde(skip_serializing_if = "Option::is_none")]
     pub links: Option<Vec<Link>>,
 }
-impl airbyte_agent_runtime::record::Record for CampaignsListMeta {
+impl record::Record for CampaignsListMeta {
     const NAME: &'static str = "CampaignsListMeta";
     fn field_index(key: &str) -> Option<usize> {
         match key {
-            "links" => Some(0usize),
+            "links" => Some(0),
             _ => None,
         }
     }
-    fn set_field<'de, __M: airbyte_agent_runtime::serde::de::MapAccess<'de>>(
+    fn set_field<'de, __M: serde::de::MapAccess<'de>>(
         &mut self,
         index: usize,
         map: &mut __M,
-    ) -> ::std::result::Result<(), __M::Error> {
+    ) -> Result<(), __M::Error> {
         match index {
-            0usize => {
-                self.links = map
-                    .next_value::<airbyte_agent_runtime::record::SkipNulls<Link>>()?
-                    .0;
-            }
-            _ => {
-                map.next_value::<airbyte_agent_runtime::serde::de::IgnoredAny>()?;
-            }
+            0 => self.links = map.next_value::<record::SkipNulls<Link>>()?.0,
+            _ => drop(map.next_value::<serde::de::IgnoredAny>()?),
         }
         Ok(())
     }
 }
-impl<'de> airbyte_agent_runtime::serde::Deserialize<'de> for CampaignsListMeta {
-    fn deserialize<__D: airbyte_agent_runtime::serde::Deserializer<'de>>(
-        deserializer: __D,
-    ) -> ::std::result::Result<Self, __D::Error> {
-        airbyte_agent_runtime::record::deserialize(deserializer)
+impl<'de> serde::Deserialize<'de> for CampaignsListMeta {
+    fn deserialize<__D: serde::Deserializer<'de>>(d: __D) -> Result<Self, __D::Error> {
+        record::deserialize(d)
     }
 }

@@ -2,7 +2,7 @@
 
 //! Entity `email_activity`: handle, request builders and record types.
 use airbyte_agent_runtime::serde_json::Value;
-use airbyte_agent_runtime::{Client, Page, PageStream, Params, Result};
+use airbyte_agent_runtime::{Client, Page, PageStream, Params, Result, record, serde};
 use crate::types::*;
 impl crate::MailchimpConnector {
     /// What one recipient did with a campaign email.
@@ -63,16 +63,11 @@ impl EmailActivityListRequest {
     }
     /// Send the request.
     pub async fn send(self) -> Result<Page<EmailActivity2, EmailActivityListMeta>> {
-        self.client
-            .call_list::<
-                EmailActivity2,
-                EmailActivityListMeta,
-            >(&crate::descriptor::EMAIL_ACTIVITY[0usize], self.params)
-            .await
+        self.client.call_list(&crate::descriptor::EMAIL_ACTIVITY[0], self.params).await
     }
     /// Every page, lazily, following the operation's pagination.
     pub fn pages(self) -> PageStream<EmailActivity2, EmailActivityListMeta> {
-        self.client.pages(&crate::descriptor::EMAIL_ACTIVITY[0usize], self.params)
+        self.client.pages(&crate::descriptor::EMAIL_ACTIVITY[0], self.params)
     }
     /// The parameters collected so far (wire names).
     pub fn params(&self) -> &Params {
@@ -93,7 +88,7 @@ impl ::std::future::IntoFuture for EmailActivityListRequest {
     }
 }
 /// What one recipient did with a campaign email.
-#[derive(Debug, Clone, Default, airbyte_agent_runtime::serde::Serialize)]
+#[derive(Debug, Clone, Default, serde::Serialize)]
 #[serde(crate = "airbyte_agent_runtime::serde")]
 pub struct EmailActivity2 {
     /// Campaign the email activity belongs to.
@@ -115,55 +110,47 @@ pub struct EmailActivity2 {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub activity: Option<Vec<EmailActivity2ActivityItem>>,
 }
-impl airbyte_agent_runtime::record::Record for EmailActivity2 {
+impl record::Record for EmailActivity2 {
     const NAME: &'static str = "EmailActivity2";
     fn field_index(key: &str) -> Option<usize> {
         match key {
-            "campaign_id" => Some(0usize),
-            "list_id" => Some(1usize),
-            "list_is_active" => Some(2usize),
-            "email_id" => Some(3usize),
-            "email_address" => Some(4usize),
-            "activity" => Some(5usize),
+            "campaign_id" => Some(0),
+            "list_id" => Some(1),
+            "list_is_active" => Some(2),
+            "email_id" => Some(3),
+            "email_address" => Some(4),
+            "activity" => Some(5),
             _ => None,
         }
     }
-    fn set_field<'de, __M: airbyte_agent_runtime::serde::de::MapAccess<'de>>(
+    fn set_field<'de, __M: serde::de::MapAccess<'de>>(
         &mut self,
         index: usize,
         map: &mut __M,
-    ) -> ::std::result::Result<(), __M::Error> {
+    ) -> Result<(), __M::Error> {
         match index {
-            0usize => self.campaign_id = map.next_value()?,
-            1usize => self.list_id = map.next_value()?,
-            2usize => self.list_is_active = map.next_value()?,
-            3usize => self.email_id = map.next_value()?,
-            4usize => self.email_address = map.next_value()?,
-            5usize => {
+            0 => self.campaign_id = map.next_value()?,
+            1 => self.list_id = map.next_value()?,
+            2 => self.list_is_active = map.next_value()?,
+            3 => self.email_id = map.next_value()?,
+            4 => self.email_address = map.next_value()?,
+            5 => {
                 self.activity = map
-                    .next_value::<
-                        airbyte_agent_runtime::record::SkipNulls<
-                            EmailActivity2ActivityItem,
-                        >,
-                    >()?
+                    .next_value::<record::SkipNulls<EmailActivity2ActivityItem>>()?
                     .0;
             }
-            _ => {
-                map.next_value::<airbyte_agent_runtime::serde::de::IgnoredAny>()?;
-            }
+            _ => drop(map.next_value::<serde::de::IgnoredAny>()?),
         }
         Ok(())
     }
 }
-impl<'de> airbyte_agent_runtime::serde::Deserialize<'de> for EmailActivity2 {
-    fn deserialize<__D: airbyte_agent_runtime::serde::Deserializer<'de>>(
-        deserializer: __D,
-    ) -> ::std::result::Result<Self, __D::Error> {
-        airbyte_agent_runtime::record::deserialize(deserializer)
+impl<'de> serde::Deserialize<'de> for EmailActivity2 {
+    fn deserialize<__D: serde::Deserializer<'de>>(d: __D) -> Result<Self, __D::Error> {
+        record::deserialize(d)
     }
 }
 /// The `EmailActivity2ActivityItem` object.
-#[derive(Debug, Clone, Default, airbyte_agent_runtime::serde::Serialize)]
+#[derive(Debug, Clone, Default, serde::Serialize)]
 #[serde(crate = "airbyte_agent_runtime::serde")]
 pub struct EmailActivity2ActivityItem {
     /// What happened: open, click or bounce.
@@ -182,81 +169,69 @@ pub struct EmailActivity2ActivityItem {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub ip: Option<String>,
 }
-impl airbyte_agent_runtime::record::Record for EmailActivity2ActivityItem {
+impl record::Record for EmailActivity2ActivityItem {
     const NAME: &'static str = "EmailActivity2ActivityItem";
     fn field_index(key: &str) -> Option<usize> {
         match key {
-            "action" => Some(0usize),
-            "timestamp" => Some(1usize),
-            "url" => Some(2usize),
-            "type" => Some(3usize),
-            "ip" => Some(4usize),
+            "action" => Some(0),
+            "timestamp" => Some(1),
+            "url" => Some(2),
+            "type" => Some(3),
+            "ip" => Some(4),
             _ => None,
         }
     }
-    fn set_field<'de, __M: airbyte_agent_runtime::serde::de::MapAccess<'de>>(
+    fn set_field<'de, __M: serde::de::MapAccess<'de>>(
         &mut self,
         index: usize,
         map: &mut __M,
-    ) -> ::std::result::Result<(), __M::Error> {
+    ) -> Result<(), __M::Error> {
         match index {
-            0usize => self.action = map.next_value()?,
-            1usize => self.timestamp = map.next_value()?,
-            2usize => self.url = map.next_value()?,
-            3usize => self.type_ = map.next_value()?,
-            4usize => self.ip = map.next_value()?,
-            _ => {
-                map.next_value::<airbyte_agent_runtime::serde::de::IgnoredAny>()?;
-            }
+            0 => self.action = map.next_value()?,
+            1 => self.timestamp = map.next_value()?,
+            2 => self.url = map.next_value()?,
+            3 => self.type_ = map.next_value()?,
+            4 => self.ip = map.next_value()?,
+            _ => drop(map.next_value::<serde::de::IgnoredAny>()?),
         }
         Ok(())
     }
 }
-impl<'de> airbyte_agent_runtime::serde::Deserialize<'de> for EmailActivity2ActivityItem {
-    fn deserialize<__D: airbyte_agent_runtime::serde::Deserializer<'de>>(
-        deserializer: __D,
-    ) -> ::std::result::Result<Self, __D::Error> {
-        airbyte_agent_runtime::record::deserialize(deserializer)
+impl<'de> serde::Deserialize<'de> for EmailActivity2ActivityItem {
+    fn deserialize<__D: serde::Deserializer<'de>>(d: __D) -> Result<Self, __D::Error> {
+        record::deserialize(d)
     }
 }
 /// Metadata returned by `email_activity.list` next to the records.
-#[derive(Debug, Clone, Default, airbyte_agent_runtime::serde::Serialize)]
+#[derive(Debug, Clone, Default, serde::Serialize)]
 #[serde(crate = "airbyte_agent_runtime::serde")]
 pub struct EmailActivityListMeta {
     /// `$._links`
     #[serde(skip_serializing_if = "Option::is_none")]
     pub links: Option<Vec<Link>>,
 }
-impl airbyte_agent_runtime::record::Record for EmailActivityListMeta {
+impl record::Record for EmailActivityListMeta {
     const NAME: &'static str = "EmailActivityListMeta";
     fn field_index(key: &str) -> Option<usize> {
         match key {
-            "links" => Some(0usize),
+            "links" => Some(0),
             _ => None,
         }
     }
-    fn set_field<'de, __M: airbyte_agent_runtime::serde::de::MapAccess<'de>>(
+    fn set_field<'de, __M: serde::de::MapAccess<'de>>(
         &mut self,
         index: usize,
         map: &mut __M,
-    ) -> ::std::result::Result<(), __M::Error> {
+    ) -> Result<(), __M::Error> {
         match index {
-            0usize => {
-                self.links = map
-                    .next_value::<airbyte_agent_runtime::record::SkipNulls<Link>>()?
-                    .0;
-            }
-            _ => {
-                map.next_value::<airbyte_agent_runtime::serde::de::IgnoredAny>()?;
-            }
+            0 => self.links = map.next_value::<record::SkipNulls<Link>>()?.0,
+            _ => drop(map.next_value::<serde::de::IgnoredAny>()?),
         }
         Ok(())
     }
 }
-impl<'de> airbyte_agent_runtime::serde::Deserialize<'de> for EmailActivityListMeta {
-    fn deserialize<__D: airbyte_agent_runtime::serde::Deserializer<'de>>(
-        deserializer: __D,
-    ) -> ::std::result::Result<Self, __D::Error> {
-        airbyte_agent_runtime::record::deserialize(deserializer)
+impl<'de> serde::Deserialize<'de> for EmailActivityListMeta {
+    fn deserialize<__D: serde::Deserializer<'de>>(d: __D) -> Result<Self, __D::Error> {
+        record::deserialize(d)
     }
 }

@@ -2,7 +2,7 @@
 
 //! Entity `interest_categories`: handle, request builders and record types.
 use airbyte_agent_runtime::serde_json::Value;
-use airbyte_agent_runtime::{Client, Page, PageStream, Params, Result};
+use airbyte_agent_runtime::{Client, Page, PageStream, Params, Result, record, serde};
 use crate::types::*;
 impl crate::MailchimpConnector {
     /// A group of interests members can pick, as shown on signup forms.
@@ -81,15 +81,12 @@ impl InterestCategoriesListRequest {
         self,
     ) -> Result<Page<InterestCategory, InterestCategoriesListMeta>> {
         self.client
-            .call_list::<
-                InterestCategory,
-                InterestCategoriesListMeta,
-            >(&crate::descriptor::INTEREST_CATEGORIES[0usize], self.params)
+            .call_list(&crate::descriptor::INTEREST_CATEGORIES[0], self.params)
             .await
     }
     /// Every page, lazily, following the operation's pagination.
     pub fn pages(self) -> PageStream<InterestCategory, InterestCategoriesListMeta> {
-        self.client.pages(&crate::descriptor::INTEREST_CATEGORIES[0usize], self.params)
+        self.client.pages(&crate::descriptor::INTEREST_CATEGORIES[0], self.params)
     }
     /// The parameters collected so far (wire names).
     pub fn params(&self) -> &Params {
@@ -120,9 +117,7 @@ impl InterestCategoriesGetRequest {
     /// Send the request.
     pub async fn send(self) -> Result<InterestCategory> {
         self.client
-            .call_record::<
-                InterestCategory,
-            >(&crate::descriptor::INTEREST_CATEGORIES[1usize], self.params)
+            .call_record(&crate::descriptor::INTEREST_CATEGORIES[1], self.params)
             .await
     }
     /// The parameters collected so far (wire names).
@@ -140,7 +135,7 @@ impl ::std::future::IntoFuture for InterestCategoriesGetRequest {
     }
 }
 /// A group of interests members can pick, as shown on signup forms.
-#[derive(Debug, Clone, Default, airbyte_agent_runtime::serde::Serialize)]
+#[derive(Debug, Clone, Default, serde::Serialize)]
 #[serde(crate = "airbyte_agent_runtime::serde")]
 pub struct InterestCategory {
     /// Audience the interest category belongs to.
@@ -159,41 +154,37 @@ pub struct InterestCategory {
     #[serde(rename = "type", skip_serializing_if = "Option::is_none")]
     pub type_: Option<InterestCategoryType>,
 }
-impl airbyte_agent_runtime::record::Record for InterestCategory {
+impl record::Record for InterestCategory {
     const NAME: &'static str = "InterestCategory";
     fn field_index(key: &str) -> Option<usize> {
         match key {
-            "list_id" => Some(0usize),
-            "id" => Some(1usize),
-            "title" => Some(2usize),
-            "display_order" => Some(3usize),
-            "type" => Some(4usize),
+            "list_id" => Some(0),
+            "id" => Some(1),
+            "title" => Some(2),
+            "display_order" => Some(3),
+            "type" => Some(4),
             _ => None,
         }
     }
-    fn set_field<'de, __M: airbyte_agent_runtime::serde::de::MapAccess<'de>>(
+    fn set_field<'de, __M: serde::de::MapAccess<'de>>(
         &mut self,
         index: usize,
         map: &mut __M,
-    ) -> ::std::result::Result<(), __M::Error> {
+    ) -> Result<(), __M::Error> {
         match index {
-            0usize => self.list_id = map.next_value()?,
-            1usize => self.id = map.next_value()?,
-            2usize => self.title = map.next_value()?,
-            3usize => self.display_order = map.next_value()?,
-            4usize => self.type_ = map.next_value()?,
-            _ => {
-                map.next_value::<airbyte_agent_runtime::serde::de::IgnoredAny>()?;
-            }
+            0 => self.list_id = map.next_value()?,
+            1 => self.id = map.next_value()?,
+            2 => self.title = map.next_value()?,
+            3 => self.display_order = map.next_value()?,
+            4 => self.type_ = map.next_value()?,
+            _ => drop(map.next_value::<serde::de::IgnoredAny>()?),
         }
         Ok(())
     }
 }
-impl<'de> airbyte_agent_runtime::serde::Deserialize<'de> for InterestCategory {
-    fn deserialize<__D: airbyte_agent_runtime::serde::Deserializer<'de>>(
-        deserializer: __D,
-    ) -> ::std::result::Result<Self, __D::Error> {
-        airbyte_agent_runtime::record::deserialize(deserializer)
+impl<'de> serde::Deserialize<'de> for InterestCategory {
+    fn deserialize<__D: serde::Deserializer<'de>>(d: __D) -> Result<Self, __D::Error> {
+        record::deserialize(d)
     }
 }
 airbyte_agent_runtime::string_enum! {
@@ -203,43 +194,35 @@ airbyte_agent_runtime::string_enum! {
     "hidden" }
 }
 /// Metadata returned by `interest_categories.list` next to the records.
-#[derive(Debug, Clone, Default, airbyte_agent_runtime::serde::Serialize)]
+#[derive(Debug, Clone, Default, serde::Serialize)]
 #[serde(crate = "airbyte_agent_runtime::serde")]
 pub struct InterestCategoriesListMeta {
     /// `$._links`
     #[serde(skip_serializing_if = "Option::is_none")]
     pub links: Option<Vec<Link>>,
 }
-impl airbyte_agent_runtime::record::Record for InterestCategoriesListMeta {
+impl record::Record for InterestCategoriesListMeta {
     const NAME: &'static str = "InterestCategoriesListMeta";
     fn field_index(key: &str) -> Option<usize> {
         match key {
-            "links" => Some(0usize),
+            "links" => Some(0),
             _ => None,
         }
     }
-    fn set_field<'de, __M: airbyte_agent_runtime::serde::de::MapAccess<'de>>(
+    fn set_field<'de, __M: serde::de::MapAccess<'de>>(
         &mut self,
         index: usize,
         map: &mut __M,
-    ) -> ::std::result::Result<(), __M::Error> {
+    ) -> Result<(), __M::Error> {
         match index {
-            0usize => {
-                self.links = map
-                    .next_value::<airbyte_agent_runtime::record::SkipNulls<Link>>()?
-                    .0;
-            }
-            _ => {
-                map.next_value::<airbyte_agent_runtime::serde::de::IgnoredAny>()?;
-            }
+            0 => self.links = map.next_value::<record::SkipNulls<Link>>()?.0,
+            _ => drop(map.next_value::<serde::de::IgnoredAny>()?),
         }
         Ok(())
     }
 }
-impl<'de> airbyte_agent_runtime::serde::Deserialize<'de> for InterestCategoriesListMeta {
-    fn deserialize<__D: airbyte_agent_runtime::serde::Deserializer<'de>>(
-        deserializer: __D,
-    ) -> ::std::result::Result<Self, __D::Error> {
-        airbyte_agent_runtime::record::deserialize(deserializer)
+impl<'de> serde::Deserialize<'de> for InterestCategoriesListMeta {
+    fn deserialize<__D: serde::Deserializer<'de>>(d: __D) -> Result<Self, __D::Error> {
+        record::deserialize(d)
     }
 }

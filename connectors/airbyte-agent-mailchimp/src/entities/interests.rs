@@ -2,7 +2,7 @@
 
 //! Entity `interests`: handle, request builders and record types.
 use airbyte_agent_runtime::serde_json::Value;
-use airbyte_agent_runtime::{Client, Page, PageStream, Params, Result};
+use airbyte_agent_runtime::{Client, Page, PageStream, Params, Result, record, serde};
 use crate::types::*;
 impl crate::MailchimpConnector {
     /// One option in an interest category.
@@ -89,16 +89,11 @@ impl InterestsListRequest {
     }
     /// Send the request.
     pub async fn send(self) -> Result<Page<Interest, InterestsListMeta>> {
-        self.client
-            .call_list::<
-                Interest,
-                InterestsListMeta,
-            >(&crate::descriptor::INTERESTS[0usize], self.params)
-            .await
+        self.client.call_list(&crate::descriptor::INTERESTS[0], self.params).await
     }
     /// Every page, lazily, following the operation's pagination.
     pub fn pages(self) -> PageStream<Interest, InterestsListMeta> {
-        self.client.pages(&crate::descriptor::INTERESTS[0usize], self.params)
+        self.client.pages(&crate::descriptor::INTERESTS[0], self.params)
     }
     /// The parameters collected so far (wire names).
     pub fn params(&self) -> &Params {
@@ -128,9 +123,7 @@ pub struct InterestsGetRequest {
 impl InterestsGetRequest {
     /// Send the request.
     pub async fn send(self) -> Result<Interest> {
-        self.client
-            .call_record::<Interest>(&crate::descriptor::INTERESTS[1usize], self.params)
-            .await
+        self.client.call_record(&crate::descriptor::INTERESTS[1], self.params).await
     }
     /// The parameters collected so far (wire names).
     pub fn params(&self) -> &Params {
@@ -147,7 +140,7 @@ impl ::std::future::IntoFuture for InterestsGetRequest {
     }
 }
 /// One option in an interest category.
-#[derive(Debug, Clone, Default, airbyte_agent_runtime::serde::Serialize)]
+#[derive(Debug, Clone, Default, serde::Serialize)]
 #[serde(crate = "airbyte_agent_runtime::serde")]
 pub struct Interest {
     /// Identifier of the related category.
@@ -169,83 +162,71 @@ pub struct Interest {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub display_order: Option<i64>,
 }
-impl airbyte_agent_runtime::record::Record for Interest {
+impl record::Record for Interest {
     const NAME: &'static str = "Interest";
     fn field_index(key: &str) -> Option<usize> {
         match key {
-            "category_id" => Some(0usize),
-            "list_id" => Some(1usize),
-            "id" => Some(2usize),
-            "name" => Some(3usize),
-            "subscriber_count" => Some(4usize),
-            "display_order" => Some(5usize),
+            "category_id" => Some(0),
+            "list_id" => Some(1),
+            "id" => Some(2),
+            "name" => Some(3),
+            "subscriber_count" => Some(4),
+            "display_order" => Some(5),
             _ => None,
         }
     }
-    fn set_field<'de, __M: airbyte_agent_runtime::serde::de::MapAccess<'de>>(
+    fn set_field<'de, __M: serde::de::MapAccess<'de>>(
         &mut self,
         index: usize,
         map: &mut __M,
-    ) -> ::std::result::Result<(), __M::Error> {
+    ) -> Result<(), __M::Error> {
         match index {
-            0usize => self.category_id = map.next_value()?,
-            1usize => self.list_id = map.next_value()?,
-            2usize => self.id = map.next_value()?,
-            3usize => self.name = map.next_value()?,
-            4usize => self.subscriber_count = map.next_value()?,
-            5usize => self.display_order = map.next_value()?,
-            _ => {
-                map.next_value::<airbyte_agent_runtime::serde::de::IgnoredAny>()?;
-            }
+            0 => self.category_id = map.next_value()?,
+            1 => self.list_id = map.next_value()?,
+            2 => self.id = map.next_value()?,
+            3 => self.name = map.next_value()?,
+            4 => self.subscriber_count = map.next_value()?,
+            5 => self.display_order = map.next_value()?,
+            _ => drop(map.next_value::<serde::de::IgnoredAny>()?),
         }
         Ok(())
     }
 }
-impl<'de> airbyte_agent_runtime::serde::Deserialize<'de> for Interest {
-    fn deserialize<__D: airbyte_agent_runtime::serde::Deserializer<'de>>(
-        deserializer: __D,
-    ) -> ::std::result::Result<Self, __D::Error> {
-        airbyte_agent_runtime::record::deserialize(deserializer)
+impl<'de> serde::Deserialize<'de> for Interest {
+    fn deserialize<__D: serde::Deserializer<'de>>(d: __D) -> Result<Self, __D::Error> {
+        record::deserialize(d)
     }
 }
 /// Metadata returned by `interests.list` next to the records.
-#[derive(Debug, Clone, Default, airbyte_agent_runtime::serde::Serialize)]
+#[derive(Debug, Clone, Default, serde::Serialize)]
 #[serde(crate = "airbyte_agent_runtime::serde")]
 pub struct InterestsListMeta {
     /// `$._links`
     #[serde(skip_serializing_if = "Option::is_none")]
     pub links: Option<Vec<Link>>,
 }
-impl airbyte_agent_runtime::record::Record for InterestsListMeta {
+impl record::Record for InterestsListMeta {
     const NAME: &'static str = "InterestsListMeta";
     fn field_index(key: &str) -> Option<usize> {
         match key {
-            "links" => Some(0usize),
+            "links" => Some(0),
             _ => None,
         }
     }
-    fn set_field<'de, __M: airbyte_agent_runtime::serde::de::MapAccess<'de>>(
+    fn set_field<'de, __M: serde::de::MapAccess<'de>>(
         &mut self,
         index: usize,
         map: &mut __M,
-    ) -> ::std::result::Result<(), __M::Error> {
+    ) -> Result<(), __M::Error> {
         match index {
-            0usize => {
-                self.links = map
-                    .next_value::<airbyte_agent_runtime::record::SkipNulls<Link>>()?
-                    .0;
-            }
-            _ => {
-                map.next_value::<airbyte_agent_runtime::serde::de::IgnoredAny>()?;
-            }
+            0 => self.links = map.next_value::<record::SkipNulls<Link>>()?.0,
+            _ => drop(map.next_value::<serde::de::IgnoredAny>()?),
         }
         Ok(())
     }
 }
-impl<'de> airbyte_agent_runtime::serde::Deserialize<'de> for InterestsListMeta {
-    fn deserialize<__D: airbyte_agent_runtime::serde::Deserializer<'de>>(
-        deserializer: __D,
-    ) -> ::std::result::Result<Self, __D::Error> {
-        airbyte_agent_runtime::record::deserialize(deserializer)
+impl<'de> serde::Deserialize<'de> for InterestsListMeta {
+    fn deserialize<__D: serde::Deserializer<'de>>(d: __D) -> Result<Self, __D::Error> {
+        record::deserialize(d)
     }
 }

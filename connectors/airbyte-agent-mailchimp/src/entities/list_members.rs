@@ -2,7 +2,7 @@
 
 //! Entity `list_members`: handle, request builders and record types.
 use airbyte_agent_runtime::serde_json::{Map, Value};
-use airbyte_agent_runtime::{Client, Page, PageStream, Params, Result};
+use airbyte_agent_runtime::{Client, Page, PageStream, Params, Result, record, serde};
 use crate::types::*;
 impl crate::MailchimpConnector {
     /// A contact in an audience, subscribed now or earlier.
@@ -170,16 +170,11 @@ impl ListMembersListRequest {
     }
     /// Send the request.
     pub async fn send(self) -> Result<Page<ListMember, ListMembersListMeta>> {
-        self.client
-            .call_list::<
-                ListMember,
-                ListMembersListMeta,
-            >(&crate::descriptor::LIST_MEMBERS[0usize], self.params)
-            .await
+        self.client.call_list(&crate::descriptor::LIST_MEMBERS[0], self.params).await
     }
     /// Every page, lazily, following the operation's pagination.
     pub fn pages(self) -> PageStream<ListMember, ListMembersListMeta> {
-        self.client.pages(&crate::descriptor::LIST_MEMBERS[0usize], self.params)
+        self.client.pages(&crate::descriptor::LIST_MEMBERS[0], self.params)
     }
     /// The parameters collected so far (wire names).
     pub fn params(&self) -> &Params {
@@ -209,11 +204,7 @@ pub struct ListMembersGetRequest {
 impl ListMembersGetRequest {
     /// Send the request.
     pub async fn send(self) -> Result<ListMember> {
-        self.client
-            .call_record::<
-                ListMember,
-            >(&crate::descriptor::LIST_MEMBERS[1usize], self.params)
-            .await
+        self.client.call_record(&crate::descriptor::LIST_MEMBERS[1], self.params).await
     }
     /// The parameters collected so far (wire names).
     pub fn params(&self) -> &Params {
@@ -248,7 +239,7 @@ airbyte_agent_runtime::string_enum! {
     " `last_changed`"] LastChanged => "last_changed" }
 }
 /// A contact in an audience, subscribed now or earlier.
-#[derive(Debug, Clone, Default, airbyte_agent_runtime::serde::Serialize)]
+#[derive(Debug, Clone, Default, serde::Serialize)]
 #[serde(crate = "airbyte_agent_runtime::serde")]
 pub struct ListMember {
     /// Unique identifier of this list member.
@@ -333,95 +324,87 @@ pub struct ListMember {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub list_id: Option<String>,
 }
-impl airbyte_agent_runtime::record::Record for ListMember {
+impl record::Record for ListMember {
     const NAME: &'static str = "ListMember";
     fn field_index(key: &str) -> Option<usize> {
         match key {
-            "id" => Some(0usize),
-            "email_address" => Some(1usize),
-            "unique_email_id" => Some(2usize),
-            "contact_id" => Some(3usize),
-            "full_name" => Some(4usize),
-            "web_id" => Some(5usize),
-            "email_type" => Some(6usize),
-            "status" => Some(7usize),
-            "unsubscribe_reason" => Some(8usize),
-            "consents_to_one_to_one_messaging" => Some(9usize),
-            "merge_fields" => Some(10usize),
-            "interests" => Some(11usize),
-            "stats" => Some(12usize),
-            "ip_signup" => Some(13usize),
-            "timestamp_signup" => Some(14usize),
-            "ip_opt" => Some(15usize),
-            "timestamp_opt" => Some(16usize),
-            "member_rating" => Some(17usize),
-            "last_changed" => Some(18usize),
-            "language" => Some(19usize),
-            "vip" => Some(20usize),
-            "email_client" => Some(21usize),
-            "location" => Some(22usize),
-            "source" => Some(23usize),
-            "tags_count" => Some(24usize),
-            "tags" => Some(25usize),
-            "list_id" => Some(26usize),
+            "id" => Some(0),
+            "email_address" => Some(1),
+            "unique_email_id" => Some(2),
+            "contact_id" => Some(3),
+            "full_name" => Some(4),
+            "web_id" => Some(5),
+            "email_type" => Some(6),
+            "status" => Some(7),
+            "unsubscribe_reason" => Some(8),
+            "consents_to_one_to_one_messaging" => Some(9),
+            "merge_fields" => Some(10),
+            "interests" => Some(11),
+            "stats" => Some(12),
+            "ip_signup" => Some(13),
+            "timestamp_signup" => Some(14),
+            "ip_opt" => Some(15),
+            "timestamp_opt" => Some(16),
+            "member_rating" => Some(17),
+            "last_changed" => Some(18),
+            "language" => Some(19),
+            "vip" => Some(20),
+            "email_client" => Some(21),
+            "location" => Some(22),
+            "source" => Some(23),
+            "tags_count" => Some(24),
+            "tags" => Some(25),
+            "list_id" => Some(26),
             _ => None,
         }
     }
-    fn set_field<'de, __M: airbyte_agent_runtime::serde::de::MapAccess<'de>>(
+    fn set_field<'de, __M: serde::de::MapAccess<'de>>(
         &mut self,
         index: usize,
         map: &mut __M,
-    ) -> ::std::result::Result<(), __M::Error> {
+    ) -> Result<(), __M::Error> {
         match index {
-            0usize => self.id = map.next_value()?,
-            1usize => self.email_address = map.next_value()?,
-            2usize => self.unique_email_id = map.next_value()?,
-            3usize => self.contact_id = map.next_value()?,
-            4usize => self.full_name = map.next_value()?,
-            5usize => self.web_id = map.next_value()?,
-            6usize => self.email_type = map.next_value()?,
-            7usize => self.status = map.next_value()?,
-            8usize => self.unsubscribe_reason = map.next_value()?,
-            9usize => self.consents_to_one_to_one_messaging = map.next_value()?,
-            10usize => self.merge_fields = map.next_value()?,
-            11usize => self.interests = map.next_value()?,
-            12usize => self.stats = map.next_value()?,
-            13usize => self.ip_signup = map.next_value()?,
-            14usize => self.timestamp_signup = map.next_value()?,
-            15usize => self.ip_opt = map.next_value()?,
-            16usize => self.timestamp_opt = map.next_value()?,
-            17usize => self.member_rating = map.next_value()?,
-            18usize => self.last_changed = map.next_value()?,
-            19usize => self.language = map.next_value()?,
-            20usize => self.vip = map.next_value()?,
-            21usize => self.email_client = map.next_value()?,
-            22usize => self.location = map.next_value()?,
-            23usize => self.source = map.next_value()?,
-            24usize => self.tags_count = map.next_value()?,
-            25usize => {
-                self.tags = map
-                    .next_value::<
-                        airbyte_agent_runtime::record::SkipNulls<ListMemberTagsItem>,
-                    >()?
-                    .0;
+            0 => self.id = map.next_value()?,
+            1 => self.email_address = map.next_value()?,
+            2 => self.unique_email_id = map.next_value()?,
+            3 => self.contact_id = map.next_value()?,
+            4 => self.full_name = map.next_value()?,
+            5 => self.web_id = map.next_value()?,
+            6 => self.email_type = map.next_value()?,
+            7 => self.status = map.next_value()?,
+            8 => self.unsubscribe_reason = map.next_value()?,
+            9 => self.consents_to_one_to_one_messaging = map.next_value()?,
+            10 => self.merge_fields = map.next_value()?,
+            11 => self.interests = map.next_value()?,
+            12 => self.stats = map.next_value()?,
+            13 => self.ip_signup = map.next_value()?,
+            14 => self.timestamp_signup = map.next_value()?,
+            15 => self.ip_opt = map.next_value()?,
+            16 => self.timestamp_opt = map.next_value()?,
+            17 => self.member_rating = map.next_value()?,
+            18 => self.last_changed = map.next_value()?,
+            19 => self.language = map.next_value()?,
+            20 => self.vip = map.next_value()?,
+            21 => self.email_client = map.next_value()?,
+            22 => self.location = map.next_value()?,
+            23 => self.source = map.next_value()?,
+            24 => self.tags_count = map.next_value()?,
+            25 => {
+                self.tags = map.next_value::<record::SkipNulls<ListMemberTagsItem>>()?.0;
             }
-            26usize => self.list_id = map.next_value()?,
-            _ => {
-                map.next_value::<airbyte_agent_runtime::serde::de::IgnoredAny>()?;
-            }
+            26 => self.list_id = map.next_value()?,
+            _ => drop(map.next_value::<serde::de::IgnoredAny>()?),
         }
         Ok(())
     }
 }
-impl<'de> airbyte_agent_runtime::serde::Deserialize<'de> for ListMember {
-    fn deserialize<__D: airbyte_agent_runtime::serde::Deserializer<'de>>(
-        deserializer: __D,
-    ) -> ::std::result::Result<Self, __D::Error> {
-        airbyte_agent_runtime::record::deserialize(deserializer)
+impl<'de> serde::Deserialize<'de> for ListMember {
+    fn deserialize<__D: serde::Deserializer<'de>>(d: __D) -> Result<Self, __D::Error> {
+        record::deserialize(d)
     }
 }
 /// Figures of the list member.
-#[derive(Debug, Clone, Default, airbyte_agent_runtime::serde::Serialize)]
+#[derive(Debug, Clone, Default, serde::Serialize)]
 #[serde(crate = "airbyte_agent_runtime::serde")]
 pub struct ListMemberStats {
     /// Avg open rate (numeric).
@@ -434,41 +417,37 @@ pub struct ListMemberStats {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub ecommerce_data: Option<ListMemberStatsEcommerceData>,
 }
-impl airbyte_agent_runtime::record::Record for ListMemberStats {
+impl record::Record for ListMemberStats {
     const NAME: &'static str = "ListMemberStats";
     fn field_index(key: &str) -> Option<usize> {
         match key {
-            "avg_open_rate" => Some(0usize),
-            "avg_click_rate" => Some(1usize),
-            "ecommerce_data" => Some(2usize),
+            "avg_open_rate" => Some(0),
+            "avg_click_rate" => Some(1),
+            "ecommerce_data" => Some(2),
             _ => None,
         }
     }
-    fn set_field<'de, __M: airbyte_agent_runtime::serde::de::MapAccess<'de>>(
+    fn set_field<'de, __M: serde::de::MapAccess<'de>>(
         &mut self,
         index: usize,
         map: &mut __M,
-    ) -> ::std::result::Result<(), __M::Error> {
+    ) -> Result<(), __M::Error> {
         match index {
-            0usize => self.avg_open_rate = map.next_value()?,
-            1usize => self.avg_click_rate = map.next_value()?,
-            2usize => self.ecommerce_data = map.next_value()?,
-            _ => {
-                map.next_value::<airbyte_agent_runtime::serde::de::IgnoredAny>()?;
-            }
+            0 => self.avg_open_rate = map.next_value()?,
+            1 => self.avg_click_rate = map.next_value()?,
+            2 => self.ecommerce_data = map.next_value()?,
+            _ => drop(map.next_value::<serde::de::IgnoredAny>()?),
         }
         Ok(())
     }
 }
-impl<'de> airbyte_agent_runtime::serde::Deserialize<'de> for ListMemberStats {
-    fn deserialize<__D: airbyte_agent_runtime::serde::Deserializer<'de>>(
-        deserializer: __D,
-    ) -> ::std::result::Result<Self, __D::Error> {
-        airbyte_agent_runtime::record::deserialize(deserializer)
+impl<'de> serde::Deserialize<'de> for ListMemberStats {
+    fn deserialize<__D: serde::Deserializer<'de>>(d: __D) -> Result<Self, __D::Error> {
+        record::deserialize(d)
     }
 }
 /// Object describing the ecommerce data.
-#[derive(Debug, Clone, Default, airbyte_agent_runtime::serde::Serialize)]
+#[derive(Debug, Clone, Default, serde::Serialize)]
 #[serde(crate = "airbyte_agent_runtime::serde")]
 pub struct ListMemberStatsEcommerceData {
     /// How many total revenue there are.
@@ -481,42 +460,37 @@ pub struct ListMemberStatsEcommerceData {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub currency_code: Option<String>,
 }
-impl airbyte_agent_runtime::record::Record for ListMemberStatsEcommerceData {
+impl record::Record for ListMemberStatsEcommerceData {
     const NAME: &'static str = "ListMemberStatsEcommerceData";
     fn field_index(key: &str) -> Option<usize> {
         match key {
-            "total_revenue" => Some(0usize),
-            "number_of_orders" => Some(1usize),
-            "currency_code" => Some(2usize),
+            "total_revenue" => Some(0),
+            "number_of_orders" => Some(1),
+            "currency_code" => Some(2),
             _ => None,
         }
     }
-    fn set_field<'de, __M: airbyte_agent_runtime::serde::de::MapAccess<'de>>(
+    fn set_field<'de, __M: serde::de::MapAccess<'de>>(
         &mut self,
         index: usize,
         map: &mut __M,
-    ) -> ::std::result::Result<(), __M::Error> {
+    ) -> Result<(), __M::Error> {
         match index {
-            0usize => self.total_revenue = map.next_value()?,
-            1usize => self.number_of_orders = map.next_value()?,
-            2usize => self.currency_code = map.next_value()?,
-            _ => {
-                map.next_value::<airbyte_agent_runtime::serde::de::IgnoredAny>()?;
-            }
+            0 => self.total_revenue = map.next_value()?,
+            1 => self.number_of_orders = map.next_value()?,
+            2 => self.currency_code = map.next_value()?,
+            _ => drop(map.next_value::<serde::de::IgnoredAny>()?),
         }
         Ok(())
     }
 }
-impl<'de> airbyte_agent_runtime::serde::Deserialize<'de>
-for ListMemberStatsEcommerceData {
-    fn deserialize<__D: airbyte_agent_runtime::serde::Deserializer<'de>>(
-        deserializer: __D,
-    ) -> ::std::result::Result<Self, __D::Error> {
-        airbyte_agent_runtime::record::deserialize(deserializer)
+impl<'de> serde::Deserialize<'de> for ListMemberStatsEcommerceData {
+    fn deserialize<__D: serde::Deserializer<'de>>(d: __D) -> Result<Self, __D::Error> {
+        record::deserialize(d)
     }
 }
 /// The `ListMemberTagsItem` object.
-#[derive(Debug, Clone, Default, airbyte_agent_runtime::serde::Serialize)]
+#[derive(Debug, Clone, Default, serde::Serialize)]
 #[serde(crate = "airbyte_agent_runtime::serde")]
 pub struct ListMemberTagsItem {
     /// Unique identifier of this tag.
@@ -526,75 +500,63 @@ pub struct ListMemberTagsItem {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub name: Option<String>,
 }
-impl airbyte_agent_runtime::record::Record for ListMemberTagsItem {
+impl record::Record for ListMemberTagsItem {
     const NAME: &'static str = "ListMemberTagsItem";
     fn field_index(key: &str) -> Option<usize> {
         match key {
-            "id" => Some(0usize),
-            "name" => Some(1usize),
+            "id" => Some(0),
+            "name" => Some(1),
             _ => None,
         }
     }
-    fn set_field<'de, __M: airbyte_agent_runtime::serde::de::MapAccess<'de>>(
+    fn set_field<'de, __M: serde::de::MapAccess<'de>>(
         &mut self,
         index: usize,
         map: &mut __M,
-    ) -> ::std::result::Result<(), __M::Error> {
+    ) -> Result<(), __M::Error> {
         match index {
-            0usize => self.id = map.next_value()?,
-            1usize => self.name = map.next_value()?,
-            _ => {
-                map.next_value::<airbyte_agent_runtime::serde::de::IgnoredAny>()?;
-            }
+            0 => self.id = map.next_value()?,
+            1 => self.name = map.next_value()?,
+            _ => drop(map.next_value::<serde::de::IgnoredAny>()?),
         }
         Ok(())
     }
 }
-impl<'de> airbyte_agent_runtime::serde::Deserialize<'de> for ListMemberTagsItem {
-    fn deserialize<__D: airbyte_agent_runtime::serde::Deserializer<'de>>(
-        deserializer: __D,
-    ) -> ::std::result::Result<Self, __D::Error> {
-        airbyte_agent_runtime::record::deserialize(deserializer)
+impl<'de> serde::Deserialize<'de> for ListMemberTagsItem {
+    fn deserialize<__D: serde::Deserializer<'de>>(d: __D) -> Result<Self, __D::Error> {
+        record::deserialize(d)
     }
 }
 /// Metadata returned by `list_members.list` next to the records.
-#[derive(Debug, Clone, Default, airbyte_agent_runtime::serde::Serialize)]
+#[derive(Debug, Clone, Default, serde::Serialize)]
 #[serde(crate = "airbyte_agent_runtime::serde")]
 pub struct ListMembersListMeta {
     /// `$._links`
     #[serde(skip_serializing_if = "Option::is_none")]
     pub links: Option<Vec<Link>>,
 }
-impl airbyte_agent_runtime::record::Record for ListMembersListMeta {
+impl record::Record for ListMembersListMeta {
     const NAME: &'static str = "ListMembersListMeta";
     fn field_index(key: &str) -> Option<usize> {
         match key {
-            "links" => Some(0usize),
+            "links" => Some(0),
             _ => None,
         }
     }
-    fn set_field<'de, __M: airbyte_agent_runtime::serde::de::MapAccess<'de>>(
+    fn set_field<'de, __M: serde::de::MapAccess<'de>>(
         &mut self,
         index: usize,
         map: &mut __M,
-    ) -> ::std::result::Result<(), __M::Error> {
+    ) -> Result<(), __M::Error> {
         match index {
-            0usize => {
-                self.links = map
-                    .next_value::<airbyte_agent_runtime::record::SkipNulls<Link>>()?
-                    .0;
-            }
-            _ => {
-                map.next_value::<airbyte_agent_runtime::serde::de::IgnoredAny>()?;
-            }
+            0 => self.links = map.next_value::<record::SkipNulls<Link>>()?.0,
+            _ => drop(map.next_value::<serde::de::IgnoredAny>()?),
         }
         Ok(())
     }
 }
-impl<'de> airbyte_agent_runtime::serde::Deserialize<'de> for ListMembersListMeta {
-    fn deserialize<__D: airbyte_agent_runtime::serde::Deserializer<'de>>(
-        deserializer: __D,
-    ) -> ::std::result::Result<Self, __D::Error> {
-        airbyte_agent_runtime::record::deserialize(deserializer)
+impl<'de> serde::Deserialize<'de> for ListMembersListMeta {
+    fn deserialize<__D: serde::Deserializer<'de>>(d: __D) -> Result<Self, __D::Error> {
+        record::deserialize(d)
     }
 }

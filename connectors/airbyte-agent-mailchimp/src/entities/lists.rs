@@ -2,7 +2,7 @@
 
 //! Entity `lists`: handle, request builders and record types.
 use airbyte_agent_runtime::serde_json::Value;
-use airbyte_agent_runtime::{Client, Page, PageStream, Params, Result};
+use airbyte_agent_runtime::{Client, Page, PageStream, Params, Result, record, serde};
 use crate::types::*;
 impl crate::MailchimpConnector {
     /// A Mailchimp audience (list) with settings and stats.
@@ -119,16 +119,11 @@ impl ListsListRequest {
     }
     /// Send the request.
     pub async fn send(self) -> Result<Page<List, ListsListMeta>> {
-        self.client
-            .call_list::<
-                List,
-                ListsListMeta,
-            >(&crate::descriptor::LISTS[0usize], self.params)
-            .await
+        self.client.call_list(&crate::descriptor::LISTS[0], self.params).await
     }
     /// Every page, lazily, following the operation's pagination.
     pub fn pages(self) -> PageStream<List, ListsListMeta> {
-        self.client.pages(&crate::descriptor::LISTS[0usize], self.params)
+        self.client.pages(&crate::descriptor::LISTS[0], self.params)
     }
     /// The parameters collected so far (wire names).
     pub fn params(&self) -> &Params {
@@ -154,9 +149,7 @@ pub struct ListsGetRequest {
 impl ListsGetRequest {
     /// Send the request.
     pub async fn send(self) -> Result<List> {
-        self.client
-            .call_record::<List>(&crate::descriptor::LISTS[1usize], self.params)
-            .await
+        self.client.call_record(&crate::descriptor::LISTS[1], self.params).await
     }
     /// The parameters collected so far (wire names).
     pub fn params(&self) -> &Params {
@@ -177,7 +170,7 @@ airbyte_agent_runtime::string_enum! {
     " `date_created`"] DateCreated => "date_created" }
 }
 /// A Mailchimp audience (list) with settings and stats.
-#[derive(Debug, Clone, Default, airbyte_agent_runtime::serde::Serialize)]
+#[derive(Debug, Clone, Default, serde::Serialize)]
 #[serde(crate = "airbyte_agent_runtime::serde")]
 pub struct List {
     /// Unique identifier of this list.
@@ -241,75 +234,71 @@ pub struct List {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub stats: Option<ListStats>,
 }
-impl airbyte_agent_runtime::record::Record for List {
+impl record::Record for List {
     const NAME: &'static str = "List";
     fn field_index(key: &str) -> Option<usize> {
         match key {
-            "id" => Some(0usize),
-            "web_id" => Some(1usize),
-            "name" => Some(2usize),
-            "contact" => Some(3usize),
-            "permission_reminder" => Some(4usize),
-            "use_archive_bar" => Some(5usize),
-            "campaign_defaults" => Some(6usize),
-            "notify_on_subscribe" => Some(7usize),
-            "notify_on_unsubscribe" => Some(8usize),
-            "date_created" => Some(9usize),
-            "list_rating" => Some(10usize),
-            "email_type_option" => Some(11usize),
-            "subscribe_url_short" => Some(12usize),
-            "subscribe_url_long" => Some(13usize),
-            "beamer_address" => Some(14usize),
-            "visibility" => Some(15usize),
-            "double_optin" => Some(16usize),
-            "has_welcome" => Some(17usize),
-            "marketing_permissions" => Some(18usize),
-            "stats" => Some(19usize),
+            "id" => Some(0),
+            "web_id" => Some(1),
+            "name" => Some(2),
+            "contact" => Some(3),
+            "permission_reminder" => Some(4),
+            "use_archive_bar" => Some(5),
+            "campaign_defaults" => Some(6),
+            "notify_on_subscribe" => Some(7),
+            "notify_on_unsubscribe" => Some(8),
+            "date_created" => Some(9),
+            "list_rating" => Some(10),
+            "email_type_option" => Some(11),
+            "subscribe_url_short" => Some(12),
+            "subscribe_url_long" => Some(13),
+            "beamer_address" => Some(14),
+            "visibility" => Some(15),
+            "double_optin" => Some(16),
+            "has_welcome" => Some(17),
+            "marketing_permissions" => Some(18),
+            "stats" => Some(19),
             _ => None,
         }
     }
-    fn set_field<'de, __M: airbyte_agent_runtime::serde::de::MapAccess<'de>>(
+    fn set_field<'de, __M: serde::de::MapAccess<'de>>(
         &mut self,
         index: usize,
         map: &mut __M,
-    ) -> ::std::result::Result<(), __M::Error> {
+    ) -> Result<(), __M::Error> {
         match index {
-            0usize => self.id = map.next_value()?,
-            1usize => self.web_id = map.next_value()?,
-            2usize => self.name = map.next_value()?,
-            3usize => self.contact = map.next_value()?,
-            4usize => self.permission_reminder = map.next_value()?,
-            5usize => self.use_archive_bar = map.next_value()?,
-            6usize => self.campaign_defaults = map.next_value()?,
-            7usize => self.notify_on_subscribe = map.next_value()?,
-            8usize => self.notify_on_unsubscribe = map.next_value()?,
-            9usize => self.date_created = map.next_value()?,
-            10usize => self.list_rating = map.next_value()?,
-            11usize => self.email_type_option = map.next_value()?,
-            12usize => self.subscribe_url_short = map.next_value()?,
-            13usize => self.subscribe_url_long = map.next_value()?,
-            14usize => self.beamer_address = map.next_value()?,
-            15usize => self.visibility = map.next_value()?,
-            16usize => self.double_optin = map.next_value()?,
-            17usize => self.has_welcome = map.next_value()?,
-            18usize => self.marketing_permissions = map.next_value()?,
-            19usize => self.stats = map.next_value()?,
-            _ => {
-                map.next_value::<airbyte_agent_runtime::serde::de::IgnoredAny>()?;
-            }
+            0 => self.id = map.next_value()?,
+            1 => self.web_id = map.next_value()?,
+            2 => self.name = map.next_value()?,
+            3 => self.contact = map.next_value()?,
+            4 => self.permission_reminder = map.next_value()?,
+            5 => self.use_archive_bar = map.next_value()?,
+            6 => self.campaign_defaults = map.next_value()?,
+            7 => self.notify_on_subscribe = map.next_value()?,
+            8 => self.notify_on_unsubscribe = map.next_value()?,
+            9 => self.date_created = map.next_value()?,
+            10 => self.list_rating = map.next_value()?,
+            11 => self.email_type_option = map.next_value()?,
+            12 => self.subscribe_url_short = map.next_value()?,
+            13 => self.subscribe_url_long = map.next_value()?,
+            14 => self.beamer_address = map.next_value()?,
+            15 => self.visibility = map.next_value()?,
+            16 => self.double_optin = map.next_value()?,
+            17 => self.has_welcome = map.next_value()?,
+            18 => self.marketing_permissions = map.next_value()?,
+            19 => self.stats = map.next_value()?,
+            _ => drop(map.next_value::<serde::de::IgnoredAny>()?),
         }
         Ok(())
     }
 }
-impl<'de> airbyte_agent_runtime::serde::Deserialize<'de> for List {
-    fn deserialize<__D: airbyte_agent_runtime::serde::Deserializer<'de>>(
-        deserializer: __D,
-    ) -> ::std::result::Result<Self, __D::Error> {
-        airbyte_agent_runtime::record::deserialize(deserializer)
+impl<'de> serde::Deserialize<'de> for List {
+    fn deserialize<__D: serde::Deserializer<'de>>(d: __D) -> Result<Self, __D::Error> {
+        record::deserialize(d)
     }
 }
 /// Object describing the contact.
-#[derive(Debug, Clone, Default, airbyte_agent_runtime::serde::Serialize)]
+#[derive(Debug, Clone, Default, serde::Serialize)]
 #[serde(crate = "airbyte_agent_runtime::serde")]
 pub struct ListContact {
     /// Company of this contact.
@@ -337,51 +326,47 @@ pub struct ListContact {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub phone: Option<String>,
 }
-impl airbyte_agent_runtime::record::Record for ListContact {
+impl record::Record for ListContact {
     const NAME: &'static str = "ListContact";
     fn field_index(key: &str) -> Option<usize> {
         match key {
-            "company" => Some(0usize),
-            "address1" => Some(1usize),
-            "address2" => Some(2usize),
-            "city" => Some(3usize),
-            "state" => Some(4usize),
-            "zip" => Some(5usize),
-            "country" => Some(6usize),
-            "phone" => Some(7usize),
+            "company" => Some(0),
+            "address1" => Some(1),
+            "address2" => Some(2),
+            "city" => Some(3),
+            "state" => Some(4),
+            "zip" => Some(5),
+            "country" => Some(6),
+            "phone" => Some(7),
             _ => None,
         }
     }
-    fn set_field<'de, __M: airbyte_agent_runtime::serde::de::MapAccess<'de>>(
+    fn set_field<'de, __M: serde::de::MapAccess<'de>>(
         &mut self,
         index: usize,
         map: &mut __M,
-    ) -> ::std::result::Result<(), __M::Error> {
+    ) -> Result<(), __M::Error> {
         match index {
-            0usize => self.company = map.next_value()?,
-            1usize => self.address1 = map.next_value()?,
-            2usize => self.address2 = map.next_value()?,
-            3usize => self.city = map.next_value()?,
-            4usize => self.state = map.next_value()?,
-            5usize => self.zip = map.next_value()?,
-            6usize => self.country = map.next_value()?,
-            7usize => self.phone = map.next_value()?,
-            _ => {
-                map.next_value::<airbyte_agent_runtime::serde::de::IgnoredAny>()?;
-            }
+            0 => self.company = map.next_value()?,
+            1 => self.address1 = map.next_value()?,
+            2 => self.address2 = map.next_value()?,
+            3 => self.city = map.next_value()?,
+            4 => self.state = map.next_value()?,
+            5 => self.zip = map.next_value()?,
+            6 => self.country = map.next_value()?,
+            7 => self.phone = map.next_value()?,
+            _ => drop(map.next_value::<serde::de::IgnoredAny>()?),
         }
         Ok(())
     }
 }
-impl<'de> airbyte_agent_runtime::serde::Deserialize<'de> for ListContact {
-    fn deserialize<__D: airbyte_agent_runtime::serde::Deserializer<'de>>(
-        deserializer: __D,
-    ) -> ::std::result::Result<Self, __D::Error> {
-        airbyte_agent_runtime::record::deserialize(deserializer)
+impl<'de> serde::Deserialize<'de> for ListContact {
+    fn deserialize<__D: serde::Deserializer<'de>>(d: __D) -> Result<Self, __D::Error> {
+        record::deserialize(d)
     }
 }
 /// Object describing the campaign defaults.
-#[derive(Debug, Clone, Default, airbyte_agent_runtime::serde::Serialize)]
+#[derive(Debug, Clone, Default, serde::Serialize)]
 #[serde(crate = "airbyte_agent_runtime::serde")]
 pub struct ListCampaignDefaults {
     /// From name of this campaign defaults.
@@ -397,39 +382,35 @@ pub struct ListCampaignDefaults {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub language: Option<String>,
 }
-impl airbyte_agent_runtime::record::Record for ListCampaignDefaults {
+impl record::Record for ListCampaignDefaults {
     const NAME: &'static str = "ListCampaignDefaults";
     fn field_index(key: &str) -> Option<usize> {
         match key {
-            "from_name" => Some(0usize),
-            "from_email" => Some(1usize),
-            "subject" => Some(2usize),
-            "language" => Some(3usize),
+            "from_name" => Some(0),
+            "from_email" => Some(1),
+            "subject" => Some(2),
+            "language" => Some(3),
             _ => None,
         }
     }
-    fn set_field<'de, __M: airbyte_agent_runtime::serde::de::MapAccess<'de>>(
+    fn set_field<'de, __M: serde::de::MapAccess<'de>>(
         &mut self,
         index: usize,
         map: &mut __M,
-    ) -> ::std::result::Result<(), __M::Error> {
+    ) -> Result<(), __M::Error> {
         match index {
-            0usize => self.from_name = map.next_value()?,
-            1usize => self.from_email = map.next_value()?,
-            2usize => self.subject = map.next_value()?,
-            3usize => self.language = map.next_value()?,
-            _ => {
-                map.next_value::<airbyte_agent_runtime::serde::de::IgnoredAny>()?;
-            }
+            0 => self.from_name = map.next_value()?,
+            1 => self.from_email = map.next_value()?,
+            2 => self.subject = map.next_value()?,
+            3 => self.language = map.next_value()?,
+            _ => drop(map.next_value::<serde::de::IgnoredAny>()?),
         }
         Ok(())
     }
 }
-impl<'de> airbyte_agent_runtime::serde::Deserialize<'de> for ListCampaignDefaults {
-    fn deserialize<__D: airbyte_agent_runtime::serde::Deserializer<'de>>(
-        deserializer: __D,
-    ) -> ::std::result::Result<Self, __D::Error> {
-        airbyte_agent_runtime::record::deserialize(deserializer)
+impl<'de> serde::Deserialize<'de> for ListCampaignDefaults {
+    fn deserialize<__D: serde::Deserializer<'de>>(d: __D) -> Result<Self, __D::Error> {
+        record::deserialize(d)
     }
 }
 airbyte_agent_runtime::string_enum! {
@@ -437,7 +418,7 @@ airbyte_agent_runtime::string_enum! {
     " `pub`"] Pub => "pub", #[doc = " `prv`"] Prv => "prv" }
 }
 /// Figures of the list.
-#[derive(Debug, Clone, Default, airbyte_agent_runtime::serde::Serialize)]
+#[derive(Debug, Clone, Default, serde::Serialize)]
 #[serde(crate = "airbyte_agent_runtime::serde")]
 pub struct ListStats {
     /// Number of members.
@@ -492,105 +473,93 @@ pub struct ListStats {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub last_unsub_date: Option<String>,
 }
-impl airbyte_agent_runtime::record::Record for ListStats {
+impl record::Record for ListStats {
     const NAME: &'static str = "ListStats";
     fn field_index(key: &str) -> Option<usize> {
         match key {
-            "member_count" => Some(0usize),
-            "total_contacts" => Some(1usize),
-            "unsubscribe_count" => Some(2usize),
-            "cleaned_count" => Some(3usize),
-            "member_count_since_send" => Some(4usize),
-            "unsubscribe_count_since_send" => Some(5usize),
-            "cleaned_count_since_send" => Some(6usize),
-            "campaign_count" => Some(7usize),
-            "campaign_last_sent" => Some(8usize),
-            "merge_field_count" => Some(9usize),
-            "avg_sub_rate" => Some(10usize),
-            "avg_unsub_rate" => Some(11usize),
-            "target_sub_rate" => Some(12usize),
-            "open_rate" => Some(13usize),
-            "click_rate" => Some(14usize),
-            "last_sub_date" => Some(15usize),
-            "last_unsub_date" => Some(16usize),
+            "member_count" => Some(0),
+            "total_contacts" => Some(1),
+            "unsubscribe_count" => Some(2),
+            "cleaned_count" => Some(3),
+            "member_count_since_send" => Some(4),
+            "unsubscribe_count_since_send" => Some(5),
+            "cleaned_count_since_send" => Some(6),
+            "campaign_count" => Some(7),
+            "campaign_last_sent" => Some(8),
+            "merge_field_count" => Some(9),
+            "avg_sub_rate" => Some(10),
+            "avg_unsub_rate" => Some(11),
+            "target_sub_rate" => Some(12),
+            "open_rate" => Some(13),
+            "click_rate" => Some(14),
+            "last_sub_date" => Some(15),
+            "last_unsub_date" => Some(16),
             _ => None,
         }
     }
-    fn set_field<'de, __M: airbyte_agent_runtime::serde::de::MapAccess<'de>>(
+    fn set_field<'de, __M: serde::de::MapAccess<'de>>(
         &mut self,
         index: usize,
         map: &mut __M,
-    ) -> ::std::result::Result<(), __M::Error> {
+    ) -> Result<(), __M::Error> {
         match index {
-            0usize => self.member_count = map.next_value()?,
-            1usize => self.total_contacts = map.next_value()?,
-            2usize => self.unsubscribe_count = map.next_value()?,
-            3usize => self.cleaned_count = map.next_value()?,
-            4usize => self.member_count_since_send = map.next_value()?,
-            5usize => self.unsubscribe_count_since_send = map.next_value()?,
-            6usize => self.cleaned_count_since_send = map.next_value()?,
-            7usize => self.campaign_count = map.next_value()?,
-            8usize => self.campaign_last_sent = map.next_value()?,
-            9usize => self.merge_field_count = map.next_value()?,
-            10usize => self.avg_sub_rate = map.next_value()?,
-            11usize => self.avg_unsub_rate = map.next_value()?,
-            12usize => self.target_sub_rate = map.next_value()?,
-            13usize => self.open_rate = map.next_value()?,
-            14usize => self.click_rate = map.next_value()?,
-            15usize => self.last_sub_date = map.next_value()?,
-            16usize => self.last_unsub_date = map.next_value()?,
-            _ => {
-                map.next_value::<airbyte_agent_runtime::serde::de::IgnoredAny>()?;
-            }
+            0 => self.member_count = map.next_value()?,
+            1 => self.total_contacts = map.next_value()?,
+            2 => self.unsubscribe_count = map.next_value()?,
+            3 => self.cleaned_count = map.next_value()?,
+            4 => self.member_count_since_send = map.next_value()?,
+            5 => self.unsubscribe_count_since_send = map.next_value()?,
+            6 => self.cleaned_count_since_send = map.next_value()?,
+            7 => self.campaign_count = map.next_value()?,
+            8 => self.campaign_last_sent = map.next_value()?,
+            9 => self.merge_field_count = map.next_value()?,
+            10 => self.avg_sub_rate = map.next_value()?,
+            11 => self.avg_unsub_rate = map.next_value()?,
+            12 => self.target_sub_rate = map.next_value()?,
+            13 => self.open_rate = map.next_value()?,
+            14 => self.click_rate = map.next_value()?,
+            15 => self.last_sub_date = map.next_value()?,
+            16 => self.last_unsub_date = map.next_value()?,
+            _ => drop(map.next_value::<serde::de::IgnoredAny>()?),
         }
         Ok(())
     }
 }
-impl<'de> airbyte_agent_runtime::serde::Deserialize<'de> for ListStats {
-    fn deserialize<__D: airbyte_agent_runtime::serde::Deserializer<'de>>(
-        deserializer: __D,
-    ) -> ::std::result::Result<Self, __D::Error> {
-        airbyte_agent_runtime::record::deserialize(deserializer)
+impl<'de> serde::Deserialize<'de> for ListStats {
+    fn deserialize<__D: serde::Deserializer<'de>>(d: __D) -> Result<Self, __D::Error> {
+        record::deserialize(d)
     }
 }
 /// Metadata returned by `lists.list` next to the records.
-#[derive(Debug, Clone, Default, airbyte_agent_runtime::serde::Serialize)]
+#[derive(Debug, Clone, Default, serde::Serialize)]
 #[serde(crate = "airbyte_agent_runtime::serde")]
 pub struct ListsListMeta {
     /// `$._links`
     #[serde(skip_serializing_if = "Option::is_none")]
     pub links: Option<Vec<Link>>,
 }
-impl airbyte_agent_runtime::record::Record for ListsListMeta {
+impl record::Record for ListsListMeta {
     const NAME: &'static str = "ListsListMeta";
     fn field_index(key: &str) -> Option<usize> {
         match key {
-            "links" => Some(0usize),
+            "links" => Some(0),
             _ => None,
         }
     }
-    fn set_field<'de, __M: airbyte_agent_runtime::serde::de::MapAccess<'de>>(
+    fn set_field<'de, __M: serde::de::MapAccess<'de>>(
         &mut self,
         index: usize,
         map: &mut __M,
-    ) -> ::std::result::Result<(), __M::Error> {
+    ) -> Result<(), __M::Error> {
         match index {
-            0usize => {
-                self.links = map
-                    .next_value::<airbyte_agent_runtime::record::SkipNulls<Link>>()?
-                    .0;
-            }
-            _ => {
-                map.next_value::<airbyte_agent_runtime::serde::de::IgnoredAny>()?;
-            }
+            0 => self.links = map.next_value::<record::SkipNulls<Link>>()?.0,
+            _ => drop(map.next_value::<serde::de::IgnoredAny>()?),
         }
         Ok(())
     }
 }
-impl<'de> airbyte_agent_runtime::serde::Deserialize<'de> for ListsListMeta {
-    fn deserialize<__D: airbyte_agent_runtime::serde::Deserializer<'de>>(
-        deserializer: __D,
-    ) -> ::std::result::Result<Self, __D::Error> {
-        airbyte_agent_runtime::record::deserialize(deserializer)
+impl<'de> serde::Deserialize<'de> for ListsListMeta {
+    fn deserialize<__D: serde::Deserializer<'de>>(d: __D) -> Result<Self, __D::Error> {
+        record::deserialize(d)
     }
 }

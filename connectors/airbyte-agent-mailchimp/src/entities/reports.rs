@@ -2,7 +2,7 @@
 
 //! Entity `reports`: handle, request builders and record types.
 use airbyte_agent_runtime::serde_json::Value;
-use airbyte_agent_runtime::{Client, Page, PageStream, Params, Result};
+use airbyte_agent_runtime::{Client, Page, PageStream, Params, Result, record, serde};
 use crate::types::*;
 impl crate::MailchimpConnector {
     /// Results of a sent campaign.
@@ -88,16 +88,11 @@ impl ReportsListRequest {
     }
     /// Send the request.
     pub async fn send(self) -> Result<Page<Report, ReportsListMeta>> {
-        self.client
-            .call_list::<
-                Report,
-                ReportsListMeta,
-            >(&crate::descriptor::REPORTS[0usize], self.params)
-            .await
+        self.client.call_list(&crate::descriptor::REPORTS[0], self.params).await
     }
     /// Every page, lazily, following the operation's pagination.
     pub fn pages(self) -> PageStream<Report, ReportsListMeta> {
-        self.client.pages(&crate::descriptor::REPORTS[0usize], self.params)
+        self.client.pages(&crate::descriptor::REPORTS[0], self.params)
     }
     /// The parameters collected so far (wire names).
     pub fn params(&self) -> &Params {
@@ -127,9 +122,7 @@ pub struct ReportsGetRequest {
 impl ReportsGetRequest {
     /// Send the request.
     pub async fn send(self) -> Result<Report> {
-        self.client
-            .call_record::<Report>(&crate::descriptor::REPORTS[1usize], self.params)
-            .await
+        self.client.call_record(&crate::descriptor::REPORTS[1], self.params).await
     }
     /// The parameters collected so far (wire names).
     pub fn params(&self) -> &Params {
@@ -146,7 +139,7 @@ impl ::std::future::IntoFuture for ReportsGetRequest {
     }
 }
 /// Results of a sent campaign.
-#[derive(Debug, Clone, Default, airbyte_agent_runtime::serde::Serialize)]
+#[derive(Debug, Clone, Default, serde::Serialize)]
 #[serde(crate = "airbyte_agent_runtime::serde")]
 pub struct Report {
     /// Unique identifier of this report.
@@ -216,79 +209,75 @@ pub struct Report {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub delivery_status: Option<ReportDeliveryStatus>,
 }
-impl airbyte_agent_runtime::record::Record for Report {
+impl record::Record for Report {
     const NAME: &'static str = "Report";
     fn field_index(key: &str) -> Option<usize> {
         match key {
-            "id" => Some(0usize),
-            "campaign_title" => Some(1usize),
-            "type" => Some(2usize),
-            "list_id" => Some(3usize),
-            "list_is_active" => Some(4usize),
-            "list_name" => Some(5usize),
-            "subject_line" => Some(6usize),
-            "preview_text" => Some(7usize),
-            "emails_sent" => Some(8usize),
-            "abuse_reports" => Some(9usize),
-            "unsubscribed" => Some(10usize),
-            "send_time" => Some(11usize),
-            "rss_last_send" => Some(12usize),
-            "bounces" => Some(13usize),
-            "forwards" => Some(14usize),
-            "opens" => Some(15usize),
-            "clicks" => Some(16usize),
-            "facebook_likes" => Some(17usize),
-            "industry_stats" => Some(18usize),
-            "list_stats" => Some(19usize),
-            "ecommerce" => Some(20usize),
-            "delivery_status" => Some(21usize),
+            "id" => Some(0),
+            "campaign_title" => Some(1),
+            "type" => Some(2),
+            "list_id" => Some(3),
+            "list_is_active" => Some(4),
+            "list_name" => Some(5),
+            "subject_line" => Some(6),
+            "preview_text" => Some(7),
+            "emails_sent" => Some(8),
+            "abuse_reports" => Some(9),
+            "unsubscribed" => Some(10),
+            "send_time" => Some(11),
+            "rss_last_send" => Some(12),
+            "bounces" => Some(13),
+            "forwards" => Some(14),
+            "opens" => Some(15),
+            "clicks" => Some(16),
+            "facebook_likes" => Some(17),
+            "industry_stats" => Some(18),
+            "list_stats" => Some(19),
+            "ecommerce" => Some(20),
+            "delivery_status" => Some(21),
             _ => None,
         }
     }
-    fn set_field<'de, __M: airbyte_agent_runtime::serde::de::MapAccess<'de>>(
+    fn set_field<'de, __M: serde::de::MapAccess<'de>>(
         &mut self,
         index: usize,
         map: &mut __M,
-    ) -> ::std::result::Result<(), __M::Error> {
+    ) -> Result<(), __M::Error> {
         match index {
-            0usize => self.id = map.next_value()?,
-            1usize => self.campaign_title = map.next_value()?,
-            2usize => self.type_ = map.next_value()?,
-            3usize => self.list_id = map.next_value()?,
-            4usize => self.list_is_active = map.next_value()?,
-            5usize => self.list_name = map.next_value()?,
-            6usize => self.subject_line = map.next_value()?,
-            7usize => self.preview_text = map.next_value()?,
-            8usize => self.emails_sent = map.next_value()?,
-            9usize => self.abuse_reports = map.next_value()?,
-            10usize => self.unsubscribed = map.next_value()?,
-            11usize => self.send_time = map.next_value()?,
-            12usize => self.rss_last_send = map.next_value()?,
-            13usize => self.bounces = map.next_value()?,
-            14usize => self.forwards = map.next_value()?,
-            15usize => self.opens = map.next_value()?,
-            16usize => self.clicks = map.next_value()?,
-            17usize => self.facebook_likes = map.next_value()?,
-            18usize => self.industry_stats = map.next_value()?,
-            19usize => self.list_stats = map.next_value()?,
-            20usize => self.ecommerce = map.next_value()?,
-            21usize => self.delivery_status = map.next_value()?,
-            _ => {
-                map.next_value::<airbyte_agent_runtime::serde::de::IgnoredAny>()?;
-            }
+            0 => self.id = map.next_value()?,
+            1 => self.campaign_title = map.next_value()?,
+            2 => self.type_ = map.next_value()?,
+            3 => self.list_id = map.next_value()?,
+            4 => self.list_is_active = map.next_value()?,
+            5 => self.list_name = map.next_value()?,
+            6 => self.subject_line = map.next_value()?,
+            7 => self.preview_text = map.next_value()?,
+            8 => self.emails_sent = map.next_value()?,
+            9 => self.abuse_reports = map.next_value()?,
+            10 => self.unsubscribed = map.next_value()?,
+            11 => self.send_time = map.next_value()?,
+            12 => self.rss_last_send = map.next_value()?,
+            13 => self.bounces = map.next_value()?,
+            14 => self.forwards = map.next_value()?,
+            15 => self.opens = map.next_value()?,
+            16 => self.clicks = map.next_value()?,
+            17 => self.facebook_likes = map.next_value()?,
+            18 => self.industry_stats = map.next_value()?,
+            19 => self.list_stats = map.next_value()?,
+            20 => self.ecommerce = map.next_value()?,
+            21 => self.delivery_status = map.next_value()?,
+            _ => drop(map.next_value::<serde::de::IgnoredAny>()?),
         }
         Ok(())
     }
 }
-impl<'de> airbyte_agent_runtime::serde::Deserialize<'de> for Report {
-    fn deserialize<__D: airbyte_agent_runtime::serde::Deserializer<'de>>(
-        deserializer: __D,
-    ) -> ::std::result::Result<Self, __D::Error> {
-        airbyte_agent_runtime::record::deserialize(deserializer)
+impl<'de> serde::Deserialize<'de> for Report {
+    fn deserialize<__D: serde::Deserializer<'de>>(d: __D) -> Result<Self, __D::Error> {
+        record::deserialize(d)
     }
 }
 /// Bounce figures of the campaign.
-#[derive(Debug, Clone, Default, airbyte_agent_runtime::serde::Serialize)]
+#[derive(Debug, Clone, Default, serde::Serialize)]
 #[serde(crate = "airbyte_agent_runtime::serde")]
 pub struct ReportBounces {
     /// Hard bounces (numeric).
@@ -301,41 +290,37 @@ pub struct ReportBounces {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub syntax_errors: Option<i64>,
 }
-impl airbyte_agent_runtime::record::Record for ReportBounces {
+impl record::Record for ReportBounces {
     const NAME: &'static str = "ReportBounces";
     fn field_index(key: &str) -> Option<usize> {
         match key {
-            "hard_bounces" => Some(0usize),
-            "soft_bounces" => Some(1usize),
-            "syntax_errors" => Some(2usize),
+            "hard_bounces" => Some(0),
+            "soft_bounces" => Some(1),
+            "syntax_errors" => Some(2),
             _ => None,
         }
     }
-    fn set_field<'de, __M: airbyte_agent_runtime::serde::de::MapAccess<'de>>(
+    fn set_field<'de, __M: serde::de::MapAccess<'de>>(
         &mut self,
         index: usize,
         map: &mut __M,
-    ) -> ::std::result::Result<(), __M::Error> {
+    ) -> Result<(), __M::Error> {
         match index {
-            0usize => self.hard_bounces = map.next_value()?,
-            1usize => self.soft_bounces = map.next_value()?,
-            2usize => self.syntax_errors = map.next_value()?,
-            _ => {
-                map.next_value::<airbyte_agent_runtime::serde::de::IgnoredAny>()?;
-            }
+            0 => self.hard_bounces = map.next_value()?,
+            1 => self.soft_bounces = map.next_value()?,
+            2 => self.syntax_errors = map.next_value()?,
+            _ => drop(map.next_value::<serde::de::IgnoredAny>()?),
         }
         Ok(())
     }
 }
-impl<'de> airbyte_agent_runtime::serde::Deserialize<'de> for ReportBounces {
-    fn deserialize<__D: airbyte_agent_runtime::serde::Deserializer<'de>>(
-        deserializer: __D,
-    ) -> ::std::result::Result<Self, __D::Error> {
-        airbyte_agent_runtime::record::deserialize(deserializer)
+impl<'de> serde::Deserialize<'de> for ReportBounces {
+    fn deserialize<__D: serde::Deserializer<'de>>(d: __D) -> Result<Self, __D::Error> {
+        record::deserialize(d)
     }
 }
 /// Object describing the forwards.
-#[derive(Debug, Clone, Default, airbyte_agent_runtime::serde::Serialize)]
+#[derive(Debug, Clone, Default, serde::Serialize)]
 #[serde(crate = "airbyte_agent_runtime::serde")]
 pub struct ReportForwards {
     /// How many forwards there are.
@@ -345,39 +330,35 @@ pub struct ReportForwards {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub forwards_opens: Option<i64>,
 }
-impl airbyte_agent_runtime::record::Record for ReportForwards {
+impl record::Record for ReportForwards {
     const NAME: &'static str = "ReportForwards";
     fn field_index(key: &str) -> Option<usize> {
         match key {
-            "forwards_count" => Some(0usize),
-            "forwards_opens" => Some(1usize),
+            "forwards_count" => Some(0),
+            "forwards_opens" => Some(1),
             _ => None,
         }
     }
-    fn set_field<'de, __M: airbyte_agent_runtime::serde::de::MapAccess<'de>>(
+    fn set_field<'de, __M: serde::de::MapAccess<'de>>(
         &mut self,
         index: usize,
         map: &mut __M,
-    ) -> ::std::result::Result<(), __M::Error> {
+    ) -> Result<(), __M::Error> {
         match index {
-            0usize => self.forwards_count = map.next_value()?,
-            1usize => self.forwards_opens = map.next_value()?,
-            _ => {
-                map.next_value::<airbyte_agent_runtime::serde::de::IgnoredAny>()?;
-            }
+            0 => self.forwards_count = map.next_value()?,
+            1 => self.forwards_opens = map.next_value()?,
+            _ => drop(map.next_value::<serde::de::IgnoredAny>()?),
         }
         Ok(())
     }
 }
-impl<'de> airbyte_agent_runtime::serde::Deserialize<'de> for ReportForwards {
-    fn deserialize<__D: airbyte_agent_runtime::serde::Deserializer<'de>>(
-        deserializer: __D,
-    ) -> ::std::result::Result<Self, __D::Error> {
-        airbyte_agent_runtime::record::deserialize(deserializer)
+impl<'de> serde::Deserialize<'de> for ReportForwards {
+    fn deserialize<__D: serde::Deserializer<'de>>(d: __D) -> Result<Self, __D::Error> {
+        record::deserialize(d)
     }
 }
 /// Open figures of the campaign.
-#[derive(Debug, Clone, Default, airbyte_agent_runtime::serde::Serialize)]
+#[derive(Debug, Clone, Default, serde::Serialize)]
 #[serde(crate = "airbyte_agent_runtime::serde")]
 pub struct ReportOpens {
     /// How many opens total there are.
@@ -393,43 +374,39 @@ pub struct ReportOpens {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub last_open: Option<String>,
 }
-impl airbyte_agent_runtime::record::Record for ReportOpens {
+impl record::Record for ReportOpens {
     const NAME: &'static str = "ReportOpens";
     fn field_index(key: &str) -> Option<usize> {
         match key {
-            "opens_total" => Some(0usize),
-            "unique_opens" => Some(1usize),
-            "open_rate" => Some(2usize),
-            "last_open" => Some(3usize),
+            "opens_total" => Some(0),
+            "unique_opens" => Some(1),
+            "open_rate" => Some(2),
+            "last_open" => Some(3),
             _ => None,
         }
     }
-    fn set_field<'de, __M: airbyte_agent_runtime::serde::de::MapAccess<'de>>(
+    fn set_field<'de, __M: serde::de::MapAccess<'de>>(
         &mut self,
         index: usize,
         map: &mut __M,
-    ) -> ::std::result::Result<(), __M::Error> {
+    ) -> Result<(), __M::Error> {
         match index {
-            0usize => self.opens_total = map.next_value()?,
-            1usize => self.unique_opens = map.next_value()?,
-            2usize => self.open_rate = map.next_value()?,
-            3usize => self.last_open = map.next_value()?,
-            _ => {
-                map.next_value::<airbyte_agent_runtime::serde::de::IgnoredAny>()?;
-            }
+            0 => self.opens_total = map.next_value()?,
+            1 => self.unique_opens = map.next_value()?,
+            2 => self.open_rate = map.next_value()?,
+            3 => self.last_open = map.next_value()?,
+            _ => drop(map.next_value::<serde::de::IgnoredAny>()?),
         }
         Ok(())
     }
 }
-impl<'de> airbyte_agent_runtime::serde::Deserialize<'de> for ReportOpens {
-    fn deserialize<__D: airbyte_agent_runtime::serde::Deserializer<'de>>(
-        deserializer: __D,
-    ) -> ::std::result::Result<Self, __D::Error> {
-        airbyte_agent_runtime::record::deserialize(deserializer)
+impl<'de> serde::Deserialize<'de> for ReportOpens {
+    fn deserialize<__D: serde::Deserializer<'de>>(d: __D) -> Result<Self, __D::Error> {
+        record::deserialize(d)
     }
 }
 /// Click figures of the campaign.
-#[derive(Debug, Clone, Default, airbyte_agent_runtime::serde::Serialize)]
+#[derive(Debug, Clone, Default, serde::Serialize)]
 #[serde(crate = "airbyte_agent_runtime::serde")]
 pub struct ReportClicks {
     /// How many clicks total there are.
@@ -448,45 +425,41 @@ pub struct ReportClicks {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub last_click: Option<String>,
 }
-impl airbyte_agent_runtime::record::Record for ReportClicks {
+impl record::Record for ReportClicks {
     const NAME: &'static str = "ReportClicks";
     fn field_index(key: &str) -> Option<usize> {
         match key {
-            "clicks_total" => Some(0usize),
-            "unique_clicks" => Some(1usize),
-            "unique_subscriber_clicks" => Some(2usize),
-            "click_rate" => Some(3usize),
-            "last_click" => Some(4usize),
+            "clicks_total" => Some(0),
+            "unique_clicks" => Some(1),
+            "unique_subscriber_clicks" => Some(2),
+            "click_rate" => Some(3),
+            "last_click" => Some(4),
             _ => None,
         }
     }
-    fn set_field<'de, __M: airbyte_agent_runtime::serde::de::MapAccess<'de>>(
+    fn set_field<'de, __M: serde::de::MapAccess<'de>>(
         &mut self,
         index: usize,
         map: &mut __M,
-    ) -> ::std::result::Result<(), __M::Error> {
+    ) -> Result<(), __M::Error> {
         match index {
-            0usize => self.clicks_total = map.next_value()?,
-            1usize => self.unique_clicks = map.next_value()?,
-            2usize => self.unique_subscriber_clicks = map.next_value()?,
-            3usize => self.click_rate = map.next_value()?,
-            4usize => self.last_click = map.next_value()?,
-            _ => {
-                map.next_value::<airbyte_agent_runtime::serde::de::IgnoredAny>()?;
-            }
+            0 => self.clicks_total = map.next_value()?,
+            1 => self.unique_clicks = map.next_value()?,
+            2 => self.unique_subscriber_clicks = map.next_value()?,
+            3 => self.click_rate = map.next_value()?,
+            4 => self.last_click = map.next_value()?,
+            _ => drop(map.next_value::<serde::de::IgnoredAny>()?),
         }
         Ok(())
     }
 }
-impl<'de> airbyte_agent_runtime::serde::Deserialize<'de> for ReportClicks {
-    fn deserialize<__D: airbyte_agent_runtime::serde::Deserializer<'de>>(
-        deserializer: __D,
-    ) -> ::std::result::Result<Self, __D::Error> {
-        airbyte_agent_runtime::record::deserialize(deserializer)
+impl<'de> serde::Deserialize<'de> for ReportClicks {
+    fn deserialize<__D: serde::Deserializer<'de>>(d: __D) -> Result<Self, __D::Error> {
+        record::deserialize(d)
     }
 }
 /// Object describing the facebook likes.
-#[derive(Debug, Clone, Default, airbyte_agent_runtime::serde::Serialize)]
+#[derive(Debug, Clone, Default, serde::Serialize)]
 #[serde(crate = "airbyte_agent_runtime::serde")]
 pub struct ReportFacebookLikes {
     /// Recipient likes (numeric).
@@ -499,41 +472,37 @@ pub struct ReportFacebookLikes {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub facebook_likes: Option<i64>,
 }
-impl airbyte_agent_runtime::record::Record for ReportFacebookLikes {
+impl record::Record for ReportFacebookLikes {
     const NAME: &'static str = "ReportFacebookLikes";
     fn field_index(key: &str) -> Option<usize> {
         match key {
-            "recipient_likes" => Some(0usize),
-            "unique_likes" => Some(1usize),
-            "facebook_likes" => Some(2usize),
+            "recipient_likes" => Some(0),
+            "unique_likes" => Some(1),
+            "facebook_likes" => Some(2),
             _ => None,
         }
     }
-    fn set_field<'de, __M: airbyte_agent_runtime::serde::de::MapAccess<'de>>(
+    fn set_field<'de, __M: serde::de::MapAccess<'de>>(
         &mut self,
         index: usize,
         map: &mut __M,
-    ) -> ::std::result::Result<(), __M::Error> {
+    ) -> Result<(), __M::Error> {
         match index {
-            0usize => self.recipient_likes = map.next_value()?,
-            1usize => self.unique_likes = map.next_value()?,
-            2usize => self.facebook_likes = map.next_value()?,
-            _ => {
-                map.next_value::<airbyte_agent_runtime::serde::de::IgnoredAny>()?;
-            }
+            0 => self.recipient_likes = map.next_value()?,
+            1 => self.unique_likes = map.next_value()?,
+            2 => self.facebook_likes = map.next_value()?,
+            _ => drop(map.next_value::<serde::de::IgnoredAny>()?),
         }
         Ok(())
     }
 }
-impl<'de> airbyte_agent_runtime::serde::Deserialize<'de> for ReportFacebookLikes {
-    fn deserialize<__D: airbyte_agent_runtime::serde::Deserializer<'de>>(
-        deserializer: __D,
-    ) -> ::std::result::Result<Self, __D::Error> {
-        airbyte_agent_runtime::record::deserialize(deserializer)
+impl<'de> serde::Deserialize<'de> for ReportFacebookLikes {
+    fn deserialize<__D: serde::Deserializer<'de>>(d: __D) -> Result<Self, __D::Error> {
+        record::deserialize(d)
     }
 }
 /// Object describing the industry stats.
-#[derive(Debug, Clone, Default, airbyte_agent_runtime::serde::Serialize)]
+#[derive(Debug, Clone, Default, serde::Serialize)]
 #[serde(crate = "airbyte_agent_runtime::serde")]
 pub struct ReportIndustryStats {
     /// Kind of industry stats.
@@ -558,49 +527,45 @@ pub struct ReportIndustryStats {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub abuse_rate: Option<f64>,
 }
-impl airbyte_agent_runtime::record::Record for ReportIndustryStats {
+impl record::Record for ReportIndustryStats {
     const NAME: &'static str = "ReportIndustryStats";
     fn field_index(key: &str) -> Option<usize> {
         match key {
-            "type" => Some(0usize),
-            "open_rate" => Some(1usize),
-            "click_rate" => Some(2usize),
-            "bounce_rate" => Some(3usize),
-            "unopen_rate" => Some(4usize),
-            "unsub_rate" => Some(5usize),
-            "abuse_rate" => Some(6usize),
+            "type" => Some(0),
+            "open_rate" => Some(1),
+            "click_rate" => Some(2),
+            "bounce_rate" => Some(3),
+            "unopen_rate" => Some(4),
+            "unsub_rate" => Some(5),
+            "abuse_rate" => Some(6),
             _ => None,
         }
     }
-    fn set_field<'de, __M: airbyte_agent_runtime::serde::de::MapAccess<'de>>(
+    fn set_field<'de, __M: serde::de::MapAccess<'de>>(
         &mut self,
         index: usize,
         map: &mut __M,
-    ) -> ::std::result::Result<(), __M::Error> {
+    ) -> Result<(), __M::Error> {
         match index {
-            0usize => self.type_ = map.next_value()?,
-            1usize => self.open_rate = map.next_value()?,
-            2usize => self.click_rate = map.next_value()?,
-            3usize => self.bounce_rate = map.next_value()?,
-            4usize => self.unopen_rate = map.next_value()?,
-            5usize => self.unsub_rate = map.next_value()?,
-            6usize => self.abuse_rate = map.next_value()?,
-            _ => {
-                map.next_value::<airbyte_agent_runtime::serde::de::IgnoredAny>()?;
-            }
+            0 => self.type_ = map.next_value()?,
+            1 => self.open_rate = map.next_value()?,
+            2 => self.click_rate = map.next_value()?,
+            3 => self.bounce_rate = map.next_value()?,
+            4 => self.unopen_rate = map.next_value()?,
+            5 => self.unsub_rate = map.next_value()?,
+            6 => self.abuse_rate = map.next_value()?,
+            _ => drop(map.next_value::<serde::de::IgnoredAny>()?),
         }
         Ok(())
     }
 }
-impl<'de> airbyte_agent_runtime::serde::Deserialize<'de> for ReportIndustryStats {
-    fn deserialize<__D: airbyte_agent_runtime::serde::Deserializer<'de>>(
-        deserializer: __D,
-    ) -> ::std::result::Result<Self, __D::Error> {
-        airbyte_agent_runtime::record::deserialize(deserializer)
+impl<'de> serde::Deserialize<'de> for ReportIndustryStats {
+    fn deserialize<__D: serde::Deserializer<'de>>(d: __D) -> Result<Self, __D::Error> {
+        record::deserialize(d)
     }
 }
 /// Object describing the list stats.
-#[derive(Debug, Clone, Default, airbyte_agent_runtime::serde::Serialize)]
+#[derive(Debug, Clone, Default, serde::Serialize)]
 #[serde(crate = "airbyte_agent_runtime::serde")]
 pub struct ReportListStats {
     /// Sub rate (numeric).
@@ -616,116 +581,100 @@ pub struct ReportListStats {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub click_rate: Option<f64>,
 }
-impl airbyte_agent_runtime::record::Record for ReportListStats {
+impl record::Record for ReportListStats {
     const NAME: &'static str = "ReportListStats";
     fn field_index(key: &str) -> Option<usize> {
         match key {
-            "sub_rate" => Some(0usize),
-            "unsub_rate" => Some(1usize),
-            "open_rate" => Some(2usize),
-            "click_rate" => Some(3usize),
+            "sub_rate" => Some(0),
+            "unsub_rate" => Some(1),
+            "open_rate" => Some(2),
+            "click_rate" => Some(3),
             _ => None,
         }
     }
-    fn set_field<'de, __M: airbyte_agent_runtime::serde::de::MapAccess<'de>>(
+    fn set_field<'de, __M: serde::de::MapAccess<'de>>(
         &mut self,
         index: usize,
         map: &mut __M,
-    ) -> ::std::result::Result<(), __M::Error> {
+    ) -> Result<(), __M::Error> {
         match index {
-            0usize => self.sub_rate = map.next_value()?,
-            1usize => self.unsub_rate = map.next_value()?,
-            2usize => self.open_rate = map.next_value()?,
-            3usize => self.click_rate = map.next_value()?,
-            _ => {
-                map.next_value::<airbyte_agent_runtime::serde::de::IgnoredAny>()?;
-            }
+            0 => self.sub_rate = map.next_value()?,
+            1 => self.unsub_rate = map.next_value()?,
+            2 => self.open_rate = map.next_value()?,
+            3 => self.click_rate = map.next_value()?,
+            _ => drop(map.next_value::<serde::de::IgnoredAny>()?),
         }
         Ok(())
     }
 }
-impl<'de> airbyte_agent_runtime::serde::Deserialize<'de> for ReportListStats {
-    fn deserialize<__D: airbyte_agent_runtime::serde::Deserializer<'de>>(
-        deserializer: __D,
-    ) -> ::std::result::Result<Self, __D::Error> {
-        airbyte_agent_runtime::record::deserialize(deserializer)
+impl<'de> serde::Deserialize<'de> for ReportListStats {
+    fn deserialize<__D: serde::Deserializer<'de>>(d: __D) -> Result<Self, __D::Error> {
+        record::deserialize(d)
     }
 }
 /// Object describing the delivery status.
-#[derive(Debug, Clone, Default, airbyte_agent_runtime::serde::Serialize)]
+#[derive(Debug, Clone, Default, serde::Serialize)]
 #[serde(crate = "airbyte_agent_runtime::serde")]
 pub struct ReportDeliveryStatus {
     /// True when the delivery status is enabled.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub enabled: Option<bool>,
 }
-impl airbyte_agent_runtime::record::Record for ReportDeliveryStatus {
+impl record::Record for ReportDeliveryStatus {
     const NAME: &'static str = "ReportDeliveryStatus";
     fn field_index(key: &str) -> Option<usize> {
         match key {
-            "enabled" => Some(0usize),
+            "enabled" => Some(0),
             _ => None,
         }
     }
-    fn set_field<'de, __M: airbyte_agent_runtime::serde::de::MapAccess<'de>>(
+    fn set_field<'de, __M: serde::de::MapAccess<'de>>(
         &mut self,
         index: usize,
         map: &mut __M,
-    ) -> ::std::result::Result<(), __M::Error> {
+    ) -> Result<(), __M::Error> {
         match index {
-            0usize => self.enabled = map.next_value()?,
-            _ => {
-                map.next_value::<airbyte_agent_runtime::serde::de::IgnoredAny>()?;
-            }
+            0 => self.enabled = map.next_value()?,
+            _ => drop(map.next_value::<serde::de::IgnoredAny>()?),
         }
         Ok(())
     }
 }
-impl<'de> airbyte_agent_runtime::serde::Deserialize<'de> for ReportDeliveryStatus {
-    fn deserialize<__D: airbyte_agent_runtime::serde::Deserializer<'de>>(
-        deserializer: __D,
-    ) -> ::std::result::Result<Self, __D::Error> {
-        airbyte_agent_runtime::record::deserialize(deserializer)
+impl<'de> serde::Deserialize<'de> for ReportDeliveryStatus {
+    fn deserialize<__D: serde::Deserializer<'de>>(d: __D) -> Result<Self, __D::Error> {
+        record::deserialize(d)
     }
 }
 /// Metadata returned by `reports.list` next to the records.
-#[derive(Debug, Clone, Default, airbyte_agent_runtime::serde::Serialize)]
+#[derive(Debug, Clone, Default, serde::Serialize)]
 #[serde(crate = "airbyte_agent_runtime::serde")]
 pub struct ReportsListMeta {
     /// `$._links`
     #[serde(skip_serializing_if = "Option::is_none")]
     pub links: Option<Vec<Link>>,
 }
-impl airbyte_agent_runtime::record::Record for ReportsListMeta {
+impl record::Record for ReportsListMeta {
     const NAME: &'static str = "ReportsListMeta";
     fn field_index(key: &str) -> Option<usize> {
         match key {
-            "links" => Some(0usize),
+            "links" => Some(0),
             _ => None,
         }
     }
-    fn set_field<'de, __M: airbyte_agent_runtime::serde::de::MapAccess<'de>>(
+    fn set_field<'de, __M: serde::de::MapAccess<'de>>(
         &mut self,
         index: usize,
         map: &mut __M,
-    ) -> ::std::result::Result<(), __M::Error> {
+    ) -> Result<(), __M::Error> {
         match index {
-            0usize => {
-                self.links = map
-                    .next_value::<airbyte_agent_runtime::record::SkipNulls<Link>>()?
-                    .0;
-            }
-            _ => {
-                map.next_value::<airbyte_agent_runtime::serde::de::IgnoredAny>()?;
-            }
+            0 => self.links = map.next_value::<record::SkipNulls<Link>>()?.0,
+            _ => drop(map.next_value::<serde::de::IgnoredAny>()?),
         }
         Ok(())
     }
 }
-impl<'de> airbyte_agent_runtime::serde::Deserialize<'de> for ReportsListMeta {
-    fn deserialize<__D: airbyte_agent_runtime::serde::Deserializer<'de>>(
-        deserializer: __D,
-    ) -> ::std::result::Result<Self, __D::Error> {
-        airbyte_agent_runtime::record::deserialize(deserializer)
+impl<'de> serde::Deserialize<'de> for ReportsListMeta {
+    fn deserialize<__D: serde::Deserializer<'de>>(d: __D) -> Result<Self, __D::Error> {
+        record::deserialize(d)
     }
 }

@@ -2,7 +2,7 @@
 
 //! Entity `segment_members`: handle, request builders and record types.
 use airbyte_agent_runtime::serde_json::{Map, Value};
-use airbyte_agent_runtime::{Client, Page, PageStream, Params, Result};
+use airbyte_agent_runtime::{Client, Page, PageStream, Params, Result, record, serde};
 use crate::types::*;
 impl crate::MailchimpConnector {
     /// A contact that belongs to a segment.
@@ -61,16 +61,11 @@ impl SegmentMembersListRequest {
     }
     /// Send the request.
     pub async fn send(self) -> Result<Page<SegmentMember, SegmentMembersListMeta>> {
-        self.client
-            .call_list::<
-                SegmentMember,
-                SegmentMembersListMeta,
-            >(&crate::descriptor::SEGMENT_MEMBERS[0usize], self.params)
-            .await
+        self.client.call_list(&crate::descriptor::SEGMENT_MEMBERS[0], self.params).await
     }
     /// Every page, lazily, following the operation's pagination.
     pub fn pages(self) -> PageStream<SegmentMember, SegmentMembersListMeta> {
-        self.client.pages(&crate::descriptor::SEGMENT_MEMBERS[0usize], self.params)
+        self.client.pages(&crate::descriptor::SEGMENT_MEMBERS[0], self.params)
     }
     /// The parameters collected so far (wire names).
     pub fn params(&self) -> &Params {
@@ -91,7 +86,7 @@ impl ::std::future::IntoFuture for SegmentMembersListRequest {
     }
 }
 /// A contact that belongs to a segment.
-#[derive(Debug, Clone, Default, airbyte_agent_runtime::serde::Serialize)]
+#[derive(Debug, Clone, Default, serde::Serialize)]
 #[serde(crate = "airbyte_agent_runtime::serde")]
 pub struct SegmentMember {
     /// Unique identifier of this segment member.
@@ -152,73 +147,69 @@ pub struct SegmentMember {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub list_id: Option<String>,
 }
-impl airbyte_agent_runtime::record::Record for SegmentMember {
+impl record::Record for SegmentMember {
     const NAME: &'static str = "SegmentMember";
     fn field_index(key: &str) -> Option<usize> {
         match key {
-            "id" => Some(0usize),
-            "email_address" => Some(1usize),
-            "unique_email_id" => Some(2usize),
-            "email_type" => Some(3usize),
-            "status" => Some(4usize),
-            "merge_fields" => Some(5usize),
-            "interests" => Some(6usize),
-            "stats" => Some(7usize),
-            "ip_signup" => Some(8usize),
-            "timestamp_signup" => Some(9usize),
-            "ip_opt" => Some(10usize),
-            "timestamp_opt" => Some(11usize),
-            "member_rating" => Some(12usize),
-            "last_changed" => Some(13usize),
-            "language" => Some(14usize),
-            "vip" => Some(15usize),
-            "email_client" => Some(16usize),
-            "location" => Some(17usize),
-            "list_id" => Some(18usize),
+            "id" => Some(0),
+            "email_address" => Some(1),
+            "unique_email_id" => Some(2),
+            "email_type" => Some(3),
+            "status" => Some(4),
+            "merge_fields" => Some(5),
+            "interests" => Some(6),
+            "stats" => Some(7),
+            "ip_signup" => Some(8),
+            "timestamp_signup" => Some(9),
+            "ip_opt" => Some(10),
+            "timestamp_opt" => Some(11),
+            "member_rating" => Some(12),
+            "last_changed" => Some(13),
+            "language" => Some(14),
+            "vip" => Some(15),
+            "email_client" => Some(16),
+            "location" => Some(17),
+            "list_id" => Some(18),
             _ => None,
         }
     }
-    fn set_field<'de, __M: airbyte_agent_runtime::serde::de::MapAccess<'de>>(
+    fn set_field<'de, __M: serde::de::MapAccess<'de>>(
         &mut self,
         index: usize,
         map: &mut __M,
-    ) -> ::std::result::Result<(), __M::Error> {
+    ) -> Result<(), __M::Error> {
         match index {
-            0usize => self.id = map.next_value()?,
-            1usize => self.email_address = map.next_value()?,
-            2usize => self.unique_email_id = map.next_value()?,
-            3usize => self.email_type = map.next_value()?,
-            4usize => self.status = map.next_value()?,
-            5usize => self.merge_fields = map.next_value()?,
-            6usize => self.interests = map.next_value()?,
-            7usize => self.stats = map.next_value()?,
-            8usize => self.ip_signup = map.next_value()?,
-            9usize => self.timestamp_signup = map.next_value()?,
-            10usize => self.ip_opt = map.next_value()?,
-            11usize => self.timestamp_opt = map.next_value()?,
-            12usize => self.member_rating = map.next_value()?,
-            13usize => self.last_changed = map.next_value()?,
-            14usize => self.language = map.next_value()?,
-            15usize => self.vip = map.next_value()?,
-            16usize => self.email_client = map.next_value()?,
-            17usize => self.location = map.next_value()?,
-            18usize => self.list_id = map.next_value()?,
-            _ => {
-                map.next_value::<airbyte_agent_runtime::serde::de::IgnoredAny>()?;
-            }
+            0 => self.id = map.next_value()?,
+            1 => self.email_address = map.next_value()?,
+            2 => self.unique_email_id = map.next_value()?,
+            3 => self.email_type = map.next_value()?,
+            4 => self.status = map.next_value()?,
+            5 => self.merge_fields = map.next_value()?,
+            6 => self.interests = map.next_value()?,
+            7 => self.stats = map.next_value()?,
+            8 => self.ip_signup = map.next_value()?,
+            9 => self.timestamp_signup = map.next_value()?,
+            10 => self.ip_opt = map.next_value()?,
+            11 => self.timestamp_opt = map.next_value()?,
+            12 => self.member_rating = map.next_value()?,
+            13 => self.last_changed = map.next_value()?,
+            14 => self.language = map.next_value()?,
+            15 => self.vip = map.next_value()?,
+            16 => self.email_client = map.next_value()?,
+            17 => self.location = map.next_value()?,
+            18 => self.list_id = map.next_value()?,
+            _ => drop(map.next_value::<serde::de::IgnoredAny>()?),
         }
         Ok(())
     }
 }
-impl<'de> airbyte_agent_runtime::serde::Deserialize<'de> for SegmentMember {
-    fn deserialize<__D: airbyte_agent_runtime::serde::Deserializer<'de>>(
-        deserializer: __D,
-    ) -> ::std::result::Result<Self, __D::Error> {
-        airbyte_agent_runtime::record::deserialize(deserializer)
+impl<'de> serde::Deserialize<'de> for SegmentMember {
+    fn deserialize<__D: serde::Deserializer<'de>>(d: __D) -> Result<Self, __D::Error> {
+        record::deserialize(d)
     }
 }
 /// Figures of the segment member.
-#[derive(Debug, Clone, Default, airbyte_agent_runtime::serde::Serialize)]
+#[derive(Debug, Clone, Default, serde::Serialize)]
 #[serde(crate = "airbyte_agent_runtime::serde")]
 pub struct SegmentMemberStats {
     /// Avg open rate (numeric).
@@ -228,75 +219,63 @@ pub struct SegmentMemberStats {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub avg_click_rate: Option<f64>,
 }
-impl airbyte_agent_runtime::record::Record for SegmentMemberStats {
+impl record::Record for SegmentMemberStats {
     const NAME: &'static str = "SegmentMemberStats";
     fn field_index(key: &str) -> Option<usize> {
         match key {
-            "avg_open_rate" => Some(0usize),
-            "avg_click_rate" => Some(1usize),
+            "avg_open_rate" => Some(0),
+            "avg_click_rate" => Some(1),
             _ => None,
         }
     }
-    fn set_field<'de, __M: airbyte_agent_runtime::serde::de::MapAccess<'de>>(
+    fn set_field<'de, __M: serde::de::MapAccess<'de>>(
         &mut self,
         index: usize,
         map: &mut __M,
-    ) -> ::std::result::Result<(), __M::Error> {
+    ) -> Result<(), __M::Error> {
         match index {
-            0usize => self.avg_open_rate = map.next_value()?,
-            1usize => self.avg_click_rate = map.next_value()?,
-            _ => {
-                map.next_value::<airbyte_agent_runtime::serde::de::IgnoredAny>()?;
-            }
+            0 => self.avg_open_rate = map.next_value()?,
+            1 => self.avg_click_rate = map.next_value()?,
+            _ => drop(map.next_value::<serde::de::IgnoredAny>()?),
         }
         Ok(())
     }
 }
-impl<'de> airbyte_agent_runtime::serde::Deserialize<'de> for SegmentMemberStats {
-    fn deserialize<__D: airbyte_agent_runtime::serde::Deserializer<'de>>(
-        deserializer: __D,
-    ) -> ::std::result::Result<Self, __D::Error> {
-        airbyte_agent_runtime::record::deserialize(deserializer)
+impl<'de> serde::Deserialize<'de> for SegmentMemberStats {
+    fn deserialize<__D: serde::Deserializer<'de>>(d: __D) -> Result<Self, __D::Error> {
+        record::deserialize(d)
     }
 }
 /// Metadata returned by `segment_members.list` next to the records.
-#[derive(Debug, Clone, Default, airbyte_agent_runtime::serde::Serialize)]
+#[derive(Debug, Clone, Default, serde::Serialize)]
 #[serde(crate = "airbyte_agent_runtime::serde")]
 pub struct SegmentMembersListMeta {
     /// `$._links`
     #[serde(skip_serializing_if = "Option::is_none")]
     pub links: Option<Vec<Link>>,
 }
-impl airbyte_agent_runtime::record::Record for SegmentMembersListMeta {
+impl record::Record for SegmentMembersListMeta {
     const NAME: &'static str = "SegmentMembersListMeta";
     fn field_index(key: &str) -> Option<usize> {
         match key {
-            "links" => Some(0usize),
+            "links" => Some(0),
             _ => None,
         }
     }
-    fn set_field<'de, __M: airbyte_agent_runtime::serde::de::MapAccess<'de>>(
+    fn set_field<'de, __M: serde::de::MapAccess<'de>>(
         &mut self,
         index: usize,
         map: &mut __M,
-    ) -> ::std::result::Result<(), __M::Error> {
+    ) -> Result<(), __M::Error> {
         match index {
-            0usize => {
-                self.links = map
-                    .next_value::<airbyte_agent_runtime::record::SkipNulls<Link>>()?
-                    .0;
-            }
-            _ => {
-                map.next_value::<airbyte_agent_runtime::serde::de::IgnoredAny>()?;
-            }
+            0 => self.links = map.next_value::<record::SkipNulls<Link>>()?.0,
+            _ => drop(map.next_value::<serde::de::IgnoredAny>()?),
         }
         Ok(())
     }
 }
-impl<'de> airbyte_agent_runtime::serde::Deserialize<'de> for SegmentMembersListMeta {
-    fn deserialize<__D: airbyte_agent_runtime::serde::Deserializer<'de>>(
-        deserializer: __D,
-    ) -> ::std::result::Result<Self, __D::Error> {
-        airbyte_agent_runtime::record::deserialize(deserializer)
+impl<'de> serde::Deserialize<'de> for SegmentMembersListMeta {
+    fn deserialize<__D: serde::Deserializer<'de>>(d: __D) -> Result<Self, __D::Error> {
+        record::deserialize(d)
     }
 }

@@ -2,7 +2,7 @@
 
 //! Entity `segments`: handle, request builders and record types.
 use airbyte_agent_runtime::serde_json::{Map, Value};
-use airbyte_agent_runtime::{Client, Page, PageStream, Params, Result};
+use airbyte_agent_runtime::{Client, Page, PageStream, Params, Result, record, serde};
 use crate::types::*;
 impl crate::MailchimpConnector {
     /// A segment or tag of an audience.
@@ -109,16 +109,11 @@ impl SegmentsListRequest {
     }
     /// Send the request.
     pub async fn send(self) -> Result<Page<Segment, SegmentsListMeta>> {
-        self.client
-            .call_list::<
-                Segment,
-                SegmentsListMeta,
-            >(&crate::descriptor::SEGMENTS[0usize], self.params)
-            .await
+        self.client.call_list(&crate::descriptor::SEGMENTS[0], self.params).await
     }
     /// Every page, lazily, following the operation's pagination.
     pub fn pages(self) -> PageStream<Segment, SegmentsListMeta> {
-        self.client.pages(&crate::descriptor::SEGMENTS[0usize], self.params)
+        self.client.pages(&crate::descriptor::SEGMENTS[0], self.params)
     }
     /// The parameters collected so far (wire names).
     pub fn params(&self) -> &Params {
@@ -148,9 +143,7 @@ pub struct SegmentsGetRequest {
 impl SegmentsGetRequest {
     /// Send the request.
     pub async fn send(self) -> Result<Segment> {
-        self.client
-            .call_record::<Segment>(&crate::descriptor::SEGMENTS[1usize], self.params)
-            .await
+        self.client.call_record(&crate::descriptor::SEGMENTS[1], self.params).await
     }
     /// The parameters collected so far (wire names).
     pub fn params(&self) -> &Params {
@@ -167,7 +160,7 @@ impl ::std::future::IntoFuture for SegmentsGetRequest {
     }
 }
 /// A segment or tag of an audience.
-#[derive(Debug, Clone, Default, airbyte_agent_runtime::serde::Serialize)]
+#[derive(Debug, Clone, Default, serde::Serialize)]
 #[serde(crate = "airbyte_agent_runtime::serde")]
 pub struct Segment {
     /// Unique identifier of this segment.
@@ -195,47 +188,43 @@ pub struct Segment {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub list_id: Option<String>,
 }
-impl airbyte_agent_runtime::record::Record for Segment {
+impl record::Record for Segment {
     const NAME: &'static str = "Segment";
     fn field_index(key: &str) -> Option<usize> {
         match key {
-            "id" => Some(0usize),
-            "name" => Some(1usize),
-            "member_count" => Some(2usize),
-            "type" => Some(3usize),
-            "created_at" => Some(4usize),
-            "updated_at" => Some(5usize),
-            "options" => Some(6usize),
-            "list_id" => Some(7usize),
+            "id" => Some(0),
+            "name" => Some(1),
+            "member_count" => Some(2),
+            "type" => Some(3),
+            "created_at" => Some(4),
+            "updated_at" => Some(5),
+            "options" => Some(6),
+            "list_id" => Some(7),
             _ => None,
         }
     }
-    fn set_field<'de, __M: airbyte_agent_runtime::serde::de::MapAccess<'de>>(
+    fn set_field<'de, __M: serde::de::MapAccess<'de>>(
         &mut self,
         index: usize,
         map: &mut __M,
-    ) -> ::std::result::Result<(), __M::Error> {
+    ) -> Result<(), __M::Error> {
         match index {
-            0usize => self.id = map.next_value()?,
-            1usize => self.name = map.next_value()?,
-            2usize => self.member_count = map.next_value()?,
-            3usize => self.type_ = map.next_value()?,
-            4usize => self.created_at = map.next_value()?,
-            5usize => self.updated_at = map.next_value()?,
-            6usize => self.options = map.next_value()?,
-            7usize => self.list_id = map.next_value()?,
-            _ => {
-                map.next_value::<airbyte_agent_runtime::serde::de::IgnoredAny>()?;
-            }
+            0 => self.id = map.next_value()?,
+            1 => self.name = map.next_value()?,
+            2 => self.member_count = map.next_value()?,
+            3 => self.type_ = map.next_value()?,
+            4 => self.created_at = map.next_value()?,
+            5 => self.updated_at = map.next_value()?,
+            6 => self.options = map.next_value()?,
+            7 => self.list_id = map.next_value()?,
+            _ => drop(map.next_value::<serde::de::IgnoredAny>()?),
         }
         Ok(())
     }
 }
-impl<'de> airbyte_agent_runtime::serde::Deserialize<'de> for Segment {
-    fn deserialize<__D: airbyte_agent_runtime::serde::Deserializer<'de>>(
-        deserializer: __D,
-    ) -> ::std::result::Result<Self, __D::Error> {
-        airbyte_agent_runtime::record::deserialize(deserializer)
+impl<'de> serde::Deserialize<'de> for Segment {
+    fn deserialize<__D: serde::Deserializer<'de>>(d: __D) -> Result<Self, __D::Error> {
+        record::deserialize(d)
     }
 }
 airbyte_agent_runtime::string_enum! {
@@ -244,7 +233,7 @@ airbyte_agent_runtime::string_enum! {
     "fuzzy" }
 }
 /// Object describing the options.
-#[derive(Debug, Clone, Default, airbyte_agent_runtime::serde::Serialize)]
+#[derive(Debug, Clone, Default, serde::Serialize)]
 #[serde(crate = "airbyte_agent_runtime::serde")]
 pub struct SegmentOptions {
     /// Match of this options.
@@ -254,81 +243,67 @@ pub struct SegmentOptions {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub conditions: Option<Vec<Map<String, Value>>>,
 }
-impl airbyte_agent_runtime::record::Record for SegmentOptions {
+impl record::Record for SegmentOptions {
     const NAME: &'static str = "SegmentOptions";
     fn field_index(key: &str) -> Option<usize> {
         match key {
-            "match" => Some(0usize),
-            "conditions" => Some(1usize),
+            "match" => Some(0),
+            "conditions" => Some(1),
             _ => None,
         }
     }
-    fn set_field<'de, __M: airbyte_agent_runtime::serde::de::MapAccess<'de>>(
+    fn set_field<'de, __M: serde::de::MapAccess<'de>>(
         &mut self,
         index: usize,
         map: &mut __M,
-    ) -> ::std::result::Result<(), __M::Error> {
+    ) -> Result<(), __M::Error> {
         match index {
-            0usize => self.match_ = map.next_value()?,
-            1usize => {
+            0 => self.match_ = map.next_value()?,
+            1 => {
                 self.conditions = map
-                    .next_value::<
-                        airbyte_agent_runtime::record::SkipNulls<Map<String, Value>>,
-                    >()?
+                    .next_value::<record::SkipNulls<Map<String, Value>>>()?
                     .0;
             }
-            _ => {
-                map.next_value::<airbyte_agent_runtime::serde::de::IgnoredAny>()?;
-            }
+            _ => drop(map.next_value::<serde::de::IgnoredAny>()?),
         }
         Ok(())
     }
 }
-impl<'de> airbyte_agent_runtime::serde::Deserialize<'de> for SegmentOptions {
-    fn deserialize<__D: airbyte_agent_runtime::serde::Deserializer<'de>>(
-        deserializer: __D,
-    ) -> ::std::result::Result<Self, __D::Error> {
-        airbyte_agent_runtime::record::deserialize(deserializer)
+impl<'de> serde::Deserialize<'de> for SegmentOptions {
+    fn deserialize<__D: serde::Deserializer<'de>>(d: __D) -> Result<Self, __D::Error> {
+        record::deserialize(d)
     }
 }
 /// Metadata returned by `segments.list` next to the records.
-#[derive(Debug, Clone, Default, airbyte_agent_runtime::serde::Serialize)]
+#[derive(Debug, Clone, Default, serde::Serialize)]
 #[serde(crate = "airbyte_agent_runtime::serde")]
 pub struct SegmentsListMeta {
     /// `$._links`
     #[serde(skip_serializing_if = "Option::is_none")]
     pub links: Option<Vec<Link>>,
 }
-impl airbyte_agent_runtime::record::Record for SegmentsListMeta {
+impl record::Record for SegmentsListMeta {
     const NAME: &'static str = "SegmentsListMeta";
     fn field_index(key: &str) -> Option<usize> {
         match key {
-            "links" => Some(0usize),
+            "links" => Some(0),
             _ => None,
         }
     }
-    fn set_field<'de, __M: airbyte_agent_runtime::serde::de::MapAccess<'de>>(
+    fn set_field<'de, __M: serde::de::MapAccess<'de>>(
         &mut self,
         index: usize,
         map: &mut __M,
-    ) -> ::std::result::Result<(), __M::Error> {
+    ) -> Result<(), __M::Error> {
         match index {
-            0usize => {
-                self.links = map
-                    .next_value::<airbyte_agent_runtime::record::SkipNulls<Link>>()?
-                    .0;
-            }
-            _ => {
-                map.next_value::<airbyte_agent_runtime::serde::de::IgnoredAny>()?;
-            }
+            0 => self.links = map.next_value::<record::SkipNulls<Link>>()?.0,
+            _ => drop(map.next_value::<serde::de::IgnoredAny>()?),
         }
         Ok(())
     }
 }
-impl<'de> airbyte_agent_runtime::serde::Deserialize<'de> for SegmentsListMeta {
-    fn deserialize<__D: airbyte_agent_runtime::serde::Deserializer<'de>>(
-        deserializer: __D,
-    ) -> ::std::result::Result<Self, __D::Error> {
-        airbyte_agent_runtime::record::deserialize(deserializer)
+impl<'de> serde::Deserialize<'de> for SegmentsListMeta {
+    fn deserialize<__D: serde::Deserializer<'de>>(d: __D) -> Result<Self, __D::Error> {
+        record::deserialize(d)
     }
 }

@@ -2,7 +2,7 @@
 
 //! Entity `unsubscribes`: handle, request builders and record types.
 use airbyte_agent_runtime::serde_json::{Map, Value};
-use airbyte_agent_runtime::{Client, Page, PageStream, Params, Result};
+use airbyte_agent_runtime::{Client, Page, PageStream, Params, Result, record, serde};
 use crate::types::*;
 impl crate::MailchimpConnector {
     /// A member who left through a campaign.
@@ -56,16 +56,11 @@ impl UnsubscribesListRequest {
     }
     /// Send the request.
     pub async fn send(self) -> Result<Page<Unsubscribe, UnsubscribesListMeta>> {
-        self.client
-            .call_list::<
-                Unsubscribe,
-                UnsubscribesListMeta,
-            >(&crate::descriptor::UNSUBSCRIBES[0usize], self.params)
-            .await
+        self.client.call_list(&crate::descriptor::UNSUBSCRIBES[0], self.params).await
     }
     /// Every page, lazily, following the operation's pagination.
     pub fn pages(self) -> PageStream<Unsubscribe, UnsubscribesListMeta> {
-        self.client.pages(&crate::descriptor::UNSUBSCRIBES[0usize], self.params)
+        self.client.pages(&crate::descriptor::UNSUBSCRIBES[0], self.params)
     }
     /// The parameters collected so far (wire names).
     pub fn params(&self) -> &Params {
@@ -86,7 +81,7 @@ impl ::std::future::IntoFuture for UnsubscribesListRequest {
     }
 }
 /// A member who left through a campaign.
-#[derive(Debug, Clone, Default, airbyte_agent_runtime::serde::Serialize)]
+#[derive(Debug, Clone, Default, serde::Serialize)]
 #[serde(crate = "airbyte_agent_runtime::serde")]
 pub struct Unsubscribe {
     /// Identifier of the related email.
@@ -117,89 +112,77 @@ pub struct Unsubscribe {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub list_is_active: Option<bool>,
 }
-impl airbyte_agent_runtime::record::Record for Unsubscribe {
+impl record::Record for Unsubscribe {
     const NAME: &'static str = "Unsubscribe";
     fn field_index(key: &str) -> Option<usize> {
         match key {
-            "email_id" => Some(0usize),
-            "email_address" => Some(1usize),
-            "merge_fields" => Some(2usize),
-            "vip" => Some(3usize),
-            "timestamp" => Some(4usize),
-            "reason" => Some(5usize),
-            "campaign_id" => Some(6usize),
-            "list_id" => Some(7usize),
-            "list_is_active" => Some(8usize),
+            "email_id" => Some(0),
+            "email_address" => Some(1),
+            "merge_fields" => Some(2),
+            "vip" => Some(3),
+            "timestamp" => Some(4),
+            "reason" => Some(5),
+            "campaign_id" => Some(6),
+            "list_id" => Some(7),
+            "list_is_active" => Some(8),
             _ => None,
         }
     }
-    fn set_field<'de, __M: airbyte_agent_runtime::serde::de::MapAccess<'de>>(
+    fn set_field<'de, __M: serde::de::MapAccess<'de>>(
         &mut self,
         index: usize,
         map: &mut __M,
-    ) -> ::std::result::Result<(), __M::Error> {
+    ) -> Result<(), __M::Error> {
         match index {
-            0usize => self.email_id = map.next_value()?,
-            1usize => self.email_address = map.next_value()?,
-            2usize => self.merge_fields = map.next_value()?,
-            3usize => self.vip = map.next_value()?,
-            4usize => self.timestamp = map.next_value()?,
-            5usize => self.reason = map.next_value()?,
-            6usize => self.campaign_id = map.next_value()?,
-            7usize => self.list_id = map.next_value()?,
-            8usize => self.list_is_active = map.next_value()?,
-            _ => {
-                map.next_value::<airbyte_agent_runtime::serde::de::IgnoredAny>()?;
-            }
+            0 => self.email_id = map.next_value()?,
+            1 => self.email_address = map.next_value()?,
+            2 => self.merge_fields = map.next_value()?,
+            3 => self.vip = map.next_value()?,
+            4 => self.timestamp = map.next_value()?,
+            5 => self.reason = map.next_value()?,
+            6 => self.campaign_id = map.next_value()?,
+            7 => self.list_id = map.next_value()?,
+            8 => self.list_is_active = map.next_value()?,
+            _ => drop(map.next_value::<serde::de::IgnoredAny>()?),
         }
         Ok(())
     }
 }
-impl<'de> airbyte_agent_runtime::serde::Deserialize<'de> for Unsubscribe {
-    fn deserialize<__D: airbyte_agent_runtime::serde::Deserializer<'de>>(
-        deserializer: __D,
-    ) -> ::std::result::Result<Self, __D::Error> {
-        airbyte_agent_runtime::record::deserialize(deserializer)
+impl<'de> serde::Deserialize<'de> for Unsubscribe {
+    fn deserialize<__D: serde::Deserializer<'de>>(d: __D) -> Result<Self, __D::Error> {
+        record::deserialize(d)
     }
 }
 /// Metadata returned by `unsubscribes.list` next to the records.
-#[derive(Debug, Clone, Default, airbyte_agent_runtime::serde::Serialize)]
+#[derive(Debug, Clone, Default, serde::Serialize)]
 #[serde(crate = "airbyte_agent_runtime::serde")]
 pub struct UnsubscribesListMeta {
     /// `$._links`
     #[serde(skip_serializing_if = "Option::is_none")]
     pub links: Option<Vec<Link>>,
 }
-impl airbyte_agent_runtime::record::Record for UnsubscribesListMeta {
+impl record::Record for UnsubscribesListMeta {
     const NAME: &'static str = "UnsubscribesListMeta";
     fn field_index(key: &str) -> Option<usize> {
         match key {
-            "links" => Some(0usize),
+            "links" => Some(0),
             _ => None,
         }
     }
-    fn set_field<'de, __M: airbyte_agent_runtime::serde::de::MapAccess<'de>>(
+    fn set_field<'de, __M: serde::de::MapAccess<'de>>(
         &mut self,
         index: usize,
         map: &mut __M,
-    ) -> ::std::result::Result<(), __M::Error> {
+    ) -> Result<(), __M::Error> {
         match index {
-            0usize => {
-                self.links = map
-                    .next_value::<airbyte_agent_runtime::record::SkipNulls<Link>>()?
-                    .0;
-            }
-            _ => {
-                map.next_value::<airbyte_agent_runtime::serde::de::IgnoredAny>()?;
-            }
+            0 => self.links = map.next_value::<record::SkipNulls<Link>>()?.0,
+            _ => drop(map.next_value::<serde::de::IgnoredAny>()?),
         }
         Ok(())
     }
 }
-impl<'de> airbyte_agent_runtime::serde::Deserialize<'de> for UnsubscribesListMeta {
-    fn deserialize<__D: airbyte_agent_runtime::serde::Deserializer<'de>>(
-        deserializer: __D,
-    ) -> ::std::result::Result<Self, __D::Error> {
-        airbyte_agent_runtime::record::deserialize(deserializer)
+impl<'de> serde::Deserialize<'de> for UnsubscribesListMeta {
+    fn deserialize<__D: serde::Deserializer<'de>>(d: __D) -> Result<Self, __D::Error> {
+        record::deserialize(d)
     }
 }

@@ -2,7 +2,7 @@
 
 //! Entity `blocks`: handle, request builders and record types.
 use airbyte_agent_runtime::serde_json::{Map, Value};
-use airbyte_agent_runtime::{Client, Page, PageStream, Params, Result};
+use airbyte_agent_runtime::{Client, Page, PageStream, Params, Result, record, serde};
 use crate::types::*;
 impl crate::NotionConnector {
     /// One content block of a page, such as a paragraph, heading or to-do.
@@ -107,16 +107,11 @@ impl BlocksListRequest {
     }
     /// Send the request.
     pub async fn send(self) -> Result<Page<Block, BlocksListMeta>> {
-        self.client
-            .call_list::<
-                Block,
-                BlocksListMeta,
-            >(&crate::descriptor::BLOCKS[0usize], self.params)
-            .await
+        self.client.call_list(&crate::descriptor::BLOCKS[0], self.params).await
     }
     /// Every page, lazily, following the operation's pagination.
     pub fn pages(self) -> PageStream<Block, BlocksListMeta> {
-        self.client.pages(&crate::descriptor::BLOCKS[0usize], self.params)
+        self.client.pages(&crate::descriptor::BLOCKS[0], self.params)
     }
     /// The parameters collected so far (wire names).
     pub fn params(&self) -> &Params {
@@ -153,11 +148,7 @@ impl BlocksCreateRequest {
     }
     /// Send the request.
     pub async fn send(self) -> Result<Map<String, Value>> {
-        self.client
-            .call_record::<
-                Map<String, Value>,
-            >(&crate::descriptor::BLOCKS[1usize], self.params)
-            .await
+        self.client.call_record(&crate::descriptor::BLOCKS[1], self.params).await
     }
     /// The parameters collected so far (wire names).
     pub fn params(&self) -> &Params {
@@ -190,9 +181,7 @@ impl BlocksGetRequest {
     }
     /// Send the request.
     pub async fn send(self) -> Result<Block> {
-        self.client
-            .call_record::<Block>(&crate::descriptor::BLOCKS[2usize], self.params)
-            .await
+        self.client.call_record(&crate::descriptor::BLOCKS[2], self.params).await
     }
     /// The parameters collected so far (wire names).
     pub fn params(&self) -> &Params {
@@ -378,9 +367,7 @@ impl BlocksUpdateRequest {
     }
     /// Send the request.
     pub async fn send(self) -> Result<Block> {
-        self.client
-            .call_record::<Block>(&crate::descriptor::BLOCKS[3usize], self.params)
-            .await
+        self.client.call_record(&crate::descriptor::BLOCKS[3], self.params).await
     }
     /// The parameters collected so far (wire names).
     pub fn params(&self) -> &Params {
@@ -397,7 +384,7 @@ impl ::std::future::IntoFuture for BlocksUpdateRequest {
     }
 }
 /// One content block of a page, such as a paragraph, heading or to-do.
-#[derive(Debug, Clone, Default, airbyte_agent_runtime::serde::Serialize)]
+#[derive(Debug, Clone, Default, serde::Serialize)]
 #[serde(crate = "airbyte_agent_runtime::serde")]
 pub struct Block {
     /// Unique identifier of this block.
@@ -533,123 +520,119 @@ pub struct Block {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub request_id: Option<String>,
 }
-impl airbyte_agent_runtime::record::Record for Block {
+impl record::Record for Block {
     const NAME: &'static str = "Block";
     fn field_index(key: &str) -> Option<usize> {
         match key {
-            "id" => Some(0usize),
-            "object" => Some(1usize),
-            "type" => Some(2usize),
-            "created_time" => Some(3usize),
-            "last_edited_time" => Some(4usize),
-            "created_by" => Some(5usize),
-            "last_edited_by" => Some(6usize),
-            "has_children" => Some(7usize),
-            "archived" => Some(8usize),
-            "in_trash" => Some(9usize),
-            "parent" => Some(10usize),
-            "paragraph" => Some(11usize),
-            "heading_1" => Some(12usize),
-            "heading_2" => Some(13usize),
-            "heading_3" => Some(14usize),
-            "bulleted_list_item" => Some(15usize),
-            "numbered_list_item" => Some(16usize),
-            "to_do" => Some(17usize),
-            "toggle" => Some(18usize),
-            "code" => Some(19usize),
-            "child_page" => Some(20usize),
-            "child_database" => Some(21usize),
-            "callout" => Some(22usize),
-            "quote" => Some(23usize),
-            "divider" => Some(24usize),
-            "table_of_contents" => Some(25usize),
-            "bookmark" => Some(26usize),
-            "image" => Some(27usize),
-            "video" => Some(28usize),
-            "file" => Some(29usize),
-            "pdf" => Some(30usize),
-            "embed" => Some(31usize),
-            "equation" => Some(32usize),
-            "table" => Some(33usize),
-            "table_row" => Some(34usize),
-            "column" => Some(35usize),
-            "column_list" => Some(36usize),
-            "synced_block" => Some(37usize),
-            "template" => Some(38usize),
-            "link_preview" => Some(39usize),
-            "link_to_page" => Some(40usize),
-            "breadcrumb" => Some(41usize),
-            "unsupported" => Some(42usize),
-            "request_id" => Some(43usize),
+            "id" => Some(0),
+            "object" => Some(1),
+            "type" => Some(2),
+            "created_time" => Some(3),
+            "last_edited_time" => Some(4),
+            "created_by" => Some(5),
+            "last_edited_by" => Some(6),
+            "has_children" => Some(7),
+            "archived" => Some(8),
+            "in_trash" => Some(9),
+            "parent" => Some(10),
+            "paragraph" => Some(11),
+            "heading_1" => Some(12),
+            "heading_2" => Some(13),
+            "heading_3" => Some(14),
+            "bulleted_list_item" => Some(15),
+            "numbered_list_item" => Some(16),
+            "to_do" => Some(17),
+            "toggle" => Some(18),
+            "code" => Some(19),
+            "child_page" => Some(20),
+            "child_database" => Some(21),
+            "callout" => Some(22),
+            "quote" => Some(23),
+            "divider" => Some(24),
+            "table_of_contents" => Some(25),
+            "bookmark" => Some(26),
+            "image" => Some(27),
+            "video" => Some(28),
+            "file" => Some(29),
+            "pdf" => Some(30),
+            "embed" => Some(31),
+            "equation" => Some(32),
+            "table" => Some(33),
+            "table_row" => Some(34),
+            "column" => Some(35),
+            "column_list" => Some(36),
+            "synced_block" => Some(37),
+            "template" => Some(38),
+            "link_preview" => Some(39),
+            "link_to_page" => Some(40),
+            "breadcrumb" => Some(41),
+            "unsupported" => Some(42),
+            "request_id" => Some(43),
             _ => None,
         }
     }
-    fn set_field<'de, __M: airbyte_agent_runtime::serde::de::MapAccess<'de>>(
+    fn set_field<'de, __M: serde::de::MapAccess<'de>>(
         &mut self,
         index: usize,
         map: &mut __M,
-    ) -> ::std::result::Result<(), __M::Error> {
+    ) -> Result<(), __M::Error> {
         match index {
-            0usize => self.id = map.next_value()?,
-            1usize => self.object = map.next_value()?,
-            2usize => self.type_ = map.next_value()?,
-            3usize => self.created_time = map.next_value()?,
-            4usize => self.last_edited_time = map.next_value()?,
-            5usize => self.created_by = map.next_value()?,
-            6usize => self.last_edited_by = map.next_value()?,
-            7usize => self.has_children = map.next_value()?,
-            8usize => self.archived = map.next_value()?,
-            9usize => self.in_trash = map.next_value()?,
-            10usize => self.parent = map.next_value()?,
-            11usize => self.paragraph = map.next_value()?,
-            12usize => self.heading_1 = map.next_value()?,
-            13usize => self.heading_2 = map.next_value()?,
-            14usize => self.heading_3 = map.next_value()?,
-            15usize => self.bulleted_list_item = map.next_value()?,
-            16usize => self.numbered_list_item = map.next_value()?,
-            17usize => self.to_do = map.next_value()?,
-            18usize => self.toggle = map.next_value()?,
-            19usize => self.code = map.next_value()?,
-            20usize => self.child_page = map.next_value()?,
-            21usize => self.child_database = map.next_value()?,
-            22usize => self.callout = map.next_value()?,
-            23usize => self.quote = map.next_value()?,
-            24usize => self.divider = map.next_value()?,
-            25usize => self.table_of_contents = map.next_value()?,
-            26usize => self.bookmark = map.next_value()?,
-            27usize => self.image = map.next_value()?,
-            28usize => self.video = map.next_value()?,
-            29usize => self.file = map.next_value()?,
-            30usize => self.pdf = map.next_value()?,
-            31usize => self.embed = map.next_value()?,
-            32usize => self.equation = map.next_value()?,
-            33usize => self.table = map.next_value()?,
-            34usize => self.table_row = map.next_value()?,
-            35usize => self.column = map.next_value()?,
-            36usize => self.column_list = map.next_value()?,
-            37usize => self.synced_block = map.next_value()?,
-            38usize => self.template = map.next_value()?,
-            39usize => self.link_preview = map.next_value()?,
-            40usize => self.link_to_page = map.next_value()?,
-            41usize => self.breadcrumb = map.next_value()?,
-            42usize => self.unsupported = map.next_value()?,
-            43usize => self.request_id = map.next_value()?,
-            _ => {
-                map.next_value::<airbyte_agent_runtime::serde::de::IgnoredAny>()?;
-            }
+            0 => self.id = map.next_value()?,
+            1 => self.object = map.next_value()?,
+            2 => self.type_ = map.next_value()?,
+            3 => self.created_time = map.next_value()?,
+            4 => self.last_edited_time = map.next_value()?,
+            5 => self.created_by = map.next_value()?,
+            6 => self.last_edited_by = map.next_value()?,
+            7 => self.has_children = map.next_value()?,
+            8 => self.archived = map.next_value()?,
+            9 => self.in_trash = map.next_value()?,
+            10 => self.parent = map.next_value()?,
+            11 => self.paragraph = map.next_value()?,
+            12 => self.heading_1 = map.next_value()?,
+            13 => self.heading_2 = map.next_value()?,
+            14 => self.heading_3 = map.next_value()?,
+            15 => self.bulleted_list_item = map.next_value()?,
+            16 => self.numbered_list_item = map.next_value()?,
+            17 => self.to_do = map.next_value()?,
+            18 => self.toggle = map.next_value()?,
+            19 => self.code = map.next_value()?,
+            20 => self.child_page = map.next_value()?,
+            21 => self.child_database = map.next_value()?,
+            22 => self.callout = map.next_value()?,
+            23 => self.quote = map.next_value()?,
+            24 => self.divider = map.next_value()?,
+            25 => self.table_of_contents = map.next_value()?,
+            26 => self.bookmark = map.next_value()?,
+            27 => self.image = map.next_value()?,
+            28 => self.video = map.next_value()?,
+            29 => self.file = map.next_value()?,
+            30 => self.pdf = map.next_value()?,
+            31 => self.embed = map.next_value()?,
+            32 => self.equation = map.next_value()?,
+            33 => self.table = map.next_value()?,
+            34 => self.table_row = map.next_value()?,
+            35 => self.column = map.next_value()?,
+            36 => self.column_list = map.next_value()?,
+            37 => self.synced_block = map.next_value()?,
+            38 => self.template = map.next_value()?,
+            39 => self.link_preview = map.next_value()?,
+            40 => self.link_to_page = map.next_value()?,
+            41 => self.breadcrumb = map.next_value()?,
+            42 => self.unsupported = map.next_value()?,
+            43 => self.request_id = map.next_value()?,
+            _ => drop(map.next_value::<serde::de::IgnoredAny>()?),
         }
         Ok(())
     }
 }
-impl<'de> airbyte_agent_runtime::serde::Deserialize<'de> for Block {
-    fn deserialize<__D: airbyte_agent_runtime::serde::Deserializer<'de>>(
-        deserializer: __D,
-    ) -> ::std::result::Result<Self, __D::Error> {
-        airbyte_agent_runtime::record::deserialize(deserializer)
+impl<'de> serde::Deserialize<'de> for Block {
+    fn deserialize<__D: serde::Deserializer<'de>>(d: __D) -> Result<Self, __D::Error> {
+        record::deserialize(d)
     }
 }
 /// Content when the block type is paragraph.
-#[derive(Debug, Clone, Default, airbyte_agent_runtime::serde::Serialize)]
+#[derive(Debug, Clone, Default, serde::Serialize)]
 #[serde(crate = "airbyte_agent_runtime::serde")]
 pub struct BlockParagraph {
     /// `rich_text`
@@ -659,43 +642,35 @@ pub struct BlockParagraph {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub color: Option<String>,
 }
-impl airbyte_agent_runtime::record::Record for BlockParagraph {
+impl record::Record for BlockParagraph {
     const NAME: &'static str = "BlockParagraph";
     fn field_index(key: &str) -> Option<usize> {
         match key {
-            "rich_text" => Some(0usize),
-            "color" => Some(1usize),
+            "rich_text" => Some(0),
+            "color" => Some(1),
             _ => None,
         }
     }
-    fn set_field<'de, __M: airbyte_agent_runtime::serde::de::MapAccess<'de>>(
+    fn set_field<'de, __M: serde::de::MapAccess<'de>>(
         &mut self,
         index: usize,
         map: &mut __M,
-    ) -> ::std::result::Result<(), __M::Error> {
+    ) -> Result<(), __M::Error> {
         match index {
-            0usize => {
-                self.rich_text = map
-                    .next_value::<airbyte_agent_runtime::record::SkipNulls<RichText>>()?
-                    .0;
-            }
-            1usize => self.color = map.next_value()?,
-            _ => {
-                map.next_value::<airbyte_agent_runtime::serde::de::IgnoredAny>()?;
-            }
+            0 => self.rich_text = map.next_value::<record::SkipNulls<RichText>>()?.0,
+            1 => self.color = map.next_value()?,
+            _ => drop(map.next_value::<serde::de::IgnoredAny>()?),
         }
         Ok(())
     }
 }
-impl<'de> airbyte_agent_runtime::serde::Deserialize<'de> for BlockParagraph {
-    fn deserialize<__D: airbyte_agent_runtime::serde::Deserializer<'de>>(
-        deserializer: __D,
-    ) -> ::std::result::Result<Self, __D::Error> {
-        airbyte_agent_runtime::record::deserialize(deserializer)
+impl<'de> serde::Deserialize<'de> for BlockParagraph {
+    fn deserialize<__D: serde::Deserializer<'de>>(d: __D) -> Result<Self, __D::Error> {
+        record::deserialize(d)
     }
 }
 /// Content when the block type is heading_1.
-#[derive(Debug, Clone, Default, airbyte_agent_runtime::serde::Serialize)]
+#[derive(Debug, Clone, Default, serde::Serialize)]
 #[serde(crate = "airbyte_agent_runtime::serde")]
 pub struct BlockHeading1 {
     /// `rich_text`
@@ -708,45 +683,37 @@ pub struct BlockHeading1 {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub is_toggleable: Option<bool>,
 }
-impl airbyte_agent_runtime::record::Record for BlockHeading1 {
+impl record::Record for BlockHeading1 {
     const NAME: &'static str = "BlockHeading1";
     fn field_index(key: &str) -> Option<usize> {
         match key {
-            "rich_text" => Some(0usize),
-            "color" => Some(1usize),
-            "is_toggleable" => Some(2usize),
+            "rich_text" => Some(0),
+            "color" => Some(1),
+            "is_toggleable" => Some(2),
             _ => None,
         }
     }
-    fn set_field<'de, __M: airbyte_agent_runtime::serde::de::MapAccess<'de>>(
+    fn set_field<'de, __M: serde::de::MapAccess<'de>>(
         &mut self,
         index: usize,
         map: &mut __M,
-    ) -> ::std::result::Result<(), __M::Error> {
+    ) -> Result<(), __M::Error> {
         match index {
-            0usize => {
-                self.rich_text = map
-                    .next_value::<airbyte_agent_runtime::record::SkipNulls<RichText>>()?
-                    .0;
-            }
-            1usize => self.color = map.next_value()?,
-            2usize => self.is_toggleable = map.next_value()?,
-            _ => {
-                map.next_value::<airbyte_agent_runtime::serde::de::IgnoredAny>()?;
-            }
+            0 => self.rich_text = map.next_value::<record::SkipNulls<RichText>>()?.0,
+            1 => self.color = map.next_value()?,
+            2 => self.is_toggleable = map.next_value()?,
+            _ => drop(map.next_value::<serde::de::IgnoredAny>()?),
         }
         Ok(())
     }
 }
-impl<'de> airbyte_agent_runtime::serde::Deserialize<'de> for BlockHeading1 {
-    fn deserialize<__D: airbyte_agent_runtime::serde::Deserializer<'de>>(
-        deserializer: __D,
-    ) -> ::std::result::Result<Self, __D::Error> {
-        airbyte_agent_runtime::record::deserialize(deserializer)
+impl<'de> serde::Deserialize<'de> for BlockHeading1 {
+    fn deserialize<__D: serde::Deserializer<'de>>(d: __D) -> Result<Self, __D::Error> {
+        record::deserialize(d)
     }
 }
 /// Content when the block type is to_do.
-#[derive(Debug, Clone, Default, airbyte_agent_runtime::serde::Serialize)]
+#[derive(Debug, Clone, Default, serde::Serialize)]
 #[serde(crate = "airbyte_agent_runtime::serde")]
 pub struct BlockToDo {
     /// `rich_text`
@@ -759,45 +726,37 @@ pub struct BlockToDo {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub color: Option<String>,
 }
-impl airbyte_agent_runtime::record::Record for BlockToDo {
+impl record::Record for BlockToDo {
     const NAME: &'static str = "BlockToDo";
     fn field_index(key: &str) -> Option<usize> {
         match key {
-            "rich_text" => Some(0usize),
-            "checked" => Some(1usize),
-            "color" => Some(2usize),
+            "rich_text" => Some(0),
+            "checked" => Some(1),
+            "color" => Some(2),
             _ => None,
         }
     }
-    fn set_field<'de, __M: airbyte_agent_runtime::serde::de::MapAccess<'de>>(
+    fn set_field<'de, __M: serde::de::MapAccess<'de>>(
         &mut self,
         index: usize,
         map: &mut __M,
-    ) -> ::std::result::Result<(), __M::Error> {
+    ) -> Result<(), __M::Error> {
         match index {
-            0usize => {
-                self.rich_text = map
-                    .next_value::<airbyte_agent_runtime::record::SkipNulls<RichText>>()?
-                    .0;
-            }
-            1usize => self.checked = map.next_value()?,
-            2usize => self.color = map.next_value()?,
-            _ => {
-                map.next_value::<airbyte_agent_runtime::serde::de::IgnoredAny>()?;
-            }
+            0 => self.rich_text = map.next_value::<record::SkipNulls<RichText>>()?.0,
+            1 => self.checked = map.next_value()?,
+            2 => self.color = map.next_value()?,
+            _ => drop(map.next_value::<serde::de::IgnoredAny>()?),
         }
         Ok(())
     }
 }
-impl<'de> airbyte_agent_runtime::serde::Deserialize<'de> for BlockToDo {
-    fn deserialize<__D: airbyte_agent_runtime::serde::Deserializer<'de>>(
-        deserializer: __D,
-    ) -> ::std::result::Result<Self, __D::Error> {
-        airbyte_agent_runtime::record::deserialize(deserializer)
+impl<'de> serde::Deserialize<'de> for BlockToDo {
+    fn deserialize<__D: serde::Deserializer<'de>>(d: __D) -> Result<Self, __D::Error> {
+        record::deserialize(d)
     }
 }
 /// Content when the block type is code.
-#[derive(Debug, Clone, Default, airbyte_agent_runtime::serde::Serialize)]
+#[derive(Debug, Clone, Default, serde::Serialize)]
 #[serde(crate = "airbyte_agent_runtime::serde")]
 pub struct BlockCode {
     /// `rich_text`
@@ -810,86 +769,70 @@ pub struct BlockCode {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub language: Option<String>,
 }
-impl airbyte_agent_runtime::record::Record for BlockCode {
+impl record::Record for BlockCode {
     const NAME: &'static str = "BlockCode";
     fn field_index(key: &str) -> Option<usize> {
         match key {
-            "rich_text" => Some(0usize),
-            "caption" => Some(1usize),
-            "language" => Some(2usize),
+            "rich_text" => Some(0),
+            "caption" => Some(1),
+            "language" => Some(2),
             _ => None,
         }
     }
-    fn set_field<'de, __M: airbyte_agent_runtime::serde::de::MapAccess<'de>>(
+    fn set_field<'de, __M: serde::de::MapAccess<'de>>(
         &mut self,
         index: usize,
         map: &mut __M,
-    ) -> ::std::result::Result<(), __M::Error> {
+    ) -> Result<(), __M::Error> {
         match index {
-            0usize => {
-                self.rich_text = map
-                    .next_value::<airbyte_agent_runtime::record::SkipNulls<RichText>>()?
-                    .0;
-            }
-            1usize => {
-                self.caption = map
-                    .next_value::<airbyte_agent_runtime::record::SkipNulls<RichText>>()?
-                    .0;
-            }
-            2usize => self.language = map.next_value()?,
-            _ => {
-                map.next_value::<airbyte_agent_runtime::serde::de::IgnoredAny>()?;
-            }
+            0 => self.rich_text = map.next_value::<record::SkipNulls<RichText>>()?.0,
+            1 => self.caption = map.next_value::<record::SkipNulls<RichText>>()?.0,
+            2 => self.language = map.next_value()?,
+            _ => drop(map.next_value::<serde::de::IgnoredAny>()?),
         }
         Ok(())
     }
 }
-impl<'de> airbyte_agent_runtime::serde::Deserialize<'de> for BlockCode {
-    fn deserialize<__D: airbyte_agent_runtime::serde::Deserializer<'de>>(
-        deserializer: __D,
-    ) -> ::std::result::Result<Self, __D::Error> {
-        airbyte_agent_runtime::record::deserialize(deserializer)
+impl<'de> serde::Deserialize<'de> for BlockCode {
+    fn deserialize<__D: serde::Deserializer<'de>>(d: __D) -> Result<Self, __D::Error> {
+        record::deserialize(d)
     }
 }
 /// Content when the block type is child_page.
-#[derive(Debug, Clone, Default, airbyte_agent_runtime::serde::Serialize)]
+#[derive(Debug, Clone, Default, serde::Serialize)]
 #[serde(crate = "airbyte_agent_runtime::serde")]
 pub struct BlockChildPage {
     /// `title`
     #[serde(skip_serializing_if = "Option::is_none")]
     pub title: Option<String>,
 }
-impl airbyte_agent_runtime::record::Record for BlockChildPage {
+impl record::Record for BlockChildPage {
     const NAME: &'static str = "BlockChildPage";
     fn field_index(key: &str) -> Option<usize> {
         match key {
-            "title" => Some(0usize),
+            "title" => Some(0),
             _ => None,
         }
     }
-    fn set_field<'de, __M: airbyte_agent_runtime::serde::de::MapAccess<'de>>(
+    fn set_field<'de, __M: serde::de::MapAccess<'de>>(
         &mut self,
         index: usize,
         map: &mut __M,
-    ) -> ::std::result::Result<(), __M::Error> {
+    ) -> Result<(), __M::Error> {
         match index {
-            0usize => self.title = map.next_value()?,
-            _ => {
-                map.next_value::<airbyte_agent_runtime::serde::de::IgnoredAny>()?;
-            }
+            0 => self.title = map.next_value()?,
+            _ => drop(map.next_value::<serde::de::IgnoredAny>()?),
         }
         Ok(())
     }
 }
-impl<'de> airbyte_agent_runtime::serde::Deserialize<'de> for BlockChildPage {
-    fn deserialize<__D: airbyte_agent_runtime::serde::Deserializer<'de>>(
-        deserializer: __D,
-    ) -> ::std::result::Result<Self, __D::Error> {
-        airbyte_agent_runtime::record::deserialize(deserializer)
+impl<'de> serde::Deserialize<'de> for BlockChildPage {
+    fn deserialize<__D: serde::Deserializer<'de>>(d: __D) -> Result<Self, __D::Error> {
+        record::deserialize(d)
     }
 }
 /// Content when the block type is callout.
-#[derive(Debug, Clone, Default, airbyte_agent_runtime::serde::Serialize)]
+#[derive(Debug, Clone, Default, serde::Serialize)]
 #[serde(crate = "airbyte_agent_runtime::serde")]
 pub struct BlockCallout {
     /// `rich_text`
@@ -902,82 +845,70 @@ pub struct BlockCallout {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub color: Option<String>,
 }
-impl airbyte_agent_runtime::record::Record for BlockCallout {
+impl record::Record for BlockCallout {
     const NAME: &'static str = "BlockCallout";
     fn field_index(key: &str) -> Option<usize> {
         match key {
-            "rich_text" => Some(0usize),
-            "icon" => Some(1usize),
-            "color" => Some(2usize),
+            "rich_text" => Some(0),
+            "icon" => Some(1),
+            "color" => Some(2),
             _ => None,
         }
     }
-    fn set_field<'de, __M: airbyte_agent_runtime::serde::de::MapAccess<'de>>(
+    fn set_field<'de, __M: serde::de::MapAccess<'de>>(
         &mut self,
         index: usize,
         map: &mut __M,
-    ) -> ::std::result::Result<(), __M::Error> {
+    ) -> Result<(), __M::Error> {
         match index {
-            0usize => {
-                self.rich_text = map
-                    .next_value::<airbyte_agent_runtime::record::SkipNulls<RichText>>()?
-                    .0;
-            }
-            1usize => self.icon = map.next_value()?,
-            2usize => self.color = map.next_value()?,
-            _ => {
-                map.next_value::<airbyte_agent_runtime::serde::de::IgnoredAny>()?;
-            }
+            0 => self.rich_text = map.next_value::<record::SkipNulls<RichText>>()?.0,
+            1 => self.icon = map.next_value()?,
+            2 => self.color = map.next_value()?,
+            _ => drop(map.next_value::<serde::de::IgnoredAny>()?),
         }
         Ok(())
     }
 }
-impl<'de> airbyte_agent_runtime::serde::Deserialize<'de> for BlockCallout {
-    fn deserialize<__D: airbyte_agent_runtime::serde::Deserializer<'de>>(
-        deserializer: __D,
-    ) -> ::std::result::Result<Self, __D::Error> {
-        airbyte_agent_runtime::record::deserialize(deserializer)
+impl<'de> serde::Deserialize<'de> for BlockCallout {
+    fn deserialize<__D: serde::Deserializer<'de>>(d: __D) -> Result<Self, __D::Error> {
+        record::deserialize(d)
     }
 }
 /// Content when the block type is table_of_contents.
-#[derive(Debug, Clone, Default, airbyte_agent_runtime::serde::Serialize)]
+#[derive(Debug, Clone, Default, serde::Serialize)]
 #[serde(crate = "airbyte_agent_runtime::serde")]
 pub struct BlockTableOfContents {
     /// `color`
     #[serde(skip_serializing_if = "Option::is_none")]
     pub color: Option<String>,
 }
-impl airbyte_agent_runtime::record::Record for BlockTableOfContents {
+impl record::Record for BlockTableOfContents {
     const NAME: &'static str = "BlockTableOfContents";
     fn field_index(key: &str) -> Option<usize> {
         match key {
-            "color" => Some(0usize),
+            "color" => Some(0),
             _ => None,
         }
     }
-    fn set_field<'de, __M: airbyte_agent_runtime::serde::de::MapAccess<'de>>(
+    fn set_field<'de, __M: serde::de::MapAccess<'de>>(
         &mut self,
         index: usize,
         map: &mut __M,
-    ) -> ::std::result::Result<(), __M::Error> {
+    ) -> Result<(), __M::Error> {
         match index {
-            0usize => self.color = map.next_value()?,
-            _ => {
-                map.next_value::<airbyte_agent_runtime::serde::de::IgnoredAny>()?;
-            }
+            0 => self.color = map.next_value()?,
+            _ => drop(map.next_value::<serde::de::IgnoredAny>()?),
         }
         Ok(())
     }
 }
-impl<'de> airbyte_agent_runtime::serde::Deserialize<'de> for BlockTableOfContents {
-    fn deserialize<__D: airbyte_agent_runtime::serde::Deserializer<'de>>(
-        deserializer: __D,
-    ) -> ::std::result::Result<Self, __D::Error> {
-        airbyte_agent_runtime::record::deserialize(deserializer)
+impl<'de> serde::Deserialize<'de> for BlockTableOfContents {
+    fn deserialize<__D: serde::Deserializer<'de>>(d: __D) -> Result<Self, __D::Error> {
+        record::deserialize(d)
     }
 }
 /// Content when the block type is bookmark.
-#[derive(Debug, Clone, Default, airbyte_agent_runtime::serde::Serialize)]
+#[derive(Debug, Clone, Default, serde::Serialize)]
 #[serde(crate = "airbyte_agent_runtime::serde")]
 pub struct BlockBookmark {
     /// `caption`
@@ -987,117 +918,101 @@ pub struct BlockBookmark {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub url: Option<String>,
 }
-impl airbyte_agent_runtime::record::Record for BlockBookmark {
+impl record::Record for BlockBookmark {
     const NAME: &'static str = "BlockBookmark";
     fn field_index(key: &str) -> Option<usize> {
         match key {
-            "caption" => Some(0usize),
-            "url" => Some(1usize),
+            "caption" => Some(0),
+            "url" => Some(1),
             _ => None,
         }
     }
-    fn set_field<'de, __M: airbyte_agent_runtime::serde::de::MapAccess<'de>>(
+    fn set_field<'de, __M: serde::de::MapAccess<'de>>(
         &mut self,
         index: usize,
         map: &mut __M,
-    ) -> ::std::result::Result<(), __M::Error> {
+    ) -> Result<(), __M::Error> {
         match index {
-            0usize => {
-                self.caption = map
-                    .next_value::<airbyte_agent_runtime::record::SkipNulls<RichText>>()?
-                    .0;
-            }
-            1usize => self.url = map.next_value()?,
-            _ => {
-                map.next_value::<airbyte_agent_runtime::serde::de::IgnoredAny>()?;
-            }
+            0 => self.caption = map.next_value::<record::SkipNulls<RichText>>()?.0,
+            1 => self.url = map.next_value()?,
+            _ => drop(map.next_value::<serde::de::IgnoredAny>()?),
         }
         Ok(())
     }
 }
-impl<'de> airbyte_agent_runtime::serde::Deserialize<'de> for BlockBookmark {
-    fn deserialize<__D: airbyte_agent_runtime::serde::Deserializer<'de>>(
-        deserializer: __D,
-    ) -> ::std::result::Result<Self, __D::Error> {
-        airbyte_agent_runtime::record::deserialize(deserializer)
+impl<'de> serde::Deserialize<'de> for BlockBookmark {
+    fn deserialize<__D: serde::Deserializer<'de>>(d: __D) -> Result<Self, __D::Error> {
+        record::deserialize(d)
     }
 }
 /// Content when the block type is embed.
-#[derive(Debug, Clone, Default, airbyte_agent_runtime::serde::Serialize)]
+#[derive(Debug, Clone, Default, serde::Serialize)]
 #[serde(crate = "airbyte_agent_runtime::serde")]
 pub struct BlockEmbed {
     /// `url`
     #[serde(skip_serializing_if = "Option::is_none")]
     pub url: Option<String>,
 }
-impl airbyte_agent_runtime::record::Record for BlockEmbed {
+impl record::Record for BlockEmbed {
     const NAME: &'static str = "BlockEmbed";
     fn field_index(key: &str) -> Option<usize> {
         match key {
-            "url" => Some(0usize),
+            "url" => Some(0),
             _ => None,
         }
     }
-    fn set_field<'de, __M: airbyte_agent_runtime::serde::de::MapAccess<'de>>(
+    fn set_field<'de, __M: serde::de::MapAccess<'de>>(
         &mut self,
         index: usize,
         map: &mut __M,
-    ) -> ::std::result::Result<(), __M::Error> {
+    ) -> Result<(), __M::Error> {
         match index {
-            0usize => self.url = map.next_value()?,
-            _ => {
-                map.next_value::<airbyte_agent_runtime::serde::de::IgnoredAny>()?;
-            }
+            0 => self.url = map.next_value()?,
+            _ => drop(map.next_value::<serde::de::IgnoredAny>()?),
         }
         Ok(())
     }
 }
-impl<'de> airbyte_agent_runtime::serde::Deserialize<'de> for BlockEmbed {
-    fn deserialize<__D: airbyte_agent_runtime::serde::Deserializer<'de>>(
-        deserializer: __D,
-    ) -> ::std::result::Result<Self, __D::Error> {
-        airbyte_agent_runtime::record::deserialize(deserializer)
+impl<'de> serde::Deserialize<'de> for BlockEmbed {
+    fn deserialize<__D: serde::Deserializer<'de>>(d: __D) -> Result<Self, __D::Error> {
+        record::deserialize(d)
     }
 }
 /// Content when the block type is equation.
-#[derive(Debug, Clone, Default, airbyte_agent_runtime::serde::Serialize)]
+#[derive(Debug, Clone, Default, serde::Serialize)]
 #[serde(crate = "airbyte_agent_runtime::serde")]
 pub struct BlockEquation {
     /// `expression`
     #[serde(skip_serializing_if = "Option::is_none")]
     pub expression: Option<String>,
 }
-impl airbyte_agent_runtime::record::Record for BlockEquation {
+impl record::Record for BlockEquation {
     const NAME: &'static str = "BlockEquation";
     fn field_index(key: &str) -> Option<usize> {
         match key {
-            "expression" => Some(0usize),
+            "expression" => Some(0),
             _ => None,
         }
     }
-    fn set_field<'de, __M: airbyte_agent_runtime::serde::de::MapAccess<'de>>(
+    fn set_field<'de, __M: serde::de::MapAccess<'de>>(
         &mut self,
         index: usize,
         map: &mut __M,
-    ) -> ::std::result::Result<(), __M::Error> {
+    ) -> Result<(), __M::Error> {
         match index {
-            0usize => self.expression = map.next_value()?,
-            _ => {
-                map.next_value::<airbyte_agent_runtime::serde::de::IgnoredAny>()?;
-            }
+            0 => self.expression = map.next_value()?,
+            _ => drop(map.next_value::<serde::de::IgnoredAny>()?),
         }
         Ok(())
     }
 }
-impl<'de> airbyte_agent_runtime::serde::Deserialize<'de> for BlockEquation {
-    fn deserialize<__D: airbyte_agent_runtime::serde::Deserializer<'de>>(
-        deserializer: __D,
-    ) -> ::std::result::Result<Self, __D::Error> {
-        airbyte_agent_runtime::record::deserialize(deserializer)
+impl<'de> serde::Deserialize<'de> for BlockEquation {
+    fn deserialize<__D: serde::Deserializer<'de>>(d: __D) -> Result<Self, __D::Error> {
+        record::deserialize(d)
     }
 }
 /// Content when the block type is table.
-#[derive(Debug, Clone, Default, airbyte_agent_runtime::serde::Serialize)]
+#[derive(Debug, Clone, Default, serde::Serialize)]
 #[serde(crate = "airbyte_agent_runtime::serde")]
 pub struct BlockTable {
     /// `table_width`
@@ -1110,115 +1025,103 @@ pub struct BlockTable {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub has_row_header: Option<bool>,
 }
-impl airbyte_agent_runtime::record::Record for BlockTable {
+impl record::Record for BlockTable {
     const NAME: &'static str = "BlockTable";
     fn field_index(key: &str) -> Option<usize> {
         match key {
-            "table_width" => Some(0usize),
-            "has_column_header" => Some(1usize),
-            "has_row_header" => Some(2usize),
+            "table_width" => Some(0),
+            "has_column_header" => Some(1),
+            "has_row_header" => Some(2),
             _ => None,
         }
     }
-    fn set_field<'de, __M: airbyte_agent_runtime::serde::de::MapAccess<'de>>(
+    fn set_field<'de, __M: serde::de::MapAccess<'de>>(
         &mut self,
         index: usize,
         map: &mut __M,
-    ) -> ::std::result::Result<(), __M::Error> {
+    ) -> Result<(), __M::Error> {
         match index {
-            0usize => self.table_width = map.next_value()?,
-            1usize => self.has_column_header = map.next_value()?,
-            2usize => self.has_row_header = map.next_value()?,
-            _ => {
-                map.next_value::<airbyte_agent_runtime::serde::de::IgnoredAny>()?;
-            }
+            0 => self.table_width = map.next_value()?,
+            1 => self.has_column_header = map.next_value()?,
+            2 => self.has_row_header = map.next_value()?,
+            _ => drop(map.next_value::<serde::de::IgnoredAny>()?),
         }
         Ok(())
     }
 }
-impl<'de> airbyte_agent_runtime::serde::Deserialize<'de> for BlockTable {
-    fn deserialize<__D: airbyte_agent_runtime::serde::Deserializer<'de>>(
-        deserializer: __D,
-    ) -> ::std::result::Result<Self, __D::Error> {
-        airbyte_agent_runtime::record::deserialize(deserializer)
+impl<'de> serde::Deserialize<'de> for BlockTable {
+    fn deserialize<__D: serde::Deserializer<'de>>(d: __D) -> Result<Self, __D::Error> {
+        record::deserialize(d)
     }
 }
 /// Content when the block type is table_row.
-#[derive(Debug, Clone, Default, airbyte_agent_runtime::serde::Serialize)]
+#[derive(Debug, Clone, Default, serde::Serialize)]
 #[serde(crate = "airbyte_agent_runtime::serde")]
 pub struct BlockTableRow {
     /// `cells`
     #[serde(skip_serializing_if = "Option::is_none")]
     pub cells: Option<Vec<Value>>,
 }
-impl airbyte_agent_runtime::record::Record for BlockTableRow {
+impl record::Record for BlockTableRow {
     const NAME: &'static str = "BlockTableRow";
     fn field_index(key: &str) -> Option<usize> {
         match key {
-            "cells" => Some(0usize),
+            "cells" => Some(0),
             _ => None,
         }
     }
-    fn set_field<'de, __M: airbyte_agent_runtime::serde::de::MapAccess<'de>>(
+    fn set_field<'de, __M: serde::de::MapAccess<'de>>(
         &mut self,
         index: usize,
         map: &mut __M,
-    ) -> ::std::result::Result<(), __M::Error> {
+    ) -> Result<(), __M::Error> {
         match index {
-            0usize => self.cells = map.next_value()?,
-            _ => {
-                map.next_value::<airbyte_agent_runtime::serde::de::IgnoredAny>()?;
-            }
+            0 => self.cells = map.next_value()?,
+            _ => drop(map.next_value::<serde::de::IgnoredAny>()?),
         }
         Ok(())
     }
 }
-impl<'de> airbyte_agent_runtime::serde::Deserialize<'de> for BlockTableRow {
-    fn deserialize<__D: airbyte_agent_runtime::serde::Deserializer<'de>>(
-        deserializer: __D,
-    ) -> ::std::result::Result<Self, __D::Error> {
-        airbyte_agent_runtime::record::deserialize(deserializer)
+impl<'de> serde::Deserialize<'de> for BlockTableRow {
+    fn deserialize<__D: serde::Deserializer<'de>>(d: __D) -> Result<Self, __D::Error> {
+        record::deserialize(d)
     }
 }
 /// Content when the block type is column.
-#[derive(Debug, Clone, Default, airbyte_agent_runtime::serde::Serialize)]
+#[derive(Debug, Clone, Default, serde::Serialize)]
 #[serde(crate = "airbyte_agent_runtime::serde")]
 pub struct BlockColumn {
     /// `width_ratio`
     #[serde(skip_serializing_if = "Option::is_none")]
     pub width_ratio: Option<f64>,
 }
-impl airbyte_agent_runtime::record::Record for BlockColumn {
+impl record::Record for BlockColumn {
     const NAME: &'static str = "BlockColumn";
     fn field_index(key: &str) -> Option<usize> {
         match key {
-            "width_ratio" => Some(0usize),
+            "width_ratio" => Some(0),
             _ => None,
         }
     }
-    fn set_field<'de, __M: airbyte_agent_runtime::serde::de::MapAccess<'de>>(
+    fn set_field<'de, __M: serde::de::MapAccess<'de>>(
         &mut self,
         index: usize,
         map: &mut __M,
-    ) -> ::std::result::Result<(), __M::Error> {
+    ) -> Result<(), __M::Error> {
         match index {
-            0usize => self.width_ratio = map.next_value()?,
-            _ => {
-                map.next_value::<airbyte_agent_runtime::serde::de::IgnoredAny>()?;
-            }
+            0 => self.width_ratio = map.next_value()?,
+            _ => drop(map.next_value::<serde::de::IgnoredAny>()?),
         }
         Ok(())
     }
 }
-impl<'de> airbyte_agent_runtime::serde::Deserialize<'de> for BlockColumn {
-    fn deserialize<__D: airbyte_agent_runtime::serde::Deserializer<'de>>(
-        deserializer: __D,
-    ) -> ::std::result::Result<Self, __D::Error> {
-        airbyte_agent_runtime::record::deserialize(deserializer)
+impl<'de> serde::Deserialize<'de> for BlockColumn {
+    fn deserialize<__D: serde::Deserializer<'de>>(d: __D) -> Result<Self, __D::Error> {
+        record::deserialize(d)
     }
 }
 /// Metadata returned by `blocks.list` next to the records.
-#[derive(Debug, Clone, Default, airbyte_agent_runtime::serde::Serialize)]
+#[derive(Debug, Clone, Default, serde::Serialize)]
 #[serde(crate = "airbyte_agent_runtime::serde")]
 pub struct BlocksListMeta {
     /// `$.next_cursor`
@@ -1228,39 +1131,35 @@ pub struct BlocksListMeta {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub has_more: Option<bool>,
 }
-impl airbyte_agent_runtime::record::Record for BlocksListMeta {
+impl record::Record for BlocksListMeta {
     const NAME: &'static str = "BlocksListMeta";
     fn field_index(key: &str) -> Option<usize> {
         match key {
-            "next_cursor" => Some(0usize),
-            "has_more" => Some(1usize),
+            "next_cursor" => Some(0),
+            "has_more" => Some(1),
             _ => None,
         }
     }
-    fn set_field<'de, __M: airbyte_agent_runtime::serde::de::MapAccess<'de>>(
+    fn set_field<'de, __M: serde::de::MapAccess<'de>>(
         &mut self,
         index: usize,
         map: &mut __M,
-    ) -> ::std::result::Result<(), __M::Error> {
+    ) -> Result<(), __M::Error> {
         match index {
-            0usize => self.next_cursor = map.next_value()?,
-            1usize => self.has_more = map.next_value()?,
-            _ => {
-                map.next_value::<airbyte_agent_runtime::serde::de::IgnoredAny>()?;
-            }
+            0 => self.next_cursor = map.next_value()?,
+            1 => self.has_more = map.next_value()?,
+            _ => drop(map.next_value::<serde::de::IgnoredAny>()?),
         }
         Ok(())
     }
 }
-impl<'de> airbyte_agent_runtime::serde::Deserialize<'de> for BlocksListMeta {
-    fn deserialize<__D: airbyte_agent_runtime::serde::Deserializer<'de>>(
-        deserializer: __D,
-    ) -> ::std::result::Result<Self, __D::Error> {
-        airbyte_agent_runtime::record::deserialize(deserializer)
+impl<'de> serde::Deserialize<'de> for BlocksListMeta {
+    fn deserialize<__D: serde::Deserializer<'de>>(d: __D) -> Result<Self, __D::Error> {
+        record::deserialize(d)
     }
 }
 /// Blocks to add, at most 100; each names its `type` and holds the matching content object.
-#[derive(Debug, Clone, Default, airbyte_agent_runtime::serde::Serialize)]
+#[derive(Debug, Clone, Default, serde::Serialize)]
 #[serde(crate = "airbyte_agent_runtime::serde")]
 pub struct BlocksCreateChildrenItem {
     /// Block type; it names the content object that comes with it.
@@ -1330,79 +1229,75 @@ pub struct BlocksCreateChildrenItem {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub audio: Option<BlocksCreateChildrenItemImage>,
 }
-impl airbyte_agent_runtime::record::Record for BlocksCreateChildrenItem {
+impl record::Record for BlocksCreateChildrenItem {
     const NAME: &'static str = "BlocksCreateChildrenItem";
     fn field_index(key: &str) -> Option<usize> {
         match key {
-            "type" => Some(0usize),
-            "paragraph" => Some(1usize),
-            "heading_1" => Some(2usize),
-            "heading_2" => Some(3usize),
-            "heading_3" => Some(4usize),
-            "bulleted_list_item" => Some(5usize),
-            "numbered_list_item" => Some(6usize),
-            "to_do" => Some(7usize),
-            "toggle" => Some(8usize),
-            "code" => Some(9usize),
-            "quote" => Some(10usize),
-            "callout" => Some(11usize),
-            "divider" => Some(12usize),
-            "bookmark" => Some(13usize),
-            "embed" => Some(14usize),
-            "equation" => Some(15usize),
-            "table_of_contents" => Some(16usize),
-            "image" => Some(17usize),
-            "video" => Some(18usize),
-            "file" => Some(19usize),
-            "pdf" => Some(20usize),
-            "audio" => Some(21usize),
+            "type" => Some(0),
+            "paragraph" => Some(1),
+            "heading_1" => Some(2),
+            "heading_2" => Some(3),
+            "heading_3" => Some(4),
+            "bulleted_list_item" => Some(5),
+            "numbered_list_item" => Some(6),
+            "to_do" => Some(7),
+            "toggle" => Some(8),
+            "code" => Some(9),
+            "quote" => Some(10),
+            "callout" => Some(11),
+            "divider" => Some(12),
+            "bookmark" => Some(13),
+            "embed" => Some(14),
+            "equation" => Some(15),
+            "table_of_contents" => Some(16),
+            "image" => Some(17),
+            "video" => Some(18),
+            "file" => Some(19),
+            "pdf" => Some(20),
+            "audio" => Some(21),
             _ => None,
         }
     }
-    fn set_field<'de, __M: airbyte_agent_runtime::serde::de::MapAccess<'de>>(
+    fn set_field<'de, __M: serde::de::MapAccess<'de>>(
         &mut self,
         index: usize,
         map: &mut __M,
-    ) -> ::std::result::Result<(), __M::Error> {
+    ) -> Result<(), __M::Error> {
         match index {
-            0usize => self.type_ = map.next_value()?,
-            1usize => self.paragraph = map.next_value()?,
-            2usize => self.heading_1 = map.next_value()?,
-            3usize => self.heading_2 = map.next_value()?,
-            4usize => self.heading_3 = map.next_value()?,
-            5usize => self.bulleted_list_item = map.next_value()?,
-            6usize => self.numbered_list_item = map.next_value()?,
-            7usize => self.to_do = map.next_value()?,
-            8usize => self.toggle = map.next_value()?,
-            9usize => self.code = map.next_value()?,
-            10usize => self.quote = map.next_value()?,
-            11usize => self.callout = map.next_value()?,
-            12usize => self.divider = map.next_value()?,
-            13usize => self.bookmark = map.next_value()?,
-            14usize => self.embed = map.next_value()?,
-            15usize => self.equation = map.next_value()?,
-            16usize => self.table_of_contents = map.next_value()?,
-            17usize => self.image = map.next_value()?,
-            18usize => self.video = map.next_value()?,
-            19usize => self.file = map.next_value()?,
-            20usize => self.pdf = map.next_value()?,
-            21usize => self.audio = map.next_value()?,
-            _ => {
-                map.next_value::<airbyte_agent_runtime::serde::de::IgnoredAny>()?;
-            }
+            0 => self.type_ = map.next_value()?,
+            1 => self.paragraph = map.next_value()?,
+            2 => self.heading_1 = map.next_value()?,
+            3 => self.heading_2 = map.next_value()?,
+            4 => self.heading_3 = map.next_value()?,
+            5 => self.bulleted_list_item = map.next_value()?,
+            6 => self.numbered_list_item = map.next_value()?,
+            7 => self.to_do = map.next_value()?,
+            8 => self.toggle = map.next_value()?,
+            9 => self.code = map.next_value()?,
+            10 => self.quote = map.next_value()?,
+            11 => self.callout = map.next_value()?,
+            12 => self.divider = map.next_value()?,
+            13 => self.bookmark = map.next_value()?,
+            14 => self.embed = map.next_value()?,
+            15 => self.equation = map.next_value()?,
+            16 => self.table_of_contents = map.next_value()?,
+            17 => self.image = map.next_value()?,
+            18 => self.video = map.next_value()?,
+            19 => self.file = map.next_value()?,
+            20 => self.pdf = map.next_value()?,
+            21 => self.audio = map.next_value()?,
+            _ => drop(map.next_value::<serde::de::IgnoredAny>()?),
         }
         Ok(())
     }
 }
-impl<'de> airbyte_agent_runtime::serde::Deserialize<'de> for BlocksCreateChildrenItem {
-    fn deserialize<__D: airbyte_agent_runtime::serde::Deserializer<'de>>(
-        deserializer: __D,
-    ) -> ::std::result::Result<Self, __D::Error> {
-        airbyte_agent_runtime::record::deserialize(deserializer)
+impl<'de> serde::Deserialize<'de> for BlocksCreateChildrenItem {
+    fn deserialize<__D: serde::Deserializer<'de>>(d: __D) -> Result<Self, __D::Error> {
+        record::deserialize(d)
     }
 }
 /// Content for a new paragraph block.
-#[derive(Debug, Clone, Default, airbyte_agent_runtime::serde::Serialize)]
+#[derive(Debug, Clone, Default, serde::Serialize)]
 #[serde(crate = "airbyte_agent_runtime::serde")]
 pub struct BlocksCreateChildrenItemParagraph {
     /// `rich_text`
@@ -1412,48 +1307,39 @@ pub struct BlocksCreateChildrenItemParagraph {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub color: Option<String>,
 }
-impl airbyte_agent_runtime::record::Record for BlocksCreateChildrenItemParagraph {
+impl record::Record for BlocksCreateChildrenItemParagraph {
     const NAME: &'static str = "BlocksCreateChildrenItemParagraph";
     fn field_index(key: &str) -> Option<usize> {
         match key {
-            "rich_text" => Some(0usize),
-            "color" => Some(1usize),
+            "rich_text" => Some(0),
+            "color" => Some(1),
             _ => None,
         }
     }
-    fn set_field<'de, __M: airbyte_agent_runtime::serde::de::MapAccess<'de>>(
+    fn set_field<'de, __M: serde::de::MapAccess<'de>>(
         &mut self,
         index: usize,
         map: &mut __M,
-    ) -> ::std::result::Result<(), __M::Error> {
+    ) -> Result<(), __M::Error> {
         match index {
-            0usize => {
+            0 => {
                 self.rich_text = map
-                    .next_value::<
-                        airbyte_agent_runtime::record::SkipNulls<
-                            DataSourcesUpdateTitleItem,
-                        >,
-                    >()?
+                    .next_value::<record::SkipNulls<DataSourcesUpdateTitleItem>>()?
                     .0;
             }
-            1usize => self.color = map.next_value()?,
-            _ => {
-                map.next_value::<airbyte_agent_runtime::serde::de::IgnoredAny>()?;
-            }
+            1 => self.color = map.next_value()?,
+            _ => drop(map.next_value::<serde::de::IgnoredAny>()?),
         }
         Ok(())
     }
 }
-impl<'de> airbyte_agent_runtime::serde::Deserialize<'de>
-for BlocksCreateChildrenItemParagraph {
-    fn deserialize<__D: airbyte_agent_runtime::serde::Deserializer<'de>>(
-        deserializer: __D,
-    ) -> ::std::result::Result<Self, __D::Error> {
-        airbyte_agent_runtime::record::deserialize(deserializer)
+impl<'de> serde::Deserialize<'de> for BlocksCreateChildrenItemParagraph {
+    fn deserialize<__D: serde::Deserializer<'de>>(d: __D) -> Result<Self, __D::Error> {
+        record::deserialize(d)
     }
 }
 /// Content for a new heading_1 block.
-#[derive(Debug, Clone, Default, airbyte_agent_runtime::serde::Serialize)]
+#[derive(Debug, Clone, Default, serde::Serialize)]
 #[serde(crate = "airbyte_agent_runtime::serde")]
 pub struct BlocksCreateChildrenItemHeading1 {
     /// `rich_text`
@@ -1466,50 +1352,41 @@ pub struct BlocksCreateChildrenItemHeading1 {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub is_toggleable: Option<bool>,
 }
-impl airbyte_agent_runtime::record::Record for BlocksCreateChildrenItemHeading1 {
+impl record::Record for BlocksCreateChildrenItemHeading1 {
     const NAME: &'static str = "BlocksCreateChildrenItemHeading1";
     fn field_index(key: &str) -> Option<usize> {
         match key {
-            "rich_text" => Some(0usize),
-            "color" => Some(1usize),
-            "is_toggleable" => Some(2usize),
+            "rich_text" => Some(0),
+            "color" => Some(1),
+            "is_toggleable" => Some(2),
             _ => None,
         }
     }
-    fn set_field<'de, __M: airbyte_agent_runtime::serde::de::MapAccess<'de>>(
+    fn set_field<'de, __M: serde::de::MapAccess<'de>>(
         &mut self,
         index: usize,
         map: &mut __M,
-    ) -> ::std::result::Result<(), __M::Error> {
+    ) -> Result<(), __M::Error> {
         match index {
-            0usize => {
+            0 => {
                 self.rich_text = map
-                    .next_value::<
-                        airbyte_agent_runtime::record::SkipNulls<
-                            DataSourcesUpdateTitleItem,
-                        >,
-                    >()?
+                    .next_value::<record::SkipNulls<DataSourcesUpdateTitleItem>>()?
                     .0;
             }
-            1usize => self.color = map.next_value()?,
-            2usize => self.is_toggleable = map.next_value()?,
-            _ => {
-                map.next_value::<airbyte_agent_runtime::serde::de::IgnoredAny>()?;
-            }
+            1 => self.color = map.next_value()?,
+            2 => self.is_toggleable = map.next_value()?,
+            _ => drop(map.next_value::<serde::de::IgnoredAny>()?),
         }
         Ok(())
     }
 }
-impl<'de> airbyte_agent_runtime::serde::Deserialize<'de>
-for BlocksCreateChildrenItemHeading1 {
-    fn deserialize<__D: airbyte_agent_runtime::serde::Deserializer<'de>>(
-        deserializer: __D,
-    ) -> ::std::result::Result<Self, __D::Error> {
-        airbyte_agent_runtime::record::deserialize(deserializer)
+impl<'de> serde::Deserialize<'de> for BlocksCreateChildrenItemHeading1 {
+    fn deserialize<__D: serde::Deserializer<'de>>(d: __D) -> Result<Self, __D::Error> {
+        record::deserialize(d)
     }
 }
 /// Content for a new to_do block.
-#[derive(Debug, Clone, Default, airbyte_agent_runtime::serde::Serialize)]
+#[derive(Debug, Clone, Default, serde::Serialize)]
 #[serde(crate = "airbyte_agent_runtime::serde")]
 pub struct BlocksCreateChildrenItemToDo {
     /// `rich_text`
@@ -1522,50 +1399,41 @@ pub struct BlocksCreateChildrenItemToDo {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub color: Option<String>,
 }
-impl airbyte_agent_runtime::record::Record for BlocksCreateChildrenItemToDo {
+impl record::Record for BlocksCreateChildrenItemToDo {
     const NAME: &'static str = "BlocksCreateChildrenItemToDo";
     fn field_index(key: &str) -> Option<usize> {
         match key {
-            "rich_text" => Some(0usize),
-            "checked" => Some(1usize),
-            "color" => Some(2usize),
+            "rich_text" => Some(0),
+            "checked" => Some(1),
+            "color" => Some(2),
             _ => None,
         }
     }
-    fn set_field<'de, __M: airbyte_agent_runtime::serde::de::MapAccess<'de>>(
+    fn set_field<'de, __M: serde::de::MapAccess<'de>>(
         &mut self,
         index: usize,
         map: &mut __M,
-    ) -> ::std::result::Result<(), __M::Error> {
+    ) -> Result<(), __M::Error> {
         match index {
-            0usize => {
+            0 => {
                 self.rich_text = map
-                    .next_value::<
-                        airbyte_agent_runtime::record::SkipNulls<
-                            DataSourcesUpdateTitleItem,
-                        >,
-                    >()?
+                    .next_value::<record::SkipNulls<DataSourcesUpdateTitleItem>>()?
                     .0;
             }
-            1usize => self.checked = map.next_value()?,
-            2usize => self.color = map.next_value()?,
-            _ => {
-                map.next_value::<airbyte_agent_runtime::serde::de::IgnoredAny>()?;
-            }
+            1 => self.checked = map.next_value()?,
+            2 => self.color = map.next_value()?,
+            _ => drop(map.next_value::<serde::de::IgnoredAny>()?),
         }
         Ok(())
     }
 }
-impl<'de> airbyte_agent_runtime::serde::Deserialize<'de>
-for BlocksCreateChildrenItemToDo {
-    fn deserialize<__D: airbyte_agent_runtime::serde::Deserializer<'de>>(
-        deserializer: __D,
-    ) -> ::std::result::Result<Self, __D::Error> {
-        airbyte_agent_runtime::record::deserialize(deserializer)
+impl<'de> serde::Deserialize<'de> for BlocksCreateChildrenItemToDo {
+    fn deserialize<__D: serde::Deserializer<'de>>(d: __D) -> Result<Self, __D::Error> {
+        record::deserialize(d)
     }
 }
 /// Content for a new code block.
-#[derive(Debug, Clone, Default, airbyte_agent_runtime::serde::Serialize)]
+#[derive(Debug, Clone, Default, serde::Serialize)]
 #[serde(crate = "airbyte_agent_runtime::serde")]
 pub struct BlocksCreateChildrenItemCode {
     /// `rich_text`
@@ -1575,48 +1443,39 @@ pub struct BlocksCreateChildrenItemCode {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub language: Option<String>,
 }
-impl airbyte_agent_runtime::record::Record for BlocksCreateChildrenItemCode {
+impl record::Record for BlocksCreateChildrenItemCode {
     const NAME: &'static str = "BlocksCreateChildrenItemCode";
     fn field_index(key: &str) -> Option<usize> {
         match key {
-            "rich_text" => Some(0usize),
-            "language" => Some(1usize),
+            "rich_text" => Some(0),
+            "language" => Some(1),
             _ => None,
         }
     }
-    fn set_field<'de, __M: airbyte_agent_runtime::serde::de::MapAccess<'de>>(
+    fn set_field<'de, __M: serde::de::MapAccess<'de>>(
         &mut self,
         index: usize,
         map: &mut __M,
-    ) -> ::std::result::Result<(), __M::Error> {
+    ) -> Result<(), __M::Error> {
         match index {
-            0usize => {
+            0 => {
                 self.rich_text = map
-                    .next_value::<
-                        airbyte_agent_runtime::record::SkipNulls<
-                            DataSourcesUpdateTitleItem,
-                        >,
-                    >()?
+                    .next_value::<record::SkipNulls<DataSourcesUpdateTitleItem>>()?
                     .0;
             }
-            1usize => self.language = map.next_value()?,
-            _ => {
-                map.next_value::<airbyte_agent_runtime::serde::de::IgnoredAny>()?;
-            }
+            1 => self.language = map.next_value()?,
+            _ => drop(map.next_value::<serde::de::IgnoredAny>()?),
         }
         Ok(())
     }
 }
-impl<'de> airbyte_agent_runtime::serde::Deserialize<'de>
-for BlocksCreateChildrenItemCode {
-    fn deserialize<__D: airbyte_agent_runtime::serde::Deserializer<'de>>(
-        deserializer: __D,
-    ) -> ::std::result::Result<Self, __D::Error> {
-        airbyte_agent_runtime::record::deserialize(deserializer)
+impl<'de> serde::Deserialize<'de> for BlocksCreateChildrenItemCode {
+    fn deserialize<__D: serde::Deserializer<'de>>(d: __D) -> Result<Self, __D::Error> {
+        record::deserialize(d)
     }
 }
 /// Content for a new callout block.
-#[derive(Debug, Clone, Default, airbyte_agent_runtime::serde::Serialize)]
+#[derive(Debug, Clone, Default, serde::Serialize)]
 #[serde(crate = "airbyte_agent_runtime::serde")]
 pub struct BlocksCreateChildrenItemCallout {
     /// `rich_text`
@@ -1629,50 +1488,41 @@ pub struct BlocksCreateChildrenItemCallout {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub color: Option<String>,
 }
-impl airbyte_agent_runtime::record::Record for BlocksCreateChildrenItemCallout {
+impl record::Record for BlocksCreateChildrenItemCallout {
     const NAME: &'static str = "BlocksCreateChildrenItemCallout";
     fn field_index(key: &str) -> Option<usize> {
         match key {
-            "rich_text" => Some(0usize),
-            "icon" => Some(1usize),
-            "color" => Some(2usize),
+            "rich_text" => Some(0),
+            "icon" => Some(1),
+            "color" => Some(2),
             _ => None,
         }
     }
-    fn set_field<'de, __M: airbyte_agent_runtime::serde::de::MapAccess<'de>>(
+    fn set_field<'de, __M: serde::de::MapAccess<'de>>(
         &mut self,
         index: usize,
         map: &mut __M,
-    ) -> ::std::result::Result<(), __M::Error> {
+    ) -> Result<(), __M::Error> {
         match index {
-            0usize => {
+            0 => {
                 self.rich_text = map
-                    .next_value::<
-                        airbyte_agent_runtime::record::SkipNulls<
-                            DataSourcesUpdateTitleItem,
-                        >,
-                    >()?
+                    .next_value::<record::SkipNulls<DataSourcesUpdateTitleItem>>()?
                     .0;
             }
-            1usize => self.icon = map.next_value()?,
-            2usize => self.color = map.next_value()?,
-            _ => {
-                map.next_value::<airbyte_agent_runtime::serde::de::IgnoredAny>()?;
-            }
+            1 => self.icon = map.next_value()?,
+            2 => self.color = map.next_value()?,
+            _ => drop(map.next_value::<serde::de::IgnoredAny>()?),
         }
         Ok(())
     }
 }
-impl<'de> airbyte_agent_runtime::serde::Deserialize<'de>
-for BlocksCreateChildrenItemCallout {
-    fn deserialize<__D: airbyte_agent_runtime::serde::Deserializer<'de>>(
-        deserializer: __D,
-    ) -> ::std::result::Result<Self, __D::Error> {
-        airbyte_agent_runtime::record::deserialize(deserializer)
+impl<'de> serde::Deserialize<'de> for BlocksCreateChildrenItemCallout {
+    fn deserialize<__D: serde::Deserializer<'de>>(d: __D) -> Result<Self, __D::Error> {
+        record::deserialize(d)
     }
 }
 /// Content for a new bookmark block.
-#[derive(Debug, Clone, Default, airbyte_agent_runtime::serde::Serialize)]
+#[derive(Debug, Clone, Default, serde::Serialize)]
 #[serde(crate = "airbyte_agent_runtime::serde")]
 pub struct BlocksCreateChildrenItemBookmark {
     /// Notion address of the bookmark.
@@ -1682,86 +1532,72 @@ pub struct BlocksCreateChildrenItemBookmark {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub caption: Option<Vec<DataSourcesUpdateTitleItem>>,
 }
-impl airbyte_agent_runtime::record::Record for BlocksCreateChildrenItemBookmark {
+impl record::Record for BlocksCreateChildrenItemBookmark {
     const NAME: &'static str = "BlocksCreateChildrenItemBookmark";
     fn field_index(key: &str) -> Option<usize> {
         match key {
-            "url" => Some(0usize),
-            "caption" => Some(1usize),
+            "url" => Some(0),
+            "caption" => Some(1),
             _ => None,
         }
     }
-    fn set_field<'de, __M: airbyte_agent_runtime::serde::de::MapAccess<'de>>(
+    fn set_field<'de, __M: serde::de::MapAccess<'de>>(
         &mut self,
         index: usize,
         map: &mut __M,
-    ) -> ::std::result::Result<(), __M::Error> {
+    ) -> Result<(), __M::Error> {
         match index {
-            0usize => self.url = map.next_value()?,
-            1usize => {
+            0 => self.url = map.next_value()?,
+            1 => {
                 self.caption = map
-                    .next_value::<
-                        airbyte_agent_runtime::record::SkipNulls<
-                            DataSourcesUpdateTitleItem,
-                        >,
-                    >()?
+                    .next_value::<record::SkipNulls<DataSourcesUpdateTitleItem>>()?
                     .0;
             }
-            _ => {
-                map.next_value::<airbyte_agent_runtime::serde::de::IgnoredAny>()?;
-            }
+            _ => drop(map.next_value::<serde::de::IgnoredAny>()?),
         }
         Ok(())
     }
 }
-impl<'de> airbyte_agent_runtime::serde::Deserialize<'de>
-for BlocksCreateChildrenItemBookmark {
-    fn deserialize<__D: airbyte_agent_runtime::serde::Deserializer<'de>>(
-        deserializer: __D,
-    ) -> ::std::result::Result<Self, __D::Error> {
-        airbyte_agent_runtime::record::deserialize(deserializer)
+impl<'de> serde::Deserialize<'de> for BlocksCreateChildrenItemBookmark {
+    fn deserialize<__D: serde::Deserializer<'de>>(d: __D) -> Result<Self, __D::Error> {
+        record::deserialize(d)
     }
 }
 /// Content for a new table_of_contents block.
-#[derive(Debug, Clone, Default, airbyte_agent_runtime::serde::Serialize)]
+#[derive(Debug, Clone, Default, serde::Serialize)]
 #[serde(crate = "airbyte_agent_runtime::serde")]
 pub struct BlocksCreateChildrenItemTableOfContents {
     /// `color`
     #[serde(skip_serializing_if = "Option::is_none")]
     pub color: Option<String>,
 }
-impl airbyte_agent_runtime::record::Record for BlocksCreateChildrenItemTableOfContents {
+impl record::Record for BlocksCreateChildrenItemTableOfContents {
     const NAME: &'static str = "BlocksCreateChildrenItemTableOfContents";
     fn field_index(key: &str) -> Option<usize> {
         match key {
-            "color" => Some(0usize),
+            "color" => Some(0),
             _ => None,
         }
     }
-    fn set_field<'de, __M: airbyte_agent_runtime::serde::de::MapAccess<'de>>(
+    fn set_field<'de, __M: serde::de::MapAccess<'de>>(
         &mut self,
         index: usize,
         map: &mut __M,
-    ) -> ::std::result::Result<(), __M::Error> {
+    ) -> Result<(), __M::Error> {
         match index {
-            0usize => self.color = map.next_value()?,
-            _ => {
-                map.next_value::<airbyte_agent_runtime::serde::de::IgnoredAny>()?;
-            }
+            0 => self.color = map.next_value()?,
+            _ => drop(map.next_value::<serde::de::IgnoredAny>()?),
         }
         Ok(())
     }
 }
-impl<'de> airbyte_agent_runtime::serde::Deserialize<'de>
-for BlocksCreateChildrenItemTableOfContents {
-    fn deserialize<__D: airbyte_agent_runtime::serde::Deserializer<'de>>(
-        deserializer: __D,
-    ) -> ::std::result::Result<Self, __D::Error> {
-        airbyte_agent_runtime::record::deserialize(deserializer)
+impl<'de> serde::Deserialize<'de> for BlocksCreateChildrenItemTableOfContents {
+    fn deserialize<__D: serde::Deserializer<'de>>(d: __D) -> Result<Self, __D::Error> {
+        record::deserialize(d)
     }
 }
 /// Content for a new image block.
-#[derive(Debug, Clone, Default, airbyte_agent_runtime::serde::Serialize)]
+#[derive(Debug, Clone, Default, serde::Serialize)]
 #[serde(crate = "airbyte_agent_runtime::serde")]
 pub struct BlocksCreateChildrenItemImage {
     /// Block type; it names the content object that comes with it.
@@ -1774,42 +1610,37 @@ pub struct BlocksCreateChildrenItemImage {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub file_upload: Option<PagesCreateIconFileUpload>,
 }
-impl airbyte_agent_runtime::record::Record for BlocksCreateChildrenItemImage {
+impl record::Record for BlocksCreateChildrenItemImage {
     const NAME: &'static str = "BlocksCreateChildrenItemImage";
     fn field_index(key: &str) -> Option<usize> {
         match key {
-            "type" => Some(0usize),
-            "external" => Some(1usize),
-            "file_upload" => Some(2usize),
+            "type" => Some(0),
+            "external" => Some(1),
+            "file_upload" => Some(2),
             _ => None,
         }
     }
-    fn set_field<'de, __M: airbyte_agent_runtime::serde::de::MapAccess<'de>>(
+    fn set_field<'de, __M: serde::de::MapAccess<'de>>(
         &mut self,
         index: usize,
         map: &mut __M,
-    ) -> ::std::result::Result<(), __M::Error> {
+    ) -> Result<(), __M::Error> {
         match index {
-            0usize => self.type_ = map.next_value()?,
-            1usize => self.external = map.next_value()?,
-            2usize => self.file_upload = map.next_value()?,
-            _ => {
-                map.next_value::<airbyte_agent_runtime::serde::de::IgnoredAny>()?;
-            }
+            0 => self.type_ = map.next_value()?,
+            1 => self.external = map.next_value()?,
+            2 => self.file_upload = map.next_value()?,
+            _ => drop(map.next_value::<serde::de::IgnoredAny>()?),
         }
         Ok(())
     }
 }
-impl<'de> airbyte_agent_runtime::serde::Deserialize<'de>
-for BlocksCreateChildrenItemImage {
-    fn deserialize<__D: airbyte_agent_runtime::serde::Deserializer<'de>>(
-        deserializer: __D,
-    ) -> ::std::result::Result<Self, __D::Error> {
-        airbyte_agent_runtime::record::deserialize(deserializer)
+impl<'de> serde::Deserialize<'de> for BlocksCreateChildrenItemImage {
+    fn deserialize<__D: serde::Deserializer<'de>>(d: __D) -> Result<Self, __D::Error> {
+        record::deserialize(d)
     }
 }
 /// New content for a code block.
-#[derive(Debug, Clone, Default, airbyte_agent_runtime::serde::Serialize)]
+#[derive(Debug, Clone, Default, serde::Serialize)]
 #[serde(crate = "airbyte_agent_runtime::serde")]
 pub struct BlocksUpdateCode {
     /// `rich_text`
@@ -1822,57 +1653,45 @@ pub struct BlocksUpdateCode {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub caption: Option<Vec<DataSourcesUpdateTitleItem>>,
 }
-impl airbyte_agent_runtime::record::Record for BlocksUpdateCode {
+impl record::Record for BlocksUpdateCode {
     const NAME: &'static str = "BlocksUpdateCode";
     fn field_index(key: &str) -> Option<usize> {
         match key {
-            "rich_text" => Some(0usize),
-            "language" => Some(1usize),
-            "caption" => Some(2usize),
+            "rich_text" => Some(0),
+            "language" => Some(1),
+            "caption" => Some(2),
             _ => None,
         }
     }
-    fn set_field<'de, __M: airbyte_agent_runtime::serde::de::MapAccess<'de>>(
+    fn set_field<'de, __M: serde::de::MapAccess<'de>>(
         &mut self,
         index: usize,
         map: &mut __M,
-    ) -> ::std::result::Result<(), __M::Error> {
+    ) -> Result<(), __M::Error> {
         match index {
-            0usize => {
+            0 => {
                 self.rich_text = map
-                    .next_value::<
-                        airbyte_agent_runtime::record::SkipNulls<
-                            DataSourcesUpdateTitleItem,
-                        >,
-                    >()?
+                    .next_value::<record::SkipNulls<DataSourcesUpdateTitleItem>>()?
                     .0;
             }
-            1usize => self.language = map.next_value()?,
-            2usize => {
+            1 => self.language = map.next_value()?,
+            2 => {
                 self.caption = map
-                    .next_value::<
-                        airbyte_agent_runtime::record::SkipNulls<
-                            DataSourcesUpdateTitleItem,
-                        >,
-                    >()?
+                    .next_value::<record::SkipNulls<DataSourcesUpdateTitleItem>>()?
                     .0;
             }
-            _ => {
-                map.next_value::<airbyte_agent_runtime::serde::de::IgnoredAny>()?;
-            }
+            _ => drop(map.next_value::<serde::de::IgnoredAny>()?),
         }
         Ok(())
     }
 }
-impl<'de> airbyte_agent_runtime::serde::Deserialize<'de> for BlocksUpdateCode {
-    fn deserialize<__D: airbyte_agent_runtime::serde::Deserializer<'de>>(
-        deserializer: __D,
-    ) -> ::std::result::Result<Self, __D::Error> {
-        airbyte_agent_runtime::record::deserialize(deserializer)
+impl<'de> serde::Deserialize<'de> for BlocksUpdateCode {
+    fn deserialize<__D: serde::Deserializer<'de>>(d: __D) -> Result<Self, __D::Error> {
+        record::deserialize(d)
     }
 }
 /// New content for a table block.
-#[derive(Debug, Clone, Default, airbyte_agent_runtime::serde::Serialize)]
+#[derive(Debug, Clone, Default, serde::Serialize)]
 #[serde(crate = "airbyte_agent_runtime::serde")]
 pub struct BlocksUpdateTable {
     /// `has_column_header`
@@ -1882,34 +1701,30 @@ pub struct BlocksUpdateTable {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub has_row_header: Option<bool>,
 }
-impl airbyte_agent_runtime::record::Record for BlocksUpdateTable {
+impl record::Record for BlocksUpdateTable {
     const NAME: &'static str = "BlocksUpdateTable";
     fn field_index(key: &str) -> Option<usize> {
         match key {
-            "has_column_header" => Some(0usize),
-            "has_row_header" => Some(1usize),
+            "has_column_header" => Some(0),
+            "has_row_header" => Some(1),
             _ => None,
         }
     }
-    fn set_field<'de, __M: airbyte_agent_runtime::serde::de::MapAccess<'de>>(
+    fn set_field<'de, __M: serde::de::MapAccess<'de>>(
         &mut self,
         index: usize,
         map: &mut __M,
-    ) -> ::std::result::Result<(), __M::Error> {
+    ) -> Result<(), __M::Error> {
         match index {
-            0usize => self.has_column_header = map.next_value()?,
-            1usize => self.has_row_header = map.next_value()?,
-            _ => {
-                map.next_value::<airbyte_agent_runtime::serde::de::IgnoredAny>()?;
-            }
+            0 => self.has_column_header = map.next_value()?,
+            1 => self.has_row_header = map.next_value()?,
+            _ => drop(map.next_value::<serde::de::IgnoredAny>()?),
         }
         Ok(())
     }
 }
-impl<'de> airbyte_agent_runtime::serde::Deserialize<'de> for BlocksUpdateTable {
-    fn deserialize<__D: airbyte_agent_runtime::serde::Deserializer<'de>>(
-        deserializer: __D,
-    ) -> ::std::result::Result<Self, __D::Error> {
-        airbyte_agent_runtime::record::deserialize(deserializer)
+impl<'de> serde::Deserialize<'de> for BlocksUpdateTable {
+    fn deserialize<__D: serde::Deserializer<'de>>(d: __D) -> Result<Self, __D::Error> {
+        record::deserialize(d)
     }
 }

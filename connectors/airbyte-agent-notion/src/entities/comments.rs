@@ -2,7 +2,7 @@
 
 //! Entity `comments`: handle, request builders and record types.
 use airbyte_agent_runtime::serde_json::Value;
-use airbyte_agent_runtime::{Client, Page, PageStream, Params, Result};
+use airbyte_agent_runtime::{Client, Page, PageStream, Params, Result, record, serde};
 use crate::types::*;
 impl crate::NotionConnector {
     /// A comment on a page or block.
@@ -79,16 +79,11 @@ impl CommentsListRequest {
     }
     /// Send the request.
     pub async fn send(self) -> Result<Page<Comment, CommentsListMeta>> {
-        self.client
-            .call_list::<
-                Comment,
-                CommentsListMeta,
-            >(&crate::descriptor::COMMENTS[0usize], self.params)
-            .await
+        self.client.call_list(&crate::descriptor::COMMENTS[0], self.params).await
     }
     /// Every page, lazily, following the operation's pagination.
     pub fn pages(self) -> PageStream<Comment, CommentsListMeta> {
-        self.client.pages(&crate::descriptor::COMMENTS[0usize], self.params)
+        self.client.pages(&crate::descriptor::COMMENTS[0], self.params)
     }
     /// The parameters collected so far (wire names).
     pub fn params(&self) -> &Params {
@@ -139,9 +134,7 @@ impl CommentsCreateRequest {
     }
     /// Send the request.
     pub async fn send(self) -> Result<Comment> {
-        self.client
-            .call_record::<Comment>(&crate::descriptor::COMMENTS[1usize], self.params)
-            .await
+        self.client.call_record(&crate::descriptor::COMMENTS[1], self.params).await
     }
     /// The parameters collected so far (wire names).
     pub fn params(&self) -> &Params {
@@ -158,7 +151,7 @@ impl ::std::future::IntoFuture for CommentsCreateRequest {
     }
 }
 /// A comment on a page or block.
-#[derive(Debug, Clone, Default, airbyte_agent_runtime::serde::Serialize)]
+#[derive(Debug, Clone, Default, serde::Serialize)]
 #[serde(crate = "airbyte_agent_runtime::serde")]
 pub struct Comment {
     /// Unique identifier of this comment.
@@ -186,55 +179,47 @@ pub struct Comment {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub rich_text: Option<Vec<RichText>>,
 }
-impl airbyte_agent_runtime::record::Record for Comment {
+impl record::Record for Comment {
     const NAME: &'static str = "Comment";
     fn field_index(key: &str) -> Option<usize> {
         match key {
-            "id" => Some(0usize),
-            "object" => Some(1usize),
-            "parent" => Some(2usize),
-            "discussion_id" => Some(3usize),
-            "created_time" => Some(4usize),
-            "last_edited_time" => Some(5usize),
-            "created_by" => Some(6usize),
-            "rich_text" => Some(7usize),
+            "id" => Some(0),
+            "object" => Some(1),
+            "parent" => Some(2),
+            "discussion_id" => Some(3),
+            "created_time" => Some(4),
+            "last_edited_time" => Some(5),
+            "created_by" => Some(6),
+            "rich_text" => Some(7),
             _ => None,
         }
     }
-    fn set_field<'de, __M: airbyte_agent_runtime::serde::de::MapAccess<'de>>(
+    fn set_field<'de, __M: serde::de::MapAccess<'de>>(
         &mut self,
         index: usize,
         map: &mut __M,
-    ) -> ::std::result::Result<(), __M::Error> {
+    ) -> Result<(), __M::Error> {
         match index {
-            0usize => self.id = map.next_value()?,
-            1usize => self.object = map.next_value()?,
-            2usize => self.parent = map.next_value()?,
-            3usize => self.discussion_id = map.next_value()?,
-            4usize => self.created_time = map.next_value()?,
-            5usize => self.last_edited_time = map.next_value()?,
-            6usize => self.created_by = map.next_value()?,
-            7usize => {
-                self.rich_text = map
-                    .next_value::<airbyte_agent_runtime::record::SkipNulls<RichText>>()?
-                    .0;
-            }
-            _ => {
-                map.next_value::<airbyte_agent_runtime::serde::de::IgnoredAny>()?;
-            }
+            0 => self.id = map.next_value()?,
+            1 => self.object = map.next_value()?,
+            2 => self.parent = map.next_value()?,
+            3 => self.discussion_id = map.next_value()?,
+            4 => self.created_time = map.next_value()?,
+            5 => self.last_edited_time = map.next_value()?,
+            6 => self.created_by = map.next_value()?,
+            7 => self.rich_text = map.next_value::<record::SkipNulls<RichText>>()?.0,
+            _ => drop(map.next_value::<serde::de::IgnoredAny>()?),
         }
         Ok(())
     }
 }
-impl<'de> airbyte_agent_runtime::serde::Deserialize<'de> for Comment {
-    fn deserialize<__D: airbyte_agent_runtime::serde::Deserializer<'de>>(
-        deserializer: __D,
-    ) -> ::std::result::Result<Self, __D::Error> {
-        airbyte_agent_runtime::record::deserialize(deserializer)
+impl<'de> serde::Deserialize<'de> for Comment {
+    fn deserialize<__D: serde::Deserializer<'de>>(d: __D) -> Result<Self, __D::Error> {
+        record::deserialize(d)
     }
 }
 /// Metadata returned by `comments.list` next to the records.
-#[derive(Debug, Clone, Default, airbyte_agent_runtime::serde::Serialize)]
+#[derive(Debug, Clone, Default, serde::Serialize)]
 #[serde(crate = "airbyte_agent_runtime::serde")]
 pub struct CommentsListMeta {
     /// `$.next_cursor`
@@ -244,34 +229,30 @@ pub struct CommentsListMeta {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub has_more: Option<bool>,
 }
-impl airbyte_agent_runtime::record::Record for CommentsListMeta {
+impl record::Record for CommentsListMeta {
     const NAME: &'static str = "CommentsListMeta";
     fn field_index(key: &str) -> Option<usize> {
         match key {
-            "next_cursor" => Some(0usize),
-            "has_more" => Some(1usize),
+            "next_cursor" => Some(0),
+            "has_more" => Some(1),
             _ => None,
         }
     }
-    fn set_field<'de, __M: airbyte_agent_runtime::serde::de::MapAccess<'de>>(
+    fn set_field<'de, __M: serde::de::MapAccess<'de>>(
         &mut self,
         index: usize,
         map: &mut __M,
-    ) -> ::std::result::Result<(), __M::Error> {
+    ) -> Result<(), __M::Error> {
         match index {
-            0usize => self.next_cursor = map.next_value()?,
-            1usize => self.has_more = map.next_value()?,
-            _ => {
-                map.next_value::<airbyte_agent_runtime::serde::de::IgnoredAny>()?;
-            }
+            0 => self.next_cursor = map.next_value()?,
+            1 => self.has_more = map.next_value()?,
+            _ => drop(map.next_value::<serde::de::IgnoredAny>()?),
         }
         Ok(())
     }
 }
-impl<'de> airbyte_agent_runtime::serde::Deserialize<'de> for CommentsListMeta {
-    fn deserialize<__D: airbyte_agent_runtime::serde::Deserializer<'de>>(
-        deserializer: __D,
-    ) -> ::std::result::Result<Self, __D::Error> {
-        airbyte_agent_runtime::record::deserialize(deserializer)
+impl<'de> serde::Deserialize<'de> for CommentsListMeta {
+    fn deserialize<__D: serde::Deserializer<'de>>(d: __D) -> Result<Self, __D::Error> {
+        record::deserialize(d)
     }
 }

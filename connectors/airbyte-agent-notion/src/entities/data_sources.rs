@@ -2,7 +2,7 @@
 
 //! Entity `data_sources`: handle, request builders and record types.
 use airbyte_agent_runtime::serde_json::{Map, Value};
-use airbyte_agent_runtime::{Client, Page, PageStream, Params, Result};
+use airbyte_agent_runtime::{Client, Page, PageStream, Params, Result, record, serde};
 use crate::types::*;
 impl crate::NotionConnector {
     /// A Notion data source, the table inside a database, with its property schema.
@@ -101,16 +101,11 @@ impl DataSourcesListRequest {
     }
     /// Send the request.
     pub async fn send(self) -> Result<Page<DataSource, DataSourcesListMeta>> {
-        self.client
-            .call_list::<
-                DataSource,
-                DataSourcesListMeta,
-            >(&crate::descriptor::DATA_SOURCES[0usize], self.params)
-            .await
+        self.client.call_list(&crate::descriptor::DATA_SOURCES[0], self.params).await
     }
     /// Every page, lazily, following the operation's pagination.
     pub fn pages(self) -> PageStream<DataSource, DataSourcesListMeta> {
-        self.client.pages(&crate::descriptor::DATA_SOURCES[0usize], self.params)
+        self.client.pages(&crate::descriptor::DATA_SOURCES[0], self.params)
     }
     /// The parameters collected so far (wire names).
     pub fn params(&self) -> &Params {
@@ -147,11 +142,7 @@ impl DataSourcesGetRequest {
     }
     /// Send the request.
     pub async fn send(self) -> Result<DataSource> {
-        self.client
-            .call_record::<
-                DataSource,
-            >(&crate::descriptor::DATA_SOURCES[1usize], self.params)
-            .await
+        self.client.call_record(&crate::descriptor::DATA_SOURCES[1], self.params).await
     }
     /// The parameters collected so far (wire names).
     pub fn params(&self) -> &Params {
@@ -233,11 +224,7 @@ impl DataSourcesUpdateRequest {
     }
     /// Send the request.
     pub async fn send(self) -> Result<DataSource> {
-        self.client
-            .call_record::<
-                DataSource,
-            >(&crate::descriptor::DATA_SOURCES[2usize], self.params)
-            .await
+        self.client.call_record(&crate::descriptor::DATA_SOURCES[2], self.params).await
     }
     /// The parameters collected so far (wire names).
     pub fn params(&self) -> &Params {
@@ -254,7 +241,7 @@ impl ::std::future::IntoFuture for DataSourcesUpdateRequest {
     }
 }
 /// The `DataSourcesListFilter` object.
-#[derive(Debug, Clone, Default, airbyte_agent_runtime::serde::Serialize)]
+#[derive(Debug, Clone, Default, serde::Serialize)]
 #[serde(crate = "airbyte_agent_runtime::serde")]
 pub struct DataSourcesListFilter {
     /// `property`
@@ -264,39 +251,35 @@ pub struct DataSourcesListFilter {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub value: Option<String>,
 }
-impl airbyte_agent_runtime::record::Record for DataSourcesListFilter {
+impl record::Record for DataSourcesListFilter {
     const NAME: &'static str = "DataSourcesListFilter";
     fn field_index(key: &str) -> Option<usize> {
         match key {
-            "property" => Some(0usize),
-            "value" => Some(1usize),
+            "property" => Some(0),
+            "value" => Some(1),
             _ => None,
         }
     }
-    fn set_field<'de, __M: airbyte_agent_runtime::serde::de::MapAccess<'de>>(
+    fn set_field<'de, __M: serde::de::MapAccess<'de>>(
         &mut self,
         index: usize,
         map: &mut __M,
-    ) -> ::std::result::Result<(), __M::Error> {
+    ) -> Result<(), __M::Error> {
         match index {
-            0usize => self.property = map.next_value()?,
-            1usize => self.value = map.next_value()?,
-            _ => {
-                map.next_value::<airbyte_agent_runtime::serde::de::IgnoredAny>()?;
-            }
+            0 => self.property = map.next_value()?,
+            1 => self.value = map.next_value()?,
+            _ => drop(map.next_value::<serde::de::IgnoredAny>()?),
         }
         Ok(())
     }
 }
-impl<'de> airbyte_agent_runtime::serde::Deserialize<'de> for DataSourcesListFilter {
-    fn deserialize<__D: airbyte_agent_runtime::serde::Deserializer<'de>>(
-        deserializer: __D,
-    ) -> ::std::result::Result<Self, __D::Error> {
-        airbyte_agent_runtime::record::deserialize(deserializer)
+impl<'de> serde::Deserialize<'de> for DataSourcesListFilter {
+    fn deserialize<__D: serde::Deserializer<'de>>(d: __D) -> Result<Self, __D::Error> {
+        record::deserialize(d)
     }
 }
 /// A Notion data source, the table inside a database, with its property schema.
-#[derive(Debug, Clone, Default, airbyte_agent_runtime::serde::Serialize)]
+#[derive(Debug, Clone, Default, serde::Serialize)]
 #[serde(crate = "airbyte_agent_runtime::serde")]
 pub struct DataSource {
     /// Unique identifier of this data source.
@@ -363,85 +346,73 @@ pub struct DataSource {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub request_id: Option<String>,
 }
-impl airbyte_agent_runtime::record::Record for DataSource {
+impl record::Record for DataSource {
     const NAME: &'static str = "DataSource";
     fn field_index(key: &str) -> Option<usize> {
         match key {
-            "id" => Some(0usize),
-            "object" => Some(1usize),
-            "created_time" => Some(2usize),
-            "last_edited_time" => Some(3usize),
-            "created_by" => Some(4usize),
-            "last_edited_by" => Some(5usize),
-            "title" => Some(6usize),
-            "description" => Some(7usize),
-            "icon" => Some(8usize),
-            "cover" => Some(9usize),
-            "properties" => Some(10usize),
-            "parent" => Some(11usize),
-            "database_parent" => Some(12usize),
-            "url" => Some(13usize),
-            "public_url" => Some(14usize),
-            "archived" => Some(15usize),
-            "in_trash" => Some(16usize),
-            "is_archived" => Some(17usize),
-            "is_inline" => Some(18usize),
-            "is_locked" => Some(19usize),
-            "request_id" => Some(20usize),
+            "id" => Some(0),
+            "object" => Some(1),
+            "created_time" => Some(2),
+            "last_edited_time" => Some(3),
+            "created_by" => Some(4),
+            "last_edited_by" => Some(5),
+            "title" => Some(6),
+            "description" => Some(7),
+            "icon" => Some(8),
+            "cover" => Some(9),
+            "properties" => Some(10),
+            "parent" => Some(11),
+            "database_parent" => Some(12),
+            "url" => Some(13),
+            "public_url" => Some(14),
+            "archived" => Some(15),
+            "in_trash" => Some(16),
+            "is_archived" => Some(17),
+            "is_inline" => Some(18),
+            "is_locked" => Some(19),
+            "request_id" => Some(20),
             _ => None,
         }
     }
-    fn set_field<'de, __M: airbyte_agent_runtime::serde::de::MapAccess<'de>>(
+    fn set_field<'de, __M: serde::de::MapAccess<'de>>(
         &mut self,
         index: usize,
         map: &mut __M,
-    ) -> ::std::result::Result<(), __M::Error> {
+    ) -> Result<(), __M::Error> {
         match index {
-            0usize => self.id = map.next_value()?,
-            1usize => self.object = map.next_value()?,
-            2usize => self.created_time = map.next_value()?,
-            3usize => self.last_edited_time = map.next_value()?,
-            4usize => self.created_by = map.next_value()?,
-            5usize => self.last_edited_by = map.next_value()?,
-            6usize => {
-                self.title = map
-                    .next_value::<airbyte_agent_runtime::record::SkipNulls<RichText>>()?
-                    .0;
-            }
-            7usize => {
-                self.description = map
-                    .next_value::<airbyte_agent_runtime::record::SkipNulls<RichText>>()?
-                    .0;
-            }
-            8usize => self.icon = map.next_value()?,
-            9usize => self.cover = map.next_value()?,
-            10usize => self.properties = map.next_value()?,
-            11usize => self.parent = map.next_value()?,
-            12usize => self.database_parent = map.next_value()?,
-            13usize => self.url = map.next_value()?,
-            14usize => self.public_url = map.next_value()?,
-            15usize => self.archived = map.next_value()?,
-            16usize => self.in_trash = map.next_value()?,
-            17usize => self.is_archived = map.next_value()?,
-            18usize => self.is_inline = map.next_value()?,
-            19usize => self.is_locked = map.next_value()?,
-            20usize => self.request_id = map.next_value()?,
-            _ => {
-                map.next_value::<airbyte_agent_runtime::serde::de::IgnoredAny>()?;
-            }
+            0 => self.id = map.next_value()?,
+            1 => self.object = map.next_value()?,
+            2 => self.created_time = map.next_value()?,
+            3 => self.last_edited_time = map.next_value()?,
+            4 => self.created_by = map.next_value()?,
+            5 => self.last_edited_by = map.next_value()?,
+            6 => self.title = map.next_value::<record::SkipNulls<RichText>>()?.0,
+            7 => self.description = map.next_value::<record::SkipNulls<RichText>>()?.0,
+            8 => self.icon = map.next_value()?,
+            9 => self.cover = map.next_value()?,
+            10 => self.properties = map.next_value()?,
+            11 => self.parent = map.next_value()?,
+            12 => self.database_parent = map.next_value()?,
+            13 => self.url = map.next_value()?,
+            14 => self.public_url = map.next_value()?,
+            15 => self.archived = map.next_value()?,
+            16 => self.in_trash = map.next_value()?,
+            17 => self.is_archived = map.next_value()?,
+            18 => self.is_inline = map.next_value()?,
+            19 => self.is_locked = map.next_value()?,
+            20 => self.request_id = map.next_value()?,
+            _ => drop(map.next_value::<serde::de::IgnoredAny>()?),
         }
         Ok(())
     }
 }
-impl<'de> airbyte_agent_runtime::serde::Deserialize<'de> for DataSource {
-    fn deserialize<__D: airbyte_agent_runtime::serde::Deserializer<'de>>(
-        deserializer: __D,
-    ) -> ::std::result::Result<Self, __D::Error> {
-        airbyte_agent_runtime::record::deserialize(deserializer)
+impl<'de> serde::Deserialize<'de> for DataSource {
+    fn deserialize<__D: serde::Deserializer<'de>>(d: __D) -> Result<Self, __D::Error> {
+        record::deserialize(d)
     }
 }
 /// Metadata returned by `data_sources.list` next to the records.
-#[derive(Debug, Clone, Default, airbyte_agent_runtime::serde::Serialize)]
+#[derive(Debug, Clone, Default, serde::Serialize)]
 #[serde(crate = "airbyte_agent_runtime::serde")]
 pub struct DataSourcesListMeta {
     /// `$.next_cursor`
@@ -451,34 +422,30 @@ pub struct DataSourcesListMeta {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub has_more: Option<bool>,
 }
-impl airbyte_agent_runtime::record::Record for DataSourcesListMeta {
+impl record::Record for DataSourcesListMeta {
     const NAME: &'static str = "DataSourcesListMeta";
     fn field_index(key: &str) -> Option<usize> {
         match key {
-            "next_cursor" => Some(0usize),
-            "has_more" => Some(1usize),
+            "next_cursor" => Some(0),
+            "has_more" => Some(1),
             _ => None,
         }
     }
-    fn set_field<'de, __M: airbyte_agent_runtime::serde::de::MapAccess<'de>>(
+    fn set_field<'de, __M: serde::de::MapAccess<'de>>(
         &mut self,
         index: usize,
         map: &mut __M,
-    ) -> ::std::result::Result<(), __M::Error> {
+    ) -> Result<(), __M::Error> {
         match index {
-            0usize => self.next_cursor = map.next_value()?,
-            1usize => self.has_more = map.next_value()?,
-            _ => {
-                map.next_value::<airbyte_agent_runtime::serde::de::IgnoredAny>()?;
-            }
+            0 => self.next_cursor = map.next_value()?,
+            1 => self.has_more = map.next_value()?,
+            _ => drop(map.next_value::<serde::de::IgnoredAny>()?),
         }
         Ok(())
     }
 }
-impl<'de> airbyte_agent_runtime::serde::Deserialize<'de> for DataSourcesListMeta {
-    fn deserialize<__D: airbyte_agent_runtime::serde::Deserializer<'de>>(
-        deserializer: __D,
-    ) -> ::std::result::Result<Self, __D::Error> {
-        airbyte_agent_runtime::record::deserialize(deserializer)
+impl<'de> serde::Deserialize<'de> for DataSourcesListMeta {
+    fn deserialize<__D: serde::Deserializer<'de>>(d: __D) -> Result<Self, __D::Error> {
+        record::deserialize(d)
     }
 }

@@ -2,7 +2,7 @@
 
 //! Entity `pages`: handle, request builders and record types.
 use airbyte_agent_runtime::serde_json::{Map, Value};
-use airbyte_agent_runtime::{Client, Page, PageStream, Params, Result};
+use airbyte_agent_runtime::{Client, Page, PageStream, Params, Result, record, serde};
 use crate::types::*;
 impl crate::NotionConnector {
     /// A Notion page with its properties and metadata.
@@ -114,16 +114,11 @@ impl PagesListRequest {
     }
     /// Send the request.
     pub async fn send(self) -> Result<Page<Page2, PagesListMeta>> {
-        self.client
-            .call_list::<
-                Page2,
-                PagesListMeta,
-            >(&crate::descriptor::PAGES[0usize], self.params)
-            .await
+        self.client.call_list(&crate::descriptor::PAGES[0], self.params).await
     }
     /// Every page, lazily, following the operation's pagination.
     pub fn pages(self) -> PageStream<Page2, PagesListMeta> {
-        self.client.pages(&crate::descriptor::PAGES[0usize], self.params)
+        self.client.pages(&crate::descriptor::PAGES[0], self.params)
     }
     /// The parameters collected so far (wire names).
     pub fn params(&self) -> &Params {
@@ -186,9 +181,7 @@ impl PagesCreateRequest {
     }
     /// Send the request.
     pub async fn send(self) -> Result<Page2> {
-        self.client
-            .call_record::<Page2>(&crate::descriptor::PAGES[1usize], self.params)
-            .await
+        self.client.call_record(&crate::descriptor::PAGES[1], self.params).await
     }
     /// The parameters collected so far (wire names).
     pub fn params(&self) -> &Params {
@@ -221,9 +214,7 @@ impl PagesGetRequest {
     }
     /// Send the request.
     pub async fn send(self) -> Result<Page2> {
-        self.client
-            .call_record::<Page2>(&crate::descriptor::PAGES[2usize], self.params)
-            .await
+        self.client.call_record(&crate::descriptor::PAGES[2], self.params).await
     }
     /// The parameters collected so far (wire names).
     pub fn params(&self) -> &Params {
@@ -291,9 +282,7 @@ impl PagesUpdateRequest {
     }
     /// Send the request.
     pub async fn send(self) -> Result<Page2> {
-        self.client
-            .call_record::<Page2>(&crate::descriptor::PAGES[3usize], self.params)
-            .await
+        self.client.call_record(&crate::descriptor::PAGES[3], self.params).await
     }
     /// The parameters collected so far (wire names).
     pub fn params(&self) -> &Params {
@@ -310,7 +299,7 @@ impl ::std::future::IntoFuture for PagesUpdateRequest {
     }
 }
 /// The `PagesListFilter` object.
-#[derive(Debug, Clone, Default, airbyte_agent_runtime::serde::Serialize)]
+#[derive(Debug, Clone, Default, serde::Serialize)]
 #[serde(crate = "airbyte_agent_runtime::serde")]
 pub struct PagesListFilter {
     /// `property`
@@ -320,39 +309,35 @@ pub struct PagesListFilter {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub value: Option<String>,
 }
-impl airbyte_agent_runtime::record::Record for PagesListFilter {
+impl record::Record for PagesListFilter {
     const NAME: &'static str = "PagesListFilter";
     fn field_index(key: &str) -> Option<usize> {
         match key {
-            "property" => Some(0usize),
-            "value" => Some(1usize),
+            "property" => Some(0),
+            "value" => Some(1),
             _ => None,
         }
     }
-    fn set_field<'de, __M: airbyte_agent_runtime::serde::de::MapAccess<'de>>(
+    fn set_field<'de, __M: serde::de::MapAccess<'de>>(
         &mut self,
         index: usize,
         map: &mut __M,
-    ) -> ::std::result::Result<(), __M::Error> {
+    ) -> Result<(), __M::Error> {
         match index {
-            0usize => self.property = map.next_value()?,
-            1usize => self.value = map.next_value()?,
-            _ => {
-                map.next_value::<airbyte_agent_runtime::serde::de::IgnoredAny>()?;
-            }
+            0 => self.property = map.next_value()?,
+            1 => self.value = map.next_value()?,
+            _ => drop(map.next_value::<serde::de::IgnoredAny>()?),
         }
         Ok(())
     }
 }
-impl<'de> airbyte_agent_runtime::serde::Deserialize<'de> for PagesListFilter {
-    fn deserialize<__D: airbyte_agent_runtime::serde::Deserializer<'de>>(
-        deserializer: __D,
-    ) -> ::std::result::Result<Self, __D::Error> {
-        airbyte_agent_runtime::record::deserialize(deserializer)
+impl<'de> serde::Deserialize<'de> for PagesListFilter {
+    fn deserialize<__D: serde::Deserializer<'de>>(d: __D) -> Result<Self, __D::Error> {
+        record::deserialize(d)
     }
 }
 /// A Notion page with its properties and metadata.
-#[derive(Debug, Clone, Default, airbyte_agent_runtime::serde::Serialize)]
+#[derive(Debug, Clone, Default, serde::Serialize)]
 #[serde(crate = "airbyte_agent_runtime::serde")]
 pub struct Page2 {
     /// Unique identifier of this page.
@@ -407,69 +392,65 @@ pub struct Page2 {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub request_id: Option<String>,
 }
-impl airbyte_agent_runtime::record::Record for Page2 {
+impl record::Record for Page2 {
     const NAME: &'static str = "Page2";
     fn field_index(key: &str) -> Option<usize> {
         match key {
-            "id" => Some(0usize),
-            "object" => Some(1usize),
-            "created_time" => Some(2usize),
-            "last_edited_time" => Some(3usize),
-            "created_by" => Some(4usize),
-            "last_edited_by" => Some(5usize),
-            "cover" => Some(6usize),
-            "icon" => Some(7usize),
-            "parent" => Some(8usize),
-            "archived" => Some(9usize),
-            "in_trash" => Some(10usize),
-            "is_archived" => Some(11usize),
-            "is_locked" => Some(12usize),
-            "properties" => Some(13usize),
-            "url" => Some(14usize),
-            "public_url" => Some(15usize),
-            "request_id" => Some(16usize),
+            "id" => Some(0),
+            "object" => Some(1),
+            "created_time" => Some(2),
+            "last_edited_time" => Some(3),
+            "created_by" => Some(4),
+            "last_edited_by" => Some(5),
+            "cover" => Some(6),
+            "icon" => Some(7),
+            "parent" => Some(8),
+            "archived" => Some(9),
+            "in_trash" => Some(10),
+            "is_archived" => Some(11),
+            "is_locked" => Some(12),
+            "properties" => Some(13),
+            "url" => Some(14),
+            "public_url" => Some(15),
+            "request_id" => Some(16),
             _ => None,
         }
     }
-    fn set_field<'de, __M: airbyte_agent_runtime::serde::de::MapAccess<'de>>(
+    fn set_field<'de, __M: serde::de::MapAccess<'de>>(
         &mut self,
         index: usize,
         map: &mut __M,
-    ) -> ::std::result::Result<(), __M::Error> {
+    ) -> Result<(), __M::Error> {
         match index {
-            0usize => self.id = map.next_value()?,
-            1usize => self.object = map.next_value()?,
-            2usize => self.created_time = map.next_value()?,
-            3usize => self.last_edited_time = map.next_value()?,
-            4usize => self.created_by = map.next_value()?,
-            5usize => self.last_edited_by = map.next_value()?,
-            6usize => self.cover = map.next_value()?,
-            7usize => self.icon = map.next_value()?,
-            8usize => self.parent = map.next_value()?,
-            9usize => self.archived = map.next_value()?,
-            10usize => self.in_trash = map.next_value()?,
-            11usize => self.is_archived = map.next_value()?,
-            12usize => self.is_locked = map.next_value()?,
-            13usize => self.properties = map.next_value()?,
-            14usize => self.url = map.next_value()?,
-            15usize => self.public_url = map.next_value()?,
-            16usize => self.request_id = map.next_value()?,
-            _ => {
-                map.next_value::<airbyte_agent_runtime::serde::de::IgnoredAny>()?;
-            }
+            0 => self.id = map.next_value()?,
+            1 => self.object = map.next_value()?,
+            2 => self.created_time = map.next_value()?,
+            3 => self.last_edited_time = map.next_value()?,
+            4 => self.created_by = map.next_value()?,
+            5 => self.last_edited_by = map.next_value()?,
+            6 => self.cover = map.next_value()?,
+            7 => self.icon = map.next_value()?,
+            8 => self.parent = map.next_value()?,
+            9 => self.archived = map.next_value()?,
+            10 => self.in_trash = map.next_value()?,
+            11 => self.is_archived = map.next_value()?,
+            12 => self.is_locked = map.next_value()?,
+            13 => self.properties = map.next_value()?,
+            14 => self.url = map.next_value()?,
+            15 => self.public_url = map.next_value()?,
+            16 => self.request_id = map.next_value()?,
+            _ => drop(map.next_value::<serde::de::IgnoredAny>()?),
         }
         Ok(())
     }
 }
-impl<'de> airbyte_agent_runtime::serde::Deserialize<'de> for Page2 {
-    fn deserialize<__D: airbyte_agent_runtime::serde::Deserializer<'de>>(
-        deserializer: __D,
-    ) -> ::std::result::Result<Self, __D::Error> {
-        airbyte_agent_runtime::record::deserialize(deserializer)
+impl<'de> serde::Deserialize<'de> for Page2 {
+    fn deserialize<__D: serde::Deserializer<'de>>(d: __D) -> Result<Self, __D::Error> {
+        record::deserialize(d)
     }
 }
 /// Metadata returned by `pages.list` next to the records.
-#[derive(Debug, Clone, Default, airbyte_agent_runtime::serde::Serialize)]
+#[derive(Debug, Clone, Default, serde::Serialize)]
 #[serde(crate = "airbyte_agent_runtime::serde")]
 pub struct PagesListMeta {
     /// `$.next_cursor`
@@ -479,34 +460,30 @@ pub struct PagesListMeta {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub has_more: Option<bool>,
 }
-impl airbyte_agent_runtime::record::Record for PagesListMeta {
+impl record::Record for PagesListMeta {
     const NAME: &'static str = "PagesListMeta";
     fn field_index(key: &str) -> Option<usize> {
         match key {
-            "next_cursor" => Some(0usize),
-            "has_more" => Some(1usize),
+            "next_cursor" => Some(0),
+            "has_more" => Some(1),
             _ => None,
         }
     }
-    fn set_field<'de, __M: airbyte_agent_runtime::serde::de::MapAccess<'de>>(
+    fn set_field<'de, __M: serde::de::MapAccess<'de>>(
         &mut self,
         index: usize,
         map: &mut __M,
-    ) -> ::std::result::Result<(), __M::Error> {
+    ) -> Result<(), __M::Error> {
         match index {
-            0usize => self.next_cursor = map.next_value()?,
-            1usize => self.has_more = map.next_value()?,
-            _ => {
-                map.next_value::<airbyte_agent_runtime::serde::de::IgnoredAny>()?;
-            }
+            0 => self.next_cursor = map.next_value()?,
+            1 => self.has_more = map.next_value()?,
+            _ => drop(map.next_value::<serde::de::IgnoredAny>()?),
         }
         Ok(())
     }
 }
-impl<'de> airbyte_agent_runtime::serde::Deserialize<'de> for PagesListMeta {
-    fn deserialize<__D: airbyte_agent_runtime::serde::Deserializer<'de>>(
-        deserializer: __D,
-    ) -> ::std::result::Result<Self, __D::Error> {
-        airbyte_agent_runtime::record::deserialize(deserializer)
+impl<'de> serde::Deserialize<'de> for PagesListMeta {
+    fn deserialize<__D: serde::Deserializer<'de>>(d: __D) -> Result<Self, __D::Error> {
+        record::deserialize(d)
     }
 }

@@ -2,7 +2,7 @@
 
 //! Entity `customers`: handle, request builders and record types.
 use airbyte_agent_runtime::serde_json::{Map, Value};
-use airbyte_agent_runtime::{Client, Page, PageStream, Params, Result};
+use airbyte_agent_runtime::{Client, Page, PageStream, Params, Result, record, serde};
 use crate::types::*;
 impl crate::OrbConnector {
     /// An Orb customer with billing settings.
@@ -67,16 +67,11 @@ impl CustomersListRequest {
     }
     /// Send the request.
     pub async fn send(self) -> Result<Page<Customer, CustomersListMeta>> {
-        self.client
-            .call_list::<
-                Customer,
-                CustomersListMeta,
-            >(&crate::descriptor::CUSTOMERS[0usize], self.params)
-            .await
+        self.client.call_list(&crate::descriptor::CUSTOMERS[0], self.params).await
     }
     /// Every page, lazily, following the operation's pagination.
     pub fn pages(self) -> PageStream<Customer, CustomersListMeta> {
-        self.client.pages(&crate::descriptor::CUSTOMERS[0usize], self.params)
+        self.client.pages(&crate::descriptor::CUSTOMERS[0], self.params)
     }
     /// The parameters collected so far (wire names).
     pub fn params(&self) -> &Params {
@@ -106,9 +101,7 @@ pub struct CustomersGetRequest {
 impl CustomersGetRequest {
     /// Send the request.
     pub async fn send(self) -> Result<Customer> {
-        self.client
-            .call_record::<Customer>(&crate::descriptor::CUSTOMERS[1usize], self.params)
-            .await
+        self.client.call_record(&crate::descriptor::CUSTOMERS[1], self.params).await
     }
     /// The parameters collected so far (wire names).
     pub fn params(&self) -> &Params {
@@ -125,7 +118,7 @@ impl ::std::future::IntoFuture for CustomersGetRequest {
     }
 }
 /// An Orb customer with billing settings.
-#[derive(Debug, Clone, Default, airbyte_agent_runtime::serde::Serialize)]
+#[derive(Debug, Clone, Default, serde::Serialize)]
 #[serde(crate = "airbyte_agent_runtime::serde")]
 pub struct Customer {
     /// Unique identifier of this customer.
@@ -174,65 +167,61 @@ pub struct Customer {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub metadata: Option<Map<String, Value>>,
 }
-impl airbyte_agent_runtime::record::Record for Customer {
+impl record::Record for Customer {
     const NAME: &'static str = "Customer";
     fn field_index(key: &str) -> Option<usize> {
         match key {
-            "id" => Some(0usize),
-            "external_customer_id" => Some(1usize),
-            "name" => Some(2usize),
-            "email" => Some(3usize),
-            "created_at" => Some(4usize),
-            "payment_provider" => Some(5usize),
-            "payment_provider_id" => Some(6usize),
-            "timezone" => Some(7usize),
-            "shipping_address" => Some(8usize),
-            "billing_address" => Some(9usize),
-            "balance" => Some(10usize),
-            "currency" => Some(11usize),
-            "tax_id" => Some(12usize),
-            "auto_collection" => Some(13usize),
-            "metadata" => Some(14usize),
+            "id" => Some(0),
+            "external_customer_id" => Some(1),
+            "name" => Some(2),
+            "email" => Some(3),
+            "created_at" => Some(4),
+            "payment_provider" => Some(5),
+            "payment_provider_id" => Some(6),
+            "timezone" => Some(7),
+            "shipping_address" => Some(8),
+            "billing_address" => Some(9),
+            "balance" => Some(10),
+            "currency" => Some(11),
+            "tax_id" => Some(12),
+            "auto_collection" => Some(13),
+            "metadata" => Some(14),
             _ => None,
         }
     }
-    fn set_field<'de, __M: airbyte_agent_runtime::serde::de::MapAccess<'de>>(
+    fn set_field<'de, __M: serde::de::MapAccess<'de>>(
         &mut self,
         index: usize,
         map: &mut __M,
-    ) -> ::std::result::Result<(), __M::Error> {
+    ) -> Result<(), __M::Error> {
         match index {
-            0usize => self.id = map.next_value()?,
-            1usize => self.external_customer_id = map.next_value()?,
-            2usize => self.name = map.next_value()?,
-            3usize => self.email = map.next_value()?,
-            4usize => self.created_at = map.next_value()?,
-            5usize => self.payment_provider = map.next_value()?,
-            6usize => self.payment_provider_id = map.next_value()?,
-            7usize => self.timezone = map.next_value()?,
-            8usize => self.shipping_address = map.next_value()?,
-            9usize => self.billing_address = map.next_value()?,
-            10usize => self.balance = map.next_value()?,
-            11usize => self.currency = map.next_value()?,
-            12usize => self.tax_id = map.next_value()?,
-            13usize => self.auto_collection = map.next_value()?,
-            14usize => self.metadata = map.next_value()?,
-            _ => {
-                map.next_value::<airbyte_agent_runtime::serde::de::IgnoredAny>()?;
-            }
+            0 => self.id = map.next_value()?,
+            1 => self.external_customer_id = map.next_value()?,
+            2 => self.name = map.next_value()?,
+            3 => self.email = map.next_value()?,
+            4 => self.created_at = map.next_value()?,
+            5 => self.payment_provider = map.next_value()?,
+            6 => self.payment_provider_id = map.next_value()?,
+            7 => self.timezone = map.next_value()?,
+            8 => self.shipping_address = map.next_value()?,
+            9 => self.billing_address = map.next_value()?,
+            10 => self.balance = map.next_value()?,
+            11 => self.currency = map.next_value()?,
+            12 => self.tax_id = map.next_value()?,
+            13 => self.auto_collection = map.next_value()?,
+            14 => self.metadata = map.next_value()?,
+            _ => drop(map.next_value::<serde::de::IgnoredAny>()?),
         }
         Ok(())
     }
 }
-impl<'de> airbyte_agent_runtime::serde::Deserialize<'de> for Customer {
-    fn deserialize<__D: airbyte_agent_runtime::serde::Deserializer<'de>>(
-        deserializer: __D,
-    ) -> ::std::result::Result<Self, __D::Error> {
-        airbyte_agent_runtime::record::deserialize(deserializer)
+impl<'de> serde::Deserialize<'de> for Customer {
+    fn deserialize<__D: serde::Deserializer<'de>>(d: __D) -> Result<Self, __D::Error> {
+        record::deserialize(d)
     }
 }
 /// Identifier of the related tax.
-#[derive(Debug, Clone, Default, airbyte_agent_runtime::serde::Serialize)]
+#[derive(Debug, Clone, Default, serde::Serialize)]
 #[serde(crate = "airbyte_agent_runtime::serde")]
 pub struct CustomerTaxId {
     /// Kind of tax ID.
@@ -245,73 +234,65 @@ pub struct CustomerTaxId {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub country: Option<String>,
 }
-impl airbyte_agent_runtime::record::Record for CustomerTaxId {
+impl record::Record for CustomerTaxId {
     const NAME: &'static str = "CustomerTaxId";
     fn field_index(key: &str) -> Option<usize> {
         match key {
-            "type" => Some(0usize),
-            "value" => Some(1usize),
-            "country" => Some(2usize),
+            "type" => Some(0),
+            "value" => Some(1),
+            "country" => Some(2),
             _ => None,
         }
     }
-    fn set_field<'de, __M: airbyte_agent_runtime::serde::de::MapAccess<'de>>(
+    fn set_field<'de, __M: serde::de::MapAccess<'de>>(
         &mut self,
         index: usize,
         map: &mut __M,
-    ) -> ::std::result::Result<(), __M::Error> {
+    ) -> Result<(), __M::Error> {
         match index {
-            0usize => self.type_ = map.next_value()?,
-            1usize => self.value = map.next_value()?,
-            2usize => self.country = map.next_value()?,
-            _ => {
-                map.next_value::<airbyte_agent_runtime::serde::de::IgnoredAny>()?;
-            }
+            0 => self.type_ = map.next_value()?,
+            1 => self.value = map.next_value()?,
+            2 => self.country = map.next_value()?,
+            _ => drop(map.next_value::<serde::de::IgnoredAny>()?),
         }
         Ok(())
     }
 }
-impl<'de> airbyte_agent_runtime::serde::Deserialize<'de> for CustomerTaxId {
-    fn deserialize<__D: airbyte_agent_runtime::serde::Deserializer<'de>>(
-        deserializer: __D,
-    ) -> ::std::result::Result<Self, __D::Error> {
-        airbyte_agent_runtime::record::deserialize(deserializer)
+impl<'de> serde::Deserialize<'de> for CustomerTaxId {
+    fn deserialize<__D: serde::Deserializer<'de>>(d: __D) -> Result<Self, __D::Error> {
+        record::deserialize(d)
     }
 }
 /// Metadata returned by `customers.list` next to the records.
-#[derive(Debug, Clone, Default, airbyte_agent_runtime::serde::Serialize)]
+#[derive(Debug, Clone, Default, serde::Serialize)]
 #[serde(crate = "airbyte_agent_runtime::serde")]
 pub struct CustomersListMeta {
     /// `$.pagination_metadata.next_cursor`
     #[serde(skip_serializing_if = "Option::is_none")]
     pub next_cursor: Option<String>,
 }
-impl airbyte_agent_runtime::record::Record for CustomersListMeta {
+impl record::Record for CustomersListMeta {
     const NAME: &'static str = "CustomersListMeta";
     fn field_index(key: &str) -> Option<usize> {
         match key {
-            "next_cursor" => Some(0usize),
+            "next_cursor" => Some(0),
             _ => None,
         }
     }
-    fn set_field<'de, __M: airbyte_agent_runtime::serde::de::MapAccess<'de>>(
+    fn set_field<'de, __M: serde::de::MapAccess<'de>>(
         &mut self,
         index: usize,
         map: &mut __M,
-    ) -> ::std::result::Result<(), __M::Error> {
+    ) -> Result<(), __M::Error> {
         match index {
-            0usize => self.next_cursor = map.next_value()?,
-            _ => {
-                map.next_value::<airbyte_agent_runtime::serde::de::IgnoredAny>()?;
-            }
+            0 => self.next_cursor = map.next_value()?,
+            _ => drop(map.next_value::<serde::de::IgnoredAny>()?),
         }
         Ok(())
     }
 }
-impl<'de> airbyte_agent_runtime::serde::Deserialize<'de> for CustomersListMeta {
-    fn deserialize<__D: airbyte_agent_runtime::serde::Deserializer<'de>>(
-        deserializer: __D,
-    ) -> ::std::result::Result<Self, __D::Error> {
-        airbyte_agent_runtime::record::deserialize(deserializer)
+impl<'de> serde::Deserialize<'de> for CustomersListMeta {
+    fn deserialize<__D: serde::Deserializer<'de>>(d: __D) -> Result<Self, __D::Error> {
+        record::deserialize(d)
     }
 }

@@ -2,7 +2,7 @@
 
 //! Entity `invoices`: handle, request builders and record types.
 use airbyte_agent_runtime::serde_json::{Map, Value};
-use airbyte_agent_runtime::{Client, Page, PageStream, Params, Result};
+use airbyte_agent_runtime::{Client, Page, PageStream, Params, Result, record, serde};
 use crate::types::*;
 impl crate::OrbConnector {
     /// An invoice with line items, totals and payment state.
@@ -124,16 +124,11 @@ impl InvoicesListRequest {
     }
     /// Send the request.
     pub async fn send(self) -> Result<Page<Invoice, InvoicesListMeta>> {
-        self.client
-            .call_list::<
-                Invoice,
-                InvoicesListMeta,
-            >(&crate::descriptor::INVOICES[0usize], self.params)
-            .await
+        self.client.call_list(&crate::descriptor::INVOICES[0], self.params).await
     }
     /// Every page, lazily, following the operation's pagination.
     pub fn pages(self) -> PageStream<Invoice, InvoicesListMeta> {
-        self.client.pages(&crate::descriptor::INVOICES[0usize], self.params)
+        self.client.pages(&crate::descriptor::INVOICES[0], self.params)
     }
     /// The parameters collected so far (wire names).
     pub fn params(&self) -> &Params {
@@ -163,9 +158,7 @@ pub struct InvoicesGetRequest {
 impl InvoicesGetRequest {
     /// Send the request.
     pub async fn send(self) -> Result<Invoice> {
-        self.client
-            .call_record::<Invoice>(&crate::descriptor::INVOICES[1usize], self.params)
-            .await
+        self.client.call_record(&crate::descriptor::INVOICES[1], self.params).await
     }
     /// The parameters collected so far (wire names).
     pub fn params(&self) -> &Params {
@@ -188,7 +181,7 @@ airbyte_agent_runtime::string_enum! {
     " `void`"] Void => "void" }
 }
 /// An invoice with line items, totals and payment state.
-#[derive(Debug, Clone, Default, airbyte_agent_runtime::serde::Serialize)]
+#[derive(Debug, Clone, Default, serde::Serialize)]
 #[serde(crate = "airbyte_agent_runtime::serde")]
 pub struct Invoice {
     /// Unique identifier of this invoice.
@@ -294,121 +287,111 @@ pub struct Invoice {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub metadata: Option<Map<String, Value>>,
 }
-impl airbyte_agent_runtime::record::Record for Invoice {
+impl record::Record for Invoice {
     const NAME: &'static str = "Invoice";
     fn field_index(key: &str) -> Option<usize> {
         match key {
-            "id" => Some(0usize),
-            "created_at" => Some(1usize),
-            "invoice_date" => Some(2usize),
-            "due_date" => Some(3usize),
-            "invoice_pdf" => Some(4usize),
-            "subtotal" => Some(5usize),
-            "total" => Some(6usize),
-            "amount_due" => Some(7usize),
-            "status" => Some(8usize),
-            "memo" => Some(9usize),
-            "issue_failed_at" => Some(10usize),
-            "sync_failed_at" => Some(11usize),
-            "payment_failed_at" => Some(12usize),
-            "payment_started_at" => Some(13usize),
-            "voided_at" => Some(14usize),
-            "paid_at" => Some(15usize),
-            "issued_at" => Some(16usize),
-            "hosted_invoice_url" => Some(17usize),
-            "line_items" => Some(18usize),
-            "subscription" => Some(19usize),
-            "customer" => Some(20usize),
-            "currency" => Some(21usize),
-            "discount" => Some(22usize),
-            "minimum" => Some(23usize),
-            "maximum" => Some(24usize),
-            "credit_notes" => Some(25usize),
-            "will_auto_issue" => Some(26usize),
-            "eligible_to_issue_at" => Some(27usize),
-            "customer_balance_transactions" => Some(28usize),
-            "auto_collection" => Some(29usize),
-            "invoice_number" => Some(30usize),
-            "billing_address" => Some(31usize),
-            "shipping_address" => Some(32usize),
-            "metadata" => Some(33usize),
+            "id" => Some(0),
+            "created_at" => Some(1),
+            "invoice_date" => Some(2),
+            "due_date" => Some(3),
+            "invoice_pdf" => Some(4),
+            "subtotal" => Some(5),
+            "total" => Some(6),
+            "amount_due" => Some(7),
+            "status" => Some(8),
+            "memo" => Some(9),
+            "issue_failed_at" => Some(10),
+            "sync_failed_at" => Some(11),
+            "payment_failed_at" => Some(12),
+            "payment_started_at" => Some(13),
+            "voided_at" => Some(14),
+            "paid_at" => Some(15),
+            "issued_at" => Some(16),
+            "hosted_invoice_url" => Some(17),
+            "line_items" => Some(18),
+            "subscription" => Some(19),
+            "customer" => Some(20),
+            "currency" => Some(21),
+            "discount" => Some(22),
+            "minimum" => Some(23),
+            "maximum" => Some(24),
+            "credit_notes" => Some(25),
+            "will_auto_issue" => Some(26),
+            "eligible_to_issue_at" => Some(27),
+            "customer_balance_transactions" => Some(28),
+            "auto_collection" => Some(29),
+            "invoice_number" => Some(30),
+            "billing_address" => Some(31),
+            "shipping_address" => Some(32),
+            "metadata" => Some(33),
             _ => None,
         }
     }
-    fn set_field<'de, __M: airbyte_agent_runtime::serde::de::MapAccess<'de>>(
+    fn set_field<'de, __M: serde::de::MapAccess<'de>>(
         &mut self,
         index: usize,
         map: &mut __M,
-    ) -> ::std::result::Result<(), __M::Error> {
+    ) -> Result<(), __M::Error> {
         match index {
-            0usize => self.id = map.next_value()?,
-            1usize => self.created_at = map.next_value()?,
-            2usize => self.invoice_date = map.next_value()?,
-            3usize => self.due_date = map.next_value()?,
-            4usize => self.invoice_pdf = map.next_value()?,
-            5usize => self.subtotal = map.next_value()?,
-            6usize => self.total = map.next_value()?,
-            7usize => self.amount_due = map.next_value()?,
-            8usize => self.status = map.next_value()?,
-            9usize => self.memo = map.next_value()?,
-            10usize => self.issue_failed_at = map.next_value()?,
-            11usize => self.sync_failed_at = map.next_value()?,
-            12usize => self.payment_failed_at = map.next_value()?,
-            13usize => self.payment_started_at = map.next_value()?,
-            14usize => self.voided_at = map.next_value()?,
-            15usize => self.paid_at = map.next_value()?,
-            16usize => self.issued_at = map.next_value()?,
-            17usize => self.hosted_invoice_url = map.next_value()?,
-            18usize => {
+            0 => self.id = map.next_value()?,
+            1 => self.created_at = map.next_value()?,
+            2 => self.invoice_date = map.next_value()?,
+            3 => self.due_date = map.next_value()?,
+            4 => self.invoice_pdf = map.next_value()?,
+            5 => self.subtotal = map.next_value()?,
+            6 => self.total = map.next_value()?,
+            7 => self.amount_due = map.next_value()?,
+            8 => self.status = map.next_value()?,
+            9 => self.memo = map.next_value()?,
+            10 => self.issue_failed_at = map.next_value()?,
+            11 => self.sync_failed_at = map.next_value()?,
+            12 => self.payment_failed_at = map.next_value()?,
+            13 => self.payment_started_at = map.next_value()?,
+            14 => self.voided_at = map.next_value()?,
+            15 => self.paid_at = map.next_value()?,
+            16 => self.issued_at = map.next_value()?,
+            17 => self.hosted_invoice_url = map.next_value()?,
+            18 => {
                 self.line_items = map
-                    .next_value::<
-                        airbyte_agent_runtime::record::SkipNulls<InvoiceLineItemsItem>,
-                    >()?
+                    .next_value::<record::SkipNulls<InvoiceLineItemsItem>>()?
                     .0;
             }
-            19usize => self.subscription = map.next_value()?,
-            20usize => self.customer = map.next_value()?,
-            21usize => self.currency = map.next_value()?,
-            22usize => self.discount = map.next_value()?,
-            23usize => self.minimum = map.next_value()?,
-            24usize => self.maximum = map.next_value()?,
-            25usize => {
+            19 => self.subscription = map.next_value()?,
+            20 => self.customer = map.next_value()?,
+            21 => self.currency = map.next_value()?,
+            22 => self.discount = map.next_value()?,
+            23 => self.minimum = map.next_value()?,
+            24 => self.maximum = map.next_value()?,
+            25 => {
                 self.credit_notes = map
-                    .next_value::<
-                        airbyte_agent_runtime::record::SkipNulls<Map<String, Value>>,
-                    >()?
+                    .next_value::<record::SkipNulls<Map<String, Value>>>()?
                     .0;
             }
-            26usize => self.will_auto_issue = map.next_value()?,
-            27usize => self.eligible_to_issue_at = map.next_value()?,
-            28usize => {
+            26 => self.will_auto_issue = map.next_value()?,
+            27 => self.eligible_to_issue_at = map.next_value()?,
+            28 => {
                 self.customer_balance_transactions = map
-                    .next_value::<
-                        airbyte_agent_runtime::record::SkipNulls<Map<String, Value>>,
-                    >()?
+                    .next_value::<record::SkipNulls<Map<String, Value>>>()?
                     .0;
             }
-            29usize => self.auto_collection = map.next_value()?,
-            30usize => self.invoice_number = map.next_value()?,
-            31usize => self.billing_address = map.next_value()?,
-            32usize => self.shipping_address = map.next_value()?,
-            33usize => self.metadata = map.next_value()?,
-            _ => {
-                map.next_value::<airbyte_agent_runtime::serde::de::IgnoredAny>()?;
-            }
+            29 => self.auto_collection = map.next_value()?,
+            30 => self.invoice_number = map.next_value()?,
+            31 => self.billing_address = map.next_value()?,
+            32 => self.shipping_address = map.next_value()?,
+            33 => self.metadata = map.next_value()?,
+            _ => drop(map.next_value::<serde::de::IgnoredAny>()?),
         }
         Ok(())
     }
 }
-impl<'de> airbyte_agent_runtime::serde::Deserialize<'de> for Invoice {
-    fn deserialize<__D: airbyte_agent_runtime::serde::Deserializer<'de>>(
-        deserializer: __D,
-    ) -> ::std::result::Result<Self, __D::Error> {
-        airbyte_agent_runtime::record::deserialize(deserializer)
+impl<'de> serde::Deserialize<'de> for Invoice {
+    fn deserialize<__D: serde::Deserializer<'de>>(d: __D) -> Result<Self, __D::Error> {
+        record::deserialize(d)
     }
 }
 /// The `InvoiceLineItemsItem` object.
-#[derive(Debug, Clone, Default, airbyte_agent_runtime::serde::Serialize)]
+#[derive(Debug, Clone, Default, serde::Serialize)]
 #[serde(crate = "airbyte_agent_runtime::serde")]
 pub struct InvoiceLineItemsItem {
     /// Unique identifier of this line item.
@@ -430,116 +413,104 @@ pub struct InvoiceLineItemsItem {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub end_date: Option<String>,
 }
-impl airbyte_agent_runtime::record::Record for InvoiceLineItemsItem {
+impl record::Record for InvoiceLineItemsItem {
     const NAME: &'static str = "InvoiceLineItemsItem";
     fn field_index(key: &str) -> Option<usize> {
         match key {
-            "id" => Some(0usize),
-            "quantity" => Some(1usize),
-            "amount" => Some(2usize),
-            "name" => Some(3usize),
-            "start_date" => Some(4usize),
-            "end_date" => Some(5usize),
+            "id" => Some(0),
+            "quantity" => Some(1),
+            "amount" => Some(2),
+            "name" => Some(3),
+            "start_date" => Some(4),
+            "end_date" => Some(5),
             _ => None,
         }
     }
-    fn set_field<'de, __M: airbyte_agent_runtime::serde::de::MapAccess<'de>>(
+    fn set_field<'de, __M: serde::de::MapAccess<'de>>(
         &mut self,
         index: usize,
         map: &mut __M,
-    ) -> ::std::result::Result<(), __M::Error> {
+    ) -> Result<(), __M::Error> {
         match index {
-            0usize => self.id = map.next_value()?,
-            1usize => self.quantity = map.next_value()?,
-            2usize => self.amount = map.next_value()?,
-            3usize => self.name = map.next_value()?,
-            4usize => self.start_date = map.next_value()?,
-            5usize => self.end_date = map.next_value()?,
-            _ => {
-                map.next_value::<airbyte_agent_runtime::serde::de::IgnoredAny>()?;
-            }
+            0 => self.id = map.next_value()?,
+            1 => self.quantity = map.next_value()?,
+            2 => self.amount = map.next_value()?,
+            3 => self.name = map.next_value()?,
+            4 => self.start_date = map.next_value()?,
+            5 => self.end_date = map.next_value()?,
+            _ => drop(map.next_value::<serde::de::IgnoredAny>()?),
         }
         Ok(())
     }
 }
-impl<'de> airbyte_agent_runtime::serde::Deserialize<'de> for InvoiceLineItemsItem {
-    fn deserialize<__D: airbyte_agent_runtime::serde::Deserializer<'de>>(
-        deserializer: __D,
-    ) -> ::std::result::Result<Self, __D::Error> {
-        airbyte_agent_runtime::record::deserialize(deserializer)
+impl<'de> serde::Deserialize<'de> for InvoiceLineItemsItem {
+    fn deserialize<__D: serde::Deserializer<'de>>(d: __D) -> Result<Self, __D::Error> {
+        record::deserialize(d)
     }
 }
 /// Object describing the subscription.
-#[derive(Debug, Clone, Default, airbyte_agent_runtime::serde::Serialize)]
+#[derive(Debug, Clone, Default, serde::Serialize)]
 #[serde(crate = "airbyte_agent_runtime::serde")]
 pub struct InvoiceSubscription {
     /// Unique identifier of this subscription.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub id: Option<String>,
 }
-impl airbyte_agent_runtime::record::Record for InvoiceSubscription {
+impl record::Record for InvoiceSubscription {
     const NAME: &'static str = "InvoiceSubscription";
     fn field_index(key: &str) -> Option<usize> {
         match key {
-            "id" => Some(0usize),
+            "id" => Some(0),
             _ => None,
         }
     }
-    fn set_field<'de, __M: airbyte_agent_runtime::serde::de::MapAccess<'de>>(
+    fn set_field<'de, __M: serde::de::MapAccess<'de>>(
         &mut self,
         index: usize,
         map: &mut __M,
-    ) -> ::std::result::Result<(), __M::Error> {
+    ) -> Result<(), __M::Error> {
         match index {
-            0usize => self.id = map.next_value()?,
-            _ => {
-                map.next_value::<airbyte_agent_runtime::serde::de::IgnoredAny>()?;
-            }
+            0 => self.id = map.next_value()?,
+            _ => drop(map.next_value::<serde::de::IgnoredAny>()?),
         }
         Ok(())
     }
 }
-impl<'de> airbyte_agent_runtime::serde::Deserialize<'de> for InvoiceSubscription {
-    fn deserialize<__D: airbyte_agent_runtime::serde::Deserializer<'de>>(
-        deserializer: __D,
-    ) -> ::std::result::Result<Self, __D::Error> {
-        airbyte_agent_runtime::record::deserialize(deserializer)
+impl<'de> serde::Deserialize<'de> for InvoiceSubscription {
+    fn deserialize<__D: serde::Deserializer<'de>>(d: __D) -> Result<Self, __D::Error> {
+        record::deserialize(d)
     }
 }
 /// Metadata returned by `invoices.list` next to the records.
-#[derive(Debug, Clone, Default, airbyte_agent_runtime::serde::Serialize)]
+#[derive(Debug, Clone, Default, serde::Serialize)]
 #[serde(crate = "airbyte_agent_runtime::serde")]
 pub struct InvoicesListMeta {
     /// `$.pagination_metadata.next_cursor`
     #[serde(skip_serializing_if = "Option::is_none")]
     pub next_cursor: Option<String>,
 }
-impl airbyte_agent_runtime::record::Record for InvoicesListMeta {
+impl record::Record for InvoicesListMeta {
     const NAME: &'static str = "InvoicesListMeta";
     fn field_index(key: &str) -> Option<usize> {
         match key {
-            "next_cursor" => Some(0usize),
+            "next_cursor" => Some(0),
             _ => None,
         }
     }
-    fn set_field<'de, __M: airbyte_agent_runtime::serde::de::MapAccess<'de>>(
+    fn set_field<'de, __M: serde::de::MapAccess<'de>>(
         &mut self,
         index: usize,
         map: &mut __M,
-    ) -> ::std::result::Result<(), __M::Error> {
+    ) -> Result<(), __M::Error> {
         match index {
-            0usize => self.next_cursor = map.next_value()?,
-            _ => {
-                map.next_value::<airbyte_agent_runtime::serde::de::IgnoredAny>()?;
-            }
+            0 => self.next_cursor = map.next_value()?,
+            _ => drop(map.next_value::<serde::de::IgnoredAny>()?),
         }
         Ok(())
     }
 }
-impl<'de> airbyte_agent_runtime::serde::Deserialize<'de> for InvoicesListMeta {
-    fn deserialize<__D: airbyte_agent_runtime::serde::Deserializer<'de>>(
-        deserializer: __D,
-    ) -> ::std::result::Result<Self, __D::Error> {
-        airbyte_agent_runtime::record::deserialize(deserializer)
+impl<'de> serde::Deserialize<'de> for InvoicesListMeta {
+    fn deserialize<__D: serde::Deserializer<'de>>(d: __D) -> Result<Self, __D::Error> {
+        record::deserialize(d)
     }
 }

@@ -2,7 +2,7 @@
 
 //! Entity `plans`: handle, request builders and record types.
 use airbyte_agent_runtime::serde_json::{Map, Value};
-use airbyte_agent_runtime::{Client, Page, PageStream, Params, Result};
+use airbyte_agent_runtime::{Client, Page, PageStream, Params, Result, record, serde};
 use crate::types::*;
 impl crate::OrbConnector {
     /// A pricing plan with its prices.
@@ -67,16 +67,11 @@ impl PlansListRequest {
     }
     /// Send the request.
     pub async fn send(self) -> Result<Page<Plan, PlansListMeta>> {
-        self.client
-            .call_list::<
-                Plan,
-                PlansListMeta,
-            >(&crate::descriptor::PLANS[0usize], self.params)
-            .await
+        self.client.call_list(&crate::descriptor::PLANS[0], self.params).await
     }
     /// Every page, lazily, following the operation's pagination.
     pub fn pages(self) -> PageStream<Plan, PlansListMeta> {
-        self.client.pages(&crate::descriptor::PLANS[0usize], self.params)
+        self.client.pages(&crate::descriptor::PLANS[0], self.params)
     }
     /// The parameters collected so far (wire names).
     pub fn params(&self) -> &Params {
@@ -102,9 +97,7 @@ pub struct PlansGetRequest {
 impl PlansGetRequest {
     /// Send the request.
     pub async fn send(self) -> Result<Plan> {
-        self.client
-            .call_record::<Plan>(&crate::descriptor::PLANS[1usize], self.params)
-            .await
+        self.client.call_record(&crate::descriptor::PLANS[1], self.params).await
     }
     /// The parameters collected so far (wire names).
     pub fn params(&self) -> &Params {
@@ -121,7 +114,7 @@ impl ::std::future::IntoFuture for PlansGetRequest {
     }
 }
 /// A pricing plan with its prices.
-#[derive(Debug, Clone, Default, airbyte_agent_runtime::serde::Serialize)]
+#[derive(Debug, Clone, Default, serde::Serialize)]
 #[serde(crate = "airbyte_agent_runtime::serde")]
 pub struct Plan {
     /// Unique identifier of this plan.
@@ -179,83 +172,71 @@ pub struct Plan {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub metadata: Option<Map<String, Value>>,
 }
-impl airbyte_agent_runtime::record::Record for Plan {
+impl record::Record for Plan {
     const NAME: &'static str = "Plan";
     fn field_index(key: &str) -> Option<usize> {
         match key {
-            "id" => Some(0usize),
-            "created_at" => Some(1usize),
-            "name" => Some(2usize),
-            "description" => Some(3usize),
-            "status" => Some(4usize),
-            "default_invoice_memo" => Some(5usize),
-            "net_terms" => Some(6usize),
-            "currency" => Some(7usize),
-            "prices" => Some(8usize),
-            "product" => Some(9usize),
-            "minimum" => Some(10usize),
-            "maximum" => Some(11usize),
-            "discount" => Some(12usize),
-            "trial_config" => Some(13usize),
-            "plan_phases" => Some(14usize),
-            "external_plan_id" => Some(15usize),
-            "invoicing_currency" => Some(16usize),
-            "metadata" => Some(17usize),
+            "id" => Some(0),
+            "created_at" => Some(1),
+            "name" => Some(2),
+            "description" => Some(3),
+            "status" => Some(4),
+            "default_invoice_memo" => Some(5),
+            "net_terms" => Some(6),
+            "currency" => Some(7),
+            "prices" => Some(8),
+            "product" => Some(9),
+            "minimum" => Some(10),
+            "maximum" => Some(11),
+            "discount" => Some(12),
+            "trial_config" => Some(13),
+            "plan_phases" => Some(14),
+            "external_plan_id" => Some(15),
+            "invoicing_currency" => Some(16),
+            "metadata" => Some(17),
             _ => None,
         }
     }
-    fn set_field<'de, __M: airbyte_agent_runtime::serde::de::MapAccess<'de>>(
+    fn set_field<'de, __M: serde::de::MapAccess<'de>>(
         &mut self,
         index: usize,
         map: &mut __M,
-    ) -> ::std::result::Result<(), __M::Error> {
+    ) -> Result<(), __M::Error> {
         match index {
-            0usize => self.id = map.next_value()?,
-            1usize => self.created_at = map.next_value()?,
-            2usize => self.name = map.next_value()?,
-            3usize => self.description = map.next_value()?,
-            4usize => self.status = map.next_value()?,
-            5usize => self.default_invoice_memo = map.next_value()?,
-            6usize => self.net_terms = map.next_value()?,
-            7usize => self.currency = map.next_value()?,
-            8usize => {
-                self.prices = map
-                    .next_value::<
-                        airbyte_agent_runtime::record::SkipNulls<PlanPricesItem>,
-                    >()?
-                    .0;
-            }
-            9usize => self.product = map.next_value()?,
-            10usize => self.minimum = map.next_value()?,
-            11usize => self.maximum = map.next_value()?,
-            12usize => self.discount = map.next_value()?,
-            13usize => self.trial_config = map.next_value()?,
-            14usize => {
+            0 => self.id = map.next_value()?,
+            1 => self.created_at = map.next_value()?,
+            2 => self.name = map.next_value()?,
+            3 => self.description = map.next_value()?,
+            4 => self.status = map.next_value()?,
+            5 => self.default_invoice_memo = map.next_value()?,
+            6 => self.net_terms = map.next_value()?,
+            7 => self.currency = map.next_value()?,
+            8 => self.prices = map.next_value::<record::SkipNulls<PlanPricesItem>>()?.0,
+            9 => self.product = map.next_value()?,
+            10 => self.minimum = map.next_value()?,
+            11 => self.maximum = map.next_value()?,
+            12 => self.discount = map.next_value()?,
+            13 => self.trial_config = map.next_value()?,
+            14 => {
                 self.plan_phases = map
-                    .next_value::<
-                        airbyte_agent_runtime::record::SkipNulls<Map<String, Value>>,
-                    >()?
+                    .next_value::<record::SkipNulls<Map<String, Value>>>()?
                     .0;
             }
-            15usize => self.external_plan_id = map.next_value()?,
-            16usize => self.invoicing_currency = map.next_value()?,
-            17usize => self.metadata = map.next_value()?,
-            _ => {
-                map.next_value::<airbyte_agent_runtime::serde::de::IgnoredAny>()?;
-            }
+            15 => self.external_plan_id = map.next_value()?,
+            16 => self.invoicing_currency = map.next_value()?,
+            17 => self.metadata = map.next_value()?,
+            _ => drop(map.next_value::<serde::de::IgnoredAny>()?),
         }
         Ok(())
     }
 }
-impl<'de> airbyte_agent_runtime::serde::Deserialize<'de> for Plan {
-    fn deserialize<__D: airbyte_agent_runtime::serde::Deserializer<'de>>(
-        deserializer: __D,
-    ) -> ::std::result::Result<Self, __D::Error> {
-        airbyte_agent_runtime::record::deserialize(deserializer)
+impl<'de> serde::Deserialize<'de> for Plan {
+    fn deserialize<__D: serde::Deserializer<'de>>(d: __D) -> Result<Self, __D::Error> {
+        record::deserialize(d)
     }
 }
 /// The `PlanPricesItem` object.
-#[derive(Debug, Clone, Default, airbyte_agent_runtime::serde::Serialize)]
+#[derive(Debug, Clone, Default, serde::Serialize)]
 #[serde(crate = "airbyte_agent_runtime::serde")]
 pub struct PlanPricesItem {
     /// Unique identifier of this price.
@@ -274,77 +255,69 @@ pub struct PlanPricesItem {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub currency: Option<String>,
 }
-impl airbyte_agent_runtime::record::Record for PlanPricesItem {
+impl record::Record for PlanPricesItem {
     const NAME: &'static str = "PlanPricesItem";
     fn field_index(key: &str) -> Option<usize> {
         match key {
-            "id" => Some(0usize),
-            "name" => Some(1usize),
-            "price_type" => Some(2usize),
-            "model_type" => Some(3usize),
-            "currency" => Some(4usize),
+            "id" => Some(0),
+            "name" => Some(1),
+            "price_type" => Some(2),
+            "model_type" => Some(3),
+            "currency" => Some(4),
             _ => None,
         }
     }
-    fn set_field<'de, __M: airbyte_agent_runtime::serde::de::MapAccess<'de>>(
+    fn set_field<'de, __M: serde::de::MapAccess<'de>>(
         &mut self,
         index: usize,
         map: &mut __M,
-    ) -> ::std::result::Result<(), __M::Error> {
+    ) -> Result<(), __M::Error> {
         match index {
-            0usize => self.id = map.next_value()?,
-            1usize => self.name = map.next_value()?,
-            2usize => self.price_type = map.next_value()?,
-            3usize => self.model_type = map.next_value()?,
-            4usize => self.currency = map.next_value()?,
-            _ => {
-                map.next_value::<airbyte_agent_runtime::serde::de::IgnoredAny>()?;
-            }
+            0 => self.id = map.next_value()?,
+            1 => self.name = map.next_value()?,
+            2 => self.price_type = map.next_value()?,
+            3 => self.model_type = map.next_value()?,
+            4 => self.currency = map.next_value()?,
+            _ => drop(map.next_value::<serde::de::IgnoredAny>()?),
         }
         Ok(())
     }
 }
-impl<'de> airbyte_agent_runtime::serde::Deserialize<'de> for PlanPricesItem {
-    fn deserialize<__D: airbyte_agent_runtime::serde::Deserializer<'de>>(
-        deserializer: __D,
-    ) -> ::std::result::Result<Self, __D::Error> {
-        airbyte_agent_runtime::record::deserialize(deserializer)
+impl<'de> serde::Deserialize<'de> for PlanPricesItem {
+    fn deserialize<__D: serde::Deserializer<'de>>(d: __D) -> Result<Self, __D::Error> {
+        record::deserialize(d)
     }
 }
 /// Metadata returned by `plans.list` next to the records.
-#[derive(Debug, Clone, Default, airbyte_agent_runtime::serde::Serialize)]
+#[derive(Debug, Clone, Default, serde::Serialize)]
 #[serde(crate = "airbyte_agent_runtime::serde")]
 pub struct PlansListMeta {
     /// `$.pagination_metadata.next_cursor`
     #[serde(skip_serializing_if = "Option::is_none")]
     pub next_cursor: Option<String>,
 }
-impl airbyte_agent_runtime::record::Record for PlansListMeta {
+impl record::Record for PlansListMeta {
     const NAME: &'static str = "PlansListMeta";
     fn field_index(key: &str) -> Option<usize> {
         match key {
-            "next_cursor" => Some(0usize),
+            "next_cursor" => Some(0),
             _ => None,
         }
     }
-    fn set_field<'de, __M: airbyte_agent_runtime::serde::de::MapAccess<'de>>(
+    fn set_field<'de, __M: serde::de::MapAccess<'de>>(
         &mut self,
         index: usize,
         map: &mut __M,
-    ) -> ::std::result::Result<(), __M::Error> {
+    ) -> Result<(), __M::Error> {
         match index {
-            0usize => self.next_cursor = map.next_value()?,
-            _ => {
-                map.next_value::<airbyte_agent_runtime::serde::de::IgnoredAny>()?;
-            }
+            0 => self.next_cursor = map.next_value()?,
+            _ => drop(map.next_value::<serde::de::IgnoredAny>()?),
         }
         Ok(())
     }
 }
-impl<'de> airbyte_agent_runtime::serde::Deserialize<'de> for PlansListMeta {
-    fn deserialize<__D: airbyte_agent_runtime::serde::Deserializer<'de>>(
-        deserializer: __D,
-    ) -> ::std::result::Result<Self, __D::Error> {
-        airbyte_agent_runtime::record::deserialize(deserializer)
+impl<'de> serde::Deserialize<'de> for PlansListMeta {
+    fn deserialize<__D: serde::Deserializer<'de>>(d: __D) -> Result<Self, __D::Error> {
+        record::deserialize(d)
     }
 }

@@ -2,7 +2,7 @@
 
 //! Entity `subscriptions`: handle, request builders and record types.
 use airbyte_agent_runtime::serde_json::{Map, Value};
-use airbyte_agent_runtime::{Client, Page, PageStream, Params, Result};
+use airbyte_agent_runtime::{Client, Page, PageStream, Params, Result, record, serde};
 use crate::types::*;
 impl crate::OrbConnector {
     /// A subscription of a customer to a plan.
@@ -90,16 +90,11 @@ impl SubscriptionsListRequest {
     }
     /// Send the request.
     pub async fn send(self) -> Result<Page<Subscription, SubscriptionsListMeta>> {
-        self.client
-            .call_list::<
-                Subscription,
-                SubscriptionsListMeta,
-            >(&crate::descriptor::SUBSCRIPTIONS[0usize], self.params)
-            .await
+        self.client.call_list(&crate::descriptor::SUBSCRIPTIONS[0], self.params).await
     }
     /// Every page, lazily, following the operation's pagination.
     pub fn pages(self) -> PageStream<Subscription, SubscriptionsListMeta> {
-        self.client.pages(&crate::descriptor::SUBSCRIPTIONS[0usize], self.params)
+        self.client.pages(&crate::descriptor::SUBSCRIPTIONS[0], self.params)
     }
     /// The parameters collected so far (wire names).
     pub fn params(&self) -> &Params {
@@ -129,11 +124,7 @@ pub struct SubscriptionsGetRequest {
 impl SubscriptionsGetRequest {
     /// Send the request.
     pub async fn send(self) -> Result<Subscription> {
-        self.client
-            .call_record::<
-                Subscription,
-            >(&crate::descriptor::SUBSCRIPTIONS[1usize], self.params)
-            .await
+        self.client.call_record(&crate::descriptor::SUBSCRIPTIONS[1], self.params).await
     }
     /// The parameters collected so far (wire names).
     pub fn params(&self) -> &Params {
@@ -155,7 +146,7 @@ airbyte_agent_runtime::string_enum! {
     = " `upcoming`"] Upcoming => "upcoming" }
 }
 /// A subscription of a customer to a plan.
-#[derive(Debug, Clone, Default, airbyte_agent_runtime::serde::Serialize)]
+#[derive(Debug, Clone, Default, serde::Serialize)]
 #[serde(crate = "airbyte_agent_runtime::serde")]
 pub struct Subscription {
     /// Unique identifier of this subscription.
@@ -213,115 +204,103 @@ pub struct Subscription {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub metadata: Option<Map<String, Value>>,
 }
-impl airbyte_agent_runtime::record::Record for Subscription {
+impl record::Record for Subscription {
     const NAME: &'static str = "Subscription";
     fn field_index(key: &str) -> Option<usize> {
         match key {
-            "id" => Some(0usize),
-            "created_at" => Some(1usize),
-            "start_date" => Some(2usize),
-            "end_date" => Some(3usize),
-            "status" => Some(4usize),
-            "customer" => Some(5usize),
-            "plan" => Some(6usize),
-            "current_billing_period_start_date" => Some(7usize),
-            "current_billing_period_end_date" => Some(8usize),
-            "active_plan_phase_order" => Some(9usize),
-            "fixed_fee_quantity_schedule" => Some(10usize),
-            "price_intervals" => Some(11usize),
-            "redeemed_coupon" => Some(12usize),
-            "default_invoice_memo" => Some(13usize),
-            "auto_collection" => Some(14usize),
-            "net_terms" => Some(15usize),
-            "invoicing_threshold" => Some(16usize),
-            "metadata" => Some(17usize),
+            "id" => Some(0),
+            "created_at" => Some(1),
+            "start_date" => Some(2),
+            "end_date" => Some(3),
+            "status" => Some(4),
+            "customer" => Some(5),
+            "plan" => Some(6),
+            "current_billing_period_start_date" => Some(7),
+            "current_billing_period_end_date" => Some(8),
+            "active_plan_phase_order" => Some(9),
+            "fixed_fee_quantity_schedule" => Some(10),
+            "price_intervals" => Some(11),
+            "redeemed_coupon" => Some(12),
+            "default_invoice_memo" => Some(13),
+            "auto_collection" => Some(14),
+            "net_terms" => Some(15),
+            "invoicing_threshold" => Some(16),
+            "metadata" => Some(17),
             _ => None,
         }
     }
-    fn set_field<'de, __M: airbyte_agent_runtime::serde::de::MapAccess<'de>>(
+    fn set_field<'de, __M: serde::de::MapAccess<'de>>(
         &mut self,
         index: usize,
         map: &mut __M,
-    ) -> ::std::result::Result<(), __M::Error> {
+    ) -> Result<(), __M::Error> {
         match index {
-            0usize => self.id = map.next_value()?,
-            1usize => self.created_at = map.next_value()?,
-            2usize => self.start_date = map.next_value()?,
-            3usize => self.end_date = map.next_value()?,
-            4usize => self.status = map.next_value()?,
-            5usize => self.customer = map.next_value()?,
-            6usize => self.plan = map.next_value()?,
-            7usize => self.current_billing_period_start_date = map.next_value()?,
-            8usize => self.current_billing_period_end_date = map.next_value()?,
-            9usize => self.active_plan_phase_order = map.next_value()?,
-            10usize => {
+            0 => self.id = map.next_value()?,
+            1 => self.created_at = map.next_value()?,
+            2 => self.start_date = map.next_value()?,
+            3 => self.end_date = map.next_value()?,
+            4 => self.status = map.next_value()?,
+            5 => self.customer = map.next_value()?,
+            6 => self.plan = map.next_value()?,
+            7 => self.current_billing_period_start_date = map.next_value()?,
+            8 => self.current_billing_period_end_date = map.next_value()?,
+            9 => self.active_plan_phase_order = map.next_value()?,
+            10 => {
                 self.fixed_fee_quantity_schedule = map
-                    .next_value::<
-                        airbyte_agent_runtime::record::SkipNulls<Map<String, Value>>,
-                    >()?
+                    .next_value::<record::SkipNulls<Map<String, Value>>>()?
                     .0;
             }
-            11usize => {
+            11 => {
                 self.price_intervals = map
-                    .next_value::<
-                        airbyte_agent_runtime::record::SkipNulls<Map<String, Value>>,
-                    >()?
+                    .next_value::<record::SkipNulls<Map<String, Value>>>()?
                     .0;
             }
-            12usize => self.redeemed_coupon = map.next_value()?,
-            13usize => self.default_invoice_memo = map.next_value()?,
-            14usize => self.auto_collection = map.next_value()?,
-            15usize => self.net_terms = map.next_value()?,
-            16usize => self.invoicing_threshold = map.next_value()?,
-            17usize => self.metadata = map.next_value()?,
-            _ => {
-                map.next_value::<airbyte_agent_runtime::serde::de::IgnoredAny>()?;
-            }
+            12 => self.redeemed_coupon = map.next_value()?,
+            13 => self.default_invoice_memo = map.next_value()?,
+            14 => self.auto_collection = map.next_value()?,
+            15 => self.net_terms = map.next_value()?,
+            16 => self.invoicing_threshold = map.next_value()?,
+            17 => self.metadata = map.next_value()?,
+            _ => drop(map.next_value::<serde::de::IgnoredAny>()?),
         }
         Ok(())
     }
 }
-impl<'de> airbyte_agent_runtime::serde::Deserialize<'de> for Subscription {
-    fn deserialize<__D: airbyte_agent_runtime::serde::Deserializer<'de>>(
-        deserializer: __D,
-    ) -> ::std::result::Result<Self, __D::Error> {
-        airbyte_agent_runtime::record::deserialize(deserializer)
+impl<'de> serde::Deserialize<'de> for Subscription {
+    fn deserialize<__D: serde::Deserializer<'de>>(d: __D) -> Result<Self, __D::Error> {
+        record::deserialize(d)
     }
 }
 /// Metadata returned by `subscriptions.list` next to the records.
-#[derive(Debug, Clone, Default, airbyte_agent_runtime::serde::Serialize)]
+#[derive(Debug, Clone, Default, serde::Serialize)]
 #[serde(crate = "airbyte_agent_runtime::serde")]
 pub struct SubscriptionsListMeta {
     /// `$.pagination_metadata.next_cursor`
     #[serde(skip_serializing_if = "Option::is_none")]
     pub next_cursor: Option<String>,
 }
-impl airbyte_agent_runtime::record::Record for SubscriptionsListMeta {
+impl record::Record for SubscriptionsListMeta {
     const NAME: &'static str = "SubscriptionsListMeta";
     fn field_index(key: &str) -> Option<usize> {
         match key {
-            "next_cursor" => Some(0usize),
+            "next_cursor" => Some(0),
             _ => None,
         }
     }
-    fn set_field<'de, __M: airbyte_agent_runtime::serde::de::MapAccess<'de>>(
+    fn set_field<'de, __M: serde::de::MapAccess<'de>>(
         &mut self,
         index: usize,
         map: &mut __M,
-    ) -> ::std::result::Result<(), __M::Error> {
+    ) -> Result<(), __M::Error> {
         match index {
-            0usize => self.next_cursor = map.next_value()?,
-            _ => {
-                map.next_value::<airbyte_agent_runtime::serde::de::IgnoredAny>()?;
-            }
+            0 => self.next_cursor = map.next_value()?,
+            _ => drop(map.next_value::<serde::de::IgnoredAny>()?),
         }
         Ok(())
     }
 }
-impl<'de> airbyte_agent_runtime::serde::Deserialize<'de> for SubscriptionsListMeta {
-    fn deserialize<__D: airbyte_agent_runtime::serde::Deserializer<'de>>(
-        deserializer: __D,
-    ) -> ::std::result::Result<Self, __D::Error> {
-        airbyte_agent_runtime::record::deserialize(deserializer)
+impl<'de> serde::Deserialize<'de> for SubscriptionsListMeta {
+    fn deserialize<__D: serde::Deserializer<'de>>(d: __D) -> Result<Self, __D::Error> {
+        record::deserialize(d)
     }
 }

@@ -2,7 +2,7 @@
 
 //! Entity `accounts`: handle, request builders and record types.
 use airbyte_agent_runtime::serde_json::{Map, Value};
-use airbyte_agent_runtime::{Client, Page, PageStream, Params, Result};
+use airbyte_agent_runtime::{Client, Page, PageStream, Params, Result, record, serde};
 use crate::types::*;
 impl crate::PylonConnector {
     /// List accounts
@@ -86,16 +86,11 @@ impl AccountsListRequest {
     }
     /// Send the request.
     pub async fn send(self) -> Result<Page<Account, AccountsListMeta>> {
-        self.client
-            .call_list::<
-                Account,
-                AccountsListMeta,
-            >(&crate::descriptor::ACCOUNTS[0usize], self.params)
-            .await
+        self.client.call_list(&crate::descriptor::ACCOUNTS[0], self.params).await
     }
     /// Every page, lazily, following the operation's pagination.
     pub fn pages(self) -> PageStream<Account, AccountsListMeta> {
-        self.client.pages(&crate::descriptor::ACCOUNTS[0usize], self.params)
+        self.client.pages(&crate::descriptor::ACCOUNTS[0], self.params)
     }
     /// The parameters collected so far (wire names).
     pub fn params(&self) -> &Params {
@@ -160,11 +155,7 @@ impl AccountsCreateRequest {
     }
     /// Send the request.
     pub async fn send(self) -> Result<AccountsRecord> {
-        self.client
-            .call_record::<
-                AccountsRecord,
-            >(&crate::descriptor::ACCOUNTS[1usize], self.params)
-            .await
+        self.client.call_record(&crate::descriptor::ACCOUNTS[1], self.params).await
     }
     /// The parameters collected so far (wire names).
     pub fn params(&self) -> &Params {
@@ -190,9 +181,7 @@ pub struct AccountsGetRequest {
 impl AccountsGetRequest {
     /// Send the request.
     pub async fn send(self) -> Result<Account> {
-        self.client
-            .call_record::<Account>(&crate::descriptor::ACCOUNTS[2usize], self.params)
-            .await
+        self.client.call_record(&crate::descriptor::ACCOUNTS[2], self.params).await
     }
     /// The parameters collected so far (wire names).
     pub fn params(&self) -> &Params {
@@ -267,11 +256,7 @@ impl AccountsUpdateRequest {
     }
     /// Send the request.
     pub async fn send(self) -> Result<AccountsRecord> {
-        self.client
-            .call_record::<
-                AccountsRecord,
-            >(&crate::descriptor::ACCOUNTS[3usize], self.params)
-            .await
+        self.client.call_record(&crate::descriptor::ACCOUNTS[3], self.params).await
     }
     /// The parameters collected so far (wire names).
     pub fn params(&self) -> &Params {
@@ -288,7 +273,7 @@ impl ::std::future::IntoFuture for AccountsUpdateRequest {
     }
 }
 /// The `Account` object.
-#[derive(Debug, Clone, Default, airbyte_agent_runtime::serde::Serialize)]
+#[derive(Debug, Clone, Default, serde::Serialize)]
 #[serde(crate = "airbyte_agent_runtime::serde")]
 pub struct Account {
     /// Unique identifier of this account.
@@ -334,77 +319,59 @@ pub struct Account {
     #[serde(rename = "type", skip_serializing_if = "Option::is_none")]
     pub type_: Option<String>,
 }
-impl airbyte_agent_runtime::record::Record for Account {
+impl record::Record for Account {
     const NAME: &'static str = "Account";
     fn field_index(key: &str) -> Option<usize> {
         match key {
-            "id" => Some(0usize),
-            "channels" => Some(1usize),
-            "created_at" => Some(2usize),
-            "custom_fields" => Some(3usize),
-            "domain" => Some(4usize),
-            "domains" => Some(5usize),
-            "external_ids" => Some(6usize),
-            "is_disabled" => Some(7usize),
-            "latest_customer_activity_time" => Some(8usize),
-            "name" => Some(9usize),
-            "owner" => Some(10usize),
-            "primary_domain" => Some(11usize),
-            "tags" => Some(12usize),
-            "type" => Some(13usize),
+            "id" => Some(0),
+            "channels" => Some(1),
+            "created_at" => Some(2),
+            "custom_fields" => Some(3),
+            "domain" => Some(4),
+            "domains" => Some(5),
+            "external_ids" => Some(6),
+            "is_disabled" => Some(7),
+            "latest_customer_activity_time" => Some(8),
+            "name" => Some(9),
+            "owner" => Some(10),
+            "primary_domain" => Some(11),
+            "tags" => Some(12),
+            "type" => Some(13),
             _ => None,
         }
     }
-    fn set_field<'de, __M: airbyte_agent_runtime::serde::de::MapAccess<'de>>(
+    fn set_field<'de, __M: serde::de::MapAccess<'de>>(
         &mut self,
         index: usize,
         map: &mut __M,
-    ) -> ::std::result::Result<(), __M::Error> {
+    ) -> Result<(), __M::Error> {
         match index {
-            0usize => self.id = map.next_value()?,
-            1usize => {
-                self.channels = map
-                    .next_value::<
-                        airbyte_agent_runtime::record::SkipNulls<AccountChannel>,
-                    >()?
-                    .0;
-            }
-            2usize => self.created_at = map.next_value()?,
-            3usize => self.custom_fields = map.next_value()?,
-            4usize => self.domain = map.next_value()?,
-            5usize => {
-                self.domains = map
-                    .next_value::<airbyte_agent_runtime::record::SkipNulls<String>>()?
-                    .0;
-            }
-            6usize => self.external_ids = map.next_value()?,
-            7usize => self.is_disabled = map.next_value()?,
-            8usize => self.latest_customer_activity_time = map.next_value()?,
-            9usize => self.name = map.next_value()?,
-            10usize => self.owner = map.next_value()?,
-            11usize => self.primary_domain = map.next_value()?,
-            12usize => {
-                self.tags = map
-                    .next_value::<airbyte_agent_runtime::record::SkipNulls<String>>()?
-                    .0;
-            }
-            13usize => self.type_ = map.next_value()?,
-            _ => {
-                map.next_value::<airbyte_agent_runtime::serde::de::IgnoredAny>()?;
-            }
+            0 => self.id = map.next_value()?,
+            1 => self.channels = map.next_value::<record::SkipNulls<AccountChannel>>()?.0,
+            2 => self.created_at = map.next_value()?,
+            3 => self.custom_fields = map.next_value()?,
+            4 => self.domain = map.next_value()?,
+            5 => self.domains = map.next_value::<record::SkipNulls<String>>()?.0,
+            6 => self.external_ids = map.next_value()?,
+            7 => self.is_disabled = map.next_value()?,
+            8 => self.latest_customer_activity_time = map.next_value()?,
+            9 => self.name = map.next_value()?,
+            10 => self.owner = map.next_value()?,
+            11 => self.primary_domain = map.next_value()?,
+            12 => self.tags = map.next_value::<record::SkipNulls<String>>()?.0,
+            13 => self.type_ = map.next_value()?,
+            _ => drop(map.next_value::<serde::de::IgnoredAny>()?),
         }
         Ok(())
     }
 }
-impl<'de> airbyte_agent_runtime::serde::Deserialize<'de> for Account {
-    fn deserialize<__D: airbyte_agent_runtime::serde::Deserializer<'de>>(
-        deserializer: __D,
-    ) -> ::std::result::Result<Self, __D::Error> {
-        airbyte_agent_runtime::record::deserialize(deserializer)
+impl<'de> serde::Deserialize<'de> for Account {
+    fn deserialize<__D: serde::Deserializer<'de>>(d: __D) -> Result<Self, __D::Error> {
+        record::deserialize(d)
     }
 }
 /// The `AccountChannel` object.
-#[derive(Debug, Clone, Default, airbyte_agent_runtime::serde::Serialize)]
+#[derive(Debug, Clone, Default, serde::Serialize)]
 #[serde(crate = "airbyte_agent_runtime::serde")]
 pub struct AccountChannel {
     /// Identifier of the related channel.
@@ -417,41 +384,37 @@ pub struct AccountChannel {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub is_primary: Option<bool>,
 }
-impl airbyte_agent_runtime::record::Record for AccountChannel {
+impl record::Record for AccountChannel {
     const NAME: &'static str = "AccountChannel";
     fn field_index(key: &str) -> Option<usize> {
         match key {
-            "channel_id" => Some(0usize),
-            "source" => Some(1usize),
-            "is_primary" => Some(2usize),
+            "channel_id" => Some(0),
+            "source" => Some(1),
+            "is_primary" => Some(2),
             _ => None,
         }
     }
-    fn set_field<'de, __M: airbyte_agent_runtime::serde::de::MapAccess<'de>>(
+    fn set_field<'de, __M: serde::de::MapAccess<'de>>(
         &mut self,
         index: usize,
         map: &mut __M,
-    ) -> ::std::result::Result<(), __M::Error> {
+    ) -> Result<(), __M::Error> {
         match index {
-            0usize => self.channel_id = map.next_value()?,
-            1usize => self.source = map.next_value()?,
-            2usize => self.is_primary = map.next_value()?,
-            _ => {
-                map.next_value::<airbyte_agent_runtime::serde::de::IgnoredAny>()?;
-            }
+            0 => self.channel_id = map.next_value()?,
+            1 => self.source = map.next_value()?,
+            2 => self.is_primary = map.next_value()?,
+            _ => drop(map.next_value::<serde::de::IgnoredAny>()?),
         }
         Ok(())
     }
 }
-impl<'de> airbyte_agent_runtime::serde::Deserialize<'de> for AccountChannel {
-    fn deserialize<__D: airbyte_agent_runtime::serde::Deserializer<'de>>(
-        deserializer: __D,
-    ) -> ::std::result::Result<Self, __D::Error> {
-        airbyte_agent_runtime::record::deserialize(deserializer)
+impl<'de> serde::Deserialize<'de> for AccountChannel {
+    fn deserialize<__D: serde::Deserializer<'de>>(d: __D) -> Result<Self, __D::Error> {
+        record::deserialize(d)
     }
 }
 /// Metadata returned by `accounts.list` next to the records.
-#[derive(Debug, Clone, Default, airbyte_agent_runtime::serde::Serialize)]
+#[derive(Debug, Clone, Default, serde::Serialize)]
 #[serde(crate = "airbyte_agent_runtime::serde")]
 pub struct AccountsListMeta {
     /// `$.pagination.cursor`
@@ -461,39 +424,35 @@ pub struct AccountsListMeta {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub has_next_page: Option<bool>,
 }
-impl airbyte_agent_runtime::record::Record for AccountsListMeta {
+impl record::Record for AccountsListMeta {
     const NAME: &'static str = "AccountsListMeta";
     fn field_index(key: &str) -> Option<usize> {
         match key {
-            "next_cursor" => Some(0usize),
-            "has_next_page" => Some(1usize),
+            "next_cursor" => Some(0),
+            "has_next_page" => Some(1),
             _ => None,
         }
     }
-    fn set_field<'de, __M: airbyte_agent_runtime::serde::de::MapAccess<'de>>(
+    fn set_field<'de, __M: serde::de::MapAccess<'de>>(
         &mut self,
         index: usize,
         map: &mut __M,
-    ) -> ::std::result::Result<(), __M::Error> {
+    ) -> Result<(), __M::Error> {
         match index {
-            0usize => self.next_cursor = map.next_value()?,
-            1usize => self.has_next_page = map.next_value()?,
-            _ => {
-                map.next_value::<airbyte_agent_runtime::serde::de::IgnoredAny>()?;
-            }
+            0 => self.next_cursor = map.next_value()?,
+            1 => self.has_next_page = map.next_value()?,
+            _ => drop(map.next_value::<serde::de::IgnoredAny>()?),
         }
         Ok(())
     }
 }
-impl<'de> airbyte_agent_runtime::serde::Deserialize<'de> for AccountsListMeta {
-    fn deserialize<__D: airbyte_agent_runtime::serde::Deserializer<'de>>(
-        deserializer: __D,
-    ) -> ::std::result::Result<Self, __D::Error> {
-        airbyte_agent_runtime::record::deserialize(deserializer)
+impl<'de> serde::Deserialize<'de> for AccountsListMeta {
+    fn deserialize<__D: serde::Deserializer<'de>>(d: __D) -> Result<Self, __D::Error> {
+        record::deserialize(d)
     }
 }
 /// The `AccountsRecord` object.
-#[derive(Debug, Clone, Default, airbyte_agent_runtime::serde::Serialize)]
+#[derive(Debug, Clone, Default, serde::Serialize)]
 #[serde(crate = "airbyte_agent_runtime::serde")]
 pub struct AccountsRecord {
     /// `data`
@@ -503,34 +462,30 @@ pub struct AccountsRecord {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub request_id: Option<String>,
 }
-impl airbyte_agent_runtime::record::Record for AccountsRecord {
+impl record::Record for AccountsRecord {
     const NAME: &'static str = "AccountsRecord";
     fn field_index(key: &str) -> Option<usize> {
         match key {
-            "data" => Some(0usize),
-            "request_id" => Some(1usize),
+            "data" => Some(0),
+            "request_id" => Some(1),
             _ => None,
         }
     }
-    fn set_field<'de, __M: airbyte_agent_runtime::serde::de::MapAccess<'de>>(
+    fn set_field<'de, __M: serde::de::MapAccess<'de>>(
         &mut self,
         index: usize,
         map: &mut __M,
-    ) -> ::std::result::Result<(), __M::Error> {
+    ) -> Result<(), __M::Error> {
         match index {
-            0usize => self.data = map.next_value()?,
-            1usize => self.request_id = map.next_value()?,
-            _ => {
-                map.next_value::<airbyte_agent_runtime::serde::de::IgnoredAny>()?;
-            }
+            0 => self.data = map.next_value()?,
+            1 => self.request_id = map.next_value()?,
+            _ => drop(map.next_value::<serde::de::IgnoredAny>()?),
         }
         Ok(())
     }
 }
-impl<'de> airbyte_agent_runtime::serde::Deserialize<'de> for AccountsRecord {
-    fn deserialize<__D: airbyte_agent_runtime::serde::Deserializer<'de>>(
-        deserializer: __D,
-    ) -> ::std::result::Result<Self, __D::Error> {
-        airbyte_agent_runtime::record::deserialize(deserializer)
+impl<'de> serde::Deserialize<'de> for AccountsRecord {
+    fn deserialize<__D: serde::Deserializer<'de>>(d: __D) -> Result<Self, __D::Error> {
+        record::deserialize(d)
     }
 }

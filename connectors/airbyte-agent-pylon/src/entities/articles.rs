@@ -2,7 +2,7 @@
 
 //! Entity `articles`: handle, request builders and record types.
 use airbyte_agent_runtime::serde_json::Value;
-use airbyte_agent_runtime::{Client, Params, Result};
+use airbyte_agent_runtime::{Client, Params, Result, record, serde};
 impl crate::PylonConnector {
     /// Create an article
     pub fn articles(&self) -> Articles {
@@ -82,11 +82,7 @@ impl ArticlesCreateRequest {
     }
     /// Send the request.
     pub async fn send(self) -> Result<ArticlesRecord> {
-        self.client
-            .call_record::<
-                ArticlesRecord,
-            >(&crate::descriptor::ARTICLES[0usize], self.params)
-            .await
+        self.client.call_record(&crate::descriptor::ARTICLES[0], self.params).await
     }
     /// The parameters collected so far (wire names).
     pub fn params(&self) -> &Params {
@@ -126,11 +122,7 @@ impl ArticlesUpdateRequest {
     }
     /// Send the request.
     pub async fn send(self) -> Result<ArticlesRecord> {
-        self.client
-            .call_record::<
-                ArticlesRecord,
-            >(&crate::descriptor::ARTICLES[1usize], self.params)
-            .await
+        self.client.call_record(&crate::descriptor::ARTICLES[1], self.params).await
     }
     /// The parameters collected so far (wire names).
     pub fn params(&self) -> &Params {
@@ -147,7 +139,7 @@ impl ::std::future::IntoFuture for ArticlesUpdateRequest {
     }
 }
 /// The `ArticlesRecord` object.
-#[derive(Debug, Clone, Default, airbyte_agent_runtime::serde::Serialize)]
+#[derive(Debug, Clone, Default, serde::Serialize)]
 #[serde(crate = "airbyte_agent_runtime::serde")]
 pub struct ArticlesRecord {
     /// `data`
@@ -157,39 +149,35 @@ pub struct ArticlesRecord {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub request_id: Option<String>,
 }
-impl airbyte_agent_runtime::record::Record for ArticlesRecord {
+impl record::Record for ArticlesRecord {
     const NAME: &'static str = "ArticlesRecord";
     fn field_index(key: &str) -> Option<usize> {
         match key {
-            "data" => Some(0usize),
-            "request_id" => Some(1usize),
+            "data" => Some(0),
+            "request_id" => Some(1),
             _ => None,
         }
     }
-    fn set_field<'de, __M: airbyte_agent_runtime::serde::de::MapAccess<'de>>(
+    fn set_field<'de, __M: serde::de::MapAccess<'de>>(
         &mut self,
         index: usize,
         map: &mut __M,
-    ) -> ::std::result::Result<(), __M::Error> {
+    ) -> Result<(), __M::Error> {
         match index {
-            0usize => self.data = map.next_value()?,
-            1usize => self.request_id = map.next_value()?,
-            _ => {
-                map.next_value::<airbyte_agent_runtime::serde::de::IgnoredAny>()?;
-            }
+            0 => self.data = map.next_value()?,
+            1 => self.request_id = map.next_value()?,
+            _ => drop(map.next_value::<serde::de::IgnoredAny>()?),
         }
         Ok(())
     }
 }
-impl<'de> airbyte_agent_runtime::serde::Deserialize<'de> for ArticlesRecord {
-    fn deserialize<__D: airbyte_agent_runtime::serde::Deserializer<'de>>(
-        deserializer: __D,
-    ) -> ::std::result::Result<Self, __D::Error> {
-        airbyte_agent_runtime::record::deserialize(deserializer)
+impl<'de> serde::Deserialize<'de> for ArticlesRecord {
+    fn deserialize<__D: serde::Deserializer<'de>>(d: __D) -> Result<Self, __D::Error> {
+        record::deserialize(d)
     }
 }
 /// The `Article` object.
-#[derive(Debug, Clone, Default, airbyte_agent_runtime::serde::Serialize)]
+#[derive(Debug, Clone, Default, serde::Serialize)]
 #[serde(crate = "airbyte_agent_runtime::serde")]
 pub struct Article {
     /// Unique identifier of this article.
@@ -217,46 +205,42 @@ pub struct Article {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub updated_at: Option<String>,
 }
-impl airbyte_agent_runtime::record::Record for Article {
+impl record::Record for Article {
     const NAME: &'static str = "Article";
     fn field_index(key: &str) -> Option<usize> {
         match key {
-            "id" => Some(0usize),
-            "title" => Some(1usize),
-            "body_html" => Some(2usize),
-            "slug" => Some(3usize),
-            "is_published" => Some(4usize),
-            "author_user_id" => Some(5usize),
-            "created_at" => Some(6usize),
-            "updated_at" => Some(7usize),
+            "id" => Some(0),
+            "title" => Some(1),
+            "body_html" => Some(2),
+            "slug" => Some(3),
+            "is_published" => Some(4),
+            "author_user_id" => Some(5),
+            "created_at" => Some(6),
+            "updated_at" => Some(7),
             _ => None,
         }
     }
-    fn set_field<'de, __M: airbyte_agent_runtime::serde::de::MapAccess<'de>>(
+    fn set_field<'de, __M: serde::de::MapAccess<'de>>(
         &mut self,
         index: usize,
         map: &mut __M,
-    ) -> ::std::result::Result<(), __M::Error> {
+    ) -> Result<(), __M::Error> {
         match index {
-            0usize => self.id = map.next_value()?,
-            1usize => self.title = map.next_value()?,
-            2usize => self.body_html = map.next_value()?,
-            3usize => self.slug = map.next_value()?,
-            4usize => self.is_published = map.next_value()?,
-            5usize => self.author_user_id = map.next_value()?,
-            6usize => self.created_at = map.next_value()?,
-            7usize => self.updated_at = map.next_value()?,
-            _ => {
-                map.next_value::<airbyte_agent_runtime::serde::de::IgnoredAny>()?;
-            }
+            0 => self.id = map.next_value()?,
+            1 => self.title = map.next_value()?,
+            2 => self.body_html = map.next_value()?,
+            3 => self.slug = map.next_value()?,
+            4 => self.is_published = map.next_value()?,
+            5 => self.author_user_id = map.next_value()?,
+            6 => self.created_at = map.next_value()?,
+            7 => self.updated_at = map.next_value()?,
+            _ => drop(map.next_value::<serde::de::IgnoredAny>()?),
         }
         Ok(())
     }
 }
-impl<'de> airbyte_agent_runtime::serde::Deserialize<'de> for Article {
-    fn deserialize<__D: airbyte_agent_runtime::serde::Deserializer<'de>>(
-        deserializer: __D,
-    ) -> ::std::result::Result<Self, __D::Error> {
-        airbyte_agent_runtime::record::deserialize(deserializer)
+impl<'de> serde::Deserialize<'de> for Article {
+    fn deserialize<__D: serde::Deserializer<'de>>(d: __D) -> Result<Self, __D::Error> {
+        record::deserialize(d)
     }
 }

@@ -2,7 +2,7 @@
 
 //! Entity `contacts`: handle, request builders and record types.
 use airbyte_agent_runtime::serde_json::{Map, Value};
-use airbyte_agent_runtime::{Client, Page, PageStream, Params, Result};
+use airbyte_agent_runtime::{Client, Page, PageStream, Params, Result, record, serde};
 use crate::types::*;
 impl crate::PylonConnector {
     /// List contacts
@@ -86,16 +86,11 @@ impl ContactsListRequest {
     }
     /// Send the request.
     pub async fn send(self) -> Result<Page<Contact, ContactsListMeta>> {
-        self.client
-            .call_list::<
-                Contact,
-                ContactsListMeta,
-            >(&crate::descriptor::CONTACTS[0usize], self.params)
-            .await
+        self.client.call_list(&crate::descriptor::CONTACTS[0], self.params).await
     }
     /// Every page, lazily, following the operation's pagination.
     pub fn pages(self) -> PageStream<Contact, ContactsListMeta> {
-        self.client.pages(&crate::descriptor::CONTACTS[0usize], self.params)
+        self.client.pages(&crate::descriptor::CONTACTS[0], self.params)
     }
     /// The parameters collected so far (wire names).
     pub fn params(&self) -> &Params {
@@ -146,11 +141,7 @@ impl ContactsCreateRequest {
     }
     /// Send the request.
     pub async fn send(self) -> Result<ContactsRecord> {
-        self.client
-            .call_record::<
-                ContactsRecord,
-            >(&crate::descriptor::CONTACTS[1usize], self.params)
-            .await
+        self.client.call_record(&crate::descriptor::CONTACTS[1], self.params).await
     }
     /// The parameters collected so far (wire names).
     pub fn params(&self) -> &Params {
@@ -176,9 +167,7 @@ pub struct ContactsGetRequest {
 impl ContactsGetRequest {
     /// Send the request.
     pub async fn send(self) -> Result<Contact> {
-        self.client
-            .call_record::<Contact>(&crate::descriptor::CONTACTS[2usize], self.params)
-            .await
+        self.client.call_record(&crate::descriptor::CONTACTS[2], self.params).await
     }
     /// The parameters collected so far (wire names).
     pub fn params(&self) -> &Params {
@@ -225,11 +214,7 @@ impl ContactsUpdateRequest {
     }
     /// Send the request.
     pub async fn send(self) -> Result<ContactsRecord> {
-        self.client
-            .call_record::<
-                ContactsRecord,
-            >(&crate::descriptor::CONTACTS[3usize], self.params)
-            .await
+        self.client.call_record(&crate::descriptor::CONTACTS[3], self.params).await
     }
     /// The parameters collected so far (wire names).
     pub fn params(&self) -> &Params {
@@ -246,7 +231,7 @@ impl ::std::future::IntoFuture for ContactsUpdateRequest {
     }
 }
 /// The `Contact` object.
-#[derive(Debug, Clone, Default, airbyte_agent_runtime::serde::Serialize)]
+#[derive(Debug, Clone, Default, serde::Serialize)]
 #[serde(crate = "airbyte_agent_runtime::serde")]
 pub struct Contact {
     /// Unique identifier of this contact.
@@ -283,71 +268,57 @@ pub struct Contact {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub portal_role_id: Option<String>,
 }
-impl airbyte_agent_runtime::record::Record for Contact {
+impl record::Record for Contact {
     const NAME: &'static str = "Contact";
     fn field_index(key: &str) -> Option<usize> {
         match key {
-            "id" => Some(0usize),
-            "account" => Some(1usize),
-            "avatar_url" => Some(2usize),
-            "custom_fields" => Some(3usize),
-            "email" => Some(4usize),
-            "emails" => Some(5usize),
-            "integration_user_ids" => Some(6usize),
-            "name" => Some(7usize),
-            "phone_numbers" => Some(8usize),
-            "portal_role" => Some(9usize),
-            "portal_role_id" => Some(10usize),
+            "id" => Some(0),
+            "account" => Some(1),
+            "avatar_url" => Some(2),
+            "custom_fields" => Some(3),
+            "email" => Some(4),
+            "emails" => Some(5),
+            "integration_user_ids" => Some(6),
+            "name" => Some(7),
+            "phone_numbers" => Some(8),
+            "portal_role" => Some(9),
+            "portal_role_id" => Some(10),
             _ => None,
         }
     }
-    fn set_field<'de, __M: airbyte_agent_runtime::serde::de::MapAccess<'de>>(
+    fn set_field<'de, __M: serde::de::MapAccess<'de>>(
         &mut self,
         index: usize,
         map: &mut __M,
-    ) -> ::std::result::Result<(), __M::Error> {
+    ) -> Result<(), __M::Error> {
         match index {
-            0usize => self.id = map.next_value()?,
-            1usize => self.account = map.next_value()?,
-            2usize => self.avatar_url = map.next_value()?,
-            3usize => self.custom_fields = map.next_value()?,
-            4usize => self.email = map.next_value()?,
-            5usize => {
-                self.emails = map
-                    .next_value::<airbyte_agent_runtime::record::SkipNulls<String>>()?
-                    .0;
-            }
-            6usize => {
+            0 => self.id = map.next_value()?,
+            1 => self.account = map.next_value()?,
+            2 => self.avatar_url = map.next_value()?,
+            3 => self.custom_fields = map.next_value()?,
+            4 => self.email = map.next_value()?,
+            5 => self.emails = map.next_value::<record::SkipNulls<String>>()?.0,
+            6 => {
                 self.integration_user_ids = map
-                    .next_value::<
-                        airbyte_agent_runtime::record::SkipNulls<IntegrationUserId>,
-                    >()?
+                    .next_value::<record::SkipNulls<IntegrationUserId>>()?
                     .0;
             }
-            7usize => self.name = map.next_value()?,
-            8usize => {
-                self.phone_numbers = map
-                    .next_value::<airbyte_agent_runtime::record::SkipNulls<String>>()?
-                    .0;
-            }
-            9usize => self.portal_role = map.next_value()?,
-            10usize => self.portal_role_id = map.next_value()?,
-            _ => {
-                map.next_value::<airbyte_agent_runtime::serde::de::IgnoredAny>()?;
-            }
+            7 => self.name = map.next_value()?,
+            8 => self.phone_numbers = map.next_value::<record::SkipNulls<String>>()?.0,
+            9 => self.portal_role = map.next_value()?,
+            10 => self.portal_role_id = map.next_value()?,
+            _ => drop(map.next_value::<serde::de::IgnoredAny>()?),
         }
         Ok(())
     }
 }
-impl<'de> airbyte_agent_runtime::serde::Deserialize<'de> for Contact {
-    fn deserialize<__D: airbyte_agent_runtime::serde::Deserializer<'de>>(
-        deserializer: __D,
-    ) -> ::std::result::Result<Self, __D::Error> {
-        airbyte_agent_runtime::record::deserialize(deserializer)
+impl<'de> serde::Deserialize<'de> for Contact {
+    fn deserialize<__D: serde::Deserializer<'de>>(d: __D) -> Result<Self, __D::Error> {
+        record::deserialize(d)
     }
 }
 /// The `IntegrationUserId` object.
-#[derive(Debug, Clone, Default, airbyte_agent_runtime::serde::Serialize)]
+#[derive(Debug, Clone, Default, serde::Serialize)]
 #[serde(crate = "airbyte_agent_runtime::serde")]
 pub struct IntegrationUserId {
     /// Unique identifier of this integration user id.
@@ -357,39 +328,35 @@ pub struct IntegrationUserId {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub source: Option<String>,
 }
-impl airbyte_agent_runtime::record::Record for IntegrationUserId {
+impl record::Record for IntegrationUserId {
     const NAME: &'static str = "IntegrationUserId";
     fn field_index(key: &str) -> Option<usize> {
         match key {
-            "id" => Some(0usize),
-            "source" => Some(1usize),
+            "id" => Some(0),
+            "source" => Some(1),
             _ => None,
         }
     }
-    fn set_field<'de, __M: airbyte_agent_runtime::serde::de::MapAccess<'de>>(
+    fn set_field<'de, __M: serde::de::MapAccess<'de>>(
         &mut self,
         index: usize,
         map: &mut __M,
-    ) -> ::std::result::Result<(), __M::Error> {
+    ) -> Result<(), __M::Error> {
         match index {
-            0usize => self.id = map.next_value()?,
-            1usize => self.source = map.next_value()?,
-            _ => {
-                map.next_value::<airbyte_agent_runtime::serde::de::IgnoredAny>()?;
-            }
+            0 => self.id = map.next_value()?,
+            1 => self.source = map.next_value()?,
+            _ => drop(map.next_value::<serde::de::IgnoredAny>()?),
         }
         Ok(())
     }
 }
-impl<'de> airbyte_agent_runtime::serde::Deserialize<'de> for IntegrationUserId {
-    fn deserialize<__D: airbyte_agent_runtime::serde::Deserializer<'de>>(
-        deserializer: __D,
-    ) -> ::std::result::Result<Self, __D::Error> {
-        airbyte_agent_runtime::record::deserialize(deserializer)
+impl<'de> serde::Deserialize<'de> for IntegrationUserId {
+    fn deserialize<__D: serde::Deserializer<'de>>(d: __D) -> Result<Self, __D::Error> {
+        record::deserialize(d)
     }
 }
 /// Metadata returned by `contacts.list` next to the records.
-#[derive(Debug, Clone, Default, airbyte_agent_runtime::serde::Serialize)]
+#[derive(Debug, Clone, Default, serde::Serialize)]
 #[serde(crate = "airbyte_agent_runtime::serde")]
 pub struct ContactsListMeta {
     /// `$.pagination.cursor`
@@ -399,39 +366,35 @@ pub struct ContactsListMeta {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub has_next_page: Option<bool>,
 }
-impl airbyte_agent_runtime::record::Record for ContactsListMeta {
+impl record::Record for ContactsListMeta {
     const NAME: &'static str = "ContactsListMeta";
     fn field_index(key: &str) -> Option<usize> {
         match key {
-            "next_cursor" => Some(0usize),
-            "has_next_page" => Some(1usize),
+            "next_cursor" => Some(0),
+            "has_next_page" => Some(1),
             _ => None,
         }
     }
-    fn set_field<'de, __M: airbyte_agent_runtime::serde::de::MapAccess<'de>>(
+    fn set_field<'de, __M: serde::de::MapAccess<'de>>(
         &mut self,
         index: usize,
         map: &mut __M,
-    ) -> ::std::result::Result<(), __M::Error> {
+    ) -> Result<(), __M::Error> {
         match index {
-            0usize => self.next_cursor = map.next_value()?,
-            1usize => self.has_next_page = map.next_value()?,
-            _ => {
-                map.next_value::<airbyte_agent_runtime::serde::de::IgnoredAny>()?;
-            }
+            0 => self.next_cursor = map.next_value()?,
+            1 => self.has_next_page = map.next_value()?,
+            _ => drop(map.next_value::<serde::de::IgnoredAny>()?),
         }
         Ok(())
     }
 }
-impl<'de> airbyte_agent_runtime::serde::Deserialize<'de> for ContactsListMeta {
-    fn deserialize<__D: airbyte_agent_runtime::serde::Deserializer<'de>>(
-        deserializer: __D,
-    ) -> ::std::result::Result<Self, __D::Error> {
-        airbyte_agent_runtime::record::deserialize(deserializer)
+impl<'de> serde::Deserialize<'de> for ContactsListMeta {
+    fn deserialize<__D: serde::Deserializer<'de>>(d: __D) -> Result<Self, __D::Error> {
+        record::deserialize(d)
     }
 }
 /// The `ContactsRecord` object.
-#[derive(Debug, Clone, Default, airbyte_agent_runtime::serde::Serialize)]
+#[derive(Debug, Clone, Default, serde::Serialize)]
 #[serde(crate = "airbyte_agent_runtime::serde")]
 pub struct ContactsRecord {
     /// `data`
@@ -441,34 +404,30 @@ pub struct ContactsRecord {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub request_id: Option<String>,
 }
-impl airbyte_agent_runtime::record::Record for ContactsRecord {
+impl record::Record for ContactsRecord {
     const NAME: &'static str = "ContactsRecord";
     fn field_index(key: &str) -> Option<usize> {
         match key {
-            "data" => Some(0usize),
-            "request_id" => Some(1usize),
+            "data" => Some(0),
+            "request_id" => Some(1),
             _ => None,
         }
     }
-    fn set_field<'de, __M: airbyte_agent_runtime::serde::de::MapAccess<'de>>(
+    fn set_field<'de, __M: serde::de::MapAccess<'de>>(
         &mut self,
         index: usize,
         map: &mut __M,
-    ) -> ::std::result::Result<(), __M::Error> {
+    ) -> Result<(), __M::Error> {
         match index {
-            0usize => self.data = map.next_value()?,
-            1usize => self.request_id = map.next_value()?,
-            _ => {
-                map.next_value::<airbyte_agent_runtime::serde::de::IgnoredAny>()?;
-            }
+            0 => self.data = map.next_value()?,
+            1 => self.request_id = map.next_value()?,
+            _ => drop(map.next_value::<serde::de::IgnoredAny>()?),
         }
         Ok(())
     }
 }
-impl<'de> airbyte_agent_runtime::serde::Deserialize<'de> for ContactsRecord {
-    fn deserialize<__D: airbyte_agent_runtime::serde::Deserializer<'de>>(
-        deserializer: __D,
-    ) -> ::std::result::Result<Self, __D::Error> {
-        airbyte_agent_runtime::record::deserialize(deserializer)
+impl<'de> serde::Deserialize<'de> for ContactsRecord {
+    fn deserialize<__D: serde::Deserializer<'de>>(d: __D) -> Result<Self, __D::Error> {
+        record::deserialize(d)
     }
 }

@@ -2,7 +2,7 @@
 
 //! Entity `custom_fields`: handle, request builders and record types.
 use airbyte_agent_runtime::serde_json::Value;
-use airbyte_agent_runtime::{Client, Page, PageStream, Params, Result};
+use airbyte_agent_runtime::{Client, Page, PageStream, Params, Result, record, serde};
 use crate::types::*;
 impl crate::PylonConnector {
     /// List custom fields
@@ -65,16 +65,11 @@ impl CustomFieldsListRequest {
     }
     /// Send the request.
     pub async fn send(self) -> Result<Page<CustomField, CustomFieldsListMeta>> {
-        self.client
-            .call_list::<
-                CustomField,
-                CustomFieldsListMeta,
-            >(&crate::descriptor::CUSTOM_FIELDS[0usize], self.params)
-            .await
+        self.client.call_list(&crate::descriptor::CUSTOM_FIELDS[0], self.params).await
     }
     /// Every page, lazily, following the operation's pagination.
     pub fn pages(self) -> PageStream<CustomField, CustomFieldsListMeta> {
-        self.client.pages(&crate::descriptor::CUSTOM_FIELDS[0usize], self.params)
+        self.client.pages(&crate::descriptor::CUSTOM_FIELDS[0], self.params)
     }
     /// The parameters collected so far (wire names).
     pub fn params(&self) -> &Params {
@@ -104,11 +99,7 @@ pub struct CustomFieldsGetRequest {
 impl CustomFieldsGetRequest {
     /// Send the request.
     pub async fn send(self) -> Result<CustomField> {
-        self.client
-            .call_record::<
-                CustomField,
-            >(&crate::descriptor::CUSTOM_FIELDS[1usize], self.params)
-            .await
+        self.client.call_record(&crate::descriptor::CUSTOM_FIELDS[1], self.params).await
     }
     /// The parameters collected so far (wire names).
     pub fn params(&self) -> &Params {
@@ -130,7 +121,7 @@ airbyte_agent_runtime::string_enum! {
     " `issue`"] Issue => "issue", #[doc = " `contact`"] Contact => "contact" }
 }
 /// The `CustomField` object.
-#[derive(Debug, Clone, Default, airbyte_agent_runtime::serde::Serialize)]
+#[derive(Debug, Clone, Default, serde::Serialize)]
 #[serde(crate = "airbyte_agent_runtime::serde")]
 pub struct CustomField {
     /// Unique identifier of this custom field.
@@ -176,67 +167,59 @@ pub struct CustomField {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub updated_at: Option<String>,
 }
-impl airbyte_agent_runtime::record::Record for CustomField {
+impl record::Record for CustomField {
     const NAME: &'static str = "CustomField";
     fn field_index(key: &str) -> Option<usize> {
         match key {
-            "id" => Some(0usize),
-            "created_at" => Some(1usize),
-            "default_value" => Some(2usize),
-            "default_values" => Some(3usize),
-            "description" => Some(4usize),
-            "is_read_only" => Some(5usize),
-            "label" => Some(6usize),
-            "number_metadata" => Some(7usize),
-            "object_type" => Some(8usize),
-            "select_metadata" => Some(9usize),
-            "slug" => Some(10usize),
-            "source" => Some(11usize),
-            "type" => Some(12usize),
-            "updated_at" => Some(13usize),
+            "id" => Some(0),
+            "created_at" => Some(1),
+            "default_value" => Some(2),
+            "default_values" => Some(3),
+            "description" => Some(4),
+            "is_read_only" => Some(5),
+            "label" => Some(6),
+            "number_metadata" => Some(7),
+            "object_type" => Some(8),
+            "select_metadata" => Some(9),
+            "slug" => Some(10),
+            "source" => Some(11),
+            "type" => Some(12),
+            "updated_at" => Some(13),
             _ => None,
         }
     }
-    fn set_field<'de, __M: airbyte_agent_runtime::serde::de::MapAccess<'de>>(
+    fn set_field<'de, __M: serde::de::MapAccess<'de>>(
         &mut self,
         index: usize,
         map: &mut __M,
-    ) -> ::std::result::Result<(), __M::Error> {
+    ) -> Result<(), __M::Error> {
         match index {
-            0usize => self.id = map.next_value()?,
-            1usize => self.created_at = map.next_value()?,
-            2usize => self.default_value = map.next_value()?,
-            3usize => {
-                self.default_values = map
-                    .next_value::<airbyte_agent_runtime::record::SkipNulls<String>>()?
-                    .0;
-            }
-            4usize => self.description = map.next_value()?,
-            5usize => self.is_read_only = map.next_value()?,
-            6usize => self.label = map.next_value()?,
-            7usize => self.number_metadata = map.next_value()?,
-            8usize => self.object_type = map.next_value()?,
-            9usize => self.select_metadata = map.next_value()?,
-            10usize => self.slug = map.next_value()?,
-            11usize => self.source = map.next_value()?,
-            12usize => self.type_ = map.next_value()?,
-            13usize => self.updated_at = map.next_value()?,
-            _ => {
-                map.next_value::<airbyte_agent_runtime::serde::de::IgnoredAny>()?;
-            }
+            0 => self.id = map.next_value()?,
+            1 => self.created_at = map.next_value()?,
+            2 => self.default_value = map.next_value()?,
+            3 => self.default_values = map.next_value::<record::SkipNulls<String>>()?.0,
+            4 => self.description = map.next_value()?,
+            5 => self.is_read_only = map.next_value()?,
+            6 => self.label = map.next_value()?,
+            7 => self.number_metadata = map.next_value()?,
+            8 => self.object_type = map.next_value()?,
+            9 => self.select_metadata = map.next_value()?,
+            10 => self.slug = map.next_value()?,
+            11 => self.source = map.next_value()?,
+            12 => self.type_ = map.next_value()?,
+            13 => self.updated_at = map.next_value()?,
+            _ => drop(map.next_value::<serde::de::IgnoredAny>()?),
         }
         Ok(())
     }
 }
-impl<'de> airbyte_agent_runtime::serde::Deserialize<'de> for CustomField {
-    fn deserialize<__D: airbyte_agent_runtime::serde::Deserializer<'de>>(
-        deserializer: __D,
-    ) -> ::std::result::Result<Self, __D::Error> {
-        airbyte_agent_runtime::record::deserialize(deserializer)
+impl<'de> serde::Deserialize<'de> for CustomField {
+    fn deserialize<__D: serde::Deserializer<'de>>(d: __D) -> Result<Self, __D::Error> {
+        record::deserialize(d)
     }
 }
 /// The `NumberMetadata` object.
-#[derive(Debug, Clone, Default, airbyte_agent_runtime::serde::Serialize)]
+#[derive(Debug, Clone, Default, serde::Serialize)]
 #[serde(crate = "airbyte_agent_runtime::serde")]
 pub struct NumberMetadata {
     /// Currency as a three-letter ISO 4217 code.
@@ -249,84 +232,70 @@ pub struct NumberMetadata {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub format: Option<String>,
 }
-impl airbyte_agent_runtime::record::Record for NumberMetadata {
+impl record::Record for NumberMetadata {
     const NAME: &'static str = "NumberMetadata";
     fn field_index(key: &str) -> Option<usize> {
         match key {
-            "currency" => Some(0usize),
-            "decimal_places" => Some(1usize),
-            "format" => Some(2usize),
+            "currency" => Some(0),
+            "decimal_places" => Some(1),
+            "format" => Some(2),
             _ => None,
         }
     }
-    fn set_field<'de, __M: airbyte_agent_runtime::serde::de::MapAccess<'de>>(
+    fn set_field<'de, __M: serde::de::MapAccess<'de>>(
         &mut self,
         index: usize,
         map: &mut __M,
-    ) -> ::std::result::Result<(), __M::Error> {
+    ) -> Result<(), __M::Error> {
         match index {
-            0usize => self.currency = map.next_value()?,
-            1usize => self.decimal_places = map.next_value()?,
-            2usize => self.format = map.next_value()?,
-            _ => {
-                map.next_value::<airbyte_agent_runtime::serde::de::IgnoredAny>()?;
-            }
+            0 => self.currency = map.next_value()?,
+            1 => self.decimal_places = map.next_value()?,
+            2 => self.format = map.next_value()?,
+            _ => drop(map.next_value::<serde::de::IgnoredAny>()?),
         }
         Ok(())
     }
 }
-impl<'de> airbyte_agent_runtime::serde::Deserialize<'de> for NumberMetadata {
-    fn deserialize<__D: airbyte_agent_runtime::serde::Deserializer<'de>>(
-        deserializer: __D,
-    ) -> ::std::result::Result<Self, __D::Error> {
-        airbyte_agent_runtime::record::deserialize(deserializer)
+impl<'de> serde::Deserialize<'de> for NumberMetadata {
+    fn deserialize<__D: serde::Deserializer<'de>>(d: __D) -> Result<Self, __D::Error> {
+        record::deserialize(d)
     }
 }
 /// The `SelectMetadata` object.
-#[derive(Debug, Clone, Default, airbyte_agent_runtime::serde::Serialize)]
+#[derive(Debug, Clone, Default, serde::Serialize)]
 #[serde(crate = "airbyte_agent_runtime::serde")]
 pub struct SelectMetadata {
     /// Options: a list of select option objects.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub options: Option<Vec<SelectOption>>,
 }
-impl airbyte_agent_runtime::record::Record for SelectMetadata {
+impl record::Record for SelectMetadata {
     const NAME: &'static str = "SelectMetadata";
     fn field_index(key: &str) -> Option<usize> {
         match key {
-            "options" => Some(0usize),
+            "options" => Some(0),
             _ => None,
         }
     }
-    fn set_field<'de, __M: airbyte_agent_runtime::serde::de::MapAccess<'de>>(
+    fn set_field<'de, __M: serde::de::MapAccess<'de>>(
         &mut self,
         index: usize,
         map: &mut __M,
-    ) -> ::std::result::Result<(), __M::Error> {
+    ) -> Result<(), __M::Error> {
         match index {
-            0usize => {
-                self.options = map
-                    .next_value::<
-                        airbyte_agent_runtime::record::SkipNulls<SelectOption>,
-                    >()?
-                    .0;
-            }
-            _ => {
-                map.next_value::<airbyte_agent_runtime::serde::de::IgnoredAny>()?;
-            }
+            0 => self.options = map.next_value::<record::SkipNulls<SelectOption>>()?.0,
+            _ => drop(map.next_value::<serde::de::IgnoredAny>()?),
         }
         Ok(())
     }
 }
-impl<'de> airbyte_agent_runtime::serde::Deserialize<'de> for SelectMetadata {
-    fn deserialize<__D: airbyte_agent_runtime::serde::Deserializer<'de>>(
-        deserializer: __D,
-    ) -> ::std::result::Result<Self, __D::Error> {
-        airbyte_agent_runtime::record::deserialize(deserializer)
+impl<'de> serde::Deserialize<'de> for SelectMetadata {
+    fn deserialize<__D: serde::Deserializer<'de>>(d: __D) -> Result<Self, __D::Error> {
+        record::deserialize(d)
     }
 }
 /// The `SelectOption` object.
-#[derive(Debug, Clone, Default, airbyte_agent_runtime::serde::Serialize)]
+#[derive(Debug, Clone, Default, serde::Serialize)]
 #[serde(crate = "airbyte_agent_runtime::serde")]
 pub struct SelectOption {
     /// Label of this select option.
@@ -336,39 +305,35 @@ pub struct SelectOption {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub slug: Option<String>,
 }
-impl airbyte_agent_runtime::record::Record for SelectOption {
+impl record::Record for SelectOption {
     const NAME: &'static str = "SelectOption";
     fn field_index(key: &str) -> Option<usize> {
         match key {
-            "label" => Some(0usize),
-            "slug" => Some(1usize),
+            "label" => Some(0),
+            "slug" => Some(1),
             _ => None,
         }
     }
-    fn set_field<'de, __M: airbyte_agent_runtime::serde::de::MapAccess<'de>>(
+    fn set_field<'de, __M: serde::de::MapAccess<'de>>(
         &mut self,
         index: usize,
         map: &mut __M,
-    ) -> ::std::result::Result<(), __M::Error> {
+    ) -> Result<(), __M::Error> {
         match index {
-            0usize => self.label = map.next_value()?,
-            1usize => self.slug = map.next_value()?,
-            _ => {
-                map.next_value::<airbyte_agent_runtime::serde::de::IgnoredAny>()?;
-            }
+            0 => self.label = map.next_value()?,
+            1 => self.slug = map.next_value()?,
+            _ => drop(map.next_value::<serde::de::IgnoredAny>()?),
         }
         Ok(())
     }
 }
-impl<'de> airbyte_agent_runtime::serde::Deserialize<'de> for SelectOption {
-    fn deserialize<__D: airbyte_agent_runtime::serde::Deserializer<'de>>(
-        deserializer: __D,
-    ) -> ::std::result::Result<Self, __D::Error> {
-        airbyte_agent_runtime::record::deserialize(deserializer)
+impl<'de> serde::Deserialize<'de> for SelectOption {
+    fn deserialize<__D: serde::Deserializer<'de>>(d: __D) -> Result<Self, __D::Error> {
+        record::deserialize(d)
     }
 }
 /// Metadata returned by `custom_fields.list` next to the records.
-#[derive(Debug, Clone, Default, airbyte_agent_runtime::serde::Serialize)]
+#[derive(Debug, Clone, Default, serde::Serialize)]
 #[serde(crate = "airbyte_agent_runtime::serde")]
 pub struct CustomFieldsListMeta {
     /// `$.pagination.cursor`
@@ -378,34 +343,30 @@ pub struct CustomFieldsListMeta {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub has_next_page: Option<bool>,
 }
-impl airbyte_agent_runtime::record::Record for CustomFieldsListMeta {
+impl record::Record for CustomFieldsListMeta {
     const NAME: &'static str = "CustomFieldsListMeta";
     fn field_index(key: &str) -> Option<usize> {
         match key {
-            "next_cursor" => Some(0usize),
-            "has_next_page" => Some(1usize),
+            "next_cursor" => Some(0),
+            "has_next_page" => Some(1),
             _ => None,
         }
     }
-    fn set_field<'de, __M: airbyte_agent_runtime::serde::de::MapAccess<'de>>(
+    fn set_field<'de, __M: serde::de::MapAccess<'de>>(
         &mut self,
         index: usize,
         map: &mut __M,
-    ) -> ::std::result::Result<(), __M::Error> {
+    ) -> Result<(), __M::Error> {
         match index {
-            0usize => self.next_cursor = map.next_value()?,
-            1usize => self.has_next_page = map.next_value()?,
-            _ => {
-                map.next_value::<airbyte_agent_runtime::serde::de::IgnoredAny>()?;
-            }
+            0 => self.next_cursor = map.next_value()?,
+            1 => self.has_next_page = map.next_value()?,
+            _ => drop(map.next_value::<serde::de::IgnoredAny>()?),
         }
         Ok(())
     }
 }
-impl<'de> airbyte_agent_runtime::serde::Deserialize<'de> for CustomFieldsListMeta {
-    fn deserialize<__D: airbyte_agent_runtime::serde::Deserializer<'de>>(
-        deserializer: __D,
-    ) -> ::std::result::Result<Self, __D::Error> {
-        airbyte_agent_runtime::record::deserialize(deserializer)
+impl<'de> serde::Deserialize<'de> for CustomFieldsListMeta {
+    fn deserialize<__D: serde::Deserializer<'de>>(d: __D) -> Result<Self, __D::Error> {
+        record::deserialize(d)
     }
 }

@@ -57,9 +57,7 @@ impl IssueAssignmentsUpdateRequest {
     /// Send the request.
     pub async fn send(self) -> Result<IssuesRecord> {
         self.client
-            .call_record::<
-                IssuesRecord,
-            >(&crate::descriptor::ISSUE_ASSIGNMENTS[0usize], self.params)
+            .call_record(&crate::descriptor::ISSUE_ASSIGNMENTS[0], self.params)
             .await
     }
     /// The parameters collected so far (wire names).

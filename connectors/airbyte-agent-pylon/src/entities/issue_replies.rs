@@ -2,7 +2,7 @@
 
 //! Entity `issue_replies`: handle, request builders and record types.
 use airbyte_agent_runtime::serde_json::Value;
-use airbyte_agent_runtime::{Client, Params, Result};
+use airbyte_agent_runtime::{Client, Params, Result, record, serde};
 impl crate::PylonConnector {
     /// Reply to the customer
     pub fn issue_replies(&self) -> IssueReplies {
@@ -69,11 +69,7 @@ impl IssueRepliesCreateRequest {
     }
     /// Send the request.
     pub async fn send(self) -> Result<IssueRepliesRecord> {
-        self.client
-            .call_record::<
-                IssueRepliesRecord,
-            >(&crate::descriptor::ISSUE_REPLIES[0usize], self.params)
-            .await
+        self.client.call_record(&crate::descriptor::ISSUE_REPLIES[0], self.params).await
     }
     /// The parameters collected so far (wire names).
     pub fn params(&self) -> &Params {
@@ -90,7 +86,7 @@ impl ::std::future::IntoFuture for IssueRepliesCreateRequest {
     }
 }
 /// The `IssueRepliesRecord` object.
-#[derive(Debug, Clone, Default, airbyte_agent_runtime::serde::Serialize)]
+#[derive(Debug, Clone, Default, serde::Serialize)]
 #[serde(crate = "airbyte_agent_runtime::serde")]
 pub struct IssueRepliesRecord {
     /// `data`
@@ -100,39 +96,35 @@ pub struct IssueRepliesRecord {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub request_id: Option<String>,
 }
-impl airbyte_agent_runtime::record::Record for IssueRepliesRecord {
+impl record::Record for IssueRepliesRecord {
     const NAME: &'static str = "IssueRepliesRecord";
     fn field_index(key: &str) -> Option<usize> {
         match key {
-            "data" => Some(0usize),
-            "request_id" => Some(1usize),
+            "data" => Some(0),
+            "request_id" => Some(1),
             _ => None,
         }
     }
-    fn set_field<'de, __M: airbyte_agent_runtime::serde::de::MapAccess<'de>>(
+    fn set_field<'de, __M: serde::de::MapAccess<'de>>(
         &mut self,
         index: usize,
         map: &mut __M,
-    ) -> ::std::result::Result<(), __M::Error> {
+    ) -> Result<(), __M::Error> {
         match index {
-            0usize => self.data = map.next_value()?,
-            1usize => self.request_id = map.next_value()?,
-            _ => {
-                map.next_value::<airbyte_agent_runtime::serde::de::IgnoredAny>()?;
-            }
+            0 => self.data = map.next_value()?,
+            1 => self.request_id = map.next_value()?,
+            _ => drop(map.next_value::<serde::de::IgnoredAny>()?),
         }
         Ok(())
     }
 }
-impl<'de> airbyte_agent_runtime::serde::Deserialize<'de> for IssueRepliesRecord {
-    fn deserialize<__D: airbyte_agent_runtime::serde::Deserializer<'de>>(
-        deserializer: __D,
-    ) -> ::std::result::Result<Self, __D::Error> {
-        airbyte_agent_runtime::record::deserialize(deserializer)
+impl<'de> serde::Deserialize<'de> for IssueRepliesRecord {
+    fn deserialize<__D: serde::Deserializer<'de>>(d: __D) -> Result<Self, __D::Error> {
+        record::deserialize(d)
     }
 }
 /// The `IssueReplyData` object.
-#[derive(Debug, Clone, Default, airbyte_agent_runtime::serde::Serialize)]
+#[derive(Debug, Clone, Default, serde::Serialize)]
 #[serde(crate = "airbyte_agent_runtime::serde")]
 pub struct IssueReplyData {
     /// Unique identifier of this issue reply data.
@@ -142,34 +134,30 @@ pub struct IssueReplyData {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub issue_id: Option<String>,
 }
-impl airbyte_agent_runtime::record::Record for IssueReplyData {
+impl record::Record for IssueReplyData {
     const NAME: &'static str = "IssueReplyData";
     fn field_index(key: &str) -> Option<usize> {
         match key {
-            "id" => Some(0usize),
-            "issue_id" => Some(1usize),
+            "id" => Some(0),
+            "issue_id" => Some(1),
             _ => None,
         }
     }
-    fn set_field<'de, __M: airbyte_agent_runtime::serde::de::MapAccess<'de>>(
+    fn set_field<'de, __M: serde::de::MapAccess<'de>>(
         &mut self,
         index: usize,
         map: &mut __M,
-    ) -> ::std::result::Result<(), __M::Error> {
+    ) -> Result<(), __M::Error> {
         match index {
-            0usize => self.id = map.next_value()?,
-            1usize => self.issue_id = map.next_value()?,
-            _ => {
-                map.next_value::<airbyte_agent_runtime::serde::de::IgnoredAny>()?;
-            }
+            0 => self.id = map.next_value()?,
+            1 => self.issue_id = map.next_value()?,
+            _ => drop(map.next_value::<serde::de::IgnoredAny>()?),
         }
         Ok(())
     }
 }
-impl<'de> airbyte_agent_runtime::serde::Deserialize<'de> for IssueReplyData {
-    fn deserialize<__D: airbyte_agent_runtime::serde::Deserializer<'de>>(
-        deserializer: __D,
-    ) -> ::std::result::Result<Self, __D::Error> {
-        airbyte_agent_runtime::record::deserialize(deserializer)
+impl<'de> serde::Deserialize<'de> for IssueReplyData {
+    fn deserialize<__D: serde::Deserializer<'de>>(d: __D) -> Result<Self, __D::Error> {
+        record::deserialize(d)
     }
 }

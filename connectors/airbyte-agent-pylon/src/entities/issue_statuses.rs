@@ -47,11 +47,7 @@ pub struct IssueStatusesUpdateRequest {
 impl IssueStatusesUpdateRequest {
     /// Send the request.
     pub async fn send(self) -> Result<IssuesRecord> {
-        self.client
-            .call_record::<
-                IssuesRecord,
-            >(&crate::descriptor::ISSUE_STATUSES[0usize], self.params)
-            .await
+        self.client.call_record(&crate::descriptor::ISSUE_STATUSES[0], self.params).await
     }
     /// The parameters collected so far (wire names).
     pub fn params(&self) -> &Params {

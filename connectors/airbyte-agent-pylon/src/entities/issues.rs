@@ -2,7 +2,7 @@
 
 //! Entity `issues`: handle, request builders and record types.
 use airbyte_agent_runtime::serde_json::Value;
-use airbyte_agent_runtime::{Client, Page, PageStream, Params, Result};
+use airbyte_agent_runtime::{Client, Page, PageStream, Params, Result, record, serde};
 use crate::types::*;
 impl crate::PylonConnector {
     /// List issues
@@ -111,16 +111,11 @@ impl IssuesListRequest {
     }
     /// Send the request.
     pub async fn send(self) -> Result<Page<Issue, IssuesListMeta>> {
-        self.client
-            .call_list::<
-                Issue,
-                IssuesListMeta,
-            >(&crate::descriptor::ISSUES[0usize], self.params)
-            .await
+        self.client.call_list(&crate::descriptor::ISSUES[0], self.params).await
     }
     /// Every page, lazily, following the operation's pagination.
     pub fn pages(self) -> PageStream<Issue, IssuesListMeta> {
-        self.client.pages(&crate::descriptor::ISSUES[0usize], self.params)
+        self.client.pages(&crate::descriptor::ISSUES[0], self.params)
     }
     /// The parameters collected so far (wire names).
     pub fn params(&self) -> &Params {
@@ -199,9 +194,7 @@ impl IssuesCreateRequest {
     }
     /// Send the request.
     pub async fn send(self) -> Result<IssuesRecord> {
-        self.client
-            .call_record::<IssuesRecord>(&crate::descriptor::ISSUES[1usize], self.params)
-            .await
+        self.client.call_record(&crate::descriptor::ISSUES[1], self.params).await
     }
     /// The parameters collected so far (wire names).
     pub fn params(&self) -> &Params {
@@ -227,9 +220,7 @@ pub struct IssuesGetRequest {
 impl IssuesGetRequest {
     /// Send the request.
     pub async fn send(self) -> Result<Issue> {
-        self.client
-            .call_record::<Issue>(&crate::descriptor::ISSUES[2usize], self.params)
-            .await
+        self.client.call_record(&crate::descriptor::ISSUES[2], self.params).await
     }
     /// The parameters collected so far (wire names).
     pub fn params(&self) -> &Params {
@@ -290,9 +281,7 @@ impl IssuesUpdateRequest {
     }
     /// Send the request.
     pub async fn send(self) -> Result<IssuesRecord> {
-        self.client
-            .call_record::<IssuesRecord>(&crate::descriptor::ISSUES[3usize], self.params)
-            .await
+        self.client.call_record(&crate::descriptor::ISSUES[3], self.params).await
     }
     /// The parameters collected so far (wire names).
     pub fn params(&self) -> &Params {
@@ -318,11 +307,7 @@ pub struct IssuesDeleteRequest {
 impl IssuesDeleteRequest {
     /// Send the request.
     pub async fn send(self) -> Result<IssuesRecord2> {
-        self.client
-            .call_record::<
-                IssuesRecord2,
-            >(&crate::descriptor::ISSUES[4usize], self.params)
-            .await
+        self.client.call_record(&crate::descriptor::ISSUES[4], self.params).await
     }
     /// The parameters collected so far (wire names).
     pub fn params(&self) -> &Params {
@@ -339,7 +324,7 @@ impl ::std::future::IntoFuture for IssuesDeleteRequest {
     }
 }
 /// Metadata returned by `issues.list` next to the records.
-#[derive(Debug, Clone, Default, airbyte_agent_runtime::serde::Serialize)]
+#[derive(Debug, Clone, Default, serde::Serialize)]
 #[serde(crate = "airbyte_agent_runtime::serde")]
 pub struct IssuesListMeta {
     /// `$.pagination.cursor`
@@ -349,71 +334,63 @@ pub struct IssuesListMeta {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub has_next_page: Option<bool>,
 }
-impl airbyte_agent_runtime::record::Record for IssuesListMeta {
+impl record::Record for IssuesListMeta {
     const NAME: &'static str = "IssuesListMeta";
     fn field_index(key: &str) -> Option<usize> {
         match key {
-            "next_cursor" => Some(0usize),
-            "has_next_page" => Some(1usize),
+            "next_cursor" => Some(0),
+            "has_next_page" => Some(1),
             _ => None,
         }
     }
-    fn set_field<'de, __M: airbyte_agent_runtime::serde::de::MapAccess<'de>>(
+    fn set_field<'de, __M: serde::de::MapAccess<'de>>(
         &mut self,
         index: usize,
         map: &mut __M,
-    ) -> ::std::result::Result<(), __M::Error> {
+    ) -> Result<(), __M::Error> {
         match index {
-            0usize => self.next_cursor = map.next_value()?,
-            1usize => self.has_next_page = map.next_value()?,
-            _ => {
-                map.next_value::<airbyte_agent_runtime::serde::de::IgnoredAny>()?;
-            }
+            0 => self.next_cursor = map.next_value()?,
+            1 => self.has_next_page = map.next_value()?,
+            _ => drop(map.next_value::<serde::de::IgnoredAny>()?),
         }
         Ok(())
     }
 }
-impl<'de> airbyte_agent_runtime::serde::Deserialize<'de> for IssuesListMeta {
-    fn deserialize<__D: airbyte_agent_runtime::serde::Deserializer<'de>>(
-        deserializer: __D,
-    ) -> ::std::result::Result<Self, __D::Error> {
-        airbyte_agent_runtime::record::deserialize(deserializer)
+impl<'de> serde::Deserialize<'de> for IssuesListMeta {
+    fn deserialize<__D: serde::Deserializer<'de>>(d: __D) -> Result<Self, __D::Error> {
+        record::deserialize(d)
     }
 }
 /// The `IssuesRecord2` object.
-#[derive(Debug, Clone, Default, airbyte_agent_runtime::serde::Serialize)]
+#[derive(Debug, Clone, Default, serde::Serialize)]
 #[serde(crate = "airbyte_agent_runtime::serde")]
 pub struct IssuesRecord2 {
     /// ID Pylon assigned to this request.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub request_id: Option<String>,
 }
-impl airbyte_agent_runtime::record::Record for IssuesRecord2 {
+impl record::Record for IssuesRecord2 {
     const NAME: &'static str = "IssuesRecord2";
     fn field_index(key: &str) -> Option<usize> {
         match key {
-            "request_id" => Some(0usize),
+            "request_id" => Some(0),
             _ => None,
         }
     }
-    fn set_field<'de, __M: airbyte_agent_runtime::serde::de::MapAccess<'de>>(
+    fn set_field<'de, __M: serde::de::MapAccess<'de>>(
         &mut self,
         index: usize,
         map: &mut __M,
-    ) -> ::std::result::Result<(), __M::Error> {
+    ) -> Result<(), __M::Error> {
         match index {
-            0usize => self.request_id = map.next_value()?,
-            _ => {
-                map.next_value::<airbyte_agent_runtime::serde::de::IgnoredAny>()?;
-            }
+            0 => self.request_id = map.next_value()?,
+            _ => drop(map.next_value::<serde::de::IgnoredAny>()?),
         }
         Ok(())
     }
 }
-impl<'de> airbyte_agent_runtime::serde::Deserialize<'de> for IssuesRecord2 {
-    fn deserialize<__D: airbyte_agent_runtime::serde::Deserializer<'de>>(
-        deserializer: __D,
-    ) -> ::std::result::Result<Self, __D::Error> {
-        airbyte_agent_runtime::record::deserialize(deserializer)
+impl<'de> serde::Deserialize<'de> for IssuesRecord2 {
+    fn deserialize<__D: serde::Deserializer<'de>>(d: __D) -> Result<Self, __D::Error> {
+        record::deserialize(d)
     }
 }

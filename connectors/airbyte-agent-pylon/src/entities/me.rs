@@ -37,9 +37,7 @@ pub struct MeGetRequest {
 impl MeGetRequest {
     /// Send the request.
     pub async fn send(self) -> Result<User> {
-        self.client
-            .call_record::<User>(&crate::descriptor::ME[0usize], self.params)
-            .await
+        self.client.call_record(&crate::descriptor::ME[0], self.params).await
     }
     /// The parameters collected so far (wire names).
     pub fn params(&self) -> &Params {

@@ -2,7 +2,7 @@
 
 //! Entity `messages`: handle, request builders and record types.
 use airbyte_agent_runtime::serde_json::Value;
-use airbyte_agent_runtime::{Client, Page, PageStream, Params, Result};
+use airbyte_agent_runtime::{Client, Page, PageStream, Params, Result, record, serde};
 use crate::types::*;
 impl crate::PylonConnector {
     /// List issue messages
@@ -49,16 +49,11 @@ impl MessagesListRequest {
     }
     /// Send the request.
     pub async fn send(self) -> Result<Page<Message, MessagesListMeta>> {
-        self.client
-            .call_list::<
-                Message,
-                MessagesListMeta,
-            >(&crate::descriptor::MESSAGES[0usize], self.params)
-            .await
+        self.client.call_list(&crate::descriptor::MESSAGES[0], self.params).await
     }
     /// Every page, lazily, following the operation's pagination.
     pub fn pages(self) -> PageStream<Message, MessagesListMeta> {
-        self.client.pages(&crate::descriptor::MESSAGES[0usize], self.params)
+        self.client.pages(&crate::descriptor::MESSAGES[0], self.params)
     }
     /// The parameters collected so far (wire names).
     pub fn params(&self) -> &Params {
@@ -79,7 +74,7 @@ impl ::std::future::IntoFuture for MessagesListRequest {
     }
 }
 /// The `Message` object.
-#[derive(Debug, Clone, Default, airbyte_agent_runtime::serde::Serialize)]
+#[derive(Debug, Clone, Default, serde::Serialize)]
 #[serde(crate = "airbyte_agent_runtime::serde")]
 pub struct Message {
     /// Unique identifier of this message.
@@ -110,57 +105,49 @@ pub struct Message {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub timestamp: Option<String>,
 }
-impl airbyte_agent_runtime::record::Record for Message {
+impl record::Record for Message {
     const NAME: &'static str = "Message";
     fn field_index(key: &str) -> Option<usize> {
         match key {
-            "id" => Some(0usize),
-            "author" => Some(1usize),
-            "email_info" => Some(2usize),
-            "file_urls" => Some(3usize),
-            "is_private" => Some(4usize),
-            "message_html" => Some(5usize),
-            "source" => Some(6usize),
-            "thread_id" => Some(7usize),
-            "timestamp" => Some(8usize),
+            "id" => Some(0),
+            "author" => Some(1),
+            "email_info" => Some(2),
+            "file_urls" => Some(3),
+            "is_private" => Some(4),
+            "message_html" => Some(5),
+            "source" => Some(6),
+            "thread_id" => Some(7),
+            "timestamp" => Some(8),
             _ => None,
         }
     }
-    fn set_field<'de, __M: airbyte_agent_runtime::serde::de::MapAccess<'de>>(
+    fn set_field<'de, __M: serde::de::MapAccess<'de>>(
         &mut self,
         index: usize,
         map: &mut __M,
-    ) -> ::std::result::Result<(), __M::Error> {
+    ) -> Result<(), __M::Error> {
         match index {
-            0usize => self.id = map.next_value()?,
-            1usize => self.author = map.next_value()?,
-            2usize => self.email_info = map.next_value()?,
-            3usize => {
-                self.file_urls = map
-                    .next_value::<airbyte_agent_runtime::record::SkipNulls<String>>()?
-                    .0;
-            }
-            4usize => self.is_private = map.next_value()?,
-            5usize => self.message_html = map.next_value()?,
-            6usize => self.source = map.next_value()?,
-            7usize => self.thread_id = map.next_value()?,
-            8usize => self.timestamp = map.next_value()?,
-            _ => {
-                map.next_value::<airbyte_agent_runtime::serde::de::IgnoredAny>()?;
-            }
+            0 => self.id = map.next_value()?,
+            1 => self.author = map.next_value()?,
+            2 => self.email_info = map.next_value()?,
+            3 => self.file_urls = map.next_value::<record::SkipNulls<String>>()?.0,
+            4 => self.is_private = map.next_value()?,
+            5 => self.message_html = map.next_value()?,
+            6 => self.source = map.next_value()?,
+            7 => self.thread_id = map.next_value()?,
+            8 => self.timestamp = map.next_value()?,
+            _ => drop(map.next_value::<serde::de::IgnoredAny>()?),
         }
         Ok(())
     }
 }
-impl<'de> airbyte_agent_runtime::serde::Deserialize<'de> for Message {
-    fn deserialize<__D: airbyte_agent_runtime::serde::Deserializer<'de>>(
-        deserializer: __D,
-    ) -> ::std::result::Result<Self, __D::Error> {
-        airbyte_agent_runtime::record::deserialize(deserializer)
+impl<'de> serde::Deserialize<'de> for Message {
+    fn deserialize<__D: serde::Deserializer<'de>>(d: __D) -> Result<Self, __D::Error> {
+        record::deserialize(d)
     }
 }
 /// The `MessageAuthor` object.
-#[derive(Debug, Clone, Default, airbyte_agent_runtime::serde::Serialize)]
+#[derive(Debug, Clone, Default, serde::Serialize)]
 #[serde(crate = "airbyte_agent_runtime::serde")]
 pub struct MessageAuthor {
     /// `avatar_url`
@@ -176,43 +163,39 @@ pub struct MessageAuthor {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub user: Option<MiniUser>,
 }
-impl airbyte_agent_runtime::record::Record for MessageAuthor {
+impl record::Record for MessageAuthor {
     const NAME: &'static str = "MessageAuthor";
     fn field_index(key: &str) -> Option<usize> {
         match key {
-            "avatar_url" => Some(0usize),
-            "contact" => Some(1usize),
-            "name" => Some(2usize),
-            "user" => Some(3usize),
+            "avatar_url" => Some(0),
+            "contact" => Some(1),
+            "name" => Some(2),
+            "user" => Some(3),
             _ => None,
         }
     }
-    fn set_field<'de, __M: airbyte_agent_runtime::serde::de::MapAccess<'de>>(
+    fn set_field<'de, __M: serde::de::MapAccess<'de>>(
         &mut self,
         index: usize,
         map: &mut __M,
-    ) -> ::std::result::Result<(), __M::Error> {
+    ) -> Result<(), __M::Error> {
         match index {
-            0usize => self.avatar_url = map.next_value()?,
-            1usize => self.contact = map.next_value()?,
-            2usize => self.name = map.next_value()?,
-            3usize => self.user = map.next_value()?,
-            _ => {
-                map.next_value::<airbyte_agent_runtime::serde::de::IgnoredAny>()?;
-            }
+            0 => self.avatar_url = map.next_value()?,
+            1 => self.contact = map.next_value()?,
+            2 => self.name = map.next_value()?,
+            3 => self.user = map.next_value()?,
+            _ => drop(map.next_value::<serde::de::IgnoredAny>()?),
         }
         Ok(())
     }
 }
-impl<'de> airbyte_agent_runtime::serde::Deserialize<'de> for MessageAuthor {
-    fn deserialize<__D: airbyte_agent_runtime::serde::Deserializer<'de>>(
-        deserializer: __D,
-    ) -> ::std::result::Result<Self, __D::Error> {
-        airbyte_agent_runtime::record::deserialize(deserializer)
+impl<'de> serde::Deserialize<'de> for MessageAuthor {
+    fn deserialize<__D: serde::Deserializer<'de>>(d: __D) -> Result<Self, __D::Error> {
+        record::deserialize(d)
     }
 }
 /// The `EmailMessageInfo` object.
-#[derive(Debug, Clone, Default, airbyte_agent_runtime::serde::Serialize)]
+#[derive(Debug, Clone, Default, serde::Serialize)]
 #[serde(crate = "airbyte_agent_runtime::serde")]
 pub struct EmailMessageInfo {
     /// BCC emails (list of strings).
@@ -231,57 +214,41 @@ pub struct EmailMessageInfo {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub to_emails: Option<Vec<String>>,
 }
-impl airbyte_agent_runtime::record::Record for EmailMessageInfo {
+impl record::Record for EmailMessageInfo {
     const NAME: &'static str = "EmailMessageInfo";
     fn field_index(key: &str) -> Option<usize> {
         match key {
-            "bcc_emails" => Some(0usize),
-            "cc_emails" => Some(1usize),
-            "from_email" => Some(2usize),
-            "message_id" => Some(3usize),
-            "to_emails" => Some(4usize),
+            "bcc_emails" => Some(0),
+            "cc_emails" => Some(1),
+            "from_email" => Some(2),
+            "message_id" => Some(3),
+            "to_emails" => Some(4),
             _ => None,
         }
     }
-    fn set_field<'de, __M: airbyte_agent_runtime::serde::de::MapAccess<'de>>(
+    fn set_field<'de, __M: serde::de::MapAccess<'de>>(
         &mut self,
         index: usize,
         map: &mut __M,
-    ) -> ::std::result::Result<(), __M::Error> {
+    ) -> Result<(), __M::Error> {
         match index {
-            0usize => {
-                self.bcc_emails = map
-                    .next_value::<airbyte_agent_runtime::record::SkipNulls<String>>()?
-                    .0;
-            }
-            1usize => {
-                self.cc_emails = map
-                    .next_value::<airbyte_agent_runtime::record::SkipNulls<String>>()?
-                    .0;
-            }
-            2usize => self.from_email = map.next_value()?,
-            3usize => self.message_id = map.next_value()?,
-            4usize => {
-                self.to_emails = map
-                    .next_value::<airbyte_agent_runtime::record::SkipNulls<String>>()?
-                    .0;
-            }
-            _ => {
-                map.next_value::<airbyte_agent_runtime::serde::de::IgnoredAny>()?;
-            }
+            0 => self.bcc_emails = map.next_value::<record::SkipNulls<String>>()?.0,
+            1 => self.cc_emails = map.next_value::<record::SkipNulls<String>>()?.0,
+            2 => self.from_email = map.next_value()?,
+            3 => self.message_id = map.next_value()?,
+            4 => self.to_emails = map.next_value::<record::SkipNulls<String>>()?.0,
+            _ => drop(map.next_value::<serde::de::IgnoredAny>()?),
         }
         Ok(())
     }
 }
-impl<'de> airbyte_agent_runtime::serde::Deserialize<'de> for EmailMessageInfo {
-    fn deserialize<__D: airbyte_agent_runtime::serde::Deserializer<'de>>(
-        deserializer: __D,
-    ) -> ::std::result::Result<Self, __D::Error> {
-        airbyte_agent_runtime::record::deserialize(deserializer)
+impl<'de> serde::Deserialize<'de> for EmailMessageInfo {
+    fn deserialize<__D: serde::Deserializer<'de>>(d: __D) -> Result<Self, __D::Error> {
+        record::deserialize(d)
     }
 }
 /// Metadata returned by `messages.list` next to the records.
-#[derive(Debug, Clone, Default, airbyte_agent_runtime::serde::Serialize)]
+#[derive(Debug, Clone, Default, serde::Serialize)]
 #[serde(crate = "airbyte_agent_runtime::serde")]
 pub struct MessagesListMeta {
     /// `$.pagination.cursor`
@@ -291,34 +258,30 @@ pub struct MessagesListMeta {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub has_next_page: Option<bool>,
 }
-impl airbyte_agent_runtime::record::Record for MessagesListMeta {
+impl record::Record for MessagesListMeta {
     const NAME: &'static str = "MessagesListMeta";
     fn field_index(key: &str) -> Option<usize> {
         match key {
-            "next_cursor" => Some(0usize),
-            "has_next_page" => Some(1usize),
+            "next_cursor" => Some(0),
+            "has_next_page" => Some(1),
             _ => None,
         }
     }
-    fn set_field<'de, __M: airbyte_agent_runtime::serde::de::MapAccess<'de>>(
+    fn set_field<'de, __M: serde::de::MapAccess<'de>>(
         &mut self,
         index: usize,
         map: &mut __M,
-    ) -> ::std::result::Result<(), __M::Error> {
+    ) -> Result<(), __M::Error> {
         match index {
-            0usize => self.next_cursor = map.next_value()?,
-            1usize => self.has_next_page = map.next_value()?,
-            _ => {
-                map.next_value::<airbyte_agent_runtime::serde::de::IgnoredAny>()?;
-            }
+            0 => self.next_cursor = map.next_value()?,
+            1 => self.has_next_page = map.next_value()?,
+            _ => drop(map.next_value::<serde::de::IgnoredAny>()?),
         }
         Ok(())
     }
 }
-impl<'de> airbyte_agent_runtime::serde::Deserialize<'de> for MessagesListMeta {
-    fn deserialize<__D: airbyte_agent_runtime::serde::Deserializer<'de>>(
-        deserializer: __D,
-    ) -> ::std::result::Result<Self, __D::Error> {
-        airbyte_agent_runtime::record::deserialize(deserializer)
+impl<'de> serde::Deserialize<'de> for MessagesListMeta {
+    fn deserialize<__D: serde::Deserializer<'de>>(d: __D) -> Result<Self, __D::Error> {
+        record::deserialize(d)
     }
 }

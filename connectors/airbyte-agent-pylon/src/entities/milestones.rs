@@ -2,7 +2,7 @@
 
 //! Entity `milestones`: handle, request builders and record types.
 use airbyte_agent_runtime::serde_json::Value;
-use airbyte_agent_runtime::{Client, Params, Result};
+use airbyte_agent_runtime::{Client, Params, Result, record, serde};
 impl crate::PylonConnector {
     /// Create a milestone
     pub fn milestones(&self) -> Milestones {
@@ -66,11 +66,7 @@ impl MilestonesCreateRequest {
     }
     /// Send the request.
     pub async fn send(self) -> Result<MilestonesRecord> {
-        self.client
-            .call_record::<
-                MilestonesRecord,
-            >(&crate::descriptor::MILESTONES[0usize], self.params)
-            .await
+        self.client.call_record(&crate::descriptor::MILESTONES[0], self.params).await
     }
     /// The parameters collected so far (wire names).
     pub fn params(&self) -> &Params {
@@ -110,11 +106,7 @@ impl MilestonesUpdateRequest {
     }
     /// Send the request.
     pub async fn send(self) -> Result<MilestonesRecord> {
-        self.client
-            .call_record::<
-                MilestonesRecord,
-            >(&crate::descriptor::MILESTONES[1usize], self.params)
-            .await
+        self.client.call_record(&crate::descriptor::MILESTONES[1], self.params).await
     }
     /// The parameters collected so far (wire names).
     pub fn params(&self) -> &Params {
@@ -131,7 +123,7 @@ impl ::std::future::IntoFuture for MilestonesUpdateRequest {
     }
 }
 /// The `MilestonesRecord` object.
-#[derive(Debug, Clone, Default, airbyte_agent_runtime::serde::Serialize)]
+#[derive(Debug, Clone, Default, serde::Serialize)]
 #[serde(crate = "airbyte_agent_runtime::serde")]
 pub struct MilestonesRecord {
     /// `data`
@@ -141,39 +133,35 @@ pub struct MilestonesRecord {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub request_id: Option<String>,
 }
-impl airbyte_agent_runtime::record::Record for MilestonesRecord {
+impl record::Record for MilestonesRecord {
     const NAME: &'static str = "MilestonesRecord";
     fn field_index(key: &str) -> Option<usize> {
         match key {
-            "data" => Some(0usize),
-            "request_id" => Some(1usize),
+            "data" => Some(0),
+            "request_id" => Some(1),
             _ => None,
         }
     }
-    fn set_field<'de, __M: airbyte_agent_runtime::serde::de::MapAccess<'de>>(
+    fn set_field<'de, __M: serde::de::MapAccess<'de>>(
         &mut self,
         index: usize,
         map: &mut __M,
-    ) -> ::std::result::Result<(), __M::Error> {
+    ) -> Result<(), __M::Error> {
         match index {
-            0usize => self.data = map.next_value()?,
-            1usize => self.request_id = map.next_value()?,
-            _ => {
-                map.next_value::<airbyte_agent_runtime::serde::de::IgnoredAny>()?;
-            }
+            0 => self.data = map.next_value()?,
+            1 => self.request_id = map.next_value()?,
+            _ => drop(map.next_value::<serde::de::IgnoredAny>()?),
         }
         Ok(())
     }
 }
-impl<'de> airbyte_agent_runtime::serde::Deserialize<'de> for MilestonesRecord {
-    fn deserialize<__D: airbyte_agent_runtime::serde::Deserializer<'de>>(
-        deserializer: __D,
-    ) -> ::std::result::Result<Self, __D::Error> {
-        airbyte_agent_runtime::record::deserialize(deserializer)
+impl<'de> serde::Deserialize<'de> for MilestonesRecord {
+    fn deserialize<__D: serde::Deserializer<'de>>(d: __D) -> Result<Self, __D::Error> {
+        record::deserialize(d)
     }
 }
 /// The `Milestone` object.
-#[derive(Debug, Clone, Default, airbyte_agent_runtime::serde::Serialize)]
+#[derive(Debug, Clone, Default, serde::Serialize)]
 #[serde(crate = "airbyte_agent_runtime::serde")]
 pub struct Milestone {
     /// Unique identifier of this milestone.
@@ -195,42 +183,38 @@ pub struct Milestone {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub updated_at: Option<String>,
 }
-impl airbyte_agent_runtime::record::Record for Milestone {
+impl record::Record for Milestone {
     const NAME: &'static str = "Milestone";
     fn field_index(key: &str) -> Option<usize> {
         match key {
-            "id" => Some(0usize),
-            "name" => Some(1usize),
-            "project_id" => Some(2usize),
-            "due_date" => Some(3usize),
-            "created_at" => Some(4usize),
-            "updated_at" => Some(5usize),
+            "id" => Some(0),
+            "name" => Some(1),
+            "project_id" => Some(2),
+            "due_date" => Some(3),
+            "created_at" => Some(4),
+            "updated_at" => Some(5),
             _ => None,
         }
     }
-    fn set_field<'de, __M: airbyte_agent_runtime::serde::de::MapAccess<'de>>(
+    fn set_field<'de, __M: serde::de::MapAccess<'de>>(
         &mut self,
         index: usize,
         map: &mut __M,
-    ) -> ::std::result::Result<(), __M::Error> {
+    ) -> Result<(), __M::Error> {
         match index {
-            0usize => self.id = map.next_value()?,
-            1usize => self.name = map.next_value()?,
-            2usize => self.project_id = map.next_value()?,
-            3usize => self.due_date = map.next_value()?,
-            4usize => self.created_at = map.next_value()?,
-            5usize => self.updated_at = map.next_value()?,
-            _ => {
-                map.next_value::<airbyte_agent_runtime::serde::de::IgnoredAny>()?;
-            }
+            0 => self.id = map.next_value()?,
+            1 => self.name = map.next_value()?,
+            2 => self.project_id = map.next_value()?,
+            3 => self.due_date = map.next_value()?,
+            4 => self.created_at = map.next_value()?,
+            5 => self.updated_at = map.next_value()?,
+            _ => drop(map.next_value::<serde::de::IgnoredAny>()?),
         }
         Ok(())
     }
 }
-impl<'de> airbyte_agent_runtime::serde::Deserialize<'de> for Milestone {
-    fn deserialize<__D: airbyte_agent_runtime::serde::Deserializer<'de>>(
-        deserializer: __D,
-    ) -> ::std::result::Result<Self, __D::Error> {
-        airbyte_agent_runtime::record::deserialize(deserializer)
+impl<'de> serde::Deserialize<'de> for Milestone {
+    fn deserialize<__D: serde::Deserializer<'de>>(d: __D) -> Result<Self, __D::Error> {
+        record::deserialize(d)
     }
 }

@@ -2,7 +2,7 @@
 
 //! Entity `projects`: handle, request builders and record types.
 use airbyte_agent_runtime::serde_json::Value;
-use airbyte_agent_runtime::{Client, Params, Result};
+use airbyte_agent_runtime::{Client, Params, Result, record, serde};
 impl crate::PylonConnector {
     /// Create a project
     pub fn projects(&self) -> Projects {
@@ -80,11 +80,7 @@ impl ProjectsCreateRequest {
     }
     /// Send the request.
     pub async fn send(self) -> Result<ProjectsRecord> {
-        self.client
-            .call_record::<
-                ProjectsRecord,
-            >(&crate::descriptor::PROJECTS[0usize], self.params)
-            .await
+        self.client.call_record(&crate::descriptor::PROJECTS[0], self.params).await
     }
     /// The parameters collected so far (wire names).
     pub fn params(&self) -> &Params {
@@ -131,11 +127,7 @@ impl ProjectsUpdateRequest {
     }
     /// Send the request.
     pub async fn send(self) -> Result<ProjectsRecord> {
-        self.client
-            .call_record::<
-                ProjectsRecord,
-            >(&crate::descriptor::PROJECTS[1usize], self.params)
-            .await
+        self.client.call_record(&crate::descriptor::PROJECTS[1], self.params).await
     }
     /// The parameters collected so far (wire names).
     pub fn params(&self) -> &Params {
@@ -152,7 +144,7 @@ impl ::std::future::IntoFuture for ProjectsUpdateRequest {
     }
 }
 /// The `ProjectsRecord` object.
-#[derive(Debug, Clone, Default, airbyte_agent_runtime::serde::Serialize)]
+#[derive(Debug, Clone, Default, serde::Serialize)]
 #[serde(crate = "airbyte_agent_runtime::serde")]
 pub struct ProjectsRecord {
     /// `data`
@@ -162,39 +154,35 @@ pub struct ProjectsRecord {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub request_id: Option<String>,
 }
-impl airbyte_agent_runtime::record::Record for ProjectsRecord {
+impl record::Record for ProjectsRecord {
     const NAME: &'static str = "ProjectsRecord";
     fn field_index(key: &str) -> Option<usize> {
         match key {
-            "data" => Some(0usize),
-            "request_id" => Some(1usize),
+            "data" => Some(0),
+            "request_id" => Some(1),
             _ => None,
         }
     }
-    fn set_field<'de, __M: airbyte_agent_runtime::serde::de::MapAccess<'de>>(
+    fn set_field<'de, __M: serde::de::MapAccess<'de>>(
         &mut self,
         index: usize,
         map: &mut __M,
-    ) -> ::std::result::Result<(), __M::Error> {
+    ) -> Result<(), __M::Error> {
         match index {
-            0usize => self.data = map.next_value()?,
-            1usize => self.request_id = map.next_value()?,
-            _ => {
-                map.next_value::<airbyte_agent_runtime::serde::de::IgnoredAny>()?;
-            }
+            0 => self.data = map.next_value()?,
+            1 => self.request_id = map.next_value()?,
+            _ => drop(map.next_value::<serde::de::IgnoredAny>()?),
         }
         Ok(())
     }
 }
-impl<'de> airbyte_agent_runtime::serde::Deserialize<'de> for ProjectsRecord {
-    fn deserialize<__D: airbyte_agent_runtime::serde::Deserializer<'de>>(
-        deserializer: __D,
-    ) -> ::std::result::Result<Self, __D::Error> {
-        airbyte_agent_runtime::record::deserialize(deserializer)
+impl<'de> serde::Deserialize<'de> for ProjectsRecord {
+    fn deserialize<__D: serde::Deserializer<'de>>(d: __D) -> Result<Self, __D::Error> {
+        record::deserialize(d)
     }
 }
 /// The `Project` object.
-#[derive(Debug, Clone, Default, airbyte_agent_runtime::serde::Serialize)]
+#[derive(Debug, Clone, Default, serde::Serialize)]
 #[serde(crate = "airbyte_agent_runtime::serde")]
 pub struct Project {
     /// Unique identifier of this project.
@@ -228,50 +216,46 @@ pub struct Project {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub updated_at: Option<String>,
 }
-impl airbyte_agent_runtime::record::Record for Project {
+impl record::Record for Project {
     const NAME: &'static str = "Project";
     fn field_index(key: &str) -> Option<usize> {
         match key {
-            "id" => Some(0usize),
-            "name" => Some(1usize),
-            "description_html" => Some(2usize),
-            "account_id" => Some(3usize),
-            "owner_id" => Some(4usize),
-            "start_date" => Some(5usize),
-            "end_date" => Some(6usize),
-            "is_archived" => Some(7usize),
-            "created_at" => Some(8usize),
-            "updated_at" => Some(9usize),
+            "id" => Some(0),
+            "name" => Some(1),
+            "description_html" => Some(2),
+            "account_id" => Some(3),
+            "owner_id" => Some(4),
+            "start_date" => Some(5),
+            "end_date" => Some(6),
+            "is_archived" => Some(7),
+            "created_at" => Some(8),
+            "updated_at" => Some(9),
             _ => None,
         }
     }
-    fn set_field<'de, __M: airbyte_agent_runtime::serde::de::MapAccess<'de>>(
+    fn set_field<'de, __M: serde::de::MapAccess<'de>>(
         &mut self,
         index: usize,
         map: &mut __M,
-    ) -> ::std::result::Result<(), __M::Error> {
+    ) -> Result<(), __M::Error> {
         match index {
-            0usize => self.id = map.next_value()?,
-            1usize => self.name = map.next_value()?,
-            2usize => self.description_html = map.next_value()?,
-            3usize => self.account_id = map.next_value()?,
-            4usize => self.owner_id = map.next_value()?,
-            5usize => self.start_date = map.next_value()?,
-            6usize => self.end_date = map.next_value()?,
-            7usize => self.is_archived = map.next_value()?,
-            8usize => self.created_at = map.next_value()?,
-            9usize => self.updated_at = map.next_value()?,
-            _ => {
-                map.next_value::<airbyte_agent_runtime::serde::de::IgnoredAny>()?;
-            }
+            0 => self.id = map.next_value()?,
+            1 => self.name = map.next_value()?,
+            2 => self.description_html = map.next_value()?,
+            3 => self.account_id = map.next_value()?,
+            4 => self.owner_id = map.next_value()?,
+            5 => self.start_date = map.next_value()?,
+            6 => self.end_date = map.next_value()?,
+            7 => self.is_archived = map.next_value()?,
+            8 => self.created_at = map.next_value()?,
+            9 => self.updated_at = map.next_value()?,
+            _ => drop(map.next_value::<serde::de::IgnoredAny>()?),
         }
         Ok(())
     }
 }
-impl<'de> airbyte_agent_runtime::serde::Deserialize<'de> for Project {
-    fn deserialize<__D: airbyte_agent_runtime::serde::Deserializer<'de>>(
-        deserializer: __D,
-    ) -> ::std::result::Result<Self, __D::Error> {
-        airbyte_agent_runtime::record::deserialize(deserializer)
+impl<'de> serde::Deserialize<'de> for Project {
+    fn deserialize<__D: serde::Deserializer<'de>>(d: __D) -> Result<Self, __D::Error> {
+        record::deserialize(d)
     }
 }

@@ -2,7 +2,7 @@
 
 //! Entity `tasks`: handle, request builders and record types.
 use airbyte_agent_runtime::serde_json::Value;
-use airbyte_agent_runtime::{Client, Params, Result};
+use airbyte_agent_runtime::{Client, Params, Result, record, serde};
 impl crate::PylonConnector {
     /// Create a task
     pub fn tasks(&self) -> Tasks {
@@ -96,9 +96,7 @@ impl TasksCreateRequest {
     }
     /// Send the request.
     pub async fn send(self) -> Result<TasksRecord> {
-        self.client
-            .call_record::<TasksRecord>(&crate::descriptor::TASKS[0usize], self.params)
-            .await
+        self.client.call_record(&crate::descriptor::TASKS[0], self.params).await
     }
     /// The parameters collected so far (wire names).
     pub fn params(&self) -> &Params {
@@ -152,9 +150,7 @@ impl TasksUpdateRequest {
     }
     /// Send the request.
     pub async fn send(self) -> Result<TasksRecord> {
-        self.client
-            .call_record::<TasksRecord>(&crate::descriptor::TASKS[1usize], self.params)
-            .await
+        self.client.call_record(&crate::descriptor::TASKS[1], self.params).await
     }
     /// The parameters collected so far (wire names).
     pub fn params(&self) -> &Params {
@@ -171,7 +167,7 @@ impl ::std::future::IntoFuture for TasksUpdateRequest {
     }
 }
 /// The `TasksRecord` object.
-#[derive(Debug, Clone, Default, airbyte_agent_runtime::serde::Serialize)]
+#[derive(Debug, Clone, Default, serde::Serialize)]
 #[serde(crate = "airbyte_agent_runtime::serde")]
 pub struct TasksRecord {
     /// `data`
@@ -181,39 +177,35 @@ pub struct TasksRecord {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub request_id: Option<String>,
 }
-impl airbyte_agent_runtime::record::Record for TasksRecord {
+impl record::Record for TasksRecord {
     const NAME: &'static str = "TasksRecord";
     fn field_index(key: &str) -> Option<usize> {
         match key {
-            "data" => Some(0usize),
-            "request_id" => Some(1usize),
+            "data" => Some(0),
+            "request_id" => Some(1),
             _ => None,
         }
     }
-    fn set_field<'de, __M: airbyte_agent_runtime::serde::de::MapAccess<'de>>(
+    fn set_field<'de, __M: serde::de::MapAccess<'de>>(
         &mut self,
         index: usize,
         map: &mut __M,
-    ) -> ::std::result::Result<(), __M::Error> {
+    ) -> Result<(), __M::Error> {
         match index {
-            0usize => self.data = map.next_value()?,
-            1usize => self.request_id = map.next_value()?,
-            _ => {
-                map.next_value::<airbyte_agent_runtime::serde::de::IgnoredAny>()?;
-            }
+            0 => self.data = map.next_value()?,
+            1 => self.request_id = map.next_value()?,
+            _ => drop(map.next_value::<serde::de::IgnoredAny>()?),
         }
         Ok(())
     }
 }
-impl<'de> airbyte_agent_runtime::serde::Deserialize<'de> for TasksRecord {
-    fn deserialize<__D: airbyte_agent_runtime::serde::Deserializer<'de>>(
-        deserializer: __D,
-    ) -> ::std::result::Result<Self, __D::Error> {
-        airbyte_agent_runtime::record::deserialize(deserializer)
+impl<'de> serde::Deserialize<'de> for TasksRecord {
+    fn deserialize<__D: serde::Deserializer<'de>>(d: __D) -> Result<Self, __D::Error> {
+        record::deserialize(d)
     }
 }
 /// The `Task` object.
-#[derive(Debug, Clone, Default, airbyte_agent_runtime::serde::Serialize)]
+#[derive(Debug, Clone, Default, serde::Serialize)]
 #[serde(crate = "airbyte_agent_runtime::serde")]
 pub struct Task {
     /// Unique identifier of this task.
@@ -247,50 +239,46 @@ pub struct Task {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub updated_at: Option<String>,
 }
-impl airbyte_agent_runtime::record::Record for Task {
+impl record::Record for Task {
     const NAME: &'static str = "Task";
     fn field_index(key: &str) -> Option<usize> {
         match key {
-            "id" => Some(0usize),
-            "title" => Some(1usize),
-            "body_html" => Some(2usize),
-            "status" => Some(3usize),
-            "assignee_id" => Some(4usize),
-            "project_id" => Some(5usize),
-            "milestone_id" => Some(6usize),
-            "due_date" => Some(7usize),
-            "created_at" => Some(8usize),
-            "updated_at" => Some(9usize),
+            "id" => Some(0),
+            "title" => Some(1),
+            "body_html" => Some(2),
+            "status" => Some(3),
+            "assignee_id" => Some(4),
+            "project_id" => Some(5),
+            "milestone_id" => Some(6),
+            "due_date" => Some(7),
+            "created_at" => Some(8),
+            "updated_at" => Some(9),
             _ => None,
         }
     }
-    fn set_field<'de, __M: airbyte_agent_runtime::serde::de::MapAccess<'de>>(
+    fn set_field<'de, __M: serde::de::MapAccess<'de>>(
         &mut self,
         index: usize,
         map: &mut __M,
-    ) -> ::std::result::Result<(), __M::Error> {
+    ) -> Result<(), __M::Error> {
         match index {
-            0usize => self.id = map.next_value()?,
-            1usize => self.title = map.next_value()?,
-            2usize => self.body_html = map.next_value()?,
-            3usize => self.status = map.next_value()?,
-            4usize => self.assignee_id = map.next_value()?,
-            5usize => self.project_id = map.next_value()?,
-            6usize => self.milestone_id = map.next_value()?,
-            7usize => self.due_date = map.next_value()?,
-            8usize => self.created_at = map.next_value()?,
-            9usize => self.updated_at = map.next_value()?,
-            _ => {
-                map.next_value::<airbyte_agent_runtime::serde::de::IgnoredAny>()?;
-            }
+            0 => self.id = map.next_value()?,
+            1 => self.title = map.next_value()?,
+            2 => self.body_html = map.next_value()?,
+            3 => self.status = map.next_value()?,
+            4 => self.assignee_id = map.next_value()?,
+            5 => self.project_id = map.next_value()?,
+            6 => self.milestone_id = map.next_value()?,
+            7 => self.due_date = map.next_value()?,
+            8 => self.created_at = map.next_value()?,
+            9 => self.updated_at = map.next_value()?,
+            _ => drop(map.next_value::<serde::de::IgnoredAny>()?),
         }
         Ok(())
     }
 }
-impl<'de> airbyte_agent_runtime::serde::Deserialize<'de> for Task {
-    fn deserialize<__D: airbyte_agent_runtime::serde::Deserializer<'de>>(
-        deserializer: __D,
-    ) -> ::std::result::Result<Self, __D::Error> {
-        airbyte_agent_runtime::record::deserialize(deserializer)
+impl<'de> serde::Deserialize<'de> for Task {
+    fn deserialize<__D: serde::Deserializer<'de>>(d: __D) -> Result<Self, __D::Error> {
+        record::deserialize(d)
     }
 }

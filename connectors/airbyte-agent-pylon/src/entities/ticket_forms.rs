@@ -2,7 +2,7 @@
 
 //! Entity `ticket_forms`: handle, request builders and record types.
 use airbyte_agent_runtime::serde_json::Value;
-use airbyte_agent_runtime::{Client, Page, PageStream, Params, Result};
+use airbyte_agent_runtime::{Client, Page, PageStream, Params, Result, record, serde};
 impl crate::PylonConnector {
     /// List ticket forms
     pub fn ticket_forms(&self) -> TicketForms {
@@ -46,16 +46,11 @@ impl TicketFormsListRequest {
     }
     /// Send the request.
     pub async fn send(self) -> Result<Page<TicketForm, TicketFormsListMeta>> {
-        self.client
-            .call_list::<
-                TicketForm,
-                TicketFormsListMeta,
-            >(&crate::descriptor::TICKET_FORMS[0usize], self.params)
-            .await
+        self.client.call_list(&crate::descriptor::TICKET_FORMS[0], self.params).await
     }
     /// Every page, lazily, following the operation's pagination.
     pub fn pages(self) -> PageStream<TicketForm, TicketFormsListMeta> {
-        self.client.pages(&crate::descriptor::TICKET_FORMS[0usize], self.params)
+        self.client.pages(&crate::descriptor::TICKET_FORMS[0], self.params)
     }
     /// The parameters collected so far (wire names).
     pub fn params(&self) -> &Params {
@@ -76,7 +71,7 @@ impl ::std::future::IntoFuture for TicketFormsListRequest {
     }
 }
 /// The `TicketForm` object.
-#[derive(Debug, Clone, Default, airbyte_agent_runtime::serde::Serialize)]
+#[derive(Debug, Clone, Default, serde::Serialize)]
 #[serde(crate = "airbyte_agent_runtime::serde")]
 pub struct TicketForm {
     /// Unique identifier of this ticket form.
@@ -101,55 +96,45 @@ pub struct TicketForm {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub url: Option<String>,
 }
-impl airbyte_agent_runtime::record::Record for TicketForm {
+impl record::Record for TicketForm {
     const NAME: &'static str = "TicketForm";
     fn field_index(key: &str) -> Option<usize> {
         match key {
-            "id" => Some(0usize),
-            "description_html" => Some(1usize),
-            "fields" => Some(2usize),
-            "is_public" => Some(3usize),
-            "name" => Some(4usize),
-            "slug" => Some(5usize),
-            "url" => Some(6usize),
+            "id" => Some(0),
+            "description_html" => Some(1),
+            "fields" => Some(2),
+            "is_public" => Some(3),
+            "name" => Some(4),
+            "slug" => Some(5),
+            "url" => Some(6),
             _ => None,
         }
     }
-    fn set_field<'de, __M: airbyte_agent_runtime::serde::de::MapAccess<'de>>(
+    fn set_field<'de, __M: serde::de::MapAccess<'de>>(
         &mut self,
         index: usize,
         map: &mut __M,
-    ) -> ::std::result::Result<(), __M::Error> {
+    ) -> Result<(), __M::Error> {
         match index {
-            0usize => self.id = map.next_value()?,
-            1usize => self.description_html = map.next_value()?,
-            2usize => {
-                self.fields = map
-                    .next_value::<
-                        airbyte_agent_runtime::record::SkipNulls<TicketFormField>,
-                    >()?
-                    .0;
-            }
-            3usize => self.is_public = map.next_value()?,
-            4usize => self.name = map.next_value()?,
-            5usize => self.slug = map.next_value()?,
-            6usize => self.url = map.next_value()?,
-            _ => {
-                map.next_value::<airbyte_agent_runtime::serde::de::IgnoredAny>()?;
-            }
+            0 => self.id = map.next_value()?,
+            1 => self.description_html = map.next_value()?,
+            2 => self.fields = map.next_value::<record::SkipNulls<TicketFormField>>()?.0,
+            3 => self.is_public = map.next_value()?,
+            4 => self.name = map.next_value()?,
+            5 => self.slug = map.next_value()?,
+            6 => self.url = map.next_value()?,
+            _ => drop(map.next_value::<serde::de::IgnoredAny>()?),
         }
         Ok(())
     }
 }
-impl<'de> airbyte_agent_runtime::serde::Deserialize<'de> for TicketForm {
-    fn deserialize<__D: airbyte_agent_runtime::serde::Deserializer<'de>>(
-        deserializer: __D,
-    ) -> ::std::result::Result<Self, __D::Error> {
-        airbyte_agent_runtime::record::deserialize(deserializer)
+impl<'de> serde::Deserialize<'de> for TicketForm {
+    fn deserialize<__D: serde::Deserializer<'de>>(d: __D) -> Result<Self, __D::Error> {
+        record::deserialize(d)
     }
 }
 /// The `TicketFormField` object.
-#[derive(Debug, Clone, Default, airbyte_agent_runtime::serde::Serialize)]
+#[derive(Debug, Clone, Default, serde::Serialize)]
 #[serde(crate = "airbyte_agent_runtime::serde")]
 pub struct TicketFormField {
     /// Description HTML of this ticket form field.
@@ -165,43 +150,39 @@ pub struct TicketFormField {
     #[serde(rename = "type", skip_serializing_if = "Option::is_none")]
     pub type_: Option<String>,
 }
-impl airbyte_agent_runtime::record::Record for TicketFormField {
+impl record::Record for TicketFormField {
     const NAME: &'static str = "TicketFormField";
     fn field_index(key: &str) -> Option<usize> {
         match key {
-            "description_html" => Some(0usize),
-            "name" => Some(1usize),
-            "slug" => Some(2usize),
-            "type" => Some(3usize),
+            "description_html" => Some(0),
+            "name" => Some(1),
+            "slug" => Some(2),
+            "type" => Some(3),
             _ => None,
         }
     }
-    fn set_field<'de, __M: airbyte_agent_runtime::serde::de::MapAccess<'de>>(
+    fn set_field<'de, __M: serde::de::MapAccess<'de>>(
         &mut self,
         index: usize,
         map: &mut __M,
-    ) -> ::std::result::Result<(), __M::Error> {
+    ) -> Result<(), __M::Error> {
         match index {
-            0usize => self.description_html = map.next_value()?,
-            1usize => self.name = map.next_value()?,
-            2usize => self.slug = map.next_value()?,
-            3usize => self.type_ = map.next_value()?,
-            _ => {
-                map.next_value::<airbyte_agent_runtime::serde::de::IgnoredAny>()?;
-            }
+            0 => self.description_html = map.next_value()?,
+            1 => self.name = map.next_value()?,
+            2 => self.slug = map.next_value()?,
+            3 => self.type_ = map.next_value()?,
+            _ => drop(map.next_value::<serde::de::IgnoredAny>()?),
         }
         Ok(())
     }
 }
-impl<'de> airbyte_agent_runtime::serde::Deserialize<'de> for TicketFormField {
-    fn deserialize<__D: airbyte_agent_runtime::serde::Deserializer<'de>>(
-        deserializer: __D,
-    ) -> ::std::result::Result<Self, __D::Error> {
-        airbyte_agent_runtime::record::deserialize(deserializer)
+impl<'de> serde::Deserialize<'de> for TicketFormField {
+    fn deserialize<__D: serde::Deserializer<'de>>(d: __D) -> Result<Self, __D::Error> {
+        record::deserialize(d)
     }
 }
 /// Metadata returned by `ticket_forms.list` next to the records.
-#[derive(Debug, Clone, Default, airbyte_agent_runtime::serde::Serialize)]
+#[derive(Debug, Clone, Default, serde::Serialize)]
 #[serde(crate = "airbyte_agent_runtime::serde")]
 pub struct TicketFormsListMeta {
     /// `$.pagination.cursor`
@@ -211,34 +192,30 @@ pub struct TicketFormsListMeta {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub has_next_page: Option<bool>,
 }
-impl airbyte_agent_runtime::record::Record for TicketFormsListMeta {
+impl record::Record for TicketFormsListMeta {
     const NAME: &'static str = "TicketFormsListMeta";
     fn field_index(key: &str) -> Option<usize> {
         match key {
-            "next_cursor" => Some(0usize),
-            "has_next_page" => Some(1usize),
+            "next_cursor" => Some(0),
+            "has_next_page" => Some(1),
             _ => None,
         }
     }
-    fn set_field<'de, __M: airbyte_agent_runtime::serde::de::MapAccess<'de>>(
+    fn set_field<'de, __M: serde::de::MapAccess<'de>>(
         &mut self,
         index: usize,
         map: &mut __M,
-    ) -> ::std::result::Result<(), __M::Error> {
+    ) -> Result<(), __M::Error> {
         match index {
-            0usize => self.next_cursor = map.next_value()?,
-            1usize => self.has_next_page = map.next_value()?,
-            _ => {
-                map.next_value::<airbyte_agent_runtime::serde::de::IgnoredAny>()?;
-            }
+            0 => self.next_cursor = map.next_value()?,
+            1 => self.has_next_page = map.next_value()?,
+            _ => drop(map.next_value::<serde::de::IgnoredAny>()?),
         }
         Ok(())
     }
 }
-impl<'de> airbyte_agent_runtime::serde::Deserialize<'de> for TicketFormsListMeta {
-    fn deserialize<__D: airbyte_agent_runtime::serde::Deserializer<'de>>(
-        deserializer: __D,
-    ) -> ::std::result::Result<Self, __D::Error> {
-        airbyte_agent_runtime::record::deserialize(deserializer)
+impl<'de> serde::Deserialize<'de> for TicketFormsListMeta {
+    fn deserialize<__D: serde::Deserializer<'de>>(d: __D) -> Result<Self, __D::Error> {
+        record::deserialize(d)
     }
 }

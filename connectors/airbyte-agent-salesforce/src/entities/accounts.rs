@@ -2,7 +2,7 @@
 
 //! Entity `accounts`: handle, request builders and record types.
 use airbyte_agent_runtime::serde_json::Value;
-use airbyte_agent_runtime::{Client, Page, PageStream, Params, Result};
+use airbyte_agent_runtime::{Client, Page, PageStream, Params, Result, record, serde};
 use crate::types::*;
 impl crate::SalesforceConnector {
     /// Account record; list calls return the standard fields selected with FIELDS(STANDARD).
@@ -106,16 +106,11 @@ pub struct AccountsListRequest {
 impl AccountsListRequest {
     /// Send the request.
     pub async fn send(self) -> Result<Page<Account, AccountsListMeta>> {
-        self.client
-            .call_list::<
-                Account,
-                AccountsListMeta,
-            >(&crate::descriptor::ACCOUNTS[0usize], self.params)
-            .await
+        self.client.call_list(&crate::descriptor::ACCOUNTS[0], self.params).await
     }
     /// Every page, lazily, following the operation's pagination.
     pub fn pages(self) -> PageStream<Account, AccountsListMeta> {
-        self.client.pages(&crate::descriptor::ACCOUNTS[0usize], self.params)
+        self.client.pages(&crate::descriptor::ACCOUNTS[0], self.params)
     }
     /// The parameters collected so far (wire names).
     pub fn params(&self) -> &Params {
@@ -250,11 +245,7 @@ impl AccountsCreateRequest {
     }
     /// Send the request.
     pub async fn send(self) -> Result<SobjectsRecord> {
-        self.client
-            .call_record::<
-                SobjectsRecord,
-            >(&crate::descriptor::ACCOUNTS[1usize], self.params)
-            .await
+        self.client.call_record(&crate::descriptor::ACCOUNTS[1], self.params).await
     }
     /// The parameters collected so far (wire names).
     pub fn params(&self) -> &Params {
@@ -287,9 +278,7 @@ impl AccountsGetRequest {
     }
     /// Send the request.
     pub async fn send(self) -> Result<Account> {
-        self.client
-            .call_record::<Account>(&crate::descriptor::ACCOUNTS[2usize], self.params)
-            .await
+        self.client.call_record(&crate::descriptor::ACCOUNTS[2], self.params).await
     }
     /// The parameters collected so far (wire names).
     pub fn params(&self) -> &Params {
@@ -420,9 +409,7 @@ impl AccountsUpdateRequest {
     }
     /// Send the request.
     pub async fn send(self) -> Result<Account> {
-        self.client
-            .call_record::<Account>(&crate::descriptor::ACCOUNTS[3usize], self.params)
-            .await
+        self.client.call_record(&crate::descriptor::ACCOUNTS[3], self.params).await
     }
     /// The parameters collected so far (wire names).
     pub fn params(&self) -> &Params {
@@ -448,9 +435,7 @@ pub struct AccountsDeleteRequest {
 impl AccountsDeleteRequest {
     /// Send the request.
     pub async fn send(self) -> Result<Account> {
-        self.client
-            .call_record::<Account>(&crate::descriptor::ACCOUNTS[4usize], self.params)
-            .await
+        self.client.call_record(&crate::descriptor::ACCOUNTS[4], self.params).await
     }
     /// The parameters collected so far (wire names).
     pub fn params(&self) -> &Params {
@@ -476,16 +461,11 @@ pub struct AccountsSearchRequest {
 impl AccountsSearchRequest {
     /// Send the request.
     pub async fn send(self) -> Result<Page<AccountsRecord, AccountsSearchMeta>> {
-        self.client
-            .call_list::<
-                AccountsRecord,
-                AccountsSearchMeta,
-            >(&crate::descriptor::ACCOUNTS[5usize], self.params)
-            .await
+        self.client.call_list(&crate::descriptor::ACCOUNTS[5], self.params).await
     }
     /// Every page, lazily, following the operation's pagination.
     pub fn pages(self) -> PageStream<AccountsRecord, AccountsSearchMeta> {
-        self.client.pages(&crate::descriptor::ACCOUNTS[5usize], self.params)
+        self.client.pages(&crate::descriptor::ACCOUNTS[5], self.params)
     }
     /// The parameters collected so far (wire names).
     pub fn params(&self) -> &Params {
@@ -506,7 +486,7 @@ impl ::std::future::IntoFuture for AccountsSearchRequest {
     }
 }
 /// Metadata returned by `accounts.list` next to the records.
-#[derive(Debug, Clone, Default, airbyte_agent_runtime::serde::Serialize)]
+#[derive(Debug, Clone, Default, serde::Serialize)]
 #[serde(crate = "airbyte_agent_runtime::serde")]
 pub struct AccountsListMeta {
     /// `$.done`
@@ -516,42 +496,38 @@ pub struct AccountsListMeta {
     #[serde(rename = "nextRecordsUrl", skip_serializing_if = "Option::is_none")]
     pub next_records_url: Option<String>,
 }
-impl airbyte_agent_runtime::record::Record for AccountsListMeta {
+impl record::Record for AccountsListMeta {
     const NAME: &'static str = "AccountsListMeta";
     fn field_index(key: &str) -> Option<usize> {
         match key {
-            "done" => Some(0usize),
-            "nextRecordsUrl" => Some(1usize),
+            "done" => Some(0),
+            "nextRecordsUrl" => Some(1),
             _ => None,
         }
     }
-    fn set_field<'de, __M: airbyte_agent_runtime::serde::de::MapAccess<'de>>(
+    fn set_field<'de, __M: serde::de::MapAccess<'de>>(
         &mut self,
         index: usize,
         map: &mut __M,
-    ) -> ::std::result::Result<(), __M::Error> {
+    ) -> Result<(), __M::Error> {
         match index {
-            0usize => self.done = map.next_value()?,
-            1usize => self.next_records_url = map.next_value()?,
-            _ => {
-                map.next_value::<airbyte_agent_runtime::serde::de::IgnoredAny>()?;
-            }
+            0 => self.done = map.next_value()?,
+            1 => self.next_records_url = map.next_value()?,
+            _ => drop(map.next_value::<serde::de::IgnoredAny>()?),
         }
         Ok(())
     }
 }
-impl<'de> airbyte_agent_runtime::serde::Deserialize<'de> for AccountsListMeta {
-    fn deserialize<__D: airbyte_agent_runtime::serde::Deserializer<'de>>(
-        deserializer: __D,
-    ) -> ::std::result::Result<Self, __D::Error> {
-        airbyte_agent_runtime::record::deserialize(deserializer)
+impl<'de> serde::Deserialize<'de> for AccountsListMeta {
+    fn deserialize<__D: serde::Deserializer<'de>>(d: __D) -> Result<Self, __D::Error> {
+        record::deserialize(d)
     }
 }
 /// Metadata returned by `accounts.search` next to the records.
-#[derive(Debug, Clone, Default, airbyte_agent_runtime::serde::Serialize)]
+#[derive(Debug, Clone, Default, serde::Serialize)]
 #[serde(crate = "airbyte_agent_runtime::serde")]
 pub struct AccountsSearchMeta {}
-impl airbyte_agent_runtime::record::Record for AccountsSearchMeta {
+impl record::Record for AccountsSearchMeta {
     const NAME: &'static str = "AccountsSearchMeta";
     fn field_index(key: &str) -> Option<usize> {
         {
@@ -559,20 +535,18 @@ impl airbyte_agent_runtime::record::Record for AccountsSearchMeta {
             None
         }
     }
-    fn set_field<'de, __M: airbyte_agent_runtime::serde::de::MapAccess<'de>>(
+    fn set_field<'de, __M: serde::de::MapAccess<'de>>(
         &mut self,
         index: usize,
         map: &mut __M,
-    ) -> ::std::result::Result<(), __M::Error> {
+    ) -> Result<(), __M::Error> {
         let _ = index;
-        map.next_value::<airbyte_agent_runtime::serde::de::IgnoredAny>()?;
+        map.next_value::<serde::de::IgnoredAny>()?;
         Ok(())
     }
 }
-impl<'de> airbyte_agent_runtime::serde::Deserialize<'de> for AccountsSearchMeta {
-    fn deserialize<__D: airbyte_agent_runtime::serde::Deserializer<'de>>(
-        deserializer: __D,
-    ) -> ::std::result::Result<Self, __D::Error> {
-        airbyte_agent_runtime::record::deserialize(deserializer)
+impl<'de> serde::Deserialize<'de> for AccountsSearchMeta {
+    fn deserialize<__D: serde::Deserializer<'de>>(d: __D) -> Result<Self, __D::Error> {
+        record::deserialize(d)
     }
 }

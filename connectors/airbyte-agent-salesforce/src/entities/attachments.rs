@@ -2,7 +2,9 @@
 
 //! Entity `attachments`: handle, request builders and record types.
 use airbyte_agent_runtime::serde_json::Value;
-use airbyte_agent_runtime::{ByteStream, Client, Page, PageStream, Params, Result};
+use airbyte_agent_runtime::{
+    ByteStream, Client, Page, PageStream, Params, Result, record, serde,
+};
 use crate::types::*;
 impl crate::SalesforceConnector {
     /// A legacy file attached to a record.
@@ -68,16 +70,11 @@ pub struct AttachmentsListRequest {
 impl AttachmentsListRequest {
     /// Send the request.
     pub async fn send(self) -> Result<Page<Attachment, AttachmentsListMeta>> {
-        self.client
-            .call_list::<
-                Attachment,
-                AttachmentsListMeta,
-            >(&crate::descriptor::ATTACHMENTS[0usize], self.params)
-            .await
+        self.client.call_list(&crate::descriptor::ATTACHMENTS[0], self.params).await
     }
     /// Every page, lazily, following the operation's pagination.
     pub fn pages(self) -> PageStream<Attachment, AttachmentsListMeta> {
-        self.client.pages(&crate::descriptor::ATTACHMENTS[0usize], self.params)
+        self.client.pages(&crate::descriptor::ATTACHMENTS[0], self.params)
     }
     /// The parameters collected so far (wire names).
     pub fn params(&self) -> &Params {
@@ -114,11 +111,7 @@ impl AttachmentsGetRequest {
     }
     /// Send the request.
     pub async fn send(self) -> Result<Attachment> {
-        self.client
-            .call_record::<
-                Attachment,
-            >(&crate::descriptor::ATTACHMENTS[1usize], self.params)
-            .await
+        self.client.call_record(&crate::descriptor::ATTACHMENTS[1], self.params).await
     }
     /// The parameters collected so far (wire names).
     pub fn params(&self) -> &Params {
@@ -144,7 +137,7 @@ pub struct AttachmentsDownloadRequest {
 impl AttachmentsDownloadRequest {
     /// Send the request.
     pub async fn send(self) -> Result<ByteStream> {
-        self.client.download(&crate::descriptor::ATTACHMENTS[2usize], self.params).await
+        self.client.download(&crate::descriptor::ATTACHMENTS[2], self.params).await
     }
     /// The parameters collected so far (wire names).
     pub fn params(&self) -> &Params {
@@ -161,7 +154,7 @@ impl ::std::future::IntoFuture for AttachmentsDownloadRequest {
     }
 }
 /// A legacy file attached to a record.
-#[derive(Debug, Clone, Default, airbyte_agent_runtime::serde::Serialize)]
+#[derive(Debug, Clone, Default, serde::Serialize)]
 #[serde(crate = "airbyte_agent_runtime::serde")]
 pub struct Attachment {
     /// Salesforce ID of the record.
@@ -183,47 +176,43 @@ pub struct Attachment {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub attributes: Option<AccountAttributes>,
 }
-impl airbyte_agent_runtime::record::Record for Attachment {
+impl record::Record for Attachment {
     const NAME: &'static str = "Attachment";
     fn field_index(key: &str) -> Option<usize> {
         match key {
-            "Id" => Some(0usize),
-            "Name" => Some(1usize),
-            "ContentType" => Some(2usize),
-            "BodyLength" => Some(3usize),
-            "ParentId" => Some(4usize),
-            "attributes" => Some(5usize),
+            "Id" => Some(0),
+            "Name" => Some(1),
+            "ContentType" => Some(2),
+            "BodyLength" => Some(3),
+            "ParentId" => Some(4),
+            "attributes" => Some(5),
             _ => None,
         }
     }
-    fn set_field<'de, __M: airbyte_agent_runtime::serde::de::MapAccess<'de>>(
+    fn set_field<'de, __M: serde::de::MapAccess<'de>>(
         &mut self,
         index: usize,
         map: &mut __M,
-    ) -> ::std::result::Result<(), __M::Error> {
+    ) -> Result<(), __M::Error> {
         match index {
-            0usize => self.id = map.next_value()?,
-            1usize => self.name = map.next_value()?,
-            2usize => self.content_type = map.next_value()?,
-            3usize => self.body_length = map.next_value()?,
-            4usize => self.parent_id = map.next_value()?,
-            5usize => self.attributes = map.next_value()?,
-            _ => {
-                map.next_value::<airbyte_agent_runtime::serde::de::IgnoredAny>()?;
-            }
+            0 => self.id = map.next_value()?,
+            1 => self.name = map.next_value()?,
+            2 => self.content_type = map.next_value()?,
+            3 => self.body_length = map.next_value()?,
+            4 => self.parent_id = map.next_value()?,
+            5 => self.attributes = map.next_value()?,
+            _ => drop(map.next_value::<serde::de::IgnoredAny>()?),
         }
         Ok(())
     }
 }
-impl<'de> airbyte_agent_runtime::serde::Deserialize<'de> for Attachment {
-    fn deserialize<__D: airbyte_agent_runtime::serde::Deserializer<'de>>(
-        deserializer: __D,
-    ) -> ::std::result::Result<Self, __D::Error> {
-        airbyte_agent_runtime::record::deserialize(deserializer)
+impl<'de> serde::Deserialize<'de> for Attachment {
+    fn deserialize<__D: serde::Deserializer<'de>>(d: __D) -> Result<Self, __D::Error> {
+        record::deserialize(d)
     }
 }
 /// Metadata returned by `attachments.list` next to the records.
-#[derive(Debug, Clone, Default, airbyte_agent_runtime::serde::Serialize)]
+#[derive(Debug, Clone, Default, serde::Serialize)]
 #[serde(crate = "airbyte_agent_runtime::serde")]
 pub struct AttachmentsListMeta {
     /// `$.done`
@@ -233,34 +222,30 @@ pub struct AttachmentsListMeta {
     #[serde(rename = "nextRecordsUrl", skip_serializing_if = "Option::is_none")]
     pub next_records_url: Option<String>,
 }
-impl airbyte_agent_runtime::record::Record for AttachmentsListMeta {
+impl record::Record for AttachmentsListMeta {
     const NAME: &'static str = "AttachmentsListMeta";
     fn field_index(key: &str) -> Option<usize> {
         match key {
-            "done" => Some(0usize),
-            "nextRecordsUrl" => Some(1usize),
+            "done" => Some(0),
+            "nextRecordsUrl" => Some(1),
             _ => None,
         }
     }
-    fn set_field<'de, __M: airbyte_agent_runtime::serde::de::MapAccess<'de>>(
+    fn set_field<'de, __M: serde::de::MapAccess<'de>>(
         &mut self,
         index: usize,
         map: &mut __M,
-    ) -> ::std::result::Result<(), __M::Error> {
+    ) -> Result<(), __M::Error> {
         match index {
-            0usize => self.done = map.next_value()?,
-            1usize => self.next_records_url = map.next_value()?,
-            _ => {
-                map.next_value::<airbyte_agent_runtime::serde::de::IgnoredAny>()?;
-            }
+            0 => self.done = map.next_value()?,
+            1 => self.next_records_url = map.next_value()?,
+            _ => drop(map.next_value::<serde::de::IgnoredAny>()?),
         }
         Ok(())
     }
 }
-impl<'de> airbyte_agent_runtime::serde::Deserialize<'de> for AttachmentsListMeta {
-    fn deserialize<__D: airbyte_agent_runtime::serde::Deserializer<'de>>(
-        deserializer: __D,
-    ) -> ::std::result::Result<Self, __D::Error> {
-        airbyte_agent_runtime::record::deserialize(deserializer)
+impl<'de> serde::Deserialize<'de> for AttachmentsListMeta {
+    fn deserialize<__D: serde::Deserializer<'de>>(d: __D) -> Result<Self, __D::Error> {
+        record::deserialize(d)
     }
 }

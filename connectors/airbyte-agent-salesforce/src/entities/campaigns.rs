@@ -2,7 +2,7 @@
 
 //! Entity `campaigns`: handle, request builders and record types.
 use airbyte_agent_runtime::serde_json::Value;
-use airbyte_agent_runtime::{Client, Page, PageStream, Params, Result};
+use airbyte_agent_runtime::{Client, Page, PageStream, Params, Result, record, serde};
 use crate::types::*;
 impl crate::SalesforceConnector {
     /// Campaign record; list calls return the standard fields selected with FIELDS(STANDARD).
@@ -106,16 +106,11 @@ pub struct CampaignsListRequest {
 impl CampaignsListRequest {
     /// Send the request.
     pub async fn send(self) -> Result<Page<Campaign, CampaignsListMeta>> {
-        self.client
-            .call_list::<
-                Campaign,
-                CampaignsListMeta,
-            >(&crate::descriptor::CAMPAIGNS[0usize], self.params)
-            .await
+        self.client.call_list(&crate::descriptor::CAMPAIGNS[0], self.params).await
     }
     /// Every page, lazily, following the operation's pagination.
     pub fn pages(self) -> PageStream<Campaign, CampaignsListMeta> {
-        self.client.pages(&crate::descriptor::CAMPAIGNS[0usize], self.params)
+        self.client.pages(&crate::descriptor::CAMPAIGNS[0], self.params)
     }
     /// The parameters collected so far (wire names).
     pub fn params(&self) -> &Params {
@@ -236,11 +231,7 @@ impl CampaignsCreateRequest {
     }
     /// Send the request.
     pub async fn send(self) -> Result<SobjectsRecord> {
-        self.client
-            .call_record::<
-                SobjectsRecord,
-            >(&crate::descriptor::CAMPAIGNS[1usize], self.params)
-            .await
+        self.client.call_record(&crate::descriptor::CAMPAIGNS[1], self.params).await
     }
     /// The parameters collected so far (wire names).
     pub fn params(&self) -> &Params {
@@ -273,9 +264,7 @@ impl CampaignsGetRequest {
     }
     /// Send the request.
     pub async fn send(self) -> Result<Account> {
-        self.client
-            .call_record::<Account>(&crate::descriptor::CAMPAIGNS[2usize], self.params)
-            .await
+        self.client.call_record(&crate::descriptor::CAMPAIGNS[2], self.params).await
     }
     /// The parameters collected so far (wire names).
     pub fn params(&self) -> &Params {
@@ -392,9 +381,7 @@ impl CampaignsUpdateRequest {
     }
     /// Send the request.
     pub async fn send(self) -> Result<Campaign> {
-        self.client
-            .call_record::<Campaign>(&crate::descriptor::CAMPAIGNS[3usize], self.params)
-            .await
+        self.client.call_record(&crate::descriptor::CAMPAIGNS[3], self.params).await
     }
     /// The parameters collected so far (wire names).
     pub fn params(&self) -> &Params {
@@ -420,9 +407,7 @@ pub struct CampaignsDeleteRequest {
 impl CampaignsDeleteRequest {
     /// Send the request.
     pub async fn send(self) -> Result<Campaign> {
-        self.client
-            .call_record::<Campaign>(&crate::descriptor::CAMPAIGNS[4usize], self.params)
-            .await
+        self.client.call_record(&crate::descriptor::CAMPAIGNS[4], self.params).await
     }
     /// The parameters collected so far (wire names).
     pub fn params(&self) -> &Params {
@@ -448,16 +433,11 @@ pub struct CampaignsSearchRequest {
 impl CampaignsSearchRequest {
     /// Send the request.
     pub async fn send(self) -> Result<Page<AccountsRecord, CampaignsSearchMeta>> {
-        self.client
-            .call_list::<
-                AccountsRecord,
-                CampaignsSearchMeta,
-            >(&crate::descriptor::CAMPAIGNS[5usize], self.params)
-            .await
+        self.client.call_list(&crate::descriptor::CAMPAIGNS[5], self.params).await
     }
     /// Every page, lazily, following the operation's pagination.
     pub fn pages(self) -> PageStream<AccountsRecord, CampaignsSearchMeta> {
-        self.client.pages(&crate::descriptor::CAMPAIGNS[5usize], self.params)
+        self.client.pages(&crate::descriptor::CAMPAIGNS[5], self.params)
     }
     /// The parameters collected so far (wire names).
     pub fn params(&self) -> &Params {
@@ -478,7 +458,7 @@ impl ::std::future::IntoFuture for CampaignsSearchRequest {
     }
 }
 /// Campaign record; list calls return the standard fields selected with FIELDS(STANDARD).
-#[derive(Debug, Clone, Default, airbyte_agent_runtime::serde::Serialize)]
+#[derive(Debug, Clone, Default, serde::Serialize)]
 #[serde(crate = "airbyte_agent_runtime::serde")]
 pub struct Campaign {
     /// `Id`
@@ -491,41 +471,37 @@ pub struct Campaign {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub attributes: Option<AccountAttributes>,
 }
-impl airbyte_agent_runtime::record::Record for Campaign {
+impl record::Record for Campaign {
     const NAME: &'static str = "Campaign";
     fn field_index(key: &str) -> Option<usize> {
         match key {
-            "Id" => Some(0usize),
-            "Name" => Some(1usize),
-            "attributes" => Some(2usize),
+            "Id" => Some(0),
+            "Name" => Some(1),
+            "attributes" => Some(2),
             _ => None,
         }
     }
-    fn set_field<'de, __M: airbyte_agent_runtime::serde::de::MapAccess<'de>>(
+    fn set_field<'de, __M: serde::de::MapAccess<'de>>(
         &mut self,
         index: usize,
         map: &mut __M,
-    ) -> ::std::result::Result<(), __M::Error> {
+    ) -> Result<(), __M::Error> {
         match index {
-            0usize => self.id = map.next_value()?,
-            1usize => self.name = map.next_value()?,
-            2usize => self.attributes = map.next_value()?,
-            _ => {
-                map.next_value::<airbyte_agent_runtime::serde::de::IgnoredAny>()?;
-            }
+            0 => self.id = map.next_value()?,
+            1 => self.name = map.next_value()?,
+            2 => self.attributes = map.next_value()?,
+            _ => drop(map.next_value::<serde::de::IgnoredAny>()?),
         }
         Ok(())
     }
 }
-impl<'de> airbyte_agent_runtime::serde::Deserialize<'de> for Campaign {
-    fn deserialize<__D: airbyte_agent_runtime::serde::Deserializer<'de>>(
-        deserializer: __D,
-    ) -> ::std::result::Result<Self, __D::Error> {
-        airbyte_agent_runtime::record::deserialize(deserializer)
+impl<'de> serde::Deserialize<'de> for Campaign {
+    fn deserialize<__D: serde::Deserializer<'de>>(d: __D) -> Result<Self, __D::Error> {
+        record::deserialize(d)
     }
 }
 /// Metadata returned by `campaigns.list` next to the records.
-#[derive(Debug, Clone, Default, airbyte_agent_runtime::serde::Serialize)]
+#[derive(Debug, Clone, Default, serde::Serialize)]
 #[serde(crate = "airbyte_agent_runtime::serde")]
 pub struct CampaignsListMeta {
     /// `$.done`
@@ -535,42 +511,38 @@ pub struct CampaignsListMeta {
     #[serde(rename = "nextRecordsUrl", skip_serializing_if = "Option::is_none")]
     pub next_records_url: Option<String>,
 }
-impl airbyte_agent_runtime::record::Record for CampaignsListMeta {
+impl record::Record for CampaignsListMeta {
     const NAME: &'static str = "CampaignsListMeta";
     fn field_index(key: &str) -> Option<usize> {
         match key {
-            "done" => Some(0usize),
-            "nextRecordsUrl" => Some(1usize),
+            "done" => Some(0),
+            "nextRecordsUrl" => Some(1),
             _ => None,
         }
     }
-    fn set_field<'de, __M: airbyte_agent_runtime::serde::de::MapAccess<'de>>(
+    fn set_field<'de, __M: serde::de::MapAccess<'de>>(
         &mut self,
         index: usize,
         map: &mut __M,
-    ) -> ::std::result::Result<(), __M::Error> {
+    ) -> Result<(), __M::Error> {
         match index {
-            0usize => self.done = map.next_value()?,
-            1usize => self.next_records_url = map.next_value()?,
-            _ => {
-                map.next_value::<airbyte_agent_runtime::serde::de::IgnoredAny>()?;
-            }
+            0 => self.done = map.next_value()?,
+            1 => self.next_records_url = map.next_value()?,
+            _ => drop(map.next_value::<serde::de::IgnoredAny>()?),
         }
         Ok(())
     }
 }
-impl<'de> airbyte_agent_runtime::serde::Deserialize<'de> for CampaignsListMeta {
-    fn deserialize<__D: airbyte_agent_runtime::serde::Deserializer<'de>>(
-        deserializer: __D,
-    ) -> ::std::result::Result<Self, __D::Error> {
-        airbyte_agent_runtime::record::deserialize(deserializer)
+impl<'de> serde::Deserialize<'de> for CampaignsListMeta {
+    fn deserialize<__D: serde::Deserializer<'de>>(d: __D) -> Result<Self, __D::Error> {
+        record::deserialize(d)
     }
 }
 /// Metadata returned by `campaigns.search` next to the records.
-#[derive(Debug, Clone, Default, airbyte_agent_runtime::serde::Serialize)]
+#[derive(Debug, Clone, Default, serde::Serialize)]
 #[serde(crate = "airbyte_agent_runtime::serde")]
 pub struct CampaignsSearchMeta {}
-impl airbyte_agent_runtime::record::Record for CampaignsSearchMeta {
+impl record::Record for CampaignsSearchMeta {
     const NAME: &'static str = "CampaignsSearchMeta";
     fn field_index(key: &str) -> Option<usize> {
         {
@@ -578,20 +550,18 @@ impl airbyte_agent_runtime::record::Record for CampaignsSearchMeta {
             None
         }
     }
-    fn set_field<'de, __M: airbyte_agent_runtime::serde::de::MapAccess<'de>>(
+    fn set_field<'de, __M: serde::de::MapAccess<'de>>(
         &mut self,
         index: usize,
         map: &mut __M,
-    ) -> ::std::result::Result<(), __M::Error> {
+    ) -> Result<(), __M::Error> {
         let _ = index;
-        map.next_value::<airbyte_agent_runtime::serde::de::IgnoredAny>()?;
+        map.next_value::<serde::de::IgnoredAny>()?;
         Ok(())
     }
 }
-impl<'de> airbyte_agent_runtime::serde::Deserialize<'de> for CampaignsSearchMeta {
-    fn deserialize<__D: airbyte_agent_runtime::serde::Deserializer<'de>>(
-        deserializer: __D,
-    ) -> ::std::result::Result<Self, __D::Error> {
-        airbyte_agent_runtime::record::deserialize(deserializer)
+impl<'de> serde::Deserialize<'de> for CampaignsSearchMeta {
+    fn deserialize<__D: serde::Deserializer<'de>>(d: __D) -> Result<Self, __D::Error> {
+        record::deserialize(d)
     }
 }

@@ -2,7 +2,7 @@
 
 //! Entity `cases`: handle, request builders and record types.
 use airbyte_agent_runtime::serde_json::Value;
-use airbyte_agent_runtime::{Client, Page, PageStream, Params, Result};
+use airbyte_agent_runtime::{Client, Page, PageStream, Params, Result, record, serde};
 use crate::types::*;
 impl crate::SalesforceConnector {
     /// Case record; list calls return the standard fields selected with FIELDS(STANDARD).
@@ -99,16 +99,11 @@ pub struct CasesListRequest {
 impl CasesListRequest {
     /// Send the request.
     pub async fn send(self) -> Result<Page<Case, CasesListMeta>> {
-        self.client
-            .call_list::<
-                Case,
-                CasesListMeta,
-            >(&crate::descriptor::CASES[0usize], self.params)
-            .await
+        self.client.call_list(&crate::descriptor::CASES[0], self.params).await
     }
     /// Every page, lazily, following the operation's pagination.
     pub fn pages(self) -> PageStream<Case, CasesListMeta> {
-        self.client.pages(&crate::descriptor::CASES[0usize], self.params)
+        self.client.pages(&crate::descriptor::CASES[0], self.params)
     }
     /// The parameters collected so far (wire names).
     pub fn params(&self) -> &Params {
@@ -239,11 +234,7 @@ impl CasesCreateRequest {
     }
     /// Send the request.
     pub async fn send(self) -> Result<SobjectsRecord> {
-        self.client
-            .call_record::<
-                SobjectsRecord,
-            >(&crate::descriptor::CASES[1usize], self.params)
-            .await
+        self.client.call_record(&crate::descriptor::CASES[1], self.params).await
     }
     /// The parameters collected so far (wire names).
     pub fn params(&self) -> &Params {
@@ -276,9 +267,7 @@ impl CasesGetRequest {
     }
     /// Send the request.
     pub async fn send(self) -> Result<Case> {
-        self.client
-            .call_record::<Case>(&crate::descriptor::CASES[2usize], self.params)
-            .await
+        self.client.call_record(&crate::descriptor::CASES[2], self.params).await
     }
     /// The parameters collected so far (wire names).
     pub fn params(&self) -> &Params {
@@ -409,9 +398,7 @@ impl CasesUpdateRequest {
     }
     /// Send the request.
     pub async fn send(self) -> Result<Case> {
-        self.client
-            .call_record::<Case>(&crate::descriptor::CASES[3usize], self.params)
-            .await
+        self.client.call_record(&crate::descriptor::CASES[3], self.params).await
     }
     /// The parameters collected so far (wire names).
     pub fn params(&self) -> &Params {
@@ -437,9 +424,7 @@ pub struct CasesDeleteRequest {
 impl CasesDeleteRequest {
     /// Send the request.
     pub async fn send(self) -> Result<Case> {
-        self.client
-            .call_record::<Case>(&crate::descriptor::CASES[4usize], self.params)
-            .await
+        self.client.call_record(&crate::descriptor::CASES[4], self.params).await
     }
     /// The parameters collected so far (wire names).
     pub fn params(&self) -> &Params {
@@ -465,16 +450,11 @@ pub struct CasesSearchRequest {
 impl CasesSearchRequest {
     /// Send the request.
     pub async fn send(self) -> Result<Page<AccountsRecord, CasesSearchMeta>> {
-        self.client
-            .call_list::<
-                AccountsRecord,
-                CasesSearchMeta,
-            >(&crate::descriptor::CASES[5usize], self.params)
-            .await
+        self.client.call_list(&crate::descriptor::CASES[5], self.params).await
     }
     /// Every page, lazily, following the operation's pagination.
     pub fn pages(self) -> PageStream<AccountsRecord, CasesSearchMeta> {
-        self.client.pages(&crate::descriptor::CASES[5usize], self.params)
+        self.client.pages(&crate::descriptor::CASES[5], self.params)
     }
     /// The parameters collected so far (wire names).
     pub fn params(&self) -> &Params {
@@ -495,7 +475,7 @@ impl ::std::future::IntoFuture for CasesSearchRequest {
     }
 }
 /// Case record; list calls return the standard fields selected with FIELDS(STANDARD).
-#[derive(Debug, Clone, Default, airbyte_agent_runtime::serde::Serialize)]
+#[derive(Debug, Clone, Default, serde::Serialize)]
 #[serde(crate = "airbyte_agent_runtime::serde")]
 pub struct Case {
     /// `Id`
@@ -511,43 +491,39 @@ pub struct Case {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub attributes: Option<AccountAttributes>,
 }
-impl airbyte_agent_runtime::record::Record for Case {
+impl record::Record for Case {
     const NAME: &'static str = "Case";
     fn field_index(key: &str) -> Option<usize> {
         match key {
-            "Id" => Some(0usize),
-            "CaseNumber" => Some(1usize),
-            "Subject" => Some(2usize),
-            "attributes" => Some(3usize),
+            "Id" => Some(0),
+            "CaseNumber" => Some(1),
+            "Subject" => Some(2),
+            "attributes" => Some(3),
             _ => None,
         }
     }
-    fn set_field<'de, __M: airbyte_agent_runtime::serde::de::MapAccess<'de>>(
+    fn set_field<'de, __M: serde::de::MapAccess<'de>>(
         &mut self,
         index: usize,
         map: &mut __M,
-    ) -> ::std::result::Result<(), __M::Error> {
+    ) -> Result<(), __M::Error> {
         match index {
-            0usize => self.id = map.next_value()?,
-            1usize => self.case_number = map.next_value()?,
-            2usize => self.subject = map.next_value()?,
-            3usize => self.attributes = map.next_value()?,
-            _ => {
-                map.next_value::<airbyte_agent_runtime::serde::de::IgnoredAny>()?;
-            }
+            0 => self.id = map.next_value()?,
+            1 => self.case_number = map.next_value()?,
+            2 => self.subject = map.next_value()?,
+            3 => self.attributes = map.next_value()?,
+            _ => drop(map.next_value::<serde::de::IgnoredAny>()?),
         }
         Ok(())
     }
 }
-impl<'de> airbyte_agent_runtime::serde::Deserialize<'de> for Case {
-    fn deserialize<__D: airbyte_agent_runtime::serde::Deserializer<'de>>(
-        deserializer: __D,
-    ) -> ::std::result::Result<Self, __D::Error> {
-        airbyte_agent_runtime::record::deserialize(deserializer)
+impl<'de> serde::Deserialize<'de> for Case {
+    fn deserialize<__D: serde::Deserializer<'de>>(d: __D) -> Result<Self, __D::Error> {
+        record::deserialize(d)
     }
 }
 /// Metadata returned by `cases.list` next to the records.
-#[derive(Debug, Clone, Default, airbyte_agent_runtime::serde::Serialize)]
+#[derive(Debug, Clone, Default, serde::Serialize)]
 #[serde(crate = "airbyte_agent_runtime::serde")]
 pub struct CasesListMeta {
     /// `$.done`
@@ -557,42 +533,38 @@ pub struct CasesListMeta {
     #[serde(rename = "nextRecordsUrl", skip_serializing_if = "Option::is_none")]
     pub next_records_url: Option<String>,
 }
-impl airbyte_agent_runtime::record::Record for CasesListMeta {
+impl record::Record for CasesListMeta {
     const NAME: &'static str = "CasesListMeta";
     fn field_index(key: &str) -> Option<usize> {
         match key {
-            "done" => Some(0usize),
-            "nextRecordsUrl" => Some(1usize),
+            "done" => Some(0),
+            "nextRecordsUrl" => Some(1),
             _ => None,
         }
     }
-    fn set_field<'de, __M: airbyte_agent_runtime::serde::de::MapAccess<'de>>(
+    fn set_field<'de, __M: serde::de::MapAccess<'de>>(
         &mut self,
         index: usize,
         map: &mut __M,
-    ) -> ::std::result::Result<(), __M::Error> {
+    ) -> Result<(), __M::Error> {
         match index {
-            0usize => self.done = map.next_value()?,
-            1usize => self.next_records_url = map.next_value()?,
-            _ => {
-                map.next_value::<airbyte_agent_runtime::serde::de::IgnoredAny>()?;
-            }
+            0 => self.done = map.next_value()?,
+            1 => self.next_records_url = map.next_value()?,
+            _ => drop(map.next_value::<serde::de::IgnoredAny>()?),
         }
         Ok(())
     }
 }
-impl<'de> airbyte_agent_runtime::serde::Deserialize<'de> for CasesListMeta {
-    fn deserialize<__D: airbyte_agent_runtime::serde::Deserializer<'de>>(
-        deserializer: __D,
-    ) -> ::std::result::Result<Self, __D::Error> {
-        airbyte_agent_runtime::record::deserialize(deserializer)
+impl<'de> serde::Deserialize<'de> for CasesListMeta {
+    fn deserialize<__D: serde::Deserializer<'de>>(d: __D) -> Result<Self, __D::Error> {
+        record::deserialize(d)
     }
 }
 /// Metadata returned by `cases.search` next to the records.
-#[derive(Debug, Clone, Default, airbyte_agent_runtime::serde::Serialize)]
+#[derive(Debug, Clone, Default, serde::Serialize)]
 #[serde(crate = "airbyte_agent_runtime::serde")]
 pub struct CasesSearchMeta {}
-impl airbyte_agent_runtime::record::Record for CasesSearchMeta {
+impl record::Record for CasesSearchMeta {
     const NAME: &'static str = "CasesSearchMeta";
     fn field_index(key: &str) -> Option<usize> {
         {
@@ -600,20 +572,18 @@ impl airbyte_agent_runtime::record::Record for CasesSearchMeta {
             None
         }
     }
-    fn set_field<'de, __M: airbyte_agent_runtime::serde::de::MapAccess<'de>>(
+    fn set_field<'de, __M: serde::de::MapAccess<'de>>(
         &mut self,
         index: usize,
         map: &mut __M,
-    ) -> ::std::result::Result<(), __M::Error> {
+    ) -> Result<(), __M::Error> {
         let _ = index;
-        map.next_value::<airbyte_agent_runtime::serde::de::IgnoredAny>()?;
+        map.next_value::<serde::de::IgnoredAny>()?;
         Ok(())
     }
 }
-impl<'de> airbyte_agent_runtime::serde::Deserialize<'de> for CasesSearchMeta {
-    fn deserialize<__D: airbyte_agent_runtime::serde::Deserializer<'de>>(
-        deserializer: __D,
-    ) -> ::std::result::Result<Self, __D::Error> {
-        airbyte_agent_runtime::record::deserialize(deserializer)
+impl<'de> serde::Deserialize<'de> for CasesSearchMeta {
+    fn deserialize<__D: serde::Deserializer<'de>>(d: __D) -> Result<Self, __D::Error> {
+        record::deserialize(d)
     }
 }

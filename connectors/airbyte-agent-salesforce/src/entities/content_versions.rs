@@ -2,7 +2,9 @@
 
 //! Entity `content_versions`: handle, request builders and record types.
 use airbyte_agent_runtime::serde_json::Value;
-use airbyte_agent_runtime::{ByteStream, Client, Page, PageStream, Params, Result};
+use airbyte_agent_runtime::{
+    ByteStream, Client, Page, PageStream, Params, Result, record, serde,
+};
 use crate::types::*;
 impl crate::SalesforceConnector {
     /// One version of a file stored in Salesforce.
@@ -68,16 +70,11 @@ pub struct ContentVersionsListRequest {
 impl ContentVersionsListRequest {
     /// Send the request.
     pub async fn send(self) -> Result<Page<ContentVersion, ContentVersionsListMeta>> {
-        self.client
-            .call_list::<
-                ContentVersion,
-                ContentVersionsListMeta,
-            >(&crate::descriptor::CONTENT_VERSIONS[0usize], self.params)
-            .await
+        self.client.call_list(&crate::descriptor::CONTENT_VERSIONS[0], self.params).await
     }
     /// Every page, lazily, following the operation's pagination.
     pub fn pages(self) -> PageStream<ContentVersion, ContentVersionsListMeta> {
-        self.client.pages(&crate::descriptor::CONTENT_VERSIONS[0usize], self.params)
+        self.client.pages(&crate::descriptor::CONTENT_VERSIONS[0], self.params)
     }
     /// The parameters collected so far (wire names).
     pub fn params(&self) -> &Params {
@@ -115,9 +112,7 @@ impl ContentVersionsGetRequest {
     /// Send the request.
     pub async fn send(self) -> Result<ContentVersion> {
         self.client
-            .call_record::<
-                ContentVersion,
-            >(&crate::descriptor::CONTENT_VERSIONS[1usize], self.params)
+            .call_record(&crate::descriptor::CONTENT_VERSIONS[1], self.params)
             .await
     }
     /// The parameters collected so far (wire names).
@@ -144,9 +139,7 @@ pub struct ContentVersionsDownloadRequest {
 impl ContentVersionsDownloadRequest {
     /// Send the request.
     pub async fn send(self) -> Result<ByteStream> {
-        self.client
-            .download(&crate::descriptor::CONTENT_VERSIONS[2usize], self.params)
-            .await
+        self.client.download(&crate::descriptor::CONTENT_VERSIONS[2], self.params).await
     }
     /// The parameters collected so far (wire names).
     pub fn params(&self) -> &Params {
@@ -163,7 +156,7 @@ impl ::std::future::IntoFuture for ContentVersionsDownloadRequest {
     }
 }
 /// One version of a file stored in Salesforce.
-#[derive(Debug, Clone, Default, airbyte_agent_runtime::serde::Serialize)]
+#[derive(Debug, Clone, Default, serde::Serialize)]
 #[serde(crate = "airbyte_agent_runtime::serde")]
 pub struct ContentVersion {
     /// Salesforce ID of the record.
@@ -191,51 +184,47 @@ pub struct ContentVersion {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub attributes: Option<AccountAttributes>,
 }
-impl airbyte_agent_runtime::record::Record for ContentVersion {
+impl record::Record for ContentVersion {
     const NAME: &'static str = "ContentVersion";
     fn field_index(key: &str) -> Option<usize> {
         match key {
-            "Id" => Some(0usize),
-            "Title" => Some(1usize),
-            "FileExtension" => Some(2usize),
-            "ContentSize" => Some(3usize),
-            "ContentDocumentId" => Some(4usize),
-            "VersionNumber" => Some(5usize),
-            "IsLatest" => Some(6usize),
-            "attributes" => Some(7usize),
+            "Id" => Some(0),
+            "Title" => Some(1),
+            "FileExtension" => Some(2),
+            "ContentSize" => Some(3),
+            "ContentDocumentId" => Some(4),
+            "VersionNumber" => Some(5),
+            "IsLatest" => Some(6),
+            "attributes" => Some(7),
             _ => None,
         }
     }
-    fn set_field<'de, __M: airbyte_agent_runtime::serde::de::MapAccess<'de>>(
+    fn set_field<'de, __M: serde::de::MapAccess<'de>>(
         &mut self,
         index: usize,
         map: &mut __M,
-    ) -> ::std::result::Result<(), __M::Error> {
+    ) -> Result<(), __M::Error> {
         match index {
-            0usize => self.id = map.next_value()?,
-            1usize => self.title = map.next_value()?,
-            2usize => self.file_extension = map.next_value()?,
-            3usize => self.content_size = map.next_value()?,
-            4usize => self.content_document_id = map.next_value()?,
-            5usize => self.version_number = map.next_value()?,
-            6usize => self.is_latest = map.next_value()?,
-            7usize => self.attributes = map.next_value()?,
-            _ => {
-                map.next_value::<airbyte_agent_runtime::serde::de::IgnoredAny>()?;
-            }
+            0 => self.id = map.next_value()?,
+            1 => self.title = map.next_value()?,
+            2 => self.file_extension = map.next_value()?,
+            3 => self.content_size = map.next_value()?,
+            4 => self.content_document_id = map.next_value()?,
+            5 => self.version_number = map.next_value()?,
+            6 => self.is_latest = map.next_value()?,
+            7 => self.attributes = map.next_value()?,
+            _ => drop(map.next_value::<serde::de::IgnoredAny>()?),
         }
         Ok(())
     }
 }
-impl<'de> airbyte_agent_runtime::serde::Deserialize<'de> for ContentVersion {
-    fn deserialize<__D: airbyte_agent_runtime::serde::Deserializer<'de>>(
-        deserializer: __D,
-    ) -> ::std::result::Result<Self, __D::Error> {
-        airbyte_agent_runtime::record::deserialize(deserializer)
+impl<'de> serde::Deserialize<'de> for ContentVersion {
+    fn deserialize<__D: serde::Deserializer<'de>>(d: __D) -> Result<Self, __D::Error> {
+        record::deserialize(d)
     }
 }
 /// Metadata returned by `content_versions.list` next to the records.
-#[derive(Debug, Clone, Default, airbyte_agent_runtime::serde::Serialize)]
+#[derive(Debug, Clone, Default, serde::Serialize)]
 #[serde(crate = "airbyte_agent_runtime::serde")]
 pub struct ContentVersionsListMeta {
     /// `$.done`
@@ -245,34 +234,30 @@ pub struct ContentVersionsListMeta {
     #[serde(rename = "nextRecordsUrl", skip_serializing_if = "Option::is_none")]
     pub next_records_url: Option<String>,
 }
-impl airbyte_agent_runtime::record::Record for ContentVersionsListMeta {
+impl record::Record for ContentVersionsListMeta {
     const NAME: &'static str = "ContentVersionsListMeta";
     fn field_index(key: &str) -> Option<usize> {
         match key {
-            "done" => Some(0usize),
-            "nextRecordsUrl" => Some(1usize),
+            "done" => Some(0),
+            "nextRecordsUrl" => Some(1),
             _ => None,
         }
     }
-    fn set_field<'de, __M: airbyte_agent_runtime::serde::de::MapAccess<'de>>(
+    fn set_field<'de, __M: serde::de::MapAccess<'de>>(
         &mut self,
         index: usize,
         map: &mut __M,
-    ) -> ::std::result::Result<(), __M::Error> {
+    ) -> Result<(), __M::Error> {
         match index {
-            0usize => self.done = map.next_value()?,
-            1usize => self.next_records_url = map.next_value()?,
-            _ => {
-                map.next_value::<airbyte_agent_runtime::serde::de::IgnoredAny>()?;
-            }
+            0 => self.done = map.next_value()?,
+            1 => self.next_records_url = map.next_value()?,
+            _ => drop(map.next_value::<serde::de::IgnoredAny>()?),
         }
         Ok(())
     }
 }
-impl<'de> airbyte_agent_runtime::serde::Deserialize<'de> for ContentVersionsListMeta {
-    fn deserialize<__D: airbyte_agent_runtime::serde::Deserializer<'de>>(
-        deserializer: __D,
-    ) -> ::std::result::Result<Self, __D::Error> {
-        airbyte_agent_runtime::record::deserialize(deserializer)
+impl<'de> serde::Deserialize<'de> for ContentVersionsListMeta {
+    fn deserialize<__D: serde::Deserializer<'de>>(d: __D) -> Result<Self, __D::Error> {
+        record::deserialize(d)
     }
 }

@@ -2,7 +2,7 @@
 
 //! Entity `events`: handle, request builders and record types.
 use airbyte_agent_runtime::serde_json::Value;
-use airbyte_agent_runtime::{Client, Page, PageStream, Params, Result};
+use airbyte_agent_runtime::{Client, Page, PageStream, Params, Result, record, serde};
 use crate::types::*;
 impl crate::SalesforceConnector {
     /// Event record; list calls return the standard fields selected with FIELDS(STANDARD).
@@ -117,16 +117,11 @@ pub struct EventsListRequest {
 impl EventsListRequest {
     /// Send the request.
     pub async fn send(self) -> Result<Page<Event, EventsListMeta>> {
-        self.client
-            .call_list::<
-                Event,
-                EventsListMeta,
-            >(&crate::descriptor::EVENTS[0usize], self.params)
-            .await
+        self.client.call_list(&crate::descriptor::EVENTS[0], self.params).await
     }
     /// Every page, lazily, following the operation's pagination.
     pub fn pages(self) -> PageStream<Event, EventsListMeta> {
-        self.client.pages(&crate::descriptor::EVENTS[0usize], self.params)
+        self.client.pages(&crate::descriptor::EVENTS[0], self.params)
     }
     /// The parameters collected so far (wire names).
     pub fn params(&self) -> &Params {
@@ -212,11 +207,7 @@ impl EventsCreateRequest {
     }
     /// Send the request.
     pub async fn send(self) -> Result<SobjectsRecord> {
-        self.client
-            .call_record::<
-                SobjectsRecord,
-            >(&crate::descriptor::EVENTS[1usize], self.params)
-            .await
+        self.client.call_record(&crate::descriptor::EVENTS[1], self.params).await
     }
     /// The parameters collected so far (wire names).
     pub fn params(&self) -> &Params {
@@ -249,9 +240,7 @@ impl EventsGetRequest {
     }
     /// Send the request.
     pub async fn send(self) -> Result<Task> {
-        self.client
-            .call_record::<Task>(&crate::descriptor::EVENTS[2usize], self.params)
-            .await
+        self.client.call_record(&crate::descriptor::EVENTS[2], self.params).await
     }
     /// The parameters collected so far (wire names).
     pub fn params(&self) -> &Params {
@@ -333,9 +322,7 @@ impl EventsUpdateRequest {
     }
     /// Send the request.
     pub async fn send(self) -> Result<Event> {
-        self.client
-            .call_record::<Event>(&crate::descriptor::EVENTS[3usize], self.params)
-            .await
+        self.client.call_record(&crate::descriptor::EVENTS[3], self.params).await
     }
     /// The parameters collected so far (wire names).
     pub fn params(&self) -> &Params {
@@ -361,9 +348,7 @@ pub struct EventsDeleteRequest {
 impl EventsDeleteRequest {
     /// Send the request.
     pub async fn send(self) -> Result<Event> {
-        self.client
-            .call_record::<Event>(&crate::descriptor::EVENTS[4usize], self.params)
-            .await
+        self.client.call_record(&crate::descriptor::EVENTS[4], self.params).await
     }
     /// The parameters collected so far (wire names).
     pub fn params(&self) -> &Params {
@@ -389,16 +374,11 @@ pub struct EventsSearchRequest {
 impl EventsSearchRequest {
     /// Send the request.
     pub async fn send(self) -> Result<Page<AccountsRecord, EventsSearchMeta>> {
-        self.client
-            .call_list::<
-                AccountsRecord,
-                EventsSearchMeta,
-            >(&crate::descriptor::EVENTS[5usize], self.params)
-            .await
+        self.client.call_list(&crate::descriptor::EVENTS[5], self.params).await
     }
     /// Every page, lazily, following the operation's pagination.
     pub fn pages(self) -> PageStream<AccountsRecord, EventsSearchMeta> {
-        self.client.pages(&crate::descriptor::EVENTS[5usize], self.params)
+        self.client.pages(&crate::descriptor::EVENTS[5], self.params)
     }
     /// The parameters collected so far (wire names).
     pub fn params(&self) -> &Params {
@@ -419,7 +399,7 @@ impl ::std::future::IntoFuture for EventsSearchRequest {
     }
 }
 /// Event record; list calls return the standard fields selected with FIELDS(STANDARD).
-#[derive(Debug, Clone, Default, airbyte_agent_runtime::serde::Serialize)]
+#[derive(Debug, Clone, Default, serde::Serialize)]
 #[serde(crate = "airbyte_agent_runtime::serde")]
 pub struct Event {
     /// `Id`
@@ -432,41 +412,37 @@ pub struct Event {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub attributes: Option<AccountAttributes>,
 }
-impl airbyte_agent_runtime::record::Record for Event {
+impl record::Record for Event {
     const NAME: &'static str = "Event";
     fn field_index(key: &str) -> Option<usize> {
         match key {
-            "Id" => Some(0usize),
-            "Subject" => Some(1usize),
-            "attributes" => Some(2usize),
+            "Id" => Some(0),
+            "Subject" => Some(1),
+            "attributes" => Some(2),
             _ => None,
         }
     }
-    fn set_field<'de, __M: airbyte_agent_runtime::serde::de::MapAccess<'de>>(
+    fn set_field<'de, __M: serde::de::MapAccess<'de>>(
         &mut self,
         index: usize,
         map: &mut __M,
-    ) -> ::std::result::Result<(), __M::Error> {
+    ) -> Result<(), __M::Error> {
         match index {
-            0usize => self.id = map.next_value()?,
-            1usize => self.subject = map.next_value()?,
-            2usize => self.attributes = map.next_value()?,
-            _ => {
-                map.next_value::<airbyte_agent_runtime::serde::de::IgnoredAny>()?;
-            }
+            0 => self.id = map.next_value()?,
+            1 => self.subject = map.next_value()?,
+            2 => self.attributes = map.next_value()?,
+            _ => drop(map.next_value::<serde::de::IgnoredAny>()?),
         }
         Ok(())
     }
 }
-impl<'de> airbyte_agent_runtime::serde::Deserialize<'de> for Event {
-    fn deserialize<__D: airbyte_agent_runtime::serde::Deserializer<'de>>(
-        deserializer: __D,
-    ) -> ::std::result::Result<Self, __D::Error> {
-        airbyte_agent_runtime::record::deserialize(deserializer)
+impl<'de> serde::Deserialize<'de> for Event {
+    fn deserialize<__D: serde::Deserializer<'de>>(d: __D) -> Result<Self, __D::Error> {
+        record::deserialize(d)
     }
 }
 /// Metadata returned by `events.list` next to the records.
-#[derive(Debug, Clone, Default, airbyte_agent_runtime::serde::Serialize)]
+#[derive(Debug, Clone, Default, serde::Serialize)]
 #[serde(crate = "airbyte_agent_runtime::serde")]
 pub struct EventsListMeta {
     /// `$.done`
@@ -476,42 +452,38 @@ pub struct EventsListMeta {
     #[serde(rename = "nextRecordsUrl", skip_serializing_if = "Option::is_none")]
     pub next_records_url: Option<String>,
 }
-impl airbyte_agent_runtime::record::Record for EventsListMeta {
+impl record::Record for EventsListMeta {
     const NAME: &'static str = "EventsListMeta";
     fn field_index(key: &str) -> Option<usize> {
         match key {
-            "done" => Some(0usize),
-            "nextRecordsUrl" => Some(1usize),
+            "done" => Some(0),
+            "nextRecordsUrl" => Some(1),
             _ => None,
         }
     }
-    fn set_field<'de, __M: airbyte_agent_runtime::serde::de::MapAccess<'de>>(
+    fn set_field<'de, __M: serde::de::MapAccess<'de>>(
         &mut self,
         index: usize,
         map: &mut __M,
-    ) -> ::std::result::Result<(), __M::Error> {
+    ) -> Result<(), __M::Error> {
         match index {
-            0usize => self.done = map.next_value()?,
-            1usize => self.next_records_url = map.next_value()?,
-            _ => {
-                map.next_value::<airbyte_agent_runtime::serde::de::IgnoredAny>()?;
-            }
+            0 => self.done = map.next_value()?,
+            1 => self.next_records_url = map.next_value()?,
+            _ => drop(map.next_value::<serde::de::IgnoredAny>()?),
         }
         Ok(())
     }
 }
-impl<'de> airbyte_agent_runtime::serde::Deserialize<'de> for EventsListMeta {
-    fn deserialize<__D: airbyte_agent_runtime::serde::Deserializer<'de>>(
-        deserializer: __D,
-    ) -> ::std::result::Result<Self, __D::Error> {
-        airbyte_agent_runtime::record::deserialize(deserializer)
+impl<'de> serde::Deserialize<'de> for EventsListMeta {
+    fn deserialize<__D: serde::Deserializer<'de>>(d: __D) -> Result<Self, __D::Error> {
+        record::deserialize(d)
     }
 }
 /// Metadata returned by `events.search` next to the records.
-#[derive(Debug, Clone, Default, airbyte_agent_runtime::serde::Serialize)]
+#[derive(Debug, Clone, Default, serde::Serialize)]
 #[serde(crate = "airbyte_agent_runtime::serde")]
 pub struct EventsSearchMeta {}
-impl airbyte_agent_runtime::record::Record for EventsSearchMeta {
+impl record::Record for EventsSearchMeta {
     const NAME: &'static str = "EventsSearchMeta";
     fn field_index(key: &str) -> Option<usize> {
         {
@@ -519,20 +491,18 @@ impl airbyte_agent_runtime::record::Record for EventsSearchMeta {
             None
         }
     }
-    fn set_field<'de, __M: airbyte_agent_runtime::serde::de::MapAccess<'de>>(
+    fn set_field<'de, __M: serde::de::MapAccess<'de>>(
         &mut self,
         index: usize,
         map: &mut __M,
-    ) -> ::std::result::Result<(), __M::Error> {
+    ) -> Result<(), __M::Error> {
         let _ = index;
-        map.next_value::<airbyte_agent_runtime::serde::de::IgnoredAny>()?;
+        map.next_value::<serde::de::IgnoredAny>()?;
         Ok(())
     }
 }
-impl<'de> airbyte_agent_runtime::serde::Deserialize<'de> for EventsSearchMeta {
-    fn deserialize<__D: airbyte_agent_runtime::serde::Deserializer<'de>>(
-        deserializer: __D,
-    ) -> ::std::result::Result<Self, __D::Error> {
-        airbyte_agent_runtime::record::deserialize(deserializer)
+impl<'de> serde::Deserialize<'de> for EventsSearchMeta {
+    fn deserialize<__D: serde::Deserializer<'de>>(d: __D) -> Result<Self, __D::Error> {
+        record::deserialize(d)
     }
 }

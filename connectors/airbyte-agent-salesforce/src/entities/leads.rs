@@ -2,7 +2,7 @@
 
 //! Entity `leads`: handle, request builders and record types.
 use airbyte_agent_runtime::serde_json::Value;
-use airbyte_agent_runtime::{Client, Page, PageStream, Params, Result};
+use airbyte_agent_runtime::{Client, Page, PageStream, Params, Result, record, serde};
 use crate::types::*;
 impl crate::SalesforceConnector {
     /// Lead record; list calls return the standard fields selected with FIELDS(STANDARD).
@@ -113,16 +113,11 @@ pub struct LeadsListRequest {
 impl LeadsListRequest {
     /// Send the request.
     pub async fn send(self) -> Result<Page<Lead, LeadsListMeta>> {
-        self.client
-            .call_list::<
-                Lead,
-                LeadsListMeta,
-            >(&crate::descriptor::LEADS[0usize], self.params)
-            .await
+        self.client.call_list(&crate::descriptor::LEADS[0], self.params).await
     }
     /// Every page, lazily, following the operation's pagination.
     pub fn pages(self) -> PageStream<Lead, LeadsListMeta> {
-        self.client.pages(&crate::descriptor::LEADS[0usize], self.params)
+        self.client.pages(&crate::descriptor::LEADS[0], self.params)
     }
     /// The parameters collected so far (wire names).
     pub fn params(&self) -> &Params {
@@ -281,11 +276,7 @@ impl LeadsCreateRequest {
     }
     /// Send the request.
     pub async fn send(self) -> Result<SobjectsRecord> {
-        self.client
-            .call_record::<
-                SobjectsRecord,
-            >(&crate::descriptor::LEADS[1usize], self.params)
-            .await
+        self.client.call_record(&crate::descriptor::LEADS[1], self.params).await
     }
     /// The parameters collected so far (wire names).
     pub fn params(&self) -> &Params {
@@ -318,9 +309,7 @@ impl LeadsGetRequest {
     }
     /// Send the request.
     pub async fn send(self) -> Result<Account> {
-        self.client
-            .call_record::<Account>(&crate::descriptor::LEADS[2usize], self.params)
-            .await
+        self.client.call_record(&crate::descriptor::LEADS[2], self.params).await
     }
     /// The parameters collected so far (wire names).
     pub fn params(&self) -> &Params {
@@ -479,9 +468,7 @@ impl LeadsUpdateRequest {
     }
     /// Send the request.
     pub async fn send(self) -> Result<Lead> {
-        self.client
-            .call_record::<Lead>(&crate::descriptor::LEADS[3usize], self.params)
-            .await
+        self.client.call_record(&crate::descriptor::LEADS[3], self.params).await
     }
     /// The parameters collected so far (wire names).
     pub fn params(&self) -> &Params {
@@ -507,9 +494,7 @@ pub struct LeadsDeleteRequest {
 impl LeadsDeleteRequest {
     /// Send the request.
     pub async fn send(self) -> Result<Lead> {
-        self.client
-            .call_record::<Lead>(&crate::descriptor::LEADS[4usize], self.params)
-            .await
+        self.client.call_record(&crate::descriptor::LEADS[4], self.params).await
     }
     /// The parameters collected so far (wire names).
     pub fn params(&self) -> &Params {
@@ -535,16 +520,11 @@ pub struct LeadsSearchRequest {
 impl LeadsSearchRequest {
     /// Send the request.
     pub async fn send(self) -> Result<Page<AccountsRecord, LeadsSearchMeta>> {
-        self.client
-            .call_list::<
-                AccountsRecord,
-                LeadsSearchMeta,
-            >(&crate::descriptor::LEADS[5usize], self.params)
-            .await
+        self.client.call_list(&crate::descriptor::LEADS[5], self.params).await
     }
     /// Every page, lazily, following the operation's pagination.
     pub fn pages(self) -> PageStream<AccountsRecord, LeadsSearchMeta> {
-        self.client.pages(&crate::descriptor::LEADS[5usize], self.params)
+        self.client.pages(&crate::descriptor::LEADS[5], self.params)
     }
     /// The parameters collected so far (wire names).
     pub fn params(&self) -> &Params {
@@ -565,7 +545,7 @@ impl ::std::future::IntoFuture for LeadsSearchRequest {
     }
 }
 /// Lead record; list calls return the standard fields selected with FIELDS(STANDARD).
-#[derive(Debug, Clone, Default, airbyte_agent_runtime::serde::Serialize)]
+#[derive(Debug, Clone, Default, serde::Serialize)]
 #[serde(crate = "airbyte_agent_runtime::serde")]
 pub struct Lead {
     /// `Id`
@@ -578,41 +558,37 @@ pub struct Lead {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub attributes: Option<AccountAttributes>,
 }
-impl airbyte_agent_runtime::record::Record for Lead {
+impl record::Record for Lead {
     const NAME: &'static str = "Lead";
     fn field_index(key: &str) -> Option<usize> {
         match key {
-            "Id" => Some(0usize),
-            "Name" => Some(1usize),
-            "attributes" => Some(2usize),
+            "Id" => Some(0),
+            "Name" => Some(1),
+            "attributes" => Some(2),
             _ => None,
         }
     }
-    fn set_field<'de, __M: airbyte_agent_runtime::serde::de::MapAccess<'de>>(
+    fn set_field<'de, __M: serde::de::MapAccess<'de>>(
         &mut self,
         index: usize,
         map: &mut __M,
-    ) -> ::std::result::Result<(), __M::Error> {
+    ) -> Result<(), __M::Error> {
         match index {
-            0usize => self.id = map.next_value()?,
-            1usize => self.name = map.next_value()?,
-            2usize => self.attributes = map.next_value()?,
-            _ => {
-                map.next_value::<airbyte_agent_runtime::serde::de::IgnoredAny>()?;
-            }
+            0 => self.id = map.next_value()?,
+            1 => self.name = map.next_value()?,
+            2 => self.attributes = map.next_value()?,
+            _ => drop(map.next_value::<serde::de::IgnoredAny>()?),
         }
         Ok(())
     }
 }
-impl<'de> airbyte_agent_runtime::serde::Deserialize<'de> for Lead {
-    fn deserialize<__D: airbyte_agent_runtime::serde::Deserializer<'de>>(
-        deserializer: __D,
-    ) -> ::std::result::Result<Self, __D::Error> {
-        airbyte_agent_runtime::record::deserialize(deserializer)
+impl<'de> serde::Deserialize<'de> for Lead {
+    fn deserialize<__D: serde::Deserializer<'de>>(d: __D) -> Result<Self, __D::Error> {
+        record::deserialize(d)
     }
 }
 /// Metadata returned by `leads.list` next to the records.
-#[derive(Debug, Clone, Default, airbyte_agent_runtime::serde::Serialize)]
+#[derive(Debug, Clone, Default, serde::Serialize)]
 #[serde(crate = "airbyte_agent_runtime::serde")]
 pub struct LeadsListMeta {
     /// `$.done`
@@ -622,42 +598,38 @@ pub struct LeadsListMeta {
     #[serde(rename = "nextRecordsUrl", skip_serializing_if = "Option::is_none")]
     pub next_records_url: Option<String>,
 }
-impl airbyte_agent_runtime::record::Record for LeadsListMeta {
+impl record::Record for LeadsListMeta {
     const NAME: &'static str = "LeadsListMeta";
     fn field_index(key: &str) -> Option<usize> {
         match key {
-            "done" => Some(0usize),
-            "nextRecordsUrl" => Some(1usize),
+            "done" => Some(0),
+            "nextRecordsUrl" => Some(1),
             _ => None,
         }
     }
-    fn set_field<'de, __M: airbyte_agent_runtime::serde::de::MapAccess<'de>>(
+    fn set_field<'de, __M: serde::de::MapAccess<'de>>(
         &mut self,
         index: usize,
         map: &mut __M,
-    ) -> ::std::result::Result<(), __M::Error> {
+    ) -> Result<(), __M::Error> {
         match index {
-            0usize => self.done = map.next_value()?,
-            1usize => self.next_records_url = map.next_value()?,
-            _ => {
-                map.next_value::<airbyte_agent_runtime::serde::de::IgnoredAny>()?;
-            }
+            0 => self.done = map.next_value()?,
+            1 => self.next_records_url = map.next_value()?,
+            _ => drop(map.next_value::<serde::de::IgnoredAny>()?),
         }
         Ok(())
     }
 }
-impl<'de> airbyte_agent_runtime::serde::Deserialize<'de> for LeadsListMeta {
-    fn deserialize<__D: airbyte_agent_runtime::serde::Deserializer<'de>>(
-        deserializer: __D,
-    ) -> ::std::result::Result<Self, __D::Error> {
-        airbyte_agent_runtime::record::deserialize(deserializer)
+impl<'de> serde::Deserialize<'de> for LeadsListMeta {
+    fn deserialize<__D: serde::Deserializer<'de>>(d: __D) -> Result<Self, __D::Error> {
+        record::deserialize(d)
     }
 }
 /// Metadata returned by `leads.search` next to the records.
-#[derive(Debug, Clone, Default, airbyte_agent_runtime::serde::Serialize)]
+#[derive(Debug, Clone, Default, serde::Serialize)]
 #[serde(crate = "airbyte_agent_runtime::serde")]
 pub struct LeadsSearchMeta {}
-impl airbyte_agent_runtime::record::Record for LeadsSearchMeta {
+impl record::Record for LeadsSearchMeta {
     const NAME: &'static str = "LeadsSearchMeta";
     fn field_index(key: &str) -> Option<usize> {
         {
@@ -665,20 +637,18 @@ impl airbyte_agent_runtime::record::Record for LeadsSearchMeta {
             None
         }
     }
-    fn set_field<'de, __M: airbyte_agent_runtime::serde::de::MapAccess<'de>>(
+    fn set_field<'de, __M: serde::de::MapAccess<'de>>(
         &mut self,
         index: usize,
         map: &mut __M,
-    ) -> ::std::result::Result<(), __M::Error> {
+    ) -> Result<(), __M::Error> {
         let _ = index;
-        map.next_value::<airbyte_agent_runtime::serde::de::IgnoredAny>()?;
+        map.next_value::<serde::de::IgnoredAny>()?;
         Ok(())
     }
 }
-impl<'de> airbyte_agent_runtime::serde::Deserialize<'de> for LeadsSearchMeta {
-    fn deserialize<__D: airbyte_agent_runtime::serde::Deserializer<'de>>(
-        deserializer: __D,
-    ) -> ::std::result::Result<Self, __D::Error> {
-        airbyte_agent_runtime::record::deserialize(deserializer)
+impl<'de> serde::Deserialize<'de> for LeadsSearchMeta {
+    fn deserialize<__D: serde::Deserializer<'de>>(d: __D) -> Result<Self, __D::Error> {
+        record::deserialize(d)
     }
 }

@@ -2,7 +2,7 @@
 
 //! Entity `notes`: handle, request builders and record types.
 use airbyte_agent_runtime::serde_json::Value;
-use airbyte_agent_runtime::{Client, Page, PageStream, Params, Result};
+use airbyte_agent_runtime::{Client, Page, PageStream, Params, Result, record, serde};
 use crate::types::*;
 impl crate::SalesforceConnector {
     /// Note record; list calls return the standard fields selected with FIELDS(STANDARD).
@@ -108,16 +108,11 @@ pub struct NotesListRequest {
 impl NotesListRequest {
     /// Send the request.
     pub async fn send(self) -> Result<Page<Note, NotesListMeta>> {
-        self.client
-            .call_list::<
-                Note,
-                NotesListMeta,
-            >(&crate::descriptor::NOTES[0usize], self.params)
-            .await
+        self.client.call_list(&crate::descriptor::NOTES[0], self.params).await
     }
     /// Every page, lazily, following the operation's pagination.
     pub fn pages(self) -> PageStream<Note, NotesListMeta> {
-        self.client.pages(&crate::descriptor::NOTES[0usize], self.params)
+        self.client.pages(&crate::descriptor::NOTES[0], self.params)
     }
     /// The parameters collected so far (wire names).
     pub fn params(&self) -> &Params {
@@ -164,11 +159,7 @@ impl NotesCreateRequest {
     }
     /// Send the request.
     pub async fn send(self) -> Result<SobjectsRecord> {
-        self.client
-            .call_record::<
-                SobjectsRecord,
-            >(&crate::descriptor::NOTES[1usize], self.params)
-            .await
+        self.client.call_record(&crate::descriptor::NOTES[1], self.params).await
     }
     /// The parameters collected so far (wire names).
     pub fn params(&self) -> &Params {
@@ -201,9 +192,7 @@ impl NotesGetRequest {
     }
     /// Send the request.
     pub async fn send(self) -> Result<Note> {
-        self.client
-            .call_record::<Note>(&crate::descriptor::NOTES[2usize], self.params)
-            .await
+        self.client.call_record(&crate::descriptor::NOTES[2], self.params).await
     }
     /// The parameters collected so far (wire names).
     pub fn params(&self) -> &Params {
@@ -257,9 +246,7 @@ impl NotesUpdateRequest {
     }
     /// Send the request.
     pub async fn send(self) -> Result<Note> {
-        self.client
-            .call_record::<Note>(&crate::descriptor::NOTES[3usize], self.params)
-            .await
+        self.client.call_record(&crate::descriptor::NOTES[3], self.params).await
     }
     /// The parameters collected so far (wire names).
     pub fn params(&self) -> &Params {
@@ -285,9 +272,7 @@ pub struct NotesDeleteRequest {
 impl NotesDeleteRequest {
     /// Send the request.
     pub async fn send(self) -> Result<Note> {
-        self.client
-            .call_record::<Note>(&crate::descriptor::NOTES[4usize], self.params)
-            .await
+        self.client.call_record(&crate::descriptor::NOTES[4], self.params).await
     }
     /// The parameters collected so far (wire names).
     pub fn params(&self) -> &Params {
@@ -313,16 +298,11 @@ pub struct NotesSearchRequest {
 impl NotesSearchRequest {
     /// Send the request.
     pub async fn send(self) -> Result<Page<AccountsRecord, NotesSearchMeta>> {
-        self.client
-            .call_list::<
-                AccountsRecord,
-                NotesSearchMeta,
-            >(&crate::descriptor::NOTES[5usize], self.params)
-            .await
+        self.client.call_list(&crate::descriptor::NOTES[5], self.params).await
     }
     /// Every page, lazily, following the operation's pagination.
     pub fn pages(self) -> PageStream<AccountsRecord, NotesSearchMeta> {
-        self.client.pages(&crate::descriptor::NOTES[5usize], self.params)
+        self.client.pages(&crate::descriptor::NOTES[5], self.params)
     }
     /// The parameters collected so far (wire names).
     pub fn params(&self) -> &Params {
@@ -343,7 +323,7 @@ impl ::std::future::IntoFuture for NotesSearchRequest {
     }
 }
 /// Note record; list calls return the standard fields selected with FIELDS(STANDARD).
-#[derive(Debug, Clone, Default, airbyte_agent_runtime::serde::Serialize)]
+#[derive(Debug, Clone, Default, serde::Serialize)]
 #[serde(crate = "airbyte_agent_runtime::serde")]
 pub struct Note {
     /// `Id`
@@ -356,41 +336,37 @@ pub struct Note {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub attributes: Option<AccountAttributes>,
 }
-impl airbyte_agent_runtime::record::Record for Note {
+impl record::Record for Note {
     const NAME: &'static str = "Note";
     fn field_index(key: &str) -> Option<usize> {
         match key {
-            "Id" => Some(0usize),
-            "Title" => Some(1usize),
-            "attributes" => Some(2usize),
+            "Id" => Some(0),
+            "Title" => Some(1),
+            "attributes" => Some(2),
             _ => None,
         }
     }
-    fn set_field<'de, __M: airbyte_agent_runtime::serde::de::MapAccess<'de>>(
+    fn set_field<'de, __M: serde::de::MapAccess<'de>>(
         &mut self,
         index: usize,
         map: &mut __M,
-    ) -> ::std::result::Result<(), __M::Error> {
+    ) -> Result<(), __M::Error> {
         match index {
-            0usize => self.id = map.next_value()?,
-            1usize => self.title = map.next_value()?,
-            2usize => self.attributes = map.next_value()?,
-            _ => {
-                map.next_value::<airbyte_agent_runtime::serde::de::IgnoredAny>()?;
-            }
+            0 => self.id = map.next_value()?,
+            1 => self.title = map.next_value()?,
+            2 => self.attributes = map.next_value()?,
+            _ => drop(map.next_value::<serde::de::IgnoredAny>()?),
         }
         Ok(())
     }
 }
-impl<'de> airbyte_agent_runtime::serde::Deserialize<'de> for Note {
-    fn deserialize<__D: airbyte_agent_runtime::serde::Deserializer<'de>>(
-        deserializer: __D,
-    ) -> ::std::result::Result<Self, __D::Error> {
-        airbyte_agent_runtime::record::deserialize(deserializer)
+impl<'de> serde::Deserialize<'de> for Note {
+    fn deserialize<__D: serde::Deserializer<'de>>(d: __D) -> Result<Self, __D::Error> {
+        record::deserialize(d)
     }
 }
 /// Metadata returned by `notes.list` next to the records.
-#[derive(Debug, Clone, Default, airbyte_agent_runtime::serde::Serialize)]
+#[derive(Debug, Clone, Default, serde::Serialize)]
 #[serde(crate = "airbyte_agent_runtime::serde")]
 pub struct NotesListMeta {
     /// `$.done`
@@ -400,42 +376,38 @@ pub struct NotesListMeta {
     #[serde(rename = "nextRecordsUrl", skip_serializing_if = "Option::is_none")]
     pub next_records_url: Option<String>,
 }
-impl airbyte_agent_runtime::record::Record for NotesListMeta {
+impl record::Record for NotesListMeta {
     const NAME: &'static str = "NotesListMeta";
     fn field_index(key: &str) -> Option<usize> {
         match key {
-            "done" => Some(0usize),
-            "nextRecordsUrl" => Some(1usize),
+            "done" => Some(0),
+            "nextRecordsUrl" => Some(1),
             _ => None,
         }
     }
-    fn set_field<'de, __M: airbyte_agent_runtime::serde::de::MapAccess<'de>>(
+    fn set_field<'de, __M: serde::de::MapAccess<'de>>(
         &mut self,
         index: usize,
         map: &mut __M,
-    ) -> ::std::result::Result<(), __M::Error> {
+    ) -> Result<(), __M::Error> {
         match index {
-            0usize => self.done = map.next_value()?,
-            1usize => self.next_records_url = map.next_value()?,
-            _ => {
-                map.next_value::<airbyte_agent_runtime::serde::de::IgnoredAny>()?;
-            }
+            0 => self.done = map.next_value()?,
+            1 => self.next_records_url = map.next_value()?,
+            _ => drop(map.next_value::<serde::de::IgnoredAny>()?),
         }
         Ok(())
     }
 }
-impl<'de> airbyte_agent_runtime::serde::Deserialize<'de> for NotesListMeta {
-    fn deserialize<__D: airbyte_agent_runtime::serde::Deserializer<'de>>(
-        deserializer: __D,
-    ) -> ::std::result::Result<Self, __D::Error> {
-        airbyte_agent_runtime::record::deserialize(deserializer)
+impl<'de> serde::Deserialize<'de> for NotesListMeta {
+    fn deserialize<__D: serde::Deserializer<'de>>(d: __D) -> Result<Self, __D::Error> {
+        record::deserialize(d)
     }
 }
 /// Metadata returned by `notes.search` next to the records.
-#[derive(Debug, Clone, Default, airbyte_agent_runtime::serde::Serialize)]
+#[derive(Debug, Clone, Default, serde::Serialize)]
 #[serde(crate = "airbyte_agent_runtime::serde")]
 pub struct NotesSearchMeta {}
-impl airbyte_agent_runtime::record::Record for NotesSearchMeta {
+impl record::Record for NotesSearchMeta {
     const NAME: &'static str = "NotesSearchMeta";
     fn field_index(key: &str) -> Option<usize> {
         {
@@ -443,20 +415,18 @@ impl airbyte_agent_runtime::record::Record for NotesSearchMeta {
             None
         }
     }
-    fn set_field<'de, __M: airbyte_agent_runtime::serde::de::MapAccess<'de>>(
+    fn set_field<'de, __M: serde::de::MapAccess<'de>>(
         &mut self,
         index: usize,
         map: &mut __M,
-    ) -> ::std::result::Result<(), __M::Error> {
+    ) -> Result<(), __M::Error> {
         let _ = index;
-        map.next_value::<airbyte_agent_runtime::serde::de::IgnoredAny>()?;
+        map.next_value::<serde::de::IgnoredAny>()?;
         Ok(())
     }
 }
-impl<'de> airbyte_agent_runtime::serde::Deserialize<'de> for NotesSearchMeta {
-    fn deserialize<__D: airbyte_agent_runtime::serde::Deserializer<'de>>(
-        deserializer: __D,
-    ) -> ::std::result::Result<Self, __D::Error> {
-        airbyte_agent_runtime::record::deserialize(deserializer)
+impl<'de> serde::Deserialize<'de> for NotesSearchMeta {
+    fn deserialize<__D: serde::Deserializer<'de>>(d: __D) -> Result<Self, __D::Error> {
+        record::deserialize(d)
     }
 }

@@ -2,7 +2,7 @@
 
 //! Entity `opportunities`: handle, request builders and record types.
 use airbyte_agent_runtime::serde_json::Value;
-use airbyte_agent_runtime::{Client, Page, PageStream, Params, Result};
+use airbyte_agent_runtime::{Client, Page, PageStream, Params, Result, record, serde};
 use crate::types::*;
 impl crate::SalesforceConnector {
     /// Opportunity record; list calls return the standard fields selected with FIELDS(STANDARD).
@@ -117,16 +117,11 @@ pub struct OpportunitiesListRequest {
 impl OpportunitiesListRequest {
     /// Send the request.
     pub async fn send(self) -> Result<Page<Opportunity, OpportunitiesListMeta>> {
-        self.client
-            .call_list::<
-                Opportunity,
-                OpportunitiesListMeta,
-            >(&crate::descriptor::OPPORTUNITIES[0usize], self.params)
-            .await
+        self.client.call_list(&crate::descriptor::OPPORTUNITIES[0], self.params).await
     }
     /// Every page, lazily, following the operation's pagination.
     pub fn pages(self) -> PageStream<Opportunity, OpportunitiesListMeta> {
-        self.client.pages(&crate::descriptor::OPPORTUNITIES[0usize], self.params)
+        self.client.pages(&crate::descriptor::OPPORTUNITIES[0], self.params)
     }
     /// The parameters collected so far (wire names).
     pub fn params(&self) -> &Params {
@@ -227,11 +222,7 @@ impl OpportunitiesCreateRequest {
     }
     /// Send the request.
     pub async fn send(self) -> Result<SobjectsRecord> {
-        self.client
-            .call_record::<
-                SobjectsRecord,
-            >(&crate::descriptor::OPPORTUNITIES[1usize], self.params)
-            .await
+        self.client.call_record(&crate::descriptor::OPPORTUNITIES[1], self.params).await
     }
     /// The parameters collected so far (wire names).
     pub fn params(&self) -> &Params {
@@ -264,11 +255,7 @@ impl OpportunitiesGetRequest {
     }
     /// Send the request.
     pub async fn send(self) -> Result<Account> {
-        self.client
-            .call_record::<
-                Account,
-            >(&crate::descriptor::OPPORTUNITIES[2usize], self.params)
-            .await
+        self.client.call_record(&crate::descriptor::OPPORTUNITIES[2], self.params).await
     }
     /// The parameters collected so far (wire names).
     pub fn params(&self) -> &Params {
@@ -365,11 +352,7 @@ impl OpportunitiesUpdateRequest {
     }
     /// Send the request.
     pub async fn send(self) -> Result<Opportunity> {
-        self.client
-            .call_record::<
-                Opportunity,
-            >(&crate::descriptor::OPPORTUNITIES[3usize], self.params)
-            .await
+        self.client.call_record(&crate::descriptor::OPPORTUNITIES[3], self.params).await
     }
     /// The parameters collected so far (wire names).
     pub fn params(&self) -> &Params {
@@ -395,11 +378,7 @@ pub struct OpportunitiesDeleteRequest {
 impl OpportunitiesDeleteRequest {
     /// Send the request.
     pub async fn send(self) -> Result<Opportunity> {
-        self.client
-            .call_record::<
-                Opportunity,
-            >(&crate::descriptor::OPPORTUNITIES[4usize], self.params)
-            .await
+        self.client.call_record(&crate::descriptor::OPPORTUNITIES[4], self.params).await
     }
     /// The parameters collected so far (wire names).
     pub fn params(&self) -> &Params {
@@ -425,16 +404,11 @@ pub struct OpportunitiesSearchRequest {
 impl OpportunitiesSearchRequest {
     /// Send the request.
     pub async fn send(self) -> Result<Page<AccountsRecord, OpportunitiesSearchMeta>> {
-        self.client
-            .call_list::<
-                AccountsRecord,
-                OpportunitiesSearchMeta,
-            >(&crate::descriptor::OPPORTUNITIES[5usize], self.params)
-            .await
+        self.client.call_list(&crate::descriptor::OPPORTUNITIES[5], self.params).await
     }
     /// Every page, lazily, following the operation's pagination.
     pub fn pages(self) -> PageStream<AccountsRecord, OpportunitiesSearchMeta> {
-        self.client.pages(&crate::descriptor::OPPORTUNITIES[5usize], self.params)
+        self.client.pages(&crate::descriptor::OPPORTUNITIES[5], self.params)
     }
     /// The parameters collected so far (wire names).
     pub fn params(&self) -> &Params {
@@ -455,7 +429,7 @@ impl ::std::future::IntoFuture for OpportunitiesSearchRequest {
     }
 }
 /// Opportunity record; list calls return the standard fields selected with FIELDS(STANDARD).
-#[derive(Debug, Clone, Default, airbyte_agent_runtime::serde::Serialize)]
+#[derive(Debug, Clone, Default, serde::Serialize)]
 #[serde(crate = "airbyte_agent_runtime::serde")]
 pub struct Opportunity {
     /// `Id`
@@ -468,41 +442,37 @@ pub struct Opportunity {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub attributes: Option<AccountAttributes>,
 }
-impl airbyte_agent_runtime::record::Record for Opportunity {
+impl record::Record for Opportunity {
     const NAME: &'static str = "Opportunity";
     fn field_index(key: &str) -> Option<usize> {
         match key {
-            "Id" => Some(0usize),
-            "Name" => Some(1usize),
-            "attributes" => Some(2usize),
+            "Id" => Some(0),
+            "Name" => Some(1),
+            "attributes" => Some(2),
             _ => None,
         }
     }
-    fn set_field<'de, __M: airbyte_agent_runtime::serde::de::MapAccess<'de>>(
+    fn set_field<'de, __M: serde::de::MapAccess<'de>>(
         &mut self,
         index: usize,
         map: &mut __M,
-    ) -> ::std::result::Result<(), __M::Error> {
+    ) -> Result<(), __M::Error> {
         match index {
-            0usize => self.id = map.next_value()?,
-            1usize => self.name = map.next_value()?,
-            2usize => self.attributes = map.next_value()?,
-            _ => {
-                map.next_value::<airbyte_agent_runtime::serde::de::IgnoredAny>()?;
-            }
+            0 => self.id = map.next_value()?,
+            1 => self.name = map.next_value()?,
+            2 => self.attributes = map.next_value()?,
+            _ => drop(map.next_value::<serde::de::IgnoredAny>()?),
         }
         Ok(())
     }
 }
-impl<'de> airbyte_agent_runtime::serde::Deserialize<'de> for Opportunity {
-    fn deserialize<__D: airbyte_agent_runtime::serde::Deserializer<'de>>(
-        deserializer: __D,
-    ) -> ::std::result::Result<Self, __D::Error> {
-        airbyte_agent_runtime::record::deserialize(deserializer)
+impl<'de> serde::Deserialize<'de> for Opportunity {
+    fn deserialize<__D: serde::Deserializer<'de>>(d: __D) -> Result<Self, __D::Error> {
+        record::deserialize(d)
     }
 }
 /// Metadata returned by `opportunities.list` next to the records.
-#[derive(Debug, Clone, Default, airbyte_agent_runtime::serde::Serialize)]
+#[derive(Debug, Clone, Default, serde::Serialize)]
 #[serde(crate = "airbyte_agent_runtime::serde")]
 pub struct OpportunitiesListMeta {
     /// `$.done`
@@ -512,42 +482,38 @@ pub struct OpportunitiesListMeta {
     #[serde(rename = "nextRecordsUrl", skip_serializing_if = "Option::is_none")]
     pub next_records_url: Option<String>,
 }
-impl airbyte_agent_runtime::record::Record for OpportunitiesListMeta {
+impl record::Record for OpportunitiesListMeta {
     const NAME: &'static str = "OpportunitiesListMeta";
     fn field_index(key: &str) -> Option<usize> {
         match key {
-            "done" => Some(0usize),
-            "nextRecordsUrl" => Some(1usize),
+            "done" => Some(0),
+            "nextRecordsUrl" => Some(1),
             _ => None,
         }
     }
-    fn set_field<'de, __M: airbyte_agent_runtime::serde::de::MapAccess<'de>>(
+    fn set_field<'de, __M: serde::de::MapAccess<'de>>(
         &mut self,
         index: usize,
         map: &mut __M,
-    ) -> ::std::result::Result<(), __M::Error> {
+    ) -> Result<(), __M::Error> {
         match index {
-            0usize => self.done = map.next_value()?,
-            1usize => self.next_records_url = map.next_value()?,
-            _ => {
-                map.next_value::<airbyte_agent_runtime::serde::de::IgnoredAny>()?;
-            }
+            0 => self.done = map.next_value()?,
+            1 => self.next_records_url = map.next_value()?,
+            _ => drop(map.next_value::<serde::de::IgnoredAny>()?),
         }
         Ok(())
     }
 }
-impl<'de> airbyte_agent_runtime::serde::Deserialize<'de> for OpportunitiesListMeta {
-    fn deserialize<__D: airbyte_agent_runtime::serde::Deserializer<'de>>(
-        deserializer: __D,
-    ) -> ::std::result::Result<Self, __D::Error> {
-        airbyte_agent_runtime::record::deserialize(deserializer)
+impl<'de> serde::Deserialize<'de> for OpportunitiesListMeta {
+    fn deserialize<__D: serde::Deserializer<'de>>(d: __D) -> Result<Self, __D::Error> {
+        record::deserialize(d)
     }
 }
 /// Metadata returned by `opportunities.search` next to the records.
-#[derive(Debug, Clone, Default, airbyte_agent_runtime::serde::Serialize)]
+#[derive(Debug, Clone, Default, serde::Serialize)]
 #[serde(crate = "airbyte_agent_runtime::serde")]
 pub struct OpportunitiesSearchMeta {}
-impl airbyte_agent_runtime::record::Record for OpportunitiesSearchMeta {
+impl record::Record for OpportunitiesSearchMeta {
     const NAME: &'static str = "OpportunitiesSearchMeta";
     fn field_index(key: &str) -> Option<usize> {
         {
@@ -555,20 +521,18 @@ impl airbyte_agent_runtime::record::Record for OpportunitiesSearchMeta {
             None
         }
     }
-    fn set_field<'de, __M: airbyte_agent_runtime::serde::de::MapAccess<'de>>(
+    fn set_field<'de, __M: serde::de::MapAccess<'de>>(
         &mut self,
         index: usize,
         map: &mut __M,
-    ) -> ::std::result::Result<(), __M::Error> {
+    ) -> Result<(), __M::Error> {
         let _ = index;
-        map.next_value::<airbyte_agent_runtime::serde::de::IgnoredAny>()?;
+        map.next_value::<serde::de::IgnoredAny>()?;
         Ok(())
     }
 }
-impl<'de> airbyte_agent_runtime::serde::Deserialize<'de> for OpportunitiesSearchMeta {
-    fn deserialize<__D: airbyte_agent_runtime::serde::Deserializer<'de>>(
-        deserializer: __D,
-    ) -> ::std::result::Result<Self, __D::Error> {
-        airbyte_agent_runtime::record::deserialize(deserializer)
+impl<'de> serde::Deserialize<'de> for OpportunitiesSearchMeta {
+    fn deserialize<__D: serde::Deserializer<'de>>(d: __D) -> Result<Self, __D::Error> {
+        record::deserialize(d)
     }
 }

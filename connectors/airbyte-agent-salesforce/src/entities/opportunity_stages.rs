@@ -2,7 +2,7 @@
 
 //! Entity `opportunity_stages`: handle, request builders and record types.
 use airbyte_agent_runtime::serde_json::Value;
-use airbyte_agent_runtime::{Client, Page, PageStream, Params, Result};
+use airbyte_agent_runtime::{Client, Page, PageStream, Params, Result, record, serde};
 use crate::types::*;
 impl crate::SalesforceConnector {
     /// A step of the sales process.
@@ -58,15 +58,12 @@ impl OpportunityStagesListRequest {
         self,
     ) -> Result<Page<OpportunityStage, OpportunityStagesListMeta>> {
         self.client
-            .call_list::<
-                OpportunityStage,
-                OpportunityStagesListMeta,
-            >(&crate::descriptor::OPPORTUNITY_STAGES[0usize], self.params)
+            .call_list(&crate::descriptor::OPPORTUNITY_STAGES[0], self.params)
             .await
     }
     /// Every page, lazily, following the operation's pagination.
     pub fn pages(self) -> PageStream<OpportunityStage, OpportunityStagesListMeta> {
-        self.client.pages(&crate::descriptor::OPPORTUNITY_STAGES[0usize], self.params)
+        self.client.pages(&crate::descriptor::OPPORTUNITY_STAGES[0], self.params)
     }
     /// The parameters collected so far (wire names).
     pub fn params(&self) -> &Params {
@@ -104,9 +101,7 @@ impl OpportunityStagesGetRequest {
     /// Send the request.
     pub async fn send(self) -> Result<OpportunityStage> {
         self.client
-            .call_record::<
-                OpportunityStage,
-            >(&crate::descriptor::OPPORTUNITY_STAGES[1usize], self.params)
+            .call_record(&crate::descriptor::OPPORTUNITY_STAGES[1], self.params)
             .await
     }
     /// The parameters collected so far (wire names).
@@ -124,7 +119,7 @@ impl ::std::future::IntoFuture for OpportunityStagesGetRequest {
     }
 }
 /// A step of the sales process.
-#[derive(Debug, Clone, Default, airbyte_agent_runtime::serde::Serialize)]
+#[derive(Debug, Clone, Default, serde::Serialize)]
 #[serde(crate = "airbyte_agent_runtime::serde")]
 pub struct OpportunityStage {
     /// Salesforce ID of the record.
@@ -137,41 +132,37 @@ pub struct OpportunityStage {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub attributes: Option<AccountAttributes>,
 }
-impl airbyte_agent_runtime::record::Record for OpportunityStage {
+impl record::Record for OpportunityStage {
     const NAME: &'static str = "OpportunityStage";
     fn field_index(key: &str) -> Option<usize> {
         match key {
-            "Id" => Some(0usize),
-            "MasterLabel" => Some(1usize),
-            "attributes" => Some(2usize),
+            "Id" => Some(0),
+            "MasterLabel" => Some(1),
+            "attributes" => Some(2),
             _ => None,
         }
     }
-    fn set_field<'de, __M: airbyte_agent_runtime::serde::de::MapAccess<'de>>(
+    fn set_field<'de, __M: serde::de::MapAccess<'de>>(
         &mut self,
         index: usize,
         map: &mut __M,
-    ) -> ::std::result::Result<(), __M::Error> {
+    ) -> Result<(), __M::Error> {
         match index {
-            0usize => self.id = map.next_value()?,
-            1usize => self.master_label = map.next_value()?,
-            2usize => self.attributes = map.next_value()?,
-            _ => {
-                map.next_value::<airbyte_agent_runtime::serde::de::IgnoredAny>()?;
-            }
+            0 => self.id = map.next_value()?,
+            1 => self.master_label = map.next_value()?,
+            2 => self.attributes = map.next_value()?,
+            _ => drop(map.next_value::<serde::de::IgnoredAny>()?),
         }
         Ok(())
     }
 }
-impl<'de> airbyte_agent_runtime::serde::Deserialize<'de> for OpportunityStage {
-    fn deserialize<__D: airbyte_agent_runtime::serde::Deserializer<'de>>(
-        deserializer: __D,
-    ) -> ::std::result::Result<Self, __D::Error> {
-        airbyte_agent_runtime::record::deserialize(deserializer)
+impl<'de> serde::Deserialize<'de> for OpportunityStage {
+    fn deserialize<__D: serde::Deserializer<'de>>(d: __D) -> Result<Self, __D::Error> {
+        record::deserialize(d)
     }
 }
 /// Metadata returned by `opportunity_stages.list` next to the records.
-#[derive(Debug, Clone, Default, airbyte_agent_runtime::serde::Serialize)]
+#[derive(Debug, Clone, Default, serde::Serialize)]
 #[serde(crate = "airbyte_agent_runtime::serde")]
 pub struct OpportunityStagesListMeta {
     /// `$.done`
@@ -181,34 +172,30 @@ pub struct OpportunityStagesListMeta {
     #[serde(rename = "nextRecordsUrl", skip_serializing_if = "Option::is_none")]
     pub next_records_url: Option<String>,
 }
-impl airbyte_agent_runtime::record::Record for OpportunityStagesListMeta {
+impl record::Record for OpportunityStagesListMeta {
     const NAME: &'static str = "OpportunityStagesListMeta";
     fn field_index(key: &str) -> Option<usize> {
         match key {
-            "done" => Some(0usize),
-            "nextRecordsUrl" => Some(1usize),
+            "done" => Some(0),
+            "nextRecordsUrl" => Some(1),
             _ => None,
         }
     }
-    fn set_field<'de, __M: airbyte_agent_runtime::serde::de::MapAccess<'de>>(
+    fn set_field<'de, __M: serde::de::MapAccess<'de>>(
         &mut self,
         index: usize,
         map: &mut __M,
-    ) -> ::std::result::Result<(), __M::Error> {
+    ) -> Result<(), __M::Error> {
         match index {
-            0usize => self.done = map.next_value()?,
-            1usize => self.next_records_url = map.next_value()?,
-            _ => {
-                map.next_value::<airbyte_agent_runtime::serde::de::IgnoredAny>()?;
-            }
+            0 => self.done = map.next_value()?,
+            1 => self.next_records_url = map.next_value()?,
+            _ => drop(map.next_value::<serde::de::IgnoredAny>()?),
         }
         Ok(())
     }
 }
-impl<'de> airbyte_agent_runtime::serde::Deserialize<'de> for OpportunityStagesListMeta {
-    fn deserialize<__D: airbyte_agent_runtime::serde::Deserializer<'de>>(
-        deserializer: __D,
-    ) -> ::std::result::Result<Self, __D::Error> {
-        airbyte_agent_runtime::record::deserialize(deserializer)
+impl<'de> serde::Deserialize<'de> for OpportunityStagesListMeta {
+    fn deserialize<__D: serde::Deserializer<'de>>(d: __D) -> Result<Self, __D::Error> {
+        record::deserialize(d)
     }
 }

@@ -2,7 +2,7 @@
 
 //! Entity `query`: handle, request builders and record types.
 use airbyte_agent_runtime::serde_json::{Map, Value};
-use airbyte_agent_runtime::{Client, Page, PageStream, Params, Result};
+use airbyte_agent_runtime::{Client, Page, PageStream, Params, Result, record, serde};
 impl crate::SalesforceConnector {
     /// Result of a SOQL query.
     pub fn query(&self) -> Query {
@@ -41,16 +41,11 @@ pub struct QueryListRequest {
 impl QueryListRequest {
     /// Send the request.
     pub async fn send(self) -> Result<Page<QueryResult, QueryListMeta>> {
-        self.client
-            .call_list::<
-                QueryResult,
-                QueryListMeta,
-            >(&crate::descriptor::QUERY[0usize], self.params)
-            .await
+        self.client.call_list(&crate::descriptor::QUERY[0], self.params).await
     }
     /// Every page, lazily, following the operation's pagination.
     pub fn pages(self) -> PageStream<QueryResult, QueryListMeta> {
-        self.client.pages(&crate::descriptor::QUERY[0usize], self.params)
+        self.client.pages(&crate::descriptor::QUERY[0], self.params)
     }
     /// The parameters collected so far (wire names).
     pub fn params(&self) -> &Params {
@@ -71,7 +66,7 @@ impl ::std::future::IntoFuture for QueryListRequest {
     }
 }
 /// Result of a SOQL query.
-#[derive(Debug, Clone, Default, airbyte_agent_runtime::serde::Serialize)]
+#[derive(Debug, Clone, Default, serde::Serialize)]
 #[serde(crate = "airbyte_agent_runtime::serde")]
 pub struct QueryResult {
     /// Number of records that match the query.
@@ -87,49 +82,43 @@ pub struct QueryResult {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub records: Option<Vec<Map<String, Value>>>,
 }
-impl airbyte_agent_runtime::record::Record for QueryResult {
+impl record::Record for QueryResult {
     const NAME: &'static str = "QueryResult";
     fn field_index(key: &str) -> Option<usize> {
         match key {
-            "totalSize" => Some(0usize),
-            "done" => Some(1usize),
-            "nextRecordsUrl" => Some(2usize),
-            "records" => Some(3usize),
+            "totalSize" => Some(0),
+            "done" => Some(1),
+            "nextRecordsUrl" => Some(2),
+            "records" => Some(3),
             _ => None,
         }
     }
-    fn set_field<'de, __M: airbyte_agent_runtime::serde::de::MapAccess<'de>>(
+    fn set_field<'de, __M: serde::de::MapAccess<'de>>(
         &mut self,
         index: usize,
         map: &mut __M,
-    ) -> ::std::result::Result<(), __M::Error> {
+    ) -> Result<(), __M::Error> {
         match index {
-            0usize => self.total_size = map.next_value()?,
-            1usize => self.done = map.next_value()?,
-            2usize => self.next_records_url = map.next_value()?,
-            3usize => {
+            0 => self.total_size = map.next_value()?,
+            1 => self.done = map.next_value()?,
+            2 => self.next_records_url = map.next_value()?,
+            3 => {
                 self.records = map
-                    .next_value::<
-                        airbyte_agent_runtime::record::SkipNulls<Map<String, Value>>,
-                    >()?
+                    .next_value::<record::SkipNulls<Map<String, Value>>>()?
                     .0;
             }
-            _ => {
-                map.next_value::<airbyte_agent_runtime::serde::de::IgnoredAny>()?;
-            }
+            _ => drop(map.next_value::<serde::de::IgnoredAny>()?),
         }
         Ok(())
     }
 }
-impl<'de> airbyte_agent_runtime::serde::Deserialize<'de> for QueryResult {
-    fn deserialize<__D: airbyte_agent_runtime::serde::Deserializer<'de>>(
-        deserializer: __D,
-    ) -> ::std::result::Result<Self, __D::Error> {
-        airbyte_agent_runtime::record::deserialize(deserializer)
+impl<'de> serde::Deserialize<'de> for QueryResult {
+    fn deserialize<__D: serde::Deserializer<'de>>(d: __D) -> Result<Self, __D::Error> {
+        record::deserialize(d)
     }
 }
 /// Metadata returned by `query.list` next to the records.
-#[derive(Debug, Clone, Default, airbyte_agent_runtime::serde::Serialize)]
+#[derive(Debug, Clone, Default, serde::Serialize)]
 #[serde(crate = "airbyte_agent_runtime::serde")]
 pub struct QueryListMeta {
     /// `$.done`
@@ -139,34 +128,30 @@ pub struct QueryListMeta {
     #[serde(rename = "nextRecordsUrl", skip_serializing_if = "Option::is_none")]
     pub next_records_url: Option<String>,
 }
-impl airbyte_agent_runtime::record::Record for QueryListMeta {
+impl record::Record for QueryListMeta {
     const NAME: &'static str = "QueryListMeta";
     fn field_index(key: &str) -> Option<usize> {
         match key {
-            "done" => Some(0usize),
-            "nextRecordsUrl" => Some(1usize),
+            "done" => Some(0),
+            "nextRecordsUrl" => Some(1),
             _ => None,
         }
     }
-    fn set_field<'de, __M: airbyte_agent_runtime::serde::de::MapAccess<'de>>(
+    fn set_field<'de, __M: serde::de::MapAccess<'de>>(
         &mut self,
         index: usize,
         map: &mut __M,
-    ) -> ::std::result::Result<(), __M::Error> {
+    ) -> Result<(), __M::Error> {
         match index {
-            0usize => self.done = map.next_value()?,
-            1usize => self.next_records_url = map.next_value()?,
-            _ => {
-                map.next_value::<airbyte_agent_runtime::serde::de::IgnoredAny>()?;
-            }
+            0 => self.done = map.next_value()?,
+            1 => self.next_records_url = map.next_value()?,
+            _ => drop(map.next_value::<serde::de::IgnoredAny>()?),
         }
         Ok(())
     }
 }
-impl<'de> airbyte_agent_runtime::serde::Deserialize<'de> for QueryListMeta {
-    fn deserialize<__D: airbyte_agent_runtime::serde::Deserializer<'de>>(
-        deserializer: __D,
-    ) -> ::std::result::Result<Self, __D::Error> {
-        airbyte_agent_runtime::record::deserialize(deserializer)
+impl<'de> serde::Deserialize<'de> for QueryListMeta {
+    fn deserialize<__D: serde::Deserializer<'de>>(d: __D) -> Result<Self, __D::Error> {
+        record::deserialize(d)
     }
 }

@@ -2,7 +2,7 @@
 
 //! Entity `reports`: handle, request builders and record types.
 use airbyte_agent_runtime::serde_json::{Map, Value};
-use airbyte_agent_runtime::{Client, Page, PageStream, Params, Result};
+use airbyte_agent_runtime::{Client, Page, PageStream, Params, Result, record, serde};
 impl crate::SalesforceConnector {
     /// Report metadata from the Analytics API.
     pub fn reports(&self) -> Reports {
@@ -52,16 +52,11 @@ pub struct ReportsListRequest {
 impl ReportsListRequest {
     /// Send the request.
     pub async fn send(self) -> Result<Page<Report, ReportsListMeta>> {
-        self.client
-            .call_list::<
-                Report,
-                ReportsListMeta,
-            >(&crate::descriptor::REPORTS[0usize], self.params)
-            .await
+        self.client.call_list(&crate::descriptor::REPORTS[0], self.params).await
     }
     /// Every page, lazily, following the operation's pagination.
     pub fn pages(self) -> PageStream<Report, ReportsListMeta> {
-        self.client.pages(&crate::descriptor::REPORTS[0usize], self.params)
+        self.client.pages(&crate::descriptor::REPORTS[0], self.params)
     }
     /// The parameters collected so far (wire names).
     pub fn params(&self) -> &Params {
@@ -98,11 +93,7 @@ impl ReportsGetRequest {
     }
     /// Send the request.
     pub async fn send(self) -> Result<ReportsRecord> {
-        self.client
-            .call_record::<
-                ReportsRecord,
-            >(&crate::descriptor::REPORTS[1usize], self.params)
-            .await
+        self.client.call_record(&crate::descriptor::REPORTS[1], self.params).await
     }
     /// The parameters collected so far (wire names).
     pub fn params(&self) -> &Params {
@@ -119,7 +110,7 @@ impl ::std::future::IntoFuture for ReportsGetRequest {
     }
 }
 /// Report metadata from the Analytics API.
-#[derive(Debug, Clone, Default, airbyte_agent_runtime::serde::Serialize)]
+#[derive(Debug, Clone, Default, serde::Serialize)]
 #[serde(crate = "airbyte_agent_runtime::serde")]
 pub struct Report {
     /// Unique identifier of this report.
@@ -138,48 +129,44 @@ pub struct Report {
     #[serde(rename = "instancesUrl", skip_serializing_if = "Option::is_none")]
     pub instances_url: Option<String>,
 }
-impl airbyte_agent_runtime::record::Record for Report {
+impl record::Record for Report {
     const NAME: &'static str = "Report";
     fn field_index(key: &str) -> Option<usize> {
         match key {
-            "id" => Some(0usize),
-            "name" => Some(1usize),
-            "url" => Some(2usize),
-            "describeUrl" => Some(3usize),
-            "instancesUrl" => Some(4usize),
+            "id" => Some(0),
+            "name" => Some(1),
+            "url" => Some(2),
+            "describeUrl" => Some(3),
+            "instancesUrl" => Some(4),
             _ => None,
         }
     }
-    fn set_field<'de, __M: airbyte_agent_runtime::serde::de::MapAccess<'de>>(
+    fn set_field<'de, __M: serde::de::MapAccess<'de>>(
         &mut self,
         index: usize,
         map: &mut __M,
-    ) -> ::std::result::Result<(), __M::Error> {
+    ) -> Result<(), __M::Error> {
         match index {
-            0usize => self.id = map.next_value()?,
-            1usize => self.name = map.next_value()?,
-            2usize => self.url = map.next_value()?,
-            3usize => self.describe_url = map.next_value()?,
-            4usize => self.instances_url = map.next_value()?,
-            _ => {
-                map.next_value::<airbyte_agent_runtime::serde::de::IgnoredAny>()?;
-            }
+            0 => self.id = map.next_value()?,
+            1 => self.name = map.next_value()?,
+            2 => self.url = map.next_value()?,
+            3 => self.describe_url = map.next_value()?,
+            4 => self.instances_url = map.next_value()?,
+            _ => drop(map.next_value::<serde::de::IgnoredAny>()?),
         }
         Ok(())
     }
 }
-impl<'de> airbyte_agent_runtime::serde::Deserialize<'de> for Report {
-    fn deserialize<__D: airbyte_agent_runtime::serde::Deserializer<'de>>(
-        deserializer: __D,
-    ) -> ::std::result::Result<Self, __D::Error> {
-        airbyte_agent_runtime::record::deserialize(deserializer)
+impl<'de> serde::Deserialize<'de> for Report {
+    fn deserialize<__D: serde::Deserializer<'de>>(d: __D) -> Result<Self, __D::Error> {
+        record::deserialize(d)
     }
 }
 /// Metadata returned by `reports.list` next to the records.
-#[derive(Debug, Clone, Default, airbyte_agent_runtime::serde::Serialize)]
+#[derive(Debug, Clone, Default, serde::Serialize)]
 #[serde(crate = "airbyte_agent_runtime::serde")]
 pub struct ReportsListMeta {}
-impl airbyte_agent_runtime::record::Record for ReportsListMeta {
+impl record::Record for ReportsListMeta {
     const NAME: &'static str = "ReportsListMeta";
     fn field_index(key: &str) -> Option<usize> {
         {
@@ -187,25 +174,23 @@ impl airbyte_agent_runtime::record::Record for ReportsListMeta {
             None
         }
     }
-    fn set_field<'de, __M: airbyte_agent_runtime::serde::de::MapAccess<'de>>(
+    fn set_field<'de, __M: serde::de::MapAccess<'de>>(
         &mut self,
         index: usize,
         map: &mut __M,
-    ) -> ::std::result::Result<(), __M::Error> {
+    ) -> Result<(), __M::Error> {
         let _ = index;
-        map.next_value::<airbyte_agent_runtime::serde::de::IgnoredAny>()?;
+        map.next_value::<serde::de::IgnoredAny>()?;
         Ok(())
     }
 }
-impl<'de> airbyte_agent_runtime::serde::Deserialize<'de> for ReportsListMeta {
-    fn deserialize<__D: airbyte_agent_runtime::serde::Deserializer<'de>>(
-        deserializer: __D,
-    ) -> ::std::result::Result<Self, __D::Error> {
-        airbyte_agent_runtime::record::deserialize(deserializer)
+impl<'de> serde::Deserialize<'de> for ReportsListMeta {
+    fn deserialize<__D: serde::Deserializer<'de>>(d: __D) -> Result<Self, __D::Error> {
+        record::deserialize(d)
     }
 }
 /// Output of a report run: data rows, aggregates and metadata.
-#[derive(Debug, Clone, Default, airbyte_agent_runtime::serde::Serialize)]
+#[derive(Debug, Clone, Default, serde::Serialize)]
 #[serde(crate = "airbyte_agent_runtime::serde")]
 pub struct ReportsRecord {
     /// Object type and API path of the record.
@@ -233,46 +218,42 @@ pub struct ReportsRecord {
     #[serde(rename = "allData", skip_serializing_if = "Option::is_none")]
     pub all_data: Option<bool>,
 }
-impl airbyte_agent_runtime::record::Record for ReportsRecord {
+impl record::Record for ReportsRecord {
     const NAME: &'static str = "ReportsRecord";
     fn field_index(key: &str) -> Option<usize> {
         match key {
-            "attributes" => Some(0usize),
-            "reportMetadata" => Some(1usize),
-            "reportExtendedMetadata" => Some(2usize),
-            "factMap" => Some(3usize),
-            "groupingsDown" => Some(4usize),
-            "groupingsAcross" => Some(5usize),
-            "hasDetailRows" => Some(6usize),
-            "allData" => Some(7usize),
+            "attributes" => Some(0),
+            "reportMetadata" => Some(1),
+            "reportExtendedMetadata" => Some(2),
+            "factMap" => Some(3),
+            "groupingsDown" => Some(4),
+            "groupingsAcross" => Some(5),
+            "hasDetailRows" => Some(6),
+            "allData" => Some(7),
             _ => None,
         }
     }
-    fn set_field<'de, __M: airbyte_agent_runtime::serde::de::MapAccess<'de>>(
+    fn set_field<'de, __M: serde::de::MapAccess<'de>>(
         &mut self,
         index: usize,
         map: &mut __M,
-    ) -> ::std::result::Result<(), __M::Error> {
+    ) -> Result<(), __M::Error> {
         match index {
-            0usize => self.attributes = map.next_value()?,
-            1usize => self.report_metadata = map.next_value()?,
-            2usize => self.report_extended_metadata = map.next_value()?,
-            3usize => self.fact_map = map.next_value()?,
-            4usize => self.groupings_down = map.next_value()?,
-            5usize => self.groupings_across = map.next_value()?,
-            6usize => self.has_detail_rows = map.next_value()?,
-            7usize => self.all_data = map.next_value()?,
-            _ => {
-                map.next_value::<airbyte_agent_runtime::serde::de::IgnoredAny>()?;
-            }
+            0 => self.attributes = map.next_value()?,
+            1 => self.report_metadata = map.next_value()?,
+            2 => self.report_extended_metadata = map.next_value()?,
+            3 => self.fact_map = map.next_value()?,
+            4 => self.groupings_down = map.next_value()?,
+            5 => self.groupings_across = map.next_value()?,
+            6 => self.has_detail_rows = map.next_value()?,
+            7 => self.all_data = map.next_value()?,
+            _ => drop(map.next_value::<serde::de::IgnoredAny>()?),
         }
         Ok(())
     }
 }
-impl<'de> airbyte_agent_runtime::serde::Deserialize<'de> for ReportsRecord {
-    fn deserialize<__D: airbyte_agent_runtime::serde::Deserializer<'de>>(
-        deserializer: __D,
-    ) -> ::std::result::Result<Self, __D::Error> {
-        airbyte_agent_runtime::record::deserialize(deserializer)
+impl<'de> serde::Deserialize<'de> for ReportsRecord {
+    fn deserialize<__D: serde::Deserializer<'de>>(d: __D) -> Result<Self, __D::Error> {
+        record::deserialize(d)
     }
 }

@@ -2,7 +2,7 @@
 
 //! Entity `sobjects`: handle, request builders and record types.
 use airbyte_agent_runtime::serde_json::{Map, Value};
-use airbyte_agent_runtime::{Client, Page, PageStream, Params, Result};
+use airbyte_agent_runtime::{Client, Page, PageStream, Params, Result, record, serde};
 use crate::types::*;
 impl crate::SalesforceConnector {
     /// Description of one object type and what can be done with it.
@@ -107,16 +107,11 @@ pub struct SobjectsListRequest {
 impl SobjectsListRequest {
     /// Send the request.
     pub async fn send(self) -> Result<Page<SObject, SobjectsListMeta>> {
-        self.client
-            .call_list::<
-                SObject,
-                SobjectsListMeta,
-            >(&crate::descriptor::SOBJECTS[0usize], self.params)
-            .await
+        self.client.call_list(&crate::descriptor::SOBJECTS[0], self.params).await
     }
     /// Every page, lazily, following the operation's pagination.
     pub fn pages(self) -> PageStream<SObject, SobjectsListMeta> {
-        self.client.pages(&crate::descriptor::SOBJECTS[0usize], self.params)
+        self.client.pages(&crate::descriptor::SOBJECTS[0], self.params)
     }
     /// The parameters collected so far (wire names).
     pub fn params(&self) -> &Params {
@@ -155,11 +150,7 @@ impl SobjectsCreateRequest {
     }
     /// Send the request.
     pub async fn send(self) -> Result<SobjectsRecord> {
-        self.client
-            .call_record::<
-                SobjectsRecord,
-            >(&crate::descriptor::SOBJECTS[1usize], self.params)
-            .await
+        self.client.call_record(&crate::descriptor::SOBJECTS[1], self.params).await
     }
     /// The parameters collected so far (wire names).
     pub fn params(&self) -> &Params {
@@ -192,9 +183,7 @@ impl SobjectsGetRequest {
     }
     /// Send the request.
     pub async fn send(self) -> Result<SObject> {
-        self.client
-            .call_record::<SObject>(&crate::descriptor::SOBJECTS[2usize], self.params)
-            .await
+        self.client.call_record(&crate::descriptor::SOBJECTS[2], self.params).await
     }
     /// The parameters collected so far (wire names).
     pub fn params(&self) -> &Params {
@@ -229,9 +218,7 @@ impl SobjectsUpdateRequest {
     }
     /// Send the request.
     pub async fn send(self) -> Result<SObject> {
-        self.client
-            .call_record::<SObject>(&crate::descriptor::SOBJECTS[3usize], self.params)
-            .await
+        self.client.call_record(&crate::descriptor::SOBJECTS[3], self.params).await
     }
     /// The parameters collected so far (wire names).
     pub fn params(&self) -> &Params {
@@ -257,9 +244,7 @@ pub struct SobjectsDeleteRequest {
 impl SobjectsDeleteRequest {
     /// Send the request.
     pub async fn send(self) -> Result<SObject> {
-        self.client
-            .call_record::<SObject>(&crate::descriptor::SOBJECTS[4usize], self.params)
-            .await
+        self.client.call_record(&crate::descriptor::SOBJECTS[4], self.params).await
     }
     /// The parameters collected so far (wire names).
     pub fn params(&self) -> &Params {
@@ -276,7 +261,7 @@ impl ::std::future::IntoFuture for SobjectsDeleteRequest {
     }
 }
 /// Description of one object type and what can be done with it.
-#[derive(Debug, Clone, Default, airbyte_agent_runtime::serde::Serialize)]
+#[derive(Debug, Clone, Default, serde::Serialize)]
 #[serde(crate = "airbyte_agent_runtime::serde")]
 pub struct SObject {
     /// Name shown for the sobject.
@@ -313,60 +298,56 @@ pub struct SObject {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub urls: Option<Map<String, Value>>,
 }
-impl airbyte_agent_runtime::record::Record for SObject {
+impl record::Record for SObject {
     const NAME: &'static str = "SObject";
     fn field_index(key: &str) -> Option<usize> {
         match key {
-            "name" => Some(0usize),
-            "label" => Some(1usize),
-            "labelPlural" => Some(2usize),
-            "keyPrefix" => Some(3usize),
-            "custom" => Some(4usize),
-            "queryable" => Some(5usize),
-            "searchable" => Some(6usize),
-            "createable" => Some(7usize),
-            "updateable" => Some(8usize),
-            "deletable" => Some(9usize),
-            "urls" => Some(10usize),
+            "name" => Some(0),
+            "label" => Some(1),
+            "labelPlural" => Some(2),
+            "keyPrefix" => Some(3),
+            "custom" => Some(4),
+            "queryable" => Some(5),
+            "searchable" => Some(6),
+            "createable" => Some(7),
+            "updateable" => Some(8),
+            "deletable" => Some(9),
+            "urls" => Some(10),
             _ => None,
         }
     }
-    fn set_field<'de, __M: airbyte_agent_runtime::serde::de::MapAccess<'de>>(
+    fn set_field<'de, __M: serde::de::MapAccess<'de>>(
         &mut self,
         index: usize,
         map: &mut __M,
-    ) -> ::std::result::Result<(), __M::Error> {
+    ) -> Result<(), __M::Error> {
         match index {
-            0usize => self.name = map.next_value()?,
-            1usize => self.label = map.next_value()?,
-            2usize => self.label_plural = map.next_value()?,
-            3usize => self.key_prefix = map.next_value()?,
-            4usize => self.custom = map.next_value()?,
-            5usize => self.queryable = map.next_value()?,
-            6usize => self.searchable = map.next_value()?,
-            7usize => self.createable = map.next_value()?,
-            8usize => self.updateable = map.next_value()?,
-            9usize => self.deletable = map.next_value()?,
-            10usize => self.urls = map.next_value()?,
-            _ => {
-                map.next_value::<airbyte_agent_runtime::serde::de::IgnoredAny>()?;
-            }
+            0 => self.name = map.next_value()?,
+            1 => self.label = map.next_value()?,
+            2 => self.label_plural = map.next_value()?,
+            3 => self.key_prefix = map.next_value()?,
+            4 => self.custom = map.next_value()?,
+            5 => self.queryable = map.next_value()?,
+            6 => self.searchable = map.next_value()?,
+            7 => self.createable = map.next_value()?,
+            8 => self.updateable = map.next_value()?,
+            9 => self.deletable = map.next_value()?,
+            10 => self.urls = map.next_value()?,
+            _ => drop(map.next_value::<serde::de::IgnoredAny>()?),
         }
         Ok(())
     }
 }
-impl<'de> airbyte_agent_runtime::serde::Deserialize<'de> for SObject {
-    fn deserialize<__D: airbyte_agent_runtime::serde::Deserializer<'de>>(
-        deserializer: __D,
-    ) -> ::std::result::Result<Self, __D::Error> {
-        airbyte_agent_runtime::record::deserialize(deserializer)
+impl<'de> serde::Deserialize<'de> for SObject {
+    fn deserialize<__D: serde::Deserializer<'de>>(d: __D) -> Result<Self, __D::Error> {
+        record::deserialize(d)
     }
 }
 /// Metadata returned by `sobjects.list` next to the records.
-#[derive(Debug, Clone, Default, airbyte_agent_runtime::serde::Serialize)]
+#[derive(Debug, Clone, Default, serde::Serialize)]
 #[serde(crate = "airbyte_agent_runtime::serde")]
 pub struct SobjectsListMeta {}
-impl airbyte_agent_runtime::record::Record for SobjectsListMeta {
+impl record::Record for SobjectsListMeta {
     const NAME: &'static str = "SobjectsListMeta";
     fn field_index(key: &str) -> Option<usize> {
         {
@@ -374,20 +355,18 @@ impl airbyte_agent_runtime::record::Record for SobjectsListMeta {
             None
         }
     }
-    fn set_field<'de, __M: airbyte_agent_runtime::serde::de::MapAccess<'de>>(
+    fn set_field<'de, __M: serde::de::MapAccess<'de>>(
         &mut self,
         index: usize,
         map: &mut __M,
-    ) -> ::std::result::Result<(), __M::Error> {
+    ) -> Result<(), __M::Error> {
         let _ = index;
-        map.next_value::<airbyte_agent_runtime::serde::de::IgnoredAny>()?;
+        map.next_value::<serde::de::IgnoredAny>()?;
         Ok(())
     }
 }
-impl<'de> airbyte_agent_runtime::serde::Deserialize<'de> for SobjectsListMeta {
-    fn deserialize<__D: airbyte_agent_runtime::serde::Deserializer<'de>>(
-        deserializer: __D,
-    ) -> ::std::result::Result<Self, __D::Error> {
-        airbyte_agent_runtime::record::deserialize(deserializer)
+impl<'de> serde::Deserialize<'de> for SobjectsListMeta {
+    fn deserialize<__D: serde::Deserializer<'de>>(d: __D) -> Result<Self, __D::Error> {
+        record::deserialize(d)
     }
 }

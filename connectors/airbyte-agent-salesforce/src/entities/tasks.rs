@@ -2,7 +2,7 @@
 
 //! Entity `tasks`: handle, request builders and record types.
 use airbyte_agent_runtime::serde_json::Value;
-use airbyte_agent_runtime::{Client, Page, PageStream, Params, Result};
+use airbyte_agent_runtime::{Client, Page, PageStream, Params, Result, record, serde};
 use crate::types::*;
 impl crate::SalesforceConnector {
     /// Task record; list calls return the standard fields selected with FIELDS(STANDARD).
@@ -106,16 +106,11 @@ pub struct TasksListRequest {
 impl TasksListRequest {
     /// Send the request.
     pub async fn send(self) -> Result<Page<Task, TasksListMeta>> {
-        self.client
-            .call_list::<
-                Task,
-                TasksListMeta,
-            >(&crate::descriptor::TASKS[0usize], self.params)
-            .await
+        self.client.call_list(&crate::descriptor::TASKS[0], self.params).await
     }
     /// Every page, lazily, following the operation's pagination.
     pub fn pages(self) -> PageStream<Task, TasksListMeta> {
-        self.client.pages(&crate::descriptor::TASKS[0usize], self.params)
+        self.client.pages(&crate::descriptor::TASKS[0], self.params)
     }
     /// The parameters collected so far (wire names).
     pub fn params(&self) -> &Params {
@@ -211,11 +206,7 @@ impl TasksCreateRequest {
     }
     /// Send the request.
     pub async fn send(self) -> Result<SobjectsRecord> {
-        self.client
-            .call_record::<
-                SobjectsRecord,
-            >(&crate::descriptor::TASKS[1usize], self.params)
-            .await
+        self.client.call_record(&crate::descriptor::TASKS[1], self.params).await
     }
     /// The parameters collected so far (wire names).
     pub fn params(&self) -> &Params {
@@ -248,9 +239,7 @@ impl TasksGetRequest {
     }
     /// Send the request.
     pub async fn send(self) -> Result<Task> {
-        self.client
-            .call_record::<Task>(&crate::descriptor::TASKS[2usize], self.params)
-            .await
+        self.client.call_record(&crate::descriptor::TASKS[2], self.params).await
     }
     /// The parameters collected so far (wire names).
     pub fn params(&self) -> &Params {
@@ -346,9 +335,7 @@ impl TasksUpdateRequest {
     }
     /// Send the request.
     pub async fn send(self) -> Result<Task> {
-        self.client
-            .call_record::<Task>(&crate::descriptor::TASKS[3usize], self.params)
-            .await
+        self.client.call_record(&crate::descriptor::TASKS[3], self.params).await
     }
     /// The parameters collected so far (wire names).
     pub fn params(&self) -> &Params {
@@ -374,9 +361,7 @@ pub struct TasksDeleteRequest {
 impl TasksDeleteRequest {
     /// Send the request.
     pub async fn send(self) -> Result<Task> {
-        self.client
-            .call_record::<Task>(&crate::descriptor::TASKS[4usize], self.params)
-            .await
+        self.client.call_record(&crate::descriptor::TASKS[4], self.params).await
     }
     /// The parameters collected so far (wire names).
     pub fn params(&self) -> &Params {
@@ -402,16 +387,11 @@ pub struct TasksSearchRequest {
 impl TasksSearchRequest {
     /// Send the request.
     pub async fn send(self) -> Result<Page<AccountsRecord, TasksSearchMeta>> {
-        self.client
-            .call_list::<
-                AccountsRecord,
-                TasksSearchMeta,
-            >(&crate::descriptor::TASKS[5usize], self.params)
-            .await
+        self.client.call_list(&crate::descriptor::TASKS[5], self.params).await
     }
     /// Every page, lazily, following the operation's pagination.
     pub fn pages(self) -> PageStream<AccountsRecord, TasksSearchMeta> {
-        self.client.pages(&crate::descriptor::TASKS[5usize], self.params)
+        self.client.pages(&crate::descriptor::TASKS[5], self.params)
     }
     /// The parameters collected so far (wire names).
     pub fn params(&self) -> &Params {
@@ -432,7 +412,7 @@ impl ::std::future::IntoFuture for TasksSearchRequest {
     }
 }
 /// Metadata returned by `tasks.list` next to the records.
-#[derive(Debug, Clone, Default, airbyte_agent_runtime::serde::Serialize)]
+#[derive(Debug, Clone, Default, serde::Serialize)]
 #[serde(crate = "airbyte_agent_runtime::serde")]
 pub struct TasksListMeta {
     /// `$.done`
@@ -442,42 +422,38 @@ pub struct TasksListMeta {
     #[serde(rename = "nextRecordsUrl", skip_serializing_if = "Option::is_none")]
     pub next_records_url: Option<String>,
 }
-impl airbyte_agent_runtime::record::Record for TasksListMeta {
+impl record::Record for TasksListMeta {
     const NAME: &'static str = "TasksListMeta";
     fn field_index(key: &str) -> Option<usize> {
         match key {
-            "done" => Some(0usize),
-            "nextRecordsUrl" => Some(1usize),
+            "done" => Some(0),
+            "nextRecordsUrl" => Some(1),
             _ => None,
         }
     }
-    fn set_field<'de, __M: airbyte_agent_runtime::serde::de::MapAccess<'de>>(
+    fn set_field<'de, __M: serde::de::MapAccess<'de>>(
         &mut self,
         index: usize,
         map: &mut __M,
-    ) -> ::std::result::Result<(), __M::Error> {
+    ) -> Result<(), __M::Error> {
         match index {
-            0usize => self.done = map.next_value()?,
-            1usize => self.next_records_url = map.next_value()?,
-            _ => {
-                map.next_value::<airbyte_agent_runtime::serde::de::IgnoredAny>()?;
-            }
+            0 => self.done = map.next_value()?,
+            1 => self.next_records_url = map.next_value()?,
+            _ => drop(map.next_value::<serde::de::IgnoredAny>()?),
         }
         Ok(())
     }
 }
-impl<'de> airbyte_agent_runtime::serde::Deserialize<'de> for TasksListMeta {
-    fn deserialize<__D: airbyte_agent_runtime::serde::Deserializer<'de>>(
-        deserializer: __D,
-    ) -> ::std::result::Result<Self, __D::Error> {
-        airbyte_agent_runtime::record::deserialize(deserializer)
+impl<'de> serde::Deserialize<'de> for TasksListMeta {
+    fn deserialize<__D: serde::Deserializer<'de>>(d: __D) -> Result<Self, __D::Error> {
+        record::deserialize(d)
     }
 }
 /// Metadata returned by `tasks.search` next to the records.
-#[derive(Debug, Clone, Default, airbyte_agent_runtime::serde::Serialize)]
+#[derive(Debug, Clone, Default, serde::Serialize)]
 #[serde(crate = "airbyte_agent_runtime::serde")]
 pub struct TasksSearchMeta {}
-impl airbyte_agent_runtime::record::Record for TasksSearchMeta {
+impl record::Record for TasksSearchMeta {
     const NAME: &'static str = "TasksSearchMeta";
     fn field_index(key: &str) -> Option<usize> {
         {
@@ -485,20 +461,18 @@ impl airbyte_agent_runtime::record::Record for TasksSearchMeta {
             None
         }
     }
-    fn set_field<'de, __M: airbyte_agent_runtime::serde::de::MapAccess<'de>>(
+    fn set_field<'de, __M: serde::de::MapAccess<'de>>(
         &mut self,
         index: usize,
         map: &mut __M,
-    ) -> ::std::result::Result<(), __M::Error> {
+    ) -> Result<(), __M::Error> {
         let _ = index;
-        map.next_value::<airbyte_agent_runtime::serde::de::IgnoredAny>()?;
+        map.next_value::<serde::de::IgnoredAny>()?;
         Ok(())
     }
 }
-impl<'de> airbyte_agent_runtime::serde::Deserialize<'de> for TasksSearchMeta {
-    fn deserialize<__D: airbyte_agent_runtime::serde::Deserializer<'de>>(
-        deserializer: __D,
-    ) -> ::std::result::Result<Self, __D::Error> {
-        airbyte_agent_runtime::record::deserialize(deserializer)
+impl<'de> serde::Deserialize<'de> for TasksSearchMeta {
+    fn deserialize<__D: serde::Deserializer<'de>>(d: __D) -> Result<Self, __D::Error> {
+        record::deserialize(d)
     }
 }

@@ -2,7 +2,7 @@
 
 //! Entity `users`: handle, request builders and record types.
 use airbyte_agent_runtime::serde_json::Value;
-use airbyte_agent_runtime::{Client, Page, PageStream, Params, Result};
+use airbyte_agent_runtime::{Client, Page, PageStream, Params, Result, record, serde};
 use crate::types::*;
 impl crate::SalesforceConnector {
     /// User record; list calls return the standard fields selected with FIELDS(STANDARD).
@@ -113,16 +113,11 @@ pub struct UsersListRequest {
 impl UsersListRequest {
     /// Send the request.
     pub async fn send(self) -> Result<Page<User, UsersListMeta>> {
-        self.client
-            .call_list::<
-                User,
-                UsersListMeta,
-            >(&crate::descriptor::USERS[0usize], self.params)
-            .await
+        self.client.call_list(&crate::descriptor::USERS[0], self.params).await
     }
     /// Every page, lazily, following the operation's pagination.
     pub fn pages(self) -> PageStream<User, UsersListMeta> {
-        self.client.pages(&crate::descriptor::USERS[0usize], self.params)
+        self.client.pages(&crate::descriptor::USERS[0], self.params)
     }
     /// The parameters collected so far (wire names).
     pub fn params(&self) -> &Params {
@@ -204,11 +199,7 @@ impl UsersCreateRequest {
     }
     /// Send the request.
     pub async fn send(self) -> Result<SobjectsRecord> {
-        self.client
-            .call_record::<
-                SobjectsRecord,
-            >(&crate::descriptor::USERS[1usize], self.params)
-            .await
+        self.client.call_record(&crate::descriptor::USERS[1], self.params).await
     }
     /// The parameters collected so far (wire names).
     pub fn params(&self) -> &Params {
@@ -241,9 +232,7 @@ impl UsersGetRequest {
     }
     /// Send the request.
     pub async fn send(self) -> Result<Account> {
-        self.client
-            .call_record::<Account>(&crate::descriptor::USERS[2usize], self.params)
-            .await
+        self.client.call_record(&crate::descriptor::USERS[2], self.params).await
     }
     /// The parameters collected so far (wire names).
     pub fn params(&self) -> &Params {
@@ -388,9 +377,7 @@ impl UsersUpdateRequest {
     }
     /// Send the request.
     pub async fn send(self) -> Result<User> {
-        self.client
-            .call_record::<User>(&crate::descriptor::USERS[3usize], self.params)
-            .await
+        self.client.call_record(&crate::descriptor::USERS[3], self.params).await
     }
     /// The parameters collected so far (wire names).
     pub fn params(&self) -> &Params {
@@ -407,7 +394,7 @@ impl ::std::future::IntoFuture for UsersUpdateRequest {
     }
 }
 /// User record; list calls return the standard fields selected with FIELDS(STANDARD).
-#[derive(Debug, Clone, Default, airbyte_agent_runtime::serde::Serialize)]
+#[derive(Debug, Clone, Default, serde::Serialize)]
 #[serde(crate = "airbyte_agent_runtime::serde")]
 pub struct User {
     /// Salesforce ID of the record.
@@ -420,41 +407,37 @@ pub struct User {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub attributes: Option<AccountAttributes>,
 }
-impl airbyte_agent_runtime::record::Record for User {
+impl record::Record for User {
     const NAME: &'static str = "User";
     fn field_index(key: &str) -> Option<usize> {
         match key {
-            "Id" => Some(0usize),
-            "Name" => Some(1usize),
-            "attributes" => Some(2usize),
+            "Id" => Some(0),
+            "Name" => Some(1),
+            "attributes" => Some(2),
             _ => None,
         }
     }
-    fn set_field<'de, __M: airbyte_agent_runtime::serde::de::MapAccess<'de>>(
+    fn set_field<'de, __M: serde::de::MapAccess<'de>>(
         &mut self,
         index: usize,
         map: &mut __M,
-    ) -> ::std::result::Result<(), __M::Error> {
+    ) -> Result<(), __M::Error> {
         match index {
-            0usize => self.id = map.next_value()?,
-            1usize => self.name = map.next_value()?,
-            2usize => self.attributes = map.next_value()?,
-            _ => {
-                map.next_value::<airbyte_agent_runtime::serde::de::IgnoredAny>()?;
-            }
+            0 => self.id = map.next_value()?,
+            1 => self.name = map.next_value()?,
+            2 => self.attributes = map.next_value()?,
+            _ => drop(map.next_value::<serde::de::IgnoredAny>()?),
         }
         Ok(())
     }
 }
-impl<'de> airbyte_agent_runtime::serde::Deserialize<'de> for User {
-    fn deserialize<__D: airbyte_agent_runtime::serde::Deserializer<'de>>(
-        deserializer: __D,
-    ) -> ::std::result::Result<Self, __D::Error> {
-        airbyte_agent_runtime::record::deserialize(deserializer)
+impl<'de> serde::Deserialize<'de> for User {
+    fn deserialize<__D: serde::Deserializer<'de>>(d: __D) -> Result<Self, __D::Error> {
+        record::deserialize(d)
     }
 }
 /// Metadata returned by `users.list` next to the records.
-#[derive(Debug, Clone, Default, airbyte_agent_runtime::serde::Serialize)]
+#[derive(Debug, Clone, Default, serde::Serialize)]
 #[serde(crate = "airbyte_agent_runtime::serde")]
 pub struct UsersListMeta {
     /// `$.done`
@@ -464,34 +447,30 @@ pub struct UsersListMeta {
     #[serde(rename = "nextRecordsUrl", skip_serializing_if = "Option::is_none")]
     pub next_records_url: Option<String>,
 }
-impl airbyte_agent_runtime::record::Record for UsersListMeta {
+impl record::Record for UsersListMeta {
     const NAME: &'static str = "UsersListMeta";
     fn field_index(key: &str) -> Option<usize> {
         match key {
-            "done" => Some(0usize),
-            "nextRecordsUrl" => Some(1usize),
+            "done" => Some(0),
+            "nextRecordsUrl" => Some(1),
             _ => None,
         }
     }
-    fn set_field<'de, __M: airbyte_agent_runtime::serde::de::MapAccess<'de>>(
+    fn set_field<'de, __M: serde::de::MapAccess<'de>>(
         &mut self,
         index: usize,
         map: &mut __M,
-    ) -> ::std::result::Result<(), __M::Error> {
+    ) -> Result<(), __M::Error> {
         match index {
-            0usize => self.done = map.next_value()?,
-            1usize => self.next_records_url = map.next_value()?,
-            _ => {
-                map.next_value::<airbyte_agent_runtime::serde::de::IgnoredAny>()?;
-            }
+            0 => self.done = map.next_value()?,
+            1 => self.next_records_url = map.next_value()?,
+            _ => drop(map.next_value::<serde::de::IgnoredAny>()?),
         }
         Ok(())
     }
 }
-impl<'de> airbyte_agent_runtime::serde::Deserialize<'de> for UsersListMeta {
-    fn deserialize<__D: airbyte_agent_runtime::serde::Deserializer<'de>>(
-        deserializer: __D,
-    ) -> ::std::result::Result<Self, __D::Error> {
-        airbyte_agent_runtime::record::deserialize(deserializer)
+impl<'de> serde::Deserialize<'de> for UsersListMeta {
+    fn deserialize<__D: serde::Deserializer<'de>>(d: __D) -> Result<Self, __D::Error> {
+        record::deserialize(d)
     }
 }

@@ -2,7 +2,7 @@
 
 //! Entity `abandoned_checkouts`: handle, request builders and record types.
 use airbyte_agent_runtime::serde_json::{Map, Value};
-use airbyte_agent_runtime::{Client, Page, PageStream, Params, Result};
+use airbyte_agent_runtime::{Client, Page, PageStream, Params, Result, record, serde};
 use crate::types::*;
 impl crate::ShopifyConnector {
     /// A checkout a customer started but did not finish.
@@ -92,15 +92,12 @@ impl AbandonedCheckoutsListRequest {
         self,
     ) -> Result<Page<AbandonedCheckout, AbandonedCheckoutsListMeta>> {
         self.client
-            .call_list::<
-                AbandonedCheckout,
-                AbandonedCheckoutsListMeta,
-            >(&crate::descriptor::ABANDONED_CHECKOUTS[0usize], self.params)
+            .call_list(&crate::descriptor::ABANDONED_CHECKOUTS[0], self.params)
             .await
     }
     /// Every page, lazily, following the operation's pagination.
     pub fn pages(self) -> PageStream<AbandonedCheckout, AbandonedCheckoutsListMeta> {
-        self.client.pages(&crate::descriptor::ABANDONED_CHECKOUTS[0usize], self.params)
+        self.client.pages(&crate::descriptor::ABANDONED_CHECKOUTS[0], self.params)
     }
     /// The parameters collected so far (wire names).
     pub fn params(&self) -> &Params {
@@ -126,7 +123,7 @@ airbyte_agent_runtime::string_enum! {
     " `closed`"] Closed => "closed", #[doc = " `any`"] Any => "any" }
 }
 /// A checkout a customer started but did not finish.
-#[derive(Debug, Clone, Default, airbyte_agent_runtime::serde::Serialize)]
+#[derive(Debug, Clone, Default, serde::Serialize)]
 #[serde(crate = "airbyte_agent_runtime::serde")]
 pub struct AbandonedCheckout {
     /// Unique identifier of this abandoned checkout.
@@ -265,185 +262,165 @@ pub struct AbandonedCheckout {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub admin_graphql_api_id: Option<String>,
 }
-impl airbyte_agent_runtime::record::Record for AbandonedCheckout {
+impl record::Record for AbandonedCheckout {
     const NAME: &'static str = "AbandonedCheckout";
     fn field_index(key: &str) -> Option<usize> {
         match key {
-            "id" => Some(0usize),
-            "token" => Some(1usize),
-            "cart_token" => Some(2usize),
-            "email" => Some(3usize),
-            "gateway" => Some(4usize),
-            "buyer_accepts_marketing" => Some(5usize),
-            "created_at" => Some(6usize),
-            "updated_at" => Some(7usize),
-            "landing_site" => Some(8usize),
-            "note" => Some(9usize),
-            "note_attributes" => Some(10usize),
-            "referring_site" => Some(11usize),
-            "shipping_lines" => Some(12usize),
-            "taxes_included" => Some(13usize),
-            "total_weight" => Some(14usize),
-            "currency" => Some(15usize),
-            "completed_at" => Some(16usize),
-            "closed_at" => Some(17usize),
-            "user_id" => Some(18usize),
-            "location_id" => Some(19usize),
-            "source_identifier" => Some(20usize),
-            "source_url" => Some(21usize),
-            "device_id" => Some(22usize),
-            "phone" => Some(23usize),
-            "customer_locale" => Some(24usize),
-            "line_items" => Some(25usize),
-            "name" => Some(26usize),
-            "source" => Some(27usize),
-            "abandoned_checkout_url" => Some(28usize),
-            "discount_codes" => Some(29usize),
-            "tax_lines" => Some(30usize),
-            "source_name" => Some(31usize),
-            "presentment_currency" => Some(32usize),
-            "buyer_accepts_sms_marketing" => Some(33usize),
-            "sms_marketing_phone" => Some(34usize),
-            "total_discounts" => Some(35usize),
-            "total_line_items_price" => Some(36usize),
-            "total_price" => Some(37usize),
-            "total_tax" => Some(38usize),
-            "subtotal_price" => Some(39usize),
-            "total_duties" => Some(40usize),
-            "billing_address" => Some(41usize),
-            "shipping_address" => Some(42usize),
-            "customer" => Some(43usize),
-            "admin_graphql_api_id" => Some(44usize),
+            "id" => Some(0),
+            "token" => Some(1),
+            "cart_token" => Some(2),
+            "email" => Some(3),
+            "gateway" => Some(4),
+            "buyer_accepts_marketing" => Some(5),
+            "created_at" => Some(6),
+            "updated_at" => Some(7),
+            "landing_site" => Some(8),
+            "note" => Some(9),
+            "note_attributes" => Some(10),
+            "referring_site" => Some(11),
+            "shipping_lines" => Some(12),
+            "taxes_included" => Some(13),
+            "total_weight" => Some(14),
+            "currency" => Some(15),
+            "completed_at" => Some(16),
+            "closed_at" => Some(17),
+            "user_id" => Some(18),
+            "location_id" => Some(19),
+            "source_identifier" => Some(20),
+            "source_url" => Some(21),
+            "device_id" => Some(22),
+            "phone" => Some(23),
+            "customer_locale" => Some(24),
+            "line_items" => Some(25),
+            "name" => Some(26),
+            "source" => Some(27),
+            "abandoned_checkout_url" => Some(28),
+            "discount_codes" => Some(29),
+            "tax_lines" => Some(30),
+            "source_name" => Some(31),
+            "presentment_currency" => Some(32),
+            "buyer_accepts_sms_marketing" => Some(33),
+            "sms_marketing_phone" => Some(34),
+            "total_discounts" => Some(35),
+            "total_line_items_price" => Some(36),
+            "total_price" => Some(37),
+            "total_tax" => Some(38),
+            "subtotal_price" => Some(39),
+            "total_duties" => Some(40),
+            "billing_address" => Some(41),
+            "shipping_address" => Some(42),
+            "customer" => Some(43),
+            "admin_graphql_api_id" => Some(44),
             _ => None,
         }
     }
-    fn set_field<'de, __M: airbyte_agent_runtime::serde::de::MapAccess<'de>>(
+    fn set_field<'de, __M: serde::de::MapAccess<'de>>(
         &mut self,
         index: usize,
         map: &mut __M,
-    ) -> ::std::result::Result<(), __M::Error> {
+    ) -> Result<(), __M::Error> {
         match index {
-            0usize => self.id = map.next_value()?,
-            1usize => self.token = map.next_value()?,
-            2usize => self.cart_token = map.next_value()?,
-            3usize => self.email = map.next_value()?,
-            4usize => self.gateway = map.next_value()?,
-            5usize => self.buyer_accepts_marketing = map.next_value()?,
-            6usize => self.created_at = map.next_value()?,
-            7usize => self.updated_at = map.next_value()?,
-            8usize => self.landing_site = map.next_value()?,
-            9usize => self.note = map.next_value()?,
-            10usize => {
+            0 => self.id = map.next_value()?,
+            1 => self.token = map.next_value()?,
+            2 => self.cart_token = map.next_value()?,
+            3 => self.email = map.next_value()?,
+            4 => self.gateway = map.next_value()?,
+            5 => self.buyer_accepts_marketing = map.next_value()?,
+            6 => self.created_at = map.next_value()?,
+            7 => self.updated_at = map.next_value()?,
+            8 => self.landing_site = map.next_value()?,
+            9 => self.note = map.next_value()?,
+            10 => {
                 self.note_attributes = map
-                    .next_value::<
-                        airbyte_agent_runtime::record::SkipNulls<Map<String, Value>>,
-                    >()?
+                    .next_value::<record::SkipNulls<Map<String, Value>>>()?
                     .0;
             }
-            11usize => self.referring_site = map.next_value()?,
-            12usize => {
+            11 => self.referring_site = map.next_value()?,
+            12 => {
                 self.shipping_lines = map
-                    .next_value::<
-                        airbyte_agent_runtime::record::SkipNulls<Map<String, Value>>,
-                    >()?
+                    .next_value::<record::SkipNulls<Map<String, Value>>>()?
                     .0;
             }
-            13usize => self.taxes_included = map.next_value()?,
-            14usize => self.total_weight = map.next_value()?,
-            15usize => self.currency = map.next_value()?,
-            16usize => self.completed_at = map.next_value()?,
-            17usize => self.closed_at = map.next_value()?,
-            18usize => self.user_id = map.next_value()?,
-            19usize => self.location_id = map.next_value()?,
-            20usize => self.source_identifier = map.next_value()?,
-            21usize => self.source_url = map.next_value()?,
-            22usize => self.device_id = map.next_value()?,
-            23usize => self.phone = map.next_value()?,
-            24usize => self.customer_locale = map.next_value()?,
-            25usize => {
-                self.line_items = map
-                    .next_value::<airbyte_agent_runtime::record::SkipNulls<LineItem>>()?
-                    .0;
-            }
-            26usize => self.name = map.next_value()?,
-            27usize => self.source = map.next_value()?,
-            28usize => self.abandoned_checkout_url = map.next_value()?,
-            29usize => {
+            13 => self.taxes_included = map.next_value()?,
+            14 => self.total_weight = map.next_value()?,
+            15 => self.currency = map.next_value()?,
+            16 => self.completed_at = map.next_value()?,
+            17 => self.closed_at = map.next_value()?,
+            18 => self.user_id = map.next_value()?,
+            19 => self.location_id = map.next_value()?,
+            20 => self.source_identifier = map.next_value()?,
+            21 => self.source_url = map.next_value()?,
+            22 => self.device_id = map.next_value()?,
+            23 => self.phone = map.next_value()?,
+            24 => self.customer_locale = map.next_value()?,
+            25 => self.line_items = map.next_value::<record::SkipNulls<LineItem>>()?.0,
+            26 => self.name = map.next_value()?,
+            27 => self.source = map.next_value()?,
+            28 => self.abandoned_checkout_url = map.next_value()?,
+            29 => {
                 self.discount_codes = map
-                    .next_value::<
-                        airbyte_agent_runtime::record::SkipNulls<Map<String, Value>>,
-                    >()?
+                    .next_value::<record::SkipNulls<Map<String, Value>>>()?
                     .0;
             }
-            30usize => {
+            30 => {
                 self.tax_lines = map
-                    .next_value::<
-                        airbyte_agent_runtime::record::SkipNulls<Map<String, Value>>,
-                    >()?
+                    .next_value::<record::SkipNulls<Map<String, Value>>>()?
                     .0;
             }
-            31usize => self.source_name = map.next_value()?,
-            32usize => self.presentment_currency = map.next_value()?,
-            33usize => self.buyer_accepts_sms_marketing = map.next_value()?,
-            34usize => self.sms_marketing_phone = map.next_value()?,
-            35usize => self.total_discounts = map.next_value()?,
-            36usize => self.total_line_items_price = map.next_value()?,
-            37usize => self.total_price = map.next_value()?,
-            38usize => self.total_tax = map.next_value()?,
-            39usize => self.subtotal_price = map.next_value()?,
-            40usize => self.total_duties = map.next_value()?,
-            41usize => self.billing_address = map.next_value()?,
-            42usize => self.shipping_address = map.next_value()?,
-            43usize => self.customer = map.next_value()?,
-            44usize => self.admin_graphql_api_id = map.next_value()?,
-            _ => {
-                map.next_value::<airbyte_agent_runtime::serde::de::IgnoredAny>()?;
-            }
+            31 => self.source_name = map.next_value()?,
+            32 => self.presentment_currency = map.next_value()?,
+            33 => self.buyer_accepts_sms_marketing = map.next_value()?,
+            34 => self.sms_marketing_phone = map.next_value()?,
+            35 => self.total_discounts = map.next_value()?,
+            36 => self.total_line_items_price = map.next_value()?,
+            37 => self.total_price = map.next_value()?,
+            38 => self.total_tax = map.next_value()?,
+            39 => self.subtotal_price = map.next_value()?,
+            40 => self.total_duties = map.next_value()?,
+            41 => self.billing_address = map.next_value()?,
+            42 => self.shipping_address = map.next_value()?,
+            43 => self.customer = map.next_value()?,
+            44 => self.admin_graphql_api_id = map.next_value()?,
+            _ => drop(map.next_value::<serde::de::IgnoredAny>()?),
         }
         Ok(())
     }
 }
-impl<'de> airbyte_agent_runtime::serde::Deserialize<'de> for AbandonedCheckout {
-    fn deserialize<__D: airbyte_agent_runtime::serde::Deserializer<'de>>(
-        deserializer: __D,
-    ) -> ::std::result::Result<Self, __D::Error> {
-        airbyte_agent_runtime::record::deserialize(deserializer)
+impl<'de> serde::Deserialize<'de> for AbandonedCheckout {
+    fn deserialize<__D: serde::Deserializer<'de>>(d: __D) -> Result<Self, __D::Error> {
+        record::deserialize(d)
     }
 }
 /// Metadata returned by `abandoned_checkouts.list` next to the records.
-#[derive(Debug, Clone, Default, airbyte_agent_runtime::serde::Serialize)]
+#[derive(Debug, Clone, Default, serde::Serialize)]
 #[serde(crate = "airbyte_agent_runtime::serde")]
 pub struct AbandonedCheckoutsListMeta {
     /// `@link.next`
     #[serde(skip_serializing_if = "Option::is_none")]
     pub next_page_url: Option<String>,
 }
-impl airbyte_agent_runtime::record::Record for AbandonedCheckoutsListMeta {
+impl record::Record for AbandonedCheckoutsListMeta {
     const NAME: &'static str = "AbandonedCheckoutsListMeta";
     fn field_index(key: &str) -> Option<usize> {
         match key {
-            "next_page_url" => Some(0usize),
+            "next_page_url" => Some(0),
             _ => None,
         }
     }
-    fn set_field<'de, __M: airbyte_agent_runtime::serde::de::MapAccess<'de>>(
+    fn set_field<'de, __M: serde::de::MapAccess<'de>>(
         &mut self,
         index: usize,
         map: &mut __M,
-    ) -> ::std::result::Result<(), __M::Error> {
+    ) -> Result<(), __M::Error> {
         match index {
-            0usize => self.next_page_url = map.next_value()?,
-            _ => {
-                map.next_value::<airbyte_agent_runtime::serde::de::IgnoredAny>()?;
-            }
+            0 => self.next_page_url = map.next_value()?,
+            _ => drop(map.next_value::<serde::de::IgnoredAny>()?),
         }
         Ok(())
     }
 }
-impl<'de> airbyte_agent_runtime::serde::Deserialize<'de> for AbandonedCheckoutsListMeta {
-    fn deserialize<__D: airbyte_agent_runtime::serde::Deserializer<'de>>(
-        deserializer: __D,
-    ) -> ::std::result::Result<Self, __D::Error> {
-        airbyte_agent_runtime::record::deserialize(deserializer)
+impl<'de> serde::Deserialize<'de> for AbandonedCheckoutsListMeta {
+    fn deserialize<__D: serde::Deserializer<'de>>(d: __D) -> Result<Self, __D::Error> {
+        record::deserialize(d)
     }
 }

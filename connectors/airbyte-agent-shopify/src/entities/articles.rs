@@ -2,7 +2,7 @@
 
 //! Entity `articles`: handle, request builders and record types.
 use airbyte_agent_runtime::serde_json::Value;
-use airbyte_agent_runtime::{Client, Page, PageStream, Params, Result};
+use airbyte_agent_runtime::{Client, Page, PageStream, Params, Result, record, serde};
 use crate::types::*;
 impl crate::ShopifyConnector {
     /// A post in a blog.
@@ -149,16 +149,11 @@ impl ArticlesListRequest {
     }
     /// Send the request.
     pub async fn send(self) -> Result<Page<Article, ArticlesListMeta>> {
-        self.client
-            .call_list::<
-                Article,
-                ArticlesListMeta,
-            >(&crate::descriptor::ARTICLES[0usize], self.params)
-            .await
+        self.client.call_list(&crate::descriptor::ARTICLES[0], self.params).await
     }
     /// Every page, lazily, following the operation's pagination.
     pub fn pages(self) -> PageStream<Article, ArticlesListMeta> {
-        self.client.pages(&crate::descriptor::ARTICLES[0usize], self.params)
+        self.client.pages(&crate::descriptor::ARTICLES[0], self.params)
     }
     /// The parameters collected so far (wire names).
     pub fn params(&self) -> &Params {
@@ -188,9 +183,7 @@ pub struct ArticlesGetRequest {
 impl ArticlesGetRequest {
     /// Send the request.
     pub async fn send(self) -> Result<Article> {
-        self.client
-            .call_record::<Article>(&crate::descriptor::ARTICLES[1usize], self.params)
-            .await
+        self.client.call_record(&crate::descriptor::ARTICLES[1], self.params).await
     }
     /// The parameters collected so far (wire names).
     pub fn params(&self) -> &Params {
@@ -216,11 +209,7 @@ pub struct ArticlesCreateRequest {
 impl ArticlesCreateRequest {
     /// Send the request.
     pub async fn send(self) -> Result<ArticlesRecord> {
-        self.client
-            .call_record::<
-                ArticlesRecord,
-            >(&crate::descriptor::ARTICLES[2usize], self.params)
-            .await
+        self.client.call_record(&crate::descriptor::ARTICLES[2], self.params).await
     }
     /// The parameters collected so far (wire names).
     pub fn params(&self) -> &Params {
@@ -246,11 +235,7 @@ pub struct ArticlesUpdateRequest {
 impl ArticlesUpdateRequest {
     /// Send the request.
     pub async fn send(self) -> Result<ArticlesRecord> {
-        self.client
-            .call_record::<
-                ArticlesRecord,
-            >(&crate::descriptor::ARTICLES[3usize], self.params)
-            .await
+        self.client.call_record(&crate::descriptor::ARTICLES[3], self.params).await
     }
     /// The parameters collected so far (wire names).
     pub fn params(&self) -> &Params {
@@ -276,11 +261,7 @@ pub struct ArticlesDeleteRequest {
 impl ArticlesDeleteRequest {
     /// Send the request.
     pub async fn send(self) -> Result<ArticlesRecord2> {
-        self.client
-            .call_record::<
-                ArticlesRecord2,
-            >(&crate::descriptor::ARTICLES[4usize], self.params)
-            .await
+        self.client.call_record(&crate::descriptor::ARTICLES[4], self.params).await
     }
     /// The parameters collected so far (wire names).
     pub fn params(&self) -> &Params {
@@ -297,7 +278,7 @@ impl ::std::future::IntoFuture for ArticlesDeleteRequest {
     }
 }
 /// A post in a blog.
-#[derive(Debug, Clone, Default, airbyte_agent_runtime::serde::Serialize)]
+#[derive(Debug, Clone, Default, serde::Serialize)]
 #[serde(crate = "airbyte_agent_runtime::serde")]
 pub struct Article {
     /// Unique identifier of this article.
@@ -346,65 +327,61 @@ pub struct Article {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub admin_graphql_api_id: Option<String>,
 }
-impl airbyte_agent_runtime::record::Record for Article {
+impl record::Record for Article {
     const NAME: &'static str = "Article";
     fn field_index(key: &str) -> Option<usize> {
         match key {
-            "id" => Some(0usize),
-            "title" => Some(1usize),
-            "handle" => Some(2usize),
-            "author" => Some(3usize),
-            "blog_id" => Some(4usize),
-            "body_html" => Some(5usize),
-            "summary_html" => Some(6usize),
-            "tags" => Some(7usize),
-            "template_suffix" => Some(8usize),
-            "published_at" => Some(9usize),
-            "user_id" => Some(10usize),
-            "image" => Some(11usize),
-            "created_at" => Some(12usize),
-            "updated_at" => Some(13usize),
-            "admin_graphql_api_id" => Some(14usize),
+            "id" => Some(0),
+            "title" => Some(1),
+            "handle" => Some(2),
+            "author" => Some(3),
+            "blog_id" => Some(4),
+            "body_html" => Some(5),
+            "summary_html" => Some(6),
+            "tags" => Some(7),
+            "template_suffix" => Some(8),
+            "published_at" => Some(9),
+            "user_id" => Some(10),
+            "image" => Some(11),
+            "created_at" => Some(12),
+            "updated_at" => Some(13),
+            "admin_graphql_api_id" => Some(14),
             _ => None,
         }
     }
-    fn set_field<'de, __M: airbyte_agent_runtime::serde::de::MapAccess<'de>>(
+    fn set_field<'de, __M: serde::de::MapAccess<'de>>(
         &mut self,
         index: usize,
         map: &mut __M,
-    ) -> ::std::result::Result<(), __M::Error> {
+    ) -> Result<(), __M::Error> {
         match index {
-            0usize => self.id = map.next_value()?,
-            1usize => self.title = map.next_value()?,
-            2usize => self.handle = map.next_value()?,
-            3usize => self.author = map.next_value()?,
-            4usize => self.blog_id = map.next_value()?,
-            5usize => self.body_html = map.next_value()?,
-            6usize => self.summary_html = map.next_value()?,
-            7usize => self.tags = map.next_value()?,
-            8usize => self.template_suffix = map.next_value()?,
-            9usize => self.published_at = map.next_value()?,
-            10usize => self.user_id = map.next_value()?,
-            11usize => self.image = map.next_value()?,
-            12usize => self.created_at = map.next_value()?,
-            13usize => self.updated_at = map.next_value()?,
-            14usize => self.admin_graphql_api_id = map.next_value()?,
-            _ => {
-                map.next_value::<airbyte_agent_runtime::serde::de::IgnoredAny>()?;
-            }
+            0 => self.id = map.next_value()?,
+            1 => self.title = map.next_value()?,
+            2 => self.handle = map.next_value()?,
+            3 => self.author = map.next_value()?,
+            4 => self.blog_id = map.next_value()?,
+            5 => self.body_html = map.next_value()?,
+            6 => self.summary_html = map.next_value()?,
+            7 => self.tags = map.next_value()?,
+            8 => self.template_suffix = map.next_value()?,
+            9 => self.published_at = map.next_value()?,
+            10 => self.user_id = map.next_value()?,
+            11 => self.image = map.next_value()?,
+            12 => self.created_at = map.next_value()?,
+            13 => self.updated_at = map.next_value()?,
+            14 => self.admin_graphql_api_id = map.next_value()?,
+            _ => drop(map.next_value::<serde::de::IgnoredAny>()?),
         }
         Ok(())
     }
 }
-impl<'de> airbyte_agent_runtime::serde::Deserialize<'de> for Article {
-    fn deserialize<__D: airbyte_agent_runtime::serde::Deserializer<'de>>(
-        deserializer: __D,
-    ) -> ::std::result::Result<Self, __D::Error> {
-        airbyte_agent_runtime::record::deserialize(deserializer)
+impl<'de> serde::Deserialize<'de> for Article {
+    fn deserialize<__D: serde::Deserializer<'de>>(d: __D) -> Result<Self, __D::Error> {
+        record::deserialize(d)
     }
 }
 /// The `ArticleImage` object.
-#[derive(Debug, Clone, Default, airbyte_agent_runtime::serde::Serialize)]
+#[derive(Debug, Clone, Default, serde::Serialize)]
 #[serde(crate = "airbyte_agent_runtime::serde")]
 pub struct ArticleImage {
     /// `src`
@@ -423,82 +400,74 @@ pub struct ArticleImage {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub created_at: Option<String>,
 }
-impl airbyte_agent_runtime::record::Record for ArticleImage {
+impl record::Record for ArticleImage {
     const NAME: &'static str = "ArticleImage";
     fn field_index(key: &str) -> Option<usize> {
         match key {
-            "src" => Some(0usize),
-            "alt" => Some(1usize),
-            "width" => Some(2usize),
-            "height" => Some(3usize),
-            "created_at" => Some(4usize),
+            "src" => Some(0),
+            "alt" => Some(1),
+            "width" => Some(2),
+            "height" => Some(3),
+            "created_at" => Some(4),
             _ => None,
         }
     }
-    fn set_field<'de, __M: airbyte_agent_runtime::serde::de::MapAccess<'de>>(
+    fn set_field<'de, __M: serde::de::MapAccess<'de>>(
         &mut self,
         index: usize,
         map: &mut __M,
-    ) -> ::std::result::Result<(), __M::Error> {
+    ) -> Result<(), __M::Error> {
         match index {
-            0usize => self.src = map.next_value()?,
-            1usize => self.alt = map.next_value()?,
-            2usize => self.width = map.next_value()?,
-            3usize => self.height = map.next_value()?,
-            4usize => self.created_at = map.next_value()?,
-            _ => {
-                map.next_value::<airbyte_agent_runtime::serde::de::IgnoredAny>()?;
-            }
+            0 => self.src = map.next_value()?,
+            1 => self.alt = map.next_value()?,
+            2 => self.width = map.next_value()?,
+            3 => self.height = map.next_value()?,
+            4 => self.created_at = map.next_value()?,
+            _ => drop(map.next_value::<serde::de::IgnoredAny>()?),
         }
         Ok(())
     }
 }
-impl<'de> airbyte_agent_runtime::serde::Deserialize<'de> for ArticleImage {
-    fn deserialize<__D: airbyte_agent_runtime::serde::Deserializer<'de>>(
-        deserializer: __D,
-    ) -> ::std::result::Result<Self, __D::Error> {
-        airbyte_agent_runtime::record::deserialize(deserializer)
+impl<'de> serde::Deserialize<'de> for ArticleImage {
+    fn deserialize<__D: serde::Deserializer<'de>>(d: __D) -> Result<Self, __D::Error> {
+        record::deserialize(d)
     }
 }
 /// Metadata returned by `articles.list` next to the records.
-#[derive(Debug, Clone, Default, airbyte_agent_runtime::serde::Serialize)]
+#[derive(Debug, Clone, Default, serde::Serialize)]
 #[serde(crate = "airbyte_agent_runtime::serde")]
 pub struct ArticlesListMeta {
     /// `@link.next`
     #[serde(skip_serializing_if = "Option::is_none")]
     pub next_page_url: Option<String>,
 }
-impl airbyte_agent_runtime::record::Record for ArticlesListMeta {
+impl record::Record for ArticlesListMeta {
     const NAME: &'static str = "ArticlesListMeta";
     fn field_index(key: &str) -> Option<usize> {
         match key {
-            "next_page_url" => Some(0usize),
+            "next_page_url" => Some(0),
             _ => None,
         }
     }
-    fn set_field<'de, __M: airbyte_agent_runtime::serde::de::MapAccess<'de>>(
+    fn set_field<'de, __M: serde::de::MapAccess<'de>>(
         &mut self,
         index: usize,
         map: &mut __M,
-    ) -> ::std::result::Result<(), __M::Error> {
+    ) -> Result<(), __M::Error> {
         match index {
-            0usize => self.next_page_url = map.next_value()?,
-            _ => {
-                map.next_value::<airbyte_agent_runtime::serde::de::IgnoredAny>()?;
-            }
+            0 => self.next_page_url = map.next_value()?,
+            _ => drop(map.next_value::<serde::de::IgnoredAny>()?),
         }
         Ok(())
     }
 }
-impl<'de> airbyte_agent_runtime::serde::Deserialize<'de> for ArticlesListMeta {
-    fn deserialize<__D: airbyte_agent_runtime::serde::Deserializer<'de>>(
-        deserializer: __D,
-    ) -> ::std::result::Result<Self, __D::Error> {
-        airbyte_agent_runtime::record::deserialize(deserializer)
+impl<'de> serde::Deserialize<'de> for ArticlesListMeta {
+    fn deserialize<__D: serde::Deserializer<'de>>(d: __D) -> Result<Self, __D::Error> {
+        record::deserialize(d)
     }
 }
 /// The `ArticlesCreateArticle` object.
-#[derive(Debug, Clone, Default, airbyte_agent_runtime::serde::Serialize)]
+#[derive(Debug, Clone, Default, serde::Serialize)]
 #[serde(crate = "airbyte_agent_runtime::serde")]
 pub struct ArticlesCreateArticle {
     /// Title of the post.
@@ -523,91 +492,78 @@ pub struct ArticlesCreateArticle {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub author: Option<ArticlesCreateArticleAuthor>,
 }
-impl airbyte_agent_runtime::record::Record for ArticlesCreateArticle {
+impl record::Record for ArticlesCreateArticle {
     const NAME: &'static str = "ArticlesCreateArticle";
     fn field_index(key: &str) -> Option<usize> {
         match key {
-            "title" => Some(0usize),
-            "blogId" => Some(1usize),
-            "body" => Some(2usize),
-            "handle" => Some(3usize),
-            "isPublished" => Some(4usize),
-            "tags" => Some(5usize),
-            "author" => Some(6usize),
+            "title" => Some(0),
+            "blogId" => Some(1),
+            "body" => Some(2),
+            "handle" => Some(3),
+            "isPublished" => Some(4),
+            "tags" => Some(5),
+            "author" => Some(6),
             _ => None,
         }
     }
-    fn set_field<'de, __M: airbyte_agent_runtime::serde::de::MapAccess<'de>>(
+    fn set_field<'de, __M: serde::de::MapAccess<'de>>(
         &mut self,
         index: usize,
         map: &mut __M,
-    ) -> ::std::result::Result<(), __M::Error> {
+    ) -> Result<(), __M::Error> {
         match index {
-            0usize => self.title = map.next_value()?,
-            1usize => self.blog_id = map.next_value()?,
-            2usize => self.body = map.next_value()?,
-            3usize => self.handle = map.next_value()?,
-            4usize => self.is_published = map.next_value()?,
-            5usize => {
-                self.tags = map
-                    .next_value::<airbyte_agent_runtime::record::SkipNulls<String>>()?
-                    .0;
-            }
-            6usize => self.author = map.next_value()?,
-            _ => {
-                map.next_value::<airbyte_agent_runtime::serde::de::IgnoredAny>()?;
-            }
+            0 => self.title = map.next_value()?,
+            1 => self.blog_id = map.next_value()?,
+            2 => self.body = map.next_value()?,
+            3 => self.handle = map.next_value()?,
+            4 => self.is_published = map.next_value()?,
+            5 => self.tags = map.next_value::<record::SkipNulls<String>>()?.0,
+            6 => self.author = map.next_value()?,
+            _ => drop(map.next_value::<serde::de::IgnoredAny>()?),
         }
         Ok(())
     }
 }
-impl<'de> airbyte_agent_runtime::serde::Deserialize<'de> for ArticlesCreateArticle {
-    fn deserialize<__D: airbyte_agent_runtime::serde::Deserializer<'de>>(
-        deserializer: __D,
-    ) -> ::std::result::Result<Self, __D::Error> {
-        airbyte_agent_runtime::record::deserialize(deserializer)
+impl<'de> serde::Deserialize<'de> for ArticlesCreateArticle {
+    fn deserialize<__D: serde::Deserializer<'de>>(d: __D) -> Result<Self, __D::Error> {
+        record::deserialize(d)
     }
 }
 /// Author of the post; Shopify requires it.
-#[derive(Debug, Clone, Default, airbyte_agent_runtime::serde::Serialize)]
+#[derive(Debug, Clone, Default, serde::Serialize)]
 #[serde(crate = "airbyte_agent_runtime::serde")]
 pub struct ArticlesCreateArticleAuthor {
     /// Name shown as author (required).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub name: Option<String>,
 }
-impl airbyte_agent_runtime::record::Record for ArticlesCreateArticleAuthor {
+impl record::Record for ArticlesCreateArticleAuthor {
     const NAME: &'static str = "ArticlesCreateArticleAuthor";
     fn field_index(key: &str) -> Option<usize> {
         match key {
-            "name" => Some(0usize),
+            "name" => Some(0),
             _ => None,
         }
     }
-    fn set_field<'de, __M: airbyte_agent_runtime::serde::de::MapAccess<'de>>(
+    fn set_field<'de, __M: serde::de::MapAccess<'de>>(
         &mut self,
         index: usize,
         map: &mut __M,
-    ) -> ::std::result::Result<(), __M::Error> {
+    ) -> Result<(), __M::Error> {
         match index {
-            0usize => self.name = map.next_value()?,
-            _ => {
-                map.next_value::<airbyte_agent_runtime::serde::de::IgnoredAny>()?;
-            }
+            0 => self.name = map.next_value()?,
+            _ => drop(map.next_value::<serde::de::IgnoredAny>()?),
         }
         Ok(())
     }
 }
-impl<'de> airbyte_agent_runtime::serde::Deserialize<'de>
-for ArticlesCreateArticleAuthor {
-    fn deserialize<__D: airbyte_agent_runtime::serde::Deserializer<'de>>(
-        deserializer: __D,
-    ) -> ::std::result::Result<Self, __D::Error> {
-        airbyte_agent_runtime::record::deserialize(deserializer)
+impl<'de> serde::Deserialize<'de> for ArticlesCreateArticleAuthor {
+    fn deserialize<__D: serde::Deserializer<'de>>(d: __D) -> Result<Self, __D::Error> {
+        record::deserialize(d)
     }
 }
 /// The `ArticlesRecord` object.
-#[derive(Debug, Clone, Default, airbyte_agent_runtime::serde::Serialize)]
+#[derive(Debug, Clone, Default, serde::Serialize)]
 #[serde(crate = "airbyte_agent_runtime::serde")]
 pub struct ArticlesRecord {
     /// `userErrors`
@@ -617,45 +573,39 @@ pub struct ArticlesRecord {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub article: Option<GraphQlArticle>,
 }
-impl airbyte_agent_runtime::record::Record for ArticlesRecord {
+impl record::Record for ArticlesRecord {
     const NAME: &'static str = "ArticlesRecord";
     fn field_index(key: &str) -> Option<usize> {
         match key {
-            "userErrors" => Some(0usize),
-            "article" => Some(1usize),
+            "userErrors" => Some(0),
+            "article" => Some(1),
             _ => None,
         }
     }
-    fn set_field<'de, __M: airbyte_agent_runtime::serde::de::MapAccess<'de>>(
+    fn set_field<'de, __M: serde::de::MapAccess<'de>>(
         &mut self,
         index: usize,
         map: &mut __M,
-    ) -> ::std::result::Result<(), __M::Error> {
+    ) -> Result<(), __M::Error> {
         match index {
-            0usize => {
+            0 => {
                 self.user_errors = map
-                    .next_value::<
-                        airbyte_agent_runtime::record::SkipNulls<GraphQlUserError>,
-                    >()?
+                    .next_value::<record::SkipNulls<GraphQlUserError>>()?
                     .0;
             }
-            1usize => self.article = map.next_value()?,
-            _ => {
-                map.next_value::<airbyte_agent_runtime::serde::de::IgnoredAny>()?;
-            }
+            1 => self.article = map.next_value()?,
+            _ => drop(map.next_value::<serde::de::IgnoredAny>()?),
         }
         Ok(())
     }
 }
-impl<'de> airbyte_agent_runtime::serde::Deserialize<'de> for ArticlesRecord {
-    fn deserialize<__D: airbyte_agent_runtime::serde::Deserializer<'de>>(
-        deserializer: __D,
-    ) -> ::std::result::Result<Self, __D::Error> {
-        airbyte_agent_runtime::record::deserialize(deserializer)
+impl<'de> serde::Deserialize<'de> for ArticlesRecord {
+    fn deserialize<__D: serde::Deserializer<'de>>(d: __D) -> Result<Self, __D::Error> {
+        record::deserialize(d)
     }
 }
 /// The `GraphQlArticle` object.
-#[derive(Debug, Clone, Default, airbyte_agent_runtime::serde::Serialize)]
+#[derive(Debug, Clone, Default, serde::Serialize)]
 #[serde(crate = "airbyte_agent_runtime::serde")]
 pub struct GraphQlArticle {
     /// `id`
@@ -680,49 +630,45 @@ pub struct GraphQlArticle {
     #[serde(rename = "updatedAt", skip_serializing_if = "Option::is_none")]
     pub updated_at: Option<String>,
 }
-impl airbyte_agent_runtime::record::Record for GraphQlArticle {
+impl record::Record for GraphQlArticle {
     const NAME: &'static str = "GraphQlArticle";
     fn field_index(key: &str) -> Option<usize> {
         match key {
-            "id" => Some(0usize),
-            "title" => Some(1usize),
-            "handle" => Some(2usize),
-            "body" => Some(3usize),
-            "blog" => Some(4usize),
-            "createdAt" => Some(5usize),
-            "updatedAt" => Some(6usize),
+            "id" => Some(0),
+            "title" => Some(1),
+            "handle" => Some(2),
+            "body" => Some(3),
+            "blog" => Some(4),
+            "createdAt" => Some(5),
+            "updatedAt" => Some(6),
             _ => None,
         }
     }
-    fn set_field<'de, __M: airbyte_agent_runtime::serde::de::MapAccess<'de>>(
+    fn set_field<'de, __M: serde::de::MapAccess<'de>>(
         &mut self,
         index: usize,
         map: &mut __M,
-    ) -> ::std::result::Result<(), __M::Error> {
+    ) -> Result<(), __M::Error> {
         match index {
-            0usize => self.id = map.next_value()?,
-            1usize => self.title = map.next_value()?,
-            2usize => self.handle = map.next_value()?,
-            3usize => self.body = map.next_value()?,
-            4usize => self.blog = map.next_value()?,
-            5usize => self.created_at = map.next_value()?,
-            6usize => self.updated_at = map.next_value()?,
-            _ => {
-                map.next_value::<airbyte_agent_runtime::serde::de::IgnoredAny>()?;
-            }
+            0 => self.id = map.next_value()?,
+            1 => self.title = map.next_value()?,
+            2 => self.handle = map.next_value()?,
+            3 => self.body = map.next_value()?,
+            4 => self.blog = map.next_value()?,
+            5 => self.created_at = map.next_value()?,
+            6 => self.updated_at = map.next_value()?,
+            _ => drop(map.next_value::<serde::de::IgnoredAny>()?),
         }
         Ok(())
     }
 }
-impl<'de> airbyte_agent_runtime::serde::Deserialize<'de> for GraphQlArticle {
-    fn deserialize<__D: airbyte_agent_runtime::serde::Deserializer<'de>>(
-        deserializer: __D,
-    ) -> ::std::result::Result<Self, __D::Error> {
-        airbyte_agent_runtime::record::deserialize(deserializer)
+impl<'de> serde::Deserialize<'de> for GraphQlArticle {
+    fn deserialize<__D: serde::Deserializer<'de>>(d: __D) -> Result<Self, __D::Error> {
+        record::deserialize(d)
     }
 }
 /// The `ArticlesUpdateArticle` object.
-#[derive(Debug, Clone, Default, airbyte_agent_runtime::serde::Serialize)]
+#[derive(Debug, Clone, Default, serde::Serialize)]
 #[serde(crate = "airbyte_agent_runtime::serde")]
 pub struct ArticlesUpdateArticle {
     /// `title`
@@ -741,49 +687,41 @@ pub struct ArticlesUpdateArticle {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub tags: Option<Vec<String>>,
 }
-impl airbyte_agent_runtime::record::Record for ArticlesUpdateArticle {
+impl record::Record for ArticlesUpdateArticle {
     const NAME: &'static str = "ArticlesUpdateArticle";
     fn field_index(key: &str) -> Option<usize> {
         match key {
-            "title" => Some(0usize),
-            "body" => Some(1usize),
-            "handle" => Some(2usize),
-            "isPublished" => Some(3usize),
-            "tags" => Some(4usize),
+            "title" => Some(0),
+            "body" => Some(1),
+            "handle" => Some(2),
+            "isPublished" => Some(3),
+            "tags" => Some(4),
             _ => None,
         }
     }
-    fn set_field<'de, __M: airbyte_agent_runtime::serde::de::MapAccess<'de>>(
+    fn set_field<'de, __M: serde::de::MapAccess<'de>>(
         &mut self,
         index: usize,
         map: &mut __M,
-    ) -> ::std::result::Result<(), __M::Error> {
+    ) -> Result<(), __M::Error> {
         match index {
-            0usize => self.title = map.next_value()?,
-            1usize => self.body = map.next_value()?,
-            2usize => self.handle = map.next_value()?,
-            3usize => self.is_published = map.next_value()?,
-            4usize => {
-                self.tags = map
-                    .next_value::<airbyte_agent_runtime::record::SkipNulls<String>>()?
-                    .0;
-            }
-            _ => {
-                map.next_value::<airbyte_agent_runtime::serde::de::IgnoredAny>()?;
-            }
+            0 => self.title = map.next_value()?,
+            1 => self.body = map.next_value()?,
+            2 => self.handle = map.next_value()?,
+            3 => self.is_published = map.next_value()?,
+            4 => self.tags = map.next_value::<record::SkipNulls<String>>()?.0,
+            _ => drop(map.next_value::<serde::de::IgnoredAny>()?),
         }
         Ok(())
     }
 }
-impl<'de> airbyte_agent_runtime::serde::Deserialize<'de> for ArticlesUpdateArticle {
-    fn deserialize<__D: airbyte_agent_runtime::serde::Deserializer<'de>>(
-        deserializer: __D,
-    ) -> ::std::result::Result<Self, __D::Error> {
-        airbyte_agent_runtime::record::deserialize(deserializer)
+impl<'de> serde::Deserialize<'de> for ArticlesUpdateArticle {
+    fn deserialize<__D: serde::Deserializer<'de>>(d: __D) -> Result<Self, __D::Error> {
+        record::deserialize(d)
     }
 }
 /// The `ArticlesRecord2` object.
-#[derive(Debug, Clone, Default, airbyte_agent_runtime::serde::Serialize)]
+#[derive(Debug, Clone, Default, serde::Serialize)]
 #[serde(crate = "airbyte_agent_runtime::serde")]
 pub struct ArticlesRecord2 {
     /// `userErrors`
@@ -793,40 +731,34 @@ pub struct ArticlesRecord2 {
     #[serde(rename = "deletedArticleId", skip_serializing_if = "Option::is_none")]
     pub deleted_article_id: Option<String>,
 }
-impl airbyte_agent_runtime::record::Record for ArticlesRecord2 {
+impl record::Record for ArticlesRecord2 {
     const NAME: &'static str = "ArticlesRecord2";
     fn field_index(key: &str) -> Option<usize> {
         match key {
-            "userErrors" => Some(0usize),
-            "deletedArticleId" => Some(1usize),
+            "userErrors" => Some(0),
+            "deletedArticleId" => Some(1),
             _ => None,
         }
     }
-    fn set_field<'de, __M: airbyte_agent_runtime::serde::de::MapAccess<'de>>(
+    fn set_field<'de, __M: serde::de::MapAccess<'de>>(
         &mut self,
         index: usize,
         map: &mut __M,
-    ) -> ::std::result::Result<(), __M::Error> {
+    ) -> Result<(), __M::Error> {
         match index {
-            0usize => {
+            0 => {
                 self.user_errors = map
-                    .next_value::<
-                        airbyte_agent_runtime::record::SkipNulls<GraphQlUserError>,
-                    >()?
+                    .next_value::<record::SkipNulls<GraphQlUserError>>()?
                     .0;
             }
-            1usize => self.deleted_article_id = map.next_value()?,
-            _ => {
-                map.next_value::<airbyte_agent_runtime::serde::de::IgnoredAny>()?;
-            }
+            1 => self.deleted_article_id = map.next_value()?,
+            _ => drop(map.next_value::<serde::de::IgnoredAny>()?),
         }
         Ok(())
     }
 }
-impl<'de> airbyte_agent_runtime::serde::Deserialize<'de> for ArticlesRecord2 {
-    fn deserialize<__D: airbyte_agent_runtime::serde::Deserializer<'de>>(
-        deserializer: __D,
-    ) -> ::std::result::Result<Self, __D::Error> {
-        airbyte_agent_runtime::record::deserialize(deserializer)
+impl<'de> serde::Deserialize<'de> for ArticlesRecord2 {
+    fn deserialize<__D: serde::Deserializer<'de>>(d: __D) -> Result<Self, __D::Error> {
+        record::deserialize(d)
     }
 }

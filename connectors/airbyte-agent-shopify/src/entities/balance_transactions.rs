@@ -2,7 +2,7 @@
 
 //! Entity `balance_transactions`: handle, request builders and record types.
 use airbyte_agent_runtime::serde_json::{Map, Value};
-use airbyte_agent_runtime::{Client, Page, PageStream, Params, Result};
+use airbyte_agent_runtime::{Client, Page, PageStream, Params, Result, record, serde};
 impl crate::ShopifyConnector {
     /// A movement in the Shopify Payments balance.
     pub fn balance_transactions(&self) -> BalanceTransactions {
@@ -70,15 +70,12 @@ impl BalanceTransactionsListRequest {
         self,
     ) -> Result<Page<BalanceTransaction, BalanceTransactionsListMeta>> {
         self.client
-            .call_list::<
-                BalanceTransaction,
-                BalanceTransactionsListMeta,
-            >(&crate::descriptor::BALANCE_TRANSACTIONS[0usize], self.params)
+            .call_list(&crate::descriptor::BALANCE_TRANSACTIONS[0], self.params)
             .await
     }
     /// Every page, lazily, following the operation's pagination.
     pub fn pages(self) -> PageStream<BalanceTransaction, BalanceTransactionsListMeta> {
-        self.client.pages(&crate::descriptor::BALANCE_TRANSACTIONS[0usize], self.params)
+        self.client.pages(&crate::descriptor::BALANCE_TRANSACTIONS[0], self.params)
     }
     /// The parameters collected so far (wire names).
     pub fn params(&self) -> &Params {
@@ -106,7 +103,7 @@ airbyte_agent_runtime::string_enum! {
     Canceled => "canceled" }
 }
 /// A movement in the Shopify Payments balance.
-#[derive(Debug, Clone, Default, airbyte_agent_runtime::serde::Serialize)]
+#[derive(Debug, Clone, Default, serde::Serialize)]
 #[serde(crate = "airbyte_agent_runtime::serde")]
 pub struct BalanceTransaction {
     /// Unique identifier of this balance transaction.
@@ -158,106 +155,95 @@ pub struct BalanceTransaction {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub adjustment_reason: Option<String>,
 }
-impl airbyte_agent_runtime::record::Record for BalanceTransaction {
+impl record::Record for BalanceTransaction {
     const NAME: &'static str = "BalanceTransaction";
     fn field_index(key: &str) -> Option<usize> {
         match key {
-            "id" => Some(0usize),
-            "type" => Some(1usize),
-            "test" => Some(2usize),
-            "payout_id" => Some(3usize),
-            "payout_status" => Some(4usize),
-            "currency" => Some(5usize),
-            "amount" => Some(6usize),
-            "fee" => Some(7usize),
-            "net" => Some(8usize),
-            "source_id" => Some(9usize),
-            "source_type" => Some(10usize),
-            "source_order_id" => Some(11usize),
-            "source_order_transaction_id" => Some(12usize),
-            "processed_at" => Some(13usize),
-            "adjustment_order_transactions" => Some(14usize),
-            "adjustment_reason" => Some(15usize),
+            "id" => Some(0),
+            "type" => Some(1),
+            "test" => Some(2),
+            "payout_id" => Some(3),
+            "payout_status" => Some(4),
+            "currency" => Some(5),
+            "amount" => Some(6),
+            "fee" => Some(7),
+            "net" => Some(8),
+            "source_id" => Some(9),
+            "source_type" => Some(10),
+            "source_order_id" => Some(11),
+            "source_order_transaction_id" => Some(12),
+            "processed_at" => Some(13),
+            "adjustment_order_transactions" => Some(14),
+            "adjustment_reason" => Some(15),
             _ => None,
         }
     }
-    fn set_field<'de, __M: airbyte_agent_runtime::serde::de::MapAccess<'de>>(
+    fn set_field<'de, __M: serde::de::MapAccess<'de>>(
         &mut self,
         index: usize,
         map: &mut __M,
-    ) -> ::std::result::Result<(), __M::Error> {
+    ) -> Result<(), __M::Error> {
         match index {
-            0usize => self.id = map.next_value()?,
-            1usize => self.type_ = map.next_value()?,
-            2usize => self.test = map.next_value()?,
-            3usize => self.payout_id = map.next_value()?,
-            4usize => self.payout_status = map.next_value()?,
-            5usize => self.currency = map.next_value()?,
-            6usize => self.amount = map.next_value()?,
-            7usize => self.fee = map.next_value()?,
-            8usize => self.net = map.next_value()?,
-            9usize => self.source_id = map.next_value()?,
-            10usize => self.source_type = map.next_value()?,
-            11usize => self.source_order_id = map.next_value()?,
-            12usize => self.source_order_transaction_id = map.next_value()?,
-            13usize => self.processed_at = map.next_value()?,
-            14usize => {
+            0 => self.id = map.next_value()?,
+            1 => self.type_ = map.next_value()?,
+            2 => self.test = map.next_value()?,
+            3 => self.payout_id = map.next_value()?,
+            4 => self.payout_status = map.next_value()?,
+            5 => self.currency = map.next_value()?,
+            6 => self.amount = map.next_value()?,
+            7 => self.fee = map.next_value()?,
+            8 => self.net = map.next_value()?,
+            9 => self.source_id = map.next_value()?,
+            10 => self.source_type = map.next_value()?,
+            11 => self.source_order_id = map.next_value()?,
+            12 => self.source_order_transaction_id = map.next_value()?,
+            13 => self.processed_at = map.next_value()?,
+            14 => {
                 self.adjustment_order_transactions = map
-                    .next_value::<
-                        airbyte_agent_runtime::record::SkipNulls<Map<String, Value>>,
-                    >()?
+                    .next_value::<record::SkipNulls<Map<String, Value>>>()?
                     .0;
             }
-            15usize => self.adjustment_reason = map.next_value()?,
-            _ => {
-                map.next_value::<airbyte_agent_runtime::serde::de::IgnoredAny>()?;
-            }
+            15 => self.adjustment_reason = map.next_value()?,
+            _ => drop(map.next_value::<serde::de::IgnoredAny>()?),
         }
         Ok(())
     }
 }
-impl<'de> airbyte_agent_runtime::serde::Deserialize<'de> for BalanceTransaction {
-    fn deserialize<__D: airbyte_agent_runtime::serde::Deserializer<'de>>(
-        deserializer: __D,
-    ) -> ::std::result::Result<Self, __D::Error> {
-        airbyte_agent_runtime::record::deserialize(deserializer)
+impl<'de> serde::Deserialize<'de> for BalanceTransaction {
+    fn deserialize<__D: serde::Deserializer<'de>>(d: __D) -> Result<Self, __D::Error> {
+        record::deserialize(d)
     }
 }
 /// Metadata returned by `balance_transactions.list` next to the records.
-#[derive(Debug, Clone, Default, airbyte_agent_runtime::serde::Serialize)]
+#[derive(Debug, Clone, Default, serde::Serialize)]
 #[serde(crate = "airbyte_agent_runtime::serde")]
 pub struct BalanceTransactionsListMeta {
     /// `@link.next`
     #[serde(skip_serializing_if = "Option::is_none")]
     pub next_page_url: Option<String>,
 }
-impl airbyte_agent_runtime::record::Record for BalanceTransactionsListMeta {
+impl record::Record for BalanceTransactionsListMeta {
     const NAME: &'static str = "BalanceTransactionsListMeta";
     fn field_index(key: &str) -> Option<usize> {
         match key {
-            "next_page_url" => Some(0usize),
+            "next_page_url" => Some(0),
             _ => None,
         }
     }
-    fn set_field<'de, __M: airbyte_agent_runtime::serde::de::MapAccess<'de>>(
+    fn set_field<'de, __M: serde::de::MapAccess<'de>>(
         &mut self,
         index: usize,
         map: &mut __M,
-    ) -> ::std::result::Result<(), __M::Error> {
+    ) -> Result<(), __M::Error> {
         match index {
-            0usize => self.next_page_url = map.next_value()?,
-            _ => {
-                map.next_value::<airbyte_agent_runtime::serde::de::IgnoredAny>()?;
-            }
+            0 => self.next_page_url = map.next_value()?,
+            _ => drop(map.next_value::<serde::de::IgnoredAny>()?),
         }
         Ok(())
     }
 }
-impl<'de> airbyte_agent_runtime::serde::Deserialize<'de>
-for BalanceTransactionsListMeta {
-    fn deserialize<__D: airbyte_agent_runtime::serde::Deserializer<'de>>(
-        deserializer: __D,
-    ) -> ::std::result::Result<Self, __D::Error> {
-        airbyte_agent_runtime::record::deserialize(deserializer)
+impl<'de> serde::Deserialize<'de> for BalanceTransactionsListMeta {
+    fn deserialize<__D: serde::Deserializer<'de>>(d: __D) -> Result<Self, __D::Error> {
+        record::deserialize(d)
     }
 }

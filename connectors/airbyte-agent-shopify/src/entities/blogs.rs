@@ -2,7 +2,7 @@
 
 //! Entity `blogs`: handle, request builders and record types.
 use airbyte_agent_runtime::serde_json::Value;
-use airbyte_agent_runtime::{Client, Page, PageStream, Params, Result};
+use airbyte_agent_runtime::{Client, Page, PageStream, Params, Result, record, serde};
 use crate::types::*;
 impl crate::ShopifyConnector {
     /// A blog of the online store.
@@ -111,16 +111,11 @@ impl BlogsListRequest {
     }
     /// Send the request.
     pub async fn send(self) -> Result<Page<Blog, BlogsListMeta>> {
-        self.client
-            .call_list::<
-                Blog,
-                BlogsListMeta,
-            >(&crate::descriptor::BLOGS[0usize], self.params)
-            .await
+        self.client.call_list(&crate::descriptor::BLOGS[0], self.params).await
     }
     /// Every page, lazily, following the operation's pagination.
     pub fn pages(self) -> PageStream<Blog, BlogsListMeta> {
-        self.client.pages(&crate::descriptor::BLOGS[0usize], self.params)
+        self.client.pages(&crate::descriptor::BLOGS[0], self.params)
     }
     /// The parameters collected so far (wire names).
     pub fn params(&self) -> &Params {
@@ -146,9 +141,7 @@ pub struct BlogsGetRequest {
 impl BlogsGetRequest {
     /// Send the request.
     pub async fn send(self) -> Result<Blog> {
-        self.client
-            .call_record::<Blog>(&crate::descriptor::BLOGS[1usize], self.params)
-            .await
+        self.client.call_record(&crate::descriptor::BLOGS[1], self.params).await
     }
     /// The parameters collected so far (wire names).
     pub fn params(&self) -> &Params {
@@ -174,9 +167,7 @@ pub struct BlogsCreateRequest {
 impl BlogsCreateRequest {
     /// Send the request.
     pub async fn send(self) -> Result<BlogsRecord> {
-        self.client
-            .call_record::<BlogsRecord>(&crate::descriptor::BLOGS[2usize], self.params)
-            .await
+        self.client.call_record(&crate::descriptor::BLOGS[2], self.params).await
     }
     /// The parameters collected so far (wire names).
     pub fn params(&self) -> &Params {
@@ -202,9 +193,7 @@ pub struct BlogsUpdateRequest {
 impl BlogsUpdateRequest {
     /// Send the request.
     pub async fn send(self) -> Result<BlogsRecord> {
-        self.client
-            .call_record::<BlogsRecord>(&crate::descriptor::BLOGS[3usize], self.params)
-            .await
+        self.client.call_record(&crate::descriptor::BLOGS[3], self.params).await
     }
     /// The parameters collected so far (wire names).
     pub fn params(&self) -> &Params {
@@ -230,9 +219,7 @@ pub struct BlogsDeleteRequest {
 impl BlogsDeleteRequest {
     /// Send the request.
     pub async fn send(self) -> Result<BlogsRecord2> {
-        self.client
-            .call_record::<BlogsRecord2>(&crate::descriptor::BLOGS[4usize], self.params)
-            .await
+        self.client.call_record(&crate::descriptor::BLOGS[4], self.params).await
     }
     /// The parameters collected so far (wire names).
     pub fn params(&self) -> &Params {
@@ -249,7 +236,7 @@ impl ::std::future::IntoFuture for BlogsDeleteRequest {
     }
 }
 /// A blog of the online store.
-#[derive(Debug, Clone, Default, airbyte_agent_runtime::serde::Serialize)]
+#[derive(Debug, Clone, Default, serde::Serialize)]
 #[serde(crate = "airbyte_agent_runtime::serde")]
 pub struct Blog {
     /// Unique identifier of this blog.
@@ -286,94 +273,86 @@ pub struct Blog {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub admin_graphql_api_id: Option<String>,
 }
-impl airbyte_agent_runtime::record::Record for Blog {
+impl record::Record for Blog {
     const NAME: &'static str = "Blog";
     fn field_index(key: &str) -> Option<usize> {
         match key {
-            "id" => Some(0usize),
-            "title" => Some(1usize),
-            "handle" => Some(2usize),
-            "commentable" => Some(3usize),
-            "feedburner" => Some(4usize),
-            "feedburner_location" => Some(5usize),
-            "tags" => Some(6usize),
-            "template_suffix" => Some(7usize),
-            "created_at" => Some(8usize),
-            "updated_at" => Some(9usize),
-            "admin_graphql_api_id" => Some(10usize),
+            "id" => Some(0),
+            "title" => Some(1),
+            "handle" => Some(2),
+            "commentable" => Some(3),
+            "feedburner" => Some(4),
+            "feedburner_location" => Some(5),
+            "tags" => Some(6),
+            "template_suffix" => Some(7),
+            "created_at" => Some(8),
+            "updated_at" => Some(9),
+            "admin_graphql_api_id" => Some(10),
             _ => None,
         }
     }
-    fn set_field<'de, __M: airbyte_agent_runtime::serde::de::MapAccess<'de>>(
+    fn set_field<'de, __M: serde::de::MapAccess<'de>>(
         &mut self,
         index: usize,
         map: &mut __M,
-    ) -> ::std::result::Result<(), __M::Error> {
+    ) -> Result<(), __M::Error> {
         match index {
-            0usize => self.id = map.next_value()?,
-            1usize => self.title = map.next_value()?,
-            2usize => self.handle = map.next_value()?,
-            3usize => self.commentable = map.next_value()?,
-            4usize => self.feedburner = map.next_value()?,
-            5usize => self.feedburner_location = map.next_value()?,
-            6usize => self.tags = map.next_value()?,
-            7usize => self.template_suffix = map.next_value()?,
-            8usize => self.created_at = map.next_value()?,
-            9usize => self.updated_at = map.next_value()?,
-            10usize => self.admin_graphql_api_id = map.next_value()?,
-            _ => {
-                map.next_value::<airbyte_agent_runtime::serde::de::IgnoredAny>()?;
-            }
+            0 => self.id = map.next_value()?,
+            1 => self.title = map.next_value()?,
+            2 => self.handle = map.next_value()?,
+            3 => self.commentable = map.next_value()?,
+            4 => self.feedburner = map.next_value()?,
+            5 => self.feedburner_location = map.next_value()?,
+            6 => self.tags = map.next_value()?,
+            7 => self.template_suffix = map.next_value()?,
+            8 => self.created_at = map.next_value()?,
+            9 => self.updated_at = map.next_value()?,
+            10 => self.admin_graphql_api_id = map.next_value()?,
+            _ => drop(map.next_value::<serde::de::IgnoredAny>()?),
         }
         Ok(())
     }
 }
-impl<'de> airbyte_agent_runtime::serde::Deserialize<'de> for Blog {
-    fn deserialize<__D: airbyte_agent_runtime::serde::Deserializer<'de>>(
-        deserializer: __D,
-    ) -> ::std::result::Result<Self, __D::Error> {
-        airbyte_agent_runtime::record::deserialize(deserializer)
+impl<'de> serde::Deserialize<'de> for Blog {
+    fn deserialize<__D: serde::Deserializer<'de>>(d: __D) -> Result<Self, __D::Error> {
+        record::deserialize(d)
     }
 }
 /// Metadata returned by `blogs.list` next to the records.
-#[derive(Debug, Clone, Default, airbyte_agent_runtime::serde::Serialize)]
+#[derive(Debug, Clone, Default, serde::Serialize)]
 #[serde(crate = "airbyte_agent_runtime::serde")]
 pub struct BlogsListMeta {
     /// `@link.next`
     #[serde(skip_serializing_if = "Option::is_none")]
     pub next_page_url: Option<String>,
 }
-impl airbyte_agent_runtime::record::Record for BlogsListMeta {
+impl record::Record for BlogsListMeta {
     const NAME: &'static str = "BlogsListMeta";
     fn field_index(key: &str) -> Option<usize> {
         match key {
-            "next_page_url" => Some(0usize),
+            "next_page_url" => Some(0),
             _ => None,
         }
     }
-    fn set_field<'de, __M: airbyte_agent_runtime::serde::de::MapAccess<'de>>(
+    fn set_field<'de, __M: serde::de::MapAccess<'de>>(
         &mut self,
         index: usize,
         map: &mut __M,
-    ) -> ::std::result::Result<(), __M::Error> {
+    ) -> Result<(), __M::Error> {
         match index {
-            0usize => self.next_page_url = map.next_value()?,
-            _ => {
-                map.next_value::<airbyte_agent_runtime::serde::de::IgnoredAny>()?;
-            }
+            0 => self.next_page_url = map.next_value()?,
+            _ => drop(map.next_value::<serde::de::IgnoredAny>()?),
         }
         Ok(())
     }
 }
-impl<'de> airbyte_agent_runtime::serde::Deserialize<'de> for BlogsListMeta {
-    fn deserialize<__D: airbyte_agent_runtime::serde::Deserializer<'de>>(
-        deserializer: __D,
-    ) -> ::std::result::Result<Self, __D::Error> {
-        airbyte_agent_runtime::record::deserialize(deserializer)
+impl<'de> serde::Deserialize<'de> for BlogsListMeta {
+    fn deserialize<__D: serde::Deserializer<'de>>(d: __D) -> Result<Self, __D::Error> {
+        record::deserialize(d)
     }
 }
 /// The `BlogsCreateBlog` object.
-#[derive(Debug, Clone, Default, airbyte_agent_runtime::serde::Serialize)]
+#[derive(Debug, Clone, Default, serde::Serialize)]
 #[serde(crate = "airbyte_agent_runtime::serde")]
 pub struct BlogsCreateBlog {
     /// Title of the blog.
@@ -383,39 +362,35 @@ pub struct BlogsCreateBlog {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub handle: Option<String>,
 }
-impl airbyte_agent_runtime::record::Record for BlogsCreateBlog {
+impl record::Record for BlogsCreateBlog {
     const NAME: &'static str = "BlogsCreateBlog";
     fn field_index(key: &str) -> Option<usize> {
         match key {
-            "title" => Some(0usize),
-            "handle" => Some(1usize),
+            "title" => Some(0),
+            "handle" => Some(1),
             _ => None,
         }
     }
-    fn set_field<'de, __M: airbyte_agent_runtime::serde::de::MapAccess<'de>>(
+    fn set_field<'de, __M: serde::de::MapAccess<'de>>(
         &mut self,
         index: usize,
         map: &mut __M,
-    ) -> ::std::result::Result<(), __M::Error> {
+    ) -> Result<(), __M::Error> {
         match index {
-            0usize => self.title = map.next_value()?,
-            1usize => self.handle = map.next_value()?,
-            _ => {
-                map.next_value::<airbyte_agent_runtime::serde::de::IgnoredAny>()?;
-            }
+            0 => self.title = map.next_value()?,
+            1 => self.handle = map.next_value()?,
+            _ => drop(map.next_value::<serde::de::IgnoredAny>()?),
         }
         Ok(())
     }
 }
-impl<'de> airbyte_agent_runtime::serde::Deserialize<'de> for BlogsCreateBlog {
-    fn deserialize<__D: airbyte_agent_runtime::serde::Deserializer<'de>>(
-        deserializer: __D,
-    ) -> ::std::result::Result<Self, __D::Error> {
-        airbyte_agent_runtime::record::deserialize(deserializer)
+impl<'de> serde::Deserialize<'de> for BlogsCreateBlog {
+    fn deserialize<__D: serde::Deserializer<'de>>(d: __D) -> Result<Self, __D::Error> {
+        record::deserialize(d)
     }
 }
 /// The `BlogsRecord` object.
-#[derive(Debug, Clone, Default, airbyte_agent_runtime::serde::Serialize)]
+#[derive(Debug, Clone, Default, serde::Serialize)]
 #[serde(crate = "airbyte_agent_runtime::serde")]
 pub struct BlogsRecord {
     /// `userErrors`
@@ -425,45 +400,39 @@ pub struct BlogsRecord {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub blog: Option<GraphQlBlog>,
 }
-impl airbyte_agent_runtime::record::Record for BlogsRecord {
+impl record::Record for BlogsRecord {
     const NAME: &'static str = "BlogsRecord";
     fn field_index(key: &str) -> Option<usize> {
         match key {
-            "userErrors" => Some(0usize),
-            "blog" => Some(1usize),
+            "userErrors" => Some(0),
+            "blog" => Some(1),
             _ => None,
         }
     }
-    fn set_field<'de, __M: airbyte_agent_runtime::serde::de::MapAccess<'de>>(
+    fn set_field<'de, __M: serde::de::MapAccess<'de>>(
         &mut self,
         index: usize,
         map: &mut __M,
-    ) -> ::std::result::Result<(), __M::Error> {
+    ) -> Result<(), __M::Error> {
         match index {
-            0usize => {
+            0 => {
                 self.user_errors = map
-                    .next_value::<
-                        airbyte_agent_runtime::record::SkipNulls<GraphQlUserError>,
-                    >()?
+                    .next_value::<record::SkipNulls<GraphQlUserError>>()?
                     .0;
             }
-            1usize => self.blog = map.next_value()?,
-            _ => {
-                map.next_value::<airbyte_agent_runtime::serde::de::IgnoredAny>()?;
-            }
+            1 => self.blog = map.next_value()?,
+            _ => drop(map.next_value::<serde::de::IgnoredAny>()?),
         }
         Ok(())
     }
 }
-impl<'de> airbyte_agent_runtime::serde::Deserialize<'de> for BlogsRecord {
-    fn deserialize<__D: airbyte_agent_runtime::serde::Deserializer<'de>>(
-        deserializer: __D,
-    ) -> ::std::result::Result<Self, __D::Error> {
-        airbyte_agent_runtime::record::deserialize(deserializer)
+impl<'de> serde::Deserialize<'de> for BlogsRecord {
+    fn deserialize<__D: serde::Deserializer<'de>>(d: __D) -> Result<Self, __D::Error> {
+        record::deserialize(d)
     }
 }
 /// The `GraphQlBlog` object.
-#[derive(Debug, Clone, Default, airbyte_agent_runtime::serde::Serialize)]
+#[derive(Debug, Clone, Default, serde::Serialize)]
 #[serde(crate = "airbyte_agent_runtime::serde")]
 pub struct GraphQlBlog {
     /// `id`
@@ -479,43 +448,39 @@ pub struct GraphQlBlog {
     #[serde(rename = "createdAt", skip_serializing_if = "Option::is_none")]
     pub created_at: Option<String>,
 }
-impl airbyte_agent_runtime::record::Record for GraphQlBlog {
+impl record::Record for GraphQlBlog {
     const NAME: &'static str = "GraphQlBlog";
     fn field_index(key: &str) -> Option<usize> {
         match key {
-            "id" => Some(0usize),
-            "title" => Some(1usize),
-            "handle" => Some(2usize),
-            "createdAt" => Some(3usize),
+            "id" => Some(0),
+            "title" => Some(1),
+            "handle" => Some(2),
+            "createdAt" => Some(3),
             _ => None,
         }
     }
-    fn set_field<'de, __M: airbyte_agent_runtime::serde::de::MapAccess<'de>>(
+    fn set_field<'de, __M: serde::de::MapAccess<'de>>(
         &mut self,
         index: usize,
         map: &mut __M,
-    ) -> ::std::result::Result<(), __M::Error> {
+    ) -> Result<(), __M::Error> {
         match index {
-            0usize => self.id = map.next_value()?,
-            1usize => self.title = map.next_value()?,
-            2usize => self.handle = map.next_value()?,
-            3usize => self.created_at = map.next_value()?,
-            _ => {
-                map.next_value::<airbyte_agent_runtime::serde::de::IgnoredAny>()?;
-            }
+            0 => self.id = map.next_value()?,
+            1 => self.title = map.next_value()?,
+            2 => self.handle = map.next_value()?,
+            3 => self.created_at = map.next_value()?,
+            _ => drop(map.next_value::<serde::de::IgnoredAny>()?),
         }
         Ok(())
     }
 }
-impl<'de> airbyte_agent_runtime::serde::Deserialize<'de> for GraphQlBlog {
-    fn deserialize<__D: airbyte_agent_runtime::serde::Deserializer<'de>>(
-        deserializer: __D,
-    ) -> ::std::result::Result<Self, __D::Error> {
-        airbyte_agent_runtime::record::deserialize(deserializer)
+impl<'de> serde::Deserialize<'de> for GraphQlBlog {
+    fn deserialize<__D: serde::Deserializer<'de>>(d: __D) -> Result<Self, __D::Error> {
+        record::deserialize(d)
     }
 }
 /// The `BlogsUpdateBlog` object.
-#[derive(Debug, Clone, Default, airbyte_agent_runtime::serde::Serialize)]
+#[derive(Debug, Clone, Default, serde::Serialize)]
 #[serde(crate = "airbyte_agent_runtime::serde")]
 pub struct BlogsUpdateBlog {
     /// `title`
@@ -525,39 +490,35 @@ pub struct BlogsUpdateBlog {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub handle: Option<String>,
 }
-impl airbyte_agent_runtime::record::Record for BlogsUpdateBlog {
+impl record::Record for BlogsUpdateBlog {
     const NAME: &'static str = "BlogsUpdateBlog";
     fn field_index(key: &str) -> Option<usize> {
         match key {
-            "title" => Some(0usize),
-            "handle" => Some(1usize),
+            "title" => Some(0),
+            "handle" => Some(1),
             _ => None,
         }
     }
-    fn set_field<'de, __M: airbyte_agent_runtime::serde::de::MapAccess<'de>>(
+    fn set_field<'de, __M: serde::de::MapAccess<'de>>(
         &mut self,
         index: usize,
         map: &mut __M,
-    ) -> ::std::result::Result<(), __M::Error> {
+    ) -> Result<(), __M::Error> {
         match index {
-            0usize => self.title = map.next_value()?,
-            1usize => self.handle = map.next_value()?,
-            _ => {
-                map.next_value::<airbyte_agent_runtime::serde::de::IgnoredAny>()?;
-            }
+            0 => self.title = map.next_value()?,
+            1 => self.handle = map.next_value()?,
+            _ => drop(map.next_value::<serde::de::IgnoredAny>()?),
         }
         Ok(())
     }
 }
-impl<'de> airbyte_agent_runtime::serde::Deserialize<'de> for BlogsUpdateBlog {
-    fn deserialize<__D: airbyte_agent_runtime::serde::Deserializer<'de>>(
-        deserializer: __D,
-    ) -> ::std::result::Result<Self, __D::Error> {
-        airbyte_agent_runtime::record::deserialize(deserializer)
+impl<'de> serde::Deserialize<'de> for BlogsUpdateBlog {
+    fn deserialize<__D: serde::Deserializer<'de>>(d: __D) -> Result<Self, __D::Error> {
+        record::deserialize(d)
     }
 }
 /// The `BlogsRecord2` object.
-#[derive(Debug, Clone, Default, airbyte_agent_runtime::serde::Serialize)]
+#[derive(Debug, Clone, Default, serde::Serialize)]
 #[serde(crate = "airbyte_agent_runtime::serde")]
 pub struct BlogsRecord2 {
     /// `userErrors`
@@ -567,40 +528,34 @@ pub struct BlogsRecord2 {
     #[serde(rename = "deletedBlogId", skip_serializing_if = "Option::is_none")]
     pub deleted_blog_id: Option<String>,
 }
-impl airbyte_agent_runtime::record::Record for BlogsRecord2 {
+impl record::Record for BlogsRecord2 {
     const NAME: &'static str = "BlogsRecord2";
     fn field_index(key: &str) -> Option<usize> {
         match key {
-            "userErrors" => Some(0usize),
-            "deletedBlogId" => Some(1usize),
+            "userErrors" => Some(0),
+            "deletedBlogId" => Some(1),
             _ => None,
         }
     }
-    fn set_field<'de, __M: airbyte_agent_runtime::serde::de::MapAccess<'de>>(
+    fn set_field<'de, __M: serde::de::MapAccess<'de>>(
         &mut self,
         index: usize,
         map: &mut __M,
-    ) -> ::std::result::Result<(), __M::Error> {
+    ) -> Result<(), __M::Error> {
         match index {
-            0usize => {
+            0 => {
                 self.user_errors = map
-                    .next_value::<
-                        airbyte_agent_runtime::record::SkipNulls<GraphQlUserError>,
-                    >()?
+                    .next_value::<record::SkipNulls<GraphQlUserError>>()?
                     .0;
             }
-            1usize => self.deleted_blog_id = map.next_value()?,
-            _ => {
-                map.next_value::<airbyte_agent_runtime::serde::de::IgnoredAny>()?;
-            }
+            1 => self.deleted_blog_id = map.next_value()?,
+            _ => drop(map.next_value::<serde::de::IgnoredAny>()?),
         }
         Ok(())
     }
 }
-impl<'de> airbyte_agent_runtime::serde::Deserialize<'de> for BlogsRecord2 {
-    fn deserialize<__D: airbyte_agent_runtime::serde::Deserializer<'de>>(
-        deserializer: __D,
-    ) -> ::std::result::Result<Self, __D::Error> {
-        airbyte_agent_runtime::record::deserialize(deserializer)
+impl<'de> serde::Deserialize<'de> for BlogsRecord2 {
+    fn deserialize<__D: serde::Deserializer<'de>>(d: __D) -> Result<Self, __D::Error> {
+        record::deserialize(d)
     }
 }

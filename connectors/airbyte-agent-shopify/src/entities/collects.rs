@@ -2,7 +2,7 @@
 
 //! Entity `collects`: handle, request builders and record types.
 use airbyte_agent_runtime::serde_json::Value;
-use airbyte_agent_runtime::{Client, Page, PageStream, Params, Result};
+use airbyte_agent_runtime::{Client, Page, PageStream, Params, Result, record, serde};
 impl crate::ShopifyConnector {
     /// The link that places a product in a custom collection.
     pub fn collects(&self) -> Collects {
@@ -80,16 +80,11 @@ impl CollectsListRequest {
     }
     /// Send the request.
     pub async fn send(self) -> Result<Page<Collect, CollectsListMeta>> {
-        self.client
-            .call_list::<
-                Collect,
-                CollectsListMeta,
-            >(&crate::descriptor::COLLECTS[0usize], self.params)
-            .await
+        self.client.call_list(&crate::descriptor::COLLECTS[0], self.params).await
     }
     /// Every page, lazily, following the operation's pagination.
     pub fn pages(self) -> PageStream<Collect, CollectsListMeta> {
-        self.client.pages(&crate::descriptor::COLLECTS[0usize], self.params)
+        self.client.pages(&crate::descriptor::COLLECTS[0], self.params)
     }
     /// The parameters collected so far (wire names).
     pub fn params(&self) -> &Params {
@@ -119,9 +114,7 @@ pub struct CollectsGetRequest {
 impl CollectsGetRequest {
     /// Send the request.
     pub async fn send(self) -> Result<Collect> {
-        self.client
-            .call_record::<Collect>(&crate::descriptor::COLLECTS[1usize], self.params)
-            .await
+        self.client.call_record(&crate::descriptor::COLLECTS[1], self.params).await
     }
     /// The parameters collected so far (wire names).
     pub fn params(&self) -> &Params {
@@ -138,7 +131,7 @@ impl ::std::future::IntoFuture for CollectsGetRequest {
     }
 }
 /// The link that places a product in a custom collection.
-#[derive(Debug, Clone, Default, airbyte_agent_runtime::serde::Serialize)]
+#[derive(Debug, Clone, Default, serde::Serialize)]
 #[serde(crate = "airbyte_agent_runtime::serde")]
 pub struct Collect {
     /// Unique identifier of this collect.
@@ -163,81 +156,73 @@ pub struct Collect {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub sort_value: Option<String>,
 }
-impl airbyte_agent_runtime::record::Record for Collect {
+impl record::Record for Collect {
     const NAME: &'static str = "Collect";
     fn field_index(key: &str) -> Option<usize> {
         match key {
-            "id" => Some(0usize),
-            "collection_id" => Some(1usize),
-            "product_id" => Some(2usize),
-            "created_at" => Some(3usize),
-            "updated_at" => Some(4usize),
-            "position" => Some(5usize),
-            "sort_value" => Some(6usize),
+            "id" => Some(0),
+            "collection_id" => Some(1),
+            "product_id" => Some(2),
+            "created_at" => Some(3),
+            "updated_at" => Some(4),
+            "position" => Some(5),
+            "sort_value" => Some(6),
             _ => None,
         }
     }
-    fn set_field<'de, __M: airbyte_agent_runtime::serde::de::MapAccess<'de>>(
+    fn set_field<'de, __M: serde::de::MapAccess<'de>>(
         &mut self,
         index: usize,
         map: &mut __M,
-    ) -> ::std::result::Result<(), __M::Error> {
+    ) -> Result<(), __M::Error> {
         match index {
-            0usize => self.id = map.next_value()?,
-            1usize => self.collection_id = map.next_value()?,
-            2usize => self.product_id = map.next_value()?,
-            3usize => self.created_at = map.next_value()?,
-            4usize => self.updated_at = map.next_value()?,
-            5usize => self.position = map.next_value()?,
-            6usize => self.sort_value = map.next_value()?,
-            _ => {
-                map.next_value::<airbyte_agent_runtime::serde::de::IgnoredAny>()?;
-            }
+            0 => self.id = map.next_value()?,
+            1 => self.collection_id = map.next_value()?,
+            2 => self.product_id = map.next_value()?,
+            3 => self.created_at = map.next_value()?,
+            4 => self.updated_at = map.next_value()?,
+            5 => self.position = map.next_value()?,
+            6 => self.sort_value = map.next_value()?,
+            _ => drop(map.next_value::<serde::de::IgnoredAny>()?),
         }
         Ok(())
     }
 }
-impl<'de> airbyte_agent_runtime::serde::Deserialize<'de> for Collect {
-    fn deserialize<__D: airbyte_agent_runtime::serde::Deserializer<'de>>(
-        deserializer: __D,
-    ) -> ::std::result::Result<Self, __D::Error> {
-        airbyte_agent_runtime::record::deserialize(deserializer)
+impl<'de> serde::Deserialize<'de> for Collect {
+    fn deserialize<__D: serde::Deserializer<'de>>(d: __D) -> Result<Self, __D::Error> {
+        record::deserialize(d)
     }
 }
 /// Metadata returned by `collects.list` next to the records.
-#[derive(Debug, Clone, Default, airbyte_agent_runtime::serde::Serialize)]
+#[derive(Debug, Clone, Default, serde::Serialize)]
 #[serde(crate = "airbyte_agent_runtime::serde")]
 pub struct CollectsListMeta {
     /// `@link.next`
     #[serde(skip_serializing_if = "Option::is_none")]
     pub next_page_url: Option<String>,
 }
-impl airbyte_agent_runtime::record::Record for CollectsListMeta {
+impl record::Record for CollectsListMeta {
     const NAME: &'static str = "CollectsListMeta";
     fn field_index(key: &str) -> Option<usize> {
         match key {
-            "next_page_url" => Some(0usize),
+            "next_page_url" => Some(0),
             _ => None,
         }
     }
-    fn set_field<'de, __M: airbyte_agent_runtime::serde::de::MapAccess<'de>>(
+    fn set_field<'de, __M: serde::de::MapAccess<'de>>(
         &mut self,
         index: usize,
         map: &mut __M,
-    ) -> ::std::result::Result<(), __M::Error> {
+    ) -> Result<(), __M::Error> {
         match index {
-            0usize => self.next_page_url = map.next_value()?,
-            _ => {
-                map.next_value::<airbyte_agent_runtime::serde::de::IgnoredAny>()?;
-            }
+            0 => self.next_page_url = map.next_value()?,
+            _ => drop(map.next_value::<serde::de::IgnoredAny>()?),
         }
         Ok(())
     }
 }
-impl<'de> airbyte_agent_runtime::serde::Deserialize<'de> for CollectsListMeta {
-    fn deserialize<__D: airbyte_agent_runtime::serde::Deserializer<'de>>(
-        deserializer: __D,
-    ) -> ::std::result::Result<Self, __D::Error> {
-        airbyte_agent_runtime::record::deserialize(deserializer)
+impl<'de> serde::Deserialize<'de> for CollectsListMeta {
+    fn deserialize<__D: serde::Deserializer<'de>>(d: __D) -> Result<Self, __D::Error> {
+        record::deserialize(d)
     }
 }

@@ -2,7 +2,7 @@
 
 //! Entity `countries`: handle, request builders and record types.
 use airbyte_agent_runtime::serde_json::{Map, Value};
-use airbyte_agent_runtime::{Client, Page, PageStream, Params, Result};
+use airbyte_agent_runtime::{Client, Page, PageStream, Params, Result, record, serde};
 impl crate::ShopifyConnector {
     /// A country the store ships to, with tax settings.
     pub fn countries(&self) -> Countries {
@@ -59,16 +59,11 @@ impl CountriesListRequest {
     }
     /// Send the request.
     pub async fn send(self) -> Result<Page<Country, CountriesListMeta>> {
-        self.client
-            .call_list::<
-                Country,
-                CountriesListMeta,
-            >(&crate::descriptor::COUNTRIES[0usize], self.params)
-            .await
+        self.client.call_list(&crate::descriptor::COUNTRIES[0], self.params).await
     }
     /// Every page, lazily, following the operation's pagination.
     pub fn pages(self) -> PageStream<Country, CountriesListMeta> {
-        self.client.pages(&crate::descriptor::COUNTRIES[0usize], self.params)
+        self.client.pages(&crate::descriptor::COUNTRIES[0], self.params)
     }
     /// The parameters collected so far (wire names).
     pub fn params(&self) -> &Params {
@@ -98,9 +93,7 @@ pub struct CountriesGetRequest {
 impl CountriesGetRequest {
     /// Send the request.
     pub async fn send(self) -> Result<Country> {
-        self.client
-            .call_record::<Country>(&crate::descriptor::COUNTRIES[1usize], self.params)
-            .await
+        self.client.call_record(&crate::descriptor::COUNTRIES[1], self.params).await
     }
     /// The parameters collected so far (wire names).
     pub fn params(&self) -> &Params {
@@ -117,7 +110,7 @@ impl ::std::future::IntoFuture for CountriesGetRequest {
     }
 }
 /// A country the store ships to, with tax settings.
-#[derive(Debug, Clone, Default, airbyte_agent_runtime::serde::Serialize)]
+#[derive(Debug, Clone, Default, serde::Serialize)]
 #[serde(crate = "airbyte_agent_runtime::serde")]
 pub struct Country {
     /// Unique identifier of this country.
@@ -139,85 +132,75 @@ pub struct Country {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub provinces: Option<Vec<Map<String, Value>>>,
 }
-impl airbyte_agent_runtime::record::Record for Country {
+impl record::Record for Country {
     const NAME: &'static str = "Country";
     fn field_index(key: &str) -> Option<usize> {
         match key {
-            "id" => Some(0usize),
-            "name" => Some(1usize),
-            "code" => Some(2usize),
-            "tax_name" => Some(3usize),
-            "tax" => Some(4usize),
-            "provinces" => Some(5usize),
+            "id" => Some(0),
+            "name" => Some(1),
+            "code" => Some(2),
+            "tax_name" => Some(3),
+            "tax" => Some(4),
+            "provinces" => Some(5),
             _ => None,
         }
     }
-    fn set_field<'de, __M: airbyte_agent_runtime::serde::de::MapAccess<'de>>(
+    fn set_field<'de, __M: serde::de::MapAccess<'de>>(
         &mut self,
         index: usize,
         map: &mut __M,
-    ) -> ::std::result::Result<(), __M::Error> {
+    ) -> Result<(), __M::Error> {
         match index {
-            0usize => self.id = map.next_value()?,
-            1usize => self.name = map.next_value()?,
-            2usize => self.code = map.next_value()?,
-            3usize => self.tax_name = map.next_value()?,
-            4usize => self.tax = map.next_value()?,
-            5usize => {
+            0 => self.id = map.next_value()?,
+            1 => self.name = map.next_value()?,
+            2 => self.code = map.next_value()?,
+            3 => self.tax_name = map.next_value()?,
+            4 => self.tax = map.next_value()?,
+            5 => {
                 self.provinces = map
-                    .next_value::<
-                        airbyte_agent_runtime::record::SkipNulls<Map<String, Value>>,
-                    >()?
+                    .next_value::<record::SkipNulls<Map<String, Value>>>()?
                     .0;
             }
-            _ => {
-                map.next_value::<airbyte_agent_runtime::serde::de::IgnoredAny>()?;
-            }
+            _ => drop(map.next_value::<serde::de::IgnoredAny>()?),
         }
         Ok(())
     }
 }
-impl<'de> airbyte_agent_runtime::serde::Deserialize<'de> for Country {
-    fn deserialize<__D: airbyte_agent_runtime::serde::Deserializer<'de>>(
-        deserializer: __D,
-    ) -> ::std::result::Result<Self, __D::Error> {
-        airbyte_agent_runtime::record::deserialize(deserializer)
+impl<'de> serde::Deserialize<'de> for Country {
+    fn deserialize<__D: serde::Deserializer<'de>>(d: __D) -> Result<Self, __D::Error> {
+        record::deserialize(d)
     }
 }
 /// Metadata returned by `countries.list` next to the records.
-#[derive(Debug, Clone, Default, airbyte_agent_runtime::serde::Serialize)]
+#[derive(Debug, Clone, Default, serde::Serialize)]
 #[serde(crate = "airbyte_agent_runtime::serde")]
 pub struct CountriesListMeta {
     /// `@link.next`
     #[serde(skip_serializing_if = "Option::is_none")]
     pub next_page_url: Option<String>,
 }
-impl airbyte_agent_runtime::record::Record for CountriesListMeta {
+impl record::Record for CountriesListMeta {
     const NAME: &'static str = "CountriesListMeta";
     fn field_index(key: &str) -> Option<usize> {
         match key {
-            "next_page_url" => Some(0usize),
+            "next_page_url" => Some(0),
             _ => None,
         }
     }
-    fn set_field<'de, __M: airbyte_agent_runtime::serde::de::MapAccess<'de>>(
+    fn set_field<'de, __M: serde::de::MapAccess<'de>>(
         &mut self,
         index: usize,
         map: &mut __M,
-    ) -> ::std::result::Result<(), __M::Error> {
+    ) -> Result<(), __M::Error> {
         match index {
-            0usize => self.next_page_url = map.next_value()?,
-            _ => {
-                map.next_value::<airbyte_agent_runtime::serde::de::IgnoredAny>()?;
-            }
+            0 => self.next_page_url = map.next_value()?,
+            _ => drop(map.next_value::<serde::de::IgnoredAny>()?),
         }
         Ok(())
     }
 }
-impl<'de> airbyte_agent_runtime::serde::Deserialize<'de> for CountriesListMeta {
-    fn deserialize<__D: airbyte_agent_runtime::serde::Deserializer<'de>>(
-        deserializer: __D,
-    ) -> ::std::result::Result<Self, __D::Error> {
-        airbyte_agent_runtime::record::deserialize(deserializer)
+impl<'de> serde::Deserialize<'de> for CountriesListMeta {
+    fn deserialize<__D: serde::Deserializer<'de>>(d: __D) -> Result<Self, __D::Error> {
+        record::deserialize(d)
     }
 }

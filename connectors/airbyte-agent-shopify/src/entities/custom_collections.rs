@@ -2,7 +2,7 @@
 
 //! Entity `custom_collections`: handle, request builders and record types.
 use airbyte_agent_runtime::serde_json::{Map, Value};
-use airbyte_agent_runtime::{Client, Page, PageStream, Params, Result};
+use airbyte_agent_runtime::{Client, Page, PageStream, Params, Result, record, serde};
 use crate::types::*;
 impl crate::ShopifyConnector {
     /// A hand-picked group of products.
@@ -143,15 +143,12 @@ impl CustomCollectionsListRequest {
         self,
     ) -> Result<Page<CustomCollection, CustomCollectionsListMeta>> {
         self.client
-            .call_list::<
-                CustomCollection,
-                CustomCollectionsListMeta,
-            >(&crate::descriptor::CUSTOM_COLLECTIONS[0usize], self.params)
+            .call_list(&crate::descriptor::CUSTOM_COLLECTIONS[0], self.params)
             .await
     }
     /// Every page, lazily, following the operation's pagination.
     pub fn pages(self) -> PageStream<CustomCollection, CustomCollectionsListMeta> {
-        self.client.pages(&crate::descriptor::CUSTOM_COLLECTIONS[0usize], self.params)
+        self.client.pages(&crate::descriptor::CUSTOM_COLLECTIONS[0], self.params)
     }
     /// The parameters collected so far (wire names).
     pub fn params(&self) -> &Params {
@@ -182,9 +179,7 @@ impl CustomCollectionsGetRequest {
     /// Send the request.
     pub async fn send(self) -> Result<CustomCollection> {
         self.client
-            .call_record::<
-                CustomCollection,
-            >(&crate::descriptor::CUSTOM_COLLECTIONS[1usize], self.params)
+            .call_record(&crate::descriptor::CUSTOM_COLLECTIONS[1], self.params)
             .await
     }
     /// The parameters collected so far (wire names).
@@ -212,9 +207,7 @@ impl CustomCollectionsCreateRequest {
     /// Send the request.
     pub async fn send(self) -> Result<CustomCollectionsRecord> {
         self.client
-            .call_record::<
-                CustomCollectionsRecord,
-            >(&crate::descriptor::CUSTOM_COLLECTIONS[2usize], self.params)
+            .call_record(&crate::descriptor::CUSTOM_COLLECTIONS[2], self.params)
             .await
     }
     /// The parameters collected so far (wire names).
@@ -242,9 +235,7 @@ impl CustomCollectionsUpdateRequest {
     /// Send the request.
     pub async fn send(self) -> Result<CustomCollectionsRecord> {
         self.client
-            .call_record::<
-                CustomCollectionsRecord,
-            >(&crate::descriptor::CUSTOM_COLLECTIONS[3usize], self.params)
+            .call_record(&crate::descriptor::CUSTOM_COLLECTIONS[3], self.params)
             .await
     }
     /// The parameters collected so far (wire names).
@@ -272,9 +263,7 @@ impl CustomCollectionsDeleteRequest {
     /// Send the request.
     pub async fn send(self) -> Result<CustomCollectionsRecord2> {
         self.client
-            .call_record::<
-                CustomCollectionsRecord2,
-            >(&crate::descriptor::CUSTOM_COLLECTIONS[4usize], self.params)
+            .call_record(&crate::descriptor::CUSTOM_COLLECTIONS[4], self.params)
             .await
     }
     /// The parameters collected so far (wire names).
@@ -292,7 +281,7 @@ impl ::std::future::IntoFuture for CustomCollectionsDeleteRequest {
     }
 }
 /// A hand-picked group of products.
-#[derive(Debug, Clone, Default, airbyte_agent_runtime::serde::Serialize)]
+#[derive(Debug, Clone, Default, serde::Serialize)]
 #[serde(crate = "airbyte_agent_runtime::serde")]
 pub struct CustomCollection {
     /// Unique identifier of this custom collection.
@@ -332,96 +321,88 @@ pub struct CustomCollection {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub products_count: Option<i64>,
 }
-impl airbyte_agent_runtime::record::Record for CustomCollection {
+impl record::Record for CustomCollection {
     const NAME: &'static str = "CustomCollection";
     fn field_index(key: &str) -> Option<usize> {
         match key {
-            "id" => Some(0usize),
-            "handle" => Some(1usize),
-            "title" => Some(2usize),
-            "updated_at" => Some(3usize),
-            "body_html" => Some(4usize),
-            "published_at" => Some(5usize),
-            "sort_order" => Some(6usize),
-            "template_suffix" => Some(7usize),
-            "published_scope" => Some(8usize),
-            "admin_graphql_api_id" => Some(9usize),
-            "image" => Some(10usize),
-            "products_count" => Some(11usize),
+            "id" => Some(0),
+            "handle" => Some(1),
+            "title" => Some(2),
+            "updated_at" => Some(3),
+            "body_html" => Some(4),
+            "published_at" => Some(5),
+            "sort_order" => Some(6),
+            "template_suffix" => Some(7),
+            "published_scope" => Some(8),
+            "admin_graphql_api_id" => Some(9),
+            "image" => Some(10),
+            "products_count" => Some(11),
             _ => None,
         }
     }
-    fn set_field<'de, __M: airbyte_agent_runtime::serde::de::MapAccess<'de>>(
+    fn set_field<'de, __M: serde::de::MapAccess<'de>>(
         &mut self,
         index: usize,
         map: &mut __M,
-    ) -> ::std::result::Result<(), __M::Error> {
+    ) -> Result<(), __M::Error> {
         match index {
-            0usize => self.id = map.next_value()?,
-            1usize => self.handle = map.next_value()?,
-            2usize => self.title = map.next_value()?,
-            3usize => self.updated_at = map.next_value()?,
-            4usize => self.body_html = map.next_value()?,
-            5usize => self.published_at = map.next_value()?,
-            6usize => self.sort_order = map.next_value()?,
-            7usize => self.template_suffix = map.next_value()?,
-            8usize => self.published_scope = map.next_value()?,
-            9usize => self.admin_graphql_api_id = map.next_value()?,
-            10usize => self.image = map.next_value()?,
-            11usize => self.products_count = map.next_value()?,
-            _ => {
-                map.next_value::<airbyte_agent_runtime::serde::de::IgnoredAny>()?;
-            }
+            0 => self.id = map.next_value()?,
+            1 => self.handle = map.next_value()?,
+            2 => self.title = map.next_value()?,
+            3 => self.updated_at = map.next_value()?,
+            4 => self.body_html = map.next_value()?,
+            5 => self.published_at = map.next_value()?,
+            6 => self.sort_order = map.next_value()?,
+            7 => self.template_suffix = map.next_value()?,
+            8 => self.published_scope = map.next_value()?,
+            9 => self.admin_graphql_api_id = map.next_value()?,
+            10 => self.image = map.next_value()?,
+            11 => self.products_count = map.next_value()?,
+            _ => drop(map.next_value::<serde::de::IgnoredAny>()?),
         }
         Ok(())
     }
 }
-impl<'de> airbyte_agent_runtime::serde::Deserialize<'de> for CustomCollection {
-    fn deserialize<__D: airbyte_agent_runtime::serde::Deserializer<'de>>(
-        deserializer: __D,
-    ) -> ::std::result::Result<Self, __D::Error> {
-        airbyte_agent_runtime::record::deserialize(deserializer)
+impl<'de> serde::Deserialize<'de> for CustomCollection {
+    fn deserialize<__D: serde::Deserializer<'de>>(d: __D) -> Result<Self, __D::Error> {
+        record::deserialize(d)
     }
 }
 /// Metadata returned by `custom_collections.list` next to the records.
-#[derive(Debug, Clone, Default, airbyte_agent_runtime::serde::Serialize)]
+#[derive(Debug, Clone, Default, serde::Serialize)]
 #[serde(crate = "airbyte_agent_runtime::serde")]
 pub struct CustomCollectionsListMeta {
     /// `@link.next`
     #[serde(skip_serializing_if = "Option::is_none")]
     pub next_page_url: Option<String>,
 }
-impl airbyte_agent_runtime::record::Record for CustomCollectionsListMeta {
+impl record::Record for CustomCollectionsListMeta {
     const NAME: &'static str = "CustomCollectionsListMeta";
     fn field_index(key: &str) -> Option<usize> {
         match key {
-            "next_page_url" => Some(0usize),
+            "next_page_url" => Some(0),
             _ => None,
         }
     }
-    fn set_field<'de, __M: airbyte_agent_runtime::serde::de::MapAccess<'de>>(
+    fn set_field<'de, __M: serde::de::MapAccess<'de>>(
         &mut self,
         index: usize,
         map: &mut __M,
-    ) -> ::std::result::Result<(), __M::Error> {
+    ) -> Result<(), __M::Error> {
         match index {
-            0usize => self.next_page_url = map.next_value()?,
-            _ => {
-                map.next_value::<airbyte_agent_runtime::serde::de::IgnoredAny>()?;
-            }
+            0 => self.next_page_url = map.next_value()?,
+            _ => drop(map.next_value::<serde::de::IgnoredAny>()?),
         }
         Ok(())
     }
 }
-impl<'de> airbyte_agent_runtime::serde::Deserialize<'de> for CustomCollectionsListMeta {
-    fn deserialize<__D: airbyte_agent_runtime::serde::Deserializer<'de>>(
-        deserializer: __D,
-    ) -> ::std::result::Result<Self, __D::Error> {
-        airbyte_agent_runtime::record::deserialize(deserializer)
+impl<'de> serde::Deserialize<'de> for CustomCollectionsListMeta {
+    fn deserialize<__D: serde::Deserializer<'de>>(d: __D) -> Result<Self, __D::Error> {
+        record::deserialize(d)
     }
 }
 /// The `CustomCollectionsCreateInput` object.
-#[derive(Debug, Clone, Default, airbyte_agent_runtime::serde::Serialize)]
+#[derive(Debug, Clone, Default, serde::Serialize)]
 #[serde(crate = "airbyte_agent_runtime::serde")]
 pub struct CustomCollectionsCreateInput {
     /// Title of the collection.
@@ -443,44 +424,39 @@ pub struct CustomCollectionsCreateInput {
     #[serde(rename = "ruleSet", skip_serializing_if = "Option::is_none")]
     pub rule_set: Option<CustomCollectionsCreateInputRuleSet>,
 }
-impl airbyte_agent_runtime::record::Record for CustomCollectionsCreateInput {
+impl record::Record for CustomCollectionsCreateInput {
     const NAME: &'static str = "CustomCollectionsCreateInput";
     fn field_index(key: &str) -> Option<usize> {
         match key {
-            "title" => Some(0usize),
-            "descriptionHtml" => Some(1usize),
-            "handle" => Some(2usize),
-            "sortOrder" => Some(3usize),
-            "templateSuffix" => Some(4usize),
-            "ruleSet" => Some(5usize),
+            "title" => Some(0),
+            "descriptionHtml" => Some(1),
+            "handle" => Some(2),
+            "sortOrder" => Some(3),
+            "templateSuffix" => Some(4),
+            "ruleSet" => Some(5),
             _ => None,
         }
     }
-    fn set_field<'de, __M: airbyte_agent_runtime::serde::de::MapAccess<'de>>(
+    fn set_field<'de, __M: serde::de::MapAccess<'de>>(
         &mut self,
         index: usize,
         map: &mut __M,
-    ) -> ::std::result::Result<(), __M::Error> {
+    ) -> Result<(), __M::Error> {
         match index {
-            0usize => self.title = map.next_value()?,
-            1usize => self.description_html = map.next_value()?,
-            2usize => self.handle = map.next_value()?,
-            3usize => self.sort_order = map.next_value()?,
-            4usize => self.template_suffix = map.next_value()?,
-            5usize => self.rule_set = map.next_value()?,
-            _ => {
-                map.next_value::<airbyte_agent_runtime::serde::de::IgnoredAny>()?;
-            }
+            0 => self.title = map.next_value()?,
+            1 => self.description_html = map.next_value()?,
+            2 => self.handle = map.next_value()?,
+            3 => self.sort_order = map.next_value()?,
+            4 => self.template_suffix = map.next_value()?,
+            5 => self.rule_set = map.next_value()?,
+            _ => drop(map.next_value::<serde::de::IgnoredAny>()?),
         }
         Ok(())
     }
 }
-impl<'de> airbyte_agent_runtime::serde::Deserialize<'de>
-for CustomCollectionsCreateInput {
-    fn deserialize<__D: airbyte_agent_runtime::serde::Deserializer<'de>>(
-        deserializer: __D,
-    ) -> ::std::result::Result<Self, __D::Error> {
-        airbyte_agent_runtime::record::deserialize(deserializer)
+impl<'de> serde::Deserialize<'de> for CustomCollectionsCreateInput {
+    fn deserialize<__D: serde::Deserializer<'de>>(d: __D) -> Result<Self, __D::Error> {
+        record::deserialize(d)
     }
 }
 airbyte_agent_runtime::string_enum! {
@@ -493,7 +469,7 @@ airbyte_agent_runtime::string_enum! {
     #[doc = " `PRICE_DESC`"] PriceDesc => "PRICE_DESC" }
 }
 /// Rules that fill a smart collection.
-#[derive(Debug, Clone, Default, airbyte_agent_runtime::serde::Serialize)]
+#[derive(Debug, Clone, Default, serde::Serialize)]
 #[serde(crate = "airbyte_agent_runtime::serde")]
 pub struct CustomCollectionsCreateInputRuleSet {
     /// true when any rule suffices, false when all must match.
@@ -503,48 +479,41 @@ pub struct CustomCollectionsCreateInputRuleSet {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub rules: Option<Vec<CustomCollectionsCreateInputRuleSetRulesItem>>,
 }
-impl airbyte_agent_runtime::record::Record for CustomCollectionsCreateInputRuleSet {
+impl record::Record for CustomCollectionsCreateInputRuleSet {
     const NAME: &'static str = "CustomCollectionsCreateInputRuleSet";
     fn field_index(key: &str) -> Option<usize> {
         match key {
-            "appliedDisjunctively" => Some(0usize),
-            "rules" => Some(1usize),
+            "appliedDisjunctively" => Some(0),
+            "rules" => Some(1),
             _ => None,
         }
     }
-    fn set_field<'de, __M: airbyte_agent_runtime::serde::de::MapAccess<'de>>(
+    fn set_field<'de, __M: serde::de::MapAccess<'de>>(
         &mut self,
         index: usize,
         map: &mut __M,
-    ) -> ::std::result::Result<(), __M::Error> {
+    ) -> Result<(), __M::Error> {
         match index {
-            0usize => self.applied_disjunctively = map.next_value()?,
-            1usize => {
+            0 => self.applied_disjunctively = map.next_value()?,
+            1 => {
                 self.rules = map
                     .next_value::<
-                        airbyte_agent_runtime::record::SkipNulls<
-                            CustomCollectionsCreateInputRuleSetRulesItem,
-                        >,
+                        record::SkipNulls<CustomCollectionsCreateInputRuleSetRulesItem>,
                     >()?
                     .0;
             }
-            _ => {
-                map.next_value::<airbyte_agent_runtime::serde::de::IgnoredAny>()?;
-            }
+            _ => drop(map.next_value::<serde::de::IgnoredAny>()?),
         }
         Ok(())
     }
 }
-impl<'de> airbyte_agent_runtime::serde::Deserialize<'de>
-for CustomCollectionsCreateInputRuleSet {
-    fn deserialize<__D: airbyte_agent_runtime::serde::Deserializer<'de>>(
-        deserializer: __D,
-    ) -> ::std::result::Result<Self, __D::Error> {
-        airbyte_agent_runtime::record::deserialize(deserializer)
+impl<'de> serde::Deserialize<'de> for CustomCollectionsCreateInputRuleSet {
+    fn deserialize<__D: serde::Deserializer<'de>>(d: __D) -> Result<Self, __D::Error> {
+        record::deserialize(d)
     }
 }
 /// The `CustomCollectionsCreateInputRuleSetRulesItem` object.
-#[derive(Debug, Clone, Default, airbyte_agent_runtime::serde::Serialize)]
+#[derive(Debug, Clone, Default, serde::Serialize)]
 #[serde(crate = "airbyte_agent_runtime::serde")]
 pub struct CustomCollectionsCreateInputRuleSetRulesItem {
     /// Column of this rule.
@@ -557,43 +526,37 @@ pub struct CustomCollectionsCreateInputRuleSetRulesItem {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub condition: Option<String>,
 }
-impl airbyte_agent_runtime::record::Record
-for CustomCollectionsCreateInputRuleSetRulesItem {
+impl record::Record for CustomCollectionsCreateInputRuleSetRulesItem {
     const NAME: &'static str = "CustomCollectionsCreateInputRuleSetRulesItem";
     fn field_index(key: &str) -> Option<usize> {
         match key {
-            "column" => Some(0usize),
-            "relation" => Some(1usize),
-            "condition" => Some(2usize),
+            "column" => Some(0),
+            "relation" => Some(1),
+            "condition" => Some(2),
             _ => None,
         }
     }
-    fn set_field<'de, __M: airbyte_agent_runtime::serde::de::MapAccess<'de>>(
+    fn set_field<'de, __M: serde::de::MapAccess<'de>>(
         &mut self,
         index: usize,
         map: &mut __M,
-    ) -> ::std::result::Result<(), __M::Error> {
+    ) -> Result<(), __M::Error> {
         match index {
-            0usize => self.column = map.next_value()?,
-            1usize => self.relation = map.next_value()?,
-            2usize => self.condition = map.next_value()?,
-            _ => {
-                map.next_value::<airbyte_agent_runtime::serde::de::IgnoredAny>()?;
-            }
+            0 => self.column = map.next_value()?,
+            1 => self.relation = map.next_value()?,
+            2 => self.condition = map.next_value()?,
+            _ => drop(map.next_value::<serde::de::IgnoredAny>()?),
         }
         Ok(())
     }
 }
-impl<'de> airbyte_agent_runtime::serde::Deserialize<'de>
-for CustomCollectionsCreateInputRuleSetRulesItem {
-    fn deserialize<__D: airbyte_agent_runtime::serde::Deserializer<'de>>(
-        deserializer: __D,
-    ) -> ::std::result::Result<Self, __D::Error> {
-        airbyte_agent_runtime::record::deserialize(deserializer)
+impl<'de> serde::Deserialize<'de> for CustomCollectionsCreateInputRuleSetRulesItem {
+    fn deserialize<__D: serde::Deserializer<'de>>(d: __D) -> Result<Self, __D::Error> {
+        record::deserialize(d)
     }
 }
 /// The `CustomCollectionsRecord` object.
-#[derive(Debug, Clone, Default, airbyte_agent_runtime::serde::Serialize)]
+#[derive(Debug, Clone, Default, serde::Serialize)]
 #[serde(crate = "airbyte_agent_runtime::serde")]
 pub struct CustomCollectionsRecord {
     /// `userErrors`
@@ -603,45 +566,39 @@ pub struct CustomCollectionsRecord {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub collection: Option<CustomCollectionsRecordCollection>,
 }
-impl airbyte_agent_runtime::record::Record for CustomCollectionsRecord {
+impl record::Record for CustomCollectionsRecord {
     const NAME: &'static str = "CustomCollectionsRecord";
     fn field_index(key: &str) -> Option<usize> {
         match key {
-            "userErrors" => Some(0usize),
-            "collection" => Some(1usize),
+            "userErrors" => Some(0),
+            "collection" => Some(1),
             _ => None,
         }
     }
-    fn set_field<'de, __M: airbyte_agent_runtime::serde::de::MapAccess<'de>>(
+    fn set_field<'de, __M: serde::de::MapAccess<'de>>(
         &mut self,
         index: usize,
         map: &mut __M,
-    ) -> ::std::result::Result<(), __M::Error> {
+    ) -> Result<(), __M::Error> {
         match index {
-            0usize => {
+            0 => {
                 self.user_errors = map
-                    .next_value::<
-                        airbyte_agent_runtime::record::SkipNulls<GraphQlUserError>,
-                    >()?
+                    .next_value::<record::SkipNulls<GraphQlUserError>>()?
                     .0;
             }
-            1usize => self.collection = map.next_value()?,
-            _ => {
-                map.next_value::<airbyte_agent_runtime::serde::de::IgnoredAny>()?;
-            }
+            1 => self.collection = map.next_value()?,
+            _ => drop(map.next_value::<serde::de::IgnoredAny>()?),
         }
         Ok(())
     }
 }
-impl<'de> airbyte_agent_runtime::serde::Deserialize<'de> for CustomCollectionsRecord {
-    fn deserialize<__D: airbyte_agent_runtime::serde::Deserializer<'de>>(
-        deserializer: __D,
-    ) -> ::std::result::Result<Self, __D::Error> {
-        airbyte_agent_runtime::record::deserialize(deserializer)
+impl<'de> serde::Deserialize<'de> for CustomCollectionsRecord {
+    fn deserialize<__D: serde::Deserializer<'de>>(d: __D) -> Result<Self, __D::Error> {
+        record::deserialize(d)
     }
 }
 /// The `CustomCollectionsRecordCollection` object.
-#[derive(Debug, Clone, Default, airbyte_agent_runtime::serde::Serialize)]
+#[derive(Debug, Clone, Default, serde::Serialize)]
 #[serde(crate = "airbyte_agent_runtime::serde")]
 pub struct CustomCollectionsRecordCollection {
     /// `id`
@@ -666,50 +623,45 @@ pub struct CustomCollectionsRecordCollection {
     #[serde(rename = "updatedAt", skip_serializing_if = "Option::is_none")]
     pub updated_at: Option<String>,
 }
-impl airbyte_agent_runtime::record::Record for CustomCollectionsRecordCollection {
+impl record::Record for CustomCollectionsRecordCollection {
     const NAME: &'static str = "CustomCollectionsRecordCollection";
     fn field_index(key: &str) -> Option<usize> {
         match key {
-            "id" => Some(0usize),
-            "title" => Some(1usize),
-            "handle" => Some(2usize),
-            "descriptionHtml" => Some(3usize),
-            "sortOrder" => Some(4usize),
-            "templateSuffix" => Some(5usize),
-            "updatedAt" => Some(6usize),
+            "id" => Some(0),
+            "title" => Some(1),
+            "handle" => Some(2),
+            "descriptionHtml" => Some(3),
+            "sortOrder" => Some(4),
+            "templateSuffix" => Some(5),
+            "updatedAt" => Some(6),
             _ => None,
         }
     }
-    fn set_field<'de, __M: airbyte_agent_runtime::serde::de::MapAccess<'de>>(
+    fn set_field<'de, __M: serde::de::MapAccess<'de>>(
         &mut self,
         index: usize,
         map: &mut __M,
-    ) -> ::std::result::Result<(), __M::Error> {
+    ) -> Result<(), __M::Error> {
         match index {
-            0usize => self.id = map.next_value()?,
-            1usize => self.title = map.next_value()?,
-            2usize => self.handle = map.next_value()?,
-            3usize => self.description_html = map.next_value()?,
-            4usize => self.sort_order = map.next_value()?,
-            5usize => self.template_suffix = map.next_value()?,
-            6usize => self.updated_at = map.next_value()?,
-            _ => {
-                map.next_value::<airbyte_agent_runtime::serde::de::IgnoredAny>()?;
-            }
+            0 => self.id = map.next_value()?,
+            1 => self.title = map.next_value()?,
+            2 => self.handle = map.next_value()?,
+            3 => self.description_html = map.next_value()?,
+            4 => self.sort_order = map.next_value()?,
+            5 => self.template_suffix = map.next_value()?,
+            6 => self.updated_at = map.next_value()?,
+            _ => drop(map.next_value::<serde::de::IgnoredAny>()?),
         }
         Ok(())
     }
 }
-impl<'de> airbyte_agent_runtime::serde::Deserialize<'de>
-for CustomCollectionsRecordCollection {
-    fn deserialize<__D: airbyte_agent_runtime::serde::Deserializer<'de>>(
-        deserializer: __D,
-    ) -> ::std::result::Result<Self, __D::Error> {
-        airbyte_agent_runtime::record::deserialize(deserializer)
+impl<'de> serde::Deserialize<'de> for CustomCollectionsRecordCollection {
+    fn deserialize<__D: serde::Deserializer<'de>>(d: __D) -> Result<Self, __D::Error> {
+        record::deserialize(d)
     }
 }
 /// The `CustomCollectionsUpdateInput` object.
-#[derive(Debug, Clone, Default, airbyte_agent_runtime::serde::Serialize)]
+#[derive(Debug, Clone, Default, serde::Serialize)]
 #[serde(crate = "airbyte_agent_runtime::serde")]
 pub struct CustomCollectionsUpdateInput {
     /// Global ID of the collection (gid://shopify/Collection/...).
@@ -728,46 +680,41 @@ pub struct CustomCollectionsUpdateInput {
     #[serde(rename = "sortOrder", skip_serializing_if = "Option::is_none")]
     pub sort_order: Option<CustomCollectionsCreateInputSortOrder>,
 }
-impl airbyte_agent_runtime::record::Record for CustomCollectionsUpdateInput {
+impl record::Record for CustomCollectionsUpdateInput {
     const NAME: &'static str = "CustomCollectionsUpdateInput";
     fn field_index(key: &str) -> Option<usize> {
         match key {
-            "id" => Some(0usize),
-            "title" => Some(1usize),
-            "descriptionHtml" => Some(2usize),
-            "handle" => Some(3usize),
-            "sortOrder" => Some(4usize),
+            "id" => Some(0),
+            "title" => Some(1),
+            "descriptionHtml" => Some(2),
+            "handle" => Some(3),
+            "sortOrder" => Some(4),
             _ => None,
         }
     }
-    fn set_field<'de, __M: airbyte_agent_runtime::serde::de::MapAccess<'de>>(
+    fn set_field<'de, __M: serde::de::MapAccess<'de>>(
         &mut self,
         index: usize,
         map: &mut __M,
-    ) -> ::std::result::Result<(), __M::Error> {
+    ) -> Result<(), __M::Error> {
         match index {
-            0usize => self.id = map.next_value()?,
-            1usize => self.title = map.next_value()?,
-            2usize => self.description_html = map.next_value()?,
-            3usize => self.handle = map.next_value()?,
-            4usize => self.sort_order = map.next_value()?,
-            _ => {
-                map.next_value::<airbyte_agent_runtime::serde::de::IgnoredAny>()?;
-            }
+            0 => self.id = map.next_value()?,
+            1 => self.title = map.next_value()?,
+            2 => self.description_html = map.next_value()?,
+            3 => self.handle = map.next_value()?,
+            4 => self.sort_order = map.next_value()?,
+            _ => drop(map.next_value::<serde::de::IgnoredAny>()?),
         }
         Ok(())
     }
 }
-impl<'de> airbyte_agent_runtime::serde::Deserialize<'de>
-for CustomCollectionsUpdateInput {
-    fn deserialize<__D: airbyte_agent_runtime::serde::Deserializer<'de>>(
-        deserializer: __D,
-    ) -> ::std::result::Result<Self, __D::Error> {
-        airbyte_agent_runtime::record::deserialize(deserializer)
+impl<'de> serde::Deserialize<'de> for CustomCollectionsUpdateInput {
+    fn deserialize<__D: serde::Deserializer<'de>>(d: __D) -> Result<Self, __D::Error> {
+        record::deserialize(d)
     }
 }
 /// The `CustomCollectionsRecord2` object.
-#[derive(Debug, Clone, Default, airbyte_agent_runtime::serde::Serialize)]
+#[derive(Debug, Clone, Default, serde::Serialize)]
 #[serde(crate = "airbyte_agent_runtime::serde")]
 pub struct CustomCollectionsRecord2 {
     /// `userErrors`
@@ -777,40 +724,34 @@ pub struct CustomCollectionsRecord2 {
     #[serde(rename = "deletedCollectionId", skip_serializing_if = "Option::is_none")]
     pub deleted_collection_id: Option<String>,
 }
-impl airbyte_agent_runtime::record::Record for CustomCollectionsRecord2 {
+impl record::Record for CustomCollectionsRecord2 {
     const NAME: &'static str = "CustomCollectionsRecord2";
     fn field_index(key: &str) -> Option<usize> {
         match key {
-            "userErrors" => Some(0usize),
-            "deletedCollectionId" => Some(1usize),
+            "userErrors" => Some(0),
+            "deletedCollectionId" => Some(1),
             _ => None,
         }
     }
-    fn set_field<'de, __M: airbyte_agent_runtime::serde::de::MapAccess<'de>>(
+    fn set_field<'de, __M: serde::de::MapAccess<'de>>(
         &mut self,
         index: usize,
         map: &mut __M,
-    ) -> ::std::result::Result<(), __M::Error> {
+    ) -> Result<(), __M::Error> {
         match index {
-            0usize => {
+            0 => {
                 self.user_errors = map
-                    .next_value::<
-                        airbyte_agent_runtime::record::SkipNulls<GraphQlUserError>,
-                    >()?
+                    .next_value::<record::SkipNulls<GraphQlUserError>>()?
                     .0;
             }
-            1usize => self.deleted_collection_id = map.next_value()?,
-            _ => {
-                map.next_value::<airbyte_agent_runtime::serde::de::IgnoredAny>()?;
-            }
+            1 => self.deleted_collection_id = map.next_value()?,
+            _ => drop(map.next_value::<serde::de::IgnoredAny>()?),
         }
         Ok(())
     }
 }
-impl<'de> airbyte_agent_runtime::serde::Deserialize<'de> for CustomCollectionsRecord2 {
-    fn deserialize<__D: airbyte_agent_runtime::serde::Deserializer<'de>>(
-        deserializer: __D,
-    ) -> ::std::result::Result<Self, __D::Error> {
-        airbyte_agent_runtime::record::deserialize(deserializer)
+impl<'de> serde::Deserialize<'de> for CustomCollectionsRecord2 {
+    fn deserialize<__D: serde::Deserializer<'de>>(d: __D) -> Result<Self, __D::Error> {
+        record::deserialize(d)
     }
 }

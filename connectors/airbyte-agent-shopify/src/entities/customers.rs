@@ -2,7 +2,7 @@
 
 //! Entity `customers`: handle, request builders and record types.
 use airbyte_agent_runtime::serde_json::Value;
-use airbyte_agent_runtime::{Client, Page, PageStream, Params, Result};
+use airbyte_agent_runtime::{Client, Page, PageStream, Params, Result, record, serde};
 use crate::types::*;
 impl crate::ShopifyConnector {
     /// A customer of the store.
@@ -134,16 +134,11 @@ impl CustomersListRequest {
     }
     /// Send the request.
     pub async fn send(self) -> Result<Page<Customer, CustomersListMeta>> {
-        self.client
-            .call_list::<
-                Customer,
-                CustomersListMeta,
-            >(&crate::descriptor::CUSTOMERS[0usize], self.params)
-            .await
+        self.client.call_list(&crate::descriptor::CUSTOMERS[0], self.params).await
     }
     /// Every page, lazily, following the operation's pagination.
     pub fn pages(self) -> PageStream<Customer, CustomersListMeta> {
-        self.client.pages(&crate::descriptor::CUSTOMERS[0usize], self.params)
+        self.client.pages(&crate::descriptor::CUSTOMERS[0], self.params)
     }
     /// The parameters collected so far (wire names).
     pub fn params(&self) -> &Params {
@@ -173,9 +168,7 @@ pub struct CustomersGetRequest {
 impl CustomersGetRequest {
     /// Send the request.
     pub async fn send(self) -> Result<Customer> {
-        self.client
-            .call_record::<Customer>(&crate::descriptor::CUSTOMERS[1usize], self.params)
-            .await
+        self.client.call_record(&crate::descriptor::CUSTOMERS[1], self.params).await
     }
     /// The parameters collected so far (wire names).
     pub fn params(&self) -> &Params {
@@ -201,11 +194,7 @@ pub struct CustomersCreateRequest {
 impl CustomersCreateRequest {
     /// Send the request.
     pub async fn send(self) -> Result<CustomersRecord> {
-        self.client
-            .call_record::<
-                CustomersRecord,
-            >(&crate::descriptor::CUSTOMERS[2usize], self.params)
-            .await
+        self.client.call_record(&crate::descriptor::CUSTOMERS[2], self.params).await
     }
     /// The parameters collected so far (wire names).
     pub fn params(&self) -> &Params {
@@ -231,11 +220,7 @@ pub struct CustomersUpdateRequest {
 impl CustomersUpdateRequest {
     /// Send the request.
     pub async fn send(self) -> Result<CustomersRecord> {
-        self.client
-            .call_record::<
-                CustomersRecord,
-            >(&crate::descriptor::CUSTOMERS[3usize], self.params)
-            .await
+        self.client.call_record(&crate::descriptor::CUSTOMERS[3], self.params).await
     }
     /// The parameters collected so far (wire names).
     pub fn params(&self) -> &Params {
@@ -261,11 +246,7 @@ pub struct CustomersDeleteRequest {
 impl CustomersDeleteRequest {
     /// Send the request.
     pub async fn send(self) -> Result<CustomersRecord2> {
-        self.client
-            .call_record::<
-                CustomersRecord2,
-            >(&crate::descriptor::CUSTOMERS[4usize], self.params)
-            .await
+        self.client.call_record(&crate::descriptor::CUSTOMERS[4], self.params).await
     }
     /// The parameters collected so far (wire names).
     pub fn params(&self) -> &Params {
@@ -282,44 +263,40 @@ impl ::std::future::IntoFuture for CustomersDeleteRequest {
     }
 }
 /// Metadata returned by `customers.list` next to the records.
-#[derive(Debug, Clone, Default, airbyte_agent_runtime::serde::Serialize)]
+#[derive(Debug, Clone, Default, serde::Serialize)]
 #[serde(crate = "airbyte_agent_runtime::serde")]
 pub struct CustomersListMeta {
     /// `@link.next`
     #[serde(skip_serializing_if = "Option::is_none")]
     pub next_page_url: Option<String>,
 }
-impl airbyte_agent_runtime::record::Record for CustomersListMeta {
+impl record::Record for CustomersListMeta {
     const NAME: &'static str = "CustomersListMeta";
     fn field_index(key: &str) -> Option<usize> {
         match key {
-            "next_page_url" => Some(0usize),
+            "next_page_url" => Some(0),
             _ => None,
         }
     }
-    fn set_field<'de, __M: airbyte_agent_runtime::serde::de::MapAccess<'de>>(
+    fn set_field<'de, __M: serde::de::MapAccess<'de>>(
         &mut self,
         index: usize,
         map: &mut __M,
-    ) -> ::std::result::Result<(), __M::Error> {
+    ) -> Result<(), __M::Error> {
         match index {
-            0usize => self.next_page_url = map.next_value()?,
-            _ => {
-                map.next_value::<airbyte_agent_runtime::serde::de::IgnoredAny>()?;
-            }
+            0 => self.next_page_url = map.next_value()?,
+            _ => drop(map.next_value::<serde::de::IgnoredAny>()?),
         }
         Ok(())
     }
 }
-impl<'de> airbyte_agent_runtime::serde::Deserialize<'de> for CustomersListMeta {
-    fn deserialize<__D: airbyte_agent_runtime::serde::Deserializer<'de>>(
-        deserializer: __D,
-    ) -> ::std::result::Result<Self, __D::Error> {
-        airbyte_agent_runtime::record::deserialize(deserializer)
+impl<'de> serde::Deserialize<'de> for CustomersListMeta {
+    fn deserialize<__D: serde::Deserializer<'de>>(d: __D) -> Result<Self, __D::Error> {
+        record::deserialize(d)
     }
 }
 /// The new customer.
-#[derive(Debug, Clone, Default, airbyte_agent_runtime::serde::Serialize)]
+#[derive(Debug, Clone, Default, serde::Serialize)]
 #[serde(crate = "airbyte_agent_runtime::serde")]
 pub struct CustomersCreateInput {
     /// Email address of the customer.
@@ -347,63 +324,53 @@ pub struct CustomersCreateInput {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub addresses: Option<Vec<CustomersCreateInputAddressesItem>>,
 }
-impl airbyte_agent_runtime::record::Record for CustomersCreateInput {
+impl record::Record for CustomersCreateInput {
     const NAME: &'static str = "CustomersCreateInput";
     fn field_index(key: &str) -> Option<usize> {
         match key {
-            "email" => Some(0usize),
-            "firstName" => Some(1usize),
-            "lastName" => Some(2usize),
-            "phone" => Some(3usize),
-            "note" => Some(4usize),
-            "tags" => Some(5usize),
-            "taxExempt" => Some(6usize),
-            "addresses" => Some(7usize),
+            "email" => Some(0),
+            "firstName" => Some(1),
+            "lastName" => Some(2),
+            "phone" => Some(3),
+            "note" => Some(4),
+            "tags" => Some(5),
+            "taxExempt" => Some(6),
+            "addresses" => Some(7),
             _ => None,
         }
     }
-    fn set_field<'de, __M: airbyte_agent_runtime::serde::de::MapAccess<'de>>(
+    fn set_field<'de, __M: serde::de::MapAccess<'de>>(
         &mut self,
         index: usize,
         map: &mut __M,
-    ) -> ::std::result::Result<(), __M::Error> {
+    ) -> Result<(), __M::Error> {
         match index {
-            0usize => self.email = map.next_value()?,
-            1usize => self.first_name = map.next_value()?,
-            2usize => self.last_name = map.next_value()?,
-            3usize => self.phone = map.next_value()?,
-            4usize => self.note = map.next_value()?,
-            5usize => {
-                self.tags = map
-                    .next_value::<airbyte_agent_runtime::record::SkipNulls<String>>()?
-                    .0;
-            }
-            6usize => self.tax_exempt = map.next_value()?,
-            7usize => {
+            0 => self.email = map.next_value()?,
+            1 => self.first_name = map.next_value()?,
+            2 => self.last_name = map.next_value()?,
+            3 => self.phone = map.next_value()?,
+            4 => self.note = map.next_value()?,
+            5 => self.tags = map.next_value::<record::SkipNulls<String>>()?.0,
+            6 => self.tax_exempt = map.next_value()?,
+            7 => {
                 self.addresses = map
                     .next_value::<
-                        airbyte_agent_runtime::record::SkipNulls<
-                            CustomersCreateInputAddressesItem,
-                        >,
+                        record::SkipNulls<CustomersCreateInputAddressesItem>,
                     >()?
                     .0;
             }
-            _ => {
-                map.next_value::<airbyte_agent_runtime::serde::de::IgnoredAny>()?;
-            }
+            _ => drop(map.next_value::<serde::de::IgnoredAny>()?),
         }
         Ok(())
     }
 }
-impl<'de> airbyte_agent_runtime::serde::Deserialize<'de> for CustomersCreateInput {
-    fn deserialize<__D: airbyte_agent_runtime::serde::Deserializer<'de>>(
-        deserializer: __D,
-    ) -> ::std::result::Result<Self, __D::Error> {
-        airbyte_agent_runtime::record::deserialize(deserializer)
+impl<'de> serde::Deserialize<'de> for CustomersCreateInput {
+    fn deserialize<__D: serde::Deserializer<'de>>(d: __D) -> Result<Self, __D::Error> {
+        record::deserialize(d)
     }
 }
 /// The `CustomersCreateInputAddressesItem` object.
-#[derive(Debug, Clone, Default, airbyte_agent_runtime::serde::Serialize)]
+#[derive(Debug, Clone, Default, serde::Serialize)]
 #[serde(crate = "airbyte_agent_runtime::serde")]
 pub struct CustomersCreateInputAddressesItem {
     /// `address1`
@@ -434,54 +401,49 @@ pub struct CustomersCreateInputAddressesItem {
     #[serde(rename = "lastName", skip_serializing_if = "Option::is_none")]
     pub last_name: Option<String>,
 }
-impl airbyte_agent_runtime::record::Record for CustomersCreateInputAddressesItem {
+impl record::Record for CustomersCreateInputAddressesItem {
     const NAME: &'static str = "CustomersCreateInputAddressesItem";
     fn field_index(key: &str) -> Option<usize> {
         match key {
-            "address1" => Some(0usize),
-            "address2" => Some(1usize),
-            "city" => Some(2usize),
-            "province" => Some(3usize),
-            "zip" => Some(4usize),
-            "countryCode" => Some(5usize),
-            "phone" => Some(6usize),
-            "firstName" => Some(7usize),
-            "lastName" => Some(8usize),
+            "address1" => Some(0),
+            "address2" => Some(1),
+            "city" => Some(2),
+            "province" => Some(3),
+            "zip" => Some(4),
+            "countryCode" => Some(5),
+            "phone" => Some(6),
+            "firstName" => Some(7),
+            "lastName" => Some(8),
             _ => None,
         }
     }
-    fn set_field<'de, __M: airbyte_agent_runtime::serde::de::MapAccess<'de>>(
+    fn set_field<'de, __M: serde::de::MapAccess<'de>>(
         &mut self,
         index: usize,
         map: &mut __M,
-    ) -> ::std::result::Result<(), __M::Error> {
+    ) -> Result<(), __M::Error> {
         match index {
-            0usize => self.address1 = map.next_value()?,
-            1usize => self.address2 = map.next_value()?,
-            2usize => self.city = map.next_value()?,
-            3usize => self.province = map.next_value()?,
-            4usize => self.zip = map.next_value()?,
-            5usize => self.country_code = map.next_value()?,
-            6usize => self.phone = map.next_value()?,
-            7usize => self.first_name = map.next_value()?,
-            8usize => self.last_name = map.next_value()?,
-            _ => {
-                map.next_value::<airbyte_agent_runtime::serde::de::IgnoredAny>()?;
-            }
+            0 => self.address1 = map.next_value()?,
+            1 => self.address2 = map.next_value()?,
+            2 => self.city = map.next_value()?,
+            3 => self.province = map.next_value()?,
+            4 => self.zip = map.next_value()?,
+            5 => self.country_code = map.next_value()?,
+            6 => self.phone = map.next_value()?,
+            7 => self.first_name = map.next_value()?,
+            8 => self.last_name = map.next_value()?,
+            _ => drop(map.next_value::<serde::de::IgnoredAny>()?),
         }
         Ok(())
     }
 }
-impl<'de> airbyte_agent_runtime::serde::Deserialize<'de>
-for CustomersCreateInputAddressesItem {
-    fn deserialize<__D: airbyte_agent_runtime::serde::Deserializer<'de>>(
-        deserializer: __D,
-    ) -> ::std::result::Result<Self, __D::Error> {
-        airbyte_agent_runtime::record::deserialize(deserializer)
+impl<'de> serde::Deserialize<'de> for CustomersCreateInputAddressesItem {
+    fn deserialize<__D: serde::Deserializer<'de>>(d: __D) -> Result<Self, __D::Error> {
+        record::deserialize(d)
     }
 }
 /// The `CustomersRecord` object.
-#[derive(Debug, Clone, Default, airbyte_agent_runtime::serde::Serialize)]
+#[derive(Debug, Clone, Default, serde::Serialize)]
 #[serde(crate = "airbyte_agent_runtime::serde")]
 pub struct CustomersRecord {
     /// `userErrors`
@@ -491,45 +453,39 @@ pub struct CustomersRecord {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub customer: Option<GraphQlCustomer>,
 }
-impl airbyte_agent_runtime::record::Record for CustomersRecord {
+impl record::Record for CustomersRecord {
     const NAME: &'static str = "CustomersRecord";
     fn field_index(key: &str) -> Option<usize> {
         match key {
-            "userErrors" => Some(0usize),
-            "customer" => Some(1usize),
+            "userErrors" => Some(0),
+            "customer" => Some(1),
             _ => None,
         }
     }
-    fn set_field<'de, __M: airbyte_agent_runtime::serde::de::MapAccess<'de>>(
+    fn set_field<'de, __M: serde::de::MapAccess<'de>>(
         &mut self,
         index: usize,
         map: &mut __M,
-    ) -> ::std::result::Result<(), __M::Error> {
+    ) -> Result<(), __M::Error> {
         match index {
-            0usize => {
+            0 => {
                 self.user_errors = map
-                    .next_value::<
-                        airbyte_agent_runtime::record::SkipNulls<GraphQlUserError>,
-                    >()?
+                    .next_value::<record::SkipNulls<GraphQlUserError>>()?
                     .0;
             }
-            1usize => self.customer = map.next_value()?,
-            _ => {
-                map.next_value::<airbyte_agent_runtime::serde::de::IgnoredAny>()?;
-            }
+            1 => self.customer = map.next_value()?,
+            _ => drop(map.next_value::<serde::de::IgnoredAny>()?),
         }
         Ok(())
     }
 }
-impl<'de> airbyte_agent_runtime::serde::Deserialize<'de> for CustomersRecord {
-    fn deserialize<__D: airbyte_agent_runtime::serde::Deserializer<'de>>(
-        deserializer: __D,
-    ) -> ::std::result::Result<Self, __D::Error> {
-        airbyte_agent_runtime::record::deserialize(deserializer)
+impl<'de> serde::Deserialize<'de> for CustomersRecord {
+    fn deserialize<__D: serde::Deserializer<'de>>(d: __D) -> Result<Self, __D::Error> {
+        record::deserialize(d)
     }
 }
 /// Graph ql customer structure.
-#[derive(Debug, Clone, Default, airbyte_agent_runtime::serde::Serialize)]
+#[derive(Debug, Clone, Default, serde::Serialize)]
 #[serde(crate = "airbyte_agent_runtime::serde")]
 pub struct GraphQlCustomer {
     /// Unique identifier of this graph ql customer.
@@ -563,59 +519,51 @@ pub struct GraphQlCustomer {
     #[serde(rename = "updatedAt", skip_serializing_if = "Option::is_none")]
     pub updated_at: Option<String>,
 }
-impl airbyte_agent_runtime::record::Record for GraphQlCustomer {
+impl record::Record for GraphQlCustomer {
     const NAME: &'static str = "GraphQlCustomer";
     fn field_index(key: &str) -> Option<usize> {
         match key {
-            "id" => Some(0usize),
-            "email" => Some(1usize),
-            "firstName" => Some(2usize),
-            "lastName" => Some(3usize),
-            "phone" => Some(4usize),
-            "note" => Some(5usize),
-            "tags" => Some(6usize),
-            "taxExempt" => Some(7usize),
-            "createdAt" => Some(8usize),
-            "updatedAt" => Some(9usize),
+            "id" => Some(0),
+            "email" => Some(1),
+            "firstName" => Some(2),
+            "lastName" => Some(3),
+            "phone" => Some(4),
+            "note" => Some(5),
+            "tags" => Some(6),
+            "taxExempt" => Some(7),
+            "createdAt" => Some(8),
+            "updatedAt" => Some(9),
             _ => None,
         }
     }
-    fn set_field<'de, __M: airbyte_agent_runtime::serde::de::MapAccess<'de>>(
+    fn set_field<'de, __M: serde::de::MapAccess<'de>>(
         &mut self,
         index: usize,
         map: &mut __M,
-    ) -> ::std::result::Result<(), __M::Error> {
+    ) -> Result<(), __M::Error> {
         match index {
-            0usize => self.id = map.next_value()?,
-            1usize => self.email = map.next_value()?,
-            2usize => self.first_name = map.next_value()?,
-            3usize => self.last_name = map.next_value()?,
-            4usize => self.phone = map.next_value()?,
-            5usize => self.note = map.next_value()?,
-            6usize => {
-                self.tags = map
-                    .next_value::<airbyte_agent_runtime::record::SkipNulls<String>>()?
-                    .0;
-            }
-            7usize => self.tax_exempt = map.next_value()?,
-            8usize => self.created_at = map.next_value()?,
-            9usize => self.updated_at = map.next_value()?,
-            _ => {
-                map.next_value::<airbyte_agent_runtime::serde::de::IgnoredAny>()?;
-            }
+            0 => self.id = map.next_value()?,
+            1 => self.email = map.next_value()?,
+            2 => self.first_name = map.next_value()?,
+            3 => self.last_name = map.next_value()?,
+            4 => self.phone = map.next_value()?,
+            5 => self.note = map.next_value()?,
+            6 => self.tags = map.next_value::<record::SkipNulls<String>>()?.0,
+            7 => self.tax_exempt = map.next_value()?,
+            8 => self.created_at = map.next_value()?,
+            9 => self.updated_at = map.next_value()?,
+            _ => drop(map.next_value::<serde::de::IgnoredAny>()?),
         }
         Ok(())
     }
 }
-impl<'de> airbyte_agent_runtime::serde::Deserialize<'de> for GraphQlCustomer {
-    fn deserialize<__D: airbyte_agent_runtime::serde::Deserializer<'de>>(
-        deserializer: __D,
-    ) -> ::std::result::Result<Self, __D::Error> {
-        airbyte_agent_runtime::record::deserialize(deserializer)
+impl<'de> serde::Deserialize<'de> for GraphQlCustomer {
+    fn deserialize<__D: serde::Deserializer<'de>>(d: __D) -> Result<Self, __D::Error> {
+        record::deserialize(d)
     }
 }
 /// Customer fields to change, with the ID.
-#[derive(Debug, Clone, Default, airbyte_agent_runtime::serde::Serialize)]
+#[derive(Debug, Clone, Default, serde::Serialize)]
 #[serde(crate = "airbyte_agent_runtime::serde")]
 pub struct CustomersUpdateInput {
     /// Global ID of the customer (gid://shopify/Customer/...).
@@ -643,55 +591,47 @@ pub struct CustomersUpdateInput {
     #[serde(rename = "taxExempt", skip_serializing_if = "Option::is_none")]
     pub tax_exempt: Option<bool>,
 }
-impl airbyte_agent_runtime::record::Record for CustomersUpdateInput {
+impl record::Record for CustomersUpdateInput {
     const NAME: &'static str = "CustomersUpdateInput";
     fn field_index(key: &str) -> Option<usize> {
         match key {
-            "id" => Some(0usize),
-            "email" => Some(1usize),
-            "firstName" => Some(2usize),
-            "lastName" => Some(3usize),
-            "phone" => Some(4usize),
-            "note" => Some(5usize),
-            "tags" => Some(6usize),
-            "taxExempt" => Some(7usize),
+            "id" => Some(0),
+            "email" => Some(1),
+            "firstName" => Some(2),
+            "lastName" => Some(3),
+            "phone" => Some(4),
+            "note" => Some(5),
+            "tags" => Some(6),
+            "taxExempt" => Some(7),
             _ => None,
         }
     }
-    fn set_field<'de, __M: airbyte_agent_runtime::serde::de::MapAccess<'de>>(
+    fn set_field<'de, __M: serde::de::MapAccess<'de>>(
         &mut self,
         index: usize,
         map: &mut __M,
-    ) -> ::std::result::Result<(), __M::Error> {
+    ) -> Result<(), __M::Error> {
         match index {
-            0usize => self.id = map.next_value()?,
-            1usize => self.email = map.next_value()?,
-            2usize => self.first_name = map.next_value()?,
-            3usize => self.last_name = map.next_value()?,
-            4usize => self.phone = map.next_value()?,
-            5usize => self.note = map.next_value()?,
-            6usize => {
-                self.tags = map
-                    .next_value::<airbyte_agent_runtime::record::SkipNulls<String>>()?
-                    .0;
-            }
-            7usize => self.tax_exempt = map.next_value()?,
-            _ => {
-                map.next_value::<airbyte_agent_runtime::serde::de::IgnoredAny>()?;
-            }
+            0 => self.id = map.next_value()?,
+            1 => self.email = map.next_value()?,
+            2 => self.first_name = map.next_value()?,
+            3 => self.last_name = map.next_value()?,
+            4 => self.phone = map.next_value()?,
+            5 => self.note = map.next_value()?,
+            6 => self.tags = map.next_value::<record::SkipNulls<String>>()?.0,
+            7 => self.tax_exempt = map.next_value()?,
+            _ => drop(map.next_value::<serde::de::IgnoredAny>()?),
         }
         Ok(())
     }
 }
-impl<'de> airbyte_agent_runtime::serde::Deserialize<'de> for CustomersUpdateInput {
-    fn deserialize<__D: airbyte_agent_runtime::serde::Deserializer<'de>>(
-        deserializer: __D,
-    ) -> ::std::result::Result<Self, __D::Error> {
-        airbyte_agent_runtime::record::deserialize(deserializer)
+impl<'de> serde::Deserialize<'de> for CustomersUpdateInput {
+    fn deserialize<__D: serde::Deserializer<'de>>(d: __D) -> Result<Self, __D::Error> {
+        record::deserialize(d)
     }
 }
 /// The `CustomersRecord2` object.
-#[derive(Debug, Clone, Default, airbyte_agent_runtime::serde::Serialize)]
+#[derive(Debug, Clone, Default, serde::Serialize)]
 #[serde(crate = "airbyte_agent_runtime::serde")]
 pub struct CustomersRecord2 {
     /// `userErrors`
@@ -701,40 +641,34 @@ pub struct CustomersRecord2 {
     #[serde(rename = "deletedCustomerId", skip_serializing_if = "Option::is_none")]
     pub deleted_customer_id: Option<String>,
 }
-impl airbyte_agent_runtime::record::Record for CustomersRecord2 {
+impl record::Record for CustomersRecord2 {
     const NAME: &'static str = "CustomersRecord2";
     fn field_index(key: &str) -> Option<usize> {
         match key {
-            "userErrors" => Some(0usize),
-            "deletedCustomerId" => Some(1usize),
+            "userErrors" => Some(0),
+            "deletedCustomerId" => Some(1),
             _ => None,
         }
     }
-    fn set_field<'de, __M: airbyte_agent_runtime::serde::de::MapAccess<'de>>(
+    fn set_field<'de, __M: serde::de::MapAccess<'de>>(
         &mut self,
         index: usize,
         map: &mut __M,
-    ) -> ::std::result::Result<(), __M::Error> {
+    ) -> Result<(), __M::Error> {
         match index {
-            0usize => {
+            0 => {
                 self.user_errors = map
-                    .next_value::<
-                        airbyte_agent_runtime::record::SkipNulls<GraphQlUserError>,
-                    >()?
+                    .next_value::<record::SkipNulls<GraphQlUserError>>()?
                     .0;
             }
-            1usize => self.deleted_customer_id = map.next_value()?,
-            _ => {
-                map.next_value::<airbyte_agent_runtime::serde::de::IgnoredAny>()?;
-            }
+            1 => self.deleted_customer_id = map.next_value()?,
+            _ => drop(map.next_value::<serde::de::IgnoredAny>()?),
         }
         Ok(())
     }
 }
-impl<'de> airbyte_agent_runtime::serde::Deserialize<'de> for CustomersRecord2 {
-    fn deserialize<__D: airbyte_agent_runtime::serde::Deserializer<'de>>(
-        deserializer: __D,
-    ) -> ::std::result::Result<Self, __D::Error> {
-        airbyte_agent_runtime::record::deserialize(deserializer)
+impl<'de> serde::Deserialize<'de> for CustomersRecord2 {
+    fn deserialize<__D: serde::Deserializer<'de>>(d: __D) -> Result<Self, __D::Error> {
+        record::deserialize(d)
     }
 }

@@ -2,7 +2,7 @@
 
 //! Entity `discount_codes`: handle, request builders and record types.
 use airbyte_agent_runtime::serde_json::Value;
-use airbyte_agent_runtime::{Client, Page, PageStream, Params, Result};
+use airbyte_agent_runtime::{Client, Page, PageStream, Params, Result, record, serde};
 use crate::types::*;
 impl crate::ShopifyConnector {
     /// A code that customers enter to get the discount of a price rule.
@@ -122,16 +122,11 @@ impl DiscountCodesListRequest {
     }
     /// Send the request.
     pub async fn send(self) -> Result<Page<DiscountCode, DiscountCodesListMeta>> {
-        self.client
-            .call_list::<
-                DiscountCode,
-                DiscountCodesListMeta,
-            >(&crate::descriptor::DISCOUNT_CODES[0usize], self.params)
-            .await
+        self.client.call_list(&crate::descriptor::DISCOUNT_CODES[0], self.params).await
     }
     /// Every page, lazily, following the operation's pagination.
     pub fn pages(self) -> PageStream<DiscountCode, DiscountCodesListMeta> {
-        self.client.pages(&crate::descriptor::DISCOUNT_CODES[0usize], self.params)
+        self.client.pages(&crate::descriptor::DISCOUNT_CODES[0], self.params)
     }
     /// The parameters collected so far (wire names).
     pub fn params(&self) -> &Params {
@@ -161,11 +156,7 @@ pub struct DiscountCodesGetRequest {
 impl DiscountCodesGetRequest {
     /// Send the request.
     pub async fn send(self) -> Result<DiscountCode> {
-        self.client
-            .call_record::<
-                DiscountCode,
-            >(&crate::descriptor::DISCOUNT_CODES[1usize], self.params)
-            .await
+        self.client.call_record(&crate::descriptor::DISCOUNT_CODES[1], self.params).await
     }
     /// The parameters collected so far (wire names).
     pub fn params(&self) -> &Params {
@@ -191,11 +182,7 @@ pub struct DiscountCodesCreateRequest {
 impl DiscountCodesCreateRequest {
     /// Send the request.
     pub async fn send(self) -> Result<DiscountCodesRecord> {
-        self.client
-            .call_record::<
-                DiscountCodesRecord,
-            >(&crate::descriptor::DISCOUNT_CODES[2usize], self.params)
-            .await
+        self.client.call_record(&crate::descriptor::DISCOUNT_CODES[2], self.params).await
     }
     /// The parameters collected so far (wire names).
     pub fn params(&self) -> &Params {
@@ -221,11 +208,7 @@ pub struct DiscountCodesUpdateRequest {
 impl DiscountCodesUpdateRequest {
     /// Send the request.
     pub async fn send(self) -> Result<DiscountCodesRecord> {
-        self.client
-            .call_record::<
-                DiscountCodesRecord,
-            >(&crate::descriptor::DISCOUNT_CODES[3usize], self.params)
-            .await
+        self.client.call_record(&crate::descriptor::DISCOUNT_CODES[3], self.params).await
     }
     /// The parameters collected so far (wire names).
     pub fn params(&self) -> &Params {
@@ -251,11 +234,7 @@ pub struct DiscountCodesDeleteRequest {
 impl DiscountCodesDeleteRequest {
     /// Send the request.
     pub async fn send(self) -> Result<DiscountCodesRecord2> {
-        self.client
-            .call_record::<
-                DiscountCodesRecord2,
-            >(&crate::descriptor::DISCOUNT_CODES[4usize], self.params)
-            .await
+        self.client.call_record(&crate::descriptor::DISCOUNT_CODES[4], self.params).await
     }
     /// The parameters collected so far (wire names).
     pub fn params(&self) -> &Params {
@@ -272,7 +251,7 @@ impl ::std::future::IntoFuture for DiscountCodesDeleteRequest {
     }
 }
 /// A code that customers enter to get the discount of a price rule.
-#[derive(Debug, Clone, Default, airbyte_agent_runtime::serde::Serialize)]
+#[derive(Debug, Clone, Default, serde::Serialize)]
 #[serde(crate = "airbyte_agent_runtime::serde")]
 pub struct DiscountCode {
     /// Unique identifier of this discount code.
@@ -294,84 +273,76 @@ pub struct DiscountCode {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub updated_at: Option<String>,
 }
-impl airbyte_agent_runtime::record::Record for DiscountCode {
+impl record::Record for DiscountCode {
     const NAME: &'static str = "DiscountCode";
     fn field_index(key: &str) -> Option<usize> {
         match key {
-            "id" => Some(0usize),
-            "price_rule_id" => Some(1usize),
-            "code" => Some(2usize),
-            "usage_count" => Some(3usize),
-            "created_at" => Some(4usize),
-            "updated_at" => Some(5usize),
+            "id" => Some(0),
+            "price_rule_id" => Some(1),
+            "code" => Some(2),
+            "usage_count" => Some(3),
+            "created_at" => Some(4),
+            "updated_at" => Some(5),
             _ => None,
         }
     }
-    fn set_field<'de, __M: airbyte_agent_runtime::serde::de::MapAccess<'de>>(
+    fn set_field<'de, __M: serde::de::MapAccess<'de>>(
         &mut self,
         index: usize,
         map: &mut __M,
-    ) -> ::std::result::Result<(), __M::Error> {
+    ) -> Result<(), __M::Error> {
         match index {
-            0usize => self.id = map.next_value()?,
-            1usize => self.price_rule_id = map.next_value()?,
-            2usize => self.code = map.next_value()?,
-            3usize => self.usage_count = map.next_value()?,
-            4usize => self.created_at = map.next_value()?,
-            5usize => self.updated_at = map.next_value()?,
-            _ => {
-                map.next_value::<airbyte_agent_runtime::serde::de::IgnoredAny>()?;
-            }
+            0 => self.id = map.next_value()?,
+            1 => self.price_rule_id = map.next_value()?,
+            2 => self.code = map.next_value()?,
+            3 => self.usage_count = map.next_value()?,
+            4 => self.created_at = map.next_value()?,
+            5 => self.updated_at = map.next_value()?,
+            _ => drop(map.next_value::<serde::de::IgnoredAny>()?),
         }
         Ok(())
     }
 }
-impl<'de> airbyte_agent_runtime::serde::Deserialize<'de> for DiscountCode {
-    fn deserialize<__D: airbyte_agent_runtime::serde::Deserializer<'de>>(
-        deserializer: __D,
-    ) -> ::std::result::Result<Self, __D::Error> {
-        airbyte_agent_runtime::record::deserialize(deserializer)
+impl<'de> serde::Deserialize<'de> for DiscountCode {
+    fn deserialize<__D: serde::Deserializer<'de>>(d: __D) -> Result<Self, __D::Error> {
+        record::deserialize(d)
     }
 }
 /// Metadata returned by `discount_codes.list` next to the records.
-#[derive(Debug, Clone, Default, airbyte_agent_runtime::serde::Serialize)]
+#[derive(Debug, Clone, Default, serde::Serialize)]
 #[serde(crate = "airbyte_agent_runtime::serde")]
 pub struct DiscountCodesListMeta {
     /// `@link.next`
     #[serde(skip_serializing_if = "Option::is_none")]
     pub next_page_url: Option<String>,
 }
-impl airbyte_agent_runtime::record::Record for DiscountCodesListMeta {
+impl record::Record for DiscountCodesListMeta {
     const NAME: &'static str = "DiscountCodesListMeta";
     fn field_index(key: &str) -> Option<usize> {
         match key {
-            "next_page_url" => Some(0usize),
+            "next_page_url" => Some(0),
             _ => None,
         }
     }
-    fn set_field<'de, __M: airbyte_agent_runtime::serde::de::MapAccess<'de>>(
+    fn set_field<'de, __M: serde::de::MapAccess<'de>>(
         &mut self,
         index: usize,
         map: &mut __M,
-    ) -> ::std::result::Result<(), __M::Error> {
+    ) -> Result<(), __M::Error> {
         match index {
-            0usize => self.next_page_url = map.next_value()?,
-            _ => {
-                map.next_value::<airbyte_agent_runtime::serde::de::IgnoredAny>()?;
-            }
+            0 => self.next_page_url = map.next_value()?,
+            _ => drop(map.next_value::<serde::de::IgnoredAny>()?),
         }
         Ok(())
     }
 }
-impl<'de> airbyte_agent_runtime::serde::Deserialize<'de> for DiscountCodesListMeta {
-    fn deserialize<__D: airbyte_agent_runtime::serde::Deserializer<'de>>(
-        deserializer: __D,
-    ) -> ::std::result::Result<Self, __D::Error> {
-        airbyte_agent_runtime::record::deserialize(deserializer)
+impl<'de> serde::Deserialize<'de> for DiscountCodesListMeta {
+    fn deserialize<__D: serde::Deserializer<'de>>(d: __D) -> Result<Self, __D::Error> {
+        record::deserialize(d)
     }
 }
 /// The `DiscountCodesCreateBasicCodeDiscount` object.
-#[derive(Debug, Clone, Default, airbyte_agent_runtime::serde::Serialize)]
+#[derive(Debug, Clone, Default, serde::Serialize)]
 #[serde(crate = "airbyte_agent_runtime::serde")]
 pub struct DiscountCodesCreateBasicCodeDiscount {
     /// Internal title of the discount.
@@ -398,89 +369,79 @@ pub struct DiscountCodesCreateBasicCodeDiscount {
     #[serde(rename = "customerGets", skip_serializing_if = "Option::is_none")]
     pub customer_gets: Option<DiscountCodesCreateBasicCodeDiscountCustomerGets>,
 }
-impl airbyte_agent_runtime::record::Record for DiscountCodesCreateBasicCodeDiscount {
+impl record::Record for DiscountCodesCreateBasicCodeDiscount {
     const NAME: &'static str = "DiscountCodesCreateBasicCodeDiscount";
     fn field_index(key: &str) -> Option<usize> {
         match key {
-            "title" => Some(0usize),
-            "code" => Some(1usize),
-            "startsAt" => Some(2usize),
-            "endsAt" => Some(3usize),
-            "usageLimit" => Some(4usize),
-            "customerSelection" => Some(5usize),
-            "customerGets" => Some(6usize),
+            "title" => Some(0),
+            "code" => Some(1),
+            "startsAt" => Some(2),
+            "endsAt" => Some(3),
+            "usageLimit" => Some(4),
+            "customerSelection" => Some(5),
+            "customerGets" => Some(6),
             _ => None,
         }
     }
-    fn set_field<'de, __M: airbyte_agent_runtime::serde::de::MapAccess<'de>>(
+    fn set_field<'de, __M: serde::de::MapAccess<'de>>(
         &mut self,
         index: usize,
         map: &mut __M,
-    ) -> ::std::result::Result<(), __M::Error> {
+    ) -> Result<(), __M::Error> {
         match index {
-            0usize => self.title = map.next_value()?,
-            1usize => self.code = map.next_value()?,
-            2usize => self.starts_at = map.next_value()?,
-            3usize => self.ends_at = map.next_value()?,
-            4usize => self.usage_limit = map.next_value()?,
-            5usize => self.customer_selection = map.next_value()?,
-            6usize => self.customer_gets = map.next_value()?,
-            _ => {
-                map.next_value::<airbyte_agent_runtime::serde::de::IgnoredAny>()?;
-            }
+            0 => self.title = map.next_value()?,
+            1 => self.code = map.next_value()?,
+            2 => self.starts_at = map.next_value()?,
+            3 => self.ends_at = map.next_value()?,
+            4 => self.usage_limit = map.next_value()?,
+            5 => self.customer_selection = map.next_value()?,
+            6 => self.customer_gets = map.next_value()?,
+            _ => drop(map.next_value::<serde::de::IgnoredAny>()?),
         }
         Ok(())
     }
 }
-impl<'de> airbyte_agent_runtime::serde::Deserialize<'de>
-for DiscountCodesCreateBasicCodeDiscount {
-    fn deserialize<__D: airbyte_agent_runtime::serde::Deserializer<'de>>(
-        deserializer: __D,
-    ) -> ::std::result::Result<Self, __D::Error> {
-        airbyte_agent_runtime::record::deserialize(deserializer)
+impl<'de> serde::Deserialize<'de> for DiscountCodesCreateBasicCodeDiscount {
+    fn deserialize<__D: serde::Deserializer<'de>>(d: __D) -> Result<Self, __D::Error> {
+        record::deserialize(d)
     }
 }
 /// Who may use the discount.
-#[derive(Debug, Clone, Default, airbyte_agent_runtime::serde::Serialize)]
+#[derive(Debug, Clone, Default, serde::Serialize)]
 #[serde(crate = "airbyte_agent_runtime::serde")]
 pub struct DiscountCodesCreateBasicCodeDiscountCustomerSelection {
     /// true lets every customer use the discount.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub all: Option<bool>,
 }
-impl airbyte_agent_runtime::record::Record
-for DiscountCodesCreateBasicCodeDiscountCustomerSelection {
+impl record::Record for DiscountCodesCreateBasicCodeDiscountCustomerSelection {
     const NAME: &'static str = "DiscountCodesCreateBasicCodeDiscountCustomerSelection";
     fn field_index(key: &str) -> Option<usize> {
         match key {
-            "all" => Some(0usize),
+            "all" => Some(0),
             _ => None,
         }
     }
-    fn set_field<'de, __M: airbyte_agent_runtime::serde::de::MapAccess<'de>>(
+    fn set_field<'de, __M: serde::de::MapAccess<'de>>(
         &mut self,
         index: usize,
         map: &mut __M,
-    ) -> ::std::result::Result<(), __M::Error> {
+    ) -> Result<(), __M::Error> {
         match index {
-            0usize => self.all = map.next_value()?,
-            _ => {
-                map.next_value::<airbyte_agent_runtime::serde::de::IgnoredAny>()?;
-            }
+            0 => self.all = map.next_value()?,
+            _ => drop(map.next_value::<serde::de::IgnoredAny>()?),
         }
         Ok(())
     }
 }
-impl<'de> airbyte_agent_runtime::serde::Deserialize<'de>
+impl<'de> serde::Deserialize<'de>
 for DiscountCodesCreateBasicCodeDiscountCustomerSelection {
-    fn deserialize<__D: airbyte_agent_runtime::serde::Deserializer<'de>>(
-        deserializer: __D,
-    ) -> ::std::result::Result<Self, __D::Error> {
-        airbyte_agent_runtime::record::deserialize(deserializer)
+    fn deserialize<__D: serde::Deserializer<'de>>(d: __D) -> Result<Self, __D::Error> {
+        record::deserialize(d)
     }
 }
 /// What the discount gives and on which items.
-#[derive(Debug, Clone, Default, airbyte_agent_runtime::serde::Serialize)]
+#[derive(Debug, Clone, Default, serde::Serialize)]
 #[serde(crate = "airbyte_agent_runtime::serde")]
 pub struct DiscountCodesCreateBasicCodeDiscountCustomerGets {
     /// Discount value: a percentage or an amount.
@@ -490,41 +451,35 @@ pub struct DiscountCodesCreateBasicCodeDiscountCustomerGets {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub items: Option<DiscountCodesCreateBasicCodeDiscountCustomerSelection>,
 }
-impl airbyte_agent_runtime::record::Record
-for DiscountCodesCreateBasicCodeDiscountCustomerGets {
+impl record::Record for DiscountCodesCreateBasicCodeDiscountCustomerGets {
     const NAME: &'static str = "DiscountCodesCreateBasicCodeDiscountCustomerGets";
     fn field_index(key: &str) -> Option<usize> {
         match key {
-            "value" => Some(0usize),
-            "items" => Some(1usize),
+            "value" => Some(0),
+            "items" => Some(1),
             _ => None,
         }
     }
-    fn set_field<'de, __M: airbyte_agent_runtime::serde::de::MapAccess<'de>>(
+    fn set_field<'de, __M: serde::de::MapAccess<'de>>(
         &mut self,
         index: usize,
         map: &mut __M,
-    ) -> ::std::result::Result<(), __M::Error> {
+    ) -> Result<(), __M::Error> {
         match index {
-            0usize => self.value = map.next_value()?,
-            1usize => self.items = map.next_value()?,
-            _ => {
-                map.next_value::<airbyte_agent_runtime::serde::de::IgnoredAny>()?;
-            }
+            0 => self.value = map.next_value()?,
+            1 => self.items = map.next_value()?,
+            _ => drop(map.next_value::<serde::de::IgnoredAny>()?),
         }
         Ok(())
     }
 }
-impl<'de> airbyte_agent_runtime::serde::Deserialize<'de>
-for DiscountCodesCreateBasicCodeDiscountCustomerGets {
-    fn deserialize<__D: airbyte_agent_runtime::serde::Deserializer<'de>>(
-        deserializer: __D,
-    ) -> ::std::result::Result<Self, __D::Error> {
-        airbyte_agent_runtime::record::deserialize(deserializer)
+impl<'de> serde::Deserialize<'de> for DiscountCodesCreateBasicCodeDiscountCustomerGets {
+    fn deserialize<__D: serde::Deserializer<'de>>(d: __D) -> Result<Self, __D::Error> {
+        record::deserialize(d)
     }
 }
 /// Discount value: a percentage or an amount.
-#[derive(Debug, Clone, Default, airbyte_agent_runtime::serde::Serialize)]
+#[derive(Debug, Clone, Default, serde::Serialize)]
 #[serde(crate = "airbyte_agent_runtime::serde")]
 pub struct DiscountCodesCreateBasicCodeDiscountCustomerGetsValue {
     /// Percentage (numeric).
@@ -536,41 +491,36 @@ pub struct DiscountCodesCreateBasicCodeDiscountCustomerGetsValue {
         DiscountCodesCreateBasicCodeDiscountCustomerGetsValueDiscountAmount,
     >,
 }
-impl airbyte_agent_runtime::record::Record
-for DiscountCodesCreateBasicCodeDiscountCustomerGetsValue {
+impl record::Record for DiscountCodesCreateBasicCodeDiscountCustomerGetsValue {
     const NAME: &'static str = "DiscountCodesCreateBasicCodeDiscountCustomerGetsValue";
     fn field_index(key: &str) -> Option<usize> {
         match key {
-            "percentage" => Some(0usize),
-            "discountAmount" => Some(1usize),
+            "percentage" => Some(0),
+            "discountAmount" => Some(1),
             _ => None,
         }
     }
-    fn set_field<'de, __M: airbyte_agent_runtime::serde::de::MapAccess<'de>>(
+    fn set_field<'de, __M: serde::de::MapAccess<'de>>(
         &mut self,
         index: usize,
         map: &mut __M,
-    ) -> ::std::result::Result<(), __M::Error> {
+    ) -> Result<(), __M::Error> {
         match index {
-            0usize => self.percentage = map.next_value()?,
-            1usize => self.discount_amount = map.next_value()?,
-            _ => {
-                map.next_value::<airbyte_agent_runtime::serde::de::IgnoredAny>()?;
-            }
+            0 => self.percentage = map.next_value()?,
+            1 => self.discount_amount = map.next_value()?,
+            _ => drop(map.next_value::<serde::de::IgnoredAny>()?),
         }
         Ok(())
     }
 }
-impl<'de> airbyte_agent_runtime::serde::Deserialize<'de>
+impl<'de> serde::Deserialize<'de>
 for DiscountCodesCreateBasicCodeDiscountCustomerGetsValue {
-    fn deserialize<__D: airbyte_agent_runtime::serde::Deserializer<'de>>(
-        deserializer: __D,
-    ) -> ::std::result::Result<Self, __D::Error> {
-        airbyte_agent_runtime::record::deserialize(deserializer)
+    fn deserialize<__D: serde::Deserializer<'de>>(d: __D) -> Result<Self, __D::Error> {
+        record::deserialize(d)
     }
 }
 /// The `DiscountCodesCreateBasicCodeDiscountCustomerGetsValueDiscountAmount` object.
-#[derive(Debug, Clone, Default, airbyte_agent_runtime::serde::Serialize)]
+#[derive(Debug, Clone, Default, serde::Serialize)]
 #[serde(crate = "airbyte_agent_runtime::serde")]
 pub struct DiscountCodesCreateBasicCodeDiscountCustomerGetsValueDiscountAmount {
     /// `amount`
@@ -580,41 +530,37 @@ pub struct DiscountCodesCreateBasicCodeDiscountCustomerGetsValueDiscountAmount {
     #[serde(rename = "appliesOnEachItem", skip_serializing_if = "Option::is_none")]
     pub applies_on_each_item: Option<bool>,
 }
-impl airbyte_agent_runtime::record::Record
+impl record::Record
 for DiscountCodesCreateBasicCodeDiscountCustomerGetsValueDiscountAmount {
     const NAME: &'static str = "DiscountCodesCreateBasicCodeDiscountCustomerGetsValueDiscountAmount";
     fn field_index(key: &str) -> Option<usize> {
         match key {
-            "amount" => Some(0usize),
-            "appliesOnEachItem" => Some(1usize),
+            "amount" => Some(0),
+            "appliesOnEachItem" => Some(1),
             _ => None,
         }
     }
-    fn set_field<'de, __M: airbyte_agent_runtime::serde::de::MapAccess<'de>>(
+    fn set_field<'de, __M: serde::de::MapAccess<'de>>(
         &mut self,
         index: usize,
         map: &mut __M,
-    ) -> ::std::result::Result<(), __M::Error> {
+    ) -> Result<(), __M::Error> {
         match index {
-            0usize => self.amount = map.next_value()?,
-            1usize => self.applies_on_each_item = map.next_value()?,
-            _ => {
-                map.next_value::<airbyte_agent_runtime::serde::de::IgnoredAny>()?;
-            }
+            0 => self.amount = map.next_value()?,
+            1 => self.applies_on_each_item = map.next_value()?,
+            _ => drop(map.next_value::<serde::de::IgnoredAny>()?),
         }
         Ok(())
     }
 }
-impl<'de> airbyte_agent_runtime::serde::Deserialize<'de>
+impl<'de> serde::Deserialize<'de>
 for DiscountCodesCreateBasicCodeDiscountCustomerGetsValueDiscountAmount {
-    fn deserialize<__D: airbyte_agent_runtime::serde::Deserializer<'de>>(
-        deserializer: __D,
-    ) -> ::std::result::Result<Self, __D::Error> {
-        airbyte_agent_runtime::record::deserialize(deserializer)
+    fn deserialize<__D: serde::Deserializer<'de>>(d: __D) -> Result<Self, __D::Error> {
+        record::deserialize(d)
     }
 }
 /// The `DiscountCodesRecord` object.
-#[derive(Debug, Clone, Default, airbyte_agent_runtime::serde::Serialize)]
+#[derive(Debug, Clone, Default, serde::Serialize)]
 #[serde(crate = "airbyte_agent_runtime::serde")]
 pub struct DiscountCodesRecord {
     /// `userErrors`
@@ -624,45 +570,39 @@ pub struct DiscountCodesRecord {
     #[serde(rename = "codeDiscountNode", skip_serializing_if = "Option::is_none")]
     pub code_discount_node: Option<DiscountCodesRecordCodeDiscountNode>,
 }
-impl airbyte_agent_runtime::record::Record for DiscountCodesRecord {
+impl record::Record for DiscountCodesRecord {
     const NAME: &'static str = "DiscountCodesRecord";
     fn field_index(key: &str) -> Option<usize> {
         match key {
-            "userErrors" => Some(0usize),
-            "codeDiscountNode" => Some(1usize),
+            "userErrors" => Some(0),
+            "codeDiscountNode" => Some(1),
             _ => None,
         }
     }
-    fn set_field<'de, __M: airbyte_agent_runtime::serde::de::MapAccess<'de>>(
+    fn set_field<'de, __M: serde::de::MapAccess<'de>>(
         &mut self,
         index: usize,
         map: &mut __M,
-    ) -> ::std::result::Result<(), __M::Error> {
+    ) -> Result<(), __M::Error> {
         match index {
-            0usize => {
+            0 => {
                 self.user_errors = map
-                    .next_value::<
-                        airbyte_agent_runtime::record::SkipNulls<GraphQlUserError>,
-                    >()?
+                    .next_value::<record::SkipNulls<GraphQlUserError>>()?
                     .0;
             }
-            1usize => self.code_discount_node = map.next_value()?,
-            _ => {
-                map.next_value::<airbyte_agent_runtime::serde::de::IgnoredAny>()?;
-            }
+            1 => self.code_discount_node = map.next_value()?,
+            _ => drop(map.next_value::<serde::de::IgnoredAny>()?),
         }
         Ok(())
     }
 }
-impl<'de> airbyte_agent_runtime::serde::Deserialize<'de> for DiscountCodesRecord {
-    fn deserialize<__D: airbyte_agent_runtime::serde::Deserializer<'de>>(
-        deserializer: __D,
-    ) -> ::std::result::Result<Self, __D::Error> {
-        airbyte_agent_runtime::record::deserialize(deserializer)
+impl<'de> serde::Deserialize<'de> for DiscountCodesRecord {
+    fn deserialize<__D: serde::Deserializer<'de>>(d: __D) -> Result<Self, __D::Error> {
+        record::deserialize(d)
     }
 }
 /// The `DiscountCodesRecordCodeDiscountNode` object.
-#[derive(Debug, Clone, Default, airbyte_agent_runtime::serde::Serialize)]
+#[derive(Debug, Clone, Default, serde::Serialize)]
 #[serde(crate = "airbyte_agent_runtime::serde")]
 pub struct DiscountCodesRecordCodeDiscountNode {
     /// `id`
@@ -672,40 +612,35 @@ pub struct DiscountCodesRecordCodeDiscountNode {
     #[serde(rename = "codeDiscount", skip_serializing_if = "Option::is_none")]
     pub code_discount: Option<DiscountCodesRecordCodeDiscountNodeCodeDiscount>,
 }
-impl airbyte_agent_runtime::record::Record for DiscountCodesRecordCodeDiscountNode {
+impl record::Record for DiscountCodesRecordCodeDiscountNode {
     const NAME: &'static str = "DiscountCodesRecordCodeDiscountNode";
     fn field_index(key: &str) -> Option<usize> {
         match key {
-            "id" => Some(0usize),
-            "codeDiscount" => Some(1usize),
+            "id" => Some(0),
+            "codeDiscount" => Some(1),
             _ => None,
         }
     }
-    fn set_field<'de, __M: airbyte_agent_runtime::serde::de::MapAccess<'de>>(
+    fn set_field<'de, __M: serde::de::MapAccess<'de>>(
         &mut self,
         index: usize,
         map: &mut __M,
-    ) -> ::std::result::Result<(), __M::Error> {
+    ) -> Result<(), __M::Error> {
         match index {
-            0usize => self.id = map.next_value()?,
-            1usize => self.code_discount = map.next_value()?,
-            _ => {
-                map.next_value::<airbyte_agent_runtime::serde::de::IgnoredAny>()?;
-            }
+            0 => self.id = map.next_value()?,
+            1 => self.code_discount = map.next_value()?,
+            _ => drop(map.next_value::<serde::de::IgnoredAny>()?),
         }
         Ok(())
     }
 }
-impl<'de> airbyte_agent_runtime::serde::Deserialize<'de>
-for DiscountCodesRecordCodeDiscountNode {
-    fn deserialize<__D: airbyte_agent_runtime::serde::Deserializer<'de>>(
-        deserializer: __D,
-    ) -> ::std::result::Result<Self, __D::Error> {
-        airbyte_agent_runtime::record::deserialize(deserializer)
+impl<'de> serde::Deserialize<'de> for DiscountCodesRecordCodeDiscountNode {
+    fn deserialize<__D: serde::Deserializer<'de>>(d: __D) -> Result<Self, __D::Error> {
+        record::deserialize(d)
     }
 }
 /// The `DiscountCodesRecordCodeDiscountNodeCodeDiscount` object.
-#[derive(Debug, Clone, Default, airbyte_agent_runtime::serde::Serialize)]
+#[derive(Debug, Clone, Default, serde::Serialize)]
 #[serde(crate = "airbyte_agent_runtime::serde")]
 pub struct DiscountCodesRecordCodeDiscountNodeCodeDiscount {
     /// `title`
@@ -727,49 +662,43 @@ pub struct DiscountCodesRecordCodeDiscountNodeCodeDiscount {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub codes: Option<DiscountCodesRecordCodeDiscountNodeCodeDiscountCodes>,
 }
-impl airbyte_agent_runtime::record::Record
-for DiscountCodesRecordCodeDiscountNodeCodeDiscount {
+impl record::Record for DiscountCodesRecordCodeDiscountNodeCodeDiscount {
     const NAME: &'static str = "DiscountCodesRecordCodeDiscountNodeCodeDiscount";
     fn field_index(key: &str) -> Option<usize> {
         match key {
-            "title" => Some(0usize),
-            "summary" => Some(1usize),
-            "startsAt" => Some(2usize),
-            "endsAt" => Some(3usize),
-            "status" => Some(4usize),
-            "codes" => Some(5usize),
+            "title" => Some(0),
+            "summary" => Some(1),
+            "startsAt" => Some(2),
+            "endsAt" => Some(3),
+            "status" => Some(4),
+            "codes" => Some(5),
             _ => None,
         }
     }
-    fn set_field<'de, __M: airbyte_agent_runtime::serde::de::MapAccess<'de>>(
+    fn set_field<'de, __M: serde::de::MapAccess<'de>>(
         &mut self,
         index: usize,
         map: &mut __M,
-    ) -> ::std::result::Result<(), __M::Error> {
+    ) -> Result<(), __M::Error> {
         match index {
-            0usize => self.title = map.next_value()?,
-            1usize => self.summary = map.next_value()?,
-            2usize => self.starts_at = map.next_value()?,
-            3usize => self.ends_at = map.next_value()?,
-            4usize => self.status = map.next_value()?,
-            5usize => self.codes = map.next_value()?,
-            _ => {
-                map.next_value::<airbyte_agent_runtime::serde::de::IgnoredAny>()?;
-            }
+            0 => self.title = map.next_value()?,
+            1 => self.summary = map.next_value()?,
+            2 => self.starts_at = map.next_value()?,
+            3 => self.ends_at = map.next_value()?,
+            4 => self.status = map.next_value()?,
+            5 => self.codes = map.next_value()?,
+            _ => drop(map.next_value::<serde::de::IgnoredAny>()?),
         }
         Ok(())
     }
 }
-impl<'de> airbyte_agent_runtime::serde::Deserialize<'de>
-for DiscountCodesRecordCodeDiscountNodeCodeDiscount {
-    fn deserialize<__D: airbyte_agent_runtime::serde::Deserializer<'de>>(
-        deserializer: __D,
-    ) -> ::std::result::Result<Self, __D::Error> {
-        airbyte_agent_runtime::record::deserialize(deserializer)
+impl<'de> serde::Deserialize<'de> for DiscountCodesRecordCodeDiscountNodeCodeDiscount {
+    fn deserialize<__D: serde::Deserializer<'de>>(d: __D) -> Result<Self, __D::Error> {
+        record::deserialize(d)
     }
 }
 /// The `DiscountCodesRecordCodeDiscountNodeCodeDiscountCodes` object.
-#[derive(Debug, Clone, Default, airbyte_agent_runtime::serde::Serialize)]
+#[derive(Debug, Clone, Default, serde::Serialize)]
 #[serde(crate = "airbyte_agent_runtime::serde")]
 pub struct DiscountCodesRecordCodeDiscountNodeCodeDiscountCodes {
     /// `nodes`
@@ -778,86 +707,76 @@ pub struct DiscountCodesRecordCodeDiscountNodeCodeDiscountCodes {
         Vec<DiscountCodesRecordCodeDiscountNodeCodeDiscountCodesNodesItem>,
     >,
 }
-impl airbyte_agent_runtime::record::Record
-for DiscountCodesRecordCodeDiscountNodeCodeDiscountCodes {
+impl record::Record for DiscountCodesRecordCodeDiscountNodeCodeDiscountCodes {
     const NAME: &'static str = "DiscountCodesRecordCodeDiscountNodeCodeDiscountCodes";
     fn field_index(key: &str) -> Option<usize> {
         match key {
-            "nodes" => Some(0usize),
+            "nodes" => Some(0),
             _ => None,
         }
     }
-    fn set_field<'de, __M: airbyte_agent_runtime::serde::de::MapAccess<'de>>(
+    fn set_field<'de, __M: serde::de::MapAccess<'de>>(
         &mut self,
         index: usize,
         map: &mut __M,
-    ) -> ::std::result::Result<(), __M::Error> {
+    ) -> Result<(), __M::Error> {
         match index {
-            0usize => {
+            0 => {
                 self.nodes = map
                     .next_value::<
-                        airbyte_agent_runtime::record::SkipNulls<
+                        record::SkipNulls<
                             DiscountCodesRecordCodeDiscountNodeCodeDiscountCodesNodesItem,
                         >,
                     >()?
                     .0;
             }
-            _ => {
-                map.next_value::<airbyte_agent_runtime::serde::de::IgnoredAny>()?;
-            }
+            _ => drop(map.next_value::<serde::de::IgnoredAny>()?),
         }
         Ok(())
     }
 }
-impl<'de> airbyte_agent_runtime::serde::Deserialize<'de>
+impl<'de> serde::Deserialize<'de>
 for DiscountCodesRecordCodeDiscountNodeCodeDiscountCodes {
-    fn deserialize<__D: airbyte_agent_runtime::serde::Deserializer<'de>>(
-        deserializer: __D,
-    ) -> ::std::result::Result<Self, __D::Error> {
-        airbyte_agent_runtime::record::deserialize(deserializer)
+    fn deserialize<__D: serde::Deserializer<'de>>(d: __D) -> Result<Self, __D::Error> {
+        record::deserialize(d)
     }
 }
 /// The `DiscountCodesRecordCodeDiscountNodeCodeDiscountCodesNodesItem` object.
-#[derive(Debug, Clone, Default, airbyte_agent_runtime::serde::Serialize)]
+#[derive(Debug, Clone, Default, serde::Serialize)]
 #[serde(crate = "airbyte_agent_runtime::serde")]
 pub struct DiscountCodesRecordCodeDiscountNodeCodeDiscountCodesNodesItem {
     /// `code`
     #[serde(skip_serializing_if = "Option::is_none")]
     pub code: Option<String>,
 }
-impl airbyte_agent_runtime::record::Record
-for DiscountCodesRecordCodeDiscountNodeCodeDiscountCodesNodesItem {
+impl record::Record for DiscountCodesRecordCodeDiscountNodeCodeDiscountCodesNodesItem {
     const NAME: &'static str = "DiscountCodesRecordCodeDiscountNodeCodeDiscountCodesNodesItem";
     fn field_index(key: &str) -> Option<usize> {
         match key {
-            "code" => Some(0usize),
+            "code" => Some(0),
             _ => None,
         }
     }
-    fn set_field<'de, __M: airbyte_agent_runtime::serde::de::MapAccess<'de>>(
+    fn set_field<'de, __M: serde::de::MapAccess<'de>>(
         &mut self,
         index: usize,
         map: &mut __M,
-    ) -> ::std::result::Result<(), __M::Error> {
+    ) -> Result<(), __M::Error> {
         match index {
-            0usize => self.code = map.next_value()?,
-            _ => {
-                map.next_value::<airbyte_agent_runtime::serde::de::IgnoredAny>()?;
-            }
+            0 => self.code = map.next_value()?,
+            _ => drop(map.next_value::<serde::de::IgnoredAny>()?),
         }
         Ok(())
     }
 }
-impl<'de> airbyte_agent_runtime::serde::Deserialize<'de>
+impl<'de> serde::Deserialize<'de>
 for DiscountCodesRecordCodeDiscountNodeCodeDiscountCodesNodesItem {
-    fn deserialize<__D: airbyte_agent_runtime::serde::Deserializer<'de>>(
-        deserializer: __D,
-    ) -> ::std::result::Result<Self, __D::Error> {
-        airbyte_agent_runtime::record::deserialize(deserializer)
+    fn deserialize<__D: serde::Deserializer<'de>>(d: __D) -> Result<Self, __D::Error> {
+        record::deserialize(d)
     }
 }
 /// The `DiscountCodesUpdateBasicCodeDiscount` object.
-#[derive(Debug, Clone, Default, airbyte_agent_runtime::serde::Serialize)]
+#[derive(Debug, Clone, Default, serde::Serialize)]
 #[serde(crate = "airbyte_agent_runtime::serde")]
 pub struct DiscountCodesUpdateBasicCodeDiscount {
     /// `title`
@@ -876,46 +795,41 @@ pub struct DiscountCodesUpdateBasicCodeDiscount {
     #[serde(rename = "usageLimit", skip_serializing_if = "Option::is_none")]
     pub usage_limit: Option<i64>,
 }
-impl airbyte_agent_runtime::record::Record for DiscountCodesUpdateBasicCodeDiscount {
+impl record::Record for DiscountCodesUpdateBasicCodeDiscount {
     const NAME: &'static str = "DiscountCodesUpdateBasicCodeDiscount";
     fn field_index(key: &str) -> Option<usize> {
         match key {
-            "title" => Some(0usize),
-            "code" => Some(1usize),
-            "startsAt" => Some(2usize),
-            "endsAt" => Some(3usize),
-            "usageLimit" => Some(4usize),
+            "title" => Some(0),
+            "code" => Some(1),
+            "startsAt" => Some(2),
+            "endsAt" => Some(3),
+            "usageLimit" => Some(4),
             _ => None,
         }
     }
-    fn set_field<'de, __M: airbyte_agent_runtime::serde::de::MapAccess<'de>>(
+    fn set_field<'de, __M: serde::de::MapAccess<'de>>(
         &mut self,
         index: usize,
         map: &mut __M,
-    ) -> ::std::result::Result<(), __M::Error> {
+    ) -> Result<(), __M::Error> {
         match index {
-            0usize => self.title = map.next_value()?,
-            1usize => self.code = map.next_value()?,
-            2usize => self.starts_at = map.next_value()?,
-            3usize => self.ends_at = map.next_value()?,
-            4usize => self.usage_limit = map.next_value()?,
-            _ => {
-                map.next_value::<airbyte_agent_runtime::serde::de::IgnoredAny>()?;
-            }
+            0 => self.title = map.next_value()?,
+            1 => self.code = map.next_value()?,
+            2 => self.starts_at = map.next_value()?,
+            3 => self.ends_at = map.next_value()?,
+            4 => self.usage_limit = map.next_value()?,
+            _ => drop(map.next_value::<serde::de::IgnoredAny>()?),
         }
         Ok(())
     }
 }
-impl<'de> airbyte_agent_runtime::serde::Deserialize<'de>
-for DiscountCodesUpdateBasicCodeDiscount {
-    fn deserialize<__D: airbyte_agent_runtime::serde::Deserializer<'de>>(
-        deserializer: __D,
-    ) -> ::std::result::Result<Self, __D::Error> {
-        airbyte_agent_runtime::record::deserialize(deserializer)
+impl<'de> serde::Deserialize<'de> for DiscountCodesUpdateBasicCodeDiscount {
+    fn deserialize<__D: serde::Deserializer<'de>>(d: __D) -> Result<Self, __D::Error> {
+        record::deserialize(d)
     }
 }
 /// The `DiscountCodesRecord2` object.
-#[derive(Debug, Clone, Default, airbyte_agent_runtime::serde::Serialize)]
+#[derive(Debug, Clone, Default, serde::Serialize)]
 #[serde(crate = "airbyte_agent_runtime::serde")]
 pub struct DiscountCodesRecord2 {
     /// `userErrors`
@@ -925,40 +839,34 @@ pub struct DiscountCodesRecord2 {
     #[serde(rename = "deletedCodeDiscountId", skip_serializing_if = "Option::is_none")]
     pub deleted_code_discount_id: Option<String>,
 }
-impl airbyte_agent_runtime::record::Record for DiscountCodesRecord2 {
+impl record::Record for DiscountCodesRecord2 {
     const NAME: &'static str = "DiscountCodesRecord2";
     fn field_index(key: &str) -> Option<usize> {
         match key {
-            "userErrors" => Some(0usize),
-            "deletedCodeDiscountId" => Some(1usize),
+            "userErrors" => Some(0),
+            "deletedCodeDiscountId" => Some(1),
             _ => None,
         }
     }
-    fn set_field<'de, __M: airbyte_agent_runtime::serde::de::MapAccess<'de>>(
+    fn set_field<'de, __M: serde::de::MapAccess<'de>>(
         &mut self,
         index: usize,
         map: &mut __M,
-    ) -> ::std::result::Result<(), __M::Error> {
+    ) -> Result<(), __M::Error> {
         match index {
-            0usize => {
+            0 => {
                 self.user_errors = map
-                    .next_value::<
-                        airbyte_agent_runtime::record::SkipNulls<GraphQlUserError>,
-                    >()?
+                    .next_value::<record::SkipNulls<GraphQlUserError>>()?
                     .0;
             }
-            1usize => self.deleted_code_discount_id = map.next_value()?,
-            _ => {
-                map.next_value::<airbyte_agent_runtime::serde::de::IgnoredAny>()?;
-            }
+            1 => self.deleted_code_discount_id = map.next_value()?,
+            _ => drop(map.next_value::<serde::de::IgnoredAny>()?),
         }
         Ok(())
     }
 }
-impl<'de> airbyte_agent_runtime::serde::Deserialize<'de> for DiscountCodesRecord2 {
-    fn deserialize<__D: airbyte_agent_runtime::serde::Deserializer<'de>>(
-        deserializer: __D,
-    ) -> ::std::result::Result<Self, __D::Error> {
-        airbyte_agent_runtime::record::deserialize(deserializer)
+impl<'de> serde::Deserialize<'de> for DiscountCodesRecord2 {
+    fn deserialize<__D: serde::Deserializer<'de>>(d: __D) -> Result<Self, __D::Error> {
+        record::deserialize(d)
     }
 }

@@ -2,7 +2,7 @@
 
 //! Entity `disputes`: handle, request builders and record types.
 use airbyte_agent_runtime::serde_json::Value;
-use airbyte_agent_runtime::{Client, Page, PageStream, Params, Result};
+use airbyte_agent_runtime::{Client, Page, PageStream, Params, Result, record, serde};
 impl crate::ShopifyConnector {
     /// A chargeback or inquiry raised by a card holder.
     pub fn disputes(&self) -> Disputes {
@@ -80,16 +80,11 @@ impl DisputesListRequest {
     }
     /// Send the request.
     pub async fn send(self) -> Result<Page<Dispute, DisputesListMeta>> {
-        self.client
-            .call_list::<
-                Dispute,
-                DisputesListMeta,
-            >(&crate::descriptor::DISPUTES[0usize], self.params)
-            .await
+        self.client.call_list(&crate::descriptor::DISPUTES[0], self.params).await
     }
     /// Every page, lazily, following the operation's pagination.
     pub fn pages(self) -> PageStream<Dispute, DisputesListMeta> {
-        self.client.pages(&crate::descriptor::DISPUTES[0usize], self.params)
+        self.client.pages(&crate::descriptor::DISPUTES[0], self.params)
     }
     /// The parameters collected so far (wire names).
     pub fn params(&self) -> &Params {
@@ -119,9 +114,7 @@ pub struct DisputesGetRequest {
 impl DisputesGetRequest {
     /// Send the request.
     pub async fn send(self) -> Result<Dispute> {
-        self.client
-            .call_record::<Dispute>(&crate::descriptor::DISPUTES[1usize], self.params)
-            .await
+        self.client.call_record(&crate::descriptor::DISPUTES[1], self.params).await
     }
     /// The parameters collected so far (wire names).
     pub fn params(&self) -> &Params {
@@ -145,7 +138,7 @@ airbyte_agent_runtime::string_enum! {
     Won => "won", #[doc = " `lost`"] Lost => "lost" }
 }
 /// A chargeback or inquiry raised by a card holder.
-#[derive(Debug, Clone, Default, airbyte_agent_runtime::serde::Serialize)]
+#[derive(Debug, Clone, Default, serde::Serialize)]
 #[serde(crate = "airbyte_agent_runtime::serde")]
 pub struct Dispute {
     /// Unique identifier of this dispute.
@@ -185,91 +178,83 @@ pub struct Dispute {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub initiated_at: Option<String>,
 }
-impl airbyte_agent_runtime::record::Record for Dispute {
+impl record::Record for Dispute {
     const NAME: &'static str = "Dispute";
     fn field_index(key: &str) -> Option<usize> {
         match key {
-            "id" => Some(0usize),
-            "order_id" => Some(1usize),
-            "type" => Some(2usize),
-            "amount" => Some(3usize),
-            "currency" => Some(4usize),
-            "reason" => Some(5usize),
-            "network_reason_code" => Some(6usize),
-            "status" => Some(7usize),
-            "evidence_due_by" => Some(8usize),
-            "evidence_sent_on" => Some(9usize),
-            "finalized_on" => Some(10usize),
-            "initiated_at" => Some(11usize),
+            "id" => Some(0),
+            "order_id" => Some(1),
+            "type" => Some(2),
+            "amount" => Some(3),
+            "currency" => Some(4),
+            "reason" => Some(5),
+            "network_reason_code" => Some(6),
+            "status" => Some(7),
+            "evidence_due_by" => Some(8),
+            "evidence_sent_on" => Some(9),
+            "finalized_on" => Some(10),
+            "initiated_at" => Some(11),
             _ => None,
         }
     }
-    fn set_field<'de, __M: airbyte_agent_runtime::serde::de::MapAccess<'de>>(
+    fn set_field<'de, __M: serde::de::MapAccess<'de>>(
         &mut self,
         index: usize,
         map: &mut __M,
-    ) -> ::std::result::Result<(), __M::Error> {
+    ) -> Result<(), __M::Error> {
         match index {
-            0usize => self.id = map.next_value()?,
-            1usize => self.order_id = map.next_value()?,
-            2usize => self.type_ = map.next_value()?,
-            3usize => self.amount = map.next_value()?,
-            4usize => self.currency = map.next_value()?,
-            5usize => self.reason = map.next_value()?,
-            6usize => self.network_reason_code = map.next_value()?,
-            7usize => self.status = map.next_value()?,
-            8usize => self.evidence_due_by = map.next_value()?,
-            9usize => self.evidence_sent_on = map.next_value()?,
-            10usize => self.finalized_on = map.next_value()?,
-            11usize => self.initiated_at = map.next_value()?,
-            _ => {
-                map.next_value::<airbyte_agent_runtime::serde::de::IgnoredAny>()?;
-            }
+            0 => self.id = map.next_value()?,
+            1 => self.order_id = map.next_value()?,
+            2 => self.type_ = map.next_value()?,
+            3 => self.amount = map.next_value()?,
+            4 => self.currency = map.next_value()?,
+            5 => self.reason = map.next_value()?,
+            6 => self.network_reason_code = map.next_value()?,
+            7 => self.status = map.next_value()?,
+            8 => self.evidence_due_by = map.next_value()?,
+            9 => self.evidence_sent_on = map.next_value()?,
+            10 => self.finalized_on = map.next_value()?,
+            11 => self.initiated_at = map.next_value()?,
+            _ => drop(map.next_value::<serde::de::IgnoredAny>()?),
         }
         Ok(())
     }
 }
-impl<'de> airbyte_agent_runtime::serde::Deserialize<'de> for Dispute {
-    fn deserialize<__D: airbyte_agent_runtime::serde::Deserializer<'de>>(
-        deserializer: __D,
-    ) -> ::std::result::Result<Self, __D::Error> {
-        airbyte_agent_runtime::record::deserialize(deserializer)
+impl<'de> serde::Deserialize<'de> for Dispute {
+    fn deserialize<__D: serde::Deserializer<'de>>(d: __D) -> Result<Self, __D::Error> {
+        record::deserialize(d)
     }
 }
 /// Metadata returned by `disputes.list` next to the records.
-#[derive(Debug, Clone, Default, airbyte_agent_runtime::serde::Serialize)]
+#[derive(Debug, Clone, Default, serde::Serialize)]
 #[serde(crate = "airbyte_agent_runtime::serde")]
 pub struct DisputesListMeta {
     /// `@link.next`
     #[serde(skip_serializing_if = "Option::is_none")]
     pub next_page_url: Option<String>,
 }
-impl airbyte_agent_runtime::record::Record for DisputesListMeta {
+impl record::Record for DisputesListMeta {
     const NAME: &'static str = "DisputesListMeta";
     fn field_index(key: &str) -> Option<usize> {
         match key {
-            "next_page_url" => Some(0usize),
+            "next_page_url" => Some(0),
             _ => None,
         }
     }
-    fn set_field<'de, __M: airbyte_agent_runtime::serde::de::MapAccess<'de>>(
+    fn set_field<'de, __M: serde::de::MapAccess<'de>>(
         &mut self,
         index: usize,
         map: &mut __M,
-    ) -> ::std::result::Result<(), __M::Error> {
+    ) -> Result<(), __M::Error> {
         match index {
-            0usize => self.next_page_url = map.next_value()?,
-            _ => {
-                map.next_value::<airbyte_agent_runtime::serde::de::IgnoredAny>()?;
-            }
+            0 => self.next_page_url = map.next_value()?,
+            _ => drop(map.next_value::<serde::de::IgnoredAny>()?),
         }
         Ok(())
     }
 }
-impl<'de> airbyte_agent_runtime::serde::Deserialize<'de> for DisputesListMeta {
-    fn deserialize<__D: airbyte_agent_runtime::serde::Deserializer<'de>>(
-        deserializer: __D,
-    ) -> ::std::result::Result<Self, __D::Error> {
-        airbyte_agent_runtime::record::deserialize(deserializer)
+impl<'de> serde::Deserialize<'de> for DisputesListMeta {
+    fn deserialize<__D: serde::Deserializer<'de>>(d: __D) -> Result<Self, __D::Error> {
+        record::deserialize(d)
     }
 }

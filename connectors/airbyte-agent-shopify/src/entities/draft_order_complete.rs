@@ -2,7 +2,7 @@
 
 //! Entity `draft_order_complete`: handle, request builders and record types.
 use airbyte_agent_runtime::serde_json::Value;
-use airbyte_agent_runtime::{Client, Params, Result};
+use airbyte_agent_runtime::{Client, Params, Result, record, serde};
 use crate::types::*;
 impl crate::ShopifyConnector {
     /// Complete a draft order
@@ -50,9 +50,7 @@ impl DraftOrderCompleteUpdateRequest {
     /// Send the request.
     pub async fn send(self) -> Result<DraftOrderCompleteRecord> {
         self.client
-            .call_record::<
-                DraftOrderCompleteRecord,
-            >(&crate::descriptor::DRAFT_ORDER_COMPLETE[0usize], self.params)
+            .call_record(&crate::descriptor::DRAFT_ORDER_COMPLETE[0], self.params)
             .await
     }
     /// The parameters collected so far (wire names).
@@ -70,7 +68,7 @@ impl ::std::future::IntoFuture for DraftOrderCompleteUpdateRequest {
     }
 }
 /// The `DraftOrderCompleteRecord` object.
-#[derive(Debug, Clone, Default, airbyte_agent_runtime::serde::Serialize)]
+#[derive(Debug, Clone, Default, serde::Serialize)]
 #[serde(crate = "airbyte_agent_runtime::serde")]
 pub struct DraftOrderCompleteRecord {
     /// `userErrors`
@@ -80,45 +78,39 @@ pub struct DraftOrderCompleteRecord {
     #[serde(rename = "draftOrder", skip_serializing_if = "Option::is_none")]
     pub draft_order: Option<DraftOrderCompleteRecordDraftOrder>,
 }
-impl airbyte_agent_runtime::record::Record for DraftOrderCompleteRecord {
+impl record::Record for DraftOrderCompleteRecord {
     const NAME: &'static str = "DraftOrderCompleteRecord";
     fn field_index(key: &str) -> Option<usize> {
         match key {
-            "userErrors" => Some(0usize),
-            "draftOrder" => Some(1usize),
+            "userErrors" => Some(0),
+            "draftOrder" => Some(1),
             _ => None,
         }
     }
-    fn set_field<'de, __M: airbyte_agent_runtime::serde::de::MapAccess<'de>>(
+    fn set_field<'de, __M: serde::de::MapAccess<'de>>(
         &mut self,
         index: usize,
         map: &mut __M,
-    ) -> ::std::result::Result<(), __M::Error> {
+    ) -> Result<(), __M::Error> {
         match index {
-            0usize => {
+            0 => {
                 self.user_errors = map
-                    .next_value::<
-                        airbyte_agent_runtime::record::SkipNulls<GraphQlUserError>,
-                    >()?
+                    .next_value::<record::SkipNulls<GraphQlUserError>>()?
                     .0;
             }
-            1usize => self.draft_order = map.next_value()?,
-            _ => {
-                map.next_value::<airbyte_agent_runtime::serde::de::IgnoredAny>()?;
-            }
+            1 => self.draft_order = map.next_value()?,
+            _ => drop(map.next_value::<serde::de::IgnoredAny>()?),
         }
         Ok(())
     }
 }
-impl<'de> airbyte_agent_runtime::serde::Deserialize<'de> for DraftOrderCompleteRecord {
-    fn deserialize<__D: airbyte_agent_runtime::serde::Deserializer<'de>>(
-        deserializer: __D,
-    ) -> ::std::result::Result<Self, __D::Error> {
-        airbyte_agent_runtime::record::deserialize(deserializer)
+impl<'de> serde::Deserialize<'de> for DraftOrderCompleteRecord {
+    fn deserialize<__D: serde::Deserializer<'de>>(d: __D) -> Result<Self, __D::Error> {
+        record::deserialize(d)
     }
 }
 /// The `DraftOrderCompleteRecordDraftOrder` object.
-#[derive(Debug, Clone, Default, airbyte_agent_runtime::serde::Serialize)]
+#[derive(Debug, Clone, Default, serde::Serialize)]
 #[serde(crate = "airbyte_agent_runtime::serde")]
 pub struct DraftOrderCompleteRecordDraftOrder {
     /// `id`
@@ -134,44 +126,39 @@ pub struct DraftOrderCompleteRecordDraftOrder {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub order: Option<DraftOrderCompleteRecordDraftOrderOrder>,
 }
-impl airbyte_agent_runtime::record::Record for DraftOrderCompleteRecordDraftOrder {
+impl record::Record for DraftOrderCompleteRecordDraftOrder {
     const NAME: &'static str = "DraftOrderCompleteRecordDraftOrder";
     fn field_index(key: &str) -> Option<usize> {
         match key {
-            "id" => Some(0usize),
-            "name" => Some(1usize),
-            "status" => Some(2usize),
-            "order" => Some(3usize),
+            "id" => Some(0),
+            "name" => Some(1),
+            "status" => Some(2),
+            "order" => Some(3),
             _ => None,
         }
     }
-    fn set_field<'de, __M: airbyte_agent_runtime::serde::de::MapAccess<'de>>(
+    fn set_field<'de, __M: serde::de::MapAccess<'de>>(
         &mut self,
         index: usize,
         map: &mut __M,
-    ) -> ::std::result::Result<(), __M::Error> {
+    ) -> Result<(), __M::Error> {
         match index {
-            0usize => self.id = map.next_value()?,
-            1usize => self.name = map.next_value()?,
-            2usize => self.status = map.next_value()?,
-            3usize => self.order = map.next_value()?,
-            _ => {
-                map.next_value::<airbyte_agent_runtime::serde::de::IgnoredAny>()?;
-            }
+            0 => self.id = map.next_value()?,
+            1 => self.name = map.next_value()?,
+            2 => self.status = map.next_value()?,
+            3 => self.order = map.next_value()?,
+            _ => drop(map.next_value::<serde::de::IgnoredAny>()?),
         }
         Ok(())
     }
 }
-impl<'de> airbyte_agent_runtime::serde::Deserialize<'de>
-for DraftOrderCompleteRecordDraftOrder {
-    fn deserialize<__D: airbyte_agent_runtime::serde::Deserializer<'de>>(
-        deserializer: __D,
-    ) -> ::std::result::Result<Self, __D::Error> {
-        airbyte_agent_runtime::record::deserialize(deserializer)
+impl<'de> serde::Deserialize<'de> for DraftOrderCompleteRecordDraftOrder {
+    fn deserialize<__D: serde::Deserializer<'de>>(d: __D) -> Result<Self, __D::Error> {
+        record::deserialize(d)
     }
 }
 /// The `DraftOrderCompleteRecordDraftOrderOrder` object.
-#[derive(Debug, Clone, Default, airbyte_agent_runtime::serde::Serialize)]
+#[derive(Debug, Clone, Default, serde::Serialize)]
 #[serde(crate = "airbyte_agent_runtime::serde")]
 pub struct DraftOrderCompleteRecordDraftOrderOrder {
     /// `id`
@@ -181,35 +168,30 @@ pub struct DraftOrderCompleteRecordDraftOrderOrder {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub name: Option<String>,
 }
-impl airbyte_agent_runtime::record::Record for DraftOrderCompleteRecordDraftOrderOrder {
+impl record::Record for DraftOrderCompleteRecordDraftOrderOrder {
     const NAME: &'static str = "DraftOrderCompleteRecordDraftOrderOrder";
     fn field_index(key: &str) -> Option<usize> {
         match key {
-            "id" => Some(0usize),
-            "name" => Some(1usize),
+            "id" => Some(0),
+            "name" => Some(1),
             _ => None,
         }
     }
-    fn set_field<'de, __M: airbyte_agent_runtime::serde::de::MapAccess<'de>>(
+    fn set_field<'de, __M: serde::de::MapAccess<'de>>(
         &mut self,
         index: usize,
         map: &mut __M,
-    ) -> ::std::result::Result<(), __M::Error> {
+    ) -> Result<(), __M::Error> {
         match index {
-            0usize => self.id = map.next_value()?,
-            1usize => self.name = map.next_value()?,
-            _ => {
-                map.next_value::<airbyte_agent_runtime::serde::de::IgnoredAny>()?;
-            }
+            0 => self.id = map.next_value()?,
+            1 => self.name = map.next_value()?,
+            _ => drop(map.next_value::<serde::de::IgnoredAny>()?),
         }
         Ok(())
     }
 }
-impl<'de> airbyte_agent_runtime::serde::Deserialize<'de>
-for DraftOrderCompleteRecordDraftOrderOrder {
-    fn deserialize<__D: airbyte_agent_runtime::serde::Deserializer<'de>>(
-        deserializer: __D,
-    ) -> ::std::result::Result<Self, __D::Error> {
-        airbyte_agent_runtime::record::deserialize(deserializer)
+impl<'de> serde::Deserialize<'de> for DraftOrderCompleteRecordDraftOrderOrder {
+    fn deserialize<__D: serde::Deserializer<'de>>(d: __D) -> Result<Self, __D::Error> {
+        record::deserialize(d)
     }
 }

@@ -2,7 +2,7 @@
 
 //! Entity `draft_orders`: handle, request builders and record types.
 use airbyte_agent_runtime::serde_json::{Map, Value};
-use airbyte_agent_runtime::{Client, Page, PageStream, Params, Result};
+use airbyte_agent_runtime::{Client, Page, PageStream, Params, Result, record, serde};
 use crate::types::*;
 impl crate::ShopifyConnector {
     /// An order that is not final yet, such as a quote.
@@ -132,16 +132,11 @@ impl DraftOrdersListRequest {
     }
     /// Send the request.
     pub async fn send(self) -> Result<Page<DraftOrder, DraftOrdersListMeta>> {
-        self.client
-            .call_list::<
-                DraftOrder,
-                DraftOrdersListMeta,
-            >(&crate::descriptor::DRAFT_ORDERS[0usize], self.params)
-            .await
+        self.client.call_list(&crate::descriptor::DRAFT_ORDERS[0], self.params).await
     }
     /// Every page, lazily, following the operation's pagination.
     pub fn pages(self) -> PageStream<DraftOrder, DraftOrdersListMeta> {
-        self.client.pages(&crate::descriptor::DRAFT_ORDERS[0usize], self.params)
+        self.client.pages(&crate::descriptor::DRAFT_ORDERS[0], self.params)
     }
     /// The parameters collected so far (wire names).
     pub fn params(&self) -> &Params {
@@ -171,11 +166,7 @@ pub struct DraftOrdersGetRequest {
 impl DraftOrdersGetRequest {
     /// Send the request.
     pub async fn send(self) -> Result<DraftOrder> {
-        self.client
-            .call_record::<
-                DraftOrder,
-            >(&crate::descriptor::DRAFT_ORDERS[1usize], self.params)
-            .await
+        self.client.call_record(&crate::descriptor::DRAFT_ORDERS[1], self.params).await
     }
     /// The parameters collected so far (wire names).
     pub fn params(&self) -> &Params {
@@ -201,11 +192,7 @@ pub struct DraftOrdersCreateRequest {
 impl DraftOrdersCreateRequest {
     /// Send the request.
     pub async fn send(self) -> Result<DraftOrdersRecord> {
-        self.client
-            .call_record::<
-                DraftOrdersRecord,
-            >(&crate::descriptor::DRAFT_ORDERS[2usize], self.params)
-            .await
+        self.client.call_record(&crate::descriptor::DRAFT_ORDERS[2], self.params).await
     }
     /// The parameters collected so far (wire names).
     pub fn params(&self) -> &Params {
@@ -231,11 +218,7 @@ pub struct DraftOrdersUpdateRequest {
 impl DraftOrdersUpdateRequest {
     /// Send the request.
     pub async fn send(self) -> Result<DraftOrdersRecord> {
-        self.client
-            .call_record::<
-                DraftOrdersRecord,
-            >(&crate::descriptor::DRAFT_ORDERS[3usize], self.params)
-            .await
+        self.client.call_record(&crate::descriptor::DRAFT_ORDERS[3], self.params).await
     }
     /// The parameters collected so far (wire names).
     pub fn params(&self) -> &Params {
@@ -261,11 +244,7 @@ pub struct DraftOrdersDeleteRequest {
 impl DraftOrdersDeleteRequest {
     /// Send the request.
     pub async fn send(self) -> Result<DraftOrdersRecord2> {
-        self.client
-            .call_record::<
-                DraftOrdersRecord2,
-            >(&crate::descriptor::DRAFT_ORDERS[4usize], self.params)
-            .await
+        self.client.call_record(&crate::descriptor::DRAFT_ORDERS[4], self.params).await
     }
     /// The parameters collected so far (wire names).
     pub fn params(&self) -> &Params {
@@ -287,7 +266,7 @@ airbyte_agent_runtime::string_enum! {
     "invoice_sent", #[doc = " `completed`"] Completed => "completed" }
 }
 /// An order that is not final yet, such as a quote.
-#[derive(Debug, Clone, Default, airbyte_agent_runtime::serde::Serialize)]
+#[derive(Debug, Clone, Default, serde::Serialize)]
 #[serde(crate = "airbyte_agent_runtime::serde")]
 pub struct DraftOrder {
     /// Unique identifier of this draft order.
@@ -390,152 +369,136 @@ pub struct DraftOrder {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub created_on_api_version_handle: Option<String>,
 }
-impl airbyte_agent_runtime::record::Record for DraftOrder {
+impl record::Record for DraftOrder {
     const NAME: &'static str = "DraftOrder";
     fn field_index(key: &str) -> Option<usize> {
         match key {
-            "id" => Some(0usize),
-            "note" => Some(1usize),
-            "email" => Some(2usize),
-            "taxes_included" => Some(3usize),
-            "currency" => Some(4usize),
-            "invoice_sent_at" => Some(5usize),
-            "created_at" => Some(6usize),
-            "updated_at" => Some(7usize),
-            "tax_exempt" => Some(8usize),
-            "completed_at" => Some(9usize),
-            "name" => Some(10usize),
-            "status" => Some(11usize),
-            "line_items" => Some(12usize),
-            "shipping_address" => Some(13usize),
-            "billing_address" => Some(14usize),
-            "invoice_url" => Some(15usize),
-            "applied_discount" => Some(16usize),
-            "order_id" => Some(17usize),
-            "shipping_line" => Some(18usize),
-            "tax_lines" => Some(19usize),
-            "tags" => Some(20usize),
-            "note_attributes" => Some(21usize),
-            "total_price" => Some(22usize),
-            "subtotal_price" => Some(23usize),
-            "total_tax" => Some(24usize),
-            "payment_terms" => Some(25usize),
-            "admin_graphql_api_id" => Some(26usize),
-            "customer" => Some(27usize),
-            "allow_discount_codes_in_checkout?" => Some(28usize),
-            "b2b?" => Some(29usize),
-            "api_client_id" => Some(30usize),
-            "created_on_api_version_handle" => Some(31usize),
+            "id" => Some(0),
+            "note" => Some(1),
+            "email" => Some(2),
+            "taxes_included" => Some(3),
+            "currency" => Some(4),
+            "invoice_sent_at" => Some(5),
+            "created_at" => Some(6),
+            "updated_at" => Some(7),
+            "tax_exempt" => Some(8),
+            "completed_at" => Some(9),
+            "name" => Some(10),
+            "status" => Some(11),
+            "line_items" => Some(12),
+            "shipping_address" => Some(13),
+            "billing_address" => Some(14),
+            "invoice_url" => Some(15),
+            "applied_discount" => Some(16),
+            "order_id" => Some(17),
+            "shipping_line" => Some(18),
+            "tax_lines" => Some(19),
+            "tags" => Some(20),
+            "note_attributes" => Some(21),
+            "total_price" => Some(22),
+            "subtotal_price" => Some(23),
+            "total_tax" => Some(24),
+            "payment_terms" => Some(25),
+            "admin_graphql_api_id" => Some(26),
+            "customer" => Some(27),
+            "allow_discount_codes_in_checkout?" => Some(28),
+            "b2b?" => Some(29),
+            "api_client_id" => Some(30),
+            "created_on_api_version_handle" => Some(31),
             _ => None,
         }
     }
-    fn set_field<'de, __M: airbyte_agent_runtime::serde::de::MapAccess<'de>>(
+    fn set_field<'de, __M: serde::de::MapAccess<'de>>(
         &mut self,
         index: usize,
         map: &mut __M,
-    ) -> ::std::result::Result<(), __M::Error> {
+    ) -> Result<(), __M::Error> {
         match index {
-            0usize => self.id = map.next_value()?,
-            1usize => self.note = map.next_value()?,
-            2usize => self.email = map.next_value()?,
-            3usize => self.taxes_included = map.next_value()?,
-            4usize => self.currency = map.next_value()?,
-            5usize => self.invoice_sent_at = map.next_value()?,
-            6usize => self.created_at = map.next_value()?,
-            7usize => self.updated_at = map.next_value()?,
-            8usize => self.tax_exempt = map.next_value()?,
-            9usize => self.completed_at = map.next_value()?,
-            10usize => self.name = map.next_value()?,
-            11usize => self.status = map.next_value()?,
-            12usize => {
-                self.line_items = map
-                    .next_value::<airbyte_agent_runtime::record::SkipNulls<LineItem>>()?
-                    .0;
-            }
-            13usize => self.shipping_address = map.next_value()?,
-            14usize => self.billing_address = map.next_value()?,
-            15usize => self.invoice_url = map.next_value()?,
-            16usize => self.applied_discount = map.next_value()?,
-            17usize => self.order_id = map.next_value()?,
-            18usize => self.shipping_line = map.next_value()?,
-            19usize => {
+            0 => self.id = map.next_value()?,
+            1 => self.note = map.next_value()?,
+            2 => self.email = map.next_value()?,
+            3 => self.taxes_included = map.next_value()?,
+            4 => self.currency = map.next_value()?,
+            5 => self.invoice_sent_at = map.next_value()?,
+            6 => self.created_at = map.next_value()?,
+            7 => self.updated_at = map.next_value()?,
+            8 => self.tax_exempt = map.next_value()?,
+            9 => self.completed_at = map.next_value()?,
+            10 => self.name = map.next_value()?,
+            11 => self.status = map.next_value()?,
+            12 => self.line_items = map.next_value::<record::SkipNulls<LineItem>>()?.0,
+            13 => self.shipping_address = map.next_value()?,
+            14 => self.billing_address = map.next_value()?,
+            15 => self.invoice_url = map.next_value()?,
+            16 => self.applied_discount = map.next_value()?,
+            17 => self.order_id = map.next_value()?,
+            18 => self.shipping_line = map.next_value()?,
+            19 => {
                 self.tax_lines = map
-                    .next_value::<
-                        airbyte_agent_runtime::record::SkipNulls<Map<String, Value>>,
-                    >()?
+                    .next_value::<record::SkipNulls<Map<String, Value>>>()?
                     .0;
             }
-            20usize => self.tags = map.next_value()?,
-            21usize => {
+            20 => self.tags = map.next_value()?,
+            21 => {
                 self.note_attributes = map
-                    .next_value::<
-                        airbyte_agent_runtime::record::SkipNulls<Map<String, Value>>,
-                    >()?
+                    .next_value::<record::SkipNulls<Map<String, Value>>>()?
                     .0;
             }
-            22usize => self.total_price = map.next_value()?,
-            23usize => self.subtotal_price = map.next_value()?,
-            24usize => self.total_tax = map.next_value()?,
-            25usize => self.payment_terms = map.next_value()?,
-            26usize => self.admin_graphql_api_id = map.next_value()?,
-            27usize => self.customer = map.next_value()?,
-            28usize => self.allow_discount_codes_in_checkout = map.next_value()?,
-            29usize => self.b2b = map.next_value()?,
-            30usize => self.api_client_id = map.next_value()?,
-            31usize => self.created_on_api_version_handle = map.next_value()?,
-            _ => {
-                map.next_value::<airbyte_agent_runtime::serde::de::IgnoredAny>()?;
-            }
+            22 => self.total_price = map.next_value()?,
+            23 => self.subtotal_price = map.next_value()?,
+            24 => self.total_tax = map.next_value()?,
+            25 => self.payment_terms = map.next_value()?,
+            26 => self.admin_graphql_api_id = map.next_value()?,
+            27 => self.customer = map.next_value()?,
+            28 => self.allow_discount_codes_in_checkout = map.next_value()?,
+            29 => self.b2b = map.next_value()?,
+            30 => self.api_client_id = map.next_value()?,
+            31 => self.created_on_api_version_handle = map.next_value()?,
+            _ => drop(map.next_value::<serde::de::IgnoredAny>()?),
         }
         Ok(())
     }
 }
-impl<'de> airbyte_agent_runtime::serde::Deserialize<'de> for DraftOrder {
-    fn deserialize<__D: airbyte_agent_runtime::serde::Deserializer<'de>>(
-        deserializer: __D,
-    ) -> ::std::result::Result<Self, __D::Error> {
-        airbyte_agent_runtime::record::deserialize(deserializer)
+impl<'de> serde::Deserialize<'de> for DraftOrder {
+    fn deserialize<__D: serde::Deserializer<'de>>(d: __D) -> Result<Self, __D::Error> {
+        record::deserialize(d)
     }
 }
 /// Metadata returned by `draft_orders.list` next to the records.
-#[derive(Debug, Clone, Default, airbyte_agent_runtime::serde::Serialize)]
+#[derive(Debug, Clone, Default, serde::Serialize)]
 #[serde(crate = "airbyte_agent_runtime::serde")]
 pub struct DraftOrdersListMeta {
     /// `@link.next`
     #[serde(skip_serializing_if = "Option::is_none")]
     pub next_page_url: Option<String>,
 }
-impl airbyte_agent_runtime::record::Record for DraftOrdersListMeta {
+impl record::Record for DraftOrdersListMeta {
     const NAME: &'static str = "DraftOrdersListMeta";
     fn field_index(key: &str) -> Option<usize> {
         match key {
-            "next_page_url" => Some(0usize),
+            "next_page_url" => Some(0),
             _ => None,
         }
     }
-    fn set_field<'de, __M: airbyte_agent_runtime::serde::de::MapAccess<'de>>(
+    fn set_field<'de, __M: serde::de::MapAccess<'de>>(
         &mut self,
         index: usize,
         map: &mut __M,
-    ) -> ::std::result::Result<(), __M::Error> {
+    ) -> Result<(), __M::Error> {
         match index {
-            0usize => self.next_page_url = map.next_value()?,
-            _ => {
-                map.next_value::<airbyte_agent_runtime::serde::de::IgnoredAny>()?;
-            }
+            0 => self.next_page_url = map.next_value()?,
+            _ => drop(map.next_value::<serde::de::IgnoredAny>()?),
         }
         Ok(())
     }
 }
-impl<'de> airbyte_agent_runtime::serde::Deserialize<'de> for DraftOrdersListMeta {
-    fn deserialize<__D: airbyte_agent_runtime::serde::Deserializer<'de>>(
-        deserializer: __D,
-    ) -> ::std::result::Result<Self, __D::Error> {
-        airbyte_agent_runtime::record::deserialize(deserializer)
+impl<'de> serde::Deserialize<'de> for DraftOrdersListMeta {
+    fn deserialize<__D: serde::Deserializer<'de>>(d: __D) -> Result<Self, __D::Error> {
+        record::deserialize(d)
     }
 }
 /// The new draft order.
-#[derive(Debug, Clone, Default, airbyte_agent_runtime::serde::Serialize)]
+#[derive(Debug, Clone, Default, serde::Serialize)]
 #[serde(crate = "airbyte_agent_runtime::serde")]
 pub struct DraftOrdersCreateInput {
     /// Items of the order.
@@ -557,59 +520,49 @@ pub struct DraftOrdersCreateInput {
     #[serde(rename = "shippingAddress", skip_serializing_if = "Option::is_none")]
     pub shipping_address: Option<OrdersUpdateInputShippingAddress>,
 }
-impl airbyte_agent_runtime::record::Record for DraftOrdersCreateInput {
+impl record::Record for DraftOrdersCreateInput {
     const NAME: &'static str = "DraftOrdersCreateInput";
     fn field_index(key: &str) -> Option<usize> {
         match key {
-            "lineItems" => Some(0usize),
-            "customerId" => Some(1usize),
-            "email" => Some(2usize),
-            "note" => Some(3usize),
-            "tags" => Some(4usize),
-            "shippingAddress" => Some(5usize),
+            "lineItems" => Some(0),
+            "customerId" => Some(1),
+            "email" => Some(2),
+            "note" => Some(3),
+            "tags" => Some(4),
+            "shippingAddress" => Some(5),
             _ => None,
         }
     }
-    fn set_field<'de, __M: airbyte_agent_runtime::serde::de::MapAccess<'de>>(
+    fn set_field<'de, __M: serde::de::MapAccess<'de>>(
         &mut self,
         index: usize,
         map: &mut __M,
-    ) -> ::std::result::Result<(), __M::Error> {
+    ) -> Result<(), __M::Error> {
         match index {
-            0usize => {
+            0 => {
                 self.line_items = map
                     .next_value::<
-                        airbyte_agent_runtime::record::SkipNulls<
-                            DraftOrdersCreateInputLineItemsItem,
-                        >,
+                        record::SkipNulls<DraftOrdersCreateInputLineItemsItem>,
                     >()?
                     .0;
             }
-            1usize => self.customer_id = map.next_value()?,
-            2usize => self.email = map.next_value()?,
-            3usize => self.note = map.next_value()?,
-            4usize => {
-                self.tags = map
-                    .next_value::<airbyte_agent_runtime::record::SkipNulls<String>>()?
-                    .0;
-            }
-            5usize => self.shipping_address = map.next_value()?,
-            _ => {
-                map.next_value::<airbyte_agent_runtime::serde::de::IgnoredAny>()?;
-            }
+            1 => self.customer_id = map.next_value()?,
+            2 => self.email = map.next_value()?,
+            3 => self.note = map.next_value()?,
+            4 => self.tags = map.next_value::<record::SkipNulls<String>>()?.0,
+            5 => self.shipping_address = map.next_value()?,
+            _ => drop(map.next_value::<serde::de::IgnoredAny>()?),
         }
         Ok(())
     }
 }
-impl<'de> airbyte_agent_runtime::serde::Deserialize<'de> for DraftOrdersCreateInput {
-    fn deserialize<__D: airbyte_agent_runtime::serde::Deserializer<'de>>(
-        deserializer: __D,
-    ) -> ::std::result::Result<Self, __D::Error> {
-        airbyte_agent_runtime::record::deserialize(deserializer)
+impl<'de> serde::Deserialize<'de> for DraftOrdersCreateInput {
+    fn deserialize<__D: serde::Deserializer<'de>>(d: __D) -> Result<Self, __D::Error> {
+        record::deserialize(d)
     }
 }
 /// The `DraftOrdersCreateInputLineItemsItem` object.
-#[derive(Debug, Clone, Default, airbyte_agent_runtime::serde::Serialize)]
+#[derive(Debug, Clone, Default, serde::Serialize)]
 #[serde(crate = "airbyte_agent_runtime::serde")]
 pub struct DraftOrdersCreateInputLineItemsItem {
     /// Global ID of the variant being bought.
@@ -625,44 +578,39 @@ pub struct DraftOrdersCreateInputLineItemsItem {
     #[serde(rename = "originalUnitPrice", skip_serializing_if = "Option::is_none")]
     pub original_unit_price: Option<String>,
 }
-impl airbyte_agent_runtime::record::Record for DraftOrdersCreateInputLineItemsItem {
+impl record::Record for DraftOrdersCreateInputLineItemsItem {
     const NAME: &'static str = "DraftOrdersCreateInputLineItemsItem";
     fn field_index(key: &str) -> Option<usize> {
         match key {
-            "variantId" => Some(0usize),
-            "quantity" => Some(1usize),
-            "title" => Some(2usize),
-            "originalUnitPrice" => Some(3usize),
+            "variantId" => Some(0),
+            "quantity" => Some(1),
+            "title" => Some(2),
+            "originalUnitPrice" => Some(3),
             _ => None,
         }
     }
-    fn set_field<'de, __M: airbyte_agent_runtime::serde::de::MapAccess<'de>>(
+    fn set_field<'de, __M: serde::de::MapAccess<'de>>(
         &mut self,
         index: usize,
         map: &mut __M,
-    ) -> ::std::result::Result<(), __M::Error> {
+    ) -> Result<(), __M::Error> {
         match index {
-            0usize => self.variant_id = map.next_value()?,
-            1usize => self.quantity = map.next_value()?,
-            2usize => self.title = map.next_value()?,
-            3usize => self.original_unit_price = map.next_value()?,
-            _ => {
-                map.next_value::<airbyte_agent_runtime::serde::de::IgnoredAny>()?;
-            }
+            0 => self.variant_id = map.next_value()?,
+            1 => self.quantity = map.next_value()?,
+            2 => self.title = map.next_value()?,
+            3 => self.original_unit_price = map.next_value()?,
+            _ => drop(map.next_value::<serde::de::IgnoredAny>()?),
         }
         Ok(())
     }
 }
-impl<'de> airbyte_agent_runtime::serde::Deserialize<'de>
-for DraftOrdersCreateInputLineItemsItem {
-    fn deserialize<__D: airbyte_agent_runtime::serde::Deserializer<'de>>(
-        deserializer: __D,
-    ) -> ::std::result::Result<Self, __D::Error> {
-        airbyte_agent_runtime::record::deserialize(deserializer)
+impl<'de> serde::Deserialize<'de> for DraftOrdersCreateInputLineItemsItem {
+    fn deserialize<__D: serde::Deserializer<'de>>(d: __D) -> Result<Self, __D::Error> {
+        record::deserialize(d)
     }
 }
 /// The `DraftOrdersRecord` object.
-#[derive(Debug, Clone, Default, airbyte_agent_runtime::serde::Serialize)]
+#[derive(Debug, Clone, Default, serde::Serialize)]
 #[serde(crate = "airbyte_agent_runtime::serde")]
 pub struct DraftOrdersRecord {
     /// `userErrors`
@@ -672,45 +620,39 @@ pub struct DraftOrdersRecord {
     #[serde(rename = "draftOrder", skip_serializing_if = "Option::is_none")]
     pub draft_order: Option<GraphQlDraftOrder>,
 }
-impl airbyte_agent_runtime::record::Record for DraftOrdersRecord {
+impl record::Record for DraftOrdersRecord {
     const NAME: &'static str = "DraftOrdersRecord";
     fn field_index(key: &str) -> Option<usize> {
         match key {
-            "userErrors" => Some(0usize),
-            "draftOrder" => Some(1usize),
+            "userErrors" => Some(0),
+            "draftOrder" => Some(1),
             _ => None,
         }
     }
-    fn set_field<'de, __M: airbyte_agent_runtime::serde::de::MapAccess<'de>>(
+    fn set_field<'de, __M: serde::de::MapAccess<'de>>(
         &mut self,
         index: usize,
         map: &mut __M,
-    ) -> ::std::result::Result<(), __M::Error> {
+    ) -> Result<(), __M::Error> {
         match index {
-            0usize => {
+            0 => {
                 self.user_errors = map
-                    .next_value::<
-                        airbyte_agent_runtime::record::SkipNulls<GraphQlUserError>,
-                    >()?
+                    .next_value::<record::SkipNulls<GraphQlUserError>>()?
                     .0;
             }
-            1usize => self.draft_order = map.next_value()?,
-            _ => {
-                map.next_value::<airbyte_agent_runtime::serde::de::IgnoredAny>()?;
-            }
+            1 => self.draft_order = map.next_value()?,
+            _ => drop(map.next_value::<serde::de::IgnoredAny>()?),
         }
         Ok(())
     }
 }
-impl<'de> airbyte_agent_runtime::serde::Deserialize<'de> for DraftOrdersRecord {
-    fn deserialize<__D: airbyte_agent_runtime::serde::Deserializer<'de>>(
-        deserializer: __D,
-    ) -> ::std::result::Result<Self, __D::Error> {
-        airbyte_agent_runtime::record::deserialize(deserializer)
+impl<'de> serde::Deserialize<'de> for DraftOrdersRecord {
+    fn deserialize<__D: serde::Deserializer<'de>>(d: __D) -> Result<Self, __D::Error> {
+        record::deserialize(d)
     }
 }
 /// The `GraphQlDraftOrder` object.
-#[derive(Debug, Clone, Default, airbyte_agent_runtime::serde::Serialize)]
+#[derive(Debug, Clone, Default, serde::Serialize)]
 #[serde(crate = "airbyte_agent_runtime::serde")]
 pub struct GraphQlDraftOrder {
     /// `id`
@@ -738,51 +680,47 @@ pub struct GraphQlDraftOrder {
     #[serde(rename = "currencyCode", skip_serializing_if = "Option::is_none")]
     pub currency_code: Option<String>,
 }
-impl airbyte_agent_runtime::record::Record for GraphQlDraftOrder {
+impl record::Record for GraphQlDraftOrder {
     const NAME: &'static str = "GraphQlDraftOrder";
     fn field_index(key: &str) -> Option<usize> {
         match key {
-            "id" => Some(0usize),
-            "name" => Some(1usize),
-            "email" => Some(2usize),
-            "status" => Some(3usize),
-            "createdAt" => Some(4usize),
-            "updatedAt" => Some(5usize),
-            "totalPrice" => Some(6usize),
-            "currencyCode" => Some(7usize),
+            "id" => Some(0),
+            "name" => Some(1),
+            "email" => Some(2),
+            "status" => Some(3),
+            "createdAt" => Some(4),
+            "updatedAt" => Some(5),
+            "totalPrice" => Some(6),
+            "currencyCode" => Some(7),
             _ => None,
         }
     }
-    fn set_field<'de, __M: airbyte_agent_runtime::serde::de::MapAccess<'de>>(
+    fn set_field<'de, __M: serde::de::MapAccess<'de>>(
         &mut self,
         index: usize,
         map: &mut __M,
-    ) -> ::std::result::Result<(), __M::Error> {
+    ) -> Result<(), __M::Error> {
         match index {
-            0usize => self.id = map.next_value()?,
-            1usize => self.name = map.next_value()?,
-            2usize => self.email = map.next_value()?,
-            3usize => self.status = map.next_value()?,
-            4usize => self.created_at = map.next_value()?,
-            5usize => self.updated_at = map.next_value()?,
-            6usize => self.total_price = map.next_value()?,
-            7usize => self.currency_code = map.next_value()?,
-            _ => {
-                map.next_value::<airbyte_agent_runtime::serde::de::IgnoredAny>()?;
-            }
+            0 => self.id = map.next_value()?,
+            1 => self.name = map.next_value()?,
+            2 => self.email = map.next_value()?,
+            3 => self.status = map.next_value()?,
+            4 => self.created_at = map.next_value()?,
+            5 => self.updated_at = map.next_value()?,
+            6 => self.total_price = map.next_value()?,
+            7 => self.currency_code = map.next_value()?,
+            _ => drop(map.next_value::<serde::de::IgnoredAny>()?),
         }
         Ok(())
     }
 }
-impl<'de> airbyte_agent_runtime::serde::Deserialize<'de> for GraphQlDraftOrder {
-    fn deserialize<__D: airbyte_agent_runtime::serde::Deserializer<'de>>(
-        deserializer: __D,
-    ) -> ::std::result::Result<Self, __D::Error> {
-        airbyte_agent_runtime::record::deserialize(deserializer)
+impl<'de> serde::Deserialize<'de> for GraphQlDraftOrder {
+    fn deserialize<__D: serde::Deserializer<'de>>(d: __D) -> Result<Self, __D::Error> {
+        record::deserialize(d)
     }
 }
 /// Draft order fields to change.
-#[derive(Debug, Clone, Default, airbyte_agent_runtime::serde::Serialize)]
+#[derive(Debug, Clone, Default, serde::Serialize)]
 #[serde(crate = "airbyte_agent_runtime::serde")]
 pub struct DraftOrdersUpdateInput {
     /// `lineItems`
@@ -798,55 +736,45 @@ pub struct DraftOrdersUpdateInput {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub tags: Option<Vec<String>>,
 }
-impl airbyte_agent_runtime::record::Record for DraftOrdersUpdateInput {
+impl record::Record for DraftOrdersUpdateInput {
     const NAME: &'static str = "DraftOrdersUpdateInput";
     fn field_index(key: &str) -> Option<usize> {
         match key {
-            "lineItems" => Some(0usize),
-            "email" => Some(1usize),
-            "note" => Some(2usize),
-            "tags" => Some(3usize),
+            "lineItems" => Some(0),
+            "email" => Some(1),
+            "note" => Some(2),
+            "tags" => Some(3),
             _ => None,
         }
     }
-    fn set_field<'de, __M: airbyte_agent_runtime::serde::de::MapAccess<'de>>(
+    fn set_field<'de, __M: serde::de::MapAccess<'de>>(
         &mut self,
         index: usize,
         map: &mut __M,
-    ) -> ::std::result::Result<(), __M::Error> {
+    ) -> Result<(), __M::Error> {
         match index {
-            0usize => {
+            0 => {
                 self.line_items = map
                     .next_value::<
-                        airbyte_agent_runtime::record::SkipNulls<
-                            DraftOrdersCreateInputLineItemsItem,
-                        >,
+                        record::SkipNulls<DraftOrdersCreateInputLineItemsItem>,
                     >()?
                     .0;
             }
-            1usize => self.email = map.next_value()?,
-            2usize => self.note = map.next_value()?,
-            3usize => {
-                self.tags = map
-                    .next_value::<airbyte_agent_runtime::record::SkipNulls<String>>()?
-                    .0;
-            }
-            _ => {
-                map.next_value::<airbyte_agent_runtime::serde::de::IgnoredAny>()?;
-            }
+            1 => self.email = map.next_value()?,
+            2 => self.note = map.next_value()?,
+            3 => self.tags = map.next_value::<record::SkipNulls<String>>()?.0,
+            _ => drop(map.next_value::<serde::de::IgnoredAny>()?),
         }
         Ok(())
     }
 }
-impl<'de> airbyte_agent_runtime::serde::Deserialize<'de> for DraftOrdersUpdateInput {
-    fn deserialize<__D: airbyte_agent_runtime::serde::Deserializer<'de>>(
-        deserializer: __D,
-    ) -> ::std::result::Result<Self, __D::Error> {
-        airbyte_agent_runtime::record::deserialize(deserializer)
+impl<'de> serde::Deserialize<'de> for DraftOrdersUpdateInput {
+    fn deserialize<__D: serde::Deserializer<'de>>(d: __D) -> Result<Self, __D::Error> {
+        record::deserialize(d)
     }
 }
 /// The `DraftOrdersRecord2` object.
-#[derive(Debug, Clone, Default, airbyte_agent_runtime::serde::Serialize)]
+#[derive(Debug, Clone, Default, serde::Serialize)]
 #[serde(crate = "airbyte_agent_runtime::serde")]
 pub struct DraftOrdersRecord2 {
     /// `userErrors`
@@ -856,40 +784,34 @@ pub struct DraftOrdersRecord2 {
     #[serde(rename = "deletedId", skip_serializing_if = "Option::is_none")]
     pub deleted_id: Option<String>,
 }
-impl airbyte_agent_runtime::record::Record for DraftOrdersRecord2 {
+impl record::Record for DraftOrdersRecord2 {
     const NAME: &'static str = "DraftOrdersRecord2";
     fn field_index(key: &str) -> Option<usize> {
         match key {
-            "userErrors" => Some(0usize),
-            "deletedId" => Some(1usize),
+            "userErrors" => Some(0),
+            "deletedId" => Some(1),
             _ => None,
         }
     }
-    fn set_field<'de, __M: airbyte_agent_runtime::serde::de::MapAccess<'de>>(
+    fn set_field<'de, __M: serde::de::MapAccess<'de>>(
         &mut self,
         index: usize,
         map: &mut __M,
-    ) -> ::std::result::Result<(), __M::Error> {
+    ) -> Result<(), __M::Error> {
         match index {
-            0usize => {
+            0 => {
                 self.user_errors = map
-                    .next_value::<
-                        airbyte_agent_runtime::record::SkipNulls<GraphQlUserError>,
-                    >()?
+                    .next_value::<record::SkipNulls<GraphQlUserError>>()?
                     .0;
             }
-            1usize => self.deleted_id = map.next_value()?,
-            _ => {
-                map.next_value::<airbyte_agent_runtime::serde::de::IgnoredAny>()?;
-            }
+            1 => self.deleted_id = map.next_value()?,
+            _ => drop(map.next_value::<serde::de::IgnoredAny>()?),
         }
         Ok(())
     }
 }
-impl<'de> airbyte_agent_runtime::serde::Deserialize<'de> for DraftOrdersRecord2 {
-    fn deserialize<__D: airbyte_agent_runtime::serde::Deserializer<'de>>(
-        deserializer: __D,
-    ) -> ::std::result::Result<Self, __D::Error> {
-        airbyte_agent_runtime::record::deserialize(deserializer)
+impl<'de> serde::Deserialize<'de> for DraftOrdersRecord2 {
+    fn deserialize<__D: serde::Deserializer<'de>>(d: __D) -> Result<Self, __D::Error> {
+        record::deserialize(d)
     }
 }

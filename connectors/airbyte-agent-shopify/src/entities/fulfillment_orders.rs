@@ -2,7 +2,7 @@
 
 //! Entity `fulfillment_orders`: handle, request builders and record types.
 use airbyte_agent_runtime::serde_json::{Map, Value};
-use airbyte_agent_runtime::{Client, Page, PageStream, Params, Result};
+use airbyte_agent_runtime::{Client, Page, PageStream, Params, Result, record, serde};
 impl crate::ShopifyConnector {
     /// The work to ship items of an order from one location.
     pub fn fulfillment_orders(&self) -> FulfillmentOrders {
@@ -61,15 +61,12 @@ impl FulfillmentOrdersListRequest {
         self,
     ) -> Result<Page<FulfillmentOrder, FulfillmentOrdersListMeta>> {
         self.client
-            .call_list::<
-                FulfillmentOrder,
-                FulfillmentOrdersListMeta,
-            >(&crate::descriptor::FULFILLMENT_ORDERS[0usize], self.params)
+            .call_list(&crate::descriptor::FULFILLMENT_ORDERS[0], self.params)
             .await
     }
     /// Every page, lazily, following the operation's pagination.
     pub fn pages(self) -> PageStream<FulfillmentOrder, FulfillmentOrdersListMeta> {
-        self.client.pages(&crate::descriptor::FULFILLMENT_ORDERS[0usize], self.params)
+        self.client.pages(&crate::descriptor::FULFILLMENT_ORDERS[0], self.params)
     }
     /// The parameters collected so far (wire names).
     pub fn params(&self) -> &Params {
@@ -100,9 +97,7 @@ impl FulfillmentOrdersGetRequest {
     /// Send the request.
     pub async fn send(self) -> Result<FulfillmentOrder> {
         self.client
-            .call_record::<
-                FulfillmentOrder,
-            >(&crate::descriptor::FULFILLMENT_ORDERS[1usize], self.params)
+            .call_record(&crate::descriptor::FULFILLMENT_ORDERS[1], self.params)
             .await
     }
     /// The parameters collected so far (wire names).
@@ -120,7 +115,7 @@ impl ::std::future::IntoFuture for FulfillmentOrdersGetRequest {
     }
 }
 /// The work to ship items of an order from one location.
-#[derive(Debug, Clone, Default, airbyte_agent_runtime::serde::Serialize)]
+#[derive(Debug, Clone, Default, serde::Serialize)]
 #[serde(crate = "airbyte_agent_runtime::serde")]
 pub struct FulfillmentOrder {
     /// Unique identifier of this fulfillment order.
@@ -178,125 +173,109 @@ pub struct FulfillmentOrder {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub updated_at: Option<String>,
 }
-impl airbyte_agent_runtime::record::Record for FulfillmentOrder {
+impl record::Record for FulfillmentOrder {
     const NAME: &'static str = "FulfillmentOrder";
     fn field_index(key: &str) -> Option<usize> {
         match key {
-            "id" => Some(0usize),
-            "shop_id" => Some(1usize),
-            "order_id" => Some(2usize),
-            "assigned_location_id" => Some(3usize),
-            "request_status" => Some(4usize),
-            "status" => Some(5usize),
-            "supported_actions" => Some(6usize),
-            "destination" => Some(7usize),
-            "line_items" => Some(8usize),
-            "fulfill_at" => Some(9usize),
-            "fulfill_by" => Some(10usize),
-            "international_duties" => Some(11usize),
-            "fulfillment_holds" => Some(12usize),
-            "delivery_method" => Some(13usize),
-            "assigned_location" => Some(14usize),
-            "merchant_requests" => Some(15usize),
-            "created_at" => Some(16usize),
-            "updated_at" => Some(17usize),
+            "id" => Some(0),
+            "shop_id" => Some(1),
+            "order_id" => Some(2),
+            "assigned_location_id" => Some(3),
+            "request_status" => Some(4),
+            "status" => Some(5),
+            "supported_actions" => Some(6),
+            "destination" => Some(7),
+            "line_items" => Some(8),
+            "fulfill_at" => Some(9),
+            "fulfill_by" => Some(10),
+            "international_duties" => Some(11),
+            "fulfillment_holds" => Some(12),
+            "delivery_method" => Some(13),
+            "assigned_location" => Some(14),
+            "merchant_requests" => Some(15),
+            "created_at" => Some(16),
+            "updated_at" => Some(17),
             _ => None,
         }
     }
-    fn set_field<'de, __M: airbyte_agent_runtime::serde::de::MapAccess<'de>>(
+    fn set_field<'de, __M: serde::de::MapAccess<'de>>(
         &mut self,
         index: usize,
         map: &mut __M,
-    ) -> ::std::result::Result<(), __M::Error> {
+    ) -> Result<(), __M::Error> {
         match index {
-            0usize => self.id = map.next_value()?,
-            1usize => self.shop_id = map.next_value()?,
-            2usize => self.order_id = map.next_value()?,
-            3usize => self.assigned_location_id = map.next_value()?,
-            4usize => self.request_status = map.next_value()?,
-            5usize => self.status = map.next_value()?,
-            6usize => {
-                self.supported_actions = map
-                    .next_value::<airbyte_agent_runtime::record::SkipNulls<String>>()?
-                    .0;
+            0 => self.id = map.next_value()?,
+            1 => self.shop_id = map.next_value()?,
+            2 => self.order_id = map.next_value()?,
+            3 => self.assigned_location_id = map.next_value()?,
+            4 => self.request_status = map.next_value()?,
+            5 => self.status = map.next_value()?,
+            6 => {
+                self.supported_actions = map.next_value::<record::SkipNulls<String>>()?.0;
             }
-            7usize => self.destination = map.next_value()?,
-            8usize => {
+            7 => self.destination = map.next_value()?,
+            8 => {
                 self.line_items = map
-                    .next_value::<
-                        airbyte_agent_runtime::record::SkipNulls<Map<String, Value>>,
-                    >()?
+                    .next_value::<record::SkipNulls<Map<String, Value>>>()?
                     .0;
             }
-            9usize => self.fulfill_at = map.next_value()?,
-            10usize => self.fulfill_by = map.next_value()?,
-            11usize => self.international_duties = map.next_value()?,
-            12usize => {
+            9 => self.fulfill_at = map.next_value()?,
+            10 => self.fulfill_by = map.next_value()?,
+            11 => self.international_duties = map.next_value()?,
+            12 => {
                 self.fulfillment_holds = map
-                    .next_value::<
-                        airbyte_agent_runtime::record::SkipNulls<Map<String, Value>>,
-                    >()?
+                    .next_value::<record::SkipNulls<Map<String, Value>>>()?
                     .0;
             }
-            13usize => self.delivery_method = map.next_value()?,
-            14usize => self.assigned_location = map.next_value()?,
-            15usize => {
+            13 => self.delivery_method = map.next_value()?,
+            14 => self.assigned_location = map.next_value()?,
+            15 => {
                 self.merchant_requests = map
-                    .next_value::<
-                        airbyte_agent_runtime::record::SkipNulls<Map<String, Value>>,
-                    >()?
+                    .next_value::<record::SkipNulls<Map<String, Value>>>()?
                     .0;
             }
-            16usize => self.created_at = map.next_value()?,
-            17usize => self.updated_at = map.next_value()?,
-            _ => {
-                map.next_value::<airbyte_agent_runtime::serde::de::IgnoredAny>()?;
-            }
+            16 => self.created_at = map.next_value()?,
+            17 => self.updated_at = map.next_value()?,
+            _ => drop(map.next_value::<serde::de::IgnoredAny>()?),
         }
         Ok(())
     }
 }
-impl<'de> airbyte_agent_runtime::serde::Deserialize<'de> for FulfillmentOrder {
-    fn deserialize<__D: airbyte_agent_runtime::serde::Deserializer<'de>>(
-        deserializer: __D,
-    ) -> ::std::result::Result<Self, __D::Error> {
-        airbyte_agent_runtime::record::deserialize(deserializer)
+impl<'de> serde::Deserialize<'de> for FulfillmentOrder {
+    fn deserialize<__D: serde::Deserializer<'de>>(d: __D) -> Result<Self, __D::Error> {
+        record::deserialize(d)
     }
 }
 /// Metadata returned by `fulfillment_orders.list` next to the records.
-#[derive(Debug, Clone, Default, airbyte_agent_runtime::serde::Serialize)]
+#[derive(Debug, Clone, Default, serde::Serialize)]
 #[serde(crate = "airbyte_agent_runtime::serde")]
 pub struct FulfillmentOrdersListMeta {
     /// `@link.next`
     #[serde(skip_serializing_if = "Option::is_none")]
     pub next_page_url: Option<String>,
 }
-impl airbyte_agent_runtime::record::Record for FulfillmentOrdersListMeta {
+impl record::Record for FulfillmentOrdersListMeta {
     const NAME: &'static str = "FulfillmentOrdersListMeta";
     fn field_index(key: &str) -> Option<usize> {
         match key {
-            "next_page_url" => Some(0usize),
+            "next_page_url" => Some(0),
             _ => None,
         }
     }
-    fn set_field<'de, __M: airbyte_agent_runtime::serde::de::MapAccess<'de>>(
+    fn set_field<'de, __M: serde::de::MapAccess<'de>>(
         &mut self,
         index: usize,
         map: &mut __M,
-    ) -> ::std::result::Result<(), __M::Error> {
+    ) -> Result<(), __M::Error> {
         match index {
-            0usize => self.next_page_url = map.next_value()?,
-            _ => {
-                map.next_value::<airbyte_agent_runtime::serde::de::IgnoredAny>()?;
-            }
+            0 => self.next_page_url = map.next_value()?,
+            _ => drop(map.next_value::<serde::de::IgnoredAny>()?),
         }
         Ok(())
     }
 }
-impl<'de> airbyte_agent_runtime::serde::Deserialize<'de> for FulfillmentOrdersListMeta {
-    fn deserialize<__D: airbyte_agent_runtime::serde::Deserializer<'de>>(
-        deserializer: __D,
-    ) -> ::std::result::Result<Self, __D::Error> {
-        airbyte_agent_runtime::record::deserialize(deserializer)
+impl<'de> serde::Deserialize<'de> for FulfillmentOrdersListMeta {
+    fn deserialize<__D: serde::Deserializer<'de>>(d: __D) -> Result<Self, __D::Error> {
+        record::deserialize(d)
     }
 }

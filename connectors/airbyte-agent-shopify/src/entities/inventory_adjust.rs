@@ -2,7 +2,7 @@
 
 //! Entity `inventory_adjust`: handle, request builders and record types.
 use airbyte_agent_runtime::serde_json::Value;
-use airbyte_agent_runtime::{Client, Params, Result};
+use airbyte_agent_runtime::{Client, Params, Result, record, serde};
 use crate::types::*;
 impl crate::ShopifyConnector {
     /// Adjust stock quantities
@@ -49,9 +49,7 @@ impl InventoryAdjustCreateRequest {
     /// Send the request.
     pub async fn send(self) -> Result<InventorySetRecord> {
         self.client
-            .call_record::<
-                InventorySetRecord,
-            >(&crate::descriptor::INVENTORY_ADJUST[0usize], self.params)
+            .call_record(&crate::descriptor::INVENTORY_ADJUST[0], self.params)
             .await
     }
     /// The parameters collected so far (wire names).
@@ -69,7 +67,7 @@ impl ::std::future::IntoFuture for InventoryAdjustCreateRequest {
     }
 }
 /// The `InventoryAdjustCreateInput` object.
-#[derive(Debug, Clone, Default, airbyte_agent_runtime::serde::Serialize)]
+#[derive(Debug, Clone, Default, serde::Serialize)]
 #[serde(crate = "airbyte_agent_runtime::serde")]
 pub struct InventoryAdjustCreateInput {
     /// Which quantity to change, such as available.
@@ -85,51 +83,45 @@ pub struct InventoryAdjustCreateInput {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub changes: Option<Vec<InventoryAdjustCreateInputChangesItem>>,
 }
-impl airbyte_agent_runtime::record::Record for InventoryAdjustCreateInput {
+impl record::Record for InventoryAdjustCreateInput {
     const NAME: &'static str = "InventoryAdjustCreateInput";
     fn field_index(key: &str) -> Option<usize> {
         match key {
-            "name" => Some(0usize),
-            "reason" => Some(1usize),
-            "referenceDocumentUri" => Some(2usize),
-            "changes" => Some(3usize),
+            "name" => Some(0),
+            "reason" => Some(1),
+            "referenceDocumentUri" => Some(2),
+            "changes" => Some(3),
             _ => None,
         }
     }
-    fn set_field<'de, __M: airbyte_agent_runtime::serde::de::MapAccess<'de>>(
+    fn set_field<'de, __M: serde::de::MapAccess<'de>>(
         &mut self,
         index: usize,
         map: &mut __M,
-    ) -> ::std::result::Result<(), __M::Error> {
+    ) -> Result<(), __M::Error> {
         match index {
-            0usize => self.name = map.next_value()?,
-            1usize => self.reason = map.next_value()?,
-            2usize => self.reference_document_uri = map.next_value()?,
-            3usize => {
+            0 => self.name = map.next_value()?,
+            1 => self.reason = map.next_value()?,
+            2 => self.reference_document_uri = map.next_value()?,
+            3 => {
                 self.changes = map
                     .next_value::<
-                        airbyte_agent_runtime::record::SkipNulls<
-                            InventoryAdjustCreateInputChangesItem,
-                        >,
+                        record::SkipNulls<InventoryAdjustCreateInputChangesItem>,
                     >()?
                     .0;
             }
-            _ => {
-                map.next_value::<airbyte_agent_runtime::serde::de::IgnoredAny>()?;
-            }
+            _ => drop(map.next_value::<serde::de::IgnoredAny>()?),
         }
         Ok(())
     }
 }
-impl<'de> airbyte_agent_runtime::serde::Deserialize<'de> for InventoryAdjustCreateInput {
-    fn deserialize<__D: airbyte_agent_runtime::serde::Deserializer<'de>>(
-        deserializer: __D,
-    ) -> ::std::result::Result<Self, __D::Error> {
-        airbyte_agent_runtime::record::deserialize(deserializer)
+impl<'de> serde::Deserialize<'de> for InventoryAdjustCreateInput {
+    fn deserialize<__D: serde::Deserializer<'de>>(d: __D) -> Result<Self, __D::Error> {
+        record::deserialize(d)
     }
 }
 /// The `InventoryAdjustCreateInputChangesItem` object.
-#[derive(Debug, Clone, Default, airbyte_agent_runtime::serde::Serialize)]
+#[derive(Debug, Clone, Default, serde::Serialize)]
 #[serde(crate = "airbyte_agent_runtime::serde")]
 pub struct InventoryAdjustCreateInputChangesItem {
     /// Global ID of the inventory item.
@@ -145,39 +137,34 @@ pub struct InventoryAdjustCreateInputChangesItem {
     #[serde(rename = "changeFromQuantity", skip_serializing_if = "Option::is_none")]
     pub change_from_quantity: Option<i64>,
 }
-impl airbyte_agent_runtime::record::Record for InventoryAdjustCreateInputChangesItem {
+impl record::Record for InventoryAdjustCreateInputChangesItem {
     const NAME: &'static str = "InventoryAdjustCreateInputChangesItem";
     fn field_index(key: &str) -> Option<usize> {
         match key {
-            "inventoryItemId" => Some(0usize),
-            "locationId" => Some(1usize),
-            "delta" => Some(2usize),
-            "changeFromQuantity" => Some(3usize),
+            "inventoryItemId" => Some(0),
+            "locationId" => Some(1),
+            "delta" => Some(2),
+            "changeFromQuantity" => Some(3),
             _ => None,
         }
     }
-    fn set_field<'de, __M: airbyte_agent_runtime::serde::de::MapAccess<'de>>(
+    fn set_field<'de, __M: serde::de::MapAccess<'de>>(
         &mut self,
         index: usize,
         map: &mut __M,
-    ) -> ::std::result::Result<(), __M::Error> {
+    ) -> Result<(), __M::Error> {
         match index {
-            0usize => self.inventory_item_id = map.next_value()?,
-            1usize => self.location_id = map.next_value()?,
-            2usize => self.delta = map.next_value()?,
-            3usize => self.change_from_quantity = map.next_value()?,
-            _ => {
-                map.next_value::<airbyte_agent_runtime::serde::de::IgnoredAny>()?;
-            }
+            0 => self.inventory_item_id = map.next_value()?,
+            1 => self.location_id = map.next_value()?,
+            2 => self.delta = map.next_value()?,
+            3 => self.change_from_quantity = map.next_value()?,
+            _ => drop(map.next_value::<serde::de::IgnoredAny>()?),
         }
         Ok(())
     }
 }
-impl<'de> airbyte_agent_runtime::serde::Deserialize<'de>
-for InventoryAdjustCreateInputChangesItem {
-    fn deserialize<__D: airbyte_agent_runtime::serde::Deserializer<'de>>(
-        deserializer: __D,
-    ) -> ::std::result::Result<Self, __D::Error> {
-        airbyte_agent_runtime::record::deserialize(deserializer)
+impl<'de> serde::Deserialize<'de> for InventoryAdjustCreateInputChangesItem {
+    fn deserialize<__D: serde::Deserializer<'de>>(d: __D) -> Result<Self, __D::Error> {
+        record::deserialize(d)
     }
 }

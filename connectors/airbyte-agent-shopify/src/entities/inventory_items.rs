@@ -2,7 +2,7 @@
 
 //! Entity `inventory_items`: handle, request builders and record types.
 use airbyte_agent_runtime::serde_json::{Map, Value};
-use airbyte_agent_runtime::{Client, Page, PageStream, Params, Result};
+use airbyte_agent_runtime::{Client, Page, PageStream, Params, Result, record, serde};
 impl crate::ShopifyConnector {
     /// The stock-keeping record behind a variant, with SKU and cost.
     pub fn inventory_items(&self) -> InventoryItems {
@@ -61,16 +61,11 @@ impl InventoryItemsListRequest {
     }
     /// Send the request.
     pub async fn send(self) -> Result<Page<InventoryItem, InventoryItemsListMeta>> {
-        self.client
-            .call_list::<
-                InventoryItem,
-                InventoryItemsListMeta,
-            >(&crate::descriptor::INVENTORY_ITEMS[0usize], self.params)
-            .await
+        self.client.call_list(&crate::descriptor::INVENTORY_ITEMS[0], self.params).await
     }
     /// Every page, lazily, following the operation's pagination.
     pub fn pages(self) -> PageStream<InventoryItem, InventoryItemsListMeta> {
-        self.client.pages(&crate::descriptor::INVENTORY_ITEMS[0usize], self.params)
+        self.client.pages(&crate::descriptor::INVENTORY_ITEMS[0], self.params)
     }
     /// The parameters collected so far (wire names).
     pub fn params(&self) -> &Params {
@@ -101,9 +96,7 @@ impl InventoryItemsGetRequest {
     /// Send the request.
     pub async fn send(self) -> Result<InventoryItem> {
         self.client
-            .call_record::<
-                InventoryItem,
-            >(&crate::descriptor::INVENTORY_ITEMS[1usize], self.params)
+            .call_record(&crate::descriptor::INVENTORY_ITEMS[1], self.params)
             .await
     }
     /// The parameters collected so far (wire names).
@@ -121,7 +114,7 @@ impl ::std::future::IntoFuture for InventoryItemsGetRequest {
     }
 }
 /// The stock-keeping record behind a variant, with SKU and cost.
-#[derive(Debug, Clone, Default, airbyte_agent_runtime::serde::Serialize)]
+#[derive(Debug, Clone, Default, serde::Serialize)]
 #[serde(crate = "airbyte_agent_runtime::serde")]
 pub struct InventoryItem {
     /// Unique identifier of this inventory item.
@@ -161,97 +154,87 @@ pub struct InventoryItem {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub admin_graphql_api_id: Option<String>,
 }
-impl airbyte_agent_runtime::record::Record for InventoryItem {
+impl record::Record for InventoryItem {
     const NAME: &'static str = "InventoryItem";
     fn field_index(key: &str) -> Option<usize> {
         match key {
-            "id" => Some(0usize),
-            "sku" => Some(1usize),
-            "created_at" => Some(2usize),
-            "updated_at" => Some(3usize),
-            "requires_shipping" => Some(4usize),
-            "cost" => Some(5usize),
-            "country_code_of_origin" => Some(6usize),
-            "province_code_of_origin" => Some(7usize),
-            "harmonized_system_code" => Some(8usize),
-            "tracked" => Some(9usize),
-            "country_harmonized_system_codes" => Some(10usize),
-            "admin_graphql_api_id" => Some(11usize),
+            "id" => Some(0),
+            "sku" => Some(1),
+            "created_at" => Some(2),
+            "updated_at" => Some(3),
+            "requires_shipping" => Some(4),
+            "cost" => Some(5),
+            "country_code_of_origin" => Some(6),
+            "province_code_of_origin" => Some(7),
+            "harmonized_system_code" => Some(8),
+            "tracked" => Some(9),
+            "country_harmonized_system_codes" => Some(10),
+            "admin_graphql_api_id" => Some(11),
             _ => None,
         }
     }
-    fn set_field<'de, __M: airbyte_agent_runtime::serde::de::MapAccess<'de>>(
+    fn set_field<'de, __M: serde::de::MapAccess<'de>>(
         &mut self,
         index: usize,
         map: &mut __M,
-    ) -> ::std::result::Result<(), __M::Error> {
+    ) -> Result<(), __M::Error> {
         match index {
-            0usize => self.id = map.next_value()?,
-            1usize => self.sku = map.next_value()?,
-            2usize => self.created_at = map.next_value()?,
-            3usize => self.updated_at = map.next_value()?,
-            4usize => self.requires_shipping = map.next_value()?,
-            5usize => self.cost = map.next_value()?,
-            6usize => self.country_code_of_origin = map.next_value()?,
-            7usize => self.province_code_of_origin = map.next_value()?,
-            8usize => self.harmonized_system_code = map.next_value()?,
-            9usize => self.tracked = map.next_value()?,
-            10usize => {
+            0 => self.id = map.next_value()?,
+            1 => self.sku = map.next_value()?,
+            2 => self.created_at = map.next_value()?,
+            3 => self.updated_at = map.next_value()?,
+            4 => self.requires_shipping = map.next_value()?,
+            5 => self.cost = map.next_value()?,
+            6 => self.country_code_of_origin = map.next_value()?,
+            7 => self.province_code_of_origin = map.next_value()?,
+            8 => self.harmonized_system_code = map.next_value()?,
+            9 => self.tracked = map.next_value()?,
+            10 => {
                 self.country_harmonized_system_codes = map
-                    .next_value::<
-                        airbyte_agent_runtime::record::SkipNulls<Map<String, Value>>,
-                    >()?
+                    .next_value::<record::SkipNulls<Map<String, Value>>>()?
                     .0;
             }
-            11usize => self.admin_graphql_api_id = map.next_value()?,
-            _ => {
-                map.next_value::<airbyte_agent_runtime::serde::de::IgnoredAny>()?;
-            }
+            11 => self.admin_graphql_api_id = map.next_value()?,
+            _ => drop(map.next_value::<serde::de::IgnoredAny>()?),
         }
         Ok(())
     }
 }
-impl<'de> airbyte_agent_runtime::serde::Deserialize<'de> for InventoryItem {
-    fn deserialize<__D: airbyte_agent_runtime::serde::Deserializer<'de>>(
-        deserializer: __D,
-    ) -> ::std::result::Result<Self, __D::Error> {
-        airbyte_agent_runtime::record::deserialize(deserializer)
+impl<'de> serde::Deserialize<'de> for InventoryItem {
+    fn deserialize<__D: serde::Deserializer<'de>>(d: __D) -> Result<Self, __D::Error> {
+        record::deserialize(d)
     }
 }
 /// Metadata returned by `inventory_items.list` next to the records.
-#[derive(Debug, Clone, Default, airbyte_agent_runtime::serde::Serialize)]
+#[derive(Debug, Clone, Default, serde::Serialize)]
 #[serde(crate = "airbyte_agent_runtime::serde")]
 pub struct InventoryItemsListMeta {
     /// `@link.next`
     #[serde(skip_serializing_if = "Option::is_none")]
     pub next_page_url: Option<String>,
 }
-impl airbyte_agent_runtime::record::Record for InventoryItemsListMeta {
+impl record::Record for InventoryItemsListMeta {
     const NAME: &'static str = "InventoryItemsListMeta";
     fn field_index(key: &str) -> Option<usize> {
         match key {
-            "next_page_url" => Some(0usize),
+            "next_page_url" => Some(0),
             _ => None,
         }
     }
-    fn set_field<'de, __M: airbyte_agent_runtime::serde::de::MapAccess<'de>>(
+    fn set_field<'de, __M: serde::de::MapAccess<'de>>(
         &mut self,
         index: usize,
         map: &mut __M,
-    ) -> ::std::result::Result<(), __M::Error> {
+    ) -> Result<(), __M::Error> {
         match index {
-            0usize => self.next_page_url = map.next_value()?,
-            _ => {
-                map.next_value::<airbyte_agent_runtime::serde::de::IgnoredAny>()?;
-            }
+            0 => self.next_page_url = map.next_value()?,
+            _ => drop(map.next_value::<serde::de::IgnoredAny>()?),
         }
         Ok(())
     }
 }
-impl<'de> airbyte_agent_runtime::serde::Deserialize<'de> for InventoryItemsListMeta {
-    fn deserialize<__D: airbyte_agent_runtime::serde::Deserializer<'de>>(
-        deserializer: __D,
-    ) -> ::std::result::Result<Self, __D::Error> {
-        airbyte_agent_runtime::record::deserialize(deserializer)
+impl<'de> serde::Deserialize<'de> for InventoryItemsListMeta {
+    fn deserialize<__D: serde::Deserializer<'de>>(d: __D) -> Result<Self, __D::Error> {
+        record::deserialize(d)
     }
 }

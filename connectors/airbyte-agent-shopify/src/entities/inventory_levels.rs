@@ -2,7 +2,7 @@
 
 //! Entity `inventory_levels`: handle, request builders and record types.
 use airbyte_agent_runtime::serde_json::Value;
-use airbyte_agent_runtime::{Client, Page, PageStream, Params, Result};
+use airbyte_agent_runtime::{Client, Page, PageStream, Params, Result, record, serde};
 impl crate::ShopifyConnector {
     /// The quantity of one inventory item at one location.
     pub fn inventory_levels(&self) -> InventoryLevels {
@@ -48,16 +48,11 @@ impl InventoryLevelsListRequest {
     }
     /// Send the request.
     pub async fn send(self) -> Result<Page<InventoryLevel, InventoryLevelsListMeta>> {
-        self.client
-            .call_list::<
-                InventoryLevel,
-                InventoryLevelsListMeta,
-            >(&crate::descriptor::INVENTORY_LEVELS[0usize], self.params)
-            .await
+        self.client.call_list(&crate::descriptor::INVENTORY_LEVELS[0], self.params).await
     }
     /// Every page, lazily, following the operation's pagination.
     pub fn pages(self) -> PageStream<InventoryLevel, InventoryLevelsListMeta> {
-        self.client.pages(&crate::descriptor::INVENTORY_LEVELS[0usize], self.params)
+        self.client.pages(&crate::descriptor::INVENTORY_LEVELS[0], self.params)
     }
     /// The parameters collected so far (wire names).
     pub fn params(&self) -> &Params {
@@ -78,7 +73,7 @@ impl ::std::future::IntoFuture for InventoryLevelsListRequest {
     }
 }
 /// The quantity of one inventory item at one location.
-#[derive(Debug, Clone, Default, airbyte_agent_runtime::serde::Serialize)]
+#[derive(Debug, Clone, Default, serde::Serialize)]
 #[serde(crate = "airbyte_agent_runtime::serde")]
 pub struct InventoryLevel {
     /// `inventory_item_id`
@@ -97,77 +92,69 @@ pub struct InventoryLevel {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub admin_graphql_api_id: Option<String>,
 }
-impl airbyte_agent_runtime::record::Record for InventoryLevel {
+impl record::Record for InventoryLevel {
     const NAME: &'static str = "InventoryLevel";
     fn field_index(key: &str) -> Option<usize> {
         match key {
-            "inventory_item_id" => Some(0usize),
-            "location_id" => Some(1usize),
-            "available" => Some(2usize),
-            "updated_at" => Some(3usize),
-            "admin_graphql_api_id" => Some(4usize),
+            "inventory_item_id" => Some(0),
+            "location_id" => Some(1),
+            "available" => Some(2),
+            "updated_at" => Some(3),
+            "admin_graphql_api_id" => Some(4),
             _ => None,
         }
     }
-    fn set_field<'de, __M: airbyte_agent_runtime::serde::de::MapAccess<'de>>(
+    fn set_field<'de, __M: serde::de::MapAccess<'de>>(
         &mut self,
         index: usize,
         map: &mut __M,
-    ) -> ::std::result::Result<(), __M::Error> {
+    ) -> Result<(), __M::Error> {
         match index {
-            0usize => self.inventory_item_id = map.next_value()?,
-            1usize => self.location_id = map.next_value()?,
-            2usize => self.available = map.next_value()?,
-            3usize => self.updated_at = map.next_value()?,
-            4usize => self.admin_graphql_api_id = map.next_value()?,
-            _ => {
-                map.next_value::<airbyte_agent_runtime::serde::de::IgnoredAny>()?;
-            }
+            0 => self.inventory_item_id = map.next_value()?,
+            1 => self.location_id = map.next_value()?,
+            2 => self.available = map.next_value()?,
+            3 => self.updated_at = map.next_value()?,
+            4 => self.admin_graphql_api_id = map.next_value()?,
+            _ => drop(map.next_value::<serde::de::IgnoredAny>()?),
         }
         Ok(())
     }
 }
-impl<'de> airbyte_agent_runtime::serde::Deserialize<'de> for InventoryLevel {
-    fn deserialize<__D: airbyte_agent_runtime::serde::Deserializer<'de>>(
-        deserializer: __D,
-    ) -> ::std::result::Result<Self, __D::Error> {
-        airbyte_agent_runtime::record::deserialize(deserializer)
+impl<'de> serde::Deserialize<'de> for InventoryLevel {
+    fn deserialize<__D: serde::Deserializer<'de>>(d: __D) -> Result<Self, __D::Error> {
+        record::deserialize(d)
     }
 }
 /// Metadata returned by `inventory_levels.list` next to the records.
-#[derive(Debug, Clone, Default, airbyte_agent_runtime::serde::Serialize)]
+#[derive(Debug, Clone, Default, serde::Serialize)]
 #[serde(crate = "airbyte_agent_runtime::serde")]
 pub struct InventoryLevelsListMeta {
     /// `@link.next`
     #[serde(skip_serializing_if = "Option::is_none")]
     pub next_page_url: Option<String>,
 }
-impl airbyte_agent_runtime::record::Record for InventoryLevelsListMeta {
+impl record::Record for InventoryLevelsListMeta {
     const NAME: &'static str = "InventoryLevelsListMeta";
     fn field_index(key: &str) -> Option<usize> {
         match key {
-            "next_page_url" => Some(0usize),
+            "next_page_url" => Some(0),
             _ => None,
         }
     }
-    fn set_field<'de, __M: airbyte_agent_runtime::serde::de::MapAccess<'de>>(
+    fn set_field<'de, __M: serde::de::MapAccess<'de>>(
         &mut self,
         index: usize,
         map: &mut __M,
-    ) -> ::std::result::Result<(), __M::Error> {
+    ) -> Result<(), __M::Error> {
         match index {
-            0usize => self.next_page_url = map.next_value()?,
-            _ => {
-                map.next_value::<airbyte_agent_runtime::serde::de::IgnoredAny>()?;
-            }
+            0 => self.next_page_url = map.next_value()?,
+            _ => drop(map.next_value::<serde::de::IgnoredAny>()?),
         }
         Ok(())
     }
 }
-impl<'de> airbyte_agent_runtime::serde::Deserialize<'de> for InventoryLevelsListMeta {
-    fn deserialize<__D: airbyte_agent_runtime::serde::Deserializer<'de>>(
-        deserializer: __D,
-    ) -> ::std::result::Result<Self, __D::Error> {
-        airbyte_agent_runtime::record::deserialize(deserializer)
+impl<'de> serde::Deserialize<'de> for InventoryLevelsListMeta {
+    fn deserialize<__D: serde::Deserializer<'de>>(d: __D) -> Result<Self, __D::Error> {
+        record::deserialize(d)
     }
 }

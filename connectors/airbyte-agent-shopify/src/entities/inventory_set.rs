@@ -2,7 +2,7 @@
 
 //! Entity `inventory_set`: handle, request builders and record types.
 use airbyte_agent_runtime::serde_json::Value;
-use airbyte_agent_runtime::{Client, Params, Result};
+use airbyte_agent_runtime::{Client, Params, Result, record, serde};
 use crate::types::*;
 impl crate::ShopifyConnector {
     /// Set stock quantities
@@ -48,11 +48,7 @@ pub struct InventorySetCreateRequest {
 impl InventorySetCreateRequest {
     /// Send the request.
     pub async fn send(self) -> Result<InventorySetRecord> {
-        self.client
-            .call_record::<
-                InventorySetRecord,
-            >(&crate::descriptor::INVENTORY_SET[0usize], self.params)
-            .await
+        self.client.call_record(&crate::descriptor::INVENTORY_SET[0], self.params).await
     }
     /// The parameters collected so far (wire names).
     pub fn params(&self) -> &Params {
@@ -69,7 +65,7 @@ impl ::std::future::IntoFuture for InventorySetCreateRequest {
     }
 }
 /// The `InventorySetCreateInput` object.
-#[derive(Debug, Clone, Default, airbyte_agent_runtime::serde::Serialize)]
+#[derive(Debug, Clone, Default, serde::Serialize)]
 #[serde(crate = "airbyte_agent_runtime::serde")]
 pub struct InventorySetCreateInput {
     /// Which quantity to set, such as available or on_hand.
@@ -85,51 +81,45 @@ pub struct InventorySetCreateInput {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub quantities: Option<Vec<InventorySetCreateInputQuantitiesItem>>,
 }
-impl airbyte_agent_runtime::record::Record for InventorySetCreateInput {
+impl record::Record for InventorySetCreateInput {
     const NAME: &'static str = "InventorySetCreateInput";
     fn field_index(key: &str) -> Option<usize> {
         match key {
-            "name" => Some(0usize),
-            "reason" => Some(1usize),
-            "referenceDocumentUri" => Some(2usize),
-            "quantities" => Some(3usize),
+            "name" => Some(0),
+            "reason" => Some(1),
+            "referenceDocumentUri" => Some(2),
+            "quantities" => Some(3),
             _ => None,
         }
     }
-    fn set_field<'de, __M: airbyte_agent_runtime::serde::de::MapAccess<'de>>(
+    fn set_field<'de, __M: serde::de::MapAccess<'de>>(
         &mut self,
         index: usize,
         map: &mut __M,
-    ) -> ::std::result::Result<(), __M::Error> {
+    ) -> Result<(), __M::Error> {
         match index {
-            0usize => self.name = map.next_value()?,
-            1usize => self.reason = map.next_value()?,
-            2usize => self.reference_document_uri = map.next_value()?,
-            3usize => {
+            0 => self.name = map.next_value()?,
+            1 => self.reason = map.next_value()?,
+            2 => self.reference_document_uri = map.next_value()?,
+            3 => {
                 self.quantities = map
                     .next_value::<
-                        airbyte_agent_runtime::record::SkipNulls<
-                            InventorySetCreateInputQuantitiesItem,
-                        >,
+                        record::SkipNulls<InventorySetCreateInputQuantitiesItem>,
                     >()?
                     .0;
             }
-            _ => {
-                map.next_value::<airbyte_agent_runtime::serde::de::IgnoredAny>()?;
-            }
+            _ => drop(map.next_value::<serde::de::IgnoredAny>()?),
         }
         Ok(())
     }
 }
-impl<'de> airbyte_agent_runtime::serde::Deserialize<'de> for InventorySetCreateInput {
-    fn deserialize<__D: airbyte_agent_runtime::serde::Deserializer<'de>>(
-        deserializer: __D,
-    ) -> ::std::result::Result<Self, __D::Error> {
-        airbyte_agent_runtime::record::deserialize(deserializer)
+impl<'de> serde::Deserialize<'de> for InventorySetCreateInput {
+    fn deserialize<__D: serde::Deserializer<'de>>(d: __D) -> Result<Self, __D::Error> {
+        record::deserialize(d)
     }
 }
 /// The `InventorySetCreateInputQuantitiesItem` object.
-#[derive(Debug, Clone, Default, airbyte_agent_runtime::serde::Serialize)]
+#[derive(Debug, Clone, Default, serde::Serialize)]
 #[serde(crate = "airbyte_agent_runtime::serde")]
 pub struct InventorySetCreateInputQuantitiesItem {
     /// Global ID of the inventory item.
@@ -145,39 +135,34 @@ pub struct InventorySetCreateInputQuantitiesItem {
     #[serde(rename = "changeFromQuantity", skip_serializing_if = "Option::is_none")]
     pub change_from_quantity: Option<i64>,
 }
-impl airbyte_agent_runtime::record::Record for InventorySetCreateInputQuantitiesItem {
+impl record::Record for InventorySetCreateInputQuantitiesItem {
     const NAME: &'static str = "InventorySetCreateInputQuantitiesItem";
     fn field_index(key: &str) -> Option<usize> {
         match key {
-            "inventoryItemId" => Some(0usize),
-            "locationId" => Some(1usize),
-            "quantity" => Some(2usize),
-            "changeFromQuantity" => Some(3usize),
+            "inventoryItemId" => Some(0),
+            "locationId" => Some(1),
+            "quantity" => Some(2),
+            "changeFromQuantity" => Some(3),
             _ => None,
         }
     }
-    fn set_field<'de, __M: airbyte_agent_runtime::serde::de::MapAccess<'de>>(
+    fn set_field<'de, __M: serde::de::MapAccess<'de>>(
         &mut self,
         index: usize,
         map: &mut __M,
-    ) -> ::std::result::Result<(), __M::Error> {
+    ) -> Result<(), __M::Error> {
         match index {
-            0usize => self.inventory_item_id = map.next_value()?,
-            1usize => self.location_id = map.next_value()?,
-            2usize => self.quantity = map.next_value()?,
-            3usize => self.change_from_quantity = map.next_value()?,
-            _ => {
-                map.next_value::<airbyte_agent_runtime::serde::de::IgnoredAny>()?;
-            }
+            0 => self.inventory_item_id = map.next_value()?,
+            1 => self.location_id = map.next_value()?,
+            2 => self.quantity = map.next_value()?,
+            3 => self.change_from_quantity = map.next_value()?,
+            _ => drop(map.next_value::<serde::de::IgnoredAny>()?),
         }
         Ok(())
     }
 }
-impl<'de> airbyte_agent_runtime::serde::Deserialize<'de>
-for InventorySetCreateInputQuantitiesItem {
-    fn deserialize<__D: airbyte_agent_runtime::serde::Deserializer<'de>>(
-        deserializer: __D,
-    ) -> ::std::result::Result<Self, __D::Error> {
-        airbyte_agent_runtime::record::deserialize(deserializer)
+impl<'de> serde::Deserialize<'de> for InventorySetCreateInputQuantitiesItem {
+    fn deserialize<__D: serde::Deserializer<'de>>(d: __D) -> Result<Self, __D::Error> {
+        record::deserialize(d)
     }
 }

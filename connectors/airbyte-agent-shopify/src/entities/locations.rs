@@ -2,7 +2,7 @@
 
 //! Entity `locations`: handle, request builders and record types.
 use airbyte_agent_runtime::serde_json::Value;
-use airbyte_agent_runtime::{Client, Page, PageStream, Params, Result};
+use airbyte_agent_runtime::{Client, Page, PageStream, Params, Result, record, serde};
 impl crate::ShopifyConnector {
     /// A place that stocks or fulfills goods, such as a store or warehouse.
     pub fn locations(&self) -> Locations {
@@ -52,16 +52,11 @@ pub struct LocationsListRequest {
 impl LocationsListRequest {
     /// Send the request.
     pub async fn send(self) -> Result<Page<Location, LocationsListMeta>> {
-        self.client
-            .call_list::<
-                Location,
-                LocationsListMeta,
-            >(&crate::descriptor::LOCATIONS[0usize], self.params)
-            .await
+        self.client.call_list(&crate::descriptor::LOCATIONS[0], self.params).await
     }
     /// Every page, lazily, following the operation's pagination.
     pub fn pages(self) -> PageStream<Location, LocationsListMeta> {
-        self.client.pages(&crate::descriptor::LOCATIONS[0usize], self.params)
+        self.client.pages(&crate::descriptor::LOCATIONS[0], self.params)
     }
     /// The parameters collected so far (wire names).
     pub fn params(&self) -> &Params {
@@ -91,9 +86,7 @@ pub struct LocationsGetRequest {
 impl LocationsGetRequest {
     /// Send the request.
     pub async fn send(self) -> Result<Location> {
-        self.client
-            .call_record::<Location>(&crate::descriptor::LOCATIONS[1usize], self.params)
-            .await
+        self.client.call_record(&crate::descriptor::LOCATIONS[1], self.params).await
     }
     /// The parameters collected so far (wire names).
     pub fn params(&self) -> &Params {
@@ -110,7 +103,7 @@ impl ::std::future::IntoFuture for LocationsGetRequest {
     }
 }
 /// A place that stocks or fulfills goods, such as a store or warehouse.
-#[derive(Debug, Clone, Default, airbyte_agent_runtime::serde::Serialize)]
+#[derive(Debug, Clone, Default, serde::Serialize)]
 #[serde(crate = "airbyte_agent_runtime::serde")]
 pub struct Location {
     /// Unique identifier of this location.
@@ -171,105 +164,97 @@ pub struct Location {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub localized_province_name: Option<String>,
 }
-impl airbyte_agent_runtime::record::Record for Location {
+impl record::Record for Location {
     const NAME: &'static str = "Location";
     fn field_index(key: &str) -> Option<usize> {
         match key {
-            "id" => Some(0usize),
-            "name" => Some(1usize),
-            "address1" => Some(2usize),
-            "address2" => Some(3usize),
-            "city" => Some(4usize),
-            "zip" => Some(5usize),
-            "province" => Some(6usize),
-            "country" => Some(7usize),
-            "phone" => Some(8usize),
-            "created_at" => Some(9usize),
-            "updated_at" => Some(10usize),
-            "country_code" => Some(11usize),
-            "country_name" => Some(12usize),
-            "province_code" => Some(13usize),
-            "legacy" => Some(14usize),
-            "active" => Some(15usize),
-            "admin_graphql_api_id" => Some(16usize),
-            "localized_country_name" => Some(17usize),
-            "localized_province_name" => Some(18usize),
+            "id" => Some(0),
+            "name" => Some(1),
+            "address1" => Some(2),
+            "address2" => Some(3),
+            "city" => Some(4),
+            "zip" => Some(5),
+            "province" => Some(6),
+            "country" => Some(7),
+            "phone" => Some(8),
+            "created_at" => Some(9),
+            "updated_at" => Some(10),
+            "country_code" => Some(11),
+            "country_name" => Some(12),
+            "province_code" => Some(13),
+            "legacy" => Some(14),
+            "active" => Some(15),
+            "admin_graphql_api_id" => Some(16),
+            "localized_country_name" => Some(17),
+            "localized_province_name" => Some(18),
             _ => None,
         }
     }
-    fn set_field<'de, __M: airbyte_agent_runtime::serde::de::MapAccess<'de>>(
+    fn set_field<'de, __M: serde::de::MapAccess<'de>>(
         &mut self,
         index: usize,
         map: &mut __M,
-    ) -> ::std::result::Result<(), __M::Error> {
+    ) -> Result<(), __M::Error> {
         match index {
-            0usize => self.id = map.next_value()?,
-            1usize => self.name = map.next_value()?,
-            2usize => self.address1 = map.next_value()?,
-            3usize => self.address2 = map.next_value()?,
-            4usize => self.city = map.next_value()?,
-            5usize => self.zip = map.next_value()?,
-            6usize => self.province = map.next_value()?,
-            7usize => self.country = map.next_value()?,
-            8usize => self.phone = map.next_value()?,
-            9usize => self.created_at = map.next_value()?,
-            10usize => self.updated_at = map.next_value()?,
-            11usize => self.country_code = map.next_value()?,
-            12usize => self.country_name = map.next_value()?,
-            13usize => self.province_code = map.next_value()?,
-            14usize => self.legacy = map.next_value()?,
-            15usize => self.active = map.next_value()?,
-            16usize => self.admin_graphql_api_id = map.next_value()?,
-            17usize => self.localized_country_name = map.next_value()?,
-            18usize => self.localized_province_name = map.next_value()?,
-            _ => {
-                map.next_value::<airbyte_agent_runtime::serde::de::IgnoredAny>()?;
-            }
+            0 => self.id = map.next_value()?,
+            1 => self.name = map.next_value()?,
+            2 => self.address1 = map.next_value()?,
+            3 => self.address2 = map.next_value()?,
+            4 => self.city = map.next_value()?,
+            5 => self.zip = map.next_value()?,
+            6 => self.province = map.next_value()?,
+            7 => self.country = map.next_value()?,
+            8 => self.phone = map.next_value()?,
+            9 => self.created_at = map.next_value()?,
+            10 => self.updated_at = map.next_value()?,
+            11 => self.country_code = map.next_value()?,
+            12 => self.country_name = map.next_value()?,
+            13 => self.province_code = map.next_value()?,
+            14 => self.legacy = map.next_value()?,
+            15 => self.active = map.next_value()?,
+            16 => self.admin_graphql_api_id = map.next_value()?,
+            17 => self.localized_country_name = map.next_value()?,
+            18 => self.localized_province_name = map.next_value()?,
+            _ => drop(map.next_value::<serde::de::IgnoredAny>()?),
         }
         Ok(())
     }
 }
-impl<'de> airbyte_agent_runtime::serde::Deserialize<'de> for Location {
-    fn deserialize<__D: airbyte_agent_runtime::serde::Deserializer<'de>>(
-        deserializer: __D,
-    ) -> ::std::result::Result<Self, __D::Error> {
-        airbyte_agent_runtime::record::deserialize(deserializer)
+impl<'de> serde::Deserialize<'de> for Location {
+    fn deserialize<__D: serde::Deserializer<'de>>(d: __D) -> Result<Self, __D::Error> {
+        record::deserialize(d)
     }
 }
 /// Metadata returned by `locations.list` next to the records.
-#[derive(Debug, Clone, Default, airbyte_agent_runtime::serde::Serialize)]
+#[derive(Debug, Clone, Default, serde::Serialize)]
 #[serde(crate = "airbyte_agent_runtime::serde")]
 pub struct LocationsListMeta {
     /// `@link.next`
     #[serde(skip_serializing_if = "Option::is_none")]
     pub next_page_url: Option<String>,
 }
-impl airbyte_agent_runtime::record::Record for LocationsListMeta {
+impl record::Record for LocationsListMeta {
     const NAME: &'static str = "LocationsListMeta";
     fn field_index(key: &str) -> Option<usize> {
         match key {
-            "next_page_url" => Some(0usize),
+            "next_page_url" => Some(0),
             _ => None,
         }
     }
-    fn set_field<'de, __M: airbyte_agent_runtime::serde::de::MapAccess<'de>>(
+    fn set_field<'de, __M: serde::de::MapAccess<'de>>(
         &mut self,
         index: usize,
         map: &mut __M,
-    ) -> ::std::result::Result<(), __M::Error> {
+    ) -> Result<(), __M::Error> {
         match index {
-            0usize => self.next_page_url = map.next_value()?,
-            _ => {
-                map.next_value::<airbyte_agent_runtime::serde::de::IgnoredAny>()?;
-            }
+            0 => self.next_page_url = map.next_value()?,
+            _ => drop(map.next_value::<serde::de::IgnoredAny>()?),
         }
         Ok(())
     }
 }
-impl<'de> airbyte_agent_runtime::serde::Deserialize<'de> for LocationsListMeta {
-    fn deserialize<__D: airbyte_agent_runtime::serde::Deserializer<'de>>(
-        deserializer: __D,
-    ) -> ::std::result::Result<Self, __D::Error> {
-        airbyte_agent_runtime::record::deserialize(deserializer)
+impl<'de> serde::Deserialize<'de> for LocationsListMeta {
+    fn deserialize<__D: serde::Deserializer<'de>>(d: __D) -> Result<Self, __D::Error> {
+        record::deserialize(d)
     }
 }

@@ -2,7 +2,7 @@
 
 //! Entity `order_refunds`: handle, request builders and record types.
 use airbyte_agent_runtime::serde_json::Value;
-use airbyte_agent_runtime::{Client, Page, PageStream, Params, Result};
+use airbyte_agent_runtime::{Client, Page, PageStream, Params, Result, record, serde};
 use crate::types::*;
 impl crate::ShopifyConnector {
     /// Money returned for an order, with the items refunded.
@@ -63,16 +63,11 @@ impl OrderRefundsListRequest {
     }
     /// Send the request.
     pub async fn send(self) -> Result<Page<Refund, OrderRefundsListMeta>> {
-        self.client
-            .call_list::<
-                Refund,
-                OrderRefundsListMeta,
-            >(&crate::descriptor::ORDER_REFUNDS[0usize], self.params)
-            .await
+        self.client.call_list(&crate::descriptor::ORDER_REFUNDS[0], self.params).await
     }
     /// Every page, lazily, following the operation's pagination.
     pub fn pages(self) -> PageStream<Refund, OrderRefundsListMeta> {
-        self.client.pages(&crate::descriptor::ORDER_REFUNDS[0usize], self.params)
+        self.client.pages(&crate::descriptor::ORDER_REFUNDS[0], self.params)
     }
     /// The parameters collected so far (wire names).
     pub fn params(&self) -> &Params {
@@ -102,11 +97,7 @@ pub struct OrderRefundsGetRequest {
 impl OrderRefundsGetRequest {
     /// Send the request.
     pub async fn send(self) -> Result<Refund> {
-        self.client
-            .call_record::<
-                Refund,
-            >(&crate::descriptor::ORDER_REFUNDS[1usize], self.params)
-            .await
+        self.client.call_record(&crate::descriptor::ORDER_REFUNDS[1], self.params).await
     }
     /// The parameters collected so far (wire names).
     pub fn params(&self) -> &Params {
@@ -123,39 +114,35 @@ impl ::std::future::IntoFuture for OrderRefundsGetRequest {
     }
 }
 /// Metadata returned by `order_refunds.list` next to the records.
-#[derive(Debug, Clone, Default, airbyte_agent_runtime::serde::Serialize)]
+#[derive(Debug, Clone, Default, serde::Serialize)]
 #[serde(crate = "airbyte_agent_runtime::serde")]
 pub struct OrderRefundsListMeta {
     /// `@link.next`
     #[serde(skip_serializing_if = "Option::is_none")]
     pub next_page_url: Option<String>,
 }
-impl airbyte_agent_runtime::record::Record for OrderRefundsListMeta {
+impl record::Record for OrderRefundsListMeta {
     const NAME: &'static str = "OrderRefundsListMeta";
     fn field_index(key: &str) -> Option<usize> {
         match key {
-            "next_page_url" => Some(0usize),
+            "next_page_url" => Some(0),
             _ => None,
         }
     }
-    fn set_field<'de, __M: airbyte_agent_runtime::serde::de::MapAccess<'de>>(
+    fn set_field<'de, __M: serde::de::MapAccess<'de>>(
         &mut self,
         index: usize,
         map: &mut __M,
-    ) -> ::std::result::Result<(), __M::Error> {
+    ) -> Result<(), __M::Error> {
         match index {
-            0usize => self.next_page_url = map.next_value()?,
-            _ => {
-                map.next_value::<airbyte_agent_runtime::serde::de::IgnoredAny>()?;
-            }
+            0 => self.next_page_url = map.next_value()?,
+            _ => drop(map.next_value::<serde::de::IgnoredAny>()?),
         }
         Ok(())
     }
 }
-impl<'de> airbyte_agent_runtime::serde::Deserialize<'de> for OrderRefundsListMeta {
-    fn deserialize<__D: airbyte_agent_runtime::serde::Deserializer<'de>>(
-        deserializer: __D,
-    ) -> ::std::result::Result<Self, __D::Error> {
-        airbyte_agent_runtime::record::deserialize(deserializer)
+impl<'de> serde::Deserialize<'de> for OrderRefundsListMeta {
+    fn deserialize<__D: serde::Deserializer<'de>>(d: __D) -> Result<Self, __D::Error> {
+        record::deserialize(d)
     }
 }

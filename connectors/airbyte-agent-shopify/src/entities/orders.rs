@@ -2,7 +2,7 @@
 
 //! Entity `orders`: handle, request builders and record types.
 use airbyte_agent_runtime::serde_json::{Map, Value};
-use airbyte_agent_runtime::{Client, Page, PageStream, Params, Result};
+use airbyte_agent_runtime::{Client, Page, PageStream, Params, Result, record, serde};
 use crate::types::*;
 impl crate::ShopifyConnector {
     /// An order placed in the store.
@@ -162,16 +162,11 @@ impl OrdersListRequest {
     }
     /// Send the request.
     pub async fn send(self) -> Result<Page<Order, OrdersListMeta>> {
-        self.client
-            .call_list::<
-                Order,
-                OrdersListMeta,
-            >(&crate::descriptor::ORDERS[0usize], self.params)
-            .await
+        self.client.call_list(&crate::descriptor::ORDERS[0], self.params).await
     }
     /// Every page, lazily, following the operation's pagination.
     pub fn pages(self) -> PageStream<Order, OrdersListMeta> {
-        self.client.pages(&crate::descriptor::ORDERS[0usize], self.params)
+        self.client.pages(&crate::descriptor::ORDERS[0], self.params)
     }
     /// The parameters collected so far (wire names).
     pub fn params(&self) -> &Params {
@@ -201,9 +196,7 @@ pub struct OrdersGetRequest {
 impl OrdersGetRequest {
     /// Send the request.
     pub async fn send(self) -> Result<Order> {
-        self.client
-            .call_record::<Order>(&crate::descriptor::ORDERS[1usize], self.params)
-            .await
+        self.client.call_record(&crate::descriptor::ORDERS[1], self.params).await
     }
     /// The parameters collected so far (wire names).
     pub fn params(&self) -> &Params {
@@ -236,9 +229,7 @@ impl OrdersCreateRequest {
     }
     /// Send the request.
     pub async fn send(self) -> Result<OrdersRecord> {
-        self.client
-            .call_record::<OrdersRecord>(&crate::descriptor::ORDERS[2usize], self.params)
-            .await
+        self.client.call_record(&crate::descriptor::ORDERS[2], self.params).await
     }
     /// The parameters collected so far (wire names).
     pub fn params(&self) -> &Params {
@@ -264,11 +255,7 @@ pub struct OrdersUpdateRequest {
 impl OrdersUpdateRequest {
     /// Send the request.
     pub async fn send(self) -> Result<OrdersRecord2> {
-        self.client
-            .call_record::<
-                OrdersRecord2,
-            >(&crate::descriptor::ORDERS[3usize], self.params)
-            .await
+        self.client.call_record(&crate::descriptor::ORDERS[3], self.params).await
     }
     /// The parameters collected so far (wire names).
     pub fn params(&self) -> &Params {
@@ -315,11 +302,7 @@ impl OrdersDeleteRequest {
     }
     /// Send the request.
     pub async fn send(self) -> Result<OrdersRecord3> {
-        self.client
-            .call_record::<
-                OrdersRecord3,
-            >(&crate::descriptor::ORDERS[4usize], self.params)
-            .await
+        self.client.call_record(&crate::descriptor::ORDERS[4], self.params).await
     }
     /// The parameters collected so far (wire names).
     pub fn params(&self) -> &Params {
@@ -357,7 +340,7 @@ airbyte_agent_runtime::string_enum! {
     "unfulfilled" }
 }
 /// An order placed in the store.
-#[derive(Debug, Clone, Default, airbyte_agent_runtime::serde::Serialize)]
+#[derive(Debug, Clone, Default, serde::Serialize)]
 #[serde(crate = "airbyte_agent_runtime::serde")]
 pub struct Order {
     /// Unique identifier of this order.
@@ -640,308 +623,276 @@ pub struct Order {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub billing_address: Option<OrderAddress>,
 }
-impl airbyte_agent_runtime::record::Record for Order {
+impl record::Record for Order {
     const NAME: &'static str = "Order";
     fn field_index(key: &str) -> Option<usize> {
         match key {
-            "id" => Some(0usize),
-            "admin_graphql_api_id" => Some(1usize),
-            "app_id" => Some(2usize),
-            "browser_ip" => Some(3usize),
-            "buyer_accepts_marketing" => Some(4usize),
-            "cancel_reason" => Some(5usize),
-            "cancelled_at" => Some(6usize),
-            "cart_token" => Some(7usize),
-            "checkout_id" => Some(8usize),
-            "checkout_token" => Some(9usize),
-            "client_details" => Some(10usize),
-            "closed_at" => Some(11usize),
-            "company" => Some(12usize),
-            "confirmation_number" => Some(13usize),
-            "confirmed" => Some(14usize),
-            "contact_email" => Some(15usize),
-            "created_at" => Some(16usize),
-            "currency" => Some(17usize),
-            "current_subtotal_price" => Some(18usize),
-            "current_subtotal_price_set" => Some(19usize),
-            "current_total_additional_fees_set" => Some(20usize),
-            "current_total_discounts" => Some(21usize),
-            "current_total_discounts_set" => Some(22usize),
-            "current_total_duties_set" => Some(23usize),
-            "current_total_price" => Some(24usize),
-            "current_total_price_set" => Some(25usize),
-            "current_total_tax" => Some(26usize),
-            "current_total_tax_set" => Some(27usize),
-            "customer" => Some(28usize),
-            "customer_locale" => Some(29usize),
-            "device_id" => Some(30usize),
-            "discount_applications" => Some(31usize),
-            "discount_codes" => Some(32usize),
-            "email" => Some(33usize),
-            "estimated_taxes" => Some(34usize),
-            "financial_status" => Some(35usize),
-            "fulfillment_status" => Some(36usize),
-            "fulfillments" => Some(37usize),
-            "gateway" => Some(38usize),
-            "landing_site" => Some(39usize),
-            "landing_site_ref" => Some(40usize),
-            "line_items" => Some(41usize),
-            "location_id" => Some(42usize),
-            "merchant_of_record_app_id" => Some(43usize),
-            "merchant_business_entity_id" => Some(44usize),
-            "duties_included" => Some(45usize),
-            "total_cash_rounding_payment_adjustment_set" => Some(46usize),
-            "total_cash_rounding_refund_adjustment_set" => Some(47usize),
-            "payment_terms" => Some(48usize),
-            "name" => Some(49usize),
-            "note" => Some(50usize),
-            "note_attributes" => Some(51usize),
-            "number" => Some(52usize),
-            "order_number" => Some(53usize),
-            "order_status_url" => Some(54usize),
-            "original_total_additional_fees_set" => Some(55usize),
-            "original_total_duties_set" => Some(56usize),
-            "payment_gateway_names" => Some(57usize),
-            "phone" => Some(58usize),
-            "po_number" => Some(59usize),
-            "presentment_currency" => Some(60usize),
-            "processed_at" => Some(61usize),
-            "reference" => Some(62usize),
-            "referring_site" => Some(63usize),
-            "refunds" => Some(64usize),
-            "shipping_address" => Some(65usize),
-            "shipping_lines" => Some(66usize),
-            "source_identifier" => Some(67usize),
-            "source_name" => Some(68usize),
-            "source_url" => Some(69usize),
-            "subtotal_price" => Some(70usize),
-            "subtotal_price_set" => Some(71usize),
-            "tags" => Some(72usize),
-            "tax_exempt" => Some(73usize),
-            "tax_lines" => Some(74usize),
-            "taxes_included" => Some(75usize),
-            "test" => Some(76usize),
-            "token" => Some(77usize),
-            "total_discounts" => Some(78usize),
-            "total_discounts_set" => Some(79usize),
-            "total_line_items_price" => Some(80usize),
-            "total_line_items_price_set" => Some(81usize),
-            "total_outstanding" => Some(82usize),
-            "total_price" => Some(83usize),
-            "total_price_set" => Some(84usize),
-            "total_shipping_price_set" => Some(85usize),
-            "total_tax" => Some(86usize),
-            "total_tax_set" => Some(87usize),
-            "total_tip_received" => Some(88usize),
-            "total_weight" => Some(89usize),
-            "updated_at" => Some(90usize),
-            "user_id" => Some(91usize),
-            "billing_address" => Some(92usize),
+            "id" => Some(0),
+            "admin_graphql_api_id" => Some(1),
+            "app_id" => Some(2),
+            "browser_ip" => Some(3),
+            "buyer_accepts_marketing" => Some(4),
+            "cancel_reason" => Some(5),
+            "cancelled_at" => Some(6),
+            "cart_token" => Some(7),
+            "checkout_id" => Some(8),
+            "checkout_token" => Some(9),
+            "client_details" => Some(10),
+            "closed_at" => Some(11),
+            "company" => Some(12),
+            "confirmation_number" => Some(13),
+            "confirmed" => Some(14),
+            "contact_email" => Some(15),
+            "created_at" => Some(16),
+            "currency" => Some(17),
+            "current_subtotal_price" => Some(18),
+            "current_subtotal_price_set" => Some(19),
+            "current_total_additional_fees_set" => Some(20),
+            "current_total_discounts" => Some(21),
+            "current_total_discounts_set" => Some(22),
+            "current_total_duties_set" => Some(23),
+            "current_total_price" => Some(24),
+            "current_total_price_set" => Some(25),
+            "current_total_tax" => Some(26),
+            "current_total_tax_set" => Some(27),
+            "customer" => Some(28),
+            "customer_locale" => Some(29),
+            "device_id" => Some(30),
+            "discount_applications" => Some(31),
+            "discount_codes" => Some(32),
+            "email" => Some(33),
+            "estimated_taxes" => Some(34),
+            "financial_status" => Some(35),
+            "fulfillment_status" => Some(36),
+            "fulfillments" => Some(37),
+            "gateway" => Some(38),
+            "landing_site" => Some(39),
+            "landing_site_ref" => Some(40),
+            "line_items" => Some(41),
+            "location_id" => Some(42),
+            "merchant_of_record_app_id" => Some(43),
+            "merchant_business_entity_id" => Some(44),
+            "duties_included" => Some(45),
+            "total_cash_rounding_payment_adjustment_set" => Some(46),
+            "total_cash_rounding_refund_adjustment_set" => Some(47),
+            "payment_terms" => Some(48),
+            "name" => Some(49),
+            "note" => Some(50),
+            "note_attributes" => Some(51),
+            "number" => Some(52),
+            "order_number" => Some(53),
+            "order_status_url" => Some(54),
+            "original_total_additional_fees_set" => Some(55),
+            "original_total_duties_set" => Some(56),
+            "payment_gateway_names" => Some(57),
+            "phone" => Some(58),
+            "po_number" => Some(59),
+            "presentment_currency" => Some(60),
+            "processed_at" => Some(61),
+            "reference" => Some(62),
+            "referring_site" => Some(63),
+            "refunds" => Some(64),
+            "shipping_address" => Some(65),
+            "shipping_lines" => Some(66),
+            "source_identifier" => Some(67),
+            "source_name" => Some(68),
+            "source_url" => Some(69),
+            "subtotal_price" => Some(70),
+            "subtotal_price_set" => Some(71),
+            "tags" => Some(72),
+            "tax_exempt" => Some(73),
+            "tax_lines" => Some(74),
+            "taxes_included" => Some(75),
+            "test" => Some(76),
+            "token" => Some(77),
+            "total_discounts" => Some(78),
+            "total_discounts_set" => Some(79),
+            "total_line_items_price" => Some(80),
+            "total_line_items_price_set" => Some(81),
+            "total_outstanding" => Some(82),
+            "total_price" => Some(83),
+            "total_price_set" => Some(84),
+            "total_shipping_price_set" => Some(85),
+            "total_tax" => Some(86),
+            "total_tax_set" => Some(87),
+            "total_tip_received" => Some(88),
+            "total_weight" => Some(89),
+            "updated_at" => Some(90),
+            "user_id" => Some(91),
+            "billing_address" => Some(92),
             _ => None,
         }
     }
-    fn set_field<'de, __M: airbyte_agent_runtime::serde::de::MapAccess<'de>>(
+    fn set_field<'de, __M: serde::de::MapAccess<'de>>(
         &mut self,
         index: usize,
         map: &mut __M,
-    ) -> ::std::result::Result<(), __M::Error> {
+    ) -> Result<(), __M::Error> {
         match index {
-            0usize => self.id = map.next_value()?,
-            1usize => self.admin_graphql_api_id = map.next_value()?,
-            2usize => self.app_id = map.next_value()?,
-            3usize => self.browser_ip = map.next_value()?,
-            4usize => self.buyer_accepts_marketing = map.next_value()?,
-            5usize => self.cancel_reason = map.next_value()?,
-            6usize => self.cancelled_at = map.next_value()?,
-            7usize => self.cart_token = map.next_value()?,
-            8usize => self.checkout_id = map.next_value()?,
-            9usize => self.checkout_token = map.next_value()?,
-            10usize => self.client_details = map.next_value()?,
-            11usize => self.closed_at = map.next_value()?,
-            12usize => self.company = map.next_value()?,
-            13usize => self.confirmation_number = map.next_value()?,
-            14usize => self.confirmed = map.next_value()?,
-            15usize => self.contact_email = map.next_value()?,
-            16usize => self.created_at = map.next_value()?,
-            17usize => self.currency = map.next_value()?,
-            18usize => self.current_subtotal_price = map.next_value()?,
-            19usize => self.current_subtotal_price_set = map.next_value()?,
-            20usize => self.current_total_additional_fees_set = map.next_value()?,
-            21usize => self.current_total_discounts = map.next_value()?,
-            22usize => self.current_total_discounts_set = map.next_value()?,
-            23usize => self.current_total_duties_set = map.next_value()?,
-            24usize => self.current_total_price = map.next_value()?,
-            25usize => self.current_total_price_set = map.next_value()?,
-            26usize => self.current_total_tax = map.next_value()?,
-            27usize => self.current_total_tax_set = map.next_value()?,
-            28usize => self.customer = map.next_value()?,
-            29usize => self.customer_locale = map.next_value()?,
-            30usize => self.device_id = map.next_value()?,
-            31usize => {
+            0 => self.id = map.next_value()?,
+            1 => self.admin_graphql_api_id = map.next_value()?,
+            2 => self.app_id = map.next_value()?,
+            3 => self.browser_ip = map.next_value()?,
+            4 => self.buyer_accepts_marketing = map.next_value()?,
+            5 => self.cancel_reason = map.next_value()?,
+            6 => self.cancelled_at = map.next_value()?,
+            7 => self.cart_token = map.next_value()?,
+            8 => self.checkout_id = map.next_value()?,
+            9 => self.checkout_token = map.next_value()?,
+            10 => self.client_details = map.next_value()?,
+            11 => self.closed_at = map.next_value()?,
+            12 => self.company = map.next_value()?,
+            13 => self.confirmation_number = map.next_value()?,
+            14 => self.confirmed = map.next_value()?,
+            15 => self.contact_email = map.next_value()?,
+            16 => self.created_at = map.next_value()?,
+            17 => self.currency = map.next_value()?,
+            18 => self.current_subtotal_price = map.next_value()?,
+            19 => self.current_subtotal_price_set = map.next_value()?,
+            20 => self.current_total_additional_fees_set = map.next_value()?,
+            21 => self.current_total_discounts = map.next_value()?,
+            22 => self.current_total_discounts_set = map.next_value()?,
+            23 => self.current_total_duties_set = map.next_value()?,
+            24 => self.current_total_price = map.next_value()?,
+            25 => self.current_total_price_set = map.next_value()?,
+            26 => self.current_total_tax = map.next_value()?,
+            27 => self.current_total_tax_set = map.next_value()?,
+            28 => self.customer = map.next_value()?,
+            29 => self.customer_locale = map.next_value()?,
+            30 => self.device_id = map.next_value()?,
+            31 => {
                 self.discount_applications = map
-                    .next_value::<
-                        airbyte_agent_runtime::record::SkipNulls<Map<String, Value>>,
-                    >()?
+                    .next_value::<record::SkipNulls<Map<String, Value>>>()?
                     .0;
             }
-            32usize => {
+            32 => {
                 self.discount_codes = map
-                    .next_value::<
-                        airbyte_agent_runtime::record::SkipNulls<Map<String, Value>>,
-                    >()?
+                    .next_value::<record::SkipNulls<Map<String, Value>>>()?
                     .0;
             }
-            33usize => self.email = map.next_value()?,
-            34usize => self.estimated_taxes = map.next_value()?,
-            35usize => self.financial_status = map.next_value()?,
-            36usize => self.fulfillment_status = map.next_value()?,
-            37usize => {
-                self.fulfillments = map
-                    .next_value::<
-                        airbyte_agent_runtime::record::SkipNulls<Fulfillment>,
-                    >()?
-                    .0;
+            33 => self.email = map.next_value()?,
+            34 => self.estimated_taxes = map.next_value()?,
+            35 => self.financial_status = map.next_value()?,
+            36 => self.fulfillment_status = map.next_value()?,
+            37 => {
+                self.fulfillments = map.next_value::<record::SkipNulls<Fulfillment>>()?.0;
             }
-            38usize => self.gateway = map.next_value()?,
-            39usize => self.landing_site = map.next_value()?,
-            40usize => self.landing_site_ref = map.next_value()?,
-            41usize => {
-                self.line_items = map
-                    .next_value::<airbyte_agent_runtime::record::SkipNulls<LineItem>>()?
-                    .0;
-            }
-            42usize => self.location_id = map.next_value()?,
-            43usize => self.merchant_of_record_app_id = map.next_value()?,
-            44usize => self.merchant_business_entity_id = map.next_value()?,
-            45usize => self.duties_included = map.next_value()?,
-            46usize => {
-                self.total_cash_rounding_payment_adjustment_set = map.next_value()?;
-            }
-            47usize => self.total_cash_rounding_refund_adjustment_set = map.next_value()?,
-            48usize => self.payment_terms = map.next_value()?,
-            49usize => self.name = map.next_value()?,
-            50usize => self.note = map.next_value()?,
-            51usize => {
+            38 => self.gateway = map.next_value()?,
+            39 => self.landing_site = map.next_value()?,
+            40 => self.landing_site_ref = map.next_value()?,
+            41 => self.line_items = map.next_value::<record::SkipNulls<LineItem>>()?.0,
+            42 => self.location_id = map.next_value()?,
+            43 => self.merchant_of_record_app_id = map.next_value()?,
+            44 => self.merchant_business_entity_id = map.next_value()?,
+            45 => self.duties_included = map.next_value()?,
+            46 => self.total_cash_rounding_payment_adjustment_set = map.next_value()?,
+            47 => self.total_cash_rounding_refund_adjustment_set = map.next_value()?,
+            48 => self.payment_terms = map.next_value()?,
+            49 => self.name = map.next_value()?,
+            50 => self.note = map.next_value()?,
+            51 => {
                 self.note_attributes = map
-                    .next_value::<
-                        airbyte_agent_runtime::record::SkipNulls<Map<String, Value>>,
-                    >()?
+                    .next_value::<record::SkipNulls<Map<String, Value>>>()?
                     .0;
             }
-            52usize => self.number = map.next_value()?,
-            53usize => self.order_number = map.next_value()?,
-            54usize => self.order_status_url = map.next_value()?,
-            55usize => self.original_total_additional_fees_set = map.next_value()?,
-            56usize => self.original_total_duties_set = map.next_value()?,
-            57usize => {
+            52 => self.number = map.next_value()?,
+            53 => self.order_number = map.next_value()?,
+            54 => self.order_status_url = map.next_value()?,
+            55 => self.original_total_additional_fees_set = map.next_value()?,
+            56 => self.original_total_duties_set = map.next_value()?,
+            57 => {
                 self.payment_gateway_names = map
-                    .next_value::<airbyte_agent_runtime::record::SkipNulls<String>>()?
+                    .next_value::<record::SkipNulls<String>>()?
                     .0;
             }
-            58usize => self.phone = map.next_value()?,
-            59usize => self.po_number = map.next_value()?,
-            60usize => self.presentment_currency = map.next_value()?,
-            61usize => self.processed_at = map.next_value()?,
-            62usize => self.reference = map.next_value()?,
-            63usize => self.referring_site = map.next_value()?,
-            64usize => {
-                self.refunds = map
-                    .next_value::<airbyte_agent_runtime::record::SkipNulls<Refund>>()?
-                    .0;
-            }
-            65usize => self.shipping_address = map.next_value()?,
-            66usize => {
+            58 => self.phone = map.next_value()?,
+            59 => self.po_number = map.next_value()?,
+            60 => self.presentment_currency = map.next_value()?,
+            61 => self.processed_at = map.next_value()?,
+            62 => self.reference = map.next_value()?,
+            63 => self.referring_site = map.next_value()?,
+            64 => self.refunds = map.next_value::<record::SkipNulls<Refund>>()?.0,
+            65 => self.shipping_address = map.next_value()?,
+            66 => {
                 self.shipping_lines = map
-                    .next_value::<
-                        airbyte_agent_runtime::record::SkipNulls<Map<String, Value>>,
-                    >()?
+                    .next_value::<record::SkipNulls<Map<String, Value>>>()?
                     .0;
             }
-            67usize => self.source_identifier = map.next_value()?,
-            68usize => self.source_name = map.next_value()?,
-            69usize => self.source_url = map.next_value()?,
-            70usize => self.subtotal_price = map.next_value()?,
-            71usize => self.subtotal_price_set = map.next_value()?,
-            72usize => self.tags = map.next_value()?,
-            73usize => self.tax_exempt = map.next_value()?,
-            74usize => {
+            67 => self.source_identifier = map.next_value()?,
+            68 => self.source_name = map.next_value()?,
+            69 => self.source_url = map.next_value()?,
+            70 => self.subtotal_price = map.next_value()?,
+            71 => self.subtotal_price_set = map.next_value()?,
+            72 => self.tags = map.next_value()?,
+            73 => self.tax_exempt = map.next_value()?,
+            74 => {
                 self.tax_lines = map
-                    .next_value::<
-                        airbyte_agent_runtime::record::SkipNulls<Map<String, Value>>,
-                    >()?
+                    .next_value::<record::SkipNulls<Map<String, Value>>>()?
                     .0;
             }
-            75usize => self.taxes_included = map.next_value()?,
-            76usize => self.test = map.next_value()?,
-            77usize => self.token = map.next_value()?,
-            78usize => self.total_discounts = map.next_value()?,
-            79usize => self.total_discounts_set = map.next_value()?,
-            80usize => self.total_line_items_price = map.next_value()?,
-            81usize => self.total_line_items_price_set = map.next_value()?,
-            82usize => self.total_outstanding = map.next_value()?,
-            83usize => self.total_price = map.next_value()?,
-            84usize => self.total_price_set = map.next_value()?,
-            85usize => self.total_shipping_price_set = map.next_value()?,
-            86usize => self.total_tax = map.next_value()?,
-            87usize => self.total_tax_set = map.next_value()?,
-            88usize => self.total_tip_received = map.next_value()?,
-            89usize => self.total_weight = map.next_value()?,
-            90usize => self.updated_at = map.next_value()?,
-            91usize => self.user_id = map.next_value()?,
-            92usize => self.billing_address = map.next_value()?,
-            _ => {
-                map.next_value::<airbyte_agent_runtime::serde::de::IgnoredAny>()?;
-            }
+            75 => self.taxes_included = map.next_value()?,
+            76 => self.test = map.next_value()?,
+            77 => self.token = map.next_value()?,
+            78 => self.total_discounts = map.next_value()?,
+            79 => self.total_discounts_set = map.next_value()?,
+            80 => self.total_line_items_price = map.next_value()?,
+            81 => self.total_line_items_price_set = map.next_value()?,
+            82 => self.total_outstanding = map.next_value()?,
+            83 => self.total_price = map.next_value()?,
+            84 => self.total_price_set = map.next_value()?,
+            85 => self.total_shipping_price_set = map.next_value()?,
+            86 => self.total_tax = map.next_value()?,
+            87 => self.total_tax_set = map.next_value()?,
+            88 => self.total_tip_received = map.next_value()?,
+            89 => self.total_weight = map.next_value()?,
+            90 => self.updated_at = map.next_value()?,
+            91 => self.user_id = map.next_value()?,
+            92 => self.billing_address = map.next_value()?,
+            _ => drop(map.next_value::<serde::de::IgnoredAny>()?),
         }
         Ok(())
     }
 }
-impl<'de> airbyte_agent_runtime::serde::Deserialize<'de> for Order {
-    fn deserialize<__D: airbyte_agent_runtime::serde::Deserializer<'de>>(
-        deserializer: __D,
-    ) -> ::std::result::Result<Self, __D::Error> {
-        airbyte_agent_runtime::record::deserialize(deserializer)
+impl<'de> serde::Deserialize<'de> for Order {
+    fn deserialize<__D: serde::Deserializer<'de>>(d: __D) -> Result<Self, __D::Error> {
+        record::deserialize(d)
     }
 }
 /// Metadata returned by `orders.list` next to the records.
-#[derive(Debug, Clone, Default, airbyte_agent_runtime::serde::Serialize)]
+#[derive(Debug, Clone, Default, serde::Serialize)]
 #[serde(crate = "airbyte_agent_runtime::serde")]
 pub struct OrdersListMeta {
     /// `@link.next`
     #[serde(skip_serializing_if = "Option::is_none")]
     pub next_page_url: Option<String>,
 }
-impl airbyte_agent_runtime::record::Record for OrdersListMeta {
+impl record::Record for OrdersListMeta {
     const NAME: &'static str = "OrdersListMeta";
     fn field_index(key: &str) -> Option<usize> {
         match key {
-            "next_page_url" => Some(0usize),
+            "next_page_url" => Some(0),
             _ => None,
         }
     }
-    fn set_field<'de, __M: airbyte_agent_runtime::serde::de::MapAccess<'de>>(
+    fn set_field<'de, __M: serde::de::MapAccess<'de>>(
         &mut self,
         index: usize,
         map: &mut __M,
-    ) -> ::std::result::Result<(), __M::Error> {
+    ) -> Result<(), __M::Error> {
         match index {
-            0usize => self.next_page_url = map.next_value()?,
-            _ => {
-                map.next_value::<airbyte_agent_runtime::serde::de::IgnoredAny>()?;
-            }
+            0 => self.next_page_url = map.next_value()?,
+            _ => drop(map.next_value::<serde::de::IgnoredAny>()?),
         }
         Ok(())
     }
 }
-impl<'de> airbyte_agent_runtime::serde::Deserialize<'de> for OrdersListMeta {
-    fn deserialize<__D: airbyte_agent_runtime::serde::Deserializer<'de>>(
-        deserializer: __D,
-    ) -> ::std::result::Result<Self, __D::Error> {
-        airbyte_agent_runtime::record::deserialize(deserializer)
+impl<'de> serde::Deserialize<'de> for OrdersListMeta {
+    fn deserialize<__D: serde::Deserializer<'de>>(d: __D) -> Result<Self, __D::Error> {
+        record::deserialize(d)
     }
 }
 /// The new order.
-#[derive(Debug, Clone, Default, airbyte_agent_runtime::serde::Serialize)]
+#[derive(Debug, Clone, Default, serde::Serialize)]
 #[serde(crate = "airbyte_agent_runtime::serde")]
 pub struct OrdersCreateOrder {
     /// Items of the order.
@@ -963,59 +914,47 @@ pub struct OrdersCreateOrder {
     #[serde(rename = "shippingAddress", skip_serializing_if = "Option::is_none")]
     pub shipping_address: Option<OrdersCreateOrderShippingAddress>,
 }
-impl airbyte_agent_runtime::record::Record for OrdersCreateOrder {
+impl record::Record for OrdersCreateOrder {
     const NAME: &'static str = "OrdersCreateOrder";
     fn field_index(key: &str) -> Option<usize> {
         match key {
-            "lineItems" => Some(0usize),
-            "customerId" => Some(1usize),
-            "email" => Some(2usize),
-            "note" => Some(3usize),
-            "tags" => Some(4usize),
-            "shippingAddress" => Some(5usize),
+            "lineItems" => Some(0),
+            "customerId" => Some(1),
+            "email" => Some(2),
+            "note" => Some(3),
+            "tags" => Some(4),
+            "shippingAddress" => Some(5),
             _ => None,
         }
     }
-    fn set_field<'de, __M: airbyte_agent_runtime::serde::de::MapAccess<'de>>(
+    fn set_field<'de, __M: serde::de::MapAccess<'de>>(
         &mut self,
         index: usize,
         map: &mut __M,
-    ) -> ::std::result::Result<(), __M::Error> {
+    ) -> Result<(), __M::Error> {
         match index {
-            0usize => {
+            0 => {
                 self.line_items = map
-                    .next_value::<
-                        airbyte_agent_runtime::record::SkipNulls<
-                            OrdersCreateOrderLineItemsItem,
-                        >,
-                    >()?
+                    .next_value::<record::SkipNulls<OrdersCreateOrderLineItemsItem>>()?
                     .0;
             }
-            1usize => self.customer_id = map.next_value()?,
-            2usize => self.email = map.next_value()?,
-            3usize => self.note = map.next_value()?,
-            4usize => {
-                self.tags = map
-                    .next_value::<airbyte_agent_runtime::record::SkipNulls<String>>()?
-                    .0;
-            }
-            5usize => self.shipping_address = map.next_value()?,
-            _ => {
-                map.next_value::<airbyte_agent_runtime::serde::de::IgnoredAny>()?;
-            }
+            1 => self.customer_id = map.next_value()?,
+            2 => self.email = map.next_value()?,
+            3 => self.note = map.next_value()?,
+            4 => self.tags = map.next_value::<record::SkipNulls<String>>()?.0,
+            5 => self.shipping_address = map.next_value()?,
+            _ => drop(map.next_value::<serde::de::IgnoredAny>()?),
         }
         Ok(())
     }
 }
-impl<'de> airbyte_agent_runtime::serde::Deserialize<'de> for OrdersCreateOrder {
-    fn deserialize<__D: airbyte_agent_runtime::serde::Deserializer<'de>>(
-        deserializer: __D,
-    ) -> ::std::result::Result<Self, __D::Error> {
-        airbyte_agent_runtime::record::deserialize(deserializer)
+impl<'de> serde::Deserialize<'de> for OrdersCreateOrder {
+    fn deserialize<__D: serde::Deserializer<'de>>(d: __D) -> Result<Self, __D::Error> {
+        record::deserialize(d)
     }
 }
 /// The `OrdersCreateOrderLineItemsItem` object.
-#[derive(Debug, Clone, Default, airbyte_agent_runtime::serde::Serialize)]
+#[derive(Debug, Clone, Default, serde::Serialize)]
 #[serde(crate = "airbyte_agent_runtime::serde")]
 pub struct OrdersCreateOrderLineItemsItem {
     /// Global ID of the variant being bought.
@@ -1031,82 +970,72 @@ pub struct OrdersCreateOrderLineItemsItem {
     #[serde(rename = "priceSet", skip_serializing_if = "Option::is_none")]
     pub price_set: Option<OrdersCreateOrderLineItemsItemPriceSet>,
 }
-impl airbyte_agent_runtime::record::Record for OrdersCreateOrderLineItemsItem {
+impl record::Record for OrdersCreateOrderLineItemsItem {
     const NAME: &'static str = "OrdersCreateOrderLineItemsItem";
     fn field_index(key: &str) -> Option<usize> {
         match key {
-            "variantId" => Some(0usize),
-            "quantity" => Some(1usize),
-            "title" => Some(2usize),
-            "priceSet" => Some(3usize),
+            "variantId" => Some(0),
+            "quantity" => Some(1),
+            "title" => Some(2),
+            "priceSet" => Some(3),
             _ => None,
         }
     }
-    fn set_field<'de, __M: airbyte_agent_runtime::serde::de::MapAccess<'de>>(
+    fn set_field<'de, __M: serde::de::MapAccess<'de>>(
         &mut self,
         index: usize,
         map: &mut __M,
-    ) -> ::std::result::Result<(), __M::Error> {
+    ) -> Result<(), __M::Error> {
         match index {
-            0usize => self.variant_id = map.next_value()?,
-            1usize => self.quantity = map.next_value()?,
-            2usize => self.title = map.next_value()?,
-            3usize => self.price_set = map.next_value()?,
-            _ => {
-                map.next_value::<airbyte_agent_runtime::serde::de::IgnoredAny>()?;
-            }
+            0 => self.variant_id = map.next_value()?,
+            1 => self.quantity = map.next_value()?,
+            2 => self.title = map.next_value()?,
+            3 => self.price_set = map.next_value()?,
+            _ => drop(map.next_value::<serde::de::IgnoredAny>()?),
         }
         Ok(())
     }
 }
-impl<'de> airbyte_agent_runtime::serde::Deserialize<'de>
-for OrdersCreateOrderLineItemsItem {
-    fn deserialize<__D: airbyte_agent_runtime::serde::Deserializer<'de>>(
-        deserializer: __D,
-    ) -> ::std::result::Result<Self, __D::Error> {
-        airbyte_agent_runtime::record::deserialize(deserializer)
+impl<'de> serde::Deserialize<'de> for OrdersCreateOrderLineItemsItem {
+    fn deserialize<__D: serde::Deserializer<'de>>(d: __D) -> Result<Self, __D::Error> {
+        record::deserialize(d)
     }
 }
 /// The `OrdersCreateOrderLineItemsItemPriceSet` object.
-#[derive(Debug, Clone, Default, airbyte_agent_runtime::serde::Serialize)]
+#[derive(Debug, Clone, Default, serde::Serialize)]
 #[serde(crate = "airbyte_agent_runtime::serde")]
 pub struct OrdersCreateOrderLineItemsItemPriceSet {
     /// `shopMoney`
     #[serde(rename = "shopMoney", skip_serializing_if = "Option::is_none")]
     pub shop_money: Option<OrdersCreateOrderLineItemsItemPriceSetShopMoney>,
 }
-impl airbyte_agent_runtime::record::Record for OrdersCreateOrderLineItemsItemPriceSet {
+impl record::Record for OrdersCreateOrderLineItemsItemPriceSet {
     const NAME: &'static str = "OrdersCreateOrderLineItemsItemPriceSet";
     fn field_index(key: &str) -> Option<usize> {
         match key {
-            "shopMoney" => Some(0usize),
+            "shopMoney" => Some(0),
             _ => None,
         }
     }
-    fn set_field<'de, __M: airbyte_agent_runtime::serde::de::MapAccess<'de>>(
+    fn set_field<'de, __M: serde::de::MapAccess<'de>>(
         &mut self,
         index: usize,
         map: &mut __M,
-    ) -> ::std::result::Result<(), __M::Error> {
+    ) -> Result<(), __M::Error> {
         match index {
-            0usize => self.shop_money = map.next_value()?,
-            _ => {
-                map.next_value::<airbyte_agent_runtime::serde::de::IgnoredAny>()?;
-            }
+            0 => self.shop_money = map.next_value()?,
+            _ => drop(map.next_value::<serde::de::IgnoredAny>()?),
         }
         Ok(())
     }
 }
-impl<'de> airbyte_agent_runtime::serde::Deserialize<'de>
-for OrdersCreateOrderLineItemsItemPriceSet {
-    fn deserialize<__D: airbyte_agent_runtime::serde::Deserializer<'de>>(
-        deserializer: __D,
-    ) -> ::std::result::Result<Self, __D::Error> {
-        airbyte_agent_runtime::record::deserialize(deserializer)
+impl<'de> serde::Deserialize<'de> for OrdersCreateOrderLineItemsItemPriceSet {
+    fn deserialize<__D: serde::Deserializer<'de>>(d: __D) -> Result<Self, __D::Error> {
+        record::deserialize(d)
     }
 }
 /// The `OrdersCreateOrderLineItemsItemPriceSetShopMoney` object.
-#[derive(Debug, Clone, Default, airbyte_agent_runtime::serde::Serialize)]
+#[derive(Debug, Clone, Default, serde::Serialize)]
 #[serde(crate = "airbyte_agent_runtime::serde")]
 pub struct OrdersCreateOrderLineItemsItemPriceSetShopMoney {
     /// `amount`
@@ -1116,41 +1045,35 @@ pub struct OrdersCreateOrderLineItemsItemPriceSetShopMoney {
     #[serde(rename = "currencyCode", skip_serializing_if = "Option::is_none")]
     pub currency_code: Option<String>,
 }
-impl airbyte_agent_runtime::record::Record
-for OrdersCreateOrderLineItemsItemPriceSetShopMoney {
+impl record::Record for OrdersCreateOrderLineItemsItemPriceSetShopMoney {
     const NAME: &'static str = "OrdersCreateOrderLineItemsItemPriceSetShopMoney";
     fn field_index(key: &str) -> Option<usize> {
         match key {
-            "amount" => Some(0usize),
-            "currencyCode" => Some(1usize),
+            "amount" => Some(0),
+            "currencyCode" => Some(1),
             _ => None,
         }
     }
-    fn set_field<'de, __M: airbyte_agent_runtime::serde::de::MapAccess<'de>>(
+    fn set_field<'de, __M: serde::de::MapAccess<'de>>(
         &mut self,
         index: usize,
         map: &mut __M,
-    ) -> ::std::result::Result<(), __M::Error> {
+    ) -> Result<(), __M::Error> {
         match index {
-            0usize => self.amount = map.next_value()?,
-            1usize => self.currency_code = map.next_value()?,
-            _ => {
-                map.next_value::<airbyte_agent_runtime::serde::de::IgnoredAny>()?;
-            }
+            0 => self.amount = map.next_value()?,
+            1 => self.currency_code = map.next_value()?,
+            _ => drop(map.next_value::<serde::de::IgnoredAny>()?),
         }
         Ok(())
     }
 }
-impl<'de> airbyte_agent_runtime::serde::Deserialize<'de>
-for OrdersCreateOrderLineItemsItemPriceSetShopMoney {
-    fn deserialize<__D: airbyte_agent_runtime::serde::Deserializer<'de>>(
-        deserializer: __D,
-    ) -> ::std::result::Result<Self, __D::Error> {
-        airbyte_agent_runtime::record::deserialize(deserializer)
+impl<'de> serde::Deserialize<'de> for OrdersCreateOrderLineItemsItemPriceSetShopMoney {
+    fn deserialize<__D: serde::Deserializer<'de>>(d: __D) -> Result<Self, __D::Error> {
+        record::deserialize(d)
     }
 }
 /// The `OrdersCreateOrderShippingAddress` object.
-#[derive(Debug, Clone, Default, airbyte_agent_runtime::serde::Serialize)]
+#[derive(Debug, Clone, Default, serde::Serialize)]
 #[serde(crate = "airbyte_agent_runtime::serde")]
 pub struct OrdersCreateOrderShippingAddress {
     /// `address1`
@@ -1175,83 +1098,74 @@ pub struct OrdersCreateOrderShippingAddress {
     #[serde(rename = "lastName", skip_serializing_if = "Option::is_none")]
     pub last_name: Option<String>,
 }
-impl airbyte_agent_runtime::record::Record for OrdersCreateOrderShippingAddress {
+impl record::Record for OrdersCreateOrderShippingAddress {
     const NAME: &'static str = "OrdersCreateOrderShippingAddress";
     fn field_index(key: &str) -> Option<usize> {
         match key {
-            "address1" => Some(0usize),
-            "city" => Some(1usize),
-            "provinceCode" => Some(2usize),
-            "zip" => Some(3usize),
-            "countryCode" => Some(4usize),
-            "firstName" => Some(5usize),
-            "lastName" => Some(6usize),
+            "address1" => Some(0),
+            "city" => Some(1),
+            "provinceCode" => Some(2),
+            "zip" => Some(3),
+            "countryCode" => Some(4),
+            "firstName" => Some(5),
+            "lastName" => Some(6),
             _ => None,
         }
     }
-    fn set_field<'de, __M: airbyte_agent_runtime::serde::de::MapAccess<'de>>(
+    fn set_field<'de, __M: serde::de::MapAccess<'de>>(
         &mut self,
         index: usize,
         map: &mut __M,
-    ) -> ::std::result::Result<(), __M::Error> {
+    ) -> Result<(), __M::Error> {
         match index {
-            0usize => self.address1 = map.next_value()?,
-            1usize => self.city = map.next_value()?,
-            2usize => self.province_code = map.next_value()?,
-            3usize => self.zip = map.next_value()?,
-            4usize => self.country_code = map.next_value()?,
-            5usize => self.first_name = map.next_value()?,
-            6usize => self.last_name = map.next_value()?,
-            _ => {
-                map.next_value::<airbyte_agent_runtime::serde::de::IgnoredAny>()?;
-            }
+            0 => self.address1 = map.next_value()?,
+            1 => self.city = map.next_value()?,
+            2 => self.province_code = map.next_value()?,
+            3 => self.zip = map.next_value()?,
+            4 => self.country_code = map.next_value()?,
+            5 => self.first_name = map.next_value()?,
+            6 => self.last_name = map.next_value()?,
+            _ => drop(map.next_value::<serde::de::IgnoredAny>()?),
         }
         Ok(())
     }
 }
-impl<'de> airbyte_agent_runtime::serde::Deserialize<'de>
-for OrdersCreateOrderShippingAddress {
-    fn deserialize<__D: airbyte_agent_runtime::serde::Deserializer<'de>>(
-        deserializer: __D,
-    ) -> ::std::result::Result<Self, __D::Error> {
-        airbyte_agent_runtime::record::deserialize(deserializer)
+impl<'de> serde::Deserialize<'de> for OrdersCreateOrderShippingAddress {
+    fn deserialize<__D: serde::Deserializer<'de>>(d: __D) -> Result<Self, __D::Error> {
+        record::deserialize(d)
     }
 }
 /// How the order affects inventory.
-#[derive(Debug, Clone, Default, airbyte_agent_runtime::serde::Serialize)]
+#[derive(Debug, Clone, Default, serde::Serialize)]
 #[serde(crate = "airbyte_agent_runtime::serde")]
 pub struct OrdersCreateOptions {
     /// `inventoryBehaviour`
     #[serde(rename = "inventoryBehaviour", skip_serializing_if = "Option::is_none")]
     pub inventory_behaviour: Option<OrdersCreateOptionsInventoryBehaviour>,
 }
-impl airbyte_agent_runtime::record::Record for OrdersCreateOptions {
+impl record::Record for OrdersCreateOptions {
     const NAME: &'static str = "OrdersCreateOptions";
     fn field_index(key: &str) -> Option<usize> {
         match key {
-            "inventoryBehaviour" => Some(0usize),
+            "inventoryBehaviour" => Some(0),
             _ => None,
         }
     }
-    fn set_field<'de, __M: airbyte_agent_runtime::serde::de::MapAccess<'de>>(
+    fn set_field<'de, __M: serde::de::MapAccess<'de>>(
         &mut self,
         index: usize,
         map: &mut __M,
-    ) -> ::std::result::Result<(), __M::Error> {
+    ) -> Result<(), __M::Error> {
         match index {
-            0usize => self.inventory_behaviour = map.next_value()?,
-            _ => {
-                map.next_value::<airbyte_agent_runtime::serde::de::IgnoredAny>()?;
-            }
+            0 => self.inventory_behaviour = map.next_value()?,
+            _ => drop(map.next_value::<serde::de::IgnoredAny>()?),
         }
         Ok(())
     }
 }
-impl<'de> airbyte_agent_runtime::serde::Deserialize<'de> for OrdersCreateOptions {
-    fn deserialize<__D: airbyte_agent_runtime::serde::Deserializer<'de>>(
-        deserializer: __D,
-    ) -> ::std::result::Result<Self, __D::Error> {
-        airbyte_agent_runtime::record::deserialize(deserializer)
+impl<'de> serde::Deserialize<'de> for OrdersCreateOptions {
+    fn deserialize<__D: serde::Deserializer<'de>>(d: __D) -> Result<Self, __D::Error> {
+        record::deserialize(d)
     }
 }
 airbyte_agent_runtime::string_enum! {
@@ -1262,7 +1176,7 @@ airbyte_agent_runtime::string_enum! {
     DecrementObeyingPolicy => "DECREMENT_OBEYING_POLICY" }
 }
 /// The `OrdersRecord` object.
-#[derive(Debug, Clone, Default, airbyte_agent_runtime::serde::Serialize)]
+#[derive(Debug, Clone, Default, serde::Serialize)]
 #[serde(crate = "airbyte_agent_runtime::serde")]
 pub struct OrdersRecord {
     /// `userErrors`
@@ -1272,45 +1186,39 @@ pub struct OrdersRecord {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub order: Option<GraphQlOrder>,
 }
-impl airbyte_agent_runtime::record::Record for OrdersRecord {
+impl record::Record for OrdersRecord {
     const NAME: &'static str = "OrdersRecord";
     fn field_index(key: &str) -> Option<usize> {
         match key {
-            "userErrors" => Some(0usize),
-            "order" => Some(1usize),
+            "userErrors" => Some(0),
+            "order" => Some(1),
             _ => None,
         }
     }
-    fn set_field<'de, __M: airbyte_agent_runtime::serde::de::MapAccess<'de>>(
+    fn set_field<'de, __M: serde::de::MapAccess<'de>>(
         &mut self,
         index: usize,
         map: &mut __M,
-    ) -> ::std::result::Result<(), __M::Error> {
+    ) -> Result<(), __M::Error> {
         match index {
-            0usize => {
+            0 => {
                 self.user_errors = map
-                    .next_value::<
-                        airbyte_agent_runtime::record::SkipNulls<GraphQlUserError>,
-                    >()?
+                    .next_value::<record::SkipNulls<GraphQlUserError>>()?
                     .0;
             }
-            1usize => self.order = map.next_value()?,
-            _ => {
-                map.next_value::<airbyte_agent_runtime::serde::de::IgnoredAny>()?;
-            }
+            1 => self.order = map.next_value()?,
+            _ => drop(map.next_value::<serde::de::IgnoredAny>()?),
         }
         Ok(())
     }
 }
-impl<'de> airbyte_agent_runtime::serde::Deserialize<'de> for OrdersRecord {
-    fn deserialize<__D: airbyte_agent_runtime::serde::Deserializer<'de>>(
-        deserializer: __D,
-    ) -> ::std::result::Result<Self, __D::Error> {
-        airbyte_agent_runtime::record::deserialize(deserializer)
+impl<'de> serde::Deserialize<'de> for OrdersRecord {
+    fn deserialize<__D: serde::Deserializer<'de>>(d: __D) -> Result<Self, __D::Error> {
+        record::deserialize(d)
     }
 }
 /// The `GraphQlOrder` object.
-#[derive(Debug, Clone, Default, airbyte_agent_runtime::serde::Serialize)]
+#[derive(Debug, Clone, Default, serde::Serialize)]
 #[serde(crate = "airbyte_agent_runtime::serde")]
 pub struct GraphQlOrder {
     /// `id`
@@ -1338,86 +1246,78 @@ pub struct GraphQlOrder {
     #[serde(rename = "totalPriceSet", skip_serializing_if = "Option::is_none")]
     pub total_price_set: Option<GraphQlOrderTotalPriceSet>,
 }
-impl airbyte_agent_runtime::record::Record for GraphQlOrder {
+impl record::Record for GraphQlOrder {
     const NAME: &'static str = "GraphQlOrder";
     fn field_index(key: &str) -> Option<usize> {
         match key {
-            "id" => Some(0usize),
-            "name" => Some(1usize),
-            "email" => Some(2usize),
-            "createdAt" => Some(3usize),
-            "displayFinancialStatus" => Some(4usize),
-            "displayFulfillmentStatus" => Some(5usize),
-            "totalPriceSet" => Some(6usize),
+            "id" => Some(0),
+            "name" => Some(1),
+            "email" => Some(2),
+            "createdAt" => Some(3),
+            "displayFinancialStatus" => Some(4),
+            "displayFulfillmentStatus" => Some(5),
+            "totalPriceSet" => Some(6),
             _ => None,
         }
     }
-    fn set_field<'de, __M: airbyte_agent_runtime::serde::de::MapAccess<'de>>(
+    fn set_field<'de, __M: serde::de::MapAccess<'de>>(
         &mut self,
         index: usize,
         map: &mut __M,
-    ) -> ::std::result::Result<(), __M::Error> {
+    ) -> Result<(), __M::Error> {
         match index {
-            0usize => self.id = map.next_value()?,
-            1usize => self.name = map.next_value()?,
-            2usize => self.email = map.next_value()?,
-            3usize => self.created_at = map.next_value()?,
-            4usize => self.display_financial_status = map.next_value()?,
-            5usize => self.display_fulfillment_status = map.next_value()?,
-            6usize => self.total_price_set = map.next_value()?,
-            _ => {
-                map.next_value::<airbyte_agent_runtime::serde::de::IgnoredAny>()?;
-            }
+            0 => self.id = map.next_value()?,
+            1 => self.name = map.next_value()?,
+            2 => self.email = map.next_value()?,
+            3 => self.created_at = map.next_value()?,
+            4 => self.display_financial_status = map.next_value()?,
+            5 => self.display_fulfillment_status = map.next_value()?,
+            6 => self.total_price_set = map.next_value()?,
+            _ => drop(map.next_value::<serde::de::IgnoredAny>()?),
         }
         Ok(())
     }
 }
-impl<'de> airbyte_agent_runtime::serde::Deserialize<'de> for GraphQlOrder {
-    fn deserialize<__D: airbyte_agent_runtime::serde::Deserializer<'de>>(
-        deserializer: __D,
-    ) -> ::std::result::Result<Self, __D::Error> {
-        airbyte_agent_runtime::record::deserialize(deserializer)
+impl<'de> serde::Deserialize<'de> for GraphQlOrder {
+    fn deserialize<__D: serde::Deserializer<'de>>(d: __D) -> Result<Self, __D::Error> {
+        record::deserialize(d)
     }
 }
 /// The `GraphQlOrderTotalPriceSet` object.
-#[derive(Debug, Clone, Default, airbyte_agent_runtime::serde::Serialize)]
+#[derive(Debug, Clone, Default, serde::Serialize)]
 #[serde(crate = "airbyte_agent_runtime::serde")]
 pub struct GraphQlOrderTotalPriceSet {
     /// `shopMoney`
     #[serde(rename = "shopMoney", skip_serializing_if = "Option::is_none")]
     pub shop_money: Option<OrdersCreateOrderLineItemsItemPriceSetShopMoney>,
 }
-impl airbyte_agent_runtime::record::Record for GraphQlOrderTotalPriceSet {
+impl record::Record for GraphQlOrderTotalPriceSet {
     const NAME: &'static str = "GraphQlOrderTotalPriceSet";
     fn field_index(key: &str) -> Option<usize> {
         match key {
-            "shopMoney" => Some(0usize),
+            "shopMoney" => Some(0),
             _ => None,
         }
     }
-    fn set_field<'de, __M: airbyte_agent_runtime::serde::de::MapAccess<'de>>(
+    fn set_field<'de, __M: serde::de::MapAccess<'de>>(
         &mut self,
         index: usize,
         map: &mut __M,
-    ) -> ::std::result::Result<(), __M::Error> {
+    ) -> Result<(), __M::Error> {
         match index {
-            0usize => self.shop_money = map.next_value()?,
-            _ => {
-                map.next_value::<airbyte_agent_runtime::serde::de::IgnoredAny>()?;
-            }
+            0 => self.shop_money = map.next_value()?,
+            _ => drop(map.next_value::<serde::de::IgnoredAny>()?),
         }
         Ok(())
     }
 }
-impl<'de> airbyte_agent_runtime::serde::Deserialize<'de> for GraphQlOrderTotalPriceSet {
-    fn deserialize<__D: airbyte_agent_runtime::serde::Deserializer<'de>>(
-        deserializer: __D,
-    ) -> ::std::result::Result<Self, __D::Error> {
-        airbyte_agent_runtime::record::deserialize(deserializer)
+impl<'de> serde::Deserialize<'de> for GraphQlOrderTotalPriceSet {
+    fn deserialize<__D: serde::Deserializer<'de>>(d: __D) -> Result<Self, __D::Error> {
+        record::deserialize(d)
     }
 }
 /// The `OrdersUpdateInput` object.
-#[derive(Debug, Clone, Default, airbyte_agent_runtime::serde::Serialize)]
+#[derive(Debug, Clone, Default, serde::Serialize)]
 #[serde(crate = "airbyte_agent_runtime::serde")]
 pub struct OrdersUpdateInput {
     /// Global ID of the order (gid://shopify/Order/...).
@@ -1436,49 +1336,41 @@ pub struct OrdersUpdateInput {
     #[serde(rename = "shippingAddress", skip_serializing_if = "Option::is_none")]
     pub shipping_address: Option<OrdersUpdateInputShippingAddress>,
 }
-impl airbyte_agent_runtime::record::Record for OrdersUpdateInput {
+impl record::Record for OrdersUpdateInput {
     const NAME: &'static str = "OrdersUpdateInput";
     fn field_index(key: &str) -> Option<usize> {
         match key {
-            "id" => Some(0usize),
-            "email" => Some(1usize),
-            "note" => Some(2usize),
-            "tags" => Some(3usize),
-            "shippingAddress" => Some(4usize),
+            "id" => Some(0),
+            "email" => Some(1),
+            "note" => Some(2),
+            "tags" => Some(3),
+            "shippingAddress" => Some(4),
             _ => None,
         }
     }
-    fn set_field<'de, __M: airbyte_agent_runtime::serde::de::MapAccess<'de>>(
+    fn set_field<'de, __M: serde::de::MapAccess<'de>>(
         &mut self,
         index: usize,
         map: &mut __M,
-    ) -> ::std::result::Result<(), __M::Error> {
+    ) -> Result<(), __M::Error> {
         match index {
-            0usize => self.id = map.next_value()?,
-            1usize => self.email = map.next_value()?,
-            2usize => self.note = map.next_value()?,
-            3usize => {
-                self.tags = map
-                    .next_value::<airbyte_agent_runtime::record::SkipNulls<String>>()?
-                    .0;
-            }
-            4usize => self.shipping_address = map.next_value()?,
-            _ => {
-                map.next_value::<airbyte_agent_runtime::serde::de::IgnoredAny>()?;
-            }
+            0 => self.id = map.next_value()?,
+            1 => self.email = map.next_value()?,
+            2 => self.note = map.next_value()?,
+            3 => self.tags = map.next_value::<record::SkipNulls<String>>()?.0,
+            4 => self.shipping_address = map.next_value()?,
+            _ => drop(map.next_value::<serde::de::IgnoredAny>()?),
         }
         Ok(())
     }
 }
-impl<'de> airbyte_agent_runtime::serde::Deserialize<'de> for OrdersUpdateInput {
-    fn deserialize<__D: airbyte_agent_runtime::serde::Deserializer<'de>>(
-        deserializer: __D,
-    ) -> ::std::result::Result<Self, __D::Error> {
-        airbyte_agent_runtime::record::deserialize(deserializer)
+impl<'de> serde::Deserialize<'de> for OrdersUpdateInput {
+    fn deserialize<__D: serde::Deserializer<'de>>(d: __D) -> Result<Self, __D::Error> {
+        record::deserialize(d)
     }
 }
 /// The `OrdersRecord2` object.
-#[derive(Debug, Clone, Default, airbyte_agent_runtime::serde::Serialize)]
+#[derive(Debug, Clone, Default, serde::Serialize)]
 #[serde(crate = "airbyte_agent_runtime::serde")]
 pub struct OrdersRecord2 {
     /// `userErrors`
@@ -1488,45 +1380,39 @@ pub struct OrdersRecord2 {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub order: Option<OrdersRecord2Order>,
 }
-impl airbyte_agent_runtime::record::Record for OrdersRecord2 {
+impl record::Record for OrdersRecord2 {
     const NAME: &'static str = "OrdersRecord2";
     fn field_index(key: &str) -> Option<usize> {
         match key {
-            "userErrors" => Some(0usize),
-            "order" => Some(1usize),
+            "userErrors" => Some(0),
+            "order" => Some(1),
             _ => None,
         }
     }
-    fn set_field<'de, __M: airbyte_agent_runtime::serde::de::MapAccess<'de>>(
+    fn set_field<'de, __M: serde::de::MapAccess<'de>>(
         &mut self,
         index: usize,
         map: &mut __M,
-    ) -> ::std::result::Result<(), __M::Error> {
+    ) -> Result<(), __M::Error> {
         match index {
-            0usize => {
+            0 => {
                 self.user_errors = map
-                    .next_value::<
-                        airbyte_agent_runtime::record::SkipNulls<GraphQlUserError>,
-                    >()?
+                    .next_value::<record::SkipNulls<GraphQlUserError>>()?
                     .0;
             }
-            1usize => self.order = map.next_value()?,
-            _ => {
-                map.next_value::<airbyte_agent_runtime::serde::de::IgnoredAny>()?;
-            }
+            1 => self.order = map.next_value()?,
+            _ => drop(map.next_value::<serde::de::IgnoredAny>()?),
         }
         Ok(())
     }
 }
-impl<'de> airbyte_agent_runtime::serde::Deserialize<'de> for OrdersRecord2 {
-    fn deserialize<__D: airbyte_agent_runtime::serde::Deserializer<'de>>(
-        deserializer: __D,
-    ) -> ::std::result::Result<Self, __D::Error> {
-        airbyte_agent_runtime::record::deserialize(deserializer)
+impl<'de> serde::Deserialize<'de> for OrdersRecord2 {
+    fn deserialize<__D: serde::Deserializer<'de>>(d: __D) -> Result<Self, __D::Error> {
+        record::deserialize(d)
     }
 }
 /// The `OrdersRecord2Order` object.
-#[derive(Debug, Clone, Default, airbyte_agent_runtime::serde::Serialize)]
+#[derive(Debug, Clone, Default, serde::Serialize)]
 #[serde(crate = "airbyte_agent_runtime::serde")]
 pub struct OrdersRecord2Order {
     /// `id`
@@ -1557,51 +1443,43 @@ pub struct OrdersRecord2Order {
     )]
     pub display_fulfillment_status: Option<String>,
 }
-impl airbyte_agent_runtime::record::Record for OrdersRecord2Order {
+impl record::Record for OrdersRecord2Order {
     const NAME: &'static str = "OrdersRecord2Order";
     fn field_index(key: &str) -> Option<usize> {
         match key {
-            "id" => Some(0usize),
-            "name" => Some(1usize),
-            "email" => Some(2usize),
-            "note" => Some(3usize),
-            "tags" => Some(4usize),
-            "createdAt" => Some(5usize),
-            "displayFinancialStatus" => Some(6usize),
-            "displayFulfillmentStatus" => Some(7usize),
+            "id" => Some(0),
+            "name" => Some(1),
+            "email" => Some(2),
+            "note" => Some(3),
+            "tags" => Some(4),
+            "createdAt" => Some(5),
+            "displayFinancialStatus" => Some(6),
+            "displayFulfillmentStatus" => Some(7),
             _ => None,
         }
     }
-    fn set_field<'de, __M: airbyte_agent_runtime::serde::de::MapAccess<'de>>(
+    fn set_field<'de, __M: serde::de::MapAccess<'de>>(
         &mut self,
         index: usize,
         map: &mut __M,
-    ) -> ::std::result::Result<(), __M::Error> {
+    ) -> Result<(), __M::Error> {
         match index {
-            0usize => self.id = map.next_value()?,
-            1usize => self.name = map.next_value()?,
-            2usize => self.email = map.next_value()?,
-            3usize => self.note = map.next_value()?,
-            4usize => {
-                self.tags = map
-                    .next_value::<airbyte_agent_runtime::record::SkipNulls<String>>()?
-                    .0;
-            }
-            5usize => self.created_at = map.next_value()?,
-            6usize => self.display_financial_status = map.next_value()?,
-            7usize => self.display_fulfillment_status = map.next_value()?,
-            _ => {
-                map.next_value::<airbyte_agent_runtime::serde::de::IgnoredAny>()?;
-            }
+            0 => self.id = map.next_value()?,
+            1 => self.name = map.next_value()?,
+            2 => self.email = map.next_value()?,
+            3 => self.note = map.next_value()?,
+            4 => self.tags = map.next_value::<record::SkipNulls<String>>()?.0,
+            5 => self.created_at = map.next_value()?,
+            6 => self.display_financial_status = map.next_value()?,
+            7 => self.display_fulfillment_status = map.next_value()?,
+            _ => drop(map.next_value::<serde::de::IgnoredAny>()?),
         }
         Ok(())
     }
 }
-impl<'de> airbyte_agent_runtime::serde::Deserialize<'de> for OrdersRecord2Order {
-    fn deserialize<__D: airbyte_agent_runtime::serde::Deserializer<'de>>(
-        deserializer: __D,
-    ) -> ::std::result::Result<Self, __D::Error> {
-        airbyte_agent_runtime::record::deserialize(deserializer)
+impl<'de> serde::Deserialize<'de> for OrdersRecord2Order {
+    fn deserialize<__D: serde::Deserializer<'de>>(d: __D) -> Result<Self, __D::Error> {
+        record::deserialize(d)
     }
 }
 airbyte_agent_runtime::string_enum! {
@@ -1613,7 +1491,7 @@ airbyte_agent_runtime::string_enum! {
     = " `STAFF`"] Staff => "STAFF" }
 }
 /// The `OrdersRecord3` object.
-#[derive(Debug, Clone, Default, airbyte_agent_runtime::serde::Serialize)]
+#[derive(Debug, Clone, Default, serde::Serialize)]
 #[serde(crate = "airbyte_agent_runtime::serde")]
 pub struct OrdersRecord3 {
     /// `userErrors`
@@ -1626,53 +1504,45 @@ pub struct OrdersRecord3 {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub job: Option<OrdersRecord3Job>,
 }
-impl airbyte_agent_runtime::record::Record for OrdersRecord3 {
+impl record::Record for OrdersRecord3 {
     const NAME: &'static str = "OrdersRecord3";
     fn field_index(key: &str) -> Option<usize> {
         match key {
-            "userErrors" => Some(0usize),
-            "orderCancelUserErrors" => Some(1usize),
-            "job" => Some(2usize),
+            "userErrors" => Some(0),
+            "orderCancelUserErrors" => Some(1),
+            "job" => Some(2),
             _ => None,
         }
     }
-    fn set_field<'de, __M: airbyte_agent_runtime::serde::de::MapAccess<'de>>(
+    fn set_field<'de, __M: serde::de::MapAccess<'de>>(
         &mut self,
         index: usize,
         map: &mut __M,
-    ) -> ::std::result::Result<(), __M::Error> {
+    ) -> Result<(), __M::Error> {
         match index {
-            0usize => {
+            0 => {
                 self.user_errors = map
-                    .next_value::<
-                        airbyte_agent_runtime::record::SkipNulls<GraphQlUserError>,
-                    >()?
+                    .next_value::<record::SkipNulls<GraphQlUserError>>()?
                     .0;
             }
-            1usize => {
+            1 => {
                 self.order_cancel_user_errors = map
-                    .next_value::<
-                        airbyte_agent_runtime::record::SkipNulls<GraphQlUserError>,
-                    >()?
+                    .next_value::<record::SkipNulls<GraphQlUserError>>()?
                     .0;
             }
-            2usize => self.job = map.next_value()?,
-            _ => {
-                map.next_value::<airbyte_agent_runtime::serde::de::IgnoredAny>()?;
-            }
+            2 => self.job = map.next_value()?,
+            _ => drop(map.next_value::<serde::de::IgnoredAny>()?),
         }
         Ok(())
     }
 }
-impl<'de> airbyte_agent_runtime::serde::Deserialize<'de> for OrdersRecord3 {
-    fn deserialize<__D: airbyte_agent_runtime::serde::Deserializer<'de>>(
-        deserializer: __D,
-    ) -> ::std::result::Result<Self, __D::Error> {
-        airbyte_agent_runtime::record::deserialize(deserializer)
+impl<'de> serde::Deserialize<'de> for OrdersRecord3 {
+    fn deserialize<__D: serde::Deserializer<'de>>(d: __D) -> Result<Self, __D::Error> {
+        record::deserialize(d)
     }
 }
 /// The `OrdersRecord3Job` object.
-#[derive(Debug, Clone, Default, airbyte_agent_runtime::serde::Serialize)]
+#[derive(Debug, Clone, Default, serde::Serialize)]
 #[serde(crate = "airbyte_agent_runtime::serde")]
 pub struct OrdersRecord3Job {
     /// `id`
@@ -1682,34 +1552,30 @@ pub struct OrdersRecord3Job {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub done: Option<bool>,
 }
-impl airbyte_agent_runtime::record::Record for OrdersRecord3Job {
+impl record::Record for OrdersRecord3Job {
     const NAME: &'static str = "OrdersRecord3Job";
     fn field_index(key: &str) -> Option<usize> {
         match key {
-            "id" => Some(0usize),
-            "done" => Some(1usize),
+            "id" => Some(0),
+            "done" => Some(1),
             _ => None,
         }
     }
-    fn set_field<'de, __M: airbyte_agent_runtime::serde::de::MapAccess<'de>>(
+    fn set_field<'de, __M: serde::de::MapAccess<'de>>(
         &mut self,
         index: usize,
         map: &mut __M,
-    ) -> ::std::result::Result<(), __M::Error> {
+    ) -> Result<(), __M::Error> {
         match index {
-            0usize => self.id = map.next_value()?,
-            1usize => self.done = map.next_value()?,
-            _ => {
-                map.next_value::<airbyte_agent_runtime::serde::de::IgnoredAny>()?;
-            }
+            0 => self.id = map.next_value()?,
+            1 => self.done = map.next_value()?,
+            _ => drop(map.next_value::<serde::de::IgnoredAny>()?),
         }
         Ok(())
     }
 }
-impl<'de> airbyte_agent_runtime::serde::Deserialize<'de> for OrdersRecord3Job {
-    fn deserialize<__D: airbyte_agent_runtime::serde::Deserializer<'de>>(
-        deserializer: __D,
-    ) -> ::std::result::Result<Self, __D::Error> {
-        airbyte_agent_runtime::record::deserialize(deserializer)
+impl<'de> serde::Deserialize<'de> for OrdersRecord3Job {
+    fn deserialize<__D: serde::Deserializer<'de>>(d: __D) -> Result<Self, __D::Error> {
+        record::deserialize(d)
     }
 }

@@ -2,7 +2,7 @@
 
 //! Entity `pages`: handle, request builders and record types.
 use airbyte_agent_runtime::serde_json::Value;
-use airbyte_agent_runtime::{Client, Page, PageStream, Params, Result};
+use airbyte_agent_runtime::{Client, Page, PageStream, Params, Result, record, serde};
 use crate::types::*;
 impl crate::ShopifyConnector {
     /// A content page of the online store.
@@ -146,16 +146,11 @@ impl PagesListRequest {
     }
     /// Send the request.
     pub async fn send(self) -> Result<Page<Page2, PagesListMeta>> {
-        self.client
-            .call_list::<
-                Page2,
-                PagesListMeta,
-            >(&crate::descriptor::PAGES[0usize], self.params)
-            .await
+        self.client.call_list(&crate::descriptor::PAGES[0], self.params).await
     }
     /// Every page, lazily, following the operation's pagination.
     pub fn pages(self) -> PageStream<Page2, PagesListMeta> {
-        self.client.pages(&crate::descriptor::PAGES[0usize], self.params)
+        self.client.pages(&crate::descriptor::PAGES[0], self.params)
     }
     /// The parameters collected so far (wire names).
     pub fn params(&self) -> &Params {
@@ -183,9 +178,7 @@ pub struct PagesGetRequest {
 impl PagesGetRequest {
     /// Send the request.
     pub async fn send(self) -> Result<Page2> {
-        self.client
-            .call_record::<Page2>(&crate::descriptor::PAGES[1usize], self.params)
-            .await
+        self.client.call_record(&crate::descriptor::PAGES[1], self.params).await
     }
     /// The parameters collected so far (wire names).
     pub fn params(&self) -> &Params {
@@ -211,9 +204,7 @@ pub struct PagesCreateRequest {
 impl PagesCreateRequest {
     /// Send the request.
     pub async fn send(self) -> Result<PagesRecord> {
-        self.client
-            .call_record::<PagesRecord>(&crate::descriptor::PAGES[2usize], self.params)
-            .await
+        self.client.call_record(&crate::descriptor::PAGES[2], self.params).await
     }
     /// The parameters collected so far (wire names).
     pub fn params(&self) -> &Params {
@@ -239,9 +230,7 @@ pub struct PagesUpdateRequest {
 impl PagesUpdateRequest {
     /// Send the request.
     pub async fn send(self) -> Result<PagesRecord> {
-        self.client
-            .call_record::<PagesRecord>(&crate::descriptor::PAGES[3usize], self.params)
-            .await
+        self.client.call_record(&crate::descriptor::PAGES[3], self.params).await
     }
     /// The parameters collected so far (wire names).
     pub fn params(&self) -> &Params {
@@ -267,9 +256,7 @@ pub struct PagesDeleteRequest {
 impl PagesDeleteRequest {
     /// Send the request.
     pub async fn send(self) -> Result<PagesRecord2> {
-        self.client
-            .call_record::<PagesRecord2>(&crate::descriptor::PAGES[4usize], self.params)
-            .await
+        self.client.call_record(&crate::descriptor::PAGES[4], self.params).await
     }
     /// The parameters collected so far (wire names).
     pub fn params(&self) -> &Params {
@@ -286,7 +273,7 @@ impl ::std::future::IntoFuture for PagesDeleteRequest {
     }
 }
 /// A content page of the online store.
-#[derive(Debug, Clone, Default, airbyte_agent_runtime::serde::Serialize)]
+#[derive(Debug, Clone, Default, serde::Serialize)]
 #[serde(crate = "airbyte_agent_runtime::serde")]
 pub struct Page2 {
     /// Unique identifier of this page.
@@ -320,92 +307,84 @@ pub struct Page2 {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub admin_graphql_api_id: Option<String>,
 }
-impl airbyte_agent_runtime::record::Record for Page2 {
+impl record::Record for Page2 {
     const NAME: &'static str = "Page2";
     fn field_index(key: &str) -> Option<usize> {
         match key {
-            "id" => Some(0usize),
-            "title" => Some(1usize),
-            "handle" => Some(2usize),
-            "body_html" => Some(3usize),
-            "author" => Some(4usize),
-            "template_suffix" => Some(5usize),
-            "published_at" => Some(6usize),
-            "created_at" => Some(7usize),
-            "updated_at" => Some(8usize),
-            "admin_graphql_api_id" => Some(9usize),
+            "id" => Some(0),
+            "title" => Some(1),
+            "handle" => Some(2),
+            "body_html" => Some(3),
+            "author" => Some(4),
+            "template_suffix" => Some(5),
+            "published_at" => Some(6),
+            "created_at" => Some(7),
+            "updated_at" => Some(8),
+            "admin_graphql_api_id" => Some(9),
             _ => None,
         }
     }
-    fn set_field<'de, __M: airbyte_agent_runtime::serde::de::MapAccess<'de>>(
+    fn set_field<'de, __M: serde::de::MapAccess<'de>>(
         &mut self,
         index: usize,
         map: &mut __M,
-    ) -> ::std::result::Result<(), __M::Error> {
+    ) -> Result<(), __M::Error> {
         match index {
-            0usize => self.id = map.next_value()?,
-            1usize => self.title = map.next_value()?,
-            2usize => self.handle = map.next_value()?,
-            3usize => self.body_html = map.next_value()?,
-            4usize => self.author = map.next_value()?,
-            5usize => self.template_suffix = map.next_value()?,
-            6usize => self.published_at = map.next_value()?,
-            7usize => self.created_at = map.next_value()?,
-            8usize => self.updated_at = map.next_value()?,
-            9usize => self.admin_graphql_api_id = map.next_value()?,
-            _ => {
-                map.next_value::<airbyte_agent_runtime::serde::de::IgnoredAny>()?;
-            }
+            0 => self.id = map.next_value()?,
+            1 => self.title = map.next_value()?,
+            2 => self.handle = map.next_value()?,
+            3 => self.body_html = map.next_value()?,
+            4 => self.author = map.next_value()?,
+            5 => self.template_suffix = map.next_value()?,
+            6 => self.published_at = map.next_value()?,
+            7 => self.created_at = map.next_value()?,
+            8 => self.updated_at = map.next_value()?,
+            9 => self.admin_graphql_api_id = map.next_value()?,
+            _ => drop(map.next_value::<serde::de::IgnoredAny>()?),
         }
         Ok(())
     }
 }
-impl<'de> airbyte_agent_runtime::serde::Deserialize<'de> for Page2 {
-    fn deserialize<__D: airbyte_agent_runtime::serde::Deserializer<'de>>(
-        deserializer: __D,
-    ) -> ::std::result::Result<Self, __D::Error> {
-        airbyte_agent_runtime::record::deserialize(deserializer)
+impl<'de> serde::Deserialize<'de> for Page2 {
+    fn deserialize<__D: serde::Deserializer<'de>>(d: __D) -> Result<Self, __D::Error> {
+        record::deserialize(d)
     }
 }
 /// Metadata returned by `pages.list` next to the records.
-#[derive(Debug, Clone, Default, airbyte_agent_runtime::serde::Serialize)]
+#[derive(Debug, Clone, Default, serde::Serialize)]
 #[serde(crate = "airbyte_agent_runtime::serde")]
 pub struct PagesListMeta {
     /// `@link.next`
     #[serde(skip_serializing_if = "Option::is_none")]
     pub next_page_url: Option<String>,
 }
-impl airbyte_agent_runtime::record::Record for PagesListMeta {
+impl record::Record for PagesListMeta {
     const NAME: &'static str = "PagesListMeta";
     fn field_index(key: &str) -> Option<usize> {
         match key {
-            "next_page_url" => Some(0usize),
+            "next_page_url" => Some(0),
             _ => None,
         }
     }
-    fn set_field<'de, __M: airbyte_agent_runtime::serde::de::MapAccess<'de>>(
+    fn set_field<'de, __M: serde::de::MapAccess<'de>>(
         &mut self,
         index: usize,
         map: &mut __M,
-    ) -> ::std::result::Result<(), __M::Error> {
+    ) -> Result<(), __M::Error> {
         match index {
-            0usize => self.next_page_url = map.next_value()?,
-            _ => {
-                map.next_value::<airbyte_agent_runtime::serde::de::IgnoredAny>()?;
-            }
+            0 => self.next_page_url = map.next_value()?,
+            _ => drop(map.next_value::<serde::de::IgnoredAny>()?),
         }
         Ok(())
     }
 }
-impl<'de> airbyte_agent_runtime::serde::Deserialize<'de> for PagesListMeta {
-    fn deserialize<__D: airbyte_agent_runtime::serde::Deserializer<'de>>(
-        deserializer: __D,
-    ) -> ::std::result::Result<Self, __D::Error> {
-        airbyte_agent_runtime::record::deserialize(deserializer)
+impl<'de> serde::Deserialize<'de> for PagesListMeta {
+    fn deserialize<__D: serde::Deserializer<'de>>(d: __D) -> Result<Self, __D::Error> {
+        record::deserialize(d)
     }
 }
 /// The `PagesCreatePage` object.
-#[derive(Debug, Clone, Default, airbyte_agent_runtime::serde::Serialize)]
+#[derive(Debug, Clone, Default, serde::Serialize)]
 #[serde(crate = "airbyte_agent_runtime::serde")]
 pub struct PagesCreatePage {
     /// Title of the page.
@@ -421,43 +400,39 @@ pub struct PagesCreatePage {
     #[serde(rename = "isPublished", skip_serializing_if = "Option::is_none")]
     pub is_published: Option<bool>,
 }
-impl airbyte_agent_runtime::record::Record for PagesCreatePage {
+impl record::Record for PagesCreatePage {
     const NAME: &'static str = "PagesCreatePage";
     fn field_index(key: &str) -> Option<usize> {
         match key {
-            "title" => Some(0usize),
-            "body" => Some(1usize),
-            "handle" => Some(2usize),
-            "isPublished" => Some(3usize),
+            "title" => Some(0),
+            "body" => Some(1),
+            "handle" => Some(2),
+            "isPublished" => Some(3),
             _ => None,
         }
     }
-    fn set_field<'de, __M: airbyte_agent_runtime::serde::de::MapAccess<'de>>(
+    fn set_field<'de, __M: serde::de::MapAccess<'de>>(
         &mut self,
         index: usize,
         map: &mut __M,
-    ) -> ::std::result::Result<(), __M::Error> {
+    ) -> Result<(), __M::Error> {
         match index {
-            0usize => self.title = map.next_value()?,
-            1usize => self.body = map.next_value()?,
-            2usize => self.handle = map.next_value()?,
-            3usize => self.is_published = map.next_value()?,
-            _ => {
-                map.next_value::<airbyte_agent_runtime::serde::de::IgnoredAny>()?;
-            }
+            0 => self.title = map.next_value()?,
+            1 => self.body = map.next_value()?,
+            2 => self.handle = map.next_value()?,
+            3 => self.is_published = map.next_value()?,
+            _ => drop(map.next_value::<serde::de::IgnoredAny>()?),
         }
         Ok(())
     }
 }
-impl<'de> airbyte_agent_runtime::serde::Deserialize<'de> for PagesCreatePage {
-    fn deserialize<__D: airbyte_agent_runtime::serde::Deserializer<'de>>(
-        deserializer: __D,
-    ) -> ::std::result::Result<Self, __D::Error> {
-        airbyte_agent_runtime::record::deserialize(deserializer)
+impl<'de> serde::Deserialize<'de> for PagesCreatePage {
+    fn deserialize<__D: serde::Deserializer<'de>>(d: __D) -> Result<Self, __D::Error> {
+        record::deserialize(d)
     }
 }
 /// The `PagesRecord` object.
-#[derive(Debug, Clone, Default, airbyte_agent_runtime::serde::Serialize)]
+#[derive(Debug, Clone, Default, serde::Serialize)]
 #[serde(crate = "airbyte_agent_runtime::serde")]
 pub struct PagesRecord {
     /// `userErrors`
@@ -467,45 +442,39 @@ pub struct PagesRecord {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub page: Option<GraphQlPage>,
 }
-impl airbyte_agent_runtime::record::Record for PagesRecord {
+impl record::Record for PagesRecord {
     const NAME: &'static str = "PagesRecord";
     fn field_index(key: &str) -> Option<usize> {
         match key {
-            "userErrors" => Some(0usize),
-            "page" => Some(1usize),
+            "userErrors" => Some(0),
+            "page" => Some(1),
             _ => None,
         }
     }
-    fn set_field<'de, __M: airbyte_agent_runtime::serde::de::MapAccess<'de>>(
+    fn set_field<'de, __M: serde::de::MapAccess<'de>>(
         &mut self,
         index: usize,
         map: &mut __M,
-    ) -> ::std::result::Result<(), __M::Error> {
+    ) -> Result<(), __M::Error> {
         match index {
-            0usize => {
+            0 => {
                 self.user_errors = map
-                    .next_value::<
-                        airbyte_agent_runtime::record::SkipNulls<GraphQlUserError>,
-                    >()?
+                    .next_value::<record::SkipNulls<GraphQlUserError>>()?
                     .0;
             }
-            1usize => self.page = map.next_value()?,
-            _ => {
-                map.next_value::<airbyte_agent_runtime::serde::de::IgnoredAny>()?;
-            }
+            1 => self.page = map.next_value()?,
+            _ => drop(map.next_value::<serde::de::IgnoredAny>()?),
         }
         Ok(())
     }
 }
-impl<'de> airbyte_agent_runtime::serde::Deserialize<'de> for PagesRecord {
-    fn deserialize<__D: airbyte_agent_runtime::serde::Deserializer<'de>>(
-        deserializer: __D,
-    ) -> ::std::result::Result<Self, __D::Error> {
-        airbyte_agent_runtime::record::deserialize(deserializer)
+impl<'de> serde::Deserialize<'de> for PagesRecord {
+    fn deserialize<__D: serde::Deserializer<'de>>(d: __D) -> Result<Self, __D::Error> {
+        record::deserialize(d)
     }
 }
 /// The `GraphQlPage` object.
-#[derive(Debug, Clone, Default, airbyte_agent_runtime::serde::Serialize)]
+#[derive(Debug, Clone, Default, serde::Serialize)]
 #[serde(crate = "airbyte_agent_runtime::serde")]
 pub struct GraphQlPage {
     /// `id`
@@ -527,47 +496,43 @@ pub struct GraphQlPage {
     #[serde(rename = "updatedAt", skip_serializing_if = "Option::is_none")]
     pub updated_at: Option<String>,
 }
-impl airbyte_agent_runtime::record::Record for GraphQlPage {
+impl record::Record for GraphQlPage {
     const NAME: &'static str = "GraphQlPage";
     fn field_index(key: &str) -> Option<usize> {
         match key {
-            "id" => Some(0usize),
-            "title" => Some(1usize),
-            "handle" => Some(2usize),
-            "body" => Some(3usize),
-            "createdAt" => Some(4usize),
-            "updatedAt" => Some(5usize),
+            "id" => Some(0),
+            "title" => Some(1),
+            "handle" => Some(2),
+            "body" => Some(3),
+            "createdAt" => Some(4),
+            "updatedAt" => Some(5),
             _ => None,
         }
     }
-    fn set_field<'de, __M: airbyte_agent_runtime::serde::de::MapAccess<'de>>(
+    fn set_field<'de, __M: serde::de::MapAccess<'de>>(
         &mut self,
         index: usize,
         map: &mut __M,
-    ) -> ::std::result::Result<(), __M::Error> {
+    ) -> Result<(), __M::Error> {
         match index {
-            0usize => self.id = map.next_value()?,
-            1usize => self.title = map.next_value()?,
-            2usize => self.handle = map.next_value()?,
-            3usize => self.body = map.next_value()?,
-            4usize => self.created_at = map.next_value()?,
-            5usize => self.updated_at = map.next_value()?,
-            _ => {
-                map.next_value::<airbyte_agent_runtime::serde::de::IgnoredAny>()?;
-            }
+            0 => self.id = map.next_value()?,
+            1 => self.title = map.next_value()?,
+            2 => self.handle = map.next_value()?,
+            3 => self.body = map.next_value()?,
+            4 => self.created_at = map.next_value()?,
+            5 => self.updated_at = map.next_value()?,
+            _ => drop(map.next_value::<serde::de::IgnoredAny>()?),
         }
         Ok(())
     }
 }
-impl<'de> airbyte_agent_runtime::serde::Deserialize<'de> for GraphQlPage {
-    fn deserialize<__D: airbyte_agent_runtime::serde::Deserializer<'de>>(
-        deserializer: __D,
-    ) -> ::std::result::Result<Self, __D::Error> {
-        airbyte_agent_runtime::record::deserialize(deserializer)
+impl<'de> serde::Deserialize<'de> for GraphQlPage {
+    fn deserialize<__D: serde::Deserializer<'de>>(d: __D) -> Result<Self, __D::Error> {
+        record::deserialize(d)
     }
 }
 /// The `PagesUpdatePage` object.
-#[derive(Debug, Clone, Default, airbyte_agent_runtime::serde::Serialize)]
+#[derive(Debug, Clone, Default, serde::Serialize)]
 #[serde(crate = "airbyte_agent_runtime::serde")]
 pub struct PagesUpdatePage {
     /// `title`
@@ -583,43 +548,39 @@ pub struct PagesUpdatePage {
     #[serde(rename = "isPublished", skip_serializing_if = "Option::is_none")]
     pub is_published: Option<bool>,
 }
-impl airbyte_agent_runtime::record::Record for PagesUpdatePage {
+impl record::Record for PagesUpdatePage {
     const NAME: &'static str = "PagesUpdatePage";
     fn field_index(key: &str) -> Option<usize> {
         match key {
-            "title" => Some(0usize),
-            "body" => Some(1usize),
-            "handle" => Some(2usize),
-            "isPublished" => Some(3usize),
+            "title" => Some(0),
+            "body" => Some(1),
+            "handle" => Some(2),
+            "isPublished" => Some(3),
             _ => None,
         }
     }
-    fn set_field<'de, __M: airbyte_agent_runtime::serde::de::MapAccess<'de>>(
+    fn set_field<'de, __M: serde::de::MapAccess<'de>>(
         &mut self,
         index: usize,
         map: &mut __M,
-    ) -> ::std::result::Result<(), __M::Error> {
+    ) -> Result<(), __M::Error> {
         match index {
-            0usize => self.title = map.next_value()?,
-            1usize => self.body = map.next_value()?,
-            2usize => self.handle = map.next_value()?,
-            3usize => self.is_published = map.next_value()?,
-            _ => {
-                map.next_value::<airbyte_agent_runtime::serde::de::IgnoredAny>()?;
-            }
+            0 => self.title = map.next_value()?,
+            1 => self.body = map.next_value()?,
+            2 => self.handle = map.next_value()?,
+            3 => self.is_published = map.next_value()?,
+            _ => drop(map.next_value::<serde::de::IgnoredAny>()?),
         }
         Ok(())
     }
 }
-impl<'de> airbyte_agent_runtime::serde::Deserialize<'de> for PagesUpdatePage {
-    fn deserialize<__D: airbyte_agent_runtime::serde::Deserializer<'de>>(
-        deserializer: __D,
-    ) -> ::std::result::Result<Self, __D::Error> {
-        airbyte_agent_runtime::record::deserialize(deserializer)
+impl<'de> serde::Deserialize<'de> for PagesUpdatePage {
+    fn deserialize<__D: serde::Deserializer<'de>>(d: __D) -> Result<Self, __D::Error> {
+        record::deserialize(d)
     }
 }
 /// The `PagesRecord2` object.
-#[derive(Debug, Clone, Default, airbyte_agent_runtime::serde::Serialize)]
+#[derive(Debug, Clone, Default, serde::Serialize)]
 #[serde(crate = "airbyte_agent_runtime::serde")]
 pub struct PagesRecord2 {
     /// `userErrors`
@@ -629,40 +590,34 @@ pub struct PagesRecord2 {
     #[serde(rename = "deletedPageId", skip_serializing_if = "Option::is_none")]
     pub deleted_page_id: Option<String>,
 }
-impl airbyte_agent_runtime::record::Record for PagesRecord2 {
+impl record::Record for PagesRecord2 {
     const NAME: &'static str = "PagesRecord2";
     fn field_index(key: &str) -> Option<usize> {
         match key {
-            "userErrors" => Some(0usize),
-            "deletedPageId" => Some(1usize),
+            "userErrors" => Some(0),
+            "deletedPageId" => Some(1),
             _ => None,
         }
     }
-    fn set_field<'de, __M: airbyte_agent_runtime::serde::de::MapAccess<'de>>(
+    fn set_field<'de, __M: serde::de::MapAccess<'de>>(
         &mut self,
         index: usize,
         map: &mut __M,
-    ) -> ::std::result::Result<(), __M::Error> {
+    ) -> Result<(), __M::Error> {
         match index {
-            0usize => {
+            0 => {
                 self.user_errors = map
-                    .next_value::<
-                        airbyte_agent_runtime::record::SkipNulls<GraphQlUserError>,
-                    >()?
+                    .next_value::<record::SkipNulls<GraphQlUserError>>()?
                     .0;
             }
-            1usize => self.deleted_page_id = map.next_value()?,
-            _ => {
-                map.next_value::<airbyte_agent_runtime::serde::de::IgnoredAny>()?;
-            }
+            1 => self.deleted_page_id = map.next_value()?,
+            _ => drop(map.next_value::<serde::de::IgnoredAny>()?),
         }
         Ok(())
     }
 }
-impl<'de> airbyte_agent_runtime::serde::Deserialize<'de> for PagesRecord2 {
-    fn deserialize<__D: airbyte_agent_runtime::serde::Deserializer<'de>>(
-        deserializer: __D,
-    ) -> ::std::result::Result<Self, __D::Error> {
-        airbyte_agent_runtime::record::deserialize(deserializer)
+impl<'de> serde::Deserialize<'de> for PagesRecord2 {
+    fn deserialize<__D: serde::Deserializer<'de>>(d: __D) -> Result<Self, __D::Error> {
+        record::deserialize(d)
     }
 }

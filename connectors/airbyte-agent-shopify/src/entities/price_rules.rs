@@ -2,7 +2,7 @@
 
 //! Entity `price_rules`: handle, request builders and record types.
 use airbyte_agent_runtime::serde_json::{Map, Value};
-use airbyte_agent_runtime::{Client, Page, PageStream, Params, Result};
+use airbyte_agent_runtime::{Client, Page, PageStream, Params, Result, record, serde};
 impl crate::ShopifyConnector {
     /// A rule that defines a discount and who may use it.
     pub fn price_rules(&self) -> PriceRules {
@@ -94,16 +94,11 @@ impl PriceRulesListRequest {
     }
     /// Send the request.
     pub async fn send(self) -> Result<Page<PriceRule, PriceRulesListMeta>> {
-        self.client
-            .call_list::<
-                PriceRule,
-                PriceRulesListMeta,
-            >(&crate::descriptor::PRICE_RULES[0usize], self.params)
-            .await
+        self.client.call_list(&crate::descriptor::PRICE_RULES[0], self.params).await
     }
     /// Every page, lazily, following the operation's pagination.
     pub fn pages(self) -> PageStream<PriceRule, PriceRulesListMeta> {
-        self.client.pages(&crate::descriptor::PRICE_RULES[0usize], self.params)
+        self.client.pages(&crate::descriptor::PRICE_RULES[0], self.params)
     }
     /// The parameters collected so far (wire names).
     pub fn params(&self) -> &Params {
@@ -133,11 +128,7 @@ pub struct PriceRulesGetRequest {
 impl PriceRulesGetRequest {
     /// Send the request.
     pub async fn send(self) -> Result<PriceRule> {
-        self.client
-            .call_record::<
-                PriceRule,
-            >(&crate::descriptor::PRICE_RULES[1usize], self.params)
-            .await
+        self.client.call_record(&crate::descriptor::PRICE_RULES[1], self.params).await
     }
     /// The parameters collected so far (wire names).
     pub fn params(&self) -> &Params {
@@ -154,7 +145,7 @@ impl ::std::future::IntoFuture for PriceRulesGetRequest {
     }
 }
 /// A rule that defines a discount and who may use it.
-#[derive(Debug, Clone, Default, airbyte_agent_runtime::serde::Serialize)]
+#[derive(Debug, Clone, Default, serde::Serialize)]
 #[serde(crate = "airbyte_agent_runtime::serde")]
 pub struct PriceRule {
     /// Unique identifier of this price rule.
@@ -248,165 +239,149 @@ pub struct PriceRule {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub admin_graphql_api_id: Option<String>,
 }
-impl airbyte_agent_runtime::record::Record for PriceRule {
+impl record::Record for PriceRule {
     const NAME: &'static str = "PriceRule";
     fn field_index(key: &str) -> Option<usize> {
         match key {
-            "id" => Some(0usize),
-            "value_type" => Some(1usize),
-            "value" => Some(2usize),
-            "customer_selection" => Some(3usize),
-            "target_type" => Some(4usize),
-            "target_selection" => Some(5usize),
-            "allocation_method" => Some(6usize),
-            "allocation_limit" => Some(7usize),
-            "once_per_customer" => Some(8usize),
-            "usage_limit" => Some(9usize),
-            "starts_at" => Some(10usize),
-            "ends_at" => Some(11usize),
-            "created_at" => Some(12usize),
-            "updated_at" => Some(13usize),
-            "entitled_product_ids" => Some(14usize),
-            "entitled_variant_ids" => Some(15usize),
-            "entitled_collection_ids" => Some(16usize),
-            "entitled_country_ids" => Some(17usize),
-            "prerequisite_product_ids" => Some(18usize),
-            "prerequisite_variant_ids" => Some(19usize),
-            "prerequisite_collection_ids" => Some(20usize),
-            "customer_segment_prerequisite_ids" => Some(21usize),
-            "prerequisite_customer_ids" => Some(22usize),
-            "prerequisite_subtotal_range" => Some(23usize),
-            "prerequisite_quantity_range" => Some(24usize),
-            "prerequisite_shipping_price_range" => Some(25usize),
-            "prerequisite_to_entitlement_quantity_ratio" => Some(26usize),
-            "prerequisite_to_entitlement_purchase" => Some(27usize),
-            "title" => Some(28usize),
-            "admin_graphql_api_id" => Some(29usize),
+            "id" => Some(0),
+            "value_type" => Some(1),
+            "value" => Some(2),
+            "customer_selection" => Some(3),
+            "target_type" => Some(4),
+            "target_selection" => Some(5),
+            "allocation_method" => Some(6),
+            "allocation_limit" => Some(7),
+            "once_per_customer" => Some(8),
+            "usage_limit" => Some(9),
+            "starts_at" => Some(10),
+            "ends_at" => Some(11),
+            "created_at" => Some(12),
+            "updated_at" => Some(13),
+            "entitled_product_ids" => Some(14),
+            "entitled_variant_ids" => Some(15),
+            "entitled_collection_ids" => Some(16),
+            "entitled_country_ids" => Some(17),
+            "prerequisite_product_ids" => Some(18),
+            "prerequisite_variant_ids" => Some(19),
+            "prerequisite_collection_ids" => Some(20),
+            "customer_segment_prerequisite_ids" => Some(21),
+            "prerequisite_customer_ids" => Some(22),
+            "prerequisite_subtotal_range" => Some(23),
+            "prerequisite_quantity_range" => Some(24),
+            "prerequisite_shipping_price_range" => Some(25),
+            "prerequisite_to_entitlement_quantity_ratio" => Some(26),
+            "prerequisite_to_entitlement_purchase" => Some(27),
+            "title" => Some(28),
+            "admin_graphql_api_id" => Some(29),
             _ => None,
         }
     }
-    fn set_field<'de, __M: airbyte_agent_runtime::serde::de::MapAccess<'de>>(
+    fn set_field<'de, __M: serde::de::MapAccess<'de>>(
         &mut self,
         index: usize,
         map: &mut __M,
-    ) -> ::std::result::Result<(), __M::Error> {
+    ) -> Result<(), __M::Error> {
         match index {
-            0usize => self.id = map.next_value()?,
-            1usize => self.value_type = map.next_value()?,
-            2usize => self.value = map.next_value()?,
-            3usize => self.customer_selection = map.next_value()?,
-            4usize => self.target_type = map.next_value()?,
-            5usize => self.target_selection = map.next_value()?,
-            6usize => self.allocation_method = map.next_value()?,
-            7usize => self.allocation_limit = map.next_value()?,
-            8usize => self.once_per_customer = map.next_value()?,
-            9usize => self.usage_limit = map.next_value()?,
-            10usize => self.starts_at = map.next_value()?,
-            11usize => self.ends_at = map.next_value()?,
-            12usize => self.created_at = map.next_value()?,
-            13usize => self.updated_at = map.next_value()?,
-            14usize => {
-                self.entitled_product_ids = map
-                    .next_value::<airbyte_agent_runtime::record::SkipNulls<i64>>()?
-                    .0;
+            0 => self.id = map.next_value()?,
+            1 => self.value_type = map.next_value()?,
+            2 => self.value = map.next_value()?,
+            3 => self.customer_selection = map.next_value()?,
+            4 => self.target_type = map.next_value()?,
+            5 => self.target_selection = map.next_value()?,
+            6 => self.allocation_method = map.next_value()?,
+            7 => self.allocation_limit = map.next_value()?,
+            8 => self.once_per_customer = map.next_value()?,
+            9 => self.usage_limit = map.next_value()?,
+            10 => self.starts_at = map.next_value()?,
+            11 => self.ends_at = map.next_value()?,
+            12 => self.created_at = map.next_value()?,
+            13 => self.updated_at = map.next_value()?,
+            14 => {
+                self.entitled_product_ids = map.next_value::<record::SkipNulls<i64>>()?.0;
             }
-            15usize => {
-                self.entitled_variant_ids = map
-                    .next_value::<airbyte_agent_runtime::record::SkipNulls<i64>>()?
-                    .0;
+            15 => {
+                self.entitled_variant_ids = map.next_value::<record::SkipNulls<i64>>()?.0;
             }
-            16usize => {
+            16 => {
                 self.entitled_collection_ids = map
-                    .next_value::<airbyte_agent_runtime::record::SkipNulls<i64>>()?
+                    .next_value::<record::SkipNulls<i64>>()?
                     .0;
             }
-            17usize => {
-                self.entitled_country_ids = map
-                    .next_value::<airbyte_agent_runtime::record::SkipNulls<i64>>()?
-                    .0;
+            17 => {
+                self.entitled_country_ids = map.next_value::<record::SkipNulls<i64>>()?.0;
             }
-            18usize => {
+            18 => {
                 self.prerequisite_product_ids = map
-                    .next_value::<airbyte_agent_runtime::record::SkipNulls<i64>>()?
+                    .next_value::<record::SkipNulls<i64>>()?
                     .0;
             }
-            19usize => {
+            19 => {
                 self.prerequisite_variant_ids = map
-                    .next_value::<airbyte_agent_runtime::record::SkipNulls<i64>>()?
+                    .next_value::<record::SkipNulls<i64>>()?
                     .0;
             }
-            20usize => {
+            20 => {
                 self.prerequisite_collection_ids = map
-                    .next_value::<airbyte_agent_runtime::record::SkipNulls<i64>>()?
+                    .next_value::<record::SkipNulls<i64>>()?
                     .0;
             }
-            21usize => {
+            21 => {
                 self.customer_segment_prerequisite_ids = map
-                    .next_value::<airbyte_agent_runtime::record::SkipNulls<i64>>()?
+                    .next_value::<record::SkipNulls<i64>>()?
                     .0;
             }
-            22usize => {
+            22 => {
                 self.prerequisite_customer_ids = map
-                    .next_value::<airbyte_agent_runtime::record::SkipNulls<i64>>()?
+                    .next_value::<record::SkipNulls<i64>>()?
                     .0;
             }
-            23usize => self.prerequisite_subtotal_range = map.next_value()?,
-            24usize => self.prerequisite_quantity_range = map.next_value()?,
-            25usize => self.prerequisite_shipping_price_range = map.next_value()?,
-            26usize => {
-                self.prerequisite_to_entitlement_quantity_ratio = map.next_value()?;
-            }
-            27usize => self.prerequisite_to_entitlement_purchase = map.next_value()?,
-            28usize => self.title = map.next_value()?,
-            29usize => self.admin_graphql_api_id = map.next_value()?,
-            _ => {
-                map.next_value::<airbyte_agent_runtime::serde::de::IgnoredAny>()?;
-            }
+            23 => self.prerequisite_subtotal_range = map.next_value()?,
+            24 => self.prerequisite_quantity_range = map.next_value()?,
+            25 => self.prerequisite_shipping_price_range = map.next_value()?,
+            26 => self.prerequisite_to_entitlement_quantity_ratio = map.next_value()?,
+            27 => self.prerequisite_to_entitlement_purchase = map.next_value()?,
+            28 => self.title = map.next_value()?,
+            29 => self.admin_graphql_api_id = map.next_value()?,
+            _ => drop(map.next_value::<serde::de::IgnoredAny>()?),
         }
         Ok(())
     }
 }
-impl<'de> airbyte_agent_runtime::serde::Deserialize<'de> for PriceRule {
-    fn deserialize<__D: airbyte_agent_runtime::serde::Deserializer<'de>>(
-        deserializer: __D,
-    ) -> ::std::result::Result<Self, __D::Error> {
-        airbyte_agent_runtime::record::deserialize(deserializer)
+impl<'de> serde::Deserialize<'de> for PriceRule {
+    fn deserialize<__D: serde::Deserializer<'de>>(d: __D) -> Result<Self, __D::Error> {
+        record::deserialize(d)
     }
 }
 /// Metadata returned by `price_rules.list` next to the records.
-#[derive(Debug, Clone, Default, airbyte_agent_runtime::serde::Serialize)]
+#[derive(Debug, Clone, Default, serde::Serialize)]
 #[serde(crate = "airbyte_agent_runtime::serde")]
 pub struct PriceRulesListMeta {
     /// `@link.next`
     #[serde(skip_serializing_if = "Option::is_none")]
     pub next_page_url: Option<String>,
 }
-impl airbyte_agent_runtime::record::Record for PriceRulesListMeta {
+impl record::Record for PriceRulesListMeta {
     const NAME: &'static str = "PriceRulesListMeta";
     fn field_index(key: &str) -> Option<usize> {
         match key {
-            "next_page_url" => Some(0usize),
+            "next_page_url" => Some(0),
             _ => None,
         }
     }
-    fn set_field<'de, __M: airbyte_agent_runtime::serde::de::MapAccess<'de>>(
+    fn set_field<'de, __M: serde::de::MapAccess<'de>>(
         &mut self,
         index: usize,
         map: &mut __M,
-    ) -> ::std::result::Result<(), __M::Error> {
+    ) -> Result<(), __M::Error> {
         match index {
-            0usize => self.next_page_url = map.next_value()?,
-            _ => {
-                map.next_value::<airbyte_agent_runtime::serde::de::IgnoredAny>()?;
-            }
+            0 => self.next_page_url = map.next_value()?,
+            _ => drop(map.next_value::<serde::de::IgnoredAny>()?),
         }
         Ok(())
     }
 }
-impl<'de> airbyte_agent_runtime::serde::Deserialize<'de> for PriceRulesListMeta {
-    fn deserialize<__D: airbyte_agent_runtime::serde::Deserializer<'de>>(
-        deserializer: __D,
-    ) -> ::std::result::Result<Self, __D::Error> {
-        airbyte_agent_runtime::record::deserialize(deserializer)
+impl<'de> serde::Deserialize<'de> for PriceRulesListMeta {
+    fn deserialize<__D: serde::Deserializer<'de>>(d: __D) -> Result<Self, __D::Error> {
+        record::deserialize(d)
     }
 }

@@ -2,7 +2,7 @@
 
 //! Entity `product_variants`: handle, request builders and record types.
 use airbyte_agent_runtime::serde_json::Value;
-use airbyte_agent_runtime::{Client, Page, PageStream, Params, Result};
+use airbyte_agent_runtime::{Client, Page, PageStream, Params, Result, record, serde};
 use crate::types::*;
 impl crate::ShopifyConnector {
     /// A purchasable variant of a product, such as a size or color.
@@ -123,16 +123,11 @@ impl ProductVariantsListRequest {
     }
     /// Send the request.
     pub async fn send(self) -> Result<Page<ProductVariant, ProductVariantsListMeta>> {
-        self.client
-            .call_list::<
-                ProductVariant,
-                ProductVariantsListMeta,
-            >(&crate::descriptor::PRODUCT_VARIANTS[0usize], self.params)
-            .await
+        self.client.call_list(&crate::descriptor::PRODUCT_VARIANTS[0], self.params).await
     }
     /// Every page, lazily, following the operation's pagination.
     pub fn pages(self) -> PageStream<ProductVariant, ProductVariantsListMeta> {
-        self.client.pages(&crate::descriptor::PRODUCT_VARIANTS[0usize], self.params)
+        self.client.pages(&crate::descriptor::PRODUCT_VARIANTS[0], self.params)
     }
     /// The parameters collected so far (wire names).
     pub fn params(&self) -> &Params {
@@ -163,9 +158,7 @@ impl ProductVariantsGetRequest {
     /// Send the request.
     pub async fn send(self) -> Result<ProductVariant> {
         self.client
-            .call_record::<
-                ProductVariant,
-            >(&crate::descriptor::PRODUCT_VARIANTS[1usize], self.params)
+            .call_record(&crate::descriptor::PRODUCT_VARIANTS[1], self.params)
             .await
     }
     /// The parameters collected so far (wire names).
@@ -193,9 +186,7 @@ impl ProductVariantsCreateRequest {
     /// Send the request.
     pub async fn send(self) -> Result<ProductVariantsRecord> {
         self.client
-            .call_record::<
-                ProductVariantsRecord,
-            >(&crate::descriptor::PRODUCT_VARIANTS[2usize], self.params)
+            .call_record(&crate::descriptor::PRODUCT_VARIANTS[2], self.params)
             .await
     }
     /// The parameters collected so far (wire names).
@@ -223,9 +214,7 @@ impl ProductVariantsUpdateRequest {
     /// Send the request.
     pub async fn send(self) -> Result<ProductVariantsRecord> {
         self.client
-            .call_record::<
-                ProductVariantsRecord,
-            >(&crate::descriptor::PRODUCT_VARIANTS[3usize], self.params)
+            .call_record(&crate::descriptor::PRODUCT_VARIANTS[3], self.params)
             .await
     }
     /// The parameters collected so far (wire names).
@@ -253,9 +242,7 @@ impl ProductVariantsDeleteRequest {
     /// Send the request.
     pub async fn send(self) -> Result<ProductVariantsRecord2> {
         self.client
-            .call_record::<
-                ProductVariantsRecord2,
-            >(&crate::descriptor::PRODUCT_VARIANTS[4usize], self.params)
+            .call_record(&crate::descriptor::PRODUCT_VARIANTS[4], self.params)
             .await
     }
     /// The parameters collected so far (wire names).
@@ -273,44 +260,40 @@ impl ::std::future::IntoFuture for ProductVariantsDeleteRequest {
     }
 }
 /// Metadata returned by `product_variants.list` next to the records.
-#[derive(Debug, Clone, Default, airbyte_agent_runtime::serde::Serialize)]
+#[derive(Debug, Clone, Default, serde::Serialize)]
 #[serde(crate = "airbyte_agent_runtime::serde")]
 pub struct ProductVariantsListMeta {
     /// `@link.next`
     #[serde(skip_serializing_if = "Option::is_none")]
     pub next_page_url: Option<String>,
 }
-impl airbyte_agent_runtime::record::Record for ProductVariantsListMeta {
+impl record::Record for ProductVariantsListMeta {
     const NAME: &'static str = "ProductVariantsListMeta";
     fn field_index(key: &str) -> Option<usize> {
         match key {
-            "next_page_url" => Some(0usize),
+            "next_page_url" => Some(0),
             _ => None,
         }
     }
-    fn set_field<'de, __M: airbyte_agent_runtime::serde::de::MapAccess<'de>>(
+    fn set_field<'de, __M: serde::de::MapAccess<'de>>(
         &mut self,
         index: usize,
         map: &mut __M,
-    ) -> ::std::result::Result<(), __M::Error> {
+    ) -> Result<(), __M::Error> {
         match index {
-            0usize => self.next_page_url = map.next_value()?,
-            _ => {
-                map.next_value::<airbyte_agent_runtime::serde::de::IgnoredAny>()?;
-            }
+            0 => self.next_page_url = map.next_value()?,
+            _ => drop(map.next_value::<serde::de::IgnoredAny>()?),
         }
         Ok(())
     }
 }
-impl<'de> airbyte_agent_runtime::serde::Deserialize<'de> for ProductVariantsListMeta {
-    fn deserialize<__D: airbyte_agent_runtime::serde::Deserializer<'de>>(
-        deserializer: __D,
-    ) -> ::std::result::Result<Self, __D::Error> {
-        airbyte_agent_runtime::record::deserialize(deserializer)
+impl<'de> serde::Deserialize<'de> for ProductVariantsListMeta {
+    fn deserialize<__D: serde::Deserializer<'de>>(d: __D) -> Result<Self, __D::Error> {
+        record::deserialize(d)
     }
 }
 /// The `ProductVariantsCreateVariantsItem` object.
-#[derive(Debug, Clone, Default, airbyte_agent_runtime::serde::Serialize)]
+#[derive(Debug, Clone, Default, serde::Serialize)]
 #[serde(crate = "airbyte_agent_runtime::serde")]
 pub struct ProductVariantsCreateVariantsItem {
     /// Price of the variant.
@@ -329,93 +312,82 @@ pub struct ProductVariantsCreateVariantsItem {
     #[serde(rename = "optionValues", skip_serializing_if = "Option::is_none")]
     pub option_values: Option<Vec<ProductVariantsCreateVariantsItemOptionValuesItem>>,
 }
-impl airbyte_agent_runtime::record::Record for ProductVariantsCreateVariantsItem {
+impl record::Record for ProductVariantsCreateVariantsItem {
     const NAME: &'static str = "ProductVariantsCreateVariantsItem";
     fn field_index(key: &str) -> Option<usize> {
         match key {
-            "price" => Some(0usize),
-            "barcode" => Some(1usize),
-            "compareAtPrice" => Some(2usize),
-            "inventoryItem" => Some(3usize),
-            "optionValues" => Some(4usize),
+            "price" => Some(0),
+            "barcode" => Some(1),
+            "compareAtPrice" => Some(2),
+            "inventoryItem" => Some(3),
+            "optionValues" => Some(4),
             _ => None,
         }
     }
-    fn set_field<'de, __M: airbyte_agent_runtime::serde::de::MapAccess<'de>>(
+    fn set_field<'de, __M: serde::de::MapAccess<'de>>(
         &mut self,
         index: usize,
         map: &mut __M,
-    ) -> ::std::result::Result<(), __M::Error> {
+    ) -> Result<(), __M::Error> {
         match index {
-            0usize => self.price = map.next_value()?,
-            1usize => self.barcode = map.next_value()?,
-            2usize => self.compare_at_price = map.next_value()?,
-            3usize => self.inventory_item = map.next_value()?,
-            4usize => {
+            0 => self.price = map.next_value()?,
+            1 => self.barcode = map.next_value()?,
+            2 => self.compare_at_price = map.next_value()?,
+            3 => self.inventory_item = map.next_value()?,
+            4 => {
                 self.option_values = map
                     .next_value::<
-                        airbyte_agent_runtime::record::SkipNulls<
+                        record::SkipNulls<
                             ProductVariantsCreateVariantsItemOptionValuesItem,
                         >,
                     >()?
                     .0;
             }
-            _ => {
-                map.next_value::<airbyte_agent_runtime::serde::de::IgnoredAny>()?;
-            }
+            _ => drop(map.next_value::<serde::de::IgnoredAny>()?),
         }
         Ok(())
     }
 }
-impl<'de> airbyte_agent_runtime::serde::Deserialize<'de>
-for ProductVariantsCreateVariantsItem {
-    fn deserialize<__D: airbyte_agent_runtime::serde::Deserializer<'de>>(
-        deserializer: __D,
-    ) -> ::std::result::Result<Self, __D::Error> {
-        airbyte_agent_runtime::record::deserialize(deserializer)
+impl<'de> serde::Deserialize<'de> for ProductVariantsCreateVariantsItem {
+    fn deserialize<__D: serde::Deserializer<'de>>(d: __D) -> Result<Self, __D::Error> {
+        record::deserialize(d)
     }
 }
 /// Stock-keeping data of the variant; the SKU is set here, not on the variant itself.
-#[derive(Debug, Clone, Default, airbyte_agent_runtime::serde::Serialize)]
+#[derive(Debug, Clone, Default, serde::Serialize)]
 #[serde(crate = "airbyte_agent_runtime::serde")]
 pub struct ProductVariantsCreateVariantsItemInventoryItem {
     /// SKU of the inventory item.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub sku: Option<String>,
 }
-impl airbyte_agent_runtime::record::Record
-for ProductVariantsCreateVariantsItemInventoryItem {
+impl record::Record for ProductVariantsCreateVariantsItemInventoryItem {
     const NAME: &'static str = "ProductVariantsCreateVariantsItemInventoryItem";
     fn field_index(key: &str) -> Option<usize> {
         match key {
-            "sku" => Some(0usize),
+            "sku" => Some(0),
             _ => None,
         }
     }
-    fn set_field<'de, __M: airbyte_agent_runtime::serde::de::MapAccess<'de>>(
+    fn set_field<'de, __M: serde::de::MapAccess<'de>>(
         &mut self,
         index: usize,
         map: &mut __M,
-    ) -> ::std::result::Result<(), __M::Error> {
+    ) -> Result<(), __M::Error> {
         match index {
-            0usize => self.sku = map.next_value()?,
-            _ => {
-                map.next_value::<airbyte_agent_runtime::serde::de::IgnoredAny>()?;
-            }
+            0 => self.sku = map.next_value()?,
+            _ => drop(map.next_value::<serde::de::IgnoredAny>()?),
         }
         Ok(())
     }
 }
-impl<'de> airbyte_agent_runtime::serde::Deserialize<'de>
-for ProductVariantsCreateVariantsItemInventoryItem {
-    fn deserialize<__D: airbyte_agent_runtime::serde::Deserializer<'de>>(
-        deserializer: __D,
-    ) -> ::std::result::Result<Self, __D::Error> {
-        airbyte_agent_runtime::record::deserialize(deserializer)
+impl<'de> serde::Deserialize<'de> for ProductVariantsCreateVariantsItemInventoryItem {
+    fn deserialize<__D: serde::Deserializer<'de>>(d: __D) -> Result<Self, __D::Error> {
+        record::deserialize(d)
     }
 }
 /// The `ProductVariantsCreateVariantsItemOptionValuesItem` object.
-#[derive(Debug, Clone, Default, airbyte_agent_runtime::serde::Serialize)]
+#[derive(Debug, Clone, Default, serde::Serialize)]
 #[serde(crate = "airbyte_agent_runtime::serde")]
 pub struct ProductVariantsCreateVariantsItemOptionValuesItem {
     /// Name of the option, such as Color, Size or Title.
@@ -425,41 +397,35 @@ pub struct ProductVariantsCreateVariantsItemOptionValuesItem {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub name: Option<String>,
 }
-impl airbyte_agent_runtime::record::Record
-for ProductVariantsCreateVariantsItemOptionValuesItem {
+impl record::Record for ProductVariantsCreateVariantsItemOptionValuesItem {
     const NAME: &'static str = "ProductVariantsCreateVariantsItemOptionValuesItem";
     fn field_index(key: &str) -> Option<usize> {
         match key {
-            "optionName" => Some(0usize),
-            "name" => Some(1usize),
+            "optionName" => Some(0),
+            "name" => Some(1),
             _ => None,
         }
     }
-    fn set_field<'de, __M: airbyte_agent_runtime::serde::de::MapAccess<'de>>(
+    fn set_field<'de, __M: serde::de::MapAccess<'de>>(
         &mut self,
         index: usize,
         map: &mut __M,
-    ) -> ::std::result::Result<(), __M::Error> {
+    ) -> Result<(), __M::Error> {
         match index {
-            0usize => self.option_name = map.next_value()?,
-            1usize => self.name = map.next_value()?,
-            _ => {
-                map.next_value::<airbyte_agent_runtime::serde::de::IgnoredAny>()?;
-            }
+            0 => self.option_name = map.next_value()?,
+            1 => self.name = map.next_value()?,
+            _ => drop(map.next_value::<serde::de::IgnoredAny>()?),
         }
         Ok(())
     }
 }
-impl<'de> airbyte_agent_runtime::serde::Deserialize<'de>
-for ProductVariantsCreateVariantsItemOptionValuesItem {
-    fn deserialize<__D: airbyte_agent_runtime::serde::Deserializer<'de>>(
-        deserializer: __D,
-    ) -> ::std::result::Result<Self, __D::Error> {
-        airbyte_agent_runtime::record::deserialize(deserializer)
+impl<'de> serde::Deserialize<'de> for ProductVariantsCreateVariantsItemOptionValuesItem {
+    fn deserialize<__D: serde::Deserializer<'de>>(d: __D) -> Result<Self, __D::Error> {
+        record::deserialize(d)
     }
 }
 /// The `ProductVariantsRecord` object.
-#[derive(Debug, Clone, Default, airbyte_agent_runtime::serde::Serialize)]
+#[derive(Debug, Clone, Default, serde::Serialize)]
 #[serde(crate = "airbyte_agent_runtime::serde")]
 pub struct ProductVariantsRecord {
     /// `userErrors`
@@ -469,51 +435,43 @@ pub struct ProductVariantsRecord {
     #[serde(rename = "productVariants", skip_serializing_if = "Option::is_none")]
     pub product_variants: Option<Vec<GraphQlProductVariant>>,
 }
-impl airbyte_agent_runtime::record::Record for ProductVariantsRecord {
+impl record::Record for ProductVariantsRecord {
     const NAME: &'static str = "ProductVariantsRecord";
     fn field_index(key: &str) -> Option<usize> {
         match key {
-            "userErrors" => Some(0usize),
-            "productVariants" => Some(1usize),
+            "userErrors" => Some(0),
+            "productVariants" => Some(1),
             _ => None,
         }
     }
-    fn set_field<'de, __M: airbyte_agent_runtime::serde::de::MapAccess<'de>>(
+    fn set_field<'de, __M: serde::de::MapAccess<'de>>(
         &mut self,
         index: usize,
         map: &mut __M,
-    ) -> ::std::result::Result<(), __M::Error> {
+    ) -> Result<(), __M::Error> {
         match index {
-            0usize => {
+            0 => {
                 self.user_errors = map
-                    .next_value::<
-                        airbyte_agent_runtime::record::SkipNulls<GraphQlUserError>,
-                    >()?
+                    .next_value::<record::SkipNulls<GraphQlUserError>>()?
                     .0;
             }
-            1usize => {
+            1 => {
                 self.product_variants = map
-                    .next_value::<
-                        airbyte_agent_runtime::record::SkipNulls<GraphQlProductVariant>,
-                    >()?
+                    .next_value::<record::SkipNulls<GraphQlProductVariant>>()?
                     .0;
             }
-            _ => {
-                map.next_value::<airbyte_agent_runtime::serde::de::IgnoredAny>()?;
-            }
+            _ => drop(map.next_value::<serde::de::IgnoredAny>()?),
         }
         Ok(())
     }
 }
-impl<'de> airbyte_agent_runtime::serde::Deserialize<'de> for ProductVariantsRecord {
-    fn deserialize<__D: airbyte_agent_runtime::serde::Deserializer<'de>>(
-        deserializer: __D,
-    ) -> ::std::result::Result<Self, __D::Error> {
-        airbyte_agent_runtime::record::deserialize(deserializer)
+impl<'de> serde::Deserialize<'de> for ProductVariantsRecord {
+    fn deserialize<__D: serde::Deserializer<'de>>(d: __D) -> Result<Self, __D::Error> {
+        record::deserialize(d)
     }
 }
 /// The `GraphQlProductVariant` object.
-#[derive(Debug, Clone, Default, airbyte_agent_runtime::serde::Serialize)]
+#[derive(Debug, Clone, Default, serde::Serialize)]
 #[serde(crate = "airbyte_agent_runtime::serde")]
 pub struct GraphQlProductVariant {
     /// `id`
@@ -538,49 +496,45 @@ pub struct GraphQlProductVariant {
     #[serde(rename = "inventoryQuantity", skip_serializing_if = "Option::is_none")]
     pub inventory_quantity: Option<i64>,
 }
-impl airbyte_agent_runtime::record::Record for GraphQlProductVariant {
+impl record::Record for GraphQlProductVariant {
     const NAME: &'static str = "GraphQlProductVariant";
     fn field_index(key: &str) -> Option<usize> {
         match key {
-            "id" => Some(0usize),
-            "title" => Some(1usize),
-            "price" => Some(2usize),
-            "sku" => Some(3usize),
-            "barcode" => Some(4usize),
-            "compareAtPrice" => Some(5usize),
-            "inventoryQuantity" => Some(6usize),
+            "id" => Some(0),
+            "title" => Some(1),
+            "price" => Some(2),
+            "sku" => Some(3),
+            "barcode" => Some(4),
+            "compareAtPrice" => Some(5),
+            "inventoryQuantity" => Some(6),
             _ => None,
         }
     }
-    fn set_field<'de, __M: airbyte_agent_runtime::serde::de::MapAccess<'de>>(
+    fn set_field<'de, __M: serde::de::MapAccess<'de>>(
         &mut self,
         index: usize,
         map: &mut __M,
-    ) -> ::std::result::Result<(), __M::Error> {
+    ) -> Result<(), __M::Error> {
         match index {
-            0usize => self.id = map.next_value()?,
-            1usize => self.title = map.next_value()?,
-            2usize => self.price = map.next_value()?,
-            3usize => self.sku = map.next_value()?,
-            4usize => self.barcode = map.next_value()?,
-            5usize => self.compare_at_price = map.next_value()?,
-            6usize => self.inventory_quantity = map.next_value()?,
-            _ => {
-                map.next_value::<airbyte_agent_runtime::serde::de::IgnoredAny>()?;
-            }
+            0 => self.id = map.next_value()?,
+            1 => self.title = map.next_value()?,
+            2 => self.price = map.next_value()?,
+            3 => self.sku = map.next_value()?,
+            4 => self.barcode = map.next_value()?,
+            5 => self.compare_at_price = map.next_value()?,
+            6 => self.inventory_quantity = map.next_value()?,
+            _ => drop(map.next_value::<serde::de::IgnoredAny>()?),
         }
         Ok(())
     }
 }
-impl<'de> airbyte_agent_runtime::serde::Deserialize<'de> for GraphQlProductVariant {
-    fn deserialize<__D: airbyte_agent_runtime::serde::Deserializer<'de>>(
-        deserializer: __D,
-    ) -> ::std::result::Result<Self, __D::Error> {
-        airbyte_agent_runtime::record::deserialize(deserializer)
+impl<'de> serde::Deserialize<'de> for GraphQlProductVariant {
+    fn deserialize<__D: serde::Deserializer<'de>>(d: __D) -> Result<Self, __D::Error> {
+        record::deserialize(d)
     }
 }
 /// The `ProductVariantsUpdateVariantsItem` object.
-#[derive(Debug, Clone, Default, airbyte_agent_runtime::serde::Serialize)]
+#[derive(Debug, Clone, Default, serde::Serialize)]
 #[serde(crate = "airbyte_agent_runtime::serde")]
 pub struct ProductVariantsUpdateVariantsItem {
     /// Global ID of the variant (gid://shopify/ProductVariant/...).
@@ -599,46 +553,41 @@ pub struct ProductVariantsUpdateVariantsItem {
     #[serde(rename = "inventoryItem", skip_serializing_if = "Option::is_none")]
     pub inventory_item: Option<ProductVariantsCreateVariantsItemInventoryItem>,
 }
-impl airbyte_agent_runtime::record::Record for ProductVariantsUpdateVariantsItem {
+impl record::Record for ProductVariantsUpdateVariantsItem {
     const NAME: &'static str = "ProductVariantsUpdateVariantsItem";
     fn field_index(key: &str) -> Option<usize> {
         match key {
-            "id" => Some(0usize),
-            "price" => Some(1usize),
-            "barcode" => Some(2usize),
-            "compareAtPrice" => Some(3usize),
-            "inventoryItem" => Some(4usize),
+            "id" => Some(0),
+            "price" => Some(1),
+            "barcode" => Some(2),
+            "compareAtPrice" => Some(3),
+            "inventoryItem" => Some(4),
             _ => None,
         }
     }
-    fn set_field<'de, __M: airbyte_agent_runtime::serde::de::MapAccess<'de>>(
+    fn set_field<'de, __M: serde::de::MapAccess<'de>>(
         &mut self,
         index: usize,
         map: &mut __M,
-    ) -> ::std::result::Result<(), __M::Error> {
+    ) -> Result<(), __M::Error> {
         match index {
-            0usize => self.id = map.next_value()?,
-            1usize => self.price = map.next_value()?,
-            2usize => self.barcode = map.next_value()?,
-            3usize => self.compare_at_price = map.next_value()?,
-            4usize => self.inventory_item = map.next_value()?,
-            _ => {
-                map.next_value::<airbyte_agent_runtime::serde::de::IgnoredAny>()?;
-            }
+            0 => self.id = map.next_value()?,
+            1 => self.price = map.next_value()?,
+            2 => self.barcode = map.next_value()?,
+            3 => self.compare_at_price = map.next_value()?,
+            4 => self.inventory_item = map.next_value()?,
+            _ => drop(map.next_value::<serde::de::IgnoredAny>()?),
         }
         Ok(())
     }
 }
-impl<'de> airbyte_agent_runtime::serde::Deserialize<'de>
-for ProductVariantsUpdateVariantsItem {
-    fn deserialize<__D: airbyte_agent_runtime::serde::Deserializer<'de>>(
-        deserializer: __D,
-    ) -> ::std::result::Result<Self, __D::Error> {
-        airbyte_agent_runtime::record::deserialize(deserializer)
+impl<'de> serde::Deserialize<'de> for ProductVariantsUpdateVariantsItem {
+    fn deserialize<__D: serde::Deserializer<'de>>(d: __D) -> Result<Self, __D::Error> {
+        record::deserialize(d)
     }
 }
 /// The `ProductVariantsRecord2` object.
-#[derive(Debug, Clone, Default, airbyte_agent_runtime::serde::Serialize)]
+#[derive(Debug, Clone, Default, serde::Serialize)]
 #[serde(crate = "airbyte_agent_runtime::serde")]
 pub struct ProductVariantsRecord2 {
     /// `userErrors`
@@ -648,40 +597,34 @@ pub struct ProductVariantsRecord2 {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub product: Option<ProductVariantsRecord2Product>,
 }
-impl airbyte_agent_runtime::record::Record for ProductVariantsRecord2 {
+impl record::Record for ProductVariantsRecord2 {
     const NAME: &'static str = "ProductVariantsRecord2";
     fn field_index(key: &str) -> Option<usize> {
         match key {
-            "userErrors" => Some(0usize),
-            "product" => Some(1usize),
+            "userErrors" => Some(0),
+            "product" => Some(1),
             _ => None,
         }
     }
-    fn set_field<'de, __M: airbyte_agent_runtime::serde::de::MapAccess<'de>>(
+    fn set_field<'de, __M: serde::de::MapAccess<'de>>(
         &mut self,
         index: usize,
         map: &mut __M,
-    ) -> ::std::result::Result<(), __M::Error> {
+    ) -> Result<(), __M::Error> {
         match index {
-            0usize => {
+            0 => {
                 self.user_errors = map
-                    .next_value::<
-                        airbyte_agent_runtime::record::SkipNulls<GraphQlUserError>,
-                    >()?
+                    .next_value::<record::SkipNulls<GraphQlUserError>>()?
                     .0;
             }
-            1usize => self.product = map.next_value()?,
-            _ => {
-                map.next_value::<airbyte_agent_runtime::serde::de::IgnoredAny>()?;
-            }
+            1 => self.product = map.next_value()?,
+            _ => drop(map.next_value::<serde::de::IgnoredAny>()?),
         }
         Ok(())
     }
 }
-impl<'de> airbyte_agent_runtime::serde::Deserialize<'de> for ProductVariantsRecord2 {
-    fn deserialize<__D: airbyte_agent_runtime::serde::Deserializer<'de>>(
-        deserializer: __D,
-    ) -> ::std::result::Result<Self, __D::Error> {
-        airbyte_agent_runtime::record::deserialize(deserializer)
+impl<'de> serde::Deserialize<'de> for ProductVariantsRecord2 {
+    fn deserialize<__D: serde::Deserializer<'de>>(d: __D) -> Result<Self, __D::Error> {
+        record::deserialize(d)
     }
 }

@@ -2,7 +2,7 @@
 
 //! Entity `products`: handle, request builders and record types.
 use airbyte_agent_runtime::serde_json::{Map, Value};
-use airbyte_agent_runtime::{Client, Page, PageStream, Params, Result};
+use airbyte_agent_runtime::{Client, Page, PageStream, Params, Result, record, serde};
 use crate::types::*;
 impl crate::ShopifyConnector {
     /// A product in the catalog.
@@ -162,16 +162,11 @@ impl ProductsListRequest {
     }
     /// Send the request.
     pub async fn send(self) -> Result<Page<Product, ProductsListMeta>> {
-        self.client
-            .call_list::<
-                Product,
-                ProductsListMeta,
-            >(&crate::descriptor::PRODUCTS[0usize], self.params)
-            .await
+        self.client.call_list(&crate::descriptor::PRODUCTS[0], self.params).await
     }
     /// Every page, lazily, following the operation's pagination.
     pub fn pages(self) -> PageStream<Product, ProductsListMeta> {
-        self.client.pages(&crate::descriptor::PRODUCTS[0usize], self.params)
+        self.client.pages(&crate::descriptor::PRODUCTS[0], self.params)
     }
     /// The parameters collected so far (wire names).
     pub fn params(&self) -> &Params {
@@ -201,9 +196,7 @@ pub struct ProductsGetRequest {
 impl ProductsGetRequest {
     /// Send the request.
     pub async fn send(self) -> Result<Product> {
-        self.client
-            .call_record::<Product>(&crate::descriptor::PRODUCTS[1usize], self.params)
-            .await
+        self.client.call_record(&crate::descriptor::PRODUCTS[1], self.params).await
     }
     /// The parameters collected so far (wire names).
     pub fn params(&self) -> &Params {
@@ -236,11 +229,7 @@ impl ProductsCreateRequest {
     }
     /// Send the request.
     pub async fn send(self) -> Result<ProductsRecord> {
-        self.client
-            .call_record::<
-                ProductsRecord,
-            >(&crate::descriptor::PRODUCTS[2usize], self.params)
-            .await
+        self.client.call_record(&crate::descriptor::PRODUCTS[2], self.params).await
     }
     /// The parameters collected so far (wire names).
     pub fn params(&self) -> &Params {
@@ -266,11 +255,7 @@ pub struct ProductsUpdateRequest {
 impl ProductsUpdateRequest {
     /// Send the request.
     pub async fn send(self) -> Result<ProductsRecord> {
-        self.client
-            .call_record::<
-                ProductsRecord,
-            >(&crate::descriptor::PRODUCTS[3usize], self.params)
-            .await
+        self.client.call_record(&crate::descriptor::PRODUCTS[3], self.params).await
     }
     /// The parameters collected so far (wire names).
     pub fn params(&self) -> &Params {
@@ -296,11 +281,7 @@ pub struct ProductsDeleteRequest {
 impl ProductsDeleteRequest {
     /// Send the request.
     pub async fn send(self) -> Result<ProductsRecord2> {
-        self.client
-            .call_record::<
-                ProductsRecord2,
-            >(&crate::descriptor::PRODUCTS[4usize], self.params)
-            .await
+        self.client.call_record(&crate::descriptor::PRODUCTS[4], self.params).await
     }
     /// The parameters collected so far (wire names).
     pub fn params(&self) -> &Params {
@@ -322,7 +303,7 @@ airbyte_agent_runtime::string_enum! {
     = " `draft`"] Draft => "draft" }
 }
 /// A product in the catalog.
-#[derive(Debug, Clone, Default, airbyte_agent_runtime::serde::Serialize)]
+#[derive(Debug, Clone, Default, serde::Serialize)]
 #[serde(crate = "airbyte_agent_runtime::serde")]
 pub struct Product {
     /// Unique identifier of this product.
@@ -380,126 +361,106 @@ pub struct Product {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub image: Option<ProductImage>,
 }
-impl airbyte_agent_runtime::record::Record for Product {
+impl record::Record for Product {
     const NAME: &'static str = "Product";
     fn field_index(key: &str) -> Option<usize> {
         match key {
-            "id" => Some(0usize),
-            "title" => Some(1usize),
-            "body_html" => Some(2usize),
-            "vendor" => Some(3usize),
-            "product_type" => Some(4usize),
-            "created_at" => Some(5usize),
-            "handle" => Some(6usize),
-            "updated_at" => Some(7usize),
-            "published_at" => Some(8usize),
-            "template_suffix" => Some(9usize),
-            "published_scope" => Some(10usize),
-            "tags" => Some(11usize),
-            "status" => Some(12usize),
-            "admin_graphql_api_id" => Some(13usize),
-            "variants" => Some(14usize),
-            "options" => Some(15usize),
-            "images" => Some(16usize),
-            "image" => Some(17usize),
+            "id" => Some(0),
+            "title" => Some(1),
+            "body_html" => Some(2),
+            "vendor" => Some(3),
+            "product_type" => Some(4),
+            "created_at" => Some(5),
+            "handle" => Some(6),
+            "updated_at" => Some(7),
+            "published_at" => Some(8),
+            "template_suffix" => Some(9),
+            "published_scope" => Some(10),
+            "tags" => Some(11),
+            "status" => Some(12),
+            "admin_graphql_api_id" => Some(13),
+            "variants" => Some(14),
+            "options" => Some(15),
+            "images" => Some(16),
+            "image" => Some(17),
             _ => None,
         }
     }
-    fn set_field<'de, __M: airbyte_agent_runtime::serde::de::MapAccess<'de>>(
+    fn set_field<'de, __M: serde::de::MapAccess<'de>>(
         &mut self,
         index: usize,
         map: &mut __M,
-    ) -> ::std::result::Result<(), __M::Error> {
+    ) -> Result<(), __M::Error> {
         match index {
-            0usize => self.id = map.next_value()?,
-            1usize => self.title = map.next_value()?,
-            2usize => self.body_html = map.next_value()?,
-            3usize => self.vendor = map.next_value()?,
-            4usize => self.product_type = map.next_value()?,
-            5usize => self.created_at = map.next_value()?,
-            6usize => self.handle = map.next_value()?,
-            7usize => self.updated_at = map.next_value()?,
-            8usize => self.published_at = map.next_value()?,
-            9usize => self.template_suffix = map.next_value()?,
-            10usize => self.published_scope = map.next_value()?,
-            11usize => self.tags = map.next_value()?,
-            12usize => self.status = map.next_value()?,
-            13usize => self.admin_graphql_api_id = map.next_value()?,
-            14usize => {
-                self.variants = map
-                    .next_value::<
-                        airbyte_agent_runtime::record::SkipNulls<ProductVariant>,
-                    >()?
-                    .0;
+            0 => self.id = map.next_value()?,
+            1 => self.title = map.next_value()?,
+            2 => self.body_html = map.next_value()?,
+            3 => self.vendor = map.next_value()?,
+            4 => self.product_type = map.next_value()?,
+            5 => self.created_at = map.next_value()?,
+            6 => self.handle = map.next_value()?,
+            7 => self.updated_at = map.next_value()?,
+            8 => self.published_at = map.next_value()?,
+            9 => self.template_suffix = map.next_value()?,
+            10 => self.published_scope = map.next_value()?,
+            11 => self.tags = map.next_value()?,
+            12 => self.status = map.next_value()?,
+            13 => self.admin_graphql_api_id = map.next_value()?,
+            14 => {
+                self.variants = map.next_value::<record::SkipNulls<ProductVariant>>()?.0;
             }
-            15usize => {
+            15 => {
                 self.options = map
-                    .next_value::<
-                        airbyte_agent_runtime::record::SkipNulls<Map<String, Value>>,
-                    >()?
+                    .next_value::<record::SkipNulls<Map<String, Value>>>()?
                     .0;
             }
-            16usize => {
-                self.images = map
-                    .next_value::<
-                        airbyte_agent_runtime::record::SkipNulls<ProductImage>,
-                    >()?
-                    .0;
-            }
-            17usize => self.image = map.next_value()?,
-            _ => {
-                map.next_value::<airbyte_agent_runtime::serde::de::IgnoredAny>()?;
-            }
+            16 => self.images = map.next_value::<record::SkipNulls<ProductImage>>()?.0,
+            17 => self.image = map.next_value()?,
+            _ => drop(map.next_value::<serde::de::IgnoredAny>()?),
         }
         Ok(())
     }
 }
-impl<'de> airbyte_agent_runtime::serde::Deserialize<'de> for Product {
-    fn deserialize<__D: airbyte_agent_runtime::serde::Deserializer<'de>>(
-        deserializer: __D,
-    ) -> ::std::result::Result<Self, __D::Error> {
-        airbyte_agent_runtime::record::deserialize(deserializer)
+impl<'de> serde::Deserialize<'de> for Product {
+    fn deserialize<__D: serde::Deserializer<'de>>(d: __D) -> Result<Self, __D::Error> {
+        record::deserialize(d)
     }
 }
 /// Metadata returned by `products.list` next to the records.
-#[derive(Debug, Clone, Default, airbyte_agent_runtime::serde::Serialize)]
+#[derive(Debug, Clone, Default, serde::Serialize)]
 #[serde(crate = "airbyte_agent_runtime::serde")]
 pub struct ProductsListMeta {
     /// `@link.next`
     #[serde(skip_serializing_if = "Option::is_none")]
     pub next_page_url: Option<String>,
 }
-impl airbyte_agent_runtime::record::Record for ProductsListMeta {
+impl record::Record for ProductsListMeta {
     const NAME: &'static str = "ProductsListMeta";
     fn field_index(key: &str) -> Option<usize> {
         match key {
-            "next_page_url" => Some(0usize),
+            "next_page_url" => Some(0),
             _ => None,
         }
     }
-    fn set_field<'de, __M: airbyte_agent_runtime::serde::de::MapAccess<'de>>(
+    fn set_field<'de, __M: serde::de::MapAccess<'de>>(
         &mut self,
         index: usize,
         map: &mut __M,
-    ) -> ::std::result::Result<(), __M::Error> {
+    ) -> Result<(), __M::Error> {
         match index {
-            0usize => self.next_page_url = map.next_value()?,
-            _ => {
-                map.next_value::<airbyte_agent_runtime::serde::de::IgnoredAny>()?;
-            }
+            0 => self.next_page_url = map.next_value()?,
+            _ => drop(map.next_value::<serde::de::IgnoredAny>()?),
         }
         Ok(())
     }
 }
-impl<'de> airbyte_agent_runtime::serde::Deserialize<'de> for ProductsListMeta {
-    fn deserialize<__D: airbyte_agent_runtime::serde::Deserializer<'de>>(
-        deserializer: __D,
-    ) -> ::std::result::Result<Self, __D::Error> {
-        airbyte_agent_runtime::record::deserialize(deserializer)
+impl<'de> serde::Deserialize<'de> for ProductsListMeta {
+    fn deserialize<__D: serde::Deserializer<'de>>(d: __D) -> Result<Self, __D::Error> {
+        record::deserialize(d)
     }
 }
 /// The new product.
-#[derive(Debug, Clone, Default, airbyte_agent_runtime::serde::Serialize)]
+#[derive(Debug, Clone, Default, serde::Serialize)]
 #[serde(crate = "airbyte_agent_runtime::serde")]
 pub struct ProductsCreateProduct {
     /// Product title.
@@ -521,47 +482,39 @@ pub struct ProductsCreateProduct {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub status: Option<ProductsCreateProductStatus>,
 }
-impl airbyte_agent_runtime::record::Record for ProductsCreateProduct {
+impl record::Record for ProductsCreateProduct {
     const NAME: &'static str = "ProductsCreateProduct";
     fn field_index(key: &str) -> Option<usize> {
         match key {
-            "title" => Some(0usize),
-            "descriptionHtml" => Some(1usize),
-            "vendor" => Some(2usize),
-            "productType" => Some(3usize),
-            "tags" => Some(4usize),
-            "status" => Some(5usize),
+            "title" => Some(0),
+            "descriptionHtml" => Some(1),
+            "vendor" => Some(2),
+            "productType" => Some(3),
+            "tags" => Some(4),
+            "status" => Some(5),
             _ => None,
         }
     }
-    fn set_field<'de, __M: airbyte_agent_runtime::serde::de::MapAccess<'de>>(
+    fn set_field<'de, __M: serde::de::MapAccess<'de>>(
         &mut self,
         index: usize,
         map: &mut __M,
-    ) -> ::std::result::Result<(), __M::Error> {
+    ) -> Result<(), __M::Error> {
         match index {
-            0usize => self.title = map.next_value()?,
-            1usize => self.description_html = map.next_value()?,
-            2usize => self.vendor = map.next_value()?,
-            3usize => self.product_type = map.next_value()?,
-            4usize => {
-                self.tags = map
-                    .next_value::<airbyte_agent_runtime::record::SkipNulls<String>>()?
-                    .0;
-            }
-            5usize => self.status = map.next_value()?,
-            _ => {
-                map.next_value::<airbyte_agent_runtime::serde::de::IgnoredAny>()?;
-            }
+            0 => self.title = map.next_value()?,
+            1 => self.description_html = map.next_value()?,
+            2 => self.vendor = map.next_value()?,
+            3 => self.product_type = map.next_value()?,
+            4 => self.tags = map.next_value::<record::SkipNulls<String>>()?.0,
+            5 => self.status = map.next_value()?,
+            _ => drop(map.next_value::<serde::de::IgnoredAny>()?),
         }
         Ok(())
     }
 }
-impl<'de> airbyte_agent_runtime::serde::Deserialize<'de> for ProductsCreateProduct {
-    fn deserialize<__D: airbyte_agent_runtime::serde::Deserializer<'de>>(
-        deserializer: __D,
-    ) -> ::std::result::Result<Self, __D::Error> {
-        airbyte_agent_runtime::record::deserialize(deserializer)
+impl<'de> serde::Deserialize<'de> for ProductsCreateProduct {
+    fn deserialize<__D: serde::Deserializer<'de>>(d: __D) -> Result<Self, __D::Error> {
+        record::deserialize(d)
     }
 }
 airbyte_agent_runtime::string_enum! {
@@ -570,7 +523,7 @@ airbyte_agent_runtime::string_enum! {
     = " `DRAFT`"] Draft => "DRAFT" }
 }
 /// The `ProductsCreateMediaItem` object.
-#[derive(Debug, Clone, Default, airbyte_agent_runtime::serde::Serialize)]
+#[derive(Debug, Clone, Default, serde::Serialize)]
 #[serde(crate = "airbyte_agent_runtime::serde")]
 pub struct ProductsCreateMediaItem {
     /// URL the media is fetched from.
@@ -580,35 +533,31 @@ pub struct ProductsCreateMediaItem {
     #[serde(rename = "mediaContentType", skip_serializing_if = "Option::is_none")]
     pub media_content_type: Option<ProductsCreateMediaItemMediaContentType>,
 }
-impl airbyte_agent_runtime::record::Record for ProductsCreateMediaItem {
+impl record::Record for ProductsCreateMediaItem {
     const NAME: &'static str = "ProductsCreateMediaItem";
     fn field_index(key: &str) -> Option<usize> {
         match key {
-            "originalSource" => Some(0usize),
-            "mediaContentType" => Some(1usize),
+            "originalSource" => Some(0),
+            "mediaContentType" => Some(1),
             _ => None,
         }
     }
-    fn set_field<'de, __M: airbyte_agent_runtime::serde::de::MapAccess<'de>>(
+    fn set_field<'de, __M: serde::de::MapAccess<'de>>(
         &mut self,
         index: usize,
         map: &mut __M,
-    ) -> ::std::result::Result<(), __M::Error> {
+    ) -> Result<(), __M::Error> {
         match index {
-            0usize => self.original_source = map.next_value()?,
-            1usize => self.media_content_type = map.next_value()?,
-            _ => {
-                map.next_value::<airbyte_agent_runtime::serde::de::IgnoredAny>()?;
-            }
+            0 => self.original_source = map.next_value()?,
+            1 => self.media_content_type = map.next_value()?,
+            _ => drop(map.next_value::<serde::de::IgnoredAny>()?),
         }
         Ok(())
     }
 }
-impl<'de> airbyte_agent_runtime::serde::Deserialize<'de> for ProductsCreateMediaItem {
-    fn deserialize<__D: airbyte_agent_runtime::serde::Deserializer<'de>>(
-        deserializer: __D,
-    ) -> ::std::result::Result<Self, __D::Error> {
-        airbyte_agent_runtime::record::deserialize(deserializer)
+impl<'de> serde::Deserialize<'de> for ProductsCreateMediaItem {
+    fn deserialize<__D: serde::Deserializer<'de>>(d: __D) -> Result<Self, __D::Error> {
+        record::deserialize(d)
     }
 }
 airbyte_agent_runtime::string_enum! {
@@ -618,7 +567,7 @@ airbyte_agent_runtime::string_enum! {
     "EXTERNAL_VIDEO", #[doc = " `MODEL_3D`"] Model3d => "MODEL_3D" }
 }
 /// The `ProductsRecord` object.
-#[derive(Debug, Clone, Default, airbyte_agent_runtime::serde::Serialize)]
+#[derive(Debug, Clone, Default, serde::Serialize)]
 #[serde(crate = "airbyte_agent_runtime::serde")]
 pub struct ProductsRecord {
     /// `userErrors`
@@ -628,45 +577,39 @@ pub struct ProductsRecord {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub product: Option<GraphQlProduct>,
 }
-impl airbyte_agent_runtime::record::Record for ProductsRecord {
+impl record::Record for ProductsRecord {
     const NAME: &'static str = "ProductsRecord";
     fn field_index(key: &str) -> Option<usize> {
         match key {
-            "userErrors" => Some(0usize),
-            "product" => Some(1usize),
+            "userErrors" => Some(0),
+            "product" => Some(1),
             _ => None,
         }
     }
-    fn set_field<'de, __M: airbyte_agent_runtime::serde::de::MapAccess<'de>>(
+    fn set_field<'de, __M: serde::de::MapAccess<'de>>(
         &mut self,
         index: usize,
         map: &mut __M,
-    ) -> ::std::result::Result<(), __M::Error> {
+    ) -> Result<(), __M::Error> {
         match index {
-            0usize => {
+            0 => {
                 self.user_errors = map
-                    .next_value::<
-                        airbyte_agent_runtime::record::SkipNulls<GraphQlUserError>,
-                    >()?
+                    .next_value::<record::SkipNulls<GraphQlUserError>>()?
                     .0;
             }
-            1usize => self.product = map.next_value()?,
-            _ => {
-                map.next_value::<airbyte_agent_runtime::serde::de::IgnoredAny>()?;
-            }
+            1 => self.product = map.next_value()?,
+            _ => drop(map.next_value::<serde::de::IgnoredAny>()?),
         }
         Ok(())
     }
 }
-impl<'de> airbyte_agent_runtime::serde::Deserialize<'de> for ProductsRecord {
-    fn deserialize<__D: airbyte_agent_runtime::serde::Deserializer<'de>>(
-        deserializer: __D,
-    ) -> ::std::result::Result<Self, __D::Error> {
-        airbyte_agent_runtime::record::deserialize(deserializer)
+impl<'de> serde::Deserialize<'de> for ProductsRecord {
+    fn deserialize<__D: serde::Deserializer<'de>>(d: __D) -> Result<Self, __D::Error> {
+        record::deserialize(d)
     }
 }
 /// Graph ql product structure.
-#[derive(Debug, Clone, Default, airbyte_agent_runtime::serde::Serialize)]
+#[derive(Debug, Clone, Default, serde::Serialize)]
 #[serde(crate = "airbyte_agent_runtime::serde")]
 pub struct GraphQlProduct {
     /// Unique identifier of this graph ql product.
@@ -697,57 +640,49 @@ pub struct GraphQlProduct {
     #[serde(rename = "updatedAt", skip_serializing_if = "Option::is_none")]
     pub updated_at: Option<String>,
 }
-impl airbyte_agent_runtime::record::Record for GraphQlProduct {
+impl record::Record for GraphQlProduct {
     const NAME: &'static str = "GraphQlProduct";
     fn field_index(key: &str) -> Option<usize> {
         match key {
-            "id" => Some(0usize),
-            "title" => Some(1usize),
-            "descriptionHtml" => Some(2usize),
-            "vendor" => Some(3usize),
-            "productType" => Some(4usize),
-            "tags" => Some(5usize),
-            "status" => Some(6usize),
-            "createdAt" => Some(7usize),
-            "updatedAt" => Some(8usize),
+            "id" => Some(0),
+            "title" => Some(1),
+            "descriptionHtml" => Some(2),
+            "vendor" => Some(3),
+            "productType" => Some(4),
+            "tags" => Some(5),
+            "status" => Some(6),
+            "createdAt" => Some(7),
+            "updatedAt" => Some(8),
             _ => None,
         }
     }
-    fn set_field<'de, __M: airbyte_agent_runtime::serde::de::MapAccess<'de>>(
+    fn set_field<'de, __M: serde::de::MapAccess<'de>>(
         &mut self,
         index: usize,
         map: &mut __M,
-    ) -> ::std::result::Result<(), __M::Error> {
+    ) -> Result<(), __M::Error> {
         match index {
-            0usize => self.id = map.next_value()?,
-            1usize => self.title = map.next_value()?,
-            2usize => self.description_html = map.next_value()?,
-            3usize => self.vendor = map.next_value()?,
-            4usize => self.product_type = map.next_value()?,
-            5usize => {
-                self.tags = map
-                    .next_value::<airbyte_agent_runtime::record::SkipNulls<String>>()?
-                    .0;
-            }
-            6usize => self.status = map.next_value()?,
-            7usize => self.created_at = map.next_value()?,
-            8usize => self.updated_at = map.next_value()?,
-            _ => {
-                map.next_value::<airbyte_agent_runtime::serde::de::IgnoredAny>()?;
-            }
+            0 => self.id = map.next_value()?,
+            1 => self.title = map.next_value()?,
+            2 => self.description_html = map.next_value()?,
+            3 => self.vendor = map.next_value()?,
+            4 => self.product_type = map.next_value()?,
+            5 => self.tags = map.next_value::<record::SkipNulls<String>>()?.0,
+            6 => self.status = map.next_value()?,
+            7 => self.created_at = map.next_value()?,
+            8 => self.updated_at = map.next_value()?,
+            _ => drop(map.next_value::<serde::de::IgnoredAny>()?),
         }
         Ok(())
     }
 }
-impl<'de> airbyte_agent_runtime::serde::Deserialize<'de> for GraphQlProduct {
-    fn deserialize<__D: airbyte_agent_runtime::serde::Deserializer<'de>>(
-        deserializer: __D,
-    ) -> ::std::result::Result<Self, __D::Error> {
-        airbyte_agent_runtime::record::deserialize(deserializer)
+impl<'de> serde::Deserialize<'de> for GraphQlProduct {
+    fn deserialize<__D: serde::Deserializer<'de>>(d: __D) -> Result<Self, __D::Error> {
+        record::deserialize(d)
     }
 }
 /// Product fields to change, with the ID.
-#[derive(Debug, Clone, Default, airbyte_agent_runtime::serde::Serialize)]
+#[derive(Debug, Clone, Default, serde::Serialize)]
 #[serde(crate = "airbyte_agent_runtime::serde")]
 pub struct ProductsUpdateProduct {
     /// Global ID of the product (gid://shopify/Product/...).
@@ -772,53 +707,45 @@ pub struct ProductsUpdateProduct {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub status: Option<ProductsCreateProductStatus>,
 }
-impl airbyte_agent_runtime::record::Record for ProductsUpdateProduct {
+impl record::Record for ProductsUpdateProduct {
     const NAME: &'static str = "ProductsUpdateProduct";
     fn field_index(key: &str) -> Option<usize> {
         match key {
-            "id" => Some(0usize),
-            "title" => Some(1usize),
-            "descriptionHtml" => Some(2usize),
-            "vendor" => Some(3usize),
-            "productType" => Some(4usize),
-            "tags" => Some(5usize),
-            "status" => Some(6usize),
+            "id" => Some(0),
+            "title" => Some(1),
+            "descriptionHtml" => Some(2),
+            "vendor" => Some(3),
+            "productType" => Some(4),
+            "tags" => Some(5),
+            "status" => Some(6),
             _ => None,
         }
     }
-    fn set_field<'de, __M: airbyte_agent_runtime::serde::de::MapAccess<'de>>(
+    fn set_field<'de, __M: serde::de::MapAccess<'de>>(
         &mut self,
         index: usize,
         map: &mut __M,
-    ) -> ::std::result::Result<(), __M::Error> {
+    ) -> Result<(), __M::Error> {
         match index {
-            0usize => self.id = map.next_value()?,
-            1usize => self.title = map.next_value()?,
-            2usize => self.description_html = map.next_value()?,
-            3usize => self.vendor = map.next_value()?,
-            4usize => self.product_type = map.next_value()?,
-            5usize => {
-                self.tags = map
-                    .next_value::<airbyte_agent_runtime::record::SkipNulls<String>>()?
-                    .0;
-            }
-            6usize => self.status = map.next_value()?,
-            _ => {
-                map.next_value::<airbyte_agent_runtime::serde::de::IgnoredAny>()?;
-            }
+            0 => self.id = map.next_value()?,
+            1 => self.title = map.next_value()?,
+            2 => self.description_html = map.next_value()?,
+            3 => self.vendor = map.next_value()?,
+            4 => self.product_type = map.next_value()?,
+            5 => self.tags = map.next_value::<record::SkipNulls<String>>()?.0,
+            6 => self.status = map.next_value()?,
+            _ => drop(map.next_value::<serde::de::IgnoredAny>()?),
         }
         Ok(())
     }
 }
-impl<'de> airbyte_agent_runtime::serde::Deserialize<'de> for ProductsUpdateProduct {
-    fn deserialize<__D: airbyte_agent_runtime::serde::Deserializer<'de>>(
-        deserializer: __D,
-    ) -> ::std::result::Result<Self, __D::Error> {
-        airbyte_agent_runtime::record::deserialize(deserializer)
+impl<'de> serde::Deserialize<'de> for ProductsUpdateProduct {
+    fn deserialize<__D: serde::Deserializer<'de>>(d: __D) -> Result<Self, __D::Error> {
+        record::deserialize(d)
     }
 }
 /// The `ProductsRecord2` object.
-#[derive(Debug, Clone, Default, airbyte_agent_runtime::serde::Serialize)]
+#[derive(Debug, Clone, Default, serde::Serialize)]
 #[serde(crate = "airbyte_agent_runtime::serde")]
 pub struct ProductsRecord2 {
     /// `userErrors`
@@ -828,40 +755,34 @@ pub struct ProductsRecord2 {
     #[serde(rename = "deletedProductId", skip_serializing_if = "Option::is_none")]
     pub deleted_product_id: Option<String>,
 }
-impl airbyte_agent_runtime::record::Record for ProductsRecord2 {
+impl record::Record for ProductsRecord2 {
     const NAME: &'static str = "ProductsRecord2";
     fn field_index(key: &str) -> Option<usize> {
         match key {
-            "userErrors" => Some(0usize),
-            "deletedProductId" => Some(1usize),
+            "userErrors" => Some(0),
+            "deletedProductId" => Some(1),
             _ => None,
         }
     }
-    fn set_field<'de, __M: airbyte_agent_runtime::serde::de::MapAccess<'de>>(
+    fn set_field<'de, __M: serde::de::MapAccess<'de>>(
         &mut self,
         index: usize,
         map: &mut __M,
-    ) -> ::std::result::Result<(), __M::Error> {
+    ) -> Result<(), __M::Error> {
         match index {
-            0usize => {
+            0 => {
                 self.user_errors = map
-                    .next_value::<
-                        airbyte_agent_runtime::record::SkipNulls<GraphQlUserError>,
-                    >()?
+                    .next_value::<record::SkipNulls<GraphQlUserError>>()?
                     .0;
             }
-            1usize => self.deleted_product_id = map.next_value()?,
-            _ => {
-                map.next_value::<airbyte_agent_runtime::serde::de::IgnoredAny>()?;
-            }
+            1 => self.deleted_product_id = map.next_value()?,
+            _ => drop(map.next_value::<serde::de::IgnoredAny>()?),
         }
         Ok(())
     }
 }
-impl<'de> airbyte_agent_runtime::serde::Deserialize<'de> for ProductsRecord2 {
-    fn deserialize<__D: airbyte_agent_runtime::serde::Deserializer<'de>>(
-        deserializer: __D,
-    ) -> ::std::result::Result<Self, __D::Error> {
-        airbyte_agent_runtime::record::deserialize(deserializer)
+impl<'de> serde::Deserialize<'de> for ProductsRecord2 {
+    fn deserialize<__D: serde::Deserializer<'de>>(d: __D) -> Result<Self, __D::Error> {
+        record::deserialize(d)
     }
 }

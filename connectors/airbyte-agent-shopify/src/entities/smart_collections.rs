@@ -2,7 +2,7 @@
 
 //! Entity `smart_collections`: handle, request builders and record types.
 use airbyte_agent_runtime::serde_json::{Map, Value};
-use airbyte_agent_runtime::{Client, Page, PageStream, Params, Result};
+use airbyte_agent_runtime::{Client, Page, PageStream, Params, Result, record, serde};
 impl crate::ShopifyConnector {
     /// A product group filled by rules.
     pub fn smart_collections(&self) -> SmartCollections {
@@ -95,15 +95,12 @@ impl SmartCollectionsListRequest {
     /// Send the request.
     pub async fn send(self) -> Result<Page<SmartCollection, SmartCollectionsListMeta>> {
         self.client
-            .call_list::<
-                SmartCollection,
-                SmartCollectionsListMeta,
-            >(&crate::descriptor::SMART_COLLECTIONS[0usize], self.params)
+            .call_list(&crate::descriptor::SMART_COLLECTIONS[0], self.params)
             .await
     }
     /// Every page, lazily, following the operation's pagination.
     pub fn pages(self) -> PageStream<SmartCollection, SmartCollectionsListMeta> {
-        self.client.pages(&crate::descriptor::SMART_COLLECTIONS[0usize], self.params)
+        self.client.pages(&crate::descriptor::SMART_COLLECTIONS[0], self.params)
     }
     /// The parameters collected so far (wire names).
     pub fn params(&self) -> &Params {
@@ -134,9 +131,7 @@ impl SmartCollectionsGetRequest {
     /// Send the request.
     pub async fn send(self) -> Result<SmartCollection> {
         self.client
-            .call_record::<
-                SmartCollection,
-            >(&crate::descriptor::SMART_COLLECTIONS[1usize], self.params)
+            .call_record(&crate::descriptor::SMART_COLLECTIONS[1], self.params)
             .await
     }
     /// The parameters collected so far (wire names).
@@ -154,7 +149,7 @@ impl ::std::future::IntoFuture for SmartCollectionsGetRequest {
     }
 }
 /// A product group filled by rules.
-#[derive(Debug, Clone, Default, airbyte_agent_runtime::serde::Serialize)]
+#[derive(Debug, Clone, Default, serde::Serialize)]
 #[serde(crate = "airbyte_agent_runtime::serde")]
 pub struct SmartCollection {
     /// Unique identifier of this smart collection.
@@ -200,101 +195,89 @@ pub struct SmartCollection {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub products_count: Option<i64>,
 }
-impl airbyte_agent_runtime::record::Record for SmartCollection {
+impl record::Record for SmartCollection {
     const NAME: &'static str = "SmartCollection";
     fn field_index(key: &str) -> Option<usize> {
         match key {
-            "id" => Some(0usize),
-            "handle" => Some(1usize),
-            "title" => Some(2usize),
-            "updated_at" => Some(3usize),
-            "body_html" => Some(4usize),
-            "published_at" => Some(5usize),
-            "sort_order" => Some(6usize),
-            "template_suffix" => Some(7usize),
-            "disjunctive" => Some(8usize),
-            "rules" => Some(9usize),
-            "published_scope" => Some(10usize),
-            "admin_graphql_api_id" => Some(11usize),
-            "image" => Some(12usize),
-            "products_count" => Some(13usize),
+            "id" => Some(0),
+            "handle" => Some(1),
+            "title" => Some(2),
+            "updated_at" => Some(3),
+            "body_html" => Some(4),
+            "published_at" => Some(5),
+            "sort_order" => Some(6),
+            "template_suffix" => Some(7),
+            "disjunctive" => Some(8),
+            "rules" => Some(9),
+            "published_scope" => Some(10),
+            "admin_graphql_api_id" => Some(11),
+            "image" => Some(12),
+            "products_count" => Some(13),
             _ => None,
         }
     }
-    fn set_field<'de, __M: airbyte_agent_runtime::serde::de::MapAccess<'de>>(
+    fn set_field<'de, __M: serde::de::MapAccess<'de>>(
         &mut self,
         index: usize,
         map: &mut __M,
-    ) -> ::std::result::Result<(), __M::Error> {
+    ) -> Result<(), __M::Error> {
         match index {
-            0usize => self.id = map.next_value()?,
-            1usize => self.handle = map.next_value()?,
-            2usize => self.title = map.next_value()?,
-            3usize => self.updated_at = map.next_value()?,
-            4usize => self.body_html = map.next_value()?,
-            5usize => self.published_at = map.next_value()?,
-            6usize => self.sort_order = map.next_value()?,
-            7usize => self.template_suffix = map.next_value()?,
-            8usize => self.disjunctive = map.next_value()?,
-            9usize => {
-                self.rules = map
-                    .next_value::<
-                        airbyte_agent_runtime::record::SkipNulls<Map<String, Value>>,
-                    >()?
-                    .0;
+            0 => self.id = map.next_value()?,
+            1 => self.handle = map.next_value()?,
+            2 => self.title = map.next_value()?,
+            3 => self.updated_at = map.next_value()?,
+            4 => self.body_html = map.next_value()?,
+            5 => self.published_at = map.next_value()?,
+            6 => self.sort_order = map.next_value()?,
+            7 => self.template_suffix = map.next_value()?,
+            8 => self.disjunctive = map.next_value()?,
+            9 => {
+                self.rules = map.next_value::<record::SkipNulls<Map<String, Value>>>()?.0;
             }
-            10usize => self.published_scope = map.next_value()?,
-            11usize => self.admin_graphql_api_id = map.next_value()?,
-            12usize => self.image = map.next_value()?,
-            13usize => self.products_count = map.next_value()?,
-            _ => {
-                map.next_value::<airbyte_agent_runtime::serde::de::IgnoredAny>()?;
-            }
+            10 => self.published_scope = map.next_value()?,
+            11 => self.admin_graphql_api_id = map.next_value()?,
+            12 => self.image = map.next_value()?,
+            13 => self.products_count = map.next_value()?,
+            _ => drop(map.next_value::<serde::de::IgnoredAny>()?),
         }
         Ok(())
     }
 }
-impl<'de> airbyte_agent_runtime::serde::Deserialize<'de> for SmartCollection {
-    fn deserialize<__D: airbyte_agent_runtime::serde::Deserializer<'de>>(
-        deserializer: __D,
-    ) -> ::std::result::Result<Self, __D::Error> {
-        airbyte_agent_runtime::record::deserialize(deserializer)
+impl<'de> serde::Deserialize<'de> for SmartCollection {
+    fn deserialize<__D: serde::Deserializer<'de>>(d: __D) -> Result<Self, __D::Error> {
+        record::deserialize(d)
     }
 }
 /// Metadata returned by `smart_collections.list` next to the records.
-#[derive(Debug, Clone, Default, airbyte_agent_runtime::serde::Serialize)]
+#[derive(Debug, Clone, Default, serde::Serialize)]
 #[serde(crate = "airbyte_agent_runtime::serde")]
 pub struct SmartCollectionsListMeta {
     /// `@link.next`
     #[serde(skip_serializing_if = "Option::is_none")]
     pub next_page_url: Option<String>,
 }
-impl airbyte_agent_runtime::record::Record for SmartCollectionsListMeta {
+impl record::Record for SmartCollectionsListMeta {
     const NAME: &'static str = "SmartCollectionsListMeta";
     fn field_index(key: &str) -> Option<usize> {
         match key {
-            "next_page_url" => Some(0usize),
+            "next_page_url" => Some(0),
             _ => None,
         }
     }
-    fn set_field<'de, __M: airbyte_agent_runtime::serde::de::MapAccess<'de>>(
+    fn set_field<'de, __M: serde::de::MapAccess<'de>>(
         &mut self,
         index: usize,
         map: &mut __M,
-    ) -> ::std::result::Result<(), __M::Error> {
+    ) -> Result<(), __M::Error> {
         match index {
-            0usize => self.next_page_url = map.next_value()?,
-            _ => {
-                map.next_value::<airbyte_agent_runtime::serde::de::IgnoredAny>()?;
-            }
+            0 => self.next_page_url = map.next_value()?,
+            _ => drop(map.next_value::<serde::de::IgnoredAny>()?),
         }
         Ok(())
     }
 }
-impl<'de> airbyte_agent_runtime::serde::Deserialize<'de> for SmartCollectionsListMeta {
-    fn deserialize<__D: airbyte_agent_runtime::serde::Deserializer<'de>>(
-        deserializer: __D,
-    ) -> ::std::result::Result<Self, __D::Error> {
-        airbyte_agent_runtime::record::deserialize(deserializer)
+impl<'de> serde::Deserialize<'de> for SmartCollectionsListMeta {
+    fn deserialize<__D: serde::Deserializer<'de>>(d: __D) -> Result<Self, __D::Error> {
+        record::deserialize(d)
     }
 }

@@ -2,7 +2,7 @@
 
 //! Entity `tender_transactions`: handle, request builders and record types.
 use airbyte_agent_runtime::serde_json::{Map, Value};
-use airbyte_agent_runtime::{Client, Page, PageStream, Params, Result};
+use airbyte_agent_runtime::{Client, Page, PageStream, Params, Result, record, serde};
 impl crate::ShopifyConnector {
     /// A movement of money across all orders.
     pub fn tender_transactions(&self) -> TenderTransactions {
@@ -77,15 +77,12 @@ impl TenderTransactionsListRequest {
         self,
     ) -> Result<Page<TenderTransaction, TenderTransactionsListMeta>> {
         self.client
-            .call_list::<
-                TenderTransaction,
-                TenderTransactionsListMeta,
-            >(&crate::descriptor::TENDER_TRANSACTIONS[0usize], self.params)
+            .call_list(&crate::descriptor::TENDER_TRANSACTIONS[0], self.params)
             .await
     }
     /// Every page, lazily, following the operation's pagination.
     pub fn pages(self) -> PageStream<TenderTransaction, TenderTransactionsListMeta> {
-        self.client.pages(&crate::descriptor::TENDER_TRANSACTIONS[0usize], self.params)
+        self.client.pages(&crate::descriptor::TENDER_TRANSACTIONS[0], self.params)
     }
     /// The parameters collected so far (wire names).
     pub fn params(&self) -> &Params {
@@ -112,7 +109,7 @@ airbyte_agent_runtime::string_enum! {
     "processed_at DESC" }
 }
 /// A movement of money across all orders.
-#[derive(Debug, Clone, Default, airbyte_agent_runtime::serde::Serialize)]
+#[derive(Debug, Clone, Default, serde::Serialize)]
 #[serde(crate = "airbyte_agent_runtime::serde")]
 pub struct TenderTransaction {
     /// Unique identifier of this tender transaction.
@@ -146,87 +143,79 @@ pub struct TenderTransaction {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub payment_method: Option<String>,
 }
-impl airbyte_agent_runtime::record::Record for TenderTransaction {
+impl record::Record for TenderTransaction {
     const NAME: &'static str = "TenderTransaction";
     fn field_index(key: &str) -> Option<usize> {
         match key {
-            "id" => Some(0usize),
-            "order_id" => Some(1usize),
-            "amount" => Some(2usize),
-            "currency" => Some(3usize),
-            "user_id" => Some(4usize),
-            "test" => Some(5usize),
-            "processed_at" => Some(6usize),
-            "remote_reference" => Some(7usize),
-            "payment_details" => Some(8usize),
-            "payment_method" => Some(9usize),
+            "id" => Some(0),
+            "order_id" => Some(1),
+            "amount" => Some(2),
+            "currency" => Some(3),
+            "user_id" => Some(4),
+            "test" => Some(5),
+            "processed_at" => Some(6),
+            "remote_reference" => Some(7),
+            "payment_details" => Some(8),
+            "payment_method" => Some(9),
             _ => None,
         }
     }
-    fn set_field<'de, __M: airbyte_agent_runtime::serde::de::MapAccess<'de>>(
+    fn set_field<'de, __M: serde::de::MapAccess<'de>>(
         &mut self,
         index: usize,
         map: &mut __M,
-    ) -> ::std::result::Result<(), __M::Error> {
+    ) -> Result<(), __M::Error> {
         match index {
-            0usize => self.id = map.next_value()?,
-            1usize => self.order_id = map.next_value()?,
-            2usize => self.amount = map.next_value()?,
-            3usize => self.currency = map.next_value()?,
-            4usize => self.user_id = map.next_value()?,
-            5usize => self.test = map.next_value()?,
-            6usize => self.processed_at = map.next_value()?,
-            7usize => self.remote_reference = map.next_value()?,
-            8usize => self.payment_details = map.next_value()?,
-            9usize => self.payment_method = map.next_value()?,
-            _ => {
-                map.next_value::<airbyte_agent_runtime::serde::de::IgnoredAny>()?;
-            }
+            0 => self.id = map.next_value()?,
+            1 => self.order_id = map.next_value()?,
+            2 => self.amount = map.next_value()?,
+            3 => self.currency = map.next_value()?,
+            4 => self.user_id = map.next_value()?,
+            5 => self.test = map.next_value()?,
+            6 => self.processed_at = map.next_value()?,
+            7 => self.remote_reference = map.next_value()?,
+            8 => self.payment_details = map.next_value()?,
+            9 => self.payment_method = map.next_value()?,
+            _ => drop(map.next_value::<serde::de::IgnoredAny>()?),
         }
         Ok(())
     }
 }
-impl<'de> airbyte_agent_runtime::serde::Deserialize<'de> for TenderTransaction {
-    fn deserialize<__D: airbyte_agent_runtime::serde::Deserializer<'de>>(
-        deserializer: __D,
-    ) -> ::std::result::Result<Self, __D::Error> {
-        airbyte_agent_runtime::record::deserialize(deserializer)
+impl<'de> serde::Deserialize<'de> for TenderTransaction {
+    fn deserialize<__D: serde::Deserializer<'de>>(d: __D) -> Result<Self, __D::Error> {
+        record::deserialize(d)
     }
 }
 /// Metadata returned by `tender_transactions.list` next to the records.
-#[derive(Debug, Clone, Default, airbyte_agent_runtime::serde::Serialize)]
+#[derive(Debug, Clone, Default, serde::Serialize)]
 #[serde(crate = "airbyte_agent_runtime::serde")]
 pub struct TenderTransactionsListMeta {
     /// `@link.next`
     #[serde(skip_serializing_if = "Option::is_none")]
     pub next_page_url: Option<String>,
 }
-impl airbyte_agent_runtime::record::Record for TenderTransactionsListMeta {
+impl record::Record for TenderTransactionsListMeta {
     const NAME: &'static str = "TenderTransactionsListMeta";
     fn field_index(key: &str) -> Option<usize> {
         match key {
-            "next_page_url" => Some(0usize),
+            "next_page_url" => Some(0),
             _ => None,
         }
     }
-    fn set_field<'de, __M: airbyte_agent_runtime::serde::de::MapAccess<'de>>(
+    fn set_field<'de, __M: serde::de::MapAccess<'de>>(
         &mut self,
         index: usize,
         map: &mut __M,
-    ) -> ::std::result::Result<(), __M::Error> {
+    ) -> Result<(), __M::Error> {
         match index {
-            0usize => self.next_page_url = map.next_value()?,
-            _ => {
-                map.next_value::<airbyte_agent_runtime::serde::de::IgnoredAny>()?;
-            }
+            0 => self.next_page_url = map.next_value()?,
+            _ => drop(map.next_value::<serde::de::IgnoredAny>()?),
         }
         Ok(())
     }
 }
-impl<'de> airbyte_agent_runtime::serde::Deserialize<'de> for TenderTransactionsListMeta {
-    fn deserialize<__D: airbyte_agent_runtime::serde::Deserializer<'de>>(
-        deserializer: __D,
-    ) -> ::std::result::Result<Self, __D::Error> {
-        airbyte_agent_runtime::record::deserialize(deserializer)
+impl<'de> serde::Deserialize<'de> for TenderTransactionsListMeta {
+    fn deserialize<__D: serde::Deserializer<'de>>(d: __D) -> Result<Self, __D::Error> {
+        record::deserialize(d)
     }
 }

@@ -2,7 +2,7 @@
 
 //! Entity `bookmarks`: handle, request builders and record types.
 use airbyte_agent_runtime::serde_json::Value;
-use airbyte_agent_runtime::{Client, Params, Result};
+use airbyte_agent_runtime::{Client, Params, Result, record, serde};
 impl crate::SlackConnector {
     /// Add a bookmark
     pub fn bookmarks(&self) -> Bookmarks {
@@ -62,11 +62,7 @@ impl BookmarksCreateRequest {
     }
     /// Send the request.
     pub async fn send(self) -> Result<BookmarksRecord> {
-        self.client
-            .call_record::<
-                BookmarksRecord,
-            >(&crate::descriptor::BOOKMARKS[0usize], self.params)
-            .await
+        self.client.call_record(&crate::descriptor::BOOKMARKS[0], self.params).await
     }
     /// The parameters collected so far (wire names).
     pub fn params(&self) -> &Params {
@@ -83,7 +79,7 @@ impl ::std::future::IntoFuture for BookmarksCreateRequest {
     }
 }
 /// A bookmark in a channel header.
-#[derive(Debug, Clone, Default, airbyte_agent_runtime::serde::Serialize)]
+#[derive(Debug, Clone, Default, serde::Serialize)]
 #[serde(crate = "airbyte_agent_runtime::serde")]
 pub struct BookmarksRecord {
     /// Unique identifier of this bookmark.
@@ -132,60 +128,56 @@ pub struct BookmarksRecord {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub app_id: Option<String>,
 }
-impl airbyte_agent_runtime::record::Record for BookmarksRecord {
+impl record::Record for BookmarksRecord {
     const NAME: &'static str = "BookmarksRecord";
     fn field_index(key: &str) -> Option<usize> {
         match key {
-            "id" => Some(0usize),
-            "channel_id" => Some(1usize),
-            "title" => Some(2usize),
-            "link" => Some(3usize),
-            "emoji" => Some(4usize),
-            "icon_url" => Some(5usize),
-            "type" => Some(6usize),
-            "entity_id" => Some(7usize),
-            "date_created" => Some(8usize),
-            "date_updated" => Some(9usize),
-            "rank" => Some(10usize),
-            "last_updated_by_user_id" => Some(11usize),
-            "last_updated_by_team_id" => Some(12usize),
-            "shortcut_id" => Some(13usize),
-            "app_id" => Some(14usize),
+            "id" => Some(0),
+            "channel_id" => Some(1),
+            "title" => Some(2),
+            "link" => Some(3),
+            "emoji" => Some(4),
+            "icon_url" => Some(5),
+            "type" => Some(6),
+            "entity_id" => Some(7),
+            "date_created" => Some(8),
+            "date_updated" => Some(9),
+            "rank" => Some(10),
+            "last_updated_by_user_id" => Some(11),
+            "last_updated_by_team_id" => Some(12),
+            "shortcut_id" => Some(13),
+            "app_id" => Some(14),
             _ => None,
         }
     }
-    fn set_field<'de, __M: airbyte_agent_runtime::serde::de::MapAccess<'de>>(
+    fn set_field<'de, __M: serde::de::MapAccess<'de>>(
         &mut self,
         index: usize,
         map: &mut __M,
-    ) -> ::std::result::Result<(), __M::Error> {
+    ) -> Result<(), __M::Error> {
         match index {
-            0usize => self.id = map.next_value()?,
-            1usize => self.channel_id = map.next_value()?,
-            2usize => self.title = map.next_value()?,
-            3usize => self.link = map.next_value()?,
-            4usize => self.emoji = map.next_value()?,
-            5usize => self.icon_url = map.next_value()?,
-            6usize => self.type_ = map.next_value()?,
-            7usize => self.entity_id = map.next_value()?,
-            8usize => self.date_created = map.next_value()?,
-            9usize => self.date_updated = map.next_value()?,
-            10usize => self.rank = map.next_value()?,
-            11usize => self.last_updated_by_user_id = map.next_value()?,
-            12usize => self.last_updated_by_team_id = map.next_value()?,
-            13usize => self.shortcut_id = map.next_value()?,
-            14usize => self.app_id = map.next_value()?,
-            _ => {
-                map.next_value::<airbyte_agent_runtime::serde::de::IgnoredAny>()?;
-            }
+            0 => self.id = map.next_value()?,
+            1 => self.channel_id = map.next_value()?,
+            2 => self.title = map.next_value()?,
+            3 => self.link = map.next_value()?,
+            4 => self.emoji = map.next_value()?,
+            5 => self.icon_url = map.next_value()?,
+            6 => self.type_ = map.next_value()?,
+            7 => self.entity_id = map.next_value()?,
+            8 => self.date_created = map.next_value()?,
+            9 => self.date_updated = map.next_value()?,
+            10 => self.rank = map.next_value()?,
+            11 => self.last_updated_by_user_id = map.next_value()?,
+            12 => self.last_updated_by_team_id = map.next_value()?,
+            13 => self.shortcut_id = map.next_value()?,
+            14 => self.app_id = map.next_value()?,
+            _ => drop(map.next_value::<serde::de::IgnoredAny>()?),
         }
         Ok(())
     }
 }
-impl<'de> airbyte_agent_runtime::serde::Deserialize<'de> for BookmarksRecord {
-    fn deserialize<__D: airbyte_agent_runtime::serde::Deserializer<'de>>(
-        deserializer: __D,
-    ) -> ::std::result::Result<Self, __D::Error> {
-        airbyte_agent_runtime::record::deserialize(deserializer)
+impl<'de> serde::Deserialize<'de> for BookmarksRecord {
+    fn deserialize<__D: serde::Deserializer<'de>>(d: __D) -> Result<Self, __D::Error> {
+        record::deserialize(d)
     }
 }

@@ -43,9 +43,7 @@ impl ChannelArchivesCreateRequest {
     /// Send the request.
     pub async fn send(self) -> Result<ReactionsRecord> {
         self.client
-            .call_record::<
-                ReactionsRecord,
-            >(&crate::descriptor::CHANNEL_ARCHIVES[0usize], self.params)
+            .call_record(&crate::descriptor::CHANNEL_ARCHIVES[0], self.params)
             .await
     }
     /// The parameters collected so far (wire names).

@@ -55,9 +55,7 @@ impl ChannelInvitesCreateRequest {
     /// Send the request.
     pub async fn send(self) -> Result<Channel> {
         self.client
-            .call_record::<
-                Channel,
-            >(&crate::descriptor::CHANNEL_INVITES[0usize], self.params)
+            .call_record(&crate::descriptor::CHANNEL_INVITES[0], self.params)
             .await
     }
     /// The parameters collected so far (wire names).

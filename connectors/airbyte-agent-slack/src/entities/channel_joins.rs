@@ -42,11 +42,7 @@ pub struct ChannelJoinsCreateRequest {
 impl ChannelJoinsCreateRequest {
     /// Send the request.
     pub async fn send(self) -> Result<Channel> {
-        self.client
-            .call_record::<
-                Channel,
-            >(&crate::descriptor::CHANNEL_JOINS[0usize], self.params)
-            .await
+        self.client.call_record(&crate::descriptor::CHANNEL_JOINS[0], self.params).await
     }
     /// The parameters collected so far (wire names).
     pub fn params(&self) -> &Params {

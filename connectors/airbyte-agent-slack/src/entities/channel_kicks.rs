@@ -2,7 +2,7 @@
 
 //! Entity `channel_kicks`: handle, request builders and record types.
 use airbyte_agent_runtime::serde_json::{Map, Value};
-use airbyte_agent_runtime::{Client, Params, Result};
+use airbyte_agent_runtime::{Client, Params, Result, record, serde};
 impl crate::SlackConnector {
     /// Remove from a channel
     pub fn channel_kicks(&self) -> ChannelKicks {
@@ -46,11 +46,7 @@ pub struct ChannelKicksCreateRequest {
 impl ChannelKicksCreateRequest {
     /// Send the request.
     pub async fn send(self) -> Result<ChannelKicksRecord> {
-        self.client
-            .call_record::<
-                ChannelKicksRecord,
-            >(&crate::descriptor::CHANNEL_KICKS[0usize], self.params)
-            .await
+        self.client.call_record(&crate::descriptor::CHANNEL_KICKS[0], self.params).await
     }
     /// The parameters collected so far (wire names).
     pub fn params(&self) -> &Params {
@@ -67,7 +63,7 @@ impl ::std::future::IntoFuture for ChannelKicksCreateRequest {
     }
 }
 /// Response envelope with channel kick data.
-#[derive(Debug, Clone, Default, airbyte_agent_runtime::serde::Serialize)]
+#[derive(Debug, Clone, Default, serde::Serialize)]
 #[serde(crate = "airbyte_agent_runtime::serde")]
 pub struct ChannelKicksRecord {
     /// true when Slack handled the call successfully.
@@ -77,34 +73,30 @@ pub struct ChannelKicksRecord {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub errors: Option<Map<String, Value>>,
 }
-impl airbyte_agent_runtime::record::Record for ChannelKicksRecord {
+impl record::Record for ChannelKicksRecord {
     const NAME: &'static str = "ChannelKicksRecord";
     fn field_index(key: &str) -> Option<usize> {
         match key {
-            "ok" => Some(0usize),
-            "errors" => Some(1usize),
+            "ok" => Some(0),
+            "errors" => Some(1),
             _ => None,
         }
     }
-    fn set_field<'de, __M: airbyte_agent_runtime::serde::de::MapAccess<'de>>(
+    fn set_field<'de, __M: serde::de::MapAccess<'de>>(
         &mut self,
         index: usize,
         map: &mut __M,
-    ) -> ::std::result::Result<(), __M::Error> {
+    ) -> Result<(), __M::Error> {
         match index {
-            0usize => self.ok = map.next_value()?,
-            1usize => self.errors = map.next_value()?,
-            _ => {
-                map.next_value::<airbyte_agent_runtime::serde::de::IgnoredAny>()?;
-            }
+            0 => self.ok = map.next_value()?,
+            1 => self.errors = map.next_value()?,
+            _ => drop(map.next_value::<serde::de::IgnoredAny>()?),
         }
         Ok(())
     }
 }
-impl<'de> airbyte_agent_runtime::serde::Deserialize<'de> for ChannelKicksRecord {
-    fn deserialize<__D: airbyte_agent_runtime::serde::Deserializer<'de>>(
-        deserializer: __D,
-    ) -> ::std::result::Result<Self, __D::Error> {
-        airbyte_agent_runtime::record::deserialize(deserializer)
+impl<'de> serde::Deserialize<'de> for ChannelKicksRecord {
+    fn deserialize<__D: serde::Deserializer<'de>>(d: __D) -> Result<Self, __D::Error> {
+        record::deserialize(d)
     }
 }

@@ -2,7 +2,7 @@
 
 //! Entity `channel_messages`: handle, request builders and record types.
 use airbyte_agent_runtime::serde_json::{Map, Value};
-use airbyte_agent_runtime::{Client, Page, PageStream, Params, Result};
+use airbyte_agent_runtime::{Client, Page, PageStream, Params, Result, record, serde};
 use crate::types::*;
 impl crate::SlackConnector {
     /// A message in a channel.
@@ -77,16 +77,11 @@ impl ChannelMessagesListRequest {
     }
     /// Send the request.
     pub async fn send(self) -> Result<Page<Message, ChannelMessagesListMeta>> {
-        self.client
-            .call_list::<
-                Message,
-                ChannelMessagesListMeta,
-            >(&crate::descriptor::CHANNEL_MESSAGES[0usize], self.params)
-            .await
+        self.client.call_list(&crate::descriptor::CHANNEL_MESSAGES[0], self.params).await
     }
     /// Every page, lazily, following the operation's pagination.
     pub fn pages(self) -> PageStream<Message, ChannelMessagesListMeta> {
-        self.client.pages(&crate::descriptor::CHANNEL_MESSAGES[0usize], self.params)
+        self.client.pages(&crate::descriptor::CHANNEL_MESSAGES[0], self.params)
     }
     /// The parameters collected so far (wire names).
     pub fn params(&self) -> &Params {
@@ -107,7 +102,7 @@ impl ::std::future::IntoFuture for ChannelMessagesListRequest {
     }
 }
 /// A message in a channel.
-#[derive(Debug, Clone, Default, airbyte_agent_runtime::serde::Serialize)]
+#[derive(Debug, Clone, Default, serde::Serialize)]
 #[serde(crate = "airbyte_agent_runtime::serde")]
 pub struct Message {
     /// Kind of channel message.
@@ -174,101 +169,77 @@ pub struct Message {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub team: Option<String>,
 }
-impl airbyte_agent_runtime::record::Record for Message {
+impl record::Record for Message {
     const NAME: &'static str = "Message";
     fn field_index(key: &str) -> Option<usize> {
         match key {
-            "type" => Some(0usize),
-            "subtype" => Some(1usize),
-            "ts" => Some(2usize),
-            "user" => Some(3usize),
-            "text" => Some(4usize),
-            "thread_ts" => Some(5usize),
-            "reply_count" => Some(6usize),
-            "reply_users_count" => Some(7usize),
-            "latest_reply" => Some(8usize),
-            "reply_users" => Some(9usize),
-            "is_locked" => Some(10usize),
-            "subscribed" => Some(11usize),
-            "reactions" => Some(12usize),
-            "attachments" => Some(13usize),
-            "blocks" => Some(14usize),
-            "files" => Some(15usize),
-            "edited" => Some(16usize),
-            "bot_id" => Some(17usize),
-            "bot_profile" => Some(18usize),
-            "app_id" => Some(19usize),
-            "team" => Some(20usize),
+            "type" => Some(0),
+            "subtype" => Some(1),
+            "ts" => Some(2),
+            "user" => Some(3),
+            "text" => Some(4),
+            "thread_ts" => Some(5),
+            "reply_count" => Some(6),
+            "reply_users_count" => Some(7),
+            "latest_reply" => Some(8),
+            "reply_users" => Some(9),
+            "is_locked" => Some(10),
+            "subscribed" => Some(11),
+            "reactions" => Some(12),
+            "attachments" => Some(13),
+            "blocks" => Some(14),
+            "files" => Some(15),
+            "edited" => Some(16),
+            "bot_id" => Some(17),
+            "bot_profile" => Some(18),
+            "app_id" => Some(19),
+            "team" => Some(20),
             _ => None,
         }
     }
-    fn set_field<'de, __M: airbyte_agent_runtime::serde::de::MapAccess<'de>>(
+    fn set_field<'de, __M: serde::de::MapAccess<'de>>(
         &mut self,
         index: usize,
         map: &mut __M,
-    ) -> ::std::result::Result<(), __M::Error> {
+    ) -> Result<(), __M::Error> {
         match index {
-            0usize => self.type_ = map.next_value()?,
-            1usize => self.subtype = map.next_value()?,
-            2usize => self.ts = map.next_value()?,
-            3usize => self.user = map.next_value()?,
-            4usize => self.text = map.next_value()?,
-            5usize => self.thread_ts = map.next_value()?,
-            6usize => self.reply_count = map.next_value()?,
-            7usize => self.reply_users_count = map.next_value()?,
-            8usize => self.latest_reply = map.next_value()?,
-            9usize => {
-                self.reply_users = map
-                    .next_value::<airbyte_agent_runtime::record::SkipNulls<String>>()?
-                    .0;
-            }
-            10usize => self.is_locked = map.next_value()?,
-            11usize => self.subscribed = map.next_value()?,
-            12usize => {
-                self.reactions = map
-                    .next_value::<airbyte_agent_runtime::record::SkipNulls<Reaction>>()?
-                    .0;
-            }
-            13usize => {
-                self.attachments = map
-                    .next_value::<
-                        airbyte_agent_runtime::record::SkipNulls<Attachment>,
-                    >()?
-                    .0;
-            }
-            14usize => {
+            0 => self.type_ = map.next_value()?,
+            1 => self.subtype = map.next_value()?,
+            2 => self.ts = map.next_value()?,
+            3 => self.user = map.next_value()?,
+            4 => self.text = map.next_value()?,
+            5 => self.thread_ts = map.next_value()?,
+            6 => self.reply_count = map.next_value()?,
+            7 => self.reply_users_count = map.next_value()?,
+            8 => self.latest_reply = map.next_value()?,
+            9 => self.reply_users = map.next_value::<record::SkipNulls<String>>()?.0,
+            10 => self.is_locked = map.next_value()?,
+            11 => self.subscribed = map.next_value()?,
+            12 => self.reactions = map.next_value::<record::SkipNulls<Reaction>>()?.0,
+            13 => self.attachments = map.next_value::<record::SkipNulls<Attachment>>()?.0,
+            14 => {
                 self.blocks = map
-                    .next_value::<
-                        airbyte_agent_runtime::record::SkipNulls<Map<String, Value>>,
-                    >()?
+                    .next_value::<record::SkipNulls<Map<String, Value>>>()?
                     .0;
             }
-            15usize => {
-                self.files = map
-                    .next_value::<airbyte_agent_runtime::record::SkipNulls<File>>()?
-                    .0;
-            }
-            16usize => self.edited = map.next_value()?,
-            17usize => self.bot_id = map.next_value()?,
-            18usize => self.bot_profile = map.next_value()?,
-            19usize => self.app_id = map.next_value()?,
-            20usize => self.team = map.next_value()?,
-            _ => {
-                map.next_value::<airbyte_agent_runtime::serde::de::IgnoredAny>()?;
-            }
+            15 => self.files = map.next_value::<record::SkipNulls<File>>()?.0,
+            16 => self.edited = map.next_value()?,
+            17 => self.bot_id = map.next_value()?,
+            18 => self.bot_profile = map.next_value()?,
+            19 => self.app_id = map.next_value()?,
+            20 => self.team = map.next_value()?,
+            _ => drop(map.next_value::<serde::de::IgnoredAny>()?),
         }
         Ok(())
     }
 }
-impl<'de> airbyte_agent_runtime::serde::Deserialize<'de> for Message {
-    fn deserialize<__D: airbyte_agent_runtime::serde::Deserializer<'de>>(
-        deserializer: __D,
-    ) -> ::std::result::Result<Self, __D::Error> {
-        airbyte_agent_runtime::record::deserialize(deserializer)
+impl<'de> serde::Deserialize<'de> for Message {
+    fn deserialize<__D: serde::Deserializer<'de>>(d: __D) -> Result<Self, __D::Error> {
+        record::deserialize(d)
     }
 }
 /// Metadata returned by `channel_messages.list` next to the records.
-#[derive(Debug, Clone, Default, airbyte_agent_runtime::serde::Serialize)]
+#[derive(Debug, Clone, Default, serde::Serialize)]
 #[serde(crate = "airbyte_agent_runtime::serde")]
 pub struct ChannelMessagesListMeta {
     /// `$.response_metadata.next_cursor`
@@ -278,34 +249,30 @@ pub struct ChannelMessagesListMeta {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub has_more: Option<bool>,
 }
-impl airbyte_agent_runtime::record::Record for ChannelMessagesListMeta {
+impl record::Record for ChannelMessagesListMeta {
     const NAME: &'static str = "ChannelMessagesListMeta";
     fn field_index(key: &str) -> Option<usize> {
         match key {
-            "next_cursor" => Some(0usize),
-            "has_more" => Some(1usize),
+            "next_cursor" => Some(0),
+            "has_more" => Some(1),
             _ => None,
         }
     }
-    fn set_field<'de, __M: airbyte_agent_runtime::serde::de::MapAccess<'de>>(
+    fn set_field<'de, __M: serde::de::MapAccess<'de>>(
         &mut self,
         index: usize,
         map: &mut __M,
-    ) -> ::std::result::Result<(), __M::Error> {
+    ) -> Result<(), __M::Error> {
         match index {
-            0usize => self.next_cursor = map.next_value()?,
-            1usize => self.has_more = map.next_value()?,
-            _ => {
-                map.next_value::<airbyte_agent_runtime::serde::de::IgnoredAny>()?;
-            }
+            0 => self.next_cursor = map.next_value()?,
+            1 => self.has_more = map.next_value()?,
+            _ => drop(map.next_value::<serde::de::IgnoredAny>()?),
         }
         Ok(())
     }
 }
-impl<'de> airbyte_agent_runtime::serde::Deserialize<'de> for ChannelMessagesListMeta {
-    fn deserialize<__D: airbyte_agent_runtime::serde::Deserializer<'de>>(
-        deserializer: __D,
-    ) -> ::std::result::Result<Self, __D::Error> {
-        airbyte_agent_runtime::record::deserialize(deserializer)
+impl<'de> serde::Deserialize<'de> for ChannelMessagesListMeta {
+    fn deserialize<__D: serde::Deserializer<'de>>(d: __D) -> Result<Self, __D::Error> {
+        record::deserialize(d)
     }
 }

@@ -48,9 +48,7 @@ impl ChannelPurposesCreateRequest {
     /// Send the request.
     pub async fn send(self) -> Result<Channel> {
         self.client
-            .call_record::<
-                Channel,
-            >(&crate::descriptor::CHANNEL_PURPOSES[0usize], self.params)
+            .call_record(&crate::descriptor::CHANNEL_PURPOSES[0], self.params)
             .await
     }
     /// The parameters collected so far (wire names).

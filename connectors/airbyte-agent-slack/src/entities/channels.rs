@@ -2,7 +2,7 @@
 
 //! Entity `channels`: handle, request builders and record types.
 use airbyte_agent_runtime::serde_json::Value;
-use airbyte_agent_runtime::{Client, Page, PageStream, Params, Result};
+use airbyte_agent_runtime::{Client, Page, PageStream, Params, Result, record, serde};
 use crate::types::*;
 impl crate::SlackConnector {
     /// A conversation: public or private channel, group DM or DM.
@@ -112,16 +112,11 @@ impl ChannelsListRequest {
     }
     /// Send the request.
     pub async fn send(self) -> Result<Page<Channel, ChannelsListMeta>> {
-        self.client
-            .call_list::<
-                Channel,
-                ChannelsListMeta,
-            >(&crate::descriptor::CHANNELS[0usize], self.params)
-            .await
+        self.client.call_list(&crate::descriptor::CHANNELS[0], self.params).await
     }
     /// Every page, lazily, following the operation's pagination.
     pub fn pages(self) -> PageStream<Channel, ChannelsListMeta> {
-        self.client.pages(&crate::descriptor::CHANNELS[0usize], self.params)
+        self.client.pages(&crate::descriptor::CHANNELS[0], self.params)
     }
     /// The parameters collected so far (wire names).
     pub fn params(&self) -> &Params {
@@ -151,9 +146,7 @@ pub struct ChannelsGetRequest {
 impl ChannelsGetRequest {
     /// Send the request.
     pub async fn send(self) -> Result<Channel> {
-        self.client
-            .call_record::<Channel>(&crate::descriptor::CHANNELS[1usize], self.params)
-            .await
+        self.client.call_record(&crate::descriptor::CHANNELS[1], self.params).await
     }
     /// The parameters collected so far (wire names).
     pub fn params(&self) -> &Params {
@@ -186,9 +179,7 @@ impl ChannelsCreateRequest {
     }
     /// Send the request.
     pub async fn send(self) -> Result<Channel> {
-        self.client
-            .call_record::<Channel>(&crate::descriptor::CHANNELS[2usize], self.params)
-            .await
+        self.client.call_record(&crate::descriptor::CHANNELS[2], self.params).await
     }
     /// The parameters collected so far (wire names).
     pub fn params(&self) -> &Params {
@@ -214,9 +205,7 @@ pub struct ChannelsUpdateRequest {
 impl ChannelsUpdateRequest {
     /// Send the request.
     pub async fn send(self) -> Result<Channel> {
-        self.client
-            .call_record::<Channel>(&crate::descriptor::CHANNELS[3usize], self.params)
-            .await
+        self.client.call_record(&crate::descriptor::CHANNELS[3], self.params).await
     }
     /// The parameters collected so far (wire names).
     pub fn params(&self) -> &Params {
@@ -233,39 +222,35 @@ impl ::std::future::IntoFuture for ChannelsUpdateRequest {
     }
 }
 /// Metadata returned by `channels.list` next to the records.
-#[derive(Debug, Clone, Default, airbyte_agent_runtime::serde::Serialize)]
+#[derive(Debug, Clone, Default, serde::Serialize)]
 #[serde(crate = "airbyte_agent_runtime::serde")]
 pub struct ChannelsListMeta {
     /// `$.response_metadata.next_cursor`
     #[serde(skip_serializing_if = "Option::is_none")]
     pub next_cursor: Option<String>,
 }
-impl airbyte_agent_runtime::record::Record for ChannelsListMeta {
+impl record::Record for ChannelsListMeta {
     const NAME: &'static str = "ChannelsListMeta";
     fn field_index(key: &str) -> Option<usize> {
         match key {
-            "next_cursor" => Some(0usize),
+            "next_cursor" => Some(0),
             _ => None,
         }
     }
-    fn set_field<'de, __M: airbyte_agent_runtime::serde::de::MapAccess<'de>>(
+    fn set_field<'de, __M: serde::de::MapAccess<'de>>(
         &mut self,
         index: usize,
         map: &mut __M,
-    ) -> ::std::result::Result<(), __M::Error> {
+    ) -> Result<(), __M::Error> {
         match index {
-            0usize => self.next_cursor = map.next_value()?,
-            _ => {
-                map.next_value::<airbyte_agent_runtime::serde::de::IgnoredAny>()?;
-            }
+            0 => self.next_cursor = map.next_value()?,
+            _ => drop(map.next_value::<serde::de::IgnoredAny>()?),
         }
         Ok(())
     }
 }
-impl<'de> airbyte_agent_runtime::serde::Deserialize<'de> for ChannelsListMeta {
-    fn deserialize<__D: airbyte_agent_runtime::serde::Deserializer<'de>>(
-        deserializer: __D,
-    ) -> ::std::result::Result<Self, __D::Error> {
-        airbyte_agent_runtime::record::deserialize(deserializer)
+impl<'de> serde::Deserialize<'de> for ChannelsListMeta {
+    fn deserialize<__D: serde::Deserializer<'de>>(d: __D) -> Result<Self, __D::Error> {
+        record::deserialize(d)
     }
 }

@@ -2,7 +2,7 @@
 
 //! Entity `ephemeral_messages`: handle, request builders and record types.
 use airbyte_agent_runtime::serde_json::{Map, Value};
-use airbyte_agent_runtime::{Client, Params, Result};
+use airbyte_agent_runtime::{Client, Params, Result, record, serde};
 impl crate::SlackConnector {
     /// Show a private message
     pub fn ephemeral_messages(&self) -> EphemeralMessages {
@@ -70,9 +70,7 @@ impl EphemeralMessagesCreateRequest {
     /// Send the request.
     pub async fn send(self) -> Result<EphemeralMessagesRecord> {
         self.client
-            .call_record::<
-                EphemeralMessagesRecord,
-            >(&crate::descriptor::EPHEMERAL_MESSAGES[0usize], self.params)
+            .call_record(&crate::descriptor::EPHEMERAL_MESSAGES[0], self.params)
             .await
     }
     /// The parameters collected so far (wire names).
@@ -90,7 +88,7 @@ impl ::std::future::IntoFuture for EphemeralMessagesCreateRequest {
     }
 }
 /// Response envelope with ephemeral message create data.
-#[derive(Debug, Clone, Default, airbyte_agent_runtime::serde::Serialize)]
+#[derive(Debug, Clone, Default, serde::Serialize)]
 #[serde(crate = "airbyte_agent_runtime::serde")]
 pub struct EphemeralMessagesRecord {
     /// true when Slack handled the call successfully.
@@ -100,34 +98,30 @@ pub struct EphemeralMessagesRecord {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub message_ts: Option<String>,
 }
-impl airbyte_agent_runtime::record::Record for EphemeralMessagesRecord {
+impl record::Record for EphemeralMessagesRecord {
     const NAME: &'static str = "EphemeralMessagesRecord";
     fn field_index(key: &str) -> Option<usize> {
         match key {
-            "ok" => Some(0usize),
-            "message_ts" => Some(1usize),
+            "ok" => Some(0),
+            "message_ts" => Some(1),
             _ => None,
         }
     }
-    fn set_field<'de, __M: airbyte_agent_runtime::serde::de::MapAccess<'de>>(
+    fn set_field<'de, __M: serde::de::MapAccess<'de>>(
         &mut self,
         index: usize,
         map: &mut __M,
-    ) -> ::std::result::Result<(), __M::Error> {
+    ) -> Result<(), __M::Error> {
         match index {
-            0usize => self.ok = map.next_value()?,
-            1usize => self.message_ts = map.next_value()?,
-            _ => {
-                map.next_value::<airbyte_agent_runtime::serde::de::IgnoredAny>()?;
-            }
+            0 => self.ok = map.next_value()?,
+            1 => self.message_ts = map.next_value()?,
+            _ => drop(map.next_value::<serde::de::IgnoredAny>()?),
         }
         Ok(())
     }
 }
-impl<'de> airbyte_agent_runtime::serde::Deserialize<'de> for EphemeralMessagesRecord {
-    fn deserialize<__D: airbyte_agent_runtime::serde::Deserializer<'de>>(
-        deserializer: __D,
-    ) -> ::std::result::Result<Self, __D::Error> {
-        airbyte_agent_runtime::record::deserialize(deserializer)
+impl<'de> serde::Deserialize<'de> for EphemeralMessagesRecord {
+    fn deserialize<__D: serde::Deserializer<'de>>(d: __D) -> Result<Self, __D::Error> {
+        record::deserialize(d)
     }
 }

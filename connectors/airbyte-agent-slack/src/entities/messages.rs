@@ -2,7 +2,7 @@
 
 //! Entity `messages`: handle, request builders and record types.
 use airbyte_agent_runtime::serde_json::{Map, Value};
-use airbyte_agent_runtime::{Client, Params, Result};
+use airbyte_agent_runtime::{Client, Params, Result, record, serde};
 use crate::types::*;
 impl crate::SlackConnector {
     /// Post a message
@@ -127,11 +127,7 @@ impl MessagesCreateRequest {
     }
     /// Send the request.
     pub async fn send(self) -> Result<MessagesRecord> {
-        self.client
-            .call_record::<
-                MessagesRecord,
-            >(&crate::descriptor::MESSAGES[0usize], self.params)
-            .await
+        self.client.call_record(&crate::descriptor::MESSAGES[0], self.params).await
     }
     /// The parameters collected so far (wire names).
     pub fn params(&self) -> &Params {
@@ -164,11 +160,7 @@ impl MessagesUpdateRequest {
     }
     /// Send the request.
     pub async fn send(self) -> Result<MessagesRecord> {
-        self.client
-            .call_record::<
-                MessagesRecord,
-            >(&crate::descriptor::MESSAGES[1usize], self.params)
-            .await
+        self.client.call_record(&crate::descriptor::MESSAGES[1], self.params).await
     }
     /// The parameters collected so far (wire names).
     pub fn params(&self) -> &Params {
@@ -194,11 +186,7 @@ pub struct MessagesDeleteRequest {
 impl MessagesDeleteRequest {
     /// Send the request.
     pub async fn send(self) -> Result<MessagesRecord2> {
-        self.client
-            .call_record::<
-                MessagesRecord2,
-            >(&crate::descriptor::MESSAGES[2usize], self.params)
-            .await
+        self.client.call_record(&crate::descriptor::MESSAGES[2], self.params).await
     }
     /// The parameters collected so far (wire names).
     pub fn params(&self) -> &Params {
@@ -215,7 +203,7 @@ impl ::std::future::IntoFuture for MessagesDeleteRequest {
     }
 }
 /// A message as returned after posting or editing it.
-#[derive(Debug, Clone, Default, airbyte_agent_runtime::serde::Serialize)]
+#[derive(Debug, Clone, Default, serde::Serialize)]
 #[serde(crate = "airbyte_agent_runtime::serde")]
 pub struct MessagesRecord {
     /// Kind of created message.
@@ -246,53 +234,49 @@ pub struct MessagesRecord {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub bot_profile: Option<BotProfile>,
 }
-impl airbyte_agent_runtime::record::Record for MessagesRecord {
+impl record::Record for MessagesRecord {
     const NAME: &'static str = "MessagesRecord";
     fn field_index(key: &str) -> Option<usize> {
         match key {
-            "type" => Some(0usize),
-            "subtype" => Some(1usize),
-            "text" => Some(2usize),
-            "ts" => Some(3usize),
-            "user" => Some(4usize),
-            "bot_id" => Some(5usize),
-            "app_id" => Some(6usize),
-            "team" => Some(7usize),
-            "bot_profile" => Some(8usize),
+            "type" => Some(0),
+            "subtype" => Some(1),
+            "text" => Some(2),
+            "ts" => Some(3),
+            "user" => Some(4),
+            "bot_id" => Some(5),
+            "app_id" => Some(6),
+            "team" => Some(7),
+            "bot_profile" => Some(8),
             _ => None,
         }
     }
-    fn set_field<'de, __M: airbyte_agent_runtime::serde::de::MapAccess<'de>>(
+    fn set_field<'de, __M: serde::de::MapAccess<'de>>(
         &mut self,
         index: usize,
         map: &mut __M,
-    ) -> ::std::result::Result<(), __M::Error> {
+    ) -> Result<(), __M::Error> {
         match index {
-            0usize => self.type_ = map.next_value()?,
-            1usize => self.subtype = map.next_value()?,
-            2usize => self.text = map.next_value()?,
-            3usize => self.ts = map.next_value()?,
-            4usize => self.user = map.next_value()?,
-            5usize => self.bot_id = map.next_value()?,
-            6usize => self.app_id = map.next_value()?,
-            7usize => self.team = map.next_value()?,
-            8usize => self.bot_profile = map.next_value()?,
-            _ => {
-                map.next_value::<airbyte_agent_runtime::serde::de::IgnoredAny>()?;
-            }
+            0 => self.type_ = map.next_value()?,
+            1 => self.subtype = map.next_value()?,
+            2 => self.text = map.next_value()?,
+            3 => self.ts = map.next_value()?,
+            4 => self.user = map.next_value()?,
+            5 => self.bot_id = map.next_value()?,
+            6 => self.app_id = map.next_value()?,
+            7 => self.team = map.next_value()?,
+            8 => self.bot_profile = map.next_value()?,
+            _ => drop(map.next_value::<serde::de::IgnoredAny>()?),
         }
         Ok(())
     }
 }
-impl<'de> airbyte_agent_runtime::serde::Deserialize<'de> for MessagesRecord {
-    fn deserialize<__D: airbyte_agent_runtime::serde::Deserializer<'de>>(
-        deserializer: __D,
-    ) -> ::std::result::Result<Self, __D::Error> {
-        airbyte_agent_runtime::record::deserialize(deserializer)
+impl<'de> serde::Deserialize<'de> for MessagesRecord {
+    fn deserialize<__D: serde::Deserializer<'de>>(d: __D) -> Result<Self, __D::Error> {
+        record::deserialize(d)
     }
 }
 /// Response envelope with message delete data.
-#[derive(Debug, Clone, Default, airbyte_agent_runtime::serde::Serialize)]
+#[derive(Debug, Clone, Default, serde::Serialize)]
 #[serde(crate = "airbyte_agent_runtime::serde")]
 pub struct MessagesRecord2 {
     /// true when Slack handled the call successfully.
@@ -305,36 +289,32 @@ pub struct MessagesRecord2 {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub ts: Option<String>,
 }
-impl airbyte_agent_runtime::record::Record for MessagesRecord2 {
+impl record::Record for MessagesRecord2 {
     const NAME: &'static str = "MessagesRecord2";
     fn field_index(key: &str) -> Option<usize> {
         match key {
-            "ok" => Some(0usize),
-            "channel" => Some(1usize),
-            "ts" => Some(2usize),
+            "ok" => Some(0),
+            "channel" => Some(1),
+            "ts" => Some(2),
             _ => None,
         }
     }
-    fn set_field<'de, __M: airbyte_agent_runtime::serde::de::MapAccess<'de>>(
+    fn set_field<'de, __M: serde::de::MapAccess<'de>>(
         &mut self,
         index: usize,
         map: &mut __M,
-    ) -> ::std::result::Result<(), __M::Error> {
+    ) -> Result<(), __M::Error> {
         match index {
-            0usize => self.ok = map.next_value()?,
-            1usize => self.channel = map.next_value()?,
-            2usize => self.ts = map.next_value()?,
-            _ => {
-                map.next_value::<airbyte_agent_runtime::serde::de::IgnoredAny>()?;
-            }
+            0 => self.ok = map.next_value()?,
+            1 => self.channel = map.next_value()?,
+            2 => self.ts = map.next_value()?,
+            _ => drop(map.next_value::<serde::de::IgnoredAny>()?),
         }
         Ok(())
     }
 }
-impl<'de> airbyte_agent_runtime::serde::Deserialize<'de> for MessagesRecord2 {
-    fn deserialize<__D: airbyte_agent_runtime::serde::Deserializer<'de>>(
-        deserializer: __D,
-    ) -> ::std::result::Result<Self, __D::Error> {
-        airbyte_agent_runtime::record::deserialize(deserializer)
+impl<'de> serde::Deserialize<'de> for MessagesRecord2 {
+    fn deserialize<__D: serde::Deserializer<'de>>(d: __D) -> Result<Self, __D::Error> {
+        record::deserialize(d)
     }
 }

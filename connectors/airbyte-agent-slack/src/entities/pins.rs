@@ -47,11 +47,7 @@ pub struct PinsCreateRequest {
 impl PinsCreateRequest {
     /// Send the request.
     pub async fn send(self) -> Result<ReactionsRecord> {
-        self.client
-            .call_record::<
-                ReactionsRecord,
-            >(&crate::descriptor::PINS[0usize], self.params)
-            .await
+        self.client.call_record(&crate::descriptor::PINS[0], self.params).await
     }
     /// The parameters collected so far (wire names).
     pub fn params(&self) -> &Params {

@@ -69,11 +69,7 @@ pub struct ReactionsCreateRequest {
 impl ReactionsCreateRequest {
     /// Send the request.
     pub async fn send(self) -> Result<ReactionsRecord> {
-        self.client
-            .call_record::<
-                ReactionsRecord,
-            >(&crate::descriptor::REACTIONS[0usize], self.params)
-            .await
+        self.client.call_record(&crate::descriptor::REACTIONS[0], self.params).await
     }
     /// The parameters collected so far (wire names).
     pub fn params(&self) -> &Params {
@@ -99,11 +95,7 @@ pub struct ReactionsDeleteRequest {
 impl ReactionsDeleteRequest {
     /// Send the request.
     pub async fn send(self) -> Result<ReactionsRecord> {
-        self.client
-            .call_record::<
-                ReactionsRecord,
-            >(&crate::descriptor::REACTIONS[1usize], self.params)
-            .await
+        self.client.call_record(&crate::descriptor::REACTIONS[1], self.params).await
     }
     /// The parameters collected so far (wire names).
     pub fn params(&self) -> &Params {

@@ -2,7 +2,7 @@
 
 //! Entity `scheduled_messages`: handle, request builders and record types.
 use airbyte_agent_runtime::serde_json::{Map, Value};
-use airbyte_agent_runtime::{Client, Params, Result};
+use airbyte_agent_runtime::{Client, Params, Result, record, serde};
 use crate::types::*;
 impl crate::SlackConnector {
     /// Schedule a message
@@ -92,9 +92,7 @@ impl ScheduledMessagesCreateRequest {
     /// Send the request.
     pub async fn send(self) -> Result<ScheduledMessagesRecord> {
         self.client
-            .call_record::<
-                ScheduledMessagesRecord,
-            >(&crate::descriptor::SCHEDULED_MESSAGES[0usize], self.params)
+            .call_record(&crate::descriptor::SCHEDULED_MESSAGES[0], self.params)
             .await
     }
     /// The parameters collected so far (wire names).
@@ -112,7 +110,7 @@ impl ::std::future::IntoFuture for ScheduledMessagesCreateRequest {
     }
 }
 /// Response envelope with scheduled message create data.
-#[derive(Debug, Clone, Default, airbyte_agent_runtime::serde::Serialize)]
+#[derive(Debug, Clone, Default, serde::Serialize)]
 #[serde(crate = "airbyte_agent_runtime::serde")]
 pub struct ScheduledMessagesRecord {
     /// true when Slack handled the call successfully.
@@ -131,45 +129,41 @@ pub struct ScheduledMessagesRecord {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub message: Option<ScheduledMessageContent>,
 }
-impl airbyte_agent_runtime::record::Record for ScheduledMessagesRecord {
+impl record::Record for ScheduledMessagesRecord {
     const NAME: &'static str = "ScheduledMessagesRecord";
     fn field_index(key: &str) -> Option<usize> {
         match key {
-            "ok" => Some(0usize),
-            "channel" => Some(1usize),
-            "scheduled_message_id" => Some(2usize),
-            "post_at" => Some(3usize),
-            "message" => Some(4usize),
+            "ok" => Some(0),
+            "channel" => Some(1),
+            "scheduled_message_id" => Some(2),
+            "post_at" => Some(3),
+            "message" => Some(4),
             _ => None,
         }
     }
-    fn set_field<'de, __M: airbyte_agent_runtime::serde::de::MapAccess<'de>>(
+    fn set_field<'de, __M: serde::de::MapAccess<'de>>(
         &mut self,
         index: usize,
         map: &mut __M,
-    ) -> ::std::result::Result<(), __M::Error> {
+    ) -> Result<(), __M::Error> {
         match index {
-            0usize => self.ok = map.next_value()?,
-            1usize => self.channel = map.next_value()?,
-            2usize => self.scheduled_message_id = map.next_value()?,
-            3usize => self.post_at = map.next_value()?,
-            4usize => self.message = map.next_value()?,
-            _ => {
-                map.next_value::<airbyte_agent_runtime::serde::de::IgnoredAny>()?;
-            }
+            0 => self.ok = map.next_value()?,
+            1 => self.channel = map.next_value()?,
+            2 => self.scheduled_message_id = map.next_value()?,
+            3 => self.post_at = map.next_value()?,
+            4 => self.message = map.next_value()?,
+            _ => drop(map.next_value::<serde::de::IgnoredAny>()?),
         }
         Ok(())
     }
 }
-impl<'de> airbyte_agent_runtime::serde::Deserialize<'de> for ScheduledMessagesRecord {
-    fn deserialize<__D: airbyte_agent_runtime::serde::Deserializer<'de>>(
-        deserializer: __D,
-    ) -> ::std::result::Result<Self, __D::Error> {
-        airbyte_agent_runtime::record::deserialize(deserializer)
+impl<'de> serde::Deserialize<'de> for ScheduledMessagesRecord {
+    fn deserialize<__D: serde::Deserializer<'de>>(d: __D) -> Result<Self, __D::Error> {
+        record::deserialize(d)
     }
 }
 /// The message that will be posted at the scheduled time.
-#[derive(Debug, Clone, Default, airbyte_agent_runtime::serde::Serialize)]
+#[derive(Debug, Clone, Default, serde::Serialize)]
 #[serde(crate = "airbyte_agent_runtime::serde")]
 pub struct ScheduledMessageContent {
     /// Body text that will be posted.
@@ -206,64 +200,52 @@ pub struct ScheduledMessageContent {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub attachments: Option<Vec<Attachment>>,
 }
-impl airbyte_agent_runtime::record::Record for ScheduledMessageContent {
+impl record::Record for ScheduledMessageContent {
     const NAME: &'static str = "ScheduledMessageContent";
     fn field_index(key: &str) -> Option<usize> {
         match key {
-            "text" => Some(0usize),
-            "username" => Some(1usize),
-            "bot_id" => Some(2usize),
-            "type" => Some(3usize),
-            "subtype" => Some(4usize),
-            "user" => Some(5usize),
-            "team" => Some(6usize),
-            "app_id" => Some(7usize),
-            "bot_profile" => Some(8usize),
-            "blocks" => Some(9usize),
-            "attachments" => Some(10usize),
+            "text" => Some(0),
+            "username" => Some(1),
+            "bot_id" => Some(2),
+            "type" => Some(3),
+            "subtype" => Some(4),
+            "user" => Some(5),
+            "team" => Some(6),
+            "app_id" => Some(7),
+            "bot_profile" => Some(8),
+            "blocks" => Some(9),
+            "attachments" => Some(10),
             _ => None,
         }
     }
-    fn set_field<'de, __M: airbyte_agent_runtime::serde::de::MapAccess<'de>>(
+    fn set_field<'de, __M: serde::de::MapAccess<'de>>(
         &mut self,
         index: usize,
         map: &mut __M,
-    ) -> ::std::result::Result<(), __M::Error> {
+    ) -> Result<(), __M::Error> {
         match index {
-            0usize => self.text = map.next_value()?,
-            1usize => self.username = map.next_value()?,
-            2usize => self.bot_id = map.next_value()?,
-            3usize => self.type_ = map.next_value()?,
-            4usize => self.subtype = map.next_value()?,
-            5usize => self.user = map.next_value()?,
-            6usize => self.team = map.next_value()?,
-            7usize => self.app_id = map.next_value()?,
-            8usize => self.bot_profile = map.next_value()?,
-            9usize => {
+            0 => self.text = map.next_value()?,
+            1 => self.username = map.next_value()?,
+            2 => self.bot_id = map.next_value()?,
+            3 => self.type_ = map.next_value()?,
+            4 => self.subtype = map.next_value()?,
+            5 => self.user = map.next_value()?,
+            6 => self.team = map.next_value()?,
+            7 => self.app_id = map.next_value()?,
+            8 => self.bot_profile = map.next_value()?,
+            9 => {
                 self.blocks = map
-                    .next_value::<
-                        airbyte_agent_runtime::record::SkipNulls<Map<String, Value>>,
-                    >()?
+                    .next_value::<record::SkipNulls<Map<String, Value>>>()?
                     .0;
             }
-            10usize => {
-                self.attachments = map
-                    .next_value::<
-                        airbyte_agent_runtime::record::SkipNulls<Attachment>,
-                    >()?
-                    .0;
-            }
-            _ => {
-                map.next_value::<airbyte_agent_runtime::serde::de::IgnoredAny>()?;
-            }
+            10 => self.attachments = map.next_value::<record::SkipNulls<Attachment>>()?.0,
+            _ => drop(map.next_value::<serde::de::IgnoredAny>()?),
         }
         Ok(())
     }
 }
-impl<'de> airbyte_agent_runtime::serde::Deserialize<'de> for ScheduledMessageContent {
-    fn deserialize<__D: airbyte_agent_runtime::serde::Deserializer<'de>>(
-        deserializer: __D,
-    ) -> ::std::result::Result<Self, __D::Error> {
-        airbyte_agent_runtime::record::deserialize(deserializer)
+impl<'de> serde::Deserialize<'de> for ScheduledMessageContent {
+    fn deserialize<__D: serde::Deserializer<'de>>(d: __D) -> Result<Self, __D::Error> {
+        record::deserialize(d)
     }
 }

@@ -2,7 +2,7 @@
 
 //! Entity `threads`: handle, request builders and record types.
 use airbyte_agent_runtime::serde_json::{Map, Value};
-use airbyte_agent_runtime::{Client, Page, PageStream, Params, Result};
+use airbyte_agent_runtime::{Client, Page, PageStream, Params, Result, record, serde};
 use crate::types::*;
 impl crate::SlackConnector {
     /// A message inside a thread, parent or reply.
@@ -84,16 +84,11 @@ impl ThreadsListRequest {
     }
     /// Send the request.
     pub async fn send(self) -> Result<Page<Thread, ThreadsListMeta>> {
-        self.client
-            .call_list::<
-                Thread,
-                ThreadsListMeta,
-            >(&crate::descriptor::THREADS[0usize], self.params)
-            .await
+        self.client.call_list(&crate::descriptor::THREADS[0], self.params).await
     }
     /// Every page, lazily, following the operation's pagination.
     pub fn pages(self) -> PageStream<Thread, ThreadsListMeta> {
-        self.client.pages(&crate::descriptor::THREADS[0usize], self.params)
+        self.client.pages(&crate::descriptor::THREADS[0], self.params)
     }
     /// The parameters collected so far (wire names).
     pub fn params(&self) -> &Params {
@@ -114,7 +109,7 @@ impl ::std::future::IntoFuture for ThreadsListRequest {
     }
 }
 /// A message inside a thread, parent or reply.
-#[derive(Debug, Clone, Default, airbyte_agent_runtime::serde::Serialize)]
+#[derive(Debug, Clone, Default, serde::Serialize)]
 #[serde(crate = "airbyte_agent_runtime::serde")]
 pub struct Thread {
     /// Kind of thread.
@@ -184,103 +179,79 @@ pub struct Thread {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub team: Option<String>,
 }
-impl airbyte_agent_runtime::record::Record for Thread {
+impl record::Record for Thread {
     const NAME: &'static str = "Thread";
     fn field_index(key: &str) -> Option<usize> {
         match key {
-            "type" => Some(0usize),
-            "subtype" => Some(1usize),
-            "ts" => Some(2usize),
-            "user" => Some(3usize),
-            "text" => Some(4usize),
-            "thread_ts" => Some(5usize),
-            "parent_user_id" => Some(6usize),
-            "reply_count" => Some(7usize),
-            "reply_users_count" => Some(8usize),
-            "latest_reply" => Some(9usize),
-            "reply_users" => Some(10usize),
-            "is_locked" => Some(11usize),
-            "subscribed" => Some(12usize),
-            "reactions" => Some(13usize),
-            "attachments" => Some(14usize),
-            "blocks" => Some(15usize),
-            "files" => Some(16usize),
-            "edited" => Some(17usize),
-            "bot_id" => Some(18usize),
-            "bot_profile" => Some(19usize),
-            "app_id" => Some(20usize),
-            "team" => Some(21usize),
+            "type" => Some(0),
+            "subtype" => Some(1),
+            "ts" => Some(2),
+            "user" => Some(3),
+            "text" => Some(4),
+            "thread_ts" => Some(5),
+            "parent_user_id" => Some(6),
+            "reply_count" => Some(7),
+            "reply_users_count" => Some(8),
+            "latest_reply" => Some(9),
+            "reply_users" => Some(10),
+            "is_locked" => Some(11),
+            "subscribed" => Some(12),
+            "reactions" => Some(13),
+            "attachments" => Some(14),
+            "blocks" => Some(15),
+            "files" => Some(16),
+            "edited" => Some(17),
+            "bot_id" => Some(18),
+            "bot_profile" => Some(19),
+            "app_id" => Some(20),
+            "team" => Some(21),
             _ => None,
         }
     }
-    fn set_field<'de, __M: airbyte_agent_runtime::serde::de::MapAccess<'de>>(
+    fn set_field<'de, __M: serde::de::MapAccess<'de>>(
         &mut self,
         index: usize,
         map: &mut __M,
-    ) -> ::std::result::Result<(), __M::Error> {
+    ) -> Result<(), __M::Error> {
         match index {
-            0usize => self.type_ = map.next_value()?,
-            1usize => self.subtype = map.next_value()?,
-            2usize => self.ts = map.next_value()?,
-            3usize => self.user = map.next_value()?,
-            4usize => self.text = map.next_value()?,
-            5usize => self.thread_ts = map.next_value()?,
-            6usize => self.parent_user_id = map.next_value()?,
-            7usize => self.reply_count = map.next_value()?,
-            8usize => self.reply_users_count = map.next_value()?,
-            9usize => self.latest_reply = map.next_value()?,
-            10usize => {
-                self.reply_users = map
-                    .next_value::<airbyte_agent_runtime::record::SkipNulls<String>>()?
-                    .0;
-            }
-            11usize => self.is_locked = map.next_value()?,
-            12usize => self.subscribed = map.next_value()?,
-            13usize => {
-                self.reactions = map
-                    .next_value::<airbyte_agent_runtime::record::SkipNulls<Reaction>>()?
-                    .0;
-            }
-            14usize => {
-                self.attachments = map
-                    .next_value::<
-                        airbyte_agent_runtime::record::SkipNulls<Attachment>,
-                    >()?
-                    .0;
-            }
-            15usize => {
+            0 => self.type_ = map.next_value()?,
+            1 => self.subtype = map.next_value()?,
+            2 => self.ts = map.next_value()?,
+            3 => self.user = map.next_value()?,
+            4 => self.text = map.next_value()?,
+            5 => self.thread_ts = map.next_value()?,
+            6 => self.parent_user_id = map.next_value()?,
+            7 => self.reply_count = map.next_value()?,
+            8 => self.reply_users_count = map.next_value()?,
+            9 => self.latest_reply = map.next_value()?,
+            10 => self.reply_users = map.next_value::<record::SkipNulls<String>>()?.0,
+            11 => self.is_locked = map.next_value()?,
+            12 => self.subscribed = map.next_value()?,
+            13 => self.reactions = map.next_value::<record::SkipNulls<Reaction>>()?.0,
+            14 => self.attachments = map.next_value::<record::SkipNulls<Attachment>>()?.0,
+            15 => {
                 self.blocks = map
-                    .next_value::<
-                        airbyte_agent_runtime::record::SkipNulls<Map<String, Value>>,
-                    >()?
+                    .next_value::<record::SkipNulls<Map<String, Value>>>()?
                     .0;
             }
-            16usize => {
-                self.files = map
-                    .next_value::<airbyte_agent_runtime::record::SkipNulls<File>>()?
-                    .0;
-            }
-            17usize => self.edited = map.next_value()?,
-            18usize => self.bot_id = map.next_value()?,
-            19usize => self.bot_profile = map.next_value()?,
-            20usize => self.app_id = map.next_value()?,
-            21usize => self.team = map.next_value()?,
-            _ => {
-                map.next_value::<airbyte_agent_runtime::serde::de::IgnoredAny>()?;
-            }
+            16 => self.files = map.next_value::<record::SkipNulls<File>>()?.0,
+            17 => self.edited = map.next_value()?,
+            18 => self.bot_id = map.next_value()?,
+            19 => self.bot_profile = map.next_value()?,
+            20 => self.app_id = map.next_value()?,
+            21 => self.team = map.next_value()?,
+            _ => drop(map.next_value::<serde::de::IgnoredAny>()?),
         }
         Ok(())
     }
 }
-impl<'de> airbyte_agent_runtime::serde::Deserialize<'de> for Thread {
-    fn deserialize<__D: airbyte_agent_runtime::serde::Deserializer<'de>>(
-        deserializer: __D,
-    ) -> ::std::result::Result<Self, __D::Error> {
-        airbyte_agent_runtime::record::deserialize(deserializer)
+impl<'de> serde::Deserialize<'de> for Thread {
+    fn deserialize<__D: serde::Deserializer<'de>>(d: __D) -> Result<Self, __D::Error> {
+        record::deserialize(d)
     }
 }
 /// Metadata returned by `threads.list` next to the records.
-#[derive(Debug, Clone, Default, airbyte_agent_runtime::serde::Serialize)]
+#[derive(Debug, Clone, Default, serde::Serialize)]
 #[serde(crate = "airbyte_agent_runtime::serde")]
 pub struct ThreadsListMeta {
     /// `$.response_metadata.next_cursor`
@@ -290,34 +261,30 @@ pub struct ThreadsListMeta {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub has_more: Option<bool>,
 }
-impl airbyte_agent_runtime::record::Record for ThreadsListMeta {
+impl record::Record for ThreadsListMeta {
     const NAME: &'static str = "ThreadsListMeta";
     fn field_index(key: &str) -> Option<usize> {
         match key {
-            "next_cursor" => Some(0usize),
-            "has_more" => Some(1usize),
+            "next_cursor" => Some(0),
+            "has_more" => Some(1),
             _ => None,
         }
     }
-    fn set_field<'de, __M: airbyte_agent_runtime::serde::de::MapAccess<'de>>(
+    fn set_field<'de, __M: serde::de::MapAccess<'de>>(
         &mut self,
         index: usize,
         map: &mut __M,
-    ) -> ::std::result::Result<(), __M::Error> {
+    ) -> Result<(), __M::Error> {
         match index {
-            0usize => self.next_cursor = map.next_value()?,
-            1usize => self.has_more = map.next_value()?,
-            _ => {
-                map.next_value::<airbyte_agent_runtime::serde::de::IgnoredAny>()?;
-            }
+            0 => self.next_cursor = map.next_value()?,
+            1 => self.has_more = map.next_value()?,
+            _ => drop(map.next_value::<serde::de::IgnoredAny>()?),
         }
         Ok(())
     }
 }
-impl<'de> airbyte_agent_runtime::serde::Deserialize<'de> for ThreadsListMeta {
-    fn deserialize<__D: airbyte_agent_runtime::serde::Deserializer<'de>>(
-        deserializer: __D,
-    ) -> ::std::result::Result<Self, __D::Error> {
-        airbyte_agent_runtime::record::deserialize(deserializer)
+impl<'de> serde::Deserialize<'de> for ThreadsListMeta {
+    fn deserialize<__D: serde::Deserializer<'de>>(d: __D) -> Result<Self, __D::Error> {
+        record::deserialize(d)
     }
 }

@@ -2,7 +2,7 @@
 
 //! Entity `users`: handle, request builders and record types.
 use airbyte_agent_runtime::serde_json::Value;
-use airbyte_agent_runtime::{Client, Page, PageStream, Params, Result};
+use airbyte_agent_runtime::{Client, Page, PageStream, Params, Result, record, serde};
 impl crate::SlackConnector {
     /// A member of the workspace, person or bot.
     pub fn users(&self) -> Users {
@@ -66,16 +66,11 @@ impl UsersListRequest {
     }
     /// Send the request.
     pub async fn send(self) -> Result<Page<User, UsersListMeta>> {
-        self.client
-            .call_list::<
-                User,
-                UsersListMeta,
-            >(&crate::descriptor::USERS[0usize], self.params)
-            .await
+        self.client.call_list(&crate::descriptor::USERS[0], self.params).await
     }
     /// Every page, lazily, following the operation's pagination.
     pub fn pages(self) -> PageStream<User, UsersListMeta> {
-        self.client.pages(&crate::descriptor::USERS[0usize], self.params)
+        self.client.pages(&crate::descriptor::USERS[0], self.params)
     }
     /// The parameters collected so far (wire names).
     pub fn params(&self) -> &Params {
@@ -101,9 +96,7 @@ pub struct UsersGetRequest {
 impl UsersGetRequest {
     /// Send the request.
     pub async fn send(self) -> Result<User> {
-        self.client
-            .call_record::<User>(&crate::descriptor::USERS[1usize], self.params)
-            .await
+        self.client.call_record(&crate::descriptor::USERS[1], self.params).await
     }
     /// The parameters collected so far (wire names).
     pub fn params(&self) -> &Params {
@@ -120,7 +113,7 @@ impl ::std::future::IntoFuture for UsersGetRequest {
     }
 }
 /// A member of the workspace, person or bot.
-#[derive(Debug, Clone, Default, airbyte_agent_runtime::serde::Serialize)]
+#[derive(Debug, Clone, Default, serde::Serialize)]
 #[serde(crate = "airbyte_agent_runtime::serde")]
 pub struct User {
     /// Unique identifier of this user.
@@ -184,75 +177,71 @@ pub struct User {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub who_can_share_contact_card: Option<String>,
 }
-impl airbyte_agent_runtime::record::Record for User {
+impl record::Record for User {
     const NAME: &'static str = "User";
     fn field_index(key: &str) -> Option<usize> {
         match key {
-            "id" => Some(0usize),
-            "team_id" => Some(1usize),
-            "name" => Some(2usize),
-            "deleted" => Some(3usize),
-            "color" => Some(4usize),
-            "real_name" => Some(5usize),
-            "tz" => Some(6usize),
-            "tz_label" => Some(7usize),
-            "tz_offset" => Some(8usize),
-            "profile" => Some(9usize),
-            "is_admin" => Some(10usize),
-            "is_owner" => Some(11usize),
-            "is_primary_owner" => Some(12usize),
-            "is_restricted" => Some(13usize),
-            "is_ultra_restricted" => Some(14usize),
-            "is_bot" => Some(15usize),
-            "is_app_user" => Some(16usize),
-            "updated" => Some(17usize),
-            "is_email_confirmed" => Some(18usize),
-            "who_can_share_contact_card" => Some(19usize),
+            "id" => Some(0),
+            "team_id" => Some(1),
+            "name" => Some(2),
+            "deleted" => Some(3),
+            "color" => Some(4),
+            "real_name" => Some(5),
+            "tz" => Some(6),
+            "tz_label" => Some(7),
+            "tz_offset" => Some(8),
+            "profile" => Some(9),
+            "is_admin" => Some(10),
+            "is_owner" => Some(11),
+            "is_primary_owner" => Some(12),
+            "is_restricted" => Some(13),
+            "is_ultra_restricted" => Some(14),
+            "is_bot" => Some(15),
+            "is_app_user" => Some(16),
+            "updated" => Some(17),
+            "is_email_confirmed" => Some(18),
+            "who_can_share_contact_card" => Some(19),
             _ => None,
         }
     }
-    fn set_field<'de, __M: airbyte_agent_runtime::serde::de::MapAccess<'de>>(
+    fn set_field<'de, __M: serde::de::MapAccess<'de>>(
         &mut self,
         index: usize,
         map: &mut __M,
-    ) -> ::std::result::Result<(), __M::Error> {
+    ) -> Result<(), __M::Error> {
         match index {
-            0usize => self.id = map.next_value()?,
-            1usize => self.team_id = map.next_value()?,
-            2usize => self.name = map.next_value()?,
-            3usize => self.deleted = map.next_value()?,
-            4usize => self.color = map.next_value()?,
-            5usize => self.real_name = map.next_value()?,
-            6usize => self.tz = map.next_value()?,
-            7usize => self.tz_label = map.next_value()?,
-            8usize => self.tz_offset = map.next_value()?,
-            9usize => self.profile = map.next_value()?,
-            10usize => self.is_admin = map.next_value()?,
-            11usize => self.is_owner = map.next_value()?,
-            12usize => self.is_primary_owner = map.next_value()?,
-            13usize => self.is_restricted = map.next_value()?,
-            14usize => self.is_ultra_restricted = map.next_value()?,
-            15usize => self.is_bot = map.next_value()?,
-            16usize => self.is_app_user = map.next_value()?,
-            17usize => self.updated = map.next_value()?,
-            18usize => self.is_email_confirmed = map.next_value()?,
-            19usize => self.who_can_share_contact_card = map.next_value()?,
-            _ => {
-                map.next_value::<airbyte_agent_runtime::serde::de::IgnoredAny>()?;
-            }
+            0 => self.id = map.next_value()?,
+            1 => self.team_id = map.next_value()?,
+            2 => self.name = map.next_value()?,
+            3 => self.deleted = map.next_value()?,
+            4 => self.color = map.next_value()?,
+            5 => self.real_name = map.next_value()?,
+            6 => self.tz = map.next_value()?,
+            7 => self.tz_label = map.next_value()?,
+            8 => self.tz_offset = map.next_value()?,
+            9 => self.profile = map.next_value()?,
+            10 => self.is_admin = map.next_value()?,
+            11 => self.is_owner = map.next_value()?,
+            12 => self.is_primary_owner = map.next_value()?,
+            13 => self.is_restricted = map.next_value()?,
+            14 => self.is_ultra_restricted = map.next_value()?,
+            15 => self.is_bot = map.next_value()?,
+            16 => self.is_app_user = map.next_value()?,
+            17 => self.updated = map.next_value()?,
+            18 => self.is_email_confirmed = map.next_value()?,
+            19 => self.who_can_share_contact_card = map.next_value()?,
+            _ => drop(map.next_value::<serde::de::IgnoredAny>()?),
         }
         Ok(())
     }
 }
-impl<'de> airbyte_agent_runtime::serde::Deserialize<'de> for User {
-    fn deserialize<__D: airbyte_agent_runtime::serde::Deserializer<'de>>(
-        deserializer: __D,
-    ) -> ::std::result::Result<Self, __D::Error> {
-        airbyte_agent_runtime::record::deserialize(deserializer)
+impl<'de> serde::Deserialize<'de> for User {
+    fn deserialize<__D: serde::Deserializer<'de>>(d: __D) -> Result<Self, __D::Error> {
+        record::deserialize(d)
     }
 }
 /// Profile details of a member.
-#[derive(Debug, Clone, Default, airbyte_agent_runtime::serde::Serialize)]
+#[derive(Debug, Clone, Default, serde::Serialize)]
 #[serde(crate = "airbyte_agent_runtime::serde")]
 pub struct UserProfile {
     /// The user profile's title.
@@ -319,109 +308,101 @@ pub struct UserProfile {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub team: Option<String>,
 }
-impl airbyte_agent_runtime::record::Record for UserProfile {
+impl record::Record for UserProfile {
     const NAME: &'static str = "UserProfile";
     fn field_index(key: &str) -> Option<usize> {
         match key {
-            "title" => Some(0usize),
-            "phone" => Some(1usize),
-            "skype" => Some(2usize),
-            "real_name" => Some(3usize),
-            "real_name_normalized" => Some(4usize),
-            "display_name" => Some(5usize),
-            "display_name_normalized" => Some(6usize),
-            "status_text" => Some(7usize),
-            "status_emoji" => Some(8usize),
-            "status_expiration" => Some(9usize),
-            "avatar_hash" => Some(10usize),
-            "first_name" => Some(11usize),
-            "last_name" => Some(12usize),
-            "email" => Some(13usize),
-            "image_24" => Some(14usize),
-            "image_32" => Some(15usize),
-            "image_48" => Some(16usize),
-            "image_72" => Some(17usize),
-            "image_192" => Some(18usize),
-            "image_512" => Some(19usize),
-            "team" => Some(20usize),
+            "title" => Some(0),
+            "phone" => Some(1),
+            "skype" => Some(2),
+            "real_name" => Some(3),
+            "real_name_normalized" => Some(4),
+            "display_name" => Some(5),
+            "display_name_normalized" => Some(6),
+            "status_text" => Some(7),
+            "status_emoji" => Some(8),
+            "status_expiration" => Some(9),
+            "avatar_hash" => Some(10),
+            "first_name" => Some(11),
+            "last_name" => Some(12),
+            "email" => Some(13),
+            "image_24" => Some(14),
+            "image_32" => Some(15),
+            "image_48" => Some(16),
+            "image_72" => Some(17),
+            "image_192" => Some(18),
+            "image_512" => Some(19),
+            "team" => Some(20),
             _ => None,
         }
     }
-    fn set_field<'de, __M: airbyte_agent_runtime::serde::de::MapAccess<'de>>(
+    fn set_field<'de, __M: serde::de::MapAccess<'de>>(
         &mut self,
         index: usize,
         map: &mut __M,
-    ) -> ::std::result::Result<(), __M::Error> {
+    ) -> Result<(), __M::Error> {
         match index {
-            0usize => self.title = map.next_value()?,
-            1usize => self.phone = map.next_value()?,
-            2usize => self.skype = map.next_value()?,
-            3usize => self.real_name = map.next_value()?,
-            4usize => self.real_name_normalized = map.next_value()?,
-            5usize => self.display_name = map.next_value()?,
-            6usize => self.display_name_normalized = map.next_value()?,
-            7usize => self.status_text = map.next_value()?,
-            8usize => self.status_emoji = map.next_value()?,
-            9usize => self.status_expiration = map.next_value()?,
-            10usize => self.avatar_hash = map.next_value()?,
-            11usize => self.first_name = map.next_value()?,
-            12usize => self.last_name = map.next_value()?,
-            13usize => self.email = map.next_value()?,
-            14usize => self.image_24 = map.next_value()?,
-            15usize => self.image_32 = map.next_value()?,
-            16usize => self.image_48 = map.next_value()?,
-            17usize => self.image_72 = map.next_value()?,
-            18usize => self.image_192 = map.next_value()?,
-            19usize => self.image_512 = map.next_value()?,
-            20usize => self.team = map.next_value()?,
-            _ => {
-                map.next_value::<airbyte_agent_runtime::serde::de::IgnoredAny>()?;
-            }
+            0 => self.title = map.next_value()?,
+            1 => self.phone = map.next_value()?,
+            2 => self.skype = map.next_value()?,
+            3 => self.real_name = map.next_value()?,
+            4 => self.real_name_normalized = map.next_value()?,
+            5 => self.display_name = map.next_value()?,
+            6 => self.display_name_normalized = map.next_value()?,
+            7 => self.status_text = map.next_value()?,
+            8 => self.status_emoji = map.next_value()?,
+            9 => self.status_expiration = map.next_value()?,
+            10 => self.avatar_hash = map.next_value()?,
+            11 => self.first_name = map.next_value()?,
+            12 => self.last_name = map.next_value()?,
+            13 => self.email = map.next_value()?,
+            14 => self.image_24 = map.next_value()?,
+            15 => self.image_32 = map.next_value()?,
+            16 => self.image_48 = map.next_value()?,
+            17 => self.image_72 = map.next_value()?,
+            18 => self.image_192 = map.next_value()?,
+            19 => self.image_512 = map.next_value()?,
+            20 => self.team = map.next_value()?,
+            _ => drop(map.next_value::<serde::de::IgnoredAny>()?),
         }
         Ok(())
     }
 }
-impl<'de> airbyte_agent_runtime::serde::Deserialize<'de> for UserProfile {
-    fn deserialize<__D: airbyte_agent_runtime::serde::Deserializer<'de>>(
-        deserializer: __D,
-    ) -> ::std::result::Result<Self, __D::Error> {
-        airbyte_agent_runtime::record::deserialize(deserializer)
+impl<'de> serde::Deserialize<'de> for UserProfile {
+    fn deserialize<__D: serde::Deserializer<'de>>(d: __D) -> Result<Self, __D::Error> {
+        record::deserialize(d)
     }
 }
 /// Metadata returned by `users.list` next to the records.
-#[derive(Debug, Clone, Default, airbyte_agent_runtime::serde::Serialize)]
+#[derive(Debug, Clone, Default, serde::Serialize)]
 #[serde(crate = "airbyte_agent_runtime::serde")]
 pub struct UsersListMeta {
     /// `$.response_metadata.next_cursor`
     #[serde(skip_serializing_if = "Option::is_none")]
     pub next_cursor: Option<String>,
 }
-impl airbyte_agent_runtime::record::Record for UsersListMeta {
+impl record::Record for UsersListMeta {
     const NAME: &'static str = "UsersListMeta";
     fn field_index(key: &str) -> Option<usize> {
         match key {
-            "next_cursor" => Some(0usize),
+            "next_cursor" => Some(0),
             _ => None,
         }
     }
-    fn set_field<'de, __M: airbyte_agent_runtime::serde::de::MapAccess<'de>>(
+    fn set_field<'de, __M: serde::de::MapAccess<'de>>(
         &mut self,
         index: usize,
         map: &mut __M,
-    ) -> ::std::result::Result<(), __M::Error> {
+    ) -> Result<(), __M::Error> {
         match index {
-            0usize => self.next_cursor = map.next_value()?,
-            _ => {
-                map.next_value::<airbyte_agent_runtime::serde::de::IgnoredAny>()?;
-            }
+            0 => self.next_cursor = map.next_value()?,
+            _ => drop(map.next_value::<serde::de::IgnoredAny>()?),
         }
         Ok(())
     }
 }
-impl<'de> airbyte_agent_runtime::serde::Deserialize<'de> for UsersListMeta {
-    fn deserialize<__D: airbyte_agent_runtime::serde::Deserializer<'de>>(
-        deserializer: __D,
-    ) -> ::std::result::Result<Self, __D::Error> {
-        airbyte_agent_runtime::record::deserialize(deserializer)
+impl<'de> serde::Deserialize<'de> for UsersListMeta {
+    fn deserialize<__D: serde::Deserializer<'de>>(d: __D) -> Result<Self, __D::Error> {
+        record::deserialize(d)
     }
 }

@@ -2,7 +2,7 @@
 
 //! Entity `balance_transactions`: handle, request builders and record types.
 use airbyte_agent_runtime::serde_json::Value;
-use airbyte_agent_runtime::{Client, Page, PageStream, Params, Result};
+use airbyte_agent_runtime::{Client, Page, PageStream, Params, Result, record, serde};
 use crate::types::*;
 impl crate::StripeConnector {
     /// List balance transactions
@@ -112,15 +112,12 @@ impl BalanceTransactionsListRequest {
         self,
     ) -> Result<Page<BalanceTransaction, BalanceTransactionsListMeta>> {
         self.client
-            .call_list::<
-                BalanceTransaction,
-                BalanceTransactionsListMeta,
-            >(&crate::descriptor::BALANCE_TRANSACTIONS[0usize], self.params)
+            .call_list(&crate::descriptor::BALANCE_TRANSACTIONS[0], self.params)
             .await
     }
     /// Every page, lazily, following the operation's pagination.
     pub fn pages(self) -> PageStream<BalanceTransaction, BalanceTransactionsListMeta> {
-        self.client.pages(&crate::descriptor::BALANCE_TRANSACTIONS[0usize], self.params)
+        self.client.pages(&crate::descriptor::BALANCE_TRANSACTIONS[0], self.params)
     }
     /// The parameters collected so far (wire names).
     pub fn params(&self) -> &Params {
@@ -151,9 +148,7 @@ impl BalanceTransactionsGetRequest {
     /// Send the request.
     pub async fn send(self) -> Result<BalanceTransaction> {
         self.client
-            .call_record::<
-                BalanceTransaction,
-            >(&crate::descriptor::BALANCE_TRANSACTIONS[1usize], self.params)
+            .call_record(&crate::descriptor::BALANCE_TRANSACTIONS[1], self.params)
             .await
     }
     /// The parameters collected so far (wire names).
@@ -171,7 +166,7 @@ impl ::std::future::IntoFuture for BalanceTransactionsGetRequest {
     }
 }
 /// The `BalanceTransaction` object.
-#[derive(Debug, Clone, Default, airbyte_agent_runtime::serde::Serialize)]
+#[derive(Debug, Clone, Default, serde::Serialize)]
 #[serde(crate = "airbyte_agent_runtime::serde")]
 pub struct BalanceTransaction {
     /// Unique identifier of this balance transaction.
@@ -223,71 +218,63 @@ pub struct BalanceTransaction {
     #[serde(rename = "type", skip_serializing_if = "Option::is_none")]
     pub type_: Option<String>,
 }
-impl airbyte_agent_runtime::record::Record for BalanceTransaction {
+impl record::Record for BalanceTransaction {
     const NAME: &'static str = "BalanceTransaction";
     fn field_index(key: &str) -> Option<usize> {
         match key {
-            "id" => Some(0usize),
-            "object" => Some(1usize),
-            "amount" => Some(2usize),
-            "available_on" => Some(3usize),
-            "balance_type" => Some(4usize),
-            "created" => Some(5usize),
-            "currency" => Some(6usize),
-            "description" => Some(7usize),
-            "exchange_rate" => Some(8usize),
-            "fee" => Some(9usize),
-            "fee_details" => Some(10usize),
-            "net" => Some(11usize),
-            "reporting_category" => Some(12usize),
-            "source" => Some(13usize),
-            "status" => Some(14usize),
-            "type" => Some(15usize),
+            "id" => Some(0),
+            "object" => Some(1),
+            "amount" => Some(2),
+            "available_on" => Some(3),
+            "balance_type" => Some(4),
+            "created" => Some(5),
+            "currency" => Some(6),
+            "description" => Some(7),
+            "exchange_rate" => Some(8),
+            "fee" => Some(9),
+            "fee_details" => Some(10),
+            "net" => Some(11),
+            "reporting_category" => Some(12),
+            "source" => Some(13),
+            "status" => Some(14),
+            "type" => Some(15),
             _ => None,
         }
     }
-    fn set_field<'de, __M: airbyte_agent_runtime::serde::de::MapAccess<'de>>(
+    fn set_field<'de, __M: serde::de::MapAccess<'de>>(
         &mut self,
         index: usize,
         map: &mut __M,
-    ) -> ::std::result::Result<(), __M::Error> {
+    ) -> Result<(), __M::Error> {
         match index {
-            0usize => self.id = map.next_value()?,
-            1usize => self.object = map.next_value()?,
-            2usize => self.amount = map.next_value()?,
-            3usize => self.available_on = map.next_value()?,
-            4usize => self.balance_type = map.next_value()?,
-            5usize => self.created = map.next_value()?,
-            6usize => self.currency = map.next_value()?,
-            7usize => self.description = map.next_value()?,
-            8usize => self.exchange_rate = map.next_value()?,
-            9usize => self.fee = map.next_value()?,
-            10usize => {
+            0 => self.id = map.next_value()?,
+            1 => self.object = map.next_value()?,
+            2 => self.amount = map.next_value()?,
+            3 => self.available_on = map.next_value()?,
+            4 => self.balance_type = map.next_value()?,
+            5 => self.created = map.next_value()?,
+            6 => self.currency = map.next_value()?,
+            7 => self.description = map.next_value()?,
+            8 => self.exchange_rate = map.next_value()?,
+            9 => self.fee = map.next_value()?,
+            10 => {
                 self.fee_details = map
-                    .next_value::<
-                        airbyte_agent_runtime::record::SkipNulls<
-                            BalanceTransactionFeeDetailsItem,
-                        >,
-                    >()?
+                    .next_value::<record::SkipNulls<BalanceTransactionFeeDetailsItem>>()?
                     .0;
             }
-            11usize => self.net = map.next_value()?,
-            12usize => self.reporting_category = map.next_value()?,
-            13usize => self.source = map.next_value()?,
-            14usize => self.status = map.next_value()?,
-            15usize => self.type_ = map.next_value()?,
-            _ => {
-                map.next_value::<airbyte_agent_runtime::serde::de::IgnoredAny>()?;
-            }
+            11 => self.net = map.next_value()?,
+            12 => self.reporting_category = map.next_value()?,
+            13 => self.source = map.next_value()?,
+            14 => self.status = map.next_value()?,
+            15 => self.type_ = map.next_value()?,
+            _ => drop(map.next_value::<serde::de::IgnoredAny>()?),
         }
         Ok(())
     }
 }
-impl<'de> airbyte_agent_runtime::serde::Deserialize<'de> for BalanceTransaction {
-    fn deserialize<__D: airbyte_agent_runtime::serde::Deserializer<'de>>(
-        deserializer: __D,
-    ) -> ::std::result::Result<Self, __D::Error> {
-        airbyte_agent_runtime::record::deserialize(deserializer)
+impl<'de> serde::Deserialize<'de> for BalanceTransaction {
+    fn deserialize<__D: serde::Deserializer<'de>>(d: __D) -> Result<Self, __D::Error> {
+        record::deserialize(d)
     }
 }
 airbyte_agent_runtime::string_enum! {
@@ -304,7 +291,7 @@ airbyte_agent_runtime::string_enum! {
     "refund_and_dispute_prefunding" }
 }
 /// The `BalanceTransactionFeeDetailsItem` object.
-#[derive(Debug, Clone, Default, airbyte_agent_runtime::serde::Serialize)]
+#[derive(Debug, Clone, Default, serde::Serialize)]
 #[serde(crate = "airbyte_agent_runtime::serde")]
 pub struct BalanceTransactionFeeDetailsItem {
     /// Amount in the currency's smallest unit (for example cents).
@@ -323,42 +310,37 @@ pub struct BalanceTransactionFeeDetailsItem {
     #[serde(rename = "type", skip_serializing_if = "Option::is_none")]
     pub type_: Option<String>,
 }
-impl airbyte_agent_runtime::record::Record for BalanceTransactionFeeDetailsItem {
+impl record::Record for BalanceTransactionFeeDetailsItem {
     const NAME: &'static str = "BalanceTransactionFeeDetailsItem";
     fn field_index(key: &str) -> Option<usize> {
         match key {
-            "amount" => Some(0usize),
-            "application" => Some(1usize),
-            "currency" => Some(2usize),
-            "description" => Some(3usize),
-            "type" => Some(4usize),
+            "amount" => Some(0),
+            "application" => Some(1),
+            "currency" => Some(2),
+            "description" => Some(3),
+            "type" => Some(4),
             _ => None,
         }
     }
-    fn set_field<'de, __M: airbyte_agent_runtime::serde::de::MapAccess<'de>>(
+    fn set_field<'de, __M: serde::de::MapAccess<'de>>(
         &mut self,
         index: usize,
         map: &mut __M,
-    ) -> ::std::result::Result<(), __M::Error> {
+    ) -> Result<(), __M::Error> {
         match index {
-            0usize => self.amount = map.next_value()?,
-            1usize => self.application = map.next_value()?,
-            2usize => self.currency = map.next_value()?,
-            3usize => self.description = map.next_value()?,
-            4usize => self.type_ = map.next_value()?,
-            _ => {
-                map.next_value::<airbyte_agent_runtime::serde::de::IgnoredAny>()?;
-            }
+            0 => self.amount = map.next_value()?,
+            1 => self.application = map.next_value()?,
+            2 => self.currency = map.next_value()?,
+            3 => self.description = map.next_value()?,
+            4 => self.type_ = map.next_value()?,
+            _ => drop(map.next_value::<serde::de::IgnoredAny>()?),
         }
         Ok(())
     }
 }
-impl<'de> airbyte_agent_runtime::serde::Deserialize<'de>
-for BalanceTransactionFeeDetailsItem {
-    fn deserialize<__D: airbyte_agent_runtime::serde::Deserializer<'de>>(
-        deserializer: __D,
-    ) -> ::std::result::Result<Self, __D::Error> {
-        airbyte_agent_runtime::record::deserialize(deserializer)
+impl<'de> serde::Deserialize<'de> for BalanceTransactionFeeDetailsItem {
+    fn deserialize<__D: serde::Deserializer<'de>>(d: __D) -> Result<Self, __D::Error> {
+        record::deserialize(d)
     }
 }
 airbyte_agent_runtime::string_enum! {
@@ -367,40 +349,35 @@ airbyte_agent_runtime::string_enum! {
     " `pending`"] Pending => "pending" }
 }
 /// Metadata returned by `balance_transactions.list` next to the records.
-#[derive(Debug, Clone, Default, airbyte_agent_runtime::serde::Serialize)]
+#[derive(Debug, Clone, Default, serde::Serialize)]
 #[serde(crate = "airbyte_agent_runtime::serde")]
 pub struct BalanceTransactionsListMeta {
     /// `$.has_more`
     #[serde(skip_serializing_if = "Option::is_none")]
     pub has_more: Option<bool>,
 }
-impl airbyte_agent_runtime::record::Record for BalanceTransactionsListMeta {
+impl record::Record for BalanceTransactionsListMeta {
     const NAME: &'static str = "BalanceTransactionsListMeta";
     fn field_index(key: &str) -> Option<usize> {
         match key {
-            "has_more" => Some(0usize),
+            "has_more" => Some(0),
             _ => None,
         }
     }
-    fn set_field<'de, __M: airbyte_agent_runtime::serde::de::MapAccess<'de>>(
+    fn set_field<'de, __M: serde::de::MapAccess<'de>>(
         &mut self,
         index: usize,
         map: &mut __M,
-    ) -> ::std::result::Result<(), __M::Error> {
+    ) -> Result<(), __M::Error> {
         match index {
-            0usize => self.has_more = map.next_value()?,
-            _ => {
-                map.next_value::<airbyte_agent_runtime::serde::de::IgnoredAny>()?;
-            }
+            0 => self.has_more = map.next_value()?,
+            _ => drop(map.next_value::<serde::de::IgnoredAny>()?),
         }
         Ok(())
     }
 }
-impl<'de> airbyte_agent_runtime::serde::Deserialize<'de>
-for BalanceTransactionsListMeta {
-    fn deserialize<__D: airbyte_agent_runtime::serde::Deserializer<'de>>(
-        deserializer: __D,
-    ) -> ::std::result::Result<Self, __D::Error> {
-        airbyte_agent_runtime::record::deserialize(deserializer)
+impl<'de> serde::Deserialize<'de> for BalanceTransactionsListMeta {
+    fn deserialize<__D: serde::Deserializer<'de>>(d: __D) -> Result<Self, __D::Error> {
+        record::deserialize(d)
     }
 }

@@ -2,7 +2,7 @@
 
 //! Entity `charges`: handle, request builders and record types.
 use airbyte_agent_runtime::serde_json::{Map, Value};
-use airbyte_agent_runtime::{Client, Page, PageStream, Params, Result};
+use airbyte_agent_runtime::{Client, Page, PageStream, Params, Result, record, serde};
 use crate::types::*;
 impl crate::StripeConnector {
     /// List charges
@@ -108,16 +108,11 @@ impl ChargesListRequest {
     }
     /// Send the request.
     pub async fn send(self) -> Result<Page<Charge, ChargesListMeta>> {
-        self.client
-            .call_list::<
-                Charge,
-                ChargesListMeta,
-            >(&crate::descriptor::CHARGES[0usize], self.params)
-            .await
+        self.client.call_list(&crate::descriptor::CHARGES[0], self.params).await
     }
     /// Every page, lazily, following the operation's pagination.
     pub fn pages(self) -> PageStream<Charge, ChargesListMeta> {
-        self.client.pages(&crate::descriptor::CHARGES[0usize], self.params)
+        self.client.pages(&crate::descriptor::CHARGES[0], self.params)
     }
     /// The parameters collected so far (wire names).
     pub fn params(&self) -> &Params {
@@ -147,9 +142,7 @@ pub struct ChargesGetRequest {
 impl ChargesGetRequest {
     /// Send the request.
     pub async fn send(self) -> Result<Charge> {
-        self.client
-            .call_record::<Charge>(&crate::descriptor::CHARGES[1usize], self.params)
-            .await
+        self.client.call_record(&crate::descriptor::CHARGES[1], self.params).await
     }
     /// The parameters collected so far (wire names).
     pub fn params(&self) -> &Params {
@@ -189,16 +182,11 @@ impl ChargesSearchRequest {
     }
     /// Send the request.
     pub async fn send(self) -> Result<Page<ChargesRecord, ChargesSearchMeta>> {
-        self.client
-            .call_list::<
-                ChargesRecord,
-                ChargesSearchMeta,
-            >(&crate::descriptor::CHARGES[2usize], self.params)
-            .await
+        self.client.call_list(&crate::descriptor::CHARGES[2], self.params).await
     }
     /// Every page, lazily, following the operation's pagination.
     pub fn pages(self) -> PageStream<ChargesRecord, ChargesSearchMeta> {
-        self.client.pages(&crate::descriptor::CHARGES[2usize], self.params)
+        self.client.pages(&crate::descriptor::CHARGES[2], self.params)
     }
     /// The parameters collected so far (wire names).
     pub fn params(&self) -> &Params {
@@ -219,7 +207,7 @@ impl ::std::future::IntoFuture for ChargesSearchRequest {
     }
 }
 /// The `Charge` object.
-#[derive(Debug, Clone, Default, airbyte_agent_runtime::serde::Serialize)]
+#[derive(Debug, Clone, Default, serde::Serialize)]
 #[serde(crate = "airbyte_agent_runtime::serde")]
 pub struct Charge {
     /// Unique identifier of this charge.
@@ -373,137 +361,131 @@ pub struct Charge {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub radar_options: Option<Map<String, Value>>,
 }
-impl airbyte_agent_runtime::record::Record for Charge {
+impl record::Record for Charge {
     const NAME: &'static str = "Charge";
     fn field_index(key: &str) -> Option<usize> {
         match key {
-            "id" => Some(0usize),
-            "object" => Some(1usize),
-            "created" => Some(2usize),
-            "livemode" => Some(3usize),
-            "amount" => Some(4usize),
-            "amount_captured" => Some(5usize),
-            "amount_refunded" => Some(6usize),
-            "amount_updates" => Some(7usize),
-            "application" => Some(8usize),
-            "application_fee" => Some(9usize),
-            "application_fee_amount" => Some(10usize),
-            "calculated_statement_descriptor" => Some(11usize),
-            "currency" => Some(12usize),
-            "customer" => Some(13usize),
-            "description" => Some(14usize),
-            "destination" => Some(15usize),
-            "dispute" => Some(16usize),
-            "disputed" => Some(17usize),
-            "failure_balance_transaction" => Some(18usize),
-            "failure_code" => Some(19usize),
-            "failure_message" => Some(20usize),
-            "fraud_details" => Some(21usize),
-            "invoice" => Some(22usize),
-            "on_behalf_of" => Some(23usize),
-            "order" => Some(24usize),
-            "outcome" => Some(25usize),
-            "paid" => Some(26usize),
-            "payment_intent" => Some(27usize),
-            "payment_method" => Some(28usize),
-            "payment_method_details" => Some(29usize),
-            "presentment_details" => Some(30usize),
-            "receipt_email" => Some(31usize),
-            "receipt_number" => Some(32usize),
-            "receipt_url" => Some(33usize),
-            "refunded" => Some(34usize),
-            "refunds" => Some(35usize),
-            "review" => Some(36usize),
-            "shipping" => Some(37usize),
-            "source" => Some(38usize),
-            "source_transfer" => Some(39usize),
-            "statement_descriptor" => Some(40usize),
-            "statement_descriptor_suffix" => Some(41usize),
-            "status" => Some(42usize),
-            "transfer_data" => Some(43usize),
-            "transfer_group" => Some(44usize),
-            "captured" => Some(45usize),
-            "balance_transaction" => Some(46usize),
-            "billing_details" => Some(47usize),
-            "metadata" => Some(48usize),
-            "radar_options" => Some(49usize),
+            "id" => Some(0),
+            "object" => Some(1),
+            "created" => Some(2),
+            "livemode" => Some(3),
+            "amount" => Some(4),
+            "amount_captured" => Some(5),
+            "amount_refunded" => Some(6),
+            "amount_updates" => Some(7),
+            "application" => Some(8),
+            "application_fee" => Some(9),
+            "application_fee_amount" => Some(10),
+            "calculated_statement_descriptor" => Some(11),
+            "currency" => Some(12),
+            "customer" => Some(13),
+            "description" => Some(14),
+            "destination" => Some(15),
+            "dispute" => Some(16),
+            "disputed" => Some(17),
+            "failure_balance_transaction" => Some(18),
+            "failure_code" => Some(19),
+            "failure_message" => Some(20),
+            "fraud_details" => Some(21),
+            "invoice" => Some(22),
+            "on_behalf_of" => Some(23),
+            "order" => Some(24),
+            "outcome" => Some(25),
+            "paid" => Some(26),
+            "payment_intent" => Some(27),
+            "payment_method" => Some(28),
+            "payment_method_details" => Some(29),
+            "presentment_details" => Some(30),
+            "receipt_email" => Some(31),
+            "receipt_number" => Some(32),
+            "receipt_url" => Some(33),
+            "refunded" => Some(34),
+            "refunds" => Some(35),
+            "review" => Some(36),
+            "shipping" => Some(37),
+            "source" => Some(38),
+            "source_transfer" => Some(39),
+            "statement_descriptor" => Some(40),
+            "statement_descriptor_suffix" => Some(41),
+            "status" => Some(42),
+            "transfer_data" => Some(43),
+            "transfer_group" => Some(44),
+            "captured" => Some(45),
+            "balance_transaction" => Some(46),
+            "billing_details" => Some(47),
+            "metadata" => Some(48),
+            "radar_options" => Some(49),
             _ => None,
         }
     }
-    fn set_field<'de, __M: airbyte_agent_runtime::serde::de::MapAccess<'de>>(
+    fn set_field<'de, __M: serde::de::MapAccess<'de>>(
         &mut self,
         index: usize,
         map: &mut __M,
-    ) -> ::std::result::Result<(), __M::Error> {
+    ) -> Result<(), __M::Error> {
         match index {
-            0usize => self.id = map.next_value()?,
-            1usize => self.object = map.next_value()?,
-            2usize => self.created = map.next_value()?,
-            3usize => self.livemode = map.next_value()?,
-            4usize => self.amount = map.next_value()?,
-            5usize => self.amount_captured = map.next_value()?,
-            6usize => self.amount_refunded = map.next_value()?,
-            7usize => {
+            0 => self.id = map.next_value()?,
+            1 => self.object = map.next_value()?,
+            2 => self.created = map.next_value()?,
+            3 => self.livemode = map.next_value()?,
+            4 => self.amount = map.next_value()?,
+            5 => self.amount_captured = map.next_value()?,
+            6 => self.amount_refunded = map.next_value()?,
+            7 => {
                 self.amount_updates = map
-                    .next_value::<
-                        airbyte_agent_runtime::record::SkipNulls<Map<String, Value>>,
-                    >()?
+                    .next_value::<record::SkipNulls<Map<String, Value>>>()?
                     .0;
             }
-            8usize => self.application = map.next_value()?,
-            9usize => self.application_fee = map.next_value()?,
-            10usize => self.application_fee_amount = map.next_value()?,
-            11usize => self.calculated_statement_descriptor = map.next_value()?,
-            12usize => self.currency = map.next_value()?,
-            13usize => self.customer = map.next_value()?,
-            14usize => self.description = map.next_value()?,
-            15usize => self.destination = map.next_value()?,
-            16usize => self.dispute = map.next_value()?,
-            17usize => self.disputed = map.next_value()?,
-            18usize => self.failure_balance_transaction = map.next_value()?,
-            19usize => self.failure_code = map.next_value()?,
-            20usize => self.failure_message = map.next_value()?,
-            21usize => self.fraud_details = map.next_value()?,
-            22usize => self.invoice = map.next_value()?,
-            23usize => self.on_behalf_of = map.next_value()?,
-            24usize => self.order = map.next_value()?,
-            25usize => self.outcome = map.next_value()?,
-            26usize => self.paid = map.next_value()?,
-            27usize => self.payment_intent = map.next_value()?,
-            28usize => self.payment_method = map.next_value()?,
-            29usize => self.payment_method_details = map.next_value()?,
-            30usize => self.presentment_details = map.next_value()?,
-            31usize => self.receipt_email = map.next_value()?,
-            32usize => self.receipt_number = map.next_value()?,
-            33usize => self.receipt_url = map.next_value()?,
-            34usize => self.refunded = map.next_value()?,
-            35usize => self.refunds = map.next_value()?,
-            36usize => self.review = map.next_value()?,
-            37usize => self.shipping = map.next_value()?,
-            38usize => self.source = map.next_value()?,
-            39usize => self.source_transfer = map.next_value()?,
-            40usize => self.statement_descriptor = map.next_value()?,
-            41usize => self.statement_descriptor_suffix = map.next_value()?,
-            42usize => self.status = map.next_value()?,
-            43usize => self.transfer_data = map.next_value()?,
-            44usize => self.transfer_group = map.next_value()?,
-            45usize => self.captured = map.next_value()?,
-            46usize => self.balance_transaction = map.next_value()?,
-            47usize => self.billing_details = map.next_value()?,
-            48usize => self.metadata = map.next_value()?,
-            49usize => self.radar_options = map.next_value()?,
-            _ => {
-                map.next_value::<airbyte_agent_runtime::serde::de::IgnoredAny>()?;
-            }
+            8 => self.application = map.next_value()?,
+            9 => self.application_fee = map.next_value()?,
+            10 => self.application_fee_amount = map.next_value()?,
+            11 => self.calculated_statement_descriptor = map.next_value()?,
+            12 => self.currency = map.next_value()?,
+            13 => self.customer = map.next_value()?,
+            14 => self.description = map.next_value()?,
+            15 => self.destination = map.next_value()?,
+            16 => self.dispute = map.next_value()?,
+            17 => self.disputed = map.next_value()?,
+            18 => self.failure_balance_transaction = map.next_value()?,
+            19 => self.failure_code = map.next_value()?,
+            20 => self.failure_message = map.next_value()?,
+            21 => self.fraud_details = map.next_value()?,
+            22 => self.invoice = map.next_value()?,
+            23 => self.on_behalf_of = map.next_value()?,
+            24 => self.order = map.next_value()?,
+            25 => self.outcome = map.next_value()?,
+            26 => self.paid = map.next_value()?,
+            27 => self.payment_intent = map.next_value()?,
+            28 => self.payment_method = map.next_value()?,
+            29 => self.payment_method_details = map.next_value()?,
+            30 => self.presentment_details = map.next_value()?,
+            31 => self.receipt_email = map.next_value()?,
+            32 => self.receipt_number = map.next_value()?,
+            33 => self.receipt_url = map.next_value()?,
+            34 => self.refunded = map.next_value()?,
+            35 => self.refunds = map.next_value()?,
+            36 => self.review = map.next_value()?,
+            37 => self.shipping = map.next_value()?,
+            38 => self.source = map.next_value()?,
+            39 => self.source_transfer = map.next_value()?,
+            40 => self.statement_descriptor = map.next_value()?,
+            41 => self.statement_descriptor_suffix = map.next_value()?,
+            42 => self.status = map.next_value()?,
+            43 => self.transfer_data = map.next_value()?,
+            44 => self.transfer_group = map.next_value()?,
+            45 => self.captured = map.next_value()?,
+            46 => self.balance_transaction = map.next_value()?,
+            47 => self.billing_details = map.next_value()?,
+            48 => self.metadata = map.next_value()?,
+            49 => self.radar_options = map.next_value()?,
+            _ => drop(map.next_value::<serde::de::IgnoredAny>()?),
         }
         Ok(())
     }
 }
-impl<'de> airbyte_agent_runtime::serde::Deserialize<'de> for Charge {
-    fn deserialize<__D: airbyte_agent_runtime::serde::Deserializer<'de>>(
-        deserializer: __D,
-    ) -> ::std::result::Result<Self, __D::Error> {
-        airbyte_agent_runtime::record::deserialize(deserializer)
+impl<'de> serde::Deserialize<'de> for Charge {
+    fn deserialize<__D: serde::Deserializer<'de>>(d: __D) -> Result<Self, __D::Error> {
+        record::deserialize(d)
     }
 }
 airbyte_agent_runtime::string_enum! {
@@ -511,7 +493,7 @@ airbyte_agent_runtime::string_enum! {
     = " `charge`"] Charge => "charge" }
 }
 /// Object describing the fraud details.
-#[derive(Debug, Clone, Default, airbyte_agent_runtime::serde::Serialize)]
+#[derive(Debug, Clone, Default, serde::Serialize)]
 #[serde(crate = "airbyte_agent_runtime::serde")]
 pub struct ChargeFraudDetails {
     /// Stripe report of this fraud details.
@@ -521,39 +503,35 @@ pub struct ChargeFraudDetails {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub user_report: Option<String>,
 }
-impl airbyte_agent_runtime::record::Record for ChargeFraudDetails {
+impl record::Record for ChargeFraudDetails {
     const NAME: &'static str = "ChargeFraudDetails";
     fn field_index(key: &str) -> Option<usize> {
         match key {
-            "stripe_report" => Some(0usize),
-            "user_report" => Some(1usize),
+            "stripe_report" => Some(0),
+            "user_report" => Some(1),
             _ => None,
         }
     }
-    fn set_field<'de, __M: airbyte_agent_runtime::serde::de::MapAccess<'de>>(
+    fn set_field<'de, __M: serde::de::MapAccess<'de>>(
         &mut self,
         index: usize,
         map: &mut __M,
-    ) -> ::std::result::Result<(), __M::Error> {
+    ) -> Result<(), __M::Error> {
         match index {
-            0usize => self.stripe_report = map.next_value()?,
-            1usize => self.user_report = map.next_value()?,
-            _ => {
-                map.next_value::<airbyte_agent_runtime::serde::de::IgnoredAny>()?;
-            }
+            0 => self.stripe_report = map.next_value()?,
+            1 => self.user_report = map.next_value()?,
+            _ => drop(map.next_value::<serde::de::IgnoredAny>()?),
         }
         Ok(())
     }
 }
-impl<'de> airbyte_agent_runtime::serde::Deserialize<'de> for ChargeFraudDetails {
-    fn deserialize<__D: airbyte_agent_runtime::serde::Deserializer<'de>>(
-        deserializer: __D,
-    ) -> ::std::result::Result<Self, __D::Error> {
-        airbyte_agent_runtime::record::deserialize(deserializer)
+impl<'de> serde::Deserialize<'de> for ChargeFraudDetails {
+    fn deserialize<__D: serde::Deserializer<'de>>(d: __D) -> Result<Self, __D::Error> {
+        record::deserialize(d)
     }
 }
 /// Result of risk checks and authorisation.
-#[derive(Debug, Clone, Default, airbyte_agent_runtime::serde::Serialize)]
+#[derive(Debug, Clone, Default, serde::Serialize)]
 #[serde(crate = "airbyte_agent_runtime::serde")]
 pub struct ChargeOutcome {
     /// `advice_code`
@@ -584,53 +562,49 @@ pub struct ChargeOutcome {
     #[serde(rename = "type", skip_serializing_if = "Option::is_none")]
     pub type_: Option<String>,
 }
-impl airbyte_agent_runtime::record::Record for ChargeOutcome {
+impl record::Record for ChargeOutcome {
     const NAME: &'static str = "ChargeOutcome";
     fn field_index(key: &str) -> Option<usize> {
         match key {
-            "advice_code" => Some(0usize),
-            "network_advice_code" => Some(1usize),
-            "network_decline_code" => Some(2usize),
-            "network_status" => Some(3usize),
-            "reason" => Some(4usize),
-            "risk_level" => Some(5usize),
-            "risk_score" => Some(6usize),
-            "seller_message" => Some(7usize),
-            "type" => Some(8usize),
+            "advice_code" => Some(0),
+            "network_advice_code" => Some(1),
+            "network_decline_code" => Some(2),
+            "network_status" => Some(3),
+            "reason" => Some(4),
+            "risk_level" => Some(5),
+            "risk_score" => Some(6),
+            "seller_message" => Some(7),
+            "type" => Some(8),
             _ => None,
         }
     }
-    fn set_field<'de, __M: airbyte_agent_runtime::serde::de::MapAccess<'de>>(
+    fn set_field<'de, __M: serde::de::MapAccess<'de>>(
         &mut self,
         index: usize,
         map: &mut __M,
-    ) -> ::std::result::Result<(), __M::Error> {
+    ) -> Result<(), __M::Error> {
         match index {
-            0usize => self.advice_code = map.next_value()?,
-            1usize => self.network_advice_code = map.next_value()?,
-            2usize => self.network_decline_code = map.next_value()?,
-            3usize => self.network_status = map.next_value()?,
-            4usize => self.reason = map.next_value()?,
-            5usize => self.risk_level = map.next_value()?,
-            6usize => self.risk_score = map.next_value()?,
-            7usize => self.seller_message = map.next_value()?,
-            8usize => self.type_ = map.next_value()?,
-            _ => {
-                map.next_value::<airbyte_agent_runtime::serde::de::IgnoredAny>()?;
-            }
+            0 => self.advice_code = map.next_value()?,
+            1 => self.network_advice_code = map.next_value()?,
+            2 => self.network_decline_code = map.next_value()?,
+            3 => self.network_status = map.next_value()?,
+            4 => self.reason = map.next_value()?,
+            5 => self.risk_level = map.next_value()?,
+            6 => self.risk_score = map.next_value()?,
+            7 => self.seller_message = map.next_value()?,
+            8 => self.type_ = map.next_value()?,
+            _ => drop(map.next_value::<serde::de::IgnoredAny>()?),
         }
         Ok(())
     }
 }
-impl<'de> airbyte_agent_runtime::serde::Deserialize<'de> for ChargeOutcome {
-    fn deserialize<__D: airbyte_agent_runtime::serde::Deserializer<'de>>(
-        deserializer: __D,
-    ) -> ::std::result::Result<Self, __D::Error> {
-        airbyte_agent_runtime::record::deserialize(deserializer)
+impl<'de> serde::Deserialize<'de> for ChargeOutcome {
+    fn deserialize<__D: serde::Deserializer<'de>>(d: __D) -> Result<Self, __D::Error> {
+        record::deserialize(d)
     }
 }
 /// Object describing the payment method details.
-#[derive(Debug, Clone, Default, airbyte_agent_runtime::serde::Serialize)]
+#[derive(Debug, Clone, Default, serde::Serialize)]
 #[serde(crate = "airbyte_agent_runtime::serde")]
 pub struct ChargePaymentMethodDetails {
     /// `type`
@@ -640,39 +614,35 @@ pub struct ChargePaymentMethodDetails {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub card: Option<ChargePaymentMethodDetailsCard>,
 }
-impl airbyte_agent_runtime::record::Record for ChargePaymentMethodDetails {
+impl record::Record for ChargePaymentMethodDetails {
     const NAME: &'static str = "ChargePaymentMethodDetails";
     fn field_index(key: &str) -> Option<usize> {
         match key {
-            "type" => Some(0usize),
-            "card" => Some(1usize),
+            "type" => Some(0),
+            "card" => Some(1),
             _ => None,
         }
     }
-    fn set_field<'de, __M: airbyte_agent_runtime::serde::de::MapAccess<'de>>(
+    fn set_field<'de, __M: serde::de::MapAccess<'de>>(
         &mut self,
         index: usize,
         map: &mut __M,
-    ) -> ::std::result::Result<(), __M::Error> {
+    ) -> Result<(), __M::Error> {
         match index {
-            0usize => self.type_ = map.next_value()?,
-            1usize => self.card = map.next_value()?,
-            _ => {
-                map.next_value::<airbyte_agent_runtime::serde::de::IgnoredAny>()?;
-            }
+            0 => self.type_ = map.next_value()?,
+            1 => self.card = map.next_value()?,
+            _ => drop(map.next_value::<serde::de::IgnoredAny>()?),
         }
         Ok(())
     }
 }
-impl<'de> airbyte_agent_runtime::serde::Deserialize<'de> for ChargePaymentMethodDetails {
-    fn deserialize<__D: airbyte_agent_runtime::serde::Deserializer<'de>>(
-        deserializer: __D,
-    ) -> ::std::result::Result<Self, __D::Error> {
-        airbyte_agent_runtime::record::deserialize(deserializer)
+impl<'de> serde::Deserialize<'de> for ChargePaymentMethodDetails {
+    fn deserialize<__D: serde::Deserializer<'de>>(d: __D) -> Result<Self, __D::Error> {
+        record::deserialize(d)
     }
 }
 /// The `ChargePaymentMethodDetailsCard` object.
-#[derive(Debug, Clone, Default, airbyte_agent_runtime::serde::Serialize)]
+#[derive(Debug, Clone, Default, serde::Serialize)]
 #[serde(crate = "airbyte_agent_runtime::serde")]
 pub struct ChargePaymentMethodDetailsCard {
     /// Amount authorized in minor currency units (cents for USD).
@@ -746,80 +716,75 @@ pub struct ChargePaymentMethodDetailsCard {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub wallet: Option<Map<String, Value>>,
 }
-impl airbyte_agent_runtime::record::Record for ChargePaymentMethodDetailsCard {
+impl record::Record for ChargePaymentMethodDetailsCard {
     const NAME: &'static str = "ChargePaymentMethodDetailsCard";
     fn field_index(key: &str) -> Option<usize> {
         match key {
-            "amount_authorized" => Some(0usize),
-            "authorization_code" => Some(1usize),
-            "brand" => Some(2usize),
-            "checks" => Some(3usize),
-            "country" => Some(4usize),
-            "exp_month" => Some(5usize),
-            "exp_year" => Some(6usize),
-            "extended_authorization" => Some(7usize),
-            "fingerprint" => Some(8usize),
-            "funding" => Some(9usize),
-            "incremental_authorization" => Some(10usize),
-            "installments" => Some(11usize),
-            "last4" => Some(12usize),
-            "mandate" => Some(13usize),
-            "multicapture" => Some(14usize),
-            "network" => Some(15usize),
-            "network_token" => Some(16usize),
-            "network_transaction_id" => Some(17usize),
-            "overcapture" => Some(18usize),
-            "regulated_status" => Some(19usize),
-            "three_d_secure" => Some(20usize),
-            "wallet" => Some(21usize),
+            "amount_authorized" => Some(0),
+            "authorization_code" => Some(1),
+            "brand" => Some(2),
+            "checks" => Some(3),
+            "country" => Some(4),
+            "exp_month" => Some(5),
+            "exp_year" => Some(6),
+            "extended_authorization" => Some(7),
+            "fingerprint" => Some(8),
+            "funding" => Some(9),
+            "incremental_authorization" => Some(10),
+            "installments" => Some(11),
+            "last4" => Some(12),
+            "mandate" => Some(13),
+            "multicapture" => Some(14),
+            "network" => Some(15),
+            "network_token" => Some(16),
+            "network_transaction_id" => Some(17),
+            "overcapture" => Some(18),
+            "regulated_status" => Some(19),
+            "three_d_secure" => Some(20),
+            "wallet" => Some(21),
             _ => None,
         }
     }
-    fn set_field<'de, __M: airbyte_agent_runtime::serde::de::MapAccess<'de>>(
+    fn set_field<'de, __M: serde::de::MapAccess<'de>>(
         &mut self,
         index: usize,
         map: &mut __M,
-    ) -> ::std::result::Result<(), __M::Error> {
+    ) -> Result<(), __M::Error> {
         match index {
-            0usize => self.amount_authorized = map.next_value()?,
-            1usize => self.authorization_code = map.next_value()?,
-            2usize => self.brand = map.next_value()?,
-            3usize => self.checks = map.next_value()?,
-            4usize => self.country = map.next_value()?,
-            5usize => self.exp_month = map.next_value()?,
-            6usize => self.exp_year = map.next_value()?,
-            7usize => self.extended_authorization = map.next_value()?,
-            8usize => self.fingerprint = map.next_value()?,
-            9usize => self.funding = map.next_value()?,
-            10usize => self.incremental_authorization = map.next_value()?,
-            11usize => self.installments = map.next_value()?,
-            12usize => self.last4 = map.next_value()?,
-            13usize => self.mandate = map.next_value()?,
-            14usize => self.multicapture = map.next_value()?,
-            15usize => self.network = map.next_value()?,
-            16usize => self.network_token = map.next_value()?,
-            17usize => self.network_transaction_id = map.next_value()?,
-            18usize => self.overcapture = map.next_value()?,
-            19usize => self.regulated_status = map.next_value()?,
-            20usize => self.three_d_secure = map.next_value()?,
-            21usize => self.wallet = map.next_value()?,
-            _ => {
-                map.next_value::<airbyte_agent_runtime::serde::de::IgnoredAny>()?;
-            }
+            0 => self.amount_authorized = map.next_value()?,
+            1 => self.authorization_code = map.next_value()?,
+            2 => self.brand = map.next_value()?,
+            3 => self.checks = map.next_value()?,
+            4 => self.country = map.next_value()?,
+            5 => self.exp_month = map.next_value()?,
+            6 => self.exp_year = map.next_value()?,
+            7 => self.extended_authorization = map.next_value()?,
+            8 => self.fingerprint = map.next_value()?,
+            9 => self.funding = map.next_value()?,
+            10 => self.incremental_authorization = map.next_value()?,
+            11 => self.installments = map.next_value()?,
+            12 => self.last4 = map.next_value()?,
+            13 => self.mandate = map.next_value()?,
+            14 => self.multicapture = map.next_value()?,
+            15 => self.network = map.next_value()?,
+            16 => self.network_token = map.next_value()?,
+            17 => self.network_transaction_id = map.next_value()?,
+            18 => self.overcapture = map.next_value()?,
+            19 => self.regulated_status = map.next_value()?,
+            20 => self.three_d_secure = map.next_value()?,
+            21 => self.wallet = map.next_value()?,
+            _ => drop(map.next_value::<serde::de::IgnoredAny>()?),
         }
         Ok(())
     }
 }
-impl<'de> airbyte_agent_runtime::serde::Deserialize<'de>
-for ChargePaymentMethodDetailsCard {
-    fn deserialize<__D: airbyte_agent_runtime::serde::Deserializer<'de>>(
-        deserializer: __D,
-    ) -> ::std::result::Result<Self, __D::Error> {
-        airbyte_agent_runtime::record::deserialize(deserializer)
+impl<'de> serde::Deserialize<'de> for ChargePaymentMethodDetailsCard {
+    fn deserialize<__D: serde::Deserializer<'de>>(d: __D) -> Result<Self, __D::Error> {
+        record::deserialize(d)
     }
 }
 /// Object describing the checks.
-#[derive(Debug, Clone, Default, airbyte_agent_runtime::serde::Serialize)]
+#[derive(Debug, Clone, Default, serde::Serialize)]
 #[serde(crate = "airbyte_agent_runtime::serde")]
 pub struct ChargePaymentMethodDetailsCardChecks {
     /// `address_line1_check`
@@ -832,120 +797,104 @@ pub struct ChargePaymentMethodDetailsCardChecks {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub cvc_check: Option<String>,
 }
-impl airbyte_agent_runtime::record::Record for ChargePaymentMethodDetailsCardChecks {
+impl record::Record for ChargePaymentMethodDetailsCardChecks {
     const NAME: &'static str = "ChargePaymentMethodDetailsCardChecks";
     fn field_index(key: &str) -> Option<usize> {
         match key {
-            "address_line1_check" => Some(0usize),
-            "address_postal_code_check" => Some(1usize),
-            "cvc_check" => Some(2usize),
+            "address_line1_check" => Some(0),
+            "address_postal_code_check" => Some(1),
+            "cvc_check" => Some(2),
             _ => None,
         }
     }
-    fn set_field<'de, __M: airbyte_agent_runtime::serde::de::MapAccess<'de>>(
+    fn set_field<'de, __M: serde::de::MapAccess<'de>>(
         &mut self,
         index: usize,
         map: &mut __M,
-    ) -> ::std::result::Result<(), __M::Error> {
+    ) -> Result<(), __M::Error> {
         match index {
-            0usize => self.address_line1_check = map.next_value()?,
-            1usize => self.address_postal_code_check = map.next_value()?,
-            2usize => self.cvc_check = map.next_value()?,
-            _ => {
-                map.next_value::<airbyte_agent_runtime::serde::de::IgnoredAny>()?;
-            }
+            0 => self.address_line1_check = map.next_value()?,
+            1 => self.address_postal_code_check = map.next_value()?,
+            2 => self.cvc_check = map.next_value()?,
+            _ => drop(map.next_value::<serde::de::IgnoredAny>()?),
         }
         Ok(())
     }
 }
-impl<'de> airbyte_agent_runtime::serde::Deserialize<'de>
-for ChargePaymentMethodDetailsCardChecks {
-    fn deserialize<__D: airbyte_agent_runtime::serde::Deserializer<'de>>(
-        deserializer: __D,
-    ) -> ::std::result::Result<Self, __D::Error> {
-        airbyte_agent_runtime::record::deserialize(deserializer)
+impl<'de> serde::Deserialize<'de> for ChargePaymentMethodDetailsCardChecks {
+    fn deserialize<__D: serde::Deserializer<'de>>(d: __D) -> Result<Self, __D::Error> {
+        record::deserialize(d)
     }
 }
 /// Object describing the extended authorization.
-#[derive(Debug, Clone, Default, airbyte_agent_runtime::serde::Serialize)]
+#[derive(Debug, Clone, Default, serde::Serialize)]
 #[serde(crate = "airbyte_agent_runtime::serde")]
 pub struct ChargePaymentMethodDetailsCardExtendedAuthorization {
     /// `status`
     #[serde(skip_serializing_if = "Option::is_none")]
     pub status: Option<String>,
 }
-impl airbyte_agent_runtime::record::Record
-for ChargePaymentMethodDetailsCardExtendedAuthorization {
+impl record::Record for ChargePaymentMethodDetailsCardExtendedAuthorization {
     const NAME: &'static str = "ChargePaymentMethodDetailsCardExtendedAuthorization";
     fn field_index(key: &str) -> Option<usize> {
         match key {
-            "status" => Some(0usize),
+            "status" => Some(0),
             _ => None,
         }
     }
-    fn set_field<'de, __M: airbyte_agent_runtime::serde::de::MapAccess<'de>>(
+    fn set_field<'de, __M: serde::de::MapAccess<'de>>(
         &mut self,
         index: usize,
         map: &mut __M,
-    ) -> ::std::result::Result<(), __M::Error> {
+    ) -> Result<(), __M::Error> {
         match index {
-            0usize => self.status = map.next_value()?,
-            _ => {
-                map.next_value::<airbyte_agent_runtime::serde::de::IgnoredAny>()?;
-            }
+            0 => self.status = map.next_value()?,
+            _ => drop(map.next_value::<serde::de::IgnoredAny>()?),
         }
         Ok(())
     }
 }
-impl<'de> airbyte_agent_runtime::serde::Deserialize<'de>
+impl<'de> serde::Deserialize<'de>
 for ChargePaymentMethodDetailsCardExtendedAuthorization {
-    fn deserialize<__D: airbyte_agent_runtime::serde::Deserializer<'de>>(
-        deserializer: __D,
-    ) -> ::std::result::Result<Self, __D::Error> {
-        airbyte_agent_runtime::record::deserialize(deserializer)
+    fn deserialize<__D: serde::Deserializer<'de>>(d: __D) -> Result<Self, __D::Error> {
+        record::deserialize(d)
     }
 }
 /// Object describing the network token.
-#[derive(Debug, Clone, Default, airbyte_agent_runtime::serde::Serialize)]
+#[derive(Debug, Clone, Default, serde::Serialize)]
 #[serde(crate = "airbyte_agent_runtime::serde")]
 pub struct ChargePaymentMethodDetailsCardNetworkToken {
     /// `used`
     #[serde(skip_serializing_if = "Option::is_none")]
     pub used: Option<bool>,
 }
-impl airbyte_agent_runtime::record::Record
-for ChargePaymentMethodDetailsCardNetworkToken {
+impl record::Record for ChargePaymentMethodDetailsCardNetworkToken {
     const NAME: &'static str = "ChargePaymentMethodDetailsCardNetworkToken";
     fn field_index(key: &str) -> Option<usize> {
         match key {
-            "used" => Some(0usize),
+            "used" => Some(0),
             _ => None,
         }
     }
-    fn set_field<'de, __M: airbyte_agent_runtime::serde::de::MapAccess<'de>>(
+    fn set_field<'de, __M: serde::de::MapAccess<'de>>(
         &mut self,
         index: usize,
         map: &mut __M,
-    ) -> ::std::result::Result<(), __M::Error> {
+    ) -> Result<(), __M::Error> {
         match index {
-            0usize => self.used = map.next_value()?,
-            _ => {
-                map.next_value::<airbyte_agent_runtime::serde::de::IgnoredAny>()?;
-            }
+            0 => self.used = map.next_value()?,
+            _ => drop(map.next_value::<serde::de::IgnoredAny>()?),
         }
         Ok(())
     }
 }
-impl<'de> airbyte_agent_runtime::serde::Deserialize<'de>
-for ChargePaymentMethodDetailsCardNetworkToken {
-    fn deserialize<__D: airbyte_agent_runtime::serde::Deserializer<'de>>(
-        deserializer: __D,
-    ) -> ::std::result::Result<Self, __D::Error> {
-        airbyte_agent_runtime::record::deserialize(deserializer)
+impl<'de> serde::Deserialize<'de> for ChargePaymentMethodDetailsCardNetworkToken {
+    fn deserialize<__D: serde::Deserializer<'de>>(d: __D) -> Result<Self, __D::Error> {
+        record::deserialize(d)
     }
 }
 /// Object describing the overcapture.
-#[derive(Debug, Clone, Default, airbyte_agent_runtime::serde::Serialize)]
+#[derive(Debug, Clone, Default, serde::Serialize)]
 #[serde(crate = "airbyte_agent_runtime::serde")]
 pub struct ChargePaymentMethodDetailsCardOvercapture {
     /// `maximum_amount_capturable`
@@ -955,41 +904,35 @@ pub struct ChargePaymentMethodDetailsCardOvercapture {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub status: Option<String>,
 }
-impl airbyte_agent_runtime::record::Record
-for ChargePaymentMethodDetailsCardOvercapture {
+impl record::Record for ChargePaymentMethodDetailsCardOvercapture {
     const NAME: &'static str = "ChargePaymentMethodDetailsCardOvercapture";
     fn field_index(key: &str) -> Option<usize> {
         match key {
-            "maximum_amount_capturable" => Some(0usize),
-            "status" => Some(1usize),
+            "maximum_amount_capturable" => Some(0),
+            "status" => Some(1),
             _ => None,
         }
     }
-    fn set_field<'de, __M: airbyte_agent_runtime::serde::de::MapAccess<'de>>(
+    fn set_field<'de, __M: serde::de::MapAccess<'de>>(
         &mut self,
         index: usize,
         map: &mut __M,
-    ) -> ::std::result::Result<(), __M::Error> {
+    ) -> Result<(), __M::Error> {
         match index {
-            0usize => self.maximum_amount_capturable = map.next_value()?,
-            1usize => self.status = map.next_value()?,
-            _ => {
-                map.next_value::<airbyte_agent_runtime::serde::de::IgnoredAny>()?;
-            }
+            0 => self.maximum_amount_capturable = map.next_value()?,
+            1 => self.status = map.next_value()?,
+            _ => drop(map.next_value::<serde::de::IgnoredAny>()?),
         }
         Ok(())
     }
 }
-impl<'de> airbyte_agent_runtime::serde::Deserialize<'de>
-for ChargePaymentMethodDetailsCardOvercapture {
-    fn deserialize<__D: airbyte_agent_runtime::serde::Deserializer<'de>>(
-        deserializer: __D,
-    ) -> ::std::result::Result<Self, __D::Error> {
-        airbyte_agent_runtime::record::deserialize(deserializer)
+impl<'de> serde::Deserialize<'de> for ChargePaymentMethodDetailsCardOvercapture {
+    fn deserialize<__D: serde::Deserializer<'de>>(d: __D) -> Result<Self, __D::Error> {
+        record::deserialize(d)
     }
 }
 /// Object describing the presentment details.
-#[derive(Debug, Clone, Default, airbyte_agent_runtime::serde::Serialize)]
+#[derive(Debug, Clone, Default, serde::Serialize)]
 #[serde(crate = "airbyte_agent_runtime::serde")]
 pub struct ChargePresentmentDetails {
     /// Amount authorized in minor currency units (cents for USD).
@@ -1002,41 +945,37 @@ pub struct ChargePresentmentDetails {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub currency: Option<String>,
 }
-impl airbyte_agent_runtime::record::Record for ChargePresentmentDetails {
+impl record::Record for ChargePresentmentDetails {
     const NAME: &'static str = "ChargePresentmentDetails";
     fn field_index(key: &str) -> Option<usize> {
         match key {
-            "amount_authorized" => Some(0usize),
-            "amount_charged" => Some(1usize),
-            "currency" => Some(2usize),
+            "amount_authorized" => Some(0),
+            "amount_charged" => Some(1),
+            "currency" => Some(2),
             _ => None,
         }
     }
-    fn set_field<'de, __M: airbyte_agent_runtime::serde::de::MapAccess<'de>>(
+    fn set_field<'de, __M: serde::de::MapAccess<'de>>(
         &mut self,
         index: usize,
         map: &mut __M,
-    ) -> ::std::result::Result<(), __M::Error> {
+    ) -> Result<(), __M::Error> {
         match index {
-            0usize => self.amount_authorized = map.next_value()?,
-            1usize => self.amount_charged = map.next_value()?,
-            2usize => self.currency = map.next_value()?,
-            _ => {
-                map.next_value::<airbyte_agent_runtime::serde::de::IgnoredAny>()?;
-            }
+            0 => self.amount_authorized = map.next_value()?,
+            1 => self.amount_charged = map.next_value()?,
+            2 => self.currency = map.next_value()?,
+            _ => drop(map.next_value::<serde::de::IgnoredAny>()?),
         }
         Ok(())
     }
 }
-impl<'de> airbyte_agent_runtime::serde::Deserialize<'de> for ChargePresentmentDetails {
-    fn deserialize<__D: airbyte_agent_runtime::serde::Deserializer<'de>>(
-        deserializer: __D,
-    ) -> ::std::result::Result<Self, __D::Error> {
-        airbyte_agent_runtime::record::deserialize(deserializer)
+impl<'de> serde::Deserialize<'de> for ChargePresentmentDetails {
+    fn deserialize<__D: serde::Deserializer<'de>>(d: __D) -> Result<Self, __D::Error> {
+        record::deserialize(d)
     }
 }
 /// Object describing the refunds.
-#[derive(Debug, Clone, Default, airbyte_agent_runtime::serde::Serialize)]
+#[derive(Debug, Clone, Default, serde::Serialize)]
 #[serde(crate = "airbyte_agent_runtime::serde")]
 pub struct ChargeRefunds {
     /// `object`
@@ -1055,47 +994,37 @@ pub struct ChargeRefunds {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub url: Option<String>,
 }
-impl airbyte_agent_runtime::record::Record for ChargeRefunds {
+impl record::Record for ChargeRefunds {
     const NAME: &'static str = "ChargeRefunds";
     fn field_index(key: &str) -> Option<usize> {
         match key {
-            "object" => Some(0usize),
-            "data" => Some(1usize),
-            "has_more" => Some(2usize),
-            "total_count" => Some(3usize),
-            "url" => Some(4usize),
+            "object" => Some(0),
+            "data" => Some(1),
+            "has_more" => Some(2),
+            "total_count" => Some(3),
+            "url" => Some(4),
             _ => None,
         }
     }
-    fn set_field<'de, __M: airbyte_agent_runtime::serde::de::MapAccess<'de>>(
+    fn set_field<'de, __M: serde::de::MapAccess<'de>>(
         &mut self,
         index: usize,
         map: &mut __M,
-    ) -> ::std::result::Result<(), __M::Error> {
+    ) -> Result<(), __M::Error> {
         match index {
-            0usize => self.object = map.next_value()?,
-            1usize => {
-                self.data = map
-                    .next_value::<
-                        airbyte_agent_runtime::record::SkipNulls<Map<String, Value>>,
-                    >()?
-                    .0;
-            }
-            2usize => self.has_more = map.next_value()?,
-            3usize => self.total_count = map.next_value()?,
-            4usize => self.url = map.next_value()?,
-            _ => {
-                map.next_value::<airbyte_agent_runtime::serde::de::IgnoredAny>()?;
-            }
+            0 => self.object = map.next_value()?,
+            1 => self.data = map.next_value::<record::SkipNulls<Map<String, Value>>>()?.0,
+            2 => self.has_more = map.next_value()?,
+            3 => self.total_count = map.next_value()?,
+            4 => self.url = map.next_value()?,
+            _ => drop(map.next_value::<serde::de::IgnoredAny>()?),
         }
         Ok(())
     }
 }
-impl<'de> airbyte_agent_runtime::serde::Deserialize<'de> for ChargeRefunds {
-    fn deserialize<__D: airbyte_agent_runtime::serde::Deserializer<'de>>(
-        deserializer: __D,
-    ) -> ::std::result::Result<Self, __D::Error> {
-        airbyte_agent_runtime::record::deserialize(deserializer)
+impl<'de> serde::Deserialize<'de> for ChargeRefunds {
+    fn deserialize<__D: serde::Deserializer<'de>>(d: __D) -> Result<Self, __D::Error> {
+        record::deserialize(d)
     }
 }
 airbyte_agent_runtime::string_enum! {
@@ -1104,7 +1033,7 @@ airbyte_agent_runtime::string_enum! {
     #[doc = " `failed`"] Failed => "failed" }
 }
 /// Billing contact details of the payer.
-#[derive(Debug, Clone, Default, airbyte_agent_runtime::serde::Serialize)]
+#[derive(Debug, Clone, Default, serde::Serialize)]
 #[serde(crate = "airbyte_agent_runtime::serde")]
 pub struct ChargeBillingDetails {
     /// `address`
@@ -1123,82 +1052,74 @@ pub struct ChargeBillingDetails {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub tax_id: Option<String>,
 }
-impl airbyte_agent_runtime::record::Record for ChargeBillingDetails {
+impl record::Record for ChargeBillingDetails {
     const NAME: &'static str = "ChargeBillingDetails";
     fn field_index(key: &str) -> Option<usize> {
         match key {
-            "address" => Some(0usize),
-            "email" => Some(1usize),
-            "name" => Some(2usize),
-            "phone" => Some(3usize),
-            "tax_id" => Some(4usize),
+            "address" => Some(0),
+            "email" => Some(1),
+            "name" => Some(2),
+            "phone" => Some(3),
+            "tax_id" => Some(4),
             _ => None,
         }
     }
-    fn set_field<'de, __M: airbyte_agent_runtime::serde::de::MapAccess<'de>>(
+    fn set_field<'de, __M: serde::de::MapAccess<'de>>(
         &mut self,
         index: usize,
         map: &mut __M,
-    ) -> ::std::result::Result<(), __M::Error> {
+    ) -> Result<(), __M::Error> {
         match index {
-            0usize => self.address = map.next_value()?,
-            1usize => self.email = map.next_value()?,
-            2usize => self.name = map.next_value()?,
-            3usize => self.phone = map.next_value()?,
-            4usize => self.tax_id = map.next_value()?,
-            _ => {
-                map.next_value::<airbyte_agent_runtime::serde::de::IgnoredAny>()?;
-            }
+            0 => self.address = map.next_value()?,
+            1 => self.email = map.next_value()?,
+            2 => self.name = map.next_value()?,
+            3 => self.phone = map.next_value()?,
+            4 => self.tax_id = map.next_value()?,
+            _ => drop(map.next_value::<serde::de::IgnoredAny>()?),
         }
         Ok(())
     }
 }
-impl<'de> airbyte_agent_runtime::serde::Deserialize<'de> for ChargeBillingDetails {
-    fn deserialize<__D: airbyte_agent_runtime::serde::Deserializer<'de>>(
-        deserializer: __D,
-    ) -> ::std::result::Result<Self, __D::Error> {
-        airbyte_agent_runtime::record::deserialize(deserializer)
+impl<'de> serde::Deserialize<'de> for ChargeBillingDetails {
+    fn deserialize<__D: serde::Deserializer<'de>>(d: __D) -> Result<Self, __D::Error> {
+        record::deserialize(d)
     }
 }
 /// Metadata returned by `charges.list` next to the records.
-#[derive(Debug, Clone, Default, airbyte_agent_runtime::serde::Serialize)]
+#[derive(Debug, Clone, Default, serde::Serialize)]
 #[serde(crate = "airbyte_agent_runtime::serde")]
 pub struct ChargesListMeta {
     /// `$.has_more`
     #[serde(skip_serializing_if = "Option::is_none")]
     pub has_more: Option<bool>,
 }
-impl airbyte_agent_runtime::record::Record for ChargesListMeta {
+impl record::Record for ChargesListMeta {
     const NAME: &'static str = "ChargesListMeta";
     fn field_index(key: &str) -> Option<usize> {
         match key {
-            "has_more" => Some(0usize),
+            "has_more" => Some(0),
             _ => None,
         }
     }
-    fn set_field<'de, __M: airbyte_agent_runtime::serde::de::MapAccess<'de>>(
+    fn set_field<'de, __M: serde::de::MapAccess<'de>>(
         &mut self,
         index: usize,
         map: &mut __M,
-    ) -> ::std::result::Result<(), __M::Error> {
+    ) -> Result<(), __M::Error> {
         match index {
-            0usize => self.has_more = map.next_value()?,
-            _ => {
-                map.next_value::<airbyte_agent_runtime::serde::de::IgnoredAny>()?;
-            }
+            0 => self.has_more = map.next_value()?,
+            _ => drop(map.next_value::<serde::de::IgnoredAny>()?),
         }
         Ok(())
     }
 }
-impl<'de> airbyte_agent_runtime::serde::Deserialize<'de> for ChargesListMeta {
-    fn deserialize<__D: airbyte_agent_runtime::serde::Deserializer<'de>>(
-        deserializer: __D,
-    ) -> ::std::result::Result<Self, __D::Error> {
-        airbyte_agent_runtime::record::deserialize(deserializer)
+impl<'de> serde::Deserialize<'de> for ChargesListMeta {
+    fn deserialize<__D: serde::Deserializer<'de>>(d: __D) -> Result<Self, __D::Error> {
+        record::deserialize(d)
     }
 }
 /// The `ChargesRecord` object.
-#[derive(Debug, Clone, Default, airbyte_agent_runtime::serde::Serialize)]
+#[derive(Debug, Clone, Default, serde::Serialize)]
 #[serde(crate = "airbyte_agent_runtime::serde")]
 pub struct ChargesRecord {
     /// `object`
@@ -1217,52 +1138,44 @@ pub struct ChargesRecord {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub url: Option<String>,
 }
-impl airbyte_agent_runtime::record::Record for ChargesRecord {
+impl record::Record for ChargesRecord {
     const NAME: &'static str = "ChargesRecord";
     fn field_index(key: &str) -> Option<usize> {
         match key {
-            "object" => Some(0usize),
-            "data" => Some(1usize),
-            "has_more" => Some(2usize),
-            "next_page" => Some(3usize),
-            "url" => Some(4usize),
+            "object" => Some(0),
+            "data" => Some(1),
+            "has_more" => Some(2),
+            "next_page" => Some(3),
+            "url" => Some(4),
             _ => None,
         }
     }
-    fn set_field<'de, __M: airbyte_agent_runtime::serde::de::MapAccess<'de>>(
+    fn set_field<'de, __M: serde::de::MapAccess<'de>>(
         &mut self,
         index: usize,
         map: &mut __M,
-    ) -> ::std::result::Result<(), __M::Error> {
+    ) -> Result<(), __M::Error> {
         match index {
-            0usize => self.object = map.next_value()?,
-            1usize => {
-                self.data = map
-                    .next_value::<airbyte_agent_runtime::record::SkipNulls<Charge>>()?
-                    .0;
-            }
-            2usize => self.has_more = map.next_value()?,
-            3usize => self.next_page = map.next_value()?,
-            4usize => self.url = map.next_value()?,
-            _ => {
-                map.next_value::<airbyte_agent_runtime::serde::de::IgnoredAny>()?;
-            }
+            0 => self.object = map.next_value()?,
+            1 => self.data = map.next_value::<record::SkipNulls<Charge>>()?.0,
+            2 => self.has_more = map.next_value()?,
+            3 => self.next_page = map.next_value()?,
+            4 => self.url = map.next_value()?,
+            _ => drop(map.next_value::<serde::de::IgnoredAny>()?),
         }
         Ok(())
     }
 }
-impl<'de> airbyte_agent_runtime::serde::Deserialize<'de> for ChargesRecord {
-    fn deserialize<__D: airbyte_agent_runtime::serde::Deserializer<'de>>(
-        deserializer: __D,
-    ) -> ::std::result::Result<Self, __D::Error> {
-        airbyte_agent_runtime::record::deserialize(deserializer)
+impl<'de> serde::Deserialize<'de> for ChargesRecord {
+    fn deserialize<__D: serde::Deserializer<'de>>(d: __D) -> Result<Self, __D::Error> {
+        record::deserialize(d)
     }
 }
 /// Metadata returned by `charges.search` next to the records.
-#[derive(Debug, Clone, Default, airbyte_agent_runtime::serde::Serialize)]
+#[derive(Debug, Clone, Default, serde::Serialize)]
 #[serde(crate = "airbyte_agent_runtime::serde")]
 pub struct ChargesSearchMeta {}
-impl airbyte_agent_runtime::record::Record for ChargesSearchMeta {
+impl record::Record for ChargesSearchMeta {
     const NAME: &'static str = "ChargesSearchMeta";
     fn field_index(key: &str) -> Option<usize> {
         {
@@ -1270,20 +1183,18 @@ impl airbyte_agent_runtime::record::Record for ChargesSearchMeta {
             None
         }
     }
-    fn set_field<'de, __M: airbyte_agent_runtime::serde::de::MapAccess<'de>>(
+    fn set_field<'de, __M: serde::de::MapAccess<'de>>(
         &mut self,
         index: usize,
         map: &mut __M,
-    ) -> ::std::result::Result<(), __M::Error> {
+    ) -> Result<(), __M::Error> {
         let _ = index;
-        map.next_value::<airbyte_agent_runtime::serde::de::IgnoredAny>()?;
+        map.next_value::<serde::de::IgnoredAny>()?;
         Ok(())
     }
 }
-impl<'de> airbyte_agent_runtime::serde::Deserialize<'de> for ChargesSearchMeta {
-    fn deserialize<__D: airbyte_agent_runtime::serde::Deserializer<'de>>(
-        deserializer: __D,
-    ) -> ::std::result::Result<Self, __D::Error> {
-        airbyte_agent_runtime::record::deserialize(deserializer)
+impl<'de> serde::Deserialize<'de> for ChargesSearchMeta {
+    fn deserialize<__D: serde::Deserializer<'de>>(d: __D) -> Result<Self, __D::Error> {
+        record::deserialize(d)
     }
 }

@@ -2,7 +2,7 @@
 
 //! Entity `checkout_sessions`: handle, request builders and record types.
 use airbyte_agent_runtime::serde_json::Value;
-use airbyte_agent_runtime::{Client, Params, Result};
+use airbyte_agent_runtime::{Client, Params, Result, record, serde};
 use crate::types::*;
 impl crate::StripeConnector {
     /// Create a checkout session
@@ -99,9 +99,7 @@ impl CheckoutSessionsCreateRequest {
     /// Send the request.
     pub async fn send(self) -> Result<CheckoutSessionsRecord> {
         self.client
-            .call_record::<
-                CheckoutSessionsRecord,
-            >(&crate::descriptor::CHECKOUT_SESSIONS[0usize], self.params)
+            .call_record(&crate::descriptor::CHECKOUT_SESSIONS[0], self.params)
             .await
     }
     /// The parameters collected so far (wire names).
@@ -125,7 +123,7 @@ airbyte_agent_runtime::string_enum! {
     "subscription" }
 }
 /// The `CheckoutSessionsRecord` object.
-#[derive(Debug, Clone, Default, airbyte_agent_runtime::serde::Serialize)]
+#[derive(Debug, Clone, Default, serde::Serialize)]
 #[serde(crate = "airbyte_agent_runtime::serde")]
 pub struct CheckoutSessionsRecord {
     /// Unique identifier of this checkout session.
@@ -177,63 +175,59 @@ pub struct CheckoutSessionsRecord {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub url: Option<String>,
 }
-impl airbyte_agent_runtime::record::Record for CheckoutSessionsRecord {
+impl record::Record for CheckoutSessionsRecord {
     const NAME: &'static str = "CheckoutSessionsRecord";
     fn field_index(key: &str) -> Option<usize> {
         match key {
-            "id" => Some(0usize),
-            "object" => Some(1usize),
-            "cancel_url" => Some(2usize),
-            "client_reference_id" => Some(3usize),
-            "created" => Some(4usize),
-            "currency" => Some(5usize),
-            "customer" => Some(6usize),
-            "customer_email" => Some(7usize),
-            "livemode" => Some(8usize),
-            "metadata" => Some(9usize),
-            "mode" => Some(10usize),
-            "payment_intent" => Some(11usize),
-            "payment_status" => Some(12usize),
-            "status" => Some(13usize),
-            "success_url" => Some(14usize),
-            "url" => Some(15usize),
+            "id" => Some(0),
+            "object" => Some(1),
+            "cancel_url" => Some(2),
+            "client_reference_id" => Some(3),
+            "created" => Some(4),
+            "currency" => Some(5),
+            "customer" => Some(6),
+            "customer_email" => Some(7),
+            "livemode" => Some(8),
+            "metadata" => Some(9),
+            "mode" => Some(10),
+            "payment_intent" => Some(11),
+            "payment_status" => Some(12),
+            "status" => Some(13),
+            "success_url" => Some(14),
+            "url" => Some(15),
             _ => None,
         }
     }
-    fn set_field<'de, __M: airbyte_agent_runtime::serde::de::MapAccess<'de>>(
+    fn set_field<'de, __M: serde::de::MapAccess<'de>>(
         &mut self,
         index: usize,
         map: &mut __M,
-    ) -> ::std::result::Result<(), __M::Error> {
+    ) -> Result<(), __M::Error> {
         match index {
-            0usize => self.id = map.next_value()?,
-            1usize => self.object = map.next_value()?,
-            2usize => self.cancel_url = map.next_value()?,
-            3usize => self.client_reference_id = map.next_value()?,
-            4usize => self.created = map.next_value()?,
-            5usize => self.currency = map.next_value()?,
-            6usize => self.customer = map.next_value()?,
-            7usize => self.customer_email = map.next_value()?,
-            8usize => self.livemode = map.next_value()?,
-            9usize => self.metadata = map.next_value()?,
-            10usize => self.mode = map.next_value()?,
-            11usize => self.payment_intent = map.next_value()?,
-            12usize => self.payment_status = map.next_value()?,
-            13usize => self.status = map.next_value()?,
-            14usize => self.success_url = map.next_value()?,
-            15usize => self.url = map.next_value()?,
-            _ => {
-                map.next_value::<airbyte_agent_runtime::serde::de::IgnoredAny>()?;
-            }
+            0 => self.id = map.next_value()?,
+            1 => self.object = map.next_value()?,
+            2 => self.cancel_url = map.next_value()?,
+            3 => self.client_reference_id = map.next_value()?,
+            4 => self.created = map.next_value()?,
+            5 => self.currency = map.next_value()?,
+            6 => self.customer = map.next_value()?,
+            7 => self.customer_email = map.next_value()?,
+            8 => self.livemode = map.next_value()?,
+            9 => self.metadata = map.next_value()?,
+            10 => self.mode = map.next_value()?,
+            11 => self.payment_intent = map.next_value()?,
+            12 => self.payment_status = map.next_value()?,
+            13 => self.status = map.next_value()?,
+            14 => self.success_url = map.next_value()?,
+            15 => self.url = map.next_value()?,
+            _ => drop(map.next_value::<serde::de::IgnoredAny>()?),
         }
         Ok(())
     }
 }
-impl<'de> airbyte_agent_runtime::serde::Deserialize<'de> for CheckoutSessionsRecord {
-    fn deserialize<__D: airbyte_agent_runtime::serde::Deserializer<'de>>(
-        deserializer: __D,
-    ) -> ::std::result::Result<Self, __D::Error> {
-        airbyte_agent_runtime::record::deserialize(deserializer)
+impl<'de> serde::Deserialize<'de> for CheckoutSessionsRecord {
+    fn deserialize<__D: serde::Deserializer<'de>>(d: __D) -> Result<Self, __D::Error> {
+        record::deserialize(d)
     }
 }
 airbyte_agent_runtime::string_enum! {

@@ -2,7 +2,7 @@
 
 //! Entity `customers`: handle, request builders and record types.
 use airbyte_agent_runtime::serde_json::{Map, Value};
-use airbyte_agent_runtime::{Client, Page, PageStream, Params, Result};
+use airbyte_agent_runtime::{Client, Page, PageStream, Params, Result, record, serde};
 use crate::types::*;
 impl crate::StripeConnector {
     /// List customers
@@ -138,16 +138,11 @@ impl CustomersListRequest {
     }
     /// Send the request.
     pub async fn send(self) -> Result<Page<Customer, CustomersListMeta>> {
-        self.client
-            .call_list::<
-                Customer,
-                CustomersListMeta,
-            >(&crate::descriptor::CUSTOMERS[0usize], self.params)
-            .await
+        self.client.call_list(&crate::descriptor::CUSTOMERS[0], self.params).await
     }
     /// Every page, lazily, following the operation's pagination.
     pub fn pages(self) -> PageStream<Customer, CustomersListMeta> {
-        self.client.pages(&crate::descriptor::CUSTOMERS[0usize], self.params)
+        self.client.pages(&crate::descriptor::CUSTOMERS[0], self.params)
     }
     /// The parameters collected so far (wire names).
     pub fn params(&self) -> &Params {
@@ -222,9 +217,7 @@ impl CustomersCreateRequest {
     }
     /// Send the request.
     pub async fn send(self) -> Result<Customer> {
-        self.client
-            .call_record::<Customer>(&crate::descriptor::CUSTOMERS[1usize], self.params)
-            .await
+        self.client.call_record(&crate::descriptor::CUSTOMERS[1], self.params).await
     }
     /// The parameters collected so far (wire names).
     pub fn params(&self) -> &Params {
@@ -250,9 +243,7 @@ pub struct CustomersGetRequest {
 impl CustomersGetRequest {
     /// Send the request.
     pub async fn send(self) -> Result<Customer> {
-        self.client
-            .call_record::<Customer>(&crate::descriptor::CUSTOMERS[2usize], self.params)
-            .await
+        self.client.call_record(&crate::descriptor::CUSTOMERS[2], self.params).await
     }
     /// The parameters collected so far (wire names).
     pub fn params(&self) -> &Params {
@@ -323,9 +314,7 @@ impl CustomersUpdateRequest {
     }
     /// Send the request.
     pub async fn send(self) -> Result<Customer> {
-        self.client
-            .call_record::<Customer>(&crate::descriptor::CUSTOMERS[3usize], self.params)
-            .await
+        self.client.call_record(&crate::descriptor::CUSTOMERS[3], self.params).await
     }
     /// The parameters collected so far (wire names).
     pub fn params(&self) -> &Params {
@@ -351,11 +340,7 @@ pub struct CustomersDeleteRequest {
 impl CustomersDeleteRequest {
     /// Send the request.
     pub async fn send(self) -> Result<CustomersRecord> {
-        self.client
-            .call_record::<
-                CustomersRecord,
-            >(&crate::descriptor::CUSTOMERS[4usize], self.params)
-            .await
+        self.client.call_record(&crate::descriptor::CUSTOMERS[4], self.params).await
     }
     /// The parameters collected so far (wire names).
     pub fn params(&self) -> &Params {
@@ -395,16 +380,11 @@ impl CustomersSearchRequest {
     }
     /// Send the request.
     pub async fn send(self) -> Result<Page<Customer, CustomersSearchMeta>> {
-        self.client
-            .call_list::<
-                Customer,
-                CustomersSearchMeta,
-            >(&crate::descriptor::CUSTOMERS[5usize], self.params)
-            .await
+        self.client.call_list(&crate::descriptor::CUSTOMERS[5], self.params).await
     }
     /// Every page, lazily, following the operation's pagination.
     pub fn pages(self) -> PageStream<Customer, CustomersSearchMeta> {
-        self.client.pages(&crate::descriptor::CUSTOMERS[5usize], self.params)
+        self.client.pages(&crate::descriptor::CUSTOMERS[5], self.params)
     }
     /// The parameters collected so far (wire names).
     pub fn params(&self) -> &Params {
@@ -425,7 +405,7 @@ impl ::std::future::IntoFuture for CustomersSearchRequest {
     }
 }
 /// The `Customer` object.
-#[derive(Debug, Clone, Default, airbyte_agent_runtime::serde::Serialize)]
+#[derive(Debug, Clone, Default, serde::Serialize)]
 #[serde(crate = "airbyte_agent_runtime::serde")]
 pub struct Customer {
     /// Unique identifier of this customer.
@@ -519,95 +499,89 @@ pub struct Customer {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub test_clock: Option<String>,
 }
-impl airbyte_agent_runtime::record::Record for Customer {
+impl record::Record for Customer {
     const NAME: &'static str = "Customer";
     fn field_index(key: &str) -> Option<usize> {
         match key {
-            "id" => Some(0usize),
-            "object" => Some(1usize),
-            "address" => Some(2usize),
-            "balance" => Some(3usize),
-            "business_name" => Some(4usize),
-            "cash_balance" => Some(5usize),
-            "created" => Some(6usize),
-            "currency" => Some(7usize),
-            "customer_account" => Some(8usize),
-            "default_currency" => Some(9usize),
-            "default_source" => Some(10usize),
-            "delinquent" => Some(11usize),
-            "description" => Some(12usize),
-            "discount" => Some(13usize),
-            "email" => Some(14usize),
-            "individual_name" => Some(15usize),
-            "invoice_credit_balance" => Some(16usize),
-            "invoice_prefix" => Some(17usize),
-            "invoice_settings" => Some(18usize),
-            "livemode" => Some(19usize),
-            "metadata" => Some(20usize),
-            "name" => Some(21usize),
-            "next_invoice_sequence" => Some(22usize),
-            "phone" => Some(23usize),
-            "preferred_locales" => Some(24usize),
-            "shipping" => Some(25usize),
-            "sources" => Some(26usize),
-            "subscriptions" => Some(27usize),
-            "tax_exempt" => Some(28usize),
-            "test_clock" => Some(29usize),
+            "id" => Some(0),
+            "object" => Some(1),
+            "address" => Some(2),
+            "balance" => Some(3),
+            "business_name" => Some(4),
+            "cash_balance" => Some(5),
+            "created" => Some(6),
+            "currency" => Some(7),
+            "customer_account" => Some(8),
+            "default_currency" => Some(9),
+            "default_source" => Some(10),
+            "delinquent" => Some(11),
+            "description" => Some(12),
+            "discount" => Some(13),
+            "email" => Some(14),
+            "individual_name" => Some(15),
+            "invoice_credit_balance" => Some(16),
+            "invoice_prefix" => Some(17),
+            "invoice_settings" => Some(18),
+            "livemode" => Some(19),
+            "metadata" => Some(20),
+            "name" => Some(21),
+            "next_invoice_sequence" => Some(22),
+            "phone" => Some(23),
+            "preferred_locales" => Some(24),
+            "shipping" => Some(25),
+            "sources" => Some(26),
+            "subscriptions" => Some(27),
+            "tax_exempt" => Some(28),
+            "test_clock" => Some(29),
             _ => None,
         }
     }
-    fn set_field<'de, __M: airbyte_agent_runtime::serde::de::MapAccess<'de>>(
+    fn set_field<'de, __M: serde::de::MapAccess<'de>>(
         &mut self,
         index: usize,
         map: &mut __M,
-    ) -> ::std::result::Result<(), __M::Error> {
+    ) -> Result<(), __M::Error> {
         match index {
-            0usize => self.id = map.next_value()?,
-            1usize => self.object = map.next_value()?,
-            2usize => self.address = map.next_value()?,
-            3usize => self.balance = map.next_value()?,
-            4usize => self.business_name = map.next_value()?,
-            5usize => self.cash_balance = map.next_value()?,
-            6usize => self.created = map.next_value()?,
-            7usize => self.currency = map.next_value()?,
-            8usize => self.customer_account = map.next_value()?,
-            9usize => self.default_currency = map.next_value()?,
-            10usize => self.default_source = map.next_value()?,
-            11usize => self.delinquent = map.next_value()?,
-            12usize => self.description = map.next_value()?,
-            13usize => self.discount = map.next_value()?,
-            14usize => self.email = map.next_value()?,
-            15usize => self.individual_name = map.next_value()?,
-            16usize => self.invoice_credit_balance = map.next_value()?,
-            17usize => self.invoice_prefix = map.next_value()?,
-            18usize => self.invoice_settings = map.next_value()?,
-            19usize => self.livemode = map.next_value()?,
-            20usize => self.metadata = map.next_value()?,
-            21usize => self.name = map.next_value()?,
-            22usize => self.next_invoice_sequence = map.next_value()?,
-            23usize => self.phone = map.next_value()?,
-            24usize => {
-                self.preferred_locales = map
-                    .next_value::<airbyte_agent_runtime::record::SkipNulls<String>>()?
-                    .0;
+            0 => self.id = map.next_value()?,
+            1 => self.object = map.next_value()?,
+            2 => self.address = map.next_value()?,
+            3 => self.balance = map.next_value()?,
+            4 => self.business_name = map.next_value()?,
+            5 => self.cash_balance = map.next_value()?,
+            6 => self.created = map.next_value()?,
+            7 => self.currency = map.next_value()?,
+            8 => self.customer_account = map.next_value()?,
+            9 => self.default_currency = map.next_value()?,
+            10 => self.default_source = map.next_value()?,
+            11 => self.delinquent = map.next_value()?,
+            12 => self.description = map.next_value()?,
+            13 => self.discount = map.next_value()?,
+            14 => self.email = map.next_value()?,
+            15 => self.individual_name = map.next_value()?,
+            16 => self.invoice_credit_balance = map.next_value()?,
+            17 => self.invoice_prefix = map.next_value()?,
+            18 => self.invoice_settings = map.next_value()?,
+            19 => self.livemode = map.next_value()?,
+            20 => self.metadata = map.next_value()?,
+            21 => self.name = map.next_value()?,
+            22 => self.next_invoice_sequence = map.next_value()?,
+            23 => self.phone = map.next_value()?,
+            24 => {
+                self.preferred_locales = map.next_value::<record::SkipNulls<String>>()?.0;
             }
-            25usize => self.shipping = map.next_value()?,
-            26usize => self.sources = map.next_value()?,
-            27usize => self.subscriptions = map.next_value()?,
-            28usize => self.tax_exempt = map.next_value()?,
-            29usize => self.test_clock = map.next_value()?,
-            _ => {
-                map.next_value::<airbyte_agent_runtime::serde::de::IgnoredAny>()?;
-            }
+            25 => self.shipping = map.next_value()?,
+            26 => self.sources = map.next_value()?,
+            27 => self.subscriptions = map.next_value()?,
+            28 => self.tax_exempt = map.next_value()?,
+            29 => self.test_clock = map.next_value()?,
+            _ => drop(map.next_value::<serde::de::IgnoredAny>()?),
         }
         Ok(())
     }
 }
-impl<'de> airbyte_agent_runtime::serde::Deserialize<'de> for Customer {
-    fn deserialize<__D: airbyte_agent_runtime::serde::Deserializer<'de>>(
-        deserializer: __D,
-    ) -> ::std::result::Result<Self, __D::Error> {
-        airbyte_agent_runtime::record::deserialize(deserializer)
+impl<'de> serde::Deserialize<'de> for Customer {
+    fn deserialize<__D: serde::Deserializer<'de>>(d: __D) -> Result<Self, __D::Error> {
+        record::deserialize(d)
     }
 }
 airbyte_agent_runtime::string_enum! {
@@ -615,7 +589,7 @@ airbyte_agent_runtime::string_enum! {
     #[doc = " `customer`"] Customer => "customer" }
 }
 /// Object describing the cash balance.
-#[derive(Debug, Clone, Default, airbyte_agent_runtime::serde::Serialize)]
+#[derive(Debug, Clone, Default, serde::Serialize)]
 #[serde(crate = "airbyte_agent_runtime::serde")]
 pub struct CustomerCashBalance {
     /// Type tag naming the kind of Stripe object.
@@ -637,47 +611,43 @@ pub struct CustomerCashBalance {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub settings: Option<CustomerCashBalanceSettings>,
 }
-impl airbyte_agent_runtime::record::Record for CustomerCashBalance {
+impl record::Record for CustomerCashBalance {
     const NAME: &'static str = "CustomerCashBalance";
     fn field_index(key: &str) -> Option<usize> {
         match key {
-            "object" => Some(0usize),
-            "available" => Some(1usize),
-            "customer" => Some(2usize),
-            "customer_account" => Some(3usize),
-            "livemode" => Some(4usize),
-            "settings" => Some(5usize),
+            "object" => Some(0),
+            "available" => Some(1),
+            "customer" => Some(2),
+            "customer_account" => Some(3),
+            "livemode" => Some(4),
+            "settings" => Some(5),
             _ => None,
         }
     }
-    fn set_field<'de, __M: airbyte_agent_runtime::serde::de::MapAccess<'de>>(
+    fn set_field<'de, __M: serde::de::MapAccess<'de>>(
         &mut self,
         index: usize,
         map: &mut __M,
-    ) -> ::std::result::Result<(), __M::Error> {
+    ) -> Result<(), __M::Error> {
         match index {
-            0usize => self.object = map.next_value()?,
-            1usize => self.available = map.next_value()?,
-            2usize => self.customer = map.next_value()?,
-            3usize => self.customer_account = map.next_value()?,
-            4usize => self.livemode = map.next_value()?,
-            5usize => self.settings = map.next_value()?,
-            _ => {
-                map.next_value::<airbyte_agent_runtime::serde::de::IgnoredAny>()?;
-            }
+            0 => self.object = map.next_value()?,
+            1 => self.available = map.next_value()?,
+            2 => self.customer = map.next_value()?,
+            3 => self.customer_account = map.next_value()?,
+            4 => self.livemode = map.next_value()?,
+            5 => self.settings = map.next_value()?,
+            _ => drop(map.next_value::<serde::de::IgnoredAny>()?),
         }
         Ok(())
     }
 }
-impl<'de> airbyte_agent_runtime::serde::Deserialize<'de> for CustomerCashBalance {
-    fn deserialize<__D: airbyte_agent_runtime::serde::Deserializer<'de>>(
-        deserializer: __D,
-    ) -> ::std::result::Result<Self, __D::Error> {
-        airbyte_agent_runtime::record::deserialize(deserializer)
+impl<'de> serde::Deserialize<'de> for CustomerCashBalance {
+    fn deserialize<__D: serde::Deserializer<'de>>(d: __D) -> Result<Self, __D::Error> {
+        record::deserialize(d)
     }
 }
 /// Object describing the settings.
-#[derive(Debug, Clone, Default, airbyte_agent_runtime::serde::Serialize)]
+#[derive(Debug, Clone, Default, serde::Serialize)]
 #[serde(crate = "airbyte_agent_runtime::serde")]
 pub struct CustomerCashBalanceSettings {
     /// Reconciliation mode; one of `automatic`, `manual`.
@@ -687,40 +657,35 @@ pub struct CustomerCashBalanceSettings {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub using_merchant_default: Option<bool>,
 }
-impl airbyte_agent_runtime::record::Record for CustomerCashBalanceSettings {
+impl record::Record for CustomerCashBalanceSettings {
     const NAME: &'static str = "CustomerCashBalanceSettings";
     fn field_index(key: &str) -> Option<usize> {
         match key {
-            "reconciliation_mode" => Some(0usize),
-            "using_merchant_default" => Some(1usize),
+            "reconciliation_mode" => Some(0),
+            "using_merchant_default" => Some(1),
             _ => None,
         }
     }
-    fn set_field<'de, __M: airbyte_agent_runtime::serde::de::MapAccess<'de>>(
+    fn set_field<'de, __M: serde::de::MapAccess<'de>>(
         &mut self,
         index: usize,
         map: &mut __M,
-    ) -> ::std::result::Result<(), __M::Error> {
+    ) -> Result<(), __M::Error> {
         match index {
-            0usize => self.reconciliation_mode = map.next_value()?,
-            1usize => self.using_merchant_default = map.next_value()?,
-            _ => {
-                map.next_value::<airbyte_agent_runtime::serde::de::IgnoredAny>()?;
-            }
+            0 => self.reconciliation_mode = map.next_value()?,
+            1 => self.using_merchant_default = map.next_value()?,
+            _ => drop(map.next_value::<serde::de::IgnoredAny>()?),
         }
         Ok(())
     }
 }
-impl<'de> airbyte_agent_runtime::serde::Deserialize<'de>
-for CustomerCashBalanceSettings {
-    fn deserialize<__D: airbyte_agent_runtime::serde::Deserializer<'de>>(
-        deserializer: __D,
-    ) -> ::std::result::Result<Self, __D::Error> {
-        airbyte_agent_runtime::record::deserialize(deserializer)
+impl<'de> serde::Deserialize<'de> for CustomerCashBalanceSettings {
+    fn deserialize<__D: serde::Deserializer<'de>>(d: __D) -> Result<Self, __D::Error> {
+        record::deserialize(d)
     }
 }
 /// Discount applied to the customer, if any.
-#[derive(Debug, Clone, Default, airbyte_agent_runtime::serde::Serialize)]
+#[derive(Debug, Clone, Default, serde::Serialize)]
 #[serde(crate = "airbyte_agent_runtime::serde")]
 pub struct CustomerDiscount {
     /// Unique identifier of this discount.
@@ -763,61 +728,57 @@ pub struct CustomerDiscount {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub subscription_item: Option<String>,
 }
-impl airbyte_agent_runtime::record::Record for CustomerDiscount {
+impl record::Record for CustomerDiscount {
     const NAME: &'static str = "CustomerDiscount";
     fn field_index(key: &str) -> Option<usize> {
         match key {
-            "id" => Some(0usize),
-            "object" => Some(1usize),
-            "checkout_session" => Some(2usize),
-            "customer" => Some(3usize),
-            "customer_account" => Some(4usize),
-            "end" => Some(5usize),
-            "invoice" => Some(6usize),
-            "invoice_item" => Some(7usize),
-            "promotion_code" => Some(8usize),
-            "source" => Some(9usize),
-            "start" => Some(10usize),
-            "subscription" => Some(11usize),
-            "subscription_item" => Some(12usize),
+            "id" => Some(0),
+            "object" => Some(1),
+            "checkout_session" => Some(2),
+            "customer" => Some(3),
+            "customer_account" => Some(4),
+            "end" => Some(5),
+            "invoice" => Some(6),
+            "invoice_item" => Some(7),
+            "promotion_code" => Some(8),
+            "source" => Some(9),
+            "start" => Some(10),
+            "subscription" => Some(11),
+            "subscription_item" => Some(12),
             _ => None,
         }
     }
-    fn set_field<'de, __M: airbyte_agent_runtime::serde::de::MapAccess<'de>>(
+    fn set_field<'de, __M: serde::de::MapAccess<'de>>(
         &mut self,
         index: usize,
         map: &mut __M,
-    ) -> ::std::result::Result<(), __M::Error> {
+    ) -> Result<(), __M::Error> {
         match index {
-            0usize => self.id = map.next_value()?,
-            1usize => self.object = map.next_value()?,
-            2usize => self.checkout_session = map.next_value()?,
-            3usize => self.customer = map.next_value()?,
-            4usize => self.customer_account = map.next_value()?,
-            5usize => self.end = map.next_value()?,
-            6usize => self.invoice = map.next_value()?,
-            7usize => self.invoice_item = map.next_value()?,
-            8usize => self.promotion_code = map.next_value()?,
-            9usize => self.source = map.next_value()?,
-            10usize => self.start = map.next_value()?,
-            11usize => self.subscription = map.next_value()?,
-            12usize => self.subscription_item = map.next_value()?,
-            _ => {
-                map.next_value::<airbyte_agent_runtime::serde::de::IgnoredAny>()?;
-            }
+            0 => self.id = map.next_value()?,
+            1 => self.object = map.next_value()?,
+            2 => self.checkout_session = map.next_value()?,
+            3 => self.customer = map.next_value()?,
+            4 => self.customer_account = map.next_value()?,
+            5 => self.end = map.next_value()?,
+            6 => self.invoice = map.next_value()?,
+            7 => self.invoice_item = map.next_value()?,
+            8 => self.promotion_code = map.next_value()?,
+            9 => self.source = map.next_value()?,
+            10 => self.start = map.next_value()?,
+            11 => self.subscription = map.next_value()?,
+            12 => self.subscription_item = map.next_value()?,
+            _ => drop(map.next_value::<serde::de::IgnoredAny>()?),
         }
         Ok(())
     }
 }
-impl<'de> airbyte_agent_runtime::serde::Deserialize<'de> for CustomerDiscount {
-    fn deserialize<__D: airbyte_agent_runtime::serde::Deserializer<'de>>(
-        deserializer: __D,
-    ) -> ::std::result::Result<Self, __D::Error> {
-        airbyte_agent_runtime::record::deserialize(deserializer)
+impl<'de> serde::Deserialize<'de> for CustomerDiscount {
+    fn deserialize<__D: serde::Deserializer<'de>>(d: __D) -> Result<Self, __D::Error> {
+        record::deserialize(d)
     }
 }
 /// Object that produced this movement.
-#[derive(Debug, Clone, Default, airbyte_agent_runtime::serde::Serialize)]
+#[derive(Debug, Clone, Default, serde::Serialize)]
 #[serde(crate = "airbyte_agent_runtime::serde")]
 pub struct CustomerDiscountSource {
     /// Coupon of this source.
@@ -827,35 +788,31 @@ pub struct CustomerDiscountSource {
     #[serde(rename = "type", skip_serializing_if = "Option::is_none")]
     pub type_: Option<CustomerDiscountSourceType>,
 }
-impl airbyte_agent_runtime::record::Record for CustomerDiscountSource {
+impl record::Record for CustomerDiscountSource {
     const NAME: &'static str = "CustomerDiscountSource";
     fn field_index(key: &str) -> Option<usize> {
         match key {
-            "coupon" => Some(0usize),
-            "type" => Some(1usize),
+            "coupon" => Some(0),
+            "type" => Some(1),
             _ => None,
         }
     }
-    fn set_field<'de, __M: airbyte_agent_runtime::serde::de::MapAccess<'de>>(
+    fn set_field<'de, __M: serde::de::MapAccess<'de>>(
         &mut self,
         index: usize,
         map: &mut __M,
-    ) -> ::std::result::Result<(), __M::Error> {
+    ) -> Result<(), __M::Error> {
         match index {
-            0usize => self.coupon = map.next_value()?,
-            1usize => self.type_ = map.next_value()?,
-            _ => {
-                map.next_value::<airbyte_agent_runtime::serde::de::IgnoredAny>()?;
-            }
+            0 => self.coupon = map.next_value()?,
+            1 => self.type_ = map.next_value()?,
+            _ => drop(map.next_value::<serde::de::IgnoredAny>()?),
         }
         Ok(())
     }
 }
-impl<'de> airbyte_agent_runtime::serde::Deserialize<'de> for CustomerDiscountSource {
-    fn deserialize<__D: airbyte_agent_runtime::serde::Deserializer<'de>>(
-        deserializer: __D,
-    ) -> ::std::result::Result<Self, __D::Error> {
-        airbyte_agent_runtime::record::deserialize(deserializer)
+impl<'de> serde::Deserialize<'de> for CustomerDiscountSource {
+    fn deserialize<__D: serde::Deserializer<'de>>(d: __D) -> Result<Self, __D::Error> {
+        record::deserialize(d)
     }
 }
 airbyte_agent_runtime::string_enum! {
@@ -863,7 +820,7 @@ airbyte_agent_runtime::string_enum! {
     " `coupon`"] Coupon => "coupon" }
 }
 /// Default settings for invoices of this customer.
-#[derive(Debug, Clone, Default, airbyte_agent_runtime::serde::Serialize)]
+#[derive(Debug, Clone, Default, serde::Serialize)]
 #[serde(crate = "airbyte_agent_runtime::serde")]
 pub struct CustomerInvoiceSettings {
     /// Custom key/value data kept on the invoice settings.
@@ -879,51 +836,45 @@ pub struct CustomerInvoiceSettings {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub rendering_options: Option<CustomerInvoiceSettingsRenderingOptions>,
 }
-impl airbyte_agent_runtime::record::Record for CustomerInvoiceSettings {
+impl record::Record for CustomerInvoiceSettings {
     const NAME: &'static str = "CustomerInvoiceSettings";
     fn field_index(key: &str) -> Option<usize> {
         match key {
-            "custom_fields" => Some(0usize),
-            "default_payment_method" => Some(1usize),
-            "footer" => Some(2usize),
-            "rendering_options" => Some(3usize),
+            "custom_fields" => Some(0),
+            "default_payment_method" => Some(1),
+            "footer" => Some(2),
+            "rendering_options" => Some(3),
             _ => None,
         }
     }
-    fn set_field<'de, __M: airbyte_agent_runtime::serde::de::MapAccess<'de>>(
+    fn set_field<'de, __M: serde::de::MapAccess<'de>>(
         &mut self,
         index: usize,
         map: &mut __M,
-    ) -> ::std::result::Result<(), __M::Error> {
+    ) -> Result<(), __M::Error> {
         match index {
-            0usize => {
+            0 => {
                 self.custom_fields = map
                     .next_value::<
-                        airbyte_agent_runtime::record::SkipNulls<
-                            CustomerInvoiceSettingsCustomFieldsItem,
-                        >,
+                        record::SkipNulls<CustomerInvoiceSettingsCustomFieldsItem>,
                     >()?
                     .0;
             }
-            1usize => self.default_payment_method = map.next_value()?,
-            2usize => self.footer = map.next_value()?,
-            3usize => self.rendering_options = map.next_value()?,
-            _ => {
-                map.next_value::<airbyte_agent_runtime::serde::de::IgnoredAny>()?;
-            }
+            1 => self.default_payment_method = map.next_value()?,
+            2 => self.footer = map.next_value()?,
+            3 => self.rendering_options = map.next_value()?,
+            _ => drop(map.next_value::<serde::de::IgnoredAny>()?),
         }
         Ok(())
     }
 }
-impl<'de> airbyte_agent_runtime::serde::Deserialize<'de> for CustomerInvoiceSettings {
-    fn deserialize<__D: airbyte_agent_runtime::serde::Deserializer<'de>>(
-        deserializer: __D,
-    ) -> ::std::result::Result<Self, __D::Error> {
-        airbyte_agent_runtime::record::deserialize(deserializer)
+impl<'de> serde::Deserialize<'de> for CustomerInvoiceSettings {
+    fn deserialize<__D: serde::Deserializer<'de>>(d: __D) -> Result<Self, __D::Error> {
+        record::deserialize(d)
     }
 }
 /// Object describing the rendering options.
-#[derive(Debug, Clone, Default, airbyte_agent_runtime::serde::Serialize)]
+#[derive(Debug, Clone, Default, serde::Serialize)]
 #[serde(crate = "airbyte_agent_runtime::serde")]
 pub struct CustomerInvoiceSettingsRenderingOptions {
     /// Amount tax display of this rendering options.
@@ -933,40 +884,35 @@ pub struct CustomerInvoiceSettingsRenderingOptions {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub template: Option<String>,
 }
-impl airbyte_agent_runtime::record::Record for CustomerInvoiceSettingsRenderingOptions {
+impl record::Record for CustomerInvoiceSettingsRenderingOptions {
     const NAME: &'static str = "CustomerInvoiceSettingsRenderingOptions";
     fn field_index(key: &str) -> Option<usize> {
         match key {
-            "amount_tax_display" => Some(0usize),
-            "template" => Some(1usize),
+            "amount_tax_display" => Some(0),
+            "template" => Some(1),
             _ => None,
         }
     }
-    fn set_field<'de, __M: airbyte_agent_runtime::serde::de::MapAccess<'de>>(
+    fn set_field<'de, __M: serde::de::MapAccess<'de>>(
         &mut self,
         index: usize,
         map: &mut __M,
-    ) -> ::std::result::Result<(), __M::Error> {
+    ) -> Result<(), __M::Error> {
         match index {
-            0usize => self.amount_tax_display = map.next_value()?,
-            1usize => self.template = map.next_value()?,
-            _ => {
-                map.next_value::<airbyte_agent_runtime::serde::de::IgnoredAny>()?;
-            }
+            0 => self.amount_tax_display = map.next_value()?,
+            1 => self.template = map.next_value()?,
+            _ => drop(map.next_value::<serde::de::IgnoredAny>()?),
         }
         Ok(())
     }
 }
-impl<'de> airbyte_agent_runtime::serde::Deserialize<'de>
-for CustomerInvoiceSettingsRenderingOptions {
-    fn deserialize<__D: airbyte_agent_runtime::serde::Deserializer<'de>>(
-        deserializer: __D,
-    ) -> ::std::result::Result<Self, __D::Error> {
-        airbyte_agent_runtime::record::deserialize(deserializer)
+impl<'de> serde::Deserialize<'de> for CustomerInvoiceSettingsRenderingOptions {
+    fn deserialize<__D: serde::Deserializer<'de>>(d: __D) -> Result<Self, __D::Error> {
+        record::deserialize(d)
     }
 }
 /// Object describing the sources.
-#[derive(Debug, Clone, Default, airbyte_agent_runtime::serde::Serialize)]
+#[derive(Debug, Clone, Default, serde::Serialize)]
 #[serde(crate = "airbyte_agent_runtime::serde")]
 pub struct CustomerSources {
     /// Type tag naming the kind of Stripe object.
@@ -982,49 +928,43 @@ pub struct CustomerSources {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub url: Option<String>,
 }
-impl airbyte_agent_runtime::record::Record for CustomerSources {
+impl record::Record for CustomerSources {
     const NAME: &'static str = "CustomerSources";
     fn field_index(key: &str) -> Option<usize> {
         match key {
-            "object" => Some(0usize),
-            "data" => Some(1usize),
-            "has_more" => Some(2usize),
-            "url" => Some(3usize),
+            "object" => Some(0),
+            "data" => Some(1),
+            "has_more" => Some(2),
+            "url" => Some(3),
             _ => None,
         }
     }
-    fn set_field<'de, __M: airbyte_agent_runtime::serde::de::MapAccess<'de>>(
+    fn set_field<'de, __M: serde::de::MapAccess<'de>>(
         &mut self,
         index: usize,
         map: &mut __M,
-    ) -> ::std::result::Result<(), __M::Error> {
+    ) -> Result<(), __M::Error> {
         match index {
-            0usize => self.object = map.next_value()?,
-            1usize => {
+            0 => self.object = map.next_value()?,
+            1 => {
                 self.data = map
-                    .next_value::<
-                        airbyte_agent_runtime::record::SkipNulls<CustomerSourcesDataItem>,
-                    >()?
+                    .next_value::<record::SkipNulls<CustomerSourcesDataItem>>()?
                     .0;
             }
-            2usize => self.has_more = map.next_value()?,
-            3usize => self.url = map.next_value()?,
-            _ => {
-                map.next_value::<airbyte_agent_runtime::serde::de::IgnoredAny>()?;
-            }
+            2 => self.has_more = map.next_value()?,
+            3 => self.url = map.next_value()?,
+            _ => drop(map.next_value::<serde::de::IgnoredAny>()?),
         }
         Ok(())
     }
 }
-impl<'de> airbyte_agent_runtime::serde::Deserialize<'de> for CustomerSources {
-    fn deserialize<__D: airbyte_agent_runtime::serde::Deserializer<'de>>(
-        deserializer: __D,
-    ) -> ::std::result::Result<Self, __D::Error> {
-        airbyte_agent_runtime::record::deserialize(deserializer)
+impl<'de> serde::Deserialize<'de> for CustomerSources {
+    fn deserialize<__D: serde::Deserializer<'de>>(d: __D) -> Result<Self, __D::Error> {
+        record::deserialize(d)
     }
 }
 /// The `CustomerSourcesDataItem` object.
-#[derive(Debug, Clone, Default, airbyte_agent_runtime::serde::Serialize)]
+#[derive(Debug, Clone, Default, serde::Serialize)]
 #[serde(crate = "airbyte_agent_runtime::serde")]
 pub struct CustomerSourcesDataItem {
     /// Unique identifier of this customer.
@@ -1078,71 +1018,67 @@ pub struct CustomerSourcesDataItem {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub status: Option<String>,
 }
-impl airbyte_agent_runtime::record::Record for CustomerSourcesDataItem {
+impl record::Record for CustomerSourcesDataItem {
     const NAME: &'static str = "CustomerSourcesDataItem";
     fn field_index(key: &str) -> Option<usize> {
         match key {
-            "id" => Some(0usize),
-            "object" => Some(1usize),
-            "account" => Some(2usize),
-            "account_holder_name" => Some(3usize),
-            "account_holder_type" => Some(4usize),
-            "account_type" => Some(5usize),
-            "available_payout_methods" => Some(6usize),
-            "bank_name" => Some(7usize),
-            "country" => Some(8usize),
-            "currency" => Some(9usize),
-            "customer" => Some(10usize),
-            "fingerprint" => Some(11usize),
-            "last4" => Some(12usize),
-            "metadata" => Some(13usize),
-            "routing_number" => Some(14usize),
-            "status" => Some(15usize),
+            "id" => Some(0),
+            "object" => Some(1),
+            "account" => Some(2),
+            "account_holder_name" => Some(3),
+            "account_holder_type" => Some(4),
+            "account_type" => Some(5),
+            "available_payout_methods" => Some(6),
+            "bank_name" => Some(7),
+            "country" => Some(8),
+            "currency" => Some(9),
+            "customer" => Some(10),
+            "fingerprint" => Some(11),
+            "last4" => Some(12),
+            "metadata" => Some(13),
+            "routing_number" => Some(14),
+            "status" => Some(15),
             _ => None,
         }
     }
-    fn set_field<'de, __M: airbyte_agent_runtime::serde::de::MapAccess<'de>>(
+    fn set_field<'de, __M: serde::de::MapAccess<'de>>(
         &mut self,
         index: usize,
         map: &mut __M,
-    ) -> ::std::result::Result<(), __M::Error> {
+    ) -> Result<(), __M::Error> {
         match index {
-            0usize => self.id = map.next_value()?,
-            1usize => self.object = map.next_value()?,
-            2usize => self.account = map.next_value()?,
-            3usize => self.account_holder_name = map.next_value()?,
-            4usize => self.account_holder_type = map.next_value()?,
-            5usize => self.account_type = map.next_value()?,
-            6usize => {
+            0 => self.id = map.next_value()?,
+            1 => self.object = map.next_value()?,
+            2 => self.account = map.next_value()?,
+            3 => self.account_holder_name = map.next_value()?,
+            4 => self.account_holder_type = map.next_value()?,
+            5 => self.account_type = map.next_value()?,
+            6 => {
                 self.available_payout_methods = map
                     .next_value::<
-                        airbyte_agent_runtime::record::SkipNulls<
+                        record::SkipNulls<
                             CustomerSourcesDataItemAvailablePayoutMethodsItem,
                         >,
                     >()?
                     .0;
             }
-            7usize => self.bank_name = map.next_value()?,
-            8usize => self.country = map.next_value()?,
-            9usize => self.currency = map.next_value()?,
-            10usize => self.customer = map.next_value()?,
-            11usize => self.fingerprint = map.next_value()?,
-            12usize => self.last4 = map.next_value()?,
-            13usize => self.metadata = map.next_value()?,
-            14usize => self.routing_number = map.next_value()?,
-            15usize => self.status = map.next_value()?,
-            _ => {
-                map.next_value::<airbyte_agent_runtime::serde::de::IgnoredAny>()?;
-            }
+            7 => self.bank_name = map.next_value()?,
+            8 => self.country = map.next_value()?,
+            9 => self.currency = map.next_value()?,
+            10 => self.customer = map.next_value()?,
+            11 => self.fingerprint = map.next_value()?,
+            12 => self.last4 = map.next_value()?,
+            13 => self.metadata = map.next_value()?,
+            14 => self.routing_number = map.next_value()?,
+            15 => self.status = map.next_value()?,
+            _ => drop(map.next_value::<serde::de::IgnoredAny>()?),
         }
         Ok(())
     }
 }
-impl<'de> airbyte_agent_runtime::serde::Deserialize<'de> for CustomerSourcesDataItem {
-    fn deserialize<__D: airbyte_agent_runtime::serde::Deserializer<'de>>(
-        deserializer: __D,
-    ) -> ::std::result::Result<Self, __D::Error> {
-        airbyte_agent_runtime::record::deserialize(deserializer)
+impl<'de> serde::Deserialize<'de> for CustomerSourcesDataItem {
+    fn deserialize<__D: serde::Deserializer<'de>>(d: __D) -> Result<Self, __D::Error> {
+        record::deserialize(d)
     }
 }
 airbyte_agent_runtime::string_enum! {
@@ -1151,7 +1087,7 @@ airbyte_agent_runtime::string_enum! {
     "instant", #[doc = " `standard`"] Standard => "standard" }
 }
 /// Object describing the subscriptions.
-#[derive(Debug, Clone, Default, airbyte_agent_runtime::serde::Serialize)]
+#[derive(Debug, Clone, Default, serde::Serialize)]
 #[serde(crate = "airbyte_agent_runtime::serde")]
 pub struct CustomerSubscriptions {
     /// Type tag naming the kind of Stripe object.
@@ -1167,86 +1103,72 @@ pub struct CustomerSubscriptions {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub url: Option<String>,
 }
-impl airbyte_agent_runtime::record::Record for CustomerSubscriptions {
+impl record::Record for CustomerSubscriptions {
     const NAME: &'static str = "CustomerSubscriptions";
     fn field_index(key: &str) -> Option<usize> {
         match key {
-            "object" => Some(0usize),
-            "data" => Some(1usize),
-            "has_more" => Some(2usize),
-            "url" => Some(3usize),
+            "object" => Some(0),
+            "data" => Some(1),
+            "has_more" => Some(2),
+            "url" => Some(3),
             _ => None,
         }
     }
-    fn set_field<'de, __M: airbyte_agent_runtime::serde::de::MapAccess<'de>>(
+    fn set_field<'de, __M: serde::de::MapAccess<'de>>(
         &mut self,
         index: usize,
         map: &mut __M,
-    ) -> ::std::result::Result<(), __M::Error> {
+    ) -> Result<(), __M::Error> {
         match index {
-            0usize => self.object = map.next_value()?,
-            1usize => {
-                self.data = map
-                    .next_value::<
-                        airbyte_agent_runtime::record::SkipNulls<Subscription>,
-                    >()?
-                    .0;
-            }
-            2usize => self.has_more = map.next_value()?,
-            3usize => self.url = map.next_value()?,
-            _ => {
-                map.next_value::<airbyte_agent_runtime::serde::de::IgnoredAny>()?;
-            }
+            0 => self.object = map.next_value()?,
+            1 => self.data = map.next_value::<record::SkipNulls<Subscription>>()?.0,
+            2 => self.has_more = map.next_value()?,
+            3 => self.url = map.next_value()?,
+            _ => drop(map.next_value::<serde::de::IgnoredAny>()?),
         }
         Ok(())
     }
 }
-impl<'de> airbyte_agent_runtime::serde::Deserialize<'de> for CustomerSubscriptions {
-    fn deserialize<__D: airbyte_agent_runtime::serde::Deserializer<'de>>(
-        deserializer: __D,
-    ) -> ::std::result::Result<Self, __D::Error> {
-        airbyte_agent_runtime::record::deserialize(deserializer)
+impl<'de> serde::Deserialize<'de> for CustomerSubscriptions {
+    fn deserialize<__D: serde::Deserializer<'de>>(d: __D) -> Result<Self, __D::Error> {
+        record::deserialize(d)
     }
 }
 /// Metadata returned by `customers.list` next to the records.
-#[derive(Debug, Clone, Default, airbyte_agent_runtime::serde::Serialize)]
+#[derive(Debug, Clone, Default, serde::Serialize)]
 #[serde(crate = "airbyte_agent_runtime::serde")]
 pub struct CustomersListMeta {
     /// `$.has_more`
     #[serde(skip_serializing_if = "Option::is_none")]
     pub has_more: Option<bool>,
 }
-impl airbyte_agent_runtime::record::Record for CustomersListMeta {
+impl record::Record for CustomersListMeta {
     const NAME: &'static str = "CustomersListMeta";
     fn field_index(key: &str) -> Option<usize> {
         match key {
-            "has_more" => Some(0usize),
+            "has_more" => Some(0),
             _ => None,
         }
     }
-    fn set_field<'de, __M: airbyte_agent_runtime::serde::de::MapAccess<'de>>(
+    fn set_field<'de, __M: serde::de::MapAccess<'de>>(
         &mut self,
         index: usize,
         map: &mut __M,
-    ) -> ::std::result::Result<(), __M::Error> {
+    ) -> Result<(), __M::Error> {
         match index {
-            0usize => self.has_more = map.next_value()?,
-            _ => {
-                map.next_value::<airbyte_agent_runtime::serde::de::IgnoredAny>()?;
-            }
+            0 => self.has_more = map.next_value()?,
+            _ => drop(map.next_value::<serde::de::IgnoredAny>()?),
         }
         Ok(())
     }
 }
-impl<'de> airbyte_agent_runtime::serde::Deserialize<'de> for CustomersListMeta {
-    fn deserialize<__D: airbyte_agent_runtime::serde::Deserializer<'de>>(
-        deserializer: __D,
-    ) -> ::std::result::Result<Self, __D::Error> {
-        airbyte_agent_runtime::record::deserialize(deserializer)
+impl<'de> serde::Deserialize<'de> for CustomersListMeta {
+    fn deserialize<__D: serde::Deserializer<'de>>(d: __D) -> Result<Self, __D::Error> {
+        record::deserialize(d)
     }
 }
 /// Postal address.
-#[derive(Debug, Clone, Default, airbyte_agent_runtime::serde::Serialize)]
+#[derive(Debug, Clone, Default, serde::Serialize)]
 #[serde(crate = "airbyte_agent_runtime::serde")]
 pub struct CustomersCreateAddress {
     /// Street line one.
@@ -1268,47 +1190,43 @@ pub struct CustomersCreateAddress {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub country: Option<String>,
 }
-impl airbyte_agent_runtime::record::Record for CustomersCreateAddress {
+impl record::Record for CustomersCreateAddress {
     const NAME: &'static str = "CustomersCreateAddress";
     fn field_index(key: &str) -> Option<usize> {
         match key {
-            "line1" => Some(0usize),
-            "line2" => Some(1usize),
-            "city" => Some(2usize),
-            "state" => Some(3usize),
-            "postal_code" => Some(4usize),
-            "country" => Some(5usize),
+            "line1" => Some(0),
+            "line2" => Some(1),
+            "city" => Some(2),
+            "state" => Some(3),
+            "postal_code" => Some(4),
+            "country" => Some(5),
             _ => None,
         }
     }
-    fn set_field<'de, __M: airbyte_agent_runtime::serde::de::MapAccess<'de>>(
+    fn set_field<'de, __M: serde::de::MapAccess<'de>>(
         &mut self,
         index: usize,
         map: &mut __M,
-    ) -> ::std::result::Result<(), __M::Error> {
+    ) -> Result<(), __M::Error> {
         match index {
-            0usize => self.line1 = map.next_value()?,
-            1usize => self.line2 = map.next_value()?,
-            2usize => self.city = map.next_value()?,
-            3usize => self.state = map.next_value()?,
-            4usize => self.postal_code = map.next_value()?,
-            5usize => self.country = map.next_value()?,
-            _ => {
-                map.next_value::<airbyte_agent_runtime::serde::de::IgnoredAny>()?;
-            }
+            0 => self.line1 = map.next_value()?,
+            1 => self.line2 = map.next_value()?,
+            2 => self.city = map.next_value()?,
+            3 => self.state = map.next_value()?,
+            4 => self.postal_code = map.next_value()?,
+            5 => self.country = map.next_value()?,
+            _ => drop(map.next_value::<serde::de::IgnoredAny>()?),
         }
         Ok(())
     }
 }
-impl<'de> airbyte_agent_runtime::serde::Deserialize<'de> for CustomersCreateAddress {
-    fn deserialize<__D: airbyte_agent_runtime::serde::Deserializer<'de>>(
-        deserializer: __D,
-    ) -> ::std::result::Result<Self, __D::Error> {
-        airbyte_agent_runtime::record::deserialize(deserializer)
+impl<'de> serde::Deserialize<'de> for CustomersCreateAddress {
+    fn deserialize<__D: serde::Deserializer<'de>>(d: __D) -> Result<Self, __D::Error> {
+        record::deserialize(d)
     }
 }
 /// The `CustomersRecord` object.
-#[derive(Debug, Clone, Default, airbyte_agent_runtime::serde::Serialize)]
+#[derive(Debug, Clone, Default, serde::Serialize)]
 #[serde(crate = "airbyte_agent_runtime::serde")]
 pub struct CustomersRecord {
     /// Unique identifier of this customer.
@@ -1321,73 +1239,65 @@ pub struct CustomersRecord {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub deleted: Option<bool>,
 }
-impl airbyte_agent_runtime::record::Record for CustomersRecord {
+impl record::Record for CustomersRecord {
     const NAME: &'static str = "CustomersRecord";
     fn field_index(key: &str) -> Option<usize> {
         match key {
-            "id" => Some(0usize),
-            "object" => Some(1usize),
-            "deleted" => Some(2usize),
+            "id" => Some(0),
+            "object" => Some(1),
+            "deleted" => Some(2),
             _ => None,
         }
     }
-    fn set_field<'de, __M: airbyte_agent_runtime::serde::de::MapAccess<'de>>(
+    fn set_field<'de, __M: serde::de::MapAccess<'de>>(
         &mut self,
         index: usize,
         map: &mut __M,
-    ) -> ::std::result::Result<(), __M::Error> {
+    ) -> Result<(), __M::Error> {
         match index {
-            0usize => self.id = map.next_value()?,
-            1usize => self.object = map.next_value()?,
-            2usize => self.deleted = map.next_value()?,
-            _ => {
-                map.next_value::<airbyte_agent_runtime::serde::de::IgnoredAny>()?;
-            }
+            0 => self.id = map.next_value()?,
+            1 => self.object = map.next_value()?,
+            2 => self.deleted = map.next_value()?,
+            _ => drop(map.next_value::<serde::de::IgnoredAny>()?),
         }
         Ok(())
     }
 }
-impl<'de> airbyte_agent_runtime::serde::Deserialize<'de> for CustomersRecord {
-    fn deserialize<__D: airbyte_agent_runtime::serde::Deserializer<'de>>(
-        deserializer: __D,
-    ) -> ::std::result::Result<Self, __D::Error> {
-        airbyte_agent_runtime::record::deserialize(deserializer)
+impl<'de> serde::Deserialize<'de> for CustomersRecord {
+    fn deserialize<__D: serde::Deserializer<'de>>(d: __D) -> Result<Self, __D::Error> {
+        record::deserialize(d)
     }
 }
 /// Metadata returned by `customers.search` next to the records.
-#[derive(Debug, Clone, Default, airbyte_agent_runtime::serde::Serialize)]
+#[derive(Debug, Clone, Default, serde::Serialize)]
 #[serde(crate = "airbyte_agent_runtime::serde")]
 pub struct CustomersSearchMeta {
     /// `$.has_more`
     #[serde(skip_serializing_if = "Option::is_none")]
     pub has_more: Option<bool>,
 }
-impl airbyte_agent_runtime::record::Record for CustomersSearchMeta {
+impl record::Record for CustomersSearchMeta {
     const NAME: &'static str = "CustomersSearchMeta";
     fn field_index(key: &str) -> Option<usize> {
         match key {
-            "has_more" => Some(0usize),
+            "has_more" => Some(0),
             _ => None,
         }
     }
-    fn set_field<'de, __M: airbyte_agent_runtime::serde::de::MapAccess<'de>>(
+    fn set_field<'de, __M: serde::de::MapAccess<'de>>(
         &mut self,
         index: usize,
         map: &mut __M,
-    ) -> ::std::result::Result<(), __M::Error> {
+    ) -> Result<(), __M::Error> {
         match index {
-            0usize => self.has_more = map.next_value()?,
-            _ => {
-                map.next_value::<airbyte_agent_runtime::serde::de::IgnoredAny>()?;
-            }
+            0 => self.has_more = map.next_value()?,
+            _ => drop(map.next_value::<serde::de::IgnoredAny>()?),
         }
         Ok(())
     }
 }
-impl<'de> airbyte_agent_runtime::serde::Deserialize<'de> for CustomersSearchMeta {
-    fn deserialize<__D: airbyte_agent_runtime::serde::Deserializer<'de>>(
-        deserializer: __D,
-    ) -> ::std::result::Result<Self, __D::Error> {
-        airbyte_agent_runtime::record::deserialize(deserializer)
+impl<'de> serde::Deserialize<'de> for CustomersSearchMeta {
+    fn deserialize<__D: serde::Deserializer<'de>>(d: __D) -> Result<Self, __D::Error> {
+        record::deserialize(d)
     }
 }

@@ -2,7 +2,7 @@
 
 //! Entity `disputes`: handle, request builders and record types.
 use airbyte_agent_runtime::serde_json::{Map, Value};
-use airbyte_agent_runtime::{Client, Page, PageStream, Params, Result};
+use airbyte_agent_runtime::{Client, Page, PageStream, Params, Result, record, serde};
 use crate::types::*;
 impl crate::StripeConnector {
     /// List disputes
@@ -95,16 +95,11 @@ impl DisputesListRequest {
     }
     /// Send the request.
     pub async fn send(self) -> Result<Page<Dispute, DisputesListMeta>> {
-        self.client
-            .call_list::<
-                Dispute,
-                DisputesListMeta,
-            >(&crate::descriptor::DISPUTES[0usize], self.params)
-            .await
+        self.client.call_list(&crate::descriptor::DISPUTES[0], self.params).await
     }
     /// Every page, lazily, following the operation's pagination.
     pub fn pages(self) -> PageStream<Dispute, DisputesListMeta> {
-        self.client.pages(&crate::descriptor::DISPUTES[0usize], self.params)
+        self.client.pages(&crate::descriptor::DISPUTES[0], self.params)
     }
     /// The parameters collected so far (wire names).
     pub fn params(&self) -> &Params {
@@ -134,9 +129,7 @@ pub struct DisputesGetRequest {
 impl DisputesGetRequest {
     /// Send the request.
     pub async fn send(self) -> Result<Dispute> {
-        self.client
-            .call_record::<Dispute>(&crate::descriptor::DISPUTES[1usize], self.params)
-            .await
+        self.client.call_record(&crate::descriptor::DISPUTES[1], self.params).await
     }
     /// The parameters collected so far (wire names).
     pub fn params(&self) -> &Params {
@@ -153,7 +146,7 @@ impl ::std::future::IntoFuture for DisputesGetRequest {
     }
 }
 /// The `Dispute` object.
-#[derive(Debug, Clone, Default, airbyte_agent_runtime::serde::Serialize)]
+#[derive(Debug, Clone, Default, serde::Serialize)]
 #[serde(crate = "airbyte_agent_runtime::serde")]
 pub struct Dispute {
     /// Unique identifier of this dispute.
@@ -208,75 +201,69 @@ pub struct Dispute {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub status: Option<String>,
 }
-impl airbyte_agent_runtime::record::Record for Dispute {
+impl record::Record for Dispute {
     const NAME: &'static str = "Dispute";
     fn field_index(key: &str) -> Option<usize> {
         match key {
-            "id" => Some(0usize),
-            "object" => Some(1usize),
-            "amount" => Some(2usize),
-            "balance_transactions" => Some(3usize),
-            "charge" => Some(4usize),
-            "created" => Some(5usize),
-            "currency" => Some(6usize),
-            "enhanced_eligibility_types" => Some(7usize),
-            "evidence" => Some(8usize),
-            "evidence_details" => Some(9usize),
-            "is_charge_refundable" => Some(10usize),
-            "livemode" => Some(11usize),
-            "metadata" => Some(12usize),
-            "payment_intent" => Some(13usize),
-            "payment_method_details" => Some(14usize),
-            "reason" => Some(15usize),
-            "status" => Some(16usize),
+            "id" => Some(0),
+            "object" => Some(1),
+            "amount" => Some(2),
+            "balance_transactions" => Some(3),
+            "charge" => Some(4),
+            "created" => Some(5),
+            "currency" => Some(6),
+            "enhanced_eligibility_types" => Some(7),
+            "evidence" => Some(8),
+            "evidence_details" => Some(9),
+            "is_charge_refundable" => Some(10),
+            "livemode" => Some(11),
+            "metadata" => Some(12),
+            "payment_intent" => Some(13),
+            "payment_method_details" => Some(14),
+            "reason" => Some(15),
+            "status" => Some(16),
             _ => None,
         }
     }
-    fn set_field<'de, __M: airbyte_agent_runtime::serde::de::MapAccess<'de>>(
+    fn set_field<'de, __M: serde::de::MapAccess<'de>>(
         &mut self,
         index: usize,
         map: &mut __M,
-    ) -> ::std::result::Result<(), __M::Error> {
+    ) -> Result<(), __M::Error> {
         match index {
-            0usize => self.id = map.next_value()?,
-            1usize => self.object = map.next_value()?,
-            2usize => self.amount = map.next_value()?,
-            3usize => {
+            0 => self.id = map.next_value()?,
+            1 => self.object = map.next_value()?,
+            2 => self.amount = map.next_value()?,
+            3 => {
                 self.balance_transactions = map
-                    .next_value::<
-                        airbyte_agent_runtime::record::SkipNulls<Map<String, Value>>,
-                    >()?
+                    .next_value::<record::SkipNulls<Map<String, Value>>>()?
                     .0;
             }
-            4usize => self.charge = map.next_value()?,
-            5usize => self.created = map.next_value()?,
-            6usize => self.currency = map.next_value()?,
-            7usize => {
+            4 => self.charge = map.next_value()?,
+            5 => self.created = map.next_value()?,
+            6 => self.currency = map.next_value()?,
+            7 => {
                 self.enhanced_eligibility_types = map
-                    .next_value::<airbyte_agent_runtime::record::SkipNulls<String>>()?
+                    .next_value::<record::SkipNulls<String>>()?
                     .0;
             }
-            8usize => self.evidence = map.next_value()?,
-            9usize => self.evidence_details = map.next_value()?,
-            10usize => self.is_charge_refundable = map.next_value()?,
-            11usize => self.livemode = map.next_value()?,
-            12usize => self.metadata = map.next_value()?,
-            13usize => self.payment_intent = map.next_value()?,
-            14usize => self.payment_method_details = map.next_value()?,
-            15usize => self.reason = map.next_value()?,
-            16usize => self.status = map.next_value()?,
-            _ => {
-                map.next_value::<airbyte_agent_runtime::serde::de::IgnoredAny>()?;
-            }
+            8 => self.evidence = map.next_value()?,
+            9 => self.evidence_details = map.next_value()?,
+            10 => self.is_charge_refundable = map.next_value()?,
+            11 => self.livemode = map.next_value()?,
+            12 => self.metadata = map.next_value()?,
+            13 => self.payment_intent = map.next_value()?,
+            14 => self.payment_method_details = map.next_value()?,
+            15 => self.reason = map.next_value()?,
+            16 => self.status = map.next_value()?,
+            _ => drop(map.next_value::<serde::de::IgnoredAny>()?),
         }
         Ok(())
     }
 }
-impl<'de> airbyte_agent_runtime::serde::Deserialize<'de> for Dispute {
-    fn deserialize<__D: airbyte_agent_runtime::serde::Deserializer<'de>>(
-        deserializer: __D,
-    ) -> ::std::result::Result<Self, __D::Error> {
-        airbyte_agent_runtime::record::deserialize(deserializer)
+impl<'de> serde::Deserialize<'de> for Dispute {
+    fn deserialize<__D: serde::Deserializer<'de>>(d: __D) -> Result<Self, __D::Error> {
+        record::deserialize(d)
     }
 }
 airbyte_agent_runtime::string_enum! {
@@ -284,7 +271,7 @@ airbyte_agent_runtime::string_enum! {
     = " `dispute`"] Dispute => "dispute" }
 }
 /// Deadline and submission state of the evidence.
-#[derive(Debug, Clone, Default, airbyte_agent_runtime::serde::Serialize)]
+#[derive(Debug, Clone, Default, serde::Serialize)]
 #[serde(crate = "airbyte_agent_runtime::serde")]
 pub struct DisputeEvidenceDetails {
     /// Due by, as a Unix timestamp in seconds.
@@ -300,75 +287,67 @@ pub struct DisputeEvidenceDetails {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub submission_count: Option<i64>,
 }
-impl airbyte_agent_runtime::record::Record for DisputeEvidenceDetails {
+impl record::Record for DisputeEvidenceDetails {
     const NAME: &'static str = "DisputeEvidenceDetails";
     fn field_index(key: &str) -> Option<usize> {
         match key {
-            "due_by" => Some(0usize),
-            "has_evidence" => Some(1usize),
-            "past_due" => Some(2usize),
-            "submission_count" => Some(3usize),
+            "due_by" => Some(0),
+            "has_evidence" => Some(1),
+            "past_due" => Some(2),
+            "submission_count" => Some(3),
             _ => None,
         }
     }
-    fn set_field<'de, __M: airbyte_agent_runtime::serde::de::MapAccess<'de>>(
+    fn set_field<'de, __M: serde::de::MapAccess<'de>>(
         &mut self,
         index: usize,
         map: &mut __M,
-    ) -> ::std::result::Result<(), __M::Error> {
+    ) -> Result<(), __M::Error> {
         match index {
-            0usize => self.due_by = map.next_value()?,
-            1usize => self.has_evidence = map.next_value()?,
-            2usize => self.past_due = map.next_value()?,
-            3usize => self.submission_count = map.next_value()?,
-            _ => {
-                map.next_value::<airbyte_agent_runtime::serde::de::IgnoredAny>()?;
-            }
+            0 => self.due_by = map.next_value()?,
+            1 => self.has_evidence = map.next_value()?,
+            2 => self.past_due = map.next_value()?,
+            3 => self.submission_count = map.next_value()?,
+            _ => drop(map.next_value::<serde::de::IgnoredAny>()?),
         }
         Ok(())
     }
 }
-impl<'de> airbyte_agent_runtime::serde::Deserialize<'de> for DisputeEvidenceDetails {
-    fn deserialize<__D: airbyte_agent_runtime::serde::Deserializer<'de>>(
-        deserializer: __D,
-    ) -> ::std::result::Result<Self, __D::Error> {
-        airbyte_agent_runtime::record::deserialize(deserializer)
+impl<'de> serde::Deserialize<'de> for DisputeEvidenceDetails {
+    fn deserialize<__D: serde::Deserializer<'de>>(d: __D) -> Result<Self, __D::Error> {
+        record::deserialize(d)
     }
 }
 /// Metadata returned by `disputes.list` next to the records.
-#[derive(Debug, Clone, Default, airbyte_agent_runtime::serde::Serialize)]
+#[derive(Debug, Clone, Default, serde::Serialize)]
 #[serde(crate = "airbyte_agent_runtime::serde")]
 pub struct DisputesListMeta {
     /// `$.has_more`
     #[serde(skip_serializing_if = "Option::is_none")]
     pub has_more: Option<bool>,
 }
-impl airbyte_agent_runtime::record::Record for DisputesListMeta {
+impl record::Record for DisputesListMeta {
     const NAME: &'static str = "DisputesListMeta";
     fn field_index(key: &str) -> Option<usize> {
         match key {
-            "has_more" => Some(0usize),
+            "has_more" => Some(0),
             _ => None,
         }
     }
-    fn set_field<'de, __M: airbyte_agent_runtime::serde::de::MapAccess<'de>>(
+    fn set_field<'de, __M: serde::de::MapAccess<'de>>(
         &mut self,
         index: usize,
         map: &mut __M,
-    ) -> ::std::result::Result<(), __M::Error> {
+    ) -> Result<(), __M::Error> {
         match index {
-            0usize => self.has_more = map.next_value()?,
-            _ => {
-                map.next_value::<airbyte_agent_runtime::serde::de::IgnoredAny>()?;
-            }
+            0 => self.has_more = map.next_value()?,
+            _ => drop(map.next_value::<serde::de::IgnoredAny>()?),
         }
         Ok(())
     }
 }
-impl<'de> airbyte_agent_runtime::serde::Deserialize<'de> for DisputesListMeta {
-    fn deserialize<__D: airbyte_agent_runtime::serde::Deserializer<'de>>(
-        deserializer: __D,
-    ) -> ::std::result::Result<Self, __D::Error> {
-        airbyte_agent_runtime::record::deserialize(deserializer)
+impl<'de> serde::Deserialize<'de> for DisputesListMeta {
+    fn deserialize<__D: serde::Deserializer<'de>>(d: __D) -> Result<Self, __D::Error> {
+        record::deserialize(d)
     }
 }

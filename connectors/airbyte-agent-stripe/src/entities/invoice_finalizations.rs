@@ -50,9 +50,7 @@ impl InvoiceFinalizationsCreateRequest {
     /// Send the request.
     pub async fn send(self) -> Result<InvoicesRecord> {
         self.client
-            .call_record::<
-                InvoicesRecord,
-            >(&crate::descriptor::INVOICE_FINALIZATIONS[0usize], self.params)
+            .call_record(&crate::descriptor::INVOICE_FINALIZATIONS[0], self.params)
             .await
     }
     /// The parameters collected so far (wire names).

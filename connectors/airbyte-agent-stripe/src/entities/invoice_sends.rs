@@ -42,11 +42,7 @@ pub struct InvoiceSendsCreateRequest {
 impl InvoiceSendsCreateRequest {
     /// Send the request.
     pub async fn send(self) -> Result<InvoicesRecord> {
-        self.client
-            .call_record::<
-                InvoicesRecord,
-            >(&crate::descriptor::INVOICE_SENDS[0usize], self.params)
-            .await
+        self.client.call_record(&crate::descriptor::INVOICE_SENDS[0], self.params).await
     }
     /// The parameters collected so far (wire names).
     pub fn params(&self) -> &Params {

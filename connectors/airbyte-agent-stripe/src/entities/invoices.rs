@@ -2,7 +2,7 @@
 
 //! Entity `invoices`: handle, request builders and record types.
 use airbyte_agent_runtime::serde_json::{Map, Value};
-use airbyte_agent_runtime::{Client, Page, PageStream, Params, Result};
+use airbyte_agent_runtime::{Client, Page, PageStream, Params, Result, record, serde};
 use crate::types::*;
 impl crate::StripeConnector {
     /// Create an invoice
@@ -142,11 +142,7 @@ impl InvoicesCreateRequest {
     }
     /// Send the request.
     pub async fn send(self) -> Result<InvoicesRecord> {
-        self.client
-            .call_record::<
-                InvoicesRecord,
-            >(&crate::descriptor::INVOICES[0usize], self.params)
-            .await
+        self.client.call_record(&crate::descriptor::INVOICES[0], self.params).await
     }
     /// The parameters collected so far (wire names).
     pub fn params(&self) -> &Params {
@@ -235,16 +231,11 @@ impl InvoicesListRequest {
     }
     /// Send the request.
     pub async fn send(self) -> Result<Page<Invoice, InvoicesListMeta>> {
-        self.client
-            .call_list::<
-                Invoice,
-                InvoicesListMeta,
-            >(&crate::descriptor::INVOICES[1usize], self.params)
-            .await
+        self.client.call_list(&crate::descriptor::INVOICES[1], self.params).await
     }
     /// Every page, lazily, following the operation's pagination.
     pub fn pages(self) -> PageStream<Invoice, InvoicesListMeta> {
-        self.client.pages(&crate::descriptor::INVOICES[1usize], self.params)
+        self.client.pages(&crate::descriptor::INVOICES[1], self.params)
     }
     /// The parameters collected so far (wire names).
     pub fn params(&self) -> &Params {
@@ -274,11 +265,7 @@ pub struct InvoicesGetRequest {
 impl InvoicesGetRequest {
     /// Send the request.
     pub async fn send(self) -> Result<InvoicesRecord> {
-        self.client
-            .call_record::<
-                InvoicesRecord,
-            >(&crate::descriptor::INVOICES[2usize], self.params)
-            .await
+        self.client.call_record(&crate::descriptor::INVOICES[2], self.params).await
     }
     /// The parameters collected so far (wire names).
     pub fn params(&self) -> &Params {
@@ -318,16 +305,11 @@ impl InvoicesSearchRequest {
     }
     /// Send the request.
     pub async fn send(self) -> Result<Page<InvoicesRecord2, InvoicesSearchMeta>> {
-        self.client
-            .call_list::<
-                InvoicesRecord2,
-                InvoicesSearchMeta,
-            >(&crate::descriptor::INVOICES[3usize], self.params)
-            .await
+        self.client.call_list(&crate::descriptor::INVOICES[3], self.params).await
     }
     /// Every page, lazily, following the operation's pagination.
     pub fn pages(self) -> PageStream<InvoicesRecord2, InvoicesSearchMeta> {
-        self.client.pages(&crate::descriptor::INVOICES[3usize], self.params)
+        self.client.pages(&crate::descriptor::INVOICES[3], self.params)
     }
     /// The parameters collected so far (wire names).
     pub fn params(&self) -> &Params {
@@ -353,7 +335,7 @@ airbyte_agent_runtime::string_enum! {
     "exclude", #[doc = " `include`"] Include => "include" }
 }
 /// The `Invoice` object.
-#[derive(Debug, Clone, Default, airbyte_agent_runtime::serde::Serialize)]
+#[derive(Debug, Clone, Default, serde::Serialize)]
 #[serde(crate = "airbyte_agent_runtime::serde")]
 pub struct Invoice {
     /// Unique identifier of this invoice.
@@ -631,316 +613,282 @@ pub struct Invoice {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub webhooks_delivered_at: Option<i64>,
 }
-impl airbyte_agent_runtime::record::Record for Invoice {
+impl record::Record for Invoice {
     const NAME: &'static str = "Invoice";
     fn field_index(key: &str) -> Option<usize> {
         match key {
-            "id" => Some(0usize),
-            "object" => Some(1usize),
-            "account_country" => Some(2usize),
-            "account_name" => Some(3usize),
-            "account_tax_ids" => Some(4usize),
-            "amount_due" => Some(5usize),
-            "amount_overpaid" => Some(6usize),
-            "amount_paid" => Some(7usize),
-            "amount_remaining" => Some(8usize),
-            "amount_shipping" => Some(9usize),
-            "application" => Some(10usize),
-            "application_fee_amount" => Some(11usize),
-            "attempt_count" => Some(12usize),
-            "attempted" => Some(13usize),
-            "auto_advance" => Some(14usize),
-            "automatic_tax" => Some(15usize),
-            "automatically_finalizes_at" => Some(16usize),
-            "billing_reason" => Some(17usize),
-            "charge" => Some(18usize),
-            "collection_method" => Some(19usize),
-            "confirmation_secret" => Some(20usize),
-            "created" => Some(21usize),
-            "currency" => Some(22usize),
-            "custom_fields" => Some(23usize),
-            "customer" => Some(24usize),
-            "customer_account" => Some(25usize),
-            "customer_address" => Some(26usize),
-            "customer_email" => Some(27usize),
-            "customer_name" => Some(28usize),
-            "customer_phone" => Some(29usize),
-            "customer_shipping" => Some(30usize),
-            "customer_tax_exempt" => Some(31usize),
-            "customer_tax_ids" => Some(32usize),
-            "default_payment_method" => Some(33usize),
-            "default_source" => Some(34usize),
-            "default_tax_rates" => Some(35usize),
-            "description" => Some(36usize),
-            "discount" => Some(37usize),
-            "discounts" => Some(38usize),
-            "due_date" => Some(39usize),
-            "effective_at" => Some(40usize),
-            "ending_balance" => Some(41usize),
-            "footer" => Some(42usize),
-            "from_invoice" => Some(43usize),
-            "hosted_invoice_url" => Some(44usize),
-            "invoice_pdf" => Some(45usize),
-            "issuer" => Some(46usize),
-            "last_finalization_error" => Some(47usize),
-            "latest_revision" => Some(48usize),
-            "lines" => Some(49usize),
-            "livemode" => Some(50usize),
-            "metadata" => Some(51usize),
-            "next_payment_attempt" => Some(52usize),
-            "number" => Some(53usize),
-            "on_behalf_of" => Some(54usize),
-            "paid" => Some(55usize),
-            "paid_out_of_band" => Some(56usize),
-            "parent" => Some(57usize),
-            "payment_intent" => Some(58usize),
-            "payment_settings" => Some(59usize),
-            "payments" => Some(60usize),
-            "period_end" => Some(61usize),
-            "period_start" => Some(62usize),
-            "post_payment_credit_notes_amount" => Some(63usize),
-            "pre_payment_credit_notes_amount" => Some(64usize),
-            "quote" => Some(65usize),
-            "receipt_number" => Some(66usize),
-            "rendering" => Some(67usize),
-            "rendering_options" => Some(68usize),
-            "shipping_cost" => Some(69usize),
-            "shipping_details" => Some(70usize),
-            "starting_balance" => Some(71usize),
-            "statement_descriptor" => Some(72usize),
-            "status" => Some(73usize),
-            "status_transitions" => Some(74usize),
-            "subscription" => Some(75usize),
-            "subscription_details" => Some(76usize),
-            "subtotal" => Some(77usize),
-            "subtotal_excluding_tax" => Some(78usize),
-            "tax" => Some(79usize),
-            "test_clock" => Some(80usize),
-            "threshold_reason" => Some(81usize),
-            "total" => Some(82usize),
-            "total_discount_amounts" => Some(83usize),
-            "total_excluding_tax" => Some(84usize),
-            "total_pretax_credit_amounts" => Some(85usize),
-            "total_tax_amounts" => Some(86usize),
-            "total_taxes" => Some(87usize),
-            "transfer_data" => Some(88usize),
-            "webhooks_delivered_at" => Some(89usize),
+            "id" => Some(0),
+            "object" => Some(1),
+            "account_country" => Some(2),
+            "account_name" => Some(3),
+            "account_tax_ids" => Some(4),
+            "amount_due" => Some(5),
+            "amount_overpaid" => Some(6),
+            "amount_paid" => Some(7),
+            "amount_remaining" => Some(8),
+            "amount_shipping" => Some(9),
+            "application" => Some(10),
+            "application_fee_amount" => Some(11),
+            "attempt_count" => Some(12),
+            "attempted" => Some(13),
+            "auto_advance" => Some(14),
+            "automatic_tax" => Some(15),
+            "automatically_finalizes_at" => Some(16),
+            "billing_reason" => Some(17),
+            "charge" => Some(18),
+            "collection_method" => Some(19),
+            "confirmation_secret" => Some(20),
+            "created" => Some(21),
+            "currency" => Some(22),
+            "custom_fields" => Some(23),
+            "customer" => Some(24),
+            "customer_account" => Some(25),
+            "customer_address" => Some(26),
+            "customer_email" => Some(27),
+            "customer_name" => Some(28),
+            "customer_phone" => Some(29),
+            "customer_shipping" => Some(30),
+            "customer_tax_exempt" => Some(31),
+            "customer_tax_ids" => Some(32),
+            "default_payment_method" => Some(33),
+            "default_source" => Some(34),
+            "default_tax_rates" => Some(35),
+            "description" => Some(36),
+            "discount" => Some(37),
+            "discounts" => Some(38),
+            "due_date" => Some(39),
+            "effective_at" => Some(40),
+            "ending_balance" => Some(41),
+            "footer" => Some(42),
+            "from_invoice" => Some(43),
+            "hosted_invoice_url" => Some(44),
+            "invoice_pdf" => Some(45),
+            "issuer" => Some(46),
+            "last_finalization_error" => Some(47),
+            "latest_revision" => Some(48),
+            "lines" => Some(49),
+            "livemode" => Some(50),
+            "metadata" => Some(51),
+            "next_payment_attempt" => Some(52),
+            "number" => Some(53),
+            "on_behalf_of" => Some(54),
+            "paid" => Some(55),
+            "paid_out_of_band" => Some(56),
+            "parent" => Some(57),
+            "payment_intent" => Some(58),
+            "payment_settings" => Some(59),
+            "payments" => Some(60),
+            "period_end" => Some(61),
+            "period_start" => Some(62),
+            "post_payment_credit_notes_amount" => Some(63),
+            "pre_payment_credit_notes_amount" => Some(64),
+            "quote" => Some(65),
+            "receipt_number" => Some(66),
+            "rendering" => Some(67),
+            "rendering_options" => Some(68),
+            "shipping_cost" => Some(69),
+            "shipping_details" => Some(70),
+            "starting_balance" => Some(71),
+            "statement_descriptor" => Some(72),
+            "status" => Some(73),
+            "status_transitions" => Some(74),
+            "subscription" => Some(75),
+            "subscription_details" => Some(76),
+            "subtotal" => Some(77),
+            "subtotal_excluding_tax" => Some(78),
+            "tax" => Some(79),
+            "test_clock" => Some(80),
+            "threshold_reason" => Some(81),
+            "total" => Some(82),
+            "total_discount_amounts" => Some(83),
+            "total_excluding_tax" => Some(84),
+            "total_pretax_credit_amounts" => Some(85),
+            "total_tax_amounts" => Some(86),
+            "total_taxes" => Some(87),
+            "transfer_data" => Some(88),
+            "webhooks_delivered_at" => Some(89),
             _ => None,
         }
     }
-    fn set_field<'de, __M: airbyte_agent_runtime::serde::de::MapAccess<'de>>(
+    fn set_field<'de, __M: serde::de::MapAccess<'de>>(
         &mut self,
         index: usize,
         map: &mut __M,
-    ) -> ::std::result::Result<(), __M::Error> {
+    ) -> Result<(), __M::Error> {
         match index {
-            0usize => self.id = map.next_value()?,
-            1usize => self.object = map.next_value()?,
-            2usize => self.account_country = map.next_value()?,
-            3usize => self.account_name = map.next_value()?,
-            4usize => {
-                self.account_tax_ids = map
-                    .next_value::<airbyte_agent_runtime::record::SkipNulls<String>>()?
-                    .0;
-            }
-            5usize => self.amount_due = map.next_value()?,
-            6usize => self.amount_overpaid = map.next_value()?,
-            7usize => self.amount_paid = map.next_value()?,
-            8usize => self.amount_remaining = map.next_value()?,
-            9usize => self.amount_shipping = map.next_value()?,
-            10usize => self.application = map.next_value()?,
-            11usize => self.application_fee_amount = map.next_value()?,
-            12usize => self.attempt_count = map.next_value()?,
-            13usize => self.attempted = map.next_value()?,
-            14usize => self.auto_advance = map.next_value()?,
-            15usize => self.automatic_tax = map.next_value()?,
-            16usize => self.automatically_finalizes_at = map.next_value()?,
-            17usize => self.billing_reason = map.next_value()?,
-            18usize => self.charge = map.next_value()?,
-            19usize => self.collection_method = map.next_value()?,
-            20usize => self.confirmation_secret = map.next_value()?,
-            21usize => self.created = map.next_value()?,
-            22usize => self.currency = map.next_value()?,
-            23usize => {
+            0 => self.id = map.next_value()?,
+            1 => self.object = map.next_value()?,
+            2 => self.account_country = map.next_value()?,
+            3 => self.account_name = map.next_value()?,
+            4 => self.account_tax_ids = map.next_value::<record::SkipNulls<String>>()?.0,
+            5 => self.amount_due = map.next_value()?,
+            6 => self.amount_overpaid = map.next_value()?,
+            7 => self.amount_paid = map.next_value()?,
+            8 => self.amount_remaining = map.next_value()?,
+            9 => self.amount_shipping = map.next_value()?,
+            10 => self.application = map.next_value()?,
+            11 => self.application_fee_amount = map.next_value()?,
+            12 => self.attempt_count = map.next_value()?,
+            13 => self.attempted = map.next_value()?,
+            14 => self.auto_advance = map.next_value()?,
+            15 => self.automatic_tax = map.next_value()?,
+            16 => self.automatically_finalizes_at = map.next_value()?,
+            17 => self.billing_reason = map.next_value()?,
+            18 => self.charge = map.next_value()?,
+            19 => self.collection_method = map.next_value()?,
+            20 => self.confirmation_secret = map.next_value()?,
+            21 => self.created = map.next_value()?,
+            22 => self.currency = map.next_value()?,
+            23 => {
                 self.custom_fields = map
                     .next_value::<
-                        airbyte_agent_runtime::record::SkipNulls<
-                            CustomerInvoiceSettingsCustomFieldsItem,
-                        >,
+                        record::SkipNulls<CustomerInvoiceSettingsCustomFieldsItem>,
                     >()?
                     .0;
             }
-            24usize => self.customer = map.next_value()?,
-            25usize => self.customer_account = map.next_value()?,
-            26usize => self.customer_address = map.next_value()?,
-            27usize => self.customer_email = map.next_value()?,
-            28usize => self.customer_name = map.next_value()?,
-            29usize => self.customer_phone = map.next_value()?,
-            30usize => self.customer_shipping = map.next_value()?,
-            31usize => self.customer_tax_exempt = map.next_value()?,
-            32usize => {
+            24 => self.customer = map.next_value()?,
+            25 => self.customer_account = map.next_value()?,
+            26 => self.customer_address = map.next_value()?,
+            27 => self.customer_email = map.next_value()?,
+            28 => self.customer_name = map.next_value()?,
+            29 => self.customer_phone = map.next_value()?,
+            30 => self.customer_shipping = map.next_value()?,
+            31 => self.customer_tax_exempt = map.next_value()?,
+            32 => {
                 self.customer_tax_ids = map
-                    .next_value::<
-                        airbyte_agent_runtime::record::SkipNulls<
-                            InvoicesRecordCustomerTaxIdsItem,
-                        >,
-                    >()?
+                    .next_value::<record::SkipNulls<InvoicesRecordCustomerTaxIdsItem>>()?
                     .0;
             }
-            33usize => self.default_payment_method = map.next_value()?,
-            34usize => self.default_source = map.next_value()?,
-            35usize => {
+            33 => self.default_payment_method = map.next_value()?,
+            34 => self.default_source = map.next_value()?,
+            35 => {
                 self.default_tax_rates = map
                     .next_value::<
-                        airbyte_agent_runtime::record::SkipNulls<
-                            InvoicesRecordDefaultTaxRatesItem,
-                        >,
+                        record::SkipNulls<InvoicesRecordDefaultTaxRatesItem>,
                     >()?
                     .0;
             }
-            36usize => self.description = map.next_value()?,
-            37usize => self.discount = map.next_value()?,
-            38usize => {
-                self.discounts = map
-                    .next_value::<airbyte_agent_runtime::record::SkipNulls<String>>()?
-                    .0;
-            }
-            39usize => self.due_date = map.next_value()?,
-            40usize => self.effective_at = map.next_value()?,
-            41usize => self.ending_balance = map.next_value()?,
-            42usize => self.footer = map.next_value()?,
-            43usize => self.from_invoice = map.next_value()?,
-            44usize => self.hosted_invoice_url = map.next_value()?,
-            45usize => self.invoice_pdf = map.next_value()?,
-            46usize => self.issuer = map.next_value()?,
-            47usize => self.last_finalization_error = map.next_value()?,
-            48usize => self.latest_revision = map.next_value()?,
-            49usize => self.lines = map.next_value()?,
-            50usize => self.livemode = map.next_value()?,
-            51usize => self.metadata = map.next_value()?,
-            52usize => self.next_payment_attempt = map.next_value()?,
-            53usize => self.number = map.next_value()?,
-            54usize => self.on_behalf_of = map.next_value()?,
-            55usize => self.paid = map.next_value()?,
-            56usize => self.paid_out_of_band = map.next_value()?,
-            57usize => self.parent = map.next_value()?,
-            58usize => self.payment_intent = map.next_value()?,
-            59usize => self.payment_settings = map.next_value()?,
-            60usize => self.payments = map.next_value()?,
-            61usize => self.period_end = map.next_value()?,
-            62usize => self.period_start = map.next_value()?,
-            63usize => self.post_payment_credit_notes_amount = map.next_value()?,
-            64usize => self.pre_payment_credit_notes_amount = map.next_value()?,
-            65usize => self.quote = map.next_value()?,
-            66usize => self.receipt_number = map.next_value()?,
-            67usize => self.rendering = map.next_value()?,
-            68usize => self.rendering_options = map.next_value()?,
-            69usize => self.shipping_cost = map.next_value()?,
-            70usize => self.shipping_details = map.next_value()?,
-            71usize => self.starting_balance = map.next_value()?,
-            72usize => self.statement_descriptor = map.next_value()?,
-            73usize => self.status = map.next_value()?,
-            74usize => self.status_transitions = map.next_value()?,
-            75usize => self.subscription = map.next_value()?,
-            76usize => self.subscription_details = map.next_value()?,
-            77usize => self.subtotal = map.next_value()?,
-            78usize => self.subtotal_excluding_tax = map.next_value()?,
-            79usize => self.tax = map.next_value()?,
-            80usize => self.test_clock = map.next_value()?,
-            81usize => self.threshold_reason = map.next_value()?,
-            82usize => self.total = map.next_value()?,
-            83usize => {
+            36 => self.description = map.next_value()?,
+            37 => self.discount = map.next_value()?,
+            38 => self.discounts = map.next_value::<record::SkipNulls<String>>()?.0,
+            39 => self.due_date = map.next_value()?,
+            40 => self.effective_at = map.next_value()?,
+            41 => self.ending_balance = map.next_value()?,
+            42 => self.footer = map.next_value()?,
+            43 => self.from_invoice = map.next_value()?,
+            44 => self.hosted_invoice_url = map.next_value()?,
+            45 => self.invoice_pdf = map.next_value()?,
+            46 => self.issuer = map.next_value()?,
+            47 => self.last_finalization_error = map.next_value()?,
+            48 => self.latest_revision = map.next_value()?,
+            49 => self.lines = map.next_value()?,
+            50 => self.livemode = map.next_value()?,
+            51 => self.metadata = map.next_value()?,
+            52 => self.next_payment_attempt = map.next_value()?,
+            53 => self.number = map.next_value()?,
+            54 => self.on_behalf_of = map.next_value()?,
+            55 => self.paid = map.next_value()?,
+            56 => self.paid_out_of_band = map.next_value()?,
+            57 => self.parent = map.next_value()?,
+            58 => self.payment_intent = map.next_value()?,
+            59 => self.payment_settings = map.next_value()?,
+            60 => self.payments = map.next_value()?,
+            61 => self.period_end = map.next_value()?,
+            62 => self.period_start = map.next_value()?,
+            63 => self.post_payment_credit_notes_amount = map.next_value()?,
+            64 => self.pre_payment_credit_notes_amount = map.next_value()?,
+            65 => self.quote = map.next_value()?,
+            66 => self.receipt_number = map.next_value()?,
+            67 => self.rendering = map.next_value()?,
+            68 => self.rendering_options = map.next_value()?,
+            69 => self.shipping_cost = map.next_value()?,
+            70 => self.shipping_details = map.next_value()?,
+            71 => self.starting_balance = map.next_value()?,
+            72 => self.statement_descriptor = map.next_value()?,
+            73 => self.status = map.next_value()?,
+            74 => self.status_transitions = map.next_value()?,
+            75 => self.subscription = map.next_value()?,
+            76 => self.subscription_details = map.next_value()?,
+            77 => self.subtotal = map.next_value()?,
+            78 => self.subtotal_excluding_tax = map.next_value()?,
+            79 => self.tax = map.next_value()?,
+            80 => self.test_clock = map.next_value()?,
+            81 => self.threshold_reason = map.next_value()?,
+            82 => self.total = map.next_value()?,
+            83 => {
                 self.total_discount_amounts = map
                     .next_value::<
-                        airbyte_agent_runtime::record::SkipNulls<
-                            InvoicesRecordLinesDataItemDiscountAmountsItem,
-                        >,
+                        record::SkipNulls<InvoicesRecordLinesDataItemDiscountAmountsItem>,
                     >()?
                     .0;
             }
-            84usize => self.total_excluding_tax = map.next_value()?,
-            85usize => {
+            84 => self.total_excluding_tax = map.next_value()?,
+            85 => {
                 self.total_pretax_credit_amounts = map
                     .next_value::<
-                        airbyte_agent_runtime::record::SkipNulls<
-                            InvoicesRecordTotalPretaxCreditAmountsItem,
-                        >,
+                        record::SkipNulls<InvoicesRecordTotalPretaxCreditAmountsItem>,
                     >()?
                     .0;
             }
-            86usize => {
+            86 => {
                 self.total_tax_amounts = map
                     .next_value::<
-                        airbyte_agent_runtime::record::SkipNulls<
-                            InvoicesRecordTotalTaxAmountsItem,
-                        >,
+                        record::SkipNulls<InvoicesRecordTotalTaxAmountsItem>,
                     >()?
                     .0;
             }
-            87usize => {
+            87 => {
                 self.total_taxes = map
-                    .next_value::<
-                        airbyte_agent_runtime::record::SkipNulls<
-                            InvoicesRecordTotalTaxesItem,
-                        >,
-                    >()?
+                    .next_value::<record::SkipNulls<InvoicesRecordTotalTaxesItem>>()?
                     .0;
             }
-            88usize => self.transfer_data = map.next_value()?,
-            89usize => self.webhooks_delivered_at = map.next_value()?,
-            _ => {
-                map.next_value::<airbyte_agent_runtime::serde::de::IgnoredAny>()?;
-            }
+            88 => self.transfer_data = map.next_value()?,
+            89 => self.webhooks_delivered_at = map.next_value()?,
+            _ => drop(map.next_value::<serde::de::IgnoredAny>()?),
         }
         Ok(())
     }
 }
-impl<'de> airbyte_agent_runtime::serde::Deserialize<'de> for Invoice {
-    fn deserialize<__D: airbyte_agent_runtime::serde::Deserializer<'de>>(
-        deserializer: __D,
-    ) -> ::std::result::Result<Self, __D::Error> {
-        airbyte_agent_runtime::record::deserialize(deserializer)
+impl<'de> serde::Deserialize<'de> for Invoice {
+    fn deserialize<__D: serde::Deserializer<'de>>(d: __D) -> Result<Self, __D::Error> {
+        record::deserialize(d)
     }
 }
 /// Metadata returned by `invoices.list` next to the records.
-#[derive(Debug, Clone, Default, airbyte_agent_runtime::serde::Serialize)]
+#[derive(Debug, Clone, Default, serde::Serialize)]
 #[serde(crate = "airbyte_agent_runtime::serde")]
 pub struct InvoicesListMeta {
     /// `$.has_more`
     #[serde(skip_serializing_if = "Option::is_none")]
     pub has_more: Option<bool>,
 }
-impl airbyte_agent_runtime::record::Record for InvoicesListMeta {
+impl record::Record for InvoicesListMeta {
     const NAME: &'static str = "InvoicesListMeta";
     fn field_index(key: &str) -> Option<usize> {
         match key {
-            "has_more" => Some(0usize),
+            "has_more" => Some(0),
             _ => None,
         }
     }
-    fn set_field<'de, __M: airbyte_agent_runtime::serde::de::MapAccess<'de>>(
+    fn set_field<'de, __M: serde::de::MapAccess<'de>>(
         &mut self,
         index: usize,
         map: &mut __M,
-    ) -> ::std::result::Result<(), __M::Error> {
+    ) -> Result<(), __M::Error> {
         match index {
-            0usize => self.has_more = map.next_value()?,
-            _ => {
-                map.next_value::<airbyte_agent_runtime::serde::de::IgnoredAny>()?;
-            }
+            0 => self.has_more = map.next_value()?,
+            _ => drop(map.next_value::<serde::de::IgnoredAny>()?),
         }
         Ok(())
     }
 }
-impl<'de> airbyte_agent_runtime::serde::Deserialize<'de> for InvoicesListMeta {
-    fn deserialize<__D: airbyte_agent_runtime::serde::Deserializer<'de>>(
-        deserializer: __D,
-    ) -> ::std::result::Result<Self, __D::Error> {
-        airbyte_agent_runtime::record::deserialize(deserializer)
+impl<'de> serde::Deserialize<'de> for InvoicesListMeta {
+    fn deserialize<__D: serde::Deserializer<'de>>(d: __D) -> Result<Self, __D::Error> {
+        record::deserialize(d)
     }
 }
 /// The `InvoicesRecord2` object.
-#[derive(Debug, Clone, Default, airbyte_agent_runtime::serde::Serialize)]
+#[derive(Debug, Clone, Default, serde::Serialize)]
 #[serde(crate = "airbyte_agent_runtime::serde")]
 pub struct InvoicesRecord2 {
     /// `object`
@@ -959,52 +907,44 @@ pub struct InvoicesRecord2 {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub url: Option<String>,
 }
-impl airbyte_agent_runtime::record::Record for InvoicesRecord2 {
+impl record::Record for InvoicesRecord2 {
     const NAME: &'static str = "InvoicesRecord2";
     fn field_index(key: &str) -> Option<usize> {
         match key {
-            "object" => Some(0usize),
-            "data" => Some(1usize),
-            "has_more" => Some(2usize),
-            "next_page" => Some(3usize),
-            "url" => Some(4usize),
+            "object" => Some(0),
+            "data" => Some(1),
+            "has_more" => Some(2),
+            "next_page" => Some(3),
+            "url" => Some(4),
             _ => None,
         }
     }
-    fn set_field<'de, __M: airbyte_agent_runtime::serde::de::MapAccess<'de>>(
+    fn set_field<'de, __M: serde::de::MapAccess<'de>>(
         &mut self,
         index: usize,
         map: &mut __M,
-    ) -> ::std::result::Result<(), __M::Error> {
+    ) -> Result<(), __M::Error> {
         match index {
-            0usize => self.object = map.next_value()?,
-            1usize => {
-                self.data = map
-                    .next_value::<airbyte_agent_runtime::record::SkipNulls<Invoice>>()?
-                    .0;
-            }
-            2usize => self.has_more = map.next_value()?,
-            3usize => self.next_page = map.next_value()?,
-            4usize => self.url = map.next_value()?,
-            _ => {
-                map.next_value::<airbyte_agent_runtime::serde::de::IgnoredAny>()?;
-            }
+            0 => self.object = map.next_value()?,
+            1 => self.data = map.next_value::<record::SkipNulls<Invoice>>()?.0,
+            2 => self.has_more = map.next_value()?,
+            3 => self.next_page = map.next_value()?,
+            4 => self.url = map.next_value()?,
+            _ => drop(map.next_value::<serde::de::IgnoredAny>()?),
         }
         Ok(())
     }
 }
-impl<'de> airbyte_agent_runtime::serde::Deserialize<'de> for InvoicesRecord2 {
-    fn deserialize<__D: airbyte_agent_runtime::serde::Deserializer<'de>>(
-        deserializer: __D,
-    ) -> ::std::result::Result<Self, __D::Error> {
-        airbyte_agent_runtime::record::deserialize(deserializer)
+impl<'de> serde::Deserialize<'de> for InvoicesRecord2 {
+    fn deserialize<__D: serde::Deserializer<'de>>(d: __D) -> Result<Self, __D::Error> {
+        record::deserialize(d)
     }
 }
 /// Metadata returned by `invoices.search` next to the records.
-#[derive(Debug, Clone, Default, airbyte_agent_runtime::serde::Serialize)]
+#[derive(Debug, Clone, Default, serde::Serialize)]
 #[serde(crate = "airbyte_agent_runtime::serde")]
 pub struct InvoicesSearchMeta {}
-impl airbyte_agent_runtime::record::Record for InvoicesSearchMeta {
+impl record::Record for InvoicesSearchMeta {
     const NAME: &'static str = "InvoicesSearchMeta";
     fn field_index(key: &str) -> Option<usize> {
         {
@@ -1012,20 +952,18 @@ impl airbyte_agent_runtime::record::Record for InvoicesSearchMeta {
             None
         }
     }
-    fn set_field<'de, __M: airbyte_agent_runtime::serde::de::MapAccess<'de>>(
+    fn set_field<'de, __M: serde::de::MapAccess<'de>>(
         &mut self,
         index: usize,
         map: &mut __M,
-    ) -> ::std::result::Result<(), __M::Error> {
+    ) -> Result<(), __M::Error> {
         let _ = index;
-        map.next_value::<airbyte_agent_runtime::serde::de::IgnoredAny>()?;
+        map.next_value::<serde::de::IgnoredAny>()?;
         Ok(())
     }
 }
-impl<'de> airbyte_agent_runtime::serde::Deserialize<'de> for InvoicesSearchMeta {
-    fn deserialize<__D: airbyte_agent_runtime::serde::Deserializer<'de>>(
-        deserializer: __D,
-    ) -> ::std::result::Result<Self, __D::Error> {
-        airbyte_agent_runtime::record::deserialize(deserializer)
+impl<'de> serde::Deserialize<'de> for InvoicesSearchMeta {
+    fn deserialize<__D: serde::Deserializer<'de>>(d: __D) -> Result<Self, __D::Error> {
+        record::deserialize(d)
     }
 }

@@ -56,9 +56,10 @@ impl PaymentIntentCancellationsCreateRequest {
     /// Send the request.
     pub async fn send(self) -> Result<PaymentIntentsRecord> {
         self.client
-            .call_record::<
-                PaymentIntentsRecord,
-            >(&crate::descriptor::PAYMENT_INTENT_CANCELLATIONS[0usize], self.params)
+            .call_record(
+                &crate::descriptor::PAYMENT_INTENT_CANCELLATIONS[0],
+                self.params,
+            )
             .await
     }
     /// The parameters collected so far (wire names).

@@ -2,7 +2,7 @@
 
 //! Entity `payment_intents`: handle, request builders and record types.
 use airbyte_agent_runtime::serde_json::Value;
-use airbyte_agent_runtime::{Client, Page, PageStream, Params, Result};
+use airbyte_agent_runtime::{Client, Page, PageStream, Params, Result, record, serde};
 use crate::types::*;
 impl crate::StripeConnector {
     /// Create a payment intent
@@ -173,9 +173,7 @@ impl PaymentIntentsCreateRequest {
     /// Send the request.
     pub async fn send(self) -> Result<PaymentIntentsRecord> {
         self.client
-            .call_record::<
-                PaymentIntentsRecord,
-            >(&crate::descriptor::PAYMENT_INTENTS[0usize], self.params)
+            .call_record(&crate::descriptor::PAYMENT_INTENTS[0], self.params)
             .await
     }
     /// The parameters collected so far (wire names).
@@ -244,16 +242,11 @@ impl PaymentIntentsListRequest {
     }
     /// Send the request.
     pub async fn send(self) -> Result<Page<PaymentIntent, PaymentIntentsListMeta>> {
-        self.client
-            .call_list::<
-                PaymentIntent,
-                PaymentIntentsListMeta,
-            >(&crate::descriptor::PAYMENT_INTENTS[1usize], self.params)
-            .await
+        self.client.call_list(&crate::descriptor::PAYMENT_INTENTS[1], self.params).await
     }
     /// Every page, lazily, following the operation's pagination.
     pub fn pages(self) -> PageStream<PaymentIntent, PaymentIntentsListMeta> {
-        self.client.pages(&crate::descriptor::PAYMENT_INTENTS[1usize], self.params)
+        self.client.pages(&crate::descriptor::PAYMENT_INTENTS[1], self.params)
     }
     /// The parameters collected so far (wire names).
     pub fn params(&self) -> &Params {
@@ -355,9 +348,7 @@ impl PaymentIntentsUpdateRequest {
     /// Send the request.
     pub async fn send(self) -> Result<PaymentIntentsRecord> {
         self.client
-            .call_record::<
-                PaymentIntentsRecord,
-            >(&crate::descriptor::PAYMENT_INTENTS[2usize], self.params)
+            .call_record(&crate::descriptor::PAYMENT_INTENTS[2], self.params)
             .await
     }
     /// The parameters collected so far (wire names).
@@ -385,9 +376,7 @@ impl PaymentIntentsGetRequest {
     /// Send the request.
     pub async fn send(self) -> Result<PaymentIntentsRecord> {
         self.client
-            .call_record::<
-                PaymentIntentsRecord,
-            >(&crate::descriptor::PAYMENT_INTENTS[3usize], self.params)
+            .call_record(&crate::descriptor::PAYMENT_INTENTS[3], self.params)
             .await
     }
     /// The parameters collected so far (wire names).
@@ -428,16 +417,11 @@ impl PaymentIntentsSearchRequest {
     }
     /// Send the request.
     pub async fn send(self) -> Result<Page<PaymentIntent, PaymentIntentsSearchMeta>> {
-        self.client
-            .call_list::<
-                PaymentIntent,
-                PaymentIntentsSearchMeta,
-            >(&crate::descriptor::PAYMENT_INTENTS[4usize], self.params)
-            .await
+        self.client.call_list(&crate::descriptor::PAYMENT_INTENTS[4], self.params).await
     }
     /// Every page, lazily, following the operation's pagination.
     pub fn pages(self) -> PageStream<PaymentIntent, PaymentIntentsSearchMeta> {
-        self.client.pages(&crate::descriptor::PAYMENT_INTENTS[4usize], self.params)
+        self.client.pages(&crate::descriptor::PAYMENT_INTENTS[4], self.params)
     }
     /// The parameters collected so far (wire names).
     pub fn params(&self) -> &Params {
@@ -458,7 +442,7 @@ impl ::std::future::IntoFuture for PaymentIntentsSearchRequest {
     }
 }
 /// Object describing the automatic payment methods.
-#[derive(Debug, Clone, Default, airbyte_agent_runtime::serde::Serialize)]
+#[derive(Debug, Clone, Default, serde::Serialize)]
 #[serde(crate = "airbyte_agent_runtime::serde")]
 pub struct PaymentIntentsCreateAutomaticPaymentMethods {
     /// Whether the feature is switched on.
@@ -470,37 +454,31 @@ pub struct PaymentIntentsCreateAutomaticPaymentMethods {
         PaymentIntentsCreateAutomaticPaymentMethodsAllowRedirects,
     >,
 }
-impl airbyte_agent_runtime::record::Record
-for PaymentIntentsCreateAutomaticPaymentMethods {
+impl record::Record for PaymentIntentsCreateAutomaticPaymentMethods {
     const NAME: &'static str = "PaymentIntentsCreateAutomaticPaymentMethods";
     fn field_index(key: &str) -> Option<usize> {
         match key {
-            "enabled" => Some(0usize),
-            "allow_redirects" => Some(1usize),
+            "enabled" => Some(0),
+            "allow_redirects" => Some(1),
             _ => None,
         }
     }
-    fn set_field<'de, __M: airbyte_agent_runtime::serde::de::MapAccess<'de>>(
+    fn set_field<'de, __M: serde::de::MapAccess<'de>>(
         &mut self,
         index: usize,
         map: &mut __M,
-    ) -> ::std::result::Result<(), __M::Error> {
+    ) -> Result<(), __M::Error> {
         match index {
-            0usize => self.enabled = map.next_value()?,
-            1usize => self.allow_redirects = map.next_value()?,
-            _ => {
-                map.next_value::<airbyte_agent_runtime::serde::de::IgnoredAny>()?;
-            }
+            0 => self.enabled = map.next_value()?,
+            1 => self.allow_redirects = map.next_value()?,
+            _ => drop(map.next_value::<serde::de::IgnoredAny>()?),
         }
         Ok(())
     }
 }
-impl<'de> airbyte_agent_runtime::serde::Deserialize<'de>
-for PaymentIntentsCreateAutomaticPaymentMethods {
-    fn deserialize<__D: airbyte_agent_runtime::serde::Deserializer<'de>>(
-        deserializer: __D,
-    ) -> ::std::result::Result<Self, __D::Error> {
-        airbyte_agent_runtime::record::deserialize(deserializer)
+impl<'de> serde::Deserialize<'de> for PaymentIntentsCreateAutomaticPaymentMethods {
+    fn deserialize<__D: serde::Deserializer<'de>>(d: __D) -> Result<Self, __D::Error> {
+        record::deserialize(d)
     }
 }
 airbyte_agent_runtime::string_enum! {
@@ -509,7 +487,7 @@ airbyte_agent_runtime::string_enum! {
     Always => "always", #[doc = " `never`"] Never => "never" }
 }
 /// The `PaymentIntent` object.
-#[derive(Debug, Clone, Default, airbyte_agent_runtime::serde::Serialize)]
+#[derive(Debug, Clone, Default, serde::Serialize)]
 #[serde(crate = "airbyte_agent_runtime::serde")]
 pub struct PaymentIntent {
     /// Unique identifier of this payment intent.
@@ -570,146 +548,134 @@ pub struct PaymentIntent {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub status: Option<String>,
 }
-impl airbyte_agent_runtime::record::Record for PaymentIntent {
+impl record::Record for PaymentIntent {
     const NAME: &'static str = "PaymentIntent";
     fn field_index(key: &str) -> Option<usize> {
         match key {
-            "id" => Some(0usize),
-            "object" => Some(1usize),
-            "amount" => Some(2usize),
-            "amount_capturable" => Some(3usize),
-            "amount_received" => Some(4usize),
-            "application" => Some(5usize),
-            "application_fee_amount" => Some(6usize),
-            "capture_method" => Some(7usize),
-            "client_secret" => Some(8usize),
-            "confirmation_method" => Some(9usize),
-            "created" => Some(10usize),
-            "currency" => Some(11usize),
-            "customer" => Some(12usize),
-            "description" => Some(13usize),
-            "livemode" => Some(14usize),
-            "metadata" => Some(15usize),
-            "payment_method" => Some(16usize),
-            "payment_method_types" => Some(17usize),
-            "status" => Some(18usize),
+            "id" => Some(0),
+            "object" => Some(1),
+            "amount" => Some(2),
+            "amount_capturable" => Some(3),
+            "amount_received" => Some(4),
+            "application" => Some(5),
+            "application_fee_amount" => Some(6),
+            "capture_method" => Some(7),
+            "client_secret" => Some(8),
+            "confirmation_method" => Some(9),
+            "created" => Some(10),
+            "currency" => Some(11),
+            "customer" => Some(12),
+            "description" => Some(13),
+            "livemode" => Some(14),
+            "metadata" => Some(15),
+            "payment_method" => Some(16),
+            "payment_method_types" => Some(17),
+            "status" => Some(18),
             _ => None,
         }
     }
-    fn set_field<'de, __M: airbyte_agent_runtime::serde::de::MapAccess<'de>>(
+    fn set_field<'de, __M: serde::de::MapAccess<'de>>(
         &mut self,
         index: usize,
         map: &mut __M,
-    ) -> ::std::result::Result<(), __M::Error> {
+    ) -> Result<(), __M::Error> {
         match index {
-            0usize => self.id = map.next_value()?,
-            1usize => self.object = map.next_value()?,
-            2usize => self.amount = map.next_value()?,
-            3usize => self.amount_capturable = map.next_value()?,
-            4usize => self.amount_received = map.next_value()?,
-            5usize => self.application = map.next_value()?,
-            6usize => self.application_fee_amount = map.next_value()?,
-            7usize => self.capture_method = map.next_value()?,
-            8usize => self.client_secret = map.next_value()?,
-            9usize => self.confirmation_method = map.next_value()?,
-            10usize => self.created = map.next_value()?,
-            11usize => self.currency = map.next_value()?,
-            12usize => self.customer = map.next_value()?,
-            13usize => self.description = map.next_value()?,
-            14usize => self.livemode = map.next_value()?,
-            15usize => self.metadata = map.next_value()?,
-            16usize => self.payment_method = map.next_value()?,
-            17usize => {
+            0 => self.id = map.next_value()?,
+            1 => self.object = map.next_value()?,
+            2 => self.amount = map.next_value()?,
+            3 => self.amount_capturable = map.next_value()?,
+            4 => self.amount_received = map.next_value()?,
+            5 => self.application = map.next_value()?,
+            6 => self.application_fee_amount = map.next_value()?,
+            7 => self.capture_method = map.next_value()?,
+            8 => self.client_secret = map.next_value()?,
+            9 => self.confirmation_method = map.next_value()?,
+            10 => self.created = map.next_value()?,
+            11 => self.currency = map.next_value()?,
+            12 => self.customer = map.next_value()?,
+            13 => self.description = map.next_value()?,
+            14 => self.livemode = map.next_value()?,
+            15 => self.metadata = map.next_value()?,
+            16 => self.payment_method = map.next_value()?,
+            17 => {
                 self.payment_method_types = map
-                    .next_value::<airbyte_agent_runtime::record::SkipNulls<String>>()?
+                    .next_value::<record::SkipNulls<String>>()?
                     .0;
             }
-            18usize => self.status = map.next_value()?,
-            _ => {
-                map.next_value::<airbyte_agent_runtime::serde::de::IgnoredAny>()?;
-            }
+            18 => self.status = map.next_value()?,
+            _ => drop(map.next_value::<serde::de::IgnoredAny>()?),
         }
         Ok(())
     }
 }
-impl<'de> airbyte_agent_runtime::serde::Deserialize<'de> for PaymentIntent {
-    fn deserialize<__D: airbyte_agent_runtime::serde::Deserializer<'de>>(
-        deserializer: __D,
-    ) -> ::std::result::Result<Self, __D::Error> {
-        airbyte_agent_runtime::record::deserialize(deserializer)
+impl<'de> serde::Deserialize<'de> for PaymentIntent {
+    fn deserialize<__D: serde::Deserializer<'de>>(d: __D) -> Result<Self, __D::Error> {
+        record::deserialize(d)
     }
 }
 /// Metadata returned by `payment_intents.list` next to the records.
-#[derive(Debug, Clone, Default, airbyte_agent_runtime::serde::Serialize)]
+#[derive(Debug, Clone, Default, serde::Serialize)]
 #[serde(crate = "airbyte_agent_runtime::serde")]
 pub struct PaymentIntentsListMeta {
     /// `$.has_more`
     #[serde(skip_serializing_if = "Option::is_none")]
     pub has_more: Option<bool>,
 }
-impl airbyte_agent_runtime::record::Record for PaymentIntentsListMeta {
+impl record::Record for PaymentIntentsListMeta {
     const NAME: &'static str = "PaymentIntentsListMeta";
     fn field_index(key: &str) -> Option<usize> {
         match key {
-            "has_more" => Some(0usize),
+            "has_more" => Some(0),
             _ => None,
         }
     }
-    fn set_field<'de, __M: airbyte_agent_runtime::serde::de::MapAccess<'de>>(
+    fn set_field<'de, __M: serde::de::MapAccess<'de>>(
         &mut self,
         index: usize,
         map: &mut __M,
-    ) -> ::std::result::Result<(), __M::Error> {
+    ) -> Result<(), __M::Error> {
         match index {
-            0usize => self.has_more = map.next_value()?,
-            _ => {
-                map.next_value::<airbyte_agent_runtime::serde::de::IgnoredAny>()?;
-            }
+            0 => self.has_more = map.next_value()?,
+            _ => drop(map.next_value::<serde::de::IgnoredAny>()?),
         }
         Ok(())
     }
 }
-impl<'de> airbyte_agent_runtime::serde::Deserialize<'de> for PaymentIntentsListMeta {
-    fn deserialize<__D: airbyte_agent_runtime::serde::Deserializer<'de>>(
-        deserializer: __D,
-    ) -> ::std::result::Result<Self, __D::Error> {
-        airbyte_agent_runtime::record::deserialize(deserializer)
+impl<'de> serde::Deserialize<'de> for PaymentIntentsListMeta {
+    fn deserialize<__D: serde::Deserializer<'de>>(d: __D) -> Result<Self, __D::Error> {
+        record::deserialize(d)
     }
 }
 /// Metadata returned by `payment_intents.search` next to the records.
-#[derive(Debug, Clone, Default, airbyte_agent_runtime::serde::Serialize)]
+#[derive(Debug, Clone, Default, serde::Serialize)]
 #[serde(crate = "airbyte_agent_runtime::serde")]
 pub struct PaymentIntentsSearchMeta {
     /// `$.has_more`
     #[serde(skip_serializing_if = "Option::is_none")]
     pub has_more: Option<bool>,
 }
-impl airbyte_agent_runtime::record::Record for PaymentIntentsSearchMeta {
+impl record::Record for PaymentIntentsSearchMeta {
     const NAME: &'static str = "PaymentIntentsSearchMeta";
     fn field_index(key: &str) -> Option<usize> {
         match key {
-            "has_more" => Some(0usize),
+            "has_more" => Some(0),
             _ => None,
         }
     }
-    fn set_field<'de, __M: airbyte_agent_runtime::serde::de::MapAccess<'de>>(
+    fn set_field<'de, __M: serde::de::MapAccess<'de>>(
         &mut self,
         index: usize,
         map: &mut __M,
-    ) -> ::std::result::Result<(), __M::Error> {
+    ) -> Result<(), __M::Error> {
         match index {
-            0usize => self.has_more = map.next_value()?,
-            _ => {
-                map.next_value::<airbyte_agent_runtime::serde::de::IgnoredAny>()?;
-            }
+            0 => self.has_more = map.next_value()?,
+            _ => drop(map.next_value::<serde::de::IgnoredAny>()?),
         }
         Ok(())
     }
 }
-impl<'de> airbyte_agent_runtime::serde::Deserialize<'de> for PaymentIntentsSearchMeta {
-    fn deserialize<__D: airbyte_agent_runtime::serde::Deserializer<'de>>(
-        deserializer: __D,
-    ) -> ::std::result::Result<Self, __D::Error> {
-        airbyte_agent_runtime::record::deserialize(deserializer)
+impl<'de> serde::Deserialize<'de> for PaymentIntentsSearchMeta {
+    fn deserialize<__D: serde::Deserializer<'de>>(d: __D) -> Result<Self, __D::Error> {
+        record::deserialize(d)
     }
 }

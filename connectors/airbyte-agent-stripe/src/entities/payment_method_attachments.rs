@@ -2,7 +2,7 @@
 
 //! Entity `payment_method_attachments`: handle, request builders and record types.
 use airbyte_agent_runtime::serde_json::Value;
-use airbyte_agent_runtime::{Client, Params, Result};
+use airbyte_agent_runtime::{Client, Params, Result, record, serde};
 use crate::types::*;
 impl crate::StripeConnector {
     /// Attach a payment method
@@ -48,9 +48,7 @@ impl PaymentMethodAttachmentsCreateRequest {
     /// Send the request.
     pub async fn send(self) -> Result<PaymentMethodAttachmentsRecord> {
         self.client
-            .call_record::<
-                PaymentMethodAttachmentsRecord,
-            >(&crate::descriptor::PAYMENT_METHOD_ATTACHMENTS[0usize], self.params)
+            .call_record(&crate::descriptor::PAYMENT_METHOD_ATTACHMENTS[0], self.params)
             .await
     }
     /// The parameters collected so far (wire names).
@@ -72,7 +70,7 @@ impl ::std::future::IntoFuture for PaymentMethodAttachmentsCreateRequest {
     }
 }
 /// The `PaymentMethodAttachmentsRecord` object.
-#[derive(Debug, Clone, Default, airbyte_agent_runtime::serde::Serialize)]
+#[derive(Debug, Clone, Default, serde::Serialize)]
 #[serde(crate = "airbyte_agent_runtime::serde")]
 pub struct PaymentMethodAttachmentsRecord {
     /// Unique identifier of this payment method attachment.
@@ -103,50 +101,45 @@ pub struct PaymentMethodAttachmentsRecord {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub card: Option<PaymentMethodAttachmentsRecordCard>,
 }
-impl airbyte_agent_runtime::record::Record for PaymentMethodAttachmentsRecord {
+impl record::Record for PaymentMethodAttachmentsRecord {
     const NAME: &'static str = "PaymentMethodAttachmentsRecord";
     fn field_index(key: &str) -> Option<usize> {
         match key {
-            "id" => Some(0usize),
-            "object" => Some(1usize),
-            "billing_details" => Some(2usize),
-            "created" => Some(3usize),
-            "customer" => Some(4usize),
-            "livemode" => Some(5usize),
-            "metadata" => Some(6usize),
-            "type" => Some(7usize),
-            "card" => Some(8usize),
+            "id" => Some(0),
+            "object" => Some(1),
+            "billing_details" => Some(2),
+            "created" => Some(3),
+            "customer" => Some(4),
+            "livemode" => Some(5),
+            "metadata" => Some(6),
+            "type" => Some(7),
+            "card" => Some(8),
             _ => None,
         }
     }
-    fn set_field<'de, __M: airbyte_agent_runtime::serde::de::MapAccess<'de>>(
+    fn set_field<'de, __M: serde::de::MapAccess<'de>>(
         &mut self,
         index: usize,
         map: &mut __M,
-    ) -> ::std::result::Result<(), __M::Error> {
+    ) -> Result<(), __M::Error> {
         match index {
-            0usize => self.id = map.next_value()?,
-            1usize => self.object = map.next_value()?,
-            2usize => self.billing_details = map.next_value()?,
-            3usize => self.created = map.next_value()?,
-            4usize => self.customer = map.next_value()?,
-            5usize => self.livemode = map.next_value()?,
-            6usize => self.metadata = map.next_value()?,
-            7usize => self.type_ = map.next_value()?,
-            8usize => self.card = map.next_value()?,
-            _ => {
-                map.next_value::<airbyte_agent_runtime::serde::de::IgnoredAny>()?;
-            }
+            0 => self.id = map.next_value()?,
+            1 => self.object = map.next_value()?,
+            2 => self.billing_details = map.next_value()?,
+            3 => self.created = map.next_value()?,
+            4 => self.customer = map.next_value()?,
+            5 => self.livemode = map.next_value()?,
+            6 => self.metadata = map.next_value()?,
+            7 => self.type_ = map.next_value()?,
+            8 => self.card = map.next_value()?,
+            _ => drop(map.next_value::<serde::de::IgnoredAny>()?),
         }
         Ok(())
     }
 }
-impl<'de> airbyte_agent_runtime::serde::Deserialize<'de>
-for PaymentMethodAttachmentsRecord {
-    fn deserialize<__D: airbyte_agent_runtime::serde::Deserializer<'de>>(
-        deserializer: __D,
-    ) -> ::std::result::Result<Self, __D::Error> {
-        airbyte_agent_runtime::record::deserialize(deserializer)
+impl<'de> serde::Deserialize<'de> for PaymentMethodAttachmentsRecord {
+    fn deserialize<__D: serde::Deserializer<'de>>(d: __D) -> Result<Self, __D::Error> {
+        record::deserialize(d)
     }
 }
 airbyte_agent_runtime::string_enum! {
@@ -155,7 +148,7 @@ airbyte_agent_runtime::string_enum! {
     "payment_method" }
 }
 /// Billing contact details of the payer.
-#[derive(Debug, Clone, Default, airbyte_agent_runtime::serde::Serialize)]
+#[derive(Debug, Clone, Default, serde::Serialize)]
 #[serde(crate = "airbyte_agent_runtime::serde")]
 pub struct PaymentMethodAttachmentsRecordBillingDetails {
     /// Postal address.
@@ -171,45 +164,39 @@ pub struct PaymentMethodAttachmentsRecordBillingDetails {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub phone: Option<String>,
 }
-impl airbyte_agent_runtime::record::Record
-for PaymentMethodAttachmentsRecordBillingDetails {
+impl record::Record for PaymentMethodAttachmentsRecordBillingDetails {
     const NAME: &'static str = "PaymentMethodAttachmentsRecordBillingDetails";
     fn field_index(key: &str) -> Option<usize> {
         match key {
-            "address" => Some(0usize),
-            "email" => Some(1usize),
-            "name" => Some(2usize),
-            "phone" => Some(3usize),
+            "address" => Some(0),
+            "email" => Some(1),
+            "name" => Some(2),
+            "phone" => Some(3),
             _ => None,
         }
     }
-    fn set_field<'de, __M: airbyte_agent_runtime::serde::de::MapAccess<'de>>(
+    fn set_field<'de, __M: serde::de::MapAccess<'de>>(
         &mut self,
         index: usize,
         map: &mut __M,
-    ) -> ::std::result::Result<(), __M::Error> {
+    ) -> Result<(), __M::Error> {
         match index {
-            0usize => self.address = map.next_value()?,
-            1usize => self.email = map.next_value()?,
-            2usize => self.name = map.next_value()?,
-            3usize => self.phone = map.next_value()?,
-            _ => {
-                map.next_value::<airbyte_agent_runtime::serde::de::IgnoredAny>()?;
-            }
+            0 => self.address = map.next_value()?,
+            1 => self.email = map.next_value()?,
+            2 => self.name = map.next_value()?,
+            3 => self.phone = map.next_value()?,
+            _ => drop(map.next_value::<serde::de::IgnoredAny>()?),
         }
         Ok(())
     }
 }
-impl<'de> airbyte_agent_runtime::serde::Deserialize<'de>
-for PaymentMethodAttachmentsRecordBillingDetails {
-    fn deserialize<__D: airbyte_agent_runtime::serde::Deserializer<'de>>(
-        deserializer: __D,
-    ) -> ::std::result::Result<Self, __D::Error> {
-        airbyte_agent_runtime::record::deserialize(deserializer)
+impl<'de> serde::Deserialize<'de> for PaymentMethodAttachmentsRecordBillingDetails {
+    fn deserialize<__D: serde::Deserializer<'de>>(d: __D) -> Result<Self, __D::Error> {
+        record::deserialize(d)
     }
 }
 /// Card details, when the method is a card.
-#[derive(Debug, Clone, Default, airbyte_agent_runtime::serde::Serialize)]
+#[derive(Debug, Clone, Default, serde::Serialize)]
 #[serde(crate = "airbyte_agent_runtime::serde")]
 pub struct PaymentMethodAttachmentsRecordCard {
     /// Card brand, such as visa.
@@ -234,45 +221,40 @@ pub struct PaymentMethodAttachmentsRecordCard {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub last4: Option<String>,
 }
-impl airbyte_agent_runtime::record::Record for PaymentMethodAttachmentsRecordCard {
+impl record::Record for PaymentMethodAttachmentsRecordCard {
     const NAME: &'static str = "PaymentMethodAttachmentsRecordCard";
     fn field_index(key: &str) -> Option<usize> {
         match key {
-            "brand" => Some(0usize),
-            "country" => Some(1usize),
-            "exp_month" => Some(2usize),
-            "exp_year" => Some(3usize),
-            "fingerprint" => Some(4usize),
-            "funding" => Some(5usize),
-            "last4" => Some(6usize),
+            "brand" => Some(0),
+            "country" => Some(1),
+            "exp_month" => Some(2),
+            "exp_year" => Some(3),
+            "fingerprint" => Some(4),
+            "funding" => Some(5),
+            "last4" => Some(6),
             _ => None,
         }
     }
-    fn set_field<'de, __M: airbyte_agent_runtime::serde::de::MapAccess<'de>>(
+    fn set_field<'de, __M: serde::de::MapAccess<'de>>(
         &mut self,
         index: usize,
         map: &mut __M,
-    ) -> ::std::result::Result<(), __M::Error> {
+    ) -> Result<(), __M::Error> {
         match index {
-            0usize => self.brand = map.next_value()?,
-            1usize => self.country = map.next_value()?,
-            2usize => self.exp_month = map.next_value()?,
-            3usize => self.exp_year = map.next_value()?,
-            4usize => self.fingerprint = map.next_value()?,
-            5usize => self.funding = map.next_value()?,
-            6usize => self.last4 = map.next_value()?,
-            _ => {
-                map.next_value::<airbyte_agent_runtime::serde::de::IgnoredAny>()?;
-            }
+            0 => self.brand = map.next_value()?,
+            1 => self.country = map.next_value()?,
+            2 => self.exp_month = map.next_value()?,
+            3 => self.exp_year = map.next_value()?,
+            4 => self.fingerprint = map.next_value()?,
+            5 => self.funding = map.next_value()?,
+            6 => self.last4 = map.next_value()?,
+            _ => drop(map.next_value::<serde::de::IgnoredAny>()?),
         }
         Ok(())
     }
 }
-impl<'de> airbyte_agent_runtime::serde::Deserialize<'de>
-for PaymentMethodAttachmentsRecordCard {
-    fn deserialize<__D: airbyte_agent_runtime::serde::Deserializer<'de>>(
-        deserializer: __D,
-    ) -> ::std::result::Result<Self, __D::Error> {
-        airbyte_agent_runtime::record::deserialize(deserializer)
+impl<'de> serde::Deserialize<'de> for PaymentMethodAttachmentsRecordCard {
+    fn deserialize<__D: serde::Deserializer<'de>>(d: __D) -> Result<Self, __D::Error> {
+        record::deserialize(d)
     }
 }

@@ -2,7 +2,7 @@
 
 //! Entity `payouts`: handle, request builders and record types.
 use airbyte_agent_runtime::serde_json::Value;
-use airbyte_agent_runtime::{Client, Page, PageStream, Params, Result};
+use airbyte_agent_runtime::{Client, Page, PageStream, Params, Result, record, serde};
 use crate::types::*;
 impl crate::StripeConnector {
     /// List payouts
@@ -102,16 +102,11 @@ impl PayoutsListRequest {
     }
     /// Send the request.
     pub async fn send(self) -> Result<Page<Payout, PayoutsListMeta>> {
-        self.client
-            .call_list::<
-                Payout,
-                PayoutsListMeta,
-            >(&crate::descriptor::PAYOUTS[0usize], self.params)
-            .await
+        self.client.call_list(&crate::descriptor::PAYOUTS[0], self.params).await
     }
     /// Every page, lazily, following the operation's pagination.
     pub fn pages(self) -> PageStream<Payout, PayoutsListMeta> {
-        self.client.pages(&crate::descriptor::PAYOUTS[0usize], self.params)
+        self.client.pages(&crate::descriptor::PAYOUTS[0], self.params)
     }
     /// The parameters collected so far (wire names).
     pub fn params(&self) -> &Params {
@@ -141,9 +136,7 @@ pub struct PayoutsGetRequest {
 impl PayoutsGetRequest {
     /// Send the request.
     pub async fn send(self) -> Result<Payout> {
-        self.client
-            .call_record::<Payout>(&crate::descriptor::PAYOUTS[1usize], self.params)
-            .await
+        self.client.call_record(&crate::descriptor::PAYOUTS[1], self.params).await
     }
     /// The parameters collected so far (wire names).
     pub fn params(&self) -> &Params {
@@ -165,7 +158,7 @@ airbyte_agent_runtime::string_enum! {
     " `failed`"] Failed => "failed", #[doc = " `canceled`"] Canceled => "canceled" }
 }
 /// The `Payout` object.
-#[derive(Debug, Clone, Default, airbyte_agent_runtime::serde::Serialize)]
+#[derive(Debug, Clone, Default, serde::Serialize)]
 #[serde(crate = "airbyte_agent_runtime::serde")]
 pub struct Payout {
     /// Unique identifier of this payout.
@@ -253,87 +246,83 @@ pub struct Payout {
     #[serde(rename = "type", skip_serializing_if = "Option::is_none")]
     pub type_: Option<String>,
 }
-impl airbyte_agent_runtime::record::Record for Payout {
+impl record::Record for Payout {
     const NAME: &'static str = "Payout";
     fn field_index(key: &str) -> Option<usize> {
         match key {
-            "id" => Some(0usize),
-            "object" => Some(1usize),
-            "amount" => Some(2usize),
-            "application_fee" => Some(3usize),
-            "application_fee_amount" => Some(4usize),
-            "arrival_date" => Some(5usize),
-            "automatic" => Some(6usize),
-            "balance_transaction" => Some(7usize),
-            "created" => Some(8usize),
-            "currency" => Some(9usize),
-            "description" => Some(10usize),
-            "destination" => Some(11usize),
-            "failure_balance_transaction" => Some(12usize),
-            "failure_code" => Some(13usize),
-            "failure_message" => Some(14usize),
-            "livemode" => Some(15usize),
-            "metadata" => Some(16usize),
-            "method" => Some(17usize),
-            "original_payout" => Some(18usize),
-            "payout_method" => Some(19usize),
-            "reconciliation_status" => Some(20usize),
-            "reversed_by" => Some(21usize),
-            "source_balance" => Some(22usize),
-            "source_type" => Some(23usize),
-            "statement_descriptor" => Some(24usize),
-            "status" => Some(25usize),
-            "trace_id" => Some(26usize),
-            "type" => Some(27usize),
+            "id" => Some(0),
+            "object" => Some(1),
+            "amount" => Some(2),
+            "application_fee" => Some(3),
+            "application_fee_amount" => Some(4),
+            "arrival_date" => Some(5),
+            "automatic" => Some(6),
+            "balance_transaction" => Some(7),
+            "created" => Some(8),
+            "currency" => Some(9),
+            "description" => Some(10),
+            "destination" => Some(11),
+            "failure_balance_transaction" => Some(12),
+            "failure_code" => Some(13),
+            "failure_message" => Some(14),
+            "livemode" => Some(15),
+            "metadata" => Some(16),
+            "method" => Some(17),
+            "original_payout" => Some(18),
+            "payout_method" => Some(19),
+            "reconciliation_status" => Some(20),
+            "reversed_by" => Some(21),
+            "source_balance" => Some(22),
+            "source_type" => Some(23),
+            "statement_descriptor" => Some(24),
+            "status" => Some(25),
+            "trace_id" => Some(26),
+            "type" => Some(27),
             _ => None,
         }
     }
-    fn set_field<'de, __M: airbyte_agent_runtime::serde::de::MapAccess<'de>>(
+    fn set_field<'de, __M: serde::de::MapAccess<'de>>(
         &mut self,
         index: usize,
         map: &mut __M,
-    ) -> ::std::result::Result<(), __M::Error> {
+    ) -> Result<(), __M::Error> {
         match index {
-            0usize => self.id = map.next_value()?,
-            1usize => self.object = map.next_value()?,
-            2usize => self.amount = map.next_value()?,
-            3usize => self.application_fee = map.next_value()?,
-            4usize => self.application_fee_amount = map.next_value()?,
-            5usize => self.arrival_date = map.next_value()?,
-            6usize => self.automatic = map.next_value()?,
-            7usize => self.balance_transaction = map.next_value()?,
-            8usize => self.created = map.next_value()?,
-            9usize => self.currency = map.next_value()?,
-            10usize => self.description = map.next_value()?,
-            11usize => self.destination = map.next_value()?,
-            12usize => self.failure_balance_transaction = map.next_value()?,
-            13usize => self.failure_code = map.next_value()?,
-            14usize => self.failure_message = map.next_value()?,
-            15usize => self.livemode = map.next_value()?,
-            16usize => self.metadata = map.next_value()?,
-            17usize => self.method = map.next_value()?,
-            18usize => self.original_payout = map.next_value()?,
-            19usize => self.payout_method = map.next_value()?,
-            20usize => self.reconciliation_status = map.next_value()?,
-            21usize => self.reversed_by = map.next_value()?,
-            22usize => self.source_balance = map.next_value()?,
-            23usize => self.source_type = map.next_value()?,
-            24usize => self.statement_descriptor = map.next_value()?,
-            25usize => self.status = map.next_value()?,
-            26usize => self.trace_id = map.next_value()?,
-            27usize => self.type_ = map.next_value()?,
-            _ => {
-                map.next_value::<airbyte_agent_runtime::serde::de::IgnoredAny>()?;
-            }
+            0 => self.id = map.next_value()?,
+            1 => self.object = map.next_value()?,
+            2 => self.amount = map.next_value()?,
+            3 => self.application_fee = map.next_value()?,
+            4 => self.application_fee_amount = map.next_value()?,
+            5 => self.arrival_date = map.next_value()?,
+            6 => self.automatic = map.next_value()?,
+            7 => self.balance_transaction = map.next_value()?,
+            8 => self.created = map.next_value()?,
+            9 => self.currency = map.next_value()?,
+            10 => self.description = map.next_value()?,
+            11 => self.destination = map.next_value()?,
+            12 => self.failure_balance_transaction = map.next_value()?,
+            13 => self.failure_code = map.next_value()?,
+            14 => self.failure_message = map.next_value()?,
+            15 => self.livemode = map.next_value()?,
+            16 => self.metadata = map.next_value()?,
+            17 => self.method = map.next_value()?,
+            18 => self.original_payout = map.next_value()?,
+            19 => self.payout_method = map.next_value()?,
+            20 => self.reconciliation_status = map.next_value()?,
+            21 => self.reversed_by = map.next_value()?,
+            22 => self.source_balance = map.next_value()?,
+            23 => self.source_type = map.next_value()?,
+            24 => self.statement_descriptor = map.next_value()?,
+            25 => self.status = map.next_value()?,
+            26 => self.trace_id = map.next_value()?,
+            27 => self.type_ = map.next_value()?,
+            _ => drop(map.next_value::<serde::de::IgnoredAny>()?),
         }
         Ok(())
     }
 }
-impl<'de> airbyte_agent_runtime::serde::Deserialize<'de> for Payout {
-    fn deserialize<__D: airbyte_agent_runtime::serde::Deserializer<'de>>(
-        deserializer: __D,
-    ) -> ::std::result::Result<Self, __D::Error> {
-        airbyte_agent_runtime::record::deserialize(deserializer)
+impl<'de> serde::Deserialize<'de> for Payout {
+    fn deserialize<__D: serde::Deserializer<'de>>(d: __D) -> Result<Self, __D::Error> {
+        record::deserialize(d)
     }
 }
 airbyte_agent_runtime::string_enum! {
@@ -345,7 +334,7 @@ airbyte_agent_runtime::string_enum! {
     " `standard`"] Standard => "standard", #[doc = " `instant`"] Instant => "instant" }
 }
 /// Identifier of the related trace.
-#[derive(Debug, Clone, Default, airbyte_agent_runtime::serde::Serialize)]
+#[derive(Debug, Clone, Default, serde::Serialize)]
 #[serde(crate = "airbyte_agent_runtime::serde")]
 pub struct PayoutTraceId {
     /// Status the trace ID is currently in.
@@ -355,71 +344,63 @@ pub struct PayoutTraceId {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub value: Option<String>,
 }
-impl airbyte_agent_runtime::record::Record for PayoutTraceId {
+impl record::Record for PayoutTraceId {
     const NAME: &'static str = "PayoutTraceId";
     fn field_index(key: &str) -> Option<usize> {
         match key {
-            "status" => Some(0usize),
-            "value" => Some(1usize),
+            "status" => Some(0),
+            "value" => Some(1),
             _ => None,
         }
     }
-    fn set_field<'de, __M: airbyte_agent_runtime::serde::de::MapAccess<'de>>(
+    fn set_field<'de, __M: serde::de::MapAccess<'de>>(
         &mut self,
         index: usize,
         map: &mut __M,
-    ) -> ::std::result::Result<(), __M::Error> {
+    ) -> Result<(), __M::Error> {
         match index {
-            0usize => self.status = map.next_value()?,
-            1usize => self.value = map.next_value()?,
-            _ => {
-                map.next_value::<airbyte_agent_runtime::serde::de::IgnoredAny>()?;
-            }
+            0 => self.status = map.next_value()?,
+            1 => self.value = map.next_value()?,
+            _ => drop(map.next_value::<serde::de::IgnoredAny>()?),
         }
         Ok(())
     }
 }
-impl<'de> airbyte_agent_runtime::serde::Deserialize<'de> for PayoutTraceId {
-    fn deserialize<__D: airbyte_agent_runtime::serde::Deserializer<'de>>(
-        deserializer: __D,
-    ) -> ::std::result::Result<Self, __D::Error> {
-        airbyte_agent_runtime::record::deserialize(deserializer)
+impl<'de> serde::Deserialize<'de> for PayoutTraceId {
+    fn deserialize<__D: serde::Deserializer<'de>>(d: __D) -> Result<Self, __D::Error> {
+        record::deserialize(d)
     }
 }
 /// Metadata returned by `payouts.list` next to the records.
-#[derive(Debug, Clone, Default, airbyte_agent_runtime::serde::Serialize)]
+#[derive(Debug, Clone, Default, serde::Serialize)]
 #[serde(crate = "airbyte_agent_runtime::serde")]
 pub struct PayoutsListMeta {
     /// `$.has_more`
     #[serde(skip_serializing_if = "Option::is_none")]
     pub has_more: Option<bool>,
 }
-impl airbyte_agent_runtime::record::Record for PayoutsListMeta {
+impl record::Record for PayoutsListMeta {
     const NAME: &'static str = "PayoutsListMeta";
     fn field_index(key: &str) -> Option<usize> {
         match key {
-            "has_more" => Some(0usize),
+            "has_more" => Some(0),
             _ => None,
         }
     }
-    fn set_field<'de, __M: airbyte_agent_runtime::serde::de::MapAccess<'de>>(
+    fn set_field<'de, __M: serde::de::MapAccess<'de>>(
         &mut self,
         index: usize,
         map: &mut __M,
-    ) -> ::std::result::Result<(), __M::Error> {
+    ) -> Result<(), __M::Error> {
         match index {
-            0usize => self.has_more = map.next_value()?,
-            _ => {
-                map.next_value::<airbyte_agent_runtime::serde::de::IgnoredAny>()?;
-            }
+            0 => self.has_more = map.next_value()?,
+            _ => drop(map.next_value::<serde::de::IgnoredAny>()?),
         }
         Ok(())
     }
 }
-impl<'de> airbyte_agent_runtime::serde::Deserialize<'de> for PayoutsListMeta {
-    fn deserialize<__D: airbyte_agent_runtime::serde::Deserializer<'de>>(
-        deserializer: __D,
-    ) -> ::std::result::Result<Self, __D::Error> {
-        airbyte_agent_runtime::record::deserialize(deserializer)
+impl<'de> serde::Deserialize<'de> for PayoutsListMeta {
+    fn deserialize<__D: serde::Deserializer<'de>>(d: __D) -> Result<Self, __D::Error> {
+        record::deserialize(d)
     }
 }

@@ -2,7 +2,7 @@
 
 //! Entity `prices`: handle, request builders and record types.
 use airbyte_agent_runtime::serde_json::Value;
-use airbyte_agent_runtime::{Client, Params, Result};
+use airbyte_agent_runtime::{Client, Params, Result, record, serde};
 impl crate::StripeConnector {
     /// Create a price
     pub fn prices(&self) -> Prices {
@@ -100,9 +100,7 @@ impl PricesCreateRequest {
     }
     /// Send the request.
     pub async fn send(self) -> Result<PricesRecord> {
-        self.client
-            .call_record::<PricesRecord>(&crate::descriptor::PRICES[0usize], self.params)
-            .await
+        self.client.call_record(&crate::descriptor::PRICES[0], self.params).await
     }
     /// The parameters collected so far (wire names).
     pub fn params(&self) -> &Params {
@@ -119,7 +117,7 @@ impl ::std::future::IntoFuture for PricesCreateRequest {
     }
 }
 /// Billing interval settings for recurring prices.
-#[derive(Debug, Clone, Default, airbyte_agent_runtime::serde::Serialize)]
+#[derive(Debug, Clone, Default, serde::Serialize)]
 #[serde(crate = "airbyte_agent_runtime::serde")]
 pub struct PricesCreateRecurring {
     /// Billing frequency unit: day, week, month or year.
@@ -132,37 +130,33 @@ pub struct PricesCreateRecurring {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub usage_type: Option<PricesCreateRecurringUsageType>,
 }
-impl airbyte_agent_runtime::record::Record for PricesCreateRecurring {
+impl record::Record for PricesCreateRecurring {
     const NAME: &'static str = "PricesCreateRecurring";
     fn field_index(key: &str) -> Option<usize> {
         match key {
-            "interval" => Some(0usize),
-            "interval_count" => Some(1usize),
-            "usage_type" => Some(2usize),
+            "interval" => Some(0),
+            "interval_count" => Some(1),
+            "usage_type" => Some(2),
             _ => None,
         }
     }
-    fn set_field<'de, __M: airbyte_agent_runtime::serde::de::MapAccess<'de>>(
+    fn set_field<'de, __M: serde::de::MapAccess<'de>>(
         &mut self,
         index: usize,
         map: &mut __M,
-    ) -> ::std::result::Result<(), __M::Error> {
+    ) -> Result<(), __M::Error> {
         match index {
-            0usize => self.interval = map.next_value()?,
-            1usize => self.interval_count = map.next_value()?,
-            2usize => self.usage_type = map.next_value()?,
-            _ => {
-                map.next_value::<airbyte_agent_runtime::serde::de::IgnoredAny>()?;
-            }
+            0 => self.interval = map.next_value()?,
+            1 => self.interval_count = map.next_value()?,
+            2 => self.usage_type = map.next_value()?,
+            _ => drop(map.next_value::<serde::de::IgnoredAny>()?),
         }
         Ok(())
     }
 }
-impl<'de> airbyte_agent_runtime::serde::Deserialize<'de> for PricesCreateRecurring {
-    fn deserialize<__D: airbyte_agent_runtime::serde::Deserializer<'de>>(
-        deserializer: __D,
-    ) -> ::std::result::Result<Self, __D::Error> {
-        airbyte_agent_runtime::record::deserialize(deserializer)
+impl<'de> serde::Deserialize<'de> for PricesCreateRecurring {
+    fn deserialize<__D: serde::Deserializer<'de>>(d: __D) -> Result<Self, __D::Error> {
+        record::deserialize(d)
     }
 }
 airbyte_agent_runtime::string_enum! {
@@ -187,7 +181,7 @@ airbyte_agent_runtime::string_enum! {
     => "inclusive", #[doc = " `unspecified`"] Unspecified => "unspecified" }
 }
 /// The `PricesRecord` object.
-#[derive(Debug, Clone, Default, airbyte_agent_runtime::serde::Serialize)]
+#[derive(Debug, Clone, Default, serde::Serialize)]
 #[serde(crate = "airbyte_agent_runtime::serde")]
 pub struct PricesRecord {
     /// Unique identifier of this price.
@@ -245,67 +239,63 @@ pub struct PricesRecord {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub unit_amount_decimal: Option<String>,
 }
-impl airbyte_agent_runtime::record::Record for PricesRecord {
+impl record::Record for PricesRecord {
     const NAME: &'static str = "PricesRecord";
     fn field_index(key: &str) -> Option<usize> {
         match key {
-            "id" => Some(0usize),
-            "object" => Some(1usize),
-            "active" => Some(2usize),
-            "billing_scheme" => Some(3usize),
-            "created" => Some(4usize),
-            "currency" => Some(5usize),
-            "livemode" => Some(6usize),
-            "lookup_key" => Some(7usize),
-            "metadata" => Some(8usize),
-            "nickname" => Some(9usize),
-            "product" => Some(10usize),
-            "recurring" => Some(11usize),
-            "tax_behavior" => Some(12usize),
-            "tiers_mode" => Some(13usize),
-            "transform_quantity" => Some(14usize),
-            "type" => Some(15usize),
-            "unit_amount" => Some(16usize),
-            "unit_amount_decimal" => Some(17usize),
+            "id" => Some(0),
+            "object" => Some(1),
+            "active" => Some(2),
+            "billing_scheme" => Some(3),
+            "created" => Some(4),
+            "currency" => Some(5),
+            "livemode" => Some(6),
+            "lookup_key" => Some(7),
+            "metadata" => Some(8),
+            "nickname" => Some(9),
+            "product" => Some(10),
+            "recurring" => Some(11),
+            "tax_behavior" => Some(12),
+            "tiers_mode" => Some(13),
+            "transform_quantity" => Some(14),
+            "type" => Some(15),
+            "unit_amount" => Some(16),
+            "unit_amount_decimal" => Some(17),
             _ => None,
         }
     }
-    fn set_field<'de, __M: airbyte_agent_runtime::serde::de::MapAccess<'de>>(
+    fn set_field<'de, __M: serde::de::MapAccess<'de>>(
         &mut self,
         index: usize,
         map: &mut __M,
-    ) -> ::std::result::Result<(), __M::Error> {
+    ) -> Result<(), __M::Error> {
         match index {
-            0usize => self.id = map.next_value()?,
-            1usize => self.object = map.next_value()?,
-            2usize => self.active = map.next_value()?,
-            3usize => self.billing_scheme = map.next_value()?,
-            4usize => self.created = map.next_value()?,
-            5usize => self.currency = map.next_value()?,
-            6usize => self.livemode = map.next_value()?,
-            7usize => self.lookup_key = map.next_value()?,
-            8usize => self.metadata = map.next_value()?,
-            9usize => self.nickname = map.next_value()?,
-            10usize => self.product = map.next_value()?,
-            11usize => self.recurring = map.next_value()?,
-            12usize => self.tax_behavior = map.next_value()?,
-            13usize => self.tiers_mode = map.next_value()?,
-            14usize => self.transform_quantity = map.next_value()?,
-            15usize => self.type_ = map.next_value()?,
-            16usize => self.unit_amount = map.next_value()?,
-            17usize => self.unit_amount_decimal = map.next_value()?,
-            _ => {
-                map.next_value::<airbyte_agent_runtime::serde::de::IgnoredAny>()?;
-            }
+            0 => self.id = map.next_value()?,
+            1 => self.object = map.next_value()?,
+            2 => self.active = map.next_value()?,
+            3 => self.billing_scheme = map.next_value()?,
+            4 => self.created = map.next_value()?,
+            5 => self.currency = map.next_value()?,
+            6 => self.livemode = map.next_value()?,
+            7 => self.lookup_key = map.next_value()?,
+            8 => self.metadata = map.next_value()?,
+            9 => self.nickname = map.next_value()?,
+            10 => self.product = map.next_value()?,
+            11 => self.recurring = map.next_value()?,
+            12 => self.tax_behavior = map.next_value()?,
+            13 => self.tiers_mode = map.next_value()?,
+            14 => self.transform_quantity = map.next_value()?,
+            15 => self.type_ = map.next_value()?,
+            16 => self.unit_amount = map.next_value()?,
+            17 => self.unit_amount_decimal = map.next_value()?,
+            _ => drop(map.next_value::<serde::de::IgnoredAny>()?),
         }
         Ok(())
     }
 }
-impl<'de> airbyte_agent_runtime::serde::Deserialize<'de> for PricesRecord {
-    fn deserialize<__D: airbyte_agent_runtime::serde::Deserializer<'de>>(
-        deserializer: __D,
-    ) -> ::std::result::Result<Self, __D::Error> {
-        airbyte_agent_runtime::record::deserialize(deserializer)
+impl<'de> serde::Deserialize<'de> for PricesRecord {
+    fn deserialize<__D: serde::Deserializer<'de>>(d: __D) -> Result<Self, __D::Error> {
+        record::deserialize(d)
     }
 }
 airbyte_agent_runtime::string_enum! {
@@ -313,7 +303,7 @@ airbyte_agent_runtime::string_enum! {
     #[doc = " `price`"] Price => "price" }
 }
 /// Billing interval settings for recurring prices.
-#[derive(Debug, Clone, Default, airbyte_agent_runtime::serde::Serialize)]
+#[derive(Debug, Clone, Default, serde::Serialize)]
 #[serde(crate = "airbyte_agent_runtime::serde")]
 pub struct PricesRecordRecurring {
     /// Billing frequency unit: day, week, month or year.
@@ -326,41 +316,37 @@ pub struct PricesRecordRecurring {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub usage_type: Option<PricesCreateRecurringUsageType>,
 }
-impl airbyte_agent_runtime::record::Record for PricesRecordRecurring {
+impl record::Record for PricesRecordRecurring {
     const NAME: &'static str = "PricesRecordRecurring";
     fn field_index(key: &str) -> Option<usize> {
         match key {
-            "interval" => Some(0usize),
-            "interval_count" => Some(1usize),
-            "usage_type" => Some(2usize),
+            "interval" => Some(0),
+            "interval_count" => Some(1),
+            "usage_type" => Some(2),
             _ => None,
         }
     }
-    fn set_field<'de, __M: airbyte_agent_runtime::serde::de::MapAccess<'de>>(
+    fn set_field<'de, __M: serde::de::MapAccess<'de>>(
         &mut self,
         index: usize,
         map: &mut __M,
-    ) -> ::std::result::Result<(), __M::Error> {
+    ) -> Result<(), __M::Error> {
         match index {
-            0usize => self.interval = map.next_value()?,
-            1usize => self.interval_count = map.next_value()?,
-            2usize => self.usage_type = map.next_value()?,
-            _ => {
-                map.next_value::<airbyte_agent_runtime::serde::de::IgnoredAny>()?;
-            }
+            0 => self.interval = map.next_value()?,
+            1 => self.interval_count = map.next_value()?,
+            2 => self.usage_type = map.next_value()?,
+            _ => drop(map.next_value::<serde::de::IgnoredAny>()?),
         }
         Ok(())
     }
 }
-impl<'de> airbyte_agent_runtime::serde::Deserialize<'de> for PricesRecordRecurring {
-    fn deserialize<__D: airbyte_agent_runtime::serde::Deserializer<'de>>(
-        deserializer: __D,
-    ) -> ::std::result::Result<Self, __D::Error> {
-        airbyte_agent_runtime::record::deserialize(deserializer)
+impl<'de> serde::Deserialize<'de> for PricesRecordRecurring {
+    fn deserialize<__D: serde::Deserializer<'de>>(d: __D) -> Result<Self, __D::Error> {
+        record::deserialize(d)
     }
 }
 /// Rounding rule applied to quantities before billing.
-#[derive(Debug, Clone, Default, airbyte_agent_runtime::serde::Serialize)]
+#[derive(Debug, Clone, Default, serde::Serialize)]
 #[serde(crate = "airbyte_agent_runtime::serde")]
 pub struct PricesRecordTransformQuantity {
     /// Divide by (numeric).
@@ -370,36 +356,31 @@ pub struct PricesRecordTransformQuantity {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub round: Option<PricesRecordTransformQuantityRound>,
 }
-impl airbyte_agent_runtime::record::Record for PricesRecordTransformQuantity {
+impl record::Record for PricesRecordTransformQuantity {
     const NAME: &'static str = "PricesRecordTransformQuantity";
     fn field_index(key: &str) -> Option<usize> {
         match key {
-            "divide_by" => Some(0usize),
-            "round" => Some(1usize),
+            "divide_by" => Some(0),
+            "round" => Some(1),
             _ => None,
         }
     }
-    fn set_field<'de, __M: airbyte_agent_runtime::serde::de::MapAccess<'de>>(
+    fn set_field<'de, __M: serde::de::MapAccess<'de>>(
         &mut self,
         index: usize,
         map: &mut __M,
-    ) -> ::std::result::Result<(), __M::Error> {
+    ) -> Result<(), __M::Error> {
         match index {
-            0usize => self.divide_by = map.next_value()?,
-            1usize => self.round = map.next_value()?,
-            _ => {
-                map.next_value::<airbyte_agent_runtime::serde::de::IgnoredAny>()?;
-            }
+            0 => self.divide_by = map.next_value()?,
+            1 => self.round = map.next_value()?,
+            _ => drop(map.next_value::<serde::de::IgnoredAny>()?),
         }
         Ok(())
     }
 }
-impl<'de> airbyte_agent_runtime::serde::Deserialize<'de>
-for PricesRecordTransformQuantity {
-    fn deserialize<__D: airbyte_agent_runtime::serde::Deserializer<'de>>(
-        deserializer: __D,
-    ) -> ::std::result::Result<Self, __D::Error> {
-        airbyte_agent_runtime::record::deserialize(deserializer)
+impl<'de> serde::Deserialize<'de> for PricesRecordTransformQuantity {
+    fn deserialize<__D: serde::Deserializer<'de>>(d: __D) -> Result<Self, __D::Error> {
+        record::deserialize(d)
     }
 }
 airbyte_agent_runtime::string_enum! {

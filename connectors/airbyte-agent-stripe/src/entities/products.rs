@@ -2,7 +2,7 @@
 
 //! Entity `products`: handle, request builders and record types.
 use airbyte_agent_runtime::serde_json::Value;
-use airbyte_agent_runtime::{Client, Page, PageStream, Params, Result};
+use airbyte_agent_runtime::{Client, Page, PageStream, Params, Result, record, serde};
 use crate::types::*;
 impl crate::StripeConnector {
     /// List products
@@ -161,16 +161,11 @@ impl ProductsListRequest {
     }
     /// Send the request.
     pub async fn send(self) -> Result<Page<Product, ProductsListMeta>> {
-        self.client
-            .call_list::<
-                Product,
-                ProductsListMeta,
-            >(&crate::descriptor::PRODUCTS[0usize], self.params)
-            .await
+        self.client.call_list(&crate::descriptor::PRODUCTS[0], self.params).await
     }
     /// Every page, lazily, following the operation's pagination.
     pub fn pages(self) -> PageStream<Product, ProductsListMeta> {
-        self.client.pages(&crate::descriptor::PRODUCTS[0usize], self.params)
+        self.client.pages(&crate::descriptor::PRODUCTS[0], self.params)
     }
     /// The parameters collected so far (wire names).
     pub fn params(&self) -> &Params {
@@ -288,9 +283,7 @@ impl ProductsCreateRequest {
     }
     /// Send the request.
     pub async fn send(self) -> Result<Product> {
-        self.client
-            .call_record::<Product>(&crate::descriptor::PRODUCTS[1usize], self.params)
-            .await
+        self.client.call_record(&crate::descriptor::PRODUCTS[1], self.params).await
     }
     /// The parameters collected so far (wire names).
     pub fn params(&self) -> &Params {
@@ -316,9 +309,7 @@ pub struct ProductsGetRequest {
 impl ProductsGetRequest {
     /// Send the request.
     pub async fn send(self) -> Result<Product> {
-        self.client
-            .call_record::<Product>(&crate::descriptor::PRODUCTS[2usize], self.params)
-            .await
+        self.client.call_record(&crate::descriptor::PRODUCTS[2], self.params).await
     }
     /// The parameters collected so far (wire names).
     pub fn params(&self) -> &Params {
@@ -439,9 +430,7 @@ impl ProductsUpdateRequest {
     }
     /// Send the request.
     pub async fn send(self) -> Result<Product> {
-        self.client
-            .call_record::<Product>(&crate::descriptor::PRODUCTS[3usize], self.params)
-            .await
+        self.client.call_record(&crate::descriptor::PRODUCTS[3], self.params).await
     }
     /// The parameters collected so far (wire names).
     pub fn params(&self) -> &Params {
@@ -467,11 +456,7 @@ pub struct ProductsDeleteRequest {
 impl ProductsDeleteRequest {
     /// Send the request.
     pub async fn send(self) -> Result<ProductsRecord> {
-        self.client
-            .call_record::<
-                ProductsRecord,
-            >(&crate::descriptor::PRODUCTS[4usize], self.params)
-            .await
+        self.client.call_record(&crate::descriptor::PRODUCTS[4], self.params).await
     }
     /// The parameters collected so far (wire names).
     pub fn params(&self) -> &Params {
@@ -511,16 +496,11 @@ impl ProductsSearchRequest {
     }
     /// Send the request.
     pub async fn send(self) -> Result<Page<Product, ProductsSearchMeta>> {
-        self.client
-            .call_list::<
-                Product,
-                ProductsSearchMeta,
-            >(&crate::descriptor::PRODUCTS[5usize], self.params)
-            .await
+        self.client.call_list(&crate::descriptor::PRODUCTS[5], self.params).await
     }
     /// Every page, lazily, following the operation's pagination.
     pub fn pages(self) -> PageStream<Product, ProductsSearchMeta> {
-        self.client.pages(&crate::descriptor::PRODUCTS[5usize], self.params)
+        self.client.pages(&crate::descriptor::PRODUCTS[5], self.params)
     }
     /// The parameters collected so far (wire names).
     pub fn params(&self) -> &Params {
@@ -541,7 +521,7 @@ impl ::std::future::IntoFuture for ProductsSearchRequest {
     }
 }
 /// The `Product` object.
-#[derive(Debug, Clone, Default, airbyte_agent_runtime::serde::Serialize)]
+#[derive(Debug, Clone, Default, serde::Serialize)]
 #[serde(crate = "airbyte_agent_runtime::serde")]
 pub struct Product {
     /// Unique identifier of this product.
@@ -608,95 +588,77 @@ pub struct Product {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub url: Option<String>,
 }
-impl airbyte_agent_runtime::record::Record for Product {
+impl record::Record for Product {
     const NAME: &'static str = "Product";
     fn field_index(key: &str) -> Option<usize> {
         match key {
-            "id" => Some(0usize),
-            "object" => Some(1usize),
-            "active" => Some(2usize),
-            "attributes" => Some(3usize),
-            "created" => Some(4usize),
-            "default_price" => Some(5usize),
-            "description" => Some(6usize),
-            "features" => Some(7usize),
-            "images" => Some(8usize),
-            "livemode" => Some(9usize),
-            "marketing_features" => Some(10usize),
-            "metadata" => Some(11usize),
-            "name" => Some(12usize),
-            "package_dimensions" => Some(13usize),
-            "shippable" => Some(14usize),
-            "statement_descriptor" => Some(15usize),
-            "tax_code" => Some(16usize),
-            "type" => Some(17usize),
-            "unit_label" => Some(18usize),
-            "updated" => Some(19usize),
-            "url" => Some(20usize),
+            "id" => Some(0),
+            "object" => Some(1),
+            "active" => Some(2),
+            "attributes" => Some(3),
+            "created" => Some(4),
+            "default_price" => Some(5),
+            "description" => Some(6),
+            "features" => Some(7),
+            "images" => Some(8),
+            "livemode" => Some(9),
+            "marketing_features" => Some(10),
+            "metadata" => Some(11),
+            "name" => Some(12),
+            "package_dimensions" => Some(13),
+            "shippable" => Some(14),
+            "statement_descriptor" => Some(15),
+            "tax_code" => Some(16),
+            "type" => Some(17),
+            "unit_label" => Some(18),
+            "updated" => Some(19),
+            "url" => Some(20),
             _ => None,
         }
     }
-    fn set_field<'de, __M: airbyte_agent_runtime::serde::de::MapAccess<'de>>(
+    fn set_field<'de, __M: serde::de::MapAccess<'de>>(
         &mut self,
         index: usize,
         map: &mut __M,
-    ) -> ::std::result::Result<(), __M::Error> {
+    ) -> Result<(), __M::Error> {
         match index {
-            0usize => self.id = map.next_value()?,
-            1usize => self.object = map.next_value()?,
-            2usize => self.active = map.next_value()?,
-            3usize => {
-                self.attributes = map
-                    .next_value::<airbyte_agent_runtime::record::SkipNulls<String>>()?
-                    .0;
-            }
-            4usize => self.created = map.next_value()?,
-            5usize => self.default_price = map.next_value()?,
-            6usize => self.description = map.next_value()?,
-            7usize => {
+            0 => self.id = map.next_value()?,
+            1 => self.object = map.next_value()?,
+            2 => self.active = map.next_value()?,
+            3 => self.attributes = map.next_value::<record::SkipNulls<String>>()?.0,
+            4 => self.created = map.next_value()?,
+            5 => self.default_price = map.next_value()?,
+            6 => self.description = map.next_value()?,
+            7 => {
                 self.features = map
-                    .next_value::<
-                        airbyte_agent_runtime::record::SkipNulls<ProductFeaturesItem>,
-                    >()?
+                    .next_value::<record::SkipNulls<ProductFeaturesItem>>()?
                     .0;
             }
-            8usize => {
-                self.images = map
-                    .next_value::<airbyte_agent_runtime::record::SkipNulls<String>>()?
-                    .0;
-            }
-            9usize => self.livemode = map.next_value()?,
-            10usize => {
+            8 => self.images = map.next_value::<record::SkipNulls<String>>()?.0,
+            9 => self.livemode = map.next_value()?,
+            10 => {
                 self.marketing_features = map
-                    .next_value::<
-                        airbyte_agent_runtime::record::SkipNulls<
-                            ProductMarketingFeaturesItem,
-                        >,
-                    >()?
+                    .next_value::<record::SkipNulls<ProductMarketingFeaturesItem>>()?
                     .0;
             }
-            11usize => self.metadata = map.next_value()?,
-            12usize => self.name = map.next_value()?,
-            13usize => self.package_dimensions = map.next_value()?,
-            14usize => self.shippable = map.next_value()?,
-            15usize => self.statement_descriptor = map.next_value()?,
-            16usize => self.tax_code = map.next_value()?,
-            17usize => self.type_ = map.next_value()?,
-            18usize => self.unit_label = map.next_value()?,
-            19usize => self.updated = map.next_value()?,
-            20usize => self.url = map.next_value()?,
-            _ => {
-                map.next_value::<airbyte_agent_runtime::serde::de::IgnoredAny>()?;
-            }
+            11 => self.metadata = map.next_value()?,
+            12 => self.name = map.next_value()?,
+            13 => self.package_dimensions = map.next_value()?,
+            14 => self.shippable = map.next_value()?,
+            15 => self.statement_descriptor = map.next_value()?,
+            16 => self.tax_code = map.next_value()?,
+            17 => self.type_ = map.next_value()?,
+            18 => self.unit_label = map.next_value()?,
+            19 => self.updated = map.next_value()?,
+            20 => self.url = map.next_value()?,
+            _ => drop(map.next_value::<serde::de::IgnoredAny>()?),
         }
         Ok(())
     }
 }
-impl<'de> airbyte_agent_runtime::serde::Deserialize<'de> for Product {
-    fn deserialize<__D: airbyte_agent_runtime::serde::Deserializer<'de>>(
-        deserializer: __D,
-    ) -> ::std::result::Result<Self, __D::Error> {
-        airbyte_agent_runtime::record::deserialize(deserializer)
+impl<'de> serde::Deserialize<'de> for Product {
+    fn deserialize<__D: serde::Deserializer<'de>>(d: __D) -> Result<Self, __D::Error> {
+        record::deserialize(d)
     }
 }
 airbyte_agent_runtime::string_enum! {
@@ -704,82 +666,73 @@ airbyte_agent_runtime::string_enum! {
     = " `product`"] Product => "product" }
 }
 /// The `ProductFeaturesItem` object.
-#[derive(Debug, Clone, Default, airbyte_agent_runtime::serde::Serialize)]
+#[derive(Debug, Clone, Default, serde::Serialize)]
 #[serde(crate = "airbyte_agent_runtime::serde")]
 pub struct ProductFeaturesItem {
     /// Name of the feature.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub name: Option<String>,
 }
-impl airbyte_agent_runtime::record::Record for ProductFeaturesItem {
+impl record::Record for ProductFeaturesItem {
     const NAME: &'static str = "ProductFeaturesItem";
     fn field_index(key: &str) -> Option<usize> {
         match key {
-            "name" => Some(0usize),
+            "name" => Some(0),
             _ => None,
         }
     }
-    fn set_field<'de, __M: airbyte_agent_runtime::serde::de::MapAccess<'de>>(
+    fn set_field<'de, __M: serde::de::MapAccess<'de>>(
         &mut self,
         index: usize,
         map: &mut __M,
-    ) -> ::std::result::Result<(), __M::Error> {
+    ) -> Result<(), __M::Error> {
         match index {
-            0usize => self.name = map.next_value()?,
-            _ => {
-                map.next_value::<airbyte_agent_runtime::serde::de::IgnoredAny>()?;
-            }
+            0 => self.name = map.next_value()?,
+            _ => drop(map.next_value::<serde::de::IgnoredAny>()?),
         }
         Ok(())
     }
 }
-impl<'de> airbyte_agent_runtime::serde::Deserialize<'de> for ProductFeaturesItem {
-    fn deserialize<__D: airbyte_agent_runtime::serde::Deserializer<'de>>(
-        deserializer: __D,
-    ) -> ::std::result::Result<Self, __D::Error> {
-        airbyte_agent_runtime::record::deserialize(deserializer)
+impl<'de> serde::Deserialize<'de> for ProductFeaturesItem {
+    fn deserialize<__D: serde::Deserializer<'de>>(d: __D) -> Result<Self, __D::Error> {
+        record::deserialize(d)
     }
 }
 /// The `ProductMarketingFeaturesItem` object.
-#[derive(Debug, Clone, Default, airbyte_agent_runtime::serde::Serialize)]
+#[derive(Debug, Clone, Default, serde::Serialize)]
 #[serde(crate = "airbyte_agent_runtime::serde")]
 pub struct ProductMarketingFeaturesItem {
     /// Name of the marketing feature.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub name: Option<String>,
 }
-impl airbyte_agent_runtime::record::Record for ProductMarketingFeaturesItem {
+impl record::Record for ProductMarketingFeaturesItem {
     const NAME: &'static str = "ProductMarketingFeaturesItem";
     fn field_index(key: &str) -> Option<usize> {
         match key {
-            "name" => Some(0usize),
+            "name" => Some(0),
             _ => None,
         }
     }
-    fn set_field<'de, __M: airbyte_agent_runtime::serde::de::MapAccess<'de>>(
+    fn set_field<'de, __M: serde::de::MapAccess<'de>>(
         &mut self,
         index: usize,
         map: &mut __M,
-    ) -> ::std::result::Result<(), __M::Error> {
+    ) -> Result<(), __M::Error> {
         match index {
-            0usize => self.name = map.next_value()?,
-            _ => {
-                map.next_value::<airbyte_agent_runtime::serde::de::IgnoredAny>()?;
-            }
+            0 => self.name = map.next_value()?,
+            _ => drop(map.next_value::<serde::de::IgnoredAny>()?),
         }
         Ok(())
     }
 }
-impl<'de> airbyte_agent_runtime::serde::Deserialize<'de>
-for ProductMarketingFeaturesItem {
-    fn deserialize<__D: airbyte_agent_runtime::serde::Deserializer<'de>>(
-        deserializer: __D,
-    ) -> ::std::result::Result<Self, __D::Error> {
-        airbyte_agent_runtime::record::deserialize(deserializer)
+impl<'de> serde::Deserialize<'de> for ProductMarketingFeaturesItem {
+    fn deserialize<__D: serde::Deserializer<'de>>(d: __D) -> Result<Self, __D::Error> {
+        record::deserialize(d)
     }
 }
 /// Package size and weight for shipping.
-#[derive(Debug, Clone, Default, airbyte_agent_runtime::serde::Serialize)]
+#[derive(Debug, Clone, Default, serde::Serialize)]
 #[serde(crate = "airbyte_agent_runtime::serde")]
 pub struct ProductPackageDimensions {
     /// Height (numeric).
@@ -795,39 +748,35 @@ pub struct ProductPackageDimensions {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub width: Option<f64>,
 }
-impl airbyte_agent_runtime::record::Record for ProductPackageDimensions {
+impl record::Record for ProductPackageDimensions {
     const NAME: &'static str = "ProductPackageDimensions";
     fn field_index(key: &str) -> Option<usize> {
         match key {
-            "height" => Some(0usize),
-            "length" => Some(1usize),
-            "weight" => Some(2usize),
-            "width" => Some(3usize),
+            "height" => Some(0),
+            "length" => Some(1),
+            "weight" => Some(2),
+            "width" => Some(3),
             _ => None,
         }
     }
-    fn set_field<'de, __M: airbyte_agent_runtime::serde::de::MapAccess<'de>>(
+    fn set_field<'de, __M: serde::de::MapAccess<'de>>(
         &mut self,
         index: usize,
         map: &mut __M,
-    ) -> ::std::result::Result<(), __M::Error> {
+    ) -> Result<(), __M::Error> {
         match index {
-            0usize => self.height = map.next_value()?,
-            1usize => self.length = map.next_value()?,
-            2usize => self.weight = map.next_value()?,
-            3usize => self.width = map.next_value()?,
-            _ => {
-                map.next_value::<airbyte_agent_runtime::serde::de::IgnoredAny>()?;
-            }
+            0 => self.height = map.next_value()?,
+            1 => self.length = map.next_value()?,
+            2 => self.weight = map.next_value()?,
+            3 => self.width = map.next_value()?,
+            _ => drop(map.next_value::<serde::de::IgnoredAny>()?),
         }
         Ok(())
     }
 }
-impl<'de> airbyte_agent_runtime::serde::Deserialize<'de> for ProductPackageDimensions {
-    fn deserialize<__D: airbyte_agent_runtime::serde::Deserializer<'de>>(
-        deserializer: __D,
-    ) -> ::std::result::Result<Self, __D::Error> {
-        airbyte_agent_runtime::record::deserialize(deserializer)
+impl<'de> serde::Deserialize<'de> for ProductPackageDimensions {
+    fn deserialize<__D: serde::Deserializer<'de>>(d: __D) -> Result<Self, __D::Error> {
+        record::deserialize(d)
     }
 }
 airbyte_agent_runtime::string_enum! {
@@ -835,44 +784,40 @@ airbyte_agent_runtime::string_enum! {
     "good", #[doc = " `service`"] Service => "service" }
 }
 /// Metadata returned by `products.list` next to the records.
-#[derive(Debug, Clone, Default, airbyte_agent_runtime::serde::Serialize)]
+#[derive(Debug, Clone, Default, serde::Serialize)]
 #[serde(crate = "airbyte_agent_runtime::serde")]
 pub struct ProductsListMeta {
     /// `$.has_more`
     #[serde(skip_serializing_if = "Option::is_none")]
     pub has_more: Option<bool>,
 }
-impl airbyte_agent_runtime::record::Record for ProductsListMeta {
+impl record::Record for ProductsListMeta {
     const NAME: &'static str = "ProductsListMeta";
     fn field_index(key: &str) -> Option<usize> {
         match key {
-            "has_more" => Some(0usize),
+            "has_more" => Some(0),
             _ => None,
         }
     }
-    fn set_field<'de, __M: airbyte_agent_runtime::serde::de::MapAccess<'de>>(
+    fn set_field<'de, __M: serde::de::MapAccess<'de>>(
         &mut self,
         index: usize,
         map: &mut __M,
-    ) -> ::std::result::Result<(), __M::Error> {
+    ) -> Result<(), __M::Error> {
         match index {
-            0usize => self.has_more = map.next_value()?,
-            _ => {
-                map.next_value::<airbyte_agent_runtime::serde::de::IgnoredAny>()?;
-            }
+            0 => self.has_more = map.next_value()?,
+            _ => drop(map.next_value::<serde::de::IgnoredAny>()?),
         }
         Ok(())
     }
 }
-impl<'de> airbyte_agent_runtime::serde::Deserialize<'de> for ProductsListMeta {
-    fn deserialize<__D: airbyte_agent_runtime::serde::Deserializer<'de>>(
-        deserializer: __D,
-    ) -> ::std::result::Result<Self, __D::Error> {
-        airbyte_agent_runtime::record::deserialize(deserializer)
+impl<'de> serde::Deserialize<'de> for ProductsListMeta {
+    fn deserialize<__D: serde::Deserializer<'de>>(d: __D) -> Result<Self, __D::Error> {
+        record::deserialize(d)
     }
 }
 /// Package size and weight for shipping.
-#[derive(Debug, Clone, Default, airbyte_agent_runtime::serde::Serialize)]
+#[derive(Debug, Clone, Default, serde::Serialize)]
 #[serde(crate = "airbyte_agent_runtime::serde")]
 pub struct ProductsCreatePackageDimensions {
     /// Height (numeric).
@@ -888,44 +833,39 @@ pub struct ProductsCreatePackageDimensions {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub width: Option<f64>,
 }
-impl airbyte_agent_runtime::record::Record for ProductsCreatePackageDimensions {
+impl record::Record for ProductsCreatePackageDimensions {
     const NAME: &'static str = "ProductsCreatePackageDimensions";
     fn field_index(key: &str) -> Option<usize> {
         match key {
-            "height" => Some(0usize),
-            "length" => Some(1usize),
-            "weight" => Some(2usize),
-            "width" => Some(3usize),
+            "height" => Some(0),
+            "length" => Some(1),
+            "weight" => Some(2),
+            "width" => Some(3),
             _ => None,
         }
     }
-    fn set_field<'de, __M: airbyte_agent_runtime::serde::de::MapAccess<'de>>(
+    fn set_field<'de, __M: serde::de::MapAccess<'de>>(
         &mut self,
         index: usize,
         map: &mut __M,
-    ) -> ::std::result::Result<(), __M::Error> {
+    ) -> Result<(), __M::Error> {
         match index {
-            0usize => self.height = map.next_value()?,
-            1usize => self.length = map.next_value()?,
-            2usize => self.weight = map.next_value()?,
-            3usize => self.width = map.next_value()?,
-            _ => {
-                map.next_value::<airbyte_agent_runtime::serde::de::IgnoredAny>()?;
-            }
+            0 => self.height = map.next_value()?,
+            1 => self.length = map.next_value()?,
+            2 => self.weight = map.next_value()?,
+            3 => self.width = map.next_value()?,
+            _ => drop(map.next_value::<serde::de::IgnoredAny>()?),
         }
         Ok(())
     }
 }
-impl<'de> airbyte_agent_runtime::serde::Deserialize<'de>
-for ProductsCreatePackageDimensions {
-    fn deserialize<__D: airbyte_agent_runtime::serde::Deserializer<'de>>(
-        deserializer: __D,
-    ) -> ::std::result::Result<Self, __D::Error> {
-        airbyte_agent_runtime::record::deserialize(deserializer)
+impl<'de> serde::Deserialize<'de> for ProductsCreatePackageDimensions {
+    fn deserialize<__D: serde::Deserializer<'de>>(d: __D) -> Result<Self, __D::Error> {
+        record::deserialize(d)
     }
 }
 /// The `ProductsRecord` object.
-#[derive(Debug, Clone, Default, airbyte_agent_runtime::serde::Serialize)]
+#[derive(Debug, Clone, Default, serde::Serialize)]
 #[serde(crate = "airbyte_agent_runtime::serde")]
 pub struct ProductsRecord {
     /// Unique identifier of this product.
@@ -938,73 +878,65 @@ pub struct ProductsRecord {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub deleted: Option<bool>,
 }
-impl airbyte_agent_runtime::record::Record for ProductsRecord {
+impl record::Record for ProductsRecord {
     const NAME: &'static str = "ProductsRecord";
     fn field_index(key: &str) -> Option<usize> {
         match key {
-            "id" => Some(0usize),
-            "object" => Some(1usize),
-            "deleted" => Some(2usize),
+            "id" => Some(0),
+            "object" => Some(1),
+            "deleted" => Some(2),
             _ => None,
         }
     }
-    fn set_field<'de, __M: airbyte_agent_runtime::serde::de::MapAccess<'de>>(
+    fn set_field<'de, __M: serde::de::MapAccess<'de>>(
         &mut self,
         index: usize,
         map: &mut __M,
-    ) -> ::std::result::Result<(), __M::Error> {
+    ) -> Result<(), __M::Error> {
         match index {
-            0usize => self.id = map.next_value()?,
-            1usize => self.object = map.next_value()?,
-            2usize => self.deleted = map.next_value()?,
-            _ => {
-                map.next_value::<airbyte_agent_runtime::serde::de::IgnoredAny>()?;
-            }
+            0 => self.id = map.next_value()?,
+            1 => self.object = map.next_value()?,
+            2 => self.deleted = map.next_value()?,
+            _ => drop(map.next_value::<serde::de::IgnoredAny>()?),
         }
         Ok(())
     }
 }
-impl<'de> airbyte_agent_runtime::serde::Deserialize<'de> for ProductsRecord {
-    fn deserialize<__D: airbyte_agent_runtime::serde::Deserializer<'de>>(
-        deserializer: __D,
-    ) -> ::std::result::Result<Self, __D::Error> {
-        airbyte_agent_runtime::record::deserialize(deserializer)
+impl<'de> serde::Deserialize<'de> for ProductsRecord {
+    fn deserialize<__D: serde::Deserializer<'de>>(d: __D) -> Result<Self, __D::Error> {
+        record::deserialize(d)
     }
 }
 /// Metadata returned by `products.search` next to the records.
-#[derive(Debug, Clone, Default, airbyte_agent_runtime::serde::Serialize)]
+#[derive(Debug, Clone, Default, serde::Serialize)]
 #[serde(crate = "airbyte_agent_runtime::serde")]
 pub struct ProductsSearchMeta {
     /// `$.has_more`
     #[serde(skip_serializing_if = "Option::is_none")]
     pub has_more: Option<bool>,
 }
-impl airbyte_agent_runtime::record::Record for ProductsSearchMeta {
+impl record::Record for ProductsSearchMeta {
     const NAME: &'static str = "ProductsSearchMeta";
     fn field_index(key: &str) -> Option<usize> {
         match key {
-            "has_more" => Some(0usize),
+            "has_more" => Some(0),
             _ => None,
         }
     }
-    fn set_field<'de, __M: airbyte_agent_runtime::serde::de::MapAccess<'de>>(
+    fn set_field<'de, __M: serde::de::MapAccess<'de>>(
         &mut self,
         index: usize,
         map: &mut __M,
-    ) -> ::std::result::Result<(), __M::Error> {
+    ) -> Result<(), __M::Error> {
         match index {
-            0usize => self.has_more = map.next_value()?,
-            _ => {
-                map.next_value::<airbyte_agent_runtime::serde::de::IgnoredAny>()?;
-            }
+            0 => self.has_more = map.next_value()?,
+            _ => drop(map.next_value::<serde::de::IgnoredAny>()?),
         }
         Ok(())
     }
 }
-impl<'de> airbyte_agent_runtime::serde::Deserialize<'de> for ProductsSearchMeta {
-    fn deserialize<__D: airbyte_agent_runtime::serde::Deserializer<'de>>(
-        deserializer: __D,
-    ) -> ::std::result::Result<Self, __D::Error> {
-        airbyte_agent_runtime::record::deserialize(deserializer)
+impl<'de> serde::Deserialize<'de> for ProductsSearchMeta {
+    fn deserialize<__D: serde::Deserializer<'de>>(d: __D) -> Result<Self, __D::Error> {
+        record::deserialize(d)
     }
 }

@@ -2,7 +2,7 @@
 
 //! Entity `refunds`: handle, request builders and record types.
 use airbyte_agent_runtime::serde_json::{Map, Value};
-use airbyte_agent_runtime::{Client, Page, PageStream, Params, Result};
+use airbyte_agent_runtime::{Client, Page, PageStream, Params, Result, record, serde};
 use crate::types::*;
 impl crate::StripeConnector {
     /// List refunds
@@ -106,16 +106,11 @@ impl RefundsListRequest {
     }
     /// Send the request.
     pub async fn send(self) -> Result<Page<Refund, RefundsListMeta>> {
-        self.client
-            .call_list::<
-                Refund,
-                RefundsListMeta,
-            >(&crate::descriptor::REFUNDS[0usize], self.params)
-            .await
+        self.client.call_list(&crate::descriptor::REFUNDS[0], self.params).await
     }
     /// Every page, lazily, following the operation's pagination.
     pub fn pages(self) -> PageStream<Refund, RefundsListMeta> {
-        self.client.pages(&crate::descriptor::REFUNDS[0usize], self.params)
+        self.client.pages(&crate::descriptor::REFUNDS[0], self.params)
     }
     /// The parameters collected so far (wire names).
     pub fn params(&self) -> &Params {
@@ -197,9 +192,7 @@ impl RefundsCreateRequest {
     }
     /// Send the request.
     pub async fn send(self) -> Result<Refund> {
-        self.client
-            .call_record::<Refund>(&crate::descriptor::REFUNDS[1usize], self.params)
-            .await
+        self.client.call_record(&crate::descriptor::REFUNDS[1], self.params).await
     }
     /// The parameters collected so far (wire names).
     pub fn params(&self) -> &Params {
@@ -225,9 +218,7 @@ pub struct RefundsGetRequest {
 impl RefundsGetRequest {
     /// Send the request.
     pub async fn send(self) -> Result<Refund> {
-        self.client
-            .call_record::<Refund>(&crate::descriptor::REFUNDS[2usize], self.params)
-            .await
+        self.client.call_record(&crate::descriptor::REFUNDS[2], self.params).await
     }
     /// The parameters collected so far (wire names).
     pub fn params(&self) -> &Params {
@@ -244,7 +235,7 @@ impl ::std::future::IntoFuture for RefundsGetRequest {
     }
 }
 /// The `Refund` object.
-#[derive(Debug, Clone, Default, airbyte_agent_runtime::serde::Serialize)]
+#[derive(Debug, Clone, Default, serde::Serialize)]
 #[serde(crate = "airbyte_agent_runtime::serde")]
 pub struct Refund {
     /// Unique identifier of this refund.
@@ -311,73 +302,69 @@ pub struct Refund {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub transfer_reversal: Option<String>,
 }
-impl airbyte_agent_runtime::record::Record for Refund {
+impl record::Record for Refund {
     const NAME: &'static str = "Refund";
     fn field_index(key: &str) -> Option<usize> {
         match key {
-            "id" => Some(0usize),
-            "object" => Some(1usize),
-            "amount" => Some(2usize),
-            "balance_transaction" => Some(3usize),
-            "charge" => Some(4usize),
-            "created" => Some(5usize),
-            "currency" => Some(6usize),
-            "description" => Some(7usize),
-            "destination_details" => Some(8usize),
-            "failure_balance_transaction" => Some(9usize),
-            "failure_reason" => Some(10usize),
-            "instructions_email" => Some(11usize),
-            "metadata" => Some(12usize),
-            "next_action" => Some(13usize),
-            "payment_intent" => Some(14usize),
-            "pending_reason" => Some(15usize),
-            "reason" => Some(16usize),
-            "receipt_number" => Some(17usize),
-            "source_transfer_reversal" => Some(18usize),
-            "status" => Some(19usize),
-            "transfer_reversal" => Some(20usize),
+            "id" => Some(0),
+            "object" => Some(1),
+            "amount" => Some(2),
+            "balance_transaction" => Some(3),
+            "charge" => Some(4),
+            "created" => Some(5),
+            "currency" => Some(6),
+            "description" => Some(7),
+            "destination_details" => Some(8),
+            "failure_balance_transaction" => Some(9),
+            "failure_reason" => Some(10),
+            "instructions_email" => Some(11),
+            "metadata" => Some(12),
+            "next_action" => Some(13),
+            "payment_intent" => Some(14),
+            "pending_reason" => Some(15),
+            "reason" => Some(16),
+            "receipt_number" => Some(17),
+            "source_transfer_reversal" => Some(18),
+            "status" => Some(19),
+            "transfer_reversal" => Some(20),
             _ => None,
         }
     }
-    fn set_field<'de, __M: airbyte_agent_runtime::serde::de::MapAccess<'de>>(
+    fn set_field<'de, __M: serde::de::MapAccess<'de>>(
         &mut self,
         index: usize,
         map: &mut __M,
-    ) -> ::std::result::Result<(), __M::Error> {
+    ) -> Result<(), __M::Error> {
         match index {
-            0usize => self.id = map.next_value()?,
-            1usize => self.object = map.next_value()?,
-            2usize => self.amount = map.next_value()?,
-            3usize => self.balance_transaction = map.next_value()?,
-            4usize => self.charge = map.next_value()?,
-            5usize => self.created = map.next_value()?,
-            6usize => self.currency = map.next_value()?,
-            7usize => self.description = map.next_value()?,
-            8usize => self.destination_details = map.next_value()?,
-            9usize => self.failure_balance_transaction = map.next_value()?,
-            10usize => self.failure_reason = map.next_value()?,
-            11usize => self.instructions_email = map.next_value()?,
-            12usize => self.metadata = map.next_value()?,
-            13usize => self.next_action = map.next_value()?,
-            14usize => self.payment_intent = map.next_value()?,
-            15usize => self.pending_reason = map.next_value()?,
-            16usize => self.reason = map.next_value()?,
-            17usize => self.receipt_number = map.next_value()?,
-            18usize => self.source_transfer_reversal = map.next_value()?,
-            19usize => self.status = map.next_value()?,
-            20usize => self.transfer_reversal = map.next_value()?,
-            _ => {
-                map.next_value::<airbyte_agent_runtime::serde::de::IgnoredAny>()?;
-            }
+            0 => self.id = map.next_value()?,
+            1 => self.object = map.next_value()?,
+            2 => self.amount = map.next_value()?,
+            3 => self.balance_transaction = map.next_value()?,
+            4 => self.charge = map.next_value()?,
+            5 => self.created = map.next_value()?,
+            6 => self.currency = map.next_value()?,
+            7 => self.description = map.next_value()?,
+            8 => self.destination_details = map.next_value()?,
+            9 => self.failure_balance_transaction = map.next_value()?,
+            10 => self.failure_reason = map.next_value()?,
+            11 => self.instructions_email = map.next_value()?,
+            12 => self.metadata = map.next_value()?,
+            13 => self.next_action = map.next_value()?,
+            14 => self.payment_intent = map.next_value()?,
+            15 => self.pending_reason = map.next_value()?,
+            16 => self.reason = map.next_value()?,
+            17 => self.receipt_number = map.next_value()?,
+            18 => self.source_transfer_reversal = map.next_value()?,
+            19 => self.status = map.next_value()?,
+            20 => self.transfer_reversal = map.next_value()?,
+            _ => drop(map.next_value::<serde::de::IgnoredAny>()?),
         }
         Ok(())
     }
 }
-impl<'de> airbyte_agent_runtime::serde::Deserialize<'de> for Refund {
-    fn deserialize<__D: airbyte_agent_runtime::serde::Deserializer<'de>>(
-        deserializer: __D,
-    ) -> ::std::result::Result<Self, __D::Error> {
-        airbyte_agent_runtime::record::deserialize(deserializer)
+impl<'de> serde::Deserialize<'de> for Refund {
+    fn deserialize<__D: serde::Deserializer<'de>>(d: __D) -> Result<Self, __D::Error> {
+        record::deserialize(d)
     }
 }
 airbyte_agent_runtime::string_enum! {
@@ -385,7 +372,7 @@ airbyte_agent_runtime::string_enum! {
     = " `refund`"] Refund => "refund" }
 }
 /// Object describing the destination details.
-#[derive(Debug, Clone, Default, airbyte_agent_runtime::serde::Serialize)]
+#[derive(Debug, Clone, Default, serde::Serialize)]
 #[serde(crate = "airbyte_agent_runtime::serde")]
 pub struct RefundDestinationDetails {
     /// Object describing the affirm.
@@ -497,107 +484,103 @@ pub struct RefundDestinationDetails {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub zip: Option<Map<String, Value>>,
 }
-impl airbyte_agent_runtime::record::Record for RefundDestinationDetails {
+impl record::Record for RefundDestinationDetails {
     const NAME: &'static str = "RefundDestinationDetails";
     fn field_index(key: &str) -> Option<usize> {
         match key {
-            "affirm" => Some(0usize),
-            "afterpay_clearpay" => Some(1usize),
-            "alipay" => Some(2usize),
-            "alma" => Some(3usize),
-            "amazon_pay" => Some(4usize),
-            "au_bank_transfer" => Some(5usize),
-            "blik" => Some(6usize),
-            "br_bank_transfer" => Some(7usize),
-            "card" => Some(8usize),
-            "cashapp" => Some(9usize),
-            "crypto" => Some(10usize),
-            "customer_cash_balance" => Some(11usize),
-            "eps" => Some(12usize),
-            "eu_bank_transfer" => Some(13usize),
-            "gb_bank_transfer" => Some(14usize),
-            "giropay" => Some(15usize),
-            "grabpay" => Some(16usize),
-            "jp_bank_transfer" => Some(17usize),
-            "klarna" => Some(18usize),
-            "mb_way" => Some(19usize),
-            "multibanco" => Some(20usize),
-            "mx_bank_transfer" => Some(21usize),
-            "nz_bank_transfer" => Some(22usize),
-            "p24" => Some(23usize),
-            "paynow" => Some(24usize),
-            "paypal" => Some(25usize),
-            "pix" => Some(26usize),
-            "revolut" => Some(27usize),
-            "sofort" => Some(28usize),
-            "swish" => Some(29usize),
-            "th_bank_transfer" => Some(30usize),
-            "twint" => Some(31usize),
-            "type" => Some(32usize),
-            "us_bank_transfer" => Some(33usize),
-            "wechat_pay" => Some(34usize),
-            "zip" => Some(35usize),
+            "affirm" => Some(0),
+            "afterpay_clearpay" => Some(1),
+            "alipay" => Some(2),
+            "alma" => Some(3),
+            "amazon_pay" => Some(4),
+            "au_bank_transfer" => Some(5),
+            "blik" => Some(6),
+            "br_bank_transfer" => Some(7),
+            "card" => Some(8),
+            "cashapp" => Some(9),
+            "crypto" => Some(10),
+            "customer_cash_balance" => Some(11),
+            "eps" => Some(12),
+            "eu_bank_transfer" => Some(13),
+            "gb_bank_transfer" => Some(14),
+            "giropay" => Some(15),
+            "grabpay" => Some(16),
+            "jp_bank_transfer" => Some(17),
+            "klarna" => Some(18),
+            "mb_way" => Some(19),
+            "multibanco" => Some(20),
+            "mx_bank_transfer" => Some(21),
+            "nz_bank_transfer" => Some(22),
+            "p24" => Some(23),
+            "paynow" => Some(24),
+            "paypal" => Some(25),
+            "pix" => Some(26),
+            "revolut" => Some(27),
+            "sofort" => Some(28),
+            "swish" => Some(29),
+            "th_bank_transfer" => Some(30),
+            "twint" => Some(31),
+            "type" => Some(32),
+            "us_bank_transfer" => Some(33),
+            "wechat_pay" => Some(34),
+            "zip" => Some(35),
             _ => None,
         }
     }
-    fn set_field<'de, __M: airbyte_agent_runtime::serde::de::MapAccess<'de>>(
+    fn set_field<'de, __M: serde::de::MapAccess<'de>>(
         &mut self,
         index: usize,
         map: &mut __M,
-    ) -> ::std::result::Result<(), __M::Error> {
+    ) -> Result<(), __M::Error> {
         match index {
-            0usize => self.affirm = map.next_value()?,
-            1usize => self.afterpay_clearpay = map.next_value()?,
-            2usize => self.alipay = map.next_value()?,
-            3usize => self.alma = map.next_value()?,
-            4usize => self.amazon_pay = map.next_value()?,
-            5usize => self.au_bank_transfer = map.next_value()?,
-            6usize => self.blik = map.next_value()?,
-            7usize => self.br_bank_transfer = map.next_value()?,
-            8usize => self.card = map.next_value()?,
-            9usize => self.cashapp = map.next_value()?,
-            10usize => self.crypto = map.next_value()?,
-            11usize => self.customer_cash_balance = map.next_value()?,
-            12usize => self.eps = map.next_value()?,
-            13usize => self.eu_bank_transfer = map.next_value()?,
-            14usize => self.gb_bank_transfer = map.next_value()?,
-            15usize => self.giropay = map.next_value()?,
-            16usize => self.grabpay = map.next_value()?,
-            17usize => self.jp_bank_transfer = map.next_value()?,
-            18usize => self.klarna = map.next_value()?,
-            19usize => self.mb_way = map.next_value()?,
-            20usize => self.multibanco = map.next_value()?,
-            21usize => self.mx_bank_transfer = map.next_value()?,
-            22usize => self.nz_bank_transfer = map.next_value()?,
-            23usize => self.p24 = map.next_value()?,
-            24usize => self.paynow = map.next_value()?,
-            25usize => self.paypal = map.next_value()?,
-            26usize => self.pix = map.next_value()?,
-            27usize => self.revolut = map.next_value()?,
-            28usize => self.sofort = map.next_value()?,
-            29usize => self.swish = map.next_value()?,
-            30usize => self.th_bank_transfer = map.next_value()?,
-            31usize => self.twint = map.next_value()?,
-            32usize => self.type_ = map.next_value()?,
-            33usize => self.us_bank_transfer = map.next_value()?,
-            34usize => self.wechat_pay = map.next_value()?,
-            35usize => self.zip = map.next_value()?,
-            _ => {
-                map.next_value::<airbyte_agent_runtime::serde::de::IgnoredAny>()?;
-            }
+            0 => self.affirm = map.next_value()?,
+            1 => self.afterpay_clearpay = map.next_value()?,
+            2 => self.alipay = map.next_value()?,
+            3 => self.alma = map.next_value()?,
+            4 => self.amazon_pay = map.next_value()?,
+            5 => self.au_bank_transfer = map.next_value()?,
+            6 => self.blik = map.next_value()?,
+            7 => self.br_bank_transfer = map.next_value()?,
+            8 => self.card = map.next_value()?,
+            9 => self.cashapp = map.next_value()?,
+            10 => self.crypto = map.next_value()?,
+            11 => self.customer_cash_balance = map.next_value()?,
+            12 => self.eps = map.next_value()?,
+            13 => self.eu_bank_transfer = map.next_value()?,
+            14 => self.gb_bank_transfer = map.next_value()?,
+            15 => self.giropay = map.next_value()?,
+            16 => self.grabpay = map.next_value()?,
+            17 => self.jp_bank_transfer = map.next_value()?,
+            18 => self.klarna = map.next_value()?,
+            19 => self.mb_way = map.next_value()?,
+            20 => self.multibanco = map.next_value()?,
+            21 => self.mx_bank_transfer = map.next_value()?,
+            22 => self.nz_bank_transfer = map.next_value()?,
+            23 => self.p24 = map.next_value()?,
+            24 => self.paynow = map.next_value()?,
+            25 => self.paypal = map.next_value()?,
+            26 => self.pix = map.next_value()?,
+            27 => self.revolut = map.next_value()?,
+            28 => self.sofort = map.next_value()?,
+            29 => self.swish = map.next_value()?,
+            30 => self.th_bank_transfer = map.next_value()?,
+            31 => self.twint = map.next_value()?,
+            32 => self.type_ = map.next_value()?,
+            33 => self.us_bank_transfer = map.next_value()?,
+            34 => self.wechat_pay = map.next_value()?,
+            35 => self.zip = map.next_value()?,
+            _ => drop(map.next_value::<serde::de::IgnoredAny>()?),
         }
         Ok(())
     }
 }
-impl<'de> airbyte_agent_runtime::serde::Deserialize<'de> for RefundDestinationDetails {
-    fn deserialize<__D: airbyte_agent_runtime::serde::Deserializer<'de>>(
-        deserializer: __D,
-    ) -> ::std::result::Result<Self, __D::Error> {
-        airbyte_agent_runtime::record::deserialize(deserializer)
+impl<'de> serde::Deserialize<'de> for RefundDestinationDetails {
+    fn deserialize<__D: serde::Deserializer<'de>>(d: __D) -> Result<Self, __D::Error> {
+        record::deserialize(d)
     }
 }
 /// Object describing the blik.
-#[derive(Debug, Clone, Default, airbyte_agent_runtime::serde::Serialize)]
+#[derive(Debug, Clone, Default, serde::Serialize)]
 #[serde(crate = "airbyte_agent_runtime::serde")]
 pub struct RefundDestinationDetailsBlik {
     /// Network decline code of this blik.
@@ -610,38 +593,33 @@ pub struct RefundDestinationDetailsBlik {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub reference_status: Option<RefundDestinationDetailsBlikReferenceStatus>,
 }
-impl airbyte_agent_runtime::record::Record for RefundDestinationDetailsBlik {
+impl record::Record for RefundDestinationDetailsBlik {
     const NAME: &'static str = "RefundDestinationDetailsBlik";
     fn field_index(key: &str) -> Option<usize> {
         match key {
-            "network_decline_code" => Some(0usize),
-            "reference" => Some(1usize),
-            "reference_status" => Some(2usize),
+            "network_decline_code" => Some(0),
+            "reference" => Some(1),
+            "reference_status" => Some(2),
             _ => None,
         }
     }
-    fn set_field<'de, __M: airbyte_agent_runtime::serde::de::MapAccess<'de>>(
+    fn set_field<'de, __M: serde::de::MapAccess<'de>>(
         &mut self,
         index: usize,
         map: &mut __M,
-    ) -> ::std::result::Result<(), __M::Error> {
+    ) -> Result<(), __M::Error> {
         match index {
-            0usize => self.network_decline_code = map.next_value()?,
-            1usize => self.reference = map.next_value()?,
-            2usize => self.reference_status = map.next_value()?,
-            _ => {
-                map.next_value::<airbyte_agent_runtime::serde::de::IgnoredAny>()?;
-            }
+            0 => self.network_decline_code = map.next_value()?,
+            1 => self.reference = map.next_value()?,
+            2 => self.reference_status = map.next_value()?,
+            _ => drop(map.next_value::<serde::de::IgnoredAny>()?),
         }
         Ok(())
     }
 }
-impl<'de> airbyte_agent_runtime::serde::Deserialize<'de>
-for RefundDestinationDetailsBlik {
-    fn deserialize<__D: airbyte_agent_runtime::serde::Deserializer<'de>>(
-        deserializer: __D,
-    ) -> ::std::result::Result<Self, __D::Error> {
-        airbyte_agent_runtime::record::deserialize(deserializer)
+impl<'de> serde::Deserialize<'de> for RefundDestinationDetailsBlik {
+    fn deserialize<__D: serde::Deserializer<'de>>(d: __D) -> Result<Self, __D::Error> {
+        record::deserialize(d)
     }
 }
 airbyte_agent_runtime::string_enum! {
@@ -651,7 +629,7 @@ airbyte_agent_runtime::string_enum! {
     " `unavailable`"] Unavailable => "unavailable" }
 }
 /// Object describing the br bank transfer.
-#[derive(Debug, Clone, Default, airbyte_agent_runtime::serde::Serialize)]
+#[derive(Debug, Clone, Default, serde::Serialize)]
 #[serde(crate = "airbyte_agent_runtime::serde")]
 pub struct RefundDestinationDetailsBrBankTransfer {
     /// Reference of this br bank transfer.
@@ -661,40 +639,35 @@ pub struct RefundDestinationDetailsBrBankTransfer {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub reference_status: Option<RefundDestinationDetailsBlikReferenceStatus>,
 }
-impl airbyte_agent_runtime::record::Record for RefundDestinationDetailsBrBankTransfer {
+impl record::Record for RefundDestinationDetailsBrBankTransfer {
     const NAME: &'static str = "RefundDestinationDetailsBrBankTransfer";
     fn field_index(key: &str) -> Option<usize> {
         match key {
-            "reference" => Some(0usize),
-            "reference_status" => Some(1usize),
+            "reference" => Some(0),
+            "reference_status" => Some(1),
             _ => None,
         }
     }
-    fn set_field<'de, __M: airbyte_agent_runtime::serde::de::MapAccess<'de>>(
+    fn set_field<'de, __M: serde::de::MapAccess<'de>>(
         &mut self,
         index: usize,
         map: &mut __M,
-    ) -> ::std::result::Result<(), __M::Error> {
+    ) -> Result<(), __M::Error> {
         match index {
-            0usize => self.reference = map.next_value()?,
-            1usize => self.reference_status = map.next_value()?,
-            _ => {
-                map.next_value::<airbyte_agent_runtime::serde::de::IgnoredAny>()?;
-            }
+            0 => self.reference = map.next_value()?,
+            1 => self.reference_status = map.next_value()?,
+            _ => drop(map.next_value::<serde::de::IgnoredAny>()?),
         }
         Ok(())
     }
 }
-impl<'de> airbyte_agent_runtime::serde::Deserialize<'de>
-for RefundDestinationDetailsBrBankTransfer {
-    fn deserialize<__D: airbyte_agent_runtime::serde::Deserializer<'de>>(
-        deserializer: __D,
-    ) -> ::std::result::Result<Self, __D::Error> {
-        airbyte_agent_runtime::record::deserialize(deserializer)
+impl<'de> serde::Deserialize<'de> for RefundDestinationDetailsBrBankTransfer {
+    fn deserialize<__D: serde::Deserializer<'de>>(d: __D) -> Result<Self, __D::Error> {
+        record::deserialize(d)
     }
 }
 /// Card details, when the method is a card.
-#[derive(Debug, Clone, Default, airbyte_agent_runtime::serde::Serialize)]
+#[derive(Debug, Clone, Default, serde::Serialize)]
 #[serde(crate = "airbyte_agent_runtime::serde")]
 pub struct RefundDestinationDetailsCard {
     /// Reference of this card.
@@ -710,40 +683,35 @@ pub struct RefundDestinationDetailsCard {
     #[serde(rename = "type", skip_serializing_if = "Option::is_none")]
     pub type_: Option<RefundDestinationDetailsCardType>,
 }
-impl airbyte_agent_runtime::record::Record for RefundDestinationDetailsCard {
+impl record::Record for RefundDestinationDetailsCard {
     const NAME: &'static str = "RefundDestinationDetailsCard";
     fn field_index(key: &str) -> Option<usize> {
         match key {
-            "reference" => Some(0usize),
-            "reference_status" => Some(1usize),
-            "reference_type" => Some(2usize),
-            "type" => Some(3usize),
+            "reference" => Some(0),
+            "reference_status" => Some(1),
+            "reference_type" => Some(2),
+            "type" => Some(3),
             _ => None,
         }
     }
-    fn set_field<'de, __M: airbyte_agent_runtime::serde::de::MapAccess<'de>>(
+    fn set_field<'de, __M: serde::de::MapAccess<'de>>(
         &mut self,
         index: usize,
         map: &mut __M,
-    ) -> ::std::result::Result<(), __M::Error> {
+    ) -> Result<(), __M::Error> {
         match index {
-            0usize => self.reference = map.next_value()?,
-            1usize => self.reference_status = map.next_value()?,
-            2usize => self.reference_type = map.next_value()?,
-            3usize => self.type_ = map.next_value()?,
-            _ => {
-                map.next_value::<airbyte_agent_runtime::serde::de::IgnoredAny>()?;
-            }
+            0 => self.reference = map.next_value()?,
+            1 => self.reference_status = map.next_value()?,
+            2 => self.reference_type = map.next_value()?,
+            3 => self.type_ = map.next_value()?,
+            _ => drop(map.next_value::<serde::de::IgnoredAny>()?),
         }
         Ok(())
     }
 }
-impl<'de> airbyte_agent_runtime::serde::Deserialize<'de>
-for RefundDestinationDetailsCard {
-    fn deserialize<__D: airbyte_agent_runtime::serde::Deserializer<'de>>(
-        deserializer: __D,
-    ) -> ::std::result::Result<Self, __D::Error> {
-        airbyte_agent_runtime::record::deserialize(deserializer)
+impl<'de> serde::Deserialize<'de> for RefundDestinationDetailsCard {
+    fn deserialize<__D: serde::Deserializer<'de>>(d: __D) -> Result<Self, __D::Error> {
+        record::deserialize(d)
     }
 }
 airbyte_agent_runtime::string_enum! {
@@ -752,83 +720,73 @@ airbyte_agent_runtime::string_enum! {
     " `reversal`"] Reversal => "reversal" }
 }
 /// Object describing the crypto.
-#[derive(Debug, Clone, Default, airbyte_agent_runtime::serde::Serialize)]
+#[derive(Debug, Clone, Default, serde::Serialize)]
 #[serde(crate = "airbyte_agent_runtime::serde")]
 pub struct RefundDestinationDetailsCrypto {
     /// Reference of this crypto.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub reference: Option<String>,
 }
-impl airbyte_agent_runtime::record::Record for RefundDestinationDetailsCrypto {
+impl record::Record for RefundDestinationDetailsCrypto {
     const NAME: &'static str = "RefundDestinationDetailsCrypto";
     fn field_index(key: &str) -> Option<usize> {
         match key {
-            "reference" => Some(0usize),
+            "reference" => Some(0),
             _ => None,
         }
     }
-    fn set_field<'de, __M: airbyte_agent_runtime::serde::de::MapAccess<'de>>(
+    fn set_field<'de, __M: serde::de::MapAccess<'de>>(
         &mut self,
         index: usize,
         map: &mut __M,
-    ) -> ::std::result::Result<(), __M::Error> {
+    ) -> Result<(), __M::Error> {
         match index {
-            0usize => self.reference = map.next_value()?,
-            _ => {
-                map.next_value::<airbyte_agent_runtime::serde::de::IgnoredAny>()?;
-            }
+            0 => self.reference = map.next_value()?,
+            _ => drop(map.next_value::<serde::de::IgnoredAny>()?),
         }
         Ok(())
     }
 }
-impl<'de> airbyte_agent_runtime::serde::Deserialize<'de>
-for RefundDestinationDetailsCrypto {
-    fn deserialize<__D: airbyte_agent_runtime::serde::Deserializer<'de>>(
-        deserializer: __D,
-    ) -> ::std::result::Result<Self, __D::Error> {
-        airbyte_agent_runtime::record::deserialize(deserializer)
+impl<'de> serde::Deserialize<'de> for RefundDestinationDetailsCrypto {
+    fn deserialize<__D: serde::Deserializer<'de>>(d: __D) -> Result<Self, __D::Error> {
+        record::deserialize(d)
     }
 }
 /// Object describing the paypal.
-#[derive(Debug, Clone, Default, airbyte_agent_runtime::serde::Serialize)]
+#[derive(Debug, Clone, Default, serde::Serialize)]
 #[serde(crate = "airbyte_agent_runtime::serde")]
 pub struct RefundDestinationDetailsPaypal {
     /// Network decline code of this paypal.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub network_decline_code: Option<String>,
 }
-impl airbyte_agent_runtime::record::Record for RefundDestinationDetailsPaypal {
+impl record::Record for RefundDestinationDetailsPaypal {
     const NAME: &'static str = "RefundDestinationDetailsPaypal";
     fn field_index(key: &str) -> Option<usize> {
         match key {
-            "network_decline_code" => Some(0usize),
+            "network_decline_code" => Some(0),
             _ => None,
         }
     }
-    fn set_field<'de, __M: airbyte_agent_runtime::serde::de::MapAccess<'de>>(
+    fn set_field<'de, __M: serde::de::MapAccess<'de>>(
         &mut self,
         index: usize,
         map: &mut __M,
-    ) -> ::std::result::Result<(), __M::Error> {
+    ) -> Result<(), __M::Error> {
         match index {
-            0usize => self.network_decline_code = map.next_value()?,
-            _ => {
-                map.next_value::<airbyte_agent_runtime::serde::de::IgnoredAny>()?;
-            }
+            0 => self.network_decline_code = map.next_value()?,
+            _ => drop(map.next_value::<serde::de::IgnoredAny>()?),
         }
         Ok(())
     }
 }
-impl<'de> airbyte_agent_runtime::serde::Deserialize<'de>
-for RefundDestinationDetailsPaypal {
-    fn deserialize<__D: airbyte_agent_runtime::serde::Deserializer<'de>>(
-        deserializer: __D,
-    ) -> ::std::result::Result<Self, __D::Error> {
-        airbyte_agent_runtime::record::deserialize(deserializer)
+impl<'de> serde::Deserialize<'de> for RefundDestinationDetailsPaypal {
+    fn deserialize<__D: serde::Deserializer<'de>>(d: __D) -> Result<Self, __D::Error> {
+        record::deserialize(d)
     }
 }
 /// Step the customer must take to continue, if any.
-#[derive(Debug, Clone, Default, airbyte_agent_runtime::serde::Serialize)]
+#[derive(Debug, Clone, Default, serde::Serialize)]
 #[serde(crate = "airbyte_agent_runtime::serde")]
 pub struct RefundNextAction {
     /// Object describing the display details.
@@ -838,39 +796,35 @@ pub struct RefundNextAction {
     #[serde(rename = "type", skip_serializing_if = "Option::is_none")]
     pub type_: Option<String>,
 }
-impl airbyte_agent_runtime::record::Record for RefundNextAction {
+impl record::Record for RefundNextAction {
     const NAME: &'static str = "RefundNextAction";
     fn field_index(key: &str) -> Option<usize> {
         match key {
-            "display_details" => Some(0usize),
-            "type" => Some(1usize),
+            "display_details" => Some(0),
+            "type" => Some(1),
             _ => None,
         }
     }
-    fn set_field<'de, __M: airbyte_agent_runtime::serde::de::MapAccess<'de>>(
+    fn set_field<'de, __M: serde::de::MapAccess<'de>>(
         &mut self,
         index: usize,
         map: &mut __M,
-    ) -> ::std::result::Result<(), __M::Error> {
+    ) -> Result<(), __M::Error> {
         match index {
-            0usize => self.display_details = map.next_value()?,
-            1usize => self.type_ = map.next_value()?,
-            _ => {
-                map.next_value::<airbyte_agent_runtime::serde::de::IgnoredAny>()?;
-            }
+            0 => self.display_details = map.next_value()?,
+            1 => self.type_ = map.next_value()?,
+            _ => drop(map.next_value::<serde::de::IgnoredAny>()?),
         }
         Ok(())
     }
 }
-impl<'de> airbyte_agent_runtime::serde::Deserialize<'de> for RefundNextAction {
-    fn deserialize<__D: airbyte_agent_runtime::serde::Deserializer<'de>>(
-        deserializer: __D,
-    ) -> ::std::result::Result<Self, __D::Error> {
-        airbyte_agent_runtime::record::deserialize(deserializer)
+impl<'de> serde::Deserialize<'de> for RefundNextAction {
+    fn deserialize<__D: serde::Deserializer<'de>>(d: __D) -> Result<Self, __D::Error> {
+        record::deserialize(d)
     }
 }
 /// Object describing the display details.
-#[derive(Debug, Clone, Default, airbyte_agent_runtime::serde::Serialize)]
+#[derive(Debug, Clone, Default, serde::Serialize)]
 #[serde(crate = "airbyte_agent_runtime::serde")]
 pub struct RefundNextActionDisplayDetails {
     /// Object describing the email sent.
@@ -880,40 +834,35 @@ pub struct RefundNextActionDisplayDetails {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub expires_at: Option<i64>,
 }
-impl airbyte_agent_runtime::record::Record for RefundNextActionDisplayDetails {
+impl record::Record for RefundNextActionDisplayDetails {
     const NAME: &'static str = "RefundNextActionDisplayDetails";
     fn field_index(key: &str) -> Option<usize> {
         match key {
-            "email_sent" => Some(0usize),
-            "expires_at" => Some(1usize),
+            "email_sent" => Some(0),
+            "expires_at" => Some(1),
             _ => None,
         }
     }
-    fn set_field<'de, __M: airbyte_agent_runtime::serde::de::MapAccess<'de>>(
+    fn set_field<'de, __M: serde::de::MapAccess<'de>>(
         &mut self,
         index: usize,
         map: &mut __M,
-    ) -> ::std::result::Result<(), __M::Error> {
+    ) -> Result<(), __M::Error> {
         match index {
-            0usize => self.email_sent = map.next_value()?,
-            1usize => self.expires_at = map.next_value()?,
-            _ => {
-                map.next_value::<airbyte_agent_runtime::serde::de::IgnoredAny>()?;
-            }
+            0 => self.email_sent = map.next_value()?,
+            1 => self.expires_at = map.next_value()?,
+            _ => drop(map.next_value::<serde::de::IgnoredAny>()?),
         }
         Ok(())
     }
 }
-impl<'de> airbyte_agent_runtime::serde::Deserialize<'de>
-for RefundNextActionDisplayDetails {
-    fn deserialize<__D: airbyte_agent_runtime::serde::Deserializer<'de>>(
-        deserializer: __D,
-    ) -> ::std::result::Result<Self, __D::Error> {
-        airbyte_agent_runtime::record::deserialize(deserializer)
+impl<'de> serde::Deserialize<'de> for RefundNextActionDisplayDetails {
+    fn deserialize<__D: serde::Deserializer<'de>>(d: __D) -> Result<Self, __D::Error> {
+        record::deserialize(d)
     }
 }
 /// Object describing the email sent.
-#[derive(Debug, Clone, Default, airbyte_agent_runtime::serde::Serialize)]
+#[derive(Debug, Clone, Default, serde::Serialize)]
 #[serde(crate = "airbyte_agent_runtime::serde")]
 pub struct RefundNextActionDisplayDetailsEmailSent {
     /// Email sent at, as a Unix timestamp in seconds.
@@ -923,36 +872,31 @@ pub struct RefundNextActionDisplayDetailsEmailSent {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub email_sent_to: Option<String>,
 }
-impl airbyte_agent_runtime::record::Record for RefundNextActionDisplayDetailsEmailSent {
+impl record::Record for RefundNextActionDisplayDetailsEmailSent {
     const NAME: &'static str = "RefundNextActionDisplayDetailsEmailSent";
     fn field_index(key: &str) -> Option<usize> {
         match key {
-            "email_sent_at" => Some(0usize),
-            "email_sent_to" => Some(1usize),
+            "email_sent_at" => Some(0),
+            "email_sent_to" => Some(1),
             _ => None,
         }
     }
-    fn set_field<'de, __M: airbyte_agent_runtime::serde::de::MapAccess<'de>>(
+    fn set_field<'de, __M: serde::de::MapAccess<'de>>(
         &mut self,
         index: usize,
         map: &mut __M,
-    ) -> ::std::result::Result<(), __M::Error> {
+    ) -> Result<(), __M::Error> {
         match index {
-            0usize => self.email_sent_at = map.next_value()?,
-            1usize => self.email_sent_to = map.next_value()?,
-            _ => {
-                map.next_value::<airbyte_agent_runtime::serde::de::IgnoredAny>()?;
-            }
+            0 => self.email_sent_at = map.next_value()?,
+            1 => self.email_sent_to = map.next_value()?,
+            _ => drop(map.next_value::<serde::de::IgnoredAny>()?),
         }
         Ok(())
     }
 }
-impl<'de> airbyte_agent_runtime::serde::Deserialize<'de>
-for RefundNextActionDisplayDetailsEmailSent {
-    fn deserialize<__D: airbyte_agent_runtime::serde::Deserializer<'de>>(
-        deserializer: __D,
-    ) -> ::std::result::Result<Self, __D::Error> {
-        airbyte_agent_runtime::record::deserialize(deserializer)
+impl<'de> serde::Deserialize<'de> for RefundNextActionDisplayDetailsEmailSent {
+    fn deserialize<__D: serde::Deserializer<'de>>(d: __D) -> Result<Self, __D::Error> {
+        record::deserialize(d)
     }
 }
 airbyte_agent_runtime::string_enum! {
@@ -969,40 +913,36 @@ airbyte_agent_runtime::string_enum! {
     " `failed`"] Failed => "failed", #[doc = " `canceled`"] Canceled => "canceled" }
 }
 /// Metadata returned by `refunds.list` next to the records.
-#[derive(Debug, Clone, Default, airbyte_agent_runtime::serde::Serialize)]
+#[derive(Debug, Clone, Default, serde::Serialize)]
 #[serde(crate = "airbyte_agent_runtime::serde")]
 pub struct RefundsListMeta {
     /// `$.has_more`
     #[serde(skip_serializing_if = "Option::is_none")]
     pub has_more: Option<bool>,
 }
-impl airbyte_agent_runtime::record::Record for RefundsListMeta {
+impl record::Record for RefundsListMeta {
     const NAME: &'static str = "RefundsListMeta";
     fn field_index(key: &str) -> Option<usize> {
         match key {
-            "has_more" => Some(0usize),
+            "has_more" => Some(0),
             _ => None,
         }
     }
-    fn set_field<'de, __M: airbyte_agent_runtime::serde::de::MapAccess<'de>>(
+    fn set_field<'de, __M: serde::de::MapAccess<'de>>(
         &mut self,
         index: usize,
         map: &mut __M,
-    ) -> ::std::result::Result<(), __M::Error> {
+    ) -> Result<(), __M::Error> {
         match index {
-            0usize => self.has_more = map.next_value()?,
-            _ => {
-                map.next_value::<airbyte_agent_runtime::serde::de::IgnoredAny>()?;
-            }
+            0 => self.has_more = map.next_value()?,
+            _ => drop(map.next_value::<serde::de::IgnoredAny>()?),
         }
         Ok(())
     }
 }
-impl<'de> airbyte_agent_runtime::serde::Deserialize<'de> for RefundsListMeta {
-    fn deserialize<__D: airbyte_agent_runtime::serde::Deserializer<'de>>(
-        deserializer: __D,
-    ) -> ::std::result::Result<Self, __D::Error> {
-        airbyte_agent_runtime::record::deserialize(deserializer)
+impl<'de> serde::Deserialize<'de> for RefundsListMeta {
+    fn deserialize<__D: serde::Deserializer<'de>>(d: __D) -> Result<Self, __D::Error> {
+        record::deserialize(d)
     }
 }
 airbyte_agent_runtime::string_enum! {

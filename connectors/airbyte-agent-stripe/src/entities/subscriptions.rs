@@ -2,7 +2,7 @@
 
 //! Entity `subscriptions`: handle, request builders and record types.
 use airbyte_agent_runtime::serde_json::Value;
-use airbyte_agent_runtime::{Client, Page, PageStream, Params, Result};
+use airbyte_agent_runtime::{Client, Page, PageStream, Params, Result, record, serde};
 use crate::types::*;
 impl crate::StripeConnector {
     /// Create a subscription
@@ -172,11 +172,7 @@ impl SubscriptionsCreateRequest {
     }
     /// Send the request.
     pub async fn send(self) -> Result<Subscription> {
-        self.client
-            .call_record::<
-                Subscription,
-            >(&crate::descriptor::SUBSCRIPTIONS[0usize], self.params)
-            .await
+        self.client.call_record(&crate::descriptor::SUBSCRIPTIONS[0], self.params).await
     }
     /// The parameters collected so far (wire names).
     pub fn params(&self) -> &Params {
@@ -286,16 +282,11 @@ impl SubscriptionsListRequest {
     }
     /// Send the request.
     pub async fn send(self) -> Result<Page<Subscription, SubscriptionsListMeta>> {
-        self.client
-            .call_list::<
-                Subscription,
-                SubscriptionsListMeta,
-            >(&crate::descriptor::SUBSCRIPTIONS[1usize], self.params)
-            .await
+        self.client.call_list(&crate::descriptor::SUBSCRIPTIONS[1], self.params).await
     }
     /// Every page, lazily, following the operation's pagination.
     pub fn pages(self) -> PageStream<Subscription, SubscriptionsListMeta> {
-        self.client.pages(&crate::descriptor::SUBSCRIPTIONS[1usize], self.params)
+        self.client.pages(&crate::descriptor::SUBSCRIPTIONS[1], self.params)
     }
     /// The parameters collected so far (wire names).
     pub fn params(&self) -> &Params {
@@ -388,11 +379,7 @@ impl SubscriptionsUpdateRequest {
     }
     /// Send the request.
     pub async fn send(self) -> Result<Subscription> {
-        self.client
-            .call_record::<
-                Subscription,
-            >(&crate::descriptor::SUBSCRIPTIONS[2usize], self.params)
-            .await
+        self.client.call_record(&crate::descriptor::SUBSCRIPTIONS[2], self.params).await
     }
     /// The parameters collected so far (wire names).
     pub fn params(&self) -> &Params {
@@ -418,11 +405,7 @@ pub struct SubscriptionsDeleteRequest {
 impl SubscriptionsDeleteRequest {
     /// Send the request.
     pub async fn send(self) -> Result<Subscription> {
-        self.client
-            .call_record::<
-                Subscription,
-            >(&crate::descriptor::SUBSCRIPTIONS[3usize], self.params)
-            .await
+        self.client.call_record(&crate::descriptor::SUBSCRIPTIONS[3], self.params).await
     }
     /// The parameters collected so far (wire names).
     pub fn params(&self) -> &Params {
@@ -448,11 +431,7 @@ pub struct SubscriptionsGetRequest {
 impl SubscriptionsGetRequest {
     /// Send the request.
     pub async fn send(self) -> Result<Subscription> {
-        self.client
-            .call_record::<
-                Subscription,
-            >(&crate::descriptor::SUBSCRIPTIONS[4usize], self.params)
-            .await
+        self.client.call_record(&crate::descriptor::SUBSCRIPTIONS[4], self.params).await
     }
     /// The parameters collected so far (wire names).
     pub fn params(&self) -> &Params {
@@ -494,16 +473,11 @@ impl SubscriptionsSearchRequest {
     pub async fn send(
         self,
     ) -> Result<Page<SubscriptionsRecord, SubscriptionsSearchMeta>> {
-        self.client
-            .call_list::<
-                SubscriptionsRecord,
-                SubscriptionsSearchMeta,
-            >(&crate::descriptor::SUBSCRIPTIONS[5usize], self.params)
-            .await
+        self.client.call_list(&crate::descriptor::SUBSCRIPTIONS[5], self.params).await
     }
     /// Every page, lazily, following the operation's pagination.
     pub fn pages(self) -> PageStream<SubscriptionsRecord, SubscriptionsSearchMeta> {
-        self.client.pages(&crate::descriptor::SUBSCRIPTIONS[5usize], self.params)
+        self.client.pages(&crate::descriptor::SUBSCRIPTIONS[5], self.params)
     }
     /// The parameters collected so far (wire names).
     pub fn params(&self) -> &Params {
@@ -524,41 +498,36 @@ impl ::std::future::IntoFuture for SubscriptionsSearchRequest {
     }
 }
 /// The `SubscriptionsListAutomaticTax` object.
-#[derive(Debug, Clone, Default, airbyte_agent_runtime::serde::Serialize)]
+#[derive(Debug, Clone, Default, serde::Serialize)]
 #[serde(crate = "airbyte_agent_runtime::serde")]
 pub struct SubscriptionsListAutomaticTax {
     /// Whether the feature is switched on.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub enabled: Option<bool>,
 }
-impl airbyte_agent_runtime::record::Record for SubscriptionsListAutomaticTax {
+impl record::Record for SubscriptionsListAutomaticTax {
     const NAME: &'static str = "SubscriptionsListAutomaticTax";
     fn field_index(key: &str) -> Option<usize> {
         match key {
-            "enabled" => Some(0usize),
+            "enabled" => Some(0),
             _ => None,
         }
     }
-    fn set_field<'de, __M: airbyte_agent_runtime::serde::de::MapAccess<'de>>(
+    fn set_field<'de, __M: serde::de::MapAccess<'de>>(
         &mut self,
         index: usize,
         map: &mut __M,
-    ) -> ::std::result::Result<(), __M::Error> {
+    ) -> Result<(), __M::Error> {
         match index {
-            0usize => self.enabled = map.next_value()?,
-            _ => {
-                map.next_value::<airbyte_agent_runtime::serde::de::IgnoredAny>()?;
-            }
+            0 => self.enabled = map.next_value()?,
+            _ => drop(map.next_value::<serde::de::IgnoredAny>()?),
         }
         Ok(())
     }
 }
-impl<'de> airbyte_agent_runtime::serde::Deserialize<'de>
-for SubscriptionsListAutomaticTax {
-    fn deserialize<__D: airbyte_agent_runtime::serde::Deserializer<'de>>(
-        deserializer: __D,
-    ) -> ::std::result::Result<Self, __D::Error> {
-        airbyte_agent_runtime::record::deserialize(deserializer)
+impl<'de> serde::Deserialize<'de> for SubscriptionsListAutomaticTax {
+    fn deserialize<__D: serde::Deserializer<'de>>(d: __D) -> Result<Self, __D::Error> {
+        record::deserialize(d)
     }
 }
 airbyte_agent_runtime::string_enum! {
@@ -567,44 +536,40 @@ airbyte_agent_runtime::string_enum! {
     #[doc = " `all`"] All => "all" }
 }
 /// Metadata returned by `subscriptions.list` next to the records.
-#[derive(Debug, Clone, Default, airbyte_agent_runtime::serde::Serialize)]
+#[derive(Debug, Clone, Default, serde::Serialize)]
 #[serde(crate = "airbyte_agent_runtime::serde")]
 pub struct SubscriptionsListMeta {
     /// `$.has_more`
     #[serde(skip_serializing_if = "Option::is_none")]
     pub has_more: Option<bool>,
 }
-impl airbyte_agent_runtime::record::Record for SubscriptionsListMeta {
+impl record::Record for SubscriptionsListMeta {
     const NAME: &'static str = "SubscriptionsListMeta";
     fn field_index(key: &str) -> Option<usize> {
         match key {
-            "has_more" => Some(0usize),
+            "has_more" => Some(0),
             _ => None,
         }
     }
-    fn set_field<'de, __M: airbyte_agent_runtime::serde::de::MapAccess<'de>>(
+    fn set_field<'de, __M: serde::de::MapAccess<'de>>(
         &mut self,
         index: usize,
         map: &mut __M,
-    ) -> ::std::result::Result<(), __M::Error> {
+    ) -> Result<(), __M::Error> {
         match index {
-            0usize => self.has_more = map.next_value()?,
-            _ => {
-                map.next_value::<airbyte_agent_runtime::serde::de::IgnoredAny>()?;
-            }
+            0 => self.has_more = map.next_value()?,
+            _ => drop(map.next_value::<serde::de::IgnoredAny>()?),
         }
         Ok(())
     }
 }
-impl<'de> airbyte_agent_runtime::serde::Deserialize<'de> for SubscriptionsListMeta {
-    fn deserialize<__D: airbyte_agent_runtime::serde::Deserializer<'de>>(
-        deserializer: __D,
-    ) -> ::std::result::Result<Self, __D::Error> {
-        airbyte_agent_runtime::record::deserialize(deserializer)
+impl<'de> serde::Deserialize<'de> for SubscriptionsListMeta {
+    fn deserialize<__D: serde::Deserializer<'de>>(d: __D) -> Result<Self, __D::Error> {
+        record::deserialize(d)
     }
 }
 /// The `SubscriptionsUpdateItemsItem` object.
-#[derive(Debug, Clone, Default, airbyte_agent_runtime::serde::Serialize)]
+#[derive(Debug, Clone, Default, serde::Serialize)]
 #[serde(crate = "airbyte_agent_runtime::serde")]
 pub struct SubscriptionsUpdateItemsItem {
     /// Unique identifier of this item.
@@ -620,40 +585,35 @@ pub struct SubscriptionsUpdateItemsItem {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub deleted: Option<bool>,
 }
-impl airbyte_agent_runtime::record::Record for SubscriptionsUpdateItemsItem {
+impl record::Record for SubscriptionsUpdateItemsItem {
     const NAME: &'static str = "SubscriptionsUpdateItemsItem";
     fn field_index(key: &str) -> Option<usize> {
         match key {
-            "id" => Some(0usize),
-            "price" => Some(1usize),
-            "quantity" => Some(2usize),
-            "deleted" => Some(3usize),
+            "id" => Some(0),
+            "price" => Some(1),
+            "quantity" => Some(2),
+            "deleted" => Some(3),
             _ => None,
         }
     }
-    fn set_field<'de, __M: airbyte_agent_runtime::serde::de::MapAccess<'de>>(
+    fn set_field<'de, __M: serde::de::MapAccess<'de>>(
         &mut self,
         index: usize,
         map: &mut __M,
-    ) -> ::std::result::Result<(), __M::Error> {
+    ) -> Result<(), __M::Error> {
         match index {
-            0usize => self.id = map.next_value()?,
-            1usize => self.price = map.next_value()?,
-            2usize => self.quantity = map.next_value()?,
-            3usize => self.deleted = map.next_value()?,
-            _ => {
-                map.next_value::<airbyte_agent_runtime::serde::de::IgnoredAny>()?;
-            }
+            0 => self.id = map.next_value()?,
+            1 => self.price = map.next_value()?,
+            2 => self.quantity = map.next_value()?,
+            3 => self.deleted = map.next_value()?,
+            _ => drop(map.next_value::<serde::de::IgnoredAny>()?),
         }
         Ok(())
     }
 }
-impl<'de> airbyte_agent_runtime::serde::Deserialize<'de>
-for SubscriptionsUpdateItemsItem {
-    fn deserialize<__D: airbyte_agent_runtime::serde::Deserializer<'de>>(
-        deserializer: __D,
-    ) -> ::std::result::Result<Self, __D::Error> {
-        airbyte_agent_runtime::record::deserialize(deserializer)
+impl<'de> serde::Deserialize<'de> for SubscriptionsUpdateItemsItem {
+    fn deserialize<__D: serde::Deserializer<'de>>(d: __D) -> Result<Self, __D::Error> {
+        record::deserialize(d)
     }
 }
 airbyte_agent_runtime::string_enum! {
@@ -663,7 +623,7 @@ airbyte_agent_runtime::string_enum! {
     " `always_invoice`"] AlwaysInvoice => "always_invoice" }
 }
 /// The `SubscriptionsRecord` object.
-#[derive(Debug, Clone, Default, airbyte_agent_runtime::serde::Serialize)]
+#[derive(Debug, Clone, Default, serde::Serialize)]
 #[serde(crate = "airbyte_agent_runtime::serde")]
 pub struct SubscriptionsRecord {
     /// `object`
@@ -682,54 +642,44 @@ pub struct SubscriptionsRecord {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub url: Option<String>,
 }
-impl airbyte_agent_runtime::record::Record for SubscriptionsRecord {
+impl record::Record for SubscriptionsRecord {
     const NAME: &'static str = "SubscriptionsRecord";
     fn field_index(key: &str) -> Option<usize> {
         match key {
-            "object" => Some(0usize),
-            "data" => Some(1usize),
-            "has_more" => Some(2usize),
-            "next_page" => Some(3usize),
-            "url" => Some(4usize),
+            "object" => Some(0),
+            "data" => Some(1),
+            "has_more" => Some(2),
+            "next_page" => Some(3),
+            "url" => Some(4),
             _ => None,
         }
     }
-    fn set_field<'de, __M: airbyte_agent_runtime::serde::de::MapAccess<'de>>(
+    fn set_field<'de, __M: serde::de::MapAccess<'de>>(
         &mut self,
         index: usize,
         map: &mut __M,
-    ) -> ::std::result::Result<(), __M::Error> {
+    ) -> Result<(), __M::Error> {
         match index {
-            0usize => self.object = map.next_value()?,
-            1usize => {
-                self.data = map
-                    .next_value::<
-                        airbyte_agent_runtime::record::SkipNulls<Subscription>,
-                    >()?
-                    .0;
-            }
-            2usize => self.has_more = map.next_value()?,
-            3usize => self.next_page = map.next_value()?,
-            4usize => self.url = map.next_value()?,
-            _ => {
-                map.next_value::<airbyte_agent_runtime::serde::de::IgnoredAny>()?;
-            }
+            0 => self.object = map.next_value()?,
+            1 => self.data = map.next_value::<record::SkipNulls<Subscription>>()?.0,
+            2 => self.has_more = map.next_value()?,
+            3 => self.next_page = map.next_value()?,
+            4 => self.url = map.next_value()?,
+            _ => drop(map.next_value::<serde::de::IgnoredAny>()?),
         }
         Ok(())
     }
 }
-impl<'de> airbyte_agent_runtime::serde::Deserialize<'de> for SubscriptionsRecord {
-    fn deserialize<__D: airbyte_agent_runtime::serde::Deserializer<'de>>(
-        deserializer: __D,
-    ) -> ::std::result::Result<Self, __D::Error> {
-        airbyte_agent_runtime::record::deserialize(deserializer)
+impl<'de> serde::Deserialize<'de> for SubscriptionsRecord {
+    fn deserialize<__D: serde::Deserializer<'de>>(d: __D) -> Result<Self, __D::Error> {
+        record::deserialize(d)
     }
 }
 /// Metadata returned by `subscriptions.search` next to the records.
-#[derive(Debug, Clone, Default, airbyte_agent_runtime::serde::Serialize)]
+#[derive(Debug, Clone, Default, serde::Serialize)]
 #[serde(crate = "airbyte_agent_runtime::serde")]
 pub struct SubscriptionsSearchMeta {}
-impl airbyte_agent_runtime::record::Record for SubscriptionsSearchMeta {
+impl record::Record for SubscriptionsSearchMeta {
     const NAME: &'static str = "SubscriptionsSearchMeta";
     fn field_index(key: &str) -> Option<usize> {
         {
@@ -737,20 +687,18 @@ impl airbyte_agent_runtime::record::Record for SubscriptionsSearchMeta {
             None
         }
     }
-    fn set_field<'de, __M: airbyte_agent_runtime::serde::de::MapAccess<'de>>(
+    fn set_field<'de, __M: serde::de::MapAccess<'de>>(
         &mut self,
         index: usize,
         map: &mut __M,
-    ) -> ::std::result::Result<(), __M::Error> {
+    ) -> Result<(), __M::Error> {
         let _ = index;
-        map.next_value::<airbyte_agent_runtime::serde::de::IgnoredAny>()?;
+        map.next_value::<serde::de::IgnoredAny>()?;
         Ok(())
     }
 }
-impl<'de> airbyte_agent_runtime::serde::Deserialize<'de> for SubscriptionsSearchMeta {
-    fn deserialize<__D: airbyte_agent_runtime::serde::Deserializer<'de>>(
-        deserializer: __D,
-    ) -> ::std::result::Result<Self, __D::Error> {
-        airbyte_agent_runtime::record::deserialize(deserializer)
+impl<'de> serde::Deserialize<'de> for SubscriptionsSearchMeta {
+    fn deserialize<__D: serde::Deserializer<'de>>(d: __D) -> Result<Self, __D::Error> {
+        record::deserialize(d)
     }
 }

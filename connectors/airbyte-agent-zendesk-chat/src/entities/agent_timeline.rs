@@ -2,7 +2,7 @@
 
 //! Entity `agent_timeline`: handle, request builders and record types.
 use airbyte_agent_runtime::serde_json::Value;
-use airbyte_agent_runtime::{Client, Page, PageStream, Params, Result};
+use airbyte_agent_runtime::{Client, Page, PageStream, Params, Result, record, serde};
 impl crate::ZendeskChatConnector {
     /// One status change of an agent, with its duration.
     pub fn agent_timeline(&self) -> AgentTimeline {
@@ -60,16 +60,11 @@ impl AgentTimelineListRequest {
     }
     /// Send the request.
     pub async fn send(self) -> Result<Page<AgentTimeline2, AgentTimelineListMeta>> {
-        self.client
-            .call_list::<
-                AgentTimeline2,
-                AgentTimelineListMeta,
-            >(&crate::descriptor::AGENT_TIMELINE[0usize], self.params)
-            .await
+        self.client.call_list(&crate::descriptor::AGENT_TIMELINE[0], self.params).await
     }
     /// Every page, lazily, following the operation's pagination.
     pub fn pages(self) -> PageStream<AgentTimeline2, AgentTimelineListMeta> {
-        self.client.pages(&crate::descriptor::AGENT_TIMELINE[0usize], self.params)
+        self.client.pages(&crate::descriptor::AGENT_TIMELINE[0], self.params)
     }
     /// The parameters collected so far (wire names).
     pub fn params(&self) -> &Params {
@@ -90,7 +85,7 @@ impl ::std::future::IntoFuture for AgentTimelineListRequest {
     }
 }
 /// One status change of an agent, with its duration.
-#[derive(Debug, Clone, Default, airbyte_agent_runtime::serde::Serialize)]
+#[derive(Debug, Clone, Default, serde::Serialize)]
 #[serde(crate = "airbyte_agent_runtime::serde")]
 pub struct AgentTimeline2 {
     /// Agent the agent timeline refers to.
@@ -109,45 +104,41 @@ pub struct AgentTimeline2 {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub engagement_count: Option<i64>,
 }
-impl airbyte_agent_runtime::record::Record for AgentTimeline2 {
+impl record::Record for AgentTimeline2 {
     const NAME: &'static str = "AgentTimeline2";
     fn field_index(key: &str) -> Option<usize> {
         match key {
-            "agent_id" => Some(0usize),
-            "start_time" => Some(1usize),
-            "status" => Some(2usize),
-            "duration" => Some(3usize),
-            "engagement_count" => Some(4usize),
+            "agent_id" => Some(0),
+            "start_time" => Some(1),
+            "status" => Some(2),
+            "duration" => Some(3),
+            "engagement_count" => Some(4),
             _ => None,
         }
     }
-    fn set_field<'de, __M: airbyte_agent_runtime::serde::de::MapAccess<'de>>(
+    fn set_field<'de, __M: serde::de::MapAccess<'de>>(
         &mut self,
         index: usize,
         map: &mut __M,
-    ) -> ::std::result::Result<(), __M::Error> {
+    ) -> Result<(), __M::Error> {
         match index {
-            0usize => self.agent_id = map.next_value()?,
-            1usize => self.start_time = map.next_value()?,
-            2usize => self.status = map.next_value()?,
-            3usize => self.duration = map.next_value()?,
-            4usize => self.engagement_count = map.next_value()?,
-            _ => {
-                map.next_value::<airbyte_agent_runtime::serde::de::IgnoredAny>()?;
-            }
+            0 => self.agent_id = map.next_value()?,
+            1 => self.start_time = map.next_value()?,
+            2 => self.status = map.next_value()?,
+            3 => self.duration = map.next_value()?,
+            4 => self.engagement_count = map.next_value()?,
+            _ => drop(map.next_value::<serde::de::IgnoredAny>()?),
         }
         Ok(())
     }
 }
-impl<'de> airbyte_agent_runtime::serde::Deserialize<'de> for AgentTimeline2 {
-    fn deserialize<__D: airbyte_agent_runtime::serde::Deserializer<'de>>(
-        deserializer: __D,
-    ) -> ::std::result::Result<Self, __D::Error> {
-        airbyte_agent_runtime::record::deserialize(deserializer)
+impl<'de> serde::Deserialize<'de> for AgentTimeline2 {
+    fn deserialize<__D: serde::Deserializer<'de>>(d: __D) -> Result<Self, __D::Error> {
+        record::deserialize(d)
     }
 }
 /// Metadata returned by `agent_timeline.list` next to the records.
-#[derive(Debug, Clone, Default, airbyte_agent_runtime::serde::Serialize)]
+#[derive(Debug, Clone, Default, serde::Serialize)]
 #[serde(crate = "airbyte_agent_runtime::serde")]
 pub struct AgentTimelineListMeta {
     /// `$.next_page`
@@ -157,34 +148,30 @@ pub struct AgentTimelineListMeta {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub count: Option<i64>,
 }
-impl airbyte_agent_runtime::record::Record for AgentTimelineListMeta {
+impl record::Record for AgentTimelineListMeta {
     const NAME: &'static str = "AgentTimelineListMeta";
     fn field_index(key: &str) -> Option<usize> {
         match key {
-            "next_page" => Some(0usize),
-            "count" => Some(1usize),
+            "next_page" => Some(0),
+            "count" => Some(1),
             _ => None,
         }
     }
-    fn set_field<'de, __M: airbyte_agent_runtime::serde::de::MapAccess<'de>>(
+    fn set_field<'de, __M: serde::de::MapAccess<'de>>(
         &mut self,
         index: usize,
         map: &mut __M,
-    ) -> ::std::result::Result<(), __M::Error> {
+    ) -> Result<(), __M::Error> {
         match index {
-            0usize => self.next_page = map.next_value()?,
-            1usize => self.count = map.next_value()?,
-            _ => {
-                map.next_value::<airbyte_agent_runtime::serde::de::IgnoredAny>()?;
-            }
+            0 => self.next_page = map.next_value()?,
+            1 => self.count = map.next_value()?,
+            _ => drop(map.next_value::<serde::de::IgnoredAny>()?),
         }
         Ok(())
     }
 }
-impl<'de> airbyte_agent_runtime::serde::Deserialize<'de> for AgentTimelineListMeta {
-    fn deserialize<__D: airbyte_agent_runtime::serde::Deserializer<'de>>(
-        deserializer: __D,
-    ) -> ::std::result::Result<Self, __D::Error> {
-        airbyte_agent_runtime::record::deserialize(deserializer)
+impl<'de> serde::Deserialize<'de> for AgentTimelineListMeta {
+    fn deserialize<__D: serde::Deserializer<'de>>(d: __D) -> Result<Self, __D::Error> {
+        record::deserialize(d)
     }
 }

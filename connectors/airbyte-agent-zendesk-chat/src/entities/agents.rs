@@ -2,7 +2,7 @@
 
 //! Entity `agents`: handle, request builders and record types.
 use airbyte_agent_runtime::serde_json::Value;
-use airbyte_agent_runtime::{Client, Page, PageStream, Params, Result};
+use airbyte_agent_runtime::{Client, Page, PageStream, Params, Result, record, serde};
 impl crate::ZendeskChatConnector {
     /// A chat agent.
     pub fn agents(&self) -> Agents {
@@ -66,16 +66,11 @@ impl AgentsListRequest {
     }
     /// Send the request.
     pub async fn send(self) -> Result<Page<Agent, AgentsListMeta>> {
-        self.client
-            .call_list::<
-                Agent,
-                AgentsListMeta,
-            >(&crate::descriptor::AGENTS[0usize], self.params)
-            .await
+        self.client.call_list(&crate::descriptor::AGENTS[0], self.params).await
     }
     /// Every page, lazily, following the operation's pagination.
     pub fn pages(self) -> PageStream<Agent, AgentsListMeta> {
-        self.client.pages(&crate::descriptor::AGENTS[0usize], self.params)
+        self.client.pages(&crate::descriptor::AGENTS[0], self.params)
     }
     /// The parameters collected so far (wire names).
     pub fn params(&self) -> &Params {
@@ -105,9 +100,7 @@ pub struct AgentsGetRequest {
 impl AgentsGetRequest {
     /// Send the request.
     pub async fn send(self) -> Result<Agent> {
-        self.client
-            .call_record::<Agent>(&crate::descriptor::AGENTS[1usize], self.params)
-            .await
+        self.client.call_record(&crate::descriptor::AGENTS[1], self.params).await
     }
     /// The parameters collected so far (wire names).
     pub fn params(&self) -> &Params {
@@ -124,7 +117,7 @@ impl ::std::future::IntoFuture for AgentsGetRequest {
     }
 }
 /// A chat agent.
-#[derive(Debug, Clone, Default, airbyte_agent_runtime::serde::Serialize)]
+#[derive(Debug, Clone, Default, serde::Serialize)]
 #[serde(crate = "airbyte_agent_runtime::serde")]
 pub struct Agent {
     /// Unique identifier of this agent.
@@ -173,77 +166,61 @@ pub struct Agent {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub login_count: Option<i64>,
 }
-impl airbyte_agent_runtime::record::Record for Agent {
+impl record::Record for Agent {
     const NAME: &'static str = "Agent";
     fn field_index(key: &str) -> Option<usize> {
         match key {
-            "id" => Some(0usize),
-            "email" => Some(1usize),
-            "display_name" => Some(2usize),
-            "first_name" => Some(3usize),
-            "last_name" => Some(4usize),
-            "enabled" => Some(5usize),
-            "role_id" => Some(6usize),
-            "roles" => Some(7usize),
-            "departments" => Some(8usize),
-            "enabled_departments" => Some(9usize),
-            "skills" => Some(10usize),
-            "scope" => Some(11usize),
-            "create_date" => Some(12usize),
-            "last_login" => Some(13usize),
-            "login_count" => Some(14usize),
+            "id" => Some(0),
+            "email" => Some(1),
+            "display_name" => Some(2),
+            "first_name" => Some(3),
+            "last_name" => Some(4),
+            "enabled" => Some(5),
+            "role_id" => Some(6),
+            "roles" => Some(7),
+            "departments" => Some(8),
+            "enabled_departments" => Some(9),
+            "skills" => Some(10),
+            "scope" => Some(11),
+            "create_date" => Some(12),
+            "last_login" => Some(13),
+            "login_count" => Some(14),
             _ => None,
         }
     }
-    fn set_field<'de, __M: airbyte_agent_runtime::serde::de::MapAccess<'de>>(
+    fn set_field<'de, __M: serde::de::MapAccess<'de>>(
         &mut self,
         index: usize,
         map: &mut __M,
-    ) -> ::std::result::Result<(), __M::Error> {
+    ) -> Result<(), __M::Error> {
         match index {
-            0usize => self.id = map.next_value()?,
-            1usize => self.email = map.next_value()?,
-            2usize => self.display_name = map.next_value()?,
-            3usize => self.first_name = map.next_value()?,
-            4usize => self.last_name = map.next_value()?,
-            5usize => self.enabled = map.next_value()?,
-            6usize => self.role_id = map.next_value()?,
-            7usize => self.roles = map.next_value()?,
-            8usize => {
-                self.departments = map
-                    .next_value::<airbyte_agent_runtime::record::SkipNulls<i64>>()?
-                    .0;
-            }
-            9usize => {
-                self.enabled_departments = map
-                    .next_value::<airbyte_agent_runtime::record::SkipNulls<i64>>()?
-                    .0;
-            }
-            10usize => {
-                self.skills = map
-                    .next_value::<airbyte_agent_runtime::record::SkipNulls<i64>>()?
-                    .0;
-            }
-            11usize => self.scope = map.next_value()?,
-            12usize => self.create_date = map.next_value()?,
-            13usize => self.last_login = map.next_value()?,
-            14usize => self.login_count = map.next_value()?,
-            _ => {
-                map.next_value::<airbyte_agent_runtime::serde::de::IgnoredAny>()?;
-            }
+            0 => self.id = map.next_value()?,
+            1 => self.email = map.next_value()?,
+            2 => self.display_name = map.next_value()?,
+            3 => self.first_name = map.next_value()?,
+            4 => self.last_name = map.next_value()?,
+            5 => self.enabled = map.next_value()?,
+            6 => self.role_id = map.next_value()?,
+            7 => self.roles = map.next_value()?,
+            8 => self.departments = map.next_value::<record::SkipNulls<i64>>()?.0,
+            9 => self.enabled_departments = map.next_value::<record::SkipNulls<i64>>()?.0,
+            10 => self.skills = map.next_value::<record::SkipNulls<i64>>()?.0,
+            11 => self.scope = map.next_value()?,
+            12 => self.create_date = map.next_value()?,
+            13 => self.last_login = map.next_value()?,
+            14 => self.login_count = map.next_value()?,
+            _ => drop(map.next_value::<serde::de::IgnoredAny>()?),
         }
         Ok(())
     }
 }
-impl<'de> airbyte_agent_runtime::serde::Deserialize<'de> for Agent {
-    fn deserialize<__D: airbyte_agent_runtime::serde::Deserializer<'de>>(
-        deserializer: __D,
-    ) -> ::std::result::Result<Self, __D::Error> {
-        airbyte_agent_runtime::record::deserialize(deserializer)
+impl<'de> serde::Deserialize<'de> for Agent {
+    fn deserialize<__D: serde::Deserializer<'de>>(d: __D) -> Result<Self, __D::Error> {
+        record::deserialize(d)
     }
 }
 /// Agent roles structure.
-#[derive(Debug, Clone, Default, airbyte_agent_runtime::serde::Serialize)]
+#[derive(Debug, Clone, Default, serde::Serialize)]
 #[serde(crate = "airbyte_agent_runtime::serde")]
 pub struct AgentRoles {
     /// `administrator`
@@ -253,42 +230,38 @@ pub struct AgentRoles {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub owner: Option<bool>,
 }
-impl airbyte_agent_runtime::record::Record for AgentRoles {
+impl record::Record for AgentRoles {
     const NAME: &'static str = "AgentRoles";
     fn field_index(key: &str) -> Option<usize> {
         match key {
-            "administrator" => Some(0usize),
-            "owner" => Some(1usize),
+            "administrator" => Some(0),
+            "owner" => Some(1),
             _ => None,
         }
     }
-    fn set_field<'de, __M: airbyte_agent_runtime::serde::de::MapAccess<'de>>(
+    fn set_field<'de, __M: serde::de::MapAccess<'de>>(
         &mut self,
         index: usize,
         map: &mut __M,
-    ) -> ::std::result::Result<(), __M::Error> {
+    ) -> Result<(), __M::Error> {
         match index {
-            0usize => self.administrator = map.next_value()?,
-            1usize => self.owner = map.next_value()?,
-            _ => {
-                map.next_value::<airbyte_agent_runtime::serde::de::IgnoredAny>()?;
-            }
+            0 => self.administrator = map.next_value()?,
+            1 => self.owner = map.next_value()?,
+            _ => drop(map.next_value::<serde::de::IgnoredAny>()?),
         }
         Ok(())
     }
 }
-impl<'de> airbyte_agent_runtime::serde::Deserialize<'de> for AgentRoles {
-    fn deserialize<__D: airbyte_agent_runtime::serde::Deserializer<'de>>(
-        deserializer: __D,
-    ) -> ::std::result::Result<Self, __D::Error> {
-        airbyte_agent_runtime::record::deserialize(deserializer)
+impl<'de> serde::Deserialize<'de> for AgentRoles {
+    fn deserialize<__D: serde::Deserializer<'de>>(d: __D) -> Result<Self, __D::Error> {
+        record::deserialize(d)
     }
 }
 /// Metadata returned by `agents.list` next to the records.
-#[derive(Debug, Clone, Default, airbyte_agent_runtime::serde::Serialize)]
+#[derive(Debug, Clone, Default, serde::Serialize)]
 #[serde(crate = "airbyte_agent_runtime::serde")]
 pub struct AgentsListMeta {}
-impl airbyte_agent_runtime::record::Record for AgentsListMeta {
+impl record::Record for AgentsListMeta {
     const NAME: &'static str = "AgentsListMeta";
     fn field_index(key: &str) -> Option<usize> {
         {
@@ -296,20 +269,18 @@ impl airbyte_agent_runtime::record::Record for AgentsListMeta {
             None
         }
     }
-    fn set_field<'de, __M: airbyte_agent_runtime::serde::de::MapAccess<'de>>(
+    fn set_field<'de, __M: serde::de::MapAccess<'de>>(
         &mut self,
         index: usize,
         map: &mut __M,
-    ) -> ::std::result::Result<(), __M::Error> {
+    ) -> Result<(), __M::Error> {
         let _ = index;
-        map.next_value::<airbyte_agent_runtime::serde::de::IgnoredAny>()?;
+        map.next_value::<serde::de::IgnoredAny>()?;
         Ok(())
     }
 }
-impl<'de> airbyte_agent_runtime::serde::Deserialize<'de> for AgentsListMeta {
-    fn deserialize<__D: airbyte_agent_runtime::serde::Deserializer<'de>>(
-        deserializer: __D,
-    ) -> ::std::result::Result<Self, __D::Error> {
-        airbyte_agent_runtime::record::deserialize(deserializer)
+impl<'de> serde::Deserialize<'de> for AgentsListMeta {
+    fn deserialize<__D: serde::Deserializer<'de>>(d: __D) -> Result<Self, __D::Error> {
+        record::deserialize(d)
     }
 }

@@ -2,7 +2,7 @@
 
 //! Entity `bans`: handle, request builders and record types.
 use airbyte_agent_runtime::serde_json::Value;
-use airbyte_agent_runtime::{Client, Page, PageStream, Params, Result};
+use airbyte_agent_runtime::{Client, Page, PageStream, Params, Result, record, serde};
 impl crate::ZendeskChatConnector {
     /// A blocked visitor or IP address.
     pub fn bans(&self) -> Bans {
@@ -66,16 +66,11 @@ impl BansListRequest {
     }
     /// Send the request.
     pub async fn send(self) -> Result<Page<Ban, BansListMeta>> {
-        self.client
-            .call_list::<
-                Ban,
-                BansListMeta,
-            >(&crate::descriptor::BANS[0usize], self.params)
-            .await
+        self.client.call_list(&crate::descriptor::BANS[0], self.params).await
     }
     /// Every page, lazily, following the operation's pagination.
     pub fn pages(self) -> PageStream<Ban, BansListMeta> {
-        self.client.pages(&crate::descriptor::BANS[0usize], self.params)
+        self.client.pages(&crate::descriptor::BANS[0], self.params)
     }
     /// The parameters collected so far (wire names).
     pub fn params(&self) -> &Params {
@@ -101,9 +96,7 @@ pub struct BansGetRequest {
 impl BansGetRequest {
     /// Send the request.
     pub async fn send(self) -> Result<Ban> {
-        self.client
-            .call_record::<Ban>(&crate::descriptor::BANS[1usize], self.params)
-            .await
+        self.client.call_record(&crate::descriptor::BANS[1], self.params).await
     }
     /// The parameters collected so far (wire names).
     pub fn params(&self) -> &Params {
@@ -120,7 +113,7 @@ impl ::std::future::IntoFuture for BansGetRequest {
     }
 }
 /// A blocked visitor or IP address.
-#[derive(Debug, Clone, Default, airbyte_agent_runtime::serde::Serialize)]
+#[derive(Debug, Clone, Default, serde::Serialize)]
 #[serde(crate = "airbyte_agent_runtime::serde")]
 pub struct Ban {
     /// Unique identifier of this ban.
@@ -145,52 +138,48 @@ pub struct Ban {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub created_at: Option<String>,
 }
-impl airbyte_agent_runtime::record::Record for Ban {
+impl record::Record for Ban {
     const NAME: &'static str = "Ban";
     fn field_index(key: &str) -> Option<usize> {
         match key {
-            "id" => Some(0usize),
-            "type" => Some(1usize),
-            "ip_address" => Some(2usize),
-            "visitor_id" => Some(3usize),
-            "visitor_name" => Some(4usize),
-            "reason" => Some(5usize),
-            "created_at" => Some(6usize),
+            "id" => Some(0),
+            "type" => Some(1),
+            "ip_address" => Some(2),
+            "visitor_id" => Some(3),
+            "visitor_name" => Some(4),
+            "reason" => Some(5),
+            "created_at" => Some(6),
             _ => None,
         }
     }
-    fn set_field<'de, __M: airbyte_agent_runtime::serde::de::MapAccess<'de>>(
+    fn set_field<'de, __M: serde::de::MapAccess<'de>>(
         &mut self,
         index: usize,
         map: &mut __M,
-    ) -> ::std::result::Result<(), __M::Error> {
+    ) -> Result<(), __M::Error> {
         match index {
-            0usize => self.id = map.next_value()?,
-            1usize => self.type_ = map.next_value()?,
-            2usize => self.ip_address = map.next_value()?,
-            3usize => self.visitor_id = map.next_value()?,
-            4usize => self.visitor_name = map.next_value()?,
-            5usize => self.reason = map.next_value()?,
-            6usize => self.created_at = map.next_value()?,
-            _ => {
-                map.next_value::<airbyte_agent_runtime::serde::de::IgnoredAny>()?;
-            }
+            0 => self.id = map.next_value()?,
+            1 => self.type_ = map.next_value()?,
+            2 => self.ip_address = map.next_value()?,
+            3 => self.visitor_id = map.next_value()?,
+            4 => self.visitor_name = map.next_value()?,
+            5 => self.reason = map.next_value()?,
+            6 => self.created_at = map.next_value()?,
+            _ => drop(map.next_value::<serde::de::IgnoredAny>()?),
         }
         Ok(())
     }
 }
-impl<'de> airbyte_agent_runtime::serde::Deserialize<'de> for Ban {
-    fn deserialize<__D: airbyte_agent_runtime::serde::Deserializer<'de>>(
-        deserializer: __D,
-    ) -> ::std::result::Result<Self, __D::Error> {
-        airbyte_agent_runtime::record::deserialize(deserializer)
+impl<'de> serde::Deserialize<'de> for Ban {
+    fn deserialize<__D: serde::Deserializer<'de>>(d: __D) -> Result<Self, __D::Error> {
+        record::deserialize(d)
     }
 }
 /// Metadata returned by `bans.list` next to the records.
-#[derive(Debug, Clone, Default, airbyte_agent_runtime::serde::Serialize)]
+#[derive(Debug, Clone, Default, serde::Serialize)]
 #[serde(crate = "airbyte_agent_runtime::serde")]
 pub struct BansListMeta {}
-impl airbyte_agent_runtime::record::Record for BansListMeta {
+impl record::Record for BansListMeta {
     const NAME: &'static str = "BansListMeta";
     fn field_index(key: &str) -> Option<usize> {
         {
@@ -198,20 +187,18 @@ impl airbyte_agent_runtime::record::Record for BansListMeta {
             None
         }
     }
-    fn set_field<'de, __M: airbyte_agent_runtime::serde::de::MapAccess<'de>>(
+    fn set_field<'de, __M: serde::de::MapAccess<'de>>(
         &mut self,
         index: usize,
         map: &mut __M,
-    ) -> ::std::result::Result<(), __M::Error> {
+    ) -> Result<(), __M::Error> {
         let _ = index;
-        map.next_value::<airbyte_agent_runtime::serde::de::IgnoredAny>()?;
+        map.next_value::<serde::de::IgnoredAny>()?;
         Ok(())
     }
 }
-impl<'de> airbyte_agent_runtime::serde::Deserialize<'de> for BansListMeta {
-    fn deserialize<__D: airbyte_agent_runtime::serde::Deserializer<'de>>(
-        deserializer: __D,
-    ) -> ::std::result::Result<Self, __D::Error> {
-        airbyte_agent_runtime::record::deserialize(deserializer)
+impl<'de> serde::Deserialize<'de> for BansListMeta {
+    fn deserialize<__D: serde::Deserializer<'de>>(d: __D) -> Result<Self, __D::Error> {
+        record::deserialize(d)
     }
 }

@@ -2,7 +2,7 @@
 
 //! Entity `chats`: handle, request builders and record types.
 use airbyte_agent_runtime::serde_json::Value;
-use airbyte_agent_runtime::{Client, Page, PageStream, Params, Result};
+use airbyte_agent_runtime::{Client, Page, PageStream, Params, Result, record, serde};
 impl crate::ZendeskChatConnector {
     /// A chat transcript with its messages and visitor.
     pub fn chats(&self) -> Chats {
@@ -73,16 +73,11 @@ impl ChatsListRequest {
     }
     /// Send the request.
     pub async fn send(self) -> Result<Page<Chat, ChatsListMeta>> {
-        self.client
-            .call_list::<
-                Chat,
-                ChatsListMeta,
-            >(&crate::descriptor::CHATS[0usize], self.params)
-            .await
+        self.client.call_list(&crate::descriptor::CHATS[0], self.params).await
     }
     /// Every page, lazily, following the operation's pagination.
     pub fn pages(self) -> PageStream<Chat, ChatsListMeta> {
-        self.client.pages(&crate::descriptor::CHATS[0usize], self.params)
+        self.client.pages(&crate::descriptor::CHATS[0], self.params)
     }
     /// The parameters collected so far (wire names).
     pub fn params(&self) -> &Params {
@@ -108,9 +103,7 @@ pub struct ChatsGetRequest {
 impl ChatsGetRequest {
     /// Send the request.
     pub async fn send(self) -> Result<Chat> {
-        self.client
-            .call_record::<Chat>(&crate::descriptor::CHATS[1usize], self.params)
-            .await
+        self.client.call_record(&crate::descriptor::CHATS[1], self.params).await
     }
     /// The parameters collected so far (wire names).
     pub fn params(&self) -> &Params {
@@ -127,7 +120,7 @@ impl ::std::future::IntoFuture for ChatsGetRequest {
     }
 }
 /// A chat transcript with its messages and visitor.
-#[derive(Debug, Clone, Default, airbyte_agent_runtime::serde::Serialize)]
+#[derive(Debug, Clone, Default, serde::Serialize)]
 #[serde(crate = "airbyte_agent_runtime::serde")]
 pub struct Chat {
     /// Unique identifier of this chat.
@@ -215,127 +208,97 @@ pub struct Chat {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub zendesk_ticket_id: Option<i64>,
 }
-impl airbyte_agent_runtime::record::Record for Chat {
+impl record::Record for Chat {
     const NAME: &'static str = "Chat";
     fn field_index(key: &str) -> Option<usize> {
         match key {
-            "id" => Some(0usize),
-            "type" => Some(1usize),
-            "timestamp" => Some(2usize),
-            "update_timestamp" => Some(3usize),
-            "duration" => Some(4usize),
-            "department_id" => Some(5usize),
-            "department_name" => Some(6usize),
-            "agent_ids" => Some(7usize),
-            "agent_names" => Some(8usize),
-            "visitor" => Some(9usize),
-            "session" => Some(10usize),
-            "history" => Some(11usize),
-            "engagements" => Some(12usize),
-            "conversions" => Some(13usize),
-            "count" => Some(14usize),
-            "response_time" => Some(15usize),
-            "rating" => Some(16usize),
-            "comment" => Some(17usize),
-            "tags" => Some(18usize),
-            "started_by" => Some(19usize),
-            "triggered" => Some(20usize),
-            "triggered_response" => Some(21usize),
-            "missed" => Some(22usize),
-            "unread" => Some(23usize),
-            "deleted" => Some(24usize),
-            "message" => Some(25usize),
-            "webpath" => Some(26usize),
-            "zendesk_ticket_id" => Some(27usize),
+            "id" => Some(0),
+            "type" => Some(1),
+            "timestamp" => Some(2),
+            "update_timestamp" => Some(3),
+            "duration" => Some(4),
+            "department_id" => Some(5),
+            "department_name" => Some(6),
+            "agent_ids" => Some(7),
+            "agent_names" => Some(8),
+            "visitor" => Some(9),
+            "session" => Some(10),
+            "history" => Some(11),
+            "engagements" => Some(12),
+            "conversions" => Some(13),
+            "count" => Some(14),
+            "response_time" => Some(15),
+            "rating" => Some(16),
+            "comment" => Some(17),
+            "tags" => Some(18),
+            "started_by" => Some(19),
+            "triggered" => Some(20),
+            "triggered_response" => Some(21),
+            "missed" => Some(22),
+            "unread" => Some(23),
+            "deleted" => Some(24),
+            "message" => Some(25),
+            "webpath" => Some(26),
+            "zendesk_ticket_id" => Some(27),
             _ => None,
         }
     }
-    fn set_field<'de, __M: airbyte_agent_runtime::serde::de::MapAccess<'de>>(
+    fn set_field<'de, __M: serde::de::MapAccess<'de>>(
         &mut self,
         index: usize,
         map: &mut __M,
-    ) -> ::std::result::Result<(), __M::Error> {
+    ) -> Result<(), __M::Error> {
         match index {
-            0usize => self.id = map.next_value()?,
-            1usize => self.type_ = map.next_value()?,
-            2usize => self.timestamp = map.next_value()?,
-            3usize => self.update_timestamp = map.next_value()?,
-            4usize => self.duration = map.next_value()?,
-            5usize => self.department_id = map.next_value()?,
-            6usize => self.department_name = map.next_value()?,
-            7usize => {
-                self.agent_ids = map
-                    .next_value::<airbyte_agent_runtime::record::SkipNulls<String>>()?
-                    .0;
+            0 => self.id = map.next_value()?,
+            1 => self.type_ = map.next_value()?,
+            2 => self.timestamp = map.next_value()?,
+            3 => self.update_timestamp = map.next_value()?,
+            4 => self.duration = map.next_value()?,
+            5 => self.department_id = map.next_value()?,
+            6 => self.department_name = map.next_value()?,
+            7 => self.agent_ids = map.next_value::<record::SkipNulls<String>>()?.0,
+            8 => self.agent_names = map.next_value::<record::SkipNulls<String>>()?.0,
+            9 => self.visitor = map.next_value()?,
+            10 => self.session = map.next_value()?,
+            11 => {
+                self.history = map.next_value::<record::SkipNulls<ChatHistoryItem>>()?.0;
             }
-            8usize => {
-                self.agent_names = map
-                    .next_value::<airbyte_agent_runtime::record::SkipNulls<String>>()?
-                    .0;
-            }
-            9usize => self.visitor = map.next_value()?,
-            10usize => self.session = map.next_value()?,
-            11usize => {
-                self.history = map
-                    .next_value::<
-                        airbyte_agent_runtime::record::SkipNulls<ChatHistoryItem>,
-                    >()?
-                    .0;
-            }
-            12usize => {
+            12 => {
                 self.engagements = map
-                    .next_value::<
-                        airbyte_agent_runtime::record::SkipNulls<ChatEngagement>,
-                    >()?
+                    .next_value::<record::SkipNulls<ChatEngagement>>()?
                     .0;
             }
-            13usize => {
+            13 => {
                 self.conversions = map
-                    .next_value::<
-                        airbyte_agent_runtime::record::SkipNulls<ChatConversion>,
-                    >()?
+                    .next_value::<record::SkipNulls<ChatConversion>>()?
                     .0;
             }
-            14usize => self.count = map.next_value()?,
-            15usize => self.response_time = map.next_value()?,
-            16usize => self.rating = map.next_value()?,
-            17usize => self.comment = map.next_value()?,
-            18usize => {
-                self.tags = map
-                    .next_value::<airbyte_agent_runtime::record::SkipNulls<String>>()?
-                    .0;
-            }
-            19usize => self.started_by = map.next_value()?,
-            20usize => self.triggered = map.next_value()?,
-            21usize => self.triggered_response = map.next_value()?,
-            22usize => self.missed = map.next_value()?,
-            23usize => self.unread = map.next_value()?,
-            24usize => self.deleted = map.next_value()?,
-            25usize => self.message = map.next_value()?,
-            26usize => {
-                self.webpath = map
-                    .next_value::<
-                        airbyte_agent_runtime::record::SkipNulls<WebpathItem>,
-                    >()?
-                    .0;
-            }
-            27usize => self.zendesk_ticket_id = map.next_value()?,
-            _ => {
-                map.next_value::<airbyte_agent_runtime::serde::de::IgnoredAny>()?;
-            }
+            14 => self.count = map.next_value()?,
+            15 => self.response_time = map.next_value()?,
+            16 => self.rating = map.next_value()?,
+            17 => self.comment = map.next_value()?,
+            18 => self.tags = map.next_value::<record::SkipNulls<String>>()?.0,
+            19 => self.started_by = map.next_value()?,
+            20 => self.triggered = map.next_value()?,
+            21 => self.triggered_response = map.next_value()?,
+            22 => self.missed = map.next_value()?,
+            23 => self.unread = map.next_value()?,
+            24 => self.deleted = map.next_value()?,
+            25 => self.message = map.next_value()?,
+            26 => self.webpath = map.next_value::<record::SkipNulls<WebpathItem>>()?.0,
+            27 => self.zendesk_ticket_id = map.next_value()?,
+            _ => drop(map.next_value::<serde::de::IgnoredAny>()?),
         }
         Ok(())
     }
 }
-impl<'de> airbyte_agent_runtime::serde::Deserialize<'de> for Chat {
-    fn deserialize<__D: airbyte_agent_runtime::serde::Deserializer<'de>>(
-        deserializer: __D,
-    ) -> ::std::result::Result<Self, __D::Error> {
-        airbyte_agent_runtime::record::deserialize(deserializer)
+impl<'de> serde::Deserialize<'de> for Chat {
+    fn deserialize<__D: serde::Deserializer<'de>>(d: __D) -> Result<Self, __D::Error> {
+        record::deserialize(d)
     }
 }
 /// The `Visitor` object.
-#[derive(Debug, Clone, Default, airbyte_agent_runtime::serde::Serialize)]
+#[derive(Debug, Clone, Default, serde::Serialize)]
 #[serde(crate = "airbyte_agent_runtime::serde")]
 pub struct Visitor {
     /// `id`
@@ -354,45 +317,41 @@ pub struct Visitor {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub notes: Option<String>,
 }
-impl airbyte_agent_runtime::record::Record for Visitor {
+impl record::Record for Visitor {
     const NAME: &'static str = "Visitor";
     fn field_index(key: &str) -> Option<usize> {
         match key {
-            "id" => Some(0usize),
-            "name" => Some(1usize),
-            "email" => Some(2usize),
-            "phone" => Some(3usize),
-            "notes" => Some(4usize),
+            "id" => Some(0),
+            "name" => Some(1),
+            "email" => Some(2),
+            "phone" => Some(3),
+            "notes" => Some(4),
             _ => None,
         }
     }
-    fn set_field<'de, __M: airbyte_agent_runtime::serde::de::MapAccess<'de>>(
+    fn set_field<'de, __M: serde::de::MapAccess<'de>>(
         &mut self,
         index: usize,
         map: &mut __M,
-    ) -> ::std::result::Result<(), __M::Error> {
+    ) -> Result<(), __M::Error> {
         match index {
-            0usize => self.id = map.next_value()?,
-            1usize => self.name = map.next_value()?,
-            2usize => self.email = map.next_value()?,
-            3usize => self.phone = map.next_value()?,
-            4usize => self.notes = map.next_value()?,
-            _ => {
-                map.next_value::<airbyte_agent_runtime::serde::de::IgnoredAny>()?;
-            }
+            0 => self.id = map.next_value()?,
+            1 => self.name = map.next_value()?,
+            2 => self.email = map.next_value()?,
+            3 => self.phone = map.next_value()?,
+            4 => self.notes = map.next_value()?,
+            _ => drop(map.next_value::<serde::de::IgnoredAny>()?),
         }
         Ok(())
     }
 }
-impl<'de> airbyte_agent_runtime::serde::Deserialize<'de> for Visitor {
-    fn deserialize<__D: airbyte_agent_runtime::serde::Deserializer<'de>>(
-        deserializer: __D,
-    ) -> ::std::result::Result<Self, __D::Error> {
-        airbyte_agent_runtime::record::deserialize(deserializer)
+impl<'de> serde::Deserialize<'de> for Visitor {
+    fn deserialize<__D: serde::Deserializer<'de>>(d: __D) -> Result<Self, __D::Error> {
+        record::deserialize(d)
     }
 }
 /// The `ChatSession` object.
-#[derive(Debug, Clone, Default, airbyte_agent_runtime::serde::Serialize)]
+#[derive(Debug, Clone, Default, serde::Serialize)]
 #[serde(crate = "airbyte_agent_runtime::serde")]
 pub struct ChatSession {
     /// `id`
@@ -429,57 +388,53 @@ pub struct ChatSession {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub end_date: Option<String>,
 }
-impl airbyte_agent_runtime::record::Record for ChatSession {
+impl record::Record for ChatSession {
     const NAME: &'static str = "ChatSession";
     fn field_index(key: &str) -> Option<usize> {
         match key {
-            "id" => Some(0usize),
-            "browser" => Some(1usize),
-            "platform" => Some(2usize),
-            "user_agent" => Some(3usize),
-            "ip" => Some(4usize),
-            "city" => Some(5usize),
-            "region" => Some(6usize),
-            "country_code" => Some(7usize),
-            "country_name" => Some(8usize),
-            "start_date" => Some(9usize),
-            "end_date" => Some(10usize),
+            "id" => Some(0),
+            "browser" => Some(1),
+            "platform" => Some(2),
+            "user_agent" => Some(3),
+            "ip" => Some(4),
+            "city" => Some(5),
+            "region" => Some(6),
+            "country_code" => Some(7),
+            "country_name" => Some(8),
+            "start_date" => Some(9),
+            "end_date" => Some(10),
             _ => None,
         }
     }
-    fn set_field<'de, __M: airbyte_agent_runtime::serde::de::MapAccess<'de>>(
+    fn set_field<'de, __M: serde::de::MapAccess<'de>>(
         &mut self,
         index: usize,
         map: &mut __M,
-    ) -> ::std::result::Result<(), __M::Error> {
+    ) -> Result<(), __M::Error> {
         match index {
-            0usize => self.id = map.next_value()?,
-            1usize => self.browser = map.next_value()?,
-            2usize => self.platform = map.next_value()?,
-            3usize => self.user_agent = map.next_value()?,
-            4usize => self.ip = map.next_value()?,
-            5usize => self.city = map.next_value()?,
-            6usize => self.region = map.next_value()?,
-            7usize => self.country_code = map.next_value()?,
-            8usize => self.country_name = map.next_value()?,
-            9usize => self.start_date = map.next_value()?,
-            10usize => self.end_date = map.next_value()?,
-            _ => {
-                map.next_value::<airbyte_agent_runtime::serde::de::IgnoredAny>()?;
-            }
+            0 => self.id = map.next_value()?,
+            1 => self.browser = map.next_value()?,
+            2 => self.platform = map.next_value()?,
+            3 => self.user_agent = map.next_value()?,
+            4 => self.ip = map.next_value()?,
+            5 => self.city = map.next_value()?,
+            6 => self.region = map.next_value()?,
+            7 => self.country_code = map.next_value()?,
+            8 => self.country_name = map.next_value()?,
+            9 => self.start_date = map.next_value()?,
+            10 => self.end_date = map.next_value()?,
+            _ => drop(map.next_value::<serde::de::IgnoredAny>()?),
         }
         Ok(())
     }
 }
-impl<'de> airbyte_agent_runtime::serde::Deserialize<'de> for ChatSession {
-    fn deserialize<__D: airbyte_agent_runtime::serde::Deserializer<'de>>(
-        deserializer: __D,
-    ) -> ::std::result::Result<Self, __D::Error> {
-        airbyte_agent_runtime::record::deserialize(deserializer)
+impl<'de> serde::Deserialize<'de> for ChatSession {
+    fn deserialize<__D: serde::Deserializer<'de>>(d: __D) -> Result<Self, __D::Error> {
+        record::deserialize(d)
     }
 }
 /// The `ChatHistoryItem` object.
-#[derive(Debug, Clone, Default, airbyte_agent_runtime::serde::Serialize)]
+#[derive(Debug, Clone, Default, serde::Serialize)]
 #[serde(crate = "airbyte_agent_runtime::serde")]
 pub struct ChatHistoryItem {
     /// `type`
@@ -525,71 +480,59 @@ pub struct ChatHistoryItem {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub options: Option<String>,
 }
-impl airbyte_agent_runtime::record::Record for ChatHistoryItem {
+impl record::Record for ChatHistoryItem {
     const NAME: &'static str = "ChatHistoryItem";
     fn field_index(key: &str) -> Option<usize> {
         match key {
-            "type" => Some(0usize),
-            "timestamp" => Some(1usize),
-            "name" => Some(2usize),
-            "nick" => Some(3usize),
-            "msg" => Some(4usize),
-            "msg_id" => Some(5usize),
-            "channel" => Some(6usize),
-            "department_id" => Some(7usize),
-            "department_name" => Some(8usize),
-            "rating" => Some(9usize),
-            "new_rating" => Some(10usize),
-            "tags" => Some(11usize),
-            "new_tags" => Some(12usize),
-            "options" => Some(13usize),
+            "type" => Some(0),
+            "timestamp" => Some(1),
+            "name" => Some(2),
+            "nick" => Some(3),
+            "msg" => Some(4),
+            "msg_id" => Some(5),
+            "channel" => Some(6),
+            "department_id" => Some(7),
+            "department_name" => Some(8),
+            "rating" => Some(9),
+            "new_rating" => Some(10),
+            "tags" => Some(11),
+            "new_tags" => Some(12),
+            "options" => Some(13),
             _ => None,
         }
     }
-    fn set_field<'de, __M: airbyte_agent_runtime::serde::de::MapAccess<'de>>(
+    fn set_field<'de, __M: serde::de::MapAccess<'de>>(
         &mut self,
         index: usize,
         map: &mut __M,
-    ) -> ::std::result::Result<(), __M::Error> {
+    ) -> Result<(), __M::Error> {
         match index {
-            0usize => self.type_ = map.next_value()?,
-            1usize => self.timestamp = map.next_value()?,
-            2usize => self.name = map.next_value()?,
-            3usize => self.nick = map.next_value()?,
-            4usize => self.msg = map.next_value()?,
-            5usize => self.msg_id = map.next_value()?,
-            6usize => self.channel = map.next_value()?,
-            7usize => self.department_id = map.next_value()?,
-            8usize => self.department_name = map.next_value()?,
-            9usize => self.rating = map.next_value()?,
-            10usize => self.new_rating = map.next_value()?,
-            11usize => {
-                self.tags = map
-                    .next_value::<airbyte_agent_runtime::record::SkipNulls<String>>()?
-                    .0;
-            }
-            12usize => {
-                self.new_tags = map
-                    .next_value::<airbyte_agent_runtime::record::SkipNulls<String>>()?
-                    .0;
-            }
-            13usize => self.options = map.next_value()?,
-            _ => {
-                map.next_value::<airbyte_agent_runtime::serde::de::IgnoredAny>()?;
-            }
+            0 => self.type_ = map.next_value()?,
+            1 => self.timestamp = map.next_value()?,
+            2 => self.name = map.next_value()?,
+            3 => self.nick = map.next_value()?,
+            4 => self.msg = map.next_value()?,
+            5 => self.msg_id = map.next_value()?,
+            6 => self.channel = map.next_value()?,
+            7 => self.department_id = map.next_value()?,
+            8 => self.department_name = map.next_value()?,
+            9 => self.rating = map.next_value()?,
+            10 => self.new_rating = map.next_value()?,
+            11 => self.tags = map.next_value::<record::SkipNulls<String>>()?.0,
+            12 => self.new_tags = map.next_value::<record::SkipNulls<String>>()?.0,
+            13 => self.options = map.next_value()?,
+            _ => drop(map.next_value::<serde::de::IgnoredAny>()?),
         }
         Ok(())
     }
 }
-impl<'de> airbyte_agent_runtime::serde::Deserialize<'de> for ChatHistoryItem {
-    fn deserialize<__D: airbyte_agent_runtime::serde::Deserializer<'de>>(
-        deserializer: __D,
-    ) -> ::std::result::Result<Self, __D::Error> {
-        airbyte_agent_runtime::record::deserialize(deserializer)
+impl<'de> serde::Deserialize<'de> for ChatHistoryItem {
+    fn deserialize<__D: serde::Deserializer<'de>>(d: __D) -> Result<Self, __D::Error> {
+        record::deserialize(d)
     }
 }
 /// The `ChatEngagement` object.
-#[derive(Debug, Clone, Default, airbyte_agent_runtime::serde::Serialize)]
+#[derive(Debug, Clone, Default, serde::Serialize)]
 #[serde(crate = "airbyte_agent_runtime::serde")]
 pub struct ChatEngagement {
     /// `id`
@@ -641,71 +584,63 @@ pub struct ChatEngagement {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub skills_fulfilled: Option<bool>,
 }
-impl airbyte_agent_runtime::record::Record for ChatEngagement {
+impl record::Record for ChatEngagement {
     const NAME: &'static str = "ChatEngagement";
     fn field_index(key: &str) -> Option<usize> {
         match key {
-            "id" => Some(0usize),
-            "agent_id" => Some(1usize),
-            "agent_name" => Some(2usize),
-            "agent_full_name" => Some(3usize),
-            "department_id" => Some(4usize),
-            "timestamp" => Some(5usize),
-            "duration" => Some(6usize),
-            "accepted" => Some(7usize),
-            "assigned" => Some(8usize),
-            "started_by" => Some(9usize),
-            "rating" => Some(10usize),
-            "comment" => Some(11usize),
-            "count" => Some(12usize),
-            "response_time" => Some(13usize),
-            "skills_requested" => Some(14usize),
-            "skills_fulfilled" => Some(15usize),
+            "id" => Some(0),
+            "agent_id" => Some(1),
+            "agent_name" => Some(2),
+            "agent_full_name" => Some(3),
+            "department_id" => Some(4),
+            "timestamp" => Some(5),
+            "duration" => Some(6),
+            "accepted" => Some(7),
+            "assigned" => Some(8),
+            "started_by" => Some(9),
+            "rating" => Some(10),
+            "comment" => Some(11),
+            "count" => Some(12),
+            "response_time" => Some(13),
+            "skills_requested" => Some(14),
+            "skills_fulfilled" => Some(15),
             _ => None,
         }
     }
-    fn set_field<'de, __M: airbyte_agent_runtime::serde::de::MapAccess<'de>>(
+    fn set_field<'de, __M: serde::de::MapAccess<'de>>(
         &mut self,
         index: usize,
         map: &mut __M,
-    ) -> ::std::result::Result<(), __M::Error> {
+    ) -> Result<(), __M::Error> {
         match index {
-            0usize => self.id = map.next_value()?,
-            1usize => self.agent_id = map.next_value()?,
-            2usize => self.agent_name = map.next_value()?,
-            3usize => self.agent_full_name = map.next_value()?,
-            4usize => self.department_id = map.next_value()?,
-            5usize => self.timestamp = map.next_value()?,
-            6usize => self.duration = map.next_value()?,
-            7usize => self.accepted = map.next_value()?,
-            8usize => self.assigned = map.next_value()?,
-            9usize => self.started_by = map.next_value()?,
-            10usize => self.rating = map.next_value()?,
-            11usize => self.comment = map.next_value()?,
-            12usize => self.count = map.next_value()?,
-            13usize => self.response_time = map.next_value()?,
-            14usize => {
-                self.skills_requested = map
-                    .next_value::<airbyte_agent_runtime::record::SkipNulls<i64>>()?
-                    .0;
-            }
-            15usize => self.skills_fulfilled = map.next_value()?,
-            _ => {
-                map.next_value::<airbyte_agent_runtime::serde::de::IgnoredAny>()?;
-            }
+            0 => self.id = map.next_value()?,
+            1 => self.agent_id = map.next_value()?,
+            2 => self.agent_name = map.next_value()?,
+            3 => self.agent_full_name = map.next_value()?,
+            4 => self.department_id = map.next_value()?,
+            5 => self.timestamp = map.next_value()?,
+            6 => self.duration = map.next_value()?,
+            7 => self.accepted = map.next_value()?,
+            8 => self.assigned = map.next_value()?,
+            9 => self.started_by = map.next_value()?,
+            10 => self.rating = map.next_value()?,
+            11 => self.comment = map.next_value()?,
+            12 => self.count = map.next_value()?,
+            13 => self.response_time = map.next_value()?,
+            14 => self.skills_requested = map.next_value::<record::SkipNulls<i64>>()?.0,
+            15 => self.skills_fulfilled = map.next_value()?,
+            _ => drop(map.next_value::<serde::de::IgnoredAny>()?),
         }
         Ok(())
     }
 }
-impl<'de> airbyte_agent_runtime::serde::Deserialize<'de> for ChatEngagement {
-    fn deserialize<__D: airbyte_agent_runtime::serde::Deserializer<'de>>(
-        deserializer: __D,
-    ) -> ::std::result::Result<Self, __D::Error> {
-        airbyte_agent_runtime::record::deserialize(deserializer)
+impl<'de> serde::Deserialize<'de> for ChatEngagement {
+    fn deserialize<__D: serde::Deserializer<'de>>(d: __D) -> Result<Self, __D::Error> {
+        record::deserialize(d)
     }
 }
 /// The `MessageCount` object.
-#[derive(Debug, Clone, Default, airbyte_agent_runtime::serde::Serialize)]
+#[derive(Debug, Clone, Default, serde::Serialize)]
 #[serde(crate = "airbyte_agent_runtime::serde")]
 pub struct MessageCount {
     /// `total`
@@ -718,41 +653,37 @@ pub struct MessageCount {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub visitor: Option<i64>,
 }
-impl airbyte_agent_runtime::record::Record for MessageCount {
+impl record::Record for MessageCount {
     const NAME: &'static str = "MessageCount";
     fn field_index(key: &str) -> Option<usize> {
         match key {
-            "total" => Some(0usize),
-            "agent" => Some(1usize),
-            "visitor" => Some(2usize),
+            "total" => Some(0),
+            "agent" => Some(1),
+            "visitor" => Some(2),
             _ => None,
         }
     }
-    fn set_field<'de, __M: airbyte_agent_runtime::serde::de::MapAccess<'de>>(
+    fn set_field<'de, __M: serde::de::MapAccess<'de>>(
         &mut self,
         index: usize,
         map: &mut __M,
-    ) -> ::std::result::Result<(), __M::Error> {
+    ) -> Result<(), __M::Error> {
         match index {
-            0usize => self.total = map.next_value()?,
-            1usize => self.agent = map.next_value()?,
-            2usize => self.visitor = map.next_value()?,
-            _ => {
-                map.next_value::<airbyte_agent_runtime::serde::de::IgnoredAny>()?;
-            }
+            0 => self.total = map.next_value()?,
+            1 => self.agent = map.next_value()?,
+            2 => self.visitor = map.next_value()?,
+            _ => drop(map.next_value::<serde::de::IgnoredAny>()?),
         }
         Ok(())
     }
 }
-impl<'de> airbyte_agent_runtime::serde::Deserialize<'de> for MessageCount {
-    fn deserialize<__D: airbyte_agent_runtime::serde::Deserializer<'de>>(
-        deserializer: __D,
-    ) -> ::std::result::Result<Self, __D::Error> {
-        airbyte_agent_runtime::record::deserialize(deserializer)
+impl<'de> serde::Deserialize<'de> for MessageCount {
+    fn deserialize<__D: serde::Deserializer<'de>>(d: __D) -> Result<Self, __D::Error> {
+        record::deserialize(d)
     }
 }
 /// The `ResponseTime` object.
-#[derive(Debug, Clone, Default, airbyte_agent_runtime::serde::Serialize)]
+#[derive(Debug, Clone, Default, serde::Serialize)]
 #[serde(crate = "airbyte_agent_runtime::serde")]
 pub struct ResponseTime {
     /// `first`
@@ -765,41 +696,37 @@ pub struct ResponseTime {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub max: Option<i64>,
 }
-impl airbyte_agent_runtime::record::Record for ResponseTime {
+impl record::Record for ResponseTime {
     const NAME: &'static str = "ResponseTime";
     fn field_index(key: &str) -> Option<usize> {
         match key {
-            "first" => Some(0usize),
-            "avg" => Some(1usize),
-            "max" => Some(2usize),
+            "first" => Some(0),
+            "avg" => Some(1),
+            "max" => Some(2),
             _ => None,
         }
     }
-    fn set_field<'de, __M: airbyte_agent_runtime::serde::de::MapAccess<'de>>(
+    fn set_field<'de, __M: serde::de::MapAccess<'de>>(
         &mut self,
         index: usize,
         map: &mut __M,
-    ) -> ::std::result::Result<(), __M::Error> {
+    ) -> Result<(), __M::Error> {
         match index {
-            0usize => self.first = map.next_value()?,
-            1usize => self.avg = map.next_value()?,
-            2usize => self.max = map.next_value()?,
-            _ => {
-                map.next_value::<airbyte_agent_runtime::serde::de::IgnoredAny>()?;
-            }
+            0 => self.first = map.next_value()?,
+            1 => self.avg = map.next_value()?,
+            2 => self.max = map.next_value()?,
+            _ => drop(map.next_value::<serde::de::IgnoredAny>()?),
         }
         Ok(())
     }
 }
-impl<'de> airbyte_agent_runtime::serde::Deserialize<'de> for ResponseTime {
-    fn deserialize<__D: airbyte_agent_runtime::serde::Deserializer<'de>>(
-        deserializer: __D,
-    ) -> ::std::result::Result<Self, __D::Error> {
-        airbyte_agent_runtime::record::deserialize(deserializer)
+impl<'de> serde::Deserialize<'de> for ResponseTime {
+    fn deserialize<__D: serde::Deserializer<'de>>(d: __D) -> Result<Self, __D::Error> {
+        record::deserialize(d)
     }
 }
 /// The `ChatConversion` object.
-#[derive(Debug, Clone, Default, airbyte_agent_runtime::serde::Serialize)]
+#[derive(Debug, Clone, Default, serde::Serialize)]
 #[serde(crate = "airbyte_agent_runtime::serde")]
 pub struct ChatConversion {
     /// `id`
@@ -818,45 +745,41 @@ pub struct ChatConversion {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub attribution: Option<ConversionAttribution>,
 }
-impl airbyte_agent_runtime::record::Record for ChatConversion {
+impl record::Record for ChatConversion {
     const NAME: &'static str = "ChatConversion";
     fn field_index(key: &str) -> Option<usize> {
         match key {
-            "id" => Some(0usize),
-            "goal_id" => Some(1usize),
-            "goal_name" => Some(2usize),
-            "timestamp" => Some(3usize),
-            "attribution" => Some(4usize),
+            "id" => Some(0),
+            "goal_id" => Some(1),
+            "goal_name" => Some(2),
+            "timestamp" => Some(3),
+            "attribution" => Some(4),
             _ => None,
         }
     }
-    fn set_field<'de, __M: airbyte_agent_runtime::serde::de::MapAccess<'de>>(
+    fn set_field<'de, __M: serde::de::MapAccess<'de>>(
         &mut self,
         index: usize,
         map: &mut __M,
-    ) -> ::std::result::Result<(), __M::Error> {
+    ) -> Result<(), __M::Error> {
         match index {
-            0usize => self.id = map.next_value()?,
-            1usize => self.goal_id = map.next_value()?,
-            2usize => self.goal_name = map.next_value()?,
-            3usize => self.timestamp = map.next_value()?,
-            4usize => self.attribution = map.next_value()?,
-            _ => {
-                map.next_value::<airbyte_agent_runtime::serde::de::IgnoredAny>()?;
-            }
+            0 => self.id = map.next_value()?,
+            1 => self.goal_id = map.next_value()?,
+            2 => self.goal_name = map.next_value()?,
+            3 => self.timestamp = map.next_value()?,
+            4 => self.attribution = map.next_value()?,
+            _ => drop(map.next_value::<serde::de::IgnoredAny>()?),
         }
         Ok(())
     }
 }
-impl<'de> airbyte_agent_runtime::serde::Deserialize<'de> for ChatConversion {
-    fn deserialize<__D: airbyte_agent_runtime::serde::Deserializer<'de>>(
-        deserializer: __D,
-    ) -> ::std::result::Result<Self, __D::Error> {
-        airbyte_agent_runtime::record::deserialize(deserializer)
+impl<'de> serde::Deserialize<'de> for ChatConversion {
+    fn deserialize<__D: serde::Deserializer<'de>>(d: __D) -> Result<Self, __D::Error> {
+        record::deserialize(d)
     }
 }
 /// The `ConversionAttribution` object.
-#[derive(Debug, Clone, Default, airbyte_agent_runtime::serde::Serialize)]
+#[derive(Debug, Clone, Default, serde::Serialize)]
 #[serde(crate = "airbyte_agent_runtime::serde")]
 pub struct ConversionAttribution {
     /// `agent_id`
@@ -875,45 +798,41 @@ pub struct ConversionAttribution {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub chat_timestamp: Option<String>,
 }
-impl airbyte_agent_runtime::record::Record for ConversionAttribution {
+impl record::Record for ConversionAttribution {
     const NAME: &'static str = "ConversionAttribution";
     fn field_index(key: &str) -> Option<usize> {
         match key {
-            "agent_id" => Some(0usize),
-            "agent_name" => Some(1usize),
-            "department_id" => Some(2usize),
-            "department_name" => Some(3usize),
-            "chat_timestamp" => Some(4usize),
+            "agent_id" => Some(0),
+            "agent_name" => Some(1),
+            "department_id" => Some(2),
+            "department_name" => Some(3),
+            "chat_timestamp" => Some(4),
             _ => None,
         }
     }
-    fn set_field<'de, __M: airbyte_agent_runtime::serde::de::MapAccess<'de>>(
+    fn set_field<'de, __M: serde::de::MapAccess<'de>>(
         &mut self,
         index: usize,
         map: &mut __M,
-    ) -> ::std::result::Result<(), __M::Error> {
+    ) -> Result<(), __M::Error> {
         match index {
-            0usize => self.agent_id = map.next_value()?,
-            1usize => self.agent_name = map.next_value()?,
-            2usize => self.department_id = map.next_value()?,
-            3usize => self.department_name = map.next_value()?,
-            4usize => self.chat_timestamp = map.next_value()?,
-            _ => {
-                map.next_value::<airbyte_agent_runtime::serde::de::IgnoredAny>()?;
-            }
+            0 => self.agent_id = map.next_value()?,
+            1 => self.agent_name = map.next_value()?,
+            2 => self.department_id = map.next_value()?,
+            3 => self.department_name = map.next_value()?,
+            4 => self.chat_timestamp = map.next_value()?,
+            _ => drop(map.next_value::<serde::de::IgnoredAny>()?),
         }
         Ok(())
     }
 }
-impl<'de> airbyte_agent_runtime::serde::Deserialize<'de> for ConversionAttribution {
-    fn deserialize<__D: airbyte_agent_runtime::serde::Deserializer<'de>>(
-        deserializer: __D,
-    ) -> ::std::result::Result<Self, __D::Error> {
-        airbyte_agent_runtime::record::deserialize(deserializer)
+impl<'de> serde::Deserialize<'de> for ConversionAttribution {
+    fn deserialize<__D: serde::Deserializer<'de>>(d: __D) -> Result<Self, __D::Error> {
+        record::deserialize(d)
     }
 }
 /// The `WebpathItem` object.
-#[derive(Debug, Clone, Default, airbyte_agent_runtime::serde::Serialize)]
+#[derive(Debug, Clone, Default, serde::Serialize)]
 #[serde(crate = "airbyte_agent_runtime::serde")]
 pub struct WebpathItem {
     /// `from`
@@ -923,39 +842,35 @@ pub struct WebpathItem {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub timestamp: Option<String>,
 }
-impl airbyte_agent_runtime::record::Record for WebpathItem {
+impl record::Record for WebpathItem {
     const NAME: &'static str = "WebpathItem";
     fn field_index(key: &str) -> Option<usize> {
         match key {
-            "from" => Some(0usize),
-            "timestamp" => Some(1usize),
+            "from" => Some(0),
+            "timestamp" => Some(1),
             _ => None,
         }
     }
-    fn set_field<'de, __M: airbyte_agent_runtime::serde::de::MapAccess<'de>>(
+    fn set_field<'de, __M: serde::de::MapAccess<'de>>(
         &mut self,
         index: usize,
         map: &mut __M,
-    ) -> ::std::result::Result<(), __M::Error> {
+    ) -> Result<(), __M::Error> {
         match index {
-            0usize => self.from = map.next_value()?,
-            1usize => self.timestamp = map.next_value()?,
-            _ => {
-                map.next_value::<airbyte_agent_runtime::serde::de::IgnoredAny>()?;
-            }
+            0 => self.from = map.next_value()?,
+            1 => self.timestamp = map.next_value()?,
+            _ => drop(map.next_value::<serde::de::IgnoredAny>()?),
         }
         Ok(())
     }
 }
-impl<'de> airbyte_agent_runtime::serde::Deserialize<'de> for WebpathItem {
-    fn deserialize<__D: airbyte_agent_runtime::serde::Deserializer<'de>>(
-        deserializer: __D,
-    ) -> ::std::result::Result<Self, __D::Error> {
-        airbyte_agent_runtime::record::deserialize(deserializer)
+impl<'de> serde::Deserialize<'de> for WebpathItem {
+    fn deserialize<__D: serde::Deserializer<'de>>(d: __D) -> Result<Self, __D::Error> {
+        record::deserialize(d)
     }
 }
 /// Metadata returned by `chats.list` next to the records.
-#[derive(Debug, Clone, Default, airbyte_agent_runtime::serde::Serialize)]
+#[derive(Debug, Clone, Default, serde::Serialize)]
 #[serde(crate = "airbyte_agent_runtime::serde")]
 pub struct ChatsListMeta {
     /// `$.next_page`
@@ -965,34 +880,30 @@ pub struct ChatsListMeta {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub count: Option<i64>,
 }
-impl airbyte_agent_runtime::record::Record for ChatsListMeta {
+impl record::Record for ChatsListMeta {
     const NAME: &'static str = "ChatsListMeta";
     fn field_index(key: &str) -> Option<usize> {
         match key {
-            "next_page" => Some(0usize),
-            "count" => Some(1usize),
+            "next_page" => Some(0),
+            "count" => Some(1),
             _ => None,
         }
     }
-    fn set_field<'de, __M: airbyte_agent_runtime::serde::de::MapAccess<'de>>(
+    fn set_field<'de, __M: serde::de::MapAccess<'de>>(
         &mut self,
         index: usize,
         map: &mut __M,
-    ) -> ::std::result::Result<(), __M::Error> {
+    ) -> Result<(), __M::Error> {
         match index {
-            0usize => self.next_page = map.next_value()?,
-            1usize => self.count = map.next_value()?,
-            _ => {
-                map.next_value::<airbyte_agent_runtime::serde::de::IgnoredAny>()?;
-            }
+            0 => self.next_page = map.next_value()?,
+            1 => self.count = map.next_value()?,
+            _ => drop(map.next_value::<serde::de::IgnoredAny>()?),
         }
         Ok(())
     }
 }
-impl<'de> airbyte_agent_runtime::serde::Deserialize<'de> for ChatsListMeta {
-    fn deserialize<__D: airbyte_agent_runtime::serde::Deserializer<'de>>(
-        deserializer: __D,
-    ) -> ::std::result::Result<Self, __D::Error> {
-        airbyte_agent_runtime::record::deserialize(deserializer)
+impl<'de> serde::Deserialize<'de> for ChatsListMeta {
+    fn deserialize<__D: serde::Deserializer<'de>>(d: __D) -> Result<Self, __D::Error> {
+        record::deserialize(d)
     }
 }

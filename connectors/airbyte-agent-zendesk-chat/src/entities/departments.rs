@@ -2,7 +2,7 @@
 
 //! Entity `departments`: handle, request builders and record types.
 use airbyte_agent_runtime::serde_json::Value;
-use airbyte_agent_runtime::{Client, Page, PageStream, Params, Result};
+use airbyte_agent_runtime::{Client, Page, PageStream, Params, Result, record, serde};
 impl crate::ZendeskChatConnector {
     /// List departments
     pub fn departments(&self) -> Departments {
@@ -52,16 +52,11 @@ pub struct DepartmentsListRequest {
 impl DepartmentsListRequest {
     /// Send the request.
     pub async fn send(self) -> Result<Page<Department, DepartmentsListMeta>> {
-        self.client
-            .call_list::<
-                Department,
-                DepartmentsListMeta,
-            >(&crate::descriptor::DEPARTMENTS[0usize], self.params)
-            .await
+        self.client.call_list(&crate::descriptor::DEPARTMENTS[0], self.params).await
     }
     /// Every page, lazily, following the operation's pagination.
     pub fn pages(self) -> PageStream<Department, DepartmentsListMeta> {
-        self.client.pages(&crate::descriptor::DEPARTMENTS[0usize], self.params)
+        self.client.pages(&crate::descriptor::DEPARTMENTS[0], self.params)
     }
     /// The parameters collected so far (wire names).
     pub fn params(&self) -> &Params {
@@ -91,11 +86,7 @@ pub struct DepartmentsGetRequest {
 impl DepartmentsGetRequest {
     /// Send the request.
     pub async fn send(self) -> Result<Department> {
-        self.client
-            .call_record::<
-                Department,
-            >(&crate::descriptor::DEPARTMENTS[1usize], self.params)
-            .await
+        self.client.call_record(&crate::descriptor::DEPARTMENTS[1], self.params).await
     }
     /// The parameters collected so far (wire names).
     pub fn params(&self) -> &Params {
@@ -112,7 +103,7 @@ impl ::std::future::IntoFuture for DepartmentsGetRequest {
     }
 }
 /// The `Department` object.
-#[derive(Debug, Clone, Default, airbyte_agent_runtime::serde::Serialize)]
+#[derive(Debug, Clone, Default, serde::Serialize)]
 #[serde(crate = "airbyte_agent_runtime::serde")]
 pub struct Department {
     /// `id`
@@ -134,91 +125,79 @@ pub struct Department {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub settings: Option<DepartmentSettings>,
 }
-impl airbyte_agent_runtime::record::Record for Department {
+impl record::Record for Department {
     const NAME: &'static str = "Department";
     fn field_index(key: &str) -> Option<usize> {
         match key {
-            "id" => Some(0usize),
-            "name" => Some(1usize),
-            "description" => Some(2usize),
-            "enabled" => Some(3usize),
-            "members" => Some(4usize),
-            "settings" => Some(5usize),
+            "id" => Some(0),
+            "name" => Some(1),
+            "description" => Some(2),
+            "enabled" => Some(3),
+            "members" => Some(4),
+            "settings" => Some(5),
             _ => None,
         }
     }
-    fn set_field<'de, __M: airbyte_agent_runtime::serde::de::MapAccess<'de>>(
+    fn set_field<'de, __M: serde::de::MapAccess<'de>>(
         &mut self,
         index: usize,
         map: &mut __M,
-    ) -> ::std::result::Result<(), __M::Error> {
+    ) -> Result<(), __M::Error> {
         match index {
-            0usize => self.id = map.next_value()?,
-            1usize => self.name = map.next_value()?,
-            2usize => self.description = map.next_value()?,
-            3usize => self.enabled = map.next_value()?,
-            4usize => {
-                self.members = map
-                    .next_value::<airbyte_agent_runtime::record::SkipNulls<i64>>()?
-                    .0;
-            }
-            5usize => self.settings = map.next_value()?,
-            _ => {
-                map.next_value::<airbyte_agent_runtime::serde::de::IgnoredAny>()?;
-            }
+            0 => self.id = map.next_value()?,
+            1 => self.name = map.next_value()?,
+            2 => self.description = map.next_value()?,
+            3 => self.enabled = map.next_value()?,
+            4 => self.members = map.next_value::<record::SkipNulls<i64>>()?.0,
+            5 => self.settings = map.next_value()?,
+            _ => drop(map.next_value::<serde::de::IgnoredAny>()?),
         }
         Ok(())
     }
 }
-impl<'de> airbyte_agent_runtime::serde::Deserialize<'de> for Department {
-    fn deserialize<__D: airbyte_agent_runtime::serde::Deserializer<'de>>(
-        deserializer: __D,
-    ) -> ::std::result::Result<Self, __D::Error> {
-        airbyte_agent_runtime::record::deserialize(deserializer)
+impl<'de> serde::Deserialize<'de> for Department {
+    fn deserialize<__D: serde::Deserializer<'de>>(d: __D) -> Result<Self, __D::Error> {
+        record::deserialize(d)
     }
 }
 /// The `DepartmentSettings` object.
-#[derive(Debug, Clone, Default, airbyte_agent_runtime::serde::Serialize)]
+#[derive(Debug, Clone, Default, serde::Serialize)]
 #[serde(crate = "airbyte_agent_runtime::serde")]
 pub struct DepartmentSettings {
     /// `chat_limit`
     #[serde(skip_serializing_if = "Option::is_none")]
     pub chat_limit: Option<i64>,
 }
-impl airbyte_agent_runtime::record::Record for DepartmentSettings {
+impl record::Record for DepartmentSettings {
     const NAME: &'static str = "DepartmentSettings";
     fn field_index(key: &str) -> Option<usize> {
         match key {
-            "chat_limit" => Some(0usize),
+            "chat_limit" => Some(0),
             _ => None,
         }
     }
-    fn set_field<'de, __M: airbyte_agent_runtime::serde::de::MapAccess<'de>>(
+    fn set_field<'de, __M: serde::de::MapAccess<'de>>(
         &mut self,
         index: usize,
         map: &mut __M,
-    ) -> ::std::result::Result<(), __M::Error> {
+    ) -> Result<(), __M::Error> {
         match index {
-            0usize => self.chat_limit = map.next_value()?,
-            _ => {
-                map.next_value::<airbyte_agent_runtime::serde::de::IgnoredAny>()?;
-            }
+            0 => self.chat_limit = map.next_value()?,
+            _ => drop(map.next_value::<serde::de::IgnoredAny>()?),
         }
         Ok(())
     }
 }
-impl<'de> airbyte_agent_runtime::serde::Deserialize<'de> for DepartmentSettings {
-    fn deserialize<__D: airbyte_agent_runtime::serde::Deserializer<'de>>(
-        deserializer: __D,
-    ) -> ::std::result::Result<Self, __D::Error> {
-        airbyte_agent_runtime::record::deserialize(deserializer)
+impl<'de> serde::Deserialize<'de> for DepartmentSettings {
+    fn deserialize<__D: serde::Deserializer<'de>>(d: __D) -> Result<Self, __D::Error> {
+        record::deserialize(d)
     }
 }
 /// Metadata returned by `departments.list` next to the records.
-#[derive(Debug, Clone, Default, airbyte_agent_runtime::serde::Serialize)]
+#[derive(Debug, Clone, Default, serde::Serialize)]
 #[serde(crate = "airbyte_agent_runtime::serde")]
 pub struct DepartmentsListMeta {}
-impl airbyte_agent_runtime::record::Record for DepartmentsListMeta {
+impl record::Record for DepartmentsListMeta {
     const NAME: &'static str = "DepartmentsListMeta";
     fn field_index(key: &str) -> Option<usize> {
         {
@@ -226,20 +205,18 @@ impl airbyte_agent_runtime::record::Record for DepartmentsListMeta {
             None
         }
     }
-    fn set_field<'de, __M: airbyte_agent_runtime::serde::de::MapAccess<'de>>(
+    fn set_field<'de, __M: serde::de::MapAccess<'de>>(
         &mut self,
         index: usize,
         map: &mut __M,
-    ) -> ::std::result::Result<(), __M::Error> {
+    ) -> Result<(), __M::Error> {
         let _ = index;
-        map.next_value::<airbyte_agent_runtime::serde::de::IgnoredAny>()?;
+        map.next_value::<serde::de::IgnoredAny>()?;
         Ok(())
     }
 }
-impl<'de> airbyte_agent_runtime::serde::Deserialize<'de> for DepartmentsListMeta {
-    fn deserialize<__D: airbyte_agent_runtime::serde::Deserializer<'de>>(
-        deserializer: __D,
-    ) -> ::std::result::Result<Self, __D::Error> {
-        airbyte_agent_runtime::record::deserialize(deserializer)
+impl<'de> serde::Deserialize<'de> for DepartmentsListMeta {
+    fn deserialize<__D: serde::Deserializer<'de>>(d: __D) -> Result<Self, __D::Error> {
+        record::deserialize(d)
     }
 }

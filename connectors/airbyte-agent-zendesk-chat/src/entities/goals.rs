@@ -2,7 +2,7 @@
 
 //! Entity `goals`: handle, request builders and record types.
 use airbyte_agent_runtime::serde_json::{Map, Value};
-use airbyte_agent_runtime::{Client, Page, PageStream, Params, Result};
+use airbyte_agent_runtime::{Client, Page, PageStream, Params, Result, record, serde};
 impl crate::ZendeskChatConnector {
     /// List goals
     pub fn goals(&self) -> Goals {
@@ -52,16 +52,11 @@ pub struct GoalsListRequest {
 impl GoalsListRequest {
     /// Send the request.
     pub async fn send(self) -> Result<Page<Goal, GoalsListMeta>> {
-        self.client
-            .call_list::<
-                Goal,
-                GoalsListMeta,
-            >(&crate::descriptor::GOALS[0usize], self.params)
-            .await
+        self.client.call_list(&crate::descriptor::GOALS[0], self.params).await
     }
     /// Every page, lazily, following the operation's pagination.
     pub fn pages(self) -> PageStream<Goal, GoalsListMeta> {
-        self.client.pages(&crate::descriptor::GOALS[0usize], self.params)
+        self.client.pages(&crate::descriptor::GOALS[0], self.params)
     }
     /// The parameters collected so far (wire names).
     pub fn params(&self) -> &Params {
@@ -87,9 +82,7 @@ pub struct GoalsGetRequest {
 impl GoalsGetRequest {
     /// Send the request.
     pub async fn send(self) -> Result<Goal> {
-        self.client
-            .call_record::<Goal>(&crate::descriptor::GOALS[1usize], self.params)
-            .await
+        self.client.call_record(&crate::descriptor::GOALS[1], self.params).await
     }
     /// The parameters collected so far (wire names).
     pub fn params(&self) -> &Params {
@@ -106,7 +99,7 @@ impl ::std::future::IntoFuture for GoalsGetRequest {
     }
 }
 /// The `Goal` object.
-#[derive(Debug, Clone, Default, airbyte_agent_runtime::serde::Serialize)]
+#[derive(Debug, Clone, Default, serde::Serialize)]
 #[serde(crate = "airbyte_agent_runtime::serde")]
 pub struct Goal {
     /// `id`
@@ -134,54 +127,50 @@ pub struct Goal {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub settings: Option<Map<String, Value>>,
 }
-impl airbyte_agent_runtime::record::Record for Goal {
+impl record::Record for Goal {
     const NAME: &'static str = "Goal";
     fn field_index(key: &str) -> Option<usize> {
         match key {
-            "id" => Some(0usize),
-            "name" => Some(1usize),
-            "description" => Some(2usize),
-            "enabled" => Some(3usize),
-            "attribution_model" => Some(4usize),
-            "attribution_window" => Some(5usize),
-            "attribution_period" => Some(6usize),
-            "settings" => Some(7usize),
+            "id" => Some(0),
+            "name" => Some(1),
+            "description" => Some(2),
+            "enabled" => Some(3),
+            "attribution_model" => Some(4),
+            "attribution_window" => Some(5),
+            "attribution_period" => Some(6),
+            "settings" => Some(7),
             _ => None,
         }
     }
-    fn set_field<'de, __M: airbyte_agent_runtime::serde::de::MapAccess<'de>>(
+    fn set_field<'de, __M: serde::de::MapAccess<'de>>(
         &mut self,
         index: usize,
         map: &mut __M,
-    ) -> ::std::result::Result<(), __M::Error> {
+    ) -> Result<(), __M::Error> {
         match index {
-            0usize => self.id = map.next_value()?,
-            1usize => self.name = map.next_value()?,
-            2usize => self.description = map.next_value()?,
-            3usize => self.enabled = map.next_value()?,
-            4usize => self.attribution_model = map.next_value()?,
-            5usize => self.attribution_window = map.next_value()?,
-            6usize => self.attribution_period = map.next_value()?,
-            7usize => self.settings = map.next_value()?,
-            _ => {
-                map.next_value::<airbyte_agent_runtime::serde::de::IgnoredAny>()?;
-            }
+            0 => self.id = map.next_value()?,
+            1 => self.name = map.next_value()?,
+            2 => self.description = map.next_value()?,
+            3 => self.enabled = map.next_value()?,
+            4 => self.attribution_model = map.next_value()?,
+            5 => self.attribution_window = map.next_value()?,
+            6 => self.attribution_period = map.next_value()?,
+            7 => self.settings = map.next_value()?,
+            _ => drop(map.next_value::<serde::de::IgnoredAny>()?),
         }
         Ok(())
     }
 }
-impl<'de> airbyte_agent_runtime::serde::Deserialize<'de> for Goal {
-    fn deserialize<__D: airbyte_agent_runtime::serde::Deserializer<'de>>(
-        deserializer: __D,
-    ) -> ::std::result::Result<Self, __D::Error> {
-        airbyte_agent_runtime::record::deserialize(deserializer)
+impl<'de> serde::Deserialize<'de> for Goal {
+    fn deserialize<__D: serde::Deserializer<'de>>(d: __D) -> Result<Self, __D::Error> {
+        record::deserialize(d)
     }
 }
 /// Metadata returned by `goals.list` next to the records.
-#[derive(Debug, Clone, Default, airbyte_agent_runtime::serde::Serialize)]
+#[derive(Debug, Clone, Default, serde::Serialize)]
 #[serde(crate = "airbyte_agent_runtime::serde")]
 pub struct GoalsListMeta {}
-impl airbyte_agent_runtime::record::Record for GoalsListMeta {
+impl record::Record for GoalsListMeta {
     const NAME: &'static str = "GoalsListMeta";
     fn field_index(key: &str) -> Option<usize> {
         {
@@ -189,20 +178,18 @@ impl airbyte_agent_runtime::record::Record for GoalsListMeta {
             None
         }
     }
-    fn set_field<'de, __M: airbyte_agent_runtime::serde::de::MapAccess<'de>>(
+    fn set_field<'de, __M: serde::de::MapAccess<'de>>(
         &mut self,
         index: usize,
         map: &mut __M,
-    ) -> ::std::result::Result<(), __M::Error> {
+    ) -> Result<(), __M::Error> {
         let _ = index;
-        map.next_value::<airbyte_agent_runtime::serde::de::IgnoredAny>()?;
+        map.next_value::<serde::de::IgnoredAny>()?;
         Ok(())
     }
 }
-impl<'de> airbyte_agent_runtime::serde::Deserialize<'de> for GoalsListMeta {
-    fn deserialize<__D: airbyte_agent_runtime::serde::Deserializer<'de>>(
-        deserializer: __D,
-    ) -> ::std::result::Result<Self, __D::Error> {
-        airbyte_agent_runtime::record::deserialize(deserializer)
+impl<'de> serde::Deserialize<'de> for GoalsListMeta {
+    fn deserialize<__D: serde::Deserializer<'de>>(d: __D) -> Result<Self, __D::Error> {
+        record::deserialize(d)
     }
 }

@@ -2,7 +2,7 @@
 
 //! Entity `roles`: handle, request builders and record types.
 use airbyte_agent_runtime::serde_json::{Map, Value};
-use airbyte_agent_runtime::{Client, Page, PageStream, Params, Result};
+use airbyte_agent_runtime::{Client, Page, PageStream, Params, Result, record, serde};
 impl crate::ZendeskChatConnector {
     /// List roles
     pub fn roles(&self) -> Roles {
@@ -52,16 +52,11 @@ pub struct RolesListRequest {
 impl RolesListRequest {
     /// Send the request.
     pub async fn send(self) -> Result<Page<Role, RolesListMeta>> {
-        self.client
-            .call_list::<
-                Role,
-                RolesListMeta,
-            >(&crate::descriptor::ROLES[0usize], self.params)
-            .await
+        self.client.call_list(&crate::descriptor::ROLES[0], self.params).await
     }
     /// Every page, lazily, following the operation's pagination.
     pub fn pages(self) -> PageStream<Role, RolesListMeta> {
-        self.client.pages(&crate::descriptor::ROLES[0usize], self.params)
+        self.client.pages(&crate::descriptor::ROLES[0], self.params)
     }
     /// The parameters collected so far (wire names).
     pub fn params(&self) -> &Params {
@@ -87,9 +82,7 @@ pub struct RolesGetRequest {
 impl RolesGetRequest {
     /// Send the request.
     pub async fn send(self) -> Result<Role> {
-        self.client
-            .call_record::<Role>(&crate::descriptor::ROLES[1usize], self.params)
-            .await
+        self.client.call_record(&crate::descriptor::ROLES[1], self.params).await
     }
     /// The parameters collected so far (wire names).
     pub fn params(&self) -> &Params {
@@ -106,7 +99,7 @@ impl ::std::future::IntoFuture for RolesGetRequest {
     }
 }
 /// The `Role` object.
-#[derive(Debug, Clone, Default, airbyte_agent_runtime::serde::Serialize)]
+#[derive(Debug, Clone, Default, serde::Serialize)]
 #[serde(crate = "airbyte_agent_runtime::serde")]
 pub struct Role {
     /// `id`
@@ -128,50 +121,46 @@ pub struct Role {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub members_count: Option<i64>,
 }
-impl airbyte_agent_runtime::record::Record for Role {
+impl record::Record for Role {
     const NAME: &'static str = "Role";
     fn field_index(key: &str) -> Option<usize> {
         match key {
-            "id" => Some(0usize),
-            "name" => Some(1usize),
-            "description" => Some(2usize),
-            "enabled" => Some(3usize),
-            "permissions" => Some(4usize),
-            "members_count" => Some(5usize),
+            "id" => Some(0),
+            "name" => Some(1),
+            "description" => Some(2),
+            "enabled" => Some(3),
+            "permissions" => Some(4),
+            "members_count" => Some(5),
             _ => None,
         }
     }
-    fn set_field<'de, __M: airbyte_agent_runtime::serde::de::MapAccess<'de>>(
+    fn set_field<'de, __M: serde::de::MapAccess<'de>>(
         &mut self,
         index: usize,
         map: &mut __M,
-    ) -> ::std::result::Result<(), __M::Error> {
+    ) -> Result<(), __M::Error> {
         match index {
-            0usize => self.id = map.next_value()?,
-            1usize => self.name = map.next_value()?,
-            2usize => self.description = map.next_value()?,
-            3usize => self.enabled = map.next_value()?,
-            4usize => self.permissions = map.next_value()?,
-            5usize => self.members_count = map.next_value()?,
-            _ => {
-                map.next_value::<airbyte_agent_runtime::serde::de::IgnoredAny>()?;
-            }
+            0 => self.id = map.next_value()?,
+            1 => self.name = map.next_value()?,
+            2 => self.description = map.next_value()?,
+            3 => self.enabled = map.next_value()?,
+            4 => self.permissions = map.next_value()?,
+            5 => self.members_count = map.next_value()?,
+            _ => drop(map.next_value::<serde::de::IgnoredAny>()?),
         }
         Ok(())
     }
 }
-impl<'de> airbyte_agent_runtime::serde::Deserialize<'de> for Role {
-    fn deserialize<__D: airbyte_agent_runtime::serde::Deserializer<'de>>(
-        deserializer: __D,
-    ) -> ::std::result::Result<Self, __D::Error> {
-        airbyte_agent_runtime::record::deserialize(deserializer)
+impl<'de> serde::Deserialize<'de> for Role {
+    fn deserialize<__D: serde::Deserializer<'de>>(d: __D) -> Result<Self, __D::Error> {
+        record::deserialize(d)
     }
 }
 /// Metadata returned by `roles.list` next to the records.
-#[derive(Debug, Clone, Default, airbyte_agent_runtime::serde::Serialize)]
+#[derive(Debug, Clone, Default, serde::Serialize)]
 #[serde(crate = "airbyte_agent_runtime::serde")]
 pub struct RolesListMeta {}
-impl airbyte_agent_runtime::record::Record for RolesListMeta {
+impl record::Record for RolesListMeta {
     const NAME: &'static str = "RolesListMeta";
     fn field_index(key: &str) -> Option<usize> {
         {
@@ -179,20 +168,18 @@ impl airbyte_agent_runtime::record::Record for RolesListMeta {
             None
         }
     }
-    fn set_field<'de, __M: airbyte_agent_runtime::serde::de::MapAccess<'de>>(
+    fn set_field<'de, __M: serde::de::MapAccess<'de>>(
         &mut self,
         index: usize,
         map: &mut __M,
-    ) -> ::std::result::Result<(), __M::Error> {
+    ) -> Result<(), __M::Error> {
         let _ = index;
-        map.next_value::<airbyte_agent_runtime::serde::de::IgnoredAny>()?;
+        map.next_value::<serde::de::IgnoredAny>()?;
         Ok(())
     }
 }
-impl<'de> airbyte_agent_runtime::serde::Deserialize<'de> for RolesListMeta {
-    fn deserialize<__D: airbyte_agent_runtime::serde::Deserializer<'de>>(
-        deserializer: __D,
-    ) -> ::std::result::Result<Self, __D::Error> {
-        airbyte_agent_runtime::record::deserialize(deserializer)
+impl<'de> serde::Deserialize<'de> for RolesListMeta {
+    fn deserialize<__D: serde::Deserializer<'de>>(d: __D) -> Result<Self, __D::Error> {
+        record::deserialize(d)
     }
 }

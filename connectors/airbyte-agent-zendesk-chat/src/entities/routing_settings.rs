@@ -2,7 +2,7 @@
 
 //! Entity `routing_settings`: handle, request builders and record types.
 use airbyte_agent_runtime::serde_json::{Map, Value};
-use airbyte_agent_runtime::{Client, Params, Result};
+use airbyte_agent_runtime::{Client, Params, Result, record, serde};
 impl crate::ZendeskChatConnector {
     /// Fetch routing settings
     pub fn routing_settings(&self) -> RoutingSettings {
@@ -40,9 +40,7 @@ impl RoutingSettingsGetRequest {
     /// Send the request.
     pub async fn send(self) -> Result<RoutingSettingsRecord> {
         self.client
-            .call_record::<
-                RoutingSettingsRecord,
-            >(&crate::descriptor::ROUTING_SETTINGS[0usize], self.params)
+            .call_record(&crate::descriptor::ROUTING_SETTINGS[0], self.params)
             .await
     }
     /// The parameters collected so far (wire names).
@@ -60,7 +58,7 @@ impl ::std::future::IntoFuture for RoutingSettingsGetRequest {
     }
 }
 /// The `RoutingSettingsRecord` object.
-#[derive(Debug, Clone, Default, airbyte_agent_runtime::serde::Serialize)]
+#[derive(Debug, Clone, Default, serde::Serialize)]
 #[serde(crate = "airbyte_agent_runtime::serde")]
 pub struct RoutingSettingsRecord {
     /// `routing_mode`
@@ -82,42 +80,38 @@ pub struct RoutingSettingsRecord {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub auto_accept: Option<Map<String, Value>>,
 }
-impl airbyte_agent_runtime::record::Record for RoutingSettingsRecord {
+impl record::Record for RoutingSettingsRecord {
     const NAME: &'static str = "RoutingSettingsRecord";
     fn field_index(key: &str) -> Option<usize> {
         match key {
-            "routing_mode" => Some(0usize),
-            "chat_limit" => Some(1usize),
-            "skill_routing" => Some(2usize),
-            "reassignment" => Some(3usize),
-            "auto_idle" => Some(4usize),
-            "auto_accept" => Some(5usize),
+            "routing_mode" => Some(0),
+            "chat_limit" => Some(1),
+            "skill_routing" => Some(2),
+            "reassignment" => Some(3),
+            "auto_idle" => Some(4),
+            "auto_accept" => Some(5),
             _ => None,
         }
     }
-    fn set_field<'de, __M: airbyte_agent_runtime::serde::de::MapAccess<'de>>(
+    fn set_field<'de, __M: serde::de::MapAccess<'de>>(
         &mut self,
         index: usize,
         map: &mut __M,
-    ) -> ::std::result::Result<(), __M::Error> {
+    ) -> Result<(), __M::Error> {
         match index {
-            0usize => self.routing_mode = map.next_value()?,
-            1usize => self.chat_limit = map.next_value()?,
-            2usize => self.skill_routing = map.next_value()?,
-            3usize => self.reassignment = map.next_value()?,
-            4usize => self.auto_idle = map.next_value()?,
-            5usize => self.auto_accept = map.next_value()?,
-            _ => {
-                map.next_value::<airbyte_agent_runtime::serde::de::IgnoredAny>()?;
-            }
+            0 => self.routing_mode = map.next_value()?,
+            1 => self.chat_limit = map.next_value()?,
+            2 => self.skill_routing = map.next_value()?,
+            3 => self.reassignment = map.next_value()?,
+            4 => self.auto_idle = map.next_value()?,
+            5 => self.auto_accept = map.next_value()?,
+            _ => drop(map.next_value::<serde::de::IgnoredAny>()?),
         }
         Ok(())
     }
 }
-impl<'de> airbyte_agent_runtime::serde::Deserialize<'de> for RoutingSettingsRecord {
-    fn deserialize<__D: airbyte_agent_runtime::serde::Deserializer<'de>>(
-        deserializer: __D,
-    ) -> ::std::result::Result<Self, __D::Error> {
-        airbyte_agent_runtime::record::deserialize(deserializer)
+impl<'de> serde::Deserialize<'de> for RoutingSettingsRecord {
+    fn deserialize<__D: serde::Deserializer<'de>>(d: __D) -> Result<Self, __D::Error> {
+        record::deserialize(d)
     }
 }

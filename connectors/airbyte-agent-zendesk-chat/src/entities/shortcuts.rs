@@ -2,7 +2,7 @@
 
 //! Entity `shortcuts`: handle, request builders and record types.
 use airbyte_agent_runtime::serde_json::Value;
-use airbyte_agent_runtime::{Client, Page, PageStream, Params, Result};
+use airbyte_agent_runtime::{Client, Page, PageStream, Params, Result, record, serde};
 impl crate::ZendeskChatConnector {
     /// List shortcuts
     pub fn shortcuts(&self) -> Shortcuts {
@@ -52,16 +52,11 @@ pub struct ShortcutsListRequest {
 impl ShortcutsListRequest {
     /// Send the request.
     pub async fn send(self) -> Result<Page<Shortcut, ShortcutsListMeta>> {
-        self.client
-            .call_list::<
-                Shortcut,
-                ShortcutsListMeta,
-            >(&crate::descriptor::SHORTCUTS[0usize], self.params)
-            .await
+        self.client.call_list(&crate::descriptor::SHORTCUTS[0], self.params).await
     }
     /// Every page, lazily, following the operation's pagination.
     pub fn pages(self) -> PageStream<Shortcut, ShortcutsListMeta> {
-        self.client.pages(&crate::descriptor::SHORTCUTS[0usize], self.params)
+        self.client.pages(&crate::descriptor::SHORTCUTS[0], self.params)
     }
     /// The parameters collected so far (wire names).
     pub fn params(&self) -> &Params {
@@ -91,9 +86,7 @@ pub struct ShortcutsGetRequest {
 impl ShortcutsGetRequest {
     /// Send the request.
     pub async fn send(self) -> Result<Shortcut> {
-        self.client
-            .call_record::<Shortcut>(&crate::descriptor::SHORTCUTS[1usize], self.params)
-            .await
+        self.client.call_record(&crate::descriptor::SHORTCUTS[1], self.params).await
     }
     /// The parameters collected so far (wire names).
     pub fn params(&self) -> &Params {
@@ -110,7 +103,7 @@ impl ::std::future::IntoFuture for ShortcutsGetRequest {
     }
 }
 /// The `Shortcut` object.
-#[derive(Debug, Clone, Default, airbyte_agent_runtime::serde::Serialize)]
+#[derive(Debug, Clone, Default, serde::Serialize)]
 #[serde(crate = "airbyte_agent_runtime::serde")]
 pub struct Shortcut {
     /// Unique identifier of this shortcut.
@@ -138,66 +131,50 @@ pub struct Shortcut {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub scope: Option<String>,
 }
-impl airbyte_agent_runtime::record::Record for Shortcut {
+impl record::Record for Shortcut {
     const NAME: &'static str = "Shortcut";
     fn field_index(key: &str) -> Option<usize> {
         match key {
-            "id" => Some(0usize),
-            "name" => Some(1usize),
-            "message" => Some(2usize),
-            "options" => Some(3usize),
-            "tags" => Some(4usize),
-            "departments" => Some(5usize),
-            "agents" => Some(6usize),
-            "scope" => Some(7usize),
+            "id" => Some(0),
+            "name" => Some(1),
+            "message" => Some(2),
+            "options" => Some(3),
+            "tags" => Some(4),
+            "departments" => Some(5),
+            "agents" => Some(6),
+            "scope" => Some(7),
             _ => None,
         }
     }
-    fn set_field<'de, __M: airbyte_agent_runtime::serde::de::MapAccess<'de>>(
+    fn set_field<'de, __M: serde::de::MapAccess<'de>>(
         &mut self,
         index: usize,
         map: &mut __M,
-    ) -> ::std::result::Result<(), __M::Error> {
+    ) -> Result<(), __M::Error> {
         match index {
-            0usize => self.id = map.next_value()?,
-            1usize => self.name = map.next_value()?,
-            2usize => self.message = map.next_value()?,
-            3usize => self.options = map.next_value()?,
-            4usize => {
-                self.tags = map
-                    .next_value::<airbyte_agent_runtime::record::SkipNulls<String>>()?
-                    .0;
-            }
-            5usize => {
-                self.departments = map
-                    .next_value::<airbyte_agent_runtime::record::SkipNulls<i64>>()?
-                    .0;
-            }
-            6usize => {
-                self.agents = map
-                    .next_value::<airbyte_agent_runtime::record::SkipNulls<i64>>()?
-                    .0;
-            }
-            7usize => self.scope = map.next_value()?,
-            _ => {
-                map.next_value::<airbyte_agent_runtime::serde::de::IgnoredAny>()?;
-            }
+            0 => self.id = map.next_value()?,
+            1 => self.name = map.next_value()?,
+            2 => self.message = map.next_value()?,
+            3 => self.options = map.next_value()?,
+            4 => self.tags = map.next_value::<record::SkipNulls<String>>()?.0,
+            5 => self.departments = map.next_value::<record::SkipNulls<i64>>()?.0,
+            6 => self.agents = map.next_value::<record::SkipNulls<i64>>()?.0,
+            7 => self.scope = map.next_value()?,
+            _ => drop(map.next_value::<serde::de::IgnoredAny>()?),
         }
         Ok(())
     }
 }
-impl<'de> airbyte_agent_runtime::serde::Deserialize<'de> for Shortcut {
-    fn deserialize<__D: airbyte_agent_runtime::serde::Deserializer<'de>>(
-        deserializer: __D,
-    ) -> ::std::result::Result<Self, __D::Error> {
-        airbyte_agent_runtime::record::deserialize(deserializer)
+impl<'de> serde::Deserialize<'de> for Shortcut {
+    fn deserialize<__D: serde::Deserializer<'de>>(d: __D) -> Result<Self, __D::Error> {
+        record::deserialize(d)
     }
 }
 /// Metadata returned by `shortcuts.list` next to the records.
-#[derive(Debug, Clone, Default, airbyte_agent_runtime::serde::Serialize)]
+#[derive(Debug, Clone, Default, serde::Serialize)]
 #[serde(crate = "airbyte_agent_runtime::serde")]
 pub struct ShortcutsListMeta {}
-impl airbyte_agent_runtime::record::Record for ShortcutsListMeta {
+impl record::Record for ShortcutsListMeta {
     const NAME: &'static str = "ShortcutsListMeta";
     fn field_index(key: &str) -> Option<usize> {
         {
@@ -205,20 +182,18 @@ impl airbyte_agent_runtime::record::Record for ShortcutsListMeta {
             None
         }
     }
-    fn set_field<'de, __M: airbyte_agent_runtime::serde::de::MapAccess<'de>>(
+    fn set_field<'de, __M: serde::de::MapAccess<'de>>(
         &mut self,
         index: usize,
         map: &mut __M,
-    ) -> ::std::result::Result<(), __M::Error> {
+    ) -> Result<(), __M::Error> {
         let _ = index;
-        map.next_value::<airbyte_agent_runtime::serde::de::IgnoredAny>()?;
+        map.next_value::<serde::de::IgnoredAny>()?;
         Ok(())
     }
 }
-impl<'de> airbyte_agent_runtime::serde::Deserialize<'de> for ShortcutsListMeta {
-    fn deserialize<__D: airbyte_agent_runtime::serde::Deserializer<'de>>(
-        deserializer: __D,
-    ) -> ::std::result::Result<Self, __D::Error> {
-        airbyte_agent_runtime::record::deserialize(deserializer)
+impl<'de> serde::Deserialize<'de> for ShortcutsListMeta {
+    fn deserialize<__D: serde::Deserializer<'de>>(d: __D) -> Result<Self, __D::Error> {
+        record::deserialize(d)
     }
 }

@@ -2,7 +2,7 @@
 
 //! Entity `skills`: handle, request builders and record types.
 use airbyte_agent_runtime::serde_json::Value;
-use airbyte_agent_runtime::{Client, Page, PageStream, Params, Result};
+use airbyte_agent_runtime::{Client, Page, PageStream, Params, Result, record, serde};
 impl crate::ZendeskChatConnector {
     /// List skills
     pub fn skills(&self) -> Skills {
@@ -52,16 +52,11 @@ pub struct SkillsListRequest {
 impl SkillsListRequest {
     /// Send the request.
     pub async fn send(self) -> Result<Page<Skill, SkillsListMeta>> {
-        self.client
-            .call_list::<
-                Skill,
-                SkillsListMeta,
-            >(&crate::descriptor::SKILLS[0usize], self.params)
-            .await
+        self.client.call_list(&crate::descriptor::SKILLS[0], self.params).await
     }
     /// Every page, lazily, following the operation's pagination.
     pub fn pages(self) -> PageStream<Skill, SkillsListMeta> {
-        self.client.pages(&crate::descriptor::SKILLS[0usize], self.params)
+        self.client.pages(&crate::descriptor::SKILLS[0], self.params)
     }
     /// The parameters collected so far (wire names).
     pub fn params(&self) -> &Params {
@@ -91,9 +86,7 @@ pub struct SkillsGetRequest {
 impl SkillsGetRequest {
     /// Send the request.
     pub async fn send(self) -> Result<Skill> {
-        self.client
-            .call_record::<Skill>(&crate::descriptor::SKILLS[1usize], self.params)
-            .await
+        self.client.call_record(&crate::descriptor::SKILLS[1], self.params).await
     }
     /// The parameters collected so far (wire names).
     pub fn params(&self) -> &Params {
@@ -110,7 +103,7 @@ impl ::std::future::IntoFuture for SkillsGetRequest {
     }
 }
 /// The `Skill` object.
-#[derive(Debug, Clone, Default, airbyte_agent_runtime::serde::Serialize)]
+#[derive(Debug, Clone, Default, serde::Serialize)]
 #[serde(crate = "airbyte_agent_runtime::serde")]
 pub struct Skill {
     /// `id`
@@ -129,52 +122,44 @@ pub struct Skill {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub members: Option<Vec<i64>>,
 }
-impl airbyte_agent_runtime::record::Record for Skill {
+impl record::Record for Skill {
     const NAME: &'static str = "Skill";
     fn field_index(key: &str) -> Option<usize> {
         match key {
-            "id" => Some(0usize),
-            "name" => Some(1usize),
-            "description" => Some(2usize),
-            "enabled" => Some(3usize),
-            "members" => Some(4usize),
+            "id" => Some(0),
+            "name" => Some(1),
+            "description" => Some(2),
+            "enabled" => Some(3),
+            "members" => Some(4),
             _ => None,
         }
     }
-    fn set_field<'de, __M: airbyte_agent_runtime::serde::de::MapAccess<'de>>(
+    fn set_field<'de, __M: serde::de::MapAccess<'de>>(
         &mut self,
         index: usize,
         map: &mut __M,
-    ) -> ::std::result::Result<(), __M::Error> {
+    ) -> Result<(), __M::Error> {
         match index {
-            0usize => self.id = map.next_value()?,
-            1usize => self.name = map.next_value()?,
-            2usize => self.description = map.next_value()?,
-            3usize => self.enabled = map.next_value()?,
-            4usize => {
-                self.members = map
-                    .next_value::<airbyte_agent_runtime::record::SkipNulls<i64>>()?
-                    .0;
-            }
-            _ => {
-                map.next_value::<airbyte_agent_runtime::serde::de::IgnoredAny>()?;
-            }
+            0 => self.id = map.next_value()?,
+            1 => self.name = map.next_value()?,
+            2 => self.description = map.next_value()?,
+            3 => self.enabled = map.next_value()?,
+            4 => self.members = map.next_value::<record::SkipNulls<i64>>()?.0,
+            _ => drop(map.next_value::<serde::de::IgnoredAny>()?),
         }
         Ok(())
     }
 }
-impl<'de> airbyte_agent_runtime::serde::Deserialize<'de> for Skill {
-    fn deserialize<__D: airbyte_agent_runtime::serde::Deserializer<'de>>(
-        deserializer: __D,
-    ) -> ::std::result::Result<Self, __D::Error> {
-        airbyte_agent_runtime::record::deserialize(deserializer)
+impl<'de> serde::Deserialize<'de> for Skill {
+    fn deserialize<__D: serde::Deserializer<'de>>(d: __D) -> Result<Self, __D::Error> {
+        record::deserialize(d)
     }
 }
 /// Metadata returned by `skills.list` next to the records.
-#[derive(Debug, Clone, Default, airbyte_agent_runtime::serde::Serialize)]
+#[derive(Debug, Clone, Default, serde::Serialize)]
 #[serde(crate = "airbyte_agent_runtime::serde")]
 pub struct SkillsListMeta {}
-impl airbyte_agent_runtime::record::Record for SkillsListMeta {
+impl record::Record for SkillsListMeta {
     const NAME: &'static str = "SkillsListMeta";
     fn field_index(key: &str) -> Option<usize> {
         {
@@ -182,20 +167,18 @@ impl airbyte_agent_runtime::record::Record for SkillsListMeta {
             None
         }
     }
-    fn set_field<'de, __M: airbyte_agent_runtime::serde::de::MapAccess<'de>>(
+    fn set_field<'de, __M: serde::de::MapAccess<'de>>(
         &mut self,
         index: usize,
         map: &mut __M,
-    ) -> ::std::result::Result<(), __M::Error> {
+    ) -> Result<(), __M::Error> {
         let _ = index;
-        map.next_value::<airbyte_agent_runtime::serde::de::IgnoredAny>()?;
+        map.next_value::<serde::de::IgnoredAny>()?;
         Ok(())
     }
 }
-impl<'de> airbyte_agent_runtime::serde::Deserialize<'de> for SkillsListMeta {
-    fn deserialize<__D: airbyte_agent_runtime::serde::Deserializer<'de>>(
-        deserializer: __D,
-    ) -> ::std::result::Result<Self, __D::Error> {
-        airbyte_agent_runtime::record::deserialize(deserializer)
+impl<'de> serde::Deserialize<'de> for SkillsListMeta {
+    fn deserialize<__D: serde::Deserializer<'de>>(d: __D) -> Result<Self, __D::Error> {
+        record::deserialize(d)
     }
 }

@@ -2,7 +2,7 @@
 
 //! Entity `triggers`: handle, request builders and record types.
 use airbyte_agent_runtime::serde_json::{Map, Value};
-use airbyte_agent_runtime::{Client, Page, PageStream, Params, Result};
+use airbyte_agent_runtime::{Client, Page, PageStream, Params, Result, record, serde};
 impl crate::ZendeskChatConnector {
     /// List triggers
     pub fn triggers(&self) -> Triggers {
@@ -39,16 +39,11 @@ pub struct TriggersListRequest {
 impl TriggersListRequest {
     /// Send the request.
     pub async fn send(self) -> Result<Page<Trigger, TriggersListMeta>> {
-        self.client
-            .call_list::<
-                Trigger,
-                TriggersListMeta,
-            >(&crate::descriptor::TRIGGERS[0usize], self.params)
-            .await
+        self.client.call_list(&crate::descriptor::TRIGGERS[0], self.params).await
     }
     /// Every page, lazily, following the operation's pagination.
     pub fn pages(self) -> PageStream<Trigger, TriggersListMeta> {
-        self.client.pages(&crate::descriptor::TRIGGERS[0usize], self.params)
+        self.client.pages(&crate::descriptor::TRIGGERS[0], self.params)
     }
     /// The parameters collected so far (wire names).
     pub fn params(&self) -> &Params {
@@ -69,7 +64,7 @@ impl ::std::future::IntoFuture for TriggersListRequest {
     }
 }
 /// The `Trigger` object.
-#[derive(Debug, Clone, Default, airbyte_agent_runtime::serde::Serialize)]
+#[derive(Debug, Clone, Default, serde::Serialize)]
 #[serde(crate = "airbyte_agent_runtime::serde")]
 pub struct Trigger {
     /// `id`
@@ -100,72 +95,60 @@ pub struct Trigger {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub definition: Option<Map<String, Value>>,
 }
-impl airbyte_agent_runtime::record::Record for Trigger {
+impl record::Record for Trigger {
     const NAME: &'static str = "Trigger";
     fn field_index(key: &str) -> Option<usize> {
         match key {
-            "id" => Some(0usize),
-            "name" => Some(1usize),
-            "description" => Some(2usize),
-            "enabled" => Some(3usize),
-            "run_once" => Some(4usize),
-            "conditions" => Some(5usize),
-            "actions" => Some(6usize),
-            "departments" => Some(7usize),
-            "definition" => Some(8usize),
+            "id" => Some(0),
+            "name" => Some(1),
+            "description" => Some(2),
+            "enabled" => Some(3),
+            "run_once" => Some(4),
+            "conditions" => Some(5),
+            "actions" => Some(6),
+            "departments" => Some(7),
+            "definition" => Some(8),
             _ => None,
         }
     }
-    fn set_field<'de, __M: airbyte_agent_runtime::serde::de::MapAccess<'de>>(
+    fn set_field<'de, __M: serde::de::MapAccess<'de>>(
         &mut self,
         index: usize,
         map: &mut __M,
-    ) -> ::std::result::Result<(), __M::Error> {
+    ) -> Result<(), __M::Error> {
         match index {
-            0usize => self.id = map.next_value()?,
-            1usize => self.name = map.next_value()?,
-            2usize => self.description = map.next_value()?,
-            3usize => self.enabled = map.next_value()?,
-            4usize => self.run_once = map.next_value()?,
-            5usize => {
+            0 => self.id = map.next_value()?,
+            1 => self.name = map.next_value()?,
+            2 => self.description = map.next_value()?,
+            3 => self.enabled = map.next_value()?,
+            4 => self.run_once = map.next_value()?,
+            5 => {
                 self.conditions = map
-                    .next_value::<
-                        airbyte_agent_runtime::record::SkipNulls<Map<String, Value>>,
-                    >()?
+                    .next_value::<record::SkipNulls<Map<String, Value>>>()?
                     .0;
             }
-            6usize => {
+            6 => {
                 self.actions = map
-                    .next_value::<
-                        airbyte_agent_runtime::record::SkipNulls<Map<String, Value>>,
-                    >()?
+                    .next_value::<record::SkipNulls<Map<String, Value>>>()?
                     .0;
             }
-            7usize => {
-                self.departments = map
-                    .next_value::<airbyte_agent_runtime::record::SkipNulls<i64>>()?
-                    .0;
-            }
-            8usize => self.definition = map.next_value()?,
-            _ => {
-                map.next_value::<airbyte_agent_runtime::serde::de::IgnoredAny>()?;
-            }
+            7 => self.departments = map.next_value::<record::SkipNulls<i64>>()?.0,
+            8 => self.definition = map.next_value()?,
+            _ => drop(map.next_value::<serde::de::IgnoredAny>()?),
         }
         Ok(())
     }
 }
-impl<'de> airbyte_agent_runtime::serde::Deserialize<'de> for Trigger {
-    fn deserialize<__D: airbyte_agent_runtime::serde::Deserializer<'de>>(
-        deserializer: __D,
-    ) -> ::std::result::Result<Self, __D::Error> {
-        airbyte_agent_runtime::record::deserialize(deserializer)
+impl<'de> serde::Deserialize<'de> for Trigger {
+    fn deserialize<__D: serde::Deserializer<'de>>(d: __D) -> Result<Self, __D::Error> {
+        record::deserialize(d)
     }
 }
 /// Metadata returned by `triggers.list` next to the records.
-#[derive(Debug, Clone, Default, airbyte_agent_runtime::serde::Serialize)]
+#[derive(Debug, Clone, Default, serde::Serialize)]
 #[serde(crate = "airbyte_agent_runtime::serde")]
 pub struct TriggersListMeta {}
-impl airbyte_agent_runtime::record::Record for TriggersListMeta {
+impl record::Record for TriggersListMeta {
     const NAME: &'static str = "TriggersListMeta";
     fn field_index(key: &str) -> Option<usize> {
         {
@@ -173,20 +156,18 @@ impl airbyte_agent_runtime::record::Record for TriggersListMeta {
             None
         }
     }
-    fn set_field<'de, __M: airbyte_agent_runtime::serde::de::MapAccess<'de>>(
+    fn set_field<'de, __M: serde::de::MapAccess<'de>>(
         &mut self,
         index: usize,
         map: &mut __M,
-    ) -> ::std::result::Result<(), __M::Error> {
+    ) -> Result<(), __M::Error> {
         let _ = index;
-        map.next_value::<airbyte_agent_runtime::serde::de::IgnoredAny>()?;
+        map.next_value::<serde::de::IgnoredAny>()?;
         Ok(())
     }
 }
-impl<'de> airbyte_agent_runtime::serde::Deserialize<'de> for TriggersListMeta {
-    fn deserialize<__D: airbyte_agent_runtime::serde::Deserializer<'de>>(
-        deserializer: __D,
-    ) -> ::std::result::Result<Self, __D::Error> {
-        airbyte_agent_runtime::record::deserialize(deserializer)
+impl<'de> serde::Deserialize<'de> for TriggersListMeta {
+    fn deserialize<__D: serde::Deserializer<'de>>(d: __D) -> Result<Self, __D::Error> {
+        record::deserialize(d)
     }
 }

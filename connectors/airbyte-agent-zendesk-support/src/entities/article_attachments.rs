@@ -2,7 +2,9 @@
 
 //! Entity `article_attachments`: handle, request builders and record types.
 use airbyte_agent_runtime::serde_json::Value;
-use airbyte_agent_runtime::{ByteStream, Client, Page, PageStream, Params, Result};
+use airbyte_agent_runtime::{
+    ByteStream, Client, Page, PageStream, Params, Result, record, serde,
+};
 impl crate::ZendeskSupportConnector {
     /// A file attached to a Help Center article.
     pub fn article_attachments(&self) -> ArticleAttachments {
@@ -94,15 +96,12 @@ impl ArticleAttachmentsListRequest {
         self,
     ) -> Result<Page<ArticleAttachment, ArticleAttachmentsListMeta>> {
         self.client
-            .call_list::<
-                ArticleAttachment,
-                ArticleAttachmentsListMeta,
-            >(&crate::descriptor::ARTICLE_ATTACHMENTS[0usize], self.params)
+            .call_list(&crate::descriptor::ARTICLE_ATTACHMENTS[0], self.params)
             .await
     }
     /// Every page, lazily, following the operation's pagination.
     pub fn pages(self) -> PageStream<ArticleAttachment, ArticleAttachmentsListMeta> {
-        self.client.pages(&crate::descriptor::ARTICLE_ATTACHMENTS[0usize], self.params)
+        self.client.pages(&crate::descriptor::ARTICLE_ATTACHMENTS[0], self.params)
     }
     /// The parameters collected so far (wire names).
     pub fn params(&self) -> &Params {
@@ -133,9 +132,7 @@ impl ArticleAttachmentsGetRequest {
     /// Send the request.
     pub async fn send(self) -> Result<ArticleAttachment> {
         self.client
-            .call_record::<
-                ArticleAttachment,
-            >(&crate::descriptor::ARTICLE_ATTACHMENTS[1usize], self.params)
+            .call_record(&crate::descriptor::ARTICLE_ATTACHMENTS[1], self.params)
             .await
     }
     /// The parameters collected so far (wire names).
@@ -163,7 +160,7 @@ impl ArticleAttachmentsDownloadRequest {
     /// Send the request.
     pub async fn send(self) -> Result<ByteStream> {
         self.client
-            .download(&crate::descriptor::ARTICLE_ATTACHMENTS[2usize], self.params)
+            .download(&crate::descriptor::ARTICLE_ATTACHMENTS[2], self.params)
             .await
     }
     /// The parameters collected so far (wire names).
@@ -181,7 +178,7 @@ impl ::std::future::IntoFuture for ArticleAttachmentsDownloadRequest {
     }
 }
 /// A file attached to a Help Center article.
-#[derive(Debug, Clone, Default, airbyte_agent_runtime::serde::Serialize)]
+#[derive(Debug, Clone, Default, serde::Serialize)]
 #[serde(crate = "airbyte_agent_runtime::serde")]
 pub struct ArticleAttachment {
     /// Unique identifier of this article attachment.
@@ -215,55 +212,51 @@ pub struct ArticleAttachment {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub updated_at: Option<String>,
 }
-impl airbyte_agent_runtime::record::Record for ArticleAttachment {
+impl record::Record for ArticleAttachment {
     const NAME: &'static str = "ArticleAttachment";
     fn field_index(key: &str) -> Option<usize> {
         match key {
-            "id" => Some(0usize),
-            "url" => Some(1usize),
-            "article_id" => Some(2usize),
-            "file_name" => Some(3usize),
-            "content_type" => Some(4usize),
-            "content_url" => Some(5usize),
-            "size" => Some(6usize),
-            "inline" => Some(7usize),
-            "created_at" => Some(8usize),
-            "updated_at" => Some(9usize),
+            "id" => Some(0),
+            "url" => Some(1),
+            "article_id" => Some(2),
+            "file_name" => Some(3),
+            "content_type" => Some(4),
+            "content_url" => Some(5),
+            "size" => Some(6),
+            "inline" => Some(7),
+            "created_at" => Some(8),
+            "updated_at" => Some(9),
             _ => None,
         }
     }
-    fn set_field<'de, __M: airbyte_agent_runtime::serde::de::MapAccess<'de>>(
+    fn set_field<'de, __M: serde::de::MapAccess<'de>>(
         &mut self,
         index: usize,
         map: &mut __M,
-    ) -> ::std::result::Result<(), __M::Error> {
+    ) -> Result<(), __M::Error> {
         match index {
-            0usize => self.id = map.next_value()?,
-            1usize => self.url = map.next_value()?,
-            2usize => self.article_id = map.next_value()?,
-            3usize => self.file_name = map.next_value()?,
-            4usize => self.content_type = map.next_value()?,
-            5usize => self.content_url = map.next_value()?,
-            6usize => self.size = map.next_value()?,
-            7usize => self.inline = map.next_value()?,
-            8usize => self.created_at = map.next_value()?,
-            9usize => self.updated_at = map.next_value()?,
-            _ => {
-                map.next_value::<airbyte_agent_runtime::serde::de::IgnoredAny>()?;
-            }
+            0 => self.id = map.next_value()?,
+            1 => self.url = map.next_value()?,
+            2 => self.article_id = map.next_value()?,
+            3 => self.file_name = map.next_value()?,
+            4 => self.content_type = map.next_value()?,
+            5 => self.content_url = map.next_value()?,
+            6 => self.size = map.next_value()?,
+            7 => self.inline = map.next_value()?,
+            8 => self.created_at = map.next_value()?,
+            9 => self.updated_at = map.next_value()?,
+            _ => drop(map.next_value::<serde::de::IgnoredAny>()?),
         }
         Ok(())
     }
 }
-impl<'de> airbyte_agent_runtime::serde::Deserialize<'de> for ArticleAttachment {
-    fn deserialize<__D: airbyte_agent_runtime::serde::Deserializer<'de>>(
-        deserializer: __D,
-    ) -> ::std::result::Result<Self, __D::Error> {
-        airbyte_agent_runtime::record::deserialize(deserializer)
+impl<'de> serde::Deserialize<'de> for ArticleAttachment {
+    fn deserialize<__D: serde::Deserializer<'de>>(d: __D) -> Result<Self, __D::Error> {
+        record::deserialize(d)
     }
 }
 /// Metadata returned by `article_attachments.list` next to the records.
-#[derive(Debug, Clone, Default, airbyte_agent_runtime::serde::Serialize)]
+#[derive(Debug, Clone, Default, serde::Serialize)]
 #[serde(crate = "airbyte_agent_runtime::serde")]
 pub struct ArticleAttachmentsListMeta {
     /// `$.next_page`
@@ -276,36 +269,32 @@ pub struct ArticleAttachmentsListMeta {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub count: Option<i64>,
 }
-impl airbyte_agent_runtime::record::Record for ArticleAttachmentsListMeta {
+impl record::Record for ArticleAttachmentsListMeta {
     const NAME: &'static str = "ArticleAttachmentsListMeta";
     fn field_index(key: &str) -> Option<usize> {
         match key {
-            "next_page" => Some(0usize),
-            "previous_page" => Some(1usize),
-            "count" => Some(2usize),
+            "next_page" => Some(0),
+            "previous_page" => Some(1),
+            "count" => Some(2),
             _ => None,
         }
     }
-    fn set_field<'de, __M: airbyte_agent_runtime::serde::de::MapAccess<'de>>(
+    fn set_field<'de, __M: serde::de::MapAccess<'de>>(
         &mut self,
         index: usize,
         map: &mut __M,
-    ) -> ::std::result::Result<(), __M::Error> {
+    ) -> Result<(), __M::Error> {
         match index {
-            0usize => self.next_page = map.next_value()?,
-            1usize => self.previous_page = map.next_value()?,
-            2usize => self.count = map.next_value()?,
-            _ => {
-                map.next_value::<airbyte_agent_runtime::serde::de::IgnoredAny>()?;
-            }
+            0 => self.next_page = map.next_value()?,
+            1 => self.previous_page = map.next_value()?,
+            2 => self.count = map.next_value()?,
+            _ => drop(map.next_value::<serde::de::IgnoredAny>()?),
         }
         Ok(())
     }
 }
-impl<'de> airbyte_agent_runtime::serde::Deserialize<'de> for ArticleAttachmentsListMeta {
-    fn deserialize<__D: airbyte_agent_runtime::serde::Deserializer<'de>>(
-        deserializer: __D,
-    ) -> ::std::result::Result<Self, __D::Error> {
-        airbyte_agent_runtime::record::deserialize(deserializer)
+impl<'de> serde::Deserialize<'de> for ArticleAttachmentsListMeta {
+    fn deserialize<__D: serde::Deserializer<'de>>(d: __D) -> Result<Self, __D::Error> {
+        record::deserialize(d)
     }
 }

@@ -2,7 +2,7 @@
 
 //! Entity `articles`: handle, request builders and record types.
 use airbyte_agent_runtime::serde_json::Value;
-use airbyte_agent_runtime::{Client, Page, PageStream, Params, Result};
+use airbyte_agent_runtime::{Client, Page, PageStream, Params, Result, record, serde};
 use crate::types::*;
 impl crate::ZendeskSupportConnector {
     /// A Help Center knowledge base article.
@@ -81,16 +81,11 @@ impl ArticlesListRequest {
     }
     /// Send the request.
     pub async fn send(self) -> Result<Page<Article, ArticlesListMeta>> {
-        self.client
-            .call_list::<
-                Article,
-                ArticlesListMeta,
-            >(&crate::descriptor::ARTICLES[0usize], self.params)
-            .await
+        self.client.call_list(&crate::descriptor::ARTICLES[0], self.params).await
     }
     /// Every page, lazily, following the operation's pagination.
     pub fn pages(self) -> PageStream<Article, ArticlesListMeta> {
-        self.client.pages(&crate::descriptor::ARTICLES[0usize], self.params)
+        self.client.pages(&crate::descriptor::ARTICLES[0], self.params)
     }
     /// The parameters collected so far (wire names).
     pub fn params(&self) -> &Params {
@@ -120,9 +115,7 @@ pub struct ArticlesGetRequest {
 impl ArticlesGetRequest {
     /// Send the request.
     pub async fn send(self) -> Result<Article> {
-        self.client
-            .call_record::<Article>(&crate::descriptor::ARTICLES[1usize], self.params)
-            .await
+        self.client.call_record(&crate::descriptor::ARTICLES[1], self.params).await
     }
     /// The parameters collected so far (wire names).
     pub fn params(&self) -> &Params {
@@ -145,7 +138,7 @@ airbyte_agent_runtime::string_enum! {
     => "position" }
 }
 /// A Help Center knowledge base article.
-#[derive(Debug, Clone, Default, airbyte_agent_runtime::serde::Serialize)]
+#[derive(Debug, Clone, Default, serde::Serialize)]
 #[serde(crate = "airbyte_agent_runtime::serde")]
 pub struct Article {
     /// Unique identifier of this article.
@@ -197,71 +190,63 @@ pub struct Article {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub position: Option<i64>,
 }
-impl airbyte_agent_runtime::record::Record for Article {
+impl record::Record for Article {
     const NAME: &'static str = "Article";
     fn field_index(key: &str) -> Option<usize> {
         match key {
-            "id" => Some(0usize),
-            "url" => Some(1usize),
-            "html_url" => Some(2usize),
-            "title" => Some(3usize),
-            "body" => Some(4usize),
-            "locale" => Some(5usize),
-            "author_id" => Some(6usize),
-            "section_id" => Some(7usize),
-            "created_at" => Some(8usize),
-            "updated_at" => Some(9usize),
-            "vote_sum" => Some(10usize),
-            "vote_count" => Some(11usize),
-            "label_names" => Some(12usize),
-            "draft" => Some(13usize),
-            "promoted" => Some(14usize),
-            "position" => Some(15usize),
+            "id" => Some(0),
+            "url" => Some(1),
+            "html_url" => Some(2),
+            "title" => Some(3),
+            "body" => Some(4),
+            "locale" => Some(5),
+            "author_id" => Some(6),
+            "section_id" => Some(7),
+            "created_at" => Some(8),
+            "updated_at" => Some(9),
+            "vote_sum" => Some(10),
+            "vote_count" => Some(11),
+            "label_names" => Some(12),
+            "draft" => Some(13),
+            "promoted" => Some(14),
+            "position" => Some(15),
             _ => None,
         }
     }
-    fn set_field<'de, __M: airbyte_agent_runtime::serde::de::MapAccess<'de>>(
+    fn set_field<'de, __M: serde::de::MapAccess<'de>>(
         &mut self,
         index: usize,
         map: &mut __M,
-    ) -> ::std::result::Result<(), __M::Error> {
+    ) -> Result<(), __M::Error> {
         match index {
-            0usize => self.id = map.next_value()?,
-            1usize => self.url = map.next_value()?,
-            2usize => self.html_url = map.next_value()?,
-            3usize => self.title = map.next_value()?,
-            4usize => self.body = map.next_value()?,
-            5usize => self.locale = map.next_value()?,
-            6usize => self.author_id = map.next_value()?,
-            7usize => self.section_id = map.next_value()?,
-            8usize => self.created_at = map.next_value()?,
-            9usize => self.updated_at = map.next_value()?,
-            10usize => self.vote_sum = map.next_value()?,
-            11usize => self.vote_count = map.next_value()?,
-            12usize => {
-                self.label_names = map
-                    .next_value::<airbyte_agent_runtime::record::SkipNulls<String>>()?
-                    .0;
-            }
-            13usize => self.draft = map.next_value()?,
-            14usize => self.promoted = map.next_value()?,
-            15usize => self.position = map.next_value()?,
-            _ => {
-                map.next_value::<airbyte_agent_runtime::serde::de::IgnoredAny>()?;
-            }
+            0 => self.id = map.next_value()?,
+            1 => self.url = map.next_value()?,
+            2 => self.html_url = map.next_value()?,
+            3 => self.title = map.next_value()?,
+            4 => self.body = map.next_value()?,
+            5 => self.locale = map.next_value()?,
+            6 => self.author_id = map.next_value()?,
+            7 => self.section_id = map.next_value()?,
+            8 => self.created_at = map.next_value()?,
+            9 => self.updated_at = map.next_value()?,
+            10 => self.vote_sum = map.next_value()?,
+            11 => self.vote_count = map.next_value()?,
+            12 => self.label_names = map.next_value::<record::SkipNulls<String>>()?.0,
+            13 => self.draft = map.next_value()?,
+            14 => self.promoted = map.next_value()?,
+            15 => self.position = map.next_value()?,
+            _ => drop(map.next_value::<serde::de::IgnoredAny>()?),
         }
         Ok(())
     }
 }
-impl<'de> airbyte_agent_runtime::serde::Deserialize<'de> for Article {
-    fn deserialize<__D: airbyte_agent_runtime::serde::Deserializer<'de>>(
-        deserializer: __D,
-    ) -> ::std::result::Result<Self, __D::Error> {
-        airbyte_agent_runtime::record::deserialize(deserializer)
+impl<'de> serde::Deserialize<'de> for Article {
+    fn deserialize<__D: serde::Deserializer<'de>>(d: __D) -> Result<Self, __D::Error> {
+        record::deserialize(d)
     }
 }
 /// Metadata returned by `articles.list` next to the records.
-#[derive(Debug, Clone, Default, airbyte_agent_runtime::serde::Serialize)]
+#[derive(Debug, Clone, Default, serde::Serialize)]
 #[serde(crate = "airbyte_agent_runtime::serde")]
 pub struct ArticlesListMeta {
     /// `$.next_page`
@@ -274,36 +259,32 @@ pub struct ArticlesListMeta {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub count: Option<i64>,
 }
-impl airbyte_agent_runtime::record::Record for ArticlesListMeta {
+impl record::Record for ArticlesListMeta {
     const NAME: &'static str = "ArticlesListMeta";
     fn field_index(key: &str) -> Option<usize> {
         match key {
-            "next_page" => Some(0usize),
-            "previous_page" => Some(1usize),
-            "count" => Some(2usize),
+            "next_page" => Some(0),
+            "previous_page" => Some(1),
+            "count" => Some(2),
             _ => None,
         }
     }
-    fn set_field<'de, __M: airbyte_agent_runtime::serde::de::MapAccess<'de>>(
+    fn set_field<'de, __M: serde::de::MapAccess<'de>>(
         &mut self,
         index: usize,
         map: &mut __M,
-    ) -> ::std::result::Result<(), __M::Error> {
+    ) -> Result<(), __M::Error> {
         match index {
-            0usize => self.next_page = map.next_value()?,
-            1usize => self.previous_page = map.next_value()?,
-            2usize => self.count = map.next_value()?,
-            _ => {
-                map.next_value::<airbyte_agent_runtime::serde::de::IgnoredAny>()?;
-            }
+            0 => self.next_page = map.next_value()?,
+            1 => self.previous_page = map.next_value()?,
+            2 => self.count = map.next_value()?,
+            _ => drop(map.next_value::<serde::de::IgnoredAny>()?),
         }
         Ok(())
     }
 }
-impl<'de> airbyte_agent_runtime::serde::Deserialize<'de> for ArticlesListMeta {
-    fn deserialize<__D: airbyte_agent_runtime::serde::Deserializer<'de>>(
-        deserializer: __D,
-    ) -> ::std::result::Result<Self, __D::Error> {
-        airbyte_agent_runtime::record::deserialize(deserializer)
+impl<'de> serde::Deserialize<'de> for ArticlesListMeta {
+    fn deserialize<__D: serde::Deserializer<'de>>(d: __D) -> Result<Self, __D::Error> {
+        record::deserialize(d)
     }
 }

@@ -2,7 +2,7 @@
 
 //! Entity `attachments`: handle, request builders and record types.
 use airbyte_agent_runtime::serde_json::{Map, Value};
-use airbyte_agent_runtime::{ByteStream, Client, Params, Result};
+use airbyte_agent_runtime::{ByteStream, Client, Params, Result, record, serde};
 impl crate::ZendeskSupportConnector {
     /// A file attached to a ticket comment.
     pub fn attachments(&self) -> Attachments {
@@ -54,11 +54,7 @@ pub struct AttachmentsGetRequest {
 impl AttachmentsGetRequest {
     /// Send the request.
     pub async fn send(self) -> Result<AttachmentsRecord> {
-        self.client
-            .call_record::<
-                AttachmentsRecord,
-            >(&crate::descriptor::ATTACHMENTS[0usize], self.params)
-            .await
+        self.client.call_record(&crate::descriptor::ATTACHMENTS[0], self.params).await
     }
     /// The parameters collected so far (wire names).
     pub fn params(&self) -> &Params {
@@ -84,7 +80,7 @@ pub struct AttachmentsDownloadRequest {
 impl AttachmentsDownloadRequest {
     /// Send the request.
     pub async fn send(self) -> Result<ByteStream> {
-        self.client.download(&crate::descriptor::ATTACHMENTS[1usize], self.params).await
+        self.client.download(&crate::descriptor::ATTACHMENTS[1], self.params).await
     }
     /// The parameters collected so far (wire names).
     pub fn params(&self) -> &Params {
@@ -101,7 +97,7 @@ impl ::std::future::IntoFuture for AttachmentsDownloadRequest {
     }
 }
 /// A file attached to a ticket comment.
-#[derive(Debug, Clone, Default, airbyte_agent_runtime::serde::Serialize)]
+#[derive(Debug, Clone, Default, serde::Serialize)]
 #[serde(crate = "airbyte_agent_runtime::serde")]
 pub struct AttachmentsRecord {
     /// Unique identifier of this attachment.
@@ -147,64 +143,58 @@ pub struct AttachmentsRecord {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub thumbnails: Option<Vec<Map<String, Value>>>,
 }
-impl airbyte_agent_runtime::record::Record for AttachmentsRecord {
+impl record::Record for AttachmentsRecord {
     const NAME: &'static str = "AttachmentsRecord";
     fn field_index(key: &str) -> Option<usize> {
         match key {
-            "id" => Some(0usize),
-            "file_name" => Some(1usize),
-            "content_url" => Some(2usize),
-            "mapped_content_url" => Some(3usize),
-            "content_type" => Some(4usize),
-            "size" => Some(5usize),
-            "width" => Some(6usize),
-            "height" => Some(7usize),
-            "inline" => Some(8usize),
-            "deleted" => Some(9usize),
-            "malware_access_override" => Some(10usize),
-            "malware_scan_result" => Some(11usize),
-            "url" => Some(12usize),
-            "thumbnails" => Some(13usize),
+            "id" => Some(0),
+            "file_name" => Some(1),
+            "content_url" => Some(2),
+            "mapped_content_url" => Some(3),
+            "content_type" => Some(4),
+            "size" => Some(5),
+            "width" => Some(6),
+            "height" => Some(7),
+            "inline" => Some(8),
+            "deleted" => Some(9),
+            "malware_access_override" => Some(10),
+            "malware_scan_result" => Some(11),
+            "url" => Some(12),
+            "thumbnails" => Some(13),
             _ => None,
         }
     }
-    fn set_field<'de, __M: airbyte_agent_runtime::serde::de::MapAccess<'de>>(
+    fn set_field<'de, __M: serde::de::MapAccess<'de>>(
         &mut self,
         index: usize,
         map: &mut __M,
-    ) -> ::std::result::Result<(), __M::Error> {
+    ) -> Result<(), __M::Error> {
         match index {
-            0usize => self.id = map.next_value()?,
-            1usize => self.file_name = map.next_value()?,
-            2usize => self.content_url = map.next_value()?,
-            3usize => self.mapped_content_url = map.next_value()?,
-            4usize => self.content_type = map.next_value()?,
-            5usize => self.size = map.next_value()?,
-            6usize => self.width = map.next_value()?,
-            7usize => self.height = map.next_value()?,
-            8usize => self.inline = map.next_value()?,
-            9usize => self.deleted = map.next_value()?,
-            10usize => self.malware_access_override = map.next_value()?,
-            11usize => self.malware_scan_result = map.next_value()?,
-            12usize => self.url = map.next_value()?,
-            13usize => {
+            0 => self.id = map.next_value()?,
+            1 => self.file_name = map.next_value()?,
+            2 => self.content_url = map.next_value()?,
+            3 => self.mapped_content_url = map.next_value()?,
+            4 => self.content_type = map.next_value()?,
+            5 => self.size = map.next_value()?,
+            6 => self.width = map.next_value()?,
+            7 => self.height = map.next_value()?,
+            8 => self.inline = map.next_value()?,
+            9 => self.deleted = map.next_value()?,
+            10 => self.malware_access_override = map.next_value()?,
+            11 => self.malware_scan_result = map.next_value()?,
+            12 => self.url = map.next_value()?,
+            13 => {
                 self.thumbnails = map
-                    .next_value::<
-                        airbyte_agent_runtime::record::SkipNulls<Map<String, Value>>,
-                    >()?
+                    .next_value::<record::SkipNulls<Map<String, Value>>>()?
                     .0;
             }
-            _ => {
-                map.next_value::<airbyte_agent_runtime::serde::de::IgnoredAny>()?;
-            }
+            _ => drop(map.next_value::<serde::de::IgnoredAny>()?),
         }
         Ok(())
     }
 }
-impl<'de> airbyte_agent_runtime::serde::Deserialize<'de> for AttachmentsRecord {
-    fn deserialize<__D: airbyte_agent_runtime::serde::Deserializer<'de>>(
-        deserializer: __D,
-    ) -> ::std::result::Result<Self, __D::Error> {
-        airbyte_agent_runtime::record::deserialize(deserializer)
+impl<'de> serde::Deserialize<'de> for AttachmentsRecord {
+    fn deserialize<__D: serde::Deserializer<'de>>(d: __D) -> Result<Self, __D::Error> {
+        record::deserialize(d)
     }
 }

@@ -2,7 +2,7 @@
 
 //! Entity `automations`: handle, request builders and record types.
 use airbyte_agent_runtime::serde_json::{Map, Value};
-use airbyte_agent_runtime::{Client, Page, PageStream, Params, Result};
+use airbyte_agent_runtime::{Client, Page, PageStream, Params, Result, record, serde};
 use crate::types::*;
 impl crate::ZendeskSupportConnector {
     /// A business rule that runs on a time schedule.
@@ -88,16 +88,11 @@ impl AutomationsListRequest {
     }
     /// Send the request.
     pub async fn send(self) -> Result<Page<Automation, AutomationsListMeta>> {
-        self.client
-            .call_list::<
-                Automation,
-                AutomationsListMeta,
-            >(&crate::descriptor::AUTOMATIONS[0usize], self.params)
-            .await
+        self.client.call_list(&crate::descriptor::AUTOMATIONS[0], self.params).await
     }
     /// Every page, lazily, following the operation's pagination.
     pub fn pages(self) -> PageStream<Automation, AutomationsListMeta> {
-        self.client.pages(&crate::descriptor::AUTOMATIONS[0usize], self.params)
+        self.client.pages(&crate::descriptor::AUTOMATIONS[0], self.params)
     }
     /// The parameters collected so far (wire names).
     pub fn params(&self) -> &Params {
@@ -127,11 +122,7 @@ pub struct AutomationsGetRequest {
 impl AutomationsGetRequest {
     /// Send the request.
     pub async fn send(self) -> Result<Automation> {
-        self.client
-            .call_record::<
-                Automation,
-            >(&crate::descriptor::AUTOMATIONS[1usize], self.params)
-            .await
+        self.client.call_record(&crate::descriptor::AUTOMATIONS[1], self.params).await
     }
     /// The parameters collected so far (wire names).
     pub fn params(&self) -> &Params {
@@ -148,7 +139,7 @@ impl ::std::future::IntoFuture for AutomationsGetRequest {
     }
 }
 /// A business rule that runs on a time schedule.
-#[derive(Debug, Clone, Default, airbyte_agent_runtime::serde::Serialize)]
+#[derive(Debug, Clone, Default, serde::Serialize)]
 #[serde(crate = "airbyte_agent_runtime::serde")]
 pub struct Automation {
     /// Unique identifier of this automation.
@@ -182,61 +173,55 @@ pub struct Automation {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub updated_at: Option<String>,
 }
-impl airbyte_agent_runtime::record::Record for Automation {
+impl record::Record for Automation {
     const NAME: &'static str = "Automation";
     fn field_index(key: &str) -> Option<usize> {
         match key {
-            "id" => Some(0usize),
-            "url" => Some(1usize),
-            "title" => Some(2usize),
-            "active" => Some(3usize),
-            "position" => Some(4usize),
-            "conditions" => Some(5usize),
-            "actions" => Some(6usize),
-            "raw_title" => Some(7usize),
-            "created_at" => Some(8usize),
-            "updated_at" => Some(9usize),
+            "id" => Some(0),
+            "url" => Some(1),
+            "title" => Some(2),
+            "active" => Some(3),
+            "position" => Some(4),
+            "conditions" => Some(5),
+            "actions" => Some(6),
+            "raw_title" => Some(7),
+            "created_at" => Some(8),
+            "updated_at" => Some(9),
             _ => None,
         }
     }
-    fn set_field<'de, __M: airbyte_agent_runtime::serde::de::MapAccess<'de>>(
+    fn set_field<'de, __M: serde::de::MapAccess<'de>>(
         &mut self,
         index: usize,
         map: &mut __M,
-    ) -> ::std::result::Result<(), __M::Error> {
+    ) -> Result<(), __M::Error> {
         match index {
-            0usize => self.id = map.next_value()?,
-            1usize => self.url = map.next_value()?,
-            2usize => self.title = map.next_value()?,
-            3usize => self.active = map.next_value()?,
-            4usize => self.position = map.next_value()?,
-            5usize => self.conditions = map.next_value()?,
-            6usize => {
+            0 => self.id = map.next_value()?,
+            1 => self.url = map.next_value()?,
+            2 => self.title = map.next_value()?,
+            3 => self.active = map.next_value()?,
+            4 => self.position = map.next_value()?,
+            5 => self.conditions = map.next_value()?,
+            6 => {
                 self.actions = map
-                    .next_value::<
-                        airbyte_agent_runtime::record::SkipNulls<Map<String, Value>>,
-                    >()?
+                    .next_value::<record::SkipNulls<Map<String, Value>>>()?
                     .0;
             }
-            7usize => self.raw_title = map.next_value()?,
-            8usize => self.created_at = map.next_value()?,
-            9usize => self.updated_at = map.next_value()?,
-            _ => {
-                map.next_value::<airbyte_agent_runtime::serde::de::IgnoredAny>()?;
-            }
+            7 => self.raw_title = map.next_value()?,
+            8 => self.created_at = map.next_value()?,
+            9 => self.updated_at = map.next_value()?,
+            _ => drop(map.next_value::<serde::de::IgnoredAny>()?),
         }
         Ok(())
     }
 }
-impl<'de> airbyte_agent_runtime::serde::Deserialize<'de> for Automation {
-    fn deserialize<__D: airbyte_agent_runtime::serde::Deserializer<'de>>(
-        deserializer: __D,
-    ) -> ::std::result::Result<Self, __D::Error> {
-        airbyte_agent_runtime::record::deserialize(deserializer)
+impl<'de> serde::Deserialize<'de> for Automation {
+    fn deserialize<__D: serde::Deserializer<'de>>(d: __D) -> Result<Self, __D::Error> {
+        record::deserialize(d)
     }
 }
 /// Metadata returned by `automations.list` next to the records.
-#[derive(Debug, Clone, Default, airbyte_agent_runtime::serde::Serialize)]
+#[derive(Debug, Clone, Default, serde::Serialize)]
 #[serde(crate = "airbyte_agent_runtime::serde")]
 pub struct AutomationsListMeta {
     /// `$.next_page`
@@ -249,36 +234,32 @@ pub struct AutomationsListMeta {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub count: Option<i64>,
 }
-impl airbyte_agent_runtime::record::Record for AutomationsListMeta {
+impl record::Record for AutomationsListMeta {
     const NAME: &'static str = "AutomationsListMeta";
     fn field_index(key: &str) -> Option<usize> {
         match key {
-            "next_page" => Some(0usize),
-            "previous_page" => Some(1usize),
-            "count" => Some(2usize),
+            "next_page" => Some(0),
+            "previous_page" => Some(1),
+            "count" => Some(2),
             _ => None,
         }
     }
-    fn set_field<'de, __M: airbyte_agent_runtime::serde::de::MapAccess<'de>>(
+    fn set_field<'de, __M: serde::de::MapAccess<'de>>(
         &mut self,
         index: usize,
         map: &mut __M,
-    ) -> ::std::result::Result<(), __M::Error> {
+    ) -> Result<(), __M::Error> {
         match index {
-            0usize => self.next_page = map.next_value()?,
-            1usize => self.previous_page = map.next_value()?,
-            2usize => self.count = map.next_value()?,
-            _ => {
-                map.next_value::<airbyte_agent_runtime::serde::de::IgnoredAny>()?;
-            }
+            0 => self.next_page = map.next_value()?,
+            1 => self.previous_page = map.next_value()?,
+            2 => self.count = map.next_value()?,
+            _ => drop(map.next_value::<serde::de::IgnoredAny>()?),
         }
         Ok(())
     }
 }
-impl<'de> airbyte_agent_runtime::serde::Deserialize<'de> for AutomationsListMeta {
-    fn deserialize<__D: airbyte_agent_runtime::serde::Deserializer<'de>>(
-        deserializer: __D,
-    ) -> ::std::result::Result<Self, __D::Error> {
-        airbyte_agent_runtime::record::deserialize(deserializer)
+impl<'de> serde::Deserialize<'de> for AutomationsListMeta {
+    fn deserialize<__D: serde::Deserializer<'de>>(d: __D) -> Result<Self, __D::Error> {
+        record::deserialize(d)
     }
 }

@@ -2,7 +2,7 @@
 
 //! Entity `brands`: handle, request builders and record types.
 use airbyte_agent_runtime::serde_json::{Map, Value};
-use airbyte_agent_runtime::{Client, Page, PageStream, Params, Result};
+use airbyte_agent_runtime::{Client, Page, PageStream, Params, Result, record, serde};
 impl crate::ZendeskSupportConnector {
     /// A brand served by the account.
     pub fn brands(&self) -> Brands {
@@ -66,16 +66,11 @@ impl BrandsListRequest {
     }
     /// Send the request.
     pub async fn send(self) -> Result<Page<Brand, BrandsListMeta>> {
-        self.client
-            .call_list::<
-                Brand,
-                BrandsListMeta,
-            >(&crate::descriptor::BRANDS[0usize], self.params)
-            .await
+        self.client.call_list(&crate::descriptor::BRANDS[0], self.params).await
     }
     /// Every page, lazily, following the operation's pagination.
     pub fn pages(self) -> PageStream<Brand, BrandsListMeta> {
-        self.client.pages(&crate::descriptor::BRANDS[0usize], self.params)
+        self.client.pages(&crate::descriptor::BRANDS[0], self.params)
     }
     /// The parameters collected so far (wire names).
     pub fn params(&self) -> &Params {
@@ -105,9 +100,7 @@ pub struct BrandsGetRequest {
 impl BrandsGetRequest {
     /// Send the request.
     pub async fn send(self) -> Result<Brand> {
-        self.client
-            .call_record::<Brand>(&crate::descriptor::BRANDS[1usize], self.params)
-            .await
+        self.client.call_record(&crate::descriptor::BRANDS[1], self.params).await
     }
     /// The parameters collected so far (wire names).
     pub fn params(&self) -> &Params {
@@ -124,7 +117,7 @@ impl ::std::future::IntoFuture for BrandsGetRequest {
     }
 }
 /// A brand served by the account.
-#[derive(Debug, Clone, Default, airbyte_agent_runtime::serde::Serialize)]
+#[derive(Debug, Clone, Default, serde::Serialize)]
 #[serde(crate = "airbyte_agent_runtime::serde")]
 pub struct Brand {
     /// Unique identifier of this brand.
@@ -176,71 +169,63 @@ pub struct Brand {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub updated_at: Option<String>,
 }
-impl airbyte_agent_runtime::record::Record for Brand {
+impl record::Record for Brand {
     const NAME: &'static str = "Brand";
     fn field_index(key: &str) -> Option<usize> {
         match key {
-            "id" => Some(0usize),
-            "url" => Some(1usize),
-            "name" => Some(2usize),
-            "brand_url" => Some(3usize),
-            "subdomain" => Some(4usize),
-            "host_mapping" => Some(5usize),
-            "has_help_center" => Some(6usize),
-            "help_center_state" => Some(7usize),
-            "active" => Some(8usize),
-            "default" => Some(9usize),
-            "is_deleted" => Some(10usize),
-            "logo" => Some(11usize),
-            "ticket_form_ids" => Some(12usize),
-            "signature_template" => Some(13usize),
-            "created_at" => Some(14usize),
-            "updated_at" => Some(15usize),
+            "id" => Some(0),
+            "url" => Some(1),
+            "name" => Some(2),
+            "brand_url" => Some(3),
+            "subdomain" => Some(4),
+            "host_mapping" => Some(5),
+            "has_help_center" => Some(6),
+            "help_center_state" => Some(7),
+            "active" => Some(8),
+            "default" => Some(9),
+            "is_deleted" => Some(10),
+            "logo" => Some(11),
+            "ticket_form_ids" => Some(12),
+            "signature_template" => Some(13),
+            "created_at" => Some(14),
+            "updated_at" => Some(15),
             _ => None,
         }
     }
-    fn set_field<'de, __M: airbyte_agent_runtime::serde::de::MapAccess<'de>>(
+    fn set_field<'de, __M: serde::de::MapAccess<'de>>(
         &mut self,
         index: usize,
         map: &mut __M,
-    ) -> ::std::result::Result<(), __M::Error> {
+    ) -> Result<(), __M::Error> {
         match index {
-            0usize => self.id = map.next_value()?,
-            1usize => self.url = map.next_value()?,
-            2usize => self.name = map.next_value()?,
-            3usize => self.brand_url = map.next_value()?,
-            4usize => self.subdomain = map.next_value()?,
-            5usize => self.host_mapping = map.next_value()?,
-            6usize => self.has_help_center = map.next_value()?,
-            7usize => self.help_center_state = map.next_value()?,
-            8usize => self.active = map.next_value()?,
-            9usize => self.default = map.next_value()?,
-            10usize => self.is_deleted = map.next_value()?,
-            11usize => self.logo = map.next_value()?,
-            12usize => {
-                self.ticket_form_ids = map
-                    .next_value::<airbyte_agent_runtime::record::SkipNulls<i64>>()?
-                    .0;
-            }
-            13usize => self.signature_template = map.next_value()?,
-            14usize => self.created_at = map.next_value()?,
-            15usize => self.updated_at = map.next_value()?,
-            _ => {
-                map.next_value::<airbyte_agent_runtime::serde::de::IgnoredAny>()?;
-            }
+            0 => self.id = map.next_value()?,
+            1 => self.url = map.next_value()?,
+            2 => self.name = map.next_value()?,
+            3 => self.brand_url = map.next_value()?,
+            4 => self.subdomain = map.next_value()?,
+            5 => self.host_mapping = map.next_value()?,
+            6 => self.has_help_center = map.next_value()?,
+            7 => self.help_center_state = map.next_value()?,
+            8 => self.active = map.next_value()?,
+            9 => self.default = map.next_value()?,
+            10 => self.is_deleted = map.next_value()?,
+            11 => self.logo = map.next_value()?,
+            12 => self.ticket_form_ids = map.next_value::<record::SkipNulls<i64>>()?.0,
+            13 => self.signature_template = map.next_value()?,
+            14 => self.created_at = map.next_value()?,
+            15 => self.updated_at = map.next_value()?,
+            _ => drop(map.next_value::<serde::de::IgnoredAny>()?),
         }
         Ok(())
     }
 }
-impl<'de> airbyte_agent_runtime::serde::Deserialize<'de> for Brand {
-    fn deserialize<__D: airbyte_agent_runtime::serde::Deserializer<'de>>(
-        deserializer: __D,
-    ) -> ::std::result::Result<Self, __D::Error> {
-        airbyte_agent_runtime::record::deserialize(deserializer)
+impl<'de> serde::Deserialize<'de> for Brand {
+    fn deserialize<__D: serde::Deserializer<'de>>(d: __D) -> Result<Self, __D::Error> {
+        record::deserialize(d)
     }
 }
 /// Metadata returned by `brands.list` next to the records.
-#[derive(Debug, Clone, Default, airbyte_agent_runtime::serde::Serialize)]
+#[derive(Debug, Clone, Default, serde::Serialize)]
 #[serde(crate = "airbyte_agent_runtime::serde")]
 pub struct BrandsListMeta {
     /// `$.next_page`
@@ -253,36 +238,32 @@ pub struct BrandsListMeta {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub count: Option<i64>,
 }
-impl airbyte_agent_runtime::record::Record for BrandsListMeta {
+impl record::Record for BrandsListMeta {
     const NAME: &'static str = "BrandsListMeta";
     fn field_index(key: &str) -> Option<usize> {
         match key {
-            "next_page" => Some(0usize),
-            "previous_page" => Some(1usize),
-            "count" => Some(2usize),
+            "next_page" => Some(0),
+            "previous_page" => Some(1),
+            "count" => Some(2),
             _ => None,
         }
     }
-    fn set_field<'de, __M: airbyte_agent_runtime::serde::de::MapAccess<'de>>(
+    fn set_field<'de, __M: serde::de::MapAccess<'de>>(
         &mut self,
         index: usize,
         map: &mut __M,
-    ) -> ::std::result::Result<(), __M::Error> {
+    ) -> Result<(), __M::Error> {
         match index {
-            0usize => self.next_page = map.next_value()?,
-            1usize => self.previous_page = map.next_value()?,
-            2usize => self.count = map.next_value()?,
-            _ => {
-                map.next_value::<airbyte_agent_runtime::serde::de::IgnoredAny>()?;
-            }
+            0 => self.next_page = map.next_value()?,
+            1 => self.previous_page = map.next_value()?,
+            2 => self.count = map.next_value()?,
+            _ => drop(map.next_value::<serde::de::IgnoredAny>()?),
         }
         Ok(())
     }
 }
-impl<'de> airbyte_agent_runtime::serde::Deserialize<'de> for BrandsListMeta {
-    fn deserialize<__D: airbyte_agent_runtime::serde::Deserializer<'de>>(
-        deserializer: __D,
-    ) -> ::std::result::Result<Self, __D::Error> {
-        airbyte_agent_runtime::record::deserialize(deserializer)
+impl<'de> serde::Deserialize<'de> for BrandsListMeta {
+    fn deserialize<__D: serde::Deserializer<'de>>(d: __D) -> Result<Self, __D::Error> {
+        record::deserialize(d)
     }
 }

@@ -2,7 +2,7 @@
 
 //! Entity `deleted_tickets`: handle, request builders and record types.
 use airbyte_agent_runtime::serde_json::Value;
-use airbyte_agent_runtime::{Client, Page, PageStream, Params, Result};
+use airbyte_agent_runtime::{Client, Page, PageStream, Params, Result, record, serde};
 use crate::types::*;
 impl crate::ZendeskSupportConnector {
     /// A ticket deleted within the last 30 days.
@@ -68,16 +68,11 @@ impl DeletedTicketsListRequest {
     }
     /// Send the request.
     pub async fn send(self) -> Result<Page<DeletedTicket, DeletedTicketsListMeta>> {
-        self.client
-            .call_list::<
-                DeletedTicket,
-                DeletedTicketsListMeta,
-            >(&crate::descriptor::DELETED_TICKETS[0usize], self.params)
-            .await
+        self.client.call_list(&crate::descriptor::DELETED_TICKETS[0], self.params).await
     }
     /// Every page, lazily, following the operation's pagination.
     pub fn pages(self) -> PageStream<DeletedTicket, DeletedTicketsListMeta> {
-        self.client.pages(&crate::descriptor::DELETED_TICKETS[0usize], self.params)
+        self.client.pages(&crate::descriptor::DELETED_TICKETS[0], self.params)
     }
     /// The parameters collected so far (wire names).
     pub fn params(&self) -> &Params {
@@ -103,7 +98,7 @@ airbyte_agent_runtime::string_enum! {
     " `deleted_at`"] DeletedAt => "deleted_at" }
 }
 /// A ticket deleted within the last 30 days.
-#[derive(Debug, Clone, Default, airbyte_agent_runtime::serde::Serialize)]
+#[derive(Debug, Clone, Default, serde::Serialize)]
 #[serde(crate = "airbyte_agent_runtime::serde")]
 pub struct DeletedTicket {
     /// Unique identifier of this deleted ticket.
@@ -125,47 +120,43 @@ pub struct DeletedTicket {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub actor: Option<DeletedTicketActor>,
 }
-impl airbyte_agent_runtime::record::Record for DeletedTicket {
+impl record::Record for DeletedTicket {
     const NAME: &'static str = "DeletedTicket";
     fn field_index(key: &str) -> Option<usize> {
         match key {
-            "id" => Some(0usize),
-            "subject" => Some(1usize),
-            "description" => Some(2usize),
-            "deleted_at" => Some(3usize),
-            "previous_state" => Some(4usize),
-            "actor" => Some(5usize),
+            "id" => Some(0),
+            "subject" => Some(1),
+            "description" => Some(2),
+            "deleted_at" => Some(3),
+            "previous_state" => Some(4),
+            "actor" => Some(5),
             _ => None,
         }
     }
-    fn set_field<'de, __M: airbyte_agent_runtime::serde::de::MapAccess<'de>>(
+    fn set_field<'de, __M: serde::de::MapAccess<'de>>(
         &mut self,
         index: usize,
         map: &mut __M,
-    ) -> ::std::result::Result<(), __M::Error> {
+    ) -> Result<(), __M::Error> {
         match index {
-            0usize => self.id = map.next_value()?,
-            1usize => self.subject = map.next_value()?,
-            2usize => self.description = map.next_value()?,
-            3usize => self.deleted_at = map.next_value()?,
-            4usize => self.previous_state = map.next_value()?,
-            5usize => self.actor = map.next_value()?,
-            _ => {
-                map.next_value::<airbyte_agent_runtime::serde::de::IgnoredAny>()?;
-            }
+            0 => self.id = map.next_value()?,
+            1 => self.subject = map.next_value()?,
+            2 => self.description = map.next_value()?,
+            3 => self.deleted_at = map.next_value()?,
+            4 => self.previous_state = map.next_value()?,
+            5 => self.actor = map.next_value()?,
+            _ => drop(map.next_value::<serde::de::IgnoredAny>()?),
         }
         Ok(())
     }
 }
-impl<'de> airbyte_agent_runtime::serde::Deserialize<'de> for DeletedTicket {
-    fn deserialize<__D: airbyte_agent_runtime::serde::Deserializer<'de>>(
-        deserializer: __D,
-    ) -> ::std::result::Result<Self, __D::Error> {
-        airbyte_agent_runtime::record::deserialize(deserializer)
+impl<'de> serde::Deserialize<'de> for DeletedTicket {
+    fn deserialize<__D: serde::Deserializer<'de>>(d: __D) -> Result<Self, __D::Error> {
+        record::deserialize(d)
     }
 }
 /// Object describing the actor.
-#[derive(Debug, Clone, Default, airbyte_agent_runtime::serde::Serialize)]
+#[derive(Debug, Clone, Default, serde::Serialize)]
 #[serde(crate = "airbyte_agent_runtime::serde")]
 pub struct DeletedTicketActor {
     /// Unique identifier of this actor.
@@ -175,39 +166,35 @@ pub struct DeletedTicketActor {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub name: Option<String>,
 }
-impl airbyte_agent_runtime::record::Record for DeletedTicketActor {
+impl record::Record for DeletedTicketActor {
     const NAME: &'static str = "DeletedTicketActor";
     fn field_index(key: &str) -> Option<usize> {
         match key {
-            "id" => Some(0usize),
-            "name" => Some(1usize),
+            "id" => Some(0),
+            "name" => Some(1),
             _ => None,
         }
     }
-    fn set_field<'de, __M: airbyte_agent_runtime::serde::de::MapAccess<'de>>(
+    fn set_field<'de, __M: serde::de::MapAccess<'de>>(
         &mut self,
         index: usize,
         map: &mut __M,
-    ) -> ::std::result::Result<(), __M::Error> {
+    ) -> Result<(), __M::Error> {
         match index {
-            0usize => self.id = map.next_value()?,
-            1usize => self.name = map.next_value()?,
-            _ => {
-                map.next_value::<airbyte_agent_runtime::serde::de::IgnoredAny>()?;
-            }
+            0 => self.id = map.next_value()?,
+            1 => self.name = map.next_value()?,
+            _ => drop(map.next_value::<serde::de::IgnoredAny>()?),
         }
         Ok(())
     }
 }
-impl<'de> airbyte_agent_runtime::serde::Deserialize<'de> for DeletedTicketActor {
-    fn deserialize<__D: airbyte_agent_runtime::serde::Deserializer<'de>>(
-        deserializer: __D,
-    ) -> ::std::result::Result<Self, __D::Error> {
-        airbyte_agent_runtime::record::deserialize(deserializer)
+impl<'de> serde::Deserialize<'de> for DeletedTicketActor {
+    fn deserialize<__D: serde::Deserializer<'de>>(d: __D) -> Result<Self, __D::Error> {
+        record::deserialize(d)
     }
 }
 /// Metadata returned by `deleted_tickets.list` next to the records.
-#[derive(Debug, Clone, Default, airbyte_agent_runtime::serde::Serialize)]
+#[derive(Debug, Clone, Default, serde::Serialize)]
 #[serde(crate = "airbyte_agent_runtime::serde")]
 pub struct DeletedTicketsListMeta {
     /// `$.next_page`
@@ -220,36 +207,32 @@ pub struct DeletedTicketsListMeta {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub count: Option<i64>,
 }
-impl airbyte_agent_runtime::record::Record for DeletedTicketsListMeta {
+impl record::Record for DeletedTicketsListMeta {
     const NAME: &'static str = "DeletedTicketsListMeta";
     fn field_index(key: &str) -> Option<usize> {
         match key {
-            "next_page" => Some(0usize),
-            "previous_page" => Some(1usize),
-            "count" => Some(2usize),
+            "next_page" => Some(0),
+            "previous_page" => Some(1),
+            "count" => Some(2),
             _ => None,
         }
     }
-    fn set_field<'de, __M: airbyte_agent_runtime::serde::de::MapAccess<'de>>(
+    fn set_field<'de, __M: serde::de::MapAccess<'de>>(
         &mut self,
         index: usize,
         map: &mut __M,
-    ) -> ::std::result::Result<(), __M::Error> {
+    ) -> Result<(), __M::Error> {
         match index {
-            0usize => self.next_page = map.next_value()?,
-            1usize => self.previous_page = map.next_value()?,
-            2usize => self.count = map.next_value()?,
-            _ => {
-                map.next_value::<airbyte_agent_runtime::serde::de::IgnoredAny>()?;
-            }
+            0 => self.next_page = map.next_value()?,
+            1 => self.previous_page = map.next_value()?,
+            2 => self.count = map.next_value()?,
+            _ => drop(map.next_value::<serde::de::IgnoredAny>()?),
         }
         Ok(())
     }
 }
-impl<'de> airbyte_agent_runtime::serde::Deserialize<'de> for DeletedTicketsListMeta {
-    fn deserialize<__D: airbyte_agent_runtime::serde::Deserializer<'de>>(
-        deserializer: __D,
-    ) -> ::std::result::Result<Self, __D::Error> {
-        airbyte_agent_runtime::record::deserialize(deserializer)
+impl<'de> serde::Deserialize<'de> for DeletedTicketsListMeta {
+    fn deserialize<__D: serde::Deserializer<'de>>(d: __D) -> Result<Self, __D::Error> {
+        record::deserialize(d)
     }
 }

@@ -2,7 +2,7 @@
 
 //! Entity `group_memberships`: handle, request builders and record types.
 use airbyte_agent_runtime::serde_json::Value;
-use airbyte_agent_runtime::{Client, Page, PageStream, Params, Result};
+use airbyte_agent_runtime::{Client, Page, PageStream, Params, Result, record, serde};
 impl crate::ZendeskSupportConnector {
     /// The link between an agent and a group.
     pub fn group_memberships(&self) -> GroupMemberships {
@@ -54,15 +54,12 @@ impl GroupMembershipsListRequest {
     /// Send the request.
     pub async fn send(self) -> Result<Page<GroupMembership, GroupMembershipsListMeta>> {
         self.client
-            .call_list::<
-                GroupMembership,
-                GroupMembershipsListMeta,
-            >(&crate::descriptor::GROUP_MEMBERSHIPS[0usize], self.params)
+            .call_list(&crate::descriptor::GROUP_MEMBERSHIPS[0], self.params)
             .await
     }
     /// Every page, lazily, following the operation's pagination.
     pub fn pages(self) -> PageStream<GroupMembership, GroupMembershipsListMeta> {
-        self.client.pages(&crate::descriptor::GROUP_MEMBERSHIPS[0usize], self.params)
+        self.client.pages(&crate::descriptor::GROUP_MEMBERSHIPS[0], self.params)
     }
     /// The parameters collected so far (wire names).
     pub fn params(&self) -> &Params {
@@ -83,7 +80,7 @@ impl ::std::future::IntoFuture for GroupMembershipsListRequest {
     }
 }
 /// The link between an agent and a group.
-#[derive(Debug, Clone, Default, airbyte_agent_runtime::serde::Serialize)]
+#[derive(Debug, Clone, Default, serde::Serialize)]
 #[serde(crate = "airbyte_agent_runtime::serde")]
 pub struct GroupMembership {
     /// Unique identifier of this group membership.
@@ -108,49 +105,45 @@ pub struct GroupMembership {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub updated_at: Option<String>,
 }
-impl airbyte_agent_runtime::record::Record for GroupMembership {
+impl record::Record for GroupMembership {
     const NAME: &'static str = "GroupMembership";
     fn field_index(key: &str) -> Option<usize> {
         match key {
-            "id" => Some(0usize),
-            "url" => Some(1usize),
-            "user_id" => Some(2usize),
-            "group_id" => Some(3usize),
-            "default" => Some(4usize),
-            "created_at" => Some(5usize),
-            "updated_at" => Some(6usize),
+            "id" => Some(0),
+            "url" => Some(1),
+            "user_id" => Some(2),
+            "group_id" => Some(3),
+            "default" => Some(4),
+            "created_at" => Some(5),
+            "updated_at" => Some(6),
             _ => None,
         }
     }
-    fn set_field<'de, __M: airbyte_agent_runtime::serde::de::MapAccess<'de>>(
+    fn set_field<'de, __M: serde::de::MapAccess<'de>>(
         &mut self,
         index: usize,
         map: &mut __M,
-    ) -> ::std::result::Result<(), __M::Error> {
+    ) -> Result<(), __M::Error> {
         match index {
-            0usize => self.id = map.next_value()?,
-            1usize => self.url = map.next_value()?,
-            2usize => self.user_id = map.next_value()?,
-            3usize => self.group_id = map.next_value()?,
-            4usize => self.default = map.next_value()?,
-            5usize => self.created_at = map.next_value()?,
-            6usize => self.updated_at = map.next_value()?,
-            _ => {
-                map.next_value::<airbyte_agent_runtime::serde::de::IgnoredAny>()?;
-            }
+            0 => self.id = map.next_value()?,
+            1 => self.url = map.next_value()?,
+            2 => self.user_id = map.next_value()?,
+            3 => self.group_id = map.next_value()?,
+            4 => self.default = map.next_value()?,
+            5 => self.created_at = map.next_value()?,
+            6 => self.updated_at = map.next_value()?,
+            _ => drop(map.next_value::<serde::de::IgnoredAny>()?),
         }
         Ok(())
     }
 }
-impl<'de> airbyte_agent_runtime::serde::Deserialize<'de> for GroupMembership {
-    fn deserialize<__D: airbyte_agent_runtime::serde::Deserializer<'de>>(
-        deserializer: __D,
-    ) -> ::std::result::Result<Self, __D::Error> {
-        airbyte_agent_runtime::record::deserialize(deserializer)
+impl<'de> serde::Deserialize<'de> for GroupMembership {
+    fn deserialize<__D: serde::Deserializer<'de>>(d: __D) -> Result<Self, __D::Error> {
+        record::deserialize(d)
     }
 }
 /// Metadata returned by `group_memberships.list` next to the records.
-#[derive(Debug, Clone, Default, airbyte_agent_runtime::serde::Serialize)]
+#[derive(Debug, Clone, Default, serde::Serialize)]
 #[serde(crate = "airbyte_agent_runtime::serde")]
 pub struct GroupMembershipsListMeta {
     /// `$.next_page`
@@ -163,36 +156,32 @@ pub struct GroupMembershipsListMeta {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub count: Option<i64>,
 }
-impl airbyte_agent_runtime::record::Record for GroupMembershipsListMeta {
+impl record::Record for GroupMembershipsListMeta {
     const NAME: &'static str = "GroupMembershipsListMeta";
     fn field_index(key: &str) -> Option<usize> {
         match key {
-            "next_page" => Some(0usize),
-            "previous_page" => Some(1usize),
-            "count" => Some(2usize),
+            "next_page" => Some(0),
+            "previous_page" => Some(1),
+            "count" => Some(2),
             _ => None,
         }
     }
-    fn set_field<'de, __M: airbyte_agent_runtime::serde::de::MapAccess<'de>>(
+    fn set_field<'de, __M: serde::de::MapAccess<'de>>(
         &mut self,
         index: usize,
         map: &mut __M,
-    ) -> ::std::result::Result<(), __M::Error> {
+    ) -> Result<(), __M::Error> {
         match index {
-            0usize => self.next_page = map.next_value()?,
-            1usize => self.previous_page = map.next_value()?,
-            2usize => self.count = map.next_value()?,
-            _ => {
-                map.next_value::<airbyte_agent_runtime::serde::de::IgnoredAny>()?;
-            }
+            0 => self.next_page = map.next_value()?,
+            1 => self.previous_page = map.next_value()?,
+            2 => self.count = map.next_value()?,
+            _ => drop(map.next_value::<serde::de::IgnoredAny>()?),
         }
         Ok(())
     }
 }
-impl<'de> airbyte_agent_runtime::serde::Deserialize<'de> for GroupMembershipsListMeta {
-    fn deserialize<__D: airbyte_agent_runtime::serde::Deserializer<'de>>(
-        deserializer: __D,
-    ) -> ::std::result::Result<Self, __D::Error> {
-        airbyte_agent_runtime::record::deserialize(deserializer)
+impl<'de> serde::Deserialize<'de> for GroupMembershipsListMeta {
+    fn deserialize<__D: serde::Deserializer<'de>>(d: __D) -> Result<Self, __D::Error> {
+        record::deserialize(d)
     }
 }

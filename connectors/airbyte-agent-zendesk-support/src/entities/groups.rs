@@ -2,7 +2,7 @@
 
 //! Entity `groups`: handle, request builders and record types.
 use airbyte_agent_runtime::serde_json::Value;
-use airbyte_agent_runtime::{Client, Page, PageStream, Params, Result};
+use airbyte_agent_runtime::{Client, Page, PageStream, Params, Result, record, serde};
 impl crate::ZendeskSupportConnector {
     /// A group of agents that tickets are routed to.
     pub fn groups(&self) -> Groups {
@@ -73,16 +73,11 @@ impl GroupsListRequest {
     }
     /// Send the request.
     pub async fn send(self) -> Result<Page<Group, GroupsListMeta>> {
-        self.client
-            .call_list::<
-                Group,
-                GroupsListMeta,
-            >(&crate::descriptor::GROUPS[0usize], self.params)
-            .await
+        self.client.call_list(&crate::descriptor::GROUPS[0], self.params).await
     }
     /// Every page, lazily, following the operation's pagination.
     pub fn pages(self) -> PageStream<Group, GroupsListMeta> {
-        self.client.pages(&crate::descriptor::GROUPS[0usize], self.params)
+        self.client.pages(&crate::descriptor::GROUPS[0], self.params)
     }
     /// The parameters collected so far (wire names).
     pub fn params(&self) -> &Params {
@@ -112,9 +107,7 @@ pub struct GroupsGetRequest {
 impl GroupsGetRequest {
     /// Send the request.
     pub async fn send(self) -> Result<Group> {
-        self.client
-            .call_record::<Group>(&crate::descriptor::GROUPS[1usize], self.params)
-            .await
+        self.client.call_record(&crate::descriptor::GROUPS[1], self.params).await
     }
     /// The parameters collected so far (wire names).
     pub fn params(&self) -> &Params {
@@ -131,7 +124,7 @@ impl ::std::future::IntoFuture for GroupsGetRequest {
     }
 }
 /// A group of agents that tickets are routed to.
-#[derive(Debug, Clone, Default, airbyte_agent_runtime::serde::Serialize)]
+#[derive(Debug, Clone, Default, serde::Serialize)]
 #[serde(crate = "airbyte_agent_runtime::serde")]
 pub struct Group {
     /// Unique identifier of this group.
@@ -162,53 +155,49 @@ pub struct Group {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub updated_at: Option<String>,
 }
-impl airbyte_agent_runtime::record::Record for Group {
+impl record::Record for Group {
     const NAME: &'static str = "Group";
     fn field_index(key: &str) -> Option<usize> {
         match key {
-            "id" => Some(0usize),
-            "url" => Some(1usize),
-            "name" => Some(2usize),
-            "description" => Some(3usize),
-            "default" => Some(4usize),
-            "deleted" => Some(5usize),
-            "is_public" => Some(6usize),
-            "created_at" => Some(7usize),
-            "updated_at" => Some(8usize),
+            "id" => Some(0),
+            "url" => Some(1),
+            "name" => Some(2),
+            "description" => Some(3),
+            "default" => Some(4),
+            "deleted" => Some(5),
+            "is_public" => Some(6),
+            "created_at" => Some(7),
+            "updated_at" => Some(8),
             _ => None,
         }
     }
-    fn set_field<'de, __M: airbyte_agent_runtime::serde::de::MapAccess<'de>>(
+    fn set_field<'de, __M: serde::de::MapAccess<'de>>(
         &mut self,
         index: usize,
         map: &mut __M,
-    ) -> ::std::result::Result<(), __M::Error> {
+    ) -> Result<(), __M::Error> {
         match index {
-            0usize => self.id = map.next_value()?,
-            1usize => self.url = map.next_value()?,
-            2usize => self.name = map.next_value()?,
-            3usize => self.description = map.next_value()?,
-            4usize => self.default = map.next_value()?,
-            5usize => self.deleted = map.next_value()?,
-            6usize => self.is_public = map.next_value()?,
-            7usize => self.created_at = map.next_value()?,
-            8usize => self.updated_at = map.next_value()?,
-            _ => {
-                map.next_value::<airbyte_agent_runtime::serde::de::IgnoredAny>()?;
-            }
+            0 => self.id = map.next_value()?,
+            1 => self.url = map.next_value()?,
+            2 => self.name = map.next_value()?,
+            3 => self.description = map.next_value()?,
+            4 => self.default = map.next_value()?,
+            5 => self.deleted = map.next_value()?,
+            6 => self.is_public = map.next_value()?,
+            7 => self.created_at = map.next_value()?,
+            8 => self.updated_at = map.next_value()?,
+            _ => drop(map.next_value::<serde::de::IgnoredAny>()?),
         }
         Ok(())
     }
 }
-impl<'de> airbyte_agent_runtime::serde::Deserialize<'de> for Group {
-    fn deserialize<__D: airbyte_agent_runtime::serde::Deserializer<'de>>(
-        deserializer: __D,
-    ) -> ::std::result::Result<Self, __D::Error> {
-        airbyte_agent_runtime::record::deserialize(deserializer)
+impl<'de> serde::Deserialize<'de> for Group {
+    fn deserialize<__D: serde::Deserializer<'de>>(d: __D) -> Result<Self, __D::Error> {
+        record::deserialize(d)
     }
 }
 /// Metadata returned by `groups.list` next to the records.
-#[derive(Debug, Clone, Default, airbyte_agent_runtime::serde::Serialize)]
+#[derive(Debug, Clone, Default, serde::Serialize)]
 #[serde(crate = "airbyte_agent_runtime::serde")]
 pub struct GroupsListMeta {
     /// `$.next_page`
@@ -221,36 +210,32 @@ pub struct GroupsListMeta {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub count: Option<i64>,
 }
-impl airbyte_agent_runtime::record::Record for GroupsListMeta {
+impl record::Record for GroupsListMeta {
     const NAME: &'static str = "GroupsListMeta";
     fn field_index(key: &str) -> Option<usize> {
         match key {
-            "next_page" => Some(0usize),
-            "previous_page" => Some(1usize),
-            "count" => Some(2usize),
+            "next_page" => Some(0),
+            "previous_page" => Some(1),
+            "count" => Some(2),
             _ => None,
         }
     }
-    fn set_field<'de, __M: airbyte_agent_runtime::serde::de::MapAccess<'de>>(
+    fn set_field<'de, __M: serde::de::MapAccess<'de>>(
         &mut self,
         index: usize,
         map: &mut __M,
-    ) -> ::std::result::Result<(), __M::Error> {
+    ) -> Result<(), __M::Error> {
         match index {
-            0usize => self.next_page = map.next_value()?,
-            1usize => self.previous_page = map.next_value()?,
-            2usize => self.count = map.next_value()?,
-            _ => {
-                map.next_value::<airbyte_agent_runtime::serde::de::IgnoredAny>()?;
-            }
+            0 => self.next_page = map.next_value()?,
+            1 => self.previous_page = map.next_value()?,
+            2 => self.count = map.next_value()?,
+            _ => drop(map.next_value::<serde::de::IgnoredAny>()?),
         }
         Ok(())
     }
 }
-impl<'de> airbyte_agent_runtime::serde::Deserialize<'de> for GroupsListMeta {
-    fn deserialize<__D: airbyte_agent_runtime::serde::Deserializer<'de>>(
-        deserializer: __D,
-    ) -> ::std::result::Result<Self, __D::Error> {
-        airbyte_agent_runtime::record::deserialize(deserializer)
+impl<'de> serde::Deserialize<'de> for GroupsListMeta {
+    fn deserialize<__D: serde::Deserializer<'de>>(d: __D) -> Result<Self, __D::Error> {
+        record::deserialize(d)
     }
 }

@@ -2,7 +2,7 @@
 
 //! Entity `macros`: handle, request builders and record types.
 use airbyte_agent_runtime::serde_json::{Map, Value};
-use airbyte_agent_runtime::{Client, Page, PageStream, Params, Result};
+use airbyte_agent_runtime::{Client, Page, PageStream, Params, Result, record, serde};
 use crate::types::*;
 impl crate::ZendeskSupportConnector {
     /// A saved set of ticket changes agents apply in one click.
@@ -53,9 +53,7 @@ pub struct MacrosGetRequest {
 impl MacrosGetRequest {
     /// Send the request.
     pub async fn send(self) -> Result<MacrosRecord> {
-        self.client
-            .call_record::<MacrosRecord>(&crate::descriptor::MACROS[0usize], self.params)
-            .await
+        self.client.call_record(&crate::descriptor::MACROS[0], self.params).await
     }
     /// The parameters collected so far (wire names).
     pub fn params(&self) -> &Params {
@@ -144,16 +142,11 @@ impl MacrosListRequest {
     }
     /// Send the request.
     pub async fn send(self) -> Result<Page<Macro, MacrosListMeta>> {
-        self.client
-            .call_list::<
-                Macro,
-                MacrosListMeta,
-            >(&crate::descriptor::MACROS[1usize], self.params)
-            .await
+        self.client.call_list(&crate::descriptor::MACROS[1], self.params).await
     }
     /// Every page, lazily, following the operation's pagination.
     pub fn pages(self) -> PageStream<Macro, MacrosListMeta> {
-        self.client.pages(&crate::descriptor::MACROS[1usize], self.params)
+        self.client.pages(&crate::descriptor::MACROS[1], self.params)
     }
     /// The parameters collected so far (wire names).
     pub fn params(&self) -> &Params {
@@ -174,7 +167,7 @@ impl ::std::future::IntoFuture for MacrosListRequest {
     }
 }
 /// A saved set of ticket changes agents apply in one click.
-#[derive(Debug, Clone, Default, airbyte_agent_runtime::serde::Serialize)]
+#[derive(Debug, Clone, Default, serde::Serialize)]
 #[serde(crate = "airbyte_agent_runtime::serde")]
 pub struct MacrosRecord {
     /// Unique identifier of this macro.
@@ -211,63 +204,57 @@ pub struct MacrosRecord {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub updated_at: Option<String>,
 }
-impl airbyte_agent_runtime::record::Record for MacrosRecord {
+impl record::Record for MacrosRecord {
     const NAME: &'static str = "MacrosRecord";
     fn field_index(key: &str) -> Option<usize> {
         match key {
-            "id" => Some(0usize),
-            "url" => Some(1usize),
-            "title" => Some(2usize),
-            "active" => Some(3usize),
-            "position" => Some(4usize),
-            "description" => Some(5usize),
-            "actions" => Some(6usize),
-            "restriction" => Some(7usize),
-            "raw_title" => Some(8usize),
-            "created_at" => Some(9usize),
-            "updated_at" => Some(10usize),
+            "id" => Some(0),
+            "url" => Some(1),
+            "title" => Some(2),
+            "active" => Some(3),
+            "position" => Some(4),
+            "description" => Some(5),
+            "actions" => Some(6),
+            "restriction" => Some(7),
+            "raw_title" => Some(8),
+            "created_at" => Some(9),
+            "updated_at" => Some(10),
             _ => None,
         }
     }
-    fn set_field<'de, __M: airbyte_agent_runtime::serde::de::MapAccess<'de>>(
+    fn set_field<'de, __M: serde::de::MapAccess<'de>>(
         &mut self,
         index: usize,
         map: &mut __M,
-    ) -> ::std::result::Result<(), __M::Error> {
+    ) -> Result<(), __M::Error> {
         match index {
-            0usize => self.id = map.next_value()?,
-            1usize => self.url = map.next_value()?,
-            2usize => self.title = map.next_value()?,
-            3usize => self.active = map.next_value()?,
-            4usize => self.position = map.next_value()?,
-            5usize => self.description = map.next_value()?,
-            6usize => {
+            0 => self.id = map.next_value()?,
+            1 => self.url = map.next_value()?,
+            2 => self.title = map.next_value()?,
+            3 => self.active = map.next_value()?,
+            4 => self.position = map.next_value()?,
+            5 => self.description = map.next_value()?,
+            6 => {
                 self.actions = map
-                    .next_value::<
-                        airbyte_agent_runtime::record::SkipNulls<Map<String, Value>>,
-                    >()?
+                    .next_value::<record::SkipNulls<Map<String, Value>>>()?
                     .0;
             }
-            7usize => self.restriction = map.next_value()?,
-            8usize => self.raw_title = map.next_value()?,
-            9usize => self.created_at = map.next_value()?,
-            10usize => self.updated_at = map.next_value()?,
-            _ => {
-                map.next_value::<airbyte_agent_runtime::serde::de::IgnoredAny>()?;
-            }
+            7 => self.restriction = map.next_value()?,
+            8 => self.raw_title = map.next_value()?,
+            9 => self.created_at = map.next_value()?,
+            10 => self.updated_at = map.next_value()?,
+            _ => drop(map.next_value::<serde::de::IgnoredAny>()?),
         }
         Ok(())
     }
 }
-impl<'de> airbyte_agent_runtime::serde::Deserialize<'de> for MacrosRecord {
-    fn deserialize<__D: airbyte_agent_runtime::serde::Deserializer<'de>>(
-        deserializer: __D,
-    ) -> ::std::result::Result<Self, __D::Error> {
-        airbyte_agent_runtime::record::deserialize(deserializer)
+impl<'de> serde::Deserialize<'de> for MacrosRecord {
+    fn deserialize<__D: serde::Deserializer<'de>>(d: __D) -> Result<Self, __D::Error> {
+        record::deserialize(d)
     }
 }
 /// A saved set of ticket changes agents apply in one click.
-#[derive(Debug, Clone, Default, airbyte_agent_runtime::serde::Serialize)]
+#[derive(Debug, Clone, Default, serde::Serialize)]
 #[serde(crate = "airbyte_agent_runtime::serde")]
 pub struct Macro {
     /// Unique identifier of this macro.
@@ -304,63 +291,57 @@ pub struct Macro {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub updated_at: Option<String>,
 }
-impl airbyte_agent_runtime::record::Record for Macro {
+impl record::Record for Macro {
     const NAME: &'static str = "Macro";
     fn field_index(key: &str) -> Option<usize> {
         match key {
-            "id" => Some(0usize),
-            "url" => Some(1usize),
-            "title" => Some(2usize),
-            "active" => Some(3usize),
-            "position" => Some(4usize),
-            "description" => Some(5usize),
-            "actions" => Some(6usize),
-            "restriction" => Some(7usize),
-            "raw_title" => Some(8usize),
-            "created_at" => Some(9usize),
-            "updated_at" => Some(10usize),
+            "id" => Some(0),
+            "url" => Some(1),
+            "title" => Some(2),
+            "active" => Some(3),
+            "position" => Some(4),
+            "description" => Some(5),
+            "actions" => Some(6),
+            "restriction" => Some(7),
+            "raw_title" => Some(8),
+            "created_at" => Some(9),
+            "updated_at" => Some(10),
             _ => None,
         }
     }
-    fn set_field<'de, __M: airbyte_agent_runtime::serde::de::MapAccess<'de>>(
+    fn set_field<'de, __M: serde::de::MapAccess<'de>>(
         &mut self,
         index: usize,
         map: &mut __M,
-    ) -> ::std::result::Result<(), __M::Error> {
+    ) -> Result<(), __M::Error> {
         match index {
-            0usize => self.id = map.next_value()?,
-            1usize => self.url = map.next_value()?,
-            2usize => self.title = map.next_value()?,
-            3usize => self.active = map.next_value()?,
-            4usize => self.position = map.next_value()?,
-            5usize => self.description = map.next_value()?,
-            6usize => {
+            0 => self.id = map.next_value()?,
+            1 => self.url = map.next_value()?,
+            2 => self.title = map.next_value()?,
+            3 => self.active = map.next_value()?,
+            4 => self.position = map.next_value()?,
+            5 => self.description = map.next_value()?,
+            6 => {
                 self.actions = map
-                    .next_value::<
-                        airbyte_agent_runtime::record::SkipNulls<Map<String, Value>>,
-                    >()?
+                    .next_value::<record::SkipNulls<Map<String, Value>>>()?
                     .0;
             }
-            7usize => self.restriction = map.next_value()?,
-            8usize => self.raw_title = map.next_value()?,
-            9usize => self.created_at = map.next_value()?,
-            10usize => self.updated_at = map.next_value()?,
-            _ => {
-                map.next_value::<airbyte_agent_runtime::serde::de::IgnoredAny>()?;
-            }
+            7 => self.restriction = map.next_value()?,
+            8 => self.raw_title = map.next_value()?,
+            9 => self.created_at = map.next_value()?,
+            10 => self.updated_at = map.next_value()?,
+            _ => drop(map.next_value::<serde::de::IgnoredAny>()?),
         }
         Ok(())
     }
 }
-impl<'de> airbyte_agent_runtime::serde::Deserialize<'de> for Macro {
-    fn deserialize<__D: airbyte_agent_runtime::serde::Deserializer<'de>>(
-        deserializer: __D,
-    ) -> ::std::result::Result<Self, __D::Error> {
-        airbyte_agent_runtime::record::deserialize(deserializer)
+impl<'de> serde::Deserialize<'de> for Macro {
+    fn deserialize<__D: serde::Deserializer<'de>>(d: __D) -> Result<Self, __D::Error> {
+        record::deserialize(d)
     }
 }
 /// Metadata returned by `macros.list` next to the records.
-#[derive(Debug, Clone, Default, airbyte_agent_runtime::serde::Serialize)]
+#[derive(Debug, Clone, Default, serde::Serialize)]
 #[serde(crate = "airbyte_agent_runtime::serde")]
 pub struct MacrosListMeta {
     /// `$.next_page`
@@ -373,36 +354,32 @@ pub struct MacrosListMeta {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub count: Option<i64>,
 }
-impl airbyte_agent_runtime::record::Record for MacrosListMeta {
+impl record::Record for MacrosListMeta {
     const NAME: &'static str = "MacrosListMeta";
     fn field_index(key: &str) -> Option<usize> {
         match key {
-            "next_page" => Some(0usize),
-            "previous_page" => Some(1usize),
-            "count" => Some(2usize),
+            "next_page" => Some(0),
+            "previous_page" => Some(1),
+            "count" => Some(2),
             _ => None,
         }
     }
-    fn set_field<'de, __M: airbyte_agent_runtime::serde::de::MapAccess<'de>>(
+    fn set_field<'de, __M: serde::de::MapAccess<'de>>(
         &mut self,
         index: usize,
         map: &mut __M,
-    ) -> ::std::result::Result<(), __M::Error> {
+    ) -> Result<(), __M::Error> {
         match index {
-            0usize => self.next_page = map.next_value()?,
-            1usize => self.previous_page = map.next_value()?,
-            2usize => self.count = map.next_value()?,
-            _ => {
-                map.next_value::<airbyte_agent_runtime::serde::de::IgnoredAny>()?;
-            }
+            0 => self.next_page = map.next_value()?,
+            1 => self.previous_page = map.next_value()?,
+            2 => self.count = map.next_value()?,
+            _ => drop(map.next_value::<serde::de::IgnoredAny>()?),
         }
         Ok(())
     }
 }
-impl<'de> airbyte_agent_runtime::serde::Deserialize<'de> for MacrosListMeta {
-    fn deserialize<__D: airbyte_agent_runtime::serde::Deserializer<'de>>(
-        deserializer: __D,
-    ) -> ::std::result::Result<Self, __D::Error> {
-        airbyte_agent_runtime::record::deserialize(deserializer)
+impl<'de> serde::Deserialize<'de> for MacrosListMeta {
+    fn deserialize<__D: serde::Deserializer<'de>>(d: __D) -> Result<Self, __D::Error> {
+        record::deserialize(d)
     }
 }

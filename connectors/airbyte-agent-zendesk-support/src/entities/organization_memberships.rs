@@ -2,7 +2,7 @@
 
 //! Entity `organization_memberships`: handle, request builders and record types.
 use airbyte_agent_runtime::serde_json::Value;
-use airbyte_agent_runtime::{Client, Page, PageStream, Params, Result};
+use airbyte_agent_runtime::{Client, Page, PageStream, Params, Result, record, serde};
 impl crate::ZendeskSupportConnector {
     /// The link between a user and an organization.
     pub fn organization_memberships(&self) -> OrganizationMemberships {
@@ -56,18 +56,14 @@ impl OrganizationMembershipsListRequest {
         self,
     ) -> Result<Page<OrganizationMembership, OrganizationMembershipsListMeta>> {
         self.client
-            .call_list::<
-                OrganizationMembership,
-                OrganizationMembershipsListMeta,
-            >(&crate::descriptor::ORGANIZATION_MEMBERSHIPS[0usize], self.params)
+            .call_list(&crate::descriptor::ORGANIZATION_MEMBERSHIPS[0], self.params)
             .await
     }
     /// Every page, lazily, following the operation's pagination.
     pub fn pages(
         self,
     ) -> PageStream<OrganizationMembership, OrganizationMembershipsListMeta> {
-        self.client
-            .pages(&crate::descriptor::ORGANIZATION_MEMBERSHIPS[0usize], self.params)
+        self.client.pages(&crate::descriptor::ORGANIZATION_MEMBERSHIPS[0], self.params)
     }
     /// The parameters collected so far (wire names).
     pub fn params(&self) -> &Params {
@@ -90,7 +86,7 @@ impl ::std::future::IntoFuture for OrganizationMembershipsListRequest {
     }
 }
 /// The link between a user and an organization.
-#[derive(Debug, Clone, Default, airbyte_agent_runtime::serde::Serialize)]
+#[derive(Debug, Clone, Default, serde::Serialize)]
 #[serde(crate = "airbyte_agent_runtime::serde")]
 pub struct OrganizationMembership {
     /// Unique identifier of this organization membership.
@@ -121,53 +117,49 @@ pub struct OrganizationMembership {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub updated_at: Option<String>,
 }
-impl airbyte_agent_runtime::record::Record for OrganizationMembership {
+impl record::Record for OrganizationMembership {
     const NAME: &'static str = "OrganizationMembership";
     fn field_index(key: &str) -> Option<usize> {
         match key {
-            "id" => Some(0usize),
-            "url" => Some(1usize),
-            "user_id" => Some(2usize),
-            "organization_id" => Some(3usize),
-            "default" => Some(4usize),
-            "organization_name" => Some(5usize),
-            "view_tickets" => Some(6usize),
-            "created_at" => Some(7usize),
-            "updated_at" => Some(8usize),
+            "id" => Some(0),
+            "url" => Some(1),
+            "user_id" => Some(2),
+            "organization_id" => Some(3),
+            "default" => Some(4),
+            "organization_name" => Some(5),
+            "view_tickets" => Some(6),
+            "created_at" => Some(7),
+            "updated_at" => Some(8),
             _ => None,
         }
     }
-    fn set_field<'de, __M: airbyte_agent_runtime::serde::de::MapAccess<'de>>(
+    fn set_field<'de, __M: serde::de::MapAccess<'de>>(
         &mut self,
         index: usize,
         map: &mut __M,
-    ) -> ::std::result::Result<(), __M::Error> {
+    ) -> Result<(), __M::Error> {
         match index {
-            0usize => self.id = map.next_value()?,
-            1usize => self.url = map.next_value()?,
-            2usize => self.user_id = map.next_value()?,
-            3usize => self.organization_id = map.next_value()?,
-            4usize => self.default = map.next_value()?,
-            5usize => self.organization_name = map.next_value()?,
-            6usize => self.view_tickets = map.next_value()?,
-            7usize => self.created_at = map.next_value()?,
-            8usize => self.updated_at = map.next_value()?,
-            _ => {
-                map.next_value::<airbyte_agent_runtime::serde::de::IgnoredAny>()?;
-            }
+            0 => self.id = map.next_value()?,
+            1 => self.url = map.next_value()?,
+            2 => self.user_id = map.next_value()?,
+            3 => self.organization_id = map.next_value()?,
+            4 => self.default = map.next_value()?,
+            5 => self.organization_name = map.next_value()?,
+            6 => self.view_tickets = map.next_value()?,
+            7 => self.created_at = map.next_value()?,
+            8 => self.updated_at = map.next_value()?,
+            _ => drop(map.next_value::<serde::de::IgnoredAny>()?),
         }
         Ok(())
     }
 }
-impl<'de> airbyte_agent_runtime::serde::Deserialize<'de> for OrganizationMembership {
-    fn deserialize<__D: airbyte_agent_runtime::serde::Deserializer<'de>>(
-        deserializer: __D,
-    ) -> ::std::result::Result<Self, __D::Error> {
-        airbyte_agent_runtime::record::deserialize(deserializer)
+impl<'de> serde::Deserialize<'de> for OrganizationMembership {
+    fn deserialize<__D: serde::Deserializer<'de>>(d: __D) -> Result<Self, __D::Error> {
+        record::deserialize(d)
     }
 }
 /// Metadata returned by `organization_memberships.list` next to the records.
-#[derive(Debug, Clone, Default, airbyte_agent_runtime::serde::Serialize)]
+#[derive(Debug, Clone, Default, serde::Serialize)]
 #[serde(crate = "airbyte_agent_runtime::serde")]
 pub struct OrganizationMembershipsListMeta {
     /// `$.next_page`
@@ -180,37 +172,32 @@ pub struct OrganizationMembershipsListMeta {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub count: Option<i64>,
 }
-impl airbyte_agent_runtime::record::Record for OrganizationMembershipsListMeta {
+impl record::Record for OrganizationMembershipsListMeta {
     const NAME: &'static str = "OrganizationMembershipsListMeta";
     fn field_index(key: &str) -> Option<usize> {
         match key {
-            "next_page" => Some(0usize),
-            "previous_page" => Some(1usize),
-            "count" => Some(2usize),
+            "next_page" => Some(0),
+            "previous_page" => Some(1),
+            "count" => Some(2),
             _ => None,
         }
     }
-    fn set_field<'de, __M: airbyte_agent_runtime::serde::de::MapAccess<'de>>(
+    fn set_field<'de, __M: serde::de::MapAccess<'de>>(
         &mut self,
         index: usize,
         map: &mut __M,
-    ) -> ::std::result::Result<(), __M::Error> {
+    ) -> Result<(), __M::Error> {
         match index {
-            0usize => self.next_page = map.next_value()?,
-            1usize => self.previous_page = map.next_value()?,
-            2usize => self.count = map.next_value()?,
-            _ => {
-                map.next_value::<airbyte_agent_runtime::serde::de::IgnoredAny>()?;
-            }
+            0 => self.next_page = map.next_value()?,
+            1 => self.previous_page = map.next_value()?,
+            2 => self.count = map.next_value()?,
+            _ => drop(map.next_value::<serde::de::IgnoredAny>()?),
         }
         Ok(())
     }
 }
-impl<'de> airbyte_agent_runtime::serde::Deserialize<'de>
-for OrganizationMembershipsListMeta {
-    fn deserialize<__D: airbyte_agent_runtime::serde::Deserializer<'de>>(
-        deserializer: __D,
-    ) -> ::std::result::Result<Self, __D::Error> {
-        airbyte_agent_runtime::record::deserialize(deserializer)
+impl<'de> serde::Deserialize<'de> for OrganizationMembershipsListMeta {
+    fn deserialize<__D: serde::Deserializer<'de>>(d: __D) -> Result<Self, __D::Error> {
+        record::deserialize(d)
     }
 }

@@ -2,7 +2,7 @@
 
 //! Entity `organizations`: handle, request builders and record types.
 use airbyte_agent_runtime::serde_json::{Map, Value};
-use airbyte_agent_runtime::{Client, Page, PageStream, Params, Result};
+use airbyte_agent_runtime::{Client, Page, PageStream, Params, Result, record, serde};
 impl crate::ZendeskSupportConnector {
     /// A customer organization that groups users.
     pub fn organizations(&self) -> Organizations {
@@ -66,16 +66,11 @@ impl OrganizationsListRequest {
     }
     /// Send the request.
     pub async fn send(self) -> Result<Page<Organization, OrganizationsListMeta>> {
-        self.client
-            .call_list::<
-                Organization,
-                OrganizationsListMeta,
-            >(&crate::descriptor::ORGANIZATIONS[0usize], self.params)
-            .await
+        self.client.call_list(&crate::descriptor::ORGANIZATIONS[0], self.params).await
     }
     /// Every page, lazily, following the operation's pagination.
     pub fn pages(self) -> PageStream<Organization, OrganizationsListMeta> {
-        self.client.pages(&crate::descriptor::ORGANIZATIONS[0usize], self.params)
+        self.client.pages(&crate::descriptor::ORGANIZATIONS[0], self.params)
     }
     /// The parameters collected so far (wire names).
     pub fn params(&self) -> &Params {
@@ -105,11 +100,7 @@ pub struct OrganizationsGetRequest {
 impl OrganizationsGetRequest {
     /// Send the request.
     pub async fn send(self) -> Result<Organization> {
-        self.client
-            .call_record::<
-                Organization,
-            >(&crate::descriptor::ORGANIZATIONS[1usize], self.params)
-            .await
+        self.client.call_record(&crate::descriptor::ORGANIZATIONS[1], self.params).await
     }
     /// The parameters collected so far (wire names).
     pub fn params(&self) -> &Params {
@@ -126,7 +117,7 @@ impl ::std::future::IntoFuture for OrganizationsGetRequest {
     }
 }
 /// A customer organization that groups users.
-#[derive(Debug, Clone, Default, airbyte_agent_runtime::serde::Serialize)]
+#[derive(Debug, Clone, Default, serde::Serialize)]
 #[serde(crate = "airbyte_agent_runtime::serde")]
 pub struct Organization {
     /// Unique identifier of this organization.
@@ -172,71 +163,59 @@ pub struct Organization {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub updated_at: Option<String>,
 }
-impl airbyte_agent_runtime::record::Record for Organization {
+impl record::Record for Organization {
     const NAME: &'static str = "Organization";
     fn field_index(key: &str) -> Option<usize> {
         match key {
-            "id" => Some(0usize),
-            "url" => Some(1usize),
-            "name" => Some(2usize),
-            "details" => Some(3usize),
-            "notes" => Some(4usize),
-            "group_id" => Some(5usize),
-            "shared_tickets" => Some(6usize),
-            "shared_comments" => Some(7usize),
-            "external_id" => Some(8usize),
-            "domain_names" => Some(9usize),
-            "tags" => Some(10usize),
-            "organization_fields" => Some(11usize),
-            "created_at" => Some(12usize),
-            "updated_at" => Some(13usize),
+            "id" => Some(0),
+            "url" => Some(1),
+            "name" => Some(2),
+            "details" => Some(3),
+            "notes" => Some(4),
+            "group_id" => Some(5),
+            "shared_tickets" => Some(6),
+            "shared_comments" => Some(7),
+            "external_id" => Some(8),
+            "domain_names" => Some(9),
+            "tags" => Some(10),
+            "organization_fields" => Some(11),
+            "created_at" => Some(12),
+            "updated_at" => Some(13),
             _ => None,
         }
     }
-    fn set_field<'de, __M: airbyte_agent_runtime::serde::de::MapAccess<'de>>(
+    fn set_field<'de, __M: serde::de::MapAccess<'de>>(
         &mut self,
         index: usize,
         map: &mut __M,
-    ) -> ::std::result::Result<(), __M::Error> {
+    ) -> Result<(), __M::Error> {
         match index {
-            0usize => self.id = map.next_value()?,
-            1usize => self.url = map.next_value()?,
-            2usize => self.name = map.next_value()?,
-            3usize => self.details = map.next_value()?,
-            4usize => self.notes = map.next_value()?,
-            5usize => self.group_id = map.next_value()?,
-            6usize => self.shared_tickets = map.next_value()?,
-            7usize => self.shared_comments = map.next_value()?,
-            8usize => self.external_id = map.next_value()?,
-            9usize => {
-                self.domain_names = map
-                    .next_value::<airbyte_agent_runtime::record::SkipNulls<String>>()?
-                    .0;
-            }
-            10usize => {
-                self.tags = map
-                    .next_value::<airbyte_agent_runtime::record::SkipNulls<String>>()?
-                    .0;
-            }
-            11usize => self.organization_fields = map.next_value()?,
-            12usize => self.created_at = map.next_value()?,
-            13usize => self.updated_at = map.next_value()?,
-            _ => {
-                map.next_value::<airbyte_agent_runtime::serde::de::IgnoredAny>()?;
-            }
+            0 => self.id = map.next_value()?,
+            1 => self.url = map.next_value()?,
+            2 => self.name = map.next_value()?,
+            3 => self.details = map.next_value()?,
+            4 => self.notes = map.next_value()?,
+            5 => self.group_id = map.next_value()?,
+            6 => self.shared_tickets = map.next_value()?,
+            7 => self.shared_comments = map.next_value()?,
+            8 => self.external_id = map.next_value()?,
+            9 => self.domain_names = map.next_value::<record::SkipNulls<String>>()?.0,
+            10 => self.tags = map.next_value::<record::SkipNulls<String>>()?.0,
+            11 => self.organization_fields = map.next_value()?,
+            12 => self.created_at = map.next_value()?,
+            13 => self.updated_at = map.next_value()?,
+            _ => drop(map.next_value::<serde::de::IgnoredAny>()?),
         }
         Ok(())
     }
 }
-impl<'de> airbyte_agent_runtime::serde::Deserialize<'de> for Organization {
-    fn deserialize<__D: airbyte_agent_runtime::serde::Deserializer<'de>>(
-        deserializer: __D,
-    ) -> ::std::result::Result<Self, __D::Error> {
-        airbyte_agent_runtime::record::deserialize(deserializer)
+impl<'de> serde::Deserialize<'de> for Organization {
+    fn deserialize<__D: serde::Deserializer<'de>>(d: __D) -> Result<Self, __D::Error> {
+        record::deserialize(d)
     }
 }
 /// Metadata returned by `organizations.list` next to the records.
-#[derive(Debug, Clone, Default, airbyte_agent_runtime::serde::Serialize)]
+#[derive(Debug, Clone, Default, serde::Serialize)]
 #[serde(crate = "airbyte_agent_runtime::serde")]
 pub struct OrganizationsListMeta {
     /// `$.next_page`
@@ -249,36 +228,32 @@ pub struct OrganizationsListMeta {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub count: Option<i64>,
 }
-impl airbyte_agent_runtime::record::Record for OrganizationsListMeta {
+impl record::Record for OrganizationsListMeta {
     const NAME: &'static str = "OrganizationsListMeta";
     fn field_index(key: &str) -> Option<usize> {
         match key {
-            "next_page" => Some(0usize),
-            "previous_page" => Some(1usize),
-            "count" => Some(2usize),
+            "next_page" => Some(0),
+            "previous_page" => Some(1),
+            "count" => Some(2),
             _ => None,
         }
     }
-    fn set_field<'de, __M: airbyte_agent_runtime::serde::de::MapAccess<'de>>(
+    fn set_field<'de, __M: serde::de::MapAccess<'de>>(
         &mut self,
         index: usize,
         map: &mut __M,
-    ) -> ::std::result::Result<(), __M::Error> {
+    ) -> Result<(), __M::Error> {
         match index {
-            0usize => self.next_page = map.next_value()?,
-            1usize => self.previous_page = map.next_value()?,
-            2usize => self.count = map.next_value()?,
-            _ => {
-                map.next_value::<airbyte_agent_runtime::serde::de::IgnoredAny>()?;
-            }
+            0 => self.next_page = map.next_value()?,
+            1 => self.previous_page = map.next_value()?,
+            2 => self.count = map.next_value()?,
+            _ => drop(map.next_value::<serde::de::IgnoredAny>()?),
         }
         Ok(())
     }
 }
-impl<'de> airbyte_agent_runtime::serde::Deserialize<'de> for OrganizationsListMeta {
-    fn deserialize<__D: airbyte_agent_runtime::serde::Deserializer<'de>>(
-        deserializer: __D,
-    ) -> ::std::result::Result<Self, __D::Error> {
-        airbyte_agent_runtime::record::deserialize(deserializer)
+impl<'de> serde::Deserialize<'de> for OrganizationsListMeta {
+    fn deserialize<__D: serde::Deserializer<'de>>(d: __D) -> Result<Self, __D::Error> {
+        record::deserialize(d)
     }
 }

@@ -2,7 +2,7 @@
 
 //! Entity `satisfaction_ratings`: handle, request builders and record types.
 use airbyte_agent_runtime::serde_json::Value;
-use airbyte_agent_runtime::{Client, Page, PageStream, Params, Result};
+use airbyte_agent_runtime::{Client, Page, PageStream, Params, Result, record, serde};
 impl crate::ZendeskSupportConnector {
     /// A customer satisfaction rating of a ticket.
     pub fn satisfaction_ratings(&self) -> SatisfactionRatings {
@@ -94,15 +94,12 @@ impl SatisfactionRatingsListRequest {
         self,
     ) -> Result<Page<SatisfactionRating, SatisfactionRatingsListMeta>> {
         self.client
-            .call_list::<
-                SatisfactionRating,
-                SatisfactionRatingsListMeta,
-            >(&crate::descriptor::SATISFACTION_RATINGS[0usize], self.params)
+            .call_list(&crate::descriptor::SATISFACTION_RATINGS[0], self.params)
             .await
     }
     /// Every page, lazily, following the operation's pagination.
     pub fn pages(self) -> PageStream<SatisfactionRating, SatisfactionRatingsListMeta> {
-        self.client.pages(&crate::descriptor::SATISFACTION_RATINGS[0usize], self.params)
+        self.client.pages(&crate::descriptor::SATISFACTION_RATINGS[0], self.params)
     }
     /// The parameters collected so far (wire names).
     pub fn params(&self) -> &Params {
@@ -133,9 +130,7 @@ impl SatisfactionRatingsGetRequest {
     /// Send the request.
     pub async fn send(self) -> Result<SatisfactionRating> {
         self.client
-            .call_record::<
-                SatisfactionRating,
-            >(&crate::descriptor::SATISFACTION_RATINGS[1usize], self.params)
+            .call_record(&crate::descriptor::SATISFACTION_RATINGS[1], self.params)
             .await
     }
     /// The parameters collected so far (wire names).
@@ -159,7 +154,7 @@ airbyte_agent_runtime::string_enum! {
     "received", #[doc = " `good`"] Good => "good", #[doc = " `bad`"] Bad => "bad" }
 }
 /// A customer satisfaction rating of a ticket.
-#[derive(Debug, Clone, Default, airbyte_agent_runtime::serde::Serialize)]
+#[derive(Debug, Clone, Default, serde::Serialize)]
 #[serde(crate = "airbyte_agent_runtime::serde")]
 pub struct SatisfactionRating {
     /// Unique identifier of this satisfaction rating.
@@ -202,61 +197,57 @@ pub struct SatisfactionRating {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub updated_at: Option<String>,
 }
-impl airbyte_agent_runtime::record::Record for SatisfactionRating {
+impl record::Record for SatisfactionRating {
     const NAME: &'static str = "SatisfactionRating";
     fn field_index(key: &str) -> Option<usize> {
         match key {
-            "id" => Some(0usize),
-            "url" => Some(1usize),
-            "assignee_id" => Some(2usize),
-            "group_id" => Some(3usize),
-            "requester_id" => Some(4usize),
-            "ticket_id" => Some(5usize),
-            "score" => Some(6usize),
-            "comment" => Some(7usize),
-            "reason" => Some(8usize),
-            "reason_id" => Some(9usize),
-            "reason_code" => Some(10usize),
-            "created_at" => Some(11usize),
-            "updated_at" => Some(12usize),
+            "id" => Some(0),
+            "url" => Some(1),
+            "assignee_id" => Some(2),
+            "group_id" => Some(3),
+            "requester_id" => Some(4),
+            "ticket_id" => Some(5),
+            "score" => Some(6),
+            "comment" => Some(7),
+            "reason" => Some(8),
+            "reason_id" => Some(9),
+            "reason_code" => Some(10),
+            "created_at" => Some(11),
+            "updated_at" => Some(12),
             _ => None,
         }
     }
-    fn set_field<'de, __M: airbyte_agent_runtime::serde::de::MapAccess<'de>>(
+    fn set_field<'de, __M: serde::de::MapAccess<'de>>(
         &mut self,
         index: usize,
         map: &mut __M,
-    ) -> ::std::result::Result<(), __M::Error> {
+    ) -> Result<(), __M::Error> {
         match index {
-            0usize => self.id = map.next_value()?,
-            1usize => self.url = map.next_value()?,
-            2usize => self.assignee_id = map.next_value()?,
-            3usize => self.group_id = map.next_value()?,
-            4usize => self.requester_id = map.next_value()?,
-            5usize => self.ticket_id = map.next_value()?,
-            6usize => self.score = map.next_value()?,
-            7usize => self.comment = map.next_value()?,
-            8usize => self.reason = map.next_value()?,
-            9usize => self.reason_id = map.next_value()?,
-            10usize => self.reason_code = map.next_value()?,
-            11usize => self.created_at = map.next_value()?,
-            12usize => self.updated_at = map.next_value()?,
-            _ => {
-                map.next_value::<airbyte_agent_runtime::serde::de::IgnoredAny>()?;
-            }
+            0 => self.id = map.next_value()?,
+            1 => self.url = map.next_value()?,
+            2 => self.assignee_id = map.next_value()?,
+            3 => self.group_id = map.next_value()?,
+            4 => self.requester_id = map.next_value()?,
+            5 => self.ticket_id = map.next_value()?,
+            6 => self.score = map.next_value()?,
+            7 => self.comment = map.next_value()?,
+            8 => self.reason = map.next_value()?,
+            9 => self.reason_id = map.next_value()?,
+            10 => self.reason_code = map.next_value()?,
+            11 => self.created_at = map.next_value()?,
+            12 => self.updated_at = map.next_value()?,
+            _ => drop(map.next_value::<serde::de::IgnoredAny>()?),
         }
         Ok(())
     }
 }
-impl<'de> airbyte_agent_runtime::serde::Deserialize<'de> for SatisfactionRating {
-    fn deserialize<__D: airbyte_agent_runtime::serde::Deserializer<'de>>(
-        deserializer: __D,
-    ) -> ::std::result::Result<Self, __D::Error> {
-        airbyte_agent_runtime::record::deserialize(deserializer)
+impl<'de> serde::Deserialize<'de> for SatisfactionRating {
+    fn deserialize<__D: serde::Deserializer<'de>>(d: __D) -> Result<Self, __D::Error> {
+        record::deserialize(d)
     }
 }
 /// Metadata returned by `satisfaction_ratings.list` next to the records.
-#[derive(Debug, Clone, Default, airbyte_agent_runtime::serde::Serialize)]
+#[derive(Debug, Clone, Default, serde::Serialize)]
 #[serde(crate = "airbyte_agent_runtime::serde")]
 pub struct SatisfactionRatingsListMeta {
     /// `$.next_page`
@@ -269,37 +260,32 @@ pub struct SatisfactionRatingsListMeta {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub count: Option<i64>,
 }
-impl airbyte_agent_runtime::record::Record for SatisfactionRatingsListMeta {
+impl record::Record for SatisfactionRatingsListMeta {
     const NAME: &'static str = "SatisfactionRatingsListMeta";
     fn field_index(key: &str) -> Option<usize> {
         match key {
-            "next_page" => Some(0usize),
-            "previous_page" => Some(1usize),
-            "count" => Some(2usize),
+            "next_page" => Some(0),
+            "previous_page" => Some(1),
+            "count" => Some(2),
             _ => None,
         }
     }
-    fn set_field<'de, __M: airbyte_agent_runtime::serde::de::MapAccess<'de>>(
+    fn set_field<'de, __M: serde::de::MapAccess<'de>>(
         &mut self,
         index: usize,
         map: &mut __M,
-    ) -> ::std::result::Result<(), __M::Error> {
+    ) -> Result<(), __M::Error> {
         match index {
-            0usize => self.next_page = map.next_value()?,
-            1usize => self.previous_page = map.next_value()?,
-            2usize => self.count = map.next_value()?,
-            _ => {
-                map.next_value::<airbyte_agent_runtime::serde::de::IgnoredAny>()?;
-            }
+            0 => self.next_page = map.next_value()?,
+            1 => self.previous_page = map.next_value()?,
+            2 => self.count = map.next_value()?,
+            _ => drop(map.next_value::<serde::de::IgnoredAny>()?),
         }
         Ok(())
     }
 }
-impl<'de> airbyte_agent_runtime::serde::Deserialize<'de>
-for SatisfactionRatingsListMeta {
-    fn deserialize<__D: airbyte_agent_runtime::serde::Deserializer<'de>>(
-        deserializer: __D,
-    ) -> ::std::result::Result<Self, __D::Error> {
-        airbyte_agent_runtime::record::deserialize(deserializer)
+impl<'de> serde::Deserialize<'de> for SatisfactionRatingsListMeta {
+    fn deserialize<__D: serde::Deserializer<'de>>(d: __D) -> Result<Self, __D::Error> {
+        record::deserialize(d)
     }
 }

@@ -2,7 +2,7 @@
 
 //! Entity `sla_policies`: handle, request builders and record types.
 use airbyte_agent_runtime::serde_json::{Map, Value};
-use airbyte_agent_runtime::{Client, Page, PageStream, Params, Result};
+use airbyte_agent_runtime::{Client, Page, PageStream, Params, Result, record, serde};
 impl crate::ZendeskSupportConnector {
     /// A service level policy with reply and resolution targets.
     pub fn sla_policies(&self) -> SlaPolicies {
@@ -66,16 +66,11 @@ impl SlaPoliciesListRequest {
     }
     /// Send the request.
     pub async fn send(self) -> Result<Page<SlaPolicy, SlaPoliciesListMeta>> {
-        self.client
-            .call_list::<
-                SlaPolicy,
-                SlaPoliciesListMeta,
-            >(&crate::descriptor::SLA_POLICIES[0usize], self.params)
-            .await
+        self.client.call_list(&crate::descriptor::SLA_POLICIES[0], self.params).await
     }
     /// Every page, lazily, following the operation's pagination.
     pub fn pages(self) -> PageStream<SlaPolicy, SlaPoliciesListMeta> {
-        self.client.pages(&crate::descriptor::SLA_POLICIES[0usize], self.params)
+        self.client.pages(&crate::descriptor::SLA_POLICIES[0], self.params)
     }
     /// The parameters collected so far (wire names).
     pub fn params(&self) -> &Params {
@@ -105,11 +100,7 @@ pub struct SlaPoliciesGetRequest {
 impl SlaPoliciesGetRequest {
     /// Send the request.
     pub async fn send(self) -> Result<SlaPolicy> {
-        self.client
-            .call_record::<
-                SlaPolicy,
-            >(&crate::descriptor::SLA_POLICIES[1usize], self.params)
-            .await
+        self.client.call_record(&crate::descriptor::SLA_POLICIES[1], self.params).await
     }
     /// The parameters collected so far (wire names).
     pub fn params(&self) -> &Params {
@@ -126,7 +117,7 @@ impl ::std::future::IntoFuture for SlaPoliciesGetRequest {
     }
 }
 /// A service level policy with reply and resolution targets.
-#[derive(Debug, Clone, Default, airbyte_agent_runtime::serde::Serialize)]
+#[derive(Debug, Clone, Default, serde::Serialize)]
 #[serde(crate = "airbyte_agent_runtime::serde")]
 pub struct SlaPolicy {
     /// Unique identifier of this SLA policy.
@@ -157,59 +148,53 @@ pub struct SlaPolicy {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub updated_at: Option<String>,
 }
-impl airbyte_agent_runtime::record::Record for SlaPolicy {
+impl record::Record for SlaPolicy {
     const NAME: &'static str = "SlaPolicy";
     fn field_index(key: &str) -> Option<usize> {
         match key {
-            "id" => Some(0usize),
-            "url" => Some(1usize),
-            "title" => Some(2usize),
-            "description" => Some(3usize),
-            "position" => Some(4usize),
-            "filter" => Some(5usize),
-            "policy_metrics" => Some(6usize),
-            "created_at" => Some(7usize),
-            "updated_at" => Some(8usize),
+            "id" => Some(0),
+            "url" => Some(1),
+            "title" => Some(2),
+            "description" => Some(3),
+            "position" => Some(4),
+            "filter" => Some(5),
+            "policy_metrics" => Some(6),
+            "created_at" => Some(7),
+            "updated_at" => Some(8),
             _ => None,
         }
     }
-    fn set_field<'de, __M: airbyte_agent_runtime::serde::de::MapAccess<'de>>(
+    fn set_field<'de, __M: serde::de::MapAccess<'de>>(
         &mut self,
         index: usize,
         map: &mut __M,
-    ) -> ::std::result::Result<(), __M::Error> {
+    ) -> Result<(), __M::Error> {
         match index {
-            0usize => self.id = map.next_value()?,
-            1usize => self.url = map.next_value()?,
-            2usize => self.title = map.next_value()?,
-            3usize => self.description = map.next_value()?,
-            4usize => self.position = map.next_value()?,
-            5usize => self.filter = map.next_value()?,
-            6usize => {
+            0 => self.id = map.next_value()?,
+            1 => self.url = map.next_value()?,
+            2 => self.title = map.next_value()?,
+            3 => self.description = map.next_value()?,
+            4 => self.position = map.next_value()?,
+            5 => self.filter = map.next_value()?,
+            6 => {
                 self.policy_metrics = map
-                    .next_value::<
-                        airbyte_agent_runtime::record::SkipNulls<Map<String, Value>>,
-                    >()?
+                    .next_value::<record::SkipNulls<Map<String, Value>>>()?
                     .0;
             }
-            7usize => self.created_at = map.next_value()?,
-            8usize => self.updated_at = map.next_value()?,
-            _ => {
-                map.next_value::<airbyte_agent_runtime::serde::de::IgnoredAny>()?;
-            }
+            7 => self.created_at = map.next_value()?,
+            8 => self.updated_at = map.next_value()?,
+            _ => drop(map.next_value::<serde::de::IgnoredAny>()?),
         }
         Ok(())
     }
 }
-impl<'de> airbyte_agent_runtime::serde::Deserialize<'de> for SlaPolicy {
-    fn deserialize<__D: airbyte_agent_runtime::serde::Deserializer<'de>>(
-        deserializer: __D,
-    ) -> ::std::result::Result<Self, __D::Error> {
-        airbyte_agent_runtime::record::deserialize(deserializer)
+impl<'de> serde::Deserialize<'de> for SlaPolicy {
+    fn deserialize<__D: serde::Deserializer<'de>>(d: __D) -> Result<Self, __D::Error> {
+        record::deserialize(d)
     }
 }
 /// Metadata returned by `sla_policies.list` next to the records.
-#[derive(Debug, Clone, Default, airbyte_agent_runtime::serde::Serialize)]
+#[derive(Debug, Clone, Default, serde::Serialize)]
 #[serde(crate = "airbyte_agent_runtime::serde")]
 pub struct SlaPoliciesListMeta {
     /// `$.next_page`
@@ -222,36 +207,32 @@ pub struct SlaPoliciesListMeta {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub count: Option<i64>,
 }
-impl airbyte_agent_runtime::record::Record for SlaPoliciesListMeta {
+impl record::Record for SlaPoliciesListMeta {
     const NAME: &'static str = "SlaPoliciesListMeta";
     fn field_index(key: &str) -> Option<usize> {
         match key {
-            "next_page" => Some(0usize),
-            "previous_page" => Some(1usize),
-            "count" => Some(2usize),
+            "next_page" => Some(0),
+            "previous_page" => Some(1),
+            "count" => Some(2),
             _ => None,
         }
     }
-    fn set_field<'de, __M: airbyte_agent_runtime::serde::de::MapAccess<'de>>(
+    fn set_field<'de, __M: serde::de::MapAccess<'de>>(
         &mut self,
         index: usize,
         map: &mut __M,
-    ) -> ::std::result::Result<(), __M::Error> {
+    ) -> Result<(), __M::Error> {
         match index {
-            0usize => self.next_page = map.next_value()?,
-            1usize => self.previous_page = map.next_value()?,
-            2usize => self.count = map.next_value()?,
-            _ => {
-                map.next_value::<airbyte_agent_runtime::serde::de::IgnoredAny>()?;
-            }
+            0 => self.next_page = map.next_value()?,
+            1 => self.previous_page = map.next_value()?,
+            2 => self.count = map.next_value()?,
+            _ => drop(map.next_value::<serde::de::IgnoredAny>()?),
         }
         Ok(())
     }
 }
-impl<'de> airbyte_agent_runtime::serde::Deserialize<'de> for SlaPoliciesListMeta {
-    fn deserialize<__D: airbyte_agent_runtime::serde::Deserializer<'de>>(
-        deserializer: __D,
-    ) -> ::std::result::Result<Self, __D::Error> {
-        airbyte_agent_runtime::record::deserialize(deserializer)
+impl<'de> serde::Deserialize<'de> for SlaPoliciesListMeta {
+    fn deserialize<__D: serde::Deserializer<'de>>(d: __D) -> Result<Self, __D::Error> {
+        record::deserialize(d)
     }
 }

@@ -2,7 +2,7 @@
 
 //! Entity `ticket_audits`: handle, request builders and record types.
 use airbyte_agent_runtime::serde_json::{Map, Value};
-use airbyte_agent_runtime::{Client, Page, PageStream, Params, Result};
+use airbyte_agent_runtime::{Client, Page, PageStream, Params, Result, record, serde};
 impl crate::ZendeskSupportConnector {
     /// One recorded update of a ticket with all of its events.
     pub fn ticket_audits(&self) -> TicketAudits {
@@ -55,16 +55,11 @@ impl TicketAuditsListRequest {
     }
     /// Send the request.
     pub async fn send(self) -> Result<Page<TicketAudit, TicketAuditsListMeta>> {
-        self.client
-            .call_list::<
-                TicketAudit,
-                TicketAuditsListMeta,
-            >(&crate::descriptor::TICKET_AUDITS[0usize], self.params)
-            .await
+        self.client.call_list(&crate::descriptor::TICKET_AUDITS[0], self.params).await
     }
     /// Every page, lazily, following the operation's pagination.
     pub fn pages(self) -> PageStream<TicketAudit, TicketAuditsListMeta> {
-        self.client.pages(&crate::descriptor::TICKET_AUDITS[0usize], self.params)
+        self.client.pages(&crate::descriptor::TICKET_AUDITS[0], self.params)
     }
     /// The parameters collected so far (wire names).
     pub fn params(&self) -> &Params {
@@ -85,7 +80,7 @@ impl ::std::future::IntoFuture for TicketAuditsListRequest {
     }
 }
 /// One recorded update of a ticket with all of its events.
-#[derive(Debug, Clone, Default, airbyte_agent_runtime::serde::Serialize)]
+#[derive(Debug, Clone, Default, serde::Serialize)]
 #[serde(crate = "airbyte_agent_runtime::serde")]
 pub struct TicketAudit {
     /// Unique identifier of this ticket audit.
@@ -110,55 +105,49 @@ pub struct TicketAudit {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub created_at: Option<String>,
 }
-impl airbyte_agent_runtime::record::Record for TicketAudit {
+impl record::Record for TicketAudit {
     const NAME: &'static str = "TicketAudit";
     fn field_index(key: &str) -> Option<usize> {
         match key {
-            "id" => Some(0usize),
-            "ticket_id" => Some(1usize),
-            "author_id" => Some(2usize),
-            "metadata" => Some(3usize),
-            "via" => Some(4usize),
-            "events" => Some(5usize),
-            "created_at" => Some(6usize),
+            "id" => Some(0),
+            "ticket_id" => Some(1),
+            "author_id" => Some(2),
+            "metadata" => Some(3),
+            "via" => Some(4),
+            "events" => Some(5),
+            "created_at" => Some(6),
             _ => None,
         }
     }
-    fn set_field<'de, __M: airbyte_agent_runtime::serde::de::MapAccess<'de>>(
+    fn set_field<'de, __M: serde::de::MapAccess<'de>>(
         &mut self,
         index: usize,
         map: &mut __M,
-    ) -> ::std::result::Result<(), __M::Error> {
+    ) -> Result<(), __M::Error> {
         match index {
-            0usize => self.id = map.next_value()?,
-            1usize => self.ticket_id = map.next_value()?,
-            2usize => self.author_id = map.next_value()?,
-            3usize => self.metadata = map.next_value()?,
-            4usize => self.via = map.next_value()?,
-            5usize => {
+            0 => self.id = map.next_value()?,
+            1 => self.ticket_id = map.next_value()?,
+            2 => self.author_id = map.next_value()?,
+            3 => self.metadata = map.next_value()?,
+            4 => self.via = map.next_value()?,
+            5 => {
                 self.events = map
-                    .next_value::<
-                        airbyte_agent_runtime::record::SkipNulls<Map<String, Value>>,
-                    >()?
+                    .next_value::<record::SkipNulls<Map<String, Value>>>()?
                     .0;
             }
-            6usize => self.created_at = map.next_value()?,
-            _ => {
-                map.next_value::<airbyte_agent_runtime::serde::de::IgnoredAny>()?;
-            }
+            6 => self.created_at = map.next_value()?,
+            _ => drop(map.next_value::<serde::de::IgnoredAny>()?),
         }
         Ok(())
     }
 }
-impl<'de> airbyte_agent_runtime::serde::Deserialize<'de> for TicketAudit {
-    fn deserialize<__D: airbyte_agent_runtime::serde::Deserializer<'de>>(
-        deserializer: __D,
-    ) -> ::std::result::Result<Self, __D::Error> {
-        airbyte_agent_runtime::record::deserialize(deserializer)
+impl<'de> serde::Deserialize<'de> for TicketAudit {
+    fn deserialize<__D: serde::Deserializer<'de>>(d: __D) -> Result<Self, __D::Error> {
+        record::deserialize(d)
     }
 }
 /// Metadata returned by `ticket_audits.list` next to the records.
-#[derive(Debug, Clone, Default, airbyte_agent_runtime::serde::Serialize)]
+#[derive(Debug, Clone, Default, serde::Serialize)]
 #[serde(crate = "airbyte_agent_runtime::serde")]
 pub struct TicketAuditsListMeta {
     /// `$.next_page`
@@ -171,36 +160,32 @@ pub struct TicketAuditsListMeta {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub count: Option<i64>,
 }
-impl airbyte_agent_runtime::record::Record for TicketAuditsListMeta {
+impl record::Record for TicketAuditsListMeta {
     const NAME: &'static str = "TicketAuditsListMeta";
     fn field_index(key: &str) -> Option<usize> {
         match key {
-            "next_page" => Some(0usize),
-            "previous_page" => Some(1usize),
-            "count" => Some(2usize),
+            "next_page" => Some(0),
+            "previous_page" => Some(1),
+            "count" => Some(2),
             _ => None,
         }
     }
-    fn set_field<'de, __M: airbyte_agent_runtime::serde::de::MapAccess<'de>>(
+    fn set_field<'de, __M: serde::de::MapAccess<'de>>(
         &mut self,
         index: usize,
         map: &mut __M,
-    ) -> ::std::result::Result<(), __M::Error> {
+    ) -> Result<(), __M::Error> {
         match index {
-            0usize => self.next_page = map.next_value()?,
-            1usize => self.previous_page = map.next_value()?,
-            2usize => self.count = map.next_value()?,
-            _ => {
-                map.next_value::<airbyte_agent_runtime::serde::de::IgnoredAny>()?;
-            }
+            0 => self.next_page = map.next_value()?,
+            1 => self.previous_page = map.next_value()?,
+            2 => self.count = map.next_value()?,
+            _ => drop(map.next_value::<serde::de::IgnoredAny>()?),
         }
         Ok(())
     }
 }
-impl<'de> airbyte_agent_runtime::serde::Deserialize<'de> for TicketAuditsListMeta {
-    fn deserialize<__D: airbyte_agent_runtime::serde::Deserializer<'de>>(
-        deserializer: __D,
-    ) -> ::std::result::Result<Self, __D::Error> {
-        airbyte_agent_runtime::record::deserialize(deserializer)
+impl<'de> serde::Deserialize<'de> for TicketAuditsListMeta {
+    fn deserialize<__D: serde::Deserializer<'de>>(d: __D) -> Result<Self, __D::Error> {
+        record::deserialize(d)
     }
 }

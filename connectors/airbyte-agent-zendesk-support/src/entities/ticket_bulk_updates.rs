@@ -2,7 +2,7 @@
 
 //! Entity `ticket_bulk_updates`: handle, request builders and record types.
 use airbyte_agent_runtime::serde_json::Value;
-use airbyte_agent_runtime::{Client, Params, Result};
+use airbyte_agent_runtime::{Client, Params, Result, record, serde};
 use crate::types::*;
 impl crate::ZendeskSupportConnector {
     /// Status of a background job such as a bulk ticket update.
@@ -48,9 +48,7 @@ impl TicketBulkUpdatesCreateRequest {
     /// Send the request.
     pub async fn send(self) -> Result<TicketBulkUpdatesRecord> {
         self.client
-            .call_record::<
-                TicketBulkUpdatesRecord,
-            >(&crate::descriptor::TICKET_BULK_UPDATES[0usize], self.params)
+            .call_record(&crate::descriptor::TICKET_BULK_UPDATES[0], self.params)
             .await
     }
     /// The parameters collected so far (wire names).
@@ -68,7 +66,7 @@ impl ::std::future::IntoFuture for TicketBulkUpdatesCreateRequest {
     }
 }
 /// Changes applied to every listed ticket.
-#[derive(Debug, Clone, Default, airbyte_agent_runtime::serde::Serialize)]
+#[derive(Debug, Clone, Default, serde::Serialize)]
 #[serde(crate = "airbyte_agent_runtime::serde")]
 pub struct TicketBulkUpdatesCreateTicket {
     /// Status for all listed tickets: new, open, pending, hold or solved.
@@ -93,62 +91,45 @@ pub struct TicketBulkUpdatesCreateTicket {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub remove_tags: Option<Vec<String>>,
 }
-impl airbyte_agent_runtime::record::Record for TicketBulkUpdatesCreateTicket {
+impl record::Record for TicketBulkUpdatesCreateTicket {
     const NAME: &'static str = "TicketBulkUpdatesCreateTicket";
     fn field_index(key: &str) -> Option<usize> {
         match key {
-            "status" => Some(0usize),
-            "priority" => Some(1usize),
-            "assignee_id" => Some(2usize),
-            "group_id" => Some(3usize),
-            "tags" => Some(4usize),
-            "additional_tags" => Some(5usize),
-            "remove_tags" => Some(6usize),
+            "status" => Some(0),
+            "priority" => Some(1),
+            "assignee_id" => Some(2),
+            "group_id" => Some(3),
+            "tags" => Some(4),
+            "additional_tags" => Some(5),
+            "remove_tags" => Some(6),
             _ => None,
         }
     }
-    fn set_field<'de, __M: airbyte_agent_runtime::serde::de::MapAccess<'de>>(
+    fn set_field<'de, __M: serde::de::MapAccess<'de>>(
         &mut self,
         index: usize,
         map: &mut __M,
-    ) -> ::std::result::Result<(), __M::Error> {
+    ) -> Result<(), __M::Error> {
         match index {
-            0usize => self.status = map.next_value()?,
-            1usize => self.priority = map.next_value()?,
-            2usize => self.assignee_id = map.next_value()?,
-            3usize => self.group_id = map.next_value()?,
-            4usize => {
-                self.tags = map
-                    .next_value::<airbyte_agent_runtime::record::SkipNulls<String>>()?
-                    .0;
-            }
-            5usize => {
-                self.additional_tags = map
-                    .next_value::<airbyte_agent_runtime::record::SkipNulls<String>>()?
-                    .0;
-            }
-            6usize => {
-                self.remove_tags = map
-                    .next_value::<airbyte_agent_runtime::record::SkipNulls<String>>()?
-                    .0;
-            }
-            _ => {
-                map.next_value::<airbyte_agent_runtime::serde::de::IgnoredAny>()?;
-            }
+            0 => self.status = map.next_value()?,
+            1 => self.priority = map.next_value()?,
+            2 => self.assignee_id = map.next_value()?,
+            3 => self.group_id = map.next_value()?,
+            4 => self.tags = map.next_value::<record::SkipNulls<String>>()?.0,
+            5 => self.additional_tags = map.next_value::<record::SkipNulls<String>>()?.0,
+            6 => self.remove_tags = map.next_value::<record::SkipNulls<String>>()?.0,
+            _ => drop(map.next_value::<serde::de::IgnoredAny>()?),
         }
         Ok(())
     }
 }
-impl<'de> airbyte_agent_runtime::serde::Deserialize<'de>
-for TicketBulkUpdatesCreateTicket {
-    fn deserialize<__D: airbyte_agent_runtime::serde::Deserializer<'de>>(
-        deserializer: __D,
-    ) -> ::std::result::Result<Self, __D::Error> {
-        airbyte_agent_runtime::record::deserialize(deserializer)
+impl<'de> serde::Deserialize<'de> for TicketBulkUpdatesCreateTicket {
+    fn deserialize<__D: serde::Deserializer<'de>>(d: __D) -> Result<Self, __D::Error> {
+        record::deserialize(d)
     }
 }
 /// Status of a background job such as a bulk ticket update.
-#[derive(Debug, Clone, Default, airbyte_agent_runtime::serde::Serialize)]
+#[derive(Debug, Clone, Default, serde::Serialize)]
 #[serde(crate = "airbyte_agent_runtime::serde")]
 pub struct TicketBulkUpdatesRecord {
     /// Unique identifier of this ticket bulk update.
@@ -170,42 +151,38 @@ pub struct TicketBulkUpdatesRecord {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub message: Option<String>,
 }
-impl airbyte_agent_runtime::record::Record for TicketBulkUpdatesRecord {
+impl record::Record for TicketBulkUpdatesRecord {
     const NAME: &'static str = "TicketBulkUpdatesRecord";
     fn field_index(key: &str) -> Option<usize> {
         match key {
-            "id" => Some(0usize),
-            "url" => Some(1usize),
-            "total" => Some(2usize),
-            "progress" => Some(3usize),
-            "status" => Some(4usize),
-            "message" => Some(5usize),
+            "id" => Some(0),
+            "url" => Some(1),
+            "total" => Some(2),
+            "progress" => Some(3),
+            "status" => Some(4),
+            "message" => Some(5),
             _ => None,
         }
     }
-    fn set_field<'de, __M: airbyte_agent_runtime::serde::de::MapAccess<'de>>(
+    fn set_field<'de, __M: serde::de::MapAccess<'de>>(
         &mut self,
         index: usize,
         map: &mut __M,
-    ) -> ::std::result::Result<(), __M::Error> {
+    ) -> Result<(), __M::Error> {
         match index {
-            0usize => self.id = map.next_value()?,
-            1usize => self.url = map.next_value()?,
-            2usize => self.total = map.next_value()?,
-            3usize => self.progress = map.next_value()?,
-            4usize => self.status = map.next_value()?,
-            5usize => self.message = map.next_value()?,
-            _ => {
-                map.next_value::<airbyte_agent_runtime::serde::de::IgnoredAny>()?;
-            }
+            0 => self.id = map.next_value()?,
+            1 => self.url = map.next_value()?,
+            2 => self.total = map.next_value()?,
+            3 => self.progress = map.next_value()?,
+            4 => self.status = map.next_value()?,
+            5 => self.message = map.next_value()?,
+            _ => drop(map.next_value::<serde::de::IgnoredAny>()?),
         }
         Ok(())
     }
 }
-impl<'de> airbyte_agent_runtime::serde::Deserialize<'de> for TicketBulkUpdatesRecord {
-    fn deserialize<__D: airbyte_agent_runtime::serde::Deserializer<'de>>(
-        deserializer: __D,
-    ) -> ::std::result::Result<Self, __D::Error> {
-        airbyte_agent_runtime::record::deserialize(deserializer)
+impl<'de> serde::Deserialize<'de> for TicketBulkUpdatesRecord {
+    fn deserialize<__D: serde::Deserializer<'de>>(d: __D) -> Result<Self, __D::Error> {
+        record::deserialize(d)
     }
 }

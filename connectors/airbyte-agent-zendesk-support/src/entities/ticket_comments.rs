@@ -2,7 +2,7 @@
 
 //! Entity `ticket_comments`: handle, request builders and record types.
 use airbyte_agent_runtime::serde_json::{Map, Value};
-use airbyte_agent_runtime::{Client, Page, PageStream, Params, Result};
+use airbyte_agent_runtime::{Client, Page, PageStream, Params, Result, record, serde};
 use crate::types::*;
 impl crate::ZendeskSupportConnector {
     /// A public reply or internal note on a ticket.
@@ -61,9 +61,7 @@ impl TicketCommentsCreateRequest {
     /// Send the request.
     pub async fn send(self) -> Result<Ticket> {
         self.client
-            .call_record::<
-                Ticket,
-            >(&crate::descriptor::TICKET_COMMENTS[0usize], self.params)
+            .call_record(&crate::descriptor::TICKET_COMMENTS[0], self.params)
             .await
     }
     /// The parameters collected so far (wire names).
@@ -118,16 +116,11 @@ impl TicketCommentsListRequest {
     }
     /// Send the request.
     pub async fn send(self) -> Result<Page<TicketComment, TicketCommentsListMeta>> {
-        self.client
-            .call_list::<
-                TicketComment,
-                TicketCommentsListMeta,
-            >(&crate::descriptor::TICKET_COMMENTS[1usize], self.params)
-            .await
+        self.client.call_list(&crate::descriptor::TICKET_COMMENTS[1], self.params).await
     }
     /// Every page, lazily, following the operation's pagination.
     pub fn pages(self) -> PageStream<TicketComment, TicketCommentsListMeta> {
-        self.client.pages(&crate::descriptor::TICKET_COMMENTS[1usize], self.params)
+        self.client.pages(&crate::descriptor::TICKET_COMMENTS[1], self.params)
     }
     /// The parameters collected so far (wire names).
     pub fn params(&self) -> &Params {
@@ -148,44 +141,40 @@ impl ::std::future::IntoFuture for TicketCommentsListRequest {
     }
 }
 /// Ticket change that carries the comment.
-#[derive(Debug, Clone, Default, airbyte_agent_runtime::serde::Serialize)]
+#[derive(Debug, Clone, Default, serde::Serialize)]
 #[serde(crate = "airbyte_agent_runtime::serde")]
 pub struct TicketCommentsCreateTicket {
     /// The comment to add.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub comment: Option<TicketCommentsCreateTicketComment>,
 }
-impl airbyte_agent_runtime::record::Record for TicketCommentsCreateTicket {
+impl record::Record for TicketCommentsCreateTicket {
     const NAME: &'static str = "TicketCommentsCreateTicket";
     fn field_index(key: &str) -> Option<usize> {
         match key {
-            "comment" => Some(0usize),
+            "comment" => Some(0),
             _ => None,
         }
     }
-    fn set_field<'de, __M: airbyte_agent_runtime::serde::de::MapAccess<'de>>(
+    fn set_field<'de, __M: serde::de::MapAccess<'de>>(
         &mut self,
         index: usize,
         map: &mut __M,
-    ) -> ::std::result::Result<(), __M::Error> {
+    ) -> Result<(), __M::Error> {
         match index {
-            0usize => self.comment = map.next_value()?,
-            _ => {
-                map.next_value::<airbyte_agent_runtime::serde::de::IgnoredAny>()?;
-            }
+            0 => self.comment = map.next_value()?,
+            _ => drop(map.next_value::<serde::de::IgnoredAny>()?),
         }
         Ok(())
     }
 }
-impl<'de> airbyte_agent_runtime::serde::Deserialize<'de> for TicketCommentsCreateTicket {
-    fn deserialize<__D: airbyte_agent_runtime::serde::Deserializer<'de>>(
-        deserializer: __D,
-    ) -> ::std::result::Result<Self, __D::Error> {
-        airbyte_agent_runtime::record::deserialize(deserializer)
+impl<'de> serde::Deserialize<'de> for TicketCommentsCreateTicket {
+    fn deserialize<__D: serde::Deserializer<'de>>(d: __D) -> Result<Self, __D::Error> {
+        record::deserialize(d)
     }
 }
 /// The comment to add.
-#[derive(Debug, Clone, Default, airbyte_agent_runtime::serde::Serialize)]
+#[derive(Debug, Clone, Default, serde::Serialize)]
 #[serde(crate = "airbyte_agent_runtime::serde")]
 pub struct TicketCommentsCreateTicketComment {
     /// Comment text.
@@ -201,44 +190,39 @@ pub struct TicketCommentsCreateTicketComment {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub author_id: Option<i64>,
 }
-impl airbyte_agent_runtime::record::Record for TicketCommentsCreateTicketComment {
+impl record::Record for TicketCommentsCreateTicketComment {
     const NAME: &'static str = "TicketCommentsCreateTicketComment";
     fn field_index(key: &str) -> Option<usize> {
         match key {
-            "body" => Some(0usize),
-            "html_body" => Some(1usize),
-            "public" => Some(2usize),
-            "author_id" => Some(3usize),
+            "body" => Some(0),
+            "html_body" => Some(1),
+            "public" => Some(2),
+            "author_id" => Some(3),
             _ => None,
         }
     }
-    fn set_field<'de, __M: airbyte_agent_runtime::serde::de::MapAccess<'de>>(
+    fn set_field<'de, __M: serde::de::MapAccess<'de>>(
         &mut self,
         index: usize,
         map: &mut __M,
-    ) -> ::std::result::Result<(), __M::Error> {
+    ) -> Result<(), __M::Error> {
         match index {
-            0usize => self.body = map.next_value()?,
-            1usize => self.html_body = map.next_value()?,
-            2usize => self.public = map.next_value()?,
-            3usize => self.author_id = map.next_value()?,
-            _ => {
-                map.next_value::<airbyte_agent_runtime::serde::de::IgnoredAny>()?;
-            }
+            0 => self.body = map.next_value()?,
+            1 => self.html_body = map.next_value()?,
+            2 => self.public = map.next_value()?,
+            3 => self.author_id = map.next_value()?,
+            _ => drop(map.next_value::<serde::de::IgnoredAny>()?),
         }
         Ok(())
     }
 }
-impl<'de> airbyte_agent_runtime::serde::Deserialize<'de>
-for TicketCommentsCreateTicketComment {
-    fn deserialize<__D: airbyte_agent_runtime::serde::Deserializer<'de>>(
-        deserializer: __D,
-    ) -> ::std::result::Result<Self, __D::Error> {
-        airbyte_agent_runtime::record::deserialize(deserializer)
+impl<'de> serde::Deserialize<'de> for TicketCommentsCreateTicketComment {
+    fn deserialize<__D: serde::Deserializer<'de>>(d: __D) -> Result<Self, __D::Error> {
+        record::deserialize(d)
     }
 }
 /// A public reply or internal note on a ticket.
-#[derive(Debug, Clone, Default, airbyte_agent_runtime::serde::Serialize)]
+#[derive(Debug, Clone, Default, serde::Serialize)]
 #[serde(crate = "airbyte_agent_runtime::serde")]
 pub struct TicketComment {
     /// Unique identifier of this ticket comment.
@@ -278,65 +262,59 @@ pub struct TicketComment {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub created_at: Option<String>,
 }
-impl airbyte_agent_runtime::record::Record for TicketComment {
+impl record::Record for TicketComment {
     const NAME: &'static str = "TicketComment";
     fn field_index(key: &str) -> Option<usize> {
         match key {
-            "id" => Some(0usize),
-            "type" => Some(1usize),
-            "body" => Some(2usize),
-            "html_body" => Some(3usize),
-            "plain_body" => Some(4usize),
-            "public" => Some(5usize),
-            "author_id" => Some(6usize),
-            "attachments" => Some(7usize),
-            "audit_id" => Some(8usize),
-            "via" => Some(9usize),
-            "metadata" => Some(10usize),
-            "created_at" => Some(11usize),
+            "id" => Some(0),
+            "type" => Some(1),
+            "body" => Some(2),
+            "html_body" => Some(3),
+            "plain_body" => Some(4),
+            "public" => Some(5),
+            "author_id" => Some(6),
+            "attachments" => Some(7),
+            "audit_id" => Some(8),
+            "via" => Some(9),
+            "metadata" => Some(10),
+            "created_at" => Some(11),
             _ => None,
         }
     }
-    fn set_field<'de, __M: airbyte_agent_runtime::serde::de::MapAccess<'de>>(
+    fn set_field<'de, __M: serde::de::MapAccess<'de>>(
         &mut self,
         index: usize,
         map: &mut __M,
-    ) -> ::std::result::Result<(), __M::Error> {
+    ) -> Result<(), __M::Error> {
         match index {
-            0usize => self.id = map.next_value()?,
-            1usize => self.type_ = map.next_value()?,
-            2usize => self.body = map.next_value()?,
-            3usize => self.html_body = map.next_value()?,
-            4usize => self.plain_body = map.next_value()?,
-            5usize => self.public = map.next_value()?,
-            6usize => self.author_id = map.next_value()?,
-            7usize => {
+            0 => self.id = map.next_value()?,
+            1 => self.type_ = map.next_value()?,
+            2 => self.body = map.next_value()?,
+            3 => self.html_body = map.next_value()?,
+            4 => self.plain_body = map.next_value()?,
+            5 => self.public = map.next_value()?,
+            6 => self.author_id = map.next_value()?,
+            7 => {
                 self.attachments = map
-                    .next_value::<
-                        airbyte_agent_runtime::record::SkipNulls<Map<String, Value>>,
-                    >()?
+                    .next_value::<record::SkipNulls<Map<String, Value>>>()?
                     .0;
             }
-            8usize => self.audit_id = map.next_value()?,
-            9usize => self.via = map.next_value()?,
-            10usize => self.metadata = map.next_value()?,
-            11usize => self.created_at = map.next_value()?,
-            _ => {
-                map.next_value::<airbyte_agent_runtime::serde::de::IgnoredAny>()?;
-            }
+            8 => self.audit_id = map.next_value()?,
+            9 => self.via = map.next_value()?,
+            10 => self.metadata = map.next_value()?,
+            11 => self.created_at = map.next_value()?,
+            _ => drop(map.next_value::<serde::de::IgnoredAny>()?),
         }
         Ok(())
     }
 }
-impl<'de> airbyte_agent_runtime::serde::Deserialize<'de> for TicketComment {
-    fn deserialize<__D: airbyte_agent_runtime::serde::Deserializer<'de>>(
-        deserializer: __D,
-    ) -> ::std::result::Result<Self, __D::Error> {
-        airbyte_agent_runtime::record::deserialize(deserializer)
+impl<'de> serde::Deserialize<'de> for TicketComment {
+    fn deserialize<__D: serde::Deserializer<'de>>(d: __D) -> Result<Self, __D::Error> {
+        record::deserialize(d)
     }
 }
 /// Metadata returned by `ticket_comments.list` next to the records.
-#[derive(Debug, Clone, Default, airbyte_agent_runtime::serde::Serialize)]
+#[derive(Debug, Clone, Default, serde::Serialize)]
 #[serde(crate = "airbyte_agent_runtime::serde")]
 pub struct TicketCommentsListMeta {
     /// `$.next_page`
@@ -349,36 +327,32 @@ pub struct TicketCommentsListMeta {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub count: Option<i64>,
 }
-impl airbyte_agent_runtime::record::Record for TicketCommentsListMeta {
+impl record::Record for TicketCommentsListMeta {
     const NAME: &'static str = "TicketCommentsListMeta";
     fn field_index(key: &str) -> Option<usize> {
         match key {
-            "next_page" => Some(0usize),
-            "previous_page" => Some(1usize),
-            "count" => Some(2usize),
+            "next_page" => Some(0),
+            "previous_page" => Some(1),
+            "count" => Some(2),
             _ => None,
         }
     }
-    fn set_field<'de, __M: airbyte_agent_runtime::serde::de::MapAccess<'de>>(
+    fn set_field<'de, __M: serde::de::MapAccess<'de>>(
         &mut self,
         index: usize,
         map: &mut __M,
-    ) -> ::std::result::Result<(), __M::Error> {
+    ) -> Result<(), __M::Error> {
         match index {
-            0usize => self.next_page = map.next_value()?,
-            1usize => self.previous_page = map.next_value()?,
-            2usize => self.count = map.next_value()?,
-            _ => {
-                map.next_value::<airbyte_agent_runtime::serde::de::IgnoredAny>()?;
-            }
+            0 => self.next_page = map.next_value()?,
+            1 => self.previous_page = map.next_value()?,
+            2 => self.count = map.next_value()?,
+            _ => drop(map.next_value::<serde::de::IgnoredAny>()?),
         }
         Ok(())
     }
 }
-impl<'de> airbyte_agent_runtime::serde::Deserialize<'de> for TicketCommentsListMeta {
-    fn deserialize<__D: airbyte_agent_runtime::serde::Deserializer<'de>>(
-        deserializer: __D,
-    ) -> ::std::result::Result<Self, __D::Error> {
-        airbyte_agent_runtime::record::deserialize(deserializer)
+impl<'de> serde::Deserialize<'de> for TicketCommentsListMeta {
+    fn deserialize<__D: serde::Deserializer<'de>>(d: __D) -> Result<Self, __D::Error> {
+        record::deserialize(d)
     }
 }

@@ -2,7 +2,7 @@
 
 //! Entity `ticket_fields`: handle, request builders and record types.
 use airbyte_agent_runtime::serde_json::{Map, Value};
-use airbyte_agent_runtime::{Client, Page, PageStream, Params, Result};
+use airbyte_agent_runtime::{Client, Page, PageStream, Params, Result, record, serde};
 impl crate::ZendeskSupportConnector {
     /// A standard or custom field that tickets can carry.
     pub fn ticket_fields(&self) -> TicketFields {
@@ -73,16 +73,11 @@ impl TicketFieldsListRequest {
     }
     /// Send the request.
     pub async fn send(self) -> Result<Page<TicketField, TicketFieldsListMeta>> {
-        self.client
-            .call_list::<
-                TicketField,
-                TicketFieldsListMeta,
-            >(&crate::descriptor::TICKET_FIELDS[0usize], self.params)
-            .await
+        self.client.call_list(&crate::descriptor::TICKET_FIELDS[0], self.params).await
     }
     /// Every page, lazily, following the operation's pagination.
     pub fn pages(self) -> PageStream<TicketField, TicketFieldsListMeta> {
-        self.client.pages(&crate::descriptor::TICKET_FIELDS[0usize], self.params)
+        self.client.pages(&crate::descriptor::TICKET_FIELDS[0], self.params)
     }
     /// The parameters collected so far (wire names).
     pub fn params(&self) -> &Params {
@@ -112,11 +107,7 @@ pub struct TicketFieldsGetRequest {
 impl TicketFieldsGetRequest {
     /// Send the request.
     pub async fn send(self) -> Result<TicketField> {
-        self.client
-            .call_record::<
-                TicketField,
-            >(&crate::descriptor::TICKET_FIELDS[1usize], self.params)
-            .await
+        self.client.call_record(&crate::descriptor::TICKET_FIELDS[1], self.params).await
     }
     /// The parameters collected so far (wire names).
     pub fn params(&self) -> &Params {
@@ -133,7 +124,7 @@ impl ::std::future::IntoFuture for TicketFieldsGetRequest {
     }
 }
 /// A standard or custom field that tickets can carry.
-#[derive(Debug, Clone, Default, airbyte_agent_runtime::serde::Serialize)]
+#[derive(Debug, Clone, Default, serde::Serialize)]
 #[serde(crate = "airbyte_agent_runtime::serde")]
 pub struct TicketField {
     /// Unique identifier of this ticket field.
@@ -212,97 +203,89 @@ pub struct TicketField {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub updated_at: Option<String>,
 }
-impl airbyte_agent_runtime::record::Record for TicketField {
+impl record::Record for TicketField {
     const NAME: &'static str = "TicketField";
     fn field_index(key: &str) -> Option<usize> {
         match key {
-            "id" => Some(0usize),
-            "url" => Some(1usize),
-            "type" => Some(2usize),
-            "title" => Some(3usize),
-            "raw_title" => Some(4usize),
-            "description" => Some(5usize),
-            "raw_description" => Some(6usize),
-            "position" => Some(7usize),
-            "active" => Some(8usize),
-            "required" => Some(9usize),
-            "collapsed_for_agents" => Some(10usize),
-            "regexp_for_validation" => Some(11usize),
-            "title_in_portal" => Some(12usize),
-            "raw_title_in_portal" => Some(13usize),
-            "visible_in_portal" => Some(14usize),
-            "editable_in_portal" => Some(15usize),
-            "required_in_portal" => Some(16usize),
-            "tag" => Some(17usize),
-            "custom_field_options" => Some(18usize),
-            "system_field_options" => Some(19usize),
-            "sub_type_id" => Some(20usize),
-            "removable" => Some(21usize),
-            "agent_description" => Some(22usize),
-            "created_at" => Some(23usize),
-            "updated_at" => Some(24usize),
+            "id" => Some(0),
+            "url" => Some(1),
+            "type" => Some(2),
+            "title" => Some(3),
+            "raw_title" => Some(4),
+            "description" => Some(5),
+            "raw_description" => Some(6),
+            "position" => Some(7),
+            "active" => Some(8),
+            "required" => Some(9),
+            "collapsed_for_agents" => Some(10),
+            "regexp_for_validation" => Some(11),
+            "title_in_portal" => Some(12),
+            "raw_title_in_portal" => Some(13),
+            "visible_in_portal" => Some(14),
+            "editable_in_portal" => Some(15),
+            "required_in_portal" => Some(16),
+            "tag" => Some(17),
+            "custom_field_options" => Some(18),
+            "system_field_options" => Some(19),
+            "sub_type_id" => Some(20),
+            "removable" => Some(21),
+            "agent_description" => Some(22),
+            "created_at" => Some(23),
+            "updated_at" => Some(24),
             _ => None,
         }
     }
-    fn set_field<'de, __M: airbyte_agent_runtime::serde::de::MapAccess<'de>>(
+    fn set_field<'de, __M: serde::de::MapAccess<'de>>(
         &mut self,
         index: usize,
         map: &mut __M,
-    ) -> ::std::result::Result<(), __M::Error> {
+    ) -> Result<(), __M::Error> {
         match index {
-            0usize => self.id = map.next_value()?,
-            1usize => self.url = map.next_value()?,
-            2usize => self.type_ = map.next_value()?,
-            3usize => self.title = map.next_value()?,
-            4usize => self.raw_title = map.next_value()?,
-            5usize => self.description = map.next_value()?,
-            6usize => self.raw_description = map.next_value()?,
-            7usize => self.position = map.next_value()?,
-            8usize => self.active = map.next_value()?,
-            9usize => self.required = map.next_value()?,
-            10usize => self.collapsed_for_agents = map.next_value()?,
-            11usize => self.regexp_for_validation = map.next_value()?,
-            12usize => self.title_in_portal = map.next_value()?,
-            13usize => self.raw_title_in_portal = map.next_value()?,
-            14usize => self.visible_in_portal = map.next_value()?,
-            15usize => self.editable_in_portal = map.next_value()?,
-            16usize => self.required_in_portal = map.next_value()?,
-            17usize => self.tag = map.next_value()?,
-            18usize => {
+            0 => self.id = map.next_value()?,
+            1 => self.url = map.next_value()?,
+            2 => self.type_ = map.next_value()?,
+            3 => self.title = map.next_value()?,
+            4 => self.raw_title = map.next_value()?,
+            5 => self.description = map.next_value()?,
+            6 => self.raw_description = map.next_value()?,
+            7 => self.position = map.next_value()?,
+            8 => self.active = map.next_value()?,
+            9 => self.required = map.next_value()?,
+            10 => self.collapsed_for_agents = map.next_value()?,
+            11 => self.regexp_for_validation = map.next_value()?,
+            12 => self.title_in_portal = map.next_value()?,
+            13 => self.raw_title_in_portal = map.next_value()?,
+            14 => self.visible_in_portal = map.next_value()?,
+            15 => self.editable_in_portal = map.next_value()?,
+            16 => self.required_in_portal = map.next_value()?,
+            17 => self.tag = map.next_value()?,
+            18 => {
                 self.custom_field_options = map
-                    .next_value::<
-                        airbyte_agent_runtime::record::SkipNulls<Map<String, Value>>,
-                    >()?
+                    .next_value::<record::SkipNulls<Map<String, Value>>>()?
                     .0;
             }
-            19usize => {
+            19 => {
                 self.system_field_options = map
-                    .next_value::<
-                        airbyte_agent_runtime::record::SkipNulls<Map<String, Value>>,
-                    >()?
+                    .next_value::<record::SkipNulls<Map<String, Value>>>()?
                     .0;
             }
-            20usize => self.sub_type_id = map.next_value()?,
-            21usize => self.removable = map.next_value()?,
-            22usize => self.agent_description = map.next_value()?,
-            23usize => self.created_at = map.next_value()?,
-            24usize => self.updated_at = map.next_value()?,
-            _ => {
-                map.next_value::<airbyte_agent_runtime::serde::de::IgnoredAny>()?;
-            }
+            20 => self.sub_type_id = map.next_value()?,
+            21 => self.removable = map.next_value()?,
+            22 => self.agent_description = map.next_value()?,
+            23 => self.created_at = map.next_value()?,
+            24 => self.updated_at = map.next_value()?,
+            _ => drop(map.next_value::<serde::de::IgnoredAny>()?),
         }
         Ok(())
     }
 }
-impl<'de> airbyte_agent_runtime::serde::Deserialize<'de> for TicketField {
-    fn deserialize<__D: airbyte_agent_runtime::serde::Deserializer<'de>>(
-        deserializer: __D,
-    ) -> ::std::result::Result<Self, __D::Error> {
-        airbyte_agent_runtime::record::deserialize(deserializer)
+impl<'de> serde::Deserialize<'de> for TicketField {
+    fn deserialize<__D: serde::Deserializer<'de>>(d: __D) -> Result<Self, __D::Error> {
+        record::deserialize(d)
     }
 }
 /// Metadata returned by `ticket_fields.list` next to the records.
-#[derive(Debug, Clone, Default, airbyte_agent_runtime::serde::Serialize)]
+#[derive(Debug, Clone, Default, serde::Serialize)]
 #[serde(crate = "airbyte_agent_runtime::serde")]
 pub struct TicketFieldsListMeta {
     /// `$.next_page`
@@ -315,36 +298,32 @@ pub struct TicketFieldsListMeta {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub count: Option<i64>,
 }
-impl airbyte_agent_runtime::record::Record for TicketFieldsListMeta {
+impl record::Record for TicketFieldsListMeta {
     const NAME: &'static str = "TicketFieldsListMeta";
     fn field_index(key: &str) -> Option<usize> {
         match key {
-            "next_page" => Some(0usize),
-            "previous_page" => Some(1usize),
-            "count" => Some(2usize),
+            "next_page" => Some(0),
+            "previous_page" => Some(1),
+            "count" => Some(2),
             _ => None,
         }
     }
-    fn set_field<'de, __M: airbyte_agent_runtime::serde::de::MapAccess<'de>>(
+    fn set_field<'de, __M: serde::de::MapAccess<'de>>(
         &mut self,
         index: usize,
         map: &mut __M,
-    ) -> ::std::result::Result<(), __M::Error> {
+    ) -> Result<(), __M::Error> {
         match index {
-            0usize => self.next_page = map.next_value()?,
-            1usize => self.previous_page = map.next_value()?,
-            2usize => self.count = map.next_value()?,
-            _ => {
-                map.next_value::<airbyte_agent_runtime::serde::de::IgnoredAny>()?;
-            }
+            0 => self.next_page = map.next_value()?,
+            1 => self.previous_page = map.next_value()?,
+            2 => self.count = map.next_value()?,
+            _ => drop(map.next_value::<serde::de::IgnoredAny>()?),
         }
         Ok(())
     }
 }
-impl<'de> airbyte_agent_runtime::serde::Deserialize<'de> for TicketFieldsListMeta {
-    fn deserialize<__D: airbyte_agent_runtime::serde::Deserializer<'de>>(
-        deserializer: __D,
-    ) -> ::std::result::Result<Self, __D::Error> {
-        airbyte_agent_runtime::record::deserialize(deserializer)
+impl<'de> serde::Deserialize<'de> for TicketFieldsListMeta {
+    fn deserialize<__D: serde::Deserializer<'de>>(d: __D) -> Result<Self, __D::Error> {
+        record::deserialize(d)
     }
 }

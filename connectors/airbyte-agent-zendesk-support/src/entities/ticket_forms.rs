@@ -2,7 +2,7 @@
 
 //! Entity `ticket_forms`: handle, request builders and record types.
 use airbyte_agent_runtime::serde_json::{Map, Value};
-use airbyte_agent_runtime::{Client, Page, PageStream, Params, Result};
+use airbyte_agent_runtime::{Client, Page, PageStream, Params, Result, record, serde};
 impl crate::ZendeskSupportConnector {
     /// A ticket form and the fields it shows.
     pub fn ticket_forms(&self) -> TicketForms {
@@ -80,16 +80,11 @@ impl TicketFormsListRequest {
     }
     /// Send the request.
     pub async fn send(self) -> Result<Page<TicketForm, TicketFormsListMeta>> {
-        self.client
-            .call_list::<
-                TicketForm,
-                TicketFormsListMeta,
-            >(&crate::descriptor::TICKET_FORMS[0usize], self.params)
-            .await
+        self.client.call_list(&crate::descriptor::TICKET_FORMS[0], self.params).await
     }
     /// Every page, lazily, following the operation's pagination.
     pub fn pages(self) -> PageStream<TicketForm, TicketFormsListMeta> {
-        self.client.pages(&crate::descriptor::TICKET_FORMS[0usize], self.params)
+        self.client.pages(&crate::descriptor::TICKET_FORMS[0], self.params)
     }
     /// The parameters collected so far (wire names).
     pub fn params(&self) -> &Params {
@@ -119,11 +114,7 @@ pub struct TicketFormsGetRequest {
 impl TicketFormsGetRequest {
     /// Send the request.
     pub async fn send(self) -> Result<TicketForm> {
-        self.client
-            .call_record::<
-                TicketForm,
-            >(&crate::descriptor::TICKET_FORMS[1usize], self.params)
-            .await
+        self.client.call_record(&crate::descriptor::TICKET_FORMS[1], self.params).await
     }
     /// The parameters collected so far (wire names).
     pub fn params(&self) -> &Params {
@@ -140,7 +131,7 @@ impl ::std::future::IntoFuture for TicketFormsGetRequest {
     }
 }
 /// A ticket form and the fields it shows.
-#[derive(Debug, Clone, Default, airbyte_agent_runtime::serde::Serialize)]
+#[derive(Debug, Clone, Default, serde::Serialize)]
 #[serde(crate = "airbyte_agent_runtime::serde")]
 pub struct TicketForm {
     /// Unique identifier of this ticket form.
@@ -195,89 +186,75 @@ pub struct TicketForm {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub updated_at: Option<String>,
 }
-impl airbyte_agent_runtime::record::Record for TicketForm {
+impl record::Record for TicketForm {
     const NAME: &'static str = "TicketForm";
     fn field_index(key: &str) -> Option<usize> {
         match key {
-            "id" => Some(0usize),
-            "url" => Some(1usize),
-            "name" => Some(2usize),
-            "display_name" => Some(3usize),
-            "raw_name" => Some(4usize),
-            "raw_display_name" => Some(5usize),
-            "position" => Some(6usize),
-            "active" => Some(7usize),
-            "end_user_visible" => Some(8usize),
-            "default" => Some(9usize),
-            "in_all_brands" => Some(10usize),
-            "restricted_brand_ids" => Some(11usize),
-            "ticket_field_ids" => Some(12usize),
-            "agent_conditions" => Some(13usize),
-            "end_user_conditions" => Some(14usize),
-            "created_at" => Some(15usize),
-            "updated_at" => Some(16usize),
+            "id" => Some(0),
+            "url" => Some(1),
+            "name" => Some(2),
+            "display_name" => Some(3),
+            "raw_name" => Some(4),
+            "raw_display_name" => Some(5),
+            "position" => Some(6),
+            "active" => Some(7),
+            "end_user_visible" => Some(8),
+            "default" => Some(9),
+            "in_all_brands" => Some(10),
+            "restricted_brand_ids" => Some(11),
+            "ticket_field_ids" => Some(12),
+            "agent_conditions" => Some(13),
+            "end_user_conditions" => Some(14),
+            "created_at" => Some(15),
+            "updated_at" => Some(16),
             _ => None,
         }
     }
-    fn set_field<'de, __M: airbyte_agent_runtime::serde::de::MapAccess<'de>>(
+    fn set_field<'de, __M: serde::de::MapAccess<'de>>(
         &mut self,
         index: usize,
         map: &mut __M,
-    ) -> ::std::result::Result<(), __M::Error> {
+    ) -> Result<(), __M::Error> {
         match index {
-            0usize => self.id = map.next_value()?,
-            1usize => self.url = map.next_value()?,
-            2usize => self.name = map.next_value()?,
-            3usize => self.display_name = map.next_value()?,
-            4usize => self.raw_name = map.next_value()?,
-            5usize => self.raw_display_name = map.next_value()?,
-            6usize => self.position = map.next_value()?,
-            7usize => self.active = map.next_value()?,
-            8usize => self.end_user_visible = map.next_value()?,
-            9usize => self.default = map.next_value()?,
-            10usize => self.in_all_brands = map.next_value()?,
-            11usize => {
-                self.restricted_brand_ids = map
-                    .next_value::<airbyte_agent_runtime::record::SkipNulls<i64>>()?
-                    .0;
+            0 => self.id = map.next_value()?,
+            1 => self.url = map.next_value()?,
+            2 => self.name = map.next_value()?,
+            3 => self.display_name = map.next_value()?,
+            4 => self.raw_name = map.next_value()?,
+            5 => self.raw_display_name = map.next_value()?,
+            6 => self.position = map.next_value()?,
+            7 => self.active = map.next_value()?,
+            8 => self.end_user_visible = map.next_value()?,
+            9 => self.default = map.next_value()?,
+            10 => self.in_all_brands = map.next_value()?,
+            11 => {
+                self.restricted_brand_ids = map.next_value::<record::SkipNulls<i64>>()?.0;
             }
-            12usize => {
-                self.ticket_field_ids = map
-                    .next_value::<airbyte_agent_runtime::record::SkipNulls<i64>>()?
-                    .0;
-            }
-            13usize => {
+            12 => self.ticket_field_ids = map.next_value::<record::SkipNulls<i64>>()?.0,
+            13 => {
                 self.agent_conditions = map
-                    .next_value::<
-                        airbyte_agent_runtime::record::SkipNulls<Map<String, Value>>,
-                    >()?
+                    .next_value::<record::SkipNulls<Map<String, Value>>>()?
                     .0;
             }
-            14usize => {
+            14 => {
                 self.end_user_conditions = map
-                    .next_value::<
-                        airbyte_agent_runtime::record::SkipNulls<Map<String, Value>>,
-                    >()?
+                    .next_value::<record::SkipNulls<Map<String, Value>>>()?
                     .0;
             }
-            15usize => self.created_at = map.next_value()?,
-            16usize => self.updated_at = map.next_value()?,
-            _ => {
-                map.next_value::<airbyte_agent_runtime::serde::de::IgnoredAny>()?;
-            }
+            15 => self.created_at = map.next_value()?,
+            16 => self.updated_at = map.next_value()?,
+            _ => drop(map.next_value::<serde::de::IgnoredAny>()?),
         }
         Ok(())
     }
 }
-impl<'de> airbyte_agent_runtime::serde::Deserialize<'de> for TicketForm {
-    fn deserialize<__D: airbyte_agent_runtime::serde::Deserializer<'de>>(
-        deserializer: __D,
-    ) -> ::std::result::Result<Self, __D::Error> {
-        airbyte_agent_runtime::record::deserialize(deserializer)
+impl<'de> serde::Deserialize<'de> for TicketForm {
+    fn deserialize<__D: serde::Deserializer<'de>>(d: __D) -> Result<Self, __D::Error> {
+        record::deserialize(d)
     }
 }
 /// Metadata returned by `ticket_forms.list` next to the records.
-#[derive(Debug, Clone, Default, airbyte_agent_runtime::serde::Serialize)]
+#[derive(Debug, Clone, Default, serde::Serialize)]
 #[serde(crate = "airbyte_agent_runtime::serde")]
 pub struct TicketFormsListMeta {
     /// `$.next_page`
@@ -290,36 +267,32 @@ pub struct TicketFormsListMeta {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub count: Option<i64>,
 }
-impl airbyte_agent_runtime::record::Record for TicketFormsListMeta {
+impl record::Record for TicketFormsListMeta {
     const NAME: &'static str = "TicketFormsListMeta";
     fn field_index(key: &str) -> Option<usize> {
         match key {
-            "next_page" => Some(0usize),
-            "previous_page" => Some(1usize),
-            "count" => Some(2usize),
+            "next_page" => Some(0),
+            "previous_page" => Some(1),
+            "count" => Some(2),
             _ => None,
         }
     }
-    fn set_field<'de, __M: airbyte_agent_runtime::serde::de::MapAccess<'de>>(
+    fn set_field<'de, __M: serde::de::MapAccess<'de>>(
         &mut self,
         index: usize,
         map: &mut __M,
-    ) -> ::std::result::Result<(), __M::Error> {
+    ) -> Result<(), __M::Error> {
         match index {
-            0usize => self.next_page = map.next_value()?,
-            1usize => self.previous_page = map.next_value()?,
-            2usize => self.count = map.next_value()?,
-            _ => {
-                map.next_value::<airbyte_agent_runtime::serde::de::IgnoredAny>()?;
-            }
+            0 => self.next_page = map.next_value()?,
+            1 => self.previous_page = map.next_value()?,
+            2 => self.count = map.next_value()?,
+            _ => drop(map.next_value::<serde::de::IgnoredAny>()?),
         }
         Ok(())
     }
 }
-impl<'de> airbyte_agent_runtime::serde::Deserialize<'de> for TicketFormsListMeta {
-    fn deserialize<__D: airbyte_agent_runtime::serde::Deserializer<'de>>(
-        deserializer: __D,
-    ) -> ::std::result::Result<Self, __D::Error> {
-        airbyte_agent_runtime::record::deserialize(deserializer)
+impl<'de> serde::Deserialize<'de> for TicketFormsListMeta {
+    fn deserialize<__D: serde::Deserializer<'de>>(d: __D) -> Result<Self, __D::Error> {
+        record::deserialize(d)
     }
 }

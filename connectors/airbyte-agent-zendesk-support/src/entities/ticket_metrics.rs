@@ -2,7 +2,7 @@
 
 //! Entity `ticket_metrics`: handle, request builders and record types.
 use airbyte_agent_runtime::serde_json::{Map, Value};
-use airbyte_agent_runtime::{Client, Page, PageStream, Params, Result};
+use airbyte_agent_runtime::{Client, Page, PageStream, Params, Result, record, serde};
 impl crate::ZendeskSupportConnector {
     /// Timing figures of one ticket, such as reply and resolution times.
     pub fn ticket_metrics(&self) -> TicketMetrics {
@@ -53,16 +53,11 @@ impl TicketMetricsListRequest {
     }
     /// Send the request.
     pub async fn send(self) -> Result<Page<TicketMetric, TicketMetricsListMeta>> {
-        self.client
-            .call_list::<
-                TicketMetric,
-                TicketMetricsListMeta,
-            >(&crate::descriptor::TICKET_METRICS[0usize], self.params)
-            .await
+        self.client.call_list(&crate::descriptor::TICKET_METRICS[0], self.params).await
     }
     /// Every page, lazily, following the operation's pagination.
     pub fn pages(self) -> PageStream<TicketMetric, TicketMetricsListMeta> {
-        self.client.pages(&crate::descriptor::TICKET_METRICS[0usize], self.params)
+        self.client.pages(&crate::descriptor::TICKET_METRICS[0], self.params)
     }
     /// The parameters collected so far (wire names).
     pub fn params(&self) -> &Params {
@@ -83,7 +78,7 @@ impl ::std::future::IntoFuture for TicketMetricsListRequest {
     }
 }
 /// Timing figures of one ticket, such as reply and resolution times.
-#[derive(Debug, Clone, Default, airbyte_agent_runtime::serde::Serialize)]
+#[derive(Debug, Clone, Default, serde::Serialize)]
 #[serde(crate = "airbyte_agent_runtime::serde")]
 pub struct TicketMetric {
     /// Unique identifier of this ticket metric.
@@ -153,79 +148,75 @@ pub struct TicketMetric {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub updated_at: Option<String>,
 }
-impl airbyte_agent_runtime::record::Record for TicketMetric {
+impl record::Record for TicketMetric {
     const NAME: &'static str = "TicketMetric";
     fn field_index(key: &str) -> Option<usize> {
         match key {
-            "id" => Some(0usize),
-            "url" => Some(1usize),
-            "ticket_id" => Some(2usize),
-            "group_stations" => Some(3usize),
-            "assignee_stations" => Some(4usize),
-            "reopens" => Some(5usize),
-            "replies" => Some(6usize),
-            "assignee_updated_at" => Some(7usize),
-            "requester_updated_at" => Some(8usize),
-            "status_updated_at" => Some(9usize),
-            "initially_assigned_at" => Some(10usize),
-            "assigned_at" => Some(11usize),
-            "solved_at" => Some(12usize),
-            "latest_comment_added_at" => Some(13usize),
-            "reply_time_in_minutes" => Some(14usize),
-            "first_resolution_time_in_minutes" => Some(15usize),
-            "full_resolution_time_in_minutes" => Some(16usize),
-            "agent_wait_time_in_minutes" => Some(17usize),
-            "requester_wait_time_in_minutes" => Some(18usize),
-            "on_hold_time_in_minutes" => Some(19usize),
-            "created_at" => Some(20usize),
-            "updated_at" => Some(21usize),
+            "id" => Some(0),
+            "url" => Some(1),
+            "ticket_id" => Some(2),
+            "group_stations" => Some(3),
+            "assignee_stations" => Some(4),
+            "reopens" => Some(5),
+            "replies" => Some(6),
+            "assignee_updated_at" => Some(7),
+            "requester_updated_at" => Some(8),
+            "status_updated_at" => Some(9),
+            "initially_assigned_at" => Some(10),
+            "assigned_at" => Some(11),
+            "solved_at" => Some(12),
+            "latest_comment_added_at" => Some(13),
+            "reply_time_in_minutes" => Some(14),
+            "first_resolution_time_in_minutes" => Some(15),
+            "full_resolution_time_in_minutes" => Some(16),
+            "agent_wait_time_in_minutes" => Some(17),
+            "requester_wait_time_in_minutes" => Some(18),
+            "on_hold_time_in_minutes" => Some(19),
+            "created_at" => Some(20),
+            "updated_at" => Some(21),
             _ => None,
         }
     }
-    fn set_field<'de, __M: airbyte_agent_runtime::serde::de::MapAccess<'de>>(
+    fn set_field<'de, __M: serde::de::MapAccess<'de>>(
         &mut self,
         index: usize,
         map: &mut __M,
-    ) -> ::std::result::Result<(), __M::Error> {
+    ) -> Result<(), __M::Error> {
         match index {
-            0usize => self.id = map.next_value()?,
-            1usize => self.url = map.next_value()?,
-            2usize => self.ticket_id = map.next_value()?,
-            3usize => self.group_stations = map.next_value()?,
-            4usize => self.assignee_stations = map.next_value()?,
-            5usize => self.reopens = map.next_value()?,
-            6usize => self.replies = map.next_value()?,
-            7usize => self.assignee_updated_at = map.next_value()?,
-            8usize => self.requester_updated_at = map.next_value()?,
-            9usize => self.status_updated_at = map.next_value()?,
-            10usize => self.initially_assigned_at = map.next_value()?,
-            11usize => self.assigned_at = map.next_value()?,
-            12usize => self.solved_at = map.next_value()?,
-            13usize => self.latest_comment_added_at = map.next_value()?,
-            14usize => self.reply_time_in_minutes = map.next_value()?,
-            15usize => self.first_resolution_time_in_minutes = map.next_value()?,
-            16usize => self.full_resolution_time_in_minutes = map.next_value()?,
-            17usize => self.agent_wait_time_in_minutes = map.next_value()?,
-            18usize => self.requester_wait_time_in_minutes = map.next_value()?,
-            19usize => self.on_hold_time_in_minutes = map.next_value()?,
-            20usize => self.created_at = map.next_value()?,
-            21usize => self.updated_at = map.next_value()?,
-            _ => {
-                map.next_value::<airbyte_agent_runtime::serde::de::IgnoredAny>()?;
-            }
+            0 => self.id = map.next_value()?,
+            1 => self.url = map.next_value()?,
+            2 => self.ticket_id = map.next_value()?,
+            3 => self.group_stations = map.next_value()?,
+            4 => self.assignee_stations = map.next_value()?,
+            5 => self.reopens = map.next_value()?,
+            6 => self.replies = map.next_value()?,
+            7 => self.assignee_updated_at = map.next_value()?,
+            8 => self.requester_updated_at = map.next_value()?,
+            9 => self.status_updated_at = map.next_value()?,
+            10 => self.initially_assigned_at = map.next_value()?,
+            11 => self.assigned_at = map.next_value()?,
+            12 => self.solved_at = map.next_value()?,
+            13 => self.latest_comment_added_at = map.next_value()?,
+            14 => self.reply_time_in_minutes = map.next_value()?,
+            15 => self.first_resolution_time_in_minutes = map.next_value()?,
+            16 => self.full_resolution_time_in_minutes = map.next_value()?,
+            17 => self.agent_wait_time_in_minutes = map.next_value()?,
+            18 => self.requester_wait_time_in_minutes = map.next_value()?,
+            19 => self.on_hold_time_in_minutes = map.next_value()?,
+            20 => self.created_at = map.next_value()?,
+            21 => self.updated_at = map.next_value()?,
+            _ => drop(map.next_value::<serde::de::IgnoredAny>()?),
         }
         Ok(())
     }
 }
-impl<'de> airbyte_agent_runtime::serde::Deserialize<'de> for TicketMetric {
-    fn deserialize<__D: airbyte_agent_runtime::serde::Deserializer<'de>>(
-        deserializer: __D,
-    ) -> ::std::result::Result<Self, __D::Error> {
-        airbyte_agent_runtime::record::deserialize(deserializer)
+impl<'de> serde::Deserialize<'de> for TicketMetric {
+    fn deserialize<__D: serde::Deserializer<'de>>(d: __D) -> Result<Self, __D::Error> {
+        record::deserialize(d)
     }
 }
 /// Metadata returned by `ticket_metrics.list` next to the records.
-#[derive(Debug, Clone, Default, airbyte_agent_runtime::serde::Serialize)]
+#[derive(Debug, Clone, Default, serde::Serialize)]
 #[serde(crate = "airbyte_agent_runtime::serde")]
 pub struct TicketMetricsListMeta {
     /// `$.next_page`
@@ -238,36 +229,32 @@ pub struct TicketMetricsListMeta {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub count: Option<i64>,
 }
-impl airbyte_agent_runtime::record::Record for TicketMetricsListMeta {
+impl record::Record for TicketMetricsListMeta {
     const NAME: &'static str = "TicketMetricsListMeta";
     fn field_index(key: &str) -> Option<usize> {
         match key {
-            "next_page" => Some(0usize),
-            "previous_page" => Some(1usize),
-            "count" => Some(2usize),
+            "next_page" => Some(0),
+            "previous_page" => Some(1),
+            "count" => Some(2),
             _ => None,
         }
     }
-    fn set_field<'de, __M: airbyte_agent_runtime::serde::de::MapAccess<'de>>(
+    fn set_field<'de, __M: serde::de::MapAccess<'de>>(
         &mut self,
         index: usize,
         map: &mut __M,
-    ) -> ::std::result::Result<(), __M::Error> {
+    ) -> Result<(), __M::Error> {
         match index {
-            0usize => self.next_page = map.next_value()?,
-            1usize => self.previous_page = map.next_value()?,
-            2usize => self.count = map.next_value()?,
-            _ => {
-                map.next_value::<airbyte_agent_runtime::serde::de::IgnoredAny>()?;
-            }
+            0 => self.next_page = map.next_value()?,
+            1 => self.previous_page = map.next_value()?,
+            2 => self.count = map.next_value()?,
+            _ => drop(map.next_value::<serde::de::IgnoredAny>()?),
         }
         Ok(())
     }
 }
-impl<'de> airbyte_agent_runtime::serde::Deserialize<'de> for TicketMetricsListMeta {
-    fn deserialize<__D: airbyte_agent_runtime::serde::Deserializer<'de>>(
-        deserializer: __D,
-    ) -> ::std::result::Result<Self, __D::Error> {
-        airbyte_agent_runtime::record::deserialize(deserializer)
+impl<'de> serde::Deserialize<'de> for TicketMetricsListMeta {
+    fn deserialize<__D: serde::Deserializer<'de>>(d: __D) -> Result<Self, __D::Error> {
+        record::deserialize(d)
     }
 }

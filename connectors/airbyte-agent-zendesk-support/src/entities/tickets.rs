@@ -2,7 +2,7 @@
 
 //! Entity `tickets`: handle, request builders and record types.
 use airbyte_agent_runtime::serde_json::Value;
-use airbyte_agent_runtime::{Client, Page, PageStream, Params, Result};
+use airbyte_agent_runtime::{Client, Page, PageStream, Params, Result, record, serde};
 use crate::types::*;
 impl crate::ZendeskSupportConnector {
     /// A Zendesk support ticket.
@@ -119,16 +119,11 @@ impl TicketsListRequest {
     }
     /// Send the request.
     pub async fn send(self) -> Result<Page<Ticket, TicketsListMeta>> {
-        self.client
-            .call_list::<
-                Ticket,
-                TicketsListMeta,
-            >(&crate::descriptor::TICKETS[0usize], self.params)
-            .await
+        self.client.call_list(&crate::descriptor::TICKETS[0], self.params).await
     }
     /// Every page, lazily, following the operation's pagination.
     pub fn pages(self) -> PageStream<Ticket, TicketsListMeta> {
-        self.client.pages(&crate::descriptor::TICKETS[0usize], self.params)
+        self.client.pages(&crate::descriptor::TICKETS[0], self.params)
     }
     /// The parameters collected so far (wire names).
     pub fn params(&self) -> &Params {
@@ -158,9 +153,7 @@ pub struct TicketsCreateRequest {
 impl TicketsCreateRequest {
     /// Send the request.
     pub async fn send(self) -> Result<Ticket> {
-        self.client
-            .call_record::<Ticket>(&crate::descriptor::TICKETS[1usize], self.params)
-            .await
+        self.client.call_record(&crate::descriptor::TICKETS[1], self.params).await
     }
     /// The parameters collected so far (wire names).
     pub fn params(&self) -> &Params {
@@ -186,9 +179,7 @@ pub struct TicketsGetRequest {
 impl TicketsGetRequest {
     /// Send the request.
     pub async fn send(self) -> Result<Ticket> {
-        self.client
-            .call_record::<Ticket>(&crate::descriptor::TICKETS[2usize], self.params)
-            .await
+        self.client.call_record(&crate::descriptor::TICKETS[2], self.params).await
     }
     /// The parameters collected so far (wire names).
     pub fn params(&self) -> &Params {
@@ -214,9 +205,7 @@ pub struct TicketsUpdateRequest {
 impl TicketsUpdateRequest {
     /// Send the request.
     pub async fn send(self) -> Result<Ticket> {
-        self.client
-            .call_record::<Ticket>(&crate::descriptor::TICKETS[3usize], self.params)
-            .await
+        self.client.call_record(&crate::descriptor::TICKETS[3], self.params).await
     }
     /// The parameters collected so far (wire names).
     pub fn params(&self) -> &Params {
@@ -242,7 +231,7 @@ airbyte_agent_runtime::string_enum! {
     Subject => "subject", #[doc = " `updated_at`"] UpdatedAt => "updated_at" }
 }
 /// Metadata returned by `tickets.list` next to the records.
-#[derive(Debug, Clone, Default, airbyte_agent_runtime::serde::Serialize)]
+#[derive(Debug, Clone, Default, serde::Serialize)]
 #[serde(crate = "airbyte_agent_runtime::serde")]
 pub struct TicketsListMeta {
     /// `$.next_page`
@@ -255,41 +244,37 @@ pub struct TicketsListMeta {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub count: Option<i64>,
 }
-impl airbyte_agent_runtime::record::Record for TicketsListMeta {
+impl record::Record for TicketsListMeta {
     const NAME: &'static str = "TicketsListMeta";
     fn field_index(key: &str) -> Option<usize> {
         match key {
-            "next_page" => Some(0usize),
-            "previous_page" => Some(1usize),
-            "count" => Some(2usize),
+            "next_page" => Some(0),
+            "previous_page" => Some(1),
+            "count" => Some(2),
             _ => None,
         }
     }
-    fn set_field<'de, __M: airbyte_agent_runtime::serde::de::MapAccess<'de>>(
+    fn set_field<'de, __M: serde::de::MapAccess<'de>>(
         &mut self,
         index: usize,
         map: &mut __M,
-    ) -> ::std::result::Result<(), __M::Error> {
+    ) -> Result<(), __M::Error> {
         match index {
-            0usize => self.next_page = map.next_value()?,
-            1usize => self.previous_page = map.next_value()?,
-            2usize => self.count = map.next_value()?,
-            _ => {
-                map.next_value::<airbyte_agent_runtime::serde::de::IgnoredAny>()?;
-            }
+            0 => self.next_page = map.next_value()?,
+            1 => self.previous_page = map.next_value()?,
+            2 => self.count = map.next_value()?,
+            _ => drop(map.next_value::<serde::de::IgnoredAny>()?),
         }
         Ok(())
     }
 }
-impl<'de> airbyte_agent_runtime::serde::Deserialize<'de> for TicketsListMeta {
-    fn deserialize<__D: airbyte_agent_runtime::serde::Deserializer<'de>>(
-        deserializer: __D,
-    ) -> ::std::result::Result<Self, __D::Error> {
-        airbyte_agent_runtime::record::deserialize(deserializer)
+impl<'de> serde::Deserialize<'de> for TicketsListMeta {
+    fn deserialize<__D: serde::Deserializer<'de>>(d: __D) -> Result<Self, __D::Error> {
+        record::deserialize(d)
     }
 }
 /// The new ticket.
-#[derive(Debug, Clone, Default, airbyte_agent_runtime::serde::Serialize)]
+#[derive(Debug, Clone, Default, serde::Serialize)]
 #[serde(crate = "airbyte_agent_runtime::serde")]
 pub struct TicketsCreateTicket {
     /// Subject line of the ticket.
@@ -338,81 +323,67 @@ pub struct TicketsCreateTicket {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub collaborator_ids: Option<Vec<i64>>,
 }
-impl airbyte_agent_runtime::record::Record for TicketsCreateTicket {
+impl record::Record for TicketsCreateTicket {
     const NAME: &'static str = "TicketsCreateTicket";
     fn field_index(key: &str) -> Option<usize> {
         match key {
-            "subject" => Some(0usize),
-            "description" => Some(1usize),
-            "comment" => Some(2usize),
-            "type" => Some(3usize),
-            "priority" => Some(4usize),
-            "status" => Some(5usize),
-            "requester_id" => Some(6usize),
-            "assignee_id" => Some(7usize),
-            "group_id" => Some(8usize),
-            "organization_id" => Some(9usize),
-            "tags" => Some(10usize),
-            "external_id" => Some(11usize),
-            "custom_fields" => Some(12usize),
-            "due_at" => Some(13usize),
-            "collaborator_ids" => Some(14usize),
+            "subject" => Some(0),
+            "description" => Some(1),
+            "comment" => Some(2),
+            "type" => Some(3),
+            "priority" => Some(4),
+            "status" => Some(5),
+            "requester_id" => Some(6),
+            "assignee_id" => Some(7),
+            "group_id" => Some(8),
+            "organization_id" => Some(9),
+            "tags" => Some(10),
+            "external_id" => Some(11),
+            "custom_fields" => Some(12),
+            "due_at" => Some(13),
+            "collaborator_ids" => Some(14),
             _ => None,
         }
     }
-    fn set_field<'de, __M: airbyte_agent_runtime::serde::de::MapAccess<'de>>(
+    fn set_field<'de, __M: serde::de::MapAccess<'de>>(
         &mut self,
         index: usize,
         map: &mut __M,
-    ) -> ::std::result::Result<(), __M::Error> {
+    ) -> Result<(), __M::Error> {
         match index {
-            0usize => self.subject = map.next_value()?,
-            1usize => self.description = map.next_value()?,
-            2usize => self.comment = map.next_value()?,
-            3usize => self.type_ = map.next_value()?,
-            4usize => self.priority = map.next_value()?,
-            5usize => self.status = map.next_value()?,
-            6usize => self.requester_id = map.next_value()?,
-            7usize => self.assignee_id = map.next_value()?,
-            8usize => self.group_id = map.next_value()?,
-            9usize => self.organization_id = map.next_value()?,
-            10usize => {
-                self.tags = map
-                    .next_value::<airbyte_agent_runtime::record::SkipNulls<String>>()?
-                    .0;
-            }
-            11usize => self.external_id = map.next_value()?,
-            12usize => {
+            0 => self.subject = map.next_value()?,
+            1 => self.description = map.next_value()?,
+            2 => self.comment = map.next_value()?,
+            3 => self.type_ = map.next_value()?,
+            4 => self.priority = map.next_value()?,
+            5 => self.status = map.next_value()?,
+            6 => self.requester_id = map.next_value()?,
+            7 => self.assignee_id = map.next_value()?,
+            8 => self.group_id = map.next_value()?,
+            9 => self.organization_id = map.next_value()?,
+            10 => self.tags = map.next_value::<record::SkipNulls<String>>()?.0,
+            11 => self.external_id = map.next_value()?,
+            12 => {
                 self.custom_fields = map
                     .next_value::<
-                        airbyte_agent_runtime::record::SkipNulls<
-                            TicketsCreateTicketCustomFieldsItem,
-                        >,
+                        record::SkipNulls<TicketsCreateTicketCustomFieldsItem>,
                     >()?
                     .0;
             }
-            13usize => self.due_at = map.next_value()?,
-            14usize => {
-                self.collaborator_ids = map
-                    .next_value::<airbyte_agent_runtime::record::SkipNulls<i64>>()?
-                    .0;
-            }
-            _ => {
-                map.next_value::<airbyte_agent_runtime::serde::de::IgnoredAny>()?;
-            }
+            13 => self.due_at = map.next_value()?,
+            14 => self.collaborator_ids = map.next_value::<record::SkipNulls<i64>>()?.0,
+            _ => drop(map.next_value::<serde::de::IgnoredAny>()?),
         }
         Ok(())
     }
 }
-impl<'de> airbyte_agent_runtime::serde::Deserialize<'de> for TicketsCreateTicket {
-    fn deserialize<__D: airbyte_agent_runtime::serde::Deserializer<'de>>(
-        deserializer: __D,
-    ) -> ::std::result::Result<Self, __D::Error> {
-        airbyte_agent_runtime::record::deserialize(deserializer)
+impl<'de> serde::Deserialize<'de> for TicketsCreateTicket {
+    fn deserialize<__D: serde::Deserializer<'de>>(d: __D) -> Result<Self, __D::Error> {
+        record::deserialize(d)
     }
 }
 /// First comment of the ticket.
-#[derive(Debug, Clone, Default, airbyte_agent_runtime::serde::Serialize)]
+#[derive(Debug, Clone, Default, serde::Serialize)]
 #[serde(crate = "airbyte_agent_runtime::serde")]
 pub struct TicketsCreateTicketComment {
     /// Comment text.
@@ -425,37 +396,33 @@ pub struct TicketsCreateTicketComment {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub public: Option<bool>,
 }
-impl airbyte_agent_runtime::record::Record for TicketsCreateTicketComment {
+impl record::Record for TicketsCreateTicketComment {
     const NAME: &'static str = "TicketsCreateTicketComment";
     fn field_index(key: &str) -> Option<usize> {
         match key {
-            "body" => Some(0usize),
-            "html_body" => Some(1usize),
-            "public" => Some(2usize),
+            "body" => Some(0),
+            "html_body" => Some(1),
+            "public" => Some(2),
             _ => None,
         }
     }
-    fn set_field<'de, __M: airbyte_agent_runtime::serde::de::MapAccess<'de>>(
+    fn set_field<'de, __M: serde::de::MapAccess<'de>>(
         &mut self,
         index: usize,
         map: &mut __M,
-    ) -> ::std::result::Result<(), __M::Error> {
+    ) -> Result<(), __M::Error> {
         match index {
-            0usize => self.body = map.next_value()?,
-            1usize => self.html_body = map.next_value()?,
-            2usize => self.public = map.next_value()?,
-            _ => {
-                map.next_value::<airbyte_agent_runtime::serde::de::IgnoredAny>()?;
-            }
+            0 => self.body = map.next_value()?,
+            1 => self.html_body = map.next_value()?,
+            2 => self.public = map.next_value()?,
+            _ => drop(map.next_value::<serde::de::IgnoredAny>()?),
         }
         Ok(())
     }
 }
-impl<'de> airbyte_agent_runtime::serde::Deserialize<'de> for TicketsCreateTicketComment {
-    fn deserialize<__D: airbyte_agent_runtime::serde::Deserializer<'de>>(
-        deserializer: __D,
-    ) -> ::std::result::Result<Self, __D::Error> {
-        airbyte_agent_runtime::record::deserialize(deserializer)
+impl<'de> serde::Deserialize<'de> for TicketsCreateTicketComment {
+    fn deserialize<__D: serde::Deserializer<'de>>(d: __D) -> Result<Self, __D::Error> {
+        record::deserialize(d)
     }
 }
 airbyte_agent_runtime::string_enum! {
@@ -464,7 +431,7 @@ airbyte_agent_runtime::string_enum! {
     " `question`"] Question => "question", #[doc = " `task`"] Task => "task" }
 }
 /// The `TicketsCreateTicketCustomFieldsItem` object.
-#[derive(Debug, Clone, Default, airbyte_agent_runtime::serde::Serialize)]
+#[derive(Debug, Clone, Default, serde::Serialize)]
 #[serde(crate = "airbyte_agent_runtime::serde")]
 pub struct TicketsCreateTicketCustomFieldsItem {
     /// `id`
@@ -474,40 +441,35 @@ pub struct TicketsCreateTicketCustomFieldsItem {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub value: Option<String>,
 }
-impl airbyte_agent_runtime::record::Record for TicketsCreateTicketCustomFieldsItem {
+impl record::Record for TicketsCreateTicketCustomFieldsItem {
     const NAME: &'static str = "TicketsCreateTicketCustomFieldsItem";
     fn field_index(key: &str) -> Option<usize> {
         match key {
-            "id" => Some(0usize),
-            "value" => Some(1usize),
+            "id" => Some(0),
+            "value" => Some(1),
             _ => None,
         }
     }
-    fn set_field<'de, __M: airbyte_agent_runtime::serde::de::MapAccess<'de>>(
+    fn set_field<'de, __M: serde::de::MapAccess<'de>>(
         &mut self,
         index: usize,
         map: &mut __M,
-    ) -> ::std::result::Result<(), __M::Error> {
+    ) -> Result<(), __M::Error> {
         match index {
-            0usize => self.id = map.next_value()?,
-            1usize => self.value = map.next_value()?,
-            _ => {
-                map.next_value::<airbyte_agent_runtime::serde::de::IgnoredAny>()?;
-            }
+            0 => self.id = map.next_value()?,
+            1 => self.value = map.next_value()?,
+            _ => drop(map.next_value::<serde::de::IgnoredAny>()?),
         }
         Ok(())
     }
 }
-impl<'de> airbyte_agent_runtime::serde::Deserialize<'de>
-for TicketsCreateTicketCustomFieldsItem {
-    fn deserialize<__D: airbyte_agent_runtime::serde::Deserializer<'de>>(
-        deserializer: __D,
-    ) -> ::std::result::Result<Self, __D::Error> {
-        airbyte_agent_runtime::record::deserialize(deserializer)
+impl<'de> serde::Deserialize<'de> for TicketsCreateTicketCustomFieldsItem {
+    fn deserialize<__D: serde::Deserializer<'de>>(d: __D) -> Result<Self, __D::Error> {
+        record::deserialize(d)
     }
 }
 /// Ticket fields to change.
-#[derive(Debug, Clone, Default, airbyte_agent_runtime::serde::Serialize)]
+#[derive(Debug, Clone, Default, serde::Serialize)]
 #[serde(crate = "airbyte_agent_runtime::serde")]
 pub struct TicketsUpdateTicket {
     /// New subject line.
@@ -547,75 +509,61 @@ pub struct TicketsUpdateTicket {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub collaborator_ids: Option<Vec<i64>>,
 }
-impl airbyte_agent_runtime::record::Record for TicketsUpdateTicket {
+impl record::Record for TicketsUpdateTicket {
     const NAME: &'static str = "TicketsUpdateTicket";
     fn field_index(key: &str) -> Option<usize> {
         match key {
-            "subject" => Some(0usize),
-            "comment" => Some(1usize),
-            "type" => Some(2usize),
-            "priority" => Some(3usize),
-            "status" => Some(4usize),
-            "assignee_id" => Some(5usize),
-            "group_id" => Some(6usize),
-            "tags" => Some(7usize),
-            "external_id" => Some(8usize),
-            "custom_fields" => Some(9usize),
-            "due_at" => Some(10usize),
-            "collaborator_ids" => Some(11usize),
+            "subject" => Some(0),
+            "comment" => Some(1),
+            "type" => Some(2),
+            "priority" => Some(3),
+            "status" => Some(4),
+            "assignee_id" => Some(5),
+            "group_id" => Some(6),
+            "tags" => Some(7),
+            "external_id" => Some(8),
+            "custom_fields" => Some(9),
+            "due_at" => Some(10),
+            "collaborator_ids" => Some(11),
             _ => None,
         }
     }
-    fn set_field<'de, __M: airbyte_agent_runtime::serde::de::MapAccess<'de>>(
+    fn set_field<'de, __M: serde::de::MapAccess<'de>>(
         &mut self,
         index: usize,
         map: &mut __M,
-    ) -> ::std::result::Result<(), __M::Error> {
+    ) -> Result<(), __M::Error> {
         match index {
-            0usize => self.subject = map.next_value()?,
-            1usize => self.comment = map.next_value()?,
-            2usize => self.type_ = map.next_value()?,
-            3usize => self.priority = map.next_value()?,
-            4usize => self.status = map.next_value()?,
-            5usize => self.assignee_id = map.next_value()?,
-            6usize => self.group_id = map.next_value()?,
-            7usize => {
-                self.tags = map
-                    .next_value::<airbyte_agent_runtime::record::SkipNulls<String>>()?
-                    .0;
-            }
-            8usize => self.external_id = map.next_value()?,
-            9usize => {
+            0 => self.subject = map.next_value()?,
+            1 => self.comment = map.next_value()?,
+            2 => self.type_ = map.next_value()?,
+            3 => self.priority = map.next_value()?,
+            4 => self.status = map.next_value()?,
+            5 => self.assignee_id = map.next_value()?,
+            6 => self.group_id = map.next_value()?,
+            7 => self.tags = map.next_value::<record::SkipNulls<String>>()?.0,
+            8 => self.external_id = map.next_value()?,
+            9 => {
                 self.custom_fields = map
                     .next_value::<
-                        airbyte_agent_runtime::record::SkipNulls<
-                            TicketsCreateTicketCustomFieldsItem,
-                        >,
+                        record::SkipNulls<TicketsCreateTicketCustomFieldsItem>,
                     >()?
                     .0;
             }
-            10usize => self.due_at = map.next_value()?,
-            11usize => {
-                self.collaborator_ids = map
-                    .next_value::<airbyte_agent_runtime::record::SkipNulls<i64>>()?
-                    .0;
-            }
-            _ => {
-                map.next_value::<airbyte_agent_runtime::serde::de::IgnoredAny>()?;
-            }
+            10 => self.due_at = map.next_value()?,
+            11 => self.collaborator_ids = map.next_value::<record::SkipNulls<i64>>()?.0,
+            _ => drop(map.next_value::<serde::de::IgnoredAny>()?),
         }
         Ok(())
     }
 }
-impl<'de> airbyte_agent_runtime::serde::Deserialize<'de> for TicketsUpdateTicket {
-    fn deserialize<__D: airbyte_agent_runtime::serde::Deserializer<'de>>(
-        deserializer: __D,
-    ) -> ::std::result::Result<Self, __D::Error> {
-        airbyte_agent_runtime::record::deserialize(deserializer)
+impl<'de> serde::Deserialize<'de> for TicketsUpdateTicket {
+    fn deserialize<__D: serde::Deserializer<'de>>(d: __D) -> Result<Self, __D::Error> {
+        record::deserialize(d)
     }
 }
 /// Reply or internal note added with this change.
-#[derive(Debug, Clone, Default, airbyte_agent_runtime::serde::Serialize)]
+#[derive(Debug, Clone, Default, serde::Serialize)]
 #[serde(crate = "airbyte_agent_runtime::serde")]
 pub struct TicketsUpdateTicketComment {
     /// Comment text.
@@ -631,38 +579,34 @@ pub struct TicketsUpdateTicketComment {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub author_id: Option<i64>,
 }
-impl airbyte_agent_runtime::record::Record for TicketsUpdateTicketComment {
+impl record::Record for TicketsUpdateTicketComment {
     const NAME: &'static str = "TicketsUpdateTicketComment";
     fn field_index(key: &str) -> Option<usize> {
         match key {
-            "body" => Some(0usize),
-            "html_body" => Some(1usize),
-            "public" => Some(2usize),
-            "author_id" => Some(3usize),
+            "body" => Some(0),
+            "html_body" => Some(1),
+            "public" => Some(2),
+            "author_id" => Some(3),
             _ => None,
         }
     }
-    fn set_field<'de, __M: airbyte_agent_runtime::serde::de::MapAccess<'de>>(
+    fn set_field<'de, __M: serde::de::MapAccess<'de>>(
         &mut self,
         index: usize,
         map: &mut __M,
-    ) -> ::std::result::Result<(), __M::Error> {
+    ) -> Result<(), __M::Error> {
         match index {
-            0usize => self.body = map.next_value()?,
-            1usize => self.html_body = map.next_value()?,
-            2usize => self.public = map.next_value()?,
-            3usize => self.author_id = map.next_value()?,
-            _ => {
-                map.next_value::<airbyte_agent_runtime::serde::de::IgnoredAny>()?;
-            }
+            0 => self.body = map.next_value()?,
+            1 => self.html_body = map.next_value()?,
+            2 => self.public = map.next_value()?,
+            3 => self.author_id = map.next_value()?,
+            _ => drop(map.next_value::<serde::de::IgnoredAny>()?),
         }
         Ok(())
     }
 }
-impl<'de> airbyte_agent_runtime::serde::Deserialize<'de> for TicketsUpdateTicketComment {
-    fn deserialize<__D: airbyte_agent_runtime::serde::Deserializer<'de>>(
-        deserializer: __D,
-    ) -> ::std::result::Result<Self, __D::Error> {
-        airbyte_agent_runtime::record::deserialize(deserializer)
+impl<'de> serde::Deserialize<'de> for TicketsUpdateTicketComment {
+    fn deserialize<__D: serde::Deserializer<'de>>(d: __D) -> Result<Self, __D::Error> {
+        record::deserialize(d)
     }
 }

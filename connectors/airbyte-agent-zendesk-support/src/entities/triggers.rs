@@ -2,7 +2,7 @@
 
 //! Entity `triggers`: handle, request builders and record types.
 use airbyte_agent_runtime::serde_json::{Map, Value};
-use airbyte_agent_runtime::{Client, Page, PageStream, Params, Result};
+use airbyte_agent_runtime::{Client, Page, PageStream, Params, Result, record, serde};
 use crate::types::*;
 impl crate::ZendeskSupportConnector {
     /// A business rule that runs when tickets are created or changed.
@@ -95,16 +95,11 @@ impl TriggersListRequest {
     }
     /// Send the request.
     pub async fn send(self) -> Result<Page<Trigger, TriggersListMeta>> {
-        self.client
-            .call_list::<
-                Trigger,
-                TriggersListMeta,
-            >(&crate::descriptor::TRIGGERS[0usize], self.params)
-            .await
+        self.client.call_list(&crate::descriptor::TRIGGERS[0], self.params).await
     }
     /// Every page, lazily, following the operation's pagination.
     pub fn pages(self) -> PageStream<Trigger, TriggersListMeta> {
-        self.client.pages(&crate::descriptor::TRIGGERS[0usize], self.params)
+        self.client.pages(&crate::descriptor::TRIGGERS[0], self.params)
     }
     /// The parameters collected so far (wire names).
     pub fn params(&self) -> &Params {
@@ -134,9 +129,7 @@ pub struct TriggersGetRequest {
 impl TriggersGetRequest {
     /// Send the request.
     pub async fn send(self) -> Result<Trigger> {
-        self.client
-            .call_record::<Trigger>(&crate::descriptor::TRIGGERS[1usize], self.params)
-            .await
+        self.client.call_record(&crate::descriptor::TRIGGERS[1], self.params).await
     }
     /// The parameters collected so far (wire names).
     pub fn params(&self) -> &Params {
@@ -153,7 +146,7 @@ impl ::std::future::IntoFuture for TriggersGetRequest {
     }
 }
 /// A business rule that runs when tickets are created or changed.
-#[derive(Debug, Clone, Default, airbyte_agent_runtime::serde::Serialize)]
+#[derive(Debug, Clone, Default, serde::Serialize)]
 #[serde(crate = "airbyte_agent_runtime::serde")]
 pub struct Trigger {
     /// Unique identifier of this trigger.
@@ -193,65 +186,59 @@ pub struct Trigger {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub updated_at: Option<String>,
 }
-impl airbyte_agent_runtime::record::Record for Trigger {
+impl record::Record for Trigger {
     const NAME: &'static str = "Trigger";
     fn field_index(key: &str) -> Option<usize> {
         match key {
-            "id" => Some(0usize),
-            "url" => Some(1usize),
-            "title" => Some(2usize),
-            "active" => Some(3usize),
-            "position" => Some(4usize),
-            "description" => Some(5usize),
-            "conditions" => Some(6usize),
-            "actions" => Some(7usize),
-            "raw_title" => Some(8usize),
-            "category_id" => Some(9usize),
-            "created_at" => Some(10usize),
-            "updated_at" => Some(11usize),
+            "id" => Some(0),
+            "url" => Some(1),
+            "title" => Some(2),
+            "active" => Some(3),
+            "position" => Some(4),
+            "description" => Some(5),
+            "conditions" => Some(6),
+            "actions" => Some(7),
+            "raw_title" => Some(8),
+            "category_id" => Some(9),
+            "created_at" => Some(10),
+            "updated_at" => Some(11),
             _ => None,
         }
     }
-    fn set_field<'de, __M: airbyte_agent_runtime::serde::de::MapAccess<'de>>(
+    fn set_field<'de, __M: serde::de::MapAccess<'de>>(
         &mut self,
         index: usize,
         map: &mut __M,
-    ) -> ::std::result::Result<(), __M::Error> {
+    ) -> Result<(), __M::Error> {
         match index {
-            0usize => self.id = map.next_value()?,
-            1usize => self.url = map.next_value()?,
-            2usize => self.title = map.next_value()?,
-            3usize => self.active = map.next_value()?,
-            4usize => self.position = map.next_value()?,
-            5usize => self.description = map.next_value()?,
-            6usize => self.conditions = map.next_value()?,
-            7usize => {
+            0 => self.id = map.next_value()?,
+            1 => self.url = map.next_value()?,
+            2 => self.title = map.next_value()?,
+            3 => self.active = map.next_value()?,
+            4 => self.position = map.next_value()?,
+            5 => self.description = map.next_value()?,
+            6 => self.conditions = map.next_value()?,
+            7 => {
                 self.actions = map
-                    .next_value::<
-                        airbyte_agent_runtime::record::SkipNulls<Map<String, Value>>,
-                    >()?
+                    .next_value::<record::SkipNulls<Map<String, Value>>>()?
                     .0;
             }
-            8usize => self.raw_title = map.next_value()?,
-            9usize => self.category_id = map.next_value()?,
-            10usize => self.created_at = map.next_value()?,
-            11usize => self.updated_at = map.next_value()?,
-            _ => {
-                map.next_value::<airbyte_agent_runtime::serde::de::IgnoredAny>()?;
-            }
+            8 => self.raw_title = map.next_value()?,
+            9 => self.category_id = map.next_value()?,
+            10 => self.created_at = map.next_value()?,
+            11 => self.updated_at = map.next_value()?,
+            _ => drop(map.next_value::<serde::de::IgnoredAny>()?),
         }
         Ok(())
     }
 }
-impl<'de> airbyte_agent_runtime::serde::Deserialize<'de> for Trigger {
-    fn deserialize<__D: airbyte_agent_runtime::serde::Deserializer<'de>>(
-        deserializer: __D,
-    ) -> ::std::result::Result<Self, __D::Error> {
-        airbyte_agent_runtime::record::deserialize(deserializer)
+impl<'de> serde::Deserialize<'de> for Trigger {
+    fn deserialize<__D: serde::Deserializer<'de>>(d: __D) -> Result<Self, __D::Error> {
+        record::deserialize(d)
     }
 }
 /// Metadata returned by `triggers.list` next to the records.
-#[derive(Debug, Clone, Default, airbyte_agent_runtime::serde::Serialize)]
+#[derive(Debug, Clone, Default, serde::Serialize)]
 #[serde(crate = "airbyte_agent_runtime::serde")]
 pub struct TriggersListMeta {
     /// `$.next_page`
@@ -264,36 +251,32 @@ pub struct TriggersListMeta {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub count: Option<i64>,
 }
-impl airbyte_agent_runtime::record::Record for TriggersListMeta {
+impl record::Record for TriggersListMeta {
     const NAME: &'static str = "TriggersListMeta";
     fn field_index(key: &str) -> Option<usize> {
         match key {
-            "next_page" => Some(0usize),
-            "previous_page" => Some(1usize),
-            "count" => Some(2usize),
+            "next_page" => Some(0),
+            "previous_page" => Some(1),
+            "count" => Some(2),
             _ => None,
         }
     }
-    fn set_field<'de, __M: airbyte_agent_runtime::serde::de::MapAccess<'de>>(
+    fn set_field<'de, __M: serde::de::MapAccess<'de>>(
         &mut self,
         index: usize,
         map: &mut __M,
-    ) -> ::std::result::Result<(), __M::Error> {
+    ) -> Result<(), __M::Error> {
         match index {
-            0usize => self.next_page = map.next_value()?,
-            1usize => self.previous_page = map.next_value()?,
-            2usize => self.count = map.next_value()?,
-            _ => {
-                map.next_value::<airbyte_agent_runtime::serde::de::IgnoredAny>()?;
-            }
+            0 => self.next_page = map.next_value()?,
+            1 => self.previous_page = map.next_value()?,
+            2 => self.count = map.next_value()?,
+            _ => drop(map.next_value::<serde::de::IgnoredAny>()?),
         }
         Ok(())
     }
 }
-impl<'de> airbyte_agent_runtime::serde::Deserialize<'de> for TriggersListMeta {
-    fn deserialize<__D: airbyte_agent_runtime::serde::Deserializer<'de>>(
-        deserializer: __D,
-    ) -> ::std::result::Result<Self, __D::Error> {
-        airbyte_agent_runtime::record::deserialize(deserializer)
+impl<'de> serde::Deserialize<'de> for TriggersListMeta {
+    fn deserialize<__D: serde::Deserializer<'de>>(d: __D) -> Result<Self, __D::Error> {
+        record::deserialize(d)
     }
 }

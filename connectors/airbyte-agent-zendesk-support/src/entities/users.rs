@@ -2,7 +2,7 @@
 
 //! Entity `users`: handle, request builders and record types.
 use airbyte_agent_runtime::serde_json::{Map, Value};
-use airbyte_agent_runtime::{Client, Page, PageStream, Params, Result};
+use airbyte_agent_runtime::{Client, Page, PageStream, Params, Result, record, serde};
 impl crate::ZendeskSupportConnector {
     /// A Zendesk user: end user, agent or admin.
     pub fn users(&self) -> Users {
@@ -107,16 +107,11 @@ impl UsersListRequest {
     }
     /// Send the request.
     pub async fn send(self) -> Result<Page<User, UsersListMeta>> {
-        self.client
-            .call_list::<
-                User,
-                UsersListMeta,
-            >(&crate::descriptor::USERS[0usize], self.params)
-            .await
+        self.client.call_list(&crate::descriptor::USERS[0], self.params).await
     }
     /// Every page, lazily, following the operation's pagination.
     pub fn pages(self) -> PageStream<User, UsersListMeta> {
-        self.client.pages(&crate::descriptor::USERS[0usize], self.params)
+        self.client.pages(&crate::descriptor::USERS[0], self.params)
     }
     /// The parameters collected so far (wire names).
     pub fn params(&self) -> &Params {
@@ -142,9 +137,7 @@ pub struct UsersCreateRequest {
 impl UsersCreateRequest {
     /// Send the request.
     pub async fn send(self) -> Result<User> {
-        self.client
-            .call_record::<User>(&crate::descriptor::USERS[1usize], self.params)
-            .await
+        self.client.call_record(&crate::descriptor::USERS[1], self.params).await
     }
     /// The parameters collected so far (wire names).
     pub fn params(&self) -> &Params {
@@ -170,9 +163,7 @@ pub struct UsersGetRequest {
 impl UsersGetRequest {
     /// Send the request.
     pub async fn send(self) -> Result<User> {
-        self.client
-            .call_record::<User>(&crate::descriptor::USERS[2usize], self.params)
-            .await
+        self.client.call_record(&crate::descriptor::USERS[2], self.params).await
     }
     /// The parameters collected so far (wire names).
     pub fn params(&self) -> &Params {
@@ -198,9 +189,7 @@ pub struct UsersUpdateRequest {
 impl UsersUpdateRequest {
     /// Send the request.
     pub async fn send(self) -> Result<User> {
-        self.client
-            .call_record::<User>(&crate::descriptor::USERS[3usize], self.params)
-            .await
+        self.client.call_record(&crate::descriptor::USERS[3], self.params).await
     }
     /// The parameters collected so far (wire names).
     pub fn params(&self) -> &Params {
@@ -222,7 +211,7 @@ airbyte_agent_runtime::string_enum! {
     " `admin`"] Admin => "admin" }
 }
 /// A Zendesk user: end user, agent or admin.
-#[derive(Debug, Clone, Default, airbyte_agent_runtime::serde::Serialize)]
+#[derive(Debug, Clone, Default, serde::Serialize)]
 #[serde(crate = "airbyte_agent_runtime::serde")]
 pub struct User {
     /// Unique identifier of this user.
@@ -340,115 +329,107 @@ pub struct User {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub updated_at: Option<String>,
 }
-impl airbyte_agent_runtime::record::Record for User {
+impl record::Record for User {
     const NAME: &'static str = "User";
     fn field_index(key: &str) -> Option<usize> {
         match key {
-            "id" => Some(0usize),
-            "url" => Some(1usize),
-            "name" => Some(2usize),
-            "email" => Some(3usize),
-            "alias" => Some(4usize),
-            "phone" => Some(5usize),
-            "time_zone" => Some(6usize),
-            "locale" => Some(7usize),
-            "locale_id" => Some(8usize),
-            "organization_id" => Some(9usize),
-            "role" => Some(10usize),
-            "role_type" => Some(11usize),
-            "custom_role_id" => Some(12usize),
-            "external_id" => Some(13usize),
-            "tags" => Some(14usize),
-            "active" => Some(15usize),
-            "verified" => Some(16usize),
-            "shared" => Some(17usize),
-            "shared_agent" => Some(18usize),
-            "shared_phone_number" => Some(19usize),
-            "signature" => Some(20usize),
-            "details" => Some(21usize),
-            "notes" => Some(22usize),
-            "suspended" => Some(23usize),
-            "restricted_agent" => Some(24usize),
-            "only_private_comments" => Some(25usize),
-            "moderator" => Some(26usize),
-            "ticket_restriction" => Some(27usize),
-            "default_group_id" => Some(28usize),
-            "report_csv" => Some(29usize),
-            "photo" => Some(30usize),
-            "user_fields" => Some(31usize),
-            "last_login_at" => Some(32usize),
-            "two_factor_auth_enabled" => Some(33usize),
-            "iana_time_zone" => Some(34usize),
-            "permanently_deleted" => Some(35usize),
-            "created_at" => Some(36usize),
-            "updated_at" => Some(37usize),
+            "id" => Some(0),
+            "url" => Some(1),
+            "name" => Some(2),
+            "email" => Some(3),
+            "alias" => Some(4),
+            "phone" => Some(5),
+            "time_zone" => Some(6),
+            "locale" => Some(7),
+            "locale_id" => Some(8),
+            "organization_id" => Some(9),
+            "role" => Some(10),
+            "role_type" => Some(11),
+            "custom_role_id" => Some(12),
+            "external_id" => Some(13),
+            "tags" => Some(14),
+            "active" => Some(15),
+            "verified" => Some(16),
+            "shared" => Some(17),
+            "shared_agent" => Some(18),
+            "shared_phone_number" => Some(19),
+            "signature" => Some(20),
+            "details" => Some(21),
+            "notes" => Some(22),
+            "suspended" => Some(23),
+            "restricted_agent" => Some(24),
+            "only_private_comments" => Some(25),
+            "moderator" => Some(26),
+            "ticket_restriction" => Some(27),
+            "default_group_id" => Some(28),
+            "report_csv" => Some(29),
+            "photo" => Some(30),
+            "user_fields" => Some(31),
+            "last_login_at" => Some(32),
+            "two_factor_auth_enabled" => Some(33),
+            "iana_time_zone" => Some(34),
+            "permanently_deleted" => Some(35),
+            "created_at" => Some(36),
+            "updated_at" => Some(37),
             _ => None,
         }
     }
-    fn set_field<'de, __M: airbyte_agent_runtime::serde::de::MapAccess<'de>>(
+    fn set_field<'de, __M: serde::de::MapAccess<'de>>(
         &mut self,
         index: usize,
         map: &mut __M,
-    ) -> ::std::result::Result<(), __M::Error> {
+    ) -> Result<(), __M::Error> {
         match index {
-            0usize => self.id = map.next_value()?,
-            1usize => self.url = map.next_value()?,
-            2usize => self.name = map.next_value()?,
-            3usize => self.email = map.next_value()?,
-            4usize => self.alias = map.next_value()?,
-            5usize => self.phone = map.next_value()?,
-            6usize => self.time_zone = map.next_value()?,
-            7usize => self.locale = map.next_value()?,
-            8usize => self.locale_id = map.next_value()?,
-            9usize => self.organization_id = map.next_value()?,
-            10usize => self.role = map.next_value()?,
-            11usize => self.role_type = map.next_value()?,
-            12usize => self.custom_role_id = map.next_value()?,
-            13usize => self.external_id = map.next_value()?,
-            14usize => {
-                self.tags = map
-                    .next_value::<airbyte_agent_runtime::record::SkipNulls<String>>()?
-                    .0;
-            }
-            15usize => self.active = map.next_value()?,
-            16usize => self.verified = map.next_value()?,
-            17usize => self.shared = map.next_value()?,
-            18usize => self.shared_agent = map.next_value()?,
-            19usize => self.shared_phone_number = map.next_value()?,
-            20usize => self.signature = map.next_value()?,
-            21usize => self.details = map.next_value()?,
-            22usize => self.notes = map.next_value()?,
-            23usize => self.suspended = map.next_value()?,
-            24usize => self.restricted_agent = map.next_value()?,
-            25usize => self.only_private_comments = map.next_value()?,
-            26usize => self.moderator = map.next_value()?,
-            27usize => self.ticket_restriction = map.next_value()?,
-            28usize => self.default_group_id = map.next_value()?,
-            29usize => self.report_csv = map.next_value()?,
-            30usize => self.photo = map.next_value()?,
-            31usize => self.user_fields = map.next_value()?,
-            32usize => self.last_login_at = map.next_value()?,
-            33usize => self.two_factor_auth_enabled = map.next_value()?,
-            34usize => self.iana_time_zone = map.next_value()?,
-            35usize => self.permanently_deleted = map.next_value()?,
-            36usize => self.created_at = map.next_value()?,
-            37usize => self.updated_at = map.next_value()?,
-            _ => {
-                map.next_value::<airbyte_agent_runtime::serde::de::IgnoredAny>()?;
-            }
+            0 => self.id = map.next_value()?,
+            1 => self.url = map.next_value()?,
+            2 => self.name = map.next_value()?,
+            3 => self.email = map.next_value()?,
+            4 => self.alias = map.next_value()?,
+            5 => self.phone = map.next_value()?,
+            6 => self.time_zone = map.next_value()?,
+            7 => self.locale = map.next_value()?,
+            8 => self.locale_id = map.next_value()?,
+            9 => self.organization_id = map.next_value()?,
+            10 => self.role = map.next_value()?,
+            11 => self.role_type = map.next_value()?,
+            12 => self.custom_role_id = map.next_value()?,
+            13 => self.external_id = map.next_value()?,
+            14 => self.tags = map.next_value::<record::SkipNulls<String>>()?.0,
+            15 => self.active = map.next_value()?,
+            16 => self.verified = map.next_value()?,
+            17 => self.shared = map.next_value()?,
+            18 => self.shared_agent = map.next_value()?,
+            19 => self.shared_phone_number = map.next_value()?,
+            20 => self.signature = map.next_value()?,
+            21 => self.details = map.next_value()?,
+            22 => self.notes = map.next_value()?,
+            23 => self.suspended = map.next_value()?,
+            24 => self.restricted_agent = map.next_value()?,
+            25 => self.only_private_comments = map.next_value()?,
+            26 => self.moderator = map.next_value()?,
+            27 => self.ticket_restriction = map.next_value()?,
+            28 => self.default_group_id = map.next_value()?,
+            29 => self.report_csv = map.next_value()?,
+            30 => self.photo = map.next_value()?,
+            31 => self.user_fields = map.next_value()?,
+            32 => self.last_login_at = map.next_value()?,
+            33 => self.two_factor_auth_enabled = map.next_value()?,
+            34 => self.iana_time_zone = map.next_value()?,
+            35 => self.permanently_deleted = map.next_value()?,
+            36 => self.created_at = map.next_value()?,
+            37 => self.updated_at = map.next_value()?,
+            _ => drop(map.next_value::<serde::de::IgnoredAny>()?),
         }
         Ok(())
     }
 }
-impl<'de> airbyte_agent_runtime::serde::Deserialize<'de> for User {
-    fn deserialize<__D: airbyte_agent_runtime::serde::Deserializer<'de>>(
-        deserializer: __D,
-    ) -> ::std::result::Result<Self, __D::Error> {
-        airbyte_agent_runtime::record::deserialize(deserializer)
+impl<'de> serde::Deserialize<'de> for User {
+    fn deserialize<__D: serde::Deserializer<'de>>(d: __D) -> Result<Self, __D::Error> {
+        record::deserialize(d)
     }
 }
 /// Metadata returned by `users.list` next to the records.
-#[derive(Debug, Clone, Default, airbyte_agent_runtime::serde::Serialize)]
+#[derive(Debug, Clone, Default, serde::Serialize)]
 #[serde(crate = "airbyte_agent_runtime::serde")]
 pub struct UsersListMeta {
     /// `$.next_page`
@@ -461,41 +442,37 @@ pub struct UsersListMeta {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub count: Option<i64>,
 }
-impl airbyte_agent_runtime::record::Record for UsersListMeta {
+impl record::Record for UsersListMeta {
     const NAME: &'static str = "UsersListMeta";
     fn field_index(key: &str) -> Option<usize> {
         match key {
-            "next_page" => Some(0usize),
-            "previous_page" => Some(1usize),
-            "count" => Some(2usize),
+            "next_page" => Some(0),
+            "previous_page" => Some(1),
+            "count" => Some(2),
             _ => None,
         }
     }
-    fn set_field<'de, __M: airbyte_agent_runtime::serde::de::MapAccess<'de>>(
+    fn set_field<'de, __M: serde::de::MapAccess<'de>>(
         &mut self,
         index: usize,
         map: &mut __M,
-    ) -> ::std::result::Result<(), __M::Error> {
+    ) -> Result<(), __M::Error> {
         match index {
-            0usize => self.next_page = map.next_value()?,
-            1usize => self.previous_page = map.next_value()?,
-            2usize => self.count = map.next_value()?,
-            _ => {
-                map.next_value::<airbyte_agent_runtime::serde::de::IgnoredAny>()?;
-            }
+            0 => self.next_page = map.next_value()?,
+            1 => self.previous_page = map.next_value()?,
+            2 => self.count = map.next_value()?,
+            _ => drop(map.next_value::<serde::de::IgnoredAny>()?),
         }
         Ok(())
     }
 }
-impl<'de> airbyte_agent_runtime::serde::Deserialize<'de> for UsersListMeta {
-    fn deserialize<__D: airbyte_agent_runtime::serde::Deserializer<'de>>(
-        deserializer: __D,
-    ) -> ::std::result::Result<Self, __D::Error> {
-        airbyte_agent_runtime::record::deserialize(deserializer)
+impl<'de> serde::Deserialize<'de> for UsersListMeta {
+    fn deserialize<__D: serde::Deserializer<'de>>(d: __D) -> Result<Self, __D::Error> {
+        record::deserialize(d)
     }
 }
 /// The new user.
-#[derive(Debug, Clone, Default, airbyte_agent_runtime::serde::Serialize)]
+#[derive(Debug, Clone, Default, serde::Serialize)]
 #[serde(crate = "airbyte_agent_runtime::serde")]
 pub struct UsersCreateUser {
     /// Name shown for the user.
@@ -535,63 +512,55 @@ pub struct UsersCreateUser {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub user_fields: Option<Map<String, Value>>,
 }
-impl airbyte_agent_runtime::record::Record for UsersCreateUser {
+impl record::Record for UsersCreateUser {
     const NAME: &'static str = "UsersCreateUser";
     fn field_index(key: &str) -> Option<usize> {
         match key {
-            "name" => Some(0usize),
-            "email" => Some(1usize),
-            "role" => Some(2usize),
-            "phone" => Some(3usize),
-            "organization_id" => Some(4usize),
-            "external_id" => Some(5usize),
-            "alias" => Some(6usize),
-            "notes" => Some(7usize),
-            "details" => Some(8usize),
-            "tags" => Some(9usize),
-            "verified" => Some(10usize),
-            "user_fields" => Some(11usize),
+            "name" => Some(0),
+            "email" => Some(1),
+            "role" => Some(2),
+            "phone" => Some(3),
+            "organization_id" => Some(4),
+            "external_id" => Some(5),
+            "alias" => Some(6),
+            "notes" => Some(7),
+            "details" => Some(8),
+            "tags" => Some(9),
+            "verified" => Some(10),
+            "user_fields" => Some(11),
             _ => None,
         }
     }
-    fn set_field<'de, __M: airbyte_agent_runtime::serde::de::MapAccess<'de>>(
+    fn set_field<'de, __M: serde::de::MapAccess<'de>>(
         &mut self,
         index: usize,
         map: &mut __M,
-    ) -> ::std::result::Result<(), __M::Error> {
+    ) -> Result<(), __M::Error> {
         match index {
-            0usize => self.name = map.next_value()?,
-            1usize => self.email = map.next_value()?,
-            2usize => self.role = map.next_value()?,
-            3usize => self.phone = map.next_value()?,
-            4usize => self.organization_id = map.next_value()?,
-            5usize => self.external_id = map.next_value()?,
-            6usize => self.alias = map.next_value()?,
-            7usize => self.notes = map.next_value()?,
-            8usize => self.details = map.next_value()?,
-            9usize => {
-                self.tags = map
-                    .next_value::<airbyte_agent_runtime::record::SkipNulls<String>>()?
-                    .0;
-            }
-            10usize => self.verified = map.next_value()?,
-            11usize => self.user_fields = map.next_value()?,
-            _ => {
-                map.next_value::<airbyte_agent_runtime::serde::de::IgnoredAny>()?;
-            }
+            0 => self.name = map.next_value()?,
+            1 => self.email = map.next_value()?,
+            2 => self.role = map.next_value()?,
+            3 => self.phone = map.next_value()?,
+            4 => self.organization_id = map.next_value()?,
+            5 => self.external_id = map.next_value()?,
+            6 => self.alias = map.next_value()?,
+            7 => self.notes = map.next_value()?,
+            8 => self.details = map.next_value()?,
+            9 => self.tags = map.next_value::<record::SkipNulls<String>>()?.0,
+            10 => self.verified = map.next_value()?,
+            11 => self.user_fields = map.next_value()?,
+            _ => drop(map.next_value::<serde::de::IgnoredAny>()?),
         }
         Ok(())
     }
 }
-impl<'de> airbyte_agent_runtime::serde::Deserialize<'de> for UsersCreateUser {
-    fn deserialize<__D: airbyte_agent_runtime::serde::Deserializer<'de>>(
-        deserializer: __D,
-    ) -> ::std::result::Result<Self, __D::Error> {
-        airbyte_agent_runtime::record::deserialize(deserializer)
+impl<'de> serde::Deserialize<'de> for UsersCreateUser {
+    fn deserialize<__D: serde::Deserializer<'de>>(d: __D) -> Result<Self, __D::Error> {
+        record::deserialize(d)
     }
 }
 /// User fields to change.
-#[derive(Debug, Clone, Default, airbyte_agent_runtime::serde::Serialize)]
+#[derive(Debug, Clone, Default, serde::Serialize)]
 #[serde(crate = "airbyte_agent_runtime::serde")]
 pub struct UsersUpdateUser {
     /// Name shown for the user.
@@ -631,58 +600,50 @@ pub struct UsersUpdateUser {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub user_fields: Option<Map<String, Value>>,
 }
-impl airbyte_agent_runtime::record::Record for UsersUpdateUser {
+impl record::Record for UsersUpdateUser {
     const NAME: &'static str = "UsersUpdateUser";
     fn field_index(key: &str) -> Option<usize> {
         match key {
-            "name" => Some(0usize),
-            "email" => Some(1usize),
-            "role" => Some(2usize),
-            "phone" => Some(3usize),
-            "organization_id" => Some(4usize),
-            "external_id" => Some(5usize),
-            "alias" => Some(6usize),
-            "notes" => Some(7usize),
-            "details" => Some(8usize),
-            "tags" => Some(9usize),
-            "suspended" => Some(10usize),
-            "user_fields" => Some(11usize),
+            "name" => Some(0),
+            "email" => Some(1),
+            "role" => Some(2),
+            "phone" => Some(3),
+            "organization_id" => Some(4),
+            "external_id" => Some(5),
+            "alias" => Some(6),
+            "notes" => Some(7),
+            "details" => Some(8),
+            "tags" => Some(9),
+            "suspended" => Some(10),
+            "user_fields" => Some(11),
             _ => None,
         }
     }
-    fn set_field<'de, __M: airbyte_agent_runtime::serde::de::MapAccess<'de>>(
+    fn set_field<'de, __M: serde::de::MapAccess<'de>>(
         &mut self,
         index: usize,
         map: &mut __M,
-    ) -> ::std::result::Result<(), __M::Error> {
+    ) -> Result<(), __M::Error> {
         match index {
-            0usize => self.name = map.next_value()?,
-            1usize => self.email = map.next_value()?,
-            2usize => self.role = map.next_value()?,
-            3usize => self.phone = map.next_value()?,
-            4usize => self.organization_id = map.next_value()?,
-            5usize => self.external_id = map.next_value()?,
-            6usize => self.alias = map.next_value()?,
-            7usize => self.notes = map.next_value()?,
-            8usize => self.details = map.next_value()?,
-            9usize => {
-                self.tags = map
-                    .next_value::<airbyte_agent_runtime::record::SkipNulls<String>>()?
-                    .0;
-            }
-            10usize => self.suspended = map.next_value()?,
-            11usize => self.user_fields = map.next_value()?,
-            _ => {
-                map.next_value::<airbyte_agent_runtime::serde::de::IgnoredAny>()?;
-            }
+            0 => self.name = map.next_value()?,
+            1 => self.email = map.next_value()?,
+            2 => self.role = map.next_value()?,
+            3 => self.phone = map.next_value()?,
+            4 => self.organization_id = map.next_value()?,
+            5 => self.external_id = map.next_value()?,
+            6 => self.alias = map.next_value()?,
+            7 => self.notes = map.next_value()?,
+            8 => self.details = map.next_value()?,
+            9 => self.tags = map.next_value::<record::SkipNulls<String>>()?.0,
+            10 => self.suspended = map.next_value()?,
+            11 => self.user_fields = map.next_value()?,
+            _ => drop(map.next_value::<serde::de::IgnoredAny>()?),
         }
         Ok(())
     }
 }
-impl<'de> airbyte_agent_runtime::serde::Deserialize<'de> for UsersUpdateUser {
-    fn deserialize<__D: airbyte_agent_runtime::serde::Deserializer<'de>>(
-        deserializer: __D,
-    ) -> ::std::result::Result<Self, __D::Error> {
-        airbyte_agent_runtime::record::deserialize(deserializer)
+impl<'de> serde::Deserialize<'de> for UsersUpdateUser {
+    fn deserialize<__D: serde::Deserializer<'de>>(d: __D) -> Result<Self, __D::Error> {
+        record::deserialize(d)
     }
 }

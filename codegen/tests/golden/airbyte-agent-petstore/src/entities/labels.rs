@@ -53,9 +53,7 @@ impl LabelsUpdateRequest {
     }
     /// Send the request.
     pub async fn send(self) -> Result<Value> {
-        self.client
-            .call_record::<Value>(&crate::descriptor::LABELS[0usize], self.params)
-            .await
+        self.client.call_record(&crate::descriptor::LABELS[0], self.params).await
     }
     /// The parameters collected so far (wire names).
     pub fn params(&self) -> &Params {

@@ -48,11 +48,7 @@ impl NotesCreateRequest {
     }
     /// Send the request.
     pub async fn send(self) -> Result<Map<String, Value>> {
-        self.client
-            .call_record::<
-                Map<String, Value>,
-            >(&crate::descriptor::NOTES[0usize], self.params)
-            .await
+        self.client.call_record(&crate::descriptor::NOTES[0], self.params).await
     }
     /// The parameters collected so far (wire names).
     pub fn params(&self) -> &Params {

@@ -2,7 +2,7 @@
 
 //! Entity `pet_search`: handle, request builders and record types.
 use airbyte_agent_runtime::serde_json::Value;
-use airbyte_agent_runtime::{Client, Page, PageStream, Params, Result};
+use airbyte_agent_runtime::{Client, Page, PageStream, Params, Result, record, serde};
 impl crate::PetstoreConnector {
     /// Search pets
     pub fn pet_search(&self) -> PetSearch {
@@ -53,16 +53,11 @@ impl PetSearchSearchRequest {
     }
     /// Send the request.
     pub async fn send(self) -> Result<Page<Value, PetSearchSearchMeta>> {
-        self.client
-            .call_list::<
-                Value,
-                PetSearchSearchMeta,
-            >(&crate::descriptor::PET_SEARCH[0usize], self.params)
-            .await
+        self.client.call_list(&crate::descriptor::PET_SEARCH[0], self.params).await
     }
     /// Every page, lazily, following the operation's pagination.
     pub fn pages(self) -> PageStream<Value, PetSearchSearchMeta> {
-        self.client.pages(&crate::descriptor::PET_SEARCH[0usize], self.params)
+        self.client.pages(&crate::descriptor::PET_SEARCH[0], self.params)
     }
     /// The parameters collected so far (wire names).
     pub fn params(&self) -> &Params {
@@ -83,7 +78,7 @@ impl ::std::future::IntoFuture for PetSearchSearchRequest {
     }
 }
 /// Metadata returned by `pet_search.search` next to the records.
-#[derive(Debug, Clone, Default, airbyte_agent_runtime::serde::Serialize)]
+#[derive(Debug, Clone, Default, serde::Serialize)]
 #[serde(crate = "airbyte_agent_runtime::serde")]
 pub struct PetSearchSearchMeta {
     /// `$.data.pets.pageInfo.endCursor`
@@ -93,34 +88,30 @@ pub struct PetSearchSearchMeta {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub has_next_page: Option<Value>,
 }
-impl airbyte_agent_runtime::record::Record for PetSearchSearchMeta {
+impl record::Record for PetSearchSearchMeta {
     const NAME: &'static str = "PetSearchSearchMeta";
     fn field_index(key: &str) -> Option<usize> {
         match key {
-            "end_cursor" => Some(0usize),
-            "has_next_page" => Some(1usize),
+            "end_cursor" => Some(0),
+            "has_next_page" => Some(1),
             _ => None,
         }
     }
-    fn set_field<'de, __M: airbyte_agent_runtime::serde::de::MapAccess<'de>>(
+    fn set_field<'de, __M: serde::de::MapAccess<'de>>(
         &mut self,
         index: usize,
         map: &mut __M,
-    ) -> ::std::result::Result<(), __M::Error> {
+    ) -> Result<(), __M::Error> {
         match index {
-            0usize => self.end_cursor = map.next_value()?,
-            1usize => self.has_next_page = map.next_value()?,
-            _ => {
-                map.next_value::<airbyte_agent_runtime::serde::de::IgnoredAny>()?;
-            }
+            0 => self.end_cursor = map.next_value()?,
+            1 => self.has_next_page = map.next_value()?,
+            _ => drop(map.next_value::<serde::de::IgnoredAny>()?),
         }
         Ok(())
     }
 }
-impl<'de> airbyte_agent_runtime::serde::Deserialize<'de> for PetSearchSearchMeta {
-    fn deserialize<__D: airbyte_agent_runtime::serde::Deserializer<'de>>(
-        deserializer: __D,
-    ) -> ::std::result::Result<Self, __D::Error> {
-        airbyte_agent_runtime::record::deserialize(deserializer)
+impl<'de> serde::Deserialize<'de> for PetSearchSearchMeta {
+    fn deserialize<__D: serde::Deserializer<'de>>(d: __D) -> Result<Self, __D::Error> {
+        record::deserialize(d)
     }
 }

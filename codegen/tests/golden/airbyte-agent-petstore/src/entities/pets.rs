@@ -2,7 +2,9 @@
 
 //! Entity `pets`: handle, request builders and record types.
 use airbyte_agent_runtime::serde_json::{Map, Value};
-use airbyte_agent_runtime::{ByteStream, Client, Page, PageStream, Params, Result};
+use airbyte_agent_runtime::{
+    ByteStream, Client, Page, PageStream, Params, Result, record, serde,
+};
 impl crate::PetstoreConnector {
     /// A pet.
     pub fn pets(&self) -> Pets {
@@ -98,16 +100,11 @@ impl PetsListRequest {
     }
     /// Send the request.
     pub async fn send(self) -> Result<Page<Pet, PetsListMeta>> {
-        self.client
-            .call_list::<
-                Pet,
-                PetsListMeta,
-            >(&crate::descriptor::PETS[0usize], self.params)
-            .await
+        self.client.call_list(&crate::descriptor::PETS[0], self.params).await
     }
     /// Every page, lazily, following the operation's pagination.
     pub fn pages(self) -> PageStream<Pet, PetsListMeta> {
-        self.client.pages(&crate::descriptor::PETS[0usize], self.params)
+        self.client.pages(&crate::descriptor::PETS[0], self.params)
     }
     /// The parameters collected so far (wire names).
     pub fn params(&self) -> &Params {
@@ -147,9 +144,7 @@ impl PetsCreateRequest {
     }
     /// Send the request.
     pub async fn send(self) -> Result<Pet> {
-        self.client
-            .call_record::<Pet>(&crate::descriptor::PETS[1usize], self.params)
-            .await
+        self.client.call_record(&crate::descriptor::PETS[1], self.params).await
     }
     /// The parameters collected so far (wire names).
     pub fn params(&self) -> &Params {
@@ -175,9 +170,7 @@ pub struct PetsGetRequest {
 impl PetsGetRequest {
     /// Send the request.
     pub async fn send(self) -> Result<Pet> {
-        self.client
-            .call_record::<Pet>(&crate::descriptor::PETS[2usize], self.params)
-            .await
+        self.client.call_record(&crate::descriptor::PETS[2], self.params).await
     }
     /// The parameters collected so far (wire names).
     pub fn params(&self) -> &Params {
@@ -203,7 +196,7 @@ pub struct PetsDownloadRequest {
 impl PetsDownloadRequest {
     /// Send the request.
     pub async fn send(self) -> Result<ByteStream> {
-        self.client.download(&crate::descriptor::PETS[3usize], self.params).await
+        self.client.download(&crate::descriptor::PETS[3], self.params).await
     }
     /// The parameters collected so far (wire names).
     pub fn params(&self) -> &Params {
@@ -224,7 +217,7 @@ airbyte_agent_runtime::string_enum! {
     => "dog", #[doc = " `cat`"] Cat => "cat" }
 }
 /// A pet.
-#[derive(Debug, Clone, Default, airbyte_agent_runtime::serde::Serialize)]
+#[derive(Debug, Clone, Default, serde::Serialize)]
 #[serde(crate = "airbyte_agent_runtime::serde")]
 pub struct Pet {
     /// `id`
@@ -273,65 +266,57 @@ pub struct Pet {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub collar: Option<PetCollar>,
 }
-impl airbyte_agent_runtime::record::Record for Pet {
+impl record::Record for Pet {
     const NAME: &'static str = "Pet";
     fn field_index(key: &str) -> Option<usize> {
         match key {
-            "id" => Some(0usize),
-            "type" => Some(1usize),
-            "+1" => Some(2usize),
-            "-1" => Some(3usize),
-            "16x16" => Some(4usize),
-            "b2b?" => Some(5usize),
-            "event.type" => Some(6usize),
-            "eventType" => Some(7usize),
-            "weight" => Some(8usize),
-            "tags" => Some(9usize),
-            "owner" => Some(10usize),
-            "attributes" => Some(11usize),
-            "extra" => Some(12usize),
-            "anything" => Some(13usize),
-            "collar" => Some(14usize),
+            "id" => Some(0),
+            "type" => Some(1),
+            "+1" => Some(2),
+            "-1" => Some(3),
+            "16x16" => Some(4),
+            "b2b?" => Some(5),
+            "event.type" => Some(6),
+            "eventType" => Some(7),
+            "weight" => Some(8),
+            "tags" => Some(9),
+            "owner" => Some(10),
+            "attributes" => Some(11),
+            "extra" => Some(12),
+            "anything" => Some(13),
+            "collar" => Some(14),
             _ => None,
         }
     }
-    fn set_field<'de, __M: airbyte_agent_runtime::serde::de::MapAccess<'de>>(
+    fn set_field<'de, __M: serde::de::MapAccess<'de>>(
         &mut self,
         index: usize,
         map: &mut __M,
-    ) -> ::std::result::Result<(), __M::Error> {
+    ) -> Result<(), __M::Error> {
         match index {
-            0usize => self.id = map.next_value()?,
-            1usize => self.type_ = map.next_value()?,
-            2usize => self.plus_1 = map.next_value()?,
-            3usize => self.minus_1 = map.next_value()?,
-            4usize => self._16x16 = map.next_value()?,
-            5usize => self.b2b = map.next_value()?,
-            6usize => self.event_type = map.next_value()?,
-            7usize => self.event_type_2 = map.next_value()?,
-            8usize => self.weight = map.next_value()?,
-            9usize => {
-                self.tags = map
-                    .next_value::<airbyte_agent_runtime::record::SkipNulls<String>>()?
-                    .0;
-            }
-            10usize => self.owner = map.next_value()?,
-            11usize => self.attributes = map.next_value()?,
-            12usize => self.extra = map.next_value()?,
-            13usize => self.anything = map.next_value()?,
-            14usize => self.collar = map.next_value()?,
-            _ => {
-                map.next_value::<airbyte_agent_runtime::serde::de::IgnoredAny>()?;
-            }
+            0 => self.id = map.next_value()?,
+            1 => self.type_ = map.next_value()?,
+            2 => self.plus_1 = map.next_value()?,
+            3 => self.minus_1 = map.next_value()?,
+            4 => self._16x16 = map.next_value()?,
+            5 => self.b2b = map.next_value()?,
+            6 => self.event_type = map.next_value()?,
+            7 => self.event_type_2 = map.next_value()?,
+            8 => self.weight = map.next_value()?,
+            9 => self.tags = map.next_value::<record::SkipNulls<String>>()?.0,
+            10 => self.owner = map.next_value()?,
+            11 => self.attributes = map.next_value()?,
+            12 => self.extra = map.next_value()?,
+            13 => self.anything = map.next_value()?,
+            14 => self.collar = map.next_value()?,
+            _ => drop(map.next_value::<serde::de::IgnoredAny>()?),
         }
         Ok(())
     }
 }
-impl<'de> airbyte_agent_runtime::serde::Deserialize<'de> for Pet {
-    fn deserialize<__D: airbyte_agent_runtime::serde::Deserializer<'de>>(
-        deserializer: __D,
-    ) -> ::std::result::Result<Self, __D::Error> {
-        airbyte_agent_runtime::record::deserialize(deserializer)
+impl<'de> serde::Deserialize<'de> for Pet {
+    fn deserialize<__D: serde::Deserializer<'de>>(d: __D) -> Result<Self, __D::Error> {
+        record::deserialize(d)
     }
 }
 airbyte_agent_runtime::string_enum! {
@@ -339,7 +324,7 @@ airbyte_agent_runtime::string_enum! {
     " `cat`"] Cat => "cat", #[doc = " `self`"] SelfValue => "self" }
 }
 /// The `Owner` object.
-#[derive(Debug, Clone, Default, airbyte_agent_runtime::serde::Serialize)]
+#[derive(Debug, Clone, Default, serde::Serialize)]
 #[serde(crate = "airbyte_agent_runtime::serde")]
 pub struct Owner {
     /// `name`
@@ -352,45 +337,37 @@ pub struct Owner {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub pets: Option<Vec<Pet>>,
 }
-impl airbyte_agent_runtime::record::Record for Owner {
+impl record::Record for Owner {
     const NAME: &'static str = "Owner";
     fn field_index(key: &str) -> Option<usize> {
         match key {
-            "name" => Some(0usize),
-            "best_friend" => Some(1usize),
-            "pets" => Some(2usize),
+            "name" => Some(0),
+            "best_friend" => Some(1),
+            "pets" => Some(2),
             _ => None,
         }
     }
-    fn set_field<'de, __M: airbyte_agent_runtime::serde::de::MapAccess<'de>>(
+    fn set_field<'de, __M: serde::de::MapAccess<'de>>(
         &mut self,
         index: usize,
         map: &mut __M,
-    ) -> ::std::result::Result<(), __M::Error> {
+    ) -> Result<(), __M::Error> {
         match index {
-            0usize => self.name = map.next_value()?,
-            1usize => self.best_friend = map.next_value()?,
-            2usize => {
-                self.pets = map
-                    .next_value::<airbyte_agent_runtime::record::SkipNulls<Pet>>()?
-                    .0;
-            }
-            _ => {
-                map.next_value::<airbyte_agent_runtime::serde::de::IgnoredAny>()?;
-            }
+            0 => self.name = map.next_value()?,
+            1 => self.best_friend = map.next_value()?,
+            2 => self.pets = map.next_value::<record::SkipNulls<Pet>>()?.0,
+            _ => drop(map.next_value::<serde::de::IgnoredAny>()?),
         }
         Ok(())
     }
 }
-impl<'de> airbyte_agent_runtime::serde::Deserialize<'de> for Owner {
-    fn deserialize<__D: airbyte_agent_runtime::serde::Deserializer<'de>>(
-        deserializer: __D,
-    ) -> ::std::result::Result<Self, __D::Error> {
-        airbyte_agent_runtime::record::deserialize(deserializer)
+impl<'de> serde::Deserialize<'de> for Owner {
+    fn deserialize<__D: serde::Deserializer<'de>>(d: __D) -> Result<Self, __D::Error> {
+        record::deserialize(d)
     }
 }
 /// The `PetCollar` object.
-#[derive(Debug, Clone, Default, airbyte_agent_runtime::serde::Serialize)]
+#[derive(Debug, Clone, Default, serde::Serialize)]
 #[serde(crate = "airbyte_agent_runtime::serde")]
 pub struct PetCollar {
     /// `color`
@@ -400,108 +377,96 @@ pub struct PetCollar {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub size: Option<i64>,
 }
-impl airbyte_agent_runtime::record::Record for PetCollar {
+impl record::Record for PetCollar {
     const NAME: &'static str = "PetCollar";
     fn field_index(key: &str) -> Option<usize> {
         match key {
-            "color" => Some(0usize),
-            "size" => Some(1usize),
+            "color" => Some(0),
+            "size" => Some(1),
             _ => None,
         }
     }
-    fn set_field<'de, __M: airbyte_agent_runtime::serde::de::MapAccess<'de>>(
+    fn set_field<'de, __M: serde::de::MapAccess<'de>>(
         &mut self,
         index: usize,
         map: &mut __M,
-    ) -> ::std::result::Result<(), __M::Error> {
+    ) -> Result<(), __M::Error> {
         match index {
-            0usize => self.color = map.next_value()?,
-            1usize => self.size = map.next_value()?,
-            _ => {
-                map.next_value::<airbyte_agent_runtime::serde::de::IgnoredAny>()?;
-            }
+            0 => self.color = map.next_value()?,
+            1 => self.size = map.next_value()?,
+            _ => drop(map.next_value::<serde::de::IgnoredAny>()?),
         }
         Ok(())
     }
 }
-impl<'de> airbyte_agent_runtime::serde::Deserialize<'de> for PetCollar {
-    fn deserialize<__D: airbyte_agent_runtime::serde::Deserializer<'de>>(
-        deserializer: __D,
-    ) -> ::std::result::Result<Self, __D::Error> {
-        airbyte_agent_runtime::record::deserialize(deserializer)
+impl<'de> serde::Deserialize<'de> for PetCollar {
+    fn deserialize<__D: serde::Deserializer<'de>>(d: __D) -> Result<Self, __D::Error> {
+        record::deserialize(d)
     }
 }
 /// Metadata returned by `pets.list` next to the records.
-#[derive(Debug, Clone, Default, airbyte_agent_runtime::serde::Serialize)]
+#[derive(Debug, Clone, Default, serde::Serialize)]
 #[serde(crate = "airbyte_agent_runtime::serde")]
 pub struct PetsListMeta {
     /// `$.next_cursor`
     #[serde(skip_serializing_if = "Option::is_none")]
     pub next_cursor: Option<String>,
 }
-impl airbyte_agent_runtime::record::Record for PetsListMeta {
+impl record::Record for PetsListMeta {
     const NAME: &'static str = "PetsListMeta";
     fn field_index(key: &str) -> Option<usize> {
         match key {
-            "next_cursor" => Some(0usize),
+            "next_cursor" => Some(0),
             _ => None,
         }
     }
-    fn set_field<'de, __M: airbyte_agent_runtime::serde::de::MapAccess<'de>>(
+    fn set_field<'de, __M: serde::de::MapAccess<'de>>(
         &mut self,
         index: usize,
         map: &mut __M,
-    ) -> ::std::result::Result<(), __M::Error> {
+    ) -> Result<(), __M::Error> {
         match index {
-            0usize => self.next_cursor = map.next_value()?,
-            _ => {
-                map.next_value::<airbyte_agent_runtime::serde::de::IgnoredAny>()?;
-            }
+            0 => self.next_cursor = map.next_value()?,
+            _ => drop(map.next_value::<serde::de::IgnoredAny>()?),
         }
         Ok(())
     }
 }
-impl<'de> airbyte_agent_runtime::serde::Deserialize<'de> for PetsListMeta {
-    fn deserialize<__D: airbyte_agent_runtime::serde::Deserializer<'de>>(
-        deserializer: __D,
-    ) -> ::std::result::Result<Self, __D::Error> {
-        airbyte_agent_runtime::record::deserialize(deserializer)
+impl<'de> serde::Deserialize<'de> for PetsListMeta {
+    fn deserialize<__D: serde::Deserializer<'de>>(d: __D) -> Result<Self, __D::Error> {
+        record::deserialize(d)
     }
 }
 /// The `PetsCreateCollar` object.
-#[derive(Debug, Clone, Default, airbyte_agent_runtime::serde::Serialize)]
+#[derive(Debug, Clone, Default, serde::Serialize)]
 #[serde(crate = "airbyte_agent_runtime::serde")]
 pub struct PetsCreateCollar {
     /// `color`
     #[serde(skip_serializing_if = "Option::is_none")]
     pub color: Option<String>,
 }
-impl airbyte_agent_runtime::record::Record for PetsCreateCollar {
+impl record::Record for PetsCreateCollar {
     const NAME: &'static str = "PetsCreateCollar";
     fn field_index(key: &str) -> Option<usize> {
         match key {
-            "color" => Some(0usize),
+            "color" => Some(0),
             _ => None,
         }
     }
-    fn set_field<'de, __M: airbyte_agent_runtime::serde::de::MapAccess<'de>>(
+    fn set_field<'de, __M: serde::de::MapAccess<'de>>(
         &mut self,
         index: usize,
         map: &mut __M,
-    ) -> ::std::result::Result<(), __M::Error> {
+    ) -> Result<(), __M::Error> {
         match index {
-            0usize => self.color = map.next_value()?,
-            _ => {
-                map.next_value::<airbyte_agent_runtime::serde::de::IgnoredAny>()?;
-            }
+            0 => self.color = map.next_value()?,
+            _ => drop(map.next_value::<serde::de::IgnoredAny>()?),
         }
         Ok(())
     }
 }
-impl<'de> airbyte_agent_runtime::serde::Deserialize<'de> for PetsCreateCollar {
-    fn deserialize<__D: airbyte_agent_runtime::serde::Deserializer<'de>>(
-        deserializer: __D,
-    ) -> ::std::result::Result<Self, __D::Error> {
-        airbyte_agent_runtime::record::deserialize(deserializer)
+impl<'de> serde::Deserialize<'de> for PetsCreateCollar {
+    fn deserialize<__D: serde::Deserializer<'de>>(d: __D) -> Result<Self, __D::Error> {
+        record::deserialize(d)
     }
 }
