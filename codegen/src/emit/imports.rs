@@ -2,20 +2,26 @@
 
 use std::collections::BTreeSet;
 
-use proc_macro2::{Ident, TokenStream};
+use proc_macro2::{Ident, TokenStream, TokenTree};
 use quote::quote;
 
 use super::ident;
 
-/// Every identifier in `tokens` (to import only the names a file uses).
+/// Every identifier in `tokens` that can name an item (to import only the names a file uses).
+/// The body of a `string_enum!` invocation is skipped: its variant names (`Issue`, `Page`) are not
+/// paths, and the macro names what it needs through `$crate`.
 pub(super) fn idents(tokens: &TokenStream, out: &mut BTreeSet<String>) {
+    let mut after_string_enum = false;
     for t in tokens.clone() {
         match t {
-            proc_macro2::TokenTree::Ident(i) => {
+            TokenTree::Ident(i) => {
+                after_string_enum = i == "string_enum";
                 out.insert(i.to_string());
             }
-            proc_macro2::TokenTree::Group(g) => idents(&g.stream(), out),
-            _ => {}
+            TokenTree::Group(_) if after_string_enum => after_string_enum = false,
+            TokenTree::Group(g) => idents(&g.stream(), out),
+            TokenTree::Punct(p) => after_string_enum &= p.as_char() == '!',
+            TokenTree::Literal(_) => after_string_enum = false,
         }
     }
 }

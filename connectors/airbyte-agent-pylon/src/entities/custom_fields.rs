@@ -3,7 +3,6 @@
 //! Entity `custom_fields`: handle, request builders and record types.
 use airbyte_agent_runtime::serde_json::Value;
 use airbyte_agent_runtime::{Client, Page, PageStream, Params, Result, record, serde};
-use crate::types::*;
 impl crate::PylonConnector {
     /// List custom fields
     pub fn custom_fields(&self) -> CustomFields {
