@@ -20,7 +20,7 @@ pub use self::model::*;
 use self::naming::{Namer, connector_pascal, pascal_base, safe_snake, shouty, snake_base};
 use self::operation::build_operation;
 pub use self::pagination::PaginationIr;
-use self::records::linked_schema;
+use self::records::entity_description;
 use self::types::{RESERVED_TYPE_NAMES, RustType, TypeBuilder};
 use crate::spec::{Operation as SpecOp, Spec, SpecError, Warning};
 
@@ -177,10 +177,7 @@ pub fn build(doc: &crate::spec::Document) -> Result<Loaded, SpecError> {
             operations.push(o);
         }
         tb.mark_users(&name, &roots);
-        let description = linked_schema(&spec, &name)
-            .and_then(|n| n.text_of("description").ok().flatten())
-            .or_else(|| ops.first().map(|o| o.summary.clone()))
-            .unwrap_or_default();
+        let description = entity_description(&spec, &name, &operations, &tb.graph);
         entities.push(Entity {
             name,
             description,

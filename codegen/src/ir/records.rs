@@ -6,8 +6,9 @@ use std::collections::BTreeSet;
 use airbyte_agent_runtime::ActionKind;
 use serde_json::Value;
 
+use super::model::{OperationIr, OutputIr};
 use super::naming::{Namer, pascal_base, safe_snake, snake_base};
-use super::types::{self, RustType, TypeBuilder, TypeId};
+use super::types::{self, RustType, TypeBuilder, TypeGraph, TypeId};
 use crate::spec::{Node, Operation as SpecOp, Spec, SpecError};
 
 /// The component schema linked to `entity` (`x-airbyte-entity-name`, else the same name).
@@ -28,6 +29,42 @@ pub(super) fn linked_schema<'a>(spec: &Spec<'a>, entity: &str) -> Option<Node<'a
                 .find(|(k, n)| k.eq_ignore_ascii_case(entity) && has_props(n))
         })
         .map(|(_, n)| n.clone())
+}
+
+/// What an entity is, in one text: the linked component's `description`, else its
+/// `x-airbyte-ai-hints.summary`, else the description of the record type its operations return,
+/// else a sentence naming it (never an action's summary: the entity is more than its first
+/// action).
+pub(super) fn entity_description(
+    spec: &Spec<'_>,
+    entity: &str,
+    operations: &[OperationIr],
+    graph: &TypeGraph,
+) -> String {
+    let linked = linked_schema(spec, entity);
+    let text =
+        |n: Option<Node<'_>>| n.and_then(|n| n.value.as_str().map(str::trim).map(String::from));
+    linked
+        .as_ref()
+        .and_then(|n| text(n.get("description")))
+        .or_else(|| {
+            linked
+                .as_ref()
+                .and_then(|n| text(n.get("x-airbyte-ai-hints")?.get("summary")))
+        })
+        .or_else(|| {
+            operations.iter().find_map(|o| {
+                let id = match &o.output {
+                    OutputIr::Record(RustType::Named(id))
+                    | OutputIr::Page(RustType::Named(id), _) => *id,
+                    _ => return None,
+                };
+                let doc = graph.types.get(id)?.doc.trim();
+                (!doc.is_empty()).then(|| doc.to_string())
+            })
+        })
+        .filter(|t| !t.is_empty())
+        .unwrap_or_else(|| format!("Records of the `{entity}` entity."))
 }
 
 /// The record type of an operation returning records.

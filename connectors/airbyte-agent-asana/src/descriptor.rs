@@ -1885,14 +1885,14 @@ pub static CONNECTOR: ConnectorDescriptor = ConnectorDescriptor {
         #[cfg(feature = "project_tasks")]
         EntityDescriptor {
             name: "project_tasks",
-            description: "List tasks of a project",
+            description: "Short form of an Asana task: gid, name and subtype.",
             operations: &PROJECT_TASKS,
             ..EntityDescriptor::DEFAULT
         },
         #[cfg(feature = "workspace_task_search")]
         EntityDescriptor {
             name: "workspace_task_search",
-            description: "Find tasks in a workspace",
+            description: "Short form of an Asana task: gid, name and subtype.",
             operations: &WORKSPACE_TASK_SEARCH,
             ..EntityDescriptor::DEFAULT
         },
@@ -1906,21 +1906,21 @@ pub static CONNECTOR: ConnectorDescriptor = ConnectorDescriptor {
         #[cfg(feature = "task_projects")]
         EntityDescriptor {
             name: "task_projects",
-            description: "List projects of a task",
+            description: "Short form of an Asana project.",
             operations: &TASK_PROJECTS,
             ..EntityDescriptor::DEFAULT
         },
         #[cfg(feature = "team_projects")]
         EntityDescriptor {
             name: "team_projects",
-            description: "List projects of a team",
+            description: "Short form of an Asana project.",
             operations: &TEAM_PROJECTS,
             ..EntityDescriptor::DEFAULT
         },
         #[cfg(feature = "workspace_projects")]
         EntityDescriptor {
             name: "workspace_projects",
-            description: "List projects of a workspace",
+            description: "Short form of an Asana project.",
             operations: &WORKSPACE_PROJECTS,
             ..EntityDescriptor::DEFAULT
         },
@@ -1941,14 +1941,14 @@ pub static CONNECTOR: ConnectorDescriptor = ConnectorDescriptor {
         #[cfg(feature = "workspace_users")]
         EntityDescriptor {
             name: "workspace_users",
-            description: "List users of a workspace",
+            description: "Short form of an Asana user.",
             operations: &WORKSPACE_USERS,
             ..EntityDescriptor::DEFAULT
         },
         #[cfg(feature = "team_users")]
         EntityDescriptor {
             name: "team_users",
-            description: "List users of a team",
+            description: "Short form of an Asana user.",
             operations: &TEAM_USERS,
             ..EntityDescriptor::DEFAULT
         },
@@ -1962,14 +1962,14 @@ pub static CONNECTOR: ConnectorDescriptor = ConnectorDescriptor {
         #[cfg(feature = "workspace_teams")]
         EntityDescriptor {
             name: "workspace_teams",
-            description: "List teams of a workspace",
+            description: "Short form of an Asana team.",
             operations: &WORKSPACE_TEAMS,
             ..EntityDescriptor::DEFAULT
         },
         #[cfg(feature = "user_teams")]
         EntityDescriptor {
             name: "user_teams",
-            description: "List teams of a user",
+            description: "Short form of an Asana team.",
             operations: &USER_TEAMS,
             ..EntityDescriptor::DEFAULT
         },
@@ -1983,7 +1983,7 @@ pub static CONNECTOR: ConnectorDescriptor = ConnectorDescriptor {
         #[cfg(feature = "workspace_tags")]
         EntityDescriptor {
             name: "workspace_tags",
-            description: "List tags of a workspace",
+            description: "Short form of an Asana tag.",
             operations: &WORKSPACE_TAGS,
             ..EntityDescriptor::DEFAULT
         },
@@ -1997,14 +1997,14 @@ pub static CONNECTOR: ConnectorDescriptor = ConnectorDescriptor {
         #[cfg(feature = "tag_tasks")]
         EntityDescriptor {
             name: "tag_tasks",
-            description: "List tasks with a tag",
+            description: "Short form of an Asana task: gid, name and subtype.",
             operations: &TAG_TASKS,
             ..EntityDescriptor::DEFAULT
         },
         #[cfg(feature = "project_sections")]
         EntityDescriptor {
             name: "project_sections",
-            description: "List sections of a project",
+            description: "Short form of a project section.",
             operations: &PROJECT_SECTIONS,
             ..EntityDescriptor::DEFAULT
         },
@@ -2018,49 +2018,49 @@ pub static CONNECTOR: ConnectorDescriptor = ConnectorDescriptor {
         #[cfg(feature = "section_tasks")]
         EntityDescriptor {
             name: "section_tasks",
-            description: "List tasks of a section",
+            description: "Short form of an Asana task: gid, name and subtype.",
             operations: &SECTION_TASKS,
             ..EntityDescriptor::DEFAULT
         },
         #[cfg(feature = "task_subtasks")]
         EntityDescriptor {
             name: "task_subtasks",
-            description: "List subtasks",
+            description: "Short form of an Asana task: gid, name and subtype.",
             operations: &TASK_SUBTASKS,
             ..EntityDescriptor::DEFAULT
         },
         #[cfg(feature = "task_dependencies")]
         EntityDescriptor {
             name: "task_dependencies",
-            description: "List dependencies",
+            description: "Short form of an Asana task: gid, name and subtype.",
             operations: &TASK_DEPENDENCIES,
             ..EntityDescriptor::DEFAULT
         },
         #[cfg(feature = "task_dependents")]
         EntityDescriptor {
             name: "task_dependents",
-            description: "List dependents",
+            description: "Short form of an Asana task: gid, name and subtype.",
             operations: &TASK_DEPENDENTS,
             ..EntityDescriptor::DEFAULT
         },
         #[cfg(feature = "task_stories")]
         EntityDescriptor {
             name: "task_stories",
-            description: "Comment on a task",
+            description: "A comment or activity entry on a task.",
             operations: &TASK_STORIES,
             ..EntityDescriptor::DEFAULT
         },
         #[cfg(feature = "task_tags")]
         EntityDescriptor {
             name: "task_tags",
-            description: "Tag a task",
+            description: "Records of the `task_tags` entity.",
             operations: &TASK_TAGS,
             ..EntityDescriptor::DEFAULT
         },
         #[cfg(feature = "workspace_memberships")]
         EntityDescriptor {
             name: "workspace_memberships",
-            description: "Add a user to a workspace",
+            description: "An Asana user with profile and workspaces.",
             operations: &WORKSPACE_MEMBERSHIPS,
             ..EntityDescriptor::DEFAULT
         },

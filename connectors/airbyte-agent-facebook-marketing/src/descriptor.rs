@@ -1563,14 +1563,14 @@ pub static CONNECTOR: ConnectorDescriptor = ConnectorDescriptor {
         #[cfg(feature = "images")]
         EntityDescriptor {
             name: "images",
-            description: "List ad images",
+            description: "Images in the ad account library",
             operations: &IMAGES,
             ..EntityDescriptor::DEFAULT
         },
         #[cfg(feature = "videos")]
         EntityDescriptor {
             name: "videos",
-            description: "List ad videos",
+            description: "Videos in the ad account library",
             operations: &VIDEOS,
             ..EntityDescriptor::DEFAULT
         },

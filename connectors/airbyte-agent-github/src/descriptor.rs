@@ -3124,168 +3124,168 @@ pub static CONNECTOR: ConnectorDescriptor = ConnectorDescriptor {
         #[cfg(feature = "repositories")]
         EntityDescriptor {
             name: "repositories",
-            description: "Fetch a repository",
+            description: "Records of the `repositories` entity.",
             operations: &REPOSITORIES,
             ..EntityDescriptor::DEFAULT
         },
         #[cfg(feature = "org_repositories")]
         EntityDescriptor {
             name: "org_repositories",
-            description: "List an organization's repositories",
+            description: "Records of the `org_repositories` entity.",
             operations: &ORG_REPOSITORIES,
             ..EntityDescriptor::DEFAULT
         },
         #[cfg(feature = "branches")]
         EntityDescriptor {
             name: "branches",
-            description: "List branches",
+            description: "Records of the `branches` entity.",
             operations: &BRANCHES,
             ..EntityDescriptor::DEFAULT
         },
         #[cfg(feature = "commits")]
         EntityDescriptor {
             name: "commits",
-            description: "List commits",
+            description: "Records of the `commits` entity.",
             operations: &COMMITS,
             ..EntityDescriptor::DEFAULT
         },
         #[cfg(feature = "releases")]
         EntityDescriptor {
             name: "releases",
-            description: "List releases",
+            description: "Records of the `releases` entity.",
             operations: &RELEASES,
             ..EntityDescriptor::DEFAULT
         },
         #[cfg(feature = "issues")]
         EntityDescriptor {
             name: "issues",
-            description: "List issues",
+            description: "Records of the `issues` entity.",
             operations: &ISSUES,
             ..EntityDescriptor::DEFAULT
         },
         #[cfg(feature = "comments")]
         EntityDescriptor {
             name: "comments",
-            description: "Comment on an issue or pull request",
+            description: "Records of the `comments` entity.",
             operations: &COMMENTS,
             ..EntityDescriptor::DEFAULT
         },
         #[cfg(feature = "pull_requests")]
         EntityDescriptor {
             name: "pull_requests",
-            description: "Open a pull request",
+            description: "Records of the `pull_requests` entity.",
             operations: &PULL_REQUESTS,
             ..EntityDescriptor::DEFAULT
         },
         #[cfg(feature = "reviews")]
         EntityDescriptor {
             name: "reviews",
-            description: "List pull request reviews",
+            description: "Records of the `reviews` entity.",
             operations: &REVIEWS,
             ..EntityDescriptor::DEFAULT
         },
         #[cfg(feature = "pr_comments")]
         EntityDescriptor {
             name: "pr_comments",
-            description: "List pull request comments",
+            description: "Records of the `pr_comments` entity.",
             operations: &PR_COMMENTS,
             ..EntityDescriptor::DEFAULT
         },
         #[cfg(feature = "labels")]
         EntityDescriptor {
             name: "labels",
-            description: "List labels",
+            description: "Records of the `labels` entity.",
             operations: &LABELS,
             ..EntityDescriptor::DEFAULT
         },
         #[cfg(feature = "milestones")]
         EntityDescriptor {
             name: "milestones",
-            description: "List milestones",
+            description: "Records of the `milestones` entity.",
             operations: &MILESTONES,
             ..EntityDescriptor::DEFAULT
         },
         #[cfg(feature = "organizations")]
         EntityDescriptor {
             name: "organizations",
-            description: "Fetch an organization",
+            description: "Records of the `organizations` entity.",
             operations: &ORGANIZATIONS,
             ..EntityDescriptor::DEFAULT
         },
         #[cfg(feature = "users")]
         EntityDescriptor {
             name: "users",
-            description: "Fetch a user",
+            description: "Records of the `users` entity.",
             operations: &USERS,
             ..EntityDescriptor::DEFAULT
         },
         #[cfg(feature = "teams")]
         EntityDescriptor {
             name: "teams",
-            description: "List teams",
+            description: "Records of the `teams` entity.",
             operations: &TEAMS,
             ..EntityDescriptor::DEFAULT
         },
         #[cfg(feature = "tags")]
         EntityDescriptor {
             name: "tags",
-            description: "List tags",
+            description: "Records of the `tags` entity.",
             operations: &TAGS,
             ..EntityDescriptor::DEFAULT
         },
         #[cfg(feature = "stargazers")]
         EntityDescriptor {
             name: "stargazers",
-            description: "List stargazers",
+            description: "Records of the `stargazers` entity.",
             operations: &STARGAZERS,
             ..EntityDescriptor::DEFAULT
         },
         #[cfg(feature = "viewer")]
         EntityDescriptor {
             name: "viewer",
-            description: "Fetch the signed-in user",
+            description: "Records of the `viewer` entity.",
             operations: &VIEWER,
             ..EntityDescriptor::DEFAULT
         },
         #[cfg(feature = "viewer_repositories")]
         EntityDescriptor {
             name: "viewer_repositories",
-            description: "List my repositories",
+            description: "Records of the `viewer_repositories` entity.",
             operations: &VIEWER_REPOSITORIES,
             ..EntityDescriptor::DEFAULT
         },
         #[cfg(feature = "projects")]
         EntityDescriptor {
             name: "projects",
-            description: "List projects",
+            description: "Records of the `projects` entity.",
             operations: &PROJECTS,
             ..EntityDescriptor::DEFAULT
         },
         #[cfg(feature = "project_items")]
         EntityDescriptor {
             name: "project_items",
-            description: "List project items",
+            description: "Records of the `project_items` entity.",
             operations: &PROJECT_ITEMS,
             ..EntityDescriptor::DEFAULT
         },
         #[cfg(feature = "discussions")]
         EntityDescriptor {
             name: "discussions",
-            description: "List discussions",
+            description: "Records of the `discussions` entity.",
             operations: &DISCUSSIONS,
             ..EntityDescriptor::DEFAULT
         },
         #[cfg(feature = "file_content")]
         EntityDescriptor {
             name: "file_content",
-            description: "Read a file",
+            description: "Records of the `file_content` entity.",
             operations: &FILE_CONTENT,
             ..EntityDescriptor::DEFAULT
         },
         #[cfg(feature = "directory_content")]
         EntityDescriptor {
             name: "directory_content",
-            description: "List a folder",
+            description: "Records of the `directory_content` entity.",
             operations: &DIRECTORY_CONTENT,
             ..EntityDescriptor::DEFAULT
         },

@@ -745,14 +745,14 @@ pub static CONNECTOR: ConnectorDescriptor = ConnectorDescriptor {
         #[cfg(feature = "call_audio")]
         EntityDescriptor {
             name: "call_audio",
-            description: "Download call audio",
+            description: "Records of the `call_audio` entity.",
             operations: &CALL_AUDIO,
             ..EntityDescriptor::DEFAULT
         },
         #[cfg(feature = "call_video")]
         EntityDescriptor {
             name: "call_video",
-            description: "Download call video",
+            description: "Records of the `call_video` entity.",
             operations: &CALL_VIDEO,
             ..EntityDescriptor::DEFAULT
         },

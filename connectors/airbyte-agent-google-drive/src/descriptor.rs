@@ -1052,14 +1052,14 @@ pub static CONNECTOR: ConnectorDescriptor = ConnectorDescriptor {
         #[cfg(feature = "files_upload")]
         EntityDescriptor {
             name: "files_upload",
-            description: "Upload a file",
+            description: "Metadata of a Drive file or folder.",
             operations: &FILES_UPLOAD,
             ..EntityDescriptor::DEFAULT
         },
         #[cfg(feature = "files_export")]
         EntityDescriptor {
             name: "files_export",
-            description: "Export a Google Workspace file",
+            description: "Records of the `files_export` entity.",
             operations: &FILES_EXPORT,
             ..EntityDescriptor::DEFAULT
         },

@@ -752,7 +752,7 @@ pub static CONNECTOR: ConnectorDescriptor = ConnectorDescriptor {
         #[cfg(feature = "attachments")]
         EntityDescriptor {
             name: "attachments",
-            description: "List attachments",
+            description: "A file such as a resume or offer letter.",
             operations: &ATTACHMENTS,
             ..EntityDescriptor::DEFAULT
         },

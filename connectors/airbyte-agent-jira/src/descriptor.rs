@@ -1366,28 +1366,28 @@ pub static CONNECTOR: ConnectorDescriptor = ConnectorDescriptor {
         #[cfg(feature = "issue_worklogs")]
         EntityDescriptor {
             name: "issue_worklogs",
-            description: "Fetch a worklog",
+            description: "Time logged on an issue.",
             operations: &ISSUE_WORKLOGS,
             ..EntityDescriptor::DEFAULT
         },
         #[cfg(feature = "issues_assignee")]
         EntityDescriptor {
             name: "issues_assignee",
-            description: "Assign an issue",
+            description: "Records of the `issues_assignee` entity.",
             operations: &ISSUES_ASSIGNEE,
             ..EntityDescriptor::DEFAULT
         },
         #[cfg(feature = "issue_transitions")]
         EntityDescriptor {
             name: "issue_transitions",
-            description: "List possible transitions",
+            description: "Issue transition structure.",
             operations: &ISSUE_TRANSITIONS,
             ..EntityDescriptor::DEFAULT
         },
         #[cfg(feature = "issue_links")]
         EntityDescriptor {
             name: "issue_links",
-            description: "Link two issues",
+            description: "Records of the `issue_links` entity.",
             operations: &ISSUE_LINKS,
             ..EntityDescriptor::DEFAULT
         },

@@ -1682,147 +1682,147 @@ pub static CONNECTOR: ConnectorDescriptor = ConnectorDescriptor {
         #[cfg(feature = "issues")]
         EntityDescriptor {
             name: "issues",
-            description: "List issues",
+            description: "Support requests with state, owners and response times",
             operations: &ISSUES,
             ..EntityDescriptor::DEFAULT
         },
         #[cfg(feature = "issue_replies")]
         EntityDescriptor {
             name: "issue_replies",
-            description: "Reply to the customer",
+            description: "Records of the `issue_replies` entity.",
             operations: &ISSUE_REPLIES,
             ..EntityDescriptor::DEFAULT
         },
         #[cfg(feature = "issue_assignments")]
         EntityDescriptor {
             name: "issue_assignments",
-            description: "Assign an issue",
+            description: "Records of the `issue_assignments` entity.",
             operations: &ISSUE_ASSIGNMENTS,
             ..EntityDescriptor::DEFAULT
         },
         #[cfg(feature = "issue_statuses")]
         EntityDescriptor {
             name: "issue_statuses",
-            description: "Change issue status",
+            description: "Records of the `issue_statuses` entity.",
             operations: &ISSUE_STATUSES,
             ..EntityDescriptor::DEFAULT
         },
         #[cfg(feature = "messages")]
         EntityDescriptor {
             name: "messages",
-            description: "List issue messages",
+            description: "Messages on issues from every channel, including internal notes",
             operations: &MESSAGES,
             ..EntityDescriptor::DEFAULT
         },
         #[cfg(feature = "issue_notes")]
         EntityDescriptor {
             name: "issue_notes",
-            description: "Add an internal note",
+            description: "Records of the `issue_notes` entity.",
             operations: &ISSUE_NOTES,
             ..EntityDescriptor::DEFAULT
         },
         #[cfg(feature = "issue_threads")]
         EntityDescriptor {
             name: "issue_threads",
-            description: "Start an issue thread",
+            description: "Records of the `issue_threads` entity.",
             operations: &ISSUE_THREADS,
             ..EntityDescriptor::DEFAULT
         },
         #[cfg(feature = "accounts")]
         EntityDescriptor {
             name: "accounts",
-            description: "List accounts",
+            description: "Customer companies",
             operations: &ACCOUNTS,
             ..EntityDescriptor::DEFAULT
         },
         #[cfg(feature = "contacts")]
         EntityDescriptor {
             name: "contacts",
-            description: "List contacts",
+            description: "People at customer companies",
             operations: &CONTACTS,
             ..EntityDescriptor::DEFAULT
         },
         #[cfg(feature = "teams")]
         EntityDescriptor {
             name: "teams",
-            description: "List teams",
+            description: "Support teams that issues are routed to",
             operations: &TEAMS,
             ..EntityDescriptor::DEFAULT
         },
         #[cfg(feature = "tags")]
         EntityDescriptor {
             name: "tags",
-            description: "List tags",
+            description: "Labels used to sort issues, accounts and contacts",
             operations: &TAGS,
             ..EntityDescriptor::DEFAULT
         },
         #[cfg(feature = "users")]
         EntityDescriptor {
             name: "users",
-            description: "List users",
+            description: "Agents and admins working in Pylon",
             operations: &USERS,
             ..EntityDescriptor::DEFAULT
         },
         #[cfg(feature = "custom_fields")]
         EntityDescriptor {
             name: "custom_fields",
-            description: "List custom fields",
+            description: "Definitions of custom fields",
             operations: &CUSTOM_FIELDS,
             ..EntityDescriptor::DEFAULT
         },
         #[cfg(feature = "ticket_forms")]
         EntityDescriptor {
             name: "ticket_forms",
-            description: "List ticket forms",
+            description: "Forms customers use to file tickets",
             operations: &TICKET_FORMS,
             ..EntityDescriptor::DEFAULT
         },
         #[cfg(feature = "user_roles")]
         EntityDescriptor {
             name: "user_roles",
-            description: "List user roles",
+            description: "Roles that govern user permissions",
             operations: &USER_ROLES,
             ..EntityDescriptor::DEFAULT
         },
         #[cfg(feature = "tasks")]
         EntityDescriptor {
             name: "tasks",
-            description: "Create a task",
+            description: "Records of the `tasks` entity.",
             operations: &TASKS,
             ..EntityDescriptor::DEFAULT
         },
         #[cfg(feature = "projects")]
         EntityDescriptor {
             name: "projects",
-            description: "Create a project",
+            description: "Records of the `projects` entity.",
             operations: &PROJECTS,
             ..EntityDescriptor::DEFAULT
         },
         #[cfg(feature = "milestones")]
         EntityDescriptor {
             name: "milestones",
-            description: "Create a milestone",
+            description: "Records of the `milestones` entity.",
             operations: &MILESTONES,
             ..EntityDescriptor::DEFAULT
         },
         #[cfg(feature = "articles")]
         EntityDescriptor {
             name: "articles",
-            description: "Create an article",
+            description: "Records of the `articles` entity.",
             operations: &ARTICLES,
             ..EntityDescriptor::DEFAULT
         },
         #[cfg(feature = "collections")]
         EntityDescriptor {
             name: "collections",
-            description: "Create a collection",
+            description: "Records of the `collections` entity.",
             operations: &COLLECTIONS,
             ..EntityDescriptor::DEFAULT
         },
         #[cfg(feature = "me")]
         EntityDescriptor {
             name: "me",
-            description: "Fetch the signed-in user",
+            description: "Records of the `me` entity.",
             operations: &ME,
             ..EntityDescriptor::DEFAULT
         },

@@ -4179,70 +4179,70 @@ pub static CONNECTOR: ConnectorDescriptor = ConnectorDescriptor {
         #[cfg(feature = "metafield_shops")]
         EntityDescriptor {
             name: "metafield_shops",
-            description: "List shop metafields",
+            description: "A custom field stored on a store resource.",
             operations: &METAFIELD_SHOPS,
             ..EntityDescriptor::DEFAULT
         },
         #[cfg(feature = "metafield_customers")]
         EntityDescriptor {
             name: "metafield_customers",
-            description: "List metafields of a customer",
+            description: "A custom field stored on a store resource.",
             operations: &METAFIELD_CUSTOMERS,
             ..EntityDescriptor::DEFAULT
         },
         #[cfg(feature = "metafield_products")]
         EntityDescriptor {
             name: "metafield_products",
-            description: "List metafields of a product",
+            description: "A custom field stored on a store resource.",
             operations: &METAFIELD_PRODUCTS,
             ..EntityDescriptor::DEFAULT
         },
         #[cfg(feature = "metafield_orders")]
         EntityDescriptor {
             name: "metafield_orders",
-            description: "List metafields of an order",
+            description: "A custom field stored on a store resource.",
             operations: &METAFIELD_ORDERS,
             ..EntityDescriptor::DEFAULT
         },
         #[cfg(feature = "metafield_draft_orders")]
         EntityDescriptor {
             name: "metafield_draft_orders",
-            description: "List metafields of a draft order",
+            description: "A custom field stored on a store resource.",
             operations: &METAFIELD_DRAFT_ORDERS,
             ..EntityDescriptor::DEFAULT
         },
         #[cfg(feature = "metafield_locations")]
         EntityDescriptor {
             name: "metafield_locations",
-            description: "List metafields of a location",
+            description: "A custom field stored on a store resource.",
             operations: &METAFIELD_LOCATIONS,
             ..EntityDescriptor::DEFAULT
         },
         #[cfg(feature = "metafield_product_variants")]
         EntityDescriptor {
             name: "metafield_product_variants",
-            description: "List metafields of a variant",
+            description: "A custom field stored on a store resource.",
             operations: &METAFIELD_PRODUCT_VARIANTS,
             ..EntityDescriptor::DEFAULT
         },
         #[cfg(feature = "metafield_smart_collections")]
         EntityDescriptor {
             name: "metafield_smart_collections",
-            description: "List metafields of a smart collection",
+            description: "A custom field stored on a store resource.",
             operations: &METAFIELD_SMART_COLLECTIONS,
             ..EntityDescriptor::DEFAULT
         },
         #[cfg(feature = "metafield_product_images")]
         EntityDescriptor {
             name: "metafield_product_images",
-            description: "List metafields of a product image",
+            description: "A custom field stored on a store resource.",
             operations: &METAFIELD_PRODUCT_IMAGES,
             ..EntityDescriptor::DEFAULT
         },
         #[cfg(feature = "customer_address")]
         EntityDescriptor {
             name: "customer_address",
-            description: "List addresses of a customer",
+            description: "Customer address structure.",
             operations: &CUSTOMER_ADDRESS,
             ..EntityDescriptor::DEFAULT
         },
@@ -4291,42 +4291,42 @@ pub static CONNECTOR: ConnectorDescriptor = ConnectorDescriptor {
         #[cfg(feature = "metafield_pages")]
         EntityDescriptor {
             name: "metafield_pages",
-            description: "List metafields of a page",
+            description: "A custom field stored on a store resource.",
             operations: &METAFIELD_PAGES,
             ..EntityDescriptor::DEFAULT
         },
         #[cfg(feature = "metafield_blogs")]
         EntityDescriptor {
             name: "metafield_blogs",
-            description: "List metafields of a blog",
+            description: "A custom field stored on a store resource.",
             operations: &METAFIELD_BLOGS,
             ..EntityDescriptor::DEFAULT
         },
         #[cfg(feature = "metafield_articles")]
         EntityDescriptor {
             name: "metafield_articles",
-            description: "List metafields of an article",
+            description: "A custom field stored on a store resource.",
             operations: &METAFIELD_ARTICLES,
             ..EntityDescriptor::DEFAULT
         },
         #[cfg(feature = "draft_order_complete")]
         EntityDescriptor {
             name: "draft_order_complete",
-            description: "Complete a draft order",
+            description: "Records of the `draft_order_complete` entity.",
             operations: &DRAFT_ORDER_COMPLETE,
             ..EntityDescriptor::DEFAULT
         },
         #[cfg(feature = "inventory_set")]
         EntityDescriptor {
             name: "inventory_set",
-            description: "Set stock quantities",
+            description: "Records of the `inventory_set` entity.",
             operations: &INVENTORY_SET,
             ..EntityDescriptor::DEFAULT
         },
         #[cfg(feature = "inventory_adjust")]
         EntityDescriptor {
             name: "inventory_adjust",
-            description: "Adjust stock quantities",
+            description: "Records of the `inventory_adjust` entity.",
             operations: &INVENTORY_ADJUST,
             ..EntityDescriptor::DEFAULT
         },

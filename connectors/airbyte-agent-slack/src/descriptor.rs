@@ -1166,84 +1166,84 @@ pub static CONNECTOR: ConnectorDescriptor = ConnectorDescriptor {
         #[cfg(feature = "messages")]
         EntityDescriptor {
             name: "messages",
-            description: "Post a message",
+            description: "A message as returned after posting or editing it.",
             operations: &MESSAGES,
             ..EntityDescriptor::DEFAULT
         },
         #[cfg(feature = "channel_topics")]
         EntityDescriptor {
             name: "channel_topics",
-            description: "Set a channel topic",
+            description: "A conversation: public or private channel, group DM or DM.",
             operations: &CHANNEL_TOPICS,
             ..EntityDescriptor::DEFAULT
         },
         #[cfg(feature = "channel_purposes")]
         EntityDescriptor {
             name: "channel_purposes",
-            description: "Set a channel purpose",
+            description: "A conversation: public or private channel, group DM or DM.",
             operations: &CHANNEL_PURPOSES,
             ..EntityDescriptor::DEFAULT
         },
         #[cfg(feature = "channel_invites")]
         EntityDescriptor {
             name: "channel_invites",
-            description: "Invite to a channel",
+            description: "A conversation: public or private channel, group DM or DM.",
             operations: &CHANNEL_INVITES,
             ..EntityDescriptor::DEFAULT
         },
         #[cfg(feature = "reactions")]
         EntityDescriptor {
             name: "reactions",
-            description: "Add a reaction",
+            description: "Response envelope with reaction add data.",
             operations: &REACTIONS,
             ..EntityDescriptor::DEFAULT
         },
         #[cfg(feature = "ephemeral_messages")]
         EntityDescriptor {
             name: "ephemeral_messages",
-            description: "Show a private message",
+            description: "Response envelope with ephemeral message create data.",
             operations: &EPHEMERAL_MESSAGES,
             ..EntityDescriptor::DEFAULT
         },
         #[cfg(feature = "scheduled_messages")]
         EntityDescriptor {
             name: "scheduled_messages",
-            description: "Schedule a message",
+            description: "Response envelope with scheduled message create data.",
             operations: &SCHEDULED_MESSAGES,
             ..EntityDescriptor::DEFAULT
         },
         #[cfg(feature = "channel_archives")]
         EntityDescriptor {
             name: "channel_archives",
-            description: "Archive a channel",
+            description: "Response envelope with reaction add data.",
             operations: &CHANNEL_ARCHIVES,
             ..EntityDescriptor::DEFAULT
         },
         #[cfg(feature = "channel_kicks")]
         EntityDescriptor {
             name: "channel_kicks",
-            description: "Remove from a channel",
+            description: "Response envelope with channel kick data.",
             operations: &CHANNEL_KICKS,
             ..EntityDescriptor::DEFAULT
         },
         #[cfg(feature = "channel_joins")]
         EntityDescriptor {
             name: "channel_joins",
-            description: "Join a channel",
+            description: "A conversation: public or private channel, group DM or DM.",
             operations: &CHANNEL_JOINS,
             ..EntityDescriptor::DEFAULT
         },
         #[cfg(feature = "pins")]
         EntityDescriptor {
             name: "pins",
-            description: "Pin a message",
+            description: "Response envelope with reaction add data.",
             operations: &PINS,
             ..EntityDescriptor::DEFAULT
         },
         #[cfg(feature = "bookmarks")]
         EntityDescriptor {
             name: "bookmarks",
-            description: "Add a bookmark",
+            description: "A bookmark in a channel header.",
             operations: &BOOKMARKS,
             ..EntityDescriptor::DEFAULT
         },

@@ -2370,126 +2370,126 @@ pub static CONNECTOR: ConnectorDescriptor = ConnectorDescriptor {
         #[cfg(feature = "customers")]
         EntityDescriptor {
             name: "customers",
-            description: "List customers",
+            description: "Paying customers and their billing setup",
             operations: &CUSTOMERS,
             ..EntityDescriptor::DEFAULT
         },
         #[cfg(feature = "invoices")]
         EntityDescriptor {
             name: "invoices",
-            description: "Create an invoice",
+            description: "Invoices with their lines, totals and payment state",
             operations: &INVOICES,
             ..EntityDescriptor::DEFAULT
         },
         #[cfg(feature = "invoice_finalizations")]
         EntityDescriptor {
             name: "invoice_finalizations",
-            description: "Finalize an invoice",
+            description: "Records of the `invoice_finalizations` entity.",
             operations: &INVOICE_FINALIZATIONS,
             ..EntityDescriptor::DEFAULT
         },
         #[cfg(feature = "invoice_sends")]
         EntityDescriptor {
             name: "invoice_sends",
-            description: "Email an invoice",
+            description: "Records of the `invoice_sends` entity.",
             operations: &INVOICE_SENDS,
             ..EntityDescriptor::DEFAULT
         },
         #[cfg(feature = "charges")]
         EntityDescriptor {
             name: "charges",
-            description: "List charges",
+            description: "Individual payment attempts and their outcome",
             operations: &CHARGES,
             ..EntityDescriptor::DEFAULT
         },
         #[cfg(feature = "subscriptions")]
         EntityDescriptor {
             name: "subscriptions",
-            description: "Create a subscription",
+            description: "Recurring plans customers are billed for",
             operations: &SUBSCRIPTIONS,
             ..EntityDescriptor::DEFAULT
         },
         #[cfg(feature = "refunds")]
         EntityDescriptor {
             name: "refunds",
-            description: "List refunds",
+            description: "Money given back to customers",
             operations: &REFUNDS,
             ..EntityDescriptor::DEFAULT
         },
         #[cfg(feature = "products")]
         EntityDescriptor {
             name: "products",
-            description: "List products",
+            description: "Catalog of goods and services",
             operations: &PRODUCTS,
             ..EntityDescriptor::DEFAULT
         },
         #[cfg(feature = "balance")]
         EntityDescriptor {
             name: "balance",
-            description: "Get the balance",
+            description: "Funds currently held by the account",
             operations: &BALANCE,
             ..EntityDescriptor::DEFAULT
         },
         #[cfg(feature = "balance_transactions")]
         EntityDescriptor {
             name: "balance_transactions",
-            description: "List balance transactions",
+            description: "Ledger of money moving in and out of the balance",
             operations: &BALANCE_TRANSACTIONS,
             ..EntityDescriptor::DEFAULT
         },
         #[cfg(feature = "payment_intents")]
         EntityDescriptor {
             name: "payment_intents",
-            description: "Create a payment intent",
+            description: "Payments followed through their lifecycle",
             operations: &PAYMENT_INTENTS,
             ..EntityDescriptor::DEFAULT
         },
         #[cfg(feature = "payment_intent_confirmations")]
         EntityDescriptor {
             name: "payment_intent_confirmations",
-            description: "Confirm a payment intent",
+            description: "Records of the `payment_intent_confirmations` entity.",
             operations: &PAYMENT_INTENT_CONFIRMATIONS,
             ..EntityDescriptor::DEFAULT
         },
         #[cfg(feature = "payment_intent_cancellations")]
         EntityDescriptor {
             name: "payment_intent_cancellations",
-            description: "Cancel a payment intent",
+            description: "Records of the `payment_intent_cancellations` entity.",
             operations: &PAYMENT_INTENT_CANCELLATIONS,
             ..EntityDescriptor::DEFAULT
         },
         #[cfg(feature = "prices")]
         EntityDescriptor {
             name: "prices",
-            description: "Create a price",
+            description: "One-time and recurring price points for products",
             operations: &PRICES,
             ..EntityDescriptor::DEFAULT
         },
         #[cfg(feature = "checkout_sessions")]
         EntityDescriptor {
             name: "checkout_sessions",
-            description: "Create a checkout session",
+            description: "Hosted payment pages",
             operations: &CHECKOUT_SESSIONS,
             ..EntityDescriptor::DEFAULT
         },
         #[cfg(feature = "payment_method_attachments")]
         EntityDescriptor {
             name: "payment_method_attachments",
-            description: "Attach a payment method",
+            description: "Saved cards and other payment methods",
             operations: &PAYMENT_METHOD_ATTACHMENTS,
             ..EntityDescriptor::DEFAULT
         },
         #[cfg(feature = "disputes")]
         EntityDescriptor {
             name: "disputes",
-            description: "List disputes",
+            description: "Chargebacks and other payment disputes",
             operations: &DISPUTES,
             ..EntityDescriptor::DEFAULT
         },
         #[cfg(feature = "payouts")]
         EntityDescriptor {
             name: "payouts",
-            description: "List payouts",
+            description: "Transfers from Stripe to the bank",
             operations: &PAYOUTS,
             ..EntityDescriptor::DEFAULT
         },

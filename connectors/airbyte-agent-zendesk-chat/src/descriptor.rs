@@ -550,49 +550,49 @@ pub static CONNECTOR: ConnectorDescriptor = ConnectorDescriptor {
         #[cfg(feature = "departments")]
         EntityDescriptor {
             name: "departments",
-            description: "List departments",
+            description: "Departments chats go to",
             operations: &DEPARTMENTS,
             ..EntityDescriptor::DEFAULT
         },
         #[cfg(feature = "goals")]
         EntityDescriptor {
             name: "goals",
-            description: "List goals",
+            description: "Conversion goals tied to chats",
             operations: &GOALS,
             ..EntityDescriptor::DEFAULT
         },
         #[cfg(feature = "roles")]
         EntityDescriptor {
             name: "roles",
-            description: "List roles",
+            description: "Agent roles and permissions",
             operations: &ROLES,
             ..EntityDescriptor::DEFAULT
         },
         #[cfg(feature = "routing_settings")]
         EntityDescriptor {
             name: "routing_settings",
-            description: "Fetch routing settings",
+            description: "How chats are assigned to agents",
             operations: &ROUTING_SETTINGS,
             ..EntityDescriptor::DEFAULT
         },
         #[cfg(feature = "shortcuts")]
         EntityDescriptor {
             name: "shortcuts",
-            description: "List shortcuts",
+            description: "Canned replies for agents",
             operations: &SHORTCUTS,
             ..EntityDescriptor::DEFAULT
         },
         #[cfg(feature = "skills")]
         EntityDescriptor {
             name: "skills",
-            description: "List skills",
+            description: "Skills for skill-based routing",
             operations: &SKILLS,
             ..EntityDescriptor::DEFAULT
         },
         #[cfg(feature = "triggers")]
         EntityDescriptor {
             name: "triggers",
-            description: "List triggers",
+            description: "Rules that react to visitor behavior",
             operations: &TRIGGERS,
             ..EntityDescriptor::DEFAULT
         },

@@ -5,14 +5,14 @@ use airbyte_agent_runtime::serde_json::Value;
 use airbyte_agent_runtime::{Client, Page, PageStream, Params, Result, record, serde};
 use crate::types::*;
 impl crate::AsanaConnector {
-    /// List sections of a project
+    /// Short form of a project section.
     pub fn project_sections(&self) -> ProjectSections {
         ProjectSections {
             client: self.client.clone(),
         }
     }
 }
-/// List sections of a project
+/// Short form of a project section.
 #[derive(Debug, Clone)]
 pub struct ProjectSections {
     client: Client,

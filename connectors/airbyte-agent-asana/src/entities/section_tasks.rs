@@ -5,14 +5,14 @@ use airbyte_agent_runtime::serde_json::{Map, Value};
 use airbyte_agent_runtime::{Client, Page, PageStream, Params, Result, record, serde};
 use crate::types::*;
 impl crate::AsanaConnector {
-    /// List tasks of a section
+    /// Short form of an Asana task: gid, name and subtype.
     pub fn section_tasks(&self) -> SectionTasks {
         SectionTasks {
             client: self.client.clone(),
         }
     }
 }
-/// List tasks of a section
+/// Short form of an Asana task: gid, name and subtype.
 #[derive(Debug, Clone)]
 pub struct SectionTasks {
     client: Client,

@@ -5,14 +5,14 @@ use airbyte_agent_runtime::serde_json::Value;
 use airbyte_agent_runtime::{Client, Page, PageStream, Params, Result, record, serde};
 use crate::types::*;
 impl crate::AsanaConnector {
-    /// List tasks with a tag
+    /// Short form of an Asana task: gid, name and subtype.
     pub fn tag_tasks(&self) -> TagTasks {
         TagTasks {
             client: self.client.clone(),
         }
     }
 }
-/// List tasks with a tag
+/// Short form of an Asana task: gid, name and subtype.
 #[derive(Debug, Clone)]
 pub struct TagTasks {
     client: Client,

@@ -5,14 +5,14 @@ use airbyte_agent_runtime::serde_json::Value;
 use airbyte_agent_runtime::{Client, Page, PageStream, Params, Result, record, serde};
 use crate::types::*;
 impl crate::AsanaConnector {
-    /// List projects of a task
+    /// Short form of an Asana project.
     pub fn task_projects(&self) -> TaskProjects {
         TaskProjects {
             client: self.client.clone(),
         }
     }
 }
-/// List projects of a task
+/// Short form of an Asana project.
 #[derive(Debug, Clone)]
 pub struct TaskProjects {
     client: Client,

@@ -5,14 +5,14 @@ use airbyte_agent_runtime::serde_json::Value;
 use airbyte_agent_runtime::{Client, Params, Result, record, serde};
 use crate::types::*;
 impl crate::AsanaConnector {
-    /// Comment on a task
+    /// A comment or activity entry on a task.
     pub fn task_stories(&self) -> TaskStories {
         TaskStories {
             client: self.client.clone(),
         }
     }
 }
-/// Comment on a task
+/// A comment or activity entry on a task.
 #[derive(Debug, Clone)]
 pub struct TaskStories {
     client: Client,

@@ -5,14 +5,14 @@ use airbyte_agent_runtime::serde_json::Value;
 use airbyte_agent_runtime::{Client, Page, PageStream, Params, Result, record, serde};
 use crate::types::*;
 impl crate::AsanaConnector {
-    /// List subtasks
+    /// Short form of an Asana task: gid, name and subtype.
     pub fn task_subtasks(&self) -> TaskSubtasks {
         TaskSubtasks {
             client: self.client.clone(),
         }
     }
 }
-/// List subtasks
+/// Short form of an Asana task: gid, name and subtype.
 #[derive(Debug, Clone)]
 pub struct TaskSubtasks {
     client: Client,

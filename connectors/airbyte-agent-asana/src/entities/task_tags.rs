@@ -4,14 +4,14 @@
 use airbyte_agent_runtime::serde_json::{Map, Value};
 use airbyte_agent_runtime::{Client, Params, Result, record, serde};
 impl crate::AsanaConnector {
-    /// Tag a task
+    /// Records of the `task_tags` entity.
     pub fn task_tags(&self) -> TaskTags {
         TaskTags {
             client: self.client.clone(),
         }
     }
 }
-/// Tag a task
+/// Records of the `task_tags` entity.
 #[derive(Debug, Clone)]
 pub struct TaskTags {
     client: Client,

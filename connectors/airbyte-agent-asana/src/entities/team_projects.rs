@@ -5,14 +5,14 @@ use airbyte_agent_runtime::serde_json::Value;
 use airbyte_agent_runtime::{Client, Page, PageStream, Params, Result, record, serde};
 use crate::types::*;
 impl crate::AsanaConnector {
-    /// List projects of a team
+    /// Short form of an Asana project.
     pub fn team_projects(&self) -> TeamProjects {
         TeamProjects {
             client: self.client.clone(),
         }
     }
 }
-/// List projects of a team
+/// Short form of an Asana project.
 #[derive(Debug, Clone)]
 pub struct TeamProjects {
     client: Client,

@@ -5,14 +5,14 @@ use airbyte_agent_runtime::serde_json::Value;
 use airbyte_agent_runtime::{Client, Page, PageStream, Params, Result, record, serde};
 use crate::types::*;
 impl crate::AsanaConnector {
-    /// List users of a team
+    /// Short form of an Asana user.
     pub fn team_users(&self) -> TeamUsers {
         TeamUsers {
             client: self.client.clone(),
         }
     }
 }
-/// List users of a team
+/// Short form of an Asana user.
 #[derive(Debug, Clone)]
 pub struct TeamUsers {
     client: Client,

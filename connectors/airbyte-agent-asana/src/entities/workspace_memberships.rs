@@ -5,14 +5,14 @@ use airbyte_agent_runtime::serde_json::Value;
 use airbyte_agent_runtime::{Client, Params, Result, record, serde};
 use crate::types::*;
 impl crate::AsanaConnector {
-    /// Add a user to a workspace
+    /// An Asana user with profile and workspaces.
     pub fn workspace_memberships(&self) -> WorkspaceMemberships {
         WorkspaceMemberships {
             client: self.client.clone(),
         }
     }
 }
-/// Add a user to a workspace
+/// An Asana user with profile and workspaces.
 #[derive(Debug, Clone)]
 pub struct WorkspaceMemberships {
     client: Client,

@@ -5,14 +5,14 @@ use airbyte_agent_runtime::serde_json::Value;
 use airbyte_agent_runtime::{Client, Page, PageStream, Params, Result, record, serde};
 use crate::types::*;
 impl crate::AsanaConnector {
-    /// List tags of a workspace
+    /// Short form of an Asana tag.
     pub fn workspace_tags(&self) -> WorkspaceTags {
         WorkspaceTags {
             client: self.client.clone(),
         }
     }
 }
-/// List tags of a workspace
+/// Short form of an Asana tag.
 #[derive(Debug, Clone)]
 pub struct WorkspaceTags {
     client: Client,

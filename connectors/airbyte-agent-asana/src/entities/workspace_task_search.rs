@@ -5,14 +5,14 @@ use airbyte_agent_runtime::serde_json::Value;
 use airbyte_agent_runtime::{Client, Page, PageStream, Params, Result, record, serde};
 use crate::types::*;
 impl crate::AsanaConnector {
-    /// Find tasks in a workspace
+    /// Short form of an Asana task: gid, name and subtype.
     pub fn workspace_task_search(&self) -> WorkspaceTaskSearch {
         WorkspaceTaskSearch {
             client: self.client.clone(),
         }
     }
 }
-/// Find tasks in a workspace
+/// Short form of an Asana task: gid, name and subtype.
 #[derive(Debug, Clone)]
 pub struct WorkspaceTaskSearch {
     client: Client,

@@ -5,14 +5,14 @@ use airbyte_agent_runtime::serde_json::Value;
 use airbyte_agent_runtime::{Client, Page, PageStream, Params, Result, record, serde};
 use crate::types::*;
 impl crate::AsanaConnector {
-    /// List teams of a workspace
+    /// Short form of an Asana team.
     pub fn workspace_teams(&self) -> WorkspaceTeams {
         WorkspaceTeams {
             client: self.client.clone(),
         }
     }
 }
-/// List teams of a workspace
+/// Short form of an Asana team.
 #[derive(Debug, Clone)]
 pub struct WorkspaceTeams {
     client: Client,

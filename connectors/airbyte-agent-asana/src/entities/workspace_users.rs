@@ -5,14 +5,14 @@ use airbyte_agent_runtime::serde_json::Value;
 use airbyte_agent_runtime::{Client, Page, PageStream, Params, Result, record, serde};
 use crate::types::*;
 impl crate::AsanaConnector {
-    /// List users of a workspace
+    /// Short form of an Asana user.
     pub fn workspace_users(&self) -> WorkspaceUsers {
         WorkspaceUsers {
             client: self.client.clone(),
         }
     }
 }
-/// List users of a workspace
+/// Short form of an Asana user.
 #[derive(Debug, Clone)]
 pub struct WorkspaceUsers {
     client: Client,

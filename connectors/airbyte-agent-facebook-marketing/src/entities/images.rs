@@ -4,14 +4,14 @@
 use airbyte_agent_runtime::serde_json::Value;
 use airbyte_agent_runtime::{Client, Page, PageStream, Params, Result, record, serde};
 impl crate::FacebookMarketingConnector {
-    /// List ad images
+    /// Images in the ad account library
     pub fn images(&self) -> Images {
         Images {
             client: self.client.clone(),
         }
     }
 }
-/// List ad images
+/// Images in the ad account library
 #[derive(Debug, Clone)]
 pub struct Images {
     client: Client,

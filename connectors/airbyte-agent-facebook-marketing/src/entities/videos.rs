@@ -4,14 +4,14 @@
 use airbyte_agent_runtime::serde_json::Value;
 use airbyte_agent_runtime::{Client, Page, PageStream, Params, Result, record, serde};
 impl crate::FacebookMarketingConnector {
-    /// List ad videos
+    /// Videos in the ad account library
     pub fn videos(&self) -> Videos {
         Videos {
             client: self.client.clone(),
         }
     }
 }
-/// List ad videos
+/// Videos in the ad account library
 #[derive(Debug, Clone)]
 pub struct Videos {
     client: Client,

@@ -4,14 +4,14 @@
 use airbyte_agent_runtime::serde_json::{Map, Value};
 use airbyte_agent_runtime::{Client, Page, PageStream, Params, Result, record, serde};
 impl crate::GithubConnector {
-    /// List branches
+    /// Records of the `branches` entity.
     pub fn branches(&self) -> Branches {
         Branches {
             client: self.client.clone(),
         }
     }
 }
-/// List branches
+/// Records of the `branches` entity.
 #[derive(Debug, Clone)]
 pub struct Branches {
     client: Client,

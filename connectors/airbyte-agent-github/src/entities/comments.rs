@@ -5,14 +5,14 @@ use airbyte_agent_runtime::serde_json::{Map, Value};
 use airbyte_agent_runtime::{Client, Page, PageStream, Params, Result, record, serde};
 use crate::types::*;
 impl crate::GithubConnector {
-    /// Comment on an issue or pull request
+    /// Records of the `comments` entity.
     pub fn comments(&self) -> Comments {
         Comments {
             client: self.client.clone(),
         }
     }
 }
-/// Comment on an issue or pull request
+/// Records of the `comments` entity.
 #[derive(Debug, Clone)]
 pub struct Comments {
     client: Client,

@@ -4,14 +4,14 @@
 use airbyte_agent_runtime::serde_json::{Map, Value};
 use airbyte_agent_runtime::{Client, Page, PageStream, Params, Result, record, serde};
 impl crate::GithubConnector {
-    /// List commits
+    /// Records of the `commits` entity.
     pub fn commits(&self) -> Commits {
         Commits {
             client: self.client.clone(),
         }
     }
 }
-/// List commits
+/// Records of the `commits` entity.
 #[derive(Debug, Clone)]
 pub struct Commits {
     client: Client,

@@ -4,14 +4,14 @@
 use airbyte_agent_runtime::serde_json::{Map, Value};
 use airbyte_agent_runtime::{Client, Page, PageStream, Params, Result, record, serde};
 impl crate::GithubConnector {
-    /// List a folder
+    /// Records of the `directory_content` entity.
     pub fn directory_content(&self) -> DirectoryContent {
         DirectoryContent {
             client: self.client.clone(),
         }
     }
 }
-/// List a folder
+/// Records of the `directory_content` entity.
 #[derive(Debug, Clone)]
 pub struct DirectoryContent {
     client: Client,

@@ -5,14 +5,14 @@ use airbyte_agent_runtime::serde_json::{Map, Value};
 use airbyte_agent_runtime::{Client, Page, PageStream, Params, Result, record, serde};
 use crate::types::*;
 impl crate::GithubConnector {
-    /// List discussions
+    /// Records of the `discussions` entity.
     pub fn discussions(&self) -> Discussions {
         Discussions {
             client: self.client.clone(),
         }
     }
 }
-/// List discussions
+/// Records of the `discussions` entity.
 #[derive(Debug, Clone)]
 pub struct Discussions {
     client: Client,

@@ -4,14 +4,14 @@
 use airbyte_agent_runtime::serde_json::{Map, Value};
 use airbyte_agent_runtime::{Client, Params, Result};
 impl crate::GithubConnector {
-    /// Read a file
+    /// Records of the `file_content` entity.
     pub fn file_content(&self) -> FileContent {
         FileContent {
             client: self.client.clone(),
         }
     }
 }
-/// Read a file
+/// Records of the `file_content` entity.
 #[derive(Debug, Clone)]
 pub struct FileContent {
     client: Client,

@@ -5,14 +5,14 @@ use airbyte_agent_runtime::serde_json::{Map, Value};
 use airbyte_agent_runtime::{Client, Page, PageStream, Params, Result, record, serde};
 use crate::types::*;
 impl crate::GithubConnector {
-    /// List issues
+    /// Records of the `issues` entity.
     pub fn issues(&self) -> Issues {
         Issues {
             client: self.client.clone(),
         }
     }
 }
-/// List issues
+/// Records of the `issues` entity.
 #[derive(Debug, Clone)]
 pub struct Issues {
     client: Client,

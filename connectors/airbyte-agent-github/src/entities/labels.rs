@@ -4,14 +4,14 @@
 use airbyte_agent_runtime::serde_json::{Map, Value};
 use airbyte_agent_runtime::{Client, Page, PageStream, Params, Result, record, serde};
 impl crate::GithubConnector {
-    /// List labels
+    /// Records of the `labels` entity.
     pub fn labels(&self) -> Labels {
         Labels {
             client: self.client.clone(),
         }
     }
 }
-/// List labels
+/// Records of the `labels` entity.
 #[derive(Debug, Clone)]
 pub struct Labels {
     client: Client,

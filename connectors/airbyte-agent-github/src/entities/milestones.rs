@@ -5,14 +5,14 @@ use airbyte_agent_runtime::serde_json::{Map, Value};
 use airbyte_agent_runtime::{Client, Page, PageStream, Params, Result, record, serde};
 use crate::types::*;
 impl crate::GithubConnector {
-    /// List milestones
+    /// Records of the `milestones` entity.
     pub fn milestones(&self) -> Milestones {
         Milestones {
             client: self.client.clone(),
         }
     }
 }
-/// List milestones
+/// Records of the `milestones` entity.
 #[derive(Debug, Clone)]
 pub struct Milestones {
     client: Client,

@@ -4,14 +4,14 @@
 use airbyte_agent_runtime::serde_json::{Map, Value};
 use airbyte_agent_runtime::{Client, Page, PageStream, Params, Result, record, serde};
 impl crate::GithubConnector {
-    /// List an organization's repositories
+    /// Records of the `org_repositories` entity.
     pub fn org_repositories(&self) -> OrgRepositories {
         OrgRepositories {
             client: self.client.clone(),
         }
     }
 }
-/// List an organization's repositories
+/// Records of the `org_repositories` entity.
 #[derive(Debug, Clone)]
 pub struct OrgRepositories {
     client: Client,

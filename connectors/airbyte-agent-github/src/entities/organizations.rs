@@ -4,14 +4,14 @@
 use airbyte_agent_runtime::serde_json::{Map, Value};
 use airbyte_agent_runtime::{Client, Page, PageStream, Params, Result, record, serde};
 impl crate::GithubConnector {
-    /// Fetch an organization
+    /// Records of the `organizations` entity.
     pub fn organizations(&self) -> Organizations {
         Organizations {
             client: self.client.clone(),
         }
     }
 }
-/// Fetch an organization
+/// Records of the `organizations` entity.
 #[derive(Debug, Clone)]
 pub struct Organizations {
     client: Client,

@@ -4,14 +4,14 @@
 use airbyte_agent_runtime::serde_json::{Map, Value};
 use airbyte_agent_runtime::{Client, Page, PageStream, Params, Result, record, serde};
 impl crate::GithubConnector {
-    /// List pull request comments
+    /// Records of the `pr_comments` entity.
     pub fn pr_comments(&self) -> PrComments {
         PrComments {
             client: self.client.clone(),
         }
     }
 }
-/// List pull request comments
+/// Records of the `pr_comments` entity.
 #[derive(Debug, Clone)]
 pub struct PrComments {
     client: Client,

@@ -4,14 +4,14 @@
 use airbyte_agent_runtime::serde_json::{Map, Value};
 use airbyte_agent_runtime::{Client, Page, PageStream, Params, Result, record, serde};
 impl crate::GithubConnector {
-    /// List project items
+    /// Records of the `project_items` entity.
     pub fn project_items(&self) -> ProjectItems {
         ProjectItems {
             client: self.client.clone(),
         }
     }
 }
-/// List project items
+/// Records of the `project_items` entity.
 #[derive(Debug, Clone)]
 pub struct ProjectItems {
     client: Client,

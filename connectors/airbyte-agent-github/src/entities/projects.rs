@@ -4,14 +4,14 @@
 use airbyte_agent_runtime::serde_json::{Map, Value};
 use airbyte_agent_runtime::{Client, Page, PageStream, Params, Result, record, serde};
 impl crate::GithubConnector {
-    /// List projects
+    /// Records of the `projects` entity.
     pub fn projects(&self) -> Projects {
         Projects {
             client: self.client.clone(),
         }
     }
 }
-/// List projects
+/// Records of the `projects` entity.
 #[derive(Debug, Clone)]
 pub struct Projects {
     client: Client,

@@ -5,14 +5,14 @@ use airbyte_agent_runtime::serde_json::{Map, Value};
 use airbyte_agent_runtime::{Client, Page, PageStream, Params, Result, record, serde};
 use crate::types::*;
 impl crate::GithubConnector {
-    /// Open a pull request
+    /// Records of the `pull_requests` entity.
     pub fn pull_requests(&self) -> PullRequests {
         PullRequests {
             client: self.client.clone(),
         }
     }
 }
-/// Open a pull request
+/// Records of the `pull_requests` entity.
 #[derive(Debug, Clone)]
 pub struct PullRequests {
     client: Client,

@@ -4,14 +4,14 @@
 use airbyte_agent_runtime::serde_json::{Map, Value};
 use airbyte_agent_runtime::{Client, Page, PageStream, Params, Result, record, serde};
 impl crate::GithubConnector {
-    /// List releases
+    /// Records of the `releases` entity.
     pub fn releases(&self) -> Releases {
         Releases {
             client: self.client.clone(),
         }
     }
 }
-/// List releases
+/// Records of the `releases` entity.
 #[derive(Debug, Clone)]
 pub struct Releases {
     client: Client,

@@ -4,14 +4,14 @@
 use airbyte_agent_runtime::serde_json::{Map, Value};
 use airbyte_agent_runtime::{Client, Page, PageStream, Params, Result, record, serde};
 impl crate::GithubConnector {
-    /// Fetch a repository
+    /// Records of the `repositories` entity.
     pub fn repositories(&self) -> Repositories {
         Repositories {
             client: self.client.clone(),
         }
     }
 }
-/// Fetch a repository
+/// Records of the `repositories` entity.
 #[derive(Debug, Clone)]
 pub struct Repositories {
     client: Client,

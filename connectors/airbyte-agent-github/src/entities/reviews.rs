@@ -4,14 +4,14 @@
 use airbyte_agent_runtime::serde_json::{Map, Value};
 use airbyte_agent_runtime::{Client, Page, PageStream, Params, Result, record, serde};
 impl crate::GithubConnector {
-    /// List pull request reviews
+    /// Records of the `reviews` entity.
     pub fn reviews(&self) -> Reviews {
         Reviews {
             client: self.client.clone(),
         }
     }
 }
-/// List pull request reviews
+/// Records of the `reviews` entity.
 #[derive(Debug, Clone)]
 pub struct Reviews {
     client: Client,

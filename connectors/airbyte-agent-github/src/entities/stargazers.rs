@@ -4,14 +4,14 @@
 use airbyte_agent_runtime::serde_json::{Map, Value};
 use airbyte_agent_runtime::{Client, Page, PageStream, Params, Result, record, serde};
 impl crate::GithubConnector {
-    /// List stargazers
+    /// Records of the `stargazers` entity.
     pub fn stargazers(&self) -> Stargazers {
         Stargazers {
             client: self.client.clone(),
         }
     }
 }
-/// List stargazers
+/// Records of the `stargazers` entity.
 #[derive(Debug, Clone)]
 pub struct Stargazers {
     client: Client,

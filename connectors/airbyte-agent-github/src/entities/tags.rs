@@ -4,14 +4,14 @@
 use airbyte_agent_runtime::serde_json::{Map, Value};
 use airbyte_agent_runtime::{Client, Page, PageStream, Params, Result, record, serde};
 impl crate::GithubConnector {
-    /// List tags
+    /// Records of the `tags` entity.
     pub fn tags(&self) -> Tags {
         Tags {
             client: self.client.clone(),
         }
     }
 }
-/// List tags
+/// Records of the `tags` entity.
 #[derive(Debug, Clone)]
 pub struct Tags {
     client: Client,

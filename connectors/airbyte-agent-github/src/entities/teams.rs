@@ -4,14 +4,14 @@
 use airbyte_agent_runtime::serde_json::{Map, Value};
 use airbyte_agent_runtime::{Client, Page, PageStream, Params, Result, record, serde};
 impl crate::GithubConnector {
-    /// List teams
+    /// Records of the `teams` entity.
     pub fn teams(&self) -> Teams {
         Teams {
             client: self.client.clone(),
         }
     }
 }
-/// List teams
+/// Records of the `teams` entity.
 #[derive(Debug, Clone)]
 pub struct Teams {
     client: Client,

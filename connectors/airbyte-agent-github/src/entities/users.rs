@@ -4,14 +4,14 @@
 use airbyte_agent_runtime::serde_json::{Map, Value};
 use airbyte_agent_runtime::{Client, Page, PageStream, Params, Result, record, serde};
 impl crate::GithubConnector {
-    /// Fetch a user
+    /// Records of the `users` entity.
     pub fn users(&self) -> Users {
         Users {
             client: self.client.clone(),
         }
     }
 }
-/// Fetch a user
+/// Records of the `users` entity.
 #[derive(Debug, Clone)]
 pub struct Users {
     client: Client,

@@ -4,14 +4,14 @@
 use airbyte_agent_runtime::serde_json::{Map, Value};
 use airbyte_agent_runtime::{Client, Params, Result};
 impl crate::GithubConnector {
-    /// Fetch the signed-in user
+    /// Records of the `viewer` entity.
     pub fn viewer(&self) -> Viewer {
         Viewer {
             client: self.client.clone(),
         }
     }
 }
-/// Fetch the signed-in user
+/// Records of the `viewer` entity.
 #[derive(Debug, Clone)]
 pub struct Viewer {
     client: Client,

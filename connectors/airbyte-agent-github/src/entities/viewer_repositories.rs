@@ -4,14 +4,14 @@
 use airbyte_agent_runtime::serde_json::{Map, Value};
 use airbyte_agent_runtime::{Client, Page, PageStream, Params, Result, record, serde};
 impl crate::GithubConnector {
-    /// List my repositories
+    /// Records of the `viewer_repositories` entity.
     pub fn viewer_repositories(&self) -> ViewerRepositories {
         ViewerRepositories {
             client: self.client.clone(),
         }
     }
 }
-/// List my repositories
+/// Records of the `viewer_repositories` entity.
 #[derive(Debug, Clone)]
 pub struct ViewerRepositories {
     client: Client,

@@ -4,14 +4,14 @@
 use airbyte_agent_runtime::{ByteStream, Client, Params, Result};
 use crate::types::*;
 impl crate::GongConnector {
-    /// Download call audio
+    /// Records of the `call_audio` entity.
     pub fn call_audio(&self) -> CallAudio {
         CallAudio {
             client: self.client.clone(),
         }
     }
 }
-/// Download call audio
+/// Records of the `call_audio` entity.
 #[derive(Debug, Clone)]
 pub struct CallAudio {
     client: Client,

@@ -4,14 +4,14 @@
 use airbyte_agent_runtime::{ByteStream, Client, Params, Result};
 use crate::types::*;
 impl crate::GongConnector {
-    /// Download call video
+    /// Records of the `call_video` entity.
     pub fn call_video(&self) -> CallVideo {
         CallVideo {
             client: self.client.clone(),
         }
     }
 }
-/// Download call video
+/// Records of the `call_video` entity.
 #[derive(Debug, Clone)]
 pub struct CallVideo {
     client: Client,

@@ -4,14 +4,14 @@
 use airbyte_agent_runtime::serde_json::Value;
 use airbyte_agent_runtime::{ByteStream, Client, Params, Result};
 impl crate::GoogleDriveConnector {
-    /// Export a Google Workspace file
+    /// Records of the `files_export` entity.
     pub fn files_export(&self) -> FilesExport {
         FilesExport {
             client: self.client.clone(),
         }
     }
 }
-/// Export a Google Workspace file
+/// Records of the `files_export` entity.
 #[derive(Debug, Clone)]
 pub struct FilesExport {
     client: Client,

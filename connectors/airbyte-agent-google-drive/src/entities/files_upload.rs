@@ -5,14 +5,14 @@ use airbyte_agent_runtime::serde_json::Value;
 use airbyte_agent_runtime::{Client, Params, Result};
 use crate::types::*;
 impl crate::GoogleDriveConnector {
-    /// Upload a file
+    /// Metadata of a Drive file or folder.
     pub fn files_upload(&self) -> FilesUpload {
         FilesUpload {
             client: self.client.clone(),
         }
     }
 }
-/// Upload a file
+/// Metadata of a Drive file or folder.
 #[derive(Debug, Clone)]
 pub struct FilesUpload {
     client: Client,

@@ -6,14 +6,14 @@ use airbyte_agent_runtime::{
     ByteStream, Client, Page, PageStream, Params, Result, record, serde,
 };
 impl crate::GreenhouseConnector {
-    /// List attachments
+    /// A file such as a resume or offer letter.
     pub fn attachments(&self) -> Attachments {
         Attachments {
             client: self.client.clone(),
         }
     }
 }
-/// List attachments
+/// A file such as a resume or offer letter.
 #[derive(Debug, Clone)]
 pub struct Attachments {
     client: Client,

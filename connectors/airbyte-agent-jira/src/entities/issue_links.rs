@@ -5,14 +5,14 @@ use airbyte_agent_runtime::serde_json::{Map, Value};
 use airbyte_agent_runtime::{Client, Params, Result, record, serde};
 use crate::types::*;
 impl crate::JiraConnector {
-    /// Link two issues
+    /// Records of the `issue_links` entity.
     pub fn issue_links(&self) -> IssueLinks {
         IssueLinks {
             client: self.client.clone(),
         }
     }
 }
-/// Link two issues
+/// Records of the `issue_links` entity.
 #[derive(Debug, Clone)]
 pub struct IssueLinks {
     client: Client,

@@ -5,14 +5,14 @@ use airbyte_agent_runtime::serde_json::{Map, Value};
 use airbyte_agent_runtime::{Client, Page, PageStream, Params, Result, record, serde};
 use crate::types::*;
 impl crate::JiraConnector {
-    /// List possible transitions
+    /// Issue transition structure.
     pub fn issue_transitions(&self) -> IssueTransitions {
         IssueTransitions {
             client: self.client.clone(),
         }
     }
 }
-/// List possible transitions
+/// Issue transition structure.
 #[derive(Debug, Clone)]
 pub struct IssueTransitions {
     client: Client,

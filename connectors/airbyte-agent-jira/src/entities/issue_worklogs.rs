@@ -5,14 +5,14 @@ use airbyte_agent_runtime::serde_json::{Map, Value};
 use airbyte_agent_runtime::{Client, Page, PageStream, Params, Result, record, serde};
 use crate::types::*;
 impl crate::JiraConnector {
-    /// Fetch a worklog
+    /// Time logged on an issue.
     pub fn issue_worklogs(&self) -> IssueWorklogs {
         IssueWorklogs {
             client: self.client.clone(),
         }
     }
 }
-/// Fetch a worklog
+/// Time logged on an issue.
 #[derive(Debug, Clone)]
 pub struct IssueWorklogs {
     client: Client,

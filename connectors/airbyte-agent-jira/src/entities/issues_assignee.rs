@@ -4,14 +4,14 @@
 use airbyte_agent_runtime::serde_json::Value;
 use airbyte_agent_runtime::{Client, Params, Result};
 impl crate::JiraConnector {
-    /// Assign an issue
+    /// Records of the `issues_assignee` entity.
     pub fn issues_assignee(&self) -> IssuesAssignee {
         IssuesAssignee {
             client: self.client.clone(),
         }
     }
 }
-/// Assign an issue
+/// Records of the `issues_assignee` entity.
 #[derive(Debug, Clone)]
 pub struct IssuesAssignee {
     client: Client,

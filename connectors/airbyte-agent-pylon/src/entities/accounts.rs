@@ -5,14 +5,14 @@ use airbyte_agent_runtime::serde_json::{Map, Value};
 use airbyte_agent_runtime::{Client, Page, PageStream, Params, Result, record, serde};
 use crate::types::*;
 impl crate::PylonConnector {
-    /// List accounts
+    /// Customer companies
     pub fn accounts(&self) -> Accounts {
         Accounts {
             client: self.client.clone(),
         }
     }
 }
-/// List accounts
+/// Customer companies
 #[derive(Debug, Clone)]
 pub struct Accounts {
     client: Client,

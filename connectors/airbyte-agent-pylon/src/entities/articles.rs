@@ -4,14 +4,14 @@
 use airbyte_agent_runtime::serde_json::Value;
 use airbyte_agent_runtime::{Client, Params, Result, record, serde};
 impl crate::PylonConnector {
-    /// Create an article
+    /// Records of the `articles` entity.
     pub fn articles(&self) -> Articles {
         Articles {
             client: self.client.clone(),
         }
     }
 }
-/// Create an article
+/// Records of the `articles` entity.
 #[derive(Debug, Clone)]
 pub struct Articles {
     client: Client,

@@ -4,14 +4,14 @@
 use airbyte_agent_runtime::serde_json::Value;
 use airbyte_agent_runtime::{Client, Params, Result, record, serde};
 impl crate::PylonConnector {
-    /// Create a collection
+    /// Records of the `collections` entity.
     pub fn collections(&self) -> Collections {
         Collections {
             client: self.client.clone(),
         }
     }
 }
-/// Create a collection
+/// Records of the `collections` entity.
 #[derive(Debug, Clone)]
 pub struct Collections {
     client: Client,

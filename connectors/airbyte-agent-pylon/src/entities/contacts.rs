@@ -5,14 +5,14 @@ use airbyte_agent_runtime::serde_json::{Map, Value};
 use airbyte_agent_runtime::{Client, Page, PageStream, Params, Result, record, serde};
 use crate::types::*;
 impl crate::PylonConnector {
-    /// List contacts
+    /// People at customer companies
     pub fn contacts(&self) -> Contacts {
         Contacts {
             client: self.client.clone(),
         }
     }
 }
-/// List contacts
+/// People at customer companies
 #[derive(Debug, Clone)]
 pub struct Contacts {
     client: Client,

@@ -4,14 +4,14 @@
 use airbyte_agent_runtime::serde_json::Value;
 use airbyte_agent_runtime::{Client, Page, PageStream, Params, Result, record, serde};
 impl crate::PylonConnector {
-    /// List custom fields
+    /// Definitions of custom fields
     pub fn custom_fields(&self) -> CustomFields {
         CustomFields {
             client: self.client.clone(),
         }
     }
 }
-/// List custom fields
+/// Definitions of custom fields
 #[derive(Debug, Clone)]
 pub struct CustomFields {
     client: Client,

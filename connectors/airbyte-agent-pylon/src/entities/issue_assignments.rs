@@ -5,14 +5,14 @@ use airbyte_agent_runtime::serde_json::Value;
 use airbyte_agent_runtime::{Client, Params, Result};
 use crate::types::*;
 impl crate::PylonConnector {
-    /// Assign an issue
+    /// Records of the `issue_assignments` entity.
     pub fn issue_assignments(&self) -> IssueAssignments {
         IssueAssignments {
             client: self.client.clone(),
         }
     }
 }
-/// Assign an issue
+/// Records of the `issue_assignments` entity.
 #[derive(Debug, Clone)]
 pub struct IssueAssignments {
     client: Client,

@@ -4,14 +4,14 @@
 use airbyte_agent_runtime::serde_json::Value;
 use airbyte_agent_runtime::{Client, Params, Result, record, serde};
 impl crate::PylonConnector {
-    /// Add an internal note
+    /// Records of the `issue_notes` entity.
     pub fn issue_notes(&self) -> IssueNotes {
         IssueNotes {
             client: self.client.clone(),
         }
     }
 }
-/// Add an internal note
+/// Records of the `issue_notes` entity.
 #[derive(Debug, Clone)]
 pub struct IssueNotes {
     client: Client,

@@ -4,14 +4,14 @@
 use airbyte_agent_runtime::serde_json::Value;
 use airbyte_agent_runtime::{Client, Params, Result, record, serde};
 impl crate::PylonConnector {
-    /// Reply to the customer
+    /// Records of the `issue_replies` entity.
     pub fn issue_replies(&self) -> IssueReplies {
         IssueReplies {
             client: self.client.clone(),
         }
     }
 }
-/// Reply to the customer
+/// Records of the `issue_replies` entity.
 #[derive(Debug, Clone)]
 pub struct IssueReplies {
     client: Client,

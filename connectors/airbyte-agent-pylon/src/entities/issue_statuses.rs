@@ -5,14 +5,14 @@ use airbyte_agent_runtime::serde_json::Value;
 use airbyte_agent_runtime::{Client, Params, Result};
 use crate::types::*;
 impl crate::PylonConnector {
-    /// Change issue status
+    /// Records of the `issue_statuses` entity.
     pub fn issue_statuses(&self) -> IssueStatuses {
         IssueStatuses {
             client: self.client.clone(),
         }
     }
 }
-/// Change issue status
+/// Records of the `issue_statuses` entity.
 #[derive(Debug, Clone)]
 pub struct IssueStatuses {
     client: Client,

@@ -4,14 +4,14 @@
 use airbyte_agent_runtime::serde_json::Value;
 use airbyte_agent_runtime::{Client, Params, Result, record, serde};
 impl crate::PylonConnector {
-    /// Start an issue thread
+    /// Records of the `issue_threads` entity.
     pub fn issue_threads(&self) -> IssueThreads {
         IssueThreads {
             client: self.client.clone(),
         }
     }
 }
-/// Start an issue thread
+/// Records of the `issue_threads` entity.
 #[derive(Debug, Clone)]
 pub struct IssueThreads {
     client: Client,

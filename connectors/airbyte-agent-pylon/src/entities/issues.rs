@@ -5,14 +5,14 @@ use airbyte_agent_runtime::serde_json::Value;
 use airbyte_agent_runtime::{Client, Page, PageStream, Params, Result, record, serde};
 use crate::types::*;
 impl crate::PylonConnector {
-    /// List issues
+    /// Support requests with state, owners and response times
     pub fn issues(&self) -> Issues {
         Issues {
             client: self.client.clone(),
         }
     }
 }
-/// List issues
+/// Support requests with state, owners and response times
 #[derive(Debug, Clone)]
 pub struct Issues {
     client: Client,

@@ -4,12 +4,12 @@
 use airbyte_agent_runtime::{Client, Params, Result};
 use crate::types::*;
 impl crate::PylonConnector {
-    /// Fetch the signed-in user
+    /// Records of the `me` entity.
     pub fn me(&self) -> Me {
         Me { client: self.client.clone() }
     }
 }
-/// Fetch the signed-in user
+/// Records of the `me` entity.
 #[derive(Debug, Clone)]
 pub struct Me {
     client: Client,

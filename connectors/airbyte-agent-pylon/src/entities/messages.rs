@@ -5,14 +5,14 @@ use airbyte_agent_runtime::serde_json::Value;
 use airbyte_agent_runtime::{Client, Page, PageStream, Params, Result, record, serde};
 use crate::types::*;
 impl crate::PylonConnector {
-    /// List issue messages
+    /// Messages on issues from every channel, including internal notes
     pub fn messages(&self) -> Messages {
         Messages {
             client: self.client.clone(),
         }
     }
 }
-/// List issue messages
+/// Messages on issues from every channel, including internal notes
 #[derive(Debug, Clone)]
 pub struct Messages {
     client: Client,

@@ -4,14 +4,14 @@
 use airbyte_agent_runtime::serde_json::Value;
 use airbyte_agent_runtime::{Client, Params, Result, record, serde};
 impl crate::PylonConnector {
-    /// Create a milestone
+    /// Records of the `milestones` entity.
     pub fn milestones(&self) -> Milestones {
         Milestones {
             client: self.client.clone(),
         }
     }
 }
-/// Create a milestone
+/// Records of the `milestones` entity.
 #[derive(Debug, Clone)]
 pub struct Milestones {
     client: Client,

@@ -4,14 +4,14 @@
 use airbyte_agent_runtime::serde_json::Value;
 use airbyte_agent_runtime::{Client, Params, Result, record, serde};
 impl crate::PylonConnector {
-    /// Create a project
+    /// Records of the `projects` entity.
     pub fn projects(&self) -> Projects {
         Projects {
             client: self.client.clone(),
         }
     }
 }
-/// Create a project
+/// Records of the `projects` entity.
 #[derive(Debug, Clone)]
 pub struct Projects {
     client: Client,

@@ -4,14 +4,14 @@
 use airbyte_agent_runtime::serde_json::Value;
 use airbyte_agent_runtime::{Client, Page, PageStream, Params, Result, record, serde};
 impl crate::PylonConnector {
-    /// List tags
+    /// Labels used to sort issues, accounts and contacts
     pub fn tags(&self) -> Tags {
         Tags {
             client: self.client.clone(),
         }
     }
 }
-/// List tags
+/// Labels used to sort issues, accounts and contacts
 #[derive(Debug, Clone)]
 pub struct Tags {
     client: Client,

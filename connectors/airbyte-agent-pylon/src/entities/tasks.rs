@@ -4,14 +4,14 @@
 use airbyte_agent_runtime::serde_json::Value;
 use airbyte_agent_runtime::{Client, Params, Result, record, serde};
 impl crate::PylonConnector {
-    /// Create a task
+    /// Records of the `tasks` entity.
     pub fn tasks(&self) -> Tasks {
         Tasks {
             client: self.client.clone(),
         }
     }
 }
-/// Create a task
+/// Records of the `tasks` entity.
 #[derive(Debug, Clone)]
 pub struct Tasks {
     client: Client,

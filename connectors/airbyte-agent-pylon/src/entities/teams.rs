@@ -5,14 +5,14 @@ use airbyte_agent_runtime::serde_json::Value;
 use airbyte_agent_runtime::{Client, Page, PageStream, Params, Result, record, serde};
 use crate::types::*;
 impl crate::PylonConnector {
-    /// List teams
+    /// Support teams that issues are routed to
     pub fn teams(&self) -> Teams {
         Teams {
             client: self.client.clone(),
         }
     }
 }
-/// List teams
+/// Support teams that issues are routed to
 #[derive(Debug, Clone)]
 pub struct Teams {
     client: Client,

@@ -4,14 +4,14 @@
 use airbyte_agent_runtime::serde_json::Value;
 use airbyte_agent_runtime::{Client, Page, PageStream, Params, Result, record, serde};
 impl crate::PylonConnector {
-    /// List ticket forms
+    /// Forms customers use to file tickets
     pub fn ticket_forms(&self) -> TicketForms {
         TicketForms {
             client: self.client.clone(),
         }
     }
 }
-/// List ticket forms
+/// Forms customers use to file tickets
 #[derive(Debug, Clone)]
 pub struct TicketForms {
     client: Client,

@@ -4,14 +4,14 @@
 use airbyte_agent_runtime::serde_json::Value;
 use airbyte_agent_runtime::{Client, Page, PageStream, Params, Result, record, serde};
 impl crate::PylonConnector {
-    /// List user roles
+    /// Roles that govern user permissions
     pub fn user_roles(&self) -> UserRoles {
         UserRoles {
             client: self.client.clone(),
         }
     }
 }
-/// List user roles
+/// Roles that govern user permissions
 #[derive(Debug, Clone)]
 pub struct UserRoles {
     client: Client,

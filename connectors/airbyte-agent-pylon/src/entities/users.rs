@@ -5,14 +5,14 @@ use airbyte_agent_runtime::serde_json::Value;
 use airbyte_agent_runtime::{Client, Page, PageStream, Params, Result, record, serde};
 use crate::types::*;
 impl crate::PylonConnector {
-    /// List users
+    /// Agents and admins working in Pylon
     pub fn users(&self) -> Users {
         Users {
             client: self.client.clone(),
         }
     }
 }
-/// List users
+/// Agents and admins working in Pylon
 #[derive(Debug, Clone)]
 pub struct Users {
     client: Client,

@@ -5,14 +5,14 @@ use airbyte_agent_runtime::serde_json::Value;
 use airbyte_agent_runtime::{Client, Page, PageStream, Params, Result, record, serde};
 use crate::types::*;
 impl crate::ShopifyConnector {
-    /// List addresses of a customer
+    /// Customer address structure.
     pub fn customer_address(&self) -> CustomerAddress {
         CustomerAddress {
             client: self.client.clone(),
         }
     }
 }
-/// List addresses of a customer
+/// Customer address structure.
 #[derive(Debug, Clone)]
 pub struct CustomerAddress {
     client: Client,

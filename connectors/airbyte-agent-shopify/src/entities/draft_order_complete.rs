@@ -5,14 +5,14 @@ use airbyte_agent_runtime::serde_json::Value;
 use airbyte_agent_runtime::{Client, Params, Result, record, serde};
 use crate::types::*;
 impl crate::ShopifyConnector {
-    /// Complete a draft order
+    /// Records of the `draft_order_complete` entity.
     pub fn draft_order_complete(&self) -> DraftOrderComplete {
         DraftOrderComplete {
             client: self.client.clone(),
         }
     }
 }
-/// Complete a draft order
+/// Records of the `draft_order_complete` entity.
 #[derive(Debug, Clone)]
 pub struct DraftOrderComplete {
     client: Client,

@@ -5,14 +5,14 @@ use airbyte_agent_runtime::serde_json::Value;
 use airbyte_agent_runtime::{Client, Params, Result, record, serde};
 use crate::types::*;
 impl crate::ShopifyConnector {
-    /// Adjust stock quantities
+    /// Records of the `inventory_adjust` entity.
     pub fn inventory_adjust(&self) -> InventoryAdjust {
         InventoryAdjust {
             client: self.client.clone(),
         }
     }
 }
-/// Adjust stock quantities
+/// Records of the `inventory_adjust` entity.
 #[derive(Debug, Clone)]
 pub struct InventoryAdjust {
     client: Client,

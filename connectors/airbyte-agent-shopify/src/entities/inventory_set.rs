@@ -5,14 +5,14 @@ use airbyte_agent_runtime::serde_json::Value;
 use airbyte_agent_runtime::{Client, Params, Result, record, serde};
 use crate::types::*;
 impl crate::ShopifyConnector {
-    /// Set stock quantities
+    /// Records of the `inventory_set` entity.
     pub fn inventory_set(&self) -> InventorySet {
         InventorySet {
             client: self.client.clone(),
         }
     }
 }
-/// Set stock quantities
+/// Records of the `inventory_set` entity.
 #[derive(Debug, Clone)]
 pub struct InventorySet {
     client: Client,

@@ -5,14 +5,14 @@ use airbyte_agent_runtime::serde_json::Value;
 use airbyte_agent_runtime::{Client, Page, PageStream, Params, Result, record, serde};
 use crate::types::*;
 impl crate::ShopifyConnector {
-    /// List metafields of a customer
+    /// A custom field stored on a store resource.
     pub fn metafield_customers(&self) -> MetafieldCustomers {
         MetafieldCustomers {
             client: self.client.clone(),
         }
     }
 }
-/// List metafields of a customer
+/// A custom field stored on a store resource.
 #[derive(Debug, Clone)]
 pub struct MetafieldCustomers {
     client: Client,

@@ -5,14 +5,14 @@ use airbyte_agent_runtime::serde_json::Value;
 use airbyte_agent_runtime::{Client, Page, PageStream, Params, Result, record, serde};
 use crate::types::*;
 impl crate::ShopifyConnector {
-    /// List metafields of a location
+    /// A custom field stored on a store resource.
     pub fn metafield_locations(&self) -> MetafieldLocations {
         MetafieldLocations {
             client: self.client.clone(),
         }
     }
 }
-/// List metafields of a location
+/// A custom field stored on a store resource.
 #[derive(Debug, Clone)]
 pub struct MetafieldLocations {
     client: Client,

@@ -4,14 +4,14 @@
 use airbyte_agent_runtime::serde_json::Value;
 use airbyte_agent_runtime::{Client, Params, Result, record, serde};
 impl crate::SlackConnector {
-    /// Add a bookmark
+    /// A bookmark in a channel header.
     pub fn bookmarks(&self) -> Bookmarks {
         Bookmarks {
             client: self.client.clone(),
         }
     }
 }
-/// Add a bookmark
+/// A bookmark in a channel header.
 #[derive(Debug, Clone)]
 pub struct Bookmarks {
     client: Client,

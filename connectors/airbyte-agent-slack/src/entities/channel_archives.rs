@@ -5,14 +5,14 @@ use airbyte_agent_runtime::serde_json::Value;
 use airbyte_agent_runtime::{Client, Params, Result};
 use crate::types::*;
 impl crate::SlackConnector {
-    /// Archive a channel
+    /// Response envelope with reaction add data.
     pub fn channel_archives(&self) -> ChannelArchives {
         ChannelArchives {
             client: self.client.clone(),
         }
     }
 }
-/// Archive a channel
+/// Response envelope with reaction add data.
 #[derive(Debug, Clone)]
 pub struct ChannelArchives {
     client: Client,

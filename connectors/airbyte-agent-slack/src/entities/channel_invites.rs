@@ -5,14 +5,14 @@ use airbyte_agent_runtime::serde_json::Value;
 use airbyte_agent_runtime::{Client, Params, Result};
 use crate::types::*;
 impl crate::SlackConnector {
-    /// Invite to a channel
+    /// A conversation: public or private channel, group DM or DM.
     pub fn channel_invites(&self) -> ChannelInvites {
         ChannelInvites {
             client: self.client.clone(),
         }
     }
 }
-/// Invite to a channel
+/// A conversation: public or private channel, group DM or DM.
 #[derive(Debug, Clone)]
 pub struct ChannelInvites {
     client: Client,

@@ -5,14 +5,14 @@ use airbyte_agent_runtime::serde_json::Value;
 use airbyte_agent_runtime::{Client, Params, Result};
 use crate::types::*;
 impl crate::SlackConnector {
-    /// Join a channel
+    /// A conversation: public or private channel, group DM or DM.
     pub fn channel_joins(&self) -> ChannelJoins {
         ChannelJoins {
             client: self.client.clone(),
         }
     }
 }
-/// Join a channel
+/// A conversation: public or private channel, group DM or DM.
 #[derive(Debug, Clone)]
 pub struct ChannelJoins {
     client: Client,

@@ -4,14 +4,14 @@
 use airbyte_agent_runtime::serde_json::{Map, Value};
 use airbyte_agent_runtime::{Client, Params, Result, record, serde};
 impl crate::SlackConnector {
-    /// Remove from a channel
+    /// Response envelope with channel kick data.
     pub fn channel_kicks(&self) -> ChannelKicks {
         ChannelKicks {
             client: self.client.clone(),
         }
     }
 }
-/// Remove from a channel
+/// Response envelope with channel kick data.
 #[derive(Debug, Clone)]
 pub struct ChannelKicks {
     client: Client,

@@ -5,14 +5,14 @@ use airbyte_agent_runtime::serde_json::Value;
 use airbyte_agent_runtime::{Client, Params, Result};
 use crate::types::*;
 impl crate::SlackConnector {
-    /// Set a channel purpose
+    /// A conversation: public or private channel, group DM or DM.
     pub fn channel_purposes(&self) -> ChannelPurposes {
         ChannelPurposes {
             client: self.client.clone(),
         }
     }
 }
-/// Set a channel purpose
+/// A conversation: public or private channel, group DM or DM.
 #[derive(Debug, Clone)]
 pub struct ChannelPurposes {
     client: Client,

@@ -4,14 +4,14 @@
 use airbyte_agent_runtime::serde_json::{Map, Value};
 use airbyte_agent_runtime::{Client, Params, Result, record, serde};
 impl crate::SlackConnector {
-    /// Show a private message
+    /// Response envelope with ephemeral message create data.
     pub fn ephemeral_messages(&self) -> EphemeralMessages {
         EphemeralMessages {
             client: self.client.clone(),
         }
     }
 }
-/// Show a private message
+/// Response envelope with ephemeral message create data.
 #[derive(Debug, Clone)]
 pub struct EphemeralMessages {
     client: Client,

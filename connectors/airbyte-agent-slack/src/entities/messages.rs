@@ -5,14 +5,14 @@ use airbyte_agent_runtime::serde_json::{Map, Value};
 use airbyte_agent_runtime::{Client, Params, Result, record, serde};
 use crate::types::*;
 impl crate::SlackConnector {
-    /// Post a message
+    /// A message as returned after posting or editing it.
     pub fn messages(&self) -> Messages {
         Messages {
             client: self.client.clone(),
         }
     }
 }
-/// Post a message
+/// A message as returned after posting or editing it.
 #[derive(Debug, Clone)]
 pub struct Messages {
     client: Client,

@@ -5,14 +5,14 @@ use airbyte_agent_runtime::serde_json::Value;
 use airbyte_agent_runtime::{Client, Params, Result};
 use crate::types::*;
 impl crate::SlackConnector {
-    /// Pin a message
+    /// Response envelope with reaction add data.
     pub fn pins(&self) -> Pins {
         Pins {
             client: self.client.clone(),
         }
     }
 }
-/// Pin a message
+/// Response envelope with reaction add data.
 #[derive(Debug, Clone)]
 pub struct Pins {
     client: Client,

@@ -5,14 +5,14 @@ use airbyte_agent_runtime::serde_json::Value;
 use airbyte_agent_runtime::{Client, Params, Result};
 use crate::types::*;
 impl crate::SlackConnector {
-    /// Add a reaction
+    /// Response envelope with reaction add data.
     pub fn reactions(&self) -> Reactions {
         Reactions {
             client: self.client.clone(),
         }
     }
 }
-/// Add a reaction
+/// Response envelope with reaction add data.
 #[derive(Debug, Clone)]
 pub struct Reactions {
     client: Client,

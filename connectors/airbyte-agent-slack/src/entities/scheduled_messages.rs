@@ -5,14 +5,14 @@ use airbyte_agent_runtime::serde_json::{Map, Value};
 use airbyte_agent_runtime::{Client, Params, Result, record, serde};
 use crate::types::*;
 impl crate::SlackConnector {
-    /// Schedule a message
+    /// Response envelope with scheduled message create data.
     pub fn scheduled_messages(&self) -> ScheduledMessages {
         ScheduledMessages {
             client: self.client.clone(),
         }
     }
 }
-/// Schedule a message
+/// Response envelope with scheduled message create data.
 #[derive(Debug, Clone)]
 pub struct ScheduledMessages {
     client: Client,

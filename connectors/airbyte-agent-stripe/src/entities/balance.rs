@@ -3,14 +3,14 @@
 //! Entity `balance`: handle, request builders and record types.
 use airbyte_agent_runtime::{Client, Params, Result, record, serde};
 impl crate::StripeConnector {
-    /// Get the balance
+    /// Funds currently held by the account
     pub fn balance(&self) -> Balance {
         Balance {
             client: self.client.clone(),
         }
     }
 }
-/// Get the balance
+/// Funds currently held by the account
 #[derive(Debug, Clone)]
 pub struct Balance {
     client: Client,

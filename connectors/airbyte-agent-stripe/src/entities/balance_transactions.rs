@@ -5,14 +5,14 @@ use airbyte_agent_runtime::serde_json::Value;
 use airbyte_agent_runtime::{Client, Page, PageStream, Params, Result, record, serde};
 use crate::types::*;
 impl crate::StripeConnector {
-    /// List balance transactions
+    /// Ledger of money moving in and out of the balance
     pub fn balance_transactions(&self) -> BalanceTransactions {
         BalanceTransactions {
             client: self.client.clone(),
         }
     }
 }
-/// List balance transactions
+/// Ledger of money moving in and out of the balance
 #[derive(Debug, Clone)]
 pub struct BalanceTransactions {
     client: Client,

@@ -5,14 +5,14 @@ use airbyte_agent_runtime::serde_json::{Map, Value};
 use airbyte_agent_runtime::{Client, Page, PageStream, Params, Result, record, serde};
 use crate::types::*;
 impl crate::StripeConnector {
-    /// List charges
+    /// Individual payment attempts and their outcome
     pub fn charges(&self) -> Charges {
         Charges {
             client: self.client.clone(),
         }
     }
 }
-/// List charges
+/// Individual payment attempts and their outcome
 #[derive(Debug, Clone)]
 pub struct Charges {
     client: Client,

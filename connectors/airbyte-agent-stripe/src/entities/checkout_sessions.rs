@@ -5,14 +5,14 @@ use airbyte_agent_runtime::serde_json::Value;
 use airbyte_agent_runtime::{Client, Params, Result, record, serde};
 use crate::types::*;
 impl crate::StripeConnector {
-    /// Create a checkout session
+    /// Hosted payment pages
     pub fn checkout_sessions(&self) -> CheckoutSessions {
         CheckoutSessions {
             client: self.client.clone(),
         }
     }
 }
-/// Create a checkout session
+/// Hosted payment pages
 #[derive(Debug, Clone)]
 pub struct CheckoutSessions {
     client: Client,

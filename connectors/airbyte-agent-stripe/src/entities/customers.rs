@@ -5,14 +5,14 @@ use airbyte_agent_runtime::serde_json::{Map, Value};
 use airbyte_agent_runtime::{Client, Page, PageStream, Params, Result, record, serde};
 use crate::types::*;
 impl crate::StripeConnector {
-    /// List customers
+    /// Paying customers and their billing setup
     pub fn customers(&self) -> Customers {
         Customers {
             client: self.client.clone(),
         }
     }
 }
-/// List customers
+/// Paying customers and their billing setup
 #[derive(Debug, Clone)]
 pub struct Customers {
     client: Client,

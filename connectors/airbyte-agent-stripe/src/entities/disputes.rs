@@ -5,14 +5,14 @@ use airbyte_agent_runtime::serde_json::{Map, Value};
 use airbyte_agent_runtime::{Client, Page, PageStream, Params, Result, record, serde};
 use crate::types::*;
 impl crate::StripeConnector {
-    /// List disputes
+    /// Chargebacks and other payment disputes
     pub fn disputes(&self) -> Disputes {
         Disputes {
             client: self.client.clone(),
         }
     }
 }
-/// List disputes
+/// Chargebacks and other payment disputes
 #[derive(Debug, Clone)]
 pub struct Disputes {
     client: Client,

@@ -5,14 +5,14 @@ use airbyte_agent_runtime::serde_json::Value;
 use airbyte_agent_runtime::{Client, Params, Result};
 use crate::types::*;
 impl crate::StripeConnector {
-    /// Finalize an invoice
+    /// Records of the `invoice_finalizations` entity.
     pub fn invoice_finalizations(&self) -> InvoiceFinalizations {
         InvoiceFinalizations {
             client: self.client.clone(),
         }
     }
 }
-/// Finalize an invoice
+/// Records of the `invoice_finalizations` entity.
 #[derive(Debug, Clone)]
 pub struct InvoiceFinalizations {
     client: Client,

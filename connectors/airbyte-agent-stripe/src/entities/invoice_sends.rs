@@ -5,14 +5,14 @@ use airbyte_agent_runtime::serde_json::Value;
 use airbyte_agent_runtime::{Client, Params, Result};
 use crate::types::*;
 impl crate::StripeConnector {
-    /// Email an invoice
+    /// Records of the `invoice_sends` entity.
     pub fn invoice_sends(&self) -> InvoiceSends {
         InvoiceSends {
             client: self.client.clone(),
         }
     }
 }
-/// Email an invoice
+/// Records of the `invoice_sends` entity.
 #[derive(Debug, Clone)]
 pub struct InvoiceSends {
     client: Client,

@@ -5,14 +5,14 @@ use airbyte_agent_runtime::serde_json::{Map, Value};
 use airbyte_agent_runtime::{Client, Page, PageStream, Params, Result, record, serde};
 use crate::types::*;
 impl crate::StripeConnector {
-    /// Create an invoice
+    /// Invoices with their lines, totals and payment state
     pub fn invoices(&self) -> Invoices {
         Invoices {
             client: self.client.clone(),
         }
     }
 }
-/// Create an invoice
+/// Invoices with their lines, totals and payment state
 #[derive(Debug, Clone)]
 pub struct Invoices {
     client: Client,

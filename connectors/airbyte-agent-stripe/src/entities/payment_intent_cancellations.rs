@@ -5,14 +5,14 @@ use airbyte_agent_runtime::serde_json::Value;
 use airbyte_agent_runtime::{Client, Params, Result};
 use crate::types::*;
 impl crate::StripeConnector {
-    /// Cancel a payment intent
+    /// Records of the `payment_intent_cancellations` entity.
     pub fn payment_intent_cancellations(&self) -> PaymentIntentCancellations {
         PaymentIntentCancellations {
             client: self.client.clone(),
         }
     }
 }
-/// Cancel a payment intent
+/// Records of the `payment_intent_cancellations` entity.
 #[derive(Debug, Clone)]
 pub struct PaymentIntentCancellations {
     client: Client,

@@ -5,14 +5,14 @@ use airbyte_agent_runtime::serde_json::Value;
 use airbyte_agent_runtime::{Client, Params, Result};
 use crate::types::*;
 impl crate::StripeConnector {
-    /// Confirm a payment intent
+    /// Records of the `payment_intent_confirmations` entity.
     pub fn payment_intent_confirmations(&self) -> PaymentIntentConfirmations {
         PaymentIntentConfirmations {
             client: self.client.clone(),
         }
     }
 }
-/// Confirm a payment intent
+/// Records of the `payment_intent_confirmations` entity.
 #[derive(Debug, Clone)]
 pub struct PaymentIntentConfirmations {
     client: Client,

@@ -5,14 +5,14 @@ use airbyte_agent_runtime::serde_json::Value;
 use airbyte_agent_runtime::{Client, Page, PageStream, Params, Result, record, serde};
 use crate::types::*;
 impl crate::StripeConnector {
-    /// Create a payment intent
+    /// Payments followed through their lifecycle
     pub fn payment_intents(&self) -> PaymentIntents {
         PaymentIntents {
             client: self.client.clone(),
         }
     }
 }
-/// Create a payment intent
+/// Payments followed through their lifecycle
 #[derive(Debug, Clone)]
 pub struct PaymentIntents {
     client: Client,

@@ -5,14 +5,14 @@ use airbyte_agent_runtime::serde_json::Value;
 use airbyte_agent_runtime::{Client, Params, Result, record, serde};
 use crate::types::*;
 impl crate::StripeConnector {
-    /// Attach a payment method
+    /// Saved cards and other payment methods
     pub fn payment_method_attachments(&self) -> PaymentMethodAttachments {
         PaymentMethodAttachments {
             client: self.client.clone(),
         }
     }
 }
-/// Attach a payment method
+/// Saved cards and other payment methods
 #[derive(Debug, Clone)]
 pub struct PaymentMethodAttachments {
     client: Client,

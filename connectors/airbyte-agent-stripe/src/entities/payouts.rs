@@ -5,14 +5,14 @@ use airbyte_agent_runtime::serde_json::Value;
 use airbyte_agent_runtime::{Client, Page, PageStream, Params, Result, record, serde};
 use crate::types::*;
 impl crate::StripeConnector {
-    /// List payouts
+    /// Transfers from Stripe to the bank
     pub fn payouts(&self) -> Payouts {
         Payouts {
             client: self.client.clone(),
         }
     }
 }
-/// List payouts
+/// Transfers from Stripe to the bank
 #[derive(Debug, Clone)]
 pub struct Payouts {
     client: Client,

@@ -4,14 +4,14 @@
 use airbyte_agent_runtime::serde_json::Value;
 use airbyte_agent_runtime::{Client, Params, Result, record, serde};
 impl crate::StripeConnector {
-    /// Create a price
+    /// One-time and recurring price points for products
     pub fn prices(&self) -> Prices {
         Prices {
             client: self.client.clone(),
         }
     }
 }
-/// Create a price
+/// One-time and recurring price points for products
 #[derive(Debug, Clone)]
 pub struct Prices {
     client: Client,

@@ -5,14 +5,14 @@ use airbyte_agent_runtime::serde_json::Value;
 use airbyte_agent_runtime::{Client, Page, PageStream, Params, Result, record, serde};
 use crate::types::*;
 impl crate::StripeConnector {
-    /// List products
+    /// Catalog of goods and services
     pub fn products(&self) -> Products {
         Products {
             client: self.client.clone(),
         }
     }
 }
-/// List products
+/// Catalog of goods and services
 #[derive(Debug, Clone)]
 pub struct Products {
     client: Client,

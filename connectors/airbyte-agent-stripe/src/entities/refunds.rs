@@ -5,14 +5,14 @@ use airbyte_agent_runtime::serde_json::{Map, Value};
 use airbyte_agent_runtime::{Client, Page, PageStream, Params, Result, record, serde};
 use crate::types::*;
 impl crate::StripeConnector {
-    /// List refunds
+    /// Money given back to customers
     pub fn refunds(&self) -> Refunds {
         Refunds {
             client: self.client.clone(),
         }
     }
 }
-/// List refunds
+/// Money given back to customers
 #[derive(Debug, Clone)]
 pub struct Refunds {
     client: Client,

@@ -5,14 +5,14 @@ use airbyte_agent_runtime::serde_json::Value;
 use airbyte_agent_runtime::{Client, Page, PageStream, Params, Result, record, serde};
 use crate::types::*;
 impl crate::StripeConnector {
-    /// Create a subscription
+    /// Recurring plans customers are billed for
     pub fn subscriptions(&self) -> Subscriptions {
         Subscriptions {
             client: self.client.clone(),
         }
     }
 }
-/// Create a subscription
+/// Recurring plans customers are billed for
 #[derive(Debug, Clone)]
 pub struct Subscriptions {
     client: Client,

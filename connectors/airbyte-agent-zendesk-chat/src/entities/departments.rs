@@ -4,14 +4,14 @@
 use airbyte_agent_runtime::serde_json::Value;
 use airbyte_agent_runtime::{Client, Page, PageStream, Params, Result, record, serde};
 impl crate::ZendeskChatConnector {
-    /// List departments
+    /// Departments chats go to
     pub fn departments(&self) -> Departments {
         Departments {
             client: self.client.clone(),
         }
     }
 }
-/// List departments
+/// Departments chats go to
 #[derive(Debug, Clone)]
 pub struct Departments {
     client: Client,

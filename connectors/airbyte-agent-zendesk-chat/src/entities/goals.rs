@@ -4,14 +4,14 @@
 use airbyte_agent_runtime::serde_json::{Map, Value};
 use airbyte_agent_runtime::{Client, Page, PageStream, Params, Result, record, serde};
 impl crate::ZendeskChatConnector {
-    /// List goals
+    /// Conversion goals tied to chats
     pub fn goals(&self) -> Goals {
         Goals {
             client: self.client.clone(),
         }
     }
 }
-/// List goals
+/// Conversion goals tied to chats
 #[derive(Debug, Clone)]
 pub struct Goals {
     client: Client,

@@ -4,14 +4,14 @@
 use airbyte_agent_runtime::serde_json::{Map, Value};
 use airbyte_agent_runtime::{Client, Page, PageStream, Params, Result, record, serde};
 impl crate::ZendeskChatConnector {
-    /// List roles
+    /// Agent roles and permissions
     pub fn roles(&self) -> Roles {
         Roles {
             client: self.client.clone(),
         }
     }
 }
-/// List roles
+/// Agent roles and permissions
 #[derive(Debug, Clone)]
 pub struct Roles {
     client: Client,

@@ -4,14 +4,14 @@
 use airbyte_agent_runtime::serde_json::{Map, Value};
 use airbyte_agent_runtime::{Client, Params, Result, record, serde};
 impl crate::ZendeskChatConnector {
-    /// Fetch routing settings
+    /// How chats are assigned to agents
     pub fn routing_settings(&self) -> RoutingSettings {
         RoutingSettings {
             client: self.client.clone(),
         }
     }
 }
-/// Fetch routing settings
+/// How chats are assigned to agents
 #[derive(Debug, Clone)]
 pub struct RoutingSettings {
     client: Client,

@@ -4,14 +4,14 @@
 use airbyte_agent_runtime::serde_json::Value;
 use airbyte_agent_runtime::{Client, Page, PageStream, Params, Result, record, serde};
 impl crate::ZendeskChatConnector {
-    /// List shortcuts
+    /// Canned replies for agents
     pub fn shortcuts(&self) -> Shortcuts {
         Shortcuts {
             client: self.client.clone(),
         }
     }
 }
-/// List shortcuts
+/// Canned replies for agents
 #[derive(Debug, Clone)]
 pub struct Shortcuts {
     client: Client,

@@ -4,14 +4,14 @@
 use airbyte_agent_runtime::serde_json::Value;
 use airbyte_agent_runtime::{Client, Page, PageStream, Params, Result, record, serde};
 impl crate::ZendeskChatConnector {
-    /// List skills
+    /// Skills for skill-based routing
     pub fn skills(&self) -> Skills {
         Skills {
             client: self.client.clone(),
         }
     }
 }
-/// List skills
+/// Skills for skill-based routing
 #[derive(Debug, Clone)]
 pub struct Skills {
     client: Client,

@@ -4,14 +4,14 @@
 use airbyte_agent_runtime::serde_json::{Map, Value};
 use airbyte_agent_runtime::{Client, Page, PageStream, Params, Result, record, serde};
 impl crate::ZendeskChatConnector {
-    /// List triggers
+    /// Rules that react to visitor behavior
     pub fn triggers(&self) -> Triggers {
         Triggers {
             client: self.client.clone(),
         }
     }
 }
-/// List triggers
+/// Rules that react to visitor behavior
 #[derive(Debug, Clone)]
 pub struct Triggers {
     client: Client,

@@ -391,28 +391,28 @@ pub static CONNECTOR: ConnectorDescriptor = ConnectorDescriptor {
         #[cfg(feature = "orders")]
         EntityDescriptor {
             name: "orders",
-            description: "List orders",
+            description: "Records of the `orders` entity.",
             operations: &ORDERS,
             ..EntityDescriptor::DEFAULT
         },
         #[cfg(feature = "notes")]
         EntityDescriptor {
             name: "notes",
-            description: "Attach a free-form note",
+            description: "Records of the `notes` entity.",
             operations: &NOTES,
             ..EntityDescriptor::DEFAULT
         },
         #[cfg(feature = "labels")]
         EntityDescriptor {
             name: "labels",
-            description: "Set labels",
+            description: "Records of the `labels` entity.",
             operations: &LABELS,
             ..EntityDescriptor::DEFAULT
         },
         #[cfg(feature = "pet_search")]
         EntityDescriptor {
             name: "pet_search",
-            description: "Search pets",
+            description: "Records of the `pet_search` entity.",
             operations: &PET_SEARCH,
             ..EntityDescriptor::DEFAULT
         },

@@ -4,14 +4,14 @@
 use airbyte_agent_runtime::serde_json::Value;
 use airbyte_agent_runtime::{Client, Params, Result};
 impl crate::PetstoreConnector {
-    /// Set labels
+    /// Records of the `labels` entity.
     pub fn labels(&self) -> Labels {
         Labels {
             client: self.client.clone(),
         }
     }
 }
-/// Set labels
+/// Records of the `labels` entity.
 #[derive(Debug, Clone)]
 pub struct Labels {
     client: Client,

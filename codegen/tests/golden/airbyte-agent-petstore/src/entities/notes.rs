@@ -4,14 +4,14 @@
 use airbyte_agent_runtime::serde_json::{Map, Value};
 use airbyte_agent_runtime::{Client, Params, Result};
 impl crate::PetstoreConnector {
-    /// Attach a free-form note
+    /// Records of the `notes` entity.
     pub fn notes(&self) -> Notes {
         Notes {
             client: self.client.clone(),
         }
     }
 }
-/// Attach a free-form note
+/// Records of the `notes` entity.
 #[derive(Debug, Clone)]
 pub struct Notes {
     client: Client,

@@ -4,14 +4,14 @@
 use airbyte_agent_runtime::serde_json::Value;
 use airbyte_agent_runtime::{Client, Page, PageStream, Params, Result, record, serde};
 impl crate::PetstoreConnector {
-    /// List orders
+    /// Records of the `orders` entity.
     pub fn orders(&self) -> Orders {
         Orders {
             client: self.client.clone(),
         }
     }
 }
-/// List orders
+/// Records of the `orders` entity.
 #[derive(Debug, Clone)]
 pub struct Orders {
     client: Client,

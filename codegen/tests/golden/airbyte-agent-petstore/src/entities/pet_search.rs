@@ -4,14 +4,14 @@
 use airbyte_agent_runtime::serde_json::Value;
 use airbyte_agent_runtime::{Client, Page, PageStream, Params, Result, record, serde};
 impl crate::PetstoreConnector {
-    /// Search pets
+    /// Records of the `pet_search` entity.
     pub fn pet_search(&self) -> PetSearch {
         PetSearch {
             client: self.client.clone(),
         }
     }
 }
-/// Search pets
+/// Records of the `pet_search` entity.
 #[derive(Debug, Clone)]
 pub struct PetSearch {
     client: Client,
