@@ -56,21 +56,27 @@ pub(super) const RUNTIME_NAMES: &[&str] = &[
     "serde",
 ];
 
+/// `use` lines for the JSON and runtime names in `names`.
+pub(super) fn runtime_imports(names: &BTreeSet<String>) -> TokenStream {
+    let json = uses_of(
+        names,
+        quote!(airbyte_agent_runtime::serde_json),
+        &["Map", "Value"],
+    );
+    let runtime = uses_of(names, quote!(airbyte_agent_runtime), RUNTIME_NAMES);
+    quote!(#json #runtime)
+}
+
 /// Imports of a module body: the runtime and JSON names it mentions, and `crate::types::*` when it
 /// names a shared type.
 pub(super) fn imports(body: &TokenStream, shared: &BTreeSet<&str>) -> TokenStream {
     let mut names = BTreeSet::new();
     idents(body, &mut names);
-    let json = uses_of(
-        &names,
-        quote!(airbyte_agent_runtime::serde_json),
-        &["Map", "Value"],
-    );
-    let runtime = uses_of(&names, quote!(airbyte_agent_runtime), RUNTIME_NAMES);
+    let runtime = runtime_imports(&names);
     let types = shared.iter().any(|t| names.contains(*t)).then(|| {
         quote!(
             use crate::types::*;
         )
     });
-    quote!(#json #runtime #types)
+    quote!(#runtime #types)
 }

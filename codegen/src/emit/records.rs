@@ -7,7 +7,7 @@ use proc_macro2::TokenStream;
 use quote::{format_ident, quote};
 
 use super::ident;
-use super::imports::{RUNTIME_NAMES, idents, uses_of};
+use super::imports::{idents, runtime_imports};
 use super::prose::doc;
 use crate::ir::Connector;
 use crate::ir::types::{RustType, TypeDef, TypeKind};
@@ -183,12 +183,7 @@ pub(super) fn shared_types(
         let d = format!(" Types used by {}.", names.join(", "));
         let mut mentioned = BTreeSet::new();
         idents(&body, &mut mentioned);
-        let json = uses_of(
-            &mentioned,
-            quote!(airbyte_agent_runtime::serde_json),
-            &["Map", "Value"],
-        );
-        let runtime = uses_of(&mentioned, quote!(airbyte_agent_runtime), RUNTIME_NAMES);
+        let runtime = runtime_imports(&mentioned);
         let others = types
             .iter()
             .map(|t| t.name.as_str())
@@ -208,7 +203,6 @@ pub(super) fn shared_types(
             #cfg
             mod #module {
                 #parent
-                #json
                 #runtime
                 #body
             }
@@ -216,15 +210,9 @@ pub(super) fn shared_types(
     }
     let mut mentioned = BTreeSet::new();
     idents(&ungated, &mut mentioned);
-    let json = uses_of(
-        &mentioned,
-        quote!(airbyte_agent_runtime::serde_json),
-        &["Map", "Value"],
-    );
-    let runtime = uses_of(&mentioned, quote!(airbyte_agent_runtime), RUNTIME_NAMES);
+    let runtime = runtime_imports(&mentioned);
     quote! {
         //! Record types shared by several entities.
-        #json
         #runtime
         #ungated
         #(#items)*
