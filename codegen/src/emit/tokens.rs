@@ -3,6 +3,8 @@
 //! Works on the runtime's descriptor types themselves, so the emitted literal is exactly the value
 //! [`crate::descriptor()`] builds.
 
+use std::cell::Cell;
+
 use airbyte_agent_runtime::*;
 use proc_macro2::TokenStream;
 use quote::{format_ident, quote};
@@ -88,7 +90,52 @@ fn style(s: ParamStyle) -> TokenStream {
     }
 }
 
-fn param(p: &ParamDescriptor) -> TokenStream {
+/// Fields of one struct literal: name and value tokens, in declaration order.
+type Fields = Vec<(&'static str, TokenStream)>;
+
+/// `Type { changed: value, ..Type::DEFAULT }`: only the fields whose tokens differ from those of
+/// the type's `DEFAULT` (both listed by `fields`), so a field the runtime adds with a default
+/// never breaks a generated crate; `Type::DEFAULT` alone when nothing differs.
+fn literal<T>(ty: &str, value: &T, default: &T, fields: impl Fn(&T) -> Fields) -> TokenStream {
+    let ty = format_ident!("{ty}");
+    let defaults = fields(default);
+    let total = defaults.len();
+    let changed: Vec<TokenStream> = fields(value)
+        .into_iter()
+        .zip(defaults)
+        .filter(|((_, v), (_, d))| v.to_string() != d.to_string())
+        .map(|((name, v), _)| {
+            let name = format_ident!("{name}");
+            quote!(#name: #v)
+        })
+        .collect();
+    if changed.len() == total {
+        COMPLETE.with(|c| c.set(true));
+    }
+    if changed.is_empty() {
+        quote!(#ty::DEFAULT)
+    } else {
+        quote!(#ty { #(#changed,)* ..#ty::DEFAULT })
+    }
+}
+
+thread_local! {
+    /// Set by [`literal`] when a literal sets every field: its `..DEFAULT` then only keeps
+    /// future fields additive, and clippy's `needless_update` must be allowed in the file.
+    static COMPLETE: Cell<bool> = const { Cell::new(false) };
+}
+
+fn opt<T>(v: &Option<T>, f: impl Fn(&T) -> TokenStream) -> TokenStream {
+    match v {
+        Some(x) => {
+            let x = f(x);
+            quote!(Some(#x))
+        }
+        None => quote!(None),
+    }
+}
+
+fn param_fields(p: &ParamDescriptor) -> Fields {
     let ParamDescriptor {
         name,
         location: loc,
@@ -101,44 +148,38 @@ fn param(p: &ParamDescriptor) -> TokenStream {
         style: st,
         description,
         schema,
-        config_inject,
+        config_inject: inject,
     } = p;
-    let loc = location(*loc);
-    let kind = value_kind(*kind);
-    let item_kind = match item_kind {
-        Some(k) => {
-            let k = value_kind(*k);
-            quote!(Some(#k))
-        }
-        None => quote!(None),
-    };
-    let enum_values = strs(enum_values);
-    let default = opt_str(*default);
-    let st = style(*st);
-    let config_inject = match config_inject {
-        Some(c) => {
-            let source = c.source;
-            let map = pairs(c.map);
-            quote!(Some(ConfigInject { source: #source, map: #map }))
-        }
-        None => quote!(None),
-    };
-    quote! {
-        ParamDescriptor {
-            name: #name,
-            location: #loc,
-            required: #required,
-            kind: #kind,
-            item_kind: #item_kind,
-            nullable: #nullable,
-            enum_values: #enum_values,
-            default: #default,
-            style: #st,
-            description: #description,
-            schema: #schema,
-            config_inject: #config_inject,
-        }
-    }
+    vec![
+        ("name", quote!(#name)),
+        ("location", location(*loc)),
+        ("required", quote!(#required)),
+        ("kind", value_kind(*kind)),
+        ("item_kind", opt(item_kind, |k| value_kind(*k))),
+        ("nullable", quote!(#nullable)),
+        ("enum_values", strs(enum_values)),
+        ("default", opt_str(*default)),
+        ("style", style(*st)),
+        ("description", quote!(#description)),
+        ("schema", quote!(#schema)),
+        ("config_inject", opt(inject, config_inject)),
+    ]
+}
+
+fn config_inject(c: &ConfigInject) -> TokenStream {
+    literal("ConfigInject", c, &ConfigInject::DEFAULT, |c| {
+        let ConfigInject { source, map } = c;
+        vec![("source", quote!(#source)), ("map", pairs(map))]
+    })
+}
+
+fn param(p: &ParamDescriptor) -> TokenStream {
+    literal(
+        "ParamDescriptor",
+        p,
+        &ParamDescriptor::DEFAULT,
+        param_fields,
+    )
 }
 
 fn body(b: &BodyDescriptor) -> TokenStream {
@@ -152,21 +193,28 @@ fn body(b: &BodyDescriptor) -> TokenStream {
         }
         BodyDescriptor::MultipartForm => quote!(BodyDescriptor::MultipartForm),
         BodyDescriptor::GraphQl(g) => {
-            let query = g.query;
-            let variables = opt_str(g.variables);
-            let default_fields = opt_str(g.default_fields);
-            let operation_name = opt_str(g.operation_name);
-            let nullable = strs(g.nullable_variables);
-            quote!(BodyDescriptor::GraphQl(GraphQlBody {
-                query: #query,
-                variables: #variables,
-                default_fields: #default_fields,
-                operation_name: #operation_name,
-                nullable_variables: #nullable,
-            }))
+            let g = literal("GraphQlBody", g, &GraphQlBody::DEFAULT, graphql_fields);
+            quote!(BodyDescriptor::GraphQl(#g))
         }
         _ => unsupported("BodyDescriptor"),
     }
+}
+
+fn graphql_fields(g: &GraphQlBody) -> Fields {
+    let GraphQlBody {
+        query,
+        variables,
+        default_fields,
+        operation_name,
+        nullable_variables,
+    } = g;
+    vec![
+        ("query", quote!(#query)),
+        ("variables", opt_str(*variables)),
+        ("default_fields", opt_str(*default_fields)),
+        ("operation_name", opt_str(*operation_name)),
+        ("nullable_variables", strs(nullable_variables)),
+    ]
 }
 
 fn pagination(p: &Pagination) -> TokenStream {
@@ -205,8 +253,26 @@ fn pagination(p: &Pagination) -> TokenStream {
     }
 }
 
-/// Tokens of one operation descriptor.
-pub fn operation(o: &OperationDescriptor) -> TokenStream {
+fn response_fields(r: &ResponseDescriptor) -> Fields {
+    let ResponseDescriptor {
+        record_extractor,
+        meta_extractor,
+        record_filter,
+        record_transform,
+        file_url,
+        no_content,
+    } = r;
+    vec![
+        ("record_extractor", opt_str(*record_extractor)),
+        ("meta_extractor", pairs(meta_extractor)),
+        ("record_filter", opt_str(*record_filter)),
+        ("record_transform", pairs(record_transform)),
+        ("file_url", opt_str(*file_url)),
+        ("no_content", quote!(#no_content)),
+    ]
+}
+
+fn operation_fields(o: &OperationDescriptor) -> Fields {
     let OperationDescriptor {
         entity,
         action: action_name,
@@ -221,94 +287,89 @@ pub fn operation(o: &OperationDescriptor) -> TokenStream {
         pagination: pg,
         preferred_for_check,
     } = o;
-    let kind = action(*kind);
-    let m = method(*m);
     let params = params.iter().map(param);
-    let b = body(b);
-    let ResponseDescriptor {
-        record_extractor,
-        meta_extractor,
-        record_filter,
-        record_transform,
-        file_url,
-        no_content,
-    } = response;
-    let record_extractor = opt_str(*record_extractor);
-    let meta_extractor = pairs(meta_extractor);
-    let record_filter = opt_str(*record_filter);
-    let record_transform = pairs(record_transform);
-    let file_url = opt_str(*file_url);
-    let pg = pagination(pg);
-    quote! {
-        OperationDescriptor {
-            entity: #entity,
-            action: #action_name,
-            kind: #kind,
-            method: #m,
-            path: #path,
-            summary: #summary,
-            description: #description,
-            params: &[#(#params),*],
-            body: #b,
-            response: ResponseDescriptor {
-                record_extractor: #record_extractor,
-                meta_extractor: #meta_extractor,
-                record_filter: #record_filter,
-                record_transform: #record_transform,
-                file_url: #file_url,
-                no_content: #no_content,
-            },
-            pagination: #pg,
-            preferred_for_check: #preferred_for_check,
-        }
-    }
+    let response = literal(
+        "ResponseDescriptor",
+        response,
+        &ResponseDescriptor::DEFAULT,
+        response_fields,
+    );
+    vec![
+        ("entity", quote!(#entity)),
+        ("action", quote!(#action_name)),
+        ("kind", action(*kind)),
+        ("method", method(*m)),
+        ("path", quote!(#path)),
+        ("summary", quote!(#summary)),
+        ("description", quote!(#description)),
+        ("params", quote!(&[#(#params),*])),
+        ("body", body(b)),
+        ("response", response),
+        ("pagination", pagination(pg)),
+        ("preferred_for_check", quote!(#preferred_for_check)),
+    ]
 }
 
-fn oauth2(o: &OAuth2Descriptor) -> TokenStream {
-    let refresh_url = opt_str(o.refresh_url);
-    let authorization_url = opt_str(o.authorization_url);
-    let token_url = opt_str(o.token_url);
-    let client_auth = match o.client_auth {
+/// Tokens of one operation descriptor.
+pub fn operation(o: &OperationDescriptor) -> TokenStream {
+    literal(
+        "OperationDescriptor",
+        o,
+        &OperationDescriptor::DEFAULT,
+        operation_fields,
+    )
+}
+
+fn oauth2_fields(o: &OAuth2Descriptor) -> Fields {
+    let OAuth2Descriptor {
+        refresh_url,
+        authorization_url,
+        token_url,
+        client_auth,
+        body_format,
+        token_extract,
+        grant,
+        scopes,
+    } = o;
+    let client_auth = match client_auth {
         TokenClientAuth::Body => quote!(TokenClientAuth::Body),
         TokenClientAuth::Basic => quote!(TokenClientAuth::Basic),
         TokenClientAuth::None => quote!(TokenClientAuth::None),
         _ => unsupported("TokenClientAuth"),
     };
-    let body_format = match o.body_format {
+    let body_format = match body_format {
         TokenBodyFormat::Form => quote!(TokenBodyFormat::Form),
         TokenBodyFormat::Json => quote!(TokenBodyFormat::Json),
         _ => unsupported("TokenBodyFormat"),
     };
-    let token_extract = strs(o.token_extract);
-    let grant = match o.grant {
+    let grant = match grant {
         TokenGrant::RefreshToken => quote!(TokenGrant::RefreshToken),
         TokenGrant::JwtBearer => quote!(TokenGrant::JwtBearer),
         _ => unsupported("TokenGrant"),
     };
-    let scopes = strs(o.scopes);
-    quote!(OAuth2Descriptor {
-        refresh_url: #refresh_url,
-        authorization_url: #authorization_url,
-        token_url: #token_url,
-        client_auth: #client_auth,
-        body_format: #body_format,
-        token_extract: #token_extract,
-        grant: #grant,
-        scopes: #scopes,
-    })
+    vec![
+        ("refresh_url", opt_str(*refresh_url)),
+        ("authorization_url", opt_str(*authorization_url)),
+        ("token_url", opt_str(*token_url)),
+        ("client_auth", client_auth),
+        ("body_format", body_format),
+        ("token_extract", strs(token_extract)),
+        ("grant", grant),
+        ("scopes", strs(scopes)),
+    ]
 }
 
-fn auth_scheme(a: &AuthSchemeDescriptor) -> TokenStream {
-    let AuthSchemeDescriptor {
-        key,
-        title,
-        description,
-        kind,
-        fields,
-        mapping,
-        additional_headers,
-    } = a;
-    let kind = match kind {
+fn oauth2(o: &OAuth2Descriptor) -> TokenStream {
+    literal(
+        "OAuth2Descriptor",
+        o,
+        &OAuth2Descriptor::DEFAULT,
+        oauth2_fields,
+    )
+}
+
+fn auth_kind(kind: &AuthKind) -> TokenStream {
+    match kind {
         AuthKind::Bearer => quote!(AuthKind::Bearer),
         AuthKind::Basic => quote!(AuthKind::Basic),
         AuthKind::ApiKeyHeader { header } => quote!(AuthKind::ApiKeyHeader { header: #header }),
@@ -326,28 +387,102 @@ fn auth_scheme(a: &AuthSchemeDescriptor) -> TokenStream {
             quote!(AuthKind::OAuth2Header { oauth: #o, header: #header, prefix: #prefix })
         }
         _ => unsupported("AuthKind"),
-    };
-    let fields = fields.iter().map(|f| {
-        let AuthField { name, title, description, required } = f;
-        quote!(AuthField { name: #name, title: #title, description: #description, required: #required })
-    });
-    let mapping = pairs(mapping);
-    let additional_headers = pairs(additional_headers);
-    quote! {
-        AuthSchemeDescriptor {
-            key: #key,
-            title: #title,
-            description: #description,
-            kind: #kind,
-            fields: &[#(#fields),*],
-            mapping: #mapping,
-            additional_headers: #additional_headers,
-        }
     }
+}
+
+fn auth_field(f: &AuthField) -> TokenStream {
+    literal("AuthField", f, &AuthField::DEFAULT, |f| {
+        let AuthField {
+            name,
+            title,
+            description,
+            required,
+        } = f;
+        vec![
+            ("name", quote!(#name)),
+            ("title", quote!(#title)),
+            ("description", quote!(#description)),
+            ("required", quote!(#required)),
+        ]
+    })
+}
+
+fn auth_scheme_fields(a: &AuthSchemeDescriptor) -> Fields {
+    let AuthSchemeDescriptor {
+        key,
+        title,
+        description,
+        kind,
+        fields,
+        mapping,
+        additional_headers,
+    } = a;
+    let fields = fields.iter().map(auth_field);
+    vec![
+        ("key", quote!(#key)),
+        ("title", quote!(#title)),
+        ("description", quote!(#description)),
+        ("kind", auth_kind(kind)),
+        ("fields", quote!(&[#(#fields),*])),
+        ("mapping", pairs(mapping)),
+        ("additional_headers", pairs(additional_headers)),
+    ]
+}
+
+fn auth_scheme(a: &AuthSchemeDescriptor) -> TokenStream {
+    literal(
+        "AuthSchemeDescriptor",
+        a,
+        &AuthSchemeDescriptor::DEFAULT,
+        auth_scheme_fields,
+    )
+}
+
+fn server_variable(v: &ServerVariable) -> TokenStream {
+    literal("ServerVariable", v, &ServerVariable::DEFAULT, |v| {
+        let ServerVariable {
+            name,
+            default,
+            enum_values,
+            description,
+        } = v;
+        vec![
+            ("name", quote!(#name)),
+            ("default", opt_str(*default)),
+            ("enum_values", strs(enum_values)),
+            ("description", quote!(#description)),
+        ]
+    })
+}
+
+fn scoping(s: &Scoping) -> TokenStream {
+    literal("Scoping", s, &Scoping::DEFAULT, |s| {
+        let Scoping { param, config_key } = s;
+        vec![
+            ("param", quote!(#param)),
+            ("config_key", quote!(#config_key)),
+        ]
+    })
+}
+
+fn response_error_check(c: &ResponseErrorCheck) -> TokenStream {
+    literal("ResponseErrorCheck", c, &ResponseErrorCheck::DEFAULT, |c| {
+        let ResponseErrorCheck {
+            field,
+            on_value,
+            message_field,
+        } = c;
+        vec![
+            ("field", quote!(#field)),
+            ("on_value", quote!(#on_value)),
+            ("message_field", opt_str(*message_field)),
+        ]
+    })
 }
 
 /// Items of `src/descriptor.rs`: one operations static per entity (feature-gated) and `CONNECTOR`.
 pub fn descriptor_items(d: &ConnectorDescriptor, ir: &Connector) -> TokenStream {
+    COMPLETE.with(|c| c.set(false));
     let mut statics = Vec::new();
     let mut entities = Vec::new();
     for (e, ie) in d.entities.iter().zip(&ir.entities) {
@@ -363,58 +498,72 @@ pub fn descriptor_items(d: &ConnectorDescriptor, ir: &Connector) -> TokenStream 
         });
         let name = e.name;
         let description = e.description;
+        // The operations are the static above, not a value of the leaked descriptor.
+        let value = (name, description, quote!(&#stat));
+        let default = ("", "", quote!(&[]));
+        let entity = literal("EntityDescriptor", &value, &default, |(n, d, ops)| {
+            vec![
+                ("name", quote!(#n)),
+                ("description", quote!(#d)),
+                ("operations", ops.clone()),
+            ]
+        });
         entities.push(quote! {
             #[cfg(feature = #feature)]
-            EntityDescriptor { name: #name, description: #description, operations: &#stat }
+            #entity
         });
     }
-    let ConnectorDescriptor {
-        name,
-        title,
-        version,
-        definition_id,
-        base_url,
-        server_variables,
-        auth_schemes,
-        entities: _,
-        scoping,
-        response_error_check,
-    } = d;
-    let server_variables = server_variables.iter().map(|v| {
-        let ServerVariable { name, default, enum_values, description } = v;
-        let default = opt_str(*default);
-        let enum_values = strs(enum_values);
-        quote!(ServerVariable { name: #name, default: #default, enum_values: #enum_values, description: #description })
-    });
-    let auth_schemes = auth_schemes.iter().map(auth_scheme);
-    let scoping = scoping.iter().map(|s| {
-        let Scoping { param, config_key } = s;
-        quote!(Scoping { param: #param, config_key: #config_key })
-    });
-    let response_error_check = match response_error_check {
-        Some(c) => {
-            let field = c.field;
-            let on_value = c.on_value;
-            let message_field = opt_str(c.message_field);
-            quote!(Some(ResponseErrorCheck { field: #field, on_value: #on_value, message_field: #message_field }))
-        }
-        None => quote!(None),
-    };
+    let connector = literal(
+        "ConnectorDescriptor",
+        d,
+        &ConnectorDescriptor::DEFAULT,
+        |c| {
+            let ConnectorDescriptor {
+                name,
+                title,
+                version,
+                definition_id,
+                base_url,
+                server_variables,
+                auth_schemes,
+                entities: listed,
+                scoping: scopes,
+                response_error_check: check,
+            } = c;
+            let server_variables = server_variables.iter().map(server_variable);
+            let auth_schemes = auth_schemes.iter().map(auth_scheme);
+            let scopes = scopes.iter().map(scoping);
+            // The entity list names the feature-gated statics above.
+            let listed = if listed.is_empty() {
+                quote!(&[])
+            } else {
+                quote!(&[#(#entities),*])
+            };
+            vec![
+                ("name", quote!(#name)),
+                ("title", quote!(#title)),
+                ("version", quote!(#version)),
+                ("definition_id", quote!(#definition_id)),
+                ("base_url", quote!(#base_url)),
+                ("server_variables", quote!(&[#(#server_variables),*])),
+                ("auth_schemes", quote!(&[#(#auth_schemes),*])),
+                ("entities", listed),
+                ("scoping", quote!(&[#(#scopes),*])),
+                ("response_error_check", opt(check, response_error_check)),
+            ]
+        },
+    );
+    let allow = COMPLETE
+        .with(Cell::get)
+        .then(|| quote!(#![allow(clippy::needless_update)]));
     quote! {
+        //! The connector as static data, executed by the runtime.
+        #allow
+        use airbyte_agent_runtime::*;
+
         #(#statics)*
 
         /// The whole connector as data: every enabled entity and operation.
-        pub static CONNECTOR: ConnectorDescriptor = ConnectorDescriptor {
-            name: #name,
-            title: #title,
-            version: #version,
-            definition_id: #definition_id,
-            base_url: #base_url,
-            server_variables: &[#(#server_variables),*],
-            auth_schemes: &[#(#auth_schemes),*],
-            entities: &[#(#entities),*],
-            scoping: &[#(#scoping),*],
-            response_error_check: #response_error_check,
-        };
+        pub static CONNECTOR: ConnectorDescriptor = #connector;
     }
 }

@@ -50,45 +50,36 @@ fn ascii_only(s: String) -> String {
         .collect()
 }
 
+/// Identifier text from a case conversion of a wire name: ASCII only, outer `_` trimmed,
+/// `empty` when nothing is left, `digit_prefix` before a leading digit.
+fn identifier(converted: String, empty: &str, digit_prefix: &str) -> String {
+    let s = ascii_only(converted);
+    let s = s.trim_matches('_');
+    if s.is_empty() {
+        empty.to_string()
+    } else if s.starts_with(|c: char| c.is_ascii_digit()) {
+        format!("{digit_prefix}{s}")
+    } else {
+        s.to_string()
+    }
+}
+
 /// snake_case identifier text for a wire name, without keyword handling (`16x16` → `_16x16`).
 pub fn snake_base(wire: &str) -> String {
-    let s = ascii_only(spell(wire).to_snake_case());
-    let s = s.trim_matches('_').to_string();
-    if s.is_empty() {
-        "field".to_string()
-    } else if s.starts_with(|c: char| c.is_ascii_digit()) {
-        format!("_{s}")
-    } else {
-        s
-    }
+    identifier(spell(wire).to_snake_case(), "field", "_")
 }
 
 /// PascalCase identifier text for a wire name (`1d_click` → `V1dClick`).
 pub fn pascal_base(wire: &str) -> String {
-    let s = ascii_only(spell(wire).to_pascal_case());
-    let s = s.trim_matches('_').to_string();
-    if s.is_empty() {
-        "Value".to_string()
-    } else if s == "Self" {
-        "SelfValue".to_string()
-    } else if s.starts_with(|c: char| c.is_ascii_digit()) {
-        format!("V{s}")
-    } else {
-        s
+    match identifier(spell(wire).to_pascal_case(), "Value", "V") {
+        s if s == "Self" => "SelfValue".to_string(),
+        s => s,
     }
 }
 
 /// SHOUTY_SNAKE identifier text.
 pub fn shouty(wire: &str) -> String {
-    let s = ascii_only(spell(wire).to_shouty_snake_case());
-    let s = s.trim_matches('_').to_string();
-    if s.is_empty() {
-        "ITEM".to_string()
-    } else if s.starts_with(|c: char| c.is_ascii_digit()) {
-        format!("_{s}")
-    } else {
-        s
-    }
+    identifier(spell(wire).to_shouty_snake_case(), "ITEM", "_")
 }
 
 /// Make a snake identifier safe: keywords get a trailing underscore (`type` → `type_`).

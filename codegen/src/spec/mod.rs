@@ -5,6 +5,10 @@
 //! (`paths./v1/customers.get.x-airbyte-entity`) and what is wrong. Nothing here panics on bad
 //! input: any YAML document yields `Ok` or a [`SpecError`].
 
+mod model;
+mod node;
+mod operation;
+mod scheme;
 mod view;
 
 use std::fmt;
@@ -13,7 +17,9 @@ use std::path::{Path, PathBuf};
 use serde_json::Value;
 use sha2::{Digest, Sha256};
 
-pub use view::*;
+pub use model::*;
+pub use node::*;
+pub(crate) use scheme::is_jwt_bearer_grant;
 
 /// A spec problem that prevents generation.
 #[derive(Debug, Clone, thiserror::Error)]

@@ -4,248 +4,68 @@
 //! every successful case is built with the generated builders from its params, sent to a
 //! loopback server serving the recorded response, and its request and typed result are
 //! compared with the recording.
-#![allow(unused_imports)]
-#![allow(clippy::redundant_closure_call)]
 #[rustfmt::skip]
-use airbyte_agent_runtime::serde_json::{self, Map, Value};
-#[rustfmt::skip]
-use airbyte_agent_tests::oracle::typed::{TypedFuture, run_typed};
+use airbyte_agent_tests::oracle::typed::{
+    Args, Outcome, assert_matches_oracle, page, record,
+};
 #[rustfmt::skip]
 use airbyte_agent_airtable::*;
 #[rustfmt::skip]
-/// Oracle file name.
-const CONNECTOR: &str = "airtable";
-#[rustfmt::skip]
-/// A required argument (unused when no operation of the crate has one).
-#[allow(dead_code)]
-fn arg<T: airbyte_agent_runtime::serde::de::DeserializeOwned>(
-    p: &Value,
-    names: &[&str],
-) -> Result<T, String> {
-    opt(p, names)?.ok_or_else(|| format!("missing `{}`", names[0]))
-}
-#[rustfmt::skip]
-fn opt<T: airbyte_agent_runtime::serde::de::DeserializeOwned>(
-    p: &Value,
-    names: &[&str],
-) -> Result<Option<T>, String> {
-    match names.iter().find_map(|n| p.get(*n)) {
-        None | Some(Value::Null) => Ok(None),
-        Some(v) => {
-            serde_json::from_value(v.clone())
-                .map(Some)
-                .map_err(|e| format!("`{}`: {e}", names[0]))
-        }
-    }
-}
-#[rustfmt::skip]
-fn out<T: airbyte_agent_runtime::serde::Serialize>(v: T) -> Value {
-    serde_json::to_value(v).unwrap_or(Value::Null)
-}
-#[rustfmt::skip]
-fn call(
-    client: airbyte_agent_runtime::Client,
-    entity: &str,
-    action: &str,
-    p: &Value,
-) -> Option<Result<TypedFuture, String>> {
-    let c = match AirtableConnector::from_client(client) {
-        Ok(c) => c,
-        Err(e) => return Some(Err(e.to_string())),
-    };
-    match (entity, action) {
+/// One case through the typed API; `Ok(None)` for operations it has no typed call for.
+fn call(c: &AirtableConnector, operation: (&str, &str), a: &mut Args<'_>) -> Outcome {
+    let future = match operation {
         #[cfg(feature = "bases")]
         ("bases", "list") => {
-            Some(
-                (|| -> Result<TypedFuture, String> {
-                    const KNOWN: &[&str] = &["offset", "offset"];
-                    #[allow(unused_mut)]
-                    let mut r = c.bases().list();
-                    if let Some(v) = opt::<String>(p, &["offset", "offset"])? {
-                        r = r.offset(v);
-                    }
-                    if let Some(k) = p
-                        .as_object()
-                        .into_iter()
-                        .flatten()
-                        .map(|(k, _)| k)
-                        .find(|k| !KNOWN.contains(&k.as_str()))
-                    {
-                        return Err(format!("unknown param `{k}`"));
-                    }
-                    Ok(
-                        Box::pin(async move {
-                            r.send()
-                                .await
-                                .map(|x| {
-                                    serde_json::json!(
-                                        { "data" : out(x.data), "meta" : out(x.meta) }
-                                    )
-                                })
-                        }),
-                    )
-                })(),
-            )
+            let mut r = c.bases().list();
+            r = a.set(r, &["offset"], |r, v: String| r.offset(v))?;
+            page(r)
         }
         #[cfg(feature = "tables")]
-        ("tables", "list") => {
-            Some(
-                (|| -> Result<TypedFuture, String> {
-                    const KNOWN: &[&str] = &["base_id", "base_id"];
-                    #[allow(unused_mut)]
-                    let mut r = c
-                        .tables()
-                        .list(arg::<String>(p, &["base_id", "base_id"])?);
-                    if let Some(k) = p
-                        .as_object()
-                        .into_iter()
-                        .flatten()
-                        .map(|(k, _)| k)
-                        .find(|k| !KNOWN.contains(&k.as_str()))
-                    {
-                        return Err(format!("unknown param `{k}`"));
-                    }
-                    Ok(
-                        Box::pin(async move {
-                            r.send()
-                                .await
-                                .map(|x| {
-                                    serde_json::json!(
-                                        { "data" : out(x.data), "meta" : out(x.meta) }
-                                    )
-                                })
-                        }),
-                    )
-                })(),
-            )
-        }
+        ("tables", "list") => page(c.tables().list(a.arg::<String>(&["base_id"])?)),
         #[cfg(feature = "records")]
         ("records", "list") => {
-            Some(
-                (|| -> Result<TypedFuture, String> {
-                    const KNOWN: &[&str] = &[
-                        "base_id",
-                        "base_id",
-                        "table_id_or_name",
-                        "table_id_or_name",
-                        "offset",
-                        "offset",
-                        "pageSize",
-                        "page_size",
-                        "view",
-                        "view",
-                        "filterByFormula",
-                        "filter_by_formula",
-                        "sort",
-                        "sort",
-                    ];
-                    #[allow(unused_mut)]
-                    let mut r = c
-                        .records()
-                        .list(
-                            arg::<String>(p, &["base_id", "base_id"])?,
-                            arg::<String>(p, &["table_id_or_name", "table_id_or_name"])?,
-                        );
-                    if let Some(v) = opt::<String>(p, &["offset", "offset"])? {
-                        r = r.offset(v);
-                    }
-                    if let Some(v) = opt::<i64>(p, &["pageSize", "page_size"])? {
-                        r = r.page_size(v);
-                    }
-                    if let Some(v) = opt::<String>(p, &["view", "view"])? {
-                        r = r.view(v);
-                    }
-                    if let Some(v) = opt::<
-                        String,
-                    >(p, &["filterByFormula", "filter_by_formula"])? {
-                        r = r.filter_by_formula(v);
-                    }
-                    if let Some(v) = opt::<String>(p, &["sort", "sort"])? {
-                        r = r.sort(v);
-                    }
-                    if let Some(k) = p
-                        .as_object()
-                        .into_iter()
-                        .flatten()
-                        .map(|(k, _)| k)
-                        .find(|k| !KNOWN.contains(&k.as_str()))
-                    {
-                        return Err(format!("unknown param `{k}`"));
-                    }
-                    Ok(
-                        Box::pin(async move {
-                            r.send()
-                                .await
-                                .map(|x| {
-                                    serde_json::json!(
-                                        { "data" : out(x.data), "meta" : out(x.meta) }
-                                    )
-                                })
-                        }),
-                    )
-                })(),
-            )
+            let mut r = c
+                .records()
+                .list(
+                    a.arg::<String>(&["base_id"])?,
+                    a.arg::<String>(&["table_id_or_name"])?,
+                );
+            r = a.set(r, &["offset"], |r, v: String| r.offset(v))?;
+            r = a.set(r, &["pageSize", "page_size"], |r, v| r.page_size(v))?;
+            r = a.set(r, &["view"], |r, v: String| r.view(v))?;
+            r = a
+                .set(
+                    r,
+                    &["filterByFormula", "filter_by_formula"],
+                    |r, v: String| r.filter_by_formula(v),
+                )?;
+            r = a.set(r, &["sort"], |r, v: String| r.sort(v))?;
+            page(r)
         }
         #[cfg(feature = "records")]
         ("records", "get") => {
-            Some(
-                (|| -> Result<TypedFuture, String> {
-                    const KNOWN: &[&str] = &[
-                        "base_id",
-                        "base_id",
-                        "table_id_or_name",
-                        "table_id_or_name",
-                        "record_id",
-                        "record_id",
-                    ];
-                    #[allow(unused_mut)]
-                    let mut r = c
-                        .records()
-                        .get(
-                            arg::<String>(p, &["base_id", "base_id"])?,
-                            arg::<String>(p, &["table_id_or_name", "table_id_or_name"])?,
-                            arg::<String>(p, &["record_id", "record_id"])?,
-                        );
-                    if let Some(k) = p
-                        .as_object()
-                        .into_iter()
-                        .flatten()
-                        .map(|(k, _)| k)
-                        .find(|k| !KNOWN.contains(&k.as_str()))
-                    {
-                        return Err(format!("unknown param `{k}`"));
-                    }
-                    Ok(
-                        Box::pin(async move {
-                            r.send()
-                                .await
-                                .map(|x| serde_json::json!({ "record" : out(x) }))
-                        }),
-                    )
-                })(),
+            record(
+                c
+                    .records()
+                    .get(
+                        a.arg::<String>(&["base_id"])?,
+                        a.arg::<String>(&["table_id_or_name"])?,
+                        a.arg::<String>(&["record_id"])?,
+                    ),
             )
         }
-        _ => None,
-    }
+        _ => return Ok(None),
+    };
+    Ok(Some(future))
 }
 #[rustfmt::skip]
 #[tokio::test]
 async fn typed_api_matches_oracle() {
-    let report = match run_typed(CONNECTOR, AirtableConnector::descriptor(), &call).await
-    {
-        Ok(r) => r,
-        Err(e) => panic!("oracle replay setup: {e}"),
-    };
-    eprintln!("{}: {}", CONNECTOR, report.summary());
-    for (id, why) in &report.stricter {
-        eprintln!("  stricter {id}: {why}");
-    }
-    for (id, problems) in &report.failed {
-        eprintln!("  {id}: {problems:?}");
-    }
-    assert!(
-        report.failed.is_empty(), "{} typed case(s) differ from the oracle", report
-        .failed.len()
-    );
-    assert!(! report.passed.is_empty(), "no case replayed");
+    assert_matches_oracle(
+            "airtable",
+            AirtableConnector::descriptor(),
+            AirtableConnector::from_client,
+            call,
+        )
+        .await;
 }

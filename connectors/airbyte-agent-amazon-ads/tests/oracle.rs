@@ -4,1141 +4,493 @@
 //! every successful case is built with the generated builders from its params, sent to a
 //! loopback server serving the recorded response, and its request and typed result are
 //! compared with the recording.
-#![allow(unused_imports)]
-#![allow(clippy::redundant_closure_call)]
 #[rustfmt::skip]
-use airbyte_agent_runtime::serde_json::{self, Map, Value};
-#[rustfmt::skip]
-use airbyte_agent_tests::oracle::typed::{TypedFuture, run_typed};
+use airbyte_agent_tests::oracle::typed::{
+    Args, Outcome, assert_matches_oracle, page, record,
+};
 #[rustfmt::skip]
 use airbyte_agent_amazon_ads::*;
 #[rustfmt::skip]
-/// Oracle file name.
-const CONNECTOR: &str = "amazon-ads";
-#[rustfmt::skip]
-/// A required argument (unused when no operation of the crate has one).
-#[allow(dead_code)]
-fn arg<T: airbyte_agent_runtime::serde::de::DeserializeOwned>(
-    p: &Value,
-    names: &[&str],
-) -> Result<T, String> {
-    opt(p, names)?.ok_or_else(|| format!("missing `{}`", names[0]))
-}
-#[rustfmt::skip]
-fn opt<T: airbyte_agent_runtime::serde::de::DeserializeOwned>(
-    p: &Value,
-    names: &[&str],
-) -> Result<Option<T>, String> {
-    match names.iter().find_map(|n| p.get(*n)) {
-        None | Some(Value::Null) => Ok(None),
-        Some(v) => {
-            serde_json::from_value(v.clone())
-                .map(Some)
-                .map_err(|e| format!("`{}`: {e}", names[0]))
-        }
-    }
-}
-#[rustfmt::skip]
-fn out<T: airbyte_agent_runtime::serde::Serialize>(v: T) -> Value {
-    serde_json::to_value(v).unwrap_or(Value::Null)
-}
-#[rustfmt::skip]
-fn call(
-    client: airbyte_agent_runtime::Client,
-    entity: &str,
-    action: &str,
-    p: &Value,
-) -> Option<Result<TypedFuture, String>> {
-    let c = match AmazonAdsConnector::from_client(client) {
-        Ok(c) => c,
-        Err(e) => return Some(Err(e.to_string())),
-    };
-    match (entity, action) {
+/// One case through the typed API; `Ok(None)` for operations it has no typed call for.
+fn call(c: &AmazonAdsConnector, operation: (&str, &str), a: &mut Args<'_>) -> Outcome {
+    let future = match operation {
         #[cfg(feature = "profiles")]
         ("profiles", "list") => {
-            Some(
-                (|| -> Result<TypedFuture, String> {
-                    const KNOWN: &[&str] = &[
-                        "profileTypeFilter",
-                        "profile_type_filter",
-                        "Amazon-Advertising-API-ClientId",
-                        "amazon_advertising_api_client_id",
-                    ];
-                    #[allow(unused_mut)]
-                    let mut r = c
-                        .profiles()
-                        .list(
-                            arg::<
-                                String,
-                            >(
-                                p,
-                                &[
-                                    "Amazon-Advertising-API-ClientId",
-                                    "amazon_advertising_api_client_id",
-                                ],
-                            )?,
-                        );
-                    if let Some(v) = opt::<
-                        String,
-                    >(p, &["profileTypeFilter", "profile_type_filter"])? {
-                        r = r.profile_type_filter(v);
-                    }
-                    if let Some(k) = p
-                        .as_object()
-                        .into_iter()
-                        .flatten()
-                        .map(|(k, _)| k)
-                        .find(|k| !KNOWN.contains(&k.as_str()))
-                    {
-                        return Err(format!("unknown param `{k}`"));
-                    }
-                    Ok(
-                        Box::pin(async move {
-                            r.send()
-                                .await
-                                .map(|x| {
-                                    serde_json::json!(
-                                        { "data" : out(x.data), "meta" : out(x.meta) }
-                                    )
-                                })
-                        }),
-                    )
-                })(),
-            )
+            let mut r = c
+                .profiles()
+                .list(
+                    a
+                        .arg::<
+                            String,
+                        >(
+                            &[
+                                "Amazon-Advertising-API-ClientId",
+                                "amazon_advertising_api_client_id",
+                            ],
+                        )?,
+                );
+            r = a
+                .set(
+                    r,
+                    &["profileTypeFilter", "profile_type_filter"],
+                    |r, v: String| r.profile_type_filter(v),
+                )?;
+            page(r)
         }
         #[cfg(feature = "profiles")]
         ("profiles", "get") => {
-            Some(
-                (|| -> Result<TypedFuture, String> {
-                    const KNOWN: &[&str] = &[
-                        "profileId",
-                        "profile_id",
-                        "Amazon-Advertising-API-ClientId",
-                        "amazon_advertising_api_client_id",
-                    ];
-                    #[allow(unused_mut)]
-                    let mut r = c
-                        .profiles()
-                        .get(
-                            arg::<i64>(p, &["profileId", "profile_id"])?,
-                            arg::<
+            record(
+                c
+                    .profiles()
+                    .get(
+                        a.arg(&["profileId", "profile_id"])?,
+                        a
+                            .arg::<
                                 String,
                             >(
-                                p,
                                 &[
                                     "Amazon-Advertising-API-ClientId",
                                     "amazon_advertising_api_client_id",
                                 ],
                             )?,
-                        );
-                    if let Some(k) = p
-                        .as_object()
-                        .into_iter()
-                        .flatten()
-                        .map(|(k, _)| k)
-                        .find(|k| !KNOWN.contains(&k.as_str()))
-                    {
-                        return Err(format!("unknown param `{k}`"));
-                    }
-                    Ok(
-                        Box::pin(async move {
-                            r.send()
-                                .await
-                                .map(|x| serde_json::json!({ "record" : out(x) }))
-                        }),
-                    )
-                })(),
+                    ),
             )
         }
         #[cfg(feature = "portfolios")]
         ("portfolios", "list") => {
-            Some(
-                (|| -> Result<TypedFuture, String> {
-                    const KNOWN: &[&str] = &[
-                        "Amazon-Advertising-API-ClientId",
-                        "amazon_advertising_api_client_id",
-                        "Amazon-Advertising-API-Scope",
-                        "amazon_advertising_api_scope",
-                        "includeExtendedDataFields",
-                        "include_extended_data_fields",
-                    ];
-                    #[allow(unused_mut)]
-                    let mut r = c
-                        .portfolios()
-                        .list(
-                            arg::<
-                                String,
-                            >(
-                                p,
-                                &[
-                                    "Amazon-Advertising-API-ClientId",
-                                    "amazon_advertising_api_client_id",
-                                ],
-                            )?,
-                            arg::<
-                                String,
-                            >(
-                                p,
-                                &[
-                                    "Amazon-Advertising-API-Scope",
-                                    "amazon_advertising_api_scope",
-                                ],
-                            )?,
-                        );
-                    if let Some(v) = opt::<
-                        String,
-                    >(
-                        p,
-                        &["includeExtendedDataFields", "include_extended_data_fields"],
-                    )? {
-                        r = r.include_extended_data_fields(v);
-                    }
-                    if let Some(k) = p
-                        .as_object()
-                        .into_iter()
-                        .flatten()
-                        .map(|(k, _)| k)
-                        .find(|k| !KNOWN.contains(&k.as_str()))
-                    {
-                        return Err(format!("unknown param `{k}`"));
-                    }
-                    Ok(
-                        Box::pin(async move {
-                            r.send()
-                                .await
-                                .map(|x| {
-                                    serde_json::json!(
-                                        { "data" : out(x.data), "meta" : out(x.meta) }
-                                    )
-                                })
-                        }),
-                    )
-                })(),
-            )
+            let mut r = c
+                .portfolios()
+                .list(
+                    a
+                        .arg::<
+                            String,
+                        >(
+                            &[
+                                "Amazon-Advertising-API-ClientId",
+                                "amazon_advertising_api_client_id",
+                            ],
+                        )?,
+                    a
+                        .arg::<
+                            String,
+                        >(
+                            &[
+                                "Amazon-Advertising-API-Scope",
+                                "amazon_advertising_api_scope",
+                            ],
+                        )?,
+                );
+            r = a
+                .set(
+                    r,
+                    &["includeExtendedDataFields", "include_extended_data_fields"],
+                    |r, v: String| r.include_extended_data_fields(v),
+                )?;
+            page(r)
         }
         #[cfg(feature = "portfolios")]
         ("portfolios", "get") => {
-            Some(
-                (|| -> Result<TypedFuture, String> {
-                    const KNOWN: &[&str] = &[
-                        "Amazon-Advertising-API-ClientId",
-                        "amazon_advertising_api_client_id",
-                        "Amazon-Advertising-API-Scope",
-                        "amazon_advertising_api_scope",
-                        "portfolioIdFilter",
-                        "portfolio_id_filter",
-                        "includeExtendedDataFields",
-                        "include_extended_data_fields",
-                    ];
-                    #[allow(unused_mut)]
-                    let mut r = c
-                        .portfolios()
-                        .get(
-                            arg::<
-                                String,
-                            >(
-                                p,
-                                &[
-                                    "Amazon-Advertising-API-ClientId",
-                                    "amazon_advertising_api_client_id",
-                                ],
-                            )?,
-                            arg::<
-                                String,
-                            >(
-                                p,
-                                &[
-                                    "Amazon-Advertising-API-Scope",
-                                    "amazon_advertising_api_scope",
-                                ],
-                            )?,
-                            arg::<
-                                PortfoliosGetPortfolioIdFilter,
-                            >(p, &["portfolioIdFilter", "portfolio_id_filter"])?,
-                        );
-                    if let Some(v) = opt::<
-                        String,
-                    >(
-                        p,
-                        &["includeExtendedDataFields", "include_extended_data_fields"],
-                    )? {
-                        r = r.include_extended_data_fields(v);
-                    }
-                    if let Some(k) = p
-                        .as_object()
-                        .into_iter()
-                        .flatten()
-                        .map(|(k, _)| k)
-                        .find(|k| !KNOWN.contains(&k.as_str()))
-                    {
-                        return Err(format!("unknown param `{k}`"));
-                    }
-                    Ok(
-                        Box::pin(async move {
-                            r.send()
-                                .await
-                                .map(|x| serde_json::json!({ "record" : out(x) }))
-                        }),
-                    )
-                })(),
-            )
+            let mut r = c
+                .portfolios()
+                .get(
+                    a
+                        .arg::<
+                            String,
+                        >(
+                            &[
+                                "Amazon-Advertising-API-ClientId",
+                                "amazon_advertising_api_client_id",
+                            ],
+                        )?,
+                    a
+                        .arg::<
+                            String,
+                        >(
+                            &[
+                                "Amazon-Advertising-API-Scope",
+                                "amazon_advertising_api_scope",
+                            ],
+                        )?,
+                    a.arg(&["portfolioIdFilter", "portfolio_id_filter"])?,
+                );
+            r = a
+                .set(
+                    r,
+                    &["includeExtendedDataFields", "include_extended_data_fields"],
+                    |r, v: String| r.include_extended_data_fields(v),
+                )?;
+            record(r)
         }
         #[cfg(feature = "sponsored_product_campaigns")]
         ("sponsored_product_campaigns", "list") => {
-            Some(
-                (|| -> Result<TypedFuture, String> {
-                    const KNOWN: &[&str] = &[
-                        "Amazon-Advertising-API-ClientId",
-                        "amazon_advertising_api_client_id",
-                        "Amazon-Advertising-API-Scope",
-                        "amazon_advertising_api_scope",
-                        "Accept",
-                        "accept",
-                        "Content-Type",
-                        "content_type",
-                        "stateFilter",
-                        "state_filter",
-                        "maxResults",
-                        "max_results",
-                        "nextToken",
-                        "next_token",
-                    ];
-                    #[allow(unused_mut)]
-                    let mut r = c
-                        .sponsored_product_campaigns()
-                        .list(
-                            arg::<
-                                String,
-                            >(
-                                p,
-                                &[
-                                    "Amazon-Advertising-API-ClientId",
-                                    "amazon_advertising_api_client_id",
-                                ],
-                            )?,
-                            arg::<
-                                String,
-                            >(
-                                p,
-                                &[
-                                    "Amazon-Advertising-API-Scope",
-                                    "amazon_advertising_api_scope",
-                                ],
-                            )?,
-                        );
-                    if let Some(v) = opt::<String>(p, &["Accept", "accept"])? {
-                        r = r.accept(v);
-                    }
-                    if let Some(v) = opt::<
-                        String,
-                    >(p, &["Content-Type", "content_type"])? {
-                        r = r.content_type(v);
-                    }
-                    if let Some(v) = opt::<
-                        SponsoredProductCampaignsListStateFilter,
-                    >(p, &["stateFilter", "state_filter"])? {
-                        r = r.state_filter(v);
-                    }
-                    if let Some(v) = opt::<i64>(p, &["maxResults", "max_results"])? {
-                        r = r.max_results(v);
-                    }
-                    if let Some(v) = opt::<String>(p, &["nextToken", "next_token"])? {
-                        r = r.next_token(v);
-                    }
-                    if let Some(k) = p
-                        .as_object()
-                        .into_iter()
-                        .flatten()
-                        .map(|(k, _)| k)
-                        .find(|k| !KNOWN.contains(&k.as_str()))
-                    {
-                        return Err(format!("unknown param `{k}`"));
-                    }
-                    Ok(
-                        Box::pin(async move {
-                            r.send()
-                                .await
-                                .map(|x| {
-                                    serde_json::json!(
-                                        { "data" : out(x.data), "meta" : out(x.meta) }
-                                    )
-                                })
-                        }),
-                    )
-                })(),
-            )
+            let mut r = c
+                .sponsored_product_campaigns()
+                .list(
+                    a
+                        .arg::<
+                            String,
+                        >(
+                            &[
+                                "Amazon-Advertising-API-ClientId",
+                                "amazon_advertising_api_client_id",
+                            ],
+                        )?,
+                    a
+                        .arg::<
+                            String,
+                        >(
+                            &[
+                                "Amazon-Advertising-API-Scope",
+                                "amazon_advertising_api_scope",
+                            ],
+                        )?,
+                );
+            r = a.set(r, &["Accept", "accept"], |r, v: String| r.accept(v))?;
+            r = a
+                .set(
+                    r,
+                    &["Content-Type", "content_type"],
+                    |r, v: String| r.content_type(v),
+                )?;
+            r = a.set(r, &["stateFilter", "state_filter"], |r, v| r.state_filter(v))?;
+            r = a.set(r, &["maxResults", "max_results"], |r, v| r.max_results(v))?;
+            r = a.set(r, &["nextToken", "next_token"], |r, v: String| r.next_token(v))?;
+            page(r)
         }
         #[cfg(feature = "sponsored_product_campaigns")]
         ("sponsored_product_campaigns", "get") => {
-            Some(
-                (|| -> Result<TypedFuture, String> {
-                    const KNOWN: &[&str] = &[
-                        "Amazon-Advertising-API-ClientId",
-                        "amazon_advertising_api_client_id",
-                        "Amazon-Advertising-API-Scope",
-                        "amazon_advertising_api_scope",
-                        "Accept",
-                        "accept",
-                        "Content-Type",
-                        "content_type",
-                        "campaignIdFilter",
-                        "campaign_id_filter",
-                    ];
-                    #[allow(unused_mut)]
-                    let mut r = c
-                        .sponsored_product_campaigns()
-                        .get(
-                            arg::<
-                                String,
-                            >(
-                                p,
-                                &[
-                                    "Amazon-Advertising-API-ClientId",
-                                    "amazon_advertising_api_client_id",
-                                ],
-                            )?,
-                            arg::<
-                                String,
-                            >(
-                                p,
-                                &[
-                                    "Amazon-Advertising-API-Scope",
-                                    "amazon_advertising_api_scope",
-                                ],
-                            )?,
-                            arg::<
-                                PortfoliosGetPortfolioIdFilter,
-                            >(p, &["campaignIdFilter", "campaign_id_filter"])?,
-                        );
-                    if let Some(v) = opt::<String>(p, &["Accept", "accept"])? {
-                        r = r.accept(v);
-                    }
-                    if let Some(v) = opt::<
-                        String,
-                    >(p, &["Content-Type", "content_type"])? {
-                        r = r.content_type(v);
-                    }
-                    if let Some(k) = p
-                        .as_object()
-                        .into_iter()
-                        .flatten()
-                        .map(|(k, _)| k)
-                        .find(|k| !KNOWN.contains(&k.as_str()))
-                    {
-                        return Err(format!("unknown param `{k}`"));
-                    }
-                    Ok(
-                        Box::pin(async move {
-                            r.send()
-                                .await
-                                .map(|x| serde_json::json!({ "record" : out(x) }))
-                        }),
-                    )
-                })(),
-            )
+            let mut r = c
+                .sponsored_product_campaigns()
+                .get(
+                    a
+                        .arg::<
+                            String,
+                        >(
+                            &[
+                                "Amazon-Advertising-API-ClientId",
+                                "amazon_advertising_api_client_id",
+                            ],
+                        )?,
+                    a
+                        .arg::<
+                            String,
+                        >(
+                            &[
+                                "Amazon-Advertising-API-Scope",
+                                "amazon_advertising_api_scope",
+                            ],
+                        )?,
+                    a.arg(&["campaignIdFilter", "campaign_id_filter"])?,
+                );
+            r = a.set(r, &["Accept", "accept"], |r, v: String| r.accept(v))?;
+            r = a
+                .set(
+                    r,
+                    &["Content-Type", "content_type"],
+                    |r, v: String| r.content_type(v),
+                )?;
+            record(r)
         }
         #[cfg(feature = "sponsored_product_ad_groups")]
         ("sponsored_product_ad_groups", "list") => {
-            Some(
-                (|| -> Result<TypedFuture, String> {
-                    const KNOWN: &[&str] = &[
-                        "Amazon-Advertising-API-ClientId",
-                        "amazon_advertising_api_client_id",
-                        "Amazon-Advertising-API-Scope",
-                        "amazon_advertising_api_scope",
-                        "Accept",
-                        "accept",
-                        "Content-Type",
-                        "content_type",
-                        "stateFilter",
-                        "state_filter",
-                        "maxResults",
-                        "max_results",
-                        "nextToken",
-                        "next_token",
-                    ];
-                    #[allow(unused_mut)]
-                    let mut r = c
-                        .sponsored_product_ad_groups()
-                        .list(
-                            arg::<
-                                String,
-                            >(
-                                p,
-                                &[
-                                    "Amazon-Advertising-API-ClientId",
-                                    "amazon_advertising_api_client_id",
-                                ],
-                            )?,
-                            arg::<
-                                String,
-                            >(
-                                p,
-                                &[
-                                    "Amazon-Advertising-API-Scope",
-                                    "amazon_advertising_api_scope",
-                                ],
-                            )?,
-                        );
-                    if let Some(v) = opt::<String>(p, &["Accept", "accept"])? {
-                        r = r.accept(v);
-                    }
-                    if let Some(v) = opt::<
-                        String,
-                    >(p, &["Content-Type", "content_type"])? {
-                        r = r.content_type(v);
-                    }
-                    if let Some(v) = opt::<
-                        SponsoredProductCampaignsListStateFilter,
-                    >(p, &["stateFilter", "state_filter"])? {
-                        r = r.state_filter(v);
-                    }
-                    if let Some(v) = opt::<i64>(p, &["maxResults", "max_results"])? {
-                        r = r.max_results(v);
-                    }
-                    if let Some(v) = opt::<String>(p, &["nextToken", "next_token"])? {
-                        r = r.next_token(v);
-                    }
-                    if let Some(k) = p
-                        .as_object()
-                        .into_iter()
-                        .flatten()
-                        .map(|(k, _)| k)
-                        .find(|k| !KNOWN.contains(&k.as_str()))
-                    {
-                        return Err(format!("unknown param `{k}`"));
-                    }
-                    Ok(
-                        Box::pin(async move {
-                            r.send()
-                                .await
-                                .map(|x| {
-                                    serde_json::json!(
-                                        { "data" : out(x.data), "meta" : out(x.meta) }
-                                    )
-                                })
-                        }),
-                    )
-                })(),
-            )
+            let mut r = c
+                .sponsored_product_ad_groups()
+                .list(
+                    a
+                        .arg::<
+                            String,
+                        >(
+                            &[
+                                "Amazon-Advertising-API-ClientId",
+                                "amazon_advertising_api_client_id",
+                            ],
+                        )?,
+                    a
+                        .arg::<
+                            String,
+                        >(
+                            &[
+                                "Amazon-Advertising-API-Scope",
+                                "amazon_advertising_api_scope",
+                            ],
+                        )?,
+                );
+            r = a.set(r, &["Accept", "accept"], |r, v: String| r.accept(v))?;
+            r = a
+                .set(
+                    r,
+                    &["Content-Type", "content_type"],
+                    |r, v: String| r.content_type(v),
+                )?;
+            r = a.set(r, &["stateFilter", "state_filter"], |r, v| r.state_filter(v))?;
+            r = a.set(r, &["maxResults", "max_results"], |r, v| r.max_results(v))?;
+            r = a.set(r, &["nextToken", "next_token"], |r, v: String| r.next_token(v))?;
+            page(r)
         }
         #[cfg(feature = "sponsored_product_keywords")]
         ("sponsored_product_keywords", "list") => {
-            Some(
-                (|| -> Result<TypedFuture, String> {
-                    const KNOWN: &[&str] = &[
-                        "Amazon-Advertising-API-ClientId",
-                        "amazon_advertising_api_client_id",
-                        "Amazon-Advertising-API-Scope",
-                        "amazon_advertising_api_scope",
-                        "Accept",
-                        "accept",
-                        "Content-Type",
-                        "content_type",
-                        "stateFilter",
-                        "state_filter",
-                        "maxResults",
-                        "max_results",
-                        "nextToken",
-                        "next_token",
-                    ];
-                    #[allow(unused_mut)]
-                    let mut r = c
-                        .sponsored_product_keywords()
-                        .list(
-                            arg::<
-                                String,
-                            >(
-                                p,
-                                &[
-                                    "Amazon-Advertising-API-ClientId",
-                                    "amazon_advertising_api_client_id",
-                                ],
-                            )?,
-                            arg::<
-                                String,
-                            >(
-                                p,
-                                &[
-                                    "Amazon-Advertising-API-Scope",
-                                    "amazon_advertising_api_scope",
-                                ],
-                            )?,
-                        );
-                    if let Some(v) = opt::<String>(p, &["Accept", "accept"])? {
-                        r = r.accept(v);
-                    }
-                    if let Some(v) = opt::<
-                        String,
-                    >(p, &["Content-Type", "content_type"])? {
-                        r = r.content_type(v);
-                    }
-                    if let Some(v) = opt::<
-                        SponsoredProductCampaignsListStateFilter,
-                    >(p, &["stateFilter", "state_filter"])? {
-                        r = r.state_filter(v);
-                    }
-                    if let Some(v) = opt::<i64>(p, &["maxResults", "max_results"])? {
-                        r = r.max_results(v);
-                    }
-                    if let Some(v) = opt::<String>(p, &["nextToken", "next_token"])? {
-                        r = r.next_token(v);
-                    }
-                    if let Some(k) = p
-                        .as_object()
-                        .into_iter()
-                        .flatten()
-                        .map(|(k, _)| k)
-                        .find(|k| !KNOWN.contains(&k.as_str()))
-                    {
-                        return Err(format!("unknown param `{k}`"));
-                    }
-                    Ok(
-                        Box::pin(async move {
-                            r.send()
-                                .await
-                                .map(|x| {
-                                    serde_json::json!(
-                                        { "data" : out(x.data), "meta" : out(x.meta) }
-                                    )
-                                })
-                        }),
-                    )
-                })(),
-            )
+            let mut r = c
+                .sponsored_product_keywords()
+                .list(
+                    a
+                        .arg::<
+                            String,
+                        >(
+                            &[
+                                "Amazon-Advertising-API-ClientId",
+                                "amazon_advertising_api_client_id",
+                            ],
+                        )?,
+                    a
+                        .arg::<
+                            String,
+                        >(
+                            &[
+                                "Amazon-Advertising-API-Scope",
+                                "amazon_advertising_api_scope",
+                            ],
+                        )?,
+                );
+            r = a.set(r, &["Accept", "accept"], |r, v: String| r.accept(v))?;
+            r = a
+                .set(
+                    r,
+                    &["Content-Type", "content_type"],
+                    |r, v: String| r.content_type(v),
+                )?;
+            r = a.set(r, &["stateFilter", "state_filter"], |r, v| r.state_filter(v))?;
+            r = a.set(r, &["maxResults", "max_results"], |r, v| r.max_results(v))?;
+            r = a.set(r, &["nextToken", "next_token"], |r, v: String| r.next_token(v))?;
+            page(r)
         }
         #[cfg(feature = "sponsored_product_product_ads")]
         ("sponsored_product_product_ads", "list") => {
-            Some(
-                (|| -> Result<TypedFuture, String> {
-                    const KNOWN: &[&str] = &[
-                        "Amazon-Advertising-API-ClientId",
-                        "amazon_advertising_api_client_id",
-                        "Amazon-Advertising-API-Scope",
-                        "amazon_advertising_api_scope",
-                        "Accept",
-                        "accept",
-                        "Content-Type",
-                        "content_type",
-                        "stateFilter",
-                        "state_filter",
-                        "maxResults",
-                        "max_results",
-                        "nextToken",
-                        "next_token",
-                    ];
-                    #[allow(unused_mut)]
-                    let mut r = c
-                        .sponsored_product_product_ads()
-                        .list(
-                            arg::<
-                                String,
-                            >(
-                                p,
-                                &[
-                                    "Amazon-Advertising-API-ClientId",
-                                    "amazon_advertising_api_client_id",
-                                ],
-                            )?,
-                            arg::<
-                                String,
-                            >(
-                                p,
-                                &[
-                                    "Amazon-Advertising-API-Scope",
-                                    "amazon_advertising_api_scope",
-                                ],
-                            )?,
-                        );
-                    if let Some(v) = opt::<String>(p, &["Accept", "accept"])? {
-                        r = r.accept(v);
-                    }
-                    if let Some(v) = opt::<
-                        String,
-                    >(p, &["Content-Type", "content_type"])? {
-                        r = r.content_type(v);
-                    }
-                    if let Some(v) = opt::<
-                        SponsoredProductCampaignsListStateFilter,
-                    >(p, &["stateFilter", "state_filter"])? {
-                        r = r.state_filter(v);
-                    }
-                    if let Some(v) = opt::<i64>(p, &["maxResults", "max_results"])? {
-                        r = r.max_results(v);
-                    }
-                    if let Some(v) = opt::<String>(p, &["nextToken", "next_token"])? {
-                        r = r.next_token(v);
-                    }
-                    if let Some(k) = p
-                        .as_object()
-                        .into_iter()
-                        .flatten()
-                        .map(|(k, _)| k)
-                        .find(|k| !KNOWN.contains(&k.as_str()))
-                    {
-                        return Err(format!("unknown param `{k}`"));
-                    }
-                    Ok(
-                        Box::pin(async move {
-                            r.send()
-                                .await
-                                .map(|x| {
-                                    serde_json::json!(
-                                        { "data" : out(x.data), "meta" : out(x.meta) }
-                                    )
-                                })
-                        }),
-                    )
-                })(),
-            )
+            let mut r = c
+                .sponsored_product_product_ads()
+                .list(
+                    a
+                        .arg::<
+                            String,
+                        >(
+                            &[
+                                "Amazon-Advertising-API-ClientId",
+                                "amazon_advertising_api_client_id",
+                            ],
+                        )?,
+                    a
+                        .arg::<
+                            String,
+                        >(
+                            &[
+                                "Amazon-Advertising-API-Scope",
+                                "amazon_advertising_api_scope",
+                            ],
+                        )?,
+                );
+            r = a.set(r, &["Accept", "accept"], |r, v: String| r.accept(v))?;
+            r = a
+                .set(
+                    r,
+                    &["Content-Type", "content_type"],
+                    |r, v: String| r.content_type(v),
+                )?;
+            r = a.set(r, &["stateFilter", "state_filter"], |r, v| r.state_filter(v))?;
+            r = a.set(r, &["maxResults", "max_results"], |r, v| r.max_results(v))?;
+            r = a.set(r, &["nextToken", "next_token"], |r, v: String| r.next_token(v))?;
+            page(r)
         }
         #[cfg(feature = "sponsored_product_targets")]
         ("sponsored_product_targets", "list") => {
-            Some(
-                (|| -> Result<TypedFuture, String> {
-                    const KNOWN: &[&str] = &[
-                        "Amazon-Advertising-API-ClientId",
-                        "amazon_advertising_api_client_id",
-                        "Amazon-Advertising-API-Scope",
-                        "amazon_advertising_api_scope",
-                        "Accept",
-                        "accept",
-                        "Content-Type",
-                        "content_type",
-                        "stateFilter",
-                        "state_filter",
-                        "maxResults",
-                        "max_results",
-                        "nextToken",
-                        "next_token",
-                    ];
-                    #[allow(unused_mut)]
-                    let mut r = c
-                        .sponsored_product_targets()
-                        .list(
-                            arg::<
-                                String,
-                            >(
-                                p,
-                                &[
-                                    "Amazon-Advertising-API-ClientId",
-                                    "amazon_advertising_api_client_id",
-                                ],
-                            )?,
-                            arg::<
-                                String,
-                            >(
-                                p,
-                                &[
-                                    "Amazon-Advertising-API-Scope",
-                                    "amazon_advertising_api_scope",
-                                ],
-                            )?,
-                        );
-                    if let Some(v) = opt::<String>(p, &["Accept", "accept"])? {
-                        r = r.accept(v);
-                    }
-                    if let Some(v) = opt::<
-                        String,
-                    >(p, &["Content-Type", "content_type"])? {
-                        r = r.content_type(v);
-                    }
-                    if let Some(v) = opt::<
-                        SponsoredProductCampaignsListStateFilter,
-                    >(p, &["stateFilter", "state_filter"])? {
-                        r = r.state_filter(v);
-                    }
-                    if let Some(v) = opt::<i64>(p, &["maxResults", "max_results"])? {
-                        r = r.max_results(v);
-                    }
-                    if let Some(v) = opt::<String>(p, &["nextToken", "next_token"])? {
-                        r = r.next_token(v);
-                    }
-                    if let Some(k) = p
-                        .as_object()
-                        .into_iter()
-                        .flatten()
-                        .map(|(k, _)| k)
-                        .find(|k| !KNOWN.contains(&k.as_str()))
-                    {
-                        return Err(format!("unknown param `{k}`"));
-                    }
-                    Ok(
-                        Box::pin(async move {
-                            r.send()
-                                .await
-                                .map(|x| {
-                                    serde_json::json!(
-                                        { "data" : out(x.data), "meta" : out(x.meta) }
-                                    )
-                                })
-                        }),
-                    )
-                })(),
-            )
+            let mut r = c
+                .sponsored_product_targets()
+                .list(
+                    a
+                        .arg::<
+                            String,
+                        >(
+                            &[
+                                "Amazon-Advertising-API-ClientId",
+                                "amazon_advertising_api_client_id",
+                            ],
+                        )?,
+                    a
+                        .arg::<
+                            String,
+                        >(
+                            &[
+                                "Amazon-Advertising-API-Scope",
+                                "amazon_advertising_api_scope",
+                            ],
+                        )?,
+                );
+            r = a.set(r, &["Accept", "accept"], |r, v: String| r.accept(v))?;
+            r = a
+                .set(
+                    r,
+                    &["Content-Type", "content_type"],
+                    |r, v: String| r.content_type(v),
+                )?;
+            r = a.set(r, &["stateFilter", "state_filter"], |r, v| r.state_filter(v))?;
+            r = a.set(r, &["maxResults", "max_results"], |r, v| r.max_results(v))?;
+            r = a.set(r, &["nextToken", "next_token"], |r, v: String| r.next_token(v))?;
+            page(r)
         }
         #[cfg(feature = "sponsored_product_negative_keywords")]
         ("sponsored_product_negative_keywords", "list") => {
-            Some(
-                (|| -> Result<TypedFuture, String> {
-                    const KNOWN: &[&str] = &[
-                        "Amazon-Advertising-API-ClientId",
-                        "amazon_advertising_api_client_id",
-                        "Amazon-Advertising-API-Scope",
-                        "amazon_advertising_api_scope",
-                        "Accept",
-                        "accept",
-                        "Content-Type",
-                        "content_type",
-                        "stateFilter",
-                        "state_filter",
-                        "maxResults",
-                        "max_results",
-                        "nextToken",
-                        "next_token",
-                    ];
-                    #[allow(unused_mut)]
-                    let mut r = c
-                        .sponsored_product_negative_keywords()
-                        .list(
-                            arg::<
-                                String,
-                            >(
-                                p,
-                                &[
-                                    "Amazon-Advertising-API-ClientId",
-                                    "amazon_advertising_api_client_id",
-                                ],
-                            )?,
-                            arg::<
-                                String,
-                            >(
-                                p,
-                                &[
-                                    "Amazon-Advertising-API-Scope",
-                                    "amazon_advertising_api_scope",
-                                ],
-                            )?,
-                        );
-                    if let Some(v) = opt::<String>(p, &["Accept", "accept"])? {
-                        r = r.accept(v);
-                    }
-                    if let Some(v) = opt::<
-                        String,
-                    >(p, &["Content-Type", "content_type"])? {
-                        r = r.content_type(v);
-                    }
-                    if let Some(v) = opt::<
-                        SponsoredProductCampaignsListStateFilter,
-                    >(p, &["stateFilter", "state_filter"])? {
-                        r = r.state_filter(v);
-                    }
-                    if let Some(v) = opt::<i64>(p, &["maxResults", "max_results"])? {
-                        r = r.max_results(v);
-                    }
-                    if let Some(v) = opt::<String>(p, &["nextToken", "next_token"])? {
-                        r = r.next_token(v);
-                    }
-                    if let Some(k) = p
-                        .as_object()
-                        .into_iter()
-                        .flatten()
-                        .map(|(k, _)| k)
-                        .find(|k| !KNOWN.contains(&k.as_str()))
-                    {
-                        return Err(format!("unknown param `{k}`"));
-                    }
-                    Ok(
-                        Box::pin(async move {
-                            r.send()
-                                .await
-                                .map(|x| {
-                                    serde_json::json!(
-                                        { "data" : out(x.data), "meta" : out(x.meta) }
-                                    )
-                                })
-                        }),
-                    )
-                })(),
-            )
+            let mut r = c
+                .sponsored_product_negative_keywords()
+                .list(
+                    a
+                        .arg::<
+                            String,
+                        >(
+                            &[
+                                "Amazon-Advertising-API-ClientId",
+                                "amazon_advertising_api_client_id",
+                            ],
+                        )?,
+                    a
+                        .arg::<
+                            String,
+                        >(
+                            &[
+                                "Amazon-Advertising-API-Scope",
+                                "amazon_advertising_api_scope",
+                            ],
+                        )?,
+                );
+            r = a.set(r, &["Accept", "accept"], |r, v: String| r.accept(v))?;
+            r = a
+                .set(
+                    r,
+                    &["Content-Type", "content_type"],
+                    |r, v: String| r.content_type(v),
+                )?;
+            r = a.set(r, &["stateFilter", "state_filter"], |r, v| r.state_filter(v))?;
+            r = a.set(r, &["maxResults", "max_results"], |r, v| r.max_results(v))?;
+            r = a.set(r, &["nextToken", "next_token"], |r, v: String| r.next_token(v))?;
+            page(r)
         }
         #[cfg(feature = "sponsored_product_negative_targets")]
         ("sponsored_product_negative_targets", "list") => {
-            Some(
-                (|| -> Result<TypedFuture, String> {
-                    const KNOWN: &[&str] = &[
-                        "Amazon-Advertising-API-ClientId",
-                        "amazon_advertising_api_client_id",
-                        "Amazon-Advertising-API-Scope",
-                        "amazon_advertising_api_scope",
-                        "Accept",
-                        "accept",
-                        "Content-Type",
-                        "content_type",
-                        "stateFilter",
-                        "state_filter",
-                        "maxResults",
-                        "max_results",
-                        "nextToken",
-                        "next_token",
-                    ];
-                    #[allow(unused_mut)]
-                    let mut r = c
-                        .sponsored_product_negative_targets()
-                        .list(
-                            arg::<
-                                String,
-                            >(
-                                p,
-                                &[
-                                    "Amazon-Advertising-API-ClientId",
-                                    "amazon_advertising_api_client_id",
-                                ],
-                            )?,
-                            arg::<
-                                String,
-                            >(
-                                p,
-                                &[
-                                    "Amazon-Advertising-API-Scope",
-                                    "amazon_advertising_api_scope",
-                                ],
-                            )?,
-                        );
-                    if let Some(v) = opt::<String>(p, &["Accept", "accept"])? {
-                        r = r.accept(v);
-                    }
-                    if let Some(v) = opt::<
-                        String,
-                    >(p, &["Content-Type", "content_type"])? {
-                        r = r.content_type(v);
-                    }
-                    if let Some(v) = opt::<
-                        SponsoredProductCampaignsListStateFilter,
-                    >(p, &["stateFilter", "state_filter"])? {
-                        r = r.state_filter(v);
-                    }
-                    if let Some(v) = opt::<i64>(p, &["maxResults", "max_results"])? {
-                        r = r.max_results(v);
-                    }
-                    if let Some(v) = opt::<String>(p, &["nextToken", "next_token"])? {
-                        r = r.next_token(v);
-                    }
-                    if let Some(k) = p
-                        .as_object()
-                        .into_iter()
-                        .flatten()
-                        .map(|(k, _)| k)
-                        .find(|k| !KNOWN.contains(&k.as_str()))
-                    {
-                        return Err(format!("unknown param `{k}`"));
-                    }
-                    Ok(
-                        Box::pin(async move {
-                            r.send()
-                                .await
-                                .map(|x| {
-                                    serde_json::json!(
-                                        { "data" : out(x.data), "meta" : out(x.meta) }
-                                    )
-                                })
-                        }),
-                    )
-                })(),
-            )
+            let mut r = c
+                .sponsored_product_negative_targets()
+                .list(
+                    a
+                        .arg::<
+                            String,
+                        >(
+                            &[
+                                "Amazon-Advertising-API-ClientId",
+                                "amazon_advertising_api_client_id",
+                            ],
+                        )?,
+                    a
+                        .arg::<
+                            String,
+                        >(
+                            &[
+                                "Amazon-Advertising-API-Scope",
+                                "amazon_advertising_api_scope",
+                            ],
+                        )?,
+                );
+            r = a.set(r, &["Accept", "accept"], |r, v: String| r.accept(v))?;
+            r = a
+                .set(
+                    r,
+                    &["Content-Type", "content_type"],
+                    |r, v: String| r.content_type(v),
+                )?;
+            r = a.set(r, &["stateFilter", "state_filter"], |r, v| r.state_filter(v))?;
+            r = a.set(r, &["maxResults", "max_results"], |r, v| r.max_results(v))?;
+            r = a.set(r, &["nextToken", "next_token"], |r, v: String| r.next_token(v))?;
+            page(r)
         }
         #[cfg(feature = "sponsored_brands_campaigns")]
         ("sponsored_brands_campaigns", "list") => {
-            Some(
-                (|| -> Result<TypedFuture, String> {
-                    const KNOWN: &[&str] = &[
-                        "Amazon-Advertising-API-ClientId",
-                        "amazon_advertising_api_client_id",
-                        "Amazon-Advertising-API-Scope",
-                        "amazon_advertising_api_scope",
-                        "Accept",
-                        "accept",
-                        "Content-Type",
-                        "content_type",
-                        "stateFilter",
-                        "state_filter",
-                        "maxResults",
-                        "max_results",
-                        "nextToken",
-                        "next_token",
-                    ];
-                    #[allow(unused_mut)]
-                    let mut r = c
-                        .sponsored_brands_campaigns()
-                        .list(
-                            arg::<
-                                String,
-                            >(
-                                p,
-                                &[
-                                    "Amazon-Advertising-API-ClientId",
-                                    "amazon_advertising_api_client_id",
-                                ],
-                            )?,
-                            arg::<
-                                String,
-                            >(
-                                p,
-                                &[
-                                    "Amazon-Advertising-API-Scope",
-                                    "amazon_advertising_api_scope",
-                                ],
-                            )?,
-                        );
-                    if let Some(v) = opt::<String>(p, &["Accept", "accept"])? {
-                        r = r.accept(v);
-                    }
-                    if let Some(v) = opt::<
-                        String,
-                    >(p, &["Content-Type", "content_type"])? {
-                        r = r.content_type(v);
-                    }
-                    if let Some(v) = opt::<
-                        SponsoredProductCampaignsListStateFilter,
-                    >(p, &["stateFilter", "state_filter"])? {
-                        r = r.state_filter(v);
-                    }
-                    if let Some(v) = opt::<i64>(p, &["maxResults", "max_results"])? {
-                        r = r.max_results(v);
-                    }
-                    if let Some(v) = opt::<String>(p, &["nextToken", "next_token"])? {
-                        r = r.next_token(v);
-                    }
-                    if let Some(k) = p
-                        .as_object()
-                        .into_iter()
-                        .flatten()
-                        .map(|(k, _)| k)
-                        .find(|k| !KNOWN.contains(&k.as_str()))
-                    {
-                        return Err(format!("unknown param `{k}`"));
-                    }
-                    Ok(
-                        Box::pin(async move {
-                            r.send()
-                                .await
-                                .map(|x| {
-                                    serde_json::json!(
-                                        { "data" : out(x.data), "meta" : out(x.meta) }
-                                    )
-                                })
-                        }),
-                    )
-                })(),
-            )
+            let mut r = c
+                .sponsored_brands_campaigns()
+                .list(
+                    a
+                        .arg::<
+                            String,
+                        >(
+                            &[
+                                "Amazon-Advertising-API-ClientId",
+                                "amazon_advertising_api_client_id",
+                            ],
+                        )?,
+                    a
+                        .arg::<
+                            String,
+                        >(
+                            &[
+                                "Amazon-Advertising-API-Scope",
+                                "amazon_advertising_api_scope",
+                            ],
+                        )?,
+                );
+            r = a.set(r, &["Accept", "accept"], |r, v: String| r.accept(v))?;
+            r = a
+                .set(
+                    r,
+                    &["Content-Type", "content_type"],
+                    |r, v: String| r.content_type(v),
+                )?;
+            r = a.set(r, &["stateFilter", "state_filter"], |r, v| r.state_filter(v))?;
+            r = a.set(r, &["maxResults", "max_results"], |r, v| r.max_results(v))?;
+            r = a.set(r, &["nextToken", "next_token"], |r, v: String| r.next_token(v))?;
+            page(r)
         }
         #[cfg(feature = "sponsored_brands_ad_groups")]
         ("sponsored_brands_ad_groups", "list") => {
-            Some(
-                (|| -> Result<TypedFuture, String> {
-                    const KNOWN: &[&str] = &[
-                        "Amazon-Advertising-API-ClientId",
-                        "amazon_advertising_api_client_id",
-                        "Amazon-Advertising-API-Scope",
-                        "amazon_advertising_api_scope",
-                        "Accept",
-                        "accept",
-                        "Content-Type",
-                        "content_type",
-                        "stateFilter",
-                        "state_filter",
-                        "maxResults",
-                        "max_results",
-                        "nextToken",
-                        "next_token",
-                    ];
-                    #[allow(unused_mut)]
-                    let mut r = c
-                        .sponsored_brands_ad_groups()
-                        .list(
-                            arg::<
-                                String,
-                            >(
-                                p,
-                                &[
-                                    "Amazon-Advertising-API-ClientId",
-                                    "amazon_advertising_api_client_id",
-                                ],
-                            )?,
-                            arg::<
-                                String,
-                            >(
-                                p,
-                                &[
-                                    "Amazon-Advertising-API-Scope",
-                                    "amazon_advertising_api_scope",
-                                ],
-                            )?,
-                        );
-                    if let Some(v) = opt::<String>(p, &["Accept", "accept"])? {
-                        r = r.accept(v);
-                    }
-                    if let Some(v) = opt::<
-                        String,
-                    >(p, &["Content-Type", "content_type"])? {
-                        r = r.content_type(v);
-                    }
-                    if let Some(v) = opt::<
-                        SponsoredProductCampaignsListStateFilter,
-                    >(p, &["stateFilter", "state_filter"])? {
-                        r = r.state_filter(v);
-                    }
-                    if let Some(v) = opt::<i64>(p, &["maxResults", "max_results"])? {
-                        r = r.max_results(v);
-                    }
-                    if let Some(v) = opt::<String>(p, &["nextToken", "next_token"])? {
-                        r = r.next_token(v);
-                    }
-                    if let Some(k) = p
-                        .as_object()
-                        .into_iter()
-                        .flatten()
-                        .map(|(k, _)| k)
-                        .find(|k| !KNOWN.contains(&k.as_str()))
-                    {
-                        return Err(format!("unknown param `{k}`"));
-                    }
-                    Ok(
-                        Box::pin(async move {
-                            r.send()
-                                .await
-                                .map(|x| {
-                                    serde_json::json!(
-                                        { "data" : out(x.data), "meta" : out(x.meta) }
-                                    )
-                                })
-                        }),
-                    )
-                })(),
-            )
+            let mut r = c
+                .sponsored_brands_ad_groups()
+                .list(
+                    a
+                        .arg::<
+                            String,
+                        >(
+                            &[
+                                "Amazon-Advertising-API-ClientId",
+                                "amazon_advertising_api_client_id",
+                            ],
+                        )?,
+                    a
+                        .arg::<
+                            String,
+                        >(
+                            &[
+                                "Amazon-Advertising-API-Scope",
+                                "amazon_advertising_api_scope",
+                            ],
+                        )?,
+                );
+            r = a.set(r, &["Accept", "accept"], |r, v: String| r.accept(v))?;
+            r = a
+                .set(
+                    r,
+                    &["Content-Type", "content_type"],
+                    |r, v: String| r.content_type(v),
+                )?;
+            r = a.set(r, &["stateFilter", "state_filter"], |r, v| r.state_filter(v))?;
+            r = a.set(r, &["maxResults", "max_results"], |r, v| r.max_results(v))?;
+            r = a.set(r, &["nextToken", "next_token"], |r, v: String| r.next_token(v))?;
+            page(r)
         }
-        _ => None,
-    }
+        _ => return Ok(None),
+    };
+    Ok(Some(future))
 }
 #[rustfmt::skip]
 #[tokio::test]
 async fn typed_api_matches_oracle() {
-    let report = match run_typed(CONNECTOR, AmazonAdsConnector::descriptor(), &call)
-        .await
-    {
-        Ok(r) => r,
-        Err(e) => panic!("oracle replay setup: {e}"),
-    };
-    eprintln!("{}: {}", CONNECTOR, report.summary());
-    for (id, why) in &report.stricter {
-        eprintln!("  stricter {id}: {why}");
-    }
-    for (id, problems) in &report.failed {
-        eprintln!("  {id}: {problems:?}");
-    }
-    assert!(
-        report.failed.is_empty(), "{} typed case(s) differ from the oracle", report
-        .failed.len()
-    );
-    assert!(! report.passed.is_empty(), "no case replayed");
+    assert_matches_oracle(
+            "amazon-ads",
+            AmazonAdsConnector::descriptor(),
+            AmazonAdsConnector::from_client,
+            call,
+        )
+        .await;
 }

@@ -4,1953 +4,381 @@
 //! every successful case is built with the generated builders from its params, sent to a
 //! loopback server serving the recorded response, and its request and typed result are
 //! compared with the recording.
-#![allow(unused_imports)]
-#![allow(clippy::redundant_closure_call)]
 #[rustfmt::skip]
-use airbyte_agent_runtime::serde_json::{self, Map, Value};
-#[rustfmt::skip]
-use airbyte_agent_tests::oracle::typed::{TypedFuture, run_typed};
+use airbyte_agent_tests::oracle::typed::{
+    Args, Outcome, assert_matches_oracle, page, record,
+};
 #[rustfmt::skip]
 use airbyte_agent_asana::*;
 #[rustfmt::skip]
-/// Oracle file name.
-const CONNECTOR: &str = "asana";
-#[rustfmt::skip]
-/// A required argument (unused when no operation of the crate has one).
-#[allow(dead_code)]
-fn arg<T: airbyte_agent_runtime::serde::de::DeserializeOwned>(
-    p: &Value,
-    names: &[&str],
-) -> Result<T, String> {
-    opt(p, names)?.ok_or_else(|| format!("missing `{}`", names[0]))
-}
-#[rustfmt::skip]
-fn opt<T: airbyte_agent_runtime::serde::de::DeserializeOwned>(
-    p: &Value,
-    names: &[&str],
-) -> Result<Option<T>, String> {
-    match names.iter().find_map(|n| p.get(*n)) {
-        None | Some(Value::Null) => Ok(None),
-        Some(v) => {
-            serde_json::from_value(v.clone())
-                .map(Some)
-                .map_err(|e| format!("`{}`: {e}", names[0]))
-        }
-    }
-}
-#[rustfmt::skip]
-fn out<T: airbyte_agent_runtime::serde::Serialize>(v: T) -> Value {
-    serde_json::to_value(v).unwrap_or(Value::Null)
-}
-#[rustfmt::skip]
-fn call(
-    client: airbyte_agent_runtime::Client,
-    entity: &str,
-    action: &str,
-    p: &Value,
-) -> Option<Result<TypedFuture, String>> {
-    let c = match AsanaConnector::from_client(client) {
-        Ok(c) => c,
-        Err(e) => return Some(Err(e.to_string())),
-    };
-    match (entity, action) {
+/// One case through the typed API; `Ok(None)` for operations it has no typed call for.
+fn call(c: &AsanaConnector, operation: (&str, &str), a: &mut Args<'_>) -> Outcome {
+    let future = match operation {
         #[cfg(feature = "tasks")]
         ("tasks", "list") => {
-            Some(
-                (|| -> Result<TypedFuture, String> {
-                    const KNOWN: &[&str] = &[
-                        "limit",
-                        "limit",
-                        "offset",
-                        "offset",
-                        "project",
-                        "project",
-                        "workspace",
-                        "workspace",
-                        "section",
-                        "section",
-                        "assignee",
-                        "assignee",
-                        "completed_since",
-                        "completed_since",
-                        "modified_since",
-                        "modified_since",
-                    ];
-                    #[allow(unused_mut)]
-                    let mut r = c.tasks().list();
-                    if let Some(v) = opt::<i64>(p, &["limit", "limit"])? {
-                        r = r.limit(v);
-                    }
-                    if let Some(v) = opt::<String>(p, &["offset", "offset"])? {
-                        r = r.offset(v);
-                    }
-                    if let Some(v) = opt::<String>(p, &["project", "project"])? {
-                        r = r.project(v);
-                    }
-                    if let Some(v) = opt::<String>(p, &["workspace", "workspace"])? {
-                        r = r.workspace(v);
-                    }
-                    if let Some(v) = opt::<String>(p, &["section", "section"])? {
-                        r = r.section(v);
-                    }
-                    if let Some(v) = opt::<String>(p, &["assignee", "assignee"])? {
-                        r = r.assignee(v);
-                    }
-                    if let Some(v) = opt::<
-                        String,
-                    >(p, &["completed_since", "completed_since"])? {
-                        r = r.completed_since(v);
-                    }
-                    if let Some(v) = opt::<
-                        String,
-                    >(p, &["modified_since", "modified_since"])? {
-                        r = r.modified_since(v);
-                    }
-                    if let Some(k) = p
-                        .as_object()
-                        .into_iter()
-                        .flatten()
-                        .map(|(k, _)| k)
-                        .find(|k| !KNOWN.contains(&k.as_str()))
-                    {
-                        return Err(format!("unknown param `{k}`"));
-                    }
-                    Ok(
-                        Box::pin(async move {
-                            r.send()
-                                .await
-                                .map(|x| {
-                                    serde_json::json!(
-                                        { "data" : out(x.data), "meta" : out(x.meta) }
-                                    )
-                                })
-                        }),
-                    )
-                })(),
-            )
+            let mut r = c.tasks().list();
+            r = a.set(r, &["limit"], |r, v| r.limit(v))?;
+            r = a.set(r, &["offset"], |r, v: String| r.offset(v))?;
+            r = a.set(r, &["project"], |r, v: String| r.project(v))?;
+            r = a.set(r, &["workspace"], |r, v: String| r.workspace(v))?;
+            r = a.set(r, &["section"], |r, v: String| r.section(v))?;
+            r = a.set(r, &["assignee"], |r, v: String| r.assignee(v))?;
+            r = a.set(r, &["completed_since"], |r, v: String| r.completed_since(v))?;
+            r = a.set(r, &["modified_since"], |r, v: String| r.modified_since(v))?;
+            page(r)
         }
         #[cfg(feature = "tasks")]
-        ("tasks", "create") => {
-            Some(
-                (|| -> Result<TypedFuture, String> {
-                    const KNOWN: &[&str] = &["data", "data"];
-                    #[allow(unused_mut)]
-                    let mut r = c
-                        .tasks()
-                        .create(arg::<TasksCreateData>(p, &["data", "data"])?);
-                    if let Some(k) = p
-                        .as_object()
-                        .into_iter()
-                        .flatten()
-                        .map(|(k, _)| k)
-                        .find(|k| !KNOWN.contains(&k.as_str()))
-                    {
-                        return Err(format!("unknown param `{k}`"));
-                    }
-                    Ok(
-                        Box::pin(async move {
-                            r.send()
-                                .await
-                                .map(|x| serde_json::json!({ "record" : out(x) }))
-                        }),
-                    )
-                })(),
-            )
-        }
+        ("tasks", "create") => record(c.tasks().create(a.arg(&["data"])?)),
         #[cfg(feature = "tasks")]
-        ("tasks", "get") => {
-            Some(
-                (|| -> Result<TypedFuture, String> {
-                    const KNOWN: &[&str] = &["task_gid", "task_gid"];
-                    #[allow(unused_mut)]
-                    let mut r = c
-                        .tasks()
-                        .get(arg::<String>(p, &["task_gid", "task_gid"])?);
-                    if let Some(k) = p
-                        .as_object()
-                        .into_iter()
-                        .flatten()
-                        .map(|(k, _)| k)
-                        .find(|k| !KNOWN.contains(&k.as_str()))
-                    {
-                        return Err(format!("unknown param `{k}`"));
-                    }
-                    Ok(
-                        Box::pin(async move {
-                            r.send()
-                                .await
-                                .map(|x| serde_json::json!({ "record" : out(x) }))
-                        }),
-                    )
-                })(),
-            )
-        }
+        ("tasks", "get") => record(c.tasks().get(a.arg::<String>(&["task_gid"])?)),
         #[cfg(feature = "tasks")]
         ("tasks", "update") => {
-            Some(
-                (|| -> Result<TypedFuture, String> {
-                    const KNOWN: &[&str] = &["task_gid", "task_gid", "data", "data"];
-                    #[allow(unused_mut)]
-                    let mut r = c
-                        .tasks()
-                        .update(
-                            arg::<String>(p, &["task_gid", "task_gid"])?,
-                            arg::<TasksUpdateData>(p, &["data", "data"])?,
-                        );
-                    if let Some(k) = p
-                        .as_object()
-                        .into_iter()
-                        .flatten()
-                        .map(|(k, _)| k)
-                        .find(|k| !KNOWN.contains(&k.as_str()))
-                    {
-                        return Err(format!("unknown param `{k}`"));
-                    }
-                    Ok(
-                        Box::pin(async move {
-                            r.send()
-                                .await
-                                .map(|x| serde_json::json!({ "record" : out(x) }))
-                        }),
-                    )
-                })(),
-            )
+            record(c.tasks().update(a.arg::<String>(&["task_gid"])?, a.arg(&["data"])?))
         }
         #[cfg(feature = "tasks")]
-        ("tasks", "delete") => {
-            Some(
-                (|| -> Result<TypedFuture, String> {
-                    const KNOWN: &[&str] = &["task_gid", "task_gid"];
-                    #[allow(unused_mut)]
-                    let mut r = c
-                        .tasks()
-                        .delete(arg::<String>(p, &["task_gid", "task_gid"])?);
-                    if let Some(k) = p
-                        .as_object()
-                        .into_iter()
-                        .flatten()
-                        .map(|(k, _)| k)
-                        .find(|k| !KNOWN.contains(&k.as_str()))
-                    {
-                        return Err(format!("unknown param `{k}`"));
-                    }
-                    Ok(
-                        Box::pin(async move {
-                            r.send()
-                                .await
-                                .map(|x| serde_json::json!({ "record" : out(x) }))
-                        }),
-                    )
-                })(),
-            )
-        }
+        ("tasks", "delete") => record(c.tasks().delete(a.arg::<String>(&["task_gid"])?)),
         #[cfg(feature = "project_tasks")]
         ("project_tasks", "list") => {
-            Some(
-                (|| -> Result<TypedFuture, String> {
-                    const KNOWN: &[&str] = &[
-                        "project_gid",
-                        "project_gid",
-                        "limit",
-                        "limit",
-                        "offset",
-                        "offset",
-                        "completed_since",
-                        "completed_since",
-                    ];
-                    #[allow(unused_mut)]
-                    let mut r = c
-                        .project_tasks()
-                        .list(arg::<String>(p, &["project_gid", "project_gid"])?);
-                    if let Some(v) = opt::<i64>(p, &["limit", "limit"])? {
-                        r = r.limit(v);
-                    }
-                    if let Some(v) = opt::<String>(p, &["offset", "offset"])? {
-                        r = r.offset(v);
-                    }
-                    if let Some(v) = opt::<
-                        String,
-                    >(p, &["completed_since", "completed_since"])? {
-                        r = r.completed_since(v);
-                    }
-                    if let Some(k) = p
-                        .as_object()
-                        .into_iter()
-                        .flatten()
-                        .map(|(k, _)| k)
-                        .find(|k| !KNOWN.contains(&k.as_str()))
-                    {
-                        return Err(format!("unknown param `{k}`"));
-                    }
-                    Ok(
-                        Box::pin(async move {
-                            r.send()
-                                .await
-                                .map(|x| {
-                                    serde_json::json!(
-                                        { "data" : out(x.data), "meta" : out(x.meta) }
-                                    )
-                                })
-                        }),
-                    )
-                })(),
-            )
+            let mut r = c.project_tasks().list(a.arg::<String>(&["project_gid"])?);
+            r = a.set(r, &["limit"], |r, v| r.limit(v))?;
+            r = a.set(r, &["offset"], |r, v: String| r.offset(v))?;
+            r = a.set(r, &["completed_since"], |r, v: String| r.completed_since(v))?;
+            page(r)
         }
         #[cfg(feature = "workspace_task_search")]
         ("workspace_task_search", "list") => {
-            Some(
-                (|| -> Result<TypedFuture, String> {
-                    const KNOWN: &[&str] = &[
-                        "workspace_gid",
-                        "workspace_gid",
-                        "limit",
-                        "limit",
-                        "offset",
-                        "offset",
-                        "text",
-                        "text",
-                        "completed",
-                        "completed",
-                        "assignee.any",
-                        "assignee_any",
-                        "projects.any",
-                        "projects_any",
-                        "sections.any",
-                        "sections_any",
-                        "teams.any",
-                        "teams_any",
-                        "followers.any",
-                        "followers_any",
-                        "created_at.after",
-                        "created_at_after",
-                        "created_at.before",
-                        "created_at_before",
-                        "modified_at.after",
-                        "modified_at_after",
-                        "modified_at.before",
-                        "modified_at_before",
-                        "due_on.after",
-                        "due_on_after",
-                        "due_on.before",
-                        "due_on_before",
-                        "resource_subtype",
-                        "resource_subtype",
-                        "sort_by",
-                        "sort_by",
-                        "sort_ascending",
-                        "sort_ascending",
-                    ];
-                    #[allow(unused_mut)]
-                    let mut r = c
-                        .workspace_task_search()
-                        .list(arg::<String>(p, &["workspace_gid", "workspace_gid"])?);
-                    if let Some(v) = opt::<i64>(p, &["limit", "limit"])? {
-                        r = r.limit(v);
-                    }
-                    if let Some(v) = opt::<String>(p, &["offset", "offset"])? {
-                        r = r.offset(v);
-                    }
-                    if let Some(v) = opt::<String>(p, &["text", "text"])? {
-                        r = r.text(v);
-                    }
-                    if let Some(v) = opt::<bool>(p, &["completed", "completed"])? {
-                        r = r.completed(v);
-                    }
-                    if let Some(v) = opt::<
-                        String,
-                    >(p, &["assignee.any", "assignee_any"])? {
-                        r = r.assignee_any(v);
-                    }
-                    if let Some(v) = opt::<
-                        String,
-                    >(p, &["projects.any", "projects_any"])? {
-                        r = r.projects_any(v);
-                    }
-                    if let Some(v) = opt::<
-                        String,
-                    >(p, &["sections.any", "sections_any"])? {
-                        r = r.sections_any(v);
-                    }
-                    if let Some(v) = opt::<String>(p, &["teams.any", "teams_any"])? {
-                        r = r.teams_any(v);
-                    }
-                    if let Some(v) = opt::<
-                        String,
-                    >(p, &["followers.any", "followers_any"])? {
-                        r = r.followers_any(v);
-                    }
-                    if let Some(v) = opt::<
-                        String,
-                    >(p, &["created_at.after", "created_at_after"])? {
-                        r = r.created_at_after(v);
-                    }
-                    if let Some(v) = opt::<
-                        String,
-                    >(p, &["created_at.before", "created_at_before"])? {
-                        r = r.created_at_before(v);
-                    }
-                    if let Some(v) = opt::<
-                        String,
-                    >(p, &["modified_at.after", "modified_at_after"])? {
-                        r = r.modified_at_after(v);
-                    }
-                    if let Some(v) = opt::<
-                        String,
-                    >(p, &["modified_at.before", "modified_at_before"])? {
-                        r = r.modified_at_before(v);
-                    }
-                    if let Some(v) = opt::<
-                        String,
-                    >(p, &["due_on.after", "due_on_after"])? {
-                        r = r.due_on_after(v);
-                    }
-                    if let Some(v) = opt::<
-                        String,
-                    >(p, &["due_on.before", "due_on_before"])? {
-                        r = r.due_on_before(v);
-                    }
-                    if let Some(v) = opt::<
-                        String,
-                    >(p, &["resource_subtype", "resource_subtype"])? {
-                        r = r.resource_subtype(v);
-                    }
-                    if let Some(v) = opt::<String>(p, &["sort_by", "sort_by"])? {
-                        r = r.sort_by(v);
-                    }
-                    if let Some(v) = opt::<
-                        bool,
-                    >(p, &["sort_ascending", "sort_ascending"])? {
-                        r = r.sort_ascending(v);
-                    }
-                    if let Some(k) = p
-                        .as_object()
-                        .into_iter()
-                        .flatten()
-                        .map(|(k, _)| k)
-                        .find(|k| !KNOWN.contains(&k.as_str()))
-                    {
-                        return Err(format!("unknown param `{k}`"));
-                    }
-                    Ok(
-                        Box::pin(async move {
-                            r.send()
-                                .await
-                                .map(|x| {
-                                    serde_json::json!(
-                                        { "data" : out(x.data), "meta" : out(x.meta) }
-                                    )
-                                })
-                        }),
-                    )
-                })(),
-            )
+            let mut r = c
+                .workspace_task_search()
+                .list(a.arg::<String>(&["workspace_gid"])?);
+            r = a.set(r, &["limit"], |r, v| r.limit(v))?;
+            r = a.set(r, &["offset"], |r, v: String| r.offset(v))?;
+            r = a.set(r, &["text"], |r, v: String| r.text(v))?;
+            r = a.set(r, &["completed"], |r, v| r.completed(v))?;
+            r = a
+                .set(
+                    r,
+                    &["assignee.any", "assignee_any"],
+                    |r, v: String| r.assignee_any(v),
+                )?;
+            r = a
+                .set(
+                    r,
+                    &["projects.any", "projects_any"],
+                    |r, v: String| r.projects_any(v),
+                )?;
+            r = a
+                .set(
+                    r,
+                    &["sections.any", "sections_any"],
+                    |r, v: String| r.sections_any(v),
+                )?;
+            r = a.set(r, &["teams.any", "teams_any"], |r, v: String| r.teams_any(v))?;
+            r = a
+                .set(
+                    r,
+                    &["followers.any", "followers_any"],
+                    |r, v: String| r.followers_any(v),
+                )?;
+            r = a
+                .set(
+                    r,
+                    &["created_at.after", "created_at_after"],
+                    |r, v: String| r.created_at_after(v),
+                )?;
+            r = a
+                .set(
+                    r,
+                    &["created_at.before", "created_at_before"],
+                    |r, v: String| r.created_at_before(v),
+                )?;
+            r = a
+                .set(
+                    r,
+                    &["modified_at.after", "modified_at_after"],
+                    |r, v: String| r.modified_at_after(v),
+                )?;
+            r = a
+                .set(
+                    r,
+                    &["modified_at.before", "modified_at_before"],
+                    |r, v: String| r.modified_at_before(v),
+                )?;
+            r = a
+                .set(
+                    r,
+                    &["due_on.after", "due_on_after"],
+                    |r, v: String| r.due_on_after(v),
+                )?;
+            r = a
+                .set(
+                    r,
+                    &["due_on.before", "due_on_before"],
+                    |r, v: String| r.due_on_before(v),
+                )?;
+            r = a.set(r, &["resource_subtype"], |r, v: String| r.resource_subtype(v))?;
+            r = a.set(r, &["sort_by"], |r, v: String| r.sort_by(v))?;
+            r = a.set(r, &["sort_ascending"], |r, v| r.sort_ascending(v))?;
+            page(r)
         }
         #[cfg(feature = "projects")]
         ("projects", "list") => {
-            Some(
-                (|| -> Result<TypedFuture, String> {
-                    const KNOWN: &[&str] = &[
-                        "limit",
-                        "limit",
-                        "offset",
-                        "offset",
-                        "workspace",
-                        "workspace",
-                        "team",
-                        "team",
-                        "archived",
-                        "archived",
-                    ];
-                    #[allow(unused_mut)]
-                    let mut r = c.projects().list();
-                    if let Some(v) = opt::<i64>(p, &["limit", "limit"])? {
-                        r = r.limit(v);
-                    }
-                    if let Some(v) = opt::<String>(p, &["offset", "offset"])? {
-                        r = r.offset(v);
-                    }
-                    if let Some(v) = opt::<String>(p, &["workspace", "workspace"])? {
-                        r = r.workspace(v);
-                    }
-                    if let Some(v) = opt::<String>(p, &["team", "team"])? {
-                        r = r.team(v);
-                    }
-                    if let Some(v) = opt::<bool>(p, &["archived", "archived"])? {
-                        r = r.archived(v);
-                    }
-                    if let Some(k) = p
-                        .as_object()
-                        .into_iter()
-                        .flatten()
-                        .map(|(k, _)| k)
-                        .find(|k| !KNOWN.contains(&k.as_str()))
-                    {
-                        return Err(format!("unknown param `{k}`"));
-                    }
-                    Ok(
-                        Box::pin(async move {
-                            r.send()
-                                .await
-                                .map(|x| {
-                                    serde_json::json!(
-                                        { "data" : out(x.data), "meta" : out(x.meta) }
-                                    )
-                                })
-                        }),
-                    )
-                })(),
-            )
+            let mut r = c.projects().list();
+            r = a.set(r, &["limit"], |r, v| r.limit(v))?;
+            r = a.set(r, &["offset"], |r, v: String| r.offset(v))?;
+            r = a.set(r, &["workspace"], |r, v: String| r.workspace(v))?;
+            r = a.set(r, &["team"], |r, v: String| r.team(v))?;
+            r = a.set(r, &["archived"], |r, v| r.archived(v))?;
+            page(r)
         }
         #[cfg(feature = "projects")]
-        ("projects", "create") => {
-            Some(
-                (|| -> Result<TypedFuture, String> {
-                    const KNOWN: &[&str] = &["data", "data"];
-                    #[allow(unused_mut)]
-                    let mut r = c
-                        .projects()
-                        .create(arg::<ProjectsCreateData>(p, &["data", "data"])?);
-                    if let Some(k) = p
-                        .as_object()
-                        .into_iter()
-                        .flatten()
-                        .map(|(k, _)| k)
-                        .find(|k| !KNOWN.contains(&k.as_str()))
-                    {
-                        return Err(format!("unknown param `{k}`"));
-                    }
-                    Ok(
-                        Box::pin(async move {
-                            r.send()
-                                .await
-                                .map(|x| serde_json::json!({ "record" : out(x) }))
-                        }),
-                    )
-                })(),
-            )
-        }
+        ("projects", "create") => record(c.projects().create(a.arg(&["data"])?)),
         #[cfg(feature = "projects")]
         ("projects", "get") => {
-            Some(
-                (|| -> Result<TypedFuture, String> {
-                    const KNOWN: &[&str] = &["project_gid", "project_gid"];
-                    #[allow(unused_mut)]
-                    let mut r = c
-                        .projects()
-                        .get(arg::<String>(p, &["project_gid", "project_gid"])?);
-                    if let Some(k) = p
-                        .as_object()
-                        .into_iter()
-                        .flatten()
-                        .map(|(k, _)| k)
-                        .find(|k| !KNOWN.contains(&k.as_str()))
-                    {
-                        return Err(format!("unknown param `{k}`"));
-                    }
-                    Ok(
-                        Box::pin(async move {
-                            r.send()
-                                .await
-                                .map(|x| serde_json::json!({ "record" : out(x) }))
-                        }),
-                    )
-                })(),
-            )
+            record(c.projects().get(a.arg::<String>(&["project_gid"])?))
         }
         #[cfg(feature = "projects")]
         ("projects", "update") => {
-            Some(
-                (|| -> Result<TypedFuture, String> {
-                    const KNOWN: &[&str] = &[
-                        "project_gid",
-                        "project_gid",
-                        "data",
-                        "data",
-                    ];
-                    #[allow(unused_mut)]
-                    let mut r = c
-                        .projects()
-                        .update(
-                            arg::<String>(p, &["project_gid", "project_gid"])?,
-                            arg::<ProjectsUpdateData>(p, &["data", "data"])?,
-                        );
-                    if let Some(k) = p
-                        .as_object()
-                        .into_iter()
-                        .flatten()
-                        .map(|(k, _)| k)
-                        .find(|k| !KNOWN.contains(&k.as_str()))
-                    {
-                        return Err(format!("unknown param `{k}`"));
-                    }
-                    Ok(
-                        Box::pin(async move {
-                            r.send()
-                                .await
-                                .map(|x| serde_json::json!({ "record" : out(x) }))
-                        }),
-                    )
-                })(),
+            record(
+                c
+                    .projects()
+                    .update(a.arg::<String>(&["project_gid"])?, a.arg(&["data"])?),
             )
         }
         #[cfg(feature = "projects")]
         ("projects", "delete") => {
-            Some(
-                (|| -> Result<TypedFuture, String> {
-                    const KNOWN: &[&str] = &["project_gid", "project_gid"];
-                    #[allow(unused_mut)]
-                    let mut r = c
-                        .projects()
-                        .delete(arg::<String>(p, &["project_gid", "project_gid"])?);
-                    if let Some(k) = p
-                        .as_object()
-                        .into_iter()
-                        .flatten()
-                        .map(|(k, _)| k)
-                        .find(|k| !KNOWN.contains(&k.as_str()))
-                    {
-                        return Err(format!("unknown param `{k}`"));
-                    }
-                    Ok(
-                        Box::pin(async move {
-                            r.send()
-                                .await
-                                .map(|x| serde_json::json!({ "record" : out(x) }))
-                        }),
-                    )
-                })(),
-            )
+            record(c.projects().delete(a.arg::<String>(&["project_gid"])?))
         }
         #[cfg(feature = "task_projects")]
         ("task_projects", "list") => {
-            Some(
-                (|| -> Result<TypedFuture, String> {
-                    const KNOWN: &[&str] = &[
-                        "task_gid",
-                        "task_gid",
-                        "limit",
-                        "limit",
-                        "offset",
-                        "offset",
-                    ];
-                    #[allow(unused_mut)]
-                    let mut r = c
-                        .task_projects()
-                        .list(arg::<String>(p, &["task_gid", "task_gid"])?);
-                    if let Some(v) = opt::<i64>(p, &["limit", "limit"])? {
-                        r = r.limit(v);
-                    }
-                    if let Some(v) = opt::<String>(p, &["offset", "offset"])? {
-                        r = r.offset(v);
-                    }
-                    if let Some(k) = p
-                        .as_object()
-                        .into_iter()
-                        .flatten()
-                        .map(|(k, _)| k)
-                        .find(|k| !KNOWN.contains(&k.as_str()))
-                    {
-                        return Err(format!("unknown param `{k}`"));
-                    }
-                    Ok(
-                        Box::pin(async move {
-                            r.send()
-                                .await
-                                .map(|x| {
-                                    serde_json::json!(
-                                        { "data" : out(x.data), "meta" : out(x.meta) }
-                                    )
-                                })
-                        }),
-                    )
-                })(),
-            )
+            let mut r = c.task_projects().list(a.arg::<String>(&["task_gid"])?);
+            r = a.set(r, &["limit"], |r, v| r.limit(v))?;
+            r = a.set(r, &["offset"], |r, v: String| r.offset(v))?;
+            page(r)
         }
         #[cfg(feature = "team_projects")]
         ("team_projects", "list") => {
-            Some(
-                (|| -> Result<TypedFuture, String> {
-                    const KNOWN: &[&str] = &[
-                        "team_gid",
-                        "team_gid",
-                        "limit",
-                        "limit",
-                        "offset",
-                        "offset",
-                        "archived",
-                        "archived",
-                    ];
-                    #[allow(unused_mut)]
-                    let mut r = c
-                        .team_projects()
-                        .list(arg::<String>(p, &["team_gid", "team_gid"])?);
-                    if let Some(v) = opt::<i64>(p, &["limit", "limit"])? {
-                        r = r.limit(v);
-                    }
-                    if let Some(v) = opt::<String>(p, &["offset", "offset"])? {
-                        r = r.offset(v);
-                    }
-                    if let Some(v) = opt::<bool>(p, &["archived", "archived"])? {
-                        r = r.archived(v);
-                    }
-                    if let Some(k) = p
-                        .as_object()
-                        .into_iter()
-                        .flatten()
-                        .map(|(k, _)| k)
-                        .find(|k| !KNOWN.contains(&k.as_str()))
-                    {
-                        return Err(format!("unknown param `{k}`"));
-                    }
-                    Ok(
-                        Box::pin(async move {
-                            r.send()
-                                .await
-                                .map(|x| {
-                                    serde_json::json!(
-                                        { "data" : out(x.data), "meta" : out(x.meta) }
-                                    )
-                                })
-                        }),
-                    )
-                })(),
-            )
+            let mut r = c.team_projects().list(a.arg::<String>(&["team_gid"])?);
+            r = a.set(r, &["limit"], |r, v| r.limit(v))?;
+            r = a.set(r, &["offset"], |r, v: String| r.offset(v))?;
+            r = a.set(r, &["archived"], |r, v| r.archived(v))?;
+            page(r)
         }
         #[cfg(feature = "workspace_projects")]
         ("workspace_projects", "list") => {
-            Some(
-                (|| -> Result<TypedFuture, String> {
-                    const KNOWN: &[&str] = &[
-                        "workspace_gid",
-                        "workspace_gid",
-                        "limit",
-                        "limit",
-                        "offset",
-                        "offset",
-                        "archived",
-                        "archived",
-                    ];
-                    #[allow(unused_mut)]
-                    let mut r = c
-                        .workspace_projects()
-                        .list(arg::<String>(p, &["workspace_gid", "workspace_gid"])?);
-                    if let Some(v) = opt::<i64>(p, &["limit", "limit"])? {
-                        r = r.limit(v);
-                    }
-                    if let Some(v) = opt::<String>(p, &["offset", "offset"])? {
-                        r = r.offset(v);
-                    }
-                    if let Some(v) = opt::<bool>(p, &["archived", "archived"])? {
-                        r = r.archived(v);
-                    }
-                    if let Some(k) = p
-                        .as_object()
-                        .into_iter()
-                        .flatten()
-                        .map(|(k, _)| k)
-                        .find(|k| !KNOWN.contains(&k.as_str()))
-                    {
-                        return Err(format!("unknown param `{k}`"));
-                    }
-                    Ok(
-                        Box::pin(async move {
-                            r.send()
-                                .await
-                                .map(|x| {
-                                    serde_json::json!(
-                                        { "data" : out(x.data), "meta" : out(x.meta) }
-                                    )
-                                })
-                        }),
-                    )
-                })(),
-            )
+            let mut r = c
+                .workspace_projects()
+                .list(a.arg::<String>(&["workspace_gid"])?);
+            r = a.set(r, &["limit"], |r, v| r.limit(v))?;
+            r = a.set(r, &["offset"], |r, v: String| r.offset(v))?;
+            r = a.set(r, &["archived"], |r, v| r.archived(v))?;
+            page(r)
         }
         #[cfg(feature = "workspaces")]
         ("workspaces", "list") => {
-            Some(
-                (|| -> Result<TypedFuture, String> {
-                    const KNOWN: &[&str] = &["limit", "limit", "offset", "offset"];
-                    #[allow(unused_mut)]
-                    let mut r = c.workspaces().list();
-                    if let Some(v) = opt::<i64>(p, &["limit", "limit"])? {
-                        r = r.limit(v);
-                    }
-                    if let Some(v) = opt::<String>(p, &["offset", "offset"])? {
-                        r = r.offset(v);
-                    }
-                    if let Some(k) = p
-                        .as_object()
-                        .into_iter()
-                        .flatten()
-                        .map(|(k, _)| k)
-                        .find(|k| !KNOWN.contains(&k.as_str()))
-                    {
-                        return Err(format!("unknown param `{k}`"));
-                    }
-                    Ok(
-                        Box::pin(async move {
-                            r.send()
-                                .await
-                                .map(|x| {
-                                    serde_json::json!(
-                                        { "data" : out(x.data), "meta" : out(x.meta) }
-                                    )
-                                })
-                        }),
-                    )
-                })(),
-            )
+            let mut r = c.workspaces().list();
+            r = a.set(r, &["limit"], |r, v| r.limit(v))?;
+            r = a.set(r, &["offset"], |r, v: String| r.offset(v))?;
+            page(r)
         }
         #[cfg(feature = "workspaces")]
         ("workspaces", "get") => {
-            Some(
-                (|| -> Result<TypedFuture, String> {
-                    const KNOWN: &[&str] = &["workspace_gid", "workspace_gid"];
-                    #[allow(unused_mut)]
-                    let mut r = c
-                        .workspaces()
-                        .get(arg::<String>(p, &["workspace_gid", "workspace_gid"])?);
-                    if let Some(k) = p
-                        .as_object()
-                        .into_iter()
-                        .flatten()
-                        .map(|(k, _)| k)
-                        .find(|k| !KNOWN.contains(&k.as_str()))
-                    {
-                        return Err(format!("unknown param `{k}`"));
-                    }
-                    Ok(
-                        Box::pin(async move {
-                            r.send()
-                                .await
-                                .map(|x| serde_json::json!({ "record" : out(x) }))
-                        }),
-                    )
-                })(),
-            )
+            record(c.workspaces().get(a.arg::<String>(&["workspace_gid"])?))
         }
         #[cfg(feature = "users")]
         ("users", "list") => {
-            Some(
-                (|| -> Result<TypedFuture, String> {
-                    const KNOWN: &[&str] = &[
-                        "limit",
-                        "limit",
-                        "offset",
-                        "offset",
-                        "workspace",
-                        "workspace",
-                        "team",
-                        "team",
-                    ];
-                    #[allow(unused_mut)]
-                    let mut r = c.users().list();
-                    if let Some(v) = opt::<i64>(p, &["limit", "limit"])? {
-                        r = r.limit(v);
-                    }
-                    if let Some(v) = opt::<String>(p, &["offset", "offset"])? {
-                        r = r.offset(v);
-                    }
-                    if let Some(v) = opt::<String>(p, &["workspace", "workspace"])? {
-                        r = r.workspace(v);
-                    }
-                    if let Some(v) = opt::<String>(p, &["team", "team"])? {
-                        r = r.team(v);
-                    }
-                    if let Some(k) = p
-                        .as_object()
-                        .into_iter()
-                        .flatten()
-                        .map(|(k, _)| k)
-                        .find(|k| !KNOWN.contains(&k.as_str()))
-                    {
-                        return Err(format!("unknown param `{k}`"));
-                    }
-                    Ok(
-                        Box::pin(async move {
-                            r.send()
-                                .await
-                                .map(|x| {
-                                    serde_json::json!(
-                                        { "data" : out(x.data), "meta" : out(x.meta) }
-                                    )
-                                })
-                        }),
-                    )
-                })(),
-            )
+            let mut r = c.users().list();
+            r = a.set(r, &["limit"], |r, v| r.limit(v))?;
+            r = a.set(r, &["offset"], |r, v: String| r.offset(v))?;
+            r = a.set(r, &["workspace"], |r, v: String| r.workspace(v))?;
+            r = a.set(r, &["team"], |r, v: String| r.team(v))?;
+            page(r)
         }
         #[cfg(feature = "users")]
-        ("users", "get") => {
-            Some(
-                (|| -> Result<TypedFuture, String> {
-                    const KNOWN: &[&str] = &["user_gid", "user_gid"];
-                    #[allow(unused_mut)]
-                    let mut r = c
-                        .users()
-                        .get(arg::<String>(p, &["user_gid", "user_gid"])?);
-                    if let Some(k) = p
-                        .as_object()
-                        .into_iter()
-                        .flatten()
-                        .map(|(k, _)| k)
-                        .find(|k| !KNOWN.contains(&k.as_str()))
-                    {
-                        return Err(format!("unknown param `{k}`"));
-                    }
-                    Ok(
-                        Box::pin(async move {
-                            r.send()
-                                .await
-                                .map(|x| serde_json::json!({ "record" : out(x) }))
-                        }),
-                    )
-                })(),
-            )
-        }
+        ("users", "get") => record(c.users().get(a.arg::<String>(&["user_gid"])?)),
         #[cfg(feature = "workspace_users")]
         ("workspace_users", "list") => {
-            Some(
-                (|| -> Result<TypedFuture, String> {
-                    const KNOWN: &[&str] = &[
-                        "workspace_gid",
-                        "workspace_gid",
-                        "limit",
-                        "limit",
-                        "offset",
-                        "offset",
-                    ];
-                    #[allow(unused_mut)]
-                    let mut r = c
-                        .workspace_users()
-                        .list(arg::<String>(p, &["workspace_gid", "workspace_gid"])?);
-                    if let Some(v) = opt::<i64>(p, &["limit", "limit"])? {
-                        r = r.limit(v);
-                    }
-                    if let Some(v) = opt::<String>(p, &["offset", "offset"])? {
-                        r = r.offset(v);
-                    }
-                    if let Some(k) = p
-                        .as_object()
-                        .into_iter()
-                        .flatten()
-                        .map(|(k, _)| k)
-                        .find(|k| !KNOWN.contains(&k.as_str()))
-                    {
-                        return Err(format!("unknown param `{k}`"));
-                    }
-                    Ok(
-                        Box::pin(async move {
-                            r.send()
-                                .await
-                                .map(|x| {
-                                    serde_json::json!(
-                                        { "data" : out(x.data), "meta" : out(x.meta) }
-                                    )
-                                })
-                        }),
-                    )
-                })(),
-            )
+            let mut r = c.workspace_users().list(a.arg::<String>(&["workspace_gid"])?);
+            r = a.set(r, &["limit"], |r, v| r.limit(v))?;
+            r = a.set(r, &["offset"], |r, v: String| r.offset(v))?;
+            page(r)
         }
         #[cfg(feature = "team_users")]
         ("team_users", "list") => {
-            Some(
-                (|| -> Result<TypedFuture, String> {
-                    const KNOWN: &[&str] = &[
-                        "team_gid",
-                        "team_gid",
-                        "limit",
-                        "limit",
-                        "offset",
-                        "offset",
-                    ];
-                    #[allow(unused_mut)]
-                    let mut r = c
-                        .team_users()
-                        .list(arg::<String>(p, &["team_gid", "team_gid"])?);
-                    if let Some(v) = opt::<i64>(p, &["limit", "limit"])? {
-                        r = r.limit(v);
-                    }
-                    if let Some(v) = opt::<String>(p, &["offset", "offset"])? {
-                        r = r.offset(v);
-                    }
-                    if let Some(k) = p
-                        .as_object()
-                        .into_iter()
-                        .flatten()
-                        .map(|(k, _)| k)
-                        .find(|k| !KNOWN.contains(&k.as_str()))
-                    {
-                        return Err(format!("unknown param `{k}`"));
-                    }
-                    Ok(
-                        Box::pin(async move {
-                            r.send()
-                                .await
-                                .map(|x| {
-                                    serde_json::json!(
-                                        { "data" : out(x.data), "meta" : out(x.meta) }
-                                    )
-                                })
-                        }),
-                    )
-                })(),
-            )
+            let mut r = c.team_users().list(a.arg::<String>(&["team_gid"])?);
+            r = a.set(r, &["limit"], |r, v| r.limit(v))?;
+            r = a.set(r, &["offset"], |r, v: String| r.offset(v))?;
+            page(r)
         }
         #[cfg(feature = "teams")]
-        ("teams", "get") => {
-            Some(
-                (|| -> Result<TypedFuture, String> {
-                    const KNOWN: &[&str] = &["team_gid", "team_gid"];
-                    #[allow(unused_mut)]
-                    let mut r = c
-                        .teams()
-                        .get(arg::<String>(p, &["team_gid", "team_gid"])?);
-                    if let Some(k) = p
-                        .as_object()
-                        .into_iter()
-                        .flatten()
-                        .map(|(k, _)| k)
-                        .find(|k| !KNOWN.contains(&k.as_str()))
-                    {
-                        return Err(format!("unknown param `{k}`"));
-                    }
-                    Ok(
-                        Box::pin(async move {
-                            r.send()
-                                .await
-                                .map(|x| serde_json::json!({ "record" : out(x) }))
-                        }),
-                    )
-                })(),
-            )
-        }
+        ("teams", "get") => record(c.teams().get(a.arg::<String>(&["team_gid"])?)),
         #[cfg(feature = "workspace_teams")]
         ("workspace_teams", "list") => {
-            Some(
-                (|| -> Result<TypedFuture, String> {
-                    const KNOWN: &[&str] = &[
-                        "workspace_gid",
-                        "workspace_gid",
-                        "limit",
-                        "limit",
-                        "offset",
-                        "offset",
-                    ];
-                    #[allow(unused_mut)]
-                    let mut r = c
-                        .workspace_teams()
-                        .list(arg::<String>(p, &["workspace_gid", "workspace_gid"])?);
-                    if let Some(v) = opt::<i64>(p, &["limit", "limit"])? {
-                        r = r.limit(v);
-                    }
-                    if let Some(v) = opt::<String>(p, &["offset", "offset"])? {
-                        r = r.offset(v);
-                    }
-                    if let Some(k) = p
-                        .as_object()
-                        .into_iter()
-                        .flatten()
-                        .map(|(k, _)| k)
-                        .find(|k| !KNOWN.contains(&k.as_str()))
-                    {
-                        return Err(format!("unknown param `{k}`"));
-                    }
-                    Ok(
-                        Box::pin(async move {
-                            r.send()
-                                .await
-                                .map(|x| {
-                                    serde_json::json!(
-                                        { "data" : out(x.data), "meta" : out(x.meta) }
-                                    )
-                                })
-                        }),
-                    )
-                })(),
-            )
+            let mut r = c.workspace_teams().list(a.arg::<String>(&["workspace_gid"])?);
+            r = a.set(r, &["limit"], |r, v| r.limit(v))?;
+            r = a.set(r, &["offset"], |r, v: String| r.offset(v))?;
+            page(r)
         }
         #[cfg(feature = "user_teams")]
         ("user_teams", "list") => {
-            Some(
-                (|| -> Result<TypedFuture, String> {
-                    const KNOWN: &[&str] = &[
-                        "user_gid",
-                        "user_gid",
-                        "organization",
-                        "organization",
-                        "limit",
-                        "limit",
-                        "offset",
-                        "offset",
-                    ];
-                    #[allow(unused_mut)]
-                    let mut r = c
-                        .user_teams()
-                        .list(
-                            arg::<String>(p, &["user_gid", "user_gid"])?,
-                            arg::<String>(p, &["organization", "organization"])?,
-                        );
-                    if let Some(v) = opt::<i64>(p, &["limit", "limit"])? {
-                        r = r.limit(v);
-                    }
-                    if let Some(v) = opt::<String>(p, &["offset", "offset"])? {
-                        r = r.offset(v);
-                    }
-                    if let Some(k) = p
-                        .as_object()
-                        .into_iter()
-                        .flatten()
-                        .map(|(k, _)| k)
-                        .find(|k| !KNOWN.contains(&k.as_str()))
-                    {
-                        return Err(format!("unknown param `{k}`"));
-                    }
-                    Ok(
-                        Box::pin(async move {
-                            r.send()
-                                .await
-                                .map(|x| {
-                                    serde_json::json!(
-                                        { "data" : out(x.data), "meta" : out(x.meta) }
-                                    )
-                                })
-                        }),
-                    )
-                })(),
-            )
+            let mut r = c
+                .user_teams()
+                .list(
+                    a.arg::<String>(&["user_gid"])?,
+                    a.arg::<String>(&["organization"])?,
+                );
+            r = a.set(r, &["limit"], |r, v| r.limit(v))?;
+            r = a.set(r, &["offset"], |r, v: String| r.offset(v))?;
+            page(r)
         }
         #[cfg(feature = "attachments")]
         ("attachments", "list") => {
-            Some(
-                (|| -> Result<TypedFuture, String> {
-                    const KNOWN: &[&str] = &[
-                        "parent",
-                        "parent",
-                        "limit",
-                        "limit",
-                        "offset",
-                        "offset",
-                    ];
-                    #[allow(unused_mut)]
-                    let mut r = c
-                        .attachments()
-                        .list(arg::<String>(p, &["parent", "parent"])?);
-                    if let Some(v) = opt::<i64>(p, &["limit", "limit"])? {
-                        r = r.limit(v);
-                    }
-                    if let Some(v) = opt::<String>(p, &["offset", "offset"])? {
-                        r = r.offset(v);
-                    }
-                    if let Some(k) = p
-                        .as_object()
-                        .into_iter()
-                        .flatten()
-                        .map(|(k, _)| k)
-                        .find(|k| !KNOWN.contains(&k.as_str()))
-                    {
-                        return Err(format!("unknown param `{k}`"));
-                    }
-                    Ok(
-                        Box::pin(async move {
-                            r.send()
-                                .await
-                                .map(|x| {
-                                    serde_json::json!(
-                                        { "data" : out(x.data), "meta" : out(x.meta) }
-                                    )
-                                })
-                        }),
-                    )
-                })(),
-            )
+            let mut r = c.attachments().list(a.arg::<String>(&["parent"])?);
+            r = a.set(r, &["limit"], |r, v| r.limit(v))?;
+            r = a.set(r, &["offset"], |r, v: String| r.offset(v))?;
+            page(r)
         }
         #[cfg(feature = "attachments")]
         ("attachments", "get") => {
-            Some(
-                (|| -> Result<TypedFuture, String> {
-                    const KNOWN: &[&str] = &["attachment_gid", "attachment_gid"];
-                    #[allow(unused_mut)]
-                    let mut r = c
-                        .attachments()
-                        .get(arg::<String>(p, &["attachment_gid", "attachment_gid"])?);
-                    if let Some(k) = p
-                        .as_object()
-                        .into_iter()
-                        .flatten()
-                        .map(|(k, _)| k)
-                        .find(|k| !KNOWN.contains(&k.as_str()))
-                    {
-                        return Err(format!("unknown param `{k}`"));
-                    }
-                    Ok(
-                        Box::pin(async move {
-                            r.send()
-                                .await
-                                .map(|x| serde_json::json!({ "record" : out(x) }))
-                        }),
-                    )
-                })(),
-            )
+            record(c.attachments().get(a.arg::<String>(&["attachment_gid"])?))
         }
         #[cfg(feature = "workspace_tags")]
         ("workspace_tags", "list") => {
-            Some(
-                (|| -> Result<TypedFuture, String> {
-                    const KNOWN: &[&str] = &[
-                        "workspace_gid",
-                        "workspace_gid",
-                        "limit",
-                        "limit",
-                        "offset",
-                        "offset",
-                    ];
-                    #[allow(unused_mut)]
-                    let mut r = c
-                        .workspace_tags()
-                        .list(arg::<String>(p, &["workspace_gid", "workspace_gid"])?);
-                    if let Some(v) = opt::<i64>(p, &["limit", "limit"])? {
-                        r = r.limit(v);
-                    }
-                    if let Some(v) = opt::<String>(p, &["offset", "offset"])? {
-                        r = r.offset(v);
-                    }
-                    if let Some(k) = p
-                        .as_object()
-                        .into_iter()
-                        .flatten()
-                        .map(|(k, _)| k)
-                        .find(|k| !KNOWN.contains(&k.as_str()))
-                    {
-                        return Err(format!("unknown param `{k}`"));
-                    }
-                    Ok(
-                        Box::pin(async move {
-                            r.send()
-                                .await
-                                .map(|x| {
-                                    serde_json::json!(
-                                        { "data" : out(x.data), "meta" : out(x.meta) }
-                                    )
-                                })
-                        }),
-                    )
-                })(),
-            )
+            let mut r = c.workspace_tags().list(a.arg::<String>(&["workspace_gid"])?);
+            r = a.set(r, &["limit"], |r, v| r.limit(v))?;
+            r = a.set(r, &["offset"], |r, v: String| r.offset(v))?;
+            page(r)
         }
         #[cfg(feature = "workspace_tags")]
         ("workspace_tags", "create") => {
-            Some(
-                (|| -> Result<TypedFuture, String> {
-                    const KNOWN: &[&str] = &[
-                        "workspace_gid",
-                        "workspace_gid",
-                        "data",
-                        "data",
-                    ];
-                    #[allow(unused_mut)]
-                    let mut r = c
-                        .workspace_tags()
-                        .create(
-                            arg::<String>(p, &["workspace_gid", "workspace_gid"])?,
-                            arg::<WorkspaceTagsCreateData>(p, &["data", "data"])?,
-                        );
-                    if let Some(k) = p
-                        .as_object()
-                        .into_iter()
-                        .flatten()
-                        .map(|(k, _)| k)
-                        .find(|k| !KNOWN.contains(&k.as_str()))
-                    {
-                        return Err(format!("unknown param `{k}`"));
-                    }
-                    Ok(
-                        Box::pin(async move {
-                            r.send()
-                                .await
-                                .map(|x| serde_json::json!({ "record" : out(x) }))
-                        }),
-                    )
-                })(),
+            record(
+                c
+                    .workspace_tags()
+                    .create(a.arg::<String>(&["workspace_gid"])?, a.arg(&["data"])?),
             )
         }
         #[cfg(feature = "tags")]
-        ("tags", "get") => {
-            Some(
-                (|| -> Result<TypedFuture, String> {
-                    const KNOWN: &[&str] = &["tag_gid", "tag_gid"];
-                    #[allow(unused_mut)]
-                    let mut r = c.tags().get(arg::<String>(p, &["tag_gid", "tag_gid"])?);
-                    if let Some(k) = p
-                        .as_object()
-                        .into_iter()
-                        .flatten()
-                        .map(|(k, _)| k)
-                        .find(|k| !KNOWN.contains(&k.as_str()))
-                    {
-                        return Err(format!("unknown param `{k}`"));
-                    }
-                    Ok(
-                        Box::pin(async move {
-                            r.send()
-                                .await
-                                .map(|x| serde_json::json!({ "record" : out(x) }))
-                        }),
-                    )
-                })(),
-            )
-        }
+        ("tags", "get") => record(c.tags().get(a.arg::<String>(&["tag_gid"])?)),
         #[cfg(feature = "tags")]
         ("tags", "update") => {
-            Some(
-                (|| -> Result<TypedFuture, String> {
-                    const KNOWN: &[&str] = &["tag_gid", "tag_gid", "data", "data"];
-                    #[allow(unused_mut)]
-                    let mut r = c
-                        .tags()
-                        .update(
-                            arg::<String>(p, &["tag_gid", "tag_gid"])?,
-                            arg::<TagsUpdateData>(p, &["data", "data"])?,
-                        );
-                    if let Some(k) = p
-                        .as_object()
-                        .into_iter()
-                        .flatten()
-                        .map(|(k, _)| k)
-                        .find(|k| !KNOWN.contains(&k.as_str()))
-                    {
-                        return Err(format!("unknown param `{k}`"));
-                    }
-                    Ok(
-                        Box::pin(async move {
-                            r.send()
-                                .await
-                                .map(|x| serde_json::json!({ "record" : out(x) }))
-                        }),
-                    )
-                })(),
-            )
+            record(c.tags().update(a.arg::<String>(&["tag_gid"])?, a.arg(&["data"])?))
         }
         #[cfg(feature = "tags")]
-        ("tags", "delete") => {
-            Some(
-                (|| -> Result<TypedFuture, String> {
-                    const KNOWN: &[&str] = &["tag_gid", "tag_gid"];
-                    #[allow(unused_mut)]
-                    let mut r = c
-                        .tags()
-                        .delete(arg::<String>(p, &["tag_gid", "tag_gid"])?);
-                    if let Some(k) = p
-                        .as_object()
-                        .into_iter()
-                        .flatten()
-                        .map(|(k, _)| k)
-                        .find(|k| !KNOWN.contains(&k.as_str()))
-                    {
-                        return Err(format!("unknown param `{k}`"));
-                    }
-                    Ok(
-                        Box::pin(async move {
-                            r.send()
-                                .await
-                                .map(|x| serde_json::json!({ "record" : out(x) }))
-                        }),
-                    )
-                })(),
-            )
-        }
+        ("tags", "delete") => record(c.tags().delete(a.arg::<String>(&["tag_gid"])?)),
         #[cfg(feature = "tag_tasks")]
         ("tag_tasks", "list") => {
-            Some(
-                (|| -> Result<TypedFuture, String> {
-                    const KNOWN: &[&str] = &[
-                        "tag_gid",
-                        "tag_gid",
-                        "limit",
-                        "limit",
-                        "offset",
-                        "offset",
-                    ];
-                    #[allow(unused_mut)]
-                    let mut r = c
-                        .tag_tasks()
-                        .list(arg::<String>(p, &["tag_gid", "tag_gid"])?);
-                    if let Some(v) = opt::<i64>(p, &["limit", "limit"])? {
-                        r = r.limit(v);
-                    }
-                    if let Some(v) = opt::<String>(p, &["offset", "offset"])? {
-                        r = r.offset(v);
-                    }
-                    if let Some(k) = p
-                        .as_object()
-                        .into_iter()
-                        .flatten()
-                        .map(|(k, _)| k)
-                        .find(|k| !KNOWN.contains(&k.as_str()))
-                    {
-                        return Err(format!("unknown param `{k}`"));
-                    }
-                    Ok(
-                        Box::pin(async move {
-                            r.send()
-                                .await
-                                .map(|x| {
-                                    serde_json::json!(
-                                        { "data" : out(x.data), "meta" : out(x.meta) }
-                                    )
-                                })
-                        }),
-                    )
-                })(),
-            )
+            let mut r = c.tag_tasks().list(a.arg::<String>(&["tag_gid"])?);
+            r = a.set(r, &["limit"], |r, v| r.limit(v))?;
+            r = a.set(r, &["offset"], |r, v: String| r.offset(v))?;
+            page(r)
         }
         #[cfg(feature = "project_sections")]
         ("project_sections", "list") => {
-            Some(
-                (|| -> Result<TypedFuture, String> {
-                    const KNOWN: &[&str] = &[
-                        "project_gid",
-                        "project_gid",
-                        "limit",
-                        "limit",
-                        "offset",
-                        "offset",
-                    ];
-                    #[allow(unused_mut)]
-                    let mut r = c
-                        .project_sections()
-                        .list(arg::<String>(p, &["project_gid", "project_gid"])?);
-                    if let Some(v) = opt::<i64>(p, &["limit", "limit"])? {
-                        r = r.limit(v);
-                    }
-                    if let Some(v) = opt::<String>(p, &["offset", "offset"])? {
-                        r = r.offset(v);
-                    }
-                    if let Some(k) = p
-                        .as_object()
-                        .into_iter()
-                        .flatten()
-                        .map(|(k, _)| k)
-                        .find(|k| !KNOWN.contains(&k.as_str()))
-                    {
-                        return Err(format!("unknown param `{k}`"));
-                    }
-                    Ok(
-                        Box::pin(async move {
-                            r.send()
-                                .await
-                                .map(|x| {
-                                    serde_json::json!(
-                                        { "data" : out(x.data), "meta" : out(x.meta) }
-                                    )
-                                })
-                        }),
-                    )
-                })(),
-            )
+            let mut r = c.project_sections().list(a.arg::<String>(&["project_gid"])?);
+            r = a.set(r, &["limit"], |r, v| r.limit(v))?;
+            r = a.set(r, &["offset"], |r, v: String| r.offset(v))?;
+            page(r)
         }
         #[cfg(feature = "project_sections")]
         ("project_sections", "create") => {
-            Some(
-                (|| -> Result<TypedFuture, String> {
-                    const KNOWN: &[&str] = &[
-                        "project_gid",
-                        "project_gid",
-                        "data",
-                        "data",
-                    ];
-                    #[allow(unused_mut)]
-                    let mut r = c
-                        .project_sections()
-                        .create(
-                            arg::<String>(p, &["project_gid", "project_gid"])?,
-                            arg::<ProjectSectionsCreateData>(p, &["data", "data"])?,
-                        );
-                    if let Some(k) = p
-                        .as_object()
-                        .into_iter()
-                        .flatten()
-                        .map(|(k, _)| k)
-                        .find(|k| !KNOWN.contains(&k.as_str()))
-                    {
-                        return Err(format!("unknown param `{k}`"));
-                    }
-                    Ok(
-                        Box::pin(async move {
-                            r.send()
-                                .await
-                                .map(|x| serde_json::json!({ "record" : out(x) }))
-                        }),
-                    )
-                })(),
+            record(
+                c
+                    .project_sections()
+                    .create(a.arg::<String>(&["project_gid"])?, a.arg(&["data"])?),
             )
         }
         #[cfg(feature = "sections")]
         ("sections", "get") => {
-            Some(
-                (|| -> Result<TypedFuture, String> {
-                    const KNOWN: &[&str] = &["section_gid", "section_gid"];
-                    #[allow(unused_mut)]
-                    let mut r = c
-                        .sections()
-                        .get(arg::<String>(p, &["section_gid", "section_gid"])?);
-                    if let Some(k) = p
-                        .as_object()
-                        .into_iter()
-                        .flatten()
-                        .map(|(k, _)| k)
-                        .find(|k| !KNOWN.contains(&k.as_str()))
-                    {
-                        return Err(format!("unknown param `{k}`"));
-                    }
-                    Ok(
-                        Box::pin(async move {
-                            r.send()
-                                .await
-                                .map(|x| serde_json::json!({ "record" : out(x) }))
-                        }),
-                    )
-                })(),
-            )
+            record(c.sections().get(a.arg::<String>(&["section_gid"])?))
         }
         #[cfg(feature = "sections")]
         ("sections", "update") => {
-            Some(
-                (|| -> Result<TypedFuture, String> {
-                    const KNOWN: &[&str] = &[
-                        "section_gid",
-                        "section_gid",
-                        "data",
-                        "data",
-                    ];
-                    #[allow(unused_mut)]
-                    let mut r = c
-                        .sections()
-                        .update(
-                            arg::<String>(p, &["section_gid", "section_gid"])?,
-                            arg::<SectionsUpdateData>(p, &["data", "data"])?,
-                        );
-                    if let Some(k) = p
-                        .as_object()
-                        .into_iter()
-                        .flatten()
-                        .map(|(k, _)| k)
-                        .find(|k| !KNOWN.contains(&k.as_str()))
-                    {
-                        return Err(format!("unknown param `{k}`"));
-                    }
-                    Ok(
-                        Box::pin(async move {
-                            r.send()
-                                .await
-                                .map(|x| serde_json::json!({ "record" : out(x) }))
-                        }),
-                    )
-                })(),
+            record(
+                c
+                    .sections()
+                    .update(a.arg::<String>(&["section_gid"])?, a.arg(&["data"])?),
             )
         }
         #[cfg(feature = "sections")]
         ("sections", "delete") => {
-            Some(
-                (|| -> Result<TypedFuture, String> {
-                    const KNOWN: &[&str] = &["section_gid", "section_gid"];
-                    #[allow(unused_mut)]
-                    let mut r = c
-                        .sections()
-                        .delete(arg::<String>(p, &["section_gid", "section_gid"])?);
-                    if let Some(k) = p
-                        .as_object()
-                        .into_iter()
-                        .flatten()
-                        .map(|(k, _)| k)
-                        .find(|k| !KNOWN.contains(&k.as_str()))
-                    {
-                        return Err(format!("unknown param `{k}`"));
-                    }
-                    Ok(
-                        Box::pin(async move {
-                            r.send()
-                                .await
-                                .map(|x| serde_json::json!({ "record" : out(x) }))
-                        }),
-                    )
-                })(),
-            )
+            record(c.sections().delete(a.arg::<String>(&["section_gid"])?))
         }
         #[cfg(feature = "section_tasks")]
         ("section_tasks", "list") => {
-            Some(
-                (|| -> Result<TypedFuture, String> {
-                    const KNOWN: &[&str] = &[
-                        "section_gid",
-                        "section_gid",
-                        "limit",
-                        "limit",
-                        "offset",
-                        "offset",
-                        "completed_since",
-                        "completed_since",
-                    ];
-                    #[allow(unused_mut)]
-                    let mut r = c
-                        .section_tasks()
-                        .list(arg::<String>(p, &["section_gid", "section_gid"])?);
-                    if let Some(v) = opt::<i64>(p, &["limit", "limit"])? {
-                        r = r.limit(v);
-                    }
-                    if let Some(v) = opt::<String>(p, &["offset", "offset"])? {
-                        r = r.offset(v);
-                    }
-                    if let Some(v) = opt::<
-                        String,
-                    >(p, &["completed_since", "completed_since"])? {
-                        r = r.completed_since(v);
-                    }
-                    if let Some(k) = p
-                        .as_object()
-                        .into_iter()
-                        .flatten()
-                        .map(|(k, _)| k)
-                        .find(|k| !KNOWN.contains(&k.as_str()))
-                    {
-                        return Err(format!("unknown param `{k}`"));
-                    }
-                    Ok(
-                        Box::pin(async move {
-                            r.send()
-                                .await
-                                .map(|x| {
-                                    serde_json::json!(
-                                        { "data" : out(x.data), "meta" : out(x.meta) }
-                                    )
-                                })
-                        }),
-                    )
-                })(),
-            )
+            let mut r = c.section_tasks().list(a.arg::<String>(&["section_gid"])?);
+            r = a.set(r, &["limit"], |r, v| r.limit(v))?;
+            r = a.set(r, &["offset"], |r, v: String| r.offset(v))?;
+            r = a.set(r, &["completed_since"], |r, v: String| r.completed_since(v))?;
+            page(r)
         }
         #[cfg(feature = "section_tasks")]
         ("section_tasks", "create") => {
-            Some(
-                (|| -> Result<TypedFuture, String> {
-                    const KNOWN: &[&str] = &[
-                        "section_gid",
-                        "section_gid",
-                        "data",
-                        "data",
-                    ];
-                    #[allow(unused_mut)]
-                    let mut r = c
-                        .section_tasks()
-                        .create(
-                            arg::<String>(p, &["section_gid", "section_gid"])?,
-                            arg::<SectionTasksCreateData>(p, &["data", "data"])?,
-                        );
-                    if let Some(k) = p
-                        .as_object()
-                        .into_iter()
-                        .flatten()
-                        .map(|(k, _)| k)
-                        .find(|k| !KNOWN.contains(&k.as_str()))
-                    {
-                        return Err(format!("unknown param `{k}`"));
-                    }
-                    Ok(
-                        Box::pin(async move {
-                            r.send()
-                                .await
-                                .map(|x| serde_json::json!({ "record" : out(x) }))
-                        }),
-                    )
-                })(),
+            record(
+                c
+                    .section_tasks()
+                    .create(a.arg::<String>(&["section_gid"])?, a.arg(&["data"])?),
             )
         }
         #[cfg(feature = "task_subtasks")]
         ("task_subtasks", "list") => {
-            Some(
-                (|| -> Result<TypedFuture, String> {
-                    const KNOWN: &[&str] = &[
-                        "task_gid",
-                        "task_gid",
-                        "limit",
-                        "limit",
-                        "offset",
-                        "offset",
-                    ];
-                    #[allow(unused_mut)]
-                    let mut r = c
-                        .task_subtasks()
-                        .list(arg::<String>(p, &["task_gid", "task_gid"])?);
-                    if let Some(v) = opt::<i64>(p, &["limit", "limit"])? {
-                        r = r.limit(v);
-                    }
-                    if let Some(v) = opt::<String>(p, &["offset", "offset"])? {
-                        r = r.offset(v);
-                    }
-                    if let Some(k) = p
-                        .as_object()
-                        .into_iter()
-                        .flatten()
-                        .map(|(k, _)| k)
-                        .find(|k| !KNOWN.contains(&k.as_str()))
-                    {
-                        return Err(format!("unknown param `{k}`"));
-                    }
-                    Ok(
-                        Box::pin(async move {
-                            r.send()
-                                .await
-                                .map(|x| {
-                                    serde_json::json!(
-                                        { "data" : out(x.data), "meta" : out(x.meta) }
-                                    )
-                                })
-                        }),
-                    )
-                })(),
-            )
+            let mut r = c.task_subtasks().list(a.arg::<String>(&["task_gid"])?);
+            r = a.set(r, &["limit"], |r, v| r.limit(v))?;
+            r = a.set(r, &["offset"], |r, v: String| r.offset(v))?;
+            page(r)
         }
         #[cfg(feature = "task_dependencies")]
         ("task_dependencies", "list") => {
-            Some(
-                (|| -> Result<TypedFuture, String> {
-                    const KNOWN: &[&str] = &[
-                        "task_gid",
-                        "task_gid",
-                        "limit",
-                        "limit",
-                        "offset",
-                        "offset",
-                    ];
-                    #[allow(unused_mut)]
-                    let mut r = c
-                        .task_dependencies()
-                        .list(arg::<String>(p, &["task_gid", "task_gid"])?);
-                    if let Some(v) = opt::<i64>(p, &["limit", "limit"])? {
-                        r = r.limit(v);
-                    }
-                    if let Some(v) = opt::<String>(p, &["offset", "offset"])? {
-                        r = r.offset(v);
-                    }
-                    if let Some(k) = p
-                        .as_object()
-                        .into_iter()
-                        .flatten()
-                        .map(|(k, _)| k)
-                        .find(|k| !KNOWN.contains(&k.as_str()))
-                    {
-                        return Err(format!("unknown param `{k}`"));
-                    }
-                    Ok(
-                        Box::pin(async move {
-                            r.send()
-                                .await
-                                .map(|x| {
-                                    serde_json::json!(
-                                        { "data" : out(x.data), "meta" : out(x.meta) }
-                                    )
-                                })
-                        }),
-                    )
-                })(),
-            )
+            let mut r = c.task_dependencies().list(a.arg::<String>(&["task_gid"])?);
+            r = a.set(r, &["limit"], |r, v| r.limit(v))?;
+            r = a.set(r, &["offset"], |r, v: String| r.offset(v))?;
+            page(r)
         }
         #[cfg(feature = "task_dependents")]
         ("task_dependents", "list") => {
-            Some(
-                (|| -> Result<TypedFuture, String> {
-                    const KNOWN: &[&str] = &[
-                        "task_gid",
-                        "task_gid",
-                        "limit",
-                        "limit",
-                        "offset",
-                        "offset",
-                    ];
-                    #[allow(unused_mut)]
-                    let mut r = c
-                        .task_dependents()
-                        .list(arg::<String>(p, &["task_gid", "task_gid"])?);
-                    if let Some(v) = opt::<i64>(p, &["limit", "limit"])? {
-                        r = r.limit(v);
-                    }
-                    if let Some(v) = opt::<String>(p, &["offset", "offset"])? {
-                        r = r.offset(v);
-                    }
-                    if let Some(k) = p
-                        .as_object()
-                        .into_iter()
-                        .flatten()
-                        .map(|(k, _)| k)
-                        .find(|k| !KNOWN.contains(&k.as_str()))
-                    {
-                        return Err(format!("unknown param `{k}`"));
-                    }
-                    Ok(
-                        Box::pin(async move {
-                            r.send()
-                                .await
-                                .map(|x| {
-                                    serde_json::json!(
-                                        { "data" : out(x.data), "meta" : out(x.meta) }
-                                    )
-                                })
-                        }),
-                    )
-                })(),
-            )
+            let mut r = c.task_dependents().list(a.arg::<String>(&["task_gid"])?);
+            r = a.set(r, &["limit"], |r, v| r.limit(v))?;
+            r = a.set(r, &["offset"], |r, v: String| r.offset(v))?;
+            page(r)
         }
         #[cfg(feature = "task_stories")]
         ("task_stories", "create") => {
-            Some(
-                (|| -> Result<TypedFuture, String> {
-                    const KNOWN: &[&str] = &["task_gid", "task_gid", "data", "data"];
-                    #[allow(unused_mut)]
-                    let mut r = c
-                        .task_stories()
-                        .create(
-                            arg::<String>(p, &["task_gid", "task_gid"])?,
-                            arg::<TaskStoriesCreateData>(p, &["data", "data"])?,
-                        );
-                    if let Some(k) = p
-                        .as_object()
-                        .into_iter()
-                        .flatten()
-                        .map(|(k, _)| k)
-                        .find(|k| !KNOWN.contains(&k.as_str()))
-                    {
-                        return Err(format!("unknown param `{k}`"));
-                    }
-                    Ok(
-                        Box::pin(async move {
-                            r.send()
-                                .await
-                                .map(|x| serde_json::json!({ "record" : out(x) }))
-                        }),
-                    )
-                })(),
+            record(
+                c
+                    .task_stories()
+                    .create(a.arg::<String>(&["task_gid"])?, a.arg(&["data"])?),
             )
         }
         #[cfg(feature = "task_tags")]
         ("task_tags", "create") => {
-            Some(
-                (|| -> Result<TypedFuture, String> {
-                    const KNOWN: &[&str] = &["task_gid", "task_gid", "data", "data"];
-                    #[allow(unused_mut)]
-                    let mut r = c
-                        .task_tags()
-                        .create(
-                            arg::<String>(p, &["task_gid", "task_gid"])?,
-                            arg::<TaskTagsCreateData>(p, &["data", "data"])?,
-                        );
-                    if let Some(k) = p
-                        .as_object()
-                        .into_iter()
-                        .flatten()
-                        .map(|(k, _)| k)
-                        .find(|k| !KNOWN.contains(&k.as_str()))
-                    {
-                        return Err(format!("unknown param `{k}`"));
-                    }
-                    Ok(
-                        Box::pin(async move {
-                            r.send()
-                                .await
-                                .map(|x| serde_json::json!({ "record" : out(x) }))
-                        }),
-                    )
-                })(),
+            record(
+                c.task_tags().create(a.arg::<String>(&["task_gid"])?, a.arg(&["data"])?),
             )
         }
         #[cfg(feature = "task_tags")]
         ("task_tags", "delete") => {
-            Some(
-                (|| -> Result<TypedFuture, String> {
-                    const KNOWN: &[&str] = &["task_gid", "task_gid", "data", "data"];
-                    #[allow(unused_mut)]
-                    let mut r = c
-                        .task_tags()
-                        .delete(
-                            arg::<String>(p, &["task_gid", "task_gid"])?,
-                            arg::<TaskTagsCreateData>(p, &["data", "data"])?,
-                        );
-                    if let Some(k) = p
-                        .as_object()
-                        .into_iter()
-                        .flatten()
-                        .map(|(k, _)| k)
-                        .find(|k| !KNOWN.contains(&k.as_str()))
-                    {
-                        return Err(format!("unknown param `{k}`"));
-                    }
-                    Ok(
-                        Box::pin(async move {
-                            r.send()
-                                .await
-                                .map(|x| serde_json::json!({ "record" : out(x) }))
-                        }),
-                    )
-                })(),
+            record(
+                c.task_tags().delete(a.arg::<String>(&["task_gid"])?, a.arg(&["data"])?),
             )
         }
         #[cfg(feature = "workspace_memberships")]
         ("workspace_memberships", "create") => {
-            Some(
-                (|| -> Result<TypedFuture, String> {
-                    const KNOWN: &[&str] = &[
-                        "workspace_gid",
-                        "workspace_gid",
-                        "data",
-                        "data",
-                    ];
-                    #[allow(unused_mut)]
-                    let mut r = c
-                        .workspace_memberships()
-                        .create(
-                            arg::<String>(p, &["workspace_gid", "workspace_gid"])?,
-                            arg::<WorkspaceMembershipsCreateData>(p, &["data", "data"])?,
-                        );
-                    if let Some(k) = p
-                        .as_object()
-                        .into_iter()
-                        .flatten()
-                        .map(|(k, _)| k)
-                        .find(|k| !KNOWN.contains(&k.as_str()))
-                    {
-                        return Err(format!("unknown param `{k}`"));
-                    }
-                    Ok(
-                        Box::pin(async move {
-                            r.send()
-                                .await
-                                .map(|x| serde_json::json!({ "record" : out(x) }))
-                        }),
-                    )
-                })(),
+            record(
+                c
+                    .workspace_memberships()
+                    .create(a.arg::<String>(&["workspace_gid"])?, a.arg(&["data"])?),
             )
         }
-        _ => None,
-    }
+        _ => return Ok(None),
+    };
+    Ok(Some(future))
 }
 #[rustfmt::skip]
 #[tokio::test]
 async fn typed_api_matches_oracle() {
-    let report = match run_typed(CONNECTOR, AsanaConnector::descriptor(), &call).await {
-        Ok(r) => r,
-        Err(e) => panic!("oracle replay setup: {e}"),
-    };
-    eprintln!("{}: {}", CONNECTOR, report.summary());
-    for (id, why) in &report.stricter {
-        eprintln!("  stricter {id}: {why}");
-    }
-    for (id, problems) in &report.failed {
-        eprintln!("  {id}: {problems:?}");
-    }
-    assert!(
-        report.failed.is_empty(), "{} typed case(s) differ from the oracle", report
-        .failed.len()
-    );
-    assert!(! report.passed.is_empty(), "no case replayed");
+    assert_matches_oracle(
+            "asana",
+            AsanaConnector::descriptor(),
+            AsanaConnector::from_client,
+            call,
+        )
+        .await;
 }

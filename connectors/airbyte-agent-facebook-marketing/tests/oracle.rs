@@ -4,1410 +4,291 @@
 //! every successful case is built with the generated builders from its params, sent to a
 //! loopback server serving the recorded response, and its request and typed result are
 //! compared with the recording.
-#![allow(unused_imports)]
-#![allow(clippy::redundant_closure_call)]
 #[rustfmt::skip]
-use airbyte_agent_runtime::serde_json::{self, Map, Value};
-#[rustfmt::skip]
-use airbyte_agent_tests::oracle::typed::{TypedFuture, run_typed};
+use airbyte_agent_tests::oracle::typed::{
+    Args, Outcome, assert_matches_oracle, record, page,
+};
 #[rustfmt::skip]
 use airbyte_agent_facebook_marketing::*;
 #[rustfmt::skip]
-/// Oracle file name.
-const CONNECTOR: &str = "facebook-marketing";
-#[rustfmt::skip]
-/// A required argument (unused when no operation of the crate has one).
-#[allow(dead_code)]
-fn arg<T: airbyte_agent_runtime::serde::de::DeserializeOwned>(
-    p: &Value,
-    names: &[&str],
-) -> Result<T, String> {
-    opt(p, names)?.ok_or_else(|| format!("missing `{}`", names[0]))
-}
-#[rustfmt::skip]
-fn opt<T: airbyte_agent_runtime::serde::de::DeserializeOwned>(
-    p: &Value,
-    names: &[&str],
-) -> Result<Option<T>, String> {
-    match names.iter().find_map(|n| p.get(*n)) {
-        None | Some(Value::Null) => Ok(None),
-        Some(v) => {
-            serde_json::from_value(v.clone())
-                .map(Some)
-                .map_err(|e| format!("`{}`: {e}", names[0]))
-        }
-    }
-}
-#[rustfmt::skip]
-fn out<T: airbyte_agent_runtime::serde::Serialize>(v: T) -> Value {
-    serde_json::to_value(v).unwrap_or(Value::Null)
-}
-#[rustfmt::skip]
+/// One case through the typed API; `Ok(None)` for operations it has no typed call for.
 fn call(
-    client: airbyte_agent_runtime::Client,
-    entity: &str,
-    action: &str,
-    p: &Value,
-) -> Option<Result<TypedFuture, String>> {
-    let c = match FacebookMarketingConnector::from_client(client) {
-        Ok(c) => c,
-        Err(e) => return Some(Err(e.to_string())),
-    };
-    match (entity, action) {
+    c: &FacebookMarketingConnector,
+    operation: (&str, &str),
+    a: &mut Args<'_>,
+) -> Outcome {
+    let future = match operation {
         #[cfg(feature = "current_user")]
         ("current_user", "get") => {
-            Some(
-                (|| -> Result<TypedFuture, String> {
-                    const KNOWN: &[&str] = &["fields", "fields"];
-                    #[allow(unused_mut)]
-                    let mut r = c.current_user().get();
-                    if let Some(v) = opt::<String>(p, &["fields", "fields"])? {
-                        r = r.fields(v);
-                    }
-                    if let Some(k) = p
-                        .as_object()
-                        .into_iter()
-                        .flatten()
-                        .map(|(k, _)| k)
-                        .find(|k| !KNOWN.contains(&k.as_str()))
-                    {
-                        return Err(format!("unknown param `{k}`"));
-                    }
-                    Ok(
-                        Box::pin(async move {
-                            r.send()
-                                .await
-                                .map(|x| serde_json::json!({ "record" : out(x) }))
-                        }),
-                    )
-                })(),
-            )
+            let mut r = c.current_user().get();
+            r = a.set(r, &["fields"], |r, v: String| r.fields(v))?;
+            record(r)
         }
         #[cfg(feature = "ad_accounts")]
         ("ad_accounts", "list") => {
-            Some(
-                (|| -> Result<TypedFuture, String> {
-                    const KNOWN: &[&str] = &[
-                        "fields",
-                        "fields",
-                        "limit",
-                        "limit",
-                        "after",
-                        "after",
-                    ];
-                    #[allow(unused_mut)]
-                    let mut r = c.ad_accounts().list();
-                    if let Some(v) = opt::<String>(p, &["fields", "fields"])? {
-                        r = r.fields(v);
-                    }
-                    if let Some(v) = opt::<i64>(p, &["limit", "limit"])? {
-                        r = r.limit(v);
-                    }
-                    if let Some(v) = opt::<String>(p, &["after", "after"])? {
-                        r = r.after(v);
-                    }
-                    if let Some(k) = p
-                        .as_object()
-                        .into_iter()
-                        .flatten()
-                        .map(|(k, _)| k)
-                        .find(|k| !KNOWN.contains(&k.as_str()))
-                    {
-                        return Err(format!("unknown param `{k}`"));
-                    }
-                    Ok(
-                        Box::pin(async move {
-                            r.send()
-                                .await
-                                .map(|x| {
-                                    serde_json::json!(
-                                        { "data" : out(x.data), "meta" : out(x.meta) }
-                                    )
-                                })
-                        }),
-                    )
-                })(),
-            )
+            let mut r = c.ad_accounts().list();
+            r = a.set(r, &["fields"], |r, v: String| r.fields(v))?;
+            r = a.set(r, &["limit"], |r, v| r.limit(v))?;
+            r = a.set(r, &["after"], |r, v: String| r.after(v))?;
+            page(r)
         }
         #[cfg(feature = "ad_accounts")]
         ("ad_accounts", "get") => {
-            Some(
-                (|| -> Result<TypedFuture, String> {
-                    const KNOWN: &[&str] = &[
-                        "account_id",
-                        "account_id",
-                        "fields",
-                        "fields",
-                    ];
-                    #[allow(unused_mut)]
-                    let mut r = c
-                        .ad_accounts()
-                        .get(arg::<String>(p, &["account_id", "account_id"])?);
-                    if let Some(v) = opt::<String>(p, &["fields", "fields"])? {
-                        r = r.fields(v);
-                    }
-                    if let Some(k) = p
-                        .as_object()
-                        .into_iter()
-                        .flatten()
-                        .map(|(k, _)| k)
-                        .find(|k| !KNOWN.contains(&k.as_str()))
-                    {
-                        return Err(format!("unknown param `{k}`"));
-                    }
-                    Ok(
-                        Box::pin(async move {
-                            r.send()
-                                .await
-                                .map(|x| serde_json::json!({ "record" : out(x) }))
-                        }),
-                    )
-                })(),
-            )
+            let mut r = c.ad_accounts().get(a.arg::<String>(&["account_id"])?);
+            r = a.set(r, &["fields"], |r, v: String| r.fields(v))?;
+            record(r)
         }
         #[cfg(feature = "campaigns")]
         ("campaigns", "list") => {
-            Some(
-                (|| -> Result<TypedFuture, String> {
-                    const KNOWN: &[&str] = &[
-                        "account_id",
-                        "account_id",
-                        "fields",
-                        "fields",
-                        "limit",
-                        "limit",
-                        "after",
-                        "after",
-                    ];
-                    #[allow(unused_mut)]
-                    let mut r = c
-                        .campaigns()
-                        .list(arg::<String>(p, &["account_id", "account_id"])?);
-                    if let Some(v) = opt::<String>(p, &["fields", "fields"])? {
-                        r = r.fields(v);
-                    }
-                    if let Some(v) = opt::<i64>(p, &["limit", "limit"])? {
-                        r = r.limit(v);
-                    }
-                    if let Some(v) = opt::<String>(p, &["after", "after"])? {
-                        r = r.after(v);
-                    }
-                    if let Some(k) = p
-                        .as_object()
-                        .into_iter()
-                        .flatten()
-                        .map(|(k, _)| k)
-                        .find(|k| !KNOWN.contains(&k.as_str()))
-                    {
-                        return Err(format!("unknown param `{k}`"));
-                    }
-                    Ok(
-                        Box::pin(async move {
-                            r.send()
-                                .await
-                                .map(|x| {
-                                    serde_json::json!(
-                                        { "data" : out(x.data), "meta" : out(x.meta) }
-                                    )
-                                })
-                        }),
-                    )
-                })(),
-            )
+            let mut r = c.campaigns().list(a.arg::<String>(&["account_id"])?);
+            r = a.set(r, &["fields"], |r, v: String| r.fields(v))?;
+            r = a.set(r, &["limit"], |r, v| r.limit(v))?;
+            r = a.set(r, &["after"], |r, v: String| r.after(v))?;
+            page(r)
         }
         #[cfg(feature = "campaigns")]
         ("campaigns", "create") => {
-            Some(
-                (|| -> Result<TypedFuture, String> {
-                    const KNOWN: &[&str] = &[
-                        "account_id",
-                        "account_id",
-                        "name",
-                        "name",
-                        "objective",
-                        "objective",
-                        "status",
-                        "status",
-                        "special_ad_categories",
-                        "special_ad_categories",
-                        "daily_budget",
-                        "daily_budget",
-                        "lifetime_budget",
-                        "lifetime_budget",
-                        "bid_strategy",
-                        "bid_strategy",
-                        "is_adset_budget_sharing_enabled",
-                        "is_adset_budget_sharing_enabled",
-                    ];
-                    #[allow(unused_mut)]
-                    let mut r = c
-                        .campaigns()
-                        .create(
-                            arg::<String>(p, &["account_id", "account_id"])?,
-                            arg::<String>(p, &["name", "name"])?,
-                            arg::<
-                                CampaignsCreateObjective,
-                            >(p, &["objective", "objective"])?,
-                            arg::<CampaignsCreateStatus>(p, &["status", "status"])?,
-                            arg::<
-                                String,
-                            >(p, &["special_ad_categories", "special_ad_categories"])?,
-                        );
-                    if let Some(v) = opt::<
-                        String,
-                    >(p, &["daily_budget", "daily_budget"])? {
-                        r = r.daily_budget(v);
-                    }
-                    if let Some(v) = opt::<
-                        String,
-                    >(p, &["lifetime_budget", "lifetime_budget"])? {
-                        r = r.lifetime_budget(v);
-                    }
-                    if let Some(v) = opt::<
-                        CampaignsCreateBidStrategy,
-                    >(p, &["bid_strategy", "bid_strategy"])? {
-                        r = r.bid_strategy(v);
-                    }
-                    if let Some(v) = opt::<
-                        bool,
-                    >(
-                        p,
-                        &[
-                            "is_adset_budget_sharing_enabled",
-                            "is_adset_budget_sharing_enabled",
-                        ],
-                    )? {
-                        r = r.is_adset_budget_sharing_enabled(v);
-                    }
-                    if let Some(k) = p
-                        .as_object()
-                        .into_iter()
-                        .flatten()
-                        .map(|(k, _)| k)
-                        .find(|k| !KNOWN.contains(&k.as_str()))
-                    {
-                        return Err(format!("unknown param `{k}`"));
-                    }
-                    Ok(
-                        Box::pin(async move {
-                            r.send()
-                                .await
-                                .map(|x| serde_json::json!({ "record" : out(x) }))
-                        }),
-                    )
-                })(),
-            )
+            let mut r = c
+                .campaigns()
+                .create(
+                    a.arg::<String>(&["account_id"])?,
+                    a.arg::<String>(&["name"])?,
+                    a.arg(&["objective"])?,
+                    a.arg(&["status"])?,
+                    a.arg::<String>(&["special_ad_categories"])?,
+                );
+            r = a.set(r, &["daily_budget"], |r, v: String| r.daily_budget(v))?;
+            r = a.set(r, &["lifetime_budget"], |r, v: String| r.lifetime_budget(v))?;
+            r = a.set(r, &["bid_strategy"], |r, v| r.bid_strategy(v))?;
+            r = a
+                .set(
+                    r,
+                    &["is_adset_budget_sharing_enabled"],
+                    |r, v| r.is_adset_budget_sharing_enabled(v),
+                )?;
+            record(r)
         }
         #[cfg(feature = "campaigns")]
         ("campaigns", "get") => {
-            Some(
-                (|| -> Result<TypedFuture, String> {
-                    const KNOWN: &[&str] = &[
-                        "campaign_id",
-                        "campaign_id",
-                        "fields",
-                        "fields",
-                    ];
-                    #[allow(unused_mut)]
-                    let mut r = c
-                        .campaigns()
-                        .get(arg::<String>(p, &["campaign_id", "campaign_id"])?);
-                    if let Some(v) = opt::<String>(p, &["fields", "fields"])? {
-                        r = r.fields(v);
-                    }
-                    if let Some(k) = p
-                        .as_object()
-                        .into_iter()
-                        .flatten()
-                        .map(|(k, _)| k)
-                        .find(|k| !KNOWN.contains(&k.as_str()))
-                    {
-                        return Err(format!("unknown param `{k}`"));
-                    }
-                    Ok(
-                        Box::pin(async move {
-                            r.send()
-                                .await
-                                .map(|x| serde_json::json!({ "record" : out(x) }))
-                        }),
-                    )
-                })(),
-            )
+            let mut r = c.campaigns().get(a.arg::<String>(&["campaign_id"])?);
+            r = a.set(r, &["fields"], |r, v: String| r.fields(v))?;
+            record(r)
         }
         #[cfg(feature = "campaigns")]
         ("campaigns", "update") => {
-            Some(
-                (|| -> Result<TypedFuture, String> {
-                    const KNOWN: &[&str] = &[
-                        "campaign_id",
-                        "campaign_id",
-                        "name",
-                        "name",
-                        "status",
-                        "status",
-                        "daily_budget",
-                        "daily_budget",
-                        "lifetime_budget",
-                        "lifetime_budget",
-                        "bid_strategy",
-                        "bid_strategy",
-                        "spend_cap",
-                        "spend_cap",
-                    ];
-                    #[allow(unused_mut)]
-                    let mut r = c
-                        .campaigns()
-                        .update(arg::<String>(p, &["campaign_id", "campaign_id"])?);
-                    if let Some(v) = opt::<String>(p, &["name", "name"])? {
-                        r = r.name(v);
-                    }
-                    if let Some(v) = opt::<
-                        CampaignsUpdateStatus,
-                    >(p, &["status", "status"])? {
-                        r = r.status(v);
-                    }
-                    if let Some(v) = opt::<
-                        String,
-                    >(p, &["daily_budget", "daily_budget"])? {
-                        r = r.daily_budget(v);
-                    }
-                    if let Some(v) = opt::<
-                        String,
-                    >(p, &["lifetime_budget", "lifetime_budget"])? {
-                        r = r.lifetime_budget(v);
-                    }
-                    if let Some(v) = opt::<
-                        String,
-                    >(p, &["bid_strategy", "bid_strategy"])? {
-                        r = r.bid_strategy(v);
-                    }
-                    if let Some(v) = opt::<String>(p, &["spend_cap", "spend_cap"])? {
-                        r = r.spend_cap(v);
-                    }
-                    if let Some(k) = p
-                        .as_object()
-                        .into_iter()
-                        .flatten()
-                        .map(|(k, _)| k)
-                        .find(|k| !KNOWN.contains(&k.as_str()))
-                    {
-                        return Err(format!("unknown param `{k}`"));
-                    }
-                    Ok(
-                        Box::pin(async move {
-                            r.send()
-                                .await
-                                .map(|x| serde_json::json!({ "record" : out(x) }))
-                        }),
-                    )
-                })(),
-            )
+            let mut r = c.campaigns().update(a.arg::<String>(&["campaign_id"])?);
+            r = a.set(r, &["name"], |r, v: String| r.name(v))?;
+            r = a.set(r, &["status"], |r, v| r.status(v))?;
+            r = a.set(r, &["daily_budget"], |r, v: String| r.daily_budget(v))?;
+            r = a.set(r, &["lifetime_budget"], |r, v: String| r.lifetime_budget(v))?;
+            r = a.set(r, &["bid_strategy"], |r, v: String| r.bid_strategy(v))?;
+            r = a.set(r, &["spend_cap"], |r, v: String| r.spend_cap(v))?;
+            record(r)
         }
         #[cfg(feature = "ad_sets")]
         ("ad_sets", "list") => {
-            Some(
-                (|| -> Result<TypedFuture, String> {
-                    const KNOWN: &[&str] = &[
-                        "account_id",
-                        "account_id",
-                        "fields",
-                        "fields",
-                        "limit",
-                        "limit",
-                        "after",
-                        "after",
-                    ];
-                    #[allow(unused_mut)]
-                    let mut r = c
-                        .ad_sets()
-                        .list(arg::<String>(p, &["account_id", "account_id"])?);
-                    if let Some(v) = opt::<String>(p, &["fields", "fields"])? {
-                        r = r.fields(v);
-                    }
-                    if let Some(v) = opt::<i64>(p, &["limit", "limit"])? {
-                        r = r.limit(v);
-                    }
-                    if let Some(v) = opt::<String>(p, &["after", "after"])? {
-                        r = r.after(v);
-                    }
-                    if let Some(k) = p
-                        .as_object()
-                        .into_iter()
-                        .flatten()
-                        .map(|(k, _)| k)
-                        .find(|k| !KNOWN.contains(&k.as_str()))
-                    {
-                        return Err(format!("unknown param `{k}`"));
-                    }
-                    Ok(
-                        Box::pin(async move {
-                            r.send()
-                                .await
-                                .map(|x| {
-                                    serde_json::json!(
-                                        { "data" : out(x.data), "meta" : out(x.meta) }
-                                    )
-                                })
-                        }),
-                    )
-                })(),
-            )
+            let mut r = c.ad_sets().list(a.arg::<String>(&["account_id"])?);
+            r = a.set(r, &["fields"], |r, v: String| r.fields(v))?;
+            r = a.set(r, &["limit"], |r, v| r.limit(v))?;
+            r = a.set(r, &["after"], |r, v: String| r.after(v))?;
+            page(r)
         }
         #[cfg(feature = "ad_sets")]
         ("ad_sets", "create") => {
-            Some(
-                (|| -> Result<TypedFuture, String> {
-                    const KNOWN: &[&str] = &[
-                        "account_id",
-                        "account_id",
-                        "name",
-                        "name",
-                        "campaign_id",
-                        "campaign_id",
-                        "daily_budget",
-                        "daily_budget",
-                        "lifetime_budget",
-                        "lifetime_budget",
-                        "billing_event",
-                        "billing_event",
-                        "optimization_goal",
-                        "optimization_goal",
-                        "targeting",
-                        "targeting",
-                        "status",
-                        "status",
-                        "start_time",
-                        "start_time",
-                        "end_time",
-                        "end_time",
-                        "bid_amount",
-                        "bid_amount",
-                    ];
-                    #[allow(unused_mut)]
-                    let mut r = c
-                        .ad_sets()
-                        .create(
-                            arg::<String>(p, &["account_id", "account_id"])?,
-                            arg::<String>(p, &["name", "name"])?,
-                            arg::<String>(p, &["campaign_id", "campaign_id"])?,
-                            arg::<
-                                AdSetsCreateBillingEvent,
-                            >(p, &["billing_event", "billing_event"])?,
-                            arg::<
-                                AdSetsCreateOptimizationGoal,
-                            >(p, &["optimization_goal", "optimization_goal"])?,
-                            arg::<String>(p, &["targeting", "targeting"])?,
-                            arg::<CampaignsCreateStatus>(p, &["status", "status"])?,
-                        );
-                    if let Some(v) = opt::<
-                        String,
-                    >(p, &["daily_budget", "daily_budget"])? {
-                        r = r.daily_budget(v);
-                    }
-                    if let Some(v) = opt::<
-                        String,
-                    >(p, &["lifetime_budget", "lifetime_budget"])? {
-                        r = r.lifetime_budget(v);
-                    }
-                    if let Some(v) = opt::<String>(p, &["start_time", "start_time"])? {
-                        r = r.start_time(v);
-                    }
-                    if let Some(v) = opt::<String>(p, &["end_time", "end_time"])? {
-                        r = r.end_time(v);
-                    }
-                    if let Some(v) = opt::<String>(p, &["bid_amount", "bid_amount"])? {
-                        r = r.bid_amount(v);
-                    }
-                    if let Some(k) = p
-                        .as_object()
-                        .into_iter()
-                        .flatten()
-                        .map(|(k, _)| k)
-                        .find(|k| !KNOWN.contains(&k.as_str()))
-                    {
-                        return Err(format!("unknown param `{k}`"));
-                    }
-                    Ok(
-                        Box::pin(async move {
-                            r.send()
-                                .await
-                                .map(|x| serde_json::json!({ "record" : out(x) }))
-                        }),
-                    )
-                })(),
-            )
+            let mut r = c
+                .ad_sets()
+                .create(
+                    a.arg::<String>(&["account_id"])?,
+                    a.arg::<String>(&["name"])?,
+                    a.arg::<String>(&["campaign_id"])?,
+                    a.arg(&["billing_event"])?,
+                    a.arg(&["optimization_goal"])?,
+                    a.arg::<String>(&["targeting"])?,
+                    a.arg(&["status"])?,
+                );
+            r = a.set(r, &["daily_budget"], |r, v: String| r.daily_budget(v))?;
+            r = a.set(r, &["lifetime_budget"], |r, v: String| r.lifetime_budget(v))?;
+            r = a.set(r, &["start_time"], |r, v: String| r.start_time(v))?;
+            r = a.set(r, &["end_time"], |r, v: String| r.end_time(v))?;
+            r = a.set(r, &["bid_amount"], |r, v: String| r.bid_amount(v))?;
+            record(r)
         }
         #[cfg(feature = "ad_sets")]
         ("ad_sets", "get") => {
-            Some(
-                (|| -> Result<TypedFuture, String> {
-                    const KNOWN: &[&str] = &["adset_id", "adset_id", "fields", "fields"];
-                    #[allow(unused_mut)]
-                    let mut r = c
-                        .ad_sets()
-                        .get(arg::<String>(p, &["adset_id", "adset_id"])?);
-                    if let Some(v) = opt::<String>(p, &["fields", "fields"])? {
-                        r = r.fields(v);
-                    }
-                    if let Some(k) = p
-                        .as_object()
-                        .into_iter()
-                        .flatten()
-                        .map(|(k, _)| k)
-                        .find(|k| !KNOWN.contains(&k.as_str()))
-                    {
-                        return Err(format!("unknown param `{k}`"));
-                    }
-                    Ok(
-                        Box::pin(async move {
-                            r.send()
-                                .await
-                                .map(|x| serde_json::json!({ "record" : out(x) }))
-                        }),
-                    )
-                })(),
-            )
+            let mut r = c.ad_sets().get(a.arg::<String>(&["adset_id"])?);
+            r = a.set(r, &["fields"], |r, v: String| r.fields(v))?;
+            record(r)
         }
         #[cfg(feature = "ad_sets")]
         ("ad_sets", "update") => {
-            Some(
-                (|| -> Result<TypedFuture, String> {
-                    const KNOWN: &[&str] = &[
-                        "adset_id",
-                        "adset_id",
-                        "name",
-                        "name",
-                        "status",
-                        "status",
-                        "daily_budget",
-                        "daily_budget",
-                        "lifetime_budget",
-                        "lifetime_budget",
-                        "targeting",
-                        "targeting",
-                        "bid_amount",
-                        "bid_amount",
-                        "start_time",
-                        "start_time",
-                        "end_time",
-                        "end_time",
-                    ];
-                    #[allow(unused_mut)]
-                    let mut r = c
-                        .ad_sets()
-                        .update(arg::<String>(p, &["adset_id", "adset_id"])?);
-                    if let Some(v) = opt::<String>(p, &["name", "name"])? {
-                        r = r.name(v);
-                    }
-                    if let Some(v) = opt::<
-                        CampaignsUpdateStatus,
-                    >(p, &["status", "status"])? {
-                        r = r.status(v);
-                    }
-                    if let Some(v) = opt::<
-                        String,
-                    >(p, &["daily_budget", "daily_budget"])? {
-                        r = r.daily_budget(v);
-                    }
-                    if let Some(v) = opt::<
-                        String,
-                    >(p, &["lifetime_budget", "lifetime_budget"])? {
-                        r = r.lifetime_budget(v);
-                    }
-                    if let Some(v) = opt::<String>(p, &["targeting", "targeting"])? {
-                        r = r.targeting(v);
-                    }
-                    if let Some(v) = opt::<String>(p, &["bid_amount", "bid_amount"])? {
-                        r = r.bid_amount(v);
-                    }
-                    if let Some(v) = opt::<String>(p, &["start_time", "start_time"])? {
-                        r = r.start_time(v);
-                    }
-                    if let Some(v) = opt::<String>(p, &["end_time", "end_time"])? {
-                        r = r.end_time(v);
-                    }
-                    if let Some(k) = p
-                        .as_object()
-                        .into_iter()
-                        .flatten()
-                        .map(|(k, _)| k)
-                        .find(|k| !KNOWN.contains(&k.as_str()))
-                    {
-                        return Err(format!("unknown param `{k}`"));
-                    }
-                    Ok(
-                        Box::pin(async move {
-                            r.send()
-                                .await
-                                .map(|x| serde_json::json!({ "record" : out(x) }))
-                        }),
-                    )
-                })(),
-            )
+            let mut r = c.ad_sets().update(a.arg::<String>(&["adset_id"])?);
+            r = a.set(r, &["name"], |r, v: String| r.name(v))?;
+            r = a.set(r, &["status"], |r, v| r.status(v))?;
+            r = a.set(r, &["daily_budget"], |r, v: String| r.daily_budget(v))?;
+            r = a.set(r, &["lifetime_budget"], |r, v: String| r.lifetime_budget(v))?;
+            r = a.set(r, &["targeting"], |r, v: String| r.targeting(v))?;
+            r = a.set(r, &["bid_amount"], |r, v: String| r.bid_amount(v))?;
+            r = a.set(r, &["start_time"], |r, v: String| r.start_time(v))?;
+            r = a.set(r, &["end_time"], |r, v: String| r.end_time(v))?;
+            record(r)
         }
         #[cfg(feature = "ads")]
         ("ads", "list") => {
-            Some(
-                (|| -> Result<TypedFuture, String> {
-                    const KNOWN: &[&str] = &[
-                        "account_id",
-                        "account_id",
-                        "fields",
-                        "fields",
-                        "limit",
-                        "limit",
-                        "after",
-                        "after",
-                    ];
-                    #[allow(unused_mut)]
-                    let mut r = c
-                        .ads()
-                        .list(arg::<String>(p, &["account_id", "account_id"])?);
-                    if let Some(v) = opt::<String>(p, &["fields", "fields"])? {
-                        r = r.fields(v);
-                    }
-                    if let Some(v) = opt::<i64>(p, &["limit", "limit"])? {
-                        r = r.limit(v);
-                    }
-                    if let Some(v) = opt::<String>(p, &["after", "after"])? {
-                        r = r.after(v);
-                    }
-                    if let Some(k) = p
-                        .as_object()
-                        .into_iter()
-                        .flatten()
-                        .map(|(k, _)| k)
-                        .find(|k| !KNOWN.contains(&k.as_str()))
-                    {
-                        return Err(format!("unknown param `{k}`"));
-                    }
-                    Ok(
-                        Box::pin(async move {
-                            r.send()
-                                .await
-                                .map(|x| {
-                                    serde_json::json!(
-                                        { "data" : out(x.data), "meta" : out(x.meta) }
-                                    )
-                                })
-                        }),
-                    )
-                })(),
-            )
+            let mut r = c.ads().list(a.arg::<String>(&["account_id"])?);
+            r = a.set(r, &["fields"], |r, v: String| r.fields(v))?;
+            r = a.set(r, &["limit"], |r, v| r.limit(v))?;
+            r = a.set(r, &["after"], |r, v: String| r.after(v))?;
+            page(r)
         }
         #[cfg(feature = "ads")]
         ("ads", "create") => {
-            Some(
-                (|| -> Result<TypedFuture, String> {
-                    const KNOWN: &[&str] = &[
-                        "account_id",
-                        "account_id",
-                        "name",
-                        "name",
-                        "adset_id",
-                        "adset_id",
-                        "creative",
-                        "creative",
-                        "status",
-                        "status",
-                        "tracking_specs",
-                        "tracking_specs",
-                        "bid_amount",
-                        "bid_amount",
-                    ];
-                    #[allow(unused_mut)]
-                    let mut r = c
-                        .ads()
-                        .create(
-                            arg::<String>(p, &["account_id", "account_id"])?,
-                            arg::<String>(p, &["name", "name"])?,
-                            arg::<String>(p, &["adset_id", "adset_id"])?,
-                            arg::<String>(p, &["creative", "creative"])?,
-                            arg::<CampaignsCreateStatus>(p, &["status", "status"])?,
-                        );
-                    if let Some(v) = opt::<
-                        String,
-                    >(p, &["tracking_specs", "tracking_specs"])? {
-                        r = r.tracking_specs(v);
-                    }
-                    if let Some(v) = opt::<String>(p, &["bid_amount", "bid_amount"])? {
-                        r = r.bid_amount(v);
-                    }
-                    if let Some(k) = p
-                        .as_object()
-                        .into_iter()
-                        .flatten()
-                        .map(|(k, _)| k)
-                        .find(|k| !KNOWN.contains(&k.as_str()))
-                    {
-                        return Err(format!("unknown param `{k}`"));
-                    }
-                    Ok(
-                        Box::pin(async move {
-                            r.send()
-                                .await
-                                .map(|x| serde_json::json!({ "record" : out(x) }))
-                        }),
-                    )
-                })(),
-            )
+            let mut r = c
+                .ads()
+                .create(
+                    a.arg::<String>(&["account_id"])?,
+                    a.arg::<String>(&["name"])?,
+                    a.arg::<String>(&["adset_id"])?,
+                    a.arg::<String>(&["creative"])?,
+                    a.arg(&["status"])?,
+                );
+            r = a.set(r, &["tracking_specs"], |r, v: String| r.tracking_specs(v))?;
+            r = a.set(r, &["bid_amount"], |r, v: String| r.bid_amount(v))?;
+            record(r)
         }
         #[cfg(feature = "ads")]
         ("ads", "get") => {
-            Some(
-                (|| -> Result<TypedFuture, String> {
-                    const KNOWN: &[&str] = &["ad_id", "ad_id", "fields", "fields"];
-                    #[allow(unused_mut)]
-                    let mut r = c.ads().get(arg::<String>(p, &["ad_id", "ad_id"])?);
-                    if let Some(v) = opt::<String>(p, &["fields", "fields"])? {
-                        r = r.fields(v);
-                    }
-                    if let Some(k) = p
-                        .as_object()
-                        .into_iter()
-                        .flatten()
-                        .map(|(k, _)| k)
-                        .find(|k| !KNOWN.contains(&k.as_str()))
-                    {
-                        return Err(format!("unknown param `{k}`"));
-                    }
-                    Ok(
-                        Box::pin(async move {
-                            r.send()
-                                .await
-                                .map(|x| serde_json::json!({ "record" : out(x) }))
-                        }),
-                    )
-                })(),
-            )
+            let mut r = c.ads().get(a.arg::<String>(&["ad_id"])?);
+            r = a.set(r, &["fields"], |r, v: String| r.fields(v))?;
+            record(r)
         }
         #[cfg(feature = "ads")]
         ("ads", "update") => {
-            Some(
-                (|| -> Result<TypedFuture, String> {
-                    const KNOWN: &[&str] = &[
-                        "ad_id",
-                        "ad_id",
-                        "name",
-                        "name",
-                        "status",
-                        "status",
-                        "creative",
-                        "creative",
-                        "tracking_specs",
-                        "tracking_specs",
-                        "bid_amount",
-                        "bid_amount",
-                    ];
-                    #[allow(unused_mut)]
-                    let mut r = c.ads().update(arg::<String>(p, &["ad_id", "ad_id"])?);
-                    if let Some(v) = opt::<String>(p, &["name", "name"])? {
-                        r = r.name(v);
-                    }
-                    if let Some(v) = opt::<
-                        CampaignsUpdateStatus,
-                    >(p, &["status", "status"])? {
-                        r = r.status(v);
-                    }
-                    if let Some(v) = opt::<String>(p, &["creative", "creative"])? {
-                        r = r.creative(v);
-                    }
-                    if let Some(v) = opt::<
-                        String,
-                    >(p, &["tracking_specs", "tracking_specs"])? {
-                        r = r.tracking_specs(v);
-                    }
-                    if let Some(v) = opt::<String>(p, &["bid_amount", "bid_amount"])? {
-                        r = r.bid_amount(v);
-                    }
-                    if let Some(k) = p
-                        .as_object()
-                        .into_iter()
-                        .flatten()
-                        .map(|(k, _)| k)
-                        .find(|k| !KNOWN.contains(&k.as_str()))
-                    {
-                        return Err(format!("unknown param `{k}`"));
-                    }
-                    Ok(
-                        Box::pin(async move {
-                            r.send()
-                                .await
-                                .map(|x| serde_json::json!({ "record" : out(x) }))
-                        }),
-                    )
-                })(),
-            )
+            let mut r = c.ads().update(a.arg::<String>(&["ad_id"])?);
+            r = a.set(r, &["name"], |r, v: String| r.name(v))?;
+            r = a.set(r, &["status"], |r, v| r.status(v))?;
+            r = a.set(r, &["creative"], |r, v: String| r.creative(v))?;
+            r = a.set(r, &["tracking_specs"], |r, v: String| r.tracking_specs(v))?;
+            r = a.set(r, &["bid_amount"], |r, v: String| r.bid_amount(v))?;
+            record(r)
         }
         #[cfg(feature = "ad_creatives")]
         ("ad_creatives", "list") => {
-            Some(
-                (|| -> Result<TypedFuture, String> {
-                    const KNOWN: &[&str] = &[
-                        "account_id",
-                        "account_id",
-                        "fields",
-                        "fields",
-                        "limit",
-                        "limit",
-                        "after",
-                        "after",
-                    ];
-                    #[allow(unused_mut)]
-                    let mut r = c
-                        .ad_creatives()
-                        .list(arg::<String>(p, &["account_id", "account_id"])?);
-                    if let Some(v) = opt::<String>(p, &["fields", "fields"])? {
-                        r = r.fields(v);
-                    }
-                    if let Some(v) = opt::<i64>(p, &["limit", "limit"])? {
-                        r = r.limit(v);
-                    }
-                    if let Some(v) = opt::<String>(p, &["after", "after"])? {
-                        r = r.after(v);
-                    }
-                    if let Some(k) = p
-                        .as_object()
-                        .into_iter()
-                        .flatten()
-                        .map(|(k, _)| k)
-                        .find(|k| !KNOWN.contains(&k.as_str()))
-                    {
-                        return Err(format!("unknown param `{k}`"));
-                    }
-                    Ok(
-                        Box::pin(async move {
-                            r.send()
-                                .await
-                                .map(|x| {
-                                    serde_json::json!(
-                                        { "data" : out(x.data), "meta" : out(x.meta) }
-                                    )
-                                })
-                        }),
-                    )
-                })(),
-            )
+            let mut r = c.ad_creatives().list(a.arg::<String>(&["account_id"])?);
+            r = a.set(r, &["fields"], |r, v: String| r.fields(v))?;
+            r = a.set(r, &["limit"], |r, v| r.limit(v))?;
+            r = a.set(r, &["after"], |r, v: String| r.after(v))?;
+            page(r)
         }
         #[cfg(feature = "ads_insights")]
         ("ads_insights", "list") => {
-            Some(
-                (|| -> Result<TypedFuture, String> {
-                    const KNOWN: &[&str] = &[
-                        "account_id",
-                        "account_id",
-                        "fields",
-                        "fields",
-                        "date_preset",
-                        "date_preset",
-                        "time_range",
-                        "time_range",
-                        "level",
-                        "level",
-                        "time_increment",
-                        "time_increment",
-                        "limit",
-                        "limit",
-                        "after",
-                        "after",
-                    ];
-                    #[allow(unused_mut)]
-                    let mut r = c
-                        .ads_insights()
-                        .list(arg::<String>(p, &["account_id", "account_id"])?);
-                    if let Some(v) = opt::<String>(p, &["fields", "fields"])? {
-                        r = r.fields(v);
-                    }
-                    if let Some(v) = opt::<
-                        AdsInsightsListDatePreset,
-                    >(p, &["date_preset", "date_preset"])? {
-                        r = r.date_preset(v);
-                    }
-                    if let Some(v) = opt::<String>(p, &["time_range", "time_range"])? {
-                        r = r.time_range(v);
-                    }
-                    if let Some(v) = opt::<
-                        AdsInsightsListLevel,
-                    >(p, &["level", "level"])? {
-                        r = r.level(v);
-                    }
-                    if let Some(v) = opt::<
-                        String,
-                    >(p, &["time_increment", "time_increment"])? {
-                        r = r.time_increment(v);
-                    }
-                    if let Some(v) = opt::<i64>(p, &["limit", "limit"])? {
-                        r = r.limit(v);
-                    }
-                    if let Some(v) = opt::<String>(p, &["after", "after"])? {
-                        r = r.after(v);
-                    }
-                    if let Some(k) = p
-                        .as_object()
-                        .into_iter()
-                        .flatten()
-                        .map(|(k, _)| k)
-                        .find(|k| !KNOWN.contains(&k.as_str()))
-                    {
-                        return Err(format!("unknown param `{k}`"));
-                    }
-                    Ok(
-                        Box::pin(async move {
-                            r.send()
-                                .await
-                                .map(|x| {
-                                    serde_json::json!(
-                                        { "data" : out(x.data), "meta" : out(x.meta) }
-                                    )
-                                })
-                        }),
-                    )
-                })(),
-            )
+            let mut r = c.ads_insights().list(a.arg::<String>(&["account_id"])?);
+            r = a.set(r, &["fields"], |r, v: String| r.fields(v))?;
+            r = a.set(r, &["date_preset"], |r, v| r.date_preset(v))?;
+            r = a.set(r, &["time_range"], |r, v: String| r.time_range(v))?;
+            r = a.set(r, &["level"], |r, v| r.level(v))?;
+            r = a.set(r, &["time_increment"], |r, v: String| r.time_increment(v))?;
+            r = a.set(r, &["limit"], |r, v| r.limit(v))?;
+            r = a.set(r, &["after"], |r, v: String| r.after(v))?;
+            page(r)
         }
         #[cfg(feature = "custom_conversions")]
         ("custom_conversions", "list") => {
-            Some(
-                (|| -> Result<TypedFuture, String> {
-                    const KNOWN: &[&str] = &[
-                        "account_id",
-                        "account_id",
-                        "fields",
-                        "fields",
-                        "limit",
-                        "limit",
-                        "after",
-                        "after",
-                    ];
-                    #[allow(unused_mut)]
-                    let mut r = c
-                        .custom_conversions()
-                        .list(arg::<String>(p, &["account_id", "account_id"])?);
-                    if let Some(v) = opt::<String>(p, &["fields", "fields"])? {
-                        r = r.fields(v);
-                    }
-                    if let Some(v) = opt::<i64>(p, &["limit", "limit"])? {
-                        r = r.limit(v);
-                    }
-                    if let Some(v) = opt::<String>(p, &["after", "after"])? {
-                        r = r.after(v);
-                    }
-                    if let Some(k) = p
-                        .as_object()
-                        .into_iter()
-                        .flatten()
-                        .map(|(k, _)| k)
-                        .find(|k| !KNOWN.contains(&k.as_str()))
-                    {
-                        return Err(format!("unknown param `{k}`"));
-                    }
-                    Ok(
-                        Box::pin(async move {
-                            r.send()
-                                .await
-                                .map(|x| {
-                                    serde_json::json!(
-                                        { "data" : out(x.data), "meta" : out(x.meta) }
-                                    )
-                                })
-                        }),
-                    )
-                })(),
-            )
+            let mut r = c.custom_conversions().list(a.arg::<String>(&["account_id"])?);
+            r = a.set(r, &["fields"], |r, v: String| r.fields(v))?;
+            r = a.set(r, &["limit"], |r, v| r.limit(v))?;
+            r = a.set(r, &["after"], |r, v: String| r.after(v))?;
+            page(r)
         }
         #[cfg(feature = "images")]
         ("images", "list") => {
-            Some(
-                (|| -> Result<TypedFuture, String> {
-                    const KNOWN: &[&str] = &[
-                        "account_id",
-                        "account_id",
-                        "fields",
-                        "fields",
-                        "limit",
-                        "limit",
-                        "after",
-                        "after",
-                    ];
-                    #[allow(unused_mut)]
-                    let mut r = c
-                        .images()
-                        .list(arg::<String>(p, &["account_id", "account_id"])?);
-                    if let Some(v) = opt::<String>(p, &["fields", "fields"])? {
-                        r = r.fields(v);
-                    }
-                    if let Some(v) = opt::<i64>(p, &["limit", "limit"])? {
-                        r = r.limit(v);
-                    }
-                    if let Some(v) = opt::<String>(p, &["after", "after"])? {
-                        r = r.after(v);
-                    }
-                    if let Some(k) = p
-                        .as_object()
-                        .into_iter()
-                        .flatten()
-                        .map(|(k, _)| k)
-                        .find(|k| !KNOWN.contains(&k.as_str()))
-                    {
-                        return Err(format!("unknown param `{k}`"));
-                    }
-                    Ok(
-                        Box::pin(async move {
-                            r.send()
-                                .await
-                                .map(|x| {
-                                    serde_json::json!(
-                                        { "data" : out(x.data), "meta" : out(x.meta) }
-                                    )
-                                })
-                        }),
-                    )
-                })(),
-            )
+            let mut r = c.images().list(a.arg::<String>(&["account_id"])?);
+            r = a.set(r, &["fields"], |r, v: String| r.fields(v))?;
+            r = a.set(r, &["limit"], |r, v| r.limit(v))?;
+            r = a.set(r, &["after"], |r, v: String| r.after(v))?;
+            page(r)
         }
         #[cfg(feature = "videos")]
         ("videos", "list") => {
-            Some(
-                (|| -> Result<TypedFuture, String> {
-                    const KNOWN: &[&str] = &[
-                        "account_id",
-                        "account_id",
-                        "fields",
-                        "fields",
-                        "limit",
-                        "limit",
-                        "after",
-                        "after",
-                    ];
-                    #[allow(unused_mut)]
-                    let mut r = c
-                        .videos()
-                        .list(arg::<String>(p, &["account_id", "account_id"])?);
-                    if let Some(v) = opt::<String>(p, &["fields", "fields"])? {
-                        r = r.fields(v);
-                    }
-                    if let Some(v) = opt::<i64>(p, &["limit", "limit"])? {
-                        r = r.limit(v);
-                    }
-                    if let Some(v) = opt::<String>(p, &["after", "after"])? {
-                        r = r.after(v);
-                    }
-                    if let Some(k) = p
-                        .as_object()
-                        .into_iter()
-                        .flatten()
-                        .map(|(k, _)| k)
-                        .find(|k| !KNOWN.contains(&k.as_str()))
-                    {
-                        return Err(format!("unknown param `{k}`"));
-                    }
-                    Ok(
-                        Box::pin(async move {
-                            r.send()
-                                .await
-                                .map(|x| {
-                                    serde_json::json!(
-                                        { "data" : out(x.data), "meta" : out(x.meta) }
-                                    )
-                                })
-                        }),
-                    )
-                })(),
-            )
+            let mut r = c.videos().list(a.arg::<String>(&["account_id"])?);
+            r = a.set(r, &["fields"], |r, v: String| r.fields(v))?;
+            r = a.set(r, &["limit"], |r, v| r.limit(v))?;
+            r = a.set(r, &["after"], |r, v: String| r.after(v))?;
+            page(r)
         }
         #[cfg(feature = "pixels")]
         ("pixels", "list") => {
-            Some(
-                (|| -> Result<TypedFuture, String> {
-                    const KNOWN: &[&str] = &[
-                        "account_id",
-                        "account_id",
-                        "fields",
-                        "fields",
-                        "limit",
-                        "limit",
-                        "after",
-                        "after",
-                    ];
-                    #[allow(unused_mut)]
-                    let mut r = c
-                        .pixels()
-                        .list(arg::<String>(p, &["account_id", "account_id"])?);
-                    if let Some(v) = opt::<String>(p, &["fields", "fields"])? {
-                        r = r.fields(v);
-                    }
-                    if let Some(v) = opt::<i64>(p, &["limit", "limit"])? {
-                        r = r.limit(v);
-                    }
-                    if let Some(v) = opt::<String>(p, &["after", "after"])? {
-                        r = r.after(v);
-                    }
-                    if let Some(k) = p
-                        .as_object()
-                        .into_iter()
-                        .flatten()
-                        .map(|(k, _)| k)
-                        .find(|k| !KNOWN.contains(&k.as_str()))
-                    {
-                        return Err(format!("unknown param `{k}`"));
-                    }
-                    Ok(
-                        Box::pin(async move {
-                            r.send()
-                                .await
-                                .map(|x| {
-                                    serde_json::json!(
-                                        { "data" : out(x.data), "meta" : out(x.meta) }
-                                    )
-                                })
-                        }),
-                    )
-                })(),
-            )
+            let mut r = c.pixels().list(a.arg::<String>(&["account_id"])?);
+            r = a.set(r, &["fields"], |r, v: String| r.fields(v))?;
+            r = a.set(r, &["limit"], |r, v| r.limit(v))?;
+            r = a.set(r, &["after"], |r, v: String| r.after(v))?;
+            page(r)
         }
         #[cfg(feature = "pixels")]
         ("pixels", "get") => {
-            Some(
-                (|| -> Result<TypedFuture, String> {
-                    const KNOWN: &[&str] = &["pixel_id", "pixel_id", "fields", "fields"];
-                    #[allow(unused_mut)]
-                    let mut r = c
-                        .pixels()
-                        .get(arg::<String>(p, &["pixel_id", "pixel_id"])?);
-                    if let Some(v) = opt::<String>(p, &["fields", "fields"])? {
-                        r = r.fields(v);
-                    }
-                    if let Some(k) = p
-                        .as_object()
-                        .into_iter()
-                        .flatten()
-                        .map(|(k, _)| k)
-                        .find(|k| !KNOWN.contains(&k.as_str()))
-                    {
-                        return Err(format!("unknown param `{k}`"));
-                    }
-                    Ok(
-                        Box::pin(async move {
-                            r.send()
-                                .await
-                                .map(|x| serde_json::json!({ "record" : out(x) }))
-                        }),
-                    )
-                })(),
-            )
+            let mut r = c.pixels().get(a.arg::<String>(&["pixel_id"])?);
+            r = a.set(r, &["fields"], |r, v: String| r.fields(v))?;
+            record(r)
         }
         #[cfg(feature = "pixel_stats")]
         ("pixel_stats", "list") => {
-            Some(
-                (|| -> Result<TypedFuture, String> {
-                    const KNOWN: &[&str] = &[
-                        "pixel_id",
-                        "pixel_id",
-                        "start_time",
-                        "start_time",
-                        "end_time",
-                        "end_time",
-                        "aggregation",
-                        "aggregation",
-                    ];
-                    #[allow(unused_mut)]
-                    let mut r = c
-                        .pixel_stats()
-                        .list(arg::<String>(p, &["pixel_id", "pixel_id"])?);
-                    if let Some(v) = opt::<String>(p, &["start_time", "start_time"])? {
-                        r = r.start_time(v);
-                    }
-                    if let Some(v) = opt::<String>(p, &["end_time", "end_time"])? {
-                        r = r.end_time(v);
-                    }
-                    if let Some(v) = opt::<
-                        PixelStatsListAggregation,
-                    >(p, &["aggregation", "aggregation"])? {
-                        r = r.aggregation(v);
-                    }
-                    if let Some(k) = p
-                        .as_object()
-                        .into_iter()
-                        .flatten()
-                        .map(|(k, _)| k)
-                        .find(|k| !KNOWN.contains(&k.as_str()))
-                    {
-                        return Err(format!("unknown param `{k}`"));
-                    }
-                    Ok(
-                        Box::pin(async move {
-                            r.send()
-                                .await
-                                .map(|x| {
-                                    serde_json::json!(
-                                        { "data" : out(x.data), "meta" : out(x.meta) }
-                                    )
-                                })
-                        }),
-                    )
-                })(),
-            )
+            let mut r = c.pixel_stats().list(a.arg::<String>(&["pixel_id"])?);
+            r = a.set(r, &["start_time"], |r, v: String| r.start_time(v))?;
+            r = a.set(r, &["end_time"], |r, v: String| r.end_time(v))?;
+            r = a.set(r, &["aggregation"], |r, v| r.aggregation(v))?;
+            page(r)
         }
         #[cfg(feature = "ad_library")]
         ("ad_library", "list") => {
-            Some(
-                (|| -> Result<TypedFuture, String> {
-                    const KNOWN: &[&str] = &[
-                        "ad_reached_countries",
-                        "ad_reached_countries",
-                        "search_terms",
-                        "search_terms",
-                        "search_page_ids",
-                        "search_page_ids",
-                        "ad_type",
-                        "ad_type",
-                        "ad_active_status",
-                        "ad_active_status",
-                        "ad_delivery_date_min",
-                        "ad_delivery_date_min",
-                        "ad_delivery_date_max",
-                        "ad_delivery_date_max",
-                        "bylines",
-                        "bylines",
-                        "languages",
-                        "languages",
-                        "media_type",
-                        "media_type",
-                        "publisher_platforms",
-                        "publisher_platforms",
-                        "search_type",
-                        "search_type",
-                        "unmask_removed_content",
-                        "unmask_removed_content",
-                        "fields",
-                        "fields",
-                        "limit",
-                        "limit",
-                        "after",
-                        "after",
-                    ];
-                    #[allow(unused_mut)]
-                    let mut r = c
-                        .ad_library()
-                        .list(
-                            arg::<
-                                String,
-                            >(p, &["ad_reached_countries", "ad_reached_countries"])?,
-                        );
-                    if let Some(v) = opt::<
-                        String,
-                    >(p, &["search_terms", "search_terms"])? {
-                        r = r.search_terms(v);
-                    }
-                    if let Some(v) = opt::<
-                        String,
-                    >(p, &["search_page_ids", "search_page_ids"])? {
-                        r = r.search_page_ids(v);
-                    }
-                    if let Some(v) = opt::<
-                        AdLibraryListAdType,
-                    >(p, &["ad_type", "ad_type"])? {
-                        r = r.ad_type(v);
-                    }
-                    if let Some(v) = opt::<
-                        AdLibraryListAdActiveStatus,
-                    >(p, &["ad_active_status", "ad_active_status"])? {
-                        r = r.ad_active_status(v);
-                    }
-                    if let Some(v) = opt::<
-                        String,
-                    >(p, &["ad_delivery_date_min", "ad_delivery_date_min"])? {
-                        r = r.ad_delivery_date_min(v);
-                    }
-                    if let Some(v) = opt::<
-                        String,
-                    >(p, &["ad_delivery_date_max", "ad_delivery_date_max"])? {
-                        r = r.ad_delivery_date_max(v);
-                    }
-                    if let Some(v) = opt::<String>(p, &["bylines", "bylines"])? {
-                        r = r.bylines(v);
-                    }
-                    if let Some(v) = opt::<String>(p, &["languages", "languages"])? {
-                        r = r.languages(v);
-                    }
-                    if let Some(v) = opt::<
-                        AdLibraryListMediaType,
-                    >(p, &["media_type", "media_type"])? {
-                        r = r.media_type(v);
-                    }
-                    if let Some(v) = opt::<
-                        String,
-                    >(p, &["publisher_platforms", "publisher_platforms"])? {
-                        r = r.publisher_platforms(v);
-                    }
-                    if let Some(v) = opt::<
-                        AdLibraryListSearchType,
-                    >(p, &["search_type", "search_type"])? {
-                        r = r.search_type(v);
-                    }
-                    if let Some(v) = opt::<
-                        bool,
-                    >(p, &["unmask_removed_content", "unmask_removed_content"])? {
-                        r = r.unmask_removed_content(v);
-                    }
-                    if let Some(v) = opt::<String>(p, &["fields", "fields"])? {
-                        r = r.fields(v);
-                    }
-                    if let Some(v) = opt::<i64>(p, &["limit", "limit"])? {
-                        r = r.limit(v);
-                    }
-                    if let Some(v) = opt::<String>(p, &["after", "after"])? {
-                        r = r.after(v);
-                    }
-                    if let Some(k) = p
-                        .as_object()
-                        .into_iter()
-                        .flatten()
-                        .map(|(k, _)| k)
-                        .find(|k| !KNOWN.contains(&k.as_str()))
-                    {
-                        return Err(format!("unknown param `{k}`"));
-                    }
-                    Ok(
-                        Box::pin(async move {
-                            r.send()
-                                .await
-                                .map(|x| {
-                                    serde_json::json!(
-                                        { "data" : out(x.data), "meta" : out(x.meta) }
-                                    )
-                                })
-                        }),
-                    )
-                })(),
-            )
+            let mut r = c.ad_library().list(a.arg::<String>(&["ad_reached_countries"])?);
+            r = a.set(r, &["search_terms"], |r, v: String| r.search_terms(v))?;
+            r = a.set(r, &["search_page_ids"], |r, v: String| r.search_page_ids(v))?;
+            r = a.set(r, &["ad_type"], |r, v| r.ad_type(v))?;
+            r = a.set(r, &["ad_active_status"], |r, v| r.ad_active_status(v))?;
+            r = a
+                .set(
+                    r,
+                    &["ad_delivery_date_min"],
+                    |r, v: String| r.ad_delivery_date_min(v),
+                )?;
+            r = a
+                .set(
+                    r,
+                    &["ad_delivery_date_max"],
+                    |r, v: String| r.ad_delivery_date_max(v),
+                )?;
+            r = a.set(r, &["bylines"], |r, v: String| r.bylines(v))?;
+            r = a.set(r, &["languages"], |r, v: String| r.languages(v))?;
+            r = a.set(r, &["media_type"], |r, v| r.media_type(v))?;
+            r = a
+                .set(
+                    r,
+                    &["publisher_platforms"],
+                    |r, v: String| r.publisher_platforms(v),
+                )?;
+            r = a.set(r, &["search_type"], |r, v| r.search_type(v))?;
+            r = a
+                .set(
+                    r,
+                    &["unmask_removed_content"],
+                    |r, v| r.unmask_removed_content(v),
+                )?;
+            r = a.set(r, &["fields"], |r, v: String| r.fields(v))?;
+            r = a.set(r, &["limit"], |r, v| r.limit(v))?;
+            r = a.set(r, &["after"], |r, v: String| r.after(v))?;
+            page(r)
         }
-        _ => None,
-    }
+        _ => return Ok(None),
+    };
+    Ok(Some(future))
 }
 #[rustfmt::skip]
 #[tokio::test]
 async fn typed_api_matches_oracle() {
-    let report = match run_typed(
-            CONNECTOR,
+    assert_matches_oracle(
+            "facebook-marketing",
             FacebookMarketingConnector::descriptor(),
-            &call,
+            FacebookMarketingConnector::from_client,
+            call,
         )
-        .await
-    {
-        Ok(r) => r,
-        Err(e) => panic!("oracle replay setup: {e}"),
-    };
-    eprintln!("{}: {}", CONNECTOR, report.summary());
-    for (id, why) in &report.stricter {
-        eprintln!("  stricter {id}: {why}");
-    }
-    for (id, problems) in &report.failed {
-        eprintln!("  {id}: {problems:?}");
-    }
-    assert!(
-        report.failed.is_empty(), "{} typed case(s) differ from the oracle", report
-        .failed.len()
-    );
-    assert!(! report.passed.is_empty(), "no case replayed");
+        .await;
 }

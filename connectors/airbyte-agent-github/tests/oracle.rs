@@ -4,2494 +4,532 @@
 //! every successful case is built with the generated builders from its params, sent to a
 //! loopback server serving the recorded response, and its request and typed result are
 //! compared with the recording.
-#![allow(unused_imports)]
-#![allow(clippy::redundant_closure_call)]
 #[rustfmt::skip]
-use airbyte_agent_runtime::serde_json::{self, Map, Value};
-#[rustfmt::skip]
-use airbyte_agent_tests::oracle::typed::{TypedFuture, run_typed};
+use airbyte_agent_tests::oracle::typed::{
+    Args, Outcome, assert_matches_oracle, record, page,
+};
 #[rustfmt::skip]
 use airbyte_agent_github::*;
 #[rustfmt::skip]
-/// Oracle file name.
-const CONNECTOR: &str = "github";
-#[rustfmt::skip]
-/// A required argument (unused when no operation of the crate has one).
-#[allow(dead_code)]
-fn arg<T: airbyte_agent_runtime::serde::de::DeserializeOwned>(
-    p: &Value,
-    names: &[&str],
-) -> Result<T, String> {
-    opt(p, names)?.ok_or_else(|| format!("missing `{}`", names[0]))
-}
-#[rustfmt::skip]
-fn opt<T: airbyte_agent_runtime::serde::de::DeserializeOwned>(
-    p: &Value,
-    names: &[&str],
-) -> Result<Option<T>, String> {
-    match names.iter().find_map(|n| p.get(*n)) {
-        None | Some(Value::Null) => Ok(None),
-        Some(v) => {
-            serde_json::from_value(v.clone())
-                .map(Some)
-                .map_err(|e| format!("`{}`: {e}", names[0]))
-        }
-    }
-}
-#[rustfmt::skip]
-fn out<T: airbyte_agent_runtime::serde::Serialize>(v: T) -> Value {
-    serde_json::to_value(v).unwrap_or(Value::Null)
-}
-#[rustfmt::skip]
-fn call(
-    client: airbyte_agent_runtime::Client,
-    entity: &str,
-    action: &str,
-    p: &Value,
-) -> Option<Result<TypedFuture, String>> {
-    let c = match GithubConnector::from_client(client) {
-        Ok(c) => c,
-        Err(e) => return Some(Err(e.to_string())),
-    };
-    match (entity, action) {
+/// One case through the typed API; `Ok(None)` for operations it has no typed call for.
+fn call(c: &GithubConnector, operation: (&str, &str), a: &mut Args<'_>) -> Outcome {
+    let future = match operation {
         #[cfg(feature = "repositories")]
         ("repositories", "get") => {
-            Some(
-                (|| -> Result<TypedFuture, String> {
-                    const KNOWN: &[&str] = &[
-                        "owner",
-                        "owner",
-                        "repo",
-                        "repo",
-                        "fields",
-                        "fields",
-                    ];
-                    #[allow(unused_mut)]
-                    let mut r = c
-                        .repositories()
-                        .get(
-                            arg::<String>(p, &["owner", "owner"])?,
-                            arg::<String>(p, &["repo", "repo"])?,
-                        );
-                    if let Some(v) = opt::<Vec<String>>(p, &["fields", "fields"])? {
-                        r = r.fields(v);
-                    }
-                    if let Some(k) = p
-                        .as_object()
-                        .into_iter()
-                        .flatten()
-                        .map(|(k, _)| k)
-                        .find(|k| !KNOWN.contains(&k.as_str()))
-                    {
-                        return Err(format!("unknown param `{k}`"));
-                    }
-                    Ok(
-                        Box::pin(async move {
-                            r.send()
-                                .await
-                                .map(|x| serde_json::json!({ "record" : out(x) }))
-                        }),
-                    )
-                })(),
-            )
+            let mut r = c
+                .repositories()
+                .get(a.arg::<String>(&["owner"])?, a.arg::<String>(&["repo"])?);
+            r = a.set(r, &["fields"], |r, v| r.fields(v))?;
+            record(r)
         }
         #[cfg(feature = "repositories")]
         ("repositories", "list") => {
-            Some(
-                (|| -> Result<TypedFuture, String> {
-                    const KNOWN: &[&str] = &[
-                        "username",
-                        "username",
-                        "per_page",
-                        "per_page",
-                        "after",
-                        "after",
-                        "fields",
-                        "fields",
-                    ];
-                    #[allow(unused_mut)]
-                    let mut r = c
-                        .repositories()
-                        .list(arg::<String>(p, &["username", "username"])?);
-                    if let Some(v) = opt::<i64>(p, &["per_page", "per_page"])? {
-                        r = r.per_page(v);
-                    }
-                    if let Some(v) = opt::<String>(p, &["after", "after"])? {
-                        r = r.after(v);
-                    }
-                    if let Some(v) = opt::<Vec<String>>(p, &["fields", "fields"])? {
-                        r = r.fields(v);
-                    }
-                    if let Some(k) = p
-                        .as_object()
-                        .into_iter()
-                        .flatten()
-                        .map(|(k, _)| k)
-                        .find(|k| !KNOWN.contains(&k.as_str()))
-                    {
-                        return Err(format!("unknown param `{k}`"));
-                    }
-                    Ok(
-                        Box::pin(async move {
-                            r.send()
-                                .await
-                                .map(|x| {
-                                    serde_json::json!(
-                                        { "data" : out(x.data), "meta" : out(x.meta) }
-                                    )
-                                })
-                        }),
-                    )
-                })(),
-            )
+            let mut r = c.repositories().list(a.arg::<String>(&["username"])?);
+            r = a.set(r, &["per_page"], |r, v| r.per_page(v))?;
+            r = a.set(r, &["after"], |r, v: String| r.after(v))?;
+            r = a.set(r, &["fields"], |r, v| r.fields(v))?;
+            page(r)
         }
         #[cfg(feature = "repositories")]
         ("repositories", "search") => {
-            Some(
-                (|| -> Result<TypedFuture, String> {
-                    const KNOWN: &[&str] = &[
-                        "query",
-                        "query",
-                        "limit",
-                        "limit",
-                        "after",
-                        "after",
-                        "fields",
-                        "fields",
-                    ];
-                    #[allow(unused_mut)]
-                    let mut r = c
-                        .repositories()
-                        .search(arg::<String>(p, &["query", "query"])?);
-                    if let Some(v) = opt::<i64>(p, &["limit", "limit"])? {
-                        r = r.limit(v);
-                    }
-                    if let Some(v) = opt::<String>(p, &["after", "after"])? {
-                        r = r.after(v);
-                    }
-                    if let Some(v) = opt::<Vec<String>>(p, &["fields", "fields"])? {
-                        r = r.fields(v);
-                    }
-                    if let Some(k) = p
-                        .as_object()
-                        .into_iter()
-                        .flatten()
-                        .map(|(k, _)| k)
-                        .find(|k| !KNOWN.contains(&k.as_str()))
-                    {
-                        return Err(format!("unknown param `{k}`"));
-                    }
-                    Ok(
-                        Box::pin(async move {
-                            r.send()
-                                .await
-                                .map(|x| {
-                                    serde_json::json!(
-                                        { "data" : out(x.data), "meta" : out(x.meta) }
-                                    )
-                                })
-                        }),
-                    )
-                })(),
-            )
+            let mut r = c.repositories().search(a.arg::<String>(&["query"])?);
+            r = a.set(r, &["limit"], |r, v| r.limit(v))?;
+            r = a.set(r, &["after"], |r, v: String| r.after(v))?;
+            r = a.set(r, &["fields"], |r, v| r.fields(v))?;
+            page(r)
         }
         #[cfg(feature = "org_repositories")]
         ("org_repositories", "list") => {
-            Some(
-                (|| -> Result<TypedFuture, String> {
-                    const KNOWN: &[&str] = &[
-                        "org",
-                        "org",
-                        "per_page",
-                        "per_page",
-                        "after",
-                        "after",
-                        "fields",
-                        "fields",
-                    ];
-                    #[allow(unused_mut)]
-                    let mut r = c
-                        .org_repositories()
-                        .list(arg::<String>(p, &["org", "org"])?);
-                    if let Some(v) = opt::<i64>(p, &["per_page", "per_page"])? {
-                        r = r.per_page(v);
-                    }
-                    if let Some(v) = opt::<String>(p, &["after", "after"])? {
-                        r = r.after(v);
-                    }
-                    if let Some(v) = opt::<Vec<String>>(p, &["fields", "fields"])? {
-                        r = r.fields(v);
-                    }
-                    if let Some(k) = p
-                        .as_object()
-                        .into_iter()
-                        .flatten()
-                        .map(|(k, _)| k)
-                        .find(|k| !KNOWN.contains(&k.as_str()))
-                    {
-                        return Err(format!("unknown param `{k}`"));
-                    }
-                    Ok(
-                        Box::pin(async move {
-                            r.send()
-                                .await
-                                .map(|x| {
-                                    serde_json::json!(
-                                        { "data" : out(x.data), "meta" : out(x.meta) }
-                                    )
-                                })
-                        }),
-                    )
-                })(),
-            )
+            let mut r = c.org_repositories().list(a.arg::<String>(&["org"])?);
+            r = a.set(r, &["per_page"], |r, v| r.per_page(v))?;
+            r = a.set(r, &["after"], |r, v: String| r.after(v))?;
+            r = a.set(r, &["fields"], |r, v| r.fields(v))?;
+            page(r)
         }
         #[cfg(feature = "branches")]
         ("branches", "list") => {
-            Some(
-                (|| -> Result<TypedFuture, String> {
-                    const KNOWN: &[&str] = &[
-                        "owner",
-                        "owner",
-                        "repo",
-                        "repo",
-                        "per_page",
-                        "per_page",
-                        "after",
-                        "after",
-                        "fields",
-                        "fields",
-                    ];
-                    #[allow(unused_mut)]
-                    let mut r = c
-                        .branches()
-                        .list(
-                            arg::<String>(p, &["owner", "owner"])?,
-                            arg::<String>(p, &["repo", "repo"])?,
-                        );
-                    if let Some(v) = opt::<i64>(p, &["per_page", "per_page"])? {
-                        r = r.per_page(v);
-                    }
-                    if let Some(v) = opt::<String>(p, &["after", "after"])? {
-                        r = r.after(v);
-                    }
-                    if let Some(v) = opt::<Vec<String>>(p, &["fields", "fields"])? {
-                        r = r.fields(v);
-                    }
-                    if let Some(k) = p
-                        .as_object()
-                        .into_iter()
-                        .flatten()
-                        .map(|(k, _)| k)
-                        .find(|k| !KNOWN.contains(&k.as_str()))
-                    {
-                        return Err(format!("unknown param `{k}`"));
-                    }
-                    Ok(
-                        Box::pin(async move {
-                            r.send()
-                                .await
-                                .map(|x| {
-                                    serde_json::json!(
-                                        { "data" : out(x.data), "meta" : out(x.meta) }
-                                    )
-                                })
-                        }),
-                    )
-                })(),
-            )
+            let mut r = c
+                .branches()
+                .list(a.arg::<String>(&["owner"])?, a.arg::<String>(&["repo"])?);
+            r = a.set(r, &["per_page"], |r, v| r.per_page(v))?;
+            r = a.set(r, &["after"], |r, v: String| r.after(v))?;
+            r = a.set(r, &["fields"], |r, v| r.fields(v))?;
+            page(r)
         }
         #[cfg(feature = "branches")]
         ("branches", "get") => {
-            Some(
-                (|| -> Result<TypedFuture, String> {
-                    const KNOWN: &[&str] = &[
-                        "owner",
-                        "owner",
-                        "repo",
-                        "repo",
-                        "branch",
-                        "branch",
-                        "fields",
-                        "fields",
-                    ];
-                    #[allow(unused_mut)]
-                    let mut r = c
-                        .branches()
-                        .get(
-                            arg::<String>(p, &["owner", "owner"])?,
-                            arg::<String>(p, &["repo", "repo"])?,
-                            arg::<String>(p, &["branch", "branch"])?,
-                        );
-                    if let Some(v) = opt::<Vec<String>>(p, &["fields", "fields"])? {
-                        r = r.fields(v);
-                    }
-                    if let Some(k) = p
-                        .as_object()
-                        .into_iter()
-                        .flatten()
-                        .map(|(k, _)| k)
-                        .find(|k| !KNOWN.contains(&k.as_str()))
-                    {
-                        return Err(format!("unknown param `{k}`"));
-                    }
-                    Ok(
-                        Box::pin(async move {
-                            r.send()
-                                .await
-                                .map(|x| serde_json::json!({ "record" : out(x) }))
-                        }),
-                    )
-                })(),
-            )
+            let mut r = c
+                .branches()
+                .get(
+                    a.arg::<String>(&["owner"])?,
+                    a.arg::<String>(&["repo"])?,
+                    a.arg::<String>(&["branch"])?,
+                );
+            r = a.set(r, &["fields"], |r, v| r.fields(v))?;
+            record(r)
         }
         #[cfg(feature = "commits")]
         ("commits", "list") => {
-            Some(
-                (|| -> Result<TypedFuture, String> {
-                    const KNOWN: &[&str] = &[
-                        "owner",
-                        "owner",
-                        "repo",
-                        "repo",
-                        "per_page",
-                        "per_page",
-                        "after",
-                        "after",
-                        "path",
-                        "path",
-                        "fields",
-                        "fields",
-                    ];
-                    #[allow(unused_mut)]
-                    let mut r = c
-                        .commits()
-                        .list(
-                            arg::<String>(p, &["owner", "owner"])?,
-                            arg::<String>(p, &["repo", "repo"])?,
-                        );
-                    if let Some(v) = opt::<i64>(p, &["per_page", "per_page"])? {
-                        r = r.per_page(v);
-                    }
-                    if let Some(v) = opt::<String>(p, &["after", "after"])? {
-                        r = r.after(v);
-                    }
-                    if let Some(v) = opt::<String>(p, &["path", "path"])? {
-                        r = r.path(v);
-                    }
-                    if let Some(v) = opt::<Vec<String>>(p, &["fields", "fields"])? {
-                        r = r.fields(v);
-                    }
-                    if let Some(k) = p
-                        .as_object()
-                        .into_iter()
-                        .flatten()
-                        .map(|(k, _)| k)
-                        .find(|k| !KNOWN.contains(&k.as_str()))
-                    {
-                        return Err(format!("unknown param `{k}`"));
-                    }
-                    Ok(
-                        Box::pin(async move {
-                            r.send()
-                                .await
-                                .map(|x| {
-                                    serde_json::json!(
-                                        { "data" : out(x.data), "meta" : out(x.meta) }
-                                    )
-                                })
-                        }),
-                    )
-                })(),
-            )
+            let mut r = c
+                .commits()
+                .list(a.arg::<String>(&["owner"])?, a.arg::<String>(&["repo"])?);
+            r = a.set(r, &["per_page"], |r, v| r.per_page(v))?;
+            r = a.set(r, &["after"], |r, v: String| r.after(v))?;
+            r = a.set(r, &["path"], |r, v: String| r.path(v))?;
+            r = a.set(r, &["fields"], |r, v| r.fields(v))?;
+            page(r)
         }
         #[cfg(feature = "commits")]
         ("commits", "get") => {
-            Some(
-                (|| -> Result<TypedFuture, String> {
-                    const KNOWN: &[&str] = &[
-                        "owner",
-                        "owner",
-                        "repo",
-                        "repo",
-                        "sha",
-                        "sha",
-                        "fields",
-                        "fields",
-                    ];
-                    #[allow(unused_mut)]
-                    let mut r = c
-                        .commits()
-                        .get(
-                            arg::<String>(p, &["owner", "owner"])?,
-                            arg::<String>(p, &["repo", "repo"])?,
-                            arg::<String>(p, &["sha", "sha"])?,
-                        );
-                    if let Some(v) = opt::<Vec<String>>(p, &["fields", "fields"])? {
-                        r = r.fields(v);
-                    }
-                    if let Some(k) = p
-                        .as_object()
-                        .into_iter()
-                        .flatten()
-                        .map(|(k, _)| k)
-                        .find(|k| !KNOWN.contains(&k.as_str()))
-                    {
-                        return Err(format!("unknown param `{k}`"));
-                    }
-                    Ok(
-                        Box::pin(async move {
-                            r.send()
-                                .await
-                                .map(|x| serde_json::json!({ "record" : out(x) }))
-                        }),
-                    )
-                })(),
-            )
+            let mut r = c
+                .commits()
+                .get(
+                    a.arg::<String>(&["owner"])?,
+                    a.arg::<String>(&["repo"])?,
+                    a.arg::<String>(&["sha"])?,
+                );
+            r = a.set(r, &["fields"], |r, v| r.fields(v))?;
+            record(r)
         }
         #[cfg(feature = "releases")]
         ("releases", "list") => {
-            Some(
-                (|| -> Result<TypedFuture, String> {
-                    const KNOWN: &[&str] = &[
-                        "owner",
-                        "owner",
-                        "repo",
-                        "repo",
-                        "per_page",
-                        "per_page",
-                        "after",
-                        "after",
-                        "fields",
-                        "fields",
-                    ];
-                    #[allow(unused_mut)]
-                    let mut r = c
-                        .releases()
-                        .list(
-                            arg::<String>(p, &["owner", "owner"])?,
-                            arg::<String>(p, &["repo", "repo"])?,
-                        );
-                    if let Some(v) = opt::<i64>(p, &["per_page", "per_page"])? {
-                        r = r.per_page(v);
-                    }
-                    if let Some(v) = opt::<String>(p, &["after", "after"])? {
-                        r = r.after(v);
-                    }
-                    if let Some(v) = opt::<Vec<String>>(p, &["fields", "fields"])? {
-                        r = r.fields(v);
-                    }
-                    if let Some(k) = p
-                        .as_object()
-                        .into_iter()
-                        .flatten()
-                        .map(|(k, _)| k)
-                        .find(|k| !KNOWN.contains(&k.as_str()))
-                    {
-                        return Err(format!("unknown param `{k}`"));
-                    }
-                    Ok(
-                        Box::pin(async move {
-                            r.send()
-                                .await
-                                .map(|x| {
-                                    serde_json::json!(
-                                        { "data" : out(x.data), "meta" : out(x.meta) }
-                                    )
-                                })
-                        }),
-                    )
-                })(),
-            )
+            let mut r = c
+                .releases()
+                .list(a.arg::<String>(&["owner"])?, a.arg::<String>(&["repo"])?);
+            r = a.set(r, &["per_page"], |r, v| r.per_page(v))?;
+            r = a.set(r, &["after"], |r, v: String| r.after(v))?;
+            r = a.set(r, &["fields"], |r, v| r.fields(v))?;
+            page(r)
         }
         #[cfg(feature = "releases")]
         ("releases", "get") => {
-            Some(
-                (|| -> Result<TypedFuture, String> {
-                    const KNOWN: &[&str] = &[
-                        "owner",
-                        "owner",
-                        "repo",
-                        "repo",
-                        "tag",
-                        "tag",
-                        "fields",
-                        "fields",
-                    ];
-                    #[allow(unused_mut)]
-                    let mut r = c
-                        .releases()
-                        .get(
-                            arg::<String>(p, &["owner", "owner"])?,
-                            arg::<String>(p, &["repo", "repo"])?,
-                            arg::<String>(p, &["tag", "tag"])?,
-                        );
-                    if let Some(v) = opt::<Vec<String>>(p, &["fields", "fields"])? {
-                        r = r.fields(v);
-                    }
-                    if let Some(k) = p
-                        .as_object()
-                        .into_iter()
-                        .flatten()
-                        .map(|(k, _)| k)
-                        .find(|k| !KNOWN.contains(&k.as_str()))
-                    {
-                        return Err(format!("unknown param `{k}`"));
-                    }
-                    Ok(
-                        Box::pin(async move {
-                            r.send()
-                                .await
-                                .map(|x| serde_json::json!({ "record" : out(x) }))
-                        }),
-                    )
-                })(),
-            )
+            let mut r = c
+                .releases()
+                .get(
+                    a.arg::<String>(&["owner"])?,
+                    a.arg::<String>(&["repo"])?,
+                    a.arg::<String>(&["tag"])?,
+                );
+            r = a.set(r, &["fields"], |r, v| r.fields(v))?;
+            record(r)
         }
         #[cfg(feature = "issues")]
         ("issues", "list") => {
-            Some(
-                (|| -> Result<TypedFuture, String> {
-                    const KNOWN: &[&str] = &[
-                        "owner",
-                        "owner",
-                        "repo",
-                        "repo",
-                        "states",
-                        "states",
-                        "per_page",
-                        "per_page",
-                        "after",
-                        "after",
-                        "fields",
-                        "fields",
-                    ];
-                    #[allow(unused_mut)]
-                    let mut r = c
-                        .issues()
-                        .list(
-                            arg::<String>(p, &["owner", "owner"])?,
-                            arg::<String>(p, &["repo", "repo"])?,
-                        );
-                    if let Some(v) = opt::<
-                        Vec<IssuesListStatesItem>,
-                    >(p, &["states", "states"])? {
-                        r = r.states(v);
-                    }
-                    if let Some(v) = opt::<i64>(p, &["per_page", "per_page"])? {
-                        r = r.per_page(v);
-                    }
-                    if let Some(v) = opt::<String>(p, &["after", "after"])? {
-                        r = r.after(v);
-                    }
-                    if let Some(v) = opt::<Vec<String>>(p, &["fields", "fields"])? {
-                        r = r.fields(v);
-                    }
-                    if let Some(k) = p
-                        .as_object()
-                        .into_iter()
-                        .flatten()
-                        .map(|(k, _)| k)
-                        .find(|k| !KNOWN.contains(&k.as_str()))
-                    {
-                        return Err(format!("unknown param `{k}`"));
-                    }
-                    Ok(
-                        Box::pin(async move {
-                            r.send()
-                                .await
-                                .map(|x| {
-                                    serde_json::json!(
-                                        { "data" : out(x.data), "meta" : out(x.meta) }
-                                    )
-                                })
-                        }),
-                    )
-                })(),
-            )
+            let mut r = c
+                .issues()
+                .list(a.arg::<String>(&["owner"])?, a.arg::<String>(&["repo"])?);
+            r = a.set(r, &["states"], |r, v| r.states(v))?;
+            r = a.set(r, &["per_page"], |r, v| r.per_page(v))?;
+            r = a.set(r, &["after"], |r, v: String| r.after(v))?;
+            r = a.set(r, &["fields"], |r, v| r.fields(v))?;
+            page(r)
         }
         #[cfg(feature = "issues")]
         ("issues", "get") => {
-            Some(
-                (|| -> Result<TypedFuture, String> {
-                    const KNOWN: &[&str] = &[
-                        "owner",
-                        "owner",
-                        "repo",
-                        "repo",
-                        "number",
-                        "number",
-                        "fields",
-                        "fields",
-                    ];
-                    #[allow(unused_mut)]
-                    let mut r = c
-                        .issues()
-                        .get(
-                            arg::<String>(p, &["owner", "owner"])?,
-                            arg::<String>(p, &["repo", "repo"])?,
-                            arg::<i64>(p, &["number", "number"])?,
-                        );
-                    if let Some(v) = opt::<Vec<String>>(p, &["fields", "fields"])? {
-                        r = r.fields(v);
-                    }
-                    if let Some(k) = p
-                        .as_object()
-                        .into_iter()
-                        .flatten()
-                        .map(|(k, _)| k)
-                        .find(|k| !KNOWN.contains(&k.as_str()))
-                    {
-                        return Err(format!("unknown param `{k}`"));
-                    }
-                    Ok(
-                        Box::pin(async move {
-                            r.send()
-                                .await
-                                .map(|x| serde_json::json!({ "record" : out(x) }))
-                        }),
-                    )
-                })(),
-            )
+            let mut r = c
+                .issues()
+                .get(
+                    a.arg::<String>(&["owner"])?,
+                    a.arg::<String>(&["repo"])?,
+                    a.arg(&["number"])?,
+                );
+            r = a.set(r, &["fields"], |r, v| r.fields(v))?;
+            record(r)
         }
         #[cfg(feature = "issues")]
         ("issues", "search") => {
-            Some(
-                (|| -> Result<TypedFuture, String> {
-                    const KNOWN: &[&str] = &[
-                        "query",
-                        "query",
-                        "per_page",
-                        "per_page",
-                        "after",
-                        "after",
-                        "fields",
-                        "fields",
-                    ];
-                    #[allow(unused_mut)]
-                    let mut r = c
-                        .issues()
-                        .search(arg::<String>(p, &["query", "query"])?);
-                    if let Some(v) = opt::<i64>(p, &["per_page", "per_page"])? {
-                        r = r.per_page(v);
-                    }
-                    if let Some(v) = opt::<String>(p, &["after", "after"])? {
-                        r = r.after(v);
-                    }
-                    if let Some(v) = opt::<Vec<String>>(p, &["fields", "fields"])? {
-                        r = r.fields(v);
-                    }
-                    if let Some(k) = p
-                        .as_object()
-                        .into_iter()
-                        .flatten()
-                        .map(|(k, _)| k)
-                        .find(|k| !KNOWN.contains(&k.as_str()))
-                    {
-                        return Err(format!("unknown param `{k}`"));
-                    }
-                    Ok(
-                        Box::pin(async move {
-                            r.send()
-                                .await
-                                .map(|x| {
-                                    serde_json::json!(
-                                        { "data" : out(x.data), "meta" : out(x.meta) }
-                                    )
-                                })
-                        }),
-                    )
-                })(),
-            )
+            let mut r = c.issues().search(a.arg::<String>(&["query"])?);
+            r = a.set(r, &["per_page"], |r, v| r.per_page(v))?;
+            r = a.set(r, &["after"], |r, v: String| r.after(v))?;
+            r = a.set(r, &["fields"], |r, v| r.fields(v))?;
+            page(r)
         }
         #[cfg(feature = "issues")]
         ("issues", "create") => {
-            Some(
-                (|| -> Result<TypedFuture, String> {
-                    const KNOWN: &[&str] = &[
-                        "owner",
-                        "owner",
-                        "repo",
-                        "repo",
-                        "title",
-                        "title",
-                        "body",
-                        "body",
-                        "labels",
-                        "labels",
-                        "assignees",
-                        "assignees",
-                        "milestone",
-                        "milestone",
-                    ];
-                    #[allow(unused_mut)]
-                    let mut r = c
-                        .issues()
-                        .create(
-                            arg::<String>(p, &["owner", "owner"])?,
-                            arg::<String>(p, &["repo", "repo"])?,
-                            arg::<String>(p, &["title", "title"])?,
-                        );
-                    if let Some(v) = opt::<String>(p, &["body", "body"])? {
-                        r = r.body(v);
-                    }
-                    if let Some(v) = opt::<Vec<String>>(p, &["labels", "labels"])? {
-                        r = r.labels(v);
-                    }
-                    if let Some(v) = opt::<
-                        Vec<String>,
-                    >(p, &["assignees", "assignees"])? {
-                        r = r.assignees(v);
-                    }
-                    if let Some(v) = opt::<i64>(p, &["milestone", "milestone"])? {
-                        r = r.milestone(v);
-                    }
-                    if let Some(k) = p
-                        .as_object()
-                        .into_iter()
-                        .flatten()
-                        .map(|(k, _)| k)
-                        .find(|k| !KNOWN.contains(&k.as_str()))
-                    {
-                        return Err(format!("unknown param `{k}`"));
-                    }
-                    Ok(
-                        Box::pin(async move {
-                            r.send()
-                                .await
-                                .map(|x| serde_json::json!({ "record" : out(x) }))
-                        }),
-                    )
-                })(),
-            )
+            let mut r = c
+                .issues()
+                .create(
+                    a.arg::<String>(&["owner"])?,
+                    a.arg::<String>(&["repo"])?,
+                    a.arg::<String>(&["title"])?,
+                );
+            r = a.set(r, &["body"], |r, v: String| r.body(v))?;
+            r = a.set(r, &["labels"], |r, v| r.labels(v))?;
+            r = a.set(r, &["assignees"], |r, v| r.assignees(v))?;
+            r = a.set(r, &["milestone"], |r, v| r.milestone(v))?;
+            record(r)
         }
         #[cfg(feature = "issues")]
         ("issues", "update") => {
-            Some(
-                (|| -> Result<TypedFuture, String> {
-                    const KNOWN: &[&str] = &[
-                        "owner",
-                        "owner",
-                        "repo",
-                        "repo",
-                        "issue_number",
-                        "issue_number",
-                        "title",
-                        "title",
-                        "body",
-                        "body",
-                        "state",
-                        "state",
-                        "state_reason",
-                        "state_reason",
-                        "labels",
-                        "labels",
-                        "assignees",
-                        "assignees",
-                        "milestone",
-                        "milestone",
-                    ];
-                    #[allow(unused_mut)]
-                    let mut r = c
-                        .issues()
-                        .update(
-                            arg::<String>(p, &["owner", "owner"])?,
-                            arg::<String>(p, &["repo", "repo"])?,
-                            arg::<i64>(p, &["issue_number", "issue_number"])?,
-                        );
-                    if let Some(v) = opt::<String>(p, &["title", "title"])? {
-                        r = r.title(v);
-                    }
-                    if let Some(v) = opt::<String>(p, &["body", "body"])? {
-                        r = r.body(v);
-                    }
-                    if let Some(v) = opt::<IssuesUpdateState>(p, &["state", "state"])? {
-                        r = r.state(v);
-                    }
-                    if let Some(v) = opt::<
-                        IssuesUpdateStateReason,
-                    >(p, &["state_reason", "state_reason"])? {
-                        r = r.state_reason(v);
-                    }
-                    if let Some(v) = opt::<Vec<String>>(p, &["labels", "labels"])? {
-                        r = r.labels(v);
-                    }
-                    if let Some(v) = opt::<
-                        Vec<String>,
-                    >(p, &["assignees", "assignees"])? {
-                        r = r.assignees(v);
-                    }
-                    if let Some(v) = opt::<i64>(p, &["milestone", "milestone"])? {
-                        r = r.milestone(v);
-                    }
-                    if let Some(k) = p
-                        .as_object()
-                        .into_iter()
-                        .flatten()
-                        .map(|(k, _)| k)
-                        .find(|k| !KNOWN.contains(&k.as_str()))
-                    {
-                        return Err(format!("unknown param `{k}`"));
-                    }
-                    Ok(
-                        Box::pin(async move {
-                            r.send()
-                                .await
-                                .map(|x| serde_json::json!({ "record" : out(x) }))
-                        }),
-                    )
-                })(),
-            )
+            let mut r = c
+                .issues()
+                .update(
+                    a.arg::<String>(&["owner"])?,
+                    a.arg::<String>(&["repo"])?,
+                    a.arg(&["issue_number"])?,
+                );
+            r = a.set(r, &["title"], |r, v: String| r.title(v))?;
+            r = a.set(r, &["body"], |r, v: String| r.body(v))?;
+            r = a.set(r, &["state"], |r, v| r.state(v))?;
+            r = a.set(r, &["state_reason"], |r, v| r.state_reason(v))?;
+            r = a.set(r, &["labels"], |r, v| r.labels(v))?;
+            r = a.set(r, &["assignees"], |r, v| r.assignees(v))?;
+            r = a.set(r, &["milestone"], |r, v| r.milestone(v))?;
+            record(r)
         }
         #[cfg(feature = "comments")]
         ("comments", "create") => {
-            Some(
-                (|| -> Result<TypedFuture, String> {
-                    const KNOWN: &[&str] = &[
-                        "owner",
-                        "owner",
-                        "repo",
-                        "repo",
-                        "issue_number",
-                        "issue_number",
-                        "body",
-                        "body",
-                    ];
-                    #[allow(unused_mut)]
-                    let mut r = c
-                        .comments()
-                        .create(
-                            arg::<String>(p, &["owner", "owner"])?,
-                            arg::<String>(p, &["repo", "repo"])?,
-                            arg::<i64>(p, &["issue_number", "issue_number"])?,
-                            arg::<String>(p, &["body", "body"])?,
-                        );
-                    if let Some(k) = p
-                        .as_object()
-                        .into_iter()
-                        .flatten()
-                        .map(|(k, _)| k)
-                        .find(|k| !KNOWN.contains(&k.as_str()))
-                    {
-                        return Err(format!("unknown param `{k}`"));
-                    }
-                    Ok(
-                        Box::pin(async move {
-                            r.send()
-                                .await
-                                .map(|x| serde_json::json!({ "record" : out(x) }))
-                        }),
-                    )
-                })(),
+            record(
+                c
+                    .comments()
+                    .create(
+                        a.arg::<String>(&["owner"])?,
+                        a.arg::<String>(&["repo"])?,
+                        a.arg(&["issue_number"])?,
+                        a.arg::<String>(&["body"])?,
+                    ),
             )
         }
         #[cfg(feature = "comments")]
         ("comments", "list") => {
-            Some(
-                (|| -> Result<TypedFuture, String> {
-                    const KNOWN: &[&str] = &[
-                        "owner",
-                        "owner",
-                        "repo",
-                        "repo",
-                        "number",
-                        "number",
-                        "per_page",
-                        "per_page",
-                        "after",
-                        "after",
-                        "fields",
-                        "fields",
-                    ];
-                    #[allow(unused_mut)]
-                    let mut r = c
-                        .comments()
-                        .list(
-                            arg::<String>(p, &["owner", "owner"])?,
-                            arg::<String>(p, &["repo", "repo"])?,
-                            arg::<i64>(p, &["number", "number"])?,
-                        );
-                    if let Some(v) = opt::<i64>(p, &["per_page", "per_page"])? {
-                        r = r.per_page(v);
-                    }
-                    if let Some(v) = opt::<String>(p, &["after", "after"])? {
-                        r = r.after(v);
-                    }
-                    if let Some(v) = opt::<Vec<String>>(p, &["fields", "fields"])? {
-                        r = r.fields(v);
-                    }
-                    if let Some(k) = p
-                        .as_object()
-                        .into_iter()
-                        .flatten()
-                        .map(|(k, _)| k)
-                        .find(|k| !KNOWN.contains(&k.as_str()))
-                    {
-                        return Err(format!("unknown param `{k}`"));
-                    }
-                    Ok(
-                        Box::pin(async move {
-                            r.send()
-                                .await
-                                .map(|x| {
-                                    serde_json::json!(
-                                        { "data" : out(x.data), "meta" : out(x.meta) }
-                                    )
-                                })
-                        }),
-                    )
-                })(),
-            )
+            let mut r = c
+                .comments()
+                .list(
+                    a.arg::<String>(&["owner"])?,
+                    a.arg::<String>(&["repo"])?,
+                    a.arg(&["number"])?,
+                );
+            r = a.set(r, &["per_page"], |r, v| r.per_page(v))?;
+            r = a.set(r, &["after"], |r, v: String| r.after(v))?;
+            r = a.set(r, &["fields"], |r, v| r.fields(v))?;
+            page(r)
         }
         #[cfg(feature = "comments")]
         ("comments", "get") => {
-            Some(
-                (|| -> Result<TypedFuture, String> {
-                    const KNOWN: &[&str] = &["id", "id", "fields", "fields"];
-                    #[allow(unused_mut)]
-                    let mut r = c.comments().get(arg::<String>(p, &["id", "id"])?);
-                    if let Some(v) = opt::<Vec<String>>(p, &["fields", "fields"])? {
-                        r = r.fields(v);
-                    }
-                    if let Some(k) = p
-                        .as_object()
-                        .into_iter()
-                        .flatten()
-                        .map(|(k, _)| k)
-                        .find(|k| !KNOWN.contains(&k.as_str()))
-                    {
-                        return Err(format!("unknown param `{k}`"));
-                    }
-                    Ok(
-                        Box::pin(async move {
-                            r.send()
-                                .await
-                                .map(|x| serde_json::json!({ "record" : out(x) }))
-                        }),
-                    )
-                })(),
-            )
+            let mut r = c.comments().get(a.arg::<String>(&["id"])?);
+            r = a.set(r, &["fields"], |r, v| r.fields(v))?;
+            record(r)
         }
         #[cfg(feature = "pull_requests")]
         ("pull_requests", "create") => {
-            Some(
-                (|| -> Result<TypedFuture, String> {
-                    const KNOWN: &[&str] = &[
-                        "owner",
-                        "owner",
-                        "repo",
-                        "repo",
-                        "title",
-                        "title",
-                        "head",
-                        "head",
-                        "base",
-                        "base",
-                        "body",
-                        "body",
-                        "draft",
-                        "draft",
-                        "maintainer_can_modify",
-                        "maintainer_can_modify",
-                    ];
-                    #[allow(unused_mut)]
-                    let mut r = c
-                        .pull_requests()
-                        .create(
-                            arg::<String>(p, &["owner", "owner"])?,
-                            arg::<String>(p, &["repo", "repo"])?,
-                            arg::<String>(p, &["title", "title"])?,
-                            arg::<String>(p, &["head", "head"])?,
-                            arg::<String>(p, &["base", "base"])?,
-                        );
-                    if let Some(v) = opt::<String>(p, &["body", "body"])? {
-                        r = r.body(v);
-                    }
-                    if let Some(v) = opt::<bool>(p, &["draft", "draft"])? {
-                        r = r.draft(v);
-                    }
-                    if let Some(v) = opt::<
-                        bool,
-                    >(p, &["maintainer_can_modify", "maintainer_can_modify"])? {
-                        r = r.maintainer_can_modify(v);
-                    }
-                    if let Some(k) = p
-                        .as_object()
-                        .into_iter()
-                        .flatten()
-                        .map(|(k, _)| k)
-                        .find(|k| !KNOWN.contains(&k.as_str()))
-                    {
-                        return Err(format!("unknown param `{k}`"));
-                    }
-                    Ok(
-                        Box::pin(async move {
-                            r.send()
-                                .await
-                                .map(|x| serde_json::json!({ "record" : out(x) }))
-                        }),
-                    )
-                })(),
-            )
+            let mut r = c
+                .pull_requests()
+                .create(
+                    a.arg::<String>(&["owner"])?,
+                    a.arg::<String>(&["repo"])?,
+                    a.arg::<String>(&["title"])?,
+                    a.arg::<String>(&["head"])?,
+                    a.arg::<String>(&["base"])?,
+                );
+            r = a.set(r, &["body"], |r, v: String| r.body(v))?;
+            r = a.set(r, &["draft"], |r, v| r.draft(v))?;
+            r = a.set(r, &["maintainer_can_modify"], |r, v| r.maintainer_can_modify(v))?;
+            record(r)
         }
         #[cfg(feature = "pull_requests")]
         ("pull_requests", "list") => {
-            Some(
-                (|| -> Result<TypedFuture, String> {
-                    const KNOWN: &[&str] = &[
-                        "owner",
-                        "owner",
-                        "repo",
-                        "repo",
-                        "states",
-                        "states",
-                        "per_page",
-                        "per_page",
-                        "after",
-                        "after",
-                        "fields",
-                        "fields",
-                    ];
-                    #[allow(unused_mut)]
-                    let mut r = c
-                        .pull_requests()
-                        .list(
-                            arg::<String>(p, &["owner", "owner"])?,
-                            arg::<String>(p, &["repo", "repo"])?,
-                        );
-                    if let Some(v) = opt::<
-                        Vec<PullRequestsListStatesItem>,
-                    >(p, &["states", "states"])? {
-                        r = r.states(v);
-                    }
-                    if let Some(v) = opt::<i64>(p, &["per_page", "per_page"])? {
-                        r = r.per_page(v);
-                    }
-                    if let Some(v) = opt::<String>(p, &["after", "after"])? {
-                        r = r.after(v);
-                    }
-                    if let Some(v) = opt::<Vec<String>>(p, &["fields", "fields"])? {
-                        r = r.fields(v);
-                    }
-                    if let Some(k) = p
-                        .as_object()
-                        .into_iter()
-                        .flatten()
-                        .map(|(k, _)| k)
-                        .find(|k| !KNOWN.contains(&k.as_str()))
-                    {
-                        return Err(format!("unknown param `{k}`"));
-                    }
-                    Ok(
-                        Box::pin(async move {
-                            r.send()
-                                .await
-                                .map(|x| {
-                                    serde_json::json!(
-                                        { "data" : out(x.data), "meta" : out(x.meta) }
-                                    )
-                                })
-                        }),
-                    )
-                })(),
-            )
+            let mut r = c
+                .pull_requests()
+                .list(a.arg::<String>(&["owner"])?, a.arg::<String>(&["repo"])?);
+            r = a.set(r, &["states"], |r, v| r.states(v))?;
+            r = a.set(r, &["per_page"], |r, v| r.per_page(v))?;
+            r = a.set(r, &["after"], |r, v: String| r.after(v))?;
+            r = a.set(r, &["fields"], |r, v| r.fields(v))?;
+            page(r)
         }
         #[cfg(feature = "pull_requests")]
         ("pull_requests", "get") => {
-            Some(
-                (|| -> Result<TypedFuture, String> {
-                    const KNOWN: &[&str] = &[
-                        "owner",
-                        "owner",
-                        "repo",
-                        "repo",
-                        "number",
-                        "number",
-                        "fields",
-                        "fields",
-                    ];
-                    #[allow(unused_mut)]
-                    let mut r = c
-                        .pull_requests()
-                        .get(
-                            arg::<String>(p, &["owner", "owner"])?,
-                            arg::<String>(p, &["repo", "repo"])?,
-                            arg::<i64>(p, &["number", "number"])?,
-                        );
-                    if let Some(v) = opt::<Vec<String>>(p, &["fields", "fields"])? {
-                        r = r.fields(v);
-                    }
-                    if let Some(k) = p
-                        .as_object()
-                        .into_iter()
-                        .flatten()
-                        .map(|(k, _)| k)
-                        .find(|k| !KNOWN.contains(&k.as_str()))
-                    {
-                        return Err(format!("unknown param `{k}`"));
-                    }
-                    Ok(
-                        Box::pin(async move {
-                            r.send()
-                                .await
-                                .map(|x| serde_json::json!({ "record" : out(x) }))
-                        }),
-                    )
-                })(),
-            )
+            let mut r = c
+                .pull_requests()
+                .get(
+                    a.arg::<String>(&["owner"])?,
+                    a.arg::<String>(&["repo"])?,
+                    a.arg(&["number"])?,
+                );
+            r = a.set(r, &["fields"], |r, v| r.fields(v))?;
+            record(r)
         }
         #[cfg(feature = "pull_requests")]
         ("pull_requests", "search") => {
-            Some(
-                (|| -> Result<TypedFuture, String> {
-                    const KNOWN: &[&str] = &[
-                        "query",
-                        "query",
-                        "per_page",
-                        "per_page",
-                        "after",
-                        "after",
-                        "fields",
-                        "fields",
-                    ];
-                    #[allow(unused_mut)]
-                    let mut r = c
-                        .pull_requests()
-                        .search(arg::<String>(p, &["query", "query"])?);
-                    if let Some(v) = opt::<i64>(p, &["per_page", "per_page"])? {
-                        r = r.per_page(v);
-                    }
-                    if let Some(v) = opt::<String>(p, &["after", "after"])? {
-                        r = r.after(v);
-                    }
-                    if let Some(v) = opt::<Vec<String>>(p, &["fields", "fields"])? {
-                        r = r.fields(v);
-                    }
-                    if let Some(k) = p
-                        .as_object()
-                        .into_iter()
-                        .flatten()
-                        .map(|(k, _)| k)
-                        .find(|k| !KNOWN.contains(&k.as_str()))
-                    {
-                        return Err(format!("unknown param `{k}`"));
-                    }
-                    Ok(
-                        Box::pin(async move {
-                            r.send()
-                                .await
-                                .map(|x| {
-                                    serde_json::json!(
-                                        { "data" : out(x.data), "meta" : out(x.meta) }
-                                    )
-                                })
-                        }),
-                    )
-                })(),
-            )
+            let mut r = c.pull_requests().search(a.arg::<String>(&["query"])?);
+            r = a.set(r, &["per_page"], |r, v| r.per_page(v))?;
+            r = a.set(r, &["after"], |r, v: String| r.after(v))?;
+            r = a.set(r, &["fields"], |r, v| r.fields(v))?;
+            page(r)
         }
         #[cfg(feature = "reviews")]
         ("reviews", "list") => {
-            Some(
-                (|| -> Result<TypedFuture, String> {
-                    const KNOWN: &[&str] = &[
-                        "owner",
-                        "owner",
-                        "repo",
-                        "repo",
-                        "number",
-                        "number",
-                        "per_page",
-                        "per_page",
-                        "after",
-                        "after",
-                        "fields",
-                        "fields",
-                    ];
-                    #[allow(unused_mut)]
-                    let mut r = c
-                        .reviews()
-                        .list(
-                            arg::<String>(p, &["owner", "owner"])?,
-                            arg::<String>(p, &["repo", "repo"])?,
-                            arg::<i64>(p, &["number", "number"])?,
-                        );
-                    if let Some(v) = opt::<i64>(p, &["per_page", "per_page"])? {
-                        r = r.per_page(v);
-                    }
-                    if let Some(v) = opt::<String>(p, &["after", "after"])? {
-                        r = r.after(v);
-                    }
-                    if let Some(v) = opt::<Vec<String>>(p, &["fields", "fields"])? {
-                        r = r.fields(v);
-                    }
-                    if let Some(k) = p
-                        .as_object()
-                        .into_iter()
-                        .flatten()
-                        .map(|(k, _)| k)
-                        .find(|k| !KNOWN.contains(&k.as_str()))
-                    {
-                        return Err(format!("unknown param `{k}`"));
-                    }
-                    Ok(
-                        Box::pin(async move {
-                            r.send()
-                                .await
-                                .map(|x| {
-                                    serde_json::json!(
-                                        { "data" : out(x.data), "meta" : out(x.meta) }
-                                    )
-                                })
-                        }),
-                    )
-                })(),
-            )
+            let mut r = c
+                .reviews()
+                .list(
+                    a.arg::<String>(&["owner"])?,
+                    a.arg::<String>(&["repo"])?,
+                    a.arg(&["number"])?,
+                );
+            r = a.set(r, &["per_page"], |r, v| r.per_page(v))?;
+            r = a.set(r, &["after"], |r, v: String| r.after(v))?;
+            r = a.set(r, &["fields"], |r, v| r.fields(v))?;
+            page(r)
         }
         #[cfg(feature = "pr_comments")]
         ("pr_comments", "list") => {
-            Some(
-                (|| -> Result<TypedFuture, String> {
-                    const KNOWN: &[&str] = &[
-                        "owner",
-                        "owner",
-                        "repo",
-                        "repo",
-                        "number",
-                        "number",
-                        "per_page",
-                        "per_page",
-                        "after",
-                        "after",
-                        "fields",
-                        "fields",
-                    ];
-                    #[allow(unused_mut)]
-                    let mut r = c
-                        .pr_comments()
-                        .list(
-                            arg::<String>(p, &["owner", "owner"])?,
-                            arg::<String>(p, &["repo", "repo"])?,
-                            arg::<i64>(p, &["number", "number"])?,
-                        );
-                    if let Some(v) = opt::<i64>(p, &["per_page", "per_page"])? {
-                        r = r.per_page(v);
-                    }
-                    if let Some(v) = opt::<String>(p, &["after", "after"])? {
-                        r = r.after(v);
-                    }
-                    if let Some(v) = opt::<Vec<String>>(p, &["fields", "fields"])? {
-                        r = r.fields(v);
-                    }
-                    if let Some(k) = p
-                        .as_object()
-                        .into_iter()
-                        .flatten()
-                        .map(|(k, _)| k)
-                        .find(|k| !KNOWN.contains(&k.as_str()))
-                    {
-                        return Err(format!("unknown param `{k}`"));
-                    }
-                    Ok(
-                        Box::pin(async move {
-                            r.send()
-                                .await
-                                .map(|x| {
-                                    serde_json::json!(
-                                        { "data" : out(x.data), "meta" : out(x.meta) }
-                                    )
-                                })
-                        }),
-                    )
-                })(),
-            )
+            let mut r = c
+                .pr_comments()
+                .list(
+                    a.arg::<String>(&["owner"])?,
+                    a.arg::<String>(&["repo"])?,
+                    a.arg(&["number"])?,
+                );
+            r = a.set(r, &["per_page"], |r, v| r.per_page(v))?;
+            r = a.set(r, &["after"], |r, v: String| r.after(v))?;
+            r = a.set(r, &["fields"], |r, v| r.fields(v))?;
+            page(r)
         }
         #[cfg(feature = "pr_comments")]
         ("pr_comments", "get") => {
-            Some(
-                (|| -> Result<TypedFuture, String> {
-                    const KNOWN: &[&str] = &["id", "id", "fields", "fields"];
-                    #[allow(unused_mut)]
-                    let mut r = c.pr_comments().get(arg::<String>(p, &["id", "id"])?);
-                    if let Some(v) = opt::<Vec<String>>(p, &["fields", "fields"])? {
-                        r = r.fields(v);
-                    }
-                    if let Some(k) = p
-                        .as_object()
-                        .into_iter()
-                        .flatten()
-                        .map(|(k, _)| k)
-                        .find(|k| !KNOWN.contains(&k.as_str()))
-                    {
-                        return Err(format!("unknown param `{k}`"));
-                    }
-                    Ok(
-                        Box::pin(async move {
-                            r.send()
-                                .await
-                                .map(|x| serde_json::json!({ "record" : out(x) }))
-                        }),
-                    )
-                })(),
-            )
+            let mut r = c.pr_comments().get(a.arg::<String>(&["id"])?);
+            r = a.set(r, &["fields"], |r, v| r.fields(v))?;
+            record(r)
         }
         #[cfg(feature = "labels")]
         ("labels", "list") => {
-            Some(
-                (|| -> Result<TypedFuture, String> {
-                    const KNOWN: &[&str] = &[
-                        "owner",
-                        "owner",
-                        "repo",
-                        "repo",
-                        "per_page",
-                        "per_page",
-                        "after",
-                        "after",
-                        "fields",
-                        "fields",
-                    ];
-                    #[allow(unused_mut)]
-                    let mut r = c
-                        .labels()
-                        .list(
-                            arg::<String>(p, &["owner", "owner"])?,
-                            arg::<String>(p, &["repo", "repo"])?,
-                        );
-                    if let Some(v) = opt::<i64>(p, &["per_page", "per_page"])? {
-                        r = r.per_page(v);
-                    }
-                    if let Some(v) = opt::<String>(p, &["after", "after"])? {
-                        r = r.after(v);
-                    }
-                    if let Some(v) = opt::<Vec<String>>(p, &["fields", "fields"])? {
-                        r = r.fields(v);
-                    }
-                    if let Some(k) = p
-                        .as_object()
-                        .into_iter()
-                        .flatten()
-                        .map(|(k, _)| k)
-                        .find(|k| !KNOWN.contains(&k.as_str()))
-                    {
-                        return Err(format!("unknown param `{k}`"));
-                    }
-                    Ok(
-                        Box::pin(async move {
-                            r.send()
-                                .await
-                                .map(|x| {
-                                    serde_json::json!(
-                                        { "data" : out(x.data), "meta" : out(x.meta) }
-                                    )
-                                })
-                        }),
-                    )
-                })(),
-            )
+            let mut r = c
+                .labels()
+                .list(a.arg::<String>(&["owner"])?, a.arg::<String>(&["repo"])?);
+            r = a.set(r, &["per_page"], |r, v| r.per_page(v))?;
+            r = a.set(r, &["after"], |r, v: String| r.after(v))?;
+            r = a.set(r, &["fields"], |r, v| r.fields(v))?;
+            page(r)
         }
         #[cfg(feature = "labels")]
         ("labels", "get") => {
-            Some(
-                (|| -> Result<TypedFuture, String> {
-                    const KNOWN: &[&str] = &[
-                        "owner",
-                        "owner",
-                        "repo",
-                        "repo",
-                        "name",
-                        "name",
-                        "fields",
-                        "fields",
-                    ];
-                    #[allow(unused_mut)]
-                    let mut r = c
-                        .labels()
-                        .get(
-                            arg::<String>(p, &["owner", "owner"])?,
-                            arg::<String>(p, &["repo", "repo"])?,
-                            arg::<String>(p, &["name", "name"])?,
-                        );
-                    if let Some(v) = opt::<Vec<String>>(p, &["fields", "fields"])? {
-                        r = r.fields(v);
-                    }
-                    if let Some(k) = p
-                        .as_object()
-                        .into_iter()
-                        .flatten()
-                        .map(|(k, _)| k)
-                        .find(|k| !KNOWN.contains(&k.as_str()))
-                    {
-                        return Err(format!("unknown param `{k}`"));
-                    }
-                    Ok(
-                        Box::pin(async move {
-                            r.send()
-                                .await
-                                .map(|x| serde_json::json!({ "record" : out(x) }))
-                        }),
-                    )
-                })(),
-            )
+            let mut r = c
+                .labels()
+                .get(
+                    a.arg::<String>(&["owner"])?,
+                    a.arg::<String>(&["repo"])?,
+                    a.arg::<String>(&["name"])?,
+                );
+            r = a.set(r, &["fields"], |r, v| r.fields(v))?;
+            record(r)
         }
         #[cfg(feature = "milestones")]
         ("milestones", "list") => {
-            Some(
-                (|| -> Result<TypedFuture, String> {
-                    const KNOWN: &[&str] = &[
-                        "owner",
-                        "owner",
-                        "repo",
-                        "repo",
-                        "states",
-                        "states",
-                        "per_page",
-                        "per_page",
-                        "after",
-                        "after",
-                        "fields",
-                        "fields",
-                    ];
-                    #[allow(unused_mut)]
-                    let mut r = c
-                        .milestones()
-                        .list(
-                            arg::<String>(p, &["owner", "owner"])?,
-                            arg::<String>(p, &["repo", "repo"])?,
-                        );
-                    if let Some(v) = opt::<
-                        Vec<IssuesListStatesItem>,
-                    >(p, &["states", "states"])? {
-                        r = r.states(v);
-                    }
-                    if let Some(v) = opt::<i64>(p, &["per_page", "per_page"])? {
-                        r = r.per_page(v);
-                    }
-                    if let Some(v) = opt::<String>(p, &["after", "after"])? {
-                        r = r.after(v);
-                    }
-                    if let Some(v) = opt::<Vec<String>>(p, &["fields", "fields"])? {
-                        r = r.fields(v);
-                    }
-                    if let Some(k) = p
-                        .as_object()
-                        .into_iter()
-                        .flatten()
-                        .map(|(k, _)| k)
-                        .find(|k| !KNOWN.contains(&k.as_str()))
-                    {
-                        return Err(format!("unknown param `{k}`"));
-                    }
-                    Ok(
-                        Box::pin(async move {
-                            r.send()
-                                .await
-                                .map(|x| {
-                                    serde_json::json!(
-                                        { "data" : out(x.data), "meta" : out(x.meta) }
-                                    )
-                                })
-                        }),
-                    )
-                })(),
-            )
+            let mut r = c
+                .milestones()
+                .list(a.arg::<String>(&["owner"])?, a.arg::<String>(&["repo"])?);
+            r = a.set(r, &["states"], |r, v| r.states(v))?;
+            r = a.set(r, &["per_page"], |r, v| r.per_page(v))?;
+            r = a.set(r, &["after"], |r, v: String| r.after(v))?;
+            r = a.set(r, &["fields"], |r, v| r.fields(v))?;
+            page(r)
         }
         #[cfg(feature = "milestones")]
         ("milestones", "get") => {
-            Some(
-                (|| -> Result<TypedFuture, String> {
-                    const KNOWN: &[&str] = &[
-                        "owner",
-                        "owner",
-                        "repo",
-                        "repo",
-                        "number",
-                        "number",
-                        "fields",
-                        "fields",
-                    ];
-                    #[allow(unused_mut)]
-                    let mut r = c
-                        .milestones()
-                        .get(
-                            arg::<String>(p, &["owner", "owner"])?,
-                            arg::<String>(p, &["repo", "repo"])?,
-                            arg::<i64>(p, &["number", "number"])?,
-                        );
-                    if let Some(v) = opt::<Vec<String>>(p, &["fields", "fields"])? {
-                        r = r.fields(v);
-                    }
-                    if let Some(k) = p
-                        .as_object()
-                        .into_iter()
-                        .flatten()
-                        .map(|(k, _)| k)
-                        .find(|k| !KNOWN.contains(&k.as_str()))
-                    {
-                        return Err(format!("unknown param `{k}`"));
-                    }
-                    Ok(
-                        Box::pin(async move {
-                            r.send()
-                                .await
-                                .map(|x| serde_json::json!({ "record" : out(x) }))
-                        }),
-                    )
-                })(),
-            )
+            let mut r = c
+                .milestones()
+                .get(
+                    a.arg::<String>(&["owner"])?,
+                    a.arg::<String>(&["repo"])?,
+                    a.arg(&["number"])?,
+                );
+            r = a.set(r, &["fields"], |r, v| r.fields(v))?;
+            record(r)
         }
         #[cfg(feature = "organizations")]
         ("organizations", "get") => {
-            Some(
-                (|| -> Result<TypedFuture, String> {
-                    const KNOWN: &[&str] = &["org", "org", "fields", "fields"];
-                    #[allow(unused_mut)]
-                    let mut r = c
-                        .organizations()
-                        .get(arg::<String>(p, &["org", "org"])?);
-                    if let Some(v) = opt::<Vec<String>>(p, &["fields", "fields"])? {
-                        r = r.fields(v);
-                    }
-                    if let Some(k) = p
-                        .as_object()
-                        .into_iter()
-                        .flatten()
-                        .map(|(k, _)| k)
-                        .find(|k| !KNOWN.contains(&k.as_str()))
-                    {
-                        return Err(format!("unknown param `{k}`"));
-                    }
-                    Ok(
-                        Box::pin(async move {
-                            r.send()
-                                .await
-                                .map(|x| serde_json::json!({ "record" : out(x) }))
-                        }),
-                    )
-                })(),
-            )
+            let mut r = c.organizations().get(a.arg::<String>(&["org"])?);
+            r = a.set(r, &["fields"], |r, v| r.fields(v))?;
+            record(r)
         }
         #[cfg(feature = "organizations")]
         ("organizations", "list") => {
-            Some(
-                (|| -> Result<TypedFuture, String> {
-                    const KNOWN: &[&str] = &[
-                        "username",
-                        "username",
-                        "per_page",
-                        "per_page",
-                        "after",
-                        "after",
-                        "fields",
-                        "fields",
-                    ];
-                    #[allow(unused_mut)]
-                    let mut r = c
-                        .organizations()
-                        .list(arg::<String>(p, &["username", "username"])?);
-                    if let Some(v) = opt::<i64>(p, &["per_page", "per_page"])? {
-                        r = r.per_page(v);
-                    }
-                    if let Some(v) = opt::<String>(p, &["after", "after"])? {
-                        r = r.after(v);
-                    }
-                    if let Some(v) = opt::<Vec<String>>(p, &["fields", "fields"])? {
-                        r = r.fields(v);
-                    }
-                    if let Some(k) = p
-                        .as_object()
-                        .into_iter()
-                        .flatten()
-                        .map(|(k, _)| k)
-                        .find(|k| !KNOWN.contains(&k.as_str()))
-                    {
-                        return Err(format!("unknown param `{k}`"));
-                    }
-                    Ok(
-                        Box::pin(async move {
-                            r.send()
-                                .await
-                                .map(|x| {
-                                    serde_json::json!(
-                                        { "data" : out(x.data), "meta" : out(x.meta) }
-                                    )
-                                })
-                        }),
-                    )
-                })(),
-            )
+            let mut r = c.organizations().list(a.arg::<String>(&["username"])?);
+            r = a.set(r, &["per_page"], |r, v| r.per_page(v))?;
+            r = a.set(r, &["after"], |r, v: String| r.after(v))?;
+            r = a.set(r, &["fields"], |r, v| r.fields(v))?;
+            page(r)
         }
         #[cfg(feature = "users")]
         ("users", "get") => {
-            Some(
-                (|| -> Result<TypedFuture, String> {
-                    const KNOWN: &[&str] = &["username", "username", "fields", "fields"];
-                    #[allow(unused_mut)]
-                    let mut r = c
-                        .users()
-                        .get(arg::<String>(p, &["username", "username"])?);
-                    if let Some(v) = opt::<Vec<String>>(p, &["fields", "fields"])? {
-                        r = r.fields(v);
-                    }
-                    if let Some(k) = p
-                        .as_object()
-                        .into_iter()
-                        .flatten()
-                        .map(|(k, _)| k)
-                        .find(|k| !KNOWN.contains(&k.as_str()))
-                    {
-                        return Err(format!("unknown param `{k}`"));
-                    }
-                    Ok(
-                        Box::pin(async move {
-                            r.send()
-                                .await
-                                .map(|x| serde_json::json!({ "record" : out(x) }))
-                        }),
-                    )
-                })(),
-            )
+            let mut r = c.users().get(a.arg::<String>(&["username"])?);
+            r = a.set(r, &["fields"], |r, v| r.fields(v))?;
+            record(r)
         }
         #[cfg(feature = "users")]
         ("users", "list") => {
-            Some(
-                (|| -> Result<TypedFuture, String> {
-                    const KNOWN: &[&str] = &[
-                        "org",
-                        "org",
-                        "per_page",
-                        "per_page",
-                        "after",
-                        "after",
-                        "fields",
-                        "fields",
-                    ];
-                    #[allow(unused_mut)]
-                    let mut r = c.users().list(arg::<String>(p, &["org", "org"])?);
-                    if let Some(v) = opt::<i64>(p, &["per_page", "per_page"])? {
-                        r = r.per_page(v);
-                    }
-                    if let Some(v) = opt::<String>(p, &["after", "after"])? {
-                        r = r.after(v);
-                    }
-                    if let Some(v) = opt::<Vec<String>>(p, &["fields", "fields"])? {
-                        r = r.fields(v);
-                    }
-                    if let Some(k) = p
-                        .as_object()
-                        .into_iter()
-                        .flatten()
-                        .map(|(k, _)| k)
-                        .find(|k| !KNOWN.contains(&k.as_str()))
-                    {
-                        return Err(format!("unknown param `{k}`"));
-                    }
-                    Ok(
-                        Box::pin(async move {
-                            r.send()
-                                .await
-                                .map(|x| {
-                                    serde_json::json!(
-                                        { "data" : out(x.data), "meta" : out(x.meta) }
-                                    )
-                                })
-                        }),
-                    )
-                })(),
-            )
+            let mut r = c.users().list(a.arg::<String>(&["org"])?);
+            r = a.set(r, &["per_page"], |r, v| r.per_page(v))?;
+            r = a.set(r, &["after"], |r, v: String| r.after(v))?;
+            r = a.set(r, &["fields"], |r, v| r.fields(v))?;
+            page(r)
         }
         #[cfg(feature = "users")]
         ("users", "search") => {
-            Some(
-                (|| -> Result<TypedFuture, String> {
-                    const KNOWN: &[&str] = &[
-                        "query",
-                        "query",
-                        "limit",
-                        "limit",
-                        "after",
-                        "after",
-                        "fields",
-                        "fields",
-                    ];
-                    #[allow(unused_mut)]
-                    let mut r = c.users().search(arg::<String>(p, &["query", "query"])?);
-                    if let Some(v) = opt::<i64>(p, &["limit", "limit"])? {
-                        r = r.limit(v);
-                    }
-                    if let Some(v) = opt::<String>(p, &["after", "after"])? {
-                        r = r.after(v);
-                    }
-                    if let Some(v) = opt::<Vec<String>>(p, &["fields", "fields"])? {
-                        r = r.fields(v);
-                    }
-                    if let Some(k) = p
-                        .as_object()
-                        .into_iter()
-                        .flatten()
-                        .map(|(k, _)| k)
-                        .find(|k| !KNOWN.contains(&k.as_str()))
-                    {
-                        return Err(format!("unknown param `{k}`"));
-                    }
-                    Ok(
-                        Box::pin(async move {
-                            r.send()
-                                .await
-                                .map(|x| {
-                                    serde_json::json!(
-                                        { "data" : out(x.data), "meta" : out(x.meta) }
-                                    )
-                                })
-                        }),
-                    )
-                })(),
-            )
+            let mut r = c.users().search(a.arg::<String>(&["query"])?);
+            r = a.set(r, &["limit"], |r, v| r.limit(v))?;
+            r = a.set(r, &["after"], |r, v: String| r.after(v))?;
+            r = a.set(r, &["fields"], |r, v| r.fields(v))?;
+            page(r)
         }
         #[cfg(feature = "teams")]
         ("teams", "list") => {
-            Some(
-                (|| -> Result<TypedFuture, String> {
-                    const KNOWN: &[&str] = &[
-                        "org",
-                        "org",
-                        "per_page",
-                        "per_page",
-                        "after",
-                        "after",
-                        "fields",
-                        "fields",
-                    ];
-                    #[allow(unused_mut)]
-                    let mut r = c.teams().list(arg::<String>(p, &["org", "org"])?);
-                    if let Some(v) = opt::<i64>(p, &["per_page", "per_page"])? {
-                        r = r.per_page(v);
-                    }
-                    if let Some(v) = opt::<String>(p, &["after", "after"])? {
-                        r = r.after(v);
-                    }
-                    if let Some(v) = opt::<Vec<String>>(p, &["fields", "fields"])? {
-                        r = r.fields(v);
-                    }
-                    if let Some(k) = p
-                        .as_object()
-                        .into_iter()
-                        .flatten()
-                        .map(|(k, _)| k)
-                        .find(|k| !KNOWN.contains(&k.as_str()))
-                    {
-                        return Err(format!("unknown param `{k}`"));
-                    }
-                    Ok(
-                        Box::pin(async move {
-                            r.send()
-                                .await
-                                .map(|x| {
-                                    serde_json::json!(
-                                        { "data" : out(x.data), "meta" : out(x.meta) }
-                                    )
-                                })
-                        }),
-                    )
-                })(),
-            )
+            let mut r = c.teams().list(a.arg::<String>(&["org"])?);
+            r = a.set(r, &["per_page"], |r, v| r.per_page(v))?;
+            r = a.set(r, &["after"], |r, v: String| r.after(v))?;
+            r = a.set(r, &["fields"], |r, v| r.fields(v))?;
+            page(r)
         }
         #[cfg(feature = "teams")]
         ("teams", "get") => {
-            Some(
-                (|| -> Result<TypedFuture, String> {
-                    const KNOWN: &[&str] = &[
-                        "org",
-                        "org",
-                        "team_slug",
-                        "team_slug",
-                        "fields",
-                        "fields",
-                    ];
-                    #[allow(unused_mut)]
-                    let mut r = c
-                        .teams()
-                        .get(
-                            arg::<String>(p, &["org", "org"])?,
-                            arg::<String>(p, &["team_slug", "team_slug"])?,
-                        );
-                    if let Some(v) = opt::<Vec<String>>(p, &["fields", "fields"])? {
-                        r = r.fields(v);
-                    }
-                    if let Some(k) = p
-                        .as_object()
-                        .into_iter()
-                        .flatten()
-                        .map(|(k, _)| k)
-                        .find(|k| !KNOWN.contains(&k.as_str()))
-                    {
-                        return Err(format!("unknown param `{k}`"));
-                    }
-                    Ok(
-                        Box::pin(async move {
-                            r.send()
-                                .await
-                                .map(|x| serde_json::json!({ "record" : out(x) }))
-                        }),
-                    )
-                })(),
-            )
+            let mut r = c
+                .teams()
+                .get(a.arg::<String>(&["org"])?, a.arg::<String>(&["team_slug"])?);
+            r = a.set(r, &["fields"], |r, v| r.fields(v))?;
+            record(r)
         }
         #[cfg(feature = "tags")]
         ("tags", "list") => {
-            Some(
-                (|| -> Result<TypedFuture, String> {
-                    const KNOWN: &[&str] = &[
-                        "owner",
-                        "owner",
-                        "repo",
-                        "repo",
-                        "per_page",
-                        "per_page",
-                        "after",
-                        "after",
-                        "fields",
-                        "fields",
-                    ];
-                    #[allow(unused_mut)]
-                    let mut r = c
-                        .tags()
-                        .list(
-                            arg::<String>(p, &["owner", "owner"])?,
-                            arg::<String>(p, &["repo", "repo"])?,
-                        );
-                    if let Some(v) = opt::<i64>(p, &["per_page", "per_page"])? {
-                        r = r.per_page(v);
-                    }
-                    if let Some(v) = opt::<String>(p, &["after", "after"])? {
-                        r = r.after(v);
-                    }
-                    if let Some(v) = opt::<Vec<String>>(p, &["fields", "fields"])? {
-                        r = r.fields(v);
-                    }
-                    if let Some(k) = p
-                        .as_object()
-                        .into_iter()
-                        .flatten()
-                        .map(|(k, _)| k)
-                        .find(|k| !KNOWN.contains(&k.as_str()))
-                    {
-                        return Err(format!("unknown param `{k}`"));
-                    }
-                    Ok(
-                        Box::pin(async move {
-                            r.send()
-                                .await
-                                .map(|x| {
-                                    serde_json::json!(
-                                        { "data" : out(x.data), "meta" : out(x.meta) }
-                                    )
-                                })
-                        }),
-                    )
-                })(),
-            )
+            let mut r = c
+                .tags()
+                .list(a.arg::<String>(&["owner"])?, a.arg::<String>(&["repo"])?);
+            r = a.set(r, &["per_page"], |r, v| r.per_page(v))?;
+            r = a.set(r, &["after"], |r, v: String| r.after(v))?;
+            r = a.set(r, &["fields"], |r, v| r.fields(v))?;
+            page(r)
         }
         #[cfg(feature = "tags")]
         ("tags", "get") => {
-            Some(
-                (|| -> Result<TypedFuture, String> {
-                    const KNOWN: &[&str] = &[
-                        "owner",
-                        "owner",
-                        "repo",
-                        "repo",
-                        "tag",
-                        "tag",
-                        "fields",
-                        "fields",
-                    ];
-                    #[allow(unused_mut)]
-                    let mut r = c
-                        .tags()
-                        .get(
-                            arg::<String>(p, &["owner", "owner"])?,
-                            arg::<String>(p, &["repo", "repo"])?,
-                            arg::<String>(p, &["tag", "tag"])?,
-                        );
-                    if let Some(v) = opt::<Vec<String>>(p, &["fields", "fields"])? {
-                        r = r.fields(v);
-                    }
-                    if let Some(k) = p
-                        .as_object()
-                        .into_iter()
-                        .flatten()
-                        .map(|(k, _)| k)
-                        .find(|k| !KNOWN.contains(&k.as_str()))
-                    {
-                        return Err(format!("unknown param `{k}`"));
-                    }
-                    Ok(
-                        Box::pin(async move {
-                            r.send()
-                                .await
-                                .map(|x| serde_json::json!({ "record" : out(x) }))
-                        }),
-                    )
-                })(),
-            )
+            let mut r = c
+                .tags()
+                .get(
+                    a.arg::<String>(&["owner"])?,
+                    a.arg::<String>(&["repo"])?,
+                    a.arg::<String>(&["tag"])?,
+                );
+            r = a.set(r, &["fields"], |r, v| r.fields(v))?;
+            record(r)
         }
         #[cfg(feature = "stargazers")]
         ("stargazers", "list") => {
-            Some(
-                (|| -> Result<TypedFuture, String> {
-                    const KNOWN: &[&str] = &[
-                        "owner",
-                        "owner",
-                        "repo",
-                        "repo",
-                        "per_page",
-                        "per_page",
-                        "after",
-                        "after",
-                        "fields",
-                        "fields",
-                    ];
-                    #[allow(unused_mut)]
-                    let mut r = c
-                        .stargazers()
-                        .list(
-                            arg::<String>(p, &["owner", "owner"])?,
-                            arg::<String>(p, &["repo", "repo"])?,
-                        );
-                    if let Some(v) = opt::<i64>(p, &["per_page", "per_page"])? {
-                        r = r.per_page(v);
-                    }
-                    if let Some(v) = opt::<String>(p, &["after", "after"])? {
-                        r = r.after(v);
-                    }
-                    if let Some(v) = opt::<Vec<String>>(p, &["fields", "fields"])? {
-                        r = r.fields(v);
-                    }
-                    if let Some(k) = p
-                        .as_object()
-                        .into_iter()
-                        .flatten()
-                        .map(|(k, _)| k)
-                        .find(|k| !KNOWN.contains(&k.as_str()))
-                    {
-                        return Err(format!("unknown param `{k}`"));
-                    }
-                    Ok(
-                        Box::pin(async move {
-                            r.send()
-                                .await
-                                .map(|x| {
-                                    serde_json::json!(
-                                        { "data" : out(x.data), "meta" : out(x.meta) }
-                                    )
-                                })
-                        }),
-                    )
-                })(),
-            )
+            let mut r = c
+                .stargazers()
+                .list(a.arg::<String>(&["owner"])?, a.arg::<String>(&["repo"])?);
+            r = a.set(r, &["per_page"], |r, v| r.per_page(v))?;
+            r = a.set(r, &["after"], |r, v: String| r.after(v))?;
+            r = a.set(r, &["fields"], |r, v| r.fields(v))?;
+            page(r)
         }
         #[cfg(feature = "viewer")]
         ("viewer", "get") => {
-            Some(
-                (|| -> Result<TypedFuture, String> {
-                    const KNOWN: &[&str] = &["fields", "fields"];
-                    #[allow(unused_mut)]
-                    let mut r = c.viewer().get();
-                    if let Some(v) = opt::<Vec<String>>(p, &["fields", "fields"])? {
-                        r = r.fields(v);
-                    }
-                    if let Some(k) = p
-                        .as_object()
-                        .into_iter()
-                        .flatten()
-                        .map(|(k, _)| k)
-                        .find(|k| !KNOWN.contains(&k.as_str()))
-                    {
-                        return Err(format!("unknown param `{k}`"));
-                    }
-                    Ok(
-                        Box::pin(async move {
-                            r.send()
-                                .await
-                                .map(|x| serde_json::json!({ "record" : out(x) }))
-                        }),
-                    )
-                })(),
-            )
+            let mut r = c.viewer().get();
+            r = a.set(r, &["fields"], |r, v| r.fields(v))?;
+            record(r)
         }
         #[cfg(feature = "viewer_repositories")]
         ("viewer_repositories", "list") => {
-            Some(
-                (|| -> Result<TypedFuture, String> {
-                    const KNOWN: &[&str] = &[
-                        "per_page",
-                        "per_page",
-                        "after",
-                        "after",
-                        "fields",
-                        "fields",
-                    ];
-                    #[allow(unused_mut)]
-                    let mut r = c.viewer_repositories().list();
-                    if let Some(v) = opt::<i64>(p, &["per_page", "per_page"])? {
-                        r = r.per_page(v);
-                    }
-                    if let Some(v) = opt::<String>(p, &["after", "after"])? {
-                        r = r.after(v);
-                    }
-                    if let Some(v) = opt::<Vec<String>>(p, &["fields", "fields"])? {
-                        r = r.fields(v);
-                    }
-                    if let Some(k) = p
-                        .as_object()
-                        .into_iter()
-                        .flatten()
-                        .map(|(k, _)| k)
-                        .find(|k| !KNOWN.contains(&k.as_str()))
-                    {
-                        return Err(format!("unknown param `{k}`"));
-                    }
-                    Ok(
-                        Box::pin(async move {
-                            r.send()
-                                .await
-                                .map(|x| {
-                                    serde_json::json!(
-                                        { "data" : out(x.data), "meta" : out(x.meta) }
-                                    )
-                                })
-                        }),
-                    )
-                })(),
-            )
+            let mut r = c.viewer_repositories().list();
+            r = a.set(r, &["per_page"], |r, v| r.per_page(v))?;
+            r = a.set(r, &["after"], |r, v: String| r.after(v))?;
+            r = a.set(r, &["fields"], |r, v| r.fields(v))?;
+            page(r)
         }
         #[cfg(feature = "projects")]
         ("projects", "list") => {
-            Some(
-                (|| -> Result<TypedFuture, String> {
-                    const KNOWN: &[&str] = &[
-                        "org",
-                        "org",
-                        "per_page",
-                        "per_page",
-                        "after",
-                        "after",
-                        "fields",
-                        "fields",
-                    ];
-                    #[allow(unused_mut)]
-                    let mut r = c.projects().list(arg::<String>(p, &["org", "org"])?);
-                    if let Some(v) = opt::<i64>(p, &["per_page", "per_page"])? {
-                        r = r.per_page(v);
-                    }
-                    if let Some(v) = opt::<String>(p, &["after", "after"])? {
-                        r = r.after(v);
-                    }
-                    if let Some(v) = opt::<Vec<String>>(p, &["fields", "fields"])? {
-                        r = r.fields(v);
-                    }
-                    if let Some(k) = p
-                        .as_object()
-                        .into_iter()
-                        .flatten()
-                        .map(|(k, _)| k)
-                        .find(|k| !KNOWN.contains(&k.as_str()))
-                    {
-                        return Err(format!("unknown param `{k}`"));
-                    }
-                    Ok(
-                        Box::pin(async move {
-                            r.send()
-                                .await
-                                .map(|x| {
-                                    serde_json::json!(
-                                        { "data" : out(x.data), "meta" : out(x.meta) }
-                                    )
-                                })
-                        }),
-                    )
-                })(),
-            )
+            let mut r = c.projects().list(a.arg::<String>(&["org"])?);
+            r = a.set(r, &["per_page"], |r, v| r.per_page(v))?;
+            r = a.set(r, &["after"], |r, v: String| r.after(v))?;
+            r = a.set(r, &["fields"], |r, v| r.fields(v))?;
+            page(r)
         }
         #[cfg(feature = "projects")]
         ("projects", "get") => {
-            Some(
-                (|| -> Result<TypedFuture, String> {
-                    const KNOWN: &[&str] = &[
-                        "org",
-                        "org",
-                        "project_number",
-                        "project_number",
-                        "fields",
-                        "fields",
-                    ];
-                    #[allow(unused_mut)]
-                    let mut r = c
-                        .projects()
-                        .get(
-                            arg::<String>(p, &["org", "org"])?,
-                            arg::<i64>(p, &["project_number", "project_number"])?,
-                        );
-                    if let Some(v) = opt::<Vec<String>>(p, &["fields", "fields"])? {
-                        r = r.fields(v);
-                    }
-                    if let Some(k) = p
-                        .as_object()
-                        .into_iter()
-                        .flatten()
-                        .map(|(k, _)| k)
-                        .find(|k| !KNOWN.contains(&k.as_str()))
-                    {
-                        return Err(format!("unknown param `{k}`"));
-                    }
-                    Ok(
-                        Box::pin(async move {
-                            r.send()
-                                .await
-                                .map(|x| serde_json::json!({ "record" : out(x) }))
-                        }),
-                    )
-                })(),
-            )
+            let mut r = c
+                .projects()
+                .get(a.arg::<String>(&["org"])?, a.arg(&["project_number"])?);
+            r = a.set(r, &["fields"], |r, v| r.fields(v))?;
+            record(r)
         }
         #[cfg(feature = "project_items")]
         ("project_items", "list") => {
-            Some(
-                (|| -> Result<TypedFuture, String> {
-                    const KNOWN: &[&str] = &[
-                        "org",
-                        "org",
-                        "project_number",
-                        "project_number",
-                        "per_page",
-                        "per_page",
-                        "after",
-                        "after",
-                        "fields",
-                        "fields",
-                    ];
-                    #[allow(unused_mut)]
-                    let mut r = c
-                        .project_items()
-                        .list(
-                            arg::<String>(p, &["org", "org"])?,
-                            arg::<i64>(p, &["project_number", "project_number"])?,
-                        );
-                    if let Some(v) = opt::<i64>(p, &["per_page", "per_page"])? {
-                        r = r.per_page(v);
-                    }
-                    if let Some(v) = opt::<String>(p, &["after", "after"])? {
-                        r = r.after(v);
-                    }
-                    if let Some(v) = opt::<Vec<String>>(p, &["fields", "fields"])? {
-                        r = r.fields(v);
-                    }
-                    if let Some(k) = p
-                        .as_object()
-                        .into_iter()
-                        .flatten()
-                        .map(|(k, _)| k)
-                        .find(|k| !KNOWN.contains(&k.as_str()))
-                    {
-                        return Err(format!("unknown param `{k}`"));
-                    }
-                    Ok(
-                        Box::pin(async move {
-                            r.send()
-                                .await
-                                .map(|x| {
-                                    serde_json::json!(
-                                        { "data" : out(x.data), "meta" : out(x.meta) }
-                                    )
-                                })
-                        }),
-                    )
-                })(),
-            )
+            let mut r = c
+                .project_items()
+                .list(a.arg::<String>(&["org"])?, a.arg(&["project_number"])?);
+            r = a.set(r, &["per_page"], |r, v| r.per_page(v))?;
+            r = a.set(r, &["after"], |r, v: String| r.after(v))?;
+            r = a.set(r, &["fields"], |r, v| r.fields(v))?;
+            page(r)
         }
         #[cfg(feature = "discussions")]
         ("discussions", "list") => {
-            Some(
-                (|| -> Result<TypedFuture, String> {
-                    const KNOWN: &[&str] = &[
-                        "owner",
-                        "owner",
-                        "repo",
-                        "repo",
-                        "states",
-                        "states",
-                        "answered",
-                        "answered",
-                        "per_page",
-                        "per_page",
-                        "after",
-                        "after",
-                        "fields",
-                        "fields",
-                    ];
-                    #[allow(unused_mut)]
-                    let mut r = c
-                        .discussions()
-                        .list(
-                            arg::<String>(p, &["owner", "owner"])?,
-                            arg::<String>(p, &["repo", "repo"])?,
-                        );
-                    if let Some(v) = opt::<
-                        Vec<IssuesListStatesItem>,
-                    >(p, &["states", "states"])? {
-                        r = r.states(v);
-                    }
-                    if let Some(v) = opt::<bool>(p, &["answered", "answered"])? {
-                        r = r.answered(v);
-                    }
-                    if let Some(v) = opt::<i64>(p, &["per_page", "per_page"])? {
-                        r = r.per_page(v);
-                    }
-                    if let Some(v) = opt::<String>(p, &["after", "after"])? {
-                        r = r.after(v);
-                    }
-                    if let Some(v) = opt::<Vec<String>>(p, &["fields", "fields"])? {
-                        r = r.fields(v);
-                    }
-                    if let Some(k) = p
-                        .as_object()
-                        .into_iter()
-                        .flatten()
-                        .map(|(k, _)| k)
-                        .find(|k| !KNOWN.contains(&k.as_str()))
-                    {
-                        return Err(format!("unknown param `{k}`"));
-                    }
-                    Ok(
-                        Box::pin(async move {
-                            r.send()
-                                .await
-                                .map(|x| {
-                                    serde_json::json!(
-                                        { "data" : out(x.data), "meta" : out(x.meta) }
-                                    )
-                                })
-                        }),
-                    )
-                })(),
-            )
+            let mut r = c
+                .discussions()
+                .list(a.arg::<String>(&["owner"])?, a.arg::<String>(&["repo"])?);
+            r = a.set(r, &["states"], |r, v| r.states(v))?;
+            r = a.set(r, &["answered"], |r, v| r.answered(v))?;
+            r = a.set(r, &["per_page"], |r, v| r.per_page(v))?;
+            r = a.set(r, &["after"], |r, v: String| r.after(v))?;
+            r = a.set(r, &["fields"], |r, v| r.fields(v))?;
+            page(r)
         }
         #[cfg(feature = "discussions")]
         ("discussions", "get") => {
-            Some(
-                (|| -> Result<TypedFuture, String> {
-                    const KNOWN: &[&str] = &[
-                        "owner",
-                        "owner",
-                        "repo",
-                        "repo",
-                        "number",
-                        "number",
-                        "fields",
-                        "fields",
-                    ];
-                    #[allow(unused_mut)]
-                    let mut r = c
-                        .discussions()
-                        .get(
-                            arg::<String>(p, &["owner", "owner"])?,
-                            arg::<String>(p, &["repo", "repo"])?,
-                            arg::<i64>(p, &["number", "number"])?,
-                        );
-                    if let Some(v) = opt::<Vec<String>>(p, &["fields", "fields"])? {
-                        r = r.fields(v);
-                    }
-                    if let Some(k) = p
-                        .as_object()
-                        .into_iter()
-                        .flatten()
-                        .map(|(k, _)| k)
-                        .find(|k| !KNOWN.contains(&k.as_str()))
-                    {
-                        return Err(format!("unknown param `{k}`"));
-                    }
-                    Ok(
-                        Box::pin(async move {
-                            r.send()
-                                .await
-                                .map(|x| serde_json::json!({ "record" : out(x) }))
-                        }),
-                    )
-                })(),
-            )
+            let mut r = c
+                .discussions()
+                .get(
+                    a.arg::<String>(&["owner"])?,
+                    a.arg::<String>(&["repo"])?,
+                    a.arg(&["number"])?,
+                );
+            r = a.set(r, &["fields"], |r, v| r.fields(v))?;
+            record(r)
         }
         #[cfg(feature = "discussions")]
         ("discussions", "search") => {
-            Some(
-                (|| -> Result<TypedFuture, String> {
-                    const KNOWN: &[&str] = &[
-                        "query",
-                        "query",
-                        "per_page",
-                        "per_page",
-                        "after",
-                        "after",
-                        "fields",
-                        "fields",
-                    ];
-                    #[allow(unused_mut)]
-                    let mut r = c
-                        .discussions()
-                        .search(arg::<String>(p, &["query", "query"])?);
-                    if let Some(v) = opt::<i64>(p, &["per_page", "per_page"])? {
-                        r = r.per_page(v);
-                    }
-                    if let Some(v) = opt::<String>(p, &["after", "after"])? {
-                        r = r.after(v);
-                    }
-                    if let Some(v) = opt::<Vec<String>>(p, &["fields", "fields"])? {
-                        r = r.fields(v);
-                    }
-                    if let Some(k) = p
-                        .as_object()
-                        .into_iter()
-                        .flatten()
-                        .map(|(k, _)| k)
-                        .find(|k| !KNOWN.contains(&k.as_str()))
-                    {
-                        return Err(format!("unknown param `{k}`"));
-                    }
-                    Ok(
-                        Box::pin(async move {
-                            r.send()
-                                .await
-                                .map(|x| {
-                                    serde_json::json!(
-                                        { "data" : out(x.data), "meta" : out(x.meta) }
-                                    )
-                                })
-                        }),
-                    )
-                })(),
-            )
+            let mut r = c.discussions().search(a.arg::<String>(&["query"])?);
+            r = a.set(r, &["per_page"], |r, v| r.per_page(v))?;
+            r = a.set(r, &["after"], |r, v: String| r.after(v))?;
+            r = a.set(r, &["fields"], |r, v| r.fields(v))?;
+            page(r)
         }
         #[cfg(feature = "file_content")]
         ("file_content", "get") => {
-            Some(
-                (|| -> Result<TypedFuture, String> {
-                    const KNOWN: &[&str] = &[
-                        "owner",
-                        "owner",
-                        "repo",
-                        "repo",
-                        "path",
-                        "path",
-                        "ref",
-                        "ref",
-                        "fields",
-                        "fields",
-                    ];
-                    #[allow(unused_mut)]
-                    let mut r = c
-                        .file_content()
-                        .get(
-                            arg::<String>(p, &["owner", "owner"])?,
-                            arg::<String>(p, &["repo", "repo"])?,
-                            arg::<String>(p, &["path", "path"])?,
-                        );
-                    if let Some(v) = opt::<String>(p, &["ref", "ref"])? {
-                        r = r.ref_(v);
-                    }
-                    if let Some(v) = opt::<Vec<String>>(p, &["fields", "fields"])? {
-                        r = r.fields(v);
-                    }
-                    if let Some(k) = p
-                        .as_object()
-                        .into_iter()
-                        .flatten()
-                        .map(|(k, _)| k)
-                        .find(|k| !KNOWN.contains(&k.as_str()))
-                    {
-                        return Err(format!("unknown param `{k}`"));
-                    }
-                    Ok(
-                        Box::pin(async move {
-                            r.send()
-                                .await
-                                .map(|x| serde_json::json!({ "record" : out(x) }))
-                        }),
-                    )
-                })(),
-            )
+            let mut r = c
+                .file_content()
+                .get(
+                    a.arg::<String>(&["owner"])?,
+                    a.arg::<String>(&["repo"])?,
+                    a.arg::<String>(&["path"])?,
+                );
+            r = a.set(r, &["ref"], |r, v: String| r.ref_(v))?;
+            r = a.set(r, &["fields"], |r, v| r.fields(v))?;
+            record(r)
         }
         #[cfg(feature = "directory_content")]
         ("directory_content", "list") => {
-            Some(
-                (|| -> Result<TypedFuture, String> {
-                    const KNOWN: &[&str] = &[
-                        "owner",
-                        "owner",
-                        "repo",
-                        "repo",
-                        "path",
-                        "path",
-                        "ref",
-                        "ref",
-                        "fields",
-                        "fields",
-                    ];
-                    #[allow(unused_mut)]
-                    let mut r = c
-                        .directory_content()
-                        .list(
-                            arg::<String>(p, &["owner", "owner"])?,
-                            arg::<String>(p, &["repo", "repo"])?,
-                            arg::<String>(p, &["path", "path"])?,
-                        );
-                    if let Some(v) = opt::<String>(p, &["ref", "ref"])? {
-                        r = r.ref_(v);
-                    }
-                    if let Some(v) = opt::<Vec<String>>(p, &["fields", "fields"])? {
-                        r = r.fields(v);
-                    }
-                    if let Some(k) = p
-                        .as_object()
-                        .into_iter()
-                        .flatten()
-                        .map(|(k, _)| k)
-                        .find(|k| !KNOWN.contains(&k.as_str()))
-                    {
-                        return Err(format!("unknown param `{k}`"));
-                    }
-                    Ok(
-                        Box::pin(async move {
-                            r.send()
-                                .await
-                                .map(|x| {
-                                    serde_json::json!(
-                                        { "data" : out(x.data), "meta" : out(x.meta) }
-                                    )
-                                })
-                        }),
-                    )
-                })(),
-            )
+            let mut r = c
+                .directory_content()
+                .list(
+                    a.arg::<String>(&["owner"])?,
+                    a.arg::<String>(&["repo"])?,
+                    a.arg::<String>(&["path"])?,
+                );
+            r = a.set(r, &["ref"], |r, v: String| r.ref_(v))?;
+            r = a.set(r, &["fields"], |r, v| r.fields(v))?;
+            page(r)
         }
-        _ => None,
-    }
+        _ => return Ok(None),
+    };
+    Ok(Some(future))
 }
 #[rustfmt::skip]
 #[tokio::test]
 async fn typed_api_matches_oracle() {
-    let report = match run_typed(CONNECTOR, GithubConnector::descriptor(), &call).await {
-        Ok(r) => r,
-        Err(e) => panic!("oracle replay setup: {e}"),
-    };
-    eprintln!("{}: {}", CONNECTOR, report.summary());
-    for (id, why) in &report.stricter {
-        eprintln!("  stricter {id}: {why}");
-    }
-    for (id, problems) in &report.failed {
-        eprintln!("  {id}: {problems:?}");
-    }
-    assert!(
-        report.failed.is_empty(), "{} typed case(s) differ from the oracle", report
-        .failed.len()
-    );
-    assert!(! report.passed.is_empty(), "no case replayed");
+    assert_matches_oracle(
+            "github",
+            GithubConnector::descriptor(),
+            GithubConnector::from_client,
+            call,
+        )
+        .await;
 }

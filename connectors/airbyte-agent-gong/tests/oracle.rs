@@ -4,660 +4,145 @@
 //! every successful case is built with the generated builders from its params, sent to a
 //! loopback server serving the recorded response, and its request and typed result are
 //! compared with the recording.
-#![allow(unused_imports)]
-#![allow(clippy::redundant_closure_call)]
 #[rustfmt::skip]
-use airbyte_agent_runtime::serde_json::{self, Map, Value};
-#[rustfmt::skip]
-use airbyte_agent_tests::oracle::typed::{TypedFuture, run_typed};
+use airbyte_agent_tests::oracle::typed::{
+    Args, Outcome, assert_matches_oracle, page, record,
+};
 #[rustfmt::skip]
 use airbyte_agent_gong::*;
 #[rustfmt::skip]
-/// Oracle file name.
-const CONNECTOR: &str = "gong";
-#[rustfmt::skip]
-/// A required argument (unused when no operation of the crate has one).
-#[allow(dead_code)]
-fn arg<T: airbyte_agent_runtime::serde::de::DeserializeOwned>(
-    p: &Value,
-    names: &[&str],
-) -> Result<T, String> {
-    opt(p, names)?.ok_or_else(|| format!("missing `{}`", names[0]))
-}
-#[rustfmt::skip]
-fn opt<T: airbyte_agent_runtime::serde::de::DeserializeOwned>(
-    p: &Value,
-    names: &[&str],
-) -> Result<Option<T>, String> {
-    match names.iter().find_map(|n| p.get(*n)) {
-        None | Some(Value::Null) => Ok(None),
-        Some(v) => {
-            serde_json::from_value(v.clone())
-                .map(Some)
-                .map_err(|e| format!("`{}`: {e}", names[0]))
-        }
-    }
-}
-#[rustfmt::skip]
-fn out<T: airbyte_agent_runtime::serde::Serialize>(v: T) -> Value {
-    serde_json::to_value(v).unwrap_or(Value::Null)
-}
-#[rustfmt::skip]
-fn call(
-    client: airbyte_agent_runtime::Client,
-    entity: &str,
-    action: &str,
-    p: &Value,
-) -> Option<Result<TypedFuture, String>> {
-    let c = match GongConnector::from_client(client) {
-        Ok(c) => c,
-        Err(e) => return Some(Err(e.to_string())),
-    };
-    match (entity, action) {
+/// One case through the typed API; `Ok(None)` for operations it has no typed call for.
+fn call(c: &GongConnector, operation: (&str, &str), a: &mut Args<'_>) -> Outcome {
+    let future = match operation {
         #[cfg(feature = "users")]
         ("users", "list") => {
-            Some(
-                (|| -> Result<TypedFuture, String> {
-                    const KNOWN: &[&str] = &["cursor", "cursor"];
-                    #[allow(unused_mut)]
-                    let mut r = c.users().list();
-                    if let Some(v) = opt::<String>(p, &["cursor", "cursor"])? {
-                        r = r.cursor(v);
-                    }
-                    if let Some(k) = p
-                        .as_object()
-                        .into_iter()
-                        .flatten()
-                        .map(|(k, _)| k)
-                        .find(|k| !KNOWN.contains(&k.as_str()))
-                    {
-                        return Err(format!("unknown param `{k}`"));
-                    }
-                    Ok(
-                        Box::pin(async move {
-                            r.send()
-                                .await
-                                .map(|x| {
-                                    serde_json::json!(
-                                        { "data" : out(x.data), "meta" : out(x.meta) }
-                                    )
-                                })
-                        }),
-                    )
-                })(),
-            )
+            let mut r = c.users().list();
+            r = a.set(r, &["cursor"], |r, v: String| r.cursor(v))?;
+            page(r)
         }
         #[cfg(feature = "users")]
-        ("users", "get") => {
-            Some(
-                (|| -> Result<TypedFuture, String> {
-                    const KNOWN: &[&str] = &["id", "id"];
-                    #[allow(unused_mut)]
-                    let mut r = c.users().get(arg::<String>(p, &["id", "id"])?);
-                    if let Some(k) = p
-                        .as_object()
-                        .into_iter()
-                        .flatten()
-                        .map(|(k, _)| k)
-                        .find(|k| !KNOWN.contains(&k.as_str()))
-                    {
-                        return Err(format!("unknown param `{k}`"));
-                    }
-                    Ok(
-                        Box::pin(async move {
-                            r.send()
-                                .await
-                                .map(|x| serde_json::json!({ "record" : out(x) }))
-                        }),
-                    )
-                })(),
-            )
-        }
+        ("users", "get") => record(c.users().get(a.arg::<String>(&["id"])?)),
         #[cfg(feature = "calls")]
         ("calls", "list") => {
-            Some(
-                (|| -> Result<TypedFuture, String> {
-                    const KNOWN: &[&str] = &[
-                        "fromDateTime",
-                        "from_date_time",
-                        "toDateTime",
-                        "to_date_time",
-                        "cursor",
-                        "cursor",
-                    ];
-                    #[allow(unused_mut)]
-                    let mut r = c.calls().list();
-                    if let Some(v) = opt::<
-                        String,
-                    >(p, &["fromDateTime", "from_date_time"])? {
-                        r = r.from_date_time(v);
-                    }
-                    if let Some(v) = opt::<String>(p, &["toDateTime", "to_date_time"])? {
-                        r = r.to_date_time(v);
-                    }
-                    if let Some(v) = opt::<String>(p, &["cursor", "cursor"])? {
-                        r = r.cursor(v);
-                    }
-                    if let Some(k) = p
-                        .as_object()
-                        .into_iter()
-                        .flatten()
-                        .map(|(k, _)| k)
-                        .find(|k| !KNOWN.contains(&k.as_str()))
-                    {
-                        return Err(format!("unknown param `{k}`"));
-                    }
-                    Ok(
-                        Box::pin(async move {
-                            r.send()
-                                .await
-                                .map(|x| {
-                                    serde_json::json!(
-                                        { "data" : out(x.data), "meta" : out(x.meta) }
-                                    )
-                                })
-                        }),
-                    )
-                })(),
-            )
+            let mut r = c.calls().list();
+            r = a
+                .set(
+                    r,
+                    &["fromDateTime", "from_date_time"],
+                    |r, v: String| r.from_date_time(v),
+                )?;
+            r = a
+                .set(
+                    r,
+                    &["toDateTime", "to_date_time"],
+                    |r, v: String| r.to_date_time(v),
+                )?;
+            r = a.set(r, &["cursor"], |r, v: String| r.cursor(v))?;
+            page(r)
         }
         #[cfg(feature = "calls")]
-        ("calls", "get") => {
-            Some(
-                (|| -> Result<TypedFuture, String> {
-                    const KNOWN: &[&str] = &["id", "id"];
-                    #[allow(unused_mut)]
-                    let mut r = c.calls().get(arg::<String>(p, &["id", "id"])?);
-                    if let Some(k) = p
-                        .as_object()
-                        .into_iter()
-                        .flatten()
-                        .map(|(k, _)| k)
-                        .find(|k| !KNOWN.contains(&k.as_str()))
-                    {
-                        return Err(format!("unknown param `{k}`"));
-                    }
-                    Ok(
-                        Box::pin(async move {
-                            r.send()
-                                .await
-                                .map(|x| serde_json::json!({ "record" : out(x) }))
-                        }),
-                    )
-                })(),
-            )
-        }
+        ("calls", "get") => record(c.calls().get(a.arg::<String>(&["id"])?)),
         #[cfg(feature = "calls_extensive")]
         ("calls_extensive", "list") => {
-            Some(
-                (|| -> Result<TypedFuture, String> {
-                    const KNOWN: &[&str] = &[
-                        "filter",
-                        "filter",
-                        "contentSelector",
-                        "content_selector",
-                        "cursor",
-                        "cursor",
-                    ];
-                    #[allow(unused_mut)]
-                    let mut r = c
-                        .calls_extensive()
-                        .list(
-                            arg::<CallsExtensiveListFilter>(p, &["filter", "filter"])?,
-                        );
-                    if let Some(v) = opt::<
-                        CallsExtensiveListContentSelector,
-                    >(p, &["contentSelector", "content_selector"])? {
-                        r = r.content_selector(v);
-                    }
-                    if let Some(v) = opt::<String>(p, &["cursor", "cursor"])? {
-                        r = r.cursor(v);
-                    }
-                    if let Some(k) = p
-                        .as_object()
-                        .into_iter()
-                        .flatten()
-                        .map(|(k, _)| k)
-                        .find(|k| !KNOWN.contains(&k.as_str()))
-                    {
-                        return Err(format!("unknown param `{k}`"));
-                    }
-                    Ok(
-                        Box::pin(async move {
-                            r.send()
-                                .await
-                                .map(|x| {
-                                    serde_json::json!(
-                                        { "data" : out(x.data), "meta" : out(x.meta) }
-                                    )
-                                })
-                        }),
-                    )
-                })(),
-            )
+            let mut r = c.calls_extensive().list(a.arg(&["filter"])?);
+            r = a
+                .set(
+                    r,
+                    &["contentSelector", "content_selector"],
+                    |r, v| r.content_selector(v),
+                )?;
+            r = a.set(r, &["cursor"], |r, v: String| r.cursor(v))?;
+            page(r)
         }
         #[cfg(feature = "workspaces")]
-        ("workspaces", "list") => {
-            Some(
-                (|| -> Result<TypedFuture, String> {
-                    const KNOWN: &[&str] = &[];
-                    #[allow(unused_mut)]
-                    let mut r = c.workspaces().list();
-                    if let Some(k) = p
-                        .as_object()
-                        .into_iter()
-                        .flatten()
-                        .map(|(k, _)| k)
-                        .find(|k| !KNOWN.contains(&k.as_str()))
-                    {
-                        return Err(format!("unknown param `{k}`"));
-                    }
-                    Ok(
-                        Box::pin(async move {
-                            r.send()
-                                .await
-                                .map(|x| {
-                                    serde_json::json!(
-                                        { "data" : out(x.data), "meta" : out(x.meta) }
-                                    )
-                                })
-                        }),
-                    )
-                })(),
-            )
-        }
+        ("workspaces", "list") => page(c.workspaces().list()),
         #[cfg(feature = "call_transcripts")]
         ("call_transcripts", "list") => {
-            Some(
-                (|| -> Result<TypedFuture, String> {
-                    const KNOWN: &[&str] = &["filter", "filter", "cursor", "cursor"];
-                    #[allow(unused_mut)]
-                    let mut r = c
-                        .call_transcripts()
-                        .list(
-                            arg::<CallTranscriptsListFilter>(p, &["filter", "filter"])?,
-                        );
-                    if let Some(v) = opt::<String>(p, &["cursor", "cursor"])? {
-                        r = r.cursor(v);
-                    }
-                    if let Some(k) = p
-                        .as_object()
-                        .into_iter()
-                        .flatten()
-                        .map(|(k, _)| k)
-                        .find(|k| !KNOWN.contains(&k.as_str()))
-                    {
-                        return Err(format!("unknown param `{k}`"));
-                    }
-                    Ok(
-                        Box::pin(async move {
-                            r.send()
-                                .await
-                                .map(|x| {
-                                    serde_json::json!(
-                                        { "data" : out(x.data), "meta" : out(x.meta) }
-                                    )
-                                })
-                        }),
-                    )
-                })(),
-            )
+            let mut r = c.call_transcripts().list(a.arg(&["filter"])?);
+            r = a.set(r, &["cursor"], |r, v: String| r.cursor(v))?;
+            page(r)
         }
         #[cfg(feature = "stats_activity_aggregate")]
         ("stats_activity_aggregate", "list") => {
-            Some(
-                (|| -> Result<TypedFuture, String> {
-                    const KNOWN: &[&str] = &["filter", "filter"];
-                    #[allow(unused_mut)]
-                    let mut r = c
-                        .stats_activity_aggregate()
-                        .list(
-                            arg::<
-                                StatsActivityAggregateListFilter,
-                            >(p, &["filter", "filter"])?,
-                        );
-                    if let Some(k) = p
-                        .as_object()
-                        .into_iter()
-                        .flatten()
-                        .map(|(k, _)| k)
-                        .find(|k| !KNOWN.contains(&k.as_str()))
-                    {
-                        return Err(format!("unknown param `{k}`"));
-                    }
-                    Ok(
-                        Box::pin(async move {
-                            r.send()
-                                .await
-                                .map(|x| {
-                                    serde_json::json!(
-                                        { "data" : out(x.data), "meta" : out(x.meta) }
-                                    )
-                                })
-                        }),
-                    )
-                })(),
-            )
+            page(c.stats_activity_aggregate().list(a.arg(&["filter"])?))
         }
         #[cfg(feature = "stats_activity_day_by_day")]
         ("stats_activity_day_by_day", "list") => {
-            Some(
-                (|| -> Result<TypedFuture, String> {
-                    const KNOWN: &[&str] = &["filter", "filter"];
-                    #[allow(unused_mut)]
-                    let mut r = c
-                        .stats_activity_day_by_day()
-                        .list(
-                            arg::<
-                                StatsActivityAggregateListFilter,
-                            >(p, &["filter", "filter"])?,
-                        );
-                    if let Some(k) = p
-                        .as_object()
-                        .into_iter()
-                        .flatten()
-                        .map(|(k, _)| k)
-                        .find(|k| !KNOWN.contains(&k.as_str()))
-                    {
-                        return Err(format!("unknown param `{k}`"));
-                    }
-                    Ok(
-                        Box::pin(async move {
-                            r.send()
-                                .await
-                                .map(|x| {
-                                    serde_json::json!(
-                                        { "data" : out(x.data), "meta" : out(x.meta) }
-                                    )
-                                })
-                        }),
-                    )
-                })(),
-            )
+            page(c.stats_activity_day_by_day().list(a.arg(&["filter"])?))
         }
         #[cfg(feature = "stats_interaction")]
         ("stats_interaction", "list") => {
-            Some(
-                (|| -> Result<TypedFuture, String> {
-                    const KNOWN: &[&str] = &["filter", "filter"];
-                    #[allow(unused_mut)]
-                    let mut r = c
-                        .stats_interaction()
-                        .list(
-                            arg::<
-                                StatsActivityAggregateListFilter,
-                            >(p, &["filter", "filter"])?,
-                        );
-                    if let Some(k) = p
-                        .as_object()
-                        .into_iter()
-                        .flatten()
-                        .map(|(k, _)| k)
-                        .find(|k| !KNOWN.contains(&k.as_str()))
-                    {
-                        return Err(format!("unknown param `{k}`"));
-                    }
-                    Ok(
-                        Box::pin(async move {
-                            r.send()
-                                .await
-                                .map(|x| {
-                                    serde_json::json!(
-                                        { "data" : out(x.data), "meta" : out(x.meta) }
-                                    )
-                                })
-                        }),
-                    )
-                })(),
-            )
+            page(c.stats_interaction().list(a.arg(&["filter"])?))
         }
         #[cfg(feature = "settings_scorecards")]
         ("settings_scorecards", "list") => {
-            Some(
-                (|| -> Result<TypedFuture, String> {
-                    const KNOWN: &[&str] = &["workspaceId", "workspace_id"];
-                    #[allow(unused_mut)]
-                    let mut r = c.settings_scorecards().list();
-                    if let Some(v) = opt::<
-                        String,
-                    >(p, &["workspaceId", "workspace_id"])? {
-                        r = r.workspace_id(v);
-                    }
-                    if let Some(k) = p
-                        .as_object()
-                        .into_iter()
-                        .flatten()
-                        .map(|(k, _)| k)
-                        .find(|k| !KNOWN.contains(&k.as_str()))
-                    {
-                        return Err(format!("unknown param `{k}`"));
-                    }
-                    Ok(
-                        Box::pin(async move {
-                            r.send()
-                                .await
-                                .map(|x| {
-                                    serde_json::json!(
-                                        { "data" : out(x.data), "meta" : out(x.meta) }
-                                    )
-                                })
-                        }),
-                    )
-                })(),
-            )
+            let mut r = c.settings_scorecards().list();
+            r = a
+                .set(
+                    r,
+                    &["workspaceId", "workspace_id"],
+                    |r, v: String| r.workspace_id(v),
+                )?;
+            page(r)
         }
         #[cfg(feature = "settings_trackers")]
         ("settings_trackers", "list") => {
-            Some(
-                (|| -> Result<TypedFuture, String> {
-                    const KNOWN: &[&str] = &["workspaceId", "workspace_id"];
-                    #[allow(unused_mut)]
-                    let mut r = c.settings_trackers().list();
-                    if let Some(v) = opt::<
-                        String,
-                    >(p, &["workspaceId", "workspace_id"])? {
-                        r = r.workspace_id(v);
-                    }
-                    if let Some(k) = p
-                        .as_object()
-                        .into_iter()
-                        .flatten()
-                        .map(|(k, _)| k)
-                        .find(|k| !KNOWN.contains(&k.as_str()))
-                    {
-                        return Err(format!("unknown param `{k}`"));
-                    }
-                    Ok(
-                        Box::pin(async move {
-                            r.send()
-                                .await
-                                .map(|x| {
-                                    serde_json::json!(
-                                        { "data" : out(x.data), "meta" : out(x.meta) }
-                                    )
-                                })
-                        }),
-                    )
-                })(),
-            )
+            let mut r = c.settings_trackers().list();
+            r = a
+                .set(
+                    r,
+                    &["workspaceId", "workspace_id"],
+                    |r, v: String| r.workspace_id(v),
+                )?;
+            page(r)
         }
         #[cfg(feature = "library_folders")]
         ("library_folders", "list") => {
-            Some(
-                (|| -> Result<TypedFuture, String> {
-                    const KNOWN: &[&str] = &["workspaceId", "workspace_id"];
-                    #[allow(unused_mut)]
-                    let mut r = c
-                        .library_folders()
-                        .list(arg::<String>(p, &["workspaceId", "workspace_id"])?);
-                    if let Some(k) = p
-                        .as_object()
-                        .into_iter()
-                        .flatten()
-                        .map(|(k, _)| k)
-                        .find(|k| !KNOWN.contains(&k.as_str()))
-                    {
-                        return Err(format!("unknown param `{k}`"));
-                    }
-                    Ok(
-                        Box::pin(async move {
-                            r.send()
-                                .await
-                                .map(|x| {
-                                    serde_json::json!(
-                                        { "data" : out(x.data), "meta" : out(x.meta) }
-                                    )
-                                })
-                        }),
-                    )
-                })(),
+            page(
+                c
+                    .library_folders()
+                    .list(a.arg::<String>(&["workspaceId", "workspace_id"])?),
             )
         }
         #[cfg(feature = "library_folder_content")]
         ("library_folder_content", "list") => {
-            Some(
-                (|| -> Result<TypedFuture, String> {
-                    const KNOWN: &[&str] = &[
-                        "folderId",
-                        "folder_id",
-                        "cursor",
-                        "cursor",
-                    ];
-                    #[allow(unused_mut)]
-                    let mut r = c
-                        .library_folder_content()
-                        .list(arg::<String>(p, &["folderId", "folder_id"])?);
-                    if let Some(v) = opt::<String>(p, &["cursor", "cursor"])? {
-                        r = r.cursor(v);
-                    }
-                    if let Some(k) = p
-                        .as_object()
-                        .into_iter()
-                        .flatten()
-                        .map(|(k, _)| k)
-                        .find(|k| !KNOWN.contains(&k.as_str()))
-                    {
-                        return Err(format!("unknown param `{k}`"));
-                    }
-                    Ok(
-                        Box::pin(async move {
-                            r.send()
-                                .await
-                                .map(|x| {
-                                    serde_json::json!(
-                                        { "data" : out(x.data), "meta" : out(x.meta) }
-                                    )
-                                })
-                        }),
-                    )
-                })(),
-            )
+            let mut r = c
+                .library_folder_content()
+                .list(a.arg::<String>(&["folderId", "folder_id"])?);
+            r = a.set(r, &["cursor"], |r, v: String| r.cursor(v))?;
+            page(r)
         }
         #[cfg(feature = "coaching")]
         ("coaching", "list") => {
-            Some(
-                (|| -> Result<TypedFuture, String> {
-                    const KNOWN: &[&str] = &[
-                        "workspace-id",
-                        "workspace_id",
-                        "manager-id",
-                        "manager_id",
-                        "from",
-                        "from",
-                        "to",
-                        "to",
-                    ];
-                    #[allow(unused_mut)]
-                    let mut r = c
-                        .coaching()
-                        .list(
-                            arg::<String>(p, &["workspace-id", "workspace_id"])?,
-                            arg::<String>(p, &["manager-id", "manager_id"])?,
-                            arg::<String>(p, &["from", "from"])?,
-                            arg::<String>(p, &["to", "to"])?,
-                        );
-                    if let Some(k) = p
-                        .as_object()
-                        .into_iter()
-                        .flatten()
-                        .map(|(k, _)| k)
-                        .find(|k| !KNOWN.contains(&k.as_str()))
-                    {
-                        return Err(format!("unknown param `{k}`"));
-                    }
-                    Ok(
-                        Box::pin(async move {
-                            r.send()
-                                .await
-                                .map(|x| {
-                                    serde_json::json!(
-                                        { "data" : out(x.data), "meta" : out(x.meta) }
-                                    )
-                                })
-                        }),
-                    )
-                })(),
+            page(
+                c
+                    .coaching()
+                    .list(
+                        a.arg::<String>(&["workspace-id", "workspace_id"])?,
+                        a.arg::<String>(&["manager-id", "manager_id"])?,
+                        a.arg::<String>(&["from"])?,
+                        a.arg::<String>(&["to"])?,
+                    ),
             )
         }
         #[cfg(feature = "stats_activity_scorecards")]
         ("stats_activity_scorecards", "list") => {
-            Some(
-                (|| -> Result<TypedFuture, String> {
-                    const KNOWN: &[&str] = &["filter", "filter", "cursor", "cursor"];
-                    #[allow(unused_mut)]
-                    let mut r = c
-                        .stats_activity_scorecards()
-                        .list(
-                            arg::<
-                                StatsActivityScorecardsListFilter,
-                            >(p, &["filter", "filter"])?,
-                        );
-                    if let Some(v) = opt::<String>(p, &["cursor", "cursor"])? {
-                        r = r.cursor(v);
-                    }
-                    if let Some(k) = p
-                        .as_object()
-                        .into_iter()
-                        .flatten()
-                        .map(|(k, _)| k)
-                        .find(|k| !KNOWN.contains(&k.as_str()))
-                    {
-                        return Err(format!("unknown param `{k}`"));
-                    }
-                    Ok(
-                        Box::pin(async move {
-                            r.send()
-                                .await
-                                .map(|x| {
-                                    serde_json::json!(
-                                        { "data" : out(x.data), "meta" : out(x.meta) }
-                                    )
-                                })
-                        }),
-                    )
-                })(),
-            )
+            let mut r = c.stats_activity_scorecards().list(a.arg(&["filter"])?);
+            r = a.set(r, &["cursor"], |r, v: String| r.cursor(v))?;
+            page(r)
         }
-        _ => None,
-    }
+        _ => return Ok(None),
+    };
+    Ok(Some(future))
 }
 #[rustfmt::skip]
 #[tokio::test]
 async fn typed_api_matches_oracle() {
-    let report = match run_typed(CONNECTOR, GongConnector::descriptor(), &call).await {
-        Ok(r) => r,
-        Err(e) => panic!("oracle replay setup: {e}"),
-    };
-    eprintln!("{}: {}", CONNECTOR, report.summary());
-    for (id, why) in &report.stricter {
-        eprintln!("  stricter {id}: {why}");
-    }
-    for (id, problems) in &report.failed {
-        eprintln!("  {id}: {problems:?}");
-    }
-    assert!(
-        report.failed.is_empty(), "{} typed case(s) differ from the oracle", report
-        .failed.len()
-    );
-    assert!(! report.passed.is_empty(), "no case replayed");
+    assert_matches_oracle(
+            "gong",
+            GongConnector::descriptor(),
+            GongConnector::from_client,
+            call,
+        )
+        .await;
 }

@@ -4,1082 +4,340 @@
 //! every successful case is built with the generated builders from its params, sent to a
 //! loopback server serving the recorded response, and its request and typed result are
 //! compared with the recording.
-#![allow(unused_imports)]
-#![allow(clippy::redundant_closure_call)]
 #[rustfmt::skip]
-use airbyte_agent_runtime::serde_json::{self, Map, Value};
-#[rustfmt::skip]
-use airbyte_agent_tests::oracle::typed::{TypedFuture, run_typed};
+use airbyte_agent_tests::oracle::typed::{
+    Args, Outcome, assert_matches_oracle, page, record,
+};
 #[rustfmt::skip]
 use airbyte_agent_google_drive::*;
 #[rustfmt::skip]
-/// Oracle file name.
-const CONNECTOR: &str = "google-drive";
-#[rustfmt::skip]
-/// A required argument (unused when no operation of the crate has one).
-#[allow(dead_code)]
-fn arg<T: airbyte_agent_runtime::serde::de::DeserializeOwned>(
-    p: &Value,
-    names: &[&str],
-) -> Result<T, String> {
-    opt(p, names)?.ok_or_else(|| format!("missing `{}`", names[0]))
-}
-#[rustfmt::skip]
-fn opt<T: airbyte_agent_runtime::serde::de::DeserializeOwned>(
-    p: &Value,
-    names: &[&str],
-) -> Result<Option<T>, String> {
-    match names.iter().find_map(|n| p.get(*n)) {
-        None | Some(Value::Null) => Ok(None),
-        Some(v) => {
-            serde_json::from_value(v.clone())
-                .map(Some)
-                .map_err(|e| format!("`{}`: {e}", names[0]))
-        }
-    }
-}
-#[rustfmt::skip]
-fn out<T: airbyte_agent_runtime::serde::Serialize>(v: T) -> Value {
-    serde_json::to_value(v).unwrap_or(Value::Null)
-}
-#[rustfmt::skip]
-fn call(
-    client: airbyte_agent_runtime::Client,
-    entity: &str,
-    action: &str,
-    p: &Value,
-) -> Option<Result<TypedFuture, String>> {
-    let c = match GoogleDriveConnector::from_client(client) {
-        Ok(c) => c,
-        Err(e) => return Some(Err(e.to_string())),
-    };
-    match (entity, action) {
+/// One case through the typed API; `Ok(None)` for operations it has no typed call for.
+fn call(c: &GoogleDriveConnector, operation: (&str, &str), a: &mut Args<'_>) -> Outcome {
+    let future = match operation {
         #[cfg(feature = "files")]
         ("files", "list") => {
-            Some(
-                (|| -> Result<TypedFuture, String> {
-                    const KNOWN: &[&str] = &[
-                        "pageSize",
-                        "page_size",
-                        "pageToken",
-                        "page_token",
-                        "q",
-                        "q",
-                        "orderBy",
-                        "order_by",
-                        "fields",
-                        "fields",
-                        "spaces",
-                        "spaces",
-                        "corpora",
-                        "corpora",
-                        "driveId",
-                        "drive_id",
-                        "includeItemsFromAllDrives",
-                        "include_items_from_all_drives",
-                        "supportsAllDrives",
-                        "supports_all_drives",
-                    ];
-                    #[allow(unused_mut)]
-                    let mut r = c.files().list();
-                    if let Some(v) = opt::<i64>(p, &["pageSize", "page_size"])? {
-                        r = r.page_size(v);
-                    }
-                    if let Some(v) = opt::<String>(p, &["pageToken", "page_token"])? {
-                        r = r.page_token(v);
-                    }
-                    if let Some(v) = opt::<String>(p, &["q", "q"])? {
-                        r = r.q(v);
-                    }
-                    if let Some(v) = opt::<String>(p, &["orderBy", "order_by"])? {
-                        r = r.order_by(v);
-                    }
-                    if let Some(v) = opt::<String>(p, &["fields", "fields"])? {
-                        r = r.fields(v);
-                    }
-                    if let Some(v) = opt::<String>(p, &["spaces", "spaces"])? {
-                        r = r.spaces(v);
-                    }
-                    if let Some(v) = opt::<String>(p, &["corpora", "corpora"])? {
-                        r = r.corpora(v);
-                    }
-                    if let Some(v) = opt::<String>(p, &["driveId", "drive_id"])? {
-                        r = r.drive_id(v);
-                    }
-                    if let Some(v) = opt::<
-                        bool,
-                    >(
-                        p,
-                        &["includeItemsFromAllDrives", "include_items_from_all_drives"],
-                    )? {
-                        r = r.include_items_from_all_drives(v);
-                    }
-                    if let Some(v) = opt::<
-                        bool,
-                    >(p, &["supportsAllDrives", "supports_all_drives"])? {
-                        r = r.supports_all_drives(v);
-                    }
-                    if let Some(k) = p
-                        .as_object()
-                        .into_iter()
-                        .flatten()
-                        .map(|(k, _)| k)
-                        .find(|k| !KNOWN.contains(&k.as_str()))
-                    {
-                        return Err(format!("unknown param `{k}`"));
-                    }
-                    Ok(
-                        Box::pin(async move {
-                            r.send()
-                                .await
-                                .map(|x| {
-                                    serde_json::json!(
-                                        { "data" : out(x.data), "meta" : out(x.meta) }
-                                    )
-                                })
-                        }),
-                    )
-                })(),
-            )
+            let mut r = c.files().list();
+            r = a.set(r, &["pageSize", "page_size"], |r, v| r.page_size(v))?;
+            r = a.set(r, &["pageToken", "page_token"], |r, v: String| r.page_token(v))?;
+            r = a.set(r, &["q"], |r, v: String| r.q(v))?;
+            r = a.set(r, &["orderBy", "order_by"], |r, v: String| r.order_by(v))?;
+            r = a.set(r, &["fields"], |r, v: String| r.fields(v))?;
+            r = a.set(r, &["spaces"], |r, v: String| r.spaces(v))?;
+            r = a.set(r, &["corpora"], |r, v: String| r.corpora(v))?;
+            r = a.set(r, &["driveId", "drive_id"], |r, v: String| r.drive_id(v))?;
+            r = a
+                .set(
+                    r,
+                    &["includeItemsFromAllDrives", "include_items_from_all_drives"],
+                    |r, v| r.include_items_from_all_drives(v),
+                )?;
+            r = a
+                .set(
+                    r,
+                    &["supportsAllDrives", "supports_all_drives"],
+                    |r, v| r.supports_all_drives(v),
+                )?;
+            page(r)
         }
         #[cfg(feature = "files")]
         ("files", "get") => {
-            Some(
-                (|| -> Result<TypedFuture, String> {
-                    const KNOWN: &[&str] = &[
-                        "fileId",
-                        "file_id",
-                        "fields",
-                        "fields",
-                        "supportsAllDrives",
-                        "supports_all_drives",
-                    ];
-                    #[allow(unused_mut)]
-                    let mut r = c.files().get(arg::<String>(p, &["fileId", "file_id"])?);
-                    if let Some(v) = opt::<String>(p, &["fields", "fields"])? {
-                        r = r.fields(v);
-                    }
-                    if let Some(v) = opt::<
-                        bool,
-                    >(p, &["supportsAllDrives", "supports_all_drives"])? {
-                        r = r.supports_all_drives(v);
-                    }
-                    if let Some(k) = p
-                        .as_object()
-                        .into_iter()
-                        .flatten()
-                        .map(|(k, _)| k)
-                        .find(|k| !KNOWN.contains(&k.as_str()))
-                    {
-                        return Err(format!("unknown param `{k}`"));
-                    }
-                    Ok(
-                        Box::pin(async move {
-                            r.send()
-                                .await
-                                .map(|x| serde_json::json!({ "record" : out(x) }))
-                        }),
-                    )
-                })(),
-            )
+            let mut r = c.files().get(a.arg::<String>(&["fileId", "file_id"])?);
+            r = a.set(r, &["fields"], |r, v: String| r.fields(v))?;
+            r = a
+                .set(
+                    r,
+                    &["supportsAllDrives", "supports_all_drives"],
+                    |r, v| r.supports_all_drives(v),
+                )?;
+            record(r)
         }
         #[cfg(feature = "files")]
         ("files", "create") => {
-            Some(
-                (|| -> Result<TypedFuture, String> {
-                    const KNOWN: &[&str] = &[
-                        "name",
-                        "name",
-                        "mimeType",
-                        "mime_type",
-                        "parents",
-                        "parents",
-                        "description",
-                        "description",
-                    ];
-                    #[allow(unused_mut)]
-                    let mut r = c.files().create(arg::<String>(p, &["name", "name"])?);
-                    if let Some(v) = opt::<String>(p, &["mimeType", "mime_type"])? {
-                        r = r.mime_type(v);
-                    }
-                    if let Some(v) = opt::<Vec<String>>(p, &["parents", "parents"])? {
-                        r = r.parents(v);
-                    }
-                    if let Some(v) = opt::<String>(p, &["description", "description"])? {
-                        r = r.description(v);
-                    }
-                    if let Some(k) = p
-                        .as_object()
-                        .into_iter()
-                        .flatten()
-                        .map(|(k, _)| k)
-                        .find(|k| !KNOWN.contains(&k.as_str()))
-                    {
-                        return Err(format!("unknown param `{k}`"));
-                    }
-                    Ok(
-                        Box::pin(async move {
-                            r.send()
-                                .await
-                                .map(|x| serde_json::json!({ "record" : out(x) }))
-                        }),
-                    )
-                })(),
-            )
+            let mut r = c.files().create(a.arg::<String>(&["name"])?);
+            r = a.set(r, &["mimeType", "mime_type"], |r, v: String| r.mime_type(v))?;
+            r = a.set(r, &["parents"], |r, v| r.parents(v))?;
+            r = a.set(r, &["description"], |r, v: String| r.description(v))?;
+            record(r)
         }
         #[cfg(feature = "files")]
         ("files", "update") => {
-            Some(
-                (|| -> Result<TypedFuture, String> {
-                    const KNOWN: &[&str] = &[
-                        "fileId",
-                        "file_id",
-                        "addParents",
-                        "add_parents",
-                        "removeParents",
-                        "remove_parents",
-                        "supportsAllDrives",
-                        "supports_all_drives",
-                        "name",
-                        "name",
-                        "description",
-                        "description",
-                        "mimeType",
-                        "mime_type",
-                    ];
-                    #[allow(unused_mut)]
-                    let mut r = c
-                        .files()
-                        .update(arg::<String>(p, &["fileId", "file_id"])?);
-                    if let Some(v) = opt::<String>(p, &["addParents", "add_parents"])? {
-                        r = r.add_parents(v);
-                    }
-                    if let Some(v) = opt::<
-                        String,
-                    >(p, &["removeParents", "remove_parents"])? {
-                        r = r.remove_parents(v);
-                    }
-                    if let Some(v) = opt::<
-                        bool,
-                    >(p, &["supportsAllDrives", "supports_all_drives"])? {
-                        r = r.supports_all_drives(v);
-                    }
-                    if let Some(v) = opt::<String>(p, &["name", "name"])? {
-                        r = r.name(v);
-                    }
-                    if let Some(v) = opt::<String>(p, &["description", "description"])? {
-                        r = r.description(v);
-                    }
-                    if let Some(v) = opt::<String>(p, &["mimeType", "mime_type"])? {
-                        r = r.mime_type(v);
-                    }
-                    if let Some(k) = p
-                        .as_object()
-                        .into_iter()
-                        .flatten()
-                        .map(|(k, _)| k)
-                        .find(|k| !KNOWN.contains(&k.as_str()))
-                    {
-                        return Err(format!("unknown param `{k}`"));
-                    }
-                    Ok(
-                        Box::pin(async move {
-                            r.send()
-                                .await
-                                .map(|x| serde_json::json!({ "record" : out(x) }))
-                        }),
-                    )
-                })(),
-            )
+            let mut r = c.files().update(a.arg::<String>(&["fileId", "file_id"])?);
+            r = a
+                .set(
+                    r,
+                    &["addParents", "add_parents"],
+                    |r, v: String| r.add_parents(v),
+                )?;
+            r = a
+                .set(
+                    r,
+                    &["removeParents", "remove_parents"],
+                    |r, v: String| r.remove_parents(v),
+                )?;
+            r = a
+                .set(
+                    r,
+                    &["supportsAllDrives", "supports_all_drives"],
+                    |r, v| r.supports_all_drives(v),
+                )?;
+            r = a.set(r, &["name"], |r, v: String| r.name(v))?;
+            r = a.set(r, &["description"], |r, v: String| r.description(v))?;
+            r = a.set(r, &["mimeType", "mime_type"], |r, v: String| r.mime_type(v))?;
+            record(r)
         }
         #[cfg(feature = "files")]
         ("files", "delete") => {
-            Some(
-                (|| -> Result<TypedFuture, String> {
-                    const KNOWN: &[&str] = &[
-                        "fileId",
-                        "file_id",
-                        "supportsAllDrives",
-                        "supports_all_drives",
-                    ];
-                    #[allow(unused_mut)]
-                    let mut r = c
-                        .files()
-                        .delete(arg::<String>(p, &["fileId", "file_id"])?);
-                    if let Some(v) = opt::<
-                        bool,
-                    >(p, &["supportsAllDrives", "supports_all_drives"])? {
-                        r = r.supports_all_drives(v);
-                    }
-                    if let Some(k) = p
-                        .as_object()
-                        .into_iter()
-                        .flatten()
-                        .map(|(k, _)| k)
-                        .find(|k| !KNOWN.contains(&k.as_str()))
-                    {
-                        return Err(format!("unknown param `{k}`"));
-                    }
-                    Ok(
-                        Box::pin(async move {
-                            r.send()
-                                .await
-                                .map(|x| serde_json::json!({ "record" : out(x) }))
-                        }),
-                    )
-                })(),
-            )
+            let mut r = c.files().delete(a.arg::<String>(&["fileId", "file_id"])?);
+            r = a
+                .set(
+                    r,
+                    &["supportsAllDrives", "supports_all_drives"],
+                    |r, v| r.supports_all_drives(v),
+                )?;
+            record(r)
         }
         #[cfg(feature = "files_upload")]
         ("files_upload", "create") => {
-            Some(
-                (|| -> Result<TypedFuture, String> {
-                    const KNOWN: &[&str] = &[
-                        "uploadType",
-                        "upload_type",
-                        "supportsAllDrives",
-                        "supports_all_drives",
-                        "name",
-                        "name",
-                        "file_content",
-                        "file_content",
-                        "mimeType",
-                        "mime_type",
-                        "parents",
-                        "parents",
-                        "description",
-                        "description",
-                        "file_mime_type",
-                        "file_mime_type",
-                    ];
-                    #[allow(unused_mut)]
-                    let mut r = c
-                        .files_upload()
-                        .create(
-                            arg::<String>(p, &["name", "name"])?,
-                            arg::<String>(p, &["file_content", "file_content"])?,
-                        );
-                    if let Some(v) = opt::<
-                        FilesUploadCreateUploadType,
-                    >(p, &["uploadType", "upload_type"])? {
-                        r = r.upload_type(v);
-                    }
-                    if let Some(v) = opt::<
-                        bool,
-                    >(p, &["supportsAllDrives", "supports_all_drives"])? {
-                        r = r.supports_all_drives(v);
-                    }
-                    if let Some(v) = opt::<String>(p, &["mimeType", "mime_type"])? {
-                        r = r.mime_type(v);
-                    }
-                    if let Some(v) = opt::<Vec<String>>(p, &["parents", "parents"])? {
-                        r = r.parents(v);
-                    }
-                    if let Some(v) = opt::<String>(p, &["description", "description"])? {
-                        r = r.description(v);
-                    }
-                    if let Some(v) = opt::<
-                        String,
-                    >(p, &["file_mime_type", "file_mime_type"])? {
-                        r = r.file_mime_type(v);
-                    }
-                    if let Some(k) = p
-                        .as_object()
-                        .into_iter()
-                        .flatten()
-                        .map(|(k, _)| k)
-                        .find(|k| !KNOWN.contains(&k.as_str()))
-                    {
-                        return Err(format!("unknown param `{k}`"));
-                    }
-                    Ok(
-                        Box::pin(async move {
-                            r.send()
-                                .await
-                                .map(|x| serde_json::json!({ "record" : out(x) }))
-                        }),
-                    )
-                })(),
-            )
+            let mut r = c
+                .files_upload()
+                .create(
+                    a.arg::<String>(&["name"])?,
+                    a.arg::<String>(&["file_content"])?,
+                );
+            r = a.set(r, &["uploadType", "upload_type"], |r, v| r.upload_type(v))?;
+            r = a
+                .set(
+                    r,
+                    &["supportsAllDrives", "supports_all_drives"],
+                    |r, v| r.supports_all_drives(v),
+                )?;
+            r = a.set(r, &["mimeType", "mime_type"], |r, v: String| r.mime_type(v))?;
+            r = a.set(r, &["parents"], |r, v| r.parents(v))?;
+            r = a.set(r, &["description"], |r, v: String| r.description(v))?;
+            r = a.set(r, &["file_mime_type"], |r, v: String| r.file_mime_type(v))?;
+            record(r)
         }
         #[cfg(feature = "drives")]
         ("drives", "list") => {
-            Some(
-                (|| -> Result<TypedFuture, String> {
-                    const KNOWN: &[&str] = &[
-                        "pageSize",
-                        "page_size",
-                        "pageToken",
-                        "page_token",
-                        "q",
-                        "q",
-                        "useDomainAdminAccess",
-                        "use_domain_admin_access",
-                    ];
-                    #[allow(unused_mut)]
-                    let mut r = c.drives().list();
-                    if let Some(v) = opt::<i64>(p, &["pageSize", "page_size"])? {
-                        r = r.page_size(v);
-                    }
-                    if let Some(v) = opt::<String>(p, &["pageToken", "page_token"])? {
-                        r = r.page_token(v);
-                    }
-                    if let Some(v) = opt::<String>(p, &["q", "q"])? {
-                        r = r.q(v);
-                    }
-                    if let Some(v) = opt::<
-                        bool,
-                    >(p, &["useDomainAdminAccess", "use_domain_admin_access"])? {
-                        r = r.use_domain_admin_access(v);
-                    }
-                    if let Some(k) = p
-                        .as_object()
-                        .into_iter()
-                        .flatten()
-                        .map(|(k, _)| k)
-                        .find(|k| !KNOWN.contains(&k.as_str()))
-                    {
-                        return Err(format!("unknown param `{k}`"));
-                    }
-                    Ok(
-                        Box::pin(async move {
-                            r.send()
-                                .await
-                                .map(|x| {
-                                    serde_json::json!(
-                                        { "data" : out(x.data), "meta" : out(x.meta) }
-                                    )
-                                })
-                        }),
-                    )
-                })(),
-            )
+            let mut r = c.drives().list();
+            r = a.set(r, &["pageSize", "page_size"], |r, v| r.page_size(v))?;
+            r = a.set(r, &["pageToken", "page_token"], |r, v: String| r.page_token(v))?;
+            r = a.set(r, &["q"], |r, v: String| r.q(v))?;
+            r = a
+                .set(
+                    r,
+                    &["useDomainAdminAccess", "use_domain_admin_access"],
+                    |r, v| r.use_domain_admin_access(v),
+                )?;
+            page(r)
         }
         #[cfg(feature = "drives")]
         ("drives", "get") => {
-            Some(
-                (|| -> Result<TypedFuture, String> {
-                    const KNOWN: &[&str] = &[
-                        "driveId",
-                        "drive_id",
-                        "useDomainAdminAccess",
-                        "use_domain_admin_access",
-                    ];
-                    #[allow(unused_mut)]
-                    let mut r = c
-                        .drives()
-                        .get(arg::<String>(p, &["driveId", "drive_id"])?);
-                    if let Some(v) = opt::<
-                        bool,
-                    >(p, &["useDomainAdminAccess", "use_domain_admin_access"])? {
-                        r = r.use_domain_admin_access(v);
-                    }
-                    if let Some(k) = p
-                        .as_object()
-                        .into_iter()
-                        .flatten()
-                        .map(|(k, _)| k)
-                        .find(|k| !KNOWN.contains(&k.as_str()))
-                    {
-                        return Err(format!("unknown param `{k}`"));
-                    }
-                    Ok(
-                        Box::pin(async move {
-                            r.send()
-                                .await
-                                .map(|x| serde_json::json!({ "record" : out(x) }))
-                        }),
-                    )
-                })(),
-            )
+            let mut r = c.drives().get(a.arg::<String>(&["driveId", "drive_id"])?);
+            r = a
+                .set(
+                    r,
+                    &["useDomainAdminAccess", "use_domain_admin_access"],
+                    |r, v| r.use_domain_admin_access(v),
+                )?;
+            record(r)
         }
         #[cfg(feature = "permissions")]
         ("permissions", "list") => {
-            Some(
-                (|| -> Result<TypedFuture, String> {
-                    const KNOWN: &[&str] = &[
-                        "fileId",
-                        "file_id",
-                        "pageSize",
-                        "page_size",
-                        "pageToken",
-                        "page_token",
-                        "supportsAllDrives",
-                        "supports_all_drives",
-                        "useDomainAdminAccess",
-                        "use_domain_admin_access",
-                    ];
-                    #[allow(unused_mut)]
-                    let mut r = c
-                        .permissions()
-                        .list(arg::<String>(p, &["fileId", "file_id"])?);
-                    if let Some(v) = opt::<i64>(p, &["pageSize", "page_size"])? {
-                        r = r.page_size(v);
-                    }
-                    if let Some(v) = opt::<String>(p, &["pageToken", "page_token"])? {
-                        r = r.page_token(v);
-                    }
-                    if let Some(v) = opt::<
-                        bool,
-                    >(p, &["supportsAllDrives", "supports_all_drives"])? {
-                        r = r.supports_all_drives(v);
-                    }
-                    if let Some(v) = opt::<
-                        bool,
-                    >(p, &["useDomainAdminAccess", "use_domain_admin_access"])? {
-                        r = r.use_domain_admin_access(v);
-                    }
-                    if let Some(k) = p
-                        .as_object()
-                        .into_iter()
-                        .flatten()
-                        .map(|(k, _)| k)
-                        .find(|k| !KNOWN.contains(&k.as_str()))
-                    {
-                        return Err(format!("unknown param `{k}`"));
-                    }
-                    Ok(
-                        Box::pin(async move {
-                            r.send()
-                                .await
-                                .map(|x| {
-                                    serde_json::json!(
-                                        { "data" : out(x.data), "meta" : out(x.meta) }
-                                    )
-                                })
-                        }),
-                    )
-                })(),
-            )
+            let mut r = c.permissions().list(a.arg::<String>(&["fileId", "file_id"])?);
+            r = a.set(r, &["pageSize", "page_size"], |r, v| r.page_size(v))?;
+            r = a.set(r, &["pageToken", "page_token"], |r, v: String| r.page_token(v))?;
+            r = a
+                .set(
+                    r,
+                    &["supportsAllDrives", "supports_all_drives"],
+                    |r, v| r.supports_all_drives(v),
+                )?;
+            r = a
+                .set(
+                    r,
+                    &["useDomainAdminAccess", "use_domain_admin_access"],
+                    |r, v| r.use_domain_admin_access(v),
+                )?;
+            page(r)
         }
         #[cfg(feature = "permissions")]
         ("permissions", "get") => {
-            Some(
-                (|| -> Result<TypedFuture, String> {
-                    const KNOWN: &[&str] = &[
-                        "fileId",
-                        "file_id",
-                        "permissionId",
-                        "permission_id",
-                        "supportsAllDrives",
-                        "supports_all_drives",
-                        "useDomainAdminAccess",
-                        "use_domain_admin_access",
-                    ];
-                    #[allow(unused_mut)]
-                    let mut r = c
-                        .permissions()
-                        .get(
-                            arg::<String>(p, &["fileId", "file_id"])?,
-                            arg::<String>(p, &["permissionId", "permission_id"])?,
-                        );
-                    if let Some(v) = opt::<
-                        bool,
-                    >(p, &["supportsAllDrives", "supports_all_drives"])? {
-                        r = r.supports_all_drives(v);
-                    }
-                    if let Some(v) = opt::<
-                        bool,
-                    >(p, &["useDomainAdminAccess", "use_domain_admin_access"])? {
-                        r = r.use_domain_admin_access(v);
-                    }
-                    if let Some(k) = p
-                        .as_object()
-                        .into_iter()
-                        .flatten()
-                        .map(|(k, _)| k)
-                        .find(|k| !KNOWN.contains(&k.as_str()))
-                    {
-                        return Err(format!("unknown param `{k}`"));
-                    }
-                    Ok(
-                        Box::pin(async move {
-                            r.send()
-                                .await
-                                .map(|x| serde_json::json!({ "record" : out(x) }))
-                        }),
-                    )
-                })(),
-            )
+            let mut r = c
+                .permissions()
+                .get(
+                    a.arg::<String>(&["fileId", "file_id"])?,
+                    a.arg::<String>(&["permissionId", "permission_id"])?,
+                );
+            r = a
+                .set(
+                    r,
+                    &["supportsAllDrives", "supports_all_drives"],
+                    |r, v| r.supports_all_drives(v),
+                )?;
+            r = a
+                .set(
+                    r,
+                    &["useDomainAdminAccess", "use_domain_admin_access"],
+                    |r, v| r.use_domain_admin_access(v),
+                )?;
+            record(r)
         }
         #[cfg(feature = "comments")]
         ("comments", "list") => {
-            Some(
-                (|| -> Result<TypedFuture, String> {
-                    const KNOWN: &[&str] = &[
-                        "fileId",
-                        "file_id",
-                        "pageSize",
-                        "page_size",
-                        "pageToken",
-                        "page_token",
-                        "startModifiedTime",
-                        "start_modified_time",
-                        "includeDeleted",
-                        "include_deleted",
-                        "fields",
-                        "fields",
-                    ];
-                    #[allow(unused_mut)]
-                    let mut r = c
-                        .comments()
-                        .list(arg::<String>(p, &["fileId", "file_id"])?);
-                    if let Some(v) = opt::<i64>(p, &["pageSize", "page_size"])? {
-                        r = r.page_size(v);
-                    }
-                    if let Some(v) = opt::<String>(p, &["pageToken", "page_token"])? {
-                        r = r.page_token(v);
-                    }
-                    if let Some(v) = opt::<
-                        String,
-                    >(p, &["startModifiedTime", "start_modified_time"])? {
-                        r = r.start_modified_time(v);
-                    }
-                    if let Some(v) = opt::<
-                        bool,
-                    >(p, &["includeDeleted", "include_deleted"])? {
-                        r = r.include_deleted(v);
-                    }
-                    if let Some(v) = opt::<String>(p, &["fields", "fields"])? {
-                        r = r.fields(v);
-                    }
-                    if let Some(k) = p
-                        .as_object()
-                        .into_iter()
-                        .flatten()
-                        .map(|(k, _)| k)
-                        .find(|k| !KNOWN.contains(&k.as_str()))
-                    {
-                        return Err(format!("unknown param `{k}`"));
-                    }
-                    Ok(
-                        Box::pin(async move {
-                            r.send()
-                                .await
-                                .map(|x| {
-                                    serde_json::json!(
-                                        { "data" : out(x.data), "meta" : out(x.meta) }
-                                    )
-                                })
-                        }),
-                    )
-                })(),
-            )
+            let mut r = c.comments().list(a.arg::<String>(&["fileId", "file_id"])?);
+            r = a.set(r, &["pageSize", "page_size"], |r, v| r.page_size(v))?;
+            r = a.set(r, &["pageToken", "page_token"], |r, v: String| r.page_token(v))?;
+            r = a
+                .set(
+                    r,
+                    &["startModifiedTime", "start_modified_time"],
+                    |r, v: String| r.start_modified_time(v),
+                )?;
+            r = a
+                .set(
+                    r,
+                    &["includeDeleted", "include_deleted"],
+                    |r, v| r.include_deleted(v),
+                )?;
+            r = a.set(r, &["fields"], |r, v: String| r.fields(v))?;
+            page(r)
         }
         #[cfg(feature = "comments")]
         ("comments", "get") => {
-            Some(
-                (|| -> Result<TypedFuture, String> {
-                    const KNOWN: &[&str] = &[
-                        "fileId",
-                        "file_id",
-                        "commentId",
-                        "comment_id",
-                        "includeDeleted",
-                        "include_deleted",
-                        "fields",
-                        "fields",
-                    ];
-                    #[allow(unused_mut)]
-                    let mut r = c
-                        .comments()
-                        .get(
-                            arg::<String>(p, &["fileId", "file_id"])?,
-                            arg::<String>(p, &["commentId", "comment_id"])?,
-                        );
-                    if let Some(v) = opt::<
-                        bool,
-                    >(p, &["includeDeleted", "include_deleted"])? {
-                        r = r.include_deleted(v);
-                    }
-                    if let Some(v) = opt::<String>(p, &["fields", "fields"])? {
-                        r = r.fields(v);
-                    }
-                    if let Some(k) = p
-                        .as_object()
-                        .into_iter()
-                        .flatten()
-                        .map(|(k, _)| k)
-                        .find(|k| !KNOWN.contains(&k.as_str()))
-                    {
-                        return Err(format!("unknown param `{k}`"));
-                    }
-                    Ok(
-                        Box::pin(async move {
-                            r.send()
-                                .await
-                                .map(|x| serde_json::json!({ "record" : out(x) }))
-                        }),
-                    )
-                })(),
-            )
+            let mut r = c
+                .comments()
+                .get(
+                    a.arg::<String>(&["fileId", "file_id"])?,
+                    a.arg::<String>(&["commentId", "comment_id"])?,
+                );
+            r = a
+                .set(
+                    r,
+                    &["includeDeleted", "include_deleted"],
+                    |r, v| r.include_deleted(v),
+                )?;
+            r = a.set(r, &["fields"], |r, v: String| r.fields(v))?;
+            record(r)
         }
         #[cfg(feature = "replies")]
         ("replies", "list") => {
-            Some(
-                (|| -> Result<TypedFuture, String> {
-                    const KNOWN: &[&str] = &[
-                        "fileId",
-                        "file_id",
-                        "commentId",
-                        "comment_id",
-                        "pageSize",
-                        "page_size",
-                        "pageToken",
-                        "page_token",
-                        "includeDeleted",
-                        "include_deleted",
-                        "fields",
-                        "fields",
-                    ];
-                    #[allow(unused_mut)]
-                    let mut r = c
-                        .replies()
-                        .list(
-                            arg::<String>(p, &["fileId", "file_id"])?,
-                            arg::<String>(p, &["commentId", "comment_id"])?,
-                        );
-                    if let Some(v) = opt::<i64>(p, &["pageSize", "page_size"])? {
-                        r = r.page_size(v);
-                    }
-                    if let Some(v) = opt::<String>(p, &["pageToken", "page_token"])? {
-                        r = r.page_token(v);
-                    }
-                    if let Some(v) = opt::<
-                        bool,
-                    >(p, &["includeDeleted", "include_deleted"])? {
-                        r = r.include_deleted(v);
-                    }
-                    if let Some(v) = opt::<String>(p, &["fields", "fields"])? {
-                        r = r.fields(v);
-                    }
-                    if let Some(k) = p
-                        .as_object()
-                        .into_iter()
-                        .flatten()
-                        .map(|(k, _)| k)
-                        .find(|k| !KNOWN.contains(&k.as_str()))
-                    {
-                        return Err(format!("unknown param `{k}`"));
-                    }
-                    Ok(
-                        Box::pin(async move {
-                            r.send()
-                                .await
-                                .map(|x| {
-                                    serde_json::json!(
-                                        { "data" : out(x.data), "meta" : out(x.meta) }
-                                    )
-                                })
-                        }),
-                    )
-                })(),
-            )
+            let mut r = c
+                .replies()
+                .list(
+                    a.arg::<String>(&["fileId", "file_id"])?,
+                    a.arg::<String>(&["commentId", "comment_id"])?,
+                );
+            r = a.set(r, &["pageSize", "page_size"], |r, v| r.page_size(v))?;
+            r = a.set(r, &["pageToken", "page_token"], |r, v: String| r.page_token(v))?;
+            r = a
+                .set(
+                    r,
+                    &["includeDeleted", "include_deleted"],
+                    |r, v| r.include_deleted(v),
+                )?;
+            r = a.set(r, &["fields"], |r, v: String| r.fields(v))?;
+            page(r)
         }
         #[cfg(feature = "replies")]
         ("replies", "get") => {
-            Some(
-                (|| -> Result<TypedFuture, String> {
-                    const KNOWN: &[&str] = &[
-                        "fileId",
-                        "file_id",
-                        "commentId",
-                        "comment_id",
-                        "replyId",
-                        "reply_id",
-                        "includeDeleted",
-                        "include_deleted",
-                        "fields",
-                        "fields",
-                    ];
-                    #[allow(unused_mut)]
-                    let mut r = c
-                        .replies()
-                        .get(
-                            arg::<String>(p, &["fileId", "file_id"])?,
-                            arg::<String>(p, &["commentId", "comment_id"])?,
-                            arg::<String>(p, &["replyId", "reply_id"])?,
-                        );
-                    if let Some(v) = opt::<
-                        bool,
-                    >(p, &["includeDeleted", "include_deleted"])? {
-                        r = r.include_deleted(v);
-                    }
-                    if let Some(v) = opt::<String>(p, &["fields", "fields"])? {
-                        r = r.fields(v);
-                    }
-                    if let Some(k) = p
-                        .as_object()
-                        .into_iter()
-                        .flatten()
-                        .map(|(k, _)| k)
-                        .find(|k| !KNOWN.contains(&k.as_str()))
-                    {
-                        return Err(format!("unknown param `{k}`"));
-                    }
-                    Ok(
-                        Box::pin(async move {
-                            r.send()
-                                .await
-                                .map(|x| serde_json::json!({ "record" : out(x) }))
-                        }),
-                    )
-                })(),
-            )
+            let mut r = c
+                .replies()
+                .get(
+                    a.arg::<String>(&["fileId", "file_id"])?,
+                    a.arg::<String>(&["commentId", "comment_id"])?,
+                    a.arg::<String>(&["replyId", "reply_id"])?,
+                );
+            r = a
+                .set(
+                    r,
+                    &["includeDeleted", "include_deleted"],
+                    |r, v| r.include_deleted(v),
+                )?;
+            r = a.set(r, &["fields"], |r, v: String| r.fields(v))?;
+            record(r)
         }
         #[cfg(feature = "revisions")]
         ("revisions", "list") => {
-            Some(
-                (|| -> Result<TypedFuture, String> {
-                    const KNOWN: &[&str] = &[
-                        "fileId",
-                        "file_id",
-                        "pageSize",
-                        "page_size",
-                        "pageToken",
-                        "page_token",
-                    ];
-                    #[allow(unused_mut)]
-                    let mut r = c
-                        .revisions()
-                        .list(arg::<String>(p, &["fileId", "file_id"])?);
-                    if let Some(v) = opt::<i64>(p, &["pageSize", "page_size"])? {
-                        r = r.page_size(v);
-                    }
-                    if let Some(v) = opt::<String>(p, &["pageToken", "page_token"])? {
-                        r = r.page_token(v);
-                    }
-                    if let Some(k) = p
-                        .as_object()
-                        .into_iter()
-                        .flatten()
-                        .map(|(k, _)| k)
-                        .find(|k| !KNOWN.contains(&k.as_str()))
-                    {
-                        return Err(format!("unknown param `{k}`"));
-                    }
-                    Ok(
-                        Box::pin(async move {
-                            r.send()
-                                .await
-                                .map(|x| {
-                                    serde_json::json!(
-                                        { "data" : out(x.data), "meta" : out(x.meta) }
-                                    )
-                                })
-                        }),
-                    )
-                })(),
-            )
+            let mut r = c.revisions().list(a.arg::<String>(&["fileId", "file_id"])?);
+            r = a.set(r, &["pageSize", "page_size"], |r, v| r.page_size(v))?;
+            r = a.set(r, &["pageToken", "page_token"], |r, v: String| r.page_token(v))?;
+            page(r)
         }
         #[cfg(feature = "revisions")]
         ("revisions", "get") => {
-            Some(
-                (|| -> Result<TypedFuture, String> {
-                    const KNOWN: &[&str] = &[
-                        "fileId",
-                        "file_id",
-                        "revisionId",
-                        "revision_id",
-                    ];
-                    #[allow(unused_mut)]
-                    let mut r = c
-                        .revisions()
-                        .get(
-                            arg::<String>(p, &["fileId", "file_id"])?,
-                            arg::<String>(p, &["revisionId", "revision_id"])?,
-                        );
-                    if let Some(k) = p
-                        .as_object()
-                        .into_iter()
-                        .flatten()
-                        .map(|(k, _)| k)
-                        .find(|k| !KNOWN.contains(&k.as_str()))
-                    {
-                        return Err(format!("unknown param `{k}`"));
-                    }
-                    Ok(
-                        Box::pin(async move {
-                            r.send()
-                                .await
-                                .map(|x| serde_json::json!({ "record" : out(x) }))
-                        }),
-                    )
-                })(),
+            record(
+                c
+                    .revisions()
+                    .get(
+                        a.arg::<String>(&["fileId", "file_id"])?,
+                        a.arg::<String>(&["revisionId", "revision_id"])?,
+                    ),
             )
         }
         #[cfg(feature = "changes")]
         ("changes", "list") => {
-            Some(
-                (|| -> Result<TypedFuture, String> {
-                    const KNOWN: &[&str] = &[
-                        "pageToken",
-                        "page_token",
-                        "pageSize",
-                        "page_size",
-                        "driveId",
-                        "drive_id",
-                        "includeItemsFromAllDrives",
-                        "include_items_from_all_drives",
-                        "supportsAllDrives",
-                        "supports_all_drives",
-                        "spaces",
-                        "spaces",
-                        "includeRemoved",
-                        "include_removed",
-                        "restrictToMyDrive",
-                        "restrict_to_my_drive",
-                    ];
-                    #[allow(unused_mut)]
-                    let mut r = c.changes().list();
-                    if let Some(v) = opt::<String>(p, &["pageToken", "page_token"])? {
-                        r = r.page_token(v);
-                    }
-                    if let Some(v) = opt::<i64>(p, &["pageSize", "page_size"])? {
-                        r = r.page_size(v);
-                    }
-                    if let Some(v) = opt::<String>(p, &["driveId", "drive_id"])? {
-                        r = r.drive_id(v);
-                    }
-                    if let Some(v) = opt::<
-                        bool,
-                    >(
-                        p,
-                        &["includeItemsFromAllDrives", "include_items_from_all_drives"],
-                    )? {
-                        r = r.include_items_from_all_drives(v);
-                    }
-                    if let Some(v) = opt::<
-                        bool,
-                    >(p, &["supportsAllDrives", "supports_all_drives"])? {
-                        r = r.supports_all_drives(v);
-                    }
-                    if let Some(v) = opt::<String>(p, &["spaces", "spaces"])? {
-                        r = r.spaces(v);
-                    }
-                    if let Some(v) = opt::<
-                        bool,
-                    >(p, &["includeRemoved", "include_removed"])? {
-                        r = r.include_removed(v);
-                    }
-                    if let Some(v) = opt::<
-                        bool,
-                    >(p, &["restrictToMyDrive", "restrict_to_my_drive"])? {
-                        r = r.restrict_to_my_drive(v);
-                    }
-                    if let Some(k) = p
-                        .as_object()
-                        .into_iter()
-                        .flatten()
-                        .map(|(k, _)| k)
-                        .find(|k| !KNOWN.contains(&k.as_str()))
-                    {
-                        return Err(format!("unknown param `{k}`"));
-                    }
-                    Ok(
-                        Box::pin(async move {
-                            r.send()
-                                .await
-                                .map(|x| {
-                                    serde_json::json!(
-                                        { "data" : out(x.data), "meta" : out(x.meta) }
-                                    )
-                                })
-                        }),
-                    )
-                })(),
-            )
+            let mut r = c.changes().list();
+            r = a.set(r, &["pageToken", "page_token"], |r, v: String| r.page_token(v))?;
+            r = a.set(r, &["pageSize", "page_size"], |r, v| r.page_size(v))?;
+            r = a.set(r, &["driveId", "drive_id"], |r, v: String| r.drive_id(v))?;
+            r = a
+                .set(
+                    r,
+                    &["includeItemsFromAllDrives", "include_items_from_all_drives"],
+                    |r, v| r.include_items_from_all_drives(v),
+                )?;
+            r = a
+                .set(
+                    r,
+                    &["supportsAllDrives", "supports_all_drives"],
+                    |r, v| r.supports_all_drives(v),
+                )?;
+            r = a.set(r, &["spaces"], |r, v: String| r.spaces(v))?;
+            r = a
+                .set(
+                    r,
+                    &["includeRemoved", "include_removed"],
+                    |r, v| r.include_removed(v),
+                )?;
+            r = a
+                .set(
+                    r,
+                    &["restrictToMyDrive", "restrict_to_my_drive"],
+                    |r, v| r.restrict_to_my_drive(v),
+                )?;
+            page(r)
         }
         #[cfg(feature = "changes_start_page_token")]
         ("changes_start_page_token", "get") => {
-            Some(
-                (|| -> Result<TypedFuture, String> {
-                    const KNOWN: &[&str] = &[
-                        "driveId",
-                        "drive_id",
-                        "supportsAllDrives",
-                        "supports_all_drives",
-                    ];
-                    #[allow(unused_mut)]
-                    let mut r = c.changes_start_page_token().get();
-                    if let Some(v) = opt::<String>(p, &["driveId", "drive_id"])? {
-                        r = r.drive_id(v);
-                    }
-                    if let Some(v) = opt::<
-                        bool,
-                    >(p, &["supportsAllDrives", "supports_all_drives"])? {
-                        r = r.supports_all_drives(v);
-                    }
-                    if let Some(k) = p
-                        .as_object()
-                        .into_iter()
-                        .flatten()
-                        .map(|(k, _)| k)
-                        .find(|k| !KNOWN.contains(&k.as_str()))
-                    {
-                        return Err(format!("unknown param `{k}`"));
-                    }
-                    Ok(
-                        Box::pin(async move {
-                            r.send()
-                                .await
-                                .map(|x| serde_json::json!({ "record" : out(x) }))
-                        }),
-                    )
-                })(),
-            )
+            let mut r = c.changes_start_page_token().get();
+            r = a.set(r, &["driveId", "drive_id"], |r, v: String| r.drive_id(v))?;
+            r = a
+                .set(
+                    r,
+                    &["supportsAllDrives", "supports_all_drives"],
+                    |r, v| r.supports_all_drives(v),
+                )?;
+            record(r)
         }
         #[cfg(feature = "about")]
         ("about", "get") => {
-            Some(
-                (|| -> Result<TypedFuture, String> {
-                    const KNOWN: &[&str] = &["fields", "fields"];
-                    #[allow(unused_mut)]
-                    let mut r = c.about().get();
-                    if let Some(v) = opt::<String>(p, &["fields", "fields"])? {
-                        r = r.fields(v);
-                    }
-                    if let Some(k) = p
-                        .as_object()
-                        .into_iter()
-                        .flatten()
-                        .map(|(k, _)| k)
-                        .find(|k| !KNOWN.contains(&k.as_str()))
-                    {
-                        return Err(format!("unknown param `{k}`"));
-                    }
-                    Ok(
-                        Box::pin(async move {
-                            r.send()
-                                .await
-                                .map(|x| serde_json::json!({ "record" : out(x) }))
-                        }),
-                    )
-                })(),
-            )
+            let mut r = c.about().get();
+            r = a.set(r, &["fields"], |r, v: String| r.fields(v))?;
+            record(r)
         }
-        _ => None,
-    }
+        _ => return Ok(None),
+    };
+    Ok(Some(future))
 }
 #[rustfmt::skip]
 #[tokio::test]
 async fn typed_api_matches_oracle() {
-    let report = match run_typed(CONNECTOR, GoogleDriveConnector::descriptor(), &call)
-        .await
-    {
-        Ok(r) => r,
-        Err(e) => panic!("oracle replay setup: {e}"),
-    };
-    eprintln!("{}: {}", CONNECTOR, report.summary());
-    for (id, why) in &report.stricter {
-        eprintln!("  stricter {id}: {why}");
-    }
-    for (id, problems) in &report.failed {
-        eprintln!("  {id}: {problems:?}");
-    }
-    assert!(
-        report.failed.is_empty(), "{} typed case(s) differ from the oracle", report
-        .failed.len()
-    );
-    assert!(! report.passed.is_empty(), "no case replayed");
+    assert_matches_oracle(
+            "google-drive",
+            GoogleDriveConnector::descriptor(),
+            GoogleDriveConnector::from_client,
+            call,
+        )
+        .await;
 }

@@ -4,2628 +4,658 @@
 //! every successful case is built with the generated builders from its params, sent to a
 //! loopback server serving the recorded response, and its request and typed result are
 //! compared with the recording.
-#![allow(unused_imports)]
-#![allow(clippy::redundant_closure_call)]
 #[rustfmt::skip]
-use airbyte_agent_runtime::serde_json::{self, Map, Value};
-#[rustfmt::skip]
-use airbyte_agent_tests::oracle::typed::{TypedFuture, run_typed};
+use airbyte_agent_tests::oracle::typed::{
+    Args, Outcome, assert_matches_oracle, record, page,
+};
 #[rustfmt::skip]
 use airbyte_agent_hubspot::*;
 #[rustfmt::skip]
-/// Oracle file name.
-const CONNECTOR: &str = "hubspot";
-#[rustfmt::skip]
-/// A required argument (unused when no operation of the crate has one).
-#[allow(dead_code)]
-fn arg<T: airbyte_agent_runtime::serde::de::DeserializeOwned>(
-    p: &Value,
-    names: &[&str],
-) -> Result<T, String> {
-    opt(p, names)?.ok_or_else(|| format!("missing `{}`", names[0]))
-}
-#[rustfmt::skip]
-fn opt<T: airbyte_agent_runtime::serde::de::DeserializeOwned>(
-    p: &Value,
-    names: &[&str],
-) -> Result<Option<T>, String> {
-    match names.iter().find_map(|n| p.get(*n)) {
-        None | Some(Value::Null) => Ok(None),
-        Some(v) => {
-            serde_json::from_value(v.clone())
-                .map(Some)
-                .map_err(|e| format!("`{}`: {e}", names[0]))
-        }
-    }
-}
-#[rustfmt::skip]
-fn out<T: airbyte_agent_runtime::serde::Serialize>(v: T) -> Value {
-    serde_json::to_value(v).unwrap_or(Value::Null)
-}
-#[rustfmt::skip]
-fn call(
-    client: airbyte_agent_runtime::Client,
-    entity: &str,
-    action: &str,
-    p: &Value,
-) -> Option<Result<TypedFuture, String>> {
-    let c = match HubspotConnector::from_client(client) {
-        Ok(c) => c,
-        Err(e) => return Some(Err(e.to_string())),
-    };
-    match (entity, action) {
+/// One case through the typed API; `Ok(None)` for operations it has no typed call for.
+fn call(c: &HubspotConnector, operation: (&str, &str), a: &mut Args<'_>) -> Outcome {
+    let future = match operation {
         #[cfg(feature = "contacts")]
-        ("contacts", "create") => {
-            Some(
-                (|| -> Result<TypedFuture, String> {
-                    const KNOWN: &[&str] = &["properties", "properties"];
-                    #[allow(unused_mut)]
-                    let mut r = c
-                        .contacts()
-                        .create(
-                            arg::<
-                                ContactsCreateProperties,
-                            >(p, &["properties", "properties"])?,
-                        );
-                    if let Some(k) = p
-                        .as_object()
-                        .into_iter()
-                        .flatten()
-                        .map(|(k, _)| k)
-                        .find(|k| !KNOWN.contains(&k.as_str()))
-                    {
-                        return Err(format!("unknown param `{k}`"));
-                    }
-                    Ok(
-                        Box::pin(async move {
-                            r.send()
-                                .await
-                                .map(|x| serde_json::json!({ "record" : out(x) }))
-                        }),
-                    )
-                })(),
-            )
-        }
+        ("contacts", "create") => record(c.contacts().create(a.arg(&["properties"])?)),
         #[cfg(feature = "contacts")]
         ("contacts", "list") => {
-            Some(
-                (|| -> Result<TypedFuture, String> {
-                    const KNOWN: &[&str] = &[
-                        "limit",
-                        "limit",
-                        "after",
-                        "after",
-                        "associations",
-                        "associations",
-                        "properties",
-                        "properties",
-                        "propertiesWithHistory",
-                        "properties_with_history",
-                        "archived",
-                        "archived",
-                    ];
-                    #[allow(unused_mut)]
-                    let mut r = c.contacts().list();
-                    if let Some(v) = opt::<i64>(p, &["limit", "limit"])? {
-                        r = r.limit(v);
-                    }
-                    if let Some(v) = opt::<String>(p, &["after", "after"])? {
-                        r = r.after(v);
-                    }
-                    if let Some(v) = opt::<
-                        String,
-                    >(p, &["associations", "associations"])? {
-                        r = r.associations(v);
-                    }
-                    if let Some(v) = opt::<String>(p, &["properties", "properties"])? {
-                        r = r.properties(v);
-                    }
-                    if let Some(v) = opt::<
-                        String,
-                    >(p, &["propertiesWithHistory", "properties_with_history"])? {
-                        r = r.properties_with_history(v);
-                    }
-                    if let Some(v) = opt::<bool>(p, &["archived", "archived"])? {
-                        r = r.archived(v);
-                    }
-                    if let Some(k) = p
-                        .as_object()
-                        .into_iter()
-                        .flatten()
-                        .map(|(k, _)| k)
-                        .find(|k| !KNOWN.contains(&k.as_str()))
-                    {
-                        return Err(format!("unknown param `{k}`"));
-                    }
-                    Ok(
-                        Box::pin(async move {
-                            r.send()
-                                .await
-                                .map(|x| {
-                                    serde_json::json!(
-                                        { "data" : out(x.data), "meta" : out(x.meta) }
-                                    )
-                                })
-                        }),
-                    )
-                })(),
-            )
+            let mut r = c.contacts().list();
+            r = a.set(r, &["limit"], |r, v| r.limit(v))?;
+            r = a.set(r, &["after"], |r, v: String| r.after(v))?;
+            r = a.set(r, &["associations"], |r, v: String| r.associations(v))?;
+            r = a.set(r, &["properties"], |r, v: String| r.properties(v))?;
+            r = a
+                .set(
+                    r,
+                    &["propertiesWithHistory", "properties_with_history"],
+                    |r, v: String| r.properties_with_history(v),
+                )?;
+            r = a.set(r, &["archived"], |r, v| r.archived(v))?;
+            page(r)
         }
         #[cfg(feature = "contacts")]
         ("contacts", "update") => {
-            Some(
-                (|| -> Result<TypedFuture, String> {
-                    const KNOWN: &[&str] = &[
-                        "contactId",
-                        "contact_id",
-                        "properties",
-                        "properties",
-                    ];
-                    #[allow(unused_mut)]
-                    let mut r = c
-                        .contacts()
-                        .update(
-                            arg::<String>(p, &["contactId", "contact_id"])?,
-                            arg::<
-                                ContactsUpdateProperties,
-                            >(p, &["properties", "properties"])?,
-                        );
-                    if let Some(k) = p
-                        .as_object()
-                        .into_iter()
-                        .flatten()
-                        .map(|(k, _)| k)
-                        .find(|k| !KNOWN.contains(&k.as_str()))
-                    {
-                        return Err(format!("unknown param `{k}`"));
-                    }
-                    Ok(
-                        Box::pin(async move {
-                            r.send()
-                                .await
-                                .map(|x| serde_json::json!({ "record" : out(x) }))
-                        }),
-                    )
-                })(),
+            record(
+                c
+                    .contacts()
+                    .update(
+                        a.arg::<String>(&["contactId", "contact_id"])?,
+                        a.arg(&["properties"])?,
+                    ),
             )
         }
         #[cfg(feature = "contacts")]
         ("contacts", "get") => {
-            Some(
-                (|| -> Result<TypedFuture, String> {
-                    const KNOWN: &[&str] = &[
-                        "contactId",
-                        "contact_id",
-                        "properties",
-                        "properties",
-                        "propertiesWithHistory",
-                        "properties_with_history",
-                        "associations",
-                        "associations",
-                        "idProperty",
-                        "id_property",
-                        "archived",
-                        "archived",
-                    ];
-                    #[allow(unused_mut)]
-                    let mut r = c
-                        .contacts()
-                        .get(arg::<String>(p, &["contactId", "contact_id"])?);
-                    if let Some(v) = opt::<String>(p, &["properties", "properties"])? {
-                        r = r.properties(v);
-                    }
-                    if let Some(v) = opt::<
-                        String,
-                    >(p, &["propertiesWithHistory", "properties_with_history"])? {
-                        r = r.properties_with_history(v);
-                    }
-                    if let Some(v) = opt::<
-                        String,
-                    >(p, &["associations", "associations"])? {
-                        r = r.associations(v);
-                    }
-                    if let Some(v) = opt::<String>(p, &["idProperty", "id_property"])? {
-                        r = r.id_property(v);
-                    }
-                    if let Some(v) = opt::<bool>(p, &["archived", "archived"])? {
-                        r = r.archived(v);
-                    }
-                    if let Some(k) = p
-                        .as_object()
-                        .into_iter()
-                        .flatten()
-                        .map(|(k, _)| k)
-                        .find(|k| !KNOWN.contains(&k.as_str()))
-                    {
-                        return Err(format!("unknown param `{k}`"));
-                    }
-                    Ok(
-                        Box::pin(async move {
-                            r.send()
-                                .await
-                                .map(|x| serde_json::json!({ "record" : out(x) }))
-                        }),
-                    )
-                })(),
-            )
+            let mut r = c.contacts().get(a.arg::<String>(&["contactId", "contact_id"])?);
+            r = a.set(r, &["properties"], |r, v: String| r.properties(v))?;
+            r = a
+                .set(
+                    r,
+                    &["propertiesWithHistory", "properties_with_history"],
+                    |r, v: String| r.properties_with_history(v),
+                )?;
+            r = a.set(r, &["associations"], |r, v: String| r.associations(v))?;
+            r = a
+                .set(
+                    r,
+                    &["idProperty", "id_property"],
+                    |r, v: String| r.id_property(v),
+                )?;
+            r = a.set(r, &["archived"], |r, v| r.archived(v))?;
+            record(r)
         }
         #[cfg(feature = "contacts")]
         ("contacts", "search") => {
-            Some(
-                (|| -> Result<TypedFuture, String> {
-                    const KNOWN: &[&str] = &[
-                        "filterGroups",
-                        "filter_groups",
-                        "properties",
-                        "properties",
-                        "limit",
-                        "limit",
-                        "after",
-                        "after",
-                        "sorts",
-                        "sorts",
-                        "query",
-                        "query",
-                    ];
-                    #[allow(unused_mut)]
-                    let mut r = c.contacts().search();
-                    if let Some(v) = opt::<
-                        Vec<ContactsSearchFilterGroupsItem>,
-                    >(p, &["filterGroups", "filter_groups"])? {
-                        r = r.filter_groups(v);
-                    }
-                    if let Some(v) = opt::<
-                        Vec<String>,
-                    >(p, &["properties", "properties"])? {
-                        r = r.properties(v);
-                    }
-                    if let Some(v) = opt::<i64>(p, &["limit", "limit"])? {
-                        r = r.limit(v);
-                    }
-                    if let Some(v) = opt::<String>(p, &["after", "after"])? {
-                        r = r.after(v);
-                    }
-                    if let Some(v) = opt::<
-                        Vec<ContactsSearchSortsItem>,
-                    >(p, &["sorts", "sorts"])? {
-                        r = r.sorts(v);
-                    }
-                    if let Some(v) = opt::<String>(p, &["query", "query"])? {
-                        r = r.query(v);
-                    }
-                    if let Some(k) = p
-                        .as_object()
-                        .into_iter()
-                        .flatten()
-                        .map(|(k, _)| k)
-                        .find(|k| !KNOWN.contains(&k.as_str()))
-                    {
-                        return Err(format!("unknown param `{k}`"));
-                    }
-                    Ok(
-                        Box::pin(async move {
-                            r.send()
-                                .await
-                                .map(|x| {
-                                    serde_json::json!(
-                                        { "data" : out(x.data), "meta" : out(x.meta) }
-                                    )
-                                })
-                        }),
-                    )
-                })(),
-            )
+            let mut r = c.contacts().search();
+            r = a.set(r, &["filterGroups", "filter_groups"], |r, v| r.filter_groups(v))?;
+            r = a.set(r, &["properties"], |r, v| r.properties(v))?;
+            r = a.set(r, &["limit"], |r, v| r.limit(v))?;
+            r = a.set(r, &["after"], |r, v: String| r.after(v))?;
+            r = a.set(r, &["sorts"], |r, v| r.sorts(v))?;
+            r = a.set(r, &["query"], |r, v: String| r.query(v))?;
+            page(r)
         }
         #[cfg(feature = "companies")]
-        ("companies", "create") => {
-            Some(
-                (|| -> Result<TypedFuture, String> {
-                    const KNOWN: &[&str] = &["properties", "properties"];
-                    #[allow(unused_mut)]
-                    let mut r = c
-                        .companies()
-                        .create(
-                            arg::<
-                                CompaniesCreateProperties,
-                            >(p, &["properties", "properties"])?,
-                        );
-                    if let Some(k) = p
-                        .as_object()
-                        .into_iter()
-                        .flatten()
-                        .map(|(k, _)| k)
-                        .find(|k| !KNOWN.contains(&k.as_str()))
-                    {
-                        return Err(format!("unknown param `{k}`"));
-                    }
-                    Ok(
-                        Box::pin(async move {
-                            r.send()
-                                .await
-                                .map(|x| serde_json::json!({ "record" : out(x) }))
-                        }),
-                    )
-                })(),
-            )
-        }
+        ("companies", "create") => record(c.companies().create(a.arg(&["properties"])?)),
         #[cfg(feature = "companies")]
         ("companies", "list") => {
-            Some(
-                (|| -> Result<TypedFuture, String> {
-                    const KNOWN: &[&str] = &[
-                        "limit",
-                        "limit",
-                        "after",
-                        "after",
-                        "associations",
-                        "associations",
-                        "properties",
-                        "properties",
-                        "propertiesWithHistory",
-                        "properties_with_history",
-                        "archived",
-                        "archived",
-                    ];
-                    #[allow(unused_mut)]
-                    let mut r = c.companies().list();
-                    if let Some(v) = opt::<i64>(p, &["limit", "limit"])? {
-                        r = r.limit(v);
-                    }
-                    if let Some(v) = opt::<String>(p, &["after", "after"])? {
-                        r = r.after(v);
-                    }
-                    if let Some(v) = opt::<
-                        String,
-                    >(p, &["associations", "associations"])? {
-                        r = r.associations(v);
-                    }
-                    if let Some(v) = opt::<String>(p, &["properties", "properties"])? {
-                        r = r.properties(v);
-                    }
-                    if let Some(v) = opt::<
-                        String,
-                    >(p, &["propertiesWithHistory", "properties_with_history"])? {
-                        r = r.properties_with_history(v);
-                    }
-                    if let Some(v) = opt::<bool>(p, &["archived", "archived"])? {
-                        r = r.archived(v);
-                    }
-                    if let Some(k) = p
-                        .as_object()
-                        .into_iter()
-                        .flatten()
-                        .map(|(k, _)| k)
-                        .find(|k| !KNOWN.contains(&k.as_str()))
-                    {
-                        return Err(format!("unknown param `{k}`"));
-                    }
-                    Ok(
-                        Box::pin(async move {
-                            r.send()
-                                .await
-                                .map(|x| {
-                                    serde_json::json!(
-                                        { "data" : out(x.data), "meta" : out(x.meta) }
-                                    )
-                                })
-                        }),
-                    )
-                })(),
-            )
+            let mut r = c.companies().list();
+            r = a.set(r, &["limit"], |r, v| r.limit(v))?;
+            r = a.set(r, &["after"], |r, v: String| r.after(v))?;
+            r = a.set(r, &["associations"], |r, v: String| r.associations(v))?;
+            r = a.set(r, &["properties"], |r, v: String| r.properties(v))?;
+            r = a
+                .set(
+                    r,
+                    &["propertiesWithHistory", "properties_with_history"],
+                    |r, v: String| r.properties_with_history(v),
+                )?;
+            r = a.set(r, &["archived"], |r, v| r.archived(v))?;
+            page(r)
         }
         #[cfg(feature = "companies")]
         ("companies", "update") => {
-            Some(
-                (|| -> Result<TypedFuture, String> {
-                    const KNOWN: &[&str] = &[
-                        "companyId",
-                        "company_id",
-                        "properties",
-                        "properties",
-                    ];
-                    #[allow(unused_mut)]
-                    let mut r = c
-                        .companies()
-                        .update(
-                            arg::<String>(p, &["companyId", "company_id"])?,
-                            arg::<
-                                CompaniesUpdateProperties,
-                            >(p, &["properties", "properties"])?,
-                        );
-                    if let Some(k) = p
-                        .as_object()
-                        .into_iter()
-                        .flatten()
-                        .map(|(k, _)| k)
-                        .find(|k| !KNOWN.contains(&k.as_str()))
-                    {
-                        return Err(format!("unknown param `{k}`"));
-                    }
-                    Ok(
-                        Box::pin(async move {
-                            r.send()
-                                .await
-                                .map(|x| serde_json::json!({ "record" : out(x) }))
-                        }),
-                    )
-                })(),
+            record(
+                c
+                    .companies()
+                    .update(
+                        a.arg::<String>(&["companyId", "company_id"])?,
+                        a.arg(&["properties"])?,
+                    ),
             )
         }
         #[cfg(feature = "companies")]
         ("companies", "get") => {
-            Some(
-                (|| -> Result<TypedFuture, String> {
-                    const KNOWN: &[&str] = &[
-                        "companyId",
-                        "company_id",
-                        "properties",
-                        "properties",
-                        "propertiesWithHistory",
-                        "properties_with_history",
-                        "associations",
-                        "associations",
-                        "idProperty",
-                        "id_property",
-                        "archived",
-                        "archived",
-                    ];
-                    #[allow(unused_mut)]
-                    let mut r = c
-                        .companies()
-                        .get(arg::<String>(p, &["companyId", "company_id"])?);
-                    if let Some(v) = opt::<String>(p, &["properties", "properties"])? {
-                        r = r.properties(v);
-                    }
-                    if let Some(v) = opt::<
-                        String,
-                    >(p, &["propertiesWithHistory", "properties_with_history"])? {
-                        r = r.properties_with_history(v);
-                    }
-                    if let Some(v) = opt::<
-                        String,
-                    >(p, &["associations", "associations"])? {
-                        r = r.associations(v);
-                    }
-                    if let Some(v) = opt::<String>(p, &["idProperty", "id_property"])? {
-                        r = r.id_property(v);
-                    }
-                    if let Some(v) = opt::<bool>(p, &["archived", "archived"])? {
-                        r = r.archived(v);
-                    }
-                    if let Some(k) = p
-                        .as_object()
-                        .into_iter()
-                        .flatten()
-                        .map(|(k, _)| k)
-                        .find(|k| !KNOWN.contains(&k.as_str()))
-                    {
-                        return Err(format!("unknown param `{k}`"));
-                    }
-                    Ok(
-                        Box::pin(async move {
-                            r.send()
-                                .await
-                                .map(|x| serde_json::json!({ "record" : out(x) }))
-                        }),
-                    )
-                })(),
-            )
+            let mut r = c
+                .companies()
+                .get(a.arg::<String>(&["companyId", "company_id"])?);
+            r = a.set(r, &["properties"], |r, v: String| r.properties(v))?;
+            r = a
+                .set(
+                    r,
+                    &["propertiesWithHistory", "properties_with_history"],
+                    |r, v: String| r.properties_with_history(v),
+                )?;
+            r = a.set(r, &["associations"], |r, v: String| r.associations(v))?;
+            r = a
+                .set(
+                    r,
+                    &["idProperty", "id_property"],
+                    |r, v: String| r.id_property(v),
+                )?;
+            r = a.set(r, &["archived"], |r, v| r.archived(v))?;
+            record(r)
         }
         #[cfg(feature = "companies")]
         ("companies", "search") => {
-            Some(
-                (|| -> Result<TypedFuture, String> {
-                    const KNOWN: &[&str] = &[
-                        "filterGroups",
-                        "filter_groups",
-                        "properties",
-                        "properties",
-                        "limit",
-                        "limit",
-                        "after",
-                        "after",
-                        "sorts",
-                        "sorts",
-                        "query",
-                        "query",
-                    ];
-                    #[allow(unused_mut)]
-                    let mut r = c.companies().search();
-                    if let Some(v) = opt::<
-                        Vec<ContactsSearchFilterGroupsItem>,
-                    >(p, &["filterGroups", "filter_groups"])? {
-                        r = r.filter_groups(v);
-                    }
-                    if let Some(v) = opt::<
-                        Vec<String>,
-                    >(p, &["properties", "properties"])? {
-                        r = r.properties(v);
-                    }
-                    if let Some(v) = opt::<i64>(p, &["limit", "limit"])? {
-                        r = r.limit(v);
-                    }
-                    if let Some(v) = opt::<String>(p, &["after", "after"])? {
-                        r = r.after(v);
-                    }
-                    if let Some(v) = opt::<
-                        Vec<ContactsSearchSortsItem>,
-                    >(p, &["sorts", "sorts"])? {
-                        r = r.sorts(v);
-                    }
-                    if let Some(v) = opt::<String>(p, &["query", "query"])? {
-                        r = r.query(v);
-                    }
-                    if let Some(k) = p
-                        .as_object()
-                        .into_iter()
-                        .flatten()
-                        .map(|(k, _)| k)
-                        .find(|k| !KNOWN.contains(&k.as_str()))
-                    {
-                        return Err(format!("unknown param `{k}`"));
-                    }
-                    Ok(
-                        Box::pin(async move {
-                            r.send()
-                                .await
-                                .map(|x| {
-                                    serde_json::json!(
-                                        { "data" : out(x.data), "meta" : out(x.meta) }
-                                    )
-                                })
-                        }),
-                    )
-                })(),
-            )
+            let mut r = c.companies().search();
+            r = a.set(r, &["filterGroups", "filter_groups"], |r, v| r.filter_groups(v))?;
+            r = a.set(r, &["properties"], |r, v| r.properties(v))?;
+            r = a.set(r, &["limit"], |r, v| r.limit(v))?;
+            r = a.set(r, &["after"], |r, v: String| r.after(v))?;
+            r = a.set(r, &["sorts"], |r, v| r.sorts(v))?;
+            r = a.set(r, &["query"], |r, v: String| r.query(v))?;
+            page(r)
         }
         #[cfg(feature = "deals")]
-        ("deals", "create") => {
-            Some(
-                (|| -> Result<TypedFuture, String> {
-                    const KNOWN: &[&str] = &["properties", "properties"];
-                    #[allow(unused_mut)]
-                    let mut r = c
-                        .deals()
-                        .create(
-                            arg::<
-                                DealsCreateProperties,
-                            >(p, &["properties", "properties"])?,
-                        );
-                    if let Some(k) = p
-                        .as_object()
-                        .into_iter()
-                        .flatten()
-                        .map(|(k, _)| k)
-                        .find(|k| !KNOWN.contains(&k.as_str()))
-                    {
-                        return Err(format!("unknown param `{k}`"));
-                    }
-                    Ok(
-                        Box::pin(async move {
-                            r.send()
-                                .await
-                                .map(|x| serde_json::json!({ "record" : out(x) }))
-                        }),
-                    )
-                })(),
-            )
-        }
+        ("deals", "create") => record(c.deals().create(a.arg(&["properties"])?)),
         #[cfg(feature = "deals")]
         ("deals", "list") => {
-            Some(
-                (|| -> Result<TypedFuture, String> {
-                    const KNOWN: &[&str] = &[
-                        "limit",
-                        "limit",
-                        "after",
-                        "after",
-                        "associations",
-                        "associations",
-                        "properties",
-                        "properties",
-                        "propertiesWithHistory",
-                        "properties_with_history",
-                        "archived",
-                        "archived",
-                    ];
-                    #[allow(unused_mut)]
-                    let mut r = c.deals().list();
-                    if let Some(v) = opt::<i64>(p, &["limit", "limit"])? {
-                        r = r.limit(v);
-                    }
-                    if let Some(v) = opt::<String>(p, &["after", "after"])? {
-                        r = r.after(v);
-                    }
-                    if let Some(v) = opt::<
-                        String,
-                    >(p, &["associations", "associations"])? {
-                        r = r.associations(v);
-                    }
-                    if let Some(v) = opt::<String>(p, &["properties", "properties"])? {
-                        r = r.properties(v);
-                    }
-                    if let Some(v) = opt::<
-                        String,
-                    >(p, &["propertiesWithHistory", "properties_with_history"])? {
-                        r = r.properties_with_history(v);
-                    }
-                    if let Some(v) = opt::<bool>(p, &["archived", "archived"])? {
-                        r = r.archived(v);
-                    }
-                    if let Some(k) = p
-                        .as_object()
-                        .into_iter()
-                        .flatten()
-                        .map(|(k, _)| k)
-                        .find(|k| !KNOWN.contains(&k.as_str()))
-                    {
-                        return Err(format!("unknown param `{k}`"));
-                    }
-                    Ok(
-                        Box::pin(async move {
-                            r.send()
-                                .await
-                                .map(|x| {
-                                    serde_json::json!(
-                                        { "data" : out(x.data), "meta" : out(x.meta) }
-                                    )
-                                })
-                        }),
-                    )
-                })(),
-            )
+            let mut r = c.deals().list();
+            r = a.set(r, &["limit"], |r, v| r.limit(v))?;
+            r = a.set(r, &["after"], |r, v: String| r.after(v))?;
+            r = a.set(r, &["associations"], |r, v: String| r.associations(v))?;
+            r = a.set(r, &["properties"], |r, v: String| r.properties(v))?;
+            r = a
+                .set(
+                    r,
+                    &["propertiesWithHistory", "properties_with_history"],
+                    |r, v: String| r.properties_with_history(v),
+                )?;
+            r = a.set(r, &["archived"], |r, v| r.archived(v))?;
+            page(r)
         }
         #[cfg(feature = "deals")]
         ("deals", "update") => {
-            Some(
-                (|| -> Result<TypedFuture, String> {
-                    const KNOWN: &[&str] = &[
-                        "dealId",
-                        "deal_id",
-                        "properties",
-                        "properties",
-                    ];
-                    #[allow(unused_mut)]
-                    let mut r = c
-                        .deals()
-                        .update(
-                            arg::<String>(p, &["dealId", "deal_id"])?,
-                            arg::<
-                                DealsUpdateProperties,
-                            >(p, &["properties", "properties"])?,
-                        );
-                    if let Some(k) = p
-                        .as_object()
-                        .into_iter()
-                        .flatten()
-                        .map(|(k, _)| k)
-                        .find(|k| !KNOWN.contains(&k.as_str()))
-                    {
-                        return Err(format!("unknown param `{k}`"));
-                    }
-                    Ok(
-                        Box::pin(async move {
-                            r.send()
-                                .await
-                                .map(|x| serde_json::json!({ "record" : out(x) }))
-                        }),
-                    )
-                })(),
+            record(
+                c
+                    .deals()
+                    .update(
+                        a.arg::<String>(&["dealId", "deal_id"])?,
+                        a.arg(&["properties"])?,
+                    ),
             )
         }
         #[cfg(feature = "deals")]
         ("deals", "get") => {
-            Some(
-                (|| -> Result<TypedFuture, String> {
-                    const KNOWN: &[&str] = &[
-                        "dealId",
-                        "deal_id",
-                        "properties",
-                        "properties",
-                        "propertiesWithHistory",
-                        "properties_with_history",
-                        "associations",
-                        "associations",
-                        "idProperty",
-                        "id_property",
-                        "archived",
-                        "archived",
-                    ];
-                    #[allow(unused_mut)]
-                    let mut r = c.deals().get(arg::<String>(p, &["dealId", "deal_id"])?);
-                    if let Some(v) = opt::<String>(p, &["properties", "properties"])? {
-                        r = r.properties(v);
-                    }
-                    if let Some(v) = opt::<
-                        String,
-                    >(p, &["propertiesWithHistory", "properties_with_history"])? {
-                        r = r.properties_with_history(v);
-                    }
-                    if let Some(v) = opt::<
-                        String,
-                    >(p, &["associations", "associations"])? {
-                        r = r.associations(v);
-                    }
-                    if let Some(v) = opt::<String>(p, &["idProperty", "id_property"])? {
-                        r = r.id_property(v);
-                    }
-                    if let Some(v) = opt::<bool>(p, &["archived", "archived"])? {
-                        r = r.archived(v);
-                    }
-                    if let Some(k) = p
-                        .as_object()
-                        .into_iter()
-                        .flatten()
-                        .map(|(k, _)| k)
-                        .find(|k| !KNOWN.contains(&k.as_str()))
-                    {
-                        return Err(format!("unknown param `{k}`"));
-                    }
-                    Ok(
-                        Box::pin(async move {
-                            r.send()
-                                .await
-                                .map(|x| serde_json::json!({ "record" : out(x) }))
-                        }),
-                    )
-                })(),
-            )
+            let mut r = c.deals().get(a.arg::<String>(&["dealId", "deal_id"])?);
+            r = a.set(r, &["properties"], |r, v: String| r.properties(v))?;
+            r = a
+                .set(
+                    r,
+                    &["propertiesWithHistory", "properties_with_history"],
+                    |r, v: String| r.properties_with_history(v),
+                )?;
+            r = a.set(r, &["associations"], |r, v: String| r.associations(v))?;
+            r = a
+                .set(
+                    r,
+                    &["idProperty", "id_property"],
+                    |r, v: String| r.id_property(v),
+                )?;
+            r = a.set(r, &["archived"], |r, v| r.archived(v))?;
+            record(r)
         }
         #[cfg(feature = "deals")]
         ("deals", "search") => {
-            Some(
-                (|| -> Result<TypedFuture, String> {
-                    const KNOWN: &[&str] = &[
-                        "filterGroups",
-                        "filter_groups",
-                        "properties",
-                        "properties",
-                        "limit",
-                        "limit",
-                        "after",
-                        "after",
-                        "sorts",
-                        "sorts",
-                        "query",
-                        "query",
-                    ];
-                    #[allow(unused_mut)]
-                    let mut r = c.deals().search();
-                    if let Some(v) = opt::<
-                        Vec<ContactsSearchFilterGroupsItem>,
-                    >(p, &["filterGroups", "filter_groups"])? {
-                        r = r.filter_groups(v);
-                    }
-                    if let Some(v) = opt::<
-                        Vec<String>,
-                    >(p, &["properties", "properties"])? {
-                        r = r.properties(v);
-                    }
-                    if let Some(v) = opt::<i64>(p, &["limit", "limit"])? {
-                        r = r.limit(v);
-                    }
-                    if let Some(v) = opt::<String>(p, &["after", "after"])? {
-                        r = r.after(v);
-                    }
-                    if let Some(v) = opt::<
-                        Vec<ContactsSearchSortsItem>,
-                    >(p, &["sorts", "sorts"])? {
-                        r = r.sorts(v);
-                    }
-                    if let Some(v) = opt::<String>(p, &["query", "query"])? {
-                        r = r.query(v);
-                    }
-                    if let Some(k) = p
-                        .as_object()
-                        .into_iter()
-                        .flatten()
-                        .map(|(k, _)| k)
-                        .find(|k| !KNOWN.contains(&k.as_str()))
-                    {
-                        return Err(format!("unknown param `{k}`"));
-                    }
-                    Ok(
-                        Box::pin(async move {
-                            r.send()
-                                .await
-                                .map(|x| {
-                                    serde_json::json!(
-                                        { "data" : out(x.data), "meta" : out(x.meta) }
-                                    )
-                                })
-                        }),
-                    )
-                })(),
-            )
+            let mut r = c.deals().search();
+            r = a.set(r, &["filterGroups", "filter_groups"], |r, v| r.filter_groups(v))?;
+            r = a.set(r, &["properties"], |r, v| r.properties(v))?;
+            r = a.set(r, &["limit"], |r, v| r.limit(v))?;
+            r = a.set(r, &["after"], |r, v: String| r.after(v))?;
+            r = a.set(r, &["sorts"], |r, v| r.sorts(v))?;
+            r = a.set(r, &["query"], |r, v: String| r.query(v))?;
+            page(r)
         }
         #[cfg(feature = "tickets")]
-        ("tickets", "create") => {
-            Some(
-                (|| -> Result<TypedFuture, String> {
-                    const KNOWN: &[&str] = &["properties", "properties"];
-                    #[allow(unused_mut)]
-                    let mut r = c
-                        .tickets()
-                        .create(
-                            arg::<
-                                TicketsCreateProperties,
-                            >(p, &["properties", "properties"])?,
-                        );
-                    if let Some(k) = p
-                        .as_object()
-                        .into_iter()
-                        .flatten()
-                        .map(|(k, _)| k)
-                        .find(|k| !KNOWN.contains(&k.as_str()))
-                    {
-                        return Err(format!("unknown param `{k}`"));
-                    }
-                    Ok(
-                        Box::pin(async move {
-                            r.send()
-                                .await
-                                .map(|x| serde_json::json!({ "record" : out(x) }))
-                        }),
-                    )
-                })(),
-            )
-        }
+        ("tickets", "create") => record(c.tickets().create(a.arg(&["properties"])?)),
         #[cfg(feature = "tickets")]
         ("tickets", "list") => {
-            Some(
-                (|| -> Result<TypedFuture, String> {
-                    const KNOWN: &[&str] = &[
-                        "limit",
-                        "limit",
-                        "after",
-                        "after",
-                        "associations",
-                        "associations",
-                        "properties",
-                        "properties",
-                        "propertiesWithHistory",
-                        "properties_with_history",
-                        "archived",
-                        "archived",
-                    ];
-                    #[allow(unused_mut)]
-                    let mut r = c.tickets().list();
-                    if let Some(v) = opt::<i64>(p, &["limit", "limit"])? {
-                        r = r.limit(v);
-                    }
-                    if let Some(v) = opt::<String>(p, &["after", "after"])? {
-                        r = r.after(v);
-                    }
-                    if let Some(v) = opt::<
-                        String,
-                    >(p, &["associations", "associations"])? {
-                        r = r.associations(v);
-                    }
-                    if let Some(v) = opt::<String>(p, &["properties", "properties"])? {
-                        r = r.properties(v);
-                    }
-                    if let Some(v) = opt::<
-                        String,
-                    >(p, &["propertiesWithHistory", "properties_with_history"])? {
-                        r = r.properties_with_history(v);
-                    }
-                    if let Some(v) = opt::<bool>(p, &["archived", "archived"])? {
-                        r = r.archived(v);
-                    }
-                    if let Some(k) = p
-                        .as_object()
-                        .into_iter()
-                        .flatten()
-                        .map(|(k, _)| k)
-                        .find(|k| !KNOWN.contains(&k.as_str()))
-                    {
-                        return Err(format!("unknown param `{k}`"));
-                    }
-                    Ok(
-                        Box::pin(async move {
-                            r.send()
-                                .await
-                                .map(|x| {
-                                    serde_json::json!(
-                                        { "data" : out(x.data), "meta" : out(x.meta) }
-                                    )
-                                })
-                        }),
-                    )
-                })(),
-            )
+            let mut r = c.tickets().list();
+            r = a.set(r, &["limit"], |r, v| r.limit(v))?;
+            r = a.set(r, &["after"], |r, v: String| r.after(v))?;
+            r = a.set(r, &["associations"], |r, v: String| r.associations(v))?;
+            r = a.set(r, &["properties"], |r, v: String| r.properties(v))?;
+            r = a
+                .set(
+                    r,
+                    &["propertiesWithHistory", "properties_with_history"],
+                    |r, v: String| r.properties_with_history(v),
+                )?;
+            r = a.set(r, &["archived"], |r, v| r.archived(v))?;
+            page(r)
         }
         #[cfg(feature = "tickets")]
         ("tickets", "update") => {
-            Some(
-                (|| -> Result<TypedFuture, String> {
-                    const KNOWN: &[&str] = &[
-                        "ticketId",
-                        "ticket_id",
-                        "properties",
-                        "properties",
-                    ];
-                    #[allow(unused_mut)]
-                    let mut r = c
-                        .tickets()
-                        .update(
-                            arg::<String>(p, &["ticketId", "ticket_id"])?,
-                            arg::<
-                                TicketsUpdateProperties,
-                            >(p, &["properties", "properties"])?,
-                        );
-                    if let Some(k) = p
-                        .as_object()
-                        .into_iter()
-                        .flatten()
-                        .map(|(k, _)| k)
-                        .find(|k| !KNOWN.contains(&k.as_str()))
-                    {
-                        return Err(format!("unknown param `{k}`"));
-                    }
-                    Ok(
-                        Box::pin(async move {
-                            r.send()
-                                .await
-                                .map(|x| serde_json::json!({ "record" : out(x) }))
-                        }),
-                    )
-                })(),
+            record(
+                c
+                    .tickets()
+                    .update(
+                        a.arg::<String>(&["ticketId", "ticket_id"])?,
+                        a.arg(&["properties"])?,
+                    ),
             )
         }
         #[cfg(feature = "tickets")]
         ("tickets", "get") => {
-            Some(
-                (|| -> Result<TypedFuture, String> {
-                    const KNOWN: &[&str] = &[
-                        "ticketId",
-                        "ticket_id",
-                        "properties",
-                        "properties",
-                        "propertiesWithHistory",
-                        "properties_with_history",
-                        "associations",
-                        "associations",
-                        "idProperty",
-                        "id_property",
-                        "archived",
-                        "archived",
-                    ];
-                    #[allow(unused_mut)]
-                    let mut r = c
-                        .tickets()
-                        .get(arg::<String>(p, &["ticketId", "ticket_id"])?);
-                    if let Some(v) = opt::<String>(p, &["properties", "properties"])? {
-                        r = r.properties(v);
-                    }
-                    if let Some(v) = opt::<
-                        String,
-                    >(p, &["propertiesWithHistory", "properties_with_history"])? {
-                        r = r.properties_with_history(v);
-                    }
-                    if let Some(v) = opt::<
-                        String,
-                    >(p, &["associations", "associations"])? {
-                        r = r.associations(v);
-                    }
-                    if let Some(v) = opt::<String>(p, &["idProperty", "id_property"])? {
-                        r = r.id_property(v);
-                    }
-                    if let Some(v) = opt::<bool>(p, &["archived", "archived"])? {
-                        r = r.archived(v);
-                    }
-                    if let Some(k) = p
-                        .as_object()
-                        .into_iter()
-                        .flatten()
-                        .map(|(k, _)| k)
-                        .find(|k| !KNOWN.contains(&k.as_str()))
-                    {
-                        return Err(format!("unknown param `{k}`"));
-                    }
-                    Ok(
-                        Box::pin(async move {
-                            r.send()
-                                .await
-                                .map(|x| serde_json::json!({ "record" : out(x) }))
-                        }),
-                    )
-                })(),
-            )
+            let mut r = c.tickets().get(a.arg::<String>(&["ticketId", "ticket_id"])?);
+            r = a.set(r, &["properties"], |r, v: String| r.properties(v))?;
+            r = a
+                .set(
+                    r,
+                    &["propertiesWithHistory", "properties_with_history"],
+                    |r, v: String| r.properties_with_history(v),
+                )?;
+            r = a.set(r, &["associations"], |r, v: String| r.associations(v))?;
+            r = a
+                .set(
+                    r,
+                    &["idProperty", "id_property"],
+                    |r, v: String| r.id_property(v),
+                )?;
+            r = a.set(r, &["archived"], |r, v| r.archived(v))?;
+            record(r)
         }
         #[cfg(feature = "tickets")]
         ("tickets", "search") => {
-            Some(
-                (|| -> Result<TypedFuture, String> {
-                    const KNOWN: &[&str] = &[
-                        "filterGroups",
-                        "filter_groups",
-                        "properties",
-                        "properties",
-                        "limit",
-                        "limit",
-                        "after",
-                        "after",
-                        "sorts",
-                        "sorts",
-                        "query",
-                        "query",
-                    ];
-                    #[allow(unused_mut)]
-                    let mut r = c.tickets().search();
-                    if let Some(v) = opt::<
-                        Vec<ContactsSearchFilterGroupsItem>,
-                    >(p, &["filterGroups", "filter_groups"])? {
-                        r = r.filter_groups(v);
-                    }
-                    if let Some(v) = opt::<
-                        Vec<String>,
-                    >(p, &["properties", "properties"])? {
-                        r = r.properties(v);
-                    }
-                    if let Some(v) = opt::<i64>(p, &["limit", "limit"])? {
-                        r = r.limit(v);
-                    }
-                    if let Some(v) = opt::<String>(p, &["after", "after"])? {
-                        r = r.after(v);
-                    }
-                    if let Some(v) = opt::<
-                        Vec<ContactsSearchSortsItem>,
-                    >(p, &["sorts", "sorts"])? {
-                        r = r.sorts(v);
-                    }
-                    if let Some(v) = opt::<String>(p, &["query", "query"])? {
-                        r = r.query(v);
-                    }
-                    if let Some(k) = p
-                        .as_object()
-                        .into_iter()
-                        .flatten()
-                        .map(|(k, _)| k)
-                        .find(|k| !KNOWN.contains(&k.as_str()))
-                    {
-                        return Err(format!("unknown param `{k}`"));
-                    }
-                    Ok(
-                        Box::pin(async move {
-                            r.send()
-                                .await
-                                .map(|x| {
-                                    serde_json::json!(
-                                        { "data" : out(x.data), "meta" : out(x.meta) }
-                                    )
-                                })
-                        }),
-                    )
-                })(),
-            )
+            let mut r = c.tickets().search();
+            r = a.set(r, &["filterGroups", "filter_groups"], |r, v| r.filter_groups(v))?;
+            r = a.set(r, &["properties"], |r, v| r.properties(v))?;
+            r = a.set(r, &["limit"], |r, v| r.limit(v))?;
+            r = a.set(r, &["after"], |r, v: String| r.after(v))?;
+            r = a.set(r, &["sorts"], |r, v| r.sorts(v))?;
+            r = a.set(r, &["query"], |r, v: String| r.query(v))?;
+            page(r)
         }
         #[cfg(feature = "notes")]
         ("notes", "create") => {
-            Some(
-                (|| -> Result<TypedFuture, String> {
-                    const KNOWN: &[&str] = &[
-                        "properties",
-                        "properties",
-                        "associations",
-                        "associations",
-                    ];
-                    #[allow(unused_mut)]
-                    let mut r = c
-                        .notes()
-                        .create(
-                            arg::<
-                                NotesCreateProperties,
-                            >(p, &["properties", "properties"])?,
-                        );
-                    if let Some(v) = opt::<
-                        Vec<NotesCreateAssociationsItem>,
-                    >(p, &["associations", "associations"])? {
-                        r = r.associations(v);
-                    }
-                    if let Some(k) = p
-                        .as_object()
-                        .into_iter()
-                        .flatten()
-                        .map(|(k, _)| k)
-                        .find(|k| !KNOWN.contains(&k.as_str()))
-                    {
-                        return Err(format!("unknown param `{k}`"));
-                    }
-                    Ok(
-                        Box::pin(async move {
-                            r.send()
-                                .await
-                                .map(|x| serde_json::json!({ "record" : out(x) }))
-                        }),
-                    )
-                })(),
-            )
+            let mut r = c.notes().create(a.arg(&["properties"])?);
+            r = a.set(r, &["associations"], |r, v| r.associations(v))?;
+            record(r)
         }
         #[cfg(feature = "notes")]
         ("notes", "list") => {
-            Some(
-                (|| -> Result<TypedFuture, String> {
-                    const KNOWN: &[&str] = &[
-                        "limit",
-                        "limit",
-                        "after",
-                        "after",
-                        "associations",
-                        "associations",
-                        "properties",
-                        "properties",
-                        "propertiesWithHistory",
-                        "properties_with_history",
-                        "archived",
-                        "archived",
-                    ];
-                    #[allow(unused_mut)]
-                    let mut r = c.notes().list();
-                    if let Some(v) = opt::<i64>(p, &["limit", "limit"])? {
-                        r = r.limit(v);
-                    }
-                    if let Some(v) = opt::<String>(p, &["after", "after"])? {
-                        r = r.after(v);
-                    }
-                    if let Some(v) = opt::<
-                        String,
-                    >(p, &["associations", "associations"])? {
-                        r = r.associations(v);
-                    }
-                    if let Some(v) = opt::<String>(p, &["properties", "properties"])? {
-                        r = r.properties(v);
-                    }
-                    if let Some(v) = opt::<
-                        String,
-                    >(p, &["propertiesWithHistory", "properties_with_history"])? {
-                        r = r.properties_with_history(v);
-                    }
-                    if let Some(v) = opt::<bool>(p, &["archived", "archived"])? {
-                        r = r.archived(v);
-                    }
-                    if let Some(k) = p
-                        .as_object()
-                        .into_iter()
-                        .flatten()
-                        .map(|(k, _)| k)
-                        .find(|k| !KNOWN.contains(&k.as_str()))
-                    {
-                        return Err(format!("unknown param `{k}`"));
-                    }
-                    Ok(
-                        Box::pin(async move {
-                            r.send()
-                                .await
-                                .map(|x| {
-                                    serde_json::json!(
-                                        { "data" : out(x.data), "meta" : out(x.meta) }
-                                    )
-                                })
-                        }),
-                    )
-                })(),
-            )
+            let mut r = c.notes().list();
+            r = a.set(r, &["limit"], |r, v| r.limit(v))?;
+            r = a.set(r, &["after"], |r, v: String| r.after(v))?;
+            r = a.set(r, &["associations"], |r, v: String| r.associations(v))?;
+            r = a.set(r, &["properties"], |r, v: String| r.properties(v))?;
+            r = a
+                .set(
+                    r,
+                    &["propertiesWithHistory", "properties_with_history"],
+                    |r, v: String| r.properties_with_history(v),
+                )?;
+            r = a.set(r, &["archived"], |r, v| r.archived(v))?;
+            page(r)
         }
         #[cfg(feature = "notes")]
         ("notes", "update") => {
-            Some(
-                (|| -> Result<TypedFuture, String> {
-                    const KNOWN: &[&str] = &[
-                        "noteId",
-                        "note_id",
-                        "properties",
-                        "properties",
-                    ];
-                    #[allow(unused_mut)]
-                    let mut r = c
-                        .notes()
-                        .update(
-                            arg::<String>(p, &["noteId", "note_id"])?,
-                            arg::<
-                                NotesUpdateProperties,
-                            >(p, &["properties", "properties"])?,
-                        );
-                    if let Some(k) = p
-                        .as_object()
-                        .into_iter()
-                        .flatten()
-                        .map(|(k, _)| k)
-                        .find(|k| !KNOWN.contains(&k.as_str()))
-                    {
-                        return Err(format!("unknown param `{k}`"));
-                    }
-                    Ok(
-                        Box::pin(async move {
-                            r.send()
-                                .await
-                                .map(|x| serde_json::json!({ "record" : out(x) }))
-                        }),
-                    )
-                })(),
+            record(
+                c
+                    .notes()
+                    .update(
+                        a.arg::<String>(&["noteId", "note_id"])?,
+                        a.arg(&["properties"])?,
+                    ),
             )
         }
         #[cfg(feature = "notes")]
         ("notes", "get") => {
-            Some(
-                (|| -> Result<TypedFuture, String> {
-                    const KNOWN: &[&str] = &[
-                        "noteId",
-                        "note_id",
-                        "properties",
-                        "properties",
-                        "propertiesWithHistory",
-                        "properties_with_history",
-                        "associations",
-                        "associations",
-                        "idProperty",
-                        "id_property",
-                        "archived",
-                        "archived",
-                    ];
-                    #[allow(unused_mut)]
-                    let mut r = c.notes().get(arg::<String>(p, &["noteId", "note_id"])?);
-                    if let Some(v) = opt::<String>(p, &["properties", "properties"])? {
-                        r = r.properties(v);
-                    }
-                    if let Some(v) = opt::<
-                        String,
-                    >(p, &["propertiesWithHistory", "properties_with_history"])? {
-                        r = r.properties_with_history(v);
-                    }
-                    if let Some(v) = opt::<
-                        String,
-                    >(p, &["associations", "associations"])? {
-                        r = r.associations(v);
-                    }
-                    if let Some(v) = opt::<String>(p, &["idProperty", "id_property"])? {
-                        r = r.id_property(v);
-                    }
-                    if let Some(v) = opt::<bool>(p, &["archived", "archived"])? {
-                        r = r.archived(v);
-                    }
-                    if let Some(k) = p
-                        .as_object()
-                        .into_iter()
-                        .flatten()
-                        .map(|(k, _)| k)
-                        .find(|k| !KNOWN.contains(&k.as_str()))
-                    {
-                        return Err(format!("unknown param `{k}`"));
-                    }
-                    Ok(
-                        Box::pin(async move {
-                            r.send()
-                                .await
-                                .map(|x| serde_json::json!({ "record" : out(x) }))
-                        }),
-                    )
-                })(),
-            )
+            let mut r = c.notes().get(a.arg::<String>(&["noteId", "note_id"])?);
+            r = a.set(r, &["properties"], |r, v: String| r.properties(v))?;
+            r = a
+                .set(
+                    r,
+                    &["propertiesWithHistory", "properties_with_history"],
+                    |r, v: String| r.properties_with_history(v),
+                )?;
+            r = a.set(r, &["associations"], |r, v: String| r.associations(v))?;
+            r = a
+                .set(
+                    r,
+                    &["idProperty", "id_property"],
+                    |r, v: String| r.id_property(v),
+                )?;
+            r = a.set(r, &["archived"], |r, v| r.archived(v))?;
+            record(r)
         }
         #[cfg(feature = "notes")]
         ("notes", "delete") => {
-            Some(
-                (|| -> Result<TypedFuture, String> {
-                    const KNOWN: &[&str] = &["noteId", "note_id"];
-                    #[allow(unused_mut)]
-                    let mut r = c
-                        .notes()
-                        .delete(arg::<String>(p, &["noteId", "note_id"])?);
-                    if let Some(k) = p
-                        .as_object()
-                        .into_iter()
-                        .flatten()
-                        .map(|(k, _)| k)
-                        .find(|k| !KNOWN.contains(&k.as_str()))
-                    {
-                        return Err(format!("unknown param `{k}`"));
-                    }
-                    Ok(
-                        Box::pin(async move {
-                            r.send()
-                                .await
-                                .map(|x| serde_json::json!({ "record" : out(x) }))
-                        }),
-                    )
-                })(),
-            )
+            record(c.notes().delete(a.arg::<String>(&["noteId", "note_id"])?))
         }
         #[cfg(feature = "calls")]
         ("calls", "create") => {
-            Some(
-                (|| -> Result<TypedFuture, String> {
-                    const KNOWN: &[&str] = &[
-                        "properties",
-                        "properties",
-                        "associations",
-                        "associations",
-                    ];
-                    #[allow(unused_mut)]
-                    let mut r = c
-                        .calls()
-                        .create(
-                            arg::<
-                                CallsCreateProperties,
-                            >(p, &["properties", "properties"])?,
-                        );
-                    if let Some(v) = opt::<
-                        Vec<NotesCreateAssociationsItem>,
-                    >(p, &["associations", "associations"])? {
-                        r = r.associations(v);
-                    }
-                    if let Some(k) = p
-                        .as_object()
-                        .into_iter()
-                        .flatten()
-                        .map(|(k, _)| k)
-                        .find(|k| !KNOWN.contains(&k.as_str()))
-                    {
-                        return Err(format!("unknown param `{k}`"));
-                    }
-                    Ok(
-                        Box::pin(async move {
-                            r.send()
-                                .await
-                                .map(|x| serde_json::json!({ "record" : out(x) }))
-                        }),
-                    )
-                })(),
-            )
+            let mut r = c.calls().create(a.arg(&["properties"])?);
+            r = a.set(r, &["associations"], |r, v| r.associations(v))?;
+            record(r)
         }
         #[cfg(feature = "calls")]
         ("calls", "list") => {
-            Some(
-                (|| -> Result<TypedFuture, String> {
-                    const KNOWN: &[&str] = &[
-                        "limit",
-                        "limit",
-                        "after",
-                        "after",
-                        "associations",
-                        "associations",
-                        "properties",
-                        "properties",
-                        "propertiesWithHistory",
-                        "properties_with_history",
-                        "archived",
-                        "archived",
-                    ];
-                    #[allow(unused_mut)]
-                    let mut r = c.calls().list();
-                    if let Some(v) = opt::<i64>(p, &["limit", "limit"])? {
-                        r = r.limit(v);
-                    }
-                    if let Some(v) = opt::<String>(p, &["after", "after"])? {
-                        r = r.after(v);
-                    }
-                    if let Some(v) = opt::<
-                        String,
-                    >(p, &["associations", "associations"])? {
-                        r = r.associations(v);
-                    }
-                    if let Some(v) = opt::<String>(p, &["properties", "properties"])? {
-                        r = r.properties(v);
-                    }
-                    if let Some(v) = opt::<
-                        String,
-                    >(p, &["propertiesWithHistory", "properties_with_history"])? {
-                        r = r.properties_with_history(v);
-                    }
-                    if let Some(v) = opt::<bool>(p, &["archived", "archived"])? {
-                        r = r.archived(v);
-                    }
-                    if let Some(k) = p
-                        .as_object()
-                        .into_iter()
-                        .flatten()
-                        .map(|(k, _)| k)
-                        .find(|k| !KNOWN.contains(&k.as_str()))
-                    {
-                        return Err(format!("unknown param `{k}`"));
-                    }
-                    Ok(
-                        Box::pin(async move {
-                            r.send()
-                                .await
-                                .map(|x| {
-                                    serde_json::json!(
-                                        { "data" : out(x.data), "meta" : out(x.meta) }
-                                    )
-                                })
-                        }),
-                    )
-                })(),
-            )
+            let mut r = c.calls().list();
+            r = a.set(r, &["limit"], |r, v| r.limit(v))?;
+            r = a.set(r, &["after"], |r, v: String| r.after(v))?;
+            r = a.set(r, &["associations"], |r, v: String| r.associations(v))?;
+            r = a.set(r, &["properties"], |r, v: String| r.properties(v))?;
+            r = a
+                .set(
+                    r,
+                    &["propertiesWithHistory", "properties_with_history"],
+                    |r, v: String| r.properties_with_history(v),
+                )?;
+            r = a.set(r, &["archived"], |r, v| r.archived(v))?;
+            page(r)
         }
         #[cfg(feature = "calls")]
         ("calls", "update") => {
-            Some(
-                (|| -> Result<TypedFuture, String> {
-                    const KNOWN: &[&str] = &[
-                        "callId",
-                        "call_id",
-                        "properties",
-                        "properties",
-                    ];
-                    #[allow(unused_mut)]
-                    let mut r = c
-                        .calls()
-                        .update(
-                            arg::<String>(p, &["callId", "call_id"])?,
-                            arg::<
-                                CallsUpdateProperties,
-                            >(p, &["properties", "properties"])?,
-                        );
-                    if let Some(k) = p
-                        .as_object()
-                        .into_iter()
-                        .flatten()
-                        .map(|(k, _)| k)
-                        .find(|k| !KNOWN.contains(&k.as_str()))
-                    {
-                        return Err(format!("unknown param `{k}`"));
-                    }
-                    Ok(
-                        Box::pin(async move {
-                            r.send()
-                                .await
-                                .map(|x| serde_json::json!({ "record" : out(x) }))
-                        }),
-                    )
-                })(),
+            record(
+                c
+                    .calls()
+                    .update(
+                        a.arg::<String>(&["callId", "call_id"])?,
+                        a.arg(&["properties"])?,
+                    ),
             )
         }
         #[cfg(feature = "calls")]
         ("calls", "get") => {
-            Some(
-                (|| -> Result<TypedFuture, String> {
-                    const KNOWN: &[&str] = &[
-                        "callId",
-                        "call_id",
-                        "properties",
-                        "properties",
-                        "propertiesWithHistory",
-                        "properties_with_history",
-                        "associations",
-                        "associations",
-                        "idProperty",
-                        "id_property",
-                        "archived",
-                        "archived",
-                    ];
-                    #[allow(unused_mut)]
-                    let mut r = c.calls().get(arg::<String>(p, &["callId", "call_id"])?);
-                    if let Some(v) = opt::<String>(p, &["properties", "properties"])? {
-                        r = r.properties(v);
-                    }
-                    if let Some(v) = opt::<
-                        String,
-                    >(p, &["propertiesWithHistory", "properties_with_history"])? {
-                        r = r.properties_with_history(v);
-                    }
-                    if let Some(v) = opt::<
-                        String,
-                    >(p, &["associations", "associations"])? {
-                        r = r.associations(v);
-                    }
-                    if let Some(v) = opt::<String>(p, &["idProperty", "id_property"])? {
-                        r = r.id_property(v);
-                    }
-                    if let Some(v) = opt::<bool>(p, &["archived", "archived"])? {
-                        r = r.archived(v);
-                    }
-                    if let Some(k) = p
-                        .as_object()
-                        .into_iter()
-                        .flatten()
-                        .map(|(k, _)| k)
-                        .find(|k| !KNOWN.contains(&k.as_str()))
-                    {
-                        return Err(format!("unknown param `{k}`"));
-                    }
-                    Ok(
-                        Box::pin(async move {
-                            r.send()
-                                .await
-                                .map(|x| serde_json::json!({ "record" : out(x) }))
-                        }),
-                    )
-                })(),
-            )
+            let mut r = c.calls().get(a.arg::<String>(&["callId", "call_id"])?);
+            r = a.set(r, &["properties"], |r, v: String| r.properties(v))?;
+            r = a
+                .set(
+                    r,
+                    &["propertiesWithHistory", "properties_with_history"],
+                    |r, v: String| r.properties_with_history(v),
+                )?;
+            r = a.set(r, &["associations"], |r, v: String| r.associations(v))?;
+            r = a
+                .set(
+                    r,
+                    &["idProperty", "id_property"],
+                    |r, v: String| r.id_property(v),
+                )?;
+            r = a.set(r, &["archived"], |r, v| r.archived(v))?;
+            record(r)
         }
         #[cfg(feature = "calls")]
         ("calls", "delete") => {
-            Some(
-                (|| -> Result<TypedFuture, String> {
-                    const KNOWN: &[&str] = &["callId", "call_id"];
-                    #[allow(unused_mut)]
-                    let mut r = c
-                        .calls()
-                        .delete(arg::<String>(p, &["callId", "call_id"])?);
-                    if let Some(k) = p
-                        .as_object()
-                        .into_iter()
-                        .flatten()
-                        .map(|(k, _)| k)
-                        .find(|k| !KNOWN.contains(&k.as_str()))
-                    {
-                        return Err(format!("unknown param `{k}`"));
-                    }
-                    Ok(
-                        Box::pin(async move {
-                            r.send()
-                                .await
-                                .map(|x| serde_json::json!({ "record" : out(x) }))
-                        }),
-                    )
-                })(),
-            )
+            record(c.calls().delete(a.arg::<String>(&["callId", "call_id"])?))
         }
         #[cfg(feature = "emails")]
         ("emails", "create") => {
-            Some(
-                (|| -> Result<TypedFuture, String> {
-                    const KNOWN: &[&str] = &[
-                        "properties",
-                        "properties",
-                        "associations",
-                        "associations",
-                    ];
-                    #[allow(unused_mut)]
-                    let mut r = c
-                        .emails()
-                        .create(
-                            arg::<
-                                EmailsCreateProperties,
-                            >(p, &["properties", "properties"])?,
-                        );
-                    if let Some(v) = opt::<
-                        Vec<NotesCreateAssociationsItem>,
-                    >(p, &["associations", "associations"])? {
-                        r = r.associations(v);
-                    }
-                    if let Some(k) = p
-                        .as_object()
-                        .into_iter()
-                        .flatten()
-                        .map(|(k, _)| k)
-                        .find(|k| !KNOWN.contains(&k.as_str()))
-                    {
-                        return Err(format!("unknown param `{k}`"));
-                    }
-                    Ok(
-                        Box::pin(async move {
-                            r.send()
-                                .await
-                                .map(|x| serde_json::json!({ "record" : out(x) }))
-                        }),
-                    )
-                })(),
-            )
+            let mut r = c.emails().create(a.arg(&["properties"])?);
+            r = a.set(r, &["associations"], |r, v| r.associations(v))?;
+            record(r)
         }
         #[cfg(feature = "emails")]
         ("emails", "list") => {
-            Some(
-                (|| -> Result<TypedFuture, String> {
-                    const KNOWN: &[&str] = &[
-                        "limit",
-                        "limit",
-                        "after",
-                        "after",
-                        "associations",
-                        "associations",
-                        "properties",
-                        "properties",
-                        "propertiesWithHistory",
-                        "properties_with_history",
-                        "archived",
-                        "archived",
-                    ];
-                    #[allow(unused_mut)]
-                    let mut r = c.emails().list();
-                    if let Some(v) = opt::<i64>(p, &["limit", "limit"])? {
-                        r = r.limit(v);
-                    }
-                    if let Some(v) = opt::<String>(p, &["after", "after"])? {
-                        r = r.after(v);
-                    }
-                    if let Some(v) = opt::<
-                        String,
-                    >(p, &["associations", "associations"])? {
-                        r = r.associations(v);
-                    }
-                    if let Some(v) = opt::<String>(p, &["properties", "properties"])? {
-                        r = r.properties(v);
-                    }
-                    if let Some(v) = opt::<
-                        String,
-                    >(p, &["propertiesWithHistory", "properties_with_history"])? {
-                        r = r.properties_with_history(v);
-                    }
-                    if let Some(v) = opt::<bool>(p, &["archived", "archived"])? {
-                        r = r.archived(v);
-                    }
-                    if let Some(k) = p
-                        .as_object()
-                        .into_iter()
-                        .flatten()
-                        .map(|(k, _)| k)
-                        .find(|k| !KNOWN.contains(&k.as_str()))
-                    {
-                        return Err(format!("unknown param `{k}`"));
-                    }
-                    Ok(
-                        Box::pin(async move {
-                            r.send()
-                                .await
-                                .map(|x| {
-                                    serde_json::json!(
-                                        { "data" : out(x.data), "meta" : out(x.meta) }
-                                    )
-                                })
-                        }),
-                    )
-                })(),
-            )
+            let mut r = c.emails().list();
+            r = a.set(r, &["limit"], |r, v| r.limit(v))?;
+            r = a.set(r, &["after"], |r, v: String| r.after(v))?;
+            r = a.set(r, &["associations"], |r, v: String| r.associations(v))?;
+            r = a.set(r, &["properties"], |r, v: String| r.properties(v))?;
+            r = a
+                .set(
+                    r,
+                    &["propertiesWithHistory", "properties_with_history"],
+                    |r, v: String| r.properties_with_history(v),
+                )?;
+            r = a.set(r, &["archived"], |r, v| r.archived(v))?;
+            page(r)
         }
         #[cfg(feature = "emails")]
         ("emails", "update") => {
-            Some(
-                (|| -> Result<TypedFuture, String> {
-                    const KNOWN: &[&str] = &[
-                        "emailId",
-                        "email_id",
-                        "properties",
-                        "properties",
-                    ];
-                    #[allow(unused_mut)]
-                    let mut r = c
-                        .emails()
-                        .update(
-                            arg::<String>(p, &["emailId", "email_id"])?,
-                            arg::<
-                                EmailsUpdateProperties,
-                            >(p, &["properties", "properties"])?,
-                        );
-                    if let Some(k) = p
-                        .as_object()
-                        .into_iter()
-                        .flatten()
-                        .map(|(k, _)| k)
-                        .find(|k| !KNOWN.contains(&k.as_str()))
-                    {
-                        return Err(format!("unknown param `{k}`"));
-                    }
-                    Ok(
-                        Box::pin(async move {
-                            r.send()
-                                .await
-                                .map(|x| serde_json::json!({ "record" : out(x) }))
-                        }),
-                    )
-                })(),
+            record(
+                c
+                    .emails()
+                    .update(
+                        a.arg::<String>(&["emailId", "email_id"])?,
+                        a.arg(&["properties"])?,
+                    ),
             )
         }
         #[cfg(feature = "emails")]
         ("emails", "get") => {
-            Some(
-                (|| -> Result<TypedFuture, String> {
-                    const KNOWN: &[&str] = &[
-                        "emailId",
-                        "email_id",
-                        "properties",
-                        "properties",
-                        "propertiesWithHistory",
-                        "properties_with_history",
-                        "associations",
-                        "associations",
-                        "idProperty",
-                        "id_property",
-                        "archived",
-                        "archived",
-                    ];
-                    #[allow(unused_mut)]
-                    let mut r = c
-                        .emails()
-                        .get(arg::<String>(p, &["emailId", "email_id"])?);
-                    if let Some(v) = opt::<String>(p, &["properties", "properties"])? {
-                        r = r.properties(v);
-                    }
-                    if let Some(v) = opt::<
-                        String,
-                    >(p, &["propertiesWithHistory", "properties_with_history"])? {
-                        r = r.properties_with_history(v);
-                    }
-                    if let Some(v) = opt::<
-                        String,
-                    >(p, &["associations", "associations"])? {
-                        r = r.associations(v);
-                    }
-                    if let Some(v) = opt::<String>(p, &["idProperty", "id_property"])? {
-                        r = r.id_property(v);
-                    }
-                    if let Some(v) = opt::<bool>(p, &["archived", "archived"])? {
-                        r = r.archived(v);
-                    }
-                    if let Some(k) = p
-                        .as_object()
-                        .into_iter()
-                        .flatten()
-                        .map(|(k, _)| k)
-                        .find(|k| !KNOWN.contains(&k.as_str()))
-                    {
-                        return Err(format!("unknown param `{k}`"));
-                    }
-                    Ok(
-                        Box::pin(async move {
-                            r.send()
-                                .await
-                                .map(|x| serde_json::json!({ "record" : out(x) }))
-                        }),
-                    )
-                })(),
-            )
+            let mut r = c.emails().get(a.arg::<String>(&["emailId", "email_id"])?);
+            r = a.set(r, &["properties"], |r, v: String| r.properties(v))?;
+            r = a
+                .set(
+                    r,
+                    &["propertiesWithHistory", "properties_with_history"],
+                    |r, v: String| r.properties_with_history(v),
+                )?;
+            r = a.set(r, &["associations"], |r, v: String| r.associations(v))?;
+            r = a
+                .set(
+                    r,
+                    &["idProperty", "id_property"],
+                    |r, v: String| r.id_property(v),
+                )?;
+            r = a.set(r, &["archived"], |r, v| r.archived(v))?;
+            record(r)
         }
         #[cfg(feature = "emails")]
         ("emails", "delete") => {
-            Some(
-                (|| -> Result<TypedFuture, String> {
-                    const KNOWN: &[&str] = &["emailId", "email_id"];
-                    #[allow(unused_mut)]
-                    let mut r = c
-                        .emails()
-                        .delete(arg::<String>(p, &["emailId", "email_id"])?);
-                    if let Some(k) = p
-                        .as_object()
-                        .into_iter()
-                        .flatten()
-                        .map(|(k, _)| k)
-                        .find(|k| !KNOWN.contains(&k.as_str()))
-                    {
-                        return Err(format!("unknown param `{k}`"));
-                    }
-                    Ok(
-                        Box::pin(async move {
-                            r.send()
-                                .await
-                                .map(|x| serde_json::json!({ "record" : out(x) }))
-                        }),
-                    )
-                })(),
-            )
+            record(c.emails().delete(a.arg::<String>(&["emailId", "email_id"])?))
         }
         #[cfg(feature = "meetings")]
         ("meetings", "create") => {
-            Some(
-                (|| -> Result<TypedFuture, String> {
-                    const KNOWN: &[&str] = &[
-                        "properties",
-                        "properties",
-                        "associations",
-                        "associations",
-                    ];
-                    #[allow(unused_mut)]
-                    let mut r = c
-                        .meetings()
-                        .create(
-                            arg::<
-                                MeetingsCreateProperties,
-                            >(p, &["properties", "properties"])?,
-                        );
-                    if let Some(v) = opt::<
-                        Vec<NotesCreateAssociationsItem>,
-                    >(p, &["associations", "associations"])? {
-                        r = r.associations(v);
-                    }
-                    if let Some(k) = p
-                        .as_object()
-                        .into_iter()
-                        .flatten()
-                        .map(|(k, _)| k)
-                        .find(|k| !KNOWN.contains(&k.as_str()))
-                    {
-                        return Err(format!("unknown param `{k}`"));
-                    }
-                    Ok(
-                        Box::pin(async move {
-                            r.send()
-                                .await
-                                .map(|x| serde_json::json!({ "record" : out(x) }))
-                        }),
-                    )
-                })(),
-            )
+            let mut r = c.meetings().create(a.arg(&["properties"])?);
+            r = a.set(r, &["associations"], |r, v| r.associations(v))?;
+            record(r)
         }
         #[cfg(feature = "meetings")]
         ("meetings", "list") => {
-            Some(
-                (|| -> Result<TypedFuture, String> {
-                    const KNOWN: &[&str] = &[
-                        "limit",
-                        "limit",
-                        "after",
-                        "after",
-                        "associations",
-                        "associations",
-                        "properties",
-                        "properties",
-                        "propertiesWithHistory",
-                        "properties_with_history",
-                        "archived",
-                        "archived",
-                    ];
-                    #[allow(unused_mut)]
-                    let mut r = c.meetings().list();
-                    if let Some(v) = opt::<i64>(p, &["limit", "limit"])? {
-                        r = r.limit(v);
-                    }
-                    if let Some(v) = opt::<String>(p, &["after", "after"])? {
-                        r = r.after(v);
-                    }
-                    if let Some(v) = opt::<
-                        String,
-                    >(p, &["associations", "associations"])? {
-                        r = r.associations(v);
-                    }
-                    if let Some(v) = opt::<String>(p, &["properties", "properties"])? {
-                        r = r.properties(v);
-                    }
-                    if let Some(v) = opt::<
-                        String,
-                    >(p, &["propertiesWithHistory", "properties_with_history"])? {
-                        r = r.properties_with_history(v);
-                    }
-                    if let Some(v) = opt::<bool>(p, &["archived", "archived"])? {
-                        r = r.archived(v);
-                    }
-                    if let Some(k) = p
-                        .as_object()
-                        .into_iter()
-                        .flatten()
-                        .map(|(k, _)| k)
-                        .find(|k| !KNOWN.contains(&k.as_str()))
-                    {
-                        return Err(format!("unknown param `{k}`"));
-                    }
-                    Ok(
-                        Box::pin(async move {
-                            r.send()
-                                .await
-                                .map(|x| {
-                                    serde_json::json!(
-                                        { "data" : out(x.data), "meta" : out(x.meta) }
-                                    )
-                                })
-                        }),
-                    )
-                })(),
-            )
+            let mut r = c.meetings().list();
+            r = a.set(r, &["limit"], |r, v| r.limit(v))?;
+            r = a.set(r, &["after"], |r, v: String| r.after(v))?;
+            r = a.set(r, &["associations"], |r, v: String| r.associations(v))?;
+            r = a.set(r, &["properties"], |r, v: String| r.properties(v))?;
+            r = a
+                .set(
+                    r,
+                    &["propertiesWithHistory", "properties_with_history"],
+                    |r, v: String| r.properties_with_history(v),
+                )?;
+            r = a.set(r, &["archived"], |r, v| r.archived(v))?;
+            page(r)
         }
         #[cfg(feature = "meetings")]
         ("meetings", "update") => {
-            Some(
-                (|| -> Result<TypedFuture, String> {
-                    const KNOWN: &[&str] = &[
-                        "meetingId",
-                        "meeting_id",
-                        "properties",
-                        "properties",
-                    ];
-                    #[allow(unused_mut)]
-                    let mut r = c
-                        .meetings()
-                        .update(
-                            arg::<String>(p, &["meetingId", "meeting_id"])?,
-                            arg::<
-                                MeetingsUpdateProperties,
-                            >(p, &["properties", "properties"])?,
-                        );
-                    if let Some(k) = p
-                        .as_object()
-                        .into_iter()
-                        .flatten()
-                        .map(|(k, _)| k)
-                        .find(|k| !KNOWN.contains(&k.as_str()))
-                    {
-                        return Err(format!("unknown param `{k}`"));
-                    }
-                    Ok(
-                        Box::pin(async move {
-                            r.send()
-                                .await
-                                .map(|x| serde_json::json!({ "record" : out(x) }))
-                        }),
-                    )
-                })(),
+            record(
+                c
+                    .meetings()
+                    .update(
+                        a.arg::<String>(&["meetingId", "meeting_id"])?,
+                        a.arg(&["properties"])?,
+                    ),
             )
         }
         #[cfg(feature = "meetings")]
         ("meetings", "get") => {
-            Some(
-                (|| -> Result<TypedFuture, String> {
-                    const KNOWN: &[&str] = &[
-                        "meetingId",
-                        "meeting_id",
-                        "properties",
-                        "properties",
-                        "propertiesWithHistory",
-                        "properties_with_history",
-                        "associations",
-                        "associations",
-                        "idProperty",
-                        "id_property",
-                        "archived",
-                        "archived",
-                    ];
-                    #[allow(unused_mut)]
-                    let mut r = c
-                        .meetings()
-                        .get(arg::<String>(p, &["meetingId", "meeting_id"])?);
-                    if let Some(v) = opt::<String>(p, &["properties", "properties"])? {
-                        r = r.properties(v);
-                    }
-                    if let Some(v) = opt::<
-                        String,
-                    >(p, &["propertiesWithHistory", "properties_with_history"])? {
-                        r = r.properties_with_history(v);
-                    }
-                    if let Some(v) = opt::<
-                        String,
-                    >(p, &["associations", "associations"])? {
-                        r = r.associations(v);
-                    }
-                    if let Some(v) = opt::<String>(p, &["idProperty", "id_property"])? {
-                        r = r.id_property(v);
-                    }
-                    if let Some(v) = opt::<bool>(p, &["archived", "archived"])? {
-                        r = r.archived(v);
-                    }
-                    if let Some(k) = p
-                        .as_object()
-                        .into_iter()
-                        .flatten()
-                        .map(|(k, _)| k)
-                        .find(|k| !KNOWN.contains(&k.as_str()))
-                    {
-                        return Err(format!("unknown param `{k}`"));
-                    }
-                    Ok(
-                        Box::pin(async move {
-                            r.send()
-                                .await
-                                .map(|x| serde_json::json!({ "record" : out(x) }))
-                        }),
-                    )
-                })(),
-            )
+            let mut r = c.meetings().get(a.arg::<String>(&["meetingId", "meeting_id"])?);
+            r = a.set(r, &["properties"], |r, v: String| r.properties(v))?;
+            r = a
+                .set(
+                    r,
+                    &["propertiesWithHistory", "properties_with_history"],
+                    |r, v: String| r.properties_with_history(v),
+                )?;
+            r = a.set(r, &["associations"], |r, v: String| r.associations(v))?;
+            r = a
+                .set(
+                    r,
+                    &["idProperty", "id_property"],
+                    |r, v: String| r.id_property(v),
+                )?;
+            r = a.set(r, &["archived"], |r, v| r.archived(v))?;
+            record(r)
         }
         #[cfg(feature = "meetings")]
         ("meetings", "delete") => {
-            Some(
-                (|| -> Result<TypedFuture, String> {
-                    const KNOWN: &[&str] = &["meetingId", "meeting_id"];
-                    #[allow(unused_mut)]
-                    let mut r = c
-                        .meetings()
-                        .delete(arg::<String>(p, &["meetingId", "meeting_id"])?);
-                    if let Some(k) = p
-                        .as_object()
-                        .into_iter()
-                        .flatten()
-                        .map(|(k, _)| k)
-                        .find(|k| !KNOWN.contains(&k.as_str()))
-                    {
-                        return Err(format!("unknown param `{k}`"));
-                    }
-                    Ok(
-                        Box::pin(async move {
-                            r.send()
-                                .await
-                                .map(|x| serde_json::json!({ "record" : out(x) }))
-                        }),
-                    )
-                })(),
-            )
+            record(c.meetings().delete(a.arg::<String>(&["meetingId", "meeting_id"])?))
         }
         #[cfg(feature = "tasks")]
         ("tasks", "create") => {
-            Some(
-                (|| -> Result<TypedFuture, String> {
-                    const KNOWN: &[&str] = &[
-                        "properties",
-                        "properties",
-                        "associations",
-                        "associations",
-                    ];
-                    #[allow(unused_mut)]
-                    let mut r = c
-                        .tasks()
-                        .create(
-                            arg::<
-                                TasksCreateProperties,
-                            >(p, &["properties", "properties"])?,
-                        );
-                    if let Some(v) = opt::<
-                        Vec<NotesCreateAssociationsItem>,
-                    >(p, &["associations", "associations"])? {
-                        r = r.associations(v);
-                    }
-                    if let Some(k) = p
-                        .as_object()
-                        .into_iter()
-                        .flatten()
-                        .map(|(k, _)| k)
-                        .find(|k| !KNOWN.contains(&k.as_str()))
-                    {
-                        return Err(format!("unknown param `{k}`"));
-                    }
-                    Ok(
-                        Box::pin(async move {
-                            r.send()
-                                .await
-                                .map(|x| serde_json::json!({ "record" : out(x) }))
-                        }),
-                    )
-                })(),
-            )
+            let mut r = c.tasks().create(a.arg(&["properties"])?);
+            r = a.set(r, &["associations"], |r, v| r.associations(v))?;
+            record(r)
         }
         #[cfg(feature = "tasks")]
         ("tasks", "list") => {
-            Some(
-                (|| -> Result<TypedFuture, String> {
-                    const KNOWN: &[&str] = &[
-                        "limit",
-                        "limit",
-                        "after",
-                        "after",
-                        "associations",
-                        "associations",
-                        "properties",
-                        "properties",
-                        "propertiesWithHistory",
-                        "properties_with_history",
-                        "archived",
-                        "archived",
-                    ];
-                    #[allow(unused_mut)]
-                    let mut r = c.tasks().list();
-                    if let Some(v) = opt::<i64>(p, &["limit", "limit"])? {
-                        r = r.limit(v);
-                    }
-                    if let Some(v) = opt::<String>(p, &["after", "after"])? {
-                        r = r.after(v);
-                    }
-                    if let Some(v) = opt::<
-                        String,
-                    >(p, &["associations", "associations"])? {
-                        r = r.associations(v);
-                    }
-                    if let Some(v) = opt::<String>(p, &["properties", "properties"])? {
-                        r = r.properties(v);
-                    }
-                    if let Some(v) = opt::<
-                        String,
-                    >(p, &["propertiesWithHistory", "properties_with_history"])? {
-                        r = r.properties_with_history(v);
-                    }
-                    if let Some(v) = opt::<bool>(p, &["archived", "archived"])? {
-                        r = r.archived(v);
-                    }
-                    if let Some(k) = p
-                        .as_object()
-                        .into_iter()
-                        .flatten()
-                        .map(|(k, _)| k)
-                        .find(|k| !KNOWN.contains(&k.as_str()))
-                    {
-                        return Err(format!("unknown param `{k}`"));
-                    }
-                    Ok(
-                        Box::pin(async move {
-                            r.send()
-                                .await
-                                .map(|x| {
-                                    serde_json::json!(
-                                        { "data" : out(x.data), "meta" : out(x.meta) }
-                                    )
-                                })
-                        }),
-                    )
-                })(),
-            )
+            let mut r = c.tasks().list();
+            r = a.set(r, &["limit"], |r, v| r.limit(v))?;
+            r = a.set(r, &["after"], |r, v: String| r.after(v))?;
+            r = a.set(r, &["associations"], |r, v: String| r.associations(v))?;
+            r = a.set(r, &["properties"], |r, v: String| r.properties(v))?;
+            r = a
+                .set(
+                    r,
+                    &["propertiesWithHistory", "properties_with_history"],
+                    |r, v: String| r.properties_with_history(v),
+                )?;
+            r = a.set(r, &["archived"], |r, v| r.archived(v))?;
+            page(r)
         }
         #[cfg(feature = "tasks")]
         ("tasks", "update") => {
-            Some(
-                (|| -> Result<TypedFuture, String> {
-                    const KNOWN: &[&str] = &[
-                        "taskId",
-                        "task_id",
-                        "properties",
-                        "properties",
-                    ];
-                    #[allow(unused_mut)]
-                    let mut r = c
-                        .tasks()
-                        .update(
-                            arg::<String>(p, &["taskId", "task_id"])?,
-                            arg::<
-                                TasksUpdateProperties,
-                            >(p, &["properties", "properties"])?,
-                        );
-                    if let Some(k) = p
-                        .as_object()
-                        .into_iter()
-                        .flatten()
-                        .map(|(k, _)| k)
-                        .find(|k| !KNOWN.contains(&k.as_str()))
-                    {
-                        return Err(format!("unknown param `{k}`"));
-                    }
-                    Ok(
-                        Box::pin(async move {
-                            r.send()
-                                .await
-                                .map(|x| serde_json::json!({ "record" : out(x) }))
-                        }),
-                    )
-                })(),
+            record(
+                c
+                    .tasks()
+                    .update(
+                        a.arg::<String>(&["taskId", "task_id"])?,
+                        a.arg(&["properties"])?,
+                    ),
             )
         }
         #[cfg(feature = "tasks")]
         ("tasks", "get") => {
-            Some(
-                (|| -> Result<TypedFuture, String> {
-                    const KNOWN: &[&str] = &[
-                        "taskId",
-                        "task_id",
-                        "properties",
-                        "properties",
-                        "propertiesWithHistory",
-                        "properties_with_history",
-                        "associations",
-                        "associations",
-                        "idProperty",
-                        "id_property",
-                        "archived",
-                        "archived",
-                    ];
-                    #[allow(unused_mut)]
-                    let mut r = c.tasks().get(arg::<String>(p, &["taskId", "task_id"])?);
-                    if let Some(v) = opt::<String>(p, &["properties", "properties"])? {
-                        r = r.properties(v);
-                    }
-                    if let Some(v) = opt::<
-                        String,
-                    >(p, &["propertiesWithHistory", "properties_with_history"])? {
-                        r = r.properties_with_history(v);
-                    }
-                    if let Some(v) = opt::<
-                        String,
-                    >(p, &["associations", "associations"])? {
-                        r = r.associations(v);
-                    }
-                    if let Some(v) = opt::<String>(p, &["idProperty", "id_property"])? {
-                        r = r.id_property(v);
-                    }
-                    if let Some(v) = opt::<bool>(p, &["archived", "archived"])? {
-                        r = r.archived(v);
-                    }
-                    if let Some(k) = p
-                        .as_object()
-                        .into_iter()
-                        .flatten()
-                        .map(|(k, _)| k)
-                        .find(|k| !KNOWN.contains(&k.as_str()))
-                    {
-                        return Err(format!("unknown param `{k}`"));
-                    }
-                    Ok(
-                        Box::pin(async move {
-                            r.send()
-                                .await
-                                .map(|x| serde_json::json!({ "record" : out(x) }))
-                        }),
-                    )
-                })(),
-            )
+            let mut r = c.tasks().get(a.arg::<String>(&["taskId", "task_id"])?);
+            r = a.set(r, &["properties"], |r, v: String| r.properties(v))?;
+            r = a
+                .set(
+                    r,
+                    &["propertiesWithHistory", "properties_with_history"],
+                    |r, v: String| r.properties_with_history(v),
+                )?;
+            r = a.set(r, &["associations"], |r, v: String| r.associations(v))?;
+            r = a
+                .set(
+                    r,
+                    &["idProperty", "id_property"],
+                    |r, v: String| r.id_property(v),
+                )?;
+            r = a.set(r, &["archived"], |r, v| r.archived(v))?;
+            record(r)
         }
         #[cfg(feature = "tasks")]
         ("tasks", "delete") => {
-            Some(
-                (|| -> Result<TypedFuture, String> {
-                    const KNOWN: &[&str] = &["taskId", "task_id"];
-                    #[allow(unused_mut)]
-                    let mut r = c
-                        .tasks()
-                        .delete(arg::<String>(p, &["taskId", "task_id"])?);
-                    if let Some(k) = p
-                        .as_object()
-                        .into_iter()
-                        .flatten()
-                        .map(|(k, _)| k)
-                        .find(|k| !KNOWN.contains(&k.as_str()))
-                    {
-                        return Err(format!("unknown param `{k}`"));
-                    }
-                    Ok(
-                        Box::pin(async move {
-                            r.send()
-                                .await
-                                .map(|x| serde_json::json!({ "record" : out(x) }))
-                        }),
-                    )
-                })(),
-            )
+            record(c.tasks().delete(a.arg::<String>(&["taskId", "task_id"])?))
         }
         #[cfg(feature = "schemas")]
         ("schemas", "list") => {
-            Some(
-                (|| -> Result<TypedFuture, String> {
-                    const KNOWN: &[&str] = &["archived", "archived"];
-                    #[allow(unused_mut)]
-                    let mut r = c.schemas().list();
-                    if let Some(v) = opt::<bool>(p, &["archived", "archived"])? {
-                        r = r.archived(v);
-                    }
-                    if let Some(k) = p
-                        .as_object()
-                        .into_iter()
-                        .flatten()
-                        .map(|(k, _)| k)
-                        .find(|k| !KNOWN.contains(&k.as_str()))
-                    {
-                        return Err(format!("unknown param `{k}`"));
-                    }
-                    Ok(
-                        Box::pin(async move {
-                            r.send()
-                                .await
-                                .map(|x| {
-                                    serde_json::json!(
-                                        { "data" : out(x.data), "meta" : out(x.meta) }
-                                    )
-                                })
-                        }),
-                    )
-                })(),
-            )
+            let mut r = c.schemas().list();
+            r = a.set(r, &["archived"], |r, v| r.archived(v))?;
+            page(r)
         }
         #[cfg(feature = "schemas")]
         ("schemas", "get") => {
-            Some(
-                (|| -> Result<TypedFuture, String> {
-                    const KNOWN: &[&str] = &["objectType", "object_type"];
-                    #[allow(unused_mut)]
-                    let mut r = c
-                        .schemas()
-                        .get(arg::<String>(p, &["objectType", "object_type"])?);
-                    if let Some(k) = p
-                        .as_object()
-                        .into_iter()
-                        .flatten()
-                        .map(|(k, _)| k)
-                        .find(|k| !KNOWN.contains(&k.as_str()))
-                    {
-                        return Err(format!("unknown param `{k}`"));
-                    }
-                    Ok(
-                        Box::pin(async move {
-                            r.send()
-                                .await
-                                .map(|x| serde_json::json!({ "record" : out(x) }))
-                        }),
-                    )
-                })(),
-            )
+            record(c.schemas().get(a.arg::<String>(&["objectType", "object_type"])?))
         }
         #[cfg(feature = "objects")]
         ("objects", "list") => {
-            Some(
-                (|| -> Result<TypedFuture, String> {
-                    const KNOWN: &[&str] = &[
-                        "objectType",
-                        "object_type",
-                        "limit",
-                        "limit",
-                        "after",
-                        "after",
-                        "properties",
-                        "properties",
-                        "archived",
-                        "archived",
-                        "associations",
-                        "associations",
-                        "propertiesWithHistory",
-                        "properties_with_history",
-                    ];
-                    #[allow(unused_mut)]
-                    let mut r = c
-                        .objects()
-                        .list(arg::<String>(p, &["objectType", "object_type"])?);
-                    if let Some(v) = opt::<i64>(p, &["limit", "limit"])? {
-                        r = r.limit(v);
-                    }
-                    if let Some(v) = opt::<String>(p, &["after", "after"])? {
-                        r = r.after(v);
-                    }
-                    if let Some(v) = opt::<String>(p, &["properties", "properties"])? {
-                        r = r.properties(v);
-                    }
-                    if let Some(v) = opt::<bool>(p, &["archived", "archived"])? {
-                        r = r.archived(v);
-                    }
-                    if let Some(v) = opt::<
-                        String,
-                    >(p, &["associations", "associations"])? {
-                        r = r.associations(v);
-                    }
-                    if let Some(v) = opt::<
-                        String,
-                    >(p, &["propertiesWithHistory", "properties_with_history"])? {
-                        r = r.properties_with_history(v);
-                    }
-                    if let Some(k) = p
-                        .as_object()
-                        .into_iter()
-                        .flatten()
-                        .map(|(k, _)| k)
-                        .find(|k| !KNOWN.contains(&k.as_str()))
-                    {
-                        return Err(format!("unknown param `{k}`"));
-                    }
-                    Ok(
-                        Box::pin(async move {
-                            r.send()
-                                .await
-                                .map(|x| {
-                                    serde_json::json!(
-                                        { "data" : out(x.data), "meta" : out(x.meta) }
-                                    )
-                                })
-                        }),
-                    )
-                })(),
-            )
+            let mut r = c
+                .objects()
+                .list(a.arg::<String>(&["objectType", "object_type"])?);
+            r = a.set(r, &["limit"], |r, v| r.limit(v))?;
+            r = a.set(r, &["after"], |r, v: String| r.after(v))?;
+            r = a.set(r, &["properties"], |r, v: String| r.properties(v))?;
+            r = a.set(r, &["archived"], |r, v| r.archived(v))?;
+            r = a.set(r, &["associations"], |r, v: String| r.associations(v))?;
+            r = a
+                .set(
+                    r,
+                    &["propertiesWithHistory", "properties_with_history"],
+                    |r, v: String| r.properties_with_history(v),
+                )?;
+            page(r)
         }
         #[cfg(feature = "objects")]
         ("objects", "get") => {
-            Some(
-                (|| -> Result<TypedFuture, String> {
-                    const KNOWN: &[&str] = &[
-                        "objectType",
-                        "object_type",
-                        "objectId",
-                        "object_id",
-                        "properties",
-                        "properties",
-                        "archived",
-                        "archived",
-                        "associations",
-                        "associations",
-                        "idProperty",
-                        "id_property",
-                        "propertiesWithHistory",
-                        "properties_with_history",
-                    ];
-                    #[allow(unused_mut)]
-                    let mut r = c
-                        .objects()
-                        .get(
-                            arg::<String>(p, &["objectType", "object_type"])?,
-                            arg::<String>(p, &["objectId", "object_id"])?,
-                        );
-                    if let Some(v) = opt::<String>(p, &["properties", "properties"])? {
-                        r = r.properties(v);
-                    }
-                    if let Some(v) = opt::<bool>(p, &["archived", "archived"])? {
-                        r = r.archived(v);
-                    }
-                    if let Some(v) = opt::<
-                        String,
-                    >(p, &["associations", "associations"])? {
-                        r = r.associations(v);
-                    }
-                    if let Some(v) = opt::<String>(p, &["idProperty", "id_property"])? {
-                        r = r.id_property(v);
-                    }
-                    if let Some(v) = opt::<
-                        String,
-                    >(p, &["propertiesWithHistory", "properties_with_history"])? {
-                        r = r.properties_with_history(v);
-                    }
-                    if let Some(k) = p
-                        .as_object()
-                        .into_iter()
-                        .flatten()
-                        .map(|(k, _)| k)
-                        .find(|k| !KNOWN.contains(&k.as_str()))
-                    {
-                        return Err(format!("unknown param `{k}`"));
-                    }
-                    Ok(
-                        Box::pin(async move {
-                            r.send()
-                                .await
-                                .map(|x| serde_json::json!({ "record" : out(x) }))
-                        }),
-                    )
-                })(),
-            )
+            let mut r = c
+                .objects()
+                .get(
+                    a.arg::<String>(&["objectType", "object_type"])?,
+                    a.arg::<String>(&["objectId", "object_id"])?,
+                );
+            r = a.set(r, &["properties"], |r, v: String| r.properties(v))?;
+            r = a.set(r, &["archived"], |r, v| r.archived(v))?;
+            r = a.set(r, &["associations"], |r, v: String| r.associations(v))?;
+            r = a
+                .set(
+                    r,
+                    &["idProperty", "id_property"],
+                    |r, v: String| r.id_property(v),
+                )?;
+            r = a
+                .set(
+                    r,
+                    &["propertiesWithHistory", "properties_with_history"],
+                    |r, v: String| r.properties_with_history(v),
+                )?;
+            record(r)
         }
         #[cfg(feature = "associations")]
         ("associations", "list") => {
-            Some(
-                (|| -> Result<TypedFuture, String> {
-                    const KNOWN: &[&str] = &[
-                        "fromObjectType",
-                        "from_object_type",
-                        "fromObjectId",
-                        "from_object_id",
-                        "toObjectType",
-                        "to_object_type",
-                        "after",
-                        "after",
-                        "limit",
-                        "limit",
-                    ];
-                    #[allow(unused_mut)]
-                    let mut r = c
-                        .associations()
-                        .list(
-                            arg::<String>(p, &["fromObjectType", "from_object_type"])?,
-                            arg::<String>(p, &["fromObjectId", "from_object_id"])?,
-                            arg::<String>(p, &["toObjectType", "to_object_type"])?,
-                        );
-                    if let Some(v) = opt::<String>(p, &["after", "after"])? {
-                        r = r.after(v);
-                    }
-                    if let Some(v) = opt::<i64>(p, &["limit", "limit"])? {
-                        r = r.limit(v);
-                    }
-                    if let Some(k) = p
-                        .as_object()
-                        .into_iter()
-                        .flatten()
-                        .map(|(k, _)| k)
-                        .find(|k| !KNOWN.contains(&k.as_str()))
-                    {
-                        return Err(format!("unknown param `{k}`"));
-                    }
-                    Ok(
-                        Box::pin(async move {
-                            r.send()
-                                .await
-                                .map(|x| {
-                                    serde_json::json!(
-                                        { "data" : out(x.data), "meta" : out(x.meta) }
-                                    )
-                                })
-                        }),
-                    )
-                })(),
-            )
+            let mut r = c
+                .associations()
+                .list(
+                    a.arg::<String>(&["fromObjectType", "from_object_type"])?,
+                    a.arg::<String>(&["fromObjectId", "from_object_id"])?,
+                    a.arg::<String>(&["toObjectType", "to_object_type"])?,
+                );
+            r = a.set(r, &["after"], |r, v: String| r.after(v))?;
+            r = a.set(r, &["limit"], |r, v| r.limit(v))?;
+            page(r)
         }
         #[cfg(feature = "associations")]
         ("associations", "create") => {
-            Some(
-                (|| -> Result<TypedFuture, String> {
-                    const KNOWN: &[&str] = &[
-                        "fromObjectType",
-                        "from_object_type",
-                        "fromObjectId",
-                        "from_object_id",
-                        "toObjectType",
-                        "to_object_type",
-                        "toObjectId",
-                        "to_object_id",
-                        "associationCategory",
-                        "association_category",
-                        "associationTypeId",
-                        "association_type_id",
-                    ];
-                    #[allow(unused_mut)]
-                    let mut r = c
-                        .associations()
-                        .create(
-                            arg::<String>(p, &["fromObjectType", "from_object_type"])?,
-                            arg::<String>(p, &["fromObjectId", "from_object_id"])?,
-                            arg::<String>(p, &["toObjectType", "to_object_type"])?,
-                            arg::<String>(p, &["toObjectId", "to_object_id"])?,
-                        );
-                    if let Some(v) = opt::<
-                        AssociationsCreateAssociationCategory,
-                    >(p, &["associationCategory", "association_category"])? {
-                        r = r.association_category(v);
-                    }
-                    if let Some(v) = opt::<
-                        i64,
-                    >(p, &["associationTypeId", "association_type_id"])? {
-                        r = r.association_type_id(v);
-                    }
-                    if let Some(k) = p
-                        .as_object()
-                        .into_iter()
-                        .flatten()
-                        .map(|(k, _)| k)
-                        .find(|k| !KNOWN.contains(&k.as_str()))
-                    {
-                        return Err(format!("unknown param `{k}`"));
-                    }
-                    Ok(
-                        Box::pin(async move {
-                            r.send()
-                                .await
-                                .map(|x| serde_json::json!({ "record" : out(x) }))
-                        }),
-                    )
-                })(),
-            )
+            let mut r = c
+                .associations()
+                .create(
+                    a.arg::<String>(&["fromObjectType", "from_object_type"])?,
+                    a.arg::<String>(&["fromObjectId", "from_object_id"])?,
+                    a.arg::<String>(&["toObjectType", "to_object_type"])?,
+                    a.arg::<String>(&["toObjectId", "to_object_id"])?,
+                );
+            r = a
+                .set(
+                    r,
+                    &["associationCategory", "association_category"],
+                    |r, v| r.association_category(v),
+                )?;
+            r = a
+                .set(
+                    r,
+                    &["associationTypeId", "association_type_id"],
+                    |r, v| r.association_type_id(v),
+                )?;
+            record(r)
         }
         #[cfg(feature = "associations")]
         ("associations", "delete") => {
-            Some(
-                (|| -> Result<TypedFuture, String> {
-                    const KNOWN: &[&str] = &[
-                        "fromObjectType",
-                        "from_object_type",
-                        "fromObjectId",
-                        "from_object_id",
-                        "toObjectType",
-                        "to_object_type",
-                        "toObjectId",
-                        "to_object_id",
-                    ];
-                    #[allow(unused_mut)]
-                    let mut r = c
-                        .associations()
-                        .delete(
-                            arg::<String>(p, &["fromObjectType", "from_object_type"])?,
-                            arg::<String>(p, &["fromObjectId", "from_object_id"])?,
-                            arg::<String>(p, &["toObjectType", "to_object_type"])?,
-                            arg::<String>(p, &["toObjectId", "to_object_id"])?,
-                        );
-                    if let Some(k) = p
-                        .as_object()
-                        .into_iter()
-                        .flatten()
-                        .map(|(k, _)| k)
-                        .find(|k| !KNOWN.contains(&k.as_str()))
-                    {
-                        return Err(format!("unknown param `{k}`"));
-                    }
-                    Ok(
-                        Box::pin(async move {
-                            r.send()
-                                .await
-                                .map(|x| serde_json::json!({ "record" : out(x) }))
-                        }),
-                    )
-                })(),
+            record(
+                c
+                    .associations()
+                    .delete(
+                        a.arg::<String>(&["fromObjectType", "from_object_type"])?,
+                        a.arg::<String>(&["fromObjectId", "from_object_id"])?,
+                        a.arg::<String>(&["toObjectType", "to_object_type"])?,
+                        a.arg::<String>(&["toObjectId", "to_object_id"])?,
+                    ),
             )
         }
-        _ => None,
-    }
+        _ => return Ok(None),
+    };
+    Ok(Some(future))
 }
 #[rustfmt::skip]
 #[tokio::test]
 async fn typed_api_matches_oracle() {
-    let report = match run_typed(CONNECTOR, HubspotConnector::descriptor(), &call).await
-    {
-        Ok(r) => r,
-        Err(e) => panic!("oracle replay setup: {e}"),
-    };
-    eprintln!("{}: {}", CONNECTOR, report.summary());
-    for (id, why) in &report.stricter {
-        eprintln!("  stricter {id}: {why}");
-    }
-    for (id, problems) in &report.failed {
-        eprintln!("  {id}: {problems:?}");
-    }
-    assert!(
-        report.failed.is_empty(), "{} typed case(s) differ from the oracle", report
-        .failed.len()
-    );
-    assert!(! report.passed.is_empty(), "no case replayed");
+    assert_matches_oracle(
+            "hubspot",
+            HubspotConnector::descriptor(),
+            HubspotConnector::from_client,
+            call,
+        )
+        .await;
 }

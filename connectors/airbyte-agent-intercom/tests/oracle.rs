@@ -4,1455 +4,420 @@
 //! every successful case is built with the generated builders from its params, sent to a
 //! loopback server serving the recorded response, and its request and typed result are
 //! compared with the recording.
-#![allow(unused_imports)]
-#![allow(clippy::redundant_closure_call)]
 #[rustfmt::skip]
-use airbyte_agent_runtime::serde_json::{self, Map, Value};
-#[rustfmt::skip]
-use airbyte_agent_tests::oracle::typed::{TypedFuture, run_typed};
+use airbyte_agent_tests::oracle::typed::{
+    Args, Outcome, assert_matches_oracle, record, page,
+};
 #[rustfmt::skip]
 use airbyte_agent_intercom::*;
 #[rustfmt::skip]
-/// Oracle file name.
-const CONNECTOR: &str = "intercom";
-#[rustfmt::skip]
-/// A required argument (unused when no operation of the crate has one).
-#[allow(dead_code)]
-fn arg<T: airbyte_agent_runtime::serde::de::DeserializeOwned>(
-    p: &Value,
-    names: &[&str],
-) -> Result<T, String> {
-    opt(p, names)?.ok_or_else(|| format!("missing `{}`", names[0]))
-}
-#[rustfmt::skip]
-fn opt<T: airbyte_agent_runtime::serde::de::DeserializeOwned>(
-    p: &Value,
-    names: &[&str],
-) -> Result<Option<T>, String> {
-    match names.iter().find_map(|n| p.get(*n)) {
-        None | Some(Value::Null) => Ok(None),
-        Some(v) => {
-            serde_json::from_value(v.clone())
-                .map(Some)
-                .map_err(|e| format!("`{}`: {e}", names[0]))
-        }
-    }
-}
-#[rustfmt::skip]
-fn out<T: airbyte_agent_runtime::serde::Serialize>(v: T) -> Value {
-    serde_json::to_value(v).unwrap_or(Value::Null)
-}
-#[rustfmt::skip]
-fn call(
-    client: airbyte_agent_runtime::Client,
-    entity: &str,
-    action: &str,
-    p: &Value,
-) -> Option<Result<TypedFuture, String>> {
-    let c = match IntercomConnector::from_client(client) {
-        Ok(c) => c,
-        Err(e) => return Some(Err(e.to_string())),
-    };
-    match (entity, action) {
+/// One case through the typed API; `Ok(None)` for operations it has no typed call for.
+fn call(c: &IntercomConnector, operation: (&str, &str), a: &mut Args<'_>) -> Outcome {
+    let future = match operation {
         #[cfg(feature = "contacts")]
         ("contacts", "create") => {
-            Some(
-                (|| -> Result<TypedFuture, String> {
-                    const KNOWN: &[&str] = &[
-                        "Intercom-Version",
-                        "intercom_version",
-                        "role",
-                        "role",
-                        "external_id",
-                        "external_id",
-                        "email",
-                        "email",
-                        "phone",
-                        "phone",
-                        "name",
-                        "name",
-                        "avatar",
-                        "avatar",
-                        "signed_up_at",
-                        "signed_up_at",
-                        "last_seen_at",
-                        "last_seen_at",
-                        "owner_id",
-                        "owner_id",
-                        "unsubscribed_from_emails",
-                        "unsubscribed_from_emails",
-                        "custom_attributes",
-                        "custom_attributes",
-                    ];
-                    #[allow(unused_mut)]
-                    let mut r = c
-                        .contacts()
-                        .create(arg::<String>(p, &["role", "role"])?);
-                    if let Some(v) = opt::<
-                        String,
-                    >(p, &["Intercom-Version", "intercom_version"])? {
-                        r = r.intercom_version(v);
-                    }
-                    if let Some(v) = opt::<String>(p, &["external_id", "external_id"])? {
-                        r = r.external_id(v);
-                    }
-                    if let Some(v) = opt::<String>(p, &["email", "email"])? {
-                        r = r.email(v);
-                    }
-                    if let Some(v) = opt::<String>(p, &["phone", "phone"])? {
-                        r = r.phone(v);
-                    }
-                    if let Some(v) = opt::<String>(p, &["name", "name"])? {
-                        r = r.name(v);
-                    }
-                    if let Some(v) = opt::<String>(p, &["avatar", "avatar"])? {
-                        r = r.avatar(v);
-                    }
-                    if let Some(v) = opt::<i64>(p, &["signed_up_at", "signed_up_at"])? {
-                        r = r.signed_up_at(v);
-                    }
-                    if let Some(v) = opt::<i64>(p, &["last_seen_at", "last_seen_at"])? {
-                        r = r.last_seen_at(v);
-                    }
-                    if let Some(v) = opt::<i64>(p, &["owner_id", "owner_id"])? {
-                        r = r.owner_id(v);
-                    }
-                    if let Some(v) = opt::<
-                        bool,
-                    >(p, &["unsubscribed_from_emails", "unsubscribed_from_emails"])? {
-                        r = r.unsubscribed_from_emails(v);
-                    }
-                    if let Some(v) = opt::<
-                        Map<String, Value>,
-                    >(p, &["custom_attributes", "custom_attributes"])? {
-                        r = r.custom_attributes(v);
-                    }
-                    if let Some(k) = p
-                        .as_object()
-                        .into_iter()
-                        .flatten()
-                        .map(|(k, _)| k)
-                        .find(|k| !KNOWN.contains(&k.as_str()))
-                    {
-                        return Err(format!("unknown param `{k}`"));
-                    }
-                    Ok(
-                        Box::pin(async move {
-                            r.send()
-                                .await
-                                .map(|x| serde_json::json!({ "record" : out(x) }))
-                        }),
-                    )
-                })(),
-            )
+            let mut r = c.contacts().create(a.arg::<String>(&["role"])?);
+            r = a
+                .set(
+                    r,
+                    &["Intercom-Version", "intercom_version"],
+                    |r, v: String| r.intercom_version(v),
+                )?;
+            r = a.set(r, &["external_id"], |r, v: String| r.external_id(v))?;
+            r = a.set(r, &["email"], |r, v: String| r.email(v))?;
+            r = a.set(r, &["phone"], |r, v: String| r.phone(v))?;
+            r = a.set(r, &["name"], |r, v: String| r.name(v))?;
+            r = a.set(r, &["avatar"], |r, v: String| r.avatar(v))?;
+            r = a.set(r, &["signed_up_at"], |r, v| r.signed_up_at(v))?;
+            r = a.set(r, &["last_seen_at"], |r, v| r.last_seen_at(v))?;
+            r = a.set(r, &["owner_id"], |r, v| r.owner_id(v))?;
+            r = a
+                .set(
+                    r,
+                    &["unsubscribed_from_emails"],
+                    |r, v| r.unsubscribed_from_emails(v),
+                )?;
+            r = a.set(r, &["custom_attributes"], |r, v| r.custom_attributes(v))?;
+            record(r)
         }
         #[cfg(feature = "contacts")]
         ("contacts", "list") => {
-            Some(
-                (|| -> Result<TypedFuture, String> {
-                    const KNOWN: &[&str] = &[
-                        "per_page",
-                        "per_page",
-                        "starting_after",
-                        "starting_after",
-                        "Intercom-Version",
-                        "intercom_version",
-                    ];
-                    #[allow(unused_mut)]
-                    let mut r = c.contacts().list();
-                    if let Some(v) = opt::<i64>(p, &["per_page", "per_page"])? {
-                        r = r.per_page(v);
-                    }
-                    if let Some(v) = opt::<
-                        String,
-                    >(p, &["starting_after", "starting_after"])? {
-                        r = r.starting_after(v);
-                    }
-                    if let Some(v) = opt::<
-                        String,
-                    >(p, &["Intercom-Version", "intercom_version"])? {
-                        r = r.intercom_version(v);
-                    }
-                    if let Some(k) = p
-                        .as_object()
-                        .into_iter()
-                        .flatten()
-                        .map(|(k, _)| k)
-                        .find(|k| !KNOWN.contains(&k.as_str()))
-                    {
-                        return Err(format!("unknown param `{k}`"));
-                    }
-                    Ok(
-                        Box::pin(async move {
-                            r.send()
-                                .await
-                                .map(|x| {
-                                    serde_json::json!(
-                                        { "data" : out(x.data), "meta" : out(x.meta) }
-                                    )
-                                })
-                        }),
-                    )
-                })(),
-            )
+            let mut r = c.contacts().list();
+            r = a.set(r, &["per_page"], |r, v| r.per_page(v))?;
+            r = a.set(r, &["starting_after"], |r, v: String| r.starting_after(v))?;
+            r = a
+                .set(
+                    r,
+                    &["Intercom-Version", "intercom_version"],
+                    |r, v: String| r.intercom_version(v),
+                )?;
+            page(r)
         }
         #[cfg(feature = "contacts")]
         ("contacts", "get") => {
-            Some(
-                (|| -> Result<TypedFuture, String> {
-                    const KNOWN: &[&str] = &[
-                        "id",
-                        "id",
-                        "Intercom-Version",
-                        "intercom_version",
-                    ];
-                    #[allow(unused_mut)]
-                    let mut r = c.contacts().get(arg::<String>(p, &["id", "id"])?);
-                    if let Some(v) = opt::<
-                        String,
-                    >(p, &["Intercom-Version", "intercom_version"])? {
-                        r = r.intercom_version(v);
-                    }
-                    if let Some(k) = p
-                        .as_object()
-                        .into_iter()
-                        .flatten()
-                        .map(|(k, _)| k)
-                        .find(|k| !KNOWN.contains(&k.as_str()))
-                    {
-                        return Err(format!("unknown param `{k}`"));
-                    }
-                    Ok(
-                        Box::pin(async move {
-                            r.send()
-                                .await
-                                .map(|x| serde_json::json!({ "record" : out(x) }))
-                        }),
-                    )
-                })(),
-            )
+            let mut r = c.contacts().get(a.arg::<String>(&["id"])?);
+            r = a
+                .set(
+                    r,
+                    &["Intercom-Version", "intercom_version"],
+                    |r, v: String| r.intercom_version(v),
+                )?;
+            record(r)
         }
         #[cfg(feature = "contacts")]
         ("contacts", "update") => {
-            Some(
-                (|| -> Result<TypedFuture, String> {
-                    const KNOWN: &[&str] = &[
-                        "id",
-                        "id",
-                        "Intercom-Version",
-                        "intercom_version",
-                        "role",
-                        "role",
-                        "external_id",
-                        "external_id",
-                        "email",
-                        "email",
-                        "phone",
-                        "phone",
-                        "name",
-                        "name",
-                        "avatar",
-                        "avatar",
-                        "signed_up_at",
-                        "signed_up_at",
-                        "last_seen_at",
-                        "last_seen_at",
-                        "owner_id",
-                        "owner_id",
-                        "unsubscribed_from_emails",
-                        "unsubscribed_from_emails",
-                        "custom_attributes",
-                        "custom_attributes",
-                    ];
-                    #[allow(unused_mut)]
-                    let mut r = c.contacts().update(arg::<String>(p, &["id", "id"])?);
-                    if let Some(v) = opt::<
-                        String,
-                    >(p, &["Intercom-Version", "intercom_version"])? {
-                        r = r.intercom_version(v);
-                    }
-                    if let Some(v) = opt::<String>(p, &["role", "role"])? {
-                        r = r.role(v);
-                    }
-                    if let Some(v) = opt::<String>(p, &["external_id", "external_id"])? {
-                        r = r.external_id(v);
-                    }
-                    if let Some(v) = opt::<String>(p, &["email", "email"])? {
-                        r = r.email(v);
-                    }
-                    if let Some(v) = opt::<String>(p, &["phone", "phone"])? {
-                        r = r.phone(v);
-                    }
-                    if let Some(v) = opt::<String>(p, &["name", "name"])? {
-                        r = r.name(v);
-                    }
-                    if let Some(v) = opt::<String>(p, &["avatar", "avatar"])? {
-                        r = r.avatar(v);
-                    }
-                    if let Some(v) = opt::<i64>(p, &["signed_up_at", "signed_up_at"])? {
-                        r = r.signed_up_at(v);
-                    }
-                    if let Some(v) = opt::<i64>(p, &["last_seen_at", "last_seen_at"])? {
-                        r = r.last_seen_at(v);
-                    }
-                    if let Some(v) = opt::<i64>(p, &["owner_id", "owner_id"])? {
-                        r = r.owner_id(v);
-                    }
-                    if let Some(v) = opt::<
-                        bool,
-                    >(p, &["unsubscribed_from_emails", "unsubscribed_from_emails"])? {
-                        r = r.unsubscribed_from_emails(v);
-                    }
-                    if let Some(v) = opt::<
-                        Map<String, Value>,
-                    >(p, &["custom_attributes", "custom_attributes"])? {
-                        r = r.custom_attributes(v);
-                    }
-                    if let Some(k) = p
-                        .as_object()
-                        .into_iter()
-                        .flatten()
-                        .map(|(k, _)| k)
-                        .find(|k| !KNOWN.contains(&k.as_str()))
-                    {
-                        return Err(format!("unknown param `{k}`"));
-                    }
-                    Ok(
-                        Box::pin(async move {
-                            r.send()
-                                .await
-                                .map(|x| serde_json::json!({ "record" : out(x) }))
-                        }),
-                    )
-                })(),
-            )
+            let mut r = c.contacts().update(a.arg::<String>(&["id"])?);
+            r = a
+                .set(
+                    r,
+                    &["Intercom-Version", "intercom_version"],
+                    |r, v: String| r.intercom_version(v),
+                )?;
+            r = a.set(r, &["role"], |r, v: String| r.role(v))?;
+            r = a.set(r, &["external_id"], |r, v: String| r.external_id(v))?;
+            r = a.set(r, &["email"], |r, v: String| r.email(v))?;
+            r = a.set(r, &["phone"], |r, v: String| r.phone(v))?;
+            r = a.set(r, &["name"], |r, v: String| r.name(v))?;
+            r = a.set(r, &["avatar"], |r, v: String| r.avatar(v))?;
+            r = a.set(r, &["signed_up_at"], |r, v| r.signed_up_at(v))?;
+            r = a.set(r, &["last_seen_at"], |r, v| r.last_seen_at(v))?;
+            r = a.set(r, &["owner_id"], |r, v| r.owner_id(v))?;
+            r = a
+                .set(
+                    r,
+                    &["unsubscribed_from_emails"],
+                    |r, v| r.unsubscribed_from_emails(v),
+                )?;
+            r = a.set(r, &["custom_attributes"], |r, v| r.custom_attributes(v))?;
+            record(r)
         }
         #[cfg(feature = "contacts")]
         ("contacts", "delete") => {
-            Some(
-                (|| -> Result<TypedFuture, String> {
-                    const KNOWN: &[&str] = &[
-                        "id",
-                        "id",
-                        "Intercom-Version",
-                        "intercom_version",
-                    ];
-                    #[allow(unused_mut)]
-                    let mut r = c.contacts().delete(arg::<String>(p, &["id", "id"])?);
-                    if let Some(v) = opt::<
-                        String,
-                    >(p, &["Intercom-Version", "intercom_version"])? {
-                        r = r.intercom_version(v);
-                    }
-                    if let Some(k) = p
-                        .as_object()
-                        .into_iter()
-                        .flatten()
-                        .map(|(k, _)| k)
-                        .find(|k| !KNOWN.contains(&k.as_str()))
-                    {
-                        return Err(format!("unknown param `{k}`"));
-                    }
-                    Ok(
-                        Box::pin(async move {
-                            r.send()
-                                .await
-                                .map(|x| serde_json::json!({ "record" : out(x) }))
-                        }),
-                    )
-                })(),
-            )
+            let mut r = c.contacts().delete(a.arg::<String>(&["id"])?);
+            r = a
+                .set(
+                    r,
+                    &["Intercom-Version", "intercom_version"],
+                    |r, v: String| r.intercom_version(v),
+                )?;
+            record(r)
         }
         #[cfg(feature = "conversations")]
         ("conversations", "create") => {
-            Some(
-                (|| -> Result<TypedFuture, String> {
-                    const KNOWN: &[&str] = &[
-                        "Intercom-Version",
-                        "intercom_version",
-                        "from",
-                        "from",
-                        "body",
-                        "body",
-                        "subject",
-                        "subject",
-                        "attachment_urls",
-                        "attachment_urls",
-                        "created_at",
-                        "created_at",
-                    ];
-                    #[allow(unused_mut)]
-                    let mut r = c
-                        .conversations()
-                        .create(
-                            arg::<ConversationsCreateFrom>(p, &["from", "from"])?,
-                            arg::<String>(p, &["body", "body"])?,
-                        );
-                    if let Some(v) = opt::<
-                        String,
-                    >(p, &["Intercom-Version", "intercom_version"])? {
-                        r = r.intercom_version(v);
-                    }
-                    if let Some(v) = opt::<String>(p, &["subject", "subject"])? {
-                        r = r.subject(v);
-                    }
-                    if let Some(v) = opt::<
-                        Vec<String>,
-                    >(p, &["attachment_urls", "attachment_urls"])? {
-                        r = r.attachment_urls(v);
-                    }
-                    if let Some(v) = opt::<i64>(p, &["created_at", "created_at"])? {
-                        r = r.created_at(v);
-                    }
-                    if let Some(k) = p
-                        .as_object()
-                        .into_iter()
-                        .flatten()
-                        .map(|(k, _)| k)
-                        .find(|k| !KNOWN.contains(&k.as_str()))
-                    {
-                        return Err(format!("unknown param `{k}`"));
-                    }
-                    Ok(
-                        Box::pin(async move {
-                            r.send()
-                                .await
-                                .map(|x| serde_json::json!({ "record" : out(x) }))
-                        }),
-                    )
-                })(),
-            )
+            let mut r = c
+                .conversations()
+                .create(a.arg(&["from"])?, a.arg::<String>(&["body"])?);
+            r = a
+                .set(
+                    r,
+                    &["Intercom-Version", "intercom_version"],
+                    |r, v: String| r.intercom_version(v),
+                )?;
+            r = a.set(r, &["subject"], |r, v: String| r.subject(v))?;
+            r = a.set(r, &["attachment_urls"], |r, v| r.attachment_urls(v))?;
+            r = a.set(r, &["created_at"], |r, v| r.created_at(v))?;
+            record(r)
         }
         #[cfg(feature = "conversations")]
         ("conversations", "list") => {
-            Some(
-                (|| -> Result<TypedFuture, String> {
-                    const KNOWN: &[&str] = &[
-                        "per_page",
-                        "per_page",
-                        "starting_after",
-                        "starting_after",
-                        "Intercom-Version",
-                        "intercom_version",
-                    ];
-                    #[allow(unused_mut)]
-                    let mut r = c.conversations().list();
-                    if let Some(v) = opt::<i64>(p, &["per_page", "per_page"])? {
-                        r = r.per_page(v);
-                    }
-                    if let Some(v) = opt::<
-                        String,
-                    >(p, &["starting_after", "starting_after"])? {
-                        r = r.starting_after(v);
-                    }
-                    if let Some(v) = opt::<
-                        String,
-                    >(p, &["Intercom-Version", "intercom_version"])? {
-                        r = r.intercom_version(v);
-                    }
-                    if let Some(k) = p
-                        .as_object()
-                        .into_iter()
-                        .flatten()
-                        .map(|(k, _)| k)
-                        .find(|k| !KNOWN.contains(&k.as_str()))
-                    {
-                        return Err(format!("unknown param `{k}`"));
-                    }
-                    Ok(
-                        Box::pin(async move {
-                            r.send()
-                                .await
-                                .map(|x| {
-                                    serde_json::json!(
-                                        { "data" : out(x.data), "meta" : out(x.meta) }
-                                    )
-                                })
-                        }),
-                    )
-                })(),
-            )
+            let mut r = c.conversations().list();
+            r = a.set(r, &["per_page"], |r, v| r.per_page(v))?;
+            r = a.set(r, &["starting_after"], |r, v: String| r.starting_after(v))?;
+            r = a
+                .set(
+                    r,
+                    &["Intercom-Version", "intercom_version"],
+                    |r, v: String| r.intercom_version(v),
+                )?;
+            page(r)
         }
         #[cfg(feature = "conversations")]
         ("conversations", "get") => {
-            Some(
-                (|| -> Result<TypedFuture, String> {
-                    const KNOWN: &[&str] = &[
-                        "id",
-                        "id",
-                        "Intercom-Version",
-                        "intercom_version",
-                    ];
-                    #[allow(unused_mut)]
-                    let mut r = c.conversations().get(arg::<String>(p, &["id", "id"])?);
-                    if let Some(v) = opt::<
-                        String,
-                    >(p, &["Intercom-Version", "intercom_version"])? {
-                        r = r.intercom_version(v);
-                    }
-                    if let Some(k) = p
-                        .as_object()
-                        .into_iter()
-                        .flatten()
-                        .map(|(k, _)| k)
-                        .find(|k| !KNOWN.contains(&k.as_str()))
-                    {
-                        return Err(format!("unknown param `{k}`"));
-                    }
-                    Ok(
-                        Box::pin(async move {
-                            r.send()
-                                .await
-                                .map(|x| serde_json::json!({ "record" : out(x) }))
-                        }),
-                    )
-                })(),
-            )
+            let mut r = c.conversations().get(a.arg::<String>(&["id"])?);
+            r = a
+                .set(
+                    r,
+                    &["Intercom-Version", "intercom_version"],
+                    |r, v: String| r.intercom_version(v),
+                )?;
+            record(r)
         }
         #[cfg(feature = "conversations")]
         ("conversations", "update") => {
-            Some(
-                (|| -> Result<TypedFuture, String> {
-                    const KNOWN: &[&str] = &[
-                        "id",
-                        "id",
-                        "Intercom-Version",
-                        "intercom_version",
-                        "read",
-                        "read",
-                        "custom_attributes",
-                        "custom_attributes",
-                    ];
-                    #[allow(unused_mut)]
-                    let mut r = c
-                        .conversations()
-                        .update(arg::<String>(p, &["id", "id"])?);
-                    if let Some(v) = opt::<
-                        String,
-                    >(p, &["Intercom-Version", "intercom_version"])? {
-                        r = r.intercom_version(v);
-                    }
-                    if let Some(v) = opt::<bool>(p, &["read", "read"])? {
-                        r = r.read(v);
-                    }
-                    if let Some(v) = opt::<
-                        Map<String, Value>,
-                    >(p, &["custom_attributes", "custom_attributes"])? {
-                        r = r.custom_attributes(v);
-                    }
-                    if let Some(k) = p
-                        .as_object()
-                        .into_iter()
-                        .flatten()
-                        .map(|(k, _)| k)
-                        .find(|k| !KNOWN.contains(&k.as_str()))
-                    {
-                        return Err(format!("unknown param `{k}`"));
-                    }
-                    Ok(
-                        Box::pin(async move {
-                            r.send()
-                                .await
-                                .map(|x| serde_json::json!({ "record" : out(x) }))
-                        }),
-                    )
-                })(),
-            )
+            let mut r = c.conversations().update(a.arg::<String>(&["id"])?);
+            r = a
+                .set(
+                    r,
+                    &["Intercom-Version", "intercom_version"],
+                    |r, v: String| r.intercom_version(v),
+                )?;
+            r = a.set(r, &["read"], |r, v| r.read(v))?;
+            r = a.set(r, &["custom_attributes"], |r, v| r.custom_attributes(v))?;
+            record(r)
         }
         #[cfg(feature = "conversations")]
         ("conversations", "delete") => {
-            Some(
-                (|| -> Result<TypedFuture, String> {
-                    const KNOWN: &[&str] = &[
-                        "id",
-                        "id",
-                        "Intercom-Version",
-                        "intercom_version",
-                    ];
-                    #[allow(unused_mut)]
-                    let mut r = c
-                        .conversations()
-                        .delete(arg::<String>(p, &["id", "id"])?);
-                    if let Some(v) = opt::<
-                        String,
-                    >(p, &["Intercom-Version", "intercom_version"])? {
-                        r = r.intercom_version(v);
-                    }
-                    if let Some(k) = p
-                        .as_object()
-                        .into_iter()
-                        .flatten()
-                        .map(|(k, _)| k)
-                        .find(|k| !KNOWN.contains(&k.as_str()))
-                    {
-                        return Err(format!("unknown param `{k}`"));
-                    }
-                    Ok(
-                        Box::pin(async move {
-                            r.send()
-                                .await
-                                .map(|x| serde_json::json!({ "record" : out(x) }))
-                        }),
-                    )
-                })(),
-            )
+            let mut r = c.conversations().delete(a.arg::<String>(&["id"])?);
+            r = a
+                .set(
+                    r,
+                    &["Intercom-Version", "intercom_version"],
+                    |r, v: String| r.intercom_version(v),
+                )?;
+            record(r)
         }
         #[cfg(feature = "companies")]
         ("companies", "list") => {
-            Some(
-                (|| -> Result<TypedFuture, String> {
-                    const KNOWN: &[&str] = &[
-                        "per_page",
-                        "per_page",
-                        "starting_after",
-                        "starting_after",
-                        "Intercom-Version",
-                        "intercom_version",
-                    ];
-                    #[allow(unused_mut)]
-                    let mut r = c.companies().list();
-                    if let Some(v) = opt::<i64>(p, &["per_page", "per_page"])? {
-                        r = r.per_page(v);
-                    }
-                    if let Some(v) = opt::<
-                        String,
-                    >(p, &["starting_after", "starting_after"])? {
-                        r = r.starting_after(v);
-                    }
-                    if let Some(v) = opt::<
-                        String,
-                    >(p, &["Intercom-Version", "intercom_version"])? {
-                        r = r.intercom_version(v);
-                    }
-                    if let Some(k) = p
-                        .as_object()
-                        .into_iter()
-                        .flatten()
-                        .map(|(k, _)| k)
-                        .find(|k| !KNOWN.contains(&k.as_str()))
-                    {
-                        return Err(format!("unknown param `{k}`"));
-                    }
-                    Ok(
-                        Box::pin(async move {
-                            r.send()
-                                .await
-                                .map(|x| {
-                                    serde_json::json!(
-                                        { "data" : out(x.data), "meta" : out(x.meta) }
-                                    )
-                                })
-                        }),
-                    )
-                })(),
-            )
+            let mut r = c.companies().list();
+            r = a.set(r, &["per_page"], |r, v| r.per_page(v))?;
+            r = a.set(r, &["starting_after"], |r, v: String| r.starting_after(v))?;
+            r = a
+                .set(
+                    r,
+                    &["Intercom-Version", "intercom_version"],
+                    |r, v: String| r.intercom_version(v),
+                )?;
+            page(r)
         }
         #[cfg(feature = "companies")]
         ("companies", "create") => {
-            Some(
-                (|| -> Result<TypedFuture, String> {
-                    const KNOWN: &[&str] = &[
-                        "Intercom-Version",
-                        "intercom_version",
-                        "company_id",
-                        "company_id",
-                        "name",
-                        "name",
-                        "plan",
-                        "plan",
-                        "monthly_spend",
-                        "monthly_spend",
-                        "size",
-                        "size",
-                        "website",
-                        "website",
-                        "industry",
-                        "industry",
-                        "custom_attributes",
-                        "custom_attributes",
-                    ];
-                    #[allow(unused_mut)]
-                    let mut r = c
-                        .companies()
-                        .create(arg::<String>(p, &["company_id", "company_id"])?);
-                    if let Some(v) = opt::<
-                        String,
-                    >(p, &["Intercom-Version", "intercom_version"])? {
-                        r = r.intercom_version(v);
-                    }
-                    if let Some(v) = opt::<String>(p, &["name", "name"])? {
-                        r = r.name(v);
-                    }
-                    if let Some(v) = opt::<String>(p, &["plan", "plan"])? {
-                        r = r.plan(v);
-                    }
-                    if let Some(v) = opt::<
-                        f64,
-                    >(p, &["monthly_spend", "monthly_spend"])? {
-                        r = r.monthly_spend(v);
-                    }
-                    if let Some(v) = opt::<i64>(p, &["size", "size"])? {
-                        r = r.size(v);
-                    }
-                    if let Some(v) = opt::<String>(p, &["website", "website"])? {
-                        r = r.website(v);
-                    }
-                    if let Some(v) = opt::<String>(p, &["industry", "industry"])? {
-                        r = r.industry(v);
-                    }
-                    if let Some(v) = opt::<
-                        Map<String, Value>,
-                    >(p, &["custom_attributes", "custom_attributes"])? {
-                        r = r.custom_attributes(v);
-                    }
-                    if let Some(k) = p
-                        .as_object()
-                        .into_iter()
-                        .flatten()
-                        .map(|(k, _)| k)
-                        .find(|k| !KNOWN.contains(&k.as_str()))
-                    {
-                        return Err(format!("unknown param `{k}`"));
-                    }
-                    Ok(
-                        Box::pin(async move {
-                            r.send()
-                                .await
-                                .map(|x| serde_json::json!({ "record" : out(x) }))
-                        }),
-                    )
-                })(),
-            )
+            let mut r = c.companies().create(a.arg::<String>(&["company_id"])?);
+            r = a
+                .set(
+                    r,
+                    &["Intercom-Version", "intercom_version"],
+                    |r, v: String| r.intercom_version(v),
+                )?;
+            r = a.set(r, &["name"], |r, v: String| r.name(v))?;
+            r = a.set(r, &["plan"], |r, v: String| r.plan(v))?;
+            r = a.set(r, &["monthly_spend"], |r, v| r.monthly_spend(v))?;
+            r = a.set(r, &["size"], |r, v| r.size(v))?;
+            r = a.set(r, &["website"], |r, v: String| r.website(v))?;
+            r = a.set(r, &["industry"], |r, v: String| r.industry(v))?;
+            r = a.set(r, &["custom_attributes"], |r, v| r.custom_attributes(v))?;
+            record(r)
         }
         #[cfg(feature = "companies")]
         ("companies", "get") => {
-            Some(
-                (|| -> Result<TypedFuture, String> {
-                    const KNOWN: &[&str] = &[
-                        "id",
-                        "id",
-                        "Intercom-Version",
-                        "intercom_version",
-                    ];
-                    #[allow(unused_mut)]
-                    let mut r = c.companies().get(arg::<String>(p, &["id", "id"])?);
-                    if let Some(v) = opt::<
-                        String,
-                    >(p, &["Intercom-Version", "intercom_version"])? {
-                        r = r.intercom_version(v);
-                    }
-                    if let Some(k) = p
-                        .as_object()
-                        .into_iter()
-                        .flatten()
-                        .map(|(k, _)| k)
-                        .find(|k| !KNOWN.contains(&k.as_str()))
-                    {
-                        return Err(format!("unknown param `{k}`"));
-                    }
-                    Ok(
-                        Box::pin(async move {
-                            r.send()
-                                .await
-                                .map(|x| serde_json::json!({ "record" : out(x) }))
-                        }),
-                    )
-                })(),
-            )
+            let mut r = c.companies().get(a.arg::<String>(&["id"])?);
+            r = a
+                .set(
+                    r,
+                    &["Intercom-Version", "intercom_version"],
+                    |r, v: String| r.intercom_version(v),
+                )?;
+            record(r)
         }
         #[cfg(feature = "companies")]
         ("companies", "update") => {
-            Some(
-                (|| -> Result<TypedFuture, String> {
-                    const KNOWN: &[&str] = &[
-                        "id",
-                        "id",
-                        "Intercom-Version",
-                        "intercom_version",
-                        "name",
-                        "name",
-                        "plan",
-                        "plan",
-                        "monthly_spend",
-                        "monthly_spend",
-                        "size",
-                        "size",
-                        "website",
-                        "website",
-                        "industry",
-                        "industry",
-                        "custom_attributes",
-                        "custom_attributes",
-                    ];
-                    #[allow(unused_mut)]
-                    let mut r = c.companies().update(arg::<String>(p, &["id", "id"])?);
-                    if let Some(v) = opt::<
-                        String,
-                    >(p, &["Intercom-Version", "intercom_version"])? {
-                        r = r.intercom_version(v);
-                    }
-                    if let Some(v) = opt::<String>(p, &["name", "name"])? {
-                        r = r.name(v);
-                    }
-                    if let Some(v) = opt::<String>(p, &["plan", "plan"])? {
-                        r = r.plan(v);
-                    }
-                    if let Some(v) = opt::<
-                        f64,
-                    >(p, &["monthly_spend", "monthly_spend"])? {
-                        r = r.monthly_spend(v);
-                    }
-                    if let Some(v) = opt::<i64>(p, &["size", "size"])? {
-                        r = r.size(v);
-                    }
-                    if let Some(v) = opt::<String>(p, &["website", "website"])? {
-                        r = r.website(v);
-                    }
-                    if let Some(v) = opt::<String>(p, &["industry", "industry"])? {
-                        r = r.industry(v);
-                    }
-                    if let Some(v) = opt::<
-                        Map<String, Value>,
-                    >(p, &["custom_attributes", "custom_attributes"])? {
-                        r = r.custom_attributes(v);
-                    }
-                    if let Some(k) = p
-                        .as_object()
-                        .into_iter()
-                        .flatten()
-                        .map(|(k, _)| k)
-                        .find(|k| !KNOWN.contains(&k.as_str()))
-                    {
-                        return Err(format!("unknown param `{k}`"));
-                    }
-                    Ok(
-                        Box::pin(async move {
-                            r.send()
-                                .await
-                                .map(|x| serde_json::json!({ "record" : out(x) }))
-                        }),
-                    )
-                })(),
-            )
+            let mut r = c.companies().update(a.arg::<String>(&["id"])?);
+            r = a
+                .set(
+                    r,
+                    &["Intercom-Version", "intercom_version"],
+                    |r, v: String| r.intercom_version(v),
+                )?;
+            r = a.set(r, &["name"], |r, v: String| r.name(v))?;
+            r = a.set(r, &["plan"], |r, v: String| r.plan(v))?;
+            r = a.set(r, &["monthly_spend"], |r, v| r.monthly_spend(v))?;
+            r = a.set(r, &["size"], |r, v| r.size(v))?;
+            r = a.set(r, &["website"], |r, v: String| r.website(v))?;
+            r = a.set(r, &["industry"], |r, v: String| r.industry(v))?;
+            r = a.set(r, &["custom_attributes"], |r, v| r.custom_attributes(v))?;
+            record(r)
         }
         #[cfg(feature = "companies")]
         ("companies", "delete") => {
-            Some(
-                (|| -> Result<TypedFuture, String> {
-                    const KNOWN: &[&str] = &[
-                        "id",
-                        "id",
-                        "Intercom-Version",
-                        "intercom_version",
-                    ];
-                    #[allow(unused_mut)]
-                    let mut r = c.companies().delete(arg::<String>(p, &["id", "id"])?);
-                    if let Some(v) = opt::<
-                        String,
-                    >(p, &["Intercom-Version", "intercom_version"])? {
-                        r = r.intercom_version(v);
-                    }
-                    if let Some(k) = p
-                        .as_object()
-                        .into_iter()
-                        .flatten()
-                        .map(|(k, _)| k)
-                        .find(|k| !KNOWN.contains(&k.as_str()))
-                    {
-                        return Err(format!("unknown param `{k}`"));
-                    }
-                    Ok(
-                        Box::pin(async move {
-                            r.send()
-                                .await
-                                .map(|x| serde_json::json!({ "record" : out(x) }))
-                        }),
-                    )
-                })(),
-            )
+            let mut r = c.companies().delete(a.arg::<String>(&["id"])?);
+            r = a
+                .set(
+                    r,
+                    &["Intercom-Version", "intercom_version"],
+                    |r, v: String| r.intercom_version(v),
+                )?;
+            record(r)
         }
         #[cfg(feature = "teams")]
         ("teams", "list") => {
-            Some(
-                (|| -> Result<TypedFuture, String> {
-                    const KNOWN: &[&str] = &["Intercom-Version", "intercom_version"];
-                    #[allow(unused_mut)]
-                    let mut r = c.teams().list();
-                    if let Some(v) = opt::<
-                        String,
-                    >(p, &["Intercom-Version", "intercom_version"])? {
-                        r = r.intercom_version(v);
-                    }
-                    if let Some(k) = p
-                        .as_object()
-                        .into_iter()
-                        .flatten()
-                        .map(|(k, _)| k)
-                        .find(|k| !KNOWN.contains(&k.as_str()))
-                    {
-                        return Err(format!("unknown param `{k}`"));
-                    }
-                    Ok(
-                        Box::pin(async move {
-                            r.send()
-                                .await
-                                .map(|x| {
-                                    serde_json::json!(
-                                        { "data" : out(x.data), "meta" : out(x.meta) }
-                                    )
-                                })
-                        }),
-                    )
-                })(),
-            )
+            let mut r = c.teams().list();
+            r = a
+                .set(
+                    r,
+                    &["Intercom-Version", "intercom_version"],
+                    |r, v: String| r.intercom_version(v),
+                )?;
+            page(r)
         }
         #[cfg(feature = "teams")]
         ("teams", "get") => {
-            Some(
-                (|| -> Result<TypedFuture, String> {
-                    const KNOWN: &[&str] = &[
-                        "id",
-                        "id",
-                        "Intercom-Version",
-                        "intercom_version",
-                    ];
-                    #[allow(unused_mut)]
-                    let mut r = c.teams().get(arg::<String>(p, &["id", "id"])?);
-                    if let Some(v) = opt::<
-                        String,
-                    >(p, &["Intercom-Version", "intercom_version"])? {
-                        r = r.intercom_version(v);
-                    }
-                    if let Some(k) = p
-                        .as_object()
-                        .into_iter()
-                        .flatten()
-                        .map(|(k, _)| k)
-                        .find(|k| !KNOWN.contains(&k.as_str()))
-                    {
-                        return Err(format!("unknown param `{k}`"));
-                    }
-                    Ok(
-                        Box::pin(async move {
-                            r.send()
-                                .await
-                                .map(|x| serde_json::json!({ "record" : out(x) }))
-                        }),
-                    )
-                })(),
-            )
+            let mut r = c.teams().get(a.arg::<String>(&["id"])?);
+            r = a
+                .set(
+                    r,
+                    &["Intercom-Version", "intercom_version"],
+                    |r, v: String| r.intercom_version(v),
+                )?;
+            record(r)
         }
         #[cfg(feature = "admins")]
         ("admins", "list") => {
-            Some(
-                (|| -> Result<TypedFuture, String> {
-                    const KNOWN: &[&str] = &["Intercom-Version", "intercom_version"];
-                    #[allow(unused_mut)]
-                    let mut r = c.admins().list();
-                    if let Some(v) = opt::<
-                        String,
-                    >(p, &["Intercom-Version", "intercom_version"])? {
-                        r = r.intercom_version(v);
-                    }
-                    if let Some(k) = p
-                        .as_object()
-                        .into_iter()
-                        .flatten()
-                        .map(|(k, _)| k)
-                        .find(|k| !KNOWN.contains(&k.as_str()))
-                    {
-                        return Err(format!("unknown param `{k}`"));
-                    }
-                    Ok(
-                        Box::pin(async move {
-                            r.send()
-                                .await
-                                .map(|x| {
-                                    serde_json::json!(
-                                        { "data" : out(x.data), "meta" : out(x.meta) }
-                                    )
-                                })
-                        }),
-                    )
-                })(),
-            )
+            let mut r = c.admins().list();
+            r = a
+                .set(
+                    r,
+                    &["Intercom-Version", "intercom_version"],
+                    |r, v: String| r.intercom_version(v),
+                )?;
+            page(r)
         }
         #[cfg(feature = "admins")]
         ("admins", "get") => {
-            Some(
-                (|| -> Result<TypedFuture, String> {
-                    const KNOWN: &[&str] = &[
-                        "id",
-                        "id",
-                        "Intercom-Version",
-                        "intercom_version",
-                    ];
-                    #[allow(unused_mut)]
-                    let mut r = c.admins().get(arg::<String>(p, &["id", "id"])?);
-                    if let Some(v) = opt::<
-                        String,
-                    >(p, &["Intercom-Version", "intercom_version"])? {
-                        r = r.intercom_version(v);
-                    }
-                    if let Some(k) = p
-                        .as_object()
-                        .into_iter()
-                        .flatten()
-                        .map(|(k, _)| k)
-                        .find(|k| !KNOWN.contains(&k.as_str()))
-                    {
-                        return Err(format!("unknown param `{k}`"));
-                    }
-                    Ok(
-                        Box::pin(async move {
-                            r.send()
-                                .await
-                                .map(|x| serde_json::json!({ "record" : out(x) }))
-                        }),
-                    )
-                })(),
-            )
+            let mut r = c.admins().get(a.arg::<String>(&["id"])?);
+            r = a
+                .set(
+                    r,
+                    &["Intercom-Version", "intercom_version"],
+                    |r, v: String| r.intercom_version(v),
+                )?;
+            record(r)
         }
         #[cfg(feature = "tags")]
         ("tags", "list") => {
-            Some(
-                (|| -> Result<TypedFuture, String> {
-                    const KNOWN: &[&str] = &["Intercom-Version", "intercom_version"];
-                    #[allow(unused_mut)]
-                    let mut r = c.tags().list();
-                    if let Some(v) = opt::<
-                        String,
-                    >(p, &["Intercom-Version", "intercom_version"])? {
-                        r = r.intercom_version(v);
-                    }
-                    if let Some(k) = p
-                        .as_object()
-                        .into_iter()
-                        .flatten()
-                        .map(|(k, _)| k)
-                        .find(|k| !KNOWN.contains(&k.as_str()))
-                    {
-                        return Err(format!("unknown param `{k}`"));
-                    }
-                    Ok(
-                        Box::pin(async move {
-                            r.send()
-                                .await
-                                .map(|x| {
-                                    serde_json::json!(
-                                        { "data" : out(x.data), "meta" : out(x.meta) }
-                                    )
-                                })
-                        }),
-                    )
-                })(),
-            )
+            let mut r = c.tags().list();
+            r = a
+                .set(
+                    r,
+                    &["Intercom-Version", "intercom_version"],
+                    |r, v: String| r.intercom_version(v),
+                )?;
+            page(r)
         }
         #[cfg(feature = "tags")]
         ("tags", "create") => {
-            Some(
-                (|| -> Result<TypedFuture, String> {
-                    const KNOWN: &[&str] = &[
-                        "Intercom-Version",
-                        "intercom_version",
-                        "name",
-                        "name",
-                    ];
-                    #[allow(unused_mut)]
-                    let mut r = c.tags().create(arg::<String>(p, &["name", "name"])?);
-                    if let Some(v) = opt::<
-                        String,
-                    >(p, &["Intercom-Version", "intercom_version"])? {
-                        r = r.intercom_version(v);
-                    }
-                    if let Some(k) = p
-                        .as_object()
-                        .into_iter()
-                        .flatten()
-                        .map(|(k, _)| k)
-                        .find(|k| !KNOWN.contains(&k.as_str()))
-                    {
-                        return Err(format!("unknown param `{k}`"));
-                    }
-                    Ok(
-                        Box::pin(async move {
-                            r.send()
-                                .await
-                                .map(|x| serde_json::json!({ "record" : out(x) }))
-                        }),
-                    )
-                })(),
-            )
+            let mut r = c.tags().create(a.arg::<String>(&["name"])?);
+            r = a
+                .set(
+                    r,
+                    &["Intercom-Version", "intercom_version"],
+                    |r, v: String| r.intercom_version(v),
+                )?;
+            record(r)
         }
         #[cfg(feature = "tags")]
         ("tags", "get") => {
-            Some(
-                (|| -> Result<TypedFuture, String> {
-                    const KNOWN: &[&str] = &[
-                        "id",
-                        "id",
-                        "Intercom-Version",
-                        "intercom_version",
-                    ];
-                    #[allow(unused_mut)]
-                    let mut r = c.tags().get(arg::<String>(p, &["id", "id"])?);
-                    if let Some(v) = opt::<
-                        String,
-                    >(p, &["Intercom-Version", "intercom_version"])? {
-                        r = r.intercom_version(v);
-                    }
-                    if let Some(k) = p
-                        .as_object()
-                        .into_iter()
-                        .flatten()
-                        .map(|(k, _)| k)
-                        .find(|k| !KNOWN.contains(&k.as_str()))
-                    {
-                        return Err(format!("unknown param `{k}`"));
-                    }
-                    Ok(
-                        Box::pin(async move {
-                            r.send()
-                                .await
-                                .map(|x| serde_json::json!({ "record" : out(x) }))
-                        }),
-                    )
-                })(),
-            )
+            let mut r = c.tags().get(a.arg::<String>(&["id"])?);
+            r = a
+                .set(
+                    r,
+                    &["Intercom-Version", "intercom_version"],
+                    |r, v: String| r.intercom_version(v),
+                )?;
+            record(r)
         }
         #[cfg(feature = "tags")]
         ("tags", "delete") => {
-            Some(
-                (|| -> Result<TypedFuture, String> {
-                    const KNOWN: &[&str] = &[
-                        "id",
-                        "id",
-                        "Intercom-Version",
-                        "intercom_version",
-                    ];
-                    #[allow(unused_mut)]
-                    let mut r = c.tags().delete(arg::<String>(p, &["id", "id"])?);
-                    if let Some(v) = opt::<
-                        String,
-                    >(p, &["Intercom-Version", "intercom_version"])? {
-                        r = r.intercom_version(v);
-                    }
-                    if let Some(k) = p
-                        .as_object()
-                        .into_iter()
-                        .flatten()
-                        .map(|(k, _)| k)
-                        .find(|k| !KNOWN.contains(&k.as_str()))
-                    {
-                        return Err(format!("unknown param `{k}`"));
-                    }
-                    Ok(
-                        Box::pin(async move {
-                            r.send()
-                                .await
-                                .map(|x| serde_json::json!({ "record" : out(x) }))
-                        }),
-                    )
-                })(),
-            )
+            let mut r = c.tags().delete(a.arg::<String>(&["id"])?);
+            r = a
+                .set(
+                    r,
+                    &["Intercom-Version", "intercom_version"],
+                    |r, v: String| r.intercom_version(v),
+                )?;
+            record(r)
         }
         #[cfg(feature = "notes")]
         ("notes", "create") => {
-            Some(
-                (|| -> Result<TypedFuture, String> {
-                    const KNOWN: &[&str] = &[
-                        "contact_id",
-                        "contact_id",
-                        "Intercom-Version",
-                        "intercom_version",
-                        "body",
-                        "body",
-                        "admin_id",
-                        "admin_id",
-                    ];
-                    #[allow(unused_mut)]
-                    let mut r = c
-                        .notes()
-                        .create(
-                            arg::<String>(p, &["contact_id", "contact_id"])?,
-                            arg::<String>(p, &["body", "body"])?,
-                        );
-                    if let Some(v) = opt::<
-                        String,
-                    >(p, &["Intercom-Version", "intercom_version"])? {
-                        r = r.intercom_version(v);
-                    }
-                    if let Some(v) = opt::<String>(p, &["admin_id", "admin_id"])? {
-                        r = r.admin_id(v);
-                    }
-                    if let Some(k) = p
-                        .as_object()
-                        .into_iter()
-                        .flatten()
-                        .map(|(k, _)| k)
-                        .find(|k| !KNOWN.contains(&k.as_str()))
-                    {
-                        return Err(format!("unknown param `{k}`"));
-                    }
-                    Ok(
-                        Box::pin(async move {
-                            r.send()
-                                .await
-                                .map(|x| serde_json::json!({ "record" : out(x) }))
-                        }),
-                    )
-                })(),
-            )
+            let mut r = c
+                .notes()
+                .create(a.arg::<String>(&["contact_id"])?, a.arg::<String>(&["body"])?);
+            r = a
+                .set(
+                    r,
+                    &["Intercom-Version", "intercom_version"],
+                    |r, v: String| r.intercom_version(v),
+                )?;
+            r = a.set(r, &["admin_id"], |r, v: String| r.admin_id(v))?;
+            record(r)
         }
         #[cfg(feature = "segments")]
         ("segments", "list") => {
-            Some(
-                (|| -> Result<TypedFuture, String> {
-                    const KNOWN: &[&str] = &[
-                        "include_count",
-                        "include_count",
-                        "Intercom-Version",
-                        "intercom_version",
-                    ];
-                    #[allow(unused_mut)]
-                    let mut r = c.segments().list();
-                    if let Some(v) = opt::<
-                        bool,
-                    >(p, &["include_count", "include_count"])? {
-                        r = r.include_count(v);
-                    }
-                    if let Some(v) = opt::<
-                        String,
-                    >(p, &["Intercom-Version", "intercom_version"])? {
-                        r = r.intercom_version(v);
-                    }
-                    if let Some(k) = p
-                        .as_object()
-                        .into_iter()
-                        .flatten()
-                        .map(|(k, _)| k)
-                        .find(|k| !KNOWN.contains(&k.as_str()))
-                    {
-                        return Err(format!("unknown param `{k}`"));
-                    }
-                    Ok(
-                        Box::pin(async move {
-                            r.send()
-                                .await
-                                .map(|x| {
-                                    serde_json::json!(
-                                        { "data" : out(x.data), "meta" : out(x.meta) }
-                                    )
-                                })
-                        }),
-                    )
-                })(),
-            )
+            let mut r = c.segments().list();
+            r = a.set(r, &["include_count"], |r, v| r.include_count(v))?;
+            r = a
+                .set(
+                    r,
+                    &["Intercom-Version", "intercom_version"],
+                    |r, v: String| r.intercom_version(v),
+                )?;
+            page(r)
         }
         #[cfg(feature = "segments")]
         ("segments", "get") => {
-            Some(
-                (|| -> Result<TypedFuture, String> {
-                    const KNOWN: &[&str] = &[
-                        "id",
-                        "id",
-                        "Intercom-Version",
-                        "intercom_version",
-                    ];
-                    #[allow(unused_mut)]
-                    let mut r = c.segments().get(arg::<String>(p, &["id", "id"])?);
-                    if let Some(v) = opt::<
-                        String,
-                    >(p, &["Intercom-Version", "intercom_version"])? {
-                        r = r.intercom_version(v);
-                    }
-                    if let Some(k) = p
-                        .as_object()
-                        .into_iter()
-                        .flatten()
-                        .map(|(k, _)| k)
-                        .find(|k| !KNOWN.contains(&k.as_str()))
-                    {
-                        return Err(format!("unknown param `{k}`"));
-                    }
-                    Ok(
-                        Box::pin(async move {
-                            r.send()
-                                .await
-                                .map(|x| serde_json::json!({ "record" : out(x) }))
-                        }),
-                    )
-                })(),
-            )
+            let mut r = c.segments().get(a.arg::<String>(&["id"])?);
+            r = a
+                .set(
+                    r,
+                    &["Intercom-Version", "intercom_version"],
+                    |r, v: String| r.intercom_version(v),
+                )?;
+            record(r)
         }
         #[cfg(feature = "internal_articles")]
         ("internal_articles", "create") => {
-            Some(
-                (|| -> Result<TypedFuture, String> {
-                    const KNOWN: &[&str] = &[
-                        "Intercom-Version",
-                        "intercom_version",
-                        "title",
-                        "title",
-                        "body",
-                        "body",
-                        "owner_id",
-                        "owner_id",
-                        "author_id",
-                        "author_id",
-                    ];
-                    #[allow(unused_mut)]
-                    let mut r = c
-                        .internal_articles()
-                        .create(
-                            arg::<String>(p, &["title", "title"])?,
-                            arg::<i64>(p, &["owner_id", "owner_id"])?,
-                            arg::<i64>(p, &["author_id", "author_id"])?,
-                        );
-                    if let Some(v) = opt::<
-                        String,
-                    >(p, &["Intercom-Version", "intercom_version"])? {
-                        r = r.intercom_version(v);
-                    }
-                    if let Some(v) = opt::<String>(p, &["body", "body"])? {
-                        r = r.body(v);
-                    }
-                    if let Some(k) = p
-                        .as_object()
-                        .into_iter()
-                        .flatten()
-                        .map(|(k, _)| k)
-                        .find(|k| !KNOWN.contains(&k.as_str()))
-                    {
-                        return Err(format!("unknown param `{k}`"));
-                    }
-                    Ok(
-                        Box::pin(async move {
-                            r.send()
-                                .await
-                                .map(|x| serde_json::json!({ "record" : out(x) }))
-                        }),
-                    )
-                })(),
-            )
+            let mut r = c
+                .internal_articles()
+                .create(
+                    a.arg::<String>(&["title"])?,
+                    a.arg(&["owner_id"])?,
+                    a.arg(&["author_id"])?,
+                );
+            r = a
+                .set(
+                    r,
+                    &["Intercom-Version", "intercom_version"],
+                    |r, v: String| r.intercom_version(v),
+                )?;
+            r = a.set(r, &["body"], |r, v: String| r.body(v))?;
+            record(r)
         }
         #[cfg(feature = "internal_articles")]
         ("internal_articles", "update") => {
-            Some(
-                (|| -> Result<TypedFuture, String> {
-                    const KNOWN: &[&str] = &[
-                        "id",
-                        "id",
-                        "Intercom-Version",
-                        "intercom_version",
-                        "title",
-                        "title",
-                        "body",
-                        "body",
-                        "author_id",
-                        "author_id",
-                        "owner_id",
-                        "owner_id",
-                    ];
-                    #[allow(unused_mut)]
-                    let mut r = c
-                        .internal_articles()
-                        .update(arg::<String>(p, &["id", "id"])?);
-                    if let Some(v) = opt::<
-                        String,
-                    >(p, &["Intercom-Version", "intercom_version"])? {
-                        r = r.intercom_version(v);
-                    }
-                    if let Some(v) = opt::<String>(p, &["title", "title"])? {
-                        r = r.title(v);
-                    }
-                    if let Some(v) = opt::<String>(p, &["body", "body"])? {
-                        r = r.body(v);
-                    }
-                    if let Some(v) = opt::<i64>(p, &["author_id", "author_id"])? {
-                        r = r.author_id(v);
-                    }
-                    if let Some(v) = opt::<i64>(p, &["owner_id", "owner_id"])? {
-                        r = r.owner_id(v);
-                    }
-                    if let Some(k) = p
-                        .as_object()
-                        .into_iter()
-                        .flatten()
-                        .map(|(k, _)| k)
-                        .find(|k| !KNOWN.contains(&k.as_str()))
-                    {
-                        return Err(format!("unknown param `{k}`"));
-                    }
-                    Ok(
-                        Box::pin(async move {
-                            r.send()
-                                .await
-                                .map(|x| serde_json::json!({ "record" : out(x) }))
-                        }),
-                    )
-                })(),
-            )
+            let mut r = c.internal_articles().update(a.arg::<String>(&["id"])?);
+            r = a
+                .set(
+                    r,
+                    &["Intercom-Version", "intercom_version"],
+                    |r, v: String| r.intercom_version(v),
+                )?;
+            r = a.set(r, &["title"], |r, v: String| r.title(v))?;
+            r = a.set(r, &["body"], |r, v: String| r.body(v))?;
+            r = a.set(r, &["author_id"], |r, v| r.author_id(v))?;
+            r = a.set(r, &["owner_id"], |r, v| r.owner_id(v))?;
+            record(r)
         }
         #[cfg(feature = "internal_articles")]
         ("internal_articles", "delete") => {
-            Some(
-                (|| -> Result<TypedFuture, String> {
-                    const KNOWN: &[&str] = &[
-                        "id",
-                        "id",
-                        "Intercom-Version",
-                        "intercom_version",
-                    ];
-                    #[allow(unused_mut)]
-                    let mut r = c
-                        .internal_articles()
-                        .delete(arg::<String>(p, &["id", "id"])?);
-                    if let Some(v) = opt::<
-                        String,
-                    >(p, &["Intercom-Version", "intercom_version"])? {
-                        r = r.intercom_version(v);
-                    }
-                    if let Some(k) = p
-                        .as_object()
-                        .into_iter()
-                        .flatten()
-                        .map(|(k, _)| k)
-                        .find(|k| !KNOWN.contains(&k.as_str()))
-                    {
-                        return Err(format!("unknown param `{k}`"));
-                    }
-                    Ok(
-                        Box::pin(async move {
-                            r.send()
-                                .await
-                                .map(|x| serde_json::json!({ "record" : out(x) }))
-                        }),
-                    )
-                })(),
-            )
+            let mut r = c.internal_articles().delete(a.arg::<String>(&["id"])?);
+            r = a
+                .set(
+                    r,
+                    &["Intercom-Version", "intercom_version"],
+                    |r, v: String| r.intercom_version(v),
+                )?;
+            record(r)
         }
-        _ => None,
-    }
+        _ => return Ok(None),
+    };
+    Ok(Some(future))
 }
 #[rustfmt::skip]
 #[tokio::test]
 async fn typed_api_matches_oracle() {
-    let report = match run_typed(CONNECTOR, IntercomConnector::descriptor(), &call).await
-    {
-        Ok(r) => r,
-        Err(e) => panic!("oracle replay setup: {e}"),
-    };
-    eprintln!("{}: {}", CONNECTOR, report.summary());
-    for (id, why) in &report.stricter {
-        eprintln!("  stricter {id}: {why}");
-    }
-    for (id, problems) in &report.failed {
-        eprintln!("  {id}: {problems:?}");
-    }
-    assert!(
-        report.failed.is_empty(), "{} typed case(s) differ from the oracle", report
-        .failed.len()
-    );
-    assert!(! report.passed.is_empty(), "no case replayed");
+    assert_matches_oracle(
+            "intercom",
+            IntercomConnector::descriptor(),
+            IntercomConnector::from_client,
+            call,
+        )
+        .await;
 }

@@ -4,1377 +4,364 @@
 //! every successful case is built with the generated builders from its params, sent to a
 //! loopback server serving the recorded response, and its request and typed result are
 //! compared with the recording.
-#![allow(unused_imports)]
-#![allow(clippy::redundant_closure_call)]
 #[rustfmt::skip]
-use airbyte_agent_runtime::serde_json::{self, Map, Value};
-#[rustfmt::skip]
-use airbyte_agent_tests::oracle::typed::{TypedFuture, run_typed};
+use airbyte_agent_tests::oracle::typed::{
+    Args, Outcome, assert_matches_oracle, page, record,
+};
 #[rustfmt::skip]
 use airbyte_agent_jira::*;
 #[rustfmt::skip]
-/// Oracle file name.
-const CONNECTOR: &str = "jira";
-#[rustfmt::skip]
-/// A required argument (unused when no operation of the crate has one).
-#[allow(dead_code)]
-fn arg<T: airbyte_agent_runtime::serde::de::DeserializeOwned>(
-    p: &Value,
-    names: &[&str],
-) -> Result<T, String> {
-    opt(p, names)?.ok_or_else(|| format!("missing `{}`", names[0]))
-}
-#[rustfmt::skip]
-fn opt<T: airbyte_agent_runtime::serde::de::DeserializeOwned>(
-    p: &Value,
-    names: &[&str],
-) -> Result<Option<T>, String> {
-    match names.iter().find_map(|n| p.get(*n)) {
-        None | Some(Value::Null) => Ok(None),
-        Some(v) => {
-            serde_json::from_value(v.clone())
-                .map(Some)
-                .map_err(|e| format!("`{}`: {e}", names[0]))
-        }
-    }
-}
-#[rustfmt::skip]
-fn out<T: airbyte_agent_runtime::serde::Serialize>(v: T) -> Value {
-    serde_json::to_value(v).unwrap_or(Value::Null)
-}
-#[rustfmt::skip]
-fn call(
-    client: airbyte_agent_runtime::Client,
-    entity: &str,
-    action: &str,
-    p: &Value,
-) -> Option<Result<TypedFuture, String>> {
-    let c = match JiraConnector::from_client(client) {
-        Ok(c) => c,
-        Err(e) => return Some(Err(e.to_string())),
-    };
-    match (entity, action) {
+/// One case through the typed API; `Ok(None)` for operations it has no typed call for.
+fn call(c: &JiraConnector, operation: (&str, &str), a: &mut Args<'_>) -> Outcome {
+    let future = match operation {
         #[cfg(feature = "issues")]
         ("issues", "search") => {
-            Some(
-                (|| -> Result<TypedFuture, String> {
-                    const KNOWN: &[&str] = &[
-                        "jql",
-                        "jql",
-                        "nextPageToken",
-                        "next_page_token",
-                        "maxResults",
-                        "max_results",
-                        "fields",
-                        "fields",
-                        "expand",
-                        "expand",
-                        "properties",
-                        "properties",
-                        "fieldsByKeys",
-                        "fields_by_keys",
-                        "failFast",
-                        "fail_fast",
-                    ];
-                    #[allow(unused_mut)]
-                    let mut r = c.issues().search();
-                    if let Some(v) = opt::<String>(p, &["jql", "jql"])? {
-                        r = r.jql(v);
-                    }
-                    if let Some(v) = opt::<
-                        String,
-                    >(p, &["nextPageToken", "next_page_token"])? {
-                        r = r.next_page_token(v);
-                    }
-                    if let Some(v) = opt::<i64>(p, &["maxResults", "max_results"])? {
-                        r = r.max_results(v);
-                    }
-                    if let Some(v) = opt::<String>(p, &["fields", "fields"])? {
-                        r = r.fields(v);
-                    }
-                    if let Some(v) = opt::<String>(p, &["expand", "expand"])? {
-                        r = r.expand(v);
-                    }
-                    if let Some(v) = opt::<String>(p, &["properties", "properties"])? {
-                        r = r.properties(v);
-                    }
-                    if let Some(v) = opt::<
-                        bool,
-                    >(p, &["fieldsByKeys", "fields_by_keys"])? {
-                        r = r.fields_by_keys(v);
-                    }
-                    if let Some(v) = opt::<bool>(p, &["failFast", "fail_fast"])? {
-                        r = r.fail_fast(v);
-                    }
-                    if let Some(k) = p
-                        .as_object()
-                        .into_iter()
-                        .flatten()
-                        .map(|(k, _)| k)
-                        .find(|k| !KNOWN.contains(&k.as_str()))
-                    {
-                        return Err(format!("unknown param `{k}`"));
-                    }
-                    Ok(
-                        Box::pin(async move {
-                            r.send()
-                                .await
-                                .map(|x| {
-                                    serde_json::json!(
-                                        { "data" : out(x.data), "meta" : out(x.meta) }
-                                    )
-                                })
-                        }),
-                    )
-                })(),
-            )
+            let mut r = c.issues().search();
+            r = a.set(r, &["jql"], |r, v: String| r.jql(v))?;
+            r = a
+                .set(
+                    r,
+                    &["nextPageToken", "next_page_token"],
+                    |r, v: String| r.next_page_token(v),
+                )?;
+            r = a.set(r, &["maxResults", "max_results"], |r, v| r.max_results(v))?;
+            r = a.set(r, &["fields"], |r, v: String| r.fields(v))?;
+            r = a.set(r, &["expand"], |r, v: String| r.expand(v))?;
+            r = a.set(r, &["properties"], |r, v: String| r.properties(v))?;
+            r = a
+                .set(
+                    r,
+                    &["fieldsByKeys", "fields_by_keys"],
+                    |r, v| r.fields_by_keys(v),
+                )?;
+            r = a.set(r, &["failFast", "fail_fast"], |r, v| r.fail_fast(v))?;
+            page(r)
         }
         #[cfg(feature = "issues")]
         ("issues", "create") => {
-            Some(
-                (|| -> Result<TypedFuture, String> {
-                    const KNOWN: &[&str] = &[
-                        "updateHistory",
-                        "update_history",
-                        "fields",
-                        "fields",
-                        "update",
-                        "update",
-                    ];
-                    #[allow(unused_mut)]
-                    let mut r = c
-                        .issues()
-                        .create(arg::<IssuesCreateFields>(p, &["fields", "fields"])?);
-                    if let Some(v) = opt::<
-                        bool,
-                    >(p, &["updateHistory", "update_history"])? {
-                        r = r.update_history(v);
-                    }
-                    if let Some(v) = opt::<
-                        Map<String, Value>,
-                    >(p, &["update", "update"])? {
-                        r = r.update(v);
-                    }
-                    if let Some(k) = p
-                        .as_object()
-                        .into_iter()
-                        .flatten()
-                        .map(|(k, _)| k)
-                        .find(|k| !KNOWN.contains(&k.as_str()))
-                    {
-                        return Err(format!("unknown param `{k}`"));
-                    }
-                    Ok(
-                        Box::pin(async move {
-                            r.send()
-                                .await
-                                .map(|x| serde_json::json!({ "record" : out(x) }))
-                        }),
-                    )
-                })(),
-            )
+            let mut r = c.issues().create(a.arg(&["fields"])?);
+            r = a
+                .set(
+                    r,
+                    &["updateHistory", "update_history"],
+                    |r, v| r.update_history(v),
+                )?;
+            r = a.set(r, &["update"], |r, v| r.update(v))?;
+            record(r)
         }
         #[cfg(feature = "issues")]
         ("issues", "get") => {
-            Some(
-                (|| -> Result<TypedFuture, String> {
-                    const KNOWN: &[&str] = &[
-                        "issueIdOrKey",
-                        "issue_id_or_key",
-                        "fields",
-                        "fields",
-                        "expand",
-                        "expand",
-                        "properties",
-                        "properties",
-                        "fieldsByKeys",
-                        "fields_by_keys",
-                        "updateHistory",
-                        "update_history",
-                        "failFast",
-                        "fail_fast",
-                    ];
-                    #[allow(unused_mut)]
-                    let mut r = c
-                        .issues()
-                        .get(arg::<String>(p, &["issueIdOrKey", "issue_id_or_key"])?);
-                    if let Some(v) = opt::<String>(p, &["fields", "fields"])? {
-                        r = r.fields(v);
-                    }
-                    if let Some(v) = opt::<String>(p, &["expand", "expand"])? {
-                        r = r.expand(v);
-                    }
-                    if let Some(v) = opt::<String>(p, &["properties", "properties"])? {
-                        r = r.properties(v);
-                    }
-                    if let Some(v) = opt::<
-                        bool,
-                    >(p, &["fieldsByKeys", "fields_by_keys"])? {
-                        r = r.fields_by_keys(v);
-                    }
-                    if let Some(v) = opt::<
-                        bool,
-                    >(p, &["updateHistory", "update_history"])? {
-                        r = r.update_history(v);
-                    }
-                    if let Some(v) = opt::<bool>(p, &["failFast", "fail_fast"])? {
-                        r = r.fail_fast(v);
-                    }
-                    if let Some(k) = p
-                        .as_object()
-                        .into_iter()
-                        .flatten()
-                        .map(|(k, _)| k)
-                        .find(|k| !KNOWN.contains(&k.as_str()))
-                    {
-                        return Err(format!("unknown param `{k}`"));
-                    }
-                    Ok(
-                        Box::pin(async move {
-                            r.send()
-                                .await
-                                .map(|x| serde_json::json!({ "record" : out(x) }))
-                        }),
-                    )
-                })(),
-            )
+            let mut r = c
+                .issues()
+                .get(a.arg::<String>(&["issueIdOrKey", "issue_id_or_key"])?);
+            r = a.set(r, &["fields"], |r, v: String| r.fields(v))?;
+            r = a.set(r, &["expand"], |r, v: String| r.expand(v))?;
+            r = a.set(r, &["properties"], |r, v: String| r.properties(v))?;
+            r = a
+                .set(
+                    r,
+                    &["fieldsByKeys", "fields_by_keys"],
+                    |r, v| r.fields_by_keys(v),
+                )?;
+            r = a
+                .set(
+                    r,
+                    &["updateHistory", "update_history"],
+                    |r, v| r.update_history(v),
+                )?;
+            r = a.set(r, &["failFast", "fail_fast"], |r, v| r.fail_fast(v))?;
+            record(r)
         }
         #[cfg(feature = "issues")]
         ("issues", "update") => {
-            Some(
-                (|| -> Result<TypedFuture, String> {
-                    const KNOWN: &[&str] = &[
-                        "issueIdOrKey",
-                        "issue_id_or_key",
-                        "notifyUsers",
-                        "notify_users",
-                        "overrideScreenSecurity",
-                        "override_screen_security",
-                        "overrideEditableFlag",
-                        "override_editable_flag",
-                        "returnIssue",
-                        "return_issue",
-                        "expand",
-                        "expand",
-                        "fields",
-                        "fields",
-                        "update",
-                        "update",
-                        "transition",
-                        "transition",
-                    ];
-                    #[allow(unused_mut)]
-                    let mut r = c
-                        .issues()
-                        .update(arg::<String>(p, &["issueIdOrKey", "issue_id_or_key"])?);
-                    if let Some(v) = opt::<bool>(p, &["notifyUsers", "notify_users"])? {
-                        r = r.notify_users(v);
-                    }
-                    if let Some(v) = opt::<
-                        bool,
-                    >(p, &["overrideScreenSecurity", "override_screen_security"])? {
-                        r = r.override_screen_security(v);
-                    }
-                    if let Some(v) = opt::<
-                        bool,
-                    >(p, &["overrideEditableFlag", "override_editable_flag"])? {
-                        r = r.override_editable_flag(v);
-                    }
-                    if let Some(v) = opt::<bool>(p, &["returnIssue", "return_issue"])? {
-                        r = r.return_issue(v);
-                    }
-                    if let Some(v) = opt::<String>(p, &["expand", "expand"])? {
-                        r = r.expand(v);
-                    }
-                    if let Some(v) = opt::<
-                        IssuesUpdateFields,
-                    >(p, &["fields", "fields"])? {
-                        r = r.fields(v);
-                    }
-                    if let Some(v) = opt::<
-                        Map<String, Value>,
-                    >(p, &["update", "update"])? {
-                        r = r.update(v);
-                    }
-                    if let Some(v) = opt::<
-                        IssuesUpdateTransition,
-                    >(p, &["transition", "transition"])? {
-                        r = r.transition(v);
-                    }
-                    if let Some(k) = p
-                        .as_object()
-                        .into_iter()
-                        .flatten()
-                        .map(|(k, _)| k)
-                        .find(|k| !KNOWN.contains(&k.as_str()))
-                    {
-                        return Err(format!("unknown param `{k}`"));
-                    }
-                    Ok(
-                        Box::pin(async move {
-                            r.send()
-                                .await
-                                .map(|x| serde_json::json!({ "record" : out(x) }))
-                        }),
-                    )
-                })(),
-            )
+            let mut r = c
+                .issues()
+                .update(a.arg::<String>(&["issueIdOrKey", "issue_id_or_key"])?);
+            r = a.set(r, &["notifyUsers", "notify_users"], |r, v| r.notify_users(v))?;
+            r = a
+                .set(
+                    r,
+                    &["overrideScreenSecurity", "override_screen_security"],
+                    |r, v| r.override_screen_security(v),
+                )?;
+            r = a
+                .set(
+                    r,
+                    &["overrideEditableFlag", "override_editable_flag"],
+                    |r, v| r.override_editable_flag(v),
+                )?;
+            r = a.set(r, &["returnIssue", "return_issue"], |r, v| r.return_issue(v))?;
+            r = a.set(r, &["expand"], |r, v: String| r.expand(v))?;
+            r = a.set(r, &["fields"], |r, v| r.fields(v))?;
+            r = a.set(r, &["update"], |r, v| r.update(v))?;
+            r = a.set(r, &["transition"], |r, v| r.transition(v))?;
+            record(r)
         }
         #[cfg(feature = "issues")]
         ("issues", "delete") => {
-            Some(
-                (|| -> Result<TypedFuture, String> {
-                    const KNOWN: &[&str] = &[
-                        "issueIdOrKey",
-                        "issue_id_or_key",
-                        "deleteSubtasks",
-                        "delete_subtasks",
-                    ];
-                    #[allow(unused_mut)]
-                    let mut r = c
-                        .issues()
-                        .delete(arg::<String>(p, &["issueIdOrKey", "issue_id_or_key"])?);
-                    if let Some(v) = opt::<
-                        bool,
-                    >(p, &["deleteSubtasks", "delete_subtasks"])? {
-                        r = r.delete_subtasks(v);
-                    }
-                    if let Some(k) = p
-                        .as_object()
-                        .into_iter()
-                        .flatten()
-                        .map(|(k, _)| k)
-                        .find(|k| !KNOWN.contains(&k.as_str()))
-                    {
-                        return Err(format!("unknown param `{k}`"));
-                    }
-                    Ok(
-                        Box::pin(async move {
-                            r.send()
-                                .await
-                                .map(|x| serde_json::json!({ "record" : out(x) }))
-                        }),
-                    )
-                })(),
-            )
+            let mut r = c
+                .issues()
+                .delete(a.arg::<String>(&["issueIdOrKey", "issue_id_or_key"])?);
+            r = a
+                .set(
+                    r,
+                    &["deleteSubtasks", "delete_subtasks"],
+                    |r, v| r.delete_subtasks(v),
+                )?;
+            record(r)
         }
         #[cfg(feature = "projects")]
         ("projects", "search") => {
-            Some(
-                (|| -> Result<TypedFuture, String> {
-                    const KNOWN: &[&str] = &[
-                        "startAt",
-                        "start_at",
-                        "maxResults",
-                        "max_results",
-                        "orderBy",
-                        "order_by",
-                        "id",
-                        "id",
-                        "keys",
-                        "keys",
-                        "query",
-                        "query",
-                        "typeKey",
-                        "type_key",
-                        "categoryId",
-                        "category_id",
-                        "action",
-                        "action",
-                        "expand",
-                        "expand",
-                        "status",
-                        "status",
-                    ];
-                    #[allow(unused_mut)]
-                    let mut r = c.projects().search();
-                    if let Some(v) = opt::<i64>(p, &["startAt", "start_at"])? {
-                        r = r.start_at(v);
-                    }
-                    if let Some(v) = opt::<i64>(p, &["maxResults", "max_results"])? {
-                        r = r.max_results(v);
-                    }
-                    if let Some(v) = opt::<
-                        ProjectsSearchOrderBy,
-                    >(p, &["orderBy", "order_by"])? {
-                        r = r.order_by(v);
-                    }
-                    if let Some(v) = opt::<Vec<i64>>(p, &["id", "id"])? {
-                        r = r.id(v);
-                    }
-                    if let Some(v) = opt::<Vec<String>>(p, &["keys", "keys"])? {
-                        r = r.keys(v);
-                    }
-                    if let Some(v) = opt::<String>(p, &["query", "query"])? {
-                        r = r.query(v);
-                    }
-                    if let Some(v) = opt::<String>(p, &["typeKey", "type_key"])? {
-                        r = r.type_key(v);
-                    }
-                    if let Some(v) = opt::<i64>(p, &["categoryId", "category_id"])? {
-                        r = r.category_id(v);
-                    }
-                    if let Some(v) = opt::<
-                        ProjectsSearchAction,
-                    >(p, &["action", "action"])? {
-                        r = r.action(v);
-                    }
-                    if let Some(v) = opt::<String>(p, &["expand", "expand"])? {
-                        r = r.expand(v);
-                    }
-                    if let Some(v) = opt::<
-                        Vec<ProjectsSearchStatusItem>,
-                    >(p, &["status", "status"])? {
-                        r = r.status(v);
-                    }
-                    if let Some(k) = p
-                        .as_object()
-                        .into_iter()
-                        .flatten()
-                        .map(|(k, _)| k)
-                        .find(|k| !KNOWN.contains(&k.as_str()))
-                    {
-                        return Err(format!("unknown param `{k}`"));
-                    }
-                    Ok(
-                        Box::pin(async move {
-                            r.send()
-                                .await
-                                .map(|x| {
-                                    serde_json::json!(
-                                        { "data" : out(x.data), "meta" : out(x.meta) }
-                                    )
-                                })
-                        }),
-                    )
-                })(),
-            )
+            let mut r = c.projects().search();
+            r = a.set(r, &["startAt", "start_at"], |r, v| r.start_at(v))?;
+            r = a.set(r, &["maxResults", "max_results"], |r, v| r.max_results(v))?;
+            r = a.set(r, &["orderBy", "order_by"], |r, v| r.order_by(v))?;
+            r = a.set(r, &["id"], |r, v| r.id(v))?;
+            r = a.set(r, &["keys"], |r, v| r.keys(v))?;
+            r = a.set(r, &["query"], |r, v: String| r.query(v))?;
+            r = a.set(r, &["typeKey", "type_key"], |r, v: String| r.type_key(v))?;
+            r = a.set(r, &["categoryId", "category_id"], |r, v| r.category_id(v))?;
+            r = a.set(r, &["action"], |r, v| r.action(v))?;
+            r = a.set(r, &["expand"], |r, v: String| r.expand(v))?;
+            r = a.set(r, &["status"], |r, v| r.status(v))?;
+            page(r)
         }
         #[cfg(feature = "projects")]
         ("projects", "get") => {
-            Some(
-                (|| -> Result<TypedFuture, String> {
-                    const KNOWN: &[&str] = &[
-                        "projectIdOrKey",
-                        "project_id_or_key",
-                        "expand",
-                        "expand",
-                        "properties",
-                        "properties",
-                    ];
-                    #[allow(unused_mut)]
-                    let mut r = c
-                        .projects()
-                        .get(
-                            arg::<String>(p, &["projectIdOrKey", "project_id_or_key"])?,
-                        );
-                    if let Some(v) = opt::<String>(p, &["expand", "expand"])? {
-                        r = r.expand(v);
-                    }
-                    if let Some(v) = opt::<String>(p, &["properties", "properties"])? {
-                        r = r.properties(v);
-                    }
-                    if let Some(k) = p
-                        .as_object()
-                        .into_iter()
-                        .flatten()
-                        .map(|(k, _)| k)
-                        .find(|k| !KNOWN.contains(&k.as_str()))
-                    {
-                        return Err(format!("unknown param `{k}`"));
-                    }
-                    Ok(
-                        Box::pin(async move {
-                            r.send()
-                                .await
-                                .map(|x| serde_json::json!({ "record" : out(x) }))
-                        }),
-                    )
-                })(),
-            )
+            let mut r = c
+                .projects()
+                .get(a.arg::<String>(&["projectIdOrKey", "project_id_or_key"])?);
+            r = a.set(r, &["expand"], |r, v: String| r.expand(v))?;
+            r = a.set(r, &["properties"], |r, v: String| r.properties(v))?;
+            record(r)
         }
         #[cfg(feature = "users")]
         ("users", "get") => {
-            Some(
-                (|| -> Result<TypedFuture, String> {
-                    const KNOWN: &[&str] = &[
-                        "accountId",
-                        "account_id",
-                        "expand",
-                        "expand",
-                    ];
-                    #[allow(unused_mut)]
-                    let mut r = c
-                        .users()
-                        .get(arg::<String>(p, &["accountId", "account_id"])?);
-                    if let Some(v) = opt::<String>(p, &["expand", "expand"])? {
-                        r = r.expand(v);
-                    }
-                    if let Some(k) = p
-                        .as_object()
-                        .into_iter()
-                        .flatten()
-                        .map(|(k, _)| k)
-                        .find(|k| !KNOWN.contains(&k.as_str()))
-                    {
-                        return Err(format!("unknown param `{k}`"));
-                    }
-                    Ok(
-                        Box::pin(async move {
-                            r.send()
-                                .await
-                                .map(|x| serde_json::json!({ "record" : out(x) }))
-                        }),
-                    )
-                })(),
-            )
+            let mut r = c.users().get(a.arg::<String>(&["accountId", "account_id"])?);
+            r = a.set(r, &["expand"], |r, v: String| r.expand(v))?;
+            record(r)
         }
         #[cfg(feature = "users")]
         ("users", "list") => {
-            Some(
-                (|| -> Result<TypedFuture, String> {
-                    const KNOWN: &[&str] = &[
-                        "startAt",
-                        "start_at",
-                        "maxResults",
-                        "max_results",
-                    ];
-                    #[allow(unused_mut)]
-                    let mut r = c.users().list();
-                    if let Some(v) = opt::<i64>(p, &["startAt", "start_at"])? {
-                        r = r.start_at(v);
-                    }
-                    if let Some(v) = opt::<i64>(p, &["maxResults", "max_results"])? {
-                        r = r.max_results(v);
-                    }
-                    if let Some(k) = p
-                        .as_object()
-                        .into_iter()
-                        .flatten()
-                        .map(|(k, _)| k)
-                        .find(|k| !KNOWN.contains(&k.as_str()))
-                    {
-                        return Err(format!("unknown param `{k}`"));
-                    }
-                    Ok(
-                        Box::pin(async move {
-                            r.send()
-                                .await
-                                .map(|x| {
-                                    serde_json::json!(
-                                        { "data" : out(x.data), "meta" : out(x.meta) }
-                                    )
-                                })
-                        }),
-                    )
-                })(),
-            )
+            let mut r = c.users().list();
+            r = a.set(r, &["startAt", "start_at"], |r, v| r.start_at(v))?;
+            r = a.set(r, &["maxResults", "max_results"], |r, v| r.max_results(v))?;
+            page(r)
         }
         #[cfg(feature = "users")]
         ("users", "search") => {
-            Some(
-                (|| -> Result<TypedFuture, String> {
-                    const KNOWN: &[&str] = &[
-                        "query",
-                        "query",
-                        "startAt",
-                        "start_at",
-                        "maxResults",
-                        "max_results",
-                        "accountId",
-                        "account_id",
-                        "property",
-                        "property",
-                    ];
-                    #[allow(unused_mut)]
-                    let mut r = c.users().search();
-                    if let Some(v) = opt::<String>(p, &["query", "query"])? {
-                        r = r.query(v);
-                    }
-                    if let Some(v) = opt::<i64>(p, &["startAt", "start_at"])? {
-                        r = r.start_at(v);
-                    }
-                    if let Some(v) = opt::<i64>(p, &["maxResults", "max_results"])? {
-                        r = r.max_results(v);
-                    }
-                    if let Some(v) = opt::<String>(p, &["accountId", "account_id"])? {
-                        r = r.account_id(v);
-                    }
-                    if let Some(v) = opt::<String>(p, &["property", "property"])? {
-                        r = r.property(v);
-                    }
-                    if let Some(k) = p
-                        .as_object()
-                        .into_iter()
-                        .flatten()
-                        .map(|(k, _)| k)
-                        .find(|k| !KNOWN.contains(&k.as_str()))
-                    {
-                        return Err(format!("unknown param `{k}`"));
-                    }
-                    Ok(
-                        Box::pin(async move {
-                            r.send()
-                                .await
-                                .map(|x| {
-                                    serde_json::json!(
-                                        { "data" : out(x.data), "meta" : out(x.meta) }
-                                    )
-                                })
-                        }),
-                    )
-                })(),
-            )
+            let mut r = c.users().search();
+            r = a.set(r, &["query"], |r, v: String| r.query(v))?;
+            r = a.set(r, &["startAt", "start_at"], |r, v| r.start_at(v))?;
+            r = a.set(r, &["maxResults", "max_results"], |r, v| r.max_results(v))?;
+            r = a.set(r, &["accountId", "account_id"], |r, v: String| r.account_id(v))?;
+            r = a.set(r, &["property"], |r, v: String| r.property(v))?;
+            page(r)
         }
         #[cfg(feature = "issue_fields")]
-        ("issue_fields", "list") => {
-            Some(
-                (|| -> Result<TypedFuture, String> {
-                    const KNOWN: &[&str] = &[];
-                    #[allow(unused_mut)]
-                    let mut r = c.issue_fields().list();
-                    if let Some(k) = p
-                        .as_object()
-                        .into_iter()
-                        .flatten()
-                        .map(|(k, _)| k)
-                        .find(|k| !KNOWN.contains(&k.as_str()))
-                    {
-                        return Err(format!("unknown param `{k}`"));
-                    }
-                    Ok(
-                        Box::pin(async move {
-                            r.send()
-                                .await
-                                .map(|x| {
-                                    serde_json::json!(
-                                        { "data" : out(x.data), "meta" : out(x.meta) }
-                                    )
-                                })
-                        }),
-                    )
-                })(),
-            )
-        }
+        ("issue_fields", "list") => page(c.issue_fields().list()),
         #[cfg(feature = "issue_fields")]
         ("issue_fields", "search") => {
-            Some(
-                (|| -> Result<TypedFuture, String> {
-                    const KNOWN: &[&str] = &[
-                        "startAt",
-                        "start_at",
-                        "maxResults",
-                        "max_results",
-                        "type",
-                        "type",
-                        "id",
-                        "id",
-                        "query",
-                        "query",
-                        "orderBy",
-                        "order_by",
-                        "expand",
-                        "expand",
-                    ];
-                    #[allow(unused_mut)]
-                    let mut r = c.issue_fields().search();
-                    if let Some(v) = opt::<i64>(p, &["startAt", "start_at"])? {
-                        r = r.start_at(v);
-                    }
-                    if let Some(v) = opt::<i64>(p, &["maxResults", "max_results"])? {
-                        r = r.max_results(v);
-                    }
-                    if let Some(v) = opt::<
-                        Vec<IssueFieldsSearchTypeItem>,
-                    >(p, &["type", "type"])? {
-                        r = r.type_(v);
-                    }
-                    if let Some(v) = opt::<Vec<String>>(p, &["id", "id"])? {
-                        r = r.id(v);
-                    }
-                    if let Some(v) = opt::<String>(p, &["query", "query"])? {
-                        r = r.query(v);
-                    }
-                    if let Some(v) = opt::<
-                        IssueFieldsSearchOrderBy,
-                    >(p, &["orderBy", "order_by"])? {
-                        r = r.order_by(v);
-                    }
-                    if let Some(v) = opt::<String>(p, &["expand", "expand"])? {
-                        r = r.expand(v);
-                    }
-                    if let Some(k) = p
-                        .as_object()
-                        .into_iter()
-                        .flatten()
-                        .map(|(k, _)| k)
-                        .find(|k| !KNOWN.contains(&k.as_str()))
-                    {
-                        return Err(format!("unknown param `{k}`"));
-                    }
-                    Ok(
-                        Box::pin(async move {
-                            r.send()
-                                .await
-                                .map(|x| {
-                                    serde_json::json!(
-                                        { "data" : out(x.data), "meta" : out(x.meta) }
-                                    )
-                                })
-                        }),
-                    )
-                })(),
-            )
+            let mut r = c.issue_fields().search();
+            r = a.set(r, &["startAt", "start_at"], |r, v| r.start_at(v))?;
+            r = a.set(r, &["maxResults", "max_results"], |r, v| r.max_results(v))?;
+            r = a.set(r, &["type"], |r, v| r.type_(v))?;
+            r = a.set(r, &["id"], |r, v| r.id(v))?;
+            r = a.set(r, &["query"], |r, v: String| r.query(v))?;
+            r = a.set(r, &["orderBy", "order_by"], |r, v| r.order_by(v))?;
+            r = a.set(r, &["expand"], |r, v: String| r.expand(v))?;
+            page(r)
         }
         #[cfg(feature = "issue_comments")]
         ("issue_comments", "list") => {
-            Some(
-                (|| -> Result<TypedFuture, String> {
-                    const KNOWN: &[&str] = &[
-                        "issueIdOrKey",
-                        "issue_id_or_key",
-                        "startAt",
-                        "start_at",
-                        "maxResults",
-                        "max_results",
-                        "orderBy",
-                        "order_by",
-                        "expand",
-                        "expand",
-                    ];
-                    #[allow(unused_mut)]
-                    let mut r = c
-                        .issue_comments()
-                        .list(arg::<String>(p, &["issueIdOrKey", "issue_id_or_key"])?);
-                    if let Some(v) = opt::<i64>(p, &["startAt", "start_at"])? {
-                        r = r.start_at(v);
-                    }
-                    if let Some(v) = opt::<i64>(p, &["maxResults", "max_results"])? {
-                        r = r.max_results(v);
-                    }
-                    if let Some(v) = opt::<
-                        IssueCommentsListOrderBy,
-                    >(p, &["orderBy", "order_by"])? {
-                        r = r.order_by(v);
-                    }
-                    if let Some(v) = opt::<String>(p, &["expand", "expand"])? {
-                        r = r.expand(v);
-                    }
-                    if let Some(k) = p
-                        .as_object()
-                        .into_iter()
-                        .flatten()
-                        .map(|(k, _)| k)
-                        .find(|k| !KNOWN.contains(&k.as_str()))
-                    {
-                        return Err(format!("unknown param `{k}`"));
-                    }
-                    Ok(
-                        Box::pin(async move {
-                            r.send()
-                                .await
-                                .map(|x| {
-                                    serde_json::json!(
-                                        { "data" : out(x.data), "meta" : out(x.meta) }
-                                    )
-                                })
-                        }),
-                    )
-                })(),
-            )
+            let mut r = c
+                .issue_comments()
+                .list(a.arg::<String>(&["issueIdOrKey", "issue_id_or_key"])?);
+            r = a.set(r, &["startAt", "start_at"], |r, v| r.start_at(v))?;
+            r = a.set(r, &["maxResults", "max_results"], |r, v| r.max_results(v))?;
+            r = a.set(r, &["orderBy", "order_by"], |r, v| r.order_by(v))?;
+            r = a.set(r, &["expand"], |r, v: String| r.expand(v))?;
+            page(r)
         }
         #[cfg(feature = "issue_comments")]
         ("issue_comments", "create") => {
-            Some(
-                (|| -> Result<TypedFuture, String> {
-                    const KNOWN: &[&str] = &[
-                        "issueIdOrKey",
-                        "issue_id_or_key",
-                        "expand",
-                        "expand",
-                        "body",
-                        "body",
-                        "visibility",
-                        "visibility",
-                        "properties",
-                        "properties",
-                    ];
-                    #[allow(unused_mut)]
-                    let mut r = c
-                        .issue_comments()
-                        .create(
-                            arg::<String>(p, &["issueIdOrKey", "issue_id_or_key"])?,
-                            arg::<IssueCommentsCreateBody>(p, &["body", "body"])?,
-                        );
-                    if let Some(v) = opt::<String>(p, &["expand", "expand"])? {
-                        r = r.expand(v);
-                    }
-                    if let Some(v) = opt::<
-                        IssueCommentsCreateVisibility,
-                    >(p, &["visibility", "visibility"])? {
-                        r = r.visibility(v);
-                    }
-                    if let Some(v) = opt::<
-                        Vec<Map<String, Value>>,
-                    >(p, &["properties", "properties"])? {
-                        r = r.properties(v);
-                    }
-                    if let Some(k) = p
-                        .as_object()
-                        .into_iter()
-                        .flatten()
-                        .map(|(k, _)| k)
-                        .find(|k| !KNOWN.contains(&k.as_str()))
-                    {
-                        return Err(format!("unknown param `{k}`"));
-                    }
-                    Ok(
-                        Box::pin(async move {
-                            r.send()
-                                .await
-                                .map(|x| serde_json::json!({ "record" : out(x) }))
-                        }),
-                    )
-                })(),
-            )
+            let mut r = c
+                .issue_comments()
+                .create(
+                    a.arg::<String>(&["issueIdOrKey", "issue_id_or_key"])?,
+                    a.arg(&["body"])?,
+                );
+            r = a.set(r, &["expand"], |r, v: String| r.expand(v))?;
+            r = a.set(r, &["visibility"], |r, v| r.visibility(v))?;
+            r = a.set(r, &["properties"], |r, v| r.properties(v))?;
+            record(r)
         }
         #[cfg(feature = "issue_comments")]
         ("issue_comments", "get") => {
-            Some(
-                (|| -> Result<TypedFuture, String> {
-                    const KNOWN: &[&str] = &[
-                        "issueIdOrKey",
-                        "issue_id_or_key",
-                        "commentId",
-                        "comment_id",
-                        "expand",
-                        "expand",
-                    ];
-                    #[allow(unused_mut)]
-                    let mut r = c
-                        .issue_comments()
-                        .get(
-                            arg::<String>(p, &["issueIdOrKey", "issue_id_or_key"])?,
-                            arg::<String>(p, &["commentId", "comment_id"])?,
-                        );
-                    if let Some(v) = opt::<String>(p, &["expand", "expand"])? {
-                        r = r.expand(v);
-                    }
-                    if let Some(k) = p
-                        .as_object()
-                        .into_iter()
-                        .flatten()
-                        .map(|(k, _)| k)
-                        .find(|k| !KNOWN.contains(&k.as_str()))
-                    {
-                        return Err(format!("unknown param `{k}`"));
-                    }
-                    Ok(
-                        Box::pin(async move {
-                            r.send()
-                                .await
-                                .map(|x| serde_json::json!({ "record" : out(x) }))
-                        }),
-                    )
-                })(),
-            )
+            let mut r = c
+                .issue_comments()
+                .get(
+                    a.arg::<String>(&["issueIdOrKey", "issue_id_or_key"])?,
+                    a.arg::<String>(&["commentId", "comment_id"])?,
+                );
+            r = a.set(r, &["expand"], |r, v: String| r.expand(v))?;
+            record(r)
         }
         #[cfg(feature = "issue_comments")]
         ("issue_comments", "update") => {
-            Some(
-                (|| -> Result<TypedFuture, String> {
-                    const KNOWN: &[&str] = &[
-                        "issueIdOrKey",
-                        "issue_id_or_key",
-                        "commentId",
-                        "comment_id",
-                        "notifyUsers",
-                        "notify_users",
-                        "expand",
-                        "expand",
-                        "body",
-                        "body",
-                        "visibility",
-                        "visibility",
-                    ];
-                    #[allow(unused_mut)]
-                    let mut r = c
-                        .issue_comments()
-                        .update(
-                            arg::<String>(p, &["issueIdOrKey", "issue_id_or_key"])?,
-                            arg::<String>(p, &["commentId", "comment_id"])?,
-                            arg::<IssueCommentsCreateBody>(p, &["body", "body"])?,
-                        );
-                    if let Some(v) = opt::<bool>(p, &["notifyUsers", "notify_users"])? {
-                        r = r.notify_users(v);
-                    }
-                    if let Some(v) = opt::<String>(p, &["expand", "expand"])? {
-                        r = r.expand(v);
-                    }
-                    if let Some(v) = opt::<
-                        IssueCommentsCreateVisibility,
-                    >(p, &["visibility", "visibility"])? {
-                        r = r.visibility(v);
-                    }
-                    if let Some(k) = p
-                        .as_object()
-                        .into_iter()
-                        .flatten()
-                        .map(|(k, _)| k)
-                        .find(|k| !KNOWN.contains(&k.as_str()))
-                    {
-                        return Err(format!("unknown param `{k}`"));
-                    }
-                    Ok(
-                        Box::pin(async move {
-                            r.send()
-                                .await
-                                .map(|x| serde_json::json!({ "record" : out(x) }))
-                        }),
-                    )
-                })(),
-            )
+            let mut r = c
+                .issue_comments()
+                .update(
+                    a.arg::<String>(&["issueIdOrKey", "issue_id_or_key"])?,
+                    a.arg::<String>(&["commentId", "comment_id"])?,
+                    a.arg(&["body"])?,
+                );
+            r = a.set(r, &["notifyUsers", "notify_users"], |r, v| r.notify_users(v))?;
+            r = a.set(r, &["expand"], |r, v: String| r.expand(v))?;
+            r = a.set(r, &["visibility"], |r, v| r.visibility(v))?;
+            record(r)
         }
         #[cfg(feature = "issue_comments")]
         ("issue_comments", "delete") => {
-            Some(
-                (|| -> Result<TypedFuture, String> {
-                    const KNOWN: &[&str] = &[
-                        "issueIdOrKey",
-                        "issue_id_or_key",
-                        "commentId",
-                        "comment_id",
-                    ];
-                    #[allow(unused_mut)]
-                    let mut r = c
-                        .issue_comments()
-                        .delete(
-                            arg::<String>(p, &["issueIdOrKey", "issue_id_or_key"])?,
-                            arg::<String>(p, &["commentId", "comment_id"])?,
-                        );
-                    if let Some(k) = p
-                        .as_object()
-                        .into_iter()
-                        .flatten()
-                        .map(|(k, _)| k)
-                        .find(|k| !KNOWN.contains(&k.as_str()))
-                    {
-                        return Err(format!("unknown param `{k}`"));
-                    }
-                    Ok(
-                        Box::pin(async move {
-                            r.send()
-                                .await
-                                .map(|x| serde_json::json!({ "record" : out(x) }))
-                        }),
-                    )
-                })(),
+            record(
+                c
+                    .issue_comments()
+                    .delete(
+                        a.arg::<String>(&["issueIdOrKey", "issue_id_or_key"])?,
+                        a.arg::<String>(&["commentId", "comment_id"])?,
+                    ),
             )
         }
         #[cfg(feature = "issue_worklogs")]
         ("issue_worklogs", "get") => {
-            Some(
-                (|| -> Result<TypedFuture, String> {
-                    const KNOWN: &[&str] = &[
-                        "issueIdOrKey",
-                        "issue_id_or_key",
-                        "worklogId",
-                        "worklog_id",
-                        "expand",
-                        "expand",
-                    ];
-                    #[allow(unused_mut)]
-                    let mut r = c
-                        .issue_worklogs()
-                        .get(
-                            arg::<String>(p, &["issueIdOrKey", "issue_id_or_key"])?,
-                            arg::<String>(p, &["worklogId", "worklog_id"])?,
-                        );
-                    if let Some(v) = opt::<String>(p, &["expand", "expand"])? {
-                        r = r.expand(v);
-                    }
-                    if let Some(k) = p
-                        .as_object()
-                        .into_iter()
-                        .flatten()
-                        .map(|(k, _)| k)
-                        .find(|k| !KNOWN.contains(&k.as_str()))
-                    {
-                        return Err(format!("unknown param `{k}`"));
-                    }
-                    Ok(
-                        Box::pin(async move {
-                            r.send()
-                                .await
-                                .map(|x| serde_json::json!({ "record" : out(x) }))
-                        }),
-                    )
-                })(),
-            )
+            let mut r = c
+                .issue_worklogs()
+                .get(
+                    a.arg::<String>(&["issueIdOrKey", "issue_id_or_key"])?,
+                    a.arg::<String>(&["worklogId", "worklog_id"])?,
+                );
+            r = a.set(r, &["expand"], |r, v: String| r.expand(v))?;
+            record(r)
         }
         #[cfg(feature = "issue_worklogs")]
         ("issue_worklogs", "list") => {
-            Some(
-                (|| -> Result<TypedFuture, String> {
-                    const KNOWN: &[&str] = &[
-                        "issueIdOrKey",
-                        "issue_id_or_key",
-                        "startAt",
-                        "start_at",
-                        "maxResults",
-                        "max_results",
-                        "expand",
-                        "expand",
-                    ];
-                    #[allow(unused_mut)]
-                    let mut r = c
-                        .issue_worklogs()
-                        .list(arg::<String>(p, &["issueIdOrKey", "issue_id_or_key"])?);
-                    if let Some(v) = opt::<i64>(p, &["startAt", "start_at"])? {
-                        r = r.start_at(v);
-                    }
-                    if let Some(v) = opt::<i64>(p, &["maxResults", "max_results"])? {
-                        r = r.max_results(v);
-                    }
-                    if let Some(v) = opt::<String>(p, &["expand", "expand"])? {
-                        r = r.expand(v);
-                    }
-                    if let Some(k) = p
-                        .as_object()
-                        .into_iter()
-                        .flatten()
-                        .map(|(k, _)| k)
-                        .find(|k| !KNOWN.contains(&k.as_str()))
-                    {
-                        return Err(format!("unknown param `{k}`"));
-                    }
-                    Ok(
-                        Box::pin(async move {
-                            r.send()
-                                .await
-                                .map(|x| {
-                                    serde_json::json!(
-                                        { "data" : out(x.data), "meta" : out(x.meta) }
-                                    )
-                                })
-                        }),
-                    )
-                })(),
-            )
+            let mut r = c
+                .issue_worklogs()
+                .list(a.arg::<String>(&["issueIdOrKey", "issue_id_or_key"])?);
+            r = a.set(r, &["startAt", "start_at"], |r, v| r.start_at(v))?;
+            r = a.set(r, &["maxResults", "max_results"], |r, v| r.max_results(v))?;
+            r = a.set(r, &["expand"], |r, v: String| r.expand(v))?;
+            page(r)
         }
         #[cfg(feature = "issue_worklogs")]
         ("issue_worklogs", "create") => {
-            Some(
-                (|| -> Result<TypedFuture, String> {
-                    const KNOWN: &[&str] = &[
-                        "issueIdOrKey",
-                        "issue_id_or_key",
-                        "notifyUsers",
-                        "notify_users",
-                        "adjustEstimate",
-                        "adjust_estimate",
-                        "timeSpentSeconds",
-                        "time_spent_seconds",
-                        "timeSpent",
-                        "time_spent",
-                        "started",
-                        "started",
-                        "comment",
-                        "comment",
-                        "visibility",
-                        "visibility",
-                    ];
-                    #[allow(unused_mut)]
-                    let mut r = c
-                        .issue_worklogs()
-                        .create(arg::<String>(p, &["issueIdOrKey", "issue_id_or_key"])?);
-                    if let Some(v) = opt::<bool>(p, &["notifyUsers", "notify_users"])? {
-                        r = r.notify_users(v);
-                    }
-                    if let Some(v) = opt::<
-                        IssueWorklogsCreateAdjustEstimate,
-                    >(p, &["adjustEstimate", "adjust_estimate"])? {
-                        r = r.adjust_estimate(v);
-                    }
-                    if let Some(v) = opt::<
-                        i64,
-                    >(p, &["timeSpentSeconds", "time_spent_seconds"])? {
-                        r = r.time_spent_seconds(v);
-                    }
-                    if let Some(v) = opt::<String>(p, &["timeSpent", "time_spent"])? {
-                        r = r.time_spent(v);
-                    }
-                    if let Some(v) = opt::<String>(p, &["started", "started"])? {
-                        r = r.started(v);
-                    }
-                    if let Some(v) = opt::<
-                        IssuesCreateFieldsDescription,
-                    >(p, &["comment", "comment"])? {
-                        r = r.comment(v);
-                    }
-                    if let Some(v) = opt::<
-                        IssueCommentsCreateVisibility,
-                    >(p, &["visibility", "visibility"])? {
-                        r = r.visibility(v);
-                    }
-                    if let Some(k) = p
-                        .as_object()
-                        .into_iter()
-                        .flatten()
-                        .map(|(k, _)| k)
-                        .find(|k| !KNOWN.contains(&k.as_str()))
-                    {
-                        return Err(format!("unknown param `{k}`"));
-                    }
-                    Ok(
-                        Box::pin(async move {
-                            r.send()
-                                .await
-                                .map(|x| serde_json::json!({ "record" : out(x) }))
-                        }),
-                    )
-                })(),
-            )
+            let mut r = c
+                .issue_worklogs()
+                .create(a.arg::<String>(&["issueIdOrKey", "issue_id_or_key"])?);
+            r = a.set(r, &["notifyUsers", "notify_users"], |r, v| r.notify_users(v))?;
+            r = a
+                .set(
+                    r,
+                    &["adjustEstimate", "adjust_estimate"],
+                    |r, v| r.adjust_estimate(v),
+                )?;
+            r = a
+                .set(
+                    r,
+                    &["timeSpentSeconds", "time_spent_seconds"],
+                    |r, v| r.time_spent_seconds(v),
+                )?;
+            r = a.set(r, &["timeSpent", "time_spent"], |r, v: String| r.time_spent(v))?;
+            r = a.set(r, &["started"], |r, v: String| r.started(v))?;
+            r = a.set(r, &["comment"], |r, v| r.comment(v))?;
+            r = a.set(r, &["visibility"], |r, v| r.visibility(v))?;
+            record(r)
         }
         #[cfg(feature = "issues_assignee")]
         ("issues_assignee", "update") => {
-            Some(
-                (|| -> Result<TypedFuture, String> {
-                    const KNOWN: &[&str] = &[
-                        "issueIdOrKey",
-                        "issue_id_or_key",
-                        "accountId",
-                        "account_id",
-                    ];
-                    #[allow(unused_mut)]
-                    let mut r = c
-                        .issues_assignee()
-                        .update(arg::<String>(p, &["issueIdOrKey", "issue_id_or_key"])?);
-                    if let Some(v) = opt::<String>(p, &["accountId", "account_id"])? {
-                        r = r.account_id(v);
-                    }
-                    if let Some(k) = p
-                        .as_object()
-                        .into_iter()
-                        .flatten()
-                        .map(|(k, _)| k)
-                        .find(|k| !KNOWN.contains(&k.as_str()))
-                    {
-                        return Err(format!("unknown param `{k}`"));
-                    }
-                    Ok(
-                        Box::pin(async move {
-                            r.send()
-                                .await
-                                .map(|x| serde_json::json!({ "record" : out(x) }))
-                        }),
-                    )
-                })(),
-            )
+            let mut r = c
+                .issues_assignee()
+                .update(a.arg::<String>(&["issueIdOrKey", "issue_id_or_key"])?);
+            r = a.set(r, &["accountId", "account_id"], |r, v: String| r.account_id(v))?;
+            record(r)
         }
         #[cfg(feature = "issue_transitions")]
         ("issue_transitions", "list") => {
-            Some(
-                (|| -> Result<TypedFuture, String> {
-                    const KNOWN: &[&str] = &[
-                        "issueIdOrKey",
-                        "issue_id_or_key",
-                        "expand",
-                        "expand",
-                        "transitionId",
-                        "transition_id",
-                        "skipRemoteOnlyCondition",
-                        "skip_remote_only_condition",
+            let mut r = c
+                .issue_transitions()
+                .list(a.arg::<String>(&["issueIdOrKey", "issue_id_or_key"])?);
+            r = a.set(r, &["expand"], |r, v: String| r.expand(v))?;
+            r = a
+                .set(
+                    r,
+                    &["transitionId", "transition_id"],
+                    |r, v: String| r.transition_id(v),
+                )?;
+            r = a
+                .set(
+                    r,
+                    &["skipRemoteOnlyCondition", "skip_remote_only_condition"],
+                    |r, v| r.skip_remote_only_condition(v),
+                )?;
+            r = a
+                .set(
+                    r,
+                    &[
                         "includeUnavailableTransitions",
                         "include_unavailable_transitions",
-                        "sortByOpsBarAndStatus",
-                        "sort_by_ops_bar_and_status",
-                    ];
-                    #[allow(unused_mut)]
-                    let mut r = c
-                        .issue_transitions()
-                        .list(arg::<String>(p, &["issueIdOrKey", "issue_id_or_key"])?);
-                    if let Some(v) = opt::<String>(p, &["expand", "expand"])? {
-                        r = r.expand(v);
-                    }
-                    if let Some(v) = opt::<
-                        String,
-                    >(p, &["transitionId", "transition_id"])? {
-                        r = r.transition_id(v);
-                    }
-                    if let Some(v) = opt::<
-                        bool,
-                    >(p, &["skipRemoteOnlyCondition", "skip_remote_only_condition"])? {
-                        r = r.skip_remote_only_condition(v);
-                    }
-                    if let Some(v) = opt::<
-                        bool,
-                    >(
-                        p,
-                        &[
-                            "includeUnavailableTransitions",
-                            "include_unavailable_transitions",
-                        ],
-                    )? {
-                        r = r.include_unavailable_transitions(v);
-                    }
-                    if let Some(v) = opt::<
-                        bool,
-                    >(p, &["sortByOpsBarAndStatus", "sort_by_ops_bar_and_status"])? {
-                        r = r.sort_by_ops_bar_and_status(v);
-                    }
-                    if let Some(k) = p
-                        .as_object()
-                        .into_iter()
-                        .flatten()
-                        .map(|(k, _)| k)
-                        .find(|k| !KNOWN.contains(&k.as_str()))
-                    {
-                        return Err(format!("unknown param `{k}`"));
-                    }
-                    Ok(
-                        Box::pin(async move {
-                            r.send()
-                                .await
-                                .map(|x| {
-                                    serde_json::json!(
-                                        { "data" : out(x.data), "meta" : out(x.meta) }
-                                    )
-                                })
-                        }),
-                    )
-                })(),
-            )
+                    ],
+                    |r, v| r.include_unavailable_transitions(v),
+                )?;
+            r = a
+                .set(
+                    r,
+                    &["sortByOpsBarAndStatus", "sort_by_ops_bar_and_status"],
+                    |r, v| r.sort_by_ops_bar_and_status(v),
+                )?;
+            page(r)
         }
         #[cfg(feature = "issue_transitions")]
         ("issue_transitions", "create") => {
-            Some(
-                (|| -> Result<TypedFuture, String> {
-                    const KNOWN: &[&str] = &[
-                        "issueIdOrKey",
-                        "issue_id_or_key",
-                        "transition",
-                        "transition",
-                        "fields",
-                        "fields",
-                        "update",
-                        "update",
-                        "historyMetadata",
-                        "history_metadata",
-                    ];
-                    #[allow(unused_mut)]
-                    let mut r = c
-                        .issue_transitions()
-                        .create(
-                            arg::<String>(p, &["issueIdOrKey", "issue_id_or_key"])?,
-                            arg::<
-                                IssueTransitionsCreateTransition,
-                            >(p, &["transition", "transition"])?,
-                        );
-                    if let Some(v) = opt::<
-                        Map<String, Value>,
-                    >(p, &["fields", "fields"])? {
-                        r = r.fields(v);
-                    }
-                    if let Some(v) = opt::<
-                        Map<String, Value>,
-                    >(p, &["update", "update"])? {
-                        r = r.update(v);
-                    }
-                    if let Some(v) = opt::<
-                        Map<String, Value>,
-                    >(p, &["historyMetadata", "history_metadata"])? {
-                        r = r.history_metadata(v);
-                    }
-                    if let Some(k) = p
-                        .as_object()
-                        .into_iter()
-                        .flatten()
-                        .map(|(k, _)| k)
-                        .find(|k| !KNOWN.contains(&k.as_str()))
-                    {
-                        return Err(format!("unknown param `{k}`"));
-                    }
-                    Ok(
-                        Box::pin(async move {
-                            r.send()
-                                .await
-                                .map(|x| serde_json::json!({ "record" : out(x) }))
-                        }),
-                    )
-                })(),
-            )
+            let mut r = c
+                .issue_transitions()
+                .create(
+                    a.arg::<String>(&["issueIdOrKey", "issue_id_or_key"])?,
+                    a.arg(&["transition"])?,
+                );
+            r = a.set(r, &["fields"], |r, v| r.fields(v))?;
+            r = a.set(r, &["update"], |r, v| r.update(v))?;
+            r = a
+                .set(
+                    r,
+                    &["historyMetadata", "history_metadata"],
+                    |r, v| r.history_metadata(v),
+                )?;
+            record(r)
         }
         #[cfg(feature = "issue_links")]
         ("issue_links", "create") => {
-            Some(
-                (|| -> Result<TypedFuture, String> {
-                    const KNOWN: &[&str] = &[
-                        "type",
-                        "type",
-                        "inwardIssue",
-                        "inward_issue",
-                        "outwardIssue",
-                        "outward_issue",
-                        "comment",
-                        "comment",
-                    ];
-                    #[allow(unused_mut)]
-                    let mut r = c
-                        .issue_links()
-                        .create(
-                            arg::<IssueLinksCreateType>(p, &["type", "type"])?,
-                            arg::<
-                                IssueLinksCreateInwardIssue,
-                            >(p, &["inwardIssue", "inward_issue"])?,
-                            arg::<
-                                IssueLinksCreateInwardIssue,
-                            >(p, &["outwardIssue", "outward_issue"])?,
-                        );
-                    if let Some(v) = opt::<
-                        IssueLinksCreateComment,
-                    >(p, &["comment", "comment"])? {
-                        r = r.comment(v);
-                    }
-                    if let Some(k) = p
-                        .as_object()
-                        .into_iter()
-                        .flatten()
-                        .map(|(k, _)| k)
-                        .find(|k| !KNOWN.contains(&k.as_str()))
-                    {
-                        return Err(format!("unknown param `{k}`"));
-                    }
-                    Ok(
-                        Box::pin(async move {
-                            r.send()
-                                .await
-                                .map(|x| serde_json::json!({ "record" : out(x) }))
-                        }),
-                    )
-                })(),
-            )
+            let mut r = c
+                .issue_links()
+                .create(
+                    a.arg(&["type"])?,
+                    a.arg(&["inwardIssue", "inward_issue"])?,
+                    a.arg(&["outwardIssue", "outward_issue"])?,
+                );
+            r = a.set(r, &["comment"], |r, v| r.comment(v))?;
+            record(r)
         }
-        _ => None,
-    }
+        _ => return Ok(None),
+    };
+    Ok(Some(future))
 }
 #[rustfmt::skip]
 #[tokio::test]
 async fn typed_api_matches_oracle() {
-    let report = match run_typed(CONNECTOR, JiraConnector::descriptor(), &call).await {
-        Ok(r) => r,
-        Err(e) => panic!("oracle replay setup: {e}"),
-    };
-    eprintln!("{}: {}", CONNECTOR, report.summary());
-    for (id, why) in &report.stricter {
-        eprintln!("  stricter {id}: {why}");
-    }
-    for (id, problems) in &report.failed {
-        eprintln!("  {id}: {problems:?}");
-    }
-    assert!(
-        report.failed.is_empty(), "{} typed case(s) differ from the oracle", report
-        .failed.len()
-    );
-    assert!(! report.passed.is_empty(), "no case replayed");
+    assert_matches_oracle(
+            "jira",
+            JiraConnector::descriptor(),
+            JiraConnector::from_client,
+            call,
+        )
+        .await;
 }

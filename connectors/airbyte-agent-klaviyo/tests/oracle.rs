@@ -4,593 +4,155 @@
 //! every successful case is built with the generated builders from its params, sent to a
 //! loopback server serving the recorded response, and its request and typed result are
 //! compared with the recording.
-#![allow(unused_imports)]
-#![allow(clippy::redundant_closure_call)]
 #[rustfmt::skip]
-use airbyte_agent_runtime::serde_json::{self, Map, Value};
-#[rustfmt::skip]
-use airbyte_agent_tests::oracle::typed::{TypedFuture, run_typed};
+use airbyte_agent_tests::oracle::typed::{
+    Args, Outcome, assert_matches_oracle, page, record,
+};
 #[rustfmt::skip]
 use airbyte_agent_klaviyo::*;
 #[rustfmt::skip]
-/// Oracle file name.
-const CONNECTOR: &str = "klaviyo";
-#[rustfmt::skip]
-/// A required argument (unused when no operation of the crate has one).
-#[allow(dead_code)]
-fn arg<T: airbyte_agent_runtime::serde::de::DeserializeOwned>(
-    p: &Value,
-    names: &[&str],
-) -> Result<T, String> {
-    opt(p, names)?.ok_or_else(|| format!("missing `{}`", names[0]))
-}
-#[rustfmt::skip]
-fn opt<T: airbyte_agent_runtime::serde::de::DeserializeOwned>(
-    p: &Value,
-    names: &[&str],
-) -> Result<Option<T>, String> {
-    match names.iter().find_map(|n| p.get(*n)) {
-        None | Some(Value::Null) => Ok(None),
-        Some(v) => {
-            serde_json::from_value(v.clone())
-                .map(Some)
-                .map_err(|e| format!("`{}`: {e}", names[0]))
-        }
-    }
-}
-#[rustfmt::skip]
-fn out<T: airbyte_agent_runtime::serde::Serialize>(v: T) -> Value {
-    serde_json::to_value(v).unwrap_or(Value::Null)
-}
-#[rustfmt::skip]
-fn call(
-    client: airbyte_agent_runtime::Client,
-    entity: &str,
-    action: &str,
-    p: &Value,
-) -> Option<Result<TypedFuture, String>> {
-    let c = match KlaviyoConnector::from_client(client) {
-        Ok(c) => c,
-        Err(e) => return Some(Err(e.to_string())),
-    };
-    match (entity, action) {
+/// One case through the typed API; `Ok(None)` for operations it has no typed call for.
+fn call(c: &KlaviyoConnector, operation: (&str, &str), a: &mut Args<'_>) -> Outcome {
+    let future = match operation {
         #[cfg(feature = "profiles")]
         ("profiles", "list") => {
-            Some(
-                (|| -> Result<TypedFuture, String> {
-                    const KNOWN: &[&str] = &[
-                        "revision",
-                        "revision",
-                        "page[size]",
-                        "page_size",
-                        "page[cursor]",
-                        "page_cursor",
-                    ];
-                    #[allow(unused_mut)]
-                    let mut r = c.profiles().list();
-                    if let Some(v) = opt::<String>(p, &["revision", "revision"])? {
-                        r = r.revision(v);
-                    }
-                    if let Some(v) = opt::<i64>(p, &["page[size]", "page_size"])? {
-                        r = r.page_size(v);
-                    }
-                    if let Some(v) = opt::<
-                        String,
-                    >(p, &["page[cursor]", "page_cursor"])? {
-                        r = r.page_cursor(v);
-                    }
-                    if let Some(k) = p
-                        .as_object()
-                        .into_iter()
-                        .flatten()
-                        .map(|(k, _)| k)
-                        .find(|k| !KNOWN.contains(&k.as_str()))
-                    {
-                        return Err(format!("unknown param `{k}`"));
-                    }
-                    Ok(
-                        Box::pin(async move {
-                            r.send()
-                                .await
-                                .map(|x| {
-                                    serde_json::json!(
-                                        { "data" : out(x.data), "meta" : out(x.meta) }
-                                    )
-                                })
-                        }),
-                    )
-                })(),
-            )
+            let mut r = c.profiles().list();
+            r = a.set(r, &["revision"], |r, v: String| r.revision(v))?;
+            r = a.set(r, &["page[size]", "page_size"], |r, v| r.page_size(v))?;
+            r = a
+                .set(
+                    r,
+                    &["page[cursor]", "page_cursor"],
+                    |r, v: String| r.page_cursor(v),
+                )?;
+            page(r)
         }
         #[cfg(feature = "profiles")]
         ("profiles", "get") => {
-            Some(
-                (|| -> Result<TypedFuture, String> {
-                    const KNOWN: &[&str] = &["revision", "revision", "id", "id"];
-                    #[allow(unused_mut)]
-                    let mut r = c.profiles().get(arg::<String>(p, &["id", "id"])?);
-                    if let Some(v) = opt::<String>(p, &["revision", "revision"])? {
-                        r = r.revision(v);
-                    }
-                    if let Some(k) = p
-                        .as_object()
-                        .into_iter()
-                        .flatten()
-                        .map(|(k, _)| k)
-                        .find(|k| !KNOWN.contains(&k.as_str()))
-                    {
-                        return Err(format!("unknown param `{k}`"));
-                    }
-                    Ok(
-                        Box::pin(async move {
-                            r.send()
-                                .await
-                                .map(|x| serde_json::json!({ "record" : out(x) }))
-                        }),
-                    )
-                })(),
-            )
+            let mut r = c.profiles().get(a.arg::<String>(&["id"])?);
+            r = a.set(r, &["revision"], |r, v: String| r.revision(v))?;
+            record(r)
         }
         #[cfg(feature = "lists")]
         ("lists", "list") => {
-            Some(
-                (|| -> Result<TypedFuture, String> {
-                    const KNOWN: &[&str] = &[
-                        "revision",
-                        "revision",
-                        "page[size]",
-                        "page_size",
-                        "page[cursor]",
-                        "page_cursor",
-                    ];
-                    #[allow(unused_mut)]
-                    let mut r = c.lists().list();
-                    if let Some(v) = opt::<String>(p, &["revision", "revision"])? {
-                        r = r.revision(v);
-                    }
-                    if let Some(v) = opt::<i64>(p, &["page[size]", "page_size"])? {
-                        r = r.page_size(v);
-                    }
-                    if let Some(v) = opt::<
-                        String,
-                    >(p, &["page[cursor]", "page_cursor"])? {
-                        r = r.page_cursor(v);
-                    }
-                    if let Some(k) = p
-                        .as_object()
-                        .into_iter()
-                        .flatten()
-                        .map(|(k, _)| k)
-                        .find(|k| !KNOWN.contains(&k.as_str()))
-                    {
-                        return Err(format!("unknown param `{k}`"));
-                    }
-                    Ok(
-                        Box::pin(async move {
-                            r.send()
-                                .await
-                                .map(|x| {
-                                    serde_json::json!(
-                                        { "data" : out(x.data), "meta" : out(x.meta) }
-                                    )
-                                })
-                        }),
-                    )
-                })(),
-            )
+            let mut r = c.lists().list();
+            r = a.set(r, &["revision"], |r, v: String| r.revision(v))?;
+            r = a.set(r, &["page[size]", "page_size"], |r, v| r.page_size(v))?;
+            r = a
+                .set(
+                    r,
+                    &["page[cursor]", "page_cursor"],
+                    |r, v: String| r.page_cursor(v),
+                )?;
+            page(r)
         }
         #[cfg(feature = "lists")]
         ("lists", "get") => {
-            Some(
-                (|| -> Result<TypedFuture, String> {
-                    const KNOWN: &[&str] = &["revision", "revision", "id", "id"];
-                    #[allow(unused_mut)]
-                    let mut r = c.lists().get(arg::<String>(p, &["id", "id"])?);
-                    if let Some(v) = opt::<String>(p, &["revision", "revision"])? {
-                        r = r.revision(v);
-                    }
-                    if let Some(k) = p
-                        .as_object()
-                        .into_iter()
-                        .flatten()
-                        .map(|(k, _)| k)
-                        .find(|k| !KNOWN.contains(&k.as_str()))
-                    {
-                        return Err(format!("unknown param `{k}`"));
-                    }
-                    Ok(
-                        Box::pin(async move {
-                            r.send()
-                                .await
-                                .map(|x| serde_json::json!({ "record" : out(x) }))
-                        }),
-                    )
-                })(),
-            )
+            let mut r = c.lists().get(a.arg::<String>(&["id"])?);
+            r = a.set(r, &["revision"], |r, v: String| r.revision(v))?;
+            record(r)
         }
         #[cfg(feature = "campaigns")]
         ("campaigns", "list") => {
-            Some(
-                (|| -> Result<TypedFuture, String> {
-                    const KNOWN: &[&str] = &[
-                        "revision",
-                        "revision",
-                        "filter",
-                        "filter",
-                        "page[cursor]",
-                        "page_cursor",
-                    ];
-                    #[allow(unused_mut)]
-                    let mut r = c
-                        .campaigns()
-                        .list(arg::<String>(p, &["filter", "filter"])?);
-                    if let Some(v) = opt::<String>(p, &["revision", "revision"])? {
-                        r = r.revision(v);
-                    }
-                    if let Some(v) = opt::<
-                        String,
-                    >(p, &["page[cursor]", "page_cursor"])? {
-                        r = r.page_cursor(v);
-                    }
-                    if let Some(k) = p
-                        .as_object()
-                        .into_iter()
-                        .flatten()
-                        .map(|(k, _)| k)
-                        .find(|k| !KNOWN.contains(&k.as_str()))
-                    {
-                        return Err(format!("unknown param `{k}`"));
-                    }
-                    Ok(
-                        Box::pin(async move {
-                            r.send()
-                                .await
-                                .map(|x| {
-                                    serde_json::json!(
-                                        { "data" : out(x.data), "meta" : out(x.meta) }
-                                    )
-                                })
-                        }),
-                    )
-                })(),
-            )
+            let mut r = c.campaigns().list(a.arg::<String>(&["filter"])?);
+            r = a.set(r, &["revision"], |r, v: String| r.revision(v))?;
+            r = a
+                .set(
+                    r,
+                    &["page[cursor]", "page_cursor"],
+                    |r, v: String| r.page_cursor(v),
+                )?;
+            page(r)
         }
         #[cfg(feature = "campaigns")]
         ("campaigns", "get") => {
-            Some(
-                (|| -> Result<TypedFuture, String> {
-                    const KNOWN: &[&str] = &["revision", "revision", "id", "id"];
-                    #[allow(unused_mut)]
-                    let mut r = c.campaigns().get(arg::<String>(p, &["id", "id"])?);
-                    if let Some(v) = opt::<String>(p, &["revision", "revision"])? {
-                        r = r.revision(v);
-                    }
-                    if let Some(k) = p
-                        .as_object()
-                        .into_iter()
-                        .flatten()
-                        .map(|(k, _)| k)
-                        .find(|k| !KNOWN.contains(&k.as_str()))
-                    {
-                        return Err(format!("unknown param `{k}`"));
-                    }
-                    Ok(
-                        Box::pin(async move {
-                            r.send()
-                                .await
-                                .map(|x| serde_json::json!({ "record" : out(x) }))
-                        }),
-                    )
-                })(),
-            )
+            let mut r = c.campaigns().get(a.arg::<String>(&["id"])?);
+            r = a.set(r, &["revision"], |r, v: String| r.revision(v))?;
+            record(r)
         }
         #[cfg(feature = "events")]
         ("events", "list") => {
-            Some(
-                (|| -> Result<TypedFuture, String> {
-                    const KNOWN: &[&str] = &[
-                        "revision",
-                        "revision",
-                        "page[size]",
-                        "page_size",
-                        "page[cursor]",
-                        "page_cursor",
-                        "sort",
-                        "sort",
-                    ];
-                    #[allow(unused_mut)]
-                    let mut r = c.events().list();
-                    if let Some(v) = opt::<String>(p, &["revision", "revision"])? {
-                        r = r.revision(v);
-                    }
-                    if let Some(v) = opt::<i64>(p, &["page[size]", "page_size"])? {
-                        r = r.page_size(v);
-                    }
-                    if let Some(v) = opt::<
-                        String,
-                    >(p, &["page[cursor]", "page_cursor"])? {
-                        r = r.page_cursor(v);
-                    }
-                    if let Some(v) = opt::<String>(p, &["sort", "sort"])? {
-                        r = r.sort(v);
-                    }
-                    if let Some(k) = p
-                        .as_object()
-                        .into_iter()
-                        .flatten()
-                        .map(|(k, _)| k)
-                        .find(|k| !KNOWN.contains(&k.as_str()))
-                    {
-                        return Err(format!("unknown param `{k}`"));
-                    }
-                    Ok(
-                        Box::pin(async move {
-                            r.send()
-                                .await
-                                .map(|x| {
-                                    serde_json::json!(
-                                        { "data" : out(x.data), "meta" : out(x.meta) }
-                                    )
-                                })
-                        }),
-                    )
-                })(),
-            )
+            let mut r = c.events().list();
+            r = a.set(r, &["revision"], |r, v: String| r.revision(v))?;
+            r = a.set(r, &["page[size]", "page_size"], |r, v| r.page_size(v))?;
+            r = a
+                .set(
+                    r,
+                    &["page[cursor]", "page_cursor"],
+                    |r, v: String| r.page_cursor(v),
+                )?;
+            r = a.set(r, &["sort"], |r, v: String| r.sort(v))?;
+            page(r)
         }
         #[cfg(feature = "metrics")]
         ("metrics", "list") => {
-            Some(
-                (|| -> Result<TypedFuture, String> {
-                    const KNOWN: &[&str] = &[
-                        "revision",
-                        "revision",
-                        "filter",
-                        "filter",
-                        "page[cursor]",
-                        "page_cursor",
-                    ];
-                    #[allow(unused_mut)]
-                    let mut r = c.metrics().list();
-                    if let Some(v) = opt::<String>(p, &["revision", "revision"])? {
-                        r = r.revision(v);
-                    }
-                    if let Some(v) = opt::<String>(p, &["filter", "filter"])? {
-                        r = r.filter(v);
-                    }
-                    if let Some(v) = opt::<
-                        String,
-                    >(p, &["page[cursor]", "page_cursor"])? {
-                        r = r.page_cursor(v);
-                    }
-                    if let Some(k) = p
-                        .as_object()
-                        .into_iter()
-                        .flatten()
-                        .map(|(k, _)| k)
-                        .find(|k| !KNOWN.contains(&k.as_str()))
-                    {
-                        return Err(format!("unknown param `{k}`"));
-                    }
-                    Ok(
-                        Box::pin(async move {
-                            r.send()
-                                .await
-                                .map(|x| {
-                                    serde_json::json!(
-                                        { "data" : out(x.data), "meta" : out(x.meta) }
-                                    )
-                                })
-                        }),
-                    )
-                })(),
-            )
+            let mut r = c.metrics().list();
+            r = a.set(r, &["revision"], |r, v: String| r.revision(v))?;
+            r = a.set(r, &["filter"], |r, v: String| r.filter(v))?;
+            r = a
+                .set(
+                    r,
+                    &["page[cursor]", "page_cursor"],
+                    |r, v: String| r.page_cursor(v),
+                )?;
+            page(r)
         }
         #[cfg(feature = "metrics")]
         ("metrics", "get") => {
-            Some(
-                (|| -> Result<TypedFuture, String> {
-                    const KNOWN: &[&str] = &["revision", "revision", "id", "id"];
-                    #[allow(unused_mut)]
-                    let mut r = c.metrics().get(arg::<String>(p, &["id", "id"])?);
-                    if let Some(v) = opt::<String>(p, &["revision", "revision"])? {
-                        r = r.revision(v);
-                    }
-                    if let Some(k) = p
-                        .as_object()
-                        .into_iter()
-                        .flatten()
-                        .map(|(k, _)| k)
-                        .find(|k| !KNOWN.contains(&k.as_str()))
-                    {
-                        return Err(format!("unknown param `{k}`"));
-                    }
-                    Ok(
-                        Box::pin(async move {
-                            r.send()
-                                .await
-                                .map(|x| serde_json::json!({ "record" : out(x) }))
-                        }),
-                    )
-                })(),
-            )
+            let mut r = c.metrics().get(a.arg::<String>(&["id"])?);
+            r = a.set(r, &["revision"], |r, v: String| r.revision(v))?;
+            record(r)
         }
         #[cfg(feature = "flows")]
         ("flows", "list") => {
-            Some(
-                (|| -> Result<TypedFuture, String> {
-                    const KNOWN: &[&str] = &[
-                        "revision",
-                        "revision",
-                        "page[size]",
-                        "page_size",
-                        "page[cursor]",
-                        "page_cursor",
-                    ];
-                    #[allow(unused_mut)]
-                    let mut r = c.flows().list();
-                    if let Some(v) = opt::<String>(p, &["revision", "revision"])? {
-                        r = r.revision(v);
-                    }
-                    if let Some(v) = opt::<i64>(p, &["page[size]", "page_size"])? {
-                        r = r.page_size(v);
-                    }
-                    if let Some(v) = opt::<
-                        String,
-                    >(p, &["page[cursor]", "page_cursor"])? {
-                        r = r.page_cursor(v);
-                    }
-                    if let Some(k) = p
-                        .as_object()
-                        .into_iter()
-                        .flatten()
-                        .map(|(k, _)| k)
-                        .find(|k| !KNOWN.contains(&k.as_str()))
-                    {
-                        return Err(format!("unknown param `{k}`"));
-                    }
-                    Ok(
-                        Box::pin(async move {
-                            r.send()
-                                .await
-                                .map(|x| {
-                                    serde_json::json!(
-                                        { "data" : out(x.data), "meta" : out(x.meta) }
-                                    )
-                                })
-                        }),
-                    )
-                })(),
-            )
+            let mut r = c.flows().list();
+            r = a.set(r, &["revision"], |r, v: String| r.revision(v))?;
+            r = a.set(r, &["page[size]", "page_size"], |r, v| r.page_size(v))?;
+            r = a
+                .set(
+                    r,
+                    &["page[cursor]", "page_cursor"],
+                    |r, v: String| r.page_cursor(v),
+                )?;
+            page(r)
         }
         #[cfg(feature = "flows")]
         ("flows", "get") => {
-            Some(
-                (|| -> Result<TypedFuture, String> {
-                    const KNOWN: &[&str] = &["revision", "revision", "id", "id"];
-                    #[allow(unused_mut)]
-                    let mut r = c.flows().get(arg::<String>(p, &["id", "id"])?);
-                    if let Some(v) = opt::<String>(p, &["revision", "revision"])? {
-                        r = r.revision(v);
-                    }
-                    if let Some(k) = p
-                        .as_object()
-                        .into_iter()
-                        .flatten()
-                        .map(|(k, _)| k)
-                        .find(|k| !KNOWN.contains(&k.as_str()))
-                    {
-                        return Err(format!("unknown param `{k}`"));
-                    }
-                    Ok(
-                        Box::pin(async move {
-                            r.send()
-                                .await
-                                .map(|x| serde_json::json!({ "record" : out(x) }))
-                        }),
-                    )
-                })(),
-            )
+            let mut r = c.flows().get(a.arg::<String>(&["id"])?);
+            r = a.set(r, &["revision"], |r, v: String| r.revision(v))?;
+            record(r)
         }
         #[cfg(feature = "email_templates")]
         ("email_templates", "list") => {
-            Some(
-                (|| -> Result<TypedFuture, String> {
-                    const KNOWN: &[&str] = &[
-                        "revision",
-                        "revision",
-                        "page[size]",
-                        "page_size",
-                        "page[cursor]",
-                        "page_cursor",
-                    ];
-                    #[allow(unused_mut)]
-                    let mut r = c.email_templates().list();
-                    if let Some(v) = opt::<String>(p, &["revision", "revision"])? {
-                        r = r.revision(v);
-                    }
-                    if let Some(v) = opt::<i64>(p, &["page[size]", "page_size"])? {
-                        r = r.page_size(v);
-                    }
-                    if let Some(v) = opt::<
-                        String,
-                    >(p, &["page[cursor]", "page_cursor"])? {
-                        r = r.page_cursor(v);
-                    }
-                    if let Some(k) = p
-                        .as_object()
-                        .into_iter()
-                        .flatten()
-                        .map(|(k, _)| k)
-                        .find(|k| !KNOWN.contains(&k.as_str()))
-                    {
-                        return Err(format!("unknown param `{k}`"));
-                    }
-                    Ok(
-                        Box::pin(async move {
-                            r.send()
-                                .await
-                                .map(|x| {
-                                    serde_json::json!(
-                                        { "data" : out(x.data), "meta" : out(x.meta) }
-                                    )
-                                })
-                        }),
-                    )
-                })(),
-            )
+            let mut r = c.email_templates().list();
+            r = a.set(r, &["revision"], |r, v: String| r.revision(v))?;
+            r = a.set(r, &["page[size]", "page_size"], |r, v| r.page_size(v))?;
+            r = a
+                .set(
+                    r,
+                    &["page[cursor]", "page_cursor"],
+                    |r, v: String| r.page_cursor(v),
+                )?;
+            page(r)
         }
         #[cfg(feature = "email_templates")]
         ("email_templates", "get") => {
-            Some(
-                (|| -> Result<TypedFuture, String> {
-                    const KNOWN: &[&str] = &["revision", "revision", "id", "id"];
-                    #[allow(unused_mut)]
-                    let mut r = c
-                        .email_templates()
-                        .get(arg::<String>(p, &["id", "id"])?);
-                    if let Some(v) = opt::<String>(p, &["revision", "revision"])? {
-                        r = r.revision(v);
-                    }
-                    if let Some(k) = p
-                        .as_object()
-                        .into_iter()
-                        .flatten()
-                        .map(|(k, _)| k)
-                        .find(|k| !KNOWN.contains(&k.as_str()))
-                    {
-                        return Err(format!("unknown param `{k}`"));
-                    }
-                    Ok(
-                        Box::pin(async move {
-                            r.send()
-                                .await
-                                .map(|x| serde_json::json!({ "record" : out(x) }))
-                        }),
-                    )
-                })(),
-            )
+            let mut r = c.email_templates().get(a.arg::<String>(&["id"])?);
+            r = a.set(r, &["revision"], |r, v: String| r.revision(v))?;
+            record(r)
         }
-        _ => None,
-    }
+        _ => return Ok(None),
+    };
+    Ok(Some(future))
 }
 #[rustfmt::skip]
 #[tokio::test]
 async fn typed_api_matches_oracle() {
-    let report = match run_typed(CONNECTOR, KlaviyoConnector::descriptor(), &call).await
-    {
-        Ok(r) => r,
-        Err(e) => panic!("oracle replay setup: {e}"),
-    };
-    eprintln!("{}: {}", CONNECTOR, report.summary());
-    for (id, why) in &report.stricter {
-        eprintln!("  stricter {id}: {why}");
-    }
-    for (id, problems) in &report.failed {
-        eprintln!("  {id}: {problems:?}");
-    }
-    assert!(
-        report.failed.is_empty(), "{} typed case(s) differ from the oracle", report
-        .failed.len()
-    );
-    assert!(! report.passed.is_empty(), "no case replayed");
+    assert_matches_oracle(
+            "klaviyo",
+            KlaviyoConnector::descriptor(),
+            KlaviyoConnector::from_client,
+            call,
+        )
+        .await;
 }

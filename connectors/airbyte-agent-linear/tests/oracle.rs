@@ -4,897 +4,277 @@
 //! every successful case is built with the generated builders from its params, sent to a
 //! loopback server serving the recorded response, and its request and typed result are
 //! compared with the recording.
-#![allow(unused_imports)]
-#![allow(clippy::redundant_closure_call)]
 #[rustfmt::skip]
-use airbyte_agent_runtime::serde_json::{self, Map, Value};
-#[rustfmt::skip]
-use airbyte_agent_tests::oracle::typed::{TypedFuture, run_typed};
+use airbyte_agent_tests::oracle::typed::{
+    Args, Outcome, assert_matches_oracle, page, record,
+};
 #[rustfmt::skip]
 use airbyte_agent_linear::*;
 #[rustfmt::skip]
-/// Oracle file name.
-const CONNECTOR: &str = "linear";
-#[rustfmt::skip]
-/// A required argument (unused when no operation of the crate has one).
-#[allow(dead_code)]
-fn arg<T: airbyte_agent_runtime::serde::de::DeserializeOwned>(
-    p: &Value,
-    names: &[&str],
-) -> Result<T, String> {
-    opt(p, names)?.ok_or_else(|| format!("missing `{}`", names[0]))
-}
-#[rustfmt::skip]
-fn opt<T: airbyte_agent_runtime::serde::de::DeserializeOwned>(
-    p: &Value,
-    names: &[&str],
-) -> Result<Option<T>, String> {
-    match names.iter().find_map(|n| p.get(*n)) {
-        None | Some(Value::Null) => Ok(None),
-        Some(v) => {
-            serde_json::from_value(v.clone())
-                .map(Some)
-                .map_err(|e| format!("`{}`: {e}", names[0]))
-        }
-    }
-}
-#[rustfmt::skip]
-fn out<T: airbyte_agent_runtime::serde::Serialize>(v: T) -> Value {
-    serde_json::to_value(v).unwrap_or(Value::Null)
-}
-#[rustfmt::skip]
-fn call(
-    client: airbyte_agent_runtime::Client,
-    entity: &str,
-    action: &str,
-    p: &Value,
-) -> Option<Result<TypedFuture, String>> {
-    let c = match LinearConnector::from_client(client) {
-        Ok(c) => c,
-        Err(e) => return Some(Err(e.to_string())),
-    };
-    match (entity, action) {
+/// One case through the typed API; `Ok(None)` for operations it has no typed call for.
+fn call(c: &LinearConnector, operation: (&str, &str), a: &mut Args<'_>) -> Outcome {
+    let future = match operation {
         #[cfg(feature = "issues")]
         ("issues", "list") => {
-            Some(
-                (|| -> Result<TypedFuture, String> {
-                    const KNOWN: &[&str] = &[
-                        "x-apollo-operation-name",
-                        "x_apollo_operation_name",
-                        "first",
-                        "first",
-                        "after",
-                        "after",
-                    ];
-                    #[allow(unused_mut)]
-                    let mut r = c.issues().list();
-                    if let Some(v) = opt::<
-                        String,
-                    >(p, &["x-apollo-operation-name", "x_apollo_operation_name"])? {
-                        r = r.x_apollo_operation_name(v);
-                    }
-                    if let Some(v) = opt::<i64>(p, &["first", "first"])? {
-                        r = r.first(v);
-                    }
-                    if let Some(v) = opt::<String>(p, &["after", "after"])? {
-                        r = r.after(v);
-                    }
-                    if let Some(k) = p
-                        .as_object()
-                        .into_iter()
-                        .flatten()
-                        .map(|(k, _)| k)
-                        .find(|k| !KNOWN.contains(&k.as_str()))
-                    {
-                        return Err(format!("unknown param `{k}`"));
-                    }
-                    Ok(
-                        Box::pin(async move {
-                            r.send()
-                                .await
-                                .map(|x| {
-                                    serde_json::json!(
-                                        { "data" : out(x.data), "meta" : out(x.meta) }
-                                    )
-                                })
-                        }),
-                    )
-                })(),
-            )
+            let mut r = c.issues().list();
+            r = a
+                .set(
+                    r,
+                    &["x-apollo-operation-name", "x_apollo_operation_name"],
+                    |r, v: String| r.x_apollo_operation_name(v),
+                )?;
+            r = a.set(r, &["first"], |r, v| r.first(v))?;
+            r = a.set(r, &["after"], |r, v: String| r.after(v))?;
+            page(r)
         }
         #[cfg(feature = "issues")]
         ("issues", "get") => {
-            Some(
-                (|| -> Result<TypedFuture, String> {
-                    const KNOWN: &[&str] = &[
-                        "x-apollo-operation-name",
-                        "x_apollo_operation_name",
-                        "id",
-                        "id",
-                    ];
-                    #[allow(unused_mut)]
-                    let mut r = c.issues().get(arg::<String>(p, &["id", "id"])?);
-                    if let Some(v) = opt::<
-                        String,
-                    >(p, &["x-apollo-operation-name", "x_apollo_operation_name"])? {
-                        r = r.x_apollo_operation_name(v);
-                    }
-                    if let Some(k) = p
-                        .as_object()
-                        .into_iter()
-                        .flatten()
-                        .map(|(k, _)| k)
-                        .find(|k| !KNOWN.contains(&k.as_str()))
-                    {
-                        return Err(format!("unknown param `{k}`"));
-                    }
-                    Ok(
-                        Box::pin(async move {
-                            r.send()
-                                .await
-                                .map(|x| serde_json::json!({ "record" : out(x) }))
-                        }),
-                    )
-                })(),
-            )
+            let mut r = c.issues().get(a.arg::<String>(&["id"])?);
+            r = a
+                .set(
+                    r,
+                    &["x-apollo-operation-name", "x_apollo_operation_name"],
+                    |r, v: String| r.x_apollo_operation_name(v),
+                )?;
+            record(r)
         }
         #[cfg(feature = "issues")]
         ("issues", "create") => {
-            Some(
-                (|| -> Result<TypedFuture, String> {
-                    const KNOWN: &[&str] = &[
-                        "x-apollo-operation-name",
-                        "x_apollo_operation_name",
-                        "teamId",
-                        "team_id",
-                        "title",
-                        "title",
-                        "description",
-                        "description",
-                        "stateId",
-                        "state_id",
-                        "priority",
-                        "priority",
-                        "projectId",
-                        "project_id",
-                    ];
-                    #[allow(unused_mut)]
-                    let mut r = c
-                        .issues()
-                        .create(
-                            arg::<String>(p, &["teamId", "team_id"])?,
-                            arg::<String>(p, &["title", "title"])?,
-                        );
-                    if let Some(v) = opt::<
-                        String,
-                    >(p, &["x-apollo-operation-name", "x_apollo_operation_name"])? {
-                        r = r.x_apollo_operation_name(v);
-                    }
-                    if let Some(v) = opt::<String>(p, &["description", "description"])? {
-                        r = r.description(v);
-                    }
-                    if let Some(v) = opt::<String>(p, &["stateId", "state_id"])? {
-                        r = r.state_id(v);
-                    }
-                    if let Some(v) = opt::<i64>(p, &["priority", "priority"])? {
-                        r = r.priority(v);
-                    }
-                    if let Some(v) = opt::<String>(p, &["projectId", "project_id"])? {
-                        r = r.project_id(v);
-                    }
-                    if let Some(k) = p
-                        .as_object()
-                        .into_iter()
-                        .flatten()
-                        .map(|(k, _)| k)
-                        .find(|k| !KNOWN.contains(&k.as_str()))
-                    {
-                        return Err(format!("unknown param `{k}`"));
-                    }
-                    Ok(
-                        Box::pin(async move {
-                            r.send()
-                                .await
-                                .map(|x| serde_json::json!({ "record" : out(x) }))
-                        }),
-                    )
-                })(),
-            )
+            let mut r = c
+                .issues()
+                .create(
+                    a.arg::<String>(&["teamId", "team_id"])?,
+                    a.arg::<String>(&["title"])?,
+                );
+            r = a
+                .set(
+                    r,
+                    &["x-apollo-operation-name", "x_apollo_operation_name"],
+                    |r, v: String| r.x_apollo_operation_name(v),
+                )?;
+            r = a.set(r, &["description"], |r, v: String| r.description(v))?;
+            r = a.set(r, &["stateId", "state_id"], |r, v: String| r.state_id(v))?;
+            r = a.set(r, &["priority"], |r, v| r.priority(v))?;
+            r = a.set(r, &["projectId", "project_id"], |r, v: String| r.project_id(v))?;
+            record(r)
         }
         #[cfg(feature = "issues")]
         ("issues", "update") => {
-            Some(
-                (|| -> Result<TypedFuture, String> {
-                    const KNOWN: &[&str] = &[
-                        "x-apollo-operation-name",
-                        "x_apollo_operation_name",
-                        "id",
-                        "id",
-                        "title",
-                        "title",
-                        "description",
-                        "description",
-                        "stateId",
-                        "state_id",
-                        "priority",
-                        "priority",
-                        "assigneeId",
-                        "assignee_id",
-                        "projectId",
-                        "project_id",
-                    ];
-                    #[allow(unused_mut)]
-                    let mut r = c.issues().update(arg::<String>(p, &["id", "id"])?);
-                    if let Some(v) = opt::<
-                        String,
-                    >(p, &["x-apollo-operation-name", "x_apollo_operation_name"])? {
-                        r = r.x_apollo_operation_name(v);
-                    }
-                    if let Some(v) = opt::<String>(p, &["title", "title"])? {
-                        r = r.title(v);
-                    }
-                    if let Some(v) = opt::<String>(p, &["description", "description"])? {
-                        r = r.description(v);
-                    }
-                    if let Some(v) = opt::<String>(p, &["stateId", "state_id"])? {
-                        r = r.state_id(v);
-                    }
-                    if let Some(v) = opt::<i64>(p, &["priority", "priority"])? {
-                        r = r.priority(v);
-                    }
-                    if let Some(v) = opt::<String>(p, &["assigneeId", "assignee_id"])? {
-                        r = r.assignee_id(v);
-                    }
-                    if let Some(v) = opt::<String>(p, &["projectId", "project_id"])? {
-                        r = r.project_id(v);
-                    }
-                    if let Some(k) = p
-                        .as_object()
-                        .into_iter()
-                        .flatten()
-                        .map(|(k, _)| k)
-                        .find(|k| !KNOWN.contains(&k.as_str()))
-                    {
-                        return Err(format!("unknown param `{k}`"));
-                    }
-                    Ok(
-                        Box::pin(async move {
-                            r.send()
-                                .await
-                                .map(|x| serde_json::json!({ "record" : out(x) }))
-                        }),
-                    )
-                })(),
-            )
+            let mut r = c.issues().update(a.arg::<String>(&["id"])?);
+            r = a
+                .set(
+                    r,
+                    &["x-apollo-operation-name", "x_apollo_operation_name"],
+                    |r, v: String| r.x_apollo_operation_name(v),
+                )?;
+            r = a.set(r, &["title"], |r, v: String| r.title(v))?;
+            r = a.set(r, &["description"], |r, v: String| r.description(v))?;
+            r = a.set(r, &["stateId", "state_id"], |r, v: String| r.state_id(v))?;
+            r = a.set(r, &["priority"], |r, v| r.priority(v))?;
+            r = a
+                .set(
+                    r,
+                    &["assigneeId", "assignee_id"],
+                    |r, v: String| r.assignee_id(v),
+                )?;
+            r = a.set(r, &["projectId", "project_id"], |r, v: String| r.project_id(v))?;
+            record(r)
         }
         #[cfg(feature = "projects")]
         ("projects", "list") => {
-            Some(
-                (|| -> Result<TypedFuture, String> {
-                    const KNOWN: &[&str] = &[
-                        "x-apollo-operation-name",
-                        "x_apollo_operation_name",
-                        "first",
-                        "first",
-                        "after",
-                        "after",
-                    ];
-                    #[allow(unused_mut)]
-                    let mut r = c.projects().list();
-                    if let Some(v) = opt::<
-                        String,
-                    >(p, &["x-apollo-operation-name", "x_apollo_operation_name"])? {
-                        r = r.x_apollo_operation_name(v);
-                    }
-                    if let Some(v) = opt::<i64>(p, &["first", "first"])? {
-                        r = r.first(v);
-                    }
-                    if let Some(v) = opt::<String>(p, &["after", "after"])? {
-                        r = r.after(v);
-                    }
-                    if let Some(k) = p
-                        .as_object()
-                        .into_iter()
-                        .flatten()
-                        .map(|(k, _)| k)
-                        .find(|k| !KNOWN.contains(&k.as_str()))
-                    {
-                        return Err(format!("unknown param `{k}`"));
-                    }
-                    Ok(
-                        Box::pin(async move {
-                            r.send()
-                                .await
-                                .map(|x| {
-                                    serde_json::json!(
-                                        { "data" : out(x.data), "meta" : out(x.meta) }
-                                    )
-                                })
-                        }),
-                    )
-                })(),
-            )
+            let mut r = c.projects().list();
+            r = a
+                .set(
+                    r,
+                    &["x-apollo-operation-name", "x_apollo_operation_name"],
+                    |r, v: String| r.x_apollo_operation_name(v),
+                )?;
+            r = a.set(r, &["first"], |r, v| r.first(v))?;
+            r = a.set(r, &["after"], |r, v: String| r.after(v))?;
+            page(r)
         }
         #[cfg(feature = "projects")]
         ("projects", "get") => {
-            Some(
-                (|| -> Result<TypedFuture, String> {
-                    const KNOWN: &[&str] = &[
-                        "x-apollo-operation-name",
-                        "x_apollo_operation_name",
-                        "id",
-                        "id",
-                    ];
-                    #[allow(unused_mut)]
-                    let mut r = c.projects().get(arg::<String>(p, &["id", "id"])?);
-                    if let Some(v) = opt::<
-                        String,
-                    >(p, &["x-apollo-operation-name", "x_apollo_operation_name"])? {
-                        r = r.x_apollo_operation_name(v);
-                    }
-                    if let Some(k) = p
-                        .as_object()
-                        .into_iter()
-                        .flatten()
-                        .map(|(k, _)| k)
-                        .find(|k| !KNOWN.contains(&k.as_str()))
-                    {
-                        return Err(format!("unknown param `{k}`"));
-                    }
-                    Ok(
-                        Box::pin(async move {
-                            r.send()
-                                .await
-                                .map(|x| serde_json::json!({ "record" : out(x) }))
-                        }),
-                    )
-                })(),
-            )
+            let mut r = c.projects().get(a.arg::<String>(&["id"])?);
+            r = a
+                .set(
+                    r,
+                    &["x-apollo-operation-name", "x_apollo_operation_name"],
+                    |r, v: String| r.x_apollo_operation_name(v),
+                )?;
+            record(r)
         }
         #[cfg(feature = "projects")]
         ("projects", "create") => {
-            Some(
-                (|| -> Result<TypedFuture, String> {
-                    const KNOWN: &[&str] = &[
-                        "x-apollo-operation-name",
-                        "x_apollo_operation_name",
-                        "name",
-                        "name",
-                        "teamIds",
-                        "team_ids",
-                        "description",
-                        "description",
-                        "state",
-                        "state",
-                        "startDate",
-                        "start_date",
-                        "targetDate",
-                        "target_date",
-                        "leadId",
-                        "lead_id",
-                    ];
-                    #[allow(unused_mut)]
-                    let mut r = c
-                        .projects()
-                        .create(
-                            arg::<String>(p, &["name", "name"])?,
-                            arg::<Vec<String>>(p, &["teamIds", "team_ids"])?,
-                        );
-                    if let Some(v) = opt::<
-                        String,
-                    >(p, &["x-apollo-operation-name", "x_apollo_operation_name"])? {
-                        r = r.x_apollo_operation_name(v);
-                    }
-                    if let Some(v) = opt::<String>(p, &["description", "description"])? {
-                        r = r.description(v);
-                    }
-                    if let Some(v) = opt::<String>(p, &["state", "state"])? {
-                        r = r.state(v);
-                    }
-                    if let Some(v) = opt::<String>(p, &["startDate", "start_date"])? {
-                        r = r.start_date(v);
-                    }
-                    if let Some(v) = opt::<String>(p, &["targetDate", "target_date"])? {
-                        r = r.target_date(v);
-                    }
-                    if let Some(v) = opt::<String>(p, &["leadId", "lead_id"])? {
-                        r = r.lead_id(v);
-                    }
-                    if let Some(k) = p
-                        .as_object()
-                        .into_iter()
-                        .flatten()
-                        .map(|(k, _)| k)
-                        .find(|k| !KNOWN.contains(&k.as_str()))
-                    {
-                        return Err(format!("unknown param `{k}`"));
-                    }
-                    Ok(
-                        Box::pin(async move {
-                            r.send()
-                                .await
-                                .map(|x| serde_json::json!({ "record" : out(x) }))
-                        }),
-                    )
-                })(),
-            )
+            let mut r = c
+                .projects()
+                .create(a.arg::<String>(&["name"])?, a.arg(&["teamIds", "team_ids"])?);
+            r = a
+                .set(
+                    r,
+                    &["x-apollo-operation-name", "x_apollo_operation_name"],
+                    |r, v: String| r.x_apollo_operation_name(v),
+                )?;
+            r = a.set(r, &["description"], |r, v: String| r.description(v))?;
+            r = a.set(r, &["state"], |r, v: String| r.state(v))?;
+            r = a.set(r, &["startDate", "start_date"], |r, v: String| r.start_date(v))?;
+            r = a
+                .set(
+                    r,
+                    &["targetDate", "target_date"],
+                    |r, v: String| r.target_date(v),
+                )?;
+            r = a.set(r, &["leadId", "lead_id"], |r, v: String| r.lead_id(v))?;
+            record(r)
         }
         #[cfg(feature = "projects")]
         ("projects", "update") => {
-            Some(
-                (|| -> Result<TypedFuture, String> {
-                    const KNOWN: &[&str] = &[
-                        "x-apollo-operation-name",
-                        "x_apollo_operation_name",
-                        "id",
-                        "id",
-                        "name",
-                        "name",
-                        "description",
-                        "description",
-                        "state",
-                        "state",
-                        "startDate",
-                        "start_date",
-                        "targetDate",
-                        "target_date",
-                        "leadId",
-                        "lead_id",
-                    ];
-                    #[allow(unused_mut)]
-                    let mut r = c.projects().update(arg::<String>(p, &["id", "id"])?);
-                    if let Some(v) = opt::<
-                        String,
-                    >(p, &["x-apollo-operation-name", "x_apollo_operation_name"])? {
-                        r = r.x_apollo_operation_name(v);
-                    }
-                    if let Some(v) = opt::<String>(p, &["name", "name"])? {
-                        r = r.name(v);
-                    }
-                    if let Some(v) = opt::<String>(p, &["description", "description"])? {
-                        r = r.description(v);
-                    }
-                    if let Some(v) = opt::<String>(p, &["state", "state"])? {
-                        r = r.state(v);
-                    }
-                    if let Some(v) = opt::<String>(p, &["startDate", "start_date"])? {
-                        r = r.start_date(v);
-                    }
-                    if let Some(v) = opt::<String>(p, &["targetDate", "target_date"])? {
-                        r = r.target_date(v);
-                    }
-                    if let Some(v) = opt::<String>(p, &["leadId", "lead_id"])? {
-                        r = r.lead_id(v);
-                    }
-                    if let Some(k) = p
-                        .as_object()
-                        .into_iter()
-                        .flatten()
-                        .map(|(k, _)| k)
-                        .find(|k| !KNOWN.contains(&k.as_str()))
-                    {
-                        return Err(format!("unknown param `{k}`"));
-                    }
-                    Ok(
-                        Box::pin(async move {
-                            r.send()
-                                .await
-                                .map(|x| serde_json::json!({ "record" : out(x) }))
-                        }),
-                    )
-                })(),
-            )
+            let mut r = c.projects().update(a.arg::<String>(&["id"])?);
+            r = a
+                .set(
+                    r,
+                    &["x-apollo-operation-name", "x_apollo_operation_name"],
+                    |r, v: String| r.x_apollo_operation_name(v),
+                )?;
+            r = a.set(r, &["name"], |r, v: String| r.name(v))?;
+            r = a.set(r, &["description"], |r, v: String| r.description(v))?;
+            r = a.set(r, &["state"], |r, v: String| r.state(v))?;
+            r = a.set(r, &["startDate", "start_date"], |r, v: String| r.start_date(v))?;
+            r = a
+                .set(
+                    r,
+                    &["targetDate", "target_date"],
+                    |r, v: String| r.target_date(v),
+                )?;
+            r = a.set(r, &["leadId", "lead_id"], |r, v: String| r.lead_id(v))?;
+            record(r)
         }
         #[cfg(feature = "teams")]
         ("teams", "list") => {
-            Some(
-                (|| -> Result<TypedFuture, String> {
-                    const KNOWN: &[&str] = &[
-                        "x-apollo-operation-name",
-                        "x_apollo_operation_name",
-                        "first",
-                        "first",
-                        "after",
-                        "after",
-                    ];
-                    #[allow(unused_mut)]
-                    let mut r = c.teams().list();
-                    if let Some(v) = opt::<
-                        String,
-                    >(p, &["x-apollo-operation-name", "x_apollo_operation_name"])? {
-                        r = r.x_apollo_operation_name(v);
-                    }
-                    if let Some(v) = opt::<i64>(p, &["first", "first"])? {
-                        r = r.first(v);
-                    }
-                    if let Some(v) = opt::<String>(p, &["after", "after"])? {
-                        r = r.after(v);
-                    }
-                    if let Some(k) = p
-                        .as_object()
-                        .into_iter()
-                        .flatten()
-                        .map(|(k, _)| k)
-                        .find(|k| !KNOWN.contains(&k.as_str()))
-                    {
-                        return Err(format!("unknown param `{k}`"));
-                    }
-                    Ok(
-                        Box::pin(async move {
-                            r.send()
-                                .await
-                                .map(|x| {
-                                    serde_json::json!(
-                                        { "data" : out(x.data), "meta" : out(x.meta) }
-                                    )
-                                })
-                        }),
-                    )
-                })(),
-            )
+            let mut r = c.teams().list();
+            r = a
+                .set(
+                    r,
+                    &["x-apollo-operation-name", "x_apollo_operation_name"],
+                    |r, v: String| r.x_apollo_operation_name(v),
+                )?;
+            r = a.set(r, &["first"], |r, v| r.first(v))?;
+            r = a.set(r, &["after"], |r, v: String| r.after(v))?;
+            page(r)
         }
         #[cfg(feature = "teams")]
         ("teams", "get") => {
-            Some(
-                (|| -> Result<TypedFuture, String> {
-                    const KNOWN: &[&str] = &[
-                        "x-apollo-operation-name",
-                        "x_apollo_operation_name",
-                        "id",
-                        "id",
-                    ];
-                    #[allow(unused_mut)]
-                    let mut r = c.teams().get(arg::<String>(p, &["id", "id"])?);
-                    if let Some(v) = opt::<
-                        String,
-                    >(p, &["x-apollo-operation-name", "x_apollo_operation_name"])? {
-                        r = r.x_apollo_operation_name(v);
-                    }
-                    if let Some(k) = p
-                        .as_object()
-                        .into_iter()
-                        .flatten()
-                        .map(|(k, _)| k)
-                        .find(|k| !KNOWN.contains(&k.as_str()))
-                    {
-                        return Err(format!("unknown param `{k}`"));
-                    }
-                    Ok(
-                        Box::pin(async move {
-                            r.send()
-                                .await
-                                .map(|x| serde_json::json!({ "record" : out(x) }))
-                        }),
-                    )
-                })(),
-            )
+            let mut r = c.teams().get(a.arg::<String>(&["id"])?);
+            r = a
+                .set(
+                    r,
+                    &["x-apollo-operation-name", "x_apollo_operation_name"],
+                    |r, v: String| r.x_apollo_operation_name(v),
+                )?;
+            record(r)
         }
         #[cfg(feature = "workflow_states")]
         ("workflow_states", "list") => {
-            Some(
-                (|| -> Result<TypedFuture, String> {
-                    const KNOWN: &[&str] = &[
-                        "x-apollo-operation-name",
-                        "x_apollo_operation_name",
-                        "first",
-                        "first",
-                        "after",
-                        "after",
-                    ];
-                    #[allow(unused_mut)]
-                    let mut r = c.workflow_states().list();
-                    if let Some(v) = opt::<
-                        String,
-                    >(p, &["x-apollo-operation-name", "x_apollo_operation_name"])? {
-                        r = r.x_apollo_operation_name(v);
-                    }
-                    if let Some(v) = opt::<i64>(p, &["first", "first"])? {
-                        r = r.first(v);
-                    }
-                    if let Some(v) = opt::<String>(p, &["after", "after"])? {
-                        r = r.after(v);
-                    }
-                    if let Some(k) = p
-                        .as_object()
-                        .into_iter()
-                        .flatten()
-                        .map(|(k, _)| k)
-                        .find(|k| !KNOWN.contains(&k.as_str()))
-                    {
-                        return Err(format!("unknown param `{k}`"));
-                    }
-                    Ok(
-                        Box::pin(async move {
-                            r.send()
-                                .await
-                                .map(|x| {
-                                    serde_json::json!(
-                                        { "data" : out(x.data), "meta" : out(x.meta) }
-                                    )
-                                })
-                        }),
-                    )
-                })(),
-            )
+            let mut r = c.workflow_states().list();
+            r = a
+                .set(
+                    r,
+                    &["x-apollo-operation-name", "x_apollo_operation_name"],
+                    |r, v: String| r.x_apollo_operation_name(v),
+                )?;
+            r = a.set(r, &["first"], |r, v| r.first(v))?;
+            r = a.set(r, &["after"], |r, v: String| r.after(v))?;
+            page(r)
         }
         #[cfg(feature = "users")]
         ("users", "list") => {
-            Some(
-                (|| -> Result<TypedFuture, String> {
-                    const KNOWN: &[&str] = &[
-                        "x-apollo-operation-name",
-                        "x_apollo_operation_name",
-                        "first",
-                        "first",
-                        "after",
-                        "after",
-                    ];
-                    #[allow(unused_mut)]
-                    let mut r = c.users().list();
-                    if let Some(v) = opt::<
-                        String,
-                    >(p, &["x-apollo-operation-name", "x_apollo_operation_name"])? {
-                        r = r.x_apollo_operation_name(v);
-                    }
-                    if let Some(v) = opt::<i64>(p, &["first", "first"])? {
-                        r = r.first(v);
-                    }
-                    if let Some(v) = opt::<String>(p, &["after", "after"])? {
-                        r = r.after(v);
-                    }
-                    if let Some(k) = p
-                        .as_object()
-                        .into_iter()
-                        .flatten()
-                        .map(|(k, _)| k)
-                        .find(|k| !KNOWN.contains(&k.as_str()))
-                    {
-                        return Err(format!("unknown param `{k}`"));
-                    }
-                    Ok(
-                        Box::pin(async move {
-                            r.send()
-                                .await
-                                .map(|x| {
-                                    serde_json::json!(
-                                        { "data" : out(x.data), "meta" : out(x.meta) }
-                                    )
-                                })
-                        }),
-                    )
-                })(),
-            )
+            let mut r = c.users().list();
+            r = a
+                .set(
+                    r,
+                    &["x-apollo-operation-name", "x_apollo_operation_name"],
+                    |r, v: String| r.x_apollo_operation_name(v),
+                )?;
+            r = a.set(r, &["first"], |r, v| r.first(v))?;
+            r = a.set(r, &["after"], |r, v: String| r.after(v))?;
+            page(r)
         }
         #[cfg(feature = "users")]
         ("users", "get") => {
-            Some(
-                (|| -> Result<TypedFuture, String> {
-                    const KNOWN: &[&str] = &[
-                        "x-apollo-operation-name",
-                        "x_apollo_operation_name",
-                        "id",
-                        "id",
-                    ];
-                    #[allow(unused_mut)]
-                    let mut r = c.users().get(arg::<String>(p, &["id", "id"])?);
-                    if let Some(v) = opt::<
-                        String,
-                    >(p, &["x-apollo-operation-name", "x_apollo_operation_name"])? {
-                        r = r.x_apollo_operation_name(v);
-                    }
-                    if let Some(k) = p
-                        .as_object()
-                        .into_iter()
-                        .flatten()
-                        .map(|(k, _)| k)
-                        .find(|k| !KNOWN.contains(&k.as_str()))
-                    {
-                        return Err(format!("unknown param `{k}`"));
-                    }
-                    Ok(
-                        Box::pin(async move {
-                            r.send()
-                                .await
-                                .map(|x| serde_json::json!({ "record" : out(x) }))
-                        }),
-                    )
-                })(),
-            )
+            let mut r = c.users().get(a.arg::<String>(&["id"])?);
+            r = a
+                .set(
+                    r,
+                    &["x-apollo-operation-name", "x_apollo_operation_name"],
+                    |r, v: String| r.x_apollo_operation_name(v),
+                )?;
+            record(r)
         }
         #[cfg(feature = "comments")]
         ("comments", "list") => {
-            Some(
-                (|| -> Result<TypedFuture, String> {
-                    const KNOWN: &[&str] = &[
-                        "x-apollo-operation-name",
-                        "x_apollo_operation_name",
-                        "issueId",
-                        "issue_id",
-                        "first",
-                        "first",
-                        "after",
-                        "after",
-                    ];
-                    #[allow(unused_mut)]
-                    let mut r = c
-                        .comments()
-                        .list(arg::<String>(p, &["issueId", "issue_id"])?);
-                    if let Some(v) = opt::<
-                        String,
-                    >(p, &["x-apollo-operation-name", "x_apollo_operation_name"])? {
-                        r = r.x_apollo_operation_name(v);
-                    }
-                    if let Some(v) = opt::<i64>(p, &["first", "first"])? {
-                        r = r.first(v);
-                    }
-                    if let Some(v) = opt::<String>(p, &["after", "after"])? {
-                        r = r.after(v);
-                    }
-                    if let Some(k) = p
-                        .as_object()
-                        .into_iter()
-                        .flatten()
-                        .map(|(k, _)| k)
-                        .find(|k| !KNOWN.contains(&k.as_str()))
-                    {
-                        return Err(format!("unknown param `{k}`"));
-                    }
-                    Ok(
-                        Box::pin(async move {
-                            r.send()
-                                .await
-                                .map(|x| {
-                                    serde_json::json!(
-                                        { "data" : out(x.data), "meta" : out(x.meta) }
-                                    )
-                                })
-                        }),
-                    )
-                })(),
-            )
+            let mut r = c.comments().list(a.arg::<String>(&["issueId", "issue_id"])?);
+            r = a
+                .set(
+                    r,
+                    &["x-apollo-operation-name", "x_apollo_operation_name"],
+                    |r, v: String| r.x_apollo_operation_name(v),
+                )?;
+            r = a.set(r, &["first"], |r, v| r.first(v))?;
+            r = a.set(r, &["after"], |r, v: String| r.after(v))?;
+            page(r)
         }
         #[cfg(feature = "comments")]
         ("comments", "get") => {
-            Some(
-                (|| -> Result<TypedFuture, String> {
-                    const KNOWN: &[&str] = &[
-                        "x-apollo-operation-name",
-                        "x_apollo_operation_name",
-                        "id",
-                        "id",
-                    ];
-                    #[allow(unused_mut)]
-                    let mut r = c.comments().get(arg::<String>(p, &["id", "id"])?);
-                    if let Some(v) = opt::<
-                        String,
-                    >(p, &["x-apollo-operation-name", "x_apollo_operation_name"])? {
-                        r = r.x_apollo_operation_name(v);
-                    }
-                    if let Some(k) = p
-                        .as_object()
-                        .into_iter()
-                        .flatten()
-                        .map(|(k, _)| k)
-                        .find(|k| !KNOWN.contains(&k.as_str()))
-                    {
-                        return Err(format!("unknown param `{k}`"));
-                    }
-                    Ok(
-                        Box::pin(async move {
-                            r.send()
-                                .await
-                                .map(|x| serde_json::json!({ "record" : out(x) }))
-                        }),
-                    )
-                })(),
-            )
+            let mut r = c.comments().get(a.arg::<String>(&["id"])?);
+            r = a
+                .set(
+                    r,
+                    &["x-apollo-operation-name", "x_apollo_operation_name"],
+                    |r, v: String| r.x_apollo_operation_name(v),
+                )?;
+            record(r)
         }
         #[cfg(feature = "comments")]
         ("comments", "create") => {
-            Some(
-                (|| -> Result<TypedFuture, String> {
-                    const KNOWN: &[&str] = &[
-                        "x-apollo-operation-name",
-                        "x_apollo_operation_name",
-                        "issueId",
-                        "issue_id",
-                        "body",
-                        "body",
-                    ];
-                    #[allow(unused_mut)]
-                    let mut r = c
-                        .comments()
-                        .create(
-                            arg::<String>(p, &["issueId", "issue_id"])?,
-                            arg::<String>(p, &["body", "body"])?,
-                        );
-                    if let Some(v) = opt::<
-                        String,
-                    >(p, &["x-apollo-operation-name", "x_apollo_operation_name"])? {
-                        r = r.x_apollo_operation_name(v);
-                    }
-                    if let Some(k) = p
-                        .as_object()
-                        .into_iter()
-                        .flatten()
-                        .map(|(k, _)| k)
-                        .find(|k| !KNOWN.contains(&k.as_str()))
-                    {
-                        return Err(format!("unknown param `{k}`"));
-                    }
-                    Ok(
-                        Box::pin(async move {
-                            r.send()
-                                .await
-                                .map(|x| serde_json::json!({ "record" : out(x) }))
-                        }),
-                    )
-                })(),
-            )
+            let mut r = c
+                .comments()
+                .create(
+                    a.arg::<String>(&["issueId", "issue_id"])?,
+                    a.arg::<String>(&["body"])?,
+                );
+            r = a
+                .set(
+                    r,
+                    &["x-apollo-operation-name", "x_apollo_operation_name"],
+                    |r, v: String| r.x_apollo_operation_name(v),
+                )?;
+            record(r)
         }
         #[cfg(feature = "comments")]
         ("comments", "update") => {
-            Some(
-                (|| -> Result<TypedFuture, String> {
-                    const KNOWN: &[&str] = &[
-                        "x-apollo-operation-name",
-                        "x_apollo_operation_name",
-                        "id",
-                        "id",
-                        "body",
-                        "body",
-                    ];
-                    #[allow(unused_mut)]
-                    let mut r = c
-                        .comments()
-                        .update(
-                            arg::<String>(p, &["id", "id"])?,
-                            arg::<String>(p, &["body", "body"])?,
-                        );
-                    if let Some(v) = opt::<
-                        String,
-                    >(p, &["x-apollo-operation-name", "x_apollo_operation_name"])? {
-                        r = r.x_apollo_operation_name(v);
-                    }
-                    if let Some(k) = p
-                        .as_object()
-                        .into_iter()
-                        .flatten()
-                        .map(|(k, _)| k)
-                        .find(|k| !KNOWN.contains(&k.as_str()))
-                    {
-                        return Err(format!("unknown param `{k}`"));
-                    }
-                    Ok(
-                        Box::pin(async move {
-                            r.send()
-                                .await
-                                .map(|x| serde_json::json!({ "record" : out(x) }))
-                        }),
-                    )
-                })(),
-            )
+            let mut r = c
+                .comments()
+                .update(a.arg::<String>(&["id"])?, a.arg::<String>(&["body"])?);
+            r = a
+                .set(
+                    r,
+                    &["x-apollo-operation-name", "x_apollo_operation_name"],
+                    |r, v: String| r.x_apollo_operation_name(v),
+                )?;
+            record(r)
         }
-        _ => None,
-    }
+        _ => return Ok(None),
+    };
+    Ok(Some(future))
 }
 #[rustfmt::skip]
 #[tokio::test]
 async fn typed_api_matches_oracle() {
-    let report = match run_typed(CONNECTOR, LinearConnector::descriptor(), &call).await {
-        Ok(r) => r,
-        Err(e) => panic!("oracle replay setup: {e}"),
-    };
-    eprintln!("{}: {}", CONNECTOR, report.summary());
-    for (id, why) in &report.stricter {
-        eprintln!("  stricter {id}: {why}");
-    }
-    for (id, problems) in &report.failed {
-        eprintln!("  {id}: {problems:?}");
-    }
-    assert!(
-        report.failed.is_empty(), "{} typed case(s) differ from the oracle", report
-        .failed.len()
-    );
-    assert!(! report.passed.is_empty(), "no case replayed");
+    assert_matches_oracle(
+            "linear",
+            LinearConnector::descriptor(),
+            LinearConnector::from_client,
+            call,
+        )
+        .await;
 }

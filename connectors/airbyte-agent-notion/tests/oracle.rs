@@ -4,994 +4,248 @@
 //! every successful case is built with the generated builders from its params, sent to a
 //! loopback server serving the recorded response, and its request and typed result are
 //! compared with the recording.
-#![allow(unused_imports)]
-#![allow(clippy::redundant_closure_call)]
 #[rustfmt::skip]
-use airbyte_agent_runtime::serde_json::{self, Map, Value};
-#[rustfmt::skip]
-use airbyte_agent_tests::oracle::typed::{TypedFuture, run_typed};
+use airbyte_agent_tests::oracle::typed::{
+    Args, Outcome, assert_matches_oracle, page, record,
+};
 #[rustfmt::skip]
 use airbyte_agent_notion::*;
 #[rustfmt::skip]
-/// Oracle file name.
-const CONNECTOR: &str = "notion";
-#[rustfmt::skip]
-/// A required argument (unused when no operation of the crate has one).
-#[allow(dead_code)]
-fn arg<T: airbyte_agent_runtime::serde::de::DeserializeOwned>(
-    p: &Value,
-    names: &[&str],
-) -> Result<T, String> {
-    opt(p, names)?.ok_or_else(|| format!("missing `{}`", names[0]))
-}
-#[rustfmt::skip]
-fn opt<T: airbyte_agent_runtime::serde::de::DeserializeOwned>(
-    p: &Value,
-    names: &[&str],
-) -> Result<Option<T>, String> {
-    match names.iter().find_map(|n| p.get(*n)) {
-        None | Some(Value::Null) => Ok(None),
-        Some(v) => {
-            serde_json::from_value(v.clone())
-                .map(Some)
-                .map_err(|e| format!("`{}`: {e}", names[0]))
-        }
-    }
-}
-#[rustfmt::skip]
-fn out<T: airbyte_agent_runtime::serde::Serialize>(v: T) -> Value {
-    serde_json::to_value(v).unwrap_or(Value::Null)
-}
-#[rustfmt::skip]
-fn call(
-    client: airbyte_agent_runtime::Client,
-    entity: &str,
-    action: &str,
-    p: &Value,
-) -> Option<Result<TypedFuture, String>> {
-    let c = match NotionConnector::from_client(client) {
-        Ok(c) => c,
-        Err(e) => return Some(Err(e.to_string())),
-    };
-    match (entity, action) {
+/// One case through the typed API; `Ok(None)` for operations it has no typed call for.
+fn call(c: &NotionConnector, operation: (&str, &str), a: &mut Args<'_>) -> Outcome {
+    let future = match operation {
         #[cfg(feature = "users")]
         ("users", "list") => {
-            Some(
-                (|| -> Result<TypedFuture, String> {
-                    const KNOWN: &[&str] = &[
-                        "start_cursor",
-                        "start_cursor",
-                        "page_size",
-                        "page_size",
-                        "Notion-Version",
-                        "notion_version",
-                    ];
-                    #[allow(unused_mut)]
-                    let mut r = c.users().list();
-                    if let Some(v) = opt::<
-                        String,
-                    >(p, &["start_cursor", "start_cursor"])? {
-                        r = r.start_cursor(v);
-                    }
-                    if let Some(v) = opt::<i64>(p, &["page_size", "page_size"])? {
-                        r = r.page_size(v);
-                    }
-                    if let Some(v) = opt::<
-                        String,
-                    >(p, &["Notion-Version", "notion_version"])? {
-                        r = r.notion_version(v);
-                    }
-                    if let Some(k) = p
-                        .as_object()
-                        .into_iter()
-                        .flatten()
-                        .map(|(k, _)| k)
-                        .find(|k| !KNOWN.contains(&k.as_str()))
-                    {
-                        return Err(format!("unknown param `{k}`"));
-                    }
-                    Ok(
-                        Box::pin(async move {
-                            r.send()
-                                .await
-                                .map(|x| {
-                                    serde_json::json!(
-                                        { "data" : out(x.data), "meta" : out(x.meta) }
-                                    )
-                                })
-                        }),
-                    )
-                })(),
-            )
+            let mut r = c.users().list();
+            r = a.set(r, &["start_cursor"], |r, v: String| r.start_cursor(v))?;
+            r = a.set(r, &["page_size"], |r, v| r.page_size(v))?;
+            r = a
+                .set(
+                    r,
+                    &["Notion-Version", "notion_version"],
+                    |r, v: String| r.notion_version(v),
+                )?;
+            page(r)
         }
         #[cfg(feature = "users")]
         ("users", "get") => {
-            Some(
-                (|| -> Result<TypedFuture, String> {
-                    const KNOWN: &[&str] = &[
-                        "user_id",
-                        "user_id",
-                        "Notion-Version",
-                        "notion_version",
-                    ];
-                    #[allow(unused_mut)]
-                    let mut r = c
-                        .users()
-                        .get(arg::<String>(p, &["user_id", "user_id"])?);
-                    if let Some(v) = opt::<
-                        String,
-                    >(p, &["Notion-Version", "notion_version"])? {
-                        r = r.notion_version(v);
-                    }
-                    if let Some(k) = p
-                        .as_object()
-                        .into_iter()
-                        .flatten()
-                        .map(|(k, _)| k)
-                        .find(|k| !KNOWN.contains(&k.as_str()))
-                    {
-                        return Err(format!("unknown param `{k}`"));
-                    }
-                    Ok(
-                        Box::pin(async move {
-                            r.send()
-                                .await
-                                .map(|x| serde_json::json!({ "record" : out(x) }))
-                        }),
-                    )
-                })(),
-            )
+            let mut r = c.users().get(a.arg::<String>(&["user_id"])?);
+            r = a
+                .set(
+                    r,
+                    &["Notion-Version", "notion_version"],
+                    |r, v: String| r.notion_version(v),
+                )?;
+            record(r)
         }
         #[cfg(feature = "pages")]
         ("pages", "list") => {
-            Some(
-                (|| -> Result<TypedFuture, String> {
-                    const KNOWN: &[&str] = &[
-                        "Notion-Version",
-                        "notion_version",
-                        "filter",
-                        "filter",
-                        "sort",
-                        "sort",
-                        "start_cursor",
-                        "start_cursor",
-                        "page_size",
-                        "page_size",
-                    ];
-                    #[allow(unused_mut)]
-                    let mut r = c.pages().list();
-                    if let Some(v) = opt::<
-                        String,
-                    >(p, &["Notion-Version", "notion_version"])? {
-                        r = r.notion_version(v);
-                    }
-                    if let Some(v) = opt::<PagesListFilter>(p, &["filter", "filter"])? {
-                        r = r.filter(v);
-                    }
-                    if let Some(v) = opt::<PagesListSort>(p, &["sort", "sort"])? {
-                        r = r.sort(v);
-                    }
-                    if let Some(v) = opt::<
-                        String,
-                    >(p, &["start_cursor", "start_cursor"])? {
-                        r = r.start_cursor(v);
-                    }
-                    if let Some(v) = opt::<i64>(p, &["page_size", "page_size"])? {
-                        r = r.page_size(v);
-                    }
-                    if let Some(k) = p
-                        .as_object()
-                        .into_iter()
-                        .flatten()
-                        .map(|(k, _)| k)
-                        .find(|k| !KNOWN.contains(&k.as_str()))
-                    {
-                        return Err(format!("unknown param `{k}`"));
-                    }
-                    Ok(
-                        Box::pin(async move {
-                            r.send()
-                                .await
-                                .map(|x| {
-                                    serde_json::json!(
-                                        { "data" : out(x.data), "meta" : out(x.meta) }
-                                    )
-                                })
-                        }),
-                    )
-                })(),
-            )
+            let mut r = c.pages().list();
+            r = a
+                .set(
+                    r,
+                    &["Notion-Version", "notion_version"],
+                    |r, v: String| r.notion_version(v),
+                )?;
+            r = a.set(r, &["filter"], |r, v| r.filter(v))?;
+            r = a.set(r, &["sort"], |r, v| r.sort(v))?;
+            r = a.set(r, &["start_cursor"], |r, v: String| r.start_cursor(v))?;
+            r = a.set(r, &["page_size"], |r, v| r.page_size(v))?;
+            page(r)
         }
         #[cfg(feature = "pages")]
         ("pages", "create") => {
-            Some(
-                (|| -> Result<TypedFuture, String> {
-                    const KNOWN: &[&str] = &[
-                        "Notion-Version",
-                        "notion_version",
-                        "parent",
-                        "parent",
-                        "properties",
-                        "properties",
-                        "children",
-                        "children",
-                        "icon",
-                        "icon",
-                        "cover",
-                        "cover",
-                    ];
-                    #[allow(unused_mut)]
-                    let mut r = c
-                        .pages()
-                        .create(arg::<Value>(p, &["parent", "parent"])?);
-                    if let Some(v) = opt::<
-                        String,
-                    >(p, &["Notion-Version", "notion_version"])? {
-                        r = r.notion_version(v);
-                    }
-                    if let Some(v) = opt::<
-                        Map<String, Value>,
-                    >(p, &["properties", "properties"])? {
-                        r = r.properties(v);
-                    }
-                    if let Some(v) = opt::<
-                        Vec<Map<String, Value>>,
-                    >(p, &["children", "children"])? {
-                        r = r.children(v);
-                    }
-                    if let Some(v) = opt::<PagesCreateIcon>(p, &["icon", "icon"])? {
-                        r = r.icon(v);
-                    }
-                    if let Some(v) = opt::<PagesCreateCover>(p, &["cover", "cover"])? {
-                        r = r.cover(v);
-                    }
-                    if let Some(k) = p
-                        .as_object()
-                        .into_iter()
-                        .flatten()
-                        .map(|(k, _)| k)
-                        .find(|k| !KNOWN.contains(&k.as_str()))
-                    {
-                        return Err(format!("unknown param `{k}`"));
-                    }
-                    Ok(
-                        Box::pin(async move {
-                            r.send()
-                                .await
-                                .map(|x| serde_json::json!({ "record" : out(x) }))
-                        }),
-                    )
-                })(),
-            )
+            let mut r = c.pages().create(a.arg(&["parent"])?);
+            r = a
+                .set(
+                    r,
+                    &["Notion-Version", "notion_version"],
+                    |r, v: String| r.notion_version(v),
+                )?;
+            r = a.set(r, &["properties"], |r, v| r.properties(v))?;
+            r = a.set(r, &["children"], |r, v| r.children(v))?;
+            r = a.set(r, &["icon"], |r, v| r.icon(v))?;
+            r = a.set(r, &["cover"], |r, v| r.cover(v))?;
+            record(r)
         }
         #[cfg(feature = "pages")]
         ("pages", "get") => {
-            Some(
-                (|| -> Result<TypedFuture, String> {
-                    const KNOWN: &[&str] = &[
-                        "page_id",
-                        "page_id",
-                        "Notion-Version",
-                        "notion_version",
-                    ];
-                    #[allow(unused_mut)]
-                    let mut r = c
-                        .pages()
-                        .get(arg::<String>(p, &["page_id", "page_id"])?);
-                    if let Some(v) = opt::<
-                        String,
-                    >(p, &["Notion-Version", "notion_version"])? {
-                        r = r.notion_version(v);
-                    }
-                    if let Some(k) = p
-                        .as_object()
-                        .into_iter()
-                        .flatten()
-                        .map(|(k, _)| k)
-                        .find(|k| !KNOWN.contains(&k.as_str()))
-                    {
-                        return Err(format!("unknown param `{k}`"));
-                    }
-                    Ok(
-                        Box::pin(async move {
-                            r.send()
-                                .await
-                                .map(|x| serde_json::json!({ "record" : out(x) }))
-                        }),
-                    )
-                })(),
-            )
+            let mut r = c.pages().get(a.arg::<String>(&["page_id"])?);
+            r = a
+                .set(
+                    r,
+                    &["Notion-Version", "notion_version"],
+                    |r, v: String| r.notion_version(v),
+                )?;
+            record(r)
         }
         #[cfg(feature = "pages")]
         ("pages", "update") => {
-            Some(
-                (|| -> Result<TypedFuture, String> {
-                    const KNOWN: &[&str] = &[
-                        "page_id",
-                        "page_id",
-                        "Notion-Version",
-                        "notion_version",
-                        "properties",
-                        "properties",
-                        "icon",
-                        "icon",
-                        "cover",
-                        "cover",
-                        "archived",
-                        "archived",
-                        "in_trash",
-                        "in_trash",
-                    ];
-                    #[allow(unused_mut)]
-                    let mut r = c
-                        .pages()
-                        .update(arg::<String>(p, &["page_id", "page_id"])?);
-                    if let Some(v) = opt::<
-                        String,
-                    >(p, &["Notion-Version", "notion_version"])? {
-                        r = r.notion_version(v);
-                    }
-                    if let Some(v) = opt::<
-                        Map<String, Value>,
-                    >(p, &["properties", "properties"])? {
-                        r = r.properties(v);
-                    }
-                    if let Some(v) = opt::<PagesCreateIcon>(p, &["icon", "icon"])? {
-                        r = r.icon(v);
-                    }
-                    if let Some(v) = opt::<PagesCreateCover>(p, &["cover", "cover"])? {
-                        r = r.cover(v);
-                    }
-                    if let Some(v) = opt::<bool>(p, &["archived", "archived"])? {
-                        r = r.archived(v);
-                    }
-                    if let Some(v) = opt::<bool>(p, &["in_trash", "in_trash"])? {
-                        r = r.in_trash(v);
-                    }
-                    if let Some(k) = p
-                        .as_object()
-                        .into_iter()
-                        .flatten()
-                        .map(|(k, _)| k)
-                        .find(|k| !KNOWN.contains(&k.as_str()))
-                    {
-                        return Err(format!("unknown param `{k}`"));
-                    }
-                    Ok(
-                        Box::pin(async move {
-                            r.send()
-                                .await
-                                .map(|x| serde_json::json!({ "record" : out(x) }))
-                        }),
-                    )
-                })(),
-            )
+            let mut r = c.pages().update(a.arg::<String>(&["page_id"])?);
+            r = a
+                .set(
+                    r,
+                    &["Notion-Version", "notion_version"],
+                    |r, v: String| r.notion_version(v),
+                )?;
+            r = a.set(r, &["properties"], |r, v| r.properties(v))?;
+            r = a.set(r, &["icon"], |r, v| r.icon(v))?;
+            r = a.set(r, &["cover"], |r, v| r.cover(v))?;
+            r = a.set(r, &["archived"], |r, v| r.archived(v))?;
+            r = a.set(r, &["in_trash"], |r, v| r.in_trash(v))?;
+            record(r)
         }
         #[cfg(feature = "data_sources")]
         ("data_sources", "list") => {
-            Some(
-                (|| -> Result<TypedFuture, String> {
-                    const KNOWN: &[&str] = &[
-                        "Notion-Version",
-                        "notion_version",
-                        "filter",
-                        "filter",
-                        "sort",
-                        "sort",
-                        "start_cursor",
-                        "start_cursor",
-                        "page_size",
-                        "page_size",
-                    ];
-                    #[allow(unused_mut)]
-                    let mut r = c.data_sources().list();
-                    if let Some(v) = opt::<
-                        String,
-                    >(p, &["Notion-Version", "notion_version"])? {
-                        r = r.notion_version(v);
-                    }
-                    if let Some(v) = opt::<
-                        DataSourcesListFilter,
-                    >(p, &["filter", "filter"])? {
-                        r = r.filter(v);
-                    }
-                    if let Some(v) = opt::<PagesListSort>(p, &["sort", "sort"])? {
-                        r = r.sort(v);
-                    }
-                    if let Some(v) = opt::<
-                        String,
-                    >(p, &["start_cursor", "start_cursor"])? {
-                        r = r.start_cursor(v);
-                    }
-                    if let Some(v) = opt::<i64>(p, &["page_size", "page_size"])? {
-                        r = r.page_size(v);
-                    }
-                    if let Some(k) = p
-                        .as_object()
-                        .into_iter()
-                        .flatten()
-                        .map(|(k, _)| k)
-                        .find(|k| !KNOWN.contains(&k.as_str()))
-                    {
-                        return Err(format!("unknown param `{k}`"));
-                    }
-                    Ok(
-                        Box::pin(async move {
-                            r.send()
-                                .await
-                                .map(|x| {
-                                    serde_json::json!(
-                                        { "data" : out(x.data), "meta" : out(x.meta) }
-                                    )
-                                })
-                        }),
-                    )
-                })(),
-            )
+            let mut r = c.data_sources().list();
+            r = a
+                .set(
+                    r,
+                    &["Notion-Version", "notion_version"],
+                    |r, v: String| r.notion_version(v),
+                )?;
+            r = a.set(r, &["filter"], |r, v| r.filter(v))?;
+            r = a.set(r, &["sort"], |r, v| r.sort(v))?;
+            r = a.set(r, &["start_cursor"], |r, v: String| r.start_cursor(v))?;
+            r = a.set(r, &["page_size"], |r, v| r.page_size(v))?;
+            page(r)
         }
         #[cfg(feature = "data_sources")]
         ("data_sources", "get") => {
-            Some(
-                (|| -> Result<TypedFuture, String> {
-                    const KNOWN: &[&str] = &[
-                        "data_source_id",
-                        "data_source_id",
-                        "Notion-Version",
-                        "notion_version",
-                    ];
-                    #[allow(unused_mut)]
-                    let mut r = c
-                        .data_sources()
-                        .get(arg::<String>(p, &["data_source_id", "data_source_id"])?);
-                    if let Some(v) = opt::<
-                        String,
-                    >(p, &["Notion-Version", "notion_version"])? {
-                        r = r.notion_version(v);
-                    }
-                    if let Some(k) = p
-                        .as_object()
-                        .into_iter()
-                        .flatten()
-                        .map(|(k, _)| k)
-                        .find(|k| !KNOWN.contains(&k.as_str()))
-                    {
-                        return Err(format!("unknown param `{k}`"));
-                    }
-                    Ok(
-                        Box::pin(async move {
-                            r.send()
-                                .await
-                                .map(|x| serde_json::json!({ "record" : out(x) }))
-                        }),
-                    )
-                })(),
-            )
+            let mut r = c.data_sources().get(a.arg::<String>(&["data_source_id"])?);
+            r = a
+                .set(
+                    r,
+                    &["Notion-Version", "notion_version"],
+                    |r, v: String| r.notion_version(v),
+                )?;
+            record(r)
         }
         #[cfg(feature = "data_sources")]
         ("data_sources", "update") => {
-            Some(
-                (|| -> Result<TypedFuture, String> {
-                    const KNOWN: &[&str] = &[
-                        "data_source_id",
-                        "data_source_id",
-                        "Notion-Version",
-                        "notion_version",
-                        "title",
-                        "title",
-                        "description",
-                        "description",
-                        "properties",
-                        "properties",
-                        "icon",
-                        "icon",
-                        "cover",
-                        "cover",
-                        "archived",
-                        "archived",
-                        "in_trash",
-                        "in_trash",
-                    ];
-                    #[allow(unused_mut)]
-                    let mut r = c
-                        .data_sources()
-                        .update(
-                            arg::<String>(p, &["data_source_id", "data_source_id"])?,
-                        );
-                    if let Some(v) = opt::<
-                        String,
-                    >(p, &["Notion-Version", "notion_version"])? {
-                        r = r.notion_version(v);
-                    }
-                    if let Some(v) = opt::<
-                        Vec<DataSourcesUpdateTitleItem>,
-                    >(p, &["title", "title"])? {
-                        r = r.title(v);
-                    }
-                    if let Some(v) = opt::<
-                        Vec<DataSourcesUpdateTitleItem>,
-                    >(p, &["description", "description"])? {
-                        r = r.description(v);
-                    }
-                    if let Some(v) = opt::<
-                        Map<String, Value>,
-                    >(p, &["properties", "properties"])? {
-                        r = r.properties(v);
-                    }
-                    if let Some(v) = opt::<PagesCreateIcon>(p, &["icon", "icon"])? {
-                        r = r.icon(v);
-                    }
-                    if let Some(v) = opt::<PagesCreateCover>(p, &["cover", "cover"])? {
-                        r = r.cover(v);
-                    }
-                    if let Some(v) = opt::<bool>(p, &["archived", "archived"])? {
-                        r = r.archived(v);
-                    }
-                    if let Some(v) = opt::<bool>(p, &["in_trash", "in_trash"])? {
-                        r = r.in_trash(v);
-                    }
-                    if let Some(k) = p
-                        .as_object()
-                        .into_iter()
-                        .flatten()
-                        .map(|(k, _)| k)
-                        .find(|k| !KNOWN.contains(&k.as_str()))
-                    {
-                        return Err(format!("unknown param `{k}`"));
-                    }
-                    Ok(
-                        Box::pin(async move {
-                            r.send()
-                                .await
-                                .map(|x| serde_json::json!({ "record" : out(x) }))
-                        }),
-                    )
-                })(),
-            )
+            let mut r = c.data_sources().update(a.arg::<String>(&["data_source_id"])?);
+            r = a
+                .set(
+                    r,
+                    &["Notion-Version", "notion_version"],
+                    |r, v: String| r.notion_version(v),
+                )?;
+            r = a.set(r, &["title"], |r, v| r.title(v))?;
+            r = a.set(r, &["description"], |r, v| r.description(v))?;
+            r = a.set(r, &["properties"], |r, v| r.properties(v))?;
+            r = a.set(r, &["icon"], |r, v| r.icon(v))?;
+            r = a.set(r, &["cover"], |r, v| r.cover(v))?;
+            r = a.set(r, &["archived"], |r, v| r.archived(v))?;
+            r = a.set(r, &["in_trash"], |r, v| r.in_trash(v))?;
+            record(r)
         }
         #[cfg(feature = "blocks")]
         ("blocks", "list") => {
-            Some(
-                (|| -> Result<TypedFuture, String> {
-                    const KNOWN: &[&str] = &[
-                        "block_id",
-                        "block_id",
-                        "start_cursor",
-                        "start_cursor",
-                        "page_size",
-                        "page_size",
-                        "Notion-Version",
-                        "notion_version",
-                    ];
-                    #[allow(unused_mut)]
-                    let mut r = c
-                        .blocks()
-                        .list(arg::<String>(p, &["block_id", "block_id"])?);
-                    if let Some(v) = opt::<
-                        String,
-                    >(p, &["start_cursor", "start_cursor"])? {
-                        r = r.start_cursor(v);
-                    }
-                    if let Some(v) = opt::<i64>(p, &["page_size", "page_size"])? {
-                        r = r.page_size(v);
-                    }
-                    if let Some(v) = opt::<
-                        String,
-                    >(p, &["Notion-Version", "notion_version"])? {
-                        r = r.notion_version(v);
-                    }
-                    if let Some(k) = p
-                        .as_object()
-                        .into_iter()
-                        .flatten()
-                        .map(|(k, _)| k)
-                        .find(|k| !KNOWN.contains(&k.as_str()))
-                    {
-                        return Err(format!("unknown param `{k}`"));
-                    }
-                    Ok(
-                        Box::pin(async move {
-                            r.send()
-                                .await
-                                .map(|x| {
-                                    serde_json::json!(
-                                        { "data" : out(x.data), "meta" : out(x.meta) }
-                                    )
-                                })
-                        }),
-                    )
-                })(),
-            )
+            let mut r = c.blocks().list(a.arg::<String>(&["block_id"])?);
+            r = a.set(r, &["start_cursor"], |r, v: String| r.start_cursor(v))?;
+            r = a.set(r, &["page_size"], |r, v| r.page_size(v))?;
+            r = a
+                .set(
+                    r,
+                    &["Notion-Version", "notion_version"],
+                    |r, v: String| r.notion_version(v),
+                )?;
+            page(r)
         }
         #[cfg(feature = "blocks")]
         ("blocks", "create") => {
-            Some(
-                (|| -> Result<TypedFuture, String> {
-                    const KNOWN: &[&str] = &[
-                        "block_id",
-                        "block_id",
-                        "Notion-Version",
-                        "notion_version",
-                        "children",
-                        "children",
-                    ];
-                    #[allow(unused_mut)]
-                    let mut r = c
-                        .blocks()
-                        .create(
-                            arg::<String>(p, &["block_id", "block_id"])?,
-                            arg::<
-                                Vec<BlocksCreateChildrenItem>,
-                            >(p, &["children", "children"])?,
-                        );
-                    if let Some(v) = opt::<
-                        String,
-                    >(p, &["Notion-Version", "notion_version"])? {
-                        r = r.notion_version(v);
-                    }
-                    if let Some(k) = p
-                        .as_object()
-                        .into_iter()
-                        .flatten()
-                        .map(|(k, _)| k)
-                        .find(|k| !KNOWN.contains(&k.as_str()))
-                    {
-                        return Err(format!("unknown param `{k}`"));
-                    }
-                    Ok(
-                        Box::pin(async move {
-                            r.send()
-                                .await
-                                .map(|x| serde_json::json!({ "record" : out(x) }))
-                        }),
-                    )
-                })(),
-            )
+            let mut r = c
+                .blocks()
+                .create(a.arg::<String>(&["block_id"])?, a.arg(&["children"])?);
+            r = a
+                .set(
+                    r,
+                    &["Notion-Version", "notion_version"],
+                    |r, v: String| r.notion_version(v),
+                )?;
+            record(r)
         }
         #[cfg(feature = "blocks")]
         ("blocks", "get") => {
-            Some(
-                (|| -> Result<TypedFuture, String> {
-                    const KNOWN: &[&str] = &[
-                        "block_id",
-                        "block_id",
-                        "Notion-Version",
-                        "notion_version",
-                    ];
-                    #[allow(unused_mut)]
-                    let mut r = c
-                        .blocks()
-                        .get(arg::<String>(p, &["block_id", "block_id"])?);
-                    if let Some(v) = opt::<
-                        String,
-                    >(p, &["Notion-Version", "notion_version"])? {
-                        r = r.notion_version(v);
-                    }
-                    if let Some(k) = p
-                        .as_object()
-                        .into_iter()
-                        .flatten()
-                        .map(|(k, _)| k)
-                        .find(|k| !KNOWN.contains(&k.as_str()))
-                    {
-                        return Err(format!("unknown param `{k}`"));
-                    }
-                    Ok(
-                        Box::pin(async move {
-                            r.send()
-                                .await
-                                .map(|x| serde_json::json!({ "record" : out(x) }))
-                        }),
-                    )
-                })(),
-            )
+            let mut r = c.blocks().get(a.arg::<String>(&["block_id"])?);
+            r = a
+                .set(
+                    r,
+                    &["Notion-Version", "notion_version"],
+                    |r, v: String| r.notion_version(v),
+                )?;
+            record(r)
         }
         #[cfg(feature = "blocks")]
         ("blocks", "update") => {
-            Some(
-                (|| -> Result<TypedFuture, String> {
-                    const KNOWN: &[&str] = &[
-                        "block_id",
-                        "block_id",
-                        "Notion-Version",
-                        "notion_version",
-                        "paragraph",
-                        "paragraph",
-                        "heading_1",
-                        "heading_1",
-                        "heading_2",
-                        "heading_2",
-                        "heading_3",
-                        "heading_3",
-                        "bulleted_list_item",
-                        "bulleted_list_item",
-                        "numbered_list_item",
-                        "numbered_list_item",
-                        "to_do",
-                        "to_do",
-                        "toggle",
-                        "toggle",
-                        "code",
-                        "code",
-                        "quote",
-                        "quote",
-                        "callout",
-                        "callout",
-                        "bookmark",
-                        "bookmark",
-                        "embed",
-                        "embed",
-                        "equation",
-                        "equation",
-                        "image",
-                        "image",
-                        "video",
-                        "video",
-                        "file",
-                        "file",
-                        "pdf",
-                        "pdf",
-                        "audio",
-                        "audio",
-                        "table",
-                        "table",
-                        "archived",
-                        "archived",
-                    ];
-                    #[allow(unused_mut)]
-                    let mut r = c
-                        .blocks()
-                        .update(arg::<String>(p, &["block_id", "block_id"])?);
-                    if let Some(v) = opt::<
-                        String,
-                    >(p, &["Notion-Version", "notion_version"])? {
-                        r = r.notion_version(v);
-                    }
-                    if let Some(v) = opt::<
-                        BlocksCreateChildrenItemParagraph,
-                    >(p, &["paragraph", "paragraph"])? {
-                        r = r.paragraph(v);
-                    }
-                    if let Some(v) = opt::<
-                        BlocksCreateChildrenItemHeading1,
-                    >(p, &["heading_1", "heading_1"])? {
-                        r = r.heading_1(v);
-                    }
-                    if let Some(v) = opt::<
-                        BlocksCreateChildrenItemHeading1,
-                    >(p, &["heading_2", "heading_2"])? {
-                        r = r.heading_2(v);
-                    }
-                    if let Some(v) = opt::<
-                        BlocksCreateChildrenItemHeading1,
-                    >(p, &["heading_3", "heading_3"])? {
-                        r = r.heading_3(v);
-                    }
-                    if let Some(v) = opt::<
-                        BlocksCreateChildrenItemParagraph,
-                    >(p, &["bulleted_list_item", "bulleted_list_item"])? {
-                        r = r.bulleted_list_item(v);
-                    }
-                    if let Some(v) = opt::<
-                        BlocksCreateChildrenItemParagraph,
-                    >(p, &["numbered_list_item", "numbered_list_item"])? {
-                        r = r.numbered_list_item(v);
-                    }
-                    if let Some(v) = opt::<
-                        BlocksCreateChildrenItemToDo,
-                    >(p, &["to_do", "to_do"])? {
-                        r = r.to_do(v);
-                    }
-                    if let Some(v) = opt::<
-                        BlocksCreateChildrenItemParagraph,
-                    >(p, &["toggle", "toggle"])? {
-                        r = r.toggle(v);
-                    }
-                    if let Some(v) = opt::<BlocksUpdateCode>(p, &["code", "code"])? {
-                        r = r.code(v);
-                    }
-                    if let Some(v) = opt::<
-                        BlocksCreateChildrenItemParagraph,
-                    >(p, &["quote", "quote"])? {
-                        r = r.quote(v);
-                    }
-                    if let Some(v) = opt::<
-                        BlocksCreateChildrenItemCallout,
-                    >(p, &["callout", "callout"])? {
-                        r = r.callout(v);
-                    }
-                    if let Some(v) = opt::<
-                        BlocksCreateChildrenItemBookmark,
-                    >(p, &["bookmark", "bookmark"])? {
-                        r = r.bookmark(v);
-                    }
-                    if let Some(v) = opt::<
-                        PagesCreateIconExternal,
-                    >(p, &["embed", "embed"])? {
-                        r = r.embed(v);
-                    }
-                    if let Some(v) = opt::<
-                        DataSourcesUpdateTitleItemEquation,
-                    >(p, &["equation", "equation"])? {
-                        r = r.equation(v);
-                    }
-                    if let Some(v) = opt::<
-                        BlocksCreateChildrenItemImage,
-                    >(p, &["image", "image"])? {
-                        r = r.image(v);
-                    }
-                    if let Some(v) = opt::<
-                        BlocksCreateChildrenItemImage,
-                    >(p, &["video", "video"])? {
-                        r = r.video(v);
-                    }
-                    if let Some(v) = opt::<
-                        BlocksCreateChildrenItemImage,
-                    >(p, &["file", "file"])? {
-                        r = r.file(v);
-                    }
-                    if let Some(v) = opt::<
-                        BlocksCreateChildrenItemImage,
-                    >(p, &["pdf", "pdf"])? {
-                        r = r.pdf(v);
-                    }
-                    if let Some(v) = opt::<
-                        BlocksCreateChildrenItemImage,
-                    >(p, &["audio", "audio"])? {
-                        r = r.audio(v);
-                    }
-                    if let Some(v) = opt::<BlocksUpdateTable>(p, &["table", "table"])? {
-                        r = r.table(v);
-                    }
-                    if let Some(v) = opt::<bool>(p, &["archived", "archived"])? {
-                        r = r.archived(v);
-                    }
-                    if let Some(k) = p
-                        .as_object()
-                        .into_iter()
-                        .flatten()
-                        .map(|(k, _)| k)
-                        .find(|k| !KNOWN.contains(&k.as_str()))
-                    {
-                        return Err(format!("unknown param `{k}`"));
-                    }
-                    Ok(
-                        Box::pin(async move {
-                            r.send()
-                                .await
-                                .map(|x| serde_json::json!({ "record" : out(x) }))
-                        }),
-                    )
-                })(),
-            )
+            let mut r = c.blocks().update(a.arg::<String>(&["block_id"])?);
+            r = a
+                .set(
+                    r,
+                    &["Notion-Version", "notion_version"],
+                    |r, v: String| r.notion_version(v),
+                )?;
+            r = a.set(r, &["paragraph"], |r, v| r.paragraph(v))?;
+            r = a.set(r, &["heading_1"], |r, v| r.heading_1(v))?;
+            r = a.set(r, &["heading_2"], |r, v| r.heading_2(v))?;
+            r = a.set(r, &["heading_3"], |r, v| r.heading_3(v))?;
+            r = a.set(r, &["bulleted_list_item"], |r, v| r.bulleted_list_item(v))?;
+            r = a.set(r, &["numbered_list_item"], |r, v| r.numbered_list_item(v))?;
+            r = a.set(r, &["to_do"], |r, v| r.to_do(v))?;
+            r = a.set(r, &["toggle"], |r, v| r.toggle(v))?;
+            r = a.set(r, &["code"], |r, v| r.code(v))?;
+            r = a.set(r, &["quote"], |r, v| r.quote(v))?;
+            r = a.set(r, &["callout"], |r, v| r.callout(v))?;
+            r = a.set(r, &["bookmark"], |r, v| r.bookmark(v))?;
+            r = a.set(r, &["embed"], |r, v| r.embed(v))?;
+            r = a.set(r, &["equation"], |r, v| r.equation(v))?;
+            r = a.set(r, &["image"], |r, v| r.image(v))?;
+            r = a.set(r, &["video"], |r, v| r.video(v))?;
+            r = a.set(r, &["file"], |r, v| r.file(v))?;
+            r = a.set(r, &["pdf"], |r, v| r.pdf(v))?;
+            r = a.set(r, &["audio"], |r, v| r.audio(v))?;
+            r = a.set(r, &["table"], |r, v| r.table(v))?;
+            r = a.set(r, &["archived"], |r, v| r.archived(v))?;
+            record(r)
         }
         #[cfg(feature = "comments")]
         ("comments", "list") => {
-            Some(
-                (|| -> Result<TypedFuture, String> {
-                    const KNOWN: &[&str] = &[
-                        "block_id",
-                        "block_id",
-                        "start_cursor",
-                        "start_cursor",
-                        "page_size",
-                        "page_size",
-                        "Notion-Version",
-                        "notion_version",
-                    ];
-                    #[allow(unused_mut)]
-                    let mut r = c
-                        .comments()
-                        .list(arg::<String>(p, &["block_id", "block_id"])?);
-                    if let Some(v) = opt::<
-                        String,
-                    >(p, &["start_cursor", "start_cursor"])? {
-                        r = r.start_cursor(v);
-                    }
-                    if let Some(v) = opt::<i64>(p, &["page_size", "page_size"])? {
-                        r = r.page_size(v);
-                    }
-                    if let Some(v) = opt::<
-                        String,
-                    >(p, &["Notion-Version", "notion_version"])? {
-                        r = r.notion_version(v);
-                    }
-                    if let Some(k) = p
-                        .as_object()
-                        .into_iter()
-                        .flatten()
-                        .map(|(k, _)| k)
-                        .find(|k| !KNOWN.contains(&k.as_str()))
-                    {
-                        return Err(format!("unknown param `{k}`"));
-                    }
-                    Ok(
-                        Box::pin(async move {
-                            r.send()
-                                .await
-                                .map(|x| {
-                                    serde_json::json!(
-                                        { "data" : out(x.data), "meta" : out(x.meta) }
-                                    )
-                                })
-                        }),
-                    )
-                })(),
-            )
+            let mut r = c.comments().list(a.arg::<String>(&["block_id"])?);
+            r = a.set(r, &["start_cursor"], |r, v: String| r.start_cursor(v))?;
+            r = a.set(r, &["page_size"], |r, v| r.page_size(v))?;
+            r = a
+                .set(
+                    r,
+                    &["Notion-Version", "notion_version"],
+                    |r, v: String| r.notion_version(v),
+                )?;
+            page(r)
         }
         #[cfg(feature = "comments")]
         ("comments", "create") => {
-            Some(
-                (|| -> Result<TypedFuture, String> {
-                    const KNOWN: &[&str] = &[
-                        "Notion-Version",
-                        "notion_version",
-                        "parent",
-                        "parent",
-                        "discussion_id",
-                        "discussion_id",
-                        "rich_text",
-                        "rich_text",
-                    ];
-                    #[allow(unused_mut)]
-                    let mut r = c
-                        .comments()
-                        .create(
-                            arg::<
-                                Vec<DataSourcesUpdateTitleItem>,
-                            >(p, &["rich_text", "rich_text"])?,
-                        );
-                    if let Some(v) = opt::<
-                        String,
-                    >(p, &["Notion-Version", "notion_version"])? {
-                        r = r.notion_version(v);
-                    }
-                    if let Some(v) = opt::<Value>(p, &["parent", "parent"])? {
-                        r = r.parent(v);
-                    }
-                    if let Some(v) = opt::<
-                        String,
-                    >(p, &["discussion_id", "discussion_id"])? {
-                        r = r.discussion_id(v);
-                    }
-                    if let Some(k) = p
-                        .as_object()
-                        .into_iter()
-                        .flatten()
-                        .map(|(k, _)| k)
-                        .find(|k| !KNOWN.contains(&k.as_str()))
-                    {
-                        return Err(format!("unknown param `{k}`"));
-                    }
-                    Ok(
-                        Box::pin(async move {
-                            r.send()
-                                .await
-                                .map(|x| serde_json::json!({ "record" : out(x) }))
-                        }),
-                    )
-                })(),
-            )
+            let mut r = c.comments().create(a.arg(&["rich_text"])?);
+            r = a
+                .set(
+                    r,
+                    &["Notion-Version", "notion_version"],
+                    |r, v: String| r.notion_version(v),
+                )?;
+            r = a.set(r, &["parent"], |r, v| r.parent(v))?;
+            r = a.set(r, &["discussion_id"], |r, v: String| r.discussion_id(v))?;
+            record(r)
         }
-        _ => None,
-    }
+        _ => return Ok(None),
+    };
+    Ok(Some(future))
 }
 #[rustfmt::skip]
 #[tokio::test]
 async fn typed_api_matches_oracle() {
-    let report = match run_typed(CONNECTOR, NotionConnector::descriptor(), &call).await {
-        Ok(r) => r,
-        Err(e) => panic!("oracle replay setup: {e}"),
-    };
-    eprintln!("{}: {}", CONNECTOR, report.summary());
-    for (id, why) in &report.stricter {
-        eprintln!("  stricter {id}: {why}");
-    }
-    for (id, problems) in &report.failed {
-        eprintln!("  {id}: {problems:?}");
-    }
-    assert!(
-        report.failed.is_empty(), "{} typed case(s) differ from the oracle", report
-        .failed.len()
-    );
-    assert!(! report.passed.is_empty(), "no case replayed");
+    assert_matches_oracle(
+            "notion",
+            NotionConnector::descriptor(),
+            NotionConnector::from_client,
+            call,
+        )
+        .await;
 }

@@ -4,415 +4,91 @@
 //! every successful case is built with the generated builders from its params, sent to a
 //! loopback server serving the recorded response, and its request and typed result are
 //! compared with the recording.
-#![allow(unused_imports)]
-#![allow(clippy::redundant_closure_call)]
 #[rustfmt::skip]
-use airbyte_agent_runtime::serde_json::{self, Map, Value};
-#[rustfmt::skip]
-use airbyte_agent_tests::oracle::typed::{TypedFuture, run_typed};
+use airbyte_agent_tests::oracle::typed::{
+    Args, Outcome, assert_matches_oracle, page, record,
+};
 #[rustfmt::skip]
 use airbyte_agent_orb::*;
 #[rustfmt::skip]
-/// Oracle file name.
-const CONNECTOR: &str = "orb";
-#[rustfmt::skip]
-/// A required argument (unused when no operation of the crate has one).
-#[allow(dead_code)]
-fn arg<T: airbyte_agent_runtime::serde::de::DeserializeOwned>(
-    p: &Value,
-    names: &[&str],
-) -> Result<T, String> {
-    opt(p, names)?.ok_or_else(|| format!("missing `{}`", names[0]))
-}
-#[rustfmt::skip]
-fn opt<T: airbyte_agent_runtime::serde::de::DeserializeOwned>(
-    p: &Value,
-    names: &[&str],
-) -> Result<Option<T>, String> {
-    match names.iter().find_map(|n| p.get(*n)) {
-        None | Some(Value::Null) => Ok(None),
-        Some(v) => {
-            serde_json::from_value(v.clone())
-                .map(Some)
-                .map_err(|e| format!("`{}`: {e}", names[0]))
-        }
-    }
-}
-#[rustfmt::skip]
-fn out<T: airbyte_agent_runtime::serde::Serialize>(v: T) -> Value {
-    serde_json::to_value(v).unwrap_or(Value::Null)
-}
-#[rustfmt::skip]
-fn call(
-    client: airbyte_agent_runtime::Client,
-    entity: &str,
-    action: &str,
-    p: &Value,
-) -> Option<Result<TypedFuture, String>> {
-    let c = match OrbConnector::from_client(client) {
-        Ok(c) => c,
-        Err(e) => return Some(Err(e.to_string())),
-    };
-    match (entity, action) {
+/// One case through the typed API; `Ok(None)` for operations it has no typed call for.
+fn call(c: &OrbConnector, operation: (&str, &str), a: &mut Args<'_>) -> Outcome {
+    let future = match operation {
         #[cfg(feature = "customers")]
         ("customers", "list") => {
-            Some(
-                (|| -> Result<TypedFuture, String> {
-                    const KNOWN: &[&str] = &["limit", "limit", "cursor", "cursor"];
-                    #[allow(unused_mut)]
-                    let mut r = c.customers().list();
-                    if let Some(v) = opt::<i64>(p, &["limit", "limit"])? {
-                        r = r.limit(v);
-                    }
-                    if let Some(v) = opt::<String>(p, &["cursor", "cursor"])? {
-                        r = r.cursor(v);
-                    }
-                    if let Some(k) = p
-                        .as_object()
-                        .into_iter()
-                        .flatten()
-                        .map(|(k, _)| k)
-                        .find(|k| !KNOWN.contains(&k.as_str()))
-                    {
-                        return Err(format!("unknown param `{k}`"));
-                    }
-                    Ok(
-                        Box::pin(async move {
-                            r.send()
-                                .await
-                                .map(|x| {
-                                    serde_json::json!(
-                                        { "data" : out(x.data), "meta" : out(x.meta) }
-                                    )
-                                })
-                        }),
-                    )
-                })(),
-            )
+            let mut r = c.customers().list();
+            r = a.set(r, &["limit"], |r, v| r.limit(v))?;
+            r = a.set(r, &["cursor"], |r, v: String| r.cursor(v))?;
+            page(r)
         }
         #[cfg(feature = "customers")]
         ("customers", "get") => {
-            Some(
-                (|| -> Result<TypedFuture, String> {
-                    const KNOWN: &[&str] = &["customer_id", "customer_id"];
-                    #[allow(unused_mut)]
-                    let mut r = c
-                        .customers()
-                        .get(arg::<String>(p, &["customer_id", "customer_id"])?);
-                    if let Some(k) = p
-                        .as_object()
-                        .into_iter()
-                        .flatten()
-                        .map(|(k, _)| k)
-                        .find(|k| !KNOWN.contains(&k.as_str()))
-                    {
-                        return Err(format!("unknown param `{k}`"));
-                    }
-                    Ok(
-                        Box::pin(async move {
-                            r.send()
-                                .await
-                                .map(|x| serde_json::json!({ "record" : out(x) }))
-                        }),
-                    )
-                })(),
-            )
+            record(c.customers().get(a.arg::<String>(&["customer_id"])?))
         }
         #[cfg(feature = "subscriptions")]
         ("subscriptions", "list") => {
-            Some(
-                (|| -> Result<TypedFuture, String> {
-                    const KNOWN: &[&str] = &[
-                        "limit",
-                        "limit",
-                        "cursor",
-                        "cursor",
-                        "customer_id",
-                        "customer_id",
-                        "external_customer_id",
-                        "external_customer_id",
-                        "status",
-                        "status",
-                    ];
-                    #[allow(unused_mut)]
-                    let mut r = c.subscriptions().list();
-                    if let Some(v) = opt::<i64>(p, &["limit", "limit"])? {
-                        r = r.limit(v);
-                    }
-                    if let Some(v) = opt::<String>(p, &["cursor", "cursor"])? {
-                        r = r.cursor(v);
-                    }
-                    if let Some(v) = opt::<String>(p, &["customer_id", "customer_id"])? {
-                        r = r.customer_id(v);
-                    }
-                    if let Some(v) = opt::<
-                        String,
-                    >(p, &["external_customer_id", "external_customer_id"])? {
-                        r = r.external_customer_id(v);
-                    }
-                    if let Some(v) = opt::<
-                        SubscriptionsListStatus,
-                    >(p, &["status", "status"])? {
-                        r = r.status(v);
-                    }
-                    if let Some(k) = p
-                        .as_object()
-                        .into_iter()
-                        .flatten()
-                        .map(|(k, _)| k)
-                        .find(|k| !KNOWN.contains(&k.as_str()))
-                    {
-                        return Err(format!("unknown param `{k}`"));
-                    }
-                    Ok(
-                        Box::pin(async move {
-                            r.send()
-                                .await
-                                .map(|x| {
-                                    serde_json::json!(
-                                        { "data" : out(x.data), "meta" : out(x.meta) }
-                                    )
-                                })
-                        }),
-                    )
-                })(),
-            )
+            let mut r = c.subscriptions().list();
+            r = a.set(r, &["limit"], |r, v| r.limit(v))?;
+            r = a.set(r, &["cursor"], |r, v: String| r.cursor(v))?;
+            r = a.set(r, &["customer_id"], |r, v: String| r.customer_id(v))?;
+            r = a
+                .set(
+                    r,
+                    &["external_customer_id"],
+                    |r, v: String| r.external_customer_id(v),
+                )?;
+            r = a.set(r, &["status"], |r, v| r.status(v))?;
+            page(r)
         }
         #[cfg(feature = "subscriptions")]
         ("subscriptions", "get") => {
-            Some(
-                (|| -> Result<TypedFuture, String> {
-                    const KNOWN: &[&str] = &["subscription_id", "subscription_id"];
-                    #[allow(unused_mut)]
-                    let mut r = c
-                        .subscriptions()
-                        .get(arg::<String>(p, &["subscription_id", "subscription_id"])?);
-                    if let Some(k) = p
-                        .as_object()
-                        .into_iter()
-                        .flatten()
-                        .map(|(k, _)| k)
-                        .find(|k| !KNOWN.contains(&k.as_str()))
-                    {
-                        return Err(format!("unknown param `{k}`"));
-                    }
-                    Ok(
-                        Box::pin(async move {
-                            r.send()
-                                .await
-                                .map(|x| serde_json::json!({ "record" : out(x) }))
-                        }),
-                    )
-                })(),
-            )
+            record(c.subscriptions().get(a.arg::<String>(&["subscription_id"])?))
         }
         #[cfg(feature = "plans")]
         ("plans", "list") => {
-            Some(
-                (|| -> Result<TypedFuture, String> {
-                    const KNOWN: &[&str] = &["limit", "limit", "cursor", "cursor"];
-                    #[allow(unused_mut)]
-                    let mut r = c.plans().list();
-                    if let Some(v) = opt::<i64>(p, &["limit", "limit"])? {
-                        r = r.limit(v);
-                    }
-                    if let Some(v) = opt::<String>(p, &["cursor", "cursor"])? {
-                        r = r.cursor(v);
-                    }
-                    if let Some(k) = p
-                        .as_object()
-                        .into_iter()
-                        .flatten()
-                        .map(|(k, _)| k)
-                        .find(|k| !KNOWN.contains(&k.as_str()))
-                    {
-                        return Err(format!("unknown param `{k}`"));
-                    }
-                    Ok(
-                        Box::pin(async move {
-                            r.send()
-                                .await
-                                .map(|x| {
-                                    serde_json::json!(
-                                        { "data" : out(x.data), "meta" : out(x.meta) }
-                                    )
-                                })
-                        }),
-                    )
-                })(),
-            )
+            let mut r = c.plans().list();
+            r = a.set(r, &["limit"], |r, v| r.limit(v))?;
+            r = a.set(r, &["cursor"], |r, v: String| r.cursor(v))?;
+            page(r)
         }
         #[cfg(feature = "plans")]
-        ("plans", "get") => {
-            Some(
-                (|| -> Result<TypedFuture, String> {
-                    const KNOWN: &[&str] = &["plan_id", "plan_id"];
-                    #[allow(unused_mut)]
-                    let mut r = c
-                        .plans()
-                        .get(arg::<String>(p, &["plan_id", "plan_id"])?);
-                    if let Some(k) = p
-                        .as_object()
-                        .into_iter()
-                        .flatten()
-                        .map(|(k, _)| k)
-                        .find(|k| !KNOWN.contains(&k.as_str()))
-                    {
-                        return Err(format!("unknown param `{k}`"));
-                    }
-                    Ok(
-                        Box::pin(async move {
-                            r.send()
-                                .await
-                                .map(|x| serde_json::json!({ "record" : out(x) }))
-                        }),
-                    )
-                })(),
-            )
-        }
+        ("plans", "get") => record(c.plans().get(a.arg::<String>(&["plan_id"])?)),
         #[cfg(feature = "invoices")]
         ("invoices", "list") => {
-            Some(
-                (|| -> Result<TypedFuture, String> {
-                    const KNOWN: &[&str] = &[
-                        "limit",
-                        "limit",
-                        "cursor",
-                        "cursor",
-                        "customer_id",
-                        "customer_id",
-                        "external_customer_id",
-                        "external_customer_id",
-                        "subscription_id",
-                        "subscription_id",
-                        "invoice_date_gt",
-                        "invoice_date_gt",
-                        "invoice_date_gte",
-                        "invoice_date_gte",
-                        "invoice_date_lt",
-                        "invoice_date_lt",
-                        "invoice_date_lte",
-                        "invoice_date_lte",
-                        "status",
-                        "status",
-                    ];
-                    #[allow(unused_mut)]
-                    let mut r = c.invoices().list();
-                    if let Some(v) = opt::<i64>(p, &["limit", "limit"])? {
-                        r = r.limit(v);
-                    }
-                    if let Some(v) = opt::<String>(p, &["cursor", "cursor"])? {
-                        r = r.cursor(v);
-                    }
-                    if let Some(v) = opt::<String>(p, &["customer_id", "customer_id"])? {
-                        r = r.customer_id(v);
-                    }
-                    if let Some(v) = opt::<
-                        String,
-                    >(p, &["external_customer_id", "external_customer_id"])? {
-                        r = r.external_customer_id(v);
-                    }
-                    if let Some(v) = opt::<
-                        String,
-                    >(p, &["subscription_id", "subscription_id"])? {
-                        r = r.subscription_id(v);
-                    }
-                    if let Some(v) = opt::<
-                        String,
-                    >(p, &["invoice_date_gt", "invoice_date_gt"])? {
-                        r = r.invoice_date_gt(v);
-                    }
-                    if let Some(v) = opt::<
-                        String,
-                    >(p, &["invoice_date_gte", "invoice_date_gte"])? {
-                        r = r.invoice_date_gte(v);
-                    }
-                    if let Some(v) = opt::<
-                        String,
-                    >(p, &["invoice_date_lt", "invoice_date_lt"])? {
-                        r = r.invoice_date_lt(v);
-                    }
-                    if let Some(v) = opt::<
-                        String,
-                    >(p, &["invoice_date_lte", "invoice_date_lte"])? {
-                        r = r.invoice_date_lte(v);
-                    }
-                    if let Some(v) = opt::<
-                        InvoicesListStatus,
-                    >(p, &["status", "status"])? {
-                        r = r.status(v);
-                    }
-                    if let Some(k) = p
-                        .as_object()
-                        .into_iter()
-                        .flatten()
-                        .map(|(k, _)| k)
-                        .find(|k| !KNOWN.contains(&k.as_str()))
-                    {
-                        return Err(format!("unknown param `{k}`"));
-                    }
-                    Ok(
-                        Box::pin(async move {
-                            r.send()
-                                .await
-                                .map(|x| {
-                                    serde_json::json!(
-                                        { "data" : out(x.data), "meta" : out(x.meta) }
-                                    )
-                                })
-                        }),
-                    )
-                })(),
-            )
+            let mut r = c.invoices().list();
+            r = a.set(r, &["limit"], |r, v| r.limit(v))?;
+            r = a.set(r, &["cursor"], |r, v: String| r.cursor(v))?;
+            r = a.set(r, &["customer_id"], |r, v: String| r.customer_id(v))?;
+            r = a
+                .set(
+                    r,
+                    &["external_customer_id"],
+                    |r, v: String| r.external_customer_id(v),
+                )?;
+            r = a.set(r, &["subscription_id"], |r, v: String| r.subscription_id(v))?;
+            r = a.set(r, &["invoice_date_gt"], |r, v: String| r.invoice_date_gt(v))?;
+            r = a.set(r, &["invoice_date_gte"], |r, v: String| r.invoice_date_gte(v))?;
+            r = a.set(r, &["invoice_date_lt"], |r, v: String| r.invoice_date_lt(v))?;
+            r = a.set(r, &["invoice_date_lte"], |r, v: String| r.invoice_date_lte(v))?;
+            r = a.set(r, &["status"], |r, v| r.status(v))?;
+            page(r)
         }
         #[cfg(feature = "invoices")]
         ("invoices", "get") => {
-            Some(
-                (|| -> Result<TypedFuture, String> {
-                    const KNOWN: &[&str] = &["invoice_id", "invoice_id"];
-                    #[allow(unused_mut)]
-                    let mut r = c
-                        .invoices()
-                        .get(arg::<String>(p, &["invoice_id", "invoice_id"])?);
-                    if let Some(k) = p
-                        .as_object()
-                        .into_iter()
-                        .flatten()
-                        .map(|(k, _)| k)
-                        .find(|k| !KNOWN.contains(&k.as_str()))
-                    {
-                        return Err(format!("unknown param `{k}`"));
-                    }
-                    Ok(
-                        Box::pin(async move {
-                            r.send()
-                                .await
-                                .map(|x| serde_json::json!({ "record" : out(x) }))
-                        }),
-                    )
-                })(),
-            )
+            record(c.invoices().get(a.arg::<String>(&["invoice_id"])?))
         }
-        _ => None,
-    }
+        _ => return Ok(None),
+    };
+    Ok(Some(future))
 }
 #[rustfmt::skip]
 #[tokio::test]
 async fn typed_api_matches_oracle() {
-    let report = match run_typed(CONNECTOR, OrbConnector::descriptor(), &call).await {
-        Ok(r) => r,
-        Err(e) => panic!("oracle replay setup: {e}"),
-    };
-    eprintln!("{}: {}", CONNECTOR, report.summary());
-    for (id, why) in &report.stricter {
-        eprintln!("  stricter {id}: {why}");
-    }
-    for (id, problems) in &report.failed {
-        eprintln!("  {id}: {problems:?}");
-    }
-    assert!(
-        report.failed.is_empty(), "{} typed case(s) differ from the oracle", report
-        .failed.len()
-    );
-    assert!(! report.passed.is_empty(), "no case replayed");
+    assert_matches_oracle(
+            "orb",
+            OrbConnector::descriptor(),
+            OrbConnector::from_client,
+            call,
+        )
+        .await;
 }

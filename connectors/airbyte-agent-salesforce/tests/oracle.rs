@@ -4,3652 +4,1102 @@
 //! every successful case is built with the generated builders from its params, sent to a
 //! loopback server serving the recorded response, and its request and typed result are
 //! compared with the recording.
-#![allow(unused_imports)]
-#![allow(clippy::redundant_closure_call)]
 #[rustfmt::skip]
-use airbyte_agent_runtime::serde_json::{self, Map, Value};
-#[rustfmt::skip]
-use airbyte_agent_tests::oracle::typed::{TypedFuture, run_typed};
+use airbyte_agent_tests::oracle::typed::{
+    Args, Outcome, assert_matches_oracle, page, record,
+};
 #[rustfmt::skip]
 use airbyte_agent_salesforce::*;
 #[rustfmt::skip]
-/// Oracle file name.
-const CONNECTOR: &str = "salesforce";
-#[rustfmt::skip]
-/// A required argument (unused when no operation of the crate has one).
-#[allow(dead_code)]
-fn arg<T: airbyte_agent_runtime::serde::de::DeserializeOwned>(
-    p: &Value,
-    names: &[&str],
-) -> Result<T, String> {
-    opt(p, names)?.ok_or_else(|| format!("missing `{}`", names[0]))
-}
-#[rustfmt::skip]
-fn opt<T: airbyte_agent_runtime::serde::de::DeserializeOwned>(
-    p: &Value,
-    names: &[&str],
-) -> Result<Option<T>, String> {
-    match names.iter().find_map(|n| p.get(*n)) {
-        None | Some(Value::Null) => Ok(None),
-        Some(v) => {
-            serde_json::from_value(v.clone())
-                .map(Some)
-                .map_err(|e| format!("`{}`: {e}", names[0]))
-        }
-    }
-}
-#[rustfmt::skip]
-fn out<T: airbyte_agent_runtime::serde::Serialize>(v: T) -> Value {
-    serde_json::to_value(v).unwrap_or(Value::Null)
-}
-#[rustfmt::skip]
-fn call(
-    client: airbyte_agent_runtime::Client,
-    entity: &str,
-    action: &str,
-    p: &Value,
-) -> Option<Result<TypedFuture, String>> {
-    let c = match SalesforceConnector::from_client(client) {
-        Ok(c) => c,
-        Err(e) => return Some(Err(e.to_string())),
-    };
-    match (entity, action) {
+/// One case through the typed API; `Ok(None)` for operations it has no typed call for.
+fn call(c: &SalesforceConnector, operation: (&str, &str), a: &mut Args<'_>) -> Outcome {
+    let future = match operation {
         #[cfg(feature = "sobjects")]
-        ("sobjects", "list") => {
-            Some(
-                (|| -> Result<TypedFuture, String> {
-                    const KNOWN: &[&str] = &[];
-                    #[allow(unused_mut)]
-                    let mut r = c.sobjects().list();
-                    if let Some(k) = p
-                        .as_object()
-                        .into_iter()
-                        .flatten()
-                        .map(|(k, _)| k)
-                        .find(|k| !KNOWN.contains(&k.as_str()))
-                    {
-                        return Err(format!("unknown param `{k}`"));
-                    }
-                    Ok(
-                        Box::pin(async move {
-                            r.send()
-                                .await
-                                .map(|x| {
-                                    serde_json::json!(
-                                        { "data" : out(x.data), "meta" : out(x.meta) }
-                                    )
-                                })
-                        }),
-                    )
-                })(),
-            )
-        }
+        ("sobjects", "list") => page(c.sobjects().list()),
         #[cfg(feature = "sobjects")]
         ("sobjects", "create") => {
-            Some(
-                (|| -> Result<TypedFuture, String> {
-                    const KNOWN: &[&str] = &["sobjectType", "sobject_type"];
-                    #[allow(unused_mut)]
-                    let mut r = c
-                        .sobjects()
-                        .create(arg::<String>(p, &["sobjectType", "sobject_type"])?);
-                    for (k, v) in p.as_object().into_iter().flatten() {
-                        if !KNOWN.contains(&k.as_str()) {
-                            r = r.body_field(k.clone(), v.clone());
-                        }
-                    }
-                    Ok(
-                        Box::pin(async move {
-                            r.send()
-                                .await
-                                .map(|x| serde_json::json!({ "record" : out(x) }))
-                        }),
-                    )
-                })(),
-            )
+            let mut r = c
+                .sobjects()
+                .create(a.arg::<String>(&["sobjectType", "sobject_type"])?);
+            for (k, v) in a.rest() {
+                r = r.body_field(k, v);
+            }
+            record(r)
         }
         #[cfg(feature = "sobjects")]
         ("sobjects", "get") => {
-            Some(
-                (|| -> Result<TypedFuture, String> {
-                    const KNOWN: &[&str] = &[
-                        "sobjectType",
-                        "sobject_type",
-                        "id",
-                        "id",
-                        "fields",
-                        "fields",
-                    ];
-                    #[allow(unused_mut)]
-                    let mut r = c
-                        .sobjects()
-                        .get(
-                            arg::<String>(p, &["sobjectType", "sobject_type"])?,
-                            arg::<String>(p, &["id", "id"])?,
-                        );
-                    if let Some(v) = opt::<String>(p, &["fields", "fields"])? {
-                        r = r.fields(v);
-                    }
-                    if let Some(k) = p
-                        .as_object()
-                        .into_iter()
-                        .flatten()
-                        .map(|(k, _)| k)
-                        .find(|k| !KNOWN.contains(&k.as_str()))
-                    {
-                        return Err(format!("unknown param `{k}`"));
-                    }
-                    Ok(
-                        Box::pin(async move {
-                            r.send()
-                                .await
-                                .map(|x| serde_json::json!({ "record" : out(x) }))
-                        }),
-                    )
-                })(),
-            )
+            let mut r = c
+                .sobjects()
+                .get(
+                    a.arg::<String>(&["sobjectType", "sobject_type"])?,
+                    a.arg::<String>(&["id"])?,
+                );
+            r = a.set(r, &["fields"], |r, v: String| r.fields(v))?;
+            record(r)
         }
         #[cfg(feature = "sobjects")]
         ("sobjects", "update") => {
-            Some(
-                (|| -> Result<TypedFuture, String> {
-                    const KNOWN: &[&str] = &["sobjectType", "sobject_type", "id", "id"];
-                    #[allow(unused_mut)]
-                    let mut r = c
-                        .sobjects()
-                        .update(
-                            arg::<String>(p, &["sobjectType", "sobject_type"])?,
-                            arg::<String>(p, &["id", "id"])?,
-                        );
-                    for (k, v) in p.as_object().into_iter().flatten() {
-                        if !KNOWN.contains(&k.as_str()) {
-                            r = r.body_field(k.clone(), v.clone());
-                        }
-                    }
-                    Ok(
-                        Box::pin(async move {
-                            r.send()
-                                .await
-                                .map(|x| serde_json::json!({ "record" : out(x) }))
-                        }),
-                    )
-                })(),
-            )
+            let mut r = c
+                .sobjects()
+                .update(
+                    a.arg::<String>(&["sobjectType", "sobject_type"])?,
+                    a.arg::<String>(&["id"])?,
+                );
+            for (k, v) in a.rest() {
+                r = r.body_field(k, v);
+            }
+            record(r)
         }
         #[cfg(feature = "sobjects")]
         ("sobjects", "delete") => {
-            Some(
-                (|| -> Result<TypedFuture, String> {
-                    const KNOWN: &[&str] = &["sobjectType", "sobject_type", "id", "id"];
-                    #[allow(unused_mut)]
-                    let mut r = c
-                        .sobjects()
-                        .delete(
-                            arg::<String>(p, &["sobjectType", "sobject_type"])?,
-                            arg::<String>(p, &["id", "id"])?,
-                        );
-                    if let Some(k) = p
-                        .as_object()
-                        .into_iter()
-                        .flatten()
-                        .map(|(k, _)| k)
-                        .find(|k| !KNOWN.contains(&k.as_str()))
-                    {
-                        return Err(format!("unknown param `{k}`"));
-                    }
-                    Ok(
-                        Box::pin(async move {
-                            r.send()
-                                .await
-                                .map(|x| serde_json::json!({ "record" : out(x) }))
-                        }),
-                    )
-                })(),
+            record(
+                c
+                    .sobjects()
+                    .delete(
+                        a.arg::<String>(&["sobjectType", "sobject_type"])?,
+                        a.arg::<String>(&["id"])?,
+                    ),
             )
         }
         #[cfg(feature = "accounts")]
-        ("accounts", "list") => {
-            Some(
-                (|| -> Result<TypedFuture, String> {
-                    const KNOWN: &[&str] = &["q", "q"];
-                    #[allow(unused_mut)]
-                    let mut r = c.accounts().list(arg::<String>(p, &["q", "q"])?);
-                    if let Some(k) = p
-                        .as_object()
-                        .into_iter()
-                        .flatten()
-                        .map(|(k, _)| k)
-                        .find(|k| !KNOWN.contains(&k.as_str()))
-                    {
-                        return Err(format!("unknown param `{k}`"));
-                    }
-                    Ok(
-                        Box::pin(async move {
-                            r.send()
-                                .await
-                                .map(|x| {
-                                    serde_json::json!(
-                                        { "data" : out(x.data), "meta" : out(x.meta) }
-                                    )
-                                })
-                        }),
-                    )
-                })(),
-            )
-        }
+        ("accounts", "list") => page(c.accounts().list(a.arg::<String>(&["q"])?)),
         #[cfg(feature = "accounts")]
         ("accounts", "create") => {
-            Some(
-                (|| -> Result<TypedFuture, String> {
-                    const KNOWN: &[&str] = &[
-                        "Name",
-                        "name",
-                        "AccountNumber",
-                        "account_number",
-                        "Type",
-                        "type",
-                        "Industry",
-                        "industry",
-                        "Phone",
-                        "phone",
-                        "Website",
-                        "website",
-                        "BillingStreet",
-                        "billing_street",
-                        "BillingCity",
-                        "billing_city",
-                        "BillingState",
-                        "billing_state",
-                        "BillingPostalCode",
-                        "billing_postal_code",
-                        "BillingCountry",
-                        "billing_country",
-                        "AnnualRevenue",
-                        "annual_revenue",
-                        "NumberOfEmployees",
-                        "number_of_employees",
-                        "Description",
-                        "description",
-                        "OwnerId",
-                        "owner_id",
-                        "ParentId",
-                        "parent_id",
-                    ];
-                    #[allow(unused_mut)]
-                    let mut r = c
-                        .accounts()
-                        .create(arg::<String>(p, &["Name", "name"])?);
-                    if let Some(v) = opt::<
-                        String,
-                    >(p, &["AccountNumber", "account_number"])? {
-                        r = r.account_number(v);
-                    }
-                    if let Some(v) = opt::<String>(p, &["Type", "type"])? {
-                        r = r.type_(v);
-                    }
-                    if let Some(v) = opt::<String>(p, &["Industry", "industry"])? {
-                        r = r.industry(v);
-                    }
-                    if let Some(v) = opt::<String>(p, &["Phone", "phone"])? {
-                        r = r.phone(v);
-                    }
-                    if let Some(v) = opt::<String>(p, &["Website", "website"])? {
-                        r = r.website(v);
-                    }
-                    if let Some(v) = opt::<
-                        String,
-                    >(p, &["BillingStreet", "billing_street"])? {
-                        r = r.billing_street(v);
-                    }
-                    if let Some(v) = opt::<
-                        String,
-                    >(p, &["BillingCity", "billing_city"])? {
-                        r = r.billing_city(v);
-                    }
-                    if let Some(v) = opt::<
-                        String,
-                    >(p, &["BillingState", "billing_state"])? {
-                        r = r.billing_state(v);
-                    }
-                    if let Some(v) = opt::<
-                        String,
-                    >(p, &["BillingPostalCode", "billing_postal_code"])? {
-                        r = r.billing_postal_code(v);
-                    }
-                    if let Some(v) = opt::<
-                        String,
-                    >(p, &["BillingCountry", "billing_country"])? {
-                        r = r.billing_country(v);
-                    }
-                    if let Some(v) = opt::<
-                        f64,
-                    >(p, &["AnnualRevenue", "annual_revenue"])? {
-                        r = r.annual_revenue(v);
-                    }
-                    if let Some(v) = opt::<
-                        i64,
-                    >(p, &["NumberOfEmployees", "number_of_employees"])? {
-                        r = r.number_of_employees(v);
-                    }
-                    if let Some(v) = opt::<String>(p, &["Description", "description"])? {
-                        r = r.description(v);
-                    }
-                    if let Some(v) = opt::<String>(p, &["OwnerId", "owner_id"])? {
-                        r = r.owner_id(v);
-                    }
-                    if let Some(v) = opt::<String>(p, &["ParentId", "parent_id"])? {
-                        r = r.parent_id(v);
-                    }
-                    if let Some(k) = p
-                        .as_object()
-                        .into_iter()
-                        .flatten()
-                        .map(|(k, _)| k)
-                        .find(|k| !KNOWN.contains(&k.as_str()))
-                    {
-                        return Err(format!("unknown param `{k}`"));
-                    }
-                    Ok(
-                        Box::pin(async move {
-                            r.send()
-                                .await
-                                .map(|x| serde_json::json!({ "record" : out(x) }))
-                        }),
-                    )
-                })(),
-            )
+            let mut r = c.accounts().create(a.arg::<String>(&["Name", "name"])?);
+            r = a
+                .set(
+                    r,
+                    &["AccountNumber", "account_number"],
+                    |r, v: String| r.account_number(v),
+                )?;
+            r = a.set(r, &["Type", "type"], |r, v: String| r.type_(v))?;
+            r = a.set(r, &["Industry", "industry"], |r, v: String| r.industry(v))?;
+            r = a.set(r, &["Phone", "phone"], |r, v: String| r.phone(v))?;
+            r = a.set(r, &["Website", "website"], |r, v: String| r.website(v))?;
+            r = a
+                .set(
+                    r,
+                    &["BillingStreet", "billing_street"],
+                    |r, v: String| r.billing_street(v),
+                )?;
+            r = a
+                .set(
+                    r,
+                    &["BillingCity", "billing_city"],
+                    |r, v: String| r.billing_city(v),
+                )?;
+            r = a
+                .set(
+                    r,
+                    &["BillingState", "billing_state"],
+                    |r, v: String| r.billing_state(v),
+                )?;
+            r = a
+                .set(
+                    r,
+                    &["BillingPostalCode", "billing_postal_code"],
+                    |r, v: String| r.billing_postal_code(v),
+                )?;
+            r = a
+                .set(
+                    r,
+                    &["BillingCountry", "billing_country"],
+                    |r, v: String| r.billing_country(v),
+                )?;
+            r = a
+                .set(
+                    r,
+                    &["AnnualRevenue", "annual_revenue"],
+                    |r, v| r.annual_revenue(v),
+                )?;
+            r = a
+                .set(
+                    r,
+                    &["NumberOfEmployees", "number_of_employees"],
+                    |r, v| r.number_of_employees(v),
+                )?;
+            r = a
+                .set(
+                    r,
+                    &["Description", "description"],
+                    |r, v: String| r.description(v),
+                )?;
+            r = a.set(r, &["OwnerId", "owner_id"], |r, v: String| r.owner_id(v))?;
+            r = a.set(r, &["ParentId", "parent_id"], |r, v: String| r.parent_id(v))?;
+            record(r)
         }
         #[cfg(feature = "accounts")]
         ("accounts", "get") => {
-            Some(
-                (|| -> Result<TypedFuture, String> {
-                    const KNOWN: &[&str] = &["id", "id", "fields", "fields"];
-                    #[allow(unused_mut)]
-                    let mut r = c.accounts().get(arg::<String>(p, &["id", "id"])?);
-                    if let Some(v) = opt::<String>(p, &["fields", "fields"])? {
-                        r = r.fields(v);
-                    }
-                    if let Some(k) = p
-                        .as_object()
-                        .into_iter()
-                        .flatten()
-                        .map(|(k, _)| k)
-                        .find(|k| !KNOWN.contains(&k.as_str()))
-                    {
-                        return Err(format!("unknown param `{k}`"));
-                    }
-                    Ok(
-                        Box::pin(async move {
-                            r.send()
-                                .await
-                                .map(|x| serde_json::json!({ "record" : out(x) }))
-                        }),
-                    )
-                })(),
-            )
+            let mut r = c.accounts().get(a.arg::<String>(&["id"])?);
+            r = a.set(r, &["fields"], |r, v: String| r.fields(v))?;
+            record(r)
         }
         #[cfg(feature = "accounts")]
         ("accounts", "update") => {
-            Some(
-                (|| -> Result<TypedFuture, String> {
-                    const KNOWN: &[&str] = &[
-                        "id",
-                        "id",
-                        "Name",
-                        "name",
-                        "AccountNumber",
-                        "account_number",
-                        "Type",
-                        "type",
-                        "Industry",
-                        "industry",
-                        "Phone",
-                        "phone",
-                        "Website",
-                        "website",
-                        "BillingStreet",
-                        "billing_street",
-                        "BillingCity",
-                        "billing_city",
-                        "BillingState",
-                        "billing_state",
-                        "BillingPostalCode",
-                        "billing_postal_code",
-                        "BillingCountry",
-                        "billing_country",
-                        "AnnualRevenue",
-                        "annual_revenue",
-                        "NumberOfEmployees",
-                        "number_of_employees",
-                        "Description",
-                        "description",
-                        "OwnerId",
-                        "owner_id",
-                        "ParentId",
-                        "parent_id",
-                    ];
-                    #[allow(unused_mut)]
-                    let mut r = c
-                        .accounts()
-                        .update(
-                            arg::<String>(p, &["id", "id"])?,
-                            arg::<String>(p, &["Name", "name"])?,
-                        );
-                    if let Some(v) = opt::<
-                        String,
-                    >(p, &["AccountNumber", "account_number"])? {
-                        r = r.account_number(v);
-                    }
-                    if let Some(v) = opt::<String>(p, &["Type", "type"])? {
-                        r = r.type_(v);
-                    }
-                    if let Some(v) = opt::<String>(p, &["Industry", "industry"])? {
-                        r = r.industry(v);
-                    }
-                    if let Some(v) = opt::<String>(p, &["Phone", "phone"])? {
-                        r = r.phone(v);
-                    }
-                    if let Some(v) = opt::<String>(p, &["Website", "website"])? {
-                        r = r.website(v);
-                    }
-                    if let Some(v) = opt::<
-                        String,
-                    >(p, &["BillingStreet", "billing_street"])? {
-                        r = r.billing_street(v);
-                    }
-                    if let Some(v) = opt::<
-                        String,
-                    >(p, &["BillingCity", "billing_city"])? {
-                        r = r.billing_city(v);
-                    }
-                    if let Some(v) = opt::<
-                        String,
-                    >(p, &["BillingState", "billing_state"])? {
-                        r = r.billing_state(v);
-                    }
-                    if let Some(v) = opt::<
-                        String,
-                    >(p, &["BillingPostalCode", "billing_postal_code"])? {
-                        r = r.billing_postal_code(v);
-                    }
-                    if let Some(v) = opt::<
-                        String,
-                    >(p, &["BillingCountry", "billing_country"])? {
-                        r = r.billing_country(v);
-                    }
-                    if let Some(v) = opt::<
-                        f64,
-                    >(p, &["AnnualRevenue", "annual_revenue"])? {
-                        r = r.annual_revenue(v);
-                    }
-                    if let Some(v) = opt::<
-                        i64,
-                    >(p, &["NumberOfEmployees", "number_of_employees"])? {
-                        r = r.number_of_employees(v);
-                    }
-                    if let Some(v) = opt::<String>(p, &["Description", "description"])? {
-                        r = r.description(v);
-                    }
-                    if let Some(v) = opt::<String>(p, &["OwnerId", "owner_id"])? {
-                        r = r.owner_id(v);
-                    }
-                    if let Some(v) = opt::<String>(p, &["ParentId", "parent_id"])? {
-                        r = r.parent_id(v);
-                    }
-                    if let Some(k) = p
-                        .as_object()
-                        .into_iter()
-                        .flatten()
-                        .map(|(k, _)| k)
-                        .find(|k| !KNOWN.contains(&k.as_str()))
-                    {
-                        return Err(format!("unknown param `{k}`"));
-                    }
-                    Ok(
-                        Box::pin(async move {
-                            r.send()
-                                .await
-                                .map(|x| serde_json::json!({ "record" : out(x) }))
-                        }),
-                    )
-                })(),
-            )
+            let mut r = c
+                .accounts()
+                .update(a.arg::<String>(&["id"])?, a.arg::<String>(&["Name", "name"])?);
+            r = a
+                .set(
+                    r,
+                    &["AccountNumber", "account_number"],
+                    |r, v: String| r.account_number(v),
+                )?;
+            r = a.set(r, &["Type", "type"], |r, v: String| r.type_(v))?;
+            r = a.set(r, &["Industry", "industry"], |r, v: String| r.industry(v))?;
+            r = a.set(r, &["Phone", "phone"], |r, v: String| r.phone(v))?;
+            r = a.set(r, &["Website", "website"], |r, v: String| r.website(v))?;
+            r = a
+                .set(
+                    r,
+                    &["BillingStreet", "billing_street"],
+                    |r, v: String| r.billing_street(v),
+                )?;
+            r = a
+                .set(
+                    r,
+                    &["BillingCity", "billing_city"],
+                    |r, v: String| r.billing_city(v),
+                )?;
+            r = a
+                .set(
+                    r,
+                    &["BillingState", "billing_state"],
+                    |r, v: String| r.billing_state(v),
+                )?;
+            r = a
+                .set(
+                    r,
+                    &["BillingPostalCode", "billing_postal_code"],
+                    |r, v: String| r.billing_postal_code(v),
+                )?;
+            r = a
+                .set(
+                    r,
+                    &["BillingCountry", "billing_country"],
+                    |r, v: String| r.billing_country(v),
+                )?;
+            r = a
+                .set(
+                    r,
+                    &["AnnualRevenue", "annual_revenue"],
+                    |r, v| r.annual_revenue(v),
+                )?;
+            r = a
+                .set(
+                    r,
+                    &["NumberOfEmployees", "number_of_employees"],
+                    |r, v| r.number_of_employees(v),
+                )?;
+            r = a
+                .set(
+                    r,
+                    &["Description", "description"],
+                    |r, v: String| r.description(v),
+                )?;
+            r = a.set(r, &["OwnerId", "owner_id"], |r, v: String| r.owner_id(v))?;
+            r = a.set(r, &["ParentId", "parent_id"], |r, v: String| r.parent_id(v))?;
+            record(r)
         }
         #[cfg(feature = "accounts")]
-        ("accounts", "delete") => {
-            Some(
-                (|| -> Result<TypedFuture, String> {
-                    const KNOWN: &[&str] = &["id", "id"];
-                    #[allow(unused_mut)]
-                    let mut r = c.accounts().delete(arg::<String>(p, &["id", "id"])?);
-                    if let Some(k) = p
-                        .as_object()
-                        .into_iter()
-                        .flatten()
-                        .map(|(k, _)| k)
-                        .find(|k| !KNOWN.contains(&k.as_str()))
-                    {
-                        return Err(format!("unknown param `{k}`"));
-                    }
-                    Ok(
-                        Box::pin(async move {
-                            r.send()
-                                .await
-                                .map(|x| serde_json::json!({ "record" : out(x) }))
-                        }),
-                    )
-                })(),
-            )
-        }
+        ("accounts", "delete") => record(c.accounts().delete(a.arg::<String>(&["id"])?)),
         #[cfg(feature = "accounts")]
-        ("accounts", "search") => {
-            Some(
-                (|| -> Result<TypedFuture, String> {
-                    const KNOWN: &[&str] = &["q", "q"];
-                    #[allow(unused_mut)]
-                    let mut r = c.accounts().search(arg::<String>(p, &["q", "q"])?);
-                    if let Some(k) = p
-                        .as_object()
-                        .into_iter()
-                        .flatten()
-                        .map(|(k, _)| k)
-                        .find(|k| !KNOWN.contains(&k.as_str()))
-                    {
-                        return Err(format!("unknown param `{k}`"));
-                    }
-                    Ok(
-                        Box::pin(async move {
-                            r.send()
-                                .await
-                                .map(|x| {
-                                    serde_json::json!(
-                                        { "data" : out(x.data), "meta" : out(x.meta) }
-                                    )
-                                })
-                        }),
-                    )
-                })(),
-            )
-        }
+        ("accounts", "search") => page(c.accounts().search(a.arg::<String>(&["q"])?)),
         #[cfg(feature = "contacts")]
-        ("contacts", "list") => {
-            Some(
-                (|| -> Result<TypedFuture, String> {
-                    const KNOWN: &[&str] = &["q", "q"];
-                    #[allow(unused_mut)]
-                    let mut r = c.contacts().list(arg::<String>(p, &["q", "q"])?);
-                    if let Some(k) = p
-                        .as_object()
-                        .into_iter()
-                        .flatten()
-                        .map(|(k, _)| k)
-                        .find(|k| !KNOWN.contains(&k.as_str()))
-                    {
-                        return Err(format!("unknown param `{k}`"));
-                    }
-                    Ok(
-                        Box::pin(async move {
-                            r.send()
-                                .await
-                                .map(|x| {
-                                    serde_json::json!(
-                                        { "data" : out(x.data), "meta" : out(x.meta) }
-                                    )
-                                })
-                        }),
-                    )
-                })(),
-            )
-        }
+        ("contacts", "list") => page(c.contacts().list(a.arg::<String>(&["q"])?)),
         #[cfg(feature = "contacts")]
         ("contacts", "create") => {
-            Some(
-                (|| -> Result<TypedFuture, String> {
-                    const KNOWN: &[&str] = &[
-                        "FirstName",
-                        "first_name",
-                        "LastName",
-                        "last_name",
-                        "Email",
-                        "email",
-                        "Phone",
-                        "phone",
-                        "MobilePhone",
-                        "mobile_phone",
-                        "Title",
-                        "title",
-                        "Department",
-                        "department",
-                        "AccountId",
-                        "account_id",
-                        "MailingStreet",
-                        "mailing_street",
-                        "MailingCity",
-                        "mailing_city",
-                        "MailingState",
-                        "mailing_state",
-                        "MailingPostalCode",
-                        "mailing_postal_code",
-                        "MailingCountry",
-                        "mailing_country",
-                        "Description",
-                        "description",
-                        "OwnerId",
-                        "owner_id",
-                    ];
-                    #[allow(unused_mut)]
-                    let mut r = c
-                        .contacts()
-                        .create(arg::<String>(p, &["LastName", "last_name"])?);
-                    if let Some(v) = opt::<String>(p, &["FirstName", "first_name"])? {
-                        r = r.first_name(v);
-                    }
-                    if let Some(v) = opt::<String>(p, &["Email", "email"])? {
-                        r = r.email(v);
-                    }
-                    if let Some(v) = opt::<String>(p, &["Phone", "phone"])? {
-                        r = r.phone(v);
-                    }
-                    if let Some(v) = opt::<
-                        String,
-                    >(p, &["MobilePhone", "mobile_phone"])? {
-                        r = r.mobile_phone(v);
-                    }
-                    if let Some(v) = opt::<String>(p, &["Title", "title"])? {
-                        r = r.title(v);
-                    }
-                    if let Some(v) = opt::<String>(p, &["Department", "department"])? {
-                        r = r.department(v);
-                    }
-                    if let Some(v) = opt::<String>(p, &["AccountId", "account_id"])? {
-                        r = r.account_id(v);
-                    }
-                    if let Some(v) = opt::<
-                        String,
-                    >(p, &["MailingStreet", "mailing_street"])? {
-                        r = r.mailing_street(v);
-                    }
-                    if let Some(v) = opt::<
-                        String,
-                    >(p, &["MailingCity", "mailing_city"])? {
-                        r = r.mailing_city(v);
-                    }
-                    if let Some(v) = opt::<
-                        String,
-                    >(p, &["MailingState", "mailing_state"])? {
-                        r = r.mailing_state(v);
-                    }
-                    if let Some(v) = opt::<
-                        String,
-                    >(p, &["MailingPostalCode", "mailing_postal_code"])? {
-                        r = r.mailing_postal_code(v);
-                    }
-                    if let Some(v) = opt::<
-                        String,
-                    >(p, &["MailingCountry", "mailing_country"])? {
-                        r = r.mailing_country(v);
-                    }
-                    if let Some(v) = opt::<String>(p, &["Description", "description"])? {
-                        r = r.description(v);
-                    }
-                    if let Some(v) = opt::<String>(p, &["OwnerId", "owner_id"])? {
-                        r = r.owner_id(v);
-                    }
-                    if let Some(k) = p
-                        .as_object()
-                        .into_iter()
-                        .flatten()
-                        .map(|(k, _)| k)
-                        .find(|k| !KNOWN.contains(&k.as_str()))
-                    {
-                        return Err(format!("unknown param `{k}`"));
-                    }
-                    Ok(
-                        Box::pin(async move {
-                            r.send()
-                                .await
-                                .map(|x| serde_json::json!({ "record" : out(x) }))
-                        }),
-                    )
-                })(),
-            )
+            let mut r = c
+                .contacts()
+                .create(a.arg::<String>(&["LastName", "last_name"])?);
+            r = a.set(r, &["FirstName", "first_name"], |r, v: String| r.first_name(v))?;
+            r = a.set(r, &["Email", "email"], |r, v: String| r.email(v))?;
+            r = a.set(r, &["Phone", "phone"], |r, v: String| r.phone(v))?;
+            r = a
+                .set(
+                    r,
+                    &["MobilePhone", "mobile_phone"],
+                    |r, v: String| r.mobile_phone(v),
+                )?;
+            r = a.set(r, &["Title", "title"], |r, v: String| r.title(v))?;
+            r = a.set(r, &["Department", "department"], |r, v: String| r.department(v))?;
+            r = a.set(r, &["AccountId", "account_id"], |r, v: String| r.account_id(v))?;
+            r = a
+                .set(
+                    r,
+                    &["MailingStreet", "mailing_street"],
+                    |r, v: String| r.mailing_street(v),
+                )?;
+            r = a
+                .set(
+                    r,
+                    &["MailingCity", "mailing_city"],
+                    |r, v: String| r.mailing_city(v),
+                )?;
+            r = a
+                .set(
+                    r,
+                    &["MailingState", "mailing_state"],
+                    |r, v: String| r.mailing_state(v),
+                )?;
+            r = a
+                .set(
+                    r,
+                    &["MailingPostalCode", "mailing_postal_code"],
+                    |r, v: String| r.mailing_postal_code(v),
+                )?;
+            r = a
+                .set(
+                    r,
+                    &["MailingCountry", "mailing_country"],
+                    |r, v: String| r.mailing_country(v),
+                )?;
+            r = a
+                .set(
+                    r,
+                    &["Description", "description"],
+                    |r, v: String| r.description(v),
+                )?;
+            r = a.set(r, &["OwnerId", "owner_id"], |r, v: String| r.owner_id(v))?;
+            record(r)
         }
         #[cfg(feature = "contacts")]
         ("contacts", "get") => {
-            Some(
-                (|| -> Result<TypedFuture, String> {
-                    const KNOWN: &[&str] = &["id", "id", "fields", "fields"];
-                    #[allow(unused_mut)]
-                    let mut r = c.contacts().get(arg::<String>(p, &["id", "id"])?);
-                    if let Some(v) = opt::<String>(p, &["fields", "fields"])? {
-                        r = r.fields(v);
-                    }
-                    if let Some(k) = p
-                        .as_object()
-                        .into_iter()
-                        .flatten()
-                        .map(|(k, _)| k)
-                        .find(|k| !KNOWN.contains(&k.as_str()))
-                    {
-                        return Err(format!("unknown param `{k}`"));
-                    }
-                    Ok(
-                        Box::pin(async move {
-                            r.send()
-                                .await
-                                .map(|x| serde_json::json!({ "record" : out(x) }))
-                        }),
-                    )
-                })(),
-            )
+            let mut r = c.contacts().get(a.arg::<String>(&["id"])?);
+            r = a.set(r, &["fields"], |r, v: String| r.fields(v))?;
+            record(r)
         }
         #[cfg(feature = "contacts")]
         ("contacts", "update") => {
-            Some(
-                (|| -> Result<TypedFuture, String> {
-                    const KNOWN: &[&str] = &[
-                        "id",
-                        "id",
-                        "FirstName",
-                        "first_name",
-                        "LastName",
-                        "last_name",
-                        "Email",
-                        "email",
-                        "Phone",
-                        "phone",
-                        "MobilePhone",
-                        "mobile_phone",
-                        "Title",
-                        "title",
-                        "Department",
-                        "department",
-                        "AccountId",
-                        "account_id",
-                        "MailingStreet",
-                        "mailing_street",
-                        "MailingCity",
-                        "mailing_city",
-                        "MailingState",
-                        "mailing_state",
-                        "MailingPostalCode",
-                        "mailing_postal_code",
-                        "MailingCountry",
-                        "mailing_country",
-                        "Description",
-                        "description",
-                        "OwnerId",
-                        "owner_id",
-                    ];
-                    #[allow(unused_mut)]
-                    let mut r = c
-                        .contacts()
-                        .update(
-                            arg::<String>(p, &["id", "id"])?,
-                            arg::<String>(p, &["LastName", "last_name"])?,
-                        );
-                    if let Some(v) = opt::<String>(p, &["FirstName", "first_name"])? {
-                        r = r.first_name(v);
-                    }
-                    if let Some(v) = opt::<String>(p, &["Email", "email"])? {
-                        r = r.email(v);
-                    }
-                    if let Some(v) = opt::<String>(p, &["Phone", "phone"])? {
-                        r = r.phone(v);
-                    }
-                    if let Some(v) = opt::<
-                        String,
-                    >(p, &["MobilePhone", "mobile_phone"])? {
-                        r = r.mobile_phone(v);
-                    }
-                    if let Some(v) = opt::<String>(p, &["Title", "title"])? {
-                        r = r.title(v);
-                    }
-                    if let Some(v) = opt::<String>(p, &["Department", "department"])? {
-                        r = r.department(v);
-                    }
-                    if let Some(v) = opt::<String>(p, &["AccountId", "account_id"])? {
-                        r = r.account_id(v);
-                    }
-                    if let Some(v) = opt::<
-                        String,
-                    >(p, &["MailingStreet", "mailing_street"])? {
-                        r = r.mailing_street(v);
-                    }
-                    if let Some(v) = opt::<
-                        String,
-                    >(p, &["MailingCity", "mailing_city"])? {
-                        r = r.mailing_city(v);
-                    }
-                    if let Some(v) = opt::<
-                        String,
-                    >(p, &["MailingState", "mailing_state"])? {
-                        r = r.mailing_state(v);
-                    }
-                    if let Some(v) = opt::<
-                        String,
-                    >(p, &["MailingPostalCode", "mailing_postal_code"])? {
-                        r = r.mailing_postal_code(v);
-                    }
-                    if let Some(v) = opt::<
-                        String,
-                    >(p, &["MailingCountry", "mailing_country"])? {
-                        r = r.mailing_country(v);
-                    }
-                    if let Some(v) = opt::<String>(p, &["Description", "description"])? {
-                        r = r.description(v);
-                    }
-                    if let Some(v) = opt::<String>(p, &["OwnerId", "owner_id"])? {
-                        r = r.owner_id(v);
-                    }
-                    if let Some(k) = p
-                        .as_object()
-                        .into_iter()
-                        .flatten()
-                        .map(|(k, _)| k)
-                        .find(|k| !KNOWN.contains(&k.as_str()))
-                    {
-                        return Err(format!("unknown param `{k}`"));
-                    }
-                    Ok(
-                        Box::pin(async move {
-                            r.send()
-                                .await
-                                .map(|x| serde_json::json!({ "record" : out(x) }))
-                        }),
-                    )
-                })(),
-            )
+            let mut r = c
+                .contacts()
+                .update(
+                    a.arg::<String>(&["id"])?,
+                    a.arg::<String>(&["LastName", "last_name"])?,
+                );
+            r = a.set(r, &["FirstName", "first_name"], |r, v: String| r.first_name(v))?;
+            r = a.set(r, &["Email", "email"], |r, v: String| r.email(v))?;
+            r = a.set(r, &["Phone", "phone"], |r, v: String| r.phone(v))?;
+            r = a
+                .set(
+                    r,
+                    &["MobilePhone", "mobile_phone"],
+                    |r, v: String| r.mobile_phone(v),
+                )?;
+            r = a.set(r, &["Title", "title"], |r, v: String| r.title(v))?;
+            r = a.set(r, &["Department", "department"], |r, v: String| r.department(v))?;
+            r = a.set(r, &["AccountId", "account_id"], |r, v: String| r.account_id(v))?;
+            r = a
+                .set(
+                    r,
+                    &["MailingStreet", "mailing_street"],
+                    |r, v: String| r.mailing_street(v),
+                )?;
+            r = a
+                .set(
+                    r,
+                    &["MailingCity", "mailing_city"],
+                    |r, v: String| r.mailing_city(v),
+                )?;
+            r = a
+                .set(
+                    r,
+                    &["MailingState", "mailing_state"],
+                    |r, v: String| r.mailing_state(v),
+                )?;
+            r = a
+                .set(
+                    r,
+                    &["MailingPostalCode", "mailing_postal_code"],
+                    |r, v: String| r.mailing_postal_code(v),
+                )?;
+            r = a
+                .set(
+                    r,
+                    &["MailingCountry", "mailing_country"],
+                    |r, v: String| r.mailing_country(v),
+                )?;
+            r = a
+                .set(
+                    r,
+                    &["Description", "description"],
+                    |r, v: String| r.description(v),
+                )?;
+            r = a.set(r, &["OwnerId", "owner_id"], |r, v: String| r.owner_id(v))?;
+            record(r)
         }
         #[cfg(feature = "contacts")]
-        ("contacts", "delete") => {
-            Some(
-                (|| -> Result<TypedFuture, String> {
-                    const KNOWN: &[&str] = &["id", "id"];
-                    #[allow(unused_mut)]
-                    let mut r = c.contacts().delete(arg::<String>(p, &["id", "id"])?);
-                    if let Some(k) = p
-                        .as_object()
-                        .into_iter()
-                        .flatten()
-                        .map(|(k, _)| k)
-                        .find(|k| !KNOWN.contains(&k.as_str()))
-                    {
-                        return Err(format!("unknown param `{k}`"));
-                    }
-                    Ok(
-                        Box::pin(async move {
-                            r.send()
-                                .await
-                                .map(|x| serde_json::json!({ "record" : out(x) }))
-                        }),
-                    )
-                })(),
-            )
-        }
+        ("contacts", "delete") => record(c.contacts().delete(a.arg::<String>(&["id"])?)),
         #[cfg(feature = "contacts")]
-        ("contacts", "search") => {
-            Some(
-                (|| -> Result<TypedFuture, String> {
-                    const KNOWN: &[&str] = &["q", "q"];
-                    #[allow(unused_mut)]
-                    let mut r = c.contacts().search(arg::<String>(p, &["q", "q"])?);
-                    if let Some(k) = p
-                        .as_object()
-                        .into_iter()
-                        .flatten()
-                        .map(|(k, _)| k)
-                        .find(|k| !KNOWN.contains(&k.as_str()))
-                    {
-                        return Err(format!("unknown param `{k}`"));
-                    }
-                    Ok(
-                        Box::pin(async move {
-                            r.send()
-                                .await
-                                .map(|x| {
-                                    serde_json::json!(
-                                        { "data" : out(x.data), "meta" : out(x.meta) }
-                                    )
-                                })
-                        }),
-                    )
-                })(),
-            )
-        }
+        ("contacts", "search") => page(c.contacts().search(a.arg::<String>(&["q"])?)),
         #[cfg(feature = "leads")]
-        ("leads", "list") => {
-            Some(
-                (|| -> Result<TypedFuture, String> {
-                    const KNOWN: &[&str] = &["q", "q"];
-                    #[allow(unused_mut)]
-                    let mut r = c.leads().list(arg::<String>(p, &["q", "q"])?);
-                    if let Some(k) = p
-                        .as_object()
-                        .into_iter()
-                        .flatten()
-                        .map(|(k, _)| k)
-                        .find(|k| !KNOWN.contains(&k.as_str()))
-                    {
-                        return Err(format!("unknown param `{k}`"));
-                    }
-                    Ok(
-                        Box::pin(async move {
-                            r.send()
-                                .await
-                                .map(|x| {
-                                    serde_json::json!(
-                                        { "data" : out(x.data), "meta" : out(x.meta) }
-                                    )
-                                })
-                        }),
-                    )
-                })(),
-            )
-        }
+        ("leads", "list") => page(c.leads().list(a.arg::<String>(&["q"])?)),
         #[cfg(feature = "leads")]
         ("leads", "create") => {
-            Some(
-                (|| -> Result<TypedFuture, String> {
-                    const KNOWN: &[&str] = &[
-                        "FirstName",
-                        "first_name",
-                        "LastName",
-                        "last_name",
-                        "Company",
-                        "company",
-                        "Title",
-                        "title",
-                        "Email",
-                        "email",
-                        "Phone",
-                        "phone",
-                        "MobilePhone",
-                        "mobile_phone",
-                        "Website",
-                        "website",
-                        "Status",
-                        "status",
-                        "LeadSource",
-                        "lead_source",
-                        "Industry",
-                        "industry",
-                        "Rating",
-                        "rating",
-                        "AnnualRevenue",
-                        "annual_revenue",
-                        "NumberOfEmployees",
-                        "number_of_employees",
-                        "Street",
-                        "street",
-                        "City",
-                        "city",
-                        "State",
-                        "state",
-                        "PostalCode",
-                        "postal_code",
-                        "Country",
-                        "country",
-                        "Description",
-                        "description",
-                        "OwnerId",
-                        "owner_id",
-                    ];
-                    #[allow(unused_mut)]
-                    let mut r = c
-                        .leads()
-                        .create(
-                            arg::<String>(p, &["LastName", "last_name"])?,
-                            arg::<String>(p, &["Company", "company"])?,
-                        );
-                    if let Some(v) = opt::<String>(p, &["FirstName", "first_name"])? {
-                        r = r.first_name(v);
-                    }
-                    if let Some(v) = opt::<String>(p, &["Title", "title"])? {
-                        r = r.title(v);
-                    }
-                    if let Some(v) = opt::<String>(p, &["Email", "email"])? {
-                        r = r.email(v);
-                    }
-                    if let Some(v) = opt::<String>(p, &["Phone", "phone"])? {
-                        r = r.phone(v);
-                    }
-                    if let Some(v) = opt::<
-                        String,
-                    >(p, &["MobilePhone", "mobile_phone"])? {
-                        r = r.mobile_phone(v);
-                    }
-                    if let Some(v) = opt::<String>(p, &["Website", "website"])? {
-                        r = r.website(v);
-                    }
-                    if let Some(v) = opt::<String>(p, &["Status", "status"])? {
-                        r = r.status(v);
-                    }
-                    if let Some(v) = opt::<String>(p, &["LeadSource", "lead_source"])? {
-                        r = r.lead_source(v);
-                    }
-                    if let Some(v) = opt::<String>(p, &["Industry", "industry"])? {
-                        r = r.industry(v);
-                    }
-                    if let Some(v) = opt::<String>(p, &["Rating", "rating"])? {
-                        r = r.rating(v);
-                    }
-                    if let Some(v) = opt::<
-                        f64,
-                    >(p, &["AnnualRevenue", "annual_revenue"])? {
-                        r = r.annual_revenue(v);
-                    }
-                    if let Some(v) = opt::<
-                        i64,
-                    >(p, &["NumberOfEmployees", "number_of_employees"])? {
-                        r = r.number_of_employees(v);
-                    }
-                    if let Some(v) = opt::<String>(p, &["Street", "street"])? {
-                        r = r.street(v);
-                    }
-                    if let Some(v) = opt::<String>(p, &["City", "city"])? {
-                        r = r.city(v);
-                    }
-                    if let Some(v) = opt::<String>(p, &["State", "state"])? {
-                        r = r.state(v);
-                    }
-                    if let Some(v) = opt::<String>(p, &["PostalCode", "postal_code"])? {
-                        r = r.postal_code(v);
-                    }
-                    if let Some(v) = opt::<String>(p, &["Country", "country"])? {
-                        r = r.country(v);
-                    }
-                    if let Some(v) = opt::<String>(p, &["Description", "description"])? {
-                        r = r.description(v);
-                    }
-                    if let Some(v) = opt::<String>(p, &["OwnerId", "owner_id"])? {
-                        r = r.owner_id(v);
-                    }
-                    if let Some(k) = p
-                        .as_object()
-                        .into_iter()
-                        .flatten()
-                        .map(|(k, _)| k)
-                        .find(|k| !KNOWN.contains(&k.as_str()))
-                    {
-                        return Err(format!("unknown param `{k}`"));
-                    }
-                    Ok(
-                        Box::pin(async move {
-                            r.send()
-                                .await
-                                .map(|x| serde_json::json!({ "record" : out(x) }))
-                        }),
-                    )
-                })(),
-            )
+            let mut r = c
+                .leads()
+                .create(
+                    a.arg::<String>(&["LastName", "last_name"])?,
+                    a.arg::<String>(&["Company", "company"])?,
+                );
+            r = a.set(r, &["FirstName", "first_name"], |r, v: String| r.first_name(v))?;
+            r = a.set(r, &["Title", "title"], |r, v: String| r.title(v))?;
+            r = a.set(r, &["Email", "email"], |r, v: String| r.email(v))?;
+            r = a.set(r, &["Phone", "phone"], |r, v: String| r.phone(v))?;
+            r = a
+                .set(
+                    r,
+                    &["MobilePhone", "mobile_phone"],
+                    |r, v: String| r.mobile_phone(v),
+                )?;
+            r = a.set(r, &["Website", "website"], |r, v: String| r.website(v))?;
+            r = a.set(r, &["Status", "status"], |r, v: String| r.status(v))?;
+            r = a
+                .set(
+                    r,
+                    &["LeadSource", "lead_source"],
+                    |r, v: String| r.lead_source(v),
+                )?;
+            r = a.set(r, &["Industry", "industry"], |r, v: String| r.industry(v))?;
+            r = a.set(r, &["Rating", "rating"], |r, v: String| r.rating(v))?;
+            r = a
+                .set(
+                    r,
+                    &["AnnualRevenue", "annual_revenue"],
+                    |r, v| r.annual_revenue(v),
+                )?;
+            r = a
+                .set(
+                    r,
+                    &["NumberOfEmployees", "number_of_employees"],
+                    |r, v| r.number_of_employees(v),
+                )?;
+            r = a.set(r, &["Street", "street"], |r, v: String| r.street(v))?;
+            r = a.set(r, &["City", "city"], |r, v: String| r.city(v))?;
+            r = a.set(r, &["State", "state"], |r, v: String| r.state(v))?;
+            r = a
+                .set(
+                    r,
+                    &["PostalCode", "postal_code"],
+                    |r, v: String| r.postal_code(v),
+                )?;
+            r = a.set(r, &["Country", "country"], |r, v: String| r.country(v))?;
+            r = a
+                .set(
+                    r,
+                    &["Description", "description"],
+                    |r, v: String| r.description(v),
+                )?;
+            r = a.set(r, &["OwnerId", "owner_id"], |r, v: String| r.owner_id(v))?;
+            record(r)
         }
         #[cfg(feature = "leads")]
         ("leads", "get") => {
-            Some(
-                (|| -> Result<TypedFuture, String> {
-                    const KNOWN: &[&str] = &["id", "id", "fields", "fields"];
-                    #[allow(unused_mut)]
-                    let mut r = c.leads().get(arg::<String>(p, &["id", "id"])?);
-                    if let Some(v) = opt::<String>(p, &["fields", "fields"])? {
-                        r = r.fields(v);
-                    }
-                    if let Some(k) = p
-                        .as_object()
-                        .into_iter()
-                        .flatten()
-                        .map(|(k, _)| k)
-                        .find(|k| !KNOWN.contains(&k.as_str()))
-                    {
-                        return Err(format!("unknown param `{k}`"));
-                    }
-                    Ok(
-                        Box::pin(async move {
-                            r.send()
-                                .await
-                                .map(|x| serde_json::json!({ "record" : out(x) }))
-                        }),
-                    )
-                })(),
-            )
+            let mut r = c.leads().get(a.arg::<String>(&["id"])?);
+            r = a.set(r, &["fields"], |r, v: String| r.fields(v))?;
+            record(r)
         }
         #[cfg(feature = "leads")]
         ("leads", "update") => {
-            Some(
-                (|| -> Result<TypedFuture, String> {
-                    const KNOWN: &[&str] = &[
-                        "id",
-                        "id",
-                        "FirstName",
-                        "first_name",
-                        "LastName",
-                        "last_name",
-                        "Company",
-                        "company",
-                        "Title",
-                        "title",
-                        "Email",
-                        "email",
-                        "Phone",
-                        "phone",
-                        "MobilePhone",
-                        "mobile_phone",
-                        "Website",
-                        "website",
-                        "Status",
-                        "status",
-                        "LeadSource",
-                        "lead_source",
-                        "Industry",
-                        "industry",
-                        "Rating",
-                        "rating",
-                        "AnnualRevenue",
-                        "annual_revenue",
-                        "NumberOfEmployees",
-                        "number_of_employees",
-                        "Street",
-                        "street",
-                        "City",
-                        "city",
-                        "State",
-                        "state",
-                        "PostalCode",
-                        "postal_code",
-                        "Country",
-                        "country",
-                        "Description",
-                        "description",
-                        "OwnerId",
-                        "owner_id",
-                    ];
-                    #[allow(unused_mut)]
-                    let mut r = c
-                        .leads()
-                        .update(
-                            arg::<String>(p, &["id", "id"])?,
-                            arg::<String>(p, &["LastName", "last_name"])?,
-                            arg::<String>(p, &["Company", "company"])?,
-                        );
-                    if let Some(v) = opt::<String>(p, &["FirstName", "first_name"])? {
-                        r = r.first_name(v);
-                    }
-                    if let Some(v) = opt::<String>(p, &["Title", "title"])? {
-                        r = r.title(v);
-                    }
-                    if let Some(v) = opt::<String>(p, &["Email", "email"])? {
-                        r = r.email(v);
-                    }
-                    if let Some(v) = opt::<String>(p, &["Phone", "phone"])? {
-                        r = r.phone(v);
-                    }
-                    if let Some(v) = opt::<
-                        String,
-                    >(p, &["MobilePhone", "mobile_phone"])? {
-                        r = r.mobile_phone(v);
-                    }
-                    if let Some(v) = opt::<String>(p, &["Website", "website"])? {
-                        r = r.website(v);
-                    }
-                    if let Some(v) = opt::<String>(p, &["Status", "status"])? {
-                        r = r.status(v);
-                    }
-                    if let Some(v) = opt::<String>(p, &["LeadSource", "lead_source"])? {
-                        r = r.lead_source(v);
-                    }
-                    if let Some(v) = opt::<String>(p, &["Industry", "industry"])? {
-                        r = r.industry(v);
-                    }
-                    if let Some(v) = opt::<String>(p, &["Rating", "rating"])? {
-                        r = r.rating(v);
-                    }
-                    if let Some(v) = opt::<
-                        f64,
-                    >(p, &["AnnualRevenue", "annual_revenue"])? {
-                        r = r.annual_revenue(v);
-                    }
-                    if let Some(v) = opt::<
-                        i64,
-                    >(p, &["NumberOfEmployees", "number_of_employees"])? {
-                        r = r.number_of_employees(v);
-                    }
-                    if let Some(v) = opt::<String>(p, &["Street", "street"])? {
-                        r = r.street(v);
-                    }
-                    if let Some(v) = opt::<String>(p, &["City", "city"])? {
-                        r = r.city(v);
-                    }
-                    if let Some(v) = opt::<String>(p, &["State", "state"])? {
-                        r = r.state(v);
-                    }
-                    if let Some(v) = opt::<String>(p, &["PostalCode", "postal_code"])? {
-                        r = r.postal_code(v);
-                    }
-                    if let Some(v) = opt::<String>(p, &["Country", "country"])? {
-                        r = r.country(v);
-                    }
-                    if let Some(v) = opt::<String>(p, &["Description", "description"])? {
-                        r = r.description(v);
-                    }
-                    if let Some(v) = opt::<String>(p, &["OwnerId", "owner_id"])? {
-                        r = r.owner_id(v);
-                    }
-                    if let Some(k) = p
-                        .as_object()
-                        .into_iter()
-                        .flatten()
-                        .map(|(k, _)| k)
-                        .find(|k| !KNOWN.contains(&k.as_str()))
-                    {
-                        return Err(format!("unknown param `{k}`"));
-                    }
-                    Ok(
-                        Box::pin(async move {
-                            r.send()
-                                .await
-                                .map(|x| serde_json::json!({ "record" : out(x) }))
-                        }),
-                    )
-                })(),
-            )
+            let mut r = c
+                .leads()
+                .update(
+                    a.arg::<String>(&["id"])?,
+                    a.arg::<String>(&["LastName", "last_name"])?,
+                    a.arg::<String>(&["Company", "company"])?,
+                );
+            r = a.set(r, &["FirstName", "first_name"], |r, v: String| r.first_name(v))?;
+            r = a.set(r, &["Title", "title"], |r, v: String| r.title(v))?;
+            r = a.set(r, &["Email", "email"], |r, v: String| r.email(v))?;
+            r = a.set(r, &["Phone", "phone"], |r, v: String| r.phone(v))?;
+            r = a
+                .set(
+                    r,
+                    &["MobilePhone", "mobile_phone"],
+                    |r, v: String| r.mobile_phone(v),
+                )?;
+            r = a.set(r, &["Website", "website"], |r, v: String| r.website(v))?;
+            r = a.set(r, &["Status", "status"], |r, v: String| r.status(v))?;
+            r = a
+                .set(
+                    r,
+                    &["LeadSource", "lead_source"],
+                    |r, v: String| r.lead_source(v),
+                )?;
+            r = a.set(r, &["Industry", "industry"], |r, v: String| r.industry(v))?;
+            r = a.set(r, &["Rating", "rating"], |r, v: String| r.rating(v))?;
+            r = a
+                .set(
+                    r,
+                    &["AnnualRevenue", "annual_revenue"],
+                    |r, v| r.annual_revenue(v),
+                )?;
+            r = a
+                .set(
+                    r,
+                    &["NumberOfEmployees", "number_of_employees"],
+                    |r, v| r.number_of_employees(v),
+                )?;
+            r = a.set(r, &["Street", "street"], |r, v: String| r.street(v))?;
+            r = a.set(r, &["City", "city"], |r, v: String| r.city(v))?;
+            r = a.set(r, &["State", "state"], |r, v: String| r.state(v))?;
+            r = a
+                .set(
+                    r,
+                    &["PostalCode", "postal_code"],
+                    |r, v: String| r.postal_code(v),
+                )?;
+            r = a.set(r, &["Country", "country"], |r, v: String| r.country(v))?;
+            r = a
+                .set(
+                    r,
+                    &["Description", "description"],
+                    |r, v: String| r.description(v),
+                )?;
+            r = a.set(r, &["OwnerId", "owner_id"], |r, v: String| r.owner_id(v))?;
+            record(r)
         }
         #[cfg(feature = "leads")]
-        ("leads", "delete") => {
-            Some(
-                (|| -> Result<TypedFuture, String> {
-                    const KNOWN: &[&str] = &["id", "id"];
-                    #[allow(unused_mut)]
-                    let mut r = c.leads().delete(arg::<String>(p, &["id", "id"])?);
-                    if let Some(k) = p
-                        .as_object()
-                        .into_iter()
-                        .flatten()
-                        .map(|(k, _)| k)
-                        .find(|k| !KNOWN.contains(&k.as_str()))
-                    {
-                        return Err(format!("unknown param `{k}`"));
-                    }
-                    Ok(
-                        Box::pin(async move {
-                            r.send()
-                                .await
-                                .map(|x| serde_json::json!({ "record" : out(x) }))
-                        }),
-                    )
-                })(),
-            )
-        }
+        ("leads", "delete") => record(c.leads().delete(a.arg::<String>(&["id"])?)),
         #[cfg(feature = "leads")]
-        ("leads", "search") => {
-            Some(
-                (|| -> Result<TypedFuture, String> {
-                    const KNOWN: &[&str] = &["q", "q"];
-                    #[allow(unused_mut)]
-                    let mut r = c.leads().search(arg::<String>(p, &["q", "q"])?);
-                    if let Some(k) = p
-                        .as_object()
-                        .into_iter()
-                        .flatten()
-                        .map(|(k, _)| k)
-                        .find(|k| !KNOWN.contains(&k.as_str()))
-                    {
-                        return Err(format!("unknown param `{k}`"));
-                    }
-                    Ok(
-                        Box::pin(async move {
-                            r.send()
-                                .await
-                                .map(|x| {
-                                    serde_json::json!(
-                                        { "data" : out(x.data), "meta" : out(x.meta) }
-                                    )
-                                })
-                        }),
-                    )
-                })(),
-            )
-        }
+        ("leads", "search") => page(c.leads().search(a.arg::<String>(&["q"])?)),
         #[cfg(feature = "opportunities")]
         ("opportunities", "list") => {
-            Some(
-                (|| -> Result<TypedFuture, String> {
-                    const KNOWN: &[&str] = &["q", "q"];
-                    #[allow(unused_mut)]
-                    let mut r = c.opportunities().list(arg::<String>(p, &["q", "q"])?);
-                    if let Some(k) = p
-                        .as_object()
-                        .into_iter()
-                        .flatten()
-                        .map(|(k, _)| k)
-                        .find(|k| !KNOWN.contains(&k.as_str()))
-                    {
-                        return Err(format!("unknown param `{k}`"));
-                    }
-                    Ok(
-                        Box::pin(async move {
-                            r.send()
-                                .await
-                                .map(|x| {
-                                    serde_json::json!(
-                                        { "data" : out(x.data), "meta" : out(x.meta) }
-                                    )
-                                })
-                        }),
-                    )
-                })(),
-            )
+            page(c.opportunities().list(a.arg::<String>(&["q"])?))
         }
         #[cfg(feature = "opportunities")]
         ("opportunities", "create") => {
-            Some(
-                (|| -> Result<TypedFuture, String> {
-                    const KNOWN: &[&str] = &[
-                        "Name",
-                        "name",
-                        "AccountId",
-                        "account_id",
-                        "StageName",
-                        "stage_name",
-                        "CloseDate",
-                        "close_date",
-                        "Amount",
-                        "amount",
-                        "Probability",
-                        "probability",
-                        "Type",
-                        "type",
-                        "LeadSource",
-                        "lead_source",
-                        "NextStep",
-                        "next_step",
-                        "CampaignId",
-                        "campaign_id",
-                        "ForecastCategoryName",
-                        "forecast_category_name",
-                        "Description",
-                        "description",
-                        "OwnerId",
-                        "owner_id",
-                    ];
-                    #[allow(unused_mut)]
-                    let mut r = c
-                        .opportunities()
-                        .create(
-                            arg::<String>(p, &["Name", "name"])?,
-                            arg::<String>(p, &["StageName", "stage_name"])?,
-                            arg::<String>(p, &["CloseDate", "close_date"])?,
-                        );
-                    if let Some(v) = opt::<String>(p, &["AccountId", "account_id"])? {
-                        r = r.account_id(v);
-                    }
-                    if let Some(v) = opt::<f64>(p, &["Amount", "amount"])? {
-                        r = r.amount(v);
-                    }
-                    if let Some(v) = opt::<f64>(p, &["Probability", "probability"])? {
-                        r = r.probability(v);
-                    }
-                    if let Some(v) = opt::<String>(p, &["Type", "type"])? {
-                        r = r.type_(v);
-                    }
-                    if let Some(v) = opt::<String>(p, &["LeadSource", "lead_source"])? {
-                        r = r.lead_source(v);
-                    }
-                    if let Some(v) = opt::<String>(p, &["NextStep", "next_step"])? {
-                        r = r.next_step(v);
-                    }
-                    if let Some(v) = opt::<String>(p, &["CampaignId", "campaign_id"])? {
-                        r = r.campaign_id(v);
-                    }
-                    if let Some(v) = opt::<
-                        String,
-                    >(p, &["ForecastCategoryName", "forecast_category_name"])? {
-                        r = r.forecast_category_name(v);
-                    }
-                    if let Some(v) = opt::<String>(p, &["Description", "description"])? {
-                        r = r.description(v);
-                    }
-                    if let Some(v) = opt::<String>(p, &["OwnerId", "owner_id"])? {
-                        r = r.owner_id(v);
-                    }
-                    if let Some(k) = p
-                        .as_object()
-                        .into_iter()
-                        .flatten()
-                        .map(|(k, _)| k)
-                        .find(|k| !KNOWN.contains(&k.as_str()))
-                    {
-                        return Err(format!("unknown param `{k}`"));
-                    }
-                    Ok(
-                        Box::pin(async move {
-                            r.send()
-                                .await
-                                .map(|x| serde_json::json!({ "record" : out(x) }))
-                        }),
-                    )
-                })(),
-            )
+            let mut r = c
+                .opportunities()
+                .create(
+                    a.arg::<String>(&["Name", "name"])?,
+                    a.arg::<String>(&["StageName", "stage_name"])?,
+                    a.arg::<String>(&["CloseDate", "close_date"])?,
+                );
+            r = a.set(r, &["AccountId", "account_id"], |r, v: String| r.account_id(v))?;
+            r = a.set(r, &["Amount", "amount"], |r, v| r.amount(v))?;
+            r = a.set(r, &["Probability", "probability"], |r, v| r.probability(v))?;
+            r = a.set(r, &["Type", "type"], |r, v: String| r.type_(v))?;
+            r = a
+                .set(
+                    r,
+                    &["LeadSource", "lead_source"],
+                    |r, v: String| r.lead_source(v),
+                )?;
+            r = a.set(r, &["NextStep", "next_step"], |r, v: String| r.next_step(v))?;
+            r = a
+                .set(
+                    r,
+                    &["CampaignId", "campaign_id"],
+                    |r, v: String| r.campaign_id(v),
+                )?;
+            r = a
+                .set(
+                    r,
+                    &["ForecastCategoryName", "forecast_category_name"],
+                    |r, v: String| r.forecast_category_name(v),
+                )?;
+            r = a
+                .set(
+                    r,
+                    &["Description", "description"],
+                    |r, v: String| r.description(v),
+                )?;
+            r = a.set(r, &["OwnerId", "owner_id"], |r, v: String| r.owner_id(v))?;
+            record(r)
         }
         #[cfg(feature = "opportunities")]
         ("opportunities", "get") => {
-            Some(
-                (|| -> Result<TypedFuture, String> {
-                    const KNOWN: &[&str] = &["id", "id", "fields", "fields"];
-                    #[allow(unused_mut)]
-                    let mut r = c.opportunities().get(arg::<String>(p, &["id", "id"])?);
-                    if let Some(v) = opt::<String>(p, &["fields", "fields"])? {
-                        r = r.fields(v);
-                    }
-                    if let Some(k) = p
-                        .as_object()
-                        .into_iter()
-                        .flatten()
-                        .map(|(k, _)| k)
-                        .find(|k| !KNOWN.contains(&k.as_str()))
-                    {
-                        return Err(format!("unknown param `{k}`"));
-                    }
-                    Ok(
-                        Box::pin(async move {
-                            r.send()
-                                .await
-                                .map(|x| serde_json::json!({ "record" : out(x) }))
-                        }),
-                    )
-                })(),
-            )
+            let mut r = c.opportunities().get(a.arg::<String>(&["id"])?);
+            r = a.set(r, &["fields"], |r, v: String| r.fields(v))?;
+            record(r)
         }
         #[cfg(feature = "opportunities")]
         ("opportunities", "update") => {
-            Some(
-                (|| -> Result<TypedFuture, String> {
-                    const KNOWN: &[&str] = &[
-                        "id",
-                        "id",
-                        "Name",
-                        "name",
-                        "AccountId",
-                        "account_id",
-                        "StageName",
-                        "stage_name",
-                        "CloseDate",
-                        "close_date",
-                        "Amount",
-                        "amount",
-                        "Probability",
-                        "probability",
-                        "Type",
-                        "type",
-                        "LeadSource",
-                        "lead_source",
-                        "NextStep",
-                        "next_step",
-                        "CampaignId",
-                        "campaign_id",
-                        "ForecastCategoryName",
-                        "forecast_category_name",
-                        "Description",
-                        "description",
-                        "OwnerId",
-                        "owner_id",
-                    ];
-                    #[allow(unused_mut)]
-                    let mut r = c
-                        .opportunities()
-                        .update(
-                            arg::<String>(p, &["id", "id"])?,
-                            arg::<String>(p, &["Name", "name"])?,
-                            arg::<String>(p, &["StageName", "stage_name"])?,
-                            arg::<String>(p, &["CloseDate", "close_date"])?,
-                        );
-                    if let Some(v) = opt::<String>(p, &["AccountId", "account_id"])? {
-                        r = r.account_id(v);
-                    }
-                    if let Some(v) = opt::<f64>(p, &["Amount", "amount"])? {
-                        r = r.amount(v);
-                    }
-                    if let Some(v) = opt::<f64>(p, &["Probability", "probability"])? {
-                        r = r.probability(v);
-                    }
-                    if let Some(v) = opt::<String>(p, &["Type", "type"])? {
-                        r = r.type_(v);
-                    }
-                    if let Some(v) = opt::<String>(p, &["LeadSource", "lead_source"])? {
-                        r = r.lead_source(v);
-                    }
-                    if let Some(v) = opt::<String>(p, &["NextStep", "next_step"])? {
-                        r = r.next_step(v);
-                    }
-                    if let Some(v) = opt::<String>(p, &["CampaignId", "campaign_id"])? {
-                        r = r.campaign_id(v);
-                    }
-                    if let Some(v) = opt::<
-                        String,
-                    >(p, &["ForecastCategoryName", "forecast_category_name"])? {
-                        r = r.forecast_category_name(v);
-                    }
-                    if let Some(v) = opt::<String>(p, &["Description", "description"])? {
-                        r = r.description(v);
-                    }
-                    if let Some(v) = opt::<String>(p, &["OwnerId", "owner_id"])? {
-                        r = r.owner_id(v);
-                    }
-                    if let Some(k) = p
-                        .as_object()
-                        .into_iter()
-                        .flatten()
-                        .map(|(k, _)| k)
-                        .find(|k| !KNOWN.contains(&k.as_str()))
-                    {
-                        return Err(format!("unknown param `{k}`"));
-                    }
-                    Ok(
-                        Box::pin(async move {
-                            r.send()
-                                .await
-                                .map(|x| serde_json::json!({ "record" : out(x) }))
-                        }),
-                    )
-                })(),
-            )
+            let mut r = c
+                .opportunities()
+                .update(
+                    a.arg::<String>(&["id"])?,
+                    a.arg::<String>(&["Name", "name"])?,
+                    a.arg::<String>(&["StageName", "stage_name"])?,
+                    a.arg::<String>(&["CloseDate", "close_date"])?,
+                );
+            r = a.set(r, &["AccountId", "account_id"], |r, v: String| r.account_id(v))?;
+            r = a.set(r, &["Amount", "amount"], |r, v| r.amount(v))?;
+            r = a.set(r, &["Probability", "probability"], |r, v| r.probability(v))?;
+            r = a.set(r, &["Type", "type"], |r, v: String| r.type_(v))?;
+            r = a
+                .set(
+                    r,
+                    &["LeadSource", "lead_source"],
+                    |r, v: String| r.lead_source(v),
+                )?;
+            r = a.set(r, &["NextStep", "next_step"], |r, v: String| r.next_step(v))?;
+            r = a
+                .set(
+                    r,
+                    &["CampaignId", "campaign_id"],
+                    |r, v: String| r.campaign_id(v),
+                )?;
+            r = a
+                .set(
+                    r,
+                    &["ForecastCategoryName", "forecast_category_name"],
+                    |r, v: String| r.forecast_category_name(v),
+                )?;
+            r = a
+                .set(
+                    r,
+                    &["Description", "description"],
+                    |r, v: String| r.description(v),
+                )?;
+            r = a.set(r, &["OwnerId", "owner_id"], |r, v: String| r.owner_id(v))?;
+            record(r)
         }
         #[cfg(feature = "opportunities")]
         ("opportunities", "delete") => {
-            Some(
-                (|| -> Result<TypedFuture, String> {
-                    const KNOWN: &[&str] = &["id", "id"];
-                    #[allow(unused_mut)]
-                    let mut r = c
-                        .opportunities()
-                        .delete(arg::<String>(p, &["id", "id"])?);
-                    if let Some(k) = p
-                        .as_object()
-                        .into_iter()
-                        .flatten()
-                        .map(|(k, _)| k)
-                        .find(|k| !KNOWN.contains(&k.as_str()))
-                    {
-                        return Err(format!("unknown param `{k}`"));
-                    }
-                    Ok(
-                        Box::pin(async move {
-                            r.send()
-                                .await
-                                .map(|x| serde_json::json!({ "record" : out(x) }))
-                        }),
-                    )
-                })(),
-            )
+            record(c.opportunities().delete(a.arg::<String>(&["id"])?))
         }
         #[cfg(feature = "opportunities")]
         ("opportunities", "search") => {
-            Some(
-                (|| -> Result<TypedFuture, String> {
-                    const KNOWN: &[&str] = &["q", "q"];
-                    #[allow(unused_mut)]
-                    let mut r = c.opportunities().search(arg::<String>(p, &["q", "q"])?);
-                    if let Some(k) = p
-                        .as_object()
-                        .into_iter()
-                        .flatten()
-                        .map(|(k, _)| k)
-                        .find(|k| !KNOWN.contains(&k.as_str()))
-                    {
-                        return Err(format!("unknown param `{k}`"));
-                    }
-                    Ok(
-                        Box::pin(async move {
-                            r.send()
-                                .await
-                                .map(|x| {
-                                    serde_json::json!(
-                                        { "data" : out(x.data), "meta" : out(x.meta) }
-                                    )
-                                })
-                        }),
-                    )
-                })(),
-            )
+            page(c.opportunities().search(a.arg::<String>(&["q"])?))
         }
         #[cfg(feature = "tasks")]
-        ("tasks", "list") => {
-            Some(
-                (|| -> Result<TypedFuture, String> {
-                    const KNOWN: &[&str] = &["q", "q"];
-                    #[allow(unused_mut)]
-                    let mut r = c.tasks().list(arg::<String>(p, &["q", "q"])?);
-                    if let Some(k) = p
-                        .as_object()
-                        .into_iter()
-                        .flatten()
-                        .map(|(k, _)| k)
-                        .find(|k| !KNOWN.contains(&k.as_str()))
-                    {
-                        return Err(format!("unknown param `{k}`"));
-                    }
-                    Ok(
-                        Box::pin(async move {
-                            r.send()
-                                .await
-                                .map(|x| {
-                                    serde_json::json!(
-                                        { "data" : out(x.data), "meta" : out(x.meta) }
-                                    )
-                                })
-                        }),
-                    )
-                })(),
-            )
-        }
+        ("tasks", "list") => page(c.tasks().list(a.arg::<String>(&["q"])?)),
         #[cfg(feature = "tasks")]
         ("tasks", "create") => {
-            Some(
-                (|| -> Result<TypedFuture, String> {
-                    const KNOWN: &[&str] = &[
-                        "Subject",
-                        "subject",
-                        "Status",
-                        "status",
-                        "Priority",
-                        "priority",
-                        "ActivityDate",
-                        "activity_date",
-                        "WhoId",
-                        "who_id",
-                        "WhatId",
-                        "what_id",
-                        "Description",
-                        "description",
-                        "Type",
-                        "type",
-                        "IsReminderSet",
-                        "is_reminder_set",
-                        "ReminderDateTime",
-                        "reminder_date_time",
-                        "OwnerId",
-                        "owner_id",
-                    ];
-                    #[allow(unused_mut)]
-                    let mut r = c
-                        .tasks()
-                        .create(arg::<String>(p, &["Subject", "subject"])?);
-                    if let Some(v) = opt::<String>(p, &["Status", "status"])? {
-                        r = r.status(v);
-                    }
-                    if let Some(v) = opt::<String>(p, &["Priority", "priority"])? {
-                        r = r.priority(v);
-                    }
-                    if let Some(v) = opt::<
-                        String,
-                    >(p, &["ActivityDate", "activity_date"])? {
-                        r = r.activity_date(v);
-                    }
-                    if let Some(v) = opt::<String>(p, &["WhoId", "who_id"])? {
-                        r = r.who_id(v);
-                    }
-                    if let Some(v) = opt::<String>(p, &["WhatId", "what_id"])? {
-                        r = r.what_id(v);
-                    }
-                    if let Some(v) = opt::<String>(p, &["Description", "description"])? {
-                        r = r.description(v);
-                    }
-                    if let Some(v) = opt::<String>(p, &["Type", "type"])? {
-                        r = r.type_(v);
-                    }
-                    if let Some(v) = opt::<
-                        bool,
-                    >(p, &["IsReminderSet", "is_reminder_set"])? {
-                        r = r.is_reminder_set(v);
-                    }
-                    if let Some(v) = opt::<
-                        String,
-                    >(p, &["ReminderDateTime", "reminder_date_time"])? {
-                        r = r.reminder_date_time(v);
-                    }
-                    if let Some(v) = opt::<String>(p, &["OwnerId", "owner_id"])? {
-                        r = r.owner_id(v);
-                    }
-                    if let Some(k) = p
-                        .as_object()
-                        .into_iter()
-                        .flatten()
-                        .map(|(k, _)| k)
-                        .find(|k| !KNOWN.contains(&k.as_str()))
-                    {
-                        return Err(format!("unknown param `{k}`"));
-                    }
-                    Ok(
-                        Box::pin(async move {
-                            r.send()
-                                .await
-                                .map(|x| serde_json::json!({ "record" : out(x) }))
-                        }),
-                    )
-                })(),
-            )
+            let mut r = c.tasks().create(a.arg::<String>(&["Subject", "subject"])?);
+            r = a.set(r, &["Status", "status"], |r, v: String| r.status(v))?;
+            r = a.set(r, &["Priority", "priority"], |r, v: String| r.priority(v))?;
+            r = a
+                .set(
+                    r,
+                    &["ActivityDate", "activity_date"],
+                    |r, v: String| r.activity_date(v),
+                )?;
+            r = a.set(r, &["WhoId", "who_id"], |r, v: String| r.who_id(v))?;
+            r = a.set(r, &["WhatId", "what_id"], |r, v: String| r.what_id(v))?;
+            r = a
+                .set(
+                    r,
+                    &["Description", "description"],
+                    |r, v: String| r.description(v),
+                )?;
+            r = a.set(r, &["Type", "type"], |r, v: String| r.type_(v))?;
+            r = a
+                .set(
+                    r,
+                    &["IsReminderSet", "is_reminder_set"],
+                    |r, v| r.is_reminder_set(v),
+                )?;
+            r = a
+                .set(
+                    r,
+                    &["ReminderDateTime", "reminder_date_time"],
+                    |r, v: String| r.reminder_date_time(v),
+                )?;
+            r = a.set(r, &["OwnerId", "owner_id"], |r, v: String| r.owner_id(v))?;
+            record(r)
         }
         #[cfg(feature = "tasks")]
         ("tasks", "get") => {
-            Some(
-                (|| -> Result<TypedFuture, String> {
-                    const KNOWN: &[&str] = &["id", "id", "fields", "fields"];
-                    #[allow(unused_mut)]
-                    let mut r = c.tasks().get(arg::<String>(p, &["id", "id"])?);
-                    if let Some(v) = opt::<String>(p, &["fields", "fields"])? {
-                        r = r.fields(v);
-                    }
-                    if let Some(k) = p
-                        .as_object()
-                        .into_iter()
-                        .flatten()
-                        .map(|(k, _)| k)
-                        .find(|k| !KNOWN.contains(&k.as_str()))
-                    {
-                        return Err(format!("unknown param `{k}`"));
-                    }
-                    Ok(
-                        Box::pin(async move {
-                            r.send()
-                                .await
-                                .map(|x| serde_json::json!({ "record" : out(x) }))
-                        }),
-                    )
-                })(),
-            )
+            let mut r = c.tasks().get(a.arg::<String>(&["id"])?);
+            r = a.set(r, &["fields"], |r, v: String| r.fields(v))?;
+            record(r)
         }
         #[cfg(feature = "tasks")]
         ("tasks", "update") => {
-            Some(
-                (|| -> Result<TypedFuture, String> {
-                    const KNOWN: &[&str] = &[
-                        "id",
-                        "id",
-                        "Subject",
-                        "subject",
-                        "Status",
-                        "status",
-                        "Priority",
-                        "priority",
-                        "ActivityDate",
-                        "activity_date",
-                        "WhoId",
-                        "who_id",
-                        "WhatId",
-                        "what_id",
-                        "Description",
-                        "description",
-                        "Type",
-                        "type",
-                        "IsReminderSet",
-                        "is_reminder_set",
-                        "ReminderDateTime",
-                        "reminder_date_time",
-                        "OwnerId",
-                        "owner_id",
-                    ];
-                    #[allow(unused_mut)]
-                    let mut r = c
-                        .tasks()
-                        .update(
-                            arg::<String>(p, &["id", "id"])?,
-                            arg::<String>(p, &["Subject", "subject"])?,
-                        );
-                    if let Some(v) = opt::<String>(p, &["Status", "status"])? {
-                        r = r.status(v);
-                    }
-                    if let Some(v) = opt::<String>(p, &["Priority", "priority"])? {
-                        r = r.priority(v);
-                    }
-                    if let Some(v) = opt::<
-                        String,
-                    >(p, &["ActivityDate", "activity_date"])? {
-                        r = r.activity_date(v);
-                    }
-                    if let Some(v) = opt::<String>(p, &["WhoId", "who_id"])? {
-                        r = r.who_id(v);
-                    }
-                    if let Some(v) = opt::<String>(p, &["WhatId", "what_id"])? {
-                        r = r.what_id(v);
-                    }
-                    if let Some(v) = opt::<String>(p, &["Description", "description"])? {
-                        r = r.description(v);
-                    }
-                    if let Some(v) = opt::<String>(p, &["Type", "type"])? {
-                        r = r.type_(v);
-                    }
-                    if let Some(v) = opt::<
-                        bool,
-                    >(p, &["IsReminderSet", "is_reminder_set"])? {
-                        r = r.is_reminder_set(v);
-                    }
-                    if let Some(v) = opt::<
-                        String,
-                    >(p, &["ReminderDateTime", "reminder_date_time"])? {
-                        r = r.reminder_date_time(v);
-                    }
-                    if let Some(v) = opt::<String>(p, &["OwnerId", "owner_id"])? {
-                        r = r.owner_id(v);
-                    }
-                    if let Some(k) = p
-                        .as_object()
-                        .into_iter()
-                        .flatten()
-                        .map(|(k, _)| k)
-                        .find(|k| !KNOWN.contains(&k.as_str()))
-                    {
-                        return Err(format!("unknown param `{k}`"));
-                    }
-                    Ok(
-                        Box::pin(async move {
-                            r.send()
-                                .await
-                                .map(|x| serde_json::json!({ "record" : out(x) }))
-                        }),
-                    )
-                })(),
-            )
+            let mut r = c
+                .tasks()
+                .update(
+                    a.arg::<String>(&["id"])?,
+                    a.arg::<String>(&["Subject", "subject"])?,
+                );
+            r = a.set(r, &["Status", "status"], |r, v: String| r.status(v))?;
+            r = a.set(r, &["Priority", "priority"], |r, v: String| r.priority(v))?;
+            r = a
+                .set(
+                    r,
+                    &["ActivityDate", "activity_date"],
+                    |r, v: String| r.activity_date(v),
+                )?;
+            r = a.set(r, &["WhoId", "who_id"], |r, v: String| r.who_id(v))?;
+            r = a.set(r, &["WhatId", "what_id"], |r, v: String| r.what_id(v))?;
+            r = a
+                .set(
+                    r,
+                    &["Description", "description"],
+                    |r, v: String| r.description(v),
+                )?;
+            r = a.set(r, &["Type", "type"], |r, v: String| r.type_(v))?;
+            r = a
+                .set(
+                    r,
+                    &["IsReminderSet", "is_reminder_set"],
+                    |r, v| r.is_reminder_set(v),
+                )?;
+            r = a
+                .set(
+                    r,
+                    &["ReminderDateTime", "reminder_date_time"],
+                    |r, v: String| r.reminder_date_time(v),
+                )?;
+            r = a.set(r, &["OwnerId", "owner_id"], |r, v: String| r.owner_id(v))?;
+            record(r)
         }
         #[cfg(feature = "tasks")]
-        ("tasks", "delete") => {
-            Some(
-                (|| -> Result<TypedFuture, String> {
-                    const KNOWN: &[&str] = &["id", "id"];
-                    #[allow(unused_mut)]
-                    let mut r = c.tasks().delete(arg::<String>(p, &["id", "id"])?);
-                    if let Some(k) = p
-                        .as_object()
-                        .into_iter()
-                        .flatten()
-                        .map(|(k, _)| k)
-                        .find(|k| !KNOWN.contains(&k.as_str()))
-                    {
-                        return Err(format!("unknown param `{k}`"));
-                    }
-                    Ok(
-                        Box::pin(async move {
-                            r.send()
-                                .await
-                                .map(|x| serde_json::json!({ "record" : out(x) }))
-                        }),
-                    )
-                })(),
-            )
-        }
+        ("tasks", "delete") => record(c.tasks().delete(a.arg::<String>(&["id"])?)),
         #[cfg(feature = "tasks")]
-        ("tasks", "search") => {
-            Some(
-                (|| -> Result<TypedFuture, String> {
-                    const KNOWN: &[&str] = &["q", "q"];
-                    #[allow(unused_mut)]
-                    let mut r = c.tasks().search(arg::<String>(p, &["q", "q"])?);
-                    if let Some(k) = p
-                        .as_object()
-                        .into_iter()
-                        .flatten()
-                        .map(|(k, _)| k)
-                        .find(|k| !KNOWN.contains(&k.as_str()))
-                    {
-                        return Err(format!("unknown param `{k}`"));
-                    }
-                    Ok(
-                        Box::pin(async move {
-                            r.send()
-                                .await
-                                .map(|x| {
-                                    serde_json::json!(
-                                        { "data" : out(x.data), "meta" : out(x.meta) }
-                                    )
-                                })
-                        }),
-                    )
-                })(),
-            )
-        }
+        ("tasks", "search") => page(c.tasks().search(a.arg::<String>(&["q"])?)),
         #[cfg(feature = "events")]
-        ("events", "list") => {
-            Some(
-                (|| -> Result<TypedFuture, String> {
-                    const KNOWN: &[&str] = &["q", "q"];
-                    #[allow(unused_mut)]
-                    let mut r = c.events().list(arg::<String>(p, &["q", "q"])?);
-                    if let Some(k) = p
-                        .as_object()
-                        .into_iter()
-                        .flatten()
-                        .map(|(k, _)| k)
-                        .find(|k| !KNOWN.contains(&k.as_str()))
-                    {
-                        return Err(format!("unknown param `{k}`"));
-                    }
-                    Ok(
-                        Box::pin(async move {
-                            r.send()
-                                .await
-                                .map(|x| {
-                                    serde_json::json!(
-                                        { "data" : out(x.data), "meta" : out(x.meta) }
-                                    )
-                                })
-                        }),
-                    )
-                })(),
-            )
-        }
+        ("events", "list") => page(c.events().list(a.arg::<String>(&["q"])?)),
         #[cfg(feature = "events")]
         ("events", "create") => {
-            Some(
-                (|| -> Result<TypedFuture, String> {
-                    const KNOWN: &[&str] = &[
-                        "Subject",
-                        "subject",
-                        "StartDateTime",
-                        "start_date_time",
-                        "EndDateTime",
-                        "end_date_time",
-                        "DurationInMinutes",
-                        "duration_in_minutes",
-                        "Location",
-                        "location",
-                        "Description",
-                        "description",
-                        "WhoId",
-                        "who_id",
-                        "WhatId",
-                        "what_id",
-                        "IsAllDayEvent",
-                        "is_all_day_event",
-                        "ShowAs",
-                        "show_as",
-                        "OwnerId",
-                        "owner_id",
-                    ];
-                    #[allow(unused_mut)]
-                    let mut r = c
-                        .events()
-                        .create(
-                            arg::<String>(p, &["Subject", "subject"])?,
-                            arg::<String>(p, &["StartDateTime", "start_date_time"])?,
-                            arg::<i64>(p, &["DurationInMinutes", "duration_in_minutes"])?,
-                        );
-                    if let Some(v) = opt::<
-                        String,
-                    >(p, &["EndDateTime", "end_date_time"])? {
-                        r = r.end_date_time(v);
-                    }
-                    if let Some(v) = opt::<String>(p, &["Location", "location"])? {
-                        r = r.location(v);
-                    }
-                    if let Some(v) = opt::<String>(p, &["Description", "description"])? {
-                        r = r.description(v);
-                    }
-                    if let Some(v) = opt::<String>(p, &["WhoId", "who_id"])? {
-                        r = r.who_id(v);
-                    }
-                    if let Some(v) = opt::<String>(p, &["WhatId", "what_id"])? {
-                        r = r.what_id(v);
-                    }
-                    if let Some(v) = opt::<
-                        bool,
-                    >(p, &["IsAllDayEvent", "is_all_day_event"])? {
-                        r = r.is_all_day_event(v);
-                    }
-                    if let Some(v) = opt::<String>(p, &["ShowAs", "show_as"])? {
-                        r = r.show_as(v);
-                    }
-                    if let Some(v) = opt::<String>(p, &["OwnerId", "owner_id"])? {
-                        r = r.owner_id(v);
-                    }
-                    if let Some(k) = p
-                        .as_object()
-                        .into_iter()
-                        .flatten()
-                        .map(|(k, _)| k)
-                        .find(|k| !KNOWN.contains(&k.as_str()))
-                    {
-                        return Err(format!("unknown param `{k}`"));
-                    }
-                    Ok(
-                        Box::pin(async move {
-                            r.send()
-                                .await
-                                .map(|x| serde_json::json!({ "record" : out(x) }))
-                        }),
-                    )
-                })(),
-            )
+            let mut r = c
+                .events()
+                .create(
+                    a.arg::<String>(&["Subject", "subject"])?,
+                    a.arg::<String>(&["StartDateTime", "start_date_time"])?,
+                    a.arg(&["DurationInMinutes", "duration_in_minutes"])?,
+                );
+            r = a
+                .set(
+                    r,
+                    &["EndDateTime", "end_date_time"],
+                    |r, v: String| r.end_date_time(v),
+                )?;
+            r = a.set(r, &["Location", "location"], |r, v: String| r.location(v))?;
+            r = a
+                .set(
+                    r,
+                    &["Description", "description"],
+                    |r, v: String| r.description(v),
+                )?;
+            r = a.set(r, &["WhoId", "who_id"], |r, v: String| r.who_id(v))?;
+            r = a.set(r, &["WhatId", "what_id"], |r, v: String| r.what_id(v))?;
+            r = a
+                .set(
+                    r,
+                    &["IsAllDayEvent", "is_all_day_event"],
+                    |r, v| r.is_all_day_event(v),
+                )?;
+            r = a.set(r, &["ShowAs", "show_as"], |r, v: String| r.show_as(v))?;
+            r = a.set(r, &["OwnerId", "owner_id"], |r, v: String| r.owner_id(v))?;
+            record(r)
         }
         #[cfg(feature = "events")]
         ("events", "get") => {
-            Some(
-                (|| -> Result<TypedFuture, String> {
-                    const KNOWN: &[&str] = &["id", "id", "fields", "fields"];
-                    #[allow(unused_mut)]
-                    let mut r = c.events().get(arg::<String>(p, &["id", "id"])?);
-                    if let Some(v) = opt::<String>(p, &["fields", "fields"])? {
-                        r = r.fields(v);
-                    }
-                    if let Some(k) = p
-                        .as_object()
-                        .into_iter()
-                        .flatten()
-                        .map(|(k, _)| k)
-                        .find(|k| !KNOWN.contains(&k.as_str()))
-                    {
-                        return Err(format!("unknown param `{k}`"));
-                    }
-                    Ok(
-                        Box::pin(async move {
-                            r.send()
-                                .await
-                                .map(|x| serde_json::json!({ "record" : out(x) }))
-                        }),
-                    )
-                })(),
-            )
+            let mut r = c.events().get(a.arg::<String>(&["id"])?);
+            r = a.set(r, &["fields"], |r, v: String| r.fields(v))?;
+            record(r)
         }
         #[cfg(feature = "events")]
         ("events", "update") => {
-            Some(
-                (|| -> Result<TypedFuture, String> {
-                    const KNOWN: &[&str] = &[
-                        "id",
-                        "id",
-                        "Subject",
-                        "subject",
-                        "StartDateTime",
-                        "start_date_time",
-                        "EndDateTime",
-                        "end_date_time",
-                        "DurationInMinutes",
-                        "duration_in_minutes",
-                        "Location",
-                        "location",
-                        "Description",
-                        "description",
-                        "WhoId",
-                        "who_id",
-                        "WhatId",
-                        "what_id",
-                        "IsAllDayEvent",
-                        "is_all_day_event",
-                        "ShowAs",
-                        "show_as",
-                        "OwnerId",
-                        "owner_id",
-                    ];
-                    #[allow(unused_mut)]
-                    let mut r = c
-                        .events()
-                        .update(
-                            arg::<String>(p, &["id", "id"])?,
-                            arg::<String>(p, &["Subject", "subject"])?,
-                            arg::<String>(p, &["StartDateTime", "start_date_time"])?,
-                            arg::<i64>(p, &["DurationInMinutes", "duration_in_minutes"])?,
-                        );
-                    if let Some(v) = opt::<
-                        String,
-                    >(p, &["EndDateTime", "end_date_time"])? {
-                        r = r.end_date_time(v);
-                    }
-                    if let Some(v) = opt::<String>(p, &["Location", "location"])? {
-                        r = r.location(v);
-                    }
-                    if let Some(v) = opt::<String>(p, &["Description", "description"])? {
-                        r = r.description(v);
-                    }
-                    if let Some(v) = opt::<String>(p, &["WhoId", "who_id"])? {
-                        r = r.who_id(v);
-                    }
-                    if let Some(v) = opt::<String>(p, &["WhatId", "what_id"])? {
-                        r = r.what_id(v);
-                    }
-                    if let Some(v) = opt::<
-                        bool,
-                    >(p, &["IsAllDayEvent", "is_all_day_event"])? {
-                        r = r.is_all_day_event(v);
-                    }
-                    if let Some(v) = opt::<String>(p, &["ShowAs", "show_as"])? {
-                        r = r.show_as(v);
-                    }
-                    if let Some(v) = opt::<String>(p, &["OwnerId", "owner_id"])? {
-                        r = r.owner_id(v);
-                    }
-                    if let Some(k) = p
-                        .as_object()
-                        .into_iter()
-                        .flatten()
-                        .map(|(k, _)| k)
-                        .find(|k| !KNOWN.contains(&k.as_str()))
-                    {
-                        return Err(format!("unknown param `{k}`"));
-                    }
-                    Ok(
-                        Box::pin(async move {
-                            r.send()
-                                .await
-                                .map(|x| serde_json::json!({ "record" : out(x) }))
-                        }),
-                    )
-                })(),
-            )
+            let mut r = c
+                .events()
+                .update(
+                    a.arg::<String>(&["id"])?,
+                    a.arg::<String>(&["Subject", "subject"])?,
+                    a.arg::<String>(&["StartDateTime", "start_date_time"])?,
+                    a.arg(&["DurationInMinutes", "duration_in_minutes"])?,
+                );
+            r = a
+                .set(
+                    r,
+                    &["EndDateTime", "end_date_time"],
+                    |r, v: String| r.end_date_time(v),
+                )?;
+            r = a.set(r, &["Location", "location"], |r, v: String| r.location(v))?;
+            r = a
+                .set(
+                    r,
+                    &["Description", "description"],
+                    |r, v: String| r.description(v),
+                )?;
+            r = a.set(r, &["WhoId", "who_id"], |r, v: String| r.who_id(v))?;
+            r = a.set(r, &["WhatId", "what_id"], |r, v: String| r.what_id(v))?;
+            r = a
+                .set(
+                    r,
+                    &["IsAllDayEvent", "is_all_day_event"],
+                    |r, v| r.is_all_day_event(v),
+                )?;
+            r = a.set(r, &["ShowAs", "show_as"], |r, v: String| r.show_as(v))?;
+            r = a.set(r, &["OwnerId", "owner_id"], |r, v: String| r.owner_id(v))?;
+            record(r)
         }
         #[cfg(feature = "events")]
-        ("events", "delete") => {
-            Some(
-                (|| -> Result<TypedFuture, String> {
-                    const KNOWN: &[&str] = &["id", "id"];
-                    #[allow(unused_mut)]
-                    let mut r = c.events().delete(arg::<String>(p, &["id", "id"])?);
-                    if let Some(k) = p
-                        .as_object()
-                        .into_iter()
-                        .flatten()
-                        .map(|(k, _)| k)
-                        .find(|k| !KNOWN.contains(&k.as_str()))
-                    {
-                        return Err(format!("unknown param `{k}`"));
-                    }
-                    Ok(
-                        Box::pin(async move {
-                            r.send()
-                                .await
-                                .map(|x| serde_json::json!({ "record" : out(x) }))
-                        }),
-                    )
-                })(),
-            )
-        }
+        ("events", "delete") => record(c.events().delete(a.arg::<String>(&["id"])?)),
         #[cfg(feature = "events")]
-        ("events", "search") => {
-            Some(
-                (|| -> Result<TypedFuture, String> {
-                    const KNOWN: &[&str] = &["q", "q"];
-                    #[allow(unused_mut)]
-                    let mut r = c.events().search(arg::<String>(p, &["q", "q"])?);
-                    if let Some(k) = p
-                        .as_object()
-                        .into_iter()
-                        .flatten()
-                        .map(|(k, _)| k)
-                        .find(|k| !KNOWN.contains(&k.as_str()))
-                    {
-                        return Err(format!("unknown param `{k}`"));
-                    }
-                    Ok(
-                        Box::pin(async move {
-                            r.send()
-                                .await
-                                .map(|x| {
-                                    serde_json::json!(
-                                        { "data" : out(x.data), "meta" : out(x.meta) }
-                                    )
-                                })
-                        }),
-                    )
-                })(),
-            )
-        }
+        ("events", "search") => page(c.events().search(a.arg::<String>(&["q"])?)),
         #[cfg(feature = "campaigns")]
-        ("campaigns", "list") => {
-            Some(
-                (|| -> Result<TypedFuture, String> {
-                    const KNOWN: &[&str] = &["q", "q"];
-                    #[allow(unused_mut)]
-                    let mut r = c.campaigns().list(arg::<String>(p, &["q", "q"])?);
-                    if let Some(k) = p
-                        .as_object()
-                        .into_iter()
-                        .flatten()
-                        .map(|(k, _)| k)
-                        .find(|k| !KNOWN.contains(&k.as_str()))
-                    {
-                        return Err(format!("unknown param `{k}`"));
-                    }
-                    Ok(
-                        Box::pin(async move {
-                            r.send()
-                                .await
-                                .map(|x| {
-                                    serde_json::json!(
-                                        { "data" : out(x.data), "meta" : out(x.meta) }
-                                    )
-                                })
-                        }),
-                    )
-                })(),
-            )
-        }
+        ("campaigns", "list") => page(c.campaigns().list(a.arg::<String>(&["q"])?)),
         #[cfg(feature = "campaigns")]
         ("campaigns", "create") => {
-            Some(
-                (|| -> Result<TypedFuture, String> {
-                    const KNOWN: &[&str] = &[
-                        "Name",
-                        "name",
-                        "Type",
-                        "type",
-                        "Status",
-                        "status",
-                        "StartDate",
-                        "start_date",
-                        "EndDate",
-                        "end_date",
-                        "IsActive",
-                        "is_active",
-                        "Description",
-                        "description",
-                        "ExpectedRevenue",
-                        "expected_revenue",
-                        "BudgetedCost",
-                        "budgeted_cost",
-                        "ActualCost",
-                        "actual_cost",
-                        "ExpectedResponse",
-                        "expected_response",
-                        "NumberSent",
-                        "number_sent",
-                        "ParentId",
-                        "parent_id",
-                        "OwnerId",
-                        "owner_id",
-                    ];
-                    #[allow(unused_mut)]
-                    let mut r = c
-                        .campaigns()
-                        .create(arg::<String>(p, &["Name", "name"])?);
-                    if let Some(v) = opt::<String>(p, &["Type", "type"])? {
-                        r = r.type_(v);
-                    }
-                    if let Some(v) = opt::<String>(p, &["Status", "status"])? {
-                        r = r.status(v);
-                    }
-                    if let Some(v) = opt::<String>(p, &["StartDate", "start_date"])? {
-                        r = r.start_date(v);
-                    }
-                    if let Some(v) = opt::<String>(p, &["EndDate", "end_date"])? {
-                        r = r.end_date(v);
-                    }
-                    if let Some(v) = opt::<bool>(p, &["IsActive", "is_active"])? {
-                        r = r.is_active(v);
-                    }
-                    if let Some(v) = opt::<String>(p, &["Description", "description"])? {
-                        r = r.description(v);
-                    }
-                    if let Some(v) = opt::<
-                        f64,
-                    >(p, &["ExpectedRevenue", "expected_revenue"])? {
-                        r = r.expected_revenue(v);
-                    }
-                    if let Some(v) = opt::<f64>(p, &["BudgetedCost", "budgeted_cost"])? {
-                        r = r.budgeted_cost(v);
-                    }
-                    if let Some(v) = opt::<f64>(p, &["ActualCost", "actual_cost"])? {
-                        r = r.actual_cost(v);
-                    }
-                    if let Some(v) = opt::<
-                        f64,
-                    >(p, &["ExpectedResponse", "expected_response"])? {
-                        r = r.expected_response(v);
-                    }
-                    if let Some(v) = opt::<f64>(p, &["NumberSent", "number_sent"])? {
-                        r = r.number_sent(v);
-                    }
-                    if let Some(v) = opt::<String>(p, &["ParentId", "parent_id"])? {
-                        r = r.parent_id(v);
-                    }
-                    if let Some(v) = opt::<String>(p, &["OwnerId", "owner_id"])? {
-                        r = r.owner_id(v);
-                    }
-                    if let Some(k) = p
-                        .as_object()
-                        .into_iter()
-                        .flatten()
-                        .map(|(k, _)| k)
-                        .find(|k| !KNOWN.contains(&k.as_str()))
-                    {
-                        return Err(format!("unknown param `{k}`"));
-                    }
-                    Ok(
-                        Box::pin(async move {
-                            r.send()
-                                .await
-                                .map(|x| serde_json::json!({ "record" : out(x) }))
-                        }),
-                    )
-                })(),
-            )
+            let mut r = c.campaigns().create(a.arg::<String>(&["Name", "name"])?);
+            r = a.set(r, &["Type", "type"], |r, v: String| r.type_(v))?;
+            r = a.set(r, &["Status", "status"], |r, v: String| r.status(v))?;
+            r = a.set(r, &["StartDate", "start_date"], |r, v: String| r.start_date(v))?;
+            r = a.set(r, &["EndDate", "end_date"], |r, v: String| r.end_date(v))?;
+            r = a.set(r, &["IsActive", "is_active"], |r, v| r.is_active(v))?;
+            r = a
+                .set(
+                    r,
+                    &["Description", "description"],
+                    |r, v: String| r.description(v),
+                )?;
+            r = a
+                .set(
+                    r,
+                    &["ExpectedRevenue", "expected_revenue"],
+                    |r, v| r.expected_revenue(v),
+                )?;
+            r = a.set(r, &["BudgetedCost", "budgeted_cost"], |r, v| r.budgeted_cost(v))?;
+            r = a.set(r, &["ActualCost", "actual_cost"], |r, v| r.actual_cost(v))?;
+            r = a
+                .set(
+                    r,
+                    &["ExpectedResponse", "expected_response"],
+                    |r, v| r.expected_response(v),
+                )?;
+            r = a.set(r, &["NumberSent", "number_sent"], |r, v| r.number_sent(v))?;
+            r = a.set(r, &["ParentId", "parent_id"], |r, v: String| r.parent_id(v))?;
+            r = a.set(r, &["OwnerId", "owner_id"], |r, v: String| r.owner_id(v))?;
+            record(r)
         }
         #[cfg(feature = "campaigns")]
         ("campaigns", "get") => {
-            Some(
-                (|| -> Result<TypedFuture, String> {
-                    const KNOWN: &[&str] = &["id", "id", "fields", "fields"];
-                    #[allow(unused_mut)]
-                    let mut r = c.campaigns().get(arg::<String>(p, &["id", "id"])?);
-                    if let Some(v) = opt::<String>(p, &["fields", "fields"])? {
-                        r = r.fields(v);
-                    }
-                    if let Some(k) = p
-                        .as_object()
-                        .into_iter()
-                        .flatten()
-                        .map(|(k, _)| k)
-                        .find(|k| !KNOWN.contains(&k.as_str()))
-                    {
-                        return Err(format!("unknown param `{k}`"));
-                    }
-                    Ok(
-                        Box::pin(async move {
-                            r.send()
-                                .await
-                                .map(|x| serde_json::json!({ "record" : out(x) }))
-                        }),
-                    )
-                })(),
-            )
+            let mut r = c.campaigns().get(a.arg::<String>(&["id"])?);
+            r = a.set(r, &["fields"], |r, v: String| r.fields(v))?;
+            record(r)
         }
         #[cfg(feature = "campaigns")]
         ("campaigns", "update") => {
-            Some(
-                (|| -> Result<TypedFuture, String> {
-                    const KNOWN: &[&str] = &[
-                        "id",
-                        "id",
-                        "Name",
-                        "name",
-                        "Type",
-                        "type",
-                        "Status",
-                        "status",
-                        "StartDate",
-                        "start_date",
-                        "EndDate",
-                        "end_date",
-                        "IsActive",
-                        "is_active",
-                        "Description",
-                        "description",
-                        "ExpectedRevenue",
-                        "expected_revenue",
-                        "BudgetedCost",
-                        "budgeted_cost",
-                        "ActualCost",
-                        "actual_cost",
-                        "ExpectedResponse",
-                        "expected_response",
-                        "NumberSent",
-                        "number_sent",
-                        "ParentId",
-                        "parent_id",
-                        "OwnerId",
-                        "owner_id",
-                    ];
-                    #[allow(unused_mut)]
-                    let mut r = c
-                        .campaigns()
-                        .update(
-                            arg::<String>(p, &["id", "id"])?,
-                            arg::<String>(p, &["Name", "name"])?,
-                        );
-                    if let Some(v) = opt::<String>(p, &["Type", "type"])? {
-                        r = r.type_(v);
-                    }
-                    if let Some(v) = opt::<String>(p, &["Status", "status"])? {
-                        r = r.status(v);
-                    }
-                    if let Some(v) = opt::<String>(p, &["StartDate", "start_date"])? {
-                        r = r.start_date(v);
-                    }
-                    if let Some(v) = opt::<String>(p, &["EndDate", "end_date"])? {
-                        r = r.end_date(v);
-                    }
-                    if let Some(v) = opt::<bool>(p, &["IsActive", "is_active"])? {
-                        r = r.is_active(v);
-                    }
-                    if let Some(v) = opt::<String>(p, &["Description", "description"])? {
-                        r = r.description(v);
-                    }
-                    if let Some(v) = opt::<
-                        f64,
-                    >(p, &["ExpectedRevenue", "expected_revenue"])? {
-                        r = r.expected_revenue(v);
-                    }
-                    if let Some(v) = opt::<f64>(p, &["BudgetedCost", "budgeted_cost"])? {
-                        r = r.budgeted_cost(v);
-                    }
-                    if let Some(v) = opt::<f64>(p, &["ActualCost", "actual_cost"])? {
-                        r = r.actual_cost(v);
-                    }
-                    if let Some(v) = opt::<
-                        f64,
-                    >(p, &["ExpectedResponse", "expected_response"])? {
-                        r = r.expected_response(v);
-                    }
-                    if let Some(v) = opt::<f64>(p, &["NumberSent", "number_sent"])? {
-                        r = r.number_sent(v);
-                    }
-                    if let Some(v) = opt::<String>(p, &["ParentId", "parent_id"])? {
-                        r = r.parent_id(v);
-                    }
-                    if let Some(v) = opt::<String>(p, &["OwnerId", "owner_id"])? {
-                        r = r.owner_id(v);
-                    }
-                    if let Some(k) = p
-                        .as_object()
-                        .into_iter()
-                        .flatten()
-                        .map(|(k, _)| k)
-                        .find(|k| !KNOWN.contains(&k.as_str()))
-                    {
-                        return Err(format!("unknown param `{k}`"));
-                    }
-                    Ok(
-                        Box::pin(async move {
-                            r.send()
-                                .await
-                                .map(|x| serde_json::json!({ "record" : out(x) }))
-                        }),
-                    )
-                })(),
-            )
+            let mut r = c
+                .campaigns()
+                .update(a.arg::<String>(&["id"])?, a.arg::<String>(&["Name", "name"])?);
+            r = a.set(r, &["Type", "type"], |r, v: String| r.type_(v))?;
+            r = a.set(r, &["Status", "status"], |r, v: String| r.status(v))?;
+            r = a.set(r, &["StartDate", "start_date"], |r, v: String| r.start_date(v))?;
+            r = a.set(r, &["EndDate", "end_date"], |r, v: String| r.end_date(v))?;
+            r = a.set(r, &["IsActive", "is_active"], |r, v| r.is_active(v))?;
+            r = a
+                .set(
+                    r,
+                    &["Description", "description"],
+                    |r, v: String| r.description(v),
+                )?;
+            r = a
+                .set(
+                    r,
+                    &["ExpectedRevenue", "expected_revenue"],
+                    |r, v| r.expected_revenue(v),
+                )?;
+            r = a.set(r, &["BudgetedCost", "budgeted_cost"], |r, v| r.budgeted_cost(v))?;
+            r = a.set(r, &["ActualCost", "actual_cost"], |r, v| r.actual_cost(v))?;
+            r = a
+                .set(
+                    r,
+                    &["ExpectedResponse", "expected_response"],
+                    |r, v| r.expected_response(v),
+                )?;
+            r = a.set(r, &["NumberSent", "number_sent"], |r, v| r.number_sent(v))?;
+            r = a.set(r, &["ParentId", "parent_id"], |r, v: String| r.parent_id(v))?;
+            r = a.set(r, &["OwnerId", "owner_id"], |r, v: String| r.owner_id(v))?;
+            record(r)
         }
         #[cfg(feature = "campaigns")]
         ("campaigns", "delete") => {
-            Some(
-                (|| -> Result<TypedFuture, String> {
-                    const KNOWN: &[&str] = &["id", "id"];
-                    #[allow(unused_mut)]
-                    let mut r = c.campaigns().delete(arg::<String>(p, &["id", "id"])?);
-                    if let Some(k) = p
-                        .as_object()
-                        .into_iter()
-                        .flatten()
-                        .map(|(k, _)| k)
-                        .find(|k| !KNOWN.contains(&k.as_str()))
-                    {
-                        return Err(format!("unknown param `{k}`"));
-                    }
-                    Ok(
-                        Box::pin(async move {
-                            r.send()
-                                .await
-                                .map(|x| serde_json::json!({ "record" : out(x) }))
-                        }),
-                    )
-                })(),
-            )
+            record(c.campaigns().delete(a.arg::<String>(&["id"])?))
         }
         #[cfg(feature = "campaigns")]
-        ("campaigns", "search") => {
-            Some(
-                (|| -> Result<TypedFuture, String> {
-                    const KNOWN: &[&str] = &["q", "q"];
-                    #[allow(unused_mut)]
-                    let mut r = c.campaigns().search(arg::<String>(p, &["q", "q"])?);
-                    if let Some(k) = p
-                        .as_object()
-                        .into_iter()
-                        .flatten()
-                        .map(|(k, _)| k)
-                        .find(|k| !KNOWN.contains(&k.as_str()))
-                    {
-                        return Err(format!("unknown param `{k}`"));
-                    }
-                    Ok(
-                        Box::pin(async move {
-                            r.send()
-                                .await
-                                .map(|x| {
-                                    serde_json::json!(
-                                        { "data" : out(x.data), "meta" : out(x.meta) }
-                                    )
-                                })
-                        }),
-                    )
-                })(),
-            )
-        }
+        ("campaigns", "search") => page(c.campaigns().search(a.arg::<String>(&["q"])?)),
         #[cfg(feature = "cases")]
-        ("cases", "list") => {
-            Some(
-                (|| -> Result<TypedFuture, String> {
-                    const KNOWN: &[&str] = &["q", "q"];
-                    #[allow(unused_mut)]
-                    let mut r = c.cases().list(arg::<String>(p, &["q", "q"])?);
-                    if let Some(k) = p
-                        .as_object()
-                        .into_iter()
-                        .flatten()
-                        .map(|(k, _)| k)
-                        .find(|k| !KNOWN.contains(&k.as_str()))
-                    {
-                        return Err(format!("unknown param `{k}`"));
-                    }
-                    Ok(
-                        Box::pin(async move {
-                            r.send()
-                                .await
-                                .map(|x| {
-                                    serde_json::json!(
-                                        { "data" : out(x.data), "meta" : out(x.meta) }
-                                    )
-                                })
-                        }),
-                    )
-                })(),
-            )
-        }
+        ("cases", "list") => page(c.cases().list(a.arg::<String>(&["q"])?)),
         #[cfg(feature = "cases")]
         ("cases", "create") => {
-            Some(
-                (|| -> Result<TypedFuture, String> {
-                    const KNOWN: &[&str] = &[
-                        "Subject",
-                        "subject",
-                        "Status",
-                        "status",
-                        "Priority",
-                        "priority",
-                        "Origin",
-                        "origin",
-                        "Type",
-                        "type",
-                        "Reason",
-                        "reason",
-                        "Description",
-                        "description",
-                        "AccountId",
-                        "account_id",
-                        "ContactId",
-                        "contact_id",
-                        "SuppliedName",
-                        "supplied_name",
-                        "SuppliedEmail",
-                        "supplied_email",
-                        "SuppliedPhone",
-                        "supplied_phone",
-                        "SuppliedCompany",
-                        "supplied_company",
-                        "OwnerId",
-                        "owner_id",
-                        "ParentId",
-                        "parent_id",
-                    ];
-                    #[allow(unused_mut)]
-                    let mut r = c.cases().create();
-                    if let Some(v) = opt::<String>(p, &["Subject", "subject"])? {
-                        r = r.subject(v);
-                    }
-                    if let Some(v) = opt::<String>(p, &["Status", "status"])? {
-                        r = r.status(v);
-                    }
-                    if let Some(v) = opt::<String>(p, &["Priority", "priority"])? {
-                        r = r.priority(v);
-                    }
-                    if let Some(v) = opt::<String>(p, &["Origin", "origin"])? {
-                        r = r.origin(v);
-                    }
-                    if let Some(v) = opt::<String>(p, &["Type", "type"])? {
-                        r = r.type_(v);
-                    }
-                    if let Some(v) = opt::<String>(p, &["Reason", "reason"])? {
-                        r = r.reason(v);
-                    }
-                    if let Some(v) = opt::<String>(p, &["Description", "description"])? {
-                        r = r.description(v);
-                    }
-                    if let Some(v) = opt::<String>(p, &["AccountId", "account_id"])? {
-                        r = r.account_id(v);
-                    }
-                    if let Some(v) = opt::<String>(p, &["ContactId", "contact_id"])? {
-                        r = r.contact_id(v);
-                    }
-                    if let Some(v) = opt::<
-                        String,
-                    >(p, &["SuppliedName", "supplied_name"])? {
-                        r = r.supplied_name(v);
-                    }
-                    if let Some(v) = opt::<
-                        String,
-                    >(p, &["SuppliedEmail", "supplied_email"])? {
-                        r = r.supplied_email(v);
-                    }
-                    if let Some(v) = opt::<
-                        String,
-                    >(p, &["SuppliedPhone", "supplied_phone"])? {
-                        r = r.supplied_phone(v);
-                    }
-                    if let Some(v) = opt::<
-                        String,
-                    >(p, &["SuppliedCompany", "supplied_company"])? {
-                        r = r.supplied_company(v);
-                    }
-                    if let Some(v) = opt::<String>(p, &["OwnerId", "owner_id"])? {
-                        r = r.owner_id(v);
-                    }
-                    if let Some(v) = opt::<String>(p, &["ParentId", "parent_id"])? {
-                        r = r.parent_id(v);
-                    }
-                    if let Some(k) = p
-                        .as_object()
-                        .into_iter()
-                        .flatten()
-                        .map(|(k, _)| k)
-                        .find(|k| !KNOWN.contains(&k.as_str()))
-                    {
-                        return Err(format!("unknown param `{k}`"));
-                    }
-                    Ok(
-                        Box::pin(async move {
-                            r.send()
-                                .await
-                                .map(|x| serde_json::json!({ "record" : out(x) }))
-                        }),
-                    )
-                })(),
-            )
+            let mut r = c.cases().create();
+            r = a.set(r, &["Subject", "subject"], |r, v: String| r.subject(v))?;
+            r = a.set(r, &["Status", "status"], |r, v: String| r.status(v))?;
+            r = a.set(r, &["Priority", "priority"], |r, v: String| r.priority(v))?;
+            r = a.set(r, &["Origin", "origin"], |r, v: String| r.origin(v))?;
+            r = a.set(r, &["Type", "type"], |r, v: String| r.type_(v))?;
+            r = a.set(r, &["Reason", "reason"], |r, v: String| r.reason(v))?;
+            r = a
+                .set(
+                    r,
+                    &["Description", "description"],
+                    |r, v: String| r.description(v),
+                )?;
+            r = a.set(r, &["AccountId", "account_id"], |r, v: String| r.account_id(v))?;
+            r = a.set(r, &["ContactId", "contact_id"], |r, v: String| r.contact_id(v))?;
+            r = a
+                .set(
+                    r,
+                    &["SuppliedName", "supplied_name"],
+                    |r, v: String| r.supplied_name(v),
+                )?;
+            r = a
+                .set(
+                    r,
+                    &["SuppliedEmail", "supplied_email"],
+                    |r, v: String| r.supplied_email(v),
+                )?;
+            r = a
+                .set(
+                    r,
+                    &["SuppliedPhone", "supplied_phone"],
+                    |r, v: String| r.supplied_phone(v),
+                )?;
+            r = a
+                .set(
+                    r,
+                    &["SuppliedCompany", "supplied_company"],
+                    |r, v: String| r.supplied_company(v),
+                )?;
+            r = a.set(r, &["OwnerId", "owner_id"], |r, v: String| r.owner_id(v))?;
+            r = a.set(r, &["ParentId", "parent_id"], |r, v: String| r.parent_id(v))?;
+            record(r)
         }
         #[cfg(feature = "cases")]
         ("cases", "get") => {
-            Some(
-                (|| -> Result<TypedFuture, String> {
-                    const KNOWN: &[&str] = &["id", "id", "fields", "fields"];
-                    #[allow(unused_mut)]
-                    let mut r = c.cases().get(arg::<String>(p, &["id", "id"])?);
-                    if let Some(v) = opt::<String>(p, &["fields", "fields"])? {
-                        r = r.fields(v);
-                    }
-                    if let Some(k) = p
-                        .as_object()
-                        .into_iter()
-                        .flatten()
-                        .map(|(k, _)| k)
-                        .find(|k| !KNOWN.contains(&k.as_str()))
-                    {
-                        return Err(format!("unknown param `{k}`"));
-                    }
-                    Ok(
-                        Box::pin(async move {
-                            r.send()
-                                .await
-                                .map(|x| serde_json::json!({ "record" : out(x) }))
-                        }),
-                    )
-                })(),
-            )
+            let mut r = c.cases().get(a.arg::<String>(&["id"])?);
+            r = a.set(r, &["fields"], |r, v: String| r.fields(v))?;
+            record(r)
         }
         #[cfg(feature = "cases")]
         ("cases", "update") => {
-            Some(
-                (|| -> Result<TypedFuture, String> {
-                    const KNOWN: &[&str] = &[
-                        "id",
-                        "id",
-                        "Subject",
-                        "subject",
-                        "Status",
-                        "status",
-                        "Priority",
-                        "priority",
-                        "Origin",
-                        "origin",
-                        "Type",
-                        "type",
-                        "Reason",
-                        "reason",
-                        "Description",
-                        "description",
-                        "AccountId",
-                        "account_id",
-                        "ContactId",
-                        "contact_id",
-                        "SuppliedName",
-                        "supplied_name",
-                        "SuppliedEmail",
-                        "supplied_email",
-                        "SuppliedPhone",
-                        "supplied_phone",
-                        "SuppliedCompany",
-                        "supplied_company",
-                        "OwnerId",
-                        "owner_id",
-                        "ParentId",
-                        "parent_id",
-                    ];
-                    #[allow(unused_mut)]
-                    let mut r = c.cases().update(arg::<String>(p, &["id", "id"])?);
-                    if let Some(v) = opt::<String>(p, &["Subject", "subject"])? {
-                        r = r.subject(v);
-                    }
-                    if let Some(v) = opt::<String>(p, &["Status", "status"])? {
-                        r = r.status(v);
-                    }
-                    if let Some(v) = opt::<String>(p, &["Priority", "priority"])? {
-                        r = r.priority(v);
-                    }
-                    if let Some(v) = opt::<String>(p, &["Origin", "origin"])? {
-                        r = r.origin(v);
-                    }
-                    if let Some(v) = opt::<String>(p, &["Type", "type"])? {
-                        r = r.type_(v);
-                    }
-                    if let Some(v) = opt::<String>(p, &["Reason", "reason"])? {
-                        r = r.reason(v);
-                    }
-                    if let Some(v) = opt::<String>(p, &["Description", "description"])? {
-                        r = r.description(v);
-                    }
-                    if let Some(v) = opt::<String>(p, &["AccountId", "account_id"])? {
-                        r = r.account_id(v);
-                    }
-                    if let Some(v) = opt::<String>(p, &["ContactId", "contact_id"])? {
-                        r = r.contact_id(v);
-                    }
-                    if let Some(v) = opt::<
-                        String,
-                    >(p, &["SuppliedName", "supplied_name"])? {
-                        r = r.supplied_name(v);
-                    }
-                    if let Some(v) = opt::<
-                        String,
-                    >(p, &["SuppliedEmail", "supplied_email"])? {
-                        r = r.supplied_email(v);
-                    }
-                    if let Some(v) = opt::<
-                        String,
-                    >(p, &["SuppliedPhone", "supplied_phone"])? {
-                        r = r.supplied_phone(v);
-                    }
-                    if let Some(v) = opt::<
-                        String,
-                    >(p, &["SuppliedCompany", "supplied_company"])? {
-                        r = r.supplied_company(v);
-                    }
-                    if let Some(v) = opt::<String>(p, &["OwnerId", "owner_id"])? {
-                        r = r.owner_id(v);
-                    }
-                    if let Some(v) = opt::<String>(p, &["ParentId", "parent_id"])? {
-                        r = r.parent_id(v);
-                    }
-                    if let Some(k) = p
-                        .as_object()
-                        .into_iter()
-                        .flatten()
-                        .map(|(k, _)| k)
-                        .find(|k| !KNOWN.contains(&k.as_str()))
-                    {
-                        return Err(format!("unknown param `{k}`"));
-                    }
-                    Ok(
-                        Box::pin(async move {
-                            r.send()
-                                .await
-                                .map(|x| serde_json::json!({ "record" : out(x) }))
-                        }),
-                    )
-                })(),
-            )
+            let mut r = c.cases().update(a.arg::<String>(&["id"])?);
+            r = a.set(r, &["Subject", "subject"], |r, v: String| r.subject(v))?;
+            r = a.set(r, &["Status", "status"], |r, v: String| r.status(v))?;
+            r = a.set(r, &["Priority", "priority"], |r, v: String| r.priority(v))?;
+            r = a.set(r, &["Origin", "origin"], |r, v: String| r.origin(v))?;
+            r = a.set(r, &["Type", "type"], |r, v: String| r.type_(v))?;
+            r = a.set(r, &["Reason", "reason"], |r, v: String| r.reason(v))?;
+            r = a
+                .set(
+                    r,
+                    &["Description", "description"],
+                    |r, v: String| r.description(v),
+                )?;
+            r = a.set(r, &["AccountId", "account_id"], |r, v: String| r.account_id(v))?;
+            r = a.set(r, &["ContactId", "contact_id"], |r, v: String| r.contact_id(v))?;
+            r = a
+                .set(
+                    r,
+                    &["SuppliedName", "supplied_name"],
+                    |r, v: String| r.supplied_name(v),
+                )?;
+            r = a
+                .set(
+                    r,
+                    &["SuppliedEmail", "supplied_email"],
+                    |r, v: String| r.supplied_email(v),
+                )?;
+            r = a
+                .set(
+                    r,
+                    &["SuppliedPhone", "supplied_phone"],
+                    |r, v: String| r.supplied_phone(v),
+                )?;
+            r = a
+                .set(
+                    r,
+                    &["SuppliedCompany", "supplied_company"],
+                    |r, v: String| r.supplied_company(v),
+                )?;
+            r = a.set(r, &["OwnerId", "owner_id"], |r, v: String| r.owner_id(v))?;
+            r = a.set(r, &["ParentId", "parent_id"], |r, v: String| r.parent_id(v))?;
+            record(r)
         }
         #[cfg(feature = "cases")]
-        ("cases", "delete") => {
-            Some(
-                (|| -> Result<TypedFuture, String> {
-                    const KNOWN: &[&str] = &["id", "id"];
-                    #[allow(unused_mut)]
-                    let mut r = c.cases().delete(arg::<String>(p, &["id", "id"])?);
-                    if let Some(k) = p
-                        .as_object()
-                        .into_iter()
-                        .flatten()
-                        .map(|(k, _)| k)
-                        .find(|k| !KNOWN.contains(&k.as_str()))
-                    {
-                        return Err(format!("unknown param `{k}`"));
-                    }
-                    Ok(
-                        Box::pin(async move {
-                            r.send()
-                                .await
-                                .map(|x| serde_json::json!({ "record" : out(x) }))
-                        }),
-                    )
-                })(),
-            )
-        }
+        ("cases", "delete") => record(c.cases().delete(a.arg::<String>(&["id"])?)),
         #[cfg(feature = "cases")]
-        ("cases", "search") => {
-            Some(
-                (|| -> Result<TypedFuture, String> {
-                    const KNOWN: &[&str] = &["q", "q"];
-                    #[allow(unused_mut)]
-                    let mut r = c.cases().search(arg::<String>(p, &["q", "q"])?);
-                    if let Some(k) = p
-                        .as_object()
-                        .into_iter()
-                        .flatten()
-                        .map(|(k, _)| k)
-                        .find(|k| !KNOWN.contains(&k.as_str()))
-                    {
-                        return Err(format!("unknown param `{k}`"));
-                    }
-                    Ok(
-                        Box::pin(async move {
-                            r.send()
-                                .await
-                                .map(|x| {
-                                    serde_json::json!(
-                                        { "data" : out(x.data), "meta" : out(x.meta) }
-                                    )
-                                })
-                        }),
-                    )
-                })(),
-            )
-        }
+        ("cases", "search") => page(c.cases().search(a.arg::<String>(&["q"])?)),
         #[cfg(feature = "notes")]
-        ("notes", "list") => {
-            Some(
-                (|| -> Result<TypedFuture, String> {
-                    const KNOWN: &[&str] = &["q", "q"];
-                    #[allow(unused_mut)]
-                    let mut r = c.notes().list(arg::<String>(p, &["q", "q"])?);
-                    if let Some(k) = p
-                        .as_object()
-                        .into_iter()
-                        .flatten()
-                        .map(|(k, _)| k)
-                        .find(|k| !KNOWN.contains(&k.as_str()))
-                    {
-                        return Err(format!("unknown param `{k}`"));
-                    }
-                    Ok(
-                        Box::pin(async move {
-                            r.send()
-                                .await
-                                .map(|x| {
-                                    serde_json::json!(
-                                        { "data" : out(x.data), "meta" : out(x.meta) }
-                                    )
-                                })
-                        }),
-                    )
-                })(),
-            )
-        }
+        ("notes", "list") => page(c.notes().list(a.arg::<String>(&["q"])?)),
         #[cfg(feature = "notes")]
         ("notes", "create") => {
-            Some(
-                (|| -> Result<TypedFuture, String> {
-                    const KNOWN: &[&str] = &[
-                        "Title",
-                        "title",
-                        "Body",
-                        "body",
-                        "ParentId",
-                        "parent_id",
-                        "IsPrivate",
-                        "is_private",
-                        "OwnerId",
-                        "owner_id",
-                    ];
-                    #[allow(unused_mut)]
-                    let mut r = c
-                        .notes()
-                        .create(
-                            arg::<String>(p, &["Title", "title"])?,
-                            arg::<String>(p, &["ParentId", "parent_id"])?,
-                        );
-                    if let Some(v) = opt::<String>(p, &["Body", "body"])? {
-                        r = r.body(v);
-                    }
-                    if let Some(v) = opt::<bool>(p, &["IsPrivate", "is_private"])? {
-                        r = r.is_private(v);
-                    }
-                    if let Some(v) = opt::<String>(p, &["OwnerId", "owner_id"])? {
-                        r = r.owner_id(v);
-                    }
-                    if let Some(k) = p
-                        .as_object()
-                        .into_iter()
-                        .flatten()
-                        .map(|(k, _)| k)
-                        .find(|k| !KNOWN.contains(&k.as_str()))
-                    {
-                        return Err(format!("unknown param `{k}`"));
-                    }
-                    Ok(
-                        Box::pin(async move {
-                            r.send()
-                                .await
-                                .map(|x| serde_json::json!({ "record" : out(x) }))
-                        }),
-                    )
-                })(),
-            )
+            let mut r = c
+                .notes()
+                .create(
+                    a.arg::<String>(&["Title", "title"])?,
+                    a.arg::<String>(&["ParentId", "parent_id"])?,
+                );
+            r = a.set(r, &["Body", "body"], |r, v: String| r.body(v))?;
+            r = a.set(r, &["IsPrivate", "is_private"], |r, v| r.is_private(v))?;
+            r = a.set(r, &["OwnerId", "owner_id"], |r, v: String| r.owner_id(v))?;
+            record(r)
         }
         #[cfg(feature = "notes")]
         ("notes", "get") => {
-            Some(
-                (|| -> Result<TypedFuture, String> {
-                    const KNOWN: &[&str] = &["id", "id", "fields", "fields"];
-                    #[allow(unused_mut)]
-                    let mut r = c.notes().get(arg::<String>(p, &["id", "id"])?);
-                    if let Some(v) = opt::<String>(p, &["fields", "fields"])? {
-                        r = r.fields(v);
-                    }
-                    if let Some(k) = p
-                        .as_object()
-                        .into_iter()
-                        .flatten()
-                        .map(|(k, _)| k)
-                        .find(|k| !KNOWN.contains(&k.as_str()))
-                    {
-                        return Err(format!("unknown param `{k}`"));
-                    }
-                    Ok(
-                        Box::pin(async move {
-                            r.send()
-                                .await
-                                .map(|x| serde_json::json!({ "record" : out(x) }))
-                        }),
-                    )
-                })(),
-            )
+            let mut r = c.notes().get(a.arg::<String>(&["id"])?);
+            r = a.set(r, &["fields"], |r, v: String| r.fields(v))?;
+            record(r)
         }
         #[cfg(feature = "notes")]
         ("notes", "update") => {
-            Some(
-                (|| -> Result<TypedFuture, String> {
-                    const KNOWN: &[&str] = &[
-                        "id",
-                        "id",
-                        "Title",
-                        "title",
-                        "Body",
-                        "body",
-                        "IsPrivate",
-                        "is_private",
-                        "OwnerId",
-                        "owner_id",
-                    ];
-                    #[allow(unused_mut)]
-                    let mut r = c.notes().update(arg::<String>(p, &["id", "id"])?);
-                    if let Some(v) = opt::<String>(p, &["Title", "title"])? {
-                        r = r.title(v);
-                    }
-                    if let Some(v) = opt::<String>(p, &["Body", "body"])? {
-                        r = r.body(v);
-                    }
-                    if let Some(v) = opt::<bool>(p, &["IsPrivate", "is_private"])? {
-                        r = r.is_private(v);
-                    }
-                    if let Some(v) = opt::<String>(p, &["OwnerId", "owner_id"])? {
-                        r = r.owner_id(v);
-                    }
-                    if let Some(k) = p
-                        .as_object()
-                        .into_iter()
-                        .flatten()
-                        .map(|(k, _)| k)
-                        .find(|k| !KNOWN.contains(&k.as_str()))
-                    {
-                        return Err(format!("unknown param `{k}`"));
-                    }
-                    Ok(
-                        Box::pin(async move {
-                            r.send()
-                                .await
-                                .map(|x| serde_json::json!({ "record" : out(x) }))
-                        }),
-                    )
-                })(),
-            )
+            let mut r = c.notes().update(a.arg::<String>(&["id"])?);
+            r = a.set(r, &["Title", "title"], |r, v: String| r.title(v))?;
+            r = a.set(r, &["Body", "body"], |r, v: String| r.body(v))?;
+            r = a.set(r, &["IsPrivate", "is_private"], |r, v| r.is_private(v))?;
+            r = a.set(r, &["OwnerId", "owner_id"], |r, v: String| r.owner_id(v))?;
+            record(r)
         }
         #[cfg(feature = "notes")]
-        ("notes", "delete") => {
-            Some(
-                (|| -> Result<TypedFuture, String> {
-                    const KNOWN: &[&str] = &["id", "id"];
-                    #[allow(unused_mut)]
-                    let mut r = c.notes().delete(arg::<String>(p, &["id", "id"])?);
-                    if let Some(k) = p
-                        .as_object()
-                        .into_iter()
-                        .flatten()
-                        .map(|(k, _)| k)
-                        .find(|k| !KNOWN.contains(&k.as_str()))
-                    {
-                        return Err(format!("unknown param `{k}`"));
-                    }
-                    Ok(
-                        Box::pin(async move {
-                            r.send()
-                                .await
-                                .map(|x| serde_json::json!({ "record" : out(x) }))
-                        }),
-                    )
-                })(),
-            )
-        }
+        ("notes", "delete") => record(c.notes().delete(a.arg::<String>(&["id"])?)),
         #[cfg(feature = "notes")]
-        ("notes", "search") => {
-            Some(
-                (|| -> Result<TypedFuture, String> {
-                    const KNOWN: &[&str] = &["q", "q"];
-                    #[allow(unused_mut)]
-                    let mut r = c.notes().search(arg::<String>(p, &["q", "q"])?);
-                    if let Some(k) = p
-                        .as_object()
-                        .into_iter()
-                        .flatten()
-                        .map(|(k, _)| k)
-                        .find(|k| !KNOWN.contains(&k.as_str()))
-                    {
-                        return Err(format!("unknown param `{k}`"));
-                    }
-                    Ok(
-                        Box::pin(async move {
-                            r.send()
-                                .await
-                                .map(|x| {
-                                    serde_json::json!(
-                                        { "data" : out(x.data), "meta" : out(x.meta) }
-                                    )
-                                })
-                        }),
-                    )
-                })(),
-            )
-        }
+        ("notes", "search") => page(c.notes().search(a.arg::<String>(&["q"])?)),
         #[cfg(feature = "content_versions")]
         ("content_versions", "list") => {
-            Some(
-                (|| -> Result<TypedFuture, String> {
-                    const KNOWN: &[&str] = &["q", "q"];
-                    #[allow(unused_mut)]
-                    let mut r = c
-                        .content_versions()
-                        .list(arg::<String>(p, &["q", "q"])?);
-                    if let Some(k) = p
-                        .as_object()
-                        .into_iter()
-                        .flatten()
-                        .map(|(k, _)| k)
-                        .find(|k| !KNOWN.contains(&k.as_str()))
-                    {
-                        return Err(format!("unknown param `{k}`"));
-                    }
-                    Ok(
-                        Box::pin(async move {
-                            r.send()
-                                .await
-                                .map(|x| {
-                                    serde_json::json!(
-                                        { "data" : out(x.data), "meta" : out(x.meta) }
-                                    )
-                                })
-                        }),
-                    )
-                })(),
-            )
+            page(c.content_versions().list(a.arg::<String>(&["q"])?))
         }
         #[cfg(feature = "content_versions")]
         ("content_versions", "get") => {
-            Some(
-                (|| -> Result<TypedFuture, String> {
-                    const KNOWN: &[&str] = &["id", "id", "fields", "fields"];
-                    #[allow(unused_mut)]
-                    let mut r = c
-                        .content_versions()
-                        .get(arg::<String>(p, &["id", "id"])?);
-                    if let Some(v) = opt::<String>(p, &["fields", "fields"])? {
-                        r = r.fields(v);
-                    }
-                    if let Some(k) = p
-                        .as_object()
-                        .into_iter()
-                        .flatten()
-                        .map(|(k, _)| k)
-                        .find(|k| !KNOWN.contains(&k.as_str()))
-                    {
-                        return Err(format!("unknown param `{k}`"));
-                    }
-                    Ok(
-                        Box::pin(async move {
-                            r.send()
-                                .await
-                                .map(|x| serde_json::json!({ "record" : out(x) }))
-                        }),
-                    )
-                })(),
-            )
+            let mut r = c.content_versions().get(a.arg::<String>(&["id"])?);
+            r = a.set(r, &["fields"], |r, v: String| r.fields(v))?;
+            record(r)
         }
         #[cfg(feature = "attachments")]
-        ("attachments", "list") => {
-            Some(
-                (|| -> Result<TypedFuture, String> {
-                    const KNOWN: &[&str] = &["q", "q"];
-                    #[allow(unused_mut)]
-                    let mut r = c.attachments().list(arg::<String>(p, &["q", "q"])?);
-                    if let Some(k) = p
-                        .as_object()
-                        .into_iter()
-                        .flatten()
-                        .map(|(k, _)| k)
-                        .find(|k| !KNOWN.contains(&k.as_str()))
-                    {
-                        return Err(format!("unknown param `{k}`"));
-                    }
-                    Ok(
-                        Box::pin(async move {
-                            r.send()
-                                .await
-                                .map(|x| {
-                                    serde_json::json!(
-                                        { "data" : out(x.data), "meta" : out(x.meta) }
-                                    )
-                                })
-                        }),
-                    )
-                })(),
-            )
-        }
+        ("attachments", "list") => page(c.attachments().list(a.arg::<String>(&["q"])?)),
         #[cfg(feature = "attachments")]
         ("attachments", "get") => {
-            Some(
-                (|| -> Result<TypedFuture, String> {
-                    const KNOWN: &[&str] = &["id", "id", "fields", "fields"];
-                    #[allow(unused_mut)]
-                    let mut r = c.attachments().get(arg::<String>(p, &["id", "id"])?);
-                    if let Some(v) = opt::<String>(p, &["fields", "fields"])? {
-                        r = r.fields(v);
-                    }
-                    if let Some(k) = p
-                        .as_object()
-                        .into_iter()
-                        .flatten()
-                        .map(|(k, _)| k)
-                        .find(|k| !KNOWN.contains(&k.as_str()))
-                    {
-                        return Err(format!("unknown param `{k}`"));
-                    }
-                    Ok(
-                        Box::pin(async move {
-                            r.send()
-                                .await
-                                .map(|x| serde_json::json!({ "record" : out(x) }))
-                        }),
-                    )
-                })(),
-            )
+            let mut r = c.attachments().get(a.arg::<String>(&["id"])?);
+            r = a.set(r, &["fields"], |r, v: String| r.fields(v))?;
+            record(r)
         }
         #[cfg(feature = "reports")]
-        ("reports", "list") => {
-            Some(
-                (|| -> Result<TypedFuture, String> {
-                    const KNOWN: &[&str] = &[];
-                    #[allow(unused_mut)]
-                    let mut r = c.reports().list();
-                    if let Some(k) = p
-                        .as_object()
-                        .into_iter()
-                        .flatten()
-                        .map(|(k, _)| k)
-                        .find(|k| !KNOWN.contains(&k.as_str()))
-                    {
-                        return Err(format!("unknown param `{k}`"));
-                    }
-                    Ok(
-                        Box::pin(async move {
-                            r.send()
-                                .await
-                                .map(|x| {
-                                    serde_json::json!(
-                                        { "data" : out(x.data), "meta" : out(x.meta) }
-                                    )
-                                })
-                        }),
-                    )
-                })(),
-            )
-        }
+        ("reports", "list") => page(c.reports().list()),
         #[cfg(feature = "reports")]
         ("reports", "get") => {
-            Some(
-                (|| -> Result<TypedFuture, String> {
-                    const KNOWN: &[&str] = &[
-                        "id",
-                        "id",
-                        "includeDetails",
-                        "include_details",
-                    ];
-                    #[allow(unused_mut)]
-                    let mut r = c.reports().get(arg::<String>(p, &["id", "id"])?);
-                    if let Some(v) = opt::<
-                        bool,
-                    >(p, &["includeDetails", "include_details"])? {
-                        r = r.include_details(v);
-                    }
-                    if let Some(k) = p
-                        .as_object()
-                        .into_iter()
-                        .flatten()
-                        .map(|(k, _)| k)
-                        .find(|k| !KNOWN.contains(&k.as_str()))
-                    {
-                        return Err(format!("unknown param `{k}`"));
-                    }
-                    Ok(
-                        Box::pin(async move {
-                            r.send()
-                                .await
-                                .map(|x| serde_json::json!({ "record" : out(x) }))
-                        }),
-                    )
-                })(),
-            )
+            let mut r = c.reports().get(a.arg::<String>(&["id"])?);
+            r = a
+                .set(
+                    r,
+                    &["includeDetails", "include_details"],
+                    |r, v| r.include_details(v),
+                )?;
+            record(r)
         }
         #[cfg(feature = "users")]
-        ("users", "list") => {
-            Some(
-                (|| -> Result<TypedFuture, String> {
-                    const KNOWN: &[&str] = &["q", "q"];
-                    #[allow(unused_mut)]
-                    let mut r = c.users().list(arg::<String>(p, &["q", "q"])?);
-                    if let Some(k) = p
-                        .as_object()
-                        .into_iter()
-                        .flatten()
-                        .map(|(k, _)| k)
-                        .find(|k| !KNOWN.contains(&k.as_str()))
-                    {
-                        return Err(format!("unknown param `{k}`"));
-                    }
-                    Ok(
-                        Box::pin(async move {
-                            r.send()
-                                .await
-                                .map(|x| {
-                                    serde_json::json!(
-                                        { "data" : out(x.data), "meta" : out(x.meta) }
-                                    )
-                                })
-                        }),
-                    )
-                })(),
-            )
-        }
+        ("users", "list") => page(c.users().list(a.arg::<String>(&["q"])?)),
         #[cfg(feature = "users")]
         ("users", "create") => {
-            Some(
-                (|| -> Result<TypedFuture, String> {
-                    const KNOWN: &[&str] = &[
-                        "Username",
-                        "username",
-                        "FirstName",
-                        "first_name",
-                        "LastName",
-                        "last_name",
-                        "Email",
-                        "email",
-                        "Alias",
-                        "alias",
-                        "ProfileId",
-                        "profile_id",
-                        "UserRoleId",
-                        "user_role_id",
-                        "ManagerId",
-                        "manager_id",
-                        "TimeZoneSidKey",
-                        "time_zone_sid_key",
-                        "LocaleSidKey",
-                        "locale_sid_key",
-                        "EmailEncodingKey",
-                        "email_encoding_key",
-                        "LanguageLocaleKey",
-                        "language_locale_key",
-                        "IsActive",
-                        "is_active",
-                        "Title",
-                        "title",
-                        "Department",
-                        "department",
-                        "Phone",
-                        "phone",
-                        "MobilePhone",
-                        "mobile_phone",
-                    ];
-                    #[allow(unused_mut)]
-                    let mut r = c
-                        .users()
-                        .create(
-                            arg::<String>(p, &["Username", "username"])?,
-                            arg::<String>(p, &["LastName", "last_name"])?,
-                            arg::<String>(p, &["Email", "email"])?,
-                            arg::<String>(p, &["Alias", "alias"])?,
-                            arg::<String>(p, &["ProfileId", "profile_id"])?,
-                            arg::<String>(p, &["TimeZoneSidKey", "time_zone_sid_key"])?,
-                            arg::<String>(p, &["LocaleSidKey", "locale_sid_key"])?,
-                            arg::<
-                                String,
-                            >(p, &["EmailEncodingKey", "email_encoding_key"])?,
-                            arg::<
-                                String,
-                            >(p, &["LanguageLocaleKey", "language_locale_key"])?,
-                        );
-                    if let Some(v) = opt::<String>(p, &["FirstName", "first_name"])? {
-                        r = r.first_name(v);
-                    }
-                    if let Some(v) = opt::<String>(p, &["UserRoleId", "user_role_id"])? {
-                        r = r.user_role_id(v);
-                    }
-                    if let Some(v) = opt::<String>(p, &["ManagerId", "manager_id"])? {
-                        r = r.manager_id(v);
-                    }
-                    if let Some(v) = opt::<bool>(p, &["IsActive", "is_active"])? {
-                        r = r.is_active(v);
-                    }
-                    if let Some(v) = opt::<String>(p, &["Title", "title"])? {
-                        r = r.title(v);
-                    }
-                    if let Some(v) = opt::<String>(p, &["Department", "department"])? {
-                        r = r.department(v);
-                    }
-                    if let Some(v) = opt::<String>(p, &["Phone", "phone"])? {
-                        r = r.phone(v);
-                    }
-                    if let Some(v) = opt::<
-                        String,
-                    >(p, &["MobilePhone", "mobile_phone"])? {
-                        r = r.mobile_phone(v);
-                    }
-                    if let Some(k) = p
-                        .as_object()
-                        .into_iter()
-                        .flatten()
-                        .map(|(k, _)| k)
-                        .find(|k| !KNOWN.contains(&k.as_str()))
-                    {
-                        return Err(format!("unknown param `{k}`"));
-                    }
-                    Ok(
-                        Box::pin(async move {
-                            r.send()
-                                .await
-                                .map(|x| serde_json::json!({ "record" : out(x) }))
-                        }),
-                    )
-                })(),
-            )
+            let mut r = c
+                .users()
+                .create(
+                    a.arg::<String>(&["Username", "username"])?,
+                    a.arg::<String>(&["LastName", "last_name"])?,
+                    a.arg::<String>(&["Email", "email"])?,
+                    a.arg::<String>(&["Alias", "alias"])?,
+                    a.arg::<String>(&["ProfileId", "profile_id"])?,
+                    a.arg::<String>(&["TimeZoneSidKey", "time_zone_sid_key"])?,
+                    a.arg::<String>(&["LocaleSidKey", "locale_sid_key"])?,
+                    a.arg::<String>(&["EmailEncodingKey", "email_encoding_key"])?,
+                    a.arg::<String>(&["LanguageLocaleKey", "language_locale_key"])?,
+                );
+            r = a.set(r, &["FirstName", "first_name"], |r, v: String| r.first_name(v))?;
+            r = a
+                .set(
+                    r,
+                    &["UserRoleId", "user_role_id"],
+                    |r, v: String| r.user_role_id(v),
+                )?;
+            r = a.set(r, &["ManagerId", "manager_id"], |r, v: String| r.manager_id(v))?;
+            r = a.set(r, &["IsActive", "is_active"], |r, v| r.is_active(v))?;
+            r = a.set(r, &["Title", "title"], |r, v: String| r.title(v))?;
+            r = a.set(r, &["Department", "department"], |r, v: String| r.department(v))?;
+            r = a.set(r, &["Phone", "phone"], |r, v: String| r.phone(v))?;
+            r = a
+                .set(
+                    r,
+                    &["MobilePhone", "mobile_phone"],
+                    |r, v: String| r.mobile_phone(v),
+                )?;
+            record(r)
         }
         #[cfg(feature = "users")]
         ("users", "get") => {
-            Some(
-                (|| -> Result<TypedFuture, String> {
-                    const KNOWN: &[&str] = &["id", "id", "fields", "fields"];
-                    #[allow(unused_mut)]
-                    let mut r = c.users().get(arg::<String>(p, &["id", "id"])?);
-                    if let Some(v) = opt::<String>(p, &["fields", "fields"])? {
-                        r = r.fields(v);
-                    }
-                    if let Some(k) = p
-                        .as_object()
-                        .into_iter()
-                        .flatten()
-                        .map(|(k, _)| k)
-                        .find(|k| !KNOWN.contains(&k.as_str()))
-                    {
-                        return Err(format!("unknown param `{k}`"));
-                    }
-                    Ok(
-                        Box::pin(async move {
-                            r.send()
-                                .await
-                                .map(|x| serde_json::json!({ "record" : out(x) }))
-                        }),
-                    )
-                })(),
-            )
+            let mut r = c.users().get(a.arg::<String>(&["id"])?);
+            r = a.set(r, &["fields"], |r, v: String| r.fields(v))?;
+            record(r)
         }
         #[cfg(feature = "users")]
         ("users", "update") => {
-            Some(
-                (|| -> Result<TypedFuture, String> {
-                    const KNOWN: &[&str] = &[
-                        "id",
-                        "id",
-                        "Username",
-                        "username",
-                        "FirstName",
-                        "first_name",
-                        "LastName",
-                        "last_name",
-                        "Email",
-                        "email",
-                        "Alias",
-                        "alias",
-                        "ProfileId",
-                        "profile_id",
-                        "UserRoleId",
-                        "user_role_id",
-                        "ManagerId",
-                        "manager_id",
-                        "TimeZoneSidKey",
-                        "time_zone_sid_key",
-                        "LocaleSidKey",
-                        "locale_sid_key",
-                        "EmailEncodingKey",
-                        "email_encoding_key",
-                        "LanguageLocaleKey",
-                        "language_locale_key",
-                        "IsActive",
-                        "is_active",
-                        "Title",
-                        "title",
-                        "Department",
-                        "department",
-                        "Phone",
-                        "phone",
-                        "MobilePhone",
-                        "mobile_phone",
-                    ];
-                    #[allow(unused_mut)]
-                    let mut r = c.users().update(arg::<String>(p, &["id", "id"])?);
-                    if let Some(v) = opt::<String>(p, &["Username", "username"])? {
-                        r = r.username(v);
-                    }
-                    if let Some(v) = opt::<String>(p, &["FirstName", "first_name"])? {
-                        r = r.first_name(v);
-                    }
-                    if let Some(v) = opt::<String>(p, &["LastName", "last_name"])? {
-                        r = r.last_name(v);
-                    }
-                    if let Some(v) = opt::<String>(p, &["Email", "email"])? {
-                        r = r.email(v);
-                    }
-                    if let Some(v) = opt::<String>(p, &["Alias", "alias"])? {
-                        r = r.alias(v);
-                    }
-                    if let Some(v) = opt::<String>(p, &["ProfileId", "profile_id"])? {
-                        r = r.profile_id(v);
-                    }
-                    if let Some(v) = opt::<String>(p, &["UserRoleId", "user_role_id"])? {
-                        r = r.user_role_id(v);
-                    }
-                    if let Some(v) = opt::<String>(p, &["ManagerId", "manager_id"])? {
-                        r = r.manager_id(v);
-                    }
-                    if let Some(v) = opt::<
-                        String,
-                    >(p, &["TimeZoneSidKey", "time_zone_sid_key"])? {
-                        r = r.time_zone_sid_key(v);
-                    }
-                    if let Some(v) = opt::<
-                        String,
-                    >(p, &["LocaleSidKey", "locale_sid_key"])? {
-                        r = r.locale_sid_key(v);
-                    }
-                    if let Some(v) = opt::<
-                        String,
-                    >(p, &["EmailEncodingKey", "email_encoding_key"])? {
-                        r = r.email_encoding_key(v);
-                    }
-                    if let Some(v) = opt::<
-                        String,
-                    >(p, &["LanguageLocaleKey", "language_locale_key"])? {
-                        r = r.language_locale_key(v);
-                    }
-                    if let Some(v) = opt::<bool>(p, &["IsActive", "is_active"])? {
-                        r = r.is_active(v);
-                    }
-                    if let Some(v) = opt::<String>(p, &["Title", "title"])? {
-                        r = r.title(v);
-                    }
-                    if let Some(v) = opt::<String>(p, &["Department", "department"])? {
-                        r = r.department(v);
-                    }
-                    if let Some(v) = opt::<String>(p, &["Phone", "phone"])? {
-                        r = r.phone(v);
-                    }
-                    if let Some(v) = opt::<
-                        String,
-                    >(p, &["MobilePhone", "mobile_phone"])? {
-                        r = r.mobile_phone(v);
-                    }
-                    if let Some(k) = p
-                        .as_object()
-                        .into_iter()
-                        .flatten()
-                        .map(|(k, _)| k)
-                        .find(|k| !KNOWN.contains(&k.as_str()))
-                    {
-                        return Err(format!("unknown param `{k}`"));
-                    }
-                    Ok(
-                        Box::pin(async move {
-                            r.send()
-                                .await
-                                .map(|x| serde_json::json!({ "record" : out(x) }))
-                        }),
-                    )
-                })(),
-            )
+            let mut r = c.users().update(a.arg::<String>(&["id"])?);
+            r = a.set(r, &["Username", "username"], |r, v: String| r.username(v))?;
+            r = a.set(r, &["FirstName", "first_name"], |r, v: String| r.first_name(v))?;
+            r = a.set(r, &["LastName", "last_name"], |r, v: String| r.last_name(v))?;
+            r = a.set(r, &["Email", "email"], |r, v: String| r.email(v))?;
+            r = a.set(r, &["Alias", "alias"], |r, v: String| r.alias(v))?;
+            r = a.set(r, &["ProfileId", "profile_id"], |r, v: String| r.profile_id(v))?;
+            r = a
+                .set(
+                    r,
+                    &["UserRoleId", "user_role_id"],
+                    |r, v: String| r.user_role_id(v),
+                )?;
+            r = a.set(r, &["ManagerId", "manager_id"], |r, v: String| r.manager_id(v))?;
+            r = a
+                .set(
+                    r,
+                    &["TimeZoneSidKey", "time_zone_sid_key"],
+                    |r, v: String| r.time_zone_sid_key(v),
+                )?;
+            r = a
+                .set(
+                    r,
+                    &["LocaleSidKey", "locale_sid_key"],
+                    |r, v: String| r.locale_sid_key(v),
+                )?;
+            r = a
+                .set(
+                    r,
+                    &["EmailEncodingKey", "email_encoding_key"],
+                    |r, v: String| r.email_encoding_key(v),
+                )?;
+            r = a
+                .set(
+                    r,
+                    &["LanguageLocaleKey", "language_locale_key"],
+                    |r, v: String| r.language_locale_key(v),
+                )?;
+            r = a.set(r, &["IsActive", "is_active"], |r, v| r.is_active(v))?;
+            r = a.set(r, &["Title", "title"], |r, v: String| r.title(v))?;
+            r = a.set(r, &["Department", "department"], |r, v: String| r.department(v))?;
+            r = a.set(r, &["Phone", "phone"], |r, v: String| r.phone(v))?;
+            r = a
+                .set(
+                    r,
+                    &["MobilePhone", "mobile_phone"],
+                    |r, v: String| r.mobile_phone(v),
+                )?;
+            record(r)
         }
         #[cfg(feature = "opportunity_stages")]
         ("opportunity_stages", "list") => {
-            Some(
-                (|| -> Result<TypedFuture, String> {
-                    const KNOWN: &[&str] = &["q", "q"];
-                    #[allow(unused_mut)]
-                    let mut r = c
-                        .opportunity_stages()
-                        .list(arg::<String>(p, &["q", "q"])?);
-                    if let Some(k) = p
-                        .as_object()
-                        .into_iter()
-                        .flatten()
-                        .map(|(k, _)| k)
-                        .find(|k| !KNOWN.contains(&k.as_str()))
-                    {
-                        return Err(format!("unknown param `{k}`"));
-                    }
-                    Ok(
-                        Box::pin(async move {
-                            r.send()
-                                .await
-                                .map(|x| {
-                                    serde_json::json!(
-                                        { "data" : out(x.data), "meta" : out(x.meta) }
-                                    )
-                                })
-                        }),
-                    )
-                })(),
-            )
+            page(c.opportunity_stages().list(a.arg::<String>(&["q"])?))
         }
         #[cfg(feature = "opportunity_stages")]
         ("opportunity_stages", "get") => {
-            Some(
-                (|| -> Result<TypedFuture, String> {
-                    const KNOWN: &[&str] = &["id", "id", "fields", "fields"];
-                    #[allow(unused_mut)]
-                    let mut r = c
-                        .opportunity_stages()
-                        .get(arg::<String>(p, &["id", "id"])?);
-                    if let Some(v) = opt::<String>(p, &["fields", "fields"])? {
-                        r = r.fields(v);
-                    }
-                    if let Some(k) = p
-                        .as_object()
-                        .into_iter()
-                        .flatten()
-                        .map(|(k, _)| k)
-                        .find(|k| !KNOWN.contains(&k.as_str()))
-                    {
-                        return Err(format!("unknown param `{k}`"));
-                    }
-                    Ok(
-                        Box::pin(async move {
-                            r.send()
-                                .await
-                                .map(|x| serde_json::json!({ "record" : out(x) }))
-                        }),
-                    )
-                })(),
-            )
+            let mut r = c.opportunity_stages().get(a.arg::<String>(&["id"])?);
+            r = a.set(r, &["fields"], |r, v: String| r.fields(v))?;
+            record(r)
         }
         #[cfg(feature = "query")]
-        ("query", "list") => {
-            Some(
-                (|| -> Result<TypedFuture, String> {
-                    const KNOWN: &[&str] = &["q", "q"];
-                    #[allow(unused_mut)]
-                    let mut r = c.query().list(arg::<String>(p, &["q", "q"])?);
-                    if let Some(k) = p
-                        .as_object()
-                        .into_iter()
-                        .flatten()
-                        .map(|(k, _)| k)
-                        .find(|k| !KNOWN.contains(&k.as_str()))
-                    {
-                        return Err(format!("unknown param `{k}`"));
-                    }
-                    Ok(
-                        Box::pin(async move {
-                            r.send()
-                                .await
-                                .map(|x| {
-                                    serde_json::json!(
-                                        { "data" : out(x.data), "meta" : out(x.meta) }
-                                    )
-                                })
-                        }),
-                    )
-                })(),
-            )
-        }
-        _ => None,
-    }
+        ("query", "list") => page(c.query().list(a.arg::<String>(&["q"])?)),
+        _ => return Ok(None),
+    };
+    Ok(Some(future))
 }
 #[rustfmt::skip]
 #[tokio::test]
 async fn typed_api_matches_oracle() {
-    let report = match run_typed(CONNECTOR, SalesforceConnector::descriptor(), &call)
-        .await
-    {
-        Ok(r) => r,
-        Err(e) => panic!("oracle replay setup: {e}"),
-    };
-    eprintln!("{}: {}", CONNECTOR, report.summary());
-    for (id, why) in &report.stricter {
-        eprintln!("  stricter {id}: {why}");
-    }
-    for (id, problems) in &report.failed {
-        eprintln!("  {id}: {problems:?}");
-    }
-    assert!(
-        report.failed.is_empty(), "{} typed case(s) differ from the oracle", report
-        .failed.len()
-    );
-    assert!(! report.passed.is_empty(), "no case replayed");
+    assert_matches_oracle(
+            "salesforce",
+            SalesforceConnector::descriptor(),
+            SalesforceConnector::from_client,
+            call,
+        )
+        .await;
 }

@@ -4,4056 +4,648 @@
 //! every successful case is built with the generated builders from its params, sent to a
 //! loopback server serving the recorded response, and its request and typed result are
 //! compared with the recording.
-#![allow(unused_imports)]
-#![allow(clippy::redundant_closure_call)]
 #[rustfmt::skip]
-use airbyte_agent_runtime::serde_json::{self, Map, Value};
-#[rustfmt::skip]
-use airbyte_agent_tests::oracle::typed::{TypedFuture, run_typed};
+use airbyte_agent_tests::oracle::typed::{
+    Args, Outcome, assert_matches_oracle, page, record,
+};
 #[rustfmt::skip]
 use airbyte_agent_shopify::*;
 #[rustfmt::skip]
-/// Oracle file name.
-const CONNECTOR: &str = "shopify";
-#[rustfmt::skip]
-/// A required argument (unused when no operation of the crate has one).
-#[allow(dead_code)]
-fn arg<T: airbyte_agent_runtime::serde::de::DeserializeOwned>(
-    p: &Value,
-    names: &[&str],
-) -> Result<T, String> {
-    opt(p, names)?.ok_or_else(|| format!("missing `{}`", names[0]))
-}
-#[rustfmt::skip]
-fn opt<T: airbyte_agent_runtime::serde::de::DeserializeOwned>(
-    p: &Value,
-    names: &[&str],
-) -> Result<Option<T>, String> {
-    match names.iter().find_map(|n| p.get(*n)) {
-        None | Some(Value::Null) => Ok(None),
-        Some(v) => {
-            serde_json::from_value(v.clone())
-                .map(Some)
-                .map_err(|e| format!("`{}`: {e}", names[0]))
-        }
-    }
-}
-#[rustfmt::skip]
-fn out<T: airbyte_agent_runtime::serde::Serialize>(v: T) -> Value {
-    serde_json::to_value(v).unwrap_or(Value::Null)
-}
-#[rustfmt::skip]
-fn call(
-    client: airbyte_agent_runtime::Client,
-    entity: &str,
-    action: &str,
-    p: &Value,
-) -> Option<Result<TypedFuture, String>> {
-    let c = match ShopifyConnector::from_client(client) {
-        Ok(c) => c,
-        Err(e) => return Some(Err(e.to_string())),
-    };
-    match (entity, action) {
+/// One case through the typed API; `Ok(None)` for operations it has no typed call for.
+fn call(c: &ShopifyConnector, operation: (&str, &str), a: &mut Args<'_>) -> Outcome {
+    let future = match operation {
         #[cfg(feature = "customers")]
         ("customers", "list") => {
-            Some(
-                (|| -> Result<TypedFuture, String> {
-                    const KNOWN: &[&str] = &[
-                        "limit",
-                        "limit",
-                        "since_id",
-                        "since_id",
-                        "created_at_min",
-                        "created_at_min",
-                        "created_at_max",
-                        "created_at_max",
-                        "updated_at_min",
-                        "updated_at_min",
-                        "updated_at_max",
-                        "updated_at_max",
-                    ];
-                    #[allow(unused_mut)]
-                    let mut r = c.customers().list();
-                    if let Some(v) = opt::<i64>(p, &["limit", "limit"])? {
-                        r = r.limit(v);
-                    }
-                    if let Some(v) = opt::<i64>(p, &["since_id", "since_id"])? {
-                        r = r.since_id(v);
-                    }
-                    if let Some(v) = opt::<
-                        String,
-                    >(p, &["created_at_min", "created_at_min"])? {
-                        r = r.created_at_min(v);
-                    }
-                    if let Some(v) = opt::<
-                        String,
-                    >(p, &["created_at_max", "created_at_max"])? {
-                        r = r.created_at_max(v);
-                    }
-                    if let Some(v) = opt::<
-                        String,
-                    >(p, &["updated_at_min", "updated_at_min"])? {
-                        r = r.updated_at_min(v);
-                    }
-                    if let Some(v) = opt::<
-                        String,
-                    >(p, &["updated_at_max", "updated_at_max"])? {
-                        r = r.updated_at_max(v);
-                    }
-                    if let Some(k) = p
-                        .as_object()
-                        .into_iter()
-                        .flatten()
-                        .map(|(k, _)| k)
-                        .find(|k| !KNOWN.contains(&k.as_str()))
-                    {
-                        return Err(format!("unknown param `{k}`"));
-                    }
-                    Ok(
-                        Box::pin(async move {
-                            r.send()
-                                .await
-                                .map(|x| {
-                                    serde_json::json!(
-                                        { "data" : out(x.data), "meta" : out(x.meta) }
-                                    )
-                                })
-                        }),
-                    )
-                })(),
-            )
+            let mut r = c.customers().list();
+            r = a.set(r, &["limit"], |r, v| r.limit(v))?;
+            r = a.set(r, &["since_id"], |r, v| r.since_id(v))?;
+            r = a.set(r, &["created_at_min"], |r, v: String| r.created_at_min(v))?;
+            r = a.set(r, &["created_at_max"], |r, v: String| r.created_at_max(v))?;
+            r = a.set(r, &["updated_at_min"], |r, v: String| r.updated_at_min(v))?;
+            r = a.set(r, &["updated_at_max"], |r, v: String| r.updated_at_max(v))?;
+            page(r)
         }
         #[cfg(feature = "customers")]
-        ("customers", "get") => {
-            Some(
-                (|| -> Result<TypedFuture, String> {
-                    const KNOWN: &[&str] = &["customer_id", "customer_id"];
-                    #[allow(unused_mut)]
-                    let mut r = c
-                        .customers()
-                        .get(arg::<i64>(p, &["customer_id", "customer_id"])?);
-                    if let Some(k) = p
-                        .as_object()
-                        .into_iter()
-                        .flatten()
-                        .map(|(k, _)| k)
-                        .find(|k| !KNOWN.contains(&k.as_str()))
-                    {
-                        return Err(format!("unknown param `{k}`"));
-                    }
-                    Ok(
-                        Box::pin(async move {
-                            r.send()
-                                .await
-                                .map(|x| serde_json::json!({ "record" : out(x) }))
-                        }),
-                    )
-                })(),
-            )
-        }
+        ("customers", "get") => record(c.customers().get(a.arg(&["customer_id"])?)),
         #[cfg(feature = "customers")]
-        ("customers", "create") => {
-            Some(
-                (|| -> Result<TypedFuture, String> {
-                    const KNOWN: &[&str] = &["input", "input"];
-                    #[allow(unused_mut)]
-                    let mut r = c
-                        .customers()
-                        .create(arg::<CustomersCreateInput>(p, &["input", "input"])?);
-                    if let Some(k) = p
-                        .as_object()
-                        .into_iter()
-                        .flatten()
-                        .map(|(k, _)| k)
-                        .find(|k| !KNOWN.contains(&k.as_str()))
-                    {
-                        return Err(format!("unknown param `{k}`"));
-                    }
-                    Ok(
-                        Box::pin(async move {
-                            r.send()
-                                .await
-                                .map(|x| serde_json::json!({ "record" : out(x) }))
-                        }),
-                    )
-                })(),
-            )
-        }
+        ("customers", "create") => record(c.customers().create(a.arg(&["input"])?)),
         #[cfg(feature = "customers")]
-        ("customers", "update") => {
-            Some(
-                (|| -> Result<TypedFuture, String> {
-                    const KNOWN: &[&str] = &["input", "input"];
-                    #[allow(unused_mut)]
-                    let mut r = c
-                        .customers()
-                        .update(arg::<CustomersUpdateInput>(p, &["input", "input"])?);
-                    if let Some(k) = p
-                        .as_object()
-                        .into_iter()
-                        .flatten()
-                        .map(|(k, _)| k)
-                        .find(|k| !KNOWN.contains(&k.as_str()))
-                    {
-                        return Err(format!("unknown param `{k}`"));
-                    }
-                    Ok(
-                        Box::pin(async move {
-                            r.send()
-                                .await
-                                .map(|x| serde_json::json!({ "record" : out(x) }))
-                        }),
-                    )
-                })(),
-            )
-        }
+        ("customers", "update") => record(c.customers().update(a.arg(&["input"])?)),
         #[cfg(feature = "customers")]
-        ("customers", "delete") => {
-            Some(
-                (|| -> Result<TypedFuture, String> {
-                    const KNOWN: &[&str] = &["input", "input"];
-                    #[allow(unused_mut)]
-                    let mut r = c
-                        .customers()
-                        .delete(arg::<CustomersDeleteInput>(p, &["input", "input"])?);
-                    if let Some(k) = p
-                        .as_object()
-                        .into_iter()
-                        .flatten()
-                        .map(|(k, _)| k)
-                        .find(|k| !KNOWN.contains(&k.as_str()))
-                    {
-                        return Err(format!("unknown param `{k}`"));
-                    }
-                    Ok(
-                        Box::pin(async move {
-                            r.send()
-                                .await
-                                .map(|x| serde_json::json!({ "record" : out(x) }))
-                        }),
-                    )
-                })(),
-            )
-        }
+        ("customers", "delete") => record(c.customers().delete(a.arg(&["input"])?)),
         #[cfg(feature = "orders")]
         ("orders", "list") => {
-            Some(
-                (|| -> Result<TypedFuture, String> {
-                    const KNOWN: &[&str] = &[
-                        "limit",
-                        "limit",
-                        "since_id",
-                        "since_id",
-                        "created_at_min",
-                        "created_at_min",
-                        "created_at_max",
-                        "created_at_max",
-                        "updated_at_min",
-                        "updated_at_min",
-                        "updated_at_max",
-                        "updated_at_max",
-                        "status",
-                        "status",
-                        "financial_status",
-                        "financial_status",
-                        "fulfillment_status",
-                        "fulfillment_status",
-                    ];
-                    #[allow(unused_mut)]
-                    let mut r = c.orders().list();
-                    if let Some(v) = opt::<i64>(p, &["limit", "limit"])? {
-                        r = r.limit(v);
-                    }
-                    if let Some(v) = opt::<i64>(p, &["since_id", "since_id"])? {
-                        r = r.since_id(v);
-                    }
-                    if let Some(v) = opt::<
-                        String,
-                    >(p, &["created_at_min", "created_at_min"])? {
-                        r = r.created_at_min(v);
-                    }
-                    if let Some(v) = opt::<
-                        String,
-                    >(p, &["created_at_max", "created_at_max"])? {
-                        r = r.created_at_max(v);
-                    }
-                    if let Some(v) = opt::<
-                        String,
-                    >(p, &["updated_at_min", "updated_at_min"])? {
-                        r = r.updated_at_min(v);
-                    }
-                    if let Some(v) = opt::<
-                        String,
-                    >(p, &["updated_at_max", "updated_at_max"])? {
-                        r = r.updated_at_max(v);
-                    }
-                    if let Some(v) = opt::<OrdersListStatus>(p, &["status", "status"])? {
-                        r = r.status(v);
-                    }
-                    if let Some(v) = opt::<
-                        OrdersListFinancialStatus,
-                    >(p, &["financial_status", "financial_status"])? {
-                        r = r.financial_status(v);
-                    }
-                    if let Some(v) = opt::<
-                        OrdersListFulfillmentStatus,
-                    >(p, &["fulfillment_status", "fulfillment_status"])? {
-                        r = r.fulfillment_status(v);
-                    }
-                    if let Some(k) = p
-                        .as_object()
-                        .into_iter()
-                        .flatten()
-                        .map(|(k, _)| k)
-                        .find(|k| !KNOWN.contains(&k.as_str()))
-                    {
-                        return Err(format!("unknown param `{k}`"));
-                    }
-                    Ok(
-                        Box::pin(async move {
-                            r.send()
-                                .await
-                                .map(|x| {
-                                    serde_json::json!(
-                                        { "data" : out(x.data), "meta" : out(x.meta) }
-                                    )
-                                })
-                        }),
-                    )
-                })(),
-            )
+            let mut r = c.orders().list();
+            r = a.set(r, &["limit"], |r, v| r.limit(v))?;
+            r = a.set(r, &["since_id"], |r, v| r.since_id(v))?;
+            r = a.set(r, &["created_at_min"], |r, v: String| r.created_at_min(v))?;
+            r = a.set(r, &["created_at_max"], |r, v: String| r.created_at_max(v))?;
+            r = a.set(r, &["updated_at_min"], |r, v: String| r.updated_at_min(v))?;
+            r = a.set(r, &["updated_at_max"], |r, v: String| r.updated_at_max(v))?;
+            r = a.set(r, &["status"], |r, v| r.status(v))?;
+            r = a.set(r, &["financial_status"], |r, v| r.financial_status(v))?;
+            r = a.set(r, &["fulfillment_status"], |r, v| r.fulfillment_status(v))?;
+            page(r)
         }
         #[cfg(feature = "orders")]
-        ("orders", "get") => {
-            Some(
-                (|| -> Result<TypedFuture, String> {
-                    const KNOWN: &[&str] = &["order_id", "order_id"];
-                    #[allow(unused_mut)]
-                    let mut r = c
-                        .orders()
-                        .get(arg::<i64>(p, &["order_id", "order_id"])?);
-                    if let Some(k) = p
-                        .as_object()
-                        .into_iter()
-                        .flatten()
-                        .map(|(k, _)| k)
-                        .find(|k| !KNOWN.contains(&k.as_str()))
-                    {
-                        return Err(format!("unknown param `{k}`"));
-                    }
-                    Ok(
-                        Box::pin(async move {
-                            r.send()
-                                .await
-                                .map(|x| serde_json::json!({ "record" : out(x) }))
-                        }),
-                    )
-                })(),
-            )
-        }
+        ("orders", "get") => record(c.orders().get(a.arg(&["order_id"])?)),
         #[cfg(feature = "orders")]
         ("orders", "create") => {
-            Some(
-                (|| -> Result<TypedFuture, String> {
-                    const KNOWN: &[&str] = &["order", "order", "options", "options"];
-                    #[allow(unused_mut)]
-                    let mut r = c
-                        .orders()
-                        .create(arg::<OrdersCreateOrder>(p, &["order", "order"])?);
-                    if let Some(v) = opt::<
-                        OrdersCreateOptions,
-                    >(p, &["options", "options"])? {
-                        r = r.options(v);
-                    }
-                    if let Some(k) = p
-                        .as_object()
-                        .into_iter()
-                        .flatten()
-                        .map(|(k, _)| k)
-                        .find(|k| !KNOWN.contains(&k.as_str()))
-                    {
-                        return Err(format!("unknown param `{k}`"));
-                    }
-                    Ok(
-                        Box::pin(async move {
-                            r.send()
-                                .await
-                                .map(|x| serde_json::json!({ "record" : out(x) }))
-                        }),
-                    )
-                })(),
-            )
+            let mut r = c.orders().create(a.arg(&["order"])?);
+            r = a.set(r, &["options"], |r, v| r.options(v))?;
+            record(r)
         }
         #[cfg(feature = "orders")]
-        ("orders", "update") => {
-            Some(
-                (|| -> Result<TypedFuture, String> {
-                    const KNOWN: &[&str] = &["input", "input"];
-                    #[allow(unused_mut)]
-                    let mut r = c
-                        .orders()
-                        .update(arg::<OrdersUpdateInput>(p, &["input", "input"])?);
-                    if let Some(k) = p
-                        .as_object()
-                        .into_iter()
-                        .flatten()
-                        .map(|(k, _)| k)
-                        .find(|k| !KNOWN.contains(&k.as_str()))
-                    {
-                        return Err(format!("unknown param `{k}`"));
-                    }
-                    Ok(
-                        Box::pin(async move {
-                            r.send()
-                                .await
-                                .map(|x| serde_json::json!({ "record" : out(x) }))
-                        }),
-                    )
-                })(),
-            )
-        }
+        ("orders", "update") => record(c.orders().update(a.arg(&["input"])?)),
         #[cfg(feature = "orders")]
         ("orders", "delete") => {
-            Some(
-                (|| -> Result<TypedFuture, String> {
-                    const KNOWN: &[&str] = &[
-                        "orderId",
-                        "order_id",
-                        "reason",
-                        "reason",
-                        "notifyCustomer",
-                        "notify_customer",
-                        "refund",
-                        "refund",
-                        "restock",
-                        "restock",
-                        "staffNote",
-                        "staff_note",
-                    ];
-                    #[allow(unused_mut)]
-                    let mut r = c
-                        .orders()
-                        .delete(
-                            arg::<String>(p, &["orderId", "order_id"])?,
-                            arg::<OrdersDeleteReason>(p, &["reason", "reason"])?,
-                            arg::<bool>(p, &["restock", "restock"])?,
-                        );
-                    if let Some(v) = opt::<
-                        bool,
-                    >(p, &["notifyCustomer", "notify_customer"])? {
-                        r = r.notify_customer(v);
-                    }
-                    if let Some(v) = opt::<bool>(p, &["refund", "refund"])? {
-                        r = r.refund(v);
-                    }
-                    if let Some(v) = opt::<String>(p, &["staffNote", "staff_note"])? {
-                        r = r.staff_note(v);
-                    }
-                    if let Some(k) = p
-                        .as_object()
-                        .into_iter()
-                        .flatten()
-                        .map(|(k, _)| k)
-                        .find(|k| !KNOWN.contains(&k.as_str()))
-                    {
-                        return Err(format!("unknown param `{k}`"));
-                    }
-                    Ok(
-                        Box::pin(async move {
-                            r.send()
-                                .await
-                                .map(|x| serde_json::json!({ "record" : out(x) }))
-                        }),
-                    )
-                })(),
-            )
+            let mut r = c
+                .orders()
+                .delete(
+                    a.arg::<String>(&["orderId", "order_id"])?,
+                    a.arg(&["reason"])?,
+                    a.arg(&["restock"])?,
+                );
+            r = a
+                .set(
+                    r,
+                    &["notifyCustomer", "notify_customer"],
+                    |r, v| r.notify_customer(v),
+                )?;
+            r = a.set(r, &["refund"], |r, v| r.refund(v))?;
+            r = a.set(r, &["staffNote", "staff_note"], |r, v: String| r.staff_note(v))?;
+            record(r)
         }
         #[cfg(feature = "products")]
         ("products", "list") => {
-            Some(
-                (|| -> Result<TypedFuture, String> {
-                    const KNOWN: &[&str] = &[
-                        "limit",
-                        "limit",
-                        "since_id",
-                        "since_id",
-                        "created_at_min",
-                        "created_at_min",
-                        "created_at_max",
-                        "created_at_max",
-                        "updated_at_min",
-                        "updated_at_min",
-                        "updated_at_max",
-                        "updated_at_max",
-                        "status",
-                        "status",
-                        "product_type",
-                        "product_type",
-                        "vendor",
-                        "vendor",
-                        "collection_id",
-                        "collection_id",
-                    ];
-                    #[allow(unused_mut)]
-                    let mut r = c.products().list();
-                    if let Some(v) = opt::<i64>(p, &["limit", "limit"])? {
-                        r = r.limit(v);
-                    }
-                    if let Some(v) = opt::<i64>(p, &["since_id", "since_id"])? {
-                        r = r.since_id(v);
-                    }
-                    if let Some(v) = opt::<
-                        String,
-                    >(p, &["created_at_min", "created_at_min"])? {
-                        r = r.created_at_min(v);
-                    }
-                    if let Some(v) = opt::<
-                        String,
-                    >(p, &["created_at_max", "created_at_max"])? {
-                        r = r.created_at_max(v);
-                    }
-                    if let Some(v) = opt::<
-                        String,
-                    >(p, &["updated_at_min", "updated_at_min"])? {
-                        r = r.updated_at_min(v);
-                    }
-                    if let Some(v) = opt::<
-                        String,
-                    >(p, &["updated_at_max", "updated_at_max"])? {
-                        r = r.updated_at_max(v);
-                    }
-                    if let Some(v) = opt::<
-                        ProductsListStatus,
-                    >(p, &["status", "status"])? {
-                        r = r.status(v);
-                    }
-                    if let Some(v) = opt::<
-                        String,
-                    >(p, &["product_type", "product_type"])? {
-                        r = r.product_type(v);
-                    }
-                    if let Some(v) = opt::<String>(p, &["vendor", "vendor"])? {
-                        r = r.vendor(v);
-                    }
-                    if let Some(v) = opt::<
-                        i64,
-                    >(p, &["collection_id", "collection_id"])? {
-                        r = r.collection_id(v);
-                    }
-                    if let Some(k) = p
-                        .as_object()
-                        .into_iter()
-                        .flatten()
-                        .map(|(k, _)| k)
-                        .find(|k| !KNOWN.contains(&k.as_str()))
-                    {
-                        return Err(format!("unknown param `{k}`"));
-                    }
-                    Ok(
-                        Box::pin(async move {
-                            r.send()
-                                .await
-                                .map(|x| {
-                                    serde_json::json!(
-                                        { "data" : out(x.data), "meta" : out(x.meta) }
-                                    )
-                                })
-                        }),
-                    )
-                })(),
-            )
+            let mut r = c.products().list();
+            r = a.set(r, &["limit"], |r, v| r.limit(v))?;
+            r = a.set(r, &["since_id"], |r, v| r.since_id(v))?;
+            r = a.set(r, &["created_at_min"], |r, v: String| r.created_at_min(v))?;
+            r = a.set(r, &["created_at_max"], |r, v: String| r.created_at_max(v))?;
+            r = a.set(r, &["updated_at_min"], |r, v: String| r.updated_at_min(v))?;
+            r = a.set(r, &["updated_at_max"], |r, v: String| r.updated_at_max(v))?;
+            r = a.set(r, &["status"], |r, v| r.status(v))?;
+            r = a.set(r, &["product_type"], |r, v: String| r.product_type(v))?;
+            r = a.set(r, &["vendor"], |r, v: String| r.vendor(v))?;
+            r = a.set(r, &["collection_id"], |r, v| r.collection_id(v))?;
+            page(r)
         }
         #[cfg(feature = "products")]
-        ("products", "get") => {
-            Some(
-                (|| -> Result<TypedFuture, String> {
-                    const KNOWN: &[&str] = &["product_id", "product_id"];
-                    #[allow(unused_mut)]
-                    let mut r = c
-                        .products()
-                        .get(arg::<i64>(p, &["product_id", "product_id"])?);
-                    if let Some(k) = p
-                        .as_object()
-                        .into_iter()
-                        .flatten()
-                        .map(|(k, _)| k)
-                        .find(|k| !KNOWN.contains(&k.as_str()))
-                    {
-                        return Err(format!("unknown param `{k}`"));
-                    }
-                    Ok(
-                        Box::pin(async move {
-                            r.send()
-                                .await
-                                .map(|x| serde_json::json!({ "record" : out(x) }))
-                        }),
-                    )
-                })(),
-            )
-        }
+        ("products", "get") => record(c.products().get(a.arg(&["product_id"])?)),
         #[cfg(feature = "products")]
         ("products", "create") => {
-            Some(
-                (|| -> Result<TypedFuture, String> {
-                    const KNOWN: &[&str] = &["product", "product", "media", "media"];
-                    #[allow(unused_mut)]
-                    let mut r = c
-                        .products()
-                        .create(
-                            arg::<ProductsCreateProduct>(p, &["product", "product"])?,
-                        );
-                    if let Some(v) = opt::<
-                        Vec<ProductsCreateMediaItem>,
-                    >(p, &["media", "media"])? {
-                        r = r.media(v);
-                    }
-                    if let Some(k) = p
-                        .as_object()
-                        .into_iter()
-                        .flatten()
-                        .map(|(k, _)| k)
-                        .find(|k| !KNOWN.contains(&k.as_str()))
-                    {
-                        return Err(format!("unknown param `{k}`"));
-                    }
-                    Ok(
-                        Box::pin(async move {
-                            r.send()
-                                .await
-                                .map(|x| serde_json::json!({ "record" : out(x) }))
-                        }),
-                    )
-                })(),
-            )
+            let mut r = c.products().create(a.arg(&["product"])?);
+            r = a.set(r, &["media"], |r, v| r.media(v))?;
+            record(r)
         }
         #[cfg(feature = "products")]
-        ("products", "update") => {
-            Some(
-                (|| -> Result<TypedFuture, String> {
-                    const KNOWN: &[&str] = &["product", "product"];
-                    #[allow(unused_mut)]
-                    let mut r = c
-                        .products()
-                        .update(
-                            arg::<ProductsUpdateProduct>(p, &["product", "product"])?,
-                        );
-                    if let Some(k) = p
-                        .as_object()
-                        .into_iter()
-                        .flatten()
-                        .map(|(k, _)| k)
-                        .find(|k| !KNOWN.contains(&k.as_str()))
-                    {
-                        return Err(format!("unknown param `{k}`"));
-                    }
-                    Ok(
-                        Box::pin(async move {
-                            r.send()
-                                .await
-                                .map(|x| serde_json::json!({ "record" : out(x) }))
-                        }),
-                    )
-                })(),
-            )
-        }
+        ("products", "update") => record(c.products().update(a.arg(&["product"])?)),
         #[cfg(feature = "products")]
-        ("products", "delete") => {
-            Some(
-                (|| -> Result<TypedFuture, String> {
-                    const KNOWN: &[&str] = &["input", "input"];
-                    #[allow(unused_mut)]
-                    let mut r = c
-                        .products()
-                        .delete(arg::<CustomersDeleteInput>(p, &["input", "input"])?);
-                    if let Some(k) = p
-                        .as_object()
-                        .into_iter()
-                        .flatten()
-                        .map(|(k, _)| k)
-                        .find(|k| !KNOWN.contains(&k.as_str()))
-                    {
-                        return Err(format!("unknown param `{k}`"));
-                    }
-                    Ok(
-                        Box::pin(async move {
-                            r.send()
-                                .await
-                                .map(|x| serde_json::json!({ "record" : out(x) }))
-                        }),
-                    )
-                })(),
-            )
-        }
+        ("products", "delete") => record(c.products().delete(a.arg(&["input"])?)),
         #[cfg(feature = "product_variants")]
         ("product_variants", "list") => {
-            Some(
-                (|| -> Result<TypedFuture, String> {
-                    const KNOWN: &[&str] = &[
-                        "product_id",
-                        "product_id",
-                        "limit",
-                        "limit",
-                        "since_id",
-                        "since_id",
-                    ];
-                    #[allow(unused_mut)]
-                    let mut r = c
-                        .product_variants()
-                        .list(arg::<i64>(p, &["product_id", "product_id"])?);
-                    if let Some(v) = opt::<i64>(p, &["limit", "limit"])? {
-                        r = r.limit(v);
-                    }
-                    if let Some(v) = opt::<i64>(p, &["since_id", "since_id"])? {
-                        r = r.since_id(v);
-                    }
-                    if let Some(k) = p
-                        .as_object()
-                        .into_iter()
-                        .flatten()
-                        .map(|(k, _)| k)
-                        .find(|k| !KNOWN.contains(&k.as_str()))
-                    {
-                        return Err(format!("unknown param `{k}`"));
-                    }
-                    Ok(
-                        Box::pin(async move {
-                            r.send()
-                                .await
-                                .map(|x| {
-                                    serde_json::json!(
-                                        { "data" : out(x.data), "meta" : out(x.meta) }
-                                    )
-                                })
-                        }),
-                    )
-                })(),
-            )
+            let mut r = c.product_variants().list(a.arg(&["product_id"])?);
+            r = a.set(r, &["limit"], |r, v| r.limit(v))?;
+            r = a.set(r, &["since_id"], |r, v| r.since_id(v))?;
+            page(r)
         }
         #[cfg(feature = "product_variants")]
         ("product_variants", "get") => {
-            Some(
-                (|| -> Result<TypedFuture, String> {
-                    const KNOWN: &[&str] = &["variant_id", "variant_id"];
-                    #[allow(unused_mut)]
-                    let mut r = c
-                        .product_variants()
-                        .get(arg::<i64>(p, &["variant_id", "variant_id"])?);
-                    if let Some(k) = p
-                        .as_object()
-                        .into_iter()
-                        .flatten()
-                        .map(|(k, _)| k)
-                        .find(|k| !KNOWN.contains(&k.as_str()))
-                    {
-                        return Err(format!("unknown param `{k}`"));
-                    }
-                    Ok(
-                        Box::pin(async move {
-                            r.send()
-                                .await
-                                .map(|x| serde_json::json!({ "record" : out(x) }))
-                        }),
-                    )
-                })(),
-            )
+            record(c.product_variants().get(a.arg(&["variant_id"])?))
         }
         #[cfg(feature = "product_variants")]
         ("product_variants", "create") => {
-            Some(
-                (|| -> Result<TypedFuture, String> {
-                    const KNOWN: &[&str] = &[
-                        "productId",
-                        "product_id",
-                        "variants",
-                        "variants",
-                    ];
-                    #[allow(unused_mut)]
-                    let mut r = c
-                        .product_variants()
-                        .create(
-                            arg::<String>(p, &["productId", "product_id"])?,
-                            arg::<
-                                Vec<ProductVariantsCreateVariantsItem>,
-                            >(p, &["variants", "variants"])?,
-                        );
-                    if let Some(k) = p
-                        .as_object()
-                        .into_iter()
-                        .flatten()
-                        .map(|(k, _)| k)
-                        .find(|k| !KNOWN.contains(&k.as_str()))
-                    {
-                        return Err(format!("unknown param `{k}`"));
-                    }
-                    Ok(
-                        Box::pin(async move {
-                            r.send()
-                                .await
-                                .map(|x| serde_json::json!({ "record" : out(x) }))
-                        }),
-                    )
-                })(),
+            record(
+                c
+                    .product_variants()
+                    .create(
+                        a.arg::<String>(&["productId", "product_id"])?,
+                        a.arg(&["variants"])?,
+                    ),
             )
         }
         #[cfg(feature = "product_variants")]
         ("product_variants", "update") => {
-            Some(
-                (|| -> Result<TypedFuture, String> {
-                    const KNOWN: &[&str] = &[
-                        "productId",
-                        "product_id",
-                        "variants",
-                        "variants",
-                    ];
-                    #[allow(unused_mut)]
-                    let mut r = c
-                        .product_variants()
-                        .update(
-                            arg::<String>(p, &["productId", "product_id"])?,
-                            arg::<
-                                Vec<ProductVariantsUpdateVariantsItem>,
-                            >(p, &["variants", "variants"])?,
-                        );
-                    if let Some(k) = p
-                        .as_object()
-                        .into_iter()
-                        .flatten()
-                        .map(|(k, _)| k)
-                        .find(|k| !KNOWN.contains(&k.as_str()))
-                    {
-                        return Err(format!("unknown param `{k}`"));
-                    }
-                    Ok(
-                        Box::pin(async move {
-                            r.send()
-                                .await
-                                .map(|x| serde_json::json!({ "record" : out(x) }))
-                        }),
-                    )
-                })(),
+            record(
+                c
+                    .product_variants()
+                    .update(
+                        a.arg::<String>(&["productId", "product_id"])?,
+                        a.arg(&["variants"])?,
+                    ),
             )
         }
         #[cfg(feature = "product_variants")]
         ("product_variants", "delete") => {
-            Some(
-                (|| -> Result<TypedFuture, String> {
-                    const KNOWN: &[&str] = &[
-                        "productId",
-                        "product_id",
-                        "variantsIds",
-                        "variants_ids",
-                    ];
-                    #[allow(unused_mut)]
-                    let mut r = c
-                        .product_variants()
-                        .delete(
-                            arg::<String>(p, &["productId", "product_id"])?,
-                            arg::<Vec<String>>(p, &["variantsIds", "variants_ids"])?,
-                        );
-                    if let Some(k) = p
-                        .as_object()
-                        .into_iter()
-                        .flatten()
-                        .map(|(k, _)| k)
-                        .find(|k| !KNOWN.contains(&k.as_str()))
-                    {
-                        return Err(format!("unknown param `{k}`"));
-                    }
-                    Ok(
-                        Box::pin(async move {
-                            r.send()
-                                .await
-                                .map(|x| serde_json::json!({ "record" : out(x) }))
-                        }),
-                    )
-                })(),
+            record(
+                c
+                    .product_variants()
+                    .delete(
+                        a.arg::<String>(&["productId", "product_id"])?,
+                        a.arg(&["variantsIds", "variants_ids"])?,
+                    ),
             )
         }
         #[cfg(feature = "product_images")]
         ("product_images", "list") => {
-            Some(
-                (|| -> Result<TypedFuture, String> {
-                    const KNOWN: &[&str] = &[
-                        "product_id",
-                        "product_id",
-                        "since_id",
-                        "since_id",
-                    ];
-                    #[allow(unused_mut)]
-                    let mut r = c
-                        .product_images()
-                        .list(arg::<i64>(p, &["product_id", "product_id"])?);
-                    if let Some(v) = opt::<i64>(p, &["since_id", "since_id"])? {
-                        r = r.since_id(v);
-                    }
-                    if let Some(k) = p
-                        .as_object()
-                        .into_iter()
-                        .flatten()
-                        .map(|(k, _)| k)
-                        .find(|k| !KNOWN.contains(&k.as_str()))
-                    {
-                        return Err(format!("unknown param `{k}`"));
-                    }
-                    Ok(
-                        Box::pin(async move {
-                            r.send()
-                                .await
-                                .map(|x| {
-                                    serde_json::json!(
-                                        { "data" : out(x.data), "meta" : out(x.meta) }
-                                    )
-                                })
-                        }),
-                    )
-                })(),
-            )
+            let mut r = c.product_images().list(a.arg(&["product_id"])?);
+            r = a.set(r, &["since_id"], |r, v| r.since_id(v))?;
+            page(r)
         }
         #[cfg(feature = "product_images")]
         ("product_images", "get") => {
-            Some(
-                (|| -> Result<TypedFuture, String> {
-                    const KNOWN: &[&str] = &[
-                        "product_id",
-                        "product_id",
-                        "image_id",
-                        "image_id",
-                    ];
-                    #[allow(unused_mut)]
-                    let mut r = c
-                        .product_images()
-                        .get(
-                            arg::<i64>(p, &["product_id", "product_id"])?,
-                            arg::<i64>(p, &["image_id", "image_id"])?,
-                        );
-                    if let Some(k) = p
-                        .as_object()
-                        .into_iter()
-                        .flatten()
-                        .map(|(k, _)| k)
-                        .find(|k| !KNOWN.contains(&k.as_str()))
-                    {
-                        return Err(format!("unknown param `{k}`"));
-                    }
-                    Ok(
-                        Box::pin(async move {
-                            r.send()
-                                .await
-                                .map(|x| serde_json::json!({ "record" : out(x) }))
-                        }),
-                    )
-                })(),
+            record(
+                c.product_images().get(a.arg(&["product_id"])?, a.arg(&["image_id"])?),
             )
         }
         #[cfg(feature = "abandoned_checkouts")]
         ("abandoned_checkouts", "list") => {
-            Some(
-                (|| -> Result<TypedFuture, String> {
-                    const KNOWN: &[&str] = &[
-                        "limit",
-                        "limit",
-                        "since_id",
-                        "since_id",
-                        "created_at_min",
-                        "created_at_min",
-                        "created_at_max",
-                        "created_at_max",
-                        "updated_at_min",
-                        "updated_at_min",
-                        "updated_at_max",
-                        "updated_at_max",
-                        "status",
-                        "status",
-                    ];
-                    #[allow(unused_mut)]
-                    let mut r = c.abandoned_checkouts().list();
-                    if let Some(v) = opt::<i64>(p, &["limit", "limit"])? {
-                        r = r.limit(v);
-                    }
-                    if let Some(v) = opt::<i64>(p, &["since_id", "since_id"])? {
-                        r = r.since_id(v);
-                    }
-                    if let Some(v) = opt::<
-                        String,
-                    >(p, &["created_at_min", "created_at_min"])? {
-                        r = r.created_at_min(v);
-                    }
-                    if let Some(v) = opt::<
-                        String,
-                    >(p, &["created_at_max", "created_at_max"])? {
-                        r = r.created_at_max(v);
-                    }
-                    if let Some(v) = opt::<
-                        String,
-                    >(p, &["updated_at_min", "updated_at_min"])? {
-                        r = r.updated_at_min(v);
-                    }
-                    if let Some(v) = opt::<
-                        String,
-                    >(p, &["updated_at_max", "updated_at_max"])? {
-                        r = r.updated_at_max(v);
-                    }
-                    if let Some(v) = opt::<
-                        AbandonedCheckoutsListStatus,
-                    >(p, &["status", "status"])? {
-                        r = r.status(v);
-                    }
-                    if let Some(k) = p
-                        .as_object()
-                        .into_iter()
-                        .flatten()
-                        .map(|(k, _)| k)
-                        .find(|k| !KNOWN.contains(&k.as_str()))
-                    {
-                        return Err(format!("unknown param `{k}`"));
-                    }
-                    Ok(
-                        Box::pin(async move {
-                            r.send()
-                                .await
-                                .map(|x| {
-                                    serde_json::json!(
-                                        { "data" : out(x.data), "meta" : out(x.meta) }
-                                    )
-                                })
-                        }),
-                    )
-                })(),
-            )
+            let mut r = c.abandoned_checkouts().list();
+            r = a.set(r, &["limit"], |r, v| r.limit(v))?;
+            r = a.set(r, &["since_id"], |r, v| r.since_id(v))?;
+            r = a.set(r, &["created_at_min"], |r, v: String| r.created_at_min(v))?;
+            r = a.set(r, &["created_at_max"], |r, v: String| r.created_at_max(v))?;
+            r = a.set(r, &["updated_at_min"], |r, v: String| r.updated_at_min(v))?;
+            r = a.set(r, &["updated_at_max"], |r, v: String| r.updated_at_max(v))?;
+            r = a.set(r, &["status"], |r, v| r.status(v))?;
+            page(r)
         }
         #[cfg(feature = "locations")]
-        ("locations", "list") => {
-            Some(
-                (|| -> Result<TypedFuture, String> {
-                    const KNOWN: &[&str] = &[];
-                    #[allow(unused_mut)]
-                    let mut r = c.locations().list();
-                    if let Some(k) = p
-                        .as_object()
-                        .into_iter()
-                        .flatten()
-                        .map(|(k, _)| k)
-                        .find(|k| !KNOWN.contains(&k.as_str()))
-                    {
-                        return Err(format!("unknown param `{k}`"));
-                    }
-                    Ok(
-                        Box::pin(async move {
-                            r.send()
-                                .await
-                                .map(|x| {
-                                    serde_json::json!(
-                                        { "data" : out(x.data), "meta" : out(x.meta) }
-                                    )
-                                })
-                        }),
-                    )
-                })(),
-            )
-        }
+        ("locations", "list") => page(c.locations().list()),
         #[cfg(feature = "locations")]
-        ("locations", "get") => {
-            Some(
-                (|| -> Result<TypedFuture, String> {
-                    const KNOWN: &[&str] = &["location_id", "location_id"];
-                    #[allow(unused_mut)]
-                    let mut r = c
-                        .locations()
-                        .get(arg::<i64>(p, &["location_id", "location_id"])?);
-                    if let Some(k) = p
-                        .as_object()
-                        .into_iter()
-                        .flatten()
-                        .map(|(k, _)| k)
-                        .find(|k| !KNOWN.contains(&k.as_str()))
-                    {
-                        return Err(format!("unknown param `{k}`"));
-                    }
-                    Ok(
-                        Box::pin(async move {
-                            r.send()
-                                .await
-                                .map(|x| serde_json::json!({ "record" : out(x) }))
-                        }),
-                    )
-                })(),
-            )
-        }
+        ("locations", "get") => record(c.locations().get(a.arg(&["location_id"])?)),
         #[cfg(feature = "inventory_levels")]
         ("inventory_levels", "list") => {
-            Some(
-                (|| -> Result<TypedFuture, String> {
-                    const KNOWN: &[&str] = &[
-                        "location_id",
-                        "location_id",
-                        "limit",
-                        "limit",
-                    ];
-                    #[allow(unused_mut)]
-                    let mut r = c
-                        .inventory_levels()
-                        .list(arg::<i64>(p, &["location_id", "location_id"])?);
-                    if let Some(v) = opt::<i64>(p, &["limit", "limit"])? {
-                        r = r.limit(v);
-                    }
-                    if let Some(k) = p
-                        .as_object()
-                        .into_iter()
-                        .flatten()
-                        .map(|(k, _)| k)
-                        .find(|k| !KNOWN.contains(&k.as_str()))
-                    {
-                        return Err(format!("unknown param `{k}`"));
-                    }
-                    Ok(
-                        Box::pin(async move {
-                            r.send()
-                                .await
-                                .map(|x| {
-                                    serde_json::json!(
-                                        { "data" : out(x.data), "meta" : out(x.meta) }
-                                    )
-                                })
-                        }),
-                    )
-                })(),
-            )
+            let mut r = c.inventory_levels().list(a.arg(&["location_id"])?);
+            r = a.set(r, &["limit"], |r, v| r.limit(v))?;
+            page(r)
         }
         #[cfg(feature = "inventory_items")]
         ("inventory_items", "list") => {
-            Some(
-                (|| -> Result<TypedFuture, String> {
-                    const KNOWN: &[&str] = &["ids", "ids", "limit", "limit"];
-                    #[allow(unused_mut)]
-                    let mut r = c
-                        .inventory_items()
-                        .list(arg::<String>(p, &["ids", "ids"])?);
-                    if let Some(v) = opt::<i64>(p, &["limit", "limit"])? {
-                        r = r.limit(v);
-                    }
-                    if let Some(k) = p
-                        .as_object()
-                        .into_iter()
-                        .flatten()
-                        .map(|(k, _)| k)
-                        .find(|k| !KNOWN.contains(&k.as_str()))
-                    {
-                        return Err(format!("unknown param `{k}`"));
-                    }
-                    Ok(
-                        Box::pin(async move {
-                            r.send()
-                                .await
-                                .map(|x| {
-                                    serde_json::json!(
-                                        { "data" : out(x.data), "meta" : out(x.meta) }
-                                    )
-                                })
-                        }),
-                    )
-                })(),
-            )
+            let mut r = c.inventory_items().list(a.arg::<String>(&["ids"])?);
+            r = a.set(r, &["limit"], |r, v| r.limit(v))?;
+            page(r)
         }
         #[cfg(feature = "inventory_items")]
         ("inventory_items", "get") => {
-            Some(
-                (|| -> Result<TypedFuture, String> {
-                    const KNOWN: &[&str] = &["inventory_item_id", "inventory_item_id"];
-                    #[allow(unused_mut)]
-                    let mut r = c
-                        .inventory_items()
-                        .get(
-                            arg::<i64>(p, &["inventory_item_id", "inventory_item_id"])?,
-                        );
-                    if let Some(k) = p
-                        .as_object()
-                        .into_iter()
-                        .flatten()
-                        .map(|(k, _)| k)
-                        .find(|k| !KNOWN.contains(&k.as_str()))
-                    {
-                        return Err(format!("unknown param `{k}`"));
-                    }
-                    Ok(
-                        Box::pin(async move {
-                            r.send()
-                                .await
-                                .map(|x| serde_json::json!({ "record" : out(x) }))
-                        }),
-                    )
-                })(),
-            )
+            record(c.inventory_items().get(a.arg(&["inventory_item_id"])?))
         }
         #[cfg(feature = "shop")]
-        ("shop", "get") => {
-            Some(
-                (|| -> Result<TypedFuture, String> {
-                    const KNOWN: &[&str] = &[];
-                    #[allow(unused_mut)]
-                    let mut r = c.shop().get();
-                    if let Some(k) = p
-                        .as_object()
-                        .into_iter()
-                        .flatten()
-                        .map(|(k, _)| k)
-                        .find(|k| !KNOWN.contains(&k.as_str()))
-                    {
-                        return Err(format!("unknown param `{k}`"));
-                    }
-                    Ok(
-                        Box::pin(async move {
-                            r.send()
-                                .await
-                                .map(|x| serde_json::json!({ "record" : out(x) }))
-                        }),
-                    )
-                })(),
-            )
-        }
+        ("shop", "get") => record(c.shop().get()),
         #[cfg(feature = "price_rules")]
         ("price_rules", "list") => {
-            Some(
-                (|| -> Result<TypedFuture, String> {
-                    const KNOWN: &[&str] = &[
-                        "limit",
-                        "limit",
-                        "since_id",
-                        "since_id",
-                        "created_at_min",
-                        "created_at_min",
-                        "created_at_max",
-                        "created_at_max",
-                        "updated_at_min",
-                        "updated_at_min",
-                        "updated_at_max",
-                        "updated_at_max",
-                    ];
-                    #[allow(unused_mut)]
-                    let mut r = c.price_rules().list();
-                    if let Some(v) = opt::<i64>(p, &["limit", "limit"])? {
-                        r = r.limit(v);
-                    }
-                    if let Some(v) = opt::<i64>(p, &["since_id", "since_id"])? {
-                        r = r.since_id(v);
-                    }
-                    if let Some(v) = opt::<
-                        String,
-                    >(p, &["created_at_min", "created_at_min"])? {
-                        r = r.created_at_min(v);
-                    }
-                    if let Some(v) = opt::<
-                        String,
-                    >(p, &["created_at_max", "created_at_max"])? {
-                        r = r.created_at_max(v);
-                    }
-                    if let Some(v) = opt::<
-                        String,
-                    >(p, &["updated_at_min", "updated_at_min"])? {
-                        r = r.updated_at_min(v);
-                    }
-                    if let Some(v) = opt::<
-                        String,
-                    >(p, &["updated_at_max", "updated_at_max"])? {
-                        r = r.updated_at_max(v);
-                    }
-                    if let Some(k) = p
-                        .as_object()
-                        .into_iter()
-                        .flatten()
-                        .map(|(k, _)| k)
-                        .find(|k| !KNOWN.contains(&k.as_str()))
-                    {
-                        return Err(format!("unknown param `{k}`"));
-                    }
-                    Ok(
-                        Box::pin(async move {
-                            r.send()
-                                .await
-                                .map(|x| {
-                                    serde_json::json!(
-                                        { "data" : out(x.data), "meta" : out(x.meta) }
-                                    )
-                                })
-                        }),
-                    )
-                })(),
-            )
+            let mut r = c.price_rules().list();
+            r = a.set(r, &["limit"], |r, v| r.limit(v))?;
+            r = a.set(r, &["since_id"], |r, v| r.since_id(v))?;
+            r = a.set(r, &["created_at_min"], |r, v: String| r.created_at_min(v))?;
+            r = a.set(r, &["created_at_max"], |r, v: String| r.created_at_max(v))?;
+            r = a.set(r, &["updated_at_min"], |r, v: String| r.updated_at_min(v))?;
+            r = a.set(r, &["updated_at_max"], |r, v: String| r.updated_at_max(v))?;
+            page(r)
         }
         #[cfg(feature = "price_rules")]
-        ("price_rules", "get") => {
-            Some(
-                (|| -> Result<TypedFuture, String> {
-                    const KNOWN: &[&str] = &["price_rule_id", "price_rule_id"];
-                    #[allow(unused_mut)]
-                    let mut r = c
-                        .price_rules()
-                        .get(arg::<i64>(p, &["price_rule_id", "price_rule_id"])?);
-                    if let Some(k) = p
-                        .as_object()
-                        .into_iter()
-                        .flatten()
-                        .map(|(k, _)| k)
-                        .find(|k| !KNOWN.contains(&k.as_str()))
-                    {
-                        return Err(format!("unknown param `{k}`"));
-                    }
-                    Ok(
-                        Box::pin(async move {
-                            r.send()
-                                .await
-                                .map(|x| serde_json::json!({ "record" : out(x) }))
-                        }),
-                    )
-                })(),
-            )
-        }
+        ("price_rules", "get") => record(c.price_rules().get(a.arg(&["price_rule_id"])?)),
         #[cfg(feature = "discount_codes")]
         ("discount_codes", "list") => {
-            Some(
-                (|| -> Result<TypedFuture, String> {
-                    const KNOWN: &[&str] = &[
-                        "price_rule_id",
-                        "price_rule_id",
-                        "limit",
-                        "limit",
-                    ];
-                    #[allow(unused_mut)]
-                    let mut r = c
-                        .discount_codes()
-                        .list(arg::<i64>(p, &["price_rule_id", "price_rule_id"])?);
-                    if let Some(v) = opt::<i64>(p, &["limit", "limit"])? {
-                        r = r.limit(v);
-                    }
-                    if let Some(k) = p
-                        .as_object()
-                        .into_iter()
-                        .flatten()
-                        .map(|(k, _)| k)
-                        .find(|k| !KNOWN.contains(&k.as_str()))
-                    {
-                        return Err(format!("unknown param `{k}`"));
-                    }
-                    Ok(
-                        Box::pin(async move {
-                            r.send()
-                                .await
-                                .map(|x| {
-                                    serde_json::json!(
-                                        { "data" : out(x.data), "meta" : out(x.meta) }
-                                    )
-                                })
-                        }),
-                    )
-                })(),
-            )
+            let mut r = c.discount_codes().list(a.arg(&["price_rule_id"])?);
+            r = a.set(r, &["limit"], |r, v| r.limit(v))?;
+            page(r)
         }
         #[cfg(feature = "discount_codes")]
         ("discount_codes", "get") => {
-            Some(
-                (|| -> Result<TypedFuture, String> {
-                    const KNOWN: &[&str] = &[
-                        "price_rule_id",
-                        "price_rule_id",
-                        "discount_code_id",
-                        "discount_code_id",
-                    ];
-                    #[allow(unused_mut)]
-                    let mut r = c
-                        .discount_codes()
-                        .get(
-                            arg::<i64>(p, &["price_rule_id", "price_rule_id"])?,
-                            arg::<i64>(p, &["discount_code_id", "discount_code_id"])?,
-                        );
-                    if let Some(k) = p
-                        .as_object()
-                        .into_iter()
-                        .flatten()
-                        .map(|(k, _)| k)
-                        .find(|k| !KNOWN.contains(&k.as_str()))
-                    {
-                        return Err(format!("unknown param `{k}`"));
-                    }
-                    Ok(
-                        Box::pin(async move {
-                            r.send()
-                                .await
-                                .map(|x| serde_json::json!({ "record" : out(x) }))
-                        }),
-                    )
-                })(),
+            record(
+                c
+                    .discount_codes()
+                    .get(a.arg(&["price_rule_id"])?, a.arg(&["discount_code_id"])?),
             )
         }
         #[cfg(feature = "discount_codes")]
         ("discount_codes", "create") => {
-            Some(
-                (|| -> Result<TypedFuture, String> {
-                    const KNOWN: &[&str] = &["basicCodeDiscount", "basic_code_discount"];
-                    #[allow(unused_mut)]
-                    let mut r = c
-                        .discount_codes()
-                        .create(
-                            arg::<
-                                DiscountCodesCreateBasicCodeDiscount,
-                            >(p, &["basicCodeDiscount", "basic_code_discount"])?,
-                        );
-                    if let Some(k) = p
-                        .as_object()
-                        .into_iter()
-                        .flatten()
-                        .map(|(k, _)| k)
-                        .find(|k| !KNOWN.contains(&k.as_str()))
-                    {
-                        return Err(format!("unknown param `{k}`"));
-                    }
-                    Ok(
-                        Box::pin(async move {
-                            r.send()
-                                .await
-                                .map(|x| serde_json::json!({ "record" : out(x) }))
-                        }),
-                    )
-                })(),
+            record(
+                c
+                    .discount_codes()
+                    .create(a.arg(&["basicCodeDiscount", "basic_code_discount"])?),
             )
         }
         #[cfg(feature = "discount_codes")]
         ("discount_codes", "update") => {
-            Some(
-                (|| -> Result<TypedFuture, String> {
-                    const KNOWN: &[&str] = &[
-                        "id",
-                        "id",
-                        "basicCodeDiscount",
-                        "basic_code_discount",
-                    ];
-                    #[allow(unused_mut)]
-                    let mut r = c
-                        .discount_codes()
-                        .update(
-                            arg::<String>(p, &["id", "id"])?,
-                            arg::<
-                                DiscountCodesUpdateBasicCodeDiscount,
-                            >(p, &["basicCodeDiscount", "basic_code_discount"])?,
-                        );
-                    if let Some(k) = p
-                        .as_object()
-                        .into_iter()
-                        .flatten()
-                        .map(|(k, _)| k)
-                        .find(|k| !KNOWN.contains(&k.as_str()))
-                    {
-                        return Err(format!("unknown param `{k}`"));
-                    }
-                    Ok(
-                        Box::pin(async move {
-                            r.send()
-                                .await
-                                .map(|x| serde_json::json!({ "record" : out(x) }))
-                        }),
-                    )
-                })(),
+            record(
+                c
+                    .discount_codes()
+                    .update(
+                        a.arg::<String>(&["id"])?,
+                        a.arg(&["basicCodeDiscount", "basic_code_discount"])?,
+                    ),
             )
         }
         #[cfg(feature = "discount_codes")]
         ("discount_codes", "delete") => {
-            Some(
-                (|| -> Result<TypedFuture, String> {
-                    const KNOWN: &[&str] = &["id", "id"];
-                    #[allow(unused_mut)]
-                    let mut r = c
-                        .discount_codes()
-                        .delete(arg::<String>(p, &["id", "id"])?);
-                    if let Some(k) = p
-                        .as_object()
-                        .into_iter()
-                        .flatten()
-                        .map(|(k, _)| k)
-                        .find(|k| !KNOWN.contains(&k.as_str()))
-                    {
-                        return Err(format!("unknown param `{k}`"));
-                    }
-                    Ok(
-                        Box::pin(async move {
-                            r.send()
-                                .await
-                                .map(|x| serde_json::json!({ "record" : out(x) }))
-                        }),
-                    )
-                })(),
-            )
+            record(c.discount_codes().delete(a.arg::<String>(&["id"])?))
         }
         #[cfg(feature = "custom_collections")]
         ("custom_collections", "list") => {
-            Some(
-                (|| -> Result<TypedFuture, String> {
-                    const KNOWN: &[&str] = &[
-                        "limit",
-                        "limit",
-                        "since_id",
-                        "since_id",
-                        "title",
-                        "title",
-                        "product_id",
-                        "product_id",
-                        "updated_at_min",
-                        "updated_at_min",
-                        "updated_at_max",
-                        "updated_at_max",
-                    ];
-                    #[allow(unused_mut)]
-                    let mut r = c.custom_collections().list();
-                    if let Some(v) = opt::<i64>(p, &["limit", "limit"])? {
-                        r = r.limit(v);
-                    }
-                    if let Some(v) = opt::<i64>(p, &["since_id", "since_id"])? {
-                        r = r.since_id(v);
-                    }
-                    if let Some(v) = opt::<String>(p, &["title", "title"])? {
-                        r = r.title(v);
-                    }
-                    if let Some(v) = opt::<i64>(p, &["product_id", "product_id"])? {
-                        r = r.product_id(v);
-                    }
-                    if let Some(v) = opt::<
-                        String,
-                    >(p, &["updated_at_min", "updated_at_min"])? {
-                        r = r.updated_at_min(v);
-                    }
-                    if let Some(v) = opt::<
-                        String,
-                    >(p, &["updated_at_max", "updated_at_max"])? {
-                        r = r.updated_at_max(v);
-                    }
-                    if let Some(k) = p
-                        .as_object()
-                        .into_iter()
-                        .flatten()
-                        .map(|(k, _)| k)
-                        .find(|k| !KNOWN.contains(&k.as_str()))
-                    {
-                        return Err(format!("unknown param `{k}`"));
-                    }
-                    Ok(
-                        Box::pin(async move {
-                            r.send()
-                                .await
-                                .map(|x| {
-                                    serde_json::json!(
-                                        { "data" : out(x.data), "meta" : out(x.meta) }
-                                    )
-                                })
-                        }),
-                    )
-                })(),
-            )
+            let mut r = c.custom_collections().list();
+            r = a.set(r, &["limit"], |r, v| r.limit(v))?;
+            r = a.set(r, &["since_id"], |r, v| r.since_id(v))?;
+            r = a.set(r, &["title"], |r, v: String| r.title(v))?;
+            r = a.set(r, &["product_id"], |r, v| r.product_id(v))?;
+            r = a.set(r, &["updated_at_min"], |r, v: String| r.updated_at_min(v))?;
+            r = a.set(r, &["updated_at_max"], |r, v: String| r.updated_at_max(v))?;
+            page(r)
         }
         #[cfg(feature = "custom_collections")]
         ("custom_collections", "get") => {
-            Some(
-                (|| -> Result<TypedFuture, String> {
-                    const KNOWN: &[&str] = &["collection_id", "collection_id"];
-                    #[allow(unused_mut)]
-                    let mut r = c
-                        .custom_collections()
-                        .get(arg::<i64>(p, &["collection_id", "collection_id"])?);
-                    if let Some(k) = p
-                        .as_object()
-                        .into_iter()
-                        .flatten()
-                        .map(|(k, _)| k)
-                        .find(|k| !KNOWN.contains(&k.as_str()))
-                    {
-                        return Err(format!("unknown param `{k}`"));
-                    }
-                    Ok(
-                        Box::pin(async move {
-                            r.send()
-                                .await
-                                .map(|x| serde_json::json!({ "record" : out(x) }))
-                        }),
-                    )
-                })(),
-            )
+            record(c.custom_collections().get(a.arg(&["collection_id"])?))
         }
         #[cfg(feature = "custom_collections")]
         ("custom_collections", "create") => {
-            Some(
-                (|| -> Result<TypedFuture, String> {
-                    const KNOWN: &[&str] = &["input", "input"];
-                    #[allow(unused_mut)]
-                    let mut r = c
-                        .custom_collections()
-                        .create(
-                            arg::<CustomCollectionsCreateInput>(p, &["input", "input"])?,
-                        );
-                    if let Some(k) = p
-                        .as_object()
-                        .into_iter()
-                        .flatten()
-                        .map(|(k, _)| k)
-                        .find(|k| !KNOWN.contains(&k.as_str()))
-                    {
-                        return Err(format!("unknown param `{k}`"));
-                    }
-                    Ok(
-                        Box::pin(async move {
-                            r.send()
-                                .await
-                                .map(|x| serde_json::json!({ "record" : out(x) }))
-                        }),
-                    )
-                })(),
-            )
+            record(c.custom_collections().create(a.arg(&["input"])?))
         }
         #[cfg(feature = "custom_collections")]
         ("custom_collections", "update") => {
-            Some(
-                (|| -> Result<TypedFuture, String> {
-                    const KNOWN: &[&str] = &["input", "input"];
-                    #[allow(unused_mut)]
-                    let mut r = c
-                        .custom_collections()
-                        .update(
-                            arg::<CustomCollectionsUpdateInput>(p, &["input", "input"])?,
-                        );
-                    if let Some(k) = p
-                        .as_object()
-                        .into_iter()
-                        .flatten()
-                        .map(|(k, _)| k)
-                        .find(|k| !KNOWN.contains(&k.as_str()))
-                    {
-                        return Err(format!("unknown param `{k}`"));
-                    }
-                    Ok(
-                        Box::pin(async move {
-                            r.send()
-                                .await
-                                .map(|x| serde_json::json!({ "record" : out(x) }))
-                        }),
-                    )
-                })(),
-            )
+            record(c.custom_collections().update(a.arg(&["input"])?))
         }
         #[cfg(feature = "custom_collections")]
         ("custom_collections", "delete") => {
-            Some(
-                (|| -> Result<TypedFuture, String> {
-                    const KNOWN: &[&str] = &["input", "input"];
-                    #[allow(unused_mut)]
-                    let mut r = c
-                        .custom_collections()
-                        .delete(arg::<CustomersDeleteInput>(p, &["input", "input"])?);
-                    if let Some(k) = p
-                        .as_object()
-                        .into_iter()
-                        .flatten()
-                        .map(|(k, _)| k)
-                        .find(|k| !KNOWN.contains(&k.as_str()))
-                    {
-                        return Err(format!("unknown param `{k}`"));
-                    }
-                    Ok(
-                        Box::pin(async move {
-                            r.send()
-                                .await
-                                .map(|x| serde_json::json!({ "record" : out(x) }))
-                        }),
-                    )
-                })(),
-            )
+            record(c.custom_collections().delete(a.arg(&["input"])?))
         }
         #[cfg(feature = "smart_collections")]
         ("smart_collections", "list") => {
-            Some(
-                (|| -> Result<TypedFuture, String> {
-                    const KNOWN: &[&str] = &[
-                        "limit",
-                        "limit",
-                        "since_id",
-                        "since_id",
-                        "title",
-                        "title",
-                        "product_id",
-                        "product_id",
-                        "updated_at_min",
-                        "updated_at_min",
-                        "updated_at_max",
-                        "updated_at_max",
-                    ];
-                    #[allow(unused_mut)]
-                    let mut r = c.smart_collections().list();
-                    if let Some(v) = opt::<i64>(p, &["limit", "limit"])? {
-                        r = r.limit(v);
-                    }
-                    if let Some(v) = opt::<i64>(p, &["since_id", "since_id"])? {
-                        r = r.since_id(v);
-                    }
-                    if let Some(v) = opt::<String>(p, &["title", "title"])? {
-                        r = r.title(v);
-                    }
-                    if let Some(v) = opt::<i64>(p, &["product_id", "product_id"])? {
-                        r = r.product_id(v);
-                    }
-                    if let Some(v) = opt::<
-                        String,
-                    >(p, &["updated_at_min", "updated_at_min"])? {
-                        r = r.updated_at_min(v);
-                    }
-                    if let Some(v) = opt::<
-                        String,
-                    >(p, &["updated_at_max", "updated_at_max"])? {
-                        r = r.updated_at_max(v);
-                    }
-                    if let Some(k) = p
-                        .as_object()
-                        .into_iter()
-                        .flatten()
-                        .map(|(k, _)| k)
-                        .find(|k| !KNOWN.contains(&k.as_str()))
-                    {
-                        return Err(format!("unknown param `{k}`"));
-                    }
-                    Ok(
-                        Box::pin(async move {
-                            r.send()
-                                .await
-                                .map(|x| {
-                                    serde_json::json!(
-                                        { "data" : out(x.data), "meta" : out(x.meta) }
-                                    )
-                                })
-                        }),
-                    )
-                })(),
-            )
+            let mut r = c.smart_collections().list();
+            r = a.set(r, &["limit"], |r, v| r.limit(v))?;
+            r = a.set(r, &["since_id"], |r, v| r.since_id(v))?;
+            r = a.set(r, &["title"], |r, v: String| r.title(v))?;
+            r = a.set(r, &["product_id"], |r, v| r.product_id(v))?;
+            r = a.set(r, &["updated_at_min"], |r, v: String| r.updated_at_min(v))?;
+            r = a.set(r, &["updated_at_max"], |r, v: String| r.updated_at_max(v))?;
+            page(r)
         }
         #[cfg(feature = "smart_collections")]
         ("smart_collections", "get") => {
-            Some(
-                (|| -> Result<TypedFuture, String> {
-                    const KNOWN: &[&str] = &["collection_id", "collection_id"];
-                    #[allow(unused_mut)]
-                    let mut r = c
-                        .smart_collections()
-                        .get(arg::<i64>(p, &["collection_id", "collection_id"])?);
-                    if let Some(k) = p
-                        .as_object()
-                        .into_iter()
-                        .flatten()
-                        .map(|(k, _)| k)
-                        .find(|k| !KNOWN.contains(&k.as_str()))
-                    {
-                        return Err(format!("unknown param `{k}`"));
-                    }
-                    Ok(
-                        Box::pin(async move {
-                            r.send()
-                                .await
-                                .map(|x| serde_json::json!({ "record" : out(x) }))
-                        }),
-                    )
-                })(),
-            )
+            record(c.smart_collections().get(a.arg(&["collection_id"])?))
         }
         #[cfg(feature = "collects")]
         ("collects", "list") => {
-            Some(
-                (|| -> Result<TypedFuture, String> {
-                    const KNOWN: &[&str] = &[
-                        "limit",
-                        "limit",
-                        "since_id",
-                        "since_id",
-                        "collection_id",
-                        "collection_id",
-                        "product_id",
-                        "product_id",
-                    ];
-                    #[allow(unused_mut)]
-                    let mut r = c.collects().list();
-                    if let Some(v) = opt::<i64>(p, &["limit", "limit"])? {
-                        r = r.limit(v);
-                    }
-                    if let Some(v) = opt::<i64>(p, &["since_id", "since_id"])? {
-                        r = r.since_id(v);
-                    }
-                    if let Some(v) = opt::<
-                        i64,
-                    >(p, &["collection_id", "collection_id"])? {
-                        r = r.collection_id(v);
-                    }
-                    if let Some(v) = opt::<i64>(p, &["product_id", "product_id"])? {
-                        r = r.product_id(v);
-                    }
-                    if let Some(k) = p
-                        .as_object()
-                        .into_iter()
-                        .flatten()
-                        .map(|(k, _)| k)
-                        .find(|k| !KNOWN.contains(&k.as_str()))
-                    {
-                        return Err(format!("unknown param `{k}`"));
-                    }
-                    Ok(
-                        Box::pin(async move {
-                            r.send()
-                                .await
-                                .map(|x| {
-                                    serde_json::json!(
-                                        { "data" : out(x.data), "meta" : out(x.meta) }
-                                    )
-                                })
-                        }),
-                    )
-                })(),
-            )
+            let mut r = c.collects().list();
+            r = a.set(r, &["limit"], |r, v| r.limit(v))?;
+            r = a.set(r, &["since_id"], |r, v| r.since_id(v))?;
+            r = a.set(r, &["collection_id"], |r, v| r.collection_id(v))?;
+            r = a.set(r, &["product_id"], |r, v| r.product_id(v))?;
+            page(r)
         }
         #[cfg(feature = "collects")]
-        ("collects", "get") => {
-            Some(
-                (|| -> Result<TypedFuture, String> {
-                    const KNOWN: &[&str] = &["collect_id", "collect_id"];
-                    #[allow(unused_mut)]
-                    let mut r = c
-                        .collects()
-                        .get(arg::<i64>(p, &["collect_id", "collect_id"])?);
-                    if let Some(k) = p
-                        .as_object()
-                        .into_iter()
-                        .flatten()
-                        .map(|(k, _)| k)
-                        .find(|k| !KNOWN.contains(&k.as_str()))
-                    {
-                        return Err(format!("unknown param `{k}`"));
-                    }
-                    Ok(
-                        Box::pin(async move {
-                            r.send()
-                                .await
-                                .map(|x| serde_json::json!({ "record" : out(x) }))
-                        }),
-                    )
-                })(),
-            )
-        }
+        ("collects", "get") => record(c.collects().get(a.arg(&["collect_id"])?)),
         #[cfg(feature = "draft_orders")]
         ("draft_orders", "list") => {
-            Some(
-                (|| -> Result<TypedFuture, String> {
-                    const KNOWN: &[&str] = &[
-                        "limit",
-                        "limit",
-                        "since_id",
-                        "since_id",
-                        "status",
-                        "status",
-                        "updated_at_min",
-                        "updated_at_min",
-                        "updated_at_max",
-                        "updated_at_max",
-                    ];
-                    #[allow(unused_mut)]
-                    let mut r = c.draft_orders().list();
-                    if let Some(v) = opt::<i64>(p, &["limit", "limit"])? {
-                        r = r.limit(v);
-                    }
-                    if let Some(v) = opt::<i64>(p, &["since_id", "since_id"])? {
-                        r = r.since_id(v);
-                    }
-                    if let Some(v) = opt::<
-                        DraftOrdersListStatus,
-                    >(p, &["status", "status"])? {
-                        r = r.status(v);
-                    }
-                    if let Some(v) = opt::<
-                        String,
-                    >(p, &["updated_at_min", "updated_at_min"])? {
-                        r = r.updated_at_min(v);
-                    }
-                    if let Some(v) = opt::<
-                        String,
-                    >(p, &["updated_at_max", "updated_at_max"])? {
-                        r = r.updated_at_max(v);
-                    }
-                    if let Some(k) = p
-                        .as_object()
-                        .into_iter()
-                        .flatten()
-                        .map(|(k, _)| k)
-                        .find(|k| !KNOWN.contains(&k.as_str()))
-                    {
-                        return Err(format!("unknown param `{k}`"));
-                    }
-                    Ok(
-                        Box::pin(async move {
-                            r.send()
-                                .await
-                                .map(|x| {
-                                    serde_json::json!(
-                                        { "data" : out(x.data), "meta" : out(x.meta) }
-                                    )
-                                })
-                        }),
-                    )
-                })(),
-            )
+            let mut r = c.draft_orders().list();
+            r = a.set(r, &["limit"], |r, v| r.limit(v))?;
+            r = a.set(r, &["since_id"], |r, v| r.since_id(v))?;
+            r = a.set(r, &["status"], |r, v| r.status(v))?;
+            r = a.set(r, &["updated_at_min"], |r, v: String| r.updated_at_min(v))?;
+            r = a.set(r, &["updated_at_max"], |r, v: String| r.updated_at_max(v))?;
+            page(r)
         }
         #[cfg(feature = "draft_orders")]
         ("draft_orders", "get") => {
-            Some(
-                (|| -> Result<TypedFuture, String> {
-                    const KNOWN: &[&str] = &["draft_order_id", "draft_order_id"];
-                    #[allow(unused_mut)]
-                    let mut r = c
-                        .draft_orders()
-                        .get(arg::<i64>(p, &["draft_order_id", "draft_order_id"])?);
-                    if let Some(k) = p
-                        .as_object()
-                        .into_iter()
-                        .flatten()
-                        .map(|(k, _)| k)
-                        .find(|k| !KNOWN.contains(&k.as_str()))
-                    {
-                        return Err(format!("unknown param `{k}`"));
-                    }
-                    Ok(
-                        Box::pin(async move {
-                            r.send()
-                                .await
-                                .map(|x| serde_json::json!({ "record" : out(x) }))
-                        }),
-                    )
-                })(),
-            )
+            record(c.draft_orders().get(a.arg(&["draft_order_id"])?))
         }
         #[cfg(feature = "draft_orders")]
-        ("draft_orders", "create") => {
-            Some(
-                (|| -> Result<TypedFuture, String> {
-                    const KNOWN: &[&str] = &["input", "input"];
-                    #[allow(unused_mut)]
-                    let mut r = c
-                        .draft_orders()
-                        .create(arg::<DraftOrdersCreateInput>(p, &["input", "input"])?);
-                    if let Some(k) = p
-                        .as_object()
-                        .into_iter()
-                        .flatten()
-                        .map(|(k, _)| k)
-                        .find(|k| !KNOWN.contains(&k.as_str()))
-                    {
-                        return Err(format!("unknown param `{k}`"));
-                    }
-                    Ok(
-                        Box::pin(async move {
-                            r.send()
-                                .await
-                                .map(|x| serde_json::json!({ "record" : out(x) }))
-                        }),
-                    )
-                })(),
-            )
-        }
+        ("draft_orders", "create") => record(c.draft_orders().create(a.arg(&["input"])?)),
         #[cfg(feature = "draft_orders")]
         ("draft_orders", "update") => {
-            Some(
-                (|| -> Result<TypedFuture, String> {
-                    const KNOWN: &[&str] = &["id", "id", "input", "input"];
-                    #[allow(unused_mut)]
-                    let mut r = c
-                        .draft_orders()
-                        .update(
-                            arg::<String>(p, &["id", "id"])?,
-                            arg::<DraftOrdersUpdateInput>(p, &["input", "input"])?,
-                        );
-                    if let Some(k) = p
-                        .as_object()
-                        .into_iter()
-                        .flatten()
-                        .map(|(k, _)| k)
-                        .find(|k| !KNOWN.contains(&k.as_str()))
-                    {
-                        return Err(format!("unknown param `{k}`"));
-                    }
-                    Ok(
-                        Box::pin(async move {
-                            r.send()
-                                .await
-                                .map(|x| serde_json::json!({ "record" : out(x) }))
-                        }),
-                    )
-                })(),
+            record(
+                c.draft_orders().update(a.arg::<String>(&["id"])?, a.arg(&["input"])?),
             )
         }
         #[cfg(feature = "draft_orders")]
-        ("draft_orders", "delete") => {
-            Some(
-                (|| -> Result<TypedFuture, String> {
-                    const KNOWN: &[&str] = &["input", "input"];
-                    #[allow(unused_mut)]
-                    let mut r = c
-                        .draft_orders()
-                        .delete(arg::<CustomersDeleteInput>(p, &["input", "input"])?);
-                    if let Some(k) = p
-                        .as_object()
-                        .into_iter()
-                        .flatten()
-                        .map(|(k, _)| k)
-                        .find(|k| !KNOWN.contains(&k.as_str()))
-                    {
-                        return Err(format!("unknown param `{k}`"));
-                    }
-                    Ok(
-                        Box::pin(async move {
-                            r.send()
-                                .await
-                                .map(|x| serde_json::json!({ "record" : out(x) }))
-                        }),
-                    )
-                })(),
-            )
-        }
+        ("draft_orders", "delete") => record(c.draft_orders().delete(a.arg(&["input"])?)),
         #[cfg(feature = "fulfillments")]
         ("fulfillments", "list") => {
-            Some(
-                (|| -> Result<TypedFuture, String> {
-                    const KNOWN: &[&str] = &[
-                        "order_id",
-                        "order_id",
-                        "limit",
-                        "limit",
-                        "since_id",
-                        "since_id",
-                        "created_at_min",
-                        "created_at_min",
-                        "created_at_max",
-                        "created_at_max",
-                        "updated_at_min",
-                        "updated_at_min",
-                        "updated_at_max",
-                        "updated_at_max",
-                    ];
-                    #[allow(unused_mut)]
-                    let mut r = c
-                        .fulfillments()
-                        .list(arg::<i64>(p, &["order_id", "order_id"])?);
-                    if let Some(v) = opt::<i64>(p, &["limit", "limit"])? {
-                        r = r.limit(v);
-                    }
-                    if let Some(v) = opt::<i64>(p, &["since_id", "since_id"])? {
-                        r = r.since_id(v);
-                    }
-                    if let Some(v) = opt::<
-                        String,
-                    >(p, &["created_at_min", "created_at_min"])? {
-                        r = r.created_at_min(v);
-                    }
-                    if let Some(v) = opt::<
-                        String,
-                    >(p, &["created_at_max", "created_at_max"])? {
-                        r = r.created_at_max(v);
-                    }
-                    if let Some(v) = opt::<
-                        String,
-                    >(p, &["updated_at_min", "updated_at_min"])? {
-                        r = r.updated_at_min(v);
-                    }
-                    if let Some(v) = opt::<
-                        String,
-                    >(p, &["updated_at_max", "updated_at_max"])? {
-                        r = r.updated_at_max(v);
-                    }
-                    if let Some(k) = p
-                        .as_object()
-                        .into_iter()
-                        .flatten()
-                        .map(|(k, _)| k)
-                        .find(|k| !KNOWN.contains(&k.as_str()))
-                    {
-                        return Err(format!("unknown param `{k}`"));
-                    }
-                    Ok(
-                        Box::pin(async move {
-                            r.send()
-                                .await
-                                .map(|x| {
-                                    serde_json::json!(
-                                        { "data" : out(x.data), "meta" : out(x.meta) }
-                                    )
-                                })
-                        }),
-                    )
-                })(),
-            )
+            let mut r = c.fulfillments().list(a.arg(&["order_id"])?);
+            r = a.set(r, &["limit"], |r, v| r.limit(v))?;
+            r = a.set(r, &["since_id"], |r, v| r.since_id(v))?;
+            r = a.set(r, &["created_at_min"], |r, v: String| r.created_at_min(v))?;
+            r = a.set(r, &["created_at_max"], |r, v: String| r.created_at_max(v))?;
+            r = a.set(r, &["updated_at_min"], |r, v: String| r.updated_at_min(v))?;
+            r = a.set(r, &["updated_at_max"], |r, v: String| r.updated_at_max(v))?;
+            page(r)
         }
         #[cfg(feature = "fulfillments")]
         ("fulfillments", "get") => {
-            Some(
-                (|| -> Result<TypedFuture, String> {
-                    const KNOWN: &[&str] = &[
-                        "order_id",
-                        "order_id",
-                        "fulfillment_id",
-                        "fulfillment_id",
-                    ];
-                    #[allow(unused_mut)]
-                    let mut r = c
-                        .fulfillments()
-                        .get(
-                            arg::<i64>(p, &["order_id", "order_id"])?,
-                            arg::<i64>(p, &["fulfillment_id", "fulfillment_id"])?,
-                        );
-                    if let Some(k) = p
-                        .as_object()
-                        .into_iter()
-                        .flatten()
-                        .map(|(k, _)| k)
-                        .find(|k| !KNOWN.contains(&k.as_str()))
-                    {
-                        return Err(format!("unknown param `{k}`"));
-                    }
-                    Ok(
-                        Box::pin(async move {
-                            r.send()
-                                .await
-                                .map(|x| serde_json::json!({ "record" : out(x) }))
-                        }),
-                    )
-                })(),
+            record(
+                c.fulfillments().get(a.arg(&["order_id"])?, a.arg(&["fulfillment_id"])?),
             )
         }
         #[cfg(feature = "order_refunds")]
         ("order_refunds", "list") => {
-            Some(
-                (|| -> Result<TypedFuture, String> {
-                    const KNOWN: &[&str] = &["order_id", "order_id", "limit", "limit"];
-                    #[allow(unused_mut)]
-                    let mut r = c
-                        .order_refunds()
-                        .list(arg::<i64>(p, &["order_id", "order_id"])?);
-                    if let Some(v) = opt::<i64>(p, &["limit", "limit"])? {
-                        r = r.limit(v);
-                    }
-                    if let Some(k) = p
-                        .as_object()
-                        .into_iter()
-                        .flatten()
-                        .map(|(k, _)| k)
-                        .find(|k| !KNOWN.contains(&k.as_str()))
-                    {
-                        return Err(format!("unknown param `{k}`"));
-                    }
-                    Ok(
-                        Box::pin(async move {
-                            r.send()
-                                .await
-                                .map(|x| {
-                                    serde_json::json!(
-                                        { "data" : out(x.data), "meta" : out(x.meta) }
-                                    )
-                                })
-                        }),
-                    )
-                })(),
-            )
+            let mut r = c.order_refunds().list(a.arg(&["order_id"])?);
+            r = a.set(r, &["limit"], |r, v| r.limit(v))?;
+            page(r)
         }
         #[cfg(feature = "order_refunds")]
         ("order_refunds", "get") => {
-            Some(
-                (|| -> Result<TypedFuture, String> {
-                    const KNOWN: &[&str] = &[
-                        "order_id",
-                        "order_id",
-                        "refund_id",
-                        "refund_id",
-                    ];
-                    #[allow(unused_mut)]
-                    let mut r = c
-                        .order_refunds()
-                        .get(
-                            arg::<i64>(p, &["order_id", "order_id"])?,
-                            arg::<i64>(p, &["refund_id", "refund_id"])?,
-                        );
-                    if let Some(k) = p
-                        .as_object()
-                        .into_iter()
-                        .flatten()
-                        .map(|(k, _)| k)
-                        .find(|k| !KNOWN.contains(&k.as_str()))
-                    {
-                        return Err(format!("unknown param `{k}`"));
-                    }
-                    Ok(
-                        Box::pin(async move {
-                            r.send()
-                                .await
-                                .map(|x| serde_json::json!({ "record" : out(x) }))
-                        }),
-                    )
-                })(),
-            )
+            record(c.order_refunds().get(a.arg(&["order_id"])?, a.arg(&["refund_id"])?))
         }
         #[cfg(feature = "transactions")]
         ("transactions", "list") => {
-            Some(
-                (|| -> Result<TypedFuture, String> {
-                    const KNOWN: &[&str] = &[
-                        "order_id",
-                        "order_id",
-                        "since_id",
-                        "since_id",
-                    ];
-                    #[allow(unused_mut)]
-                    let mut r = c
-                        .transactions()
-                        .list(arg::<i64>(p, &["order_id", "order_id"])?);
-                    if let Some(v) = opt::<i64>(p, &["since_id", "since_id"])? {
-                        r = r.since_id(v);
-                    }
-                    if let Some(k) = p
-                        .as_object()
-                        .into_iter()
-                        .flatten()
-                        .map(|(k, _)| k)
-                        .find(|k| !KNOWN.contains(&k.as_str()))
-                    {
-                        return Err(format!("unknown param `{k}`"));
-                    }
-                    Ok(
-                        Box::pin(async move {
-                            r.send()
-                                .await
-                                .map(|x| {
-                                    serde_json::json!(
-                                        { "data" : out(x.data), "meta" : out(x.meta) }
-                                    )
-                                })
-                        }),
-                    )
-                })(),
-            )
+            let mut r = c.transactions().list(a.arg(&["order_id"])?);
+            r = a.set(r, &["since_id"], |r, v| r.since_id(v))?;
+            page(r)
         }
         #[cfg(feature = "transactions")]
         ("transactions", "get") => {
-            Some(
-                (|| -> Result<TypedFuture, String> {
-                    const KNOWN: &[&str] = &[
-                        "order_id",
-                        "order_id",
-                        "transaction_id",
-                        "transaction_id",
-                    ];
-                    #[allow(unused_mut)]
-                    let mut r = c
-                        .transactions()
-                        .get(
-                            arg::<i64>(p, &["order_id", "order_id"])?,
-                            arg::<i64>(p, &["transaction_id", "transaction_id"])?,
-                        );
-                    if let Some(k) = p
-                        .as_object()
-                        .into_iter()
-                        .flatten()
-                        .map(|(k, _)| k)
-                        .find(|k| !KNOWN.contains(&k.as_str()))
-                    {
-                        return Err(format!("unknown param `{k}`"));
-                    }
-                    Ok(
-                        Box::pin(async move {
-                            r.send()
-                                .await
-                                .map(|x| serde_json::json!({ "record" : out(x) }))
-                        }),
-                    )
-                })(),
+            record(
+                c.transactions().get(a.arg(&["order_id"])?, a.arg(&["transaction_id"])?),
             )
         }
         #[cfg(feature = "tender_transactions")]
         ("tender_transactions", "list") => {
-            Some(
-                (|| -> Result<TypedFuture, String> {
-                    const KNOWN: &[&str] = &[
-                        "limit",
-                        "limit",
-                        "since_id",
-                        "since_id",
-                        "processed_at_min",
-                        "processed_at_min",
-                        "processed_at_max",
-                        "processed_at_max",
-                        "order",
-                        "order",
-                    ];
-                    #[allow(unused_mut)]
-                    let mut r = c.tender_transactions().list();
-                    if let Some(v) = opt::<i64>(p, &["limit", "limit"])? {
-                        r = r.limit(v);
-                    }
-                    if let Some(v) = opt::<i64>(p, &["since_id", "since_id"])? {
-                        r = r.since_id(v);
-                    }
-                    if let Some(v) = opt::<
-                        String,
-                    >(p, &["processed_at_min", "processed_at_min"])? {
-                        r = r.processed_at_min(v);
-                    }
-                    if let Some(v) = opt::<
-                        String,
-                    >(p, &["processed_at_max", "processed_at_max"])? {
-                        r = r.processed_at_max(v);
-                    }
-                    if let Some(v) = opt::<
-                        TenderTransactionsListOrder,
-                    >(p, &["order", "order"])? {
-                        r = r.order(v);
-                    }
-                    if let Some(k) = p
-                        .as_object()
-                        .into_iter()
-                        .flatten()
-                        .map(|(k, _)| k)
-                        .find(|k| !KNOWN.contains(&k.as_str()))
-                    {
-                        return Err(format!("unknown param `{k}`"));
-                    }
-                    Ok(
-                        Box::pin(async move {
-                            r.send()
-                                .await
-                                .map(|x| {
-                                    serde_json::json!(
-                                        { "data" : out(x.data), "meta" : out(x.meta) }
-                                    )
-                                })
-                        }),
-                    )
-                })(),
-            )
+            let mut r = c.tender_transactions().list();
+            r = a.set(r, &["limit"], |r, v| r.limit(v))?;
+            r = a.set(r, &["since_id"], |r, v| r.since_id(v))?;
+            r = a.set(r, &["processed_at_min"], |r, v: String| r.processed_at_min(v))?;
+            r = a.set(r, &["processed_at_max"], |r, v: String| r.processed_at_max(v))?;
+            r = a.set(r, &["order"], |r, v| r.order(v))?;
+            page(r)
         }
         #[cfg(feature = "countries")]
         ("countries", "list") => {
-            Some(
-                (|| -> Result<TypedFuture, String> {
-                    const KNOWN: &[&str] = &["since_id", "since_id"];
-                    #[allow(unused_mut)]
-                    let mut r = c.countries().list();
-                    if let Some(v) = opt::<i64>(p, &["since_id", "since_id"])? {
-                        r = r.since_id(v);
-                    }
-                    if let Some(k) = p
-                        .as_object()
-                        .into_iter()
-                        .flatten()
-                        .map(|(k, _)| k)
-                        .find(|k| !KNOWN.contains(&k.as_str()))
-                    {
-                        return Err(format!("unknown param `{k}`"));
-                    }
-                    Ok(
-                        Box::pin(async move {
-                            r.send()
-                                .await
-                                .map(|x| {
-                                    serde_json::json!(
-                                        { "data" : out(x.data), "meta" : out(x.meta) }
-                                    )
-                                })
-                        }),
-                    )
-                })(),
-            )
+            let mut r = c.countries().list();
+            r = a.set(r, &["since_id"], |r, v| r.since_id(v))?;
+            page(r)
         }
         #[cfg(feature = "countries")]
-        ("countries", "get") => {
-            Some(
-                (|| -> Result<TypedFuture, String> {
-                    const KNOWN: &[&str] = &["country_id", "country_id"];
-                    #[allow(unused_mut)]
-                    let mut r = c
-                        .countries()
-                        .get(arg::<i64>(p, &["country_id", "country_id"])?);
-                    if let Some(k) = p
-                        .as_object()
-                        .into_iter()
-                        .flatten()
-                        .map(|(k, _)| k)
-                        .find(|k| !KNOWN.contains(&k.as_str()))
-                    {
-                        return Err(format!("unknown param `{k}`"));
-                    }
-                    Ok(
-                        Box::pin(async move {
-                            r.send()
-                                .await
-                                .map(|x| serde_json::json!({ "record" : out(x) }))
-                        }),
-                    )
-                })(),
-            )
-        }
+        ("countries", "get") => record(c.countries().get(a.arg(&["country_id"])?)),
         #[cfg(feature = "metafield_shops")]
         ("metafield_shops", "list") => {
-            Some(
-                (|| -> Result<TypedFuture, String> {
-                    const KNOWN: &[&str] = &[
-                        "limit",
-                        "limit",
-                        "since_id",
-                        "since_id",
-                        "namespace",
-                        "namespace",
-                        "key",
-                        "key",
-                        "type",
-                        "type",
-                    ];
-                    #[allow(unused_mut)]
-                    let mut r = c.metafield_shops().list();
-                    if let Some(v) = opt::<i64>(p, &["limit", "limit"])? {
-                        r = r.limit(v);
-                    }
-                    if let Some(v) = opt::<i64>(p, &["since_id", "since_id"])? {
-                        r = r.since_id(v);
-                    }
-                    if let Some(v) = opt::<String>(p, &["namespace", "namespace"])? {
-                        r = r.namespace(v);
-                    }
-                    if let Some(v) = opt::<String>(p, &["key", "key"])? {
-                        r = r.key(v);
-                    }
-                    if let Some(v) = opt::<String>(p, &["type", "type"])? {
-                        r = r.type_(v);
-                    }
-                    if let Some(k) = p
-                        .as_object()
-                        .into_iter()
-                        .flatten()
-                        .map(|(k, _)| k)
-                        .find(|k| !KNOWN.contains(&k.as_str()))
-                    {
-                        return Err(format!("unknown param `{k}`"));
-                    }
-                    Ok(
-                        Box::pin(async move {
-                            r.send()
-                                .await
-                                .map(|x| {
-                                    serde_json::json!(
-                                        { "data" : out(x.data), "meta" : out(x.meta) }
-                                    )
-                                })
-                        }),
-                    )
-                })(),
-            )
+            let mut r = c.metafield_shops().list();
+            r = a.set(r, &["limit"], |r, v| r.limit(v))?;
+            r = a.set(r, &["since_id"], |r, v| r.since_id(v))?;
+            r = a.set(r, &["namespace"], |r, v: String| r.namespace(v))?;
+            r = a.set(r, &["key"], |r, v: String| r.key(v))?;
+            r = a.set(r, &["type"], |r, v: String| r.type_(v))?;
+            page(r)
         }
         #[cfg(feature = "metafield_shops")]
         ("metafield_shops", "get") => {
-            Some(
-                (|| -> Result<TypedFuture, String> {
-                    const KNOWN: &[&str] = &["metafield_id", "metafield_id"];
-                    #[allow(unused_mut)]
-                    let mut r = c
-                        .metafield_shops()
-                        .get(arg::<i64>(p, &["metafield_id", "metafield_id"])?);
-                    if let Some(k) = p
-                        .as_object()
-                        .into_iter()
-                        .flatten()
-                        .map(|(k, _)| k)
-                        .find(|k| !KNOWN.contains(&k.as_str()))
-                    {
-                        return Err(format!("unknown param `{k}`"));
-                    }
-                    Ok(
-                        Box::pin(async move {
-                            r.send()
-                                .await
-                                .map(|x| serde_json::json!({ "record" : out(x) }))
-                        }),
-                    )
-                })(),
-            )
+            record(c.metafield_shops().get(a.arg(&["metafield_id"])?))
         }
         #[cfg(feature = "metafield_customers")]
         ("metafield_customers", "list") => {
-            Some(
-                (|| -> Result<TypedFuture, String> {
-                    const KNOWN: &[&str] = &[
-                        "customer_id",
-                        "customer_id",
-                        "limit",
-                        "limit",
-                        "since_id",
-                        "since_id",
-                        "namespace",
-                        "namespace",
-                        "key",
-                        "key",
-                    ];
-                    #[allow(unused_mut)]
-                    let mut r = c
-                        .metafield_customers()
-                        .list(arg::<i64>(p, &["customer_id", "customer_id"])?);
-                    if let Some(v) = opt::<i64>(p, &["limit", "limit"])? {
-                        r = r.limit(v);
-                    }
-                    if let Some(v) = opt::<i64>(p, &["since_id", "since_id"])? {
-                        r = r.since_id(v);
-                    }
-                    if let Some(v) = opt::<String>(p, &["namespace", "namespace"])? {
-                        r = r.namespace(v);
-                    }
-                    if let Some(v) = opt::<String>(p, &["key", "key"])? {
-                        r = r.key(v);
-                    }
-                    if let Some(k) = p
-                        .as_object()
-                        .into_iter()
-                        .flatten()
-                        .map(|(k, _)| k)
-                        .find(|k| !KNOWN.contains(&k.as_str()))
-                    {
-                        return Err(format!("unknown param `{k}`"));
-                    }
-                    Ok(
-                        Box::pin(async move {
-                            r.send()
-                                .await
-                                .map(|x| {
-                                    serde_json::json!(
-                                        { "data" : out(x.data), "meta" : out(x.meta) }
-                                    )
-                                })
-                        }),
-                    )
-                })(),
-            )
+            let mut r = c.metafield_customers().list(a.arg(&["customer_id"])?);
+            r = a.set(r, &["limit"], |r, v| r.limit(v))?;
+            r = a.set(r, &["since_id"], |r, v| r.since_id(v))?;
+            r = a.set(r, &["namespace"], |r, v: String| r.namespace(v))?;
+            r = a.set(r, &["key"], |r, v: String| r.key(v))?;
+            page(r)
         }
         #[cfg(feature = "metafield_products")]
         ("metafield_products", "list") => {
-            Some(
-                (|| -> Result<TypedFuture, String> {
-                    const KNOWN: &[&str] = &[
-                        "product_id",
-                        "product_id",
-                        "limit",
-                        "limit",
-                        "since_id",
-                        "since_id",
-                        "namespace",
-                        "namespace",
-                        "key",
-                        "key",
-                    ];
-                    #[allow(unused_mut)]
-                    let mut r = c
-                        .metafield_products()
-                        .list(arg::<i64>(p, &["product_id", "product_id"])?);
-                    if let Some(v) = opt::<i64>(p, &["limit", "limit"])? {
-                        r = r.limit(v);
-                    }
-                    if let Some(v) = opt::<i64>(p, &["since_id", "since_id"])? {
-                        r = r.since_id(v);
-                    }
-                    if let Some(v) = opt::<String>(p, &["namespace", "namespace"])? {
-                        r = r.namespace(v);
-                    }
-                    if let Some(v) = opt::<String>(p, &["key", "key"])? {
-                        r = r.key(v);
-                    }
-                    if let Some(k) = p
-                        .as_object()
-                        .into_iter()
-                        .flatten()
-                        .map(|(k, _)| k)
-                        .find(|k| !KNOWN.contains(&k.as_str()))
-                    {
-                        return Err(format!("unknown param `{k}`"));
-                    }
-                    Ok(
-                        Box::pin(async move {
-                            r.send()
-                                .await
-                                .map(|x| {
-                                    serde_json::json!(
-                                        { "data" : out(x.data), "meta" : out(x.meta) }
-                                    )
-                                })
-                        }),
-                    )
-                })(),
-            )
+            let mut r = c.metafield_products().list(a.arg(&["product_id"])?);
+            r = a.set(r, &["limit"], |r, v| r.limit(v))?;
+            r = a.set(r, &["since_id"], |r, v| r.since_id(v))?;
+            r = a.set(r, &["namespace"], |r, v: String| r.namespace(v))?;
+            r = a.set(r, &["key"], |r, v: String| r.key(v))?;
+            page(r)
         }
         #[cfg(feature = "metafield_orders")]
         ("metafield_orders", "list") => {
-            Some(
-                (|| -> Result<TypedFuture, String> {
-                    const KNOWN: &[&str] = &[
-                        "order_id",
-                        "order_id",
-                        "limit",
-                        "limit",
-                        "since_id",
-                        "since_id",
-                        "namespace",
-                        "namespace",
-                        "key",
-                        "key",
-                    ];
-                    #[allow(unused_mut)]
-                    let mut r = c
-                        .metafield_orders()
-                        .list(arg::<i64>(p, &["order_id", "order_id"])?);
-                    if let Some(v) = opt::<i64>(p, &["limit", "limit"])? {
-                        r = r.limit(v);
-                    }
-                    if let Some(v) = opt::<i64>(p, &["since_id", "since_id"])? {
-                        r = r.since_id(v);
-                    }
-                    if let Some(v) = opt::<String>(p, &["namespace", "namespace"])? {
-                        r = r.namespace(v);
-                    }
-                    if let Some(v) = opt::<String>(p, &["key", "key"])? {
-                        r = r.key(v);
-                    }
-                    if let Some(k) = p
-                        .as_object()
-                        .into_iter()
-                        .flatten()
-                        .map(|(k, _)| k)
-                        .find(|k| !KNOWN.contains(&k.as_str()))
-                    {
-                        return Err(format!("unknown param `{k}`"));
-                    }
-                    Ok(
-                        Box::pin(async move {
-                            r.send()
-                                .await
-                                .map(|x| {
-                                    serde_json::json!(
-                                        { "data" : out(x.data), "meta" : out(x.meta) }
-                                    )
-                                })
-                        }),
-                    )
-                })(),
-            )
+            let mut r = c.metafield_orders().list(a.arg(&["order_id"])?);
+            r = a.set(r, &["limit"], |r, v| r.limit(v))?;
+            r = a.set(r, &["since_id"], |r, v| r.since_id(v))?;
+            r = a.set(r, &["namespace"], |r, v: String| r.namespace(v))?;
+            r = a.set(r, &["key"], |r, v: String| r.key(v))?;
+            page(r)
         }
         #[cfg(feature = "metafield_draft_orders")]
         ("metafield_draft_orders", "list") => {
-            Some(
-                (|| -> Result<TypedFuture, String> {
-                    const KNOWN: &[&str] = &[
-                        "draft_order_id",
-                        "draft_order_id",
-                        "limit",
-                        "limit",
-                        "since_id",
-                        "since_id",
-                        "namespace",
-                        "namespace",
-                        "key",
-                        "key",
-                    ];
-                    #[allow(unused_mut)]
-                    let mut r = c
-                        .metafield_draft_orders()
-                        .list(arg::<i64>(p, &["draft_order_id", "draft_order_id"])?);
-                    if let Some(v) = opt::<i64>(p, &["limit", "limit"])? {
-                        r = r.limit(v);
-                    }
-                    if let Some(v) = opt::<i64>(p, &["since_id", "since_id"])? {
-                        r = r.since_id(v);
-                    }
-                    if let Some(v) = opt::<String>(p, &["namespace", "namespace"])? {
-                        r = r.namespace(v);
-                    }
-                    if let Some(v) = opt::<String>(p, &["key", "key"])? {
-                        r = r.key(v);
-                    }
-                    if let Some(k) = p
-                        .as_object()
-                        .into_iter()
-                        .flatten()
-                        .map(|(k, _)| k)
-                        .find(|k| !KNOWN.contains(&k.as_str()))
-                    {
-                        return Err(format!("unknown param `{k}`"));
-                    }
-                    Ok(
-                        Box::pin(async move {
-                            r.send()
-                                .await
-                                .map(|x| {
-                                    serde_json::json!(
-                                        { "data" : out(x.data), "meta" : out(x.meta) }
-                                    )
-                                })
-                        }),
-                    )
-                })(),
-            )
+            let mut r = c.metafield_draft_orders().list(a.arg(&["draft_order_id"])?);
+            r = a.set(r, &["limit"], |r, v| r.limit(v))?;
+            r = a.set(r, &["since_id"], |r, v| r.since_id(v))?;
+            r = a.set(r, &["namespace"], |r, v: String| r.namespace(v))?;
+            r = a.set(r, &["key"], |r, v: String| r.key(v))?;
+            page(r)
         }
         #[cfg(feature = "metafield_locations")]
         ("metafield_locations", "list") => {
-            Some(
-                (|| -> Result<TypedFuture, String> {
-                    const KNOWN: &[&str] = &[
-                        "location_id",
-                        "location_id",
-                        "limit",
-                        "limit",
-                        "since_id",
-                        "since_id",
-                        "namespace",
-                        "namespace",
-                        "key",
-                        "key",
-                    ];
-                    #[allow(unused_mut)]
-                    let mut r = c
-                        .metafield_locations()
-                        .list(arg::<i64>(p, &["location_id", "location_id"])?);
-                    if let Some(v) = opt::<i64>(p, &["limit", "limit"])? {
-                        r = r.limit(v);
-                    }
-                    if let Some(v) = opt::<i64>(p, &["since_id", "since_id"])? {
-                        r = r.since_id(v);
-                    }
-                    if let Some(v) = opt::<String>(p, &["namespace", "namespace"])? {
-                        r = r.namespace(v);
-                    }
-                    if let Some(v) = opt::<String>(p, &["key", "key"])? {
-                        r = r.key(v);
-                    }
-                    if let Some(k) = p
-                        .as_object()
-                        .into_iter()
-                        .flatten()
-                        .map(|(k, _)| k)
-                        .find(|k| !KNOWN.contains(&k.as_str()))
-                    {
-                        return Err(format!("unknown param `{k}`"));
-                    }
-                    Ok(
-                        Box::pin(async move {
-                            r.send()
-                                .await
-                                .map(|x| {
-                                    serde_json::json!(
-                                        { "data" : out(x.data), "meta" : out(x.meta) }
-                                    )
-                                })
-                        }),
-                    )
-                })(),
-            )
+            let mut r = c.metafield_locations().list(a.arg(&["location_id"])?);
+            r = a.set(r, &["limit"], |r, v| r.limit(v))?;
+            r = a.set(r, &["since_id"], |r, v| r.since_id(v))?;
+            r = a.set(r, &["namespace"], |r, v: String| r.namespace(v))?;
+            r = a.set(r, &["key"], |r, v: String| r.key(v))?;
+            page(r)
         }
         #[cfg(feature = "metafield_product_variants")]
         ("metafield_product_variants", "list") => {
-            Some(
-                (|| -> Result<TypedFuture, String> {
-                    const KNOWN: &[&str] = &[
-                        "variant_id",
-                        "variant_id",
-                        "limit",
-                        "limit",
-                        "since_id",
-                        "since_id",
-                        "namespace",
-                        "namespace",
-                        "key",
-                        "key",
-                    ];
-                    #[allow(unused_mut)]
-                    let mut r = c
-                        .metafield_product_variants()
-                        .list(arg::<i64>(p, &["variant_id", "variant_id"])?);
-                    if let Some(v) = opt::<i64>(p, &["limit", "limit"])? {
-                        r = r.limit(v);
-                    }
-                    if let Some(v) = opt::<i64>(p, &["since_id", "since_id"])? {
-                        r = r.since_id(v);
-                    }
-                    if let Some(v) = opt::<String>(p, &["namespace", "namespace"])? {
-                        r = r.namespace(v);
-                    }
-                    if let Some(v) = opt::<String>(p, &["key", "key"])? {
-                        r = r.key(v);
-                    }
-                    if let Some(k) = p
-                        .as_object()
-                        .into_iter()
-                        .flatten()
-                        .map(|(k, _)| k)
-                        .find(|k| !KNOWN.contains(&k.as_str()))
-                    {
-                        return Err(format!("unknown param `{k}`"));
-                    }
-                    Ok(
-                        Box::pin(async move {
-                            r.send()
-                                .await
-                                .map(|x| {
-                                    serde_json::json!(
-                                        { "data" : out(x.data), "meta" : out(x.meta) }
-                                    )
-                                })
-                        }),
-                    )
-                })(),
-            )
+            let mut r = c.metafield_product_variants().list(a.arg(&["variant_id"])?);
+            r = a.set(r, &["limit"], |r, v| r.limit(v))?;
+            r = a.set(r, &["since_id"], |r, v| r.since_id(v))?;
+            r = a.set(r, &["namespace"], |r, v: String| r.namespace(v))?;
+            r = a.set(r, &["key"], |r, v: String| r.key(v))?;
+            page(r)
         }
         #[cfg(feature = "metafield_smart_collections")]
         ("metafield_smart_collections", "list") => {
-            Some(
-                (|| -> Result<TypedFuture, String> {
-                    const KNOWN: &[&str] = &[
-                        "collection_id",
-                        "collection_id",
-                        "limit",
-                        "limit",
-                        "since_id",
-                        "since_id",
-                        "namespace",
-                        "namespace",
-                        "key",
-                        "key",
-                    ];
-                    #[allow(unused_mut)]
-                    let mut r = c
-                        .metafield_smart_collections()
-                        .list(arg::<i64>(p, &["collection_id", "collection_id"])?);
-                    if let Some(v) = opt::<i64>(p, &["limit", "limit"])? {
-                        r = r.limit(v);
-                    }
-                    if let Some(v) = opt::<i64>(p, &["since_id", "since_id"])? {
-                        r = r.since_id(v);
-                    }
-                    if let Some(v) = opt::<String>(p, &["namespace", "namespace"])? {
-                        r = r.namespace(v);
-                    }
-                    if let Some(v) = opt::<String>(p, &["key", "key"])? {
-                        r = r.key(v);
-                    }
-                    if let Some(k) = p
-                        .as_object()
-                        .into_iter()
-                        .flatten()
-                        .map(|(k, _)| k)
-                        .find(|k| !KNOWN.contains(&k.as_str()))
-                    {
-                        return Err(format!("unknown param `{k}`"));
-                    }
-                    Ok(
-                        Box::pin(async move {
-                            r.send()
-                                .await
-                                .map(|x| {
-                                    serde_json::json!(
-                                        { "data" : out(x.data), "meta" : out(x.meta) }
-                                    )
-                                })
-                        }),
-                    )
-                })(),
-            )
+            let mut r = c.metafield_smart_collections().list(a.arg(&["collection_id"])?);
+            r = a.set(r, &["limit"], |r, v| r.limit(v))?;
+            r = a.set(r, &["since_id"], |r, v| r.since_id(v))?;
+            r = a.set(r, &["namespace"], |r, v: String| r.namespace(v))?;
+            r = a.set(r, &["key"], |r, v: String| r.key(v))?;
+            page(r)
         }
         #[cfg(feature = "metafield_product_images")]
         ("metafield_product_images", "list") => {
-            Some(
-                (|| -> Result<TypedFuture, String> {
-                    const KNOWN: &[&str] = &[
-                        "metafield[owner_id]",
-                        "metafield_owner_id",
-                        "metafield[owner_resource]",
-                        "metafield_owner_resource",
-                        "limit",
-                        "limit",
-                        "since_id",
-                        "since_id",
-                        "namespace",
-                        "namespace",
-                        "key",
-                        "key",
-                    ];
-                    #[allow(unused_mut)]
-                    let mut r = c
-                        .metafield_product_images()
-                        .list(
-                            arg::<
-                                i64,
-                            >(p, &["metafield[owner_id]", "metafield_owner_id"])?,
-                            arg::<
-                                MetafieldProductImagesListMetafieldOwnerResource,
-                            >(
-                                p,
-                                &["metafield[owner_resource]", "metafield_owner_resource"],
-                            )?,
-                        );
-                    if let Some(v) = opt::<i64>(p, &["limit", "limit"])? {
-                        r = r.limit(v);
-                    }
-                    if let Some(v) = opt::<i64>(p, &["since_id", "since_id"])? {
-                        r = r.since_id(v);
-                    }
-                    if let Some(v) = opt::<String>(p, &["namespace", "namespace"])? {
-                        r = r.namespace(v);
-                    }
-                    if let Some(v) = opt::<String>(p, &["key", "key"])? {
-                        r = r.key(v);
-                    }
-                    if let Some(k) = p
-                        .as_object()
-                        .into_iter()
-                        .flatten()
-                        .map(|(k, _)| k)
-                        .find(|k| !KNOWN.contains(&k.as_str()))
-                    {
-                        return Err(format!("unknown param `{k}`"));
-                    }
-                    Ok(
-                        Box::pin(async move {
-                            r.send()
-                                .await
-                                .map(|x| {
-                                    serde_json::json!(
-                                        { "data" : out(x.data), "meta" : out(x.meta) }
-                                    )
-                                })
-                        }),
-                    )
-                })(),
-            )
+            let mut r = c
+                .metafield_product_images()
+                .list(
+                    a.arg(&["metafield[owner_id]", "metafield_owner_id"])?,
+                    a.arg(&["metafield[owner_resource]", "metafield_owner_resource"])?,
+                );
+            r = a.set(r, &["limit"], |r, v| r.limit(v))?;
+            r = a.set(r, &["since_id"], |r, v| r.since_id(v))?;
+            r = a.set(r, &["namespace"], |r, v: String| r.namespace(v))?;
+            r = a.set(r, &["key"], |r, v: String| r.key(v))?;
+            page(r)
         }
         #[cfg(feature = "customer_address")]
         ("customer_address", "list") => {
-            Some(
-                (|| -> Result<TypedFuture, String> {
-                    const KNOWN: &[&str] = &[
-                        "customer_id",
-                        "customer_id",
-                        "limit",
-                        "limit",
-                    ];
-                    #[allow(unused_mut)]
-                    let mut r = c
-                        .customer_address()
-                        .list(arg::<i64>(p, &["customer_id", "customer_id"])?);
-                    if let Some(v) = opt::<i64>(p, &["limit", "limit"])? {
-                        r = r.limit(v);
-                    }
-                    if let Some(k) = p
-                        .as_object()
-                        .into_iter()
-                        .flatten()
-                        .map(|(k, _)| k)
-                        .find(|k| !KNOWN.contains(&k.as_str()))
-                    {
-                        return Err(format!("unknown param `{k}`"));
-                    }
-                    Ok(
-                        Box::pin(async move {
-                            r.send()
-                                .await
-                                .map(|x| {
-                                    serde_json::json!(
-                                        { "data" : out(x.data), "meta" : out(x.meta) }
-                                    )
-                                })
-                        }),
-                    )
-                })(),
-            )
+            let mut r = c.customer_address().list(a.arg(&["customer_id"])?);
+            r = a.set(r, &["limit"], |r, v| r.limit(v))?;
+            page(r)
         }
         #[cfg(feature = "customer_address")]
         ("customer_address", "get") => {
-            Some(
-                (|| -> Result<TypedFuture, String> {
-                    const KNOWN: &[&str] = &[
-                        "customer_id",
-                        "customer_id",
-                        "address_id",
-                        "address_id",
-                    ];
-                    #[allow(unused_mut)]
-                    let mut r = c
-                        .customer_address()
-                        .get(
-                            arg::<i64>(p, &["customer_id", "customer_id"])?,
-                            arg::<i64>(p, &["address_id", "address_id"])?,
-                        );
-                    if let Some(k) = p
-                        .as_object()
-                        .into_iter()
-                        .flatten()
-                        .map(|(k, _)| k)
-                        .find(|k| !KNOWN.contains(&k.as_str()))
-                    {
-                        return Err(format!("unknown param `{k}`"));
-                    }
-                    Ok(
-                        Box::pin(async move {
-                            r.send()
-                                .await
-                                .map(|x| serde_json::json!({ "record" : out(x) }))
-                        }),
-                    )
-                })(),
+            record(
+                c
+                    .customer_address()
+                    .get(a.arg(&["customer_id"])?, a.arg(&["address_id"])?),
             )
         }
         #[cfg(feature = "fulfillment_orders")]
         ("fulfillment_orders", "list") => {
-            Some(
-                (|| -> Result<TypedFuture, String> {
-                    const KNOWN: &[&str] = &["order_id", "order_id"];
-                    #[allow(unused_mut)]
-                    let mut r = c
-                        .fulfillment_orders()
-                        .list(arg::<i64>(p, &["order_id", "order_id"])?);
-                    if let Some(k) = p
-                        .as_object()
-                        .into_iter()
-                        .flatten()
-                        .map(|(k, _)| k)
-                        .find(|k| !KNOWN.contains(&k.as_str()))
-                    {
-                        return Err(format!("unknown param `{k}`"));
-                    }
-                    Ok(
-                        Box::pin(async move {
-                            r.send()
-                                .await
-                                .map(|x| {
-                                    serde_json::json!(
-                                        { "data" : out(x.data), "meta" : out(x.meta) }
-                                    )
-                                })
-                        }),
-                    )
-                })(),
-            )
+            page(c.fulfillment_orders().list(a.arg(&["order_id"])?))
         }
         #[cfg(feature = "fulfillment_orders")]
         ("fulfillment_orders", "get") => {
-            Some(
-                (|| -> Result<TypedFuture, String> {
-                    const KNOWN: &[&str] = &[
-                        "fulfillment_order_id",
-                        "fulfillment_order_id",
-                    ];
-                    #[allow(unused_mut)]
-                    let mut r = c
-                        .fulfillment_orders()
-                        .get(
-                            arg::<
-                                i64,
-                            >(p, &["fulfillment_order_id", "fulfillment_order_id"])?,
-                        );
-                    if let Some(k) = p
-                        .as_object()
-                        .into_iter()
-                        .flatten()
-                        .map(|(k, _)| k)
-                        .find(|k| !KNOWN.contains(&k.as_str()))
-                    {
-                        return Err(format!("unknown param `{k}`"));
-                    }
-                    Ok(
-                        Box::pin(async move {
-                            r.send()
-                                .await
-                                .map(|x| serde_json::json!({ "record" : out(x) }))
-                        }),
-                    )
-                })(),
-            )
+            record(c.fulfillment_orders().get(a.arg(&["fulfillment_order_id"])?))
         }
         #[cfg(feature = "pages")]
         ("pages", "list") => {
-            Some(
-                (|| -> Result<TypedFuture, String> {
-                    const KNOWN: &[&str] = &[
-                        "limit",
-                        "limit",
-                        "since_id",
-                        "since_id",
-                        "created_at_min",
-                        "created_at_min",
-                        "created_at_max",
-                        "created_at_max",
-                        "updated_at_min",
-                        "updated_at_min",
-                        "updated_at_max",
-                        "updated_at_max",
-                        "published_status",
-                        "published_status",
-                    ];
-                    #[allow(unused_mut)]
-                    let mut r = c.pages().list();
-                    if let Some(v) = opt::<i64>(p, &["limit", "limit"])? {
-                        r = r.limit(v);
-                    }
-                    if let Some(v) = opt::<i64>(p, &["since_id", "since_id"])? {
-                        r = r.since_id(v);
-                    }
-                    if let Some(v) = opt::<
-                        String,
-                    >(p, &["created_at_min", "created_at_min"])? {
-                        r = r.created_at_min(v);
-                    }
-                    if let Some(v) = opt::<
-                        String,
-                    >(p, &["created_at_max", "created_at_max"])? {
-                        r = r.created_at_max(v);
-                    }
-                    if let Some(v) = opt::<
-                        String,
-                    >(p, &["updated_at_min", "updated_at_min"])? {
-                        r = r.updated_at_min(v);
-                    }
-                    if let Some(v) = opt::<
-                        String,
-                    >(p, &["updated_at_max", "updated_at_max"])? {
-                        r = r.updated_at_max(v);
-                    }
-                    if let Some(v) = opt::<
-                        PagesListPublishedStatus,
-                    >(p, &["published_status", "published_status"])? {
-                        r = r.published_status(v);
-                    }
-                    if let Some(k) = p
-                        .as_object()
-                        .into_iter()
-                        .flatten()
-                        .map(|(k, _)| k)
-                        .find(|k| !KNOWN.contains(&k.as_str()))
-                    {
-                        return Err(format!("unknown param `{k}`"));
-                    }
-                    Ok(
-                        Box::pin(async move {
-                            r.send()
-                                .await
-                                .map(|x| {
-                                    serde_json::json!(
-                                        { "data" : out(x.data), "meta" : out(x.meta) }
-                                    )
-                                })
-                        }),
-                    )
-                })(),
-            )
+            let mut r = c.pages().list();
+            r = a.set(r, &["limit"], |r, v| r.limit(v))?;
+            r = a.set(r, &["since_id"], |r, v| r.since_id(v))?;
+            r = a.set(r, &["created_at_min"], |r, v: String| r.created_at_min(v))?;
+            r = a.set(r, &["created_at_max"], |r, v: String| r.created_at_max(v))?;
+            r = a.set(r, &["updated_at_min"], |r, v: String| r.updated_at_min(v))?;
+            r = a.set(r, &["updated_at_max"], |r, v: String| r.updated_at_max(v))?;
+            r = a.set(r, &["published_status"], |r, v| r.published_status(v))?;
+            page(r)
         }
         #[cfg(feature = "pages")]
-        ("pages", "get") => {
-            Some(
-                (|| -> Result<TypedFuture, String> {
-                    const KNOWN: &[&str] = &["page_id", "page_id"];
-                    #[allow(unused_mut)]
-                    let mut r = c.pages().get(arg::<i64>(p, &["page_id", "page_id"])?);
-                    if let Some(k) = p
-                        .as_object()
-                        .into_iter()
-                        .flatten()
-                        .map(|(k, _)| k)
-                        .find(|k| !KNOWN.contains(&k.as_str()))
-                    {
-                        return Err(format!("unknown param `{k}`"));
-                    }
-                    Ok(
-                        Box::pin(async move {
-                            r.send()
-                                .await
-                                .map(|x| serde_json::json!({ "record" : out(x) }))
-                        }),
-                    )
-                })(),
-            )
-        }
+        ("pages", "get") => record(c.pages().get(a.arg(&["page_id"])?)),
         #[cfg(feature = "pages")]
-        ("pages", "create") => {
-            Some(
-                (|| -> Result<TypedFuture, String> {
-                    const KNOWN: &[&str] = &["page", "page"];
-                    #[allow(unused_mut)]
-                    let mut r = c
-                        .pages()
-                        .create(arg::<PagesCreatePage>(p, &["page", "page"])?);
-                    if let Some(k) = p
-                        .as_object()
-                        .into_iter()
-                        .flatten()
-                        .map(|(k, _)| k)
-                        .find(|k| !KNOWN.contains(&k.as_str()))
-                    {
-                        return Err(format!("unknown param `{k}`"));
-                    }
-                    Ok(
-                        Box::pin(async move {
-                            r.send()
-                                .await
-                                .map(|x| serde_json::json!({ "record" : out(x) }))
-                        }),
-                    )
-                })(),
-            )
-        }
+        ("pages", "create") => record(c.pages().create(a.arg(&["page"])?)),
         #[cfg(feature = "pages")]
         ("pages", "update") => {
-            Some(
-                (|| -> Result<TypedFuture, String> {
-                    const KNOWN: &[&str] = &["id", "id", "page", "page"];
-                    #[allow(unused_mut)]
-                    let mut r = c
-                        .pages()
-                        .update(
-                            arg::<String>(p, &["id", "id"])?,
-                            arg::<PagesUpdatePage>(p, &["page", "page"])?,
-                        );
-                    if let Some(k) = p
-                        .as_object()
-                        .into_iter()
-                        .flatten()
-                        .map(|(k, _)| k)
-                        .find(|k| !KNOWN.contains(&k.as_str()))
-                    {
-                        return Err(format!("unknown param `{k}`"));
-                    }
-                    Ok(
-                        Box::pin(async move {
-                            r.send()
-                                .await
-                                .map(|x| serde_json::json!({ "record" : out(x) }))
-                        }),
-                    )
-                })(),
-            )
+            record(c.pages().update(a.arg::<String>(&["id"])?, a.arg(&["page"])?))
         }
         #[cfg(feature = "pages")]
-        ("pages", "delete") => {
-            Some(
-                (|| -> Result<TypedFuture, String> {
-                    const KNOWN: &[&str] = &["id", "id"];
-                    #[allow(unused_mut)]
-                    let mut r = c.pages().delete(arg::<String>(p, &["id", "id"])?);
-                    if let Some(k) = p
-                        .as_object()
-                        .into_iter()
-                        .flatten()
-                        .map(|(k, _)| k)
-                        .find(|k| !KNOWN.contains(&k.as_str()))
-                    {
-                        return Err(format!("unknown param `{k}`"));
-                    }
-                    Ok(
-                        Box::pin(async move {
-                            r.send()
-                                .await
-                                .map(|x| serde_json::json!({ "record" : out(x) }))
-                        }),
-                    )
-                })(),
-            )
-        }
+        ("pages", "delete") => record(c.pages().delete(a.arg::<String>(&["id"])?)),
         #[cfg(feature = "blogs")]
         ("blogs", "list") => {
-            Some(
-                (|| -> Result<TypedFuture, String> {
-                    const KNOWN: &[&str] = &["limit", "limit", "since_id", "since_id"];
-                    #[allow(unused_mut)]
-                    let mut r = c.blogs().list();
-                    if let Some(v) = opt::<i64>(p, &["limit", "limit"])? {
-                        r = r.limit(v);
-                    }
-                    if let Some(v) = opt::<i64>(p, &["since_id", "since_id"])? {
-                        r = r.since_id(v);
-                    }
-                    if let Some(k) = p
-                        .as_object()
-                        .into_iter()
-                        .flatten()
-                        .map(|(k, _)| k)
-                        .find(|k| !KNOWN.contains(&k.as_str()))
-                    {
-                        return Err(format!("unknown param `{k}`"));
-                    }
-                    Ok(
-                        Box::pin(async move {
-                            r.send()
-                                .await
-                                .map(|x| {
-                                    serde_json::json!(
-                                        { "data" : out(x.data), "meta" : out(x.meta) }
-                                    )
-                                })
-                        }),
-                    )
-                })(),
-            )
+            let mut r = c.blogs().list();
+            r = a.set(r, &["limit"], |r, v| r.limit(v))?;
+            r = a.set(r, &["since_id"], |r, v| r.since_id(v))?;
+            page(r)
         }
         #[cfg(feature = "blogs")]
-        ("blogs", "get") => {
-            Some(
-                (|| -> Result<TypedFuture, String> {
-                    const KNOWN: &[&str] = &["blog_id", "blog_id"];
-                    #[allow(unused_mut)]
-                    let mut r = c.blogs().get(arg::<i64>(p, &["blog_id", "blog_id"])?);
-                    if let Some(k) = p
-                        .as_object()
-                        .into_iter()
-                        .flatten()
-                        .map(|(k, _)| k)
-                        .find(|k| !KNOWN.contains(&k.as_str()))
-                    {
-                        return Err(format!("unknown param `{k}`"));
-                    }
-                    Ok(
-                        Box::pin(async move {
-                            r.send()
-                                .await
-                                .map(|x| serde_json::json!({ "record" : out(x) }))
-                        }),
-                    )
-                })(),
-            )
-        }
+        ("blogs", "get") => record(c.blogs().get(a.arg(&["blog_id"])?)),
         #[cfg(feature = "blogs")]
-        ("blogs", "create") => {
-            Some(
-                (|| -> Result<TypedFuture, String> {
-                    const KNOWN: &[&str] = &["blog", "blog"];
-                    #[allow(unused_mut)]
-                    let mut r = c
-                        .blogs()
-                        .create(arg::<BlogsCreateBlog>(p, &["blog", "blog"])?);
-                    if let Some(k) = p
-                        .as_object()
-                        .into_iter()
-                        .flatten()
-                        .map(|(k, _)| k)
-                        .find(|k| !KNOWN.contains(&k.as_str()))
-                    {
-                        return Err(format!("unknown param `{k}`"));
-                    }
-                    Ok(
-                        Box::pin(async move {
-                            r.send()
-                                .await
-                                .map(|x| serde_json::json!({ "record" : out(x) }))
-                        }),
-                    )
-                })(),
-            )
-        }
+        ("blogs", "create") => record(c.blogs().create(a.arg(&["blog"])?)),
         #[cfg(feature = "blogs")]
         ("blogs", "update") => {
-            Some(
-                (|| -> Result<TypedFuture, String> {
-                    const KNOWN: &[&str] = &["id", "id", "blog", "blog"];
-                    #[allow(unused_mut)]
-                    let mut r = c
-                        .blogs()
-                        .update(
-                            arg::<String>(p, &["id", "id"])?,
-                            arg::<BlogsUpdateBlog>(p, &["blog", "blog"])?,
-                        );
-                    if let Some(k) = p
-                        .as_object()
-                        .into_iter()
-                        .flatten()
-                        .map(|(k, _)| k)
-                        .find(|k| !KNOWN.contains(&k.as_str()))
-                    {
-                        return Err(format!("unknown param `{k}`"));
-                    }
-                    Ok(
-                        Box::pin(async move {
-                            r.send()
-                                .await
-                                .map(|x| serde_json::json!({ "record" : out(x) }))
-                        }),
-                    )
-                })(),
-            )
+            record(c.blogs().update(a.arg::<String>(&["id"])?, a.arg(&["blog"])?))
         }
         #[cfg(feature = "blogs")]
-        ("blogs", "delete") => {
-            Some(
-                (|| -> Result<TypedFuture, String> {
-                    const KNOWN: &[&str] = &["id", "id"];
-                    #[allow(unused_mut)]
-                    let mut r = c.blogs().delete(arg::<String>(p, &["id", "id"])?);
-                    if let Some(k) = p
-                        .as_object()
-                        .into_iter()
-                        .flatten()
-                        .map(|(k, _)| k)
-                        .find(|k| !KNOWN.contains(&k.as_str()))
-                    {
-                        return Err(format!("unknown param `{k}`"));
-                    }
-                    Ok(
-                        Box::pin(async move {
-                            r.send()
-                                .await
-                                .map(|x| serde_json::json!({ "record" : out(x) }))
-                        }),
-                    )
-                })(),
-            )
-        }
+        ("blogs", "delete") => record(c.blogs().delete(a.arg::<String>(&["id"])?)),
         #[cfg(feature = "articles")]
         ("articles", "list") => {
-            Some(
-                (|| -> Result<TypedFuture, String> {
-                    const KNOWN: &[&str] = &[
-                        "blog_id",
-                        "blog_id",
-                        "limit",
-                        "limit",
-                        "since_id",
-                        "since_id",
-                        "created_at_min",
-                        "created_at_min",
-                        "created_at_max",
-                        "created_at_max",
-                        "updated_at_min",
-                        "updated_at_min",
-                        "updated_at_max",
-                        "updated_at_max",
-                        "published_status",
-                        "published_status",
-                    ];
-                    #[allow(unused_mut)]
-                    let mut r = c
-                        .articles()
-                        .list(arg::<i64>(p, &["blog_id", "blog_id"])?);
-                    if let Some(v) = opt::<i64>(p, &["limit", "limit"])? {
-                        r = r.limit(v);
-                    }
-                    if let Some(v) = opt::<i64>(p, &["since_id", "since_id"])? {
-                        r = r.since_id(v);
-                    }
-                    if let Some(v) = opt::<
-                        String,
-                    >(p, &["created_at_min", "created_at_min"])? {
-                        r = r.created_at_min(v);
-                    }
-                    if let Some(v) = opt::<
-                        String,
-                    >(p, &["created_at_max", "created_at_max"])? {
-                        r = r.created_at_max(v);
-                    }
-                    if let Some(v) = opt::<
-                        String,
-                    >(p, &["updated_at_min", "updated_at_min"])? {
-                        r = r.updated_at_min(v);
-                    }
-                    if let Some(v) = opt::<
-                        String,
-                    >(p, &["updated_at_max", "updated_at_max"])? {
-                        r = r.updated_at_max(v);
-                    }
-                    if let Some(v) = opt::<
-                        PagesListPublishedStatus,
-                    >(p, &["published_status", "published_status"])? {
-                        r = r.published_status(v);
-                    }
-                    if let Some(k) = p
-                        .as_object()
-                        .into_iter()
-                        .flatten()
-                        .map(|(k, _)| k)
-                        .find(|k| !KNOWN.contains(&k.as_str()))
-                    {
-                        return Err(format!("unknown param `{k}`"));
-                    }
-                    Ok(
-                        Box::pin(async move {
-                            r.send()
-                                .await
-                                .map(|x| {
-                                    serde_json::json!(
-                                        { "data" : out(x.data), "meta" : out(x.meta) }
-                                    )
-                                })
-                        }),
-                    )
-                })(),
-            )
+            let mut r = c.articles().list(a.arg(&["blog_id"])?);
+            r = a.set(r, &["limit"], |r, v| r.limit(v))?;
+            r = a.set(r, &["since_id"], |r, v| r.since_id(v))?;
+            r = a.set(r, &["created_at_min"], |r, v: String| r.created_at_min(v))?;
+            r = a.set(r, &["created_at_max"], |r, v: String| r.created_at_max(v))?;
+            r = a.set(r, &["updated_at_min"], |r, v: String| r.updated_at_min(v))?;
+            r = a.set(r, &["updated_at_max"], |r, v: String| r.updated_at_max(v))?;
+            r = a.set(r, &["published_status"], |r, v| r.published_status(v))?;
+            page(r)
         }
         #[cfg(feature = "articles")]
         ("articles", "get") => {
-            Some(
-                (|| -> Result<TypedFuture, String> {
-                    const KNOWN: &[&str] = &[
-                        "blog_id",
-                        "blog_id",
-                        "article_id",
-                        "article_id",
-                    ];
-                    #[allow(unused_mut)]
-                    let mut r = c
-                        .articles()
-                        .get(
-                            arg::<i64>(p, &["blog_id", "blog_id"])?,
-                            arg::<i64>(p, &["article_id", "article_id"])?,
-                        );
-                    if let Some(k) = p
-                        .as_object()
-                        .into_iter()
-                        .flatten()
-                        .map(|(k, _)| k)
-                        .find(|k| !KNOWN.contains(&k.as_str()))
-                    {
-                        return Err(format!("unknown param `{k}`"));
-                    }
-                    Ok(
-                        Box::pin(async move {
-                            r.send()
-                                .await
-                                .map(|x| serde_json::json!({ "record" : out(x) }))
-                        }),
-                    )
-                })(),
-            )
+            record(c.articles().get(a.arg(&["blog_id"])?, a.arg(&["article_id"])?))
         }
         #[cfg(feature = "articles")]
-        ("articles", "create") => {
-            Some(
-                (|| -> Result<TypedFuture, String> {
-                    const KNOWN: &[&str] = &["article", "article"];
-                    #[allow(unused_mut)]
-                    let mut r = c
-                        .articles()
-                        .create(
-                            arg::<ArticlesCreateArticle>(p, &["article", "article"])?,
-                        );
-                    if let Some(k) = p
-                        .as_object()
-                        .into_iter()
-                        .flatten()
-                        .map(|(k, _)| k)
-                        .find(|k| !KNOWN.contains(&k.as_str()))
-                    {
-                        return Err(format!("unknown param `{k}`"));
-                    }
-                    Ok(
-                        Box::pin(async move {
-                            r.send()
-                                .await
-                                .map(|x| serde_json::json!({ "record" : out(x) }))
-                        }),
-                    )
-                })(),
-            )
-        }
+        ("articles", "create") => record(c.articles().create(a.arg(&["article"])?)),
         #[cfg(feature = "articles")]
         ("articles", "update") => {
-            Some(
-                (|| -> Result<TypedFuture, String> {
-                    const KNOWN: &[&str] = &["id", "id", "article", "article"];
-                    #[allow(unused_mut)]
-                    let mut r = c
-                        .articles()
-                        .update(
-                            arg::<String>(p, &["id", "id"])?,
-                            arg::<ArticlesUpdateArticle>(p, &["article", "article"])?,
-                        );
-                    if let Some(k) = p
-                        .as_object()
-                        .into_iter()
-                        .flatten()
-                        .map(|(k, _)| k)
-                        .find(|k| !KNOWN.contains(&k.as_str()))
-                    {
-                        return Err(format!("unknown param `{k}`"));
-                    }
-                    Ok(
-                        Box::pin(async move {
-                            r.send()
-                                .await
-                                .map(|x| serde_json::json!({ "record" : out(x) }))
-                        }),
-                    )
-                })(),
-            )
+            record(c.articles().update(a.arg::<String>(&["id"])?, a.arg(&["article"])?))
         }
         #[cfg(feature = "articles")]
-        ("articles", "delete") => {
-            Some(
-                (|| -> Result<TypedFuture, String> {
-                    const KNOWN: &[&str] = &["id", "id"];
-                    #[allow(unused_mut)]
-                    let mut r = c.articles().delete(arg::<String>(p, &["id", "id"])?);
-                    if let Some(k) = p
-                        .as_object()
-                        .into_iter()
-                        .flatten()
-                        .map(|(k, _)| k)
-                        .find(|k| !KNOWN.contains(&k.as_str()))
-                    {
-                        return Err(format!("unknown param `{k}`"));
-                    }
-                    Ok(
-                        Box::pin(async move {
-                            r.send()
-                                .await
-                                .map(|x| serde_json::json!({ "record" : out(x) }))
-                        }),
-                    )
-                })(),
-            )
-        }
+        ("articles", "delete") => record(c.articles().delete(a.arg::<String>(&["id"])?)),
         #[cfg(feature = "balance_transactions")]
         ("balance_transactions", "list") => {
-            Some(
-                (|| -> Result<TypedFuture, String> {
-                    const KNOWN: &[&str] = &[
-                        "limit",
-                        "limit",
-                        "since_id",
-                        "since_id",
-                        "payout_id",
-                        "payout_id",
-                        "payout_status",
-                        "payout_status",
-                    ];
-                    #[allow(unused_mut)]
-                    let mut r = c.balance_transactions().list();
-                    if let Some(v) = opt::<i64>(p, &["limit", "limit"])? {
-                        r = r.limit(v);
-                    }
-                    if let Some(v) = opt::<i64>(p, &["since_id", "since_id"])? {
-                        r = r.since_id(v);
-                    }
-                    if let Some(v) = opt::<i64>(p, &["payout_id", "payout_id"])? {
-                        r = r.payout_id(v);
-                    }
-                    if let Some(v) = opt::<
-                        BalanceTransactionsListPayoutStatus,
-                    >(p, &["payout_status", "payout_status"])? {
-                        r = r.payout_status(v);
-                    }
-                    if let Some(k) = p
-                        .as_object()
-                        .into_iter()
-                        .flatten()
-                        .map(|(k, _)| k)
-                        .find(|k| !KNOWN.contains(&k.as_str()))
-                    {
-                        return Err(format!("unknown param `{k}`"));
-                    }
-                    Ok(
-                        Box::pin(async move {
-                            r.send()
-                                .await
-                                .map(|x| {
-                                    serde_json::json!(
-                                        { "data" : out(x.data), "meta" : out(x.meta) }
-                                    )
-                                })
-                        }),
-                    )
-                })(),
-            )
+            let mut r = c.balance_transactions().list();
+            r = a.set(r, &["limit"], |r, v| r.limit(v))?;
+            r = a.set(r, &["since_id"], |r, v| r.since_id(v))?;
+            r = a.set(r, &["payout_id"], |r, v| r.payout_id(v))?;
+            r = a.set(r, &["payout_status"], |r, v| r.payout_status(v))?;
+            page(r)
         }
         #[cfg(feature = "disputes")]
         ("disputes", "list") => {
-            Some(
-                (|| -> Result<TypedFuture, String> {
-                    const KNOWN: &[&str] = &[
-                        "limit",
-                        "limit",
-                        "since_id",
-                        "since_id",
-                        "status",
-                        "status",
-                        "initiated_at",
-                        "initiated_at",
-                    ];
-                    #[allow(unused_mut)]
-                    let mut r = c.disputes().list();
-                    if let Some(v) = opt::<i64>(p, &["limit", "limit"])? {
-                        r = r.limit(v);
-                    }
-                    if let Some(v) = opt::<i64>(p, &["since_id", "since_id"])? {
-                        r = r.since_id(v);
-                    }
-                    if let Some(v) = opt::<
-                        DisputesListStatus,
-                    >(p, &["status", "status"])? {
-                        r = r.status(v);
-                    }
-                    if let Some(v) = opt::<
-                        String,
-                    >(p, &["initiated_at", "initiated_at"])? {
-                        r = r.initiated_at(v);
-                    }
-                    if let Some(k) = p
-                        .as_object()
-                        .into_iter()
-                        .flatten()
-                        .map(|(k, _)| k)
-                        .find(|k| !KNOWN.contains(&k.as_str()))
-                    {
-                        return Err(format!("unknown param `{k}`"));
-                    }
-                    Ok(
-                        Box::pin(async move {
-                            r.send()
-                                .await
-                                .map(|x| {
-                                    serde_json::json!(
-                                        { "data" : out(x.data), "meta" : out(x.meta) }
-                                    )
-                                })
-                        }),
-                    )
-                })(),
-            )
+            let mut r = c.disputes().list();
+            r = a.set(r, &["limit"], |r, v| r.limit(v))?;
+            r = a.set(r, &["since_id"], |r, v| r.since_id(v))?;
+            r = a.set(r, &["status"], |r, v| r.status(v))?;
+            r = a.set(r, &["initiated_at"], |r, v: String| r.initiated_at(v))?;
+            page(r)
         }
         #[cfg(feature = "disputes")]
-        ("disputes", "get") => {
-            Some(
-                (|| -> Result<TypedFuture, String> {
-                    const KNOWN: &[&str] = &["dispute_id", "dispute_id"];
-                    #[allow(unused_mut)]
-                    let mut r = c
-                        .disputes()
-                        .get(arg::<i64>(p, &["dispute_id", "dispute_id"])?);
-                    if let Some(k) = p
-                        .as_object()
-                        .into_iter()
-                        .flatten()
-                        .map(|(k, _)| k)
-                        .find(|k| !KNOWN.contains(&k.as_str()))
-                    {
-                        return Err(format!("unknown param `{k}`"));
-                    }
-                    Ok(
-                        Box::pin(async move {
-                            r.send()
-                                .await
-                                .map(|x| serde_json::json!({ "record" : out(x) }))
-                        }),
-                    )
-                })(),
-            )
-        }
+        ("disputes", "get") => record(c.disputes().get(a.arg(&["dispute_id"])?)),
         #[cfg(feature = "metafield_pages")]
         ("metafield_pages", "list") => {
-            Some(
-                (|| -> Result<TypedFuture, String> {
-                    const KNOWN: &[&str] = &["page_id", "page_id", "limit", "limit"];
-                    #[allow(unused_mut)]
-                    let mut r = c
-                        .metafield_pages()
-                        .list(arg::<i64>(p, &["page_id", "page_id"])?);
-                    if let Some(v) = opt::<i64>(p, &["limit", "limit"])? {
-                        r = r.limit(v);
-                    }
-                    if let Some(k) = p
-                        .as_object()
-                        .into_iter()
-                        .flatten()
-                        .map(|(k, _)| k)
-                        .find(|k| !KNOWN.contains(&k.as_str()))
-                    {
-                        return Err(format!("unknown param `{k}`"));
-                    }
-                    Ok(
-                        Box::pin(async move {
-                            r.send()
-                                .await
-                                .map(|x| {
-                                    serde_json::json!(
-                                        { "data" : out(x.data), "meta" : out(x.meta) }
-                                    )
-                                })
-                        }),
-                    )
-                })(),
-            )
+            let mut r = c.metafield_pages().list(a.arg(&["page_id"])?);
+            r = a.set(r, &["limit"], |r, v| r.limit(v))?;
+            page(r)
         }
         #[cfg(feature = "metafield_blogs")]
         ("metafield_blogs", "list") => {
-            Some(
-                (|| -> Result<TypedFuture, String> {
-                    const KNOWN: &[&str] = &["blog_id", "blog_id", "limit", "limit"];
-                    #[allow(unused_mut)]
-                    let mut r = c
-                        .metafield_blogs()
-                        .list(arg::<i64>(p, &["blog_id", "blog_id"])?);
-                    if let Some(v) = opt::<i64>(p, &["limit", "limit"])? {
-                        r = r.limit(v);
-                    }
-                    if let Some(k) = p
-                        .as_object()
-                        .into_iter()
-                        .flatten()
-                        .map(|(k, _)| k)
-                        .find(|k| !KNOWN.contains(&k.as_str()))
-                    {
-                        return Err(format!("unknown param `{k}`"));
-                    }
-                    Ok(
-                        Box::pin(async move {
-                            r.send()
-                                .await
-                                .map(|x| {
-                                    serde_json::json!(
-                                        { "data" : out(x.data), "meta" : out(x.meta) }
-                                    )
-                                })
-                        }),
-                    )
-                })(),
-            )
+            let mut r = c.metafield_blogs().list(a.arg(&["blog_id"])?);
+            r = a.set(r, &["limit"], |r, v| r.limit(v))?;
+            page(r)
         }
         #[cfg(feature = "metafield_articles")]
         ("metafield_articles", "list") => {
-            Some(
-                (|| -> Result<TypedFuture, String> {
-                    const KNOWN: &[&str] = &[
-                        "blog_id",
-                        "blog_id",
-                        "article_id",
-                        "article_id",
-                        "limit",
-                        "limit",
-                    ];
-                    #[allow(unused_mut)]
-                    let mut r = c
-                        .metafield_articles()
-                        .list(
-                            arg::<i64>(p, &["blog_id", "blog_id"])?,
-                            arg::<i64>(p, &["article_id", "article_id"])?,
-                        );
-                    if let Some(v) = opt::<i64>(p, &["limit", "limit"])? {
-                        r = r.limit(v);
-                    }
-                    if let Some(k) = p
-                        .as_object()
-                        .into_iter()
-                        .flatten()
-                        .map(|(k, _)| k)
-                        .find(|k| !KNOWN.contains(&k.as_str()))
-                    {
-                        return Err(format!("unknown param `{k}`"));
-                    }
-                    Ok(
-                        Box::pin(async move {
-                            r.send()
-                                .await
-                                .map(|x| {
-                                    serde_json::json!(
-                                        { "data" : out(x.data), "meta" : out(x.meta) }
-                                    )
-                                })
-                        }),
-                    )
-                })(),
-            )
+            let mut r = c
+                .metafield_articles()
+                .list(a.arg(&["blog_id"])?, a.arg(&["article_id"])?);
+            r = a.set(r, &["limit"], |r, v| r.limit(v))?;
+            page(r)
         }
         #[cfg(feature = "draft_order_complete")]
         ("draft_order_complete", "update") => {
-            Some(
-                (|| -> Result<TypedFuture, String> {
-                    const KNOWN: &[&str] = &[
-                        "id",
-                        "id",
-                        "paymentPending",
-                        "payment_pending",
-                    ];
-                    #[allow(unused_mut)]
-                    let mut r = c
-                        .draft_order_complete()
-                        .update(arg::<String>(p, &["id", "id"])?);
-                    if let Some(v) = opt::<
-                        bool,
-                    >(p, &["paymentPending", "payment_pending"])? {
-                        r = r.payment_pending(v);
-                    }
-                    if let Some(k) = p
-                        .as_object()
-                        .into_iter()
-                        .flatten()
-                        .map(|(k, _)| k)
-                        .find(|k| !KNOWN.contains(&k.as_str()))
-                    {
-                        return Err(format!("unknown param `{k}`"));
-                    }
-                    Ok(
-                        Box::pin(async move {
-                            r.send()
-                                .await
-                                .map(|x| serde_json::json!({ "record" : out(x) }))
-                        }),
-                    )
-                })(),
-            )
+            let mut r = c.draft_order_complete().update(a.arg::<String>(&["id"])?);
+            r = a
+                .set(
+                    r,
+                    &["paymentPending", "payment_pending"],
+                    |r, v| r.payment_pending(v),
+                )?;
+            record(r)
         }
         #[cfg(feature = "inventory_set")]
         ("inventory_set", "create") => {
-            Some(
-                (|| -> Result<TypedFuture, String> {
-                    const KNOWN: &[&str] = &[
-                        "input",
-                        "input",
-                        "idempotencyKey",
-                        "idempotency_key",
-                    ];
-                    #[allow(unused_mut)]
-                    let mut r = c
-                        .inventory_set()
-                        .create(
-                            arg::<InventorySetCreateInput>(p, &["input", "input"])?,
-                            arg::<String>(p, &["idempotencyKey", "idempotency_key"])?,
-                        );
-                    if let Some(k) = p
-                        .as_object()
-                        .into_iter()
-                        .flatten()
-                        .map(|(k, _)| k)
-                        .find(|k| !KNOWN.contains(&k.as_str()))
-                    {
-                        return Err(format!("unknown param `{k}`"));
-                    }
-                    Ok(
-                        Box::pin(async move {
-                            r.send()
-                                .await
-                                .map(|x| serde_json::json!({ "record" : out(x) }))
-                        }),
-                    )
-                })(),
+            record(
+                c
+                    .inventory_set()
+                    .create(
+                        a.arg(&["input"])?,
+                        a.arg::<String>(&["idempotencyKey", "idempotency_key"])?,
+                    ),
             )
         }
         #[cfg(feature = "inventory_adjust")]
         ("inventory_adjust", "create") => {
-            Some(
-                (|| -> Result<TypedFuture, String> {
-                    const KNOWN: &[&str] = &[
-                        "input",
-                        "input",
-                        "idempotencyKey",
-                        "idempotency_key",
-                    ];
-                    #[allow(unused_mut)]
-                    let mut r = c
-                        .inventory_adjust()
-                        .create(
-                            arg::<InventoryAdjustCreateInput>(p, &["input", "input"])?,
-                            arg::<String>(p, &["idempotencyKey", "idempotency_key"])?,
-                        );
-                    if let Some(k) = p
-                        .as_object()
-                        .into_iter()
-                        .flatten()
-                        .map(|(k, _)| k)
-                        .find(|k| !KNOWN.contains(&k.as_str()))
-                    {
-                        return Err(format!("unknown param `{k}`"));
-                    }
-                    Ok(
-                        Box::pin(async move {
-                            r.send()
-                                .await
-                                .map(|x| serde_json::json!({ "record" : out(x) }))
-                        }),
-                    )
-                })(),
+            record(
+                c
+                    .inventory_adjust()
+                    .create(
+                        a.arg(&["input"])?,
+                        a.arg::<String>(&["idempotencyKey", "idempotency_key"])?,
+                    ),
             )
         }
         #[cfg(feature = "metafields")]
         ("metafields", "create") => {
-            Some(
-                (|| -> Result<TypedFuture, String> {
-                    const KNOWN: &[&str] = &["metafields", "metafields"];
-                    #[allow(unused_mut)]
-                    let mut r = c
-                        .metafields()
-                        .create(
-                            arg::<
-                                Vec<MetafieldsCreateMetafieldsItem>,
-                            >(p, &["metafields", "metafields"])?,
-                        );
-                    if let Some(k) = p
-                        .as_object()
-                        .into_iter()
-                        .flatten()
-                        .map(|(k, _)| k)
-                        .find(|k| !KNOWN.contains(&k.as_str()))
-                    {
-                        return Err(format!("unknown param `{k}`"));
-                    }
-                    Ok(
-                        Box::pin(async move {
-                            r.send()
-                                .await
-                                .map(|x| serde_json::json!({ "record" : out(x) }))
-                        }),
-                    )
-                })(),
-            )
+            record(c.metafields().create(a.arg(&["metafields"])?))
         }
         #[cfg(feature = "metafields")]
         ("metafields", "delete") => {
-            Some(
-                (|| -> Result<TypedFuture, String> {
-                    const KNOWN: &[&str] = &["metafields", "metafields"];
-                    #[allow(unused_mut)]
-                    let mut r = c
-                        .metafields()
-                        .delete(
-                            arg::<
-                                Vec<MetafieldsDeleteMetafieldsItem>,
-                            >(p, &["metafields", "metafields"])?,
-                        );
-                    if let Some(k) = p
-                        .as_object()
-                        .into_iter()
-                        .flatten()
-                        .map(|(k, _)| k)
-                        .find(|k| !KNOWN.contains(&k.as_str()))
-                    {
-                        return Err(format!("unknown param `{k}`"));
-                    }
-                    Ok(
-                        Box::pin(async move {
-                            r.send()
-                                .await
-                                .map(|x| serde_json::json!({ "record" : out(x) }))
-                        }),
-                    )
-                })(),
-            )
+            record(c.metafields().delete(a.arg(&["metafields"])?))
         }
-        _ => None,
-    }
+        _ => return Ok(None),
+    };
+    Ok(Some(future))
 }
 #[rustfmt::skip]
 #[tokio::test]
 async fn typed_api_matches_oracle() {
-    let report = match run_typed(CONNECTOR, ShopifyConnector::descriptor(), &call).await
-    {
-        Ok(r) => r,
-        Err(e) => panic!("oracle replay setup: {e}"),
-    };
-    eprintln!("{}: {}", CONNECTOR, report.summary());
-    for (id, why) in &report.stricter {
-        eprintln!("  stricter {id}: {why}");
-    }
-    for (id, problems) in &report.failed {
-        eprintln!("  {id}: {problems:?}");
-    }
-    assert!(
-        report.failed.is_empty(), "{} typed case(s) differ from the oracle", report
-        .failed.len()
-    );
-    assert!(! report.passed.is_empty(), "no case replayed");
+    assert_matches_oracle(
+            "shopify",
+            ShopifyConnector::descriptor(),
+            ShopifyConnector::from_client,
+            call,
+        )
+        .await;
 }

@@ -4,1035 +4,238 @@
 //! every successful case is built with the generated builders from its params, sent to a
 //! loopback server serving the recorded response, and its request and typed result are
 //! compared with the recording.
-#![allow(unused_imports)]
-#![allow(clippy::redundant_closure_call)]
 #[rustfmt::skip]
-use airbyte_agent_runtime::serde_json::{self, Map, Value};
-#[rustfmt::skip]
-use airbyte_agent_tests::oracle::typed::{TypedFuture, run_typed};
+use airbyte_agent_tests::oracle::typed::{
+    Args, Outcome, assert_matches_oracle, page, record,
+};
 #[rustfmt::skip]
 use airbyte_agent_slack::*;
 #[rustfmt::skip]
-/// Oracle file name.
-const CONNECTOR: &str = "slack";
-#[rustfmt::skip]
-/// A required argument (unused when no operation of the crate has one).
-#[allow(dead_code)]
-fn arg<T: airbyte_agent_runtime::serde::de::DeserializeOwned>(
-    p: &Value,
-    names: &[&str],
-) -> Result<T, String> {
-    opt(p, names)?.ok_or_else(|| format!("missing `{}`", names[0]))
-}
-#[rustfmt::skip]
-fn opt<T: airbyte_agent_runtime::serde::de::DeserializeOwned>(
-    p: &Value,
-    names: &[&str],
-) -> Result<Option<T>, String> {
-    match names.iter().find_map(|n| p.get(*n)) {
-        None | Some(Value::Null) => Ok(None),
-        Some(v) => {
-            serde_json::from_value(v.clone())
-                .map(Some)
-                .map_err(|e| format!("`{}`: {e}", names[0]))
-        }
-    }
-}
-#[rustfmt::skip]
-fn out<T: airbyte_agent_runtime::serde::Serialize>(v: T) -> Value {
-    serde_json::to_value(v).unwrap_or(Value::Null)
-}
-#[rustfmt::skip]
-fn call(
-    client: airbyte_agent_runtime::Client,
-    entity: &str,
-    action: &str,
-    p: &Value,
-) -> Option<Result<TypedFuture, String>> {
-    let c = match SlackConnector::from_client(client) {
-        Ok(c) => c,
-        Err(e) => return Some(Err(e.to_string())),
-    };
-    match (entity, action) {
+/// One case through the typed API; `Ok(None)` for operations it has no typed call for.
+fn call(c: &SlackConnector, operation: (&str, &str), a: &mut Args<'_>) -> Outcome {
+    let future = match operation {
         #[cfg(feature = "users")]
         ("users", "list") => {
-            Some(
-                (|| -> Result<TypedFuture, String> {
-                    const KNOWN: &[&str] = &["cursor", "cursor", "limit", "limit"];
-                    #[allow(unused_mut)]
-                    let mut r = c.users().list();
-                    if let Some(v) = opt::<String>(p, &["cursor", "cursor"])? {
-                        r = r.cursor(v);
-                    }
-                    if let Some(v) = opt::<i64>(p, &["limit", "limit"])? {
-                        r = r.limit(v);
-                    }
-                    if let Some(k) = p
-                        .as_object()
-                        .into_iter()
-                        .flatten()
-                        .map(|(k, _)| k)
-                        .find(|k| !KNOWN.contains(&k.as_str()))
-                    {
-                        return Err(format!("unknown param `{k}`"));
-                    }
-                    Ok(
-                        Box::pin(async move {
-                            r.send()
-                                .await
-                                .map(|x| {
-                                    serde_json::json!(
-                                        { "data" : out(x.data), "meta" : out(x.meta) }
-                                    )
-                                })
-                        }),
-                    )
-                })(),
-            )
+            let mut r = c.users().list();
+            r = a.set(r, &["cursor"], |r, v: String| r.cursor(v))?;
+            r = a.set(r, &["limit"], |r, v| r.limit(v))?;
+            page(r)
         }
         #[cfg(feature = "users")]
-        ("users", "get") => {
-            Some(
-                (|| -> Result<TypedFuture, String> {
-                    const KNOWN: &[&str] = &["user", "user"];
-                    #[allow(unused_mut)]
-                    let mut r = c.users().get(arg::<String>(p, &["user", "user"])?);
-                    if let Some(k) = p
-                        .as_object()
-                        .into_iter()
-                        .flatten()
-                        .map(|(k, _)| k)
-                        .find(|k| !KNOWN.contains(&k.as_str()))
-                    {
-                        return Err(format!("unknown param `{k}`"));
-                    }
-                    Ok(
-                        Box::pin(async move {
-                            r.send()
-                                .await
-                                .map(|x| serde_json::json!({ "record" : out(x) }))
-                        }),
-                    )
-                })(),
-            )
-        }
+        ("users", "get") => record(c.users().get(a.arg::<String>(&["user"])?)),
         #[cfg(feature = "channels")]
         ("channels", "list") => {
-            Some(
-                (|| -> Result<TypedFuture, String> {
-                    const KNOWN: &[&str] = &[
-                        "cursor",
-                        "cursor",
-                        "limit",
-                        "limit",
-                        "types",
-                        "types",
-                        "exclude_archived",
-                        "exclude_archived",
-                    ];
-                    #[allow(unused_mut)]
-                    let mut r = c.channels().list();
-                    if let Some(v) = opt::<String>(p, &["cursor", "cursor"])? {
-                        r = r.cursor(v);
-                    }
-                    if let Some(v) = opt::<i64>(p, &["limit", "limit"])? {
-                        r = r.limit(v);
-                    }
-                    if let Some(v) = opt::<String>(p, &["types", "types"])? {
-                        r = r.types(v);
-                    }
-                    if let Some(v) = opt::<
-                        bool,
-                    >(p, &["exclude_archived", "exclude_archived"])? {
-                        r = r.exclude_archived(v);
-                    }
-                    if let Some(k) = p
-                        .as_object()
-                        .into_iter()
-                        .flatten()
-                        .map(|(k, _)| k)
-                        .find(|k| !KNOWN.contains(&k.as_str()))
-                    {
-                        return Err(format!("unknown param `{k}`"));
-                    }
-                    Ok(
-                        Box::pin(async move {
-                            r.send()
-                                .await
-                                .map(|x| {
-                                    serde_json::json!(
-                                        { "data" : out(x.data), "meta" : out(x.meta) }
-                                    )
-                                })
-                        }),
-                    )
-                })(),
-            )
+            let mut r = c.channels().list();
+            r = a.set(r, &["cursor"], |r, v: String| r.cursor(v))?;
+            r = a.set(r, &["limit"], |r, v| r.limit(v))?;
+            r = a.set(r, &["types"], |r, v: String| r.types(v))?;
+            r = a.set(r, &["exclude_archived"], |r, v| r.exclude_archived(v))?;
+            page(r)
         }
         #[cfg(feature = "channels")]
-        ("channels", "get") => {
-            Some(
-                (|| -> Result<TypedFuture, String> {
-                    const KNOWN: &[&str] = &["channel", "channel"];
-                    #[allow(unused_mut)]
-                    let mut r = c
-                        .channels()
-                        .get(arg::<String>(p, &["channel", "channel"])?);
-                    if let Some(k) = p
-                        .as_object()
-                        .into_iter()
-                        .flatten()
-                        .map(|(k, _)| k)
-                        .find(|k| !KNOWN.contains(&k.as_str()))
-                    {
-                        return Err(format!("unknown param `{k}`"));
-                    }
-                    Ok(
-                        Box::pin(async move {
-                            r.send()
-                                .await
-                                .map(|x| serde_json::json!({ "record" : out(x) }))
-                        }),
-                    )
-                })(),
-            )
-        }
+        ("channels", "get") => record(c.channels().get(a.arg::<String>(&["channel"])?)),
         #[cfg(feature = "channels")]
         ("channels", "create") => {
-            Some(
-                (|| -> Result<TypedFuture, String> {
-                    const KNOWN: &[&str] = &["name", "name", "is_private", "is_private"];
-                    #[allow(unused_mut)]
-                    let mut r = c
-                        .channels()
-                        .create(arg::<String>(p, &["name", "name"])?);
-                    if let Some(v) = opt::<bool>(p, &["is_private", "is_private"])? {
-                        r = r.is_private(v);
-                    }
-                    if let Some(k) = p
-                        .as_object()
-                        .into_iter()
-                        .flatten()
-                        .map(|(k, _)| k)
-                        .find(|k| !KNOWN.contains(&k.as_str()))
-                    {
-                        return Err(format!("unknown param `{k}`"));
-                    }
-                    Ok(
-                        Box::pin(async move {
-                            r.send()
-                                .await
-                                .map(|x| serde_json::json!({ "record" : out(x) }))
-                        }),
-                    )
-                })(),
-            )
+            let mut r = c.channels().create(a.arg::<String>(&["name"])?);
+            r = a.set(r, &["is_private"], |r, v| r.is_private(v))?;
+            record(r)
         }
         #[cfg(feature = "channels")]
         ("channels", "update") => {
-            Some(
-                (|| -> Result<TypedFuture, String> {
-                    const KNOWN: &[&str] = &["channel", "channel", "name", "name"];
-                    #[allow(unused_mut)]
-                    let mut r = c
-                        .channels()
-                        .update(
-                            arg::<String>(p, &["channel", "channel"])?,
-                            arg::<String>(p, &["name", "name"])?,
-                        );
-                    if let Some(k) = p
-                        .as_object()
-                        .into_iter()
-                        .flatten()
-                        .map(|(k, _)| k)
-                        .find(|k| !KNOWN.contains(&k.as_str()))
-                    {
-                        return Err(format!("unknown param `{k}`"));
-                    }
-                    Ok(
-                        Box::pin(async move {
-                            r.send()
-                                .await
-                                .map(|x| serde_json::json!({ "record" : out(x) }))
-                        }),
-                    )
-                })(),
+            record(
+                c
+                    .channels()
+                    .update(a.arg::<String>(&["channel"])?, a.arg::<String>(&["name"])?),
             )
         }
         #[cfg(feature = "channel_messages")]
         ("channel_messages", "list") => {
-            Some(
-                (|| -> Result<TypedFuture, String> {
-                    const KNOWN: &[&str] = &[
-                        "channel",
-                        "channel",
-                        "cursor",
-                        "cursor",
-                        "limit",
-                        "limit",
-                        "oldest",
-                        "oldest",
-                        "latest",
-                        "latest",
-                        "inclusive",
-                        "inclusive",
-                    ];
-                    #[allow(unused_mut)]
-                    let mut r = c
-                        .channel_messages()
-                        .list(arg::<String>(p, &["channel", "channel"])?);
-                    if let Some(v) = opt::<String>(p, &["cursor", "cursor"])? {
-                        r = r.cursor(v);
-                    }
-                    if let Some(v) = opt::<i64>(p, &["limit", "limit"])? {
-                        r = r.limit(v);
-                    }
-                    if let Some(v) = opt::<String>(p, &["oldest", "oldest"])? {
-                        r = r.oldest(v);
-                    }
-                    if let Some(v) = opt::<String>(p, &["latest", "latest"])? {
-                        r = r.latest(v);
-                    }
-                    if let Some(v) = opt::<bool>(p, &["inclusive", "inclusive"])? {
-                        r = r.inclusive(v);
-                    }
-                    if let Some(k) = p
-                        .as_object()
-                        .into_iter()
-                        .flatten()
-                        .map(|(k, _)| k)
-                        .find(|k| !KNOWN.contains(&k.as_str()))
-                    {
-                        return Err(format!("unknown param `{k}`"));
-                    }
-                    Ok(
-                        Box::pin(async move {
-                            r.send()
-                                .await
-                                .map(|x| {
-                                    serde_json::json!(
-                                        { "data" : out(x.data), "meta" : out(x.meta) }
-                                    )
-                                })
-                        }),
-                    )
-                })(),
-            )
+            let mut r = c.channel_messages().list(a.arg::<String>(&["channel"])?);
+            r = a.set(r, &["cursor"], |r, v: String| r.cursor(v))?;
+            r = a.set(r, &["limit"], |r, v| r.limit(v))?;
+            r = a.set(r, &["oldest"], |r, v: String| r.oldest(v))?;
+            r = a.set(r, &["latest"], |r, v: String| r.latest(v))?;
+            r = a.set(r, &["inclusive"], |r, v| r.inclusive(v))?;
+            page(r)
         }
         #[cfg(feature = "threads")]
         ("threads", "list") => {
-            Some(
-                (|| -> Result<TypedFuture, String> {
-                    const KNOWN: &[&str] = &[
-                        "channel",
-                        "channel",
-                        "ts",
-                        "ts",
-                        "cursor",
-                        "cursor",
-                        "limit",
-                        "limit",
-                        "oldest",
-                        "oldest",
-                        "latest",
-                        "latest",
-                        "inclusive",
-                        "inclusive",
-                    ];
-                    #[allow(unused_mut)]
-                    let mut r = c
-                        .threads()
-                        .list(arg::<String>(p, &["channel", "channel"])?);
-                    if let Some(v) = opt::<String>(p, &["ts", "ts"])? {
-                        r = r.ts(v);
-                    }
-                    if let Some(v) = opt::<String>(p, &["cursor", "cursor"])? {
-                        r = r.cursor(v);
-                    }
-                    if let Some(v) = opt::<i64>(p, &["limit", "limit"])? {
-                        r = r.limit(v);
-                    }
-                    if let Some(v) = opt::<String>(p, &["oldest", "oldest"])? {
-                        r = r.oldest(v);
-                    }
-                    if let Some(v) = opt::<String>(p, &["latest", "latest"])? {
-                        r = r.latest(v);
-                    }
-                    if let Some(v) = opt::<bool>(p, &["inclusive", "inclusive"])? {
-                        r = r.inclusive(v);
-                    }
-                    if let Some(k) = p
-                        .as_object()
-                        .into_iter()
-                        .flatten()
-                        .map(|(k, _)| k)
-                        .find(|k| !KNOWN.contains(&k.as_str()))
-                    {
-                        return Err(format!("unknown param `{k}`"));
-                    }
-                    Ok(
-                        Box::pin(async move {
-                            r.send()
-                                .await
-                                .map(|x| {
-                                    serde_json::json!(
-                                        { "data" : out(x.data), "meta" : out(x.meta) }
-                                    )
-                                })
-                        }),
-                    )
-                })(),
-            )
+            let mut r = c.threads().list(a.arg::<String>(&["channel"])?);
+            r = a.set(r, &["ts"], |r, v: String| r.ts(v))?;
+            r = a.set(r, &["cursor"], |r, v: String| r.cursor(v))?;
+            r = a.set(r, &["limit"], |r, v| r.limit(v))?;
+            r = a.set(r, &["oldest"], |r, v: String| r.oldest(v))?;
+            r = a.set(r, &["latest"], |r, v: String| r.latest(v))?;
+            r = a.set(r, &["inclusive"], |r, v| r.inclusive(v))?;
+            page(r)
         }
         #[cfg(feature = "messages")]
         ("messages", "create") => {
-            Some(
-                (|| -> Result<TypedFuture, String> {
-                    const KNOWN: &[&str] = &[
-                        "channel",
-                        "channel",
-                        "text",
-                        "text",
-                        "thread_ts",
-                        "thread_ts",
-                        "reply_broadcast",
-                        "reply_broadcast",
-                        "unfurl_links",
-                        "unfurl_links",
-                        "unfurl_media",
-                        "unfurl_media",
-                        "blocks",
-                        "blocks",
-                        "mrkdwn",
-                        "mrkdwn",
-                    ];
-                    #[allow(unused_mut)]
-                    let mut r = c
-                        .messages()
-                        .create(
-                            arg::<String>(p, &["channel", "channel"])?,
-                            arg::<String>(p, &["text", "text"])?,
-                        );
-                    if let Some(v) = opt::<String>(p, &["thread_ts", "thread_ts"])? {
-                        r = r.thread_ts(v);
-                    }
-                    if let Some(v) = opt::<
-                        bool,
-                    >(p, &["reply_broadcast", "reply_broadcast"])? {
-                        r = r.reply_broadcast(v);
-                    }
-                    if let Some(v) = opt::<bool>(p, &["unfurl_links", "unfurl_links"])? {
-                        r = r.unfurl_links(v);
-                    }
-                    if let Some(v) = opt::<bool>(p, &["unfurl_media", "unfurl_media"])? {
-                        r = r.unfurl_media(v);
-                    }
-                    if let Some(v) = opt::<
-                        Vec<Map<String, Value>>,
-                    >(p, &["blocks", "blocks"])? {
-                        r = r.blocks(v);
-                    }
-                    if let Some(v) = opt::<bool>(p, &["mrkdwn", "mrkdwn"])? {
-                        r = r.mrkdwn(v);
-                    }
-                    if let Some(k) = p
-                        .as_object()
-                        .into_iter()
-                        .flatten()
-                        .map(|(k, _)| k)
-                        .find(|k| !KNOWN.contains(&k.as_str()))
-                    {
-                        return Err(format!("unknown param `{k}`"));
-                    }
-                    Ok(
-                        Box::pin(async move {
-                            r.send()
-                                .await
-                                .map(|x| serde_json::json!({ "record" : out(x) }))
-                        }),
-                    )
-                })(),
-            )
+            let mut r = c
+                .messages()
+                .create(a.arg::<String>(&["channel"])?, a.arg::<String>(&["text"])?);
+            r = a.set(r, &["thread_ts"], |r, v: String| r.thread_ts(v))?;
+            r = a.set(r, &["reply_broadcast"], |r, v| r.reply_broadcast(v))?;
+            r = a.set(r, &["unfurl_links"], |r, v| r.unfurl_links(v))?;
+            r = a.set(r, &["unfurl_media"], |r, v| r.unfurl_media(v))?;
+            r = a.set(r, &["blocks"], |r, v| r.blocks(v))?;
+            r = a.set(r, &["mrkdwn"], |r, v| r.mrkdwn(v))?;
+            record(r)
         }
         #[cfg(feature = "messages")]
         ("messages", "update") => {
-            Some(
-                (|| -> Result<TypedFuture, String> {
-                    const KNOWN: &[&str] = &[
-                        "channel",
-                        "channel",
-                        "ts",
-                        "ts",
-                        "text",
-                        "text",
-                        "blocks",
-                        "blocks",
-                    ];
-                    #[allow(unused_mut)]
-                    let mut r = c
-                        .messages()
-                        .update(
-                            arg::<String>(p, &["channel", "channel"])?,
-                            arg::<String>(p, &["ts", "ts"])?,
-                            arg::<String>(p, &["text", "text"])?,
-                        );
-                    if let Some(v) = opt::<
-                        Vec<Map<String, Value>>,
-                    >(p, &["blocks", "blocks"])? {
-                        r = r.blocks(v);
-                    }
-                    if let Some(k) = p
-                        .as_object()
-                        .into_iter()
-                        .flatten()
-                        .map(|(k, _)| k)
-                        .find(|k| !KNOWN.contains(&k.as_str()))
-                    {
-                        return Err(format!("unknown param `{k}`"));
-                    }
-                    Ok(
-                        Box::pin(async move {
-                            r.send()
-                                .await
-                                .map(|x| serde_json::json!({ "record" : out(x) }))
-                        }),
-                    )
-                })(),
-            )
+            let mut r = c
+                .messages()
+                .update(
+                    a.arg::<String>(&["channel"])?,
+                    a.arg::<String>(&["ts"])?,
+                    a.arg::<String>(&["text"])?,
+                );
+            r = a.set(r, &["blocks"], |r, v| r.blocks(v))?;
+            record(r)
         }
         #[cfg(feature = "messages")]
         ("messages", "delete") => {
-            Some(
-                (|| -> Result<TypedFuture, String> {
-                    const KNOWN: &[&str] = &["channel", "channel", "ts", "ts"];
-                    #[allow(unused_mut)]
-                    let mut r = c
-                        .messages()
-                        .delete(
-                            arg::<String>(p, &["channel", "channel"])?,
-                            arg::<String>(p, &["ts", "ts"])?,
-                        );
-                    if let Some(k) = p
-                        .as_object()
-                        .into_iter()
-                        .flatten()
-                        .map(|(k, _)| k)
-                        .find(|k| !KNOWN.contains(&k.as_str()))
-                    {
-                        return Err(format!("unknown param `{k}`"));
-                    }
-                    Ok(
-                        Box::pin(async move {
-                            r.send()
-                                .await
-                                .map(|x| serde_json::json!({ "record" : out(x) }))
-                        }),
-                    )
-                })(),
+            record(
+                c
+                    .messages()
+                    .delete(a.arg::<String>(&["channel"])?, a.arg::<String>(&["ts"])?),
             )
         }
         #[cfg(feature = "channel_topics")]
         ("channel_topics", "create") => {
-            Some(
-                (|| -> Result<TypedFuture, String> {
-                    const KNOWN: &[&str] = &["channel", "channel", "topic", "topic"];
-                    #[allow(unused_mut)]
-                    let mut r = c
-                        .channel_topics()
-                        .create(
-                            arg::<String>(p, &["channel", "channel"])?,
-                            arg::<String>(p, &["topic", "topic"])?,
-                        );
-                    if let Some(k) = p
-                        .as_object()
-                        .into_iter()
-                        .flatten()
-                        .map(|(k, _)| k)
-                        .find(|k| !KNOWN.contains(&k.as_str()))
-                    {
-                        return Err(format!("unknown param `{k}`"));
-                    }
-                    Ok(
-                        Box::pin(async move {
-                            r.send()
-                                .await
-                                .map(|x| serde_json::json!({ "record" : out(x) }))
-                        }),
-                    )
-                })(),
+            record(
+                c
+                    .channel_topics()
+                    .create(a.arg::<String>(&["channel"])?, a.arg::<String>(&["topic"])?),
             )
         }
         #[cfg(feature = "channel_purposes")]
         ("channel_purposes", "create") => {
-            Some(
-                (|| -> Result<TypedFuture, String> {
-                    const KNOWN: &[&str] = &["channel", "channel", "purpose", "purpose"];
-                    #[allow(unused_mut)]
-                    let mut r = c
-                        .channel_purposes()
-                        .create(
-                            arg::<String>(p, &["channel", "channel"])?,
-                            arg::<String>(p, &["purpose", "purpose"])?,
-                        );
-                    if let Some(k) = p
-                        .as_object()
-                        .into_iter()
-                        .flatten()
-                        .map(|(k, _)| k)
-                        .find(|k| !KNOWN.contains(&k.as_str()))
-                    {
-                        return Err(format!("unknown param `{k}`"));
-                    }
-                    Ok(
-                        Box::pin(async move {
-                            r.send()
-                                .await
-                                .map(|x| serde_json::json!({ "record" : out(x) }))
-                        }),
-                    )
-                })(),
+            record(
+                c
+                    .channel_purposes()
+                    .create(
+                        a.arg::<String>(&["channel"])?,
+                        a.arg::<String>(&["purpose"])?,
+                    ),
             )
         }
         #[cfg(feature = "channel_invites")]
         ("channel_invites", "create") => {
-            Some(
-                (|| -> Result<TypedFuture, String> {
-                    const KNOWN: &[&str] = &[
-                        "channel",
-                        "channel",
-                        "users",
-                        "users",
-                        "force",
-                        "force",
-                    ];
-                    #[allow(unused_mut)]
-                    let mut r = c
-                        .channel_invites()
-                        .create(
-                            arg::<String>(p, &["channel", "channel"])?,
-                            arg::<String>(p, &["users", "users"])?,
-                        );
-                    if let Some(v) = opt::<bool>(p, &["force", "force"])? {
-                        r = r.force(v);
-                    }
-                    if let Some(k) = p
-                        .as_object()
-                        .into_iter()
-                        .flatten()
-                        .map(|(k, _)| k)
-                        .find(|k| !KNOWN.contains(&k.as_str()))
-                    {
-                        return Err(format!("unknown param `{k}`"));
-                    }
-                    Ok(
-                        Box::pin(async move {
-                            r.send()
-                                .await
-                                .map(|x| serde_json::json!({ "record" : out(x) }))
-                        }),
-                    )
-                })(),
-            )
+            let mut r = c
+                .channel_invites()
+                .create(a.arg::<String>(&["channel"])?, a.arg::<String>(&["users"])?);
+            r = a.set(r, &["force"], |r, v| r.force(v))?;
+            record(r)
         }
         #[cfg(feature = "reactions")]
         ("reactions", "create") => {
-            Some(
-                (|| -> Result<TypedFuture, String> {
-                    const KNOWN: &[&str] = &[
-                        "channel",
-                        "channel",
-                        "timestamp",
-                        "timestamp",
-                        "name",
-                        "name",
-                    ];
-                    #[allow(unused_mut)]
-                    let mut r = c
-                        .reactions()
-                        .create(
-                            arg::<String>(p, &["channel", "channel"])?,
-                            arg::<String>(p, &["timestamp", "timestamp"])?,
-                            arg::<String>(p, &["name", "name"])?,
-                        );
-                    if let Some(k) = p
-                        .as_object()
-                        .into_iter()
-                        .flatten()
-                        .map(|(k, _)| k)
-                        .find(|k| !KNOWN.contains(&k.as_str()))
-                    {
-                        return Err(format!("unknown param `{k}`"));
-                    }
-                    Ok(
-                        Box::pin(async move {
-                            r.send()
-                                .await
-                                .map(|x| serde_json::json!({ "record" : out(x) }))
-                        }),
-                    )
-                })(),
+            record(
+                c
+                    .reactions()
+                    .create(
+                        a.arg::<String>(&["channel"])?,
+                        a.arg::<String>(&["timestamp"])?,
+                        a.arg::<String>(&["name"])?,
+                    ),
             )
         }
         #[cfg(feature = "reactions")]
         ("reactions", "delete") => {
-            Some(
-                (|| -> Result<TypedFuture, String> {
-                    const KNOWN: &[&str] = &[
-                        "channel",
-                        "channel",
-                        "timestamp",
-                        "timestamp",
-                        "name",
-                        "name",
-                    ];
-                    #[allow(unused_mut)]
-                    let mut r = c
-                        .reactions()
-                        .delete(
-                            arg::<String>(p, &["channel", "channel"])?,
-                            arg::<String>(p, &["timestamp", "timestamp"])?,
-                            arg::<String>(p, &["name", "name"])?,
-                        );
-                    if let Some(k) = p
-                        .as_object()
-                        .into_iter()
-                        .flatten()
-                        .map(|(k, _)| k)
-                        .find(|k| !KNOWN.contains(&k.as_str()))
-                    {
-                        return Err(format!("unknown param `{k}`"));
-                    }
-                    Ok(
-                        Box::pin(async move {
-                            r.send()
-                                .await
-                                .map(|x| serde_json::json!({ "record" : out(x) }))
-                        }),
-                    )
-                })(),
+            record(
+                c
+                    .reactions()
+                    .delete(
+                        a.arg::<String>(&["channel"])?,
+                        a.arg::<String>(&["timestamp"])?,
+                        a.arg::<String>(&["name"])?,
+                    ),
             )
         }
         #[cfg(feature = "ephemeral_messages")]
         ("ephemeral_messages", "create") => {
-            Some(
-                (|| -> Result<TypedFuture, String> {
-                    const KNOWN: &[&str] = &[
-                        "channel",
-                        "channel",
-                        "user",
-                        "user",
-                        "text",
-                        "text",
-                        "thread_ts",
-                        "thread_ts",
-                        "blocks",
-                        "blocks",
-                        "mrkdwn",
-                        "mrkdwn",
-                    ];
-                    #[allow(unused_mut)]
-                    let mut r = c
-                        .ephemeral_messages()
-                        .create(
-                            arg::<String>(p, &["channel", "channel"])?,
-                            arg::<String>(p, &["user", "user"])?,
-                            arg::<String>(p, &["text", "text"])?,
-                        );
-                    if let Some(v) = opt::<String>(p, &["thread_ts", "thread_ts"])? {
-                        r = r.thread_ts(v);
-                    }
-                    if let Some(v) = opt::<
-                        Vec<Map<String, Value>>,
-                    >(p, &["blocks", "blocks"])? {
-                        r = r.blocks(v);
-                    }
-                    if let Some(v) = opt::<bool>(p, &["mrkdwn", "mrkdwn"])? {
-                        r = r.mrkdwn(v);
-                    }
-                    if let Some(k) = p
-                        .as_object()
-                        .into_iter()
-                        .flatten()
-                        .map(|(k, _)| k)
-                        .find(|k| !KNOWN.contains(&k.as_str()))
-                    {
-                        return Err(format!("unknown param `{k}`"));
-                    }
-                    Ok(
-                        Box::pin(async move {
-                            r.send()
-                                .await
-                                .map(|x| serde_json::json!({ "record" : out(x) }))
-                        }),
-                    )
-                })(),
-            )
+            let mut r = c
+                .ephemeral_messages()
+                .create(
+                    a.arg::<String>(&["channel"])?,
+                    a.arg::<String>(&["user"])?,
+                    a.arg::<String>(&["text"])?,
+                );
+            r = a.set(r, &["thread_ts"], |r, v: String| r.thread_ts(v))?;
+            r = a.set(r, &["blocks"], |r, v| r.blocks(v))?;
+            r = a.set(r, &["mrkdwn"], |r, v| r.mrkdwn(v))?;
+            record(r)
         }
         #[cfg(feature = "scheduled_messages")]
         ("scheduled_messages", "create") => {
-            Some(
-                (|| -> Result<TypedFuture, String> {
-                    const KNOWN: &[&str] = &[
-                        "channel",
-                        "channel",
-                        "text",
-                        "text",
-                        "post_at",
-                        "post_at",
-                        "thread_ts",
-                        "thread_ts",
-                        "reply_broadcast",
-                        "reply_broadcast",
-                        "unfurl_links",
-                        "unfurl_links",
-                        "unfurl_media",
-                        "unfurl_media",
-                        "blocks",
-                        "blocks",
-                        "mrkdwn",
-                        "mrkdwn",
-                    ];
-                    #[allow(unused_mut)]
-                    let mut r = c
-                        .scheduled_messages()
-                        .create(
-                            arg::<String>(p, &["channel", "channel"])?,
-                            arg::<String>(p, &["text", "text"])?,
-                            arg::<i64>(p, &["post_at", "post_at"])?,
-                        );
-                    if let Some(v) = opt::<String>(p, &["thread_ts", "thread_ts"])? {
-                        r = r.thread_ts(v);
-                    }
-                    if let Some(v) = opt::<
-                        bool,
-                    >(p, &["reply_broadcast", "reply_broadcast"])? {
-                        r = r.reply_broadcast(v);
-                    }
-                    if let Some(v) = opt::<bool>(p, &["unfurl_links", "unfurl_links"])? {
-                        r = r.unfurl_links(v);
-                    }
-                    if let Some(v) = opt::<bool>(p, &["unfurl_media", "unfurl_media"])? {
-                        r = r.unfurl_media(v);
-                    }
-                    if let Some(v) = opt::<
-                        Vec<Map<String, Value>>,
-                    >(p, &["blocks", "blocks"])? {
-                        r = r.blocks(v);
-                    }
-                    if let Some(v) = opt::<bool>(p, &["mrkdwn", "mrkdwn"])? {
-                        r = r.mrkdwn(v);
-                    }
-                    if let Some(k) = p
-                        .as_object()
-                        .into_iter()
-                        .flatten()
-                        .map(|(k, _)| k)
-                        .find(|k| !KNOWN.contains(&k.as_str()))
-                    {
-                        return Err(format!("unknown param `{k}`"));
-                    }
-                    Ok(
-                        Box::pin(async move {
-                            r.send()
-                                .await
-                                .map(|x| serde_json::json!({ "record" : out(x) }))
-                        }),
-                    )
-                })(),
-            )
+            let mut r = c
+                .scheduled_messages()
+                .create(
+                    a.arg::<String>(&["channel"])?,
+                    a.arg::<String>(&["text"])?,
+                    a.arg(&["post_at"])?,
+                );
+            r = a.set(r, &["thread_ts"], |r, v: String| r.thread_ts(v))?;
+            r = a.set(r, &["reply_broadcast"], |r, v| r.reply_broadcast(v))?;
+            r = a.set(r, &["unfurl_links"], |r, v| r.unfurl_links(v))?;
+            r = a.set(r, &["unfurl_media"], |r, v| r.unfurl_media(v))?;
+            r = a.set(r, &["blocks"], |r, v| r.blocks(v))?;
+            r = a.set(r, &["mrkdwn"], |r, v| r.mrkdwn(v))?;
+            record(r)
         }
         #[cfg(feature = "channel_archives")]
         ("channel_archives", "create") => {
-            Some(
-                (|| -> Result<TypedFuture, String> {
-                    const KNOWN: &[&str] = &["channel", "channel"];
-                    #[allow(unused_mut)]
-                    let mut r = c
-                        .channel_archives()
-                        .create(arg::<String>(p, &["channel", "channel"])?);
-                    if let Some(k) = p
-                        .as_object()
-                        .into_iter()
-                        .flatten()
-                        .map(|(k, _)| k)
-                        .find(|k| !KNOWN.contains(&k.as_str()))
-                    {
-                        return Err(format!("unknown param `{k}`"));
-                    }
-                    Ok(
-                        Box::pin(async move {
-                            r.send()
-                                .await
-                                .map(|x| serde_json::json!({ "record" : out(x) }))
-                        }),
-                    )
-                })(),
-            )
+            record(c.channel_archives().create(a.arg::<String>(&["channel"])?))
         }
         #[cfg(feature = "channel_kicks")]
         ("channel_kicks", "create") => {
-            Some(
-                (|| -> Result<TypedFuture, String> {
-                    const KNOWN: &[&str] = &["channel", "channel", "user", "user"];
-                    #[allow(unused_mut)]
-                    let mut r = c
-                        .channel_kicks()
-                        .create(
-                            arg::<String>(p, &["channel", "channel"])?,
-                            arg::<String>(p, &["user", "user"])?,
-                        );
-                    if let Some(k) = p
-                        .as_object()
-                        .into_iter()
-                        .flatten()
-                        .map(|(k, _)| k)
-                        .find(|k| !KNOWN.contains(&k.as_str()))
-                    {
-                        return Err(format!("unknown param `{k}`"));
-                    }
-                    Ok(
-                        Box::pin(async move {
-                            r.send()
-                                .await
-                                .map(|x| serde_json::json!({ "record" : out(x) }))
-                        }),
-                    )
-                })(),
+            record(
+                c
+                    .channel_kicks()
+                    .create(a.arg::<String>(&["channel"])?, a.arg::<String>(&["user"])?),
             )
         }
         #[cfg(feature = "channel_joins")]
         ("channel_joins", "create") => {
-            Some(
-                (|| -> Result<TypedFuture, String> {
-                    const KNOWN: &[&str] = &["channel", "channel"];
-                    #[allow(unused_mut)]
-                    let mut r = c
-                        .channel_joins()
-                        .create(arg::<String>(p, &["channel", "channel"])?);
-                    if let Some(k) = p
-                        .as_object()
-                        .into_iter()
-                        .flatten()
-                        .map(|(k, _)| k)
-                        .find(|k| !KNOWN.contains(&k.as_str()))
-                    {
-                        return Err(format!("unknown param `{k}`"));
-                    }
-                    Ok(
-                        Box::pin(async move {
-                            r.send()
-                                .await
-                                .map(|x| serde_json::json!({ "record" : out(x) }))
-                        }),
-                    )
-                })(),
-            )
+            record(c.channel_joins().create(a.arg::<String>(&["channel"])?))
         }
         #[cfg(feature = "pins")]
         ("pins", "create") => {
-            Some(
-                (|| -> Result<TypedFuture, String> {
-                    const KNOWN: &[&str] = &[
-                        "channel",
-                        "channel",
-                        "timestamp",
-                        "timestamp",
-                    ];
-                    #[allow(unused_mut)]
-                    let mut r = c
-                        .pins()
-                        .create(
-                            arg::<String>(p, &["channel", "channel"])?,
-                            arg::<String>(p, &["timestamp", "timestamp"])?,
-                        );
-                    if let Some(k) = p
-                        .as_object()
-                        .into_iter()
-                        .flatten()
-                        .map(|(k, _)| k)
-                        .find(|k| !KNOWN.contains(&k.as_str()))
-                    {
-                        return Err(format!("unknown param `{k}`"));
-                    }
-                    Ok(
-                        Box::pin(async move {
-                            r.send()
-                                .await
-                                .map(|x| serde_json::json!({ "record" : out(x) }))
-                        }),
-                    )
-                })(),
+            record(
+                c
+                    .pins()
+                    .create(
+                        a.arg::<String>(&["channel"])?,
+                        a.arg::<String>(&["timestamp"])?,
+                    ),
             )
         }
         #[cfg(feature = "bookmarks")]
         ("bookmarks", "create") => {
-            Some(
-                (|| -> Result<TypedFuture, String> {
-                    const KNOWN: &[&str] = &[
-                        "channel_id",
-                        "channel_id",
-                        "title",
-                        "title",
-                        "type",
-                        "type",
-                        "link",
-                        "link",
-                        "emoji",
-                        "emoji",
-                    ];
-                    #[allow(unused_mut)]
-                    let mut r = c
-                        .bookmarks()
-                        .create(
-                            arg::<String>(p, &["channel_id", "channel_id"])?,
-                            arg::<String>(p, &["title", "title"])?,
-                            arg::<String>(p, &["type", "type"])?,
-                        );
-                    if let Some(v) = opt::<String>(p, &["link", "link"])? {
-                        r = r.link(v);
-                    }
-                    if let Some(v) = opt::<String>(p, &["emoji", "emoji"])? {
-                        r = r.emoji(v);
-                    }
-                    if let Some(k) = p
-                        .as_object()
-                        .into_iter()
-                        .flatten()
-                        .map(|(k, _)| k)
-                        .find(|k| !KNOWN.contains(&k.as_str()))
-                    {
-                        return Err(format!("unknown param `{k}`"));
-                    }
-                    Ok(
-                        Box::pin(async move {
-                            r.send()
-                                .await
-                                .map(|x| serde_json::json!({ "record" : out(x) }))
-                        }),
-                    )
-                })(),
-            )
+            let mut r = c
+                .bookmarks()
+                .create(
+                    a.arg::<String>(&["channel_id"])?,
+                    a.arg::<String>(&["title"])?,
+                    a.arg::<String>(&["type"])?,
+                );
+            r = a.set(r, &["link"], |r, v: String| r.link(v))?;
+            r = a.set(r, &["emoji"], |r, v: String| r.emoji(v))?;
+            record(r)
         }
-        _ => None,
-    }
+        _ => return Ok(None),
+    };
+    Ok(Some(future))
 }
 #[rustfmt::skip]
 #[tokio::test]
 async fn typed_api_matches_oracle() {
-    let report = match run_typed(CONNECTOR, SlackConnector::descriptor(), &call).await {
-        Ok(r) => r,
-        Err(e) => panic!("oracle replay setup: {e}"),
-    };
-    eprintln!("{}: {}", CONNECTOR, report.summary());
-    for (id, why) in &report.stricter {
-        eprintln!("  stricter {id}: {why}");
-    }
-    for (id, problems) in &report.failed {
-        eprintln!("  {id}: {problems:?}");
-    }
-    assert!(
-        report.failed.is_empty(), "{} typed case(s) differ from the oracle", report
-        .failed.len()
-    );
-    assert!(! report.passed.is_empty(), "no case replayed");
+    assert_matches_oracle(
+            "slack",
+            SlackConnector::descriptor(),
+            SlackConnector::from_client,
+            call,
+        )
+        .await;
 }

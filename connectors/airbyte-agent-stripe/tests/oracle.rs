@@ -4,2663 +4,496 @@
 //! every successful case is built with the generated builders from its params, sent to a
 //! loopback server serving the recorded response, and its request and typed result are
 //! compared with the recording.
-#![allow(unused_imports)]
-#![allow(clippy::redundant_closure_call)]
 #[rustfmt::skip]
-use airbyte_agent_runtime::serde_json::{self, Map, Value};
-#[rustfmt::skip]
-use airbyte_agent_tests::oracle::typed::{TypedFuture, run_typed};
+use airbyte_agent_tests::oracle::typed::{
+    Args, Outcome, assert_matches_oracle, page, record,
+};
 #[rustfmt::skip]
 use airbyte_agent_stripe::*;
 #[rustfmt::skip]
-/// Oracle file name.
-const CONNECTOR: &str = "stripe";
-#[rustfmt::skip]
-/// A required argument (unused when no operation of the crate has one).
-#[allow(dead_code)]
-fn arg<T: airbyte_agent_runtime::serde::de::DeserializeOwned>(
-    p: &Value,
-    names: &[&str],
-) -> Result<T, String> {
-    opt(p, names)?.ok_or_else(|| format!("missing `{}`", names[0]))
-}
-#[rustfmt::skip]
-fn opt<T: airbyte_agent_runtime::serde::de::DeserializeOwned>(
-    p: &Value,
-    names: &[&str],
-) -> Result<Option<T>, String> {
-    match names.iter().find_map(|n| p.get(*n)) {
-        None | Some(Value::Null) => Ok(None),
-        Some(v) => {
-            serde_json::from_value(v.clone())
-                .map(Some)
-                .map_err(|e| format!("`{}`: {e}", names[0]))
-        }
-    }
-}
-#[rustfmt::skip]
-fn out<T: airbyte_agent_runtime::serde::Serialize>(v: T) -> Value {
-    serde_json::to_value(v).unwrap_or(Value::Null)
-}
-#[rustfmt::skip]
-fn call(
-    client: airbyte_agent_runtime::Client,
-    entity: &str,
-    action: &str,
-    p: &Value,
-) -> Option<Result<TypedFuture, String>> {
-    let c = match StripeConnector::from_client(client) {
-        Ok(c) => c,
-        Err(e) => return Some(Err(e.to_string())),
-    };
-    match (entity, action) {
+/// One case through the typed API; `Ok(None)` for operations it has no typed call for.
+fn call(c: &StripeConnector, operation: (&str, &str), a: &mut Args<'_>) -> Outcome {
+    let future = match operation {
         #[cfg(feature = "customers")]
         ("customers", "list") => {
-            Some(
-                (|| -> Result<TypedFuture, String> {
-                    const KNOWN: &[&str] = &[
-                        "limit",
-                        "limit",
-                        "starting_after",
-                        "starting_after",
-                        "ending_before",
-                        "ending_before",
-                        "email",
-                        "email",
-                        "created",
-                        "created",
-                    ];
-                    #[allow(unused_mut)]
-                    let mut r = c.customers().list();
-                    if let Some(v) = opt::<i64>(p, &["limit", "limit"])? {
-                        r = r.limit(v);
-                    }
-                    if let Some(v) = opt::<
-                        String,
-                    >(p, &["starting_after", "starting_after"])? {
-                        r = r.starting_after(v);
-                    }
-                    if let Some(v) = opt::<
-                        String,
-                    >(p, &["ending_before", "ending_before"])? {
-                        r = r.ending_before(v);
-                    }
-                    if let Some(v) = opt::<String>(p, &["email", "email"])? {
-                        r = r.email(v);
-                    }
-                    if let Some(v) = opt::<
-                        CustomersListCreated,
-                    >(p, &["created", "created"])? {
-                        r = r.created(v);
-                    }
-                    if let Some(k) = p
-                        .as_object()
-                        .into_iter()
-                        .flatten()
-                        .map(|(k, _)| k)
-                        .find(|k| !KNOWN.contains(&k.as_str()))
-                    {
-                        return Err(format!("unknown param `{k}`"));
-                    }
-                    Ok(
-                        Box::pin(async move {
-                            r.send()
-                                .await
-                                .map(|x| {
-                                    serde_json::json!(
-                                        { "data" : out(x.data), "meta" : out(x.meta) }
-                                    )
-                                })
-                        }),
-                    )
-                })(),
-            )
+            let mut r = c.customers().list();
+            r = a.set(r, &["limit"], |r, v| r.limit(v))?;
+            r = a.set(r, &["starting_after"], |r, v: String| r.starting_after(v))?;
+            r = a.set(r, &["ending_before"], |r, v: String| r.ending_before(v))?;
+            r = a.set(r, &["email"], |r, v: String| r.email(v))?;
+            r = a.set(r, &["created"], |r, v| r.created(v))?;
+            page(r)
         }
         #[cfg(feature = "customers")]
         ("customers", "create") => {
-            Some(
-                (|| -> Result<TypedFuture, String> {
-                    const KNOWN: &[&str] = &[
-                        "email",
-                        "email",
-                        "name",
-                        "name",
-                        "description",
-                        "description",
-                        "phone",
-                        "phone",
-                        "address",
-                        "address",
-                        "metadata",
-                        "metadata",
-                    ];
-                    #[allow(unused_mut)]
-                    let mut r = c.customers().create();
-                    if let Some(v) = opt::<String>(p, &["email", "email"])? {
-                        r = r.email(v);
-                    }
-                    if let Some(v) = opt::<String>(p, &["name", "name"])? {
-                        r = r.name(v);
-                    }
-                    if let Some(v) = opt::<String>(p, &["description", "description"])? {
-                        r = r.description(v);
-                    }
-                    if let Some(v) = opt::<String>(p, &["phone", "phone"])? {
-                        r = r.phone(v);
-                    }
-                    if let Some(v) = opt::<
-                        CustomersCreateAddress,
-                    >(p, &["address", "address"])? {
-                        r = r.address(v);
-                    }
-                    if let Some(v) = opt::<
-                        ::std::collections::BTreeMap<String, String>,
-                    >(p, &["metadata", "metadata"])? {
-                        r = r.metadata(v);
-                    }
-                    if let Some(k) = p
-                        .as_object()
-                        .into_iter()
-                        .flatten()
-                        .map(|(k, _)| k)
-                        .find(|k| !KNOWN.contains(&k.as_str()))
-                    {
-                        return Err(format!("unknown param `{k}`"));
-                    }
-                    Ok(
-                        Box::pin(async move {
-                            r.send()
-                                .await
-                                .map(|x| serde_json::json!({ "record" : out(x) }))
-                        }),
-                    )
-                })(),
-            )
+            let mut r = c.customers().create();
+            r = a.set(r, &["email"], |r, v: String| r.email(v))?;
+            r = a.set(r, &["name"], |r, v: String| r.name(v))?;
+            r = a.set(r, &["description"], |r, v: String| r.description(v))?;
+            r = a.set(r, &["phone"], |r, v: String| r.phone(v))?;
+            r = a.set(r, &["address"], |r, v| r.address(v))?;
+            r = a.set(r, &["metadata"], |r, v| r.metadata(v))?;
+            record(r)
         }
         #[cfg(feature = "customers")]
-        ("customers", "get") => {
-            Some(
-                (|| -> Result<TypedFuture, String> {
-                    const KNOWN: &[&str] = &["id", "id"];
-                    #[allow(unused_mut)]
-                    let mut r = c.customers().get(arg::<String>(p, &["id", "id"])?);
-                    if let Some(k) = p
-                        .as_object()
-                        .into_iter()
-                        .flatten()
-                        .map(|(k, _)| k)
-                        .find(|k| !KNOWN.contains(&k.as_str()))
-                    {
-                        return Err(format!("unknown param `{k}`"));
-                    }
-                    Ok(
-                        Box::pin(async move {
-                            r.send()
-                                .await
-                                .map(|x| serde_json::json!({ "record" : out(x) }))
-                        }),
-                    )
-                })(),
-            )
-        }
+        ("customers", "get") => record(c.customers().get(a.arg::<String>(&["id"])?)),
         #[cfg(feature = "customers")]
         ("customers", "update") => {
-            Some(
-                (|| -> Result<TypedFuture, String> {
-                    const KNOWN: &[&str] = &[
-                        "id",
-                        "id",
-                        "email",
-                        "email",
-                        "name",
-                        "name",
-                        "description",
-                        "description",
-                        "phone",
-                        "phone",
-                        "address",
-                        "address",
-                        "metadata",
-                        "metadata",
-                    ];
-                    #[allow(unused_mut)]
-                    let mut r = c.customers().update(arg::<String>(p, &["id", "id"])?);
-                    if let Some(v) = opt::<String>(p, &["email", "email"])? {
-                        r = r.email(v);
-                    }
-                    if let Some(v) = opt::<String>(p, &["name", "name"])? {
-                        r = r.name(v);
-                    }
-                    if let Some(v) = opt::<String>(p, &["description", "description"])? {
-                        r = r.description(v);
-                    }
-                    if let Some(v) = opt::<String>(p, &["phone", "phone"])? {
-                        r = r.phone(v);
-                    }
-                    if let Some(v) = opt::<
-                        CustomersCreateAddress,
-                    >(p, &["address", "address"])? {
-                        r = r.address(v);
-                    }
-                    if let Some(v) = opt::<
-                        ::std::collections::BTreeMap<String, String>,
-                    >(p, &["metadata", "metadata"])? {
-                        r = r.metadata(v);
-                    }
-                    if let Some(k) = p
-                        .as_object()
-                        .into_iter()
-                        .flatten()
-                        .map(|(k, _)| k)
-                        .find(|k| !KNOWN.contains(&k.as_str()))
-                    {
-                        return Err(format!("unknown param `{k}`"));
-                    }
-                    Ok(
-                        Box::pin(async move {
-                            r.send()
-                                .await
-                                .map(|x| serde_json::json!({ "record" : out(x) }))
-                        }),
-                    )
-                })(),
-            )
+            let mut r = c.customers().update(a.arg::<String>(&["id"])?);
+            r = a.set(r, &["email"], |r, v: String| r.email(v))?;
+            r = a.set(r, &["name"], |r, v: String| r.name(v))?;
+            r = a.set(r, &["description"], |r, v: String| r.description(v))?;
+            r = a.set(r, &["phone"], |r, v: String| r.phone(v))?;
+            r = a.set(r, &["address"], |r, v| r.address(v))?;
+            r = a.set(r, &["metadata"], |r, v| r.metadata(v))?;
+            record(r)
         }
         #[cfg(feature = "customers")]
         ("customers", "delete") => {
-            Some(
-                (|| -> Result<TypedFuture, String> {
-                    const KNOWN: &[&str] = &["id", "id"];
-                    #[allow(unused_mut)]
-                    let mut r = c.customers().delete(arg::<String>(p, &["id", "id"])?);
-                    if let Some(k) = p
-                        .as_object()
-                        .into_iter()
-                        .flatten()
-                        .map(|(k, _)| k)
-                        .find(|k| !KNOWN.contains(&k.as_str()))
-                    {
-                        return Err(format!("unknown param `{k}`"));
-                    }
-                    Ok(
-                        Box::pin(async move {
-                            r.send()
-                                .await
-                                .map(|x| serde_json::json!({ "record" : out(x) }))
-                        }),
-                    )
-                })(),
-            )
+            record(c.customers().delete(a.arg::<String>(&["id"])?))
         }
         #[cfg(feature = "customers")]
         ("customers", "search") => {
-            Some(
-                (|| -> Result<TypedFuture, String> {
-                    const KNOWN: &[&str] = &[
-                        "query",
-                        "query",
-                        "limit",
-                        "limit",
-                        "page",
-                        "page",
-                    ];
-                    #[allow(unused_mut)]
-                    let mut r = c
-                        .customers()
-                        .search(arg::<String>(p, &["query", "query"])?);
-                    if let Some(v) = opt::<i64>(p, &["limit", "limit"])? {
-                        r = r.limit(v);
-                    }
-                    if let Some(v) = opt::<String>(p, &["page", "page"])? {
-                        r = r.page(v);
-                    }
-                    if let Some(k) = p
-                        .as_object()
-                        .into_iter()
-                        .flatten()
-                        .map(|(k, _)| k)
-                        .find(|k| !KNOWN.contains(&k.as_str()))
-                    {
-                        return Err(format!("unknown param `{k}`"));
-                    }
-                    Ok(
-                        Box::pin(async move {
-                            r.send()
-                                .await
-                                .map(|x| {
-                                    serde_json::json!(
-                                        { "data" : out(x.data), "meta" : out(x.meta) }
-                                    )
-                                })
-                        }),
-                    )
-                })(),
-            )
+            let mut r = c.customers().search(a.arg::<String>(&["query"])?);
+            r = a.set(r, &["limit"], |r, v| r.limit(v))?;
+            r = a.set(r, &["page"], |r, v: String| r.page(v))?;
+            page(r)
         }
         #[cfg(feature = "invoices")]
         ("invoices", "create") => {
-            Some(
-                (|| -> Result<TypedFuture, String> {
-                    const KNOWN: &[&str] = &[
-                        "customer",
-                        "customer",
-                        "auto_advance",
-                        "auto_advance",
-                        "collection_method",
-                        "collection_method",
-                        "description",
-                        "description",
-                        "days_until_due",
-                        "days_until_due",
-                        "due_date",
-                        "due_date",
-                        "footer",
-                        "footer",
-                        "metadata",
-                        "metadata",
-                        "pending_invoice_items_behavior",
-                        "pending_invoice_items_behavior",
-                    ];
-                    #[allow(unused_mut)]
-                    let mut r = c
-                        .invoices()
-                        .create(arg::<String>(p, &["customer", "customer"])?);
-                    if let Some(v) = opt::<bool>(p, &["auto_advance", "auto_advance"])? {
-                        r = r.auto_advance(v);
-                    }
-                    if let Some(v) = opt::<
-                        SubscriptionCollectionMethod,
-                    >(p, &["collection_method", "collection_method"])? {
-                        r = r.collection_method(v);
-                    }
-                    if let Some(v) = opt::<String>(p, &["description", "description"])? {
-                        r = r.description(v);
-                    }
-                    if let Some(v) = opt::<
-                        i64,
-                    >(p, &["days_until_due", "days_until_due"])? {
-                        r = r.days_until_due(v);
-                    }
-                    if let Some(v) = opt::<i64>(p, &["due_date", "due_date"])? {
-                        r = r.due_date(v);
-                    }
-                    if let Some(v) = opt::<String>(p, &["footer", "footer"])? {
-                        r = r.footer(v);
-                    }
-                    if let Some(v) = opt::<
-                        ::std::collections::BTreeMap<String, String>,
-                    >(p, &["metadata", "metadata"])? {
-                        r = r.metadata(v);
-                    }
-                    if let Some(v) = opt::<
-                        InvoicesCreatePendingInvoiceItemsBehavior,
-                    >(
-                        p,
-                        &[
-                            "pending_invoice_items_behavior",
-                            "pending_invoice_items_behavior",
-                        ],
-                    )? {
-                        r = r.pending_invoice_items_behavior(v);
-                    }
-                    if let Some(k) = p
-                        .as_object()
-                        .into_iter()
-                        .flatten()
-                        .map(|(k, _)| k)
-                        .find(|k| !KNOWN.contains(&k.as_str()))
-                    {
-                        return Err(format!("unknown param `{k}`"));
-                    }
-                    Ok(
-                        Box::pin(async move {
-                            r.send()
-                                .await
-                                .map(|x| serde_json::json!({ "record" : out(x) }))
-                        }),
-                    )
-                })(),
-            )
+            let mut r = c.invoices().create(a.arg::<String>(&["customer"])?);
+            r = a.set(r, &["auto_advance"], |r, v| r.auto_advance(v))?;
+            r = a.set(r, &["collection_method"], |r, v| r.collection_method(v))?;
+            r = a.set(r, &["description"], |r, v: String| r.description(v))?;
+            r = a.set(r, &["days_until_due"], |r, v| r.days_until_due(v))?;
+            r = a.set(r, &["due_date"], |r, v| r.due_date(v))?;
+            r = a.set(r, &["footer"], |r, v: String| r.footer(v))?;
+            r = a.set(r, &["metadata"], |r, v| r.metadata(v))?;
+            r = a
+                .set(
+                    r,
+                    &["pending_invoice_items_behavior"],
+                    |r, v| r.pending_invoice_items_behavior(v),
+                )?;
+            record(r)
         }
         #[cfg(feature = "invoices")]
         ("invoices", "list") => {
-            Some(
-                (|| -> Result<TypedFuture, String> {
-                    const KNOWN: &[&str] = &[
-                        "collection_method",
-                        "collection_method",
-                        "created",
-                        "created",
-                        "customer",
-                        "customer",
-                        "customer_account",
-                        "customer_account",
-                        "ending_before",
-                        "ending_before",
-                        "limit",
-                        "limit",
-                        "starting_after",
-                        "starting_after",
-                        "status",
-                        "status",
-                        "subscription",
-                        "subscription",
-                    ];
-                    #[allow(unused_mut)]
-                    let mut r = c.invoices().list();
-                    if let Some(v) = opt::<
-                        SubscriptionCollectionMethod,
-                    >(p, &["collection_method", "collection_method"])? {
-                        r = r.collection_method(v);
-                    }
-                    if let Some(v) = opt::<
-                        CustomersListCreated,
-                    >(p, &["created", "created"])? {
-                        r = r.created(v);
-                    }
-                    if let Some(v) = opt::<String>(p, &["customer", "customer"])? {
-                        r = r.customer(v);
-                    }
-                    if let Some(v) = opt::<
-                        String,
-                    >(p, &["customer_account", "customer_account"])? {
-                        r = r.customer_account(v);
-                    }
-                    if let Some(v) = opt::<
-                        String,
-                    >(p, &["ending_before", "ending_before"])? {
-                        r = r.ending_before(v);
-                    }
-                    if let Some(v) = opt::<i64>(p, &["limit", "limit"])? {
-                        r = r.limit(v);
-                    }
-                    if let Some(v) = opt::<
-                        String,
-                    >(p, &["starting_after", "starting_after"])? {
-                        r = r.starting_after(v);
-                    }
-                    if let Some(v) = opt::<
-                        InvoicesRecordStatus,
-                    >(p, &["status", "status"])? {
-                        r = r.status(v);
-                    }
-                    if let Some(v) = opt::<
-                        String,
-                    >(p, &["subscription", "subscription"])? {
-                        r = r.subscription(v);
-                    }
-                    if let Some(k) = p
-                        .as_object()
-                        .into_iter()
-                        .flatten()
-                        .map(|(k, _)| k)
-                        .find(|k| !KNOWN.contains(&k.as_str()))
-                    {
-                        return Err(format!("unknown param `{k}`"));
-                    }
-                    Ok(
-                        Box::pin(async move {
-                            r.send()
-                                .await
-                                .map(|x| {
-                                    serde_json::json!(
-                                        { "data" : out(x.data), "meta" : out(x.meta) }
-                                    )
-                                })
-                        }),
-                    )
-                })(),
-            )
+            let mut r = c.invoices().list();
+            r = a.set(r, &["collection_method"], |r, v| r.collection_method(v))?;
+            r = a.set(r, &["created"], |r, v| r.created(v))?;
+            r = a.set(r, &["customer"], |r, v: String| r.customer(v))?;
+            r = a.set(r, &["customer_account"], |r, v: String| r.customer_account(v))?;
+            r = a.set(r, &["ending_before"], |r, v: String| r.ending_before(v))?;
+            r = a.set(r, &["limit"], |r, v| r.limit(v))?;
+            r = a.set(r, &["starting_after"], |r, v: String| r.starting_after(v))?;
+            r = a.set(r, &["status"], |r, v| r.status(v))?;
+            r = a.set(r, &["subscription"], |r, v: String| r.subscription(v))?;
+            page(r)
         }
         #[cfg(feature = "invoices")]
-        ("invoices", "get") => {
-            Some(
-                (|| -> Result<TypedFuture, String> {
-                    const KNOWN: &[&str] = &["id", "id"];
-                    #[allow(unused_mut)]
-                    let mut r = c.invoices().get(arg::<String>(p, &["id", "id"])?);
-                    if let Some(k) = p
-                        .as_object()
-                        .into_iter()
-                        .flatten()
-                        .map(|(k, _)| k)
-                        .find(|k| !KNOWN.contains(&k.as_str()))
-                    {
-                        return Err(format!("unknown param `{k}`"));
-                    }
-                    Ok(
-                        Box::pin(async move {
-                            r.send()
-                                .await
-                                .map(|x| serde_json::json!({ "record" : out(x) }))
-                        }),
-                    )
-                })(),
-            )
-        }
+        ("invoices", "get") => record(c.invoices().get(a.arg::<String>(&["id"])?)),
         #[cfg(feature = "invoices")]
         ("invoices", "search") => {
-            Some(
-                (|| -> Result<TypedFuture, String> {
-                    const KNOWN: &[&str] = &[
-                        "query",
-                        "query",
-                        "limit",
-                        "limit",
-                        "page",
-                        "page",
-                    ];
-                    #[allow(unused_mut)]
-                    let mut r = c
-                        .invoices()
-                        .search(arg::<String>(p, &["query", "query"])?);
-                    if let Some(v) = opt::<i64>(p, &["limit", "limit"])? {
-                        r = r.limit(v);
-                    }
-                    if let Some(v) = opt::<String>(p, &["page", "page"])? {
-                        r = r.page(v);
-                    }
-                    if let Some(k) = p
-                        .as_object()
-                        .into_iter()
-                        .flatten()
-                        .map(|(k, _)| k)
-                        .find(|k| !KNOWN.contains(&k.as_str()))
-                    {
-                        return Err(format!("unknown param `{k}`"));
-                    }
-                    Ok(
-                        Box::pin(async move {
-                            r.send()
-                                .await
-                                .map(|x| {
-                                    serde_json::json!(
-                                        { "data" : out(x.data), "meta" : out(x.meta) }
-                                    )
-                                })
-                        }),
-                    )
-                })(),
-            )
+            let mut r = c.invoices().search(a.arg::<String>(&["query"])?);
+            r = a.set(r, &["limit"], |r, v| r.limit(v))?;
+            r = a.set(r, &["page"], |r, v: String| r.page(v))?;
+            page(r)
         }
         #[cfg(feature = "invoice_finalizations")]
         ("invoice_finalizations", "create") => {
-            Some(
-                (|| -> Result<TypedFuture, String> {
-                    const KNOWN: &[&str] = &["id", "id", "auto_advance", "auto_advance"];
-                    #[allow(unused_mut)]
-                    let mut r = c
-                        .invoice_finalizations()
-                        .create(arg::<String>(p, &["id", "id"])?);
-                    if let Some(v) = opt::<bool>(p, &["auto_advance", "auto_advance"])? {
-                        r = r.auto_advance(v);
-                    }
-                    if let Some(k) = p
-                        .as_object()
-                        .into_iter()
-                        .flatten()
-                        .map(|(k, _)| k)
-                        .find(|k| !KNOWN.contains(&k.as_str()))
-                    {
-                        return Err(format!("unknown param `{k}`"));
-                    }
-                    Ok(
-                        Box::pin(async move {
-                            r.send()
-                                .await
-                                .map(|x| serde_json::json!({ "record" : out(x) }))
-                        }),
-                    )
-                })(),
-            )
+            let mut r = c.invoice_finalizations().create(a.arg::<String>(&["id"])?);
+            r = a.set(r, &["auto_advance"], |r, v| r.auto_advance(v))?;
+            record(r)
         }
         #[cfg(feature = "invoice_sends")]
         ("invoice_sends", "create") => {
-            Some(
-                (|| -> Result<TypedFuture, String> {
-                    const KNOWN: &[&str] = &["id", "id"];
-                    #[allow(unused_mut)]
-                    let mut r = c
-                        .invoice_sends()
-                        .create(arg::<String>(p, &["id", "id"])?);
-                    if let Some(k) = p
-                        .as_object()
-                        .into_iter()
-                        .flatten()
-                        .map(|(k, _)| k)
-                        .find(|k| !KNOWN.contains(&k.as_str()))
-                    {
-                        return Err(format!("unknown param `{k}`"));
-                    }
-                    Ok(
-                        Box::pin(async move {
-                            r.send()
-                                .await
-                                .map(|x| serde_json::json!({ "record" : out(x) }))
-                        }),
-                    )
-                })(),
-            )
+            record(c.invoice_sends().create(a.arg::<String>(&["id"])?))
         }
         #[cfg(feature = "charges")]
         ("charges", "list") => {
-            Some(
-                (|| -> Result<TypedFuture, String> {
-                    const KNOWN: &[&str] = &[
-                        "created",
-                        "created",
-                        "customer",
-                        "customer",
-                        "ending_before",
-                        "ending_before",
-                        "limit",
-                        "limit",
-                        "payment_intent",
-                        "payment_intent",
-                        "starting_after",
-                        "starting_after",
-                    ];
-                    #[allow(unused_mut)]
-                    let mut r = c.charges().list();
-                    if let Some(v) = opt::<
-                        CustomersListCreated,
-                    >(p, &["created", "created"])? {
-                        r = r.created(v);
-                    }
-                    if let Some(v) = opt::<String>(p, &["customer", "customer"])? {
-                        r = r.customer(v);
-                    }
-                    if let Some(v) = opt::<
-                        String,
-                    >(p, &["ending_before", "ending_before"])? {
-                        r = r.ending_before(v);
-                    }
-                    if let Some(v) = opt::<i64>(p, &["limit", "limit"])? {
-                        r = r.limit(v);
-                    }
-                    if let Some(v) = opt::<
-                        String,
-                    >(p, &["payment_intent", "payment_intent"])? {
-                        r = r.payment_intent(v);
-                    }
-                    if let Some(v) = opt::<
-                        String,
-                    >(p, &["starting_after", "starting_after"])? {
-                        r = r.starting_after(v);
-                    }
-                    if let Some(k) = p
-                        .as_object()
-                        .into_iter()
-                        .flatten()
-                        .map(|(k, _)| k)
-                        .find(|k| !KNOWN.contains(&k.as_str()))
-                    {
-                        return Err(format!("unknown param `{k}`"));
-                    }
-                    Ok(
-                        Box::pin(async move {
-                            r.send()
-                                .await
-                                .map(|x| {
-                                    serde_json::json!(
-                                        { "data" : out(x.data), "meta" : out(x.meta) }
-                                    )
-                                })
-                        }),
-                    )
-                })(),
-            )
+            let mut r = c.charges().list();
+            r = a.set(r, &["created"], |r, v| r.created(v))?;
+            r = a.set(r, &["customer"], |r, v: String| r.customer(v))?;
+            r = a.set(r, &["ending_before"], |r, v: String| r.ending_before(v))?;
+            r = a.set(r, &["limit"], |r, v| r.limit(v))?;
+            r = a.set(r, &["payment_intent"], |r, v: String| r.payment_intent(v))?;
+            r = a.set(r, &["starting_after"], |r, v: String| r.starting_after(v))?;
+            page(r)
         }
         #[cfg(feature = "charges")]
-        ("charges", "get") => {
-            Some(
-                (|| -> Result<TypedFuture, String> {
-                    const KNOWN: &[&str] = &["id", "id"];
-                    #[allow(unused_mut)]
-                    let mut r = c.charges().get(arg::<String>(p, &["id", "id"])?);
-                    if let Some(k) = p
-                        .as_object()
-                        .into_iter()
-                        .flatten()
-                        .map(|(k, _)| k)
-                        .find(|k| !KNOWN.contains(&k.as_str()))
-                    {
-                        return Err(format!("unknown param `{k}`"));
-                    }
-                    Ok(
-                        Box::pin(async move {
-                            r.send()
-                                .await
-                                .map(|x| serde_json::json!({ "record" : out(x) }))
-                        }),
-                    )
-                })(),
-            )
-        }
+        ("charges", "get") => record(c.charges().get(a.arg::<String>(&["id"])?)),
         #[cfg(feature = "charges")]
         ("charges", "search") => {
-            Some(
-                (|| -> Result<TypedFuture, String> {
-                    const KNOWN: &[&str] = &[
-                        "query",
-                        "query",
-                        "limit",
-                        "limit",
-                        "page",
-                        "page",
-                    ];
-                    #[allow(unused_mut)]
-                    let mut r = c
-                        .charges()
-                        .search(arg::<String>(p, &["query", "query"])?);
-                    if let Some(v) = opt::<i64>(p, &["limit", "limit"])? {
-                        r = r.limit(v);
-                    }
-                    if let Some(v) = opt::<String>(p, &["page", "page"])? {
-                        r = r.page(v);
-                    }
-                    if let Some(k) = p
-                        .as_object()
-                        .into_iter()
-                        .flatten()
-                        .map(|(k, _)| k)
-                        .find(|k| !KNOWN.contains(&k.as_str()))
-                    {
-                        return Err(format!("unknown param `{k}`"));
-                    }
-                    Ok(
-                        Box::pin(async move {
-                            r.send()
-                                .await
-                                .map(|x| {
-                                    serde_json::json!(
-                                        { "data" : out(x.data), "meta" : out(x.meta) }
-                                    )
-                                })
-                        }),
-                    )
-                })(),
-            )
+            let mut r = c.charges().search(a.arg::<String>(&["query"])?);
+            r = a.set(r, &["limit"], |r, v| r.limit(v))?;
+            r = a.set(r, &["page"], |r, v: String| r.page(v))?;
+            page(r)
         }
         #[cfg(feature = "subscriptions")]
         ("subscriptions", "create") => {
-            Some(
-                (|| -> Result<TypedFuture, String> {
-                    const KNOWN: &[&str] = &[
-                        "customer",
-                        "customer",
-                        "items",
-                        "items",
-                        "cancel_at_period_end",
-                        "cancel_at_period_end",
-                        "collection_method",
-                        "collection_method",
-                        "currency",
-                        "currency",
-                        "days_until_due",
-                        "days_until_due",
-                        "default_payment_method",
-                        "default_payment_method",
-                        "description",
-                        "description",
-                        "trial_period_days",
-                        "trial_period_days",
-                        "metadata",
-                        "metadata",
-                    ];
-                    #[allow(unused_mut)]
-                    let mut r = c
-                        .subscriptions()
-                        .create(arg::<String>(p, &["customer", "customer"])?);
-                    if let Some(v) = opt::<
-                        Vec<SubscriptionsCreateItemsItem>,
-                    >(p, &["items", "items"])? {
-                        r = r.items(v);
-                    }
-                    if let Some(v) = opt::<
-                        bool,
-                    >(p, &["cancel_at_period_end", "cancel_at_period_end"])? {
-                        r = r.cancel_at_period_end(v);
-                    }
-                    if let Some(v) = opt::<
-                        SubscriptionCollectionMethod,
-                    >(p, &["collection_method", "collection_method"])? {
-                        r = r.collection_method(v);
-                    }
-                    if let Some(v) = opt::<String>(p, &["currency", "currency"])? {
-                        r = r.currency(v);
-                    }
-                    if let Some(v) = opt::<
-                        i64,
-                    >(p, &["days_until_due", "days_until_due"])? {
-                        r = r.days_until_due(v);
-                    }
-                    if let Some(v) = opt::<
-                        String,
-                    >(p, &["default_payment_method", "default_payment_method"])? {
-                        r = r.default_payment_method(v);
-                    }
-                    if let Some(v) = opt::<String>(p, &["description", "description"])? {
-                        r = r.description(v);
-                    }
-                    if let Some(v) = opt::<
-                        i64,
-                    >(p, &["trial_period_days", "trial_period_days"])? {
-                        r = r.trial_period_days(v);
-                    }
-                    if let Some(v) = opt::<
-                        ::std::collections::BTreeMap<String, String>,
-                    >(p, &["metadata", "metadata"])? {
-                        r = r.metadata(v);
-                    }
-                    if let Some(k) = p
-                        .as_object()
-                        .into_iter()
-                        .flatten()
-                        .map(|(k, _)| k)
-                        .find(|k| !KNOWN.contains(&k.as_str()))
-                    {
-                        return Err(format!("unknown param `{k}`"));
-                    }
-                    Ok(
-                        Box::pin(async move {
-                            r.send()
-                                .await
-                                .map(|x| serde_json::json!({ "record" : out(x) }))
-                        }),
-                    )
-                })(),
-            )
+            let mut r = c.subscriptions().create(a.arg::<String>(&["customer"])?);
+            r = a.set(r, &["items"], |r, v| r.items(v))?;
+            r = a.set(r, &["cancel_at_period_end"], |r, v| r.cancel_at_period_end(v))?;
+            r = a.set(r, &["collection_method"], |r, v| r.collection_method(v))?;
+            r = a.set(r, &["currency"], |r, v: String| r.currency(v))?;
+            r = a.set(r, &["days_until_due"], |r, v| r.days_until_due(v))?;
+            r = a
+                .set(
+                    r,
+                    &["default_payment_method"],
+                    |r, v: String| r.default_payment_method(v),
+                )?;
+            r = a.set(r, &["description"], |r, v: String| r.description(v))?;
+            r = a.set(r, &["trial_period_days"], |r, v| r.trial_period_days(v))?;
+            r = a.set(r, &["metadata"], |r, v| r.metadata(v))?;
+            record(r)
         }
         #[cfg(feature = "subscriptions")]
         ("subscriptions", "list") => {
-            Some(
-                (|| -> Result<TypedFuture, String> {
-                    const KNOWN: &[&str] = &[
-                        "automatic_tax",
-                        "automatic_tax",
-                        "collection_method",
-                        "collection_method",
-                        "created",
-                        "created",
-                        "current_period_end",
-                        "current_period_end",
-                        "current_period_start",
-                        "current_period_start",
-                        "customer",
-                        "customer",
-                        "customer_account",
-                        "customer_account",
-                        "ending_before",
-                        "ending_before",
-                        "limit",
-                        "limit",
-                        "price",
-                        "price",
-                        "starting_after",
-                        "starting_after",
-                        "status",
-                        "status",
-                    ];
-                    #[allow(unused_mut)]
-                    let mut r = c.subscriptions().list();
-                    if let Some(v) = opt::<
-                        SubscriptionsListAutomaticTax,
-                    >(p, &["automatic_tax", "automatic_tax"])? {
-                        r = r.automatic_tax(v);
-                    }
-                    if let Some(v) = opt::<
-                        SubscriptionCollectionMethod,
-                    >(p, &["collection_method", "collection_method"])? {
-                        r = r.collection_method(v);
-                    }
-                    if let Some(v) = opt::<
-                        CustomersListCreated,
-                    >(p, &["created", "created"])? {
-                        r = r.created(v);
-                    }
-                    if let Some(v) = opt::<
-                        CustomersListCreated,
-                    >(p, &["current_period_end", "current_period_end"])? {
-                        r = r.current_period_end(v);
-                    }
-                    if let Some(v) = opt::<
-                        CustomersListCreated,
-                    >(p, &["current_period_start", "current_period_start"])? {
-                        r = r.current_period_start(v);
-                    }
-                    if let Some(v) = opt::<String>(p, &["customer", "customer"])? {
-                        r = r.customer(v);
-                    }
-                    if let Some(v) = opt::<
-                        String,
-                    >(p, &["customer_account", "customer_account"])? {
-                        r = r.customer_account(v);
-                    }
-                    if let Some(v) = opt::<
-                        String,
-                    >(p, &["ending_before", "ending_before"])? {
-                        r = r.ending_before(v);
-                    }
-                    if let Some(v) = opt::<i64>(p, &["limit", "limit"])? {
-                        r = r.limit(v);
-                    }
-                    if let Some(v) = opt::<String>(p, &["price", "price"])? {
-                        r = r.price(v);
-                    }
-                    if let Some(v) = opt::<
-                        String,
-                    >(p, &["starting_after", "starting_after"])? {
-                        r = r.starting_after(v);
-                    }
-                    if let Some(v) = opt::<
-                        SubscriptionsListStatus,
-                    >(p, &["status", "status"])? {
-                        r = r.status(v);
-                    }
-                    if let Some(k) = p
-                        .as_object()
-                        .into_iter()
-                        .flatten()
-                        .map(|(k, _)| k)
-                        .find(|k| !KNOWN.contains(&k.as_str()))
-                    {
-                        return Err(format!("unknown param `{k}`"));
-                    }
-                    Ok(
-                        Box::pin(async move {
-                            r.send()
-                                .await
-                                .map(|x| {
-                                    serde_json::json!(
-                                        { "data" : out(x.data), "meta" : out(x.meta) }
-                                    )
-                                })
-                        }),
-                    )
-                })(),
-            )
+            let mut r = c.subscriptions().list();
+            r = a.set(r, &["automatic_tax"], |r, v| r.automatic_tax(v))?;
+            r = a.set(r, &["collection_method"], |r, v| r.collection_method(v))?;
+            r = a.set(r, &["created"], |r, v| r.created(v))?;
+            r = a.set(r, &["current_period_end"], |r, v| r.current_period_end(v))?;
+            r = a.set(r, &["current_period_start"], |r, v| r.current_period_start(v))?;
+            r = a.set(r, &["customer"], |r, v: String| r.customer(v))?;
+            r = a.set(r, &["customer_account"], |r, v: String| r.customer_account(v))?;
+            r = a.set(r, &["ending_before"], |r, v: String| r.ending_before(v))?;
+            r = a.set(r, &["limit"], |r, v| r.limit(v))?;
+            r = a.set(r, &["price"], |r, v: String| r.price(v))?;
+            r = a.set(r, &["starting_after"], |r, v: String| r.starting_after(v))?;
+            r = a.set(r, &["status"], |r, v| r.status(v))?;
+            page(r)
         }
         #[cfg(feature = "subscriptions")]
         ("subscriptions", "update") => {
-            Some(
-                (|| -> Result<TypedFuture, String> {
-                    const KNOWN: &[&str] = &[
-                        "id",
-                        "id",
-                        "cancel_at_period_end",
-                        "cancel_at_period_end",
-                        "collection_method",
-                        "collection_method",
-                        "days_until_due",
-                        "days_until_due",
-                        "default_payment_method",
-                        "default_payment_method",
-                        "description",
-                        "description",
-                        "items",
-                        "items",
-                        "metadata",
-                        "metadata",
-                        "proration_behavior",
-                        "proration_behavior",
-                    ];
-                    #[allow(unused_mut)]
-                    let mut r = c
-                        .subscriptions()
-                        .update(arg::<String>(p, &["id", "id"])?);
-                    if let Some(v) = opt::<
-                        bool,
-                    >(p, &["cancel_at_period_end", "cancel_at_period_end"])? {
-                        r = r.cancel_at_period_end(v);
-                    }
-                    if let Some(v) = opt::<
-                        SubscriptionCollectionMethod,
-                    >(p, &["collection_method", "collection_method"])? {
-                        r = r.collection_method(v);
-                    }
-                    if let Some(v) = opt::<
-                        i64,
-                    >(p, &["days_until_due", "days_until_due"])? {
-                        r = r.days_until_due(v);
-                    }
-                    if let Some(v) = opt::<
-                        String,
-                    >(p, &["default_payment_method", "default_payment_method"])? {
-                        r = r.default_payment_method(v);
-                    }
-                    if let Some(v) = opt::<String>(p, &["description", "description"])? {
-                        r = r.description(v);
-                    }
-                    if let Some(v) = opt::<
-                        Vec<SubscriptionsUpdateItemsItem>,
-                    >(p, &["items", "items"])? {
-                        r = r.items(v);
-                    }
-                    if let Some(v) = opt::<
-                        ::std::collections::BTreeMap<String, String>,
-                    >(p, &["metadata", "metadata"])? {
-                        r = r.metadata(v);
-                    }
-                    if let Some(v) = opt::<
-                        SubscriptionsUpdateProrationBehavior,
-                    >(p, &["proration_behavior", "proration_behavior"])? {
-                        r = r.proration_behavior(v);
-                    }
-                    if let Some(k) = p
-                        .as_object()
-                        .into_iter()
-                        .flatten()
-                        .map(|(k, _)| k)
-                        .find(|k| !KNOWN.contains(&k.as_str()))
-                    {
-                        return Err(format!("unknown param `{k}`"));
-                    }
-                    Ok(
-                        Box::pin(async move {
-                            r.send()
-                                .await
-                                .map(|x| serde_json::json!({ "record" : out(x) }))
-                        }),
-                    )
-                })(),
-            )
+            let mut r = c.subscriptions().update(a.arg::<String>(&["id"])?);
+            r = a.set(r, &["cancel_at_period_end"], |r, v| r.cancel_at_period_end(v))?;
+            r = a.set(r, &["collection_method"], |r, v| r.collection_method(v))?;
+            r = a.set(r, &["days_until_due"], |r, v| r.days_until_due(v))?;
+            r = a
+                .set(
+                    r,
+                    &["default_payment_method"],
+                    |r, v: String| r.default_payment_method(v),
+                )?;
+            r = a.set(r, &["description"], |r, v: String| r.description(v))?;
+            r = a.set(r, &["items"], |r, v| r.items(v))?;
+            r = a.set(r, &["metadata"], |r, v| r.metadata(v))?;
+            r = a.set(r, &["proration_behavior"], |r, v| r.proration_behavior(v))?;
+            record(r)
         }
         #[cfg(feature = "subscriptions")]
         ("subscriptions", "delete") => {
-            Some(
-                (|| -> Result<TypedFuture, String> {
-                    const KNOWN: &[&str] = &["id", "id"];
-                    #[allow(unused_mut)]
-                    let mut r = c
-                        .subscriptions()
-                        .delete(arg::<String>(p, &["id", "id"])?);
-                    if let Some(k) = p
-                        .as_object()
-                        .into_iter()
-                        .flatten()
-                        .map(|(k, _)| k)
-                        .find(|k| !KNOWN.contains(&k.as_str()))
-                    {
-                        return Err(format!("unknown param `{k}`"));
-                    }
-                    Ok(
-                        Box::pin(async move {
-                            r.send()
-                                .await
-                                .map(|x| serde_json::json!({ "record" : out(x) }))
-                        }),
-                    )
-                })(),
-            )
+            record(c.subscriptions().delete(a.arg::<String>(&["id"])?))
         }
         #[cfg(feature = "subscriptions")]
         ("subscriptions", "get") => {
-            Some(
-                (|| -> Result<TypedFuture, String> {
-                    const KNOWN: &[&str] = &["id", "id"];
-                    #[allow(unused_mut)]
-                    let mut r = c.subscriptions().get(arg::<String>(p, &["id", "id"])?);
-                    if let Some(k) = p
-                        .as_object()
-                        .into_iter()
-                        .flatten()
-                        .map(|(k, _)| k)
-                        .find(|k| !KNOWN.contains(&k.as_str()))
-                    {
-                        return Err(format!("unknown param `{k}`"));
-                    }
-                    Ok(
-                        Box::pin(async move {
-                            r.send()
-                                .await
-                                .map(|x| serde_json::json!({ "record" : out(x) }))
-                        }),
-                    )
-                })(),
-            )
+            record(c.subscriptions().get(a.arg::<String>(&["id"])?))
         }
         #[cfg(feature = "subscriptions")]
         ("subscriptions", "search") => {
-            Some(
-                (|| -> Result<TypedFuture, String> {
-                    const KNOWN: &[&str] = &[
-                        "query",
-                        "query",
-                        "limit",
-                        "limit",
-                        "page",
-                        "page",
-                    ];
-                    #[allow(unused_mut)]
-                    let mut r = c
-                        .subscriptions()
-                        .search(arg::<String>(p, &["query", "query"])?);
-                    if let Some(v) = opt::<i64>(p, &["limit", "limit"])? {
-                        r = r.limit(v);
-                    }
-                    if let Some(v) = opt::<String>(p, &["page", "page"])? {
-                        r = r.page(v);
-                    }
-                    if let Some(k) = p
-                        .as_object()
-                        .into_iter()
-                        .flatten()
-                        .map(|(k, _)| k)
-                        .find(|k| !KNOWN.contains(&k.as_str()))
-                    {
-                        return Err(format!("unknown param `{k}`"));
-                    }
-                    Ok(
-                        Box::pin(async move {
-                            r.send()
-                                .await
-                                .map(|x| {
-                                    serde_json::json!(
-                                        { "data" : out(x.data), "meta" : out(x.meta) }
-                                    )
-                                })
-                        }),
-                    )
-                })(),
-            )
+            let mut r = c.subscriptions().search(a.arg::<String>(&["query"])?);
+            r = a.set(r, &["limit"], |r, v| r.limit(v))?;
+            r = a.set(r, &["page"], |r, v: String| r.page(v))?;
+            page(r)
         }
         #[cfg(feature = "refunds")]
         ("refunds", "list") => {
-            Some(
-                (|| -> Result<TypedFuture, String> {
-                    const KNOWN: &[&str] = &[
-                        "charge",
-                        "charge",
-                        "created",
-                        "created",
-                        "ending_before",
-                        "ending_before",
-                        "limit",
-                        "limit",
-                        "payment_intent",
-                        "payment_intent",
-                        "starting_after",
-                        "starting_after",
-                    ];
-                    #[allow(unused_mut)]
-                    let mut r = c.refunds().list();
-                    if let Some(v) = opt::<String>(p, &["charge", "charge"])? {
-                        r = r.charge(v);
-                    }
-                    if let Some(v) = opt::<
-                        CustomersListCreated,
-                    >(p, &["created", "created"])? {
-                        r = r.created(v);
-                    }
-                    if let Some(v) = opt::<
-                        String,
-                    >(p, &["ending_before", "ending_before"])? {
-                        r = r.ending_before(v);
-                    }
-                    if let Some(v) = opt::<i64>(p, &["limit", "limit"])? {
-                        r = r.limit(v);
-                    }
-                    if let Some(v) = opt::<
-                        String,
-                    >(p, &["payment_intent", "payment_intent"])? {
-                        r = r.payment_intent(v);
-                    }
-                    if let Some(v) = opt::<
-                        String,
-                    >(p, &["starting_after", "starting_after"])? {
-                        r = r.starting_after(v);
-                    }
-                    if let Some(k) = p
-                        .as_object()
-                        .into_iter()
-                        .flatten()
-                        .map(|(k, _)| k)
-                        .find(|k| !KNOWN.contains(&k.as_str()))
-                    {
-                        return Err(format!("unknown param `{k}`"));
-                    }
-                    Ok(
-                        Box::pin(async move {
-                            r.send()
-                                .await
-                                .map(|x| {
-                                    serde_json::json!(
-                                        { "data" : out(x.data), "meta" : out(x.meta) }
-                                    )
-                                })
-                        }),
-                    )
-                })(),
-            )
+            let mut r = c.refunds().list();
+            r = a.set(r, &["charge"], |r, v: String| r.charge(v))?;
+            r = a.set(r, &["created"], |r, v| r.created(v))?;
+            r = a.set(r, &["ending_before"], |r, v: String| r.ending_before(v))?;
+            r = a.set(r, &["limit"], |r, v| r.limit(v))?;
+            r = a.set(r, &["payment_intent"], |r, v: String| r.payment_intent(v))?;
+            r = a.set(r, &["starting_after"], |r, v: String| r.starting_after(v))?;
+            page(r)
         }
         #[cfg(feature = "refunds")]
         ("refunds", "create") => {
-            Some(
-                (|| -> Result<TypedFuture, String> {
-                    const KNOWN: &[&str] = &[
-                        "charge",
-                        "charge",
-                        "payment_intent",
-                        "payment_intent",
-                        "amount",
-                        "amount",
-                        "metadata",
-                        "metadata",
-                        "reason",
-                        "reason",
-                        "refund_application_fee",
-                        "refund_application_fee",
-                        "reverse_transfer",
-                        "reverse_transfer",
-                    ];
-                    #[allow(unused_mut)]
-                    let mut r = c.refunds().create();
-                    if let Some(v) = opt::<String>(p, &["charge", "charge"])? {
-                        r = r.charge(v);
-                    }
-                    if let Some(v) = opt::<
-                        String,
-                    >(p, &["payment_intent", "payment_intent"])? {
-                        r = r.payment_intent(v);
-                    }
-                    if let Some(v) = opt::<i64>(p, &["amount", "amount"])? {
-                        r = r.amount(v);
-                    }
-                    if let Some(v) = opt::<
-                        ::std::collections::BTreeMap<String, String>,
-                    >(p, &["metadata", "metadata"])? {
-                        r = r.metadata(v);
-                    }
-                    if let Some(v) = opt::<
-                        RefundsCreateReason,
-                    >(p, &["reason", "reason"])? {
-                        r = r.reason(v);
-                    }
-                    if let Some(v) = opt::<
-                        bool,
-                    >(p, &["refund_application_fee", "refund_application_fee"])? {
-                        r = r.refund_application_fee(v);
-                    }
-                    if let Some(v) = opt::<
-                        bool,
-                    >(p, &["reverse_transfer", "reverse_transfer"])? {
-                        r = r.reverse_transfer(v);
-                    }
-                    if let Some(k) = p
-                        .as_object()
-                        .into_iter()
-                        .flatten()
-                        .map(|(k, _)| k)
-                        .find(|k| !KNOWN.contains(&k.as_str()))
-                    {
-                        return Err(format!("unknown param `{k}`"));
-                    }
-                    Ok(
-                        Box::pin(async move {
-                            r.send()
-                                .await
-                                .map(|x| serde_json::json!({ "record" : out(x) }))
-                        }),
-                    )
-                })(),
-            )
+            let mut r = c.refunds().create();
+            r = a.set(r, &["charge"], |r, v: String| r.charge(v))?;
+            r = a.set(r, &["payment_intent"], |r, v: String| r.payment_intent(v))?;
+            r = a.set(r, &["amount"], |r, v| r.amount(v))?;
+            r = a.set(r, &["metadata"], |r, v| r.metadata(v))?;
+            r = a.set(r, &["reason"], |r, v| r.reason(v))?;
+            r = a
+                .set(
+                    r,
+                    &["refund_application_fee"],
+                    |r, v| r.refund_application_fee(v),
+                )?;
+            r = a.set(r, &["reverse_transfer"], |r, v| r.reverse_transfer(v))?;
+            record(r)
         }
         #[cfg(feature = "refunds")]
-        ("refunds", "get") => {
-            Some(
-                (|| -> Result<TypedFuture, String> {
-                    const KNOWN: &[&str] = &["id", "id"];
-                    #[allow(unused_mut)]
-                    let mut r = c.refunds().get(arg::<String>(p, &["id", "id"])?);
-                    if let Some(k) = p
-                        .as_object()
-                        .into_iter()
-                        .flatten()
-                        .map(|(k, _)| k)
-                        .find(|k| !KNOWN.contains(&k.as_str()))
-                    {
-                        return Err(format!("unknown param `{k}`"));
-                    }
-                    Ok(
-                        Box::pin(async move {
-                            r.send()
-                                .await
-                                .map(|x| serde_json::json!({ "record" : out(x) }))
-                        }),
-                    )
-                })(),
-            )
-        }
+        ("refunds", "get") => record(c.refunds().get(a.arg::<String>(&["id"])?)),
         #[cfg(feature = "products")]
         ("products", "list") => {
-            Some(
-                (|| -> Result<TypedFuture, String> {
-                    const KNOWN: &[&str] = &[
-                        "active",
-                        "active",
-                        "created",
-                        "created",
-                        "ending_before",
-                        "ending_before",
-                        "ids",
-                        "ids",
-                        "limit",
-                        "limit",
-                        "shippable",
-                        "shippable",
-                        "starting_after",
-                        "starting_after",
-                        "url",
-                        "url",
-                    ];
-                    #[allow(unused_mut)]
-                    let mut r = c.products().list();
-                    if let Some(v) = opt::<bool>(p, &["active", "active"])? {
-                        r = r.active(v);
-                    }
-                    if let Some(v) = opt::<
-                        CustomersListCreated,
-                    >(p, &["created", "created"])? {
-                        r = r.created(v);
-                    }
-                    if let Some(v) = opt::<
-                        String,
-                    >(p, &["ending_before", "ending_before"])? {
-                        r = r.ending_before(v);
-                    }
-                    if let Some(v) = opt::<Vec<String>>(p, &["ids", "ids"])? {
-                        r = r.ids(v);
-                    }
-                    if let Some(v) = opt::<i64>(p, &["limit", "limit"])? {
-                        r = r.limit(v);
-                    }
-                    if let Some(v) = opt::<bool>(p, &["shippable", "shippable"])? {
-                        r = r.shippable(v);
-                    }
-                    if let Some(v) = opt::<
-                        String,
-                    >(p, &["starting_after", "starting_after"])? {
-                        r = r.starting_after(v);
-                    }
-                    if let Some(v) = opt::<String>(p, &["url", "url"])? {
-                        r = r.url(v);
-                    }
-                    if let Some(k) = p
-                        .as_object()
-                        .into_iter()
-                        .flatten()
-                        .map(|(k, _)| k)
-                        .find(|k| !KNOWN.contains(&k.as_str()))
-                    {
-                        return Err(format!("unknown param `{k}`"));
-                    }
-                    Ok(
-                        Box::pin(async move {
-                            r.send()
-                                .await
-                                .map(|x| {
-                                    serde_json::json!(
-                                        { "data" : out(x.data), "meta" : out(x.meta) }
-                                    )
-                                })
-                        }),
-                    )
-                })(),
-            )
+            let mut r = c.products().list();
+            r = a.set(r, &["active"], |r, v| r.active(v))?;
+            r = a.set(r, &["created"], |r, v| r.created(v))?;
+            r = a.set(r, &["ending_before"], |r, v: String| r.ending_before(v))?;
+            r = a.set(r, &["ids"], |r, v| r.ids(v))?;
+            r = a.set(r, &["limit"], |r, v| r.limit(v))?;
+            r = a.set(r, &["shippable"], |r, v| r.shippable(v))?;
+            r = a.set(r, &["starting_after"], |r, v: String| r.starting_after(v))?;
+            r = a.set(r, &["url"], |r, v: String| r.url(v))?;
+            page(r)
         }
         #[cfg(feature = "products")]
         ("products", "create") => {
-            Some(
-                (|| -> Result<TypedFuture, String> {
-                    const KNOWN: &[&str] = &[
-                        "name",
-                        "name",
-                        "active",
-                        "active",
-                        "description",
-                        "description",
-                        "id",
-                        "id",
-                        "images",
-                        "images",
-                        "marketing_features",
-                        "marketing_features",
-                        "metadata",
-                        "metadata",
-                        "package_dimensions",
-                        "package_dimensions",
-                        "shippable",
-                        "shippable",
-                        "statement_descriptor",
-                        "statement_descriptor",
-                        "tax_code",
-                        "tax_code",
-                        "unit_label",
-                        "unit_label",
-                        "url",
-                        "url",
-                    ];
-                    #[allow(unused_mut)]
-                    let mut r = c
-                        .products()
-                        .create(arg::<String>(p, &["name", "name"])?);
-                    if let Some(v) = opt::<bool>(p, &["active", "active"])? {
-                        r = r.active(v);
-                    }
-                    if let Some(v) = opt::<String>(p, &["description", "description"])? {
-                        r = r.description(v);
-                    }
-                    if let Some(v) = opt::<String>(p, &["id", "id"])? {
-                        r = r.id(v);
-                    }
-                    if let Some(v) = opt::<Vec<String>>(p, &["images", "images"])? {
-                        r = r.images(v);
-                    }
-                    if let Some(v) = opt::<
-                        Vec<ProductFeaturesItem>,
-                    >(p, &["marketing_features", "marketing_features"])? {
-                        r = r.marketing_features(v);
-                    }
-                    if let Some(v) = opt::<
-                        ::std::collections::BTreeMap<String, String>,
-                    >(p, &["metadata", "metadata"])? {
-                        r = r.metadata(v);
-                    }
-                    if let Some(v) = opt::<
-                        ProductsCreatePackageDimensions,
-                    >(p, &["package_dimensions", "package_dimensions"])? {
-                        r = r.package_dimensions(v);
-                    }
-                    if let Some(v) = opt::<bool>(p, &["shippable", "shippable"])? {
-                        r = r.shippable(v);
-                    }
-                    if let Some(v) = opt::<
-                        String,
-                    >(p, &["statement_descriptor", "statement_descriptor"])? {
-                        r = r.statement_descriptor(v);
-                    }
-                    if let Some(v) = opt::<String>(p, &["tax_code", "tax_code"])? {
-                        r = r.tax_code(v);
-                    }
-                    if let Some(v) = opt::<String>(p, &["unit_label", "unit_label"])? {
-                        r = r.unit_label(v);
-                    }
-                    if let Some(v) = opt::<String>(p, &["url", "url"])? {
-                        r = r.url(v);
-                    }
-                    if let Some(k) = p
-                        .as_object()
-                        .into_iter()
-                        .flatten()
-                        .map(|(k, _)| k)
-                        .find(|k| !KNOWN.contains(&k.as_str()))
-                    {
-                        return Err(format!("unknown param `{k}`"));
-                    }
-                    Ok(
-                        Box::pin(async move {
-                            r.send()
-                                .await
-                                .map(|x| serde_json::json!({ "record" : out(x) }))
-                        }),
-                    )
-                })(),
-            )
+            let mut r = c.products().create(a.arg::<String>(&["name"])?);
+            r = a.set(r, &["active"], |r, v| r.active(v))?;
+            r = a.set(r, &["description"], |r, v: String| r.description(v))?;
+            r = a.set(r, &["id"], |r, v: String| r.id(v))?;
+            r = a.set(r, &["images"], |r, v| r.images(v))?;
+            r = a.set(r, &["marketing_features"], |r, v| r.marketing_features(v))?;
+            r = a.set(r, &["metadata"], |r, v| r.metadata(v))?;
+            r = a.set(r, &["package_dimensions"], |r, v| r.package_dimensions(v))?;
+            r = a.set(r, &["shippable"], |r, v| r.shippable(v))?;
+            r = a
+                .set(
+                    r,
+                    &["statement_descriptor"],
+                    |r, v: String| r.statement_descriptor(v),
+                )?;
+            r = a.set(r, &["tax_code"], |r, v: String| r.tax_code(v))?;
+            r = a.set(r, &["unit_label"], |r, v: String| r.unit_label(v))?;
+            r = a.set(r, &["url"], |r, v: String| r.url(v))?;
+            record(r)
         }
         #[cfg(feature = "products")]
-        ("products", "get") => {
-            Some(
-                (|| -> Result<TypedFuture, String> {
-                    const KNOWN: &[&str] = &["id", "id"];
-                    #[allow(unused_mut)]
-                    let mut r = c.products().get(arg::<String>(p, &["id", "id"])?);
-                    if let Some(k) = p
-                        .as_object()
-                        .into_iter()
-                        .flatten()
-                        .map(|(k, _)| k)
-                        .find(|k| !KNOWN.contains(&k.as_str()))
-                    {
-                        return Err(format!("unknown param `{k}`"));
-                    }
-                    Ok(
-                        Box::pin(async move {
-                            r.send()
-                                .await
-                                .map(|x| serde_json::json!({ "record" : out(x) }))
-                        }),
-                    )
-                })(),
-            )
-        }
+        ("products", "get") => record(c.products().get(a.arg::<String>(&["id"])?)),
         #[cfg(feature = "products")]
         ("products", "update") => {
-            Some(
-                (|| -> Result<TypedFuture, String> {
-                    const KNOWN: &[&str] = &[
-                        "id",
-                        "id",
-                        "active",
-                        "active",
-                        "name",
-                        "name",
-                        "description",
-                        "description",
-                        "default_price",
-                        "default_price",
-                        "images",
-                        "images",
-                        "marketing_features",
-                        "marketing_features",
-                        "metadata",
-                        "metadata",
-                        "package_dimensions",
-                        "package_dimensions",
-                        "shippable",
-                        "shippable",
-                        "statement_descriptor",
-                        "statement_descriptor",
-                        "tax_code",
-                        "tax_code",
-                        "unit_label",
-                        "unit_label",
-                        "url",
-                        "url",
-                    ];
-                    #[allow(unused_mut)]
-                    let mut r = c.products().update(arg::<String>(p, &["id", "id"])?);
-                    if let Some(v) = opt::<bool>(p, &["active", "active"])? {
-                        r = r.active(v);
-                    }
-                    if let Some(v) = opt::<String>(p, &["name", "name"])? {
-                        r = r.name(v);
-                    }
-                    if let Some(v) = opt::<String>(p, &["description", "description"])? {
-                        r = r.description(v);
-                    }
-                    if let Some(v) = opt::<
-                        String,
-                    >(p, &["default_price", "default_price"])? {
-                        r = r.default_price(v);
-                    }
-                    if let Some(v) = opt::<Vec<String>>(p, &["images", "images"])? {
-                        r = r.images(v);
-                    }
-                    if let Some(v) = opt::<
-                        Vec<ProductFeaturesItem>,
-                    >(p, &["marketing_features", "marketing_features"])? {
-                        r = r.marketing_features(v);
-                    }
-                    if let Some(v) = opt::<
-                        ::std::collections::BTreeMap<String, String>,
-                    >(p, &["metadata", "metadata"])? {
-                        r = r.metadata(v);
-                    }
-                    if let Some(v) = opt::<
-                        ProductsCreatePackageDimensions,
-                    >(p, &["package_dimensions", "package_dimensions"])? {
-                        r = r.package_dimensions(v);
-                    }
-                    if let Some(v) = opt::<bool>(p, &["shippable", "shippable"])? {
-                        r = r.shippable(v);
-                    }
-                    if let Some(v) = opt::<
-                        String,
-                    >(p, &["statement_descriptor", "statement_descriptor"])? {
-                        r = r.statement_descriptor(v);
-                    }
-                    if let Some(v) = opt::<String>(p, &["tax_code", "tax_code"])? {
-                        r = r.tax_code(v);
-                    }
-                    if let Some(v) = opt::<String>(p, &["unit_label", "unit_label"])? {
-                        r = r.unit_label(v);
-                    }
-                    if let Some(v) = opt::<String>(p, &["url", "url"])? {
-                        r = r.url(v);
-                    }
-                    if let Some(k) = p
-                        .as_object()
-                        .into_iter()
-                        .flatten()
-                        .map(|(k, _)| k)
-                        .find(|k| !KNOWN.contains(&k.as_str()))
-                    {
-                        return Err(format!("unknown param `{k}`"));
-                    }
-                    Ok(
-                        Box::pin(async move {
-                            r.send()
-                                .await
-                                .map(|x| serde_json::json!({ "record" : out(x) }))
-                        }),
-                    )
-                })(),
-            )
+            let mut r = c.products().update(a.arg::<String>(&["id"])?);
+            r = a.set(r, &["active"], |r, v| r.active(v))?;
+            r = a.set(r, &["name"], |r, v: String| r.name(v))?;
+            r = a.set(r, &["description"], |r, v: String| r.description(v))?;
+            r = a.set(r, &["default_price"], |r, v: String| r.default_price(v))?;
+            r = a.set(r, &["images"], |r, v| r.images(v))?;
+            r = a.set(r, &["marketing_features"], |r, v| r.marketing_features(v))?;
+            r = a.set(r, &["metadata"], |r, v| r.metadata(v))?;
+            r = a.set(r, &["package_dimensions"], |r, v| r.package_dimensions(v))?;
+            r = a.set(r, &["shippable"], |r, v| r.shippable(v))?;
+            r = a
+                .set(
+                    r,
+                    &["statement_descriptor"],
+                    |r, v: String| r.statement_descriptor(v),
+                )?;
+            r = a.set(r, &["tax_code"], |r, v: String| r.tax_code(v))?;
+            r = a.set(r, &["unit_label"], |r, v: String| r.unit_label(v))?;
+            r = a.set(r, &["url"], |r, v: String| r.url(v))?;
+            record(r)
         }
         #[cfg(feature = "products")]
-        ("products", "delete") => {
-            Some(
-                (|| -> Result<TypedFuture, String> {
-                    const KNOWN: &[&str] = &["id", "id"];
-                    #[allow(unused_mut)]
-                    let mut r = c.products().delete(arg::<String>(p, &["id", "id"])?);
-                    if let Some(k) = p
-                        .as_object()
-                        .into_iter()
-                        .flatten()
-                        .map(|(k, _)| k)
-                        .find(|k| !KNOWN.contains(&k.as_str()))
-                    {
-                        return Err(format!("unknown param `{k}`"));
-                    }
-                    Ok(
-                        Box::pin(async move {
-                            r.send()
-                                .await
-                                .map(|x| serde_json::json!({ "record" : out(x) }))
-                        }),
-                    )
-                })(),
-            )
-        }
+        ("products", "delete") => record(c.products().delete(a.arg::<String>(&["id"])?)),
         #[cfg(feature = "products")]
         ("products", "search") => {
-            Some(
-                (|| -> Result<TypedFuture, String> {
-                    const KNOWN: &[&str] = &[
-                        "query",
-                        "query",
-                        "limit",
-                        "limit",
-                        "page",
-                        "page",
-                    ];
-                    #[allow(unused_mut)]
-                    let mut r = c
-                        .products()
-                        .search(arg::<String>(p, &["query", "query"])?);
-                    if let Some(v) = opt::<i64>(p, &["limit", "limit"])? {
-                        r = r.limit(v);
-                    }
-                    if let Some(v) = opt::<String>(p, &["page", "page"])? {
-                        r = r.page(v);
-                    }
-                    if let Some(k) = p
-                        .as_object()
-                        .into_iter()
-                        .flatten()
-                        .map(|(k, _)| k)
-                        .find(|k| !KNOWN.contains(&k.as_str()))
-                    {
-                        return Err(format!("unknown param `{k}`"));
-                    }
-                    Ok(
-                        Box::pin(async move {
-                            r.send()
-                                .await
-                                .map(|x| {
-                                    serde_json::json!(
-                                        { "data" : out(x.data), "meta" : out(x.meta) }
-                                    )
-                                })
-                        }),
-                    )
-                })(),
-            )
+            let mut r = c.products().search(a.arg::<String>(&["query"])?);
+            r = a.set(r, &["limit"], |r, v| r.limit(v))?;
+            r = a.set(r, &["page"], |r, v: String| r.page(v))?;
+            page(r)
         }
         #[cfg(feature = "balance")]
-        ("balance", "get") => {
-            Some(
-                (|| -> Result<TypedFuture, String> {
-                    const KNOWN: &[&str] = &[];
-                    #[allow(unused_mut)]
-                    let mut r = c.balance().get();
-                    if let Some(k) = p
-                        .as_object()
-                        .into_iter()
-                        .flatten()
-                        .map(|(k, _)| k)
-                        .find(|k| !KNOWN.contains(&k.as_str()))
-                    {
-                        return Err(format!("unknown param `{k}`"));
-                    }
-                    Ok(
-                        Box::pin(async move {
-                            r.send()
-                                .await
-                                .map(|x| serde_json::json!({ "record" : out(x) }))
-                        }),
-                    )
-                })(),
-            )
-        }
+        ("balance", "get") => record(c.balance().get()),
         #[cfg(feature = "balance_transactions")]
         ("balance_transactions", "list") => {
-            Some(
-                (|| -> Result<TypedFuture, String> {
-                    const KNOWN: &[&str] = &[
-                        "created",
-                        "created",
-                        "currency",
-                        "currency",
-                        "ending_before",
-                        "ending_before",
-                        "limit",
-                        "limit",
-                        "payout",
-                        "payout",
-                        "source",
-                        "source",
-                        "starting_after",
-                        "starting_after",
-                        "type",
-                        "type",
-                    ];
-                    #[allow(unused_mut)]
-                    let mut r = c.balance_transactions().list();
-                    if let Some(v) = opt::<
-                        CustomersListCreated,
-                    >(p, &["created", "created"])? {
-                        r = r.created(v);
-                    }
-                    if let Some(v) = opt::<String>(p, &["currency", "currency"])? {
-                        r = r.currency(v);
-                    }
-                    if let Some(v) = opt::<
-                        String,
-                    >(p, &["ending_before", "ending_before"])? {
-                        r = r.ending_before(v);
-                    }
-                    if let Some(v) = opt::<i64>(p, &["limit", "limit"])? {
-                        r = r.limit(v);
-                    }
-                    if let Some(v) = opt::<String>(p, &["payout", "payout"])? {
-                        r = r.payout(v);
-                    }
-                    if let Some(v) = opt::<String>(p, &["source", "source"])? {
-                        r = r.source(v);
-                    }
-                    if let Some(v) = opt::<
-                        String,
-                    >(p, &["starting_after", "starting_after"])? {
-                        r = r.starting_after(v);
-                    }
-                    if let Some(v) = opt::<String>(p, &["type", "type"])? {
-                        r = r.type_(v);
-                    }
-                    if let Some(k) = p
-                        .as_object()
-                        .into_iter()
-                        .flatten()
-                        .map(|(k, _)| k)
-                        .find(|k| !KNOWN.contains(&k.as_str()))
-                    {
-                        return Err(format!("unknown param `{k}`"));
-                    }
-                    Ok(
-                        Box::pin(async move {
-                            r.send()
-                                .await
-                                .map(|x| {
-                                    serde_json::json!(
-                                        { "data" : out(x.data), "meta" : out(x.meta) }
-                                    )
-                                })
-                        }),
-                    )
-                })(),
-            )
+            let mut r = c.balance_transactions().list();
+            r = a.set(r, &["created"], |r, v| r.created(v))?;
+            r = a.set(r, &["currency"], |r, v: String| r.currency(v))?;
+            r = a.set(r, &["ending_before"], |r, v: String| r.ending_before(v))?;
+            r = a.set(r, &["limit"], |r, v| r.limit(v))?;
+            r = a.set(r, &["payout"], |r, v: String| r.payout(v))?;
+            r = a.set(r, &["source"], |r, v: String| r.source(v))?;
+            r = a.set(r, &["starting_after"], |r, v: String| r.starting_after(v))?;
+            r = a.set(r, &["type"], |r, v: String| r.type_(v))?;
+            page(r)
         }
         #[cfg(feature = "balance_transactions")]
         ("balance_transactions", "get") => {
-            Some(
-                (|| -> Result<TypedFuture, String> {
-                    const KNOWN: &[&str] = &["id", "id"];
-                    #[allow(unused_mut)]
-                    let mut r = c
-                        .balance_transactions()
-                        .get(arg::<String>(p, &["id", "id"])?);
-                    if let Some(k) = p
-                        .as_object()
-                        .into_iter()
-                        .flatten()
-                        .map(|(k, _)| k)
-                        .find(|k| !KNOWN.contains(&k.as_str()))
-                    {
-                        return Err(format!("unknown param `{k}`"));
-                    }
-                    Ok(
-                        Box::pin(async move {
-                            r.send()
-                                .await
-                                .map(|x| serde_json::json!({ "record" : out(x) }))
-                        }),
-                    )
-                })(),
-            )
+            record(c.balance_transactions().get(a.arg::<String>(&["id"])?))
         }
         #[cfg(feature = "payment_intents")]
         ("payment_intents", "create") => {
-            Some(
-                (|| -> Result<TypedFuture, String> {
-                    const KNOWN: &[&str] = &[
-                        "amount",
-                        "amount",
-                        "currency",
-                        "currency",
-                        "customer",
-                        "customer",
-                        "description",
-                        "description",
-                        "payment_method",
-                        "payment_method",
-                        "confirm",
-                        "confirm",
-                        "automatic_payment_methods",
-                        "automatic_payment_methods",
-                        "receipt_email",
-                        "receipt_email",
-                        "statement_descriptor",
-                        "statement_descriptor",
-                        "statement_descriptor_suffix",
-                        "statement_descriptor_suffix",
-                        "metadata",
-                        "metadata",
-                    ];
-                    #[allow(unused_mut)]
-                    let mut r = c
-                        .payment_intents()
-                        .create(
-                            arg::<i64>(p, &["amount", "amount"])?,
-                            arg::<String>(p, &["currency", "currency"])?,
-                        );
-                    if let Some(v) = opt::<String>(p, &["customer", "customer"])? {
-                        r = r.customer(v);
-                    }
-                    if let Some(v) = opt::<String>(p, &["description", "description"])? {
-                        r = r.description(v);
-                    }
-                    if let Some(v) = opt::<
-                        String,
-                    >(p, &["payment_method", "payment_method"])? {
-                        r = r.payment_method(v);
-                    }
-                    if let Some(v) = opt::<bool>(p, &["confirm", "confirm"])? {
-                        r = r.confirm(v);
-                    }
-                    if let Some(v) = opt::<
-                        PaymentIntentsCreateAutomaticPaymentMethods,
-                    >(p, &["automatic_payment_methods", "automatic_payment_methods"])? {
-                        r = r.automatic_payment_methods(v);
-                    }
-                    if let Some(v) = opt::<
-                        String,
-                    >(p, &["receipt_email", "receipt_email"])? {
-                        r = r.receipt_email(v);
-                    }
-                    if let Some(v) = opt::<
-                        String,
-                    >(p, &["statement_descriptor", "statement_descriptor"])? {
-                        r = r.statement_descriptor(v);
-                    }
-                    if let Some(v) = opt::<
-                        String,
-                    >(
-                        p,
-                        &["statement_descriptor_suffix", "statement_descriptor_suffix"],
-                    )? {
-                        r = r.statement_descriptor_suffix(v);
-                    }
-                    if let Some(v) = opt::<
-                        ::std::collections::BTreeMap<String, String>,
-                    >(p, &["metadata", "metadata"])? {
-                        r = r.metadata(v);
-                    }
-                    if let Some(k) = p
-                        .as_object()
-                        .into_iter()
-                        .flatten()
-                        .map(|(k, _)| k)
-                        .find(|k| !KNOWN.contains(&k.as_str()))
-                    {
-                        return Err(format!("unknown param `{k}`"));
-                    }
-                    Ok(
-                        Box::pin(async move {
-                            r.send()
-                                .await
-                                .map(|x| serde_json::json!({ "record" : out(x) }))
-                        }),
-                    )
-                })(),
-            )
+            let mut r = c
+                .payment_intents()
+                .create(a.arg(&["amount"])?, a.arg::<String>(&["currency"])?);
+            r = a.set(r, &["customer"], |r, v: String| r.customer(v))?;
+            r = a.set(r, &["description"], |r, v: String| r.description(v))?;
+            r = a.set(r, &["payment_method"], |r, v: String| r.payment_method(v))?;
+            r = a.set(r, &["confirm"], |r, v| r.confirm(v))?;
+            r = a
+                .set(
+                    r,
+                    &["automatic_payment_methods"],
+                    |r, v| r.automatic_payment_methods(v),
+                )?;
+            r = a.set(r, &["receipt_email"], |r, v: String| r.receipt_email(v))?;
+            r = a
+                .set(
+                    r,
+                    &["statement_descriptor"],
+                    |r, v: String| r.statement_descriptor(v),
+                )?;
+            r = a
+                .set(
+                    r,
+                    &["statement_descriptor_suffix"],
+                    |r, v: String| r.statement_descriptor_suffix(v),
+                )?;
+            r = a.set(r, &["metadata"], |r, v| r.metadata(v))?;
+            record(r)
         }
         #[cfg(feature = "payment_intents")]
         ("payment_intents", "list") => {
-            Some(
-                (|| -> Result<TypedFuture, String> {
-                    const KNOWN: &[&str] = &[
-                        "created",
-                        "created",
-                        "customer",
-                        "customer",
-                        "customer_account",
-                        "customer_account",
-                        "ending_before",
-                        "ending_before",
-                        "limit",
-                        "limit",
-                        "starting_after",
-                        "starting_after",
-                    ];
-                    #[allow(unused_mut)]
-                    let mut r = c.payment_intents().list();
-                    if let Some(v) = opt::<
-                        CustomersListCreated,
-                    >(p, &["created", "created"])? {
-                        r = r.created(v);
-                    }
-                    if let Some(v) = opt::<String>(p, &["customer", "customer"])? {
-                        r = r.customer(v);
-                    }
-                    if let Some(v) = opt::<
-                        String,
-                    >(p, &["customer_account", "customer_account"])? {
-                        r = r.customer_account(v);
-                    }
-                    if let Some(v) = opt::<
-                        String,
-                    >(p, &["ending_before", "ending_before"])? {
-                        r = r.ending_before(v);
-                    }
-                    if let Some(v) = opt::<i64>(p, &["limit", "limit"])? {
-                        r = r.limit(v);
-                    }
-                    if let Some(v) = opt::<
-                        String,
-                    >(p, &["starting_after", "starting_after"])? {
-                        r = r.starting_after(v);
-                    }
-                    if let Some(k) = p
-                        .as_object()
-                        .into_iter()
-                        .flatten()
-                        .map(|(k, _)| k)
-                        .find(|k| !KNOWN.contains(&k.as_str()))
-                    {
-                        return Err(format!("unknown param `{k}`"));
-                    }
-                    Ok(
-                        Box::pin(async move {
-                            r.send()
-                                .await
-                                .map(|x| {
-                                    serde_json::json!(
-                                        { "data" : out(x.data), "meta" : out(x.meta) }
-                                    )
-                                })
-                        }),
-                    )
-                })(),
-            )
+            let mut r = c.payment_intents().list();
+            r = a.set(r, &["created"], |r, v| r.created(v))?;
+            r = a.set(r, &["customer"], |r, v: String| r.customer(v))?;
+            r = a.set(r, &["customer_account"], |r, v: String| r.customer_account(v))?;
+            r = a.set(r, &["ending_before"], |r, v: String| r.ending_before(v))?;
+            r = a.set(r, &["limit"], |r, v| r.limit(v))?;
+            r = a.set(r, &["starting_after"], |r, v: String| r.starting_after(v))?;
+            page(r)
         }
         #[cfg(feature = "payment_intents")]
         ("payment_intents", "update") => {
-            Some(
-                (|| -> Result<TypedFuture, String> {
-                    const KNOWN: &[&str] = &[
-                        "id",
-                        "id",
-                        "amount",
-                        "amount",
-                        "currency",
-                        "currency",
-                        "customer",
-                        "customer",
-                        "description",
-                        "description",
-                        "payment_method",
-                        "payment_method",
-                        "receipt_email",
-                        "receipt_email",
-                        "statement_descriptor",
-                        "statement_descriptor",
-                        "statement_descriptor_suffix",
-                        "statement_descriptor_suffix",
-                        "metadata",
-                        "metadata",
-                    ];
-                    #[allow(unused_mut)]
-                    let mut r = c
-                        .payment_intents()
-                        .update(arg::<String>(p, &["id", "id"])?);
-                    if let Some(v) = opt::<i64>(p, &["amount", "amount"])? {
-                        r = r.amount(v);
-                    }
-                    if let Some(v) = opt::<String>(p, &["currency", "currency"])? {
-                        r = r.currency(v);
-                    }
-                    if let Some(v) = opt::<String>(p, &["customer", "customer"])? {
-                        r = r.customer(v);
-                    }
-                    if let Some(v) = opt::<String>(p, &["description", "description"])? {
-                        r = r.description(v);
-                    }
-                    if let Some(v) = opt::<
-                        String,
-                    >(p, &["payment_method", "payment_method"])? {
-                        r = r.payment_method(v);
-                    }
-                    if let Some(v) = opt::<
-                        String,
-                    >(p, &["receipt_email", "receipt_email"])? {
-                        r = r.receipt_email(v);
-                    }
-                    if let Some(v) = opt::<
-                        String,
-                    >(p, &["statement_descriptor", "statement_descriptor"])? {
-                        r = r.statement_descriptor(v);
-                    }
-                    if let Some(v) = opt::<
-                        String,
-                    >(
-                        p,
-                        &["statement_descriptor_suffix", "statement_descriptor_suffix"],
-                    )? {
-                        r = r.statement_descriptor_suffix(v);
-                    }
-                    if let Some(v) = opt::<
-                        ::std::collections::BTreeMap<String, String>,
-                    >(p, &["metadata", "metadata"])? {
-                        r = r.metadata(v);
-                    }
-                    if let Some(k) = p
-                        .as_object()
-                        .into_iter()
-                        .flatten()
-                        .map(|(k, _)| k)
-                        .find(|k| !KNOWN.contains(&k.as_str()))
-                    {
-                        return Err(format!("unknown param `{k}`"));
-                    }
-                    Ok(
-                        Box::pin(async move {
-                            r.send()
-                                .await
-                                .map(|x| serde_json::json!({ "record" : out(x) }))
-                        }),
-                    )
-                })(),
-            )
+            let mut r = c.payment_intents().update(a.arg::<String>(&["id"])?);
+            r = a.set(r, &["amount"], |r, v| r.amount(v))?;
+            r = a.set(r, &["currency"], |r, v: String| r.currency(v))?;
+            r = a.set(r, &["customer"], |r, v: String| r.customer(v))?;
+            r = a.set(r, &["description"], |r, v: String| r.description(v))?;
+            r = a.set(r, &["payment_method"], |r, v: String| r.payment_method(v))?;
+            r = a.set(r, &["receipt_email"], |r, v: String| r.receipt_email(v))?;
+            r = a
+                .set(
+                    r,
+                    &["statement_descriptor"],
+                    |r, v: String| r.statement_descriptor(v),
+                )?;
+            r = a
+                .set(
+                    r,
+                    &["statement_descriptor_suffix"],
+                    |r, v: String| r.statement_descriptor_suffix(v),
+                )?;
+            r = a.set(r, &["metadata"], |r, v| r.metadata(v))?;
+            record(r)
         }
         #[cfg(feature = "payment_intents")]
         ("payment_intents", "get") => {
-            Some(
-                (|| -> Result<TypedFuture, String> {
-                    const KNOWN: &[&str] = &["id", "id"];
-                    #[allow(unused_mut)]
-                    let mut r = c
-                        .payment_intents()
-                        .get(arg::<String>(p, &["id", "id"])?);
-                    if let Some(k) = p
-                        .as_object()
-                        .into_iter()
-                        .flatten()
-                        .map(|(k, _)| k)
-                        .find(|k| !KNOWN.contains(&k.as_str()))
-                    {
-                        return Err(format!("unknown param `{k}`"));
-                    }
-                    Ok(
-                        Box::pin(async move {
-                            r.send()
-                                .await
-                                .map(|x| serde_json::json!({ "record" : out(x) }))
-                        }),
-                    )
-                })(),
-            )
+            record(c.payment_intents().get(a.arg::<String>(&["id"])?))
         }
         #[cfg(feature = "payment_intents")]
         ("payment_intents", "search") => {
-            Some(
-                (|| -> Result<TypedFuture, String> {
-                    const KNOWN: &[&str] = &[
-                        "query",
-                        "query",
-                        "limit",
-                        "limit",
-                        "page",
-                        "page",
-                    ];
-                    #[allow(unused_mut)]
-                    let mut r = c
-                        .payment_intents()
-                        .search(arg::<String>(p, &["query", "query"])?);
-                    if let Some(v) = opt::<i64>(p, &["limit", "limit"])? {
-                        r = r.limit(v);
-                    }
-                    if let Some(v) = opt::<String>(p, &["page", "page"])? {
-                        r = r.page(v);
-                    }
-                    if let Some(k) = p
-                        .as_object()
-                        .into_iter()
-                        .flatten()
-                        .map(|(k, _)| k)
-                        .find(|k| !KNOWN.contains(&k.as_str()))
-                    {
-                        return Err(format!("unknown param `{k}`"));
-                    }
-                    Ok(
-                        Box::pin(async move {
-                            r.send()
-                                .await
-                                .map(|x| {
-                                    serde_json::json!(
-                                        { "data" : out(x.data), "meta" : out(x.meta) }
-                                    )
-                                })
-                        }),
-                    )
-                })(),
-            )
+            let mut r = c.payment_intents().search(a.arg::<String>(&["query"])?);
+            r = a.set(r, &["limit"], |r, v| r.limit(v))?;
+            r = a.set(r, &["page"], |r, v: String| r.page(v))?;
+            page(r)
         }
         #[cfg(feature = "payment_intent_confirmations")]
         ("payment_intent_confirmations", "create") => {
-            Some(
-                (|| -> Result<TypedFuture, String> {
-                    const KNOWN: &[&str] = &[
-                        "id",
-                        "id",
-                        "payment_method",
-                        "payment_method",
-                        "receipt_email",
-                        "receipt_email",
-                        "return_url",
-                        "return_url",
-                    ];
-                    #[allow(unused_mut)]
-                    let mut r = c
-                        .payment_intent_confirmations()
-                        .create(arg::<String>(p, &["id", "id"])?);
-                    if let Some(v) = opt::<
-                        String,
-                    >(p, &["payment_method", "payment_method"])? {
-                        r = r.payment_method(v);
-                    }
-                    if let Some(v) = opt::<
-                        String,
-                    >(p, &["receipt_email", "receipt_email"])? {
-                        r = r.receipt_email(v);
-                    }
-                    if let Some(v) = opt::<String>(p, &["return_url", "return_url"])? {
-                        r = r.return_url(v);
-                    }
-                    if let Some(k) = p
-                        .as_object()
-                        .into_iter()
-                        .flatten()
-                        .map(|(k, _)| k)
-                        .find(|k| !KNOWN.contains(&k.as_str()))
-                    {
-                        return Err(format!("unknown param `{k}`"));
-                    }
-                    Ok(
-                        Box::pin(async move {
-                            r.send()
-                                .await
-                                .map(|x| serde_json::json!({ "record" : out(x) }))
-                        }),
-                    )
-                })(),
-            )
+            let mut r = c
+                .payment_intent_confirmations()
+                .create(a.arg::<String>(&["id"])?);
+            r = a.set(r, &["payment_method"], |r, v: String| r.payment_method(v))?;
+            r = a.set(r, &["receipt_email"], |r, v: String| r.receipt_email(v))?;
+            r = a.set(r, &["return_url"], |r, v: String| r.return_url(v))?;
+            record(r)
         }
         #[cfg(feature = "payment_intent_cancellations")]
         ("payment_intent_cancellations", "create") => {
-            Some(
-                (|| -> Result<TypedFuture, String> {
-                    const KNOWN: &[&str] = &[
-                        "id",
-                        "id",
-                        "cancellation_reason",
-                        "cancellation_reason",
-                    ];
-                    #[allow(unused_mut)]
-                    let mut r = c
-                        .payment_intent_cancellations()
-                        .create(arg::<String>(p, &["id", "id"])?);
-                    if let Some(v) = opt::<
-                        PaymentIntentCancellationsCreateCancellationReason,
-                    >(p, &["cancellation_reason", "cancellation_reason"])? {
-                        r = r.cancellation_reason(v);
-                    }
-                    if let Some(k) = p
-                        .as_object()
-                        .into_iter()
-                        .flatten()
-                        .map(|(k, _)| k)
-                        .find(|k| !KNOWN.contains(&k.as_str()))
-                    {
-                        return Err(format!("unknown param `{k}`"));
-                    }
-                    Ok(
-                        Box::pin(async move {
-                            r.send()
-                                .await
-                                .map(|x| serde_json::json!({ "record" : out(x) }))
-                        }),
-                    )
-                })(),
-            )
+            let mut r = c
+                .payment_intent_cancellations()
+                .create(a.arg::<String>(&["id"])?);
+            r = a.set(r, &["cancellation_reason"], |r, v| r.cancellation_reason(v))?;
+            record(r)
         }
         #[cfg(feature = "prices")]
         ("prices", "create") => {
-            Some(
-                (|| -> Result<TypedFuture, String> {
-                    const KNOWN: &[&str] = &[
-                        "currency",
-                        "currency",
-                        "product",
-                        "product",
-                        "unit_amount",
-                        "unit_amount",
-                        "active",
-                        "active",
-                        "nickname",
-                        "nickname",
-                        "recurring",
-                        "recurring",
-                        "billing_scheme",
-                        "billing_scheme",
-                        "lookup_key",
-                        "lookup_key",
-                        "tax_behavior",
-                        "tax_behavior",
-                        "metadata",
-                        "metadata",
-                    ];
-                    #[allow(unused_mut)]
-                    let mut r = c
-                        .prices()
-                        .create(
-                            arg::<String>(p, &["currency", "currency"])?,
-                            arg::<String>(p, &["product", "product"])?,
-                            arg::<i64>(p, &["unit_amount", "unit_amount"])?,
-                        );
-                    if let Some(v) = opt::<bool>(p, &["active", "active"])? {
-                        r = r.active(v);
-                    }
-                    if let Some(v) = opt::<String>(p, &["nickname", "nickname"])? {
-                        r = r.nickname(v);
-                    }
-                    if let Some(v) = opt::<
-                        PricesCreateRecurring,
-                    >(p, &["recurring", "recurring"])? {
-                        r = r.recurring(v);
-                    }
-                    if let Some(v) = opt::<
-                        PricesCreateBillingScheme,
-                    >(p, &["billing_scheme", "billing_scheme"])? {
-                        r = r.billing_scheme(v);
-                    }
-                    if let Some(v) = opt::<String>(p, &["lookup_key", "lookup_key"])? {
-                        r = r.lookup_key(v);
-                    }
-                    if let Some(v) = opt::<
-                        PricesCreateTaxBehavior,
-                    >(p, &["tax_behavior", "tax_behavior"])? {
-                        r = r.tax_behavior(v);
-                    }
-                    if let Some(v) = opt::<
-                        ::std::collections::BTreeMap<String, String>,
-                    >(p, &["metadata", "metadata"])? {
-                        r = r.metadata(v);
-                    }
-                    if let Some(k) = p
-                        .as_object()
-                        .into_iter()
-                        .flatten()
-                        .map(|(k, _)| k)
-                        .find(|k| !KNOWN.contains(&k.as_str()))
-                    {
-                        return Err(format!("unknown param `{k}`"));
-                    }
-                    Ok(
-                        Box::pin(async move {
-                            r.send()
-                                .await
-                                .map(|x| serde_json::json!({ "record" : out(x) }))
-                        }),
-                    )
-                })(),
-            )
+            let mut r = c
+                .prices()
+                .create(
+                    a.arg::<String>(&["currency"])?,
+                    a.arg::<String>(&["product"])?,
+                    a.arg(&["unit_amount"])?,
+                );
+            r = a.set(r, &["active"], |r, v| r.active(v))?;
+            r = a.set(r, &["nickname"], |r, v: String| r.nickname(v))?;
+            r = a.set(r, &["recurring"], |r, v| r.recurring(v))?;
+            r = a.set(r, &["billing_scheme"], |r, v| r.billing_scheme(v))?;
+            r = a.set(r, &["lookup_key"], |r, v: String| r.lookup_key(v))?;
+            r = a.set(r, &["tax_behavior"], |r, v| r.tax_behavior(v))?;
+            r = a.set(r, &["metadata"], |r, v| r.metadata(v))?;
+            record(r)
         }
         #[cfg(feature = "checkout_sessions")]
         ("checkout_sessions", "create") => {
-            Some(
-                (|| -> Result<TypedFuture, String> {
-                    const KNOWN: &[&str] = &[
-                        "mode",
-                        "mode",
-                        "success_url",
-                        "success_url",
-                        "cancel_url",
-                        "cancel_url",
-                        "customer",
-                        "customer",
-                        "customer_email",
-                        "customer_email",
-                        "line_items",
-                        "line_items",
-                        "client_reference_id",
-                        "client_reference_id",
-                        "metadata",
-                        "metadata",
-                    ];
-                    #[allow(unused_mut)]
-                    let mut r = c
-                        .checkout_sessions()
-                        .create(
-                            arg::<CheckoutSessionsCreateMode>(p, &["mode", "mode"])?,
-                        );
-                    if let Some(v) = opt::<String>(p, &["success_url", "success_url"])? {
-                        r = r.success_url(v);
-                    }
-                    if let Some(v) = opt::<String>(p, &["cancel_url", "cancel_url"])? {
-                        r = r.cancel_url(v);
-                    }
-                    if let Some(v) = opt::<String>(p, &["customer", "customer"])? {
-                        r = r.customer(v);
-                    }
-                    if let Some(v) = opt::<
-                        String,
-                    >(p, &["customer_email", "customer_email"])? {
-                        r = r.customer_email(v);
-                    }
-                    if let Some(v) = opt::<
-                        Vec<SubscriptionsCreateItemsItem>,
-                    >(p, &["line_items", "line_items"])? {
-                        r = r.line_items(v);
-                    }
-                    if let Some(v) = opt::<
-                        String,
-                    >(p, &["client_reference_id", "client_reference_id"])? {
-                        r = r.client_reference_id(v);
-                    }
-                    if let Some(v) = opt::<
-                        ::std::collections::BTreeMap<String, String>,
-                    >(p, &["metadata", "metadata"])? {
-                        r = r.metadata(v);
-                    }
-                    if let Some(k) = p
-                        .as_object()
-                        .into_iter()
-                        .flatten()
-                        .map(|(k, _)| k)
-                        .find(|k| !KNOWN.contains(&k.as_str()))
-                    {
-                        return Err(format!("unknown param `{k}`"));
-                    }
-                    Ok(
-                        Box::pin(async move {
-                            r.send()
-                                .await
-                                .map(|x| serde_json::json!({ "record" : out(x) }))
-                        }),
-                    )
-                })(),
-            )
+            let mut r = c.checkout_sessions().create(a.arg(&["mode"])?);
+            r = a.set(r, &["success_url"], |r, v: String| r.success_url(v))?;
+            r = a.set(r, &["cancel_url"], |r, v: String| r.cancel_url(v))?;
+            r = a.set(r, &["customer"], |r, v: String| r.customer(v))?;
+            r = a.set(r, &["customer_email"], |r, v: String| r.customer_email(v))?;
+            r = a.set(r, &["line_items"], |r, v| r.line_items(v))?;
+            r = a
+                .set(
+                    r,
+                    &["client_reference_id"],
+                    |r, v: String| r.client_reference_id(v),
+                )?;
+            r = a.set(r, &["metadata"], |r, v| r.metadata(v))?;
+            record(r)
         }
         #[cfg(feature = "payment_method_attachments")]
         ("payment_method_attachments", "create") => {
-            Some(
-                (|| -> Result<TypedFuture, String> {
-                    const KNOWN: &[&str] = &["id", "id", "customer", "customer"];
-                    #[allow(unused_mut)]
-                    let mut r = c
-                        .payment_method_attachments()
-                        .create(
-                            arg::<String>(p, &["id", "id"])?,
-                            arg::<String>(p, &["customer", "customer"])?,
-                        );
-                    if let Some(k) = p
-                        .as_object()
-                        .into_iter()
-                        .flatten()
-                        .map(|(k, _)| k)
-                        .find(|k| !KNOWN.contains(&k.as_str()))
-                    {
-                        return Err(format!("unknown param `{k}`"));
-                    }
-                    Ok(
-                        Box::pin(async move {
-                            r.send()
-                                .await
-                                .map(|x| serde_json::json!({ "record" : out(x) }))
-                        }),
-                    )
-                })(),
+            record(
+                c
+                    .payment_method_attachments()
+                    .create(a.arg::<String>(&["id"])?, a.arg::<String>(&["customer"])?),
             )
         }
         #[cfg(feature = "disputes")]
         ("disputes", "list") => {
-            Some(
-                (|| -> Result<TypedFuture, String> {
-                    const KNOWN: &[&str] = &[
-                        "charge",
-                        "charge",
-                        "created",
-                        "created",
-                        "ending_before",
-                        "ending_before",
-                        "limit",
-                        "limit",
-                        "payment_intent",
-                        "payment_intent",
-                        "starting_after",
-                        "starting_after",
-                    ];
-                    #[allow(unused_mut)]
-                    let mut r = c.disputes().list();
-                    if let Some(v) = opt::<String>(p, &["charge", "charge"])? {
-                        r = r.charge(v);
-                    }
-                    if let Some(v) = opt::<
-                        CustomersListCreated,
-                    >(p, &["created", "created"])? {
-                        r = r.created(v);
-                    }
-                    if let Some(v) = opt::<
-                        String,
-                    >(p, &["ending_before", "ending_before"])? {
-                        r = r.ending_before(v);
-                    }
-                    if let Some(v) = opt::<i64>(p, &["limit", "limit"])? {
-                        r = r.limit(v);
-                    }
-                    if let Some(v) = opt::<
-                        String,
-                    >(p, &["payment_intent", "payment_intent"])? {
-                        r = r.payment_intent(v);
-                    }
-                    if let Some(v) = opt::<
-                        String,
-                    >(p, &["starting_after", "starting_after"])? {
-                        r = r.starting_after(v);
-                    }
-                    if let Some(k) = p
-                        .as_object()
-                        .into_iter()
-                        .flatten()
-                        .map(|(k, _)| k)
-                        .find(|k| !KNOWN.contains(&k.as_str()))
-                    {
-                        return Err(format!("unknown param `{k}`"));
-                    }
-                    Ok(
-                        Box::pin(async move {
-                            r.send()
-                                .await
-                                .map(|x| {
-                                    serde_json::json!(
-                                        { "data" : out(x.data), "meta" : out(x.meta) }
-                                    )
-                                })
-                        }),
-                    )
-                })(),
-            )
+            let mut r = c.disputes().list();
+            r = a.set(r, &["charge"], |r, v: String| r.charge(v))?;
+            r = a.set(r, &["created"], |r, v| r.created(v))?;
+            r = a.set(r, &["ending_before"], |r, v: String| r.ending_before(v))?;
+            r = a.set(r, &["limit"], |r, v| r.limit(v))?;
+            r = a.set(r, &["payment_intent"], |r, v: String| r.payment_intent(v))?;
+            r = a.set(r, &["starting_after"], |r, v: String| r.starting_after(v))?;
+            page(r)
         }
         #[cfg(feature = "disputes")]
-        ("disputes", "get") => {
-            Some(
-                (|| -> Result<TypedFuture, String> {
-                    const KNOWN: &[&str] = &["id", "id"];
-                    #[allow(unused_mut)]
-                    let mut r = c.disputes().get(arg::<String>(p, &["id", "id"])?);
-                    if let Some(k) = p
-                        .as_object()
-                        .into_iter()
-                        .flatten()
-                        .map(|(k, _)| k)
-                        .find(|k| !KNOWN.contains(&k.as_str()))
-                    {
-                        return Err(format!("unknown param `{k}`"));
-                    }
-                    Ok(
-                        Box::pin(async move {
-                            r.send()
-                                .await
-                                .map(|x| serde_json::json!({ "record" : out(x) }))
-                        }),
-                    )
-                })(),
-            )
-        }
+        ("disputes", "get") => record(c.disputes().get(a.arg::<String>(&["id"])?)),
         #[cfg(feature = "payouts")]
         ("payouts", "list") => {
-            Some(
-                (|| -> Result<TypedFuture, String> {
-                    const KNOWN: &[&str] = &[
-                        "arrival_date",
-                        "arrival_date",
-                        "created",
-                        "created",
-                        "destination",
-                        "destination",
-                        "ending_before",
-                        "ending_before",
-                        "limit",
-                        "limit",
-                        "starting_after",
-                        "starting_after",
-                        "status",
-                        "status",
-                    ];
-                    #[allow(unused_mut)]
-                    let mut r = c.payouts().list();
-                    if let Some(v) = opt::<
-                        CustomersListCreated,
-                    >(p, &["arrival_date", "arrival_date"])? {
-                        r = r.arrival_date(v);
-                    }
-                    if let Some(v) = opt::<
-                        CustomersListCreated,
-                    >(p, &["created", "created"])? {
-                        r = r.created(v);
-                    }
-                    if let Some(v) = opt::<String>(p, &["destination", "destination"])? {
-                        r = r.destination(v);
-                    }
-                    if let Some(v) = opt::<
-                        String,
-                    >(p, &["ending_before", "ending_before"])? {
-                        r = r.ending_before(v);
-                    }
-                    if let Some(v) = opt::<i64>(p, &["limit", "limit"])? {
-                        r = r.limit(v);
-                    }
-                    if let Some(v) = opt::<
-                        String,
-                    >(p, &["starting_after", "starting_after"])? {
-                        r = r.starting_after(v);
-                    }
-                    if let Some(v) = opt::<
-                        PayoutsListStatus,
-                    >(p, &["status", "status"])? {
-                        r = r.status(v);
-                    }
-                    if let Some(k) = p
-                        .as_object()
-                        .into_iter()
-                        .flatten()
-                        .map(|(k, _)| k)
-                        .find(|k| !KNOWN.contains(&k.as_str()))
-                    {
-                        return Err(format!("unknown param `{k}`"));
-                    }
-                    Ok(
-                        Box::pin(async move {
-                            r.send()
-                                .await
-                                .map(|x| {
-                                    serde_json::json!(
-                                        { "data" : out(x.data), "meta" : out(x.meta) }
-                                    )
-                                })
-                        }),
-                    )
-                })(),
-            )
+            let mut r = c.payouts().list();
+            r = a.set(r, &["arrival_date"], |r, v| r.arrival_date(v))?;
+            r = a.set(r, &["created"], |r, v| r.created(v))?;
+            r = a.set(r, &["destination"], |r, v: String| r.destination(v))?;
+            r = a.set(r, &["ending_before"], |r, v: String| r.ending_before(v))?;
+            r = a.set(r, &["limit"], |r, v| r.limit(v))?;
+            r = a.set(r, &["starting_after"], |r, v: String| r.starting_after(v))?;
+            r = a.set(r, &["status"], |r, v| r.status(v))?;
+            page(r)
         }
         #[cfg(feature = "payouts")]
-        ("payouts", "get") => {
-            Some(
-                (|| -> Result<TypedFuture, String> {
-                    const KNOWN: &[&str] = &["id", "id"];
-                    #[allow(unused_mut)]
-                    let mut r = c.payouts().get(arg::<String>(p, &["id", "id"])?);
-                    if let Some(k) = p
-                        .as_object()
-                        .into_iter()
-                        .flatten()
-                        .map(|(k, _)| k)
-                        .find(|k| !KNOWN.contains(&k.as_str()))
-                    {
-                        return Err(format!("unknown param `{k}`"));
-                    }
-                    Ok(
-                        Box::pin(async move {
-                            r.send()
-                                .await
-                                .map(|x| serde_json::json!({ "record" : out(x) }))
-                        }),
-                    )
-                })(),
-            )
-        }
-        _ => None,
-    }
+        ("payouts", "get") => record(c.payouts().get(a.arg::<String>(&["id"])?)),
+        _ => return Ok(None),
+    };
+    Ok(Some(future))
 }
 #[rustfmt::skip]
 #[tokio::test]
 async fn typed_api_matches_oracle() {
-    let report = match run_typed(CONNECTOR, StripeConnector::descriptor(), &call).await {
-        Ok(r) => r,
-        Err(e) => panic!("oracle replay setup: {e}"),
-    };
-    eprintln!("{}: {}", CONNECTOR, report.summary());
-    for (id, why) in &report.stricter {
-        eprintln!("  stricter {id}: {why}");
-    }
-    for (id, problems) in &report.failed {
-        eprintln!("  {id}: {problems:?}");
-    }
-    assert!(
-        report.failed.is_empty(), "{} typed case(s) differ from the oracle", report
-        .failed.len()
-    );
-    assert!(! report.passed.is_empty(), "no case replayed");
+    assert_matches_oracle(
+            "stripe",
+            StripeConnector::descriptor(),
+            StripeConnector::from_client,
+            call,
+        )
+        .await;
 }

@@ -4,1831 +4,297 @@
 //! every successful case is built with the generated builders from its params, sent to a
 //! loopback server serving the recorded response, and its request and typed result are
 //! compared with the recording.
-#![allow(unused_imports)]
-#![allow(clippy::redundant_closure_call)]
 #[rustfmt::skip]
-use airbyte_agent_runtime::serde_json::{self, Map, Value};
-#[rustfmt::skip]
-use airbyte_agent_tests::oracle::typed::{TypedFuture, run_typed};
+use airbyte_agent_tests::oracle::typed::{
+    Args, Outcome, assert_matches_oracle, page, record,
+};
 #[rustfmt::skip]
 use airbyte_agent_zendesk_support::*;
 #[rustfmt::skip]
-/// Oracle file name.
-const CONNECTOR: &str = "zendesk-support";
-#[rustfmt::skip]
-/// A required argument (unused when no operation of the crate has one).
-#[allow(dead_code)]
-fn arg<T: airbyte_agent_runtime::serde::de::DeserializeOwned>(
-    p: &Value,
-    names: &[&str],
-) -> Result<T, String> {
-    opt(p, names)?.ok_or_else(|| format!("missing `{}`", names[0]))
-}
-#[rustfmt::skip]
-fn opt<T: airbyte_agent_runtime::serde::de::DeserializeOwned>(
-    p: &Value,
-    names: &[&str],
-) -> Result<Option<T>, String> {
-    match names.iter().find_map(|n| p.get(*n)) {
-        None | Some(Value::Null) => Ok(None),
-        Some(v) => {
-            serde_json::from_value(v.clone())
-                .map(Some)
-                .map_err(|e| format!("`{}`: {e}", names[0]))
-        }
-    }
-}
-#[rustfmt::skip]
-fn out<T: airbyte_agent_runtime::serde::Serialize>(v: T) -> Value {
-    serde_json::to_value(v).unwrap_or(Value::Null)
-}
-#[rustfmt::skip]
+/// One case through the typed API; `Ok(None)` for operations it has no typed call for.
 fn call(
-    client: airbyte_agent_runtime::Client,
-    entity: &str,
-    action: &str,
-    p: &Value,
-) -> Option<Result<TypedFuture, String>> {
-    let c = match ZendeskSupportConnector::from_client(client) {
-        Ok(c) => c,
-        Err(e) => return Some(Err(e.to_string())),
-    };
-    match (entity, action) {
+    c: &ZendeskSupportConnector,
+    operation: (&str, &str),
+    a: &mut Args<'_>,
+) -> Outcome {
+    let future = match operation {
         #[cfg(feature = "tickets")]
         ("tickets", "list") => {
-            Some(
-                (|| -> Result<TypedFuture, String> {
-                    const KNOWN: &[&str] = &[
-                        "page",
-                        "page",
-                        "external_id",
-                        "external_id",
-                        "sort_by",
-                        "sort_by",
-                        "sort_order",
-                        "sort_order",
-                        "per_page",
-                        "per_page",
-                    ];
-                    #[allow(unused_mut)]
-                    let mut r = c.tickets().list();
-                    if let Some(v) = opt::<i64>(p, &["page", "page"])? {
-                        r = r.page(v);
-                    }
-                    if let Some(v) = opt::<String>(p, &["external_id", "external_id"])? {
-                        r = r.external_id(v);
-                    }
-                    if let Some(v) = opt::<
-                        TicketsListSortBy,
-                    >(p, &["sort_by", "sort_by"])? {
-                        r = r.sort_by(v);
-                    }
-                    if let Some(v) = opt::<
-                        TicketsListSortOrder,
-                    >(p, &["sort_order", "sort_order"])? {
-                        r = r.sort_order(v);
-                    }
-                    if let Some(v) = opt::<i64>(p, &["per_page", "per_page"])? {
-                        r = r.per_page(v);
-                    }
-                    if let Some(k) = p
-                        .as_object()
-                        .into_iter()
-                        .flatten()
-                        .map(|(k, _)| k)
-                        .find(|k| !KNOWN.contains(&k.as_str()))
-                    {
-                        return Err(format!("unknown param `{k}`"));
-                    }
-                    Ok(
-                        Box::pin(async move {
-                            r.send()
-                                .await
-                                .map(|x| {
-                                    serde_json::json!(
-                                        { "data" : out(x.data), "meta" : out(x.meta) }
-                                    )
-                                })
-                        }),
-                    )
-                })(),
-            )
+            let mut r = c.tickets().list();
+            r = a.set(r, &["page"], |r, v| r.page(v))?;
+            r = a.set(r, &["external_id"], |r, v: String| r.external_id(v))?;
+            r = a.set(r, &["sort_by"], |r, v| r.sort_by(v))?;
+            r = a.set(r, &["sort_order"], |r, v| r.sort_order(v))?;
+            r = a.set(r, &["per_page"], |r, v| r.per_page(v))?;
+            page(r)
         }
         #[cfg(feature = "tickets")]
-        ("tickets", "create") => {
-            Some(
-                (|| -> Result<TypedFuture, String> {
-                    const KNOWN: &[&str] = &["ticket", "ticket"];
-                    #[allow(unused_mut)]
-                    let mut r = c
-                        .tickets()
-                        .create(arg::<TicketsCreateTicket>(p, &["ticket", "ticket"])?);
-                    if let Some(k) = p
-                        .as_object()
-                        .into_iter()
-                        .flatten()
-                        .map(|(k, _)| k)
-                        .find(|k| !KNOWN.contains(&k.as_str()))
-                    {
-                        return Err(format!("unknown param `{k}`"));
-                    }
-                    Ok(
-                        Box::pin(async move {
-                            r.send()
-                                .await
-                                .map(|x| serde_json::json!({ "record" : out(x) }))
-                        }),
-                    )
-                })(),
-            )
-        }
+        ("tickets", "create") => record(c.tickets().create(a.arg(&["ticket"])?)),
         #[cfg(feature = "tickets")]
-        ("tickets", "get") => {
-            Some(
-                (|| -> Result<TypedFuture, String> {
-                    const KNOWN: &[&str] = &["ticket_id", "ticket_id"];
-                    #[allow(unused_mut)]
-                    let mut r = c
-                        .tickets()
-                        .get(arg::<i64>(p, &["ticket_id", "ticket_id"])?);
-                    if let Some(k) = p
-                        .as_object()
-                        .into_iter()
-                        .flatten()
-                        .map(|(k, _)| k)
-                        .find(|k| !KNOWN.contains(&k.as_str()))
-                    {
-                        return Err(format!("unknown param `{k}`"));
-                    }
-                    Ok(
-                        Box::pin(async move {
-                            r.send()
-                                .await
-                                .map(|x| serde_json::json!({ "record" : out(x) }))
-                        }),
-                    )
-                })(),
-            )
-        }
+        ("tickets", "get") => record(c.tickets().get(a.arg(&["ticket_id"])?)),
         #[cfg(feature = "tickets")]
         ("tickets", "update") => {
-            Some(
-                (|| -> Result<TypedFuture, String> {
-                    const KNOWN: &[&str] = &[
-                        "ticket_id",
-                        "ticket_id",
-                        "ticket",
-                        "ticket",
-                    ];
-                    #[allow(unused_mut)]
-                    let mut r = c
-                        .tickets()
-                        .update(
-                            arg::<i64>(p, &["ticket_id", "ticket_id"])?,
-                            arg::<TicketsUpdateTicket>(p, &["ticket", "ticket"])?,
-                        );
-                    if let Some(k) = p
-                        .as_object()
-                        .into_iter()
-                        .flatten()
-                        .map(|(k, _)| k)
-                        .find(|k| !KNOWN.contains(&k.as_str()))
-                    {
-                        return Err(format!("unknown param `{k}`"));
-                    }
-                    Ok(
-                        Box::pin(async move {
-                            r.send()
-                                .await
-                                .map(|x| serde_json::json!({ "record" : out(x) }))
-                        }),
-                    )
-                })(),
-            )
+            record(c.tickets().update(a.arg(&["ticket_id"])?, a.arg(&["ticket"])?))
         }
         #[cfg(feature = "ticket_comments")]
         ("ticket_comments", "create") => {
-            Some(
-                (|| -> Result<TypedFuture, String> {
-                    const KNOWN: &[&str] = &[
-                        "ticket_id",
-                        "ticket_id",
-                        "ticket",
-                        "ticket",
-                    ];
-                    #[allow(unused_mut)]
-                    let mut r = c
-                        .ticket_comments()
-                        .create(
-                            arg::<i64>(p, &["ticket_id", "ticket_id"])?,
-                            arg::<TicketCommentsCreateTicket>(p, &["ticket", "ticket"])?,
-                        );
-                    if let Some(k) = p
-                        .as_object()
-                        .into_iter()
-                        .flatten()
-                        .map(|(k, _)| k)
-                        .find(|k| !KNOWN.contains(&k.as_str()))
-                    {
-                        return Err(format!("unknown param `{k}`"));
-                    }
-                    Ok(
-                        Box::pin(async move {
-                            r.send()
-                                .await
-                                .map(|x| serde_json::json!({ "record" : out(x) }))
-                        }),
-                    )
-                })(),
+            record(
+                c.ticket_comments().create(a.arg(&["ticket_id"])?, a.arg(&["ticket"])?),
             )
         }
         #[cfg(feature = "ticket_comments")]
         ("ticket_comments", "list") => {
-            Some(
-                (|| -> Result<TypedFuture, String> {
-                    const KNOWN: &[&str] = &[
-                        "ticket_id",
-                        "ticket_id",
-                        "page",
-                        "page",
-                        "include_inline_images",
-                        "include_inline_images",
-                        "sort_order",
-                        "sort_order",
-                        "per_page",
-                        "per_page",
-                    ];
-                    #[allow(unused_mut)]
-                    let mut r = c
-                        .ticket_comments()
-                        .list(arg::<i64>(p, &["ticket_id", "ticket_id"])?);
-                    if let Some(v) = opt::<i64>(p, &["page", "page"])? {
-                        r = r.page(v);
-                    }
-                    if let Some(v) = opt::<
-                        bool,
-                    >(p, &["include_inline_images", "include_inline_images"])? {
-                        r = r.include_inline_images(v);
-                    }
-                    if let Some(v) = opt::<
-                        TicketsListSortOrder,
-                    >(p, &["sort_order", "sort_order"])? {
-                        r = r.sort_order(v);
-                    }
-                    if let Some(v) = opt::<i64>(p, &["per_page", "per_page"])? {
-                        r = r.per_page(v);
-                    }
-                    if let Some(k) = p
-                        .as_object()
-                        .into_iter()
-                        .flatten()
-                        .map(|(k, _)| k)
-                        .find(|k| !KNOWN.contains(&k.as_str()))
-                    {
-                        return Err(format!("unknown param `{k}`"));
-                    }
-                    Ok(
-                        Box::pin(async move {
-                            r.send()
-                                .await
-                                .map(|x| {
-                                    serde_json::json!(
-                                        { "data" : out(x.data), "meta" : out(x.meta) }
-                                    )
-                                })
-                        }),
-                    )
-                })(),
-            )
+            let mut r = c.ticket_comments().list(a.arg(&["ticket_id"])?);
+            r = a.set(r, &["page"], |r, v| r.page(v))?;
+            r = a.set(r, &["include_inline_images"], |r, v| r.include_inline_images(v))?;
+            r = a.set(r, &["sort_order"], |r, v| r.sort_order(v))?;
+            r = a.set(r, &["per_page"], |r, v| r.per_page(v))?;
+            page(r)
         }
         #[cfg(feature = "ticket_bulk_updates")]
         ("ticket_bulk_updates", "create") => {
-            Some(
-                (|| -> Result<TypedFuture, String> {
-                    const KNOWN: &[&str] = &["ids", "ids", "ticket", "ticket"];
-                    #[allow(unused_mut)]
-                    let mut r = c
-                        .ticket_bulk_updates()
-                        .create(
-                            arg::<String>(p, &["ids", "ids"])?,
-                            arg::<
-                                TicketBulkUpdatesCreateTicket,
-                            >(p, &["ticket", "ticket"])?,
-                        );
-                    if let Some(k) = p
-                        .as_object()
-                        .into_iter()
-                        .flatten()
-                        .map(|(k, _)| k)
-                        .find(|k| !KNOWN.contains(&k.as_str()))
-                    {
-                        return Err(format!("unknown param `{k}`"));
-                    }
-                    Ok(
-                        Box::pin(async move {
-                            r.send()
-                                .await
-                                .map(|x| serde_json::json!({ "record" : out(x) }))
-                        }),
-                    )
-                })(),
+            record(
+                c
+                    .ticket_bulk_updates()
+                    .create(a.arg::<String>(&["ids"])?, a.arg(&["ticket"])?),
             )
         }
         #[cfg(feature = "deleted_tickets")]
         ("deleted_tickets", "list") => {
-            Some(
-                (|| -> Result<TypedFuture, String> {
-                    const KNOWN: &[&str] = &[
-                        "page",
-                        "page",
-                        "sort_by",
-                        "sort_by",
-                        "sort_order",
-                        "sort_order",
-                        "per_page",
-                        "per_page",
-                    ];
-                    #[allow(unused_mut)]
-                    let mut r = c.deleted_tickets().list();
-                    if let Some(v) = opt::<i64>(p, &["page", "page"])? {
-                        r = r.page(v);
-                    }
-                    if let Some(v) = opt::<
-                        DeletedTicketsListSortBy,
-                    >(p, &["sort_by", "sort_by"])? {
-                        r = r.sort_by(v);
-                    }
-                    if let Some(v) = opt::<
-                        TicketsListSortOrder,
-                    >(p, &["sort_order", "sort_order"])? {
-                        r = r.sort_order(v);
-                    }
-                    if let Some(v) = opt::<i64>(p, &["per_page", "per_page"])? {
-                        r = r.per_page(v);
-                    }
-                    if let Some(k) = p
-                        .as_object()
-                        .into_iter()
-                        .flatten()
-                        .map(|(k, _)| k)
-                        .find(|k| !KNOWN.contains(&k.as_str()))
-                    {
-                        return Err(format!("unknown param `{k}`"));
-                    }
-                    Ok(
-                        Box::pin(async move {
-                            r.send()
-                                .await
-                                .map(|x| {
-                                    serde_json::json!(
-                                        { "data" : out(x.data), "meta" : out(x.meta) }
-                                    )
-                                })
-                        }),
-                    )
-                })(),
-            )
+            let mut r = c.deleted_tickets().list();
+            r = a.set(r, &["page"], |r, v| r.page(v))?;
+            r = a.set(r, &["sort_by"], |r, v| r.sort_by(v))?;
+            r = a.set(r, &["sort_order"], |r, v| r.sort_order(v))?;
+            r = a.set(r, &["per_page"], |r, v| r.per_page(v))?;
+            page(r)
         }
         #[cfg(feature = "users")]
         ("users", "list") => {
-            Some(
-                (|| -> Result<TypedFuture, String> {
-                    const KNOWN: &[&str] = &[
-                        "page",
-                        "page",
-                        "role",
-                        "role",
-                        "external_id",
-                        "external_id",
-                        "per_page",
-                        "per_page",
-                    ];
-                    #[allow(unused_mut)]
-                    let mut r = c.users().list();
-                    if let Some(v) = opt::<i64>(p, &["page", "page"])? {
-                        r = r.page(v);
-                    }
-                    if let Some(v) = opt::<UsersListRole>(p, &["role", "role"])? {
-                        r = r.role(v);
-                    }
-                    if let Some(v) = opt::<String>(p, &["external_id", "external_id"])? {
-                        r = r.external_id(v);
-                    }
-                    if let Some(v) = opt::<i64>(p, &["per_page", "per_page"])? {
-                        r = r.per_page(v);
-                    }
-                    if let Some(k) = p
-                        .as_object()
-                        .into_iter()
-                        .flatten()
-                        .map(|(k, _)| k)
-                        .find(|k| !KNOWN.contains(&k.as_str()))
-                    {
-                        return Err(format!("unknown param `{k}`"));
-                    }
-                    Ok(
-                        Box::pin(async move {
-                            r.send()
-                                .await
-                                .map(|x| {
-                                    serde_json::json!(
-                                        { "data" : out(x.data), "meta" : out(x.meta) }
-                                    )
-                                })
-                        }),
-                    )
-                })(),
-            )
+            let mut r = c.users().list();
+            r = a.set(r, &["page"], |r, v| r.page(v))?;
+            r = a.set(r, &["role"], |r, v| r.role(v))?;
+            r = a.set(r, &["external_id"], |r, v: String| r.external_id(v))?;
+            r = a.set(r, &["per_page"], |r, v| r.per_page(v))?;
+            page(r)
         }
         #[cfg(feature = "users")]
-        ("users", "create") => {
-            Some(
-                (|| -> Result<TypedFuture, String> {
-                    const KNOWN: &[&str] = &["user", "user"];
-                    #[allow(unused_mut)]
-                    let mut r = c
-                        .users()
-                        .create(arg::<UsersCreateUser>(p, &["user", "user"])?);
-                    if let Some(k) = p
-                        .as_object()
-                        .into_iter()
-                        .flatten()
-                        .map(|(k, _)| k)
-                        .find(|k| !KNOWN.contains(&k.as_str()))
-                    {
-                        return Err(format!("unknown param `{k}`"));
-                    }
-                    Ok(
-                        Box::pin(async move {
-                            r.send()
-                                .await
-                                .map(|x| serde_json::json!({ "record" : out(x) }))
-                        }),
-                    )
-                })(),
-            )
-        }
+        ("users", "create") => record(c.users().create(a.arg(&["user"])?)),
         #[cfg(feature = "users")]
-        ("users", "get") => {
-            Some(
-                (|| -> Result<TypedFuture, String> {
-                    const KNOWN: &[&str] = &["user_id", "user_id"];
-                    #[allow(unused_mut)]
-                    let mut r = c.users().get(arg::<i64>(p, &["user_id", "user_id"])?);
-                    if let Some(k) = p
-                        .as_object()
-                        .into_iter()
-                        .flatten()
-                        .map(|(k, _)| k)
-                        .find(|k| !KNOWN.contains(&k.as_str()))
-                    {
-                        return Err(format!("unknown param `{k}`"));
-                    }
-                    Ok(
-                        Box::pin(async move {
-                            r.send()
-                                .await
-                                .map(|x| serde_json::json!({ "record" : out(x) }))
-                        }),
-                    )
-                })(),
-            )
-        }
+        ("users", "get") => record(c.users().get(a.arg(&["user_id"])?)),
         #[cfg(feature = "users")]
         ("users", "update") => {
-            Some(
-                (|| -> Result<TypedFuture, String> {
-                    const KNOWN: &[&str] = &["user_id", "user_id", "user", "user"];
-                    #[allow(unused_mut)]
-                    let mut r = c
-                        .users()
-                        .update(
-                            arg::<i64>(p, &["user_id", "user_id"])?,
-                            arg::<UsersUpdateUser>(p, &["user", "user"])?,
-                        );
-                    if let Some(k) = p
-                        .as_object()
-                        .into_iter()
-                        .flatten()
-                        .map(|(k, _)| k)
-                        .find(|k| !KNOWN.contains(&k.as_str()))
-                    {
-                        return Err(format!("unknown param `{k}`"));
-                    }
-                    Ok(
-                        Box::pin(async move {
-                            r.send()
-                                .await
-                                .map(|x| serde_json::json!({ "record" : out(x) }))
-                        }),
-                    )
-                })(),
-            )
+            record(c.users().update(a.arg(&["user_id"])?, a.arg(&["user"])?))
         }
         #[cfg(feature = "organizations")]
         ("organizations", "list") => {
-            Some(
-                (|| -> Result<TypedFuture, String> {
-                    const KNOWN: &[&str] = &["page", "page", "per_page", "per_page"];
-                    #[allow(unused_mut)]
-                    let mut r = c.organizations().list();
-                    if let Some(v) = opt::<i64>(p, &["page", "page"])? {
-                        r = r.page(v);
-                    }
-                    if let Some(v) = opt::<i64>(p, &["per_page", "per_page"])? {
-                        r = r.per_page(v);
-                    }
-                    if let Some(k) = p
-                        .as_object()
-                        .into_iter()
-                        .flatten()
-                        .map(|(k, _)| k)
-                        .find(|k| !KNOWN.contains(&k.as_str()))
-                    {
-                        return Err(format!("unknown param `{k}`"));
-                    }
-                    Ok(
-                        Box::pin(async move {
-                            r.send()
-                                .await
-                                .map(|x| {
-                                    serde_json::json!(
-                                        { "data" : out(x.data), "meta" : out(x.meta) }
-                                    )
-                                })
-                        }),
-                    )
-                })(),
-            )
+            let mut r = c.organizations().list();
+            r = a.set(r, &["page"], |r, v| r.page(v))?;
+            r = a.set(r, &["per_page"], |r, v| r.per_page(v))?;
+            page(r)
         }
         #[cfg(feature = "organizations")]
         ("organizations", "get") => {
-            Some(
-                (|| -> Result<TypedFuture, String> {
-                    const KNOWN: &[&str] = &["organization_id", "organization_id"];
-                    #[allow(unused_mut)]
-                    let mut r = c
-                        .organizations()
-                        .get(arg::<i64>(p, &["organization_id", "organization_id"])?);
-                    if let Some(k) = p
-                        .as_object()
-                        .into_iter()
-                        .flatten()
-                        .map(|(k, _)| k)
-                        .find(|k| !KNOWN.contains(&k.as_str()))
-                    {
-                        return Err(format!("unknown param `{k}`"));
-                    }
-                    Ok(
-                        Box::pin(async move {
-                            r.send()
-                                .await
-                                .map(|x| serde_json::json!({ "record" : out(x) }))
-                        }),
-                    )
-                })(),
-            )
+            record(c.organizations().get(a.arg(&["organization_id"])?))
         }
         #[cfg(feature = "groups")]
         ("groups", "list") => {
-            Some(
-                (|| -> Result<TypedFuture, String> {
-                    const KNOWN: &[&str] = &[
-                        "page",
-                        "page",
-                        "exclude_deleted",
-                        "exclude_deleted",
-                        "per_page",
-                        "per_page",
-                    ];
-                    #[allow(unused_mut)]
-                    let mut r = c.groups().list();
-                    if let Some(v) = opt::<i64>(p, &["page", "page"])? {
-                        r = r.page(v);
-                    }
-                    if let Some(v) = opt::<
-                        bool,
-                    >(p, &["exclude_deleted", "exclude_deleted"])? {
-                        r = r.exclude_deleted(v);
-                    }
-                    if let Some(v) = opt::<i64>(p, &["per_page", "per_page"])? {
-                        r = r.per_page(v);
-                    }
-                    if let Some(k) = p
-                        .as_object()
-                        .into_iter()
-                        .flatten()
-                        .map(|(k, _)| k)
-                        .find(|k| !KNOWN.contains(&k.as_str()))
-                    {
-                        return Err(format!("unknown param `{k}`"));
-                    }
-                    Ok(
-                        Box::pin(async move {
-                            r.send()
-                                .await
-                                .map(|x| {
-                                    serde_json::json!(
-                                        { "data" : out(x.data), "meta" : out(x.meta) }
-                                    )
-                                })
-                        }),
-                    )
-                })(),
-            )
+            let mut r = c.groups().list();
+            r = a.set(r, &["page"], |r, v| r.page(v))?;
+            r = a.set(r, &["exclude_deleted"], |r, v| r.exclude_deleted(v))?;
+            r = a.set(r, &["per_page"], |r, v| r.per_page(v))?;
+            page(r)
         }
         #[cfg(feature = "groups")]
-        ("groups", "get") => {
-            Some(
-                (|| -> Result<TypedFuture, String> {
-                    const KNOWN: &[&str] = &["group_id", "group_id"];
-                    #[allow(unused_mut)]
-                    let mut r = c
-                        .groups()
-                        .get(arg::<i64>(p, &["group_id", "group_id"])?);
-                    if let Some(k) = p
-                        .as_object()
-                        .into_iter()
-                        .flatten()
-                        .map(|(k, _)| k)
-                        .find(|k| !KNOWN.contains(&k.as_str()))
-                    {
-                        return Err(format!("unknown param `{k}`"));
-                    }
-                    Ok(
-                        Box::pin(async move {
-                            r.send()
-                                .await
-                                .map(|x| serde_json::json!({ "record" : out(x) }))
-                        }),
-                    )
-                })(),
-            )
-        }
+        ("groups", "get") => record(c.groups().get(a.arg(&["group_id"])?)),
         #[cfg(feature = "attachments")]
-        ("attachments", "get") => {
-            Some(
-                (|| -> Result<TypedFuture, String> {
-                    const KNOWN: &[&str] = &["attachment_id", "attachment_id"];
-                    #[allow(unused_mut)]
-                    let mut r = c
-                        .attachments()
-                        .get(arg::<i64>(p, &["attachment_id", "attachment_id"])?);
-                    if let Some(k) = p
-                        .as_object()
-                        .into_iter()
-                        .flatten()
-                        .map(|(k, _)| k)
-                        .find(|k| !KNOWN.contains(&k.as_str()))
-                    {
-                        return Err(format!("unknown param `{k}`"));
-                    }
-                    Ok(
-                        Box::pin(async move {
-                            r.send()
-                                .await
-                                .map(|x| serde_json::json!({ "record" : out(x) }))
-                        }),
-                    )
-                })(),
-            )
-        }
+        ("attachments", "get") => record(c.attachments().get(a.arg(&["attachment_id"])?)),
         #[cfg(feature = "ticket_audits")]
         ("ticket_audits", "list") => {
-            Some(
-                (|| -> Result<TypedFuture, String> {
-                    const KNOWN: &[&str] = &[
-                        "ticket_id",
-                        "ticket_id",
-                        "page",
-                        "page",
-                        "per_page",
-                        "per_page",
-                    ];
-                    #[allow(unused_mut)]
-                    let mut r = c
-                        .ticket_audits()
-                        .list(arg::<i64>(p, &["ticket_id", "ticket_id"])?);
-                    if let Some(v) = opt::<i64>(p, &["page", "page"])? {
-                        r = r.page(v);
-                    }
-                    if let Some(v) = opt::<i64>(p, &["per_page", "per_page"])? {
-                        r = r.per_page(v);
-                    }
-                    if let Some(k) = p
-                        .as_object()
-                        .into_iter()
-                        .flatten()
-                        .map(|(k, _)| k)
-                        .find(|k| !KNOWN.contains(&k.as_str()))
-                    {
-                        return Err(format!("unknown param `{k}`"));
-                    }
-                    Ok(
-                        Box::pin(async move {
-                            r.send()
-                                .await
-                                .map(|x| {
-                                    serde_json::json!(
-                                        { "data" : out(x.data), "meta" : out(x.meta) }
-                                    )
-                                })
-                        }),
-                    )
-                })(),
-            )
+            let mut r = c.ticket_audits().list(a.arg(&["ticket_id"])?);
+            r = a.set(r, &["page"], |r, v| r.page(v))?;
+            r = a.set(r, &["per_page"], |r, v| r.per_page(v))?;
+            page(r)
         }
         #[cfg(feature = "ticket_metrics")]
         ("ticket_metrics", "list") => {
-            Some(
-                (|| -> Result<TypedFuture, String> {
-                    const KNOWN: &[&str] = &["page", "page", "per_page", "per_page"];
-                    #[allow(unused_mut)]
-                    let mut r = c.ticket_metrics().list();
-                    if let Some(v) = opt::<i64>(p, &["page", "page"])? {
-                        r = r.page(v);
-                    }
-                    if let Some(v) = opt::<i64>(p, &["per_page", "per_page"])? {
-                        r = r.per_page(v);
-                    }
-                    if let Some(k) = p
-                        .as_object()
-                        .into_iter()
-                        .flatten()
-                        .map(|(k, _)| k)
-                        .find(|k| !KNOWN.contains(&k.as_str()))
-                    {
-                        return Err(format!("unknown param `{k}`"));
-                    }
-                    Ok(
-                        Box::pin(async move {
-                            r.send()
-                                .await
-                                .map(|x| {
-                                    serde_json::json!(
-                                        { "data" : out(x.data), "meta" : out(x.meta) }
-                                    )
-                                })
-                        }),
-                    )
-                })(),
-            )
+            let mut r = c.ticket_metrics().list();
+            r = a.set(r, &["page"], |r, v| r.page(v))?;
+            r = a.set(r, &["per_page"], |r, v| r.per_page(v))?;
+            page(r)
         }
         #[cfg(feature = "ticket_fields")]
         ("ticket_fields", "list") => {
-            Some(
-                (|| -> Result<TypedFuture, String> {
-                    const KNOWN: &[&str] = &[
-                        "page",
-                        "page",
-                        "locale",
-                        "locale",
-                        "per_page",
-                        "per_page",
-                    ];
-                    #[allow(unused_mut)]
-                    let mut r = c.ticket_fields().list();
-                    if let Some(v) = opt::<i64>(p, &["page", "page"])? {
-                        r = r.page(v);
-                    }
-                    if let Some(v) = opt::<String>(p, &["locale", "locale"])? {
-                        r = r.locale(v);
-                    }
-                    if let Some(v) = opt::<i64>(p, &["per_page", "per_page"])? {
-                        r = r.per_page(v);
-                    }
-                    if let Some(k) = p
-                        .as_object()
-                        .into_iter()
-                        .flatten()
-                        .map(|(k, _)| k)
-                        .find(|k| !KNOWN.contains(&k.as_str()))
-                    {
-                        return Err(format!("unknown param `{k}`"));
-                    }
-                    Ok(
-                        Box::pin(async move {
-                            r.send()
-                                .await
-                                .map(|x| {
-                                    serde_json::json!(
-                                        { "data" : out(x.data), "meta" : out(x.meta) }
-                                    )
-                                })
-                        }),
-                    )
-                })(),
-            )
+            let mut r = c.ticket_fields().list();
+            r = a.set(r, &["page"], |r, v| r.page(v))?;
+            r = a.set(r, &["locale"], |r, v: String| r.locale(v))?;
+            r = a.set(r, &["per_page"], |r, v| r.per_page(v))?;
+            page(r)
         }
         #[cfg(feature = "ticket_fields")]
         ("ticket_fields", "get") => {
-            Some(
-                (|| -> Result<TypedFuture, String> {
-                    const KNOWN: &[&str] = &["ticket_field_id", "ticket_field_id"];
-                    #[allow(unused_mut)]
-                    let mut r = c
-                        .ticket_fields()
-                        .get(arg::<i64>(p, &["ticket_field_id", "ticket_field_id"])?);
-                    if let Some(k) = p
-                        .as_object()
-                        .into_iter()
-                        .flatten()
-                        .map(|(k, _)| k)
-                        .find(|k| !KNOWN.contains(&k.as_str()))
-                    {
-                        return Err(format!("unknown param `{k}`"));
-                    }
-                    Ok(
-                        Box::pin(async move {
-                            r.send()
-                                .await
-                                .map(|x| serde_json::json!({ "record" : out(x) }))
-                        }),
-                    )
-                })(),
-            )
+            record(c.ticket_fields().get(a.arg(&["ticket_field_id"])?))
         }
         #[cfg(feature = "brands")]
         ("brands", "list") => {
-            Some(
-                (|| -> Result<TypedFuture, String> {
-                    const KNOWN: &[&str] = &["page", "page", "per_page", "per_page"];
-                    #[allow(unused_mut)]
-                    let mut r = c.brands().list();
-                    if let Some(v) = opt::<i64>(p, &["page", "page"])? {
-                        r = r.page(v);
-                    }
-                    if let Some(v) = opt::<i64>(p, &["per_page", "per_page"])? {
-                        r = r.per_page(v);
-                    }
-                    if let Some(k) = p
-                        .as_object()
-                        .into_iter()
-                        .flatten()
-                        .map(|(k, _)| k)
-                        .find(|k| !KNOWN.contains(&k.as_str()))
-                    {
-                        return Err(format!("unknown param `{k}`"));
-                    }
-                    Ok(
-                        Box::pin(async move {
-                            r.send()
-                                .await
-                                .map(|x| {
-                                    serde_json::json!(
-                                        { "data" : out(x.data), "meta" : out(x.meta) }
-                                    )
-                                })
-                        }),
-                    )
-                })(),
-            )
+            let mut r = c.brands().list();
+            r = a.set(r, &["page"], |r, v| r.page(v))?;
+            r = a.set(r, &["per_page"], |r, v| r.per_page(v))?;
+            page(r)
         }
         #[cfg(feature = "brands")]
-        ("brands", "get") => {
-            Some(
-                (|| -> Result<TypedFuture, String> {
-                    const KNOWN: &[&str] = &["brand_id", "brand_id"];
-                    #[allow(unused_mut)]
-                    let mut r = c
-                        .brands()
-                        .get(arg::<i64>(p, &["brand_id", "brand_id"])?);
-                    if let Some(k) = p
-                        .as_object()
-                        .into_iter()
-                        .flatten()
-                        .map(|(k, _)| k)
-                        .find(|k| !KNOWN.contains(&k.as_str()))
-                    {
-                        return Err(format!("unknown param `{k}`"));
-                    }
-                    Ok(
-                        Box::pin(async move {
-                            r.send()
-                                .await
-                                .map(|x| serde_json::json!({ "record" : out(x) }))
-                        }),
-                    )
-                })(),
-            )
-        }
+        ("brands", "get") => record(c.brands().get(a.arg(&["brand_id"])?)),
         #[cfg(feature = "views")]
         ("views", "list") => {
-            Some(
-                (|| -> Result<TypedFuture, String> {
-                    const KNOWN: &[&str] = &[
-                        "page",
-                        "page",
-                        "access",
-                        "access",
-                        "active",
-                        "active",
-                        "group_id",
-                        "group_id",
-                        "sort_by",
-                        "sort_by",
-                        "sort_order",
-                        "sort_order",
-                        "per_page",
-                        "per_page",
-                    ];
-                    #[allow(unused_mut)]
-                    let mut r = c.views().list();
-                    if let Some(v) = opt::<i64>(p, &["page", "page"])? {
-                        r = r.page(v);
-                    }
-                    if let Some(v) = opt::<ViewsListAccess>(p, &["access", "access"])? {
-                        r = r.access(v);
-                    }
-                    if let Some(v) = opt::<bool>(p, &["active", "active"])? {
-                        r = r.active(v);
-                    }
-                    if let Some(v) = opt::<i64>(p, &["group_id", "group_id"])? {
-                        r = r.group_id(v);
-                    }
-                    if let Some(v) = opt::<
-                        ViewsListSortBy,
-                    >(p, &["sort_by", "sort_by"])? {
-                        r = r.sort_by(v);
-                    }
-                    if let Some(v) = opt::<
-                        TicketsListSortOrder,
-                    >(p, &["sort_order", "sort_order"])? {
-                        r = r.sort_order(v);
-                    }
-                    if let Some(v) = opt::<i64>(p, &["per_page", "per_page"])? {
-                        r = r.per_page(v);
-                    }
-                    if let Some(k) = p
-                        .as_object()
-                        .into_iter()
-                        .flatten()
-                        .map(|(k, _)| k)
-                        .find(|k| !KNOWN.contains(&k.as_str()))
-                    {
-                        return Err(format!("unknown param `{k}`"));
-                    }
-                    Ok(
-                        Box::pin(async move {
-                            r.send()
-                                .await
-                                .map(|x| {
-                                    serde_json::json!(
-                                        { "data" : out(x.data), "meta" : out(x.meta) }
-                                    )
-                                })
-                        }),
-                    )
-                })(),
-            )
+            let mut r = c.views().list();
+            r = a.set(r, &["page"], |r, v| r.page(v))?;
+            r = a.set(r, &["access"], |r, v| r.access(v))?;
+            r = a.set(r, &["active"], |r, v| r.active(v))?;
+            r = a.set(r, &["group_id"], |r, v| r.group_id(v))?;
+            r = a.set(r, &["sort_by"], |r, v| r.sort_by(v))?;
+            r = a.set(r, &["sort_order"], |r, v| r.sort_order(v))?;
+            r = a.set(r, &["per_page"], |r, v| r.per_page(v))?;
+            page(r)
         }
         #[cfg(feature = "views")]
-        ("views", "get") => {
-            Some(
-                (|| -> Result<TypedFuture, String> {
-                    const KNOWN: &[&str] = &["view_id", "view_id"];
-                    #[allow(unused_mut)]
-                    let mut r = c.views().get(arg::<i64>(p, &["view_id", "view_id"])?);
-                    if let Some(k) = p
-                        .as_object()
-                        .into_iter()
-                        .flatten()
-                        .map(|(k, _)| k)
-                        .find(|k| !KNOWN.contains(&k.as_str()))
-                    {
-                        return Err(format!("unknown param `{k}`"));
-                    }
-                    Ok(
-                        Box::pin(async move {
-                            r.send()
-                                .await
-                                .map(|x| serde_json::json!({ "record" : out(x) }))
-                        }),
-                    )
-                })(),
-            )
-        }
+        ("views", "get") => record(c.views().get(a.arg(&["view_id"])?)),
         #[cfg(feature = "macros")]
-        ("macros", "get") => {
-            Some(
-                (|| -> Result<TypedFuture, String> {
-                    const KNOWN: &[&str] = &["macro_id", "macro_id"];
-                    #[allow(unused_mut)]
-                    let mut r = c
-                        .macros()
-                        .get(arg::<i64>(p, &["macro_id", "macro_id"])?);
-                    if let Some(k) = p
-                        .as_object()
-                        .into_iter()
-                        .flatten()
-                        .map(|(k, _)| k)
-                        .find(|k| !KNOWN.contains(&k.as_str()))
-                    {
-                        return Err(format!("unknown param `{k}`"));
-                    }
-                    Ok(
-                        Box::pin(async move {
-                            r.send()
-                                .await
-                                .map(|x| serde_json::json!({ "record" : out(x) }))
-                        }),
-                    )
-                })(),
-            )
-        }
+        ("macros", "get") => record(c.macros().get(a.arg(&["macro_id"])?)),
         #[cfg(feature = "macros")]
         ("macros", "list") => {
-            Some(
-                (|| -> Result<TypedFuture, String> {
-                    const KNOWN: &[&str] = &[
-                        "page",
-                        "page",
-                        "access",
-                        "access",
-                        "active",
-                        "active",
-                        "category",
-                        "category",
-                        "group_id",
-                        "group_id",
-                        "only_viewable",
-                        "only_viewable",
-                        "sort_by",
-                        "sort_by",
-                        "sort_order",
-                        "sort_order",
-                        "per_page",
-                        "per_page",
-                    ];
-                    #[allow(unused_mut)]
-                    let mut r = c.macros().list();
-                    if let Some(v) = opt::<i64>(p, &["page", "page"])? {
-                        r = r.page(v);
-                    }
-                    if let Some(v) = opt::<ViewsListAccess>(p, &["access", "access"])? {
-                        r = r.access(v);
-                    }
-                    if let Some(v) = opt::<bool>(p, &["active", "active"])? {
-                        r = r.active(v);
-                    }
-                    if let Some(v) = opt::<i64>(p, &["category", "category"])? {
-                        r = r.category(v);
-                    }
-                    if let Some(v) = opt::<i64>(p, &["group_id", "group_id"])? {
-                        r = r.group_id(v);
-                    }
-                    if let Some(v) = opt::<
-                        bool,
-                    >(p, &["only_viewable", "only_viewable"])? {
-                        r = r.only_viewable(v);
-                    }
-                    if let Some(v) = opt::<
-                        ViewsListSortBy,
-                    >(p, &["sort_by", "sort_by"])? {
-                        r = r.sort_by(v);
-                    }
-                    if let Some(v) = opt::<
-                        TicketsListSortOrder,
-                    >(p, &["sort_order", "sort_order"])? {
-                        r = r.sort_order(v);
-                    }
-                    if let Some(v) = opt::<i64>(p, &["per_page", "per_page"])? {
-                        r = r.per_page(v);
-                    }
-                    if let Some(k) = p
-                        .as_object()
-                        .into_iter()
-                        .flatten()
-                        .map(|(k, _)| k)
-                        .find(|k| !KNOWN.contains(&k.as_str()))
-                    {
-                        return Err(format!("unknown param `{k}`"));
-                    }
-                    Ok(
-                        Box::pin(async move {
-                            r.send()
-                                .await
-                                .map(|x| {
-                                    serde_json::json!(
-                                        { "data" : out(x.data), "meta" : out(x.meta) }
-                                    )
-                                })
-                        }),
-                    )
-                })(),
-            )
+            let mut r = c.macros().list();
+            r = a.set(r, &["page"], |r, v| r.page(v))?;
+            r = a.set(r, &["access"], |r, v| r.access(v))?;
+            r = a.set(r, &["active"], |r, v| r.active(v))?;
+            r = a.set(r, &["category"], |r, v| r.category(v))?;
+            r = a.set(r, &["group_id"], |r, v| r.group_id(v))?;
+            r = a.set(r, &["only_viewable"], |r, v| r.only_viewable(v))?;
+            r = a.set(r, &["sort_by"], |r, v| r.sort_by(v))?;
+            r = a.set(r, &["sort_order"], |r, v| r.sort_order(v))?;
+            r = a.set(r, &["per_page"], |r, v| r.per_page(v))?;
+            page(r)
         }
         #[cfg(feature = "triggers")]
         ("triggers", "list") => {
-            Some(
-                (|| -> Result<TypedFuture, String> {
-                    const KNOWN: &[&str] = &[
-                        "page",
-                        "page",
-                        "active",
-                        "active",
-                        "category_id",
-                        "category_id",
-                        "sort_by",
-                        "sort_by",
-                        "sort_order",
-                        "sort_order",
-                        "per_page",
-                        "per_page",
-                    ];
-                    #[allow(unused_mut)]
-                    let mut r = c.triggers().list();
-                    if let Some(v) = opt::<i64>(p, &["page", "page"])? {
-                        r = r.page(v);
-                    }
-                    if let Some(v) = opt::<bool>(p, &["active", "active"])? {
-                        r = r.active(v);
-                    }
-                    if let Some(v) = opt::<String>(p, &["category_id", "category_id"])? {
-                        r = r.category_id(v);
-                    }
-                    if let Some(v) = opt::<
-                        TriggersListSortBy,
-                    >(p, &["sort_by", "sort_by"])? {
-                        r = r.sort_by(v);
-                    }
-                    if let Some(v) = opt::<
-                        TicketsListSortOrder,
-                    >(p, &["sort_order", "sort_order"])? {
-                        r = r.sort_order(v);
-                    }
-                    if let Some(v) = opt::<i64>(p, &["per_page", "per_page"])? {
-                        r = r.per_page(v);
-                    }
-                    if let Some(k) = p
-                        .as_object()
-                        .into_iter()
-                        .flatten()
-                        .map(|(k, _)| k)
-                        .find(|k| !KNOWN.contains(&k.as_str()))
-                    {
-                        return Err(format!("unknown param `{k}`"));
-                    }
-                    Ok(
-                        Box::pin(async move {
-                            r.send()
-                                .await
-                                .map(|x| {
-                                    serde_json::json!(
-                                        { "data" : out(x.data), "meta" : out(x.meta) }
-                                    )
-                                })
-                        }),
-                    )
-                })(),
-            )
+            let mut r = c.triggers().list();
+            r = a.set(r, &["page"], |r, v| r.page(v))?;
+            r = a.set(r, &["active"], |r, v| r.active(v))?;
+            r = a.set(r, &["category_id"], |r, v: String| r.category_id(v))?;
+            r = a.set(r, &["sort_by"], |r, v| r.sort_by(v))?;
+            r = a.set(r, &["sort_order"], |r, v| r.sort_order(v))?;
+            r = a.set(r, &["per_page"], |r, v| r.per_page(v))?;
+            page(r)
         }
         #[cfg(feature = "triggers")]
-        ("triggers", "get") => {
-            Some(
-                (|| -> Result<TypedFuture, String> {
-                    const KNOWN: &[&str] = &["trigger_id", "trigger_id"];
-                    #[allow(unused_mut)]
-                    let mut r = c
-                        .triggers()
-                        .get(arg::<i64>(p, &["trigger_id", "trigger_id"])?);
-                    if let Some(k) = p
-                        .as_object()
-                        .into_iter()
-                        .flatten()
-                        .map(|(k, _)| k)
-                        .find(|k| !KNOWN.contains(&k.as_str()))
-                    {
-                        return Err(format!("unknown param `{k}`"));
-                    }
-                    Ok(
-                        Box::pin(async move {
-                            r.send()
-                                .await
-                                .map(|x| serde_json::json!({ "record" : out(x) }))
-                        }),
-                    )
-                })(),
-            )
-        }
+        ("triggers", "get") => record(c.triggers().get(a.arg(&["trigger_id"])?)),
         #[cfg(feature = "automations")]
         ("automations", "list") => {
-            Some(
-                (|| -> Result<TypedFuture, String> {
-                    const KNOWN: &[&str] = &[
-                        "page",
-                        "page",
-                        "active",
-                        "active",
-                        "sort_by",
-                        "sort_by",
-                        "sort_order",
-                        "sort_order",
-                        "per_page",
-                        "per_page",
-                    ];
-                    #[allow(unused_mut)]
-                    let mut r = c.automations().list();
-                    if let Some(v) = opt::<i64>(p, &["page", "page"])? {
-                        r = r.page(v);
-                    }
-                    if let Some(v) = opt::<bool>(p, &["active", "active"])? {
-                        r = r.active(v);
-                    }
-                    if let Some(v) = opt::<
-                        TriggersListSortBy,
-                    >(p, &["sort_by", "sort_by"])? {
-                        r = r.sort_by(v);
-                    }
-                    if let Some(v) = opt::<
-                        TicketsListSortOrder,
-                    >(p, &["sort_order", "sort_order"])? {
-                        r = r.sort_order(v);
-                    }
-                    if let Some(v) = opt::<i64>(p, &["per_page", "per_page"])? {
-                        r = r.per_page(v);
-                    }
-                    if let Some(k) = p
-                        .as_object()
-                        .into_iter()
-                        .flatten()
-                        .map(|(k, _)| k)
-                        .find(|k| !KNOWN.contains(&k.as_str()))
-                    {
-                        return Err(format!("unknown param `{k}`"));
-                    }
-                    Ok(
-                        Box::pin(async move {
-                            r.send()
-                                .await
-                                .map(|x| {
-                                    serde_json::json!(
-                                        { "data" : out(x.data), "meta" : out(x.meta) }
-                                    )
-                                })
-                        }),
-                    )
-                })(),
-            )
+            let mut r = c.automations().list();
+            r = a.set(r, &["page"], |r, v| r.page(v))?;
+            r = a.set(r, &["active"], |r, v| r.active(v))?;
+            r = a.set(r, &["sort_by"], |r, v| r.sort_by(v))?;
+            r = a.set(r, &["sort_order"], |r, v| r.sort_order(v))?;
+            r = a.set(r, &["per_page"], |r, v| r.per_page(v))?;
+            page(r)
         }
         #[cfg(feature = "automations")]
-        ("automations", "get") => {
-            Some(
-                (|| -> Result<TypedFuture, String> {
-                    const KNOWN: &[&str] = &["automation_id", "automation_id"];
-                    #[allow(unused_mut)]
-                    let mut r = c
-                        .automations()
-                        .get(arg::<i64>(p, &["automation_id", "automation_id"])?);
-                    if let Some(k) = p
-                        .as_object()
-                        .into_iter()
-                        .flatten()
-                        .map(|(k, _)| k)
-                        .find(|k| !KNOWN.contains(&k.as_str()))
-                    {
-                        return Err(format!("unknown param `{k}`"));
-                    }
-                    Ok(
-                        Box::pin(async move {
-                            r.send()
-                                .await
-                                .map(|x| serde_json::json!({ "record" : out(x) }))
-                        }),
-                    )
-                })(),
-            )
-        }
+        ("automations", "get") => record(c.automations().get(a.arg(&["automation_id"])?)),
         #[cfg(feature = "tags")]
         ("tags", "list") => {
-            Some(
-                (|| -> Result<TypedFuture, String> {
-                    const KNOWN: &[&str] = &["page", "page", "per_page", "per_page"];
-                    #[allow(unused_mut)]
-                    let mut r = c.tags().list();
-                    if let Some(v) = opt::<i64>(p, &["page", "page"])? {
-                        r = r.page(v);
-                    }
-                    if let Some(v) = opt::<i64>(p, &["per_page", "per_page"])? {
-                        r = r.per_page(v);
-                    }
-                    if let Some(k) = p
-                        .as_object()
-                        .into_iter()
-                        .flatten()
-                        .map(|(k, _)| k)
-                        .find(|k| !KNOWN.contains(&k.as_str()))
-                    {
-                        return Err(format!("unknown param `{k}`"));
-                    }
-                    Ok(
-                        Box::pin(async move {
-                            r.send()
-                                .await
-                                .map(|x| {
-                                    serde_json::json!(
-                                        { "data" : out(x.data), "meta" : out(x.meta) }
-                                    )
-                                })
-                        }),
-                    )
-                })(),
-            )
+            let mut r = c.tags().list();
+            r = a.set(r, &["page"], |r, v| r.page(v))?;
+            r = a.set(r, &["per_page"], |r, v| r.per_page(v))?;
+            page(r)
         }
         #[cfg(feature = "satisfaction_ratings")]
         ("satisfaction_ratings", "list") => {
-            Some(
-                (|| -> Result<TypedFuture, String> {
-                    const KNOWN: &[&str] = &[
-                        "page",
-                        "page",
-                        "score",
-                        "score",
-                        "start_time",
-                        "start_time",
-                        "end_time",
-                        "end_time",
-                        "per_page",
-                        "per_page",
-                    ];
-                    #[allow(unused_mut)]
-                    let mut r = c.satisfaction_ratings().list();
-                    if let Some(v) = opt::<i64>(p, &["page", "page"])? {
-                        r = r.page(v);
-                    }
-                    if let Some(v) = opt::<
-                        SatisfactionRatingsListScore,
-                    >(p, &["score", "score"])? {
-                        r = r.score(v);
-                    }
-                    if let Some(v) = opt::<i64>(p, &["start_time", "start_time"])? {
-                        r = r.start_time(v);
-                    }
-                    if let Some(v) = opt::<i64>(p, &["end_time", "end_time"])? {
-                        r = r.end_time(v);
-                    }
-                    if let Some(v) = opt::<i64>(p, &["per_page", "per_page"])? {
-                        r = r.per_page(v);
-                    }
-                    if let Some(k) = p
-                        .as_object()
-                        .into_iter()
-                        .flatten()
-                        .map(|(k, _)| k)
-                        .find(|k| !KNOWN.contains(&k.as_str()))
-                    {
-                        return Err(format!("unknown param `{k}`"));
-                    }
-                    Ok(
-                        Box::pin(async move {
-                            r.send()
-                                .await
-                                .map(|x| {
-                                    serde_json::json!(
-                                        { "data" : out(x.data), "meta" : out(x.meta) }
-                                    )
-                                })
-                        }),
-                    )
-                })(),
-            )
+            let mut r = c.satisfaction_ratings().list();
+            r = a.set(r, &["page"], |r, v| r.page(v))?;
+            r = a.set(r, &["score"], |r, v| r.score(v))?;
+            r = a.set(r, &["start_time"], |r, v| r.start_time(v))?;
+            r = a.set(r, &["end_time"], |r, v| r.end_time(v))?;
+            r = a.set(r, &["per_page"], |r, v| r.per_page(v))?;
+            page(r)
         }
         #[cfg(feature = "satisfaction_ratings")]
         ("satisfaction_ratings", "get") => {
-            Some(
-                (|| -> Result<TypedFuture, String> {
-                    const KNOWN: &[&str] = &[
-                        "satisfaction_rating_id",
-                        "satisfaction_rating_id",
-                    ];
-                    #[allow(unused_mut)]
-                    let mut r = c
-                        .satisfaction_ratings()
-                        .get(
-                            arg::<
-                                i64,
-                            >(p, &["satisfaction_rating_id", "satisfaction_rating_id"])?,
-                        );
-                    if let Some(k) = p
-                        .as_object()
-                        .into_iter()
-                        .flatten()
-                        .map(|(k, _)| k)
-                        .find(|k| !KNOWN.contains(&k.as_str()))
-                    {
-                        return Err(format!("unknown param `{k}`"));
-                    }
-                    Ok(
-                        Box::pin(async move {
-                            r.send()
-                                .await
-                                .map(|x| serde_json::json!({ "record" : out(x) }))
-                        }),
-                    )
-                })(),
-            )
+            record(c.satisfaction_ratings().get(a.arg(&["satisfaction_rating_id"])?))
         }
         #[cfg(feature = "group_memberships")]
         ("group_memberships", "list") => {
-            Some(
-                (|| -> Result<TypedFuture, String> {
-                    const KNOWN: &[&str] = &["page", "page", "per_page", "per_page"];
-                    #[allow(unused_mut)]
-                    let mut r = c.group_memberships().list();
-                    if let Some(v) = opt::<i64>(p, &["page", "page"])? {
-                        r = r.page(v);
-                    }
-                    if let Some(v) = opt::<i64>(p, &["per_page", "per_page"])? {
-                        r = r.per_page(v);
-                    }
-                    if let Some(k) = p
-                        .as_object()
-                        .into_iter()
-                        .flatten()
-                        .map(|(k, _)| k)
-                        .find(|k| !KNOWN.contains(&k.as_str()))
-                    {
-                        return Err(format!("unknown param `{k}`"));
-                    }
-                    Ok(
-                        Box::pin(async move {
-                            r.send()
-                                .await
-                                .map(|x| {
-                                    serde_json::json!(
-                                        { "data" : out(x.data), "meta" : out(x.meta) }
-                                    )
-                                })
-                        }),
-                    )
-                })(),
-            )
+            let mut r = c.group_memberships().list();
+            r = a.set(r, &["page"], |r, v| r.page(v))?;
+            r = a.set(r, &["per_page"], |r, v| r.per_page(v))?;
+            page(r)
         }
         #[cfg(feature = "organization_memberships")]
         ("organization_memberships", "list") => {
-            Some(
-                (|| -> Result<TypedFuture, String> {
-                    const KNOWN: &[&str] = &["page", "page", "per_page", "per_page"];
-                    #[allow(unused_mut)]
-                    let mut r = c.organization_memberships().list();
-                    if let Some(v) = opt::<i64>(p, &["page", "page"])? {
-                        r = r.page(v);
-                    }
-                    if let Some(v) = opt::<i64>(p, &["per_page", "per_page"])? {
-                        r = r.per_page(v);
-                    }
-                    if let Some(k) = p
-                        .as_object()
-                        .into_iter()
-                        .flatten()
-                        .map(|(k, _)| k)
-                        .find(|k| !KNOWN.contains(&k.as_str()))
-                    {
-                        return Err(format!("unknown param `{k}`"));
-                    }
-                    Ok(
-                        Box::pin(async move {
-                            r.send()
-                                .await
-                                .map(|x| {
-                                    serde_json::json!(
-                                        { "data" : out(x.data), "meta" : out(x.meta) }
-                                    )
-                                })
-                        }),
-                    )
-                })(),
-            )
+            let mut r = c.organization_memberships().list();
+            r = a.set(r, &["page"], |r, v| r.page(v))?;
+            r = a.set(r, &["per_page"], |r, v| r.per_page(v))?;
+            page(r)
         }
         #[cfg(feature = "sla_policies")]
         ("sla_policies", "list") => {
-            Some(
-                (|| -> Result<TypedFuture, String> {
-                    const KNOWN: &[&str] = &["page", "page", "per_page", "per_page"];
-                    #[allow(unused_mut)]
-                    let mut r = c.sla_policies().list();
-                    if let Some(v) = opt::<i64>(p, &["page", "page"])? {
-                        r = r.page(v);
-                    }
-                    if let Some(v) = opt::<i64>(p, &["per_page", "per_page"])? {
-                        r = r.per_page(v);
-                    }
-                    if let Some(k) = p
-                        .as_object()
-                        .into_iter()
-                        .flatten()
-                        .map(|(k, _)| k)
-                        .find(|k| !KNOWN.contains(&k.as_str()))
-                    {
-                        return Err(format!("unknown param `{k}`"));
-                    }
-                    Ok(
-                        Box::pin(async move {
-                            r.send()
-                                .await
-                                .map(|x| {
-                                    serde_json::json!(
-                                        { "data" : out(x.data), "meta" : out(x.meta) }
-                                    )
-                                })
-                        }),
-                    )
-                })(),
-            )
+            let mut r = c.sla_policies().list();
+            r = a.set(r, &["page"], |r, v| r.page(v))?;
+            r = a.set(r, &["per_page"], |r, v| r.per_page(v))?;
+            page(r)
         }
         #[cfg(feature = "sla_policies")]
         ("sla_policies", "get") => {
-            Some(
-                (|| -> Result<TypedFuture, String> {
-                    const KNOWN: &[&str] = &["sla_policy_id", "sla_policy_id"];
-                    #[allow(unused_mut)]
-                    let mut r = c
-                        .sla_policies()
-                        .get(arg::<i64>(p, &["sla_policy_id", "sla_policy_id"])?);
-                    if let Some(k) = p
-                        .as_object()
-                        .into_iter()
-                        .flatten()
-                        .map(|(k, _)| k)
-                        .find(|k| !KNOWN.contains(&k.as_str()))
-                    {
-                        return Err(format!("unknown param `{k}`"));
-                    }
-                    Ok(
-                        Box::pin(async move {
-                            r.send()
-                                .await
-                                .map(|x| serde_json::json!({ "record" : out(x) }))
-                        }),
-                    )
-                })(),
-            )
+            record(c.sla_policies().get(a.arg(&["sla_policy_id"])?))
         }
         #[cfg(feature = "ticket_forms")]
         ("ticket_forms", "list") => {
-            Some(
-                (|| -> Result<TypedFuture, String> {
-                    const KNOWN: &[&str] = &[
-                        "page",
-                        "page",
-                        "active",
-                        "active",
-                        "end_user_visible",
-                        "end_user_visible",
-                        "per_page",
-                        "per_page",
-                    ];
-                    #[allow(unused_mut)]
-                    let mut r = c.ticket_forms().list();
-                    if let Some(v) = opt::<i64>(p, &["page", "page"])? {
-                        r = r.page(v);
-                    }
-                    if let Some(v) = opt::<bool>(p, &["active", "active"])? {
-                        r = r.active(v);
-                    }
-                    if let Some(v) = opt::<
-                        bool,
-                    >(p, &["end_user_visible", "end_user_visible"])? {
-                        r = r.end_user_visible(v);
-                    }
-                    if let Some(v) = opt::<i64>(p, &["per_page", "per_page"])? {
-                        r = r.per_page(v);
-                    }
-                    if let Some(k) = p
-                        .as_object()
-                        .into_iter()
-                        .flatten()
-                        .map(|(k, _)| k)
-                        .find(|k| !KNOWN.contains(&k.as_str()))
-                    {
-                        return Err(format!("unknown param `{k}`"));
-                    }
-                    Ok(
-                        Box::pin(async move {
-                            r.send()
-                                .await
-                                .map(|x| {
-                                    serde_json::json!(
-                                        { "data" : out(x.data), "meta" : out(x.meta) }
-                                    )
-                                })
-                        }),
-                    )
-                })(),
-            )
+            let mut r = c.ticket_forms().list();
+            r = a.set(r, &["page"], |r, v| r.page(v))?;
+            r = a.set(r, &["active"], |r, v| r.active(v))?;
+            r = a.set(r, &["end_user_visible"], |r, v| r.end_user_visible(v))?;
+            r = a.set(r, &["per_page"], |r, v| r.per_page(v))?;
+            page(r)
         }
         #[cfg(feature = "ticket_forms")]
         ("ticket_forms", "get") => {
-            Some(
-                (|| -> Result<TypedFuture, String> {
-                    const KNOWN: &[&str] = &["ticket_form_id", "ticket_form_id"];
-                    #[allow(unused_mut)]
-                    let mut r = c
-                        .ticket_forms()
-                        .get(arg::<i64>(p, &["ticket_form_id", "ticket_form_id"])?);
-                    if let Some(k) = p
-                        .as_object()
-                        .into_iter()
-                        .flatten()
-                        .map(|(k, _)| k)
-                        .find(|k| !KNOWN.contains(&k.as_str()))
-                    {
-                        return Err(format!("unknown param `{k}`"));
-                    }
-                    Ok(
-                        Box::pin(async move {
-                            r.send()
-                                .await
-                                .map(|x| serde_json::json!({ "record" : out(x) }))
-                        }),
-                    )
-                })(),
-            )
+            record(c.ticket_forms().get(a.arg(&["ticket_form_id"])?))
         }
         #[cfg(feature = "articles")]
         ("articles", "list") => {
-            Some(
-                (|| -> Result<TypedFuture, String> {
-                    const KNOWN: &[&str] = &[
-                        "page",
-                        "page",
-                        "sort_by",
-                        "sort_by",
-                        "sort_order",
-                        "sort_order",
-                        "per_page",
-                        "per_page",
-                    ];
-                    #[allow(unused_mut)]
-                    let mut r = c.articles().list();
-                    if let Some(v) = opt::<i64>(p, &["page", "page"])? {
-                        r = r.page(v);
-                    }
-                    if let Some(v) = opt::<
-                        ArticlesListSortBy,
-                    >(p, &["sort_by", "sort_by"])? {
-                        r = r.sort_by(v);
-                    }
-                    if let Some(v) = opt::<
-                        TicketsListSortOrder,
-                    >(p, &["sort_order", "sort_order"])? {
-                        r = r.sort_order(v);
-                    }
-                    if let Some(v) = opt::<i64>(p, &["per_page", "per_page"])? {
-                        r = r.per_page(v);
-                    }
-                    if let Some(k) = p
-                        .as_object()
-                        .into_iter()
-                        .flatten()
-                        .map(|(k, _)| k)
-                        .find(|k| !KNOWN.contains(&k.as_str()))
-                    {
-                        return Err(format!("unknown param `{k}`"));
-                    }
-                    Ok(
-                        Box::pin(async move {
-                            r.send()
-                                .await
-                                .map(|x| {
-                                    serde_json::json!(
-                                        { "data" : out(x.data), "meta" : out(x.meta) }
-                                    )
-                                })
-                        }),
-                    )
-                })(),
-            )
+            let mut r = c.articles().list();
+            r = a.set(r, &["page"], |r, v| r.page(v))?;
+            r = a.set(r, &["sort_by"], |r, v| r.sort_by(v))?;
+            r = a.set(r, &["sort_order"], |r, v| r.sort_order(v))?;
+            r = a.set(r, &["per_page"], |r, v| r.per_page(v))?;
+            page(r)
         }
         #[cfg(feature = "articles")]
-        ("articles", "get") => {
-            Some(
-                (|| -> Result<TypedFuture, String> {
-                    const KNOWN: &[&str] = &["id", "id"];
-                    #[allow(unused_mut)]
-                    let mut r = c.articles().get(arg::<i64>(p, &["id", "id"])?);
-                    if let Some(k) = p
-                        .as_object()
-                        .into_iter()
-                        .flatten()
-                        .map(|(k, _)| k)
-                        .find(|k| !KNOWN.contains(&k.as_str()))
-                    {
-                        return Err(format!("unknown param `{k}`"));
-                    }
-                    Ok(
-                        Box::pin(async move {
-                            r.send()
-                                .await
-                                .map(|x| serde_json::json!({ "record" : out(x) }))
-                        }),
-                    )
-                })(),
-            )
-        }
+        ("articles", "get") => record(c.articles().get(a.arg(&["id"])?)),
         #[cfg(feature = "article_attachments")]
         ("article_attachments", "list") => {
-            Some(
-                (|| -> Result<TypedFuture, String> {
-                    const KNOWN: &[&str] = &[
-                        "article_id",
-                        "article_id",
-                        "page",
-                        "page",
-                        "per_page",
-                        "per_page",
-                    ];
-                    #[allow(unused_mut)]
-                    let mut r = c
-                        .article_attachments()
-                        .list(arg::<i64>(p, &["article_id", "article_id"])?);
-                    if let Some(v) = opt::<i64>(p, &["page", "page"])? {
-                        r = r.page(v);
-                    }
-                    if let Some(v) = opt::<i64>(p, &["per_page", "per_page"])? {
-                        r = r.per_page(v);
-                    }
-                    if let Some(k) = p
-                        .as_object()
-                        .into_iter()
-                        .flatten()
-                        .map(|(k, _)| k)
-                        .find(|k| !KNOWN.contains(&k.as_str()))
-                    {
-                        return Err(format!("unknown param `{k}`"));
-                    }
-                    Ok(
-                        Box::pin(async move {
-                            r.send()
-                                .await
-                                .map(|x| {
-                                    serde_json::json!(
-                                        { "data" : out(x.data), "meta" : out(x.meta) }
-                                    )
-                                })
-                        }),
-                    )
-                })(),
-            )
+            let mut r = c.article_attachments().list(a.arg(&["article_id"])?);
+            r = a.set(r, &["page"], |r, v| r.page(v))?;
+            r = a.set(r, &["per_page"], |r, v| r.per_page(v))?;
+            page(r)
         }
         #[cfg(feature = "article_attachments")]
         ("article_attachments", "get") => {
-            Some(
-                (|| -> Result<TypedFuture, String> {
-                    const KNOWN: &[&str] = &[
-                        "article_id",
-                        "article_id",
-                        "attachment_id",
-                        "attachment_id",
-                    ];
-                    #[allow(unused_mut)]
-                    let mut r = c
-                        .article_attachments()
-                        .get(
-                            arg::<i64>(p, &["article_id", "article_id"])?,
-                            arg::<i64>(p, &["attachment_id", "attachment_id"])?,
-                        );
-                    if let Some(k) = p
-                        .as_object()
-                        .into_iter()
-                        .flatten()
-                        .map(|(k, _)| k)
-                        .find(|k| !KNOWN.contains(&k.as_str()))
-                    {
-                        return Err(format!("unknown param `{k}`"));
-                    }
-                    Ok(
-                        Box::pin(async move {
-                            r.send()
-                                .await
-                                .map(|x| serde_json::json!({ "record" : out(x) }))
-                        }),
-                    )
-                })(),
+            record(
+                c
+                    .article_attachments()
+                    .get(a.arg(&["article_id"])?, a.arg(&["attachment_id"])?),
             )
         }
-        _ => None,
-    }
+        _ => return Ok(None),
+    };
+    Ok(Some(future))
 }
 #[rustfmt::skip]
 #[tokio::test]
 async fn typed_api_matches_oracle() {
-    let report = match run_typed(CONNECTOR, ZendeskSupportConnector::descriptor(), &call)
-        .await
-    {
-        Ok(r) => r,
-        Err(e) => panic!("oracle replay setup: {e}"),
-    };
-    eprintln!("{}: {}", CONNECTOR, report.summary());
-    for (id, why) in &report.stricter {
-        eprintln!("  stricter {id}: {why}");
-    }
-    for (id, problems) in &report.failed {
-        eprintln!("  {id}: {problems:?}");
-    }
-    assert!(
-        report.failed.is_empty(), "{} typed case(s) differ from the oracle", report
-        .failed.len()
-    );
-    assert!(! report.passed.is_empty(), "no case replayed");
+    assert_matches_oracle(
+            "zendesk-support",
+            ZendeskSupportConnector::descriptor(),
+            ZendeskSupportConnector::from_client,
+            call,
+        )
+        .await;
 }

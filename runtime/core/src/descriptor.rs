@@ -8,6 +8,22 @@
 //!
 //! All fields are `&'static`: generated crates write them as literals; tools that build
 //! descriptors dynamically leak them once per process.
+//!
+//! Every struct has a `const DEFAULT` value. Generated crates spell out only the fields that
+//! differ from it and end each literal with `..Type::DEFAULT`, so a field added here (with its
+//! default) is an additive change that does not break any generated crate:
+//!
+//! ```
+//! use airbyte_agent_core::{ParamDescriptor, ParamLocation};
+//!
+//! static ID: ParamDescriptor = ParamDescriptor {
+//!     name: "id",
+//!     location: ParamLocation::Path,
+//!     required: true,
+//!     ..ParamDescriptor::DEFAULT
+//! };
+//! assert_eq!(ID.schema, r#"{"type":"string"}"#);
+//! ```
 
 /// A whole connector: identity, base URL, auth options and operations.
 #[derive(Debug)]
@@ -34,6 +50,23 @@ pub struct ConnectorDescriptor {
     pub response_error_check: Option<ResponseErrorCheck>,
 }
 
+impl ConnectorDescriptor {
+    /// The base value for struct-update syntax (`..ConnectorDescriptor::DEFAULT`): every text
+    /// empty, no server variables, auth options, entities or scoping, no response error check.
+    pub const DEFAULT: Self = ConnectorDescriptor {
+        name: "",
+        title: "",
+        version: "",
+        definition_id: "",
+        base_url: "",
+        server_variables: &[],
+        auth_schemes: &[],
+        entities: &[],
+        scoping: &[],
+        response_error_check: None,
+    };
+}
+
 /// A variable of the base URL template.
 #[derive(Debug)]
 pub struct ServerVariable {
@@ -45,6 +78,16 @@ pub struct ServerVariable {
     pub enum_values: &'static [&'static str],
     /// Description.
     pub description: &'static str,
+}
+
+impl ServerVariable {
+    /// The base value for struct-update syntax: no default, no allowed values, no description.
+    pub const DEFAULT: Self = ServerVariable {
+        name: "",
+        default: None,
+        enum_values: &[],
+        description: "",
+    };
 }
 
 /// One auth option (a security scheme plus its `x-airbyte-auth-config`).
@@ -64,6 +107,20 @@ pub struct AuthSchemeDescriptor {
     pub mapping: &'static [(&'static str, &'static str)],
     /// Extra header name → `{{ field }}` template rendered from the current secrets.
     pub additional_headers: &'static [(&'static str, &'static str)],
+}
+
+impl AuthSchemeDescriptor {
+    /// The base value for struct-update syntax: a bearer option without title, description,
+    /// fields, mapping or additional headers.
+    pub const DEFAULT: Self = AuthSchemeDescriptor {
+        key: "",
+        title: "",
+        description: "",
+        kind: AuthKind::Bearer,
+        fields: &[],
+        mapping: &[],
+        additional_headers: &[],
+    };
 }
 
 /// How an auth option is injected.
@@ -129,6 +186,21 @@ pub struct OAuth2Descriptor {
     pub scopes: &'static [&'static str],
 }
 
+impl OAuth2Descriptor {
+    /// The base value for struct-update syntax: never refreshed, no URLs, client credentials in a
+    /// form-encoded body, no extracted token fields, the `refresh_token` grant, no scopes.
+    pub const DEFAULT: Self = OAuth2Descriptor {
+        refresh_url: None,
+        authorization_url: None,
+        token_url: None,
+        client_auth: TokenClientAuth::Body,
+        body_format: TokenBodyFormat::Form,
+        token_extract: &[],
+        grant: TokenGrant::RefreshToken,
+        scopes: &[],
+    };
+}
+
 /// The grant used to obtain a new access token (`x-airbyte-token-refresh.grant_type`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 #[non_exhaustive]
@@ -175,6 +247,16 @@ pub struct AuthField {
     pub required: bool,
 }
 
+impl AuthField {
+    /// The base value for struct-update syntax: an optional field without title or description.
+    pub const DEFAULT: Self = AuthField {
+        name: "",
+        title: "",
+        description: "",
+        required: false,
+    };
+}
+
 /// A path parameter filled from config (`x-airbyte-scoping`).
 #[derive(Debug)]
 pub struct Scoping {
@@ -182,6 +264,14 @@ pub struct Scoping {
     pub param: &'static str,
     /// Config key holding the value (defaults to the parameter name).
     pub config_key: &'static str,
+}
+
+impl Scoping {
+    /// The base value for struct-update syntax: empty parameter and config key.
+    pub const DEFAULT: Self = Scoping {
+        param: "",
+        config_key: "",
+    };
 }
 
 /// `x-airbyte-response-error-check`.
@@ -195,6 +285,15 @@ pub struct ResponseErrorCheck {
     pub message_field: Option<&'static str>,
 }
 
+impl ResponseErrorCheck {
+    /// The base value for struct-update syntax: empty field and value, no message field.
+    pub const DEFAULT: Self = ResponseErrorCheck {
+        field: "",
+        on_value: "",
+        message_field: None,
+    };
+}
+
 /// An entity: a noun of the API with its operations.
 #[derive(Debug)]
 pub struct EntityDescriptor {
@@ -204,6 +303,15 @@ pub struct EntityDescriptor {
     pub description: &'static str,
     /// Operations, one per action.
     pub operations: &'static [OperationDescriptor],
+}
+
+impl EntityDescriptor {
+    /// The base value for struct-update syntax: no description, no operations.
+    pub const DEFAULT: Self = EntityDescriptor {
+        name: "",
+        description: "",
+        operations: &[],
+    };
 }
 
 /// HTTP method.
@@ -304,6 +412,26 @@ pub struct OperationDescriptor {
     pub preferred_for_check: bool,
 }
 
+impl OperationDescriptor {
+    /// The base value for struct-update syntax: a `get` action sent as `GET` without summary,
+    /// description or parameters, no body, [`ResponseDescriptor::DEFAULT`], a single page, not
+    /// preferred for health checks.
+    pub const DEFAULT: Self = OperationDescriptor {
+        entity: "",
+        action: "",
+        kind: ActionKind::Get,
+        method: Method::Get,
+        path: "",
+        summary: "",
+        description: "",
+        params: &[],
+        body: BodyDescriptor::None,
+        response: ResponseDescriptor::DEFAULT,
+        pagination: Pagination::None,
+        preferred_for_check: false,
+    };
+}
+
 /// Where a parameter goes.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 #[non_exhaustive]
@@ -377,6 +505,26 @@ pub struct ParamDescriptor {
     pub config_inject: Option<ConfigInject>,
 }
 
+impl ParamDescriptor {
+    /// The base value for struct-update syntax (`..ParamDescriptor::DEFAULT`): an optional,
+    /// non-nullable, form-style string query parameter (schema `{"type":"string"}`) without
+    /// allowed values, default, description or config injection.
+    pub const DEFAULT: Self = ParamDescriptor {
+        name: "",
+        location: ParamLocation::Query,
+        required: false,
+        kind: ValueKind::String,
+        item_kind: None,
+        nullable: false,
+        enum_values: &[],
+        default: None,
+        style: ParamStyle::Form,
+        description: "",
+        schema: "{\"type\":\"string\"}",
+        config_inject: None,
+    };
+}
+
 /// `x-airbyte-param-config-inject`.
 #[derive(Debug)]
 pub struct ConfigInject {
@@ -384,6 +532,14 @@ pub struct ConfigInject {
     pub source: &'static str,
     /// Optional value translation.
     pub map: &'static [(&'static str, &'static str)],
+}
+
+impl ConfigInject {
+    /// The base value for struct-update syntax: empty source, no value translation.
+    pub const DEFAULT: Self = ConfigInject {
+        source: "",
+        map: &[],
+    };
 }
 
 /// Request body encoding.
@@ -426,6 +582,18 @@ pub struct GraphQlBody {
     pub nullable_variables: &'static [&'static str],
 }
 
+impl GraphQlBody {
+    /// The base value for struct-update syntax: empty query, no variables, default fields or
+    /// operation name, no variable kept when null.
+    pub const DEFAULT: Self = GraphQlBody {
+        query: "",
+        variables: None,
+        default_fields: None,
+        operation_name: None,
+        nullable_variables: &[],
+    };
+}
+
 /// Response shaping.
 #[derive(Debug)]
 pub struct ResponseDescriptor {
@@ -441,6 +609,19 @@ pub struct ResponseDescriptor {
     pub file_url: Option<&'static str>,
     /// The operation answers 204 / no body.
     pub no_content: bool,
+}
+
+impl ResponseDescriptor {
+    /// The base value for struct-update syntax: the whole body is the result (no record or meta
+    /// extraction, filter or transform), no download URL, a body is expected.
+    pub const DEFAULT: Self = ResponseDescriptor {
+        record_extractor: None,
+        meta_extractor: &[],
+        record_filter: None,
+        record_transform: &[],
+        file_url: None,
+        no_content: false,
+    };
 }
 
 /// How the next page is reached, derived by the generator from params and meta.

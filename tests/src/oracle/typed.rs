@@ -1,14 +1,18 @@
-//! Typed-API replay of the oracle: a generated crate's `tests/oracle.rs` builds each case's call
-//! through its typed builders ([`TypedCall`]); this module serves the recorded mock response,
-//! compares the requests with the recording and the typed result, serialised back to JSON, with
-//! the recorded result on the fields the record types know.
+//! Typed-API replay of the oracle: a generated crate's `tests/oracle.rs` holds one match arm per
+//! operation that builds the call through the typed builders from the case's params ([`Args`]);
+//! this module holds everything else: it serves the recorded mock response, checks that every
+//! param was used, compares the requests with the recording and the typed result, serialised
+//! back to JSON, with the recorded result on the fields the record types know
+//! ([`assert_matches_oracle`]).
 
-use std::future::Future;
+use std::future::{Future, IntoFuture};
 use std::path::PathBuf;
 use std::pin::Pin;
 
-use airbyte_agent_runtime::{Client, ConnectorDescriptor, Error};
-use serde_json::Value;
+use airbyte_agent_runtime::{Client, ConnectorDescriptor, Error, Page};
+use serde::Serialize;
+use serde::de::DeserializeOwned;
+use serde_json::{Map, Value};
 
 use super::allowlist::AllowList;
 use super::compare::compare_requests;
@@ -20,10 +24,117 @@ use super::server::MockServer;
 /// single record, `{"data": [..], "meta": ..}` for a page.
 pub type TypedFuture = Pin<Box<dyn Future<Output = Result<Value, Error>> + Send>>;
 
-/// What a generated test does for one case: `None` when the typed API has no such call (or the
-/// output is a byte stream), `Some(Err)` when the case's params do not fit the typed setters.
-pub type TypedCall<'a> =
-    &'a (dyn Fn(Client, &str, &str, &Value) -> Option<Result<TypedFuture, String>> + Sync);
+/// What a generated test returns for one case: `Ok(None)` when the typed API has no such call
+/// (or the output is a byte stream), `Err` when the case's params do not fit the typed setters.
+pub type Outcome = Result<Option<TypedFuture>, String>;
+
+/// A generated test's dispatch: the connector, `(entity, action)` and the case's params.
+pub type TypedCall<C> = fn(&C, (&str, &str), &mut Args<'_>) -> Outcome;
+
+/// The params of one case, read by name through typed setters. Every name read is remembered:
+/// a param no setter read makes the case fail as "unknown param" ([`Args::unknown`]).
+#[derive(Debug)]
+pub struct Args<'a> {
+    params: &'a Map<String, Value>,
+    read: Vec<&'a str>,
+}
+
+impl<'a> Args<'a> {
+    /// The params of a case (an object; anything else has no params).
+    pub fn new(params: &'a Map<String, Value>) -> Self {
+        Args {
+            params,
+            read: Vec::new(),
+        }
+    }
+
+    /// A required argument under the first of `names` present (the wire name, then its
+    /// snake_case form, which the reference also accepts).
+    pub fn arg<T: DeserializeOwned>(&mut self, names: &[&'a str]) -> Result<T, String> {
+        self.opt(names)?
+            .ok_or_else(|| format!("missing `{}`", names.first().unwrap_or(&"?")))
+    }
+
+    /// An optional param under the first of `names` present; `null` counts as absent.
+    pub fn opt<T: DeserializeOwned>(&mut self, names: &[&'a str]) -> Result<Option<T>, String> {
+        self.read.extend_from_slice(names);
+        match names.iter().find_map(|n| self.params.get(*n)) {
+            None | Some(Value::Null) => Ok(None),
+            Some(v) => serde_json::from_value(v.clone())
+                .map(Some)
+                .map_err(|e| format!("`{}`: {e}", names.first().unwrap_or(&"?"))),
+        }
+    }
+
+    /// `request` with the setter `set` applied to the optional param under `names`, when present.
+    pub fn set<R, T: DeserializeOwned>(
+        &mut self,
+        request: R,
+        names: &[&'a str],
+        set: impl FnOnce(R, T) -> R,
+    ) -> Result<R, String> {
+        Ok(match self.opt(names)? {
+            Some(v) => set(request, v),
+            None => request,
+        })
+    }
+
+    /// Every param not read so far (for operations with an open body), now counted as read.
+    pub fn rest(&mut self) -> Vec<(String, Value)> {
+        let rest: Vec<(String, Value)> = self
+            .params
+            .iter()
+            .filter(|(k, _)| !self.read.contains(&k.as_str()))
+            .map(|(k, v)| (k.clone(), v.clone()))
+            .collect();
+        self.read.extend(
+            self.params
+                .keys()
+                .map(String::as_str)
+                .filter(|k| rest.iter().any(|(r, _)| r == k)),
+        );
+        rest
+    }
+
+    /// The first param no setter read.
+    pub fn unknown(&self) -> Option<&'a str> {
+        self.params
+            .keys()
+            .map(String::as_str)
+            .find(|k| !self.read.contains(k))
+    }
+}
+
+/// JSON of a typed value (serialising generated types cannot fail).
+fn to_json<T: Serialize>(value: T) -> Value {
+    serde_json::to_value(value).unwrap_or(Value::Null)
+}
+
+/// A request returning one record, as `{"record": ..}`.
+pub fn record<T, F>(request: F) -> TypedFuture
+where
+    T: Serialize,
+    F: IntoFuture<Output = Result<T, Error>>,
+    F::IntoFuture: Send + 'static,
+{
+    let call = request.into_future();
+    Box::pin(async move { Ok(serde_json::json!({ "record": to_json(call.await?) })) })
+}
+
+/// A request returning a page, as `{"data": [..], "meta": ..}`.
+pub fn page<T, M, F>(request: F) -> TypedFuture
+where
+    T: Serialize,
+    M: Serialize,
+    F: IntoFuture<Output = Result<Page<T, M>, Error>>,
+    F::IntoFuture: Send + 'static,
+{
+    let call = request.into_future();
+    Box::pin(async move {
+        let page = call.await?;
+        Ok(serde_json::json!({ "data": to_json(page.data), "meta": to_json(page.meta) }))
+    })
+}
 
 /// Outcome of a typed replay of one connector.
 #[derive(Debug, Default)]
@@ -111,11 +222,13 @@ pub fn subset(path: &str, typed: &Value, recorded: &Value, out: &mut Vec<String>
     }
 }
 
-/// Replay every successful case of `connector`'s oracle through `call`.
-pub async fn run_typed(
+/// Replay every successful case of `connector`'s oracle through `call`, on the connector type
+/// `connect` wraps each case's client in.
+pub async fn run_typed<C>(
     connector: &str,
     descriptor: &'static ConnectorDescriptor,
-    call: TypedCall<'_>,
+    connect: fn(Client) -> Result<C, Error>,
+    call: TypedCall<C>,
 ) -> Result<TypedReport, String> {
     let path = oracle_path(connector);
     let file = OracleFile::load(&path).map_err(|e| e.to_string())?;
@@ -152,26 +265,31 @@ pub async fn run_typed(
                 continue;
             }
         };
-        let params = if case.params.is_null() {
-            Value::Object(Default::default())
-        } else {
-            case.params.clone()
-        };
-        let fut = match call(client, &case.entity, &case.action, &params) {
-            None => {
+        let empty = Map::new();
+        let params = case.params.as_object().unwrap_or(&empty);
+        let mut args = Args::new(params);
+        let called = connect(client)
+            .map_err(|e| e.to_string())
+            .and_then(|c| call(&c, (&case.entity, &case.action), &mut args))
+            .and_then(|f| match args.unknown() {
+                Some(k) if f.is_some() => Err(format!("unknown param `{k}`")),
+                _ => Ok(f),
+            });
+        let fut = match called {
+            Ok(None) => {
                 report
                     .skipped
                     .push((case.id.clone(), "no typed call".into()));
                 continue;
             }
-            Some(Err(e)) => {
+            Err(e) => {
                 report
                     .stricter
                     .push((case.id.clone(), format!("params: {e}")));
                 let _ = server.take_requests();
                 continue;
             }
-            Some(Ok(f)) => f,
+            Ok(Some(f)) => f,
         };
         let outcome = tokio::time::timeout(std::time::Duration::from_secs(20), fut).await;
         let requests = server.take_requests();
@@ -212,6 +330,33 @@ pub async fn run_typed(
         }
     }
     Ok(report)
+}
+
+/// The generated test's body: replay the oracle, print the report, and fail on any difference
+/// (or when no case replayed at all).
+pub async fn assert_matches_oracle<C>(
+    connector: &str,
+    descriptor: &'static ConnectorDescriptor,
+    connect: fn(Client) -> Result<C, Error>,
+    call: TypedCall<C>,
+) {
+    let report = match run_typed(connector, descriptor, connect, call).await {
+        Ok(r) => r,
+        Err(e) => panic!("oracle replay setup: {e}"),
+    };
+    eprintln!("{connector}: {}", report.summary());
+    for (id, why) in &report.stricter {
+        eprintln!("  stricter {id}: {why}");
+    }
+    for (id, problems) in &report.failed {
+        eprintln!("  {id}: {problems:?}");
+    }
+    assert!(
+        report.failed.is_empty(),
+        "{} typed case(s) differ from the oracle",
+        report.failed.len()
+    );
+    assert!(!report.passed.is_empty(), "no case replayed");
 }
 
 #[cfg(test)]
