@@ -3,7 +3,7 @@
 //! This is the only IR → descriptor mapping: the emitter writes the crate's `static` from the value
 //! built here (see `emit::tokens`), so the generated data and the dynamic data cannot drift.
 
-use airbyte_agent_runtime::*;
+use airbyte_agent_core::*;
 
 use crate::ir::{AuthKindIr, BodyIr, Connector, PaginationIr};
 

@@ -7,7 +7,7 @@
 
 use std::fmt::Write as _;
 
-use airbyte_agent_runtime::{ConnectorDescriptor, ValueKind};
+use airbyte_agent_core::{ConnectorDescriptor, ValueKind};
 
 use super::EmitOptions;
 

@@ -3,7 +3,7 @@
 
 use std::collections::BTreeSet;
 
-use airbyte_agent_runtime::ParamLocation;
+use airbyte_agent_core::ParamLocation;
 use proc_macro2::{Ident, TokenStream};
 use quote::{format_ident, quote};
 

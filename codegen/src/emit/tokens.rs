@@ -5,7 +5,7 @@
 
 use std::cell::Cell;
 
-use airbyte_agent_runtime::*;
+use airbyte_agent_core::*;
 use proc_macro2::TokenStream;
 use quote::{format_ident, quote};
 

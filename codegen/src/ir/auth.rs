@@ -1,7 +1,7 @@
 //! Auth options (security schemes with their credential fields), replication settings and
 //! server variables' placeholder defaults.
 
-use airbyte_agent_runtime::{TokenBodyFormat, TokenClientAuth, TokenGrant, ValueKind};
+use airbyte_agent_core::{TokenBodyFormat, TokenClientAuth, TokenGrant, ValueKind};
 
 use super::json_schema::kind_named;
 

@@ -1,7 +1,7 @@
 //! Schema facts the descriptor records: JSON kind, nullability, the schema text with `$ref`s
 //! inlined.
 
-use airbyte_agent_runtime::ValueKind;
+use airbyte_agent_core::ValueKind;
 use serde_json::Value;
 
 use super::types::TypeBuilder;

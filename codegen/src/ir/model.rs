@@ -1,6 +1,6 @@
 //! The IR's data: a connector with its auth options, entities, operations and parameters.
 
-use airbyte_agent_runtime::{
+use airbyte_agent_core::{
     ActionKind, Method, ParamLocation, ParamStyle, TokenBodyFormat, TokenClientAuth, TokenGrant,
     ValueKind,
 };

@@ -4,7 +4,7 @@
 
 use std::collections::BTreeSet;
 
-use airbyte_agent_runtime::{ActionKind, Method, ParamLocation, ParamStyle, ValueKind};
+use airbyte_agent_core::{ActionKind, Method, ParamLocation, ParamStyle, ValueKind};
 use serde_json::Value;
 
 use super::json_schema::{inline_schema, json_text, value_kind};

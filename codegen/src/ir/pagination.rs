@@ -1,6 +1,6 @@
 //! Pagination classification (spec-format §5): which runtime pagination style reaches the next page.
 
-use airbyte_agent_runtime::{ActionKind, ParamLocation, ValueKind};
+use airbyte_agent_core::{ActionKind, ParamLocation, ValueKind};
 
 use super::ParamIr;
 use super::types::TypeBuilder;

@@ -3,7 +3,7 @@
 
 use std::collections::BTreeSet;
 
-use airbyte_agent_runtime::ActionKind;
+use airbyte_agent_core::ActionKind;
 use serde_json::Value;
 
 use super::model::{OperationIr, OutputIr};

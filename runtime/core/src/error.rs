@@ -94,9 +94,6 @@ pub enum Error {
         /// What is wrong.
         reason: String,
     },
-    /// The client or its credentials are misconfigured in a way no other variant describes.
-    #[error("configuration error: {0}")]
-    Config(String),
     /// The credentials name an auth scheme the connector does not have.
     #[error("unknown auth scheme `{scheme}`; available schemes: {}", .available.join(", "))]
     UnknownAuthScheme {
@@ -318,7 +315,7 @@ impl Error {
     /// `Display` text.
     pub fn message(&self) -> String {
         match self {
-            Error::Unsupported(m) | Error::Config(m) => m.clone(),
+            Error::Unsupported(m) => m.clone(),
             Error::InvalidArgument { reason, .. } => reason.clone(),
             _ => match self.details() {
                 Some(d) => d.message.clone(),

@@ -227,8 +227,10 @@ fn provider_error(e: &airbyte_agent_runtime::Error) -> ApiError {
         ),
         None => match e {
             airbyte_agent_runtime::Error::Unsupported(_)
-            | airbyte_agent_runtime::Error::Config(_)
-            | airbyte_agent_runtime::Error::InvalidArgument { .. } => {
+            | airbyte_agent_runtime::Error::InvalidArgument { .. }
+            | airbyte_agent_runtime::Error::MissingServerVariable { .. }
+            | airbyte_agent_runtime::Error::MissingCredential { .. }
+            | airbyte_agent_runtime::Error::InvalidHeader { .. } => {
                 ApiError::unprocessable(e.message())
             }
             _ => ApiError::new(StatusCode::BAD_GATEWAY, e.to_string()),

@@ -2,7 +2,7 @@
 
 use std::fmt::Write as _;
 
-use airbyte_agent_runtime::{AuthKind, ConnectorDescriptor, TokenGrant, ValueKind};
+use airbyte_agent_core::{AuthKind, ConnectorDescriptor, TokenGrant, ValueKind};
 
 use super::{
     auth_expr, cell, connector_type, crate_ident, env_var, example_option, header, hosted_example,

@@ -2,8 +2,8 @@
 
 use std::fmt::Write as _;
 
-use airbyte_agent_runtime::tools::{ToolAnnotations, action_signature, tool_name};
-use airbyte_agent_runtime::{ConnectorDescriptor, OperationDescriptor, ParamLocation};
+use airbyte_agent_core::tools::{ToolAnnotations, action_signature, tool_name};
+use airbyte_agent_core::{ConnectorDescriptor, OperationDescriptor, ParamLocation};
 
 use super::{cell, header, kind_label, short_title};
 use crate::ir::Connector;
@@ -24,7 +24,7 @@ pub(super) fn anchor(text: &str) -> String {
 }
 
 pub(super) fn result_line(op: &OperationDescriptor) -> String {
-    use airbyte_agent_runtime::ActionKind;
+    use airbyte_agent_core::ActionKind;
     let meta: Vec<&str> = op.response.meta_extractor.iter().map(|(k, _)| *k).collect();
     match op.kind {
         ActionKind::List | ActionKind::Search if meta.is_empty() => {
