@@ -132,14 +132,10 @@ impl PetstoreConnector {
         if d.name != descriptor::CONNECTOR.name
             || d.definition_id != descriptor::CONNECTOR.definition_id
         {
-            return Err(
-                airbyte_agent_runtime::Error::Config(
-                    format!(
-                        "the client was built for connector `{}`, not `{}`", d.name,
-                        descriptor::CONNECTOR.name
-                    ),
-                ),
-            );
+            return Err(airbyte_agent_runtime::Error::WrongConnector {
+                expected: descriptor::CONNECTOR.name.to_string(),
+                actual: d.name.to_string(),
+            });
         }
         Ok(Self { client })
     }
