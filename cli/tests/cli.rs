@@ -277,7 +277,9 @@ async fn help_lists_entities_actions_and_parameters() {
         .lines()
         .find(|l| l.trim_start().starts_with("customers "))
         .unwrap_or_else(|| panic!("no customers line: {}", out.stdout));
-    assert!(line.contains("list") && line.contains("delete"), "{line}");
+    // The entity's own description (our stripe spec), not one of its actions' summaries.
+    assert!(line.contains("Paying customers"), "{line}");
+    assert!(!line.contains("List customers"), "{line}");
     assert!(!out.stdout.contains("get(id: string)"), "{}", out.stdout);
     assert!(!out.stdout.contains("STRIPE_API_KEY"), "{}", out.stdout);
 
@@ -291,7 +293,7 @@ async fn help_lists_entities_actions_and_parameters() {
         .unwrap_or_else(|| panic!("no invoices heading: {}", out.stdout));
     assert!(!heading.contains("Create an invoice"), "{heading}");
     assert!(
-        heading.contains("invoices") && heading.contains("list"),
+        heading.trim_start_matches("invoices:").trim().len() > 3,
         "{heading}"
     );
 
