@@ -22,7 +22,11 @@ type Writer = Arc<Mutex<Box<dyn AsyncWrite + Send + Unpin>>>;
 /// Newline-delimited JSON-RPC over a reader and a writer.
 pub struct LineTransport<R> {
     read: BufReader<R>,
+    /// The line being read; it survives a cancelled `receive` (the SDK drops the future when
+    /// another event wins its `select!`), so a partly read message is continued, never lost.
     line: Vec<u8>,
+    /// Whether `line` holds a line already handed out (cleared before the next one).
+    handed_out: bool,
     write: Writer,
 }
 
@@ -32,6 +36,7 @@ impl<R: AsyncRead + Send + Unpin> LineTransport<R> {
         LineTransport {
             read: BufReader::new(read),
             line: Vec::new(),
+            handed_out: false,
             write: Arc::new(Mutex::new(Box::new(write))),
         }
     }
@@ -39,24 +44,32 @@ impl<R: AsyncRead + Send + Unpin> LineTransport<R> {
     /// One line (without its newline); `None` at the end of input or on a read error. A line
     /// longer than [`MAX_LINE`] is skipped and reported as `Some(Err(()))`.
     async fn next_line(&mut self) -> Option<Result<(), ()>> {
-        self.line.clear();
-        let limit = u64::try_from(MAX_LINE).unwrap_or(u64::MAX);
+        if self.handed_out {
+            self.line.clear();
+            self.handed_out = false;
+        }
+        // `read_until` appends what it reads before a cancellation to `line`, and the next call
+        // continues from there.
+        let limit = u64::try_from(MAX_LINE.saturating_sub(self.line.len())).unwrap_or(u64::MAX);
         let n = (&mut self.read)
             .take(limit)
             .read_until(b'\n', &mut self.line)
             .await
             .ok()?;
-        if n == 0 {
+        if n == 0 && self.line.is_empty() {
             return None;
         }
         if self.line.last() == Some(&b'\n') {
             self.line.pop();
+            self.handed_out = true;
             return Some(Ok(()));
         }
         if self.line.len() < MAX_LINE {
             // The last line, without a newline.
+            self.handed_out = true;
             return Some(Ok(()));
         }
+        self.handed_out = true;
         // Oversized: drop the rest of the line.
         loop {
             let buf = self.read.fill_buf().await.ok()?;
@@ -139,4 +152,32 @@ pub async fn serve(server: AgentServer) -> Result<(), CliError> {
         .await
         .map_err(|e| CliError::Other(format!("MCP server failed: {e}")))?;
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::time::Duration;
+
+    /// The SDK drops `receive` when another event wins its `select!`; a message whose first
+    /// half had already been read must still arrive whole.
+    #[tokio::test]
+    async fn a_cancelled_receive_loses_no_bytes() {
+        let (mut client, server) = tokio::io::duplex(1024);
+        let mut t = LineTransport::new(server, tokio::io::sink());
+        let msg = br#"{"jsonrpc":"2.0","id":1,"method":"tools/list","params":{}}"#;
+        let (first, rest) = msg.split_at(20);
+        client.write_all(first).await.expect("write");
+        let cancelled = tokio::time::timeout(Duration::from_millis(50), t.receive()).await;
+        assert!(cancelled.is_err(), "half a line is no message");
+        client.write_all(rest).await.expect("write");
+        client.write_all(b"\n").await.expect("write");
+        let m = tokio::time::timeout(Duration::from_secs(5), t.receive())
+            .await
+            .expect("the message arrives")
+            .expect("a message");
+        let v = airbyte_agent_runtime::serde_json::to_value(&m).expect("json");
+        assert_eq!(v["method"], "tools/list", "{v}");
+        assert_eq!(v["id"], 1, "{v}");
+    }
 }
