@@ -130,7 +130,14 @@ impl<R: AsyncRead + Send + Unpin> Transport<RoleServer> for LineTransport<R> {
             };
             if let Some(v) = reply {
                 let bytes = airbyte_agent_runtime::serde_json::to_vec(&v).ok()?;
-                write_line(&self.write, bytes).await.ok()?;
+                // Written by a task of its own: this future may be dropped at any await (see
+                // `line`), and a reply cut off there would leave the client waiting forever.
+                let write = Arc::clone(&self.write);
+                tokio::spawn(async move {
+                    if let Err(e) = write_line(&write, bytes).await {
+                        eprintln!("airbyte-agent mcp: cannot write a reply: {e}");
+                    }
+                });
             }
         }
     }
@@ -179,5 +186,24 @@ mod tests {
         let v = airbyte_agent_runtime::serde_json::to_value(&m).expect("json");
         assert_eq!(v["method"], "tools/list", "{v}");
         assert_eq!(v["id"], 1, "{v}");
+    }
+
+    /// A reply the transport writes itself (to a line that is not a valid message) reaches the
+    /// client even when `receive` is dropped right after reading that line.
+    #[tokio::test]
+    async fn replies_to_bad_lines_survive_a_cancelled_receive() {
+        let (mut client, server) = tokio::io::duplex(4096);
+        let (out_r, out_w) = tokio::io::duplex(4096);
+        let mut t = LineTransport::new(server, out_w);
+        client.write_all(b"{not json\n").await.expect("write");
+        // Dropped while (or right after) the bad line is handled.
+        let _ = tokio::time::timeout(Duration::from_millis(1), t.receive()).await;
+        let mut lines = tokio::io::BufReader::new(out_r).lines();
+        let line = tokio::time::timeout(Duration::from_secs(5), lines.next_line())
+            .await
+            .expect("a reply arrives")
+            .expect("read")
+            .expect("a line");
+        assert!(line.contains("-32700"), "{line}");
     }
 }
