@@ -2,13 +2,11 @@
 //! not JSON without a reply; this one answers every bad line per JSON-RPC (`jsonrpc.rs`).
 
 use std::future::Future;
-use std::sync::Arc;
 
 use rmcp::model::{ClientJsonRpcMessage, ServerJsonRpcMessage};
 use rmcp::transport::Transport;
 use rmcp::{RoleServer, ServiceExt};
 use tokio::io::{AsyncBufReadExt, AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt, BufReader};
-use tokio::sync::Mutex;
 
 use super::AgentServer;
 use super::jsonrpc::{Checked, check};
@@ -17,7 +15,9 @@ use crate::error::CliError;
 /// The longest line read (one message); longer lines are answered with Invalid Request.
 const MAX_LINE: usize = 16 * 1024 * 1024;
 
-type Writer = Arc<Mutex<Box<dyn AsyncWrite + Send + Unpin>>>;
+/// Lines to write, in order: one writer task owns the output, so a line is written whole even
+/// when the future that queued it is dropped.
+type Writer = tokio::sync::mpsc::UnboundedSender<Vec<u8>>;
 
 /// Newline-delimited JSON-RPC over a reader and a writer.
 pub struct LineTransport<R> {
@@ -32,12 +32,18 @@ pub struct LineTransport<R> {
 
 impl<R: AsyncRead + Send + Unpin> LineTransport<R> {
     /// Read messages from `read`, write replies to `write`.
-    pub fn new(read: R, write: impl AsyncWrite + Send + Unpin + 'static) -> Self {
+    #[cfg(test)]
+    fn new(read: R, write: impl AsyncWrite + Send + Unpin + 'static) -> Self {
+        Self::with_writer(read, spawn_writer(write).0)
+    }
+
+    /// Read messages from `read`, queue replies on `write` (see [`spawn_writer`]).
+    fn with_writer(read: R, write: Writer) -> Self {
         LineTransport {
             read: BufReader::new(read),
             line: Vec::new(),
             handed_out: false,
-            write: Arc::new(Mutex::new(Box::new(write))),
+            write,
         }
     }
 
@@ -90,11 +96,33 @@ impl<R: AsyncRead + Send + Unpin> LineTransport<R> {
     }
 }
 
-async fn write_line(write: &Writer, mut bytes: Vec<u8>) -> std::io::Result<()> {
+/// The task that writes queued lines to `out` until every sender is gone.
+fn spawn_writer(
+    mut out: impl AsyncWrite + Send + Unpin + 'static,
+) -> (Writer, tokio::task::JoinHandle<()>) {
+    let (tx, mut rx) = tokio::sync::mpsc::unbounded_channel::<Vec<u8>>();
+    let task = tokio::spawn(async move {
+        while let Some(line) = rx.recv().await {
+            if let Err(e) = async {
+                out.write_all(&line).await?;
+                out.flush().await
+            }
+            .await
+            {
+                eprintln!("airbyte-agent mcp: cannot write to stdout: {e}");
+                return;
+            }
+        }
+    });
+    (tx, task)
+}
+
+/// Queue one line (a newline is added).
+fn write_line(write: &Writer, mut bytes: Vec<u8>) -> std::io::Result<()> {
     bytes.push(b'\n');
-    let mut w = write.lock().await;
-    w.write_all(&bytes).await?;
-    w.flush().await
+    write
+        .send(bytes)
+        .map_err(|_| std::io::Error::new(std::io::ErrorKind::BrokenPipe, "stdout is closed"))
 }
 
 impl<R: AsyncRead + Send + Unpin> Transport<RoleServer> for LineTransport<R> {
@@ -104,11 +132,11 @@ impl<R: AsyncRead + Send + Unpin> Transport<RoleServer> for LineTransport<R> {
         &mut self,
         item: ServerJsonRpcMessage,
     ) -> impl Future<Output = Result<(), Self::Error>> + Send + 'static {
-        let write = Arc::clone(&self.write);
+        let write = self.write.clone();
         async move {
             let bytes =
                 airbyte_agent_runtime::serde_json::to_vec(&item).map_err(std::io::Error::other)?;
-            write_line(&write, bytes).await
+            write_line(&write, bytes)
         }
     }
 
@@ -130,35 +158,34 @@ impl<R: AsyncRead + Send + Unpin> Transport<RoleServer> for LineTransport<R> {
             };
             if let Some(v) = reply {
                 let bytes = airbyte_agent_runtime::serde_json::to_vec(&v).ok()?;
-                // Written by a task of its own: this future may be dropped at any await (see
-                // `line`), and a reply cut off there would leave the client waiting forever.
-                let write = Arc::clone(&self.write);
-                tokio::spawn(async move {
-                    if let Err(e) = write_line(&write, bytes).await {
-                        eprintln!("airbyte-agent mcp: cannot write a reply: {e}");
-                    }
-                });
+                // Queued, not awaited: this future may be dropped at any await (see `line`),
+                // and a reply cut off there would leave the client waiting forever.
+                write_line(&self.write, bytes).ok()?;
             }
         }
     }
 
     async fn close(&mut self) -> Result<(), Self::Error> {
-        self.write.lock().await.flush().await
+        // Lines already queued are written by the writer task; it ends with the last sender.
+        Ok(())
     }
 }
 
 /// Serve over stdin/stdout until the client closes stdin.
 pub async fn serve(server: AgentServer) -> Result<(), CliError> {
-    let transport = LineTransport::new(tokio::io::stdin(), tokio::io::stdout());
+    let (writer, written) = spawn_writer(tokio::io::stdout());
+    let transport = LineTransport::with_writer(tokio::io::stdin(), writer);
     let running = server
         .serve(transport)
         .await
         .map_err(|e| CliError::Other(format!("MCP initialisation failed: {e}")))?;
-    running
+    let done = running
         .waiting()
         .await
-        .map_err(|e| CliError::Other(format!("MCP server failed: {e}")))?;
-    Ok(())
+        .map_err(|e| CliError::Other(format!("MCP server failed: {e}")));
+    // The transport is gone with the service: the writer drains what is queued, then ends.
+    let _ = tokio::time::timeout(std::time::Duration::from_secs(5), written).await;
+    done.map(|_| ())
 }
 
 #[cfg(test)]
