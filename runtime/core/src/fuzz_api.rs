@@ -278,3 +278,21 @@ pub fn record_walk_equivalence(body: &[u8]) -> Result<(), String> {
         _ => Ok(()),
     }
 }
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn long_numbers_decode_alike_on_both_paths() {
+        for f in [
+            "118446744073709551615",
+            "118446744073709551615.5",
+            "1.18446744073709556e20",
+            "11844674407370955161500e-2",
+            "0.000000000000000000000000000000000000000000000000000000000000123456789012345678901",
+        ] {
+            let body = format!(r#"{{"data":[{{"id":"a","f":{f}}}]}}"#);
+            assert_eq!(super::page_equivalence(body.as_bytes()), Ok(()), "{f}");
+            assert_eq!(super::record_walk_equivalence(body.as_bytes()), Ok(()), "{f}");
+        }
+    }
+}
